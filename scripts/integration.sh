@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the integration suite (node's test runner + stripe-node) against build/tender.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x build/tender ] || make --no-print-directory tender
+export TENDER_BIN="$PWD/build/tender"
+export TENDER_SHARED="${TENDER_SHARED:-$(cd .. && pwd)/shared}"
+if [ ! -f "$TENDER_SHARED/tools/stripe-openapi-validate.js" ]; then
+  echo "integration: Stripe's OpenAPI validator not found under $TENDER_SHARED (set TENDER_SHARED)" >&2
+  exit 1
+fi
+cd tests
+# Each test file starts its own servers on free ports; two files run at a time (2 cores).
+exec node --test --test-concurrency=2 --test-timeout=300000 integration/

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, builds, and runs every test: unit tests under
+# ASan+UBSan, a short fuzzing pass over every fuzz target, and the integration suite that drives
+# a real tender with the official stripe-node SDK (and headless Chromium for pages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=$(nproc)
+
+scripts/deps.sh
+
+echo "== build (release and ASan+UBSan)"
+make --no-print-directory tender
+make --no-print-directory asan
+
+echo "== unit tests (ASan+UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  build-asan/unit_tests --jobs "$JOBS"
+
+echo "== fuzz (${FUZZ_SECONDS:=20}s per target)"
+FUZZ_SECONDS=$FUZZ_SECONDS scripts/fuzz.sh
+
+echo "== integration tests"
+scripts/integration.sh

@@ -1,0 +1,144 @@
+#include "api/common.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/form.h"
+
+#define METADATA_KEYS_MAX 50
+
+int metadata_apply(struct req *r, const char *old_json, const char *param, const char **ret)
+{
+	const struct form_node *n = param_node(r, param);
+	if (!n) {
+		*ret = old_json ? old_json : "{}";
+		return 0;
+	}
+	json_t *obj = NULL;
+	if (old_json && !(n->kind == FORM_SCALAR))
+		obj = json_loads(old_json, 0, NULL);
+	if (!obj || !json_is_object(obj)) {
+		json_decref(obj);
+		obj = json_object();
+	}
+	if (n->kind != FORM_SCALAR) {
+		for (const struct form_node *c = n->first_child; c; c = c->next) {
+			if (c->value_len == 0)
+				json_object_del(obj, c->key);
+			else
+				json_object_set_new(obj, c->key, json_stringn(c->value, c->value_len));
+		}
+	}
+	if (json_object_size(obj) > METADATA_KEYS_MAX) {
+		json_decref(obj);
+		return req_fail(r, ERR_METADATA, param,
+		                "Invalid metadata: You can specify up to 50 keys, with key names up "
+		                "to 40 characters long and values up to 500 characters long.");
+	}
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = arena_strdup(&r->arena, s);
+	free(s);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static void address_body(struct req *r, struct json *j, const char *param)
+{
+	static const char *const fields[] = {"city", "country", "line1", "line2", "postal_code",
+	                                     "state", NULL};
+	char path[128];
+	json_obj_open(j);
+	for (const char *const *f = fields; *f; f++) {
+		snprintf(path, sizeof(path), "%s.%s", param, *f);
+		const char *v = param_str(r, path);
+		json_kv_str_or_null(j, *f, v && *v ? v : NULL);
+	}
+	json_obj_close(j);
+}
+
+int address_from_params(struct req *r, const char *param, const char **ret)
+{
+	const struct form_node *n = param_node(r, param);
+	if (!n)
+		return 0;
+	if (n->kind == FORM_SCALAR) {
+		*ret = NULL;
+		return 0;
+	}
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	address_body(r, &j, param);
+	*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return 0;
+}
+
+int shipping_from_params(struct req *r, const char *param, const char **ret)
+{
+	const struct form_node *n = param_node(r, param);
+	if (!n)
+		return 0;
+	if (n->kind == FORM_SCALAR) {
+		*ret = NULL;
+		return 0;
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "%s.name", param);
+	const char *name = param_str(r, path);
+	if (!name || !*name) {
+		return req_fail(r, ERR_PARAM_MISSING, "shipping[name]", "%s", "shipping[name]");
+	}
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "address");
+	snprintf(path, sizeof(path), "%s.address", param);
+	address_body(r, &j, path);
+	json_kv_str(&j, "name", name);
+	snprintf(path, sizeof(path), "%s.phone", param);
+	const char *phone = param_str(r, path);
+	json_kv_str_or_null(&j, "phone", phone && *phone ? phone : NULL);
+	json_obj_close(&j);
+	*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return 0;
+}
+
+const char *str_update(struct req *r, const char *param, const char *old)
+{
+	const char *v = param_str(r, param);
+	if (!v)
+		return old;
+	if (!*v)
+		return NULL;
+	return v;
+}
+
+void json_kv_raw_or_null(struct json *j, const char *key, const char *raw)
+{
+	if (raw)
+		json_kv_raw(j, key, raw, strlen(raw));
+	else
+		json_kv_null(j, key);
+}
+
+const char *json_quote(struct req *r, const char *s)
+{
+	if (!s)
+		return "null";
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	buf_putc(&b, '"');
+	json_escape(&b, s, strlen(s));
+	buf_putc(&b, '"');
+	const char *out = b.failed ? "null" : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return out ? out : "null";
+}

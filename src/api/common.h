@@ -1,0 +1,29 @@
+/* Helpers every resource uses: metadata, addresses, optional strings. */
+#ifndef TENDER_API_COMMON_H
+#define TENDER_API_COMMON_H
+
+#include "http/req.h"
+
+struct form_node;
+
+/* Applies a metadata parameter (absent → unchanged, "" → cleared, [k]="" → key removed) to
+ * old_json (may be NULL) and returns the new JSON object text in arena memory via ret. 0 or -1
+ * with r->err set (e.g. more than 50 keys after the merge). */
+int metadata_apply(struct req *r, const char *old_json, const char *param, const char **ret);
+
+/* Renders the address hash given at `param` (city, country, line1, line2, postal_code, state)
+ * as JSON text in arena memory; "" → NULL (unset). *ret untouched when the param is absent. */
+int address_from_params(struct req *r, const char *param, const char **ret);
+/* Stripe's shipping hash: {address:{…}, name, phone}. */
+int shipping_from_params(struct req *r, const char *param, const char **ret);
+
+/* "" → NULL, absent → keep old, else the new value (arena). */
+const char *str_update(struct req *r, const char *param, const char *old);
+
+/* key: raw JSON text or null */
+void json_kv_raw_or_null(struct json *j, const char *key, const char *raw);
+
+/* Canonical JSON of one string value (for previous_attributes), arena memory. */
+const char *json_quote(struct req *r, const char *s);
+
+#endif

@@ -1,0 +1,514 @@
+/*
+ * /v1/customers — create, retrieve, update, delete, list (with the email filter).
+ * The reference resource: other resources follow the same shape (a row struct, one render
+ * function shared by retrieve/list/events, writes through req_write with an event appended in the
+ * same transaction).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/resources.h"
+#include "core/clock.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "http/router.h"
+
+struct customer {
+	char id[ID_MAX];
+	int64_t created;
+	const char *email, *name, *description, *phone;
+	const char *address, *shipping, *metadata, *currency, *invoice_prefix;
+	const char *preferred_locales, *tax_exempt, *default_payment_method;
+	int64_t balance;
+	int deleted;
+};
+
+static const char SQL_GET[] =
+    "SELECT id, created, email, name, description, phone, address, shipping, metadata,"
+    " currency, invoice_prefix, preferred_locales, tax_exempt, default_payment_method, balance,"
+    " deleted FROM customers WHERE merchant_id = $1 AND id = $2";
+
+static const char *col_dup(struct req *r, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(&r->arena, t) : NULL;
+}
+
+static int customer_load(struct req *r, struct db *db, const char *id, struct customer *c)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(c, 0, sizeof(*c));
+		snprintf(c->id, sizeof(c->id), "%s", db_col_text(st, 0, NULL));
+		c->created = db_col_int64(st, 1);
+		c->email = col_dup(r, st, 2);
+		c->name = col_dup(r, st, 3);
+		c->description = col_dup(r, st, 4);
+		c->phone = col_dup(r, st, 5);
+		c->address = col_dup(r, st, 6);
+		c->shipping = col_dup(r, st, 7);
+		c->metadata = col_dup(r, st, 8);
+		c->currency = col_dup(r, st, 9);
+		c->invoice_prefix = col_dup(r, st, 10);
+		c->preferred_locales = col_dup(r, st, 11);
+		c->tax_exempt = col_dup(r, st, 12);
+		c->default_payment_method = col_dup(r, st, 13);
+		c->balance = db_col_int64(st, 14);
+		c->deleted = (int)db_col_int64(st, 15);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+static void customer_render(const struct customer *c, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", c->id);
+	json_kv_str(j, "object", "customer");
+	if (c->deleted) {
+		json_kv_bool(j, "deleted", true);
+		json_obj_close(j);
+		return;
+	}
+	json_kv_raw_or_null(j, "address", c->address);
+	json_kv_int(j, "balance", c->balance);
+	json_kv_int(j, "created", c->created);
+	json_kv_str_or_null(j, "currency", c->currency);
+	json_kv_null(j, "default_source");
+	json_kv_bool(j, "delinquent", false);
+	json_kv_str_or_null(j, "description", c->description);
+	json_kv_null(j, "discount");
+	json_kv_str_or_null(j, "email", c->email);
+	json_kv_str_or_null(j, "invoice_prefix", c->invoice_prefix);
+	json_key(j, "invoice_settings");
+	json_obj_open(j);
+	json_kv_null(j, "custom_fields");
+	json_kv_str_or_null(j, "default_payment_method", c->default_payment_method);
+	json_kv_null(j, "footer");
+	json_kv_null(j, "rendering_options");
+	json_obj_close(j);
+	json_kv_bool(j, "livemode", false);
+	json_kv_raw(j, "metadata", c->metadata ? c->metadata : "{}",
+	            c->metadata ? strlen(c->metadata) : 2);
+	json_kv_str_or_null(j, "name", c->name);
+	json_kv_int(j, "next_invoice_sequence", 1);
+	json_kv_str_or_null(j, "phone", c->phone);
+	json_kv_raw(j, "preferred_locales", c->preferred_locales ? c->preferred_locales : "[]",
+	            c->preferred_locales ? strlen(c->preferred_locales) : 2);
+	json_kv_raw_or_null(j, "shipping", c->shipping);
+	json_kv_str(j, "tax_exempt", c->tax_exempt ? c->tax_exempt : "none");
+	json_kv_null(j, "test_clock");
+	json_obj_close(j);
+}
+
+int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct customer c;
+	int rc = customer_load(r, db, id, &c);
+	if (rc != DB_OK)
+		return rc;
+	customer_render(&c, j);
+	return DB_OK;
+}
+
+/* Renders into a fresh buffer (for the response and the event at once). */
+static const char *customer_json(struct req *r, const struct customer *c, size_t *ret_len)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	customer_render(c, &j);
+	const char *s = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	*ret_len = b.len;
+	buf_release(&b);
+	return s;
+}
+
+static const char *const tax_exempt_values[] = {"none", "exempt", "reverse", NULL};
+
+static const struct param_spec address_children[] = {
+    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
+    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec shipping_children[] = {
+    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_children},
+    {"name", PT_STRING, PF_REQUIRED, 500, NULL, NULL},
+    {"phone", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec invoice_settings_children[] = {
+    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+#define CUSTOMER_WRITABLE_PARAMS                                                                   \
+	{"address", PT_OBJECT, PF_EMPTYABLE, 0, NULL, address_children},                           \
+	    {"balance", PT_INT, 0, 0, NULL, NULL},                                                  \
+	    {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                             \
+	    {"email", PT_STRING, PF_EMPTYABLE, 512, NULL, NULL},                                    \
+	    {"invoice_prefix", PT_STRING, PF_EMPTYABLE, 12, NULL, NULL},                            \
+	    {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},                \
+	    {"metadata", PT_METADATA, 0, 0, NULL, NULL},                                            \
+	    {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},                                     \
+	    {"phone", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},                                     \
+	    {"preferred_locales", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                    \
+	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_children},                      \
+	    {"tax_exempt", PT_ENUM, PF_EMPTYABLE, 0, tax_exempt_values, NULL}
+
+static const struct param_spec create_params[] = {
+    CUSTOMER_WRITABLE_PARAMS,
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec update_params[] = {
+    CUSTOMER_WRITABLE_PARAMS,
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec list_params[] = {
+    {"email", PT_STRING, 0, 512, NULL, NULL},
+    {"test_clock", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+/* Applies the writable parameters present in r to c. 0 or -1 with r->err. */
+static int apply_params(struct req *r, struct customer *c)
+{
+	c->email = str_update(r, "email", c->email);
+	c->name = str_update(r, "name", c->name);
+	c->description = str_update(r, "description", c->description);
+	c->phone = str_update(r, "phone", c->phone);
+	const char *ip = str_update(r, "invoice_prefix", c->invoice_prefix);
+	if (ip != c->invoice_prefix) {
+		if (!ip || strlen(ip) < 3)
+			return req_fail(r, ERR_PARAM_BAD, "invoice_prefix",
+			                "Invalid invoice_prefix: must be 3 to 12 uppercase letters or "
+			                "numbers.");
+		c->invoice_prefix = ip;
+	}
+	const char *te = param_str(r, "tax_exempt");
+	if (te)
+		c->tax_exempt = *te ? te : "none";
+	int64_t bal;
+	if (param_int(r, "balance", &bal) == 1)
+		c->balance = bal;
+	if (address_from_params(r, "address", &c->address) != 0)
+		return -1;
+	if (shipping_from_params(r, "shipping", &c->shipping) != 0)
+		return -1;
+	if (metadata_apply(r, c->metadata, "metadata", &c->metadata) != 0)
+		return -1;
+	const struct form_node *pl = param_node(r, "preferred_locales");
+	if (pl) {
+		struct buf b;
+		struct json j;
+		buf_init(&b, 64 * 1024);
+		json_init(&j, &b);
+		json_arr_open(&j);
+		if (pl->kind == FORM_SCALAR) {
+			if (pl->value_len)
+				json_str(&j, pl->value);
+		} else {
+			for (const struct form_node *x = pl->first_child; x; x = x->next)
+				json_str(&j, x->value);
+		}
+		json_arr_close(&j);
+		c->preferred_locales = arena_strdup(&r->arena, buf_cstr(&b));
+		buf_release(&b);
+	}
+	const char *dpm = param_str(r, "invoice_settings.default_payment_method");
+	if (dpm)
+		c->default_payment_method = *dpm ? dpm : NULL;
+	return 0;
+}
+
+static const char SQL_INSERT[] =
+    "INSERT INTO customers (merchant_id, id, created, email, name, description, phone, address,"
+    " shipping, metadata, currency, invoice_prefix, preferred_locales, tax_exempt,"
+    " default_payment_method, balance, deleted)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0)";
+static const char SQL_UPDATE[] =
+    "UPDATE customers SET email = $3, name = $4, description = $5, phone = $6, address = $7,"
+    " shipping = $8, metadata = $9, invoice_prefix = $10, preferred_locales = $11,"
+    " tax_exempt = $12, default_payment_method = $13, balance = $14"
+    " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+static const char SQL_DELETE[] =
+    "UPDATE customers SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+struct write_ctx {
+	struct req *r;
+	struct customer c;
+	const char *id;
+};
+
+static void invoice_prefix_new(char out[9])
+{
+	static const char hexu[] = "0123456789ABCDEF";
+	char rnd[16];
+	id_random_base62(rnd, 8);
+	for (int i = 0; i < 8; i++)
+		out[i] = hexu[(unsigned char)rnd[i] % 16];
+	out[8] = '\0';
+}
+
+static int emit(struct req *r, struct db *db, const struct customer *c, const char *type,
+                const char *prev)
+{
+	size_t len = 0;
+	const char *js = customer_json(r, c, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (event_append(db, r->merchant_id, &o, type, c->id, js, len, prev, r->now, NULL) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	buf_append(&r->out, js, len);
+	return 0;
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct customer *c = &w->c;
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c->id, -1);
+	db_bind_int64(st, 3, c->created);
+	db_bind_text(st, 4, c->email, -1);
+	db_bind_text(st, 5, c->name, -1);
+	db_bind_text(st, 6, c->description, -1);
+	db_bind_text(st, 7, c->phone, -1);
+	db_bind_text(st, 8, c->address, -1);
+	db_bind_text(st, 9, c->shipping, -1);
+	db_bind_text(st, 10, c->metadata, -1);
+	db_bind_text(st, 11, c->currency, -1);
+	db_bind_text(st, 12, c->invoice_prefix, -1);
+	db_bind_text(st, 13, c->preferred_locales, -1);
+	db_bind_text(st, 14, c->tax_exempt, -1);
+	db_bind_text(st, 15, c->default_payment_method, -1);
+	db_bind_int64(st, 16, c->balance);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit(r, db, c, "customer.created", NULL);
+}
+
+static int h_create(struct req *r)
+{
+	struct write_ctx w = {.r = r};
+	struct customer *c = &w.c;
+	id_new(c->id, "cus_");
+	c->created = r->now;
+	char prefix[9];
+	invoice_prefix_new(prefix);
+	c->invoice_prefix = prefix;
+	c->tax_exempt = "none";
+	c->preferred_locales = "[]";
+	if (apply_params(r, c) != 0)
+		return -1;
+	return req_write(r, create_fn, &w);
+}
+
+struct read_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct read_ctx *x = p;
+	struct req *r = x->r;
+	int rc = customer_render_by_id(r, db, x->id, req_json(r));
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "customer", x->id, "id");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct read_ctx x = {r, r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+/* previous_attributes: the old value of every top-level field this update changed. */
+static const char *previous_attributes(struct req *r, const struct customer *o,
+                                       const struct customer *n)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	json_obj_open(&j);
+#define PREV_STR(field)                                                                            \
+	if ((o->field == NULL) != (n->field == NULL) ||                                            \
+	    (o->field && n->field && strcmp(o->field, n->field) != 0))                             \
+		json_kv_str_or_null(&j, #field, o->field);
+#define PREV_RAW(field, empty)                                                                     \
+	if ((o->field == NULL) != (n->field == NULL) ||                                            \
+	    (o->field && n->field && strcmp(o->field, n->field) != 0)) {                           \
+		json_key(&j, #field);                                                              \
+		if (o->field)                                                                      \
+			json_raw(&j, o->field, strlen(o->field));                                  \
+		else                                                                               \
+			json_raw(&j, empty, strlen(empty));                                        \
+	}
+	PREV_STR(email)
+	PREV_STR(name)
+	PREV_STR(description)
+	PREV_STR(phone)
+	PREV_STR(invoice_prefix)
+	PREV_STR(tax_exempt)
+	PREV_RAW(address, "null")
+	PREV_RAW(shipping, "null")
+	PREV_RAW(metadata, "{}")
+	PREV_RAW(preferred_locales, "[]")
+#undef PREV_STR
+#undef PREV_RAW
+	if (o->balance != n->balance)
+		json_kv_int(&j, "balance", o->balance);
+	json_obj_close(&j);
+	const char *s = b.failed ? "{}" : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return s ? s : "{}";
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct customer old, *c = &w->c;
+	int rc = customer_load(r, db, w->id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return req_fail_missing(r, "customer", w->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*c = old;
+	if (apply_params(r, c) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c->id, -1);
+	db_bind_text(st, 3, c->email, -1);
+	db_bind_text(st, 4, c->name, -1);
+	db_bind_text(st, 5, c->description, -1);
+	db_bind_text(st, 6, c->phone, -1);
+	db_bind_text(st, 7, c->address, -1);
+	db_bind_text(st, 8, c->shipping, -1);
+	db_bind_text(st, 9, c->metadata, -1);
+	db_bind_text(st, 10, c->invoice_prefix, -1);
+	db_bind_text(st, 11, c->preferred_locales, -1);
+	db_bind_text(st, 12, c->tax_exempt, -1);
+	db_bind_text(st, 13, c->default_payment_method, -1);
+	db_bind_int64(st, 14, c->balance);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit(r, db, c, "customer.updated", previous_attributes(r, &old, c));
+}
+
+static int h_update(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &w);
+}
+
+static int delete_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct customer old;
+	int rc = customer_load(r, db, w->id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return req_fail_missing(r, "customer", w->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_DELETE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, w->id, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the event carries the customer as it was; the response is the deleted stub */
+	size_t len = 0;
+	const char *js = customer_json(r, &old, &len);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (!js || event_append(db, r->merchant_id, &o, "customer.deleted", old.id, js, len, NULL,
+	                        r->now, NULL) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	old.deleted = 1;
+	customer_render(&old, req_json(r));
+	return 0;
+}
+
+static int h_delete(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_fn, &w);
+}
+
+static const char SQL_CURSOR[] = "SELECT created FROM customers WHERE merchant_id = $1 AND id = $2";
+static const char SQL_LIST_DESC[] =
+    "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND created >= $2"
+    " AND created <= $3 AND (created < $4 OR (created = $4 AND id < $5))"
+    " AND ($7 IS NULL OR email = $7) ORDER BY created DESC, id DESC LIMIT $6";
+static const char SQL_LIST_ASC[] =
+    "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND created >= $2"
+    " AND created <= $3 AND (created > $4 OR (created = $4 AND id > $5))"
+    " AND ($7 IS NULL OR email = $7) ORDER BY created ASC, id ASC LIMIT $6";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	const char *email = param_str(r, "email");
+	db_bind_text(st, first, email && *email ? email : NULL, -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	return customer_render_by_id(r, db, id, j);
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/customers",
+	    .object_name = "customer",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_LIST_DESC,
+	    .sql_asc = SQL_LIST_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+const struct route customers_routes[] = {
+    {"POST", "/v1/customers", h_create, create_params, 0},
+    {"GET", "/v1/customers", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/customers/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/customers/{id}", h_update, update_params, 0},
+    {"DELETE", "/v1/customers/{id}", h_delete, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,99 @@
+/* GET /v1/events (type, types[] filters) and GET /v1/events/{id}. */
+#include <string.h>
+
+#include "api/list.h"
+#include "api/resources.h"
+#include "events/events.h"
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec list_params[] = {
+    {"type", PT_STRING, 0, 200, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct read_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct read_ctx *x = p;
+	int rc = event_render(db, x->r->merchant_id, x->id, req_json(x->r));
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "event", x->id, "id");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct read_ctx x = {r, r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+/* `type` may end in ".*" (Stripe's wildcard): "charge.*" matches every charge event; it becomes
+ * a LIKE prefix with the wildcard characters of the rest escaped. */
+static const char SQL_CURSOR[] = "SELECT created FROM events WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM events WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
+    " AND (created < $4 OR (created = $4 AND id < $5))"
+    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR type LIKE $8 ESCAPE '\\')"
+    " ORDER BY created DESC, id DESC LIMIT $6";
+static const char SQL_ASC[] =
+    "SELECT id FROM events WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
+    " AND (created > $4 OR (created = $4 AND id > $5))"
+    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR type LIKE $8 ESCAPE '\\')"
+    " ORDER BY created ASC, id ASC LIMIT $6";
+
+static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	const char *type = param_str(r, "type");
+	if (!type || !*type) {
+		db_bind_null(st, first);
+		db_bind_null(st, first + 1);
+		return 0;
+	}
+	size_t n = strlen(type);
+	if (n >= 2 && strcmp(type + n - 2, ".*") == 0) {
+		struct buf b;
+		buf_init(&b, 1024);
+		for (size_t i = 0; i + 1 < n; i++) {
+			if (type[i] == '%' || type[i] == '_' || type[i] == '\\')
+				buf_putc(&b, '\\');
+			buf_putc(&b, type[i]);
+		}
+		buf_putc(&b, '%');
+		db_bind_null(st, first);
+		db_bind_text(st, first + 1, buf_cstr(&b), -1);
+		buf_release(&b);
+		return 0;
+	}
+	db_bind_text(st, first, type, -1);
+	db_bind_null(st, first + 1);
+	return 0;
+}
+
+static int render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	return event_render(db, r->merchant_id, id, j);
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/events",
+	    .object_name = "event",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = bind_filters,
+	    .render = render,
+	};
+	return list_respond(r, &spec);
+}
+
+const struct route events_routes[] = {
+    {"GET", "/v1/events", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/events/{id}", h_retrieve, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

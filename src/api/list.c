@@ -1,0 +1,159 @@
+#include "api/list.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "http/form.h"
+
+#define LIST_LIMIT_MAX 100
+#define LIST_LIMIT_DEFAULT 10
+
+struct list_query {
+	int64_t limit;
+	int64_t lo, hi;
+	const char *starting_after;
+	const char *ending_before;
+};
+
+static int parse_query(struct req *r, struct list_query *q)
+{
+	q->limit = LIST_LIMIT_DEFAULT;
+	q->lo = INT64_MIN;
+	q->hi = INT64_MAX;
+	const char *ls = param_str(r, "limit");
+	if (ls && *ls) {
+		if (parse_i64(ls, &q->limit) != 0 || q->limit < 1 || q->limit > LIST_LIMIT_MAX)
+			return req_fail(r, ERR_LIST_LIMIT, "limit", "%s", ls);
+	}
+	const struct form_node *c = param_node(r, "created");
+	if (c && c->kind == FORM_SCALAR && c->value_len) {
+		int64_t v;
+		if (parse_i64(c->value, &v) != 0)
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "created", "%s", c->value);
+		q->lo = q->hi = v;
+	} else if (c && c->kind != FORM_SCALAR) {
+		int64_t v;
+		/* gt/lt become inclusive bounds; the extremes cannot overflow because an
+		 * int64 timestamp of INT64_MAX/MIN means "no bound" anyway */
+		if (param_int(r, "created.gt", &v) == 1 && v < INT64_MAX && v + 1 > q->lo)
+			q->lo = v + 1;
+		if (param_int(r, "created.gte", &v) == 1 && v > q->lo)
+			q->lo = v;
+		if (param_int(r, "created.lt", &v) == 1 && v > INT64_MIN && v - 1 < q->hi)
+			q->hi = v - 1;
+		if (param_int(r, "created.lte", &v) == 1 && v < q->hi)
+			q->hi = v;
+	}
+	q->starting_after = param_str(r, "starting_after");
+	q->ending_before = param_str(r, "ending_before");
+	if (q->starting_after && !*q->starting_after)
+		q->starting_after = NULL;
+	if (q->ending_before && !*q->ending_before)
+		q->ending_before = NULL;
+	if (q->starting_after && q->ending_before)
+		return req_fail(r, ERR_PARAM_BAD, "ending_before",
+		                "You may only specify one of these parameters: ending_before, "
+		                "starting_after.");
+	return 0;
+}
+
+struct list_run {
+	struct req *r;
+	const struct list_spec *spec;
+	struct list_query q;
+};
+
+#define ID_BATCH_MAX (LIST_LIMIT_MAX + 1)
+
+static int list_fn(struct db *db, void *p)
+{
+	struct list_run *run = p;
+	struct req *r = run->r;
+	const struct list_spec *spec = run->spec;
+	const char *cursor = run->q.starting_after ? run->q.starting_after : run->q.ending_before;
+	int64_t cursor_created = INT64_MAX;
+	const char *cursor_id = "";
+	if (cursor) {
+		struct db_stmt *cs = db_prepare(db, spec->sql_cursor);
+		if (!cs)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(cs, 1, r->merchant_id, -1);
+		db_bind_text(cs, 2, cursor, -1);
+		int rc = db_step(cs);
+		if (rc == DB_ROW)
+			cursor_created = db_col_int64(cs, 0);
+		db_reset(cs);
+		if (rc != DB_ROW)
+			return req_fail_missing(r, spec->object_name, cursor,
+			                        run->q.starting_after ? "starting_after"
+			                                              : "ending_before");
+		cursor_id = cursor;
+	}
+	bool asc = run->q.ending_before != NULL;
+	struct db_stmt *st = db_prepare(db, asc ? spec->sql_asc : spec->sql_desc);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_int64(st, 2, run->q.lo);
+	db_bind_int64(st, 3, run->q.hi);
+	db_bind_int64(st, 4, asc && !cursor ? INT64_MIN : cursor_created);
+	db_bind_text(st, 5, cursor_id, -1);
+	db_bind_int64(st, 6, run->q.limit + 1);
+	if (spec->bind_filters && spec->bind_filters(r, st, 7, spec->ctx) != 0) {
+		db_reset(st);
+		return -1;
+	}
+	char *ids[ID_BATCH_MAX];
+	size_t n = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW && n < ID_BATCH_MAX) {
+		const char *id = db_col_text(st, 0, NULL);
+		ids[n] = arena_strdup(&r->arena, id ? id : "");
+		if (!ids[n]) {
+			db_reset(st);
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+		n++;
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool has_more = n > (size_t)run->q.limit;
+	if (has_more)
+		n = (size_t)run->q.limit;
+	if (asc) {
+		/* we walked towards newer objects; Stripe still lists newest first. The extra
+		 * row fetched for has_more is the newest one, beyond the page. */
+		for (size_t i = 0; i < n / 2; i++) {
+			char *t = ids[i];
+			ids[i] = ids[n - 1 - i];
+			ids[n - 1 - i] = t;
+		}
+	}
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (size_t i = 0; i < n; i++) {
+		int rr = spec->render(r, db, ids[i], j, spec->ctx);
+		if (rr == DB_NOTFOUND)
+			continue;
+		if (rr != DB_OK)
+			return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", has_more);
+	json_kv_str(j, "url", spec->url);
+	json_obj_close(j);
+	return 0;
+}
+
+int list_respond(struct req *r, const struct list_spec *spec)
+{
+	struct list_run run = {.r = r, .spec = spec};
+	if (parse_query(r, &run.q) != 0)
+		return -1;
+	int rc = req_read(r, list_fn, &run);
+	return rc == 0 ? 0 : -1;
+}

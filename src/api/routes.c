@@ -1,0 +1,10 @@
+/* Every route table of the API. Literal routes must come before {id} routes of the same prefix
+ * inside a table (router_match takes the first match). */
+#include "api/resources.h"
+
+const struct route *const api_route_tables[] = {
+    customers_routes,
+    balance_routes,
+    events_routes,
+    NULL,
+};

@@ -1,0 +1,161 @@
+/* tender merchant create|list */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "merchant/merchant.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: tender merchant create --data DIR [--database-url URL ...] --name NAME\n"
+	      "                              [--settlement-currency CUR]\n"
+	      "       tender merchant list   --data DIR [--database-url URL ...]\n"
+	      "\n"
+	      "  create   creates a merchant (test mode) and prints one JSON object with its\n"
+	      "           id (acct_…), secret_key (sk_test_…) and publishable_key (pk_test_…).\n"
+	      "           The keys are shown only now: Tender stores only their hashes.\n"
+	      "  list     prints every merchant as a JSON array.\n"
+	      "\n"
+	      "  --data DIR                 the data directory (SQLite store: DIR/tender.db)\n"
+	      "  --database-url URL         a PostgreSQL shard (repeat for each shard)\n"
+	      "  --name NAME                the merchant's display name (create)\n"
+	      "  --settlement-currency CUR  ISO 4217 code funds settle in (default usd)\n"
+	      "  --help                     this text\n",
+	      f);
+}
+
+static void print_one(const struct merchant_info *m, void *ctx)
+{
+	struct json *j = ctx;
+	json_obj_open(j);
+	json_kv_str(j, "id", m->id);
+	json_kv_str(j, "name", m->name);
+	json_kv_str(j, "settlement_currency", m->settlement_currency);
+	json_kv_int(j, "fee_percent_bps", m->fee_percent_bps);
+	json_kv_int(j, "fee_fixed_minor", m->fee_fixed_minor);
+	json_kv_int(j, "created", m->created);
+	json_obj_close(j);
+}
+
+static bool currency_shape_ok(const char *c)
+{
+	if (strlen(c) != 3)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (c[i] < 'a' || c[i] > 'z')
+			return false;
+	return true;
+}
+
+int cli_merchant(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0) {
+		fprintf(stderr, "tender merchant: unknown subcommand '%s'\n", sub);
+		usage(stderr);
+		return 2;
+	}
+	struct cli_store_flags sf = {0};
+	const char *name = NULL;
+	const char *currency = "usd";
+	static const struct option opts[] = {
+	    {"data", required_argument, NULL, 'd'},
+	    {"database-url", required_argument, NULL, 'u'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"settlement-currency", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			sf.data_dir = optarg;
+			break;
+		case 'u':
+			if (cli_store_add_url(&sf, optarg) != 0) {
+				fprintf(stderr, "tender merchant: too many --database-url\n");
+				return 2;
+			}
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'c':
+			currency = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc - 1) {
+		fprintf(stderr, "tender merchant: unexpected argument '%s'\n", argv[optind + 1]);
+		return 2;
+	}
+	if (strcmp(sub, "create") == 0) {
+		if (!name || !*name) {
+			fprintf(stderr, "tender merchant create: --name NAME is required\n");
+			return 2;
+		}
+		if (strlen(name) > 200) {
+			fprintf(stderr, "tender merchant create: --name is longer than 200 characters\n");
+			return 2;
+		}
+		char cur[8];
+		snprintf(cur, sizeof(cur), "%s", currency);
+		for (char *p = cur; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (!currency_shape_ok(cur)) {
+			fprintf(stderr, "tender merchant create: --settlement-currency must be a "
+			                "three-letter ISO 4217 code\n");
+			return 2;
+		}
+		struct store *s;
+		if (cli_store_open(&sf, 0, &s) != 0)
+			return 1;
+		struct merchant_keys k;
+		char err[256];
+		int rc = merchant_create(s, name, cur, &k, err, sizeof(err));
+		store_close(s);
+		if (rc != 0) {
+			fprintf(stderr, "tender merchant create: %s\n", err);
+			return 1;
+		}
+		printf("{\"id\":\"%s\",\"secret_key\":\"%s\",\"publishable_key\":\"%s\","
+		       "\"settlement_currency\":\"%s\"}\n",
+		       k.id, k.secret_key, k.publishable_key, cur);
+		return 0;
+	}
+	struct store *s;
+	if (cli_store_open(&sf, 0, &s) != 0)
+		return 1;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 0);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int rc = merchant_list(s, print_one, &j);
+	json_arr_close(&j);
+	store_close(s);
+	if (rc != 0) {
+		fprintf(stderr, "tender merchant list: store error %d\n", rc);
+		buf_release(&b);
+		return 1;
+	}
+	printf("%s\n", buf_cstr(&b));
+	buf_release(&b);
+	return 0;
+}

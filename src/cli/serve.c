@@ -1,0 +1,297 @@
+/*
+ * tender serve: opens the store, unlocks the vault (refusing to start on a missing, unsafe or
+ * wrong master key), starts the HTTP server, and waits for signals: SIGTERM/SIGINT drain in-flight
+ * requests and exit 0; SIGHUP reloads what can be reloaded (exchange rates).
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "http/params.h"
+#include "http/ratelimit.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "vault/vault.h"
+
+#define DRAIN_TIMEOUT_MS 30000
+#define RETRY_SCHEDULE_MAX 32
+
+static void usage(FILE *f)
+{
+	fputs("usage: tender serve --data DIR --master-key-file FILE [options]\n"
+	      "\n"
+	      "Serves Stripe's v1 HTTP API.\n"
+	      "\n"
+	      "  --listen HOST:PORT            address to listen on (default 127.0.0.1:4242;\n"
+	      "                                port 0 picks a free port, printed at start)\n"
+	      "  --data DIR                    data directory, created when missing; holds the\n"
+	      "                                SQLite store when no --database-url is given\n"
+	      "  --master-key-file FILE        the vault's master key (tender keygen FILE); must\n"
+	      "                                not be readable by group or others\n"
+	      "  --database-url URL            a PostgreSQL shard; repeat once per shard\n"
+	      "  --webhook-retry-schedule LIST delays between webhook attempts, e.g. 1s,2s,4s\n"
+	      "                                (units ms, s, m, h, d; default: the seed's schedule)\n"
+	      "  --rate-limit RATE[/BURST]     requests per second per merchant (default\n"
+	      "                                1000/2000); 0 turns rate limiting off\n"
+	      "  --rates-file FILE             exchange rates (ECB XML or CSV base,quote,rate,\n"
+	      "                                valid_from); default: the bundled snapshot\n"
+	      "  --fraud-model FILE            XGBoost model (JSON) for fraud scoring; default:\n"
+	      "                                the bundled model\n"
+	      "  --workers N                   request worker threads (default 64)\n"
+	      "  --log-level LEVEL             debug, info (default), warn, error\n"
+	      "  --help                        this text\n",
+	      f);
+}
+
+/* Parses one duration like 500ms, 1s, 5m, 1h, 2d into milliseconds. */
+static int parse_duration_ms(const char *s, size_t n, int64_t *ret)
+{
+	char tmp[32];
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	size_t digits = strspn(tmp, "0123456789");
+	if (digits == 0 || digits > 9)
+		return -1;
+	const char *unit = tmp + digits;
+	int64_t mult;
+	if (strcmp(unit, "ms") == 0)
+		mult = 1;
+	else if (strcmp(unit, "s") == 0 || *unit == '\0')
+		mult = 1000;
+	else if (strcmp(unit, "m") == 0)
+		mult = 60000;
+	else if (strcmp(unit, "h") == 0)
+		mult = 3600000;
+	else if (strcmp(unit, "d") == 0)
+		mult = 86400000;
+	else
+		return -1;
+	tmp[digits] = '\0';
+	int64_t v;
+	if (parse_i64(tmp, &v) != 0)
+		return -1;
+	*ret = v * mult;
+	return 0;
+}
+
+static int check_retry_schedule(const char *s)
+{
+	int count = 0;
+	const char *p = s;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		int64_t ms;
+		if (parse_duration_ms(p, n, &ms) != 0 || ++count > RETRY_SCHEDULE_MAX)
+			return -1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return count > 0 ? 0 : -1;
+}
+
+static int parse_listen(const char *s, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || (size_t)(colon - s) >= hostlen)
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	int64_t p;
+	if (parse_i64(colon + 1, &p) != 0 || p < 0 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+struct attach_ctx {
+	struct vault *v;
+	char err[512];
+};
+
+static int attach_fn(struct db *db, void *p)
+{
+	struct attach_ctx *a = p;
+	return vault_attach(a->v, db, a->err, sizeof(a->err)) == 0 ? 0 : -1;
+}
+
+int cli_serve(int argc, char **argv)
+{
+	struct cli_store_flags sf = {0};
+	struct app app;
+	memset(&app, 0, sizeof(app));
+	const char *listen = "127.0.0.1:4242";
+	app.cfg.rate_limit_per_s = 1000;
+	app.cfg.rate_limit_burst = 2000;
+	static const struct option opts[] = {
+	    {"listen", required_argument, NULL, 'l'},
+	    {"data", required_argument, NULL, 'd'},
+	    {"master-key-file", required_argument, NULL, 'k'},
+	    {"database-url", required_argument, NULL, 'u'},
+	    {"webhook-retry-schedule", required_argument, NULL, 'w'},
+	    {"rate-limit", required_argument, NULL, 'r'},
+	    {"rates-file", required_argument, NULL, 'x'},
+	    {"fraud-model", required_argument, NULL, 'f'},
+	    {"workers", required_argument, NULL, 'W'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen = optarg;
+			break;
+		case 'd':
+			sf.data_dir = optarg;
+			break;
+		case 'k':
+			app.cfg.master_key_file = optarg;
+			break;
+		case 'u':
+			if (cli_store_add_url(&sf, optarg) != 0) {
+				fprintf(stderr, "tender serve: too many --database-url\n");
+				return 2;
+			}
+			break;
+		case 'w':
+			if (check_retry_schedule(optarg) != 0) {
+				fprintf(stderr, "tender serve: --webhook-retry-schedule: expected a "
+				                "comma-separated list of durations like 1s,2s,4s\n");
+				return 2;
+			}
+			app.cfg.webhook_retry_schedule = optarg;
+			break;
+		case 'r':
+			if (ratelimit_parse(optarg, &app.cfg.rate_limit_per_s,
+			                    &app.cfg.rate_limit_burst) != 0) {
+				fprintf(stderr, "tender serve: --rate-limit: expected RATE[/BURST], "
+				                "e.g. 1000/2000, or 0 to turn it off\n");
+				return 2;
+			}
+			break;
+		case 'x':
+			app.cfg.rates_file = optarg;
+			break;
+		case 'f':
+			app.cfg.fraud_model_file = optarg;
+			break;
+		case 'W': {
+			int64_t n;
+			if (parse_i64(optarg, &n) != 0 || n < 1 || n > 512) {
+				fprintf(stderr, "tender serve: --workers: expected 1..512\n");
+				return 2;
+			}
+			app.cfg.worker_threads = (int)n;
+			break;
+		}
+		case 'L':
+			if (strcmp(optarg, "debug") == 0)
+				log_set_level(LOG_DEBUG);
+			else if (strcmp(optarg, "info") == 0)
+				log_set_level(LOG_INFO);
+			else if (strcmp(optarg, "warn") == 0)
+				log_set_level(LOG_WARN);
+			else if (strcmp(optarg, "error") == 0)
+				log_set_level(LOG_ERROR);
+			else {
+				fprintf(stderr, "tender serve: --log-level: debug, info, warn or error\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tender serve: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	char host[256];
+	if (parse_listen(listen, host, sizeof(host), &app.cfg.listen_port) != 0) {
+		fprintf(stderr, "tender serve: --listen: expected HOST:PORT, e.g. 127.0.0.1:4242\n");
+		return 2;
+	}
+	app.cfg.listen_host = host;
+	if (!sf.data_dir) {
+		fprintf(stderr, "tender serve: --data DIR is required\n");
+		return 2;
+	}
+	if (!app.cfg.master_key_file) {
+		fprintf(stderr, "tender serve: --master-key-file FILE is required "
+		                "(create one with: tender keygen FILE)\n");
+		return 2;
+	}
+	app.cfg.data_dir = sf.data_dir;
+	app.cfg.database_urls = sf.n_urls ? sf.database_urls : NULL;
+
+	/* Signals go to the main thread only: block them before any thread starts. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[1024];
+	if (vault_open(&app.vault, app.cfg.master_key_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tender serve: %s\n", err);
+		return 1;
+	}
+	if (cli_store_open(&sf, 0, &app.store) != 0) {
+		vault_free(app.vault);
+		return 1;
+	}
+	struct attach_ctx ac = {.v = app.vault};
+	if (store_each_shard_write(app.store, attach_fn, &ac) != 0) {
+		fprintf(stderr, "tender serve: %s\n", ac.err[0] ? ac.err : "cannot unlock the vault");
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
+	app.ratelimit = ratelimit_new(app.cfg.rate_limit_per_s, app.cfg.rate_limit_burst);
+	struct server *srv = NULL;
+	if (server_start(&srv, &app, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tender serve: %s\n", err);
+		ratelimit_free(app.ratelimit);
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
+	printf("tender listening on http://%s:%d\n", host, server_port(srv));
+	fflush(stdout);
+	log_msg(LOG_INFO, "listening on %s:%d", host, server_port(srv));
+
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_msg(LOG_INFO, "SIGHUP: nothing to reload yet");
+			continue;
+		}
+		log_msg(LOG_INFO, "signal %d: draining", sig);
+		break;
+	}
+	server_stop(srv, DRAIN_TIMEOUT_MS);
+	ratelimit_free(app.ratelimit);
+	store_close(app.store);
+	vault_free(app.vault);
+	log_msg(LOG_INFO, "stopped");
+	return 0;
+}

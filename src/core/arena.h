@@ -1,0 +1,28 @@
+/*
+ * struct arena: a per-request bump allocator with a hard cap (nginx's pool, TigerBeetle's bounds).
+ * Everything a request parses or builds lives here and is freed in one go when the request ends,
+ * so handlers never free. arena_alloc returns NULL once the cap would be passed; callers turn that
+ * into a 413/500 rather than crash.
+ */
+#ifndef TENDER_CORE_ARENA_H
+#define TENDER_CORE_ARENA_H
+
+#include <stddef.h>
+
+struct arena_chunk;
+
+struct arena {
+	struct arena_chunk *head;
+	size_t used_bytes;
+	size_t max_bytes;
+};
+
+void arena_init(struct arena *a, size_t max_bytes);
+void arena_release(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);
+void *arena_zalloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+__attribute__((format(printf, 2, 3))) char *arena_printf(struct arena *a, const char *fmt, ...);
+
+#endif

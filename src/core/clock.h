@@ -1,0 +1,13 @@
+#ifndef TENDER_CORE_CLOCK_H
+#define TENDER_CORE_CLOCK_H
+
+#include <stdint.h>
+
+/* Wall-clock seconds since the epoch (Stripe's `created`). */
+int64_t clock_now(void);
+/* Wall-clock milliseconds since the epoch. */
+int64_t clock_now_ms(void);
+/* Monotonic microseconds, for durations. */
+int64_t clock_mono_us(void);
+
+#endif

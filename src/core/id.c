@@ -1,0 +1,64 @@
+#include "core/id.h"
+
+#include <openssl/rand.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+
+static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static void fill_random(unsigned char *p, size_t n)
+{
+	if (RAND_bytes(p, (int)n) != 1)
+		abort(); /* no entropy means no safe ids: stopping is the only honest answer */
+}
+
+void id_random_base62(char *out, size_t n)
+{
+	unsigned char r[128];
+	size_t i = 0;
+	while (i < n) {
+		fill_random(r, sizeof(r));
+		for (size_t k = 0; k < sizeof(r) && i < n; k++) {
+			/* rejection sampling keeps the distribution uniform */
+			if (r[k] >= 248)
+				continue;
+			out[i++] = B62[r[k] % 62];
+		}
+	}
+	out[n] = '\0';
+}
+
+void id_new(char *out, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	if (pl > ID_MAX - ID_BODY_LEN - 1)
+		abort();
+	memcpy(out, prefix, pl);
+	uint64_t ms = (uint64_t)clock_now_ms();
+	char *t = out + pl;
+	for (int i = 7; i >= 0; i--) {
+		t[i] = B62[ms % 62];
+		ms /= 62;
+	}
+	id_random_base62(t + 8, ID_BODY_LEN - 8);
+}
+
+int id_valid(const char *s, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(s, prefix, pl) != 0)
+		return 0;
+	size_t n = 0;
+	for (const char *p = s + pl; *p; p++, n++) {
+		char c = *p;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      c == '_'))
+			return 0;
+		if (n > 120)
+			return 0;
+	}
+	return n > 0;
+}

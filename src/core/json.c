@@ -1,0 +1,233 @@
+#include "core/json.h"
+
+#include <string.h>
+
+void json_init(struct json *j, struct buf *b)
+{
+	j->b = b;
+	j->depth = 0;
+	j->first[0] = true;
+	j->after_key = false;
+}
+
+/* Writes the separator a new value needs at the current position. */
+static void json_sep(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (!j->first[j->depth])
+		buf_putc(j->b, ',');
+	j->first[j->depth] = false;
+}
+
+static void json_open(struct json *j, char c)
+{
+	json_sep(j);
+	if (j->depth >= JSON_DEPTH_MAX) {
+		j->b->failed = true;
+		return;
+	}
+	buf_putc(j->b, c);
+	j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void json_close(struct json *j, char c)
+{
+	if (j->depth <= 0) {
+		j->b->failed = true;
+		return;
+	}
+	j->depth--;
+	buf_putc(j->b, c);
+}
+
+void json_obj_open(struct json *j)
+{
+	json_open(j, '{');
+}
+
+void json_obj_close(struct json *j)
+{
+	json_close(j, '}');
+}
+
+void json_arr_open(struct json *j)
+{
+	json_open(j, '[');
+}
+
+void json_arr_close(struct json *j)
+{
+	json_close(j, ']');
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void json_escape(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0; /* start of the pending run of bytes that need no escaping */
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t l = utf8_len(p + i, n - i);
+			if (l) {
+				i += l;
+				continue;
+			}
+		}
+		buf_append(b, s + run, i - run);
+		switch (c) {
+		case '"':
+			buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			buf_puts(b, "\\n");
+			break;
+		case '\r':
+			buf_puts(b, "\\r");
+			break;
+		case '\t':
+			buf_puts(b, "\\t");
+			break;
+		default:
+			if (c < 0x20) {
+				char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+				buf_append(b, e, 6);
+			} else {
+				buf_puts(b, "\\ufffd");
+			}
+		}
+		i++;
+		run = i;
+	}
+	buf_append(b, s + run, n - run);
+}
+
+void json_key(struct json *j, const char *key)
+{
+	json_sep(j);
+	buf_putc(j->b, '"');
+	json_escape(j->b, key, strlen(key));
+	buf_append(j->b, "\":", 2);
+	j->after_key = true;
+}
+
+void json_strn(struct json *j, const char *s, size_t n)
+{
+	json_sep(j);
+	buf_putc(j->b, '"');
+	json_escape(j->b, s, n);
+	buf_putc(j->b, '"');
+}
+
+void json_str(struct json *j, const char *s)
+{
+	json_strn(j, s, strlen(s));
+}
+
+void json_int(struct json *j, int64_t v)
+{
+	json_sep(j);
+	buf_put_i64(j->b, v);
+}
+
+void json_bool(struct json *j, bool v)
+{
+	json_sep(j);
+	buf_puts(j->b, v ? "true" : "false");
+}
+
+void json_nil(struct json *j)
+{
+	json_sep(j);
+	buf_puts(j->b, "null");
+}
+
+void json_raw(struct json *j, const char *s, size_t n)
+{
+	json_sep(j);
+	buf_append(j->b, s, n);
+}
+
+void json_kv_str(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_str(j, s);
+}
+
+void json_kv_str_or_null(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	if (s)
+		json_str(j, s);
+	else
+		json_nil(j);
+}
+
+void json_kv_int(struct json *j, const char *key, int64_t v)
+{
+	json_key(j, key);
+	json_int(j, v);
+}
+
+void json_kv_bool(struct json *j, const char *key, bool v)
+{
+	json_key(j, key);
+	json_bool(j, v);
+}
+
+void json_kv_null(struct json *j, const char *key)
+{
+	json_key(j, key);
+	json_nil(j);
+}
+
+void json_kv_raw(struct json *j, const char *key, const char *s, size_t n)
+{
+	json_key(j, key);
+	json_raw(j, s, n);
+}

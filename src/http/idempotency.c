@@ -1,0 +1,252 @@
+#include "http/idempotency.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/form.h"
+#include "http/req.h"
+
+/*
+ * The request hash covers method, path and every parameter in order, except card numbers and
+ * CVCs: a hash of a request that carries a PAN would be a way to test guesses of that PAN, so
+ * those values never enter it (a retry that changes only the card number is therefore treated as
+ * the same request: the first result replays, which is the safe direction).
+ */
+static void hash_node(EVP_MD_CTX *md, const struct form_node *n, int depth)
+{
+	for (const struct form_node *c = n->first_child; c; c = c->next) {
+		EVP_DigestUpdate(md, "\x01", 1);
+		EVP_DigestUpdate(md, c->key, c->key_len);
+		if (c->kind == FORM_SCALAR) {
+			if (strcmp(c->key, "number") == 0 || strcmp(c->key, "cvc") == 0)
+				continue;
+			EVP_DigestUpdate(md, "\x02", 1);
+			EVP_DigestUpdate(md, c->value, c->value_len);
+		} else if (depth < 16) {
+			EVP_DigestUpdate(md, c->kind == FORM_ARRAY ? "\x03" : "\x04", 1);
+			hash_node(md, c, depth + 1);
+			EVP_DigestUpdate(md, "\x05", 1);
+		}
+	}
+}
+
+void idem_hash_request(struct req *r)
+{
+	unsigned char d[32];
+	unsigned int dl = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, r->method, strlen(r->method));
+	EVP_DigestUpdate(md, " ", 1);
+	EVP_DigestUpdate(md, r->path, strlen(r->path));
+	if (r->params)
+		hash_node(md, r->params, 0);
+	EVP_DigestFinal_ex(md, d, &dl);
+	EVP_MD_CTX_free(md);
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		r->idem_hash[2 * i] = hex[d[i] >> 4];
+		r->idem_hash[2 * i + 1] = hex[d[i] & 15];
+	}
+	r->idem_hash[64] = '\0';
+}
+
+static const char SQL_GET[] =
+    "SELECT request_hash, request_id, status, body FROM idempotency_keys"
+    " WHERE merchant_id = $1 AND livemode = $2 AND idem_key = $3 AND created > $4";
+
+struct lookup_ctx {
+	struct req *r;
+	int found;
+	int mismatch;
+};
+
+static int lookup_fn(struct db *db, void *p)
+{
+	struct lookup_ctx *c = p;
+	struct req *r = c->r;
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_int64(st, 2, r->livemode);
+	db_bind_text(st, 3, r->idempotency_key, -1);
+	db_bind_int64(st, 4, r->now - IDEMPOTENCY_TTL_S);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *h = db_col_text(st, 0, NULL);
+		if (!h || strcmp(h, r->idem_hash) != 0) {
+			c->mismatch = 1;
+		} else {
+			c->found = 1;
+			const char *rid = db_col_text(st, 1, NULL);
+			snprintf(r->original_request, sizeof(r->original_request), "%s",
+			         rid ? rid : "");
+			r->status = (int)db_col_int64(st, 2);
+			size_t n = 0;
+			const char *body = db_col_text(st, 3, &n);
+			buf_reset(&r->out);
+			buf_append(&r->out, body ? body : "", n);
+		}
+		rc = DB_OK;
+	} else if (rc == DB_DONE) {
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
+int idem_lookup(struct req *r)
+{
+	struct lookup_ctx c = {.r = r};
+	int rc = req_read(r, lookup_fn, &c);
+	if (rc < 0) {
+		if (!r->err.set)
+			req_fail(r, ERR_API, NULL, NULL);
+		return -1;
+	}
+	if (c.mismatch)
+		return req_fail(r, ERR_IDEMPOTENCY_MISMATCH, NULL, "%s", r->idempotency_key);
+	if (c.found) {
+		r->replayed = true;
+		return 1;
+	}
+	return 0;
+}
+
+static const char SQL_SAVE[] =
+    "INSERT INTO idempotency_keys (merchant_id, livemode, idem_key, request_hash, request_id,"
+    " status, body, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (merchant_id, livemode, idem_key) DO UPDATE SET request_hash = excluded.request_hash,"
+    " request_id = excluded.request_id, status = excluded.status, body = excluded.body,"
+    " created = excluded.created WHERE idempotency_keys.created <= $9";
+
+int idem_save(struct db *db, struct req *r)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SAVE);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_int64(st, 2, r->livemode);
+	db_bind_text(st, 3, r->idempotency_key, -1);
+	db_bind_text(st, 4, r->idem_hash, -1);
+	db_bind_text(st, 5, r->request_id, -1);
+	db_bind_int64(st, 6, r->status);
+	db_bind_text(st, 7, r->out.data ? r->out.data : "", (ptrdiff_t)r->out.len);
+	db_bind_int64(st, 8, r->now);
+	db_bind_int64(st, 9, r->now - IDEMPOTENCY_TTL_S); /* an expired record may be reused */
+	int rc = db_step(st);
+	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return -1;
+	return changed == 0 ? 1 : 0;
+}
+
+int idem_prune(struct db *db, int64_t now, int64_t batch_max)
+{
+	static const char SQL_PRUNE_KEYS[] =
+	    "DELETE FROM idempotency_keys WHERE (merchant_id, livemode, idem_key) IN ("
+	    " SELECT merchant_id, livemode, idem_key FROM idempotency_keys WHERE created < $1"
+	    " LIMIT $2)";
+	struct db_stmt *st = db_prepare(db, SQL_PRUNE_KEYS);
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, now - IDEMPOTENCY_TTL_S);
+	db_bind_int64(st, 2, batch_max);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : -1;
+	db_reset(st);
+	return (int)n;
+}
+
+/*
+ * In-process claims: a small open-addressing set of "merchant|mode|key" strings. Bounded: when
+ * full, new keyed requests get 409 and the SDK retries them.
+ */
+#define CLAIMS_MAX 8192
+
+static pthread_mutex_t claims_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *claims[CLAIMS_MAX];
+static size_t claims_len;
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static char *claim_name(struct req *r)
+{
+	return arena_printf(&r->arena, "%s|%d|%s", r->merchant_id, r->livemode ? 1 : 0,
+	                    r->idempotency_key);
+}
+
+int idem_claim(struct req *r)
+{
+	char *name = claim_name(r);
+	if (!name)
+		return req_fail(r, ERR_API, NULL, NULL);
+	pthread_mutex_lock(&claims_mu);
+	if (claims_len * 2 >= CLAIMS_MAX) {
+		pthread_mutex_unlock(&claims_mu);
+		return req_fail(r, ERR_IDEMPOTENCY_IN_USE, NULL, "%s", r->idempotency_key);
+	}
+	size_t h = fnv1a(name) & (CLAIMS_MAX - 1);
+	while (claims[h]) {
+		if (strcmp(claims[h], name) == 0) {
+			pthread_mutex_unlock(&claims_mu);
+			return req_fail(r, ERR_IDEMPOTENCY_IN_USE, NULL, "%s", r->idempotency_key);
+		}
+		h = (h + 1) & (CLAIMS_MAX - 1);
+	}
+	claims[h] = strdup(name);
+	if (!claims[h]) {
+		pthread_mutex_unlock(&claims_mu);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	claims_len++;
+	pthread_mutex_unlock(&claims_mu);
+	r->idem_claimed = true;
+	return 0;
+}
+
+void idem_release(struct req *r)
+{
+	if (!r->idem_claimed)
+		return;
+	char *name = claim_name(r);
+	if (!name)
+		abort(); /* cannot leave a claim behind: it would block the key forever */
+	pthread_mutex_lock(&claims_mu);
+	size_t h = fnv1a(name) & (CLAIMS_MAX - 1);
+	while (claims[h]) {
+		if (strcmp(claims[h], name) == 0)
+			break;
+		h = (h + 1) & (CLAIMS_MAX - 1);
+	}
+	if (claims[h]) {
+		free(claims[h]);
+		claims[h] = NULL;
+		claims_len--;
+		/* re-insert the rest of the probe run so later lookups still find them */
+		size_t k = (h + 1) & (CLAIMS_MAX - 1);
+		while (claims[k]) {
+			char *c = claims[k];
+			claims[k] = NULL;
+			size_t j = fnv1a(c) & (CLAIMS_MAX - 1);
+			while (claims[j])
+				j = (j + 1) & (CLAIMS_MAX - 1);
+			claims[j] = c;
+			k = (k + 1) & (CLAIMS_MAX - 1);
+		}
+	}
+	pthread_mutex_unlock(&claims_mu);
+	r->idem_claimed = false;
+}

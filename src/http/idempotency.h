@@ -1,0 +1,33 @@
+/*
+ * Idempotency, with Stripe's semantics (docs/FRAMEWORK.md has the whole story):
+ * the first result of a keyed POST is saved in the same transaction as its effects (req_write),
+ * replayed byte for byte afterwards; same key + other parameters → 400 idempotency_error; same key
+ * while the first request still runs → 409 idempotency_key_in_use (an in-process claim; across
+ * nodes the unique key of the record decides, and the loser replays the winner's result).
+ */
+#ifndef TENDER_HTTP_IDEMPOTENCY_H
+#define TENDER_HTTP_IDEMPOTENCY_H
+
+#include <stdbool.h>
+
+#include "store/db.h"
+
+struct req;
+
+#define IDEMPOTENCY_KEY_MAX 255
+#define IDEMPOTENCY_TTL_S (24 * 3600)
+
+/* Hashes method, path and parameters into r's idempotency hash. */
+void idem_hash_request(struct req *r);
+/* Looks up a saved result. 0: none; 1: r->out/status hold the replay; -1: r->err set. */
+int idem_lookup(struct req *r);
+/* Claims the key in-process. 0 ok; -1 with r->err (409) when another request holds it. */
+int idem_claim(struct req *r);
+void idem_release(struct req *r);
+/* Inside the write transaction: saves r->status/r->out. 0 ok, 1 when a record already exists
+ * (another node won the race), < 0 on error. */
+int idem_save(struct db *db, struct req *r);
+/* Deletes records older than the TTL; returns the number pruned or < 0. */
+int idem_prune(struct db *db, int64_t now, int64_t batch_max);
+
+#endif

@@ -1,0 +1,183 @@
+#include "http/req.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "core/log.h"
+#include "http/form.h"
+#include "http/idempotency.h"
+#include "http/router.h"
+
+int req_fail(struct req *r, enum api_err code, const char *param, const char *fmt, ...)
+{
+	r->err.set = true;
+	r->err.code = code;
+	snprintf(r->err.param, sizeof(r->err.param), "%s", param ? param : "");
+	r->err.detail[0] = '\0';
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(r->err.detail, sizeof(r->err.detail), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int req_fail_missing(struct req *r, const char *object_name, const char *id, const char *param)
+{
+	return req_fail(r, ERR_RESOURCE_MISSING, param ? param : "id", "No such %s: '%s'",
+	                object_name, id);
+}
+
+struct json *req_json(struct req *r)
+{
+	buf_reset(&r->out);
+	r->status = 200;
+	json_init(&r->j, &r->out);
+	return &r->j;
+}
+
+/* The table's message with its one %s replaced by detail. */
+static void render_message(struct buf *b, const char *tmpl, const char *detail)
+{
+	const char *p = strstr(tmpl, "%s");
+	if (!p) {
+		json_escape(b, tmpl, strlen(tmpl));
+		return;
+	}
+	json_escape(b, tmpl, (size_t)(p - tmpl));
+	json_escape(b, detail, strlen(detail));
+	json_escape(b, p + 2, strlen(p + 2));
+}
+
+void req_render_error(struct req *r)
+{
+	const struct api_error_info *info = api_error_info(r->err.code);
+	struct json *j = req_json(r);
+	r->status = info->status;
+	json_obj_open(j);
+	json_key(j, "error");
+	json_obj_open(j);
+	if (r->err.charge_id[0])
+		json_kv_str(j, "charge", r->err.charge_id);
+	if (info->code[0]) {
+		json_kv_str(j, "code", info->code);
+		if (r->err.decline_code[0])
+			json_kv_str(j, "decline_code", r->err.decline_code);
+		char url[160];
+		snprintf(url, sizeof(url), "https://stripe.com/docs/error-codes/%s", info->code);
+		json_kv_str(j, "doc_url", url);
+	} else if (r->err.decline_code[0]) {
+		json_kv_str(j, "decline_code", r->err.decline_code);
+	}
+	json_key(j, "message");
+	buf_putc(&r->out, '"');
+	render_message(&r->out, info->message, r->err.detail);
+	buf_putc(&r->out, '"');
+	if (r->err.param[0])
+		json_kv_str(j, "param", r->err.param);
+	if (r->err.extra.len) {
+		buf_putc(&r->out, ',');
+		buf_append(&r->out, r->err.extra.data, r->err.extra.len);
+	}
+	json_kv_str(j, "type", info->type);
+	json_obj_close(j);
+	json_obj_close(j);
+}
+
+bool req_expand_has(const struct req *r, const char *field)
+{
+	const struct form_node *n = r->params ? form_get(r->params, "expand") : NULL;
+	if (!n)
+		return false;
+	size_t fl = strlen(field);
+	const struct form_node *single = n->kind == FORM_SCALAR ? n : NULL;
+	for (const struct form_node *c = single ? single : n->first_child; c;
+	     c = single ? NULL : c->next) {
+		if (c->kind != FORM_SCALAR)
+			continue;
+		if (strncmp(c->value, field, fl) == 0 && (c->value[fl] == '\0' || c->value[fl] == '.'))
+			return true;
+	}
+	return false;
+}
+
+struct write_wrap {
+	struct req *r;
+	store_fn fn;
+	void *ctx;
+	int inner_rc;
+	int conflict;
+};
+
+static int write_wrap_fn(struct db *db, void *p)
+{
+	struct write_wrap *w = p;
+	struct req *r = w->r;
+	w->conflict = 0;
+	r->err.set = false;
+	buf_reset(&r->err.extra);
+	req_json(r);
+	int rc = w->fn(db, w->ctx);
+	w->inner_rc = rc;
+	if (rc < 0)
+		return rc;
+	if (rc == REQ_COMMIT_ERR)
+		req_render_error(r);
+	if (r->out.failed) {
+		w->inner_rc = req_fail(r, ERR_API, NULL, NULL);
+		return -1;
+	}
+	if (r->idempotency_key) {
+		int s = idem_save(db, r);
+		if (s == 1) {
+			w->conflict = 1;
+			return -1;
+		}
+		if (s < 0) {
+			w->inner_rc = req_fail(r, ERR_API, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int store_failure(struct req *r, int rc)
+{
+	if (rc == STORE_OVERLOADED)
+		return req_fail(r, ERR_OVERLOADED, NULL, NULL);
+	return req_fail(r, ERR_API, NULL, NULL);
+}
+
+int req_write(struct req *r, store_fn fn, void *ctx)
+{
+	struct write_wrap w = {.r = r, .fn = fn, .ctx = ctx};
+	int rc = store_write(r->app->store, r->merchant_id, write_wrap_fn, &w);
+	if (w.conflict) {
+		/* another node committed this key first: answer with its result */
+		int l = idem_lookup(r);
+		if (l == 1)
+			return 0;
+		if (l < 0)
+			return -1;
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (rc == STORE_COMMIT_FAILED || rc == STORE_OVERLOADED)
+		return store_failure(r, rc);
+	if (w.inner_rc < 0) {
+		if (!r->err.set)
+			req_fail(r, ERR_API, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int req_read(struct req *r, store_fn fn, void *ctx)
+{
+	int rc = store_read(r->app->store, r->merchant_id, fn, ctx);
+	if (rc == STORE_COMMIT_FAILED || rc == STORE_OVERLOADED)
+		return store_failure(r, rc);
+	return rc;
+}

@@ -1,0 +1,101 @@
+/*
+ * struct req: one API request, from routing to response. Handlers receive it fully parsed,
+ * authenticated and validated against their parameter table; they fill a response or an error.
+ *
+ * Handler contract (see docs/FRAMEWORK.md):
+ *   int handler(struct req *r);
+ *   return 0  → the response is r->status (default 200) + r->out (JSON);
+ *   return -1 → r->err was set with req_fail(); the framework renders the Stripe error body.
+ * All request memory comes from r->arena and is freed when the request ends.
+ */
+#ifndef TENDER_HTTP_REQ_H
+#define TENDER_HTTP_REQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/id.h"
+#include "core/json.h"
+#include "http/errors.h"
+#include "http/params.h"
+#include "store/store.h"
+
+#define ROUTE_ARGS_MAX 4
+
+struct app;
+struct route;
+struct form_node;
+
+struct api_error {
+	enum api_err code;
+	char param[128];
+	char detail[1024];      /* fills the %s of the table's message */
+	char decline_code[48];
+	char charge_id[ID_MAX]; /* error.charge */
+	struct buf extra;       /* raw JSON members appended inside "error":{…}, e.g. "payment_intent":{…} */
+	bool set;
+};
+
+struct req {
+	struct app *app;
+	struct arena arena;
+
+	const char *method;
+	const char *path;
+	const struct route *route;
+	const char *args[ROUTE_ARGS_MAX];
+	const struct form_node *params;
+
+	char request_id[ID_MAX];
+	const char *idempotency_key;
+	char merchant_id[ID_MAX];
+	bool livemode;
+	bool publishable;
+	int64_t now;
+
+	int status;
+	const char *content_type; /* NULL: application/json (ROUTE_RAW handlers may set it) */
+	const char *location;     /* Location header for redirects (ROUTE_RAW) */
+	struct buf out;
+	struct json j;
+	struct api_error err;
+	bool replayed;
+	bool idem_claimed;
+	char idem_hash[65];
+	char original_request[ID_MAX];
+};
+
+/* Sets r->err and returns -1. fmt fills the %s of the error's message (may be NULL). `param`
+ * may be NULL. Never pass a card number, CVC or key in fmt's arguments. */
+__attribute__((format(printf, 4, 5))) int req_fail(struct req *r, enum api_err code,
+                                                   const char *param, const char *fmt, ...);
+/* "No such customer: 'cus_123'" as resource_missing (404), param "id" unless given. */
+int req_fail_missing(struct req *r, const char *object_name, const char *id, const char *param);
+
+/* Starts a JSON response: resets r->out, sets status 200 and returns the writer. */
+struct json *req_json(struct req *r);
+/* Renders r->err into r->out and sets r->status (the framework calls this itself). */
+void req_render_error(struct req *r);
+
+/* True when expand[] contains `field` (exact) or a path starting with "field.". */
+bool req_expand_has(const struct req *r, const char *field);
+
+/*
+ * Writes with exactly-once semantics. Runs fn in a store write transaction on r's merchant;
+ * when the request carries an Idempotency-Key, the response that fn produced is saved in the same
+ * transaction. fn's return value:
+ *   0              commit; r->out holds the response (fn renders it inside the transaction);
+ *   REQ_COMMIT_ERR commit the effects AND answer with the error fn set via req_fail (e.g. a 402
+ *                  decline that recorded a failed charge); the error response is saved too;
+ *   negative       roll back; respond with r->err (not saved).
+ * Returns 0 when r->out/r->status hold the answer to send (success or committed error), -1 when
+ * r->err holds an error to render.
+ */
+#define REQ_COMMIT_ERR 1
+int req_write(struct req *r, store_fn fn, void *ctx);
+/* A read transaction on r's merchant. Returns fn's value (or a store error mapped to -1 + err). */
+int req_read(struct req *r, store_fn fn, void *ctx);
+
+#endif

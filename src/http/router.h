@@ -1,0 +1,35 @@
+/*
+ * Routes are data: each API file exports a {NULL}-terminated table of struct route, and
+ * src/api/routes.c lists the tables. Patterns are literal segments and {name} placeholders, e.g.
+ * "/v1/customers/{id}"; placeholders fill r->args in order.
+ */
+#ifndef TENDER_HTTP_ROUTER_H
+#define TENDER_HTTP_ROUTER_H
+
+#include "http/params.h"
+
+struct req;
+typedef int (*handler_fn)(struct req *r);
+
+#define ROUTE_PUBLISHABLE 0x1u /* publishable keys may call it (tokens, payment methods) */
+#define ROUTE_LIST 0x2u        /* accepts the common list parameters */
+#define ROUTE_NO_AUTH 0x4u     /* served without an API key (3-D Secure pages, health) */
+#define ROUTE_RAW 0x8u         /* the handler sets its own content type (HTML pages) */
+
+struct route {
+	const char *method;
+	const char *pattern;
+	handler_fn handler;
+	const struct param_spec *params;
+	unsigned flags;
+};
+
+/* Finds the route; fills args (decoded segments, arena memory). Returns NULL when no pattern
+ * matches; *ret_path_known is set when the path matched under another method. */
+const struct route *router_match(struct req *r, const char *method, const char *path,
+                                 int *ret_path_known);
+
+/* Route tables, registered in src/api/routes.c */
+extern const struct route *const api_route_tables[];
+
+#endif

@@ -1,0 +1,601 @@
+/*
+ * The HTTP front end, on libmicrohttpd.
+ *
+ * MHD runs a small pool of epoll threads (one per core) that parse HTTP and answer reads inline:
+ * a GET touches only a thread-local read connection and is fastest served where it arrived.
+ * Requests that write (POST, DELETE) may wait for a group commit, so they must not hold an epoll
+ * thread: the connection is suspended (MHD_suspend_connection), the request goes to a bounded
+ * queue served by a pool of worker threads, and the worker resumes the connection when the answer
+ * is ready. Many workers block in the same group commit at once, which is what makes the commit
+ * groups large; the epoll threads never block on the disk.
+ *
+ * Bounds: body ≤ 1 MiB (413), per-connection memory (headers; MHD answers 431 past it),
+ * connection timeout, connection count, worker queue (503 when full), request arena.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/redact.h"
+#include "http/form.h"
+#include "http/idempotency.h"
+#include "http/ratelimit.h"
+#include "http/req.h"
+#include "http/router.h"
+#include "merchant/merchant.h"
+
+#define REQ_ARENA_MAX (8u << 20)
+#define RESPONSE_MAX (16u << 20)
+#define WORK_QUEUE_MAX 4096
+#define WORKERS_DEFAULT 64
+#define WORKERS_MAX 512
+#define CONN_MEMORY_LIMIT (32u * 1024u)
+#define CONN_TIMEOUT_S 30
+#define CONN_LIMIT 20000
+
+enum conn_state { CS_NEW, CS_UPLOAD, CS_RUNNING, CS_DONE };
+
+struct conn_req {
+	struct req r;
+	struct server *srv;
+	struct MHD_Connection *conn;
+	char *uri_raw;
+	struct buf body;
+	bool too_large;
+	enum conn_state state;
+	int64_t start_us;
+	struct ratelimit_result rl;
+	bool rl_headers;
+};
+
+struct server {
+	struct app *app;
+	struct MHD_Daemon *d;
+	pthread_t workers[WORKERS_MAX];
+	int nworkers;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct conn_req *queue[WORK_QUEUE_MAX];
+	size_t q_head, q_len;
+	int stopping;
+	atomic_int inflight;
+	int port;
+};
+
+static void conn_req_free(struct conn_req *c)
+{
+	if (!c)
+		return;
+	idem_release(&c->r);
+	arena_release(&c->r.arena);
+	buf_release(&c->r.out);
+	buf_release(&c->r.err.extra);
+	buf_release(&c->body);
+	free(c->uri_raw);
+	free(c);
+}
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct server *srv = cls;
+	struct conn_req *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->srv = srv;
+	c->conn = con;
+	c->uri_raw = strdup(uri ? uri : "");
+	c->start_us = clock_mono_us();
+	arena_init(&c->r.arena, REQ_ARENA_MAX);
+	buf_init(&c->r.out, RESPONSE_MAX);
+	buf_init(&c->r.err.extra, 1u << 20);
+	buf_init(&c->body, BODY_MAX_BYTES);
+	c->r.app = srv->app;
+	c->r.status = 200;
+	id_new(c->r.request_id, "req_");
+	atomic_fetch_add(&srv->inflight, 1);
+	return c;
+}
+
+/* ---- authentication ---- */
+
+static bool key_well_formed(const char *k)
+{
+	size_t n = strlen(k);
+	if (n < 12 || n >= API_KEY_MAX)
+		return false;
+	return strncmp(k, "sk_test_", 8) == 0 || strncmp(k, "sk_live_", 8) == 0 ||
+	       strncmp(k, "pk_test_", 8) == 0 || strncmp(k, "pk_live_", 8) == 0 ||
+	       strncmp(k, "rk_test_", 8) == 0 || strncmp(k, "rk_live_", 8) == 0;
+}
+
+/* "sk_test_********************wxyz": what Stripe echoes for a wrong key. */
+static void mask_key(const char *k, char *out, size_t outlen)
+{
+	size_t n = strnlen(k, 200);
+	if (n <= 12 || redact_pan_like(k, n)) {
+		snprintf(out, outlen, "%s", "****");
+		return;
+	}
+	snprintf(out, outlen, "%.8s%.*s%s", k, (int)(n - 12 > 40 ? 40 : n - 12),
+	         "****************************************", k + n - 4);
+}
+
+/* Extracts the presented key into out. 0 found, -1 none. */
+static int presented_key(struct MHD_Connection *con, char *out, size_t outlen)
+{
+	const char *h = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+	if (!h)
+		return -1;
+	while (*h == ' ')
+		h++;
+	if (strncasecmp(h, "Bearer ", 7) == 0) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		size_t n = strcspn(h, " \t");
+		if (n == 0 || n >= outlen)
+			return n ? 0 * snprintf(out, outlen, "%s", "invalid") : -1;
+		memcpy(out, h, n);
+		out[n] = '\0';
+		return 0;
+	}
+	if (strncasecmp(h, "Basic ", 6) == 0) {
+		h += 6;
+		size_t n = strlen(h);
+		if (n == 0 || n > 400)
+			return -1;
+		unsigned char dec[320];
+		int dl = EVP_DecodeBlock(dec, (const unsigned char *)h, (int)n);
+		if (dl <= 0)
+			return -1;
+		/* EVP_DecodeBlock counts padding bytes as output: trim them */
+		while (dl > 0 && n > 0 && h[n - 1] == '=') {
+			dl--;
+			n--;
+		}
+		dec[dl] = '\0';
+		size_t user = strcspn((char *)dec, ":");
+		if (user == 0)
+			return -1;
+		if (user >= outlen)
+			user = outlen - 1;
+		memcpy(out, dec, user);
+		out[user] = '\0';
+		OPENSSL_cleanse(dec, sizeof(dec));
+		return 0;
+	}
+	snprintf(out, outlen, "%s", "invalid");
+	return 0;
+}
+
+static int authenticate(struct conn_req *c)
+{
+	struct req *r = &c->r;
+	char key[API_KEY_MAX];
+	if (presented_key(c->conn, key, sizeof(key)) != 0)
+		return req_fail(r, ERR_AUTH_MISSING, NULL, NULL);
+	char masked[80];
+	mask_key(key, masked, sizeof(masked));
+	if (!key_well_formed(key)) {
+		OPENSSL_cleanse(key, sizeof(key));
+		return req_fail(r, ERR_AUTH_INVALID, NULL, "%s", masked);
+	}
+	struct merchant_auth a;
+	int rc = merchant_authenticate(r->app->store, key, &a);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (rc == 1)
+		return req_fail(r, ERR_AUTH_INVALID, NULL, "%s", masked);
+	snprintf(r->merchant_id, sizeof(r->merchant_id), "%s", a.merchant_id);
+	r->livemode = a.livemode;
+	r->publishable = a.publishable;
+	return 0;
+}
+
+/* A query string that carries something shaped like an API key is refused outright: keys in URLs
+ * end up in proxy logs and browser histories. */
+static bool query_has_key(const char *q)
+{
+	static const char *const prefixes[] = {"sk_test_", "sk_live_", "rk_test_", "rk_live_",
+	                                       "pk_test_", "pk_live_", NULL};
+	for (const char *const *p = prefixes; *p; p++)
+		if (strstr(q, *p))
+			return true;
+	return false;
+}
+
+/* ---- the request pipeline ---- */
+
+static int parse_params(struct req *r, const char *src, size_t len)
+{
+	struct form_node *root = NULL;
+	struct form_error fe;
+	memset(&fe, 0, sizeof(fe));
+	int rc = form_parse(&r->arena, src ? src : "", src ? len : 0, &root, &fe);
+	if (rc == 0) {
+		r->params = root;
+		return 0;
+	}
+	switch (rc) {
+	case FORM_ERR_DUPLICATE:
+		return req_fail(r, ERR_PARAM_DUPLICATE, fe.path, "%s", fe.path);
+	case FORM_ERR_NOMEM:
+		return req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
+	default:
+		return req_fail(r, ERR_MALFORMED_BODY, fe.path[0] ? fe.path : NULL,
+		                "Invalid request: %s%s%s.", fe.message ? fe.message : "malformed parameters",
+		                fe.path[0] ? " at " : "", fe.path);
+	}
+}
+
+static bool content_type_ok(struct MHD_Connection *con)
+{
+	const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
+	if (!ct || !*ct)
+		return true;
+	return strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* Runs the request from routing to a filled response (r->status/r->out or r->err). */
+static void process(struct conn_req *c, const char *method, const char *url)
+{
+	struct req *r = &c->r;
+	r->method = method;
+	r->path = url;
+	r->now = clock_now();
+	const char *q = strchr(c->uri_raw, '?');
+	const char *query = q ? q + 1 : "";
+
+	int path_known = 0;
+	const struct route *rt = router_match(r, method, url, &path_known);
+	if (!rt) {
+		size_t ul = strlen(url);
+		if (redact_pan_like(url, ul) || ul > 200)
+			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "%s: (path omitted)", method);
+		else
+			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "%s: %s", method, url);
+		return;
+	}
+	r->route = rt;
+	if (query_has_key(query)) {
+		req_fail(r, ERR_AUTH_QUERY_KEY, NULL, NULL);
+		return;
+	}
+	if (!(rt->flags & ROUTE_NO_AUTH)) {
+		if (authenticate(c) != 0)
+			return;
+		if (r->publishable && !(rt->flags & ROUTE_PUBLISHABLE)) {
+			req_fail(r, ERR_PUBLISHABLE_KEY, NULL, NULL);
+			return;
+		}
+		ratelimit_take(r->app->ratelimit, r->merchant_id, clock_mono_us(), &c->rl);
+		if (!c->rl.allowed) {
+			c->rl_headers = true;
+			req_fail(r, ERR_RATE_LIMIT, NULL, NULL);
+			return;
+		}
+	}
+	if (c->too_large) {
+		req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
+		return;
+	}
+	bool is_post = strcmp(method, "POST") == 0;
+	if (is_post && c->body.len > 0) {
+		if (!content_type_ok(c->conn)) {
+			req_fail(r, ERR_MALFORMED_BODY, NULL,
+			         "Invalid request: request bodies must be "
+			         "application/x-www-form-urlencoded");
+			return;
+		}
+		if (parse_params(r, c->body.data, c->body.len) != 0)
+			return;
+	} else if (parse_params(r, query, strlen(query)) != 0) {
+		return;
+	}
+	if (params_validate(r, rt->params) != 0)
+		return;
+
+	const char *ik = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	if (is_post && ik && *ik && !(rt->flags & ROUTE_NO_AUTH)) {
+		if (strlen(ik) > IDEMPOTENCY_KEY_MAX) {
+			req_fail(r, ERR_IDEMPOTENCY_KEY_TOO_LONG, NULL, NULL);
+			return;
+		}
+		r->idempotency_key = ik;
+		idem_hash_request(r);
+		int l = idem_lookup(r);
+		if (l != 0)
+			return; /* replayed, or an error */
+		if (idem_claim(r) != 0)
+			return;
+		/* a request that finished between our lookup and our claim */
+		l = idem_lookup(r);
+		if (l != 0)
+			return;
+	}
+	r->err.set = false;
+	int rc = rt->handler(r);
+	if (rc != 0 && !r->err.set)
+		req_fail(r, ERR_API, NULL, NULL);
+	else if (rc == 0)
+		r->err.set = false;
+}
+
+static enum MHD_Result add_header(struct MHD_Response *resp, const char *k, const char *v)
+{
+	return MHD_add_response_header(resp, k, v);
+}
+
+static enum MHD_Result send_response(struct conn_req *c)
+{
+	struct req *r = &c->r;
+	if (r->err.set)
+		req_render_error(r);
+	if (r->out.failed) {
+		req_fail(r, ERR_API, NULL, NULL);
+		buf_reset(&r->out);
+		req_render_error(r);
+	}
+	size_t len = 0;
+	char *body = buf_detach(&r->out, &len);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer_with_free_callback(len, body ? body : strdup(""), free);
+	if (!resp)
+		return MHD_NO;
+	add_header(resp, "Content-Type",
+	           r->content_type ? r->content_type : "application/json");
+	add_header(resp, "Request-Id", r->request_id);
+	add_header(resp, "Cache-Control", "no-cache, no-store");
+	if (r->location)
+		add_header(resp, "Location", r->location);
+	if (r->idempotency_key) {
+		add_header(resp, "Idempotency-Key", r->idempotency_key);
+		add_header(resp, "Original-Request",
+		           r->replayed && r->original_request[0] ? r->original_request
+		                                                 : r->request_id);
+	}
+	if (r->replayed)
+		add_header(resp, "Idempotent-Replayed", "true");
+	if (c->rl_headers) {
+		char v[32];
+		snprintf(v, sizeof(v), "%lld", (long long)c->rl.limit);
+		add_header(resp, "X-RateLimit-Limit", v);
+		snprintf(v, sizeof(v), "%lld", (long long)c->rl.remaining);
+		add_header(resp, "X-RateLimit-Remaining", v);
+		snprintf(v, sizeof(v), "%lld", (long long)c->rl.reset_unix);
+		add_header(resp, "X-RateLimit-Reset", v);
+		add_header(resp, "Stripe-Should-Retry", "false");
+	}
+	if (r->status == 503)
+		add_header(resp, "Stripe-Should-Retry", "true");
+	enum MHD_Result ret = MHD_queue_response(c->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void *worker_main(void *arg)
+{
+	struct server *srv = arg;
+	for (;;) {
+		pthread_mutex_lock(&srv->mu);
+		while (srv->q_len == 0 && !srv->stopping)
+			pthread_cond_wait(&srv->cv, &srv->mu);
+		if (srv->q_len == 0) {
+			pthread_mutex_unlock(&srv->mu);
+			return NULL;
+		}
+		struct conn_req *c = srv->queue[srv->q_head];
+		srv->q_head = (srv->q_head + 1) % WORK_QUEUE_MAX;
+		srv->q_len--;
+		pthread_mutex_unlock(&srv->mu);
+		process(c, c->r.method, c->r.path);
+		c->state = CS_DONE;
+		MHD_resume_connection(c->conn);
+	}
+}
+
+static int enqueue(struct server *srv, struct conn_req *c)
+{
+	pthread_mutex_lock(&srv->mu);
+	if (srv->q_len >= WORK_QUEUE_MAX || srv->stopping) {
+		pthread_mutex_unlock(&srv->mu);
+		return -1;
+	}
+	srv->queue[(srv->q_head + srv->q_len) % WORK_QUEUE_MAX] = c;
+	srv->q_len++;
+	pthread_cond_signal(&srv->cv);
+	pthread_mutex_unlock(&srv->mu);
+	return 0;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+	struct server *srv = cls;
+	struct conn_req *c = *con_cls;
+	if (!c)
+		return MHD_NO; /* out of memory in the URI callback: drop the connection */
+	if (c->state == CS_NEW) {
+		c->state = CS_UPLOAD;
+		c->conn = con;
+		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+		int64_t n = 0;
+		if (cl && parse_i64(cl, &n) == 0 && n > (int64_t)BODY_MAX_BYTES) {
+			/* refuse before reading: MHD closes the connection after this answer */
+			c->r.method = method;
+			c->r.path = url;
+			req_fail(&c->r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
+			c->state = CS_DONE;
+			return send_response(c);
+		}
+		return MHD_YES;
+	}
+	if (c->state == CS_UPLOAD) {
+		if (*upload_data_size) {
+			if (!c->too_large) {
+				buf_append(&c->body, upload_data, *upload_data_size);
+				if (c->body.failed)
+					c->too_large = true;
+			}
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		c->r.method = method;
+		c->r.path = url;
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+			process(c, method, url);
+			c->state = CS_DONE;
+			return send_response(c);
+		}
+		c->state = CS_RUNNING;
+		MHD_suspend_connection(con);
+		if (enqueue(srv, c) != 0) {
+			MHD_resume_connection(con);
+			req_fail(&c->r, ERR_OVERLOADED, NULL, NULL);
+			c->state = CS_DONE;
+		}
+		return MHD_YES;
+	}
+	if (c->state == CS_DONE)
+		return send_response(c);
+	return MHD_YES; /* CS_RUNNING: called again only after resume */
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct server *srv = cls;
+	struct conn_req *c = *con_cls;
+	if (!c)
+		return;
+	struct req *r = &c->r;
+	struct log_line l;
+	log_begin(&l, LOG_INFO, "request");
+	if (l.enabled) {
+		json_kv_str(&l.j, "method", r->method ? r->method : "?");
+		json_kv_str(&l.j, "route", r->route ? r->route->pattern : "(unmatched)");
+		json_kv_int(&l.j, "status", r->status);
+		json_kv_int(&l.j, "duration_us", clock_mono_us() - c->start_us);
+		json_kv_str(&l.j, "request_id", r->request_id);
+		json_kv_str(&l.j, "merchant", r->merchant_id[0] ? r->merchant_id : "-");
+		if (r->err.set || r->status >= 400)
+			json_kv_str(&l.j, "error", api_error_info(r->err.code)->name);
+		if (r->replayed)
+			json_kv_bool(&l.j, "replayed", true);
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			json_kv_int(&l.j, "termination", toe);
+	}
+	log_end(&l);
+	conn_req_free(c);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_msg(LOG_WARN, "http: %s", msg);
+}
+
+int server_start(struct server **ret, struct app *app, char *err, size_t errlen)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	if (!srv) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	srv->app = app;
+	pthread_mutex_init(&srv->mu, NULL);
+	pthread_cond_init(&srv->cv, NULL);
+	srv->nworkers = app->cfg.worker_threads > 0 ? app->cfg.worker_threads : WORKERS_DEFAULT;
+	if (srv->nworkers > WORKERS_MAX)
+		srv->nworkers = WORKERS_MAX;
+	for (int i = 0; i < srv->nworkers; i++) {
+		if (pthread_create(&srv->workers[i], NULL, worker_main, srv) != 0) {
+			snprintf(err, errlen, "cannot start worker threads");
+			srv->nworkers = i;
+			server_stop(srv, 0);
+			return -1;
+		}
+	}
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)app->cfg.listen_port);
+	if (inet_pton(AF_INET, app->cfg.listen_host, &sa.sin_addr) != 1) {
+		snprintf(err, errlen, "--listen: '%s' is not an IPv4 address", app->cfg.listen_host);
+		server_stop(srv, 0);
+		return -1;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned pool = ncpu > 0 && ncpu < 64 ? (unsigned)ncpu : 2;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	srv->d = MHD_start_daemon(
+	    flags, (uint16_t)app->cfg.listen_port, NULL, NULL, access_cb, srv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, pool,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)CONN_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+	if (!srv->d) {
+		snprintf(err, errlen, "cannot listen on %s:%d (in use, or not permitted)",
+		         app->cfg.listen_host, app->cfg.listen_port);
+		server_stop(srv, 0);
+		return -1;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : app->cfg.listen_port;
+	*ret = srv;
+	return 0;
+}
+
+int server_port(const struct server *s)
+{
+	return s->port;
+}
+
+void server_stop(struct server *srv, int timeout_ms)
+{
+	if (!srv)
+		return;
+	if (srv->d) {
+		MHD_socket fd = MHD_quiesce_daemon(srv->d);
+		int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
+		while (atomic_load(&srv->inflight) > 0 && clock_mono_us() < deadline) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		MHD_stop_daemon(srv->d);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+	pthread_mutex_lock(&srv->mu);
+	srv->stopping = 1;
+	pthread_cond_broadcast(&srv->cv);
+	pthread_mutex_unlock(&srv->mu);
+	for (int i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	pthread_mutex_destroy(&srv->mu);
+	pthread_cond_destroy(&srv->cv);
+	free(srv);
+}

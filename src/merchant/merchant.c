@@ -1,0 +1,253 @@
+#include "merchant/merchant.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+
+void merchant_key_hash(const char *key, char out[65])
+{
+	unsigned char d[32];
+	unsigned int dl = 0;
+	EVP_Digest(key, strlen(key), d, &dl, EVP_sha256(), NULL);
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+struct create_ctx {
+	const char *name;
+	const char *currency;
+	struct merchant_keys *keys;
+};
+
+static const char SQL_INSERT_MERCHANT[] =
+    "INSERT INTO merchants (id, name, settlement_currency, created) VALUES ($1, $2, $3, $4)";
+static const char SQL_INSERT_KEY[] =
+    "INSERT INTO api_keys (key_hash, merchant_id, kind, livemode, display, created)"
+    " VALUES ($1, $2, $3, 0, $4, $5)";
+
+static int insert_key(struct db *db, const char *merchant_id, const char *key, const char *kind)
+{
+	char hash[65];
+	char display[32];
+	merchant_key_hash(key, hash);
+	size_t n = strlen(key);
+	/* shown in listings: the prefix and the last four characters, as Stripe's dashboard does */
+	snprintf(display, sizeof(display), "%.8s...%s", key, key + (n > 4 ? n - 4 : 0));
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_KEY);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, hash, -1);
+	db_bind_text(st, 2, merchant_id, -1);
+	db_bind_text(st, 3, kind, -1);
+	db_bind_text(st, 4, display, -1);
+	db_bind_int64(st, 5, clock_now());
+	return db_step_done(st);
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_MERCHANT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, c->keys->id, -1);
+	db_bind_text(st, 2, c->name, -1);
+	db_bind_text(st, 3, c->currency, -1);
+	db_bind_int64(st, 4, clock_now());
+	int rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	rc = insert_key(db, c->keys->id, c->keys->secret_key, "secret");
+	if (rc != DB_OK)
+		return rc;
+	return insert_key(db, c->keys->id, c->keys->publishable_key, "publishable");
+}
+
+int merchant_create(struct store *s, const char *name, const char *settlement_currency,
+                    struct merchant_keys *ret, char *err, size_t errlen)
+{
+	struct merchant_keys k;
+	char rnd[40];
+	id_new(k.id, "acct_");
+	id_random_base62(rnd, 32);
+	snprintf(k.secret_key, sizeof(k.secret_key), "sk_test_%s", rnd);
+	id_random_base62(rnd, 32);
+	snprintf(k.publishable_key, sizeof(k.publishable_key), "pk_test_%s", rnd);
+	struct create_ctx c = {.name = name, .currency = settlement_currency, .keys = &k};
+	int rc = store_write(s, NULL, create_fn, &c);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot create merchant (store error %d)", rc);
+		return -1;
+	}
+	*ret = k;
+	return 0;
+}
+
+/* Key cache: key hash → auth. Keys are never revoked yet, so entries never go stale; the table
+ * is bounded and simply stops caching when full. */
+#define AUTH_CACHE_MAX 4096
+
+struct auth_entry {
+	char hash[65];
+	struct merchant_auth auth;
+	bool used;
+};
+
+static pthread_rwlock_t auth_mu = PTHREAD_RWLOCK_INITIALIZER;
+static struct auth_entry auth_cache[AUTH_CACHE_MAX];
+static size_t auth_count;
+
+static size_t hash_slot(const char *hash)
+{
+	size_t v = 0;
+	for (int i = 0; i < 12; i++)
+		v = v * 16 + (size_t)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+	return v & (AUTH_CACHE_MAX - 1);
+}
+
+static int cache_get(const char *hash, struct merchant_auth *ret)
+{
+	int found = 0;
+	pthread_rwlock_rdlock(&auth_mu);
+	size_t h = hash_slot(hash);
+	for (size_t n = 0; n < AUTH_CACHE_MAX && auth_cache[h].used; n++) {
+		if (strcmp(auth_cache[h].hash, hash) == 0) {
+			*ret = auth_cache[h].auth;
+			found = 1;
+			break;
+		}
+		h = (h + 1) & (AUTH_CACHE_MAX - 1);
+	}
+	pthread_rwlock_unlock(&auth_mu);
+	return found;
+}
+
+static void cache_put(const char *hash, const struct merchant_auth *a)
+{
+	pthread_rwlock_wrlock(&auth_mu);
+	if (auth_count * 2 < AUTH_CACHE_MAX) {
+		size_t h = hash_slot(hash);
+		while (auth_cache[h].used && strcmp(auth_cache[h].hash, hash) != 0)
+			h = (h + 1) & (AUTH_CACHE_MAX - 1);
+		if (!auth_cache[h].used) {
+			memcpy(auth_cache[h].hash, hash, 65);
+			auth_cache[h].auth = *a;
+			auth_cache[h].used = true;
+			auth_count++;
+		}
+	}
+	pthread_rwlock_unlock(&auth_mu);
+}
+
+struct auth_ctx {
+	const char *hash;
+	struct merchant_auth *out;
+	int found;
+};
+
+static const char SQL_AUTH[] =
+    "SELECT merchant_id, kind, livemode FROM api_keys WHERE key_hash = $1 AND revoked IS NULL";
+
+static int auth_fn(struct db *db, void *p)
+{
+	struct auth_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_AUTH);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, c->hash, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *mid = db_col_text(st, 0, NULL);
+		const char *kind = db_col_text(st, 1, NULL);
+		snprintf(c->out->merchant_id, sizeof(c->out->merchant_id), "%s", mid ? mid : "");
+		c->out->publishable = kind && strcmp(kind, "publishable") == 0;
+		c->out->livemode = db_col_int64(st, 2) != 0;
+		c->found = 1;
+	}
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
+}
+
+int merchant_authenticate(struct store *s, const char *key, struct merchant_auth *ret)
+{
+	char hash[65];
+	merchant_key_hash(key, hash);
+	if (cache_get(hash, ret))
+		return 0;
+	struct auth_ctx c = {.hash = hash, .out = ret};
+	int rc = store_read(s, NULL, auth_fn, &c);
+	if (rc != 0)
+		return rc < 0 ? rc : -1;
+	if (!c.found)
+		return 1;
+	cache_put(hash, ret);
+	return 0;
+}
+
+static const char SQL_GET[] = "SELECT id, name, settlement_currency, fee_percent_bps,"
+                              " fee_fixed_minor, created FROM merchants WHERE id = $1";
+static const char SQL_LIST[] = "SELECT id, name, settlement_currency, fee_percent_bps,"
+                               " fee_fixed_minor, created FROM merchants ORDER BY created, id";
+
+static void read_row(struct db_stmt *st, struct merchant_info *m)
+{
+	const char *t;
+	t = db_col_text(st, 0, NULL);
+	snprintf(m->id, sizeof(m->id), "%s", t ? t : "");
+	t = db_col_text(st, 1, NULL);
+	snprintf(m->name, sizeof(m->name), "%s", t ? t : "");
+	t = db_col_text(st, 2, NULL);
+	snprintf(m->settlement_currency, sizeof(m->settlement_currency), "%s", t ? t : "");
+	m->fee_percent_bps = db_col_int64(st, 3);
+	m->fee_fixed_minor = db_col_int64(st, 4);
+	m->created = db_col_int64(st, 5);
+}
+
+int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		read_row(st, ret);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 0;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+struct list_ctx {
+	merchant_each_fn fn;
+	void *ctx;
+};
+
+static int list_fn(struct db *db, void *p)
+{
+	struct list_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_LIST);
+	if (!st)
+		return DB_ERR;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct merchant_info m;
+		read_row(st, &m);
+		c->fn(&m, c->ctx);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc;
+}
+
+int merchant_list(struct store *s, merchant_each_fn fn, void *ctx)
+{
+	struct list_ctx c = {.fn = fn, .ctx = ctx};
+	return store_read(s, NULL, list_fn, &c);
+}

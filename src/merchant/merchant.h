@@ -1,0 +1,50 @@
+/*
+ * Merchants (accounts) and their API keys. A merchant is created by the CLI; its keys are shown
+ * once and stored only as SHA-256 hashes. The server resolves a presented key through a small
+ * in-memory cache in front of the api_keys table.
+ */
+#ifndef TENDER_MERCHANT_MERCHANT_H
+#define TENDER_MERCHANT_MERCHANT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/id.h"
+#include "store/store.h"
+
+#define API_KEY_MAX 128
+
+struct merchant_keys {
+	char id[ID_MAX];
+	char secret_key[API_KEY_MAX];
+	char publishable_key[API_KEY_MAX];
+};
+
+struct merchant_auth {
+	char merchant_id[ID_MAX];
+	bool publishable;
+	bool livemode;
+};
+
+struct merchant_info {
+	char id[ID_MAX];
+	char name[256];
+	char settlement_currency[8];
+	int64_t fee_percent_bps;
+	int64_t fee_fixed_minor;
+	int64_t created;
+};
+
+int merchant_create(struct store *s, const char *name, const char *settlement_currency,
+                    struct merchant_keys *ret, char *err, size_t errlen);
+/* 0 found, 1 unknown key, < 0 store error. */
+int merchant_authenticate(struct store *s, const char *key, struct merchant_auth *ret);
+int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *ret);
+
+typedef void (*merchant_each_fn)(const struct merchant_info *m, void *ctx);
+int merchant_list(struct store *s, merchant_each_fn fn, void *ctx);
+
+/* SHA-256 of the key, lowercase hex (65 bytes with NUL). */
+void merchant_key_hash(const char *key, char out[65]);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * struct db: one database connection, SQLite or PostgreSQL, behind one small interface.
+ *
+ * Every module writes its SQL once, in the dialect both engines share: `$1, $2 …` placeholders
+ * (SQLite accepts them too; the SQLite backend maps $N to its own index), `INSERT … ON CONFLICT
+ * DO NOTHING`, `RETURNING`, row values `(a, b) < ($1, $2)`. Statements are prepared once per
+ * connection and cached, keyed by the address of the SQL string, so SQL must be a string literal
+ * (or otherwise live for the whole process). There is no way to run a formatted SQL string with
+ * values in it: values only ever travel as bound parameters.
+ *
+ * Usage:
+ *     static const char SQL_GET[] = "SELECT name, created FROM customers WHERE merchant_id = $1 AND id = $2";
+ *     struct db_stmt *st = db_prepare(db, SQL_GET);
+ *     if (!st) return DB_ERR;
+ *     db_bind_text(st, 1, merchant_id, -1);
+ *     db_bind_text(st, 2, id, -1);
+ *     int rc = db_step(st);   // DB_ROW, DB_DONE, or < 0
+ *     if (rc == DB_ROW) { const char *name = db_col_text(st, 0, NULL); ... }
+ *     db_reset(st);           // always: returns the statement to the cache, clears bindings
+ *
+ * Column text/blob pointers stay valid until the next db_step/db_reset on that statement.
+ * Connections are not thread-safe; each is used by one thread at a time.
+ */
+#ifndef TENDER_STORE_DB_H
+#define TENDER_STORE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct db_stmt;
+
+enum db_rc {
+	DB_OK = 0,
+	DB_ROW = 1,
+	DB_DONE = 2,
+	DB_ERR = -1,        /* unexpected engine error (logged by the store layer) */
+	DB_CONSTRAINT = -2, /* unique / foreign key / check violation */
+	DB_BUSY = -3,       /* lock timeout, serialization failure, deadlock: the tx may be retried */
+	DB_NOTFOUND = -4,   /* convenience code for helpers that look one row up */
+	DB_CONFLICT = -5,   /* a conditional update's guard did not hold (0 rows changed) */
+};
+
+enum db_kind { DB_SQLITE = 1, DB_POSTGRES = 2 };
+
+enum db_kind db_kind(const struct db *db);
+
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
+/* len < 0 means strlen(s). s == NULL binds NULL. */
+int db_bind_text(struct db_stmt *st, int idx, const char *s, ptrdiff_t len);
+int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len);
+int db_bind_null(struct db_stmt *st, int idx);
+int db_step(struct db_stmt *st);
+void db_reset(struct db_stmt *st);
+
+int db_col_count(struct db_stmt *st);
+bool db_col_is_null(struct db_stmt *st, int col);
+int64_t db_col_int64(struct db_stmt *st, int col);
+/* NULL when the column is NULL. ret_len may be NULL. */
+const char *db_col_text(struct db_stmt *st, int col, size_t *ret_len);
+const void *db_col_blob(struct db_stmt *st, int col, size_t *ret_len);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE executed through st. */
+int64_t db_changes(struct db_stmt *st);
+
+/* Runs SQL without parameters (DDL, BEGIN/COMMIT/SAVEPOINT). Never pass values in it. */
+int db_exec(struct db *db, const char *sql);
+
+/* Last engine error message for logging (never contains bound values). */
+const char *db_errmsg(struct db *db);
+
+/* One-shot helpers: run a statement with no result rows; returns DB_OK or < 0. */
+int db_step_done(struct db_stmt *st);
+
+#endif

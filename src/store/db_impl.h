@@ -1,0 +1,43 @@
+/*
+ * The backend side of struct db: each engine fills a struct db_ops. Only src/store/ includes this.
+ */
+#ifndef TENDER_STORE_DB_IMPL_H
+#define TENDER_STORE_DB_IMPL_H
+
+#include "store/db.h"
+
+struct db_ops {
+	enum db_kind kind;
+	struct db_stmt *(*prepare)(struct db *db, const char *sql);
+	int (*bind_int64)(struct db_stmt *st, int idx, int64_t v);
+	int (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t len);
+	int (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t len);
+	int (*bind_null)(struct db_stmt *st, int idx);
+	int (*step)(struct db_stmt *st);
+	void (*reset)(struct db_stmt *st);
+	int (*col_count)(struct db_stmt *st);
+	bool (*col_is_null)(struct db_stmt *st, int col);
+	int64_t (*col_int64)(struct db_stmt *st, int col);
+	const char *(*col_text)(struct db_stmt *st, int col, size_t *ret_len);
+	const void *(*col_blob)(struct db_stmt *st, int col, size_t *ret_len);
+	int64_t (*changes)(struct db_stmt *st);
+	int (*exec)(struct db *db, const char *sql);
+	const char *(*errmsg)(struct db *db);
+};
+
+/* Every backend's connection struct starts with this header, and every statement with its db. */
+struct db {
+	const struct db_ops *ops;
+};
+
+struct db_stmt {
+	struct db *db;
+};
+
+/* SQLite backend (store/sqlite_db.c) */
+struct db *sqlite_db_open(const char *path, int readonly, char *err, size_t errlen);
+void sqlite_db_close(struct db *db);
+/* True when the connection is inside a transaction. */
+int sqlite_db_in_tx(struct db *db);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * struct store: where Tender's state lives, and the only way to reach it.
+ *
+ * All writes go through store_write(): the caller passes a callback that performs its statements
+ * on the connection it is given, inside a transaction that the store owns. The SQLite backend runs
+ * every callback on one writer thread and gathers concurrent callbacks into one durable commit
+ * (group commit, issue 10): each callback runs inside its own SAVEPOINT, so a callback that returns
+ * an error is rolled back alone, while the commit that makes the survivors durable is shared.
+ * store_write() returns only after that commit reached the disk (synchronous=FULL), so a response
+ * sent after it describes durable effects. If the commit fails, every callback in the group gets
+ * STORE_COMMIT_FAILED and nothing of any of them is applied.
+ *
+ * Rules for callbacks: run SQL only on the db you are given; do no slow I/O (network, processor
+ * calls, sleeps: do those before or after); keep any output in ctx and treat it as valid only when
+ * store_write() returned 0. A callback may be run again after a retryable failure (PostgreSQL
+ * serialization errors), so it must not have side effects outside the database.
+ *
+ * store_read() runs a callback on a read connection inside a read transaction (a consistent
+ * snapshot). Every query in both is scoped by merchant: the merchant id picks the shard and must be
+ * bound in every WHERE clause.
+ */
+#ifndef TENDER_STORE_STORE_H
+#define TENDER_STORE_STORE_H
+
+#include <stddef.h>
+
+#include "store/db.h"
+
+#define STORE_COMMIT_FAILED (-100)
+#define STORE_OVERLOADED (-101) /* the write queue is full: answer 503 */
+
+struct store;
+
+struct store_config {
+	const char *data_dir;              /* SQLite: DIR/tender.db */
+	const char *const *database_urls;  /* PostgreSQL shards (NULL-terminated); NULL for SQLite */
+	int read_only;                     /* open without creating or migrating (CLI inspection) */
+};
+
+typedef int (*store_fn)(struct db *db, void *ctx);
+
+int store_open(struct store **ret, const struct store_config *cfg, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* Runs fn in a write transaction on merchant's shard (merchant_id may be NULL for global rows such
+ * as the merchant table itself). Returns fn's return value, or STORE_COMMIT_FAILED /
+ * STORE_OVERLOADED. */
+int store_write(struct store *s, const char *merchant_id, store_fn fn, void *ctx);
+int store_read(struct store *s, const char *merchant_id, store_fn fn, void *ctx);
+
+/* Every shard in turn (verify, pruning, schedulers). fn gets the shard index via ctx if needed. */
+int store_each_shard_write(struct store *s, store_fn fn, void *ctx);
+int store_each_shard_read(struct store *s, store_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,255 @@
+'use strict';
+// Customers, lists, and the wire protocol, driven through the official stripe-node SDK and raw HTTP.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, assertStripeShape, stopAll, tender } = require('./helpers');
+
+let env;
+let stripe;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+async function stillServes() {
+  const r = await env.request({ path: '/v1/balance', key: env.merchant.secret_key });
+  assert.equal(r.status, 200, 'server must keep serving after bad input');
+}
+
+test('create, retrieve, update, delete a customer', async () => {
+  const c = await stripe.customers.create({
+    email: 'ada@example.com',
+    name: 'Ada Lovelace',
+    description: 'first customer',
+    metadata: { order: '7', tier: 'gold' },
+    address: { city: 'London', country: 'GB', line1: '12 St James Sq' },
+    shipping: { name: 'Ada', address: { city: 'London' } },
+    preferred_locales: ['en', 'fr'],
+  });
+  assert.match(c.id, /^cus_[0-9A-Za-z]{24}$/);
+  assert.equal(c.object, 'customer');
+  assert.equal(c.email, 'ada@example.com');
+  assert.deepEqual(c.metadata, { order: '7', tier: 'gold' });
+  assert.equal(c.address.city, 'London');
+  assert.equal(c.address.line2, null);
+  assert.deepEqual(c.preferred_locales, ['en', 'fr']);
+  assert.equal(c.livemode, false);
+  assertStripeShape(c, 'customer');
+
+  const got = await stripe.customers.retrieve(c.id);
+  assert.deepEqual(got, c);
+
+  const up = await stripe.customers.update(c.id, {
+    description: '',
+    metadata: { tier: '', note: 'vip' },
+    name: 'Ada King',
+  });
+  assert.equal(up.description, null);
+  assert.equal(up.name, 'Ada King');
+  assert.deepEqual(up.metadata, { order: '7', note: 'vip' });
+  assertStripeShape(up, 'customer');
+
+  const del = await stripe.customers.del(c.id);
+  assert.deepEqual(del, { id: c.id, object: 'customer', deleted: true });
+  assertStripeShape(del, 'deleted_customer');
+  const after = await stripe.customers.retrieve(c.id);
+  assert.equal(after.deleted, true);
+  await assert.rejects(stripe.customers.update(c.id, { name: 'x' }), (e) => e.statusCode === 404 && e.code === 'resource_missing');
+
+  const events = await stripe.events.list({ limit: 100 });
+  const types = events.data.filter((e) => e.data.object.id === c.id).map((e) => e.type);
+  assert.deepEqual(types, ['customer.deleted', 'customer.updated', 'customer.created']);
+  const updated = events.data.find((e) => e.type === 'customer.updated' && e.data.object.id === c.id);
+  assert.equal(updated.data.previous_attributes.name, 'Ada Lovelace');
+  assertStripeShape(updated, 'event');
+});
+
+test('unknown customer is 404 resource_missing', async () => {
+  await assert.rejects(stripe.customers.retrieve('cus_doesnotexist'), (e) => {
+    assert.equal(e.type, 'StripeInvalidRequestError');
+    assert.equal(e.statusCode, 404);
+    assert.equal(e.code, 'resource_missing');
+    assert.equal(e.message, "No such customer: 'cus_doesnotexist'");
+    return true;
+  });
+});
+
+test('a merchant never sees another merchant\'s customer', async () => {
+  const c = await stripe.customers.create({ email: 'mine@example.com' });
+  const other = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(other.customers.retrieve(c.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.customers.update(c.id, { name: 'x' }), (e) => e.statusCode === 404);
+  await assert.rejects(other.customers.del(c.id), (e) => e.statusCode === 404);
+  const list = await other.customers.list({ limit: 100 });
+  assert.ok(!list.data.some((x) => x.id === c.id));
+});
+
+test('lists: auto-pagination returns every object exactly once, newest first', async () => {
+  const s = env.stripe(env.merchants[1].secret_key);
+  const ids = [];
+  for (let i = 0; i < 23; i++) ids.push((await s.customers.create({ email: `p${i}@example.com` })).id);
+  const seen = [];
+  for await (const c of s.customers.list({ limit: 4 })) seen.push(c.id);
+  assert.equal(seen.length, new Set(seen).size, 'no duplicates');
+  for (const id of ids) assert.ok(seen.includes(id), `missing ${id}`);
+  assert.deepEqual(seen.slice(0, 23), [...ids].reverse(), 'newest first');
+
+  const page1 = await s.customers.list({ limit: 5 });
+  assert.equal(page1.object, 'list');
+  assert.equal(page1.url, '/v1/customers');
+  assert.equal(page1.has_more, true);
+  assert.equal(page1.data.length, 5);
+  const page2 = await s.customers.list({ limit: 5, starting_after: page1.data[4].id });
+  assert.equal(page2.data[0].id, ids[ids.length - 6]);
+  const back = await s.customers.list({ limit: 5, ending_before: page2.data[0].id });
+  assert.deepEqual(back.data.map((c) => c.id), page1.data.map((c) => c.id));
+
+  const byEmail = await s.customers.list({ email: 'p3@example.com' });
+  assert.deepEqual(byEmail.data.map((c) => c.id), [ids[3]]);
+
+  const now = Math.floor(Date.now() / 1000);
+  const future = await s.customers.list({ created: { gt: now + 1000 } });
+  assert.equal(future.data.length, 0);
+  const past = await s.customers.list({ created: { lte: now + 1000 }, limit: 100 });
+  assert.ok(past.data.length >= 23);
+});
+
+test('list limit bounds and bad cursors', async () => {
+  for (const limit of [0, 101, -1]) {
+    await assert.rejects(stripe.customers.list({ limit }), (e) => e.statusCode === 400 && e.param === 'limit');
+  }
+  await assert.rejects(stripe.customers.list({ starting_after: 'cus_nope' }), (e) => e.statusCode === 404);
+  await stillServes();
+});
+
+test('parameter validation: unknown, wrong type, metadata limits, read-only', async () => {
+  await assert.rejects(stripe.customers.create({ emial: 'x' }), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.code, 'parameter_unknown');
+    assert.equal(e.param, 'emial');
+    assert.equal(e.message, 'Received unknown parameter: emial');
+    return true;
+  });
+  await assert.rejects(stripe.customers.create({ balance: 'lots' }), (e) => e.code === 'parameter_invalid_integer' && e.param === 'balance');
+  await assert.rejects(stripe.customers.create({ tax_exempt: 'maybe' }), (e) => e.statusCode === 400 && e.param === 'tax_exempt');
+  await assert.rejects(stripe.customers.create({ address: { planet: 'Mars' } }), (e) => e.code === 'parameter_unknown' && e.param === 'address[planet]');
+  const many = {};
+  for (let i = 0; i < 51; i++) many[`k${i}`] = 'v';
+  await assert.rejects(stripe.customers.create({ metadata: many }), (e) => e.statusCode === 400 && e.param === 'metadata');
+  await assert.rejects(stripe.customers.create({ metadata: { ['k'.repeat(41)]: 'v' } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.customers.create({ metadata: { k: 'v'.repeat(501) } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.customers.create({ created: 5 }), (e) => e.code === 'parameter_unknown');
+  await assert.rejects(stripe.customers.create({ livemode: true }), (e) => e.code === 'parameter_unknown');
+  await stillServes();
+});
+
+test('idempotency: replays byte for byte, refuses other parameters', async () => {
+  const key = `idem-${Date.now()}`;
+  const body = 'email=idem%40example.com&metadata[a]=1';
+  const r1 = await env.request({ method: 'POST', path: '/v1/customers', key: env.merchant.secret_key, body, headers: { 'Idempotency-Key': key } });
+  assert.equal(r1.status, 200);
+  const r2 = await env.request({ method: 'POST', path: '/v1/customers', key: env.merchant.secret_key, body, headers: { 'Idempotency-Key': key } });
+  assert.equal(r2.status, 200);
+  assert.equal(r2.body, r1.body);
+  assert.equal(r2.headers['idempotent-replayed'], 'true');
+  assert.equal(r2.headers['original-request'], r1.headers['request-id']);
+  assert.notEqual(r2.headers['request-id'], r1.headers['request-id']);
+  const r3 = await env.request({ method: 'POST', path: '/v1/customers', key: env.merchant.secret_key, body: 'email=other%40example.com', headers: { 'Idempotency-Key': key } });
+  assert.equal(r3.status, 400);
+  assert.equal(r3.json.error.type, 'idempotency_error');
+  const r4 = await env.request({ method: 'POST', path: '/v1/customers', key: env.merchant.secret_key, body, headers: { 'Idempotency-Key': 'k'.repeat(256) } });
+  assert.equal(r4.status, 400);
+  // other merchants may use the same key for their own request
+  const r5 = await env.request({ method: 'POST', path: '/v1/customers', key: env.merchants[1].secret_key, body, headers: { 'Idempotency-Key': key } });
+  assert.equal(r5.status, 200);
+  assert.notEqual(r5.json.id, r1.json.id);
+  // the SDK path: the same idempotencyKey gives the same customer
+  const a = await stripe.customers.create({ email: 'sdk@example.com' }, { idempotencyKey: `sdk-${key}` });
+  const b = await stripe.customers.create({ email: 'sdk@example.com' }, { idempotencyKey: `sdk-${key}` });
+  assert.equal(a.id, b.id);
+  // a validation failure is not saved: the same key can then succeed
+  const bad = await env.request({ method: 'POST', path: '/v1/customers', key: env.merchant.secret_key, body: 'bogus=1', headers: { 'Idempotency-Key': `v-${key}` } });
+  assert.equal(bad.status, 400);
+  const good = await env.request({ method: 'POST', path: '/v1/customers', key: env.merchant.secret_key, body: 'email=v%40example.com', headers: { 'Idempotency-Key': `v-${key}` } });
+  assert.equal(good.status, 200);
+});
+
+test('concurrent requests with one idempotency key create exactly one customer', async () => {
+  const key = `race-${Date.now()}`;
+  const s = env.stripe(env.merchant.secret_key, { maxNetworkRetries: 10 });
+  const results = await Promise.all(
+    Array.from({ length: 40 }, () => s.customers.create({ email: 'race@example.com' }, { idempotencyKey: key })),
+  );
+  assert.equal(new Set(results.map((c) => c.id)).size, 1);
+  const list = await stripe.customers.list({ email: 'race@example.com', limit: 100 });
+  assert.equal(list.data.length, 1);
+});
+
+test('auth: missing, wrong, query-string and publishable keys', async () => {
+  const none = await env.request({ path: '/v1/customers' });
+  assert.equal(none.status, 401);
+  assert.equal(none.json.error.type, 'invalid_request_error');
+  const wrong = await env.request({ path: '/v1/customers', key: 'sk_test_wrongwrongwrongwrongwrong1234' });
+  assert.equal(wrong.status, 401);
+  assert.match(wrong.json.error.message, /sk_test_\*+1234/);
+  assert.ok(!wrong.body.includes('wrongwrong'));
+  await assert.rejects(env.stripe('sk_test_nottherightkeyatall00000000').customers.list(), (e) => e.type === 'StripeAuthenticationError');
+  const q = await env.request({ path: `/v1/customers?key=${env.merchant.secret_key}` });
+  assert.equal(q.status, 401);
+  const basic = await env.request({ path: '/v1/customers', headers: { Authorization: `Basic ${Buffer.from(`${env.merchant.secret_key}:`).toString('base64')}` } });
+  assert.equal(basic.status, 200);
+  const pk = await env.request({ path: '/v1/customers', key: env.merchant.publishable_key });
+  assert.equal(pk.status, 403);
+  await stillServes();
+});
+
+test('wire protocol: unknown routes, bodies, encodings, limits', async () => {
+  const key = env.merchant.secret_key;
+  const nf = await env.request({ path: '/v1/foo', key });
+  assert.equal(nf.status, 404);
+  assert.equal(nf.json.error.message, 'Unrecognized request URL (GET: /v1/foo).');
+  assert.match(nf.headers['request-id'], /^req_/);
+  assert.match(nf.headers['content-type'], /application\/json/);
+  const nf2 = await env.request({ path: '/v1/4242424242424242', key });
+  assert.equal(nf2.status, 404);
+  assert.ok(!nf2.body.includes('4242424242424242'));
+
+  const enc = await env.request({ method: 'POST', path: '/v1/customers', key, body: 'metadata%5Bcolor%5D=blue&expand%5B%5D=test_clock' });
+  assert.equal(enc.status, 200, enc.body);
+  assert.deepEqual(enc.json.metadata, { color: 'blue' });
+  const q = await env.request({ path: '/v1/customers?limit=2&expand%5B0%5D=data.test_clock', key });
+  assert.equal(q.status, 200);
+  assert.equal(q.json.data.length, 2);
+
+  const dup = await env.request({ method: 'POST', path: '/v1/customers', key, body: 'email=a%40b.c&email=d%40e.f' });
+  assert.equal(dup.status, 400);
+  const badpct = await env.request({ method: 'POST', path: '/v1/customers', key, body: 'email=%ZZ' });
+  assert.equal(badpct.status, 400);
+  assert.ok(badpct.json.error);
+  const json = await env.request({ method: 'POST', path: '/v1/customers', key, body: '{"email":"x"}', headers: { 'Content-Type': 'application/json' } });
+  assert.equal(json.status, 400);
+  assert.ok(json.json.error);
+
+  const big = await env.request({ method: 'POST', path: '/v1/customers', key, body: `description=${'x'.repeat((1 << 20) + 10)}` });
+  assert.equal(big.status, 413);
+  assert.ok(big.json.error);
+
+  const hugeHeaders = {};
+  for (let i = 0; i < 400; i++) hugeHeaders[`X-Filler-${i}`] = 'y'.repeat(100);
+  const h = await env.request({ path: '/v1/balance', key, headers: hugeHeaders }).catch((e) => ({ status: 'closed', e }));
+  assert.ok(h.status === 431 || h.status === 'closed', `expected 431, got ${h.status}`);
+  await stillServes();
+});
+
+test('balance is empty for a new merchant', async () => {
+  const b = await env.stripe(env.merchants[1].secret_key).balance.retrieve();
+  assert.deepEqual(b, { object: 'balance', available: [], livemode: false, pending: [] });
+  assertStripeShape(b, 'balance');
+});
+
+test('tender verify passes on the data the tests made', async () => {
+  const out = tender(['verify', '--data', env.dataDir]);
+  assert.match(out, /verify: ok/);
+});

@@ -1,0 +1,138 @@
+'use strict';
+// Starts a real tender binary on a free 127.0.0.1 port with a fresh data directory, master key
+// and merchant, and hands out clients for it: the official stripe-node SDK and raw HTTP.
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+const assert = require('node:assert/strict');
+const Stripe = require('stripe');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.TENDER_BIN || path.join(ROOT, 'build', 'tender');
+const SHARED = process.env.TENDER_SHARED || path.resolve(ROOT, '..', 'shared');
+const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
+
+function tender(args, opts = {}) {
+  return execFileSync(BIN, args, { encoding: 'utf8', ...opts });
+}
+
+function newDataDir(prefix = 'tender-it-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+function createMerchant(dataDir, name = 'Test Merchant', extra = []) {
+  return JSON.parse(tender(['merchant', 'create', '--data', dataDir, '--name', name, ...extra]));
+}
+
+// Spawns `tender serve` and resolves once it prints its address. Every server is tracked so a
+// test file can stop all of them in after().
+const running = new Set();
+
+async function startServer({ dataDir, keyFile, args = [], env = {} }) {
+  const logPath = path.join(dataDir, '..', `${path.basename(dataDir)}.server.log`);
+  const log = fs.openSync(logPath, 'a');
+  const child = spawn(
+    BIN,
+    ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--master-key-file', keyFile, ...args],
+    { stdio: ['ignore', 'pipe', log], env: { ...process.env, ...env } },
+  );
+  fs.closeSync(log);
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`tender did not start: ${out}`)), 15000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tender exited with ${code} before listening; log: ${fs.readFileSync(logPath, 'utf8')}`));
+    });
+  });
+  child.stdout.removeAllListeners('data');
+  child.removeAllListeners('exit');
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const srv = { child, port, logPath, exited };
+  running.add(srv);
+  srv.stop = async (signal = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const r = await exited;
+    running.delete(srv);
+    return r;
+  };
+  return srv;
+}
+
+// A whole fresh environment: data dir, key, merchant, running server, SDK client.
+async function startTender({ args = [], merchants = 1 } = {}) {
+  const dataDir = newDataDir();
+  const keyFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.key`);
+  tender(['keygen', keyFile]);
+  const accounts = [];
+  for (let i = 0; i < merchants; i++) accounts.push(createMerchant(dataDir, `Merchant ${i}`));
+  const srv = await startServer({ dataDir, keyFile, args });
+  const env = {
+    dataDir,
+    keyFile,
+    server: srv,
+    port: srv.port,
+    merchant: accounts[0],
+    merchants: accounts,
+    stripe: (key = accounts[0].secret_key, opts = {}) =>
+      new Stripe(key, { host: '127.0.0.1', port: srv.port, protocol: 'http', maxNetworkRetries: 0, ...opts }),
+    request: (opts) => request({ port: srv.port, ...opts }),
+    stop: () => srv.stop(),
+  };
+  return env;
+}
+
+// Raw HTTP: resolves {status, headers, body (text), json (parsed or undefined)}.
+function request({ port, method = 'GET', path: p = '/', headers = {}, body = null, key = null }) {
+  return new Promise((resolve, reject) => {
+    const h = { ...headers };
+    if (key) h.Authorization = `Bearer ${key}`;
+    if (body !== null) {
+      h['Content-Type'] = h['Content-Type'] || 'application/x-www-form-urlencoded';
+      h['Content-Length'] = Buffer.byteLength(body);
+    }
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers: h }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, headers: res.headers, body: text, json });
+      });
+    });
+    req.on('error', reject);
+    if (body !== null) req.write(body);
+    req.end();
+  });
+}
+
+// Asserts that obj carries every field Stripe's OpenAPI spec defines for schema (nullable ones
+// as null) with the spec's types.
+function assertStripeShape(obj, schema) {
+  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true });
+  assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
+}
+
+async function stopAll() {
+  for (const srv of [...running]) await srv.stop();
+}
+
+module.exports = {
+  BIN, ROOT, SHARED, tender, newDataDir, createMerchant, startServer, startTender, request,
+  assertStripeShape, stopAll,
+};

@@ -1,0 +1,114 @@
+'use strict';
+// The process contract: key file checks, rate limiting, SIGTERM drains and exits 0.
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { BIN, startTender, startServer, newDataDir, createMerchant, tender, stopAll } = require('./helpers');
+
+after(stopAll);
+
+function serveSync(args) {
+  return spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: 10000 });
+}
+
+test('serve refuses a missing, unreadable or world-readable key file', () => {
+  const dir = newDataDir();
+  const missing = serveSync(['--data', dir, '--master-key-file', path.join(dir, 'nope.key')]);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /key/i);
+  const key = `${dir}.key`;
+  tender(['keygen', key]);
+  assert.equal(fs.statSync(key).mode & 0o777, 0o600);
+  fs.chmodSync(key, 0o644);
+  const open = serveSync(['--data', dir, '--master-key-file', key]);
+  assert.notEqual(open.status, 0);
+  assert.match(open.stderr, /group|others|permission/i);
+  const noflag = serveSync(['--data', dir]);
+  assert.notEqual(noflag.status, 0);
+});
+
+test('serve refuses a different master key for an existing store', async () => {
+  const dir = newDataDir();
+  const k1 = `${dir}.k1`;
+  const k2 = `${dir}.k2`;
+  tender(['keygen', k1]);
+  tender(['keygen', k2]);
+  const srv = await startServer({ dataDir: dir, keyFile: k1 });
+  await srv.stop();
+  const r = serveSync(['--data', dir, '--master-key-file', k2]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /master key/i);
+});
+
+test('unknown flags and commands are errors; help explains', () => {
+  for (const args of [['serve', '--bogus'], ['merchant', 'create', '--nope'], ['frobnicate'], ['verify', '--x']]) {
+    const r = spawnSync(BIN, args, { encoding: 'utf8' });
+    assert.notEqual(r.status, 0, args.join(' '));
+  }
+  const help = spawnSync(BIN, ['help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  for (const cmd of ['serve', 'keygen', 'merchant', 'verify']) assert.match(help.stdout, new RegExp(cmd));
+  const sh = spawnSync(BIN, ['serve', '--help'], { encoding: 'utf8' });
+  assert.equal(sh.status, 0);
+  for (const flag of ['--listen', '--data', '--master-key-file', '--database-url', '--webhook-retry-schedule', '--rate-limit']) {
+    assert.ok(sh.stdout.includes(flag), flag);
+  }
+  const bad = spawnSync(BIN, ['serve', '--data', '/tmp/x', '--master-key-file', '/tmp/y', '--webhook-retry-schedule', 'soon'], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+});
+
+test('merchant create prints keys; list shows merchants without keys', () => {
+  const dir = newDataDir();
+  const m = createMerchant(dir, 'Shop', ['--settlement-currency', 'EUR']);
+  assert.match(m.id, /^acct_/);
+  assert.match(m.secret_key, /^sk_test_/);
+  assert.match(m.publishable_key, /^pk_test_/);
+  const list = JSON.parse(tender(['merchant', 'list', '--data', dir]));
+  assert.equal(list.length, 1);
+  assert.equal(list[0].id, m.id);
+  assert.equal(list[0].settlement_currency, 'eur');
+  assert.ok(!JSON.stringify(list).includes(m.secret_key));
+  // keys are stored only as hashes
+  const db = fs.readFileSync(path.join(dir, 'tender.db'));
+  const wal = fs.existsSync(path.join(dir, 'tender.db-wal')) ? fs.readFileSync(path.join(dir, 'tender.db-wal')) : Buffer.alloc(0);
+  for (const k of [m.secret_key, m.publishable_key]) {
+    assert.ok(!db.includes(k) && !wal.includes(k), 'API key stored in clear');
+  }
+});
+
+test('rate limiting answers 429 with the headers and Stripe body', async () => {
+  const env = await startTender({ args: ['--rate-limit', '5/5'] });
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => env.request({ path: '/v1/balance', key: env.merchant.secret_key })),
+  );
+  const limited = results.filter((r) => r.status === 429);
+  assert.ok(limited.length >= 10, `expected 429s, got ${results.map((r) => r.status)}`);
+  const r = limited[0];
+  assert.equal(r.json.error.code, 'rate_limit');
+  assert.ok(r.headers['x-ratelimit-limit']);
+  assert.ok(r.headers['x-ratelimit-remaining'] !== undefined);
+  assert.ok(r.headers['x-ratelimit-reset']);
+  await assert.rejects(env.stripe().balance.retrieve(), (e) => e.type === 'StripeRateLimitError');
+  await env.stop();
+});
+
+test('SIGTERM drains and exits 0', async () => {
+  const env = await startTender();
+  const s = env.stripe();
+  const pending = Array.from({ length: 20 }, (_, i) => s.customers.create({ email: `drain${i}@example.com` }));
+  await new Promise((r) => setTimeout(r, 5));
+  const exit = env.server.stop('SIGTERM');
+  const settled = await Promise.allSettled(pending);
+  const { code } = await exit;
+  assert.equal(code, 0);
+  // every request that was answered OK is durable
+  const ok = settled.filter((x) => x.status === 'fulfilled').map((x) => x.value.id);
+  const srv2 = await startServer({ dataDir: env.dataDir, keyFile: env.keyFile });
+  const s2 = env.stripe(env.merchant.secret_key);
+  const c2 = new (require('stripe'))(env.merchant.secret_key, { host: '127.0.0.1', port: srv2.port, protocol: 'http' });
+  for (const id of ok) assert.equal((await c2.customers.retrieve(id)).id, id);
+  void s2;
+  await srv2.stop();
+});
