@@ -6,5 +6,8 @@ const struct route *const api_route_tables[] = {
     customers_routes,
     balance_routes,
     events_routes,
+    payment_intents_routes,
+    charges_routes,
+    refunds_routes,
     NULL,
 };

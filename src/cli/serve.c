@@ -16,11 +16,22 @@
 #include "http/params.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
+#include "api/resources.h"
+#include "ledger/ledger.h"
+#include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "vault/vault.h"
 
 #define DRAIN_TIMEOUT_MS 30000
 #define RETRY_SCHEDULE_MAX 32
+#define SCHEDULER_TICK_MS 500
+
+static const struct scheduler_job scheduler_jobs[] = {
+    {"funds_available", ledger_scheduler_tick},
+    {"refunds_settle", refunds_settle_tick},
+    {"idempotency_prune", scheduler_prune_idempotency},
+    {NULL, NULL},
+};
 
 static void usage(FILE *f)
 {
@@ -273,6 +284,15 @@ int cli_serve(int argc, char **argv)
 		vault_free(app.vault);
 		return 1;
 	}
+	struct scheduler *sched = NULL;
+	if (scheduler_start(&sched, app.store, scheduler_jobs, SCHEDULER_TICK_MS) != 0) {
+		fprintf(stderr, "tender serve: cannot start the scheduler\n");
+		server_stop(srv, 0);
+		ratelimit_free(app.ratelimit);
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
 	printf("tender listening on http://%s:%d\n", host, server_port(srv));
 	fflush(stdout);
 	log_msg(LOG_INFO, "listening on %s:%d", host, server_port(srv));
@@ -289,6 +309,7 @@ int cli_serve(int argc, char **argv)
 		break;
 	}
 	server_stop(srv, DRAIN_TIMEOUT_MS);
+	scheduler_stop(sched);
 	ratelimit_free(app.ratelimit);
 	store_close(app.store);
 	vault_free(app.vault);

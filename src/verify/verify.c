@@ -1,6 +1,7 @@
 #include "verify/verify.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,8 +54,70 @@ static const char SQL_DELETED_NO_EVENT[] =
 static const char SQL_EVENT_NO_MERCHANT[] =
     "SELECT e.id, e.merchant_id FROM events e LEFT JOIN merchants m ON m.id = e.merchant_id"
     " WHERE m.id IS NULL";
+static const char SQL_CHARGE_REFUNDS[] =
+    "SELECT c.merchant_id, c.id FROM charges c WHERE c.amount_refunded <> (SELECT COALESCE(SUM("
+    "r.amount), 0) FROM refunds r WHERE r.merchant_id = c.merchant_id AND r.charge = c.id"
+    " AND r.status IN ('succeeded', 'pending')) AND c.captured = 1";
+static const char SQL_CHARGE_BOUNDS[] =
+    "SELECT merchant_id, id FROM charges WHERE amount_refunded > amount_captured"
+    " OR amount_captured > amount OR amount_refunded < 0";
+static const char SQL_PI_RECEIVED[] =
+    "SELECT p.merchant_id, p.id FROM payment_intents p WHERE p.status = 'succeeded' AND"
+    " p.amount_received <> (SELECT c.amount_captured FROM charges c WHERE c.merchant_id ="
+    " p.merchant_id AND c.id = p.latest_charge)";
+static const char SQL_PI_CHARGES[] =
+    "SELECT merchant_id, payment_intent FROM charges WHERE payment_intent IS NOT NULL"
+    " AND captured = 1 GROUP BY merchant_id, payment_intent HAVING COUNT(*) > 1";
+static const char SQL_HOLDS_MATCH[] =
+    "SELECT c.merchant_id, c.id FROM charges c JOIN acquirer_holds h ON h.merchant_id ="
+    " c.merchant_id AND h.charge_id = c.id WHERE h.captured <> c.amount_captured"
+    " OR h.refunded <> c.amount_refunded";
+static const char SQL_CHARGE_NO_EVENT[] =
+    "SELECT c.merchant_id, c.id FROM charges c WHERE NOT EXISTS (SELECT 1 FROM events e"
+    " WHERE e.merchant_id = c.merchant_id AND e.object_id = c.id"
+    " AND e.type IN ('charge.succeeded', 'charge.failed'))";
+static const char SQL_CAPTURED_NO_EVENT[] =
+    "SELECT c.merchant_id, c.id FROM charges c WHERE c.captured = 1 AND c.payment_intent IS NOT"
+    " NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.merchant_id = c.merchant_id AND"
+    " e.object_id = c.payment_intent AND e.type = 'payment_intent.succeeded')";
+static const char SQL_PI_NO_EVENT[] =
+    "SELECT p.merchant_id, p.id FROM payment_intents p WHERE NOT EXISTS (SELECT 1 FROM events e"
+    " WHERE e.merchant_id = p.merchant_id AND e.object_id = p.id"
+    " AND e.type = 'payment_intent.created')";
+static const char SQL_REFUND_NO_EVENT[] =
+    "SELECT r.merchant_id, r.id FROM refunds r WHERE NOT EXISTS (SELECT 1 FROM events e"
+    " WHERE e.merchant_id = r.merchant_id AND e.object_id = r.id AND e.type = 'refund.created')";
+
 static const char SQL_IDEM_ALL[] =
     "SELECT merchant_id, idem_key, status, body FROM idempotency_keys";
+
+/* The saved result of a successful create names an object: it must exist. */
+static bool object_missing(struct db *db, const char *merchant_id, json_t *doc)
+{
+	static const char SQL_PI[] = "SELECT 1 FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+	static const char SQL_CH[] = "SELECT 1 FROM charges WHERE merchant_id = $1 AND id = $2";
+	static const char SQL_RE[] = "SELECT 1 FROM refunds WHERE merchant_id = $1 AND id = $2";
+	static const char SQL_CU[] = "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2";
+	const char *object = json_string_value(json_object_get(doc, "object"));
+	const char *id = json_string_value(json_object_get(doc, "id"));
+	if (!object || !id || !merchant_id)
+		return false;
+	const char *sql = strcmp(object, "payment_intent") == 0 ? SQL_PI
+	                  : strcmp(object, "charge") == 0       ? SQL_CH
+	                  : strcmp(object, "refund") == 0       ? SQL_RE
+	                  : strcmp(object, "customer") == 0     ? SQL_CU
+	                                                        : NULL;
+	if (!sql)
+		return false;
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return false;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	bool missing = db_step(st) != DB_ROW;
+	db_reset(st);
+	return missing;
+}
 
 static int check_idempotency(struct db *db, struct verify_report *rep)
 {
@@ -71,6 +134,9 @@ static int check_idempotency(struct db *db, struct verify_report *rep)
 		json_t *doc = body ? json_loadb(body, n, 0, &e) : NULL;
 		if (status < 200 || status > 599 || !doc || !json_is_object(doc))
 			verify_fail(rep, "idempotency", "record %s / %s holds no valid saved result",
+			            db_col_text(st, 0, NULL), db_col_text(st, 1, NULL));
+		else if (status == 200 && object_missing(db, db_col_text(st, 0, NULL), doc))
+			verify_fail(rep, "idempotency", "record %s / %s points at a missing object",
 			            db_col_text(st, 0, NULL), db_col_text(st, 1, NULL));
 		json_decref(doc);
 	}
@@ -108,5 +174,21 @@ int verify_run(struct db *db, struct verify_report *rep)
 	rc |= violations(db, rep, "events", SQL_DELETED_NO_EVENT,
 	                 "deleted customer without its customer.deleted event");
 	rc |= check_idempotency(db, rep);
+	rc |= violations(db, rep, "payments", SQL_CHARGE_BOUNDS,
+	                 "charge with amount_refunded > amount_captured or amount_captured > amount");
+	rc |= violations(db, rep, "payments", SQL_CHARGE_REFUNDS,
+	                 "charge whose amount_refunded is not the sum of its refunds");
+	rc |= violations(db, rep, "payments", SQL_PI_RECEIVED,
+	                 "succeeded PaymentIntent whose amount_received differs from its charge");
+	rc |= violations(db, rep, "payments", SQL_PI_CHARGES,
+	                 "PaymentIntent captured by more than one charge (double charge)");
+	rc |= violations(db, rep, "payments", SQL_HOLDS_MATCH,
+	                 "charge that disagrees with the acquirer's books");
+	rc |= violations(db, rep, "events", SQL_CHARGE_NO_EVENT, "charge without its event");
+	rc |= violations(db, rep, "events", SQL_CAPTURED_NO_EVENT,
+	                 "captured PaymentIntent without payment_intent.succeeded");
+	rc |= violations(db, rep, "events", SQL_PI_NO_EVENT,
+	                 "PaymentIntent without payment_intent.created");
+	rc |= violations(db, rep, "events", SQL_REFUND_NO_EVENT, "refund without refund.created");
 	return rc;
 }

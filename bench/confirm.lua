@@ -1,0 +1,24 @@
+-- Durable confirms: a new PaymentIntent confirmed with pm_card_visa, a unique Idempotency-Key each.
+local counter = 0
+local thread_id = 0
+function setup(thread)
+  thread:set("thread_id", thread_id)
+  thread_id = thread_id + 1
+end
+function init(args)
+  key = os.getenv("TENDER_BENCH_KEY")
+  prefix = string.format("bench-%d-%d-", os.time(), thread_id)
+end
+function request()
+  counter = counter + 1
+  local headers = {
+    ["Authorization"] = "Bearer " .. key,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Idempotency-Key"] = prefix .. counter,
+  }
+  return wrk.format("POST", "/v1/payment_intents", headers,
+    "amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true")
+end
+function response(status, headers, body)
+  if status ~= 200 then errors = (errors or 0) + 1 end
+end

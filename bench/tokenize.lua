@@ -1,0 +1,12 @@
+-- Tokenizations: POST /v1/payment_methods with a test card number.
+function init(args)
+  key = os.getenv("TENDER_BENCH_KEY")
+end
+function request()
+  local headers = {
+    ["Authorization"] = "Bearer " .. key,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }
+  return wrk.format("POST", "/v1/payment_methods", headers,
+    "type=card&card[number]=4242424242424242&card[exp_month]=12&card[exp_year]=2034&card[cvc]=123")
+end

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `make bench`: one run on this machine, reported as ratios to nginx's static ceiling measured in
+# the same run (absolute numbers differ between machines; ratios travel). Appends a row to
+# bench/results.md. Loopback only; every load is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-64}
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+make --no-print-directory tender
+
+work=$(mktemp -d /tmp/tender-bench-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wrk's summary → "req/s p50_ms p99_ms"
+run_wrk() {
+  local out
+  out=$(wrk --latency "$@" 2>&1)
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  if grep -q 'Non-2xx' <<<"$out"; then echo "bench: non-2xx answers: $(grep Non-2xx <<<"$out")" >&2; fi
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
+}
+to_ms() {
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+# 1. nginx: the HTTP ceiling on this machine (1 worker, fixed 300-byte JSON, keep-alive).
+nport=$(free_port)
+body=$(python3 -c 'import json; d={"id":"pi_"+"x"*24,"object":"payment_intent","amount":2000,"currency":"usd","status":"succeeded"}; s=json.dumps(d); print(s+" "*(300-len(s)))')
+cat > "$work/nginx.conf" <<NGX
+worker_processes 1;
+error_log $work/nginx-error.log;
+pid $work/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work; uwsgi_temp_path $work; scgi_temp_path $work;
+  server {
+    listen 127.0.0.1:$nport;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+}
+NGX
+/usr/sbin/nginx -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+sleep 0.5
+read -r ngx_rps ngx_p50 ngx_p99 < <(run_wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$nport/")
+echo "nginx static: $ngx_rps req/s (p50 $ngx_p50 ms, p99 $ngx_p99 ms)"
+
+# 2. Tender, embedded store, durable.
+build/tender keygen "$work/master.key" >/dev/null
+merchant=$(build/tender merchant create --data "$work/data" --name bench)
+export TENDER_BENCH_KEY=$(sed -n 's/.*"secret_key":"\([^"]*\)".*/\1/p' <<<"$merchant")
+tport=$(free_port)
+build/tender serve --listen "127.0.0.1:$tport" --data "$work/data" --master-key-file "$work/master.key" \
+  --rate-limit 0 --log-level warn > "$work/tender.out" 2> "$work/tender.log" &
+tpid=$!
+pids+=($tpid)
+for _ in $(seq 50); do grep -q listening "$work/tender.out" 2>/dev/null && break; sleep 0.1; done
+url="http://127.0.0.1:$tport"
+rss() { awk '/VmRSS/ {print $2}' "/proc/$tpid/status"; }
+
+pi=$(curl -s "$url/v1/payment_intents" -u "$TENDER_BENCH_KEY:" -H 'Idempotency-Key: bench-replay' \
+  -d amount=2000 -d currency=usd -d payment_method=pm_card_visa -d confirm=true)
+export TENDER_BENCH_PI=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' <<<"$pi")
+export TENDER_BENCH_IDEM=bench-replay
+[ -n "$TENDER_BENCH_PI" ] || { echo "bench: could not create a PaymentIntent: $pi" >&2; exit 1; }
+
+rss0=$(rss)
+read -r c_rps c_p50 c_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/confirm.lua "$url")
+echo "confirms: $c_rps/s (p50 $c_p50 ms, p99 $c_p99 ms)"
+read -r h_rps h_p50 h_p99 < <(run_wrk -t2 -c8 -d"${DUR}s" -s bench/confirm.lua "$url")
+echo "confirms at reduced load (-c8): $h_rps/s (p99 $h_p99 ms)"
+read -r t_rps t_p50 t_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/tokenize.lua "$url")
+echo "tokenizations: $t_rps/s (p50 $t_p50 ms, p99 $t_p99 ms)"
+read -r r_rps r_p50 r_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/replay.lua "$url")
+echo "idempotent replays: $r_rps/s (p50 $r_p50 ms, p99 $r_p99 ms)"
+read -r g_rps g_p50 g_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/read.lua "$url")
+echo "reads: $g_rps/s (p50 $g_p50 ms, p99 $g_p99 ms)"
+rss1=$(rss)
+
+score="n/a"
+if build/tender fraud --help 2>/dev/null | grep -q bench; then
+  score=$(build/tender fraud bench 2>/dev/null | awk '/us_per_call/ {print $2}')
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
+cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+row="| $(date -u +%F\ %H:%M) | $(nproc) cores, ${cpu:-unknown} | $ngx_rps | $c_rps ($(ratio "$c_rps" "$ngx_rps")) | $c_p50 / $c_p99 | $h_rps / $h_p99 | $t_rps ($(ratio "$t_rps" "$ngx_rps")) | $t_p50 / $t_p99 | $r_rps ($(ratio "$r_rps" "$ngx_rps")) | $g_rps ($(ratio "$g_rps" "$ngx_rps")) | $score | ${rss0} → ${rss1} KiB |"
+if [ ! -f bench/results.md ]; then
+  cat > bench/results.md <<HDR
+# Benchmark results
+
+One row per \`make bench\` run. Loads come from wrk on loopback (${DUR}s each, $CONNS connections unless
+noted). Ratios are against nginx's static ceiling measured in the same run. Confirms are durable:
+each is answered only after the group commit holding it was fsync'd (SQLite WAL, synchronous=FULL).
+
+| run (UTC) | machine | nginx req/s | confirms/s (vs nginx) | confirm p50/p99 ms | reduced load (-c8) confirms/s / p99 ms | tokenizations/s | tokenize p50/p99 ms | replays/s | reads/s | fraud score µs | RSS before → after |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+HDR
+fi
+echo "$row" >> bench/results.md
+echo "$row"

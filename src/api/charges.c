@@ -1,0 +1,313 @@
+/*
+ * /v1/charges: retrieve, list, update, and the older direct flow: POST /v1/charges with
+ * source=tok_… (capture=false to authorize only) and POST /v1/charges/{id}/capture.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/payments_common.h"
+#include "api/resources.h"
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+static const struct param_spec create_params[] = {
+    {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"source", PT_STRING, 0, 255, NULL, NULL},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"capture", PT_BOOL, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
+    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},
+    {"statement_descriptor_suffix", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec update_params[] = {
+    {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec capture_params[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"receipt_email", PT_STRING, 0, 800, NULL, NULL},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec list_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int render_response(struct req *r, struct db *db, const struct charge *ch)
+{
+	struct expand_set ex;
+	payments_expand_from_req(r, &ex, NULL);
+	int rc = charge_render(db, &r->arena, r->merchant_id, r->livemode, ch, &ex, req_json(r));
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int emit_charge(struct req *r, struct db *db, const struct charge *ch, const char *type,
+                       const char *prev)
+{
+	size_t len = 0;
+	const char *js = charge_json(db, &r->arena, r->merchant_id, r->livemode, ch, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return payments_event(r, db, type, ch->id, js, len, prev);
+}
+
+struct id_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, x->id, &ch);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "charge", x->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return render_response(r, db, &ch);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, x->id, &ch);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "charge", x->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *old_desc = ch.description;
+	const char *old_meta = ch.metadata;
+	ch.description = str_update(r, "description", ch.description);
+	ch.receipt_email = str_update(r, "receipt_email", ch.receipt_email);
+	if (metadata_apply(r, ch.metadata, "metadata", &ch.metadata) != 0)
+		return -1;
+	if (charge_update(db, r->merchant_id, &ch) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *prev = arena_printf(&r->arena, "{\"description\":%s,\"metadata\":%s}",
+	                                json_quote(r, old_desc), old_meta ? old_meta : "{}");
+	if (emit_charge(r, db, &ch, "charge.updated", prev) != 0)
+		return -1;
+	return render_response(r, db, &ch);
+}
+
+static int h_update(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+struct create_ctx {
+	struct req *r;
+	int64_t amount;
+	char currency[8];
+	bool capture;
+	struct card_auth ca;
+	const char *customer;
+	const char *metadata;
+};
+
+static int create_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	struct ledger_pricing pricing;
+	char cur[8];
+	if (payments_pricing(r, db, &pricing, cur) != 0)
+		return -1;
+	const char *desc = param_str(r, "description");
+	const char *email = param_str(r, "receipt_email");
+	const char *sd = param_str(r, "statement_descriptor");
+	struct attempt at = {
+	    .merchant_id = r->merchant_id,
+	    .amount = c->amount,
+	    .currency = c->currency,
+	    .customer = c->customer,
+	    .description = desc && *desc ? desc : NULL,
+	    .metadata = c->metadata,
+	    .receipt_email = email && *email ? email : NULL,
+	    .statement_descriptor = sd && *sd ? sd : NULL,
+	    .capture = c->capture,
+	    .now = r->now,
+	    .card = &c->ca.card,
+	    .decision = &c->ca.decision,
+	    .pricing = &pricing,
+	};
+	struct charge ch;
+	if (payment_record_attempt(db, &r->arena, &at, &ch) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
+	if (!c->ca.decision.approved) {
+		if (emit_charge(r, db, &ch, "charge.failed", NULL) != 0)
+			return -1;
+		req_fail(r, c->ca.decision.err, NULL, NULL);
+		snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",
+		         c->ca.decision.decline_code);
+		snprintf(r->err.charge_id, sizeof(r->err.charge_id), "%s", ch.id);
+		return REQ_COMMIT_ERR;
+	}
+	if (emit_charge(r, db, &ch, "charge.succeeded", NULL) != 0)
+		return -1;
+	return render_response(r, db, &ch);
+}
+
+static int h_create(struct req *r)
+{
+	struct create_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	param_int(r, "amount", &c.amount);
+	if (payments_check_amount(r, c.amount, "currency", c.currency, "amount") != 0)
+		return -1;
+	c.capture = true;
+	param_bool(r, "capture", &c.capture);
+	const char *source = param_str(r, "source");
+	const char *customer = param_str(r, "customer");
+	c.customer = customer && *customer ? customer : NULL;
+	if (!source || !*source)
+		return req_fail(r, ERR_PARAM_MISSING, "source", "%s", "source");
+	c.metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
+		return -1;
+	if (payments_card_authorize(r, source, "source", c.amount, c.currency, &c.ca) != 0)
+		return -1;
+	return req_write(r, create_fn, &c);
+}
+
+static int capture_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, x->id, &ch);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "charge", x->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (ch.captured)
+		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
+		                "Charge %s has already been captured.", ch.id);
+	if (strcmp(ch.status, "succeeded") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+		                "Charge %s cannot be captured because it has a status of %s.", ch.id,
+		                ch.status);
+	struct payment_intent pi;
+	bool has_pi = ch.payment_intent != NULL;
+	if (has_pi) {
+		if (pi_load(db, &r->arena, r->merchant_id, ch.payment_intent, &pi) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (strcmp(pi.status, "requires_capture") != 0)
+			return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+			                "This charge's PaymentIntent has a status of %s.", pi.status);
+	}
+	int64_t amount = ch.amount;
+	if (param_int(r, "amount", &amount) == 1 && (amount <= 0 || amount > ch.amount))
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "amount",
+		                "The amount to capture must be between 1 and %lld.",
+		                (long long)ch.amount);
+	struct ledger_pricing pricing;
+	char cur[8];
+	if (payments_pricing(r, db, &pricing, cur) != 0)
+		return -1;
+	const char *email = param_str(r, "receipt_email");
+	if (email && *email)
+		ch.receipt_email = email;
+	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now);
+	if (rc == DB_CONFLICT)
+		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
+		                "Charge %s has already been captured.", ch.id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_charge(r, db, &ch, "charge.captured", NULL) != 0)
+		return -1;
+	if (has_pi) {
+		pi.status = "succeeded";
+		pi.amount_received = amount;
+		pi.amount_capturable = 0;
+		if (pi_update(db, r->merchant_id, &pi) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		size_t len = 0;
+		const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, &pi, &len);
+		if (!js || payments_event(r, db, "payment_intent.succeeded", pi.id, js, len, NULL))
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return render_response(r, db, &ch);
+}
+
+static int h_capture(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_write(r, capture_fn, &x);
+}
+
+static const char SQL_CURSOR[] = "SELECT created FROM charges WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM charges WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
+    " AND (created < $4 OR (created = $4 AND id < $5)) AND ($7 IS NULL OR customer = $7)"
+    " AND ($8 IS NULL OR payment_intent = $8) ORDER BY created DESC, id DESC LIMIT $6";
+static const char SQL_ASC[] =
+    "SELECT id FROM charges WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
+    " AND (created > $4 OR (created = $4 AND id > $5)) AND ($7 IS NULL OR customer = $7)"
+    " AND ($8 IS NULL OR payment_intent = $8) ORDER BY created ASC, id ASC LIMIT $6";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	const char *c = param_str(r, "customer");
+	const char *pi = param_str(r, "payment_intent");
+	db_bind_text(st, first, c && *c ? c : NULL, -1);
+	db_bind_text(st, first + 1, pi && *pi ? pi : NULL, -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	struct expand_set ex;
+	payments_expand_from_req(r, &ex, "data");
+	return charge_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/charges",
+	    .object_name = "charge",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+const struct route charges_routes[] = {
+    {"POST", "/v1/charges", h_create, create_params, 0},
+    {"GET", "/v1/charges", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/charges/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/charges/{id}", h_update, update_params, 0},
+    {"POST", "/v1/charges/{id}/capture", h_capture, capture_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

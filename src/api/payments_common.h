@@ -1,0 +1,42 @@
+/* Shared by the payment resources (payment_intents.c, charges.c, refunds.c). */
+#ifndef TENDER_API_PAYMENTS_COMMON_H
+#define TENDER_API_PAYMENTS_COMMON_H
+
+#include "http/req.h"
+#include "payments/flow.h"
+
+/* Expansions requested by r (expand[]), wired to the renderers of other modules. */
+void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *prefix);
+
+/* Validates amount (>= currency minimum, <= 99,999,999) and currency (known ISO 4217, lowered in
+ * place into cur[8]). 0 or -1 with r->err. */
+int payments_check_amount(struct req *r, int64_t amount, const char *currency_param,
+                          char cur[8], const char *amount_param);
+
+/*
+ * The card side of an authorization, before the write transaction: resolves the payment method
+ * (a pm_… id, or a test alias / token that is materialized first), has the vault reveal the card
+ * to the acquirer, and returns the acquirer's decision plus the public card facts. The vault's
+ * access record is kept in out and must be persisted in the write transaction
+ * (payments_card_commit). 0, or -1 with r->err.
+ */
+struct card_auth {
+	struct payment_card card;
+	struct processor_decision decision;
+	char pm_id[ID_MAX];
+	char customer[ID_MAX]; /* the PM's customer, "" if none */
+	void *access;          /* opaque vault access record */
+};
+int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
+                            const char *currency, struct card_auth *out);
+/* Inside the write transaction: persists the vault access record. */
+int payments_card_commit(struct req *r, struct db *db, const struct card_auth *ca);
+
+/* The merchant's pricing (inside a transaction). */
+int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, char cur[8]);
+
+/* Appends an event for an object rendered as JSON. */
+int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
+                   const char *json, size_t len, const char *prev);
+
+#endif

@@ -1,0 +1,578 @@
+/*
+ * /v1/refunds: create (charge or payment_intent; amount defaults to what is left), retrieve,
+ * update (metadata), list, cancel (pending only).
+ *
+ * Refunds never exceed what was captured, even when many race: the charge's amount_refunded only
+ * moves through a conditional update (amount_refunded + x <= amount_captured), decided in the
+ * write transaction, and the acquirer's books refuse the same excess independently.
+ * A refund of an uncaptured payment releases the hold instead (Stripe calls that a cancel).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/payments_common.h"
+#include "api/resources.h"
+#include "events/events.h"
+#include "store/store.h"
+
+#define REFUND_SETTLE_DELAY_S 2
+
+static const char *const reasons[] = {"duplicate", "fraudulent", "requested_by_customer", NULL};
+
+static const struct param_spec create_params[] = {
+    {"charge", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"reason", PT_ENUM, 0, 0, reasons, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"instructions_email", PT_STRING, 0, 800, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec list_params[] = {
+    {"charge", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct refund {
+	char id[ID_MAX];
+	int64_t created;
+	const char *charge, *payment_intent;
+	int64_t amount;
+	char currency[8];
+	const char *status, *reason, *metadata, *balance_transaction;
+	const char *failure_balance_transaction, *failure_reason;
+	int64_t settle_at;
+};
+
+static const char *dup(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+static const char SQL_GET[] =
+    "SELECT id, created, charge, payment_intent, amount, currency, status, reason, metadata,"
+    " balance_transaction, failure_balance_transaction, failure_reason, settle_at"
+    " FROM refunds WHERE merchant_id = $1 AND id = $2";
+
+static int refund_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+                       struct refund *rf)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(rf, 0, sizeof(*rf));
+		snprintf(rf->id, sizeof(rf->id), "%s", db_col_text(st, 0, NULL));
+		rf->created = db_col_int64(st, 1);
+		rf->charge = dup(a, st, 2);
+		rf->payment_intent = dup(a, st, 3);
+		rf->amount = db_col_int64(st, 4);
+		snprintf(rf->currency, sizeof(rf->currency), "%s", db_col_text(st, 5, NULL));
+		rf->status = dup(a, st, 6);
+		rf->reason = dup(a, st, 7);
+		rf->metadata = dup(a, st, 8);
+		rf->balance_transaction = dup(a, st, 9);
+		rf->failure_balance_transaction = dup(a, st, 10);
+		rf->failure_reason = dup(a, st, 11);
+		rf->settle_at = db_col_is_null(st, 12) ? 0 : db_col_int64(st, 12);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+static const char SQL_INSERT[] =
+    "INSERT INTO refunds (merchant_id, id, created, charge, payment_intent, amount, currency,"
+    " status, reason, metadata, balance_transaction, settle_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+static int refund_insert(struct db *db, const char *merchant_id, const struct refund *rf)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, rf->id, -1);
+	db_bind_int64(st, 3, rf->created);
+	db_bind_text(st, 4, rf->charge, -1);
+	db_bind_text(st, 5, rf->payment_intent, -1);
+	db_bind_int64(st, 6, rf->amount);
+	db_bind_text(st, 7, rf->currency, -1);
+	db_bind_text(st, 8, rf->status, -1);
+	db_bind_text(st, 9, rf->reason, -1);
+	db_bind_text(st, 10, rf->metadata ? rf->metadata : "{}", -1);
+	db_bind_text(st, 11, rf->balance_transaction, -1);
+	if (rf->settle_at)
+		db_bind_int64(st, 12, rf->settle_at);
+	else
+		db_bind_null(st, 12);
+	return db_step_done(st);
+}
+
+/* Moves a refund from one status to another; the status guard makes concurrent transitions
+ * (the settle scheduler vs. a cancel) exclusive. */
+static const char SQL_TRANSITION[] =
+    "UPDATE refunds SET status = $4, failure_balance_transaction = $5, failure_reason = $6,"
+    " settle_at = NULL, metadata = $7 WHERE merchant_id = $1 AND id = $2 AND status = $3";
+
+static int refund_transition(struct db *db, const char *merchant_id, const struct refund *rf,
+                             const char *from)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TRANSITION);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, rf->id, -1);
+	db_bind_text(st, 3, from, -1);
+	db_bind_text(st, 4, rf->status, -1);
+	db_bind_text(st, 5, rf->failure_balance_transaction, -1);
+	db_bind_text(st, 6, rf->failure_reason, -1);
+	db_bind_text(st, 7, rf->metadata ? rf->metadata : "{}", -1);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_CONFLICT;
+}
+
+static void refund_render(const struct refund *rf, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", rf->id);
+	json_kv_str(j, "object", "refund");
+	json_kv_int(j, "amount", rf->amount);
+	json_kv_str_or_null(j, "balance_transaction", rf->balance_transaction);
+	json_kv_str(j, "charge", rf->charge);
+	json_kv_int(j, "created", rf->created);
+	json_kv_str(j, "currency", rf->currency);
+	json_kv_null(j, "description");
+	if (rf->failure_balance_transaction)
+		json_kv_str(j, "failure_balance_transaction", rf->failure_balance_transaction);
+	if (rf->failure_reason)
+		json_kv_str(j, "failure_reason", rf->failure_reason);
+	json_kv_raw(j, "metadata", rf->metadata ? rf->metadata : "{}",
+	            rf->metadata ? strlen(rf->metadata) : 2);
+	json_kv_str_or_null(j, "payment_intent", rf->payment_intent);
+	json_kv_str_or_null(j, "reason", rf->reason);
+	json_kv_null(j, "receipt_number");
+	json_kv_null(j, "source_transfer_reversal");
+	json_kv_str(j, "status", rf->status);
+	json_kv_null(j, "transfer_reversal");
+	json_obj_close(j);
+}
+
+static const char *refund_json(struct arena *a, const struct refund *rf, size_t *len)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	refund_render(rf, &j);
+	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	*len = b.len;
+	buf_release(&b);
+	return s;
+}
+
+static int emit_refund(struct req *r, struct db *db, const struct refund *rf, const char *type)
+{
+	size_t len;
+	const char *js = refund_json(&r->arena, rf, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return payments_event(r, db, type, rf->id, js, len, NULL);
+}
+
+static int emit_charge(struct req *r, struct db *db, const struct charge *ch, const char *type)
+{
+	size_t len = 0;
+	const char *js = charge_json(db, &r->arena, r->merchant_id, r->livemode, ch, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return payments_event(r, db, type, ch->id, js, len, NULL);
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	const char *charge_id = param_str(r, "charge");
+	const char *pi_id = param_str(r, "payment_intent");
+	struct payment_intent pi;
+	bool has_pi = false;
+	if (pi_id && *pi_id) {
+		int rc = pi_load(db, &r->arena, r->merchant_id, pi_id, &pi);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "payment_intent", pi_id, "payment_intent");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!pi.latest_charge || (strcmp(pi.status, "succeeded") != 0 &&
+		                          strcmp(pi.status, "requires_capture") != 0))
+			return req_fail(r, ERR_INVALID_STATE, "payment_intent",
+			                "This PaymentIntent (%s) does not have a successful charge to "
+			                "refund.",
+			                pi_id);
+		if (charge_id && *charge_id && strcmp(charge_id, pi.latest_charge) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "charge",
+			                "The charge %s does not belong to the PaymentIntent %s.",
+			                charge_id, pi_id);
+		charge_id = pi.latest_charge;
+		has_pi = true;
+	}
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, charge_id, &ch);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "charge", charge_id, "charge");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(ch.status, "succeeded") != 0)
+		return req_fail(r, ERR_INVALID_STATE, "charge",
+		                "Charge %s cannot be refunded because it has a status of %s.", ch.id,
+		                ch.status);
+	if (!has_pi && ch.payment_intent) {
+		if (pi_load(db, &r->arena, r->merchant_id, ch.payment_intent, &pi) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		has_pi = true;
+	}
+	struct refund rf;
+	memset(&rf, 0, sizeof(rf));
+	id_new(rf.id, "re_");
+	rf.created = r->now;
+	rf.charge = ch.id;
+	rf.payment_intent = ch.payment_intent;
+	snprintf(rf.currency, sizeof(rf.currency), "%s", ch.currency);
+	const char *reason = param_str(r, "reason");
+	rf.reason = reason && *reason ? reason : NULL;
+	rf.metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &rf.metadata) != 0)
+		return -1;
+
+	if (!ch.captured) {
+		/* refunding an authorization releases it: the intent is canceled */
+		int64_t amount = ch.amount;
+		if (param_int(r, "amount", &amount) == 1 && amount != ch.amount)
+			return req_fail(r, ERR_PARAM_BAD, "amount",
+			                "An uncaptured charge can only be refunded in full (%lld).",
+			                (long long)ch.amount);
+		if (has_pi && strcmp(pi.status, "requires_capture") != 0)
+			return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
+			                "Charge %s has already been refunded.", ch.id);
+		if (payment_release(db, r->merchant_id, &ch, r->now) != DB_OK)
+			return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
+			                "Charge %s has already been refunded.", ch.id);
+		rf.amount = ch.amount;
+		rf.status = "succeeded";
+		if (refund_insert(db, r->merchant_id, &rf) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (emit_refund(r, db, &rf, "refund.created") != 0)
+			return -1;
+		if (has_pi) {
+			pi.status = "canceled";
+			pi.cancellation_reason = "requested_by_customer";
+			pi.canceled_at = r->now;
+			pi.amount_capturable = 0;
+			if (pi_update(db, r->merchant_id, &pi) != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			size_t len = 0;
+			const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, &pi, &len);
+			if (!js || payments_event(r, db, "payment_intent.canceled", pi.id, js, len, NULL))
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
+		refund_render(&rf, req_json(r));
+		return 0;
+	}
+
+	int64_t remaining = ch.amount_captured - ch.amount_refunded;
+	if (remaining <= 0)
+		return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
+		                "Charge %s has already been refunded.", ch.id);
+	int64_t amount = remaining;
+	if (param_int(r, "amount", &amount) == 1) {
+		if (amount <= 0)
+			return req_fail(r, ERR_PARAM_BAD, "amount",
+			                "Invalid amount: must be at least 1.");
+		if (amount > remaining)
+			return req_fail(r, ERR_REFUND_EXCEEDS, "amount",
+			                "Refund amount (%lld %s) is greater than unrefunded amount on "
+			                "charge (%lld %s)",
+			                (long long)amount, ch.currency, (long long)remaining, ch.currency);
+	}
+	rc = charge_add_refunded(db, r->merchant_id, ch.id, amount);
+	if (rc == DB_CONFLICT)
+		return req_fail(r, ERR_REFUND_EXCEEDS, "amount",
+		                "Refund amount is greater than unrefunded amount on charge.");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	ch.amount_refunded += amount;
+	enum refund_mode mode = REFUND_IMMEDIATE;
+	if (processor_refund(db, r->merchant_id, ch.authorization_code, amount, &mode) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	char bt[ID_MAX];
+	if (ledger_refund(db, r->merchant_id, rf.id, ch.id, amount, ch.currency, r->now, bt) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	rf.amount = amount;
+	rf.balance_transaction = bt;
+	rf.status = mode == REFUND_PENDING_THEN_OK ? "pending" : "succeeded";
+	rf.settle_at = mode == REFUND_IMMEDIATE ? 0 : r->now + REFUND_SETTLE_DELAY_S;
+	if (refund_insert(db, r->merchant_id, &rf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_refund(r, db, &rf, "refund.created") != 0 ||
+	    emit_charge(r, db, &ch, "charge.refunded") != 0)
+		return -1;
+	refund_render(&rf, req_json(r));
+	return 0;
+}
+
+static int h_create(struct req *r)
+{
+	const char *c = param_str(r, "charge");
+	const char *pi = param_str(r, "payment_intent");
+	if ((!c || !*c) && (!pi || !*pi))
+		return req_fail(r, ERR_PARAM_MISSING, "charge", "%s", "charge");
+	return req_write(r, create_fn, r);
+}
+
+struct id_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct refund rf;
+	int rc = refund_load(db, &x->r->arena, x->r->merchant_id, x->id, &rf);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "refund", x->id, "id");
+	if (rc != DB_OK)
+		return req_fail(x->r, ERR_API, NULL, NULL);
+	refund_render(&rf, req_json(x->r));
+	return 0;
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct refund rf;
+	int rc = refund_load(db, &r->arena, r->merchant_id, x->id, &rf);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "refund", x->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (metadata_apply(r, rf.metadata, "metadata", &rf.metadata) != 0)
+		return -1;
+	if (refund_transition(db, r->merchant_id, &rf, rf.status) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_refund(r, db, &rf, "refund.updated") != 0)
+		return -1;
+	refund_render(&rf, req_json(r));
+	return 0;
+}
+
+static int h_update(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+/* Money of a refund comes back: the charge, the acquirer's books and the journal reverse it. */
+static int refund_reverse(struct db *db, struct arena *a, const char *merchant_id,
+                          struct refund *rf, int64_t now)
+{
+	struct charge ch;
+	if (charge_load(db, a, merchant_id, rf->charge, &ch) != DB_OK)
+		return DB_ERR;
+	int rc = charge_add_refunded(db, merchant_id, ch.id, -rf->amount);
+	if (rc != DB_OK)
+		return rc;
+	rc = processor_refund_reverse(db, merchant_id, ch.authorization_code, rf->amount);
+	if (rc != DB_OK)
+		return rc;
+	char bt[ID_MAX];
+	rc = ledger_refund_failure(db, merchant_id, rf->id, rf->amount, rf->currency, now, bt);
+	if (rc != DB_OK)
+		return rc;
+	rf->failure_balance_transaction = arena_strdup(a, bt);
+	return DB_OK;
+}
+
+static int cancel_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct refund rf;
+	int rc = refund_load(db, &r->arena, r->merchant_id, x->id, &rf);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "refund", x->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(rf.status, "pending") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+		                "You cannot cancel refund %s because it has a status of %s; only "
+		                "pending refunds can be canceled.",
+		                rf.id, rf.status);
+	if (refund_reverse(db, &r->arena, r->merchant_id, &rf, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	rf.status = "canceled";
+	if (refund_transition(db, r->merchant_id, &rf, "pending") != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_refund(r, db, &rf, "refund.updated") != 0)
+		return -1;
+	refund_render(&rf, req_json(r));
+	return 0;
+}
+
+static int h_cancel(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_write(r, cancel_fn, &x);
+}
+
+/* ---- the settle scheduler (test cards 7726 and 5126) ---- */
+
+static const char SQL_DUE[] =
+    "SELECT merchant_id, id FROM refunds WHERE settle_at IS NOT NULL AND settle_at <= $1"
+    " ORDER BY settle_at LIMIT $2";
+
+struct settle_ctx {
+	int64_t now;
+	int done;
+};
+
+#define SETTLE_BATCH 64
+
+static int settle_fn(struct db *db, void *p)
+{
+	struct settle_ctx *c = p;
+	struct arena a;
+	arena_init(&a, 4u << 20);
+	char merchants[SETTLE_BATCH][ID_MAX], ids[SETTLE_BATCH][ID_MAX];
+	int n = 0;
+	struct db_stmt *st = db_prepare(db, SQL_DUE);
+	if (!st) {
+		arena_release(&a);
+		return DB_ERR;
+	}
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, SETTLE_BATCH);
+	while (n < SETTLE_BATCH && db_step(st) == DB_ROW) {
+		snprintf(merchants[n], ID_MAX, "%s", db_col_text(st, 0, NULL));
+		snprintf(ids[n], ID_MAX, "%s", db_col_text(st, 1, NULL));
+		n++;
+	}
+	db_reset(st);
+	for (int i = 0; i < n; i++) {
+		struct refund rf;
+		if (refund_load(db, &a, merchants[i], ids[i], &rf) != DB_OK)
+			continue;
+		const char *from = rf.status;
+		if (strcmp(rf.status, "pending") == 0) {
+			rf.status = "succeeded";
+		} else if (strcmp(rf.status, "succeeded") == 0) {
+			if (refund_reverse(db, &a, merchants[i], &rf, c->now) != DB_OK) {
+				arena_release(&a);
+				return DB_ERR;
+			}
+			rf.status = "failed";
+			rf.failure_reason = "expired_or_canceled_card";
+		} else {
+			continue;
+		}
+		if (refund_transition(db, merchants[i], &rf, from) != DB_OK)
+			continue;
+		size_t len;
+		const char *js = refund_json(&a, &rf, &len);
+		struct event_origin o = {NULL, NULL, 0};
+		if (!js || event_append(db, merchants[i], &o, "refund.updated", rf.id, js, len, NULL,
+		                        c->now, NULL) != DB_OK ||
+		    (strcmp(rf.status, "failed") == 0 &&
+		     event_append(db, merchants[i], &o, "refund.failed", rf.id, js, len, NULL, c->now,
+		                  NULL) != DB_OK)) {
+			arena_release(&a);
+			return DB_ERR;
+		}
+		c->done++;
+	}
+	arena_release(&a);
+	return 0;
+}
+
+int refunds_settle_tick(struct store *s, int64_t now)
+{
+	struct settle_ctx c = {now, 0};
+	int rc = store_each_shard_write(s, settle_fn, &c);
+	return rc == 0 ? c.done : rc;
+}
+
+static const char SQL_CURSOR[] = "SELECT created FROM refunds WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM refunds WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
+    " AND (created < $4 OR (created = $4 AND id < $5)) AND ($7 IS NULL OR charge = $7)"
+    " AND ($8 IS NULL OR payment_intent = $8) ORDER BY created DESC, id DESC LIMIT $6";
+static const char SQL_ASC[] =
+    "SELECT id FROM refunds WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
+    " AND (created > $4 OR (created = $4 AND id > $5)) AND ($7 IS NULL OR charge = $7)"
+    " AND ($8 IS NULL OR payment_intent = $8) ORDER BY created ASC, id ASC LIMIT $6";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	const char *c = param_str(r, "charge");
+	const char *pi = param_str(r, "payment_intent");
+	db_bind_text(st, first, c && *c ? c : NULL, -1);
+	db_bind_text(st, first + 1, pi && *pi ? pi : NULL, -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	struct refund rf;
+	int rc = refund_load(db, &r->arena, r->merchant_id, id, &rf);
+	if (rc != DB_OK)
+		return rc;
+	refund_render(&rf, j);
+	return DB_OK;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/refunds",
+	    .object_name = "refund",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+const struct route refunds_routes[] = {
+    {"POST", "/v1/refunds", h_create, create_params, 0},
+    {"GET", "/v1/refunds", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/refunds/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/refunds/{id}", h_update, update_params, 0},
+    {"POST", "/v1/refunds/{id}/cancel", h_cancel, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,310 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "payments/payments.h"
+
+static const char *dup(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+static const char SQL_GET[] =
+    "SELECT id, created, payment_intent, amount, amount_captured, amount_refunded, currency,"
+    " status, captured, paid, disputed, customer, payment_method, description, metadata,"
+    " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
+    " outcome, card, billing_details, authorization_code, capture_before"
+    " FROM charges WHERE merchant_id = $1 AND id = $2";
+
+int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+                struct charge *ch)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(ch, 0, sizeof(*ch));
+		snprintf(ch->id, sizeof(ch->id), "%s", db_col_text(st, 0, NULL));
+		ch->created = db_col_int64(st, 1);
+		ch->payment_intent = dup(a, st, 2);
+		ch->amount = db_col_int64(st, 3);
+		ch->amount_captured = db_col_int64(st, 4);
+		ch->amount_refunded = db_col_int64(st, 5);
+		snprintf(ch->currency, sizeof(ch->currency), "%s", db_col_text(st, 6, NULL));
+		ch->status = dup(a, st, 7);
+		ch->captured = db_col_int64(st, 8) != 0;
+		ch->paid = db_col_int64(st, 9) != 0;
+		ch->disputed = db_col_int64(st, 10) != 0;
+		ch->customer = dup(a, st, 11);
+		ch->payment_method = dup(a, st, 12);
+		ch->description = dup(a, st, 13);
+		ch->metadata = dup(a, st, 14);
+		ch->receipt_email = dup(a, st, 15);
+		ch->statement_descriptor = dup(a, st, 16);
+		ch->balance_transaction = dup(a, st, 17);
+		ch->failure_code = dup(a, st, 18);
+		ch->failure_message = dup(a, st, 19);
+		ch->outcome = dup(a, st, 20);
+		ch->card = dup(a, st, 21);
+		ch->billing_details = dup(a, st, 22);
+		ch->authorization_code = dup(a, st, 23);
+		ch->capture_before = db_col_is_null(st, 24) ? 0 : db_col_int64(st, 24);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+static const char SQL_INSERT[] =
+    "INSERT INTO charges (merchant_id, id, created, payment_intent, amount, amount_captured,"
+    " amount_refunded, currency, status, captured, paid, disputed, customer, payment_method,"
+    " description, metadata, receipt_email, statement_descriptor, balance_transaction,"
+    " failure_code, failure_message, outcome, card, billing_details, authorization_code,"
+    " capture_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
+
+int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, ch->id, -1);
+	db_bind_int64(st, 3, ch->created);
+	db_bind_text(st, 4, ch->payment_intent, -1);
+	db_bind_int64(st, 5, ch->amount);
+	db_bind_int64(st, 6, ch->amount_captured);
+	db_bind_int64(st, 7, ch->amount_refunded);
+	db_bind_text(st, 8, ch->currency, -1);
+	db_bind_text(st, 9, ch->status, -1);
+	db_bind_int64(st, 10, ch->captured);
+	db_bind_int64(st, 11, ch->paid);
+	db_bind_int64(st, 12, ch->disputed);
+	db_bind_text(st, 13, ch->customer, -1);
+	db_bind_text(st, 14, ch->payment_method, -1);
+	db_bind_text(st, 15, ch->description, -1);
+	db_bind_text(st, 16, ch->metadata ? ch->metadata : "{}", -1);
+	db_bind_text(st, 17, ch->receipt_email, -1);
+	db_bind_text(st, 18, ch->statement_descriptor, -1);
+	db_bind_text(st, 19, ch->balance_transaction, -1);
+	db_bind_text(st, 20, ch->failure_code, -1);
+	db_bind_text(st, 21, ch->failure_message, -1);
+	db_bind_text(st, 22, ch->outcome, -1);
+	db_bind_text(st, 23, ch->card, -1);
+	db_bind_text(st, 24, ch->billing_details, -1);
+	db_bind_text(st, 25, ch->authorization_code, -1);
+	if (ch->capture_before)
+		db_bind_int64(st, 26, ch->capture_before);
+	else
+		db_bind_null(st, 26);
+	return db_step_done(st);
+}
+
+static const char SQL_UPDATE[] =
+    "UPDATE charges SET amount_captured = $3, amount_refunded = $4, status = $5, captured = $6,"
+    " paid = $7, disputed = $8, description = $9, metadata = $10, balance_transaction = $11,"
+    " receipt_email = $12 WHERE merchant_id = $1 AND id = $2";
+
+int charge_update(struct db *db, const char *merchant_id, const struct charge *ch)
+{
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, ch->id, -1);
+	db_bind_int64(st, 3, ch->amount_captured);
+	db_bind_int64(st, 4, ch->amount_refunded);
+	db_bind_text(st, 5, ch->status, -1);
+	db_bind_int64(st, 6, ch->captured);
+	db_bind_int64(st, 7, ch->paid);
+	db_bind_int64(st, 8, ch->disputed);
+	db_bind_text(st, 9, ch->description, -1);
+	db_bind_text(st, 10, ch->metadata ? ch->metadata : "{}", -1);
+	db_bind_text(st, 11, ch->balance_transaction, -1);
+	db_bind_text(st, 12, ch->receipt_email, -1);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_NOTFOUND;
+}
+
+static const char SQL_ADD_REFUNDED[] =
+    "UPDATE charges SET amount_refunded = amount_refunded + $3 WHERE merchant_id = $1 AND id = $2"
+    " AND amount_refunded + $3 <= amount_captured AND amount_refunded + $3 >= 0";
+
+int charge_add_refunded(struct db *db, const char *merchant_id, const char *id, int64_t delta)
+{
+	struct db_stmt *st = db_prepare(db, SQL_ADD_REFUNDED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_int64(st, 3, delta);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_CONFLICT;
+}
+
+static void kv_raw_or(struct json *j, const char *key, const char *raw, const char *dflt)
+{
+	const char *v = raw ? raw : dflt;
+	if (v)
+		json_kv_raw(j, key, v, strlen(v));
+	else
+		json_kv_null(j, key);
+}
+
+static int expandable(struct json *j, struct db *db, const char *key, const char *id, bool expand,
+                      int (*render)(void *, struct db *, const char *, struct json *), void *ctx)
+{
+	json_key(j, key);
+	if (!id) {
+		json_nil(j);
+		return DB_OK;
+	}
+	if (expand && render) {
+		int rc = render(ctx, db, id, j);
+		if (rc == DB_OK)
+			return DB_OK;
+		if (rc != DB_NOTFOUND)
+			return rc;
+	}
+	json_str(j, id);
+	return DB_OK;
+}
+
+struct pi_ctx {
+	struct arena *a;
+	const char *merchant_id;
+	int livemode;
+	const struct expand_set *ex;
+};
+
+static int render_pi_cb(void *p, struct db *db, const char *id, struct json *j)
+{
+	struct pi_ctx *c = p;
+	struct expand_set inner = *c->ex;
+	inner.latest_charge = false;
+	inner.payment_intent = false;
+	return pi_render_by_id(db, c->a, c->merchant_id, c->livemode, id, &inner, j);
+}
+
+static const char EMPTY_BILLING[] =
+    "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
+    "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null}";
+
+int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                  const struct charge *ch, const struct expand_set *ex, struct json *j)
+{
+	static const struct expand_set none;
+	if (!ex)
+		ex = &none;
+	int rc;
+	json_obj_open(j);
+	json_kv_str(j, "id", ch->id);
+	json_kv_str(j, "object", "charge");
+	json_kv_int(j, "amount", ch->amount);
+	json_kv_int(j, "amount_captured", ch->amount_captured);
+	json_kv_int(j, "amount_refunded", ch->amount_refunded);
+	json_kv_null(j, "application");
+	json_kv_null(j, "application_fee");
+	json_kv_null(j, "application_fee_amount");
+	rc = expandable(j, db, "balance_transaction", ch->balance_transaction,
+	                ex->balance_transaction, ex->render_balance_txn, ex->ctx);
+	if (rc != DB_OK)
+		return rc;
+	kv_raw_or(j, "billing_details", ch->billing_details, EMPTY_BILLING);
+	json_key(j, "calculated_statement_descriptor");
+	if (ch->statement_descriptor)
+		json_str(j, ch->statement_descriptor);
+	else
+		json_str(j, "TENDER");
+	json_kv_bool(j, "captured", ch->captured);
+	json_kv_int(j, "created", ch->created);
+	json_kv_str(j, "currency", ch->currency);
+	rc = expandable(j, db, "customer", ch->customer, ex->customer, ex->render_customer, ex->ctx);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_str_or_null(j, "description", ch->description);
+	json_kv_bool(j, "disputed", ch->disputed);
+	json_kv_null(j, "failure_balance_transaction");
+	json_kv_str_or_null(j, "failure_code", ch->failure_code);
+	json_kv_str_or_null(j, "failure_message", ch->failure_message);
+	json_key(j, "fraud_details");
+	json_obj_open(j);
+	json_obj_close(j);
+	json_kv_null(j, "invoice");
+	json_kv_bool(j, "livemode", livemode != 0);
+	kv_raw_or(j, "metadata", ch->metadata, "{}");
+	json_kv_null(j, "on_behalf_of");
+	kv_raw_or(j, "outcome", ch->outcome, NULL);
+	json_kv_bool(j, "paid", ch->paid);
+	struct pi_ctx pc = {a, merchant_id, livemode, ex};
+	rc = expandable(j, db, "payment_intent", ch->payment_intent, ex->payment_intent,
+	                render_pi_cb, &pc);
+	if (rc != DB_OK)
+		return rc;
+	rc = expandable(j, db, "payment_method", ch->payment_method, ex->payment_method,
+	                ex->render_payment_method, ex->ctx);
+	if (rc != DB_OK)
+		return rc;
+	json_key(j, "payment_method_details");
+	if (ch->card) {
+		json_obj_open(j);
+		json_kv_raw(j, "card", ch->card, strlen(ch->card));
+		json_kv_str(j, "type", "card");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_key(j, "radar_options");
+	json_obj_open(j);
+	json_obj_close(j);
+	json_kv_str_or_null(j, "receipt_email", ch->receipt_email);
+	json_kv_null(j, "receipt_number");
+	json_kv_null(j, "receipt_url");
+	json_kv_bool(j, "refunded", ch->amount_captured > 0 && ch->amount_refunded == ch->amount_captured);
+	json_kv_null(j, "review");
+	json_kv_null(j, "shipping");
+	json_kv_null(j, "source_transfer");
+	json_kv_str_or_null(j, "statement_descriptor", ch->statement_descriptor);
+	json_kv_null(j, "statement_descriptor_suffix");
+	json_kv_str(j, "status", ch->status);
+	json_kv_null(j, "transfer_data");
+	json_kv_null(j, "transfer_group");
+	json_obj_close(j);
+	return DB_OK;
+}
+
+int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                        const char *id, const struct expand_set *ex, struct json *j)
+{
+	struct charge ch;
+	int rc = charge_load(db, a, merchant_id, id, &ch);
+	if (rc != DB_OK)
+		return rc;
+	return charge_render(db, a, merchant_id, livemode, &ch, ex, j);
+}
+
+const char *charge_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                        const struct charge *ch, size_t *ret_len)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = charge_render(db, a, merchant_id, livemode, ch, NULL, &j);
+	const char *s = rc == DB_OK && !b.failed ? arena_strndup(a, b.data, b.len) : NULL;
+	*ret_len = b.len;
+	buf_release(&b);
+	return s;
+}

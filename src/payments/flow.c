@@ -1,0 +1,141 @@
+#include "payments/flow.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* payment_method_details.card, as Stripe renders it for a card payment. */
+static const char *card_details_json(struct arena *a, const struct attempt *in)
+{
+	const struct payment_card *c = in->card;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_null(&j, "amount_authorized");
+	json_kv_str_or_null(&j, "authorization_code",
+	                    in->decision->approved ? in->decision->auth_code : NULL);
+	json_kv_str(&j, "brand", c->brand);
+	json_key(&j, "checks");
+	json_obj_open(&j);
+	json_kv_null(&j, "address_line1_check");
+	json_kv_null(&j, "address_postal_code_check");
+	json_kv_str_or_null(&j, "cvc_check", in->decision->cvc_check);
+	json_obj_close(&j);
+	json_kv_str_or_null(&j, "country", c->country);
+	json_kv_int(&j, "exp_month", c->exp_month);
+	json_kv_int(&j, "exp_year", c->exp_year);
+	json_kv_str_or_null(&j, "fingerprint", c->fingerprint);
+	json_kv_str(&j, "funding", c->funding ? c->funding : "unknown");
+	json_kv_null(&j, "installments");
+	json_kv_str(&j, "last4", c->last4);
+	json_kv_null(&j, "mandate");
+	json_kv_str(&j, "network", c->brand);
+	json_kv_null(&j, "network_token");
+	json_kv_null(&j, "three_d_secure");
+	json_kv_null(&j, "wallet");
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
+static const char *outcome_json(struct arena *a, const struct processor_decision *d)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8192);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "network_status", d->network_status);
+	json_kv_str_or_null(&j, "reason", d->reason);
+	json_kv_str(&j, "risk_level", d->risk_level ? d->risk_level : "normal");
+	json_kv_int(&j, "risk_score", d->risk_score);
+	json_kv_str_or_null(&j, "seller_message", d->seller_message);
+	json_kv_str(&j, "type", d->outcome_type);
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
+int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
+                           struct charge *ch)
+{
+	const struct processor_decision *d = in->decision;
+	memset(ch, 0, sizeof(*ch));
+	id_new(ch->id, "ch_");
+	ch->created = in->now;
+	ch->payment_intent = in->payment_intent;
+	ch->amount = in->amount;
+	snprintf(ch->currency, sizeof(ch->currency), "%s", in->currency);
+	ch->customer = in->customer;
+	ch->payment_method = in->card->payment_method;
+	ch->description = in->description;
+	ch->metadata = in->metadata;
+	ch->receipt_email = in->receipt_email;
+	ch->statement_descriptor = in->statement_descriptor;
+	ch->billing_details = in->card->billing_details;
+	ch->card = card_details_json(a, in);
+	ch->outcome = outcome_json(a, d);
+	if (!ch->card || !ch->outcome)
+		return DB_ERR;
+	if (!d->approved) {
+		ch->status = "failed";
+		ch->failure_code = api_error_info(d->err)->code;
+		ch->failure_message = api_error_info(d->err)->message;
+		return charge_insert(db, in->merchant_id, ch);
+	}
+	ch->status = "succeeded";
+	ch->paid = true;
+	ch->authorization_code = arena_strdup(a, d->auth_code);
+	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
+	int rc = charge_insert(db, in->merchant_id, ch);
+	if (rc != DB_OK)
+		return rc;
+	rc = processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount, in->currency,
+	                    in->card->behavior, in->now);
+	if (rc != DB_OK)
+		return rc;
+	rc = ledger_authorize(db, in->merchant_id, ch->id, in->amount, in->currency, in->now);
+	if (rc != DB_OK)
+		return rc;
+	if (in->capture)
+		return payment_capture(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now);
+	return DB_OK;
+}
+
+int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
+                    int64_t amount, const struct ledger_pricing *pricing, int64_t now)
+{
+	if (ch->captured || amount <= 0 || amount > ch->amount || !ch->authorization_code)
+		return DB_CONFLICT;
+	int rc = processor_capture(db, merchant_id, ch->authorization_code, amount);
+	if (rc != DB_OK)
+		return rc;
+	char bt[ID_MAX];
+	rc = ledger_capture(db, merchant_id, ch->id, amount, ch->currency, pricing, now, bt);
+	if (rc != DB_OK)
+		return rc;
+	if (amount < ch->amount) {
+		rc = ledger_release(db, merchant_id, ch->id, ch->amount - amount, ch->currency, now);
+		if (rc != DB_OK)
+			return rc;
+	}
+	ch->captured = true;
+	ch->amount_captured = amount;
+	ch->balance_transaction = arena_strdup(a, bt);
+	if (!ch->balance_transaction)
+		return DB_ERR;
+	return charge_update(db, merchant_id, ch);
+}
+
+int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now)
+{
+	if (ch->captured || !ch->authorization_code)
+		return DB_CONFLICT;
+	int rc = processor_release(db, merchant_id, ch->authorization_code);
+	if (rc != DB_OK)
+		return rc;
+	return ledger_release(db, merchant_id, ch->id, ch->amount, ch->currency, now);
+}

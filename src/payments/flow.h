@@ -1,0 +1,51 @@
+/*
+ * The money-moving steps of a payment, each run inside the caller's write transaction so that the
+ * charge row, the acquirer's hold, the journal entries, the balance transaction and the events
+ * commit together or not at all.
+ */
+#ifndef TENDER_PAYMENTS_FLOW_H
+#define TENDER_PAYMENTS_FLOW_H
+
+#include "ledger/ledger.h"
+#include "payments/payments.h"
+#include "processor/processor.h"
+
+/* The public facts of the card a payment uses (never the number). */
+struct payment_card {
+	const char *payment_method; /* pm_… */
+	const char *brand, *last4, *funding, *country, *fingerprint;
+	int exp_month, exp_year;
+	enum acq_behavior behavior;
+	const char *billing_details; /* JSON or NULL */
+};
+
+struct attempt {
+	const char *merchant_id;
+	int64_t amount;
+	const char *currency;
+	const char *payment_intent; /* NULL for a legacy charge */
+	const char *customer;
+	const char *description;
+	const char *metadata;
+	const char *receipt_email;
+	const char *statement_descriptor;
+	bool capture;
+	int64_t now;
+	const struct payment_card *card;
+	const struct processor_decision *decision;
+	const struct ledger_pricing *pricing;
+};
+
+/* Records one authorization attempt: a succeeded (held, and captured when asked) or failed
+ * charge. Fills ret (strings in arena a). */
+int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
+                           struct charge *ret);
+
+/* Captures `amount` of an uncaptured charge and releases the rest of its hold. */
+int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
+                    int64_t amount, const struct ledger_pricing *pricing, int64_t now);
+
+/* Releases the whole hold of an uncaptured charge (cancel). */
+int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now);
+
+#endif

@@ -1,0 +1,283 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "payments/payments.h"
+
+static const char *dup(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+static const char SQL_GET[] =
+    "SELECT id, created, version, amount, currency, status, capture_method, confirmation_method,"
+    " client_secret, customer, payment_method, description, metadata, receipt_email,"
+    " statement_descriptor, statement_descriptor_suffix, setup_future_usage, return_url, shipping,"
+    " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
+    " cancellation_reason, canceled_at FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+
+int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+            struct payment_intent *pi)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(pi, 0, sizeof(*pi));
+		snprintf(pi->id, sizeof(pi->id), "%s", db_col_text(st, 0, NULL));
+		pi->created = db_col_int64(st, 1);
+		pi->version = db_col_int64(st, 2);
+		pi->amount = db_col_int64(st, 3);
+		snprintf(pi->currency, sizeof(pi->currency), "%s", db_col_text(st, 4, NULL));
+		pi->status = dup(a, st, 5);
+		pi->capture_method = dup(a, st, 6);
+		pi->confirmation_method = dup(a, st, 7);
+		pi->client_secret = dup(a, st, 8);
+		pi->customer = dup(a, st, 9);
+		pi->payment_method = dup(a, st, 10);
+		pi->description = dup(a, st, 11);
+		pi->metadata = dup(a, st, 12);
+		pi->receipt_email = dup(a, st, 13);
+		pi->statement_descriptor = dup(a, st, 14);
+		pi->statement_descriptor_suffix = dup(a, st, 15);
+		pi->setup_future_usage = dup(a, st, 16);
+		pi->return_url = dup(a, st, 17);
+		pi->shipping = dup(a, st, 18);
+		pi->amount_capturable = db_col_int64(st, 19);
+		pi->amount_received = db_col_int64(st, 20);
+		pi->latest_charge = dup(a, st, 21);
+		pi->last_payment_error = dup(a, st, 22);
+		pi->next_action = dup(a, st, 23);
+		pi->cancellation_reason = dup(a, st, 24);
+		pi->canceled_at = db_col_is_null(st, 25) ? 0 : db_col_int64(st, 25);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+static const char SQL_INSERT[] =
+    "INSERT INTO payment_intents (merchant_id, id, created, version, amount, currency, status,"
+    " capture_method, confirmation_method, client_secret, customer, payment_method, description,"
+    " metadata, receipt_email, statement_descriptor, statement_descriptor_suffix,"
+    " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
+    " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at)"
+    " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19, $20, $21, $22, $23, $24, $25, $26)";
+
+static const char SQL_UPDATE[] =
+    "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
+    " capture_method = $7, confirmation_method = $8, client_secret = $9, customer = $10,"
+    " payment_method = $11, description = $12, metadata = $13, receipt_email = $14,"
+    " statement_descriptor = $15, statement_descriptor_suffix = $16, setup_future_usage = $17,"
+    " return_url = $18, shipping = $19, amount_capturable = $20, amount_received = $21,"
+    " latest_charge = $22, last_payment_error = $23, next_action = $24,"
+    " cancellation_reason = $25, canceled_at = $26"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+
+static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
+{
+	db_bind_int64(st, 4, pi->amount);
+	db_bind_text(st, 5, pi->currency, -1);
+	db_bind_text(st, 6, pi->status, -1);
+	db_bind_text(st, 7, pi->capture_method, -1);
+	db_bind_text(st, 8, pi->confirmation_method, -1);
+	db_bind_text(st, 9, pi->client_secret, -1);
+	db_bind_text(st, 10, pi->customer, -1);
+	db_bind_text(st, 11, pi->payment_method, -1);
+	db_bind_text(st, 12, pi->description, -1);
+	db_bind_text(st, 13, pi->metadata ? pi->metadata : "{}", -1);
+	db_bind_text(st, 14, pi->receipt_email, -1);
+	db_bind_text(st, 15, pi->statement_descriptor, -1);
+	db_bind_text(st, 16, pi->statement_descriptor_suffix, -1);
+	db_bind_text(st, 17, pi->setup_future_usage, -1);
+	db_bind_text(st, 18, pi->return_url, -1);
+	db_bind_text(st, 19, pi->shipping, -1);
+	db_bind_int64(st, 20, pi->amount_capturable);
+	db_bind_int64(st, 21, pi->amount_received);
+	db_bind_text(st, 22, pi->latest_charge, -1);
+	db_bind_text(st, 23, pi->last_payment_error, -1);
+	db_bind_text(st, 24, pi->next_action, -1);
+	db_bind_text(st, 25, pi->cancellation_reason, -1);
+	if (pi->canceled_at)
+		db_bind_int64(st, 26, pi->canceled_at);
+	else
+		db_bind_null(st, 26);
+}
+
+int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pi->id, -1);
+	db_bind_int64(st, 3, pi->created);
+	bind_mutable(st, pi);
+	return db_step_done(st);
+}
+
+int pi_update(struct db *db, const char *merchant_id, struct payment_intent *pi)
+{
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pi->id, -1);
+	db_bind_int64(st, 3, pi->version);
+	bind_mutable(st, pi);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	if (n != 1)
+		return DB_CONFLICT;
+	pi->version++;
+	return DB_OK;
+}
+
+static void kv_raw_or_null(struct json *j, const char *key, const char *raw)
+{
+	if (raw)
+		json_kv_raw(j, key, raw, strlen(raw));
+	else
+		json_kv_null(j, key);
+}
+
+/* An expandable field: the id, the expanded object, or null. */
+static int expandable(struct json *j, struct db *db, const char *key, const char *id, bool expand,
+                      int (*render)(void *, struct db *, const char *, struct json *), void *ctx)
+{
+	json_key(j, key);
+	if (!id) {
+		json_nil(j);
+		return DB_OK;
+	}
+	if (expand && render) {
+		int rc = render(ctx, db, id, j);
+		if (rc == DB_OK)
+			return DB_OK;
+		if (rc != DB_NOTFOUND)
+			return rc;
+	}
+	json_str(j, id);
+	return DB_OK;
+}
+
+struct charge_ctx {
+	struct arena *a;
+	const char *merchant_id;
+	int livemode;
+	const struct expand_set *ex;
+};
+
+static int render_charge_cb(void *p, struct db *db, const char *id, struct json *j)
+{
+	struct charge_ctx *c = p;
+	struct expand_set inner = *c->ex;
+	inner.latest_charge = false;
+	inner.payment_intent = false; /* no cycles */
+	return charge_render_by_id(db, c->a, c->merchant_id, c->livemode, id, &inner, j);
+}
+
+int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+              const struct payment_intent *pi, const struct expand_set *ex, struct json *j)
+{
+	static const struct expand_set none;
+	if (!ex)
+		ex = &none;
+	int rc;
+	json_obj_open(j);
+	json_kv_str(j, "id", pi->id);
+	json_kv_str(j, "object", "payment_intent");
+	json_kv_int(j, "amount", pi->amount);
+	json_kv_int(j, "amount_capturable", pi->amount_capturable);
+	json_key(j, "amount_details");
+	json_obj_open(j);
+	json_key(j, "tip");
+	json_obj_open(j);
+	json_obj_close(j);
+	json_obj_close(j);
+	json_kv_int(j, "amount_received", pi->amount_received);
+	json_kv_null(j, "application");
+	json_kv_null(j, "application_fee_amount");
+	json_kv_null(j, "automatic_payment_methods");
+	if (pi->canceled_at)
+		json_kv_int(j, "canceled_at", pi->canceled_at);
+	else
+		json_kv_null(j, "canceled_at");
+	json_kv_str_or_null(j, "cancellation_reason", pi->cancellation_reason);
+	json_kv_str(j, "capture_method", pi->capture_method);
+	json_kv_str(j, "client_secret", pi->client_secret);
+	json_kv_str(j, "confirmation_method", pi->confirmation_method);
+	json_kv_int(j, "created", pi->created);
+	json_kv_str(j, "currency", pi->currency);
+	rc = expandable(j, db, "customer", pi->customer, ex->customer, ex->render_customer, ex->ctx);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_str_or_null(j, "description", pi->description);
+	json_kv_null(j, "invoice");
+	kv_raw_or_null(j, "last_payment_error", pi->last_payment_error);
+	struct charge_ctx cc = {a, merchant_id, livemode, ex};
+	rc = expandable(j, db, "latest_charge", pi->latest_charge, ex->latest_charge,
+	                render_charge_cb, &cc);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_bool(j, "livemode", livemode != 0);
+	kv_raw_or_null(j, "metadata", pi->metadata ? pi->metadata : "{}");
+	kv_raw_or_null(j, "next_action", pi->next_action);
+	json_kv_null(j, "on_behalf_of");
+	rc = expandable(j, db, "payment_method", pi->payment_method, ex->payment_method,
+	                ex->render_payment_method, ex->ctx);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_null(j, "payment_method_configuration_details");
+	json_kv_raw(j, "payment_method_options",
+	            "{\"card\":{\"installments\":null,\"mandate_options\":null,\"network\":null,"
+	            "\"request_three_d_secure\":\"automatic\"}}",
+	            strlen("{\"card\":{\"installments\":null,\"mandate_options\":null,\"network\":"
+	                   "null,\"request_three_d_secure\":\"automatic\"}}"));
+	json_kv_raw(j, "payment_method_types", "[\"card\"]", 8);
+	json_kv_null(j, "processing");
+	json_kv_str_or_null(j, "receipt_email", pi->receipt_email);
+	json_kv_null(j, "review");
+	json_kv_str_or_null(j, "setup_future_usage", pi->setup_future_usage);
+	kv_raw_or_null(j, "shipping", pi->shipping);
+	json_kv_null(j, "source");
+	json_kv_str_or_null(j, "statement_descriptor", pi->statement_descriptor);
+	json_kv_str_or_null(j, "statement_descriptor_suffix", pi->statement_descriptor_suffix);
+	json_kv_str(j, "status", pi->status);
+	json_kv_null(j, "transfer_data");
+	json_kv_null(j, "transfer_group");
+	json_obj_close(j);
+	return DB_OK;
+}
+
+int pi_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                    const char *id, const struct expand_set *ex, struct json *j)
+{
+	struct payment_intent pi;
+	int rc = pi_load(db, a, merchant_id, id, &pi);
+	if (rc != DB_OK)
+		return rc;
+	return pi_render(db, a, merchant_id, livemode, &pi, ex, j);
+}
+
+const char *pi_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                    const struct payment_intent *pi, size_t *ret_len)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = pi_render(db, a, merchant_id, livemode, pi, NULL, &j);
+	const char *s = rc == DB_OK && !b.failed ? arena_strndup(a, b.data, b.len) : NULL;
+	*ret_len = b.len;
+	buf_release(&b);
+	return s;
+}

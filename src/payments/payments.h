@@ -1,0 +1,118 @@
+/*
+ * PaymentIntents and charges: rows, loading, rendering, guarded writes.
+ *
+ * Concurrency: every mutable row carries `version`; a write is
+ *   UPDATE … SET …, version = version + 1 WHERE merchant_id = $1 AND id = $2 AND version = $v
+ * and a write that changes no row lost a race (DB_CONFLICT): the caller re-reads and decides again
+ * (or answers with the state it finds). Under SQLite's single writer this cannot happen inside one
+ * transaction, but a request decides some things before its transaction (the acquirer's answer),
+ * and PostgreSQL nodes race for real.
+ *
+ * All strings of a loaded row live in the caller's arena.
+ */
+#ifndef TENDER_PAYMENTS_PAYMENTS_H
+#define TENDER_PAYMENTS_PAYMENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/id.h"
+#include "core/json.h"
+#include "store/db.h"
+
+struct payment_intent {
+	char id[ID_MAX];
+	int64_t created;
+	int64_t version;
+	int64_t amount;
+	char currency[8];
+	const char *status;
+	const char *capture_method;
+	const char *confirmation_method;
+	const char *client_secret;
+	const char *customer;
+	const char *payment_method;
+	const char *description;
+	const char *metadata;
+	const char *receipt_email;
+	const char *statement_descriptor;
+	const char *statement_descriptor_suffix;
+	const char *setup_future_usage;
+	const char *return_url;
+	const char *shipping;
+	int64_t amount_capturable;
+	int64_t amount_received;
+	const char *latest_charge;
+	const char *last_payment_error; /* JSON object or NULL */
+	const char *next_action;        /* JSON object or NULL */
+	const char *cancellation_reason;
+	int64_t canceled_at; /* 0: null */
+};
+
+struct charge {
+	char id[ID_MAX];
+	int64_t created;
+	const char *payment_intent;
+	int64_t amount;
+	int64_t amount_captured;
+	int64_t amount_refunded;
+	char currency[8];
+	const char *status; /* succeeded | pending | failed */
+	bool captured, paid, disputed;
+	const char *customer;
+	const char *payment_method;
+	const char *description;
+	const char *metadata;
+	const char *receipt_email;
+	const char *statement_descriptor;
+	const char *balance_transaction;
+	const char *failure_code;
+	const char *failure_message;
+	const char *outcome;         /* JSON */
+	const char *card;            /* JSON: payment_method_details.card */
+	const char *billing_details; /* JSON or NULL */
+	const char *authorization_code;
+	int64_t capture_before;
+};
+
+/* What a render may expand (expand[]=latest_charge.balance_transaction etc.). */
+struct expand_set {
+	bool customer, payment_method, latest_charge, balance_transaction, payment_intent;
+	/* renderers of objects other modules own; NULL leaves the id unexpanded */
+	int (*render_customer)(void *ctx, struct db *db, const char *id, struct json *j);
+	int (*render_payment_method)(void *ctx, struct db *db, const char *id, struct json *j);
+	int (*render_balance_txn)(void *ctx, struct db *db, const char *id, struct json *j);
+	void *ctx;
+};
+
+int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+            struct payment_intent *ret);
+int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi);
+/* Writes every mutable column of pi where version = pi->version; bumps pi->version on success.
+ * DB_CONFLICT when the row changed meanwhile. */
+int pi_update(struct db *db, const char *merchant_id, struct payment_intent *pi);
+int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+              const struct payment_intent *pi, const struct expand_set *ex, struct json *j);
+int pi_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                    const char *id, const struct expand_set *ex, struct json *j);
+
+int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+                struct charge *ret);
+int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch);
+/* Writes the mutable columns of ch (amounts, status flags, balance txn, description, metadata). */
+int charge_update(struct db *db, const char *merchant_id, const struct charge *ch);
+/* Atomically adds to amount_refunded if the result stays <= amount_captured. DB_CONFLICT if not. */
+int charge_add_refunded(struct db *db, const char *merchant_id, const char *id, int64_t delta);
+int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                  const struct charge *ch, const struct expand_set *ex, struct json *j);
+int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                        const char *id, const struct expand_set *ex, struct json *j);
+
+/* Renders into a new arena string (for events and responses at once). */
+const char *pi_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                    const struct payment_intent *pi, size_t *ret_len);
+const char *charge_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
+                        const struct charge *ch, size_t *ret_len);
+
+#endif

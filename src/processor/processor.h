@@ -1,0 +1,87 @@
+/*
+ * The processor (acquirer) boundary. Tender ships one processor: the test-mode acquirer, which
+ * answers Stripe's test cards the way Stripe's test mode does and keeps its own books of holds
+ * (acquirer_holds), so capture, release and refund are real calls that can be refused.
+ *
+ * Authorization is split in two on purpose: the decision (processor_authorize) runs off the store's
+ * writer thread, next to the vault's decryption, and the hold it grants is recorded
+ * (processor_hold) inside the payment's write transaction, so a hold never exists without its
+ * charge or the reverse. A live acquirer would make the network call in processor_authorize and
+ * be asked to void the authorization when the transaction does not commit.
+ */
+#ifndef TENDER_PROCESSOR_PROCESSOR_H
+#define TENDER_PROCESSOR_PROCESSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/errors.h"
+#include "store/db.h"
+
+/* How a test card behaves (from the vault's test-card table). */
+enum acq_behavior {
+	ACQ_SUCCEED = 0,
+	ACQ_DECLINE_GENERIC,
+	ACQ_DECLINE_INSUFFICIENT_FUNDS,
+	ACQ_DECLINE_LOST_CARD,
+	ACQ_DECLINE_STOLEN_CARD,
+	ACQ_EXPIRED_CARD,
+	ACQ_INCORRECT_CVC,
+	ACQ_PROCESSING_ERROR,
+	ACQ_FRAUD_BLOCK,
+	ACQ_RISK_HIGHEST,
+	ACQ_RISK_ELEVATED,
+	ACQ_3DS_REQUIRED,
+	ACQ_DISPUTE_FRAUDULENT,
+	ACQ_DISPUTE_PRODUCT_NOT_RECEIVED,
+	ACQ_DISPUTE_INQUIRY,
+	ACQ_REFUND_PENDING,
+	ACQ_REFUND_FAILS,
+	ACQ_AVAILABLE_IMMEDIATELY,
+};
+
+struct processor_card {
+	int exp_month;
+	int exp_year;
+	bool cvc_provided;
+	enum acq_behavior behavior;
+};
+
+struct processor_decision {
+	bool approved;
+	char auth_code[16];
+	enum api_err err;           /* when declined */
+	char decline_code[40];      /* "" when none */
+	const char *network_status; /* approved_by_network | declined_by_network | not_sent_to_network */
+	const char *reason;         /* outcome.reason or NULL */
+	const char *seller_message;
+	const char *outcome_type; /* authorized | issuer_declined | blocked */
+	const char *risk_level;   /* normal | elevated | highest */
+	int risk_score;
+	const char *cvc_check; /* pass | fail | unchecked */
+};
+
+void processor_authorize(const struct processor_card *card, int64_t amount, const char *currency,
+                         int64_t now, struct processor_decision *ret);
+
+/* The acquirer's books. All return DB_OK, DB_CONFLICT when the acquirer refuses (over-capture,
+ * released hold, over-refund), or another negative code. */
+int processor_hold(struct db *db, const char *merchant_id, const char *auth_code,
+                   const char *charge_id, int64_t amount, const char *currency,
+                   enum acq_behavior behavior, int64_t now);
+int processor_capture(struct db *db, const char *merchant_id, const char *auth_code,
+                      int64_t amount);
+int processor_release(struct db *db, const char *merchant_id, const char *auth_code);
+/* How the card network settles a refund (test cards 7726 and 5126 differ). */
+enum refund_mode {
+	REFUND_IMMEDIATE,        /* succeeded at once */
+	REFUND_PENDING_THEN_OK,  /* pending, then succeeded */
+	REFUND_OK_THEN_FAILS,    /* succeeded, then failed (the money comes back) */
+};
+int processor_refund(struct db *db, const char *merchant_id, const char *auth_code,
+                     int64_t amount, enum refund_mode *ret_mode);
+/* Undo of a refund that failed at the card network. */
+int processor_refund_reverse(struct db *db, const char *merchant_id, const char *auth_code,
+                             int64_t amount);
+
+#endif

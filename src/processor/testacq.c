@@ -1,0 +1,193 @@
+/* The test-mode acquirer: Stripe's test cards, decided the way Stripe's test mode decides them. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/id.h"
+#include "processor/processor.h"
+
+static void decline(struct processor_decision *d, enum api_err err, const char *code,
+                    const char *reason, const char *msg)
+{
+	d->approved = false;
+	d->err = err;
+	snprintf(d->decline_code, sizeof(d->decline_code), "%s", code ? code : "");
+	d->network_status = "declined_by_network";
+	d->outcome_type = "issuer_declined";
+	d->reason = reason;
+	d->seller_message = msg;
+}
+
+void processor_authorize(const struct processor_card *card, int64_t amount, const char *currency,
+                         int64_t now, struct processor_decision *d)
+{
+	(void)amount;
+	(void)currency;
+	memset(d, 0, sizeof(*d));
+	d->approved = true;
+	d->network_status = "approved_by_network";
+	d->outcome_type = "authorized";
+	d->seller_message = "Payment complete.";
+	d->risk_level = "normal";
+	d->risk_score = 20;
+	d->cvc_check = card->cvc_provided ? "pass" : NULL;
+
+	/* an expired card is declined whatever its number says */
+	struct tm tm;
+	time_t t = (time_t)now;
+	gmtime_r(&t, &tm);
+	int y = tm.tm_year + 1900, m = tm.tm_mon + 1;
+	if (card->exp_year < y || (card->exp_year == y && card->exp_month < m)) {
+		decline(d, ERR_CARD_EXPIRED, "expired_card", "expired_card",
+		        "The bank returned the decline code `expired_card`.");
+		return;
+	}
+	switch (card->behavior) {
+	case ACQ_DECLINE_GENERIC:
+		decline(d, ERR_CARD_DECLINED, "generic_decline", "generic_decline",
+		        "The bank did not return any further details with this decline.");
+		break;
+	case ACQ_DECLINE_INSUFFICIENT_FUNDS:
+		decline(d, ERR_CARD_DECLINED, "insufficient_funds", "insufficient_funds",
+		        "The bank returned the decline code `insufficient_funds`.");
+		break;
+	case ACQ_DECLINE_LOST_CARD:
+		decline(d, ERR_CARD_DECLINED, "lost_card", "lost_card",
+		        "The bank returned the decline code `lost_card`.");
+		break;
+	case ACQ_DECLINE_STOLEN_CARD:
+		decline(d, ERR_CARD_DECLINED, "stolen_card", "stolen_card",
+		        "The bank returned the decline code `stolen_card`.");
+		break;
+	case ACQ_EXPIRED_CARD:
+		decline(d, ERR_CARD_EXPIRED, "expired_card", "expired_card",
+		        "The bank returned the decline code `expired_card`.");
+		break;
+	case ACQ_INCORRECT_CVC:
+		decline(d, ERR_CARD_INCORRECT_CVC, "incorrect_cvc", "incorrect_cvc",
+		        "The bank returned the decline code `incorrect_cvc`.");
+		d->cvc_check = "fail";
+		break;
+	case ACQ_PROCESSING_ERROR:
+		decline(d, ERR_CARD_PROCESSING, "processing_error", "processing_error",
+		        "The bank returned the decline code `processing_error`.");
+		break;
+	case ACQ_FRAUD_BLOCK:
+		decline(d, ERR_CARD_DECLINED, "fraudulent", "highest_risk_level",
+		        "Stripe blocked this payment as too risky.");
+		d->network_status = "not_sent_to_network";
+		d->outcome_type = "blocked";
+		d->risk_level = "highest";
+		d->risk_score = 99;
+		break;
+	case ACQ_RISK_HIGHEST:
+		d->risk_level = "highest";
+		d->risk_score = 95;
+		break;
+	case ACQ_RISK_ELEVATED:
+		d->risk_level = "elevated";
+		d->risk_score = 65;
+		break;
+	default:
+		break;
+	}
+	if (d->approved) {
+		id_random_base62(d->auth_code, 6);
+		for (char *p = d->auth_code; *p; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+	}
+}
+
+static const char SQL_HOLD[] =
+    "INSERT INTO acquirer_holds (merchant_id, auth_code, charge_id, amount, currency,"
+    " card_behavior, created) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+static const char SQL_CAPTURE[] =
+    "UPDATE acquirer_holds SET captured = $3, released = 1 WHERE merchant_id = $1"
+    " AND auth_code = $2 AND released = 0 AND captured = 0 AND $3 <= amount AND $3 > 0";
+static const char SQL_RELEASE[] = "UPDATE acquirer_holds SET released = 1 WHERE merchant_id = $1"
+                                  " AND auth_code = $2 AND released = 0";
+static const char SQL_REFUND[] =
+    "UPDATE acquirer_holds SET refunded = refunded + $3 WHERE merchant_id = $1"
+    " AND auth_code = $2 AND refunded + $3 <= captured AND $3 > 0";
+static const char SQL_REFUND_REVERSE[] =
+    "UPDATE acquirer_holds SET refunded = refunded - $3 WHERE merchant_id = $1"
+    " AND auth_code = $2 AND refunded >= $3 AND $3 > 0";
+
+int processor_hold(struct db *db, const char *merchant_id, const char *auth_code,
+                   const char *charge_id, int64_t amount, const char *currency,
+                   enum acq_behavior behavior, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_HOLD);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, auth_code, -1);
+	db_bind_text(st, 3, charge_id, -1);
+	db_bind_int64(st, 4, amount);
+	db_bind_text(st, 5, currency, -1);
+	db_bind_int64(st, 6, behavior);
+	db_bind_int64(st, 7, now);
+	return db_step_done(st);
+}
+
+static int guarded(struct db *db, const char *sql, const char *merchant_id, const char *auth_code,
+                   int64_t amount, bool with_amount)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, auth_code, -1);
+	if (with_amount)
+		db_bind_int64(st, 3, amount);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_CONFLICT;
+}
+
+int processor_capture(struct db *db, const char *merchant_id, const char *auth_code,
+                      int64_t amount)
+{
+	return guarded(db, SQL_CAPTURE, merchant_id, auth_code, amount, true);
+}
+
+int processor_release(struct db *db, const char *merchant_id, const char *auth_code)
+{
+	return guarded(db, SQL_RELEASE, merchant_id, auth_code, 0, false);
+}
+
+static const char SQL_BEHAVIOR[] =
+    "SELECT card_behavior FROM acquirer_holds WHERE merchant_id = $1 AND auth_code = $2";
+
+int processor_refund(struct db *db, const char *merchant_id, const char *auth_code, int64_t amount,
+                     enum refund_mode *ret_mode)
+{
+	int rc = guarded(db, SQL_REFUND, merchant_id, auth_code, amount, true);
+	if (rc != DB_OK)
+		return rc;
+	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, auth_code, -1);
+	*ret_mode = REFUND_IMMEDIATE;
+	if (db_step(st) == DB_ROW) {
+		int64_t b = db_col_int64(st, 0);
+		if (b == ACQ_REFUND_PENDING)
+			*ret_mode = REFUND_PENDING_THEN_OK;
+		else if (b == ACQ_REFUND_FAILS)
+			*ret_mode = REFUND_OK_THEN_FAILS;
+	}
+	db_reset(st);
+	return DB_OK;
+}
+
+int processor_refund_reverse(struct db *db, const char *merchant_id, const char *auth_code,
+                             int64_t amount)
+{
+	return guarded(db, SQL_REFUND_REVERSE, merchant_id, auth_code, amount, true);
+}

@@ -1,0 +1,103 @@
+#include "scheduler/scheduler.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/idempotency.h"
+#include "store/store.h"
+
+#define JOBS_MAX 16
+#define PRUNE_BATCH 1000
+
+struct scheduler {
+	struct store *store;
+	struct scheduler_job jobs[JOBS_MAX];
+	int njobs;
+	int tick_ms;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stopping;
+};
+
+static void *scheduler_main(void *p)
+{
+	struct scheduler *sc = p;
+	for (;;) {
+		pthread_mutex_lock(&sc->mu);
+		if (!sc->stopping) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t ns = ts.tv_nsec + (int64_t)sc->tick_ms * 1000000;
+			ts.tv_sec += ns / 1000000000;
+			ts.tv_nsec = ns % 1000000000;
+			pthread_cond_timedwait(&sc->cv, &sc->mu, &ts);
+		}
+		int stop = sc->stopping;
+		pthread_mutex_unlock(&sc->mu);
+		if (stop)
+			return NULL;
+		int64_t now = clock_now();
+		for (int i = 0; i < sc->njobs; i++) {
+			int rc = sc->jobs[i].fn(sc->store, now);
+			if (rc < 0)
+				log_msg(LOG_ERROR, "scheduler: job %s failed (%d)", sc->jobs[i].name, rc);
+		}
+	}
+}
+
+int scheduler_start(struct scheduler **ret, struct store *s, const struct scheduler_job *jobs,
+                    int tick_ms)
+{
+	struct scheduler *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -1;
+	sc->store = s;
+	sc->tick_ms = tick_ms > 0 ? tick_ms : 500;
+	for (const struct scheduler_job *j = jobs; j && j->fn && sc->njobs < JOBS_MAX; j++)
+		sc->jobs[sc->njobs++] = *j;
+	pthread_mutex_init(&sc->mu, NULL);
+	pthread_cond_init(&sc->cv, NULL);
+	if (pthread_create(&sc->thread, NULL, scheduler_main, sc) != 0) {
+		free(sc);
+		return -1;
+	}
+	*ret = sc;
+	return 0;
+}
+
+void scheduler_stop(struct scheduler *sc)
+{
+	if (!sc)
+		return;
+	pthread_mutex_lock(&sc->mu);
+	sc->stopping = 1;
+	pthread_cond_broadcast(&sc->cv);
+	pthread_mutex_unlock(&sc->mu);
+	pthread_join(sc->thread, NULL);
+	pthread_mutex_destroy(&sc->mu);
+	pthread_cond_destroy(&sc->cv);
+	free(sc);
+}
+
+struct prune_ctx {
+	int64_t now;
+	int n;
+};
+
+static int prune_fn(struct db *db, void *p)
+{
+	struct prune_ctx *c = p;
+	c->n = idem_prune(db, c->now, PRUNE_BATCH);
+	return c->n < 0 ? -1 : 0;
+}
+
+int scheduler_prune_idempotency(struct store *s, int64_t now)
+{
+	struct prune_ctx c = {now, 0};
+	int rc = store_each_shard_write(s, prune_fn, &c);
+	return rc == 0 ? c.n : rc;
+}

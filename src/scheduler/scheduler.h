@@ -1,0 +1,28 @@
+/*
+ * Background work that time drives: funds becoming available, test refunds settling, expired
+ * idempotency records being pruned. One thread runs every job in turn each tick; each job does a
+ * bounded batch per tick, so a backlog drains over several ticks and never holds the writer long.
+ */
+#ifndef TENDER_SCHEDULER_SCHEDULER_H
+#define TENDER_SCHEDULER_SCHEDULER_H
+
+#include <stdint.h>
+
+struct store;
+struct scheduler;
+
+typedef int (*scheduler_job_fn)(struct store *s, int64_t now);
+
+struct scheduler_job {
+	const char *name;
+	scheduler_job_fn fn;
+};
+
+int scheduler_start(struct scheduler **ret, struct store *s, const struct scheduler_job *jobs,
+                    int tick_ms);
+void scheduler_stop(struct scheduler *sc);
+
+/* Built-in job: prunes expired idempotency records (bounded batch). */
+int scheduler_prune_idempotency(struct store *s, int64_t now);
+
+#endif

@@ -1,0 +1,321 @@
+'use strict';
+// PaymentIntents, charges, refunds, balance: the heart of the gateway, through stripe-node.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, assertStripeShape, stopAll, tender } = require('./helpers');
+
+let env;
+let stripe;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const card = (number) => ({ type: 'card', card: { number, exp_month: 12, exp_year: 2034, cvc: '123' } });
+
+async function eventsFor(id) {
+  const all = [];
+  for await (const e of stripe.events.list({ limit: 100 })) all.push(e);
+  return all.filter((e) => e.data.object.id === id || e.data.object.payment_intent === id).map((e) => e.type).reverse();
+}
+
+test('automatic capture: create+confirm succeeds, with charge, balance transaction and events', async () => {
+  const pi = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true,
+    description: 'order 1', metadata: { order: '1' }, expand: ['latest_charge.balance_transaction'],
+  });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 2000);
+  assert.equal(pi.amount_capturable, 0);
+  assert.match(pi.client_secret, new RegExp(`^${pi.id}_secret_`));
+  const ch = pi.latest_charge;
+  assert.equal(ch.object, 'charge');
+  assert.equal(ch.amount_captured, 2000);
+  assert.equal(ch.captured, true);
+  assert.equal(ch.paid, true);
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.payment_method_details.card.last4, '4242');
+  assert.equal(ch.payment_method_details.card.brand, 'visa');
+  assert.equal(ch.outcome.type, 'authorized');
+  const bt = ch.balance_transaction;
+  assert.equal(bt.object, 'balance_transaction');
+  assert.equal(bt.amount, 2000);
+  assert.equal(bt.fee, 88); // 2.9 % of 2000 = 58, + 30
+  assert.equal(bt.net, 1912);
+  assert.equal(bt.status, 'pending');
+  assertStripeShape({ ...pi, latest_charge: ch.id }, 'payment_intent');
+  assertStripeShape({ ...ch, balance_transaction: bt.id }, 'charge');
+  assertStripeShape(bt, 'balance_transaction');
+  assert.deepEqual(await eventsFor(pi.id), ['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded']);
+});
+
+test('manual capture: partial capture, then no second capture', async () => {
+  let pi = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', capture_method: 'manual' });
+  assert.equal(pi.status, 'requires_payment_method');
+  pi = await stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_mastercard' });
+  assert.equal(pi.status, 'requires_capture');
+  assert.equal(pi.amount_capturable, 5000);
+  const ch0 = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch0.captured, false);
+  assert.equal(ch0.balance_transaction, null);
+  await assert.rejects(stripe.paymentIntents.capture(pi.id, { amount_to_capture: 6000 }), (e) => e.statusCode === 400);
+  pi = await stripe.paymentIntents.capture(pi.id, { amount_to_capture: 3000 });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 3000);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.amount_captured, 3000);
+  assert.equal(ch.captured, true);
+  await assert.rejects(stripe.paymentIntents.capture(pi.id), (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
+  await assert.rejects(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' }), (e) => e.code === 'payment_intent_unexpected_state');
+  await assert.rejects(stripe.paymentIntents.cancel(pi.id), (e) => e.code === 'payment_intent_unexpected_state');
+  assert.deepEqual(await eventsFor(pi.id), [
+    'payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated', 'charge.captured', 'payment_intent.succeeded',
+  ]);
+});
+
+test('cancel releases an authorization; capture after cancel fails', async () => {
+  let pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
+  assert.equal(pi.status, 'requires_capture');
+  pi = await stripe.paymentIntents.cancel(pi.id, { cancellation_reason: 'requested_by_customer' });
+  assert.equal(pi.status, 'canceled');
+  assert.equal(pi.cancellation_reason, 'requested_by_customer');
+  assert.ok(pi.canceled_at > 0);
+  await assert.rejects(stripe.paymentIntents.capture(pi.id), (e) => e.code === 'payment_intent_unexpected_state');
+});
+
+test('declines answer 402 card_error with the intent, record a failed charge', async () => {
+  const cases = [
+    ['pm_card_chargeDeclined', 'card_declined', 'generic_decline'],
+    ['pm_card_chargeDeclinedInsufficientFunds', 'card_declined', 'insufficient_funds'],
+    ['pm_card_chargeDeclinedLostCard', 'card_declined', 'lost_card'],
+    ['pm_card_chargeDeclinedStolenCard', 'card_declined', 'stolen_card'],
+    ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card'],
+    ['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc', 'incorrect_cvc'],
+    ['pm_card_chargeDeclinedProcessingError', 'processing_error', 'processing_error'],
+  ];
+  for (const [pm, code, decline] of cases) {
+    const pi0 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
+    const err = await stripe.paymentIntents.confirm(pi0.id, { payment_method: pm }).then(() => null, (e) => e);
+    assert.ok(err, `${pm} should be declined`);
+    assert.equal(err.type, 'StripeCardError', pm);
+    assert.equal(err.statusCode, 402);
+    assert.equal(err.code, code, pm);
+    assert.equal(err.decline_code, decline, pm);
+    assert.match(err.raw.charge, /^ch_/);
+    assert.equal(err.raw.payment_intent.id, pi0.id);
+    assert.equal(err.raw.payment_intent.status, 'requires_payment_method');
+    const pi = await stripe.paymentIntents.retrieve(pi0.id);
+    assert.equal(pi.status, 'requires_payment_method');
+    assert.equal(pi.last_payment_error.code, code);
+    assert.equal(pi.last_payment_error.charge, err.raw.charge);
+    const ch = await stripe.charges.retrieve(err.raw.charge);
+    assert.equal(ch.status, 'failed');
+    assert.equal(ch.paid, false);
+    assert.equal(ch.failure_code, code);
+    assertStripeShape(ch, 'charge');
+  }
+  // a declined intent can be retried with another card
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
+  await assert.rejects(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_chargeDeclined' }));
+  const ok = await stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
+  assert.equal(ok.status, 'succeeded');
+  assert.equal(ok.last_payment_error, null);
+  const evs = await eventsFor(pi.id);
+  assert.deepEqual(evs, ['payment_intent.created', 'charge.failed', 'payment_intent.payment_failed', 'charge.succeeded', 'payment_intent.succeeded']);
+});
+
+test('a declined keyed request replays its 402 byte for byte', async () => {
+  const key = `decline-${Date.now()}`;
+  const body = 'amount=700&currency=usd&payment_method=pm_card_chargeDeclined&confirm=true';
+  const a = await env.request({ method: 'POST', path: '/v1/payment_intents', key: env.merchant.secret_key, body, headers: { 'Idempotency-Key': key } });
+  const b = await env.request({ method: 'POST', path: '/v1/payment_intents', key: env.merchant.secret_key, body, headers: { 'Idempotency-Key': key } });
+  assert.equal(a.status, 402);
+  assert.equal(b.status, 402);
+  assert.equal(b.body, a.body);
+  assert.equal(b.headers['idempotent-replayed'], 'true');
+});
+
+test('parameter errors: amount, currency, minimums', async () => {
+  await assert.rejects(stripe.paymentIntents.create({ currency: 'usd' }), (e) => e.code === 'parameter_missing' && e.param === 'amount');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000 }), (e) => e.code === 'parameter_missing' && e.param === 'currency');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'zzz' }), (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 10, currency: 'usd' }), (e) => e.code === 'amount_too_small');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 100000000, currency: 'usd' }), (e) => e.code === 'amount_too_large');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', status: 'succeeded' }), (e) => e.code === 'parameter_unknown');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', amount_received: 5 }), (e) => e.code === 'parameter_unknown');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', capture_method: 'later' }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: 'cus_nope' }), (e) => e.statusCode === 404 && e.param === 'customer');
+  await assert.rejects(stripe.paymentIntents.retrieve('pi_nope'), (e) => e.statusCode === 404);
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'USD' });
+  assert.equal(pi.currency, 'usd');
+});
+
+test('update, list by customer, expand customer and payment_method', async () => {
+  const cus = await stripe.customers.create({ email: 'buyer@example.com' });
+  let pi = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', customer: cus.id });
+  pi = await stripe.paymentIntents.update(pi.id, { amount: 1300, description: 'edited', metadata: { a: 'b' } });
+  assert.equal(pi.amount, 1300);
+  assert.equal(pi.description, 'edited');
+  assert.deepEqual(pi.metadata, { a: 'b' });
+  pi = await stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', expand: ['customer', 'payment_method'] });
+  assert.equal(pi.customer.id, cus.id);
+  assert.equal(pi.payment_method.object, 'payment_method');
+  const list = await stripe.paymentIntents.list({ customer: cus.id });
+  assert.deepEqual(list.data.map((p) => p.id), [pi.id]);
+  const charges = await stripe.charges.list({ payment_intent: pi.id });
+  assert.equal(charges.data.length, 1);
+  const ch = await stripe.charges.update(charges.data[0].id, { description: 'charge note', metadata: { k: 'v' } });
+  assert.equal(ch.description, 'charge note');
+  const ex = await stripe.charges.retrieve(ch.id, { expand: ['payment_intent', 'balance_transaction'] });
+  assert.equal(ex.payment_intent.id, pi.id);
+  assert.equal(ex.balance_transaction.object, 'balance_transaction');
+});
+
+test('refunds: partial refunds add up, over-refund is refused, full refund marks refunded', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const r1 = await stripe.refunds.create({ payment_intent: pi.id, amount: 300, reason: 'requested_by_customer', metadata: { n: '1' } });
+  assert.equal(r1.status, 'succeeded');
+  assert.equal(r1.amount, 300);
+  assert.equal(r1.charge, pi.latest_charge);
+  assertStripeShape(r1, 'refund');
+  const r2 = await stripe.refunds.create({ charge: pi.latest_charge, amount: 500 });
+  assert.equal(r2.amount, 500);
+  await assert.rejects(stripe.refunds.create({ charge: pi.latest_charge, amount: 201 }), (e) => e.statusCode === 400);
+  const r3 = await stripe.refunds.create({ charge: pi.latest_charge });
+  assert.equal(r3.amount, 200);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.amount_refunded, 1000);
+  assert.equal(ch.refunded, true);
+  await assert.rejects(stripe.refunds.create({ charge: ch.id }), (e) => e.code === 'charge_already_refunded');
+  const list = await stripe.refunds.list({ charge: ch.id });
+  assert.deepEqual(list.data.map((r) => r.id), [r3.id, r2.id, r1.id]);
+  const up = await stripe.refunds.update(r1.id, { metadata: { n: '2' } });
+  assert.deepEqual(up.metadata, { n: '2' });
+  const bt = await stripe.balanceTransactions.retrieve((await stripe.refunds.retrieve(r1.id)).balance_transaction);
+  assert.equal(bt.type, 'refund');
+  assert.equal(bt.amount, -300);
+});
+
+test('refund of an uncaptured payment cancels it', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
+  const r = await stripe.refunds.create({ payment_intent: pi.id });
+  assert.equal(r.amount, 1000);
+  const after = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(after.status, 'canceled');
+});
+
+async function waitFor(fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('refund test cards: 7726 pending then succeeded, 5126 succeeded then failed', async () => {
+  const pm1 = await stripe.paymentMethods.create(card('4000000000007726'));
+  const p1 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm1.id, confirm: true });
+  const r1 = await stripe.refunds.create({ payment_intent: p1.id });
+  assert.equal(r1.status, 'pending');
+  await waitFor(async () => (await stripe.refunds.retrieve(r1.id)).status === 'succeeded');
+
+  const pm2 = await stripe.paymentMethods.create(card('4000000000005126'));
+  const p2 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm2.id, confirm: true });
+  const r2 = await stripe.refunds.create({ payment_intent: p2.id, amount: 400 });
+  assert.equal(r2.status, 'succeeded');
+  const failed = await waitFor(async () => {
+    const x = await stripe.refunds.retrieve(r2.id);
+    return x.status === 'failed' ? x : null;
+  });
+  assert.ok(failed.failure_balance_transaction);
+  const ch = await stripe.charges.retrieve(p2.latest_charge);
+  assert.equal(ch.amount_refunded, 0, 'a failed refund returns the money');
+
+  const pm3 = await stripe.paymentMethods.create(card('4000000000007726'));
+  const p3 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm3.id, confirm: true });
+  const r3 = await stripe.refunds.create({ payment_intent: p3.id });
+  const canceled = await stripe.refunds.cancel(r3.id);
+  assert.equal(canceled.status, 'canceled');
+  assert.equal((await stripe.charges.retrieve(p3.latest_charge)).amount_refunded, 0);
+});
+
+test('20 concurrent refunds never exceed the captured amount', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const results = await Promise.allSettled(Array.from({ length: 20 }, () => stripe.refunds.create({ payment_intent: pi.id, amount: 100 })));
+  const ok = results.filter((r) => r.status === 'fulfilled');
+  assert.equal(ok.length, 10);
+  for (const r of results.filter((x) => x.status === 'rejected')) assert.equal(r.reason.statusCode, 400);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.amount_refunded, 1000);
+});
+
+test('16 concurrent captures capture once', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 2500, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
+  const results = await Promise.allSettled(Array.from({ length: 16 }, () => stripe.paymentIntents.capture(pi.id)));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  const charges = await stripe.charges.list({ payment_intent: pi.id });
+  assert.equal(charges.data.length, 1);
+  assert.equal(charges.data[0].amount_captured, 2500);
+});
+
+test('40 concurrent creates with one idempotency key make one payment', async () => {
+  const key = `pi-race-${Date.now()}`;
+  const s = env.stripe(env.merchant.secret_key, { maxNetworkRetries: 20 });
+  const results = await Promise.all(Array.from({ length: 40 }, () =>
+    s.paymentIntents.create({ amount: 4242, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, { idempotencyKey: key })));
+  assert.equal(new Set(results.map((p) => p.id)).size, 1);
+  const charges = await stripe.charges.list({ payment_intent: results[0].id });
+  assert.equal(charges.data.length, 1);
+});
+
+test('legacy charges: source token, capture=false, capture; tokens are single-use', async () => {
+  const tok = await stripe.tokens.create({ card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '314' } });
+  let ch = await stripe.charges.create({ amount: 999, currency: 'usd', source: tok.id, capture: false });
+  assert.equal(ch.captured, false);
+  assert.equal(ch.payment_intent, null);
+  await assert.rejects(stripe.charges.create({ amount: 999, currency: 'usd', source: tok.id }), (e) => e.statusCode === 400);
+  ch = await stripe.charges.capture(ch.id, { amount: 500 });
+  assert.equal(ch.captured, true);
+  assert.equal(ch.amount_captured, 500);
+  await assert.rejects(stripe.charges.capture(ch.id), (e) => e.code === 'charge_already_captured');
+  const direct = await stripe.charges.create({ amount: 1500, currency: 'usd', source: 'tok_visa' });
+  assert.equal(direct.captured, true);
+  assertStripeShape(direct, 'charge');
+  const dec = await stripe.charges.create({ amount: 1500, currency: 'usd', source: 'tok_chargeDeclined' }).then(() => null, (e) => e);
+  assert.equal(dec.type, 'StripeCardError');
+  assert.match(dec.raw.charge, /^ch_/);
+});
+
+test('balance is the sum of balance transactions; another merchant sees nothing', async () => {
+  const s = env.stripe(env.merchants[1].secret_key);
+  const before = await s.balance.retrieve();
+  assert.deepEqual(before.pending, []);
+  await s.paymentIntents.create({ amount: 10000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const p2 = await s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  await s.refunds.create({ payment_intent: p2.id, amount: 1000 });
+  const bal = await s.balance.retrieve();
+  assertStripeShape(bal, 'balance');
+  const txns = [];
+  for await (const t of s.balanceTransactions.list({ limit: 100 })) txns.push(t);
+  const sum = (st) => txns.filter((t) => t.status === st).reduce((a, t) => a + t.net, 0);
+  const pending = bal.pending.find((b) => b.currency === 'usd');
+  const available = bal.available.find((b) => b.currency === 'usd');
+  assert.equal(pending ? pending.amount : 0, sum('pending'));
+  assert.equal(available ? available.amount : 0, sum('available'));
+  // 10000 - 320 fee + 5000 - 175 fee - 1000 refund
+  assert.equal(sum('pending') + sum('available'), 10000 - 320 + 5000 - 175 - 1000);
+  const refundsOnly = await s.balanceTransactions.list({ type: 'refund' });
+  assert.ok(refundsOnly.data.every((t) => t.type === 'refund'));
+  // isolation
+  await assert.rejects(stripe.paymentIntents.retrieve(p2.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.refunds.create({ payment_intent: p2.id }), (e) => e.statusCode === 404);
+});
+
+test('tender verify passes after all of this', async () => {
+  const out = tender(['verify', '--data', env.dataDir]);
+  assert.match(out, /verify: ok/);
+});
