@@ -31,27 +31,6 @@ const struct param_spec params_list_common[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-int parse_i64(const char *s, int64_t *ret)
-{
-	if (!s || !*s)
-		return -1;
-	const char *p = s;
-	if (*p == '-')
-		p++;
-	if (!*p || strlen(p) > 19)
-		return -1;
-	for (const char *q = p; *q; q++)
-		if (*q < '0' || *q > '9')
-			return -1;
-	errno = 0;
-	char *end = NULL;
-	long long v = strtoll(s, &end, 10);
-	if (errno != 0 || !end || *end)
-		return -1;
-	*ret = (int64_t)v;
-	return 0;
-}
-
 /* A value may be echoed in an error only when it cannot be a card number: it is short and has no
  * run of 12 or more digits (spaces and dashes inside the run ignored). */
 static const char *safe_echo(const char *v)

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/parse.h"
+
 enum param_type {
 	PT_STRING,       /* scalar text, max_len bytes (default 5000) */
 	PT_INT,          /* base-10 int64 */
@@ -57,7 +59,5 @@ const char *param_str(const struct req *r, const char *path);
 int param_int(const struct req *r, const char *path, int64_t *ret);
 int param_bool(const struct req *r, const char *path, bool *ret);
 
-/* Parses a base-10 int64 strictly (no spaces, no trailing junk). 0 or -1. */
-int parse_i64(const char *s, int64_t *ret);
 
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/id.h"
-#include "http/params.h"
+#include "core/parse.h"
 
 #define BUCKETS_MAX 16384 /* distinct merchants tracked; beyond that, buckets are shared by hash */
 #define STRIPES 64
