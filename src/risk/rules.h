@@ -1,0 +1,82 @@
+/*
+ * Merchant fraud rules (Radar-like), read from a small text file.
+ *
+ * Format, one statement per line; '#' starts a comment; blank lines are ignored:
+ *
+ *     list trusted_cards = fp_1a2b3c, fp_9z8y7x      # a named list of words
+ *     allow  if fingerprint in @trusted_cards
+ *     block  if card_velocity_hour > 10
+ *     block  if card_country in (NG, RU) and amount >= 50000
+ *     review if amount > 100000 and first_time_card == 1
+ *     review if decline_rate >= 0.5
+ *     block  if risk_score >= 90
+ *
+ * A rule is ACTION if COND [and COND]... with ACTION one of allow / block / review (review means
+ * "challenge with 3-D Secure"). A condition is FIELD OP VALUE, OP one of > >= < <= == !=, or
+ * FIELD in (A, B, …) / FIELD in @LIST for text fields. Numeric fields take integers (amounts are
+ * USD-equivalent minor units, compared as int64, never as floats); decline_rate takes a decimal.
+ * Text values are bare words ([A-Za-z0-9_.:-]); countries, brands and funding compare
+ * case-insensitively, fingerprints exactly. A text field whose value is unknown (no billing
+ * country, no fingerprint) matches no condition, not even !=; so does risk_score when the
+ * attempt was not scored.
+ *
+ * Fields: amount, mcc, hour, weekday, currency_is_usd, card_brand, funding, card_country,
+ * billing_country, card_velocity_hour, card_velocity_day, card_amount_hour, card_amount_day,
+ * customer_velocity_hour, customer_velocity_day, customer_amount_hour, customer_amount_day,
+ * decline_rate, card_attempts_30d, card_declines_30d, first_time_card, ip_velocity_hour,
+ * fingerprint, risk_score; the model's column names (card_count_1h …) are accepted as aliases.
+ *
+ * Precedence follows Radar: if any allow rule matches, the attempt is allowed (rules and model
+ * alike are skipped); otherwise the first matching block rule blocks; otherwise the first
+ * matching review rule asks for 3-D Secure; otherwise no rule applies and the model decides.
+ *
+ * Bounds: at most 100 rules, 8 conditions per rule, 16 lists (inline lists count), 256 words
+ * per list, 64 bytes per word, 1024 bytes per line, 1 MiB per file.
+ */
+#ifndef TENDER_RISK_RULES_H
+#define TENDER_RISK_RULES_H
+
+#include <stddef.h>
+
+#include "risk/features.h"
+
+#define RISK_RULES_MAX 100
+#define RISK_RULE_MAX_CONDS 8
+#define RISK_RULE_MAX_LISTS 16
+#define RISK_RULE_MAX_LIST_ITEMS 256
+#define RISK_RULE_WORD_MAX 64
+#define RISK_RULE_LINE_MAX 1024
+#define RISK_RULES_FILE_MAX (1u << 20)
+
+enum risk_rule_action { RISK_RULE_NONE = 0, RISK_RULE_ALLOW, RISK_RULE_BLOCK, RISK_RULE_REVIEW };
+
+struct risk_rules;
+
+/* What a rule can look at. */
+struct risk_rule_input {
+        const struct risk_features *f;
+        const char *fingerprint; /* card fingerprint, NULL if unknown */
+        int risk_score;          /* 0..100, or -1 when the model did not score the attempt */
+};
+
+struct risk_rule_match {
+        enum risk_rule_action action; /* RISK_RULE_NONE when no rule matched */
+        int rule_index;               /* 0-based among rules, -1 when none */
+        int line;                     /* 1-based line in the source, 0 when none */
+};
+
+/* Parses rules from text (len bytes, need not be NUL-terminated). On error returns -EINVAL and
+ * err holds "line N: reason". */
+int risk_rules_parse(const char *text, size_t len, struct risk_rules **ret, char *err,
+                     size_t errlen);
+int risk_rules_load_file(const char *path, struct risk_rules **ret, char *err, size_t errlen);
+void risk_rules_free(struct risk_rules *r);
+size_t risk_rules_count(const struct risk_rules *r);
+
+/* Evaluates the rules (NULL rules = none). Always succeeds; ret->action may be RISK_RULE_NONE. */
+void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *in,
+                     struct risk_rule_match *ret);
+
+const char *risk_rule_action_name(enum risk_rule_action a); /* "none", "allow", "block", … */
+
+#endif
