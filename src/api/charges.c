@@ -192,8 +192,20 @@ static int h_create(struct req *r)
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
-	if (payments_card_authorize(r, source, "source", c.amount, c.currency, &c.ca) != 0)
+	if (payments_card_authorize(r, source, "source", c.amount, c.currency, c.customer, false,
+	                            &c.ca) != 0)
 		return -1;
+	if (c.ca.needs_3ds) {
+		/* charges cannot ask for 3-D Secure (Stripe: use PaymentIntents) */
+		struct processor_decision *d = &c.ca.decision;
+		d->approved = false;
+		d->err = ERR_AUTHENTICATION_REQUIRED;
+		snprintf(d->decline_code, sizeof(d->decline_code), "%s", "authentication_required");
+		d->network_status = "declined_by_network";
+		d->outcome_type = "issuer_declined";
+		d->reason = "authentication_required";
+		d->seller_message = "The card requires authentication.";
+	}
 	return req_write(r, create_fn, &c);
 }
 

@@ -8,6 +8,8 @@
  * events, the vault's access record and the idempotent response. A concurrent change in between
  * makes the transaction refuse (payment_intent_unexpected_state) and nothing is recorded.
  */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "http/form.h"
+#include "money/currency.h"
 
 static const char *const capture_methods[] = {"automatic", "automatic_async", "manual", NULL};
 static const char *const confirmation_methods[] = {"automatic", "manual", NULL};
@@ -222,6 +225,19 @@ static const char *payment_error_json(struct req *r, const struct charge *ch,
 	return s;
 }
 
+/* ---- 3-D Secure ---- */
+
+/* The challenge page lives on Tender itself: /3ds/{merchant}/{intent}/{token}. */
+static const char *challenge_url(struct req *r, const struct payment_intent *pi)
+{
+	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
+	return arena_printf(&r->arena, "http://%s/3ds/%s/%s/%s", host, r->merchant_id, pi->id,
+	                    pi->three_d_secure_token);
+}
+
+struct confirm_ctx;
+static int require_action(struct req *r, struct db *db, struct confirm_ctx *c);
+
 /* ---- confirm (also used by create with confirm=true) ---- */
 
 struct confirm_ctx {
@@ -230,6 +246,8 @@ struct confirm_ctx {
 	bool insert_first;        /* create+confirm: the intent does not exist yet */
 	struct card_auth ca;
 	bool capture;
+	bool require_3ds;   /* the card asks the cardholder to authenticate first */
+	bool authenticated; /* the cardholder completed the 3-D Secure challenge */
 };
 
 static int confirm_fn(struct db *db, void *p)
@@ -253,6 +271,8 @@ static int confirm_fn(struct db *db, void *p)
 			                        "requires_payment_method, requires_confirmation, "
 			                        "requires_action");
 	}
+	if (c->require_3ds)
+		return require_action(r, db, c);
 	struct ledger_pricing pricing;
 	char cur_buf[8];
 	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
@@ -272,7 +292,11 @@ static int confirm_fn(struct db *db, void *p)
 	    .card = &c->ca.card,
 	    .decision = &c->ca.decision,
 	    .pricing = &pricing,
+	    .three_d_secure = c->authenticated,
+	    .three_d_secure_txn = c->authenticated ? pi->three_d_secure_token : NULL,
 	};
+	pi->three_d_secure_token = NULL;
+	pi->next_action = NULL;
 	struct charge ch;
 	rc = payment_record_attempt(db, &r->arena, &at, &ch);
 	if (rc != DB_OK)
@@ -322,6 +346,41 @@ static int confirm_fn(struct db *db, void *p)
 	return render_response(r, db, pi);
 }
 
+/* The card needs the cardholder: park the intent in requires_action with a challenge URL. */
+static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
+{
+	struct payment_intent *pi = &c->pi;
+	char token[40];
+	id_random_base62(token, 32);
+	pi->three_d_secure_token = arena_strdup(&r->arena, token);
+	pi->status = "requires_action";
+	pi->payment_method = c->ca.pm_id;
+	pi->last_payment_error = NULL;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8192);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "redirect_to_url");
+	json_obj_open(&j);
+	json_kv_str_or_null(&j, "return_url", pi->return_url);
+	json_kv_str(&j, "url", challenge_url(r, pi));
+	json_obj_close(&j);
+	json_kv_str(&j, "type", "redirect_to_url");
+	json_obj_close(&j);
+	pi->next_action = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!pi->next_action || !pi->three_d_secure_token)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
+	if (pi_update(db, r->merchant_id, pi) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_pi(r, db, pi, "payment_intent.requires_action") != 0)
+		return -1;
+	return render_response(r, db, pi);
+}
+
 /* Runs the card half and then the write half. pi must be in a confirmable state. */
 static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_ref)
 {
@@ -333,7 +392,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		                "payment method.",
 		                pi->customer ? pi->customer : "this payment");
 	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
-	                            &c->ca) != 0)
+	                            pi->customer, c->authenticated, &c->ca) != 0)
 		return -1;
 	if (pi->customer && c->ca.customer[0] && strcmp(pi->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
@@ -341,7 +400,16 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	const char *off = param_str(r, "off_session");
 	bool off_session = off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 	                           strcmp(off, "recurring") == 0);
-	if (c->ca.card.behavior == ACQ_3DS_REQUIRED && off_session && c->ca.decision.approved) {
+	bool needs_3ds = c->ca.needs_3ds;
+	if (needs_3ds && !off_session && c->ca.decision.approved) {
+		bool error_on_action = false;
+		param_bool(r, "error_on_requires_action", &error_on_action);
+		if (!error_on_action)
+			c->require_3ds = true;
+		else
+			off_session = true; /* answer like an off-session payment: authentication_required */
+	}
+	if (needs_3ds && off_session) {
 		c->ca.decision.approved = false;
 		c->ca.decision.err = ERR_AUTHENTICATION_REQUIRED;
 		snprintf(c->ca.decision.decline_code, sizeof(c->ca.decision.decline_code), "%s",
@@ -360,6 +428,10 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	const char *ru = param_str(r, "return_url");
 	if (ru)
 		pi->return_url = ru;
+	if (pi->return_url && strncmp(pi->return_url, "https://", 8) != 0 &&
+	    strncmp(pi->return_url, "http://", 7) != 0)
+		return req_fail(r, ERR_URL_INVALID, "return_url",
+		                "Invalid URL: the return_url must be an absolute http(s) URL.");
 	return req_write(r, confirm_fn, c);
 }
 
@@ -712,6 +784,252 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+
+/* ---- the 3-D Secure challenge page (served by Tender, no API key: the token is the secret) ---- */
+
+static const char CHALLENGE_STYLE[] =
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;"
+    "color:#1a1a1a}h1{font-size:1.4rem}dl{display:grid;grid-template-columns:auto 1fr;"
+    "gap:.4rem 1rem}dt{font-weight:600}form{display:inline-block;margin:1rem 1rem 0 0}"
+    "button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:2px solid #1a1a1a;"
+    "cursor:pointer}button.complete{background:#0a6e31;color:#fff;border-color:#0a6e31}"
+    "button:focus{outline:3px solid #f5a623;outline-offset:2px}";
+
+/* The page may use nothing but its own inline style (pinned by its hash) and post back to
+ * Tender: no scripts, no external assets, no framing. */
+static const char *challenge_csp(struct req *r)
+{
+	unsigned char d[32];
+	unsigned int dl = 0;
+	EVP_Digest(CHALLENGE_STYLE, strlen(CHALLENGE_STYLE), d, &dl, EVP_sha256(), NULL);
+	unsigned char b64[64];
+	EVP_EncodeBlock(b64, d, (int)dl);
+	return arena_printf(&r->arena,
+	                    "default-src 'none'; style-src 'sha256-%s'; form-action 'self' http: "
+	                    "https:; frame-ancestors 'none'; base-uri 'none'",
+	                    (const char *)b64);
+}
+
+static void html_escape(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&#39;");
+			break;
+		default:
+			buf_putc(b, *s);
+		}
+	}
+}
+
+/* "20.00 USD": the amount in major units, exactly (integer arithmetic only). */
+static void format_amount(struct buf *b, int64_t amount, const char *currency)
+{
+	const struct currency *cy = currency_find(currency);
+	int exp = cy ? cy->exponent : 2;
+	int64_t div = 1;
+	for (int i = 0; i < exp; i++)
+		div *= 10;
+	char cur[8];
+	size_t n = strlen(currency);
+	for (size_t i = 0; i < n && i < 7; i++)
+		cur[i] = (char)(currency[i] >= 'a' && currency[i] <= 'z' ? currency[i] - 32 : currency[i]);
+	cur[n < 7 ? n : 7] = '\0';
+	if (exp == 0)
+		buf_printf(b, "%lld %s", (long long)amount, cur);
+	else
+		buf_printf(b, "%lld.%0*lld %s", (long long)(amount / div), exp,
+		           (long long)(amount % div), cur);
+}
+
+struct challenge_ctx {
+	struct req *r;
+	const char *acct, *pi_id, *token;
+	struct payment_intent pi;
+	char merchant_name[256];
+	bool ok;
+};
+
+static const char SQL_MERCHANT_NAME[] = "SELECT name FROM merchants WHERE id = $1";
+
+static int challenge_load_fn(struct db *db, void *p)
+{
+	struct challenge_ctx *x = p;
+	struct req *r = x->r;
+	if (pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi) != DB_OK)
+		return 0;
+	const char *t = x->pi.three_d_secure_token;
+	if (!t || strlen(t) != strlen(x->token) ||
+	    CRYPTO_memcmp(t, x->token, strlen(t)) != 0 || strcmp(x->pi.status, "requires_action"))
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_MERCHANT_NAME);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, x->acct, -1);
+	if (db_step(st) == DB_ROW)
+		snprintf(x->merchant_name, sizeof(x->merchant_name), "%s", db_col_text(st, 0, NULL));
+	db_reset(st);
+	x->ok = true;
+	return 0;
+}
+
+static int page(struct req *r, int status, const char *title, const char *body_html)
+{
+	buf_reset(&r->out);
+	r->status = status;
+	r->content_type = "text/html; charset=utf-8";
+	r->csp = challenge_csp(r);
+	buf_puts(&r->out, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+	                  "<title>");
+	html_escape(&r->out, title);
+	buf_puts(&r->out, "</title><style>");
+	buf_puts(&r->out, CHALLENGE_STYLE);
+	buf_puts(&r->out, "</style></head><body><main>");
+	buf_puts(&r->out, body_html);
+	buf_puts(&r->out, "</main></body></html>");
+	return 0;
+}
+
+static int challenge_lookup(struct req *r, struct challenge_ctx *x)
+{
+	x->r = r;
+	x->acct = r->args[0];
+	x->pi_id = r->args[1];
+	x->token = r->args[2];
+	snprintf(r->merchant_id, sizeof(r->merchant_id), "%s", x->acct);
+	if (req_read(r, challenge_load_fn, x) != 0)
+		return -1;
+	if (!x->ok) {
+		page(r, 404, "Authentication not found",
+		     "<h1>This authentication is not available</h1><p>It may have been completed "
+		     "already, or the link is wrong.</p>");
+		return 1;
+	}
+	return 0;
+}
+
+static int h_challenge_page(struct req *r)
+{
+	struct challenge_ctx x;
+	memset(&x, 0, sizeof(x));
+	int rc = challenge_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	buf_puts(&b, "<h1>Confirm your payment</h1><p>Your bank asks you to confirm this "
+	             "purchase (3-D Secure test mode).</p><dl><dt>Merchant</dt><dd>");
+	html_escape(&b, x.merchant_name);
+	buf_puts(&b, "</dd><dt>Amount</dt><dd>");
+	format_amount(&b, x.pi.amount, x.pi.currency);
+	buf_puts(&b, "</dd></dl>");
+	const char *base = arena_printf(&r->arena, "/3ds/%s/%s/%s", x.acct, x.pi_id, x.token);
+	buf_puts(&b, "<form method=\"post\" action=\"");
+	html_escape(&b, base);
+	buf_puts(&b, "/complete\"><button type=\"submit\" class=\"complete\">Complete "
+	             "authentication</button></form><form method=\"post\" action=\"");
+	html_escape(&b, base);
+	buf_puts(&b, "/fail\"><button type=\"submit\" class=\"fail\">Fail authentication</button>"
+	             "</form>");
+	int ret = page(r, 200, "Confirm your payment", buf_cstr(&b));
+	buf_release(&b);
+	return ret;
+}
+
+/* Where the browser goes afterwards: return_url with Stripe's query parameters. */
+static int finish_redirect(struct req *r, const struct payment_intent *pi, bool ok)
+{
+	if (!pi->return_url) {
+		return page(r, 200, ok ? "Authentication complete" : "Authentication failed",
+		            ok ? "<h1>Authentication complete</h1><p>You can close this page.</p>"
+		               : "<h1>Authentication failed</h1><p>You can close this page.</p>");
+	}
+	const char *sep = strchr(pi->return_url, '?') ? "&" : "?";
+	r->location = arena_printf(&r->arena,
+	                           "%s%spayment_intent=%s&payment_intent_client_secret=%s"
+	                           "&redirect_status=%s",
+	                           pi->return_url, sep, pi->id, pi->client_secret,
+	                           ok ? "succeeded" : "failed");
+	buf_reset(&r->out);
+	r->status = 303;
+	r->content_type = "text/html; charset=utf-8";
+	r->csp = challenge_csp(r);
+	buf_puts(&r->out, "<!doctype html><title>Redirecting</title>");
+	return 0;
+}
+
+static int h_challenge_complete(struct req *r)
+{
+	struct challenge_ctx x;
+	memset(&x, 0, sizeof(x));
+	int rc = challenge_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.pi = x.pi;
+	c.authenticated = true;
+	rc = confirm_intent(r, &c, x.pi.payment_method);
+	/* the browser gets a page either way; the intent tells the merchant what happened */
+	bool ok = rc == 0 && r->status == 200;
+	r->err.set = false;
+	return finish_redirect(r, &c.pi, ok);
+}
+
+static int fail_fn(struct db *db, void *p)
+{
+	struct challenge_ctx *x = p;
+	struct req *r = x->r;
+	struct payment_intent *pi = &x->pi;
+	struct payment_intent cur;
+	if (pi_load(db, &r->arena, r->merchant_id, pi->id, &cur) != DB_OK ||
+	    cur.version != pi->version)
+		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL, "%s",
+		                "The PaymentIntent changed during authentication.");
+	const struct api_error_info *info = api_error_info(ERR_PAYMENT_INTENT_AUTH_FAILURE);
+	pi->last_payment_error = arena_printf(
+	    &r->arena,
+	    "{\"code\":\"%s\",\"doc_url\":\"https://stripe.com/docs/error-codes/%s\","
+	    "\"message\":\"%s\",\"type\":\"%s\"}",
+	    info->code, info->code, info->message, info->type);
+	pi->status = "requires_payment_method";
+	pi->payment_method = NULL;
+	pi->next_action = NULL;
+	pi->three_d_secure_token = NULL;
+	if (!pi->last_payment_error || pi_update(db, r->merchant_id, pi) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit_pi(r, db, pi, "payment_intent.payment_failed");
+}
+
+static int h_challenge_fail(struct req *r)
+{
+	struct challenge_ctx x;
+	memset(&x, 0, sizeof(x));
+	int rc = challenge_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (req_write(r, fail_fn, &x) != 0)
+		r->err.set = false;
+	return finish_redirect(r, &x.pi, false);
+}
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
 const struct route payment_intents_routes[] = {
     {"POST", "/v1/payment_intents", h_create, create_params, 0},
     {"GET", "/v1/payment_intents", h_list, list_params, ROUTE_LIST},
@@ -720,5 +1038,10 @@ const struct route payment_intents_routes[] = {
     {"POST", "/v1/payment_intents/{id}/confirm", h_confirm, confirm_params, 0},
     {"POST", "/v1/payment_intents/{id}/capture", h_capture, capture_params, 0},
     {"POST", "/v1/payment_intents/{id}/cancel", h_cancel, cancel_params, 0},
+    {"GET", "/3ds/{acct}/{pi}/{token}", h_challenge_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/3ds/{acct}/{pi}/{token}/complete", h_challenge_complete, no_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/3ds/{acct}/{pi}/{token}/fail", h_challenge_fail, no_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -26,9 +26,14 @@ struct card_auth {
 	char pm_id[ID_MAX];
 	char customer[ID_MAX]; /* the PM's customer, "" if none */
 	void *access;          /* opaque vault access record */
+	bool needs_3ds;        /* the card or the risk model asks for 3-D Secure: not authorized */
+	double risk_probability;
 };
+/* customer: the paying customer (velocity features), or NULL. authenticated: 3-D Secure was
+ * completed, so the card is authorized rather than challenged. */
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
-                            const char *currency, struct card_auth *out);
+                            const char *currency, const char *customer, bool authenticated,
+                            struct card_auth *out);
 /* Inside the write transaction: persists the vault access record. */
 int payments_card_commit(struct req *r, struct db *db, const struct card_auth *ca);
 

@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "api/resources.h"
 #include "ledger/ledger.h"
+#include "risk/model.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -275,6 +276,15 @@ int cli_serve(int argc, char **argv)
 		vault_free(app.vault);
 		return 1;
 	}
+	int mrc = app.cfg.fraud_model_file
+	              ? risk_model_load_file(&app.risk, app.cfg.fraud_model_file, err, sizeof(err))
+	              : risk_model_load_bundled(&app.risk, err, sizeof(err));
+	if (mrc != 0) {
+		fprintf(stderr, "tender serve: fraud model: %s\n", err);
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
 	app.ratelimit = ratelimit_new(app.cfg.rate_limit_per_s, app.cfg.rate_limit_burst);
 	struct server *srv = NULL;
 	if (server_start(&srv, &app, err, sizeof(err)) != 0) {
@@ -311,6 +321,7 @@ int cli_serve(int argc, char **argv)
 	server_stop(srv, DRAIN_TIMEOUT_MS);
 	scheduler_stop(sched);
 	ratelimit_free(app.ratelimit);
+	risk_model_free(app.risk);
 	store_close(app.store);
 	vault_free(app.vault);
 	log_msg(LOG_INFO, "stopped");

@@ -44,6 +44,8 @@ struct req {
 
 	const char *method;
 	const char *path;
+	const char *host; /* Host header as sent (for URLs Tender hands out), or NULL */
+	char client_ip[48];
 	const struct route *route;
 	const char *args[ROUTE_ARGS_MAX];
 	const struct form_node *params;
@@ -58,6 +60,7 @@ struct req {
 	int status;
 	const char *content_type; /* NULL: application/json (ROUTE_RAW handlers may set it) */
 	const char *location;     /* Location header for redirects (ROUTE_RAW) */
+	const char *csp;          /* Content-Security-Policy for pages (ROUTE_RAW) */
 	struct buf out;
 	struct json j;
 	struct api_error err;

@@ -255,6 +255,18 @@ static void process(struct conn_req *c, const char *method, const char *url)
 	struct req *r = &c->r;
 	r->method = method;
 	r->path = url;
+	r->host = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Host");
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client_ip,
+			          sizeof(r->client_ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			          r->client_ip, sizeof(r->client_ip));
+	}
 	r->now = clock_now();
 	const char *q = strchr(c->uri_raw, '?');
 	const char *query = q ? q + 1 : "";
@@ -361,6 +373,11 @@ static enum MHD_Result send_response(struct conn_req *c)
 	add_header(resp, "Cache-Control", "no-cache, no-store");
 	if (r->location)
 		add_header(resp, "Location", r->location);
+	if (r->csp) {
+		add_header(resp, "Content-Security-Policy", r->csp);
+		add_header(resp, "X-Content-Type-Options", "nosniff");
+		add_header(resp, "Referrer-Policy", "no-referrer");
+	}
 	if (r->idempotency_key) {
 		add_header(resp, "Idempotency-Key", r->idempotency_key);
 		add_header(resp, "Original-Request",

@@ -13,7 +13,7 @@ static const char SQL_GET[] =
     "SELECT id, created, payment_intent, amount, amount_captured, amount_refunded, currency,"
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
-    " outcome, card, billing_details, authorization_code, capture_before"
+    " outcome, card, billing_details, authorization_code, capture_before, three_d_secure"
     " FROM charges WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -52,6 +52,7 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		ch->billing_details = dup(a, st, 22);
 		ch->authorization_code = dup(a, st, 23);
 		ch->capture_before = db_col_is_null(st, 24) ? 0 : db_col_int64(st, 24);
+		ch->three_d_secure = db_col_int64(st, 25) != 0;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -64,8 +65,9 @@ static const char SQL_INSERT[] =
     " amount_refunded, currency, status, captured, paid, disputed, customer, payment_method,"
     " description, metadata, receipt_email, statement_descriptor, balance_transaction,"
     " failure_code, failure_message, outcome, card, billing_details, authorization_code,"
-    " capture_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
+    " capture_before, three_d_secure, fingerprint, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+    " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,"
+    " $26, $27, $28, $29)";
 
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -101,6 +103,9 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 		db_bind_int64(st, 26, ch->capture_before);
 	else
 		db_bind_null(st, 26);
+	db_bind_int64(st, 27, ch->three_d_secure);
+	db_bind_text(st, 28, ch->fingerprint, -1);
+	db_bind_text(st, 29, ch->client_ip, -1);
 	return db_step_done(st);
 }
 

@@ -32,7 +32,21 @@ static const char *card_details_json(struct arena *a, const struct attempt *in)
 	json_kv_null(&j, "mandate");
 	json_kv_str(&j, "network", c->brand);
 	json_kv_null(&j, "network_token");
-	json_kv_null(&j, "three_d_secure");
+	if (in->three_d_secure) {
+		/* liability for fraud shifts to the issuer once the cardholder authenticated */
+		json_key(&j, "three_d_secure");
+		json_obj_open(&j);
+		json_kv_str(&j, "authentication_flow", "challenge");
+		json_kv_str(&j, "electronic_commerce_indicator", "05");
+		json_kv_null(&j, "exemption_indicator");
+		json_kv_str(&j, "result", "authenticated");
+		json_kv_null(&j, "result_reason");
+		json_kv_str(&j, "transaction_id", in->three_d_secure_txn ? in->three_d_secure_txn : "");
+		json_kv_str(&j, "version", "2.2.0");
+		json_obj_close(&j);
+	} else {
+		json_kv_null(&j, "three_d_secure");
+	}
 	json_kv_null(&j, "wallet");
 	json_obj_close(&j);
 	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
@@ -76,6 +90,9 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	ch->receipt_email = in->receipt_email;
 	ch->statement_descriptor = in->statement_descriptor;
 	ch->billing_details = in->card->billing_details;
+	ch->three_d_secure = in->three_d_secure;
+	ch->fingerprint = in->card->fingerprint;
+	ch->client_ip = in->client_ip;
 	ch->card = card_details_json(a, in);
 	ch->outcome = outcome_json(a, d);
 	if (!ch->card || !ch->outcome)

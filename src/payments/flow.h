@@ -34,6 +34,9 @@ struct attempt {
 	const struct payment_card *card;
 	const struct processor_decision *decision;
 	const struct ledger_pricing *pricing;
+	bool three_d_secure; /* the cardholder authenticated (challenge completed) */
+	const char *three_d_secure_txn;
+	const char *client_ip;
 };
 
 /* Records one authorization attempt: a succeeded (held, and captured when asked) or failed

@@ -14,7 +14,8 @@ static const char SQL_GET[] =
     " client_secret, customer, payment_method, description, metadata, receipt_email,"
     " statement_descriptor, statement_descriptor_suffix, setup_future_usage, return_url, shipping,"
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
-    " cancellation_reason, canceled_at FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+    " cancellation_reason, canceled_at, three_d_secure_token FROM payment_intents"
+    " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
             struct payment_intent *pi)
@@ -53,6 +54,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->next_action = dup(a, st, 23);
 		pi->cancellation_reason = dup(a, st, 24);
 		pi->canceled_at = db_col_is_null(st, 25) ? 0 : db_col_int64(st, 25);
+		pi->three_d_secure_token = dup(a, st, 26);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -65,9 +67,10 @@ static const char SQL_INSERT[] =
     " capture_method, confirmation_method, client_secret, customer, payment_method, description,"
     " metadata, receipt_email, statement_descriptor, statement_descriptor_suffix,"
     " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
-    " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at)"
+    " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
+    " three_d_secure_token)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -76,7 +79,7 @@ static const char SQL_UPDATE[] =
     " statement_descriptor = $15, statement_descriptor_suffix = $16, setup_future_usage = $17,"
     " return_url = $18, shipping = $19, amount_capturable = $20, amount_received = $21,"
     " latest_charge = $22, last_payment_error = $23, next_action = $24,"
-    " cancellation_reason = $25, canceled_at = $26"
+    " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
@@ -107,6 +110,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
 		db_bind_int64(st, 26, pi->canceled_at);
 	else
 		db_bind_null(st, 26);
+	db_bind_text(st, 27, pi->three_d_secure_token, -1);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)

@@ -48,6 +48,7 @@ struct payment_intent {
 	const char *next_action;        /* JSON object or NULL */
 	const char *cancellation_reason;
 	int64_t canceled_at; /* 0: null */
+	const char *three_d_secure_token; /* set while requires_action */
 };
 
 struct charge {
@@ -74,6 +75,9 @@ struct charge {
 	const char *billing_details; /* JSON or NULL */
 	const char *authorization_code;
 	int64_t capture_before;
+	bool three_d_secure; /* authenticated with 3-D Secure (liability shift) */
+	const char *fingerprint;
+	const char *client_ip;
 };
 
 /* What a render may expand (expand[]=latest_charge.balance_transaction etc.). */

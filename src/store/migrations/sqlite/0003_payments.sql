@@ -32,6 +32,8 @@ CREATE TABLE payment_intents (
   next_action TEXT,
   cancellation_reason TEXT,
   canceled_at INTEGER,
+  -- 3-D Secure: the secret in the challenge URL while the intent requires_action
+  three_d_secure_token TEXT,
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX payment_intents_list ON payment_intents (merchant_id, created DESC, id DESC);
@@ -64,11 +66,18 @@ CREATE TABLE charges (
   billing_details TEXT,
   authorization_code TEXT,
   capture_before INTEGER,
+  three_d_secure INTEGER NOT NULL DEFAULT 0,
+  -- what fraud velocity features read (the card's per-merchant fingerprint, the client's IP)
+  fingerprint TEXT,
+  client_ip TEXT,
   CHECK (amount_captured <= amount AND amount_refunded <= amount_captured),
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX charges_list ON charges (merchant_id, created DESC, id DESC);
 CREATE INDEX charges_intent ON charges (merchant_id, payment_intent);
+CREATE INDEX charges_fingerprint ON charges (merchant_id, fingerprint, created);
+CREATE INDEX charges_customer ON charges (merchant_id, customer, created);
+CREATE INDEX charges_ip ON charges (merchant_id, client_ip, created);
 
 CREATE TABLE refunds (
   merchant_id TEXT NOT NULL,

@@ -1,0 +1,115 @@
+'use strict';
+// 3-D Secure: requires_action with a challenge page Tender serves itself, driven in headless
+// Chromium (Debian's chromium + playwright-core; no browser is ever downloaded).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const { startTender, stopAll } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let env;
+let stripe;
+let browser;
+let shop; // the merchant's site: return_url lands here
+let shopPort;
+
+before(async () => {
+  env = await startTender();
+  stripe = env.stripe();
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="done">Thanks</h1><p>${req.url.replace(/[<>&]/g, '')}</p>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+const card3ds = { type: 'card', card: { number: '4000002760003184', exp_month: 12, exp_year: 2034, cvc: '123' } };
+
+async function requiresAction(extra = {}) {
+  const pm = await stripe.paymentMethods.create(card3ds);
+  const pi = await stripe.paymentIntents.create({
+    amount: 4500, currency: 'eur', payment_method: pm.id, confirm: true,
+    return_url: `http://127.0.0.1:${shopPort}/return`, ...extra,
+  });
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.type, 'redirect_to_url');
+  assert.match(pi.next_action.redirect_to_url.url, /^http:\/\/127\.0\.0\.1:\d+\/3ds\//);
+  assert.equal(pi.next_action.redirect_to_url.return_url, `http://127.0.0.1:${shopPort}/return`);
+  return pi;
+}
+
+test('complete the challenge in a browser: intent succeeds, liability shifts', async () => {
+  const pi = await requiresAction();
+  const page = await browser.newPage();
+  const resp = await page.goto(pi.next_action.redirect_to_url.url);
+  const csp = resp.headers()['content-security-policy'];
+  assert.match(csp, /default-src 'none'/);
+  assert.match(await page.textContent('main'), /45\.00 EUR/);
+  assert.match(await page.textContent('main'), /Merchant 0/);
+  await page.screenshot({ path: `${env.dataDir}/../3ds-challenge.png` });
+  await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('payment_intent'), pi.id);
+  assert.equal(url.searchParams.get('redirect_status'), 'succeeded');
+  await page.close();
+  const after = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+  assert.equal(after.status, 'succeeded');
+  assert.equal(after.next_action, null);
+  const tds = after.latest_charge.payment_method_details.card.three_d_secure;
+  assert.equal(tds.result, 'authenticated');
+  // the link cannot be used twice
+  const again = await env.request({ path: new URL(pi.next_action.redirect_to_url.url).pathname });
+  assert.equal(again.status, 404);
+});
+
+test('fail the challenge: intent returns to requires_payment_method', async () => {
+  const pi = await requiresAction({ capture_method: 'manual' });
+  const page = await browser.newPage();
+  await page.goto(pi.next_action.redirect_to_url.url);
+  await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail authentication' }).click()]);
+  assert.equal(new URL(page.url()).searchParams.get('redirect_status'), 'failed');
+  await page.close();
+  const after = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(after.status, 'requires_payment_method');
+  assert.equal(after.last_payment_error.code, 'payment_intent_authentication_failure');
+});
+
+test('manual capture after authentication ends in requires_capture', async () => {
+  const pi = await requiresAction({ capture_method: 'manual' });
+  const page = await browser.newPage();
+  await page.goto(pi.next_action.redirect_to_url.url);
+  await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  await page.close();
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_capture');
+});
+
+test('off-session confirmation of a 3-D Secure card is declined with authentication_required', async () => {
+  const pm = await stripe.paymentMethods.create({ type: 'card', card: { number: '4000002500003155', exp_month: 12, exp_year: 2034, cvc: '123' } });
+  const err = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true, off_session: true }).then(() => null, (e) => e);
+  assert.ok(err);
+  assert.equal(err.statusCode, 402);
+  assert.equal(err.code, 'authentication_required');
+});
+
+test('a wrong token shows a 404 page, not a payment', async () => {
+  const pi = await requiresAction();
+  const u = new URL(pi.next_action.redirect_to_url.url);
+  const bad = u.pathname.replace(/[^/]+$/, 'x'.repeat(32));
+  const r = await env.request({ method: 'POST', path: `${bad}/complete`, body: '' });
+  assert.equal(r.status, 404);
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_action');
+  assert.ok(fs.existsSync(env.dataDir));
+});
