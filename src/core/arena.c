@@ -43,7 +43,7 @@ void *arena_alloc(struct arena *a, size_t n)
 	struct arena_chunk *c = a->head;
 	if (!c || c->size - c->off < n) {
 		size_t size = n > ARENA_CHUNK_MIN ? n : ARENA_CHUNK_MIN;
-		if (a->used_bytes + size > a->max_bytes)
+		if (size > a->max_bytes - a->used_bytes || size > SIZE_MAX - sizeof(*c))
 			return NULL;
 		c = malloc(sizeof(*c) + size);
 		if (!c)

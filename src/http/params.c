@@ -127,6 +127,8 @@ static int check_array(struct req *r, const struct form_node *n, const char *pat
 {
 	if (n->kind == FORM_SCALAR)
 		return 0; /* a lone value is an array of one, as curl users write it */
+	if (n->kind != FORM_ARRAY)
+		return req_fail(r, ERR_PARAM_BAD, path, "Invalid array: %s must be an array.", path);
 	for (const struct form_node *c = n->first_child; c; c = c->next) {
 		char sub[PARAM_PATH_MAX];
 		path_join(sub, sizeof(sub), path, c->key);
