@@ -1,25 +1,20 @@
-/*
- * GET /v1/balance. Until the ledger lands (issue 5) there are no balance transactions, so the
- * balance is empty, exactly as Stripe shows a new account: available and pending are empty lists.
- */
+/* GET /v1/balance: Σ net of the merchant's balance transactions per currency and status. */
 #include "api/resources.h"
+#include "ledger/ledger.h"
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+static int balance_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	if (ledger_balance_render(db, r->merchant_id, r->livemode, req_json(r)) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int h_balance(struct req *r)
 {
-	struct json *j = req_json(r);
-	json_obj_open(j);
-	json_kv_str(j, "object", "balance");
-	json_key(j, "available");
-	json_arr_open(j);
-	json_arr_close(j);
-	json_kv_bool(j, "livemode", r->livemode);
-	json_key(j, "pending");
-	json_arr_open(j);
-	json_arr_close(j);
-	json_obj_close(j);
-	return 0;
+	return req_read(r, balance_fn, r) == 0 ? 0 : -1;
 }
 
 const struct route balance_routes[] = {

@@ -229,9 +229,9 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 {
 	struct reveal_ctx *c = p;
 	struct processor_card card = {
-	    .exp_month = s->exp_month,
-	    .exp_year = s->exp_year,
-	    .cvc_provided = s->cvc_provided,
+	    .exp_month = vault_secret_exp_month(s),
+	    .exp_year = vault_secret_exp_year(s),
+	    .cvc_provided = vault_secret_cvc_provided(s),
 	    .behavior = vault_secret_behavior(s),
 	};
 	*c->behavior = card.behavior;

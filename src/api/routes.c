@@ -9,5 +9,7 @@ const struct route *const api_route_tables[] = {
     payment_intents_routes,
     charges_routes,
     refunds_routes,
+    balance_transactions_routes,
+    payment_methods_routes,
     NULL,
 };

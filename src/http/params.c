@@ -51,10 +51,11 @@ static const char *safe_echo(const char *v)
 
 static void path_join(char *out, size_t n, const char *prefix, const char *key)
 {
-	if (!prefix || !*prefix)
-		snprintf(out, n, "%s", key);
-	else
-		snprintf(out, n, "%s[%s]", prefix, key);
+	/* a path longer than the buffer is cut: it only ever names a parameter in an error */
+	int w = !prefix || !*prefix ? snprintf(out, n, "%s", key)
+	                            : snprintf(out, n, "%s[%s]", prefix, key);
+	if (w < 0 || (size_t)w >= n)
+		out[n - 1] = '\0';
 }
 
 static const struct param_spec *spec_find(const struct param_spec *spec, const char *key)

@@ -73,6 +73,15 @@ int ledger_refund_failure(struct db *db, const char *merchant_id, const char *re
  * how many, or < 0. */
 int ledger_make_available(struct db *db, int64_t now, int limit);
 
+struct store;
+/* The scheduler's job: ledger_make_available in bounded batches on every shard. */
+int ledger_scheduler_tick(struct store *s, int64_t now);
+
+struct verify_report;
+/* Journal balanced per transaction and currency; balance = Σ balance transactions; every
+ * balance transaction has its journal transaction; net = amount − fee. */
+int ledger_verify(struct db *db, struct verify_report *rep);
+
 /* Renders GET /v1/balance for the merchant. */
 int ledger_balance_render(struct db *db, const char *merchant_id, int livemode, struct json *j);
 /* Renders one balance transaction; DB_NOTFOUND when absent. */

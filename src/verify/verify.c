@@ -1,5 +1,7 @@
 #include "verify/verify.h"
 
+#include "ledger/ledger.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -174,6 +176,7 @@ int verify_run(struct db *db, struct verify_report *rep)
 	rc |= violations(db, rep, "events", SQL_DELETED_NO_EVENT,
 	                 "deleted customer without its customer.deleted event");
 	rc |= check_idempotency(db, rep);
+	rc |= ledger_verify(db, rep);
 	rc |= violations(db, rep, "payments", SQL_CHARGE_BOUNDS,
 	                 "charge with amount_refunded > amount_captured or amount_captured > amount");
 	rc |= violations(db, rep, "payments", SQL_CHARGE_REFUNDS,

@@ -1,0 +1,83 @@
+/* GET /v1/balance_transactions (type, source, currency filters) and GET /v1/balance_transactions/{id}. */
+#include "api/list.h"
+#include "api/resources.h"
+#include "ledger/ledger.h"
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec list_params[] = {
+    {"type", PT_STRING, 0, 64, NULL, NULL},
+    {"source", PT_STRING, 0, 255, NULL, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct id_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	int rc = ledger_balance_txn_render(db, x->r->merchant_id, x->id, req_json(x->r));
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "balance transaction", x->id, "id");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static const char SQL_CURSOR[] =
+    "SELECT created FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND created >= $2"
+    " AND created <= $3 AND (created < $4 OR (created = $4 AND id < $5))"
+    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR source = $8)"
+    " AND ($9 IS NULL OR currency = $9) ORDER BY created DESC, id DESC LIMIT $6";
+static const char SQL_ASC[] =
+    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND created >= $2"
+    " AND created <= $3 AND (created > $4 OR (created = $4 AND id > $5))"
+    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR source = $8)"
+    " AND ($9 IS NULL OR currency = $9) ORDER BY created ASC, id ASC LIMIT $6";
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	db_bind_text(st, first, nonempty(param_str(r, "type")), -1);
+	db_bind_text(st, first + 1, nonempty(param_str(r, "source")), -1);
+	db_bind_text(st, first + 2, nonempty(param_str(r, "currency")), -1);
+	return 0;
+}
+
+static int render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	return ledger_balance_txn_render(db, r->merchant_id, id, j);
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/balance_transactions",
+	    .object_name = "balance transaction",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = bind_filters,
+	    .render = render,
+	};
+	return list_respond(r, &spec);
+}
+
+const struct route balance_transactions_routes[] = {
+    {"GET", "/v1/balance_transactions", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/balance_transactions/{id}", h_retrieve, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

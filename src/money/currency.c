@@ -1,0 +1,48 @@
+#include "money/currency.h"
+
+#include <string.h>
+
+static const struct currency table[] = {
+#define X(code, numeric, exponent, min) {code, numeric, exponent, min},
+#include "money/currencies.def"
+#undef X
+};
+
+#define COUNT (sizeof(table) / sizeof(table[0]))
+
+const struct currency *currency_find(const char *code)
+{
+	if (!code || strlen(code) != 3)
+		return NULL;
+	size_t lo = 0, hi = COUNT;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(table[mid].code, code);
+		if (c == 0)
+			return &table[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+size_t currency_count(void)
+{
+	return COUNT;
+}
+
+const struct currency *currency_at(size_t i)
+{
+	return i < COUNT ? &table[i] : NULL;
+}
+
+void currency_list_codes(struct buf *b)
+{
+	for (size_t i = 0; i < COUNT; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		buf_puts(b, table[i].code);
+	}
+}

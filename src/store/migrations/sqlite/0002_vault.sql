@@ -1,0 +1,39 @@
+-- The vault's tables. Card numbers exist here only sealed (AES-256-GCM); data keys only wrapped
+-- under the master key's KEK; the check value proves a key file belongs to this store.
+
+CREATE TABLE vault_meta (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  master_key_id TEXT NOT NULL,
+  check_value BLOB NOT NULL,
+  rotated INTEGER
+);
+
+CREATE TABLE vault_data_keys (
+  id TEXT PRIMARY KEY,
+  master_key_id TEXT NOT NULL,
+  wrapped BLOB NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),
+  created INTEGER NOT NULL
+);
+
+CREATE TABLE vault_cards (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  data_key_id TEXT NOT NULL,
+  sealed BLOB NOT NULL,
+  fingerprint TEXT NOT NULL,
+  exp_month INTEGER NOT NULL,
+  exp_year INTEGER NOT NULL,
+  cvc_provided INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+
+-- Append-only: who decrypted which card, when and why.
+CREATE TABLE vault_access_log (
+  merchant_id TEXT NOT NULL,
+  card_id TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX vault_access_card ON vault_access_log (merchant_id, card_id);

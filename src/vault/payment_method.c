@@ -1,0 +1,215 @@
+#include "vault/payment_method.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char SQL_INSERT[] =
+    "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
+    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
+int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const char *card_id,
+              const struct vault_card_info *info, const char *fingerprint,
+              const char *billing_details, const char *metadata, const char *customer,
+              int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	db_bind_int64(st, 3, now);
+	db_bind_text(st, 4, customer, -1);
+	db_bind_text(st, 5, card_id, -1);
+	db_bind_text(st, 6, info->brand, -1);
+	db_bind_text(st, 7, info->last4, -1);
+	db_bind_int64(st, 8, info->exp_month);
+	db_bind_int64(st, 9, info->exp_year);
+	db_bind_text(st, 10, info->funding, -1);
+	db_bind_text(st, 11, info->country[0] ? info->country : NULL, -1);
+	db_bind_text(st, 12, fingerprint, -1);
+	db_bind_int64(st, 13, info->cvc_provided);
+	db_bind_text(st, 14, billing_details, -1);
+	db_bind_text(st, 15, metadata ? metadata : "{}", -1);
+	return db_step_done(st);
+}
+
+static const char SQL_GET[] =
+    "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
+    " fingerprint, cvc_provided FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm_card *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		copy(ret->id, sizeof(ret->id), db_col_text(st, 0, NULL));
+		copy(ret->customer, sizeof(ret->customer), db_col_text(st, 1, NULL));
+		copy(ret->card_id, sizeof(ret->card_id), db_col_text(st, 2, NULL));
+		copy(ret->brand, sizeof(ret->brand), db_col_text(st, 3, NULL));
+		copy(ret->last4, sizeof(ret->last4), db_col_text(st, 4, NULL));
+		ret->exp_month = (int)db_col_int64(st, 5);
+		ret->exp_year = (int)db_col_int64(st, 6);
+		copy(ret->funding, sizeof(ret->funding), db_col_text(st, 7, NULL));
+		copy(ret->country, sizeof(ret->country), db_col_text(st, 8, NULL));
+		copy(ret->fingerprint, sizeof(ret->fingerprint), db_col_text(st, 9, NULL));
+		ret->cvc_provided = db_col_int64(st, 10) != 0;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+static const char SQL_TOKEN_USE[] =
+    "UPDATE tokens SET used = 1 WHERE merchant_id = $1 AND id = $2 AND used = 0";
+static const char SQL_TOKEN_GET[] =
+    "SELECT card_id, brand, last4, exp_month, exp_year, funding, country, fingerprint,"
+    " cvc_provided, used FROM tokens WHERE merchant_id = $1 AND id = $2";
+
+int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+                   int64_t now, struct pm_card *ret)
+{
+	char pm_id[ID_MAX], card_id[ID_MAX], fp[24];
+	struct vault_card_info info;
+	id_new(pm_id, "pm_");
+	if (vault_is_test_alias(ref)) {
+		id_new(card_id, "card_");
+		int rc = vault_card_store_alias(v, db, merchant_id, card_id, ref, now, &info, fp);
+		if (rc != 0)
+			return rc;
+		rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, NULL, NULL, NULL, now);
+		if (rc != DB_OK)
+			return rc;
+		return pm_load(db, merchant_id, pm_id, ret);
+	}
+	if (strncmp(ref, "tok_", 4) != 0)
+		return DB_NOTFOUND;
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, ref, -1);
+	int rc = db_step(st);
+	bool used = false;
+	if (rc == DB_ROW) {
+		memset(&info, 0, sizeof(info));
+		copy(card_id, sizeof(card_id), db_col_text(st, 0, NULL));
+		copy(info.brand, sizeof(info.brand), db_col_text(st, 1, NULL));
+		copy(info.last4, sizeof(info.last4), db_col_text(st, 2, NULL));
+		info.exp_month = (int)db_col_int64(st, 3);
+		info.exp_year = (int)db_col_int64(st, 4);
+		copy(info.funding, sizeof(info.funding), db_col_text(st, 5, NULL));
+		copy(info.country, sizeof(info.country), db_col_text(st, 6, NULL));
+		copy(fp, sizeof(fp), db_col_text(st, 7, NULL));
+		info.cvc_provided = db_col_int64(st, 8) != 0;
+		used = db_col_int64(st, 9) != 0;
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return DB_NOTFOUND;
+	if (rc != DB_ROW)
+		return rc;
+	if (used)
+		return VAULT_ERR_TOKEN_USED;
+	/* single use: the conditional update decides between two racing uses */
+	st = db_prepare(db, SQL_TOKEN_USE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, ref, -1);
+	rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return DB_ERR;
+	if (n != 1)
+		return VAULT_ERR_TOKEN_USED;
+	rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, NULL, NULL, NULL, now);
+	if (rc != DB_OK)
+		return rc;
+	return pm_load(db, merchant_id, pm_id, ret);
+}
+
+static const char SQL_RENDER[] =
+    "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
+    " fingerprint, cvc_provided, billing_details, metadata FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2";
+
+static const char EMPTY_BILLING[] =
+    "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
+    "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null}";
+
+int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_RENDER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? DB_NOTFOUND : rc;
+	}
+	const char *brand = db_col_text(st, 3, NULL);
+	json_obj_open(j);
+	json_kv_str(j, "id", db_col_text(st, 0, NULL));
+	json_kv_str(j, "object", "payment_method");
+	const char *bd = db_col_text(st, 11, NULL);
+	json_kv_raw(j, "billing_details", bd ? bd : EMPTY_BILLING,
+	            strlen(bd ? bd : EMPTY_BILLING));
+	json_key(j, "card");
+	json_obj_open(j);
+	json_kv_str(j, "brand", brand);
+	json_key(j, "checks");
+	json_obj_open(j);
+	json_kv_null(j, "address_line1_check");
+	json_kv_null(j, "address_postal_code_check");
+	if (db_col_int64(st, 10))
+		json_kv_str(j, "cvc_check", "unchecked");
+	else
+		json_kv_null(j, "cvc_check");
+	json_obj_close(j);
+	json_kv_str_or_null(j, "country", db_col_text(st, 8, NULL));
+	json_kv_str(j, "display_brand", brand);
+	json_kv_int(j, "exp_month", db_col_int64(st, 5));
+	json_kv_int(j, "exp_year", db_col_int64(st, 6));
+	json_kv_str(j, "fingerprint", db_col_text(st, 9, NULL));
+	json_kv_str(j, "funding", db_col_text(st, 7, NULL));
+	json_kv_null(j, "generated_from");
+	json_kv_str(j, "last4", db_col_text(st, 4, NULL));
+	json_key(j, "networks");
+	json_obj_open(j);
+	json_key(j, "available");
+	json_arr_open(j);
+	json_str(j, brand);
+	json_arr_close(j);
+	json_kv_null(j, "preferred");
+	json_obj_close(j);
+	json_key(j, "three_d_secure_usage");
+	json_obj_open(j);
+	json_kv_bool(j, "supported", true);
+	json_obj_close(j);
+	json_kv_null(j, "wallet");
+	json_obj_close(j);
+	json_kv_int(j, "created", db_col_int64(st, 1));
+	json_kv_str_or_null(j, "customer", db_col_text(st, 2, NULL));
+	json_kv_bool(j, "livemode", false);
+	const char *md = db_col_text(st, 12, NULL);
+	json_kv_raw(j, "metadata", md ? md : "{}", strlen(md ? md : "{}"));
+	json_kv_str(j, "type", "card");
+	json_obj_close(j);
+	db_reset(st);
+	return DB_OK;
+}

@@ -1,0 +1,38 @@
+/*
+ * PaymentMethods (pm_…) and single-use tokens (tok_…) over the vault's sealed cards. These rows
+ * hold only what Stripe shows of a card; the number stays sealed in vault_cards.
+ */
+#ifndef TENDER_VAULT_PAYMENT_METHOD_H
+#define TENDER_VAULT_PAYMENT_METHOD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/id.h"
+#include "core/json.h"
+#include "store/db.h"
+#include "vault/vault.h"
+
+struct pm_card {
+	char id[ID_MAX];
+	char customer[ID_MAX];
+	char card_id[ID_MAX];
+	char brand[16], last4[5], funding[16], country[3], fingerprint[24];
+	int exp_month, exp_year;
+	bool cvc_provided;
+};
+
+int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm_card *ret);
+/* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,
+ * DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or another negative code. */
+int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+                   int64_t now, struct pm_card *ret);
+int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j);
+
+/* Inserts a PaymentMethod for a sealed card. billing_details/metadata: JSON or NULL. */
+int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const char *card_id,
+              const struct vault_card_info *info, const char *fingerprint,
+              const char *billing_details, const char *metadata, const char *customer,
+              int64_t now);
+
+#endif

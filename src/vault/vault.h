@@ -1,0 +1,108 @@
+/*
+ * The vault: the only code in Tender that sees card numbers or key material (the PCI boundary).
+ *
+ * Keys. The master key (32 random bytes in a 0600 file, `tender keygen`) never encrypts data
+ * itself: HKDF derives from it a key-encryption key (KEK) that wraps random data keys, a check key
+ * that proves at start-up that the key file belongs to this store, and per-merchant fingerprint
+ * keys. Card numbers are sealed with AES-256-GCM under a data key; the additional authenticated
+ * data binds each ciphertext to its merchant and card id, so a ciphertext copied to another row
+ * or merchant does not decrypt. Rotating the master key re-wraps the data keys only.
+ *
+ * Memory. Key material and revealed numbers live in mlock()ed pages excluded from core dumps
+ * (MADV_DONTDUMP), the process is made non-dumpable, and every buffer that held a number is wiped
+ * with OPENSSL_cleanse. A number leaves the vault only as the argument of a reveal callback (the
+ * acquirer's authorization), and every reveal produces an access record the caller commits with
+ * the payment.
+ */
+#ifndef TENDER_VAULT_VAULT_H
+#define TENDER_VAULT_VAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/id.h"
+#include "processor/processor.h"
+#include "store/db.h"
+
+struct vault;
+struct store;
+struct verify_report;
+
+#define VAULT_ERR_TAMPERED (-300)
+#define VAULT_ERR_NOKEY (-301)
+#define VAULT_ERR_TOKEN_USED (-302)
+
+int vault_keygen(const char *path, char *err, size_t errlen);
+int vault_open(struct vault **ret, const char *key_file, char *err, size_t errlen);
+void vault_free(struct vault *v);
+/* Once at start, in a write transaction on each shard: creates or checks the store's check value
+ * (a wrong master key is refused) and makes sure an active data key exists. */
+int vault_attach(struct vault *v, struct db *db, char *err, size_t errlen);
+
+/* ---- card validation (no key material involved) ---- */
+
+struct vault_card_info {
+	char brand[16];   /* visa, mastercard, amex, discover, diners, jcb, unionpay, unknown */
+	char last4[5];
+	char funding[16]; /* credit, debit, prepaid, unknown */
+	char country[3];
+	int exp_month;
+	int exp_year;
+	bool cvc_provided;
+};
+
+/* Validates as Stripe does; returns 0 or the ERR_CARD_* code (src/http/errors.def) to answer. */
+int vault_card_validate(const char *number, const char *exp_month, const char *exp_year,
+                        const char *cvc, int64_t now, struct vault_card_info *ret);
+
+/* Seals number under the active data key as card card_id of merchant_id (inside the caller's
+ * write transaction) and returns the merchant-scoped fingerprint (16 characters). */
+int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
+                     const char *number, const struct vault_card_info *info, int64_t now,
+                     char ret_fingerprint[24]);
+
+/* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
+ * card, when ref is one. */
+bool vault_is_test_alias(const char *ref);
+int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_id,
+                           const char *card_id, const char *alias, int64_t now,
+                           struct vault_card_info *ret_info, char ret_fingerprint[24]);
+
+/* ---- reveal, for an authorization ---- */
+
+struct vault_secret; /* opaque outside the vault: the number is inside */
+enum acq_behavior vault_secret_behavior(const struct vault_secret *s);
+bool vault_secret_is_test_card(const struct vault_secret *s);
+int vault_secret_exp_month(const struct vault_secret *s);
+int vault_secret_exp_year(const struct vault_secret *s);
+bool vault_secret_cvc_provided(const struct vault_secret *s);
+/* For the acquirer link only: the number, valid during the callback. */
+const char *vault_secret_number(const struct vault_secret *s);
+
+struct vault_access {
+	char merchant_id[ID_MAX];
+	char card_id[ID_MAX];
+	char purpose[32];
+	int64_t at;
+};
+
+typedef int (*vault_reveal_fn)(const struct vault_secret *s, void *ctx);
+/* Decrypts card card_id (read through db), calls fn with it, wipes it. Returns fn's value, or
+ * VAULT_ERR_TAMPERED (one alert log line, nothing revealed), or DB_NOTFOUND. */
+int vault_card_reveal(struct vault *v, struct db *db, const char *merchant_id,
+                      const char *card_id, const char *purpose, vault_reveal_fn fn, void *ctx,
+                      struct vault_access *ret_access);
+/* Appends the access record (append-only table) inside the caller's write transaction. */
+int vault_access_record(struct db *db, const struct vault_access *a);
+
+/* ---- keys ---- */
+int vault_rotate(struct store *s, const char *old_key_file, const char *new_key_file, char *err,
+                 size_t errlen);
+int vault_status(struct store *s, const char *key_file, struct buf *out, char *err,
+                 size_t errlen);
+/* Every stored card decrypts and authenticates (for tender verify --master-key-file). */
+int vault_verify(struct vault *v, struct db *db, struct verify_report *rep);
+
+#endif
