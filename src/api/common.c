@@ -102,9 +102,15 @@ int shipping_from_params(struct req *r, const char *param, const char **ret)
 	snprintf(path, sizeof(path), "%s.address", param);
 	address_body(r, &j, path);
 	json_kv_str(&j, "name", name);
+	snprintf(path, sizeof(path), "%s.carrier", param);
+	const char *carrier = param_str(r, path);
+	json_kv_str_or_null(&j, "carrier", carrier && *carrier ? carrier : NULL);
 	snprintf(path, sizeof(path), "%s.phone", param);
 	const char *phone = param_str(r, path);
 	json_kv_str_or_null(&j, "phone", phone && *phone ? phone : NULL);
+	snprintf(path, sizeof(path), "%s.tracking_number", param);
+	const char *tracking = param_str(r, path);
+	json_kv_str_or_null(&j, "tracking_number", tracking && *tracking ? tracking : NULL);
 	json_obj_close(&j);
 	*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);

@@ -331,10 +331,12 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 	bool loaded = false;
 	if (strncmp(pm_ref, "pm_", 3) != 0 || vault_is_test_alias(pm_ref)) {
 		/* a test alias or a token becomes a stored PaymentMethod first */
-		int wrc = req_write(r, materialize_fn, &m);
+		/* a write of its own (not req_write: the idempotent response is saved with the
+		 * payment, not with this preparatory step) */
+		int wrc = store_write(r->app->store, r->merchant_id, materialize_fn, &m);
 		if (wrc != 0 && m.rc == 0)
-			return -1; /* store failure, r->err set */
-		r->err.set = false;
+			return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL,
+			                NULL);
 		if (m.rc == DB_NOTFOUND)
 			return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",
 			                pm_ref);

@@ -159,7 +159,6 @@ static void refund_render(const struct refund *rf, struct json *j)
 	json_kv_str(j, "charge", rf->charge);
 	json_kv_int(j, "created", rf->created);
 	json_kv_str(j, "currency", rf->currency);
-	json_kv_null(j, "description");
 	if (rf->failure_balance_transaction)
 		json_kv_str(j, "failure_balance_transaction", rf->failure_balance_transaction);
 	if (rf->failure_reason)

@@ -1,6 +1,7 @@
 #include "core/id.h"
 
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +32,38 @@ void id_random_base62(char *out, size_t n)
 	out[n] = '\0';
 }
 
+/*
+ * Ids made by one process are strictly increasing: the time part (milliseconds) is followed by a
+ * sequence number that orders ids made within the same millisecond, so objects and events created
+ * in one transaction list in the order they were made. A clock that steps back does not break
+ * the order either (the state only moves forward). The remaining 11 characters (~65 bits) are
+ * random, which keeps ids unguessable.
+ */
+#define SEQ_BITS 24
+static _Atomic uint64_t id_state;
+
 void id_new(char *out, const char *prefix)
 {
 	size_t pl = strlen(prefix);
 	if (pl > ID_MAX - ID_BODY_LEN - 1)
 		abort();
 	memcpy(out, prefix, pl);
-	uint64_t ms = (uint64_t)clock_now_ms();
+	uint64_t now = (uint64_t)clock_now_ms() << SEQ_BITS;
+	uint64_t prev = atomic_load(&id_state), next;
+	do {
+		next = now > prev ? now : prev + 1;
+	} while (!atomic_compare_exchange_weak(&id_state, &prev, next));
+	uint64_t ms = next >> SEQ_BITS, seq = next & ((1u << SEQ_BITS) - 1);
 	char *t = out + pl;
 	for (int i = 7; i >= 0; i--) {
 		t[i] = B62[ms % 62];
 		ms /= 62;
 	}
-	id_random_base62(t + 8, ID_BODY_LEN - 8);
+	for (int i = 12; i >= 8; i--) {
+		t[i] = B62[seq % 62];
+		seq /= 62;
+	}
+	id_random_base62(t + 13, ID_BODY_LEN - 13);
 }
 
 int id_valid(const char *s, const char *prefix)

@@ -2,8 +2,8 @@
  * Object ids: PREFIX + 24 base62 characters. The first 8 characters encode the creation time in
  * milliseconds (fixed width, in an alphabet whose ASCII order is its numeric order), so ids sort
  * by creation time and B-tree inserts land at the right edge (the lever issue 10 measured: ~1.7x
- * more inserts per second than random ids). The last 16 characters are ~95 bits from the CSPRNG,
- * so ids stay unguessable. Callers must treat ids as opaque; nothing parses the time back out.
+ * more inserts per second than random ids). The next 5 characters order ids made in the same
+ * millisecond; the last 11 are ~65 bits from the CSPRNG, so ids stay unguessable. Callers must treat ids as opaque; nothing parses the time back out.
  */
 #ifndef TENDER_CORE_ID_H
 #define TENDER_CORE_ID_H

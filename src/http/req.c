@@ -44,12 +44,12 @@ static void render_message(struct buf *b, const char *tmpl, const char *detail)
 {
 	const char *p = strstr(tmpl, "%s");
 	if (!p) {
-		json_escape(b, tmpl, strlen(tmpl));
+		buf_puts(b, tmpl);
 		return;
 	}
-	json_escape(b, tmpl, (size_t)(p - tmpl));
-	json_escape(b, detail, strlen(detail));
-	json_escape(b, p + 2, strlen(p + 2));
+	buf_append(b, tmpl, (size_t)(p - tmpl));
+	buf_puts(b, detail);
+	buf_puts(b, p + 2);
 }
 
 void req_render_error(struct req *r)
@@ -72,15 +72,18 @@ void req_render_error(struct req *r)
 	} else if (r->err.decline_code[0]) {
 		json_kv_str(j, "decline_code", r->err.decline_code);
 	}
-	json_key(j, "message");
-	buf_putc(&r->out, '"');
-	render_message(&r->out, info->message, r->err.detail);
-	buf_putc(&r->out, '"');
+	struct buf msg;
+	buf_init(&msg, sizeof(r->err.detail) + 1024);
+	render_message(&msg, info->message, r->err.detail);
+	json_kv_str(j, "message", buf_cstr(&msg));
+	buf_release(&msg);
 	if (r->err.param[0])
 		json_kv_str(j, "param", r->err.param);
 	if (r->err.extra.len) {
+		/* pre-rendered members ("payment_intent":{…}); the writer stays in sync */
 		buf_putc(&r->out, ',');
 		buf_append(&r->out, r->err.extra.data, r->err.extra.len);
+		j->first[j->depth] = false;
 	}
 	json_kv_str(j, "type", info->type);
 	json_obj_close(j);

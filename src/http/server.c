@@ -44,6 +44,7 @@
 #define CONN_MEMORY_LIMIT (32u * 1024u)
 #define CONN_TIMEOUT_S 30
 #define CONN_LIMIT 20000
+#define DISCARD_MAX_BYTES (16u << 20)
 
 enum conn_state { CS_NEW, CS_UPLOAD, CS_RUNNING, CS_DONE };
 
@@ -451,8 +452,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		c->conn = con;
 		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 		int64_t n = 0;
-		if (cl && parse_i64(cl, &n) == 0 && n > (int64_t)BODY_MAX_BYTES) {
-			/* refuse before reading: MHD closes the connection after this answer */
+		if (cl && parse_i64(cl, &n) == 0 && n > (int64_t)DISCARD_MAX_BYTES) {
+			/* Far too large: refuse before reading; MHD closes the connection after this
+			 * answer, which a client still sending may see as a reset. Between 1 and 16 MiB
+			 * the body is read and thrown away so the client gets its 413 cleanly. */
 			c->r.method = method;
 			c->r.path = url;
 			req_fail(&c->r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);

@@ -219,6 +219,7 @@ test('wire protocol: unknown routes, bodies, encodings, limits', async () => {
   const enc = await env.request({ method: 'POST', path: '/v1/customers', key, body: 'metadata%5Bcolor%5D=blue&expand%5B%5D=test_clock' });
   assert.equal(enc.status, 200, enc.body);
   assert.deepEqual(enc.json.metadata, { color: 'blue' });
+  await stripe.customers.create({ email: 'second@example.com' });
   const q = await env.request({ path: '/v1/customers?limit=2&expand%5B0%5D=data.test_clock', key });
   assert.equal(q.status, 200);
   assert.equal(q.json.data.length, 2);

@@ -123,8 +123,15 @@ function request({ port, method = 'GET', path: p = '/', headers = {}, body = nul
 
 // Asserts that obj carries every field Stripe's OpenAPI spec defines for schema (nullable ones
 // as null) with the spec's types.
+// Fields the validator's --complete mode lists that Stripe only includes on request
+// (includable/conditional, per the validator's own notes).
+// charge.refunds is a list Stripe stopped including by default (API 2022-11-15); stripe-node 23
+// speaks the newer version, where it appears only when expanded.
+const CONDITIONAL = [/^\$\.cash_balance: absent/, /^\$\.card\.account: absent/, /^\$\.refunds: absent/];
+
 function assertStripeShape(obj, schema) {
-  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true });
+  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true })
+    .filter((p) => !CONDITIONAL.some((re) => re.test(p)));
   assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
 }
 
