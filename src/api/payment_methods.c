@@ -446,12 +446,16 @@ static int token_render(struct req *r, struct db *db, const char *id)
 	                                    NULL};
 	for (const char *const *n = nulls; *n; n++)
 		json_kv_null(j, *n);
+	json_kv_null(j, "available_payout_methods");
 	json_kv_str(j, "brand", card_brand_title(db_col_text(st, 3, NULL)));
 	json_kv_str_or_null(j, "country", db_col_text(st, 8, NULL));
+	json_kv_null(j, "currency");
+	json_kv_null(j, "customer");
 	if (db_col_int64(st, 10))
 		json_kv_str(j, "cvc_check", "unchecked");
 	else
 		json_kv_null(j, "cvc_check");
+	json_kv_null(j, "default_for_currency");
 	json_kv_null(j, "dynamic_last4");
 	json_kv_int(j, "exp_month", db_col_int64(st, 5));
 	json_kv_int(j, "exp_year", db_col_int64(st, 6));
@@ -460,6 +464,7 @@ static int token_render(struct req *r, struct db *db, const char *id)
 	json_kv_str(j, "last4", db_col_text(st, 4, NULL));
 	json_kv_raw(j, "metadata", "{}", 2);
 	json_kv_null(j, "name");
+	json_kv_null(j, "status");
 	json_kv_null(j, "tokenization_method");
 	json_kv_null(j, "wallet");
 	json_obj_close(j);

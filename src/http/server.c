@@ -525,7 +525,7 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);

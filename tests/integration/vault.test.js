@@ -1,0 +1,157 @@
+'use strict';
+// The vault: PaymentMethods and tokens through stripe-node, validation as Stripe answers it,
+// fingerprints, tampering, and no card number in clear anywhere on disk or in the log.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { startTender, startServer, assertStripeShape, stopAll, tender } = require('./helpers');
+
+let env;
+let stripe;
+const NUMBERS = ['4242424242424242', '5555555555554444', '378282246310005', '4000000000000002', '6011111111111117', '4000002760003184'];
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const card = (number, extra = {}) => ({ type: 'card', card: { number, exp_month: 12, exp_year: 2034, cvc: '123', ...extra } });
+
+test('payment methods: create, retrieve, update, attach, detach, list', async () => {
+  const pm = await stripe.paymentMethods.create({ ...card('4242 4242 4242 4242'), billing_details: { name: 'Jenny Rosen', address: { country: 'US' } }, metadata: { a: '1' } });
+  assert.match(pm.id, /^pm_/);
+  assert.equal(pm.card.brand, 'visa');
+  assert.equal(pm.card.last4, '4242');
+  assert.equal(pm.card.exp_year, 2034);
+  assert.equal(pm.card.funding, 'credit');
+  assert.equal(pm.card.country, 'US');
+  assert.match(pm.card.fingerprint, /^[0-9A-Za-z]{16}$/);
+  assert.equal(pm.billing_details.name, 'Jenny Rosen');
+  assert.ok(!JSON.stringify(pm).includes('4242424242424242'));
+  assertStripeShape(pm, 'payment_method');
+  const again = await stripe.paymentMethods.retrieve(pm.id);
+  assert.deepEqual(again, pm);
+  const up = await stripe.paymentMethods.update(pm.id, { metadata: { b: '2' }, card: { exp_month: 6 } });
+  assert.deepEqual(up.metadata, { a: '1', b: '2' });
+  assert.equal(up.card.exp_month, 6);
+  const cus = await stripe.customers.create({ email: 'pm@example.com' });
+  const att = await stripe.paymentMethods.attach(pm.id, { customer: cus.id });
+  assert.equal(att.customer, cus.id);
+  const list = await stripe.paymentMethods.list({ customer: cus.id, type: 'card' });
+  assert.deepEqual(list.data.map((p) => p.id), [pm.id]);
+  const det = await stripe.paymentMethods.detach(pm.id);
+  assert.equal(det.customer, null);
+  await assert.rejects(stripe.paymentMethods.detach(pm.id), (e) => e.statusCode === 400);
+});
+
+test('brands, fingerprints per merchant', async () => {
+  const brands = { '5555555555554444': 'mastercard', '2223003122003222': 'mastercard', '378282246310005': 'amex', '6011111111111117': 'discover', '3056930009020004': 'diners', '3566002020360505': 'jcb', '6200000000000005': 'unionpay' };
+  for (const [n, b] of Object.entries(brands)) {
+    const pm = await stripe.paymentMethods.create(card(n, { cvc: b === 'amex' ? '1234' : '123' }));
+    assert.equal(pm.card.brand, b, n.slice(-4));
+  }
+  const a = await stripe.paymentMethods.create(card('4242424242424242'));
+  const b = await stripe.paymentMethods.create(card('4242-4242-4242-4242'));
+  const other = await env.stripe(env.merchants[1].secret_key).paymentMethods.create(card('4242424242424242'));
+  assert.equal(a.card.fingerprint, b.card.fingerprint);
+  assert.notEqual(a.card.fingerprint, other.card.fingerprint);
+  await assert.rejects(env.stripe(env.merchants[1].secret_key).paymentMethods.retrieve(a.id), (e) => e.statusCode === 404);
+});
+
+test('validation answers like Stripe (402 card_error) and never echoes the number', async () => {
+  const cases = [
+    [card('4242424242424241'), 'incorrect_number'],
+    [card('4242 4242 4242 424x'), 'invalid_number'],
+    [card(''), null],
+    [card('0'.repeat(40)), 'invalid_number'],
+    [card('４２４２４２４２４２４２４２４２'), 'invalid_number'],
+    [card('4242424242424242', { exp_month: 13 }), 'invalid_expiry_month'],
+    [card('4242424242424242', { exp_year: 2001 }), 'invalid_expiry_year'],
+    [card('4242424242424242', { cvc: '12' }), 'invalid_cvc'],
+    [card('378282246310005', { cvc: '123' }), 'invalid_cvc'],
+  ];
+  for (const [params, code] of cases) {
+    const err = await stripe.paymentMethods.create(params).then(() => null, (e) => e);
+    assert.ok(err, `${JSON.stringify(params.card.exp_month)} should fail`);
+    if (code) {
+      assert.equal(err.type, 'StripeCardError', code);
+      assert.equal(err.statusCode, 402);
+      assert.equal(err.code, code);
+    } else {
+      assert.equal(err.statusCode, 400);
+    }
+    assert.ok(!JSON.stringify(err.raw).includes('4242424242424241'));
+  }
+  const dup = await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[number]=4242424242424242&card[number]=4000000000000002&card[exp_month]=1&card[exp_year]=2034' });
+  assert.equal(dup.status, 400);
+  assert.ok(!dup.body.includes('4242424242424242') && !dup.body.includes('4000000000000002'));
+  const bad = await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[numbr]=4242424242424242' });
+  assert.equal(bad.status, 400);
+  assert.ok(!bad.body.includes('4242424242424242'));
+});
+
+test('tokens: publishable keys create them, single use, aliases', async () => {
+  const pk = env.stripe(env.merchant.publishable_key);
+  const tok = await pk.tokens.create({ card: { number: '5555555555554444', exp_month: 3, exp_year: 2033, cvc: '999' } });
+  assert.match(tok.id, /^tok_/);
+  assert.equal(tok.card.last4, '4444');
+  assert.equal(tok.used, false);
+  assertStripeShape(tok, 'token');
+  const pm = await pk.paymentMethods.create(card('4242424242424242'));
+  assert.match(pm.id, /^pm_/);
+  await assert.rejects(pk.paymentMethods.retrieve(pm.id), (e) => e.statusCode === 403);
+  const ch = await stripe.charges.create({ amount: 500, currency: 'usd', source: tok.id });
+  assert.equal(ch.payment_method_details.card.last4, '4444');
+  assert.equal((await stripe.tokens.retrieve(tok.id)).used, true);
+  await assert.rejects(stripe.charges.create({ amount: 500, currency: 'usd', source: tok.id }), (e) => e.statusCode === 400);
+  for (const alias of ['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_card_visa_debit']) {
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: alias, confirm: true });
+    assert.equal(pi.status, 'succeeded', alias);
+  }
+});
+
+test('a tampered ciphertext is refused with processing_error and decrypts nothing', async () => {
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  const pm = await s2.paymentMethods.create(card('4242424242424242'));
+  // flip a byte of that card's sealed number, as an attacker with write access to the file would
+  execFileSync('sqlite3', [path.join(env.dataDir, 'tender.db'),
+    `UPDATE vault_cards SET sealed = substr(sealed, 1, 20) || X'00' || substr(sealed, 22) WHERE id = (SELECT card_id FROM payment_methods WHERE id = '${pm.id}')`]);
+  const err = await s2.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true }).then(() => null, (e) => e);
+  assert.ok(err);
+  assert.equal(err.statusCode, 402);
+  assert.equal(err.code, 'processing_error');
+  const log = fs.readFileSync(env.server.logPath, 'utf8');
+  assert.match(log, /"level":"alert"/);
+});
+
+test('no card number in clear on disk or in the log', async () => {
+  // exercise every path a number travels: payment methods, tokens, payments, errors
+  for (const n of NUMBERS) {
+    await stripe.paymentMethods.create(card(n)).catch(() => {});
+    await stripe.tokens.create({ card: { number: n, exp_month: 1, exp_year: 2035 } }).catch(() => {});
+  }
+  await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[number]=4242424242424242&card[exp_month]=99&card[exp_year]=2034' });
+  await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[number]=4242424242424242&card[number]=1' });
+  await env.request({ method: 'GET', path: '/v1/customers/4242424242424242', key: env.merchant.secret_key });
+  await env.server.stop();
+  const files = [];
+  for (const f of fs.readdirSync(env.dataDir)) files.push(path.join(env.dataDir, f));
+  files.push(env.server.logPath);
+  const hay = files.map((f) => fs.readFileSync(f));
+  for (const n of NUMBERS) {
+    for (const form of [n, n.replace(/(\d{4})/g, '$1 ').trim()]) {
+      for (let i = 0; i < hay.length; i++) {
+        assert.ok(!hay[i].includes(form), `${form.slice(-4)} found in clear in ${files[i]}`);
+        assert.ok(!hay[i].includes(Buffer.from(form, 'utf16le')), `utf16 ${form.slice(-4)} in ${files[i]}`);
+      }
+    }
+  }
+  const out = tender(['verify', '--data', env.dataDir]);
+  assert.match(out, /verify: ok/);
+  // the server refuses another master key for this store, and accepts its own
+  const srv = await startServer({ dataDir: env.dataDir, keyFile: env.keyFile });
+  await srv.stop();
+});
