@@ -11,5 +11,6 @@ const struct route *const api_route_tables[] = {
     refunds_routes,
     balance_transactions_routes,
     payment_methods_routes,
+    webhook_endpoints_routes,
     NULL,
 };

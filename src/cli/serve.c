@@ -22,6 +22,8 @@
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "vault/vault.h"
+#include "events/events.h"
+#include "webhooks/webhooks.h"
 
 #define DRAIN_TIMEOUT_MS 30000
 #define RETRY_SCHEDULE_MAX 32
@@ -269,6 +271,8 @@ int cli_serve(int argc, char **argv)
 		vault_free(app.vault);
 		return 1;
 	}
+	/* the outbox is part of every event's transaction: register it before anything can run */
+	event_set_outbox(webhooks_outbox);
 	struct attach_ctx ac = {.v = app.vault};
 	if (store_each_shard_write(app.store, attach_fn, &ac) != 0) {
 		fprintf(stderr, "tender serve: %s\n", ac.err[0] ? ac.err : "cannot unlock the vault");
@@ -289,6 +293,15 @@ int cli_serve(int argc, char **argv)
 	struct server *srv = NULL;
 	if (server_start(&srv, &app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tender serve: %s\n", err);
+		ratelimit_free(app.ratelimit);
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
+	struct webhooks *hooks = NULL;
+	if (webhooks_start(&hooks, &app, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tender serve: %s\n", err);
+		server_stop(srv, 0);
 		ratelimit_free(app.ratelimit);
 		store_close(app.store);
 		vault_free(app.vault);
@@ -320,6 +333,7 @@ int cli_serve(int argc, char **argv)
 	}
 	server_stop(srv, DRAIN_TIMEOUT_MS);
 	scheduler_stop(sched);
+	webhooks_stop(hooks);
 	ratelimit_free(app.ratelimit);
 	risk_model_free(app.risk);
 	store_close(app.store);

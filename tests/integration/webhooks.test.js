@@ -1,0 +1,160 @@
+'use strict';
+// Webhooks: signed at-least-once delivery, verified by stripe-node's constructEvent, retries,
+// survival of SIGKILL, and no effect of a hanging endpoint on API latency.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const Stripe = require('stripe');
+const { startTender, startServer, stopAll, tender } = require('./helpers');
+
+let env;
+let stripe;
+const verifier = new Stripe('sk_test_unused');
+
+function receiver({ fail = 0, sleepMs = 0 } = {}) {
+  const got = [];
+  let failures = fail;
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const respond = () => {
+        if (failures > 0) {
+          failures--;
+          res.writeHead(503);
+          res.end('busy');
+          return;
+        }
+        try {
+          const evt = verifier.webhooks.constructEvent(body, req.headers['stripe-signature'], srv.secret);
+          assert.equal(req.headers['content-type'], 'application/json; charset=utf-8');
+          got.push(evt);
+          res.writeHead(200);
+          res.end('ok');
+        } catch (e) {
+          srv.badSignatures = (srv.badSignatures || 0) + 1;
+          res.writeHead(400);
+          res.end(String(e));
+        }
+      };
+      if (sleepMs) setTimeout(respond, sleepMs);
+      else respond();
+    });
+  });
+  srv.got = got;
+  return new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv)));
+}
+
+async function waitFor(fn, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const receivers = [];
+before(async () => {
+  env = await startTender({ args: ['--webhook-retry-schedule', '1s,1s,1s'] });
+  stripe = env.stripe();
+});
+after(async () => {
+  for (const r of receivers) r.close();
+  await stopAll();
+});
+
+async function endpointFor(rcv, events = ['*']) {
+  const we = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${rcv.address().port}/hook`, enabled_events: events });
+  rcv.secret = we.secret;
+  receivers.push(rcv);
+  return we;
+}
+
+test('endpoints: create shows the secret once, update, list, delete, bad input', async () => {
+  const we = await stripe.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['charge.succeeded', 'payment_intent.succeeded'], description: 'd' });
+  assert.match(we.secret, /^whsec_/);
+  assert.equal(we.status, 'enabled');
+  const got = await stripe.webhookEndpoints.retrieve(we.id);
+  assert.equal(got.secret, undefined);
+  const up = await stripe.webhookEndpoints.update(we.id, { disabled: true, enabled_events: ['*'] });
+  assert.equal(up.status, 'disabled');
+  assert.deepEqual(up.enabled_events, ['*']);
+  const list = await stripe.webhookEndpoints.list();
+  assert.ok(list.data.some((x) => x.id === we.id));
+  for (const url of ['file:///etc/passwd', 'gopher://x', 'http://', 'https://user:pw@example.com/x', 'ftp://example.com']) {
+    await assert.rejects(stripe.webhookEndpoints.create({ url, enabled_events: ['*'] }), (e) => e.statusCode === 400, url);
+  }
+  await assert.rejects(stripe.webhookEndpoints.create({ url: 'https://example.com', enabled_events: ['charge.exploded'] }), (e) => e.statusCode === 400);
+  const del = await stripe.webhookEndpoints.del(we.id);
+  assert.equal(del.deleted, true);
+  await assert.rejects(stripe.webhookEndpoints.retrieve(we.id), (e) => e.statusCode === 404);
+});
+
+test('signed delivery of the full sequences: automatic, manual, decline, refund', async () => {
+  const rcv = await receiver();
+  await endpointFor(rcv);
+  const auto = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const manual = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' });
+  await stripe.paymentIntents.capture(manual.id);
+  const dec = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
+  await stripe.paymentIntents.confirm(dec.id, { payment_method: 'pm_card_chargeDeclined' }).catch(() => {});
+  await stripe.refunds.create({ payment_intent: auto.id, amount: 100 });
+  // Stripe does not promise arrival order; events carry increasing ids, which give the real order
+  const seq = (id) => rcv.got.filter((e) => e.data.object.id === id || e.data.object.payment_intent === id)
+    .sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => e.type);
+  await waitFor(() => rcv.got.length >= 13);
+  assert.deepEqual(seq(auto.id), ['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded', 'refund.created', 'charge.refunded']);
+  assert.deepEqual(seq(manual.id), ['payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated', 'charge.captured', 'payment_intent.succeeded']);
+  assert.deepEqual(seq(dec.id), ['payment_intent.created', 'charge.failed', 'payment_intent.payment_failed']);
+  assert.ok(!rcv.badSignatures);
+  const evt = await stripe.events.retrieve(rcv.got[0].id);
+  await waitFor(async () => (await stripe.events.retrieve(evt.id)).pending_webhooks === 0);
+});
+
+test('a 503 is retried on the schedule and then delivered; attempts are recorded', async () => {
+  const rcv = await receiver({ fail: 2 });
+  const we = await endpointFor(rcv, ['customer.created']);
+  const cus = await stripe.customers.create({ email: 'retry@example.com' });
+  const got = await waitFor(() => rcv.got.find((e) => e.data.object.id === cus.id));
+  const out = tender(['webhooks', 'attempts', got.id, '--data', env.dataDir]);
+  assert.match(out, /HTTP 503/);
+  assert.match(out, /HTTP 200/);
+  assert.match(out, new RegExp(we.id));
+  await stripe.webhookEndpoints.del(we.id);
+});
+
+test('a hanging endpoint does not slow the API', async () => {
+  const rcv = await receiver({ sleepMs: 5000 });
+  const we = await endpointFor(rcv);
+  const t0 = Date.now();
+  for (let i = 0; i < 5; i++) await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const elapsed = Date.now() - t0;
+  assert.ok(elapsed < 2500, `5 confirms took ${elapsed} ms while the endpoint hangs 5 s per delivery`);
+  await stripe.webhookEndpoints.del(we.id);
+});
+
+test('pending deliveries survive SIGKILL and are delivered after restart; resend works', async () => {
+  const rcv = await receiver();
+  const port = await new Promise((r) => { const s = http.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
+  // the endpoint points at a port nobody listens on yet: deliveries pile up as pending
+  const we = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/hook`, enabled_events: ['customer.created'] });
+  rcv.secret = we.secret;
+  const ids = [];
+  for (let i = 0; i < 5; i++) ids.push((await stripe.customers.create({ email: `k${i}@example.com` })).id);
+  env.server.child.kill('SIGKILL');
+  await env.server.exited;
+  await new Promise((r) => rcv.close(r));
+  await new Promise((r) => rcv.listen(port, '127.0.0.1', r));
+  receivers.push(rcv);
+  const srv = await startServer({ dataDir: env.dataDir, keyFile: env.keyFile, args: ['--webhook-retry-schedule', '1s,1s,1s'] });
+  await waitFor(() => ids.every((id) => rcv.got.some((e) => e.data.object.id === id)), 20000);
+  const evt = rcv.got.find((e) => e.data.object.id === ids[0]);
+  const before = rcv.got.length;
+  const out = tender(['webhooks', 'resend', evt.id, '--endpoint', we.id, '--data', env.dataDir]);
+  assert.match(out, /queued/);
+  await waitFor(() => rcv.got.length > before);
+  await srv.stop();
+});
