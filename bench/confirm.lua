@@ -1,13 +1,14 @@
 -- Durable confirms: a new PaymentIntent confirmed with pm_card_visa, a unique Idempotency-Key each.
 local counter = 0
-local thread_id = 0
+local next_id = 1
 function setup(thread)
-  thread:set("thread_id", thread_id)
-  thread_id = thread_id + 1
+  thread:set("tid", next_id)
+  next_id = next_id + 1
 end
 function init(args)
   key = os.getenv("TENDER_BENCH_KEY")
-  prefix = string.format("bench-%d-%d-", os.time(), thread_id)
+  -- every wrk thread has its own Lua state: its id (from setup) keeps the keys apart
+  prefix = string.format("bench-%d-%d-", os.time(), tid)
 end
 function request()
   counter = counter + 1

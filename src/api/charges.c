@@ -154,6 +154,7 @@ static int create_fn(struct db *db, void *p)
 	    .card = &c->ca.card,
 	    .decision = &c->ca.decision,
 	    .pricing = &pricing,
+	    .client_ip = r->client_ip[0] ? r->client_ip : NULL,
 	};
 	struct charge ch;
 	if (payment_record_attempt(db, &r->arena, &at, &ch) != DB_OK)

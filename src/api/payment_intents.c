@@ -293,6 +293,7 @@ static int confirm_fn(struct db *db, void *p)
 	    .decision = &c->ca.decision,
 	    .pricing = &pricing,
 	    .three_d_secure = c->authenticated,
+	    .client_ip = r->client_ip[0] ? r->client_ip : NULL,
 	    .three_d_secure_txn = c->authenticated ? pi->three_d_secure_token : NULL,
 	};
 	pi->three_d_secure_token = NULL;

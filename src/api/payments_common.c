@@ -127,20 +127,43 @@ struct risk_ctx {
 	bool scored;
 };
 
-static const char SQL_CARD_VELOCITY[] =
-    "SELECT COALESCE(SUM(CASE WHEN created >= $3 THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN created >= $3 THEN amount ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN created >= $4 THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN created >= $4 THEN amount ELSE 0 END), 0), COUNT(*),"
-    " COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)"
-    " FROM charges WHERE merchant_id = $1 AND fingerprint = $2 AND created >= $5";
-static const char SQL_CUSTOMER_VELOCITY[] =
-    "SELECT COALESCE(SUM(CASE WHEN created >= $3 THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN created >= $3 THEN amount ELSE 0 END), 0), COUNT(*),"
-    " COALESCE(SUM(amount), 0) FROM charges WHERE merchant_id = $1 AND customer = $2"
-    " AND created >= $4";
-static const char SQL_IP_VELOCITY[] =
-    "SELECT COUNT(*) FROM charges WHERE merchant_id = $1 AND client_ip = $2 AND created >= $3";
+/* One window of a velocity series: attempts, amount and declines since hour $4. */
+static const char SQL_VELOCITY[] =
+    "SELECT COALESCE(SUM(CASE WHEN hour >= $5 THEN attempts ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN hour >= $5 THEN amount ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN hour >= $6 THEN attempts ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN hour >= $6 THEN amount ELSE 0 END), 0),"
+    " COALESCE(SUM(attempts), 0), COALESCE(SUM(declines), 0)"
+    " FROM risk_velocity WHERE merchant_id = $1 AND kind = $2 AND key = $3 AND hour >= $4";
+
+struct velocity {
+	int64_t count_1h, sum_1h, count_24h, sum_24h, count_30d, declines_30d;
+};
+
+static void velocity_read(struct db *db, const char *merchant_id, const char *kind,
+                          const char *key, int64_t now, struct velocity *v)
+{
+	memset(v, 0, sizeof(*v));
+	struct db_stmt *st = db_prepare(db, SQL_VELOCITY);
+	if (!st || !key || !*key)
+		return;
+	int64_t h = now / 3600;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, kind, -1);
+	db_bind_text(st, 3, key, -1);
+	db_bind_int64(st, 4, h - 30 * 24);
+	db_bind_int64(st, 5, h); /* this hour */
+	db_bind_int64(st, 6, h - 23);
+	if (db_step(st) == DB_ROW) {
+		v->count_1h = db_col_int64(st, 0);
+		v->sum_1h = db_col_int64(st, 1);
+		v->count_24h = db_col_int64(st, 2);
+		v->sum_24h = db_col_int64(st, 3);
+		v->count_30d = db_col_int64(st, 4);
+		v->declines_30d = db_col_int64(st, 5);
+	}
+	db_reset(st);
+}
 
 /* Minor units normalized to two decimals (the model's scale). Exact conversion to USD needs the
  * exchange rates (issue 7); the magnitude is what the trees use. */
@@ -158,46 +181,22 @@ static int64_t usd_scale(int64_t amount, const char *currency)
 static void read_velocity(struct db *db, struct req *r, const struct pm_card *pm,
                           const char *customer, struct risk_features *f, const char *currency)
 {
-	int64_t now = r->now;
-	struct db_stmt *st = db_prepare(db, SQL_CARD_VELOCITY);
-	if (st) {
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, pm->fingerprint, -1);
-		db_bind_int64(st, 3, now - 3600);
-		db_bind_int64(st, 4, now - 86400);
-		db_bind_int64(st, 5, now - 30 * 86400);
-		if (db_step(st) == DB_ROW) {
-			f->card_count_1h = (uint32_t)db_col_int64(st, 0);
-			f->card_sum_1h_usd_minor = usd_scale(db_col_int64(st, 1), currency);
-			f->card_count_24h = (uint32_t)db_col_int64(st, 2);
-			f->card_sum_24h_usd_minor = usd_scale(db_col_int64(st, 3), currency);
-			f->card_attempts_30d = (uint32_t)db_col_int64(st, 4);
-			f->card_declines_30d = (uint32_t)db_col_int64(st, 5);
-			f->first_time_card = f->card_attempts_30d == 0;
-		}
-		db_reset(st);
-	}
-	if (customer && *customer && (st = db_prepare(db, SQL_CUSTOMER_VELOCITY))) {
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, customer, -1);
-		db_bind_int64(st, 3, now - 3600);
-		db_bind_int64(st, 4, now - 86400);
-		if (db_step(st) == DB_ROW) {
-			f->customer_count_1h = (uint32_t)db_col_int64(st, 0);
-			f->customer_sum_1h_usd_minor = usd_scale(db_col_int64(st, 1), currency);
-			f->customer_count_24h = (uint32_t)db_col_int64(st, 2);
-			f->customer_sum_24h_usd_minor = usd_scale(db_col_int64(st, 3), currency);
-		}
-		db_reset(st);
-	}
-	if (r->client_ip[0] && (st = db_prepare(db, SQL_IP_VELOCITY))) {
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, r->client_ip, -1);
-		db_bind_int64(st, 3, now - 3600);
-		if (db_step(st) == DB_ROW)
-			f->ip_count_1h = (uint32_t)db_col_int64(st, 0);
-		db_reset(st);
-	}
+	struct velocity v;
+	velocity_read(db, r->merchant_id, "card", pm->fingerprint, r->now, &v);
+	f->card_count_1h = (uint32_t)v.count_1h;
+	f->card_sum_1h_usd_minor = usd_scale(v.sum_1h, currency);
+	f->card_count_24h = (uint32_t)v.count_24h;
+	f->card_sum_24h_usd_minor = usd_scale(v.sum_24h, currency);
+	f->card_attempts_30d = (uint32_t)v.count_30d;
+	f->card_declines_30d = (uint32_t)v.declines_30d;
+	f->first_time_card = v.count_30d == 0;
+	velocity_read(db, r->merchant_id, "customer", customer, r->now, &v);
+	f->customer_count_1h = (uint32_t)v.count_1h;
+	f->customer_sum_1h_usd_minor = usd_scale(v.sum_1h, currency);
+	f->customer_count_24h = (uint32_t)v.count_24h;
+	f->customer_sum_24h_usd_minor = usd_scale(v.sum_24h, currency);
+	velocity_read(db, r->merchant_id, "ip", r->client_ip, r->now, &v);
+	f->ip_count_1h = (uint32_t)v.count_1h;
 }
 
 struct reveal_ctx {

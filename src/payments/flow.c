@@ -73,9 +73,41 @@ static const char *outcome_json(struct arena *a, const struct processor_decision
 	return s;
 }
 
+static const char SQL_VELOCITY_BUMP[] =
+    "INSERT INTO risk_velocity (merchant_id, kind, key, hour, attempts, amount, declines)"
+    " VALUES ($1, $2, $3, $4, 1, $5, $6) ON CONFLICT (merchant_id, kind, key, hour) DO UPDATE"
+    " SET attempts = risk_velocity.attempts + 1, amount = risk_velocity.amount + $5,"
+    " declines = risk_velocity.declines + $6";
+
+/* Every attempt counts towards the fraud model's velocity features (card, customer, IP). */
+static int velocity_bump(struct db *db, const char *merchant_id, const char *kind,
+                         const char *key, int64_t now, int64_t amount, bool declined)
+{
+	if (!key || !*key)
+		return DB_OK;
+	struct db_stmt *st = db_prepare(db, SQL_VELOCITY_BUMP);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, kind, -1);
+	db_bind_text(st, 3, key, -1);
+	db_bind_int64(st, 4, now / 3600);
+	db_bind_int64(st, 5, amount);
+	db_bind_int64(st, 6, declined ? 1 : 0);
+	return db_step_done(st);
+}
+
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
                            struct charge *ch)
 {
+	bool declined = !in->decision->approved;
+	if (velocity_bump(db, in->merchant_id, "card", in->card->fingerprint, in->now, in->amount,
+	                  declined) != DB_OK ||
+	    velocity_bump(db, in->merchant_id, "customer", in->customer, in->now, in->amount,
+	                  declined) != DB_OK ||
+	    velocity_bump(db, in->merchant_id, "ip", in->client_ip, in->now, in->amount, declined) !=
+	        DB_OK)
+		return DB_ERR;
 	const struct processor_decision *d = in->decision;
 	memset(ch, 0, sizeof(*ch));
 	id_new(ch->id, "ch_");

@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "store/db_impl.h"
 #include "store/migrate.h"
@@ -50,6 +52,10 @@ struct store {
 	struct write_job *queue[WRITE_QUEUE_MAX];
 	size_t q_head, q_len;
 	int stopping;
+	pthread_t checkpointer;
+	pthread_cond_t ckpt_cv; /* its own: a job's signal on cv must only ever wake the writer */
+	int checkpointer_started;
+	int64_t stat_groups, stat_jobs, stat_us, stat_since; /* writer thread only */
 	pthread_key_t read_key;
 	pthread_mutex_t read_mu;
 	struct db *read_conns[READ_CONNS_MAX];
@@ -138,10 +144,58 @@ static void *writer_main(void *arg)
 			s->q_len--;
 		}
 		pthread_mutex_unlock(&s->mu);
+		int64_t t0 = clock_mono_us();
 		run_group(s, batch, n);
+		s->stat_groups++;
+		s->stat_jobs += n;
+		s->stat_us += clock_mono_us() - t0;
+		if (clock_mono_us() - s->stat_since > 5000000) {
+			log_msg(LOG_DEBUG, "store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group",
+			        (long long)s->stat_groups, (long long)s->stat_jobs,
+			        s->stat_groups ? (double)s->stat_jobs / (double)s->stat_groups : 0.0,
+			        s->stat_groups ? (double)s->stat_us / 1000.0 / (double)s->stat_groups : 0.0);
+			s->stat_groups = s->stat_jobs = s->stat_us = 0;
+			s->stat_since = clock_mono_us();
+		}
 		for (size_t i = 0; i < n; i++)
 			sem_post(&batch[i]->done);
 	}
+	return NULL;
+}
+
+/*
+ * Checkpoints run on their own connection and thread. Left to SQLite, the commit that crosses
+ * the WAL size threshold would copy pages into the database file and fsync it while every request
+ * of its group waits; here the writer only ever appends to the WAL, and a PASSIVE checkpoint
+ * (which never blocks the writer or readers) runs beside it once a second.
+ */
+#define CHECKPOINT_INTERVAL_MS 1000
+
+static void *checkpointer_main(void *arg)
+{
+	struct store *s = arg;
+	char err[256];
+	struct db *db = sqlite_db_open(s->path, 0, err, sizeof(err));
+	if (!db) {
+		log_msg(LOG_ERROR, "store: checkpointer: %s", err);
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		if (!s->stopping) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += CHECKPOINT_INTERVAL_MS / 1000;
+			pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &ts);
+		}
+		int stop = s->stopping;
+		pthread_mutex_unlock(&s->mu);
+		if (db_exec(db, "PRAGMA wal_checkpoint(PASSIVE)") != DB_OK)
+			log_msg(LOG_WARN, "store: checkpoint failed: %s", db_errmsg(db));
+		if (stop)
+			break;
+	}
+	sqlite_db_close(db);
 	return NULL;
 }
 
@@ -181,6 +235,7 @@ int store_open(struct store **ret, const struct store_config *cfg, char *err, si
 	s->read_only = cfg->read_only;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->ckpt_cv, NULL);
 	pthread_mutex_init(&s->read_mu, NULL);
 	pthread_key_create(&s->read_key, read_conn_destroy);
 
@@ -203,6 +258,13 @@ int store_open(struct store **ret, const struct store_config *cfg, char *err, si
 		store_close(s);
 		return -1;
 	}
+	if (db_exec(s->writer_db, "PRAGMA wal_autocheckpoint=0") != DB_OK ||
+	    pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the store checkpointer");
+		store_close(s);
+		return -1;
+	}
+	s->checkpointer_started = 1;
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the store writer thread");
 		store_close(s);
@@ -224,12 +286,20 @@ void store_close(struct store *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 	}
+	if (s->checkpointer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_broadcast(&s->ckpt_cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->checkpointer, NULL);
+	}
 	sqlite_db_close(s->writer_db);
 	for (size_t i = 0; i < s->read_count; i++)
 		sqlite_db_close(s->read_conns[i]);
 	pthread_key_delete(s->read_key);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->ckpt_cv);
 	pthread_mutex_destroy(&s->read_mu);
 	free(s);
 }

@@ -66,13 +66,22 @@ struct vault_secret {
 
 /* ---- primitives (OpenSSL) ---- */
 
+/* Fetching an algorithm walks OpenSSL's provider tables (tens of microseconds, on the writer's
+ * path when a card is stored): fetch HKDF once and reuse it. */
+static EVP_KDF *hkdf_alg;
+static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
+
+static void hkdf_fetch(void)
+{
+	hkdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL);
+}
+
 static int hkdf(const unsigned char *key, const char *info, size_t info_len, unsigned char *out)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (!kdf)
+	pthread_once(&hkdf_once, hkdf_fetch);
+	if (!hkdf_alg)
 		return -1;
-	EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
+	EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(hkdf_alg);
 	if (!ctx)
 		return -1;
 	OSSL_PARAM params[] = {

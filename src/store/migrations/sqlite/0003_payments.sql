@@ -67,7 +67,7 @@ CREATE TABLE charges (
   authorization_code TEXT,
   capture_before INTEGER,
   three_d_secure INTEGER NOT NULL DEFAULT 0,
-  -- what fraud velocity features read (the card's per-merchant fingerprint, the client's IP)
+  -- the card's per-merchant fingerprint and the client's IP (velocity lives in risk_velocity)
   fingerprint TEXT,
   client_ip TEXT,
   CHECK (amount_captured <= amount AND amount_refunded <= amount_captured),
@@ -75,9 +75,7 @@ CREATE TABLE charges (
 ) WITHOUT ROWID;
 CREATE INDEX charges_list ON charges (merchant_id, created DESC, id DESC);
 CREATE INDEX charges_intent ON charges (merchant_id, payment_intent);
-CREATE INDEX charges_fingerprint ON charges (merchant_id, fingerprint, created);
 CREATE INDEX charges_customer ON charges (merchant_id, customer, created);
-CREATE INDEX charges_ip ON charges (merchant_id, client_ip, created);
 
 CREATE TABLE refunds (
   merchant_id TEXT NOT NULL,
