@@ -1,6 +1,7 @@
 #include "verify/verify.h"
 
 #include "ledger/ledger.h"
+#include "vault/vault.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -177,6 +178,8 @@ int verify_run(struct db *db, struct verify_report *rep)
 	                 "deleted customer without its customer.deleted event");
 	rc |= check_idempotency(db, rep);
 	rc |= ledger_verify(db, rep);
+	if (rep->vault)
+		rc |= vault_verify(rep->vault, db, rep);
 	rc |= violations(db, rep, "payments", SQL_CHARGE_BOUNDS,
 	                 "charge with amount_refunded > amount_captured or amount_captured > amount");
 	rc |= violations(db, rep, "payments", SQL_CHARGE_REFUNDS,

@@ -151,6 +151,12 @@ test('no card number in clear on disk or in the log', async () => {
   }
   const out = tender(['verify', '--data', env.dataDir]);
   assert.match(out, /verify: ok/);
+  // with the key, verify decrypts every card: the one tampered with above is reported
+  const withKey = require('node:child_process').spawnSync(require('./helpers').BIN,
+    ['verify', '--data', env.dataDir, '--master-key-file', env.keyFile], { encoding: 'utf8' });
+  assert.equal(withKey.status, 1);
+  assert.match(withKey.stdout, /does not decrypt and authenticate/);
+  assert.equal(withKey.stdout.match(/FAIL vault/g).length, 1);
   // the server refuses another master key for this store, and accepts its own
   const srv = await startServer({ dataDir: env.dataDir, keyFile: env.keyFile });
   await srv.stop();
