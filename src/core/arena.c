@@ -1,5 +1,6 @@
 #include "core/arena.h"
 
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,13 @@ void arena_release(struct arena *a)
 	}
 	a->head = NULL;
 	a->used_bytes = 0;
+}
+
+void arena_wipe_release(struct arena *a)
+{
+	for (struct arena_chunk *c = a->head; c; c = c->next)
+		OPENSSL_cleanse(c->data, c->off);
+	arena_release(a);
 }
 
 void *arena_alloc(struct arena *a, size_t n)

@@ -19,6 +19,9 @@ struct arena {
 
 void arena_init(struct arena *a, size_t max_bytes);
 void arena_release(struct arena *a);
+/* Overwrites every byte the arena handed out (OPENSSL_cleanse), then releases it: for requests
+ * whose parameters may have carried a card number. */
+void arena_wipe_release(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);
 void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);

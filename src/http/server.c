@@ -80,10 +80,15 @@ static void conn_req_free(struct conn_req *c)
 	if (!c)
 		return;
 	idem_release(&c->r);
-	arena_release(&c->r.arena);
+	/* the body and the parsed parameters may have held a card number: wipe, then free */
+	arena_wipe_release(&c->r.arena);
 	buf_release(&c->r.out);
 	buf_release(&c->r.err.extra);
+	if (c->body.data)
+		OPENSSL_cleanse(c->body.data, c->body.cap);
 	buf_release(&c->body);
+	if (c->uri_raw)
+		OPENSSL_cleanse(c->uri_raw, strlen(c->uri_raw));
 	free(c->uri_raw);
 	free(c);
 }

@@ -112,3 +112,20 @@ test('SIGTERM drains and exits 0', async () => {
   void s2;
   await srv2.stop();
 });
+
+test('a slow client that never finishes its request is disconnected', async () => {
+  const env = await startTender();
+  const net = require('node:net');
+  const t0 = Date.now();
+  const closed = await new Promise((resolve) => {
+    const sock = net.connect(env.port, '127.0.0.1', () => sock.write('POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nemail='));
+    sock.on('close', () => resolve(Date.now() - t0));
+    sock.on('error', () => {});
+    setTimeout(() => { sock.destroy(); resolve(-1); }, 45000);
+  });
+  assert.ok(closed > 0, 'the server kept a stalled connection open for 45 s');
+  assert.ok(closed >= 25000, `closed after ${closed} ms: the timeout is 30 s`);
+  const r = await env.request({ path: '/v1/balance', key: env.merchant.secret_key });
+  assert.equal(r.status, 200);
+  await env.stop();
+});

@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const Stripe = require('stripe');
 const { startTender, startServer, assertStripeShape, stopAll, tender } = require('./helpers');
 
 let env;
@@ -159,5 +160,32 @@ test('no card number in clear on disk or in the log', async () => {
   assert.equal(withKey.stdout.match(/FAIL vault/g).length, 1);
   // the server refuses another master key for this store, and accepts its own
   const srv = await startServer({ dataDir: env.dataDir, keyFile: env.keyFile });
+  await srv.stop();
+});
+
+test('master key rotation through the CLI keeps old cards working', async () => {
+  const e2 = await startTender();
+  const s = e2.stripe();
+  const pm = await s.paymentMethods.create(card('4242424242424242'));
+  await e2.stop();
+  const newKey = `${e2.keyFile}.new`;
+  tender(['keygen', newKey]);
+  const out = tender(['keys', 'rotate', '--data', e2.dataDir, '--master-key-file', e2.keyFile, '--new-master-key-file', newKey]);
+  assert.match(out, /re-wrapped 1 data key/);
+  const status = tender(['keys', 'status', '--data', e2.dataDir, '--master-key-file', newKey]);
+  assert.match(status, /matches the key file/);
+  assert.match(status, /1 card/);
+  // the old key no longer opens the store; the new one does, and the old card still pays
+  const old = require('node:child_process').spawnSync(require('./helpers').BIN,
+    ['serve', '--listen', '127.0.0.1:0', '--data', e2.dataDir, '--master-key-file', e2.keyFile], { encoding: 'utf8', timeout: 10000 });
+  assert.notEqual(old.status, 0);
+  const srv = await startServer({ dataDir: e2.dataDir, keyFile: newKey });
+  const s2 = new Stripe(e2.merchant.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http' });
+  const pi = await s2.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  assert.match(tender(['verify', '--data', e2.dataDir, '--master-key-file', newKey]), /verify: ok/);
+  // every decryption left an access record
+  const n = execFileSync('sqlite3', [path.join(e2.dataDir, 'tender.db'), 'SELECT COUNT(*) FROM vault_access_log']).toString().trim();
+  assert.ok(Number(n) >= 1);
   await srv.stop();
 });

@@ -1,0 +1,93 @@
+'use strict';
+// Fraud scoring on the authorization path: Radar's test cards, the model's own interventions on
+// other cards, and a model that fails to load stopping the server.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const { BIN, startTender, stopAll, tender, newDataDir } = require('./helpers');
+
+let env;
+let stripe;
+before(async () => {
+  env = await startTender();
+  stripe = env.stripe();
+});
+after(stopAll);
+
+// A fresh Luhn-valid Visa number that is none of Stripe's published test cards.
+function freshCard() {
+  const d = [4, 5, 3, 9];
+  while (d.length < 15) d.push(Math.floor(Math.random() * 10));
+  let sum = 0;
+  for (let i = 0; i < 15; i++) {
+    let x = d[14 - i];
+    if (i % 2 === 0) { x *= 2; if (x > 9) x -= 9; }
+    sum += x;
+  }
+  d.push((10 - (sum % 10)) % 10);
+  return d.join('');
+}
+
+async function outcomeOf(err) {
+  return (await stripe.charges.retrieve(err.raw.charge)).outcome;
+}
+
+test('Radar test cards: always blocked, highest, elevated, normal', async () => {
+  for (const pm of ['pm_card_radarBlock', 'pm_card_chargeDeclinedFraudulent', 'pm_card_riskLevelHighest']) {
+    const err = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: pm, confirm: true }).then(() => null, (e) => e);
+    assert.ok(err, `${pm} must be blocked`);
+    assert.equal(err.statusCode, 402);
+    assert.equal(err.code, 'card_declined');
+    assert.equal(err.decline_code, 'fraudulent');
+    const o = await outcomeOf(err);
+    assert.equal(o.type, 'blocked');
+    assert.equal(o.risk_level, 'highest');
+    assert.ok(o.risk_score >= 75);
+  }
+  const el = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_riskLevelElevated', confirm: true, expand: ['latest_charge'] });
+  assert.equal(el.status, 'succeeded');
+  assert.equal(el.latest_charge.outcome.risk_level, 'elevated');
+  const ok = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, expand: ['latest_charge'] });
+  assert.equal(ok.latest_charge.outcome.risk_level, 'normal');
+  assert.ok(Number.isInteger(ok.latest_charge.outcome.risk_score));
+});
+
+test('the model intervenes on a risky payment with a card it has never seen', async () => {
+  // a first payment of 1,000 USD on a card never seen before is what the model learned to stop
+  const pm = await stripe.paymentMethods.create({ type: 'card', card: { number: freshCard(), exp_month: 12, exp_year: 2034, cvc: '123' } });
+  const res = await stripe.paymentIntents.create({ amount: 100000, currency: 'usd', payment_method: pm.id, confirm: true, return_url: 'https://example.com/r' })
+    .then((pi) => ({ pi }), (err) => ({ err }));
+  if (res.err) {
+    assert.equal(res.err.statusCode, 402);
+    assert.equal(res.err.decline_code, 'fraudulent');
+    const o = await outcomeOf(res.err);
+    assert.equal(o.type, 'blocked');
+    assert.ok(o.risk_score > 80);
+  } else {
+    assert.equal(res.pi.status, 'requires_action', 'the model should at least ask for 3-D Secure');
+  }
+});
+
+test('a card-testing burst on one card ends in an intervention', async () => {
+  const number = freshCard();
+  let intervened = false;
+  for (let i = 0; i < 40 && !intervened; i++) {
+    const pm = await stripe.paymentMethods.create({ type: 'card', card: { number, exp_month: 12, exp_year: 2034 } });
+    const r = await stripe.paymentIntents.create({ amount: 50, currency: 'usd', payment_method: pm.id, confirm: true })
+      .then((pi) => pi.status, (e) => e.decline_code);
+    intervened = r === 'requires_action' || r === 'fraudulent';
+  }
+  assert.ok(intervened, '40 small payments in a row on one card were all allowed');
+});
+
+test('a fraud model that does not load stops the server', () => {
+  const dir = newDataDir();
+  const key = `${dir}.key`;
+  tender(['keygen', key]);
+  const bad = `${dir}.model.json`;
+  fs.writeFileSync(bad, '{"not": "a model"}');
+  const r = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', dir, '--master-key-file', key, '--fraud-model', bad], { encoding: 'utf8', timeout: 15000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /fraud model/);
+});
