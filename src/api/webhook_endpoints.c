@@ -130,6 +130,12 @@ static int check_url(struct req *r, const char *url)
 	char err[256];
 	if (webhook_url_check(url, err, sizeof(err)) != 0)
 		return req_fail(r, ERR_URL_INVALID, "url", "%s", err);
+	/* Live endpoints may not point inside the network Tender runs in (SSRF); test mode allows
+	 * loopback so local development works. Delivery checks the connected address again. */
+	bool internal = false;
+	if (r->livemode && (webhook_url_internal(url, &internal) != 0 || internal))
+		return req_fail(r, ERR_URL_INVALID, "url",
+		                "Invalid URL: live webhook endpoints must resolve to public addresses.");
 	return 0;
 }
 

@@ -86,3 +86,18 @@ Test(webhooks, event_types)
 	cr_assert(webhook_event_type_known("charge.dispute.created"));
 	cr_assert(!webhook_event_type_known("charge.exploded"));
 }
+
+Test(webhooks, url_resolution_flags_internal_hosts)
+{
+	bool internal = false;
+	cr_assert_eq(webhook_url_internal("http://127.0.0.1:9/x", &internal), 0);
+	cr_assert(internal);
+	cr_assert_eq(webhook_url_internal("http://localhost/x", &internal), 0);
+	cr_assert(internal);
+	cr_assert_eq(webhook_url_internal("https://[::1]:8443/x", &internal), 0);
+	cr_assert(internal);
+	cr_assert_eq(webhook_url_internal("http://10.0.0.7/", &internal), 0);
+	cr_assert(internal);
+	cr_assert_eq(webhook_url_internal("http://8.8.8.8/", &internal), 0);
+	cr_assert(!internal);
+}
