@@ -576,12 +576,11 @@ int server_start(struct server **ret, struct app *app, char *err, size_t errlen)
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 	srv->d = MHD_start_daemon(
 	    flags, (uint16_t)app->cfg.listen_port, NULL, NULL, access_cb, srv,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, pool,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, pool,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)CONN_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!srv->d) {
 		snprintf(err, errlen, "cannot listen on %s:%d (in use, or not permitted)",
 		         app->cfg.listen_host, app->cfg.listen_port);
