@@ -11,6 +11,7 @@
 struct store;
 struct vault;
 struct risk_model;
+struct risk_rules;
 struct fx_table;
 struct ratelimit;
 
@@ -25,6 +26,7 @@ struct app_config {
 	int64_t rate_limit_burst;
 	const char *rates_file;
 	const char *fraud_model_file;
+	const char *rules_file;
 	int worker_threads;
 };
 
@@ -33,6 +35,7 @@ struct app {
 	struct store *store;
 	struct vault *vault;
 	struct risk_model *risk;
+	struct risk_rules *rules; /* merchant fraud rules (--rules-file), or NULL */
 	struct fx_table *fx;
 	struct ratelimit *ratelimit;
 };

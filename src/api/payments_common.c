@@ -11,6 +11,7 @@
 #include "risk/decision.h"
 #include "risk/features.h"
 #include "risk/model.h"
+#include "risk/rules.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
@@ -125,6 +126,9 @@ struct risk_ctx {
 	struct risk_features f;
 	double p;
 	bool scored;
+	bool have_features;
+	const struct risk_rules *rules;
+	const char *fingerprint;
 };
 
 /* One window of a velocity series: attempts, amount and declines since hour $4. */
@@ -260,8 +264,30 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 			dec = RISK_REVIEW_3DS;
 		}
 	}
+	/* the merchant's rules, as Radar applies them: allow wins, then block, then review;
+	 * nothing overrides a card that is always blocked */
+	const char *rule_reason = NULL;
+	if (c->risk->rules && c->risk->have_features && card.behavior != ACQ_FRAUD_BLOCK) {
+		struct risk_rule_input in = {&c->risk->f, c->risk->fingerprint,
+		                             c->risk->scored ? score : -1};
+		struct risk_rule_match mt;
+		risk_rules_eval(c->risk->rules, &in, &mt);
+		if (mt.action == RISK_RULE_ALLOW) {
+			dec = RISK_ALLOW;
+		} else if (mt.action == RISK_RULE_BLOCK) {
+			dec = RISK_BLOCK;
+			rule_reason = "rule";
+		} else if (mt.action == RISK_RULE_REVIEW && dec != RISK_BLOCK) {
+			dec = RISK_REVIEW_3DS;
+		}
+	}
 	if (dec == RISK_BLOCK) {
 		blocked(c->decision, score);
+		if (rule_reason) {
+			c->decision->reason = rule_reason;
+			c->decision->risk_level = level;
+			c->decision->seller_message = "Blocked by one of your fraud rules.";
+		}
 		return 0;
 	}
 	if (dec == RISK_REVIEW_3DS && !c->authenticated) {
@@ -303,7 +329,10 @@ static int read_card_fn(struct db *db, void *p)
 			return 0;
 	}
 	struct req *r = m->r;
-	if (r->app->risk) {
+	c->risk->rules = r->app->rules;
+	c->risk->fingerprint = m->pm.fingerprint;
+	if (r->app->risk || r->app->rules) {
+		c->risk->have_features = true;
 		struct risk_features *f = &c->risk->f;
 		risk_features_init(f);
 		risk_features_set_time(f, r->now);
@@ -313,7 +342,7 @@ static int read_card_fn(struct db *db, void *p)
 		f->funding = risk_funding_from_name(m->pm.funding);
 		snprintf(f->card_country, sizeof(f->card_country), "%s", m->pm.country);
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
-		if (risk_model_score(r->app->risk, f, &c->risk->p) == 0)
+		if (r->app->risk && risk_model_score(r->app->risk, f, &c->risk->p) == 0)
 			c->risk->scored = true;
 	}
 	c->vault_rc = vault_card_reveal(m->r->app->vault, db, m->r->merchant_id, m->pm.card_id,

@@ -19,6 +19,7 @@
 #include "api/resources.h"
 #include "ledger/ledger.h"
 #include "risk/model.h"
+#include "risk/rules.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -57,6 +58,8 @@ static void usage(FILE *f)
 	      "                                valid_from); default: the bundled snapshot\n"
 	      "  --fraud-model FILE            XGBoost model (JSON) for fraud scoring; default:\n"
 	      "                                the bundled model\n"
+	      "  --rules-file FILE             fraud rules (allow / block / review if …, see\n"
+	      "                                src/risk/rules.h); checked by tender fraud check-rules\n"
 	      "  --workers N                   request worker threads (default 64)\n"
 	      "  --log-level LEVEL             debug, info (default), warn, error\n"
 	      "  --help                        this text\n",
@@ -154,6 +157,7 @@ int cli_serve(int argc, char **argv)
 	    {"rate-limit", required_argument, NULL, 'r'},
 	    {"rates-file", required_argument, NULL, 'x'},
 	    {"fraud-model", required_argument, NULL, 'f'},
+	    {"rules-file", required_argument, NULL, 'R'},
 	    {"workers", required_argument, NULL, 'W'},
 	    {"log-level", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
@@ -199,6 +203,9 @@ int cli_serve(int argc, char **argv)
 			break;
 		case 'f':
 			app.cfg.fraud_model_file = optarg;
+			break;
+		case 'R':
+			app.cfg.rules_file = optarg;
 			break;
 		case 'W': {
 			int64_t n;
@@ -289,6 +296,14 @@ int cli_serve(int argc, char **argv)
 		vault_free(app.vault);
 		return 1;
 	}
+	if (app.cfg.rules_file &&
+	    risk_rules_load_file(app.cfg.rules_file, &app.rules, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tender serve: --rules-file %s: %s\n", app.cfg.rules_file, err);
+		risk_model_free(app.risk);
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
 	app.ratelimit = ratelimit_new(app.cfg.rate_limit_per_s, app.cfg.rate_limit_burst);
 	struct server *srv = NULL;
 	if (server_start(&srv, &app, err, sizeof(err)) != 0) {
@@ -336,6 +351,7 @@ int cli_serve(int argc, char **argv)
 	webhooks_stop(hooks);
 	ratelimit_free(app.ratelimit);
 	risk_model_free(app.risk);
+	risk_rules_free(app.rules);
 	store_close(app.store);
 	vault_free(app.vault);
 	log_msg(LOG_INFO, "stopped");

@@ -91,3 +91,32 @@ test('a fraud model that does not load stops the server', () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /fraud model/);
 });
+
+test('merchant rules (--rules-file): block, review, and a bad file refused', async () => {
+  const dir = newDataDir();
+  const rulesFile = `${dir}.rules`;
+  fs.writeFileSync(rulesFile, [
+    '# a merchant\'s fraud rules',
+    'block  if amount >= 700000',
+    'review if amount >= 300000',
+  ].join('\n'));
+  const e2 = await startTender({ args: ['--rules-file', rulesFile] });
+  const s = e2.stripe();
+  const err = await s.paymentIntents.create({ amount: 750000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }).then(() => null, (e) => e);
+  assert.ok(err, 'the block rule must stop it');
+  assert.equal(err.decline_code, 'fraudulent');
+  const ch = await s.charges.retrieve(err.raw.charge);
+  assert.equal(ch.outcome.type, 'blocked');
+  assert.equal(ch.outcome.reason, 'rule');
+  const rev = await s.paymentIntents.create({ amount: 400000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, return_url: 'https://example.com/r' });
+  assert.equal(rev.status, 'requires_action');
+  const ok = await s.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  assert.equal(ok.status, 'succeeded');
+  await e2.stop();
+  fs.writeFileSync(rulesFile, 'block if amunt > 5\n');
+  const key = `${dir}.key`;
+  tender(['keygen', key]);
+  const r = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', dir, '--master-key-file', key, '--rules-file', rulesFile], { encoding: 'utf8', timeout: 15000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /line 1/);
+});
