@@ -133,6 +133,8 @@ static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
 	struct req *r = c->r;
+	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
 	struct ledger_pricing pricing;
 	char cur[8];
 	if (payments_pricing(r, db, &pricing, cur) != 0)
@@ -159,8 +161,6 @@ static int create_fn(struct db *db, void *p)
 	struct charge ch;
 	if (payment_record_attempt(db, &r->arena, &at, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (payments_card_commit(r, db, &c->ca) != 0)
-		return -1;
 	if (!c->ca.decision.approved) {
 		if (emit_charge(r, db, &ch, "charge.failed", NULL) != 0)
 			return -1;

@@ -271,6 +271,8 @@ static int confirm_fn(struct db *db, void *p)
 			                        "requires_payment_method, requires_confirmation, "
 			                        "requires_action");
 	}
+	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
 	if (c->require_3ds)
 		return require_action(r, db, c);
 	struct ledger_pricing pricing;
@@ -302,8 +304,6 @@ static int confirm_fn(struct db *db, void *p)
 	rc = payment_record_attempt(db, &r->arena, &at, &ch);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (payments_card_commit(r, db, &c->ca) != 0)
-		return -1;
 	pi->latest_charge = ch.id;
 	if (!c->ca.decision.approved) {
 		pi->status = "requires_payment_method";
@@ -373,8 +373,6 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 	buf_release(&b);
 	if (!pi->next_action || !pi->three_d_secure_token)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (payments_card_commit(r, db, &c->ca) != 0)
-		return -1;
 	if (pi_update(db, r->merchant_id, pi) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_pi(r, db, pi, "payment_intent.requires_action") != 0)

@@ -27,6 +27,7 @@ struct card_auth {
 	char customer[ID_MAX]; /* the PM's customer, "" if none */
 	void *access;          /* opaque vault access record */
 	bool needs_3ds;        /* the card or the risk model asks for 3-D Secure: not authorized */
+	const char *alias;     /* a test alias still to be stored (payments_card_commit does) */
 	double risk_probability;
 };
 /* customer: the paying customer (velocity features), or NULL. authenticated: 3-D Secure was
@@ -34,8 +35,9 @@ struct card_auth {
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
                             const char *currency, const char *customer, bool authenticated,
                             struct card_auth *out);
-/* Inside the write transaction: persists the vault access record. */
-int payments_card_commit(struct req *r, struct db *db, const struct card_auth *ca);
+/* Inside the write transaction, before the charge is recorded: stores a test alias's
+ * PaymentMethod (filling pm_id and card.payment_method) and the vault's access record. */
+int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca);
 
 /* The merchant's pricing (inside a transaction). */
 int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, char cur[8]);

@@ -639,13 +639,8 @@ bool vault_is_test_alias(const char *ref)
 	return testcard_by_alias(ref) != NULL;
 }
 
-int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_id,
-                           const char *card_id, const char *alias, int64_t now,
-                           struct vault_card_info *info, char ret_fingerprint[24])
+static void alias_info(const struct testcard *tc, int64_t now, struct vault_card_info *info)
 {
-	const struct testcard *tc = testcard_by_alias(alias);
-	if (!tc)
-		return DB_NOTFOUND;
 	memset(info, 0, sizeof(*info));
 	snprintf(info->brand, sizeof(info->brand), "%s", tc->brand);
 	snprintf(info->funding, sizeof(info->funding), "%s", tc->funding);
@@ -658,6 +653,47 @@ int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_
 	info->exp_month = tm.tm_mon + 1;
 	info->exp_year = tm.tm_year + 1900 + 1; /* Stripe's aliases carry next year's expiry */
 	info->cvc_provided = true;
+}
+
+int vault_alias_info(struct vault *v, const char *merchant_id, const char *alias, int64_t now,
+                     struct vault_card_info *ret_info, char ret_fingerprint[24])
+{
+	const struct testcard *tc = testcard_by_alias(alias);
+	if (!tc)
+		return DB_NOTFOUND;
+	alias_info(tc, now, ret_info);
+	fingerprint(v, merchant_id, tc->number, ret_fingerprint);
+	return 0;
+}
+
+int vault_alias_reveal(const char *alias, vault_reveal_fn fn, void *ctx)
+{
+	const struct testcard *tc = testcard_by_alias(alias);
+	if (!tc)
+		return DB_NOTFOUND;
+	struct vault_secret s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.number, sizeof(s.number), "%s", tc->number);
+	struct tm tm;
+	time_t t = (time_t)clock_now();
+	gmtime_r(&t, &tm);
+	s.exp_month = tm.tm_mon + 1;
+	s.exp_year = tm.tm_year + 1900 + 1;
+	s.cvc_provided = true;
+	s.tc = tc;
+	int rc = fn(&s, ctx);
+	OPENSSL_cleanse(&s, sizeof(s));
+	return rc;
+}
+
+int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_id,
+                           const char *card_id, const char *alias, int64_t now,
+                           struct vault_card_info *info, char ret_fingerprint[24])
+{
+	const struct testcard *tc = testcard_by_alias(alias);
+	if (!tc)
+		return DB_NOTFOUND;
+	alias_info(tc, now, info);
 	return store_digits(v, db, merchant_id, card_id, tc->number, info, now, ret_fingerprint);
 }
 

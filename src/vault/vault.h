@@ -70,6 +70,11 @@ int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_
                            const char *card_id, const char *alias, int64_t now,
                            struct vault_card_info *ret_info, char ret_fingerprint[24]);
 
+/* The public facts and the merchant's fingerprint of a test alias's card, storing nothing (the
+ * confirm that uses the alias stores it in its own transaction). 0 or DB_NOTFOUND. */
+int vault_alias_info(struct vault *v, const char *merchant_id, const char *alias, int64_t now,
+                     struct vault_card_info *ret_info, char ret_fingerprint[24]);
+
 /* ---- reveal, for an authorization ---- */
 
 struct vault_secret; /* opaque outside the vault: the number is inside */
@@ -94,6 +99,8 @@ typedef int (*vault_reveal_fn)(const struct vault_secret *s, void *ctx);
 int vault_card_reveal(struct vault *v, struct db *db, const char *merchant_id,
                       const char *card_id, const char *purpose, vault_reveal_fn fn, void *ctx,
                       struct vault_access *ret_access);
+/* A test alias's card for the acquirer: Stripe's published number, nothing decrypted. */
+int vault_alias_reveal(const char *alias, vault_reveal_fn fn, void *ctx);
 /* Appends the access record (append-only table) inside the caller's write transaction. */
 int vault_access_record(struct db *db, const struct vault_access *a);
 
