@@ -102,8 +102,8 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 
 const char *buf_cstr(struct buf *b)
 {
-	if (!b->data)
-		buf_grow(b, 0);
+	if (!b->data && buf_grow(b, 0))
+		b->data[0] = '\0'; /* a fresh allocation is not a string until it is terminated */
 	return b->data ? b->data : "";
 }
 

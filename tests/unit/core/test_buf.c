@@ -59,3 +59,12 @@ Test(arena, allocations_are_aligned_and_capped)
 	cr_assert_str_eq(s, "x-5");
 	arena_release(&a);
 }
+
+Test(buf, cstr_of_an_empty_buffer_is_an_empty_string)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	cr_assert_str_eq(buf_cstr(&b), "");
+	cr_assert_eq(strlen(buf_cstr(&b)), 0);
+	buf_release(&b);
+}
