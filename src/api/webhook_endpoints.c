@@ -1,4 +1,10 @@
-/* /v1/webhook_endpoints: create (the secret is shown only here), retrieve, update, list, delete. */
+/*
+ * /v1/webhook_endpoints: create (the secret is shown only here), retrieve, update (url,
+ * enabled_events, description, metadata, disabled), list, delete. Delivery lives in
+ * src/webhooks/; this file only keeps the endpoint rows the outbox reads. URLs pass the syntax
+ * rules and the SSRF target rule (webhooks.h) on create and on every url change; a merchant keeps
+ * at most WEBHOOK_ENDPOINTS_MAX endpoints per mode, as Stripe does.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +16,7 @@
 #include "webhooks/webhooks.h"
 
 static const struct param_spec create_params[] = {
-    {"url", PT_STRING, PF_REQUIRED, 2048, NULL, NULL},
+    {"url", PT_STRING, PF_REQUIRED, WEBHOOK_URL_MAX, NULL, NULL},
     {"enabled_events", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -19,7 +25,7 @@ static const struct param_spec create_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
-    {"url", PT_STRING, 0, 2048, NULL, NULL},
+    {"url", PT_STRING, 0, WEBHOOK_URL_MAX, NULL, NULL},
     {"enabled_events", PT_STRING_ARRAY, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -33,6 +39,7 @@ struct endpoint {
 	int64_t created;
 	const char *url, *description, *enabled_events, *metadata, *api_version, *status, *secret;
 	int deleted;
+	int livemode;
 };
 
 static const char *dup(struct req *r, struct db_stmt *st, int col)
@@ -43,7 +50,7 @@ static const char *dup(struct req *r, struct db_stmt *st, int col)
 
 static const char SQL_GET[] =
     "SELECT id, created, url, description, enabled_events, metadata, api_version, status, secret,"
-    " deleted FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2";
+    " deleted, livemode FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2";
 
 static int load(struct req *r, struct db *db, const char *id, struct endpoint *e)
 {
@@ -65,6 +72,7 @@ static int load(struct req *r, struct db *db, const char *id, struct endpoint *e
 		e->status = dup(r, st, 7);
 		e->secret = dup(r, st, 8);
 		e->deleted = (int)db_col_int64(st, 9);
+		e->livemode = db_col_int64(st, 10) != 0;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -82,9 +90,9 @@ static void render(const struct endpoint *e, bool with_secret, struct json *j)
 	json_kv_int(j, "created", e->created);
 	json_kv_str_or_null(j, "description", e->description);
 	json_kv_raw(j, "enabled_events", e->enabled_events, strlen(e->enabled_events));
-	json_kv_bool(j, "livemode", false);
+	json_kv_bool(j, "livemode", e->livemode != 0);
 	json_kv_raw(j, "metadata", e->metadata ? e->metadata : "{}",
-	            strlen(e->metadata ? e->metadata : "{}"));
+		    strlen(e->metadata ? e->metadata : "{}"));
 	if (with_secret)
 		json_kv_str(j, "secret", e->secret);
 	json_kv_str(j, "status", e->status);
@@ -108,9 +116,10 @@ static int events_from_params(struct req *r, const char **ret)
 	     x = n->kind == FORM_SCALAR ? NULL : x->next) {
 		if (!webhook_event_type_known(x->value)) {
 			buf_release(&b);
-			return req_fail(r, ERR_PARAM_BAD, "enabled_events",
-			                "Invalid enabled_events: '%.100s' is not a valid event type.",
-			                x->value);
+			return req_fail(
+			    r, ERR_PARAM_BAD, "enabled_events",
+			    "Invalid enabled_events: '%.100s' is not a valid event type.",
+			    x->value);
 		}
 		json_str(&j, x->value);
 		count++;
@@ -128,14 +137,40 @@ static int events_from_params(struct req *r, const char **ret)
 static int check_url(struct req *r, const char *url)
 {
 	char err[256];
-	if (webhook_url_check(url, err, sizeof(err)) != 0)
+	if (webhook_url_check(url, err, sizeof(err)) != 0 ||
+	    webhook_url_check_target(url, r->livemode, false, err, sizeof(err)) != 0)
 		return req_fail(r, ERR_URL_INVALID, "url", "%s", err);
 	/* Live endpoints may not point inside the network Tender runs in (SSRF); test mode allows
 	 * loopback so local development works. Delivery checks the connected address again. */
 	bool internal = false;
 	if (r->livemode && (webhook_url_internal(url, &internal) != 0 || internal))
-		return req_fail(r, ERR_URL_INVALID, "url",
-		                "Invalid URL: live webhook endpoints must resolve to public addresses.");
+		return req_fail(
+		    r, ERR_URL_INVALID, "url",
+		    "Invalid URL: live webhook endpoints must resolve to public addresses.");
+	return 0;
+}
+
+static const char SQL_COUNT[] =
+    "SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = $1 AND livemode = $2"
+    " AND deleted = 0";
+
+/* The outbox queues at most WEBHOOK_ENDPOINTS_MAX deliveries per event: never more endpoints. */
+static int check_room(struct req *r, struct db *db)
+{
+	struct db_stmt *st = db_prepare(db, SQL_COUNT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_int64(st, 2, r->livemode ? 1 : 0);
+	int rc = db_step(st);
+	int64_t n = rc == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (n < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n >= WEBHOOK_ENDPOINTS_MAX)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"You have reached the maximum of %d %s webhook endpoints.",
+				WEBHOOK_ENDPOINTS_MAX, r->livemode ? "live" : "test");
 	return 0;
 }
 
@@ -161,6 +196,8 @@ static int create_fn(struct db *db, void *p)
 	struct ctx *c = p;
 	struct req *r = c->r;
 	struct endpoint *e = &c->e;
+	if (check_room(r, db) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -196,6 +233,7 @@ static int h_create(struct req *r)
 		return -1;
 	e->api_version = param_str(r, "api_version");
 	e->status = "enabled";
+	e->livemode = r->livemode ? 1 : 0;
 	id_new(e->id, "we_");
 	e->created = r->now;
 	char secret[40];

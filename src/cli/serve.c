@@ -326,6 +326,7 @@ int cli_serve(int argc, char **argv)
 	if (scheduler_start(&sched, app.store, scheduler_jobs, SCHEDULER_TICK_MS) != 0) {
 		fprintf(stderr, "tender serve: cannot start the scheduler\n");
 		server_stop(srv, 0);
+		webhooks_stop(hooks);
 		ratelimit_free(app.ratelimit);
 		store_close(app.store);
 		vault_free(app.vault);

@@ -9,17 +9,19 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: tender webhooks attempts EVENT --data DIR [--database-url URL ...]\n"
-	      "       tender webhooks resend EVENT --endpoint we_... --data DIR [--database-url URL ...]\n"
-	      "\n"
-	      "  attempts   every delivery attempt of the event (status code, duration, error)\n"
-	      "  resend     queues the event again for one endpoint (delivered by a running serve)\n"
-	      "\n"
-	      "  --data DIR            the data directory\n"
-	      "  --database-url URL    a PostgreSQL shard (repeat for each shard)\n"
-	      "  --endpoint ID         the webhook endpoint (resend)\n"
-	      "  --help                this text\n",
-	      f);
+	fputs(
+	    "usage: tender webhooks attempts EVENT --data DIR [--database-url URL ...]\n"
+	    "       tender webhooks resend EVENT --endpoint we_... --data DIR [--database-url URL "
+	    "...]\n"
+	    "\n"
+	    "  attempts   every delivery attempt of the event (status code, duration, error)\n"
+	    "  resend     queues the event again for one endpoint (delivered by a running serve)\n"
+	    "\n"
+	    "  --data DIR            the data directory\n"
+	    "  --database-url URL    a PostgreSQL shard (repeat for each shard)\n"
+	    "  --endpoint ID         the webhook endpoint (resend)\n"
+	    "  --help                this text\n",
+	    f);
 }
 
 int cli_webhooks(int argc, char **argv)
@@ -70,14 +72,24 @@ int cli_webhooks(int argc, char **argv)
 	}
 	const char *event_id = argv[optind + 1];
 	struct store *s;
-	if (cli_store_open(&sf, 0, &s) != 0)
+	if (!sf.data_dir && sf.n_urls == 0) {
+		fprintf(stderr, "tender webhooks %s: --data DIR is required\n", sub);
+		return 2;
+	}
+	/* attempts only reads; resend writes one delivery row (a running serve sends it) */
+	if (cli_store_open(&sf, strcmp(sub, "attempts") == 0, &s) != 0)
 		return 1;
 	int rc;
 	if (strcmp(sub, "attempts") == 0) {
 		struct buf out;
 		buf_init(&out, 0);
 		rc = webhooks_print_attempts(s, event_id, &out);
-		fputs(buf_cstr(&out), stdout);
+		if (rc == 0 && out.len > 0)
+			fwrite(out.data, 1, out.len, stdout);
+		else if (rc == DB_NOTFOUND)
+			fprintf(stderr, "tender webhooks attempts: no such event: %s\n", event_id);
+		else
+			fprintf(stderr, "tender webhooks attempts: cannot read the store\n");
 		buf_release(&out);
 	} else {
 		if (!endpoint) {

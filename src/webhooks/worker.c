@@ -1,4 +1,27 @@
-/* The delivery worker: claim → post (libcurl multi, outside any transaction) → record. */
+/*
+ * The delivery worker: one thread, one libcurl multi handle, SLOTS_MAX transfers in flight.
+ *
+ * The loop: claim due deliveries into free slots (a write transaction that marks them
+ * 'delivering' with a lease), render their events (a read), start their transfers, let libcurl
+ * run them, and record every finished attempt with its outcome (a write transaction per merchant:
+ * the attempt row, the delivery's next state, the event's pending_webhooks, the endpoint's
+ * failure clock). No transaction is ever open while a transfer runs: the store's writer is only
+ * held for the short claim and record steps, so API requests never wait for an endpoint.
+ *
+ * Claiming continues while other transfers are in flight, so one hanging endpoint holds at most
+ * its own slots (PER_ENDPOINT_MAX) for at most the attempt timeout; deliveries beyond that for a
+ * saturated endpoint are pushed back a little instead of filling every slot.
+ *
+ * At-least-once: a delivery leaves 'delivering' only when its outcome is recorded. If Tender
+ * dies in between, the lease runs out and the delivery is claimed again (the receiver may see
+ * it twice; Stripe's receivers are built for that). On an orderly stop, unfinished transfers
+ * are handed back as 'pending' without counting an attempt.
+ *
+ * Waking up: the outbox calls webhooks_kick() inside the event's transaction, before it
+ * commits, so a claim right away could find nothing; the worker claims KICK_DELAY_MS later and
+ * otherwise polls every POLL_MS (a cheap read first, the claim transaction only when something
+ * is due).
+ */
 #include <curl/curl.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -6,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app.h"
 #include "core/clock.h"
@@ -16,26 +38,46 @@
 #include "store/store.h"
 #include "webhooks/webhooks.h"
 
-#define BATCH_MAX 32
-#define CONNECTIONS_MAX 16
+#define SLOTS_MAX 16	   /* transfers in flight; each has its own connection */
+#define PER_ENDPOINT_MAX 4 /* in flight to one endpoint */
+#define CANDIDATES_MAX 64  /* due rows looked at per claim */
 #define ATTEMPT_TIMEOUT_MS 10000
-#define LEASE_MS 60000
-#define POLL_MS 100
-#define RESPONSE_KEEP_MAX 1024
+/* After a crash, leased deliveries go out again this much later. Within one process a claimed
+ * delivery is never claimed twice (already_held), however long recording takes. */
+#define LEASE_MS 15000
+#define DEFER_MS 1000 /* a saturated endpoint's extra deliveries wait this long */
+#define POLL_MS 200
+#define KICK_DELAY_MS 20
+#define STOP_GRACE_MS 2000 /* on stop, in-flight attempts get this long to finish */
 #define DISABLE_AFTER_S (3 * 86400)
+#define BODY_MAX (4u << 20)
 
 struct job {
+	bool busy;     /* the slot holds a claimed delivery */
+	bool finished; /* its attempt is over (or was never possible), waiting to be recorded */
+	bool endpoint_disabled; /* set by record_fn: log the alert after the commit */
 	char merchant_id[ID_MAX], id[ID_MAX], event_id[ID_MAX], endpoint_id[ID_MAX];
-	char url[2100];
-	char secret[80];
-	int attempts;
+	char url[WEBHOOK_URL_MAX + 1];
+	char secret[128];
+	int attempts; /* attempts made before this one */
 	bool livemode;
 	struct buf body;
 	long status;
 	int64_t duration_ms;
 	char error[256];
+	char curl_err[CURL_ERROR_SIZE];
 	CURL *easy;
 	struct curl_slist *headers;
+};
+
+/* One due row, as the claim transaction read it. */
+struct candidate {
+	char merchant_id[ID_MAX], id[ID_MAX], event_id[ID_MAX], endpoint_id[ID_MAX];
+	char url[WEBHOOK_URL_MAX + 1];
+	char secret[128];
+	int attempts;
+	bool livemode;
+	const char *gone; /* non-NULL: the endpoint cannot receive (deleted, disabled) */
 };
 
 struct webhooks {
@@ -43,69 +85,232 @@ struct webhooks {
 	struct webhook_schedule sched;
 	pthread_t thread;
 	atomic_int stopping;
-	struct job jobs[BATCH_MAX];
+	atomic_int kicked;
+	CURLM *multi;
+	int in_flight;
+	struct job jobs[SLOTS_MAX];
+	/* claim scratch: only touched by claim_fn while the worker waits for it */
+	struct candidate cands[CANDIDATES_MAX];
+	struct candidate staged[SLOTS_MAX];
+	int n_staged;
 };
 
+static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct webhooks *running;
 
+void webhooks_kick(void)
+{
+	pthread_mutex_lock(&running_mu);
+	if (running) {
+		atomic_store(&running->kicked, 1);
+		curl_multi_wakeup(running->multi);
+	}
+	pthread_mutex_unlock(&running_mu);
+}
+
+static int64_t mono_ms(void)
+{
+	return clock_mono_us() / 1000;
+}
+
+static void col_copy(char *dst, size_t n, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	snprintf(dst, n, "%s", t ? t : "");
+}
+
+/* ---- claim ---- */
+
+static const char SQL_ANY_DUE[] =
+    "SELECT 1 FROM webhook_deliveries WHERE (status = 'pending' AND next_at <= $1)"
+    " OR (status = 'delivering' AND lease_until <= $1) LIMIT 1";
 static const char SQL_DUE[] =
     "SELECT d.merchant_id, d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret,"
-    " e.livemode FROM webhook_deliveries d JOIN webhook_endpoints e ON e.merchant_id ="
-    " d.merchant_id AND e.id = d.endpoint_id WHERE (d.status = 'pending' AND d.next_at <= $1)"
-    " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at LIMIT $2";
+    " e.livemode, e.status, e.deleted FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
+    " ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id"
+    " WHERE (d.status = 'pending' AND d.next_at <= $1)"
+    " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at, d.id LIMIT $2";
+/* The guard is the state the row was read in: a concurrent claimer (another process on the
+ * same store) wins or loses the row as a whole. */
 static const char SQL_CLAIM[] =
-    "UPDATE webhook_deliveries SET status = 'delivering', lease_until = $3 WHERE merchant_id = $1"
-    " AND id = $2 AND (status = 'pending' OR (status = 'delivering' AND lease_until <= $4))";
+    "UPDATE webhook_deliveries SET status = 'delivering', lease_until = $3"
+    " WHERE merchant_id = $1 AND id = $2 AND ((status = 'pending' AND next_at <= $4)"
+    " OR (status = 'delivering' AND lease_until <= $4))";
+static const char SQL_DEFER[] =
+    "UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL, next_at = $3"
+    " WHERE merchant_id = $1 AND id = $2 AND ((status = 'pending' AND next_at <= $4)"
+    " OR (status = 'delivering' AND lease_until <= $4))";
+static const char SQL_ABANDON[] =
+    "UPDATE webhook_deliveries SET status = 'failed', lease_until = NULL, attempts = $3"
+    " WHERE merchant_id = $1 AND id = $2 AND ((status = 'pending' AND next_at <= $4)"
+    " OR (status = 'delivering' AND lease_until <= $4))";
+static const char SQL_ATTEMPT[] =
+    "INSERT INTO webhook_attempts (merchant_id, delivery_id, event_id, endpoint_id, attempt, at,"
+    " status_code, duration_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+static const char SQL_PENDING_DEC[] =
+    "UPDATE events SET pending_webhooks = pending_webhooks - 1 WHERE merchant_id = $1 AND id = $2"
+    " AND pending_webhooks > 0";
 
-struct claim_ctx {
-	struct webhooks *w;
-	int n;
+struct due_ctx {
+	int64_t now_ms;
+	bool due;
 };
 
+static int any_due_fn(struct db *db, void *p)
+{
+	struct due_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_ANY_DUE);
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, c->now_ms);
+	int rc = db_step(st);
+	c->due = rc == DB_ROW;
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Runs a guarded UPDATE of one delivery; returns the rows changed (0 or 1) or -1. */
+static int delivery_update(struct db *db, const char *sql, const struct candidate *c, int64_t v3,
+			   int64_t now_ms)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, c->merchant_id, -1);
+	db_bind_text(st, 2, c->id, -1);
+	db_bind_int64(st, 3, v3);
+	db_bind_int64(st, 4, now_ms);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	return rc == DB_DONE ? (int)n : -1;
+}
+
+static int attempt_insert(struct db *db, const char *merchant_id, const char *delivery_id,
+			  const char *event_id, const char *endpoint_id, int attempt, long status,
+			  int64_t duration_ms, const char *error)
+{
+	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, delivery_id, -1);
+	db_bind_text(st, 3, event_id, -1);
+	db_bind_text(st, 4, endpoint_id, -1);
+	db_bind_int64(st, 5, attempt);
+	db_bind_int64(st, 6, clock_now());
+	if (status)
+		db_bind_int64(st, 7, status);
+	else
+		db_bind_null(st, 7);
+	db_bind_int64(st, 8, duration_ms);
+	db_bind_text(st, 9, error, -1);
+	return db_step_done(st) == DB_OK ? 0 : -1;
+}
+
+static int pending_dec(struct db *db, const char *merchant_id, const char *event_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PENDING_DEC);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, event_id, -1);
+	return db_step_done(st) == DB_OK ? 0 : -1;
+}
+
+/* Deliveries to this endpoint in flight or staged now. */
+static int endpoint_load(const struct webhooks *w, const struct candidate *c)
+{
+	int n = 0;
+	for (int i = 0; i < SLOTS_MAX; i++)
+		if (w->jobs[i].busy && strcmp(w->jobs[i].endpoint_id, c->endpoint_id) == 0 &&
+		    strcmp(w->jobs[i].merchant_id, c->merchant_id) == 0)
+			n++;
+	for (int i = 0; i < w->n_staged; i++)
+		if (strcmp(w->staged[i].endpoint_id, c->endpoint_id) == 0 &&
+		    strcmp(w->staged[i].merchant_id, c->merchant_id) == 0)
+			n++;
+	return n;
+}
+
+/* Already ours: in a slot (its lease ran out while its outcome could not be recorded) or
+ * staged by an earlier run of this callback. */
+static bool already_held(const struct webhooks *w, const struct candidate *c)
+{
+	for (int i = 0; i < SLOTS_MAX; i++)
+		if (w->jobs[i].busy && strcmp(w->jobs[i].id, c->id) == 0 &&
+		    strcmp(w->jobs[i].merchant_id, c->merchant_id) == 0)
+			return true;
+	for (int i = 0; i < w->n_staged; i++)
+		if (strcmp(w->staged[i].id, c->id) == 0 &&
+		    strcmp(w->staged[i].merchant_id, c->merchant_id) == 0)
+			return true;
+	return false;
+}
+
+/* Claims up to the free slots into w->staged. It may run again after a retryable failure, and
+ * once per shard: staged rows are deduplicated by id, so neither doubles a delivery. */
 static int claim_fn(struct db *db, void *p)
 {
-	struct claim_ctx *c = p;
-	int64_t now = clock_now_ms();
+	struct webhooks *w = p;
+	int64_t now_ms = clock_now_ms();
+	int free_slots = SLOTS_MAX - w->in_flight;
 	struct db_stmt *st = db_prepare(db, SQL_DUE);
 	if (!st)
 		return -1;
-	db_bind_int64(st, 1, now);
-	db_bind_int64(st, 2, BATCH_MAX);
-	int n = 0;
-	while (n < BATCH_MAX && db_step(st) == DB_ROW) {
-		struct job *j = &c->w->jobs[n];
-		snprintf(j->merchant_id, sizeof(j->merchant_id), "%s", db_col_text(st, 0, NULL));
-		snprintf(j->id, sizeof(j->id), "%s", db_col_text(st, 1, NULL));
-		snprintf(j->event_id, sizeof(j->event_id), "%s", db_col_text(st, 2, NULL));
-		snprintf(j->endpoint_id, sizeof(j->endpoint_id), "%s", db_col_text(st, 3, NULL));
-		j->attempts = (int)db_col_int64(st, 4);
-		snprintf(j->url, sizeof(j->url), "%s", db_col_text(st, 5, NULL));
-		snprintf(j->secret, sizeof(j->secret), "%s", db_col_text(st, 6, NULL));
-		j->livemode = db_col_int64(st, 7) != 0;
-		n++;
+	db_bind_int64(st, 1, now_ms);
+	db_bind_int64(st, 2, CANDIDATES_MAX);
+	int n = 0, rc;
+	while (n < CANDIDATES_MAX && (rc = db_step(st)) == DB_ROW) {
+		struct candidate *c = &w->cands[n++];
+		col_copy(c->merchant_id, sizeof(c->merchant_id), st, 0);
+		col_copy(c->id, sizeof(c->id), st, 1);
+		col_copy(c->event_id, sizeof(c->event_id), st, 2);
+		col_copy(c->endpoint_id, sizeof(c->endpoint_id), st, 3);
+		c->attempts = (int)db_col_int64(st, 4);
+		col_copy(c->url, sizeof(c->url), st, 5);
+		col_copy(c->secret, sizeof(c->secret), st, 6);
+		c->livemode = db_col_int64(st, 7) != 0;
+		const char *status = db_col_text(st, 8, NULL);
+		c->gone = !status || db_col_int64(st, 9)   ? "not sent: the endpoint was deleted"
+			  : strcmp(status, "enabled") != 0 ? "not sent: the endpoint is disabled"
+							   : NULL;
 	}
 	db_reset(st);
-	int claimed = 0;
 	for (int i = 0; i < n; i++) {
-		st = db_prepare(db, SQL_CLAIM);
-		if (!st)
-			return -1;
-		db_bind_text(st, 1, c->w->jobs[i].merchant_id, -1);
-		db_bind_text(st, 2, c->w->jobs[i].id, -1);
-		db_bind_int64(st, 3, now + LEASE_MS);
-		db_bind_int64(st, 4, now);
-		int rc = db_step(st);
-		int64_t ch = rc == DB_DONE ? db_changes(st) : 0;
-		db_reset(st);
-		if (ch == 1) {
-			if (claimed != i)
-				c->w->jobs[claimed] = c->w->jobs[i];
-			claimed++;
+		struct candidate *c = &w->cands[i];
+		if (already_held(w, c))
+			continue;
+		if (c->gone) {
+			/* nothing to deliver to: close it out, recorded, so pending_webhooks ends
+			 */
+			int ch = delivery_update(db, SQL_ABANDON, c, c->attempts, now_ms);
+			if (ch < 0)
+				return -1;
+			if (ch == 1 &&
+			    (attempt_insert(db, c->merchant_id, c->id, c->event_id, c->endpoint_id,
+					    c->attempts + 1, 0, 0, c->gone) != 0 ||
+			     pending_dec(db, c->merchant_id, c->event_id) != 0))
+				return -1;
+			continue;
 		}
+		if (w->n_staged >= free_slots)
+			break;
+		if (endpoint_load(w, c) >= PER_ENDPOINT_MAX) {
+			if (delivery_update(db, SQL_DEFER, c, now_ms + DEFER_MS, now_ms) < 0)
+				return -1;
+			continue;
+		}
+		int ch = delivery_update(db, SQL_CLAIM, c, now_ms + LEASE_MS, now_ms);
+		if (ch < 0)
+			return -1;
+		if (ch == 1)
+			w->staged[w->n_staged++] = *c;
 	}
-	c->n = claimed;
 	return 0;
 }
+
+/* ---- transfers ---- */
 
 struct render_ctx {
 	struct job *j;
@@ -116,6 +321,7 @@ static int render_fn(struct db *db, void *p)
 {
 	struct render_ctx *c = p;
 	struct json js;
+	buf_reset(&c->j->body);
 	json_init(&js, &c->j->body);
 	c->rc = event_render(db, c->j->merchant_id, c->j->event_id, &js);
 	return 0;
@@ -125,136 +331,203 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	(void)ptr;
 	(void)ud;
-	return size * nmemb; /* the answer's body does not matter, only its status */
+	return size * nmemb; /* only the status of the answer matters */
 }
 
-/* Live endpoints never reach internal addresses, checked on the address actually connected
- * to (after DNS), so rebinding a name cannot get around it. */
+/* Every connection, to whatever address the name resolved to this time, passes the SSRF rule:
+ * DNS rebinding gains nothing. */
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	struct job *j = clientp;
 	(void)purpose;
-	if (j->livemode && webhook_addr_is_internal(&a->addr)) {
-		snprintf(j->error, sizeof(j->error), "refused: the address is internal");
+	if (!webhook_addr_allowed(&a->addr, j->livemode)) {
+		snprintf(j->error, sizeof(j->error),
+			 "refused: the endpoint resolved to an internal address");
 		return CURL_SOCKET_BAD;
 	}
 	return socket(a->family, a->socktype, a->protocol);
 }
 
-static void deliver_batch(struct webhooks *w, int n)
+static void job_finish(struct job *j, const char *error)
 {
-	CURLM *multi = curl_multi_init();
-	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)CONNECTIONS_MAX);
-	int64_t t0 = clock_mono_us();
-	int64_t ts = clock_now();
-	for (int i = 0; i < n; i++) {
-		struct job *j = &w->jobs[i];
-		j->status = 0;
-		j->error[0] = '\0';
-		struct buf sig;
-		buf_init(&sig, 512);
-		buf_puts(&sig, "Stripe-Signature: ");
-		webhook_sign(j->secret, ts, j->body.data ? j->body.data : "", j->body.len, &sig);
-		j->headers = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
-		j->headers = curl_slist_append(j->headers, buf_cstr(&sig));
-		j->headers = curl_slist_append(j->headers, "User-Agent: Tender/1.0 (+webhooks)");
-		j->headers = curl_slist_append(j->headers, "Expect:");
-		buf_release(&sig);
-		CURL *e = curl_easy_init();
-		j->easy = e;
-		curl_easy_setopt(e, CURLOPT_URL, j->url);
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body.data ? j->body.data : "");
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)j->body.len);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ATTEMPT_TIMEOUT_MS);
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ATTEMPT_TIMEOUT_MS);
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
-		curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-		curl_multi_add_handle(multi, e);
+	if (error && !j->error[0])
+		snprintf(j->error, sizeof(j->error), "%.250s", error);
+	j->finished = true;
+}
+
+static void job_start(struct webhooks *w, struct job *j)
+{
+	j->status = 0;
+	j->duration_ms = 0;
+	j->error[0] = '\0';
+	j->curl_err[0] = '\0';
+	struct render_ctx rc = {j, DB_ERR};
+	if (store_read(w->app->store, j->merchant_id, render_fn, &rc) != 0 || rc.rc != DB_OK ||
+	    j->body.failed) {
+		/* only corruption gets here: record a failed attempt rather than loop on it */
+		job_finish(j, "not sent: the event cannot be rendered");
+		return;
 	}
-	int still = 0;
-	do {
-		curl_multi_perform(multi, &still);
-		if (still)
-			curl_multi_poll(multi, NULL, 0, 200, NULL);
-		if (atomic_load(&w->stopping) &&
-		    clock_mono_us() - t0 > 2000000) /* stopping: give up after 2 s, retried later */
-			break;
-	} while (still);
+	struct buf sig;
+	buf_init(&sig, 512);
+	buf_puts(&sig, "Stripe-Signature: ");
+	webhook_sign(j->secret, clock_now(), j->body.data, j->body.len, &sig);
+	struct curl_slist *h =
+	    curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+	if (h)
+		h = curl_slist_append(h, buf_cstr(&sig));
+	if (h)
+		h = curl_slist_append(h,
+				      "User-Agent: Tender/1.0 (+https://stripe.com/docs/webhooks)");
+	if (h)
+		h = curl_slist_append(h, "Expect:");
+	buf_release(&sig);
+	CURL *e = curl_easy_init();
+	if (!h || !e) {
+		curl_slist_free_all(h);
+		if (e)
+			curl_easy_cleanup(e);
+		job_finish(j, "not sent: out of memory");
+		return;
+	}
+	j->headers = h;
+	j->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, j->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body.data);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)j->body.len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ATTEMPT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)ATTEMPT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_PROXY, ""); /* no proxy from the environment: we connect */
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_err);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+	if (curl_multi_add_handle(w->multi, e) != CURLM_OK) {
+		job_finish(j, "not sent: cannot start the transfer");
+		return;
+	}
+}
+
+static void job_release_handle(struct webhooks *w, struct job *j)
+{
+	if (j->easy) {
+		curl_multi_remove_handle(w->multi, j->easy);
+		curl_easy_cleanup(j->easy);
+	}
+	curl_slist_free_all(j->headers);
+	j->easy = NULL;
+	j->headers = NULL;
+}
+
+static void slot_free(struct webhooks *w, struct job *j)
+{
+	job_release_handle(w, j);
+	j->busy = false;
+	j->finished = false;
+	w->in_flight--;
+}
+
+/* Claims due deliveries into free slots and starts them. Returns how many started, or -1. */
+static int claim(struct webhooks *w)
+{
+	if (w->in_flight >= SLOTS_MAX)
+		return 0;
+	struct due_ctx d = {clock_now_ms(), false};
+	if (store_each_shard_read(w->app->store, any_due_fn, &d) != 0 || !d.due)
+		return 0;
+	w->n_staged = 0;
+	if (store_each_shard_write(w->app->store, claim_fn, w) != 0) {
+		w->n_staged = 0;
+		return -1;
+	}
+	int started = 0;
+	for (int i = 0; i < w->n_staged; i++) {
+		struct job *j = NULL;
+		for (int k = 0; k < SLOTS_MAX && !j; k++)
+			if (!w->jobs[k].busy)
+				j = &w->jobs[k];
+		if (!j)
+			break; /* cannot happen: claim_fn stages at most the free slots */
+		const struct candidate *c = &w->staged[i];
+		memcpy(j->merchant_id, c->merchant_id, ID_MAX);
+		memcpy(j->id, c->id, ID_MAX);
+		memcpy(j->event_id, c->event_id, ID_MAX);
+		memcpy(j->endpoint_id, c->endpoint_id, ID_MAX);
+		memcpy(j->url, c->url, sizeof(j->url));
+		memcpy(j->secret, c->secret, sizeof(j->secret));
+		j->attempts = c->attempts;
+		j->livemode = c->livemode;
+		j->busy = true;
+		j->finished = false;
+		w->in_flight++;
+		job_start(w, j);
+		started++;
+	}
+	w->n_staged = 0;
+	return started;
+}
+
+static void collect(struct webhooks *w)
+{
 	CURLMsg *m;
 	int left;
-	while ((m = curl_multi_info_read(multi, &left))) {
+	int guard = 0;
+	while (guard++ < 4 * SLOTS_MAX && (m = curl_multi_info_read(w->multi, &left))) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		struct job *j = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		if (!j)
 			continue;
-		if (m->data.result == CURLE_OK)
+		curl_off_t us = 0;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_TOTAL_TIME_T, &us);
+		j->duration_ms = (int64_t)us / 1000;
+		CURLcode res = m->data.result;
+		if (res == CURLE_OK) {
 			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &j->status);
-		else if (!j->error[0])
-			snprintf(j->error, sizeof(j->error), "%s", curl_easy_strerror(m->data.result));
+			job_finish(j, NULL);
+		} else if (res == CURLE_OPERATION_TIMEDOUT) {
+			job_finish(j, "timed out after 10 s");
+		} else {
+			char e[256];
+			snprintf(e, sizeof(e), "%.60s%s%.180s", curl_easy_strerror(res),
+				 j->curl_err[0] ? ": " : "", j->curl_err);
+			job_finish(j, e);
+		}
 	}
-	int64_t dur = (clock_mono_us() - t0) / 1000;
-	for (int i = 0; i < n; i++) {
-		struct job *j = &w->jobs[i];
-		if (j->status == 0 && !j->error[0])
-			snprintf(j->error, sizeof(j->error), "no answer");
-		j->duration_ms = dur;
-		curl_multi_remove_handle(multi, j->easy);
-		curl_easy_cleanup(j->easy);
-		curl_slist_free_all(j->headers);
-		j->easy = NULL;
-		j->headers = NULL;
-	}
-	curl_multi_cleanup(multi);
 }
 
-static const char SQL_ATTEMPT[] =
-    "INSERT INTO webhook_attempts (merchant_id, delivery_id, event_id, endpoint_id, attempt, at,"
-    " status_code, duration_ms, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/* ---- record ---- */
+
 static const char SQL_DONE[] =
     "UPDATE webhook_deliveries SET status = $3, attempts = $4, next_at = $5, lease_until = NULL"
     " WHERE merchant_id = $1 AND id = $2 AND status = 'delivering'";
-static const char SQL_PENDING_DEC[] =
-    "UPDATE events SET pending_webhooks = pending_webhooks - 1 WHERE merchant_id = $1 AND id = $2"
-    " AND pending_webhooks > 0";
 static const char SQL_ENDPOINT_OK[] =
-    "UPDATE webhook_endpoints SET failing_since = NULL WHERE merchant_id = $1 AND id = $2";
+    "UPDATE webhook_endpoints SET failing_since = NULL WHERE merchant_id = $1 AND id = $2"
+    " AND failing_since IS NOT NULL";
 static const char SQL_ENDPOINT_FAIL[] =
-    "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $3)"
-    " WHERE merchant_id = $1 AND id = $2";
+    "UPDATE webhook_endpoints SET failing_since = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND failing_since IS NULL";
 static const char SQL_ENDPOINT_DISABLE[] =
     "UPDATE webhook_endpoints SET status = 'disabled' WHERE merchant_id = $1 AND id = $2"
     " AND status = 'enabled' AND failing_since IS NOT NULL AND failing_since <= $3";
 
-static int64_t jittered(int64_t ms)
-{
-	unsigned char r[2];
-	RAND_bytes(r, 2);
-	int64_t span = ms / 10; /* ±10 % so retries from many deliveries do not arrive together */
-	if (span <= 0)
-		return ms;
-	int64_t off = (int64_t)(((unsigned)r[0] << 8 | r[1]) % (unsigned)(2 * span + 1)) - span;
-	return ms + off;
-}
-
-static int exec2(struct db *db, const char *sql, const char *a, const char *b, int64_t c,
-                 bool bind_c, int64_t *ret_changes)
+static int endpoint_update(struct db *db, const char *sql, const struct job *j, int64_t v,
+			   bool bind_v, int64_t *ret_changes)
 {
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, a, -1);
-	db_bind_text(st, 2, b, -1);
-	if (bind_c)
-		db_bind_int64(st, 3, c);
+	db_bind_text(st, 1, j->merchant_id, -1);
+	db_bind_text(st, 2, j->endpoint_id, -1);
+	if (bind_v)
+		db_bind_int64(st, 3, v);
 	int rc = db_step(st);
 	if (ret_changes)
 		*ret_changes = rc == DB_DONE ? db_changes(st) : 0;
@@ -264,38 +537,40 @@ static int exec2(struct db *db, const char *sql, const char *a, const char *b, i
 
 struct record_ctx {
 	struct webhooks *w;
-	int n;
+	const char *merchant_id;
 };
 
+/* Records every finished job of one merchant. Re-runnable: it only reads the jobs, except the
+ * alert flag, which it sets afresh. */
 static int record_fn(struct db *db, void *p)
 {
 	struct record_ctx *c = p;
+	struct webhooks *w = c->w;
 	int64_t now = clock_now(), now_ms = clock_now_ms();
-	for (int i = 0; i < c->n; i++) {
-		struct job *j = &c->w->jobs[i];
+	for (int i = 0; i < SLOTS_MAX; i++) {
+		struct job *j = &w->jobs[i];
+		if (!j->busy || !j->finished || strcmp(j->merchant_id, c->merchant_id) != 0)
+			continue;
+		j->endpoint_disabled = false;
 		int attempt = j->attempts + 1;
 		bool ok = j->status >= 200 && j->status < 300;
-		struct db_stmt *st = db_prepare(db, SQL_ATTEMPT);
-		if (!st)
+		const char *error = j->error[0] ? j->error : NULL;
+		if (!ok && !error && j->status)
+			error = j->status >= 300 && j->status < 400 ? "redirects are not followed"
+								    : NULL;
+		if (attempt_insert(db, j->merchant_id, j->id, j->event_id, j->endpoint_id, attempt,
+				   j->status, j->duration_ms, error) != 0)
 			return -1;
-		db_bind_text(st, 1, j->merchant_id, -1);
-		db_bind_text(st, 2, j->id, -1);
-		db_bind_text(st, 3, j->event_id, -1);
-		db_bind_text(st, 4, j->endpoint_id, -1);
-		db_bind_int64(st, 5, attempt);
-		db_bind_int64(st, 6, now);
-		if (j->status)
-			db_bind_int64(st, 7, j->status);
-		else
-			db_bind_null(st, 7);
-		db_bind_int64(st, 8, j->duration_ms);
-		db_bind_text(st, 9, j->error[0] ? j->error : NULL, -1);
-		if (db_step_done(st) != DB_OK)
-			return -1;
-		bool last = attempt >= 1 + c->w->sched.n;
+		bool last = attempt >= 1 + w->sched.n;
 		const char *status = ok ? "succeeded" : last ? "failed" : "pending";
-		int64_t next = ok || last ? now_ms : now_ms + jittered(c->w->sched.delays_ms[attempt - 1]);
-		st = db_prepare(db, SQL_DONE);
+		int64_t next = now_ms;
+		if (!ok && !last) {
+			uint32_t rnd = 0;
+			if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+				rnd = (uint32_t)now_ms;
+			next += webhook_jitter_ms(w->sched.delays_ms[attempt - 1], rnd);
+		}
+		struct db_stmt *st = db_prepare(db, SQL_DONE);
 		if (!st)
 			return -1;
 		db_bind_text(st, 1, j->merchant_id, -1);
@@ -309,60 +584,125 @@ static int record_fn(struct db *db, void *p)
 		if (rc != DB_DONE)
 			return -1;
 		if (changed != 1)
-			continue; /* the lease ran out and another worker took it */
-		if ((ok || last) &&
-		    exec2(db, SQL_PENDING_DEC, j->merchant_id, j->event_id, 0, false, NULL) != 0)
+			continue; /* no longer ours (another process re-claimed it): its owner
+				     records */
+		if ((ok || last) && pending_dec(db, j->merchant_id, j->event_id) != 0)
 			return -1;
 		if (ok) {
-			if (exec2(db, SQL_ENDPOINT_OK, j->merchant_id, j->endpoint_id, 0, false, NULL))
+			if (endpoint_update(db, SQL_ENDPOINT_OK, j, 0, false, NULL) != 0)
 				return -1;
 			continue;
 		}
-		if (exec2(db, SQL_ENDPOINT_FAIL, j->merchant_id, j->endpoint_id, now, true, NULL))
-			return -1;
 		int64_t disabled = 0;
-		if (exec2(db, SQL_ENDPOINT_DISABLE, j->merchant_id, j->endpoint_id,
-		          now - DISABLE_AFTER_S, true, &disabled) != 0)
+		if (endpoint_update(db, SQL_ENDPOINT_FAIL, j, now, true, NULL) != 0 ||
+		    endpoint_update(db, SQL_ENDPOINT_DISABLE, j, now - DISABLE_AFTER_S, true,
+				    &disabled) != 0)
 			return -1;
-		if (disabled)
-			log_msg(LOG_ALERT,
-			        "webhook_endpoint %s of merchant %s disabled: every delivery failed for "
-			        "3 days",
-			        j->endpoint_id, j->merchant_id);
+		j->endpoint_disabled = disabled == 1;
 	}
 	return 0;
+}
+
+static void record_finished(struct webhooks *w)
+{
+	for (int i = 0; i < SLOTS_MAX; i++) {
+		struct job *first = &w->jobs[i];
+		if (!first->busy || !first->finished)
+			continue;
+		char merchant[ID_MAX];
+		memcpy(merchant, first->merchant_id, ID_MAX);
+		struct record_ctx rc = {w, merchant};
+		int r = store_write(w->app->store, merchant, record_fn, &rc);
+		for (int k = i; k < SLOTS_MAX; k++) {
+			struct job *j = &w->jobs[k];
+			if (!j->busy || !j->finished || strcmp(j->merchant_id, merchant) != 0)
+				continue;
+			if (r == 0 && j->endpoint_disabled)
+				log_msg(
+				    LOG_ALERT,
+				    "webhook_endpoint %s of merchant %s disabled: every delivery "
+				    "failed for 3 days",
+				    j->endpoint_id, merchant);
+			slot_free(w, j);
+		}
+		if (r != 0)
+			log_msg(
+			    LOG_ERROR,
+			    "webhooks: cannot record delivery attempts of merchant %s (%d); they "
+			    "are retried when their lease ends",
+			    merchant, r);
+	}
+}
+
+/* ---- stop: hand unfinished deliveries back ---- */
+
+static const char SQL_RELEASE[] =
+    "UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL, next_at = $3"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'delivering'";
+
+static int release_fn(struct db *db, void *p)
+{
+	struct job *j = p;
+	struct db_stmt *st = db_prepare(db, SQL_RELEASE);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, j->merchant_id, -1);
+	db_bind_text(st, 2, j->id, -1);
+	db_bind_int64(st, 3, clock_now_ms());
+	return db_step_done(st) == DB_OK ? 0 : -1;
+}
+
+static void release_unfinished(struct webhooks *w)
+{
+	for (int i = 0; i < SLOTS_MAX; i++) {
+		struct job *j = &w->jobs[i];
+		if (!j->busy)
+			continue;
+		job_release_handle(w, j);
+		/* not an attempt: the receiver may or may not have seen it, so it is sent again */
+		if (store_write(w->app->store, j->merchant_id, release_fn, j) != 0)
+			log_msg(LOG_WARN, "webhooks: delivery %s stays leased until its lease ends",
+				j->id);
+		slot_free(w, j);
+	}
 }
 
 static void *worker_main(void *p)
 {
 	struct webhooks *w = p;
-	while (!atomic_load(&w->stopping)) {
-		struct claim_ctx cc = {w, 0};
-		if (store_write(w->app->store, NULL, claim_fn, &cc) != 0 || cc.n == 0) {
-			struct timespec t = {0, POLL_MS * 1000000L};
-			nanosleep(&t, NULL);
-			continue;
+	int64_t next_claim = 0, stop_deadline = 0;
+	for (;;) {
+		int64_t now = mono_ms();
+		bool stopping = atomic_load(&w->stopping) != 0;
+		if (stopping) {
+			if (!stop_deadline)
+				stop_deadline = now + STOP_GRACE_MS;
+			if (w->in_flight == 0 || now >= stop_deadline)
+				break;
 		}
-		int n = 0;
-		for (int i = 0; i < cc.n; i++) {
-			struct job *j = &w->jobs[i];
-			buf_reset(&j->body);
-			struct render_ctx rc = {j, DB_ERR};
-			if (store_read(w->app->store, j->merchant_id, render_fn, &rc) != 0 ||
-			    rc.rc != DB_OK || j->body.failed) {
-				/* the event vanished (cannot happen short of corruption): record a
-				 * failed attempt rather than loop on it */
-				snprintf(j->error, sizeof(j->error), "event cannot be rendered");
-			}
-			n++;
+		if (atomic_exchange(&w->kicked, 0) && next_claim > now + KICK_DELAY_MS)
+			next_claim = now + KICK_DELAY_MS;
+		if (!stopping && now >= next_claim) {
+			int want = SLOTS_MAX - w->in_flight;
+			int got = claim(w);
+			/* a full batch suggests more are due: look again without waiting */
+			next_claim = got > 0 && got == want ? now : now + POLL_MS;
 		}
-		deliver_batch(w, n);
-		struct record_ctx rc = {w, n};
-		if (store_write(w->app->store, NULL, record_fn, &rc) != 0)
-			log_msg(LOG_ERROR, "webhooks: cannot record %d delivery attempts (they will be "
-			                   "retried when their lease ends)",
-			        n);
+		int still = 0;
+		curl_multi_perform(w->multi, &still);
+		collect(w);
+		/* attempts that never went on the wire (render failure) are finished already */
+		record_finished(w);
+		int64_t wait = next_claim - mono_ms();
+		if (w->in_flight >= SLOTS_MAX || stopping)
+			wait = stopping ? 50 : POLL_MS;
+		if (wait < 0)
+			wait = 0;
+		if (wait > POLL_MS)
+			wait = POLL_MS;
+		curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
 	}
+	release_unfinished(w);
 	return NULL;
 }
 
@@ -370,7 +710,7 @@ int webhooks_start(struct webhooks **ret, struct app *app, char *err, size_t err
 {
 	struct webhooks *w = calloc(1, sizeof(*w));
 	if (!w) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "webhooks: out of memory");
 		return -1;
 	}
 	w->app = app;
@@ -379,16 +719,29 @@ int webhooks_start(struct webhooks **ret, struct app *app, char *err, size_t err
 		free(w);
 		return -1;
 	}
-	for (int i = 0; i < BATCH_MAX; i++)
-		buf_init(&w->jobs[i].body, 4u << 20);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	event_set_outbox(webhooks_outbox);
-	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-		snprintf(err, errlen, "cannot start the webhook worker");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(w->multi = curl_multi_init())) {
+		snprintf(err, errlen, "webhooks: cannot initialize libcurl");
 		free(w);
 		return -1;
 	}
+	curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)SLOTS_MAX);
+	for (int i = 0; i < SLOTS_MAX; i++)
+		buf_init(&w->jobs[i].body, BODY_MAX);
+	event_set_outbox(webhooks_outbox);
+	pthread_mutex_lock(&running_mu);
 	running = w;
+	pthread_mutex_unlock(&running_mu);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		pthread_mutex_lock(&running_mu);
+		running = NULL;
+		pthread_mutex_unlock(&running_mu);
+		for (int i = 0; i < SLOTS_MAX; i++)
+			buf_release(&w->jobs[i].body);
+		curl_multi_cleanup(w->multi);
+		free(w);
+		snprintf(err, errlen, "webhooks: cannot start the delivery worker");
+		return -1;
+	}
 	*ret = w;
 	return 0;
 }
@@ -398,9 +751,13 @@ void webhooks_stop(struct webhooks *w)
 	if (!w)
 		return;
 	atomic_store(&w->stopping, 1);
+	curl_multi_wakeup(w->multi);
 	pthread_join(w->thread, NULL);
-	for (int i = 0; i < BATCH_MAX; i++)
-		buf_release(&w->jobs[i].body);
+	pthread_mutex_lock(&running_mu);
 	running = NULL;
+	pthread_mutex_unlock(&running_mu);
+	for (int i = 0; i < SLOTS_MAX; i++)
+		buf_release(&w->jobs[i].body);
+	curl_multi_cleanup(w->multi);
 	free(w);
 }
