@@ -27,7 +27,6 @@
 #include "webhooks/webhooks.h"
 
 #define DRAIN_TIMEOUT_MS 30000
-#define RETRY_SCHEDULE_MAX 32
 #define SCHEDULER_TICK_MS 500
 
 static const struct scheduler_job scheduler_jobs[] = {
@@ -64,55 +63,6 @@ static void usage(FILE *f)
 	      "  --log-level LEVEL             debug, info (default), warn, error\n"
 	      "  --help                        this text\n",
 	      f);
-}
-
-/* Parses one duration like 500ms, 1s, 5m, 1h, 2d into milliseconds. */
-static int parse_duration_ms(const char *s, size_t n, int64_t *ret)
-{
-	char tmp[32];
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	size_t digits = strspn(tmp, "0123456789");
-	if (digits == 0 || digits > 9)
-		return -1;
-	const char *unit = tmp + digits;
-	int64_t mult;
-	if (strcmp(unit, "ms") == 0)
-		mult = 1;
-	else if (strcmp(unit, "s") == 0 || *unit == '\0')
-		mult = 1000;
-	else if (strcmp(unit, "m") == 0)
-		mult = 60000;
-	else if (strcmp(unit, "h") == 0)
-		mult = 3600000;
-	else if (strcmp(unit, "d") == 0)
-		mult = 86400000;
-	else
-		return -1;
-	tmp[digits] = '\0';
-	int64_t v;
-	if (parse_i64(tmp, &v) != 0)
-		return -1;
-	*ret = v * mult;
-	return 0;
-}
-
-static int check_retry_schedule(const char *s)
-{
-	int count = 0;
-	const char *p = s;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		int64_t ms;
-		if (parse_duration_ms(p, n, &ms) != 0 || ++count > RETRY_SCHEDULE_MAX)
-			return -1;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return count > 0 ? 0 : -1;
 }
 
 static int parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -183,7 +133,8 @@ int cli_serve(int argc, char **argv)
 			}
 			break;
 		case 'w':
-			if (check_retry_schedule(optarg) != 0) {
+			struct webhook_schedule sched;
+			if (webhook_schedule_parse(optarg, &sched) != 0) {
 				fprintf(stderr, "tender serve: --webhook-retry-schedule: expected a "
 				                "comma-separated list of durations like 1s,2s,4s\n");
 				return 2;

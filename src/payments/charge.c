@@ -168,24 +168,6 @@ static void kv_raw_or(struct json *j, const char *key, const char *raw, const ch
 		json_kv_null(j, key);
 }
 
-static int expandable(struct json *j, struct db *db, const char *key, const char *id, bool expand,
-                      int (*render)(void *, struct db *, const char *, struct json *), void *ctx)
-{
-	json_key(j, key);
-	if (!id) {
-		json_nil(j);
-		return DB_OK;
-	}
-	if (expand && render) {
-		int rc = render(ctx, db, id, j);
-		if (rc == DB_OK)
-			return DB_OK;
-		if (rc != DB_NOTFOUND)
-			return rc;
-	}
-	json_str(j, id);
-	return DB_OK;
-}
 
 struct pi_ctx {
 	struct arena *a;
@@ -223,7 +205,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_null(j, "application");
 	json_kv_null(j, "application_fee");
 	json_kv_null(j, "application_fee_amount");
-	rc = expandable(j, db, "balance_transaction", ch->balance_transaction,
+	rc = payments_expandable(j, db, "balance_transaction", ch->balance_transaction,
 	                ex->balance_transaction, ex->render_balance_txn, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
@@ -236,7 +218,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_bool(j, "captured", ch->captured);
 	json_kv_int(j, "created", ch->created);
 	json_kv_str(j, "currency", ch->currency);
-	rc = expandable(j, db, "customer", ch->customer, ex->customer, ex->render_customer, ex->ctx);
+	rc = payments_expandable(j, db, "customer", ch->customer, ex->customer, ex->render_customer, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", ch->description);
@@ -254,11 +236,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	kv_raw_or(j, "outcome", ch->outcome, NULL);
 	json_kv_bool(j, "paid", ch->paid);
 	struct pi_ctx pc = {a, merchant_id, livemode, ex};
-	rc = expandable(j, db, "payment_intent", ch->payment_intent, ex->payment_intent,
+	rc = payments_expandable(j, db, "payment_intent", ch->payment_intent, ex->payment_intent,
 	                render_pi_cb, &pc);
 	if (rc != DB_OK)
 		return rc;
-	rc = expandable(j, db, "payment_method", ch->payment_method, ex->payment_method,
+	rc = payments_expandable(j, db, "payment_method", ch->payment_method, ex->payment_method,
 	                ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)
 		return rc;

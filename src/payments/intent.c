@@ -154,8 +154,10 @@ static void kv_raw_or_null(struct json *j, const char *key, const char *raw)
 }
 
 /* An expandable field: the id, the expanded object, or null. */
-static int expandable(struct json *j, struct db *db, const char *key, const char *id, bool expand,
-                      int (*render)(void *, struct db *, const char *, struct json *), void *ctx)
+
+int payments_expandable(struct json *j, struct db *db, const char *key, const char *id,
+                        bool expand, int (*render)(void *, struct db *, const char *, struct json *),
+                        void *ctx)
 {
 	json_key(j, key);
 	if (!id) {
@@ -221,14 +223,14 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_str(j, "confirmation_method", pi->confirmation_method);
 	json_kv_int(j, "created", pi->created);
 	json_kv_str(j, "currency", pi->currency);
-	rc = expandable(j, db, "customer", pi->customer, ex->customer, ex->render_customer, ex->ctx);
+	rc = payments_expandable(j, db, "customer", pi->customer, ex->customer, ex->render_customer, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", pi->description);
 	json_kv_null(j, "invoice");
 	kv_raw_or_null(j, "last_payment_error", pi->last_payment_error);
 	struct charge_ctx cc = {a, merchant_id, livemode, ex};
-	rc = expandable(j, db, "latest_charge", pi->latest_charge, ex->latest_charge,
+	rc = payments_expandable(j, db, "latest_charge", pi->latest_charge, ex->latest_charge,
 	                render_charge_cb, &cc);
 	if (rc != DB_OK)
 		return rc;
@@ -236,7 +238,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	kv_raw_or_null(j, "metadata", pi->metadata ? pi->metadata : "{}");
 	kv_raw_or_null(j, "next_action", pi->next_action);
 	json_kv_null(j, "on_behalf_of");
-	rc = expandable(j, db, "payment_method", pi->payment_method, ex->payment_method,
+	rc = payments_expandable(j, db, "payment_method", pi->payment_method, ex->payment_method,
 	                ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)
 		return rc;

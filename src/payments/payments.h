@@ -113,6 +113,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
                         const char *id, const struct expand_set *ex, struct json *j);
 
+/* An expandable field: the id, the object rendered by `render` when expanded, or null. */
+int payments_expandable(struct json *j, struct db *db, const char *key, const char *id,
+                        bool expand, int (*render)(void *, struct db *, const char *, struct json *),
+                        void *ctx);
+
 /* Renders into a new arena string (for events and responses at once). */
 const char *pi_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
                     const struct payment_intent *pi, size_t *ret_len);
