@@ -59,6 +59,7 @@ struct conn_req {
 	int64_t start_us;
 	struct ratelimit_result rl;
 	bool rl_headers;
+	bool was_suspended;
 };
 
 struct server {
@@ -72,6 +73,12 @@ struct server {
 	size_t q_head, q_len;
 	int stopping;
 	atomic_int inflight;
+	/* Connections suspended while a worker runs their request. MHD aborts if it is stopped
+	 * while any exists, so shutdown waits for this to reach zero. */
+	atomic_int suspended;
+	/* Set when shutdown starts: requests that arrive on open keep-alive connections from then
+	 * on are answered 503 at once instead of being suspended. */
+	atomic_int draining;
 	int port;
 };
 
@@ -486,17 +493,30 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			c->state = CS_DONE;
 			return send_response(c);
 		}
-		c->state = CS_RUNNING;
-		MHD_suspend_connection(con);
-		if (enqueue(srv, c) != 0) {
-			MHD_resume_connection(con);
+		if (atomic_load(&srv->draining)) {
 			req_fail(&c->r, ERR_OVERLOADED, NULL, NULL);
 			c->state = CS_DONE;
+			return send_response(c);
+		}
+		c->state = CS_RUNNING;
+		atomic_fetch_add(&srv->suspended, 1);
+		c->was_suspended = true;
+		MHD_suspend_connection(con);
+		if (enqueue(srv, c) != 0) {
+			req_fail(&c->r, ERR_OVERLOADED, NULL, NULL);
+			c->state = CS_DONE;
+			MHD_resume_connection(con);
 		}
 		return MHD_YES;
 	}
-	if (c->state == CS_DONE)
+	if (c->state == CS_DONE) {
+		if (c->was_suspended) {
+			/* MHD has taken the connection back from the suspended list by now */
+			c->was_suspended = false;
+			atomic_fetch_sub(&srv->suspended, 1);
+		}
 		return send_response(c);
+	}
 	return MHD_YES; /* CS_RUNNING: called again only after resume */
 }
 
@@ -603,10 +623,18 @@ void server_stop(struct server *srv, int timeout_ms)
 	if (!srv)
 		return;
 	if (srv->d) {
+		atomic_store(&srv->draining, 1);
 		MHD_socket fd = MHD_quiesce_daemon(srv->d);
 		int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
 		while (atomic_load(&srv->inflight) > 0 && clock_mono_us() < deadline) {
 			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		/* Suspended connections always come back: their workers finish against a store that
+		 * is still open. Wait for them (bounded) so MHD is never stopped with one. */
+		int64_t hard = clock_mono_us() + 120 * 1000000LL;
+		while (atomic_load(&srv->suspended) > 0 && clock_mono_us() < hard) {
+			struct timespec ts = {0, 5 * 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
 		MHD_stop_daemon(srv->d);
