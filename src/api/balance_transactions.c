@@ -1,4 +1,8 @@
-/* GET /v1/balance_transactions (type, source, currency filters) and GET /v1/balance_transactions/{id}. */
+/*
+ * GET /v1/balance_transactions and GET /v1/balance_transactions/{id}. The list takes the filters
+ * the ledger can apply exactly: type, source, currency (plus created, limit and cursors from
+ * list.h); Stripe's `payout` filter is not accepted while there are no payouts.
+ */
 #include "api/list.h"
 #include "api/resources.h"
 #include "ledger/ledger.h"
@@ -51,6 +55,7 @@ static const char *nonempty(const char *s)
 
 static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
+	(void)ctx;
 	db_bind_text(st, first, nonempty(param_str(r, "type")), -1);
 	db_bind_text(st, first + 1, nonempty(param_str(r, "source")), -1);
 	db_bind_text(st, first + 2, nonempty(param_str(r, "currency")), -1);
@@ -59,6 +64,7 @@ static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
 
 static int render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
+	(void)ctx;
 	return ledger_balance_txn_render(db, r->merchant_id, id, j);
 }
 

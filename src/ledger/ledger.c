@@ -1,41 +1,116 @@
 /*
- * The journal and balance transactions (see ledger.h for the accounts and movements).
+ * The journal and balance transactions (see ledger.h for the accounts, movements and rules).
  *
- * Money arithmetic is int64 with every step checked; fees are computed in 128 bits. A journal
- * transaction is checked to balance per currency before anything is written, and then written
- * entry by entry inside the caller's transaction, so an unbalanced set never reaches the store.
+ * One function, ledger_post(), writes journal transactions, and it checks everything before it
+ * writes anything: known accounts and currencies, every amount within ±LEDGER_AMOUNT_MAX, and a
+ * zero sum per currency computed with checked additions. So an unbalanced or absurd set never
+ * reaches the store, and the movement functions above it only choose entries.
+ *
+ * Balance transactions are Stripe's merchant-facing view. Each one is written in the same
+ * caller transaction as the journal transaction that moves its money (its journal_txn column), and
+ * its status says which merchant account holds its net: "pending" → merchant_pending,
+ * "available" → merchant_available. The only update the ledger ever makes is that status switch,
+ * guarded by `status = 'pending'` and posted together with the journal move of the net, so the
+ * balance the API shows (Σ net by status) and the journal cannot drift apart; ledger_verify checks
+ * that they did not.
  */
 #include "ledger/ledger.h"
 
+#include "money/currency.h"
 #include "store/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define ENTRIES_MAX 8
-#define AVAILABLE_DELAY_S (2 * 86400)
+#define DAY_S 86400
+#define DUE_BATCH_MAX 512
+#define TICK_BATCHES_MAX 8 /* per tick: at most 8 × 512 moves, then the writer is free again */
+#define BALANCE_CURRENCIES_MAX 256 /* more than ISO 4217 has */
 
-struct entry {
-	const char *account;
-	int64_t amount;
+static const char *const accounts[] = {
+    LEDGER_ACCT_CARDHOLDER_HOLDS,
+    LEDGER_ACCT_AUTHORIZED,
+    LEDGER_ACCT_ACQUIRER_RECEIVABLE,
+    LEDGER_ACCT_ACQUIRER_PAYABLE,
+    LEDGER_ACCT_MERCHANT_PENDING,
+    LEDGER_ACCT_MERCHANT_AVAILABLE,
+    LEDGER_ACCT_FEES,
+    LEDGER_ACCT_FX,
+    NULL,
 };
+
+static int account_known(const char *name)
+{
+	for (size_t i = 0; name && accounts[i]; i++)
+		if (strcmp(accounts[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int amount_in_range(int64_t v)
+{
+	return v >= -LEDGER_AMOUNT_MAX && v <= LEDGER_AMOUNT_MAX;
+}
+
+/* A movement's amount: 1 … LEDGER_AMOUNT_MAX. */
+static int movement_amount_check(int64_t amount)
+{
+	if (amount <= 0)
+		return LEDGER_ERR_INVALID;
+	if (amount > LEDGER_AMOUNT_MAX)
+		return LEDGER_ERR_OVERFLOW;
+	return DB_OK;
+}
+
+/* Everything ledger_post refuses, checked without touching the store. */
+static int entries_check(const struct ledger_entry *e, size_t n)
+{
+	if (!e || n > LEDGER_ENTRIES_MAX)
+		return LEDGER_ERR_INVALID;
+	size_t nonzero = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!account_known(e[i].account) || !e[i].currency || !currency_find(e[i].currency))
+			return LEDGER_ERR_INVALID;
+		if (!amount_in_range(e[i].amount_minor))
+			return LEDGER_ERR_OVERFLOW;
+		if (e[i].amount_minor != 0)
+			nonzero++;
+	}
+	if (nonzero < 2)
+		return LEDGER_ERR_INVALID;
+	/* zero sum per currency: sum every currency once, from its first entry */
+	for (size_t i = 0; i < n; i++) {
+		int first = 1;
+		for (size_t k = 0; k < i && first; k++)
+			if (strcmp(e[k].currency, e[i].currency) == 0)
+				first = 0;
+		if (!first)
+			continue;
+		int64_t sum = 0;
+		for (size_t k = i; k < n; k++)
+			if (strcmp(e[k].currency, e[i].currency) == 0 &&
+			    __builtin_add_overflow(sum, e[k].amount_minor, &sum))
+				return LEDGER_ERR_OVERFLOW;
+		if (sum != 0)
+			return LEDGER_ERR_UNBALANCED;
+	}
+	return DB_OK;
+}
 
 static const char SQL_TXN[] =
     "INSERT INTO journal_txns (merchant_id, id, kind, source, created) VALUES ($1, $2, $3, $4, $5)";
 static const char SQL_ENTRY[] = "INSERT INTO journal_entries (merchant_id, txn_id, seq, account,"
-                                " currency, amount) VALUES ($1, $2, $3, $4, $5, $6)";
+				" currency, amount) VALUES ($1, $2, $3, $4, $5, $6)";
 
-/* Posts one journal transaction in one currency. Zero-amount entries are skipped (a 0 fee). */
-static int post(struct db *db, const char *merchant_id, const char *kind, const char *source,
-                const char *currency, const struct entry *e, size_t n, int64_t now,
-                char ret_txn[ID_MAX])
+int ledger_post(struct db *db, const char *merchant_id, const char *kind, const char *source,
+		const struct ledger_entry *entries, size_t n, int64_t now, char ret_txn_id[ID_MAX])
 {
-	int64_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		if (__builtin_add_overflow(sum, e[i].amount, &sum))
-			return LEDGER_ERR_OVERFLOW;
-	if (sum != 0)
-		return LEDGER_ERR_UNBALANCED;
+	if (!merchant_id || !kind || !source)
+		return LEDGER_ERR_INVALID;
+	int rc = entries_check(entries, n);
+	if (rc != DB_OK)
+		return rc;
 	char id[ID_MAX];
 	id_new(id, "jtx_");
 	struct db_stmt *st = db_prepare(db, SQL_TXN);
@@ -46,12 +121,12 @@ static int post(struct db *db, const char *merchant_id, const char *kind, const 
 	db_bind_text(st, 3, kind, -1);
 	db_bind_text(st, 4, source, -1);
 	db_bind_int64(st, 5, now);
-	int rc = db_step_done(st);
+	rc = db_step_done(st);
 	if (rc != DB_OK)
 		return rc;
-	int seq = 0;
+	int64_t seq = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (e[i].amount == 0)
+		if (entries[i].amount_minor == 0)
 			continue;
 		st = db_prepare(db, SQL_ENTRY);
 		if (!st)
@@ -59,15 +134,15 @@ static int post(struct db *db, const char *merchant_id, const char *kind, const 
 		db_bind_text(st, 1, merchant_id, -1);
 		db_bind_text(st, 2, id, -1);
 		db_bind_int64(st, 3, seq++);
-		db_bind_text(st, 4, e[i].account, -1);
-		db_bind_text(st, 5, currency, -1);
-		db_bind_int64(st, 6, e[i].amount);
+		db_bind_text(st, 4, entries[i].account, -1);
+		db_bind_text(st, 5, entries[i].currency, -1);
+		db_bind_int64(st, 6, entries[i].amount_minor);
 		rc = db_step_done(st);
 		if (rc != DB_OK)
 			return rc;
 	}
-	if (ret_txn)
-		memcpy(ret_txn, id, ID_MAX);
+	if (ret_txn_id)
+		memcpy(ret_txn_id, id, ID_MAX);
 	return DB_OK;
 }
 
@@ -75,7 +150,7 @@ static const char SQL_PRICING[] =
     "SELECT fee_percent_bps, fee_fixed_minor, settlement_currency FROM merchants WHERE id = $1";
 
 int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pricing *ret,
-                       char currency_buf[8])
+		       char currency_buf[8])
 {
 	struct db_stmt *st = db_prepare(db, SQL_PRICING);
 	if (!st)
@@ -83,9 +158,10 @@ int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pri
 	db_bind_text(st, 1, merchant_id, -1);
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
+		const char *cur = db_col_text(st, 2, NULL);
 		ret->percent_bps = db_col_int64(st, 0);
 		ret->fixed_minor = db_col_int64(st, 1);
-		snprintf(currency_buf, 8, "%s", db_col_text(st, 2, NULL));
+		snprintf(currency_buf, 8, "%s", cur ? cur : "");
 		ret->settlement_currency = currency_buf;
 	}
 	db_reset(st);
@@ -94,50 +170,86 @@ int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pri
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
-/* fee = round half up(amount × bps / 10000) + fixed, never more than the amount itself, so a
- * tiny charge nets zero rather than negative. Exact in 128 bits. */
-static int fee_for(int64_t amount, const struct ledger_pricing *p, int64_t *ret)
+int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64_t *ret_fee_minor)
 {
-	if (amount < 0 || p->percent_bps < 0 || p->fixed_minor < 0)
+	int rc = movement_amount_check(amount_minor);
+	if (rc != DB_OK)
+		return rc;
+	if (!pricing || pricing->percent_bps < 0 || pricing->percent_bps > 10000 ||
+	    pricing->fixed_minor < 0 || pricing->fixed_minor > LEDGER_AMOUNT_MAX)
+		return LEDGER_ERR_INVALID;
+	/* round half up of amount × bps / 10000: add half the divisor, then truncate (all >= 0) */
+	int64_t scaled, fee;
+	if (__builtin_mul_overflow(amount_minor, pricing->percent_bps, &scaled) ||
+	    __builtin_add_overflow(scaled, 5000, &scaled) ||
+	    __builtin_add_overflow(scaled / 10000, pricing->fixed_minor, &fee))
 		return LEDGER_ERR_OVERFLOW;
-	__int128 pct = ((__int128)amount * p->percent_bps + 5000) / 10000;
-	__int128 fee = pct + p->fixed_minor;
-	if (fee > amount)
-		fee = amount;
-	*ret = (int64_t)fee;
+	/* never more than the charge: a tiny charge nets 0, not a negative amount */
+	*ret_fee_minor = fee > amount_minor ? amount_minor : fee;
 	return DB_OK;
 }
 
-int ledger_authorize(struct db *db, const char *merchant_id, const char *charge_id,
-                     int64_t amount, const char *currency, int64_t now)
+int ledger_available_on(int64_t created, int64_t *ret_available_on)
 {
-	if (amount <= 0 || amount == INT64_MIN)
+	int64_t t;
+	if (created < 0 || __builtin_add_overflow(created, LEDGER_AVAILABLE_DELAY_S, &t))
 		return LEDGER_ERR_OVERFLOW;
-	const struct entry e[] = {{"cardholder_holds", amount}, {"authorized", -amount}};
-	return post(db, merchant_id, "authorize", charge_id, currency, e, 2, now, NULL);
+	int64_t into_day = t % DAY_S;
+	if (into_day != 0 && __builtin_add_overflow(t, DAY_S - into_day, &t))
+		return LEDGER_ERR_OVERFLOW;
+	*ret_available_on = t;
+	return DB_OK;
 }
 
-int ledger_release(struct db *db, const char *merchant_id, const char *charge_id,
-                   int64_t amount, const char *currency, int64_t now)
+int ledger_authorize(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		     const char *currency, int64_t now)
 {
-	if (amount <= 0)
-		return LEDGER_ERR_OVERFLOW;
-	const struct entry e[] = {{"authorized", amount}, {"cardholder_holds", -amount}};
-	return post(db, merchant_id, "release", charge_id, currency, e, 2, now, NULL);
+	int rc = movement_amount_check(amount);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, amount},
+	    {LEDGER_ACCT_AUTHORIZED, currency, -amount},
+	};
+	return ledger_post(db, merchant_id, "authorize", charge_id, e, 2, now, NULL);
+}
+
+int ledger_release(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		   const char *currency, int64_t now)
+{
+	int rc = movement_amount_check(amount);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_AUTHORIZED, currency, amount},
+	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, -amount},
+	};
+	return ledger_post(db, merchant_id, "release", charge_id, e, 2, now, NULL);
+}
+
+/* Stripe's reporting_category of each balance transaction type the ledger creates. */
+static const char *reporting_category(const char *type)
+{
+	if (strcmp(type, "adjustment") == 0)
+		return "dispute";
+	return type; /* charge, refund, refund_failure */
 }
 
 static const char SQL_BT[] =
     "INSERT INTO balance_transactions (merchant_id, id, created, type, reporting_category, source,"
     " amount, fee, net, currency, exchange_rate, status, available_on, description, journal_txn)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 'pending', $11, $12, $13)";
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14)";
 
-static int bt_insert(struct db *db, const char *merchant_id, const char *type, const char *source,
-                     int64_t amount, int64_t fee, const char *currency, int64_t now,
-                     int64_t available_on, const char *description, const char *journal_txn,
-                     char ret_id[ID_MAX])
+struct bt {
+	const char *type, *source, *currency, *status, *description, *journal_txn;
+	int64_t amount, fee, created, available_on;
+};
+
+static int bt_insert(struct db *db, const char *merchant_id, const struct bt *b,
+		     char ret_id[ID_MAX])
 {
 	int64_t net;
-	if (__builtin_sub_overflow(amount, fee, &net))
+	if (__builtin_sub_overflow(b->amount, b->fee, &net))
 		return LEDGER_ERR_OVERFLOW;
 	char id[ID_MAX];
 	id_new(id, "txn_");
@@ -146,174 +258,338 @@ static int bt_insert(struct db *db, const char *merchant_id, const char *type, c
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, id, -1);
-	db_bind_int64(st, 3, now);
-	db_bind_text(st, 4, type, -1);
-	db_bind_text(st, 5, type, -1);
-	db_bind_text(st, 6, source, -1);
-	db_bind_int64(st, 7, amount);
-	db_bind_int64(st, 8, fee);
+	db_bind_int64(st, 3, b->created);
+	db_bind_text(st, 4, b->type, -1);
+	db_bind_text(st, 5, reporting_category(b->type), -1);
+	db_bind_text(st, 6, b->source, -1);
+	db_bind_int64(st, 7, b->amount);
+	db_bind_int64(st, 8, b->fee);
 	db_bind_int64(st, 9, net);
-	db_bind_text(st, 10, currency, -1);
-	db_bind_int64(st, 11, available_on);
-	db_bind_text(st, 12, description, -1);
-	db_bind_text(st, 13, journal_txn, -1);
+	db_bind_text(st, 10, b->currency, -1);
+	db_bind_text(st, 11, b->status, -1);
+	db_bind_int64(st, 12, b->available_on);
+	db_bind_text(st, 13, b->description, -1);
+	db_bind_text(st, 14, b->journal_txn, -1);
 	int rc = db_step_done(st);
 	if (rc == DB_OK && ret_id)
 		memcpy(ret_id, id, ID_MAX);
 	return rc;
 }
 
-int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id,
-                   int64_t amount, const char *currency, const struct ledger_pricing *pricing,
-                   int64_t now, char ret_balance_txn_id[ID_MAX])
+int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		   const char *currency, const struct ledger_pricing *pricing, int64_t now,
+		   char ret_balance_txn_id[ID_MAX])
 {
-	if (amount <= 0)
-		return LEDGER_ERR_OVERFLOW;
-	int64_t fee;
-	int rc = fee_for(amount, pricing, &fee);
+	int64_t fee, available_on;
+	int rc = ledger_fee(amount, pricing, &fee);
 	if (rc != DB_OK)
 		return rc;
-	const struct entry e[] = {
-	    {"authorized", amount},           {"cardholder_holds", -amount},
-	    {"acquirer_receivable", amount},  {"merchant_pending", -amount},
-	    {"merchant_pending", fee},        {"fees", -fee},
+	rc = ledger_available_on(now, &available_on);
+	if (rc != DB_OK)
+		return rc;
+	/*
+	 * FX hook (issue 7): when currency differs from pricing->settlement_currency, this is where
+	 * the captured amount is converted: the hold is released in the presentment currency, the
+	 * acquirer receivable and the merchant's funds (and the fee, computed on the converted
+	 * amount) are booked in the settlement currency, the rounding difference goes to
+	 * LEDGER_ACCT_FX, and the balance transaction carries the settlement currency and
+	 * exchange_rate. Until then the whole capture is booked in the presentment currency and
+	 * exchange_rate stays null.
+	 */
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_AUTHORIZED, currency, amount},
+	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, -amount},
+	    {LEDGER_ACCT_ACQUIRER_RECEIVABLE, currency, amount},
+	    {LEDGER_ACCT_MERCHANT_PENDING, currency, -amount},
+	    {LEDGER_ACCT_MERCHANT_PENDING, currency, fee},
+	    {LEDGER_ACCT_FEES, currency, -fee},
 	};
 	char jtx[ID_MAX];
-	rc = post(db, merchant_id, "capture", charge_id, currency, e, 6, now, jtx);
+	rc = ledger_post(db, merchant_id, "capture", charge_id, e, 6, now, jtx);
 	if (rc != DB_OK)
 		return rc;
-	return bt_insert(db, merchant_id, "charge", charge_id, amount, fee, currency, now,
-	                 now + AVAILABLE_DELAY_S, NULL, jtx, ret_balance_txn_id);
+	const struct bt b = {
+	    .type = "charge",
+	    .source = charge_id,
+	    .currency = currency,
+	    .status = "pending",
+	    .description = NULL,
+	    .journal_txn = jtx,
+	    .amount = amount,
+	    .fee = fee,
+	    .created = now,
+	    .available_on = available_on,
+	};
+	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
 }
 
 int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
-                  const char *charge_id, int64_t amount, const char *currency, int64_t now,
-                  char ret_balance_txn_id[ID_MAX])
+		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		  char ret_balance_txn_id[ID_MAX])
 {
-	(void)charge_id;
-	if (amount <= 0)
-		return LEDGER_ERR_OVERFLOW;
-	const struct entry e[] = {{"merchant_pending", amount}, {"acquirer_payable", -amount}};
-	char jtx[ID_MAX];
-	int rc = post(db, merchant_id, "refund", refund_id, currency, e, 2, now, jtx);
+	(void)charge_id; /* the balance transaction's source is the refund, as Stripe's is */
+	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
 		return rc;
-	/* a refund leaves the balance at once: it is due now and the scheduler makes it available */
-	return bt_insert(db, merchant_id, "refund", refund_id, -amount, 0, currency, now, now,
-	                 "REFUND FOR CHARGE", jtx, ret_balance_txn_id);
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, amount},
+	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, -amount},
+	};
+	char jtx[ID_MAX];
+	rc = ledger_post(db, merchant_id, "refund", refund_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "refund",
+	    .source = refund_id,
+	    .currency = currency,
+	    .status = "available",
+	    .description = "REFUND FOR CHARGE",
+	    .journal_txn = jtx,
+	    .amount = -amount,
+	    .fee = 0,
+	    .created = now,
+	    .available_on = now,
+	};
+	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
 }
 
 int ledger_refund_failure(struct db *db, const char *merchant_id, const char *refund_id,
-                          int64_t amount, const char *currency, int64_t now,
-                          char ret_balance_txn_id[ID_MAX])
+			  int64_t amount, const char *currency, int64_t now,
+			  char ret_balance_txn_id[ID_MAX])
 {
-	if (amount <= 0)
-		return LEDGER_ERR_OVERFLOW;
-	const struct entry e[] = {{"acquirer_payable", amount}, {"merchant_pending", -amount}};
-	char jtx[ID_MAX];
-	int rc = post(db, merchant_id, "refund_failure", refund_id, currency, e, 2, now, jtx);
+	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
 		return rc;
-	return bt_insert(db, merchant_id, "refund_failure", refund_id, amount, 0, currency, now, now,
-	                 "REFUND FAILURE", jtx, ret_balance_txn_id);
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, amount},
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -amount},
+	};
+	char jtx[ID_MAX];
+	rc = ledger_post(db, merchant_id, "refund_failure", refund_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "refund_failure",
+	    .source = refund_id,
+	    .currency = currency,
+	    .status = "available",
+	    .description = "REFUND FAILURE",
+	    .journal_txn = jtx,
+	    .amount = amount,
+	    .fee = 0,
+	    .created = now,
+	    .available_on = now,
+	};
+	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
 }
 
+/* The scheduler works across the merchants of a shard: this is its one statement that is not
+ * scoped by merchant. It walks the (status, available_on) index in order and stops at the limit,
+ * so a backlog costs one batch per call, not a scan; each move then is scoped by merchant. */
 static const char SQL_DUE[] =
-    "SELECT merchant_id, id, net, currency FROM balance_transactions WHERE status = 'pending'"
+    "SELECT merchant_id, id FROM balance_transactions WHERE status = 'pending'"
     " AND available_on <= $1 ORDER BY available_on LIMIT $2";
 static const char SQL_MAKE_AVAILABLE[] =
     "UPDATE balance_transactions SET status = 'available' WHERE merchant_id = $1 AND id = $2"
     " AND status = 'pending'";
 
-#define DUE_BATCH_MAX 512
+static const char SQL_BT_NET[] =
+    "SELECT net, currency FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
+
+int ledger_make_available_one(struct db *db, const char *merchant_id, const char *balance_txn_id,
+			      int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BT_NET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, balance_txn_id, -1);
+	int rc = db_step(st);
+	int64_t net = 0;
+	char currency[8] = "";
+	if (rc == DB_ROW) {
+		const char *cur = db_col_text(st, 1, NULL);
+		net = db_col_int64(st, 0);
+		snprintf(currency, sizeof(currency), "%s", cur ? cur : "");
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return 0;
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	/* the guard decides: only the runner whose update changed the row posts the move */
+	st = db_prepare(db, SQL_MAKE_AVAILABLE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, balance_txn_id, -1);
+	rc = db_step(st);
+	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	if (changed != 1)
+		return 0;
+	if (net == 0)
+		return 1; /* a fully fee-capped charge: nothing to move */
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_MERCHANT_PENDING, currency, net},
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -net},
+	};
+	rc = ledger_post(db, merchant_id, "make_available", balance_txn_id, e, 2, now, NULL);
+	return rc == DB_OK ? 1 : rc;
+}
+
+struct due {
+	char merchant[ID_MAX], id[ID_MAX];
+};
 
 int ledger_make_available(struct db *db, int64_t now, int limit)
 {
+	if (limit <= 0)
+		return 0;
 	if (limit > DUE_BATCH_MAX)
 		limit = DUE_BATCH_MAX;
-	struct due {
-		char merchant[ID_MAX], id[ID_MAX], currency[8];
-		int64_t net;
-	};
-	static __thread struct due due[DUE_BATCH_MAX];
-	int n = 0;
-	struct db_stmt *st = db_prepare(db, SQL_DUE);
-	if (!st)
+	/* read the batch first, then update: updating rows of the index being scanned is not
+	 * something to rely on */
+	struct due *due = calloc((size_t)limit, sizeof(*due));
+	if (!due)
 		return DB_ERR;
+	int n = 0, rc = DB_DONE;
+	struct db_stmt *st = db_prepare(db, SQL_DUE);
+	if (!st) {
+		free(due);
+		return DB_ERR;
+	}
 	db_bind_int64(st, 1, now);
 	db_bind_int64(st, 2, limit);
-	while (n < limit && db_step(st) == DB_ROW) {
-		snprintf(due[n].merchant, ID_MAX, "%s", db_col_text(st, 0, NULL));
-		snprintf(due[n].id, ID_MAX, "%s", db_col_text(st, 1, NULL));
-		due[n].net = db_col_int64(st, 2);
-		snprintf(due[n].currency, 8, "%s", db_col_text(st, 3, NULL));
+	while (n < limit && (rc = db_step(st)) == DB_ROW) {
+		const char *m = db_col_text(st, 0, NULL), *id = db_col_text(st, 1, NULL);
+		snprintf(due[n].merchant, ID_MAX, "%s", m ? m : "");
+		snprintf(due[n].id, ID_MAX, "%s", id ? id : "");
 		n++;
 	}
 	db_reset(st);
+	if (n < limit && rc != DB_DONE) {
+		free(due);
+		return rc < 0 ? rc : DB_ERR;
+	}
 	int moved = 0;
 	for (int i = 0; i < n; i++) {
-		st = db_prepare(db, SQL_MAKE_AVAILABLE);
-		if (!st)
-			return DB_ERR;
-		db_bind_text(st, 1, due[i].merchant, -1);
-		db_bind_text(st, 2, due[i].id, -1);
-		int rc = db_step(st);
-		int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
-		db_reset(st);
-		if (rc != DB_DONE)
-			return DB_ERR;
-		if (changed != 1 || due[i].net == 0)
-			continue; /* someone else moved it */
-		const struct entry e[] = {{"merchant_pending", due[i].net},
-		                          {"merchant_available", -due[i].net}};
-		rc = post(db, due[i].merchant, "make_available", due[i].id, due[i].currency, e, 2, now,
-		          NULL);
-		if (rc != DB_OK)
+		rc = ledger_make_available_one(db, due[i].merchant, due[i].id, now);
+		if (rc < 0) {
+			free(due);
 			return rc;
-		moved++;
+		}
+		moved += rc;
 	}
+	free(due);
 	return moved;
 }
 
-static const char SQL_BALANCE[] =
-    "SELECT currency, status, COALESCE(SUM(net), 0) FROM balance_transactions"
-    " WHERE merchant_id = $1 GROUP BY currency, status ORDER BY currency";
+struct tick_ctx {
+	int64_t now;
+	int moved; /* this batch, over every shard */
+	int full;  /* some shard may have more due */
+};
 
-static void balance_list(struct json *j, struct db_stmt *st, const char *status)
+static int tick_fn(struct db *db, void *p)
+{
+	struct tick_ctx *c = p;
+	int moved = ledger_make_available(db, c->now, DUE_BATCH_MAX);
+	if (moved < 0)
+		return moved;
+	c->moved += moved;
+	if (moved == DUE_BATCH_MAX)
+		c->full = 1;
+	return 0;
+}
+
+int ledger_scheduler_tick(struct store *s, int64_t now)
+{
+	int total = 0;
+	for (int batch = 0; batch < TICK_BATCHES_MAX; batch++) {
+		struct tick_ctx c = {now, 0, 0};
+		int rc = store_each_shard_write(s, tick_fn, &c);
+		if (rc != 0)
+			return rc < 0 ? rc : DB_ERR;
+		total += c.moved;
+		if (!c.full)
+			break;
+	}
+	return total;
+}
+
+static const char SQL_BALANCE[] =
+    "SELECT currency, status, SUM(net) FROM balance_transactions WHERE merchant_id = $1"
+    " GROUP BY currency, status ORDER BY currency";
+
+struct balance_row {
+	char currency[8];
+	int64_t available, pending;
+};
+
+static void balance_list(struct json *j, const struct balance_row *rows, int n, int available)
 {
 	json_arr_open(j);
-	while (db_step(st) == DB_ROW) {
-		if (strcmp(db_col_text(st, 1, NULL), status) != 0)
-			continue;
-		int64_t amount = db_col_int64(st, 2);
+	for (int i = 0; i < n; i++) {
+		int64_t amount = available ? rows[i].available : rows[i].pending;
 		json_obj_open(j);
 		json_kv_int(j, "amount", amount);
-		json_kv_str(j, "currency", db_col_text(st, 0, NULL));
+		json_kv_str(j, "currency", rows[i].currency);
 		json_key(j, "source_types");
 		json_obj_open(j);
 		json_kv_int(j, "card", amount);
 		json_obj_close(j);
 		json_obj_close(j);
 	}
-	db_reset(st);
 	json_arr_close(j);
 }
 
 int ledger_balance_render(struct db *db, const char *merchant_id, int livemode, struct json *j)
 {
+	struct balance_row *rows = calloc(BALANCE_CURRENCIES_MAX, sizeof(*rows));
+	if (!rows)
+		return DB_ERR;
+	struct db_stmt *st = db_prepare(db, SQL_BALANCE);
+	if (!st) {
+		free(rows);
+		return DB_ERR;
+	}
+	db_bind_text(st, 1, merchant_id, -1);
+	int n = 0, rc;
+	/* rows come ordered by currency: one balance_row per currency, both statuses in it; a SUM
+	 * that overflows fails the step (SQLite raises) rather than wrapping */
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *cur = db_col_text(st, 0, NULL), *status = db_col_text(st, 1, NULL);
+		if (!cur || !status)
+			continue;
+		if (n == 0 || strcmp(rows[n - 1].currency, cur) != 0) {
+			if (n == BALANCE_CURRENCIES_MAX)
+				break;
+			snprintf(rows[n].currency, sizeof(rows[n].currency), "%s", cur);
+			n++;
+		}
+		if (strcmp(status, "available") == 0)
+			rows[n - 1].available = db_col_int64(st, 2);
+		else
+			rows[n - 1].pending = db_col_int64(st, 2);
+	}
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW) {
+		free(rows);
+		return rc < 0 ? rc : DB_ERR;
+	}
 	json_obj_open(j);
 	json_kv_str(j, "object", "balance");
 	json_key(j, "available");
-	struct db_stmt *st = db_prepare(db, SQL_BALANCE);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	balance_list(j, st, "available");
+	balance_list(j, rows, n, 1);
 	json_kv_bool(j, "livemode", livemode != 0);
 	json_key(j, "pending");
-	db_bind_text(st, 1, merchant_id, -1);
-	balance_list(j, st, "pending");
+	balance_list(j, rows, n, 0);
 	json_obj_close(j);
+	free(rows);
 	return DB_OK;
 }
 
@@ -323,7 +599,7 @@ static const char SQL_BT_GET[] =
     " WHERE merchant_id = $1 AND id = $2";
 
 int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char *id,
-                              struct json *j)
+			      struct json *j)
 {
 	struct db_stmt *st = db_prepare(db, SQL_BT_GET);
 	if (!st)
@@ -333,7 +609,7 @@ int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char
 	int rc = db_step(st);
 	if (rc != DB_ROW) {
 		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc;
+		return rc == DB_DONE ? DB_NOTFOUND : (rc < 0 ? rc : DB_ERR);
 	}
 	const char *currency = db_col_text(st, 8, NULL);
 	int64_t fee = db_col_int64(st, 6);
@@ -345,9 +621,11 @@ int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char
 	json_kv_int(j, "created", db_col_int64(st, 1));
 	json_kv_str(j, "currency", currency);
 	json_kv_str_or_null(j, "description", db_col_text(st, 12, NULL));
-	const char *rate = db_col_text(st, 9, NULL);
-	if (rate)
-		json_kv_raw(j, "exchange_rate", rate, strlen(rate));
+	/* a decimal number written by the FX conversion (issue 7); null while none happened */
+	size_t rate_len = 0;
+	const char *rate = db_col_text(st, 9, &rate_len);
+	if (rate && rate_len > 0)
+		json_kv_raw(j, "exchange_rate", rate, rate_len);
 	else
 		json_kv_null(j, "exchange_rate");
 	json_kv_int(j, "fee", fee);
@@ -358,36 +636,17 @@ int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char
 		json_kv_int(j, "amount", fee);
 		json_kv_null(j, "application");
 		json_kv_str(j, "currency", currency);
-		json_kv_str(j, "description", "Tender processing fees");
+		json_kv_str(j, "description", "Stripe processing fees");
 		json_kv_str(j, "type", "stripe_fee");
 		json_obj_close(j);
 	}
 	json_arr_close(j);
 	json_kv_int(j, "net", db_col_int64(st, 7));
 	json_kv_str(j, "reporting_category", db_col_text(st, 3, NULL));
-	json_kv_str(j, "source", db_col_text(st, 4, NULL));
+	json_kv_str_or_null(j, "source", db_col_text(st, 4, NULL));
 	json_kv_str(j, "status", db_col_text(st, 10, NULL));
 	json_kv_str(j, "type", db_col_text(st, 2, NULL));
 	json_obj_close(j);
 	db_reset(st);
 	return DB_OK;
-}
-
-struct tick_ctx {
-	int64_t now;
-	int moved;
-};
-
-static int tick_fn(struct db *db, void *p)
-{
-	struct tick_ctx *c = p;
-	c->moved = ledger_make_available(db, c->now, DUE_BATCH_MAX);
-	return c->moved < 0 ? -1 : 0;
-}
-
-int ledger_scheduler_tick(struct store *s, int64_t now)
-{
-	struct tick_ctx c = {now, 0};
-	int rc = store_each_shard_write(s, tick_fn, &c);
-	return rc == 0 ? c.moved : rc;
 }
