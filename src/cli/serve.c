@@ -132,7 +132,7 @@ int cli_serve(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'w':
+		case 'w': {
 			struct webhook_schedule sched;
 			if (webhook_schedule_parse(optarg, &sched) != 0) {
 				fprintf(stderr, "tender serve: --webhook-retry-schedule: expected a "
@@ -141,6 +141,7 @@ int cli_serve(int argc, char **argv)
 			}
 			app.cfg.webhook_retry_schedule = optarg;
 			break;
+		}
 		case 'r':
 			if (ratelimit_parse(optarg, &app.cfg.rate_limit_per_s,
 			                    &app.cfg.rate_limit_burst) != 0) {
