@@ -3,7 +3,7 @@
 #include <string.h>
 
 static const struct currency table[] = {
-#define X(code, numeric, exponent, min) {code, numeric, exponent, min},
+#define X(code, numeric, exponent, min, step) {code, numeric, exponent, min, step},
 #include "money/currencies.def"
 #undef X
 };
@@ -12,7 +12,7 @@ static const struct currency table[] = {
 
 const struct currency *currency_find(const char *code)
 {
-	if (!code || strlen(code) != 3)
+	if (!code || strnlen(code, 4) != 3)
 		return NULL;
 	size_t lo = 0, hi = COUNT;
 	while (lo < hi) {

@@ -1,7 +1,8 @@
 /*
- * ISO 4217 currencies as Stripe's API uses them: lowercase code, minor-unit exponent (0, 2 or 3)
- * and Stripe's minimum charge amount. One data table (currencies.def); nothing else hard-codes a
- * currency's exponent.
+ * ISO 4217 currencies as Stripe's API uses them: lowercase code, minor-unit exponent (0, 2 or 3),
+ * Stripe's minimum charge amount and the step charge amounts must be a multiple of. One data table
+ * (currencies.def, whose header says where every number comes from); nothing else hard-codes a
+ * currency's exponent. The table is constant: safe to read from any thread.
  */
 #ifndef TENDER_MONEY_CURRENCY_H
 #define TENDER_MONEY_CURRENCY_H
@@ -12,17 +13,20 @@
 #include "core/buf.h"
 
 struct currency {
-	const char *code; /* lowercase, 3 letters */
-	int numeric;
-	int exponent;
-	int64_t min_charge_minor; /* 0: no minimum */
+	const char *code;	   /* lowercase, 3 letters */
+	int numeric;		   /* ISO 4217 numeric code (not unique: ang and xcg share 532) */
+	int exponent;		   /* minor units per major unit = 10^exponent; 0, 2 or 3 */
+	int64_t min_charge_minor;  /* smallest charge amount; 0: no minimum known or enforced */
+	int64_t charge_step_minor; /* charge amounts must be multiples of this: 1, 10 or 100 */
 };
 
-/* The currency with that lowercase code, or NULL. */
+/* The currency with that code (exactly three lowercase letters), or NULL. O(log n). */
 const struct currency *currency_find(const char *code);
 size_t currency_count(void);
+/* Rows in code order; NULL past the end. */
 const struct currency *currency_at(size_t i);
-/* Comma-separated list of every code (for "Invalid currency" messages). */
+/* Appends every code, comma-and-space separated ("aed, afn, …"), for "Invalid currency"
+ * messages. */
 void currency_list_codes(struct buf *b);
 
 #endif
