@@ -1,7 +1,9 @@
 /*
  * /v1/payment_methods (type=card): create (publishable keys may), retrieve, update, list
- * (customer, type), attach, detach; and /v1/tokens: create (publishable keys may), retrieve.
- * The card number goes straight from the request to the vault; only its public facts come back.
+ * (customer, type), attach, detach. The card number goes straight from the request to the vault;
+ * only its public facts come back. card[token] (a tok_… or a test alias) and the pm_card_*
+ * aliases Stripe accepts in test mode become stored PaymentMethods like any card. The /v1/tokens
+ * handlers live in tokens.c and are routed from this file's table.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "api/tokens.h"
 #include "app.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -18,20 +21,9 @@
 static const char *const pm_types[] = {"card", NULL};
 
 static const struct param_spec card_children[] = {
-    {"number", PT_STRING, 0, 64, NULL, NULL},
-    {"exp_month", PT_STRING, 0, 4, NULL, NULL},
-    {"exp_year", PT_STRING, 0, 4, NULL, NULL},
-    {"cvc", PT_STRING, 0, 8, NULL, NULL},
-    {"token", PT_STRING, 0, 255, NULL, NULL},
-    {"name", PT_STRING, 0, 200, NULL, NULL},
-    {"address_line1", PT_STRING, 0, 200, NULL, NULL},
-    {"address_line2", PT_STRING, 0, 200, NULL, NULL},
-    {"address_city", PT_STRING, 0, 200, NULL, NULL},
-    {"address_state", PT_STRING, 0, 200, NULL, NULL},
-    {"address_zip", PT_STRING, 0, 20, NULL, NULL},
-    {"address_country", PT_STRING, 0, 2, NULL, NULL},
-    {"currency", PT_STRING, 0, 3, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
+    {"number", PT_STRING, 0, 64, NULL, NULL},  {"exp_month", PT_STRING, 0, 4, NULL, NULL},
+    {"exp_year", PT_STRING, 0, 4, NULL, NULL}, {"cvc", PT_STRING, 0, 8, NULL, NULL},
+    {"token", PT_STRING, 0, 255, NULL, NULL},  {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec address_children[] = {
     {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
@@ -79,12 +71,6 @@ static const struct param_spec attach_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
-static const struct param_spec token_params[] = {
-    {"card", PT_OBJECT, PF_REQUIRED, 0, NULL, card_children},
-    {"customer", PT_STRING, 0, 255, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
 /* billing_details JSON from params (absent → old). */
 static int billing_from_params(struct req *r, const char *old, const char **ret)
 {
@@ -101,12 +87,12 @@ static int billing_from_params(struct req *r, const char *old, const char **ret)
 	json_init(&j, &b);
 	json_obj_open(&j);
 	json_kv_raw(&j, "address",
-	            addr ? addr
-	                 : "{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
-	                   "\"postal_code\":null,\"state\":null}",
-	            strlen(addr ? addr
-	                        : "{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
-	                          "\"postal_code\":null,\"state\":null}"));
+		    addr ? addr
+			 : "{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
+			   "\"postal_code\":null,\"state\":null}",
+		    strlen(addr ? addr
+				: "{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
+				  "\"postal_code\":null,\"state\":null}"));
 	static const char *const fields[] = {"email", "name", "phone", NULL};
 	for (const char *const *f = fields; *f; f++) {
 		char path[64];
@@ -114,59 +100,49 @@ static int billing_from_params(struct req *r, const char *old, const char **ret)
 		const char *v = param_str(r, path);
 		json_kv_str_or_null(&j, *f, v && *v ? v : NULL);
 	}
+	json_kv_null(&j, "tax_id");
 	json_obj_close(&j);
 	*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);
 	return 0;
 }
 
-/* Validates card[…] into info; on error answers 402 card_error naming the parameter. */
-static int card_from_params(struct req *r, struct vault_card_info *info)
-{
-	const char *number = param_str(r, "card.number");
-	if (!number)
-		return req_fail(r, ERR_PARAM_MISSING, "card[number]", "%s", "card[number]");
-	const char *em = param_str(r, "card.exp_month");
-	const char *ey = param_str(r, "card.exp_year");
-	if (!em)
-		return req_fail(r, ERR_PARAM_MISSING, "card[exp_month]", "%s", "card[exp_month]");
-	if (!ey)
-		return req_fail(r, ERR_PARAM_MISSING, "card[exp_year]", "%s", "card[exp_year]");
-	int e = vault_card_validate(number, em, ey, param_str(r, "card.cvc"), r->now, info);
-	if (e == 0)
-		return 0;
-	const char *param = e == ERR_CARD_INVALID_EXPIRY_MONTH  ? "exp_month"
-	                    : e == ERR_CARD_INVALID_EXPIRY_YEAR ? "exp_year"
-	                    : e == ERR_CARD_INVALID_CVC         ? "cvc"
-	                                                        : "number";
-	return req_fail(r, (enum api_err)e, param, NULL);
-}
-
 struct create_ctx {
 	struct req *r;
 	struct vault_card_info info;
+	const char *token; /* card[token]: tok_… or a test alias, instead of a number */
 	char pm_id[ID_MAX];
 	char card_id[ID_MAX];
 	const char *billing;
 	const char *metadata;
-	const char *customer;
 };
 
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
 	struct req *r = c->r;
-	char fp[24];
-	int rc = vault_card_store(r->app->vault, db, r->merchant_id, c->card_id,
-	                          param_str(r, "card.number"), &c->info, r->now, fp);
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &c->info, fp, c->billing,
-	              c->metadata, c->customer, r->now) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	if (c->token) {
+		int rc = pm_create_from_ref(db, r->app->vault, r->merchant_id, c->token, c->pm_id,
+					    c->billing, c->metadata, r->now);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "token", c->token, "card[token]");
+		if (rc == VAULT_ERR_TOKEN_USED)
+			return req_fail(r, ERR_TOKEN_USED, "card[token]", "%s", c->token);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else {
+		char fp[24];
+		int rc = vault_card_store(r->app->vault, db, r->merchant_id, c->card_id,
+					  param_str(r, "card.number"), &c->info, r->now, fp);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &c->info, fp, c->billing,
+			      c->metadata, NULL, r->now) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	return pm_render(db, r->merchant_id, c->pm_id, req_json(r)) == DB_OK
-	           ? 0
-	           : req_fail(r, ERR_API, NULL, NULL);
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int h_create(struct req *r)
@@ -176,19 +152,36 @@ static int h_create(struct req *r)
 	c.r = r;
 	if (param_present(r, "payment_method"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-		                "Cloning PaymentMethods requires Connect, which Tender does not "
-		                "offer.");
+				"Cloning PaymentMethods requires Connect, which Tender does not "
+				"offer.");
+	/* Stripe takes customer here only to clone (with payment_method); attaching goes through
+	 * /attach, which checks the customer. Accepting it would let a publishable key attach a
+	 * card to any customer id. */
+	if (param_present(r, "customer"))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "customer",
+		    "customer can only be set together with payment_method (cloning, "
+		    "which requires Connect). Use POST /v1/payment_methods/{id}/attach.");
 	if (!param_present(r, "card"))
 		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
-	if (card_from_params(r, &c.info) != 0)
+	const char *token = param_str(r, "card.token");
+	if (token && *token) {
+		if (param_present(r, "card.number") || param_present(r, "card.exp_month") ||
+		    param_present(r, "card.exp_year") || param_present(r, "card.cvc"))
+			return req_fail(
+			    r, ERR_PARAM_BAD, "card[token]",
+			    "You cannot provide card details together with card[token].");
+		if (!vault_is_test_alias(token) && strncmp(token, "tok_", 4) != 0)
+			return req_fail_missing(r, "token", token, "card[token]");
+		c.token = token;
+	} else if (tokens_card_params(r, &c.info) != 0) {
 		return -1;
+	}
 	if (billing_from_params(r, NULL, &c.billing) != 0)
 		return -1;
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
-	const char *cus = param_str(r, "customer");
-	c.customer = cus && *cus ? cus : NULL;
 	id_new(c.pm_id, "pm_");
 	id_new(c.card_id, "card_");
 	return req_write(r, create_fn, &c);
@@ -208,9 +201,34 @@ static int retrieve_fn(struct db *db, void *p)
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
+/* A test alias (pm_card_visa …) stands for a new PaymentMethod each time it is used, as in
+ * Stripe's test mode: store one (inside the caller's transaction) and continue with its id. */
+static int alias_materialize(struct req *r, struct db *db, struct id_ctx *x)
+{
+	char *id = arena_zalloc(&r->arena, ID_MAX);
+	if (!id)
+		return req_fail(r, ERR_API, NULL, NULL);
+	id_new(id, "pm_");
+	if (pm_create_from_ref(db, r->app->vault, r->merchant_id, x->id, id, NULL, NULL, r->now) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->id = id;
+	return 0;
+}
+
+static int retrieve_alias_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	if (alias_materialize(x->r, db, x) != 0)
+		return -1;
+	return retrieve_fn(db, x);
+}
+
 static int h_retrieve(struct req *r)
 {
 	struct id_ctx x = {r, r->args[0]};
+	if (vault_is_test_alias(x.id))
+		return req_write(r, retrieve_alias_fn, &x);
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
@@ -218,7 +236,7 @@ static const char SQL_PM_UPDATE[] =
     "UPDATE payment_methods SET billing_details = $3, metadata = $4, exp_month = $5,"
     " exp_year = $6 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PM_META[] = "SELECT billing_details, metadata, exp_month, exp_year"
-                                  " FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+				  " FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PM_CUSTOMER[] =
     "UPDATE payment_methods SET customer = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_CUSTOMER_EXISTS[] =
@@ -233,7 +251,8 @@ static int pm_event(struct req *r, struct db *db, const char *id, const char *ty
 	int rc = pm_render(db, r->merchant_id, id, &j);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (rc == DB_OK && !b.failed)
-		rc = event_append(db, r->merchant_id, &o, type, id, b.data, b.len, NULL, r->now, NULL);
+		rc = event_append(db, r->merchant_id, &o, type, id, b.data, b.len, NULL, r->now,
+				  NULL);
 	buf_release(&b);
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
@@ -262,12 +281,16 @@ static int update_fn(struct db *db, void *p)
 	if (metadata_apply(r, meta, "metadata", &meta) != 0)
 		return -1;
 	const char *ems = param_str(r, "card.exp_month"), *eys = param_str(r, "card.exp_year");
-	if (ems || eys) {
-		int64_t m = em, y = ey;
-		if ((ems && (parse_i64(ems, &m) != 0 || m < 1 || m > 12)))
-			return req_fail(r, ERR_CARD_INVALID_EXPIRY_MONTH, "exp_month", NULL);
-		if (eys && (parse_i64(eys, &y) != 0 || y < 2000 || y > 2100))
-			return req_fail(r, ERR_CARD_INVALID_EXPIRY_YEAR, "exp_year", NULL);
+	if ((ems && *ems) || (eys && *eys)) {
+		/* the new expiry (a side not given keeps its stored value) must not be past */
+		char mbuf[24], ybuf[24];
+		snprintf(mbuf, sizeof(mbuf), "%lld", (long long)em);
+		snprintf(ybuf, sizeof(ybuf), "%lld", (long long)ey);
+		int m = 0, y = 0;
+		int e = vault_card_validate_expiry(ems && *ems ? ems : mbuf,
+						   eys && *eys ? eys : ybuf, r->now, &m, &y);
+		if (e != 0)
+			return req_fail(r, vault_card_err_api(e), vault_card_err_param(e), NULL);
 		em = m;
 		ey = y;
 	}
@@ -308,6 +331,8 @@ static int attach_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
 	struct req *r = x->r;
+	if (vault_is_test_alias(x->id) && alias_materialize(r, db, x) != 0)
+		return -1;
 	struct pm_card pm;
 	if (pm_load(db, r->merchant_id, x->id, &pm) != DB_OK)
 		return req_fail_missing(r, "payment_method", x->id, "payment_method");
@@ -323,8 +348,8 @@ static int attach_fn(struct db *db, void *p)
 		return req_fail_missing(r, "customer", customer, "customer");
 	if (pm.customer[0] && strcmp(pm.customer, customer) != 0)
 		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
-		                "The payment method you provided has already been attached to a "
-		                "customer.");
+				"The payment method you provided has already been attached to a "
+				"customer.");
 	if (set_customer(r, db, x->id, customer) != 0 ||
 	    pm_event(r, db, x->id, "payment_method.attached") != 0)
 		return -1;
@@ -346,8 +371,8 @@ static int detach_fn(struct db *db, void *p)
 		return req_fail_missing(r, "payment_method", x->id, "payment_method");
 	if (!pm.customer[0])
 		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
-		                "The payment method you provided is not attached to a customer so "
-		                "detachment is impossible.");
+				"The payment method you provided is not attached to a customer so "
+				"detachment is impossible.");
 	if (set_customer(r, db, x->id, NULL) != 0 ||
 	    pm_event(r, db, x->id, "payment_method.detached") != 0)
 		return -1;
@@ -397,146 +422,6 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
-/* ---- tokens ---- */
-
-static const char SQL_TOKEN_PUT[] =
-    "INSERT INTO tokens (merchant_id, id, created, card_id, brand, last4, exp_month, exp_year,"
-    " funding, country, fingerprint, cvc_provided, client_ip) VALUES ($1, $2, $3, $4, $5, $6,"
-    " $7, $8, $9, $10, $11, $12, $13)";
-static const char SQL_TOKEN_GET[] =
-    "SELECT id, created, card_id, brand, last4, exp_month, exp_year, funding, country,"
-    " fingerprint, cvc_provided, client_ip, used FROM tokens WHERE merchant_id = $1 AND id = $2";
-
-/* Stripe's card objects (inside tokens) name brands the old way. */
-static const char *card_brand_title(const char *b)
-{
-	static const char *const map[][2] = {
-	    {"visa", "Visa"},          {"mastercard", "MasterCard"}, {"amex", "American Express"},
-	    {"discover", "Discover"},  {"diners", "Diners Club"},    {"jcb", "JCB"},
-	    {"unionpay", "UnionPay"},
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], b) == 0)
-			return map[i][1];
-	return "Unknown";
-}
-
-static int token_render(struct req *r, struct db *db, const char *id)
-{
-	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	if (db_step(st) != DB_ROW) {
-		db_reset(st);
-		return req_fail_missing(r, "token", id, "token");
-	}
-	struct json *j = req_json(r);
-	json_obj_open(j);
-	json_kv_str(j, "id", db_col_text(st, 0, NULL));
-	json_kv_str(j, "object", "token");
-	json_key(j, "card");
-	json_obj_open(j);
-	json_kv_str(j, "id", db_col_text(st, 2, NULL));
-	json_kv_str(j, "object", "card");
-	static const char *const nulls[] = {"address_city",  "address_country", "address_line1",
-	                                    "address_line1_check", "address_line2",
-	                                    "address_state", "address_zip", "address_zip_check",
-	                                    NULL};
-	for (const char *const *n = nulls; *n; n++)
-		json_kv_null(j, *n);
-	json_kv_null(j, "available_payout_methods");
-	json_kv_str(j, "brand", card_brand_title(db_col_text(st, 3, NULL)));
-	json_kv_str_or_null(j, "country", db_col_text(st, 8, NULL));
-	json_kv_null(j, "currency");
-	json_kv_null(j, "customer");
-	if (db_col_int64(st, 10))
-		json_kv_str(j, "cvc_check", "unchecked");
-	else
-		json_kv_null(j, "cvc_check");
-	json_kv_null(j, "default_for_currency");
-	json_kv_null(j, "dynamic_last4");
-	json_kv_int(j, "exp_month", db_col_int64(st, 5));
-	json_kv_int(j, "exp_year", db_col_int64(st, 6));
-	json_kv_str(j, "fingerprint", db_col_text(st, 9, NULL));
-	json_kv_str(j, "funding", db_col_text(st, 7, NULL));
-	json_kv_str(j, "last4", db_col_text(st, 4, NULL));
-	json_kv_raw(j, "metadata", "{}", 2);
-	json_kv_null(j, "name");
-	json_kv_null(j, "status");
-	json_kv_null(j, "tokenization_method");
-	json_kv_null(j, "wallet");
-	json_obj_close(j);
-	json_kv_str_or_null(j, "client_ip", db_col_text(st, 11, NULL));
-	json_kv_int(j, "created", db_col_int64(st, 1));
-	json_kv_bool(j, "livemode", false);
-	json_kv_str(j, "type", "card");
-	json_kv_bool(j, "used", db_col_int64(st, 12) != 0);
-	json_obj_close(j);
-	db_reset(st);
-	return 0;
-}
-
-struct token_ctx {
-	struct req *r;
-	struct vault_card_info info;
-	char id[ID_MAX], card_id[ID_MAX];
-};
-
-static int token_fn(struct db *db, void *p)
-{
-	struct token_ctx *t = p;
-	struct req *r = t->r;
-	char fp[24];
-	if (vault_card_store(r->app->vault, db, r->merchant_id, t->card_id,
-	                     param_str(r, "card.number"), &t->info, r->now, fp) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, t->id, -1);
-	db_bind_int64(st, 3, r->now);
-	db_bind_text(st, 4, t->card_id, -1);
-	db_bind_text(st, 5, t->info.brand, -1);
-	db_bind_text(st, 6, t->info.last4, -1);
-	db_bind_int64(st, 7, t->info.exp_month);
-	db_bind_int64(st, 8, t->info.exp_year);
-	db_bind_text(st, 9, t->info.funding, -1);
-	db_bind_text(st, 10, t->info.country, -1);
-	db_bind_text(st, 11, fp, -1);
-	db_bind_int64(st, 12, t->info.cvc_provided);
-	db_bind_text(st, 13, r->client_ip[0] ? r->client_ip : NULL, -1);
-	if (db_step_done(st) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	return token_render(r, db, t->id);
-}
-
-static int h_token_create(struct req *r)
-{
-	struct token_ctx t;
-	memset(&t, 0, sizeof(t));
-	t.r = r;
-	if (card_from_params(r, &t.info) != 0)
-		return -1;
-	id_new(t.id, "tok_");
-	id_new(t.card_id, "card_");
-	return req_write(r, token_fn, &t);
-}
-
-static int token_retrieve_fn(struct db *db, void *p)
-{
-	struct id_ctx *x = p;
-	return token_render(x->r, db, x->id);
-}
-
-static int h_token_retrieve(struct req *r)
-{
-	struct id_ctx x = {r, r->args[0]};
-	return req_read(r, token_retrieve_fn, &x) == 0 ? 0 : -1;
-}
-
 const struct route payment_methods_routes[] = {
     {"POST", "/v1/payment_methods", h_create, create_params, ROUTE_PUBLISHABLE},
     {"GET", "/v1/payment_methods", h_list, list_params, ROUTE_LIST},
@@ -544,7 +429,7 @@ const struct route payment_methods_routes[] = {
     {"POST", "/v1/payment_methods/{id}", h_update, update_params, 0},
     {"POST", "/v1/payment_methods/{id}/attach", h_attach, attach_params, 0},
     {"POST", "/v1/payment_methods/{id}/detach", h_detach, no_params, 0},
-    {"POST", "/v1/tokens", h_token_create, token_params, ROUTE_PUBLISHABLE},
-    {"GET", "/v1/tokens/{id}", h_token_retrieve, no_params, 0},
+    {"POST", "/v1/tokens", tokens_h_create, tokens_create_params, ROUTE_PUBLISHABLE},
+    {"GET", "/v1/tokens/{id}", tokens_h_retrieve, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -9,9 +9,8 @@ static const char SQL_INSERT[] =
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const char *card_id,
-              const struct vault_card_info *info, const char *fingerprint,
-              const char *billing_details, const char *metadata, const char *customer,
-              int64_t now)
+	      const struct vault_card_info *info, const char *fingerprint,
+	      const char *billing_details, const char *metadata, const char *customer, int64_t now)
 {
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
@@ -77,21 +76,19 @@ static const char SQL_TOKEN_GET[] =
     "SELECT card_id, brand, last4, exp_month, exp_year, funding, country, fingerprint,"
     " cvc_provided, used FROM tokens WHERE merchant_id = $1 AND id = $2";
 
-int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
-                   int64_t now, struct pm_card *ret)
+int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+		       const char *pm_id, const char *billing_details, const char *metadata,
+		       int64_t now)
 {
-	char pm_id[ID_MAX], card_id[ID_MAX], fp[24];
+	char card_id[ID_MAX], fp[24];
 	struct vault_card_info info;
-	id_new(pm_id, "pm_");
 	if (vault_is_test_alias(ref)) {
 		id_new(card_id, "card_");
 		int rc = vault_card_store_alias(v, db, merchant_id, card_id, ref, now, &info, fp);
 		if (rc != 0)
 			return rc;
-		rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, NULL, NULL, NULL, now);
-		if (rc != DB_OK)
-			return rc;
-		return pm_load(db, merchant_id, pm_id, ret);
+		return pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details,
+				 metadata, NULL, now);
 	}
 	if (strncmp(ref, "tok_", 4) != 0)
 		return DB_NOTFOUND;
@@ -132,13 +129,39 @@ int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, cons
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
 	if (rc != DB_DONE)
-		return DB_ERR;
+		return rc < 0 ? rc : DB_ERR;
 	if (n != 1)
 		return VAULT_ERR_TOKEN_USED;
-	rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, NULL, NULL, NULL, now);
+	return pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details, metadata,
+			 NULL, now);
+}
+
+int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+		   int64_t now, struct pm_card *ret)
+{
+	char pm_id[ID_MAX];
+	id_new(pm_id, "pm_");
+	int rc = pm_create_from_ref(db, v, merchant_id, ref, pm_id, NULL, NULL, now);
 	if (rc != DB_OK)
 		return rc;
 	return pm_load(db, merchant_id, pm_id, ret);
+}
+
+const char *pm_display_brand(const char *brand)
+{
+	static const char *const map[][2] = {
+	    {"amex", "american_express"},
+	    {"diners", "diners_club"},
+	    {"unionpay", "union_pay"},
+	    {"visa", "visa"},
+	    {"mastercard", "mastercard"},
+	    {"discover", "discover"},
+	    {"jcb", "jcb"},
+	};
+	for (size_t i = 0; brand && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], brand) == 0)
+			return map[i][1];
+	return "other";
 }
 
 static const char SQL_RENDER[] =
@@ -148,7 +171,8 @@ static const char SQL_RENDER[] =
 
 static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
-    "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null}";
+    "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null,"
+    "\"tax_id\":null}";
 
 int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j)
 {
@@ -166,9 +190,9 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	json_obj_open(j);
 	json_kv_str(j, "id", db_col_text(st, 0, NULL));
 	json_kv_str(j, "object", "payment_method");
+	json_kv_str(j, "allow_redisplay", "unspecified");
 	const char *bd = db_col_text(st, 11, NULL);
-	json_kv_raw(j, "billing_details", bd ? bd : EMPTY_BILLING,
-	            strlen(bd ? bd : EMPTY_BILLING));
+	json_kv_raw(j, "billing_details", bd ? bd : EMPTY_BILLING, strlen(bd ? bd : EMPTY_BILLING));
 	json_key(j, "card");
 	json_obj_open(j);
 	json_kv_str(j, "brand", brand);
@@ -182,7 +206,7 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 		json_kv_null(j, "cvc_check");
 	json_obj_close(j);
 	json_kv_str_or_null(j, "country", db_col_text(st, 8, NULL));
-	json_kv_str(j, "display_brand", brand);
+	json_kv_str(j, "display_brand", pm_display_brand(brand));
 	json_kv_int(j, "exp_month", db_col_int64(st, 5));
 	json_kv_int(j, "exp_year", db_col_int64(st, 6));
 	json_kv_str(j, "fingerprint", db_col_text(st, 9, NULL));
@@ -201,10 +225,12 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	json_obj_open(j);
 	json_kv_bool(j, "supported", true);
 	json_obj_close(j);
+	json_kv_null(j, "regulated_status");
 	json_kv_null(j, "wallet");
 	json_obj_close(j);
 	json_kv_int(j, "created", db_col_int64(st, 1));
 	json_kv_str_or_null(j, "customer", db_col_text(st, 2, NULL));
+	json_kv_null(j, "customer_account");
 	json_kv_bool(j, "livemode", false);
 	const char *md = db_col_text(st, 12, NULL);
 	json_kv_raw(j, "metadata", md ? md : "{}", strlen(md ? md : "{}"));

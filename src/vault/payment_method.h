@@ -26,13 +26,20 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 /* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,
  * DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or another negative code. */
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
-                   int64_t now, struct pm_card *ret);
+		   int64_t now, struct pm_card *ret);
 int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j);
+/* Inside the caller's write transaction: stores PaymentMethod pm_id for a test alias (the card
+ * is sealed like any other) or an unused token (consumed), with billing_details / metadata JSON
+ * (NULL for none). 0, DB_NOTFOUND (no such alias or token), VAULT_ERR_TOKEN_USED, or < 0. */
+int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+		       const char *pm_id, const char *billing_details, const char *metadata,
+		       int64_t now);
+/* Stripe's card.display_brand for a brand (amex → american_express, unknown → other). */
+const char *pm_display_brand(const char *brand);
 
 /* Inserts a PaymentMethod for a sealed card. billing_details/metadata: JSON or NULL. */
 int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const char *card_id,
-              const struct vault_card_info *info, const char *fingerprint,
-              const char *billing_details, const char *metadata, const char *customer,
-              int64_t now);
+	      const struct vault_card_info *info, const char *fingerprint,
+	      const char *billing_details, const char *metadata, const char *customer, int64_t now);
 
 #endif

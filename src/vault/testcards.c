@@ -1,42 +1,66 @@
-/* Stripe's test cards (docs.stripe.com/testing), the only card numbers in src/. */
+/*
+ * Stripe's test cards (docs.stripe.com/testing, docs.stripe.com/radar/testing): the only card
+ * numbers anywhere in src/. In test mode these numbers, and the pm_card_* / tok_* aliases that
+ * stand for them, behave as Stripe documents (declines, Radar outcomes, 3-D Secure, disputes,
+ * refund failures); the behaviour travels to the acquirer through the reveal callback
+ * (vault_secret_behavior), never through the number itself. last4 is spelled out so that the
+ * public view of a card never points into its number; a unit test checks it agrees.
+ */
 #include "vault/testcards.h"
 
 #include <string.h>
 
+#define TC(num, brand, funding, country, last4, beh)                                               \
+	{                                                                                          \
+		{brand, funding, country, last4, beh}, num                                         \
+	}
+
 static const struct testcard cards[] = {
-    {"4242424242424242", "visa", "credit", "US", ACQ_SUCCEED},
-    {"4000056655665556", "visa", "debit", "US", ACQ_SUCCEED},
-    {"5555555555554444", "mastercard", "credit", "US", ACQ_SUCCEED},
-    {"2223003122003222", "mastercard", "credit", "US", ACQ_SUCCEED},
-    {"5200828282828210", "mastercard", "debit", "US", ACQ_SUCCEED},
-    {"5105105105105100", "mastercard", "prepaid", "US", ACQ_SUCCEED},
-    {"378282246310005", "amex", "credit", "US", ACQ_SUCCEED},
-    {"371449635398431", "amex", "credit", "US", ACQ_SUCCEED},
-    {"6011111111111117", "discover", "credit", "US", ACQ_SUCCEED},
-    {"6011000990139424", "discover", "credit", "US", ACQ_SUCCEED},
-    {"3056930009020004", "diners", "credit", "US", ACQ_SUCCEED},
-    {"36227206271667", "diners", "credit", "US", ACQ_SUCCEED},
-    {"3566002020360505", "jcb", "credit", "JP", ACQ_SUCCEED},
-    {"6200000000000005", "unionpay", "credit", "CN", ACQ_SUCCEED},
-    {"4000000000000077", "visa", "credit", "US", ACQ_AVAILABLE_IMMEDIATELY},
-    {"4000000000000002", "visa", "credit", "US", ACQ_DECLINE_GENERIC},
-    {"4000000000009995", "visa", "credit", "US", ACQ_DECLINE_INSUFFICIENT_FUNDS},
-    {"4000000000009987", "visa", "credit", "US", ACQ_DECLINE_LOST_CARD},
-    {"4000000000009979", "visa", "credit", "US", ACQ_DECLINE_STOLEN_CARD},
-    {"4000000000000069", "visa", "credit", "US", ACQ_EXPIRED_CARD},
-    {"4000000000000127", "visa", "credit", "US", ACQ_INCORRECT_CVC},
-    {"4000000000000119", "visa", "credit", "US", ACQ_PROCESSING_ERROR},
-    {"4100000000000019", "visa", "credit", "US", ACQ_FRAUD_BLOCK},
-    {"4000000000004954", "visa", "credit", "US", ACQ_RISK_HIGHEST},
-    {"4000000000009235", "visa", "credit", "US", ACQ_RISK_ELEVATED},
-    {"4000002760003184", "visa", "credit", "DE", ACQ_3DS_REQUIRED},
-    {"4000002500003155", "visa", "credit", "FR", ACQ_3DS_REQUIRED},
-    {"4000000000003220", "visa", "credit", "US", ACQ_3DS_REQUIRED},
-    {"4000000000000259", "visa", "credit", "US", ACQ_DISPUTE_FRAUDULENT},
-    {"4000000000002685", "visa", "credit", "US", ACQ_DISPUTE_PRODUCT_NOT_RECEIVED},
-    {"4000000000001976", "visa", "credit", "US", ACQ_DISPUTE_INQUIRY},
-    {"4000000000007726", "visa", "credit", "US", ACQ_REFUND_PENDING},
-    {"4000000000005126", "visa", "credit", "US", ACQ_REFUND_FAILS},
+    /* cards by brand */
+    TC("4242424242424242", "visa", "credit", "US", "4242", ACQ_SUCCEED),
+    TC("4000056655665556", "visa", "debit", "US", "5556", ACQ_SUCCEED),
+    TC("4012888888881881", "visa", "credit", "US", "1881", ACQ_SUCCEED),
+    TC("5555555555554444", "mastercard", "credit", "US", "4444", ACQ_SUCCEED),
+    TC("2223003122003222", "mastercard", "credit", "US", "3222", ACQ_SUCCEED),
+    TC("5200828282828210", "mastercard", "debit", "US", "8210", ACQ_SUCCEED),
+    TC("5105105105105100", "mastercard", "prepaid", "US", "5100", ACQ_SUCCEED),
+    TC("378282246310005", "amex", "credit", "US", "0005", ACQ_SUCCEED),
+    TC("371449635398431", "amex", "credit", "US", "8431", ACQ_SUCCEED),
+    TC("6011111111111117", "discover", "credit", "US", "1117", ACQ_SUCCEED),
+    TC("6011000990139424", "discover", "credit", "US", "9424", ACQ_SUCCEED),
+    TC("3056930009020004", "diners", "credit", "US", "0004", ACQ_SUCCEED),
+    TC("36227206271667", "diners", "credit", "US", "1667", ACQ_SUCCEED),
+    TC("3566002020360505", "jcb", "credit", "JP", "0505", ACQ_SUCCEED),
+    TC("6200000000000005", "unionpay", "credit", "CN", "0005", ACQ_SUCCEED),
+    /* balance: available immediately */
+    TC("4000000000000077", "visa", "credit", "US", "0077", ACQ_AVAILABLE_IMMEDIATELY),
+    /* declines */
+    TC("4000000000000002", "visa", "credit", "US", "0002", ACQ_DECLINE_GENERIC),
+    TC("4000000000009995", "visa", "credit", "US", "9995", ACQ_DECLINE_INSUFFICIENT_FUNDS),
+    TC("4000000000009987", "visa", "credit", "US", "9987", ACQ_DECLINE_LOST_CARD),
+    TC("4000000000009979", "visa", "credit", "US", "9979", ACQ_DECLINE_STOLEN_CARD),
+    TC("4000000000000069", "visa", "credit", "US", "0069", ACQ_EXPIRED_CARD),
+    TC("4000000000000127", "visa", "credit", "US", "0127", ACQ_INCORRECT_CVC),
+    TC("4000000000000119", "visa", "credit", "US", "0119", ACQ_PROCESSING_ERROR),
+    /* attaching succeeds, charging fails */
+    TC("4000000000000341", "visa", "credit", "US", "0341", ACQ_DECLINE_GENERIC),
+    /* Radar */
+    TC("4100000000000019", "visa", "credit", "US", "0019", ACQ_FRAUD_BLOCK),
+    TC("4000000000004954", "visa", "credit", "US", "4954", ACQ_RISK_HIGHEST),
+    TC("4000000000009235", "visa", "credit", "US", "9235", ACQ_RISK_ELEVATED),
+    /* 3-D Secure */
+    TC("4000002760003184", "visa", "credit", "DE", "3184", ACQ_3DS_REQUIRED),
+    TC("4000002500003155", "visa", "credit", "FR", "3155", ACQ_3DS_REQUIRED),
+    TC("4000000000003220", "visa", "credit", "US", "3220", ACQ_3DS_REQUIRED),
+    TC("4000000000003063", "visa", "credit", "US", "3063", ACQ_3DS_REQUIRED),
+    TC("4000000000003055", "visa", "credit", "US", "3055", ACQ_SUCCEED),
+    /* disputes */
+    TC("4000000000000259", "visa", "credit", "US", "0259", ACQ_DISPUTE_FRAUDULENT),
+    TC("4000000000002685", "visa", "credit", "US", "2685", ACQ_DISPUTE_PRODUCT_NOT_RECEIVED),
+    TC("4000000000001976", "visa", "credit", "US", "1976", ACQ_DISPUTE_INQUIRY),
+    /* refunds */
+    TC("4000000000007726", "visa", "credit", "US", "7726", ACQ_REFUND_PENDING),
+    TC("4000000000005126", "visa", "credit", "US", "5126", ACQ_REFUND_FAILS),
 };
 
 struct alias {
@@ -44,6 +68,7 @@ struct alias {
 	const char *number;
 };
 
+/* Stripe's names; tok_NAME and pm_card_NAME stand for the same card. */
 static const struct alias aliases[] = {
     {"visa", "4242424242424242"},
     {"visa_debit", "4000056655665556"},
@@ -57,24 +82,31 @@ static const struct alias aliases[] = {
     {"unionpay", "6200000000000005"},
     {"bypassPending", "4000000000000077"},
     {"chargeDeclined", "4000000000000002"},
+    {"visa_chargeDeclined", "4000000000000002"},
     {"chargeDeclinedInsufficientFunds", "4000000000009995"},
+    {"visa_chargeDeclinedInsufficientFunds", "4000000000009995"},
     {"chargeDeclinedLostCard", "4000000000009987"},
+    {"visa_chargeDeclinedLostCard", "4000000000009987"},
     {"chargeDeclinedStolenCard", "4000000000009979"},
+    {"visa_chargeDeclinedStolenCard", "4000000000009979"},
     {"chargeDeclinedExpiredCard", "4000000000000069"},
     {"chargeDeclinedIncorrectCvc", "4000000000000127"},
     {"chargeDeclinedProcessingError", "4000000000000119"},
     {"chargeDeclinedFraudulent", "4100000000000019"},
+    {"chargeCustomerFail", "4000000000000341"},
     {"radarBlock", "4100000000000019"},
     {"riskLevelHighest", "4000000000004954"},
     {"riskLevelElevated", "4000000000009235"},
-    {"authenticationRequired", "4000002500003155"},
+    {"authenticationRequired", "4000002760003184"},
+    {"authenticationRequiredOnSetup", "4000002500003155"},
     {"threeDSecure2Required", "4000000000003220"},
-    {"threeDSecureRequired", "4000002760003184"},
+    {"threeDSecureRequired", "4000000000003063"},
+    {"threeDSecureOptional", "4000000000003055"},
     {"createDispute", "4000000000000259"},
     {"createDisputeProductNotReceived", "4000000000002685"},
     {"createDisputeInquiry", "4000000000001976"},
-    {"refundFail", "4000000000005126"},
     {"pendingRefund", "4000000000007726"},
+    {"refundFail", "4000000000005126"},
 };
 
 const struct testcard *testcard_by_number(const char *digits)
@@ -88,6 +120,8 @@ const struct testcard *testcard_by_number(const char *digits)
 const struct testcard *testcard_by_alias(const char *alias)
 {
 	const char *name = NULL;
+	if (!alias)
+		return NULL;
 	if (strncmp(alias, "pm_card_", 8) == 0)
 		name = alias + 8;
 	else if (strncmp(alias, "tok_", 4) == 0)
@@ -98,4 +132,33 @@ const struct testcard *testcard_by_alias(const char *alias)
 		if (strcmp(aliases[i].name, name) == 0)
 			return testcard_by_number(aliases[i].number);
 	return NULL;
+}
+
+const struct vault_testcard *vault_testcard_by_alias(const char *alias)
+{
+	const struct testcard *tc = testcard_by_alias(alias);
+	return tc ? &tc->pub : NULL;
+}
+
+const struct testcard *testcard_at(size_t i)
+{
+	return i < sizeof(cards) / sizeof(cards[0]) ? &cards[i] : NULL;
+}
+
+size_t testcard_count(void)
+{
+	return sizeof(cards) / sizeof(cards[0]);
+}
+
+const char *testcard_alias_at(size_t i, const char **ret_number)
+{
+	if (i >= sizeof(aliases) / sizeof(aliases[0]))
+		return NULL;
+	*ret_number = aliases[i].number;
+	return aliases[i].name;
+}
+
+size_t testcard_alias_count(void)
+{
+	return sizeof(aliases) / sizeof(aliases[0]);
 }

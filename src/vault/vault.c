@@ -1,4 +1,32 @@
-/* The vault: keys, sealing, reveal (see vault.h for the design). */
+/*
+ * The vault: keys, sealing, reveal (vault.h describes the design; this note covers the choices
+ * that are not visible from the header).
+ *
+ * Key hierarchy. The 32-byte master key (the key file) is never used directly: HKDF-SHA256
+ * derives a KEK (wraps data keys) and a check key (seals a fixed string, the store's check
+ * value, so a wrong key file is refused at start instead of failing card by card). Data keys
+ * are random, wrapped under the KEK with their own id as AAD, one active per shard. Rotation
+ * re-wraps every row of vault_data_keys under the new KEK and replaces the check value in one
+ * transaction per shard; vault_cards is not touched.
+ *
+ * Fingerprints. Stripe's fingerprint is the stable identity of a card number within an account
+ * (merchants dedupe on it; Radar-style rules block by it), so it must not change when the
+ * master key rotates. Its key therefore does not derive from the current master key: a
+ * "fingerprint root" (derived from the master key the store was first set up with) is stored
+ * wrapped like a data key (row id fpk_…, state 'retired' so it is never chosen to seal),
+ * rotation re-wraps it with everything else, and the per-merchant key is
+ * HKDF(root, "tender-fingerprint" || merchant_id). Every shard holds the same root (attach
+ * copies it to a shard that has none), so a merchant moved between shards keeps its
+ * fingerprints.
+ *
+ * Memory. struct vault_keys (master, derived keys, unwrapped data keys, fingerprint root, a
+ * scratch slot for rotation) is one mlock()ed, MADV_DONTDUMP mapping wiped with OPENSSL_cleanse
+ * on free. A revealed number lives in a stack struct for the duration of the callback and is
+ * wiped after it; the process is non-dumpable (PR_SET_DUMPABLE 0) from the first vault_open.
+ *
+ * Concurrency. The data-key cache is appended to (never reordered) under v->mu; sealing and
+ * opening hold the lock while they use a cached key. Derived keys are immutable after open.
+ */
 #include "vault/vault.h"
 
 #include <errno.h>
@@ -21,7 +49,6 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "http/errors.h"
 #include "store/store.h"
 #include "vault/testcards.h"
 #include "verify/verify.h"
@@ -29,11 +56,18 @@
 #define KEY_LEN 32
 #define NONCE_LEN 12
 #define TAG_LEN 16
-#define DATA_KEYS_MAX 64
+#define WRAPPED_LEN (NONCE_LEN + KEY_LEN + TAG_LEN)
+#define DATA_KEYS_MAX 256      /* unwrapped keys cached per process (all shards) */
+#define ROTATE_KEYS_MAX 100000 /* rows of vault_data_keys one rotation will re-wrap per shard */
+#define PAGE_ROWS 64	       /* rows read per statement when walking a table */
 #define KEYFILE_MAX 256
+#define PAN_MIN 12
 #define PAN_MAX 19
+#define PAN_INPUT_MAX 64 /* characters of card[number], separators included */
+#define FPK_PREFIX "fpk_"
 static const char KEYFILE_MAGIC[] = "tender-master-key v1 ";
 static const char CHECK_PLAINTEXT[] = "tender vault check value v1";
+#define CHECK_SEALED_LEN (NONCE_LEN + sizeof(CHECK_PLAINTEXT) - 1 + TAG_LEN)
 
 struct data_key {
 	char id[ID_MAX];
@@ -45,9 +79,12 @@ struct vault_keys {
 	unsigned char master[KEY_LEN];
 	unsigned char kek[KEY_LEN];
 	unsigned char check[KEY_LEN];
+	unsigned char fp_root[KEY_LEN];
+	unsigned char scratch[KEY_LEN]; /* rotation: one unwrapped key at a time */
+	bool has_fp_root;
 	struct data_key dks[DATA_KEYS_MAX];
 	size_t ndks;
-	char active[ID_MAX];
+	char active[ID_MAX]; /* the active data key of the shard attached last (status only) */
 };
 
 struct vault {
@@ -96,26 +133,27 @@ static int hkdf(const unsigned char *key, const char *info, size_t info_len, uns
 	return ok ? 0 : -1;
 }
 
-/* out = nonce || ciphertext || tag */
+/* AES-256-GCM with a fresh random 96-bit nonce. out = nonce || ciphertext || tag. */
 static int seal(const unsigned char *key, const unsigned char *aad, size_t aad_len,
-                const unsigned char *pt, size_t pt_len, unsigned char *out)
+		const unsigned char *pt, size_t pt_len, unsigned char *out)
 {
 	unsigned char *nonce = out, *ct = out + NONCE_LEN, *tag = out + NONCE_LEN + pt_len;
 	if (RAND_bytes(nonce, NONCE_LEN) != 1)
 		return -1;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int len = 0, ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
-	                  EVP_EncryptUpdate(c, NULL, &len, aad, (int)aad_len) == 1 &&
-	                  EVP_EncryptUpdate(c, ct, &len, pt, (int)pt_len) == 1 &&
-	                  EVP_EncryptFinal_ex(c, ct + len, &len) == 1 &&
-	                  EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1;
+			  EVP_EncryptUpdate(c, NULL, &len, aad, (int)aad_len) == 1 &&
+			  EVP_EncryptUpdate(c, ct, &len, pt, (int)pt_len) == 1 &&
+			  EVP_EncryptFinal_ex(c, ct + len, &len) == 1 &&
+			  EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1;
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -1;
 }
 
+/* Opens nonce || ciphertext || tag. Nothing is left in pt unless the tag verified. */
 static int open_sealed(const unsigned char *key, const unsigned char *aad, size_t aad_len,
-                       const unsigned char *in, size_t in_len, unsigned char *pt, size_t pt_max,
-                       size_t *ret_len)
+		       const unsigned char *in, size_t in_len, unsigned char *pt, size_t pt_max,
+		       size_t *ret_len)
 {
 	if (in_len < NONCE_LEN + TAG_LEN || in_len - NONCE_LEN - TAG_LEN > pt_max)
 		return -1;
@@ -125,10 +163,10 @@ static int open_sealed(const unsigned char *key, const unsigned char *aad, size_
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int len = 0, len2 = 0;
 	int ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
-	         EVP_DecryptUpdate(c, NULL, &len, aad, (int)aad_len) == 1 &&
-	         EVP_DecryptUpdate(c, pt, &len, in + NONCE_LEN, (int)ct_len) == 1 &&
-	         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
-	         EVP_DecryptFinal_ex(c, pt + len, &len2) == 1;
+		 EVP_DecryptUpdate(c, NULL, &len, aad, (int)aad_len) == 1 &&
+		 EVP_DecryptUpdate(c, pt, &len, in + NONCE_LEN, (int)ct_len) == 1 &&
+		 EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
+		 EVP_DecryptFinal_ex(c, pt + len, &len2) == 1;
 	EVP_CIPHER_CTX_free(c);
 	if (!ok) {
 		OPENSSL_cleanse(pt, pt_max);
@@ -148,32 +186,46 @@ static void hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+static void err_clear(char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = '\0';
+}
+
 /* ---- key file ---- */
 
+/*
+ * Format (one line, 86 bytes + newline):  tender-master-key v1 <64 lowercase hex digits>
+ * Text, so an operator can tell the file apart from other secrets, and versioned, so a later
+ * format can be told apart from this one.
+ */
 int vault_keygen(const char *path, char *err, size_t errlen)
 {
 	unsigned char key[KEY_LEN];
 	char line[sizeof(KEYFILE_MAGIC) + 2 * KEY_LEN + 2];
+	err_clear(err, errlen);
 	if (RAND_bytes(key, KEY_LEN) != 1) {
 		snprintf(err, errlen, "no randomness available");
 		return -1;
 	}
 	memcpy(line, KEYFILE_MAGIC, sizeof(KEYFILE_MAGIC) - 1);
 	hex(key, KEY_LEN, line + sizeof(KEYFILE_MAGIC) - 1);
+	OPENSSL_cleanse(key, sizeof(key));
 	size_t n = strlen(line);
 	line[n++] = '\n';
-	OPENSSL_cleanse(key, sizeof(key));
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* O_EXCL also refuses a dangling symlink: the key lands exactly where asked, or nowhere */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0) {
+		int e = errno;
 		snprintf(err, errlen, "cannot create %s: %s", path,
-		         errno == EEXIST ? "it exists already (refusing to overwrite a key)"
-		                         : strerror(errno));
+			 e == EEXIST ? "it exists already (refusing to overwrite a key)"
+				     : strerror(e));
 		OPENSSL_cleanse(line, sizeof(line));
 		return -1;
 	}
 	ssize_t w = write(fd, line, n);
 	int ok = w == (ssize_t)n && fsync(fd) == 0;
-	close(fd);
+	ok = close(fd) == 0 && ok;
 	OPENSSL_cleanse(line, sizeof(line));
 	if (!ok) {
 		snprintf(err, errlen, "cannot write %s", path);
@@ -183,99 +235,129 @@ int vault_keygen(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+static int hexval(char ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Reads and checks the key file into key (locked memory). The checks are made on the opened
+ * file (fstat), not on the path, so the file checked is the file read. */
 static int read_key_file(const char *path, unsigned char *key, char *err, size_t errlen)
 {
-	struct stat sb;
-	if (stat(path, &sb) != 0) {
-		snprintf(err, errlen, "master key file %s: %s", path, strerror(errno));
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			snprintf(
+			    err, errlen,
+			    "master key file %s does not exist (make one with tender keygen FILE)",
+			    path);
+		else
+			snprintf(err, errlen, "master key file %s is not readable: %s", path,
+				 strerror(e));
 		return -1;
 	}
-	if (!S_ISREG(sb.st_mode)) {
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "master key file %s is not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	if (sb.st_mode & 077) {
 		snprintf(err, errlen,
-		         "master key file %s is accessible by group or others (mode %03o); "
-		         "chmod 600 it",
-		         path, (unsigned)(sb.st_mode & 0777));
-		return -1;
-	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "master key file %s is not readable: %s", path,
-		         strerror(errno));
+			 "master key file %s is accessible by group or others (mode %03o); "
+			 "chmod 600 it",
+			 path, (unsigned)(sb.st_mode & 0777));
+		close(fd);
 		return -1;
 	}
 	char buf[KEYFILE_MAX];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	size_t n = 0;
+	while (n < sizeof(buf) - 1) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
 	close(fd);
-	int rc = -1;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
 	size_t m = sizeof(KEYFILE_MAGIC) - 1;
-	if (n > 0) {
-		buf[n] = '\0';
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			buf[--n] = '\0';
-		if ((size_t)n == m + 2 * KEY_LEN && memcmp(buf, KEYFILE_MAGIC, m) == 0) {
-			rc = 0;
-			for (size_t i = 0; i < KEY_LEN && rc == 0; i++) {
-				unsigned v = 0;
-				for (int k = 0; k < 2; k++) {
-					char ch = buf[m + 2 * i + (size_t)k];
-					int d = ch >= '0' && ch <= '9'   ? ch - '0'
-					        : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-					                                 : -1;
-					if (d < 0)
-						rc = -1;
-					v = v * 16 + (unsigned)(d < 0 ? 0 : d);
-				}
-				key[i] = (unsigned char)v;
-			}
-		}
+	int rc = n == m + 2 * KEY_LEN && memcmp(buf, KEYFILE_MAGIC, m) == 0 ? 0 : -1;
+	for (size_t i = 0; i < KEY_LEN && rc == 0; i++) {
+		int hi = hexval(buf[m + 2 * i]), lo = hexval(buf[m + 2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			rc = -1;
+		else
+			key[i] = (unsigned char)(hi * 16 + lo);
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
-	if (rc != 0)
-		snprintf(err, errlen, "master key file %s is not a Tender master key (make one with "
-		                      "tender keygen)",
-		         path);
+	if (rc != 0) {
+		OPENSSL_cleanse(key, KEY_LEN);
+		snprintf(
+		    err, errlen,
+		    "master key file %s is not a Tender master key (expected one line "
+		    "'tender-master-key v1 <64 hex digits>'; make one with tender keygen FILE)",
+		    path);
+	}
 	return rc;
+}
+
+static pthread_once_t nodump_once = PTHREAD_ONCE_INIT;
+
+static void nodump(void)
+{
+	/* no core dumps and no ptrace attach by other processes of the same user: the key is in
+	 * this process's memory from now on */
+	prctl(PR_SET_DUMPABLE, 0);
 }
 
 int vault_open(struct vault **ret, const char *key_file, char *err, size_t errlen)
 {
-	/* no core dumps, no ptrace by other users: the key is in this process's memory */
-	prctl(PR_SET_DUMPABLE, 0);
+	err_clear(err, errlen);
+	pthread_once(&nodump_once, nodump);
 	struct vault *v = calloc(1, sizeof(*v));
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0)
+		page = 4096;
 	v->map_len = (sizeof(struct vault_keys) + (size_t)page - 1) & ~((size_t)page - 1);
-	void *mem = mmap(NULL, v->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *mem =
+	    mmap(NULL, v->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map key memory");
 		free(v);
 		return -1;
 	}
 	v->k = mem;
+	/* Without mlock the keys may reach swap; serve on (RLIMIT_MEMLOCK is often small in
+	 * containers) but say so once per open. */
 	if (mlock(mem, v->map_len) != 0)
 		log_msg(LOG_WARN, "vault: cannot mlock key memory (%s)", strerror(errno));
 	madvise(mem, v->map_len, MADV_DONTDUMP);
 	pthread_mutex_init(&v->mu, NULL);
-	if (read_key_file(key_file, v->k->master, err, errlen) != 0 ||
-	    hkdf(v->k->master, "kek", 3, v->k->kek) != 0 ||
-	    hkdf(v->k->master, "check", 5, v->k->check) != 0) {
-		if (!err[0])
-			snprintf(err, errlen, "cannot derive keys");
+	if (read_key_file(key_file, v->k->master, err, errlen) != 0) {
 		vault_free(v);
 		return -1;
 	}
-	unsigned char id[32];
+	unsigned char id[EVP_MAX_MD_SIZE];
 	unsigned int idl = 0;
-	HMAC(EVP_sha256(), v->k->master, KEY_LEN, (const unsigned char *)"tender-key-id", 13, id,
-	     &idl);
+	if (hkdf(v->k->master, "kek", 3, v->k->kek) != 0 ||
+	    hkdf(v->k->master, "check", 5, v->k->check) != 0 ||
+	    !HMAC(EVP_sha256(), v->k->master, KEY_LEN, (const unsigned char *)"tender-key-id", 13,
+		  id, &idl)) {
+		snprintf(err, errlen, "cannot derive keys (OpenSSL)");
+		vault_free(v);
+		return -1;
+	}
 	hex(id, 8, v->key_id);
+	OPENSSL_cleanse(id, sizeof(id));
 	*ret = v;
 	return 0;
 }
@@ -293,21 +375,28 @@ void vault_free(struct vault *v)
 	free(v);
 }
 
+const char *vault_key_id(const struct vault *v)
+{
+	return v->key_id;
+}
+
 /* ---- store binding, data keys ---- */
 
 static const char SQL_META_GET[] = "SELECT master_key_id, check_value FROM vault_meta WHERE id = 1";
-static const char SQL_META_PUT[] =
-    "INSERT INTO vault_meta (id, master_key_id, check_value) VALUES (1, $1, $2)";
+static const char SQL_META_PUT[] = "INSERT INTO vault_meta (id, master_key_id, check_value)"
+				   " VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING";
 static const char SQL_DK_ACTIVE[] =
     "SELECT id FROM vault_data_keys WHERE state = 'active' ORDER BY created DESC, id DESC LIMIT 1";
 static const char SQL_DK_GET[] = "SELECT wrapped FROM vault_data_keys WHERE id = $1";
 static const char SQL_DK_PUT[] = "INSERT INTO vault_data_keys (id, master_key_id, wrapped, state,"
-                                 " created) VALUES ($1, $2, $3, 'active', $4)";
+				 " created) VALUES ($1, $2, $3, $4, $5)";
+static const char SQL_FPK_GET[] = "SELECT id, wrapped FROM vault_data_keys"
+				  " WHERE substr(id, 1, 4) = 'fpk_' ORDER BY id LIMIT 1";
 
 static int check_value_make(struct vault *v, unsigned char *out)
 {
 	return seal(v->k->check, (const unsigned char *)"check", 5,
-	            (const unsigned char *)CHECK_PLAINTEXT, sizeof(CHECK_PLAINTEXT) - 1, out);
+		    (const unsigned char *)CHECK_PLAINTEXT, sizeof(CHECK_PLAINTEXT) - 1, out);
 }
 
 static bool check_value_ok(struct vault *v, const unsigned char *cv, size_t n)
@@ -315,18 +404,36 @@ static bool check_value_ok(struct vault *v, const unsigned char *cv, size_t n)
 	unsigned char pt[64];
 	size_t len = 0;
 	if (open_sealed(v->k->check, (const unsigned char *)"check", 5, cv, n, pt, sizeof(pt),
-	                &len) != 0)
+			&len) != 0)
 		return false;
 	return len == sizeof(CHECK_PLAINTEXT) - 1 && memcmp(pt, CHECK_PLAINTEXT, len) == 0;
 }
 
-/* Unwraps data key id (under the lock) into the cache. */
+/* Wraps key under the KEK of v with id as AAD and inserts the row. */
+static int wrapped_put(struct vault *v, struct db *db, const char *id, const unsigned char *key,
+		       const char *state)
+{
+	unsigned char wrapped[WRAPPED_LEN];
+	if (seal(v->k->kek, (const unsigned char *)id, strlen(id), key, KEY_LEN, wrapped) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_DK_PUT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, id, -1);
+	db_bind_text(st, 2, v->key_id, -1);
+	db_bind_blob(st, 3, wrapped, sizeof(wrapped));
+	db_bind_text(st, 4, state, -1);
+	db_bind_int64(st, 5, clock_now());
+	return db_step_done(st);
+}
+
+/* The cached unwrapped data key id, loading it from db on first use. Caller holds v->mu. */
 static struct data_key *dk_get(struct vault *v, struct db *db, const char *id)
 {
 	for (size_t i = 0; i < v->k->ndks; i++)
 		if (strcmp(v->k->dks[i].id, id) == 0)
 			return &v->k->dks[i];
-	if (v->k->ndks >= DATA_KEYS_MAX)
+	if (v->k->ndks >= DATA_KEYS_MAX || strlen(id) >= ID_MAX)
 		return NULL;
 	struct db_stmt *st = db_prepare(db, SQL_DK_GET);
 	if (!st)
@@ -338,8 +445,9 @@ static struct data_key *dk_get(struct vault *v, struct db *db, const char *id)
 		const unsigned char *w = db_col_blob(st, 0, &n);
 		struct data_key *slot = &v->k->dks[v->k->ndks];
 		size_t len = 0;
-		if (w && open_sealed(v->k->kek, (const unsigned char *)id, strlen(id), w, n, slot->key,
-		                     KEY_LEN, &len) == 0 &&
+		if (w &&
+		    open_sealed(v->k->kek, (const unsigned char *)id, strlen(id), w, n, slot->key,
+				KEY_LEN, &len) == 0 &&
 		    len == KEY_LEN) {
 			snprintf(slot->id, sizeof(slot->id), "%s", id);
 			v->k->ndks++;
@@ -350,74 +458,159 @@ static struct data_key *dk_get(struct vault *v, struct db *db, const char *id)
 	return dk;
 }
 
-int vault_attach(struct vault *v, struct db *db, char *err, size_t errlen)
+/* The id of db's shard's active data key (each shard has its own) into out; "" when none. */
+static int active_id(struct db *db, char out[ID_MAX])
 {
-	pthread_mutex_lock(&v->mu);
-	int rc = -1;
-	struct db_stmt *st = db_prepare(db, SQL_META_GET);
+	out[0] = '\0';
+	struct db_stmt *st = db_prepare(db, SQL_DK_ACTIVE);
 	if (!st)
-		goto out;
+		return DB_ERR;
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *t = db_col_text(st, 0, NULL);
+		snprintf(out, ID_MAX, "%s", t ? t : "");
+	}
+	db_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* The unwrapped active data key of db's shard. Caller holds v->mu. */
+static struct data_key *dk_active(struct vault *v, struct db *db)
+{
+	char id[ID_MAX];
+	if (active_id(db, id) != 0 || !id[0])
+		return NULL;
+	return dk_get(v, db, id);
+}
+
+/* Loads the shard's fingerprint root, or stores the one in memory (a new shard, or a store that
+ * has none yet). Caller holds v->mu. */
+static int fp_root_attach(struct vault *v, struct db *db, char *err, size_t errlen)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FPK_GET);
+	if (!st)
+		return -1;
 	int step = db_step(st);
 	if (step == DB_ROW) {
-		size_t n = 0;
-		const unsigned char *cv = db_col_blob(st, 1, &n);
-		bool ok = cv && check_value_ok(v, cv, n);
+		const char *id = db_col_text(st, 0, NULL);
+		size_t n = 0, len = 0;
+		const unsigned char *w = db_col_blob(st, 1, &n);
+		int ok = id && w &&
+			 open_sealed(v->k->kek, (const unsigned char *)id, strlen(id), w, n,
+				     v->k->scratch, KEY_LEN, &len) == 0 &&
+			 len == KEY_LEN;
 		db_reset(st);
 		if (!ok) {
 			snprintf(err, errlen,
-			         "the master key file does not match this store (the master key does "
-			         "not decrypt the store's check value)");
-			goto out;
+				 "the fingerprint key does not unwrap: the master key does "
+				 "not match this store");
+			return -1;
 		}
-	} else {
+		if (v->k->has_fp_root &&
+		    CRYPTO_memcmp(v->k->fp_root, v->k->scratch, KEY_LEN) != 0) {
+			OPENSSL_cleanse(v->k->scratch, KEY_LEN);
+			snprintf(err, errlen,
+				 "the shards hold different fingerprint keys (were they "
+				 "set up by different Tender installations?)");
+			return -1;
+		}
+		memcpy(v->k->fp_root, v->k->scratch, KEY_LEN);
+		OPENSSL_cleanse(v->k->scratch, KEY_LEN);
+		v->k->has_fp_root = true;
+		return 0;
+	}
+	db_reset(st);
+	if (step != DB_DONE)
+		return -1;
+	if (!v->k->has_fp_root) {
+		/* Derived, not random: nodes (or a retried transaction) setting up the same store
+		 * at once make the same root, so whichever row wins agrees with every node's
+		 * memory. It is stored wrapped from now on, so later master keys do not change it.
+		 */
+		if (hkdf(v->k->master, "tender-fingerprint-root", 23, v->k->fp_root) != 0)
+			return -1;
+		v->k->has_fp_root = true;
+	}
+	char id[ID_MAX];
+	id_new(id, FPK_PREFIX);
+	/* 'retired': never chosen to seal a card (SQL_DK_ACTIVE), re-wrapped by rotation */
+	return wrapped_put(v, db, id, v->k->fp_root, "retired") == DB_OK ? 0 : -1;
+}
+
+int vault_attach(struct vault *v, struct db *db, char *err, size_t errlen)
+{
+	err_clear(err, errlen);
+	pthread_mutex_lock(&v->mu);
+	int rc = -1;
+	struct db_stmt *st;
+	/* at most twice: read the check value, or create it (a node racing us may create it
+	 * first: ON CONFLICT keeps theirs) and read it back; then it must open under our key */
+	for (int pass = 0; pass < 2; pass++) {
+		st = db_prepare(db, SQL_META_GET);
+		if (!st)
+			goto out;
+		int step = db_step(st);
+		if (step == DB_ROW) {
+			size_t n = 0;
+			const unsigned char *cv = db_col_blob(st, 1, &n);
+			bool ok = cv && check_value_ok(v, cv, n);
+			db_reset(st);
+			if (!ok) {
+				snprintf(
+				    err, errlen,
+				    "master key does not match this store (key file %s does not "
+				    "open the store's check value; was the key rotated?)",
+				    v->key_id);
+				goto out;
+			}
+			break;
+		}
 		db_reset(st);
-		unsigned char cv[NONCE_LEN + sizeof(CHECK_PLAINTEXT) + TAG_LEN];
+		if (step != DB_DONE || pass > 0)
+			goto out;
+		unsigned char cv[CHECK_SEALED_LEN];
 		if (check_value_make(v, cv) != 0)
 			goto out;
 		st = db_prepare(db, SQL_META_PUT);
 		if (!st)
 			goto out;
 		db_bind_text(st, 1, v->key_id, -1);
-		db_bind_blob(st, 2, cv, NONCE_LEN + sizeof(CHECK_PLAINTEXT) - 1 + TAG_LEN);
+		db_bind_blob(st, 2, cv, sizeof(cv));
 		if (db_step_done(st) != DB_OK)
 			goto out;
 	}
-	st = db_prepare(db, SQL_DK_ACTIVE);
-	if (!st)
-		goto out;
-	char active[ID_MAX] = "";
-	if (db_step(st) == DB_ROW)
-		snprintf(active, sizeof(active), "%s", db_col_text(st, 0, NULL));
-	db_reset(st);
-	if (!active[0]) {
-		unsigned char key[KEY_LEN], wrapped[NONCE_LEN + KEY_LEN + TAG_LEN];
-		id_new(active, "dk_");
-		if (RAND_bytes(key, KEY_LEN) != 1 ||
-		    seal(v->k->kek, (const unsigned char *)active, strlen(active), key, KEY_LEN,
-		         wrapped) != 0) {
-			OPENSSL_cleanse(key, sizeof(key));
-			goto out;
-		}
-		OPENSSL_cleanse(key, sizeof(key));
-		st = db_prepare(db, SQL_DK_PUT);
+	struct data_key *dk = dk_active(v, db);
+	if (!dk) {
+		/* none yet (or one that does not unwrap, which the check value makes unlikely):
+		 * make a fresh one; a key that does not unwrap is then reported below */
+		st = db_prepare(db, SQL_DK_ACTIVE);
 		if (!st)
 			goto out;
-		db_bind_text(st, 1, active, -1);
-		db_bind_text(st, 2, v->key_id, -1);
-		db_bind_blob(st, 3, wrapped, sizeof(wrapped));
-		db_bind_int64(st, 4, clock_now());
-		if (db_step_done(st) != DB_OK)
+		bool exists = db_step(st) == DB_ROW;
+		db_reset(st);
+		if (exists) {
+			snprintf(err, errlen,
+				 "the active data key does not unwrap: the master key does "
+				 "not match this store");
+			goto out;
+		}
+		char id[ID_MAX];
+		id_new(id, "dk_");
+		if (RAND_bytes(v->k->scratch, KEY_LEN) != 1) {
+			snprintf(err, errlen, "no randomness available");
+			goto out;
+		}
+		int prc = wrapped_put(v, db, id, v->k->scratch, "active");
+		OPENSSL_cleanse(v->k->scratch, KEY_LEN);
+		if (prc != DB_OK || !(dk = dk_get(v, db, id)))
 			goto out;
 	}
-	if (!dk_get(v, db, active)) {
-		snprintf(err, errlen, "cannot unwrap the active data key: the master key does not "
-		                      "match this store");
+	if (fp_root_attach(v, db, err, errlen) != 0)
 		goto out;
-	}
-	snprintf(v->k->active, sizeof(v->k->active), "%s", active);
+	snprintf(v->k->active, sizeof(v->k->active), "%s", dk->id);
 	rc = 0;
 out:
-	if (rc != 0 && !err[0])
+	if (rc != 0 && errlen && !err[0])
 		snprintf(err, errlen, "cannot set up the vault: %s", db_errmsg(db));
 	pthread_mutex_unlock(&v->mu);
 	return rc;
@@ -450,6 +643,7 @@ static long prefix_num(const char *d, size_t n, size_t len)
 	return v;
 }
 
+/* IIN ranges as the networks publish them, most specific first where ranges overlap. */
 static const char *brand_of(const char *d, size_t n)
 {
 	long p1 = prefix_num(d, n, 1), p2 = prefix_num(d, n, 2), p3 = prefix_num(d, n, 3),
@@ -471,28 +665,31 @@ static const char *brand_of(const char *d, size_t n)
 	return "unknown";
 }
 
-/* Copies the digits of number (spaces and dashes dropped) into out. 0, or the error code. */
+/* Copies the digits of number (spaces and dashes dropped) into out (PAN_MAX + 1 bytes).
+ * 0 or VAULT_CARD_INVALID_NUMBER; out is wiped on failure. */
 static int digits_of(const char *number, char *out, size_t *ret_n)
 {
-	size_t n = 0;
+	size_t n = 0, seen = 0;
 	for (const char *p = number; *p; p++) {
+		if (++seen > PAN_INPUT_MAX)
+			goto bad;
 		if (*p == ' ' || *p == '-')
 			continue;
-		if (*p < '0' || *p > '9' || n >= PAN_MAX) {
-			OPENSSL_cleanse(out, PAN_MAX + 1);
-			return ERR_CARD_INVALID_NUMBER;
-		}
+		if (*p < '0' || *p > '9' || n >= PAN_MAX)
+			goto bad;
 		out[n++] = *p;
 	}
 	out[n] = '\0';
+	if (n < PAN_MIN)
+		goto bad;
 	*ret_n = n;
-	if (n < 12) {
-		OPENSSL_cleanse(out, PAN_MAX + 1);
-		return ERR_CARD_INVALID_NUMBER;
-	}
 	return 0;
+bad:
+	OPENSSL_cleanse(out, PAN_MAX + 1);
+	return VAULT_CARD_INVALID_NUMBER;
 }
 
+/* 1–4 ASCII digits. */
 static int parse_small(const char *s, int *ret)
 {
 	if (!s || !*s || strlen(s) > 4)
@@ -507,58 +704,112 @@ static int parse_small(const char *s, int *ret)
 	return 0;
 }
 
+int vault_card_validate_expiry(const char *exp_month, const char *exp_year, int64_t now,
+			       int *ret_month, int *ret_year)
+{
+	struct tm tm;
+	time_t t = (time_t)now;
+	if (!gmtime_r(&t, &tm))
+		return VAULT_CARD_INVALID_EXPIRY_YEAR;
+	int year_now = tm.tm_year + 1900, month_now = tm.tm_mon + 1;
+	int m, y;
+	if (parse_small(exp_month, &m) != 0 || m < 1 || m > 12)
+		return VAULT_CARD_INVALID_EXPIRY_MONTH;
+	if (parse_small(exp_year, &y) != 0)
+		return VAULT_CARD_INVALID_EXPIRY_YEAR;
+	if (y < 100)
+		y += 2000;
+	/* a card is valid through the last day of its expiry month; Stripe answers a past expiry
+	 * (also this year's past months) with invalid_expiry_year */
+	if (y < year_now || (y == year_now && m < month_now) || y > year_now + 50)
+		return VAULT_CARD_INVALID_EXPIRY_YEAR;
+	*ret_month = m;
+	*ret_year = y;
+	return 0;
+}
+
 int vault_card_validate(const char *number, const char *exp_month, const char *exp_year,
-                        const char *cvc, int64_t now, struct vault_card_info *ret)
+			const char *cvc, int64_t now, struct vault_card_info *ret)
 {
 	char d[PAN_MAX + 1];
 	size_t n = 0;
-	memset(ret, 0, sizeof(*ret));
+	struct vault_card_info info;
+	memset(&info, 0, sizeof(info));
 	int rc = digits_of(number ? number : "", d, &n);
 	if (rc != 0)
 		return rc;
 	if (!luhn_ok(d, n)) {
 		OPENSSL_cleanse(d, sizeof(d));
-		return ERR_CARD_INCORRECT_NUMBER;
+		return VAULT_CARD_INCORRECT_NUMBER;
 	}
 	const struct testcard *tc = testcard_by_number(d);
-	snprintf(ret->brand, sizeof(ret->brand), "%s", tc ? tc->brand : brand_of(d, n));
-	snprintf(ret->funding, sizeof(ret->funding), "%s", tc ? tc->funding : "credit");
-	snprintf(ret->country, sizeof(ret->country), "%s", tc ? tc->country : "US");
-	memcpy(ret->last4, d + n - 4, 4);
-	ret->last4[4] = '\0';
+	const char *brand = tc ? tc->pub.brand : brand_of(d, n);
+	snprintf(info.brand, sizeof(info.brand), "%s", brand);
+	/* without a BIN table only the test cards' funding is known */
+	snprintf(info.funding, sizeof(info.funding), "%s", tc ? tc->pub.funding : "unknown");
+	snprintf(info.country, sizeof(info.country), "%s", tc ? tc->pub.country : "US");
+	memcpy(info.last4, d + n - 4, 4);
+	memcpy(info.iin, d, 6);
 	OPENSSL_cleanse(d, sizeof(d));
-	struct tm tm;
-	time_t t = (time_t)now;
-	gmtime_r(&t, &tm);
-	int year_now = tm.tm_year + 1900, month_now = tm.tm_mon + 1;
-	int m, y;
-	if (parse_small(exp_month, &m) != 0 || m < 1 || m > 12)
-		return ERR_CARD_INVALID_EXPIRY_MONTH;
-	if (parse_small(exp_year, &y) != 0)
-		return ERR_CARD_INVALID_EXPIRY_YEAR;
-	if (y < 100)
-		y += 2000;
-	if (y < year_now || y > year_now + 50)
-		return ERR_CARD_INVALID_EXPIRY_YEAR;
-	if (y == year_now && m < month_now)
-		return ERR_CARD_INVALID_EXPIRY_MONTH;
-	ret->exp_month = m;
-	ret->exp_year = y;
+
+	rc = vault_card_validate_expiry(exp_month, exp_year, now, &info.exp_month, &info.exp_year);
+	if (rc != 0)
+		return rc;
 	if (cvc && *cvc) {
-		size_t want = strcmp(ret->brand, "amex") == 0 ? 4 : 3;
-		size_t cl = strlen(cvc);
+		size_t want = strcmp(info.brand, "amex") == 0 ? 4 : 3;
+		size_t cl = strnlen(cvc, 8);
 		bool digits = true;
 		for (size_t i = 0; i < cl; i++)
 			digits = digits && cvc[i] >= '0' && cvc[i] <= '9';
 		if (!digits || cl != want)
-			return ERR_CARD_INVALID_CVC;
-		ret->cvc_provided = true;
+			return VAULT_CARD_INVALID_CVC;
+		info.cvc_provided = true;
 	}
+	*ret = info;
 	return 0;
+}
+
+enum api_err vault_card_err_api(int rc)
+{
+	switch (rc) {
+	case VAULT_CARD_INVALID_NUMBER:
+		return ERR_CARD_INVALID_NUMBER;
+	case VAULT_CARD_INCORRECT_NUMBER:
+		return ERR_CARD_INCORRECT_NUMBER;
+	case VAULT_CARD_INVALID_EXPIRY_MONTH:
+		return ERR_CARD_INVALID_EXPIRY_MONTH;
+	case VAULT_CARD_INVALID_EXPIRY_YEAR:
+		return ERR_CARD_INVALID_EXPIRY_YEAR;
+	case VAULT_CARD_INVALID_CVC:
+		return ERR_CARD_INVALID_CVC;
+	case VAULT_ERR_TAMPERED:
+		return ERR_CARD_PROCESSING;
+	default:
+		return ERR_API;
+	}
+}
+
+const char *vault_card_err_param(int rc)
+{
+	switch (rc) {
+	case VAULT_CARD_INVALID_NUMBER:
+	case VAULT_CARD_INCORRECT_NUMBER:
+		return "number";
+	case VAULT_CARD_INVALID_EXPIRY_MONTH:
+		return "exp_month";
+	case VAULT_CARD_INVALID_EXPIRY_YEAR:
+		return "exp_year";
+	case VAULT_CARD_INVALID_CVC:
+		return "cvc";
+	default:
+		return NULL;
+	}
 }
 
 /* ---- sealing ---- */
 
+/* AAD = merchant_id || 0x00 || card_id: a ciphertext copied to another row or merchant fails
+ * authentication. 0 when the ids do not fit. */
 static size_t aad_for(const char *merchant_id, const char *card_id, unsigned char *out, size_t max)
 {
 	size_t a = strlen(merchant_id), b = strlen(card_id);
@@ -570,20 +821,38 @@ static size_t aad_for(const char *merchant_id, const char *card_id, unsigned cha
 	return a + 1 + b;
 }
 
-static void fingerprint(struct vault *v, const char *merchant_id, const char *digits, char out[24])
+/* 16 base62 characters of HMAC-SHA256(number) under the merchant's fingerprint key. The first
+ * 128 bits of the MAC are read as one integer and divided down, so every character is uniform
+ * to within 2^-32 (a byte % 62 would favour the first 8 characters). */
+static int fingerprint(struct vault *v, const char *merchant_id, const char *digits, char out[24])
 {
 	static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	char info[ID_MAX + 16];
-	int il = snprintf(info, sizeof(info), "fingerprint:%s", merchant_id);
-	unsigned char key[KEY_LEN], mac[32];
+	if (!v->k->has_fp_root)
+		return VAULT_ERR_NOKEY;
+	char info[ID_MAX + 32];
+	int il = snprintf(info, sizeof(info), "tender-fingerprint%s", merchant_id);
+	if (il < 0 || (size_t)il >= sizeof(info))
+		return VAULT_ERR_NOKEY;
+	unsigned char key[KEY_LEN], mac[EVP_MAX_MD_SIZE];
 	unsigned int ml = 0;
-	hkdf(v->k->master, info, (size_t)il, key);
-	HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)digits, strlen(digits), mac, &ml);
-	for (int i = 0; i < 16; i++)
-		out[i] = B62[mac[i] % 62];
-	out[16] = '\0';
+	int rc = VAULT_ERR_NOKEY;
+	if (hkdf(v->k->fp_root, info, (size_t)il, key) == 0 &&
+	    HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)digits, strlen(digits), mac,
+		 &ml) &&
+	    ml >= 16) {
+		unsigned __int128 x = 0;
+		for (int i = 0; i < 16; i++)
+			x = (x << 8) | mac[i];
+		for (int i = 0; i < 16; i++) {
+			out[i] = B62[(unsigned)(x % 62)];
+			x /= 62;
+		}
+		out[16] = '\0';
+		rc = 0;
+	}
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(mac, sizeof(mac));
+	return rc;
 }
 
 static const char SQL_CARD_PUT[] =
@@ -591,21 +860,30 @@ static const char SQL_CARD_PUT[] =
     " exp_year, cvc_provided, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 static int store_digits(struct vault *v, struct db *db, const char *merchant_id,
-                        const char *card_id, const char *d, const struct vault_card_info *info,
-                        int64_t now, char ret_fp[24])
+			const char *card_id, const char *d, const struct vault_card_info *info,
+			int64_t now, char ret_fp[24])
 {
 	unsigned char aad[2 * ID_MAX + 1], sealed[NONCE_LEN + PAN_MAX + TAG_LEN];
 	size_t al = aad_for(merchant_id, card_id, aad, sizeof(aad));
 	size_t n = strlen(d);
+	char fp[24];
+	if (!al || n > PAN_MAX)
+		return VAULT_ERR_NOKEY;
+	int frc = fingerprint(v, merchant_id, d, fp);
+	if (frc != 0)
+		return frc;
+	char active[ID_MAX];
+	if (active_id(db, active) != 0 || !active[0])
+		return VAULT_ERR_NOKEY;
+	/* the lock covers only the cache and the key's use, not the query above */
 	pthread_mutex_lock(&v->mu);
-	struct data_key *dk = v->k->active[0] ? dk_get(v, db, v->k->active) : NULL;
-	int ok = dk && al && seal(dk->key, aad, al, (const unsigned char *)d, n, sealed) == 0;
+	struct data_key *dk = dk_get(v, db, active);
+	int ok = dk && seal(dk->key, aad, al, (const unsigned char *)d, n, sealed) == 0;
 	char dk_id[ID_MAX];
 	snprintf(dk_id, sizeof(dk_id), "%s", dk ? dk->id : "");
 	pthread_mutex_unlock(&v->mu);
 	if (!ok)
 		return VAULT_ERR_NOKEY;
-	fingerprint(v, merchant_id, d, ret_fp);
 	struct db_stmt *st = db_prepare(db, SQL_CARD_PUT);
 	if (!st)
 		return DB_ERR;
@@ -613,23 +891,27 @@ static int store_digits(struct vault *v, struct db *db, const char *merchant_id,
 	db_bind_text(st, 2, card_id, -1);
 	db_bind_text(st, 3, dk_id, -1);
 	db_bind_blob(st, 4, sealed, NONCE_LEN + n + TAG_LEN);
-	db_bind_text(st, 5, ret_fp, -1);
+	db_bind_text(st, 5, fp, -1);
 	db_bind_int64(st, 6, info->exp_month);
 	db_bind_int64(st, 7, info->exp_year);
 	db_bind_int64(st, 8, info->cvc_provided);
 	db_bind_int64(st, 9, now);
-	return db_step_done(st);
+	int rc = db_step_done(st);
+	if (rc == DB_OK)
+		memcpy(ret_fp, fp, sizeof(fp));
+	return rc;
 }
 
 int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
-                     const char *number, const struct vault_card_info *info, int64_t now,
-                     char ret_fingerprint[24])
+		     const char *number, const struct vault_card_info *info, int64_t now,
+		     char ret_fingerprint[24])
 {
 	char d[PAN_MAX + 1];
 	size_t n = 0;
-	if (digits_of(number, d, &n) != 0)
-		return ERR_CARD_INVALID_NUMBER;
-	int rc = store_digits(v, db, merchant_id, card_id, d, info, now, ret_fingerprint);
+	int rc = digits_of(number ? number : "", d, &n);
+	if (rc != 0)
+		return rc;
+	rc = store_digits(v, db, merchant_id, card_id, d, info, now, ret_fingerprint);
 	OPENSSL_cleanse(d, sizeof(d));
 	return rc;
 }
@@ -639,30 +921,38 @@ bool vault_is_test_alias(const char *ref)
 	return testcard_by_alias(ref) != NULL;
 }
 
-static void alias_info(const struct testcard *tc, int64_t now, struct vault_card_info *info)
+/* Stripe's aliases carry next year's expiry, this month, and a CVC that was given. */
+static void alias_expiry(int64_t now, int *ret_month, int *ret_year)
 {
-	memset(info, 0, sizeof(*info));
-	snprintf(info->brand, sizeof(info->brand), "%s", tc->brand);
-	snprintf(info->funding, sizeof(info->funding), "%s", tc->funding);
-	snprintf(info->country, sizeof(info->country), "%s", tc->country);
-	size_t n = strlen(tc->number);
-	memcpy(info->last4, tc->number + n - 4, 5);
 	struct tm tm;
 	time_t t = (time_t)now;
 	gmtime_r(&t, &tm);
-	info->exp_month = tm.tm_mon + 1;
-	info->exp_year = tm.tm_year + 1900 + 1; /* Stripe's aliases carry next year's expiry */
+	*ret_month = tm.tm_mon + 1;
+	*ret_year = tm.tm_year + 1900 + 1;
+}
+
+static void alias_info(const struct testcard *tc, int64_t now, struct vault_card_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->brand, sizeof(info->brand), "%s", tc->pub.brand);
+	snprintf(info->funding, sizeof(info->funding), "%s", tc->pub.funding);
+	snprintf(info->country, sizeof(info->country), "%s", tc->pub.country);
+	snprintf(info->last4, sizeof(info->last4), "%s", tc->pub.last4);
+	memcpy(info->iin, tc->number, 6);
+	alias_expiry(now, &info->exp_month, &info->exp_year);
 	info->cvc_provided = true;
 }
 
 int vault_alias_info(struct vault *v, const char *merchant_id, const char *alias, int64_t now,
-                     struct vault_card_info *ret_info, char ret_fingerprint[24])
+		     struct vault_card_info *ret_info, char ret_fingerprint[24])
 {
 	const struct testcard *tc = testcard_by_alias(alias);
 	if (!tc)
 		return DB_NOTFOUND;
+	int rc = fingerprint(v, merchant_id, tc->number, ret_fingerprint);
+	if (rc != 0)
+		return rc;
 	alias_info(tc, now, ret_info);
-	fingerprint(v, merchant_id, tc->number, ret_fingerprint);
 	return 0;
 }
 
@@ -674,11 +964,7 @@ int vault_alias_reveal(const char *alias, vault_reveal_fn fn, void *ctx)
 	struct vault_secret s;
 	memset(&s, 0, sizeof(s));
 	snprintf(s.number, sizeof(s.number), "%s", tc->number);
-	struct tm tm;
-	time_t t = (time_t)clock_now();
-	gmtime_r(&t, &tm);
-	s.exp_month = tm.tm_mon + 1;
-	s.exp_year = tm.tm_year + 1900 + 1;
+	alias_expiry(clock_now(), &s.exp_month, &s.exp_year);
 	s.cvc_provided = true;
 	s.tc = tc;
 	int rc = fn(&s, ctx);
@@ -687,21 +973,30 @@ int vault_alias_reveal(const char *alias, vault_reveal_fn fn, void *ctx)
 }
 
 int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_id,
-                           const char *card_id, const char *alias, int64_t now,
-                           struct vault_card_info *info, char ret_fingerprint[24])
+			   const char *card_id, const char *alias, int64_t now,
+			   struct vault_card_info *ret_info, char ret_fingerprint[24])
 {
 	const struct testcard *tc = testcard_by_alias(alias);
 	if (!tc)
 		return DB_NOTFOUND;
-	alias_info(tc, now, info);
-	return store_digits(v, db, merchant_id, card_id, tc->number, info, now, ret_fingerprint);
+	struct vault_card_info info;
+	alias_info(tc, now, &info);
+	int rc = store_digits(v, db, merchant_id, card_id, tc->number, &info, now, ret_fingerprint);
+	if (rc == DB_OK)
+		*ret_info = info;
+	return rc;
 }
 
 /* ---- reveal ---- */
 
 enum acq_behavior vault_secret_behavior(const struct vault_secret *s)
 {
-	return s->tc ? s->tc->behavior : ACQ_SUCCEED;
+	return s->tc ? s->tc->pub.behavior : ACQ_SUCCEED;
+}
+
+const struct vault_testcard *vault_secret_testcard(const struct vault_secret *s)
+{
+	return s->tc ? &s->tc->pub : NULL;
 }
 
 bool vault_secret_is_test_card(const struct vault_secret *s)
@@ -730,11 +1025,11 @@ const char *vault_secret_number(const struct vault_secret *s)
 }
 
 static const char SQL_CARD_GET[] = "SELECT data_key_id, sealed, exp_month, exp_year, cvc_provided"
-                                   " FROM vault_cards WHERE merchant_id = $1 AND id = $2";
+				   " FROM vault_cards WHERE merchant_id = $1 AND id = $2";
 
-/* Decrypts into s. 0, DB_NOTFOUND or VAULT_ERR_TAMPERED. */
+/* Decrypts card_id into s. 0, DB_NOTFOUND, a DB error, or VAULT_ERR_TAMPERED (s wiped). */
 static int decrypt_card(struct vault *v, struct db *db, const char *merchant_id,
-                        const char *card_id, struct vault_secret *s)
+			const char *card_id, struct vault_secret *s)
 {
 	struct db_stmt *st = db_prepare(db, SQL_CARD_GET);
 	if (!st)
@@ -747,10 +1042,11 @@ static int decrypt_card(struct vault *v, struct db *db, const char *merchant_id,
 		return rc == DB_DONE ? DB_NOTFOUND : rc;
 	}
 	char dk_id[ID_MAX];
-	snprintf(dk_id, sizeof(dk_id), "%s", db_col_text(st, 0, NULL) ? db_col_text(st, 0, NULL) : "");
+	const char *t = db_col_text(st, 0, NULL);
+	snprintf(dk_id, sizeof(dk_id), "%s", t ? t : "");
 	size_t n = 0;
 	const unsigned char *blob = db_col_blob(st, 1, &n);
-	unsigned char sealed[NONCE_LEN + PAN_MAX + TAG_LEN + 8];
+	unsigned char sealed[NONCE_LEN + PAN_MAX + TAG_LEN];
 	bool sized = blob && n <= sizeof(sealed);
 	if (sized)
 		memcpy(sealed, blob, n);
@@ -762,42 +1058,53 @@ static int decrypt_card(struct vault *v, struct db *db, const char *merchant_id,
 	size_t al = aad_for(merchant_id, card_id, aad, sizeof(aad));
 	size_t len = 0;
 	pthread_mutex_lock(&v->mu);
-	struct data_key *dk = dk_get(v, db, dk_id);
+	struct data_key *dk = dk_id[0] ? dk_get(v, db, dk_id) : NULL;
 	int ok = sized && dk && al &&
-	         open_sealed(dk->key, aad, al, sealed, n, (unsigned char *)s->number, PAN_MAX,
-	                     &len) == 0;
+		 open_sealed(dk->key, aad, al, sealed, n, (unsigned char *)s->number, PAN_MAX,
+			     &len) == 0;
 	pthread_mutex_unlock(&v->mu);
+	OPENSSL_cleanse(sealed, sizeof(sealed));
+	if (ok) {
+		s->number[len] = '\0';
+		/* a well-formed plaintext is 12–19 digits; anything else was not sealed by us */
+		ok = len >= PAN_MIN && strspn(s->number, "0123456789") == len;
+	}
 	if (!ok) {
 		OPENSSL_cleanse(s, sizeof(*s));
 		return VAULT_ERR_TAMPERED;
 	}
-	s->number[len] = '\0';
 	s->tc = testcard_by_number(s->number);
 	return 0;
 }
 
-int vault_card_reveal(struct vault *v, struct db *db, const char *merchant_id,
-                      const char *card_id, const char *purpose, vault_reveal_fn fn, void *ctx,
-                      struct vault_access *ret_access)
+int vault_card_reveal(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
+		      const char *purpose, vault_reveal_fn fn, void *ctx,
+		      struct vault_access *ret_access)
 {
 	struct vault_secret s;
 	memset(&s, 0, sizeof(s));
 	int rc = decrypt_card(v, db, merchant_id, card_id, &s);
 	if (rc == VAULT_ERR_TAMPERED) {
+		/* the one place the vault logs: an integrity failure is an incident, and the
+		 * caller only sees a processing_error */
 		log_msg(LOG_ALERT,
-		        "vault: card %s of merchant %s failed authentication (tampered or moved "
-		        "ciphertext, or a data key that does not unwrap); nothing was decrypted",
-		        card_id, merchant_id);
+			"vault: card %s of merchant %s failed authentication (tampered or moved "
+			"ciphertext, or a data key that does not unwrap); nothing was decrypted",
+			card_id, merchant_id);
 		return rc;
 	}
 	if (rc != 0)
 		return rc;
 	rc = fn(&s, ctx);
 	OPENSSL_cleanse(&s, sizeof(s));
+	/* the number was revealed whatever fn answered: the access is recorded either way */
 	if (ret_access) {
-		snprintf(ret_access->merchant_id, sizeof(ret_access->merchant_id), "%s", merchant_id);
+		memset(ret_access, 0, sizeof(*ret_access));
+		snprintf(ret_access->merchant_id, sizeof(ret_access->merchant_id), "%s",
+			 merchant_id);
 		snprintf(ret_access->card_id, sizeof(ret_access->card_id), "%s", card_id);
-		snprintf(ret_access->purpose, sizeof(ret_access->purpose), "%s", purpose);
+		snprintf(ret_access->purpose, sizeof(ret_access->purpose), "%s",
+			 purpose ? purpose : "");
 		ret_access->at = clock_now();
 	}
 	return rc;
@@ -825,90 +1132,184 @@ int vault_access_record(struct db *db, const struct vault_access *a)
 struct rotate_ctx {
 	struct vault *old, *new;
 	char err[512];
-	int keys;
+	int keys; /* data keys re-wrapped */
+	int fpks; /* fingerprint roots re-wrapped */
+	int shards;
+	int already;
 };
 
-static const char SQL_DK_ALL[] = "SELECT id, wrapped FROM vault_data_keys ORDER BY id";
+static const char SQL_DK_PAGE[] = "SELECT id, wrapped FROM vault_data_keys WHERE id > $1"
+				  " ORDER BY id LIMIT $2";
 static const char SQL_DK_REWRAP[] =
     "UPDATE vault_data_keys SET wrapped = $2, master_key_id = $3 WHERE id = $1";
 static const char SQL_META_ROTATE[] =
     "UPDATE vault_meta SET master_key_id = $1, check_value = $2, rotated = $3 WHERE id = 1";
 
+struct wrapped_row {
+	char id[ID_MAX];
+	unsigned char w[WRAPPED_LEN];
+	size_t n;
+};
+
+/* Re-wraps one row from the old KEK to the new one (the key only ever in locked scratch). */
+static int rewrap(struct rotate_ctx *c, struct db *db, const struct wrapped_row *row)
+{
+	size_t len = 0;
+	unsigned char out[WRAPPED_LEN];
+	const unsigned char *aad = (const unsigned char *)row->id;
+	int ok = open_sealed(c->old->k->kek, aad, strlen(row->id), row->w, row->n,
+			     c->old->k->scratch, KEY_LEN, &len) == 0 &&
+		 len == KEY_LEN &&
+		 seal(c->new->k->kek, aad, strlen(row->id), c->old->k->scratch, KEY_LEN, out) == 0;
+	OPENSSL_cleanse(c->old->k->scratch, KEY_LEN);
+	if (!ok) {
+		snprintf(c->err, sizeof(c->err),
+			 "data key %s does not unwrap under the old master key; nothing changed",
+			 row->id);
+		return -1;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_DK_REWRAP);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, row->id, -1);
+	db_bind_blob(st, 2, out, sizeof(out));
+	db_bind_text(st, 3, c->new->key_id, -1);
+	if (db_step_done(st) != DB_OK)
+		return -1;
+	if (strncmp(row->id, FPK_PREFIX, strlen(FPK_PREFIX)) == 0)
+		c->fpks++;
+	else
+		c->keys++;
+	return 0;
+}
+
+/* One shard, one transaction: either every key of the shard and its check value move to the
+ * new master key, or nothing does. A shard already under the new key is skipped, so a rotation
+ * that failed half-way across shards is finished by running it again. */
 static int rotate_fn(struct db *db, void *p)
 {
 	struct rotate_ctx *c = p;
+	c->shards++;
 	struct db_stmt *st = db_prepare(db, SQL_META_GET);
 	if (!st)
 		return -1;
-	bool ok = false;
-	if (db_step(st) == DB_ROW) {
+	int step = db_step(st);
+	bool old_ok = false, new_ok = false;
+	if (step == DB_ROW) {
 		size_t n = 0;
 		const unsigned char *cv = db_col_blob(st, 1, &n);
-		ok = cv && check_value_ok(c->old, cv, n);
+		old_ok = cv && check_value_ok(c->old, cv, n);
+		new_ok = cv && check_value_ok(c->new, cv, n);
 	}
 	db_reset(st);
-	if (!ok) {
-		snprintf(c->err, sizeof(c->err), "the old master key does not match this store");
+	if (step == DB_DONE) {
+		snprintf(c->err, sizeof(c->err),
+			 "the store has no vault yet (tender serve sets it up with its key file); "
+			 "nothing to rotate");
 		return -1;
 	}
-	char ids[256][ID_MAX];
-	int nk = 0;
-	st = db_prepare(db, SQL_DK_ALL);
-	if (!st)
+	if (new_ok) {
+		c->already++;
+		return 0;
+	}
+	if (!old_ok) {
+		snprintf(c->err, sizeof(c->err),
+			 "master key does not match this store (the old key file %s does not open "
+			 "the store's check value); nothing changed",
+			 c->old->key_id);
 		return -1;
-	while (nk < 256 && db_step(st) == DB_ROW)
-		snprintf(ids[nk++], ID_MAX, "%s", db_col_text(st, 0, NULL));
-	db_reset(st);
-	for (int i = 0; i < nk; i++) {
-		struct data_key *dk = dk_get(c->old, db, ids[i]);
-		unsigned char wrapped[NONCE_LEN + KEY_LEN + TAG_LEN];
-		if (!dk || seal(c->new->k->kek, (const unsigned char *)ids[i], strlen(ids[i]), dk->key,
-		                KEY_LEN, wrapped) != 0) {
-			snprintf(c->err, sizeof(c->err), "data key %s does not unwrap", ids[i]);
-			return -1;
+	}
+	struct wrapped_row *page = calloc(PAGE_ROWS, sizeof(*page));
+	if (!page)
+		return -1;
+	char after[ID_MAX] = "";
+	int rc = 0, total = 0;
+	for (;;) {
+		st = db_prepare(db, SQL_DK_PAGE);
+		if (!st) {
+			rc = -1;
+			break;
 		}
-		st = db_prepare(db, SQL_DK_REWRAP);
-		if (!st)
-			return -1;
-		db_bind_text(st, 1, ids[i], -1);
-		db_bind_blob(st, 2, wrapped, sizeof(wrapped));
-		db_bind_text(st, 3, c->new->key_id, -1);
-		if (db_step_done(st) != DB_OK)
-			return -1;
-		c->keys++;
+		db_bind_text(st, 1, after, -1);
+		db_bind_int64(st, 2, PAGE_ROWS);
+		int np = 0;
+		while (np < PAGE_ROWS && (step = db_step(st)) == DB_ROW) {
+			const char *id = db_col_text(st, 0, NULL);
+			size_t n = 0;
+			const void *w = db_col_blob(st, 1, &n);
+			if (!id || !w || n != WRAPPED_LEN || strlen(id) >= ID_MAX) {
+				snprintf(c->err, sizeof(c->err),
+					 "data key %s is malformed; nothing changed",
+					 id ? id : "?");
+				rc = -1;
+				break;
+			}
+			snprintf(page[np].id, ID_MAX, "%s", id);
+			memcpy(page[np].w, w, n);
+			page[np].n = n;
+			np++;
+		}
+		db_reset(st);
+		if (rc == 0 && step < 0)
+			rc = -1;
+		if (rc != 0)
+			break;
+		for (int i = 0; i < np && rc == 0; i++)
+			rc = rewrap(c, db, &page[i]);
+		total += np;
+		if (rc != 0 || np < PAGE_ROWS)
+			break;
+		if (total >= ROTATE_KEYS_MAX) {
+			snprintf(c->err, sizeof(c->err),
+				 "more than %d data keys in one shard; nothing changed",
+				 ROTATE_KEYS_MAX);
+			rc = -1;
+			break;
+		}
+		snprintf(after, sizeof(after), "%s", page[np - 1].id);
 	}
-	unsigned char cv[NONCE_LEN + sizeof(CHECK_PLAINTEXT) + TAG_LEN];
+	OPENSSL_cleanse(page, PAGE_ROWS * sizeof(*page));
+	free(page);
+	if (rc != 0)
+		return -1;
+	unsigned char cv[CHECK_SEALED_LEN];
 	if (check_value_make(c->new, cv) != 0)
 		return -1;
 	st = db_prepare(db, SQL_META_ROTATE);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, c->new->key_id, -1);
-	db_bind_blob(st, 2, cv, NONCE_LEN + sizeof(CHECK_PLAINTEXT) - 1 + TAG_LEN);
+	db_bind_blob(st, 2, cv, sizeof(cv));
 	db_bind_int64(st, 3, clock_now());
 	return db_step_done(st) == DB_OK ? 0 : -1;
 }
 
 int vault_rotate(struct store *s, const char *old_key_file, const char *new_key_file, char *err,
-                 size_t errlen)
+		 size_t errlen)
 {
 	struct rotate_ctx c;
 	memset(&c, 0, sizeof(c));
+	err_clear(err, errlen);
 	if (vault_open(&c.old, old_key_file, err, errlen) != 0)
 		return -1;
 	if (vault_open(&c.new, new_key_file, err, errlen) != 0) {
 		vault_free(c.old);
 		return -1;
 	}
-	int rc = strcmp(c.old->key_id, c.new->key_id) == 0 ? -1 : 0;
-	if (rc != 0)
+	int rc = 0;
+	if (strcmp(c.old->key_id, c.new->key_id) == 0) {
 		snprintf(err, errlen, "the new master key is the old one");
-	else if (store_each_shard_write(s, rotate_fn, &c) != 0) {
-		snprintf(err, errlen, "%s", c.err[0] ? c.err : "rotation failed; nothing changed");
+		rc = -1;
+	} else if (store_each_shard_write(s, rotate_fn, &c) != 0) {
+		snprintf(err, errlen, "%s",
+			 c.err[0] ? c.err : "rotation failed (store error); nothing changed");
 		rc = -1;
 	} else {
-		snprintf(err, errlen, "re-wrapped %d data key(s) under master key %s", c.keys,
-		         c.new->key_id);
+		snprintf(err, errlen,
+			 "re-wrapped %d data key(s) and %d fingerprint key(s) on %d shard(s) under "
+			 "master key %s%s; serve with the new key file from now on",
+			 c.keys, c.fpks, c.shards - c.already, c.new->key_id,
+			 c.already ? " (shards already under the new key were skipped)" : "");
 	}
 	vault_free(c.old);
 	vault_free(c.new);
@@ -918,87 +1319,127 @@ int vault_rotate(struct store *s, const char *old_key_file, const char *new_key_
 struct status_ctx {
 	struct vault *v;
 	struct buf *out;
+	int shard;
 };
 
 static const char SQL_STATUS_META[] = "SELECT master_key_id, rotated FROM vault_meta WHERE id = 1";
 static const char SQL_STATUS_KEYS[] =
-    "SELECT k.id, k.master_key_id, k.state, (SELECT COUNT(*) FROM vault_cards c WHERE"
-    " c.data_key_id = k.id) FROM vault_data_keys k ORDER BY k.created, k.id";
+    "SELECT k.id, k.master_key_id, k.state, k.created, (SELECT COUNT(*) FROM vault_cards c"
+    " WHERE c.data_key_id = k.id) FROM vault_data_keys k ORDER BY k.created, k.id LIMIT 10000";
 
 static int status_fn(struct db *db, void *p)
 {
 	struct status_ctx *c = p;
+	buf_printf(c->out, "shard %d\n", c->shard++);
 	struct db_stmt *st = db_prepare(db, SQL_STATUS_META);
 	if (!st)
 		return -1;
 	if (db_step(st) == DB_ROW) {
 		const char *id = db_col_text(st, 0, NULL);
-		buf_printf(c->out, "store master key: %s%s\n", id ? id : "?",
-		           c->v && id && strcmp(id, c->v->key_id) == 0 ? " (matches the key file)"
-		           : c->v                                       ? " (DOES NOT match the key file)"
-		                                                        : "");
+		const char *match = "";
+		if (c->v)
+			match = id && strcmp(id, c->v->key_id) == 0
+				    ? " (matches the key file)"
+				    : " (DOES NOT match the key file)";
+		buf_printf(c->out, "  master key: %s%s\n", id ? id : "?", match);
 		if (!db_col_is_null(st, 1))
-			buf_printf(c->out, "last rotated: %lld\n", (long long)db_col_int64(st, 1));
+			buf_printf(c->out, "  last rotated: %lld\n",
+				   (long long)db_col_int64(st, 1));
 	} else {
-		buf_puts(c->out, "store master key: none yet (the vault is set up at first serve)\n");
+		buf_puts(c->out, "  master key: none yet (tender serve sets the vault up)\n");
 	}
 	db_reset(st);
 	st = db_prepare(db, SQL_STATUS_KEYS);
 	if (!st)
 		return -1;
-	while (db_step(st) == DB_ROW)
-		buf_printf(c->out, "data key %s: %s, wrapped by %s, %lld card(s)\n",
-		           db_col_text(st, 0, NULL), db_col_text(st, 2, NULL), db_col_text(st, 1, NULL),
-		           (long long)db_col_int64(st, 3));
+	int64_t keys = 0, cards = 0;
+	while (db_step(st) == DB_ROW) {
+		const char *id = db_col_text(st, 0, NULL);
+		if (id && strncmp(id, FPK_PREFIX, strlen(FPK_PREFIX)) == 0) {
+			buf_printf(c->out, "  fingerprint key %s: wrapped by %s\n", id,
+				   db_col_text(st, 1, NULL));
+			continue;
+		}
+		keys++;
+		cards += db_col_int64(st, 4);
+		buf_printf(c->out, "  data key %s: %s, wrapped by %s, created %lld, %lld card(s)\n",
+			   id ? id : "?", db_col_text(st, 2, NULL), db_col_text(st, 1, NULL),
+			   (long long)db_col_int64(st, 3), (long long)db_col_int64(st, 4));
+	}
 	db_reset(st);
+	buf_printf(c->out, "  %lld data key(s), %lld card(s)\n", (long long)keys, (long long)cards);
 	return 0;
 }
 
-int vault_status(struct store *s, const char *key_file, struct buf *out, char *err,
-                 size_t errlen)
+int vault_status(struct store *s, const char *key_file, struct buf *out, char *err, size_t errlen)
 {
-	struct status_ctx c = {NULL, out};
+	struct status_ctx c = {NULL, out, 0};
+	err_clear(err, errlen);
 	if (key_file && vault_open(&c.v, key_file, err, errlen) != 0)
 		return -1;
 	if (c.v)
 		buf_printf(out, "key file master key: %s\n", c.v->key_id);
 	int rc = store_each_shard_read(s, status_fn, &c);
+	if (rc != 0)
+		snprintf(err, errlen, "cannot read the store");
 	vault_free(c.v);
 	return rc;
 }
 
-static const char SQL_CARDS_ALL[] = "SELECT merchant_id, id FROM vault_cards";
+static const char SQL_CARDS_PAGE[] =
+    "SELECT merchant_id, id FROM vault_cards WHERE (merchant_id, id) > ($1, $2)"
+    " ORDER BY merchant_id, id LIMIT $3";
 
 int vault_verify(struct vault *v, struct db *db, struct verify_report *rep)
 {
 	rep->checks++;
-	struct db_stmt *st = db_prepare(db, SQL_CARDS_ALL);
-	if (!st)
+	char(*page)[2][ID_MAX] = calloc(PAGE_ROWS, sizeof(*page));
+	if (!page)
 		return -1;
-	char (*list)[2][ID_MAX] = NULL;
-	size_t n = 0, cap = 0;
-	while (db_step(st) == DB_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			void *p = realloc(list, cap * sizeof(*list));
-			if (!p)
-				break;
-			list = p;
+	char after_m[ID_MAX] = "", after_id[ID_MAX] = "";
+	int rc = 0;
+	for (;;) {
+		struct db_stmt *st = db_prepare(db, SQL_CARDS_PAGE);
+		if (!st) {
+			rc = -1;
+			break;
 		}
-		snprintf(list[n][0], ID_MAX, "%s", db_col_text(st, 0, NULL));
-		snprintf(list[n][1], ID_MAX, "%s", db_col_text(st, 1, NULL));
-		n++;
+		db_bind_text(st, 1, after_m, -1);
+		db_bind_text(st, 2, after_id, -1);
+		db_bind_int64(st, 3, PAGE_ROWS);
+		int np = 0, step;
+		while (np < PAGE_ROWS && (step = db_step(st)) == DB_ROW) {
+			const char *m = db_col_text(st, 0, NULL), *id = db_col_text(st, 1, NULL);
+			if (!m || !id || strlen(m) >= ID_MAX || strlen(id) >= ID_MAX) {
+				/* not an id Tender made; the cursor could not step past it */
+				verify_fail(rep, "vault", "vault_cards holds a malformed id");
+				step = DB_ERR;
+				break;
+			}
+			snprintf(page[np][0], ID_MAX, "%s", m);
+			snprintf(page[np][1], ID_MAX, "%s", id);
+			np++;
+		}
+		db_reset(st);
+		if (step < 0) {
+			rc = -1;
+			break;
+		}
+		for (int i = 0; i < np; i++) {
+			struct vault_secret s;
+			memset(&s, 0, sizeof(s));
+			int drc = decrypt_card(v, db, page[i][0], page[i][1], &s);
+			if (drc != 0 || !luhn_ok(s.number, strlen(s.number)))
+				verify_fail(rep, "vault",
+					    "card %s / %s does not decrypt and authenticate",
+					    page[i][0], page[i][1]);
+			OPENSSL_cleanse(&s, sizeof(s));
+		}
+		if (np < PAGE_ROWS)
+			break;
+		snprintf(after_m, sizeof(after_m), "%s", page[np - 1][0]);
+		snprintf(after_id, sizeof(after_id), "%s", page[np - 1][1]);
 	}
-	db_reset(st);
-	for (size_t i = 0; i < n; i++) {
-		struct vault_secret s;
-		memset(&s, 0, sizeof(s));
-		int rc = decrypt_card(v, db, list[i][0], list[i][1], &s);
-		if (rc != 0 || !luhn_ok(s.number, strlen(s.number)))
-			verify_fail(rep, "vault", "card %s / %s does not decrypt and authenticate",
-			            list[i][0], list[i][1]);
-		OPENSSL_cleanse(&s, sizeof(s));
-	}
-	free(list);
-	return 0;
+	free(page);
+	return rc;
 }

@@ -23,6 +23,7 @@
 
 #include "core/buf.h"
 #include "core/id.h"
+#include "http/errors.h"
 #include "processor/processor.h"
 #include "store/db.h"
 
@@ -30,13 +31,26 @@ struct vault;
 struct store;
 struct verify_report;
 
-#define VAULT_ERR_TAMPERED (-300)
+#define VAULT_ERR_TAMPERED (-300) /* answer processing_error */
 #define VAULT_ERR_NOKEY (-301)
 #define VAULT_ERR_TOKEN_USED (-302)
+
+/* vault_card_validate's answers: one per ERR_CARD_* row of src/http/errors.def that a card's
+ * own data can cause (vault_card_err_api maps them). */
+enum vault_card_err {
+	VAULT_CARD_INVALID_NUMBER = -320,
+	VAULT_CARD_INCORRECT_NUMBER = -321,
+	VAULT_CARD_INVALID_EXPIRY_MONTH = -322,
+	VAULT_CARD_INVALID_EXPIRY_YEAR = -323,
+	VAULT_CARD_INVALID_CVC = -324,
+};
 
 int vault_keygen(const char *path, char *err, size_t errlen);
 int vault_open(struct vault **ret, const char *key_file, char *err, size_t errlen);
 void vault_free(struct vault *v);
+/* The master key's id (16 hex digits of HMAC(key, "tender-key-id")): what the store records as
+ * the key that wrapped its data keys. Not secret. */
+const char *vault_key_id(const struct vault *v);
 /* Once at start, in a write transaction on each shard: creates or checks the store's check value
  * (a wrong master key is refused) and makes sure an active data key exists. */
 int vault_attach(struct vault *v, struct db *db, char *err, size_t errlen);
@@ -44,8 +58,9 @@ int vault_attach(struct vault *v, struct db *db, char *err, size_t errlen);
 /* ---- card validation (no key material involved) ---- */
 
 struct vault_card_info {
-	char brand[16];   /* visa, mastercard, amex, discover, diners, jcb, unionpay, unknown */
+	char brand[16]; /* visa, mastercard, amex, discover, diners, jcb, unionpay, unknown */
 	char last4[5];
+	char iin[7];	  /* the first six digits (the BIN) */
 	char funding[16]; /* credit, debit, prepaid, unknown */
 	char country[3];
 	int exp_month;
@@ -53,32 +68,56 @@ struct vault_card_info {
 	bool cvc_provided;
 };
 
-/* Validates as Stripe does; returns 0 or the ERR_CARD_* code (src/http/errors.def) to answer. */
+/* Validates as Stripe does, in Stripe's order (number, exp_month, exp_year, cvc): spaces and
+ * dashes are ignored, 12–19 digits, Luhn, month 1–12, year 2 or 4 digits (YY = 20YY) not in the
+ * past and at most 50 years ahead, a past expiry is invalid_expiry_year, a CVC when given is 3
+ * digits (amex 4). Pure: no I/O, no key. Returns 0 (ret filled) or an enum vault_card_err. */
 int vault_card_validate(const char *number, const char *exp_month, const char *exp_year,
-                        const char *cvc, int64_t now, struct vault_card_info *ret);
+			const char *cvc, int64_t now, struct vault_card_info *ret);
+/* vault_card_validate's expiry rules alone (a PaymentMethod's expiry update). 0 with the month
+ * and the 4-digit year, or VAULT_CARD_INVALID_EXPIRY_MONTH / _YEAR. */
+int vault_card_validate_expiry(const char *exp_month, const char *exp_year, int64_t now,
+			       int *ret_month, int *ret_year);
+/* The errors.def row for a vault_card_err (ERR_API for any other code), and the card[…] field
+ * Stripe names in error.param ("number", "exp_month", "exp_year", "cvc"; NULL otherwise). */
+enum api_err vault_card_err_api(int rc);
+const char *vault_card_err_param(int rc);
+
+/* Stripe's published test cards, as the API may show them (never the number). */
+struct vault_testcard {
+	const char *brand;
+	const char *funding;
+	const char *country;
+	const char *last4;
+	enum acq_behavior behavior;
+};
+/* pm_card_visa, tok_visa, …: the card the alias stands for, or NULL. */
+const struct vault_testcard *vault_testcard_by_alias(const char *alias);
 
 /* Seals number under the active data key as card card_id of merchant_id (inside the caller's
  * write transaction) and returns the merchant-scoped fingerprint (16 characters). */
 int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
-                     const char *number, const struct vault_card_info *info, int64_t now,
-                     char ret_fingerprint[24]);
+		     const char *number, const struct vault_card_info *info, int64_t now,
+		     char ret_fingerprint[24]);
 
 /* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
  * card, when ref is one. */
 bool vault_is_test_alias(const char *ref);
 int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_id,
-                           const char *card_id, const char *alias, int64_t now,
-                           struct vault_card_info *ret_info, char ret_fingerprint[24]);
+			   const char *card_id, const char *alias, int64_t now,
+			   struct vault_card_info *ret_info, char ret_fingerprint[24]);
 
 /* The public facts and the merchant's fingerprint of a test alias's card, storing nothing (the
  * confirm that uses the alias stores it in its own transaction). 0 or DB_NOTFOUND. */
 int vault_alias_info(struct vault *v, const char *merchant_id, const char *alias, int64_t now,
-                     struct vault_card_info *ret_info, char ret_fingerprint[24]);
+		     struct vault_card_info *ret_info, char ret_fingerprint[24]);
 
 /* ---- reveal, for an authorization ---- */
 
 struct vault_secret; /* opaque outside the vault: the number is inside */
 enum acq_behavior vault_secret_behavior(const struct vault_secret *s);
+/* The test card revealed (NULL for any other card). */
+const struct vault_testcard *vault_secret_testcard(const struct vault_secret *s);
 bool vault_secret_is_test_card(const struct vault_secret *s);
 int vault_secret_exp_month(const struct vault_secret *s);
 int vault_secret_exp_year(const struct vault_secret *s);
@@ -96,9 +135,9 @@ struct vault_access {
 typedef int (*vault_reveal_fn)(const struct vault_secret *s, void *ctx);
 /* Decrypts card card_id (read through db), calls fn with it, wipes it. Returns fn's value, or
  * VAULT_ERR_TAMPERED (one alert log line, nothing revealed), or DB_NOTFOUND. */
-int vault_card_reveal(struct vault *v, struct db *db, const char *merchant_id,
-                      const char *card_id, const char *purpose, vault_reveal_fn fn, void *ctx,
-                      struct vault_access *ret_access);
+int vault_card_reveal(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
+		      const char *purpose, vault_reveal_fn fn, void *ctx,
+		      struct vault_access *ret_access);
 /* A test alias's card for the acquirer: Stripe's published number, nothing decrypted. */
 int vault_alias_reveal(const char *alias, vault_reveal_fn fn, void *ctx);
 /* Appends the access record (append-only table) inside the caller's write transaction. */
@@ -106,9 +145,8 @@ int vault_access_record(struct db *db, const struct vault_access *a);
 
 /* ---- keys ---- */
 int vault_rotate(struct store *s, const char *old_key_file, const char *new_key_file, char *err,
-                 size_t errlen);
-int vault_status(struct store *s, const char *key_file, struct buf *out, char *err,
-                 size_t errlen);
+		 size_t errlen);
+int vault_status(struct store *s, const char *key_file, struct buf *out, char *err, size_t errlen);
 /* Every stored card decrypts and authenticates (for tender verify --master-key-file). */
 int vault_verify(struct vault *v, struct db *db, struct verify_report *rep);
 

@@ -1,0 +1,214 @@
+/*
+ * POST /v1/tokens (card[…]; publishable keys may) and GET /v1/tokens/{id}. A token is a sealed
+ * card (vault_cards) plus its public facts (tokens); the first PaymentMethod or payment that
+ * uses it marks it used (pm_create_from_ref), and a second use answers token_already_used.
+ * Tokens carry Stripe's legacy card object: brand in title case ("Visa", "American Express").
+ */
+#include "api/tokens.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+static const struct param_spec card_children[] = {
+    {"number", PT_STRING, 0, 64, NULL, NULL},
+    {"exp_month", PT_STRING, 0, 4, NULL, NULL},
+    {"exp_year", PT_STRING, 0, 4, NULL, NULL},
+    {"cvc", PT_STRING, 0, 8, NULL, NULL},
+    {"name", PT_STRING, 0, 200, NULL, NULL},
+    {"address_line1", PT_STRING, 0, 200, NULL, NULL},
+    {"address_line2", PT_STRING, 0, 200, NULL, NULL},
+    {"address_city", PT_STRING, 0, 200, NULL, NULL},
+    {"address_state", PT_STRING, 0, 200, NULL, NULL},
+    {"address_zip", PT_STRING, 0, 20, NULL, NULL},
+    {"address_country", PT_STRING, 0, 2, NULL, NULL},
+    {"currency", PT_STRING, 0, 3, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct param_spec tokens_create_params[] = {
+    {"card", PT_OBJECT, PF_REQUIRED, 0, NULL, card_children},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+int tokens_card_params(struct req *r, struct vault_card_info *ret_info)
+{
+	static const char *const required[][2] = {
+	    {"card.number", "card[number]"},
+	    {"card.exp_month", "card[exp_month]"},
+	    {"card.exp_year", "card[exp_year]"},
+	};
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		const char *v = param_str(r, required[i][0]);
+		if (!v || !*v)
+			return req_fail(r, ERR_PARAM_MISSING, required[i][1], "%s", required[i][1]);
+	}
+	int e = vault_card_validate(param_str(r, "card.number"), param_str(r, "card.exp_month"),
+				    param_str(r, "card.exp_year"), param_str(r, "card.cvc"), r->now,
+				    ret_info);
+	if (e == 0)
+		return 0;
+	return req_fail(r, vault_card_err_api(e), vault_card_err_param(e), NULL);
+}
+
+static const char SQL_TOKEN_PUT[] =
+    "INSERT INTO tokens (merchant_id, id, created, card_id, brand, last4, exp_month, exp_year,"
+    " funding, country, fingerprint, cvc_provided, client_ip) VALUES ($1, $2, $3, $4, $5, $6,"
+    " $7, $8, $9, $10, $11, $12, $13)";
+static const char SQL_TOKEN_GET[] =
+    "SELECT id, created, card_id, brand, last4, exp_month, exp_year, funding, country,"
+    " fingerprint, cvc_provided, client_ip, used FROM tokens WHERE merchant_id = $1 AND id = $2";
+
+/* Stripe's card objects (inside tokens) name brands the old way. */
+static const char *card_brand_title(const char *b)
+{
+	static const char *const map[][2] = {
+	    {"visa", "Visa"},	      {"mastercard", "MasterCard"}, {"amex", "American Express"},
+	    {"discover", "Discover"}, {"diners", "Diners Club"},    {"jcb", "JCB"},
+	    {"unionpay", "UnionPay"},
+	};
+	for (size_t i = 0; b && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], b) == 0)
+			return map[i][1];
+	return "Unknown";
+}
+
+static int token_render(struct req *r, struct db *db, const char *id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? req_fail_missing(r, "token", id, "token")
+				     : req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "id", db_col_text(st, 0, NULL));
+	json_kv_str(j, "object", "token");
+	json_key(j, "card");
+	json_obj_open(j);
+	json_kv_str(j, "id", db_col_text(st, 2, NULL));
+	json_kv_str(j, "object", "card");
+	static const char *const nulls[] = {"address_city",
+					    "address_country",
+					    "address_line1",
+					    "address_line1_check",
+					    "address_line2",
+					    "address_state",
+					    "address_zip",
+					    "address_zip_check",
+					    "available_payout_methods",
+					    NULL};
+	for (const char *const *n = nulls; *n; n++)
+		json_kv_null(j, *n);
+	json_kv_str(j, "brand", card_brand_title(db_col_text(st, 3, NULL)));
+	json_kv_str_or_null(j, "country", db_col_text(st, 8, NULL));
+	json_kv_null(j, "currency");
+	json_kv_null(j, "customer");
+	/* a CVC was given and not yet checked by an authorization */
+	if (db_col_int64(st, 10))
+		json_kv_str(j, "cvc_check", "unchecked");
+	else
+		json_kv_null(j, "cvc_check");
+	json_kv_null(j, "default_for_currency");
+	json_kv_null(j, "dynamic_last4");
+	json_kv_int(j, "exp_month", db_col_int64(st, 5));
+	json_kv_int(j, "exp_year", db_col_int64(st, 6));
+	json_kv_str(j, "fingerprint", db_col_text(st, 9, NULL));
+	json_kv_str(j, "funding", db_col_text(st, 7, NULL));
+	json_kv_str(j, "last4", db_col_text(st, 4, NULL));
+	json_kv_raw(j, "metadata", "{}", 2);
+	json_kv_null(j, "name");
+	json_key(j, "networks");
+	json_obj_open(j);
+	json_kv_null(j, "preferred");
+	json_obj_close(j);
+	json_kv_null(j, "regulated_status");
+	json_kv_null(j, "status");
+	json_kv_null(j, "tokenization_method");
+	json_kv_null(j, "wallet");
+	json_obj_close(j);
+	json_kv_str_or_null(j, "client_ip", db_col_text(st, 11, NULL));
+	json_kv_int(j, "created", db_col_int64(st, 1));
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_str(j, "type", "card");
+	json_kv_bool(j, "used", db_col_int64(st, 12) != 0);
+	json_obj_close(j);
+	db_reset(st);
+	return 0;
+}
+
+struct token_ctx {
+	struct req *r;
+	struct vault_card_info info;
+	char id[ID_MAX], card_id[ID_MAX];
+};
+
+static int token_fn(struct db *db, void *p)
+{
+	struct token_ctx *t = p;
+	struct req *r = t->r;
+	char fp[24];
+	if (vault_card_store(r->app->vault, db, r->merchant_id, t->card_id,
+			     param_str(r, "card.number"), &t->info, r->now, fp) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, t->id, -1);
+	db_bind_int64(st, 3, r->now);
+	db_bind_text(st, 4, t->card_id, -1);
+	db_bind_text(st, 5, t->info.brand, -1);
+	db_bind_text(st, 6, t->info.last4, -1);
+	db_bind_int64(st, 7, t->info.exp_month);
+	db_bind_int64(st, 8, t->info.exp_year);
+	db_bind_text(st, 9, t->info.funding, -1);
+	db_bind_text(st, 10, t->info.country, -1);
+	db_bind_text(st, 11, fp, -1);
+	db_bind_int64(st, 12, t->info.cvc_provided);
+	db_bind_text(st, 13, r->client_ip[0] ? r->client_ip : NULL, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return token_render(r, db, t->id);
+}
+
+int tokens_h_create(struct req *r)
+{
+	if (param_present(r, "customer"))
+		return req_fail(r, ERR_PARAM_BAD, "customer",
+				"Creating a token for a customer's card requires Connect, which "
+				"Tender does not offer.");
+	struct token_ctx t;
+	memset(&t, 0, sizeof(t));
+	t.r = r;
+	if (tokens_card_params(r, &t.info) != 0)
+		return -1;
+	id_new(t.id, "tok_");
+	id_new(t.card_id, "card_");
+	return req_write(r, token_fn, &t);
+}
+
+struct token_id_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int token_retrieve_fn(struct db *db, void *p)
+{
+	struct token_id_ctx *x = p;
+	return token_render(x->r, db, x->id);
+}
+
+int tokens_h_retrieve(struct req *r)
+{
+	struct token_id_ctx x = {r, r->args[0]};
+	return req_read(r, token_retrieve_fn, &x) == 0 ? 0 : -1;
+}

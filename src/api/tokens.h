@@ -1,0 +1,20 @@
+/*
+ * /v1/tokens (single-use card tokens) and the card[…] parameter both it and
+ * /v1/payment_methods take. The routes live in payment_methods_routes (src/api/resources.h), so
+ * the two resources register as one table.
+ */
+#ifndef TENDER_API_TOKENS_H
+#define TENDER_API_TOKENS_H
+
+#include "http/req.h"
+#include "vault/vault.h"
+
+/* Validates card[number|exp_month|exp_year|cvc] into ret_info; on failure answers 400
+ * parameter_missing or Stripe's 402 card_error (never echoing the number) and returns -1. */
+int tokens_card_params(struct req *r, struct vault_card_info *ret_info);
+
+extern const struct param_spec tokens_create_params[];
+int tokens_h_create(struct req *r);
+int tokens_h_retrieve(struct req *r);
+
+#endif
