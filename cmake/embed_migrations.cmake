@@ -1,4 +1,5 @@
-# Turns the numbered migration files into a C table: {version, name, sql}.
+# Turns the numbered migration files into a C table: {version, name, sql}, named
+# migrations_${NAME}: CMakeLists.txt runs it once for each set (NAME=sqlite, NAME=pg).
 # File names are NNNN_name.sql; NNNN is the schema version the file brings the store to.
 set(body "/* generated from src/store/migrations by cmake/embed_migrations.cmake */\n#include \"store/migrate.h\"\n")
 set(entries "")

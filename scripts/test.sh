@@ -19,5 +19,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== fuzz (${FUZZ_SECONDS:=20}s per target)"
 FUZZ_SECONDS=$FUZZ_SECONDS scripts/fuzz.sh
 
-echo "== integration tests"
+echo "== integration tests (SQLite store)"
 scripts/integration.sh
+
+echo "== integration tests (two PostgreSQL shards, and several nodes over them)"
+scripts/integration-pg.sh

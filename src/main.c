@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"merchant", cli_merchant, "create and list merchants"},
     {"verify", cli_verify, "check every invariant the store must hold"},
     {"fraud", cli_fraud, "synthesize data and train the fraud model"},
+    {"shards", cli_shards, "list PostgreSQL shards, move a merchant to another shard"},
     {"webhooks", cli_webhooks, "show delivery attempts of an event, resend one"},
     {NULL, NULL, NULL},
 };

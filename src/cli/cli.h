@@ -30,5 +30,6 @@ int cli_keygen(int argc, char **argv);
 int cli_keys(int argc, char **argv);
 int cli_fraud(int argc, char **argv);
 int cli_webhooks(int argc, char **argv);
+int cli_shards(int argc, char **argv);
 
 #endif

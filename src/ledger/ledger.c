@@ -390,6 +390,10 @@ int ledger_refund_failure(struct db *db, const char *merchant_id, const char *re
 static const char SQL_DUE[] =
     "SELECT merchant_id, id FROM balance_transactions WHERE status = 'pending'"
     " AND available_on <= $1 ORDER BY available_on LIMIT $2";
+/* PostgreSQL: nodes running the scheduler together skip each other's locked rows */
+static const char SQL_DUE_PG[] =
+    "SELECT merchant_id, id FROM balance_transactions WHERE status = 'pending'"
+    " AND available_on <= $1 ORDER BY available_on LIMIT $2 FOR UPDATE SKIP LOCKED";
 static const char SQL_MAKE_AVAILABLE[] =
     "UPDATE balance_transactions SET status = 'available' WHERE merchant_id = $1 AND id = $2"
     " AND status = 'pending'";
@@ -457,7 +461,7 @@ int ledger_make_available(struct db *db, int64_t now, int limit)
 	if (!due)
 		return DB_ERR;
 	int n = 0, rc = DB_DONE;
-	struct db_stmt *st = db_prepare(db, SQL_DUE);
+	struct db_stmt *st = db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_DUE_PG : SQL_DUE);
 	if (!st) {
 		free(due);
 		return DB_ERR;

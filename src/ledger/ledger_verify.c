@@ -94,7 +94,7 @@ static const char SQL_BALANCE_MISMATCH[] =
     " SELECT merchant_id, currency, CASE status WHEN 'pending' THEN 'merchant_pending'"
     " ELSE 'merchant_available' END AS account, net AS v FROM balance_transactions"
     " UNION ALL SELECT merchant_id, currency, account, amount FROM journal_entries"
-    " WHERE account IN " MERCHANT_ACCOUNTS ") GROUP BY merchant_id, currency, account"
+    " WHERE account IN " MERCHANT_ACCOUNTS ") AS x GROUP BY merchant_id, currency, account"
     " HAVING SUM(v) <> 0";
 /* funds made available once, by exactly the net, and only for available balance transactions */
 #define MOVES                                                                                      \

@@ -40,4 +40,19 @@ void sqlite_db_close(struct db *db);
 /* True when the connection is inside a transaction. */
 int sqlite_db_in_tx(struct db *db);
 
+/* PostgreSQL backend (store/pg_db.c). conninfo is a libpq URL or key=value string. */
+struct db *pg_db_open(const char *conninfo, char *err, size_t errlen);
+void pg_db_close(struct db *db);
+enum { PG_TX_IDLE = 0, PG_TX_OPEN = 1, PG_TX_FAILED = 2, PG_TX_BROKEN = -1 };
+/* The session's transaction state (PG_TX_*); BROKEN when the connection was lost. */
+int pg_db_tx_state(struct db *db);
+/* True when a serialization failure or deadlock (40001/40P01/55P03) happened since the last
+ * pg_db_clear_error: the transaction may be run again. */
+int pg_db_retryable(struct db *db);
+void pg_db_clear_error(struct db *db);
+/* The SQLSTATE of the last error ("" when none since the last clear). */
+const char *pg_db_sqlstate(struct db *db);
+/* Re-opens a lost connection (prepared statements are forgotten and re-prepared on use). */
+int pg_db_reconnect(struct db *db);
+
 #endif

@@ -28,6 +28,7 @@
 
 #define STORE_COMMIT_FAILED (-100)
 #define STORE_OVERLOADED (-101) /* the write queue is full: answer 503 */
+#define STORE_UNSUPPORTED (-102) /* the operation needs the PostgreSQL backend */
 
 struct store;
 
@@ -51,5 +52,20 @@ int store_read(struct store *s, const char *merchant_id, store_fn fn, void *ctx)
 /* Every shard in turn (verify, pruning, schedulers). fn gets the shard index via ctx if needed. */
 int store_each_shard_write(struct store *s, store_fn fn, void *ctx);
 int store_each_shard_read(struct store *s, store_fn fn, void *ctx);
+
+/* ---- shards (PostgreSQL; SQLite is one shard, index 0) ---- */
+
+/* Inside a store_each_shard_* callback: the index of the shard it runs on; 0 elsewhere. */
+int store_current_shard(void);
+int store_shard_count(const struct store *s);
+/* The shard merchant_id lives on (from the shard map); 0 on SQLite. */
+int store_shard_of(struct store *s, const char *merchant_id, int *ret_shard);
+/* Moves one merchant's rows to shard `to`, online: freeze its writes on the old shard, copy,
+ * switch the shard map, delete the old rows. Idempotent: an interrupted move is finished (or
+ * redone) by running it again. PostgreSQL only. */
+int store_move_merchant(struct store *s, const char *merchant_id, int to, char *err, size_t errlen);
+/* Every merchant in the shard map: fn(merchant_id, shard, ready, ctx). */
+typedef void (*store_shard_each_fn)(const char *merchant_id, int shard, int ready, void *ctx);
+int store_shards_list(struct store *s, store_shard_each_fn fn, void *ctx);
 
 #endif

@@ -130,6 +130,15 @@ static const char SQL_DUE[] =
     " ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id"
     " WHERE (d.status = 'pending' AND d.next_at <= $1)"
     " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at, d.id LIMIT $2";
+/* On PostgreSQL several nodes claim at once: each locks the rows it read and skips the ones
+ * another node holds, so they divide the work instead of colliding and retrying. */
+static const char SQL_DUE_PG[] =
+    "SELECT d.merchant_id, d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret,"
+    " e.livemode, e.status, e.deleted FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
+    " ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id"
+    " WHERE (d.status = 'pending' AND d.next_at <= $1)"
+    " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at, d.id LIMIT $2"
+    " FOR UPDATE OF d SKIP LOCKED";
 /* The guard is the state the row was read in: a concurrent claimer (another process on the
  * same store) wins or loses the row as a whole. */
 static const char SQL_CLAIM[] =
@@ -164,7 +173,7 @@ static int any_due_fn(struct db *db, void *p)
 		return -1;
 	db_bind_int64(st, 1, c->now_ms);
 	int rc = db_step(st);
-	c->due = rc == DB_ROW;
+	c->due = c->due || rc == DB_ROW;
 	db_reset(st);
 	return rc < 0 ? -1 : 0;
 }
@@ -255,7 +264,7 @@ static int claim_fn(struct db *db, void *p)
 	struct webhooks *w = p;
 	int64_t now_ms = clock_now_ms();
 	int free_slots = SLOTS_MAX - w->in_flight;
-	struct db_stmt *st = db_prepare(db, SQL_DUE);
+	struct db_stmt *st = db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_DUE_PG : SQL_DUE);
 	if (!st)
 		return -1;
 	db_bind_int64(st, 1, now_ms);

@@ -14,8 +14,76 @@ const BIN = process.env.TENDER_BIN || path.join(ROOT, 'build', 'tender');
 const SHARED = process.env.TENDER_SHARED || path.resolve(ROOT, '..', 'shared');
 const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
 
+// ---- PostgreSQL shards (issue 9; owned by the store helper) -------------------------------
+// When TENDER_DATABASE_URLS is set (space-separated postgres:// URLs, one per shard, as
+// scripts/integration-pg.sh exports), every command given `--data DIR` also gets
+// `--database-url` flags: each data directory gets its own fresh database on every shard, so
+// tests stay as isolated from each other as they are on SQLite.
+const PG_SHARD_URLS = (process.env.TENDER_DATABASE_URLS || '').split(/\s+/).filter(Boolean);
+const pgDatabases = new Map(); // data dir -> [url per shard]
+
+function pgUrlsFor(dataDir) {
+  const key = path.resolve(dataDir);
+  if (pgDatabases.has(key)) return pgDatabases.get(key);
+  const name = `it_${require('node:crypto').createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+  const urls = PG_SHARD_URLS.map((u) => {
+    const admin = new URL(u);
+    admin.pathname = '/postgres';
+    const exists = execFileSync('psql', [admin.toString(), '-qAt', '-c',
+      `SELECT 1 FROM pg_database WHERE datname = '${name}'`], { encoding: 'utf8' }).trim() === '1';
+    if (!exists) {
+      execFileSync('psql', [admin.toString(), '-q', '-c',
+        `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`]);
+    }
+    const db = new URL(u);
+    db.pathname = `/${name}`;
+    return db.toString();
+  });
+  pgDatabases.set(key, urls);
+  return urls;
+}
+
+function withDatabaseUrls(args) {
+  if (PG_SHARD_URLS.length === 0) return args;
+  const i = args.indexOf('--data');
+  if (i < 0 || i + 1 >= args.length || args.includes('--database-url')) return args;
+  return [...args, ...pgUrlsFor(args[i + 1]).flatMap((u) => ['--database-url', u])];
+}
+// SQL against the store behind dataDir, on whichever backend the suite runs: sqlite3 on the
+// data directory's file, or psql on every shard's database (a merchant's rows live on one shard;
+// an UPDATE elsewhere changes nothing). Returns one output string per database.
+function storeSql(dataDir, sql) {
+  if (PG_SHARD_URLS.length === 0) {
+    return [execFileSync('sqlite3', [path.join(dataDir, 'tender.db'), sql], { encoding: 'utf8' })];
+  }
+  return pgUrlsFor(dataDir).map((u) => execFileSync('psql', [u, '-qAt', '-c', sql], { encoding: 'utf8' }));
+}
+
+// Every file the store keeps on disk: the SQLite database and its WAL in dataDir, or, on
+// PostgreSQL, every file of every cluster (scripts/integration-pg.sh exports TENDER_PG_DIR),
+// WAL segments included. Callers grep them for what must never be stored in clear.
+function storeFiles(dataDir) {
+  const roots = PG_SHARD_URLS.length === 0 ? [dataDir] : [dataDir, process.env.TENDER_PG_DIR];
+  if (!roots[roots.length - 1]) throw new Error('TENDER_PG_DIR is not set: run the PostgreSQL suite through scripts/integration-pg.sh');
+  if (PG_SHARD_URLS.length > 0) {
+    // make PostgreSQL write what it holds in shared buffers out to the data files
+    for (const u of PG_SHARD_URLS) execFileSync('psql', [u, '-qAt', '-c', 'CHECKPOINT']);
+  }
+  const out = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.isFile()) out.push(f);
+    }
+  };
+  for (const r of roots) walk(r);
+  return out;
+}
+// ---- end of the PostgreSQL block -------------------------------------------------------------
+
 function tender(args, opts = {}) {
-  return execFileSync(BIN, args, { encoding: 'utf8', ...opts });
+  return execFileSync(BIN, withDatabaseUrls(args), { encoding: 'utf8', ...opts });
 }
 
 function newDataDir(prefix = 'tender-it-') {
@@ -35,7 +103,7 @@ async function startServer({ dataDir, keyFile, args = [], env = {} }) {
   const log = fs.openSync(logPath, 'a');
   const child = spawn(
     BIN,
-    ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--master-key-file', keyFile, ...args],
+    withDatabaseUrls(['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--master-key-file', keyFile, ...args]),
     { stdio: ['ignore', 'pipe', log], env: { ...process.env, ...env } },
   );
   fs.closeSync(log);
@@ -141,5 +209,5 @@ async function stopAll() {
 
 module.exports = {
   BIN, ROOT, SHARED, tender, newDataDir, createMerchant, startServer, startTender, request,
-  assertStripeShape, stopAll,
+  assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles,
 };

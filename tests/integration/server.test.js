@@ -5,12 +5,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { BIN, startTender, startServer, newDataDir, createMerchant, tender, stopAll } = require('./helpers');
+const { BIN, startTender, startServer, newDataDir, createMerchant, tender, stopAll, withDatabaseUrls, storeFiles } = require('./helpers');
 
 after(stopAll);
 
 function serveSync(args) {
-  return spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: 10000 });
+  return spawnSync(BIN, withDatabaseUrls(['serve', '--listen', '127.0.0.1:0', ...args]), { encoding: 'utf8', timeout: 10000 });
 }
 
 test('serve refuses a missing, unreadable or world-readable key file', () => {
@@ -71,10 +71,9 @@ test('merchant create prints keys; list shows merchants without keys', () => {
   assert.equal(list[0].settlement_currency, 'eur');
   assert.ok(!JSON.stringify(list).includes(m.secret_key));
   // keys are stored only as hashes
-  const db = fs.readFileSync(path.join(dir, 'tender.db'));
-  const wal = fs.existsSync(path.join(dir, 'tender.db-wal')) ? fs.readFileSync(path.join(dir, 'tender.db-wal')) : Buffer.alloc(0);
-  for (const k of [m.secret_key, m.publishable_key]) {
-    assert.ok(!db.includes(k) && !wal.includes(k), 'API key stored in clear');
+  for (const f of storeFiles(dir)) {
+    const data = fs.readFileSync(f);
+    for (const k of [m.secret_key, m.publishable_key]) assert.ok(!data.includes(k), `API key stored in clear in ${f}`);
   }
 });
 

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const Stripe = require('stripe');
-const { startTender, startServer, assertStripeShape, stopAll, tender } = require('./helpers');
+const { startTender, startServer, assertStripeShape, stopAll, tender, storeSql, storeFiles, withDatabaseUrls } = require('./helpers');
 
 let env;
 let stripe;
@@ -118,8 +118,10 @@ test('a tampered ciphertext is refused with processing_error and decrypts nothin
   const s2 = env.stripe(env.merchants[1].secret_key);
   const pm = await s2.paymentMethods.create(card('4242424242424242'));
   // flip a byte of that card's sealed number, as an attacker with write access to the file would
-  execFileSync('sqlite3', [path.join(env.dataDir, 'tender.db'),
-    `UPDATE vault_cards SET sealed = substr(sealed, 1, 20) || X'00' || substr(sealed, 22) WHERE id = (SELECT card_id FROM payment_methods WHERE id = '${pm.id}')`]);
+  const pg = require('./helpers').PG_SHARD_URLS.length > 0;
+  storeSql(env.dataDir, pg
+    ? `UPDATE vault_cards SET sealed = overlay(sealed placing '\\x00'::bytea from 21 for 1) WHERE id = (SELECT card_id FROM payment_methods WHERE id = '${pm.id}')`
+    : `UPDATE vault_cards SET sealed = substr(sealed, 1, 20) || X'00' || substr(sealed, 22) WHERE id = (SELECT card_id FROM payment_methods WHERE id = '${pm.id}')`);
   const err = await s2.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true }).then(() => null, (e) => e);
   assert.ok(err);
   assert.equal(err.statusCode, 402);
@@ -138,8 +140,7 @@ test('no card number in clear on disk or in the log', async () => {
   await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[number]=4242424242424242&card[number]=1' });
   await env.request({ method: 'GET', path: '/v1/customers/4242424242424242', key: env.merchant.secret_key });
   await env.server.stop();
-  const files = [];
-  for (const f of fs.readdirSync(env.dataDir)) files.push(path.join(env.dataDir, f));
+  const files = storeFiles(env.dataDir);
   files.push(env.server.logPath);
   const hay = files.map((f) => fs.readFileSync(f));
   for (const n of NUMBERS) {
@@ -154,7 +155,7 @@ test('no card number in clear on disk or in the log', async () => {
   assert.match(out, /verify: ok/);
   // with the key, verify decrypts every card: the one tampered with above is reported
   const withKey = require('node:child_process').spawnSync(require('./helpers').BIN,
-    ['verify', '--data', env.dataDir, '--master-key-file', env.keyFile], { encoding: 'utf8' });
+    withDatabaseUrls(['verify', '--data', env.dataDir, '--master-key-file', env.keyFile]), { encoding: 'utf8' });
   assert.equal(withKey.status, 1);
   assert.match(withKey.stdout, /does not decrypt and authenticate/);
   assert.equal(withKey.stdout.match(/FAIL vault/g).length, 1);
@@ -171,13 +172,15 @@ test('master key rotation through the CLI keeps old cards working', async () => 
   const newKey = `${e2.keyFile}.new`;
   tender(['keygen', newKey]);
   const out = tender(['keys', 'rotate', '--data', e2.dataDir, '--master-key-file', e2.keyFile, '--new-master-key-file', newKey]);
-  assert.match(out, /re-wrapped 1 data key/);
+  // one data key per store: the SQLite file, or each PostgreSQL shard
+  const shards = Math.max(1, require('./helpers').PG_SHARD_URLS.length);
+  assert.match(out, new RegExp(`re-wrapped ${shards} data key`));
   const status = tender(['keys', 'status', '--data', e2.dataDir, '--master-key-file', newKey]);
   assert.match(status, /matches the key file/);
   assert.match(status, /1 card/);
   // the old key no longer opens the store; the new one does, and the old card still pays
   const old = require('node:child_process').spawnSync(require('./helpers').BIN,
-    ['serve', '--listen', '127.0.0.1:0', '--data', e2.dataDir, '--master-key-file', e2.keyFile], { encoding: 'utf8', timeout: 10000 });
+    withDatabaseUrls(['serve', '--listen', '127.0.0.1:0', '--data', e2.dataDir, '--master-key-file', e2.keyFile]), { encoding: 'utf8', timeout: 10000 });
   assert.notEqual(old.status, 0);
   const srv = await startServer({ dataDir: e2.dataDir, keyFile: newKey });
   const s2 = new Stripe(e2.merchant.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http' });
@@ -185,7 +188,7 @@ test('master key rotation through the CLI keeps old cards working', async () => 
   assert.equal(pi.status, 'succeeded');
   assert.match(tender(['verify', '--data', e2.dataDir, '--master-key-file', newKey]), /verify: ok/);
   // every decryption left an access record
-  const n = execFileSync('sqlite3', [path.join(e2.dataDir, 'tender.db'), 'SELECT COUNT(*) FROM vault_access_log']).toString().trim();
+  const n = storeSql(e2.dataDir, 'SELECT COUNT(*) FROM vault_access_log').reduce((a, o) => a + Number(o.trim()), 0);
   assert.ok(Number(n) >= 1);
   await srv.stop();
 });

@@ -1,0 +1,39 @@
+/*
+ * The two implementations behind store.h; store.c picks one at store_open. Only src/store/
+ * includes this.
+ */
+#ifndef TENDER_STORE_STORE_IMPL_H
+#define TENDER_STORE_STORE_IMPL_H
+
+#include "store/migrate.h"
+#include "store/store.h"
+
+/* store_sqlite.c: one file, one writer thread with group commit, thread-local readers. */
+struct sqlite_store;
+int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg, char *err,
+		      size_t errlen);
+void sqlite_store_close(struct sqlite_store *s);
+int sqlite_store_write(struct sqlite_store *s, const char *merchant_id, store_fn fn, void *ctx);
+int sqlite_store_read(struct sqlite_store *s, const char *merchant_id, store_fn fn, void *ctx);
+int sqlite_store_each_shard_write(struct sqlite_store *s, store_fn fn, void *ctx);
+int sqlite_store_each_shard_read(struct sqlite_store *s, store_fn fn, void *ctx);
+
+/* store_pg.c: PostgreSQL shards, a bounded connection pool per shard. */
+struct pg_store;
+int pg_store_open(struct pg_store **ret, const struct store_config *cfg, char *err, size_t errlen);
+void pg_store_close(struct pg_store *s);
+int pg_store_write(struct pg_store *s, const char *merchant_id, store_fn fn, void *ctx);
+int pg_store_read(struct pg_store *s, const char *merchant_id, store_fn fn, void *ctx);
+int pg_store_each_shard_write(struct pg_store *s, store_fn fn, void *ctx);
+int pg_store_each_shard_read(struct pg_store *s, store_fn fn, void *ctx);
+int pg_store_shard_count(const struct pg_store *s);
+int pg_store_shard_of(struct pg_store *s, const char *merchant_id, int *ret_shard);
+int pg_store_move(struct pg_store *s, const char *merchant_id, int to, char *err, size_t errlen);
+int pg_store_shards_list(struct pg_store *s, store_shard_each_fn fn, void *ctx);
+
+/* The thread's shard while a store_each_shard_* callback runs (set by the backends). */
+void store_set_current_shard(int idx);
+
+extern const struct migration migrations_pg[];
+
+#endif
