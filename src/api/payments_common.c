@@ -6,6 +6,7 @@
 #include "api/resources.h"
 #include "app.h"
 #include "events/events.h"
+#include "merchant/merchant.h"
 #include "money/currency.h"
 #include "processor/processor.h"
 #include "risk/decision.h"
@@ -342,6 +343,11 @@ static int read_card_fn(struct db *db, void *p)
 		f->card_brand = risk_card_brand_from_name(m->pm.brand);
 		f->funding = risk_funding_from_name(m->pm.funding);
 		snprintf(f->card_country, sizeof(f->card_country), "%s", m->pm.country);
+		snprintf(f->billing_country, sizeof(f->billing_country), "%s",
+		         m->pm.billing_country);
+		int mcc = 0;
+		if (merchant_mcc(db, r->merchant_id, &mcc) == 0)
+			f->mcc = mcc;
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
 		if (r->app->risk && risk_model_score(r->app->risk, f, &c->risk->p) == 0)
 			c->risk->scored = true;

@@ -1,6 +1,7 @@
 /* tender merchant create|list */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -11,7 +12,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: tender merchant create --data DIR [--database-url URL ...] --name NAME\n"
-	      "                              [--settlement-currency CUR]\n"
+	      "                              [--settlement-currency CUR] [--mcc NNNN]\n"
 	      "       tender merchant list   --data DIR [--database-url URL ...]\n"
 	      "\n"
 	      "  create   creates a merchant (test mode) and prints one JSON object with its\n"
@@ -23,6 +24,9 @@ static void usage(FILE *f)
 	      "  --database-url URL         a PostgreSQL shard (repeat for each shard)\n"
 	      "  --name NAME                the merchant's display name (create)\n"
 	      "  --settlement-currency CUR  ISO 4217 code funds settle in (default usd)\n"
+	      "  --mcc NNNN                 merchant category code (ISO 18245, e.g. 5411 for\n"
+	      "                             grocery stores); a fraud-model feature (default 0,\n"
+	      "                             unknown)\n"
 	      "  --help                     this text\n",
 	      f);
 }
@@ -37,6 +41,7 @@ static void print_one(const struct merchant_info *m, void *ctx)
 	json_kv_int(j, "fee_percent_bps", m->fee_percent_bps);
 	json_kv_int(j, "fee_fixed_minor", m->fee_fixed_minor);
 	json_kv_int(j, "created", m->created);
+	json_kv_int(j, "mcc", m->mcc);
 	json_obj_close(j);
 }
 
@@ -65,11 +70,13 @@ int cli_merchant(int argc, char **argv)
 	struct cli_store_flags sf = {0};
 	const char *name = NULL;
 	const char *currency = "usd";
+	int mcc = 0;
 	static const struct option opts[] = {
 	    {"data", required_argument, NULL, 'd'},
 	    {"database-url", required_argument, NULL, 'u'},
 	    {"name", required_argument, NULL, 'n'},
 	    {"settlement-currency", required_argument, NULL, 'c'},
+	    {"mcc", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -92,6 +99,17 @@ int cli_merchant(int argc, char **argv)
 		case 'c':
 			currency = optarg;
 			break;
+		case 'm': {
+			char *end = NULL;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 0 || v > 9999) {
+				fprintf(stderr,
+					"tender merchant: --mcc must be a number 0 … 9999\n");
+				return 2;
+			}
+			mcc = (int)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -110,7 +128,8 @@ int cli_merchant(int argc, char **argv)
 			return 2;
 		}
 		if (strlen(name) > 200) {
-			fprintf(stderr, "tender merchant create: --name is longer than 200 characters\n");
+			fprintf(stderr,
+				"tender merchant create: --name is longer than 200 characters\n");
 			return 2;
 		}
 		char cur[8];
@@ -120,7 +139,7 @@ int cli_merchant(int argc, char **argv)
 				*p = (char)(*p - 'A' + 'a');
 		if (!currency_shape_ok(cur)) {
 			fprintf(stderr, "tender merchant create: --settlement-currency must be a "
-			                "three-letter ISO 4217 code\n");
+					"three-letter ISO 4217 code\n");
 			return 2;
 		}
 		struct store *s;
@@ -128,7 +147,7 @@ int cli_merchant(int argc, char **argv)
 			return 1;
 		struct merchant_keys k;
 		char err[256];
-		int rc = merchant_create(s, name, cur, &k, err, sizeof(err));
+		int rc = merchant_create(s, name, cur, mcc, &k, err, sizeof(err));
 		store_close(s);
 		if (rc != 0) {
 			fprintf(stderr, "tender merchant create: %s\n", err);

@@ -23,11 +23,13 @@ void merchant_key_hash(const char *key, char out[65])
 struct create_ctx {
 	const char *name;
 	const char *currency;
+	int mcc;
 	struct merchant_keys *keys;
 };
 
 static const char SQL_INSERT_MERCHANT[] =
-    "INSERT INTO merchants (id, name, settlement_currency, created) VALUES ($1, $2, $3, $4)";
+    "INSERT INTO merchants (id, name, settlement_currency, created, mcc)"
+    " VALUES ($1, $2, $3, $4, $5)";
 static const char SQL_INSERT_KEY[] =
     "INSERT INTO api_keys (key_hash, merchant_id, kind, livemode, display, created)"
     " VALUES ($1, $2, $3, 0, $4, $5)";
@@ -61,6 +63,7 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 2, c->name, -1);
 	db_bind_text(st, 3, c->currency, -1);
 	db_bind_int64(st, 4, clock_now());
+	db_bind_int64(st, 5, c->mcc);
 	int rc = db_step_done(st);
 	if (rc != DB_OK)
 		return rc;
@@ -70,9 +73,13 @@ static int create_fn(struct db *db, void *p)
 	return insert_key(db, c->keys->id, c->keys->publishable_key, "publishable");
 }
 
-int merchant_create(struct store *s, const char *name, const char *settlement_currency,
-                    struct merchant_keys *ret, char *err, size_t errlen)
+int merchant_create(struct store *s, const char *name, const char *settlement_currency, int mcc,
+		    struct merchant_keys *ret, char *err, size_t errlen)
 {
+	if (mcc < 0 || mcc > 9999) {
+		snprintf(err, errlen, "the merchant category code must be 0 … 9999");
+		return -1;
+	}
 	struct merchant_keys k;
 	char rnd[40];
 	id_new(k.id, "acct_");
@@ -80,7 +87,8 @@ int merchant_create(struct store *s, const char *name, const char *settlement_cu
 	snprintf(k.secret_key, sizeof(k.secret_key), "sk_test_%s", rnd);
 	id_random_base62(rnd, 32);
 	snprintf(k.publishable_key, sizeof(k.publishable_key), "pk_test_%s", rnd);
-	struct create_ctx c = {.name = name, .currency = settlement_currency, .keys = &k};
+	struct create_ctx c = {
+	    .name = name, .currency = settlement_currency, .mcc = mcc, .keys = &k};
 	int rc = store_write(s, NULL, create_fn, &c);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot create merchant (store error %d)", rc);
@@ -192,9 +200,10 @@ int merchant_authenticate(struct store *s, const char *key, struct merchant_auth
 }
 
 static const char SQL_GET[] = "SELECT id, name, settlement_currency, fee_percent_bps,"
-                              " fee_fixed_minor, created FROM merchants WHERE id = $1";
+			      " fee_fixed_minor, created, mcc FROM merchants WHERE id = $1";
 static const char SQL_LIST[] = "SELECT id, name, settlement_currency, fee_percent_bps,"
-                               " fee_fixed_minor, created FROM merchants ORDER BY created, id";
+			       " fee_fixed_minor, created, mcc FROM merchants ORDER BY created, id";
+static const char SQL_MCC[] = "SELECT mcc FROM merchants WHERE id = $1";
 
 static void read_row(struct db_stmt *st, struct merchant_info *m)
 {
@@ -208,6 +217,7 @@ static void read_row(struct db_stmt *st, struct merchant_info *m)
 	m->fee_percent_bps = db_col_int64(st, 3);
 	m->fee_fixed_minor = db_col_int64(st, 4);
 	m->created = db_col_int64(st, 5);
+	m->mcc = (int)db_col_int64(st, 6);
 }
 
 int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *ret)
@@ -222,6 +232,22 @@ int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *r
 	db_reset(st);
 	if (rc == DB_ROW)
 		return 0;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+int merchant_mcc(struct db *db, const char *merchant_id, int *ret_mcc)
+{
+	struct db_stmt *st = db_prepare(db, SQL_MCC);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	int rc = db_step(st);
+	int64_t v = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc == DB_ROW) {
+		*ret_mcc = v >= 0 && v <= 9999 ? (int)v : 0;
+		return 0;
+	}
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 

@@ -33,13 +33,17 @@ struct merchant_info {
 	int64_t fee_percent_bps;
 	int64_t fee_fixed_minor;
 	int64_t created;
+	int mcc; /* merchant category code (ISO 18245), 0 = unknown */
 };
 
-int merchant_create(struct store *s, const char *name, const char *settlement_currency,
-                    struct merchant_keys *ret, char *err, size_t errlen);
+/* mcc: the merchant category code, 0 (unknown) … 9999. */
+int merchant_create(struct store *s, const char *name, const char *settlement_currency, int mcc,
+		    struct merchant_keys *ret, char *err, size_t errlen);
 /* 0 found, 1 unknown key, < 0 store error. */
 int merchant_authenticate(struct store *s, const char *key, struct merchant_auth *ret);
 int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *ret);
+/* The merchant's category code (0 when unknown), for the fraud model; DB_NOTFOUND, or < 0. */
+int merchant_mcc(struct db *db, const char *merchant_id, int *ret_mcc);
 
 typedef void (*merchant_each_fn)(const struct merchant_info *m, void *ctx);
 int merchant_list(struct store *s, merchant_each_fn fn, void *ctx);

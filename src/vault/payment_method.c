@@ -1,5 +1,6 @@
 #include "vault/payment_method.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,11 +36,29 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 
 static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
-    " fingerprint, cvc_provided FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " fingerprint, cvc_provided, billing_details FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* billing_details.address.country of the stored billing JSON (written by the API from validated
+ * params), for the fraud model's billing-vs-card country feature; "" when absent or not a
+ * two-letter code. Parsed only for PaymentMethods that have billing details at all. */
+static void billing_country(const char *billing_json, char out[3])
+{
+	out[0] = '\0';
+	if (!billing_json || !strstr(billing_json, "\"country\""))
+		return;
+	json_error_t e;
+	json_t *root = json_loads(billing_json, JSON_REJECT_DUPLICATES, &e);
+	const char *c =
+	    json_string_value(json_object_get(json_object_get(root, "address"), "country"));
+	if (c && strlen(c) == 2)
+		snprintf(out, 3, "%s", c);
+	json_decref(root);
 }
 
 int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm_card *ret)
@@ -63,6 +82,7 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		copy(ret->country, sizeof(ret->country), db_col_text(st, 8, NULL));
 		copy(ret->fingerprint, sizeof(ret->fingerprint), db_col_text(st, 9, NULL));
 		ret->cvc_provided = db_col_int64(st, 10) != 0;
+		billing_country(db_col_text(st, 11, NULL), ret->billing_country);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)

@@ -18,6 +18,7 @@ struct pm_card {
 	char customer[ID_MAX];
 	char card_id[ID_MAX];
 	char brand[16], last4[5], funding[16], country[3], fingerprint[24];
+	char billing_country[3]; /* billing_details.address.country, "" when not given */
 	int exp_month, exp_year;
 	bool cvc_provided;
 };

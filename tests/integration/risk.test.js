@@ -120,3 +120,43 @@ test('merchant rules (--rules-file): block, review, and a bad file refused', asy
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /line 1/);
 });
+
+test('the merchant category and the billing country reach the scoring (rules on mcc and billing_country)', async () => {
+  const { createMerchant, startServer } = require('./helpers');
+  const dir = newDataDir();
+  const key = `${dir}.key`;
+  tender(['keygen', key]);
+  const casino = createMerchant(dir, 'Casino', ['--mcc', '7995']);
+  const grocer = createMerchant(dir, 'Grocer', ['--mcc', '5411']);
+  const listed = JSON.parse(tender(['merchant', 'list', '--data', dir]));
+  assert.deepEqual(listed.map((m) => m.mcc).sort(), [5411, 7995]);
+  const bad = spawnSync(BIN, ['merchant', 'create', '--data', dir, '--name', 'X', '--mcc', '12345'], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  const rulesFile = `${dir}.rules`;
+  fs.writeFileSync(rulesFile, 'block if mcc == 7995\nreview if billing_country in (DE, FR)\n');
+  const srv = await startServer({ dataDir: dir, keyFile: key, args: ['--rules-file', rulesFile] });
+  const Stripe = require('stripe');
+  const client = (m) => new Stripe(m.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http', maxNetworkRetries: 0 });
+  // the casino's category is blocked by rule, the grocer's is not
+  const err = await client(casino).paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }).then(() => null, (e) => e);
+  assert.ok(err, 'the mcc rule must block the casino');
+  assert.equal(err.decline_code, 'fraudulent');
+  const ch = await client(casino).charges.retrieve(err.raw.charge);
+  assert.equal(ch.outcome.type, 'blocked');
+  assert.equal(ch.outcome.reason, 'rule');
+  const g = client(grocer);
+  const ok = await g.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  assert.equal(ok.status, 'succeeded');
+  // a US card with a German billing address is reviewed (3-D Secure); with a US one it is not
+  const pay = async (country) => {
+    const pm = await g.paymentMethods.create({
+      type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' },
+      billing_details: { address: { country } },
+    });
+    assert.equal(pm.billing_details.address.country, country);
+    return g.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: pm.id, confirm: true, return_url: 'https://example.com/r' });
+  };
+  assert.equal((await pay('DE')).status, 'requires_action');
+  assert.equal((await pay('US')).status, 'succeeded');
+  await srv.stop();
+});
