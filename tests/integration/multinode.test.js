@@ -118,6 +118,25 @@ test('one node SIGKILLed mid-load: the other keeps serving, nothing is doubled',
   const extra = await startServer({ dataDir: newDataDir('tender-multinode-c-'), keyFile, args: dbFlags() });
   const victim = client(extra, m.secret_key);
   const survivor = client(nodes[1], m.secret_key);
+  // A webhook receiver that answers slowly, so the victim still holds claimed deliveries when it
+  // dies: those come back to the survivor when their lease ends.
+  const http = require('node:http');
+  const delivered = new Map(); // payment intent id -> deliveries seen
+  const rcv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const ev = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      setTimeout(() => {
+        if (ev.type === 'payment_intent.succeeded') {
+          delivered.set(ev.data.object.id, (delivered.get(ev.data.object.id) || 0) + 1);
+        }
+        res.writeHead(200).end('ok');
+      }, 300);
+    });
+  });
+  await new Promise((r) => rcv.listen(0, '127.0.0.1', r));
+  await survivor.webhookEndpoints.create({ url: `http://127.0.0.1:${rcv.address().port}/hook`, enabled_events: ['payment_intent.succeeded'] });
   const keys = Array.from({ length: 60 }, (_, i) => `kill-${dataDir}-${i}`);
   const create = (s, k, i) => s.paymentIntents.create({ amount: 500 + i, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, { idempotencyKey: k });
   let killed = false;
@@ -142,4 +161,14 @@ test('one node SIGKILLed mid-load: the other keeps serving, nothing is doubled',
   const again = await Promise.all(keys.map((k, i) => create(survivor, k, i)));
   assert.deepEqual(again.map((p) => p.id), results.map((p) => p.id));
   assert.match(tender(['verify', '--data', dataDir]), /verify: ok/);
+  // every payment's event reaches the endpoint: the survivor delivers its own and, once their
+  // lease (15 s) ends, the ones the dead node had claimed (at least once each)
+  const deadline = Date.now() + 60000;
+  while (Date.now() < deadline && results.some((p) => !delivered.has(p.id))) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const missing = results.filter((p) => !delivered.has(p.id)).map((p) => p.id);
+  assert.deepEqual(missing, [], 'every payment_intent.succeeded is delivered after the kill');
+  rcv.close();
+  rcv.closeAllConnections(); // Tender keeps its delivery connections alive
 });
