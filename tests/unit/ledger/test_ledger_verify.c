@@ -14,7 +14,7 @@
 static char dir[256];
 static struct store *s;
 
-static const struct ledger_pricing PRICING = {290, 30, "usd"};
+static const struct ledger_pricing PRICING = {290, 30, "usd", NULL};
 #define T0 INT64_C(1700000000)
 
 /* Good books: two charges (one made available), a refund and a failed refund. */
