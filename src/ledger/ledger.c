@@ -391,7 +391,7 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
 		return rc;
-	if (!pricing || !currency)
+	if (!pricing || !currency || !currency_find(currency))
 		return LEDGER_ERR_INVALID;
 	rc = ledger_available_on(now, &available_on);
 	if (rc != DB_OK)

@@ -240,9 +240,13 @@ static int op_fn(struct db *db, void *p)
 	case RELEASE:
 		o->rc = ledger_release(db, m, o->source, o->amount, cur, now);
 		break;
-	case CAPTURE:
-		o->rc = ledger_capture(db, m, o->source, o->amount, cur, &PRICING, now, o->bt);
+	case CAPTURE: {
+		/* these tests settle in the presentment currency (no conversion: test_ledger_fx.c) */
+		struct ledger_pricing pricing = PRICING;
+		pricing.settlement_currency = cur;
+		o->rc = ledger_capture(db, m, o->source, o->amount, cur, &pricing, now, o->bt);
 		break;
+	}
 	case REFUND:
 		o->rc = ledger_refund(db, m, o->source, "ch_x", o->amount, cur, now, o->bt);
 		break;
