@@ -324,8 +324,8 @@ static int money_err(int rc)
 /* What a balance transaction recorded about its conversion (charge_fx_load, refund_fx_load). */
 struct bt_fx {
 	bool converted;
-	int64_t amount;		   /* settlement side, as booked */
-	char currency[8];	   /* settlement currency */
+	int64_t amount;		    /* settlement side, as booked */
+	char currency[8];	    /* settlement currency */
 	int64_t presentment_amount; /* = amount when not converted */
 	char presentment_currency[8];
 	struct fx_rate rate; /* valid only when converted */
@@ -372,7 +372,8 @@ static int bt_fx_load(struct db *db, const char *merchant_id, const char *source
 			 pcur ? pcur : "");
 		/* a stored rate is validated like any input: a corrupt row fails, never converts */
 		if (!base || !quote ||
-		    fx_rate_init(&f.rate, base, quote, db_col_int64(st, 6), db_col_int64(st, 7)) != 0 ||
+		    fx_rate_init(&f.rate, base, quote, db_col_int64(st, 6), db_col_int64(st, 7)) !=
+			0 ||
 		    strcmp(f.rate.base, f.presentment_currency) != 0 ||
 		    strcmp(f.rate.quote, f.currency) != 0)
 			rc = LEDGER_ERR_INVALID;
@@ -410,7 +411,8 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 		    fx_convert(pricing->fx, amount, currency, settle, now, &settled, &rate));
 		if (rc != DB_OK)
 			return rc;
-		if (settled <= 0) /* too small to be worth a minor unit: the minimum charge prevents it */
+		if (settled <=
+		    0) /* too small to be worth a minor unit: the minimum charge prevents it */
 			return LEDGER_ERR_INVALID;
 	}
 	int64_t fee;
@@ -503,7 +505,8 @@ int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
 		  char ret_balance_txn_id[ID_MAX])
 {
-	/* the balance transaction's source is the refund, as Stripe's is; charge_id finds the rate */
+	/* the balance transaction's source is the refund, as Stripe's is; charge_id finds the rate
+	 */
 	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
 		return rc;
@@ -529,7 +532,8 @@ int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, -amount},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "refund", refund_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
+	rc = ledger_post(db, merchant_id, "refund", refund_id, e, sizeof(e) / sizeof(e[0]), now,
+			 jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
@@ -567,7 +571,8 @@ int ledger_refund_failure(struct db *db, const char *merchant_id, const char *re
 	const char *settle = currency;
 	int64_t settled = amount;
 	if (converted) {
-		if (strcmp(currency, rf.presentment_currency) != 0 || rf.presentment_amount != -amount)
+		if (strcmp(currency, rf.presentment_currency) != 0 ||
+		    rf.presentment_amount != -amount)
 			return LEDGER_ERR_INVALID;
 		settle = rf.currency;
 		if (__builtin_sub_overflow((int64_t)0, rf.amount, &settled))
@@ -618,8 +623,8 @@ int ledger_convert_like_charge(struct db *db, const char *merchant_id, const cha
 	int64_t settled = amount_presentment;
 	if (ch.converted) {
 		rate = ch.rate;
-		rc = money_err(fx_convert_with_rate(&rate, amount_presentment,
-						    ch.presentment_currency, ch.currency, &settled));
+		rc = money_err(fx_convert_with_rate(
+		    &rate, amount_presentment, ch.presentment_currency, ch.currency, &settled));
 	} else {
 		rc = money_err(fx_rate_init(&rate, ch.currency, ch.currency, FX_RATE_SCALE, 0));
 	}

@@ -71,12 +71,12 @@ static int op_fn(struct db *db, void *p)
 		o->rc = ledger_authorize(db, M1, o->source, o->amount, o->currency, T0);
 		break;
 	case CAPTURE:
-		o->rc = ledger_capture(db, M1, o->source, o->amount, o->currency, &pricing, T0,
-				       o->bt);
+		o->rc =
+		    ledger_capture(db, M1, o->source, o->amount, o->currency, &pricing, T0, o->bt);
 		break;
 	case REFUND:
-		o->rc = ledger_refund(db, M1, o->source, o->charge, o->amount, o->currency, T0,
-				      o->bt);
+		o->rc =
+		    ledger_refund(db, M1, o->source, o->charge, o->amount, o->currency, T0, o->bt);
 		break;
 	case REFUND_FAIL:
 		o->rc = ledger_refund_failure(db, M1, o->source, o->amount, o->currency, T0, o->bt);
@@ -227,8 +227,9 @@ Test(ledger_fx, capture_converts_once_and_books_each_currency_apart)
 	cr_assert_eq(account("merchant_pending", "eur"), 0);
 	cr_assert_eq(account("acquirer_receivable", "usd"), 0);
 	/* the rate is recorded with the row */
-	cr_assert_eq(bt_int(bt, "SELECT fx_rate_e12 FROM balance_transactions WHERE merchant_id = $1"
-				" AND id = $2"),
+	cr_assert_eq(bt_int(bt,
+			    "SELECT fx_rate_e12 FROM balance_transactions WHERE merchant_id = $1"
+			    " AND id = $2"),
 		     INT64_C(1082300000000));
 	cr_assert_eq(bt_int(bt, "SELECT presentment_amount FROM balance_transactions"
 				" WHERE merchant_id = $1 AND id = $2"),
@@ -239,8 +240,8 @@ Test(ledger_fx, capture_converts_once_and_books_each_currency_apart)
 Test(ledger_fx, inverse_rate_and_zero_and_three_decimal_currencies)
 {
 	char bt[ID_MAX];
-	/* jpy→usd = 1 / 156.73 rounded to 12 decimals = 0.006380399413; 5000 yen → 3190.1997 → 3190;
-	 * fee 92.51 → 93 + 30 = 123 */
+	/* jpy→usd = 1 / 156.73 rounded to 12 decimals = 0.006380399413; 5000 yen → 3190.1997 →
+	 * 3190; fee 92.51 → 93 + 30 = 123 */
 	charge("ch_j", 5000, "jpy", bt);
 	assert_bt(bt, 3190, 123, "usd", "0.006380399413");
 	/* 12.340 kwd × 3.2531 = 40.143254 usd → 4014; fee 116.406 → 116 + 30 = 146 */
@@ -268,8 +269,8 @@ Test(ledger_fx, no_rate_fails_the_capture_and_writes_nothing)
 	struct op o = {CAPTURE, "ch_g", NULL, "eur", 1000, NULL, 0, ""};
 	store_write(s, NULL, op_fn, &o);
 	cr_assert_eq(o.rc, LEDGER_ERR_NO_RATE, "no table: no conversion");
-	cr_assert_eq(query("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1",
-			   M1, NULL, NULL)
+	cr_assert_eq(query("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1", M1,
+			   NULL, NULL)
 			 .v,
 		     0);
 	cr_assert_eq(account("cardholder_holds", "gbp"), 1000, "the hold is untouched");
