@@ -6,6 +6,8 @@
 #ifndef TENDER_APP_H
 #define TENDER_APP_H
 
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -36,8 +38,27 @@ struct app {
 	struct vault *vault;
 	struct risk_model *risk;
 	struct risk_rules *rules; /* merchant fraud rules (--rules-file), or NULL */
+	/* Exchange rates (--rates-file, or the bundled snapshot). Swapped on SIGHUP: never read
+	 * this pointer directly; take a reference with app_fx_acquire and drop it with
+	 * fx_table_free when done (a request holds its reference across its write transaction, so
+	 * a reload never changes the rate under a conversion in flight). */
 	struct fx_table *fx;
+	pthread_mutex_t fx_lock; /* guards the fx pointer (not the table: tables are immutable) */
 	struct ratelimit *ratelimit;
 };
+
+/* Loads the exchange rates for `tender serve`: the file (ECB XML or CSV, src/money/fx.h) when
+ * path is not NULL, else the bundled snapshot. NULL on failure, with the reason in err. */
+struct fx_table *app_fx_load(const char *path, char *err, size_t errlen);
+/* Initializes fx_lock and installs t (taking over its reference). 0 or -1. */
+int app_fx_init(struct app *app, struct fx_table *t);
+/* A new reference to the current table (NULL when none is installed); the caller drops it with
+ * fx_table_free. Safe from any thread. */
+struct fx_table *app_fx_acquire(struct app *app);
+/* Installs t (taking over its reference) and drops the app's reference to the old table; readers
+ * holding the old one keep using it until they drop it. */
+void app_fx_swap(struct app *app, struct fx_table *t);
+/* Drops the installed table and destroys fx_lock (at exit). */
+void app_fx_release(struct app *app);
 
 #endif

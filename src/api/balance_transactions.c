@@ -6,6 +6,7 @@
 #include "api/list.h"
 #include "api/resources.h"
 #include "ledger/ledger.h"
+#include "money/currency.h"
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 static const struct param_spec list_params[] = {
@@ -53,12 +54,25 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* The currency filter lowercased (Stripe accepts "USD"), or NULL when absent. */
+static const char *currency_filter(struct req *r)
+{
+	const char *c = nonempty(param_str(r, "currency"));
+	if (!c)
+		return NULL;
+	char *low = arena_strdup(&r->arena, c);
+	for (char *p = low; p && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return low;
+}
+
 static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	db_bind_text(st, first, nonempty(param_str(r, "type")), -1);
 	db_bind_text(st, first + 1, nonempty(param_str(r, "source")), -1);
-	db_bind_text(st, first + 2, nonempty(param_str(r, "currency")), -1);
+	db_bind_text(st, first + 2, currency_filter(r), -1);
 	return 0;
 }
 
@@ -79,6 +93,9 @@ static int h_list(struct req *r)
 	    .bind_filters = bind_filters,
 	    .render = render,
 	};
+	const char *cur = currency_filter(r);
+	if (cur && !currency_find(cur))
+		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.", cur);
 	return list_respond(r, &spec);
 }
 

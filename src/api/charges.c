@@ -9,6 +9,8 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "app.h"
+#include "money/fx.h"
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
@@ -67,6 +69,7 @@ static int emit_charge(struct req *r, struct db *db, const struct charge *ch, co
 struct id_ctx {
 	struct req *r;
 	const char *id;
+	struct fx_table *fx; /* capture: the rates it converts with; NULL otherwise */
 };
 
 static int retrieve_fn(struct db *db, void *p)
@@ -84,7 +87,7 @@ static int retrieve_fn(struct db *db, void *p)
 
 static int h_retrieve(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
@@ -115,7 +118,7 @@ static int update_fn(struct db *db, void *p)
 
 static int h_update(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_write(r, update_fn, &x);
 }
 
@@ -127,6 +130,7 @@ struct create_ctx {
 	struct card_auth ca;
 	const char *customer;
 	const char *metadata;
+	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
 };
 
 static int create_fn(struct db *db, void *p)
@@ -139,6 +143,7 @@ static int create_fn(struct db *db, void *p)
 	char cur[8];
 	if (payments_pricing(r, db, &pricing, cur) != 0)
 		return -1;
+	pricing.fx = c->fx;
 	const char *desc = param_str(r, "description");
 	const char *email = param_str(r, "receipt_email");
 	const char *sd = param_str(r, "statement_descriptor");
@@ -181,7 +186,8 @@ static int h_create(struct req *r)
 	memset(&c, 0, sizeof(c));
 	c.r = r;
 	param_int(r, "amount", &c.amount);
-	if (payments_check_amount(r, c.amount, "currency", c.currency, "amount") != 0)
+	if (payments_check_amount(r, c.amount, "currency", c.currency, "amount") != 0 ||
+	    payments_check_minimum(r, c.amount, c.currency, "currency", "amount") != 0)
 		return -1;
 	c.capture = true;
 	param_bool(r, "capture", &c.capture);
@@ -207,7 +213,10 @@ static int h_create(struct req *r)
 		d->reason = "authentication_required";
 		d->seller_message = "The card requires authentication.";
 	}
-	return req_write(r, create_fn, &c);
+	c.fx = app_fx_acquire(r->app);
+	int rc = req_write(r, create_fn, &c);
+	fx_table_free(c.fx);
+	return rc;
 }
 
 static int capture_fn(struct db *db, void *p)
@@ -245,6 +254,7 @@ static int capture_fn(struct db *db, void *p)
 	char cur[8];
 	if (payments_pricing(r, db, &pricing, cur) != 0)
 		return -1;
+	pricing.fx = x->fx;
 	const char *email = param_str(r, "receipt_email");
 	if (email && *email)
 		ch.receipt_email = email;
@@ -272,8 +282,10 @@ static int capture_fn(struct db *db, void *p)
 
 static int h_capture(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
-	return req_write(r, capture_fn, &x);
+	struct id_ctx x = {r, r->args[0], app_fx_acquire(r->app)};
+	int rc = req_write(r, capture_fn, &x);
+	fx_table_free(x.fx);
+	return rc;
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM charges WHERE merchant_id = $1 AND id = $2";

@@ -18,7 +18,9 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "http/form.h"
+#include "app.h"
 #include "money/currency.h"
+#include "money/fx.h"
 
 static const char *const capture_methods[] = {"automatic", "automatic_async", "manual", NULL};
 static const char *const confirmation_methods[] = {"automatic", "manual", NULL};
@@ -248,6 +250,7 @@ struct confirm_ctx {
 	bool capture;
 	bool require_3ds;   /* the card asks the cardholder to authenticate first */
 	bool authenticated; /* the cardholder completed the 3-D Secure challenge */
+	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
 };
 
 static int confirm_fn(struct db *db, void *p)
@@ -279,6 +282,7 @@ static int confirm_fn(struct db *db, void *p)
 	char cur_buf[8];
 	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
 		return -1;
+	pricing.fx = c->fx;
 	struct attempt at = {
 	    .merchant_id = r->merchant_id,
 	    .amount = pi->amount,
@@ -390,6 +394,10 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		                "method. To confirm the PaymentIntent with %s, you must provide a "
 		                "payment method.",
 		                pi->customer ? pi->customer : "this payment");
+	/* the minimum in the merchant's settlement terms, before the card is touched (the rates
+	 * may have changed since the intent was created) */
+	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
+		return -1;
 	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
 	                            pi->customer, c->authenticated, &c->ca) != 0)
 		return -1;
@@ -431,7 +439,11 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	    strncmp(pi->return_url, "http://", 7) != 0)
 		return req_fail(r, ERR_URL_INVALID, "return_url",
 		                "Invalid URL: the return_url must be an absolute http(s) URL.");
-	return req_write(r, confirm_fn, c);
+	c->fx = app_fx_acquire(r->app);
+	int rc = req_write(r, confirm_fn, c);
+	fx_table_free(c->fx);
+	c->fx = NULL;
+	return rc;
 }
 
 /* ---- handlers ---- */
@@ -515,10 +527,13 @@ static int h_create(struct req *r)
 	bool confirm = false;
 	param_bool(r, "confirm", &confirm);
 	if (confirm) {
+		/* confirm_intent checks the minimum */
 		c.insert_first = true;
 		pi->status = "requires_confirmation";
 		return confirm_intent(r, &c, pm);
 	}
+	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
+		return -1;
 	pi->payment_method = pm && *pm ? pm : NULL;
 	if (pi->payment_method && strncmp(pi->payment_method, "pm_", 3) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
@@ -579,6 +594,7 @@ static int h_confirm(struct req *r)
 struct update_ctx {
 	struct req *r;
 	const char *id;
+	struct fx_table *fx; /* capture: the rates it converts with; NULL otherwise */
 };
 
 static int update_fn(struct db *db, void *p)
@@ -610,7 +626,8 @@ static int update_fn(struct db *db, void *p)
 		char cur[8];
 		snprintf(cur, sizeof(cur), "%s", pi.currency);
 		if (payments_check_amount(r, amount, param_present(r, "currency") ? "currency" : NULL,
-		                          cur, "amount") != 0)
+		                          cur, "amount") != 0 ||
+		    payments_check_minimum_db(r, db, amount, cur, "currency", "amount") != 0)
 			return -1;
 		pi.amount = amount;
 		memcpy(pi.currency, cur, sizeof(pi.currency));
@@ -639,7 +656,7 @@ static int update_fn(struct db *db, void *p)
 
 static int h_update(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0]};
+	struct update_ctx u = {r, r->args[0], NULL};
 	return req_write(r, update_fn, &u);
 }
 
@@ -678,6 +695,7 @@ static int capture_fn(struct db *db, void *p)
 	char cur_buf[8];
 	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
 		return -1;
+	pricing.fx = u->fx;
 	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
@@ -699,8 +717,10 @@ static int capture_fn(struct db *db, void *p)
 
 static int h_capture(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0]};
-	return req_write(r, capture_fn, &u);
+	struct update_ctx u = {r, r->args[0], app_fx_acquire(r->app)};
+	int rc = req_write(r, capture_fn, &u);
+	fx_table_free(u.fx);
+	return rc;
 }
 
 static int cancel_fn(struct db *db, void *p)
@@ -740,7 +760,7 @@ static int cancel_fn(struct db *db, void *p)
 
 static int h_cancel(struct req *r)
 {
-	struct update_ctx u = {r, r->args[0]};
+	struct update_ctx u = {r, r->args[0], NULL};
 	return req_write(r, cancel_fn, &u);
 }
 

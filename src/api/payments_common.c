@@ -8,6 +8,8 @@
 #include "events/events.h"
 #include "merchant/merchant.h"
 #include "money/currency.h"
+#include "money/fx.h"
+#include "money/money.h"
 #include "processor/processor.h"
 #include "risk/decision.h"
 #include "risk/features.h"
@@ -93,11 +95,107 @@ int payments_check_amount(struct req *r, int64_t amount, const char *currency_pa
 	if (amount > AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, amount_param,
 		                "Amount must be no more than %d.", AMOUNT_MAX);
-	if (cy->min_charge_minor > 0 && amount < cy->min_charge_minor)
+	/* the documented minimums here; the others depend on the merchant's settlement currency
+	 * (payments_check_minimum) */
+	if (currency_min_documented(cur) && cy->min_charge_minor > 0 &&
+	    amount < cy->min_charge_minor)
 		return req_fail(r, ERR_AMOUNT_TOO_SMALL, amount_param,
 		                "Amount must be at least %lld %s.", (long long)cy->min_charge_minor,
 		                cur);
 	return 0;
+}
+
+static int fail_too_small(struct req *r, const char *amount_param, int64_t min_minor,
+                          const char *min_currency, int64_t amount, const char *currency,
+                          int64_t converted, const char *settlement)
+{
+	struct buf a, b, c;
+	buf_init(&a, 64);
+	buf_init(&b, 64);
+	buf_init(&c, 64);
+	money_format(&a, min_minor, min_currency);
+	money_format(&b, amount, currency);
+	int rc;
+	if (settlement) {
+		money_format(&c, converted, settlement);
+		rc = req_fail(r, ERR_AMOUNT_TOO_SMALL, amount_param,
+		              "Amount must convert to at least %s. %s converts to approximately %s.",
+		              buf_cstr(&a), buf_cstr(&b), buf_cstr(&c));
+	} else {
+		rc = req_fail(r, ERR_AMOUNT_TOO_SMALL, amount_param, "Amount must be at least %s.",
+		              buf_cstr(&a));
+	}
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&c);
+	return rc;
+}
+
+int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, const char *currency,
+                              const char *currency_param, const char *amount_param)
+{
+	struct ledger_pricing pricing;
+	char settle[8];
+	if (ledger_pricing_get(db, r->merchant_id, &pricing, settle) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool same = strcmp(settle, currency) == 0;
+	if (same && currency_min_documented(currency))
+		return 0; /* payments_check_amount's check is the whole rule */
+	struct fx_table *fx = app_fx_acquire(r->app);
+	int rc = 0;
+	int64_t min = 0, converted = 0;
+	if (same) {
+		/* an undocumented settlement currency: 0.50 usd or its equivalent (the table's
+		 * derived value, else from the loaded rates; none known: no minimum) */
+		if (fx_min_charge_minor(fx, currency, r->now, &min) != 0)
+			min = 0;
+		if (amount < min)
+			rc = fail_too_small(r, amount_param, min, currency, amount, currency, 0, NULL);
+		goto out;
+	}
+	int mrc = fx_convert(fx, amount, currency, settle, r->now, &converted, NULL);
+	if (mrc == MONEY_ERR_OVERFLOW) {
+		rc = req_fail(r, ERR_AMOUNT_TOO_LARGE, amount_param,
+		              "Amount is too large to convert to %s.", settle);
+		goto out;
+	}
+	if (mrc != 0) {
+		rc = req_fail(r, ERR_INVALID_CURRENCY, currency_param,
+		              "Invalid currency: %s. There is no exchange rate from %s to this "
+		              "account's settlement currency (%s).",
+		              currency, currency, settle);
+		goto out;
+	}
+	if (currency_min_documented(currency))
+		goto out; /* checked by payments_check_amount; the rate exists */
+	if (fx_min_charge_minor(fx, settle, r->now, &min) != 0)
+		min = 0;
+	if (converted < min || converted < 1)
+		rc = fail_too_small(r, amount_param, min > 0 ? min : 1, settle, amount, currency,
+		                    converted, settle);
+out:
+	fx_table_free(fx);
+	return rc;
+}
+
+struct minimum_ctx {
+	struct req *r;
+	int64_t amount;
+	const char *currency, *currency_param, *amount_param;
+};
+
+static int minimum_fn(struct db *db, void *p)
+{
+	struct minimum_ctx *m = p;
+	return payments_check_minimum_db(m->r, db, m->amount, m->currency, m->currency_param,
+	                                 m->amount_param);
+}
+
+int payments_check_minimum(struct req *r, int64_t amount, const char *currency,
+                           const char *currency_param, const char *amount_param)
+{
+	struct minimum_ctx m = {r, amount, currency, currency_param, amount_param};
+	return req_read(r, minimum_fn, &m) == 0 ? 0 : -1;
 }
 
 /* ---- the card half of an authorization ---- */

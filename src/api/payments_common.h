@@ -14,6 +14,20 @@ int payments_check_amount(struct req *r, int64_t amount, const char *currency_pa
                           char cur[8], const char *amount_param);
 
 /*
+ * Stripe's minimum charge in the merchant's terms (amount_too_small) and the possibility to
+ * settle: a currency with a documented minimum (currency_min_documented) was checked by
+ * payments_check_amount; for any other presentment currency the amount must convert (at the
+ * current rate, the rounding of a capture) to at least the settlement currency's minimum
+ * (fx_min_charge_minor). A presentment currency the loaded rates cannot convert into the
+ * settlement currency is a 400 invalid currency. The _db form runs inside the caller's
+ * transaction; the other opens a read transaction. 0, or -1 with r->err.
+ */
+int payments_check_minimum(struct req *r, int64_t amount, const char *currency,
+                           const char *currency_param, const char *amount_param);
+int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, const char *currency,
+                              const char *currency_param, const char *amount_param);
+
+/*
  * The card side of an authorization, before the write transaction: resolves the payment method
  * (a pm_… id, or a test alias / token that is materialized first), has the vault reveal the card
  * to the acquirer, and returns the acquirer's decision plus the public card facts. The vault's

@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "merchant/merchant.h"
+#include "money/currency.h"
 
 static void usage(FILE *f)
 {
@@ -52,7 +53,7 @@ static bool currency_shape_ok(const char *c)
 	for (int i = 0; i < 3; i++)
 		if (c[i] < 'a' || c[i] > 'z')
 			return false;
-	return true;
+	return currency_find(c) != NULL; /* a code Tender knows (src/money/currencies.def) */
 }
 
 int cli_merchant(int argc, char **argv)

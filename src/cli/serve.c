@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "api/resources.h"
 #include "ledger/ledger.h"
+#include "money/fx.h"
 #include "risk/model.h"
 #include "risk/rules.h"
 #include "scheduler/scheduler.h"
@@ -54,7 +55,8 @@ static void usage(FILE *f)
 	      "  --rate-limit RATE[/BURST]     requests per second per merchant (default\n"
 	      "                                1000/2000); 0 turns rate limiting off\n"
 	      "  --rates-file FILE             exchange rates (ECB XML or CSV base,quote,rate,\n"
-	      "                                valid_from); default: the bundled snapshot\n"
+	      "                                valid_from); default: the bundled snapshot;\n"
+	      "                                reloaded on SIGHUP (a bad file keeps the old)\n"
 	      "  --fraud-model FILE            XGBoost model (JSON) for fraud scoring; default:\n"
 	      "                                the bundled model\n"
 	      "  --rules-file FILE             fraud rules (allow / block / review if …, see\n"
@@ -88,6 +90,25 @@ static int attach_fn(struct db *db, void *p)
 {
 	struct attach_ctx *a = p;
 	return vault_attach(a->v, db, a->err, sizeof(a->err)) == 0 ? 0 : -1;
+}
+
+/* SIGHUP: loads the rates again (the same --rates-file, or the bundled snapshot) and swaps them
+ * in; requests already holding the old table finish with it. A file that does not load keeps
+ * the old table: a typo in the file must not stop payments. */
+static void reload_rates(struct app *app)
+{
+	char err[1024];
+	struct fx_table *t = app_fx_load(app->cfg.rates_file, err, sizeof(err));
+	if (!t) {
+		log_msg(LOG_ERROR, "SIGHUP: exchange rates not reloaded, keeping the old ones: %s%s%s",
+		        app->cfg.rates_file ? app->cfg.rates_file : "", app->cfg.rates_file ? ": " : "",
+		        err);
+		return;
+	}
+	size_t n = fx_table_count(t);
+	app_fx_swap(app, t);
+	log_msg(LOG_INFO, "SIGHUP: exchange rates reloaded: %zu from %s", n,
+	        app->cfg.rates_file ? app->cfg.rates_file : "the bundled snapshot");
 }
 
 int cli_serve(int argc, char **argv)
@@ -256,11 +277,28 @@ int cli_serve(int argc, char **argv)
 		vault_free(app.vault);
 		return 1;
 	}
+	/* exchange rates: a file that does not load stops the server, as a bad model or rules file
+	 * does; without --rates-file the bundled snapshot */
+	struct fx_table *fx = app_fx_load(app.cfg.rates_file, err, sizeof(err));
+	if (!fx || app_fx_init(&app, fx) != 0) {
+		fprintf(stderr, "tender serve: %s%s: %s\n",
+		        app.cfg.rates_file ? "--rates-file " : "exchange rates",
+		        app.cfg.rates_file ? app.cfg.rates_file : "", fx ? "cannot lock" : err);
+		fx_table_free(fx);
+		risk_rules_free(app.rules);
+		risk_model_free(app.risk);
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
+	log_msg(LOG_INFO, "exchange rates: %zu from %s", fx_table_count(fx),
+	        app.cfg.rates_file ? app.cfg.rates_file : "the bundled snapshot");
 	app.ratelimit = ratelimit_new(app.cfg.rate_limit_per_s, app.cfg.rate_limit_burst);
 	struct server *srv = NULL;
 	if (server_start(&srv, &app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tender serve: %s\n", err);
 		ratelimit_free(app.ratelimit);
+		app_fx_release(&app);
 		store_close(app.store);
 		vault_free(app.vault);
 		return 1;
@@ -270,6 +308,7 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "tender serve: %s\n", err);
 		server_stop(srv, 0);
 		ratelimit_free(app.ratelimit);
+		app_fx_release(&app);
 		store_close(app.store);
 		vault_free(app.vault);
 		return 1;
@@ -280,6 +319,7 @@ int cli_serve(int argc, char **argv)
 		server_stop(srv, 0);
 		webhooks_stop(hooks);
 		ratelimit_free(app.ratelimit);
+		app_fx_release(&app);
 		store_close(app.store);
 		vault_free(app.vault);
 		return 1;
@@ -293,7 +333,7 @@ int cli_serve(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_msg(LOG_INFO, "SIGHUP: nothing to reload yet");
+			reload_rates(&app);
 			continue;
 		}
 		log_msg(LOG_INFO, "signal %d: draining", sig);
@@ -303,6 +343,7 @@ int cli_serve(int argc, char **argv)
 	scheduler_stop(sched);
 	webhooks_stop(hooks);
 	ratelimit_free(app.ratelimit);
+	app_fx_release(&app);
 	risk_model_free(app.risk);
 	risk_rules_free(app.rules);
 	store_close(app.store);

@@ -17,6 +17,7 @@
 #include "ledger/ledger.h"
 
 #include "money/currency.h"
+#include "money/money.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -163,6 +164,7 @@ int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pri
 		ret->fixed_minor = db_col_int64(st, 1);
 		snprintf(currency_buf, 8, "%s", cur ? cur : "");
 		ret->settlement_currency = currency_buf;
+		ret->fx = NULL;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -237,12 +239,19 @@ static const char *reporting_category(const char *type)
 
 static const char SQL_BT[] =
     "INSERT INTO balance_transactions (merchant_id, id, created, type, reporting_category, source,"
-    " amount, fee, net, currency, exchange_rate, status, available_on, description, journal_txn)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14)";
+    " amount, fee, net, currency, exchange_rate, status, available_on, description, journal_txn,"
+    " presentment_amount, presentment_currency, fx_base, fx_quote, fx_rate_e12, fx_valid_from,"
+    " charge_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+    " $17, $18, $19, $20, $21, $22)";
 
 struct bt {
 	const char *type, *source, *currency, *status, *description, *journal_txn;
 	int64_t amount, fee, created, available_on;
+	const char *charge_id; /* the charge it belongs to (NULL: none) */
+	/* a converted movement: the rate and the amount in the presentment currency (signed like
+	 * amount); rate NULL: no conversion */
+	const struct fx_rate *rate;
+	int64_t presentment_amount;
 };
 
 static int bt_insert(struct db *db, const char *merchant_id, const struct bt *b,
@@ -251,6 +260,9 @@ static int bt_insert(struct db *db, const char *merchant_id, const struct bt *b,
 	int64_t net;
 	if (__builtin_sub_overflow(b->amount, b->fee, &net))
 		return LEDGER_ERR_OVERFLOW;
+	char rate_text[FX_RATE_STR_MAX];
+	if (b->rate && fx_rate_to_decimal_string(b->rate, rate_text, sizeof(rate_text)) != 0)
+		return LEDGER_ERR_INVALID;
 	char id[ID_MAX];
 	id_new(id, "txn_");
 	struct db_stmt *st = db_prepare(db, SQL_BT);
@@ -266,13 +278,109 @@ static int bt_insert(struct db *db, const char *merchant_id, const struct bt *b,
 	db_bind_int64(st, 8, b->fee);
 	db_bind_int64(st, 9, net);
 	db_bind_text(st, 10, b->currency, -1);
-	db_bind_text(st, 11, b->status, -1);
-	db_bind_int64(st, 12, b->available_on);
-	db_bind_text(st, 13, b->description, -1);
-	db_bind_text(st, 14, b->journal_txn, -1);
+	if (b->rate)
+		db_bind_text(st, 11, rate_text, -1);
+	else
+		db_bind_null(st, 11);
+	db_bind_text(st, 12, b->status, -1);
+	db_bind_int64(st, 13, b->available_on);
+	db_bind_text(st, 14, b->description, -1);
+	db_bind_text(st, 15, b->journal_txn, -1);
+	if (b->rate) {
+		db_bind_int64(st, 16, b->presentment_amount);
+		db_bind_text(st, 17, b->rate->base, -1);
+		db_bind_text(st, 18, b->rate->base, -1);
+		db_bind_text(st, 19, b->rate->quote, -1);
+		db_bind_int64(st, 20, b->rate->rate_e12);
+		db_bind_int64(st, 21, b->rate->valid_from);
+	} else {
+		for (int i = 16; i <= 21; i++)
+			db_bind_null(st, i);
+	}
+	if (b->charge_id)
+		db_bind_text(st, 22, b->charge_id, -1);
+	else
+		db_bind_null(st, 22);
 	int rc = db_step_done(st);
 	if (rc == DB_OK && ret_id)
 		memcpy(ret_id, id, ID_MAX);
+	return rc;
+}
+
+static int money_err(int rc)
+{
+	switch (rc) {
+	case 0:
+		return DB_OK;
+	case MONEY_ERR_OVERFLOW:
+		return LEDGER_ERR_OVERFLOW;
+	case MONEY_ERR_NO_RATE:
+		return LEDGER_ERR_NO_RATE;
+	default:
+		return LEDGER_ERR_INVALID;
+	}
+}
+
+/* What a balance transaction recorded about its conversion (charge_fx_load, refund_fx_load). */
+struct bt_fx {
+	bool converted;
+	int64_t amount;		    /* settlement side, as booked */
+	char currency[8];	    /* settlement currency */
+	int64_t presentment_amount; /* = amount when not converted */
+	char presentment_currency[8];
+	struct fx_rate rate; /* valid only when converted */
+	char charge_id[ID_MAX];
+};
+
+static const char SQL_BT_FX[] =
+    "SELECT amount, currency, presentment_amount, presentment_currency, fx_base, fx_quote,"
+    " fx_rate_e12, fx_valid_from, charge_id FROM balance_transactions WHERE merchant_id = $1"
+    " AND source = $2 AND type = $3";
+
+/* The balance transaction of `type` whose source is source_id. DB_NOTFOUND when none. */
+static int bt_fx_load(struct db *db, const char *merchant_id, const char *source_id,
+		      const char *type, struct bt_fx *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BT_FX);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, source_id, -1);
+	db_bind_text(st, 3, type, -1);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? DB_NOTFOUND : (rc < 0 ? rc : DB_ERR);
+	}
+	struct bt_fx f;
+	memset(&f, 0, sizeof(f));
+	const char *cur = db_col_text(st, 1, NULL);
+	const char *charge = db_col_text(st, 8, NULL);
+	f.amount = db_col_int64(st, 0);
+	snprintf(f.currency, sizeof(f.currency), "%s", cur ? cur : "");
+	snprintf(f.charge_id, sizeof(f.charge_id), "%s", charge ? charge : "");
+	rc = DB_OK;
+	if (db_col_is_null(st, 6)) {
+		f.presentment_amount = f.amount;
+		memcpy(f.presentment_currency, f.currency, sizeof(f.currency));
+	} else {
+		const char *pcur = db_col_text(st, 3, NULL);
+		const char *base = db_col_text(st, 4, NULL), *quote = db_col_text(st, 5, NULL);
+		f.converted = true;
+		f.presentment_amount = db_col_int64(st, 2);
+		snprintf(f.presentment_currency, sizeof(f.presentment_currency), "%s",
+			 pcur ? pcur : "");
+		/* a stored rate is validated like any input: a corrupt row fails, never converts */
+		if (!base || !quote ||
+		    fx_rate_init(&f.rate, base, quote, db_col_int64(st, 6), db_col_int64(st, 7)) !=
+			0 ||
+		    strcmp(f.rate.base, f.presentment_currency) != 0 ||
+		    strcmp(f.rate.quote, f.currency) != 0)
+			rc = LEDGER_ERR_INVALID;
+	}
+	db_reset(st);
+	if (rc == DB_OK)
+		*ret = f;
 	return rc;
 }
 
@@ -280,76 +388,168 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 		   const char *currency, const struct ledger_pricing *pricing, int64_t now,
 		   char ret_balance_txn_id[ID_MAX])
 {
-	int64_t fee, available_on;
-	int rc = ledger_fee(amount, pricing, &fee);
+	int64_t available_on;
+	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
 		return rc;
+	if (!pricing || !currency || !currency_find(currency))
+		return LEDGER_ERR_INVALID;
 	rc = ledger_available_on(now, &available_on);
 	if (rc != DB_OK)
 		return rc;
-	/*
-	 * FX hook (issue 7): when currency differs from pricing->settlement_currency, this is where
-	 * the captured amount is converted: the hold is released in the presentment currency, the
-	 * acquirer receivable and the merchant's funds (and the fee, computed on the converted
-	 * amount) are booked in the settlement currency, the rounding difference goes to
-	 * LEDGER_ACCT_FX, and the balance transaction carries the settlement currency and
-	 * exchange_rate. Until then the whole capture is booked in the presentment currency and
-	 * exchange_rate stays null.
-	 */
+	/* the settlement side: the captured amount itself, or its conversion (ledger.h) */
+	const char *settle = currency;
+	int64_t settled = amount;
+	struct fx_rate rate;
+	bool converted = pricing->settlement_currency && pricing->settlement_currency[0] &&
+			 strcmp(pricing->settlement_currency, currency) != 0;
+	if (converted) {
+		if (!pricing->fx)
+			return LEDGER_ERR_NO_RATE;
+		settle = pricing->settlement_currency;
+		rc = money_err(
+		    fx_convert(pricing->fx, amount, currency, settle, now, &settled, &rate));
+		if (rc != DB_OK)
+			return rc;
+		if (settled <=
+		    0) /* too small to be worth a minor unit: the minimum charge prevents it */
+			return LEDGER_ERR_INVALID;
+	}
+	int64_t fee;
+	rc = ledger_fee(settled, pricing, &fee);
+	if (rc != DB_OK)
+		return rc;
+	/* presentment side first; without a conversion the fx entries cancel out into nothing, so
+	 * the same six entries as ever are written */
 	const struct ledger_entry e[] = {
 	    {LEDGER_ACCT_AUTHORIZED, currency, amount},
 	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, -amount},
 	    {LEDGER_ACCT_ACQUIRER_RECEIVABLE, currency, amount},
-	    {LEDGER_ACCT_MERCHANT_PENDING, currency, -amount},
-	    {LEDGER_ACCT_MERCHANT_PENDING, currency, fee},
-	    {LEDGER_ACCT_FEES, currency, -fee},
+	    {converted ? LEDGER_ACCT_FX : LEDGER_ACCT_MERCHANT_PENDING, currency, -amount},
+	    {LEDGER_ACCT_FX, settle, converted ? settled : 0},
+	    {LEDGER_ACCT_MERCHANT_PENDING, settle, converted ? -settled : 0},
+	    {LEDGER_ACCT_MERCHANT_PENDING, settle, fee},
+	    {LEDGER_ACCT_FEES, settle, -fee},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "capture", charge_id, e, 6, now, jtx);
+	rc = ledger_post(db, merchant_id, "capture", charge_id, e, sizeof(e) / sizeof(e[0]), now,
+			 jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
 	    .type = "charge",
 	    .source = charge_id,
-	    .currency = currency,
+	    .currency = settle,
 	    .status = "pending",
 	    .description = NULL,
 	    .journal_txn = jtx,
-	    .amount = amount,
+	    .amount = settled,
 	    .fee = fee,
 	    .created = now,
 	    .available_on = available_on,
+	    .charge_id = charge_id,
+	    .rate = converted ? &rate : NULL,
+	    .presentment_amount = amount,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+static const char SQL_REFUNDED[] =
+    "SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(presentment_amount), 0) FROM"
+    " balance_transactions WHERE merchant_id = $1 AND charge_id = $2"
+    " AND type IN ('refund', 'refund_failure')";
+
+/* The settlement amount of a refund of `amount` (presentment) of the converted charge ch: the
+ * cumulative rounding rule of ledger.h. */
+static int refund_settlement(struct db *db, const char *merchant_id, const char *charge_id,
+			     const struct bt_fx *ch, int64_t amount, int64_t *ret_settled)
+{
+	struct db_stmt *st = db_prepare(db, SQL_REFUNDED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, charge_id, -1);
+	int rc = db_step(st);
+	int64_t net_s = 0, net_p = 0;
+	if (rc == DB_ROW) {
+		net_s = db_col_int64(st, 0);
+		net_p = db_col_int64(st, 1);
+	}
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	/* refunds are negative: refunded so far = −net, in each currency */
+	int64_t refunded_s, refunded_p, total_p, total_s, settled, room;
+	if (__builtin_sub_overflow((int64_t)0, net_s, &refunded_s) ||
+	    __builtin_sub_overflow((int64_t)0, net_p, &refunded_p) ||
+	    __builtin_add_overflow(refunded_p, amount, &total_p))
+		return LEDGER_ERR_OVERFLOW;
+	if (total_p > ch->presentment_amount) /* the charge's guard should have refused it */
+		return LEDGER_ERR_INVALID;
+	rc = money_err(fx_convert_with_rate(&ch->rate, total_p, ch->presentment_currency,
+					    ch->currency, &total_s));
+	if (rc != DB_OK)
+		return rc;
+	if (__builtin_sub_overflow(total_s, refunded_s, &settled) ||
+	    __builtin_sub_overflow(ch->amount, refunded_s, &room))
+		return LEDGER_ERR_OVERFLOW;
+	if (settled > room)
+		settled = room;
+	if (settled < 0)
+		settled = 0;
+	*ret_settled = settled;
+	return DB_OK;
 }
 
 int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
 		  char ret_balance_txn_id[ID_MAX])
 {
-	(void)charge_id; /* the balance transaction's source is the refund, as Stripe's is */
+	/* the balance transaction's source is the refund, as Stripe's is; charge_id finds the rate
+	 */
 	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
 		return rc;
+	struct bt_fx ch;
+	memset(&ch, 0, sizeof(ch));
+	rc = charge_id ? bt_fx_load(db, merchant_id, charge_id, "charge", &ch) : DB_NOTFOUND;
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return rc;
+	bool converted = rc == DB_OK && ch.converted;
+	if (converted && strcmp(currency, ch.presentment_currency) != 0)
+		return LEDGER_ERR_INVALID;
+	const char *settle = converted ? ch.currency : currency;
+	int64_t settled = amount;
+	if (converted) {
+		rc = refund_settlement(db, merchant_id, charge_id, &ch, amount, &settled);
+		if (rc != DB_OK)
+			return rc;
+	}
 	const struct ledger_entry e[] = {
-	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, amount},
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, settle, settled},
+	    {LEDGER_ACCT_FX, settle, converted ? -settled : 0},
+	    {LEDGER_ACCT_FX, currency, converted ? amount : 0},
 	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, -amount},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "refund", refund_id, e, 2, now, jtx);
+	rc = ledger_post(db, merchant_id, "refund", refund_id, e, sizeof(e) / sizeof(e[0]), now,
+			 jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
 	    .type = "refund",
 	    .source = refund_id,
-	    .currency = currency,
+	    .currency = settle,
 	    .status = "available",
 	    .description = "REFUND FOR CHARGE",
 	    .journal_txn = jtx,
-	    .amount = -amount,
+	    .amount = -settled,
 	    .fee = 0,
 	    .created = now,
 	    .available_on = now,
+	    .charge_id = charge_id,
+	    .rate = converted ? &ch.rate : NULL,
+	    .presentment_amount = -amount,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
 }
@@ -361,27 +561,79 @@ int ledger_refund_failure(struct db *db, const char *merchant_id, const char *re
 	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
 		return rc;
+	/* the refund's own booking says what to reverse */
+	struct bt_fx rf;
+	memset(&rf, 0, sizeof(rf));
+	rc = bt_fx_load(db, merchant_id, refund_id, "refund", &rf);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return rc;
+	bool converted = rc == DB_OK && rf.converted;
+	const char *settle = currency;
+	int64_t settled = amount;
+	if (converted) {
+		if (strcmp(currency, rf.presentment_currency) != 0 ||
+		    rf.presentment_amount != -amount)
+			return LEDGER_ERR_INVALID;
+		settle = rf.currency;
+		if (__builtin_sub_overflow((int64_t)0, rf.amount, &settled))
+			return LEDGER_ERR_OVERFLOW;
+	}
 	const struct ledger_entry e[] = {
 	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, amount},
-	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -amount},
+	    {LEDGER_ACCT_FX, currency, converted ? -amount : 0},
+	    {LEDGER_ACCT_FX, settle, converted ? settled : 0},
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, settle, -settled},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "refund_failure", refund_id, e, 2, now, jtx);
+	rc = ledger_post(db, merchant_id, "refund_failure", refund_id, e, sizeof(e) / sizeof(e[0]),
+			 now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
 	    .type = "refund_failure",
 	    .source = refund_id,
-	    .currency = currency,
+	    .currency = settle,
 	    .status = "available",
 	    .description = "REFUND FAILURE",
 	    .journal_txn = jtx,
-	    .amount = amount,
+	    .amount = settled,
 	    .fee = 0,
 	    .created = now,
 	    .available_on = now,
+	    .charge_id = rf.charge_id[0] ? rf.charge_id : NULL,
+	    .rate = converted ? &rf.rate : NULL,
+	    .presentment_amount = amount,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_convert_like_charge(struct db *db, const char *merchant_id, const char *charge_id,
+			       int64_t amount_presentment, int64_t *ret_amount_settlement,
+			       char ret_currency[8], struct fx_rate *ret_rate)
+{
+	if (!merchant_id || !charge_id || !ret_amount_settlement || !ret_currency || !ret_rate)
+		return LEDGER_ERR_INVALID;
+	if (!amount_in_range(amount_presentment))
+		return LEDGER_ERR_OVERFLOW;
+	struct bt_fx ch;
+	int rc = bt_fx_load(db, merchant_id, charge_id, "charge", &ch);
+	if (rc != DB_OK)
+		return rc;
+	struct fx_rate rate;
+	int64_t settled = amount_presentment;
+	if (ch.converted) {
+		rate = ch.rate;
+		rc = money_err(fx_convert_with_rate(
+		    &rate, amount_presentment, ch.presentment_currency, ch.currency, &settled));
+	} else {
+		rc = money_err(fx_rate_init(&rate, ch.currency, ch.currency, FX_RATE_SCALE, 0));
+	}
+	if (rc != DB_OK)
+		return rc;
+	*ret_amount_settlement = settled;
+	memcpy(ret_currency, ch.currency, 8);
+	*ret_rate = rate;
+	return DB_OK;
 }
 
 /* The scheduler works across the merchants of a shard: this is its one statement that is not

@@ -39,9 +39,45 @@
  *   So the balance the API shows always equals the journal: for every merchant and currency,
  *   Σ net of pending balance txns = −merchant_pending, Σ net of available = −merchant_available.
  * - Every amount a movement takes is 1 … LEDGER_AMOUNT_MAX; every sum is overflow-checked.
- * Amounts in a presentment currency other than the merchant's settlement currency are converted
- * at capture (issue 7); until then presentment == settlement and exchange_rate is null (see the
- * hook in ledger_capture).
+ *
+ * Currency conversion (issue 7). A charge is presented in the currency the cardholder pays
+ * (presentment, P); the merchant is paid in its settlement currency (S, merchants table). When
+ * P == S nothing is converted and exchange_rate is null. When they differ:
+ * - Capture converts the captured amount a_P at the rate valid at capture time (fx_convert: the
+ *   direct, inverse or cross rate of the loaded table, one rounding, half away from zero):
+ *   a_S = round(a_P × rate). The hold and the acquirer's receivable stay in P; the merchant's
+ *   side (amount, fee computed on a_S, net) is in S; the conversion crosses the fx account, so
+ *   every currency balances on its own:
+ *       DR authorized a_P P / CR cardholder_holds a_P P          (the hold is released)
+ *       DR acquirer_receivable a_P P / CR fx a_P P
+ *       DR fx a_S S / CR merchant_pending a_S S
+ *       DR merchant_pending fee S / CR fees fee S
+ *   The "charge" balance transaction is in S with exchange_rate = the rate (Stripe's meaning:
+ *   P major × exchange_rate = S major) and records the rate durably (fx_base = P, fx_quote = S,
+ *   fx_rate_e12, fx_valid_from) and presentment_amount/presentment_currency = a_P, P.
+ * - Refunds (and refund failures) of that charge never look at today's rates: they use the rate
+ *   recorded on the charge's balance transaction. REFUND RULE (cumulative rounding): with C_P the
+ *   charge's presentment amount refunded so far including this refund (net of failed refunds),
+ *   and R_S the settlement amount already refunded (net of failures),
+ *       this refund's settlement amount r_S = round(C_P × rate) − R_S,
+ *   clamped to 0 … (charge's a_S − R_S). So each refund is rounded once (within one minor unit
+ *   of its own conversion), the refunds of a charge always add up to the conversion of the total
+ *   refunded, never more than the charge's a_S, and a full refund returns exactly a_S: the
+ *   merchant's settlement balance for a fully refunded charge nets to exactly −fee (Stripe keeps
+ *   the fee). r_S may be 0 (a 1 krw refund of a usd-settled charge): the balance transaction then
+ *   has amount 0 and only the P side is journaled. A refund failure reverses exactly what its
+ *   refund booked, in both currencies.
+ *       refund:          DR merchant_available r_S S / CR fx r_S S;
+ *                        DR fx r_P P / CR acquirer_payable r_P P
+ *       refund_failure:  the reverse
+ * - The fx account's balance per currency is the open conversion position: −Σ a_P in each P
+ *   (credited at capture, debited back by refunds) and +Σ a_S in each S. It absorbs the rounding
+ *   visibly: after a charge is fully refunded its contribution is exactly 0 in both currencies.
+ *   ledger_verify recomputes it from the recorded rates (see ledger_verify.c).
+ * - Disputes: ledger_convert_like_charge converts any amount of a charge's presentment currency
+ *   at the charge's recorded rate. A movement that crosses the fx account must record
+ *   presentment_amount/presentment_currency and the fx_* columns on its balance transaction (as
+ *   refunds do), or ledger_verify reports the fx account as unexplained.
  *
  * Every function returns 0 (DB_OK) or a negative code: LEDGER_ERR_* or DB_* from the store. On an
  * error the caller must roll its write transaction back (the posting may be half-written).
@@ -54,11 +90,13 @@
 
 #include "core/id.h"
 #include "core/json.h"
+#include "money/fx.h"
 #include "store/db.h"
 
 #define LEDGER_ERR_UNBALANCED (-200) /* entries do not sum to zero in some currency */
 #define LEDGER_ERR_OVERFLOW (-201)   /* an amount above LEDGER_AMOUNT_MAX, or a sum overflowed */
 #define LEDGER_ERR_INVALID (-202)    /* amount <= 0, unknown account or currency, bad pricing */
+#define LEDGER_ERR_NO_RATE (-203)    /* no exchange rate from presentment to settlement currency */
 
 /* The largest amount one movement or entry may carry: 10^12 minor units, 10,000 × Stripe's own
  * largest charge (99,999,999). Keeps every account's int64 sum 9 million maximal movements away
@@ -83,9 +121,13 @@ struct ledger_pricing {
 	int64_t percent_bps; /* default 290 (2.9 %); 0 … 10000 */
 	int64_t fixed_minor; /* default 30; 0 … LEDGER_AMOUNT_MAX */
 	const char *settlement_currency;
+	/* the rates a capture in another currency converts with (the caller's reference, see
+	 * app_fx_acquire); NULL: a capture that needs a conversion fails with LEDGER_ERR_NO_RATE */
+	const struct fx_table *fx;
 };
 
-/* Loads the merchant's pricing (merchants table). DB_NOTFOUND for an unknown merchant. */
+/* Loads the merchant's pricing (merchants table); sets fx to NULL (the caller supplies the rates).
+ * DB_NOTFOUND for an unknown merchant. */
 int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pricing *ret,
 		       char currency_buf[8]);
 
@@ -118,18 +160,39 @@ int ledger_authorize(struct db *db, const char *merchant_id, const char *charge_
 int ledger_release(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
 		   const char *currency, int64_t now);
 /* Captures `amount` of the hold of charge_id; creates the "charge" balance transaction
- * (status pending, available_on by ledger_available_on). */
+ * (status pending, available_on by ledger_available_on). currency is the presentment currency;
+ * when it is not pricing->settlement_currency the capture is converted (above) with
+ * pricing->fx at the rate valid at `now`: LEDGER_ERR_NO_RATE when no rate reaches the
+ * settlement currency, LEDGER_ERR_INVALID when the converted amount is 0. */
 int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
 		   const char *currency, const struct ledger_pricing *pricing, int64_t now,
 		   char ret_balance_txn_id[ID_MAX]);
-/* Creates the "refund" balance transaction (source = refund_id, amount = −amount). */
+/* Creates the "refund" balance transaction (source = refund_id, amount = −amount, in the
+ * presentment currency `currency`). A refund of a converted charge is converted at the charge's
+ * recorded rate with the refund rule above. */
 int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
 		  char ret_balance_txn_id[ID_MAX]);
-/* Creates the "refund_failure" balance transaction (source = refund_id, amount = +amount). */
+/* Creates the "refund_failure" balance transaction (source = refund_id, amount = +amount); for a
+ * converted refund it reverses exactly the settlement and presentment amounts the refund booked. */
 int ledger_refund_failure(struct db *db, const char *merchant_id, const char *refund_id,
 			  int64_t amount, const char *currency, int64_t now,
 			  char ret_balance_txn_id[ID_MAX]);
+
+/*
+ * For the disputes module: converts amount_presentment (minor units of the charge's presentment
+ * currency, any sign, |amount| <= LEDGER_AMOUNT_MAX) at the rate recorded when charge_id was
+ * captured, rounded once (half away from zero, so f(−x) = −f(x)), into the merchant's settlement
+ * currency. For a charge captured without conversion the amount comes back unchanged, in the
+ * charge's currency, with the identity rate. Outputs (set only on success): the converted
+ * amount, the settlement currency (NUL-terminated), and the rate (base = presentment, quote =
+ * settlement; record it, e.g. fx_rate_to_decimal_string for exchange_rate). DB_NOTFOUND when the
+ * charge has no capture balance transaction (not captured, or not this merchant's),
+ * LEDGER_ERR_OVERFLOW / LEDGER_ERR_INVALID for amounts out of range or a corrupt stored rate.
+ */
+int ledger_convert_like_charge(struct db *db, const char *merchant_id, const char *charge_id,
+			       int64_t amount_presentment, int64_t *ret_amount_settlement,
+			       char ret_currency[8], struct fx_rate *ret_rate);
 
 /* Scheduler: makes up to `limit` (at most 512) due balance transactions available, across all
  * merchants of the shard. Each is switched by a conditional update (status = 'pending'), so two

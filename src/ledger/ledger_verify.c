@@ -7,10 +7,28 @@
  * its currency's sum and the balance equation at once, and the three reports together say where.
  * Sums run in SQLite's checked integer arithmetic: an overflowing SUM fails the statement, which
  * is reported as a failure too.
+ *
+ * Currency conversions (ledger.h): every journal transaction still balances per currency (the
+ * checks above), and on top of that the fx account must hold exactly what the recorded
+ * conversions imply. Each converted balance transaction carries its presentment amount and the
+ * rate it used, and posted −presentment_amount in the presentment currency and +amount in the
+ * settlement currency to fx (a capture credits fx a_P and debits it a_S; a refund the reverse).
+ * So per merchant and currency:
+ *     journal fx balance = Σ amount (converted bts in that settlement currency)
+ *                          − Σ presentment_amount (converted bts in that presentment currency)
+ * Anything else on fx is an unexplained conversion. Every converted charge's amount must be the
+ * conversion of its presentment amount at its recorded rate (recomputed here in C with
+ * fx_convert_with_rate, the function capture used), its exchange_rate text must render that rate,
+ * and a charge's refunds never return more settlement money than the charge brought, and exactly
+ * that much once the charge is fully refunded. The fx account's balances are printed ("fx
+ * absorbs: acct_…: eur -2, usd +3"): the open conversion position plus the rounding it absorbed.
  */
 #include "ledger/ledger.h"
 
 #include "verify/verify.h"
+
+#include <stdio.h>
+#include <string.h>
 
 /* Reports every row of sql as a violation. With bind_max, $1 is LEDGER_AMOUNT_MAX. */
 static int rows(struct db *db, struct verify_report *rep, const char *sql, int bind_max,
@@ -70,8 +88,9 @@ static const char SQL_BT_ABSURD[] =
     " FROM balance_transactions WHERE fee < 0 OR amount > $1 OR amount < -$1"
     " OR status NOT IN ('pending', 'available')"
     " OR (type = 'charge' AND (amount <= 0 OR fee > amount))"
-    " OR (type = 'refund' AND (amount >= 0 OR fee <> 0))"
-    " OR (type = 'refund_failure' AND (amount <= 0 OR fee <> 0))";
+    " OR (type = 'refund' AND (amount > 0 OR fee <> 0 OR (amount = 0 AND fx_rate_e12 IS NULL)))"
+    " OR (type = 'refund_failure' AND (amount < 0 OR fee <> 0"
+    " OR (amount = 0 AND fx_rate_e12 IS NULL)))";
 static const char SQL_BT_DUPLICATE[] =
     "SELECT merchant_id, type || ' ' || source || ' booked ' || COUNT(*) || ' times'"
     " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure')"
@@ -119,6 +138,119 @@ static const char SQL_HOLDS[] =
     " WHERE e.account = 'cardholder_holds' GROUP BY t.merchant_id, t.source, e.currency"
     " HAVING SUM(e.amount) < 0";
 
+/* (6) conversions: the fx account equals what the recorded conversions imply (essay above) */
+static const char SQL_FX_ACCOUNT[] =
+    "SELECT merchant_id, 'fx ' || currency || ' differs from the recorded conversions by '"
+    " || SUM(v) FROM (SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'fx' UNION ALL SELECT merchant_id, currency, -amount FROM"
+    " balance_transactions WHERE fx_rate_e12 IS NOT NULL UNION ALL SELECT merchant_id,"
+    " presentment_currency, presentment_amount FROM balance_transactions"
+    " WHERE fx_rate_e12 IS NOT NULL) AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+/* a converted balance transaction records a coherent conversion */
+static const char SQL_FX_SHAPE[] =
+    "SELECT merchant_id, id || ' ' || type FROM balance_transactions WHERE fx_rate_e12 IS NOT NULL"
+    " AND (fx_rate_e12 <= 0 OR presentment_amount IS NULL OR presentment_currency IS NULL"
+    " OR fx_base IS NULL OR fx_quote IS NULL OR exchange_rate IS NULL OR charge_id IS NULL"
+    " OR fx_base <> presentment_currency OR fx_quote <> currency OR fx_base = fx_quote"
+    " OR (type = 'charge' AND presentment_amount <= 0)"
+    " OR (type = 'refund' AND presentment_amount >= 0)"
+    " OR (type = 'refund_failure' AND presentment_amount <= 0))";
+/* the refunds of a converted charge: at its rate, never more than it brought, all of it when
+ * fully refunded */
+static const char SQL_FX_REFUNDS[] =
+    "SELECT c.merchant_id, c.source || ' charge ' || c.amount || ' ' || c.currency || ' refunded '"
+    " || -SUM(r.amount) || ' ' || r.currency || ' for ' || -SUM(r.presentment_amount) || ' of '"
+    " || c.presentment_amount FROM balance_transactions c JOIN balance_transactions r"
+    " ON r.merchant_id = c.merchant_id AND r.charge_id = c.source"
+    " AND r.type IN ('refund', 'refund_failure') WHERE c.type = 'charge'"
+    " AND c.fx_rate_e12 IS NOT NULL GROUP BY c.merchant_id, c.source, c.amount, c.currency,"
+    " c.presentment_amount, c.fx_rate_e12, r.currency HAVING r.currency <> c.currency"
+    " OR SUM(CASE WHEN r.fx_rate_e12 = c.fx_rate_e12 THEN 0 ELSE 1 END) <> 0"
+    " OR -SUM(r.amount) > c.amount OR -SUM(r.amount) < 0"
+    " OR -SUM(r.presentment_amount) > c.presentment_amount"
+    " OR (-SUM(r.presentment_amount) = c.presentment_amount AND -SUM(r.amount) <> c.amount)";
+static const char SQL_FX_CHARGES[] =
+    "SELECT merchant_id, id, amount, currency, presentment_amount, presentment_currency, fx_base,"
+    " fx_quote, fx_rate_e12, fx_valid_from, exchange_rate FROM balance_transactions"
+    " WHERE type = 'charge' AND fx_rate_e12 IS NOT NULL";
+static const char SQL_FX_BALANCES[] =
+    "SELECT merchant_id, currency, SUM(amount) FROM journal_entries WHERE account = 'fx'"
+    " GROUP BY merchant_id, currency ORDER BY merchant_id, currency";
+
+/* Every converted charge's amount is its presentment amount converted at its recorded rate. */
+static int fx_charges(struct db *db, struct verify_report *rep)
+{
+	rep->checks++;
+	struct db_stmt *st = db_prepare(db, SQL_FX_CHARGES);
+	if (!st) {
+		verify_fail(rep, "ledger", "converted charges: cannot prepare the check: %s",
+			    db_errmsg(db));
+		return -1;
+	}
+	int rc, shown = 0;
+	while ((rc = db_step(st)) == DB_ROW && shown < 1000) {
+		const char *m = db_col_text(st, 0, NULL), *id = db_col_text(st, 1, NULL);
+		const char *cur = db_col_text(st, 3, NULL), *pcur = db_col_text(st, 5, NULL);
+		const char *base = db_col_text(st, 6, NULL), *quote = db_col_text(st, 7, NULL);
+		const char *text = db_col_text(st, 10, NULL);
+		int64_t amount = db_col_int64(st, 2), presented = db_col_int64(st, 4);
+		struct fx_rate rate;
+		int64_t expect = 0;
+		char want[FX_RATE_STR_MAX] = "";
+		const char *why = NULL;
+		if (!cur || !pcur || !base || !quote ||
+		    fx_rate_init(&rate, base, quote, db_col_int64(st, 8), db_col_int64(st, 9)) != 0)
+			why = "an invalid recorded rate";
+		else if (fx_convert_with_rate(&rate, presented, pcur, cur, &expect) != 0)
+			why = "a conversion that cannot be recomputed";
+		else if (expect != amount)
+			why = "an amount that is not the conversion of its presentment amount";
+		else if (fx_rate_to_decimal_string(&rate, want, sizeof(want)) != 0 || !text ||
+			 strcmp(text, want) != 0)
+			why = "an exchange_rate that is not its recorded rate";
+		if (why) {
+			verify_fail(rep, "ledger",
+				    "converted charge with %s: %s / %s amount %lld expected %lld",
+				    why, m ? m : "?", id ? id : "?", (long long)amount,
+				    (long long)expect);
+			shown++;
+		}
+	}
+	db_reset(st);
+	if (rc == DB_ROW || rc == DB_DONE)
+		return 0;
+	verify_fail(rep, "ledger", "converted charges: the check failed to run: %s", db_errmsg(db));
+	return -1;
+}
+
+/* Prints the fx account's balances, one line per merchant: what conversions left on it. */
+static int fx_report(struct db *db, struct verify_report *rep)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FX_BALANCES);
+	if (!st)
+		return -1;
+	char merchant[ID_MAX] = "";
+	int rc, lines = 0;
+	while ((rc = db_step(st)) == DB_ROW && lines < 1000) {
+		const char *m = db_col_text(st, 0, NULL), *cur = db_col_text(st, 1, NULL);
+		int64_t v = db_col_int64(st, 2);
+		if (!m || !cur)
+			continue;
+		if (strcmp(m, merchant) != 0) {
+			buf_printf(&rep->text, "%sfx absorbs: %s:", merchant[0] ? "\n" : "", m);
+			snprintf(merchant, sizeof(merchant), "%s", m);
+			lines++;
+		} else {
+			buf_puts(&rep->text, ",");
+		}
+		buf_printf(&rep->text, " %s %s%lld", cur, v > 0 ? "+" : "", (long long)v);
+	}
+	if (merchant[0])
+		buf_puts(&rep->text, "\n");
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
+}
+
 int ledger_verify(struct db *db, struct verify_report *rep)
 {
 	static const struct {
@@ -141,10 +273,19 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_MOVE_WRONG, 0, "funds made available zero, twice or by a wrong amount"},
 	    {SQL_MOVE_ORPHAN, 0, "funds made available for no balance transaction"},
 	    {SQL_HOLDS, 0, "more released or captured than authorized"},
+	    {SQL_FX_ACCOUNT, 0, "fx account that the recorded conversions do not explain"},
+	    {SQL_FX_SHAPE, 0, "converted balance transaction with an incoherent conversion"},
+	    {SQL_FX_REFUNDS, 0, "refunds of a converted charge that do not add up"},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		if (rows(db, rep, checks[i].sql, checks[i].bind_max, checks[i].what) != 0)
 			rc = -1;
+	if (fx_charges(db, rep) != 0)
+		rc = -1;
+	if (fx_report(db, rep) != 0) {
+		verify_fail(rep, "ledger", "fx balances: the query failed: %s", db_errmsg(db));
+		rc = -1;
+	}
 	return rc;
 }

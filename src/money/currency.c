@@ -46,3 +46,18 @@ void currency_list_codes(struct buf *b)
 		buf_puts(b, table[i].code);
 	}
 }
+
+bool currency_min_documented(const char *code)
+{
+	/* Stripe's published table (currencies.def's header), in code order */
+	static const char *const documented[] = {
+	    "aed", "aud", "bgn", "brl", "cad", "chf", "czk", "dkk", "eur", "gbp", "hkd", "huf",
+	    "inr", "jpy", "mxn", "myr", "nok", "nzd", "pln", "ron", "sek", "sgd", "thb", "usd",
+	};
+	if (!code)
+		return false;
+	for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
+		if (strcmp(documented[i], code) == 0)
+			return true;
+	return false;
+}

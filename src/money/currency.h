@@ -7,6 +7,7 @@
 #ifndef TENDER_MONEY_CURRENCY_H
 #define TENDER_MONEY_CURRENCY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ const struct currency *currency_find(const char *code);
 size_t currency_count(void);
 /* Rows in code order; NULL past the end. */
 const struct currency *currency_at(size_t i);
+/* True for the currencies whose minimum charge Stripe documents (its table of minimum and
+ * maximum charge amounts: aed aud bgn brl cad chf czk dkk eur gbp hkd huf inr jpy mxn myr nok nzd
+ * pln ron sek sgd thb usd). For the others currencies.def's min_charge_minor is derived from a
+ * rate (or 0), and the payments use the settlement currency's minimum, converted, instead. */
+bool currency_min_documented(const char *code);
 /* Appends every code, comma-and-space separated ("aed, afn, …"), for "Invalid currency"
  * messages. */
 void currency_list_codes(struct buf *b);

@@ -37,7 +37,7 @@ static void teardown(void)
 
 TestSuite(ledger, .init = setup, .fini = teardown);
 
-static const struct ledger_pricing PRICING = {290, 30, "usd"};
+static const struct ledger_pricing PRICING = {290, 30, "usd", NULL};
 #define T0 INT64_C(1700000000) /* 2023-11-14T22:13:20Z */
 #define M1 "acct_1"
 
@@ -240,9 +240,13 @@ static int op_fn(struct db *db, void *p)
 	case RELEASE:
 		o->rc = ledger_release(db, m, o->source, o->amount, cur, now);
 		break;
-	case CAPTURE:
-		o->rc = ledger_capture(db, m, o->source, o->amount, cur, &PRICING, now, o->bt);
+	case CAPTURE: {
+		/* these tests settle in the presentment currency (no conversion: test_ledger_fx.c) */
+		struct ledger_pricing pricing = PRICING;
+		pricing.settlement_currency = cur;
+		o->rc = ledger_capture(db, m, o->source, o->amount, cur, &pricing, now, o->bt);
 		break;
+	}
 	case REFUND:
 		o->rc = ledger_refund(db, m, o->source, "ch_x", o->amount, cur, now, o->bt);
 		break;
@@ -281,7 +285,7 @@ Test(ledger, fees_round_half_up_and_never_exceed_the_amount)
 	cr_assert_eq(fee, 20, "capped at the amount: net 0, never negative");
 	cr_assert_eq(ledger_fee(2000, &PRICING, &fee), 0);
 	cr_assert_eq(fee, 88);
-	const struct ledger_pricing half = {50, 0, "usd"}; /* 0.5 % */
+	const struct ledger_pricing half = {50, 0, "usd", NULL}; /* 0.5 % */
 	cr_assert_eq(ledger_fee(100, &half, &fee), 0);
 	cr_assert_eq(fee, 1, "0.5 rounds up");
 	cr_assert_eq(ledger_fee(99, &half, &fee), 0);
@@ -297,7 +301,7 @@ Test(ledger, fee_inputs_out_of_range_are_refused)
 	cr_assert_eq(ledger_fee(-5, &PRICING, &fee), LEDGER_ERR_INVALID);
 	cr_assert_eq(ledger_fee(INT64_MAX, &PRICING, &fee), LEDGER_ERR_OVERFLOW);
 	cr_assert_eq(ledger_fee(LEDGER_AMOUNT_MAX + 1, &PRICING, &fee), LEDGER_ERR_OVERFLOW);
-	const struct ledger_pricing bad1 = {10001, 30, "usd"}, bad2 = {290, -1, "usd"};
+	const struct ledger_pricing bad1 = {10001, 30, "usd", NULL}, bad2 = {290, -1, "usd", NULL};
 	cr_assert_eq(ledger_fee(1000, &bad1, &fee), LEDGER_ERR_INVALID);
 	cr_assert_eq(ledger_fee(1000, &bad2, &fee), LEDGER_ERR_INVALID);
 	cr_assert_eq(fee, -7, "output untouched on error");

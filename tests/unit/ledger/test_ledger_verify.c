@@ -14,7 +14,8 @@
 static char dir[256];
 static struct store *s;
 
-static const struct ledger_pricing PRICING = {290, 30, "usd"};
+static const struct ledger_pricing PRICING = {290, 30, "usd", NULL};
+static const struct ledger_pricing PRICING_EUR = {290, 30, "eur", NULL}; /* acct_2 settles in eur */
 #define T0 INT64_C(1700000000)
 
 /* Good books: two charges (one made available), a refund and a failed refund. */
@@ -33,7 +34,7 @@ static int books_fn(struct db *db, void *p)
 		return -1;
 	rc = rc ? rc : ledger_authorize(db, "acct_2", "ch_3", 777, "eur", T0 + 4 * 86400);
 	rc = rc ? rc
-		: ledger_capture(db, "acct_2", "ch_3", 777, "eur", &PRICING, T0 + 4 * 86400, bt);
+		: ledger_capture(db, "acct_2", "ch_3", 777, "eur", &PRICING_EUR, T0 + 4 * 86400, bt);
 	return rc;
 }
 
@@ -169,7 +170,9 @@ Test(ledger_verify, a_balance_transaction_without_journal_is_reported)
 Test(ledger_verify, a_double_booking_is_reported)
 {
 	corrupt_and_expect(
-	    "INSERT INTO balance_transactions SELECT merchant_id, id || 'dup', created,"
+	    "INSERT INTO balance_transactions (merchant_id, id, created, type,"
+	    " reporting_category, source, amount, fee, net, currency, exchange_rate, status,"
+	    " available_on, description, journal_txn) SELECT merchant_id, id || 'dup', created,"
 	    " type, reporting_category, source, amount, fee, net, currency,"
 	    " exchange_rate, status, available_on, description, journal_txn FROM"
 	    " balance_transactions WHERE source = 'ch_3'",

@@ -137,3 +137,24 @@ Test(currency, list_codes_for_error_messages)
 	cr_assert_str_eq(s + strlen(s) - 3, last);
 	buf_release(&b);
 }
+
+Test(currency, documented_minimums_are_the_published_table)
+{
+	static const char *const published[] = {
+	    "aed", "aud", "bgn", "brl", "cad", "chf", "czk", "dkk", "eur", "gbp", "hkd", "huf",
+	    "inr", "jpy", "mxn", "myr", "nok", "nzd", "pln", "ron", "sek", "sgd", "thb", "usd",
+	};
+	size_t documented = 0;
+	for (size_t i = 0; currency_at(i); i++)
+		documented += currency_min_documented(currency_at(i)->code) ? 1 : 0;
+	cr_assert_eq(documented, sizeof(published) / sizeof(published[0]));
+	for (size_t i = 0; i < sizeof(published) / sizeof(published[0]); i++) {
+		cr_assert(currency_min_documented(published[i]), "%s", published[i]);
+		cr_assert_gt(currency_find(published[i])->min_charge_minor, 0, "%s", published[i]);
+	}
+	/* derived or unknown minimums are not Stripe's published ones */
+	cr_assert_not(currency_min_documented("krw"));
+	cr_assert_not(currency_min_documented("kwd"));
+	cr_assert_not(currency_min_documented("zzz"));
+	cr_assert_not(currency_min_documented(NULL));
+}

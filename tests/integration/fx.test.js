@@ -1,0 +1,269 @@
+'use strict';
+// Multi-currency settlement (issue 7): charges presented in one currency and settled in the
+// merchant's, at exact rates from a rates file this test writes; refunds at the charge's recorded
+// rate even after the rates changed (SIGHUP); minimum amounts; unknown currencies; tender verify.
+//
+// Every expected number below is worked out by hand from the rule in src/money/fx.h and
+// src/ledger/ledger.h: settlement = round_half_away(presentment_minor × rate × 10^e_S / 10^e_P),
+// rounded once; fee = round_half_up(settlement × 2.9 %) + 30, on the settlement amount;
+// net = amount − fee.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const Stripe = require('stripe');
+const {
+  tender, newDataDir, createMerchant, startServer, assertStripeShape, stopAll, request,
+} = require('./helpers');
+
+// valid_from in the past: these are the rates in force now
+const RATES_1 = [
+  'base,quote,rate,valid_from',
+  'eur,usd,1.0823,2026-01-01',
+  'usd,jpy,156.73,2026-01-01', // jpy→usd is its inverse (fx.h rule 2)
+  'kwd,usd,3.2531,2026-01-01',
+  'usd,eur,0.924,2026-01-01',
+  'jpy,eur,0.0059,2026-01-01',
+  'kwd,eur,3.0062,2026-01-01',
+  '',
+].join('\n');
+// the second file, loaded by SIGHUP: every rate changed
+const RATES_2 = RATES_1.replace('kwd,usd,3.2531', 'kwd,usd,3.3').replace('eur,usd,1.0823', 'eur,usd,1.1');
+
+let dataDir;
+let ratesFile;
+let srv;
+let usdM; // settles in usd
+let eurM; // settles in eur
+let usd; // stripe clients
+let eur;
+
+before(async () => {
+  dataDir = newDataDir('tender-fx-');
+  const keyFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.key`);
+  tender(['keygen', keyFile]);
+  usdM = createMerchant(dataDir, 'USD merchant');
+  eurM = createMerchant(dataDir, 'EUR merchant', ['--settlement-currency', 'EUR']);
+  ratesFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.rates.csv`);
+  fs.writeFileSync(ratesFile, RATES_1);
+  srv = await startServer({ dataDir, keyFile, args: ['--rates-file', ratesFile] });
+  const client = (m) => new Stripe(m.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http', maxNetworkRetries: 0 });
+  usd = client(usdM);
+  eur = client(eurM);
+});
+after(stopAll);
+
+async function pay(stripe, amount, currency, pm = 'pm_card_visa') {
+  const pi = await stripe.paymentIntents.create({
+    amount, currency, payment_method: pm, confirm: true, expand: ['latest_charge.balance_transaction'],
+  });
+  assert.equal(pi.status, 'succeeded');
+  return pi.latest_charge;
+}
+
+// refunds carry their balance transaction's id: fetch it
+async function withBt(re) {
+  return { ...re, balance_transaction: await usd.balanceTransactions.retrieve(re.balance_transaction) };
+}
+
+function assertBt(bt, { amount, fee, net, currency, rate }) {
+  assert.equal(bt.object, 'balance_transaction');
+  assert.equal(bt.amount, amount);
+  assert.equal(bt.fee, fee);
+  assert.equal(bt.net, net);
+  assert.equal(bt.currency, currency);
+  assert.equal(bt.exchange_rate, rate);
+  if (fee) assert.equal(bt.fee_details[0].currency, currency);
+  assertStripeShape(bt, 'balance_transaction');
+}
+
+test('a charge in the settlement currency is not converted: exchange_rate null', async () => {
+  const ch = await pay(usd, 2000, 'usd');
+  // 2000 × 2.9 % = 58, + 30 = 88
+  assertBt(ch.balance_transaction, { amount: 2000, fee: 88, net: 1912, currency: 'usd', rate: null });
+  const ch2 = await pay(eur, 1000, 'eur');
+  // 1000 × 2.9 % = 29, + 30 = 59
+  assertBt(ch2.balance_transaction, { amount: 1000, fee: 59, net: 941, currency: 'eur', rate: null });
+});
+
+test('usd-settled merchant: eur, jpy and kwd charges settle in usd at the file rates', async () => {
+  // 19.99 eur × 1.0823 = 21.635177 usd → 2163.5177 cents → 2164 (one rounding, half away)
+  // fee: 2164 × 0.029 = 62.756 → 63, + 30 = 93; net 2164 − 93 = 2071
+  const e = await pay(usd, 1999, 'eur');
+  assert.equal(e.amount, 1999);
+  assert.equal(e.currency, 'eur'); // the charge stays in the presentment currency
+  assertBt(e.balance_transaction, { amount: 2164, fee: 93, net: 2071, currency: 'usd', rate: 1.0823 });
+
+  // jpy→usd: only usd→jpy 156.73 is given, so its inverse: round(10^24 / 156730000000000) =
+  // 6380399413 → 0.006380399413 usd per yen. 5000 yen × 0.006380399413 = 31.901997065 usd →
+  // 3190.1997065 cents → 3190; fee 3190 × 0.029 = 92.51 → 93, + 30 = 123; net 3067
+  const j = await pay(usd, 5000, 'jpy');
+  assertBt(j.balance_transaction, { amount: 3190, fee: 123, net: 3067, currency: 'usd', rate: 0.006380399413 });
+
+  // 12.340 kwd (three decimals) × 3.2531 = 40.143254 usd → 4014.3254 cents → 4014
+  // fee 4014 × 0.029 = 116.406 → 116, + 30 = 146; net 3868
+  const k = await pay(usd, 12340, 'kwd');
+  assertBt(k.balance_transaction, { amount: 4014, fee: 146, net: 3868, currency: 'usd', rate: 3.2531 });
+
+  // the rate is a JSON number on the wire, exactly as recorded
+  const raw = await request({ port: srv.port, path: `/v1/balance_transactions/${e.balance_transaction.id}`, key: usdM.secret_key });
+  assert.match(raw.body, /"exchange_rate":1\.0823[,}]/);
+});
+
+test('eur-settled merchant: usd, jpy and kwd charges settle in eur', async () => {
+  // 20.00 usd × 0.924 = 18.48 eur → 1848; fee 1848 × 0.029 = 53.592 → 54, + 30 = 84; net 1764
+  const u = await pay(eur, 2000, 'usd');
+  assertBt(u.balance_transaction, { amount: 1848, fee: 84, net: 1764, currency: 'eur', rate: 0.924 });
+  // 5001 yen × 0.0059 = 29.5059 eur → 2950.59 cents → 2951; fee 2951 × 0.029 = 85.579 → 86,
+  // + 30 = 116; net 2835
+  const j = await pay(eur, 5001, 'jpy');
+  assertBt(j.balance_transaction, { amount: 2951, fee: 116, net: 2835, currency: 'eur', rate: 0.0059 });
+  // 12.340 kwd × 3.0062 = 37.096508 eur → 3709.6508 → 3710; fee 3710 × 0.029 = 107.59 → 108,
+  // + 30 = 138; net 3572
+  const k = await pay(eur, 12340, 'kwd');
+  assertBt(k.balance_transaction, { amount: 3710, fee: 138, net: 3572, currency: 'eur', rate: 3.0062 });
+});
+
+test('the balance holds only settlement-currency funds', async () => {
+  const bal = await usd.balance.retrieve();
+  assert.deepEqual(bal.pending.map((b) => b.currency), ['usd']);
+  assert.deepEqual(bal.available.map((b) => b.currency), ['usd']);
+  const bal2 = await eur.balance.retrieve();
+  assert.deepEqual(bal2.pending.map((b) => b.currency), ['eur']);
+  assertStripeShape(bal, 'balance');
+});
+
+test('a full refund of a converted charge returns exactly the charge: the merchant nets −fee', async () => {
+  // 19.99 eur → 2164 usd cents, fee 93 (as above)
+  const ch = await pay(usd, 1999, 'eur');
+  const re = await usd.refunds.create({ charge: ch.id }).then(withBt);
+  assert.equal(re.amount, 1999);
+  assert.equal(re.currency, 'eur');
+  // the refund is converted at the charge's rate: −2164 usd, exactly the charge's amount
+  assertBt(re.balance_transaction, { amount: -2164, fee: 0, net: -2164, currency: 'usd', rate: 1.0823 });
+  assert.equal(ch.balance_transaction.net + re.balance_transaction.net, -93);
+});
+
+test('refunds use the charge\'s recorded rate after the rates changed (SIGHUP); new charges the new rate', async () => {
+  // 12.340 kwd at 3.2531 → 4014 usd cents (as above), fee 146
+  const ch = await pay(usd, 12340, 'kwd');
+  assert.equal(ch.balance_transaction.amount, 4014);
+
+  fs.writeFileSync(ratesFile, RATES_2);
+  const before = fs.readFileSync(srv.logPath, 'utf8').split('exchange rates reloaded').length;
+  srv.child.kill('SIGHUP');
+  for (let i = 0; i < 100 && fs.readFileSync(srv.logPath, 'utf8').split('exchange rates reloaded').length === before; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(fs.readFileSync(srv.logPath, 'utf8').split('exchange rates reloaded').length > before, 'the server logged the reload');
+
+  // a new charge takes the new rate: 12.340 kwd × 3.3 = 40.722 usd → 4072; fee 4072 × 0.029 =
+  // 118.088 → 118, + 30 = 148; net 3924
+  const ch2 = await pay(usd, 12340, 'kwd');
+  assertBt(ch2.balance_transaction, { amount: 4072, fee: 148, net: 3924, currency: 'usd', rate: 3.3 });
+
+  // partial refunds of the first charge still convert at 3.2531, with the cumulative rule
+  // (ledger.h): refund 1: 5.000 kwd → round(5000 × 3.2531 / 10) = round(1626.55) = 1627
+  const r1 = await usd.refunds.create({ charge: ch.id, amount: 5000 }).then(withBt);
+  assertBt(r1.balance_transaction, { amount: -1627, fee: 0, net: -1627, currency: 'usd', rate: 3.2531 });
+  // refund 2, the remaining 7.340 kwd: the total refunded, 12.340 kwd, converts to 4014, of
+  // which 1627 were returned: 4014 − 1627 = 2387 (converted alone, 7.340 kwd would round to
+  // 2388, and the two refunds would return 4015 > 4014)
+  const r2 = await usd.refunds.create({ charge: ch.id }).then(withBt);
+  assert.equal(r2.amount, 7340);
+  assertBt(r2.balance_transaction, { amount: -2387, fee: 0, net: -2387, currency: 'usd', rate: 3.2531 });
+  // the charge came back exactly: 4014 − 1627 − 2387 = 0, the merchant nets −146 (the fee)
+  assert.equal(ch.balance_transaction.net + r1.balance_transaction.net + r2.balance_transaction.net, -146);
+
+  // eur→usd changed too: 19.99 eur × 1.1 = 21.989 usd → 2199; fee 2199 × 0.029 = 63.771 → 64,
+  // + 30 = 94; net 2105
+  const ch3 = await pay(usd, 1999, 'eur');
+  assertBt(ch3.balance_transaction, { amount: 2199, fee: 94, net: 2105, currency: 'usd', rate: 1.1 });
+});
+
+test('a failed refund of a converted charge reverses exactly what the refund booked', async () => {
+  const pm = await usd.paymentMethods.create({ type: 'card', card: { number: '4000000000005126', exp_month: 12, exp_year: 2034, cvc: '123' } });
+  // 10.00 eur × 1.1 (the reloaded rate) = 11.00 usd → 1100; fee 1100 × 0.029 = 31.9 → 32, + 30 = 62
+  const ch = await pay(usd, 1000, 'eur', pm.id);
+  assertBt(ch.balance_transaction, { amount: 1100, fee: 62, net: 1038, currency: 'usd', rate: 1.1 });
+  const re = await usd.refunds.create({ charge: ch.id, amount: 400 }).then(withBt);
+  // 4.00 eur × 1.1 = 4.40 usd → 440
+  assertBt(re.balance_transaction, { amount: -440, fee: 0, net: -440, currency: 'usd', rate: 1.1 });
+  let failed;
+  for (let i = 0; i < 100; i++) {
+    failed = await usd.refunds.retrieve(re.id);
+    if (failed.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(failed.status, 'failed');
+  const fbt = await usd.balanceTransactions.retrieve(failed.failure_balance_transaction);
+  assertBt(fbt, { amount: 440, fee: 0, net: 440, currency: 'usd', rate: 1.1 });
+});
+
+test('unknown currencies and currencies without a rate are 400', async () => {
+  await assert.rejects(usd.paymentIntents.create({ amount: 1000, currency: 'zzz' }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(usd.charges.create({ amount: 1000, currency: 'zzz', source: 'tok_visa' }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(usd.balanceTransactions.list({ currency: 'zzz' }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  // gbp is a real currency, but the rates file cannot convert it to usd
+  await assert.rejects(usd.paymentIntents.create({ amount: 1000, currency: 'gbp', payment_method: 'pm_card_visa', confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'currency' && /exchange rate/.test(e.message));
+  // the filter is case-insensitive and finds converted balance transactions by settlement currency
+  const list = await usd.balanceTransactions.list({ currency: 'USD', limit: 100 });
+  assert.ok(list.data.length > 0 && list.data.every((b) => b.currency === 'usd'));
+  assert.equal((await usd.balanceTransactions.list({ currency: 'kwd' })).data.length, 0);
+});
+
+test('amount_too_small: documented minimums, and the settlement minimum converted', async () => {
+  await assert.rejects(usd.paymentIntents.create({ amount: 49, currency: 'usd' }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small');
+  await assert.rejects(usd.paymentIntents.create({ amount: 49, currency: 'jpy' }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small');
+  // kwd has no documented minimum: 0.100 kwd × 3.3 = 0.33 usd → 33 cents < 50
+  await assert.rejects(usd.paymentIntents.create({ amount: 100, currency: 'kwd' }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small' && e.param === 'amount' && /convert/.test(e.message));
+  await assert.rejects(usd.charges.create({ amount: 100, currency: 'kwd', source: 'tok_visa' }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small');
+  // 0.160 kwd × 3.3 = 0.528 usd → 53 cents ≥ 50: accepted
+  const pi = await usd.paymentIntents.create({ amount: 160, currency: 'kwd' });
+  assert.equal(pi.status, 'requires_payment_method');
+  // for the eur merchant the eur minimum applies: 0.160 kwd × 3.0062 = 0.481 eur → 48 < 50
+  await assert.rejects(eur.paymentIntents.create({ amount: 160, currency: 'kwd' }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small');
+  // confirm checks again: an intent updated below the minimum cannot be confirmed
+  await assert.rejects(usd.paymentIntents.update(pi.id, { amount: 100 }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small');
+});
+
+test('a bad rates file on SIGHUP keeps the old rates', async () => {
+  fs.writeFileSync(ratesFile, 'base,quote,rate,valid_from\neur,usd,not-a-rate,2026-01-01\n');
+  const before = fs.readFileSync(srv.logPath, 'utf8').split('not reloaded').length;
+  srv.child.kill('SIGHUP');
+  for (let i = 0; i < 100 && fs.readFileSync(srv.logPath, 'utf8').split('not reloaded').length === before; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(fs.readFileSync(srv.logPath, 'utf8').split('not reloaded').length > before);
+  // still RATES_2: 19.99 eur × 1.1 → 2199
+  const ch = await pay(usd, 1999, 'eur');
+  assert.equal(ch.balance_transaction.amount, 2199);
+  assert.equal(ch.balance_transaction.exchange_rate, 1.1);
+});
+
+test('a rates file that does not load stops the server at start', async () => {
+  const bad = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.bad.csv`);
+  fs.writeFileSync(bad, 'eur,usd,1.0823\n');
+  const dir = newDataDir('tender-fx-bad-');
+  const key = path.join(path.dirname(dir), `${path.basename(dir)}.key`);
+  tender(['keygen', key]);
+  await assert.rejects(startServer({ dataDir: dir, keyFile: key, args: ['--rates-file', bad] }),
+    /exited with 1/);
+});
+
+test('tender verify: ok, and it shows what the fx account absorbed', async () => {
+  const out = tender(['verify', '--data', dataDir]);
+  assert.match(out, /verify: ok/);
+  assert.match(out, new RegExp(`fx absorbs: ${usdM.id}: .*usd [+-]?\\d+`));
+  assert.match(out, new RegExp(`fx absorbs: ${eurM.id}: .*eur [+-]?\\d+`));
+});
