@@ -15,6 +15,7 @@
  * that they did not.
  */
 #include "ledger/ledger.h"
+#include "ledger/ledger_internal.h"
 
 #include "money/currency.h"
 #include "store/store.h"
@@ -240,13 +241,7 @@ static const char SQL_BT[] =
     " amount, fee, net, currency, exchange_rate, status, available_on, description, journal_txn)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14)";
 
-struct bt {
-	const char *type, *source, *currency, *status, *description, *journal_txn;
-	int64_t amount, fee, created, available_on;
-};
-
-static int bt_insert(struct db *db, const char *merchant_id, const struct bt *b,
-		     char ret_id[ID_MAX])
+int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char ret_id[ID_MAX])
 {
 	int64_t net;
 	if (__builtin_sub_overflow(b->amount, b->fee, &net))
@@ -640,7 +635,10 @@ int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char
 		json_kv_int(j, "amount", fee);
 		json_kv_null(j, "application");
 		json_kv_str(j, "currency", currency);
-		json_kv_str(j, "description", "Stripe processing fees");
+		json_kv_str(j, "description",
+			    strcmp(db_col_text(st, 2, NULL), "adjustment") == 0
+				? "Dispute fee"
+				: "Stripe processing fees");
 		json_kv_str(j, "type", "stripe_fee");
 		json_obj_close(j);
 	}
