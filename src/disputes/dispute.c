@@ -684,6 +684,42 @@ int dispute_rate(struct db *db, const char *merchant_id, int64_t *ret_disputes,
 	return DB_OK;
 }
 
+static const char SQL_OWNED[] = "SELECT 1 FROM charges WHERE merchant_id = $1 AND id = $2";
+
+int dispute_charge_owned(struct db *db, const char *merchant_id, const char *charge_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_OWNED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, charge_id, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 1;
+	return rc == DB_DONE ? 0 : (rc < 0 ? rc : DB_ERR);
+}
+
+int dispute_rate_bps(int64_t disputes, int64_t charges, int64_t *ret_bps, bool *ret_above)
+{
+	if (disputes < 0 || charges < 0)
+		return LEDGER_ERR_INVALID;
+	int64_t d10k, limit, rounded;
+	if (__builtin_mul_overflow(disputes, 10000, &d10k) ||
+	    __builtin_mul_overflow(DISPUTE_RATE_THRESHOLD_BPS, charges, &limit) ||
+	    __builtin_add_overflow(d10k, charges / 2, &rounded))
+		return LEDGER_ERR_OVERFLOW;
+	if (charges == 0) {
+		*ret_bps = 0;
+		*ret_above = disputes > 0;
+		return DB_OK;
+	}
+	/* rounded half up for display; the flag compares exactly: d / c > 1 % ⇔ d × 10000 > 100 c */
+	*ret_bps = rounded / charges;
+	*ret_above = d10k > limit;
+	return DB_OK;
+}
+
 /* ---- the scheduler: the network's side ---- */
 
 struct due_row {

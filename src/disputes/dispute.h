@@ -140,6 +140,15 @@ int dispute_charge_blocked_amount(struct db *db, const char *merchant_id, const 
 int dispute_rate(struct db *db, const char *merchant_id, int64_t *ret_disputes,
 		 int64_t *ret_charges);
 
+/* 1 when charge_id is a charge of merchant_id, 0 when not, < 0 on error (the CLI's search). */
+int dispute_charge_owned(struct db *db, const char *merchant_id, const char *charge_id);
+
+/* The dispute rate in hundredths of a percent (disputes × 10000 / charges, rounded half up; 0
+ * without charges), and whether it is above DISPUTE_RATE_THRESHOLD_BPS. LEDGER_ERR_OVERFLOW for
+ * absurd counts. */
+#define DISPUTE_RATE_THRESHOLD_BPS 100 /* 1 %: the card networks' monitoring threshold */
+int dispute_rate_bps(int64_t disputes, int64_t charges, int64_t *ret_bps, bool *ret_above);
+
 struct store;
 /* The scheduler's job, on every shard: opens due network jobs, decides submitted disputes whose
  * decision is due, closes disputes unanswered at due_by. Bounded batches. Returns how many
