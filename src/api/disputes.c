@@ -5,8 +5,8 @@
  * the events live in src/disputes/ (dispute.h); this file is the HTTP side.
  *
  * `submit` defaults to true when evidence is sent (Stripe's default); an update that sends only
- * metadata submits nothing. Metadata may change on any dispute; evidence only while the dispute
- * needs a response.
+ * metadata submits nothing. A closed dispute (won, lost, warning_closed) refuses every update;
+ * under review, only metadata may change; evidence only while the dispute needs a response.
  */
 #include <jansson.h>
 #include <stdio.h>
