@@ -278,7 +278,7 @@ Test(dispute, rate_and_threshold)
 	bool above;
 	cr_assert_eq(dispute_rate_bps(1, 100, &bps, &above), DB_OK);
 	cr_assert_eq(bps, 100);
-	cr_assert(!above, "exactly 1 % is not above 1 %");
+	cr_assert(!above, "exactly 1 %% is not above 1 %%");
 	cr_assert_eq(dispute_rate_bps(101, 10000, &bps, &above), DB_OK);
 	cr_assert_eq(bps, 101);
 	cr_assert(above);
