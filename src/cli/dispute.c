@@ -25,23 +25,26 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: tender dispute open --data DIR [--database-url URL ...] --charge ch_…\n"
-	      "                           --reason R [--amount N] [--merchant acct_…]\n"
-	      "\n"
-	      "Opens a dispute on a succeeded, captured charge as its card network would, and\n"
-	      "prints the dispute as JSON. A chargeback withdraws the amount plus the dispute fee\n"
-	      "from the merchant's available balance; an inquiry moves no money.\n"
-	      "\n"
-	      "  --data DIR           the data directory\n"
-	      "  --database-url URL   a PostgreSQL shard (repeat for each shard)\n"
-	      "  --charge ch_…        the charge to dispute\n"
-	      "  --reason R           fraudulent, product_not_received, duplicate, general, … (Stripe's\n"
-	      "                       reasons), or inquiry (an inquiry, recorded with reason general)\n"
-	      "  --amount N           the disputed amount in minor units (default: what the charge\n"
-	      "                       has left, captured − refunded)\n"
-	      "  --merchant acct_…    the charge's merchant (default: found by searching)\n"
-	      "  --help               this text\n",
-	      f);
+	fputs(
+	    "usage: tender dispute open --data DIR [--database-url URL ...] --charge ch_…\n"
+	    "                           --reason R [--amount N] [--merchant acct_…]\n"
+	    "\n"
+	    "Opens a dispute on a succeeded, captured charge as its card network would, and\n"
+	    "prints the dispute as JSON. A chargeback withdraws the amount plus the dispute fee\n"
+	    "from the merchant's available balance; an inquiry moves no money.\n"
+	    "\n"
+	    "  --data DIR           the data directory\n"
+	    "  --database-url URL   a PostgreSQL shard (repeat for each shard)\n"
+	    "  --charge ch_…        the charge to dispute\n"
+	    "  --reason R           fraudulent, product_not_received, duplicate, general, … "
+	    "(Stripe's\n"
+	    "                       reasons), or inquiry (an inquiry, recorded with reason "
+	    "general)\n"
+	    "  --amount N           the disputed amount in minor units (default: what the charge\n"
+	    "                       has left, captured − refunded)\n"
+	    "  --merchant acct_…    the charge's merchant (default: found by searching)\n"
+	    "  --help               this text\n",
+	    f);
 }
 
 struct ids {
@@ -152,8 +155,8 @@ static int dispute_open_cmd(struct cli_store_flags *sf, const char *charge, cons
 		fprintf(stderr, "tender dispute open: --charge and --reason are required\n");
 		return 2;
 	}
-	if (amount_s && (parse_i64(amount_s, &amount) != 0 || amount <= 0 ||
-			 amount > LEDGER_AMOUNT_MAX)) {
+	if (amount_s &&
+	    (parse_i64(amount_s, &amount) != 0 || amount <= 0 || amount > LEDGER_AMOUNT_MAX)) {
 		fprintf(stderr, "tender dispute open: --amount must be a positive integer of minor "
 				"units\n");
 		return 2;
@@ -168,7 +171,8 @@ static int dispute_open_cmd(struct cli_store_flags *sf, const char *charge, cons
 		int f = find_merchant(s, charge, owner);
 		if (f != 0) {
 			fprintf(stderr, "tender dispute open: %s\n",
-				f > 0 ? "no merchant has that charge" : "store error while searching");
+				f > 0 ? "no merchant has that charge"
+				      : "store error while searching");
 			store_close(s);
 			return 1;
 		}

@@ -490,10 +490,10 @@ int dispute_network_schedule(struct db *db, const char *merchant_id, const char 
 	int rc = processor_card_behavior(db, merchant_id, auth_code, &b);
 	if (rc != DB_OK)
 		return rc;
-	const char *reason = b == ACQ_DISPUTE_FRAUDULENT	   ? "fraudulent"
+	const char *reason = b == ACQ_DISPUTE_FRAUDULENT	     ? "fraudulent"
 			     : b == ACQ_DISPUTE_PRODUCT_NOT_RECEIVED ? "product_not_received"
-			     : b == ACQ_DISPUTE_INQUIRY		   ? "inquiry"
-								   : NULL;
+			     : b == ACQ_DISPUTE_INQUIRY		     ? "inquiry"
+								     : NULL;
 	if (!reason)
 		return DB_OK;
 	int64_t due;
@@ -573,7 +573,8 @@ int dispute_update(struct db *db, struct arena *a, const char *merchant_id,
 	if (change->metadata)
 		d->metadata = change->metadata;
 	if (change->submit) {
-		d->status = dispute_status_is_inquiry(from) ? "warning_under_review" : "under_review";
+		d->status =
+		    dispute_status_is_inquiry(from) ? "warning_under_review" : "under_review";
 		d->submission_count++;
 		if (__builtin_add_overflow(now, DISPUTE_NETWORK_DELAY_S, &d->decide_at))
 			return LEDGER_ERR_OVERFLOW;
@@ -602,8 +603,8 @@ static int dispute_finish(struct db *db, struct arena *a, const char *merchant_i
 	if (won) {
 		int64_t booked;
 		char booked_currency[8];
-		rc = ledger_dispute_booking_amount(db, merchant_id, d->charge, d->amount, d->currency,
-						   &booked, booked_currency);
+		rc = ledger_dispute_booking_amount(db, merchant_id, d->charge, d->amount,
+						   d->currency, &booked, booked_currency);
 		if (rc == DB_OK)
 			rc = ledger_dispute_reinstate(db, merchant_id, d->id, d->charge, booked,
 						      booked_currency, now, NULL);
@@ -714,7 +715,8 @@ int dispute_rate_bps(int64_t disputes, int64_t charges, int64_t *ret_bps, bool *
 		*ret_above = disputes > 0;
 		return DB_OK;
 	}
-	/* rounded half up for display; the flag compares exactly: d / c > 1 % ⇔ d × 10000 > 100 c */
+	/* rounded half up for display; the flag compares exactly: d / c > 1 % ⇔ d × 10000 > 100 c
+	 */
 	*ret_bps = rounded / charges;
 	*ret_above = d10k > limit;
 	return DB_OK;

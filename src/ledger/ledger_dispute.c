@@ -32,8 +32,8 @@ int ledger_dispute_fee(const char *currency, int64_t *ret_fee_minor)
 }
 
 int ledger_dispute_booking_amount(struct db *db, const char *merchant_id, const char *charge_id,
-				  int64_t amount, const char *charge_currency,
-				  int64_t *ret_amount, char ret_currency[8])
+				  int64_t amount, const char *charge_currency, int64_t *ret_amount,
+				  char ret_currency[8])
 {
 	(void)db;
 	(void)merchant_id;
@@ -127,12 +127,14 @@ int ledger_dispute_reinstate(struct db *db, const char *merchant_id, const char 
 
 #define INQUIRY "('warning_needs_response', 'warning_under_review', 'warning_closed')"
 #define WITHDRAWALS                                                                                \
-	"(SELECT merchant_id, source, COUNT(*) AS n, MIN(currency) AS currency, SUM(amount) AS amount" \
-	" FROM balance_transactions WHERE type = 'adjustment' AND amount < 0"                     \
+	"(SELECT merchant_id, source, COUNT(*) AS n, MIN(currency) AS currency, SUM(amount) AS "   \
+	"amount"                                                                                   \
+	" FROM balance_transactions WHERE type = 'adjustment' AND amount < 0"                      \
 	" GROUP BY merchant_id, source)"
 #define REINSTATEMENTS                                                                             \
-	"(SELECT merchant_id, source, COUNT(*) AS n, MIN(currency) AS currency, SUM(amount) AS amount" \
-	" FROM balance_transactions WHERE type = 'adjustment' AND amount >= 0"                    \
+	"(SELECT merchant_id, source, COUNT(*) AS n, MIN(currency) AS currency, SUM(amount) AS "   \
+	"amount"                                                                                   \
+	" FROM balance_transactions WHERE type = 'adjustment' AND amount >= 0"                     \
 	" GROUP BY merchant_id, source)"
 
 /* a chargeback is withdrawn exactly once, by its amount when booked in its own currency */
@@ -180,7 +182,8 @@ int ledger_dispute_verify(struct db *db, struct verify_report *rep)
 	    {SQL_INQUIRY_MONEY, "inquiry with balance transactions"},
 	    {SQL_ADJUSTMENT_ORPHAN, "adjustment balance transaction of no dispute"},
 	    {SQL_CHARGE_FLAG, "charge whose disputed flag disagrees with its disputes"},
-	    {SQL_DISPUTE_AMOUNT, "dispute larger than its charge's capture, or in another currency"},
+	    {SQL_DISPUTE_AMOUNT,
+	     "dispute larger than its charge's capture, or in another currency"},
 	    {SQL_DISPUTE_NO_EVENT, "dispute without its charge.dispute.created event"},
 	};
 	int rc = 0;

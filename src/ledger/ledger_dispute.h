@@ -39,8 +39,8 @@ int ledger_dispute_fee(const char *currency, int64_t *ret_fee_minor);
  * from the merchant's balance. Today: the same amount and currency (captures are booked in the
  * presentment currency). LEDGER_ERR_INVALID / LEDGER_ERR_OVERFLOW for bad amounts. */
 int ledger_dispute_booking_amount(struct db *db, const char *merchant_id, const char *charge_id,
-				  int64_t amount, const char *charge_currency,
-				  int64_t *ret_amount, char ret_currency[8]);
+				  int64_t amount, const char *charge_currency, int64_t *ret_amount,
+				  char ret_currency[8]);
 
 /* Posts the withdrawal of a chargeback (see above) for dispute_id inside the caller's write
  * transaction; ret_balance_txn_id (may be NULL) gets the balance transaction's id. */

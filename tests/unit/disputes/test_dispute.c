@@ -147,8 +147,8 @@ static int op_fn(struct db *db, void *p)
 	struct dispute d;
 	switch (o->kind) {
 	case OP_OPEN:
-		o->rc = dispute_open(db, &a, M1, &origin, o->charge, o->reason, o->amount, o->now,
-				     &d);
+		o->rc =
+		    dispute_open(db, &a, M1, &origin, o->charge, o->reason, o->amount, o->now, &d);
 		break;
 	case OP_UPDATE:
 	case OP_CLOSE:
@@ -189,8 +189,8 @@ static int run(struct op *o)
 
 static struct op open_(const char *charge, const char *reason, int64_t amount, int64_t now)
 {
-	struct op o = {.kind = OP_OPEN, .charge = charge, .reason = reason, .amount = amount,
-		       .now = now};
+	struct op o = {
+	    .kind = OP_OPEN, .charge = charge, .reason = reason, .amount = amount, .now = now};
 	run(&o);
 	return o;
 }
@@ -204,9 +204,9 @@ static int64_t tick(int64_t now)
 
 static const char *status_of(const char *id)
 {
-	static const char *const all[] = {"needs_response", "under_review", "won", "lost",
-					  "warning_needs_response", "warning_under_review",
-					  "warning_closed", NULL};
+	static const char *const all[] = {
+	    "needs_response",	    "under_review",   "won", "lost", "warning_needs_response",
+	    "warning_under_review", "warning_closed", NULL};
 	for (int i = 0; all[i]; i++)
 		if (q_int("SELECT COUNT(*) FROM disputes WHERE id = $1 AND status = $2", id,
 			  all[i]) == 1)
@@ -261,8 +261,8 @@ Test(dispute, test_mode_decision_reads_every_text_field)
 {
 	cr_assert_eq(dispute_evidence_decision("{\"uncategorized_text\":\"winning_evidence\"}"), 1);
 	cr_assert_eq(dispute_evidence_decision("{\"customer_name\":\"x losing_evidence y\"}"), -1);
-	cr_assert_eq(dispute_evidence_decision("{\"a\":\"losing_evidence\",\"b\":\"winning_evidence\"}"),
-		     1);
+	cr_assert_eq(
+	    dispute_evidence_decision("{\"a\":\"losing_evidence\",\"b\":\"winning_evidence\"}"), 1);
 	cr_assert_eq(dispute_evidence_decision("{\"product_description\":\"shoes\"}"), 0);
 	cr_assert_eq(dispute_evidence_decision("{}"), 0);
 	cr_assert_eq(dispute_evidence_decision("not json"), 0);
@@ -310,9 +310,9 @@ Test(dispute, open_submit_win_moves_the_money_and_appends_every_event)
 	cr_assert_str_eq(status_of(id), "needs_response");
 	cr_assert_eq(o.d.amount, 4000);
 	cr_assert_eq(available(), before - 4000 - 1500);
-	cr_assert_eq(q_int("SELECT disputed FROM charges WHERE merchant_id = $1 AND id = $2", M1,
-			   "ch_1"),
-		     1);
+	cr_assert_eq(
+	    q_int("SELECT disputed FROM charges WHERE merchant_id = $1 AND id = $2", M1, "ch_1"),
+	    1);
 	cr_assert_eq(events_of(id, "charge.dispute.created"), 1);
 	cr_assert_eq(events_of(id, "charge.dispute.funds_withdrawn"), 1);
 	/* disputed once */
@@ -379,9 +379,9 @@ Test(dispute, unanswered_at_due_by_is_lost_and_past_due)
 	cr_assert_str_eq(status_of(o.d.id), "needs_response");
 	cr_assert_eq(tick(o.d.due_by + 1), 1);
 	cr_assert_str_eq(status_of(o.d.id), "lost");
-	cr_assert_eq(q_int("SELECT past_due FROM disputes WHERE merchant_id = $1 AND id = $2", M1,
-			   o.d.id),
-		     1);
+	cr_assert_eq(
+	    q_int("SELECT past_due FROM disputes WHERE merchant_id = $1 AND id = $2", M1, o.d.id),
+	    1);
 	cr_assert_eq(available(), before, "losing keeps the withdrawal, moves nothing more");
 	cr_assert_eq(events_of(o.d.id, "charge.dispute.closed"), 1);
 	assert_books_ok();
@@ -424,23 +424,24 @@ Test(dispute, refusals)
 	cr_assert_eq(open_("ch_1", "fraudulent", 1001, T0).rc, DISPUTE_ERR_AMOUNT);
 	cr_assert_eq(open_("ch_1", "fraudulent", -1, T0).rc, DISPUTE_ERR_AMOUNT);
 	cr_assert_eq(q_int("SELECT COUNT(*) FROM disputes WHERE merchant_id = $1", M1, NULL), 0);
-	cr_assert_eq(q_int("SELECT disputed FROM charges WHERE merchant_id = $1 AND id = $2", M1,
-			   "ch_1"),
-		     0);
+	cr_assert_eq(
+	    q_int("SELECT disputed FROM charges WHERE merchant_id = $1 AND id = $2", M1, "ch_1"),
+	    0);
 }
 
 Test(dispute, the_network_opens_test_card_disputes_after_the_delay_once)
 {
 	make_charge("ch_1", "succeeded", 4200, ACQ_DISPUTE_PRODUCT_NOT_RECEIVED);
 	make_charge("ch_2", "succeeded", 1000, ACQ_SUCCEED);
-	struct op sch = {.kind = OP_SCHEDULE, .charge = "ch_1", .id = "auth_ch_1", .amount = 4200,
-			 .now = T0};
+	struct op sch = {
+	    .kind = OP_SCHEDULE, .charge = "ch_1", .id = "auth_ch_1", .amount = 4200, .now = T0};
 	cr_assert_eq(run(&sch), DB_OK);
 	cr_assert_eq(run(&sch), DB_OK); /* a repeated hook records one job */
-	struct op sch2 = {.kind = OP_SCHEDULE, .charge = "ch_2", .id = "auth_ch_2", .amount = 1000,
-			  .now = T0};
+	struct op sch2 = {
+	    .kind = OP_SCHEDULE, .charge = "ch_2", .id = "auth_ch_2", .amount = 1000, .now = T0};
 	cr_assert_eq(run(&sch2), DB_OK);
-	cr_assert_eq(q_int("SELECT COUNT(*) FROM dispute_jobs WHERE merchant_id = $1", M1, NULL), 1);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM dispute_jobs WHERE merchant_id = $1", M1, NULL),
+		     1);
 	cr_assert_eq(tick(T0 + DISPUTE_NETWORK_DELAY_S - 1), 0, "opened before the delay");
 	cr_assert_eq(tick(T0 + DISPUTE_NETWORK_DELAY_S), 1);
 	cr_assert_eq(tick(T0 + DISPUTE_NETWORK_DELAY_S + 5), 0, "opened twice");
@@ -458,8 +459,8 @@ Test(dispute, the_network_opens_test_card_disputes_after_the_delay_once)
 Test(dispute, a_job_for_a_charge_disputed_meanwhile_is_done_without_a_second_dispute)
 {
 	make_charge("ch_1", "succeeded", 4200, ACQ_DISPUTE_FRAUDULENT);
-	struct op sch = {.kind = OP_SCHEDULE, .charge = "ch_1", .id = "auth_ch_1", .amount = 4200,
-			 .now = T0};
+	struct op sch = {
+	    .kind = OP_SCHEDULE, .charge = "ch_1", .id = "auth_ch_1", .amount = 4200, .now = T0};
 	cr_assert_eq(run(&sch), DB_OK);
 	cr_assert_eq(open_("ch_1", "general", 0, T0 + 1).rc, DB_OK);
 	cr_assert_eq(tick(T0 + 10), 0);

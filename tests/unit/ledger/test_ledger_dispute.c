@@ -152,12 +152,14 @@ Test(ledger_dispute, withdrawal_and_reinstatement_move_the_right_accounts)
 			   " AND id = $2",
 			   M1, m.bt),
 		     -4000);
-	cr_assert_eq(q_int("SELECT fee FROM balance_transactions WHERE merchant_id = $1 AND id = $2",
-			   M1, m.bt),
-		     1500);
-	cr_assert_eq(q_int("SELECT net FROM balance_transactions WHERE merchant_id = $1 AND id = $2",
-			   M1, m.bt),
-		     -5500);
+	cr_assert_eq(
+	    q_int("SELECT fee FROM balance_transactions WHERE merchant_id = $1 AND id = $2", M1,
+		  m.bt),
+	    1500);
+	cr_assert_eq(
+	    q_int("SELECT net FROM balance_transactions WHERE merchant_id = $1 AND id = $2", M1,
+		  m.bt),
+	    -5500);
 	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
 			   " AND id = $2 AND type = 'adjustment' AND reporting_category = 'dispute'"
 			   " AND status = 'available' AND source = 'dp_1'",
@@ -201,7 +203,8 @@ Test(ledger_dispute, verify_reports_an_adjustment_of_no_dispute)
 	/* the journal itself is fine; the dispute checks see a withdrawal for a dispute that
 	 * does not exist */
 	cr_assert_eq(rep.failures, 1, "%s", text_of(&rep.text));
-	cr_assert_not_null(strstr(text_of(&rep.text), "adjustment balance transaction of no dispute"),
-			   "%s", text_of(&rep.text));
+	cr_assert_not_null(
+	    strstr(text_of(&rep.text), "adjustment balance transaction of no dispute"), "%s",
+	    text_of(&rep.text));
 	buf_release(&rep.text);
 }
