@@ -15,6 +15,7 @@
 
 #include "api/common.h"
 #include "api/list.h"
+#include "api/payments_common.h"
 #include "api/resources.h"
 #include "disputes/dispute.h"
 #include "store/store.h"
@@ -79,9 +80,49 @@ static int fail_load(struct req *r, int rc, const char *id)
 	return req_fail(r, ERR_API, NULL, NULL);
 }
 
+struct expand_ctx {
+	struct req *r;
+	const char *prefix; /* "data" in lists, NULL otherwise */
+};
+
+/* expand[] paths are relative to the response; a list prefixes them with "data." */
+static bool wants(struct req *r, const char *prefix, const char *field)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "", prefix ? "." : "", field);
+	return req_expand_has(r, path);
+}
+
+static int expand_render(void *p, struct db *db, const char *field, const char *id, struct json *j)
+{
+	struct expand_ctx *x = p;
+	struct req *r = x->r;
+	char nested[64];
+	snprintf(nested, sizeof(nested), "%s%s%s", x->prefix ? x->prefix : "", x->prefix ? "." : "",
+		 field);
+	struct expand_set ex;
+	payments_expand_from_req(r, &ex, nested); /* charge.balance_transaction etc. */
+	if (strcmp(field, "charge") == 0)
+		return charge_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
+	return pi_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
+}
+
+static int render_to(struct req *r, struct db *db, const struct dispute *d, const char *prefix,
+		     struct json *j)
+{
+	struct expand_ctx x = {r, prefix};
+	const struct dispute_expand ex = {
+	    .charge = wants(r, prefix, "charge"),
+	    .payment_intent = wants(r, prefix, "payment_intent"),
+	    .render = expand_render,
+	    .ctx = &x,
+	};
+	return dispute_render(db, r->merchant_id, r->livemode, d, &ex, j);
+}
+
 static int render(struct req *r, struct db *db, const struct dispute *d)
 {
-	if (dispute_render(db, r->merchant_id, r->livemode, d, req_json(r)) != DB_OK)
+	if (render_to(r, db, d, NULL, req_json(r)) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -250,7 +291,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	int rc = dispute_load(db, &r->arena, r->merchant_id, id, &d);
 	if (rc != DB_OK)
 		return rc;
-	return dispute_render(db, r->merchant_id, r->livemode, &d, j);
+	return render_to(r, db, &d, "data", j);
 }
 
 static int h_list(struct req *r)

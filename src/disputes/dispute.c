@@ -245,7 +245,7 @@ static void render_evidence(struct json *j, const char *evidence_json)
 }
 
 int dispute_render(struct db *db, const char *merchant_id, int livemode, const struct dispute *d,
-		   struct json *j)
+		   const struct dispute_expand *ex, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", d->id);
@@ -255,7 +255,14 @@ int dispute_render(struct db *db, const char *merchant_id, int livemode, const s
 	int rc = render_balance_txns(db, merchant_id, d->id, j);
 	if (rc != DB_OK)
 		return rc;
-	json_kv_str(j, "charge", d->charge);
+	if (ex && ex->charge && ex->render) {
+		json_key(j, "charge");
+		rc = ex->render(ex->ctx, db, "charge", d->charge, j);
+		if (rc != DB_OK)
+			return rc;
+	} else {
+		json_kv_str(j, "charge", d->charge);
+	}
 	json_kv_int(j, "created", d->created);
 	json_kv_str(j, "currency", d->currency);
 	json_key(j, "evidence");
@@ -272,7 +279,14 @@ int dispute_render(struct db *db, const char *merchant_id, int livemode, const s
 	json_kv_bool(j, "livemode", livemode != 0);
 	json_kv_raw(j, "metadata", d->metadata ? d->metadata : "{}",
 		    d->metadata ? strlen(d->metadata) : 2);
-	json_kv_str_or_null(j, "payment_intent", d->payment_intent);
+	if (ex && ex->payment_intent && ex->render && d->payment_intent) {
+		json_key(j, "payment_intent");
+		rc = ex->render(ex->ctx, db, "payment_intent", d->payment_intent, j);
+		if (rc != DB_OK)
+			return rc;
+	} else {
+		json_kv_str_or_null(j, "payment_intent", d->payment_intent);
+	}
 	json_key(j, "payment_method_details");
 	json_obj_open(j);
 	json_key(j, "card");
@@ -296,7 +310,7 @@ const char *dispute_json(struct db *db, struct arena *a, const char *merchant_id
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
 	const char *s = NULL;
-	if (dispute_render(db, merchant_id, livemode, d, &j) == DB_OK && !b.failed) {
+	if (dispute_render(db, merchant_id, livemode, d, NULL, &j) == DB_OK && !b.failed) {
 		s = arena_strndup(a, b.data, b.len);
 		*ret_len = b.len;
 	}

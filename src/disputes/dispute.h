@@ -88,9 +88,17 @@ bool dispute_has_evidence(const char *evidence_json);
 
 int dispute_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		 struct dispute *ret);
-/* Renders the dispute object (balance_transactions expanded, as Stripe does). */
+/* expand[] of a dispute's charge / payment_intent: render() writes the object for the field
+ * ("charge" or "payment_intent") and id. */
+struct dispute_expand {
+	bool charge, payment_intent;
+	int (*render)(void *ctx, struct db *db, const char *field, const char *id, struct json *j);
+	void *ctx;
+};
+/* Renders the dispute object (balance_transactions expanded, as Stripe does); ex may be NULL
+ * (charge and payment_intent as ids). */
 int dispute_render(struct db *db, const char *merchant_id, int livemode, const struct dispute *d,
-		   struct json *j);
+		   const struct dispute_expand *ex, struct json *j);
 /* The rendered object in arena memory (for events and responses); NULL on failure. */
 const char *dispute_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
 			 const struct dispute *d, size_t *ret_len);

@@ -97,6 +97,14 @@ test('card 0259 opens a fraudulent dispute a few seconds after the charge; the s
   assert.deepEqual((await stripe.disputes.list({ payment_intent: pi.id })).data.map((x) => x.id), [d.id]);
   assert.deepEqual((await stripe.disputes.list({ charge: 'ch_none' })).data, []);
   assert.deepEqual(await stripe.disputes.retrieve(d.id), d);
+  // expand[]: the charge (and its balance transaction) and the payment intent, in lists too
+  const ex = await stripe.disputes.retrieve(d.id, { expand: ['charge.balance_transaction', 'payment_intent'] });
+  assert.equal(ex.charge.object, 'charge');
+  assert.equal(ex.charge.disputed, true);
+  assert.equal(ex.charge.balance_transaction.object, 'balance_transaction');
+  assert.equal(ex.payment_intent.id, pi.id);
+  const exl = await stripe.disputes.list({ charge: pi.latest_charge, expand: ['data.charge'] });
+  assert.equal(exl.data[0].charge.id, pi.latest_charge);
   // the disputed amount cannot be refunded (Stripe: charge_disputed)
   await assert.rejects(stripe.refunds.create({ charge: pi.latest_charge }), (e) => {
     assert.equal(e.statusCode, 400);
