@@ -163,10 +163,17 @@ static const char *evidence_merge(struct req *r, const char *old_json)
 		const char *v = param_str(r, path);
 		if (!v)
 			continue;
-		if (*v)
-			json_object_set_new(doc, dispute_evidence_fields[i], json_string(v));
-		else
+		if (!*v) {
 			json_object_del(doc, dispute_evidence_fields[i]);
+			continue;
+		}
+		json_t *sv = json_string(v); /* NULL for text that is not UTF-8 */
+		if (!sv || json_object_set_new(doc, dispute_evidence_fields[i], sv) != 0) {
+			json_decref(doc);
+			req_fail(r, ERR_PARAM_BAD, path, "Invalid %s: it must be UTF-8 text.",
+				 path);
+			return NULL;
+		}
 	}
 	size_t chars = 0;
 	const char *k;
