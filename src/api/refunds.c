@@ -14,6 +14,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "disputes/dispute.h"
 #include "events/events.h"
 #include "store/store.h"
 
@@ -299,7 +300,18 @@ static int create_fn(struct db *db, void *p)
 		return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
 		                "Charge %s has already been refunded.", ch.id);
 	int64_t amount = remaining;
-	if (param_int(r, "amount", &amount) == 1) {
+	bool amount_given = param_int(r, "amount", &amount) == 1;
+	if (ch.disputed) {
+		/* the disputed amount of a chargeback already went back to the cardholder */
+		int64_t blocked = 0;
+		if (dispute_charge_blocked_amount(db, r->merchant_id, ch.id, &blocked) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (blocked > 0 && (!amount_given || amount > remaining - blocked))
+			return req_fail(r, ERR_CHARGE_DISPUTED, "charge",
+			                "Charge %s has been charged back; cannot issue a refund.",
+			                ch.id);
+	}
+	if (amount_given) {
 		if (amount <= 0)
 			return req_fail(r, ERR_PARAM_BAD, "amount",
 			                "Invalid amount: must be at least 1.");

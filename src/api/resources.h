@@ -15,6 +15,7 @@ extern const struct route refunds_routes[];
 extern const struct route balance_transactions_routes[];
 extern const struct route payment_methods_routes[];
 extern const struct route webhook_endpoints_routes[];
+extern const struct route disputes_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

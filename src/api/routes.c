@@ -12,5 +12,6 @@ const struct route *const api_route_tables[] = {
     balance_transactions_routes,
     payment_methods_routes,
     webhook_endpoints_routes,
+    disputes_routes,
     NULL,
 };

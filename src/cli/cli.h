@@ -31,5 +31,6 @@ int cli_keys(int argc, char **argv);
 int cli_fraud(int argc, char **argv);
 int cli_webhooks(int argc, char **argv);
 int cli_shards(int argc, char **argv);
+int cli_dispute(int argc, char **argv);
 
 #endif

@@ -1,4 +1,4 @@
-/* tender merchant create|list */
+/* tender merchant create|list|show */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "disputes/dispute.h"
 #include "merchant/merchant.h"
 #include "money/currency.h"
 
@@ -15,11 +16,15 @@ static void usage(FILE *f)
 	fputs("usage: tender merchant create --data DIR [--database-url URL ...] --name NAME\n"
 	      "                              [--settlement-currency CUR] [--mcc NNNN]\n"
 	      "       tender merchant list   --data DIR [--database-url URL ...]\n"
+	      "       tender merchant show   --data DIR [--database-url URL ...] acct_…\n"
 	      "\n"
 	      "  create   creates a merchant (test mode) and prints one JSON object with its\n"
 	      "           id (acct_…), secret_key (sk_test_…) and publishable_key (pk_test_…).\n"
 	      "           The keys are shown only now: Tender stores only their hashes.\n"
 	      "  list     prints every merchant as a JSON array.\n"
+	      "  show     prints one merchant as JSON with its dispute rate over its whole history:\n"
+	      "           chargebacks opened (inquiries excluded) / charges succeeded and captured,\n"
+	      "           flagged (\"above_threshold\": true, and a warning on stderr) above 1 %.\n"
 	      "\n"
 	      "  --data DIR                 the data directory (SQLite store: DIR/tender.db)\n"
 	      "  --database-url URL         a PostgreSQL shard (repeat for each shard)\n"
@@ -46,6 +51,77 @@ static void print_one(const struct merchant_info *m, void *ctx)
 	json_obj_close(j);
 }
 
+struct show_ctx {
+	const char *id;
+	struct merchant_info m;
+	int64_t disputes, charges;
+};
+
+static int show_fn(struct db *db, void *p)
+{
+	struct show_ctx *c = p;
+	int rc = merchant_get(db, c->id, &c->m);
+	if (rc != 0)
+		return rc;
+	return dispute_rate(db, c->id, &c->disputes, &c->charges);
+}
+
+/* tender merchant show: the merchant and its dispute rate (whole history; see usage). */
+static int merchant_show(const struct cli_store_flags *sf, const char *id)
+{
+	if (!id || !*id) {
+		fprintf(stderr, "tender merchant show: the merchant id (acct_…) is required\n");
+		return 2;
+	}
+	struct store *s;
+	if (cli_store_open(sf, 0, &s) != 0)
+		return 1;
+	struct show_ctx c = {.id = id};
+	int rc = store_read(s, id, show_fn, &c);
+	store_close(s);
+	if (rc == DB_NOTFOUND) {
+		fprintf(stderr, "tender merchant show: no such merchant: %s\n", id);
+		return 1;
+	}
+	int64_t bps = 0;
+	bool above = false;
+	if (rc != 0 || dispute_rate_bps(c.disputes, c.charges, &bps, &above) != 0) {
+		fprintf(stderr, "tender merchant show: store error %d\n", rc);
+		return 1;
+	}
+	char rate[32], threshold[32];
+	snprintf(rate, sizeof(rate), "%lld.%02lld", (long long)(bps / 100), (long long)(bps % 100));
+	snprintf(threshold, sizeof(threshold), "%d.%02d", DISPUTE_RATE_THRESHOLD_BPS / 100,
+		 DISPUTE_RATE_THRESHOLD_BPS % 100);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 0);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "id", c.m.id);
+	json_kv_str(&j, "name", c.m.name);
+	json_kv_str(&j, "settlement_currency", c.m.settlement_currency);
+	json_kv_int(&j, "fee_percent_bps", c.m.fee_percent_bps);
+	json_kv_int(&j, "fee_fixed_minor", c.m.fee_fixed_minor);
+	json_kv_int(&j, "created", c.m.created);
+	json_key(&j, "disputes");
+	json_obj_open(&j);
+	json_kv_str(&j, "window", "all_time");
+	json_kv_int(&j, "count", c.disputes);
+	json_kv_int(&j, "charges", c.charges);
+	json_kv_str(&j, "rate_percent", rate);
+	json_kv_str(&j, "threshold_percent", threshold);
+	json_kv_bool(&j, "above_threshold", above);
+	json_obj_close(&j);
+	json_obj_close(&j);
+	printf("%s\n", buf_cstr(&b));
+	buf_release(&b);
+	if (above)
+		fprintf(stderr, "tender merchant show: WARNING: %s's dispute rate %s %% is above %s %%\n",
+			c.m.id, rate, threshold);
+	return 0;
+}
+
 static bool currency_shape_ok(const char *c)
 {
 	if (strlen(c) != 3)
@@ -63,7 +139,7 @@ int cli_merchant(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *sub = argv[1];
-	if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0) {
+	if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0) {
 		fprintf(stderr, "tender merchant: unknown subcommand '%s'\n", sub);
 		usage(stderr);
 		return 2;
@@ -119,10 +195,15 @@ int cli_merchant(int argc, char **argv)
 			return 2;
 		}
 	}
+	const char *show_id = NULL;
+	if (strcmp(sub, "show") == 0 && optind == argc - 2)
+		show_id = argv[++optind];
 	if (optind < argc - 1) {
 		fprintf(stderr, "tender merchant: unexpected argument '%s'\n", argv[optind + 1]);
 		return 2;
 	}
+	if (strcmp(sub, "show") == 0)
+		return merchant_show(&sf, show_id);
 	if (strcmp(sub, "create") == 0) {
 		if (!name || !*name) {
 			fprintf(stderr, "tender merchant create: --name NAME is required\n");

@@ -21,6 +21,7 @@
 #include "money/fx.h"
 #include "risk/model.h"
 #include "risk/rules.h"
+#include "disputes/dispute.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -33,6 +34,7 @@
 static const struct scheduler_job scheduler_jobs[] = {
     {"funds_available", ledger_scheduler_tick},
     {"refunds_settle", refunds_settle_tick},
+    {"disputes", disputes_scheduler_tick},
     {"idempotency_prune", scheduler_prune_idempotency},
     {NULL, NULL},
 };

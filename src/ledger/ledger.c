@@ -15,6 +15,7 @@
  * that they did not.
  */
 #include "ledger/ledger.h"
+#include "ledger/ledger_internal.h"
 
 #include "money/currency.h"
 #include "money/money.h"
@@ -244,18 +245,7 @@ static const char SQL_BT[] =
     " charge_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
     " $17, $18, $19, $20, $21, $22)";
 
-struct bt {
-	const char *type, *source, *currency, *status, *description, *journal_txn;
-	int64_t amount, fee, created, available_on;
-	const char *charge_id; /* the charge it belongs to (NULL: none) */
-	/* a converted movement: the rate and the amount in the presentment currency (signed like
-	 * amount); rate NULL: no conversion */
-	const struct fx_rate *rate;
-	int64_t presentment_amount;
-};
-
-static int bt_insert(struct db *db, const char *merchant_id, const struct bt *b,
-		     char ret_id[ID_MAX])
+int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char ret_id[ID_MAX])
 {
 	int64_t net;
 	if (__builtin_sub_overflow(b->amount, b->fee, &net))
@@ -892,7 +882,10 @@ int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char
 		json_kv_int(j, "amount", fee);
 		json_kv_null(j, "application");
 		json_kv_str(j, "currency", currency);
-		json_kv_str(j, "description", "Stripe processing fees");
+		json_kv_str(j, "description",
+			    strcmp(db_col_text(st, 2, NULL), "adjustment") == 0
+				? "Dispute fee"
+				: "Stripe processing fees");
 		json_kv_str(j, "type", "stripe_fee");
 		json_obj_close(j);
 	}

@@ -1,5 +1,7 @@
 #include "payments/flow.h"
 
+#include "disputes/dispute.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -176,7 +178,12 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 	ch->balance_transaction = arena_strdup(a, bt);
 	if (!ch->balance_transaction)
 		return DB_ERR;
-	return charge_update(db, merchant_id, ch);
+	rc = charge_update(db, merchant_id, ch);
+	if (rc != DB_OK)
+		return rc;
+	/* test cards 0259/2685/1976: the network will dispute this capture a little later */
+	return dispute_network_schedule(db, merchant_id, ch->id, ch->authorization_code, amount,
+	                                now);
 }
 
 int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now)

@@ -80,6 +80,9 @@ enum refund_mode {
 };
 int processor_refund(struct db *db, const char *merchant_id, const char *auth_code,
                      int64_t amount, enum refund_mode *ret_mode);
+/* The test behavior of the card behind a hold (ACQ_SUCCEED for an unknown hold). */
+int processor_card_behavior(struct db *db, const char *merchant_id, const char *auth_code,
+                            enum acq_behavior *ret_behavior);
 /* Undo of a refund that failed at the card network. */
 int processor_refund_reverse(struct db *db, const char *merchant_id, const char *auth_code,
                              int64_t amount);

@@ -191,3 +191,22 @@ int processor_refund_reverse(struct db *db, const char *merchant_id, const char 
 {
 	return guarded(db, SQL_REFUND_REVERSE, merchant_id, auth_code, amount, true);
 }
+
+int processor_card_behavior(struct db *db, const char *merchant_id, const char *auth_code,
+                            enum acq_behavior *ret_behavior)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, auth_code, -1);
+	int rc = db_step(st);
+	enum acq_behavior b = ACQ_SUCCEED;
+	if (rc == DB_ROW)
+		b = (enum acq_behavior)db_col_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	*ret_behavior = b;
+	return DB_OK;
+}

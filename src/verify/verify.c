@@ -1,6 +1,7 @@
 #include "verify/verify.h"
 
 #include "ledger/ledger.h"
+#include "ledger/ledger_dispute.h"
 #include "vault/vault.h"
 
 #include <jansson.h>
@@ -178,6 +179,7 @@ int verify_run(struct db *db, struct verify_report *rep)
 	                 "deleted customer without its customer.deleted event");
 	rc |= check_idempotency(db, rep);
 	rc |= ledger_verify(db, rep);
+	rc |= ledger_dispute_verify(db, rep);
 	if (rep->vault)
 		rc |= vault_verify(rep->vault, db, rep);
 	rc |= violations(db, rep, "payments", SQL_CHARGE_BOUNDS,

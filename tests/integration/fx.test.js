@@ -144,6 +144,46 @@ test('a full refund of a converted charge returns exactly the charge: the mercha
   assert.equal(ch.balance_transaction.net + re.balance_transaction.net, -93);
 });
 
+async function waitDispute(stripe, pred, what) {
+  const end = Date.now() + 20000;
+  for (;;) {
+    const d = await pred();
+    if (d) return d;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('disputes of converted charges move settlement money at the charge\'s rate; a won one gives it all back', async () => {
+  // usd merchant, 19.99 eur disputed: withdrawn 1999 × 1.0823 = 2163.5177 → 2164 usd cents plus
+  // the 15.00 usd fee; won, the same 2164 comes back (same rate, same rounding), the fee stays
+  const ch = await pay(usd, 1999, 'eur', 'pm_card_createDispute');
+  const d = await waitDispute(usd, async () => (await usd.disputes.list({ charge: ch.id })).data[0], 'the dispute');
+  assert.equal(d.amount, 1999);
+  assert.equal(d.currency, 'eur');
+  await usd.disputes.update(d.id, { evidence: { uncategorized_text: 'winning_evidence' } });
+  const won = await waitDispute(usd, async () => {
+    const x = await usd.disputes.retrieve(d.id);
+    return x.status === 'won' ? x : null;
+  }, 'the dispute to be won');
+  const [w, r] = won.balance_transactions;
+  assertBt(w, { amount: -2164, fee: 1500, net: -3664, currency: 'usd', rate: 1.0823 });
+  assertBt(r, { amount: 2164, fee: 0, net: 2164, currency: 'usd', rate: 1.0823 });
+  // the charge (net 2164 − 93) plus the dispute (−1500 net) : the merchant keeps 2071 − 1500
+  assert.equal(ch.balance_transaction.net + w.net + r.net, 2071 - 1500);
+
+  // eur merchant, 5000 jpy disputed and accepted (closed): 5000 × 0.0059 = 29.50 eur → 2950
+  // cents withdrawn plus the 15.00 eur fee, kept
+  const cj = await pay(eur, 5000, 'jpy', 'pm_card_createDispute');
+  assert.equal(cj.balance_transaction.amount, 2950);
+  const dj = await waitDispute(eur, async () => (await eur.disputes.list({ charge: cj.id })).data[0], 'the jpy dispute');
+  const closed = await eur.disputes.close(dj.id);
+  assert.equal(closed.status, 'lost');
+  assert.equal(closed.balance_transactions.length, 1);
+  const bt = await eur.balanceTransactions.retrieve(closed.balance_transactions[0].id);
+  assertBt(bt, { amount: -2950, fee: 1500, net: -4450, currency: 'eur', rate: 0.0059 });
+});
+
 test('refunds use the charge\'s recorded rate after the rates changed (SIGHUP); new charges the new rate', async () => {
   // 12.340 kwd at 3.2531 → 4014 usd cents (as above), fee 146
   const ch = await pay(usd, 12340, 'kwd');

@@ -71,13 +71,34 @@ function storeFiles(dataDir) {
   }
   const out = [];
   const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch (e) {
+      if (e.code === 'ENOENT') return; // a temporary directory PostgreSQL removed meanwhile
+      throw e;
+    }
+    for (const e of entries) {
       const f = path.join(d, e.name);
       if (e.isDirectory()) walk(f);
       else if (e.isFile()) out.push(f);
     }
   };
   for (const r of roots) walk(r);
+  return out;
+}
+// The contents of storeFiles(dataDir), as [{ file, data }]. PostgreSQL creates and removes
+// files as it runs (pg_internal.init, temporary files): one that vanished between the listing
+// and the read is skipped, it held nothing any more.
+function readStoreFiles(dataDir) {
+  const out = [];
+  for (const file of storeFiles(dataDir)) {
+    try {
+      out.push({ file, data: fs.readFileSync(file) });
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+  }
   return out;
 }
 // ---- end of the PostgreSQL block -------------------------------------------------------------
@@ -209,5 +230,5 @@ async function stopAll() {
 
 module.exports = {
   BIN, ROOT, SHARED, tender, newDataDir, createMerchant, startServer, startTender, request,
-  assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles,
+  assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles, readStoreFiles,
 };

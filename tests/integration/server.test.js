@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { BIN, startTender, startServer, newDataDir, createMerchant, tender, stopAll, withDatabaseUrls, storeFiles } = require('./helpers');
+const { BIN, startTender, startServer, newDataDir, createMerchant, tender, stopAll, withDatabaseUrls, readStoreFiles } = require('./helpers');
 
 after(stopAll);
 
@@ -71,9 +71,8 @@ test('merchant create prints keys; list shows merchants without keys', () => {
   assert.equal(list[0].settlement_currency, 'eur');
   assert.ok(!JSON.stringify(list).includes(m.secret_key));
   // keys are stored only as hashes
-  for (const f of storeFiles(dir)) {
-    const data = fs.readFileSync(f);
-    for (const k of [m.secret_key, m.publishable_key]) assert.ok(!data.includes(k), `API key stored in clear in ${f}`);
+  for (const { file, data } of readStoreFiles(dir)) {
+    for (const k of [m.secret_key, m.publishable_key]) assert.ok(!data.includes(k), `API key stored in clear in ${file}`);
   }
 });
 

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const Stripe = require('stripe');
-const { startTender, startServer, assertStripeShape, stopAll, tender, storeSql, storeFiles, withDatabaseUrls } = require('./helpers');
+const { startTender, startServer, assertStripeShape, stopAll, tender, storeSql, readStoreFiles, withDatabaseUrls } = require('./helpers');
 
 let env;
 let stripe;
@@ -140,9 +140,9 @@ test('no card number in clear on disk or in the log', async () => {
   await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[number]=4242424242424242&card[number]=1' });
   await env.request({ method: 'GET', path: '/v1/customers/4242424242424242', key: env.merchant.secret_key });
   await env.server.stop();
-  const files = storeFiles(env.dataDir);
-  files.push(env.server.logPath);
-  const hay = files.map((f) => fs.readFileSync(f));
+  const stored = readStoreFiles(env.dataDir);
+  const files = [...stored.map((x) => x.file), env.server.logPath];
+  const hay = [...stored.map((x) => x.data), fs.readFileSync(env.server.logPath)];
   for (const n of NUMBERS) {
     for (const form of [n, n.replace(/(\d{4})/g, '$1 ').trim()]) {
       for (let i = 0; i < hay.length; i++) {

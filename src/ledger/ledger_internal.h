@@ -1,0 +1,31 @@
+/*
+ * What the ledger's own files share and nobody else should call: the one function that inserts a
+ * balance transaction. Movement functions (ledger.c, ledger_dispute.c) post their journal
+ * transaction with ledger_post() first and then record the merchant-facing view with bt_insert()
+ * in the same caller transaction, naming that journal transaction.
+ */
+#ifndef TENDER_LEDGER_LEDGER_INTERNAL_H
+#define TENDER_LEDGER_LEDGER_INTERNAL_H
+
+#include <stdint.h>
+
+#include "core/id.h"
+#include "store/db.h"
+
+struct fx_rate;
+
+struct bt {
+	const char *type, *source, *currency, *status, *description, *journal_txn;
+	int64_t amount, fee, created, available_on;
+	const char *charge_id; /* the charge it belongs to (NULL: none) */
+	/* a converted movement: the rate and the amount in the presentment currency (signed like
+	 * amount); rate NULL: no conversion */
+	const struct fx_rate *rate;
+	int64_t presentment_amount;
+};
+
+/* Inserts one balance transaction (net = amount − fee, overflow-checked; reporting_category from
+ * the type); ret_id (may be NULL) gets its "txn_…" id. */
+int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char ret_id[ID_MAX]);
+
+#endif
