@@ -231,10 +231,12 @@ int ledger_release(struct db *db, const char *merchant_id, const char *charge_id
 }
 
 /* Stripe's reporting_category of each balance transaction type the ledger creates. */
-static const char *reporting_category(const char *type)
+/* Stripe's reporting categories: a dispute's withdrawal is "dispute", the money a won dispute
+ * gives back "dispute_reversal" (both are "adjustment" balance transactions). */
+static const char *reporting_category(const char *type, int64_t amount)
 {
 	if (strcmp(type, "adjustment") == 0)
-		return "dispute";
+		return amount > 0 ? "dispute_reversal" : "dispute";
 	return type; /* charge, refund, refund_failure */
 }
 
@@ -262,7 +264,7 @@ int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char r
 	db_bind_text(st, 2, id, -1);
 	db_bind_int64(st, 3, b->created);
 	db_bind_text(st, 4, b->type, -1);
-	db_bind_text(st, 5, reporting_category(b->type), -1);
+	db_bind_text(st, 5, reporting_category(b->type, b->amount), -1);
 	db_bind_text(st, 6, b->source, -1);
 	db_bind_int64(st, 7, b->amount);
 	db_bind_int64(st, 8, b->fee);

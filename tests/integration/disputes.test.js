@@ -138,6 +138,7 @@ test('a won dispute: −amount −1500, then +amount back (the fee is kept)', as
   assertStripeShape(won, 'dispute');
   assert.deepEqual(won.balance_transactions.map((b) => [b.type, b.amount, b.fee, b.net]),
     [['adjustment', -2500, 1500, -4000], ['adjustment', 2500, 0, 2500]]);
+  assert.deepEqual(won.balance_transactions.map((b) => b.reporting_category), ['dispute', 'dispute_reversal']);
   assert.equal(await available(stripe1), before0 - 1500);
   const listed = await stripe1.balanceTransactions.list({ type: 'adjustment' });
   assert.deepEqual(listed.data.map((b) => b.amount).sort((a, b) => a - b), [-2500, 2500]);
