@@ -44,6 +44,13 @@ test.before(async () => {
 });
 
 test.after(stopAll);
+// the webhook receiver of the last test: closed even when the test fails, or node never exits
+let rcv = null;
+test.after(() => {
+  if (!rcv) return;
+  rcv.close();
+  rcv.closeAllConnections();
+});
 
 test('merchants are spread over the shards', { skip: skip || (!hasShardsCommand && 'tender shards is not built in') }, () => {
   const out = tender(['shards', 'list', ...dbFlags()]);
@@ -124,7 +131,7 @@ test('one node SIGKILLed mid-load: the other keeps serving, nothing is doubled',
   // dies: those come back to the survivor when their lease ends.
   const http = require('node:http');
   const delivered = new Map(); // payment intent id -> deliveries seen
-  const rcv = http.createServer((req, res) => {
+  rcv = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -171,6 +178,4 @@ test('one node SIGKILLed mid-load: the other keeps serving, nothing is doubled',
   }
   const missing = results.filter((p) => !delivered.has(p.id)).map((p) => p.id);
   assert.deepEqual(missing, [], 'every payment_intent.succeeded is delivered after the kill');
-  rcv.close();
-  rcv.closeAllConnections(); // Tender keeps its delivery connections alive
 });
