@@ -31,7 +31,7 @@ if [ "$MODE" = strace ]; then
   wpid=$!
   sleep 2
   n0=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
-  timeout -s INT "$DUR" strace -c -f -p "$tpid" -o "$work/strace" || true
+  timeout -s INT "$DUR" strace -c -f -p "$tpid" -o "$work/strace" 2>/dev/null || true
   n1=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
   wait "$wpid" || true
   echo "confirms during strace: $((n1 - n0))"
