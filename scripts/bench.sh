@@ -116,5 +116,9 @@ each is answered only after the group commit holding it was fsync'd (SQLite WAL,
 |---|---|---|---|---|---|---|---|---|---|---|---|
 HDR
 fi
-echo "$row" >> bench/results.md
+# the row goes after the table's last row (the notes below the table stay below it)
+awk -v row="$row" '{ lines[NR] = $0; if (substr($0, 1, 4) == "| 20") last = NR }
+  END { for (i = 1; i <= NR; i++) { print lines[i]; if (i == last) print row }
+        if (!last) print row }' bench/results.md > bench/results.md.tmp
+mv bench/results.md.tmp bench/results.md
 echo "$row"

@@ -140,6 +140,30 @@ static int emit_pi(struct req *r, struct db *db, const struct payment_intent *pi
 	return payments_event(r, db, type, pi->id, js, len, NULL);
 }
 
+/* The event's object and the response are the same JSON when nothing is expanded: the last
+ * event's rendering answers the request too (one rendering per transaction, not two). */
+static int emit_pi_and_respond(struct req *r, struct db *db, const struct payment_intent *pi,
+                               const char *type)
+{
+	struct expand_set ex;
+	payments_expand_from_req(r, &ex, NULL);
+	if (ex.customer || ex.payment_method || ex.latest_charge || ex.balance_transaction ||
+	    ex.payment_intent) {
+		if (emit_pi(r, db, pi, type) != 0)
+			return -1;
+		return render_response(r, db, pi);
+	}
+	size_t len = 0;
+	const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (payments_event(r, db, type, pi->id, js, len, NULL) != 0)
+		return -1;
+	req_json(r);
+	buf_append(&r->out, js, len);
+	return r->out.failed ? req_fail(r, ERR_API, NULL, NULL) : 0;
+}
+
 static int emit_charge(struct req *r, struct db *db, const struct charge *ch, const char *type)
 {
 	size_t len = 0;
@@ -344,11 +368,9 @@ static int confirm_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_charge(r, db, &ch, "charge.succeeded") != 0)
 		return -1;
-	if (emit_pi(r, db, pi,
-	            c->capture ? "payment_intent.succeeded"
-	                       : "payment_intent.amount_capturable_updated") != 0)
-		return -1;
-	return render_response(r, db, pi);
+	return emit_pi_and_respond(r, db, pi,
+	                           c->capture ? "payment_intent.succeeded"
+	                                      : "payment_intent.amount_capturable_updated");
 }
 
 /* The card needs the cardholder: park the intent in requires_action with a challenge URL. */

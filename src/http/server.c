@@ -7,7 +7,9 @@
  * thread: the connection is suspended (MHD_suspend_connection), the request goes to a bounded
  * queue served by a pool of worker threads, and the worker resumes the connection when the answer
  * is ready. Many workers block in the same group commit at once, which is what makes the commit
- * groups large; the epoll threads never block on the disk.
+ * groups large; the epoll threads never block on the disk. A write's first half (authentication,
+ * parameters, the lookup of a saved idempotent result) still runs on the epoll thread, so a
+ * replay is answered there like a read.
  *
  * Bounds: body ≤ 1 MiB (413), per-connection memory (headers; MHD answers 431 past it),
  * connection timeout, connection count, worker queue (503 when full), request arena.
@@ -263,7 +265,14 @@ static bool content_type_ok(struct MHD_Connection *con)
 }
 
 /* Runs the request from routing to a filled response (r->status/r->out or r->err). */
-static void process(struct conn_req *c, const char *method, const char *url)
+/*
+ * A request runs in two halves. process_front (authentication, parameters, and for a keyed POST
+ * the lookup of its saved result) never waits for the writer, so it runs on the epoll thread:
+ * an idempotent replay is answered there like a GET, without a trip through the worker queue.
+ * Returns true when the answer is ready. process_back (the claim of the key and the handler)
+ * runs on a worker for writes.
+ */
+static bool process_front(struct conn_req *c, const char *method, const char *url)
 {
 	struct req *r = &c->r;
 	r->method = method;
@@ -292,30 +301,30 @@ static void process(struct conn_req *c, const char *method, const char *url)
 			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "%s: (path omitted)", method);
 		else
 			req_fail(r, ERR_NOT_FOUND_ROUTE, NULL, "%s: %s", method, url);
-		return;
+		return true;
 	}
 	r->route = rt;
 	if (query_has_key(query)) {
 		req_fail(r, ERR_AUTH_QUERY_KEY, NULL, NULL);
-		return;
+		return true;
 	}
 	if (!(rt->flags & ROUTE_NO_AUTH)) {
 		if (authenticate(c) != 0)
-			return;
+			return true;
 		if (r->publishable && !(rt->flags & ROUTE_PUBLISHABLE)) {
 			req_fail(r, ERR_PUBLISHABLE_KEY, NULL, NULL);
-			return;
+			return true;
 		}
 		ratelimit_take(r->app->ratelimit, r->merchant_id, clock_mono_us(), &c->rl);
 		if (!c->rl.allowed) {
 			c->rl_headers = true;
 			req_fail(r, ERR_RATE_LIMIT, NULL, NULL);
-			return;
+			return true;
 		}
 	}
 	if (c->too_large) {
 		req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
-		return;
+		return true;
 	}
 	bool is_post = strcmp(method, "POST") == 0;
 	if (is_post && c->body.len > 0) {
@@ -323,36 +332,42 @@ static void process(struct conn_req *c, const char *method, const char *url)
 			req_fail(r, ERR_MALFORMED_BODY, NULL,
 			         "Invalid request: request bodies must be "
 			         "application/x-www-form-urlencoded");
-			return;
+			return true;
 		}
 		if (parse_params(r, c->body.data, c->body.len) != 0)
-			return;
+			return true;
 	} else if (parse_params(r, query, strlen(query)) != 0) {
-		return;
+		return true;
 	}
 	if (params_validate(r, rt->params) != 0)
-		return;
+		return true;
 
 	const char *ik = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
 	if (is_post && ik && *ik && !(rt->flags & ROUTE_NO_AUTH)) {
 		if (strlen(ik) > IDEMPOTENCY_KEY_MAX) {
 			req_fail(r, ERR_IDEMPOTENCY_KEY_TOO_LONG, NULL, NULL);
-			return;
+			return true;
 		}
 		r->idempotency_key = ik;
 		idem_hash_request(r);
-		int l = idem_lookup(r);
-		if (l != 0)
-			return; /* replayed, or an error */
+		if (idem_lookup(r) != 0)
+			return true; /* replayed, or an error */
+	}
+	return false;
+}
+
+static void process_back(struct conn_req *c)
+{
+	struct req *r = &c->r;
+	if (r->idempotency_key) {
 		if (idem_claim(r) != 0)
 			return;
 		/* a request that finished between our lookup and our claim */
-		l = idem_lookup(r);
-		if (l != 0)
+		if (idem_lookup(r) != 0)
 			return;
 	}
 	r->err.set = false;
-	int rc = rt->handler(r);
+	int rc = r->route->handler(r);
 	if (rc != 0 && !r->err.set)
 		req_fail(r, ERR_API, NULL, NULL);
 	else if (rc == 0)
@@ -431,7 +446,7 @@ static void *worker_main(void *arg)
 		srv->q_head = (srv->q_head + 1) % WORK_QUEUE_MAX;
 		srv->q_len--;
 		pthread_mutex_unlock(&srv->mu);
-		process(c, c->r.method, c->r.path);
+		process_back(c);
 		c->state = CS_DONE;
 		MHD_resume_connection(c->conn);
 	}
@@ -489,12 +504,17 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		c->r.method = method;
 		c->r.path = url;
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-			process(c, method, url);
+			if (!process_front(c, method, url))
+				process_back(c);
 			c->state = CS_DONE;
 			return send_response(c);
 		}
 		if (atomic_load(&srv->draining)) {
 			req_fail(&c->r, ERR_OVERLOADED, NULL, NULL);
+			c->state = CS_DONE;
+			return send_response(c);
+		}
+		if (process_front(c, method, url)) {
 			c->state = CS_DONE;
 			return send_response(c);
 		}

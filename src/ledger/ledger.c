@@ -102,8 +102,50 @@ static int entries_check(const struct ledger_entry *e, size_t n)
 
 static const char SQL_TXN[] =
     "INSERT INTO journal_txns (merchant_id, id, kind, source, created) VALUES ($1, $2, $3, $4, $5)";
-static const char SQL_ENTRY[] = "INSERT INTO journal_entries (merchant_id, txn_id, seq, account,"
-				" currency, amount) VALUES ($1, $2, $3, $4, $5, $6)";
+/* A journal transaction's entries go in with one multi-row INSERT (one statement instead of one
+ * per entry: a capture has six): SQL_ENTRIES[n - 1] inserts n rows, binding seq, account,
+ * currency and amount of row k as $(3 + 4k) … $(6 + 4k). */
+#define ENTRIES_PER_INSERT 8
+#define SQL_ENTRIES_HEAD                                                                           \
+	"INSERT INTO journal_entries (merchant_id, txn_id, seq, account, currency, amount) VALUES "
+static const char *const SQL_ENTRIES[ENTRIES_PER_INSERT] = {
+    /* 1 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6)",
+    /* 2 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10)",
+    /* 3 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+    "($1, $2, $11, $12, $13, $14)",
+    /* 4 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18)",
+    /* 5 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+    "($1, $2, $19, $20, $21, $22)",
+    /* 6 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+    "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26)",
+    /* 7 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+    "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26), "
+    "($1, $2, $27, $28, $29, $30)",
+    /* 8 */
+    SQL_ENTRIES_HEAD
+    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+    "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26), "
+    "($1, $2, $27, $28, $29, $30), ($1, $2, $31, $32, $33, $34)",
+};
 
 int ledger_post(struct db *db, const char *merchant_id, const char *kind, const char *source,
 		const struct ledger_entry *entries, size_t n, int64_t now, char ret_txn_id[ID_MAX])
@@ -126,19 +168,29 @@ int ledger_post(struct db *db, const char *merchant_id, const char *kind, const 
 	rc = db_step_done(st);
 	if (rc != DB_OK)
 		return rc;
+	/* the non-zero entries, in order, in inserts of up to ENTRIES_PER_INSERT rows */
 	int64_t seq = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (entries[i].amount_minor == 0)
-			continue;
-		st = db_prepare(db, SQL_ENTRY);
+	size_t i = 0;
+	while (i < n) {
+		const struct ledger_entry *chunk[ENTRIES_PER_INSERT];
+		size_t k = 0;
+		for (; i < n && k < ENTRIES_PER_INSERT; i++)
+			if (entries[i].amount_minor != 0)
+				chunk[k++] = &entries[i];
+		if (k == 0)
+			break;
+		st = db_prepare(db, SQL_ENTRIES[k - 1]);
 		if (!st)
 			return DB_ERR;
 		db_bind_text(st, 1, merchant_id, -1);
 		db_bind_text(st, 2, id, -1);
-		db_bind_int64(st, 3, seq++);
-		db_bind_text(st, 4, entries[i].account, -1);
-		db_bind_text(st, 5, entries[i].currency, -1);
-		db_bind_int64(st, 6, entries[i].amount_minor);
+		for (size_t r = 0; r < k; r++) {
+			int b = 3 + 4 * (int)r;
+			db_bind_int64(st, b, seq++);
+			db_bind_text(st, b + 1, chunk[r]->account, -1);
+			db_bind_text(st, b + 2, chunk[r]->currency, -1);
+			db_bind_int64(st, b + 3, chunk[r]->amount_minor);
+		}
 		rc = db_step_done(st);
 		if (rc != DB_OK)
 			return rc;

@@ -39,6 +39,13 @@ struct db *sqlite_db_open(const char *path, int readonly, char *err, size_t errl
 void sqlite_db_close(struct db *db);
 /* True when the connection is inside a transaction. */
 int sqlite_db_in_tx(struct db *db);
+/* Counts the WAL frames each commit appends (replaces SQLite's auto-checkpoint hook: use only
+ * with wal_autocheckpoint=0). */
+void sqlite_db_track_wal(struct db *db);
+/* Frames in the WAL after this connection's last commit (0 after a restart of the log). */
+int sqlite_db_wal_size(struct db *db);
+/* Statements stepped and WAL frames appended so far on this connection. */
+void sqlite_db_stats(struct db *db, int64_t *ret_steps, int64_t *ret_wal_frames);
 
 /* PostgreSQL backend (store/pg_db.c). conninfo is a libpq URL or key=value string. */
 struct db *pg_db_open(const char *conninfo, char *err, size_t errlen);

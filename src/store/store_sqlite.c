@@ -53,7 +53,10 @@ struct sqlite_store {
 	pthread_t checkpointer;
 	pthread_cond_t ckpt_cv; /* its own: a job's signal on cv must only ever wake the writer */
 	int checkpointer_started;
-	int64_t stat_groups, stat_jobs, stat_us, stat_since; /* writer thread only */
+	/* writer thread only: groups, jobs, time in the group, of it in COMMIT (the WAL write and
+	 * fsync), statements stepped, WAL frames appended, since stat_since */
+	int64_t stat_groups, stat_jobs, stat_us, stat_commit_us, stat_steps, stat_frames,
+	    stat_catch_ups, stat_catch_up_us, stat_since;
 	pthread_key_t read_key;
 	pthread_mutex_t read_mu;
 	struct db *read_conns[READ_CONNS_MAX];
@@ -81,6 +84,7 @@ static int run_simple(struct db *db, const char *sql)
 /* Runs one group of jobs in one transaction. Sets each job's rc. */
 static void run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 {
+	int64_t t_commit = 0;
 	struct db *db = s->writer_db;
 	int rc = run_simple(db, SQL_BEGIN);
 	if (rc != DB_OK) {
@@ -114,13 +118,48 @@ static void run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 			break;
 		}
 	}
-	if (!aborted && run_simple(db, SQL_COMMIT) == DB_OK)
-		return;
+	if (!aborted) {
+		t_commit = clock_mono_us();
+		int crc = run_simple(db, SQL_COMMIT);
+		s->stat_commit_us += clock_mono_us() - t_commit;
+		if (crc == DB_OK)
+			return;
+	}
 	log_msg(LOG_ERROR, "store: group commit of %zu jobs failed: %s", n, db_errmsg(db));
 	if (sqlite_db_in_tx(db))
 		run_simple(db, SQL_ROLLBACK);
 	for (size_t i = 0; i < n; i++)
 		jobs[i]->rc = STORE_COMMIT_FAILED;
+}
+
+/*
+ * Keeping the WAL small. SQLite starts the log over from its first frame (overwriting the file in
+ * place) only when a write transaction begins while every frame has been copied back into the
+ * database. Under sustained load the background checkpointer never gets there: the writer adds
+ * frames while it copies, so the WAL grew by ~40 MB a second, and every group commit appended
+ * to a growing file, which makes fdatasync commit the file system's journal too (the new size),
+ * on top of the data. So once the WAL holds WAL_RESTART_FRAMES frames, the writer, between two
+ * groups (its waiters already answered), runs a passive checkpoint itself: nothing else writes
+ * meanwhile, so it finishes the copy the background checkpointer has mostly done, and the next
+ * group restarts the log. The next groups queue meanwhile, and join the next commit.
+ */
+#define WAL_RESTART_FRAMES 8192 /* 32 MiB of 4 KiB pages */
+
+static const char SQL_CHECKPOINT[] = "PRAGMA wal_checkpoint(PASSIVE)";
+
+static void wal_catch_up(struct sqlite_store *s)
+{
+	int64_t t0 = clock_mono_us();
+	struct db_stmt *st = db_prepare(s->writer_db, SQL_CHECKPOINT);
+	if (!st)
+		return;
+	/* one row: busy (the background checkpointer holds the lock), log frames, checkpointed */
+	int busy = db_step(st) == DB_ROW ? (int)db_col_int64(st, 0) : 1;
+	db_reset(st);
+	if (busy)
+		return; /* try again after the next group */
+	s->stat_catch_ups++;
+	s->stat_catch_up_us += clock_mono_us() - t0;
 }
 
 static void *writer_main(void *arg)
@@ -142,24 +181,39 @@ static void *writer_main(void *arg)
 			s->q_len--;
 		}
 		pthread_mutex_unlock(&s->mu);
-		int64_t t0 = clock_mono_us();
+		int64_t t0 = clock_mono_us(), steps0, frames0, steps1, frames1;
+		sqlite_db_stats(s->writer_db, &steps0, &frames0);
 		run_group(s, batch, n);
+		sqlite_db_stats(s->writer_db, &steps1, &frames1);
 		s->stat_groups++;
 		s->stat_jobs += n;
 		s->stat_us += clock_mono_us() - t0;
+		s->stat_steps += steps1 - steps0;
+		s->stat_frames += frames1 - frames0;
 		if (clock_mono_us() - s->stat_since > 5000000) {
-			log_msg(
-			    LOG_DEBUG,
-			    "store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group",
-			    (long long)s->stat_groups, (long long)s->stat_jobs,
-			    s->stat_groups ? (double)s->stat_jobs / (double)s->stat_groups : 0.0,
-			    s->stat_groups ? (double)s->stat_us / 1000.0 / (double)s->stat_groups
-					   : 0.0);
-			s->stat_groups = s->stat_jobs = s->stat_us = 0;
+			double g = s->stat_groups ? (double)s->stat_groups : 1.0;
+			double jb = s->stat_jobs ? (double)s->stat_jobs : 1.0;
+			log_msg(LOG_DEBUG,
+			        "store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group"
+			        " (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
+			        " WAL at %d frames, %lld catch-up checkpoints (%.1f ms each)",
+			        (long long)s->stat_groups, (long long)s->stat_jobs,
+			        (double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
+			        (double)s->stat_commit_us / 1000.0 / g, (double)s->stat_steps / jb,
+			        (double)s->stat_frames / jb, sqlite_db_wal_size(s->writer_db),
+			        (long long)s->stat_catch_ups,
+			        s->stat_catch_ups ? (double)s->stat_catch_up_us / 1000.0 /
+			                                (double)s->stat_catch_ups
+			                          : 0.0);
+			s->stat_catch_ups = s->stat_catch_up_us = 0;
+			s->stat_groups = s->stat_jobs = s->stat_us = s->stat_commit_us = 0;
+			s->stat_steps = s->stat_frames = 0;
 			s->stat_since = clock_mono_us();
 		}
 		for (size_t i = 0; i < n; i++)
 			sem_post(&batch[i]->done);
+		if (sqlite_db_wal_size(s->writer_db) >= WAL_RESTART_FRAMES)
+			wal_catch_up(s);
 	}
 	return NULL;
 }
@@ -170,7 +224,7 @@ static void *writer_main(void *arg)
  * of its group waits; here the writer only ever appends to the WAL, and a PASSIVE checkpoint
  * (which never blocks the writer or readers) runs beside it once a second.
  */
-#define CHECKPOINT_INTERVAL_MS 1000
+#define CHECKPOINT_INTERVAL_MS 200 /* often: it does the copying for the writer's catch-up */
 
 static void *checkpointer_main(void *arg)
 {
@@ -186,7 +240,9 @@ static void *checkpointer_main(void *arg)
 		if (!s->stopping) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += CHECKPOINT_INTERVAL_MS / 1000;
+			ts.tv_nsec += (long)CHECKPOINT_INTERVAL_MS * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
 			pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &ts);
 		}
 		int stop = s->stopping;
@@ -254,8 +310,13 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 		sqlite_store_close(s);
 		return -1;
 	}
-	if (db_exec(s->writer_db, "PRAGMA wal_autocheckpoint=0") != DB_OK ||
-	    pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
+	if (db_exec(s->writer_db, "PRAGMA wal_autocheckpoint=0") != DB_OK) {
+		snprintf(err, errlen, "cannot configure the store: %s", db_errmsg(s->writer_db));
+		sqlite_store_close(s);
+		return -1;
+	}
+	sqlite_db_track_wal(s->writer_db);
+	if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the store checkpointer");
 		sqlite_store_close(s);
 		return -1;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Profiles durable confirms on this machine: starts a fresh Tender, runs the confirm load, and
+# prints the writer's group statistics (jobs per group, ms per group and in COMMIT, statements
+# and WAL frames per confirm) plus the syscalls per confirm (strace -c -f over a short window).
+# Usage: bench/profile.sh [seconds] [connections] [strace|callgrind|none]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-10}
+CONNS=${2:-64}
+MODE=${3:-none}
+BIN=${TENDER_BIN:-build/tender}
+work=$(mktemp -d /tmp/tender-prof-XXXXXX)
+tpid=
+cleanup() { [ -n "$tpid" ] && kill -9 "$tpid" 2>/dev/null; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" keygen "$work/master.key" >/dev/null
+merchant=$("$BIN" merchant create --data "$work/data" --name prof)
+export TENDER_BENCH_KEY=$(sed -n 's/.*"secret_key":"\([^"]*\)".*/\1/p' <<<"$merchant")
+pre=()
+if [ "$MODE" = callgrind ]; then
+  pre=(valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" --separate-threads=no)
+fi
+"${pre[@]}" "$BIN" serve --listen "127.0.0.1:$port" --data "$work/data" --master-key-file "$work/master.key" \
+  --rate-limit 0 --log-level debug > "$work/out" 2> "$work/log" &
+tpid=$!
+for _ in $(seq 300); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+url="http://127.0.0.1:$port"
+if [ "$MODE" = strace ]; then
+  wrk -t2 -c"$CONNS" -d"$((DUR + 4))s" -s bench/confirm.lua "$url" > "$work/wrk" 2>&1 &
+  wpid=$!
+  sleep 2
+  n0=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
+  timeout -s INT "$DUR" strace -c -f -p "$tpid" -o "$work/strace" 2>/dev/null || true
+  n1=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
+  wait "$wpid" || true
+  echo "confirms during strace: $((n1 - n0))"
+  head -30 "$work/strace"
+else
+  wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/confirm.lua "$url" > "$work/wrk" 2>&1
+fi
+grep -E 'Requests/sec|Non-2xx|Latency' "$work/wrk" || true
+grep 'store:' "$work/log" | tail -4 || true
+ls -la "$work/data" | grep tender.db
+if [ "$MODE" = callgrind ]; then
+  kill -INT "$tpid"; wait "$tpid" || true; tpid=
+  n=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents')
+  echo "confirms: $n"
+  cp "$work/cg.out" "${CALLGRIND_OUT:-/tmp/callgrind.out}"
+  callgrind_annotate "$work/cg.out" > "$work/cg.txt" 2>/dev/null || true
+  sed -n 20,60p "$work/cg.txt"
+fi
