@@ -21,4 +21,5 @@ CREATE INDEX payment_methods_customer ON payment_methods (merchant_id, customer)
 -- those from them (EXPLAIN QUERY PLAN: it walks the merchant's list index and filters) and
 -- PostgreSQL only in a custom plan for one value; each payment paid one insert into each.
 DROP INDEX charges_intent;
-DROP INDEX balance_transactions_source;
+-- balance_transactions_source stays: refunds, refund failures and disputes look up the
+-- balance transaction of their charge or refund by source (ledger.c bt_fx_load, dispute.c).

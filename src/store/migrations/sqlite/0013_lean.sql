@@ -10,7 +10,7 @@
 --    verifier scans and groups), and each payment put eight entries into it.
 -- 3. The customer indexes are partial (customer IS NOT NULL): a list filtered by customer
 --    (customer = $n) can still use them, and a payment without a customer costs nothing there.
--- 4. charges_intent and balance_transactions_source are dropped (below).
+-- 4. charges_intent is dropped (below).
 
 CREATE TABLE events_0013 (
   merchant_id TEXT NOT NULL,
@@ -71,4 +71,5 @@ CREATE INDEX payment_methods_customer ON payment_methods (merchant_id, customer)
 -- those from them (EXPLAIN QUERY PLAN: it walks the merchant's list index and filters) and
 -- PostgreSQL only in a custom plan for one value; each payment paid one insert into each.
 DROP INDEX charges_intent;
-DROP INDEX balance_transactions_source;
+-- balance_transactions_source stays: refunds, refund failures and disputes look up the
+-- balance transaction of their charge or refund by source (ledger.c bt_fx_load, dispute.c).
