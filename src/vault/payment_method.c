@@ -96,19 +96,42 @@ static const char SQL_TOKEN_GET[] =
     "SELECT card_id, brand, last4, exp_month, exp_year, funding, country, fingerprint,"
     " cvc_provided, used FROM tokens WHERE merchant_id = $1 AND id = $2";
 
-int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
-		       const char *pm_id, const char *billing_details, const char *metadata,
-		       int64_t now)
+/* pm_load's answer for the row pm_insert just stored from these values (no customer), without
+ * reading it back. */
+static void pm_card_fill(const char *pm_id, const char *card_id, const struct vault_card_info *info,
+			 const char *fp, const char *billing_details, struct pm_card *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	copy(ret->id, sizeof(ret->id), pm_id);
+	copy(ret->card_id, sizeof(ret->card_id), card_id);
+	copy(ret->brand, sizeof(ret->brand), info->brand);
+	copy(ret->last4, sizeof(ret->last4), info->last4);
+	ret->exp_month = info->exp_month;
+	ret->exp_year = info->exp_year;
+	copy(ret->funding, sizeof(ret->funding), info->funding);
+	copy(ret->country, sizeof(ret->country), info->country);
+	copy(ret->fingerprint, sizeof(ret->fingerprint), fp);
+	ret->cvc_provided = info->cvc_provided;
+	billing_country(billing_details, ret->billing_country);
+}
+
+/* pm_create_from_ref, and what it stored into ret when ret is not NULL. */
+static int create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+			   const char *pm_id, const char *billing_details, const char *metadata,
+			   int64_t now, struct pm_card *ret)
 {
 	char card_id[ID_MAX], fp[24];
 	struct vault_card_info info;
 	if (vault_is_test_alias(ref)) {
-		id_new(card_id, "card_");
-		int rc = vault_card_store_alias(v, db, merchant_id, card_id, ref, now, &info, fp);
+		/* the alias's card is sealed once per merchant (and expiry) and shared */
+		int rc = vault_alias_card(v, db, merchant_id, ref, now, card_id, &info, fp);
 		if (rc != 0)
 			return rc;
-		return pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details,
-				 metadata, NULL, now);
+		rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details,
+			       metadata, NULL, now);
+		if (rc == DB_OK && ret)
+			pm_card_fill(pm_id, card_id, &info, fp, billing_details, ret);
+		return rc;
 	}
 	if (strncmp(ref, "tok_", 4) != 0)
 		return DB_NOTFOUND;
@@ -152,8 +175,19 @@ int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, 
 		return rc < 0 ? rc : DB_ERR;
 	if (n != 1)
 		return VAULT_ERR_TOKEN_USED;
-	return pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details, metadata,
-			 NULL, now);
+	rc = pm_insert(db, merchant_id, pm_id, card_id, &info, fp, billing_details, metadata, NULL,
+		       now);
+	if (rc == DB_OK && ret)
+		pm_card_fill(pm_id, card_id, &info, fp, billing_details, ret);
+	return rc;
+}
+
+int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+		       const char *pm_id, const char *billing_details, const char *metadata,
+		       int64_t now)
+{
+	return create_from_ref(db, v, merchant_id, ref, pm_id, billing_details, metadata, now,
+			       NULL);
 }
 
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
@@ -161,10 +195,11 @@ int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, cons
 {
 	char pm_id[ID_MAX];
 	id_new(pm_id, "pm_");
-	int rc = pm_create_from_ref(db, v, merchant_id, ref, pm_id, NULL, NULL, now);
-	if (rc != DB_OK)
-		return rc;
-	return pm_load(db, merchant_id, pm_id, ret);
+	struct pm_card pm;
+	int rc = create_from_ref(db, v, merchant_id, ref, pm_id, NULL, NULL, now, &pm);
+	if (rc == DB_OK)
+		*ret = pm;
+	return rc;
 }
 
 const char *pm_display_brand(const char *brand)

@@ -987,6 +987,91 @@ int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_
 	return rc;
 }
 
+/*
+ * A test alias's card is Stripe's published number: sealing it again for every PaymentMethod
+ * (AES-GCM, a fingerprint HMAC, a vault_cards row) bought nothing, so the first use per merchant,
+ * alias and expiry seals it and records it in vault_alias_cards, and later uses share it. The
+ * claim row goes in first (ON CONFLICT DO NOTHING) and the card is sealed only by the
+ * transaction whose claim inserted: two nodes racing on a new month (PostgreSQL) end up with one
+ * card, and the loser reads the winner's row.
+ */
+static const char SQL_ALIAS_GET[] =
+    "SELECT card_id, fingerprint FROM vault_alias_cards"
+    " WHERE merchant_id = $1 AND alias = $2 AND exp_year = $3 AND exp_month = $4";
+static const char SQL_ALIAS_CLAIM[] =
+    "INSERT INTO vault_alias_cards (merchant_id, alias, exp_year, exp_month, card_id,"
+    " fingerprint) VALUES ($1, $2, $3, $4, $5, $6)"
+    " ON CONFLICT (merchant_id, alias, exp_year, exp_month) DO NOTHING";
+
+/* DB_OK with the stored card's id and fingerprint, DB_NOTFOUND, or < 0. */
+static int alias_card_get(struct db *db, const char *merchant_id, const char *alias,
+			  const struct vault_card_info *info, char ret_card_id[ID_MAX],
+			  char ret_fp[24])
+{
+	struct db_stmt *st = db_prepare(db, SQL_ALIAS_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, alias, -1);
+	db_bind_int64(st, 3, info->exp_year);
+	db_bind_int64(st, 4, info->exp_month);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *id = db_col_text(st, 0, NULL), *fp = db_col_text(st, 1, NULL);
+		snprintf(ret_card_id, ID_MAX, "%s", id ? id : "");
+		snprintf(ret_fp, 24, "%s", fp ? fp : "");
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+int vault_alias_card(struct vault *v, struct db *db, const char *merchant_id, const char *alias,
+		     int64_t now, char ret_card_id[ID_MAX], struct vault_card_info *ret_info,
+		     char ret_fingerprint[24])
+{
+	const struct testcard *tc = testcard_by_alias(alias);
+	if (!tc)
+		return DB_NOTFOUND;
+	struct vault_card_info info;
+	alias_info(tc, now, &info);
+	char card_id[ID_MAX], fp[24];
+	int rc = alias_card_get(db, merchant_id, alias, &info, card_id, fp);
+	if (rc == DB_NOTFOUND) {
+		id_new(card_id, "card_");
+		rc = fingerprint(v, merchant_id, tc->number, fp);
+		if (rc != 0)
+			return rc;
+		struct db_stmt *st = db_prepare(db, SQL_ALIAS_CLAIM);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, merchant_id, -1);
+		db_bind_text(st, 2, alias, -1);
+		db_bind_int64(st, 3, info.exp_year);
+		db_bind_int64(st, 4, info.exp_month);
+		db_bind_text(st, 5, card_id, -1);
+		db_bind_text(st, 6, fp, -1);
+		rc = db_step(st);
+		int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+		db_reset(st);
+		if (rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERR;
+		if (n == 1)
+			rc = store_digits(v, db, merchant_id, card_id, tc->number, &info, now, fp);
+		else /* another transaction claimed it first and has committed */
+			rc = alias_card_get(db, merchant_id, alias, &info, card_id, fp);
+		if (rc == DB_NOTFOUND)
+			rc = DB_ERR;
+	}
+	if (rc != DB_OK)
+		return rc;
+	snprintf(ret_card_id, ID_MAX, "%s", card_id);
+	memcpy(ret_fingerprint, fp, sizeof(fp));
+	*ret_info = info;
+	return DB_OK;
+}
+
 /* ---- reveal ---- */
 
 enum acq_behavior vault_secret_behavior(const struct vault_secret *s)

@@ -107,6 +107,14 @@ int vault_card_store_alias(struct vault *v, struct db *db, const char *merchant_
 			   const char *card_id, const char *alias, int64_t now,
 			   struct vault_card_info *ret_info, char ret_fingerprint[24]);
 
+/* The sealed card of a test alias for a new PaymentMethod (inside the caller's write
+ * transaction): the merchant's card for this alias and expiry when one is stored
+ * (vault_alias_cards), else the alias sealed now as a new card and recorded for later uses.
+ * DB_OK with its id, public facts and fingerprint; DB_NOTFOUND (not an alias), or < 0. */
+int vault_alias_card(struct vault *v, struct db *db, const char *merchant_id, const char *alias,
+		     int64_t now, char ret_card_id[ID_MAX], struct vault_card_info *ret_info,
+		     char ret_fingerprint[24]);
+
 /* The public facts and the merchant's fingerprint of a test alias's card, storing nothing (the
  * confirm that uses the alias stores it in its own transaction). 0 or DB_NOTFOUND. */
 int vault_alias_info(struct vault *v, const char *merchant_id, const char *alias, int64_t now,

@@ -75,6 +75,37 @@ static int materialize_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* the same materialization a month later (the alias's expiry moves to next month) */
+static int materialize_later_fn(struct db *db, void *p)
+{
+	struct mat *m = p;
+	m->rc = pm_materialize(db, v, m->merchant, m->ref, NOW + 31 * 86400, &m->pm);
+	return 0;
+}
+
+struct count_ctx {
+	const char *sql;
+	int64_t n;
+};
+
+static int count_fn(struct db *db, void *p)
+{
+	struct count_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, c->sql);
+	cr_assert(st != NULL);
+	cr_assert_eq(db_step(st), DB_ROW);
+	c->n = db_col_int64(st, 0);
+	db_reset(st);
+	return 0;
+}
+
+static int64_t count(const char *sql)
+{
+	struct count_ctx c = {sql, -1};
+	cr_assert_eq(store_read(s, NULL, count_fn, &c), 0);
+	return c.n;
+}
+
 struct render {
 	const char *merchant, *id;
 	struct buf b;
@@ -121,8 +152,26 @@ Test(payment_method, aliases_become_payment_methods_and_render)
 	cr_assert_eq(store_write(s, NULL, materialize_fn, &b), 0);
 	cr_assert_eq(a.rc, 0);
 	cr_assert_str_neq(a.pm.id, b.pm.id, "each use is a new PaymentMethod");
-	cr_assert_str_neq(a.pm.card_id, b.pm.card_id);
+	cr_assert_str_eq(a.pm.card_id, b.pm.card_id, "the alias's card is sealed once");
 	cr_assert_str_eq(a.pm.fingerprint, b.pm.fingerprint);
+	struct mat c = {.merchant = "acct_B", .ref = "pm_card_amex"},
+		   d = {.merchant = "acct_A", .ref = "pm_card_visa"};
+	cr_assert_eq(store_write(s, NULL, materialize_fn, &c), 0);
+	cr_assert_eq(store_write(s, NULL, materialize_fn, &d), 0);
+	cr_assert_eq(c.rc, 0);
+	cr_assert_eq(d.rc, 0);
+	cr_assert_str_neq(a.pm.card_id, c.pm.card_id, "each merchant seals its own");
+	cr_assert_str_neq(a.pm.card_id, d.pm.card_id, "each alias is its own card");
+	cr_assert_str_eq(d.pm.brand, "visa");
+	cr_assert_str_eq(d.pm.last4, "4242");
+	struct mat later = {.merchant = "acct_A", .ref = "pm_card_amex"};
+	cr_assert_eq(store_write(s, NULL, materialize_later_fn, &later), 0);
+	cr_assert_eq(later.rc, 0);
+	cr_assert_str_neq(a.pm.card_id, later.pm.card_id, "a new month's expiry is a new card");
+	cr_assert_eq(later.pm.exp_month, 12);
+	cr_assert_eq(count("SELECT COUNT(*) FROM vault_cards"), 4);
+	cr_assert_eq(count("SELECT COUNT(*) FROM payment_methods"), 5);
+	cr_assert_eq(count("SELECT COUNT(*) FROM vault_alias_cards"), 4);
 	cr_assert_str_eq(a.pm.brand, "amex");
 	cr_assert_eq(a.pm.exp_year, 2027);
 	struct render r = {.merchant = "acct_A", .id = a.pm.id};
