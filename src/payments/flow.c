@@ -99,6 +99,10 @@ static int velocity_bump(struct db *db, const char *merchant_id, const char *kin
 	return db_step_done(st);
 }
 
+static int capture_apply(struct db *db, struct arena *a, const char *merchant_id,
+                         struct charge *ch, int64_t amount, const struct ledger_pricing *pricing,
+                         int64_t now);
+
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
                            struct charge *ch)
 {
@@ -141,23 +145,47 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	ch->paid = true;
 	ch->authorization_code = arena_strdup(a, d->auth_code);
 	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
-	int rc = charge_insert(db, in->merchant_id, ch);
-	if (rc != DB_OK)
-		return rc;
-	rc = processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount, in->currency,
-	                    in->card->behavior, in->now);
+	/* the charge row is inserted once, in its final state: after the capture's ledger (nothing
+	 * there reads the charges table), not inserted uncaptured and updated in the same
+	 * transaction */
+	int rc = processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount,
+	                        in->currency, in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
 	rc = ledger_authorize(db, in->merchant_id, ch->id, in->amount, in->currency, in->now);
 	if (rc != DB_OK)
 		return rc;
-	if (in->capture)
-		return payment_capture(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now);
-	return DB_OK;
+	if (!in->capture)
+		return charge_insert(db, in->merchant_id, ch);
+	rc = capture_apply(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now);
+	if (rc != DB_OK)
+		return rc;
+	rc = charge_insert(db, in->merchant_id, ch);
+	if (rc != DB_OK)
+		return rc;
+	return dispute_network_schedule(db, in->merchant_id, ch->id, ch->authorization_code,
+	                                in->amount, in->now);
 }
 
 int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
                     int64_t amount, const struct ledger_pricing *pricing, int64_t now)
+{
+	int rc = capture_apply(db, a, merchant_id, ch, amount, pricing, now);
+	if (rc != DB_OK)
+		return rc;
+	rc = charge_update(db, merchant_id, ch);
+	if (rc != DB_OK)
+		return rc;
+	/* test cards 0259/2685/1976: the network will dispute this capture a little later */
+	return dispute_network_schedule(db, merchant_id, ch->id, ch->authorization_code, amount,
+	                                now);
+}
+
+/* A capture's processor and ledger half, and the captured state set on ch (the caller stores
+ * the row). */
+static int capture_apply(struct db *db, struct arena *a, const char *merchant_id,
+                         struct charge *ch, int64_t amount, const struct ledger_pricing *pricing,
+                         int64_t now)
 {
 	if (ch->captured || amount <= 0 || amount > ch->amount || !ch->authorization_code)
 		return DB_CONFLICT;
@@ -178,12 +206,7 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 	ch->balance_transaction = arena_strdup(a, bt);
 	if (!ch->balance_transaction)
 		return DB_ERR;
-	rc = charge_update(db, merchant_id, ch);
-	if (rc != DB_OK)
-		return rc;
-	/* test cards 0259/2685/1976: the network will dispute this capture a little later */
-	return dispute_network_schedule(db, merchant_id, ch->id, ch->authorization_code, amount,
-	                                now);
+	return DB_OK;
 }
 
 int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now)
