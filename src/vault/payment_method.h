@@ -29,10 +29,10 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 		   int64_t now, struct pm_card *ret);
 int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j);
-/* Inside the caller's write transaction: stores PaymentMethod pm_id for a test alias (the card
+/* Inside the caller's write transaction: stores PaymentMethod pm_id for a test alias (its card
  * is sealed once per merchant, alias and expiry and shared: vault_alias_card) or an unused token
- * (consumed), with billing_details / metadata JSON
- * (NULL for none). 0, DB_NOTFOUND (no such alias or token), VAULT_ERR_TOKEN_USED, or < 0. */
+ * (consumed), with billing_details / metadata JSON (NULL for none). 0, DB_NOTFOUND (no such
+ * alias or token), VAULT_ERR_TOKEN_USED, or < 0. */
 int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 		       const char *pm_id, const char *billing_details, const char *metadata,
 		       int64_t now);
