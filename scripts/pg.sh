@@ -71,12 +71,18 @@ start() {
     local c="$dir/pg$i"
     as_pg "$BIN/initdb" -D "$c" -U postgres --auth=trust --encoding=UTF8 --locale=C \
       --no-instructions >"$dir/initdb$i.log" 2>&1 || { cat "$dir/initdb$i.log" >&2; exit 1; }
+    # TLS: a throwaway self-signed certificate per cluster (for 127.0.0.1), so clients can ask for
+    # sslmode=verify-full with sslrootcert=DIR/pgN/server.crt; plain connections still work
+    as_pg openssl req -new -x509 -days 7 -nodes -subj "/CN=127.0.0.1" \
+      -addext "subjectAltName=IP:127.0.0.1" -keyout "$c/server.key" -out "$c/server.crt" \
+      >"$dir/openssl$i.log" 2>&1 || { cat "$dir/openssl$i.log" >&2; exit 1; }
+    chmod 0600 "$c/server.key"
     local port started=0 attempt
     # a port found free can be taken before the server binds it: try a few
     for attempt in 1 2 3 4 5; do
       port=$(free_port)
       if as_pg "$BIN/pg_ctl" -D "$c" -l "$c/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$c -c fsync=on -c max_connections=300 -c shared_buffers=32MB" \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$c -c fsync=on -c max_connections=300 -c shared_buffers=32MB -c ssl=on" \
         start >/dev/null 2>&1; then
         started=1
         break

@@ -179,3 +179,32 @@ test('one node SIGKILLed mid-load: the other keeps serving, nothing is doubled',
   const missing = results.filter((p) => !delivered.has(p.id)).map((p) => p.id);
   assert.deepEqual(missing, [], 'every payment_intent.succeeded is delivered after the kill');
 });
+
+test('TLS to PostgreSQL when the URL asks for it: verify-full with the shard\'s certificate', { skip }, async () => {
+  // scripts/pg.sh gives each cluster its own self-signed certificate for 127.0.0.1
+  const certOf = (i) => path.join(process.env.TENDER_PG_DIR, `pg${i}`, 'server.crt');
+  const tls = (u, i, cert = certOf(i)) => `${u}?sslmode=verify-full&sslrootcert=${encodeURIComponent(cert)}&application_name=tender_tls`;
+  const flags = urls.flatMap((u, i) => ['--database-url', tls(u, i)]);
+  const node = await startServer({ dataDir: newDataDir('tender-multinode-tls-'), keyFile, args: flags });
+  const s = client(node, merchants[0].secret_key);
+  const pi = await s.paymentIntents.create({ amount: 1234, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  // the server's own view: Tender's pooled connections (by application_name) are encrypted
+  let encrypted = 0;
+  let plain = 0;
+  for (const u of urls) {
+    const out = execFileSync('psql', [u, '-qAt', '-c',
+      "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid WHERE a.application_name = 'tender_tls'"], { encoding: 'utf8' });
+    for (const line of out.split('\n').filter(Boolean)) (line === 't' ? encrypted++ : plain++);
+  }
+  assert.ok(encrypted >= 1, 'Tender holds TLS connections to the shards');
+  assert.equal(plain, 0);
+  await node.stop();
+  // verify-full against the wrong certificate authority (the other shard's) is refused at start
+  const swapped = urls.flatMap((u, i) => ['--database-url', tls(u, i, certOf((i + 1) % urls.length))]);
+  const r = require('node:child_process').spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', newDataDir('tender-multinode-badtls-'),
+    '--master-key-file', keyFile, ...swapped], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(r.signal, null, 'the server must refuse to start, not serve');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /certificate|SSL/i);
+});
