@@ -529,6 +529,9 @@ static int settle_fn(struct db *db, void *p)
 	return 0;
 }
 
+const char REFUNDS_SETTLE_DUE_SQL[] =
+    "SELECT 1 FROM refunds WHERE settle_at IS NOT NULL AND settle_at <= $1 LIMIT 1";
+
 int refunds_settle_tick(struct store *s, int64_t now)
 {
 	struct settle_ctx c = {now, 0};

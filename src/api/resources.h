@@ -21,6 +21,7 @@ struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
  * cards that do that). Returns how many moved, or < 0. */
 int refunds_settle_tick(struct store *s, int64_t now);
+extern const char REFUNDS_SETTLE_DUE_SQL[]; /* its probe for the scheduler */
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

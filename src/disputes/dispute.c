@@ -925,6 +925,12 @@ static int tick_fn(struct db *db, void *p)
 	return 0;
 }
 
+const char DISPUTES_DUE_SQL[] =
+    "SELECT 1 FROM dispute_jobs WHERE status = 'pending' AND due_at <= $1"
+    " UNION ALL SELECT 1 FROM disputes WHERE decide_at IS NOT NULL AND decide_at <= $1"
+    " UNION ALL SELECT 1 FROM disputes WHERE status IN ('needs_response',"
+    " 'warning_needs_response') AND due_by < $1 LIMIT 1";
+
 int disputes_scheduler_tick(struct store *s, int64_t now)
 {
 	struct tick_ctx c = {now, 0};

@@ -162,6 +162,8 @@ struct store;
  * decision is due, closes disputes unanswered at due_by. Bounded batches. Returns how many
  * disputes it changed, or < 0. */
 int disputes_scheduler_tick(struct store *s, int64_t now);
+/* Its probe for the scheduler: a network job, a decision or a deadline is due. */
+extern const char DISPUTES_DUE_SQL[];
 /* One shard's part of it (also what tests call with their own clock). */
 int disputes_tick_db(struct db *db, int64_t now);
 

@@ -806,6 +806,9 @@ static int tick_fn(struct db *db, void *p)
 	return 0;
 }
 
+const char LEDGER_DUE_SQL[] = "SELECT 1 FROM balance_transactions WHERE status = 'pending'"
+			       " AND available_on <= $1 LIMIT 1";
+
 int ledger_scheduler_tick(struct store *s, int64_t now)
 {
 	int total = 0;

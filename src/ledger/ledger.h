@@ -210,6 +210,8 @@ struct store;
 /* The scheduler's job: ledger_make_available in bounded batches (one write transaction each) on
  * every shard, until nothing is due or the per-tick bound is reached. Returns how many moved. */
 int ledger_scheduler_tick(struct store *s, int64_t now);
+/* Its probe for the scheduler (scheduler.h): a row when some balance transaction is due. */
+extern const char LEDGER_DUE_SQL[];
 
 struct verify_report;
 /* Every ledger invariant, one verify_fail per violation: journal balanced per transaction and

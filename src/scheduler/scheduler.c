@@ -1,12 +1,14 @@
 #include "scheduler/scheduler.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/idempotency.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #define JOBS_MAX 16
@@ -22,6 +24,40 @@ struct scheduler {
 	pthread_cond_t cv;
 	int stopping;
 };
+
+struct probe_ctx {
+	const char *sql;
+	int64_t now;
+	bool due;
+};
+
+/* once per shard: accumulates, never overwrites another shard's answer */
+static int probe_fn(struct db *db, void *p)
+{
+	struct probe_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, c->sql);
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, c->now);
+	int rc = db_step(st);
+	c->due = c->due || rc == DB_ROW;
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Whether job j has work: its probe answered a row on some shard (or it has no probe, or the
+ * probe failed: then the job itself runs and reports what is wrong). */
+static bool job_due(struct scheduler *sc, const struct scheduler_job *j, int64_t now)
+{
+	if (!j->due_sql)
+		return true;
+	struct probe_ctx c = {j->due_sql, now, false};
+	if (store_each_shard_read(sc->store, probe_fn, &c) != 0) {
+		log_msg(LOG_ERROR, "scheduler: the probe of job %s failed; running the job", j->name);
+		return true;
+	}
+	return c.due;
+}
 
 static void *scheduler_main(void *p)
 {
@@ -42,6 +78,8 @@ static void *scheduler_main(void *p)
 			return NULL;
 		int64_t now = clock_now();
 		for (int i = 0; i < sc->njobs; i++) {
+			if (!job_due(sc, &sc->jobs[i], now))
+				continue;
 			int rc = sc->jobs[i].fn(sc->store, now);
 			if (rc < 0)
 				log_msg(LOG_ERROR, "scheduler: job %s failed (%d)", sc->jobs[i].name, rc);
@@ -94,6 +132,12 @@ static int prune_fn(struct db *db, void *p)
 	c->n = idem_prune(db, c->now, PRUNE_BATCH);
 	return c->n < 0 ? -1 : 0;
 }
+
+/* created + TTL < now, written so that PostgreSQL types $1 from the bigint column */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+const char SCHEDULER_PRUNE_DUE_SQL[] =
+    "SELECT 1 FROM idempotency_keys WHERE created + " STR(IDEMPOTENCY_TTL_S) " < $1 LIMIT 1";
 
 int scheduler_prune_idempotency(struct store *s, int64_t now)
 {

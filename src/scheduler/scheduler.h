@@ -16,13 +16,20 @@ typedef int (*scheduler_job_fn)(struct store *s, int64_t now);
 struct scheduler_job {
 	const char *name;
 	scheduler_job_fn fn;
+	/* A read-only probe, $1 = now (unix seconds), that returns a row when the job has work on a
+	 * shard. The scheduler runs it in a read transaction first and calls fn only when some shard
+	 * answered a row, so an idle job costs one indexed read per shard instead of a write
+	 * transaction through the writer (SQLite) or a SERIALIZABLE transaction (PostgreSQL).
+	 * NULL: fn runs every tick. */
+	const char *due_sql;
 };
 
 int scheduler_start(struct scheduler **ret, struct store *s, const struct scheduler_job *jobs,
                     int tick_ms);
 void scheduler_stop(struct scheduler *sc);
 
-/* Built-in job: prunes expired idempotency records (bounded batch). */
+/* Built-in job: prunes expired idempotency records (bounded batch); its probe. */
 int scheduler_prune_idempotency(struct store *s, int64_t now);
+extern const char SCHEDULER_PRUNE_DUE_SQL[];
 
 #endif
