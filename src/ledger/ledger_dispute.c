@@ -87,36 +87,41 @@ int ledger_dispute_booking_amount(struct db *db, const char *merchant_id, const 
 	return DB_OK;
 }
 
-int ledger_dispute_withdraw(struct db *db, const char *merchant_id, const char *dispute_id,
-			    const char *charge_id, int64_t amount, int64_t fee_minor,
-			    const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
+/* One dispute movement, both directions: sign −1 takes the disputed amount (and the fee) from
+ * the merchant, +1 gives the amount back (fee 0). The entries and the balance transaction are
+ * the mirror images described in ledger_dispute.h. */
+static int dispute_move(struct db *db, const char *merchant_id, const char *dispute_id,
+			const char *charge_id, int sign, int64_t amount, int64_t fee_minor,
+			const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
 {
 	if (!dispute_id || !charge_id || amount <= 0 || fee_minor < 0)
 		return LEDGER_ERR_INVALID;
+	if (fee_minor > LEDGER_AMOUNT_MAX)
+		return LEDGER_ERR_OVERFLOW;
 	struct booking bk;
 	int rc = book(db, merchant_id, charge_id, amount, currency, &bk);
 	if (rc != DB_OK)
 		return rc;
-	int64_t total, neg_settled, neg_amount, neg_fee;
-	if (fee_minor > LEDGER_AMOUNT_MAX || __builtin_add_overflow(bk.settled, fee_minor, &total) ||
-	    total > LEDGER_AMOUNT_MAX || __builtin_sub_overflow(0, bk.settled, &neg_settled) ||
-	    __builtin_sub_overflow(0, amount, &neg_amount) ||
-	    __builtin_sub_overflow(0, fee_minor, &neg_fee))
+	/* amount ≤ LEDGER_AMOUNT_MAX (book) and the conversion is bounded likewise, so the signed
+	 * values cannot overflow; their sum with the fee is checked */
+	int64_t settled = sign * bk.settled, presented = sign * amount, merchant;
+	if (__builtin_sub_overflow(fee_minor, settled, &merchant))
 		return LEDGER_ERR_OVERFLOW;
 	const struct ledger_entry e[] = {
-	    {LEDGER_ACCT_MERCHANT_AVAILABLE, bk.currency, total},
-	    {LEDGER_ACCT_FX, bk.currency, bk.converted ? neg_settled : 0},
-	    {LEDGER_ACCT_FX, currency, bk.converted ? amount : 0},
-	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, neg_amount},
-	    {LEDGER_ACCT_FEES, bk.currency, neg_fee},
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, bk.currency, merchant},
+	    {LEDGER_ACCT_FX, bk.currency, bk.converted ? settled : 0},
+	    {LEDGER_ACCT_FX, currency, bk.converted ? -presented : 0},
+	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, presented},
+	    {LEDGER_ACCT_FEES, bk.currency, -fee_minor},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "dispute_withdrawal", dispute_id, e,
-			 sizeof(e) / sizeof(e[0]), now, jtx);
+	rc = ledger_post(db, merchant_id, sign < 0 ? "dispute_withdrawal" : "dispute_reinstatement",
+			 dispute_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	char description[DESCRIPTION_MAX];
-	snprintf(description, sizeof(description), "Chargeback withdrawal for %s", charge_id);
+	snprintf(description, sizeof(description), "Chargeback %s for %s",
+		 sign < 0 ? "withdrawal" : "reversal", charge_id);
 	const struct bt b = {
 	    .type = "adjustment",
 	    .source = dispute_id,
@@ -124,56 +129,31 @@ int ledger_dispute_withdraw(struct db *db, const char *merchant_id, const char *
 	    .status = "available",
 	    .description = description,
 	    .journal_txn = jtx,
-	    .amount = neg_settled,
+	    .amount = settled,
 	    .fee = fee_minor,
 	    .created = now,
 	    .available_on = now,
 	    .charge_id = charge_id,
 	    .rate = bk.converted ? &bk.rate : NULL,
-	    .presentment_amount = neg_amount,
+	    .presentment_amount = presented,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_dispute_withdraw(struct db *db, const char *merchant_id, const char *dispute_id,
+			    const char *charge_id, int64_t amount, int64_t fee_minor,
+			    const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
+{
+	return dispute_move(db, merchant_id, dispute_id, charge_id, -1, amount, fee_minor, currency,
+			    now, ret_balance_txn_id);
 }
 
 int ledger_dispute_reinstate(struct db *db, const char *merchant_id, const char *dispute_id,
 			     const char *charge_id, int64_t amount, const char *currency,
 			     int64_t now, char ret_balance_txn_id[ID_MAX])
 {
-	if (!dispute_id || !charge_id || amount <= 0)
-		return LEDGER_ERR_INVALID;
-	struct booking bk;
-	int rc = book(db, merchant_id, charge_id, amount, currency, &bk);
-	if (rc != DB_OK)
-		return rc;
-	const struct ledger_entry e[] = {
-	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, amount},
-	    {LEDGER_ACCT_FX, currency, bk.converted ? -amount : 0},
-	    {LEDGER_ACCT_FX, bk.currency, bk.converted ? bk.settled : 0},
-	    {LEDGER_ACCT_MERCHANT_AVAILABLE, bk.currency, -bk.settled},
-	};
-	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "dispute_reinstatement", dispute_id, e,
-			 sizeof(e) / sizeof(e[0]), now, jtx);
-	if (rc != DB_OK)
-		return rc;
-	char description[DESCRIPTION_MAX];
-	snprintf(description, sizeof(description), "Chargeback reversal for %s", charge_id);
-	const struct bt b = {
-	    .type = "adjustment",
-	    .source = dispute_id,
-	    .currency = bk.currency,
-	    .status = "available",
-	    .description = description,
-	    .journal_txn = jtx,
-	    .amount = bk.settled,
-	    .fee = 0,
-	    .created = now,
-	    .available_on = now,
-	    .charge_id = charge_id,
-	    .rate = bk.converted ? &bk.rate : NULL,
-	    .presentment_amount = amount,
-	};
-	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+	return dispute_move(db, merchant_id, dispute_id, charge_id, +1, amount, 0, currency, now,
+			    ret_balance_txn_id);
 }
 
 /* ---- tender verify ---- */
