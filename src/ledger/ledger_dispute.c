@@ -58,7 +58,8 @@ static int book(struct db *db, const char *merchant_id, const char *charge_id, i
 	int64_t settled;
 	char cur[8];
 	struct fx_rate rate;
-	int rc = ledger_convert_like_charge(db, merchant_id, charge_id, amount, &settled, cur, &rate);
+	int rc =
+	    ledger_convert_like_charge(db, merchant_id, charge_id, amount, &settled, cur, &rate);
 	if (rc == DB_NOTFOUND)
 		return DB_OK; /* no capture booked: the money is in the charge's own currency */
 	if (rc != DB_OK)
