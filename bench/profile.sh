@@ -43,7 +43,7 @@ grep -E 'Requests/sec|Non-2xx|Latency' "$work/wrk" || true
 grep 'store:' "$work/log" | tail -4 || true
 ls -la "$work/data" | grep tender.db
 if [ "$MODE" = callgrind ]; then
-  kill -INT "$tpid"; wait "$tpid" || true; tpid=
+  kill -TERM "$tpid"; wait "$tpid" || true; tpid=
   n=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents')
   echo "confirms: $n"
   cp "$work/cg.out" "${CALLGRIND_OUT:-/tmp/callgrind.out}"

@@ -15,6 +15,7 @@
 #include "store/store_impl.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ struct sqlite_store {
 	pthread_t checkpointer;
 	pthread_cond_t ckpt_cv; /* its own: a job's signal on cv must only ever wake the writer */
 	int checkpointer_started;
+	_Atomic int wal_frames; /* the WAL's length after the writer's last group */
 	/* writer thread only: groups, jobs, time in the group, of it in COMMIT (the WAL write and
 	 * fsync), statements stepped, WAL frames appended, since stat_since */
 	int64_t stat_groups, stat_jobs, stat_us, stat_commit_us, stat_steps, stat_frames,
@@ -143,7 +145,7 @@ static void run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
  * meanwhile, so it finishes the copy the background checkpointer has mostly done, and the next
  * group restarts the log. The next groups queue meanwhile, and join the next commit.
  */
-#define WAL_RESTART_FRAMES 8192 /* 32 MiB of 4 KiB pages */
+#define WAL_RESTART_FRAMES 32768 /* 128 MiB of 4 KiB pages */
 
 static const char SQL_CHECKPOINT[] = "PRAGMA wal_checkpoint(PASSIVE)";
 
@@ -194,17 +196,17 @@ static void *writer_main(void *arg)
 			double g = s->stat_groups ? (double)s->stat_groups : 1.0;
 			double jb = s->stat_jobs ? (double)s->stat_jobs : 1.0;
 			log_msg(LOG_DEBUG,
-			        "store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group"
-			        " (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
-			        " WAL at %d frames, %lld catch-up checkpoints (%.1f ms each)",
-			        (long long)s->stat_groups, (long long)s->stat_jobs,
-			        (double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
-			        (double)s->stat_commit_us / 1000.0 / g, (double)s->stat_steps / jb,
-			        (double)s->stat_frames / jb, sqlite_db_wal_size(s->writer_db),
-			        (long long)s->stat_catch_ups,
-			        s->stat_catch_ups ? (double)s->stat_catch_up_us / 1000.0 /
-			                                (double)s->stat_catch_ups
-			                          : 0.0);
+				"store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group"
+				" (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
+				" WAL at %d frames, %lld catch-up checkpoints (%.1f ms each)",
+				(long long)s->stat_groups, (long long)s->stat_jobs,
+				(double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
+				(double)s->stat_commit_us / 1000.0 / g, (double)s->stat_steps / jb,
+				(double)s->stat_frames / jb, sqlite_db_wal_size(s->writer_db),
+				(long long)s->stat_catch_ups,
+				s->stat_catch_ups ? (double)s->stat_catch_up_us / 1000.0 /
+							(double)s->stat_catch_ups
+						  : 0.0);
 			s->stat_catch_ups = s->stat_catch_up_us = 0;
 			s->stat_groups = s->stat_jobs = s->stat_us = s->stat_commit_us = 0;
 			s->stat_steps = s->stat_frames = 0;
@@ -212,7 +214,9 @@ static void *writer_main(void *arg)
 		}
 		for (size_t i = 0; i < n; i++)
 			sem_post(&batch[i]->done);
-		if (sqlite_db_wal_size(s->writer_db) >= WAL_RESTART_FRAMES)
+		int wal = sqlite_db_wal_size(s->writer_db);
+		atomic_store_explicit(&s->wal_frames, wal, memory_order_relaxed);
+		if (wal >= WAL_RESTART_FRAMES)
 			wal_catch_up(s);
 	}
 	return NULL;
@@ -222,9 +226,15 @@ static void *writer_main(void *arg)
  * Checkpoints run on their own connection and thread. Left to SQLite, the commit that crosses
  * the WAL size threshold would copy pages into the database file and fsync it while every request
  * of its group waits; here the writer only ever appends to the WAL, and a PASSIVE checkpoint
- * (which never blocks the writer or readers) runs beside it once a second.
+ * (which never blocks the writer or readers) runs beside it. While the WAL is filling it runs
+ * back to back (CHECKPOINT_BUSY_MS apart), so that when the writer's catch-up comes (above) only
+ * the last few milliseconds of frames are left to copy and fsync: with one checkpoint every
+ * 200 ms the catch-up copied up to 10 MB and stalled every waiting payment for 25-33 ms, the
+ * confirms' p99. Idle, it checks every CHECKPOINT_IDLE_MS.
  */
-#define CHECKPOINT_INTERVAL_MS 200 /* often: it does the copying for the writer's catch-up */
+#define CHECKPOINT_IDLE_MS 200
+#define CHECKPOINT_BUSY_MS 10
+#define CHECKPOINT_BUSY_FRAMES 1024
 
 static void *checkpointer_main(void *arg)
 {
@@ -236,11 +246,14 @@ static void *checkpointer_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
+		int busy = atomic_load_explicit(&s->wal_frames, memory_order_relaxed) >=
+			   CHECKPOINT_BUSY_FRAMES;
+		long wait_ms = busy ? CHECKPOINT_BUSY_MS : CHECKPOINT_IDLE_MS;
 		pthread_mutex_lock(&s->mu);
 		if (!s->stopping) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)CHECKPOINT_INTERVAL_MS * 1000000L;
+			ts.tv_nsec += wait_ms * 1000000L;
 			ts.tv_sec += ts.tv_nsec / 1000000000L;
 			ts.tv_nsec %= 1000000000L;
 			pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &ts);
