@@ -1,5 +1,7 @@
 #include "store/db_impl.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum db_kind db_kind(const struct db *db)
@@ -93,4 +95,156 @@ int db_step_done(struct db_stmt *st)
 	if (rc == DB_ROW || rc == DB_DONE)
 		return DB_OK;
 	return rc;
+}
+
+/* ---- deferred counters ---- */
+
+#define COUNTERS_MAX 4096 /* a full batch makes the next additions run at once */
+
+struct counter {
+	const char *sql;
+	char k[3][DB_COUNTER_KEY_MAX];
+	int64_t k4;
+	int64_t d[3];
+};
+
+struct db_counters {
+	struct counter *v;
+	size_t len;
+};
+
+static int counter_run(struct db *db, const struct counter *c)
+{
+	struct db_stmt *st = db_prepare(db, c->sql);
+	if (!st)
+		return DB_ERR;
+	for (int i = 0; i < 3; i++)
+		db_bind_text(st, i + 1, c->k[i], -1);
+	db_bind_int64(st, 4, c->k4);
+	for (int i = 0; i < 3; i++)
+		db_bind_int64(st, i + 5, c->d[i]);
+	return db_step_done(st);
+}
+
+static int key_copy(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= DB_COUNTER_KEY_MAX)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int db_counter_add(struct db *db, const char *sql, const char *k1, const char *k2, const char *k3,
+		   int64_t k4, int64_t d1, int64_t d2, int64_t d3)
+{
+	if (!k1 || !k2 || !k3)
+		return DB_ERR;
+	struct counter c = {.sql = sql, .k4 = k4, .d = {d1, d2, d3}};
+	if (key_copy(c.k[0], k1) != 0 || key_copy(c.k[1], k2) != 0 || key_copy(c.k[2], k3) != 0) {
+		/* too long to batch: bind the caller's strings directly */
+		struct db_stmt *st = db_prepare(db, sql);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, k1, -1);
+		db_bind_text(st, 2, k2, -1);
+		db_bind_text(st, 3, k3, -1);
+		db_bind_int64(st, 4, k4);
+		db_bind_int64(st, 5, d1);
+		db_bind_int64(st, 6, d2);
+		db_bind_int64(st, 7, d3);
+		return db_step_done(st);
+	}
+	struct db_counters *b = db->counters;
+	if (!b || b->len >= COUNTERS_MAX)
+		return counter_run(db, &c);
+	b->v[b->len++] = c;
+	return DB_OK;
+}
+
+int db_counters_enable(struct db *db)
+{
+	if (db->counters)
+		return 0;
+	struct db_counters *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -1;
+	b->v = calloc(COUNTERS_MAX, sizeof(*b->v));
+	if (!b->v) {
+		free(b);
+		return -1;
+	}
+	db->counters = b;
+	return 0;
+}
+
+void db_counters_free(struct db *db)
+{
+	if (!db || !db->counters)
+		return;
+	free(db->counters->v);
+	free(db->counters);
+	db->counters = NULL;
+}
+
+size_t db_counters_mark(struct db *db)
+{
+	return db->counters ? db->counters->len : 0;
+}
+
+void db_counters_rollback(struct db *db, size_t mark)
+{
+	if (db->counters && mark < db->counters->len)
+		db->counters->len = mark;
+}
+
+void db_counters_discard(struct db *db)
+{
+	if (db->counters)
+		db->counters->len = 0;
+}
+
+static int counter_key_cmp(const void *pa, const void *pb)
+{
+	const struct counter *a = pa, *b = pb;
+	if (a->sql != b->sql)
+		return (uintptr_t)a->sql < (uintptr_t)b->sql ? -1 : 1;
+	for (int i = 0; i < 3; i++) {
+		int c = strcmp(a->k[i], b->k[i]);
+		if (c)
+			return c;
+	}
+	return a->k4 < b->k4 ? -1 : a->k4 > b->k4;
+}
+
+int db_counters_flush(struct db *db)
+{
+	struct db_counters *b = db->counters;
+	if (!b || b->len == 0)
+		return DB_OK;
+	/* sorted, equal keys are neighbours; a sum that would overflow is written as it stands
+	 * and the next delta starts a new one */
+	qsort(b->v, b->len, sizeof(*b->v), counter_key_cmp);
+	size_t n = b->len;
+	b->len = 0;
+	struct counter acc = b->v[0];
+	for (size_t i = 1; i <= n; i++) {
+		const struct counter *c = i < n ? &b->v[i] : NULL;
+		if (c && counter_key_cmp(&acc, c) == 0) {
+			int64_t sum[3];
+			bool ok = true;
+			for (int k = 0; k < 3; k++)
+				ok = ok && !__builtin_add_overflow(acc.d[k], c->d[k], &sum[k]);
+			if (ok) {
+				memcpy(acc.d, sum, sizeof(sum));
+				continue;
+			}
+		}
+		int rc = counter_run(db, &acc);
+		if (rc != DB_OK)
+			return rc;
+		if (c)
+			acc = *c;
+	}
+	return DB_OK;
 }

@@ -26,13 +26,27 @@ struct db_ops {
 };
 
 /* Every backend's connection struct starts with this header, and every statement with its db. */
+struct db_counters;
 struct db {
 	const struct db_ops *ops;
+	struct db_counters *counters; /* non-NULL: db_counter_add defers (db_counters_enable) */
 };
 
 struct db_stmt {
 	struct db *db;
 };
+
+/* Deferred counters (db.c; see db_counter_add). The group-commit writer enables them on its
+ * connection, takes a mark at each job's SAVEPOINT, rolls back to it with the job, and flushes
+ * before COMMIT. */
+int db_counters_enable(struct db *db);
+void db_counters_free(struct db *db);
+size_t db_counters_mark(struct db *db);
+void db_counters_rollback(struct db *db, size_t mark);
+/* Writes the summed deltas, one upsert per distinct (sql, key); empties the batch. */
+int db_counters_flush(struct db *db);
+/* Forgets the batch (its transaction was rolled back). */
+void db_counters_discard(struct db *db);
 
 /* SQLite backend (store/sqlite_db.c) */
 struct db *sqlite_db_open(const char *path, int readonly, char *err, size_t errlen);

@@ -332,6 +332,7 @@ void sqlite_db_close(struct db *db)
 		}
 	}
 	free(d->cache);
+	db_counters_free(db);
 	sqlite3_close(d->h);
 	free(d);
 }

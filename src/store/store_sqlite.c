@@ -102,6 +102,7 @@ static void run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 			aborted = 1;
 			break;
 		}
+		size_t mark = db_counters_mark(db);
 		in_writer_callback = 1;
 		j->rc = j->fn(db, j->ctx);
 		in_writer_callback = 0;
@@ -111,15 +112,21 @@ static void run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 			aborted = 1;
 			break;
 		}
-		if (j->rc != 0 && run_simple(db, SQL_ROLLBACK_TO) != DB_OK) {
-			aborted = 1;
-			break;
+		if (j->rc != 0) {
+			db_counters_rollback(db, mark);
+			if (run_simple(db, SQL_ROLLBACK_TO) != DB_OK) {
+				aborted = 1;
+				break;
+			}
 		}
 		if (run_simple(db, SQL_RELEASE) != DB_OK) {
 			aborted = 1;
 			break;
 		}
 	}
+	/* the group's summed counters go in with it (a failure fails the whole group) */
+	if (!aborted && db_counters_flush(db) != DB_OK)
+		aborted = 1;
 	if (!aborted) {
 		t_commit = clock_mono_us();
 		int crc = run_simple(db, SQL_COMMIT);
@@ -127,6 +134,7 @@ static void run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 		if (crc == DB_OK)
 			return;
 	}
+	db_counters_discard(db);
 	log_msg(LOG_ERROR, "store: group commit of %zu jobs failed: %s", n, db_errmsg(db));
 	if (sqlite_db_in_tx(db))
 		run_simple(db, SQL_ROLLBACK);
@@ -329,6 +337,11 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 		return -1;
 	}
 	sqlite_db_track_wal(s->writer_db);
+	if (db_counters_enable(s->writer_db) != 0) {
+		snprintf(err, errlen, "out of memory");
+		sqlite_store_close(s);
+		return -1;
+	}
 	if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the store checkpointer");
 		sqlite_store_close(s);

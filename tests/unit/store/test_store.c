@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/id.h"
+#include "store/db.h"
 #include "store/store.h"
 
 static char dir[256];
@@ -112,6 +113,94 @@ Test(store, concurrent_writers_group_commit)
 	struct count c = {"group", 0};
 	store_read(s, NULL, count_fn, &c);
 	cr_assert_eq(c.n, expected);
+}
+
+/* Deferred counters: the writer sums every job's deltas per key and upserts once per group;
+ * a job that fails takes its deltas with it, whatever else its group did. */
+static const char SQL_BUMP[] =
+    "INSERT INTO risk_velocity (merchant_id, kind, key, hour, attempts, amount, declines)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (merchant_id, kind, key, hour) DO UPDATE"
+    " SET attempts = risk_velocity.attempts + $5, amount = risk_velocity.amount + $6,"
+    " declines = risk_velocity.declines + $7";
+static const char SQL_SUM[] = "SELECT COALESCE(SUM(attempts), 0), COALESCE(SUM(amount), 0),"
+			      " COUNT(*) FROM risk_velocity WHERE merchant_id = $1 AND key = $2";
+
+struct bump {
+	long thread;
+	int k;
+};
+
+static int bump_fn(struct db *db, void *p)
+{
+	struct bump *b = p;
+	char key[16];
+	snprintf(key, sizeof(key), "card%ld", b->thread % 3);
+	/* two keys per job: one shared by every thread, one by a third of them */
+	if (db_counter_add(db, SQL_BUMP, "acct_c", "card", "shared", 1, 1, 10, 0) != DB_OK ||
+	    db_counter_add(db, SQL_BUMP, "acct_c", "card", key, 1, 1, b->k, 0) != DB_OK)
+		return -1;
+	return (b->thread + b->k) % 5 == 0 ? -7 : 0;
+}
+
+static void *bumper(void *p)
+{
+	long i = (long)p;
+	for (int k = 1; k <= 40; k++) {
+		struct bump b = {i, k};
+		int rc = store_write(s, NULL, bump_fn, &b);
+		cr_assert_eq(rc, (i + k) % 5 == 0 ? -7 : 0);
+	}
+	return NULL;
+}
+
+struct sum {
+	const char *key;
+	int64_t attempts, amount, rows;
+};
+
+static int sum_fn(struct db *db, void *p)
+{
+	struct sum *x = p;
+	struct db_stmt *st = db_prepare(db, SQL_SUM);
+	db_bind_text(st, 1, "acct_c", -1);
+	db_bind_text(st, 2, x->key, -1);
+	if (db_step(st) == DB_ROW) {
+		x->attempts = db_col_int64(st, 0);
+		x->amount = db_col_int64(st, 1);
+		x->rows = db_col_int64(st, 2);
+	}
+	db_reset(st);
+	return 0;
+}
+
+Test(store, counters_sum_per_group_and_roll_back_with_their_job)
+{
+	pthread_t t[12];
+	for (long i = 0; i < 12; i++)
+		pthread_create(&t[i], NULL, bumper, (void *)i);
+	for (int i = 0; i < 12; i++)
+		pthread_join(t[i], NULL);
+	int64_t shared = 0, per[3] = {0, 0, 0}, per_n[3] = {0, 0, 0};
+	for (long i = 0; i < 12; i++)
+		for (int k = 1; k <= 40; k++)
+			if ((i + k) % 5 != 0) {
+				shared++;
+				per[i % 3] += k;
+				per_n[i % 3]++;
+			}
+	struct sum sh = {"shared", 0, 0, 0};
+	store_read(s, NULL, sum_fn, &sh);
+	cr_assert_eq(sh.attempts, shared);
+	cr_assert_eq(sh.amount, shared * 10);
+	cr_assert_eq(sh.rows, 1);
+	for (int c = 0; c < 3; c++) {
+		char key[16];
+		snprintf(key, sizeof(key), "card%d", c);
+		struct sum x = {key, 0, 0, 0};
+		store_read(s, NULL, sum_fn, &x);
+		cr_assert_eq(x.attempts, per_n[c], "%s: %lld attempts", key, (long long)x.attempts);
+		cr_assert_eq(x.amount, per[c]);
+	}
 }
 
 Test(store, reopen_keeps_data_and_migrations_are_idempotent)
