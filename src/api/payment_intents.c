@@ -269,7 +269,9 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c);
 struct confirm_ctx {
 	struct req *r;
 	struct payment_intent pi; /* the intent the decision was made for */
+	struct payment_intent pi0; /* pi as confirm_fn starts it: a retried transaction starts over */
 	bool insert_first;        /* create+confirm: the intent does not exist yet */
+	bool inserted;            /* this attempt of the transaction has stored its row */
 	struct card_auth ca;
 	bool capture;
 	bool require_3ds;   /* the card asks the cardholder to authenticate first */
@@ -277,15 +279,30 @@ struct confirm_ctx {
 	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
 };
 
+/* Stores the confirmed intent: its first row when create+confirm deferred the insert, otherwise
+ * the next version of the existing one. */
+static int pi_save(struct db *db, struct confirm_ctx *c)
+{
+	struct payment_intent *pi = &c->pi;
+	if (!c->insert_first || c->inserted)
+		return pi_update(db, c->r->merchant_id, pi);
+	c->inserted = true;
+	pi->version++; /* the version the insert + update of the created intent would have left */
+	return pi_insert(db, c->r->merchant_id, pi);
+}
+
 static int confirm_fn(struct db *db, void *p)
 {
 	struct confirm_ctx *c = p;
 	struct req *r = c->r;
 	struct payment_intent *pi = &c->pi;
 	int rc;
+	/* PostgreSQL may run this again after a serialization failure: start from the same intent */
+	c->pi = c->pi0;
+	c->inserted = false;
 	if (c->insert_first) {
-		if (pi_insert(db, r->merchant_id, pi) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
+		/* the created event shows the new intent; its row is inserted once, in the state
+		 * this confirmation leaves it in (pi_save), not inserted and then updated */
 		if (emit_pi(r, db, pi, "payment_intent.created") != 0)
 			return -1;
 	} else {
@@ -337,7 +354,7 @@ static int confirm_fn(struct db *db, void *p)
 		pi->status = "requires_payment_method";
 		pi->last_payment_error = payment_error_json(r, &ch, &c->ca);
 		pi->payment_method = NULL;
-		if (pi_update(db, r->merchant_id, pi) != DB_OK)
+		if (pi_save(db, c) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (emit_charge(r, db, &ch, "charge.failed") != 0 ||
 		    emit_pi(r, db, pi, "payment_intent.payment_failed") != 0)
@@ -364,7 +381,7 @@ static int confirm_fn(struct db *db, void *p)
 		pi->status = "requires_capture";
 		pi->amount_capturable = pi->amount;
 	}
-	if (pi_update(db, r->merchant_id, pi) != DB_OK)
+	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_charge(r, db, &ch, "charge.succeeded") != 0)
 		return -1;
@@ -399,7 +416,7 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 	buf_release(&b);
 	if (!pi->next_action || !pi->three_d_secure_token)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (pi_update(db, r->merchant_id, pi) != DB_OK)
+	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_pi(r, db, pi, "payment_intent.requires_action") != 0)
 		return -1;
@@ -462,6 +479,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		return req_fail(r, ERR_URL_INVALID, "return_url",
 		                "Invalid URL: the return_url must be an absolute http(s) URL.");
 	c->fx = app_fx_acquire(r->app);
+	c->pi0 = c->pi;
 	int rc = req_write(r, confirm_fn, c);
 	fx_table_free(c->fx);
 	c->fx = NULL;
