@@ -75,6 +75,14 @@ struct data_key {
 };
 
 /* Everything secret lives in one mlock()ed, MADV_DONTDUMP mapping. */
+/* A merchant's fingerprint key (HKDF of the fingerprint root), kept so that fingerprinting a card
+ * is one HMAC: the derivation costs twice the HMAC, on every tokenization and payment. */
+#define FP_KEYS_MAX 64
+struct fp_key {
+	char merchant[ID_MAX];
+	unsigned char key[KEY_LEN];
+};
+
 struct vault_keys {
 	unsigned char master[KEY_LEN];
 	unsigned char kek[KEY_LEN];
@@ -84,6 +92,7 @@ struct vault_keys {
 	bool has_fp_root;
 	struct data_key dks[DATA_KEYS_MAX];
 	size_t ndks;
+	struct fp_key fpk[FP_KEYS_MAX];
 	char active[ID_MAX]; /* the active data key of the shard attached last (status only) */
 };
 
@@ -824,6 +833,35 @@ static size_t aad_for(const char *merchant_id, const char *card_id, unsigned cha
 /* 16 base62 characters of HMAC-SHA256(number) under the merchant's fingerprint key. The first
  * 128 bits of the MAC are read as one integer and divided down, so every character is uniform
  * to within 2^-32 (a byte % 62 would favour the first 8 characters). */
+/* The merchant's fingerprint key: from the cache (a slot per hash of the merchant id, the last
+ * merchant to use a slot keeps it), or derived and cached. The fingerprint root never changes
+ * once set (fp_root_attach refuses a different one), so a cached key never goes stale. */
+static int fp_key_get(struct vault *v, const char *merchant_id, const char *info, size_t il,
+		      unsigned char key[KEY_LEN])
+{
+	size_t ml = strlen(merchant_id);
+	if (ml == 0 || ml >= ID_MAX) /* "" would match an unused slot */
+		return hkdf(v->k->fp_root, info, il, key);
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < ml; i++)
+		h = (h ^ (unsigned char)merchant_id[i]) * 1099511628211ull;
+	struct fp_key *e = &v->k->fpk[h % FP_KEYS_MAX];
+	pthread_mutex_lock(&v->mu);
+	if (strcmp(e->merchant, merchant_id) == 0) {
+		memcpy(key, e->key, KEY_LEN);
+		pthread_mutex_unlock(&v->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&v->mu);
+	if (hkdf(v->k->fp_root, info, il, key) != 0)
+		return -1;
+	pthread_mutex_lock(&v->mu);
+	memcpy(e->merchant, merchant_id, ml + 1);
+	memcpy(e->key, key, KEY_LEN);
+	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
 static int fingerprint(struct vault *v, const char *merchant_id, const char *digits, char out[24])
 {
 	static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -836,7 +874,7 @@ static int fingerprint(struct vault *v, const char *merchant_id, const char *dig
 	unsigned char key[KEY_LEN], mac[EVP_MAX_MD_SIZE];
 	unsigned int ml = 0;
 	int rc = VAULT_ERR_NOKEY;
-	if (hkdf(v->k->fp_root, info, (size_t)il, key) == 0 &&
+	if (fp_key_get(v, merchant_id, info, (size_t)il, key) == 0 &&
 	    HMAC(EVP_sha256(), key, KEY_LEN, (const unsigned char *)digits, strlen(digits), mac,
 		 &ml) &&
 	    ml >= 16) {

@@ -460,6 +460,34 @@ Test(vault, fingerprints)
 	vault_free(again);
 }
 
+/* Fingerprint keys are cached per merchant in a small table: merchants sharing a slot evict each
+ * other, and every answer must still be the one a fresh vault (no cache) gives. */
+Test(vault, fingerprint_key_cache_survives_eviction)
+{
+	enum { N = 200 };
+	static char fps[N][24];
+	struct vault_card_info i;
+	char merchant[32], fp[24];
+	for (int m = 0; m < N; m++) {
+		snprintf(merchant, sizeof(merchant), "acct_%d", m);
+		cr_assert_eq(vault_alias_info(v, merchant, "pm_card_visa", NOW, &i, fps[m]), 0);
+	}
+	char err[256];
+	struct vault *fresh;
+	cr_assert_eq(vault_open(&fresh, key1, err, sizeof(err)), 0);
+	cr_assert_eq(store_write(s, NULL, attach_fn, fresh), 0);
+	for (int m = N - 1; m >= 0; m--) {
+		snprintf(merchant, sizeof(merchant), "acct_%d", m);
+		cr_assert_eq(vault_alias_info(v, merchant, "pm_card_visa", NOW, &i, fp), 0);
+		cr_assert_str_eq(fp, fps[m], "%s: cached vault changed its answer", merchant);
+		cr_assert_eq(vault_alias_info(fresh, merchant, "pm_card_visa", NOW, &i, fp), 0);
+		cr_assert_str_eq(fp, fps[m], "%s: a fresh vault disagrees", merchant);
+		if (m > 0)
+			cr_assert_str_neq(fps[m], fps[m - 1]);
+	}
+	vault_free(fresh);
+}
+
 static int move_fn(struct db *db, void *p)
 {
 	(void)p;
