@@ -2,7 +2,7 @@
 # is missing and runs every test, `make run` starts a local Tender on 127.0.0.1:4242.
 JOBS ?= $(shell nproc)
 
-.PHONY: all tender asan test unit integration run bench fuzz format deps clean
+.PHONY: all tender asan test unit integration run bench bench-soak fuzz format deps clean
 
 all: tender
 
@@ -35,6 +35,9 @@ run:
 
 bench:
 	@scripts/bench.sh
+
+bench-soak:
+	@scripts/bench-soak.sh
 
 fuzz:
 	@scripts/fuzz.sh

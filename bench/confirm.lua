@@ -1,4 +1,6 @@
 -- Durable confirms: a new PaymentIntent confirmed with pm_card_visa, a unique Idempotency-Key each.
+-- BENCH_RATE (see bench/rate.lua) turns this into a constant-rate load; unset, full load.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "rate.lua")
 local counter = 0
 local next_id = 1
 function setup(thread)

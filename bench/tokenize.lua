@@ -1,4 +1,6 @@
 -- Tokenizations: POST /v1/payment_methods with a test card number.
+-- BENCH_RATE (see bench/rate.lua) turns this into a constant-rate load; unset, full load.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "rate.lua")
 function init(args)
   key = os.getenv("TENDER_BENCH_KEY")
 end

@@ -569,6 +569,11 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
 			json_kv_int(&l.j, "termination", toe);
 	}
 	log_end(&l);
+	if (c->was_suspended) {
+		/* the client closed while its request was suspended: after the resume MHD saw the
+		 * closed socket and ends the request here without calling access_cb in CS_DONE */
+		atomic_fetch_sub(&srv->suspended, 1);
+	}
 	conn_req_free(c);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->inflight, 1);
