@@ -6,7 +6,8 @@
 #include <string.h>
 
 /* payment_method_details.card, as Stripe renders it for a card payment. */
-static const char *card_details_json(struct arena *a, const struct attempt *in)
+static const char *card_details_json(struct arena *a, const struct attempt *in,
+                                     const char *auth_code)
 {
 	const struct payment_card *c = in->card;
 	struct buf b;
@@ -15,8 +16,7 @@ static const char *card_details_json(struct arena *a, const struct attempt *in)
 	json_init(&j, &b);
 	json_obj_open(&j);
 	json_kv_null(&j, "amount_authorized");
-	json_kv_str_or_null(&j, "authorization_code",
-	                    in->decision->approved ? in->decision->auth_code : NULL);
+	json_kv_str_or_null(&j, "authorization_code", auth_code);
 	json_kv_str(&j, "brand", c->brand);
 	json_key(&j, "checks");
 	json_obj_open(&j);
@@ -125,11 +125,13 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	ch->three_d_secure = in->three_d_secure;
 	ch->fingerprint = in->card->fingerprint;
 	ch->client_ip = in->client_ip;
-	ch->card = card_details_json(a, in);
 	ch->outcome = outcome_json(a, d);
-	if (!ch->card || !ch->outcome)
+	if (!ch->outcome)
 		return DB_ERR;
 	if (!d->approved) {
+		ch->card = card_details_json(a, in, NULL);
+		if (!ch->card)
+			return DB_ERR;
 		ch->status = "failed";
 		ch->failure_code = api_error_info(d->err)->code;
 		ch->failure_message = api_error_info(d->err)->message;
@@ -137,15 +139,20 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	}
 	ch->status = "succeeded";
 	ch->paid = true;
-	ch->authorization_code = arena_strdup(a, d->auth_code);
 	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
 	/* the charge row is inserted once, in its final state: after the capture's ledger (nothing
 	 * there reads the charges table), not inserted uncaptured and updated in the same
 	 * transaction */
-	int rc = processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount,
-	                        in->currency, in->card->behavior, in->now);
+	char code[16];
+	snprintf(code, sizeof(code), "%s", d->auth_code);
+	int rc = processor_hold(db, in->merchant_id, code, ch->id, in->amount, in->currency,
+	                        in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
+	ch->authorization_code = arena_strdup(a, code);
+	ch->card = card_details_json(a, in, ch->authorization_code);
+	if (!ch->authorization_code || !ch->card)
+		return DB_ERR;
 	rc = ledger_authorize(db, in->merchant_id, ch->id, in->amount, in->currency, in->now);
 	if (rc != DB_OK)
 		return rc;

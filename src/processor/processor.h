@@ -66,7 +66,9 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
 
 /* The acquirer's books. All return DB_OK, DB_CONFLICT when the acquirer refuses (over-capture,
  * released hold, over-refund), or another negative code. */
-int processor_hold(struct db *db, const char *merchant_id, const char *auth_code,
+/* auth_code: the decision's approval code; replaced by a fresh one when the merchant already has
+ * a hold under it (the caller must use the code it holds on return). */
+int processor_hold(struct db *db, const char *merchant_id, char auth_code[16],
                    const char *charge_id, int64_t amount, const char *currency,
                    enum acq_behavior behavior, int64_t now);
 int processor_capture(struct db *db, const char *merchant_id, const char *auth_code,

@@ -108,9 +108,11 @@ static int charge_fn(struct db *db, void *p)
 	int rc = charge_insert(db, M1, &ch);
 	if (rc != DB_OK || !ok)
 		return rc;
-	rc = processor_hold(db, M1, c->auth, c->id, c->amount, "usd", c->behavior, T0);
+	char code[16];
+	snprintf(code, sizeof(code), "%s", c->auth);
+	rc = processor_hold(db, M1, code, c->id, c->amount, "usd", c->behavior, T0);
 	if (rc == DB_OK)
-		rc = processor_capture(db, M1, c->auth, c->amount);
+		rc = processor_capture(db, M1, code, c->amount);
 	const struct ledger_pricing pricing = {290, 30, "usd", NULL};
 	if (rc == DB_OK)
 		rc = ledger_authorize(db, M1, c->id, c->amount, "usd", T0);
