@@ -2,7 +2,9 @@
 # Profiles durable confirms on this machine: starts a fresh Tender, runs the confirm load, and
 # prints the writer's group statistics (jobs per group, ms per group and in COMMIT, statements
 # and WAL frames per confirm) plus the syscalls per confirm (strace -c -f over a short window).
-# Usage: bench/profile.sh [seconds] [connections] [strace|callgrind|none]
+# perf mode samples the whole machine (cpu-clock, every thread, kernel included) during the load
+# and prints where the two cores go: by thread name, by binary, and the hottest symbols.
+# Usage: bench/profile.sh [seconds] [connections] [strace|callgrind|perf|none]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -36,6 +38,20 @@ if [ "$MODE" = strace ]; then
   wait "$wpid" || true
   echo "confirms during strace: $((n1 - n0))"
   head -30 "$work/strace"
+elif [ "$MODE" = perf ]; then
+  wrk -t2 -c"$CONNS" -d"$((DUR + 3))s" -s bench/confirm.lua "$url" > "$work/wrk" 2>&1 &
+  wpid=$!
+  sleep 2
+  n0=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
+  perf record -q -a -g -e cpu-clock -F 1999 -o "$work/perf.data" -- sleep "$DUR" 2>/dev/null
+  n1=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
+  wait "$wpid" || true
+  echo "confirms during perf: $((n1 - n0)) in ${DUR}s"
+  if [ -n "${PERF_OUT:-}" ]; then cp "$work/perf.data" "$PERF_OUT"; fi
+  rep() { perf report -i "$work/perf.data" --no-children --stdio -g none "$@" 2>/dev/null | grep -v -e '^#' -e '^$' | head -"${N:-20}" || true; }
+  rep --sort comm
+  rep --sort comm,dso
+  N=70 rep --sort comm,sym
 else
   wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/confirm.lua "$url" > "$work/wrk" 2>&1
 fi

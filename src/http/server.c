@@ -438,6 +438,7 @@ static enum MHD_Result send_response(struct conn_req *c)
 static void *worker_main(void *arg)
 {
 	struct server *srv = arg;
+	pthread_setname_np(pthread_self(), "tender-worker");
 	for (;;) {
 		pthread_mutex_lock(&srv->mu);
 		while (srv->q_len == 0 && !srv->stopping)

@@ -62,6 +62,7 @@ static bool job_due(struct scheduler *sc, const struct scheduler_job *j, int64_t
 static void *scheduler_main(void *p)
 {
 	struct scheduler *sc = p;
+	pthread_setname_np(pthread_self(), "tender-sched");
 	for (;;) {
 		pthread_mutex_lock(&sc->mu);
 		if (!sc->stopping) {

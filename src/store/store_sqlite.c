@@ -176,6 +176,7 @@ static void *writer_main(void *arg)
 {
 	struct sqlite_store *s = arg;
 	struct write_job *batch[WRITE_BATCH_MAX];
+	pthread_setname_np(pthread_self(), "tender-writer");
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		while (s->q_len == 0 && !s->stopping)
@@ -248,6 +249,7 @@ static void *checkpointer_main(void *arg)
 {
 	struct sqlite_store *s = arg;
 	char err[256];
+	pthread_setname_np(pthread_self(), "tender-ckpt");
 	struct db *db = sqlite_db_open(s->path, 0, err, sizeof(err));
 	if (!db) {
 		log_msg(LOG_ERROR, "store: checkpointer: %s", err);

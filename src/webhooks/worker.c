@@ -680,6 +680,7 @@ static void *worker_main(void *p)
 {
 	struct webhooks *w = p;
 	int64_t next_claim = 0, stop_deadline = 0;
+	pthread_setname_np(pthread_self(), "tender-webhooks");
 	for (;;) {
 		int64_t now = mono_ms();
 		bool stopping = atomic_load(&w->stopping) != 0;
