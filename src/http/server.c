@@ -52,7 +52,9 @@
 #define CONN_LIMIT 20000
 #define DISCARD_MAX_BYTES (16u << 20)
 
-enum conn_state { CS_NEW, CS_UPLOAD, CS_RUNNING, CS_DONE };
+/* CS_BARRIER: answered on the epoll thread, but what it read is not yet durable: a worker waits
+ * for the fsync (store_barrier_wait) and then lets it go. */
+enum conn_state { CS_NEW, CS_UPLOAD, CS_RUNNING, CS_BARRIER, CS_DONE };
 
 struct conn_req {
 	struct req r;
@@ -66,6 +68,7 @@ struct conn_req {
 	struct ratelimit_result rl;
 	bool rl_headers;
 	bool was_suspended;
+	uint64_t barrier_need; /* CS_BARRIER: the store group its answer waits for */
 };
 
 struct server {
@@ -435,10 +438,22 @@ static enum MHD_Result send_response(struct conn_req *c)
 	return ret;
 }
 
+/* Holds an answer until what its request read is on disk; a failed fsync turns it into a 500
+ * (what it would have said may be lost). */
+static void barrier_wait(struct server *srv, struct conn_req *c, uint64_t need)
+{
+	if (need && store_barrier_wait(srv->app->store, need) != 0) {
+		buf_reset(&c->r.out);
+		c->r.replayed = false;
+		req_fail(&c->r, ERR_API, NULL, NULL);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct server *srv = arg;
 	pthread_setname_np(pthread_self(), "tender-worker");
+	store_barrier_defer(1);
 	for (;;) {
 		pthread_mutex_lock(&srv->mu);
 		while (srv->q_len == 0 && !srv->stopping)
@@ -451,7 +466,12 @@ static void *worker_main(void *arg)
 		srv->q_head = (srv->q_head + 1) % WORK_QUEUE_MAX;
 		srv->q_len--;
 		pthread_mutex_unlock(&srv->mu);
-		process_back(c);
+		if (c->state == CS_BARRIER) {
+			barrier_wait(srv, c, c->barrier_need);
+		} else {
+			process_back(c);
+			barrier_wait(srv, c, store_barrier_take(srv->app->store));
+		}
 		c->state = CS_DONE;
 		MHD_resume_connection(c->conn);
 	}
@@ -469,6 +489,29 @@ static int enqueue(struct server *srv, struct conn_req *c)
 	pthread_cond_signal(&srv->cv);
 	pthread_mutex_unlock(&srv->mu);
 	return 0;
+}
+
+/* Sends the answer of a request that ran on the epoll thread, once what it read is durable. If it
+ * saw a group whose fsync is still running, a worker waits for that instead of this thread (which
+ * serves every other connection too); with the queue full, this thread waits. */
+static enum MHD_Result answer_here(struct server *srv, struct conn_req *c)
+{
+	uint64_t need = store_barrier_take(srv->app->store);
+	if (!need) {
+		c->state = CS_DONE;
+		return send_response(c);
+	}
+	c->barrier_need = need;
+	c->state = CS_BARRIER;
+	atomic_fetch_add(&srv->suspended, 1);
+	c->was_suspended = true;
+	MHD_suspend_connection(c->conn);
+	if (enqueue(srv, c) != 0) {
+		barrier_wait(srv, c, need);
+		c->state = CS_DONE;
+		MHD_resume_connection(c->conn);
+	}
+	return MHD_YES;
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
@@ -508,21 +551,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		}
 		c->r.method = method;
 		c->r.path = url;
+		store_barrier_defer(1); /* this epoll thread's reads: see answer_here */
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 			if (!process_front(c, method, url))
 				process_back(c);
-			c->state = CS_DONE;
-			return send_response(c);
+			return answer_here(srv, c);
 		}
 		if (atomic_load(&srv->draining)) {
 			req_fail(&c->r, ERR_OVERLOADED, NULL, NULL);
 			c->state = CS_DONE;
 			return send_response(c);
 		}
-		if (process_front(c, method, url)) {
-			c->state = CS_DONE;
-			return send_response(c);
-		}
+		if (process_front(c, method, url))
+			return answer_here(srv, c);
 		c->state = CS_RUNNING;
 		atomic_fetch_add(&srv->suspended, 1);
 		c->was_suspended = true;
@@ -542,7 +583,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		}
 		return send_response(c);
 	}
-	return MHD_YES; /* CS_RUNNING: called again only after resume */
+	return MHD_YES; /* CS_RUNNING, CS_BARRIER: called again only after resume */
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,

@@ -56,6 +56,27 @@ void store_close(struct store *s)
 	free(s);
 }
 
+void store_barrier_defer(int on)
+{
+	sqlite_store_barrier_defer(on);
+}
+
+uint64_t store_barrier_take(struct store *s)
+{
+	return s->pg ? 0 : sqlite_store_barrier_take(s->sq);
+}
+
+int store_barrier_wait(struct store *s, uint64_t need)
+{
+	return s->pg ? 0 : sqlite_store_barrier_wait(s->sq, need);
+}
+
+void store_test_hold_syncs(struct store *s, int on)
+{
+	if (!s->pg)
+		sqlite_store_hold_syncs(s->sq, on);
+}
+
 int store_write(struct store *s, const char *merchant_id, store_fn fn, void *ctx)
 {
 	return s->pg ? pg_store_write(s->pg, merchant_id, fn, ctx)

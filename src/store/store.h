@@ -6,7 +6,7 @@
  * every callback on one writer thread and gathers concurrent callbacks into one durable commit
  * (group commit, issue 10): each callback runs inside its own SAVEPOINT, so a callback that returns
  * an error is rolled back alone, while the commit that makes the survivors durable is shared.
- * store_write() returns only after that commit reached the disk (synchronous=FULL), so a response
+ * store_write() returns only after that commit reached the disk (the WAL fsync'd), so a response
  * sent after it describes durable effects. If the commit fails, every callback in the group gets
  * STORE_COMMIT_FAILED and nothing of any of them is applied.
  *
@@ -23,6 +23,7 @@
 #define TENDER_STORE_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/db.h"
 
@@ -48,6 +49,20 @@ void store_close(struct store *s);
  * STORE_OVERLOADED. */
 int store_write(struct store *s, const char *merchant_id, store_fn fn, void *ctx);
 int store_read(struct store *s, const char *merchant_id, store_fn fn, void *ctx);
+
+/*
+ * Durability of what reads saw (SQLite). A group of writes becomes visible to readers when it is
+ * committed, a moment before its fsync completes (store_sqlite.c). store_read() therefore returns
+ * only once everything its snapshot could contain is durable, unless the calling thread has
+ * deferred that wait: then the read returns at once and the thread must, before anything it read
+ * leaves the process (an HTTP answer), take what it owes (store_barrier_take: 0 when nothing)
+ * and wait for it (store_barrier_wait, on any thread; STORE_COMMIT_FAILED if the fsync failed).
+ * The HTTP threads defer, so a read on the epoll thread never blocks it: the answer is handed to
+ * a worker to wait instead. On PostgreSQL a commit is durable before it is visible: no-ops.
+ */
+void store_barrier_defer(int on);
+uint64_t store_barrier_take(struct store *s);
+int store_barrier_wait(struct store *s, uint64_t need);
 
 /* Every shard in turn (verify, pruning, schedulers). fn gets the shard index via ctx if needed. */
 int store_each_shard_write(struct store *s, store_fn fn, void *ctx);

@@ -5,6 +5,8 @@
 #ifndef TENDER_STORE_STORE_IMPL_H
 #define TENDER_STORE_STORE_IMPL_H
 
+#include <stdint.h>
+
 #include "store/migrate.h"
 #include "store/store.h"
 
@@ -17,6 +19,10 @@ int sqlite_store_write(struct sqlite_store *s, const char *merchant_id, store_fn
 int sqlite_store_read(struct sqlite_store *s, const char *merchant_id, store_fn fn, void *ctx);
 int sqlite_store_each_shard_write(struct sqlite_store *s, store_fn fn, void *ctx);
 int sqlite_store_each_shard_read(struct sqlite_store *s, store_fn fn, void *ctx);
+void sqlite_store_barrier_defer(int on);
+uint64_t sqlite_store_barrier_take(struct sqlite_store *s);
+int sqlite_store_barrier_wait(struct sqlite_store *s, uint64_t need);
+void sqlite_store_hold_syncs(struct sqlite_store *s, int on);
 
 /* store_pg.c: PostgreSQL shards, a bounded connection pool per shard. */
 struct pg_store;
@@ -30,6 +36,9 @@ int pg_store_shard_count(const struct pg_store *s);
 int pg_store_shard_of(struct pg_store *s, const char *merchant_id, int *ret_shard);
 int pg_store_move(struct pg_store *s, const char *merchant_id, int to, char *err, size_t errlen);
 int pg_store_shards_list(struct pg_store *s, store_shard_each_fn fn, void *ctx);
+
+/* Tests: while on, the SQLite syncer fsyncs nothing, so committed groups stay unanswered. */
+void store_test_hold_syncs(struct store *s, int on);
 
 /* The thread's shard while a store_each_shard_* callback runs (set by the backends). */
 void store_set_current_shard(int idx);

@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,8 @@
 #include "core/id.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "store/store_impl.h"
+#include <unistd.h>
 
 static char dir[256];
 static struct store *s;
@@ -201,6 +204,66 @@ Test(store, counters_sum_per_group_and_roll_back_with_their_job)
 		cr_assert_eq(x.attempts, per_n[c], "%s: %lld attempts", key, (long long)x.attempts);
 		cr_assert_eq(x.amount, per[c]);
 	}
+}
+
+/* ---- pipelined durability: nothing committed is answered, or shown, before its fsync ---- */
+
+static atomic_int held_write_done, held_read_done;
+static int held_write_rc;
+static int64_t held_read_n;
+
+static void *held_writer(void *p)
+{
+	(void)p;
+	struct ins x = {"held", 0};
+	held_write_rc = store_write(s, NULL, ins_fn, &x);
+	atomic_store(&held_write_done, 1);
+	return NULL;
+}
+
+static void *held_reader(void *p)
+{
+	(void)p;
+	struct count c = {"held", 0};
+	store_read(s, NULL, count_fn, &c); /* not deferred: waits for the fsync itself */
+	held_read_n = c.n;
+	atomic_store(&held_read_done, 1);
+	return NULL;
+}
+
+Test(store, nothing_is_answered_or_shown_before_its_fsync)
+{
+	store_test_hold_syncs(s, 1);
+	pthread_t w, r;
+	pthread_create(&w, NULL, held_writer, NULL);
+	/* the group commits (a deferring reader sees it) but its writer is not answered */
+	store_barrier_defer(1);
+	struct count c = {"held", 0};
+	for (int i = 0; i < 5000 && c.n == 0; i++) {
+		usleep(1000);
+		store_read(s, NULL, count_fn, &c);
+	}
+	cr_assert_eq(c.n, 1, "the held group never committed");
+	uint64_t need = store_barrier_take(s);
+	cr_assert_neq(need, 0, "a read of an un-fsync'd group owes nothing");
+	cr_assert_eq(store_barrier_take(s), 0, "take resets what the thread owes");
+	store_barrier_defer(0);
+	/* a reader that does not defer is held back with it */
+	pthread_create(&r, NULL, held_reader, NULL);
+	usleep(100000);
+	cr_assert_eq(atomic_load(&held_write_done), 0, "answered before the fsync");
+	cr_assert_eq(atomic_load(&held_read_done), 0, "a read returned an un-fsync'd group");
+	store_test_hold_syncs(s, 0);
+	cr_assert_eq(store_barrier_wait(s, need), 0);
+	pthread_join(w, NULL);
+	pthread_join(r, NULL);
+	cr_assert_eq(held_write_rc, 0);
+	cr_assert_eq(held_read_n, 1);
+	/* durable now: reading it again owes nothing */
+	store_barrier_defer(1);
+	store_read(s, NULL, count_fn, &c);
+	cr_assert_eq(store_barrier_take(s), 0);
+	store_barrier_defer(0);
 }
 
 Test(store, reopen_keeps_data_and_migrations_are_idempotent)
