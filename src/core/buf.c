@@ -50,7 +50,7 @@ static bool buf_grow(struct buf *b, size_t extra)
 	return true;
 }
 
-void buf_append(struct buf *b, const void *p, size_t n)
+void buf_append_slow(struct buf *b, const void *p, size_t n)
 {
 	if (!buf_grow(b, n))
 		return;
@@ -60,21 +60,36 @@ void buf_append(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
-void buf_puts(struct buf *b, const char *s)
+char *buf_extend(struct buf *b, size_t n)
 {
-	buf_append(b, s, strlen(s));
+	if (!buf_grow(b, n))
+		return NULL;
+	char *at = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return at;
 }
 
-void buf_putc(struct buf *b, char c)
+/* Decimal digits of v, written backwards from end; returns where they start. (snprintf("%lld")
+ * parses its format on every call; amounts and timestamps are most of the JSON we write.) */
+static char *i64_digits(int64_t v, char *end)
 {
-	buf_append(b, &c, 1);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char *p = end;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return p;
 }
 
 void buf_put_i64(struct buf *b, int64_t v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
-	buf_append(b, tmp, (size_t)n);
+	char *p = i64_digits(v, tmp + sizeof(tmp));
+	buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)

@@ -27,9 +27,35 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
-void buf_append(struct buf *b, const void *p, size_t n);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+void buf_append_slow(struct buf *b, const void *p, size_t n);
+/* Makes room for n more bytes and returns where they go (len grows by n, the NUL follows them),
+ * or NULL once the buffer has failed. The caller fills all n bytes. */
+char *buf_extend(struct buf *b, size_t n);
+
+/* Appends are inline: the JSON writer makes several per field, and nearly all of them fit the
+ * capacity already there (the rest take the out-of-line path that grows the buffer). */
+static inline void buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (!b->failed && n < b->cap - b->len && n <= b->max - b->len) {
+		if (n) {
+			__builtin_memcpy(b->data + b->len, p, n);
+			b->len += n;
+		}
+		b->data[b->len] = '\0';
+		return;
+	}
+	buf_append_slow(b, p, n);
+}
+
+static inline void buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, __builtin_strlen(s));
+}
+
+static inline void buf_putc(struct buf *b, char c)
+{
+	buf_append(b, &c, 1);
+}
 void buf_put_i64(struct buf *b, int64_t v);
 __attribute__((format(printf, 2, 3))) void buf_printf(struct buf *b, const char *fmt, ...);
 const char *buf_cstr(struct buf *b);

@@ -147,17 +147,57 @@ void json_escape(struct buf *b, const char *s, size_t n)
 	buf_append(b, s + run, n - run);
 }
 
+/* True when s needs no escaping: printable ASCII without quote or backslash (every key Tender
+ * writes itself, and most values). */
+static bool plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] >= 0x80 || p[i] == '"' || p[i] == '\\')
+			return false;
+	return true;
+}
+
+/* Writes [,]"s"<tail> in one step when s is plain; returns false (nothing written) otherwise. */
+static bool put_plain_quoted(struct json *j, const char *s, size_t n, const char *tail,
+                             size_t tail_len)
+{
+	if (!plain(s, n))
+		return false;
+	bool comma = !j->after_key && !j->first[j->depth];
+	char *at = buf_extend(j->b, (comma ? 1 : 0) + 1 + n + 1 + tail_len);
+	if (j->after_key)
+		j->after_key = false;
+	else
+		j->first[j->depth] = false;
+	if (!at)
+		return true; /* failed: sticky in the buffer */
+	if (comma)
+		*at++ = ',';
+	*at++ = '"';
+	memcpy(at, s, n);
+	at += n;
+	*at++ = '"';
+	memcpy(at, tail, tail_len);
+	return true;
+}
+
 void json_key(struct json *j, const char *key)
 {
-	json_sep(j);
-	buf_putc(j->b, '"');
-	json_escape(j->b, key, strlen(key));
-	buf_append(j->b, "\":", 2);
+	size_t n = strlen(key);
+	if (!put_plain_quoted(j, key, n, ":", 1)) {
+		json_sep(j);
+		buf_putc(j->b, '"');
+		json_escape(j->b, key, n);
+		buf_append(j->b, "\":", 2);
+	}
 	j->after_key = true;
 }
 
 void json_strn(struct json *j, const char *s, size_t n)
 {
+	if (put_plain_quoted(j, s, n, "", 0))
+		return;
 	json_sep(j);
 	buf_putc(j->b, '"');
 	json_escape(j->b, s, n);
@@ -178,13 +218,16 @@ void json_int(struct json *j, int64_t v)
 void json_bool(struct json *j, bool v)
 {
 	json_sep(j);
-	buf_puts(j->b, v ? "true" : "false");
+	if (v)
+		buf_append(j->b, "true", 4);
+	else
+		buf_append(j->b, "false", 5);
 }
 
 void json_nil(struct json *j)
 {
 	json_sep(j);
-	buf_puts(j->b, "null");
+	buf_append(j->b, "null", 4);
 }
 
 void json_raw(struct json *j, const char *s, size_t n)

@@ -94,6 +94,8 @@ struct sqlite_store {
 	_Atomic uint64_t committed_seq, durable_seq;
 	_Atomic int sync_failed;
 	int wal_fd; /* syncer thread only */
+	/* fsyncs since the writer's last statistics line: count, total and longest µs */
+	_Atomic int64_t stat_syncs, stat_sync_us, stat_sync_max_us;
 	char wal_path[4100];
 	char dir_path[4096];
 	pthread_key_t read_key;
@@ -248,7 +250,14 @@ static void *syncer_main(void *arg)
 		s->sync_len = 0;
 		pthread_mutex_unlock(&s->sync_mu);
 		int failed = atomic_load(&s->sync_failed);
-		if (!failed && wal_sync(s) != 0) {
+		int64_t t0 = clock_mono_us();
+		int src = failed ? -1 : wal_sync(s);
+		int64_t took = clock_mono_us() - t0;
+		atomic_fetch_add(&s->stat_syncs, 1);
+		atomic_fetch_add(&s->stat_sync_us, took);
+		if (took > atomic_load(&s->stat_sync_max_us))
+			atomic_store(&s->stat_sync_max_us, took);
+		if (!failed && src != 0) {
 			log_msg(LOG_ALERT,
 				"store: fsync of the WAL failed (%s): the store refuses writes from now "
 				"on; restart Tender to recover",
@@ -387,7 +396,8 @@ static void *writer_main(void *arg)
 			log_msg(LOG_DEBUG,
 				"store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group"
 				" (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
-				" WAL at %d frames, %lld catch-up checkpoints (%.1f ms each)",
+				" WAL at %d frames, %lld catch-up checkpoints (%.1f ms each);"
+				" %lld fsyncs, %.2f ms each, longest %.2f ms",
 				(long long)s->stat_groups, (long long)s->stat_jobs,
 				(double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
 				(double)s->stat_commit_us / 1000.0 / g, (double)s->stat_steps / jb,
@@ -395,7 +405,16 @@ static void *writer_main(void *arg)
 				(long long)s->stat_catch_ups,
 				s->stat_catch_ups ? (double)s->stat_catch_up_us / 1000.0 /
 							(double)s->stat_catch_ups
-						  : 0.0);
+						  : 0.0,
+				(long long)atomic_load(&s->stat_syncs),
+				atomic_load(&s->stat_syncs)
+				    ? (double)atomic_load(&s->stat_sync_us) / 1000.0 /
+					  (double)atomic_load(&s->stat_syncs)
+				    : 0.0,
+				(double)atomic_load(&s->stat_sync_max_us) / 1000.0);
+			atomic_store(&s->stat_syncs, 0);
+			atomic_store(&s->stat_sync_us, 0);
+			atomic_store(&s->stat_sync_max_us, 0);
 			s->stat_catch_ups = s->stat_catch_up_us = 0;
 			s->stat_groups = s->stat_jobs = s->stat_us = s->stat_commit_us = 0;
 			s->stat_steps = s->stat_frames = 0;

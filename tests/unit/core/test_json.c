@@ -75,3 +75,36 @@ Test(json, buffer_max_is_sticky)
 	cr_assert(small.len <= 8);
 	buf_release(&small);
 }
+
+Test(json, keys_and_values_that_need_escaping_mix_with_plain_ones)
+{
+	json_obj_open(&j);
+	json_kv_str(&j, "plain", "v");
+	json_kv_str(&j, "qu\"ote", "line\nbreak");
+	json_kv_int(&j, "zero", 0);
+	json_key(&j, "arr");
+	json_arr_open(&j);
+	json_str(&j, "a");
+	json_str(&j, "\xc3\xa9");
+	json_str(&j, "");
+	json_arr_close(&j);
+	json_kv_bool(&j, "f", false);
+	json_obj_close(&j);
+	cr_assert_str_eq(buf_cstr(&b), "{\"plain\":\"v\",\"qu\\\"ote\":\"line\\nbreak\",\"zero\":0,"
+	                               "\"arr\":[\"a\",\"\xc3\xa9\",\"\"],\"f\":false}");
+}
+
+/* The inline append path must respect max even when the allocation is larger than max. */
+Test(json, max_holds_when_capacity_exceeds_it)
+{
+	struct buf m;
+	struct json mj;
+	buf_init(&m, 300); /* capacity grows in powers of two: 512 */
+	json_init(&mj, &m);
+	json_arr_open(&mj);
+	for (int i = 0; i < 200; i++)
+		json_str(&mj, "abc");
+	cr_assert(m.failed);
+	cr_assert(m.len <= 300, "len %zu", m.len);
+	buf_release(&m);
+}
