@@ -470,7 +470,8 @@ static void *worker_main(void *arg)
 			barrier_wait(srv, c, c->barrier_need);
 		} else {
 			process_back(c);
-			barrier_wait(srv, c, store_barrier_take(srv->app->store));
+			uint64_t need = store_barrier_take(srv->app->store);
+			barrier_wait(srv, c, need > c->barrier_need ? need : c->barrier_need);
 		}
 		c->state = CS_DONE;
 		MHD_resume_connection(c->conn);
@@ -564,6 +565,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		}
 		if (process_front(c, method, url))
 			return answer_here(srv, c);
+		/* what the epoll thread read for it (the saved-result lookup) goes with it */
+		c->barrier_need = store_barrier_take(srv->app->store);
 		c->state = CS_RUNNING;
 		atomic_fetch_add(&srv->suspended, 1);
 		c->was_suspended = true;
