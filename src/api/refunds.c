@@ -329,7 +329,7 @@ static int create_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	ch.amount_refunded += amount;
 	enum refund_mode mode = REFUND_IMMEDIATE;
-	if (processor_refund(db, r->merchant_id, ch.authorization_code, amount, &mode) != DB_OK)
+	if (processor_refund(db, r->merchant_id, ch.id, amount, &mode) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	char bt[ID_MAX];
 	if (ledger_refund(db, r->merchant_id, rf.id, ch.id, amount, ch.currency, r->now, bt) !=
@@ -417,7 +417,7 @@ static int refund_reverse(struct db *db, struct arena *a, const char *merchant_i
 	int rc = charge_add_refunded(db, merchant_id, ch.id, -rf->amount);
 	if (rc != DB_OK)
 		return rc;
-	rc = processor_refund_reverse(db, merchant_id, ch.authorization_code, rf->amount);
+	rc = processor_refund_reverse(db, merchant_id, ch.id, rf->amount);
 	if (rc != DB_OK)
 		return rc;
 	char bt[ID_MAX];

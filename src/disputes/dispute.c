@@ -501,7 +501,7 @@ int dispute_network_schedule(struct db *db, const char *merchant_id, const char 
 	if (!auth_code || amount <= 0)
 		return DB_OK;
 	enum acq_behavior b;
-	int rc = processor_card_behavior(db, merchant_id, auth_code, &b);
+	int rc = processor_card_behavior(db, merchant_id, charge_id, &b);
 	if (rc != DB_OK)
 		return rc;
 	const char *reason = b == ACQ_DISPUTE_FRAUDULENT	     ? "fraudulent"

@@ -143,13 +143,11 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	/* the charge row is inserted once, in its final state: after the capture's ledger (nothing
 	 * there reads the charges table), not inserted uncaptured and updated in the same
 	 * transaction */
-	char code[16];
-	snprintf(code, sizeof(code), "%s", d->auth_code);
-	int rc = processor_hold(db, in->merchant_id, code, ch->id, in->amount, in->currency,
+	int rc = processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount, in->currency,
 	                        in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
-	ch->authorization_code = arena_strdup(a, code);
+	ch->authorization_code = arena_strdup(a, d->auth_code);
 	ch->card = card_details_json(a, in, ch->authorization_code);
 	if (!ch->authorization_code || !ch->card)
 		return DB_ERR;
@@ -190,7 +188,7 @@ static int capture_apply(struct db *db, struct arena *a, const char *merchant_id
 {
 	if (ch->captured || amount <= 0 || amount > ch->amount || !ch->authorization_code)
 		return DB_CONFLICT;
-	int rc = processor_capture(db, merchant_id, ch->authorization_code, amount);
+	int rc = processor_capture(db, merchant_id, ch->id, amount);
 	if (rc != DB_OK)
 		return rc;
 	char bt[ID_MAX];
@@ -214,7 +212,7 @@ int payment_release(struct db *db, const char *merchant_id, struct charge *ch, i
 {
 	if (ch->captured || !ch->authorization_code)
 		return DB_CONFLICT;
-	int rc = processor_release(db, merchant_id, ch->authorization_code);
+	int rc = processor_release(db, merchant_id, ch->id);
 	if (rc != DB_OK)
 		return rc;
 	return ledger_release(db, merchant_id, ch->id, ch->amount, ch->currency, now);

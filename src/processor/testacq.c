@@ -104,65 +104,49 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
 		auth_code_new(d->auth_code);
 }
 
+/* The books are keyed by the charge: the acquirer's own transaction reference (migration 0016).
+ * An approval code is only what the issuer answered; like a real network's six characters it
+ * is not unique over a merchant's lifetime, and two holds may carry the same one. */
 static const char SQL_HOLD[] =
     "INSERT INTO acquirer_holds (merchant_id, auth_code, charge_id, amount, currency,"
-    " card_behavior, created) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+    " card_behavior, created) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 static const char SQL_CAPTURE[] =
     "UPDATE acquirer_holds SET captured = $3, released = 1 WHERE merchant_id = $1"
-    " AND auth_code = $2 AND released = 0 AND captured = 0 AND $3 <= amount AND $3 > 0";
+    " AND charge_id = $2 AND released = 0 AND captured = 0 AND $3 <= amount AND $3 > 0";
 static const char SQL_RELEASE[] = "UPDATE acquirer_holds SET released = 1 WHERE merchant_id = $1"
-                                  " AND auth_code = $2 AND released = 0";
+                                  " AND charge_id = $2 AND released = 0";
 static const char SQL_REFUND[] =
     "UPDATE acquirer_holds SET refunded = refunded + $3 WHERE merchant_id = $1"
-    " AND auth_code = $2 AND refunded + $3 <= captured AND $3 > 0";
+    " AND charge_id = $2 AND refunded + $3 <= captured AND $3 > 0";
 static const char SQL_REFUND_REVERSE[] =
     "UPDATE acquirer_holds SET refunded = refunded - $3 WHERE merchant_id = $1"
-    " AND auth_code = $2 AND refunded >= $3 AND $3 > 0";
+    " AND charge_id = $2 AND refunded >= $3 AND $3 > 0";
 
-/*
- * The acquirer keeps its holds by approval code, and six characters are not unique forever: a
- * merchant with ~100,000 holds draws a code already in use about once in 20,000 payments (the
- * birthday bound over 36^6). Such a payment failed with a 500 before; now the acquirer draws
- * again, as a network would never issue one code twice for the same merchant account.
- */
-#define HOLD_CODE_TRIES 8
-
-int processor_hold(struct db *db, const char *merchant_id, char auth_code[16],
+int processor_hold(struct db *db, const char *merchant_id, const char *auth_code,
                    const char *charge_id, int64_t amount, const char *currency,
                    enum acq_behavior behavior, int64_t now)
 {
-	for (int i = 0; i < HOLD_CODE_TRIES; i++) {
-		if (i > 0)
-			auth_code_new(auth_code);
-		struct db_stmt *st = db_prepare(db, SQL_HOLD);
-		if (!st)
-			return DB_ERR;
-		db_bind_text(st, 1, merchant_id, -1);
-		db_bind_text(st, 2, auth_code, -1);
-		db_bind_text(st, 3, charge_id, -1);
-		db_bind_int64(st, 4, amount);
-		db_bind_text(st, 5, currency, -1);
-		db_bind_int64(st, 6, behavior);
-		db_bind_int64(st, 7, now);
-		int rc = db_step(st);
-		int64_t n = db_changes(st);
-		db_reset(st);
-		if (rc != DB_DONE && rc != DB_ROW)
-			return rc < 0 ? rc : DB_ERR;
-		if (n == 1)
-			return DB_OK;
-	}
-	return DB_CONFLICT;
+	struct db_stmt *st = db_prepare(db, SQL_HOLD);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, auth_code, -1);
+	db_bind_text(st, 3, charge_id, -1);
+	db_bind_int64(st, 4, amount);
+	db_bind_text(st, 5, currency, -1);
+	db_bind_int64(st, 6, behavior);
+	db_bind_int64(st, 7, now);
+	return db_step_done(st);
 }
 
-static int guarded(struct db *db, const char *sql, const char *merchant_id, const char *auth_code,
+static int guarded(struct db *db, const char *sql, const char *merchant_id, const char *charge_id,
                    int64_t amount, bool with_amount)
 {
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, auth_code, -1);
+	db_bind_text(st, 2, charge_id, -1);
 	if (with_amount)
 		db_bind_int64(st, 3, amount);
 	int rc = db_step(st);
@@ -173,31 +157,31 @@ static int guarded(struct db *db, const char *sql, const char *merchant_id, cons
 	return n == 1 ? DB_OK : DB_CONFLICT;
 }
 
-int processor_capture(struct db *db, const char *merchant_id, const char *auth_code,
+int processor_capture(struct db *db, const char *merchant_id, const char *charge_id,
                       int64_t amount)
 {
-	return guarded(db, SQL_CAPTURE, merchant_id, auth_code, amount, true);
+	return guarded(db, SQL_CAPTURE, merchant_id, charge_id, amount, true);
 }
 
-int processor_release(struct db *db, const char *merchant_id, const char *auth_code)
+int processor_release(struct db *db, const char *merchant_id, const char *charge_id)
 {
-	return guarded(db, SQL_RELEASE, merchant_id, auth_code, 0, false);
+	return guarded(db, SQL_RELEASE, merchant_id, charge_id, 0, false);
 }
 
 static const char SQL_BEHAVIOR[] =
-    "SELECT card_behavior FROM acquirer_holds WHERE merchant_id = $1 AND auth_code = $2";
+    "SELECT card_behavior FROM acquirer_holds WHERE merchant_id = $1 AND charge_id = $2";
 
-int processor_refund(struct db *db, const char *merchant_id, const char *auth_code, int64_t amount,
+int processor_refund(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
                      enum refund_mode *ret_mode)
 {
-	int rc = guarded(db, SQL_REFUND, merchant_id, auth_code, amount, true);
+	int rc = guarded(db, SQL_REFUND, merchant_id, charge_id, amount, true);
 	if (rc != DB_OK)
 		return rc;
 	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, auth_code, -1);
+	db_bind_text(st, 2, charge_id, -1);
 	*ret_mode = REFUND_IMMEDIATE;
 	if (db_step(st) == DB_ROW) {
 		int64_t b = db_col_int64(st, 0);
@@ -210,20 +194,20 @@ int processor_refund(struct db *db, const char *merchant_id, const char *auth_co
 	return DB_OK;
 }
 
-int processor_refund_reverse(struct db *db, const char *merchant_id, const char *auth_code,
+int processor_refund_reverse(struct db *db, const char *merchant_id, const char *charge_id,
                              int64_t amount)
 {
-	return guarded(db, SQL_REFUND_REVERSE, merchant_id, auth_code, amount, true);
+	return guarded(db, SQL_REFUND_REVERSE, merchant_id, charge_id, amount, true);
 }
 
-int processor_card_behavior(struct db *db, const char *merchant_id, const char *auth_code,
+int processor_card_behavior(struct db *db, const char *merchant_id, const char *charge_id,
                             enum acq_behavior *ret_behavior)
 {
 	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, auth_code, -1);
+	db_bind_text(st, 2, charge_id, -1);
 	int rc = db_step(st);
 	enum acq_behavior b = ACQ_SUCCEED;
 	if (rc == DB_ROW)

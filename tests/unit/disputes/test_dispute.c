@@ -108,11 +108,9 @@ static int charge_fn(struct db *db, void *p)
 	int rc = charge_insert(db, M1, &ch);
 	if (rc != DB_OK || !ok)
 		return rc;
-	char code[16];
-	snprintf(code, sizeof(code), "%s", c->auth);
-	rc = processor_hold(db, M1, code, c->id, c->amount, "usd", c->behavior, T0);
+	rc = processor_hold(db, M1, c->auth, c->id, c->amount, "usd", c->behavior, T0);
 	if (rc == DB_OK)
-		rc = processor_capture(db, M1, code, c->amount);
+		rc = processor_capture(db, M1, c->id, c->amount);
 	const struct ledger_pricing pricing = {290, 30, "usd", NULL};
 	if (rc == DB_OK)
 		rc = ledger_authorize(db, M1, c->id, c->amount, "usd", T0);

@@ -1,6 +1,7 @@
 /*
- * The test acquirer's books: a hold under an approval code the merchant already holds is filed
- * under a fresh code (six characters collide over a merchant's lifetime), never refused.
+ * The test acquirer's books: one hold per charge. Approval codes are what the issuer answered and
+ * may repeat (six characters collide over a merchant's lifetime); holds under the same code are
+ * kept apart by their charges, and each is captured and refunded on its own.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -34,36 +35,64 @@ static void teardown(void)
 TestSuite(testacq, .init = setup, .fini = teardown);
 
 struct hold {
-	const char *merchant, *charge;
-	char code[16];
+	const char *merchant, *charge, *code;
+	int64_t amount, capture, refund;
 	int rc;
 };
 
 static int hold_fn(struct db *db, void *p)
 {
 	struct hold *h = p;
-	h->rc = processor_hold(db, h->merchant, h->code, h->charge, 1000, "usd", 0, 1700000000);
+	h->rc = processor_hold(db, h->merchant, h->code, h->charge, h->amount, "usd", 0, 1700000000);
 	if (h->rc != DB_OK)
 		return h->rc;
-	return processor_capture(db, h->merchant, h->code, 1000);
+	h->rc = processor_capture(db, h->merchant, h->charge, h->capture);
+	if (h->rc != DB_OK)
+		return h->rc;
+	if (h->refund) {
+		enum refund_mode mode;
+		h->rc = processor_refund(db, h->merchant, h->charge, h->refund, &mode);
+	}
+	return h->rc;
 }
 
-Test(testacq, a_code_in_use_is_drawn_again)
+struct refund {
+	const char *merchant, *charge;
+	int64_t amount;
+};
+
+static int refund_fn(struct db *db, void *p)
 {
-	struct hold a = {"acct_A", "ch_1", "ABC123", 0}, b = {"acct_A", "ch_2", "ABC123", 0},
-		    c = {"acct_B", "ch_3", "ABC123", 0};
-	cr_assert_eq(store_write(s, "acct_A", hold_fn, &a), 0);
-	cr_assert_str_eq(a.code, "ABC123");
-	/* same merchant, same code: filed under a new six-character code, and captured there */
+	struct refund *x = p;
+	enum refund_mode mode;
+	return processor_refund(db, x->merchant, x->charge, x->amount, &mode);
+}
+
+Test(testacq, holds_under_one_approval_code_are_kept_apart_by_charge)
+{
+	struct hold a = {"acct_A", "ch_1", "ABC123", 1000, 1000, 0, 0};
+	struct hold b = {"acct_A", "ch_2", "ABC123", 500, 400, 0, 0};
+	struct hold c = {"acct_B", "ch_3", "ABC123", 700, 700, 0, 0};
+	cr_assert_eq(store_write(s, "acct_A", hold_fn, &a), 0, "rc %d", a.rc);
 	cr_assert_eq(store_write(s, "acct_A", hold_fn, &b), 0, "rc %d", b.rc);
-	cr_assert_str_neq(b.code, "ABC123");
-	cr_assert_eq(strlen(b.code), 6);
-	cr_assert_eq(strspn(b.code, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 6);
-	/* another merchant may hold the same code */
-	cr_assert_eq(store_write(s, "acct_B", hold_fn, &c), 0);
-	cr_assert_str_eq(c.code, "ABC123");
-	/* and the code keeps being unique: a third hold under it gets a fresh one too */
-	struct hold again = {"acct_A", "ch_1", "ABC123", 0};
-	cr_assert_eq(store_write(s, "acct_A", hold_fn, &again), 0);
-	cr_assert_str_neq(again.code, "ABC123");
+	cr_assert_eq(store_write(s, "acct_B", hold_fn, &c), 0, "rc %d", c.rc);
+	/* each hold's own limit: ch_2 captured 400 of 500, so 401 is refused there, while ch_1
+	 * (same code) takes a refund of 1000 */
+	struct refund over = {"acct_A", "ch_2", 401}, ok2 = {"acct_A", "ch_2", 400},
+		      ok1 = {"acct_A", "ch_1", 1000}, again1 = {"acct_A", "ch_1", 1};
+	cr_assert_eq(store_write(s, "acct_A", refund_fn, &over), DB_CONFLICT);
+	cr_assert_eq(store_write(s, "acct_A", refund_fn, &ok2), 0);
+	cr_assert_eq(store_write(s, "acct_A", refund_fn, &ok1), 0);
+	cr_assert_eq(store_write(s, "acct_A", refund_fn, &again1), DB_CONFLICT);
+	/* another merchant's charge is not reachable under this merchant */
+	struct refund cross = {"acct_A", "ch_3", 1};
+	cr_assert_eq(store_write(s, "acct_A", refund_fn, &cross), DB_CONFLICT);
+}
+
+Test(testacq, a_charge_has_one_hold)
+{
+	struct hold a = {"acct_A", "ch_1", "AAA111", 1000, 1000, 0, 0};
+	struct hold dup = {"acct_A", "ch_1", "BBB222", 1000, 1000, 0, 0};
+	cr_assert_eq(store_write(s, "acct_A", hold_fn, &a), 0);
+	cr_assert_neq(store_write(s, "acct_A", hold_fn, &dup), 0);
 }
