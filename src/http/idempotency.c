@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,17 @@ static pthread_mutex_t claims_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *claims[CLAIMS_MAX];
 static size_t claims_len;
 
+/*
+ * Release generations: a keyed POST looks its key up before claiming it (on the epoll thread) and
+ * must look again after the claim only if a request with the same key finished in between: its
+ * result was saved after our first look. Every release bumps the generation of its key's bucket
+ * (under claims_mu, before the claim goes), so "the bucket's generation did not move between our
+ * first look and our claim" proves no such request finished, and the second read transaction is
+ * skipped. Another key in the same bucket only costs that second look.
+ */
+#define GEN_BUCKETS 4096
+static _Atomic uint32_t release_gen[GEN_BUCKETS];
+
 static uint64_t fnv1a(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -188,17 +200,25 @@ static char *claim_name(struct req *r)
 	                    r->idempotency_key);
 }
 
+void idem_note_generation(struct req *r)
+{
+	char *name = claim_name(r);
+	r->idem_gen = name ? atomic_load(&release_gen[fnv1a(name) & (GEN_BUCKETS - 1)]) : 0;
+}
+
 int idem_claim(struct req *r)
 {
 	char *name = claim_name(r);
 	if (!name)
 		return req_fail(r, ERR_API, NULL, NULL);
+	uint64_t hash = fnv1a(name);
 	pthread_mutex_lock(&claims_mu);
+	r->idem_changed = atomic_load(&release_gen[hash & (GEN_BUCKETS - 1)]) != r->idem_gen;
 	if (claims_len * 2 >= CLAIMS_MAX) {
 		pthread_mutex_unlock(&claims_mu);
 		return req_fail(r, ERR_IDEMPOTENCY_IN_USE, NULL, "%s", r->idempotency_key);
 	}
-	size_t h = fnv1a(name) & (CLAIMS_MAX - 1);
+	size_t h = hash & (CLAIMS_MAX - 1);
 	while (claims[h]) {
 		if (strcmp(claims[h], name) == 0) {
 			pthread_mutex_unlock(&claims_mu);
@@ -224,8 +244,10 @@ void idem_release(struct req *r)
 	char *name = claim_name(r);
 	if (!name)
 		abort(); /* cannot leave a claim behind: it would block the key forever */
+	uint64_t hash = fnv1a(name);
 	pthread_mutex_lock(&claims_mu);
-	size_t h = fnv1a(name) & (CLAIMS_MAX - 1);
+	atomic_fetch_add(&release_gen[hash & (GEN_BUCKETS - 1)], 1);
+	size_t h = hash & (CLAIMS_MAX - 1);
 	while (claims[h]) {
 		if (strcmp(claims[h], name) == 0)
 			break;

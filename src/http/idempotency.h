@@ -21,6 +21,9 @@ struct req;
 void idem_hash_request(struct req *r);
 /* Looks up a saved result. 0: none; 1: r->out/status hold the replay; -1: r->err set. */
 int idem_lookup(struct req *r);
+/* Before the first lookup: notes the key's release generation, so that idem_claim can tell
+ * (r->idem_changed) whether a request with the key may have finished since (then look again). */
+void idem_note_generation(struct req *r);
 /* Claims the key in-process. 0 ok; -1 with r->err (409) when another request holds it. */
 int idem_claim(struct req *r);
 void idem_release(struct req *r);

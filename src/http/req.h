@@ -66,6 +66,8 @@ struct req {
 	struct api_error err;
 	bool replayed;
 	bool idem_claimed;
+	uint32_t idem_gen; /* release generation of the key's bucket before the first lookup */
+	bool idem_changed; /* set by idem_claim: a request with this key may have finished since */
 	char idem_hash[65];
 	char original_request[ID_MAX];
 };

@@ -357,6 +357,7 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 		}
 		r->idempotency_key = ik;
 		idem_hash_request(r);
+		idem_note_generation(r);
 		if (idem_lookup(r) != 0)
 			return true; /* replayed, or an error */
 	}
@@ -369,8 +370,8 @@ static void process_back(struct conn_req *c)
 	if (r->idempotency_key) {
 		if (idem_claim(r) != 0)
 			return;
-		/* a request that finished between our lookup and our claim */
-		if (idem_lookup(r) != 0)
+		/* a request with this key that finished between our lookup and our claim */
+		if (r->idem_changed && idem_lookup(r) != 0)
 			return;
 	}
 	r->err.set = false;
