@@ -433,12 +433,10 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		                "method. To confirm the PaymentIntent with %s, you must provide a "
 		                "payment method.",
 		                pi->customer ? pi->customer : "this payment");
-	/* the minimum in the merchant's settlement terms, before the card is touched (the rates
-	 * may have changed since the intent was created) */
-	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
-		return -1;
+	/* the minimum in the merchant's settlement terms is checked before the card is touched
+	 * (the rates may have changed since the intent was created) */
 	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
-	                            pi->customer, c->authenticated, &c->ca) != 0)
+	                            pi->customer, c->authenticated, true, &c->ca) != 0)
 		return -1;
 	if (pi->customer && c->ca.customer[0] && strcmp(pi->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",

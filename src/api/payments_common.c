@@ -415,6 +415,8 @@ struct read_card_ctx {
 	const char *customer;
 	struct vault_access *acc;
 	int vault_rc;
+	bool check_minimum; /* payments_check_minimum first, in this transaction */
+	int minimum_rc;
 };
 
 /* Reads the PaymentMethod (unless materialized already) and has the vault reveal its card to
@@ -423,6 +425,12 @@ static int read_card_fn(struct db *db, void *p)
 {
 	struct read_card_ctx *c = p;
 	struct materialize_ctx *m = c->m;
+	if (c->check_minimum) {
+		c->minimum_rc = payments_check_minimum_db(m->r, db, c->rc->amount, c->rc->currency,
+		                                          "currency", "amount");
+		if (c->minimum_rc != 0)
+			return 0; /* m->r->err is set; the card stays untouched */
+	}
 	if (!c->loaded) {
 		m->rc = pm_load(db, m->r->merchant_id, m->ref, &m->pm);
 		if (m->rc != 0)
@@ -461,7 +469,7 @@ static int read_card_fn(struct db *db, void *p)
 
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
                             const char *currency, const char *customer, bool authenticated,
-                            struct card_auth *out)
+                            bool check_minimum, struct card_auth *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct materialize_ctx m = {.r = r, .ref = pm_ref};
@@ -488,6 +496,11 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 		alias = pm_ref;
 		loaded = true;
 	} else if (strncmp(pm_ref, "pm_", 3) != 0) {
+		/* a token is used up by the write below: check the amount before, on its own */
+		if (check_minimum &&
+		    payments_check_minimum(r, amount, currency, "currency", "amount") != 0)
+			return -1;
+		check_minimum = false;
 		/* a test alias or a token becomes a stored PaymentMethod first */
 		/* a write of its own (not req_write: the idempotent response is saved with the
 		 * payment, not with this preparatory step) */
@@ -517,8 +530,11 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 	                            .rc = &rc,
 	                            .risk = &risk,
 	                            .customer = customer,
-	                            .acc = acc};
+	                            .acc = acc,
+	                            .check_minimum = check_minimum};
 	if (req_read(r, read_card_fn, &rcc) != 0)
+		return -1;
+	if (rcc.minimum_rc != 0)
 		return -1;
 	if (m.rc == DB_NOTFOUND)
 		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",

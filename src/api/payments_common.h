@@ -45,10 +45,13 @@ struct card_auth {
 	double risk_probability;
 };
 /* customer: the paying customer (velocity features), or NULL. authenticated: 3-D Secure was
- * completed, so the card is authorized rather than challenged. */
+ * completed, so the card is authorized rather than challenged. check_minimum: first apply
+ * payments_check_minimum to amount/currency (params "amount"/"currency"), in the same read
+ * transaction as the card when nothing has to be stored before (a token is checked before it
+ * is used up). */
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
                             const char *currency, const char *customer, bool authenticated,
-                            struct card_auth *out);
+                            bool check_minimum, struct card_auth *out);
 /* Inside the write transaction, before the charge is recorded: stores a test alias's
  * PaymentMethod (filling pm_id and card.payment_method) and the vault's access record. */
 int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca);
