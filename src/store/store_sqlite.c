@@ -81,9 +81,12 @@ struct sqlite_store {
 	/* pipelined durability (see the top of this file) */
 	pthread_t syncer;
 	int syncer_started;
-	pthread_mutex_t sync_mu;
+	pthread_mutex_t sync_mu;   /* the writer's hand-over to the syncer only: held briefly */
 	pthread_cond_t sync_cv;    /* the syncer waits for a group */
-	pthread_cond_t durable_cv; /* readers wait for an fsync; the writer for room */
+	pthread_cond_t room_cv;    /* the writer waits for room (SYNC_PENDING_MAX) */
+	pthread_mutex_t durable_mu; /* readers waiting for an fsync */
+	pthread_cond_t durable_cv;
+	_Atomic int durable_waiters; /* the syncer wakes them only when there are some */
 	struct write_job *sync_bufs[2][SYNC_PENDING_MAX];
 	struct write_job **sync_jobs; /* under sync_mu: committed, not yet fsync'd */
 	size_t sync_len;
@@ -195,7 +198,7 @@ static void sync_submit(struct sqlite_store *s, struct write_job **jobs, size_t 
 {
 	pthread_mutex_lock(&s->sync_mu);
 	while (s->sync_len + n > SYNC_PENDING_MAX)
-		pthread_cond_wait(&s->durable_cv, &s->sync_mu);
+		pthread_cond_wait(&s->room_cv, &s->sync_mu);
 	memcpy(s->sync_jobs + s->sync_len, jobs, n * sizeof(*jobs));
 	s->sync_len += n;
 	s->sync_target = seq;
@@ -248,6 +251,7 @@ static void *syncer_main(void *arg)
 		size_t n = s->sync_len;
 		s->sync_jobs = jobs == s->sync_bufs[0] ? s->sync_bufs[1] : s->sync_bufs[0];
 		s->sync_len = 0;
+		pthread_cond_signal(&s->room_cv);
 		pthread_mutex_unlock(&s->sync_mu);
 		int failed = atomic_load(&s->sync_failed);
 		int64_t t0 = clock_mono_us();
@@ -268,9 +272,13 @@ static void *syncer_main(void *arg)
 		if (!failed)
 			atomic_store(&s->durable_seq, target);
 		done = target;
-		pthread_mutex_lock(&s->sync_mu);
-		pthread_cond_broadcast(&s->durable_cv);
-		pthread_mutex_unlock(&s->sync_mu);
+		/* a reader counts itself in before it checks durable_seq (durable_wait), so either
+		 * it sees the new value or it is counted here and woken */
+		if (atomic_load(&s->durable_waiters) > 0) {
+			pthread_mutex_lock(&s->durable_mu);
+			pthread_cond_broadcast(&s->durable_cv);
+			pthread_mutex_unlock(&s->durable_mu);
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (failed)
 				jobs[i]->rc = STORE_COMMIT_FAILED;
@@ -288,11 +296,13 @@ static int durable_wait(struct sqlite_store *s, uint64_t need)
 {
 	if (atomic_load(&s->durable_seq) >= need)
 		return 0;
-	pthread_mutex_lock(&s->sync_mu);
+	atomic_fetch_add(&s->durable_waiters, 1);
+	pthread_mutex_lock(&s->durable_mu);
 	while (atomic_load(&s->durable_seq) < need && !atomic_load(&s->sync_failed))
-		pthread_cond_wait(&s->durable_cv, &s->sync_mu);
+		pthread_cond_wait(&s->durable_cv, &s->durable_mu);
 	int ok = atomic_load(&s->durable_seq) >= need;
-	pthread_mutex_unlock(&s->sync_mu);
+	pthread_mutex_unlock(&s->durable_mu);
+	atomic_fetch_sub(&s->durable_waiters, 1);
 	return ok ? 0 : STORE_COMMIT_FAILED;
 }
 
@@ -521,6 +531,8 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 	s->sync_jobs = s->sync_bufs[0];
 	pthread_mutex_init(&s->sync_mu, NULL);
 	pthread_cond_init(&s->sync_cv, NULL);
+	pthread_cond_init(&s->room_cv, NULL);
+	pthread_mutex_init(&s->durable_mu, NULL);
 	pthread_cond_init(&s->durable_cv, NULL);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -618,6 +630,8 @@ void sqlite_store_close(struct sqlite_store *s)
 	pthread_mutex_destroy(&s->read_mu);
 	pthread_mutex_destroy(&s->sync_mu);
 	pthread_cond_destroy(&s->sync_cv);
+	pthread_cond_destroy(&s->room_cv);
+	pthread_mutex_destroy(&s->durable_mu);
 	pthread_cond_destroy(&s->durable_cv);
 	free(s);
 }
