@@ -30,15 +30,15 @@ int event_append(struct db *db, const char *merchant_id, const struct event_orig
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, id, -1);
 	db_bind_int64(st, 3, created);
-	db_bind_text(st, 4, type, -1);
-	db_bind_text(st, 5, object_id, -1);
-	db_bind_text(st, 6, object_json, (ptrdiff_t)object_len);
-	db_bind_text(st, 7, previous_attributes_json, -1);
-	db_bind_text(st, 8, origin ? origin->request_id : NULL, -1);
-	db_bind_text(st, 9, origin ? origin->idempotency_key : NULL, -1);
+	db_bind_text_ref(st, 4, type, -1);
+	db_bind_text_ref(st, 5, object_id, -1);
+	db_bind_text_ref(st, 6, object_json, (ptrdiff_t)object_len);
+	db_bind_text_ref(st, 7, previous_attributes_json, -1);
+	db_bind_text_ref(st, 8, origin ? origin->request_id : NULL, -1);
+	db_bind_text_ref(st, 9, origin ? origin->idempotency_key : NULL, -1);
 	db_bind_int64(st, 10, pending);
 	int rc = db_step_done(st);
 	if (rc == DB_OK && ret_id)

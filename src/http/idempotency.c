@@ -135,7 +135,7 @@ int idem_save(struct db *db, struct req *r)
 	db_bind_text(st, 4, r->idem_hash, -1);
 	db_bind_text(st, 5, r->request_id, -1);
 	db_bind_int64(st, 6, r->status);
-	db_bind_text(st, 7, r->out.data ? r->out.data : "", (ptrdiff_t)r->out.len);
+	db_bind_text_ref(st, 7, r->out.data ? r->out.data : "", (ptrdiff_t)r->out.len);
 	db_bind_int64(st, 8, r->now);
 	db_bind_int64(st, 9, r->now - IDEMPOTENCY_TTL_S); /* an expired record may be reused */
 	int rc = db_step(st);

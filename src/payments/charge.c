@@ -74,38 +74,38 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, ch->id, -1);
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, ch->id, -1);
 	db_bind_int64(st, 3, ch->created);
-	db_bind_text(st, 4, ch->payment_intent, -1);
+	db_bind_text_ref(st, 4, ch->payment_intent, -1);
 	db_bind_int64(st, 5, ch->amount);
 	db_bind_int64(st, 6, ch->amount_captured);
 	db_bind_int64(st, 7, ch->amount_refunded);
-	db_bind_text(st, 8, ch->currency, -1);
-	db_bind_text(st, 9, ch->status, -1);
+	db_bind_text_ref(st, 8, ch->currency, -1);
+	db_bind_text_ref(st, 9, ch->status, -1);
 	db_bind_int64(st, 10, ch->captured);
 	db_bind_int64(st, 11, ch->paid);
 	db_bind_int64(st, 12, ch->disputed);
-	db_bind_text(st, 13, ch->customer, -1);
-	db_bind_text(st, 14, ch->payment_method, -1);
-	db_bind_text(st, 15, ch->description, -1);
-	db_bind_text(st, 16, ch->metadata ? ch->metadata : "{}", -1);
-	db_bind_text(st, 17, ch->receipt_email, -1);
-	db_bind_text(st, 18, ch->statement_descriptor, -1);
-	db_bind_text(st, 19, ch->balance_transaction, -1);
-	db_bind_text(st, 20, ch->failure_code, -1);
-	db_bind_text(st, 21, ch->failure_message, -1);
-	db_bind_text(st, 22, ch->outcome, -1);
-	db_bind_text(st, 23, ch->card, -1);
-	db_bind_text(st, 24, ch->billing_details, -1);
-	db_bind_text(st, 25, ch->authorization_code, -1);
+	db_bind_text_ref(st, 13, ch->customer, -1);
+	db_bind_text_ref(st, 14, ch->payment_method, -1);
+	db_bind_text_ref(st, 15, ch->description, -1);
+	db_bind_text_ref(st, 16, ch->metadata ? ch->metadata : "{}", -1);
+	db_bind_text_ref(st, 17, ch->receipt_email, -1);
+	db_bind_text_ref(st, 18, ch->statement_descriptor, -1);
+	db_bind_text_ref(st, 19, ch->balance_transaction, -1);
+	db_bind_text_ref(st, 20, ch->failure_code, -1);
+	db_bind_text_ref(st, 21, ch->failure_message, -1);
+	db_bind_text_ref(st, 22, ch->outcome, -1);
+	db_bind_text_ref(st, 23, ch->card, -1);
+	db_bind_text_ref(st, 24, ch->billing_details, -1);
+	db_bind_text_ref(st, 25, ch->authorization_code, -1);
 	if (ch->capture_before)
 		db_bind_int64(st, 26, ch->capture_before);
 	else
 		db_bind_null(st, 26);
 	db_bind_int64(st, 27, ch->three_d_secure);
-	db_bind_text(st, 28, ch->fingerprint, -1);
-	db_bind_text(st, 29, ch->client_ip, -1);
+	db_bind_text_ref(st, 28, ch->fingerprint, -1);
+	db_bind_text_ref(st, 29, ch->client_ip, -1);
 	return db_step_done(st);
 }
 

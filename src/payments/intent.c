@@ -85,32 +85,32 @@ static const char SQL_UPDATE[] =
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
 {
 	db_bind_int64(st, 4, pi->amount);
-	db_bind_text(st, 5, pi->currency, -1);
-	db_bind_text(st, 6, pi->status, -1);
-	db_bind_text(st, 7, pi->capture_method, -1);
-	db_bind_text(st, 8, pi->confirmation_method, -1);
-	db_bind_text(st, 9, pi->client_secret, -1);
-	db_bind_text(st, 10, pi->customer, -1);
-	db_bind_text(st, 11, pi->payment_method, -1);
-	db_bind_text(st, 12, pi->description, -1);
-	db_bind_text(st, 13, pi->metadata ? pi->metadata : "{}", -1);
-	db_bind_text(st, 14, pi->receipt_email, -1);
-	db_bind_text(st, 15, pi->statement_descriptor, -1);
-	db_bind_text(st, 16, pi->statement_descriptor_suffix, -1);
-	db_bind_text(st, 17, pi->setup_future_usage, -1);
-	db_bind_text(st, 18, pi->return_url, -1);
-	db_bind_text(st, 19, pi->shipping, -1);
+	db_bind_text_ref(st, 5, pi->currency, -1);
+	db_bind_text_ref(st, 6, pi->status, -1);
+	db_bind_text_ref(st, 7, pi->capture_method, -1);
+	db_bind_text_ref(st, 8, pi->confirmation_method, -1);
+	db_bind_text_ref(st, 9, pi->client_secret, -1);
+	db_bind_text_ref(st, 10, pi->customer, -1);
+	db_bind_text_ref(st, 11, pi->payment_method, -1);
+	db_bind_text_ref(st, 12, pi->description, -1);
+	db_bind_text_ref(st, 13, pi->metadata ? pi->metadata : "{}", -1);
+	db_bind_text_ref(st, 14, pi->receipt_email, -1);
+	db_bind_text_ref(st, 15, pi->statement_descriptor, -1);
+	db_bind_text_ref(st, 16, pi->statement_descriptor_suffix, -1);
+	db_bind_text_ref(st, 17, pi->setup_future_usage, -1);
+	db_bind_text_ref(st, 18, pi->return_url, -1);
+	db_bind_text_ref(st, 19, pi->shipping, -1);
 	db_bind_int64(st, 20, pi->amount_capturable);
 	db_bind_int64(st, 21, pi->amount_received);
-	db_bind_text(st, 22, pi->latest_charge, -1);
-	db_bind_text(st, 23, pi->last_payment_error, -1);
-	db_bind_text(st, 24, pi->next_action, -1);
-	db_bind_text(st, 25, pi->cancellation_reason, -1);
+	db_bind_text_ref(st, 22, pi->latest_charge, -1);
+	db_bind_text_ref(st, 23, pi->last_payment_error, -1);
+	db_bind_text_ref(st, 24, pi->next_action, -1);
+	db_bind_text_ref(st, 25, pi->cancellation_reason, -1);
 	if (pi->canceled_at)
 		db_bind_int64(st, 26, pi->canceled_at);
 	else
 		db_bind_null(st, 26);
-	db_bind_text(st, 27, pi->three_d_secure_token, -1);
+	db_bind_text_ref(st, 27, pi->three_d_secure_token, -1);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -118,8 +118,8 @@ int pi_insert(struct db *db, const char *merchant_id, const struct payment_inten
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, pi->id, -1);
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, pi->id, -1);
 	db_bind_int64(st, 3, pi->created);
 	bind_mutable(st, pi);
 	return db_step_done(st);

@@ -26,6 +26,13 @@ int db_bind_text(struct db_stmt *st, int idx, const char *s, ptrdiff_t len)
 	return st->db->ops->bind_text(st, idx, s, len < 0 ? strlen(s) : (size_t)len);
 }
 
+int db_bind_text_ref(struct db_stmt *st, int idx, const char *s, ptrdiff_t len)
+{
+	if (!s || !st->db->ops->bind_text_ref)
+		return db_bind_text(st, idx, s, len);
+	return st->db->ops->bind_text_ref(st, idx, s, len < 0 ? strlen(s) : (size_t)len);
+}
+
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
 {
 	if (!p)

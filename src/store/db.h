@@ -50,6 +50,10 @@ struct db_stmt *db_prepare(struct db *db, const char *sql);
 int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
 /* len < 0 means strlen(s). s == NULL binds NULL. */
 int db_bind_text(struct db_stmt *st, int idx, const char *s, ptrdiff_t len);
+/* The same, without a copy: s must stay valid and unchanged until the statement has been stepped
+ * to completion and reset (db_step_done). For large values bound right before the step (an
+ * event's object JSON, a saved response). */
+int db_bind_text_ref(struct db_stmt *st, int idx, const char *s, ptrdiff_t len);
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len);
 int db_bind_null(struct db_stmt *st, int idx);
 int db_step(struct db_stmt *st);

@@ -11,6 +11,8 @@ struct db_ops {
 	struct db_stmt *(*prepare)(struct db *db, const char *sql);
 	int (*bind_int64)(struct db_stmt *st, int idx, int64_t v);
 	int (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t len);
+	/* optional: s is not copied (db_bind_text_ref) */
+	int (*bind_text_ref)(struct db_stmt *st, int idx, const char *s, size_t len);
 	int (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t len);
 	int (*bind_null)(struct db_stmt *st, int idx);
 	int (*step)(struct db_stmt *st);

@@ -157,6 +157,16 @@ static int s_bind_text(struct db_stmt *base, int idx, const char *s, size_t len)
 	return map_rc(sqlite3_bind_text64(st->s, i, s, len, SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
+static int s_bind_text_ref(struct db_stmt *base, int idx, const char *s, size_t len)
+{
+	struct sqlite_stmt *st = (struct sqlite_stmt *)base;
+	int i = param_index(st, idx);
+	if (i < 0)
+		return DB_ERR;
+	/* SQLITE_STATIC: the caller keeps s until the reset (db.h); s_reset clears the bindings */
+	return map_rc(sqlite3_bind_text64(st->s, i, s, len, SQLITE_STATIC, SQLITE_UTF8));
+}
+
 static int s_bind_blob(struct db_stmt *base, int idx, const void *p, size_t len)
 {
 	struct sqlite_stmt *st = (struct sqlite_stmt *)base;
@@ -262,6 +272,7 @@ static const struct db_ops sqlite_ops = {
     .prepare = s_prepare,
     .bind_int64 = s_bind_int64,
     .bind_text = s_bind_text,
+    .bind_text_ref = s_bind_text_ref,
     .bind_blob = s_bind_blob,
     .bind_null = s_bind_null,
     .step = s_step,
