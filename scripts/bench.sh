@@ -131,7 +131,8 @@ if [ ! -f bench/results.md ]; then
 
 One row per \`make bench\` run. Loads come from wrk on loopback (${DUR}s each, $CONNS connections unless
 noted). Ratios are against nginx's static ceiling measured in the same run. Confirms are durable:
-each is answered only after the group commit holding it was fsync'd (SQLite WAL, synchronous=FULL).
+each is answered only after the group commit holding it was fsync'd (SQLite WAL: COMMIT, then
+fdatasync by the syncer thread; see src/store/store_sqlite.c).
 "Half peak rate" columns: the same load paced to half the peak measured just before it (bench/rate.lua,
 $CONNS connections); wrk's \`delay()\` schedules a request only after the connection's previous answer and
 latency counts from the actual send, so this is a closed-loop approximation of a constant rate that
