@@ -43,7 +43,8 @@ struct hold {
 static int hold_fn(struct db *db, void *p)
 {
 	struct hold *h = p;
-	h->rc = processor_hold(db, h->merchant, h->code, h->charge, h->amount, "usd", 0, 1700000000);
+	h->rc =
+	    processor_hold(db, h->merchant, h->code, h->charge, h->amount, "usd", 0, 1700000000);
 	if (h->rc != DB_OK)
 		return h->rc;
 	h->rc = processor_capture(db, h->merchant, h->charge, h->capture);
