@@ -60,6 +60,8 @@ int sqlite_db_in_tx(struct db *db);
 void sqlite_db_track_wal(struct db *db);
 /* Frames in the WAL after this connection's last commit (0 after a restart of the log). */
 int sqlite_db_wal_size(struct db *db);
+/* Heap held by the connection's page cache. */
+int64_t sqlite_db_cache_bytes(struct db *db);
 /* Statements stepped and WAL frames appended so far on this connection. */
 void sqlite_db_stats(struct db *db, int64_t *ret_steps, int64_t *ret_wal_frames);
 

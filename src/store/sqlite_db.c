@@ -392,6 +392,13 @@ void sqlite_db_track_wal(struct db *db)
 	sqlite3_wal_hook(d->h, wal_hook, d);
 }
 
+int64_t sqlite_db_cache_bytes(struct db *db)
+{
+	int cur = 0, hi = 0;
+	sqlite3_db_status(((struct sqlite_db *)db)->h, SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0);
+	return cur;
+}
+
 int sqlite_db_wal_size(struct db *db)
 {
 	return ((struct sqlite_db *)db)->wal_last;

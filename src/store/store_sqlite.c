@@ -407,7 +407,7 @@ static void *writer_main(void *arg)
 				"store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group"
 				" (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
 				" WAL at %d frames, %lld catch-up checkpoints (%.1f ms each);"
-				" %lld fsyncs, %.2f ms each, longest %.2f ms",
+				" %lld fsyncs, %.2f ms each, longest %.2f ms; writer page cache %.1f MiB",
 				(long long)s->stat_groups, (long long)s->stat_jobs,
 				(double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
 				(double)s->stat_commit_us / 1000.0 / g, (double)s->stat_steps / jb,
@@ -421,7 +421,8 @@ static void *writer_main(void *arg)
 				    ? (double)atomic_load(&s->stat_sync_us) / 1000.0 /
 					  (double)atomic_load(&s->stat_syncs)
 				    : 0.0,
-				(double)atomic_load(&s->stat_sync_max_us) / 1000.0);
+				(double)atomic_load(&s->stat_sync_max_us) / 1000.0,
+				(double)sqlite_db_cache_bytes(s->writer_db) / 1048576.0);
 			atomic_store(&s->stat_syncs, 0);
 			atomic_store(&s->stat_sync_us, 0);
 			atomic_store(&s->stat_sync_max_us, 0);
