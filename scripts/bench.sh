@@ -114,7 +114,7 @@ read -r g_rps g_p50 g_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/read.l
 echo "reads: $g_rps/s (p50 $g_p50 ms, p99 $g_p99 ms)"
 rss1=$(rss)
 read -r ticks1 steal1 < <(cpu_ticks)
-steal=$(awk -v s=$((steal1 - steal0)) -v t=$((ticks1 - ticks0)) 'BEGIN { printf "%.0f", t > 0 ? 100 * s / t : 0 }')
+steal=$(awk -v s=$((steal1 - steal0)) -v t=$((ticks1 - ticks0)) 'BEGIN { p = 0; if (t > 0) p = 100 * s / t; printf "%.0f", p }')
 echo "CPU stolen by the host during the run: $steal %"
 
 score="n/a"
