@@ -194,21 +194,25 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-static char *claim_name(struct req *r)
+/* The claim's name, built once per request: the generation note, the claim and the release all
+ * use it (the merchant and the key do not change after authentication). */
+static const char *claim_name(struct req *r)
 {
-	return arena_printf(&r->arena, "%s|%d|%s", r->merchant_id, r->livemode ? 1 : 0,
-	                    r->idempotency_key);
+	if (!r->idem_name)
+		r->idem_name = arena_printf(&r->arena, "%s|%d|%s", r->merchant_id,
+		                            r->livemode ? 1 : 0, r->idempotency_key);
+	return r->idem_name;
 }
 
 void idem_note_generation(struct req *r)
 {
-	char *name = claim_name(r);
+	const char *name = claim_name(r);
 	r->idem_gen = name ? atomic_load(&release_gen[fnv1a(name) & (GEN_BUCKETS - 1)]) : 0;
 }
 
 int idem_claim(struct req *r)
 {
-	char *name = claim_name(r);
+	const char *name = claim_name(r);
 	if (!name)
 		return req_fail(r, ERR_API, NULL, NULL);
 	uint64_t hash = fnv1a(name);
@@ -241,7 +245,7 @@ void idem_release(struct req *r)
 {
 	if (!r->idem_claimed)
 		return;
-	char *name = claim_name(r);
+	const char *name = claim_name(r);
 	if (!name)
 		abort(); /* cannot leave a claim behind: it would block the key forever */
 	uint64_t hash = fnv1a(name);

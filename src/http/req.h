@@ -68,6 +68,7 @@ struct req {
 	bool idem_claimed;
 	uint32_t idem_gen; /* release generation of the key's bucket before the first lookup */
 	bool idem_changed; /* set by idem_claim: a request with this key may have finished since */
+	const char *idem_name; /* "merchant|mode|key", built once (idempotency.c claim_name) */
 	char idem_hash[65];
 	char original_request[ID_MAX];
 };

@@ -79,6 +79,8 @@ void risk_features_to_vector(const struct risk_features *f, float *out, size_t n
         uint32_t declines = f->card_declines_30d > f->card_attempts_30d ? f->card_attempts_30d
                                                                         : f->card_declines_30d;
 
+        /* Model inputs only: XGBoost takes float features. These copies never flow back into
+         * an amount; every money computation stays in int64 minor units. */
         v[RISK_F_AMOUNT_USD_MINOR] = (float)amount;
         v[RISK_F_LOG_AMOUNT] = (float)log1p((double)amount);
         v[RISK_F_CURRENCY_IS_USD] = f->currency_is_usd ? 1.0f : 0.0f;

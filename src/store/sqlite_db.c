@@ -148,23 +148,25 @@ static int s_bind_int64(struct db_stmt *base, int idx, int64_t v)
 	return map_rc(sqlite3_bind_int64(st->s, i, v));
 }
 
-static int s_bind_text(struct db_stmt *base, int idx, const char *s, size_t len)
+static int bind_text_as(struct db_stmt *base, int idx, const char *s, size_t len,
+                        sqlite3_destructor_type how)
 {
 	struct sqlite_stmt *st = (struct sqlite_stmt *)base;
 	int i = param_index(st, idx);
 	if (i < 0)
 		return DB_ERR;
-	return map_rc(sqlite3_bind_text64(st->s, i, s, len, SQLITE_TRANSIENT, SQLITE_UTF8));
+	return map_rc(sqlite3_bind_text64(st->s, i, s, len, how, SQLITE_UTF8));
 }
 
+static int s_bind_text(struct db_stmt *base, int idx, const char *s, size_t len)
+{
+	return bind_text_as(base, idx, s, len, SQLITE_TRANSIENT);
+}
+
+/* SQLITE_STATIC: the caller keeps s until the reset (db.h); s_reset clears the bindings */
 static int s_bind_text_ref(struct db_stmt *base, int idx, const char *s, size_t len)
 {
-	struct sqlite_stmt *st = (struct sqlite_stmt *)base;
-	int i = param_index(st, idx);
-	if (i < 0)
-		return DB_ERR;
-	/* SQLITE_STATIC: the caller keeps s until the reset (db.h); s_reset clears the bindings */
-	return map_rc(sqlite3_bind_text64(st->s, i, s, len, SQLITE_STATIC, SQLITE_UTF8));
+	return bind_text_as(base, idx, s, len, SQLITE_STATIC);
 }
 
 static int s_bind_blob(struct db_stmt *base, int idx, const void *p, size_t len)
