@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/tender ] || make --no-print-directory tender
 export TENDER_BIN="${TENDER_BIN:-$PWD/build/tender}"
-export TENDER_SHARED="${TENDER_SHARED:-$(cd .. && pwd)/shared}"
+source scripts/shared.sh
 if [ ! -f "$TENDER_SHARED/tools/stripe-openapi-validate.js" ]; then
   echo "integration-pg: Stripe's OpenAPI validator not found under $TENDER_SHARED (set TENDER_SHARED)" >&2
   exit 1
