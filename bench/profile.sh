@@ -5,6 +5,8 @@
 # perf mode samples the whole machine (cpu-clock, every thread, kernel included) during the load
 # and prints where the two cores go: by thread name, by binary, and the hottest symbols.
 # Usage: bench/profile.sh [seconds] [connections] [strace|callgrind|perf|none]
+# WORKLOAD=read or replay profiles GET /v1/payment_intents/{id} or an idempotent replay instead
+# of confirms (one PaymentIntent is confirmed first, as `make bench` does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -28,8 +30,16 @@ fi
 tpid=$!
 for _ in $(seq 300); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
 url="http://127.0.0.1:$port"
+LUA=bench/${WORKLOAD:-confirm}.lua
+[ -f "$LUA" ] || { echo "profile: no $LUA" >&2; exit 2; }
+if [ "${WORKLOAD:-confirm}" != confirm ]; then
+  pi=$(curl -s "$url/v1/payment_intents" -u "$TENDER_BENCH_KEY:" -H 'Idempotency-Key: prof-replay' \
+    -d amount=2000 -d currency=usd -d payment_method=pm_card_visa -d confirm=true)
+  export TENDER_BENCH_PI=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' <<<"$pi")
+  export TENDER_BENCH_IDEM=prof-replay
+fi
 if [ "$MODE" = strace ]; then
-  wrk -t2 -c"$CONNS" -d"$((DUR + 4))s" -s bench/confirm.lua "$url" > "$work/wrk" 2>&1 &
+  wrk -t2 -c"$CONNS" -d"$((DUR + 4))s" -s "$LUA" "$url" > "$work/wrk" 2>&1 &
   wpid=$!
   sleep 2
   n0=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
@@ -39,7 +49,7 @@ if [ "$MODE" = strace ]; then
   echo "confirms during strace: $((n1 - n0))"
   head -30 "$work/strace"
 elif [ "$MODE" = perf ]; then
-  wrk -t2 -c"$CONNS" -d"$((DUR + 3))s" -s bench/confirm.lua "$url" > "$work/wrk" 2>&1 &
+  wrk -t2 -c"$CONNS" -d"$((DUR + 3))s" -s "$LUA" "$url" > "$work/wrk" 2>&1 &
   wpid=$!
   sleep 2
   n0=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo 0)
@@ -53,7 +63,7 @@ elif [ "$MODE" = perf ]; then
   rep --sort comm,dso
   N=70 rep --sort comm,sym
 else
-  wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/confirm.lua "$url" > "$work/wrk" 2>&1
+  wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$LUA" "$url" > "$work/wrk" 2>&1
 fi
 grep -E 'Requests/sec|Non-2xx|Latency' "$work/wrk" || true
 grep 'store:' "$work/log" | tail -4 || true

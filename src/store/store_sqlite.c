@@ -57,7 +57,51 @@ struct write_job {
 	void *ctx;
 	int rc;
 	sem_t done;
+	int64_t t_queued, t_started, t_committed; /* µs, for the phase statistics */
 };
+
+/* Where a write's time goes, for the debug statistics line: queued until its group started,
+ * the group's run and COMMIT, the wait for the fsync, and all of it; 0.1 ms buckets to 50 ms. */
+#define LAT_BUCKETS 500
+enum { LAT_QUEUE, LAT_GROUP, LAT_SYNC, LAT_TOTAL, LAT_PHASES };
+struct lat_hist {
+	_Atomic uint32_t b[LAT_BUCKETS];
+};
+
+static void lat_add(struct lat_hist *h, int64_t us)
+{
+	int64_t i = us < 0 ? 0 : us / 100;
+	if (i >= LAT_BUCKETS)
+		i = LAT_BUCKETS - 1;
+	atomic_fetch_add_explicit(&h->b[i], 1, memory_order_relaxed);
+}
+
+/* the q-quantile in ms (the upper edge of its bucket), and resets the histogram */
+static double lat_take(struct lat_hist *h, double q1, double *p2, double q2)
+{
+	uint32_t c[LAT_BUCKETS];
+	uint64_t n = 0;
+	for (int i = 0; i < LAT_BUCKETS; i++) {
+		c[i] = atomic_exchange_explicit(&h->b[i], 0, memory_order_relaxed);
+		n += c[i];
+	}
+	double r1 = 0, r2 = 0;
+	uint64_t acc = 0;
+	int got1 = 0;
+	for (int i = 0; i < LAT_BUCKETS && n; i++) {
+		acc += c[i];
+		if (!got1 && (double)acc >= q1 * (double)n) {
+			r1 = (i + 1) / 10.0;
+			got1 = 1;
+		}
+		if ((double)acc >= q2 * (double)n) {
+			r2 = (i + 1) / 10.0;
+			break;
+		}
+	}
+	*p2 = r2;
+	return r1;
+}
 
 struct sqlite_store {
 	char path[4096];
@@ -99,6 +143,7 @@ struct sqlite_store {
 	int wal_fd; /* syncer thread only */
 	/* fsyncs since the writer's last statistics line: count, total and longest µs */
 	_Atomic int64_t stat_syncs, stat_sync_us, stat_sync_max_us;
+	struct lat_hist lat[LAT_PHASES];
 	char wal_path[4100];
 	char dir_path[4096];
 	pthread_key_t read_key;
@@ -279,10 +324,16 @@ static void *syncer_main(void *arg)
 			pthread_cond_broadcast(&s->durable_cv);
 			pthread_mutex_unlock(&s->durable_mu);
 		}
+		int64_t now = clock_mono_us();
 		for (size_t i = 0; i < n; i++) {
 			if (failed)
 				jobs[i]->rc = STORE_COMMIT_FAILED;
-			sem_post(&jobs[i]->done);
+			struct write_job *j = jobs[i];
+			lat_add(&s->lat[LAT_QUEUE], j->t_started - j->t_queued);
+			lat_add(&s->lat[LAT_GROUP], j->t_committed - j->t_started);
+			lat_add(&s->lat[LAT_SYNC], now - j->t_committed);
+			lat_add(&s->lat[LAT_TOTAL], now - j->t_queued);
+			sem_post(&j->done);
 		}
 	}
 	if (s->wal_fd >= 0)
@@ -387,6 +438,8 @@ static void *writer_main(void *arg)
 		int64_t t0 = clock_mono_us(), steps0, frames0, steps1, frames1;
 		sqlite_db_stats(s->writer_db, &steps0, &frames0);
 		uint64_t seq0 = s->group_seq;
+		for (size_t i = 0; i < n; i++)
+			batch[i]->t_started = t0;
 		int committed = 0;
 		if (atomic_load(&s->sync_failed)) {
 			for (size_t i = 0; i < n; i++)
@@ -395,6 +448,9 @@ static void *writer_main(void *arg)
 			committed = run_group(s, batch, n);
 		}
 		sqlite_db_stats(s->writer_db, &steps1, &frames1);
+		int64_t t1 = clock_mono_us();
+		for (size_t i = 0; i < n; i++)
+			batch[i]->t_committed = t1;
 		s->stat_groups++;
 		s->stat_jobs += n;
 		s->stat_us += clock_mono_us() - t0;
@@ -423,6 +479,14 @@ static void *writer_main(void *arg)
 				    : 0.0,
 				(double)atomic_load(&s->stat_sync_max_us) / 1000.0,
 				(double)sqlite_db_cache_bytes(s->writer_db) / 1048576.0);
+			double p99[LAT_PHASES], p50[LAT_PHASES];
+			for (int i = 0; i < LAT_PHASES; i++)
+				p50[i] = lat_take(&s->lat[i], 0.5, &p99[i], 0.99);
+			log_msg(LOG_DEBUG,
+				"store: write phases p50/p99 ms: queued %.1f/%.1f, group %.1f/%.1f,"
+				" fsync wait %.1f/%.1f, total %.1f/%.1f",
+				p50[LAT_QUEUE], p99[LAT_QUEUE], p50[LAT_GROUP], p99[LAT_GROUP],
+				p50[LAT_SYNC], p99[LAT_SYNC], p50[LAT_TOTAL], p99[LAT_TOTAL]);
 			atomic_store(&s->stat_syncs, 0);
 			atomic_store(&s->stat_sync_us, 0);
 			atomic_store(&s->stat_sync_max_us, 0);
@@ -644,7 +708,7 @@ int sqlite_store_write(struct sqlite_store *s, const char *merchant_id, store_fn
 		return STORE_COMMIT_FAILED;
 	if (in_writer_callback)
 		abort(); /* a write callback that writes again would deadlock: programmer error */
-	struct write_job job = {.fn = fn, .ctx = ctx, .rc = 0};
+	struct write_job job = {.fn = fn, .ctx = ctx, .rc = 0, .t_queued = clock_mono_us()};
 	sem_init(&job.done, 0, 0);
 	pthread_mutex_lock(&s->mu);
 	if (s->q_len >= WRITE_QUEUE_MAX || s->stopping) {
