@@ -19,6 +19,7 @@
 #include "api/resources.h"
 #include "http/form.h"
 #include "app.h"
+#include "core/digest.h"
 #include "money/currency.h"
 #include "money/fx.h"
 
@@ -858,7 +859,7 @@ static const char *challenge_csp(struct req *r)
 {
 	unsigned char d[32];
 	unsigned int dl = 0;
-	EVP_Digest(CHALLENGE_STYLE, strlen(CHALLENGE_STYLE), d, &dl, EVP_sha256(), NULL);
+	EVP_Digest(CHALLENGE_STYLE, strlen(CHALLENGE_STYLE), d, &dl, digest_sha256(), NULL);
 	unsigned char b64[64];
 	EVP_EncodeBlock(b64, d, (int)dl);
 	return arena_printf(&r->arena,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "http/form.h"
 #include "http/req.h"
 
@@ -38,7 +39,7 @@ void idem_hash_request(struct req *r)
 	unsigned char d[32];
 	unsigned int dl = 0;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex2(md, digest_sha256(), NULL);
 	EVP_DigestUpdate(md, r->method, strlen(r->method));
 	EVP_DigestUpdate(md, " ", 1);
 	EVP_DigestUpdate(md, r->path, strlen(r->path));

@@ -6,18 +6,12 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/digest.h"
 
 void merchant_key_hash(const char *key, char out[65])
 {
-	unsigned char d[32];
-	unsigned int dl = 0;
-	EVP_Digest(key, strlen(key), d, &dl, EVP_sha256(), NULL);
-	static const char hex[] = "0123456789abcdef";
-	for (unsigned i = 0; i < 32; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
+	/* on failure out is "", which matches no key: the request is refused */
+	digest_sha256_hex(key, strlen(key), out);
 }
 
 struct create_ctx {
