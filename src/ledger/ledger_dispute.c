@@ -200,11 +200,14 @@ static const char SQL_CHARGE_FLAG[] =
 static const char SQL_DISPUTE_AMOUNT[] =
     "SELECT d.merchant_id, d.id FROM disputes d JOIN charges c ON c.merchant_id = d.merchant_id"
     " AND c.id = d.charge WHERE d.amount > c.amount_captured OR d.currency <> c.currency";
-/* every dispute has its charge.dispute.created event */
-static const char SQL_DISPUTE_NO_EVENT[] =
+/* every dispute has its charge.dispute.created event (two forms: see verify.c's NO_EVENT) */
+static const char SQL_DISPUTE_NO_EVENT_PG[] =
     "SELECT d.merchant_id, d.id FROM disputes d WHERE NOT EXISTS (SELECT 1 FROM events e"
     " WHERE e.merchant_id = d.merchant_id AND e.object_id = d.id"
     " AND e.type = 'charge.dispute.created')";
+static const char SQL_DISPUTE_NO_EVENT_SQLITE[] =
+    "SELECT d.merchant_id, d.id FROM disputes d WHERE (d.merchant_id, d.id) NOT IN (SELECT"
+    " merchant_id, object_id FROM events WHERE type = 'charge.dispute.created')";
 
 int ledger_dispute_verify(struct db *db, struct verify_report *rep)
 {
@@ -218,12 +221,16 @@ int ledger_dispute_verify(struct db *db, struct verify_report *rep)
 	    {SQL_CHARGE_FLAG, "charge whose disputed flag disagrees with its disputes"},
 	    {SQL_DISPUTE_AMOUNT,
 	     "dispute larger than its charge's capture, or in another currency"},
-	    {SQL_DISPUTE_NO_EVENT, "dispute without its charge.dispute.created event"},
+	    {NULL, "dispute without its charge.dispute.created event"},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		rep->checks++;
-		struct db_stmt *st = db_prepare(db, checks[i].sql);
+		const char *sql = checks[i].sql;
+		if (!sql) /* the events check */
+			sql = db_kind(db) == DB_POSTGRES ? SQL_DISPUTE_NO_EVENT_PG
+			                                 : SQL_DISPUTE_NO_EVENT_SQLITE;
+		struct db_stmt *st = db_prepare(db, sql);
 		if (!st) {
 			verify_fail(rep, "disputes", "%s: cannot prepare the check: %s",
 				    checks[i].what, db_errmsg(db));
