@@ -133,8 +133,10 @@ if [ "$log_lines" -gt 0 ]; then
   echo "bench-soak: Tender logged $log_lines lines at warn or above; the first 5:"
   head -5 "$work/tender.log" | cut -c1-400
 fi
+v0=$(date +%s)
 verify_out=$(build/tender verify --data "$work/data" --master-key-file "$work/master.key" 2>&1) && vrc=0 || vrc=$?
-if [ "$vrc" -eq 0 ]; then verify="passed"; else verify="FAILED (exit $vrc): $(head -5 <<<"$verify_out" | tr '\n' ' ')"; fi
+vsecs=$(( $(date +%s) - v0 ))
+if [ "$vrc" -eq 0 ]; then verify="passed in ${vsecs} s"; else verify="FAILED (exit $vrc): $(head -5 <<<"$verify_out" | tr '\n' ' ')"; fi
 pis="n/a"
 if command -v sqlite3 >/dev/null; then
   pis=$(sqlite3 "$work/data/tender.db" 'SELECT COUNT(*) FROM payment_intents' 2>/dev/null || echo n/a)
