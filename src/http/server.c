@@ -29,6 +29,7 @@
 
 #include "app.h"
 #include "core/clock.h"
+#include "core/hist.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "http/form.h"
@@ -69,6 +70,7 @@ struct conn_req {
 	bool rl_headers;
 	bool was_suspended;
 	uint64_t barrier_need; /* CS_BARRIER: the store group its answer waits for */
+	int64_t t_queued, t_taken, t_resumed; /* µs, a write's hand-offs (server statistics) */
 };
 
 struct server {
@@ -89,6 +91,11 @@ struct server {
 	 * on are answered 503 at once instead of being suspended. */
 	atomic_int draining;
 	int port;
+	/* Where a write's time goes outside the handler, for the debug statistics line: waiting in
+	 * the worker queue, the worker's run (the handler, its durable commit included), and the
+	 * way back to the epoll thread after MHD_resume_connection. */
+	struct hist hand_queue, hand_run, hand_back;
+	_Atomic int64_t hand_since;
 };
 
 static void conn_req_free(struct conn_req *c)
@@ -467,6 +474,7 @@ static void *worker_main(void *arg)
 		srv->q_head = (srv->q_head + 1) % WORK_QUEUE_MAX;
 		srv->q_len--;
 		pthread_mutex_unlock(&srv->mu);
+		c->t_taken = clock_mono_us();
 		if (c->state == CS_BARRIER) {
 			barrier_wait(srv, c, c->barrier_need);
 		} else {
@@ -475,6 +483,7 @@ static void *worker_main(void *arg)
 			barrier_wait(srv, c, need > c->barrier_need ? need : c->barrier_need);
 		}
 		c->state = CS_DONE;
+		c->t_resumed = clock_mono_us();
 		MHD_resume_connection(c->conn);
 	}
 }
@@ -514,6 +523,29 @@ static enum MHD_Result answer_here(struct server *srv, struct conn_req *c)
 		MHD_resume_connection(c->conn);
 	}
 	return MHD_YES;
+}
+
+#define HAND_STATS_US 5000000
+
+/* Records a write's hand-offs, and every HAND_STATS_US logs their p50/p99 (debug level) */
+static void hand_off_stats(struct server *srv, struct conn_req *c)
+{
+	int64_t now = clock_mono_us();
+	hist_add(&srv->hand_queue, c->t_taken - c->t_queued);
+	hist_add(&srv->hand_run, c->t_resumed - c->t_taken);
+	hist_add(&srv->hand_back, now - c->t_resumed);
+	int64_t since = atomic_load(&srv->hand_since);
+	if (now - since < HAND_STATS_US ||
+	    !atomic_compare_exchange_strong(&srv->hand_since, &since, now))
+		return;
+	double q50, q99, r50, r99, b50, b99;
+	hist_take(&srv->hand_queue, &q50, &q99);
+	hist_take(&srv->hand_run, &r50, &r99);
+	hist_take(&srv->hand_back, &b50, &b99);
+	log_msg(LOG_DEBUG,
+	        "http: writes' hand-offs p50/p99 ms: worker queue %.1f/%.1f, worker run %.1f/%.1f,"
+	        " back to the epoll thread %.1f/%.1f",
+	        q50, q99, r50, r99, b50, b99);
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
@@ -572,6 +604,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		atomic_fetch_add(&srv->suspended, 1);
 		c->was_suspended = true;
 		MHD_suspend_connection(con);
+		c->t_queued = clock_mono_us();
 		if (enqueue(srv, c) != 0) {
 			req_fail(&c->r, ERR_OVERLOADED, NULL, NULL);
 			c->state = CS_DONE;
@@ -584,6 +617,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			/* MHD has taken the connection back from the suspended list by now */
 			c->was_suspended = false;
 			atomic_fetch_sub(&srv->suspended, 1);
+			if (c->t_queued && c->t_resumed)
+				hand_off_stats(srv, c);
 		}
 		return send_response(c);
 	}

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/hist.h"
 #include "core/log.h"
 #include "store/db_impl.h"
 #include "store/migrate.h"
@@ -61,47 +62,8 @@ struct write_job {
 };
 
 /* Where a write's time goes, for the debug statistics line: queued until its group started,
- * the group's run and COMMIT, the wait for the fsync, and all of it; 0.1 ms buckets to 50 ms. */
-#define LAT_BUCKETS 500
+ * the group's run and COMMIT, the wait for the fsync, and all of it. */
 enum { LAT_QUEUE, LAT_GROUP, LAT_SYNC, LAT_TOTAL, LAT_PHASES };
-struct lat_hist {
-	_Atomic uint32_t b[LAT_BUCKETS];
-};
-
-static void lat_add(struct lat_hist *h, int64_t us)
-{
-	int64_t i = us < 0 ? 0 : us / 100;
-	if (i >= LAT_BUCKETS)
-		i = LAT_BUCKETS - 1;
-	atomic_fetch_add_explicit(&h->b[i], 1, memory_order_relaxed);
-}
-
-/* the q-quantile in ms (the upper edge of its bucket), and resets the histogram */
-static double lat_take(struct lat_hist *h, double q1, double *p2, double q2)
-{
-	uint32_t c[LAT_BUCKETS];
-	uint64_t n = 0;
-	for (int i = 0; i < LAT_BUCKETS; i++) {
-		c[i] = atomic_exchange_explicit(&h->b[i], 0, memory_order_relaxed);
-		n += c[i];
-	}
-	double r1 = 0, r2 = 0;
-	uint64_t acc = 0;
-	int got1 = 0;
-	for (int i = 0; i < LAT_BUCKETS && n; i++) {
-		acc += c[i];
-		if (!got1 && (double)acc >= q1 * (double)n) {
-			r1 = (i + 1) / 10.0;
-			got1 = 1;
-		}
-		if ((double)acc >= q2 * (double)n) {
-			r2 = (i + 1) / 10.0;
-			break;
-		}
-	}
-	*p2 = r2;
-	return r1;
-}
 
 struct sqlite_store {
 	char path[4096];
@@ -143,7 +105,7 @@ struct sqlite_store {
 	int wal_fd; /* syncer thread only */
 	/* fsyncs since the writer's last statistics line: count, total and longest µs */
 	_Atomic int64_t stat_syncs, stat_sync_us, stat_sync_max_us;
-	struct lat_hist lat[LAT_PHASES];
+	struct hist lat[LAT_PHASES];
 	char wal_path[4100];
 	char dir_path[4096];
 	pthread_key_t read_key;
@@ -329,10 +291,10 @@ static void *syncer_main(void *arg)
 			if (failed)
 				jobs[i]->rc = STORE_COMMIT_FAILED;
 			struct write_job *j = jobs[i];
-			lat_add(&s->lat[LAT_QUEUE], j->t_started - j->t_queued);
-			lat_add(&s->lat[LAT_GROUP], j->t_committed - j->t_started);
-			lat_add(&s->lat[LAT_SYNC], now - j->t_committed);
-			lat_add(&s->lat[LAT_TOTAL], now - j->t_queued);
+			hist_add(&s->lat[LAT_QUEUE], j->t_started - j->t_queued);
+			hist_add(&s->lat[LAT_GROUP], j->t_committed - j->t_started);
+			hist_add(&s->lat[LAT_SYNC], now - j->t_committed);
+			hist_add(&s->lat[LAT_TOTAL], now - j->t_queued);
 			sem_post(&j->done);
 		}
 	}
@@ -481,7 +443,7 @@ static void *writer_main(void *arg)
 				(double)sqlite_db_cache_bytes(s->writer_db) / 1048576.0);
 			double p99[LAT_PHASES], p50[LAT_PHASES];
 			for (int i = 0; i < LAT_PHASES; i++)
-				p50[i] = lat_take(&s->lat[i], 0.5, &p99[i], 0.99);
+				hist_take(&s->lat[i], &p50[i], &p99[i]);
 			log_msg(LOG_DEBUG,
 				"store: write phases p50/p99 ms: queued %.1f/%.1f, group %.1f/%.1f,"
 				" fsync wait %.1f/%.1f, total %.1f/%.1f",
