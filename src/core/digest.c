@@ -16,6 +16,16 @@ const EVP_MD *digest_sha256(void)
 	return sha256;
 }
 
+void digest_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int digest_sha256_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
@@ -24,11 +34,6 @@ int digest_sha256_hex(const void *p, size_t n, char out[65])
 	out[0] = '\0';
 	if (!md || EVP_Digest(p, n, d, &dl, md, NULL) != 1 || dl != 32)
 		return -1;
-	static const char hex[] = "0123456789abcdef";
-	for (unsigned i = 0; i < 32; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
+	digest_hex(d, 32, out);
 	return 0;
 }

@@ -14,6 +14,9 @@
 /* The fetched SHA-256, or NULL if OpenSSL has none (then every digest_* call fails). */
 const EVP_MD *digest_sha256(void);
 
+/* out = p[0..n) as 2n lowercase hex digits and a NUL (out holds 2n + 1 bytes). */
+void digest_hex(const unsigned char *p, size_t n, char *out);
+
 /* out = SHA-256(p[0..n)) as 64 lowercase hex digits and a NUL. Returns 0, or -1 on failure (out
  * is then the empty string). */
 int digest_sha256_hex(const void *p, size_t n, char out[65]);

@@ -47,12 +47,7 @@ void idem_hash_request(struct req *r)
 		hash_node(md, r->params, 0);
 	EVP_DigestFinal_ex(md, d, &dl);
 	EVP_MD_CTX_free(md);
-	static const char hex[] = "0123456789abcdef";
-	for (unsigned i = 0; i < 32; i++) {
-		r->idem_hash[2 * i] = hex[d[i] >> 4];
-		r->idem_hash[2 * i + 1] = hex[d[i] & 15];
-	}
-	r->idem_hash[64] = '\0';
+	digest_hex(d, sizeof(d), r->idem_hash);
 }
 
 static const char SQL_GET[] =

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/digest.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "vault/testcards.h"
@@ -201,16 +202,6 @@ static int open_sealed(const unsigned char *key, const unsigned char *aad, size_
 	return 0;
 }
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = h[p[i] >> 4];
-		out[2 * i + 1] = h[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void err_clear(char *err, size_t errlen)
 {
 	if (errlen)
@@ -234,7 +225,7 @@ int vault_keygen(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(line, KEYFILE_MAGIC, sizeof(KEYFILE_MAGIC) - 1);
-	hex(key, KEY_LEN, line + sizeof(KEYFILE_MAGIC) - 1);
+	digest_hex(key, KEY_LEN, line + sizeof(KEYFILE_MAGIC) - 1);
 	OPENSSL_cleanse(key, sizeof(key));
 	size_t n = strlen(line);
 	line[n++] = '\n';
@@ -381,7 +372,7 @@ int vault_open(struct vault **ret, const char *key_file, char *err, size_t errle
 		vault_free(v);
 		return -1;
 	}
-	hex(id, 8, v->key_id);
+	digest_hex(id, 8, v->key_id);
 	OPENSSL_cleanse(id, sizeof(id));
 	*ret = v;
 	return 0;

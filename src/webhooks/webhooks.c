@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/digest.h"
 #include "core/id.h"
 #include "core/parse.h"
 #include "store/store.h"
@@ -113,13 +114,11 @@ void webhook_sign(const char *secret, int64_t t, const char *body, size_t len, s
 		ml = 0; /* an empty v1 fails verification: better than a wrong one */
 	EVP_MAC_CTX_free(h);
 	EVP_MAC_free(mac_alg);
-	static const char hex[] = "0123456789abcdef";
-	buf_printf(out, "t=%lld,v1=", (long long)t);
-	for (size_t i = 0; i < ml; i++) {
-		buf_putc(out, hex[mac[i] >> 4]);
-		buf_putc(out, hex[mac[i] & 15]);
-	}
+	char v1[2 * sizeof(mac) + 1];
+	digest_hex(mac, ml, v1);
+	buf_printf(out, "t=%lld,v1=%s", (long long)t, v1);
 	OPENSSL_cleanse(mac, sizeof(mac));
+	OPENSSL_cleanse(v1, sizeof(v1));
 }
 
 /* Splits an http(s) URL's authority into host (brackets removed) and port. 0 or -1 + err. */

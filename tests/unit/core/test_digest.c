@@ -16,3 +16,13 @@ Test(digest, sha256_hex_matches_the_standard_vectors)
 	cr_assert_str_eq(out, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	cr_assert_not_null(digest_sha256());
 }
+
+Test(digest, hex_is_lowercase_two_digits_per_byte)
+{
+	const unsigned char b[] = {0x00, 0x0f, 0xa0, 0xff};
+	char out[9];
+	digest_hex(b, sizeof(b), out);
+	cr_assert_str_eq(out, "000fa0ff");
+	digest_hex(b, 0, out);
+	cr_assert_str_eq(out, "");
+}
