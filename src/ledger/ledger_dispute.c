@@ -200,36 +200,31 @@ static const char SQL_CHARGE_FLAG[] =
 static const char SQL_DISPUTE_AMOUNT[] =
     "SELECT d.merchant_id, d.id FROM disputes d JOIN charges c ON c.merchant_id = d.merchant_id"
     " AND c.id = d.charge WHERE d.amount > c.amount_captured OR d.currency <> c.currency";
-/* every dispute has its charge.dispute.created event (two forms: see verify.c's NO_EVENT) */
-static const char SQL_DISPUTE_NO_EVENT_PG[] =
-    "SELECT d.merchant_id, d.id FROM disputes d WHERE NOT EXISTS (SELECT 1 FROM events e"
-    " WHERE e.merchant_id = d.merchant_id AND e.object_id = d.id"
-    " AND e.type = 'charge.dispute.created')";
-static const char SQL_DISPUTE_NO_EVENT_SQLITE[] =
-    "SELECT d.merchant_id, d.id FROM disputes d WHERE (d.merchant_id, d.id) NOT IN (SELECT"
-    " merchant_id, object_id FROM events WHERE type = 'charge.dispute.created')";
+/* every dispute has its charge.dispute.created event (verify.h: NO_EVENT) */
+NO_EVENT(SQL_DISPUTE_NO_EVENT, "SELECT d.merchant_id, d.id FROM disputes d", "", "d.merchant_id",
+         "d.id", "= 'charge.dispute.created'");
 
 int ledger_dispute_verify(struct db *db, struct verify_report *rep)
 {
 	static const struct {
 		const char *sql, *what;
+		const char *pg; /* PostgreSQL's form when it differs */
 	} checks[] = {
-	    {SQL_WITHDRAWAL, "chargeback not withdrawn exactly once by its amount"},
-	    {SQL_REINSTATEMENT, "dispute reinstated wrongly (only won ones, once, by the amount)"},
-	    {SQL_INQUIRY_MONEY, "inquiry with balance transactions"},
-	    {SQL_ADJUSTMENT_ORPHAN, "adjustment balance transaction of no dispute"},
-	    {SQL_CHARGE_FLAG, "charge whose disputed flag disagrees with its disputes"},
+	    {SQL_WITHDRAWAL, "chargeback not withdrawn exactly once by its amount", NULL},
+	    {SQL_REINSTATEMENT, "dispute reinstated wrongly (only won ones, once, by the amount)", NULL},
+	    {SQL_INQUIRY_MONEY, "inquiry with balance transactions", NULL},
+	    {SQL_ADJUSTMENT_ORPHAN, "adjustment balance transaction of no dispute", NULL},
+	    {SQL_CHARGE_FLAG, "charge whose disputed flag disagrees with its disputes", NULL},
 	    {SQL_DISPUTE_AMOUNT,
-	     "dispute larger than its charge's capture, or in another currency"},
-	    {NULL, "dispute without its charge.dispute.created event"},
+	     "dispute larger than its charge's capture, or in another currency", NULL},
+	    {SQL_DISPUTE_NO_EVENT_SQLITE, "dispute without its charge.dispute.created event",
+	     SQL_DISPUTE_NO_EVENT_PG},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		rep->checks++;
-		const char *sql = checks[i].sql;
-		if (!sql) /* the events check */
-			sql = db_kind(db) == DB_POSTGRES ? SQL_DISPUTE_NO_EVENT_PG
-			                                 : SQL_DISPUTE_NO_EVENT_SQLITE;
+		const char *sql =
+		    checks[i].pg && db_kind(db) == DB_POSTGRES ? checks[i].pg : checks[i].sql;
 		struct db_stmt *st = db_prepare(db, sql);
 		if (!st) {
 			verify_fail(rep, "disputes", "%s: cannot prepare the check: %s",

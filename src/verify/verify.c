@@ -48,23 +48,6 @@ static int violations(struct db *db, struct verify_report *rep, const char *chec
 static const char SQL_KEYS_ORPHAN[] =
     "SELECT k.display, k.merchant_id FROM api_keys k LEFT JOIN merchants m ON m.id = k.merchant_id"
     " WHERE m.id IS NULL";
-/*
- * Objects without their event. There is no index on events (merchant_id, object_id): every event
- * would pay an insert into it for these checks alone (migration 0017). PostgreSQL plans NOT EXISTS
- * as a hash anti-join over events; SQLite would run the correlated subquery once per object through
- * the events' list index (quadratic: two minutes for 10,000 charges), so there the row-value
- * NOT IN reads the events once into a temporary index (40 ms for the same store).
- */
-#define NO_EVENT_SQLITE(sel, cond, obj, types)                                                      \
-	sel " WHERE " cond "(" obj ") NOT IN (SELECT merchant_id, object_id FROM events WHERE type " types \
-	    ")"
-#define NO_EVENT_PG(sel, cond, mcol, icol, types)                                                   \
-	sel " WHERE " cond "NOT EXISTS (SELECT 1 FROM events e WHERE e.merchant_id = " mcol          \
-	    " AND e.object_id = " icol " AND e.type " types ")"
-#define NO_EVENT(name, sel, cond, mcol, icol, types)                                                \
-	static const char name##_SQLITE[] = NO_EVENT_SQLITE(sel, cond, mcol ", " icol, types);         \
-	static const char name##_PG[] = NO_EVENT_PG(sel, cond, mcol, icol, types)
-
 NO_EVENT(SQL_CUSTOMER_NO_EVENT, "SELECT c.merchant_id, c.id FROM customers c", "", "c.merchant_id",
          "c.id", "= 'customer.created'");
 NO_EVENT(SQL_DELETED_NO_EVENT, "SELECT c.merchant_id, c.id FROM customers c", "c.deleted = 1 AND ",
@@ -99,9 +82,6 @@ NO_EVENT(SQL_PI_NO_EVENT, "SELECT p.merchant_id, p.id FROM payment_intents p", "
          "p.id", "= 'payment_intent.created'");
 NO_EVENT(SQL_REFUND_NO_EVENT, "SELECT r.merchant_id, r.id FROM refunds r", "", "r.merchant_id",
          "r.id", "= 'refund.created'");
-
-/* the SQLite or the PostgreSQL form of a check */
-#define FOR_DB(db, name) (db_kind(db) == DB_POSTGRES ? name##_PG : name##_SQLITE)
 
 static const char SQL_IDEM_ALL[] =
     "SELECT merchant_id, idem_key, status, body FROM idempotency_keys";

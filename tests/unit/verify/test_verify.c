@@ -46,7 +46,12 @@ static void setup(void)
 	     " ('acct_1', 'evt_2', 1, 'customer.created', 'cus_d', '{}'),"
 	     " ('acct_1', 'evt_3', 1, 'customer.deleted', 'cus_d', '{}'),"
 	     " ('acct_2', 'evt_4', 1, 'customer.created', 'cus_1', '{}'),"
-	     " ('acct_1', 'evt_5', 1, 'refund.created', 're_1', '{}')");
+	     " ('acct_1', 'evt_5', 1, 'refund.created', 're_1', '{}'),"
+	     " ('acct_1', 'evt_6', 1, 'charge.dispute.created', 'dp_1', '{}')");
+	/* an inquiry (no money moves) with its event; its charge is not needed for these checks */
+	exec("INSERT INTO disputes (merchant_id, id, created, charge, amount, currency, reason,"
+	     " status, due_by) VALUES ('acct_1', 'dp_1', 1, 'ch_gone', 100, 'usd', 'fraudulent',"
+	     " 'warning_needs_response', 2)");
 }
 
 static void teardown(void)
@@ -107,5 +112,16 @@ Test(verify, an_event_of_another_type_does_not_count)
 	cr_assert_eq(run(text, sizeof(text)), 1, "%s", text);
 	cr_assert_not_null(
 	    strstr(text, "customer without its customer.created event: acct_2 / cus_1"), "%s",
+	    text);
+}
+
+/* the disputes module's check (ledger_dispute.c) is built from the same NO_EVENT forms */
+Test(verify, a_dispute_without_its_event_is_reported)
+{
+	exec("DELETE FROM events WHERE id = 'evt_6'");
+	char text[8192];
+	cr_assert_eq(run(text, sizeof(text)), 1, "%s", text);
+	cr_assert_not_null(
+	    strstr(text, "dispute without its charge.dispute.created event: acct_1 / dp_1"), "%s",
 	    text);
 }
