@@ -15,6 +15,11 @@ void log_set_level(enum log_level lvl)
 	log_min = lvl;
 }
 
+int log_enabled(enum log_level lvl)
+{
+	return lvl >= log_min;
+}
+
 void log_begin(struct log_line *l, enum log_level lvl, const char *msg)
 {
 	l->enabled = lvl >= log_min;

@@ -12,6 +12,9 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_ALERT };
 
 void log_set_level(enum log_level lvl);
+/* Whether lines of this level are written: statistics kept only for a debug line skip their
+ * work otherwise. */
+int log_enabled(enum log_level lvl);
 /* A plain message line: {"ts":…,"level":…,"msg":…}. */
 __attribute__((format(printf, 2, 3))) void log_msg(enum log_level lvl, const char *fmt, ...);
 

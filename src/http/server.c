@@ -617,7 +617,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			/* MHD has taken the connection back from the suspended list by now */
 			c->was_suspended = false;
 			atomic_fetch_sub(&srv->suspended, 1);
-			if (c->t_queued && c->t_resumed)
+			if (c->t_queued && c->t_resumed && log_enabled(LOG_DEBUG))
 				hand_off_stats(srv, c);
 		}
 		return send_response(c);
