@@ -7,6 +7,7 @@
 #define TENDER_APP_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ struct app_config {
 	const char *fraud_model_file;
 	const char *rules_file;
 	int worker_threads;
+	bool write_path_workers; /* --write-path workers: writes block worker threads (server.c) */
 };
 
 struct app {

@@ -64,6 +64,11 @@ static void usage(FILE *f)
 	      "  --rules-file FILE             fraud rules (allow / block / review if …, see\n"
 	      "                                src/risk/rules.h); checked by tender fraud check-rules\n"
 	      "  --workers N                   request worker threads (default 64)\n"
+	      "  --write-path async|workers    async (default on the embedded store): a write's\n"
+	      "                                handler parks on its group commit and the HTTP\n"
+	      "                                thread serves others meanwhile; workers: it runs\n"
+	      "                                on a worker thread that sleeps until the commit\n"
+	      "                                (always so on PostgreSQL)\n"
 	      "  --log-level LEVEL             debug, info (default), warn, error\n"
 	      "  --help                        this text\n",
 	      f);
@@ -132,6 +137,7 @@ int cli_serve(int argc, char **argv)
 	    {"fraud-model", required_argument, NULL, 'f'},
 	    {"rules-file", required_argument, NULL, 'R'},
 	    {"workers", required_argument, NULL, 'W'},
+	    {"write-path", required_argument, NULL, 'P'},
 	    {"log-level", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -191,6 +197,16 @@ int cli_serve(int argc, char **argv)
 			app.cfg.worker_threads = (int)n;
 			break;
 		}
+		case 'P':
+			if (strcmp(optarg, "async") == 0) {
+				app.cfg.write_path_workers = false;
+			} else if (strcmp(optarg, "workers") == 0) {
+				app.cfg.write_path_workers = true;
+			} else {
+				fprintf(stderr, "tender serve: --write-path: expected async or workers\n");
+				return 2;
+			}
+			break;
 		case 'L':
 			if (strcmp(optarg, "debug") == 0)
 				log_set_level(LOG_DEBUG);

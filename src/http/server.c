@@ -3,13 +3,19 @@
  *
  * MHD runs a small pool of epoll threads (one per core) that parse HTTP and answer reads inline:
  * a GET touches only a thread-local read connection and is fastest served where it arrived.
- * Requests that write (POST, DELETE) may wait for a group commit, so they must not hold an epoll
- * thread: the connection is suspended (MHD_suspend_connection), the request goes to a bounded
+ * Requests that write (POST, DELETE) wait for a group commit, and must not hold an epoll thread
+ * meanwhile. On the embedded store (the default "async" write path) a write's handler runs in a
+ * coroutine (core/coro.h) on the epoll thread: when it reaches store_write it parks, the
+ * connection is suspended (MHD_suspend_connection) and the job goes to the store's writer; the
+ * syncer's fsync wakes it (MHD_resume_connection) and the same epoll thread resumes the handler
+ * where it stopped, then answers. Three threads touch a write (epoll, writer, syncer) instead of
+ * five with a worker in between. With --write-path workers, and always on PostgreSQL (whose
+ * writes block the calling thread on its own connection), the request goes instead to a bounded
  * queue served by a pool of worker threads, and the worker resumes the connection when the answer
- * is ready. Many workers block in the same group commit at once, which is what makes the commit
- * groups large; the epoll threads never block on the disk. A write's first half (authentication,
- * parameters, the lookup of a saved idempotent result) still runs on the epoll thread, so a
- * replay is answered there like a read.
+ * is ready. Either way many requests wait in the same group commit at once, which is what makes
+ * the commit groups large; the epoll threads never block on the disk. A write's first half
+ * (authentication, parameters, the lookup of a saved idempotent result) runs on the epoll thread
+ * before any of this, so a replay is answered there like a read.
  *
  * Bounds: body ≤ 1 MiB (413), per-connection memory (headers; MHD answers 431 past it),
  * connection timeout, connection count, worker queue (503 when full), request arena.
@@ -19,7 +25,9 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +37,7 @@
 
 #include "app.h"
 #include "core/clock.h"
+#include "core/coro.h"
 #include "core/hist.h"
 #include "core/log.h"
 #include "core/redact.h"
@@ -54,8 +63,9 @@
 #define DISCARD_MAX_BYTES (16u << 20)
 
 /* CS_BARRIER: answered on the epoll thread, but what it read is not yet durable: a worker waits
- * for the fsync (store_barrier_wait) and then lets it go. */
-enum conn_state { CS_NEW, CS_UPLOAD, CS_RUNNING, CS_BARRIER, CS_DONE };
+ * for the fsync (store_barrier_wait) and then lets it go. CS_PARKED: its handler's coroutine is
+ * parked on a write; the write's completion resumes the connection, and with it the handler. */
+enum conn_state { CS_NEW, CS_UPLOAD, CS_RUNNING, CS_PARKED, CS_BARRIER, CS_DONE };
 
 struct conn_req {
 	struct req r;
@@ -70,6 +80,11 @@ struct conn_req {
 	bool rl_headers;
 	bool was_suspended;
 	uint64_t barrier_need; /* CS_BARRIER: the store group its answer waits for */
+	struct coro *co;       /* the async write path's handler, while it runs */
+	/* the client left while the handler was parked: its remaining writes are waited for on
+	 * this semaphore instead of through the connection (finish_orphan) */
+	bool orphan;
+	sem_t orphan_done;
 	int64_t t_queued, t_taken, t_resumed; /* µs, a write's hand-offs (server statistics) */
 };
 
@@ -91,6 +106,7 @@ struct server {
 	 * on are answered 503 at once instead of being suspended. */
 	atomic_int draining;
 	int port;
+	bool async; /* writes run in coroutines (see the top of this file) */
 	/* Where a write's time goes outside the handler, for the debug statistics line: waiting in
 	 * the worker queue, the worker's run (the handler, its durable commit included), and the
 	 * way back to the epoll thread after MHD_resume_connection. */
@@ -502,12 +518,12 @@ static int enqueue(struct server *srv, struct conn_req *c)
 	return 0;
 }
 
-/* Sends the answer of a request that ran on the epoll thread, once what it read is durable. If it
- * saw a group whose fsync is still running, a worker waits for that instead of this thread (which
+/* Sends the answer of a request that ran on the epoll thread, once what it read (up to need) is
+ * durable. If that fsync is still running, a worker waits for it instead of this thread (which
  * serves every other connection too); with the queue full, this thread waits. */
-static enum MHD_Result answer_here(struct server *srv, struct conn_req *c)
+static enum MHD_Result answer_after(struct server *srv, struct conn_req *c, uint64_t need)
 {
-	uint64_t need = store_barrier_take(srv->app->store);
+	need = store_barrier_pending(srv->app->store, need);
 	if (!need) {
 		c->state = CS_DONE;
 		return send_response(c);
@@ -523,6 +539,77 @@ static enum MHD_Result answer_here(struct server *srv, struct conn_req *c)
 		MHD_resume_connection(c->conn);
 	}
 	return MHD_YES;
+}
+
+static enum MHD_Result answer_here(struct server *srv, struct conn_req *c)
+{
+	return answer_after(srv, c, store_barrier_take(srv->app->store));
+}
+
+static void hand_off_stats(struct server *srv, struct conn_req *c);
+
+/* ---- the async write path ---- */
+
+static void coro_main(void *arg)
+{
+	process_back(arg);
+}
+
+/* coro_wake: the parked write is done (the syncer's thread, usually) */
+static void coro_waker(void *arg)
+{
+	struct conn_req *c = arg;
+	if (c->orphan) {
+		sem_post(&c->orphan_done);
+		return;
+	}
+	c->t_resumed = clock_mono_us();
+	MHD_resume_connection(c->conn);
+}
+
+/* Runs the handler's coroutine on this epoll thread until it parks on a write (the connection is
+ * suspended until the write wakes it) or finishes (the answer goes out, after what it read is
+ * durable). What its reads saw is taken after every run, so nothing of it is left on the thread
+ * for the next connection's requests: the coroutine's reads are its own. */
+static enum MHD_Result run_coro(struct server *srv, struct conn_req *c)
+{
+	bool done = coro_resume(c->co);
+	uint64_t need = store_barrier_take(srv->app->store);
+	if (need > c->barrier_need)
+		c->barrier_need = need;
+	if (!done) {
+		c->state = CS_PARKED;
+		atomic_fetch_add(&srv->suspended, 1);
+		c->was_suspended = true;
+		MHD_suspend_connection(c->conn);
+		coro_submit(c->co); /* only now can its completion resume the connection */
+		return MHD_YES;
+	}
+	coro_free(c->co);
+	c->co = NULL;
+	if (c->t_resumed && log_enabled(LOG_DEBUG))
+		hand_off_stats(srv, c);
+	c->t_resumed = 0; /* counted: not again if a worker holds the answer for a barrier */
+	return answer_after(srv, c, c->barrier_need);
+}
+
+/* The client closed while the handler was parked: MHD ends the request without asking for its
+ * answer. The handler still finishes (a payment half-recorded is not an option); any further
+ * write it makes is waited for here, on this thread. Rare: a write ends a handler. */
+static void finish_orphan(struct server *srv, struct conn_req *c)
+{
+	c->orphan = true;
+	sem_init(&c->orphan_done, 0, 0);
+	while (!coro_resume(c->co)) {
+		coro_submit(c->co);
+		while (sem_wait(&c->orphan_done) != 0 && errno == EINTR)
+			;
+	}
+	store_barrier_take(srv->app->store); /* nobody to answer */
+	log_msg(LOG_DEBUG, "http: the client left while its write was in flight; its handler finished");
+	sem_destroy(&c->orphan_done);
+	coro_free(c->co);
+	c->co = NULL;
 }
 
 #define HAND_STATS_US 5000000
@@ -600,6 +687,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			return answer_here(srv, c);
 		/* what the epoll thread read for it (the saved-result lookup) goes with it */
 		c->barrier_need = store_barrier_take(srv->app->store);
+		if (srv->async && (c->co = coro_new(coro_main, c, coro_waker, c))) {
+			c->t_queued = c->t_taken = clock_mono_us();
+			return run_coro(srv, c);
+		}
+		/* the worker path (also when CORO_LIVE_MAX handlers are parked already) */
 		c->state = CS_RUNNING;
 		atomic_fetch_add(&srv->suspended, 1);
 		c->was_suspended = true;
@@ -611,6 +703,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			MHD_resume_connection(con);
 		}
 		return MHD_YES;
+	}
+	if (c->state == CS_PARKED) {
+		/* its write woke it: MHD has taken the connection back from the suspended list */
+		c->was_suspended = false;
+		atomic_fetch_sub(&srv->suspended, 1);
+		return run_coro(srv, c);
 	}
 	if (c->state == CS_DONE) {
 		if (c->was_suspended) {
@@ -655,6 +753,8 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
 		 * closed socket and ends the request here without calling access_cb in CS_DONE */
 		atomic_fetch_sub(&srv->suspended, 1);
 	}
+	if (c->co)
+		finish_orphan(srv, c);
 	conn_req_free(c);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->inflight, 1);
@@ -678,6 +778,7 @@ int server_start(struct server **ret, struct app *app, char *err, size_t errlen)
 		return -1;
 	}
 	srv->app = app;
+	srv->async = !app->cfg.write_path_workers && store_writes_park(app->store);
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->cv, NULL);
 	srv->nworkers = app->cfg.worker_threads > 0 ? app->cfg.worker_threads : WORKERS_DEFAULT;

@@ -71,6 +71,16 @@ int store_barrier_wait(struct store *s, uint64_t need)
 	return s->pg ? 0 : sqlite_store_barrier_wait(s->sq, need);
 }
 
+uint64_t store_barrier_pending(struct store *s, uint64_t need)
+{
+	return s->pg ? 0 : sqlite_store_barrier_pending(s->sq, need);
+}
+
+bool store_writes_park(const struct store *s)
+{
+	return !s->pg;
+}
+
 void store_test_hold_syncs(struct store *s, int on)
 {
 	if (!s->pg)

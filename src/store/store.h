@@ -23,6 +23,7 @@
 #define TENDER_STORE_STORE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/db.h"
@@ -63,6 +64,13 @@ int store_read(struct store *s, const char *merchant_id, store_fn fn, void *ctx)
 void store_barrier_defer(int on);
 uint64_t store_barrier_take(struct store *s);
 int store_barrier_wait(struct store *s, uint64_t need);
+/* need, or 0 once it is durable (never blocks) */
+uint64_t store_barrier_pending(struct store *s, uint64_t need);
+
+/* Whether store_write(), called in a coroutine (core/coro.h), parks the coroutine until its commit
+ * is durable instead of blocking the thread: SQLite's group commit does; PostgreSQL's writes run
+ * on the calling thread's own connection, so they block it. */
+bool store_writes_park(const struct store *s);
 
 /* Every shard in turn (verify, pruning, schedulers). fn gets the shard index via ctx if needed. */
 int store_each_shard_write(struct store *s, store_fn fn, void *ctx);

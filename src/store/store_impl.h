@@ -22,6 +22,7 @@ int sqlite_store_each_shard_read(struct sqlite_store *s, store_fn fn, void *ctx)
 void sqlite_store_barrier_defer(int on);
 uint64_t sqlite_store_barrier_take(struct sqlite_store *s);
 int sqlite_store_barrier_wait(struct sqlite_store *s, uint64_t need);
+uint64_t sqlite_store_barrier_pending(struct sqlite_store *s, uint64_t need);
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on);
 
 /* store_pg.c: PostgreSQL shards, a bounded connection pool per shard. */

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/coro.h"
 #include "core/hist.h"
 #include "core/log.h"
 #include "store/db_impl.h"
@@ -56,6 +57,8 @@
 struct write_job {
 	store_fn fn;
 	void *ctx;
+	struct sqlite_store *s;
+	struct coro *co; /* a parked coroutine to wake when done (coro.h), else the semaphore */
 	int rc;
 	sem_t done;
 	int64_t t_queued, t_started, t_committed; /* µs, for the phase statistics */
@@ -115,6 +118,9 @@ struct sqlite_store {
 };
 
 static __thread int in_writer_callback;
+/* inside a store_read callback: a write from there must not park (coro.h), the thread's read
+ * connection is in a transaction that another coroutine on this thread would then reuse */
+static __thread int in_read_callback;
 /* this thread's reads saw groups up to barrier_need of barrier_store, not yet durable */
 static __thread int barrier_deferred;
 static __thread uint64_t barrier_need;
@@ -127,6 +133,16 @@ static const char SQL_ROLLBACK[] = "ROLLBACK";
 static const char SQL_SAVEPOINT[] = "SAVEPOINT job";
 static const char SQL_RELEASE[] = "RELEASE job";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO job";
+
+/* A job's answer is ready (its rc set): wakes whoever waits for it. The job may be gone as soon
+ * as this returns. */
+static void job_done(struct write_job *j)
+{
+	if (j->co)
+		coro_wake(j->co);
+	else
+		sem_post(&j->done);
+}
 
 static int run_simple(struct db *db, const char *sql)
 {
@@ -298,7 +314,7 @@ static void *syncer_main(void *arg)
 				hist_add(&s->lat[LAT_SYNC], now - j->t_committed);
 				hist_add(&s->lat[LAT_TOTAL], now - j->t_queued);
 			}
-			sem_post(&j->done);
+			job_done(j);
 		}
 	}
 	if (s->wal_fd >= 0)
@@ -335,6 +351,11 @@ uint64_t sqlite_store_barrier_take(struct sqlite_store *s)
 	if (need && atomic_load(&s->durable_seq) >= need)
 		need = 0;
 	return need;
+}
+
+uint64_t sqlite_store_barrier_pending(struct sqlite_store *s, uint64_t need)
+{
+	return need && atomic_load(&s->durable_seq) >= need ? 0 : need;
 }
 
 int sqlite_store_barrier_wait(struct sqlite_store *s, uint64_t need)
@@ -465,7 +486,7 @@ static void *writer_main(void *arg)
 			sync_submit(s, batch, n, s->group_seq);
 		} else {
 			for (size_t i = 0; i < n; i++)
-				sem_post(&batch[i]->done);
+				job_done(batch[i]);
 			/* a COMMIT that failed still bumped committed_seq: readers wait on it */
 			if (s->group_seq != seq0)
 				sync_submit(s, NULL, 0, s->group_seq);
@@ -666,6 +687,32 @@ void sqlite_store_close(struct sqlite_store *s)
 	free(s);
 }
 
+/* Puts a job on the writer's queue; STORE_OVERLOADED when it is full or the store stops. */
+static int job_enqueue(struct sqlite_store *s, struct write_job *job)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->q_len >= WRITE_QUEUE_MAX || s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return STORE_OVERLOADED;
+	}
+	s->queue[(s->q_head + s->q_len) % WRITE_QUEUE_MAX] = job;
+	s->q_len++;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* coro_park's submit: runs on the coroutine's owner once it can be woken */
+static void job_submit(void *arg)
+{
+	struct write_job *job = arg;
+	int rc = job_enqueue(job->s, job);
+	if (rc != 0) {
+		job->rc = rc;
+		job_done(job);
+	}
+}
+
 int sqlite_store_write(struct sqlite_store *s, const char *merchant_id, store_fn fn, void *ctx)
 {
 	(void)merchant_id; /* one SQLite file holds every merchant */
@@ -673,18 +720,23 @@ int sqlite_store_write(struct sqlite_store *s, const char *merchant_id, store_fn
 		return STORE_COMMIT_FAILED;
 	if (in_writer_callback)
 		abort(); /* a write callback that writes again would deadlock: programmer error */
-	struct write_job job = {.fn = fn, .ctx = ctx, .rc = 0, .t_queued = clock_mono_us()};
-	sem_init(&job.done, 0, 0);
-	pthread_mutex_lock(&s->mu);
-	if (s->q_len >= WRITE_QUEUE_MAX || s->stopping) {
-		pthread_mutex_unlock(&s->mu);
-		sem_destroy(&job.done);
-		return STORE_OVERLOADED;
+	struct write_job job = {
+	    .fn = fn, .ctx = ctx, .s = s, .rc = 0, .t_queued = clock_mono_us()};
+	/* In a coroutine (the HTTP server's asynchronous write path) the request parks until the
+	 * syncer's fsync wakes it, and its thread serves other requests meanwhile. The job lives on
+	 * the coroutine's stack, which stays put while it is parked. */
+	struct coro *co = in_read_callback ? NULL : coro_current();
+	if (co) {
+		job.co = co;
+		coro_park(job_submit, &job);
+		return job.rc;
 	}
-	s->queue[(s->q_head + s->q_len) % WRITE_QUEUE_MAX] = &job;
-	s->q_len++;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	sem_init(&job.done, 0, 0);
+	int rc = job_enqueue(s, &job);
+	if (rc != 0) {
+		sem_destroy(&job.done);
+		return rc;
+	}
 	while (sem_wait(&job.done) != 0 && errno == EINTR)
 		;
 	sem_destroy(&job.done);
@@ -722,7 +774,9 @@ int sqlite_store_read(struct sqlite_store *s, const char *merchant_id, store_fn 
 		return STORE_OVERLOADED;
 	if (run_simple(db, SQL_BEGIN_READ) != DB_OK)
 		return STORE_COMMIT_FAILED;
+	in_read_callback++;
 	int rc = fn(db, ctx);
+	in_read_callback--;
 	run_simple(db, SQL_COMMIT);
 	/* read after the snapshot: at least every group this read could have seen */
 	uint64_t need = atomic_load(&s->committed_seq);

@@ -288,3 +288,101 @@ Test(store, postgres_urls_are_refused_clearly_until_the_backend_exists)
 	cr_assert_neq(store_open(&p, &cfg, err, sizeof(err)), 0);
 	cr_assert(strstr(err, "PostgreSQL") != NULL);
 }
+
+/* ---- writes from a coroutine park until their fsync (the HTTP server's async write path) ---- */
+
+#include <semaphore.h>
+
+#include "core/coro.h"
+
+struct parked {
+	struct coro *co;
+	sem_t woken;
+	atomic_int wakes;
+	int rc, fail_rc;
+	bool in_read; /* write from inside a read callback: must block, not park */
+};
+
+static void parked_waker(void *p)
+{
+	struct parked *x = p;
+	atomic_fetch_add(&x->wakes, 1);
+	sem_post(&x->woken);
+}
+
+static int write_in_read_fn(struct db *db, void *p)
+{
+	(void)db;
+	struct parked *x = p;
+	struct ins w = {"from-read", 0};
+	x->rc = store_write(s, NULL, ins_fn, &w);
+	return 0;
+}
+
+static void parked_fn(void *p)
+{
+	struct parked *x = p;
+	if (x->in_read) {
+		store_read(s, NULL, write_in_read_fn, x);
+		return;
+	}
+	struct ins a = {"parked", 0};
+	x->rc = store_write(s, NULL, ins_fn, &a);
+	struct ins b = {"parked-fails", 1};
+	x->fail_rc = store_write(s, NULL, ins_fn, &b);
+}
+
+Test(store, a_write_in_a_coroutine_parks_until_its_fsync_wakes_it)
+{
+	cr_assert(store_writes_park(s));
+	struct parked x = {0};
+	sem_init(&x.woken, 0, 0);
+	x.co = coro_new(parked_fn, &x, parked_waker, &x);
+	cr_assert_not_null(x.co);
+	store_test_hold_syncs(s, 1);
+	cr_assert_not(coro_resume(x.co), "the write parked the coroutine");
+	cr_assert_eq(atomic_load(&x.wakes), 0);
+	coro_submit(x.co); /* the job goes to the writer only now */
+	/* committed (visible to a deferring reader) but not fsync'd: not woken */
+	store_barrier_defer(1);
+	struct count c = {"parked", 0};
+	for (int i = 0; i < 5000 && c.n == 0; i++) {
+		usleep(1000);
+		store_read(s, NULL, count_fn, &c);
+	}
+	store_barrier_take(s);
+	store_barrier_defer(0);
+	cr_assert_eq(c.n, 1, "the group never committed");
+	usleep(50000);
+	cr_assert_eq(atomic_load(&x.wakes), 0, "woken before the fsync");
+	store_test_hold_syncs(s, 0);
+	sem_wait(&x.woken);
+	cr_assert_not(coro_resume(x.co), "its second write parks again");
+	cr_assert_eq(x.rc, 0);
+	coro_submit(x.co);
+	sem_wait(&x.woken);
+	cr_assert(coro_resume(x.co), "done after the second write");
+	cr_assert_eq(x.fail_rc, -7, "a failing callback's rc comes back through the park");
+	cr_assert_eq(atomic_load(&x.wakes), 2);
+	struct count f = {"parked-fails", 0};
+	store_read(s, NULL, count_fn, &f);
+	cr_assert_eq(f.n, 0, "the failed job rolled back alone");
+	coro_free(x.co);
+	sem_destroy(&x.woken);
+}
+
+Test(store, a_write_inside_a_read_callback_blocks_instead_of_parking)
+{
+	struct parked x = {.in_read = true};
+	sem_init(&x.woken, 0, 0);
+	x.co = coro_new(parked_fn, &x, parked_waker, &x);
+	cr_assert_not_null(x.co);
+	cr_assert(coro_resume(x.co), "ran to the end without parking");
+	cr_assert_eq(x.rc, 0);
+	cr_assert_eq(atomic_load(&x.wakes), 0);
+	struct count c = {"from-read", 0};
+	store_read(s, NULL, count_fn, &c);
+	cr_assert_eq(c.n, 1);
+	coro_free(x.co);
+	sem_destroy(&x.woken);
+}

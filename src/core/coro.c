@@ -1,0 +1,226 @@
+/* Coroutines on ucontext; see coro.h. */
+#include "core/coro.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORO_ASAN 1
+#endif
+#endif
+#ifdef CORO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* stacks kept for reuse at most: mmap and munmap cost a system call and page faults each */
+#define CORO_POOL_MAX 256
+
+struct coro {
+	ucontext_t ctx;	   /* the coroutine's own context */
+	ucontext_t caller; /* where coro_resume() was called */
+	void *map;	   /* guard page + stack */
+	size_t map_len;
+	void (*fn)(void *);
+	void *arg;
+	void (*waker)(void *);
+	void *waker_arg;
+	void (*submit)(void *); /* set by coro_park, run by coro_submit */
+	void *submit_arg;
+	bool done;
+#ifdef CORO_ASAN
+	void *fake_caller; /* ASan's fake stacks, saved while the side is switched away */
+	void *fake_coro;
+	const void *caller_bottom; /* the resumer's stack, to switch back to */
+	size_t caller_size;
+#endif
+};
+
+static __thread struct coro *current;
+static atomic_int live;
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *pool[CORO_POOL_MAX];
+static size_t pool_len;
+
+static size_t page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	return p > 0 ? (size_t)p : 4096;
+}
+
+static void *stack_get(size_t *ret_len)
+{
+	size_t len = CORO_STACK_SIZE + page_size();
+	*ret_len = len;
+	pthread_mutex_lock(&pool_mu);
+	void *m = pool_len ? pool[--pool_len] : NULL;
+	pthread_mutex_unlock(&pool_mu);
+	if (m)
+		return m;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* the guard: stacks grow down, an overflow hits this page and faults */
+	if (mprotect(m, page_size(), PROT_NONE) != 0) {
+		munmap(m, len);
+		return NULL;
+	}
+	/* request data (card numbers among it) passes through handler stacks */
+	madvise(m, len, MADV_DONTDUMP);
+	return m;
+}
+
+static void stack_put(void *m, size_t len)
+{
+	pthread_mutex_lock(&pool_mu);
+	if (pool_len < CORO_POOL_MAX) {
+		pool[pool_len++] = m;
+		m = NULL;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	if (m)
+		munmap(m, len);
+}
+
+/* Switching. start_switch announces the stack being switched to; finish_switch, run on arrival,
+ * completes the switch (and, on the coroutine's first arrival, learns the resumer's stack). */
+static void start_switch(struct coro *co, bool into, bool exiting)
+{
+#ifdef CORO_ASAN
+	if (into)
+		__sanitizer_start_switch_fiber(&co->fake_caller, (char *)co->map + page_size(),
+					       co->map_len - page_size());
+	else
+		__sanitizer_start_switch_fiber(exiting ? NULL : &co->fake_coro, co->caller_bottom,
+					       co->caller_size);
+#else
+	(void)co, (void)into, (void)exiting;
+#endif
+}
+
+static void finish_switch(struct coro *co, bool into)
+{
+#ifdef CORO_ASAN
+	if (into)
+		__sanitizer_finish_switch_fiber(co->fake_coro, &co->caller_bottom,
+						&co->caller_size);
+	else
+		__sanitizer_finish_switch_fiber(co->fake_caller, NULL, NULL);
+#else
+	(void)co, (void)into;
+#endif
+}
+
+static void trampoline(void)
+{
+	struct coro *co = current;
+	finish_switch(co, true);
+	co->fn(co->arg);
+	co->done = true;
+	start_switch(co, false, true);
+	/* uc_link is NULL: returning would end the thread, so switch back explicitly */
+	setcontext(&co->caller);
+	abort();
+}
+
+/* getcontext returns twice in principle: kept apart so no caller's local lives across it */
+static __attribute__((noinline)) int ctx_init(struct coro *co)
+{
+	if (getcontext(&co->ctx) != 0)
+		return -1;
+	co->ctx.uc_stack.ss_sp = (char *)co->map + page_size();
+	co->ctx.uc_stack.ss_size = co->map_len - page_size();
+	co->ctx.uc_link = NULL;
+	makecontext(&co->ctx, trampoline, 0);
+	return 0;
+}
+
+struct coro *coro_new(void (*fn)(void *), void *arg, void (*waker)(void *), void *waker_arg)
+{
+	if (atomic_fetch_add(&live, 1) >= CORO_LIVE_MAX) {
+		atomic_fetch_sub(&live, 1);
+		return NULL;
+	}
+	struct coro *co = calloc(1, sizeof(*co));
+	if (co)
+		co->map = stack_get(&co->map_len);
+	if (!co || !co->map || ctx_init(co) != 0) {
+		if (co && co->map)
+			stack_put(co->map, co->map_len);
+		free(co);
+		atomic_fetch_sub(&live, 1);
+		return NULL;
+	}
+	co->fn = fn;
+	co->arg = arg;
+	co->waker = waker;
+	co->waker_arg = waker_arg;
+	return co;
+}
+
+bool coro_resume(struct coro *co)
+{
+	if (current || co->done)
+		abort(); /* nested, or resuming a finished coroutine: a programming error */
+	current = co;
+	start_switch(co, true, false);
+	swapcontext(&co->caller, &co->ctx);
+	finish_switch(co, false);
+	current = NULL;
+	return co->done;
+}
+
+void coro_park(void (*submit)(void *), void *arg)
+{
+	struct coro *co = current;
+	if (!co)
+		abort();
+	co->submit = submit;
+	co->submit_arg = arg;
+	start_switch(co, false, false);
+	swapcontext(&co->ctx, &co->caller);
+	finish_switch(co, true);
+}
+
+void coro_submit(struct coro *co)
+{
+	void (*submit)(void *) = co->submit;
+	co->submit = NULL;
+	if (!submit)
+		abort();
+	submit(co->submit_arg);
+}
+
+void coro_wake(struct coro *co)
+{
+	co->waker(co->waker_arg);
+}
+
+struct coro *coro_current(void)
+{
+	return current;
+}
+
+void coro_free(struct coro *co)
+{
+	if (!co)
+		return;
+	if (!co->done)
+		abort(); /* its stack is still in use */
+	stack_put(co->map, co->map_len);
+	free(co);
+	atomic_fetch_sub(&live, 1);
+}
+
+int coro_live(void)
+{
+	return atomic_load(&live);
+}

@@ -1,0 +1,217 @@
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <string.h>
+
+#include "core/coro.h"
+
+/* ---- run to completion ---- */
+
+struct plain {
+	struct coro *self_seen;
+	int ran;
+};
+
+static void plain_fn(void *arg)
+{
+	struct plain *p = arg;
+	p->self_seen = coro_current();
+	p->ran++;
+}
+
+static void no_waker(void *arg)
+{
+	(void)arg;
+	cr_assert_fail("nothing parks here, so nothing wakes");
+}
+
+Test(coro, runs_to_completion_on_its_own_stack)
+{
+	int before = coro_live();
+	struct plain p = {0};
+	struct coro *co = coro_new(plain_fn, &p, no_waker, NULL);
+	cr_assert_not_null(co);
+	cr_assert_eq(coro_live(), before + 1);
+	cr_assert_null(coro_current(), "outside any coroutine");
+	cr_assert(coro_resume(co), "fn returned: finished");
+	cr_assert_eq(p.ran, 1);
+	cr_assert_eq(p.self_seen, co, "inside, coro_current is the coroutine");
+	cr_assert_null(coro_current());
+	coro_free(co);
+	cr_assert_eq(coro_live(), before);
+}
+
+/* ---- park, submit, wake, resume ---- */
+
+struct parker {
+	int submits, wakes;
+	int step;
+	long sum; /* a local on the coroutine's stack must survive every park */
+	struct coro *co;
+};
+
+static void parker_submit(void *arg)
+{
+	struct parker *p = arg;
+	p->submits++;
+	coro_wake(p->co); /* completes at once: the owner resumes it after this */
+}
+
+static void parker_waker(void *arg)
+{
+	struct parker *p = arg;
+	p->wakes++;
+}
+
+static void parker_fn(void *arg)
+{
+	struct parker *p = arg;
+	long local = 0;
+	char big[8192]; /* a handler's stack buffers fit */
+	memset(big, 7, sizeof(big));
+	for (int i = 1; i <= 3; i++) {
+		local += i * (long)big[i];
+		p->step = i;
+		coro_park(parker_submit, p);
+	}
+	p->sum = local;
+}
+
+Test(coro, parks_and_resumes_with_its_locals_intact)
+{
+	struct parker p = {0};
+	p.co = coro_new(parker_fn, &p, parker_waker, &p);
+	cr_assert_not_null(p.co);
+	int rounds = 0;
+	while (!coro_resume(p.co)) {
+		rounds++;
+		cr_assert_eq(p.step, rounds, "parked after step %d", rounds);
+		cr_assert_eq(p.submits, rounds - 1, "the submit runs only when the owner says so");
+		coro_submit(p.co);
+		cr_assert_eq(p.wakes, rounds);
+	}
+	cr_assert_eq(rounds, 3);
+	cr_assert_eq(p.sum, 7 * (1 + 2 + 3));
+	coro_free(p.co);
+}
+
+/* ---- completion on another thread, as the store's syncer does ---- */
+
+struct remote {
+	struct coro *co;
+	sem_t woken;
+	pthread_t th;
+	int result;
+	int seen;
+};
+
+static void *remote_complete(void *arg)
+{
+	struct remote *r = arg;
+	r->result = 42;
+	coro_wake(r->co);
+	return NULL;
+}
+
+static void remote_submit(void *arg)
+{
+	struct remote *r = arg;
+	cr_assert_eq(pthread_create(&r->th, NULL, remote_complete, r), 0);
+}
+
+static void remote_waker(void *arg)
+{
+	sem_post(&((struct remote *)arg)->woken);
+}
+
+static void remote_fn(void *arg)
+{
+	struct remote *r = arg;
+	coro_park(remote_submit, r);
+	r->seen = r->result;
+}
+
+Test(coro, a_wake_from_another_thread_gets_it_resumed_by_its_owner)
+{
+	struct remote r = {0};
+	sem_init(&r.woken, 0, 0);
+	r.co = coro_new(remote_fn, &r, remote_waker, &r);
+	cr_assert_not_null(r.co);
+	cr_assert_not(coro_resume(r.co));
+	coro_submit(r.co);
+	sem_wait(&r.woken);
+	pthread_join(r.th, NULL);
+	cr_assert(coro_resume(r.co));
+	cr_assert_eq(r.seen, 42);
+	coro_free(r.co);
+	sem_destroy(&r.woken);
+}
+
+/* ---- many interleaved ---- */
+
+#define MANY 200
+
+struct many {
+	struct coro *co;
+	int id;
+	long out;
+	bool woken;
+};
+
+static void many_submit(void *arg)
+{
+	(void)arg; /* woken by the test's loop instead */
+}
+
+static void many_waker(void *arg)
+{
+	((struct many *)arg)->woken = true;
+}
+
+static void many_fn(void *arg)
+{
+	struct many *m = arg;
+	long acc = m->id;
+	for (int i = 0; i < 5; i++) {
+		acc = acc * 3 + i;
+		coro_park(many_submit, m);
+	}
+	m->out = acc;
+}
+
+Test(coro, interleaved_coroutines_keep_their_own_stacks)
+{
+	static struct many ms[MANY];
+	int before = coro_live();
+	for (int i = 0; i < MANY; i++) {
+		ms[i].id = i;
+		ms[i].co = coro_new(many_fn, &ms[i], many_waker, &ms[i]);
+		cr_assert_not_null(ms[i].co);
+	}
+	cr_assert_eq(coro_live(), before + MANY);
+	int finished = 0;
+	bool done[MANY] = {0};
+	while (finished < MANY) {
+		/* backwards, so the order differs from creation */
+		for (int i = MANY - 1; i >= 0; i--) {
+			if (done[i])
+				continue;
+			if (coro_resume(ms[i].co)) {
+				done[i] = true;
+				finished++;
+				coro_free(ms[i].co);
+			} else {
+				coro_submit(ms[i].co);
+				coro_wake(ms[i].co);
+				cr_assert(ms[i].woken);
+			}
+		}
+	}
+	for (int i = 0; i < MANY; i++) {
+		long want = i;
+		for (int k = 0; k < 5; k++)
+			want = want * 3 + k;
+		cr_assert_eq(ms[i].out, want, "coroutine %d", i);
+	}
+	cr_assert_eq(coro_live(), before);
+}
