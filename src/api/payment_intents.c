@@ -272,6 +272,10 @@ struct confirm_ctx {
 	struct payment_intent pi; /* the intent the decision was made for */
 	struct payment_intent pi0; /* pi as confirm_fn starts it: a retried transaction starts over */
 	bool insert_first;        /* create+confirm: the intent does not exist yet */
+	/* insert_first: payment_intent.created's object, rendered before the write (it is pi0
+	 * whatever the transaction does), so the single writer thread does not render it */
+	const char *created_json;
+	size_t created_len;
 	bool inserted;            /* this attempt of the transaction has stored its row */
 	struct card_auth ca;
 	bool capture;
@@ -304,7 +308,8 @@ static int confirm_fn(struct db *db, void *p)
 	if (c->insert_first) {
 		/* the created event shows the new intent; its row is inserted once, in the state
 		 * this confirmation leaves it in (pi_save), not inserted and then updated */
-		if (emit_pi(r, db, pi, "payment_intent.created") != 0)
+		if (payments_event(r, db, "payment_intent.created", pi->id, c->created_json,
+		                   c->created_len, NULL) != 0)
 			return -1;
 	} else {
 		struct payment_intent cur;
@@ -479,6 +484,16 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		                "Invalid URL: the return_url must be an absolute http(s) URL.");
 	c->fx = app_fx_acquire(r->app);
 	c->pi0 = c->pi;
+	if (c->insert_first) {
+		/* nothing expanded: the rendering reads nothing from the store */
+		c->created_json = pi_json(NULL, &r->arena, r->merchant_id, r->livemode, &c->pi0,
+		                          &c->created_len);
+		if (!c->created_json) {
+			fx_table_free(c->fx);
+			c->fx = NULL;
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+	}
 	int rc = req_write(r, confirm_fn, c);
 	fx_table_free(c->fx);
 	c->fx = NULL;
