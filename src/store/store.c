@@ -81,6 +81,12 @@ bool store_writes_park(const struct store *s)
 	return !s->pg;
 }
 
+void store_test_hold_checkpoints(struct store *s, int on)
+{
+	if (!s->pg)
+		sqlite_store_hold_checkpoints(s->sq, on);
+}
+
 void store_test_hold_syncs(struct store *s, int on)
 {
 	if (!s->pg)

@@ -81,6 +81,9 @@ struct sqlite_store {
 	int stopping;
 	pthread_t checkpointer;
 	pthread_cond_t ckpt_cv; /* its own: a job's signal on cv must only ever wake the writer */
+	/* No checkpoint runs while the writer commits (see "The WAL-reset race" below) */
+	pthread_mutex_t ckpt_mu;
+	int64_t stat_ckpt_waits, stat_ckpt_wait_us; /* writer thread: COMMITs that waited for one */
 	int checkpointer_started;
 	_Atomic int wal_frames; /* the WAL's length after the writer's last group */
 	/* writer thread only: groups, jobs, time in the group, of it in COMMIT (the WAL write and
@@ -202,7 +205,13 @@ static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 		 * committed_seq that makes it wait for the group's fsync */
 		atomic_store(&s->committed_seq, ++s->group_seq);
 		t_commit = clock_mono_us();
+		if (pthread_mutex_trylock(&s->ckpt_mu) != 0) {
+			pthread_mutex_lock(&s->ckpt_mu);
+			s->stat_ckpt_waits++;
+			s->stat_ckpt_wait_us += clock_mono_us() - t_commit;
+		}
 		int crc = run_simple(db, SQL_COMMIT);
+		pthread_mutex_unlock(&s->ckpt_mu);
 		s->stat_commit_us += clock_mono_us() - t_commit;
 		if (crc == DB_OK)
 			return 1;
@@ -363,6 +372,14 @@ int sqlite_store_barrier_wait(struct sqlite_store *s, uint64_t need)
 	return need ? durable_wait(s, need) : 0;
 }
 
+void sqlite_store_hold_checkpoints(struct sqlite_store *s, int on)
+{
+	if (on)
+		pthread_mutex_lock(&s->ckpt_mu);
+	else
+		pthread_mutex_unlock(&s->ckpt_mu);
+}
+
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on)
 {
 	pthread_mutex_lock(&s->sync_mu);
@@ -392,9 +409,11 @@ static void wal_catch_up(struct sqlite_store *s)
 	struct db_stmt *st = db_prepare(s->writer_db, SQL_CHECKPOINT);
 	if (!st)
 		return;
-	/* one row: busy (the background checkpointer holds the lock), log frames, checkpointed */
+	/* one row: busy (another checkpoint holds SQLite's lock), log frames, checkpointed */
+	pthread_mutex_lock(&s->ckpt_mu);
 	int busy = db_step(st) == DB_ROW ? (int)db_col_int64(st, 0) : 1;
 	db_reset(st);
+	pthread_mutex_unlock(&s->ckpt_mu);
 	if (busy)
 		return; /* try again after the next group */
 	s->stat_catch_ups++;
@@ -449,6 +468,7 @@ static void *writer_main(void *arg)
 				"store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group"
 				" (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
 				" WAL at %d frames, %lld catch-up checkpoints (%.1f ms each);"
+				" %lld COMMITs waited %.1f ms in all for a checkpoint;"
 				" %lld fsyncs, %.2f ms each, longest %.2f ms; writer page cache %.1f MiB",
 				(long long)s->stat_groups, (long long)s->stat_jobs,
 				(double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
@@ -458,6 +478,7 @@ static void *writer_main(void *arg)
 				s->stat_catch_ups ? (double)s->stat_catch_up_us / 1000.0 /
 							(double)s->stat_catch_ups
 						  : 0.0,
+				(long long)s->stat_ckpt_waits, (double)s->stat_ckpt_wait_us / 1000.0,
 				(long long)atomic_load(&s->stat_syncs),
 				atomic_load(&s->stat_syncs)
 				    ? (double)atomic_load(&s->stat_sync_us) / 1000.0 /
@@ -477,6 +498,7 @@ static void *writer_main(void *arg)
 			atomic_store(&s->stat_sync_us, 0);
 			atomic_store(&s->stat_sync_max_us, 0);
 			s->stat_catch_ups = s->stat_catch_up_us = 0;
+			s->stat_ckpt_waits = s->stat_ckpt_wait_us = 0;
 			s->stat_groups = s->stat_jobs = s->stat_us = s->stat_commit_us = 0;
 			s->stat_steps = s->stat_frames = 0;
 			s->stat_since = clock_mono_us();
@@ -509,6 +531,21 @@ static void *writer_main(void *arg)
  * 200 ms the catch-up copied up to 10 MB and stalled every waiting payment for 25-33 ms, the
  * confirms' p99. Idle, it checks every CHECKPOINT_IDLE_MS.
  */
+/*
+ * The WAL-reset race. SQLite 3.7.0 through 3.51.2 (Debian 12 ships 3.40.1, unpatched) has a data
+ * race that corrupts the database or loses committed transactions (https://sqlite.org/wal.html,
+ * "The WAL-Reset Bug"): a checkpoint completes, a second checkpoint starts on another connection,
+ * and while it starts a commit resets the WAL (starts it over from its first frame); the second
+ * checkpoint misses the reset and a later one skips frames, which never reach the database file.
+ * This store is that shape exactly: a background checkpointer every 10 ms beside a writer that
+ * restarts the WAL every WAL_RESTART_FRAMES. It was hit once (a 10-minute soak, 2026-12-02: one
+ * group failed with "database disk image is malformed"). So no checkpoint may run while a commit
+ * can reset the WAL: every checkpoint (the background one and the writer's catch-up) holds
+ * ckpt_mu, and so does the writer's COMMIT, the only statement that writes WAL frames (the
+ * writer's connection runs with cache_spill off, so a transaction never spills frames into the
+ * WAL before its COMMIT). A COMMIT that finds a checkpoint running waits for it (counted in the
+ * debug statistics line). Readers never write, so never checkpoint.
+ */
 #define CHECKPOINT_IDLE_MS 200
 #define CHECKPOINT_BUSY_MS 10
 #define CHECKPOINT_BUSY_FRAMES 1024
@@ -538,7 +575,10 @@ static void *checkpointer_main(void *arg)
 		}
 		int stop = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		if (db_exec(db, "PRAGMA wal_checkpoint(PASSIVE)") != DB_OK)
+		pthread_mutex_lock(&s->ckpt_mu);
+		int crc = db_exec(db, "PRAGMA wal_checkpoint(PASSIVE)");
+		pthread_mutex_unlock(&s->ckpt_mu);
+		if (crc != DB_OK)
 			log_msg(LOG_WARN, "store: checkpoint failed: %s", db_errmsg(db));
 		if (stop)
 			break;
@@ -581,6 +621,7 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 	s->wal_fd = -1;
 	s->sync_jobs = s->sync_bufs[0];
 	pthread_mutex_init(&s->sync_mu, NULL);
+	pthread_mutex_init(&s->ckpt_mu, NULL);
 	pthread_cond_init(&s->sync_cv, NULL);
 	pthread_cond_init(&s->room_cv, NULL);
 	pthread_mutex_init(&s->durable_mu, NULL);
@@ -611,8 +652,9 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 		return -1;
 	}
 	/* NORMAL: the syncer fsyncs each committed group before anyone hears of it (above) */
-	if (db_exec(s->writer_db, "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL") !=
-	    DB_OK) {
+	/* cache_spill off: frames reach the WAL only at COMMIT (see "The WAL-reset race") */
+	if (db_exec(s->writer_db, "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;"
+	                          " PRAGMA cache_spill=OFF") != DB_OK) {
 		snprintf(err, errlen, "cannot configure the store: %s", db_errmsg(s->writer_db));
 		sqlite_store_close(s);
 		return -1;
@@ -679,6 +721,7 @@ void sqlite_store_close(struct sqlite_store *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->ckpt_cv);
 	pthread_mutex_destroy(&s->read_mu);
+	pthread_mutex_destroy(&s->ckpt_mu);
 	pthread_mutex_destroy(&s->sync_mu);
 	pthread_cond_destroy(&s->sync_cv);
 	pthread_cond_destroy(&s->room_cv);
