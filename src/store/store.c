@@ -87,6 +87,11 @@ void store_test_hold_checkpoints(struct store *s, int on)
 		sqlite_store_hold_checkpoints(s->sq, on);
 }
 
+int store_test_reset_armed(struct store *s)
+{
+	return s->pg ? 0 : sqlite_store_reset_armed(s->sq);
+}
+
 void store_test_hold_syncs(struct store *s, int on)
 {
 	if (!s->pg)

@@ -23,6 +23,7 @@ void sqlite_store_barrier_defer(int on);
 uint64_t sqlite_store_barrier_take(struct sqlite_store *s);
 int sqlite_store_barrier_wait(struct sqlite_store *s, uint64_t need);
 void sqlite_store_hold_checkpoints(struct sqlite_store *s, int on);
+int sqlite_store_reset_armed(struct sqlite_store *s);
 uint64_t sqlite_store_barrier_pending(struct sqlite_store *s, uint64_t need);
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on);
 
@@ -42,8 +43,11 @@ int pg_store_shards_list(struct pg_store *s, store_shard_each_fn fn, void *ctx);
 /* Tests: while on, the SQLite syncer fsyncs nothing, so committed groups stay unanswered. */
 void store_test_hold_syncs(struct store *s, int on);
 /* Tests: holds the checkpoint lock as a running checkpoint would (SQLite store; see "The
- * WAL-reset race" in store_sqlite.c): no COMMIT may happen until it is let go. */
+ * WAL-reset race" in store_sqlite.c): no COMMIT that may restart the WAL happens until it is let
+ * go, and no checkpoint starts. */
 void store_test_hold_checkpoints(struct store *s, int on);
+/* Tests: whether the next COMMIT may restart the WAL (the last checkpoint copied it all back). */
+int store_test_reset_armed(struct store *s);
 
 /* The thread's shard while a store_each_shard_* callback runs (set by the backends). */
 void store_set_current_shard(int idx);

@@ -81,8 +81,11 @@ struct sqlite_store {
 	int stopping;
 	pthread_t checkpointer;
 	pthread_cond_t ckpt_cv; /* its own: a job's signal on cv must only ever wake the writer */
-	/* No checkpoint runs while the writer commits (see "The WAL-reset race" below) */
+	/* No checkpoint starts while a COMMIT may restart the WAL (see "The WAL-reset race") */
 	pthread_mutex_t ckpt_mu;
+	/* set (under ckpt_mu) when a checkpoint may have copied the whole WAL back, so the next
+	 * COMMIT may restart the log; cleared by the COMMIT that then appends frames */
+	_Atomic int reset_armed;
 	int64_t stat_ckpt_waits, stat_ckpt_wait_us; /* writer thread: COMMITs that waited for one */
 	int checkpointer_started;
 	_Atomic int wal_frames; /* the WAL's length after the writer's last group */
@@ -93,9 +96,9 @@ struct sqlite_store {
 	/* pipelined durability (see the top of this file) */
 	pthread_t syncer;
 	int syncer_started;
-	pthread_mutex_t sync_mu;   /* the writer's hand-over to the syncer only: held briefly */
-	pthread_cond_t sync_cv;    /* the syncer waits for a group */
-	pthread_cond_t room_cv;    /* the writer waits for room (SYNC_PENDING_MAX) */
+	pthread_mutex_t sync_mu;    /* the writer's hand-over to the syncer only: held briefly */
+	pthread_cond_t sync_cv;	    /* the syncer waits for a group */
+	pthread_cond_t room_cv;	    /* the writer waits for room (SYNC_PENDING_MAX) */
 	pthread_mutex_t durable_mu; /* readers waiting for an fsync */
 	pthread_cond_t durable_cv;
 	_Atomic int durable_waiters; /* the syncer wakes them only when there are some */
@@ -104,7 +107,7 @@ struct sqlite_store {
 	size_t sync_len;
 	uint64_t sync_target; /* under sync_mu: the last group handed to the syncer */
 	int sync_stopping;
-	int hold_syncs; /* under sync_mu: tests hold the syncer back (store_test_hold_syncs) */
+	int hold_syncs;	    /* under sync_mu: tests hold the syncer back (store_test_hold_syncs) */
 	uint64_t group_seq; /* writer thread only */
 	_Atomic uint64_t committed_seq, durable_seq;
 	_Atomic int sync_failed;
@@ -205,13 +208,25 @@ static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 		 * committed_seq that makes it wait for the group's fsync */
 		atomic_store(&s->committed_seq, ++s->group_seq);
 		t_commit = clock_mono_us();
-		if (pthread_mutex_trylock(&s->ckpt_mu) != 0) {
+		/* only a COMMIT after a complete checkpoint can restart the WAL ("The WAL-reset
+		 * race" below): that one waits for a running checkpoint, the others do not */
+		int armed = atomic_load(&s->reset_armed);
+		if (armed && pthread_mutex_trylock(&s->ckpt_mu) != 0) {
 			pthread_mutex_lock(&s->ckpt_mu);
 			s->stat_ckpt_waits++;
 			s->stat_ckpt_wait_us += clock_mono_us() - t_commit;
 		}
+		int64_t steps, frames0, frames1;
+		sqlite_db_stats(db, &steps, &frames0);
 		int crc = run_simple(db, SQL_COMMIT);
-		pthread_mutex_unlock(&s->ckpt_mu);
+		if (armed) {
+			/* frames appended: the WAL (restarted or not) is no longer all copied back
+			 */
+			sqlite_db_stats(db, &steps, &frames1);
+			if (frames1 != frames0)
+				atomic_store(&s->reset_armed, 0);
+			pthread_mutex_unlock(&s->ckpt_mu);
+		}
 		s->stat_commit_us += clock_mono_us() - t_commit;
 		if (crc == DB_OK)
 			return 1;
@@ -295,7 +310,8 @@ static void *syncer_main(void *arg)
 			atomic_store(&s->stat_sync_max_us, took);
 		if (!failed && src != 0) {
 			log_msg(LOG_ALERT,
-				"store: fsync of the WAL failed (%s): the store refuses writes from now "
+				"store: fsync of the WAL failed (%s): the store refuses writes "
+				"from now "
 				"on; restart Tender to recover",
 				strerror(errno));
 			atomic_store(&s->sync_failed, 1);
@@ -380,6 +396,11 @@ void sqlite_store_hold_checkpoints(struct sqlite_store *s, int on)
 		pthread_mutex_unlock(&s->ckpt_mu);
 }
 
+int sqlite_store_reset_armed(struct sqlite_store *s)
+{
+	return atomic_load(&s->reset_armed);
+}
+
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on)
 {
 	pthread_mutex_lock(&s->sync_mu);
@@ -403,19 +424,43 @@ void sqlite_store_hold_syncs(struct sqlite_store *s, int on)
 
 static const char SQL_CHECKPOINT[] = "PRAGMA wal_checkpoint(PASSIVE)";
 
+enum { CKPT_SKIPPED, CKPT_BUSY, CKPT_DONE, CKPT_FAILED };
+
+/* One PASSIVE checkpoint on db, unless the last one may have left the WAL all copied back and no
+ * COMMIT has appended to it since: then a COMMIT may restart the WAL, and no checkpoint may start
+ * until it has (see "The WAL-reset race"). */
+static int checkpoint_once(struct sqlite_store *s, struct db *db)
+{
+	pthread_mutex_lock(&s->ckpt_mu);
+	if (atomic_load(&s->reset_armed)) {
+		pthread_mutex_unlock(&s->ckpt_mu);
+		return CKPT_SKIPPED;
+	}
+	int busy = 1, failed = 1;
+	int64_t log = -1, done = -1;
+	struct db_stmt *st = db_prepare(db, SQL_CHECKPOINT);
+	/* one row: busy (another checkpoint holds SQLite's lock), frames in the log as the
+	 * checkpoint found it, frames copied back (the shared nBackfill) */
+	if (st && db_step(st) == DB_ROW) {
+		failed = 0;
+		busy = (int)db_col_int64(st, 0);
+		log = db_col_int64(st, 1);
+		done = db_col_int64(st, 2);
+	}
+	if (st)
+		db_reset(st);
+	/* armed unless frames were certainly left: an error or a busy answer arms it too */
+	if (busy || log < 0 || done >= log)
+		atomic_store(&s->reset_armed, 1);
+	pthread_mutex_unlock(&s->ckpt_mu);
+	return failed ? CKPT_FAILED : busy ? CKPT_BUSY : CKPT_DONE;
+}
+
 static void wal_catch_up(struct sqlite_store *s)
 {
 	int64_t t0 = clock_mono_us();
-	struct db_stmt *st = db_prepare(s->writer_db, SQL_CHECKPOINT);
-	if (!st)
-		return;
-	/* one row: busy (another checkpoint holds SQLite's lock), log frames, checkpointed */
-	pthread_mutex_lock(&s->ckpt_mu);
-	int busy = db_step(st) == DB_ROW ? (int)db_col_int64(st, 0) : 1;
-	db_reset(st);
-	pthread_mutex_unlock(&s->ckpt_mu);
-	if (busy)
-		return; /* try again after the next group */
+	if (checkpoint_once(s, s->writer_db) != CKPT_DONE)
+		return; /* busy or failed: again after the next group; skipped: nothing to copy */
 	s->stat_catch_ups++;
 	s->stat_catch_up_us += clock_mono_us() - t0;
 }
@@ -469,7 +514,8 @@ static void *writer_main(void *arg)
 				" (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
 				" WAL at %d frames, %lld catch-up checkpoints (%.1f ms each);"
 				" %lld COMMITs waited %.1f ms in all for a checkpoint;"
-				" %lld fsyncs, %.2f ms each, longest %.2f ms; writer page cache %.1f MiB",
+				" %lld fsyncs, %.2f ms each, longest %.2f ms; writer page cache "
+				"%.1f MiB",
 				(long long)s->stat_groups, (long long)s->stat_jobs,
 				(double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
 				(double)s->stat_commit_us / 1000.0 / g, (double)s->stat_steps / jb,
@@ -478,7 +524,8 @@ static void *writer_main(void *arg)
 				s->stat_catch_ups ? (double)s->stat_catch_up_us / 1000.0 /
 							(double)s->stat_catch_ups
 						  : 0.0,
-				(long long)s->stat_ckpt_waits, (double)s->stat_ckpt_wait_us / 1000.0,
+				(long long)s->stat_ckpt_waits,
+				(double)s->stat_ckpt_wait_us / 1000.0,
 				(long long)atomic_load(&s->stat_syncs),
 				atomic_load(&s->stat_syncs)
 				    ? (double)atomic_load(&s->stat_sync_us) / 1000.0 /
@@ -539,12 +586,23 @@ static void *writer_main(void *arg)
  * checkpoint misses the reset and a later one skips frames, which never reach the database file.
  * This store is that shape exactly: a background checkpointer every 10 ms beside a writer that
  * restarts the WAL every WAL_RESTART_FRAMES. It was hit once (a 10-minute soak, 2026-12-02: one
- * group failed with "database disk image is malformed"). So no checkpoint may run while a commit
- * can reset the WAL: every checkpoint (the background one and the writer's catch-up) holds
- * ckpt_mu, and so does the writer's COMMIT, the only statement that writes WAL frames (the
- * writer's connection runs with cache_spill off, so a transaction never spills frames into the
- * WAL before its COMMIT). A COMMIT that finds a checkpoint running waits for it (counted in the
- * debug statistics line). Readers never write, so never checkpoint.
+ * group failed with "database disk image is malformed"). The race needs a reset, and SQLite
+ * resets the WAL only at the first frame write of a transaction whose snapshot began while every
+ * frame had been copied back (nBackfill == mxFrame > 0), that is right after a checkpoint that
+ * completed; and the checkpoint at risk is one that *starts* meanwhile (it reads the header, then
+ * finds nBackfill reset to 0 and copies with the old length). So: every checkpoint (the
+ * background one and the writer's catch-up) runs under ckpt_mu, and one that may have copied
+ * everything back (frames checkpointed == frames in the log it saw; a busy or failed one too)
+ * sets reset_armed before it lets go. While it is set no checkpoint starts, and the writer's
+ * next COMMIT takes ckpt_mu and clears it once that COMMIT has appended frames (after which the
+ * log is not all copied back until another checkpoint completes and arms it again). Only those
+ * COMMITs wait for a running checkpoint; the rest, which cannot reset the WAL, commit beside it
+ * (before this, every COMMIT took ckpt_mu and they waited ~12 % of the writer's time). A
+ * transaction that began in the instant between a completing checkpoint's last copy and its
+ * arming can reset the WAL without the lock, but only while that checkpoint is finishing, past
+ * the header read and the test the race is about, and it holds ckpt_mu, so no other one starts.
+ * The writer's connection runs with cache_spill off so that a transaction writes frames only at
+ * its COMMIT. Readers never write, so never checkpoint or reset.
  */
 #define CHECKPOINT_IDLE_MS 200
 #define CHECKPOINT_BUSY_MS 10
@@ -575,10 +633,7 @@ static void *checkpointer_main(void *arg)
 		}
 		int stop = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		pthread_mutex_lock(&s->ckpt_mu);
-		int crc = db_exec(db, "PRAGMA wal_checkpoint(PASSIVE)");
-		pthread_mutex_unlock(&s->ckpt_mu);
-		if (crc != DB_OK)
+		if (checkpoint_once(s, db) == CKPT_FAILED)
 			log_msg(LOG_WARN, "store: checkpoint failed: %s", db_errmsg(db));
 		if (stop)
 			break;
@@ -619,6 +674,8 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 	snprintf(s->wal_path, sizeof(s->wal_path), "%s-wal", s->path);
 	snprintf(s->dir_path, sizeof(s->dir_path), "%s", cfg->data_dir);
 	s->wal_fd = -1;
+	/* whatever the files hold, the first COMMIT is treated as one that may restart the WAL */
+	atomic_store(&s->reset_armed, 1);
 	s->sync_jobs = s->sync_bufs[0];
 	pthread_mutex_init(&s->sync_mu, NULL);
 	pthread_mutex_init(&s->ckpt_mu, NULL);
@@ -654,7 +711,7 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 	/* NORMAL: the syncer fsyncs each committed group before anyone hears of it (above) */
 	/* cache_spill off: frames reach the WAL only at COMMIT (see "The WAL-reset race") */
 	if (db_exec(s->writer_db, "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;"
-	                          " PRAGMA cache_spill=OFF") != DB_OK) {
+				  " PRAGMA cache_spill=OFF") != DB_OK) {
 		snprintf(err, errlen, "cannot configure the store: %s", db_errmsg(s->writer_db));
 		sqlite_store_close(s);
 		return -1;
@@ -763,8 +820,7 @@ int sqlite_store_write(struct sqlite_store *s, const char *merchant_id, store_fn
 		return STORE_COMMIT_FAILED;
 	if (in_writer_callback)
 		abort(); /* a write callback that writes again would deadlock: programmer error */
-	struct write_job job = {
-	    .fn = fn, .ctx = ctx, .s = s, .rc = 0, .t_queued = clock_mono_us()};
+	struct write_job job = {.fn = fn, .ctx = ctx, .s = s, .rc = 0, .t_queued = clock_mono_us()};
 	/* In a coroutine (the HTTP server's asynchronous write path) the request parks until the
 	 * syncer's fsync wakes it, and its thread serves other requests meanwhile. The job lives on
 	 * the coroutine's stack, which stays put while it is parked. */

@@ -387,14 +387,13 @@ Test(store, a_write_inside_a_read_callback_blocks_instead_of_parking)
 	sem_destroy(&x.woken);
 }
 
-/* ---- the WAL-reset race: no COMMIT while a checkpoint runs ---- */
+/* ---- the WAL-reset race: no COMMIT that may restart the WAL while a checkpoint runs ---- */
 
 static atomic_int ckpt_write_done;
 
 static void *ckpt_writer(void *p)
 {
-	(void)p;
-	struct ins x = {"after-checkpoint", 0};
+	struct ins x = {p, 0};
 	cr_assert_eq(store_write(s, NULL, ins_fn, &x), 0);
 	atomic_store(&ckpt_write_done, 1);
 	return NULL;
@@ -410,28 +409,71 @@ static int cache_spill_fn(struct db *db, void *p)
 	return 0;
 }
 
-Test(store, no_commit_happens_while_a_checkpoint_runs)
+static int64_t rows_named(const char *name)
+{
+	struct count c = {name, 0};
+	store_barrier_defer(1); /* see committed-but-unsynced groups too */
+	store_read(s, NULL, count_fn, &c);
+	store_barrier_take(s);
+	store_barrier_defer(0);
+	return c.n;
+}
+
+static void write_named(const char *name)
+{
+	struct ins x = {name, 0};
+	cr_assert_eq(store_write(s, NULL, ins_fn, &x), 0);
+}
+
+Test(store, only_a_commit_that_may_restart_the_wal_waits_for_a_checkpoint)
 {
 	/* the writer's transactions never spill frames into the WAL before their COMMIT */
 	int64_t spill = -1;
 	cr_assert_eq(store_write(s, NULL, cache_spill_fn, &spill), 0);
 	cr_assert_eq(spill, 0, "cache_spill is on for the writer");
 
-	store_test_hold_checkpoints(s, 1); /* as a running checkpoint holds it */
+	/* idle, the background checkpointer copies the whole WAL back and arms the reset */
+	write_named("before-checkpoint");
+	for (int i = 0; i < 500 && !store_test_reset_armed(s); i++)
+		usleep(10000);
+	cr_assert(store_test_reset_armed(s), "a complete checkpoint did not arm the reset");
+
+	/* that COMMIT may restart the WAL: it waits while a checkpoint holds the lock */
+	store_test_hold_checkpoints(s, 1);
 	pthread_t w;
-	pthread_create(&w, NULL, ckpt_writer, NULL);
+	atomic_store(&ckpt_write_done, 0);
+	pthread_create(&w, NULL, ckpt_writer, "after-checkpoint");
 	usleep(200000);
-	struct count c = {"after-checkpoint", 0};
-	store_barrier_defer(1); /* see committed-but-unsynced groups too */
-	store_read(s, NULL, count_fn, &c);
-	store_barrier_take(s);
-	store_barrier_defer(0);
+	int64_t early = rows_named("after-checkpoint");
 	int done_early = atomic_load(&ckpt_write_done);
+	int still_armed = store_test_reset_armed(s);
 	store_test_hold_checkpoints(s, 0); /* before any assert: the checkpointer needs it back */
-	cr_assert_eq(c.n, 0, "a group committed while a checkpoint ran");
+	cr_assert_eq(early, 0, "a COMMIT that may restart the WAL ran beside a checkpoint");
 	cr_assert_eq(done_early, 0);
+	cr_assert(still_armed, "no checkpoint ran, so nothing may have disarmed the reset");
 	pthread_join(w, NULL);
-	cr_assert_eq(atomic_load(&ckpt_write_done), 1);
-	store_read(s, NULL, count_fn, &c);
-	cr_assert_eq(c.n, 1);
+	cr_assert_eq(rows_named("after-checkpoint"), 1);
+
+	/* a COMMIT after one that appended frames cannot restart the WAL: it does not wait. The
+	 * checkpointer may complete again between two writes and re-arm; holding the lock, the
+	 * flag cannot change, so try until it is found clear. */
+	int held_clear = 0;
+	for (int i = 0; i < 50 && !held_clear; i++) {
+		write_named("filler");
+		store_test_hold_checkpoints(s, 1);
+		if (!store_test_reset_armed(s))
+			held_clear = 1;
+		else
+			store_test_hold_checkpoints(s, 0);
+	}
+	cr_assert(held_clear, "the reset stayed armed after COMMITs that appended frames");
+	atomic_store(&ckpt_write_done, 0);
+	pthread_create(&w, NULL, ckpt_writer, "beside-checkpoint");
+	for (int i = 0; i < 500 && !atomic_load(&ckpt_write_done); i++)
+		usleep(10000);
+	int done = atomic_load(&ckpt_write_done);
+	store_test_hold_checkpoints(s, 0);
+	pthread_join(w, NULL);
+	cr_assert(done, "a COMMIT that cannot restart the WAL waited for the checkpoint lock");
+	cr_assert_eq(rows_named("beside-checkpoint"), 1);
 }
