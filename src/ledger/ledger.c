@@ -107,44 +107,37 @@ static const char SQL_TXN[] =
  * currency and amount of row k as $(3 + 4k) … $(6 + 4k). */
 #define ENTRIES_PER_INSERT 8
 #define SQL_ENTRIES_HEAD                                                                           \
-	"INSERT INTO journal_entries (merchant_id, txn_id, seq, account, currency, amount) VALUES "
+	"INSERT INTO journal_entries (merchant_id, txn_id, seq, account, currency, amount) "       \
+	"VALUES "
 static const char *const SQL_ENTRIES[ENTRIES_PER_INSERT] = {
     /* 1 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6)",
     /* 2 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10)",
     /* 3 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
-    "($1, $2, $11, $12, $13, $14)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+		     "($1, $2, $11, $12, $13, $14)",
     /* 4 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
-    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+		     "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18)",
     /* 5 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
-    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
-    "($1, $2, $19, $20, $21, $22)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+		     "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+		     "($1, $2, $19, $20, $21, $22)",
     /* 6 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
-    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
-    "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+		     "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+		     "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26)",
     /* 7 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
-    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
-    "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26), "
-    "($1, $2, $27, $28, $29, $30)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+		     "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+		     "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26), "
+		     "($1, $2, $27, $28, $29, $30)",
     /* 8 */
-    SQL_ENTRIES_HEAD
-    "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
-    "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
-    "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26), "
-    "($1, $2, $27, $28, $29, $30), ($1, $2, $31, $32, $33, $34)",
+    SQL_ENTRIES_HEAD "($1, $2, $3, $4, $5, $6), ($1, $2, $7, $8, $9, $10), "
+		     "($1, $2, $11, $12, $13, $14), ($1, $2, $15, $16, $17, $18), "
+		     "($1, $2, $19, $20, $21, $22), ($1, $2, $23, $24, $25, $26), "
+		     "($1, $2, $27, $28, $29, $30), ($1, $2, $31, $32, $33, $34)",
 };
 
 int ledger_post(struct db *db, const char *merchant_id, const char *kind, const char *source,
@@ -376,16 +369,22 @@ struct bt_fx {
 	char charge_id[ID_MAX];
 };
 
-static const char SQL_BT_FX[] =
-    "SELECT amount, currency, presentment_amount, presentment_currency, fx_base, fx_quote,"
-    " fx_rate_e12, fx_valid_from, charge_id FROM balance_transactions WHERE merchant_id = $1"
-    " AND source = $2 AND type = $3";
+/* SQLite, which keeps no statistics here, takes "merchant_id = $1" on the primary key for a
+ * selective lookup (it assumes ~10 rows) and walked every balance transaction of the merchant to
+ * find one by source or by charge; INDEXED BY holds it to the index (and fails to prepare if the
+ * index is ever gone). PostgreSQL plans from its statistics. */
+#define BT_FX_SELECT                                                                               \
+	"SELECT amount, currency, presentment_amount, presentment_currency, fx_base, fx_quote,"    \
+	" fx_rate_e12, fx_valid_from, charge_id FROM balance_transactions"
+#define BT_FX_WHERE " WHERE merchant_id = $1 AND source = $2 AND type = $3"
+static const char SQL_BT_FX[] = BT_FX_SELECT " INDEXED BY balance_transactions_source" BT_FX_WHERE;
+static const char SQL_BT_FX_PG[] = BT_FX_SELECT BT_FX_WHERE;
 
 /* The balance transaction of `type` whose source is source_id. DB_NOTFOUND when none. */
 static int bt_fx_load(struct db *db, const char *merchant_id, const char *source_id,
 		      const char *type, struct bt_fx *ret)
 {
-	struct db_stmt *st = db_prepare(db, SQL_BT_FX);
+	struct db_stmt *st = db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_BT_FX_PG : SQL_BT_FX);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
@@ -498,17 +497,23 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
 }
 
+/* INDEXED BY: as SQL_BT_FX */
+#define REFUNDED_SELECT                                                                            \
+	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(presentment_amount), 0) FROM"               \
+	" balance_transactions"
+#define REFUNDED_WHERE                                                                             \
+	" WHERE merchant_id = $1 AND charge_id = $2 AND type IN ('refund', 'refund_failure')"
 static const char SQL_REFUNDED[] =
-    "SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(presentment_amount), 0) FROM"
-    " balance_transactions WHERE merchant_id = $1 AND charge_id = $2"
-    " AND type IN ('refund', 'refund_failure')";
+    REFUNDED_SELECT " INDEXED BY balance_transactions_charge" REFUNDED_WHERE;
+static const char SQL_REFUNDED_PG[] = REFUNDED_SELECT REFUNDED_WHERE;
 
 /* The settlement amount of a refund of `amount` (presentment) of the converted charge ch: the
  * cumulative rounding rule of ledger.h. */
 static int refund_settlement(struct db *db, const char *merchant_id, const char *charge_id,
 			     const struct bt_fx *ch, int64_t amount, int64_t *ret_settled)
 {
-	struct db_stmt *st = db_prepare(db, SQL_REFUNDED);
+	struct db_stmt *st =
+	    db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_REFUNDED_PG : SQL_REFUNDED);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
@@ -807,7 +812,7 @@ static int tick_fn(struct db *db, void *p)
 }
 
 const char LEDGER_DUE_SQL[] = "SELECT 1 FROM balance_transactions WHERE status = 'pending'"
-			       " AND available_on <= $1 LIMIT 1";
+			      " AND available_on <= $1 LIMIT 1";
 
 int ledger_scheduler_tick(struct store *s, int64_t now)
 {
