@@ -508,6 +508,16 @@ int dispute_network_schedule(struct db *db, const char *merchant_id, const char 
 	int rc = processor_card_behavior(db, merchant_id, charge_id, &b);
 	if (rc != DB_OK)
 		return rc;
+	return dispute_network_schedule_known(db, merchant_id, charge_id, auth_code, amount, now,
+					      (int)b);
+}
+
+int dispute_network_schedule_known(struct db *db, const char *merchant_id, const char *charge_id,
+				   const char *auth_code, int64_t amount, int64_t now, int behavior)
+{
+	if (!auth_code || amount <= 0)
+		return DB_OK;
+	enum acq_behavior b = (enum acq_behavior)behavior;
 	const char *reason = b == ACQ_DISPUTE_FRAUDULENT	     ? "fraudulent"
 			     : b == ACQ_DISPUTE_PRODUCT_NOT_RECEIVED ? "product_not_received"
 			     : b == ACQ_DISPUTE_INQUIRY		     ? "inquiry"

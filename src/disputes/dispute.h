@@ -119,6 +119,11 @@ int dispute_open(struct db *db, struct arena *a, const char *merchant_id,
  * Does nothing for any other card. */
 int dispute_network_schedule(struct db *db, const char *merchant_id, const char *charge_id,
 			     const char *auth_code, int64_t amount, int64_t now);
+/* The same when the caller placed the hold and knows the card's test behavior (an
+ * enum acq_behavior, processor.h): nothing is read back. */
+int dispute_network_schedule_known(struct db *db, const char *merchant_id, const char *charge_id,
+				   const char *auth_code, int64_t amount, int64_t now,
+				   int behavior);
 
 /* What an update asks (POST /v1/disputes/{id}). evidence/metadata: the new JSON objects, or NULL
  * when unchanged. */

@@ -7,7 +7,7 @@
 
 /* payment_method_details.card, as Stripe renders it for a card payment. */
 static const char *card_details_json(struct arena *a, const struct attempt *in,
-                                     const char *auth_code)
+				     const char *auth_code)
 {
 	const struct payment_card *c = in->card;
 	struct buf b;
@@ -43,7 +43,8 @@ static const char *card_details_json(struct arena *a, const struct attempt *in,
 		json_kv_null(&j, "exemption_indicator");
 		json_kv_str(&j, "result", "authenticated");
 		json_kv_null(&j, "result_reason");
-		json_kv_str(&j, "transaction_id", in->three_d_secure_txn ? in->three_d_secure_txn : "");
+		json_kv_str(&j, "transaction_id",
+			    in->three_d_secure_txn ? in->three_d_secure_txn : "");
 		json_kv_str(&j, "version", "2.2.0");
 		json_obj_close(&j);
 	} else {
@@ -84,29 +85,29 @@ static const char SQL_VELOCITY_BUMP[] =
 /* Every attempt counts towards the fraud model's velocity features (card, customer, IP). Most
  * payments of a group share a card or an IP, so the writer sums them and upserts once per group
  * (db_counter_add). */
-static int velocity_bump(struct db *db, const char *merchant_id, const char *kind,
-                         const char *key, int64_t now, int64_t amount, bool declined)
+static int velocity_bump(struct db *db, const char *merchant_id, const char *kind, const char *key,
+			 int64_t now, int64_t amount, bool declined)
 {
 	if (!key || !*key)
 		return DB_OK;
 	return db_counter_add(db, SQL_VELOCITY_BUMP, merchant_id, kind, key, now / 3600, 1, amount,
-	                      declined ? 1 : 0);
+			      declined ? 1 : 0);
 }
 
-static int capture_apply(struct db *db, struct arena *a, const char *merchant_id,
-                         struct charge *ch, int64_t amount, const struct ledger_pricing *pricing,
-                         int64_t now);
+static int capture_apply(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
+			 int64_t amount, const struct ledger_pricing *pricing, int64_t now,
+			 bool hold_captured);
 
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
-                           struct charge *ch)
+			   struct charge *ch)
 {
 	bool declined = !in->decision->approved;
 	if (velocity_bump(db, in->merchant_id, "card", in->card->fingerprint, in->now, in->amount,
-	                  declined) != DB_OK ||
+			  declined) != DB_OK ||
 	    velocity_bump(db, in->merchant_id, "customer", in->customer, in->now, in->amount,
-	                  declined) != DB_OK ||
-	    velocity_bump(db, in->merchant_id, "ip", in->client_ip, in->now, in->amount, declined) !=
-	        DB_OK)
+			  declined) != DB_OK ||
+	    velocity_bump(db, in->merchant_id, "ip", in->client_ip, in->now, in->amount,
+			  declined) != DB_OK)
 		return DB_ERR;
 	const struct processor_decision *d = in->decision;
 	memset(ch, 0, sizeof(*ch));
@@ -142,9 +143,12 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
 	/* the charge row is inserted once, in its final state: after the capture's ledger (nothing
 	 * there reads the charges table), not inserted uncaptured and updated in the same
-	 * transaction */
-	int rc = processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount, in->currency,
-	                        in->card->behavior, in->now);
+	 * transaction; so is the acquirer's hold under automatic capture (captured in full) */
+	int rc = in->capture ? processor_hold_captured(db, in->merchant_id, d->auth_code, ch->id,
+						       in->amount, in->currency, in->card->behavior,
+						       in->now)
+			     : processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount,
+					      in->currency, in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
 	ch->authorization_code = arena_strdup(a, d->auth_code);
@@ -156,20 +160,21 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 		return rc;
 	if (!in->capture)
 		return charge_insert(db, in->merchant_id, ch);
-	rc = capture_apply(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now);
+	rc = capture_apply(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now, true);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_insert(db, in->merchant_id, ch);
 	if (rc != DB_OK)
 		return rc;
-	return dispute_network_schedule(db, in->merchant_id, ch->id, ch->authorization_code,
-	                                in->amount, in->now);
+	/* the card's test behavior is the one just given to the hold: not read back */
+	return dispute_network_schedule_known(db, in->merchant_id, ch->id, ch->authorization_code,
+					      in->amount, in->now, (int)in->card->behavior);
 }
 
 int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
-                    int64_t amount, const struct ledger_pricing *pricing, int64_t now)
+		    int64_t amount, const struct ledger_pricing *pricing, int64_t now)
 {
-	int rc = capture_apply(db, a, merchant_id, ch, amount, pricing, now);
+	int rc = capture_apply(db, a, merchant_id, ch, amount, pricing, now, false);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_update(db, merchant_id, ch);
@@ -177,18 +182,20 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 		return rc;
 	/* test cards 0259/2685/1976: the network will dispute this capture a little later */
 	return dispute_network_schedule(db, merchant_id, ch->id, ch->authorization_code, amount,
-	                                now);
+					now);
 }
 
 /* A capture's processor and ledger half, and the captured state set on ch (the caller stores
- * the row). */
-static int capture_apply(struct db *db, struct arena *a, const char *merchant_id,
-                         struct charge *ch, int64_t amount, const struct ledger_pricing *pricing,
-                         int64_t now)
+ * the row). hold_captured: the hold was placed already captured in full (automatic capture). */
+static int capture_apply(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
+			 int64_t amount, const struct ledger_pricing *pricing, int64_t now,
+			 bool hold_captured)
 {
 	if (ch->captured || amount <= 0 || amount > ch->amount || !ch->authorization_code)
 		return DB_CONFLICT;
-	int rc = processor_capture(db, merchant_id, ch->id, amount);
+	if (hold_captured && amount != ch->amount)
+		return DB_CONFLICT;
+	int rc = hold_captured ? DB_OK : processor_capture(db, merchant_id, ch->id, amount);
 	if (rc != DB_OK)
 		return rc;
 	char bt[ID_MAX];
@@ -196,7 +203,8 @@ static int capture_apply(struct db *db, struct arena *a, const char *merchant_id
 	if (rc != DB_OK)
 		return rc;
 	if (amount < ch->amount) {
-		rc = ledger_release(db, merchant_id, ch->id, ch->amount - amount, ch->currency, now);
+		rc =
+		    ledger_release(db, merchant_id, ch->id, ch->amount - amount, ch->currency, now);
 		if (rc != DB_OK)
 			return rc;
 	}

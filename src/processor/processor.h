@@ -50,43 +50,49 @@ struct processor_card {
 struct processor_decision {
 	bool approved;
 	char auth_code[16];
-	enum api_err err;           /* when declined */
-	char decline_code[40];      /* "" when none */
-	const char *network_status; /* approved_by_network | declined_by_network | not_sent_to_network */
-	const char *reason;         /* outcome.reason or NULL */
+	enum api_err err;      /* when declined */
+	char decline_code[40]; /* "" when none */
+	const char
+	    *network_status; /* approved_by_network | declined_by_network | not_sent_to_network */
+	const char *reason;  /* outcome.reason or NULL */
 	const char *seller_message;
 	const char *outcome_type; /* authorized | issuer_declined | blocked */
-	const char *risk_level;   /* normal | elevated | highest */
+	const char *risk_level;	  /* normal | elevated | highest */
 	int risk_score;
 	const char *cvc_check; /* pass | fail | unchecked */
 };
 
 void processor_authorize(const struct processor_card *card, int64_t amount, const char *currency,
-                         int64_t now, struct processor_decision *ret);
+			 int64_t now, struct processor_decision *ret);
 
 /* The acquirer's books, one hold per charge (the acquirer's transaction reference). All return
  * DB_OK, DB_CONFLICT when the acquirer refuses (over-capture, released hold, over-refund), or
  * another negative code. auth_code is the decision's approval code, recorded with the hold; like a
  * network's, it need not be unique. */
 int processor_hold(struct db *db, const char *merchant_id, const char *auth_code,
-                   const char *charge_id, int64_t amount, const char *currency,
-                   enum acq_behavior behavior, int64_t now);
+		   const char *charge_id, int64_t amount, const char *currency,
+		   enum acq_behavior behavior, int64_t now);
+/* A hold captured in full as it is placed (automatic capture): the row processor_hold and then
+ * processor_capture of the whole amount would leave, written once. */
+int processor_hold_captured(struct db *db, const char *merchant_id, const char *auth_code,
+			    const char *charge_id, int64_t amount, const char *currency,
+			    enum acq_behavior behavior, int64_t now);
 int processor_capture(struct db *db, const char *merchant_id, const char *charge_id,
-                      int64_t amount);
+		      int64_t amount);
 int processor_release(struct db *db, const char *merchant_id, const char *charge_id);
 /* How the card network settles a refund (test cards 7726 and 5126 differ). */
 enum refund_mode {
-	REFUND_IMMEDIATE,        /* succeeded at once */
-	REFUND_PENDING_THEN_OK,  /* pending, then succeeded */
-	REFUND_OK_THEN_FAILS,    /* succeeded, then failed (the money comes back) */
+	REFUND_IMMEDIATE,	/* succeeded at once */
+	REFUND_PENDING_THEN_OK, /* pending, then succeeded */
+	REFUND_OK_THEN_FAILS,	/* succeeded, then failed (the money comes back) */
 };
-int processor_refund(struct db *db, const char *merchant_id, const char *charge_id,
-                     int64_t amount, enum refund_mode *ret_mode);
+int processor_refund(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		     enum refund_mode *ret_mode);
 /* The test behavior of the card behind a charge's hold (ACQ_SUCCEED when it has none). */
 int processor_card_behavior(struct db *db, const char *merchant_id, const char *charge_id,
-                            enum acq_behavior *ret_behavior);
+			    enum acq_behavior *ret_behavior);
 /* Undo of a refund that failed at the card network. */
 int processor_refund_reverse(struct db *db, const char *merchant_id, const char *charge_id,
-                             int64_t amount);
+			     int64_t amount);
 
 #endif

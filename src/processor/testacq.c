@@ -7,7 +7,7 @@
 #include "processor/processor.h"
 
 static void decline(struct processor_decision *d, enum api_err err, const char *code,
-                    const char *reason, const char *msg)
+		    const char *reason, const char *msg)
 {
 	d->approved = false;
 	d->err = err;
@@ -28,7 +28,7 @@ static void auth_code_new(char out[16])
 }
 
 void processor_authorize(const struct processor_card *card, int64_t amount, const char *currency,
-                         int64_t now, struct processor_decision *d)
+			 int64_t now, struct processor_decision *d)
 {
 	(void)amount;
 	(void)currency;
@@ -48,42 +48,42 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
 	int y = tm.tm_year + 1900, m = tm.tm_mon + 1;
 	if (card->exp_year < y || (card->exp_year == y && card->exp_month < m)) {
 		decline(d, ERR_CARD_EXPIRED, "expired_card", "expired_card",
-		        "The bank returned the decline code `expired_card`.");
+			"The bank returned the decline code `expired_card`.");
 		return;
 	}
 	switch (card->behavior) {
 	case ACQ_DECLINE_GENERIC:
 		decline(d, ERR_CARD_DECLINED, "generic_decline", "generic_decline",
-		        "The bank did not return any further details with this decline.");
+			"The bank did not return any further details with this decline.");
 		break;
 	case ACQ_DECLINE_INSUFFICIENT_FUNDS:
 		decline(d, ERR_CARD_DECLINED, "insufficient_funds", "insufficient_funds",
-		        "The bank returned the decline code `insufficient_funds`.");
+			"The bank returned the decline code `insufficient_funds`.");
 		break;
 	case ACQ_DECLINE_LOST_CARD:
 		decline(d, ERR_CARD_DECLINED, "lost_card", "lost_card",
-		        "The bank returned the decline code `lost_card`.");
+			"The bank returned the decline code `lost_card`.");
 		break;
 	case ACQ_DECLINE_STOLEN_CARD:
 		decline(d, ERR_CARD_DECLINED, "stolen_card", "stolen_card",
-		        "The bank returned the decline code `stolen_card`.");
+			"The bank returned the decline code `stolen_card`.");
 		break;
 	case ACQ_EXPIRED_CARD:
 		decline(d, ERR_CARD_EXPIRED, "expired_card", "expired_card",
-		        "The bank returned the decline code `expired_card`.");
+			"The bank returned the decline code `expired_card`.");
 		break;
 	case ACQ_INCORRECT_CVC:
 		decline(d, ERR_CARD_INCORRECT_CVC, "incorrect_cvc", "incorrect_cvc",
-		        "The bank returned the decline code `incorrect_cvc`.");
+			"The bank returned the decline code `incorrect_cvc`.");
 		d->cvc_check = "fail";
 		break;
 	case ACQ_PROCESSING_ERROR:
 		decline(d, ERR_CARD_PROCESSING, "processing_error", "processing_error",
-		        "The bank returned the decline code `processing_error`.");
+			"The bank returned the decline code `processing_error`.");
 		break;
 	case ACQ_FRAUD_BLOCK:
 		decline(d, ERR_CARD_DECLINED, "fraudulent", "highest_risk_level",
-		        "Stripe blocked this payment as too risky.");
+			"Stripe blocked this payment as too risky.");
 		d->network_status = "not_sent_to_network";
 		d->outcome_type = "blocked";
 		d->risk_level = "highest";
@@ -109,12 +109,12 @@ void processor_authorize(const struct processor_card *card, int64_t amount, cons
  * is not unique over a merchant's lifetime, and two holds may carry the same one. */
 static const char SQL_HOLD[] =
     "INSERT INTO acquirer_holds (merchant_id, auth_code, charge_id, amount, currency,"
-    " card_behavior, created) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    " card_behavior, created, captured, released) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 static const char SQL_CAPTURE[] =
     "UPDATE acquirer_holds SET captured = $3, released = 1 WHERE merchant_id = $1"
     " AND charge_id = $2 AND released = 0 AND captured = 0 AND $3 <= amount AND $3 > 0";
 static const char SQL_RELEASE[] = "UPDATE acquirer_holds SET released = 1 WHERE merchant_id = $1"
-                                  " AND charge_id = $2 AND released = 0";
+				  " AND charge_id = $2 AND released = 0";
 static const char SQL_REFUND[] =
     "UPDATE acquirer_holds SET refunded = refunded + $3 WHERE merchant_id = $1"
     " AND charge_id = $2 AND refunded + $3 <= captured AND $3 > 0";
@@ -122,9 +122,9 @@ static const char SQL_REFUND_REVERSE[] =
     "UPDATE acquirer_holds SET refunded = refunded - $3 WHERE merchant_id = $1"
     " AND charge_id = $2 AND refunded >= $3 AND $3 > 0";
 
-int processor_hold(struct db *db, const char *merchant_id, const char *auth_code,
-                   const char *charge_id, int64_t amount, const char *currency,
-                   enum acq_behavior behavior, int64_t now)
+static int hold_insert(struct db *db, const char *merchant_id, const char *auth_code,
+		       const char *charge_id, int64_t amount, const char *currency,
+		       enum acq_behavior behavior, int64_t now, int64_t captured)
 {
 	struct db_stmt *st = db_prepare(db, SQL_HOLD);
 	if (!st)
@@ -136,11 +136,31 @@ int processor_hold(struct db *db, const char *merchant_id, const char *auth_code
 	db_bind_text(st, 5, currency, -1);
 	db_bind_int64(st, 6, behavior);
 	db_bind_int64(st, 7, now);
+	db_bind_int64(st, 8, captured);
+	db_bind_int64(st, 9, captured > 0 ? 1 : 0); /* a capture ends the hold (SQL_CAPTURE) */
 	return db_step_done(st);
 }
 
+int processor_hold(struct db *db, const char *merchant_id, const char *auth_code,
+		   const char *charge_id, int64_t amount, const char *currency,
+		   enum acq_behavior behavior, int64_t now)
+{
+	return hold_insert(db, merchant_id, auth_code, charge_id, amount, currency, behavior, now,
+			   0);
+}
+
+int processor_hold_captured(struct db *db, const char *merchant_id, const char *auth_code,
+			    const char *charge_id, int64_t amount, const char *currency,
+			    enum acq_behavior behavior, int64_t now)
+{
+	if (amount <= 0)
+		return DB_CONFLICT;
+	return hold_insert(db, merchant_id, auth_code, charge_id, amount, currency, behavior, now,
+			   amount);
+}
+
 static int guarded(struct db *db, const char *sql, const char *merchant_id, const char *charge_id,
-                   int64_t amount, bool with_amount)
+		   int64_t amount, bool with_amount)
 {
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
@@ -157,8 +177,7 @@ static int guarded(struct db *db, const char *sql, const char *merchant_id, cons
 	return n == 1 ? DB_OK : DB_CONFLICT;
 }
 
-int processor_capture(struct db *db, const char *merchant_id, const char *charge_id,
-                      int64_t amount)
+int processor_capture(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount)
 {
 	return guarded(db, SQL_CAPTURE, merchant_id, charge_id, amount, true);
 }
@@ -172,7 +191,7 @@ static const char SQL_BEHAVIOR[] =
     "SELECT card_behavior FROM acquirer_holds WHERE merchant_id = $1 AND charge_id = $2";
 
 int processor_refund(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
-                     enum refund_mode *ret_mode)
+		     enum refund_mode *ret_mode)
 {
 	int rc = guarded(db, SQL_REFUND, merchant_id, charge_id, amount, true);
 	if (rc != DB_OK)
@@ -195,13 +214,13 @@ int processor_refund(struct db *db, const char *merchant_id, const char *charge_
 }
 
 int processor_refund_reverse(struct db *db, const char *merchant_id, const char *charge_id,
-                             int64_t amount)
+			     int64_t amount)
 {
 	return guarded(db, SQL_REFUND_REVERSE, merchant_id, charge_id, amount, true);
 }
 
 int processor_card_behavior(struct db *db, const char *merchant_id, const char *charge_id,
-                            enum acq_behavior *ret_behavior)
+			    enum acq_behavior *ret_behavior)
 {
 	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
 	if (!st)

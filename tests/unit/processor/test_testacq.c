@@ -97,3 +97,67 @@ Test(testacq, a_charge_has_one_hold)
 	cr_assert_eq(store_write(s, "acct_A", hold_fn, &a), 0);
 	cr_assert_neq(store_write(s, "acct_A", hold_fn, &dup), 0);
 }
+
+struct captured {
+	const char *charge;
+	int64_t amount;
+	int hold_rc, capture_rc, release_rc;
+};
+
+static int captured_fn(struct db *db, void *p)
+{
+	struct captured *x = p;
+	x->hold_rc = processor_hold_captured(db, "acct_A", "CAP111", x->charge, x->amount, "usd", 0,
+					     1700000000);
+	if (x->hold_rc != DB_OK)
+		return x->hold_rc;
+	x->capture_rc = processor_capture(db, "acct_A", x->charge, 1);
+	x->release_rc = processor_release(db, "acct_A", x->charge);
+	return 0;
+}
+
+struct row {
+	const char *charge;
+	int64_t captured, released;
+};
+
+static int row_fn(struct db *db, void *p)
+{
+	struct row *r = p;
+	struct db_stmt *st = db_prepare(db, "SELECT captured, released FROM acquirer_holds"
+					    " WHERE merchant_id = 'acct_A' AND charge_id = $1");
+	cr_assert_not_null(st);
+	db_bind_text(st, 1, r->charge, -1);
+	cr_assert_eq(db_step(st), DB_ROW);
+	r->captured = db_col_int64(st, 0);
+	r->released = db_col_int64(st, 1);
+	db_reset(st);
+	return 0;
+}
+
+Test(testacq, a_hold_placed_captured_is_the_row_a_hold_and_a_full_capture_leave)
+{
+	/* automatic capture writes the hold once, captured in full */
+	struct captured x = {"ch_auto", 1500, -1, -1, -1};
+	cr_assert_eq(store_write(s, "acct_A", captured_fn, &x), 0);
+	cr_assert_eq(x.hold_rc, DB_OK);
+	cr_assert_eq(x.capture_rc, DB_CONFLICT, "a captured hold takes no second capture");
+	cr_assert_eq(x.release_rc, DB_CONFLICT, "a captured hold is no longer open to release");
+	/* the same row as processor_hold + processor_capture of the whole amount */
+	struct hold h = {"acct_A", "ch_manual", "MAN111", 1500, 1500, 0, 0};
+	cr_assert_eq(store_write(s, "acct_A", hold_fn, &h), 0);
+	struct row a = {"ch_auto", 0, 0}, m = {"ch_manual", 0, 0};
+	cr_assert_eq(store_read(s, "acct_A", row_fn, &a), 0);
+	cr_assert_eq(store_read(s, "acct_A", row_fn, &m), 0);
+	cr_assert_eq(a.captured, m.captured);
+	cr_assert_eq(a.released, m.released);
+	cr_assert_eq(a.captured, 1500);
+	/* and it refunds like one */
+	struct refund r = {"acct_A", "ch_auto", 1500}, again = {"acct_A", "ch_auto", 1};
+	cr_assert_eq(store_write(s, "acct_A", refund_fn, &r), 0);
+	cr_assert_eq(store_write(s, "acct_A", refund_fn, &again), DB_CONFLICT);
+	/* nothing to capture: refused */
+	struct captured zero = {"ch_zero", 0, -1, -1, -1};
+	store_write(s, "acct_A", captured_fn, &zero);
+	cr_assert_eq(zero.hold_rc, DB_CONFLICT);
+}
