@@ -80,7 +80,7 @@ static int lookup_fn(struct db *db, void *p)
 			c->found = 1;
 			const char *rid = db_col_text(st, 1, NULL);
 			snprintf(r->original_request, sizeof(r->original_request), "%s",
-			         rid ? rid : "");
+				 rid ? rid : "");
 			r->status = (int)db_col_int64(st, 2);
 			size_t n = 0;
 			const char *body = db_col_text(st, 3, &n);
@@ -116,7 +116,8 @@ int idem_lookup(struct req *r)
 static const char SQL_SAVE[] =
     "INSERT INTO idempotency_keys (merchant_id, livemode, idem_key, request_hash, request_id,"
     " status, body, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    " ON CONFLICT (merchant_id, livemode, idem_key) DO UPDATE SET request_hash = excluded.request_hash,"
+    " ON CONFLICT (merchant_id, livemode, idem_key) DO UPDATE SET request_hash = "
+    "excluded.request_hash,"
     " request_id = excluded.request_id, status = excluded.status, body = excluded.body,"
     " created = excluded.created WHERE idempotency_keys.created <= $9";
 
@@ -125,11 +126,11 @@ int idem_save(struct db *db, struct req *r)
 	struct db_stmt *st = db_prepare(db, SQL_SAVE);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text_ref(st, 1, r->merchant_id, -1);
 	db_bind_int64(st, 2, r->livemode);
-	db_bind_text(st, 3, r->idempotency_key, -1);
-	db_bind_text(st, 4, r->idem_hash, -1);
-	db_bind_text(st, 5, r->request_id, -1);
+	db_bind_text_ref(st, 3, r->idempotency_key, -1);
+	db_bind_text_ref(st, 4, r->idem_hash, -1);
+	db_bind_text_ref(st, 5, r->request_id, -1);
 	db_bind_int64(st, 6, r->status);
 	db_bind_text_ref(st, 7, r->out.data ? r->out.data : "", (ptrdiff_t)r->out.len);
 	db_bind_int64(st, 8, r->now);
@@ -196,7 +197,7 @@ static const char *claim_name(struct req *r)
 {
 	if (!r->idem_name)
 		r->idem_name = arena_printf(&r->arena, "%s|%d|%s", r->merchant_id,
-		                            r->livemode ? 1 : 0, r->idempotency_key);
+					    r->livemode ? 1 : 0, r->idempotency_key);
 	return r->idem_name;
 }
 

@@ -153,10 +153,10 @@ int ledger_post(struct db *db, const char *merchant_id, const char *kind, const 
 	struct db_stmt *st = db_prepare(db, SQL_TXN);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	db_bind_text(st, 3, kind, -1);
-	db_bind_text(st, 4, source, -1);
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, id, -1);
+	db_bind_text_ref(st, 3, kind, -1);
+	db_bind_text_ref(st, 4, source, -1);
 	db_bind_int64(st, 5, now);
 	rc = db_step_done(st);
 	if (rc != DB_OK)
@@ -175,13 +175,13 @@ int ledger_post(struct db *db, const char *merchant_id, const char *kind, const 
 		st = db_prepare(db, SQL_ENTRIES[k - 1]);
 		if (!st)
 			return DB_ERR;
-		db_bind_text(st, 1, merchant_id, -1);
-		db_bind_text(st, 2, id, -1);
+		db_bind_text_ref(st, 1, merchant_id, -1);
+		db_bind_text_ref(st, 2, id, -1);
 		for (size_t r = 0; r < k; r++) {
 			int b = 3 + 4 * (int)r;
 			db_bind_int64(st, b, seq++);
-			db_bind_text(st, b + 1, chunk[r]->account, -1);
-			db_bind_text(st, b + 2, chunk[r]->currency, -1);
+			db_bind_text_ref(st, b + 1, chunk[r]->account, -1);
+			db_bind_text_ref(st, b + 2, chunk[r]->currency, -1);
 			db_bind_int64(st, b + 3, chunk[r]->amount_minor);
 		}
 		rc = db_step_done(st);
@@ -305,29 +305,29 @@ int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char r
 	struct db_stmt *st = db_prepare(db, SQL_BT);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, id, -1);
 	db_bind_int64(st, 3, b->created);
-	db_bind_text(st, 4, b->type, -1);
-	db_bind_text(st, 5, reporting_category(b->type, b->amount), -1);
-	db_bind_text(st, 6, b->source, -1);
+	db_bind_text_ref(st, 4, b->type, -1);
+	db_bind_text_ref(st, 5, reporting_category(b->type, b->amount), -1);
+	db_bind_text_ref(st, 6, b->source, -1);
 	db_bind_int64(st, 7, b->amount);
 	db_bind_int64(st, 8, b->fee);
 	db_bind_int64(st, 9, net);
-	db_bind_text(st, 10, b->currency, -1);
+	db_bind_text_ref(st, 10, b->currency, -1);
 	if (b->rate)
-		db_bind_text(st, 11, rate_text, -1);
+		db_bind_text_ref(st, 11, rate_text, -1);
 	else
 		db_bind_null(st, 11);
-	db_bind_text(st, 12, b->status, -1);
+	db_bind_text_ref(st, 12, b->status, -1);
 	db_bind_int64(st, 13, b->available_on);
-	db_bind_text(st, 14, b->description, -1);
-	db_bind_text(st, 15, b->journal_txn, -1);
+	db_bind_text_ref(st, 14, b->description, -1);
+	db_bind_text_ref(st, 15, b->journal_txn, -1);
 	if (b->rate) {
 		db_bind_int64(st, 16, b->presentment_amount);
-		db_bind_text(st, 17, b->rate->base, -1);
-		db_bind_text(st, 18, b->rate->base, -1);
-		db_bind_text(st, 19, b->rate->quote, -1);
+		db_bind_text_ref(st, 17, b->rate->base, -1);
+		db_bind_text_ref(st, 18, b->rate->base, -1);
+		db_bind_text_ref(st, 19, b->rate->quote, -1);
 		db_bind_int64(st, 20, b->rate->rate_e12);
 		db_bind_int64(st, 21, b->rate->valid_from);
 	} else {
@@ -335,7 +335,7 @@ int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char r
 			db_bind_null(st, i);
 	}
 	if (b->charge_id)
-		db_bind_text(st, 22, b->charge_id, -1);
+		db_bind_text_ref(st, 22, b->charge_id, -1);
 	else
 		db_bind_null(st, 22);
 	int rc = db_step_done(st);

@@ -129,11 +129,11 @@ static int hold_insert(struct db *db, const char *merchant_id, const char *auth_
 	struct db_stmt *st = db_prepare(db, SQL_HOLD);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, auth_code, -1);
-	db_bind_text(st, 3, charge_id, -1);
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, auth_code, -1);
+	db_bind_text_ref(st, 3, charge_id, -1);
 	db_bind_int64(st, 4, amount);
-	db_bind_text(st, 5, currency, -1);
+	db_bind_text_ref(st, 5, currency, -1);
 	db_bind_int64(st, 6, behavior);
 	db_bind_int64(st, 7, now);
 	db_bind_int64(st, 8, captured);

@@ -16,21 +16,21 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, pm_id, -1);
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, pm_id, -1);
 	db_bind_int64(st, 3, now);
-	db_bind_text(st, 4, customer, -1);
-	db_bind_text(st, 5, card_id, -1);
-	db_bind_text(st, 6, info->brand, -1);
-	db_bind_text(st, 7, info->last4, -1);
+	db_bind_text_ref(st, 4, customer, -1);
+	db_bind_text_ref(st, 5, card_id, -1);
+	db_bind_text_ref(st, 6, info->brand, -1);
+	db_bind_text_ref(st, 7, info->last4, -1);
 	db_bind_int64(st, 8, info->exp_month);
 	db_bind_int64(st, 9, info->exp_year);
-	db_bind_text(st, 10, info->funding, -1);
-	db_bind_text(st, 11, info->country[0] ? info->country : NULL, -1);
-	db_bind_text(st, 12, fingerprint, -1);
+	db_bind_text_ref(st, 10, info->funding, -1);
+	db_bind_text_ref(st, 11, info->country[0] ? info->country : NULL, -1);
+	db_bind_text_ref(st, 12, fingerprint, -1);
 	db_bind_int64(st, 13, info->cvc_provided);
-	db_bind_text(st, 14, billing_details, -1);
-	db_bind_text(st, 15, metadata ? metadata : "{}", -1);
+	db_bind_text_ref(st, 14, billing_details, -1);
+	db_bind_text_ref(st, 15, metadata ? metadata : "{}", -1);
 	return db_step_done(st);
 }
 
