@@ -27,7 +27,7 @@ static const char *const capture_methods[] = {"automatic", "automatic_async", "m
 static const char *const confirmation_methods[] = {"automatic", "manual", NULL};
 static const char *const sfu_values[] = {"on_session", "off_session", NULL};
 static const char *const cancel_reasons[] = {"duplicate", "fraudulent", "requested_by_customer",
-                                             "abandoned", NULL};
+					     "abandoned", NULL};
 
 static const struct param_spec address_children[] = {
     {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
@@ -54,16 +54,18 @@ static const struct param_spec apm_children[] = {
 
 #define PI_COMMON_PARAMS                                                                           \
 	{"customer", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                                    \
-	    {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},                             \
-	    {"metadata", PT_METADATA, 0, 0, NULL, NULL},                                            \
-	    {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                           \
-	    {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},                            \
-	    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, sfu_values, NULL},                     \
-	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_children},                      \
-	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                      \
-	    {"statement_descriptor_suffix", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},               \
-	    {"capture_method", PT_ENUM, 0, 0, capture_methods, NULL},                               \
-	    {"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL}
+	    {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},                            \
+	    {"metadata", PT_METADATA, 0, 0, NULL, NULL},                                           \
+	    {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                          \
+	    {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},                           \
+	    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, sfu_values, NULL},                    \
+	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_children},                     \
+	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                     \
+	    {"statement_descriptor_suffix", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},              \
+	    {"capture_method", PT_ENUM, 0, 0, capture_methods, NULL},                              \
+	{                                                                                          \
+		"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL                          \
+	}
 
 static const struct param_spec create_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
@@ -143,19 +145,26 @@ static int emit_pi(struct req *r, struct db *db, const struct payment_intent *pi
 
 /* The event's object and the response are the same JSON when nothing is expanded: the last
  * event's rendering answers the request too (one rendering per transaction, not two). */
-static int emit_pi_and_respond(struct req *r, struct db *db, const struct payment_intent *pi,
-                               const char *type)
+static bool expands_any(struct req *r)
 {
 	struct expand_set ex;
 	payments_expand_from_req(r, &ex, NULL);
-	if (ex.customer || ex.payment_method || ex.latest_charge || ex.balance_transaction ||
-	    ex.payment_intent) {
-		if (emit_pi(r, db, pi, type) != 0)
+	return ex.customer || ex.payment_method || ex.latest_charge || ex.balance_transaction ||
+	       ex.payment_intent;
+}
+
+/* js/len: pi's JSON when it was rendered before the write (NULL: rendered here). */
+static int emit_pi_and_respond(struct req *r, struct db *db, const struct payment_intent *pi,
+			       const char *type, const char *js, size_t len)
+{
+	if (expands_any(r)) {
+		if (js ? payments_event(r, db, type, pi->id, js, len, NULL) != 0
+		       : emit_pi(r, db, pi, type) != 0)
 			return -1;
 		return render_response(r, db, pi);
 	}
-	size_t len = 0;
-	const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
+	if (!js)
+		js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
 	if (!js)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (payments_event(r, db, type, pi->id, js, len, NULL) != 0)
@@ -175,16 +184,16 @@ static int emit_charge(struct req *r, struct db *db, const struct charge *ch, co
 }
 
 static int unexpected_state(struct req *r, const char *verb, const struct payment_intent *pi,
-                            const char *allowed)
+			    const char *allowed)
 {
 	return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
-	                "You cannot %s this PaymentIntent because it has a status of %s. Only a "
-	                "PaymentIntent with one of the following statuses may be %s: %s.",
-	                verb, pi->status,
-	                strcmp(verb, "confirm") == 0   ? "confirmed"
-	                : strcmp(verb, "capture") == 0 ? "captured"
-	                                               : "canceled",
-	                allowed);
+			"You cannot %s this PaymentIntent because it has a status of %s. Only a "
+			"PaymentIntent with one of the following statuses may be %s: %s.",
+			verb, pi->status,
+			strcmp(verb, "confirm") == 0   ? "confirmed"
+			: strcmp(verb, "capture") == 0 ? "captured"
+						       : "canceled",
+			allowed);
 }
 
 static bool status_is(const struct payment_intent *pi, const char *s)
@@ -229,7 +238,7 @@ static int require_customer(struct req *r, const char *id)
 
 /* last_payment_error as Stripe shows it on the intent. */
 static const char *payment_error_json(struct req *r, const struct charge *ch,
-                                      const struct card_auth *ca)
+				      const struct card_auth *ca)
 {
 	const struct api_error_info *info = api_error_info(ca->decision.err);
 	struct buf b;
@@ -259,7 +268,7 @@ static const char *challenge_url(struct req *r, const struct payment_intent *pi)
 {
 	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
 	return arena_printf(&r->arena, "http://%s/3ds/%s/%s/%s", host, r->merchant_id, pi->id,
-	                    pi->three_d_secure_token);
+			    pi->three_d_secure_token);
 }
 
 struct confirm_ctx;
@@ -270,17 +279,26 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c);
 struct confirm_ctx {
 	struct req *r;
 	struct payment_intent pi; /* the intent the decision was made for */
-	struct payment_intent pi0; /* pi as confirm_fn starts it: a retried transaction starts over */
-	bool insert_first;        /* create+confirm: the intent does not exist yet */
+	struct payment_intent
+	    pi0;	   /* pi as confirm_fn starts it: a retried transaction starts over */
+	bool insert_first; /* create+confirm: the intent does not exist yet */
 	/* insert_first: payment_intent.created's object, rendered before the write (it is pi0
 	 * whatever the transaction does), so the single writer thread does not render it */
 	const char *created_json;
 	size_t created_len;
-	bool inserted;            /* this attempt of the transaction has stored its row */
+	bool inserted; /* this attempt of the transaction has stored its row */
+	/* create+confirm of an approved card with automatic capture: the charge and the intent
+	 * as the write will leave them, rendered before it under ids chosen ahead (charge,
+	 * balance transaction, a test alias's PaymentMethod), for charge.succeeded,
+	 * payment_intent.succeeded and the answer; so the single writer thread does not render
+	 * them. NULL when the writer renders (any other confirmation). */
+	char charge_id[ID_MAX], balance_txn_id[ID_MAX];
+	const char *succeeded_charge_json, *succeeded_pi_json;
+	size_t succeeded_charge_len, succeeded_pi_len;
 	struct card_auth ca;
 	bool capture;
-	bool require_3ds;   /* the card asks the cardholder to authenticate first */
-	bool authenticated; /* the cardholder completed the 3-D Secure challenge */
+	bool require_3ds;    /* the card asks the cardholder to authenticate first */
+	bool authenticated;  /* the cardholder completed the 3-D Secure challenge */
 	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
 };
 
@@ -296,41 +314,12 @@ static int pi_save(struct db *db, struct confirm_ctx *c)
 	return pi_insert(db, c->r->merchant_id, pi);
 }
 
-static int confirm_fn(struct db *db, void *p)
+/* The attempt confirm_fn records for c->pi as it starts (pi0). */
+static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
+			const struct ledger_pricing *pricing, struct attempt *at)
 {
-	struct confirm_ctx *c = p;
 	struct req *r = c->r;
-	struct payment_intent *pi = &c->pi;
-	int rc;
-	/* PostgreSQL may run this again after a serialization failure: start from the same intent */
-	c->pi = c->pi0;
-	c->inserted = false;
-	if (c->insert_first) {
-		/* the created event shows the new intent; its row is inserted once, in the state
-		 * this confirmation leaves it in (pi_save), not inserted and then updated */
-		if (payments_event(r, db, "payment_intent.created", pi->id, c->created_json,
-		                   c->created_len, NULL) != 0)
-			return -1;
-	} else {
-		struct payment_intent cur;
-		rc = pi_load(db, &r->arena, r->merchant_id, pi->id, &cur);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (cur.version != pi->version)
-			return unexpected_state(r, "confirm", &cur,
-			                        "requires_payment_method, requires_confirmation, "
-			                        "requires_action");
-	}
-	if (payments_card_commit(r, db, &c->ca) != 0)
-		return -1;
-	if (c->require_3ds)
-		return require_action(r, db, c);
-	struct ledger_pricing pricing;
-	char cur_buf[8];
-	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
-		return -1;
-	pricing.fx = c->fx;
-	struct attempt at = {
+	*at = (struct attempt){
 	    .merchant_id = r->merchant_id,
 	    .amount = pi->amount,
 	    .currency = pi->currency,
@@ -344,11 +333,98 @@ static int confirm_fn(struct db *db, void *p)
 	    .now = r->now,
 	    .card = &c->ca.card,
 	    .decision = &c->ca.decision,
-	    .pricing = &pricing,
+	    .pricing = pricing,
 	    .three_d_secure = c->authenticated,
 	    .client_ip = r->client_ip[0] ? r->client_ip : NULL,
 	    .three_d_secure_txn = c->authenticated ? pi->three_d_secure_token : NULL,
+	    .charge_id = c->charge_id[0] ? c->charge_id : NULL,
+	    .balance_txn_id = c->balance_txn_id[0] ? c->balance_txn_id : NULL,
 	};
+}
+
+/* The intent after an approved attempt whose charge is charge_id. */
+static void pi_approved(struct confirm_ctx *c, struct payment_intent *pi, const char *charge_id)
+{
+	pi->three_d_secure_token = NULL;
+	pi->next_action = NULL;
+	pi->latest_charge = charge_id;
+	pi->last_payment_error = NULL;
+	pi->payment_method = c->ca.pm_id;
+	if (c->capture) {
+		pi->status = "succeeded";
+		pi->amount_received = pi->amount;
+		pi->amount_capturable = 0;
+	} else {
+		pi->status = "requires_capture";
+		pi->amount_capturable = pi->amount;
+	}
+}
+
+/* Before the write, for create+confirm of an approved card with automatic capture (see
+ * confirm_ctx): chooses the ids and renders the charge and the intent the write will leave. */
+static int prerender_succeeded(struct confirm_ctx *c)
+{
+	struct req *r = c->r;
+	if (!c->insert_first || !c->capture || !c->ca.decision.approved || c->require_3ds)
+		return 0;
+	if (payments_card_choose_pm(r, &c->ca) != 0)
+		return -1;
+	id_new(c->charge_id, "ch_");
+	id_new(c->balance_txn_id, "txn_");
+	struct attempt at;
+	attempt_for(c, &c->pi0, NULL, &at);
+	struct charge ch;
+	if (payment_charge_final(&r->arena, &at, &ch) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct payment_intent pi = c->pi0;
+	pi_approved(c, &pi, c->charge_id);
+	/* nothing expanded: neither rendering reads the store */
+	c->succeeded_charge_json = charge_json(NULL, &r->arena, r->merchant_id, r->livemode, &ch,
+					       &c->succeeded_charge_len);
+	c->succeeded_pi_json =
+	    pi_json(NULL, &r->arena, r->merchant_id, r->livemode, &pi, &c->succeeded_pi_len);
+	if (!c->succeeded_charge_json || !c->succeeded_pi_json)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static int confirm_fn(struct db *db, void *p)
+{
+	struct confirm_ctx *c = p;
+	struct req *r = c->r;
+	struct payment_intent *pi = &c->pi;
+	int rc;
+	/* PostgreSQL may run this again after a serialization failure: start from the same intent
+	 */
+	c->pi = c->pi0;
+	c->inserted = false;
+	if (c->insert_first) {
+		/* the created event shows the new intent; its row is inserted once, in the state
+		 * this confirmation leaves it in (pi_save), not inserted and then updated */
+		if (payments_event(r, db, "payment_intent.created", pi->id, c->created_json,
+				   c->created_len, NULL) != 0)
+			return -1;
+	} else {
+		struct payment_intent cur;
+		rc = pi_load(db, &r->arena, r->merchant_id, pi->id, &cur);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (cur.version != pi->version)
+			return unexpected_state(r, "confirm", &cur,
+						"requires_payment_method, requires_confirmation, "
+						"requires_action");
+	}
+	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
+	if (c->require_3ds)
+		return require_action(r, db, c);
+	struct ledger_pricing pricing;
+	char cur_buf[8];
+	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
+		return -1;
+	pricing.fx = c->fx;
+	struct attempt at;
+	attempt_for(c, pi, &pricing, &at);
 	pi->three_d_secure_token = NULL;
 	pi->next_action = NULL;
 	struct charge ch;
@@ -368,7 +444,7 @@ static int confirm_fn(struct db *db, void *p)
 		/* 402 card_error carrying the updated intent and the failed charge */
 		req_fail(r, c->ca.decision.err, NULL, NULL);
 		snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",
-		         c->ca.decision.decline_code);
+			 c->ca.decision.decline_code);
 		snprintf(r->err.charge_id, sizeof(r->err.charge_id), "%s", ch.id);
 		struct json ej;
 		json_init(&ej, &r->err.extra);
@@ -377,23 +453,22 @@ static int confirm_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		return REQ_COMMIT_ERR;
 	}
-	pi->last_payment_error = NULL;
-	pi->payment_method = c->ca.pm_id;
-	if (c->capture) {
-		pi->status = "succeeded";
-		pi->amount_received = pi->amount;
-		pi->amount_capturable = 0;
-	} else {
-		pi->status = "requires_capture";
-		pi->amount_capturable = pi->amount;
-	}
+	pi_approved(c, pi, ch.id);
 	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit_charge(r, db, &ch, "charge.succeeded") != 0)
+	/* the renderings made before the write are of this very charge (same ids, and the
+	 * attempt that made it is payment_charge_final's), else they are not used */
+	bool pre = c->succeeded_charge_json && c->succeeded_pi_json && ch.captured &&
+		   ch.balance_transaction && strcmp(ch.id, c->charge_id) == 0 &&
+		   strcmp(ch.balance_transaction, c->balance_txn_id) == 0;
+	if (pre ? payments_event(r, db, "charge.succeeded", ch.id, c->succeeded_charge_json,
+				 c->succeeded_charge_len, NULL) != 0
+		: emit_charge(r, db, &ch, "charge.succeeded") != 0)
 		return -1;
-	return emit_pi_and_respond(r, db, pi,
-	                           c->capture ? "payment_intent.succeeded"
-	                                      : "payment_intent.amount_capturable_updated");
+	return emit_pi_and_respond(
+	    r, db, pi,
+	    c->capture ? "payment_intent.succeeded" : "payment_intent.amount_capturable_updated",
+	    pre ? c->succeeded_pi_json : NULL, pre ? c->succeeded_pi_len : 0);
 }
 
 /* The card needs the cardholder: park the intent in requires_action with a challenge URL. */
@@ -434,22 +509,23 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 {
 	struct payment_intent *pi = &c->pi;
 	if (!pm_ref || !*pm_ref)
-		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, "payment_method",
-		                "You cannot confirm this PaymentIntent because it's missing a payment "
-		                "method. To confirm the PaymentIntent with %s, you must provide a "
-		                "payment method.",
-		                pi->customer ? pi->customer : "this payment");
+		return req_fail(
+		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, "payment_method",
+		    "You cannot confirm this PaymentIntent because it's missing a payment "
+		    "method. To confirm the PaymentIntent with %s, you must provide a "
+		    "payment method.",
+		    pi->customer ? pi->customer : "this payment");
 	/* the minimum in the merchant's settlement terms is checked before the card is touched
 	 * (the rates may have changed since the intent was created) */
 	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
-	                            pi->customer, c->authenticated, true, &c->ca) != 0)
+				    pi->customer, c->authenticated, true, &c->ca) != 0)
 		return -1;
 	if (pi->customer && c->ca.customer[0] && strcmp(pi->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-		                "The provided PaymentMethod belongs to another customer.");
+				"The provided PaymentMethod belongs to another customer.");
 	const char *off = param_str(r, "off_session");
 	bool off_session = off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
-	                           strcmp(off, "recurring") == 0);
+				   strcmp(off, "recurring") == 0);
 	bool needs_3ds = c->ca.needs_3ds;
 	if (needs_3ds && !off_session && c->ca.decision.approved) {
 		bool error_on_action = false;
@@ -457,13 +533,14 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		if (!error_on_action)
 			c->require_3ds = true;
 		else
-			off_session = true; /* answer like an off-session payment: authentication_required */
+			off_session =
+			    true; /* answer like an off-session payment: authentication_required */
 	}
 	if (needs_3ds && off_session) {
 		c->ca.decision.approved = false;
 		c->ca.decision.err = ERR_AUTHENTICATION_REQUIRED;
 		snprintf(c->ca.decision.decline_code, sizeof(c->ca.decision.decline_code), "%s",
-		         "authentication_required");
+			 "authentication_required");
 		c->ca.decision.network_status = "declined_by_network";
 		c->ca.decision.outcome_type = "issuer_declined";
 		c->ca.decision.reason = "authentication_required";
@@ -481,18 +558,23 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	if (pi->return_url && strncmp(pi->return_url, "https://", 8) != 0 &&
 	    strncmp(pi->return_url, "http://", 7) != 0)
 		return req_fail(r, ERR_URL_INVALID, "return_url",
-		                "Invalid URL: the return_url must be an absolute http(s) URL.");
+				"Invalid URL: the return_url must be an absolute http(s) URL.");
 	c->fx = app_fx_acquire(r->app);
 	c->pi0 = c->pi;
 	if (c->insert_first) {
 		/* nothing expanded: the rendering reads nothing from the store */
-		c->created_json = pi_json(NULL, &r->arena, r->merchant_id, r->livemode, &c->pi0,
-		                          &c->created_len);
+		c->created_json =
+		    pi_json(NULL, &r->arena, r->merchant_id, r->livemode, &c->pi0, &c->created_len);
 		if (!c->created_json) {
 			fx_table_free(c->fx);
 			c->fx = NULL;
 			return req_fail(r, ERR_API, NULL, NULL);
 		}
+	}
+	if (prerender_succeeded(c) != 0) {
+		fx_table_free(c->fx);
+		c->fx = NULL;
+		return -1;
 	}
 	int rc = req_write(r, confirm_fn, c);
 	fx_table_free(c->fx);
@@ -518,13 +600,13 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 		return -1;
 	const struct form_node *pmt = param_node(r, "payment_method_types");
 	if (pmt) {
-		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child; x;
-		     x = pmt->kind == FORM_SCALAR ? NULL : x->next)
+		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
+		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next)
 			if (strcmp(x->value, "card") != 0)
 				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				                "The payment method type \"%s\" is invalid. Tender "
-				                "supports: card.",
-				                x->value);
+						"The payment method type \"%s\" is invalid. Tender "
+						"supports: card.",
+						x->value);
 	}
 	return metadata_apply(r, pi->metadata, "metadata", &pi->metadata);
 }
@@ -564,9 +646,8 @@ static int h_create(struct req *r)
 	pi->amount = amount;
 	pi->status = "requires_payment_method";
 	pi->capture_method = "automatic";
-	pi->confirmation_method = param_str(r, "confirmation_method")
-	                              ? param_str(r, "confirmation_method")
-	                              : "automatic";
+	pi->confirmation_method =
+	    param_str(r, "confirmation_method") ? param_str(r, "confirmation_method") : "automatic";
 	pi->metadata = "{}";
 	if (apply_common(r, pi) != 0)
 		return -1;
@@ -591,7 +672,7 @@ static int h_create(struct req *r)
 	pi->payment_method = pm && *pm ? pm : NULL;
 	if (pi->payment_method && strncmp(pi->payment_method, "pm_", 3) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-		                "Invalid payment_method: expected a PaymentMethod id (pm_…).");
+				"Invalid payment_method: expected a PaymentMethod id (pm_…).");
 	struct create_ctx cc = {.r = r, .pi = *pi};
 	return req_write(r, create_fn, &cc);
 }
@@ -637,8 +718,8 @@ static int h_confirm(struct req *r)
 	if (!status_is(&c.pi, "requires_payment_method") &&
 	    !status_is(&c.pi, "requires_confirmation") && !status_is(&c.pi, "requires_action"))
 		return unexpected_state(r, "confirm", &c.pi,
-		                        "requires_payment_method, requires_confirmation, "
-		                        "requires_action");
+					"requires_payment_method, requires_confirmation, "
+					"requires_action");
 	const char *pm = param_str(r, "payment_method");
 	if (!pm || !*pm)
 		pm = c.pi.payment_method;
@@ -662,25 +743,27 @@ static int update_fn(struct db *db, void *p)
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bool editable = status_is(&pi, "requires_payment_method") ||
-	                status_is(&pi, "requires_confirmation") ||
-	                status_is(&pi, "requires_action");
+			status_is(&pi, "requires_confirmation") ||
+			status_is(&pi, "requires_action");
 	bool money_change = param_present(r, "amount") || param_present(r, "currency") ||
-	                    param_present(r, "payment_method") || param_present(r, "customer") ||
-	                    param_present(r, "capture_method");
+			    param_present(r, "payment_method") || param_present(r, "customer") ||
+			    param_present(r, "capture_method");
 	if (money_change && !editable)
-		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
-		                "You cannot update this PaymentIntent because it has a status of %s. "
-		                "Only description, metadata, receipt_email and shipping can be "
-		                "updated.",
-		                pi.status);
+		return req_fail(
+		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+		    "You cannot update this PaymentIntent because it has a status of %s. "
+		    "Only description, metadata, receipt_email and shipping can be "
+		    "updated.",
+		    pi.status);
 	int64_t amount;
 	if (param_int(r, "amount", &amount) == 1 || param_present(r, "currency")) {
 		if (!param_int(r, "amount", &amount))
 			amount = pi.amount;
 		char cur[8];
 		snprintf(cur, sizeof(cur), "%s", pi.currency);
-		if (payments_check_amount(r, amount, param_present(r, "currency") ? "currency" : NULL,
-		                          cur, "amount") != 0 ||
+		if (payments_check_amount(r, amount,
+					  param_present(r, "currency") ? "currency" : NULL, cur,
+					  "amount") != 0 ||
 		    payments_check_minimum_db(r, db, amount, cur, "currency", "amount") != 0)
 			return -1;
 		pi.amount = amount;
@@ -725,21 +808,22 @@ static int capture_fn(struct db *db, void *p)
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (!status_is(&pi, "requires_capture"))
-		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
-		                "This PaymentIntent could not be captured because it has a status of "
-		                "%s. Only a PaymentIntent with one of the following statuses may be "
-		                "captured: requires_capture.",
-		                pi.status);
+		return req_fail(
+		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+		    "This PaymentIntent could not be captured because it has a status of "
+		    "%s. Only a PaymentIntent with one of the following statuses may be "
+		    "captured: requires_capture.",
+		    pi.status);
 	int64_t amount = pi.amount_capturable;
 	if (param_int(r, "amount_to_capture", &amount) == 1) {
 		if (amount <= 0)
 			return req_fail(r, ERR_PARAM_BAD, "amount_to_capture",
-			                "Invalid amount_to_capture: must be at least 1.");
+					"Invalid amount_to_capture: must be at least 1.");
 		if (amount > pi.amount_capturable)
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "amount_to_capture",
-			                "The amount to capture (%lld) is greater than the amount "
-			                "capturable (%lld) of this PaymentIntent.",
-			                (long long)amount, (long long)pi.amount_capturable);
+					"The amount to capture (%lld) is greater than the amount "
+					"capturable (%lld) of this PaymentIntent.",
+					(long long)amount, (long long)pi.amount_capturable);
 	}
 	struct charge ch;
 	if (!pi.latest_charge ||
@@ -753,7 +837,7 @@ static int capture_fn(struct db *db, void *p)
 	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
-		                "Charge %s has already been captured.", ch.id);
+				"Charge %s has already been captured.", ch.id);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (metadata_apply(r, pi.metadata, "metadata", &pi.metadata) != 0)
@@ -789,8 +873,8 @@ static int cancel_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (status_is(&pi, "succeeded") || status_is(&pi, "canceled"))
 		return unexpected_state(r, "cancel", &pi,
-		                        "requires_payment_method, requires_capture, "
-		                        "requires_confirmation, requires_action, processing");
+					"requires_payment_method, requires_capture, "
+					"requires_confirmation, requires_action, processing");
 	if (status_is(&pi, "requires_capture") && pi.latest_charge) {
 		struct charge ch;
 		if (charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
@@ -857,8 +941,8 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
-
-/* ---- the 3-D Secure challenge page (served by Tender, no API key: the token is the secret) ---- */
+/* ---- the 3-D Secure challenge page (served by Tender, no API key: the token is the secret) ----
+ */
 
 static const char CHALLENGE_STYLE[] =
     "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;"
@@ -878,9 +962,9 @@ static const char *challenge_csp(struct req *r)
 	unsigned char b64[64];
 	EVP_EncodeBlock(b64, d, (int)dl);
 	return arena_printf(&r->arena,
-	                    "default-src 'none'; style-src 'sha256-%s'; form-action 'self' http: "
-	                    "https:; frame-ancestors 'none'; base-uri 'none'",
-	                    (const char *)b64);
+			    "default-src 'none'; style-src 'sha256-%s'; form-action 'self' http: "
+			    "https:; frame-ancestors 'none'; base-uri 'none'",
+			    (const char *)b64);
 }
 
 static void html_escape(struct buf *b, const char *s)
@@ -919,13 +1003,14 @@ static void format_amount(struct buf *b, int64_t amount, const char *currency)
 	char cur[8];
 	size_t n = strlen(currency);
 	for (size_t i = 0; i < n && i < 7; i++)
-		cur[i] = (char)(currency[i] >= 'a' && currency[i] <= 'z' ? currency[i] - 32 : currency[i]);
+		cur[i] = (char)(currency[i] >= 'a' && currency[i] <= 'z' ? currency[i] - 32
+									 : currency[i]);
 	cur[n < 7 ? n : 7] = '\0';
 	if (exp == 0)
 		buf_printf(b, "%lld %s", (long long)amount, cur);
 	else
 		buf_printf(b, "%lld.%0*lld %s", (long long)(amount / div), exp,
-		           (long long)(amount % div), cur);
+			   (long long)(amount % div), cur);
 }
 
 struct challenge_ctx {
@@ -945,15 +1030,16 @@ static int challenge_load_fn(struct db *db, void *p)
 	if (pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi) != DB_OK)
 		return 0;
 	const char *t = x->pi.three_d_secure_token;
-	if (!t || strlen(t) != strlen(x->token) ||
-	    CRYPTO_memcmp(t, x->token, strlen(t)) != 0 || strcmp(x->pi.status, "requires_action"))
+	if (!t || strlen(t) != strlen(x->token) || CRYPTO_memcmp(t, x->token, strlen(t)) != 0 ||
+	    strcmp(x->pi.status, "requires_action"))
 		return 0;
 	struct db_stmt *st = db_prepare(db, SQL_MERCHANT_NAME);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, x->acct, -1);
 	if (db_step(st) == DB_ROW)
-		snprintf(x->merchant_name, sizeof(x->merchant_name), "%s", db_col_text(st, 0, NULL));
+		snprintf(x->merchant_name, sizeof(x->merchant_name), "%s",
+			 db_col_text(st, 0, NULL));
 	db_reset(st);
 	x->ok = true;
 	return 0;
@@ -966,8 +1052,8 @@ static int page(struct req *r, int status, const char *title, const char *body_h
 	r->content_type = "text/html; charset=utf-8";
 	r->csp = challenge_csp(r);
 	buf_puts(&r->out, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-	                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-	                  "<title>");
+			  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+			  "<title>");
 	html_escape(&r->out, title);
 	buf_puts(&r->out, "</title><style>");
 	buf_puts(&r->out, CHALLENGE_STYLE);
@@ -1005,7 +1091,7 @@ static int h_challenge_page(struct req *r)
 	struct buf b;
 	buf_init(&b, 64 * 1024);
 	buf_puts(&b, "<h1>Confirm your payment</h1><p>Your bank asks you to confirm this "
-	             "purchase (3-D Secure test mode).</p><dl><dt>Merchant</dt><dd>");
+		     "purchase (3-D Secure test mode).</p><dl><dt>Merchant</dt><dd>");
 	html_escape(&b, x.merchant_name);
 	buf_puts(&b, "</dd><dt>Amount</dt><dd>");
 	format_amount(&b, x.pi.amount, x.pi.currency);
@@ -1014,10 +1100,10 @@ static int h_challenge_page(struct req *r)
 	buf_puts(&b, "<form method=\"post\" action=\"");
 	html_escape(&b, base);
 	buf_puts(&b, "/complete\"><button type=\"submit\" class=\"complete\">Complete "
-	             "authentication</button></form><form method=\"post\" action=\"");
+		     "authentication</button></form><form method=\"post\" action=\"");
 	html_escape(&b, base);
 	buf_puts(&b, "/fail\"><button type=\"submit\" class=\"fail\">Fail authentication</button>"
-	             "</form>");
+		     "</form>");
 	int ret = page(r, 200, "Confirm your payment", buf_cstr(&b));
 	buf_release(&b);
 	return ret;
@@ -1028,15 +1114,15 @@ static int finish_redirect(struct req *r, const struct payment_intent *pi, bool 
 {
 	if (!pi->return_url) {
 		return page(r, 200, ok ? "Authentication complete" : "Authentication failed",
-		            ok ? "<h1>Authentication complete</h1><p>You can close this page.</p>"
-		               : "<h1>Authentication failed</h1><p>You can close this page.</p>");
+			    ok ? "<h1>Authentication complete</h1><p>You can close this page.</p>"
+			       : "<h1>Authentication failed</h1><p>You can close this page.</p>");
 	}
 	const char *sep = strchr(pi->return_url, '?') ? "&" : "?";
 	r->location = arena_printf(&r->arena,
-	                           "%s%spayment_intent=%s&payment_intent_client_secret=%s"
-	                           "&redirect_status=%s",
-	                           pi->return_url, sep, pi->id, pi->client_secret,
-	                           ok ? "succeeded" : "failed");
+				   "%s%spayment_intent=%s&payment_intent_client_secret=%s"
+				   "&redirect_status=%s",
+				   pi->return_url, sep, pi->id, pi->client_secret,
+				   ok ? "succeeded" : "failed");
 	buf_reset(&r->out);
 	r->status = 303;
 	r->content_type = "text/html; charset=utf-8";
@@ -1073,13 +1159,13 @@ static int fail_fn(struct db *db, void *p)
 	if (pi_load(db, &r->arena, r->merchant_id, pi->id, &cur) != DB_OK ||
 	    cur.version != pi->version)
 		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL, "%s",
-		                "The PaymentIntent changed during authentication.");
+				"The PaymentIntent changed during authentication.");
 	const struct api_error_info *info = api_error_info(ERR_PAYMENT_INTENT_AUTH_FAILURE);
-	pi->last_payment_error = arena_printf(
-	    &r->arena,
-	    "{\"code\":\"%s\",\"doc_url\":\"https://stripe.com/docs/error-codes/%s\","
-	    "\"message\":\"%s\",\"type\":\"%s\"}",
-	    info->code, info->code, info->message, info->type);
+	pi->last_payment_error =
+	    arena_printf(&r->arena,
+			 "{\"code\":\"%s\",\"doc_url\":\"https://stripe.com/docs/error-codes/%s\","
+			 "\"message\":\"%s\",\"type\":\"%s\"}",
+			 info->code, info->code, info->message, info->type);
 	pi->status = "requires_payment_method";
 	pi->payment_method = NULL;
 	pi->next_action = NULL;

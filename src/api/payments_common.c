@@ -57,7 +57,7 @@ void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *
 	ex->latest_charge = wants(r, prefix, "latest_charge");
 	ex->payment_intent = wants(r, prefix, "payment_intent");
 	ex->balance_transaction = wants(r, prefix, "balance_transaction") ||
-	                          wants(r, prefix, "latest_charge.balance_transaction");
+				  wants(r, prefix, "latest_charge.balance_transaction");
 	ex->render_customer = render_customer_cb;
 	ex->render_payment_method = render_pm_cb;
 	ex->render_balance_txn = render_bt_cb;
@@ -65,13 +65,13 @@ void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *
 }
 
 int payments_check_amount(struct req *r, int64_t amount, const char *currency_param, char cur[8],
-                          const char *amount_param)
+			  const char *amount_param)
 {
 	if (currency_param) {
 		const char *c = param_str(r, currency_param);
 		if (!c || strlen(c) != 3)
 			return req_fail(r, ERR_INVALID_CURRENCY, currency_param,
-			                "Invalid currency: %s.", c ? c : "");
+					"Invalid currency: %s.", c ? c : "");
 		for (int i = 0; i < 3; i++)
 			cur[i] = (char)(c[i] >= 'A' && c[i] <= 'Z' ? c[i] - 'A' + 'a' : c[i]);
 		cur[3] = '\0';
@@ -82,32 +82,32 @@ int payments_check_amount(struct req *r, int64_t amount, const char *currency_pa
 		buf_init(&b, 4096);
 		currency_list_codes(&b);
 		req_fail(r, ERR_INVALID_CURRENCY, currency_param ? currency_param : "currency",
-		         "Invalid currency: %s. Tender supports these currencies: %s", cur,
-		         buf_cstr(&b));
+			 "Invalid currency: %s. Tender supports these currencies: %s", cur,
+			 buf_cstr(&b));
 		buf_release(&b);
 		return -1;
 	}
 	if (amount < 1)
 		return req_fail(r, ERR_PARAM_BAD, amount_param,
-		                "Invalid %s: must be a positive integer in the currency's smallest "
-		                "unit.",
-		                amount_param);
+				"Invalid %s: must be a positive integer in the currency's smallest "
+				"unit.",
+				amount_param);
 	if (amount > AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, amount_param,
-		                "Amount must be no more than %d.", AMOUNT_MAX);
+				"Amount must be no more than %d.", AMOUNT_MAX);
 	/* the documented minimums here; the others depend on the merchant's settlement currency
 	 * (payments_check_minimum) */
 	if (currency_min_documented(cur) && cy->min_charge_minor > 0 &&
 	    amount < cy->min_charge_minor)
 		return req_fail(r, ERR_AMOUNT_TOO_SMALL, amount_param,
-		                "Amount must be at least %lld %s.", (long long)cy->min_charge_minor,
-		                cur);
+				"Amount must be at least %lld %s.", (long long)cy->min_charge_minor,
+				cur);
 	return 0;
 }
 
 static int fail_too_small(struct req *r, const char *amount_param, int64_t min_minor,
-                          const char *min_currency, int64_t amount, const char *currency,
-                          int64_t converted, const char *settlement)
+			  const char *min_currency, int64_t amount, const char *currency,
+			  int64_t converted, const char *settlement)
 {
 	struct buf a, b, c;
 	buf_init(&a, 64);
@@ -118,12 +118,13 @@ static int fail_too_small(struct req *r, const char *amount_param, int64_t min_m
 	int rc;
 	if (settlement) {
 		money_format(&c, converted, settlement);
-		rc = req_fail(r, ERR_AMOUNT_TOO_SMALL, amount_param,
-		              "Amount must convert to at least %s. %s converts to approximately %s.",
-		              buf_cstr(&a), buf_cstr(&b), buf_cstr(&c));
+		rc =
+		    req_fail(r, ERR_AMOUNT_TOO_SMALL, amount_param,
+			     "Amount must convert to at least %s. %s converts to approximately %s.",
+			     buf_cstr(&a), buf_cstr(&b), buf_cstr(&c));
 	} else {
 		rc = req_fail(r, ERR_AMOUNT_TOO_SMALL, amount_param, "Amount must be at least %s.",
-		              buf_cstr(&a));
+			      buf_cstr(&a));
 	}
 	buf_release(&a);
 	buf_release(&b);
@@ -132,7 +133,7 @@ static int fail_too_small(struct req *r, const char *amount_param, int64_t min_m
 }
 
 int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, const char *currency,
-                              const char *currency_param, const char *amount_param)
+			      const char *currency_param, const char *amount_param)
 {
 	struct ledger_pricing pricing;
 	char settle[8];
@@ -150,20 +151,21 @@ int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, cons
 		if (fx_min_charge_minor(fx, currency, r->now, &min) != 0)
 			min = 0;
 		if (amount < min)
-			rc = fail_too_small(r, amount_param, min, currency, amount, currency, 0, NULL);
+			rc = fail_too_small(r, amount_param, min, currency, amount, currency, 0,
+					    NULL);
 		goto out;
 	}
 	int mrc = fx_convert(fx, amount, currency, settle, r->now, &converted, NULL);
 	if (mrc == MONEY_ERR_OVERFLOW) {
 		rc = req_fail(r, ERR_AMOUNT_TOO_LARGE, amount_param,
-		              "Amount is too large to convert to %s.", settle);
+			      "Amount is too large to convert to %s.", settle);
 		goto out;
 	}
 	if (mrc != 0) {
 		rc = req_fail(r, ERR_INVALID_CURRENCY, currency_param,
-		              "Invalid currency: %s. There is no exchange rate from %s to this "
-		              "account's settlement currency (%s).",
-		              currency, currency, settle);
+			      "Invalid currency: %s. There is no exchange rate from %s to this "
+			      "account's settlement currency (%s).",
+			      currency, currency, settle);
 		goto out;
 	}
 	if (currency_min_documented(currency))
@@ -172,7 +174,7 @@ int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, cons
 		min = 0;
 	if (converted < min || converted < 1)
 		rc = fail_too_small(r, amount_param, min > 0 ? min : 1, settle, amount, currency,
-		                    converted, settle);
+				    converted, settle);
 out:
 	fx_table_free(fx);
 	return rc;
@@ -188,11 +190,11 @@ static int minimum_fn(struct db *db, void *p)
 {
 	struct minimum_ctx *m = p;
 	return payments_check_minimum_db(m->r, db, m->amount, m->currency, m->currency_param,
-	                                 m->amount_param);
+					 m->amount_param);
 }
 
 int payments_check_minimum(struct req *r, int64_t amount, const char *currency,
-                           const char *currency_param, const char *amount_param)
+			   const char *currency_param, const char *amount_param)
 {
 	struct minimum_ctx m = {r, amount, currency, currency_param, amount_param};
 	return req_read(r, minimum_fn, &m) == 0 ? 0 : -1;
@@ -243,8 +245,8 @@ struct velocity {
 	int64_t count_1h, sum_1h, count_24h, sum_24h, count_30d, declines_30d;
 };
 
-static void velocity_read(struct db *db, const char *merchant_id, const char *kind,
-                          const char *key, int64_t now, struct velocity *v)
+static void velocity_read(struct db *db, const char *merchant_id, const char *kind, const char *key,
+			  int64_t now, struct velocity *v)
 {
 	memset(v, 0, sizeof(*v));
 	struct db_stmt *st = db_prepare(db, SQL_VELOCITY);
@@ -282,7 +284,7 @@ static int64_t usd_scale(int64_t amount, const char *currency)
 }
 
 static void read_velocity(struct db *db, struct req *r, const struct pm_card *pm,
-                          const char *customer, struct risk_features *f, const char *currency)
+			  const char *customer, struct risk_features *f, const char *currency)
 {
 	struct velocity v;
 	velocity_read(db, r->merchant_id, "card", pm->fingerprint, r->now, &v);
@@ -347,8 +349,9 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 	}
 	if (vault_secret_is_test_card(s)) {
 		/* Stripe's published test cards define their own outcome, as in Stripe's test mode:
-		 * the model's score is kept for the record but clamped into the card's band, and only
-		 * the Radar test cards are blocked or elevated. Any other card is the model's. */
+		 * the model's score is kept for the record but clamped into the card's band, and
+		 * only the Radar test cards are blocked or elevated. Any other card is the model's.
+		 */
 		dec = RISK_ALLOW;
 		level = "normal";
 		score = score < 49 ? score : 49;
@@ -368,7 +371,7 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 	const char *rule_reason = NULL;
 	if (c->risk->rules && c->risk->have_features && card.behavior != ACQ_FRAUD_BLOCK) {
 		struct risk_rule_input in = {&c->risk->f, c->risk->fingerprint,
-		                             c->risk->scored ? score : -1};
+					     c->risk->scored ? score : -1};
 		struct risk_rule_match mt;
 		risk_rules_eval(c->risk->rules, &in, &mt);
 		if (mt.action == RISK_RULE_ALLOW) {
@@ -427,7 +430,7 @@ static int read_card_fn(struct db *db, void *p)
 	struct materialize_ctx *m = c->m;
 	if (c->check_minimum) {
 		c->minimum_rc = payments_check_minimum_db(m->r, db, c->rc->amount, c->rc->currency,
-		                                          "currency", "amount");
+							  "currency", "amount");
 		if (c->minimum_rc != 0)
 			return 0; /* m->r->err is set; the card stays untouched */
 	}
@@ -450,7 +453,7 @@ static int read_card_fn(struct db *db, void *p)
 		f->funding = risk_funding_from_name(m->pm.funding);
 		snprintf(f->card_country, sizeof(f->card_country), "%s", m->pm.country);
 		snprintf(f->billing_country, sizeof(f->billing_country), "%s",
-		         m->pm.billing_country);
+			 m->pm.billing_country);
 		int mcc = 0;
 		if (merchant_mcc(db, r->merchant_id, &mcc) == 0)
 			f->mcc = mcc;
@@ -461,15 +464,15 @@ static int read_card_fn(struct db *db, void *p)
 	if (c->alias)
 		c->vault_rc = vault_alias_reveal(c->alias, reveal_fn, c->rc);
 	else
-		c->vault_rc = vault_card_reveal(m->r->app->vault, db, m->r->merchant_id,
-		                                m->pm.card_id, "authorization", reveal_fn, c->rc,
-		                                c->acc);
+		c->vault_rc =
+		    vault_card_reveal(m->r->app->vault, db, m->r->merchant_id, m->pm.card_id,
+				      "authorization", reveal_fn, c->rc, c->acc);
 	return 0;
 }
 
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
-                            const char *currency, const char *customer, bool authenticated,
-                            bool check_minimum, struct card_auth *out)
+			    const char *currency, const char *customer, bool authenticated,
+			    bool check_minimum, struct card_auth *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct materialize_ctx m = {.r = r, .ref = pm_ref};
@@ -482,8 +485,8 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 		struct vault_card_info info;
 		char fp[24];
 		if (vault_alias_info(r->app->vault, r->merchant_id, pm_ref, r->now, &info, fp) != 0)
-			return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",
-			                pm_ref);
+			return req_fail(r, ERR_RESOURCE_MISSING, param,
+					"No such PaymentMethod: '%s'", pm_ref);
 		memset(&m.pm, 0, sizeof(m.pm));
 		snprintf(m.pm.brand, sizeof(m.pm.brand), "%s", info.brand);
 		snprintf(m.pm.last4, sizeof(m.pm.last4), "%s", info.last4);
@@ -507,13 +510,13 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 		int wrc = store_write(r->app->store, r->merchant_id, materialize_fn, &m);
 		if (wrc != 0 && m.rc == 0)
 			return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL,
-			                NULL);
+					NULL);
 		if (m.rc == DB_NOTFOUND)
-			return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",
-			                pm_ref);
+			return req_fail(r, ERR_RESOURCE_MISSING, param,
+					"No such PaymentMethod: '%s'", pm_ref);
 		if (m.rc != 0)
 			return req_fail(r, m.rc == VAULT_ERR_TOKEN_USED ? ERR_TOKEN_USED : ERR_API,
-			                param, "%s", pm_ref);
+					param, "%s", pm_ref);
 		loaded = true;
 	}
 	struct vault_access *acc = arena_zalloc(&r->arena, sizeof(*acc));
@@ -522,23 +525,23 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 	enum acq_behavior behavior = ACQ_SUCCEED;
 	struct risk_ctx risk;
 	memset(&risk, 0, sizeof(risk));
-	struct reveal_ctx rc = {amount,   currency,       r->now,        &out->decision,
-	                        &behavior, &risk, authenticated, &out->needs_3ds};
+	struct reveal_ctx rc = {amount,	   currency, r->now,	    &out->decision,
+				&behavior, &risk,    authenticated, &out->needs_3ds};
 	struct read_card_ctx rcc = {.m = &m,
-	                            .loaded = loaded,
-	                            .alias = alias,
-	                            .rc = &rc,
-	                            .risk = &risk,
-	                            .customer = customer,
-	                            .acc = acc,
-	                            .check_minimum = check_minimum};
+				    .loaded = loaded,
+				    .alias = alias,
+				    .rc = &rc,
+				    .risk = &risk,
+				    .customer = customer,
+				    .acc = acc,
+				    .check_minimum = check_minimum};
 	if (req_read(r, read_card_fn, &rcc) != 0)
 		return -1;
 	if (rcc.minimum_rc != 0)
 		return -1;
 	if (m.rc == DB_NOTFOUND)
 		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",
-		                pm_ref);
+				pm_ref);
 	if (m.rc != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (rcc.vault_rc != 0) {
@@ -547,7 +550,7 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 		out->decision.approved = false;
 		out->decision.err = ERR_CARD_PROCESSING;
 		snprintf(out->decision.decline_code, sizeof(out->decision.decline_code), "%s",
-		         "processing_error");
+			 "processing_error");
 		out->decision.network_status = "not_sent_to_network";
 		out->decision.outcome_type = "invalid";
 		out->decision.seller_message = "The card could not be read from the vault.";
@@ -574,11 +577,27 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 	return 0;
 }
 
+int payments_card_choose_pm(struct req *r, struct card_auth *ca)
+{
+	if (!ca->alias)
+		return 0;
+	id_new(ca->pm_id, "pm_");
+	ca->card.payment_method = arena_strdup(&r->arena, ca->pm_id);
+	if (!ca->card.payment_method)
+		return req_fail(r, ERR_API, NULL, NULL);
+	ca->pm_id_chosen = true;
+	return 0;
+}
+
 int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 {
 	if (ca->alias) { /* once per transaction attempt: a retried attempt stores it again */
 		struct pm_card pm;
-		if (pm_materialize(db, r->app->vault, r->merchant_id, ca->alias, r->now, &pm) != 0)
+		int rc = ca->pm_id_chosen ? pm_materialize_as(db, r->app->vault, r->merchant_id,
+							      ca->alias, ca->pm_id, r->now, &pm)
+					  : pm_materialize(db, r->app->vault, r->merchant_id,
+							   ca->alias, r->now, &pm);
+		if (rc != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		snprintf(ca->pm_id, sizeof(ca->pm_id), "%s", pm.id);
 		ca->card.payment_method = arena_strdup(&r->arena, pm.id);
@@ -593,12 +612,12 @@ int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, char cur[8])
 {
 	return ledger_pricing_get(db, r->merchant_id, ret, cur) == DB_OK
-	           ? 0
-	           : req_fail(r, ERR_API, NULL, NULL);
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
-                   const char *json, size_t len, const char *prev)
+		   const char *json, size_t len, const char *prev)
 {
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (event_append(db, r->merchant_id, &o, type, object_id, json, len, prev, r->now, NULL) !=

@@ -10,8 +10,8 @@ void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *
 
 /* Validates amount (>= currency minimum, <= 99,999,999) and currency (known ISO 4217, lowered in
  * place into cur[8]). 0 or -1 with r->err. */
-int payments_check_amount(struct req *r, int64_t amount, const char *currency_param,
-                          char cur[8], const char *amount_param);
+int payments_check_amount(struct req *r, int64_t amount, const char *currency_param, char cur[8],
+			  const char *amount_param);
 
 /*
  * Stripe's minimum charge in the merchant's terms (amount_too_small) and the possibility to
@@ -23,9 +23,9 @@ int payments_check_amount(struct req *r, int64_t amount, const char *currency_pa
  * transaction; the other opens a read transaction. 0, or -1 with r->err.
  */
 int payments_check_minimum(struct req *r, int64_t amount, const char *currency,
-                           const char *currency_param, const char *amount_param);
+			   const char *currency_param, const char *amount_param);
 int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, const char *currency,
-                              const char *currency_param, const char *amount_param);
+			      const char *currency_param, const char *amount_param);
 
 /*
  * The card side of an authorization, before the write transaction: resolves the payment method
@@ -39,9 +39,10 @@ struct card_auth {
 	struct processor_decision decision;
 	char pm_id[ID_MAX];
 	char customer[ID_MAX]; /* the PM's customer, "" if none */
-	void *access;          /* opaque vault access record */
-	bool needs_3ds;        /* the card or the risk model asks for 3-D Secure: not authorized */
+	void *access;	       /* opaque vault access record */
+	bool needs_3ds;	       /* the card or the risk model asks for 3-D Secure: not authorized */
 	const char *alias;     /* a test alias still to be stored (payments_card_commit does) */
+	bool pm_id_chosen; /* alias: pm_id was chosen before the write (payments_card_choose_pm) */
 	double risk_probability;
 };
 /* customer: the paying customer (velocity features), or NULL. authenticated: 3-D Secure was
@@ -50,17 +51,21 @@ struct card_auth {
  * transaction as the card when nothing has to be stored before (a token is checked before it
  * is used up). */
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
-                            const char *currency, const char *customer, bool authenticated,
-                            bool check_minimum, struct card_auth *out);
+			    const char *currency, const char *customer, bool authenticated,
+			    bool check_minimum, struct card_auth *out);
 /* Inside the write transaction, before the charge is recorded: stores a test alias's
  * PaymentMethod (filling pm_id and card.payment_method) and the vault's access record. */
 int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca);
+/* Before the write: for a test alias, chooses the id its PaymentMethod will be stored under
+ * (pm_id and card.payment_method), so that objects naming it can be rendered before the write.
+ * 0, or -1 with the request failed. */
+int payments_card_choose_pm(struct req *r, struct card_auth *ca);
 
 /* The merchant's pricing (inside a transaction). */
 int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, char cur[8]);
 
 /* Appends an event for an object rendered as JSON. */
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
-                   const char *json, size_t len, const char *prev);
+		   const char *json, size_t len, const char *prev);
 
 #endif

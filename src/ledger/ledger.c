@@ -301,7 +301,10 @@ int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char r
 	if (b->rate && fx_rate_to_decimal_string(b->rate, rate_text, sizeof(rate_text)) != 0)
 		return LEDGER_ERR_INVALID;
 	char id[ID_MAX];
-	id_new(id, "txn_");
+	if (b->id)
+		snprintf(id, sizeof(id), "%s", b->id);
+	else
+		id_new(id, "txn_");
 	struct db_stmt *st = db_prepare(db, SQL_BT);
 	if (!st)
 		return DB_ERR;
@@ -431,6 +434,14 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 		   const char *currency, const struct ledger_pricing *pricing, int64_t now,
 		   char ret_balance_txn_id[ID_MAX])
 {
+	return ledger_capture_as(db, merchant_id, charge_id, amount, currency, pricing, now, NULL,
+				 ret_balance_txn_id);
+}
+
+int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		      const char *currency, const struct ledger_pricing *pricing, int64_t now,
+		      const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
+{
 	int64_t available_on;
 	int rc = movement_amount_check(amount);
 	if (rc != DB_OK)
@@ -480,6 +491,7 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
+	    .id = balance_txn_id,
 	    .type = "charge",
 	    .source = charge_id,
 	    .currency = settle,

@@ -167,6 +167,11 @@ int ledger_release(struct db *db, const char *merchant_id, const char *charge_id
 int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
 		   const char *currency, const struct ledger_pricing *pricing, int64_t now,
 		   char ret_balance_txn_id[ID_MAX]);
+/* The same with the balance transaction's id chosen by the caller (balance_txn_id; NULL: a new
+ * one), who rendered the captured charge before the write. */
+int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		      const char *currency, const struct ledger_pricing *pricing, int64_t now,
+		      const char *balance_txn_id, char ret_balance_txn_id[ID_MAX]);
 /* Creates the "refund" balance transaction (source = refund_id, amount = −amount, in the
  * presentment currency `currency`). A refund of a converted charge is converted at the charge's
  * recorded rate with the refund rule above. */

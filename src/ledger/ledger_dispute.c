@@ -202,7 +202,7 @@ static const char SQL_DISPUTE_AMOUNT[] =
     " AND c.id = d.charge WHERE d.amount > c.amount_captured OR d.currency <> c.currency";
 /* every dispute has its charge.dispute.created event (verify.h: NO_EVENT) */
 NO_EVENT(SQL_DISPUTE_NO_EVENT, "SELECT d.merchant_id, d.id FROM disputes d", "", "d.merchant_id",
-         "d.id", "= 'charge.dispute.created'");
+	 "d.id", "= 'charge.dispute.created'");
 
 int ledger_dispute_verify(struct db *db, struct verify_report *rep)
 {
@@ -211,12 +211,13 @@ int ledger_dispute_verify(struct db *db, struct verify_report *rep)
 		const char *pg; /* PostgreSQL's form when it differs */
 	} checks[] = {
 	    {SQL_WITHDRAWAL, "chargeback not withdrawn exactly once by its amount", NULL},
-	    {SQL_REINSTATEMENT, "dispute reinstated wrongly (only won ones, once, by the amount)", NULL},
+	    {SQL_REINSTATEMENT, "dispute reinstated wrongly (only won ones, once, by the amount)",
+	     NULL},
 	    {SQL_INQUIRY_MONEY, "inquiry with balance transactions", NULL},
 	    {SQL_ADJUSTMENT_ORPHAN, "adjustment balance transaction of no dispute", NULL},
 	    {SQL_CHARGE_FLAG, "charge whose disputed flag disagrees with its disputes", NULL},
-	    {SQL_DISPUTE_AMOUNT,
-	     "dispute larger than its charge's capture, or in another currency", NULL},
+	    {SQL_DISPUTE_AMOUNT, "dispute larger than its charge's capture, or in another currency",
+	     NULL},
 	    {SQL_DISPUTE_NO_EVENT_SQLITE, "dispute without its charge.dispute.created event",
 	     SQL_DISPUTE_NO_EVENT_PG},
 	};

@@ -15,6 +15,7 @@
 struct fx_rate;
 
 struct bt {
+	const char *id; /* NULL: a new "txn_…" id */
 	const char *type, *source, *currency, *status, *description, *journal_txn;
 	int64_t amount, fee, created, available_on;
 	const char *charge_id; /* the charge it belongs to (NULL: none) */
@@ -25,7 +26,7 @@ struct bt {
 };
 
 /* Inserts one balance transaction (net = amount − fee, overflow-checked; reporting_category from
- * the type); ret_id (may be NULL) gets its "txn_…" id. */
+ * the type); ret_id (may be NULL) gets its "txn_…" id (b->id when given). */
 int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char ret_id[ID_MAX]);
 
 #endif

@@ -96,22 +96,16 @@ static int velocity_bump(struct db *db, const char *merchant_id, const char *kin
 
 static int capture_apply(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
 			 int64_t amount, const struct ledger_pricing *pricing, int64_t now,
-			 bool hold_captured);
+			 bool hold_captured, const char *bt_id);
 
-int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
-			   struct charge *ch)
+int payment_charge_prepare(struct arena *a, const struct attempt *in, struct charge *ch)
 {
-	bool declined = !in->decision->approved;
-	if (velocity_bump(db, in->merchant_id, "card", in->card->fingerprint, in->now, in->amount,
-			  declined) != DB_OK ||
-	    velocity_bump(db, in->merchant_id, "customer", in->customer, in->now, in->amount,
-			  declined) != DB_OK ||
-	    velocity_bump(db, in->merchant_id, "ip", in->client_ip, in->now, in->amount,
-			  declined) != DB_OK)
-		return DB_ERR;
 	const struct processor_decision *d = in->decision;
 	memset(ch, 0, sizeof(*ch));
-	id_new(ch->id, "ch_");
+	if (in->charge_id)
+		snprintf(ch->id, sizeof(ch->id), "%s", in->charge_id);
+	else
+		id_new(ch->id, "ch_");
 	ch->created = in->now;
 	ch->payment_intent = in->payment_intent;
 	ch->amount = in->amount;
@@ -136,31 +130,67 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 		ch->status = "failed";
 		ch->failure_code = api_error_info(d->err)->code;
 		ch->failure_message = api_error_info(d->err)->message;
-		return charge_insert(db, in->merchant_id, ch);
+		return DB_OK;
 	}
 	ch->status = "succeeded";
 	ch->paid = true;
 	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
+	ch->authorization_code = arena_strdup(a, d->auth_code);
+	ch->card = ch->authorization_code ? card_details_json(a, in, ch->authorization_code) : NULL;
+	return ch->card ? DB_OK : DB_ERR;
+}
+
+/* The captured state a capture leaves on ch (capture_apply; payment_charge_final ahead of it). */
+static int charge_set_captured(struct arena *a, struct charge *ch, int64_t amount, const char *bt)
+{
+	ch->captured = true;
+	ch->amount_captured = amount;
+	ch->balance_transaction = arena_strdup(a, bt);
+	return ch->balance_transaction ? DB_OK : DB_ERR;
+}
+
+int payment_charge_final(struct arena *a, const struct attempt *in, struct charge *ch)
+{
+	if (!in->decision->approved || !in->capture || !in->charge_id || !in->balance_txn_id)
+		return DB_CONFLICT;
+	int rc = payment_charge_prepare(a, in, ch);
+	return rc != DB_OK ? rc : charge_set_captured(a, ch, in->amount, in->balance_txn_id);
+}
+
+int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
+			   struct charge *ch)
+{
+	bool declined = !in->decision->approved;
+	if (velocity_bump(db, in->merchant_id, "card", in->card->fingerprint, in->now, in->amount,
+			  declined) != DB_OK ||
+	    velocity_bump(db, in->merchant_id, "customer", in->customer, in->now, in->amount,
+			  declined) != DB_OK ||
+	    velocity_bump(db, in->merchant_id, "ip", in->client_ip, in->now, in->amount,
+			  declined) != DB_OK)
+		return DB_ERR;
+	int rc = payment_charge_prepare(a, in, ch);
+	if (rc != DB_OK)
+		return rc;
+	if (declined)
+		return charge_insert(db, in->merchant_id, ch);
+	const struct processor_decision *d = in->decision;
 	/* the charge row is inserted once, in its final state: after the capture's ledger (nothing
 	 * there reads the charges table), not inserted uncaptured and updated in the same
 	 * transaction; so is the acquirer's hold under automatic capture (captured in full) */
-	int rc = in->capture ? processor_hold_captured(db, in->merchant_id, d->auth_code, ch->id,
-						       in->amount, in->currency, in->card->behavior,
-						       in->now)
-			     : processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount,
-					      in->currency, in->card->behavior, in->now);
+	rc = in->capture
+		 ? processor_hold_captured(db, in->merchant_id, d->auth_code, ch->id, in->amount,
+					   in->currency, in->card->behavior, in->now)
+		 : processor_hold(db, in->merchant_id, d->auth_code, ch->id, in->amount,
+				  in->currency, in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
-	ch->authorization_code = arena_strdup(a, d->auth_code);
-	ch->card = card_details_json(a, in, ch->authorization_code);
-	if (!ch->authorization_code || !ch->card)
-		return DB_ERR;
 	rc = ledger_authorize(db, in->merchant_id, ch->id, in->amount, in->currency, in->now);
 	if (rc != DB_OK)
 		return rc;
 	if (!in->capture)
 		return charge_insert(db, in->merchant_id, ch);
-	rc = capture_apply(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now, true);
+	rc = capture_apply(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now, true,
+			   in->balance_txn_id);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_insert(db, in->merchant_id, ch);
@@ -174,7 +204,7 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
 		    int64_t amount, const struct ledger_pricing *pricing, int64_t now)
 {
-	int rc = capture_apply(db, a, merchant_id, ch, amount, pricing, now, false);
+	int rc = capture_apply(db, a, merchant_id, ch, amount, pricing, now, false, NULL);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_update(db, merchant_id, ch);
@@ -189,7 +219,7 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
  * the row). hold_captured: the hold was placed already captured in full (automatic capture). */
 static int capture_apply(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
 			 int64_t amount, const struct ledger_pricing *pricing, int64_t now,
-			 bool hold_captured)
+			 bool hold_captured, const char *bt_id)
 {
 	if (ch->captured || amount <= 0 || amount > ch->amount || !ch->authorization_code)
 		return DB_CONFLICT;
@@ -199,7 +229,8 @@ static int capture_apply(struct db *db, struct arena *a, const char *merchant_id
 	if (rc != DB_OK)
 		return rc;
 	char bt[ID_MAX];
-	rc = ledger_capture(db, merchant_id, ch->id, amount, ch->currency, pricing, now, bt);
+	rc = ledger_capture_as(db, merchant_id, ch->id, amount, ch->currency, pricing, now, bt_id,
+			       bt);
 	if (rc != DB_OK)
 		return rc;
 	if (amount < ch->amount) {
@@ -208,12 +239,7 @@ static int capture_apply(struct db *db, struct arena *a, const char *merchant_id
 		if (rc != DB_OK)
 			return rc;
 	}
-	ch->captured = true;
-	ch->amount_captured = amount;
-	ch->balance_transaction = arena_strdup(a, bt);
-	if (!ch->balance_transaction)
-		return DB_ERR;
-	return DB_OK;
+	return charge_set_captured(a, ch, amount, bt);
 }
 
 int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now)

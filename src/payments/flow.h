@@ -37,16 +37,28 @@ struct attempt {
 	bool three_d_secure; /* the cardholder authenticated (challenge completed) */
 	const char *three_d_secure_txn;
 	const char *client_ip;
+	/* ids chosen before the write (NULL: new ones in the write), so that the charge could be
+	 * rendered before it (payment_charge_final) */
+	const char *charge_id;
+	const char *balance_txn_id;
 };
+
+/* The charge the attempt records, as payment_record_attempt fills it before it touches the store:
+ * id (in->charge_id or a new one), card, outcome, status; not yet captured. Strings in arena a. */
+int payment_charge_prepare(struct arena *a, const struct attempt *in, struct charge *ch);
+/* The charge as payment_record_attempt leaves it, for an approved attempt with automatic capture
+ * and both ids given (captured in full, balance_transaction in->balance_txn_id): what a caller
+ * renders before the write. DB_CONFLICT for any other attempt. */
+int payment_charge_final(struct arena *a, const struct attempt *in, struct charge *ch);
 
 /* Records one authorization attempt: a succeeded (held, and captured when asked) or failed
  * charge. Fills ret (strings in arena a). */
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
-                           struct charge *ret);
+			   struct charge *ret);
 
 /* Captures `amount` of an uncaptured charge and releases the rest of its hold. */
 int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
-                    int64_t amount, const struct ledger_pricing *pricing, int64_t now);
+		    int64_t amount, const struct ledger_pricing *pricing, int64_t now);
 
 /* Releases the whole hold of an uncaptured charge (cancel). */
 int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now);

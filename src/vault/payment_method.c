@@ -195,6 +195,12 @@ int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, cons
 {
 	char pm_id[ID_MAX];
 	id_new(pm_id, "pm_");
+	return pm_materialize_as(db, v, merchant_id, ref, pm_id, now, ret);
+}
+
+int pm_materialize_as(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+		      const char *pm_id, int64_t now, struct pm_card *ret)
+{
 	struct pm_card pm;
 	int rc = create_from_ref(db, v, merchant_id, ref, pm_id, NULL, NULL, now, &pm);
 	if (rc == DB_OK)

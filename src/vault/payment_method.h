@@ -28,6 +28,9 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
  * DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or another negative code. */
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 		   int64_t now, struct pm_card *ret);
+/* The same under an id the caller generated (id_new "pm_") before the write. */
+int pm_materialize_as(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
+		      const char *pm_id, int64_t now, struct pm_card *ret);
 int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j);
 /* Inside the caller's write transaction: stores PaymentMethod pm_id for a test alias (its card
  * is sealed once per merchant, alias and expiry and shared: vault_alias_card) or an unused token

@@ -1,0 +1,168 @@
+/*
+ * The recorded attempt on a real SQLite store: the charge rendered before the write
+ * (payment_charge_final, what create+confirm renders ahead of the single writer thread) is the
+ * charge the write records, byte for byte, both as payment_record_attempt returns it and as the
+ * stored row renders afterwards; and only an approved, automatically captured attempt with its
+ * ids chosen ahead is rendered that way.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/json.h"
+#include "ledger/ledger.h"
+#include "payments/flow.h"
+#include "payments/payments.h"
+#include "store/store.h"
+
+static char dir[256];
+static struct store *s;
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/tender-unit-flow-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char err[256];
+	struct store_config cfg = {.data_dir = dir};
+	cr_assert_eq(store_open(&s, &cfg, err, sizeof(err)), 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	store_close(s);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(flow, .init = setup, .fini = teardown);
+
+#define M1 "acct_1"
+#define T0 INT64_C(1700000000)
+
+static const struct payment_card CARD = {
+    .payment_method = "pm_0CGXtest00000000000000",
+    .brand = "visa",
+    .last4 = "4242",
+    .funding = "credit",
+    .country = "US",
+    .fingerprint = "fp_abc",
+    .exp_month = 12,
+    .exp_year = 2034,
+    .behavior = ACQ_SUCCEED,
+    .billing_details = NULL,
+};
+
+static void approved(struct processor_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->approved = true;
+	snprintf(d->auth_code, sizeof(d->auth_code), "%s", "A1B2C3");
+	d->network_status = "approved_by_network";
+	d->seller_message = "Payment complete.";
+	d->outcome_type = "authorized";
+	d->risk_level = "normal";
+	d->risk_score = 12;
+	d->cvc_check = "pass";
+}
+
+static const struct ledger_pricing PRICING = {290, 30, "usd", NULL};
+
+static struct attempt attempt_of(const struct processor_decision *d, bool capture)
+{
+	return (struct attempt){
+	    .merchant_id = M1,
+	    .amount = 2000,
+	    .currency = "usd",
+	    .payment_intent = "pi_0CGXtest00000000000001",
+	    .customer = NULL,
+	    .description = "order 7",
+	    .receipt_email = "a@example.com",
+	    .capture = capture,
+	    .now = T0,
+	    .card = &CARD,
+	    .decision = d,
+	    .pricing = &PRICING,
+	    .client_ip = "127.0.0.1",
+	    .charge_id = "ch_0CGXtest00000000000002",
+	    .balance_txn_id = "txn_0CGXtest0000000000003",
+	};
+}
+
+struct rec {
+	struct attempt at;
+	struct arena *a;
+	const char *written; /* the charge as the write returned it, rendered */
+	const char *stored;  /* the stored row, rendered by a read afterwards */
+	int rc;
+};
+
+static int record_fn(struct db *db, void *p)
+{
+	struct rec *x = p;
+	struct charge ch;
+	x->rc = payment_record_attempt(db, x->a, &x->at, &ch);
+	if (x->rc != DB_OK)
+		return x->rc;
+	size_t len;
+	x->written = charge_json(NULL, x->a, M1, 0, &ch, &len);
+	return x->written ? 0 : -1;
+}
+
+static int stored_fn(struct db *db, void *p)
+{
+	struct rec *x = p;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8192);
+	json_init(&j, &b);
+	int rc = charge_render_by_id(db, x->a, M1, 0, x->at.charge_id, NULL, &j);
+	x->stored = rc == DB_OK && !b.failed ? arena_strndup(x->a, b.data, b.len) : NULL;
+	buf_release(&b);
+	return rc;
+}
+
+Test(flow, the_charge_rendered_before_the_write_is_the_charge_the_write_records)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct processor_decision d;
+	approved(&d);
+	struct rec x = {.at = attempt_of(&d, true), .a = &a};
+	struct charge pre;
+	cr_assert_eq(payment_charge_final(&a, &x.at, &pre), DB_OK);
+	size_t len;
+	const char *before = charge_json(NULL, &a, M1, 0, &pre, &len);
+	cr_assert_not_null(before);
+	cr_assert(strstr(before, "\"balance_transaction\":\"txn_0CGXtest0000000000003\""), "%s",
+		  before);
+	cr_assert(strstr(before, "\"captured\":true"));
+	cr_assert(strstr(before, "\"amount_captured\":2000"));
+
+	cr_assert_eq(store_write(s, M1, record_fn, &x), 0, "rc %d", x.rc);
+	cr_assert_str_eq(x.written, before);
+	cr_assert_eq(store_read(s, M1, stored_fn, &x), 0);
+	cr_assert_str_eq(x.stored, before);
+	arena_release(&a);
+}
+
+Test(flow, only_an_approved_automatic_capture_with_its_ids_is_rendered_ahead)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct processor_decision d;
+	approved(&d);
+	struct charge ch;
+	struct attempt manual = attempt_of(&d, false);
+	cr_assert_eq(payment_charge_final(&a, &manual, &ch), DB_CONFLICT);
+	struct attempt no_ids = attempt_of(&d, true);
+	no_ids.balance_txn_id = NULL;
+	cr_assert_eq(payment_charge_final(&a, &no_ids, &ch), DB_CONFLICT);
+	struct processor_decision declined = d;
+	declined.approved = false;
+	struct attempt dec = attempt_of(&declined, true);
+	cr_assert_eq(payment_charge_final(&a, &dec, &ch), DB_CONFLICT);
+	arena_release(&a);
+}
