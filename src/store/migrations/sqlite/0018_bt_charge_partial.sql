@@ -1,0 +1,8 @@
+-- balance_transactions_charge serves one lookup: the refunds and refund failures of a charge
+-- (ledger.c SQL_REFUNDED, which names it with INDEXED BY, and verify's check of converted
+-- charges' refunds). A charge's own balance transaction is found by source, never through it, so
+-- the index holds only those two types (issue 10): a captured payment no longer pays an insert
+-- into it (the balance transaction's fifth b-tree).
+DROP INDEX balance_transactions_charge;
+CREATE INDEX balance_transactions_charge ON balance_transactions (merchant_id, charge_id)
+  WHERE type IN ('refund', 'refund_failure');
