@@ -97,11 +97,23 @@ struct vault_keys {
 	char active[ID_MAX]; /* the active data key of the shard attached last (status only) */
 };
 
+/* A test alias's fingerprint under one merchant. Not secret (every PaymentMethod shows its
+ * card's fingerprint) and fixed (the number is Stripe's published one, the merchant's key never
+ * changes once derived), so kept in plain memory: a confirm with pm_card_visa then derives no
+ * HMAC (~3.7 us, ~20 K instructions in OpenSSL's one-shot HMAC). Direct-mapped; a miss computes. */
+#define ALIAS_FP_MAX 256
+struct alias_fp {
+	char merchant[ID_MAX];
+	const struct testcard *tc;
+	char fp[24];
+};
+
 struct vault {
 	struct vault_keys *k;
 	size_t map_len;
 	char key_id[17];
 	pthread_mutex_t mu;
+	struct alias_fp alias_fps[ALIAS_FP_MAX]; /* under mu */
 };
 
 struct vault_secret {
@@ -994,9 +1006,32 @@ int vault_alias_info(struct vault *v, const char *merchant_id, const char *alias
 	const struct testcard *tc = testcard_by_alias(alias);
 	if (!tc)
 		return DB_NOTFOUND;
-	int rc = fingerprint(v, merchant_id, tc->number, ret_fingerprint);
-	if (rc != 0)
-		return rc;
+	size_t ml = strlen(merchant_id);
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)tc;
+	for (size_t i = 0; i < ml; i++)
+		h = (h ^ (unsigned char)merchant_id[i]) * 1099511628211ull;
+	struct alias_fp *e = &v->alias_fps[h % ALIAS_FP_MAX];
+	bool cached = false;
+	if (ml > 0 && ml < ID_MAX) {
+		pthread_mutex_lock(&v->mu);
+		if (e->tc == tc && strcmp(e->merchant, merchant_id) == 0) {
+			memcpy(ret_fingerprint, e->fp, sizeof(e->fp));
+			cached = true;
+		}
+		pthread_mutex_unlock(&v->mu);
+	}
+	if (!cached) {
+		int rc = fingerprint(v, merchant_id, tc->number, ret_fingerprint);
+		if (rc != 0)
+			return rc;
+		if (ml > 0 && ml < ID_MAX) {
+			pthread_mutex_lock(&v->mu);
+			memcpy(e->merchant, merchant_id, ml + 1);
+			e->tc = tc;
+			memcpy(e->fp, ret_fingerprint, sizeof(e->fp));
+			pthread_mutex_unlock(&v->mu);
+		}
+	}
 	alias_info(tc, now, ret_info);
 	return 0;
 }

@@ -460,11 +460,12 @@ Test(vault, fingerprints)
 	vault_free(again);
 }
 
-/* Fingerprint keys are cached per merchant in a small table: merchants sharing a slot evict each
- * other, and every answer must still be the one a fresh vault (no cache) gives. */
+/* Fingerprint keys are cached per merchant in a small table, and test aliases' fingerprints per
+ * merchant and alias in another (256 slots): merchants sharing a slot evict each other, and
+ * every answer must still be the one a fresh vault (no cache) gives. */
 Test(vault, fingerprint_key_cache_survives_eviction)
 {
-	enum { N = 200 };
+	enum { N = 600 };
 	static char fps[N][24];
 	struct vault_card_info i;
 	char merchant[32], fp[24];
@@ -484,6 +485,15 @@ Test(vault, fingerprint_key_cache_survives_eviction)
 		cr_assert_str_eq(fp, fps[m], "%s: a fresh vault disagrees", merchant);
 		if (m > 0)
 			cr_assert_str_neq(fps[m], fps[m - 1]);
+		/* the alias is part of the cached answer's key: another card, another fingerprint
+		 */
+		char mc[24], mc_fresh[24];
+		cr_assert_eq(vault_alias_info(v, merchant, "pm_card_mastercard", NOW, &i, mc), 0);
+		cr_assert_eq(
+		    vault_alias_info(fresh, merchant, "pm_card_mastercard", NOW, &i, mc_fresh), 0);
+		cr_assert_str_eq(mc, mc_fresh);
+		cr_assert_str_neq(mc, fps[m]);
+		cr_assert_str_eq(i.last4, "4444");
 	}
 	vault_free(fresh);
 }
