@@ -293,6 +293,8 @@ struct confirm_ctx {
 	 * payment_intent.succeeded and the answer; so the single writer thread does not render
 	 * them. NULL when the writer renders (any other confirmation). */
 	char charge_id[ID_MAX], balance_txn_id[ID_MAX];
+	struct charge prepared; /* the attempt's charge, made once, before the write */
+	bool has_prepared;
 	const char *succeeded_charge_json, *succeeded_pi_json;
 	size_t succeeded_charge_len, succeeded_pi_len;
 	struct card_auth ca;
@@ -339,6 +341,7 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .three_d_secure_txn = c->authenticated ? pi->three_d_secure_token : NULL,
 	    .charge_id = c->charge_id[0] ? c->charge_id : NULL,
 	    .balance_txn_id = c->balance_txn_id[0] ? c->balance_txn_id : NULL,
+	    .prepared = c->has_prepared ? &c->prepared : NULL,
 	};
 }
 
@@ -374,8 +377,10 @@ static int prerender_succeeded(struct confirm_ctx *c)
 	struct attempt at;
 	attempt_for(c, &c->pi0, NULL, &at);
 	struct charge ch;
-	if (payment_charge_final(&r->arena, &at, &ch) != DB_OK)
+	if (payment_charge_prepare(&r->arena, &at, &c->prepared) != DB_OK ||
+	    payment_charge_final(&r->arena, &at, &c->prepared, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	c->has_prepared = true;
 	struct payment_intent pi = c->pi0;
 	pi_approved(c, &pi, c->charge_id);
 	/* nothing expanded: neither rendering reads the store */

@@ -149,12 +149,14 @@ static int charge_set_captured(struct arena *a, struct charge *ch, int64_t amoun
 	return ch->balance_transaction ? DB_OK : DB_ERR;
 }
 
-int payment_charge_final(struct arena *a, const struct attempt *in, struct charge *ch)
+int payment_charge_final(struct arena *a, const struct attempt *in, const struct charge *prepared,
+			 struct charge *ch)
 {
-	if (!in->decision->approved || !in->capture || !in->charge_id || !in->balance_txn_id)
+	if (!in->decision->approved || !in->capture || !in->charge_id || !in->balance_txn_id ||
+	    strcmp(prepared->id, in->charge_id) != 0 || prepared->captured)
 		return DB_CONFLICT;
-	int rc = payment_charge_prepare(a, in, ch);
-	return rc != DB_OK ? rc : charge_set_captured(a, ch, in->amount, in->balance_txn_id);
+	*ch = *prepared;
+	return charge_set_captured(a, ch, in->amount, in->balance_txn_id);
 }
 
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
@@ -168,7 +170,11 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	    velocity_bump(db, in->merchant_id, "ip", in->client_ip, in->now, in->amount,
 			  declined) != DB_OK)
 		return DB_ERR;
-	int rc = payment_charge_prepare(a, in, ch);
+	int rc = DB_OK;
+	if (in->prepared && !in->prepared->captured) /* made before the write: not again here */
+		*ch = *in->prepared;
+	else
+		rc = payment_charge_prepare(a, in, ch);
 	if (rc != DB_OK)
 		return rc;
 	if (declined)

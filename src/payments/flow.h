@@ -41,15 +41,20 @@ struct attempt {
 	 * rendered before it (payment_charge_final) */
 	const char *charge_id;
 	const char *balance_txn_id;
+	/* the charge payment_charge_prepare made of this very attempt before the write (NULL: made
+	 * in the write) */
+	const struct charge *prepared;
 };
 
 /* The charge the attempt records, as payment_record_attempt fills it before it touches the store:
  * id (in->charge_id or a new one), card, outcome, status; not yet captured. Strings in arena a. */
 int payment_charge_prepare(struct arena *a, const struct attempt *in, struct charge *ch);
 /* The charge as payment_record_attempt leaves it, for an approved attempt with automatic capture
- * and both ids given (captured in full, balance_transaction in->balance_txn_id): what a caller
- * renders before the write. DB_CONFLICT for any other attempt. */
-int payment_charge_final(struct arena *a, const struct attempt *in, struct charge *ch);
+ * and both ids given (captured in full, balance_transaction in->balance_txn_id), from the
+ * attempt's prepared charge: what a caller renders before the write. DB_CONFLICT for any other
+ * attempt. */
+int payment_charge_final(struct arena *a, const struct attempt *in, const struct charge *prepared,
+			 struct charge *ch);
 
 /* Records one authorization attempt: a succeeded (held, and captured when asked) or failed
  * charge. Fills ret (strings in arena a). */

@@ -131,8 +131,9 @@ Test(flow, the_charge_rendered_before_the_write_is_the_charge_the_write_records)
 	struct processor_decision d;
 	approved(&d);
 	struct rec x = {.at = attempt_of(&d, true), .a = &a};
-	struct charge pre;
-	cr_assert_eq(payment_charge_final(&a, &x.at, &pre), DB_OK);
+	struct charge prepared, pre;
+	cr_assert_eq(payment_charge_prepare(&a, &x.at, &prepared), DB_OK);
+	cr_assert_eq(payment_charge_final(&a, &x.at, &prepared, &pre), DB_OK);
 	size_t len;
 	const char *before = charge_json(NULL, &a, M1, 0, &pre, &len);
 	cr_assert_not_null(before);
@@ -141,10 +142,24 @@ Test(flow, the_charge_rendered_before_the_write_is_the_charge_the_write_records)
 	cr_assert(strstr(before, "\"captured\":true"));
 	cr_assert(strstr(before, "\"amount_captured\":2000"));
 
+	/* the write takes the prepared charge (create+confirm) ... */
+	x.at.prepared = &prepared;
 	cr_assert_eq(store_write(s, M1, record_fn, &x), 0, "rc %d", x.rc);
 	cr_assert_str_eq(x.written, before);
 	cr_assert_eq(store_read(s, M1, stored_fn, &x), 0);
 	cr_assert_str_eq(x.stored, before);
+	/* ... or makes it itself from the same attempt: the same charge either way */
+	struct rec y = {.at = attempt_of(&d, true), .a = &a};
+	y.at.charge_id = "ch_0CGXtest00000000000004";
+	y.at.balance_txn_id = "txn_0CGXtest0000000000005";
+	struct charge prepared_y, pre_y;
+	cr_assert_eq(payment_charge_prepare(&a, &y.at, &prepared_y), DB_OK);
+	cr_assert_eq(payment_charge_final(&a, &y.at, &prepared_y, &pre_y), DB_OK);
+	const char *before_y = charge_json(NULL, &a, M1, 0, &pre_y, &len);
+	cr_assert_eq(store_write(s, M1, record_fn, &y), 0, "rc %d", y.rc);
+	cr_assert_str_eq(y.written, before_y);
+	cr_assert_eq(store_read(s, M1, stored_fn, &y), 0);
+	cr_assert_str_eq(y.stored, before_y);
 	arena_release(&a);
 }
 
@@ -154,15 +169,22 @@ Test(flow, only_an_approved_automatic_capture_with_its_ids_is_rendered_ahead)
 	arena_init(&a, 1 << 20);
 	struct processor_decision d;
 	approved(&d);
-	struct charge ch;
+	struct charge ch, prep;
 	struct attempt manual = attempt_of(&d, false);
-	cr_assert_eq(payment_charge_final(&a, &manual, &ch), DB_CONFLICT);
+	cr_assert_eq(payment_charge_prepare(&a, &manual, &prep), DB_OK);
+	cr_assert_eq(payment_charge_final(&a, &manual, &prep, &ch), DB_CONFLICT);
 	struct attempt no_ids = attempt_of(&d, true);
+	cr_assert_eq(payment_charge_prepare(&a, &no_ids, &prep), DB_OK);
 	no_ids.balance_txn_id = NULL;
-	cr_assert_eq(payment_charge_final(&a, &no_ids, &ch), DB_CONFLICT);
+	cr_assert_eq(payment_charge_final(&a, &no_ids, &prep, &ch), DB_CONFLICT);
+	struct attempt other = attempt_of(&d, true);
+	other.charge_id = "ch_0CGXtest00000000000009";
+	cr_assert_eq(payment_charge_final(&a, &other, &prep, &ch), DB_CONFLICT,
+		     "a charge prepared for another id");
 	struct processor_decision declined = d;
 	declined.approved = false;
 	struct attempt dec = attempt_of(&declined, true);
-	cr_assert_eq(payment_charge_final(&a, &dec, &ch), DB_CONFLICT);
+	cr_assert_eq(payment_charge_prepare(&a, &dec, &prep), DB_OK);
+	cr_assert_eq(payment_charge_final(&a, &dec, &prep, &ch), DB_CONFLICT);
 	arena_release(&a);
 }
