@@ -477,3 +477,61 @@ Test(store, only_a_commit_that_may_restart_the_wal_waits_for_a_checkpoint)
 	cr_assert(done, "a COMMIT that cannot restart the WAL waited for the checkpoint lock");
 	cr_assert_eq(rows_named("beside-checkpoint"), 1);
 }
+
+/* Migration 0019: the list indexes are ascending (a descending one takes every new object at
+ * its left end, where SQLite's left-packing balance rebalances three leaves per insert), and a
+ * newest-first list still reads them backwards without a sort. */
+struct list_index_check {
+	int descending_columns, indexes, sorted_plans;
+};
+
+static int list_index_fn(struct db *db, void *p)
+{
+	struct list_index_check *c = p;
+	static const char *const names[] = {"payment_intents_list",  "charges_list",
+					    "payment_methods_list",  "balance_transactions_list",
+					    "events_list",	     "refunds_list",
+					    "customers_list",	     "disputes_list",
+					    "webhook_endpoints_list"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "SELECT desc, key FROM pragma_index_xinfo('%s')",
+			 names[i]);
+		struct db_stmt *st = db_prepare(db, sql);
+		cr_assert_not_null(st);
+		int rows = 0;
+		while (db_step(st) == DB_ROW) {
+			rows++;
+			if (db_col_int64(st, 1) && db_col_int64(st, 0))
+				c->descending_columns++;
+		}
+		db_reset(st);
+		cr_assert_gt(rows, 0, "%s is missing", names[i]);
+		c->indexes++;
+	}
+	struct db_stmt *st = db_prepare(
+	    db, "EXPLAIN QUERY PLAN SELECT id FROM payment_intents WHERE merchant_id = 'acct_x'"
+		" AND created >= 0 AND created <= 9 AND (created < 9 OR (created = 9 AND id < 'z'))"
+		" ORDER BY created DESC, id DESC LIMIT 10");
+	cr_assert_not_null(st);
+	int uses_index = 0;
+	while (db_step(st) == DB_ROW) {
+		const char *d = db_col_text(st, 3, NULL);
+		if (d && strstr(d, "TEMP B-TREE"))
+			c->sorted_plans++;
+		if (d && strstr(d, "payment_intents_list"))
+			uses_index = 1;
+	}
+	db_reset(st);
+	cr_assert(uses_index);
+	return 0;
+}
+
+Test(store, list_indexes_are_ascending_and_lists_read_them_backwards)
+{
+	struct list_index_check c = {0};
+	cr_assert_eq(store_read(s, NULL, list_index_fn, &c), 0);
+	cr_assert_eq(c.indexes, 9);
+	cr_assert_eq(c.descending_columns, 0);
+	cr_assert_eq(c.sorted_plans, 0);
+}
