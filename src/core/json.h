@@ -29,22 +29,46 @@ void json_obj_open(struct json *j);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j);
 void json_arr_close(struct json *j);
-void json_key(struct json *j, const char *key);
-void json_str(struct json *j, const char *s);
+/* Writes a key (or a string value) of n bytes. `own` says the text needs no escaping and is
+ * copied as is; otherwise it is scanned, and escaped when it needs it. */
+void json_key_n(struct json *j, const char *key, size_t n, bool own);
+void json_strn_own(struct json *j, const char *s, size_t n, bool own);
+
+/* JSON_OWN(s): a string literal (a compile-time constant) of at most 40 bytes that needs no
+ * escaping: printable ASCII without quote or backslash. Tender's keys and most of its fixed
+ * values are such literals, a confirmed payment's JSON has ~150 of them, and the escaping scan
+ * cost more than the copy. With optimization the whole test folds into a constant; for a string
+ * known only at run time (a metadata key, a value from a request) it is false at once. */
+#define JSON_PLAIN_AT(s, i)                                                                        \
+	((i) >= __builtin_strlen(s) ||                                                             \
+	 ((unsigned char)(s)[i] >= 0x20 && (unsigned char)(s)[i] < 0x80 && (s)[i] != '"' &&        \
+	  (s)[i] != '\\'))
+#define JSON_PLAIN_8(s, i)                                                                         \
+	(JSON_PLAIN_AT(s, i) && JSON_PLAIN_AT(s, (i) + 1) && JSON_PLAIN_AT(s, (i) + 2) &&          \
+	 JSON_PLAIN_AT(s, (i) + 3) && JSON_PLAIN_AT(s, (i) + 4) && JSON_PLAIN_AT(s, (i) + 5) &&    \
+	 JSON_PLAIN_AT(s, (i) + 6) && JSON_PLAIN_AT(s, (i) + 7))
+#define JSON_OWN(s)                                                                                \
+	(__builtin_constant_p(s) && __builtin_strlen(s) <= 40 && JSON_PLAIN_8(s, 0) &&             \
+	 JSON_PLAIN_8(s, 8) && JSON_PLAIN_8(s, 16) && JSON_PLAIN_8(s, 24) && JSON_PLAIN_8(s, 32))
+
+#define json_key(j, key) json_key_n((j), (key), __builtin_strlen(key), JSON_OWN(key))
+#define json_str(j, s) json_strn_own((j), (s), __builtin_strlen(s), JSON_OWN(s))
 void json_strn(struct json *j, const char *s, size_t n);
 void json_int(struct json *j, int64_t v);
 void json_bool(struct json *j, bool v);
 void json_nil(struct json *j);
 /* Pre-rendered JSON (e.g. a stored metadata object). The caller guarantees it is valid. */
 void json_raw(struct json *j, const char *s, size_t n);
+/* s, or null when s is NULL */
+void json_str_or_null(struct json *j, const char *s);
 
-/* key + value shorthands; the _or_null forms write null when s is NULL. */
-void json_kv_str(struct json *j, const char *key, const char *s);
-void json_kv_str_or_null(struct json *j, const char *key, const char *s);
-void json_kv_int(struct json *j, const char *key, int64_t v);
-void json_kv_bool(struct json *j, const char *key, bool v);
-void json_kv_null(struct json *j, const char *key);
-void json_kv_raw(struct json *j, const char *key, const char *s, size_t n);
+/* key + value shorthands; the _or_null forms write null when s is NULL. j is evaluated twice. */
+#define json_kv_str(j, key, s) (json_key((j), (key)), json_str((j), (s)))
+#define json_kv_str_or_null(j, key, s) (json_key((j), (key)), json_str_or_null((j), (s)))
+#define json_kv_int(j, key, v) (json_key((j), (key)), json_int((j), (v)))
+#define json_kv_bool(j, key, v) (json_key((j), (key)), json_bool((j), (v)))
+#define json_kv_null(j, key) (json_key((j), (key)), json_nil((j)))
+#define json_kv_raw(j, key, s, n) (json_key((j), (key)), json_raw((j), (s), (n)))
 
 /* Appends the escaped form of s (without quotes) to b. */
 void json_escape(struct buf *b, const char *s, size_t n);

@@ -36,8 +36,8 @@ Test(json, nested_objects_and_commas)
 	json_kv_raw(&j, "m", "{\"a\":\"b\"}", 9);
 	json_obj_close(&j);
 	cr_assert_str_eq(buf_cstr(&b),
-	                 "{\"id\":\"cus_1\",\"amount\":-42,\"list\":[1,null,true,{}],\"x\":null,"
-	                 "\"m\":{\"a\":\"b\"}}");
+			 "{\"id\":\"cus_1\",\"amount\":-42,\"list\":[1,null,true,{}],\"x\":null,"
+			 "\"m\":{\"a\":\"b\"}}");
 	cr_assert(!b.failed);
 }
 
@@ -91,7 +91,7 @@ Test(json, keys_and_values_that_need_escaping_mix_with_plain_ones)
 	json_kv_bool(&j, "f", false);
 	json_obj_close(&j);
 	cr_assert_str_eq(buf_cstr(&b), "{\"plain\":\"v\",\"qu\\\"ote\":\"line\\nbreak\",\"zero\":0,"
-	                               "\"arr\":[\"a\",\"\xc3\xa9\",\"\"],\"f\":false}");
+				       "\"arr\":[\"a\",\"\xc3\xa9\",\"\"],\"f\":false}");
 }
 
 /* The inline append path must respect max even when the allocation is larger than max. */
@@ -107,4 +107,86 @@ Test(json, max_holds_when_capacity_exceeds_it)
 	cr_assert(m.failed);
 	cr_assert(m.len <= 300, "len %zu", m.len);
 	buf_release(&m);
+}
+
+/* JSON_OWN copies a plain string literal without scanning it; every other literal (too long, or
+ * needing escaping) and every run-time string takes the scanning path. Both must write the same
+ * bytes. */
+static void both_ways(const char *lit_out, const char *runtime)
+{
+	struct buf rb;
+	struct json rj;
+	buf_init(&rb, 4096);
+	json_init(&rj, &rb);
+	json_obj_open(&rj);
+	json_key_n(&rj, runtime, strlen(runtime), false);
+	json_strn_own(&rj, runtime, strlen(runtime), false);
+	json_obj_close(&rj);
+	cr_assert_str_eq(lit_out, rb.data, "%s", runtime);
+	buf_release(&rb);
+}
+
+#define LITERAL_BOTH_WAYS(lit)                                                                     \
+	do {                                                                                       \
+		buf_release(&b);                                                                   \
+		buf_init(&b, 4096);                                                                \
+		json_init(&j, &b);                                                                 \
+		json_obj_open(&j);                                                                 \
+		json_kv_str(&j, lit, lit);                                                         \
+		json_obj_close(&j);                                                                \
+		char copy[] = lit; /* the same text, known only at run time */                     \
+		both_ways(b.data, copy);                                                           \
+	} while (0)
+
+Test(json, string_literals_and_runtime_strings_write_the_same)
+{
+	cr_assert(JSON_OWN("amount_capturable"));
+	cr_assert_not(JSON_OWN("say \"hi\""));
+	cr_assert_not(JSON_OWN("0123456789012345678901234567890123456789x")); /* 41 bytes */
+	LITERAL_BOTH_WAYS("");
+	LITERAL_BOTH_WAYS("id");
+	LITERAL_BOTH_WAYS("cancellation_reason");
+	LITERAL_BOTH_WAYS("0123456789012345678901234567890123456789");	/* 40: copied */
+	LITERAL_BOTH_WAYS("0123456789012345678901234567890123456789x"); /* 41: scanned */
+	LITERAL_BOTH_WAYS("payment_method_configuration_details_long_key_x");
+	LITERAL_BOTH_WAYS("say \"hi\"");
+	LITERAL_BOTH_WAYS("back\\slash");
+	LITERAL_BOTH_WAYS("tab\there");
+	LITERAL_BOTH_WAYS("caf\xc3\xa9");
+	LITERAL_BOTH_WAYS("bad \xff byte");
+	LITERAL_BOTH_WAYS("a long plain value, then a quote at the very end\"");
+	cr_assert_str_eq(b.data, "{\"a long plain value, then a quote at the very end\\\"\":"
+				 "\"a long plain value, then a quote at the very end\\\"\"}");
+}
+
+/* The scan reads eight bytes at a time (the last eight overlapping): a byte that needs escaping
+ * at any position of a string of any length must still be found. */
+Test(json, the_word_at_a_time_scan_finds_every_special_byte)
+{
+	static const unsigned char specials[] = {'"', '\\', '\n', 0x01, 0x1f, 0x80, 0xc3, 0xff};
+	for (size_t len = 1; len <= 26; len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (size_t k = 0; k < sizeof(specials); k++) {
+				char s[32];
+				memset(s, 'a', len);
+				s[len] = '\0';
+				s[pos] = (char)specials[k];
+				struct buf got, want;
+				buf_init(&got, 4096);
+				buf_init(&want, 4096);
+				struct json gj;
+				json_init(&gj, &got);
+				json_strn(&gj, s, len);
+				buf_putc(&want, '"');
+				json_escape(&want, s, len);
+				buf_putc(&want, '"');
+				cr_assert_str_eq(got.data, want.data, "len %zu pos %zu byte %02x",
+						 len, pos, specials[k]);
+				cr_assert_neq(got.len, len + 2, "len %zu pos %zu byte %02x", len,
+					      pos, specials[k]);
+				buf_release(&got);
+				buf_release(&want);
+			}
+		}
+	}
 }
