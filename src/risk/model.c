@@ -79,7 +79,9 @@ static void xgb_error(char *err, size_t errlen, const char *what)
         snprintf(err, errlen, "%s: %.*s", what, (int)n, msg);
 }
 
-static const char PREDICT_CONFIG[] = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
+/* Only the fields XGBoost 1.6's in-place prediction reads: it parses this on every call, and
+ * every key costs a std::stringstream in its JSON reader. */
+static const char PREDICT_CONFIG[] = "{\"type\": 0, \"iteration_begin\": 0, "
                                      "\"iteration_end\": 0, \"strict_shape\": false, "
                                      "\"missing\": NaN, \"cache_id\": 0}";
 
