@@ -413,6 +413,7 @@ const char *vault_key_id(const struct vault *v)
 static const char SQL_META_GET[] = "SELECT master_key_id, check_value FROM vault_meta WHERE id = 1";
 static const char SQL_META_PUT[] = "INSERT INTO vault_meta (id, master_key_id, check_value)"
 				   " VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING";
+/* On SQLite, read from the index of migration 0020 (tests/unit/store checks the plan) */
 static const char SQL_DK_ACTIVE[] =
     "SELECT id FROM vault_data_keys WHERE state = 'active' ORDER BY created DESC, id DESC LIMIT 1";
 static const char SQL_DK_GET[] = "SELECT wrapped FROM vault_data_keys WHERE id = $1";

@@ -535,3 +535,32 @@ Test(store, list_indexes_are_ascending_and_lists_read_them_backwards)
 	cr_assert_eq(c.descending_columns, 0);
 	cr_assert_eq(c.sorted_plans, 0);
 }
+
+/* Migration 0020: the vault's lookup of the active data key (every stored card) reads an index
+ * instead of sorting the table in a temporary b-tree. The query is vault.c's SQL_DK_ACTIVE. */
+static int data_key_plan_fn(struct db *db, void *p)
+{
+	int *temp_btrees = p;
+	struct db_stmt *st = db_prepare(
+	    db, "EXPLAIN QUERY PLAN SELECT id FROM vault_data_keys WHERE state = 'active'"
+		" ORDER BY created DESC, id DESC LIMIT 1");
+	cr_assert_not_null(st);
+	int uses_index = 0;
+	while (db_step(st) == DB_ROW) {
+		const char *d = db_col_text(st, 3, NULL);
+		if (d && strstr(d, "TEMP B-TREE"))
+			(*temp_btrees)++;
+		if (d && strstr(d, "vault_data_keys_active"))
+			uses_index = 1;
+	}
+	db_reset(st);
+	cr_assert(uses_index);
+	return 0;
+}
+
+Test(store, the_active_data_key_is_read_from_an_index)
+{
+	int temp_btrees = 0;
+	cr_assert_eq(store_read(s, NULL, data_key_plan_fn, &temp_btrees), 0);
+	cr_assert_eq(temp_btrees, 0);
+}
