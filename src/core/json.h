@@ -51,8 +51,47 @@ void json_strn_own(struct json *j, const char *s, size_t n, bool own);
 	(__builtin_constant_p(s) && __builtin_strlen(s) <= 40 && JSON_PLAIN_8(s, 0) &&             \
 	 JSON_PLAIN_8(s, 8) && JSON_PLAIN_8(s, 16) && JSON_PLAIN_8(s, 24) && JSON_PLAIN_8(s, 32))
 
-#define json_key(j, key) json_key_n((j), (key), __builtin_strlen(key), JSON_OWN(key))
-#define json_str(j, s) json_strn_own((j), (s), __builtin_strlen(s), JSON_OWN(s))
+/* [,]"s"[:] for a string that needs no escaping, inline so that a literal's length is a
+ * constant and its copy a few moves (the out-of-line path cost ~120 instructions a key in
+ * calls to buf_extend and memcpy). The rare write that needs the buffer to grow goes out of
+ * line. */
+static inline void json_put_own_(struct json *j, const char *s, size_t n, bool key)
+{
+	struct buf *b = j->b;
+	bool comma = !j->after_key && !j->first[j->depth];
+	size_t need = (size_t)comma + n + 2 + (size_t)key;
+	if (b->failed || need >= b->cap - b->len || need > b->max - b->len) {
+		if (key)
+			json_key_n(j, s, n, true);
+		else
+			json_strn_own(j, s, n, true);
+		return;
+	}
+	char *at = b->data + b->len;
+	if (comma)
+		*at++ = ',';
+	*at++ = '"';
+	__builtin_memcpy(at, s, n);
+	at += n;
+	*at++ = '"';
+	if (key)
+		*at++ = ':';
+	*at = '\0';
+	b->len += need;
+	if (j->after_key)
+		j->after_key = false;
+	else
+		j->first[j->depth] = false;
+	if (key)
+		j->after_key = true;
+}
+
+#define json_key(j, key)                                                                           \
+	(JSON_OWN(key) ? json_put_own_((j), (key), __builtin_strlen(key), true)                    \
+		       : json_key_n((j), (key), __builtin_strlen(key), false))
+#define json_str(j, s)                                                                             \
+	(JSON_OWN(s) ? json_put_own_((j), (s), __builtin_strlen(s), false)                         \
+		     : json_strn_own((j), (s), __builtin_strlen(s), false))
 void json_strn(struct json *j, const char *s, size_t n);
 void json_int(struct json *j, int64_t v);
 void json_bool(struct json *j, bool v);
