@@ -914,3 +914,67 @@ Test(vault, every_shard_gets_the_same_fingerprint_root)
 	vault_free(fresh);
 	store_close(s2);
 }
+
+/* ---- sealing on the request's thread, inserting in the writer ---- */
+
+struct split {
+	const char *merchant, *card, *number;
+	struct vault_sealed sealed;
+	int rc;
+};
+
+static int split_seal_fn(struct db *db, void *p)
+{
+	struct split *x = p;
+	x->rc = vault_card_seal(v, db, x->merchant, x->card, x->number, &x->sealed);
+	return 0;
+}
+
+static int split_put_fn(struct db *db, void *p)
+{
+	struct split *x = p;
+	struct vault_card_info i;
+	cr_assert_eq(vault_card_validate(x->number, "12", "2034", "123", NOW, &i), 0);
+	return vault_card_put(db, x->merchant, &x->sealed, &i, NOW);
+}
+
+Test(vault, a_card_sealed_in_a_read_and_put_in_the_write_is_the_card_store_makes)
+{
+	/* the same number through vault_card_store, for its fingerprint */
+	struct io whole = {
+	    .merchant = "acct_A", .card = "card_whole", .number = "4000000000000002"};
+	cr_assert_eq(store_write(s, NULL, seal_fn, &whole), 0);
+
+	struct split x = {.merchant = "acct_A", .card = "card_split", .number = "4000000000000002"};
+	cr_assert_eq(store_read(s, NULL, split_seal_fn, &x), 0);
+	cr_assert_eq(x.rc, 0);
+	cr_assert_str_eq(x.sealed.card_id, "card_split");
+	cr_assert_str_eq(x.sealed.fingerprint, whole.fp, "same number, same merchant");
+	cr_assert_null(memmem(x.sealed.blob, x.sealed.len, "0000000000000002", 16),
+		       "the sealed card holds no number");
+	cr_assert_eq(count("SELECT COUNT(*) FROM vault_cards WHERE id = 'card_split'"), 0,
+		     "sealing writes nothing");
+	cr_assert_eq(store_write(s, NULL, split_put_fn, &x), 0);
+
+	struct io back = {.merchant = "acct_A", .card = "card_split"};
+	cr_assert_eq(store_read(s, NULL, reveal_fn, &back), 0);
+	cr_assert_eq(back.rc, 7);
+	cr_assert_str_eq(back.seen, "4000000000000002");
+
+	/* sealed for one merchant and card: put under another merchant it does not open */
+	struct split y = {.merchant = "acct_A", .card = "card_y", .number = "4242424242424242"};
+	cr_assert_eq(store_read(s, NULL, split_seal_fn, &y), 0);
+	cr_assert_eq(y.rc, 0);
+	y.merchant = "acct_B";
+	cr_assert_eq(store_write(s, NULL, split_put_fn, &y), 0);
+	struct io moved = {.merchant = "acct_B", .card = "card_y"};
+	store_read(s, NULL, reveal_fn, &moved);
+	cr_assert_eq(moved.rc, VAULT_ERR_TAMPERED);
+	cr_assert_eq(moved.seen[0], '\0');
+
+	/* a number that is not one seals nothing */
+	struct split bad = {.merchant = "acct_A", .card = "card_bad", .number = "4242x"};
+	cr_assert_eq(store_read(s, NULL, split_seal_fn, &bad), 0);
+	cr_assert_neq(bad.rc, 0);
+	cr_assert_eq(bad.sealed.len, 0);
+}
