@@ -115,19 +115,7 @@ struct create_ctx {
 	char card_id[ID_MAX];
 	const char *billing;
 	const char *metadata;
-	struct vault_sealed sealed; /* the number sealed before the write (seal_fn) */
 };
-
-/* On the request's thread, before the write: the single writer then only inserts the card. */
-static int seal_fn(struct db *db, void *p)
-{
-	struct create_ctx *c = p;
-	struct req *r = c->r;
-	return vault_card_seal(r->app->vault, db, r->merchant_id, c->card_id,
-			       param_str(r, "card.number"), &c->sealed) == 0
-		   ? 0
-		   : req_fail(r, ERR_API, NULL, NULL);
-}
 
 static int create_fn(struct db *db, void *p)
 {
@@ -143,11 +131,13 @@ static int create_fn(struct db *db, void *p)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	} else {
-		if (vault_card_put(db, r->merchant_id, &c->sealed, &c->info, r->now) != DB_OK)
+		char fp[24];
+		int rc = vault_card_store(r->app->vault, db, r->merchant_id, c->card_id,
+					  param_str(r, "card.number"), &c->info, r->now, fp);
+		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &c->info,
-			      c->sealed.fingerprint, c->billing, c->metadata, NULL,
-			      r->now) != DB_OK)
+		if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &c->info, fp, c->billing,
+			      c->metadata, NULL, r->now) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	return pm_render(db, r->merchant_id, c->pm_id, req_json(r)) == DB_OK
@@ -194,8 +184,6 @@ static int h_create(struct req *r)
 		return -1;
 	id_new(c.pm_id, "pm_");
 	id_new(c.card_id, "card_");
-	if (!c.token && req_read(r, seal_fn, &c) != 0)
-		return -1;
 	return req_write(r, create_fn, &c);
 }
 

@@ -149,26 +149,15 @@ struct token_ctx {
 	struct req *r;
 	struct vault_card_info info;
 	char id[ID_MAX], card_id[ID_MAX];
-	struct vault_sealed sealed; /* the number sealed before the write (token_seal_fn) */
 };
-
-/* On the request's thread, before the write: the single writer then only inserts the card. */
-static int token_seal_fn(struct db *db, void *p)
-{
-	struct token_ctx *t = p;
-	struct req *r = t->r;
-	return vault_card_seal(r->app->vault, db, r->merchant_id, t->card_id,
-			       param_str(r, "card.number"), &t->sealed) == 0
-		   ? 0
-		   : req_fail(r, ERR_API, NULL, NULL);
-}
 
 static int token_fn(struct db *db, void *p)
 {
 	struct token_ctx *t = p;
 	struct req *r = t->r;
-	const char *fp = t->sealed.fingerprint;
-	if (vault_card_put(db, r->merchant_id, &t->sealed, &t->info, r->now) != DB_OK)
+	char fp[24];
+	if (vault_card_store(r->app->vault, db, r->merchant_id, t->card_id,
+			     param_str(r, "card.number"), &t->info, r->now, fp) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
 	if (!st)
@@ -204,8 +193,6 @@ int tokens_h_create(struct req *r)
 		return -1;
 	id_new(t.id, "tok_");
 	id_new(t.card_id, "card_");
-	if (req_read(r, token_seal_fn, &t) != 0)
-		return -1;
 	return req_write(r, token_fn, &t);
 }
 

@@ -917,19 +917,17 @@ static const char SQL_CARD_PUT[] =
     "INSERT INTO vault_cards (merchant_id, id, data_key_id, sealed, fingerprint, exp_month,"
     " exp_year, cvc_provided, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-_Static_assert(NONCE_LEN + PAN_MAX + TAG_LEN <= VAULT_SEALED_MAX, "a sealed number fits");
-
-/* The cryptographic half of storing a card: its fingerprint, and its digits sealed under the
- * shard's active data key with merchant and card id as associated data. db is only read. */
-static int seal_digits(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
-		       const char *d, struct vault_sealed *out)
+static int store_digits(struct vault *v, struct db *db, const char *merchant_id,
+			const char *card_id, const char *d, const struct vault_card_info *info,
+			int64_t now, char ret_fp[24])
 {
-	unsigned char aad[2 * ID_MAX + 1];
+	unsigned char aad[2 * ID_MAX + 1], sealed[NONCE_LEN + PAN_MAX + TAG_LEN];
 	size_t al = aad_for(merchant_id, card_id, aad, sizeof(aad));
 	size_t n = strlen(d);
-	if (!al || n > PAN_MAX || strlen(card_id) >= sizeof(out->card_id))
+	char fp[24];
+	if (!al || n > PAN_MAX)
 		return VAULT_ERR_NOKEY;
-	int frc = fingerprint(v, merchant_id, d, out->fingerprint);
+	int frc = fingerprint(v, merchant_id, d, fp);
 	if (frc != 0)
 		return frc;
 	char active[ID_MAX];
@@ -938,60 +936,27 @@ static int seal_digits(struct vault *v, struct db *db, const char *merchant_id, 
 	/* the lock covers only the cache and the key's use, not the query above */
 	pthread_mutex_lock(&v->mu);
 	struct data_key *dk = dk_get(v, db, active);
-	int ok = dk && seal(dk->key, aad, al, (const unsigned char *)d, n, out->blob) == 0;
-	snprintf(out->dk_id, sizeof(out->dk_id), "%s", dk ? dk->id : "");
+	int ok = dk && seal(dk->key, aad, al, (const unsigned char *)d, n, sealed) == 0;
+	char dk_id[ID_MAX];
+	snprintf(dk_id, sizeof(dk_id), "%s", dk ? dk->id : "");
 	pthread_mutex_unlock(&v->mu);
 	if (!ok)
-		return VAULT_ERR_NOKEY;
-	out->len = NONCE_LEN + n + TAG_LEN;
-	snprintf(out->card_id, sizeof(out->card_id), "%s", card_id);
-	return 0;
-}
-
-int vault_card_put(struct db *db, const char *merchant_id, const struct vault_sealed *sc,
-		   const struct vault_card_info *info, int64_t now)
-{
-	if (!sc->card_id[0] || !sc->dk_id[0] || sc->len < NONCE_LEN + TAG_LEN ||
-	    sc->len > sizeof(sc->blob))
 		return VAULT_ERR_NOKEY;
 	struct db_stmt *st = db_prepare(db, SQL_CARD_PUT);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, sc->card_id, -1);
-	db_bind_text(st, 3, sc->dk_id, -1);
-	db_bind_blob(st, 4, sc->blob, sc->len);
-	db_bind_text(st, 5, sc->fingerprint, -1);
+	db_bind_text(st, 2, card_id, -1);
+	db_bind_text(st, 3, dk_id, -1);
+	db_bind_blob(st, 4, sealed, NONCE_LEN + n + TAG_LEN);
+	db_bind_text(st, 5, fp, -1);
 	db_bind_int64(st, 6, info->exp_month);
 	db_bind_int64(st, 7, info->exp_year);
 	db_bind_int64(st, 8, info->cvc_provided);
 	db_bind_int64(st, 9, now);
-	return db_step_done(st);
-}
-
-static int store_digits(struct vault *v, struct db *db, const char *merchant_id,
-			const char *card_id, const char *d, const struct vault_card_info *info,
-			int64_t now, char ret_fp[24])
-{
-	struct vault_sealed sc;
-	int rc = seal_digits(v, db, merchant_id, card_id, d, &sc);
-	if (rc == 0)
-		rc = vault_card_put(db, merchant_id, &sc, info, now);
+	int rc = db_step_done(st);
 	if (rc == DB_OK)
-		memcpy(ret_fp, sc.fingerprint, sizeof(sc.fingerprint));
-	return rc;
-}
-
-int vault_card_seal(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
-		    const char *number, struct vault_sealed *out)
-{
-	memset(out, 0, sizeof(*out));
-	char d[PAN_MAX + 1];
-	size_t n = 0;
-	int rc = digits_of(number ? number : "", d, &n);
-	if (rc == 0)
-		rc = seal_digits(v, db, merchant_id, card_id, d, out);
-	OPENSSL_cleanse(d, sizeof(d));
+		memcpy(ret_fp, fp, sizeof(fp));
 	return rc;
 }
 

@@ -100,28 +100,6 @@ int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, co
 		     const char *number, const struct vault_card_info *info, int64_t now,
 		     char ret_fingerprint[24]);
 
-/* A card sealed ahead of its write: the ciphertext (bound to merchant and card id), the data key
- * that sealed it and the card's fingerprint. It holds no number. */
-#define VAULT_SEALED_MAX 64
-struct vault_sealed {
-	char card_id[ID_MAX];
-	char dk_id[ID_MAX];
-	unsigned char blob[VAULT_SEALED_MAX];
-	size_t len;
-	char fingerprint[24];
-};
-
-/* vault_card_store in two halves, so that the cryptography (the fingerprint's HMAC, AES-GCM) runs
- * on the request's thread and only the INSERT in the single writer: vault_card_seal needs any
- * connection to the merchant's shard (a read is enough: it only looks up the active data key);
- * vault_card_put inserts the sealed card inside the caller's write transaction. A data key
- * never stops decrypting (rotation re-wraps it, nothing deletes it), so a card sealed just before
- * another node made a newer key active stays readable. */
-int vault_card_seal(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
-		    const char *number, struct vault_sealed *out);
-int vault_card_put(struct db *db, const char *merchant_id, const struct vault_sealed *sc,
-		   const struct vault_card_info *info, int64_t now);
-
 /* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
  * card, when ref is one. */
 bool vault_is_test_alias(const char *ref);
