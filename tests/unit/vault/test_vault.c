@@ -646,7 +646,8 @@ Test(vault, verify_reports_every_card_that_does_not_open)
 	cr_assert_eq(rep.failures, 0, "%s", buf_cstr(&rep.text));
 	cr_assert_eq(store_write(s, NULL, exec_fn, (void *)tamper_sql[1]), 0);
 	cr_assert_eq(store_write(s, NULL, exec_fn,
-				 "UPDATE vault_cards SET sealed = X'00' || substr(sealed, 2) WHERE "
+				 "UPDATE vault_cards SET sealed = CASE WHEN substr(sealed, 1, 1) = "
+				 "X'00' THEN X'01' ELSE X'00' END || substr(sealed, 2) WHERE "
 				 "id = 'card_p149'"),
 		     0);
 	buf_reset(&rep.text);
