@@ -34,14 +34,14 @@ void json_arr_close(struct json *j);
 void json_key_n(struct json *j, const char *key, size_t n, bool own);
 void json_strn_own(struct json *j, const char *s, size_t n, bool own);
 
+/* The byte at i, through a pointer: a literal indexed past its end (in the branch the length
+ * test skips) would otherwise trip clang's -Warray-bounds. */
+#define JSON_BYTE_AT(s, i) (*((const unsigned char *)(const void *)(s) + (i)))
 /* JSON_OWN(s): a string literal (a compile-time constant) of at most 40 bytes that needs no
  * escaping: printable ASCII without quote or backslash. Tender's keys and most of its fixed
  * values are such literals, a confirmed payment's JSON has ~150 of them, and the escaping scan
  * cost more than the copy. With optimization the whole test folds into a constant; for a string
  * known only at run time (a metadata key, a value from a request) it is false at once. */
-/* The byte at i, through a pointer: a literal indexed past its end (in the branch the length
- * test skips) would otherwise trip clang's -Warray-bounds. */
-#define JSON_BYTE_AT(s, i) (*((const unsigned char *)(const void *)(s) + (i)))
 #define JSON_PLAIN_AT(s, i)                                                                        \
 	((i) >= __builtin_strlen(s) || (JSON_BYTE_AT(s, i) >= 0x20 && JSON_BYTE_AT(s, i) < 0x80 && \
 					JSON_BYTE_AT(s, i) != '"' && JSON_BYTE_AT(s, i) != '\\'))
