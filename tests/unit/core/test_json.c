@@ -190,3 +190,29 @@ Test(json, the_word_at_a_time_scan_finds_every_special_byte)
 		}
 	}
 }
+
+/* Every byte value at every position of a 9-byte string (one 8-byte word and an overlapping
+ * tail): the scan's verdict agrees with the escaper, which leaves a plain string as it is. */
+Test(json, the_scan_agrees_with_the_escaper_on_every_byte)
+{
+	for (int c = 1; c < 256; c++) {
+		for (size_t pos = 0; pos < 9; pos++) {
+			char s[10];
+			memset(s, 'a', 9);
+			s[9] = '\0';
+			s[pos] = (char)c;
+			struct buf got, want;
+			buf_init(&got, 4096);
+			buf_init(&want, 4096);
+			struct json gj;
+			json_init(&gj, &got);
+			json_strn(&gj, s, 9);
+			buf_putc(&want, '"');
+			json_escape(&want, s, 9);
+			buf_putc(&want, '"');
+			cr_assert_str_eq(got.data, want.data, "byte %02x at %zu", c, pos);
+			buf_release(&got);
+			buf_release(&want);
+		}
+	}
+}
