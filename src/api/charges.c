@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "core/str.h"
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
@@ -172,7 +173,7 @@ static int create_fn(struct db *db, void *p)
 		req_fail(r, c->ca.decision.err, NULL, NULL);
 		snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",
 		         c->ca.decision.decline_code);
-		snprintf(r->err.charge_id, sizeof(r->err.charge_id), "%s", ch.id);
+		str_copy(r->err.charge_id, sizeof(r->err.charge_id), ch.id);
 		return REQ_COMMIT_ERR;
 	}
 	if (emit_charge(r, db, &ch, "charge.succeeded", NULL) != 0)
@@ -207,7 +208,7 @@ static int h_create(struct req *r)
 		struct processor_decision *d = &c.ca.decision;
 		d->approved = false;
 		d->err = ERR_AUTHENTICATION_REQUIRED;
-		snprintf(d->decline_code, sizeof(d->decline_code), "%s", "authentication_required");
+		str_copy(d->decline_code, sizeof(d->decline_code), "authentication_required");
 		d->network_status = "declined_by_network";
 		d->outcome_type = "issuer_declined";
 		d->reason = "authentication_required";

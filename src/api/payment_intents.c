@@ -20,6 +20,7 @@
 #include "http/form.h"
 #include "app.h"
 #include "core/digest.h"
+#include "core/str.h"
 #include "money/currency.h"
 #include "money/fx.h"
 
@@ -450,7 +451,7 @@ static int confirm_fn(struct db *db, void *p)
 		req_fail(r, c->ca.decision.err, NULL, NULL);
 		snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",
 			 c->ca.decision.decline_code);
-		snprintf(r->err.charge_id, sizeof(r->err.charge_id), "%s", ch.id);
+		str_copy(r->err.charge_id, sizeof(r->err.charge_id), ch.id);
 		struct json ej;
 		json_init(&ej, &r->err.extra);
 		json_key(&ej, "payment_intent");
@@ -765,7 +766,7 @@ static int update_fn(struct db *db, void *p)
 		if (!param_int(r, "amount", &amount))
 			amount = pi.amount;
 		char cur[8];
-		snprintf(cur, sizeof(cur), "%s", pi.currency);
+		str_copy(cur, sizeof(cur), pi.currency);
 		if (payments_check_amount(r, amount,
 					  param_present(r, "currency") ? "currency" : NULL, cur,
 					  "amount") != 0 ||
@@ -1074,7 +1075,7 @@ static int challenge_lookup(struct req *r, struct challenge_ctx *x)
 	x->acct = r->args[0];
 	x->pi_id = r->args[1];
 	x->token = r->args[2];
-	snprintf(r->merchant_id, sizeof(r->merchant_id), "%s", x->acct);
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
 	if (req_read(r, challenge_load_fn, x) != 0)
 		return -1;
 	if (!x->ok) {

@@ -1,4 +1,5 @@
 #include "api/payments_common.h"
+#include "core/str.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +46,7 @@ static bool wants(struct req *r, const char *prefix, const char *field)
 	if (prefix)
 		snprintf(path, sizeof(path), "%s.%s", prefix, field);
 	else
-		snprintf(path, sizeof(path), "%s", field);
+		str_copy(path, sizeof(path), field);
 	return req_expand_has(r, path);
 }
 
@@ -320,7 +321,7 @@ static void blocked(struct processor_decision *d, int score)
 	memset(d, 0, sizeof(*d));
 	d->approved = false;
 	d->err = ERR_CARD_DECLINED;
-	snprintf(d->decline_code, sizeof(d->decline_code), "%s", "fraudulent");
+	str_copy(d->decline_code, sizeof(d->decline_code), "fraudulent");
 	d->network_status = "not_sent_to_network";
 	d->outcome_type = "blocked";
 	d->reason = "highest_risk_level";
@@ -451,7 +452,7 @@ static int read_card_fn(struct db *db, void *p)
 		f->currency_is_usd = strcmp(c->rc->currency, "usd") == 0;
 		f->card_brand = risk_card_brand_from_name(m->pm.brand);
 		f->funding = risk_funding_from_name(m->pm.funding);
-		snprintf(f->card_country, sizeof(f->card_country), "%s", m->pm.country);
+		str_copy(f->card_country, sizeof(f->card_country), m->pm.country);
 		snprintf(f->billing_country, sizeof(f->billing_country), "%s",
 			 m->pm.billing_country);
 		int mcc = 0;
@@ -488,11 +489,11 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 			return req_fail(r, ERR_RESOURCE_MISSING, param,
 					"No such PaymentMethod: '%s'", pm_ref);
 		memset(&m.pm, 0, sizeof(m.pm));
-		snprintf(m.pm.brand, sizeof(m.pm.brand), "%s", info.brand);
-		snprintf(m.pm.last4, sizeof(m.pm.last4), "%s", info.last4);
-		snprintf(m.pm.funding, sizeof(m.pm.funding), "%s", info.funding);
-		snprintf(m.pm.country, sizeof(m.pm.country), "%s", info.country);
-		snprintf(m.pm.fingerprint, sizeof(m.pm.fingerprint), "%s", fp);
+		str_copy(m.pm.brand, sizeof(m.pm.brand), info.brand);
+		str_copy(m.pm.last4, sizeof(m.pm.last4), info.last4);
+		str_copy(m.pm.funding, sizeof(m.pm.funding), info.funding);
+		str_copy(m.pm.country, sizeof(m.pm.country), info.country);
+		str_copy(m.pm.fingerprint, sizeof(m.pm.fingerprint), fp);
 		m.pm.exp_month = info.exp_month;
 		m.pm.exp_year = info.exp_year;
 		m.pm.cvc_provided = info.cvc_provided;
@@ -562,8 +563,8 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 	out->alias = alias;
 	out->access = acc;
 	out->risk_probability = risk.scored ? risk.p : -1;
-	snprintf(out->pm_id, sizeof(out->pm_id), "%s", m.pm.id);
-	snprintf(out->customer, sizeof(out->customer), "%s", m.pm.customer);
+	str_copy(out->pm_id, sizeof(out->pm_id), m.pm.id);
+	str_copy(out->customer, sizeof(out->customer), m.pm.customer);
 	struct payment_card *c = &out->card;
 	c->payment_method = arena_strdup(&r->arena, m.pm.id);
 	c->brand = arena_strdup(&r->arena, m.pm.brand);
@@ -599,7 +600,7 @@ int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 							   ca->alias, r->now, &pm);
 		if (rc != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
-		snprintf(ca->pm_id, sizeof(ca->pm_id), "%s", pm.id);
+		str_copy(ca->pm_id, sizeof(ca->pm_id), pm.id);
 		ca->card.payment_method = arena_strdup(&r->arena, pm.id);
 		if (!ca->card.payment_method)
 			return req_fail(r, ERR_API, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "core/str.h"
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
@@ -253,7 +254,7 @@ static int create_fn(struct db *db, void *p)
 	rf.created = r->now;
 	rf.charge = ch.id;
 	rf.payment_intent = ch.payment_intent;
-	snprintf(rf.currency, sizeof(rf.currency), "%s", ch.currency);
+	str_copy(rf.currency, sizeof(rf.currency), ch.currency);
 	const char *reason = param_str(r, "reason");
 	rf.reason = reason && *reason ? reason : NULL;
 	rf.metadata = "{}";

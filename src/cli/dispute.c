@@ -16,6 +16,7 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "core/str.h"
 #include "disputes/dispute.h"
 #include "ledger/ledger.h"
 #include "merchant/merchant.h"
@@ -64,7 +65,7 @@ static void collect(const struct merchant_info *m, void *ctx)
 		}
 		ids->cap = cap;
 	}
-	snprintf(ids->v[ids->n++], ID_MAX, "%s", m->id);
+	str_copy(ids->v[ids->n++], ID_MAX, m->id);
 }
 
 struct owned_ctx {
@@ -96,7 +97,7 @@ static int find_merchant(struct store *s, const char *charge, char ret[ID_MAX])
 			break;
 		}
 		if (c.owned == 1) {
-			snprintf(ret, ID_MAX, "%s", ids.v[i]);
+			str_copy(ret, ID_MAX, ids.v[i]);
 			found = 0;
 		}
 	}
@@ -166,7 +167,7 @@ static int dispute_open_cmd(struct cli_store_flags *sf, const char *charge, cons
 		return 1;
 	char owner[ID_MAX];
 	if (merchant) {
-		snprintf(owner, sizeof(owner), "%s", merchant);
+		str_copy(owner, sizeof(owner), merchant);
 	} else {
 		int f = find_merchant(s, charge, owner);
 		if (f != 0) {

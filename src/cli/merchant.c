@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/str.h"
 #include "disputes/dispute.h"
 #include "merchant/merchant.h"
 #include "money/currency.h"
@@ -215,7 +216,7 @@ int cli_merchant(int argc, char **argv)
 			return 2;
 		}
 		char cur[8];
-		snprintf(cur, sizeof(cur), "%s", currency);
+		str_copy(cur, sizeof(cur), currency);
 		for (char *p = cur; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');

@@ -10,6 +10,7 @@
  * the same way (status pending → done).
  */
 #include "disputes/dispute.h"
+#include "core/str.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -177,12 +178,12 @@ int dispute_load(struct db *db, struct arena *a, const char *merchant_id, const 
 	if (rc == DB_ROW) {
 		memset(d, 0, sizeof(*d));
 		const char *did = db_col_text(st, 0, NULL), *cur = db_col_text(st, 5, NULL);
-		snprintf(d->id, sizeof(d->id), "%s", did ? did : "");
+		str_copy(d->id, sizeof(d->id), did ? did : "");
 		d->created = db_col_int64(st, 1);
 		d->charge = dup(a, st, 2);
 		d->payment_intent = dup(a, st, 3);
 		d->amount = db_col_int64(st, 4);
-		snprintf(d->currency, sizeof(d->currency), "%s", cur ? cur : "");
+		str_copy(d->currency, sizeof(d->currency), cur ? cur : "");
 		d->reason = dup(a, st, 6);
 		d->status = dup(a, st, 7);
 		d->evidence = dup(a, st, 8);
@@ -219,7 +220,7 @@ static int render_balance_txns(struct db *db, const char *merchant_id, const cha
 	db_bind_text(st, 2, dispute_id, -1);
 	while (n < RENDER_BALANCE_TXNS_MAX && (rc = db_step(st)) == DB_ROW) {
 		const char *id = db_col_text(st, 0, NULL);
-		snprintf(ids[n++], ID_MAX, "%s", id ? id : "");
+		str_copy(ids[n++], ID_MAX, id ? id : "");
 	}
 	db_reset(st);
 	if (n < RENDER_BALANCE_TXNS_MAX && rc != DB_DONE)
@@ -396,7 +397,7 @@ int dispute_open(struct db *db, struct arena *a, const char *merchant_id,
 		d.payment_intent = dup(a, st, 0);
 		captured = db_col_int64(st, 1);
 		refunded = db_col_int64(st, 2);
-		snprintf(d.currency, sizeof(d.currency), "%s", cur ? cur : "");
+		str_copy(d.currency, sizeof(d.currency), cur ? cur : "");
 		ok_state = status && strcmp(status, "succeeded") == 0 && db_col_int64(st, 5) != 0;
 		disputed = db_col_int64(st, 6) != 0;
 		card = dup(a, st, 7);
@@ -765,11 +766,11 @@ static int due_rows(struct db *db, const char *sql, int64_t now, struct due_row 
 	int n = 0, rc = DB_DONE;
 	while (n < TICK_BATCH && (rc = db_step(st)) == DB_ROW) {
 		const char *m = db_col_text(st, 0, NULL), *k = db_col_text(st, 1, NULL);
-		snprintf(rows[n].merchant, ID_MAX, "%s", m ? m : "");
-		snprintf(rows[n].key, ID_MAX, "%s", k ? k : "");
+		str_copy(rows[n].merchant, ID_MAX, m ? m : "");
+		str_copy(rows[n].key, ID_MAX, k ? k : "");
 		if (with_reason) {
 			const char *r = db_col_text(st, 2, NULL);
-			snprintf(rows[n].reason, sizeof(rows[n].reason), "%s", r ? r : "");
+			str_copy(rows[n].reason, sizeof(rows[n].reason), r ? r : "");
 			rows[n].amount = db_col_int64(st, 3);
 		}
 		n++;

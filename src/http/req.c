@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "http/form.h"
 #include "http/idempotency.h"
 #include "http/router.h"
@@ -14,7 +15,7 @@ int req_fail(struct req *r, enum api_err code, const char *param, const char *fm
 {
 	r->err.set = true;
 	r->err.code = code;
-	snprintf(r->err.param, sizeof(r->err.param), "%s", param ? param : "");
+	str_copy(r->err.param, sizeof(r->err.param), param ? param : "");
 	r->err.detail[0] = '\0';
 	if (fmt) {
 		va_list ap;

@@ -41,6 +41,7 @@
 #include "core/hist.h"
 #include "core/log.h"
 #include "core/redact.h"
+#include "core/str.h"
 #include "http/form.h"
 #include "http/idempotency.h"
 #include "http/ratelimit.h"
@@ -170,7 +171,7 @@ static void mask_key(const char *k, char *out, size_t outlen)
 {
 	size_t n = strnlen(k, 200);
 	if (n <= 12 || redact_pan_like(k, n)) {
-		snprintf(out, outlen, "%s", "****");
+		str_copy(out, outlen, "****");
 		return;
 	}
 	snprintf(out, outlen, "%.8s%.*s%s", k, (int)(n - 12 > 40 ? 40 : n - 12),
@@ -221,7 +222,7 @@ static int presented_key(struct MHD_Connection *con, char *out, size_t outlen)
 		OPENSSL_cleanse(dec, sizeof(dec));
 		return 0;
 	}
-	snprintf(out, outlen, "%s", "invalid");
+	str_copy(out, outlen, "invalid");
 	return 0;
 }
 
@@ -244,7 +245,7 @@ static int authenticate(struct conn_req *c)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (rc == 1)
 		return req_fail(r, ERR_AUTH_INVALID, NULL, "%s", masked);
-	snprintf(r->merchant_id, sizeof(r->merchant_id), "%s", a.merchant_id);
+	str_copy(r->merchant_id, sizeof(r->merchant_id), a.merchant_id);
 	r->livemode = a.livemode;
 	r->publishable = a.publishable;
 	return 0;

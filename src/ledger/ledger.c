@@ -15,6 +15,7 @@
  * that they did not.
  */
 #include "ledger/ledger.h"
+#include "core/str.h"
 #include "ledger/ledger_internal.h"
 
 #include "money/currency.h"
@@ -208,7 +209,7 @@ int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pri
 		const char *cur = db_col_text(st, 2, NULL);
 		ret->percent_bps = db_col_int64(st, 0);
 		ret->fixed_minor = db_col_int64(st, 1);
-		snprintf(currency_buf, 8, "%s", cur ? cur : "");
+		str_copy(currency_buf, 8, cur ? cur : "");
 		ret->settlement_currency = currency_buf;
 		ret->fx = NULL;
 	}
@@ -302,7 +303,7 @@ int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char r
 		return LEDGER_ERR_INVALID;
 	char id[ID_MAX];
 	if (b->id)
-		snprintf(id, sizeof(id), "%s", b->id);
+		str_copy(id, sizeof(id), b->id);
 	else
 		id_new(id, "txn_");
 	struct db_stmt *st = db_prepare(db, SQL_BT);
@@ -403,8 +404,8 @@ static int bt_fx_load(struct db *db, const char *merchant_id, const char *source
 	const char *cur = db_col_text(st, 1, NULL);
 	const char *charge = db_col_text(st, 8, NULL);
 	f.amount = db_col_int64(st, 0);
-	snprintf(f.currency, sizeof(f.currency), "%s", cur ? cur : "");
-	snprintf(f.charge_id, sizeof(f.charge_id), "%s", charge ? charge : "");
+	str_copy(f.currency, sizeof(f.currency), cur ? cur : "");
+	str_copy(f.charge_id, sizeof(f.charge_id), charge ? charge : "");
 	rc = DB_OK;
 	if (db_col_is_null(st, 6)) {
 		f.presentment_amount = f.amount;
@@ -728,7 +729,7 @@ int ledger_make_available_one(struct db *db, const char *merchant_id, const char
 	if (rc == DB_ROW) {
 		const char *cur = db_col_text(st, 1, NULL);
 		net = db_col_int64(st, 0);
-		snprintf(currency, sizeof(currency), "%s", cur ? cur : "");
+		str_copy(currency, sizeof(currency), cur ? cur : "");
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
@@ -783,8 +784,8 @@ int ledger_make_available(struct db *db, int64_t now, int limit)
 	db_bind_int64(st, 2, limit);
 	while (n < limit && (rc = db_step(st)) == DB_ROW) {
 		const char *m = db_col_text(st, 0, NULL), *id = db_col_text(st, 1, NULL);
-		snprintf(due[n].merchant, ID_MAX, "%s", m ? m : "");
-		snprintf(due[n].id, ID_MAX, "%s", id ? id : "");
+		str_copy(due[n].merchant, ID_MAX, m ? m : "");
+		str_copy(due[n].id, ID_MAX, id ? id : "");
 		n++;
 	}
 	db_reset(st);
@@ -888,7 +889,7 @@ int ledger_balance_render(struct db *db, const char *merchant_id, int livemode, 
 		if (n == 0 || strcmp(rows[n - 1].currency, cur) != 0) {
 			if (n == BALANCE_CURRENCIES_MAX)
 				break;
-			snprintf(rows[n].currency, sizeof(rows[n].currency), "%s", cur);
+			str_copy(rows[n].currency, sizeof(rows[n].currency), cur);
 			n++;
 		}
 		if (strcmp(status, "available") == 0)

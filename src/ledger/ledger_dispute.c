@@ -7,6 +7,7 @@
  * money and its events commit together or not at all.
  */
 #include "ledger/ledger_dispute.h"
+#include "core/str.h"
 
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
@@ -51,7 +52,7 @@ static int book(struct db *db, const char *merchant_id, const char *charge_id, i
 		return LEDGER_ERR_OVERFLOW;
 	memset(ret, 0, sizeof(*ret));
 	ret->settled = amount;
-	snprintf(ret->currency, sizeof(ret->currency), "%s", charge_currency);
+	str_copy(ret->currency, sizeof(ret->currency), charge_currency);
 	if (!db || !charge_id)
 		return DB_OK;
 	/* FX: convert at the charge's recorded rate */

@@ -24,6 +24,7 @@
  * absorbs: acct_…: eur -2, usd +3"): the open conversion position plus the rounding it absorbed.
  */
 #include "ledger/ledger.h"
+#include "core/str.h"
 
 #include "verify/verify.h"
 
@@ -238,7 +239,7 @@ static int fx_report(struct db *db, struct verify_report *rep)
 			continue;
 		if (strcmp(m, merchant) != 0) {
 			buf_printf(&rep->text, "%sfx absorbs: %s:", merchant[0] ? "\n" : "", m);
-			snprintf(merchant, sizeof(merchant), "%s", m);
+			str_copy(merchant, sizeof(merchant), m);
 			lines++;
 		} else {
 			buf_puts(&rep->text, ",");

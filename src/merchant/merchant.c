@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/digest.h"
+#include "core/str.h"
 
 void merchant_key_hash(const char *key, char out[65])
 {
@@ -168,7 +169,7 @@ static int auth_fn(struct db *db, void *p)
 	if (rc == DB_ROW) {
 		const char *mid = db_col_text(st, 0, NULL);
 		const char *kind = db_col_text(st, 1, NULL);
-		snprintf(c->out->merchant_id, sizeof(c->out->merchant_id), "%s", mid ? mid : "");
+		str_copy(c->out->merchant_id, sizeof(c->out->merchant_id), mid ? mid : "");
 		c->out->publishable = kind && strcmp(kind, "publishable") == 0;
 		c->out->livemode = db_col_int64(st, 2) != 0;
 		c->found = 1;
@@ -203,11 +204,11 @@ static void read_row(struct db_stmt *st, struct merchant_info *m)
 {
 	const char *t;
 	t = db_col_text(st, 0, NULL);
-	snprintf(m->id, sizeof(m->id), "%s", t ? t : "");
+	str_copy(m->id, sizeof(m->id), t ? t : "");
 	t = db_col_text(st, 1, NULL);
-	snprintf(m->name, sizeof(m->name), "%s", t ? t : "");
+	str_copy(m->name, sizeof(m->name), t ? t : "");
 	t = db_col_text(st, 2, NULL);
-	snprintf(m->settlement_currency, sizeof(m->settlement_currency), "%s", t ? t : "");
+	str_copy(m->settlement_currency, sizeof(m->settlement_currency), t ? t : "");
 	m->fee_percent_bps = db_col_int64(st, 3);
 	m->fee_fixed_minor = db_col_int64(st, 4);
 	m->created = db_col_int64(st, 5);

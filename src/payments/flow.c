@@ -1,4 +1,5 @@
 #include "payments/flow.h"
+#include "core/str.h"
 
 #include "disputes/dispute.h"
 
@@ -103,13 +104,13 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 	const struct processor_decision *d = in->decision;
 	memset(ch, 0, sizeof(*ch));
 	if (in->charge_id)
-		snprintf(ch->id, sizeof(ch->id), "%s", in->charge_id);
+		str_copy(ch->id, sizeof(ch->id), in->charge_id);
 	else
 		id_new(ch->id, "ch_");
 	ch->created = in->now;
 	ch->payment_intent = in->payment_intent;
 	ch->amount = in->amount;
-	snprintf(ch->currency, sizeof(ch->currency), "%s", in->currency);
+	str_copy(ch->currency, sizeof(ch->currency), in->currency);
 	ch->customer = in->customer;
 	ch->payment_method = in->card->payment_method;
 	ch->description = in->description;

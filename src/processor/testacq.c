@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core/id.h"
+#include "core/str.h"
 #include "processor/processor.h"
 
 static void decline(struct processor_decision *d, enum api_err err, const char *code,
@@ -11,7 +12,7 @@ static void decline(struct processor_decision *d, enum api_err err, const char *
 {
 	d->approved = false;
 	d->err = err;
-	snprintf(d->decline_code, sizeof(d->decline_code), "%s", code ? code : "");
+	str_copy(d->decline_code, sizeof(d->decline_code), code ? code : "");
 	d->network_status = "declined_by_network";
 	d->outcome_type = "issuer_declined";
 	d->reason = reason;

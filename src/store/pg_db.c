@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/str.h"
 #include "store/db_impl.h"
 
 #define PG_PARAMS_MAX 64
@@ -96,7 +97,7 @@ static int note_error(struct pg_db *d, const PGresult *res)
 			d->broken = 1;
 		return DB_ERR;
 	}
-	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state);
+	str_copy(d->sqlstate, sizeof(d->sqlstate), state);
 	if (state[0] == '2' && state[1] == '2')
 		snprintf(d->err, sizeof(d->err), "SQLSTATE %s: invalid value for a column type",
 			 state);

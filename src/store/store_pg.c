@@ -51,6 +51,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "store/db_impl.h"
 #include "store/store_impl.h"
 
@@ -182,7 +183,7 @@ static int query1(struct db *db, const char *sql, const char *p1, char *out, siz
 	int rc = db_step(st);
 	if (rc == DB_ROW && out) {
 		const char *t = db_col_text(st, 0, NULL);
-		snprintf(out, outlen, "%s", t ? t : "");
+		str_copy(out, outlen, t ? t : "");
 	}
 	db_reset(st);
 	return rc;
@@ -369,7 +370,7 @@ static void map_cache_put(struct pg_store *s, const char *merchant_id, int shard
 		return;
 	size_t i = map_slot(merchant_id);
 	pthread_mutex_lock(&s->map_mu);
-	snprintf(s->map[i].merchant_id, sizeof(s->map[i].merchant_id), "%s", merchant_id);
+	str_copy(s->map[i].merchant_id, sizeof(s->map[i].merchant_id), merchant_id);
 	s->map[i].shard = shard;
 	s->map[i].used = 1;
 	pthread_mutex_unlock(&s->map_mu);
@@ -528,7 +529,7 @@ static int new_fn(struct db *db, void *p)
 	while ((rc = db_step(st)) == DB_ROW && c->n < PG_NEW_BATCH) {
 		const char *id = db_col_text(st, 0, NULL);
 		if (id && strlen(id) < PG_MERCHANT_ID_MAX)
-			snprintf(c->ids[c->n++], PG_MERCHANT_ID_MAX, "%s", id);
+			str_copy(c->ids[c->n++], PG_MERCHANT_ID_MAX, id);
 	}
 	db_reset(st);
 	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
@@ -973,7 +974,7 @@ static int freeze_fn(struct db *db, void *p)
 	c->found = rc == DB_ROW;
 	if (rc == DB_ROW) {
 		const char *t = db_col_text(st, 0, NULL);
-		snprintf(c->state, sizeof(c->state), "%s", t ? t : "");
+		str_copy(c->state, sizeof(c->state), t ? t : "");
 	}
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)
@@ -1001,7 +1002,7 @@ static int state_fn(struct db *db, void *p)
 	c->state[0] = '\0';
 	if (rc == DB_ROW) {
 		const char *t = db_col_text(st, 0, NULL);
-		snprintf(c->state, sizeof(c->state), "%s", t ? t : "");
+		str_copy(c->state, sizeof(c->state), t ? t : "");
 	}
 	db_reset(st);
 	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;

@@ -45,6 +45,7 @@
 #include "core/coro.h"
 #include "core/hist.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "store/db_impl.h"
 #include "store/migrate.h"
 
@@ -672,7 +673,7 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 	}
 	s->read_only = cfg->read_only;
 	snprintf(s->wal_path, sizeof(s->wal_path), "%s-wal", s->path);
-	snprintf(s->dir_path, sizeof(s->dir_path), "%s", cfg->data_dir);
+	str_copy(s->dir_path, sizeof(s->dir_path), cfg->data_dir);
 	s->wal_fd = -1;
 	/* whatever the files hold, the first COMMIT is treated as one that may restart the WAL */
 	atomic_store(&s->reset_armed, 1);

@@ -1,4 +1,5 @@
 #include "vault/payment_method.h"
+#include "core/str.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ static const char SQL_GET[] =
 
 static void copy(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src ? src : "");
+	str_copy(dst, n, src ? src : "");
 }
 
 /* billing_details.address.country of the stored billing JSON (written by the API from validated
@@ -57,7 +58,7 @@ static void billing_country(const char *billing_json, char out[3])
 	const char *c =
 	    json_string_value(json_object_get(json_object_get(root, "address"), "country"));
 	if (c && strlen(c) == 2)
-		snprintf(out, 3, "%s", c);
+		str_copy(out, 3, c);
 	json_decref(root);
 }
 

@@ -50,6 +50,7 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "store/store.h"
 #include "vault/testcards.h"
 #include "verify/verify.h"
@@ -478,7 +479,7 @@ static struct data_key *dk_get(struct vault *v, struct db *db, const char *id)
 		    open_sealed(v->k->kek, (const unsigned char *)id, strlen(id), w, n, slot->key,
 				KEY_LEN, &len) == 0 &&
 		    len == KEY_LEN) {
-			snprintf(slot->id, sizeof(slot->id), "%s", id);
+			str_copy(slot->id, sizeof(slot->id), id);
 			v->k->ndks++;
 			dk = slot;
 		}
@@ -497,7 +498,7 @@ static int active_id(struct db *db, char out[ID_MAX])
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		const char *t = db_col_text(st, 0, NULL);
-		snprintf(out, ID_MAX, "%s", t ? t : "");
+		str_copy(out, ID_MAX, t ? t : "");
 	}
 	db_reset(st);
 	return rc < 0 ? rc : 0;
@@ -636,7 +637,7 @@ int vault_attach(struct vault *v, struct db *db, char *err, size_t errlen)
 	}
 	if (fp_root_attach(v, db, err, errlen) != 0)
 		goto out;
-	snprintf(v->k->active, sizeof(v->k->active), "%s", dk->id);
+	str_copy(v->k->active, sizeof(v->k->active), dk->id);
 	rc = 0;
 out:
 	if (rc != 0 && errlen && !err[0])
@@ -773,10 +774,10 @@ int vault_card_validate(const char *number, const char *exp_month, const char *e
 	}
 	const struct testcard *tc = testcard_by_number(d);
 	const char *brand = tc ? tc->pub.brand : brand_of(d, n);
-	snprintf(info.brand, sizeof(info.brand), "%s", brand);
+	str_copy(info.brand, sizeof(info.brand), brand);
 	/* without a BIN table only the test cards' funding is known */
-	snprintf(info.funding, sizeof(info.funding), "%s", tc ? tc->pub.funding : "unknown");
-	snprintf(info.country, sizeof(info.country), "%s", tc ? tc->pub.country : "US");
+	str_copy(info.funding, sizeof(info.funding), tc ? tc->pub.funding : "unknown");
+	str_copy(info.country, sizeof(info.country), tc ? tc->pub.country : "US");
 	memcpy(info.last4, d + n - 4, 4);
 	memcpy(info.iin, d, 6);
 	OPENSSL_cleanse(d, sizeof(d));
@@ -938,7 +939,7 @@ static int store_digits(struct vault *v, struct db *db, const char *merchant_id,
 	struct data_key *dk = dk_get(v, db, active);
 	int ok = dk && seal(dk->key, aad, al, (const unsigned char *)d, n, sealed) == 0;
 	char dk_id[ID_MAX];
-	snprintf(dk_id, sizeof(dk_id), "%s", dk ? dk->id : "");
+	str_copy(dk_id, sizeof(dk_id), dk ? dk->id : "");
 	pthread_mutex_unlock(&v->mu);
 	if (!ok)
 		return VAULT_ERR_NOKEY;
@@ -992,10 +993,10 @@ static void alias_expiry(int64_t now, int *ret_month, int *ret_year)
 static void alias_info(const struct testcard *tc, int64_t now, struct vault_card_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	snprintf(info->brand, sizeof(info->brand), "%s", tc->pub.brand);
-	snprintf(info->funding, sizeof(info->funding), "%s", tc->pub.funding);
-	snprintf(info->country, sizeof(info->country), "%s", tc->pub.country);
-	snprintf(info->last4, sizeof(info->last4), "%s", tc->pub.last4);
+	str_copy(info->brand, sizeof(info->brand), tc->pub.brand);
+	str_copy(info->funding, sizeof(info->funding), tc->pub.funding);
+	str_copy(info->country, sizeof(info->country), tc->pub.country);
+	str_copy(info->last4, sizeof(info->last4), tc->pub.last4);
 	memcpy(info->iin, tc->number, 6);
 	alias_expiry(now, &info->exp_month, &info->exp_year);
 	info->cvc_provided = true;
@@ -1044,7 +1045,7 @@ int vault_alias_reveal(const char *alias, vault_reveal_fn fn, void *ctx)
 		return DB_NOTFOUND;
 	struct vault_secret s;
 	memset(&s, 0, sizeof(s));
-	snprintf(s.number, sizeof(s.number), "%s", tc->number);
+	str_copy(s.number, sizeof(s.number), tc->number);
 	alias_expiry(clock_now(), &s.exp_month, &s.exp_year);
 	s.cvc_provided = true;
 	s.tc = tc;
@@ -1099,8 +1100,8 @@ static int alias_card_get(struct db *db, const char *merchant_id, const char *al
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		const char *id = db_col_text(st, 0, NULL), *fp = db_col_text(st, 1, NULL);
-		snprintf(ret_card_id, ID_MAX, "%s", id ? id : "");
-		snprintf(ret_fp, 24, "%s", fp ? fp : "");
+		str_copy(ret_card_id, ID_MAX, id ? id : "");
+		str_copy(ret_fp, 24, fp ? fp : "");
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -1147,7 +1148,7 @@ int vault_alias_card(struct vault *v, struct db *db, const char *merchant_id, co
 	}
 	if (rc != DB_OK)
 		return rc;
-	snprintf(ret_card_id, ID_MAX, "%s", card_id);
+	str_copy(ret_card_id, ID_MAX, card_id);
 	memcpy(ret_fingerprint, fp, sizeof(fp));
 	*ret_info = info;
 	return DB_OK;
@@ -1209,7 +1210,7 @@ static int decrypt_card(struct vault *v, struct db *db, const char *merchant_id,
 	}
 	char dk_id[ID_MAX];
 	const char *t = db_col_text(st, 0, NULL);
-	snprintf(dk_id, sizeof(dk_id), "%s", t ? t : "");
+	str_copy(dk_id, sizeof(dk_id), t ? t : "");
 	size_t n = 0;
 	const unsigned char *blob = db_col_blob(st, 1, &n);
 	unsigned char sealed[NONCE_LEN + PAN_MAX + TAG_LEN];
@@ -1268,7 +1269,7 @@ int vault_card_reveal(struct vault *v, struct db *db, const char *merchant_id, c
 		memset(ret_access, 0, sizeof(*ret_access));
 		snprintf(ret_access->merchant_id, sizeof(ret_access->merchant_id), "%s",
 			 merchant_id);
-		snprintf(ret_access->card_id, sizeof(ret_access->card_id), "%s", card_id);
+		str_copy(ret_access->card_id, sizeof(ret_access->card_id), card_id);
 		snprintf(ret_access->purpose, sizeof(ret_access->purpose), "%s",
 			 purpose ? purpose : "");
 		ret_access->at = clock_now();
@@ -1410,7 +1411,7 @@ static int rotate_fn(struct db *db, void *p)
 				rc = -1;
 				break;
 			}
-			snprintf(page[np].id, ID_MAX, "%s", id);
+			str_copy(page[np].id, ID_MAX, id);
 			memcpy(page[np].w, w, n);
 			page[np].n = n;
 			np++;
@@ -1432,7 +1433,7 @@ static int rotate_fn(struct db *db, void *p)
 			rc = -1;
 			break;
 		}
-		snprintf(after, sizeof(after), "%s", page[np - 1].id);
+		str_copy(after, sizeof(after), page[np - 1].id);
 	}
 	OPENSSL_cleanse(page, PAGE_ROWS * sizeof(*page));
 	free(page);
@@ -1582,8 +1583,8 @@ int vault_verify(struct vault *v, struct db *db, struct verify_report *rep)
 				step = DB_ERR;
 				break;
 			}
-			snprintf(page[np][0], ID_MAX, "%s", m);
-			snprintf(page[np][1], ID_MAX, "%s", id);
+			str_copy(page[np][0], ID_MAX, m);
+			str_copy(page[np][1], ID_MAX, id);
 			np++;
 		}
 		db_reset(st);
@@ -1603,8 +1604,8 @@ int vault_verify(struct vault *v, struct db *db, struct verify_report *rep)
 		}
 		if (np < PAGE_ROWS)
 			break;
-		snprintf(after_m, sizeof(after_m), "%s", page[np - 1][0]);
-		snprintf(after_id, sizeof(after_id), "%s", page[np - 1][1]);
+		str_copy(after_m, sizeof(after_m), page[np - 1][0]);
+		str_copy(after_id, sizeof(after_id), page[np - 1][1]);
 	}
 	free(page);
 	return rc;

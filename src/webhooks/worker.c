@@ -34,6 +34,7 @@
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "events/events.h"
 #include "store/store.h"
 #include "webhooks/webhooks.h"
@@ -116,7 +117,7 @@ static int64_t mono_ms(void)
 static void col_copy(char *dst, size_t n, struct db_stmt *st, int col)
 {
 	const char *t = db_col_text(st, col, NULL);
-	snprintf(dst, n, "%s", t ? t : "");
+	str_copy(dst, n, t ? t : "");
 }
 
 /* ---- claim ---- */
