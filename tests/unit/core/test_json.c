@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/json.h"
@@ -159,6 +160,26 @@ Test(json, string_literals_and_runtime_strings_write_the_same)
 				 "\"a long plain value, then a quote at the very end\\\"\"}");
 }
 
+/* Writes s (len bytes) with json_strn, asserts it is exactly '"' + json_escape(s) + '"', and
+ * returns the written length. */
+static size_t written_like_the_escaper(const char *s, size_t len, const char *what)
+{
+	struct buf got, want;
+	buf_init(&got, 4096);
+	buf_init(&want, 4096);
+	struct json gj;
+	json_init(&gj, &got);
+	json_strn(&gj, s, len);
+	buf_putc(&want, '"');
+	json_escape(&want, s, len);
+	buf_putc(&want, '"');
+	cr_assert_str_eq(got.data, want.data, "%s", what);
+	size_t n = got.len;
+	buf_release(&got);
+	buf_release(&want);
+	return n;
+}
+
 /* The scan reads eight bytes at a time (the last eight overlapping): a byte that needs escaping
  * at any position of a string of any length must still be found. */
 Test(json, the_word_at_a_time_scan_finds_every_special_byte)
@@ -171,21 +192,11 @@ Test(json, the_word_at_a_time_scan_finds_every_special_byte)
 				memset(s, 'a', len);
 				s[len] = '\0';
 				s[pos] = (char)specials[k];
-				struct buf got, want;
-				buf_init(&got, 4096);
-				buf_init(&want, 4096);
-				struct json gj;
-				json_init(&gj, &got);
-				json_strn(&gj, s, len);
-				buf_putc(&want, '"');
-				json_escape(&want, s, len);
-				buf_putc(&want, '"');
-				cr_assert_str_eq(got.data, want.data, "len %zu pos %zu byte %02x",
-						 len, pos, specials[k]);
-				cr_assert_neq(got.len, len + 2, "len %zu pos %zu byte %02x", len,
-					      pos, specials[k]);
-				buf_release(&got);
-				buf_release(&want);
+				char what[64];
+				snprintf(what, sizeof(what), "len %zu pos %zu byte %02x", len, pos,
+					 specials[k]);
+				cr_assert_neq(written_like_the_escaper(s, len, what), len + 2, "%s",
+					      what);
 			}
 		}
 	}
@@ -201,18 +212,9 @@ Test(json, the_scan_agrees_with_the_escaper_on_every_byte)
 			memset(s, 'a', 9);
 			s[9] = '\0';
 			s[pos] = (char)c;
-			struct buf got, want;
-			buf_init(&got, 4096);
-			buf_init(&want, 4096);
-			struct json gj;
-			json_init(&gj, &got);
-			json_strn(&gj, s, 9);
-			buf_putc(&want, '"');
-			json_escape(&want, s, 9);
-			buf_putc(&want, '"');
-			cr_assert_str_eq(got.data, want.data, "byte %02x at %zu", c, pos);
-			buf_release(&got);
-			buf_release(&want);
+			char what[32];
+			snprintf(what, sizeof(what), "byte %02x at %zu", c, pos);
+			written_like_the_escaper(s, 9, what);
 		}
 	}
 }

@@ -485,6 +485,25 @@ struct list_index_check {
 	int descending_columns, indexes, sorted_plans;
 };
 
+/* Runs an EXPLAIN QUERY PLAN statement: asserts that the plan uses `index` and returns how many
+ * of its steps sort in a temporary b-tree. */
+static int plan_check(struct db *db, const char *explain, const char *index)
+{
+	struct db_stmt *st = db_prepare(db, explain);
+	cr_assert_not_null(st);
+	int temp_btrees = 0, uses_index = 0;
+	while (db_step(st) == DB_ROW) {
+		const char *d = db_col_text(st, 3, NULL);
+		if (d && strstr(d, "TEMP B-TREE"))
+			temp_btrees++;
+		if (d && strstr(d, index))
+			uses_index = 1;
+	}
+	db_reset(st);
+	cr_assert(uses_index, "%s does not use %s", explain, index);
+	return temp_btrees;
+}
+
 static int list_index_fn(struct db *db, void *p)
 {
 	struct list_index_check *c = p;
@@ -509,21 +528,12 @@ static int list_index_fn(struct db *db, void *p)
 		cr_assert_gt(rows, 0, "%s is missing", names[i]);
 		c->indexes++;
 	}
-	struct db_stmt *st = db_prepare(
-	    db, "EXPLAIN QUERY PLAN SELECT id FROM payment_intents WHERE merchant_id = 'acct_x'"
-		" AND created >= 0 AND created <= 9 AND (created < 9 OR (created = 9 AND id < 'z'))"
-		" ORDER BY created DESC, id DESC LIMIT 10");
-	cr_assert_not_null(st);
-	int uses_index = 0;
-	while (db_step(st) == DB_ROW) {
-		const char *d = db_col_text(st, 3, NULL);
-		if (d && strstr(d, "TEMP B-TREE"))
-			c->sorted_plans++;
-		if (d && strstr(d, "payment_intents_list"))
-			uses_index = 1;
-	}
-	db_reset(st);
-	cr_assert(uses_index);
+	c->sorted_plans += plan_check(
+	    db,
+	    "EXPLAIN QUERY PLAN SELECT id FROM payment_intents WHERE merchant_id = 'acct_x'"
+	    " AND created >= 0 AND created <= 9 AND (created < 9 OR (created = 9 AND id < 'z'))"
+	    " ORDER BY created DESC, id DESC LIMIT 10",
+	    "payment_intents_list");
 	return 0;
 }
 
@@ -541,20 +551,10 @@ Test(store, list_indexes_are_ascending_and_lists_read_them_backwards)
 static int data_key_plan_fn(struct db *db, void *p)
 {
 	int *temp_btrees = p;
-	struct db_stmt *st = db_prepare(
-	    db, "EXPLAIN QUERY PLAN SELECT id FROM vault_data_keys WHERE state = 'active'"
-		" ORDER BY created DESC, id DESC LIMIT 1");
-	cr_assert_not_null(st);
-	int uses_index = 0;
-	while (db_step(st) == DB_ROW) {
-		const char *d = db_col_text(st, 3, NULL);
-		if (d && strstr(d, "TEMP B-TREE"))
-			(*temp_btrees)++;
-		if (d && strstr(d, "vault_data_keys_active"))
-			uses_index = 1;
-	}
-	db_reset(st);
-	cr_assert(uses_index);
+	*temp_btrees += plan_check(db,
+				   "EXPLAIN QUERY PLAN SELECT id FROM vault_data_keys WHERE state ="
+				   " 'active' ORDER BY created DESC, id DESC LIMIT 1",
+				   "vault_data_keys_active");
 	return 0;
 }
 
