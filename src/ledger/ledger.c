@@ -439,9 +439,12 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 				 ret_balance_txn_id);
 }
 
-int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
-		      const char *currency, const struct ledger_pricing *pricing, int64_t now,
-		      const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
+/* A capture (held: the hold posted by ledger_authorize is released by the same amount) or a sale
+ * (not held: nothing was put on hold, ledger.h) */
+static int capture_post(struct db *db, const char *merchant_id, const char *charge_id,
+			int64_t amount, const char *currency, const struct ledger_pricing *pricing,
+			int64_t now, const char *balance_txn_id, char ret_balance_txn_id[ID_MAX],
+			bool held)
 {
 	int64_t available_on;
 	int rc = movement_amount_check(amount);
@@ -475,10 +478,10 @@ int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge
 	if (rc != DB_OK)
 		return rc;
 	/* presentment side first; without a conversion the fx entries cancel out into nothing, so
-	 * the same six entries as ever are written */
+	 * a capture writes six entries and a sale four (zero entries are not written) */
 	const struct ledger_entry e[] = {
-	    {LEDGER_ACCT_AUTHORIZED, currency, amount},
-	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, -amount},
+	    {LEDGER_ACCT_AUTHORIZED, currency, held ? amount : 0},
+	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, held ? -amount : 0},
 	    {LEDGER_ACCT_ACQUIRER_RECEIVABLE, currency, amount},
 	    {converted ? LEDGER_ACCT_FX : LEDGER_ACCT_MERCHANT_PENDING, currency, -amount},
 	    {LEDGER_ACCT_FX, settle, converted ? settled : 0},
@@ -487,8 +490,8 @@ int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge
 	    {LEDGER_ACCT_FEES, settle, -fee},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "capture", charge_id, e, sizeof(e) / sizeof(e[0]), now,
-			 jtx);
+	rc = ledger_post(db, merchant_id, held ? "capture" : "sale", charge_id, e,
+			 sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
@@ -508,6 +511,22 @@ int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge
 	    .presentment_amount = amount,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		      const char *currency, const struct ledger_pricing *pricing, int64_t now,
+		      const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
+{
+	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
+			    balance_txn_id, ret_balance_txn_id, true);
+}
+
+int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		   const char *currency, const struct ledger_pricing *pricing, int64_t now,
+		   const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
+{
+	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
+			    balance_txn_id, ret_balance_txn_id, false);
 }
 
 /* INDEXED BY: as SQL_BT_FX */

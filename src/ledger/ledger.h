@@ -23,6 +23,11 @@
  *   capture     release the captured part of the hold; DR acquirer_receivable amount /
  *               CR merchant_pending amount; DR merchant_pending fee / CR fees fee;
  *               balance txn type "charge": amount, fee, net, status pending, available_on
+ *   sale        a capture without its hold: an automatically captured payment is authorized
+ *               and captured in the same write transaction, so a hold posted by authorize would
+ *               be released by the capture before anyone could see it. The sale posts the
+ *               capture's other entries as one journal transaction (kind "sale"), with the same
+ *               balance transaction; nothing reads holds but the checks that none goes negative.
  *   refund      DR merchant_available amount / CR acquirer_payable; balance txn type "refund"
  *               with a negative amount, status "available" at once (see below)
  *   refund_failure  the reverse of a refund: DR acquirer_payable / CR merchant_available;
@@ -172,6 +177,11 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
 		      const char *currency, const struct ledger_pricing *pricing, int64_t now,
 		      const char *balance_txn_id, char ret_balance_txn_id[ID_MAX]);
+/* A sale: authorization and capture of the whole amount in one movement (automatic capture),
+ * so no hold is posted; otherwise exactly ledger_capture_as, balance transaction included. */
+int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
+		   const char *currency, const struct ledger_pricing *pricing, int64_t now,
+		   const char *balance_txn_id, char ret_balance_txn_id[ID_MAX]);
 /* Creates the "refund" balance transaction (source = refund_id, amount = −amount, in the
  * presentment currency `currency`). A refund of a converted charge is converted at the charge's
  * recorded rate with the refund rule above. */

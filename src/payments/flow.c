@@ -191,11 +191,15 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 				  in->currency, in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
-	rc = ledger_authorize(db, in->merchant_id, ch->id, in->amount, in->currency, in->now);
-	if (rc != DB_OK)
-		return rc;
-	if (!in->capture)
+	if (!in->capture) {
+		rc = ledger_authorize(db, in->merchant_id, ch->id, in->amount, in->currency,
+				      in->now);
+		if (rc != DB_OK)
+			return rc;
 		return charge_insert(db, in->merchant_id, ch);
+	}
+	/* automatic capture: authorized and captured in this one transaction, a sale to the
+	 * ledger (no hold posted only to be released; ledger.h) */
 	rc = capture_apply(db, a, in->merchant_id, ch, in->amount, in->pricing, in->now, true,
 			   in->balance_txn_id);
 	if (rc != DB_OK)
@@ -223,7 +227,8 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 }
 
 /* A capture's processor and ledger half, and the captured state set on ch (the caller stores
- * the row). hold_captured: the hold was placed already captured in full (automatic capture). */
+ * the row). hold_captured: the hold was placed already captured in full (automatic capture), and
+ * the ledger books a sale, with no hold of its own to release. */
 static int capture_apply(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
 			 int64_t amount, const struct ledger_pricing *pricing, int64_t now,
 			 bool hold_captured, const char *bt_id)
@@ -236,8 +241,10 @@ static int capture_apply(struct db *db, struct arena *a, const char *merchant_id
 	if (rc != DB_OK)
 		return rc;
 	char bt[ID_MAX];
-	rc = ledger_capture_as(db, merchant_id, ch->id, amount, ch->currency, pricing, now, bt_id,
-			       bt);
+	rc = hold_captured ? ledger_sale_as(db, merchant_id, ch->id, amount, ch->currency, pricing,
+					    now, bt_id, bt)
+			   : ledger_capture_as(db, merchant_id, ch->id, amount, ch->currency,
+					       pricing, now, bt_id, bt);
 	if (rc != DB_OK)
 		return rc;
 	if (amount < ch->amount) {

@@ -217,7 +217,7 @@ static void assert_stripe_shape(const char *json_text, const char *schema)
 
 /* ---- a payment's life, in one write transaction per step ---- */
 
-enum step { AUTH, RELEASE, CAPTURE, REFUND, REFUND_FAIL };
+enum step { AUTH, RELEASE, CAPTURE, SALE, REFUND, REFUND_FAIL };
 
 struct op {
 	enum step step;
@@ -241,10 +241,17 @@ static int op_fn(struct db *db, void *p)
 		o->rc = ledger_release(db, m, o->source, o->amount, cur, now);
 		break;
 	case CAPTURE: {
-		/* these tests settle in the presentment currency (no conversion: test_ledger_fx.c) */
+		/* these tests settle in the presentment currency (conversions: test_ledger_fx.c) */
 		struct ledger_pricing pricing = PRICING;
 		pricing.settlement_currency = cur;
 		o->rc = ledger_capture(db, m, o->source, o->amount, cur, &pricing, now, o->bt);
+		break;
+	}
+	case SALE: {
+		struct ledger_pricing pricing = PRICING;
+		pricing.settlement_currency = cur;
+		o->rc =
+		    ledger_sale_as(db, m, o->source, o->amount, cur, &pricing, now, NULL, o->bt);
 		break;
 	}
 	case REFUND:
@@ -443,6 +450,49 @@ Test(ledger, partial_capture_releases_the_rest)
 	cr_assert_eq(account(M1, "acquirer_receivable"), 3000);
 	cr_assert_eq(account(M1, "merchant_pending"), -(3000 - 117));
 	cr_assert_eq(account(M1, "fees"), -117);
+	assert_verify_ok();
+}
+
+static const char SQL_TXNS_OF[] =
+    "SELECT COUNT(*) FROM journal_txns WHERE merchant_id = 'acct_1' AND source = $1 AND kind = $2";
+static const char SQL_ENTRIES_OF[] =
+    "SELECT COUNT(*) FROM journal_entries e JOIN journal_txns t ON t.merchant_id = e.merchant_id"
+    " AND t.id = e.txn_id WHERE t.merchant_id = 'acct_1' AND t.source = $1"
+    " AND e.account = $2";
+
+/* An automatic capture is one movement: the same money as authorize + capture, without a hold
+ * that the capture would release in the same transaction. */
+Test(ledger, a_sale_books_a_capture_without_its_hold)
+{
+	char bt_sale[ID_MAX], bt_capture[ID_MAX];
+	must(SALE, "ch_s", 10000, bt_sale);
+	must(AUTH, "ch_c", 10000, NULL);
+	must(CAPTURE, "ch_c", 10000, bt_capture);
+	cr_assert_eq(q_int(SQL_TXNS_OF, "ch_s", "sale"), 1);
+	cr_assert_eq(q_int(SQL_TXNS_OF, "ch_s", "authorize"), 0);
+	cr_assert_eq(q_int(SQL_TXNS_OF, "ch_s", "capture"), 0);
+	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_s", "cardholder_holds"), 0);
+	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_s", "authorized"), 0);
+	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_s", "acquirer_receivable"), 1);
+	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_c", "cardholder_holds"), 2, "held, then released");
+	/* both moved the same money: twice one payment's */
+	cr_assert_eq(account(M1, "acquirer_receivable"), 20000);
+	cr_assert_eq(account(M1, "merchant_pending"), -2 * (10000 - 320));
+	cr_assert_eq(account(M1, "fees"), -640);
+	cr_assert_eq(account(M1, "cardholder_holds"), 0);
+	cr_assert_eq(account(M1, "authorized"), 0);
+	/* and their balance transactions say the same */
+	json_t *a = render(M1, bt_sale, NULL), *b = render(M1, bt_capture, NULL);
+	cr_assert_str_eq(jstr(a, "type"), "charge");
+	cr_assert_str_eq(jstr(a, "source"), "ch_s");
+	cr_assert_eq(jint(a, "amount"), jint(b, "amount"));
+	cr_assert_eq(jint(a, "fee"), jint(b, "fee"));
+	cr_assert_eq(jint(a, "net"), jint(b, "net"));
+	cr_assert_str_eq(jstr(a, "status"), "pending");
+	json_decref(a);
+	json_decref(b);
+	/* a sale is refunded like any capture */
+	must(REFUND, "re_s", 4000, NULL);
 	assert_verify_ok();
 }
 

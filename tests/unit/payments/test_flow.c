@@ -188,3 +188,65 @@ Test(flow, only_an_approved_automatic_capture_with_its_ids_is_rendered_ahead)
 	cr_assert_eq(payment_charge_final(&a, &dec, &prep, &ch), DB_CONFLICT);
 	arena_release(&a);
 }
+
+struct kinds {
+	const char *source;
+	int64_t sale, authorize, capture, holds;
+};
+
+static int kinds_fn(struct db *db, void *p)
+{
+	struct kinds *k = p;
+	static const char sql[] =
+	    "SELECT (SELECT COUNT(*) FROM journal_txns WHERE merchant_id = $1 AND source = $2"
+	    " AND kind = 'sale'), (SELECT COUNT(*) FROM journal_txns WHERE merchant_id = $1"
+	    " AND source = $2 AND kind = 'authorize'), (SELECT COUNT(*) FROM journal_txns"
+	    " WHERE merchant_id = $1 AND source = $2 AND kind = 'capture'), (SELECT COUNT(*)"
+	    " FROM journal_entries e JOIN journal_txns t ON t.merchant_id = e.merchant_id"
+	    " AND t.id = e.txn_id WHERE t.merchant_id = $1 AND t.source = $2"
+	    " AND e.account = 'cardholder_holds')";
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, M1, -1);
+	db_bind_text(st, 2, k->source, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		k->sale = db_col_int64(st, 0);
+		k->authorize = db_col_int64(st, 1);
+		k->capture = db_col_int64(st, 2);
+		k->holds = db_col_int64(st, 3);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
+}
+
+/* Automatic capture authorizes and captures in one transaction: the ledger books one sale and
+ * no hold. Manual capture books the authorization's hold, for a later capture or release. */
+Test(flow, an_automatic_capture_is_one_sale_and_a_manual_one_holds_the_amount)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct processor_decision d;
+	approved(&d);
+	struct rec aut = {.at = attempt_of(&d, true), .a = &a};
+	cr_assert_eq(store_write(s, M1, record_fn, &aut), 0, "rc %d", aut.rc);
+	struct rec man = {.at = attempt_of(&d, false), .a = &a};
+	man.at.charge_id = "ch_0CGXtest00000000000006";
+	man.at.balance_txn_id = NULL;
+	cr_assert_eq(store_write(s, M1, record_fn, &man), 0, "rc %d", man.rc);
+
+	struct kinds k = {.source = aut.at.charge_id};
+	cr_assert_eq(store_read(s, M1, kinds_fn, &k), 0);
+	cr_assert_eq(k.sale, 1);
+	cr_assert_eq(k.authorize, 0);
+	cr_assert_eq(k.capture, 0);
+	cr_assert_eq(k.holds, 0);
+	k = (struct kinds){.source = man.at.charge_id};
+	cr_assert_eq(store_read(s, M1, kinds_fn, &k), 0);
+	cr_assert_eq(k.sale, 0);
+	cr_assert_eq(k.authorize, 1);
+	cr_assert_eq(k.capture, 0);
+	cr_assert_eq(k.holds, 1);
+	arena_release(&a);
+}
