@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-64}
+# wrk threads for every load, Tender's and nginx's alike: one, as in the issue's nginx ceiling
+# (wrk -t1 -c64). Until 2026-12-03 Tender's loads used -t2; on two cores the second wrk thread
+# is one more runnable thread taking turns with the store's single writer, and in five
+# alternating pairs -t1 gave 12 % more confirms (median; bench/results.md).
+WRK_T=${BENCH_WRK_THREADS:-1}
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -44,7 +49,7 @@ half() { awk -v r="$1" 'BEGIN { h = int(r / 2 + 0.5); print (h < 1 ? 1 : h) }'; 
 half_rate() {
   local peak=$1
   shift
-  BENCH_RATE=$(half "$peak") BENCH_THREADS=2 run_wrk -t2 -c"$CONNS" "$@"
+  BENCH_RATE=$(half "$peak") BENCH_THREADS=$WRK_T run_wrk -t"$WRK_T" -c"$CONNS" "$@"
 }
 to_ms() {
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
@@ -75,7 +80,7 @@ NGX
 /usr/sbin/nginx -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 sleep 0.5
-read -r ngx_rps ngx_p50 ngx_p99 < <(run_wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$nport/")
+read -r ngx_rps ngx_p50 ngx_p99 < <(run_wrk -t"$WRK_T" -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$nport/")
 echo "nginx static: $ngx_rps req/s (p50 $ngx_p50 ms, p99 $ngx_p99 ms)"
 
 # 2. Tender, embedded store, durable.
@@ -97,20 +102,47 @@ export TENDER_BENCH_PI=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' <<<"$pi")
 export TENDER_BENCH_IDEM=bench-replay
 [ -n "$TENDER_BENCH_PI" ] || { echo "bench: could not create a PaymentIntent: $pi" >&2; exit 1; }
 
+# CPU time of Tender's threads, summed by thread name: "name on-CPU-ns runnable-wait-ns" lines
+# from /proc/PID/task/*/schedstat. Per confirm, these move far less with the host's noise than
+# confirms/s do (a stolen or shared core slows the run, not the work each confirm costs), so a
+# change's effect on the work can be read from one run.
+thread_cpu() {
+  for t in /proc/"$tpid"/task/*; do
+    printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(cat "$t/schedstat" 2>/dev/null)"
+  done | awk 'NF == 4 { run[$1] += $2; wait[$1] += $3 } END { for (k in run) print k, run[k], wait[k] }'
+}
+# µs per request from two thread_cpu snapshots and a request count: "writer writer_wait http
+# ckpt_sync" (the HTTP threads are libmicrohttpd's, plus the worker pool when writes use it)
+cpu_per_request() {
+  awk -v n="$3" -v before="$1" -v after="$2" 'BEGIN {
+    split(before, b, "\n"); for (i in b) { split(b[i], f, " "); r0[f[1]] = f[2]; w0[f[1]] = f[3] }
+    split(after, a, "\n"); for (i in a) { split(a[i], f, " "); r1[f[1]] = f[2]; w1[f[1]] = f[3] }
+    if (n <= 0) { print "– – – –"; exit }
+    for (k in r1) { d = (r1[k] - r0[k]) / 1000 / n
+      if (k == "tender-writer") { wr += d; ww += (w1[k] - w0[k]) / 1000 / n }
+      else if (k ~ /^MHD/ || k == "tender-worker") http += d
+      else if (k == "tender-ckpt" || k == "tender-syncer") io += d }
+    printf "%.0f %.0f %.0f %.0f\n", wr, ww, http, io }'
+}
+
 rss0=$(rss)
-read -r c_rps c_p50 c_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/confirm.lua "$url")
+cpu0=$(thread_cpu)
+read -r c_rps c_p50 c_p99 < <(run_wrk -t"$WRK_T" -c"$CONNS" -d"${DUR}s" -s bench/confirm.lua "$url")
+cpu1=$(thread_cpu)
+read -r cpu_w cpu_ww cpu_h cpu_io < <(cpu_per_request "$cpu0" "$cpu1" "$(awk -v r="$c_rps" -v d="$DUR" 'BEGIN { printf "%d", r * d }')")
 echo "confirms: $c_rps/s (p50 $c_p50 ms, p99 $c_p99 ms)"
+echo "CPU per confirm: writer $cpu_w µs (and $cpu_ww µs waiting for a core), HTTP threads $cpu_h µs, checkpointer and syncer $cpu_io µs"
 # Half of each peak just measured, at a constant rate (bench/rate.lua paces wrk's connections;
 # closed loop, so not free of coordinated omission: see there).
 read -r h_rps h_p50 h_p99 < <(half_rate "$c_rps" -d"${DUR}s" -s bench/confirm.lua "$url")
 echo "confirms at half peak rate ($(half "$c_rps")/s asked): $h_rps/s (p50 $h_p50 ms, p99 $h_p99 ms)"
-read -r t_rps t_p50 t_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/tokenize.lua "$url")
+read -r t_rps t_p50 t_p99 < <(run_wrk -t"$WRK_T" -c"$CONNS" -d"${DUR}s" -s bench/tokenize.lua "$url")
 echo "tokenizations: $t_rps/s (p50 $t_p50 ms, p99 $t_p99 ms)"
 read -r th_rps th_p50 th_p99 < <(half_rate "$t_rps" -d"${DUR}s" -s bench/tokenize.lua "$url")
 echo "tokenizations at half peak rate ($(half "$t_rps")/s asked): $th_rps/s (p50 $th_p50 ms, p99 $th_p99 ms)"
-read -r r_rps r_p50 r_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/replay.lua "$url")
+read -r r_rps r_p50 r_p99 < <(run_wrk -t"$WRK_T" -c"$CONNS" -d"${DUR}s" -s bench/replay.lua "$url")
 echo "idempotent replays: $r_rps/s (p50 $r_p50 ms, p99 $r_p99 ms)"
-read -r g_rps g_p50 g_p99 < <(run_wrk -t2 -c"$CONNS" -d"${DUR}s" -s bench/read.lua "$url")
+read -r g_rps g_p50 g_p99 < <(run_wrk -t"$WRK_T" -c"$CONNS" -d"${DUR}s" -s bench/read.lua "$url")
 echo "reads: $g_rps/s (p50 $g_p50 ms, p99 $g_p99 ms)"
 rss1=$(rss)
 read -r ticks1 steal1 < <(cpu_ticks)
@@ -124,7 +156,7 @@ fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-row="| $(date -u +%F\ %H:%M) | $(nproc) cores, ${cpu:-unknown}, steal $steal % | $ngx_rps | $c_rps ($(ratio "$c_rps" "$ngx_rps")) | $c_p50 / $c_p99 | $h_rps / $h_p99 | $t_rps ($(ratio "$t_rps" "$ngx_rps")) | $t_p50 / $t_p99 | $th_rps / $th_p99 | $r_rps ($(ratio "$r_rps" "$ngx_rps")) | $g_rps ($(ratio "$g_rps" "$ngx_rps")) | $score | ${rss0} → ${rss1} KiB |"
+row="| $(date -u +%F\ %H:%M) | $(nproc) cores, ${cpu:-unknown}, steal $steal % | $ngx_rps | $c_rps ($(ratio "$c_rps" "$ngx_rps")) | $c_p50 / $c_p99 | $h_rps / $h_p99 | $t_rps ($(ratio "$t_rps" "$ngx_rps")) | $t_p50 / $t_p99 | $th_rps / $th_p99 | $r_rps ($(ratio "$r_rps" "$ngx_rps")) | $g_rps ($(ratio "$g_rps" "$ngx_rps")) | $score | ${rss0} → ${rss1} KiB | $cpu_w ($cpu_ww) / $cpu_h / $cpu_io |"
 if [ ! -f bench/results.md ]; then
   cat > bench/results.md <<HDR
 # Benchmark results
@@ -138,8 +170,8 @@ $CONNS connections); wrk's \`delay()\` schedules a request only after the connec
 latency counts from the actual send, so this is a closed-loop approximation of a constant rate that
 understates tail latency under stalls (coordinated omission; wrk2 would not).
 
-| run (UTC) | machine | nginx req/s | confirms/s (vs nginx) | confirm p50/p99 ms | confirms at half peak rate: achieved/s / p99 ms | tokenizations/s | tokenize p50/p99 ms | tokenize at half peak rate: achieved/s / p99 ms | replays/s | reads/s | fraud score µs | RSS before → after |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| run (UTC) | machine | nginx req/s | confirms/s (vs nginx) | confirm p50/p99 ms | confirms at half peak rate: achieved/s / p99 ms | tokenizations/s | tokenize p50/p99 ms | tokenize at half peak rate: achieved/s / p99 ms | replays/s | reads/s | fraud score µs | RSS before → after | CPU µs per confirm: writer (waiting) / HTTP / checkpoint+sync |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 HDR
 fi
 # the row goes after the table's last row (the notes below the table stay below it)
