@@ -426,7 +426,7 @@ static int confirm_fn(struct db *db, void *p)
 		return require_action(r, db, c);
 	struct ledger_pricing pricing;
 	char cur_buf[8];
-	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
+	if (payments_pricing_for(r, db, &c->ca, &pricing, cur_buf) != 0)
 		return -1;
 	pricing.fx = c->fx;
 	struct attempt at;

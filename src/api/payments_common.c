@@ -421,6 +421,7 @@ struct read_card_ctx {
 	int vault_rc;
 	bool check_minimum; /* payments_check_minimum first, in this transaction */
 	int minimum_rc;
+	struct card_auth *out; /* have_pricing, pricing: read here too */
 };
 
 /* Reads the PaymentMethod (unless materialized already) and has the vault reveal its card to
@@ -462,6 +463,9 @@ static int read_card_fn(struct db *db, void *p)
 		if (r->app->risk && risk_model_score(r->app->risk, f, &c->risk->p) == 0)
 			c->risk->scored = true;
 	}
+	/* read here, beside the card, rather than by the writer (payments_pricing_for) */
+	c->out->have_pricing = ledger_pricing_get(db, r->merchant_id, &c->out->pricing,
+						  c->out->pricing_currency) == DB_OK;
 	if (c->alias)
 		c->vault_rc = vault_alias_reveal(c->alias, reveal_fn, c->rc);
 	else
@@ -535,7 +539,9 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 				    .risk = &risk,
 				    .customer = customer,
 				    .acc = acc,
-				    .check_minimum = check_minimum};
+				    .check_minimum = check_minimum,
+				    .out = out};
+	out->have_pricing = false;
 	if (req_read(r, read_card_fn, &rcc) != 0)
 		return -1;
 	if (rcc.minimum_rc != 0)
@@ -615,6 +621,17 @@ int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, c
 	return ledger_pricing_get(db, r->merchant_id, ret, cur) == DB_OK
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *ca,
+			 struct ledger_pricing *ret, char cur[8])
+{
+	if (!ca || !ca->have_pricing)
+		return payments_pricing(r, db, ret, cur);
+	*ret = ca->pricing;
+	str_copy(cur, 8, ca->pricing_currency);
+	ret->settlement_currency = cur;
+	return 0;
 }
 
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,

@@ -44,6 +44,11 @@ struct card_auth {
 	const char *alias;     /* a test alias still to be stored (payments_card_commit does) */
 	bool pm_id_chosen; /* alias: pm_id was chosen before the write (payments_card_choose_pm) */
 	double risk_probability;
+	/* the merchant's pricing, read with the card (have_pricing); payments_pricing_for uses it
+	 * instead of reading it again inside the write */
+	bool have_pricing;
+	struct ledger_pricing pricing;
+	char pricing_currency[8];
 };
 /* customer: the paying customer (velocity features), or NULL. authenticated: 3-D Secure was
  * completed, so the card is authorized rather than challenged. check_minimum: first apply
@@ -63,6 +68,11 @@ int payments_card_choose_pm(struct req *r, struct card_auth *ca);
 
 /* The merchant's pricing (inside a transaction). */
 int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, char cur[8]);
+/* The same for a payment whose card was authorized with payments_card_authorize: the pricing
+ * read then, in the read transaction before the write (as the exchange rates are taken before
+ * it), so that the single writer does not read the merchants table again. */
+int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *ca,
+			 struct ledger_pricing *ret, char cur[8]);
 
 /* Appends an event for an object rendered as JSON. */
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
