@@ -142,7 +142,7 @@ static int create_fn(struct db *db, void *p)
 		return -1;
 	struct ledger_pricing pricing;
 	char cur[8];
-	if (payments_pricing(r, db, &pricing, cur) != 0)
+	if (payments_pricing_for(r, db, &c->ca, &pricing, cur) != 0)
 		return -1;
 	pricing.fx = c->fx;
 	const char *desc = param_str(r, "description");

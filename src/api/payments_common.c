@@ -626,7 +626,7 @@ int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, c
 int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *ca,
 			 struct ledger_pricing *ret, char cur[8])
 {
-	if (!ca || !ca->have_pricing)
+	if (!ca->have_pricing)
 		return payments_pricing(r, db, ret, cur);
 	*ret = ca->pricing;
 	str_copy(cur, 8, ca->pricing_currency);

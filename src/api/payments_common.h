@@ -68,9 +68,10 @@ int payments_card_choose_pm(struct req *r, struct card_auth *ca);
 
 /* The merchant's pricing (inside a transaction). */
 int payments_pricing(struct req *r, struct db *db, struct ledger_pricing *ret, char cur[8]);
-/* The same for a payment whose card was authorized with payments_card_authorize: the pricing
- * read then, in the read transaction before the write (as the exchange rates are taken before
- * it), so that the single writer does not read the merchants table again. */
+/* The same for a payment whose card was authorized with payments_card_authorize (a confirm, a
+ * POST /v1/charges): the pricing read then, in the read transaction before the write (as the
+ * exchange rates are taken before it), so that the single writer does not read the merchants
+ * table again. Read again here only if that read did not get it. */
 int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *ca,
 			 struct ledger_pricing *ret, char cur[8]);
 

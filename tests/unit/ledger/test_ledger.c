@@ -233,6 +233,9 @@ static int op_fn(struct db *db, void *p)
 	const char *m = o->merchant ? o->merchant : M1;
 	const char *cur = o->currency ? o->currency : "usd";
 	int64_t now = o->now ? o->now : T0;
+	/* these tests settle in the presentment currency (conversions: test_ledger_fx.c) */
+	struct ledger_pricing pricing = PRICING;
+	pricing.settlement_currency = cur;
 	switch (o->step) {
 	case AUTH:
 		o->rc = ledger_authorize(db, m, o->source, o->amount, cur, now);
@@ -240,20 +243,13 @@ static int op_fn(struct db *db, void *p)
 	case RELEASE:
 		o->rc = ledger_release(db, m, o->source, o->amount, cur, now);
 		break;
-	case CAPTURE: {
-		/* these tests settle in the presentment currency (conversions: test_ledger_fx.c) */
-		struct ledger_pricing pricing = PRICING;
-		pricing.settlement_currency = cur;
+	case CAPTURE:
 		o->rc = ledger_capture(db, m, o->source, o->amount, cur, &pricing, now, o->bt);
 		break;
-	}
-	case SALE: {
-		struct ledger_pricing pricing = PRICING;
-		pricing.settlement_currency = cur;
+	case SALE:
 		o->rc =
 		    ledger_sale_as(db, m, o->source, o->amount, cur, &pricing, now, NULL, o->bt);
 		break;
-	}
 	case REFUND:
 		o->rc = ledger_refund(db, m, o->source, "ch_x", o->amount, cur, now, o->bt);
 		break;
