@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/id.h"
 #include "core/redact.h"
 
@@ -28,6 +29,73 @@ Test(id, time_ordered)
 	nanosleep(&ts, NULL);
 	id_new(b, "pi_");
 	cr_assert(strcmp(a, b) < 0, "%s should sort before %s", a, b);
+	/* the time part is the clock's millisecond (it once kept only the low 40 bits) */
+	char lo[ID_MAX], hi[ID_MAX];
+	int64_t s = clock_now();
+	id_new(a, "pi_");
+	id_created_bound(lo, "pi_", s - 1);
+	id_created_bound(hi, "pi_", s + 2);
+	cr_assert(strcmp(lo, a) < 0 && strcmp(a, hi) < 0, "%s is not near %lld", a, (long long)s);
+}
+
+static void assert_in_second(const char *id, const char *prefix, int64_t created)
+{
+	char lo[ID_MAX], hi[ID_MAX];
+	id_created_bound(lo, prefix, created);
+	id_created_bound(hi, prefix, created + 1);
+	cr_assert(strcmp(lo, id) < 0 && strcmp(id, hi) < 0, "%s is not inside second %lld [%s, %s)",
+		  id, (long long)created, lo, hi);
+}
+
+/* Ids made for one `created` second, while the clock crosses into the next one and then for a
+ * second already past, stay inside their second and in the order they were made: lists page by
+ * id, newest first, as they did by (created, id). */
+Test(id, made_at_a_second_stay_inside_it_in_order)
+{
+	char prev[ID_MAX] = "", id[ID_MAX];
+	int64_t s = clock_now();
+	int n = 0;
+	while (clock_now() == s || n < 3) { /* on time, then late once the clock has moved on */
+		id_new_at(id, "evt_", s);
+		assert_in_second(id, "evt_", s);
+		cr_assert(strcmp(prev, id) < 0, "%s should sort before %s", prev, id);
+		strcpy(prev, id);
+		n++;
+		struct timespec ts = {0, 200 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	id_new(id, "evt_"); /* an ordinary id made now sorts after them all */
+	cr_assert(strcmp(prev, id) < 0);
+	prev[0] = '\0';
+	for (int i = 0; i < 3; i++) { /* a second long past, as unit tests' virtual clocks use */
+		id_new_at(id, "evt_", 1700000000);
+		assert_in_second(id, "evt_", 1700000000);
+		cr_assert(strcmp(prev, id) < 0);
+		strcpy(prev, id);
+	}
+	id_new_at(id, "evt_", s + 3600); /* ahead of the clock */
+	assert_in_second(id, "evt_", s + 3600);
+	cr_assert_eq(strlen(id), 4 + ID_BODY_LEN);
+}
+
+Test(id, created_bounds)
+{
+	char b[ID_MAX], id[ID_MAX];
+	id_created_bound(b, "pi_", 0);
+	cr_assert_str_eq(b, "pi_");
+	id_created_bound(b, "pi_", -7);
+	cr_assert_str_eq(b, "pi_");
+	id_created_bound(b, "pi_", ID_CREATED_MAX + 1);
+	cr_assert_str_eq(b, "pi_~");
+	id_created_bound(b, "pi_", INT64_MAX);
+	cr_assert_str_eq(b, "pi_~");
+	id_created_bound(b, "pi_", 1);
+	cr_assert_str_eq(b, "pi_000000G8"); /* 1000 ms = 16 * 62 + 8 */
+	/* out-of-range seconds are clamped into the first and the last */
+	id_new_at(id, "pi_", -5);
+	assert_in_second(id, "pi_", 0);
+	id_new_at(id, "pi_", INT64_MAX);
+	assert_in_second(id, "pi_", ID_CREATED_MAX);
 }
 
 /* A forked child draws from a fresh pool: the parent's buffered random bytes are not handed out
