@@ -39,15 +39,13 @@ static int h_retrieve(struct req *r)
 static const char SQL_CURSOR[] =
     "SELECT created FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
-    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND created >= $2"
-    " AND created <= $3 AND (created < $4 OR (created = $4 AND id < $5))"
-    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR source = $8)"
-    " AND ($9 IS NULL OR currency = $9) ORDER BY created DESC, id DESC LIMIT $6";
+    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR type = $5) AND ($6 IS NULL OR source = $6)"
+    " AND ($7 IS NULL OR currency = $7) ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
-    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND created >= $2"
-    " AND created <= $3 AND (created > $4 OR (created = $4 AND id > $5))"
-    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR source = $8)"
-    " AND ($9 IS NULL OR currency = $9) ORDER BY created ASC, id ASC LIMIT $6";
+    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR type = $5) AND ($6 IS NULL OR source = $6)"
+    " AND ($7 IS NULL OR currency = $7) ORDER BY id ASC LIMIT $4";
 
 static const char *nonempty(const char *s)
 {
@@ -87,6 +85,7 @@ static int h_list(struct req *r)
 	static const struct list_spec spec = {
 	    .url = "/v1/balance_transactions",
 	    .object_name = "balance transaction",
+	    .id_prefix = "txn_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,

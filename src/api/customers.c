@@ -317,7 +317,7 @@ static int h_create(struct req *r)
 {
 	struct write_ctx w = {.r = r};
 	struct customer *c = &w.c;
-	id_new(c->id, "cus_");
+	id_new_at(c->id, "cus_", r->now);
 	c->created = r->now;
 	char prefix[9];
 	invoice_prefix_new(prefix);
@@ -470,13 +470,11 @@ static int h_delete(struct req *r)
 
 static const char SQL_CURSOR[] = "SELECT created FROM customers WHERE merchant_id = $1 AND id = $2";
 static const char SQL_LIST_DESC[] =
-    "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND created >= $2"
-    " AND created <= $3 AND (created < $4 OR (created = $4 AND id < $5))"
-    " AND ($7 IS NULL OR email = $7) ORDER BY created DESC, id DESC LIMIT $6";
+    "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR email = $5) ORDER BY id DESC LIMIT $4";
 static const char SQL_LIST_ASC[] =
-    "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND created >= $2"
-    " AND created <= $3 AND (created > $4 OR (created = $4 AND id > $5))"
-    " AND ($7 IS NULL OR email = $7) ORDER BY created ASC, id ASC LIMIT $6";
+    "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR email = $5) ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -495,6 +493,7 @@ static int h_list(struct req *r)
 	static const struct list_spec spec = {
 	    .url = "/v1/customers",
 	    .object_name = "customer",
+	    .id_prefix = "cus_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_LIST_DESC,
 	    .sql_asc = SQL_LIST_ASC,

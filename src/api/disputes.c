@@ -273,13 +273,13 @@ static int h_close(struct req *r)
 
 static const char SQL_CURSOR[] = "SELECT created FROM disputes WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
-    "SELECT id FROM disputes WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created < $4 OR (created = $4 AND id < $5)) AND ($7 IS NULL OR charge = $7)"
-    " AND ($8 IS NULL OR payment_intent = $8) ORDER BY created DESC, id DESC LIMIT $6";
+    "SELECT id FROM disputes WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR charge = $5) AND ($6 IS NULL OR payment_intent = $6)"
+    " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
-    "SELECT id FROM disputes WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created > $4 OR (created = $4 AND id > $5)) AND ($7 IS NULL OR charge = $7)"
-    " AND ($8 IS NULL OR payment_intent = $8) ORDER BY created ASC, id ASC LIMIT $6";
+    "SELECT id FROM disputes WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR charge = $5) AND ($6 IS NULL OR payment_intent = $6)"
+    " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -306,6 +306,7 @@ static int h_list(struct req *r)
 	static const struct list_spec spec = {
 	    .url = "/v1/disputes",
 	    .object_name = "dispute",
+	    .id_prefix = "dp_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,

@@ -35,15 +35,13 @@ static int h_retrieve(struct req *r)
  * a LIKE prefix with the wildcard characters of the rest escaped. */
 static const char SQL_CURSOR[] = "SELECT created FROM events WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
-    "SELECT id FROM events WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created < $4 OR (created = $4 AND id < $5))"
-    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR type LIKE $8 ESCAPE '\\')"
-    " ORDER BY created DESC, id DESC LIMIT $6";
+    "SELECT id FROM events WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR type = $5) AND ($6 IS NULL OR type LIKE $6 ESCAPE '\\')"
+    " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
-    "SELECT id FROM events WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created > $4 OR (created = $4 AND id > $5))"
-    " AND ($7 IS NULL OR type = $7) AND ($8 IS NULL OR type LIKE $8 ESCAPE '\\')"
-    " ORDER BY created ASC, id ASC LIMIT $6";
+    "SELECT id FROM events WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR type = $5) AND ($6 IS NULL OR type LIKE $6 ESCAPE '\\')"
+    " ORDER BY id ASC LIMIT $4";
 
 static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -83,6 +81,7 @@ static int h_list(struct req *r)
 	static const struct list_spec spec = {
 	    .url = "/v1/events",
 	    .object_name = "event",
+	    .id_prefix = "evt_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/id.h"
 #include "http/form.h"
 
 #define LIST_LIMIT_MAX 100
@@ -71,8 +72,6 @@ static int list_fn(struct db *db, void *p)
 	struct req *r = run->r;
 	const struct list_spec *spec = run->spec;
 	const char *cursor = run->q.starting_after ? run->q.starting_after : run->q.ending_before;
-	int64_t cursor_created = INT64_MAX;
-	const char *cursor_id = "";
 	if (cursor) {
 		struct db_stmt *cs = db_prepare(db, spec->sql_cursor);
 		if (!cs)
@@ -80,26 +79,31 @@ static int list_fn(struct db *db, void *p)
 		db_bind_text(cs, 1, r->merchant_id, -1);
 		db_bind_text(cs, 2, cursor, -1);
 		int rc = db_step(cs);
-		if (rc == DB_ROW)
-			cursor_created = db_col_int64(cs, 0);
 		db_reset(cs);
 		if (rc != DB_ROW)
 			return req_fail_missing(r, spec->object_name, cursor,
 			                        run->q.starting_after ? "starting_after"
 			                                              : "ending_before");
-		cursor_id = cursor;
 	}
+	/* created >= lo is id > bound(lo); created <= hi is id < bound(hi + 1) */
+	char lo[ID_MAX], hi[ID_MAX];
+	id_created_bound(lo, spec->id_prefix, run->q.lo);
+	id_created_bound(hi, spec->id_prefix,
+	                 run->q.hi >= ID_CREATED_MAX ? INT64_MAX : run->q.hi + 1);
+	const char *after = lo, *before = hi;
 	bool asc = run->q.ending_before != NULL;
+	if (asc && strcmp(cursor, after) > 0)
+		after = cursor;
+	else if (!asc && cursor && strcmp(cursor, before) < 0)
+		before = cursor;
 	struct db_stmt *st = db_prepare(db, asc ? spec->sql_asc : spec->sql_desc);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_int64(st, 2, run->q.lo);
-	db_bind_int64(st, 3, run->q.hi);
-	db_bind_int64(st, 4, asc && !cursor ? INT64_MIN : cursor_created);
-	db_bind_text(st, 5, cursor_id, -1);
-	db_bind_int64(st, 6, run->q.limit + 1);
-	if (spec->bind_filters && spec->bind_filters(r, st, 7, spec->ctx) != 0) {
+	db_bind_text(st, 2, after, -1);
+	db_bind_text(st, 3, before, -1);
+	db_bind_int64(st, 4, run->q.limit + 1);
+	if (spec->bind_filters && spec->bind_filters(r, st, 5, spec->ctx) != 0) {
 		db_reset(st);
 		return -1;
 	}

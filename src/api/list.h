@@ -1,16 +1,19 @@
 /*
  * Stripe lists, once for every resource: {"object":"list","url":…,"has_more":…,"data":[…]},
- * newest first by (created, id), limit 1–100 (default 10), cursors starting_after/ending_before,
- * and created / created[gt|gte|lt|lte].
+ * newest first, limit 1–100 (default 10), cursors starting_after/ending_before, and created /
+ * created[gt|gte|lt|lte].
  *
- * A resource describes its list with three statements that select ids only, and a function that
- * renders one object by id (the same one its retrieve uses):
- *   sql_cursor: SELECT created FROM t WHERE merchant_id = $1 AND id = $2
- *   sql_desc:   SELECT id FROM t WHERE merchant_id = $1 AND created >= $2 AND created <= $3
- *               AND (created < $4 OR (created = $4 AND id < $5)) <filters from $7>
- *               ORDER BY created DESC, id DESC LIMIT $6
- *   sql_asc:    … AND (created > $4 OR (created = $4 AND id > $5)) … ORDER BY created ASC, id ASC LIMIT $6
- * bind_filters binds the resource's own filters from index 7 on.
+ * A listed object's id is made for its `created` second (id_new_at), so the order of ids is the
+ * order of (created, creation) and a created range is an id range: a list walks the table's
+ * (merchant_id, id) primary key and needs no index of its own. A resource describes its list
+ * with three statements that select ids only, and a function that renders one object by id (the
+ * same one its retrieve uses):
+ *   sql_cursor: SELECT created FROM t WHERE merchant_id = $1 AND id = $2   (the cursor exists)
+ *   sql_desc:   SELECT id FROM t WHERE merchant_id = $1 AND id > $2 AND id < $3
+ *               <filters from $5> ORDER BY id DESC LIMIT $4
+ *   sql_asc:    the same, ORDER BY id ASC LIMIT $4
+ * $2 and $3 are exclusive bounds: the created range's and the cursor's, whichever is tighter.
+ * bind_filters binds the resource's own filters from index 5 on.
  */
 #ifndef TENDER_API_LIST_H
 #define TENDER_API_LIST_H
@@ -20,6 +23,7 @@
 struct list_spec {
 	const char *url;
 	const char *object_name; /* "customer": for "No such customer" on a bad cursor */
+	const char *id_prefix;   /* "cus_": every id in the table has it */
 	const char *sql_cursor;
 	const char *sql_desc;
 	const char *sql_asc;

@@ -373,8 +373,8 @@ static int prerender_succeeded(struct confirm_ctx *c)
 		return 0;
 	if (payments_card_choose_pm(r, &c->ca) != 0)
 		return -1;
-	id_new(c->charge_id, "ch_");
-	id_new(c->balance_txn_id, "txn_");
+	id_new_at(c->charge_id, "ch_", r->now);
+	id_new_at(c->balance_txn_id, "txn_", r->now);
 	struct attempt at;
 	attempt_for(c, &c->pi0, NULL, &at);
 	struct charge ch;
@@ -643,7 +643,7 @@ static int h_create(struct req *r)
 	param_int(r, "amount", &amount);
 	if (payments_check_amount(r, amount, "currency", pi->currency, "amount") != 0)
 		return -1;
-	id_new(pi->id, "pi_");
+	id_new_at(pi->id, "pi_", r->now);
 	char secret[32];
 	id_random_base62(secret, 24);
 	pi->client_secret = arena_printf(&r->arena, "%s_secret_%s", pi->id, secret);
@@ -911,13 +911,11 @@ static int h_cancel(struct req *r)
 static const char SQL_CURSOR[] =
     "SELECT created FROM payment_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
-    "SELECT id FROM payment_intents WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created < $4 OR (created = $4 AND id < $5)) AND ($7 IS NULL OR customer = $7)"
-    " ORDER BY created DESC, id DESC LIMIT $6";
+    "SELECT id FROM payment_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR customer = $5) ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
-    "SELECT id FROM payment_intents WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created > $4 OR (created = $4 AND id > $5)) AND ($7 IS NULL OR customer = $7)"
-    " ORDER BY created ASC, id ASC LIMIT $6";
+    "SELECT id FROM payment_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR customer = $5) ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -938,6 +936,7 @@ static int h_list(struct req *r)
 	static const struct list_spec spec = {
 	    .url = "/v1/payment_intents",
 	    .object_name = "payment_intent",
+	    .id_prefix = "pi_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,

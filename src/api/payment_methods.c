@@ -182,7 +182,7 @@ static int h_create(struct req *r)
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
-	id_new(c.pm_id, "pm_");
+	id_new_at(c.pm_id, "pm_", r->now);
 	id_new(c.card_id, "card_");
 	return req_write(r, create_fn, &c);
 }
@@ -208,7 +208,7 @@ static int alias_materialize(struct req *r, struct db *db, struct id_ctx *x)
 	char *id = arena_zalloc(&r->arena, ID_MAX);
 	if (!id)
 		return req_fail(r, ERR_API, NULL, NULL);
-	id_new(id, "pm_");
+	id_new_at(id, "pm_", r->now);
 	if (pm_create_from_ref(db, r->app->vault, r->merchant_id, x->id, id, NULL, NULL, r->now) !=
 	    DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -388,13 +388,11 @@ static int h_detach(struct req *r)
 static const char SQL_CURSOR[] =
     "SELECT created FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
-    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created < $4 OR (created = $4 AND id < $5)) AND ($7 IS NULL OR customer = $7)"
-    " ORDER BY created DESC, id DESC LIMIT $6";
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR customer = $5) ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
-    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND created >= $2 AND created <= $3"
-    " AND (created > $4 OR (created = $4 AND id > $5)) AND ($7 IS NULL OR customer = $7)"
-    " ORDER BY created ASC, id ASC LIMIT $6";
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR customer = $5) ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -413,6 +411,7 @@ static int h_list(struct req *r)
 	static const struct list_spec spec = {
 	    .url = "/v1/payment_methods",
 	    .object_name = "payment_method",
+	    .id_prefix = "pm_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,

@@ -588,7 +588,7 @@ int payments_card_choose_pm(struct req *r, struct card_auth *ca)
 {
 	if (!ca->alias)
 		return 0;
-	id_new(ca->pm_id, "pm_");
+	id_new_at(ca->pm_id, "pm_", r->now);
 	ca->card.payment_method = arena_strdup(&r->arena, ca->pm_id);
 	if (!ca->card.payment_method)
 		return req_fail(r, ERR_API, NULL, NULL);

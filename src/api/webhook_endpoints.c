@@ -234,7 +234,7 @@ static int h_create(struct req *r)
 	e->api_version = param_str(r, "api_version");
 	e->status = "enabled";
 	e->livemode = r->livemode ? 1 : 0;
-	id_new(e->id, "we_");
+	id_new_at(e->id, "we_", r->now);
 	e->created = r->now;
 	char secret[40];
 	id_random_base62(secret, 32);
@@ -338,13 +338,11 @@ static int h_delete(struct req *r)
 static const char SQL_CURSOR[] =
     "SELECT created FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
-    "SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND deleted = 0 AND created >= $2"
-    " AND created <= $3 AND (created < $4 OR (created = $4 AND id < $5))"
-    " ORDER BY created DESC, id DESC LIMIT $6";
+    "SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND deleted = 0 AND id > $2"
+    " AND id < $3 ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
-    "SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND deleted = 0 AND created >= $2"
-    " AND created <= $3 AND (created > $4 OR (created = $4 AND id > $5))"
-    " ORDER BY created ASC, id ASC LIMIT $6";
+    "SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND deleted = 0 AND id > $2"
+    " AND id < $3 ORDER BY id ASC LIMIT $4";
 
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
@@ -360,6 +358,7 @@ static int h_list(struct req *r)
 	static const struct list_spec spec = {
 	    .url = "/v1/webhook_endpoints",
 	    .object_name = "webhook_endpoint",
+	    .id_prefix = "we_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,

@@ -419,7 +419,7 @@ int dispute_open(struct db *db, struct arena *a, const char *merchant_id,
 	if (amount > left)
 		return DISPUTE_ERR_AMOUNT;
 
-	id_new(d.id, "dp_");
+	id_new_at(d.id, "dp_", now);
 	d.created = now;
 	d.charge = arena_strdup(a, charge_id);
 	d.amount = amount;

@@ -20,7 +20,7 @@ int event_append(struct db *db, const char *merchant_id, const struct event_orig
                  char ret_id[ID_MAX])
 {
 	char id[ID_MAX];
-	id_new(id, "evt_");
+	id_new_at(id, "evt_", created);
 	int pending = 0;
 	if (outbox_hook) {
 		pending = outbox_hook(db, merchant_id, id, type, origin ? origin->livemode : 0);

@@ -305,7 +305,7 @@ int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char r
 	if (b->id)
 		str_copy(id, sizeof(id), b->id);
 	else
-		id_new(id, "txn_");
+		id_new_at(id, "txn_", b->created);
 	struct db_stmt *st = db_prepare(db, SQL_BT);
 	if (!st)
 		return DB_ERR;

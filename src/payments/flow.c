@@ -106,7 +106,7 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 	if (in->charge_id)
 		str_copy(ch->id, sizeof(ch->id), in->charge_id);
 	else
-		id_new(ch->id, "ch_");
+		id_new_at(ch->id, "ch_", in->now);
 	ch->created = in->now;
 	ch->payment_intent = in->payment_intent;
 	ch->amount = in->amount;

@@ -195,7 +195,7 @@ int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, cons
 		   int64_t now, struct pm_card *ret)
 {
 	char pm_id[ID_MAX];
-	id_new(pm_id, "pm_");
+	id_new_at(pm_id, "pm_", now);
 	return pm_materialize_as(db, v, merchant_id, ref, pm_id, now, ret);
 }
 

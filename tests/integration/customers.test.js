@@ -116,6 +116,43 @@ test('lists: auto-pagination returns every object exactly once, newest first', a
   assert.ok(past.data.length >= 23);
 });
 
+// Lists page by id (ids are made for their created second): whatever a list holds, it is newest
+// first, and created / created[gt|gte|lt|lte] cut it at exact seconds, on pages of any size.
+test('lists are newest first and created filters cut them at exact seconds', async () => {
+  const s = env.stripe(env.merchants[1].secret_key);
+  const until = Date.now() + 2200; // payments across at least two second boundaries
+  while (Date.now() < until) {
+    await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  }
+  const collect = async (res, params) => {
+    const out = [];
+    for await (const x of res.list({ limit: 100, ...params })) out.push(x);
+    return out;
+  };
+  for (const res of [s.events, s.charges, s.paymentIntents, s.balanceTransactions, s.paymentMethods]) {
+    const all = await collect(res, {});
+    assert.ok(all.length >= 10, `${all.length} objects`);
+    assert.equal(new Set(all.map((x) => x.id)).size, all.length, 'no duplicates');
+    for (let i = 1; i < all.length; i++) assert.ok(all[i - 1].created >= all[i].created, 'newest first');
+    const seconds = [...new Set(all.map((x) => x.created))];
+    assert.ok(seconds.length >= 3, `${seconds.length} seconds`);
+    const ids = (xs) => xs.map((x) => x.id);
+    for (const c of seconds) {
+      const exact = ids(all.filter((x) => x.created === c));
+      assert.deepEqual(ids(await collect(res, { created: c })), exact, `created=${c}`);
+      assert.deepEqual(ids(await collect(res, { created: { gt: c - 1, lt: c + 1 } })), exact);
+      assert.deepEqual(ids(await collect(res, { created: { gte: c } })), ids(all.filter((x) => x.created >= c)));
+      assert.deepEqual(ids(await collect(res, { created: { lte: c } })), ids(all.filter((x) => x.created <= c)));
+    }
+    // a page back from the middle of a second is the page before it
+    const mid = Math.floor(all.length / 2);
+    const back = await res.list({ limit: 7, ending_before: all[mid].id });
+    assert.deepEqual(ids(back.data), ids(all.slice(Math.max(0, mid - 7), mid)));
+    const within = await res.list({ limit: 3, starting_after: all[mid].id, created: { gte: all[mid + 1].created } });
+    assert.deepEqual(ids(within.data), ids(all.slice(mid + 1, mid + 4).filter((x) => x.created >= all[mid + 1].created)));
+  }
+});
+
 test('list limit bounds and bad cursors', async () => {
   for (const limit of [0, 101, -1]) {
     await assert.rejects(stripe.customers.list({ limit }), (e) => e.statusCode === 400 && e.param === 'limit');
