@@ -53,8 +53,8 @@ static int parse_query(struct req *r, struct list_query *q)
 		q->ending_before = NULL;
 	if (q->starting_after && q->ending_before)
 		return req_fail(r, ERR_PARAM_BAD, "ending_before",
-		                "You may only specify one of these parameters: ending_before, "
-		                "starting_after.");
+				"You may only specify one of these parameters: ending_before, "
+				"starting_after.");
 	return 0;
 }
 
@@ -82,14 +82,14 @@ static int list_fn(struct db *db, void *p)
 		db_reset(cs);
 		if (rc != DB_ROW)
 			return req_fail_missing(r, spec->object_name, cursor,
-			                        run->q.starting_after ? "starting_after"
-			                                              : "ending_before");
+						run->q.starting_after ? "starting_after"
+								      : "ending_before");
 	}
 	/* created >= lo is id > bound(lo); created <= hi is id < bound(hi + 1) */
 	char lo[ID_MAX], hi[ID_MAX];
 	id_created_bound(lo, spec->id_prefix, run->q.lo);
 	id_created_bound(hi, spec->id_prefix,
-	                 run->q.hi >= ID_CREATED_MAX ? INT64_MAX : run->q.hi + 1);
+			 run->q.hi >= ID_CREATED_MAX ? INT64_MAX : run->q.hi + 1);
 	const char *after = lo, *before = hi;
 	bool asc = run->q.ending_before != NULL;
 	if (asc && strcmp(cursor, after) > 0)

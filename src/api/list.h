@@ -23,7 +23,7 @@
 struct list_spec {
 	const char *url;
 	const char *object_name; /* "customer": for "No such customer" on a bad cursor */
-	const char *id_prefix;   /* "cus_": every id in the table has it */
+	const char *id_prefix;	 /* "cus_": every id in the table has it */
 	const char *sql_cursor;
 	const char *sql_desc;
 	const char *sql_asc;

@@ -504,9 +504,9 @@ static void plan_count(struct db *db, const char *explain, int *temp_btrees, int
 static int list_plan_fn(struct db *db, void *p)
 {
 	struct list_plan_check *c = p;
-	static const char *const tables[] = {"payment_intents", "charges",   "payment_methods",
-					     "balance_transactions", "events",  "refunds",
-					     "customers", "disputes", "webhook_endpoints"};
+	static const char *const tables[] = {
+	    "payment_intents", "charges",   "payment_methods", "balance_transactions", "events",
+	    "refunds",	       "customers", "disputes",	       "webhook_endpoints"};
 	struct db_stmt *st = db_prepare(db, "SELECT count(*) FROM sqlite_schema WHERE type = "
 					    "'index' AND name LIKE '%\\_list' ESCAPE '\\'");
 	cr_assert_not_null(st);
