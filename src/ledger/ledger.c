@@ -373,27 +373,43 @@ struct bt_fx {
 	char charge_id[ID_MAX];
 };
 
-/* SQLite, which keeps no statistics here, takes "merchant_id = $1" on the primary key for a
- * selective lookup (it assumes ~10 rows) and walked every balance transaction of the merchant to
- * find one by source or by charge; INDEXED BY holds it to the index (and fails to prepare if the
- * index is ever gone). PostgreSQL plans from its statistics. */
-#define BT_FX_SELECT                                                                               \
-	"SELECT amount, currency, presentment_amount, presentment_currency, fx_base, fx_quote,"    \
-	" fx_rate_e12, fx_valid_from, charge_id FROM balance_transactions"
-#define BT_FX_WHERE " WHERE merchant_id = $1 AND source = $2 AND type = $3"
-static const char SQL_BT_FX[] = BT_FX_SELECT " INDEXED BY balance_transactions_source" BT_FX_WHERE;
-static const char SQL_BT_FX_PG[] = BT_FX_SELECT BT_FX_WHERE;
+/* What bt_fx_load reads of a balance transaction: amounts, currencies, the rate, the charge. */
+#define BT_FX_COLUMNS                                                                              \
+	"b.amount, b.currency, b.presentment_amount, b.presentment_currency, b.fx_base,"           \
+	" b.fx_quote, b.fx_rate_e12, b.fx_valid_from, b.charge_id"
+/* A charge's balance transaction is the one its row names (two primary-key reads), so
+ * balance_transactions_source leaves charges' out (migration 0022 / PostgreSQL 0020: one B-tree
+ * insert fewer for every payment). */
+static const char SQL_BT_FX_CHARGE[] =
+    "SELECT " BT_FX_COLUMNS " FROM charges c JOIN balance_transactions b ON b.merchant_id ="
+    " c.merchant_id AND b.id = c.balance_transaction WHERE c.merchant_id = $1 AND c.id = $2"
+    " AND b.type = 'charge'";
+/* A refund's, by its source. SQLite, which keeps no statistics here, takes "merchant_id = $1" on
+ * the primary key for a selective lookup (it assumes ~10 rows) and walked every balance
+ * transaction of the merchant; INDEXED BY holds it to the index (and fails to prepare if the
+ * index is ever gone). The index is partial (type <> 'charge'), and SQLite uses a partial index
+ * only for a query that repeats its condition. PostgreSQL plans from its statistics. */
+#define BT_FX_REFUND_WHERE                                                                         \
+	" WHERE b.merchant_id = $1 AND b.source = $2 AND b.type = 'refund' AND b.type <> 'charge'"
+static const char SQL_BT_FX_REFUND[] =
+    "SELECT " BT_FX_COLUMNS " FROM balance_transactions b INDEXED BY"
+    " balance_transactions_source" BT_FX_REFUND_WHERE;
+static const char SQL_BT_FX_REFUND_PG[] =
+    "SELECT " BT_FX_COLUMNS " FROM balance_transactions b" BT_FX_REFUND_WHERE;
 
-/* The balance transaction of `type` whose source is source_id. DB_NOTFOUND when none. */
-static int bt_fx_load(struct db *db, const char *merchant_id, const char *source_id,
-		      const char *type, struct bt_fx *ret)
+/* The balance transaction of a charge (charge_id) or of a refund (refund_id): exactly one of
+ * them is set. DB_NOTFOUND when none. */
+static int bt_fx_load(struct db *db, const char *merchant_id, const char *charge_id,
+		      const char *refund_id, struct bt_fx *ret)
 {
-	struct db_stmt *st = db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_BT_FX_PG : SQL_BT_FX);
+	const char *sql = SQL_BT_FX_CHARGE;
+	if (!charge_id)
+		sql = db_kind(db) == DB_POSTGRES ? SQL_BT_FX_REFUND_PG : SQL_BT_FX_REFUND;
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, source_id, -1);
-	db_bind_text(st, 3, type, -1);
+	db_bind_text(st, 2, charge_id ? charge_id : refund_id, -1);
 	int rc = db_step(st);
 	if (rc != DB_ROW) {
 		db_reset(st);
@@ -529,7 +545,7 @@ int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id
 			    balance_txn_id, ret_balance_txn_id, false);
 }
 
-/* INDEXED BY: as SQL_BT_FX */
+/* INDEXED BY: as SQL_BT_FX_REFUND */
 #define REFUNDED_SELECT                                                                            \
 	"SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(presentment_amount), 0) FROM"               \
 	" balance_transactions"
@@ -593,7 +609,7 @@ int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 		return rc;
 	struct bt_fx ch;
 	memset(&ch, 0, sizeof(ch));
-	rc = charge_id ? bt_fx_load(db, merchant_id, charge_id, "charge", &ch) : DB_NOTFOUND;
+	rc = charge_id ? bt_fx_load(db, merchant_id, charge_id, NULL, &ch) : DB_NOTFOUND;
 	if (rc != DB_OK && rc != DB_NOTFOUND)
 		return rc;
 	bool converted = rc == DB_OK && ch.converted;
@@ -645,7 +661,7 @@ int ledger_refund_failure(struct db *db, const char *merchant_id, const char *re
 	/* the refund's own booking says what to reverse */
 	struct bt_fx rf;
 	memset(&rf, 0, sizeof(rf));
-	rc = bt_fx_load(db, merchant_id, refund_id, "refund", &rf);
+	rc = bt_fx_load(db, merchant_id, NULL, refund_id, &rf);
 	if (rc != DB_OK && rc != DB_NOTFOUND)
 		return rc;
 	bool converted = rc == DB_OK && rf.converted;
@@ -697,7 +713,7 @@ int ledger_convert_like_charge(struct db *db, const char *merchant_id, const cha
 	if (!amount_in_range(amount_presentment))
 		return LEDGER_ERR_OVERFLOW;
 	struct bt_fx ch;
-	int rc = bt_fx_load(db, merchant_id, charge_id, "charge", &ch);
+	int rc = bt_fx_load(db, merchant_id, charge_id, NULL, &ch);
 	if (rc != DB_OK)
 		return rc;
 	struct fx_rate rate;

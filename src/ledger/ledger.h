@@ -184,7 +184,8 @@ int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id
 		   const char *balance_txn_id, char ret_balance_txn_id[ID_MAX]);
 /* Creates the "refund" balance transaction (source = refund_id, amount = −amount, in the
  * presentment currency `currency`). A refund of a converted charge is converted at the charge's
- * recorded rate with the refund rule above. */
+ * recorded rate with the refund rule above; the charge's balance transaction is the one its
+ * charges row names (charges.balance_transaction). */
 int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
 		  char ret_balance_txn_id[ID_MAX]);
@@ -202,7 +203,8 @@ int ledger_refund_failure(struct db *db, const char *merchant_id, const char *re
  * charge's currency, with the identity rate. Outputs (set only on success): the converted
  * amount, the settlement currency (NUL-terminated), and the rate (base = presentment, quote =
  * settlement; record it, e.g. fx_rate_to_decimal_string for exchange_rate). DB_NOTFOUND when the
- * charge has no capture balance transaction (not captured, or not this merchant's),
+ * charge has no capture balance transaction (its charges row names none: not captured, or not
+ * this merchant's),
  * LEDGER_ERR_OVERFLOW / LEDGER_ERR_INVALID for amounts out of range or a corrupt stored rate.
  */
 int ledger_convert_like_charge(struct db *db, const char *merchant_id, const char *charge_id,

@@ -8,7 +8,7 @@ let env;
 let stripe;
 
 before(async () => {
-  env = await startTender({ merchants: 2 });
+  env = await startTender({ merchants: 3 });
   stripe = env.stripe();
 });
 after(stopAll);
@@ -119,7 +119,7 @@ test('lists: auto-pagination returns every object exactly once, newest first', a
 // Lists page by id (ids are made for their created second): whatever a list holds, it is newest
 // first, and created / created[gt|gte|lt|lte] cut it at exact seconds, on pages of any size.
 test('lists are newest first and created filters cut them at exact seconds', async () => {
-  const s = env.stripe(env.merchants[1].secret_key);
+  const s = env.stripe(env.merchants[2].secret_key);
   const until = Date.now() + 2200; // payments across at least two second boundaries
   while (Date.now() < until) {
     await s.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
