@@ -14,6 +14,7 @@
 #include "processor/processor.h"
 #include "risk/decision.h"
 #include "risk/features.h"
+#include "risk/batch.h"
 #include "risk/model.h"
 #include "risk/rules.h"
 #include "vault/payment_method.h"
@@ -314,6 +315,9 @@ struct reveal_ctx {
 	const struct risk_ctx *risk;
 	bool authenticated;
 	bool *needs_3ds;
+	/* what the reveal leaves for decide(): the card's facts for the acquirer (no number) */
+	struct processor_card card;
+	bool test_card;
 };
 
 static void blocked(struct processor_decision *d, int score)
@@ -330,16 +334,28 @@ static void blocked(struct processor_decision *d, int score)
 	d->seller_message = "Tender blocked this payment as too risky.";
 }
 
+/* Inside the vault's reveal: keeps the facts the acquirer is given (expiry, whether a CVC was
+ * given, the test card's behaviour), never the number. The decision (decide) is taken after the
+ * read, once the fraud score is in: the score may wait for a batch (risk/batch.h), and the read
+ * transaction is not held across that. */
 static int reveal_fn(const struct vault_secret *s, void *p)
 {
 	struct reveal_ctx *c = p;
-	struct processor_card card = {
+	c->card = (struct processor_card){
 	    .exp_month = vault_secret_exp_month(s),
 	    .exp_year = vault_secret_exp_year(s),
 	    .cvc_provided = vault_secret_cvc_provided(s),
 	    .behavior = vault_secret_behavior(s),
 	};
-	*c->behavior = card.behavior;
+	c->test_card = vault_secret_is_test_card(s);
+	*c->behavior = c->card.behavior;
+	return 0;
+}
+
+/* Radar and the acquirer: blocked, held for 3-D Secure, or authorized (c->decision). */
+static void decide(struct reveal_ctx *c)
+{
+	const struct processor_card card = c->card;
 	enum risk_decision dec = RISK_ALLOW;
 	const char *level = "normal";
 	int score = 0;
@@ -348,7 +364,7 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 		level = risk_level_name(risk_level_for(NULL, c->risk->p));
 		score = risk_score_from_probability(c->risk->p);
 	}
-	if (vault_secret_is_test_card(s)) {
+	if (c->test_card) {
 		/* Stripe's published test cards define their own outcome, as in Stripe's test mode:
 		 * the model's score is kept for the record but clamped into the card's band, and
 		 * only the Radar test cards are blocked or elevated. Any other card is the model's.
@@ -391,7 +407,7 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 			c->decision->risk_level = level;
 			c->decision->seller_message = "Blocked by one of your fraud rules.";
 		}
-		return 0;
+		return;
 	}
 	if (dec == RISK_REVIEW_3DS && !c->authenticated) {
 		/* not sent to the acquirer until the cardholder authenticated */
@@ -400,14 +416,13 @@ static int reveal_fn(const struct vault_secret *s, void *p)
 		c->decision->approved = true;
 		c->decision->risk_level = level;
 		c->decision->risk_score = score;
-		return 0;
+		return;
 	}
 	processor_authorize(&card, c->amount, c->currency, c->now, c->decision);
 	if (c->decision->approved || strcmp(c->decision->outcome_type, "blocked") != 0) {
 		c->decision->risk_level = level;
 		c->decision->risk_score = score;
 	}
-	return 0;
 }
 
 struct read_card_ctx {
@@ -460,8 +475,6 @@ static int read_card_fn(struct db *db, void *p)
 		if (merchant_mcc(db, r->merchant_id, &mcc) == 0)
 			f->mcc = mcc;
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
-		if (r->app->risk && risk_model_score(r->app->risk, f, &c->risk->p) == 0)
-			c->risk->scored = true;
 	}
 	/* read here, beside the card, rather than by the writer (payments_pricing_for) */
 	c->out->have_pricing = ledger_pricing_get(db, r->merchant_id, &c->out->pricing,
@@ -530,8 +543,14 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 	enum acq_behavior behavior = ACQ_SUCCEED;
 	struct risk_ctx risk;
 	memset(&risk, 0, sizeof(risk));
-	struct reveal_ctx rc = {amount,	   currency, r->now,	    &out->decision,
-				&behavior, &risk,    authenticated, &out->needs_3ds};
+	struct reveal_ctx rc = {.amount = amount,
+				.currency = currency,
+				.now = r->now,
+				.decision = &out->decision,
+				.behavior = &behavior,
+				.risk = &risk,
+				.authenticated = authenticated,
+				.needs_3ds = &out->needs_3ds};
 	struct read_card_ctx rcc = {.m = &m,
 				    .loaded = loaded,
 				    .alias = alias,
@@ -551,7 +570,15 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 				pm_ref);
 	if (m.rc != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (rcc.vault_rc != 0) {
+	if (rcc.vault_rc == 0) {
+		if (r->app->risk && risk.have_features) {
+			float v[RISK_FEATURE_COUNT];
+			risk_features_to_vector(&risk.f, v, RISK_FEATURE_COUNT);
+			if (risk_score_batched(r->app->risk, v, &risk.p) == 0)
+				risk.scored = true;
+		}
+		decide(&rc);
+	} else {
 		/* tampered or undecryptable card: refuse the payment, decrypt nothing */
 		memset(&out->decision, 0, sizeof(out->decision));
 		out->decision.approved = false;

@@ -44,6 +44,7 @@ struct coro {
 };
 
 static __thread struct coro *current;
+static __thread bool owner_blocks; /* coro_owner_blocks */
 static atomic_int live;
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -202,6 +203,16 @@ void coro_submit(struct coro *co)
 void coro_wake(struct coro *co)
 {
 	co->waker(co->waker_arg);
+}
+
+bool coro_owner_serves_others(void)
+{
+	return !owner_blocks;
+}
+
+void coro_owner_blocks(bool on)
+{
+	owner_blocks = on;
 }
 
 struct coro *coro_current(void)

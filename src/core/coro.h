@@ -42,6 +42,14 @@ void coro_submit(struct coro *co);
 /* Any thread: the parked operation is complete; calls the coroutine's waker. */
 void coro_wake(struct coro *co);
 
+/* Whether a coroutine parked now may wait for other work of its owner's thread (e.g. another
+ * coroutine the thread will resume later): true, unless the owner has said it blocks the thread
+ * until each park's wake (coro_owner_blocks), as http/server.c does to finish a request whose
+ * client left. A park that such an owner cannot complete would never be woken. */
+bool coro_owner_serves_others(void);
+/* The owner's side: while on, this thread waits out each park of the coroutine it resumes. */
+void coro_owner_blocks(bool on);
+
 /* The coroutine this thread is running, or NULL. */
 struct coro *coro_current(void);
 

@@ -601,11 +601,15 @@ static void finish_orphan(struct server *srv, struct conn_req *c)
 {
 	c->orphan = true;
 	sem_init(&c->orphan_done, 0, 0);
+	/* this thread waits here for each park's wake, so the handler must not park on work the
+	 * thread would do later (a scoring batch: risk/batch.h) */
+	coro_owner_blocks(true);
 	while (!coro_resume(c->co)) {
 		coro_submit(c->co);
 		while (sem_wait(&c->orphan_done) != 0 && errno == EINTR)
 			;
 	}
+	coro_owner_blocks(false);
 	store_barrier_take(srv->app->store); /* nobody to answer */
 	log_msg(LOG_DEBUG, "http: the client left while its write was in flight; its handler finished");
 	sem_destroy(&c->orphan_done);

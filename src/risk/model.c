@@ -85,16 +85,18 @@ static const char PREDICT_CONFIG[] = "{\"type\": 0, \"iteration_begin\": 0, "
                                      "\"iteration_end\": 0, \"strict_shape\": false, "
                                      "\"missing\": NaN, \"cache_id\": 0}";
 
-int risk_model_score_vector(struct risk_model *m, const float *v, double *ret_probability)
+int risk_model_score_rows(struct risk_model *m, const float *rows, size_t n, double *ret)
 {
-        /* The __array_interface__ for one row of float32; "true" marks the buffer read-only. */
+        if (n == 0 || n > RISK_MODEL_ROWS_MAX)
+                return -EINVAL;
+        /* The __array_interface__ for n rows of float32; "true" marks the buffer read-only. */
         char iface[160];
-        int n =
+        int len =
             snprintf(iface, sizeof(iface),
-                     "{\"data\": [%" PRIuPTR ", true], \"shape\": [1, %d], \"typestr\": \"<f4\", "
+                     "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %d], \"typestr\": \"<f4\", "
                      "\"version\": 3}",
-                     (uintptr_t)v, (int)RISK_FEATURE_COUNT);
-        if (n < 0 || (size_t)n >= sizeof(iface))
+                     (uintptr_t)rows, n, (int)RISK_FEATURE_COUNT);
+        if (len < 0 || (size_t)len >= sizeof(iface))
                 return -EINVAL;
         const bst_ulong *shape = NULL;
         bst_ulong dim = 0;
@@ -107,13 +109,20 @@ int risk_model_score_vector(struct risk_model *m, const float *v, double *ret_pr
          * proxy back is fine. */
         if (rc != 0)
                 return -EIO;
-        if (out == NULL || dim < 1 || shape == NULL || shape[0] != 1)
+        if (out == NULL || dim < 1 || shape == NULL || shape[0] != n)
                 return -EIO;
-        double p = (double)out[0];
-        if (!(p >= 0.0 && p <= 1.0))
-                return -ERANGE;
-        *ret_probability = p;
+        for (size_t i = 0; i < n; i++) {
+                double p = (double)out[i];
+                if (!(p >= 0.0 && p <= 1.0))
+                        return -ERANGE;
+                ret[i] = p;
+        }
         return 0;
+}
+
+int risk_model_score_vector(struct risk_model *m, const float *v, double *ret_probability)
+{
+        return risk_model_score_rows(m, v, 1, ret_probability);
 }
 
 int risk_model_score(struct risk_model *m, const struct risk_features *f, double *ret_probability)

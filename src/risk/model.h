@@ -37,6 +37,12 @@ void risk_model_free(struct risk_model *m);
 
 /* Fraud probability in [0, 1] for one attempt. Thread safe; 0 or a negative code. */
 int risk_model_score(struct risk_model *m, const struct risk_features *f, double *ret_probability);
+/* Rows that risk_model_score_rows takes at once. */
+#define RISK_MODEL_ROWS_MAX 64
+/* Fraud probabilities of n (1..RISK_MODEL_ROWS_MAX) attempts, rows of RISK_FEATURE_COUNT floats
+ * each (row i at rows + i * RISK_FEATURE_COUNT), in one prediction: XGBoost's fixed cost per
+ * call (parsing its JSON arguments) is paid once for all of them. ret[i] for row i. */
+int risk_model_score_rows(struct risk_model *m, const float *rows, size_t n, double *ret);
 /* Same, from an already built vector of RISK_FEATURE_COUNT floats. */
 int risk_model_score_vector(struct risk_model *m, const float *v, double *ret_probability);
 

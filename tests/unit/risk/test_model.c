@@ -206,6 +206,33 @@ Test(risk_model, concurrent_scoring_is_consistent, .timeout = 60)
         free(s);
 }
 
+/* Rows scored together get exactly the probability each gets alone, whatever the batch size. */
+Test(risk_model, rows_scored_together_score_as_alone)
+{
+        char err[512] = "";
+        struct risk_model *m = NULL;
+        cr_assert_eq(risk_model_load_bundled(&m, err, sizeof(err)), 0, "%s", err);
+        static float rows[RISK_MODEL_ROWS_MAX][RISK_FEATURE_COUNT];
+        double alone[RISK_MODEL_ROWS_MAX], together[RISK_MODEL_ROWS_MAX];
+        struct risk_rng r;
+        risk_rng_seed(&r, 77);
+        for (int i = 0; i < RISK_MODEL_ROWS_MAX; i++) {
+                struct risk_features f;
+                int label;
+                risk_synth_row(&r, &f, &label, NULL);
+                risk_features_to_vector(&f, rows[i], RISK_FEATURE_COUNT);
+                cr_assert_eq(risk_model_score_vector(m, rows[i], &alone[i]), 0);
+        }
+        for (size_t n = 1; n <= RISK_MODEL_ROWS_MAX; n = n * 2 + 1) {
+                cr_assert_eq(risk_model_score_rows(m, &rows[0][0], n, together), 0);
+                for (size_t i = 0; i < n; i++)
+                        cr_assert_eq(together[i], alone[i], "row %zu of %zu", i, n);
+        }
+        cr_assert_lt(risk_model_score_rows(m, &rows[0][0], 0, together), 0);
+        cr_assert_lt(risk_model_score_rows(m, &rows[0][0], RISK_MODEL_ROWS_MAX + 1, together), 0);
+        risk_model_free(m);
+}
+
 Test(risk_model, bench_runs)
 {
         double us = -1;
