@@ -134,13 +134,11 @@ static int fail_too_small(struct req *r, const char *amount_param, int64_t min_m
 	return rc;
 }
 
-int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, const char *currency,
-			      const char *currency_param, const char *amount_param)
+/* payments_check_minimum_db once the merchant's settlement currency is read */
+static int check_minimum_settle(struct req *r, int64_t amount, const char *currency,
+				const char *settle, const char *currency_param,
+				const char *amount_param)
 {
-	struct ledger_pricing pricing;
-	char settle[8];
-	if (ledger_pricing_get(db, r->merchant_id, &pricing, settle) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
 	bool same = strcmp(settle, currency) == 0;
 	if (same && currency_min_documented(currency))
 		return 0; /* payments_check_amount's check is the whole rule */
@@ -180,6 +178,16 @@ int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, cons
 out:
 	fx_table_free(fx);
 	return rc;
+}
+
+int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, const char *currency,
+			      const char *currency_param, const char *amount_param)
+{
+	struct ledger_pricing pricing;
+	char settle[8];
+	if (ledger_pricing_get(db, r->merchant_id, &pricing, settle) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return check_minimum_settle(r, amount, currency, settle, currency_param, amount_param);
 }
 
 struct minimum_ctx {
@@ -445,9 +453,16 @@ static int read_card_fn(struct db *db, void *p)
 {
 	struct read_card_ctx *c = p;
 	struct materialize_ctx *m = c->m;
+	/* read here, beside the card, rather than by the writer (payments_pricing_for); the
+	 * minimum check takes its settlement currency from it */
+	c->out->have_pricing = ledger_pricing_get(db, m->r->merchant_id, &c->out->pricing,
+						  c->out->pricing_currency) == DB_OK;
 	if (c->check_minimum) {
-		c->minimum_rc = payments_check_minimum_db(m->r, db, c->rc->amount, c->rc->currency,
-							  "currency", "amount");
+		c->minimum_rc =
+		    c->out->have_pricing
+			? check_minimum_settle(m->r, c->rc->amount, c->rc->currency,
+					       c->out->pricing_currency, "currency", "amount")
+			: req_fail(m->r, ERR_API, NULL, NULL);
 		if (c->minimum_rc != 0)
 			return 0; /* m->r->err is set; the card stays untouched */
 	}
@@ -476,9 +491,6 @@ static int read_card_fn(struct db *db, void *p)
 			f->mcc = mcc;
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
 	}
-	/* read here, beside the card, rather than by the writer (payments_pricing_for) */
-	c->out->have_pricing = ledger_pricing_get(db, r->merchant_id, &c->out->pricing,
-						  c->out->pricing_currency) == DB_OK;
 	if (c->alias)
 		c->vault_rc = vault_alias_reveal(c->alias, reveal_fn, c->rc);
 	else
