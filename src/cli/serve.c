@@ -32,11 +32,11 @@
 #define SCHEDULER_TICK_MS 500
 
 static const struct scheduler_job scheduler_jobs[] = {
-    {"funds_available", ledger_scheduler_tick, LEDGER_DUE_SQL},
-    {"refunds_settle", refunds_settle_tick, REFUNDS_SETTLE_DUE_SQL},
-    {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL},
-    {"idempotency_prune", scheduler_prune_idempotency, SCHEDULER_PRUNE_DUE_SQL},
-    {NULL, NULL, NULL},
+    {"funds_available", ledger_scheduler_tick, LEDGER_DUE_SQL, NULL},
+    {"refunds_settle", refunds_settle_tick, REFUNDS_SETTLE_DUE_SQL, NULL},
+    {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL, NULL},
+    {"idempotency_prune", scheduler_prune_idempotency, NULL, scheduler_prune_due},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)

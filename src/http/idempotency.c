@@ -143,13 +143,32 @@ int idem_save(struct db *db, struct req *r)
 	return changed == 0 ? 1 : 0;
 }
 
+/*
+ * Pruning. PostgreSQL finds expired records through idempotency_keys_created. SQLite has no such
+ * index (migration 0023: one B-tree insert fewer for every keyed request): its records sit in
+ * rowid order, which is the order they were first saved, so the oldest are at the front; each
+ * pass looks at the IDEM_PRUNE_WINDOW oldest and deletes the expired ones among them. A record
+ * reused after it expired (idem_save's upsert) keeps its old rowid with a new `created`: it
+ * stays, and the passes go on past it. Only IDEM_PRUNE_WINDOW such live records in a row at the
+ * front would hold pruning back, until they expire in their turn. IDEM_PRUNE_WINDOW is the 1024
+ * in the two SQLite statements below.
+ */
+static const char SQL_PRUNE_PG[] =
+    "DELETE FROM idempotency_keys WHERE (merchant_id, livemode, idem_key) IN ("
+    " SELECT merchant_id, livemode, idem_key FROM idempotency_keys WHERE created < $1"
+    " LIMIT $2)";
+static const char SQL_PRUNE_SQLITE[] =
+    "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM (SELECT rowid, created"
+    " FROM idempotency_keys ORDER BY rowid LIMIT 1024) WHERE created < $1 LIMIT $2)";
+/* $1 = the expiry cut (now - TTL) */
+static const char SQL_PRUNE_DUE_PG[] = "SELECT 1 FROM idempotency_keys WHERE created < $1 LIMIT 1";
+static const char SQL_PRUNE_DUE_SQLITE[] = "SELECT 1 FROM (SELECT created FROM idempotency_keys"
+					   " ORDER BY rowid LIMIT 1024) WHERE created < $1 LIMIT 1";
+
 int idem_prune(struct db *db, int64_t now, int64_t batch_max)
 {
-	static const char SQL_PRUNE_KEYS[] =
-	    "DELETE FROM idempotency_keys WHERE (merchant_id, livemode, idem_key) IN ("
-	    " SELECT merchant_id, livemode, idem_key FROM idempotency_keys WHERE created < $1"
-	    " LIMIT $2)";
-	struct db_stmt *st = db_prepare(db, SQL_PRUNE_KEYS);
+	struct db_stmt *st =
+	    db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_PRUNE_PG : SQL_PRUNE_SQLITE);
 	if (!st)
 		return -1;
 	db_bind_int64(st, 1, now - IDEMPOTENCY_TTL_S);
@@ -158,6 +177,18 @@ int idem_prune(struct db *db, int64_t now, int64_t batch_max)
 	int64_t n = rc == DB_DONE ? db_changes(st) : -1;
 	db_reset(st);
 	return (int)n;
+}
+
+int idem_prune_due(struct db *db, int64_t now)
+{
+	struct db_stmt *st =
+	    db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_PRUNE_DUE_PG : SQL_PRUNE_DUE_SQLITE);
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, now - IDEMPOTENCY_TTL_S);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 /*

@@ -30,7 +30,10 @@ void idem_release(struct req *r);
 /* Inside the write transaction: saves r->status/r->out. 0 ok, 1 when a record already exists
  * (another node won the race), < 0 on error. */
 int idem_save(struct db *db, struct req *r);
-/* Deletes records older than the TTL; returns the number pruned or < 0. */
+/* Deletes records older than the TTL (at most batch_max, from the oldest; see idempotency.c on
+ * SQLite); returns the number pruned or < 0. */
 int idem_prune(struct db *db, int64_t now, int64_t batch_max);
+/* Whether idem_prune has something to delete on this shard: 1, 0, or < 0 on error. */
+int idem_prune_due(struct db *db, int64_t now);
 
 #endif

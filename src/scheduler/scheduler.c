@@ -27,6 +27,7 @@ struct scheduler {
 
 struct probe_ctx {
 	const char *sql;
+	int (*fn)(struct db *db, int64_t now);
 	int64_t now;
 	bool due;
 };
@@ -35,6 +36,11 @@ struct probe_ctx {
 static int probe_fn(struct db *db, void *p)
 {
 	struct probe_ctx *c = p;
+	if (c->fn) {
+		int due = c->fn(db, c->now);
+		c->due = c->due || due > 0;
+		return due < 0 ? -1 : 0;
+	}
 	struct db_stmt *st = db_prepare(db, c->sql);
 	if (!st)
 		return -1;
@@ -49,9 +55,9 @@ static int probe_fn(struct db *db, void *p)
  * probe failed: then the job itself runs and reports what is wrong). */
 static bool job_due(struct scheduler *sc, const struct scheduler_job *j, int64_t now)
 {
-	if (!j->due_sql)
+	if (!j->due_sql && !j->due_fn)
 		return true;
-	struct probe_ctx c = {j->due_sql, now, false};
+	struct probe_ctx c = {j->due_sql, j->due_fn, now, false};
 	if (store_each_shard_read(sc->store, probe_fn, &c) != 0) {
 		log_msg(LOG_ERROR, "scheduler: the probe of job %s failed; running the job", j->name);
 		return true;
@@ -134,14 +140,12 @@ static int prune_fn(struct db *db, void *p)
 	return c->n < 0 ? -1 : 0;
 }
 
-/* created < now - TTL. The cast makes PostgreSQL type $1 as a bigint; the column stays alone on
- * its side so that both stores answer from idempotency_keys_created. (It read "created + TTL < $1"
- * before: an expression on the column, so every 500 ms tick scanned the whole index on SQLite,
- * ~2 M entries after a 10-minute soak, and the whole table on PostgreSQL.) */
-#define STR_(x) #x
-#define STR(x) STR_(x)
-const char SCHEDULER_PRUNE_DUE_SQL[] = "SELECT 1 FROM idempotency_keys WHERE created <"
-				       " CAST($1 AS BIGINT) - " STR(IDEMPOTENCY_TTL_S) " LIMIT 1";
+/* On PostgreSQL an index seek for one expired record; on SQLite a look at the oldest records
+ * only (http/idempotency.c), never a scan of the whole table (it runs every tick). */
+int scheduler_prune_due(struct db *db, int64_t now)
+{
+	return idem_prune_due(db, now);
+}
 
 int scheduler_prune_idempotency(struct store *s, int64_t now)
 {

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+struct db;
 struct store;
 struct scheduler;
 
@@ -20,16 +21,19 @@ struct scheduler_job {
 	 * shard. The scheduler runs it in a read transaction first and calls fn only when some shard
 	 * answered a row, so an idle job costs one indexed read per shard instead of a write
 	 * transaction through the writer (SQLite) or a SERIALIZABLE transaction (PostgreSQL).
-	 * NULL: fn runs every tick. */
+	 * NULL (and no due_fn): fn runs every tick. */
 	const char *due_sql;
+	/* Instead of due_sql, when the probe differs between the stores: 1 when the job has work
+	 * on db's shard, 0 when not, < 0 on error (run in the same read transaction). */
+	int (*due_fn)(struct db *db, int64_t now);
 };
 
 int scheduler_start(struct scheduler **ret, struct store *s, const struct scheduler_job *jobs,
                     int tick_ms);
 void scheduler_stop(struct scheduler *sc);
 
-/* Built-in job: prunes expired idempotency records (bounded batch); its probe. */
+/* Built-in job: prunes expired idempotency records (bounded batch); its probe (due_fn). */
 int scheduler_prune_idempotency(struct store *s, int64_t now);
-extern const char SCHEDULER_PRUNE_DUE_SQL[];
+int scheduler_prune_due(struct db *db, int64_t now);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "http/idempotency.h"
 #include "scheduler/scheduler.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -76,9 +77,9 @@ Test(scheduler, a_job_runs_only_when_its_probe_finds_work)
 	/* jobs run in order each tick: once the plain job has run 5 times, the probed one's probe
 	 * was evaluated on at least 4 ticks */
 	const struct scheduler_job jobs[] = {
-	    {"probed", probed_job, "SELECT 1 FROM merchants WHERE created <= $1 LIMIT 1"},
-	    {"plain", plain_job, NULL},
-	    {NULL, NULL, NULL},
+	    {"probed", probed_job, "SELECT 1 FROM merchants WHERE created <= $1 LIMIT 1", NULL},
+	    {"plain", plain_job, NULL, NULL},
+	    {NULL, NULL, NULL, NULL},
 	};
 	struct scheduler *sc;
 	cr_assert_eq(scheduler_start(&sc, s, jobs, 5), 0);
@@ -89,13 +90,9 @@ Test(scheduler, a_job_runs_only_when_its_probe_finds_work)
 	scheduler_stop(sc);
 }
 
-struct probe {
-	const char *sql;
-	int64_t now;
-	int rows;
-	char plan[512];
-};
+static int key_seq;
 
+/* A saved record with created = *p (a key of its own each time) */
 static int key_at(struct db *db, void *p)
 {
 	const int64_t *created = p;
@@ -106,27 +103,26 @@ static int key_at(struct db *db, void *p)
 	if (!st)
 		return DB_ERR;
 	char key[32];
-	snprintf(key, sizeof(key), "k%lld", (long long)*created);
+	snprintf(key, sizeof(key), "k%d", key_seq++);
 	db_bind_text(st, 1, key, -1);
 	db_bind_int64(st, 2, *created);
 	return db_step_done(st);
 }
 
-static int probe_fn(struct db *db, void *p)
+struct prune {
+	int64_t now;
+	int due, pruned;
+	char plan[512];
+};
+
+static int due_fn(struct db *db, void *p)
 {
-	struct probe *pr = p;
-	struct db_stmt *st = db_prepare(db, pr->sql);
-	if (!st)
-		return -1;
-	db_bind_int64(st, 1, pr->now);
-	pr->rows = 0;
-	while (db_step(st) == DB_ROW)
-		pr->rows++;
-	db_reset(st);
-	/* how SQLite answers it: the plan's last column names the index and whether it seeks */
-	char explain[512];
-	snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", pr->sql);
-	st = db_prepare(db, explain);
+	struct prune *pr = p;
+	pr->due = scheduler_prune_due(db, pr->now);
+	/* SQLite's plan: no created index, and no scan of the whole table (a LIMIT inside) */
+	struct db_stmt *st = db_prepare(db, "EXPLAIN QUERY PLAN SELECT 1 FROM (SELECT created FROM"
+					    " idempotency_keys ORDER BY rowid LIMIT 1024) WHERE"
+					    " created < 0 LIMIT 1");
 	if (!st)
 		return -1;
 	pr->plan[0] = '\0';
@@ -139,24 +135,52 @@ static int probe_fn(struct db *db, void *p)
 	return 0;
 }
 
-/* The pruning probe finds a record only once it has expired, and seeks the created index to do
- * so instead of scanning every record (it runs every tick, on stores of millions of records). */
-Test(scheduler, the_prune_probe_seeks_expired_records_only)
+static int prune_fn(struct db *db, void *p)
+{
+	struct prune *pr = p;
+	pr->pruned = idem_prune(db, pr->now, 500);
+	return pr->pruned < 0 ? -1 : 0;
+}
+
+/* Migration 0023: on SQLite expired records are found at the front of the table, in rowid order
+ * (the order they were saved), without a created index; the probe is due only once the oldest
+ * record has expired, and both it and the pruning look at the oldest records only (they run
+ * every tick, on stores of millions of records). */
+Test(scheduler, expired_records_are_pruned_from_the_front)
 {
 	const int64_t now = 1800000000, ttl = 24 * 3600;
 	cr_assert_eq(store_write(s, NULL, insert_merchant, NULL), 0);
-	int64_t fresh = now - ttl + 5;
-	cr_assert_eq(store_write(s, NULL, key_at, &fresh), 0);
-	struct probe pr = {.sql = SCHEDULER_PRUNE_DUE_SQL, .now = now};
-	cr_assert_eq(store_read(s, NULL, probe_fn, &pr), 0);
-	cr_assert_eq(pr.rows, 0);
-	cr_assert_not_null(strstr(pr.plan, "SEARCH"), "%s", pr.plan);
-	cr_assert_not_null(strstr(pr.plan, "idempotency_keys_created"), "%s", pr.plan);
-	int64_t old = now - ttl - 5;
+	int64_t old = now - ttl - 5, fresh = now - ttl + 5;
+	struct prune pr = {.now = now};
+	cr_assert_eq(store_read(s, NULL, due_fn, &pr), 0);
+	cr_assert_eq(pr.due, 0, "an empty table has nothing to prune");
 	cr_assert_eq(store_write(s, NULL, key_at, &old), 0);
-	cr_assert_eq(store_read(s, NULL, probe_fn, &pr), 0);
-	cr_assert_eq(pr.rows, 1);
-	pr.now = now + 10; /* both expired now; LIMIT 1 */
-	cr_assert_eq(store_read(s, NULL, probe_fn, &pr), 0);
-	cr_assert_eq(pr.rows, 1);
+	cr_assert_eq(store_write(s, NULL, key_at, &fresh), 0);
+	cr_assert_eq(store_write(s, NULL, key_at, &old), 0); /* saved late, expired too */
+	cr_assert_eq(store_read(s, NULL, due_fn, &pr), 0);
+	cr_assert_eq(pr.due, 1);
+	cr_assert_null(strstr(pr.plan, "idempotency_keys_created"), "%s", pr.plan);
+	cr_assert_eq(store_write(s, NULL, prune_fn, &pr), 0);
+	cr_assert_eq(pr.pruned, 2, "both expired records, not the live one between them");
+	cr_assert_eq(store_read(s, NULL, due_fn, &pr), 0);
+	cr_assert_eq(pr.due, 0);
+	pr.now = now + 10; /* the live one has expired now */
+	cr_assert_eq(store_read(s, NULL, due_fn, &pr), 0);
+	cr_assert_eq(pr.due, 1);
+	cr_assert_eq(store_write(s, NULL, prune_fn, &pr), 0);
+	cr_assert_eq(pr.pruned, 1);
+	/* bounded: behind more than the window of live records, an expired one waits its turn */
+	pr.now = now;
+	for (int i = 0; i < 1100; i++)
+		cr_assert_eq(store_write(s, NULL, key_at, &fresh), 0);
+	cr_assert_eq(store_write(s, NULL, key_at, &old), 0);
+	cr_assert_eq(store_read(s, NULL, due_fn, &pr), 0);
+	cr_assert_eq(pr.due, 0);
+	pr.now = now + 10; /* the front expires: all of it goes, over passes of 500 */
+	int total = 0;
+	for (int pass = 0; pass < 5; pass++) {
+		cr_assert_eq(store_write(s, NULL, prune_fn, &pr), 0);
+		total += pr.pruned;
+	}
+	cr_assert_eq(total, 1101);
 }
