@@ -569,3 +569,11 @@ int risk_synth_write_file(const char *path, uint64_t rows, uint64_t seed, char *
                 snprintf(err, errlen, "write to %s failed", path);
         return rc;
 }
+
+void risk_synth_vector(struct risk_rng *r, float *v)
+{
+        struct risk_features f;
+        int label;
+        risk_synth_row(r, &f, &label, NULL);
+        risk_features_to_vector(&f, v, RISK_FEATURE_COUNT);
+}

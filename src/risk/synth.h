@@ -46,6 +46,10 @@ enum risk_synth_kind {
 void risk_synth_row(struct risk_rng *r, struct risk_features *ret_f, int *ret_label,
                     enum risk_synth_kind *ret_kind);
 
+/* Draws one row (any kind) straight into the model's input vector, v[RISK_FEATURE_COUNT]: what
+ * scoring benchmarks and tests feed risk_model_score_vector / _rows. */
+void risk_synth_vector(struct risk_rng *r, float *v);
+
 /* Draws one row of the given kind (for tests that need obvious fraud or obvious legit). */
 void risk_synth_row_kind(struct risk_rng *r, enum risk_synth_kind kind,
                          struct risk_features *ret_f);

@@ -55,10 +55,7 @@ static void setup(struct req *q, int n, double *alone)
 	struct risk_rng r;
 	risk_rng_seed(&r, 5);
 	for (int i = 0; i < n; i++) {
-		struct risk_features f;
-		int label;
-		risk_synth_row(&r, &f, &label, NULL);
-		risk_features_to_vector(&f, q[i].row, RISK_FEATURE_COUNT);
+		risk_synth_vector(&r, q[i].row);
 		cr_assert_eq(risk_model_score_vector(model, q[i].row, &alone[i]), 0);
 		q[i].co = coro_new(handler, &q[i], waker, &q[i]);
 		cr_assert_not_null(q[i].co);

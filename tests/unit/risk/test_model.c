@@ -184,10 +184,7 @@ Test(risk_model, concurrent_scoring_is_consistent, .timeout = 60)
         struct risk_rng r;
         risk_rng_seed(&r, 9);
         for (int i = 0; i < ROWS; i++) {
-                struct risk_features f;
-                int label;
-                risk_synth_row(&r, &f, &label, NULL);
-                risk_features_to_vector(&f, s->rows[i], RISK_FEATURE_COUNT);
+                risk_synth_vector(&r, s->rows[i]);
                 cr_assert_eq(risk_model_score_vector(s->m, s->rows[i], &s->expect[i]), 0);
         }
         pthread_t th[THREADS];
@@ -217,10 +214,7 @@ Test(risk_model, rows_scored_together_score_as_alone)
         struct risk_rng r;
         risk_rng_seed(&r, 77);
         for (int i = 0; i < RISK_MODEL_ROWS_MAX; i++) {
-                struct risk_features f;
-                int label;
-                risk_synth_row(&r, &f, &label, NULL);
-                risk_features_to_vector(&f, rows[i], RISK_FEATURE_COUNT);
+                risk_synth_vector(&r, rows[i]);
                 cr_assert_eq(risk_model_score_vector(m, rows[i], &alone[i]), 0);
         }
         for (size_t n = 1; n <= RISK_MODEL_ROWS_MAX; n = n * 2 + 1) {
