@@ -6,14 +6,16 @@
 #include "core/coro.h"
 
 struct waiter {
-	const float *row;
 	double p;
 	int rc;
 	struct coro *co;
 };
 
+/* This thread's batch: each request's row is copied in as it joins, so the prediction reads
+ * them where they are. */
 struct batch {
 	struct risk_model *m;
+	float rows[RISK_MODEL_ROWS_MAX][RISK_FEATURE_COUNT];
 	struct waiter *w[RISK_MODEL_ROWS_MAX];
 	size_t n;
 };
@@ -34,20 +36,16 @@ static void wait_for_first(void *arg)
 }
 
 /* Scores the batch (waiter 0 is the caller) and wakes the rest. The batch is emptied before
- * anyone is woken: a woken coroutine only runs on a later turn of this thread. */
+ * anyone is woken; a woken coroutine only runs on a later turn of this thread anyway. */
 static void flush(void)
 {
-	struct waiter *w[RISK_MODEL_ROWS_MAX];
 	size_t n = tb.n;
-	struct risk_model *m = tb.m;
+	struct waiter *w[RISK_MODEL_ROWS_MAX];
 	memcpy(w, tb.w, n * sizeof(w[0]));
+	double p[RISK_MODEL_ROWS_MAX];
+	int rc = risk_model_score_rows(tb.m, &tb.rows[0][0], n, p);
 	tb.n = 0;
 	tb.m = NULL;
-	float rows[RISK_MODEL_ROWS_MAX][RISK_FEATURE_COUNT] = {{0}};
-	double p[RISK_MODEL_ROWS_MAX];
-	for (size_t i = 0; i < n; i++)
-		memcpy(rows[i], w[i]->row, sizeof(rows[i]));
-	int rc = risk_model_score_rows(m, &rows[0][0], n, p);
 	for (size_t i = 0; i < n; i++) {
 		w[i]->rc = rc;
 		w[i]->p = rc == 0 ? p[i] : 0.0;
@@ -62,10 +60,11 @@ int risk_score_batched(struct risk_model *m, const float *row, double *ret_proba
 	if (!co || !coro_owner_serves_others() || tb.n == RISK_MODEL_ROWS_MAX ||
 	    (tb.n > 0 && tb.m != m))
 		return risk_model_score_vector(m, row, ret_probability);
-	struct waiter me = {.row = row, .co = co};
+	struct waiter me = {.co = co};
 	bool first = tb.n == 0;
 	if (first)
 		tb.m = m;
+	memcpy(tb.rows[tb.n], row, sizeof(tb.rows[0]));
 	tb.w[tb.n++] = &me;
 	coro_park(first ? wake_self : wait_for_first, &me);
 	if (first)

@@ -19,8 +19,8 @@
 
 #include "risk/model.h"
 
-/* Fraud probability of one row of RISK_FEATURE_COUNT floats (which must stay valid until this
- * returns), scored with the other rows of this thread's current batch. 0 or a negative code. */
+/* Fraud probability of one row of RISK_FEATURE_COUNT floats (copied into the batch), scored
+ * with the other rows of this thread's current batch. 0 or a negative code. */
 int risk_score_batched(struct risk_model *m, const float *row, double *ret_probability);
 
 #endif
