@@ -399,14 +399,34 @@ static void *ckpt_writer(void *p)
 	return NULL;
 }
 
-static int cache_spill_fn(struct db *db, void *p)
+struct pragma_q {
+	const char *sql;
+	int64_t value;
+};
+
+static int pragma_fn(struct db *db, void *p)
 {
-	struct db_stmt *st = db_prepare(db, "PRAGMA cache_spill");
+	struct pragma_q *q = p;
+	struct db_stmt *st = db_prepare(db, q->sql);
 	cr_assert_not_null(st);
 	cr_assert_eq(db_step(st), DB_ROW);
-	*(int64_t *)p = db_col_int64(st, 0);
+	q->value = db_col_int64(st, 0);
 	db_reset(st);
 	return 0;
+}
+
+/* The writer connection's value of a pragma. */
+static int64_t writer_pragma(const char *sql)
+{
+	struct pragma_q q = {sql, -1};
+	cr_assert_eq(store_write(s, NULL, pragma_fn, &q), 0);
+	return q.value;
+}
+
+Test(store, the_writer_does_not_zero_pages_for_secure_delete)
+{
+	/* Debian's SQLite defaults to secure_delete=1: a second zeroing of every new page */
+	cr_assert_eq(writer_pragma("PRAGMA secure_delete"), 0);
 }
 
 static int64_t rows_named(const char *name)
@@ -428,9 +448,7 @@ static void write_named(const char *name)
 Test(store, only_a_commit_that_may_restart_the_wal_waits_for_a_checkpoint)
 {
 	/* the writer's transactions never spill frames into the WAL before their COMMIT */
-	int64_t spill = -1;
-	cr_assert_eq(store_write(s, NULL, cache_spill_fn, &spill), 0);
-	cr_assert_eq(spill, 0, "cache_spill is on for the writer");
+	cr_assert_eq(writer_pragma("PRAGMA cache_spill"), 0, "cache_spill is on for the writer");
 
 	/* idle, the background checkpointer copies the whole WAL back and arms the reset */
 	write_named("before-checkpoint");
