@@ -168,11 +168,7 @@ static int emit_pi_and_respond(struct req *r, struct db *db, const struct paymen
 		js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
 	if (!js)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (payments_event(r, db, type, pi->id, js, len, NULL) != 0)
-		return -1;
-	req_json(r);
-	buf_append(&r->out, js, len);
-	return r->out.failed ? req_fail(r, ERR_API, NULL, NULL) : 0;
+	return payments_event_answer(r, db, type, pi->id, js, len);
 }
 
 static int emit_charge(struct req *r, struct db *db, const struct charge *ch, const char *type)

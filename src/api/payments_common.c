@@ -682,3 +682,14 @@ int payments_event(struct req *r, struct db *db, const char *type, const char *o
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
+
+int payments_event_answer(struct req *r, struct db *db, const char *type, const char *object_id,
+			  const char *json, size_t len)
+{
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	char id[ID_MAX];
+	if (event_append(db, r->merchant_id, &o, type, object_id, json, len, NULL, r->now, id) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return req_answer_event(r, id, json, len);
+}

@@ -78,5 +78,8 @@ int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *c
 /* Appends an event for an object rendered as JSON. */
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
 		   const char *json, size_t len, const char *prev);
+/* payments_event, and the same JSON (in r->arena) is the answer (req_answer_event). */
+int payments_event_answer(struct req *r, struct db *db, const char *type, const char *object_id,
+			  const char *json, size_t len);
 
 #endif

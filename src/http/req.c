@@ -40,6 +40,18 @@ struct json *req_json(struct req *r)
 	return &r->j;
 }
 
+int req_answer_event(struct req *r, const char *event_id, const char *json, size_t len)
+{
+	req_json(r);
+	buf_append(&r->out, json, len);
+	if (r->out.failed)
+		return req_fail(r, ERR_API, NULL, NULL);
+	str_copy(r->answer_event, sizeof(r->answer_event), event_id);
+	r->answer_json = json;
+	r->answer_len = len;
+	return 0;
+}
+
 /* The table's message with its one %s replaced by detail. */
 static void render_message(struct buf *b, const char *tmpl, const char *detail)
 {
@@ -122,6 +134,7 @@ static int write_wrap_fn(struct db *db, void *p)
 	struct req *r = w->r;
 	w->conflict = 0;
 	r->err.set = false;
+	r->answer_event[0] = '\0'; /* an event of a rolled-back attempt is gone */
 	buf_reset(&r->err.extra);
 	req_json(r);
 	int rc = w->fn(db, w->ctx);

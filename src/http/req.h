@@ -71,7 +71,17 @@ struct req {
 	const char *idem_name; /* "merchant|mode|key", built once (idempotency.c claim_name) */
 	char idem_hash[65];
 	char original_request[ID_MAX];
+	/* Set by req_answer_event: the answer is this event's data.object, whose bytes are at
+	 * answer_json (arena memory). While r->out still holds exactly those bytes, the
+	 * idempotency record names the event instead of keeping a second copy of the body. */
+	char answer_event[ID_MAX];
+	const char *answer_json;
+	size_t answer_len;
 };
+
+/* Inside a write: answers with json, the data.object of the event event_id that this same
+ * transaction appended (json must live in r->arena). 0, or -1 with r->err set. */
+int req_answer_event(struct req *r, const char *event_id, const char *json, size_t len);
 
 /* Sets r->err and returns -1. fmt fills the %s of the error's message (may be NULL). `param`
  * may be NULL. Never pass a card number, CVC or key in fmt's arguments. */

@@ -2,7 +2,7 @@
 // PaymentIntents, charges, refunds, balance: the heart of the gateway, through stripe-node.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll, tender } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, storeSql } = require('./helpers');
 
 let env;
 let stripe;
@@ -124,6 +124,43 @@ test('declines answer 402 card_error with the intent, record a failed charge', a
   assert.equal(ok.last_payment_error, null);
   const evs = await eventsFor(pi.id);
   assert.deepEqual(evs, ['payment_intent.created', 'charge.failed', 'payment_intent.payment_failed', 'charge.succeeded', 'payment_intent.succeeded']);
+});
+
+test('a keyed confirm is saved as a reference to its event and replays byte for byte', async () => {
+  const post = (key, body) => env.request({ method: 'POST', path: '/v1/payment_intents', key: env.merchant.secret_key, body, headers: { 'Idempotency-Key': key } });
+  const plain = 'amount=900&currency=usd&payment_method=pm_card_visa&confirm=true';
+  const expanded = `${plain}&expand[]=latest_charge`;
+  const k1 = `ref-${Date.now()}`;
+  const k2 = `${k1}-expanded`;
+  const a = await post(k1, plain);
+  const c = await post(k2, expanded);
+  assert.equal(a.status, 200);
+  assert.equal(c.status, 200);
+  // the answer of the plain confirm is payment_intent.succeeded's object: the record names that
+  // event and keeps no second copy; an expanded answer is not an event's object and is kept whole
+  const row = (key) => storeSql(env.dataDir, `SELECT length(body) || '|' || coalesce(body_event, '') FROM idempotency_keys WHERE idem_key = '${key}'`)
+    .map((o) => o.trim()).filter(Boolean);
+  const [len1, evt] = row(k1)[0].split('|');
+  assert.equal(len1, '0');
+  const ev = await stripe.events.retrieve(evt);
+  assert.equal(ev.type, 'payment_intent.succeeded');
+  assert.equal(ev.data.object.id, JSON.parse(a.body).id);
+  const [len2, evt2] = row(k2)[0].split('|');
+  assert.equal(Number(len2), Buffer.byteLength(c.body));
+  assert.equal(evt2, '');
+  for (const [k, body, first] of [[k1, plain, a], [k2, expanded, c]]) {
+    const again = await post(k, body);
+    assert.equal(again.status, 200);
+    assert.equal(again.body, first.body);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+  }
+  // through the SDK too: the same intent comes back
+  const pi = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, { idempotencyKey: k1 });
+  assert.equal(pi.id, JSON.parse(a.body).id);
+  assert.equal(pi.lastResponse.headers['idempotent-replayed'], 'true');
+  assertStripeShape(pi, 'payment_intent');
+  // verify reads the saved result through the event too
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
 test('a declined keyed request replays its 402 byte for byte', async () => {
