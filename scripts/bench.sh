@@ -40,7 +40,12 @@ run_wrk() {
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  if grep -q 'Non-2xx' <<<"$out"; then echo "bench: non-2xx answers: $(grep Non-2xx <<<"$out")" >&2; fi
+  # the loads' scripts leave the answers to wrk, which counts those that are not 2xx: each is
+  # reported here and marks the run's row (a failing payment must not pass for a fast one)
+  if grep -q 'Non-2xx' <<<"$out"; then
+    echo "bench: non-2xx answers: $(grep Non-2xx <<<"$out")" >&2
+    echo "$(basename "${*: -2:1}" .lua)${BENCH_RATE:+ at $BENCH_RATE/s} $(awk '/Non-2xx/ {print $NF}' <<<"$out")" >>"$work/non2xx"
+  fi
   echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
 }
 # half of a measured req/s, as a whole number (at least 1)
@@ -156,7 +161,12 @@ fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-row="| $(date -u +%F\ %H:%M) | $(nproc) cores, ${cpu:-unknown}, steal $steal % | $ngx_rps | $c_rps ($(ratio "$c_rps" "$ngx_rps")) | $c_p50 / $c_p99 | $h_rps / $h_p99 | $t_rps ($(ratio "$t_rps" "$ngx_rps")) | $t_p50 / $t_p99 | $th_rps / $th_p99 | $r_rps ($(ratio "$r_rps" "$ngx_rps")) | $g_rps ($(ratio "$g_rps" "$ngx_rps")) | $score | ${rss0} → ${rss1} KiB | $cpu_w ($cpu_ww) / $cpu_h / $cpu_io |"
+failed=""
+if [ -s "$work/non2xx" ]; then
+  failed=", NON-2XX ANSWERS: $(paste -sd, "$work/non2xx")"
+  echo "bench: some answers were not 2xx ($(paste -sd, "$work/non2xx")): the row says so" >&2
+fi
+row="| $(date -u +%F\ %H:%M) | $(nproc) cores, ${cpu:-unknown}, steal $steal %$failed | $ngx_rps | $c_rps ($(ratio "$c_rps" "$ngx_rps")) | $c_p50 / $c_p99 | $h_rps / $h_p99 | $t_rps ($(ratio "$t_rps" "$ngx_rps")) | $t_p50 / $t_p99 | $th_rps / $th_p99 | $r_rps ($(ratio "$r_rps" "$ngx_rps")) | $g_rps ($(ratio "$g_rps" "$ngx_rps")) | $score | ${rss0} → ${rss1} KiB | $cpu_w ($cpu_ww) / $cpu_h / $cpu_io |"
 if [ ! -f bench/results.md ]; then
   cat > bench/results.md <<HDR
 # Benchmark results
