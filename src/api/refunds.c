@@ -470,6 +470,7 @@ static const char SQL_DUE[] =
 struct settle_ctx {
 	int64_t now;
 	int done;
+	struct shard_share share;
 };
 
 #define SETTLE_BATCH 64
@@ -480,7 +481,7 @@ static int settle_fn(struct db *db, void *p)
 	struct arena a;
 	arena_init(&a, 4u << 20);
 	char merchants[SETTLE_BATCH][ID_MAX], ids[SETTLE_BATCH][ID_MAX];
-	int n = 0;
+	int n = 0, done = 0;
 	struct db_stmt *st = db_prepare(db, SQL_DUE);
 	if (!st) {
 		arena_release(&a);
@@ -524,9 +525,10 @@ static int settle_fn(struct db *db, void *p)
 			arena_release(&a);
 			return DB_ERR;
 		}
-		c->done++;
+		done++;
 	}
 	arena_release(&a);
+	c->done += (int)shard_share_add(&c->share, db, done);
 	return 0;
 }
 
@@ -535,7 +537,7 @@ const char REFUNDS_SETTLE_DUE_SQL[] =
 
 int refunds_settle_tick(struct store *s, int64_t now)
 {
-	struct settle_ctx c = {now, 0};
+	struct settle_ctx c = {.now = now};
 	int rc = store_each_shard_write(s, settle_fn, &c);
 	return rc == 0 ? c.done : rc;
 }

@@ -931,6 +931,7 @@ int disputes_tick_db(struct db *db, int64_t now)
 struct tick_ctx {
 	int64_t now;
 	int done;
+	struct shard_share share;
 };
 
 static int tick_fn(struct db *db, void *p)
@@ -939,7 +940,7 @@ static int tick_fn(struct db *db, void *p)
 	int n = disputes_tick_db(db, c->now);
 	if (n < 0)
 		return n;
-	c->done += n;
+	c->done += (int)shard_share_add(&c->share, db, n);
 	return 0;
 }
 
@@ -951,7 +952,7 @@ const char DISPUTES_DUE_SQL[] =
 
 int disputes_scheduler_tick(struct store *s, int64_t now)
 {
-	struct tick_ctx c = {now, 0};
+	struct tick_ctx c = {.now = now};
 	int rc = store_each_shard_write(s, tick_fn, &c);
 	return rc == 0 ? c.done : (rc < 0 ? rc : DB_ERR);
 }

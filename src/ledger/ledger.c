@@ -844,7 +844,8 @@ int ledger_make_available(struct db *db, int64_t now, int limit)
 struct tick_ctx {
 	int64_t now;
 	int moved; /* this batch, over every shard */
-	int full;  /* some shard may have more due */
+	int full;  /* some shard may have more due (left set by an undone run: one batch more) */
+	struct shard_share share;
 };
 
 static int tick_fn(struct db *db, void *p)
@@ -853,7 +854,7 @@ static int tick_fn(struct db *db, void *p)
 	int moved = ledger_make_available(db, c->now, DUE_BATCH_MAX);
 	if (moved < 0)
 		return moved;
-	c->moved += moved;
+	c->moved += (int)shard_share_add(&c->share, db, moved);
 	if (moved == DUE_BATCH_MAX)
 		c->full = 1;
 	return 0;
@@ -866,7 +867,7 @@ int ledger_scheduler_tick(struct store *s, int64_t now)
 {
 	int total = 0;
 	for (int batch = 0; batch < TICK_BATCHES_MAX; batch++) {
-		struct tick_ctx c = {now, 0, 0};
+		struct tick_ctx c = {.now = now};
 		int rc = store_each_shard_write(s, tick_fn, &c);
 		if (rc != 0)
 			return rc < 0 ? rc : DB_ERR;

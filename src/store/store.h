@@ -13,7 +13,10 @@
  * Rules for callbacks: run SQL only on the db you are given; do no slow I/O (network, processor
  * calls, sleeps: do those before or after); keep any output in ctx and treat it as valid only when
  * store_write() returned 0. A callback may be run again after a retryable failure (PostgreSQL
- * serialization errors), so it must not have side effects outside the database.
+ * serialization errors; on SQLite, when another callback of its group failed: see run_group in
+ * store_sqlite.c), so it must not have side effects outside the database, and whatever it keeps
+ * in ctx must come out the same when it is run again (assign; do not add to what a previous run
+ * left there).
  *
  * store_read() runs a callback on a read connection inside a read transaction (a consistent
  * snapshot). Every query in both is scoped by merchant: the merchant id picks the shard and must be
@@ -74,6 +77,21 @@ bool store_writes_park(const struct store *s);
 
 /* Every shard in turn (verify, pruning, schedulers). fn gets the shard index via ctx if needed. */
 int store_each_shard_write(struct store *s, store_fn fn, void *ctx);
+
+/* For a callback of store_each_shard_write that adds its shard's count to a total in ctx: it may
+ * be run again on the same shard (above), right after the run that is undone, so that run's
+ * share is taken back. Returns what to add to the total. Zeroed with its ctx. */
+struct shard_share {
+	const struct db *db;
+	int64_t n;
+};
+static inline int64_t shard_share_add(struct shard_share *s, const struct db *db, int64_t n)
+{
+	int64_t delta = s->db == db ? n - s->n : n;
+	s->db = db;
+	s->n = n;
+	return delta;
+}
 int store_each_shard_read(struct store *s, store_fn fn, void *ctx);
 
 /* ---- shards (PostgreSQL; SQLite is one shard, index 0) ---- */

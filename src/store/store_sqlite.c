@@ -3,9 +3,9 @@
  *
  * One writer connection, owned by one writer thread. store_write() puts a job on a bounded queue
  * and sleeps on the job's semaphore. The writer takes every queued job (up to WRITE_BATCH_MAX),
- * opens one transaction, runs each job's callback inside its own SAVEPOINT (a failing callback is
- * rolled back to its savepoint and does not disturb the others), commits once, and only then wakes
- * the waiters once the group is on disk: one fsync covers the whole group.
+ * opens one transaction, runs each job's callback (a failing callback is rolled back alone and does
+ * not disturb the others: see run_group for how), commits once, and only then wakes the waiters
+ * once the group is on disk: one fsync covers the whole group.
  *
  * Pipelined durability. The writer's connection runs with synchronous=NORMAL: COMMIT writes the
  * group's WAL frames but does not fsync them. The writer hands the group's jobs to the syncer
@@ -52,6 +52,8 @@
 #define WRITE_QUEUE_MAX 8192
 #define WRITE_BATCH_MAX 256
 #define READ_CONNS_MAX 1024
+/* groups that run with a savepoint per job after a job failed (see run_group) */
+#define SAFE_GROUPS_AFTER_FAILURE 32
 /* jobs committed and waiting for the syncer's fsync; beyond, the writer waits for it */
 #define SYNC_PENDING_MAX (4 * WRITE_BATCH_MAX)
 
@@ -94,6 +96,8 @@ struct sqlite_store {
 	 * fsync), statements stepped, WAL frames appended, since stat_since */
 	int64_t stat_groups, stat_jobs, stat_us, stat_commit_us, stat_steps, stat_frames,
 	    stat_catch_ups, stat_catch_up_us, stat_since;
+	int safe_groups;     /* writer thread: groups left to run with savepoints (run_group) */
+	int64_t stat_reruns; /* writer thread: groups run again with savepoints */
 	/* pipelined durability (see the top of this file) */
 	pthread_t syncer;
 	int syncer_started;
@@ -159,8 +163,54 @@ static int run_simple(struct db *db, const char *sql)
 	return db_step_done(st);
 }
 
-/* Runs one group of jobs in one transaction. Sets each job's rc; returns 1 when the group was
- * committed (not yet fsync'd), 0 when every job failed. */
+/* Runs jobs[0..n) in the open transaction. With savepoints, each job in its own: a failing job
+ * is rolled back alone and the others go on. Without, the first failing job stops the run
+ * (its effects are then mixed with the others': only a rollback of the whole transaction
+ * undoes them). Returns RUN_OK, RUN_JOB_FAILED (without savepoints only) or RUN_ABORTED (the
+ * transaction cannot commit: every job fails). */
+enum { RUN_OK, RUN_JOB_FAILED, RUN_ABORTED };
+
+static int run_jobs(struct db *db, struct write_job **jobs, size_t n, int savepoints)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct write_job *j = jobs[i];
+		if (savepoints && run_simple(db, SQL_SAVEPOINT) != DB_OK)
+			return RUN_ABORTED;
+		size_t mark = db_counters_mark(db);
+		in_writer_callback = 1;
+		j->rc = j->fn(db, j->ctx);
+		in_writer_callback = 0;
+		if (!sqlite_db_in_tx(db))
+			/* SQLite rolled the whole transaction back (I/O error, disk full): every
+			 * job in this group is lost, so every one of them fails. */
+			return RUN_ABORTED;
+		if (j->rc != 0) {
+			if (!savepoints)
+				return RUN_JOB_FAILED;
+			db_counters_rollback(db, mark);
+			if (run_simple(db, SQL_ROLLBACK_TO) != DB_OK)
+				return RUN_ABORTED;
+		}
+		if (savepoints && run_simple(db, SQL_RELEASE) != DB_OK)
+			return RUN_ABORTED;
+	}
+	return RUN_OK;
+}
+
+/*
+ * Runs one group of jobs in one transaction. Sets each job's rc; returns 1 when the group was
+ * committed (not yet fsync'd), 0 when every job failed.
+ *
+ * Optimistically, without savepoints. A savepoint makes SQLite copy every page a job first
+ * changes into the statement journal (4 KiB each, some 15 per payment) so that the job alone can
+ * be rolled back, and it is almost never needed: a job fails only when its request does (a
+ * conflicting state, an idempotency race), and declines commit. So a group first runs with
+ * none; if a job fails, the whole transaction is rolled back and the group runs again with a
+ * savepoint per job, which store_write's contract allows (a callback may be run again, as after
+ * a PostgreSQL serialization failure). After such a failure the next SAFE_GROUPS_AFTER_FAILURE
+ * groups use savepoints from the start, so that a load full of failing requests is not run
+ * twice.
+ */
 static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 {
 	int64_t t_commit = 0;
@@ -172,35 +222,21 @@ static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 			jobs[i]->rc = STORE_COMMIT_FAILED;
 		return 0;
 	}
-	int aborted = 0;
-	for (size_t i = 0; i < n && !aborted; i++) {
-		struct write_job *j = jobs[i];
-		if (run_simple(db, SQL_SAVEPOINT) != DB_OK) {
-			aborted = 1;
-			break;
-		}
-		size_t mark = db_counters_mark(db);
-		in_writer_callback = 1;
-		j->rc = j->fn(db, j->ctx);
-		in_writer_callback = 0;
-		if (!sqlite_db_in_tx(db)) {
-			/* SQLite rolled the whole transaction back (I/O error, disk full): every
-			 * job in this group is lost, so every one of them fails. */
-			aborted = 1;
-			break;
-		}
-		if (j->rc != 0) {
-			db_counters_rollback(db, mark);
-			if (run_simple(db, SQL_ROLLBACK_TO) != DB_OK) {
-				aborted = 1;
-				break;
-			}
-		}
-		if (run_simple(db, SQL_RELEASE) != DB_OK) {
-			aborted = 1;
-			break;
-		}
+	int savepoints = s->safe_groups > 0;
+	if (savepoints)
+		s->safe_groups--;
+	int run = run_jobs(db, jobs, n, savepoints);
+	if (run == RUN_JOB_FAILED) {
+		/* start over, each job in its own savepoint */
+		db_counters_discard(db);
+		s->safe_groups = SAFE_GROUPS_AFTER_FAILURE;
+		s->stat_reruns++;
+		if (run_simple(db, SQL_ROLLBACK) != DB_OK || run_simple(db, SQL_BEGIN) != DB_OK)
+			run = RUN_ABORTED;
+		else
+			run = run_jobs(db, jobs, n, 1);
 	}
+	int aborted = run != RUN_OK;
 	/* the group's summed counters go in with it (a failure fails the whole group) */
 	if (!aborted && db_counters_flush(db) != DB_OK)
 		aborted = 1;
@@ -510,30 +546,31 @@ static void *writer_main(void *arg)
 		if (clock_mono_us() - s->stat_since > 5000000) {
 			double g = s->stat_groups ? (double)s->stat_groups : 1.0;
 			double jb = s->stat_jobs ? (double)s->stat_jobs : 1.0;
-			log_msg(LOG_DEBUG,
-				"store: %lld groups, %lld jobs (%.1f per group), %.2f ms per group"
-				" (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
-				" WAL at %d frames, %lld catch-up checkpoints (%.1f ms each);"
-				" %lld COMMITs waited %.1f ms in all for a checkpoint;"
-				" %lld fsyncs, %.2f ms each, longest %.2f ms; writer page cache "
-				"%.1f MiB",
-				(long long)s->stat_groups, (long long)s->stat_jobs,
-				(double)s->stat_jobs / g, (double)s->stat_us / 1000.0 / g,
-				(double)s->stat_commit_us / 1000.0 / g, (double)s->stat_steps / jb,
-				(double)s->stat_frames / jb, sqlite_db_wal_size(s->writer_db),
-				(long long)s->stat_catch_ups,
-				s->stat_catch_ups ? (double)s->stat_catch_up_us / 1000.0 /
-							(double)s->stat_catch_ups
-						  : 0.0,
-				(long long)s->stat_ckpt_waits,
-				(double)s->stat_ckpt_wait_us / 1000.0,
-				(long long)atomic_load(&s->stat_syncs),
-				atomic_load(&s->stat_syncs)
-				    ? (double)atomic_load(&s->stat_sync_us) / 1000.0 /
-					  (double)atomic_load(&s->stat_syncs)
-				    : 0.0,
-				(double)atomic_load(&s->stat_sync_max_us) / 1000.0,
-				(double)sqlite_db_cache_bytes(s->writer_db) / 1048576.0);
+			log_msg(
+			    LOG_DEBUG,
+			    "store: %lld groups (%lld run again with savepoints), %lld jobs (%.1f "
+			    "per group), %.2f ms per group"
+			    " (%.2f in COMMIT), %.1f statements and %.1f WAL frames per job;"
+			    " WAL at %d frames, %lld catch-up checkpoints (%.1f ms each);"
+			    " %lld COMMITs waited %.1f ms in all for a checkpoint;"
+			    " %lld fsyncs, %.2f ms each, longest %.2f ms; writer page cache "
+			    "%.1f MiB",
+			    (long long)s->stat_groups, (long long)s->stat_reruns,
+			    (long long)s->stat_jobs, (double)s->stat_jobs / g,
+			    (double)s->stat_us / 1000.0 / g, (double)s->stat_commit_us / 1000.0 / g,
+			    (double)s->stat_steps / jb, (double)s->stat_frames / jb,
+			    sqlite_db_wal_size(s->writer_db), (long long)s->stat_catch_ups,
+			    s->stat_catch_ups
+				? (double)s->stat_catch_up_us / 1000.0 / (double)s->stat_catch_ups
+				: 0.0,
+			    (long long)s->stat_ckpt_waits, (double)s->stat_ckpt_wait_us / 1000.0,
+			    (long long)atomic_load(&s->stat_syncs),
+			    atomic_load(&s->stat_syncs)
+				? (double)atomic_load(&s->stat_sync_us) / 1000.0 /
+				      (double)atomic_load(&s->stat_syncs)
+				: 0.0,
+			    (double)atomic_load(&s->stat_sync_max_us) / 1000.0,
+			    (double)sqlite_db_cache_bytes(s->writer_db) / 1048576.0);
 			double p99[LAT_PHASES], p50[LAT_PHASES];
 			for (int i = 0; i < LAT_PHASES; i++)
 				hist_take(&s->lat[i], &p50[i], &p99[i]);
@@ -548,6 +585,7 @@ static void *writer_main(void *arg)
 			s->stat_catch_ups = s->stat_catch_up_us = 0;
 			s->stat_ckpt_waits = s->stat_ckpt_wait_us = 0;
 			s->stat_groups = s->stat_jobs = s->stat_us = s->stat_commit_us = 0;
+			s->stat_reruns = 0;
 			s->stat_steps = s->stat_frames = 0;
 			s->stat_since = clock_mono_us();
 		}

@@ -94,6 +94,10 @@ struct webhooks {
 	struct candidate cands[CANDIDATES_MAX];
 	struct candidate staged[SLOTS_MAX];
 	int n_staged;
+	/* the shard claim_fn last ran on, and n_staged before that run: a run again on the same
+	 * shard (its first was undone, see store.h) stages from there, not after its own claims */
+	const struct db *stage_db;
+	int stage_base;
 };
 
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -263,6 +267,12 @@ static bool already_held(const struct webhooks *w, const struct candidate *c)
 static int claim_fn(struct db *db, void *p)
 {
 	struct webhooks *w = p;
+	if (w->stage_db == db) {
+		w->n_staged = w->stage_base;
+	} else {
+		w->stage_db = db;
+		w->stage_base = w->n_staged;
+	}
 	int64_t now_ms = clock_now_ms();
 	int free_slots = SLOTS_MAX - w->in_flight;
 	struct db_stmt *st = db_prepare(db, db_kind(db) == DB_POSTGRES ? SQL_DUE_PG : SQL_DUE);
@@ -452,6 +462,7 @@ static int claim(struct webhooks *w)
 	if (store_each_shard_read(w->app->store, any_due_fn, &d) != 0 || !d.due)
 		return 0;
 	w->n_staged = 0;
+	w->stage_db = NULL;
 	if (store_each_shard_write(w->app->store, claim_fn, w) != 0) {
 		w->n_staged = 0;
 		return -1;

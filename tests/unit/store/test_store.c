@@ -88,6 +88,40 @@ Test(store, failing_callback_rolls_back_alone)
 	cr_assert_eq(c2.n, 0);
 }
 
+struct counted {
+	struct ins x;
+	int calls;
+};
+
+static int counted_fn(struct db *db, void *p)
+{
+	struct counted *c = p;
+	c->calls++;
+	return ins_fn(db, &c->x);
+}
+
+Test(store, a_failing_job_runs_its_group_again_with_savepoints)
+{
+	/* a group runs without savepoints first: a job that succeeds runs once */
+	struct counted ok = {{"optimistic", 0}, 0};
+	cr_assert_eq(store_write(s, NULL, counted_fn, &ok), 0);
+	cr_assert_eq(ok.calls, 1);
+	/* a failing job rolls the whole transaction back, and the group runs again with a
+	 * savepoint per job (so each callback may be run twice, as store.h allows) */
+	struct counted bad = {{"optimistic-bad", 1}, 0};
+	cr_assert_eq(store_write(s, NULL, counted_fn, &bad), -7);
+	cr_assert_eq(bad.calls, 2);
+	/* the groups after it start with savepoints: a failure there is rolled back alone */
+	struct counted bad2 = {{"optimistic-bad", 1}, 0};
+	cr_assert_eq(store_write(s, NULL, counted_fn, &bad2), -7);
+	cr_assert_eq(bad2.calls, 1);
+	struct count kept = {"optimistic", 0}, dropped = {"optimistic-bad", 0};
+	store_read(s, NULL, count_fn, &kept);
+	store_read(s, NULL, count_fn, &dropped);
+	cr_assert_eq(kept.n, 1);
+	cr_assert_eq(dropped.n, 0);
+}
+
 static void *writer(void *p)
 {
 	long i = (long)p;
