@@ -103,8 +103,9 @@ struct server {
 	/* Connections suspended while a worker runs their request. MHD aborts if it is stopped
 	 * while any exists, so shutdown waits for this to reach zero. */
 	atomic_int suspended;
-	/* Set when shutdown starts: requests that arrive on open keep-alive connections from then
-	 * on are answered 503 at once instead of being suspended. */
+	/* Set when shutdown starts: writes that arrive from then on (on any connection; the listen
+	 * socket stays open until the end, see server_stop) are answered 503 at once instead of
+	 * being suspended. */
 	atomic_int draining;
 	int port;
 	bool async; /* writes run in coroutines (see the top of this file) */
@@ -839,8 +840,13 @@ void server_stop(struct server *srv, int timeout_ms)
 	if (!srv)
 		return;
 	if (srv->d) {
+		/* From here, writes on new and kept-alive connections alike are answered 503 at
+		 * once (retryable). The listen socket stays open until MHD_stop_daemon.
+		 * MHD_quiesce_daemon would stop accepting sooner, but on an epoll daemon with a
+		 * thread pool it races with the workers' own removal of the listen socket from
+		 * their epoll sets, and MHD aborts the process ("Failed to remove listen FD from
+		 * epoll set", an open MHD defect; it killed one drain in the integration suite). */
 		atomic_store(&srv->draining, 1);
-		MHD_socket fd = MHD_quiesce_daemon(srv->d);
 		int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
 		while (atomic_load(&srv->inflight) > 0 && clock_mono_us() < deadline) {
 			struct timespec ts = {0, 10 * 1000 * 1000};
@@ -854,8 +860,6 @@ void server_stop(struct server *srv, int timeout_ms)
 			nanosleep(&ts, NULL);
 		}
 		MHD_stop_daemon(srv->d);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
 	}
 	pthread_mutex_lock(&srv->mu);
 	srv->stopping = 1;

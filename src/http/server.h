@@ -9,7 +9,7 @@ struct server;
 #define BODY_MAX_BYTES (1u << 20)
 
 int server_start(struct server **ret, struct app *app, char *err, size_t errlen);
-/* Stops accepting, waits up to timeout_ms for in-flight requests, then stops. */
+/* Answers new writes 503 (retryable), waits up to timeout_ms for in-flight requests, then stops. */
 void server_stop(struct server *s, int timeout_ms);
 /* The port actually bound (useful with port 0). */
 int server_port(const struct server *s);
