@@ -92,6 +92,24 @@ test('a fraud model that does not load stops the server', () => {
   assert.match(r.stderr, /fraud model/);
 });
 
+test('velocity rules see each card\'s attempts and amounts of the hour', async () => {
+  const dir = newDataDir();
+  const rulesFile = `${dir}.rules`;
+  fs.writeFileSync(rulesFile, ['block if card_velocity_hour >= 3', 'block if card_amount_hour >= 3000'].join('\n'));
+  const e2 = await startTender({ args: ['--rules-file', rulesFile] });
+  const s = e2.stripe();
+  const pay = (pm, amount) => s.paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true })
+    .then((pi) => pi.status, (e) => e.decline_code);
+  // the Visa: three attempts of 500 pass (counts 0, 1, 2 before each), the fourth is blocked
+  for (let i = 0; i < 3; i++) assert.equal(await pay('pm_card_visa', 500), 'succeeded', `visa attempt ${i + 1}`);
+  assert.equal(await pay('pm_card_visa', 500), 'fraudulent');
+  // the Mastercard is another card: its own count and sum (0, then 2000, then 4000 ≥ 3000)
+  assert.equal(await pay('pm_card_mastercard', 2000), 'succeeded');
+  assert.equal(await pay('pm_card_mastercard', 2000), 'succeeded');
+  assert.equal(await pay('pm_card_mastercard', 2000), 'fraudulent');
+  await e2.stop();
+});
+
 test('merchant rules (--rules-file): block, review, and a bad file refused', async () => {
   const dir = newDataDir();
   const rulesFile = `${dir}.rules`;
