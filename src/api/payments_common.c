@@ -242,9 +242,8 @@ struct risk_ctx {
 	const char *fingerprint;
 };
 
-/* One window of a velocity series: attempts, amount and declines since hour $4. */
-/* The key's hourly rows of the last 30 days, summed here rather than by six SQL aggregates: a
- * plain scan of the (merchant, kind, key, hour) key is about half the work per confirm. */
+/* A key's hourly rows since hour $4 (30 days back), summed in velocity_read rather than by six
+ * SQL aggregates: a plain scan of the (merchant, kind, key, hour) key costs ~40 % less. */
 static const char SQL_VELOCITY[] =
     "SELECT hour, attempts, amount, declines FROM risk_velocity"
     " WHERE merchant_id = $1 AND kind = $2 AND key = $3 AND hour >= $4";
@@ -682,23 +681,28 @@ int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *c
 	return 0;
 }
 
+/* The event, made by this request; its id in ret_id when not NULL. */
+static int append_event(struct req *r, struct db *db, const char *type, const char *object_id,
+			const char *json, size_t len, const char *prev, char *ret_id)
+{
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (event_append(db, r->merchant_id, &o, type, object_id, json, len, prev, r->now,
+			 ret_id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
 		   const char *json, size_t len, const char *prev)
 {
-	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	if (event_append(db, r->merchant_id, &o, type, object_id, json, len, prev, r->now, NULL) !=
-	    DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	return 0;
+	return append_event(r, db, type, object_id, json, len, prev, NULL);
 }
 
 int payments_event_answer(struct req *r, struct db *db, const char *type, const char *object_id,
 			  const char *json, size_t len)
 {
-	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	char id[ID_MAX];
-	if (event_append(db, r->merchant_id, &o, type, object_id, json, len, NULL, r->now, id) !=
-	    DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	if (append_event(r, db, type, object_id, json, len, NULL, id) != 0)
+		return -1;
 	return req_answer_event(r, id, json, len);
 }

@@ -50,13 +50,8 @@ void idem_hash_request(struct req *r)
 	digest_hex(d, sizeof(d), r->idem_hash);
 }
 
-/* A record whose answer was an event's object names the event (body_event, see idem_save) and
- * keeps an empty body: the answer is read back from the event. */
 static const char SQL_GET[] =
-    "SELECT i.request_hash, i.request_id, i.status,"
-    " CASE WHEN i.body_event IS NULL THEN i.body ELSE e.data_object END"
-    " FROM idempotency_keys i LEFT JOIN events e ON i.body_event IS NOT NULL"
-    " AND e.merchant_id = i.merchant_id AND e.id = i.body_event"
+    "SELECT i.request_hash, i.request_id, i.status, " IDEM_ANSWER_SQL IDEM_ANSWER_JOIN
     " WHERE i.merchant_id = $1 AND i.livemode = $2 AND i.idem_key = $3 AND i.created > $4";
 
 struct lookup_ctx {

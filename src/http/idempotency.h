@@ -15,6 +15,14 @@
 struct req;
 
 #define IDEMPOTENCY_KEY_MAX 255
+
+/* SQL over idempotency_keys AS i: the saved answer. A record whose answer was an event's object
+ * names the event (body_event, see idem_save) and keeps an empty body; the answer is the
+ * event's object, NULL when that event is missing (a damaged store). */
+#define IDEM_ANSWER_SQL "CASE WHEN i.body_event IS NULL THEN i.body ELSE e.data_object END"
+#define IDEM_ANSWER_JOIN                                                                           \
+	" FROM idempotency_keys i LEFT JOIN events e ON i.body_event IS NOT NULL"                  \
+	" AND e.merchant_id = i.merchant_id AND e.id = i.body_event"
 #define IDEMPOTENCY_TTL_S (24 * 3600)
 
 /* Hashes method, path and parameters into r's idempotency hash. */

@@ -1,5 +1,6 @@
 #include "verify/verify.h"
 
+#include "http/idempotency.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_dispute.h"
 #include "vault/vault.h"
@@ -91,13 +92,9 @@ NO_EVENT(SQL_PI_NO_EVENT, "SELECT p.merchant_id, p.id FROM payment_intents p", "
 NO_EVENT(SQL_REFUND_NO_EVENT, "SELECT r.merchant_id, r.id FROM refunds r", "", "r.merchant_id",
 	 "r.id", "= 'refund.created'");
 
-/* A record that names an event (body_event) answers with that event's object; when the event
- * is missing the saved result is NULL, so not valid. */
+/* A record whose named event is missing has a NULL answer: not a valid saved result. */
 static const char SQL_IDEM_ALL[] =
-    "SELECT i.merchant_id, i.idem_key, i.status,"
-    " CASE WHEN i.body_event IS NULL THEN i.body ELSE e.data_object END"
-    " FROM idempotency_keys i LEFT JOIN events e ON i.body_event IS NOT NULL"
-    " AND e.merchant_id = i.merchant_id AND e.id = i.body_event";
+    "SELECT i.merchant_id, i.idem_key, i.status, " IDEM_ANSWER_SQL IDEM_ANSWER_JOIN;
 
 /* The saved result of a successful create names an object: it must exist. */
 static bool object_missing(struct db *db, const char *merchant_id, json_t *doc)
