@@ -154,21 +154,25 @@ static bool expands_any(struct req *r)
 	       ex.payment_intent;
 }
 
-/* js/len: pi's JSON when it was rendered before the write (NULL: rendered here). */
+/* js/len: pi's JSON when it was rendered before the write (NULL: rendered here), and packed its
+ * packed form (or NULL). */
 static int emit_pi_and_respond(struct req *r, struct db *db, const struct payment_intent *pi,
-			       const char *type, const char *js, size_t len)
+			       const char *type, const char *js, size_t len,
+			       const struct buf *packed)
 {
 	if (expands_any(r)) {
-		if (js ? payments_event(r, db, type, pi->id, js, len, NULL) != 0
+		if (js ? payments_event_packed(r, db, type, pi->id, js, len, packed) != 0
 		       : emit_pi(r, db, pi, type) != 0)
 			return -1;
 		return render_response(r, db, pi);
 	}
-	if (!js)
+	if (!js) {
+		packed = NULL;
 		js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
+	}
 	if (!js)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return payments_event_answer(r, db, type, pi->id, js, len);
+	return payments_event_answer(r, db, type, pi->id, js, len, packed);
 }
 
 static int emit_charge(struct req *r, struct db *db, const struct charge *ch, const char *type)
@@ -294,6 +298,9 @@ struct confirm_ctx {
 	bool has_prepared;
 	const char *succeeded_charge_json, *succeeded_pi_json;
 	size_t succeeded_charge_len, succeeded_pi_len;
+	/* those three renderings packed for their events (payments_pack), before the write too;
+	 * empty when the store keeps JSON text or the write has to pack them */
+	struct buf created_packed, succeeded_charge_packed, succeeded_pi_packed;
 	struct card_auth ca;
 	bool capture;
 	bool require_3ds;    /* the card asks the cardholder to authenticate first */
@@ -403,8 +410,8 @@ static int confirm_fn(struct db *db, void *p)
 	if (c->insert_first) {
 		/* the created event shows the new intent; its row is inserted once, in the state
 		 * this confirmation leaves it in (pi_save), not inserted and then updated */
-		if (payments_event(r, db, "payment_intent.created", pi->id, c->created_json,
-				   c->created_len, NULL) != 0)
+		if (payments_event_packed(r, db, "payment_intent.created", pi->id, c->created_json,
+					  c->created_len, &c->created_packed) != 0)
 			return -1;
 	} else {
 		struct payment_intent cur;
@@ -463,14 +470,15 @@ static int confirm_fn(struct db *db, void *p)
 	bool pre = c->succeeded_charge_json && c->succeeded_pi_json && ch.captured &&
 		   ch.balance_transaction && strcmp(ch.id, c->charge_id) == 0 &&
 		   strcmp(ch.balance_transaction, c->balance_txn_id) == 0;
-	if (pre ? payments_event(r, db, "charge.succeeded", ch.id, c->succeeded_charge_json,
-				 c->succeeded_charge_len, NULL) != 0
+	if (pre ? payments_event_packed(r, db, "charge.succeeded", ch.id, c->succeeded_charge_json,
+					c->succeeded_charge_len, &c->succeeded_charge_packed) != 0
 		: emit_charge(r, db, &ch, "charge.succeeded") != 0)
 		return -1;
-	return emit_pi_and_respond(
-	    r, db, pi,
-	    c->capture ? "payment_intent.succeeded" : "payment_intent.amount_capturable_updated",
-	    pre ? c->succeeded_pi_json : NULL, pre ? c->succeeded_pi_len : 0);
+	return emit_pi_and_respond(r, db, pi,
+				   c->capture ? "payment_intent.succeeded"
+					      : "payment_intent.amount_capturable_updated",
+				   pre ? c->succeeded_pi_json : NULL, pre ? c->succeeded_pi_len : 0,
+				   pre ? &c->succeeded_pi_packed : NULL);
 }
 
 /* The card needs the cardholder: park the intent in requires_action with a challenge URL. */
@@ -563,22 +571,32 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 				"Invalid URL: the return_url must be an absolute http(s) URL.");
 	c->fx = app_fx_acquire(r->app);
 	c->pi0 = c->pi;
+	buf_init(&c->created_packed, BUF_MAX_DEFAULT);
+	buf_init(&c->succeeded_charge_packed, BUF_MAX_DEFAULT);
+	buf_init(&c->succeeded_pi_packed, BUF_MAX_DEFAULT);
+	int rc = 0;
 	if (c->insert_first) {
 		/* nothing expanded: the rendering reads nothing from the store */
 		c->created_json =
 		    pi_json(NULL, &r->arena, r->merchant_id, r->livemode, &c->pi0, &c->created_len);
-		if (!c->created_json) {
-			fx_table_free(c->fx);
-			c->fx = NULL;
-			return req_fail(r, ERR_API, NULL, NULL);
-		}
+		if (!c->created_json)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+		else
+			payments_pack(r, c->created_json, c->created_len, &c->created_packed);
 	}
-	if (prerender_succeeded(c) != 0) {
-		fx_table_free(c->fx);
-		c->fx = NULL;
-		return -1;
+	if (rc == 0 && prerender_succeeded(c) != 0)
+		rc = -1;
+	if (rc == 0 && c->succeeded_charge_json && c->succeeded_pi_json) {
+		payments_pack(r, c->succeeded_charge_json, c->succeeded_charge_len,
+			      &c->succeeded_charge_packed);
+		payments_pack(r, c->succeeded_pi_json, c->succeeded_pi_len,
+			      &c->succeeded_pi_packed);
 	}
-	int rc = req_write(r, confirm_fn, c);
+	if (rc == 0)
+		rc = req_write(r, confirm_fn, c);
+	buf_release(&c->created_packed);
+	buf_release(&c->succeeded_charge_packed);
+	buf_release(&c->succeeded_pi_packed);
 	fx_table_free(c->fx);
 	c->fx = NULL;
 	return rc;

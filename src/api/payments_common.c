@@ -7,6 +7,7 @@
 #include "api/resources.h"
 #include "app.h"
 #include "events/events.h"
+#include "events/pack.h"
 #include "merchant/merchant.h"
 #include "money/currency.h"
 #include "money/fx.h"
@@ -683,11 +684,13 @@ int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *c
 
 /* The event, made by this request; its id in ret_id when not NULL. */
 static int append_event(struct req *r, struct db *db, const char *type, const char *object_id,
-			const char *json, size_t len, const char *prev, char *ret_id)
+			const char *json, size_t len, const struct buf *packed, const char *prev,
+			char *ret_id)
 {
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	if (event_append(db, r->merchant_id, &o, type, object_id, json, len, prev, r->now,
-			 ret_id) != DB_OK)
+	if (event_append_packed(db, r->merchant_id, &o, type, object_id, json, len,
+				packed && packed->len ? packed : NULL, prev, r->now,
+				ret_id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -695,14 +698,29 @@ static int append_event(struct req *r, struct db *db, const char *type, const ch
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
 		   const char *json, size_t len, const char *prev)
 {
-	return append_event(r, db, type, object_id, json, len, prev, NULL);
+	return append_event(r, db, type, object_id, json, len, NULL, prev, NULL);
+}
+
+int payments_event_packed(struct req *r, struct db *db, const char *type, const char *object_id,
+			  const char *json, size_t len, const struct buf *packed)
+{
+	return append_event(r, db, type, object_id, json, len, packed, NULL, NULL);
 }
 
 int payments_event_answer(struct req *r, struct db *db, const char *type, const char *object_id,
-			  const char *json, size_t len)
+			  const char *json, size_t len, const struct buf *packed)
 {
 	char id[ID_MAX];
-	if (append_event(r, db, type, object_id, json, len, NULL, id) != 0)
+	if (append_event(r, db, type, object_id, json, len, packed, NULL, id) != 0)
 		return -1;
 	return req_answer_event(r, id, json, len);
+}
+
+void payments_pack(struct req *r, const char *json, size_t len, struct buf *out)
+{
+	buf_reset(out);
+	if (!json || !store_packs_events(r->app->store))
+		return;
+	if (event_pack(json, len, out) != 0)
+		buf_reset(out);
 }

@@ -78,8 +78,16 @@ int payments_pricing_for(struct req *r, struct db *db, const struct card_auth *c
 /* Appends an event for an object rendered as JSON. */
 int payments_event(struct req *r, struct db *db, const char *type, const char *object_id,
 		   const char *json, size_t len, const char *prev);
-/* payments_event, and the same JSON (in r->arena) is the answer (req_answer_event). */
+/* payments_event with the JSON also packed before the write (payments_pack); packed may be
+ * NULL or empty (then the event module packs it, if its store keeps objects packed). */
+int payments_event_packed(struct req *r, struct db *db, const char *type, const char *object_id,
+			  const char *json, size_t len, const struct buf *packed);
+/* payments_event_packed, and the same JSON (in r->arena) is the answer (req_answer_event). */
 int payments_event_answer(struct req *r, struct db *db, const char *type, const char *object_id,
-			  const char *json, size_t len);
+			  const char *json, size_t len, const struct buf *packed);
+/* Before the write, on the request's thread: packs an event object (events/pack.h) into out
+ * when the store keeps objects packed, so that the single writer thread does not; otherwise
+ * leaves out empty. Never fails the request: an object left unpacked is packed by the write. */
+void payments_pack(struct req *r, const char *json, size_t len, struct buf *out);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "events/pack.h"
+
 static event_outbox_fn outbox_hook;
 
 void event_set_outbox(event_outbox_fn fn)
@@ -14,10 +16,11 @@ static const char SQL_INSERT[] =
     " previous_attributes, request_id, idempotency_key, pending_webhooks)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-int event_append(struct db *db, const char *merchant_id, const struct event_origin *origin,
-                 const char *type, const char *object_id, const char *object_json,
-                 size_t object_len, const char *previous_attributes_json, int64_t created,
-                 char ret_id[ID_MAX])
+/* The SQLite store keeps objects packed (pack.h); PostgreSQL keeps them as JSON text. */
+static int append(struct db *db, const char *merchant_id, const struct event_origin *origin,
+		  const char *type, const char *object_id, const char *object_json,
+		  size_t object_len, const struct buf *packed, const char *previous_attributes_json,
+		  int64_t created, char ret_id[ID_MAX])
 {
 	char id[ID_MAX];
 	id_new_at(id, "evt_", created);
@@ -27,23 +30,59 @@ int event_append(struct db *db, const char *merchant_id, const struct event_orig
 		if (pending < 0)
 			return DB_ERR;
 	}
+	struct buf own = {0};
+	bool pack = db_kind(db) == DB_SQLITE;
+	if (pack && !packed) {
+		buf_init(&own, BUF_MAX_DEFAULT);
+		if (event_pack(object_json, object_len, &own) != 0) {
+			buf_release(&own);
+			return DB_ERR;
+		}
+		packed = &own;
+	}
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
-	if (!st)
+	if (!st) {
+		buf_release(&own);
 		return DB_ERR;
+	}
 	db_bind_text_ref(st, 1, merchant_id, -1);
 	db_bind_text_ref(st, 2, id, -1);
 	db_bind_int64(st, 3, created);
 	db_bind_text_ref(st, 4, type, -1);
 	db_bind_text_ref(st, 5, object_id, -1);
-	db_bind_text_ref(st, 6, object_json, (ptrdiff_t)object_len);
+	if (pack)
+		db_bind_blob(st, 6, packed->data, packed->len);
+	else
+		db_bind_text_ref(st, 6, object_json, (ptrdiff_t)object_len);
 	db_bind_text_ref(st, 7, previous_attributes_json, -1);
 	db_bind_text_ref(st, 8, origin ? origin->request_id : NULL, -1);
 	db_bind_text_ref(st, 9, origin ? origin->idempotency_key : NULL, -1);
 	db_bind_int64(st, 10, pending);
 	int rc = db_step_done(st);
+	buf_release(&own);
 	if (rc == DB_OK && ret_id)
 		memcpy(ret_id, id, ID_MAX);
 	return rc;
+}
+
+int event_append(struct db *db, const char *merchant_id, const struct event_origin *origin,
+		 const char *type, const char *object_id, const char *object_json,
+		 size_t object_len, const char *previous_attributes_json, int64_t created,
+		 char ret_id[ID_MAX])
+{
+	return append(db, merchant_id, origin, type, object_id, object_json, object_len, NULL,
+		      previous_attributes_json, created, ret_id);
+}
+
+int event_append_packed(struct db *db, const char *merchant_id, const struct event_origin *origin,
+			const char *type, const char *object_id, const char *object_json,
+			size_t object_len, const struct buf *packed,
+			const char *previous_attributes_json, int64_t created, char ret_id[ID_MAX])
+{
+	if (packed && (packed->failed || !event_is_packed(packed->data, packed->len)))
+		packed = NULL;
+	return append(db, merchant_id, origin, type, object_id, object_json, object_len, packed,
+		      previous_attributes_json, created, ret_id);
 }
 
 static const char SQL_GET[] =
@@ -63,6 +102,16 @@ int event_render(struct db *db, const char *merchant_id, const char *id, struct 
 		return rc == DB_DONE ? DB_NOTFOUND : rc;
 	}
 	size_t n = 0;
+	const char *raw = db_col_text(st, 3, &n);
+	const char *obj = NULL;
+	size_t obj_len = 0;
+	struct buf scratch;
+	buf_init(&scratch, BUF_MAX_DEFAULT);
+	if (raw && event_unpack(raw, n, &scratch, &obj, &obj_len) != 0) {
+		buf_release(&scratch);
+		db_reset(st);
+		return DB_ERR;
+	}
 	json_obj_open(j);
 	json_kv_str(j, "id", db_col_text(st, 0, NULL));
 	json_kv_str(j, "object", "event");
@@ -70,8 +119,7 @@ int event_render(struct db *db, const char *merchant_id, const char *id, struct 
 	json_kv_int(j, "created", db_col_int64(st, 1));
 	json_key(j, "data");
 	json_obj_open(j);
-	const char *obj = db_col_text(st, 3, &n);
-	json_kv_raw(j, "object", obj ? obj : "{}", obj ? n : 2);
+	json_kv_raw(j, "object", obj ? obj : "{}", obj ? obj_len : 2);
 	const char *prev = db_col_text(st, 4, &n);
 	if (prev)
 		json_kv_raw(j, "previous_attributes", prev, n);
@@ -86,5 +134,6 @@ int event_render(struct db *db, const char *merchant_id, const char *id, struct 
 	json_kv_str(j, "type", db_col_text(st, 2, NULL));
 	json_obj_close(j);
 	db_reset(st);
+	buf_release(&scratch);
 	return DB_OK;
 }

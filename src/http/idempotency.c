@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/digest.h"
+#include "events/pack.h"
 #include "http/form.h"
 #include "http/req.h"
 
@@ -85,9 +86,18 @@ static int lookup_fn(struct db *db, void *p)
 			size_t n = 0;
 			const char *body = db_col_text(st, 3, &n);
 			buf_reset(&r->out);
-			buf_append(&r->out, body ? body : "", n);
+			/* an event's object may be packed (events/pack.h): unpacked straight into
+			 * the answer */
+			const char *json = NULL;
+			size_t len = 0;
+			if (body && event_is_packed(body, n))
+				rc = event_unpack(body, n, &r->out, &json, &len) == 0 ? DB_OK
+										      : DB_ERR;
+			else
+				buf_append(&r->out, body ? body : "", n);
 			/* a named event that is not there: the store is damaged, say so */
-			rc = body ? DB_OK : DB_ERR;
+			if (!body)
+				rc = DB_ERR;
 		}
 		if (rc == DB_ROW)
 			rc = DB_OK;

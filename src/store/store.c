@@ -45,6 +45,11 @@ int store_open(struct store **ret, const struct store_config *cfg, char *err, si
 	return 0;
 }
 
+bool store_packs_events(const struct store *s)
+{
+	return s && s->sq;
+}
+
 void store_close(struct store *s)
 {
 	if (!s)

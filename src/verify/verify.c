@@ -1,5 +1,6 @@
 #include "verify/verify.h"
 
+#include "events/pack.h"
 #include "http/idempotency.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_dispute.h"
@@ -131,13 +132,22 @@ static int check_idempotency(struct db *db, struct verify_report *rep)
 	struct db_stmt *st = db_prepare(db, SQL_IDEM_ALL);
 	if (!st)
 		return -1;
+	struct buf scratch;
+	buf_init(&scratch, BUF_MAX_DEFAULT);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t status = db_col_int64(st, 2);
 		size_t n = 0;
 		const char *body = db_col_text(st, 3, &n);
 		json_error_t e;
-		json_t *doc = body ? json_loadb(body, n, 0, &e) : NULL;
+		/* an event's object may be packed (events/pack.h); one that does not unpack is
+		 * no valid saved result either */
+		buf_reset(&scratch);
+		const char *json = NULL;
+		size_t len = 0;
+		json_t *doc = body && event_unpack(body, n, &scratch, &json, &len) == 0
+				  ? json_loadb(json, len, 0, &e)
+				  : NULL;
 		if (status < 200 || status > 599 || !doc || !json_is_object(doc))
 			verify_fail(rep, "idempotency",
 				    "record %s / %s holds no valid saved result",
@@ -148,6 +158,7 @@ static int check_idempotency(struct db *db, struct verify_report *rep)
 		json_decref(doc);
 	}
 	db_reset(st);
+	buf_release(&scratch);
 	return rc == DB_DONE ? 0 : -1;
 }
 
