@@ -154,8 +154,8 @@ static bool expands_any(struct req *r)
 	       ex.payment_intent;
 }
 
-/* js/len: pi's JSON when it was rendered before the write (NULL: rendered here), and packed its
- * packed form (or NULL). */
+/* js/len: pi's JSON when it was rendered before the write (NULL: rendered here); packed: that
+ * JSON packed for its event (payments_pack), or NULL. */
 static int emit_pi_and_respond(struct req *r, struct db *db, const struct payment_intent *pi,
 			       const char *type, const char *js, size_t len,
 			       const struct buf *packed)

@@ -34,11 +34,12 @@ static int append(struct db *db, const char *merchant_id, const struct event_ori
 	bool pack = db_kind(db) == DB_SQLITE;
 	if (pack && !packed) {
 		buf_init(&own, BUF_MAX_DEFAULT);
-		if (event_pack(object_json, object_len, &own) != 0) {
-			buf_release(&own);
-			return DB_ERR;
-		}
-		packed = &own;
+		/* one that cannot be packed (out of memory, or past what a reader unpacks) is kept
+		 * as JSON text, which every reader takes as it is */
+		if (event_pack(object_json, object_len, &own) == 0)
+			packed = &own;
+		else
+			pack = false;
 	}
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st) {

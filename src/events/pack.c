@@ -68,6 +68,9 @@ static struct ctxs *thread_ctxs(void)
 
 int event_pack(const char *json, size_t len, struct buf *out)
 {
+	/* never pack what event_unpack would refuse to unpack */
+	if (len > UNPACKED_MAX)
+		return -1;
 	struct ctxs *x = thread_ctxs();
 	if (!x || !cdict_1 || out->failed)
 		return -1;

@@ -26,7 +26,8 @@
 /* first bytes up to this one are kept for dictionaries to come (none starts JSON text) */
 #define EVENT_PACK_DICT_LAST 0x08
 
-/* Appends json packed to out. 0, or -1 when out has failed or zstd refuses (out of memory). */
+/* Appends json packed to out. 0, or -1 when out has failed, zstd refuses (out of memory) or json
+ * is longer than an object ever unpacks to (4 MiB): the caller keeps that one as JSON text. */
 int event_pack(const char *json, size_t len, struct buf *out);
 
 /* Whether bytes (an events.data_object value) are a packed object. */

@@ -48,13 +48,13 @@ typedef int (*store_fn)(struct db *db, void *ctx);
 int store_open(struct store **ret, const struct store_config *cfg, char *err, size_t errlen);
 void store_close(struct store *s);
 
-/* Runs fn in a write transaction on merchant's shard (merchant_id may be NULL for global rows such
- * as the merchant table itself). Returns fn's return value, or STORE_COMMIT_FAILED /
- * STORE_OVERLOADED. */
 /* Whether the store keeps event objects packed (events/pack.h): the embedded SQLite store does;
  * PostgreSQL keeps them as JSON text. */
 bool store_packs_events(const struct store *s);
 
+/* Runs fn in a write transaction on merchant's shard (merchant_id may be NULL for global rows such
+ * as the merchant table itself). Returns fn's return value, or STORE_COMMIT_FAILED /
+ * STORE_OVERLOADED. */
 int store_write(struct store *s, const char *merchant_id, store_fn fn, void *ctx);
 int store_read(struct store *s, const char *merchant_id, store_fn fn, void *ctx);
 

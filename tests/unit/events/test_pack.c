@@ -260,3 +260,59 @@ Test(event_pack, the_sqlite_store_keeps_objects_packed_and_renders_them_back, .i
 	buf_release(&pre);
 	buf_release(&junk);
 }
+
+/* an object past what a reader unpacks: refused by event_pack, kept as JSON text by the store */
+static char *big_json;
+static size_t big_len;
+
+static int append_big_fn(struct db *db, void *p)
+{
+	struct ev_ctx *c = p;
+	struct event_origin o = {NULL, NULL, 0};
+	return event_append(db, "acct_a", &o, "customer.updated", "cus_1", big_json, big_len, NULL,
+			    1800000000, c->id);
+}
+
+static int read_big_fn(struct db *db, void *p)
+{
+	struct ev_ctx *c = p;
+	struct db_stmt *s = db_prepare(
+	    db, "SELECT typeof(data_object), length(data_object) FROM events WHERE merchant_id = $1"
+		" AND id = $2");
+	db_bind_text(s, 1, "acct_a", -1);
+	db_bind_text(s, 2, c->id, -1);
+	cr_assert_eq(db_step(s), DB_ROW);
+	snprintf(c->type, sizeof(c->type), "%s", db_col_text(s, 0, NULL));
+	c->stored_len = db_col_int64(s, 1);
+	db_reset(s);
+	struct buf out;
+	buf_init(&out, BUF_MAX_DEFAULT);
+	struct json j;
+	json_init(&j, &out);
+	cr_assert_eq(event_render(db, "acct_a", c->id, &j), DB_OK);
+	cr_assert_not_null(memmem(out.data, out.len, big_json, big_len));
+	buf_release(&out);
+	return 0;
+}
+
+Test(event_pack, an_object_too_big_to_pack_is_kept_as_json_text, .init = store_setup,
+     .fini = store_teardown)
+{
+	big_len = (4u << 20) + 16;
+	big_json = malloc(big_len + 1);
+	cr_assert_not_null(big_json);
+	memset(big_json, 'a', big_len);
+	memcpy(big_json, "{\"x\":\"", 6);
+	memcpy(big_json + big_len - 2, "\"}", 2);
+	big_json[big_len] = '\0';
+	struct buf b;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	cr_assert_neq(event_pack(big_json, big_len, &b), 0);
+	buf_release(&b);
+	struct ev_ctx c = {0};
+	cr_assert_eq(store_write(st_, "acct_a", append_big_fn, &c), 0);
+	cr_assert_eq(store_read(st_, "acct_a", read_big_fn, &c), 0);
+	cr_assert_str_eq(c.type, "text");
+	cr_assert_eq(c.stored_len, (int64_t)big_len);
+	free(big_json);
+}
