@@ -162,6 +162,35 @@ static int check_idempotency(struct db *db, struct verify_report *rep)
 	return rc == DB_DONE ? 0 : -1;
 }
 
+/* Every event's object reads back: a packed one (events/pack.h) unpacks, and what comes out, or
+ * what was stored as text, is a JSON object's text. A damaged value would otherwise surface
+ * only when the event is read (the API, a webhook delivery, a replay). */
+static int check_event_objects(struct db *db, struct verify_report *rep)
+{
+	rep->checks++;
+	static const char SQL[] = "SELECT merchant_id, id, data_object FROM events";
+	struct db_stmt *st = db_prepare(db, SQL);
+	if (!st)
+		return -1;
+	struct buf scratch;
+	buf_init(&scratch, BUF_MAX_DEFAULT);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		size_t n = 0;
+		const char *raw = db_col_text(st, 2, &n);
+		const char *json = NULL;
+		size_t len = 0;
+		buf_reset(&scratch);
+		if (!raw || event_unpack(raw, n, &scratch, &json, &len) != 0 || len < 2 ||
+		    json[0] != '{' || json[len - 1] != '}')
+			verify_fail(rep, "events", "event whose object does not read back: %s / %s",
+				    db_col_text(st, 0, NULL), db_col_text(st, 1, NULL));
+	}
+	db_reset(st);
+	buf_release(&scratch);
+	return rc == DB_DONE ? 0 : -1;
+}
+
 static int check_sqlite_integrity(struct db *db, struct verify_report *rep)
 {
 	if (db_kind(db) != DB_SQLITE)
@@ -192,6 +221,7 @@ int verify_run(struct db *db, struct verify_report *rep)
 	rc |= violations(db, rep, "events", FOR_DB(db, SQL_DELETED_NO_EVENT),
 			 "deleted customer without its customer.deleted event");
 	rc |= check_idempotency(db, rep);
+	rc |= check_event_objects(db, rep);
 	rc |= ledger_verify(db, rep);
 	rc |= ledger_dispute_verify(db, rep);
 	if (rep->vault)

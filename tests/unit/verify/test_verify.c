@@ -86,6 +86,23 @@ Test(verify, objects_with_their_events_pass)
 	cr_assert_eq(run(text, sizeof(text)), 0, "%s", text);
 }
 
+Test(verify, an_event_object_that_does_not_read_back_is_reported)
+{
+	/* a packed object cut short, one naming a dictionary this build lacks, and text that is
+	 * not an object; the '{}' of the others read back */
+	exec("UPDATE events SET data_object = X'0128B52FFD' WHERE id = 'evt_1'");
+	exec("UPDATE events SET data_object = X'0728B52FFD00' WHERE id = 'evt_2'");
+	exec("UPDATE events SET data_object = 'null' WHERE id = 'evt_4'");
+	char text[8192];
+	cr_assert_eq(run(text, sizeof(text)), 3, "%s", text);
+	cr_assert_not_null(strstr(text, "event whose object does not read back: acct_1 / evt_1"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "event whose object does not read back: acct_1 / evt_2"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "event whose object does not read back: acct_2 / evt_4"),
+			   "%s", text);
+}
+
 Test(verify, each_missing_event_is_reported_for_its_object_only)
 {
 	/* the same object id under the other merchant keeps its event: the merchant is part of it
