@@ -126,6 +126,19 @@ static bool object_missing(struct db *db, const char *merchant_id, json_t *doc)
 	return missing;
 }
 
+/* Column col as JSON text: an event's object may be packed (events/pack.h), and is unpacked into
+ * scratch. NULL when the column is NULL or the packed value is damaged. */
+static const char *stored_json(struct db_stmt *st, int col, struct buf *scratch, size_t *len)
+{
+	size_t n = 0;
+	const char *raw = db_col_text(st, col, &n);
+	const char *json = NULL;
+	buf_reset(scratch);
+	if (!raw || event_unpack(raw, n, scratch, &json, len) != 0)
+		return NULL;
+	return json;
+}
+
 static int check_idempotency(struct db *db, struct verify_report *rep)
 {
 	rep->checks++;
@@ -137,17 +150,11 @@ static int check_idempotency(struct db *db, struct verify_report *rep)
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t status = db_col_int64(st, 2);
-		size_t n = 0;
-		const char *body = db_col_text(st, 3, &n);
 		json_error_t e;
-		/* an event's object may be packed (events/pack.h); one that does not unpack is
-		 * no valid saved result either */
-		buf_reset(&scratch);
-		const char *json = NULL;
+		/* an event's object that does not unpack is no valid saved result either */
 		size_t len = 0;
-		json_t *doc = body && event_unpack(body, n, &scratch, &json, &len) == 0
-				  ? json_loadb(json, len, 0, &e)
-				  : NULL;
+		const char *json = stored_json(st, 3, &scratch, &len);
+		json_t *doc = json ? json_loadb(json, len, 0, &e) : NULL;
 		if (status < 200 || status > 599 || !doc || !json_is_object(doc))
 			verify_fail(rep, "idempotency",
 				    "record %s / %s holds no valid saved result",
@@ -176,13 +183,9 @@ static int check_event_objects(struct db *db, struct verify_report *rep)
 	buf_init(&scratch, BUF_MAX_DEFAULT);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
-		size_t n = 0;
-		const char *raw = db_col_text(st, 2, &n);
-		const char *json = NULL;
 		size_t len = 0;
-		buf_reset(&scratch);
-		if (!raw || event_unpack(raw, n, &scratch, &json, &len) != 0 || len < 2 ||
-		    json[0] != '{' || json[len - 1] != '}')
+		const char *json = stored_json(st, 2, &scratch, &len);
+		if (!json || len < 2 || json[0] != '{' || json[len - 1] != '}')
 			verify_fail(rep, "events", "event whose object does not read back: %s / %s",
 				    db_col_text(st, 0, NULL), db_col_text(st, 1, NULL));
 	}

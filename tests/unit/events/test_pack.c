@@ -201,9 +201,9 @@ static int append_fn(struct db *db, void *p)
 				   strlen(PI), c->packed, NULL, 1800000000, c->id);
 }
 
-static int read_fn(struct db *db, void *p)
+/* How the event c->id is stored (type and length of data_object), and its rendering in out. */
+static void read_event(struct db *db, struct ev_ctx *c, struct buf *out)
 {
-	struct ev_ctx *c = p;
 	struct db_stmt *s = db_prepare(
 	    db, "SELECT typeof(data_object), length(data_object) FROM events WHERE merchant_id = $1"
 		" AND id = $2");
@@ -213,11 +213,17 @@ static int read_fn(struct db *db, void *p)
 	snprintf(c->type, sizeof(c->type), "%s", db_col_text(s, 0, NULL));
 	c->stored_len = db_col_int64(s, 1);
 	db_reset(s);
-	struct buf out;
-	buf_init(&out, BUF_MAX_DEFAULT);
+	buf_init(out, BUF_MAX_DEFAULT);
 	struct json j;
-	json_init(&j, &out);
+	json_init(&j, out);
 	cr_assert_eq(event_render(db, "acct_a", c->id, &j), DB_OK);
+}
+
+static int read_fn(struct db *db, void *p)
+{
+	struct ev_ctx *c = p;
+	struct buf out;
+	read_event(db, c, &out);
 	snprintf(c->rendered, sizeof(c->rendered), "%s", buf_cstr(&out));
 	buf_release(&out);
 	return 0;
@@ -276,20 +282,8 @@ static int append_big_fn(struct db *db, void *p)
 static int read_big_fn(struct db *db, void *p)
 {
 	struct ev_ctx *c = p;
-	struct db_stmt *s = db_prepare(
-	    db, "SELECT typeof(data_object), length(data_object) FROM events WHERE merchant_id = $1"
-		" AND id = $2");
-	db_bind_text(s, 1, "acct_a", -1);
-	db_bind_text(s, 2, c->id, -1);
-	cr_assert_eq(db_step(s), DB_ROW);
-	snprintf(c->type, sizeof(c->type), "%s", db_col_text(s, 0, NULL));
-	c->stored_len = db_col_int64(s, 1);
-	db_reset(s);
 	struct buf out;
-	buf_init(&out, BUF_MAX_DEFAULT);
-	struct json j;
-	json_init(&j, &out);
-	cr_assert_eq(event_render(db, "acct_a", c->id, &j), DB_OK);
+	read_event(db, c, &out);
 	cr_assert_not_null(memmem(out.data, out.len, big_json, big_len));
 	buf_release(&out);
 	return 0;
