@@ -688,9 +688,8 @@ static int append_event(struct req *r, struct db *db, const char *type, const ch
 			char *ret_id)
 {
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	if (event_append_packed(db, r->merchant_id, &o, type, object_id, json, len,
-				packed && packed->len ? packed : NULL, prev, r->now,
-				ret_id) != DB_OK)
+	if (event_append_packed(db, r->merchant_id, &o, type, object_id, json, len, packed, prev,
+				r->now, ret_id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -719,7 +718,7 @@ int payments_event_answer(struct req *r, struct db *db, const char *type, const 
 void payments_pack(struct req *r, const char *json, size_t len, struct buf *out)
 {
 	buf_reset(out);
-	if (!json || !store_packs_events(r->app->store))
+	if (!json || !event_packs(store_kind(r->app->store)))
 		return;
 	if (event_pack(json, len, out) != 0)
 		buf_reset(out);

@@ -31,7 +31,7 @@ static int append(struct db *db, const char *merchant_id, const struct event_ori
 			return DB_ERR;
 	}
 	struct buf own = {0};
-	bool pack = db_kind(db) == DB_SQLITE;
+	bool pack = event_packs(db_kind(db));
 	if (pack && !packed) {
 		buf_init(&own, BUF_MAX_DEFAULT);
 		/* one that cannot be packed (out of memory, or past what a reader unpacks) is kept

@@ -16,11 +16,9 @@
  * a damaged row can make a reader allocate */
 #define UNPACKED_MAX (4u << 20)
 
-static pthread_once_t dicts_once = PTHREAD_ONCE_INIT;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 static ZSTD_CDict *cdict_1;
 static ZSTD_DDict *ddict_1;
-
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
 
 /* a thread's contexts, each made on its first use (a thread that only reads never packs) */
@@ -28,13 +26,6 @@ struct ctxs {
 	ZSTD_CCtx *c;
 	ZSTD_DCtx *d;
 };
-
-static void dicts_load(void)
-{
-	/* not a zstd-format dictionary (no magic number): zstd loads it as plain content */
-	cdict_1 = ZSTD_createCDict(event_dict_1, event_dict_1_len, PACK_LEVEL);
-	ddict_1 = ZSTD_createDDict(event_dict_1, event_dict_1_len);
-}
 
 static void ctxs_free(void *p)
 {
@@ -44,15 +35,17 @@ static void ctxs_free(void *p)
 	free(x);
 }
 
-static void key_make(void)
+static void setup(void)
 {
+	/* not a zstd-format dictionary (no magic number): zstd loads it as plain content */
+	cdict_1 = ZSTD_createCDict(event_dict_1, event_dict_1_len, PACK_LEVEL);
+	ddict_1 = ZSTD_createDDict(event_dict_1, event_dict_1_len);
 	pthread_key_create(&ctx_key, ctxs_free);
 }
 
 static struct ctxs *thread_ctxs(void)
 {
-	pthread_once(&dicts_once, dicts_load);
-	pthread_once(&key_once, key_make);
+	pthread_once(&once, setup);
 	struct ctxs *x = pthread_getspecific(ctx_key);
 	if (x)
 		return x;
@@ -90,6 +83,11 @@ int event_pack(const char *json, size_t len, struct buf *out)
 	out->len -= bound - n;
 	out->data[out->len] = '\0';
 	return 0;
+}
+
+bool event_packs(enum db_kind kind)
+{
+	return kind == DB_SQLITE;
 }
 
 bool event_is_packed(const void *bytes, size_t n)

@@ -21,10 +21,16 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "store/db.h"
 
 #define EVENT_PACK_DICT_1 0x01
 /* first bytes up to this one are kept for dictionaries to come (none starts JSON text) */
 #define EVENT_PACK_DICT_LAST 0x08
+
+/* Whether a store of that backend keeps event objects packed: SQLite does; PostgreSQL keeps JSON
+ * text (its TEXT column holds no binary). The one place that decides it: the write (events.c)
+ * and a request that packs ahead of it (payments_pack) both ask here. */
+bool event_packs(enum db_kind kind);
 
 /* Appends json packed to out. 0, or -1 when out has failed, zstd refuses (out of memory) or json
  * is longer than an object ever unpacks to (4 MiB): the caller keeps that one as JSON text. */

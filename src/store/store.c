@@ -45,9 +45,9 @@ int store_open(struct store **ret, const struct store_config *cfg, char *err, si
 	return 0;
 }
 
-bool store_packs_events(const struct store *s)
+enum db_kind store_kind(const struct store *s)
 {
-	return s && s->sq;
+	return s && s->pg ? DB_POSTGRES : DB_SQLITE;
 }
 
 void store_close(struct store *s)

@@ -48,9 +48,8 @@ typedef int (*store_fn)(struct db *db, void *ctx);
 int store_open(struct store **ret, const struct store_config *cfg, char *err, size_t errlen);
 void store_close(struct store *s);
 
-/* Whether the store keeps event objects packed (events/pack.h): the embedded SQLite store does;
- * PostgreSQL keeps them as JSON text. */
-bool store_packs_events(const struct store *s);
+/* The backend behind the store: what db_kind() says of each of its connections. */
+enum db_kind store_kind(const struct store *s);
 
 /* Runs fn in a write transaction on merchant's shard (merchant_id may be NULL for global rows such
  * as the merchant table itself). Returns fn's return value, or STORE_COMMIT_FAILED /
