@@ -110,6 +110,7 @@ static int billing_from_params(struct req *r, const char *old, const char **ret)
 struct create_ctx {
 	struct req *r;
 	struct vault_card_info info;
+	struct vault_sealed_card sealed;
 	const char *token; /* card[token]: tok_… or a test alias, instead of a number */
 	char pm_id[ID_MAX];
 	char card_id[ID_MAX];
@@ -132,8 +133,9 @@ static int create_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 	} else {
 		char fp[24];
-		int rc = vault_card_store(r->app->vault, db, r->merchant_id, c->card_id,
-					  param_str(r, "card.number"), &c->info, r->now, fp);
+		int rc =
+		    vault_card_store(r->app->vault, db, r->merchant_id, c->card_id,
+				     param_str(r, "card.number"), &c->sealed, &c->info, r->now, fp);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &c->info, fp, c->billing,
@@ -184,6 +186,8 @@ static int h_create(struct req *r)
 		return -1;
 	id_new_at(c.pm_id, "pm_", r->now);
 	id_new(c.card_id, "card_");
+	if (!c.token)
+		tokens_card_preseal(r, c.card_id, &c.sealed);
 	return req_write(r, create_fn, &c);
 }
 

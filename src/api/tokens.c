@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "store/store.h"
 
 static const struct param_spec card_children[] = {
     {"number", PT_STRING, 0, 64, NULL, NULL},
@@ -148,8 +149,18 @@ static int token_render(struct req *r, struct db *db, const char *id)
 struct token_ctx {
 	struct req *r;
 	struct vault_card_info info;
+	struct vault_sealed_card sealed;
 	char id[ID_MAX], card_id[ID_MAX];
 };
+
+void tokens_card_preseal(struct req *r, const char *card_id, struct vault_sealed_card *ret)
+{
+	int shard = 0;
+	if (store_shard_of(r->app->store, r->merchant_id, &shard) != 0 ||
+	    vault_card_preseal(r->app->vault, shard, r->merchant_id, card_id,
+			       param_str(r, "card.number"), ret) != 0)
+		ret->ok = false;
+}
 
 static int token_fn(struct db *db, void *p)
 {
@@ -157,7 +168,8 @@ static int token_fn(struct db *db, void *p)
 	struct req *r = t->r;
 	char fp[24];
 	if (vault_card_store(r->app->vault, db, r->merchant_id, t->card_id,
-			     param_str(r, "card.number"), &t->info, r->now, fp) != DB_OK)
+			     param_str(r, "card.number"), &t->sealed, &t->info, r->now,
+			     fp) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
 	if (!st)
@@ -193,6 +205,7 @@ int tokens_h_create(struct req *r)
 		return -1;
 	id_new(t.id, "tok_");
 	id_new(t.card_id, "card_");
+	tokens_card_preseal(r, t.card_id, &t.sealed);
 	return req_write(r, token_fn, &t);
 }
 

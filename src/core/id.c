@@ -1,59 +1,16 @@
 #include "core/id.h"
 
-#include <openssl/rand.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/random.h"
 
 static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/*
- * Random bytes come from OpenSSL's DRBG, drawn RAND_POOL bytes at a time into a per-thread pool:
- * a RAND_bytes call costs ~7,000 instructions whatever its size (locking, the fork check's getpid,
- * reseed bookkeeping), and a payment makes a dozen ids of 11 random characters each. Bytes are
- * used once and wiped as they are taken. A forked child must not reuse its parent's pool (both
- * would hand out the same ids), so fork bumps a generation that empties every pool.
- */
-#define RAND_POOL 512
-struct rand_pool {
-	unsigned char b[RAND_POOL];
-	size_t pos;
-	unsigned gen;
-};
-static _Thread_local struct rand_pool pool = {.pos = RAND_POOL};
-static atomic_uint pool_gen;
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-
-static void pool_forked(void)
-{
-	atomic_fetch_add(&pool_gen, 1);
-}
-
-static void pool_register(void)
-{
-	pthread_atfork(NULL, NULL, pool_forked);
-}
-
-static unsigned char random_byte(void)
-{
-	unsigned gen = atomic_load_explicit(&pool_gen, memory_order_relaxed);
-	if (pool.pos >= RAND_POOL || pool.gen != gen) {
-		pthread_once(&pool_once, pool_register);
-		if (RAND_bytes(pool.b, RAND_POOL) != 1)
-			abort(); /* no entropy means no safe ids: stopping is the only honest answer
-				  */
-		pool.pos = 0;
-		pool.gen = gen;
-	}
-	unsigned char c = pool.b[pool.pos];
-	pool.b[pool.pos++] = 0;
-	return c;
-}
-
+/* The random characters come from the per-thread pool of core/random.h. */
 void id_random_base62(char *out, size_t n)
 {
 	size_t i = 0;

@@ -94,11 +94,37 @@ struct vault_testcard {
 /* pm_card_visa, tok_visa, …: the card the alias stands for, or NULL. */
 const struct vault_testcard *vault_testcard_by_alias(const char *alias);
 
-/* Seals number under the active data key as card card_id of merchant_id (inside the caller's
- * write transaction) and returns the merchant-scoped fingerprint (16 characters). */
+/* A card number sealed ahead of its write transaction: the ciphertext (nonce, AES-256-GCM of the
+ * digits, tag; the AAD binds it to merchant_id and card_id), the data key that sealed it and the
+ * merchant's fingerprint. Nothing in it is secret. */
+#define VAULT_SEALED_MAX (12 + 19 + 16)
+#define VAULT_SHARDS_MAX 64
+struct vault_sealed_card {
+	bool ok;
+	char merchant_id[ID_MAX];
+	char card_id[ID_MAX];
+	char data_key_id[ID_MAX];
+	unsigned char sealed[VAULT_SEALED_MAX];
+	size_t sealed_len;
+	char fingerprint[24];
+};
+
+/* Seals number (already validated) as card card_id of merchant_id under the data key that
+ * vault_attach found active on shard `shard`, outside any transaction: the request's own thread
+ * does the AES-GCM and the fingerprint HMAC, so that the store's single writer only inserts the
+ * row. 0 with ret->ok; otherwise ret->ok is false (that shard's key is not known here) and
+ * vault_card_store seals in the transaction instead. */
+int vault_card_preseal(struct vault *v, int shard, const char *merchant_id, const char *card_id,
+		       const char *number, struct vault_sealed_card *ret);
+
+/* Stores number as card card_id of merchant_id (inside the caller's write transaction) and
+ * returns the merchant-scoped fingerprint (16 characters). pre, when not NULL, is the same number
+ * presealed (vault_card_preseal): it is inserted as it is when it was sealed for this merchant
+ * and card under a data key this shard holds; otherwise (or with NULL) the number is sealed here
+ * under the shard's active key. */
 int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, const char *card_id,
-		     const char *number, const struct vault_card_info *info, int64_t now,
-		     char ret_fingerprint[24]);
+		     const char *number, const struct vault_sealed_card *pre,
+		     const struct vault_card_info *info, int64_t now, char ret_fingerprint[24]);
 
 /* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
  * card, when ref is one. */

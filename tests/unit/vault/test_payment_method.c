@@ -57,8 +57,8 @@ static int token_fn(struct db *db, void *p)
 	struct vault_card_info i;
 	char fp[24];
 	cr_assert_eq(vault_card_validate("4242424242424242", "12", "2034", "123", NOW, &i), 0);
-	cr_assert_eq(vault_card_store(v, db, "acct_A", "card_t", "4242424242424242", &i, NOW, fp),
-		     0);
+	cr_assert_eq(
+	    vault_card_store(v, db, "acct_A", "card_t", "4242424242424242", NULL, &i, NOW, fp), 0);
 	return db_exec(db, SQL_TOKEN_PUT);
 }
 

@@ -312,6 +312,12 @@ struct io {
 	enum acq_behavior beh;
 	struct vault_access access;
 	struct vault *vault;
+	/* preseal: seal on this thread first (as the request thread does), as card preseal_card
+	 * when set, and hand the result to vault_card_store */
+	bool preseal;
+	const char *preseal_card;
+	struct vault_sealed_card pre;
+	int prc;
 };
 
 static int seal_fn(struct db *db, void *p)
@@ -320,8 +326,12 @@ static int seal_fn(struct db *db, void *p)
 	struct vault_card_info i;
 	const char *num = x->number ? x->number : "4000000000000002";
 	cr_assert_eq(vault_card_validate(num, "12", "2034", "123", NOW, &i), 0);
-	x->rc = vault_card_store(x->vault ? x->vault : v, db, x->merchant, x->card, num, &i, NOW,
-				 x->fp);
+	if (x->preseal)
+		x->prc =
+		    vault_card_preseal(x->vault ? x->vault : v, 0, x->merchant,
+				       x->preseal_card ? x->preseal_card : x->card, num, &x->pre);
+	x->rc = vault_card_store(x->vault ? x->vault : v, db, x->merchant, x->card, num,
+				 x->preseal ? &x->pre : NULL, &i, NOW, x->fp);
 	return x->rc;
 }
 
@@ -424,6 +434,98 @@ Test(vault, nothing_in_clear_and_fresh_nonces)
 	cr_assert_eq(count(SQL_SAME_NONCE), 0, "the same number seals differently each time");
 	static const char SQL_LEN[] = "SELECT length(sealed) FROM vault_cards WHERE id = 'card_1'";
 	cr_assert_eq(count(SQL_LEN), 12 + 16 + 16, "nonce || ciphertext || tag");
+}
+
+struct sealed_q {
+	const char *card;
+	unsigned char b[64];
+	size_t n;
+};
+
+static int sealed_fn(struct db *db, void *p)
+{
+	struct sealed_q *q = p;
+	struct db_stmt *st = db_prepare(db, "SELECT sealed FROM vault_cards WHERE id = $1");
+	cr_assert_not_null(st);
+	db_bind_text(st, 1, q->card, -1);
+	q->n = 0;
+	if (db_step(st) == DB_ROW) {
+		const void *b = db_col_blob(st, 0, &q->n);
+		cr_assert_leq(q->n, sizeof(q->b));
+		memcpy(q->b, b, q->n);
+	}
+	db_reset(st);
+	return 0;
+}
+
+/* The stored ciphertext of card is exactly x's presealed one. */
+static bool stored_as_presealed(struct store *st, const char *card, const struct io *x)
+{
+	struct sealed_q q = {.card = card};
+	cr_assert_eq(store_read(st, NULL, sealed_fn, &q), 0);
+	cr_assert_gt(q.n, 0);
+	return q.n == x->pre.sealed_len && memcmp(q.b, x->pre.sealed, q.n) == 0;
+}
+
+Test(vault, presealed_cards)
+{
+	/* sealed on the request's thread, inserted as they are by the write */
+	struct io a = {.merchant = "acct_A", .card = "card_1", .preseal = true};
+	cr_assert_eq(store_write(s, NULL, seal_fn, &a), 0);
+	cr_assert_eq(a.prc, 0);
+	cr_assert(a.pre.ok);
+	cr_assert_str_eq(a.pre.card_id, "card_1");
+	cr_assert_eq(a.pre.sealed_len, 12 + 16 + 16);
+	cr_assert(stored_as_presealed(s, "card_1", &a));
+	cr_assert_eq(count(SQL_NUMBER_IN_CLEAR), 0);
+	cr_assert_eq(store_read(s, NULL, reveal_fn, &a), 0);
+	cr_assert_eq(a.rc, 7);
+	cr_assert_str_eq(a.seen, "4000000000000002");
+	/* the same fingerprint as a card sealed inside the write */
+	struct io b = {.merchant = "acct_A", .card = "card_2"};
+	cr_assert_eq(store_write(s, NULL, seal_fn, &b), 0);
+	cr_assert_str_eq(a.fp, b.fp);
+	cr_assert_str_eq(a.pre.fingerprint, b.fp);
+
+	/* sealed for another card id: its AAD would not open as this card, so it is sealed anew */
+	struct io c = {
+	    .merchant = "acct_A", .card = "card_3", .preseal = true, .preseal_card = "card_9"};
+	cr_assert_eq(store_write(s, NULL, seal_fn, &c), 0);
+	cr_assert(c.pre.ok);
+	cr_assert_not(stored_as_presealed(s, "card_3", &c));
+	cr_assert_eq(store_read(s, NULL, reveal_fn, &c), 0);
+	cr_assert_eq(c.rc, 7, "card_3 opens");
+
+	/* an unknown shard: nothing presealed, the write seals */
+	struct vault_sealed_card none;
+	cr_assert_neq(
+	    vault_card_preseal(v, VAULT_SHARDS_MAX, "acct_A", "card_4", "4242424242424242", &none),
+	    0);
+	cr_assert_not(none.ok);
+	cr_assert_neq(vault_card_preseal(v, 0, "acct_A", "card_4", "4242", &none), 0,
+		      "not a number");
+	cr_assert_not(none.ok);
+
+	/* a key this shard does not hold (here: another store attached as shard 0 since, as a
+	 * merchant moved to another shard would find): sealed anew under this shard's key */
+	char d2[320], err[256];
+	snprintf(d2, sizeof(d2), "%s/shard1", dir);
+	cr_assert_eq(mkdir(d2, 0700), 0);
+	struct store *s2;
+	struct store_config cfg = {.data_dir = d2};
+	cr_assert_eq(store_open(&s2, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_write(s2, NULL, attach_fn, v), 0);
+	struct io d = {.merchant = "acct_A", .card = "card_5", .preseal = true};
+	cr_assert_eq(store_write(s, NULL, seal_fn, &d), 0);
+	cr_assert(d.pre.ok);
+	cr_assert_not(stored_as_presealed(s, "card_5", &d));
+	cr_assert_eq(store_read(s, NULL, reveal_fn, &d), 0);
+	cr_assert_eq(d.rc, 7, "card_5 opens under the store's own key");
+	cr_assert_str_eq(d.fp, a.fp);
+	struct io e = {.merchant = "acct_A", .card = "card_6", .preseal = true};
+	cr_assert_eq(store_write(s2, NULL, seal_fn, &e), 0);
+	cr_assert(stored_as_presealed(s2, "card_6", &e), "the other store holds the key");
+	store_close(s2);
 }
 
 Test(vault, fingerprints)
