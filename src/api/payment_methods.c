@@ -141,6 +141,9 @@ static int create_fn(struct db *db, void *p)
 		if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &c->info, fp, c->billing,
 			      c->metadata, NULL, r->now) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
+		pm_render_new(req_json(r), c->pm_id, &c->info, fp, c->billing, c->metadata, NULL,
+			      r->now);
+		return 0;
 	}
 	return pm_render(db, r->merchant_id, c->pm_id, req_json(r)) == DB_OK
 		   ? 0

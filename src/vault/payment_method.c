@@ -236,6 +236,68 @@ static const char EMPTY_BILLING[] =
     "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null,"
     "\"tax_id\":null}";
 
+/* What a PaymentMethod object shows, whether read back (pm_render) or just inserted
+ * (pm_render_new). */
+struct pm_view {
+	const char *id, *customer, *brand, *last4, *funding, *country, *fingerprint;
+	const char *billing_details, *metadata;
+	int64_t created, exp_month, exp_year;
+	bool cvc_provided;
+};
+
+static void render_view(const struct pm_view *v, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", v->id);
+	json_kv_str(j, "object", "payment_method");
+	json_kv_str(j, "allow_redisplay", "unspecified");
+	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
+	json_kv_raw(j, "billing_details", bd, strlen(bd));
+	json_key(j, "card");
+	json_obj_open(j);
+	json_kv_str(j, "brand", v->brand);
+	json_key(j, "checks");
+	json_obj_open(j);
+	json_kv_null(j, "address_line1_check");
+	json_kv_null(j, "address_postal_code_check");
+	if (v->cvc_provided)
+		json_kv_str(j, "cvc_check", "unchecked");
+	else
+		json_kv_null(j, "cvc_check");
+	json_obj_close(j);
+	json_kv_str_or_null(j, "country", v->country);
+	json_kv_str(j, "display_brand", pm_display_brand(v->brand));
+	json_kv_int(j, "exp_month", v->exp_month);
+	json_kv_int(j, "exp_year", v->exp_year);
+	json_kv_str(j, "fingerprint", v->fingerprint);
+	json_kv_str(j, "funding", v->funding);
+	json_kv_null(j, "generated_from");
+	json_kv_str(j, "last4", v->last4);
+	json_key(j, "networks");
+	json_obj_open(j);
+	json_key(j, "available");
+	json_arr_open(j);
+	json_str(j, v->brand);
+	json_arr_close(j);
+	json_kv_null(j, "preferred");
+	json_obj_close(j);
+	json_key(j, "three_d_secure_usage");
+	json_obj_open(j);
+	json_kv_bool(j, "supported", true);
+	json_obj_close(j);
+	json_kv_null(j, "regulated_status");
+	json_kv_null(j, "wallet");
+	json_obj_close(j);
+	json_kv_int(j, "created", v->created);
+	json_kv_str_or_null(j, "customer", v->customer);
+	json_kv_null(j, "customer_account");
+	json_kv_bool(j, "livemode", false);
+	const char *md = v->metadata ? v->metadata : "{}";
+	json_kv_raw(j, "metadata", md, strlen(md));
+	json_kv_str(j, "type", "card");
+	json_obj_close(j);
+}
+
 int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j)
 {
 	struct db_stmt *st = db_prepare(db, SQL_RENDER);
@@ -248,56 +310,45 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 		db_reset(st);
 		return rc == DB_DONE ? DB_NOTFOUND : rc;
 	}
-	const char *brand = db_col_text(st, 3, NULL);
-	json_obj_open(j);
-	json_kv_str(j, "id", db_col_text(st, 0, NULL));
-	json_kv_str(j, "object", "payment_method");
-	json_kv_str(j, "allow_redisplay", "unspecified");
-	const char *bd = db_col_text(st, 11, NULL);
-	json_kv_raw(j, "billing_details", bd ? bd : EMPTY_BILLING, strlen(bd ? bd : EMPTY_BILLING));
-	json_key(j, "card");
-	json_obj_open(j);
-	json_kv_str(j, "brand", brand);
-	json_key(j, "checks");
-	json_obj_open(j);
-	json_kv_null(j, "address_line1_check");
-	json_kv_null(j, "address_postal_code_check");
-	if (db_col_int64(st, 10))
-		json_kv_str(j, "cvc_check", "unchecked");
-	else
-		json_kv_null(j, "cvc_check");
-	json_obj_close(j);
-	json_kv_str_or_null(j, "country", db_col_text(st, 8, NULL));
-	json_kv_str(j, "display_brand", pm_display_brand(brand));
-	json_kv_int(j, "exp_month", db_col_int64(st, 5));
-	json_kv_int(j, "exp_year", db_col_int64(st, 6));
-	json_kv_str(j, "fingerprint", db_col_text(st, 9, NULL));
-	json_kv_str(j, "funding", db_col_text(st, 7, NULL));
-	json_kv_null(j, "generated_from");
-	json_kv_str(j, "last4", db_col_text(st, 4, NULL));
-	json_key(j, "networks");
-	json_obj_open(j);
-	json_key(j, "available");
-	json_arr_open(j);
-	json_str(j, brand);
-	json_arr_close(j);
-	json_kv_null(j, "preferred");
-	json_obj_close(j);
-	json_key(j, "three_d_secure_usage");
-	json_obj_open(j);
-	json_kv_bool(j, "supported", true);
-	json_obj_close(j);
-	json_kv_null(j, "regulated_status");
-	json_kv_null(j, "wallet");
-	json_obj_close(j);
-	json_kv_int(j, "created", db_col_int64(st, 1));
-	json_kv_str_or_null(j, "customer", db_col_text(st, 2, NULL));
-	json_kv_null(j, "customer_account");
-	json_kv_bool(j, "livemode", false);
-	const char *md = db_col_text(st, 12, NULL);
-	json_kv_raw(j, "metadata", md ? md : "{}", strlen(md ? md : "{}"));
-	json_kv_str(j, "type", "card");
-	json_obj_close(j);
+	struct pm_view v = {
+	    .id = db_col_text(st, 0, NULL),
+	    .created = db_col_int64(st, 1),
+	    .customer = db_col_text(st, 2, NULL),
+	    .brand = db_col_text(st, 3, NULL),
+	    .last4 = db_col_text(st, 4, NULL),
+	    .exp_month = db_col_int64(st, 5),
+	    .exp_year = db_col_int64(st, 6),
+	    .funding = db_col_text(st, 7, NULL),
+	    .country = db_col_text(st, 8, NULL),
+	    .fingerprint = db_col_text(st, 9, NULL),
+	    .cvc_provided = db_col_int64(st, 10) != 0,
+	    .billing_details = db_col_text(st, 11, NULL),
+	    .metadata = db_col_text(st, 12, NULL),
+	};
+	render_view(&v, j);
 	db_reset(st);
 	return DB_OK;
+}
+
+void pm_render_new(struct json *j, const char *pm_id, const struct vault_card_info *info,
+		   const char *fingerprint, const char *billing_details, const char *metadata,
+		   const char *customer, int64_t now)
+{
+	/* the values as pm_insert stores them, so that reading the row back would show the same */
+	struct pm_view v = {
+	    .id = pm_id,
+	    .created = now,
+	    .customer = customer,
+	    .brand = info->brand,
+	    .last4 = info->last4,
+	    .exp_month = info->exp_month,
+	    .exp_year = info->exp_year,
+	    .funding = info->funding,
+	    .country = info->country[0] ? info->country : NULL,
+	    .fingerprint = fingerprint,
+	    .cvc_provided = info->cvc_provided,
+	    .billing_details = billing_details,
+	    .metadata = metadata ? metadata : "{}",
+	};
+	render_view(&v, j);
 }

@@ -46,5 +46,11 @@ const char *pm_display_brand(const char *brand);
 int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const char *card_id,
 	      const struct vault_card_info *info, const char *fingerprint,
 	      const char *billing_details, const char *metadata, const char *customer, int64_t now);
+/* The object pm_render would read back after that pm_insert, rendered from the same values: the
+ * write that creates a PaymentMethod does not read its own row again (on the single writer that
+ * read cost as much as sealing the card). */
+void pm_render_new(struct json *j, const char *pm_id, const struct vault_card_info *info,
+		   const char *fingerprint, const char *billing_details, const char *metadata,
+		   const char *customer, int64_t now);
 
 #endif

@@ -202,3 +202,55 @@ Test(payment_method, display_brands)
 	cr_assert_str_eq(pm_display_brand("unknown"), "other");
 	cr_assert_str_eq(pm_display_brand(NULL), "other");
 }
+
+struct fresh {
+	const char *id, *billing, *metadata, *customer;
+	struct vault_card_info info;
+	struct buf b;
+};
+
+static int insert_render_fn(struct db *db, void *p)
+{
+	struct fresh *x = p;
+	cr_assert_eq(pm_insert(db, "acct_A", x->id, "card_x", &x->info, "FPfpFPfpFPfpFPfp",
+			       x->billing, x->metadata, x->customer, NOW),
+		     DB_OK);
+	struct json j;
+	json_init(&j, &x->b);
+	pm_render_new(&j, x->id, &x->info, "FPfpFPfpFPfpFPfp", x->billing, x->metadata, x->customer,
+		      NOW);
+	return 0;
+}
+
+/* The object rendered when a PaymentMethod is created (from the values inserted) is, byte for
+ * byte, the one read back later. */
+Test(payment_method, a_new_payment_method_renders_as_read_back)
+{
+	struct fresh cases[] = {
+	    {.id = "pm_1", .metadata = "{}"},
+	    {.id = "pm_2",
+	     .billing = "{\"address\":{\"city\":\"Paris\",\"country\":\"FR\",\"line1\":null,"
+			"\"line2\":null,\"postal_code\":null,\"state\":null},\"email\":null,"
+			"\"name\":\"A\",\"phone\":null,\"tax_id\":null}",
+	     .metadata = "{\"k\":\"v\"}",
+	     .customer = "cus_1"},
+	    {.id = "pm_3"}, /* no billing, metadata NULL: rendered as stored ("{}") */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fresh *x = &cases[i];
+		const char *num = i == 1 ? "378282246310005" : "4242424242424242";
+		const char *cvc = i == 1 ? "1234" : i == 2 ? NULL : "123";
+		cr_assert_eq(vault_card_validate(num, "12", "2034", cvc, NOW, &x->info), 0);
+		if (i == 2)
+			x->info.country[0] = '\0'; /* stored as NULL */
+		buf_init(&x->b, 1 << 16);
+		cr_assert_eq(store_write(s, NULL, insert_render_fn, x), 0);
+		struct render r = {.merchant = "acct_A", .id = x->id};
+		buf_init(&r.b, 1 << 16);
+		cr_assert_eq(store_read(s, NULL, render_fn, &r), 0);
+		cr_assert_eq(r.rc, 0);
+		cr_assert_str_eq(buf_cstr(&x->b), buf_cstr(&r.b));
+		buf_release(&r.b);
+		buf_release(&x->b);
+	}
+}
