@@ -111,7 +111,8 @@ struct create_ctx {
 	struct req *r;
 	struct vault_card_info info;
 	struct vault_sealed_card sealed;
-	const char *token; /* card[token]: tok_… or a test alias, instead of a number */
+	const char *number; /* card[number], for the write when the card was not presealed */
+	const char *token;  /* card[token]: tok_… or a test alias, instead of a number */
 	char pm_id[ID_MAX];
 	char card_id[ID_MAX];
 	const char *billing;
@@ -133,9 +134,8 @@ static int create_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 	} else {
 		char fp[24];
-		int rc =
-		    vault_card_store(r->app->vault, db, r->merchant_id, c->card_id,
-				     param_str(r, "card.number"), &c->sealed, &c->info, r->now, fp);
+		int rc = vault_card_store(r->app->vault, db, r->merchant_id, c->card_id, c->number,
+					  &c->sealed, &c->info, r->now, fp);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (pm_insert(db, r->merchant_id, c->pm_id, c->card_id, &c->info, fp, c->billing,
@@ -190,7 +190,7 @@ static int h_create(struct req *r)
 	id_new_at(c.pm_id, "pm_", r->now);
 	id_new(c.card_id, "card_");
 	if (!c.token)
-		tokens_card_preseal(r, c.card_id, &c.sealed);
+		c.number = tokens_card_preseal(r, c.card_id, &c.sealed);
 	return req_write(r, create_fn, &c);
 }
 

@@ -150,16 +150,18 @@ struct token_ctx {
 	struct req *r;
 	struct vault_card_info info;
 	struct vault_sealed_card sealed;
+	const char *number;
 	char id[ID_MAX], card_id[ID_MAX];
 };
 
-void tokens_card_preseal(struct req *r, const char *card_id, struct vault_sealed_card *ret)
+const char *tokens_card_preseal(struct req *r, const char *card_id, struct vault_sealed_card *ret)
 {
+	const char *number = param_str(r, "card.number");
 	int shard = 0;
 	if (store_shard_of(r->app->store, r->merchant_id, &shard) != 0 ||
-	    vault_card_preseal(r->app->vault, shard, r->merchant_id, card_id,
-			       param_str(r, "card.number"), ret) != 0)
+	    vault_card_preseal(r->app->vault, shard, r->merchant_id, card_id, number, ret) != 0)
 		ret->ok = false;
+	return number;
 }
 
 static int token_fn(struct db *db, void *p)
@@ -167,9 +169,8 @@ static int token_fn(struct db *db, void *p)
 	struct token_ctx *t = p;
 	struct req *r = t->r;
 	char fp[24];
-	if (vault_card_store(r->app->vault, db, r->merchant_id, t->card_id,
-			     param_str(r, "card.number"), &t->sealed, &t->info, r->now,
-			     fp) != DB_OK)
+	if (vault_card_store(r->app->vault, db, r->merchant_id, t->card_id, t->number, &t->sealed,
+			     &t->info, r->now, fp) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
 	if (!st)
@@ -205,7 +206,7 @@ int tokens_h_create(struct req *r)
 		return -1;
 	id_new(t.id, "tok_");
 	id_new(t.card_id, "card_");
-	tokens_card_preseal(r, t.card_id, &t.sealed);
+	t.number = tokens_card_preseal(r, t.card_id, &t.sealed);
 	return req_write(r, token_fn, &t);
 }
 

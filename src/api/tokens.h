@@ -13,8 +13,10 @@
  * parameter_missing or Stripe's 402 card_error (never echoing the number) and returns -1. */
 int tokens_card_params(struct req *r, struct vault_card_info *ret_info);
 /* Seals the validated card[number] as card card_id on the request's thread, before its write
- * (vault_card_preseal); ret->ok false leaves the sealing to the write. */
-void tokens_card_preseal(struct req *r, const char *card_id, struct vault_sealed_card *ret);
+ * (vault_card_preseal); ret->ok false leaves the sealing to the write. Returns card[number] as
+ * the request holds it, for the write to hand vault_card_store (which seals it only when the
+ * presealed card does not fit). */
+const char *tokens_card_preseal(struct req *r, const char *card_id, struct vault_sealed_card *ret);
 
 extern const struct param_spec tokens_create_params[];
 int tokens_h_create(struct req *r);
