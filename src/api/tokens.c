@@ -76,26 +76,22 @@ static const char *card_brand_title(const char *b)
 	return "Unknown";
 }
 
-static int token_render(struct req *r, struct db *db, const char *id)
+/* What a token object shows, whether read back (token_render) or just inserted (token_fn). */
+struct token_view {
+	const char *id, *card_id, *brand, *country, *fingerprint, *funding, *last4, *client_ip;
+	int64_t created, exp_month, exp_year;
+	bool cvc_provided, used;
+};
+
+static void render_view(struct req *r, const struct token_view *v)
 {
-	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? req_fail_missing(r, "token", id, "token")
-				     : req_fail(r, ERR_API, NULL, NULL);
-	}
 	struct json *j = req_json(r);
 	json_obj_open(j);
-	json_kv_str(j, "id", db_col_text(st, 0, NULL));
+	json_kv_str(j, "id", v->id);
 	json_kv_str(j, "object", "token");
 	json_key(j, "card");
 	json_obj_open(j);
-	json_kv_str(j, "id", db_col_text(st, 2, NULL));
+	json_kv_str(j, "id", v->card_id);
 	json_kv_str(j, "object", "card");
 	static const char *const nulls[] = {"address_city",
 					    "address_country",
@@ -109,22 +105,22 @@ static int token_render(struct req *r, struct db *db, const char *id)
 					    NULL};
 	for (const char *const *n = nulls; *n; n++)
 		json_kv_null(j, *n);
-	json_kv_str(j, "brand", card_brand_title(db_col_text(st, 3, NULL)));
-	json_kv_str_or_null(j, "country", db_col_text(st, 8, NULL));
+	json_kv_str(j, "brand", card_brand_title(v->brand));
+	json_kv_str_or_null(j, "country", v->country);
 	json_kv_null(j, "currency");
 	json_kv_null(j, "customer");
 	/* a CVC was given and not yet checked by an authorization */
-	if (db_col_int64(st, 10))
+	if (v->cvc_provided)
 		json_kv_str(j, "cvc_check", "unchecked");
 	else
 		json_kv_null(j, "cvc_check");
 	json_kv_null(j, "default_for_currency");
 	json_kv_null(j, "dynamic_last4");
-	json_kv_int(j, "exp_month", db_col_int64(st, 5));
-	json_kv_int(j, "exp_year", db_col_int64(st, 6));
-	json_kv_str(j, "fingerprint", db_col_text(st, 9, NULL));
-	json_kv_str(j, "funding", db_col_text(st, 7, NULL));
-	json_kv_str(j, "last4", db_col_text(st, 4, NULL));
+	json_kv_int(j, "exp_month", v->exp_month);
+	json_kv_int(j, "exp_year", v->exp_year);
+	json_kv_str(j, "fingerprint", v->fingerprint);
+	json_kv_str(j, "funding", v->funding);
+	json_kv_str(j, "last4", v->last4);
 	json_kv_raw(j, "metadata", "{}", 2);
 	json_kv_null(j, "name");
 	json_key(j, "networks");
@@ -136,12 +132,43 @@ static int token_render(struct req *r, struct db *db, const char *id)
 	json_kv_null(j, "tokenization_method");
 	json_kv_null(j, "wallet");
 	json_obj_close(j);
-	json_kv_str_or_null(j, "client_ip", db_col_text(st, 11, NULL));
-	json_kv_int(j, "created", db_col_int64(st, 1));
+	json_kv_str_or_null(j, "client_ip", v->client_ip);
+	json_kv_int(j, "created", v->created);
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_str(j, "type", "card");
-	json_kv_bool(j, "used", db_col_int64(st, 12) != 0);
+	json_kv_bool(j, "used", v->used);
 	json_obj_close(j);
+}
+
+static int token_render(struct req *r, struct db *db, const char *id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? req_fail_missing(r, "token", id, "token")
+				     : req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct token_view v = {
+	    .id = db_col_text(st, 0, NULL),
+	    .created = db_col_int64(st, 1),
+	    .card_id = db_col_text(st, 2, NULL),
+	    .brand = db_col_text(st, 3, NULL),
+	    .last4 = db_col_text(st, 4, NULL),
+	    .exp_month = db_col_int64(st, 5),
+	    .exp_year = db_col_int64(st, 6),
+	    .funding = db_col_text(st, 7, NULL),
+	    .country = db_col_text(st, 8, NULL),
+	    .fingerprint = db_col_text(st, 9, NULL),
+	    .cvc_provided = db_col_int64(st, 10) != 0,
+	    .client_ip = db_col_text(st, 11, NULL),
+	    .used = db_col_int64(st, 12) != 0,
+	};
+	render_view(r, &v);
 	db_reset(st);
 	return 0;
 }
@@ -190,7 +217,25 @@ static int token_fn(struct db *db, void *p)
 	db_bind_text(st, 13, r->client_ip[0] ? r->client_ip : NULL, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return token_render(r, db, t->id);
+	/* rendered from the values just inserted, as token_render would read them back (the
+	 * single writer does not read its own row again) */
+	struct token_view v = {
+	    .id = t->id,
+	    .created = r->now,
+	    .card_id = t->card_id,
+	    .brand = t->info.brand,
+	    .last4 = t->info.last4,
+	    .exp_month = t->info.exp_month,
+	    .exp_year = t->info.exp_year,
+	    .funding = t->info.funding,
+	    .country = t->info.country,
+	    .fingerprint = fp,
+	    .cvc_provided = t->info.cvc_provided,
+	    .client_ip = r->client_ip[0] ? r->client_ip : NULL,
+	    .used = false,
+	};
+	render_view(r, &v);
+	return 0;
 }
 
 int tokens_h_create(struct req *r)

@@ -101,6 +101,7 @@ test('tokens: publishable keys create them, single use, aliases', async () => {
   assert.equal(tok.card.last4, '4444');
   assert.equal(tok.used, false);
   assertStripeShape(tok, 'token');
+  assert.deepEqual(await stripe.tokens.retrieve(tok.id), tok, 'the answer to create is the stored token');
   const pm = await pk.paymentMethods.create(card('4242424242424242'));
   assert.match(pm.id, /^pm_/);
   await assert.rejects(pk.paymentMethods.retrieve(pm.id), (e) => e.statusCode === 403);
