@@ -20,4 +20,20 @@ static inline void str_copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* An IPv4 address (the 4 bytes in network order) in dotted decimal into out (at least 16 bytes),
+ * as inet_ntop writes it; inet_ntop formats with sprintf, ~1 % of a GET here. */
+static inline void str_ipv4(const unsigned char addr[4], char *out)
+{
+	char *o = out;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = addr[i];
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : '\0';
+	}
+}
+
 #endif

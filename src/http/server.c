@@ -315,8 +315,8 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client_ip,
-			          sizeof(r->client_ip));
+			str_ipv4((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr,
+			         r->client_ip);
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
 			          r->client_ip, sizeof(r->client_ip));

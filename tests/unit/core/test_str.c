@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 
@@ -29,4 +30,26 @@ Test(str, null_copies_as_empty_and_size_zero_writes_nothing)
 	char e[4] = "abc";
 	str_copy(e, 0, "zzz");
 	cr_assert_str_eq(e, "abc");
+}
+
+Test(str, ipv4_as_inet_ntop_writes_it)
+{
+	static const unsigned char addrs[][4] = {{127, 0, 0, 1},       {0, 0, 0, 0},
+						 {255, 255, 255, 255}, {10, 20, 100, 9},
+						 {192, 168, 1, 99},    {1, 10, 109, 110}};
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		char mine[16], theirs[INET_ADDRSTRLEN];
+		str_ipv4(addrs[i], mine);
+		cr_assert_not_null(inet_ntop(AF_INET, addrs[i], theirs, sizeof(theirs)));
+		cr_assert_str_eq(mine, theirs);
+	}
+	/* every byte value in every position */
+	for (unsigned v = 0; v < 256; v++) {
+		unsigned char a[4] = {(unsigned char)v, (unsigned char)(255 - v),
+				      (unsigned char)(v / 2), (unsigned char)(v * 7)};
+		char mine[16], theirs[INET_ADDRSTRLEN];
+		str_ipv4(a, mine);
+		inet_ntop(AF_INET, a, theirs, sizeof(theirs));
+		cr_assert_str_eq(mine, theirs);
+	}
 }
