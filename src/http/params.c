@@ -49,13 +49,28 @@ static const char *safe_echo(const char *v)
 	return v;
 }
 
+/* Appends s to out[*o] within n bytes (room kept for the terminator). */
+static void path_put(char *out, size_t n, size_t *o, const char *s)
+{
+	while (*s && *o + 1 < n)
+		out[(*o)++] = *s++;
+}
+
+/* prefix[key], or key without a prefix. Made for every parameter checked (no snprintf: a
+ * confirm checks a dozen); a path longer than the buffer is cut, as it only ever names a
+ * parameter in an error. */
 static void path_join(char *out, size_t n, const char *prefix, const char *key)
 {
-	/* a path longer than the buffer is cut: it only ever names a parameter in an error */
-	int w = !prefix || !*prefix ? snprintf(out, n, "%s", key)
-	                            : snprintf(out, n, "%s[%s]", prefix, key);
-	if (w < 0 || (size_t)w >= n)
-		out[n - 1] = '\0';
+	size_t o = 0;
+	if (prefix && *prefix) {
+		path_put(out, n, &o, prefix);
+		path_put(out, n, &o, "[");
+		path_put(out, n, &o, key);
+		path_put(out, n, &o, "]");
+	} else {
+		path_put(out, n, &o, key);
+	}
+	out[o] = '\0';
 }
 
 static const struct param_spec *spec_find(const struct param_spec *spec, const char *key)

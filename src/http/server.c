@@ -233,14 +233,17 @@ static int authenticate(struct conn_req *c)
 	char key[API_KEY_MAX];
 	if (presented_key(c->conn, key, sizeof(key)) != 0)
 		return req_fail(r, ERR_AUTH_MISSING, NULL, NULL);
+	/* the masked key is only for the error message, made before the key is wiped */
 	char masked[80];
-	mask_key(key, masked, sizeof(masked));
 	if (!key_well_formed(key)) {
+		mask_key(key, masked, sizeof(masked));
 		OPENSSL_cleanse(key, sizeof(key));
 		return req_fail(r, ERR_AUTH_INVALID, NULL, "%s", masked);
 	}
 	struct merchant_auth a;
 	int rc = merchant_authenticate(r->app->store, key, &a);
+	if (rc == 1)
+		mask_key(key, masked, sizeof(masked));
 	OPENSSL_cleanse(key, sizeof(key));
 	if (rc < 0)
 		return req_fail(r, ERR_API, NULL, NULL);
