@@ -11,6 +11,7 @@
 #include "api/list.h"
 #include "api/resources.h"
 #include "core/clock.h"
+#include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "http/router.h"
@@ -46,7 +47,7 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		memset(c, 0, sizeof(*c));
-		snprintf(c->id, sizeof(c->id), "%s", db_col_text(st, 0, NULL));
+		str_copy(c->id, sizeof(c->id), db_col_text(st, 0, NULL));
 		c->created = db_col_int64(st, 1);
 		c->email = col_dup(r, st, 2);
 		c->name = col_dup(r, st, 3);

@@ -76,12 +76,12 @@ static int refund_load(struct db *db, struct arena *a, const char *merchant_id, 
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		memset(rf, 0, sizeof(*rf));
-		snprintf(rf->id, sizeof(rf->id), "%s", db_col_text(st, 0, NULL));
+		str_copy(rf->id, sizeof(rf->id), db_col_text(st, 0, NULL));
 		rf->created = db_col_int64(st, 1);
 		rf->charge = dup(a, st, 2);
 		rf->payment_intent = dup(a, st, 3);
 		rf->amount = db_col_int64(st, 4);
-		snprintf(rf->currency, sizeof(rf->currency), "%s", db_col_text(st, 5, NULL));
+		str_copy(rf->currency, sizeof(rf->currency), db_col_text(st, 5, NULL));
 		rf->status = dup(a, st, 6);
 		rf->reason = dup(a, st, 7);
 		rf->metadata = dup(a, st, 8);
@@ -490,8 +490,8 @@ static int settle_fn(struct db *db, void *p)
 	db_bind_int64(st, 1, c->now);
 	db_bind_int64(st, 2, SETTLE_BATCH);
 	while (n < SETTLE_BATCH && db_step(st) == DB_ROW) {
-		snprintf(merchants[n], ID_MAX, "%s", db_col_text(st, 0, NULL));
-		snprintf(ids[n], ID_MAX, "%s", db_col_text(st, 1, NULL));
+		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
 		n++;
 	}
 	db_reset(st);

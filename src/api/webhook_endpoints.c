@@ -11,6 +11,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "webhooks/webhooks.h"
@@ -62,7 +63,7 @@ static int load(struct req *r, struct db *db, const char *id, struct endpoint *e
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		memset(e, 0, sizeof(*e));
-		snprintf(e->id, sizeof(e->id), "%s", db_col_text(st, 0, NULL));
+		str_copy(e->id, sizeof(e->id), db_col_text(st, 0, NULL));
 		e->created = db_col_int64(st, 1);
 		e->url = dup(r, st, 2);
 		e->description = dup(r, st, 3);

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "payments/payments.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
@@ -27,13 +28,13 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		memset(ch, 0, sizeof(*ch));
-		snprintf(ch->id, sizeof(ch->id), "%s", db_col_text(st, 0, NULL));
+		str_copy(ch->id, sizeof(ch->id), db_col_text(st, 0, NULL));
 		ch->created = db_col_int64(st, 1);
 		ch->payment_intent = dup(a, st, 2);
 		ch->amount = db_col_int64(st, 3);
 		ch->amount_captured = db_col_int64(st, 4);
 		ch->amount_refunded = db_col_int64(st, 5);
-		snprintf(ch->currency, sizeof(ch->currency), "%s", db_col_text(st, 6, NULL));
+		str_copy(ch->currency, sizeof(ch->currency), db_col_text(st, 6, NULL));
 		ch->status = dup(a, st, 7);
 		ch->captured = db_col_int64(st, 8) != 0;
 		ch->paid = db_col_int64(st, 9) != 0;

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "payments/payments.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
@@ -28,11 +29,11 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		memset(pi, 0, sizeof(*pi));
-		snprintf(pi->id, sizeof(pi->id), "%s", db_col_text(st, 0, NULL));
+		str_copy(pi->id, sizeof(pi->id), db_col_text(st, 0, NULL));
 		pi->created = db_col_int64(st, 1);
 		pi->version = db_col_int64(st, 2);
 		pi->amount = db_col_int64(st, 3);
-		snprintf(pi->currency, sizeof(pi->currency), "%s", db_col_text(st, 4, NULL));
+		str_copy(pi->currency, sizeof(pi->currency), db_col_text(st, 4, NULL));
 		pi->status = dup(a, st, 5);
 		pi->capture_method = dup(a, st, 6);
 		pi->confirmation_method = dup(a, st, 7);

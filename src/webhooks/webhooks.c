@@ -20,6 +20,7 @@
 #include "core/digest.h"
 #include "core/id.h"
 #include "core/parse.h"
+#include "core/str.h"
 #include "store/store.h"
 
 /* The seed's schedule: attempt 1 immediately, then these waits (10 attempts in all). */
@@ -402,7 +403,7 @@ int webhooks_outbox(struct db *db, const char *merchant_id, const char *event_id
 	while (n < WEBHOOK_ENDPOINTS_MAX && (rc = db_step(st)) == DB_ROW) {
 		const char *ev = db_col_text(st, 1, NULL);
 		if (ev && webhook_filter_matches(ev, type))
-			snprintf(ids[n++], ID_MAX, "%s", db_col_text(st, 0, NULL));
+			str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
 	}
 	db_reset(st);
 	int64_t now_ms = clock_now_ms();
@@ -437,7 +438,7 @@ static int event_owner(struct db *db, const char *event_id, char merchant[ID_MAX
 	db_bind_text(st, 1, event_id, -1);
 	int rc = db_step(st);
 	if (rc == DB_ROW)
-		snprintf(merchant, ID_MAX, "%s", db_col_text(st, 0, NULL));
+		str_copy(merchant, ID_MAX, db_col_text(st, 0, NULL));
 	db_reset(st);
 	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc;
 }
