@@ -489,13 +489,14 @@ static int wrapped_put(struct vault *v, struct db *db, const char *id, const uns
 	return db_step_done(st);
 }
 
-/* The cached unwrapped data key id, loading it from db on first use. Caller holds v->mu. */
+/* The cached unwrapped data key id, loading it from db on first use (db NULL: the cache only).
+ * Caller holds v->mu. */
 static struct data_key *dk_get(struct vault *v, struct db *db, const char *id)
 {
 	for (size_t i = 0; i < v->k->ndks; i++)
 		if (strcmp(v->k->dks[i].id, id) == 0)
 			return &v->k->dks[i];
-	if (v->k->ndks >= DATA_KEYS_MAX || strlen(id) >= ID_MAX)
+	if (!db || v->k->ndks >= DATA_KEYS_MAX || strlen(id) >= ID_MAX)
 		return NULL;
 	struct db_stmt *st = db_prepare(db, SQL_DK_GET);
 	if (!st)
@@ -973,14 +974,7 @@ static int seal_digits(struct vault *v, struct db *db, const char *merchant_id, 
 		return frc;
 	/* the lock covers only the cache and the key's use */
 	pthread_mutex_lock(&v->mu);
-	struct data_key *dk = NULL;
-	if (db) {
-		dk = dk_get(v, db, active);
-	} else {
-		for (size_t i = 0; i < v->k->ndks && !dk; i++)
-			if (strcmp(v->k->dks[i].id, active) == 0)
-				dk = &v->k->dks[i];
-	}
+	struct data_key *dk = dk_get(v, db, active);
 	int ok = dk && seal(dk->key, aad, al, (const unsigned char *)d, n, out->sealed) == 0;
 	if (ok)
 		str_copy(out->data_key_id, sizeof(out->data_key_id), dk->id);

@@ -383,6 +383,19 @@ static int64_t count(const char *sql)
 	return q.n;
 }
 
+/* Another store in a subdirectory name of the test's directory: a second shard, or an empty
+ * store. */
+static struct store *second_store(const char *name)
+{
+	char d2[320], err[256];
+	snprintf(d2, sizeof(d2), "%s/%s", dir, name);
+	cr_assert_eq(mkdir(d2, 0700), 0);
+	struct store *s2;
+	struct store_config cfg = {.data_dir = d2};
+	cr_assert_eq(store_open(&s2, &cfg, err, sizeof(err)), 0, "%s", err);
+	return s2;
+}
+
 Test(vault, seal_reveal_roundtrip_and_access_record)
 {
 	struct io a = {.merchant = "acct_A", .card = "card_1"};
@@ -508,12 +521,7 @@ Test(vault, presealed_cards)
 
 	/* a key this shard does not hold (here: another store attached as shard 0 since, as a
 	 * merchant moved to another shard would find): sealed anew under this shard's key */
-	char d2[320], err[256];
-	snprintf(d2, sizeof(d2), "%s/shard1", dir);
-	cr_assert_eq(mkdir(d2, 0700), 0);
-	struct store *s2;
-	struct store_config cfg = {.data_dir = d2};
-	cr_assert_eq(store_open(&s2, &cfg, err, sizeof(err)), 0, "%s", err);
+	struct store *s2 = second_store("shard1");
 	cr_assert_eq(store_write(s2, NULL, attach_fn, v), 0);
 	struct io d = {.merchant = "acct_A", .card = "card_5", .preseal = true};
 	cr_assert_eq(store_write(s, NULL, seal_fn, &d), 0);
@@ -894,12 +902,8 @@ Test(vault, rotation_keeps_cards_and_fingerprints)
 
 Test(vault, rotation_of_a_store_without_a_vault_is_refused)
 {
-	char d2[320], err[256];
-	snprintf(d2, sizeof(d2), "%s/empty", dir);
-	cr_assert_eq(mkdir(d2, 0700), 0);
-	struct store *e;
-	struct store_config cfg = {.data_dir = d2};
-	cr_assert_eq(store_open(&e, &cfg, err, sizeof(err)), 0, "%s", err);
+	char err[256];
+	struct store *e = second_store("empty");
 	cr_assert_neq(vault_rotate(e, key1, key2, err, sizeof(err)), 0);
 	cr_assert(strstr(err, "no vault yet") != NULL, "%s", err);
 	store_close(e);
@@ -987,12 +991,8 @@ Test(vault, key_file_checks)
 Test(vault, every_shard_gets_the_same_fingerprint_root)
 {
 	/* a second store plays a second shard attached by the same vault */
-	char d2[320], err[256];
-	snprintf(d2, sizeof(d2), "%s/shard1", dir);
-	cr_assert_eq(mkdir(d2, 0700), 0);
-	struct store *s2;
-	struct store_config cfg = {.data_dir = d2};
-	cr_assert_eq(store_open(&s2, &cfg, err, sizeof(err)), 0, "%s", err);
+	char err[256];
+	struct store *s2 = second_store("shard1");
 	/* the store was rotated before the shard was added: the root no longer derives from the
 	 * key in use, so only copying it keeps fingerprints equal */
 	cr_assert_eq(vault_rotate(s, key1, key2, err, sizeof(err)), 0, "%s", err);
