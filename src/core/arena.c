@@ -1,6 +1,5 @@
 #include "core/arena.h"
 
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,7 +37,7 @@ void arena_release(struct arena *a)
 void arena_wipe_release(struct arena *a)
 {
 	for (struct arena_chunk *c = a->head; c; c = c->next)
-		OPENSSL_cleanse(c->data, c->off);
+		explicit_bzero(c->data, c->off);
 	arena_release(a);
 }
 

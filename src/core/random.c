@@ -1,6 +1,5 @@
 #include "core/random.h"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,7 +57,7 @@ void random_bytes(void *out, size_t n)
 		if (k > n)
 			k = n;
 		memcpy(o, pool.b + pool.pos, k);
-		OPENSSL_cleanse(pool.b + pool.pos, k);
+		explicit_bzero(pool.b + pool.pos, k);
 		pool.pos += k;
 		o += k;
 		n -= k;

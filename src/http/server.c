@@ -126,10 +126,10 @@ static void conn_req_free(struct conn_req *c)
 	buf_release(&c->r.out);
 	buf_release(&c->r.err.extra);
 	if (c->body.data)
-		OPENSSL_cleanse(c->body.data, c->body.cap);
+		explicit_bzero(c->body.data, c->body.cap);
 	buf_release(&c->body);
 	if (c->uri_raw)
-		OPENSSL_cleanse(c->uri_raw, strlen(c->uri_raw));
+		explicit_bzero(c->uri_raw, strlen(c->uri_raw));
 	free(c->uri_raw);
 	free(c);
 }
