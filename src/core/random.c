@@ -36,16 +36,6 @@ static void pool_fill(unsigned gen)
 	pool.gen = gen;
 }
 
-unsigned char random_byte(void)
-{
-	unsigned gen = atomic_load_explicit(&pool_gen, memory_order_relaxed);
-	if (pool.pos >= RANDOM_POOL || pool.gen != gen)
-		pool_fill(gen);
-	unsigned char c = pool.b[pool.pos];
-	pool.b[pool.pos++] = 0;
-	return c;
-}
-
 void random_bytes(void *out, size_t n)
 {
 	unsigned char *o = out;

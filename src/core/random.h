@@ -13,7 +13,6 @@
 
 #define RANDOM_POOL 512
 
-unsigned char random_byte(void);
 void random_bytes(void *out, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/digest.h"
+#include "core/str.h"
 #include "events/pack.h"
 #include "http/form.h"
 #include "http/req.h"
@@ -80,8 +81,7 @@ static int lookup_fn(struct db *db, void *p)
 		} else {
 			c->found = 1;
 			const char *rid = db_col_text(st, 1, NULL);
-			snprintf(r->original_request, sizeof(r->original_request), "%s",
-				 rid ? rid : "");
+			str_copy(r->original_request, sizeof(r->original_request), rid);
 			r->status = (int)db_col_int64(st, 2);
 			size_t n = 0;
 			const char *body = db_col_text(st, 3, &n);
