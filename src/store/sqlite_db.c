@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "store/db_impl.h"
+#include "store/walbuf.h"
 
 #define SQLITE_PARAMS_MAX 64
 #define STMT_CACHE_MIN 64
@@ -320,7 +321,9 @@ struct db *sqlite_db_open(const char *path, int readonly, char *err, size_t errl
 	d->base.ops = &sqlite_ops;
 	int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
 	                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-	int rc = sqlite3_open_v2(path, &d->h, flags, NULL);
+	/* read-write connections gather each commit's WAL frames into one write (store/walbuf.h) */
+	const char *vfs = !readonly && walbuf_register() == SQLITE_OK ? WALBUF_VFS : NULL;
+	int rc = sqlite3_open_v2(path, &d->h, flags, vfs);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
 		         d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));
