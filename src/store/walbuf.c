@@ -106,9 +106,9 @@ static int wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 of
 	if (!room(f, n)) {
 		if ((rc = flush(f)) != SQLITE_OK)
 			return rc;
+		/* larger than the buffer, or no memory for it: written as it is */
 		if (!room(f, n))
-			return put(f, p, n,
-				   off); /* larger than the buffer, or no memory: as it is */
+			return put(f, p, n, off);
 	}
 	if (f->len == 0)
 		f->off = off;
