@@ -37,11 +37,17 @@ static sqlite3 *open_writer(void)
 	cr_assert_eq(
 	    sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, WALBUF_VFS),
 	    SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(h,
-				  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-				  " PRAGMA wal_autocheckpoint=0;",
-				  NULL, NULL, NULL),
-		     SQLITE_OK);
+	cr_assert_eq(
+	    sqlite3_exec(h,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 " PRAGMA wal_autocheckpoint=0;"
+			 /* the numbers 1..2000 as a table (Debian's library has no
+			  * generate_series) */
+			 " CREATE TABLE IF NOT EXISTS nums (value INTEGER PRIMARY KEY);"
+			 " INSERT OR IGNORE INTO nums WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL"
+			 " SELECT v + 1 FROM s WHERE v < 2000) SELECT v FROM s;",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
 	return h;
 }
 
@@ -71,11 +77,6 @@ static int64_t one(sqlite3 *h, const char *sql)
 	return v;
 }
 
-/* the numbers 1..n as a table (Debian's library has no generate_series) */
-#define SERIES(n)                                                                                  \
-	"(WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s"                  \
-	" WHERE value < " n ") SELECT value FROM s)"
-
 static int64_t wal_bytes(void)
 {
 	char wal[320];
@@ -104,10 +105,11 @@ Test(walbuf, a_commit_reaches_the_wal_in_one_write_and_readers_see_it_at_once)
 	int64_t size0 = wal_bytes();
 	walbuf_stats(&writes0, &bytes0);
 	/* a group commit's shape: rows in several b-trees, one transaction */
-	exec(w, "BEGIN; INSERT INTO a (v) SELECT printf('row %d', value) FROM " SERIES(
-		    "200") ";"
-			   " INSERT INTO b SELECT printf('k%04d', value), randomblob(300) FROM"
-			   " " SERIES("40") "; COMMIT");
+	exec(w, "BEGIN;"
+		"INSERT INTO a (v) SELECT printf('row %d', value) FROM nums WHERE value <= 200;"
+		"INSERT INTO b SELECT printf('k%04d', value), randomblob(300) FROM nums"
+		" WHERE value <= 40;"
+		"COMMIT");
 	walbuf_stats(&writes1, &bytes1);
 	int64_t frames = (wal_bytes() - size0) / (24 + 4096);
 	cr_assert_gt(frames, 3, "the transaction wrote %lld frames", (long long)frames);
@@ -129,9 +131,10 @@ Test(walbuf, a_transaction_larger_than_the_buffer_goes_out_in_pieces_and_reads_b
 	int64_t writes0, bytes0, writes1, bytes1;
 	walbuf_stats(&writes0, &bytes0);
 	/* ~3 MiB of overflow pages: the buffer (1 MiB) fills three times within the commit */
-	exec(w, "BEGIN; INSERT INTO big (v) SELECT randomblob(1 << 20) FROM " SERIES(
-		    "3") ";"
-			 " UPDATE big SET h = hex(substr(v, 1, 16)); COMMIT");
+	exec(w, "BEGIN;"
+		"INSERT INTO big (v) SELECT randomblob(1 << 20) FROM nums WHERE value <= 3;"
+		"UPDATE big SET h = hex(substr(v, 1, 16));"
+		"COMMIT");
 	walbuf_stats(&writes1, &bytes1);
 	/* pieces under 128 KiB (SQLite's unix VFS cannot take a write of a multiple of it) */
 	cr_assert_geq(writes1 - writes0, (bytes1 - bytes0) / (128 << 10));
@@ -149,11 +152,12 @@ Test(walbuf, a_rollback_leaves_nothing_and_the_next_commit_is_whole)
 {
 	sqlite3 *w = open_writer();
 	exec(w, "CREATE TABLE a (k INTEGER PRIMARY KEY, v TEXT)");
-	exec(w, "BEGIN; INSERT INTO a (v) SELECT 'gone' FROM " SERIES("500") "; ROLLBACK");
-	exec(w, "BEGIN; INSERT INTO a (v) SELECT 'kept' FROM " SERIES("50") "; COMMIT");
+	exec(w, "BEGIN; INSERT INTO a (v) SELECT 'gone' FROM nums WHERE value <= 500; ROLLBACK");
+	exec(w, "BEGIN; INSERT INTO a (v) SELECT 'kept' FROM nums WHERE value <= 50; COMMIT");
 	sqlite3 *r = open_reader();
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a WHERE v = 'kept'"), 50);
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a WHERE v = 'gone'"), 0);
+	integrity_ok(r);
 	sqlite3_close(r);
 	sqlite3_close(w);
 }
@@ -166,9 +170,11 @@ Test(walbuf, frames_rewritten_within_a_transaction_keep_the_log_valid)
 	sqlite3 *w = open_writer();
 	exec(w, "PRAGMA cache_size=10; PRAGMA cache_spill=ON;"
 		" CREATE TABLE a (k INTEGER PRIMARY KEY, v TEXT)");
-	exec(w, "BEGIN; INSERT INTO a (v) SELECT printf('%0500d', value) FROM"
-		" " SERIES("2000") "; UPDATE a SET v = v || 'x' WHERE k % 7 = 0;"
-				   " UPDATE a SET v = v || 'y' WHERE k % 5 = 0; COMMIT");
+	exec(w, "BEGIN;"
+		"INSERT INTO a (v) SELECT printf('%0500d', value) FROM nums;"
+		"UPDATE a SET v = v || 'x' WHERE k % 7 = 0;"
+		"UPDATE a SET v = v || 'y' WHERE k % 5 = 0;"
+		"COMMIT");
 	sqlite3_close(w);
 	/* reopened: the WAL is read from disk and every frame's checksum chain must hold */
 	sqlite3 *r = open_reader();
