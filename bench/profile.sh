@@ -6,7 +6,11 @@
 # and prints where the two cores go: by thread name, by binary, and the hottest symbols.
 # Usage: bench/profile.sh [seconds] [connections] [strace|callgrind|perf|none]
 # WORKLOAD=read or replay profiles GET /v1/payment_intents/{id} or an idempotent replay instead
-# of confirms (one PaymentIntent is confirmed first, as `make bench` does).
+# of confirms (one PaymentIntent is confirmed first, as `make bench` does); WORKLOAD=tokenize
+# profiles POST /v1/payment_methods. LOG_LEVEL (default debug) is Tender's --log-level: the group
+# statistics printed at the end need debug, but debug also logs every request, and in perf mode
+# those log writes (ext4's write path on the HTTP threads) are part of the profile; LOG_LEVEL=warn
+# profiles the request path as `make bench` runs it. PERF_OUT=FILE keeps perf's data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -26,7 +30,7 @@ if [ "$MODE" = callgrind ]; then
   pre=(valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" --separate-threads=no)
 fi
 "${pre[@]}" "$BIN" serve --listen "127.0.0.1:$port" --data "$work/data" --master-key-file "$work/master.key" \
-  --rate-limit 0 --log-level debug > "$work/out" 2> "$work/log" &
+  --rate-limit 0 --log-level "${LOG_LEVEL:-debug}" > "$work/out" 2> "$work/log" &
 tpid=$!
 for _ in $(seq 300); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
 url="http://127.0.0.1:$port"
