@@ -94,6 +94,15 @@ static void integrity_ok(sqlite3 *h)
 	sqlite3_finalize(st);
 }
 
+/* Every test ends here: the reader finds the file whole, then both connections close (w may be
+ * NULL when the writer is closed already). */
+static void finish(sqlite3 *r, sqlite3 *w)
+{
+	integrity_ok(r);
+	sqlite3_close(r);
+	sqlite3_close(w);
+}
+
 Test(walbuf, a_commit_reaches_the_wal_in_one_write_and_readers_see_it_at_once)
 {
 	sqlite3 *w = open_writer();
@@ -119,9 +128,7 @@ Test(walbuf, a_commit_reaches_the_wal_in_one_write_and_readers_see_it_at_once)
 	/* nothing is left to write: a reader on its own descriptor sees the commit now */
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a"), 200);
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM b"), 40);
-	integrity_ok(r);
-	sqlite3_close(r);
-	sqlite3_close(w);
+	finish(r, w);
 }
 
 Test(walbuf, a_transaction_larger_than_the_buffer_goes_out_in_pieces_and_reads_back_whole)
@@ -143,9 +150,7 @@ Test(walbuf, a_transaction_larger_than_the_buffer_goes_out_in_pieces_and_reads_b
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM big WHERE length(v) = 1048576 AND"
 			    " h = hex(substr(v, 1, 16))"),
 		     3);
-	integrity_ok(r);
-	sqlite3_close(r);
-	sqlite3_close(w);
+	finish(r, w);
 }
 
 Test(walbuf, a_rollback_leaves_nothing_and_the_next_commit_is_whole)
@@ -157,9 +162,7 @@ Test(walbuf, a_rollback_leaves_nothing_and_the_next_commit_is_whole)
 	sqlite3 *r = open_reader();
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a WHERE v = 'kept'"), 50);
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a WHERE v = 'gone'"), 0);
-	integrity_ok(r);
-	sqlite3_close(r);
-	sqlite3_close(w);
+	finish(r, w);
 }
 
 Test(walbuf, frames_rewritten_within_a_transaction_keep_the_log_valid)
@@ -182,8 +185,7 @@ Test(walbuf, frames_rewritten_within_a_transaction_keep_the_log_valid)
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a WHERE v LIKE '%x'"), 2000 / 7 - 2000 / 35);
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a WHERE v LIKE '%xy'"), 2000 / 35);
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a WHERE v LIKE '%y'"), 2000 / 5);
-	integrity_ok(r);
-	sqlite3_close(r);
+	finish(r, NULL);
 }
 
 Test(walbuf, committed_frames_survive_a_close_without_checkpoint)
@@ -202,6 +204,5 @@ Test(walbuf, committed_frames_survive_a_close_without_checkpoint)
 	sqlite3_close(w2);
 	sqlite3 *r = open_reader();
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a"), 21);
-	integrity_ok(r);
-	sqlite3_close(r);
+	finish(r, NULL);
 }
