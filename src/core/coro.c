@@ -1,7 +1,11 @@
-/* Coroutines on ucontext; see coro.h. */
+/* Coroutines on ucontext and sigsetjmp; see coro.h. */
+/* glibc's fortified longjmp (__longjmp_chk) refuses a jump to a frame below the current stack
+ * pointer unless it is on the signal stack: a jump into a coroutine's stack is exactly that. */
+#undef _FORTIFY_SOURCE
 #include "core/coro.h"
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,9 +28,11 @@
 #define CORO_POOL_MAX 256
 
 struct coro {
-	ucontext_t ctx;	   /* the coroutine's own context */
-	ucontext_t caller; /* where coro_resume() was called */
-	void *map;	   /* guard page + stack */
+	ucontext_t ctx;	   /* the coroutine's first entry (makecontext) */
+	sigjmp_buf self;   /* where the coroutine parked */
+	sigjmp_buf caller; /* where coro_resume() was called */
+	bool started;
+	void *map; /* guard page + stack */
 	size_t map_len;
 	void (*fn)(void *);
 	void *arg;
@@ -128,8 +134,7 @@ static void trampoline(void)
 	co->done = true;
 	start_switch(co, false, true);
 	/* uc_link is NULL: returning would end the thread, so switch back explicitly */
-	setcontext(&co->caller);
-	abort();
+	siglongjmp(co->caller, 1);
 }
 
 /* getcontext returns twice in principle: kept apart so no caller's local lives across it */
@@ -173,7 +178,17 @@ bool coro_resume(struct coro *co)
 		abort(); /* nested, or resuming a finished coroutine: a programming error */
 	current = co;
 	start_switch(co, true, false);
-	swapcontext(&co->caller, &co->ctx);
+	/* Switches save and restore registers only (sigsetjmp with savemask 0, as QEMU's ucontext
+	 * coroutines do): swapcontext also sets the signal mask, a system call per switch (about
+	 * five per write request), for a mask nothing here changes. ucontext is used once, to enter
+	 * the new stack. */
+	if (sigsetjmp(co->caller, 0) == 0) {
+		if (co->started)
+			siglongjmp(co->self, 1);
+		co->started = true;
+		setcontext(&co->ctx);
+		abort();
+	}
 	finish_switch(co, false);
 	current = NULL;
 	return co->done;
@@ -187,7 +202,8 @@ void coro_park(void (*submit)(void *), void *arg)
 	co->submit = submit;
 	co->submit_arg = arg;
 	start_switch(co, false, false);
-	swapcontext(&co->ctx, &co->caller);
+	if (sigsetjmp(co->self, 0) == 0)
+		siglongjmp(co->caller, 1);
 	finish_switch(co, true);
 }
 

@@ -4,8 +4,10 @@
  * the epoll thread back, instead of holding a worker thread asleep until the group's fsync. The
  * write's completion wakes it; the thread that owns it resumes it where it stopped.
  *
- * The switch is glibc's ucontext (swapcontext); under AddressSanitizer each switch is announced
- * (__sanitizer_start/finish_switch_fiber) so ASan follows the stacks. Stacks are mmap'ed with a
+ * A coroutine enters its stack once through glibc's ucontext (makecontext, setcontext); every
+ * later switch is sigsetjmp/siglongjmp without the signal mask, which stays the thread's.
+ * Under AddressSanitizer each switch is announced (__sanitizer_start/finish_switch_fiber) so ASan
+ * follows the stacks. Stacks are mmap'ed with a
  * guard page below them (an overflow faults instead of corrupting), excluded from core dumps
  * (request data passes through them), and kept in a bounded pool for reuse.
  *

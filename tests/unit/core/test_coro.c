@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <string.h>
 
 #include "core/coro.h"
@@ -214,4 +215,47 @@ Test(coro, interleaved_coroutines_keep_their_own_stacks)
 		cr_assert_eq(ms[i].out, want, "coroutine %d", i);
 	}
 	cr_assert_eq(coro_live(), before);
+}
+
+/* ---- the signal mask is the thread's, not the coroutine's ---- */
+
+static void mask_submit(void *arg)
+{
+	(void)arg;
+}
+
+static void mask_fn(void *arg)
+{
+	sigset_t *seen = arg;
+	sigset_t usr2;
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &usr2, NULL);
+	coro_park(mask_submit, NULL);
+	pthread_sigmask(SIG_SETMASK, NULL, seen);
+}
+
+/* A switch saves and restores registers only (coro.c): a mask the coroutine sets stays set on
+ * its thread after it parks, and one its owner sets meanwhile is the one it finds on resuming.
+ * swapcontext would have swapped the masks with the stacks (a system call per switch). */
+Test(coro, a_switch_leaves_the_signal_mask_as_it_is)
+{
+	sigset_t old, now, seen;
+	pthread_sigmask(SIG_SETMASK, NULL, &old);
+	cr_assert_not(sigismember(&old, SIGUSR2));
+	struct coro *co = coro_new(mask_fn, &seen, no_waker, NULL);
+	cr_assert_not_null(co);
+	cr_assert_not(coro_resume(co), "parked");
+	pthread_sigmask(SIG_SETMASK, NULL, &now);
+	cr_assert(sigismember(&now, SIGUSR2), "the coroutine's block holds on its thread");
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	coro_submit(co);
+	cr_assert(coro_resume(co), "finished");
+	cr_assert(sigismember(&seen, SIGUSR1), "the owner's block is what it found");
+	cr_assert(sigismember(&seen, SIGUSR2));
+	coro_free(co);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
