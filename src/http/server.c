@@ -87,6 +87,8 @@ struct conn_req {
 	bool orphan;
 	sem_t orphan_done;
 	int64_t t_queued, t_taken, t_resumed; /* µs, a write's hand-offs (server statistics) */
+	pthread_t owner;		      /* the epoll thread that runs its coroutine */
+	struct conn_req *next_ready;	      /* on its owner's ready list (run_coro) */
 };
 
 struct server {
@@ -560,7 +562,20 @@ static void coro_main(void *arg)
 	process_back(arg);
 }
 
-/* coro_wake: the parked write is done (the syncer's thread, usually) */
+/*
+ * Coroutines woken by another coroutine of the same epoll thread (a fraud-scoring batch: the
+ * first request scores the rows of the others and wakes them, risk/batch.h) are run by that
+ * thread as soon as the waking one gives it back, still inside the same run_coro, while their
+ * connections stay suspended: a woken request goes on to its write in this turn of the event loop
+ * instead of through MHD_resume_connection (an eventfd write) and a later turn. A coroutine that
+ * then parks on its write is woken by the syncer as before; one that finishes has its connection
+ * resumed for the answer (finish_woken). Wakes from any other thread, or outside run_coro,
+ * resume the connection.
+ */
+static __thread bool ready_collect; /* run_coro is running coroutines on this thread */
+static __thread struct conn_req *ready_head, *ready_tail;
+
+/* coro_wake: the parked operation is done (the syncer's thread, usually) */
 static void coro_waker(void *arg)
 {
 	struct conn_req *c = arg;
@@ -569,14 +584,62 @@ static void coro_waker(void *arg)
 		return;
 	}
 	c->t_resumed = clock_mono_us();
+	if (ready_collect && coro_current() && pthread_equal(c->owner, pthread_self())) {
+		c->next_ready = NULL;
+		if (ready_tail)
+			ready_tail->next_ready = c;
+		else
+			ready_head = c;
+		ready_tail = c;
+		return;
+	}
 	MHD_resume_connection(c->conn);
+}
+
+/* A woken coroutine (above) finished while its connection is suspended: the connection is
+ * resumed for the answer, after what the request read is durable (a worker waits for that). */
+static void finish_woken(struct server *srv, struct conn_req *c)
+{
+	coro_free(c->co);
+	c->co = NULL;
+	uint64_t need = store_barrier_pending(srv->app->store, c->barrier_need);
+	if (need) {
+		c->barrier_need = need;
+		c->state = CS_BARRIER;
+		if (enqueue(srv, c) == 0)
+			return;
+		barrier_wait(srv, c, need);
+	}
+	c->state = CS_DONE;
+	MHD_resume_connection(c->conn);
+}
+
+/* Runs the coroutines woken meanwhile by those this thread ran (ready_collect is still set, so
+ * any they wake join the list). */
+static void run_ready(struct server *srv)
+{
+	struct conn_req *c;
+	while ((c = ready_head)) {
+		ready_head = c->next_ready;
+		if (!ready_head)
+			ready_tail = NULL;
+		bool done = coro_resume(c->co);
+		uint64_t need = store_barrier_take(srv->app->store);
+		if (need > c->barrier_need)
+			c->barrier_need = need;
+		/* not done: its connection is still suspended, and its wake resumes it */
+		if (done)
+			finish_woken(srv, c);
+		else
+			coro_submit(c->co);
+	}
 }
 
 /* Runs the handler's coroutine on this epoll thread until it parks on a write (the connection is
  * suspended until the write wakes it) or finishes (the answer goes out, after what it read is
  * durable). What its reads saw is taken after every run, so nothing of it is left on the thread
  * for the next connection's requests: the coroutine's reads are its own. */
-static enum MHD_Result run_coro(struct server *srv, struct conn_req *c)
+static enum MHD_Result run_coro_one(struct server *srv, struct conn_req *c)
 {
 	bool done = coro_resume(c->co);
 	uint64_t need = store_barrier_take(srv->app->store);
@@ -596,6 +659,15 @@ static enum MHD_Result run_coro(struct server *srv, struct conn_req *c)
 		hand_off_stats(srv, c);
 	c->t_resumed = 0; /* counted: not again if a worker holds the answer for a barrier */
 	return answer_after(srv, c, c->barrier_need);
+}
+
+static enum MHD_Result run_coro(struct server *srv, struct conn_req *c)
+{
+	ready_collect = true;
+	enum MHD_Result ret = run_coro_one(srv, c);
+	run_ready(srv);
+	ready_collect = false;
+	return ret;
 }
 
 /* The client closed while the handler was parked: MHD ends the request without asking for its
@@ -697,6 +769,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		/* what the epoll thread read for it (the saved-result lookup) goes with it */
 		c->barrier_need = store_barrier_take(srv->app->store);
 		if (srv->async && (c->co = coro_new(coro_main, c, coro_waker, c))) {
+			c->owner = pthread_self();
 			c->t_queued = c->t_taken = clock_mono_us();
 			return run_coro(srv, c);
 		}

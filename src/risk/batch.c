@@ -36,7 +36,8 @@ static void wait_for_first(void *arg)
 }
 
 /* Scores the batch (waiter 0 is the caller) and wakes the rest. The batch is emptied before
- * anyone is woken; a woken coroutine only runs on a later turn of this thread anyway. */
+ * anyone is woken; a woken coroutine runs only once the caller has given its thread back (the
+ * HTTP server runs it right then, in the same turn: src/http/server.c, run_ready). */
 static void flush(void)
 {
 	size_t n = tb.n;

@@ -63,6 +63,35 @@ for (const mode of ['async', 'workers']) {
     assert.equal(new Set(pms.map((p) => p.id)).size, 20);
     for (const pm of pms) assert.equal(pm.card.last4, '4242');
 
+    // 1b. confirms that end without a write after their fraud score (another customer's
+    // PaymentMethod: a 400) among ones that pay, all at once: in async mode those scored in one
+    // batch go on to their writes or their answers on their HTTP thread's same turn
+    // (src/http/server.c, run_ready), and each still gets its own answer
+    const [alice, bob] = await Promise.all([stripe.customers.create({ name: 'a' }), stripe.customers.create({ name: 'b' })]);
+    const bobs = await stripe.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' } });
+    await stripe.paymentMethods.attach(bobs.id, { customer: bob.id });
+    const open = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => stripe.paymentIntents.create({ amount: 2000 + i, currency: 'usd', customer: alice.id })),
+    );
+    const mixed = await Promise.allSettled(
+      open.map((pi, i) => stripe.paymentIntents.confirm(pi.id, { payment_method: i % 2 ? bobs.id : 'pm_card_visa' })),
+    );
+    for (const [i, res] of mixed.entries()) {
+      if (i % 2) {
+        assert.equal(res.status, 'rejected', `confirm ${i}`);
+        assert.equal(res.reason.statusCode, 400);
+        assert.match(res.reason.message, /belongs to another customer/);
+      } else {
+        assert.equal(res.status, 'fulfilled', `confirm ${i}`);
+        assert.equal(res.value.status, 'succeeded');
+        assert.equal(res.value.amount, 2000 + i);
+      }
+    }
+    for (const [i, pi] of open.entries()) {
+      const now = await stripe.paymentIntents.retrieve(pi.id);
+      assert.equal(now.status, i % 2 ? 'requires_payment_method' : 'succeeded', `intent ${i}`);
+    }
+
     // 2. clients that hang up right after sending: the payments still happen, once each
     const hung = Array.from({ length: 30 }, (_, i) => hangUp(env.port, key, `${mode}-gone-${i}`, 5000 + i));
     await Promise.all(hung);
@@ -91,9 +120,13 @@ for (const mode of ['async', 'workers']) {
       assert.equal(pi.amount, 5000 + i);
     }
     const intents = await allIntents(stripe);
-    assert.equal(intents.length, 40 + 30, 'one PaymentIntent per key');
+    assert.equal(intents.length, 40 + 24 + 30, 'one PaymentIntent per key');
     const amounts = intents.map((p) => p.amount).sort((a, b) => a - b);
-    const want = [...Array.from({ length: 40 }, (_, i) => 1000 + i), ...Array.from({ length: 30 }, (_, i) => 5000 + i)];
+    const want = [
+      ...Array.from({ length: 40 }, (_, i) => 1000 + i),
+      ...Array.from({ length: 24 }, (_, i) => 2000 + i),
+      ...Array.from({ length: 30 }, (_, i) => 5000 + i),
+    ];
     assert.deepEqual(amounts, want);
 
     await env.stop();
