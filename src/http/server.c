@@ -527,19 +527,27 @@ static int enqueue(struct server *srv, struct conn_req *c)
 
 /* Sends the answer of a request that ran on the epoll thread, once what it read (up to need) is
  * durable. If that fsync is still running, a worker waits for it instead of this thread (which
- * serves every other connection too); with the queue full, this thread waits. */
-static enum MHD_Result answer_after(struct server *srv, struct conn_req *c, uint64_t need)
+ * serves every other connection too); with the queue full, this thread waits. suspended: the
+ * connection is suspended already (a coroutine continued by run_ready, outside its access_cb),
+ * so the answer goes out through a resume. */
+static enum MHD_Result answer_after(struct server *srv, struct conn_req *c, uint64_t need,
+				    bool suspended)
 {
 	need = store_barrier_pending(srv->app->store, need);
 	if (!need) {
 		c->state = CS_DONE;
-		return send_response(c);
+		if (!suspended)
+			return send_response(c);
+		MHD_resume_connection(c->conn);
+		return MHD_YES;
 	}
 	c->barrier_need = need;
 	c->state = CS_BARRIER;
-	atomic_fetch_add(&srv->suspended, 1);
-	c->was_suspended = true;
-	MHD_suspend_connection(c->conn);
+	if (!suspended) {
+		atomic_fetch_add(&srv->suspended, 1);
+		c->was_suspended = true;
+		MHD_suspend_connection(c->conn);
+	}
 	if (enqueue(srv, c) != 0) {
 		barrier_wait(srv, c, need);
 		c->state = CS_DONE;
@@ -550,7 +558,7 @@ static enum MHD_Result answer_after(struct server *srv, struct conn_req *c, uint
 
 static enum MHD_Result answer_here(struct server *srv, struct conn_req *c)
 {
-	return answer_after(srv, c, store_barrier_take(srv->app->store));
+	return answer_after(srv, c, store_barrier_take(srv->app->store), false);
 }
 
 static void hand_off_stats(struct server *srv, struct conn_req *c);
@@ -569,7 +577,7 @@ static void coro_main(void *arg)
  * connections stay suspended: a woken request goes on to its write in this turn of the event loop
  * instead of through MHD_resume_connection (an eventfd write) and a later turn. A coroutine that
  * then parks on its write is woken by the syncer as before; one that finishes has its connection
- * resumed for the answer (finish_woken). Wakes from any other thread, or outside run_coro,
+ * resumed for the answer (answer_after). Wakes from any other thread, or outside run_coro,
  * resume the connection.
  */
 static __thread bool ready_collect; /* run_coro is running coroutines on this thread */
@@ -596,22 +604,33 @@ static void coro_waker(void *arg)
 	MHD_resume_connection(c->conn);
 }
 
-/* A woken coroutine (above) finished while its connection is suspended: the connection is
- * resumed for the answer, after what the request read is durable (a worker waits for that). */
-static void finish_woken(struct server *srv, struct conn_req *c)
+/* Runs the handler's coroutine on this epoll thread until it parks on a write (the connection is
+ * suspended until the write wakes it) or finishes (the answer goes out, after what it read is
+ * durable). What its reads saw is taken after every run, so nothing of it is left on the thread
+ * for the next connection's requests: the coroutine's reads are its own. suspended: continued by
+ * run_ready, its connection still suspended from its last park. */
+static enum MHD_Result run_coro_one(struct server *srv, struct conn_req *c, bool suspended)
 {
+	bool done = coro_resume(c->co);
+	uint64_t need = store_barrier_take(srv->app->store);
+	if (need > c->barrier_need)
+		c->barrier_need = need;
+	if (!done) {
+		c->state = CS_PARKED;
+		if (!suspended) {
+			atomic_fetch_add(&srv->suspended, 1);
+			c->was_suspended = true;
+			MHD_suspend_connection(c->conn);
+		}
+		coro_submit(c->co); /* only now can its completion resume the connection */
+		return MHD_YES;
+	}
 	coro_free(c->co);
 	c->co = NULL;
-	uint64_t need = store_barrier_pending(srv->app->store, c->barrier_need);
-	if (need) {
-		c->barrier_need = need;
-		c->state = CS_BARRIER;
-		if (enqueue(srv, c) == 0)
-			return;
-		barrier_wait(srv, c, need);
-	}
-	c->state = CS_DONE;
-	MHD_resume_connection(c->conn);
+	if (c->t_resumed && log_enabled(LOG_DEBUG))
+		hand_off_stats(srv, c);
+	c->t_resumed = 0; /* counted: not again if a worker holds the answer for a barrier */
+	return answer_after(srv, c, c->barrier_need, suspended);
 }
 
 /* Runs the coroutines woken meanwhile by those this thread ran (ready_collect is still set, so
@@ -623,48 +642,14 @@ static void run_ready(struct server *srv)
 		ready_head = c->next_ready;
 		if (!ready_head)
 			ready_tail = NULL;
-		bool done = coro_resume(c->co);
-		uint64_t need = store_barrier_take(srv->app->store);
-		if (need > c->barrier_need)
-			c->barrier_need = need;
-		/* not done: its connection is still suspended, and its wake resumes it */
-		if (done)
-			finish_woken(srv, c);
-		else
-			coro_submit(c->co);
+		run_coro_one(srv, c, true);
 	}
-}
-
-/* Runs the handler's coroutine on this epoll thread until it parks on a write (the connection is
- * suspended until the write wakes it) or finishes (the answer goes out, after what it read is
- * durable). What its reads saw is taken after every run, so nothing of it is left on the thread
- * for the next connection's requests: the coroutine's reads are its own. */
-static enum MHD_Result run_coro_one(struct server *srv, struct conn_req *c)
-{
-	bool done = coro_resume(c->co);
-	uint64_t need = store_barrier_take(srv->app->store);
-	if (need > c->barrier_need)
-		c->barrier_need = need;
-	if (!done) {
-		c->state = CS_PARKED;
-		atomic_fetch_add(&srv->suspended, 1);
-		c->was_suspended = true;
-		MHD_suspend_connection(c->conn);
-		coro_submit(c->co); /* only now can its completion resume the connection */
-		return MHD_YES;
-	}
-	coro_free(c->co);
-	c->co = NULL;
-	if (c->t_resumed && log_enabled(LOG_DEBUG))
-		hand_off_stats(srv, c);
-	c->t_resumed = 0; /* counted: not again if a worker holds the answer for a barrier */
-	return answer_after(srv, c, c->barrier_need);
 }
 
 static enum MHD_Result run_coro(struct server *srv, struct conn_req *c)
 {
 	ready_collect = true;
-	enum MHD_Result ret = run_coro_one(srv, c);
+	enum MHD_Result ret = run_coro_one(srv, c, false);
 	run_ready(srv);
 	ready_collect = false;
 	return ret;
