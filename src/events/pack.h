@@ -6,7 +6,8 @@
  * are nearly all the same keys and nulls, so they are compressed with zstd against a fixed
  * dictionary of such objects (pack_dict.c) to about a tenth of their size.
  *
- * Format: one byte naming the dictionary (EVENT_PACK_DICT_1), then a zstd frame. An object's
+ * Format: one byte naming the dictionary (EVENT_PACK_DICT_2 now, EVENT_PACK_DICT_1 in older
+ * rows), then a zstd frame (without the dictionary's id, which that byte gives). An object's
  * JSON always starts with '{', so a reader tells a packed object from a plain one (older rows,
  * the PostgreSQL store, which keeps JSON text) by its first byte: event_unpack passes plain JSON
  * through, and refuses a dictionary it does not know rather than pass it off as JSON.
@@ -23,7 +24,8 @@
 #include "core/buf.h"
 #include "store/db.h"
 
-#define EVENT_PACK_DICT_1 0x01
+#define EVENT_PACK_DICT_1 0x01 /* unpacked only: objects packed before 2026-12-05 */
+#define EVENT_PACK_DICT_2 0x02
 /* first bytes up to this one are kept for dictionaries to come (none starts JSON text) */
 #define EVENT_PACK_DICT_LAST 0x08
 

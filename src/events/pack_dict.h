@@ -6,5 +6,8 @@
 
 extern const char event_dict_1[];
 extern const size_t event_dict_1_len;
+/* dictionary 2 is event_dict_2_head followed by event_dict_1 (pack_dict.c) */
+extern const unsigned char event_dict_2_head[];
+extern const size_t event_dict_2_head_len;
 
 #endif

@@ -44,7 +44,7 @@ Test(event_pack, an_object_comes_back_byte_for_byte_and_smaller)
 	buf_init(&b, BUF_MAX_DEFAULT);
 	cr_assert_eq(event_pack(PI, strlen(PI), &b), 0);
 	cr_assert(event_is_packed(b.data, b.len));
-	cr_assert_eq((unsigned char)b.data[0], EVENT_PACK_DICT_1);
+	cr_assert_eq((unsigned char)b.data[0], EVENT_PACK_DICT_2);
 	cr_assert_lt(b.len * 3, strlen(PI), "packed %zu of %zu bytes", b.len, strlen(PI));
 	unpack_ok(&b, PI, strlen(PI));
 	buf_release(&b);
@@ -111,7 +111,7 @@ Test(event_pack, damaged_or_unknown_bytes_are_refused)
 	/* the header alone */
 	cr_assert_neq(event_unpack(b.data, 1, &scratch, &json, &len), 0);
 	/* a dictionary this build does not have: refused, not passed off as JSON */
-	b.data[0] = EVENT_PACK_DICT_1 + 1;
+	b.data[0] = EVENT_PACK_DICT_2 + 1;
 	cr_assert(event_is_packed(b.data, b.len));
 	cr_assert_neq(event_unpack(b.data, b.len, &scratch, &json, &len), 0);
 	cr_assert_eq(scratch.len, 0, "a refused unpacking leaves scratch as it was");
@@ -119,14 +119,49 @@ Test(event_pack, damaged_or_unknown_bytes_are_refused)
 	buf_release(&scratch);
 }
 
-Test(event_pack, the_dictionary_is_the_one_stored_objects_were_packed_with)
+Test(event_pack, the_dictionaries_are_the_ones_stored_objects_were_packed_with)
 {
-	/* Changing dictionary 1 would make every object packed with it unreadable. Its size and
-	 * its ends are pinned here: a new dictionary goes beside it, under a new first byte. */
+	/* Changing a dictionary would make every object packed with it unreadable. Their sizes and
+	 * ends are pinned here: a new dictionary goes beside them, under a new first byte. */
 	cr_assert_eq(event_dict_1_len, 14325);
 	cr_assert_eq(strncmp(event_dict_1, "{\"id\":\"cus_XXXXXXXXXXXXXXXXXXXXXXXX\"", 36), 0);
 	cr_assert_eq(strcmp(event_dict_1 + event_dict_1_len - 22, "\"transfer_group\":null}"), 0,
 		     "%s", event_dict_1 + event_dict_1_len - 22);
+	/* dictionary 2's head: zstd's dictionary magic number, id 2, then its tables */
+	cr_assert_eq(event_dict_2_head_len, 153);
+	cr_assert_eq(memcmp(event_dict_2_head, "\x37\xa4\x30\xec\x02\x00\x00\x00", 8), 0);
+	cr_assert_eq(memcmp(event_dict_2_head + 145, "\x04\x00\x00\x00\x08\x00\x00\x00", 8), 0);
+}
+
+/* An object packed by an earlier Tender, with each dictionary, as the bytes are in its store. */
+static const char OLD_OBJECT[] = "{\"id\":\"pi_0VcrldAT00000Bau9zLp0Mek\",\"object\":\"payment_intent\","
+				 "\"amount\":2000,\"currency\":\"usd\",\"status\":\"succeeded\","
+				 "\"metadata\":{}}";
+
+static void stored_unpacks(const char *bytes, size_t n)
+{
+	struct buf b;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	buf_append(&b, bytes, n);
+	cr_assert(event_is_packed(b.data, b.len));
+	unpack_ok(&b, OLD_OBJECT, strlen(OLD_OBJECT));
+	buf_release(&b);
+}
+
+Test(event_pack, objects_stored_with_either_dictionary_come_back)
+{
+	/* packed with dictionary 1 (2026-12-03 to 12-04) */
+	static const char with_1[] =
+	    "\x01\x28\xb5\x2f\xfd\x20\x80\x9d\x01\x00\xd0\x30\x56\x63\x72\x6c\x64\x41\x54\x30\x30"
+	    "\x30\x30\x30\x42\x61\x75\x39\x7a\x4c\x70\x30\x4d\x65\x6b\x22\x7d\x07\x00\x87\x85\x1c"
+	    "\x48\x94\x3f\x28\x14\x03\x3a\x45\x35\x40\x2f\x38\x80\x02\x32\x4e\x0b\x1f\x2b";
+	stored_unpacks(with_1, sizeof(with_1) - 1);
+	/* packed with dictionary 2 (no dictionary id in the frame) */
+	static const char with_2[] =
+	    "\x02\x28\xb5\x2f\xfd\x20\x80\x8d\x01\x00\xd0\x30\x56\x63\x72\x6c\x64\x41\x54\x30\x30"
+	    "\x30\x30\x30\x42\x61\x75\x39\x7a\x4c\x70\x30\x4d\x65\x6b\x22\x7d\x07\xfc\x87\x55\x80"
+	    "\x44\x9e\x29\x44\xd0\x29\x6a\xd3\xcb\xac\xed\x3a\x6d\xb3\x4e\x6f\x01";
+	stored_unpacks(with_2, sizeof(with_2) - 1);
 }
 
 static void *pack_in_thread(void *arg)
