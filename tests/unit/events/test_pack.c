@@ -134,9 +134,10 @@ Test(event_pack, the_dictionaries_are_the_ones_stored_objects_were_packed_with)
 }
 
 /* An object packed by an earlier Tender, with each dictionary, as the bytes are in its store. */
-static const char OLD_OBJECT[] = "{\"id\":\"pi_0VcrldAT00000Bau9zLp0Mek\",\"object\":\"payment_intent\","
-				 "\"amount\":2000,\"currency\":\"usd\",\"status\":\"succeeded\","
-				 "\"metadata\":{}}";
+static const char OLD_OBJECT[] =
+    "{\"id\":\"pi_0VcrldAT00000Bau9zLp0Mek\",\"object\":\"payment_intent\","
+    "\"amount\":2000,\"currency\":\"usd\",\"status\":\"succeeded\","
+    "\"metadata\":{}}";
 
 static void stored_unpacks(const char *bytes, size_t n)
 {
