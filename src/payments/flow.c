@@ -82,6 +82,9 @@ static const char SQL_VELOCITY_BUMP[] =
     " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (merchant_id, kind, key, hour) DO UPDATE"
     " SET attempts = risk_velocity.attempts + $5, amount = risk_velocity.amount + $6,"
     " declines = risk_velocity.declines + $7";
+static const char SQL_VELOCITY_ADD[] =
+    "UPDATE risk_velocity SET attempts = attempts + $5, amount = amount + $6,"
+    " declines = declines + $7 WHERE merchant_id = $1 AND kind = $2 AND key = $3 AND hour = $4";
 
 /* Every attempt counts towards the fraud model's velocity features (card, customer, IP). Most
  * payments of a group share a card or an IP, so the writer sums them and upserts once per group
@@ -91,8 +94,8 @@ static int velocity_bump(struct db *db, const char *merchant_id, const char *kin
 {
 	if (!key || !*key)
 		return DB_OK;
-	return db_counter_add(db, SQL_VELOCITY_BUMP, merchant_id, kind, key, now / 3600, 1, amount,
-			      declined ? 1 : 0);
+	return db_counter_add(db, SQL_VELOCITY_BUMP, SQL_VELOCITY_ADD, merchant_id, kind, key,
+			      now / 3600, 1, amount, declined ? 1 : 0);
 }
 
 static int capture_apply(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,

@@ -77,16 +77,18 @@ const char *db_errmsg(struct db *db);
 
 /*
  * Counters that most transactions bump (the fraud model's velocity per card, IP, customer):
- * `sql` is an upsert taking the key as $1..$3 (text) and $4 (integer) and the deltas as
- * $5..$7. On a connection that gathers many transactions into one (the SQLite group-commit
- * writer) the deltas are summed in memory per key and written once per group, just before its
- * COMMIT, in the same transaction: thirty payments with the same card cost one upsert instead of
- * thirty. A transaction rolled back to its savepoint takes its deltas with it. Everywhere else
- * the upsert runs at once. Text keys longer than DB_COUNTER_KEY_MAX - 1 also run at once.
+ * `sql` is an upsert taking the key as $1..$3 (text) and $4 (integer) and the deltas as $5..$7,
+ * and `update` the same deltas as an UPDATE of the key's row, with the same parameters: it runs
+ * first, and the upsert only when it changed no row. On a connection that gathers many
+ * transactions into one (the SQLite group-commit writer) the deltas are summed in memory per key
+ * and written once per group, just before its COMMIT, in the same transaction: thirty payments
+ * with the same card cost one write instead of thirty. A transaction rolled back to its
+ * savepoint takes its deltas with it. Everywhere else the counter is written at once, and so is
+ * one with a text key of DB_COUNTER_KEY_MAX bytes or more.
  */
 #define DB_COUNTER_KEY_MAX 128
-int db_counter_add(struct db *db, const char *sql, const char *k1, const char *k2,
-                   const char *k3, int64_t k4, int64_t d1, int64_t d2, int64_t d3);
+int db_counter_add(struct db *db, const char *sql, const char *update, const char *k1,
+		   const char *k2, const char *k3, int64_t k4, int64_t d1, int64_t d2, int64_t d3);
 
 /* One-shot helpers: run a statement with no result rows; returns DB_OK or < 0. */
 int db_step_done(struct db_stmt *st);

@@ -159,6 +159,9 @@ static const char SQL_BUMP[] =
     " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (merchant_id, kind, key, hour) DO UPDATE"
     " SET attempts = risk_velocity.attempts + $5, amount = risk_velocity.amount + $6,"
     " declines = risk_velocity.declines + $7";
+static const char SQL_ADD[] =
+    "UPDATE risk_velocity SET attempts = attempts + $5, amount = amount + $6,"
+    " declines = declines + $7 WHERE merchant_id = $1 AND kind = $2 AND key = $3 AND hour = $4";
 static const char SQL_SUM[] = "SELECT COALESCE(SUM(attempts), 0), COALESCE(SUM(amount), 0),"
 			      " COUNT(*) FROM risk_velocity WHERE merchant_id = $1 AND key = $2";
 
@@ -173,8 +176,9 @@ static int bump_fn(struct db *db, void *p)
 	char key[16];
 	snprintf(key, sizeof(key), "card%ld", b->thread % 3);
 	/* two keys per job: one shared by every thread, one by a third of them */
-	if (db_counter_add(db, SQL_BUMP, "acct_c", "card", "shared", 1, 1, 10, 0) != DB_OK ||
-	    db_counter_add(db, SQL_BUMP, "acct_c", "card", key, 1, 1, b->k, 0) != DB_OK)
+	if (db_counter_add(db, SQL_BUMP, SQL_ADD, "acct_c", "card", "shared", 1, 1, 10, 0) !=
+		DB_OK ||
+	    db_counter_add(db, SQL_BUMP, SQL_ADD, "acct_c", "card", key, 1, 1, b->k, 0) != DB_OK)
 		return -1;
 	return (b->thread + b->k) % 5 == 0 ? -7 : 0;
 }
