@@ -35,6 +35,7 @@ struct wb_file {
 	size_t len, cap;
 	sqlite3_int64 off; /* the file offset of buf[0] */
 	int commit_next; /* the last write was a commit frame's header: its page ends the commit */
+	int gather;	 /* a WAL file: writes are gathered; else only split (see wb_open) */
 };
 
 static _Atomic int64_t stat_writes, stat_bytes;
@@ -56,8 +57,10 @@ static int put(struct wb_file *f, const void *p, size_t n, sqlite3_int64 off)
 	const unsigned char *b = p;
 	while (n > 0) {
 		size_t k = n < WALBUF_PIECE ? n : WALBUF_PIECE;
-		atomic_fetch_add_explicit(&stat_writes, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&stat_bytes, (int64_t)k, memory_order_relaxed);
+		if (f->gather) {
+			atomic_fetch_add_explicit(&stat_writes, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&stat_bytes, (int64_t)k, memory_order_relaxed);
+		}
 		int rc = f->real->pMethods->xWrite(f->real, b, (int)k, off);
 		if (rc != SQLITE_OK)
 			return rc;
@@ -100,6 +103,8 @@ static int wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 of
 {
 	struct wb_file *f = (struct wb_file *)file;
 	size_t n = amt > 0 ? (size_t)amt : 0;
+	if (!f->gather)
+		return put(f, p, n, off);
 	int rc;
 	if (f->len && off != f->off + (sqlite3_int64)f->len && (rc = flush(f)) != SQLITE_OK)
 		return rc;
@@ -220,15 +225,24 @@ static const sqlite3_io_methods wb_methods = {
 
 #define REAL(vfs) ((sqlite3_vfs *)(vfs)->pAppData)
 
+/*
+ * WAL files are gathered. Statement journals are wrapped too, only to split their writes: a
+ * statement journal lives in memory in chunks of SQLITE_CONFIG_STMTJRNL_SPILL bytes (1 MiB here,
+ * sqlite_db.c), and one that outgrows that is copied to a temporary file a chunk per write; the
+ * unix VFS takes at most 128 KiB - 1 per write (the low 17 bits of the size) and a write of
+ * nothing for a full disk, so a savepoint that changed more than 1 MiB of pages (a migration
+ * copying a table, a large batch) failed with SQLITE_FULL.
+ */
 static int wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags,
 		   int *ret_flags)
 {
 	sqlite3_vfs *real = REAL(vfs);
 	/* any other file is the default VFS's own, in the first bytes of the same allocation */
-	if (!(flags & SQLITE_OPEN_WAL))
+	if (!(flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_SUBJOURNAL)))
 		return real->xOpen(real, name, file, flags, ret_flags);
 	struct wb_file *f = (struct wb_file *)file;
 	memset(f, 0, sizeof(*f));
+	f->gather = (flags & SQLITE_OPEN_WAL) != 0;
 	f->real = (sqlite3_file *)(f + 1);
 	int rc = real->xOpen(real, name, f->real, flags, ret_flags);
 	f->base.pMethods = rc == SQLITE_OK && f->real->pMethods ? &wb_methods : NULL;

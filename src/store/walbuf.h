@@ -8,8 +8,9 @@
  * file in memory and writes them with one call when the transaction's commit frame is complete,
  * before SQLite publishes the frames to readers, so nothing another connection can see is ever
  * held back. Anything else on the WAL file (a read, a sync, a write elsewhere, a size query,
- * a close) writes what is gathered first. Every other file, the database itself included, is
- * the default VFS's own, untouched. Only src/store/ includes this.
+ * a close) writes what is gathered first. Statement journals that spill to a file have their
+ * writes split below the unix VFS's 128 KiB limit (walbuf.c, wb_open). Every other file, the
+ * database itself included, is the default VFS's own, untouched. Only src/store/ includes this.
  */
 #ifndef TENDER_STORE_WALBUF_H
 #define TENDER_STORE_WALBUF_H

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/db.h"
+#include "store/db_impl.h"
 #include "store/walbuf.h"
 
 static char dir[256];
@@ -205,4 +207,51 @@ Test(walbuf, committed_frames_survive_a_close_without_checkpoint)
 	sqlite3 *r = open_reader();
 	cr_assert_eq(one(r, "SELECT COUNT(*) FROM a"), 21);
 	finish(r, NULL);
+}
+
+/* ---- statement journals larger than their in-memory chunk (a writer opened as the store opens
+ * it: sqlite_db_open configures SQLite first, statement journals in 1 MiB chunks) ---- */
+
+static void big_setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/tender-unit-walbuf-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+}
+
+TestSuite(stmtjrnl, .init = big_setup, .fini = teardown);
+
+static int64_t db_one(struct db *db, const char *sql)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	cr_assert_not_null(st);
+	cr_assert_eq(db_step(st), DB_ROW);
+	int64_t v = db_col_int64(st, 0);
+	db_reset(st);
+	return v;
+}
+
+Test(stmtjrnl, a_savepoint_that_changes_more_than_a_chunk_of_pages_commits_and_rolls_back)
+{
+	char err[256];
+	struct db *db = sqlite_db_open(path, 0, err, sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	/* 3,000 rows of ~1 KB: ~3 MB of pages that exist before the savepoints below */
+	cr_assert_eq(db_exec(db, "CREATE TABLE a (k INTEGER PRIMARY KEY, v TEXT);"
+				 " WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s"
+				 " WHERE i < 3000) INSERT INTO a SELECT i, printf('%.1000c', 'a')"
+				 " FROM s"),
+		     DB_OK);
+	/* every page changed inside a savepoint goes to its statement journal, which outgrows its
+	 * 1 MiB in memory and is copied to a temporary file */
+	cr_assert_eq(db_exec(db, "BEGIN; SAVEPOINT p; UPDATE a SET v = printf('%.1000c', 'b');"
+				 " RELEASE p; COMMIT"),
+		     DB_OK, "%s", db_errmsg(db));
+	cr_assert_eq(db_one(db, "SELECT COUNT(*) FROM a WHERE v LIKE 'b%'"), 3000);
+	cr_assert_eq(db_exec(db, "BEGIN; SAVEPOINT p; UPDATE a SET v = printf('%.1000c', 'c');"
+				 " ROLLBACK TO p; RELEASE p; COMMIT"),
+		     DB_OK, "%s", db_errmsg(db));
+	cr_assert_eq(db_one(db, "SELECT COUNT(*) FROM a WHERE v LIKE 'b%'"), 3000);
+	cr_assert_eq(db_one(db, "SELECT COUNT(*) FROM a WHERE v LIKE 'c%'"), 0);
+	sqlite_db_close(db);
 }
