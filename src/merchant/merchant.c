@@ -246,6 +246,94 @@ int merchant_mcc(struct db *db, const char *merchant_id, int *ret_mcc)
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
+/* Merchant terms cache: merchant id → terms, never stale (merchant.h); bounded, and simply stops
+ * caching when half full, as the key cache does. */
+#define MERCHANT_TERMS_CACHE_MAX 4096
+
+struct terms_entry {
+	char id[ID_MAX];
+	struct merchant_terms terms;
+	bool used;
+};
+
+static pthread_rwlock_t terms_mu = PTHREAD_RWLOCK_INITIALIZER;
+static struct terms_entry terms_cache[MERCHANT_TERMS_CACHE_MAX];
+static size_t terms_count;
+
+static size_t terms_slot(const char *id)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return (size_t)h & (MERCHANT_TERMS_CACHE_MAX - 1);
+}
+
+static bool terms_cached(const char *id, struct merchant_terms *ret)
+{
+	bool found = false;
+	pthread_rwlock_rdlock(&terms_mu);
+	size_t h = terms_slot(id);
+	for (size_t n = 0; n < MERCHANT_TERMS_CACHE_MAX && terms_cache[h].used; n++) {
+		if (strcmp(terms_cache[h].id, id) == 0) {
+			*ret = terms_cache[h].terms;
+			found = true;
+			break;
+		}
+		h = (h + 1) & (MERCHANT_TERMS_CACHE_MAX - 1);
+	}
+	pthread_rwlock_unlock(&terms_mu);
+	return found;
+}
+
+static void terms_keep(const char *id, const struct merchant_terms *t)
+{
+	if (strlen(id) >= ID_MAX)
+		return;
+	pthread_rwlock_wrlock(&terms_mu);
+	if (terms_count * 2 < MERCHANT_TERMS_CACHE_MAX) {
+		size_t h = terms_slot(id);
+		while (terms_cache[h].used && strcmp(terms_cache[h].id, id) != 0)
+			h = (h + 1) & (MERCHANT_TERMS_CACHE_MAX - 1);
+		if (!terms_cache[h].used) {
+			str_copy(terms_cache[h].id, ID_MAX, id);
+			terms_cache[h].terms = *t;
+			terms_cache[h].used = true;
+			terms_count++;
+		}
+	}
+	pthread_rwlock_unlock(&terms_mu);
+}
+
+static const char SQL_TERMS[] = "SELECT fee_percent_bps, fee_fixed_minor, settlement_currency, mcc"
+				" FROM merchants WHERE id = $1";
+
+int merchant_terms_get(struct db *db, const char *merchant_id, struct merchant_terms *ret)
+{
+	if (terms_cached(merchant_id, ret))
+		return DB_OK;
+	struct db_stmt *st = db_prepare(db, SQL_TERMS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		struct merchant_terms t = {0};
+		t.fee_percent_bps = db_col_int64(st, 0);
+		t.fee_fixed_minor = db_col_int64(st, 1);
+		const char *cur = db_col_text(st, 2, NULL);
+		str_copy(t.settlement_currency, sizeof(t.settlement_currency), cur ? cur : "");
+		int64_t mcc = db_col_int64(st, 3);
+		t.mcc = mcc >= 0 && mcc <= 9999 ? (int)mcc : 0;
+		*ret = t;
+	}
+	db_reset(st);
+	if (rc == DB_ROW) {
+		terms_keep(merchant_id, ret);
+		return DB_OK;
+	}
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
 struct list_ctx {
 	merchant_each_fn fn;
 	void *ctx;

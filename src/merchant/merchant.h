@@ -45,6 +45,20 @@ int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *r
 /* The merchant's category code (0 when unknown), for the fraud model; DB_NOTFOUND, or < 0. */
 int merchant_mcc(struct db *db, const char *merchant_id, int *ret_mcc);
 
+/* What every payment reads of its merchant: the pricing (as ledger_pricing_get reads it) and the
+ * category code (as merchant_mcc). Nothing changes a merchant's row after it is created (there
+ * is no UPDATE of merchants, as there is no revocation of API keys, which is what lets the key
+ * cache keep its entries), so it is read from the store once per merchant and process, and kept
+ * (bounded: past MERCHANT_TERMS_CACHE_MAX merchants it is read each time). DB_OK, DB_NOTFOUND,
+ * or < 0. */
+struct merchant_terms {
+	int64_t fee_percent_bps;
+	int64_t fee_fixed_minor;
+	char settlement_currency[8]; /* "" when none */
+	int mcc;		     /* 0 when unknown */
+};
+int merchant_terms_get(struct db *db, const char *merchant_id, struct merchant_terms *ret);
+
 typedef void (*merchant_each_fn)(const struct merchant_info *m, void *ctx);
 int merchant_list(struct store *s, merchant_each_fn fn, void *ctx);
 
