@@ -198,7 +198,6 @@ static const char SQL_GET[] = "SELECT id, name, settlement_currency, fee_percent
 			      " fee_fixed_minor, created, mcc FROM merchants WHERE id = $1";
 static const char SQL_LIST[] = "SELECT id, name, settlement_currency, fee_percent_bps,"
 			       " fee_fixed_minor, created, mcc FROM merchants ORDER BY created, id";
-static const char SQL_MCC[] = "SELECT mcc FROM merchants WHERE id = $1";
 
 static void read_row(struct db_stmt *st, struct merchant_info *m)
 {
@@ -227,22 +226,6 @@ int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *r
 	db_reset(st);
 	if (rc == DB_ROW)
 		return 0;
-	return rc == DB_DONE ? DB_NOTFOUND : rc;
-}
-
-int merchant_mcc(struct db *db, const char *merchant_id, int *ret_mcc)
-{
-	struct db_stmt *st = db_prepare(db, SQL_MCC);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	int rc = db_step(st);
-	int64_t v = rc == DB_ROW ? db_col_int64(st, 0) : 0;
-	db_reset(st);
-	if (rc == DB_ROW) {
-		*ret_mcc = v >= 0 && v <= 9999 ? (int)v : 0;
-		return 0;
-	}
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 

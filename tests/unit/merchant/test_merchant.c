@@ -48,7 +48,11 @@ static int terms_fn(struct db *db, void *p)
 	struct terms_ctx *c = p;
 	c->rc = merchant_terms_get(db, c->id, &c->t);
 	c->pricing_rc = ledger_pricing_get(db, c->id, &c->p, c->cur);
-	c->mcc_rc = merchant_mcc(db, c->id, &c->mcc);
+	struct db_stmt *st = db_prepare(db, "SELECT mcc FROM merchants WHERE id = $1");
+	db_bind_text(st, 1, c->id, -1);
+	c->mcc_rc = db_step(st) == DB_ROW ? DB_OK : DB_NOTFOUND;
+	c->mcc = c->mcc_rc == DB_OK ? (int)db_col_int64(st, 0) : 0;
+	db_reset(st);
 	return 0;
 }
 
