@@ -93,61 +93,79 @@ int merchant_create(struct store *s, const char *name, const char *settlement_cu
 	return 0;
 }
 
-/* Key cache: key hash → auth. Keys are never revoked yet, so entries never go stale; the table
- * is bounded and simply stops caching when full. */
-#define AUTH_CACHE_MAX 4096
+/*
+ * The caches of what never changes once created (API keys are never revoked, merchants' rows
+ * never updated): a string key to a fixed-size value, bounded at CACHE_SLOTS slots, and past
+ * half full it simply stops caching (a miss reads the store, as without it). Open addressing;
+ * entries are never removed, so a probe ends at the first empty slot.
+ */
+#define CACHE_SLOTS 4096
+#define CACHE_KEY_MAX 65 /* a key's SHA-256 in hex and its NUL; merchant ids are shorter */
 
-struct auth_entry {
-	char hash[65];
-	struct merchant_auth auth;
-	bool used;
+struct cache {
+	pthread_rwlock_t mu;
+	size_t count;
+	size_t val_size;
+	struct cache_slot {
+		char key[CACHE_KEY_MAX];
+		bool used;
+		union {
+			struct merchant_auth auth;
+			struct merchant_terms terms;
+		} val;
+	} slots[CACHE_SLOTS];
 };
 
-static pthread_rwlock_t auth_mu = PTHREAD_RWLOCK_INITIALIZER;
-static struct auth_entry auth_cache[AUTH_CACHE_MAX];
-static size_t auth_count;
-
-static size_t hash_slot(const char *hash)
+static size_t cache_first(const char *key)
 {
-	size_t v = 0;
-	for (int i = 0; i < 12; i++)
-		v = v * 16 + (size_t)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
-	return v & (AUTH_CACHE_MAX - 1);
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return (size_t)h & (CACHE_SLOTS - 1);
 }
 
-static int cache_get(const char *hash, struct merchant_auth *ret)
+static bool cache_get(struct cache *c, const char *key, void *ret)
 {
-	int found = 0;
-	pthread_rwlock_rdlock(&auth_mu);
-	size_t h = hash_slot(hash);
-	for (size_t n = 0; n < AUTH_CACHE_MAX && auth_cache[h].used; n++) {
-		if (strcmp(auth_cache[h].hash, hash) == 0) {
-			*ret = auth_cache[h].auth;
-			found = 1;
+	bool found = false;
+	pthread_rwlock_rdlock(&c->mu);
+	size_t h = cache_first(key);
+	for (size_t n = 0; n < CACHE_SLOTS && c->slots[h].used; n++) {
+		if (strcmp(c->slots[h].key, key) == 0) {
+			memcpy(ret, &c->slots[h].val, c->val_size);
+			found = true;
 			break;
 		}
-		h = (h + 1) & (AUTH_CACHE_MAX - 1);
+		h = (h + 1) & (CACHE_SLOTS - 1);
 	}
-	pthread_rwlock_unlock(&auth_mu);
+	pthread_rwlock_unlock(&c->mu);
 	return found;
 }
 
-static void cache_put(const char *hash, const struct merchant_auth *a)
+static void cache_put(struct cache *c, const char *key, const void *val)
 {
-	pthread_rwlock_wrlock(&auth_mu);
-	if (auth_count * 2 < AUTH_CACHE_MAX) {
-		size_t h = hash_slot(hash);
-		while (auth_cache[h].used && strcmp(auth_cache[h].hash, hash) != 0)
-			h = (h + 1) & (AUTH_CACHE_MAX - 1);
-		if (!auth_cache[h].used) {
-			memcpy(auth_cache[h].hash, hash, 65);
-			auth_cache[h].auth = *a;
-			auth_cache[h].used = true;
-			auth_count++;
+	if (strlen(key) >= CACHE_KEY_MAX)
+		return;
+	pthread_rwlock_wrlock(&c->mu);
+	if (c->count * 2 < CACHE_SLOTS) {
+		size_t h = cache_first(key);
+		while (c->slots[h].used && strcmp(c->slots[h].key, key) != 0)
+			h = (h + 1) & (CACHE_SLOTS - 1);
+		if (!c->slots[h].used) {
+			str_copy(c->slots[h].key, CACHE_KEY_MAX, key);
+			memcpy(&c->slots[h].val, val, c->val_size);
+			c->slots[h].used = true;
+			c->count++;
 		}
 	}
-	pthread_rwlock_unlock(&auth_mu);
+	pthread_rwlock_unlock(&c->mu);
 }
+
+/* key hash → the key's merchant and kind */
+static struct cache auth_cache = {.mu = PTHREAD_RWLOCK_INITIALIZER,
+				  .val_size = sizeof(struct merchant_auth)};
+/* merchant id → its terms (merchant_terms_get) */
+static struct cache terms_cache = {.mu = PTHREAD_RWLOCK_INITIALIZER,
+				   .val_size = sizeof(struct merchant_terms)};
 
 struct auth_ctx {
 	const char *hash;
@@ -182,7 +200,7 @@ int merchant_authenticate(struct store *s, const char *key, struct merchant_auth
 {
 	char hash[65];
 	merchant_key_hash(key, hash);
-	if (cache_get(hash, ret))
+	if (cache_get(&auth_cache, hash, ret))
 		return 0;
 	struct auth_ctx c = {.hash = hash, .out = ret};
 	int rc = store_read(s, NULL, auth_fn, &c);
@@ -190,7 +208,7 @@ int merchant_authenticate(struct store *s, const char *key, struct merchant_auth
 		return rc < 0 ? rc : -1;
 	if (!c.found)
 		return 1;
-	cache_put(hash, ret);
+	cache_put(&auth_cache, hash, ret);
 	return 0;
 }
 
@@ -229,70 +247,12 @@ int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *r
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
-/* Merchant terms cache: merchant id → terms, never stale (merchant.h); bounded, and simply stops
- * caching when half full, as the key cache does. */
-#define MERCHANT_TERMS_CACHE_MAX 4096
-
-struct terms_entry {
-	char id[ID_MAX];
-	struct merchant_terms terms;
-	bool used;
-};
-
-static pthread_rwlock_t terms_mu = PTHREAD_RWLOCK_INITIALIZER;
-static struct terms_entry terms_cache[MERCHANT_TERMS_CACHE_MAX];
-static size_t terms_count;
-
-static size_t terms_slot(const char *id)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	return (size_t)h & (MERCHANT_TERMS_CACHE_MAX - 1);
-}
-
-static bool terms_cached(const char *id, struct merchant_terms *ret)
-{
-	bool found = false;
-	pthread_rwlock_rdlock(&terms_mu);
-	size_t h = terms_slot(id);
-	for (size_t n = 0; n < MERCHANT_TERMS_CACHE_MAX && terms_cache[h].used; n++) {
-		if (strcmp(terms_cache[h].id, id) == 0) {
-			*ret = terms_cache[h].terms;
-			found = true;
-			break;
-		}
-		h = (h + 1) & (MERCHANT_TERMS_CACHE_MAX - 1);
-	}
-	pthread_rwlock_unlock(&terms_mu);
-	return found;
-}
-
-static void terms_keep(const char *id, const struct merchant_terms *t)
-{
-	if (strlen(id) >= ID_MAX)
-		return;
-	pthread_rwlock_wrlock(&terms_mu);
-	if (terms_count * 2 < MERCHANT_TERMS_CACHE_MAX) {
-		size_t h = terms_slot(id);
-		while (terms_cache[h].used && strcmp(terms_cache[h].id, id) != 0)
-			h = (h + 1) & (MERCHANT_TERMS_CACHE_MAX - 1);
-		if (!terms_cache[h].used) {
-			str_copy(terms_cache[h].id, ID_MAX, id);
-			terms_cache[h].terms = *t;
-			terms_cache[h].used = true;
-			terms_count++;
-		}
-	}
-	pthread_rwlock_unlock(&terms_mu);
-}
-
 static const char SQL_TERMS[] = "SELECT fee_percent_bps, fee_fixed_minor, settlement_currency, mcc"
 				" FROM merchants WHERE id = $1";
 
 int merchant_terms_get(struct db *db, const char *merchant_id, struct merchant_terms *ret)
 {
-	if (terms_cached(merchant_id, ret))
+	if (cache_get(&terms_cache, merchant_id, ret))
 		return DB_OK;
 	struct db_stmt *st = db_prepare(db, SQL_TERMS);
 	if (!st)
@@ -311,7 +271,7 @@ int merchant_terms_get(struct db *db, const char *merchant_id, struct merchant_t
 	}
 	db_reset(st);
 	if (rc == DB_ROW) {
-		terms_keep(merchant_id, ret);
+		cache_put(&terms_cache, merchant_id, ret);
 		return DB_OK;
 	}
 	return rc == DB_DONE ? DB_NOTFOUND : rc;

@@ -47,7 +47,7 @@ int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *r
  * category code (0 when unknown), for the fraud model. Nothing changes a merchant's row after it is
  * created (there is no UPDATE of merchants, as there is no revocation of API keys, which is what
  * lets the key cache keep its entries), so it is read from the store once per merchant and process,
- * and kept (bounded: past MERCHANT_TERMS_CACHE_MAX merchants it is read each time). DB_OK,
+ * and kept (bounded: past 2,048 merchants it is read each time). DB_OK,
  * DB_NOTFOUND, or < 0. */
 struct merchant_terms {
 	int64_t fee_percent_bps;
