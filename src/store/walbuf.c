@@ -226,19 +226,20 @@ static const sqlite3_io_methods wb_methods = {
 #define REAL(vfs) ((sqlite3_vfs *)(vfs)->pAppData)
 
 /*
- * WAL files are gathered. Statement journals are wrapped too, only to split their writes: a
- * statement journal lives in memory in chunks of SQLITE_CONFIG_STMTJRNL_SPILL bytes (1 MiB here,
- * sqlite_db.c), and one that outgrows that is copied to a temporary file a chunk per write; the
- * unix VFS takes at most 128 KiB - 1 per write (the low 17 bits of the size) and a write of
- * nothing for a full disk, so a savepoint that changed more than 1 MiB of pages (a migration
- * copying a table, a large batch) failed with SQLITE_FULL.
+ * WAL files are gathered. Statement journals (and temporary databases' journals, which SQLite
+ * keeps the same way) are wrapped too, only to split their writes: such a journal lives in
+ * memory in chunks of SQLITE_CONFIG_STMTJRNL_SPILL bytes (1 MiB here, sqlite_db.c), and one that
+ * outgrows that is copied to a temporary file a chunk per write; the unix VFS takes at most
+ * 128 KiB - 1 per write (the low 17 bits of the size) and a write of nothing for a full disk, so
+ * a savepoint that changed more than 1 MiB of pages (a migration copying a table, a large batch)
+ * failed with SQLITE_FULL.
  */
 static int wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags,
 		   int *ret_flags)
 {
 	sqlite3_vfs *real = REAL(vfs);
 	/* any other file is the default VFS's own, in the first bytes of the same allocation */
-	if (!(flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_SUBJOURNAL)))
+	if (!(flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TEMP_JOURNAL)))
 		return real->xOpen(real, name, file, flags, ret_flags);
 	struct wb_file *f = (struct wb_file *)file;
 	memset(f, 0, sizeof(*f));

@@ -255,3 +255,21 @@ Test(stmtjrnl, a_savepoint_that_changes_more_than_a_chunk_of_pages_commits_and_r
 	cr_assert_eq(db_one(db, "SELECT COUNT(*) FROM a WHERE v LIKE 'c%'"), 0);
 	sqlite_db_close(db);
 }
+
+Test(stmtjrnl, a_temporary_table_that_changes_more_than_a_chunk_of_pages_commits)
+{
+	char err[256];
+	struct db *db = sqlite_db_open(path, 0, err, sizeof(err));
+	cr_assert_not_null(db, "%s", err);
+	/* a temporary database's journal is kept like a statement journal (in 1 MiB chunks) */
+	cr_assert_eq(
+	    db_exec(db, "PRAGMA temp_store=FILE; CREATE TEMP TABLE t (k INTEGER PRIMARY KEY,"
+			" v TEXT); WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+			" FROM s WHERE i < 3000) INSERT INTO t SELECT i, printf('%.1000c', 'a')"
+			" FROM s"),
+	    DB_OK, "%s", db_errmsg(db));
+	cr_assert_eq(db_exec(db, "BEGIN; UPDATE t SET v = printf('%.1000c', 'b'); COMMIT"), DB_OK,
+		     "%s", db_errmsg(db));
+	cr_assert_eq(db_one(db, "SELECT COUNT(*) FROM t WHERE v LIKE 'b%'"), 3000);
+	sqlite_db_close(db);
+}
