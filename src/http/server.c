@@ -612,6 +612,7 @@ static void coro_waker(void *arg)
 static enum MHD_Result run_coro_one(struct server *srv, struct conn_req *c, bool suspended)
 {
 	bool done = coro_resume(c->co);
+	store_read_release(srv->app->store); /* a hold (access_cb) ends with the handler's turn */
 	uint64_t need = store_barrier_take(srv->app->store);
 	if (need > c->barrier_need)
 		c->barrier_need = need;
@@ -749,8 +750,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			c->state = CS_DONE;
 			return send_response(c);
 		}
-		if (process_front(c, method, url))
+		/* The saved-result lookup and the handler's reads until it first parks (a
+		 * payment's card, merchant and fraud counts) run back to back on this thread:
+		 * one read transaction for all of them (store.h), ended in run_coro_one when the
+		 * handler gives the thread back, before anything else runs here. */
+		store_read_hold(srv->app->store);
+		if (process_front(c, method, url)) {
+			store_read_release(srv->app->store);
 			return answer_here(srv, c);
+		}
 		/* what the epoll thread read for it (the saved-result lookup) goes with it */
 		c->barrier_need = store_barrier_take(srv->app->store);
 		if (srv->async && (c->co = coro_new(coro_main, c, coro_waker, c))) {
@@ -758,6 +766,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			c->t_queued = c->t_taken = clock_mono_us();
 			return run_coro(srv, c);
 		}
+		store_read_release(srv->app->store);
 		/* the worker path (also when CORO_LIVE_MAX handlers are parked already) */
 		c->state = CS_RUNNING;
 		atomic_fetch_add(&srv->suspended, 1);

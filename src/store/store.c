@@ -66,6 +66,18 @@ void store_barrier_defer(int on)
 	sqlite_store_barrier_defer(on);
 }
 
+void store_read_hold(struct store *s)
+{
+	if (!s->pg)
+		sqlite_store_read_hold(s->sq, 1);
+}
+
+void store_read_release(struct store *s)
+{
+	if (!s->pg)
+		sqlite_store_read_hold(s->sq, 0);
+}
+
 uint64_t store_barrier_take(struct store *s)
 {
 	return s->pg ? 0 : sqlite_store_barrier_take(s->sq);

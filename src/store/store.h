@@ -73,6 +73,17 @@ int store_barrier_wait(struct store *s, uint64_t need);
 /* need, or 0 once it is durable (never blocks) */
 uint64_t store_barrier_pending(struct store *s, uint64_t need);
 
+/*
+ * Reads back to back in one transaction (SQLite; nothing on PostgreSQL). After store_read_hold,
+ * this thread's store_read() calls leave their read transaction open for the next one, until
+ * store_read_release commits it: a request's reads on its epoll thread (the idempotency lookup,
+ * then the card and what the fraud model reads) start one transaction instead of two. Only for
+ * reads with nothing in between that runs another request or waits: the snapshot is as old as
+ * the first read, and another request's reads must never see it. A read that fails ends it.
+ */
+void store_read_hold(struct store *s);
+void store_read_release(struct store *s);
+
 /* Whether store_write(), called in a coroutine (core/coro.h), parks the coroutine until its commit
  * is durable instead of blocking the thread: SQLite's group commit does; PostgreSQL's writes run
  * on the calling thread's own connection, so they block it. */

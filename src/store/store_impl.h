@@ -20,6 +20,7 @@ int sqlite_store_read(struct sqlite_store *s, const char *merchant_id, store_fn 
 int sqlite_store_each_shard_write(struct sqlite_store *s, store_fn fn, void *ctx);
 int sqlite_store_each_shard_read(struct sqlite_store *s, store_fn fn, void *ctx);
 void sqlite_store_barrier_defer(int on);
+void sqlite_store_read_hold(struct sqlite_store *s, int on);
 uint64_t sqlite_store_barrier_take(struct sqlite_store *s);
 int sqlite_store_barrier_wait(struct sqlite_store *s, uint64_t need);
 void sqlite_store_hold_checkpoints(struct sqlite_store *s, int on);

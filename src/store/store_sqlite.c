@@ -132,6 +132,9 @@ static __thread int in_writer_callback;
 /* inside a store_read callback: a write from there must not park (coro.h), the thread's read
  * connection is in a transaction that another coroutine on this thread would then reuse */
 static __thread int in_read_callback;
+/* store_read_hold: this thread's reads of hold_store stay in one transaction, open on held_db */
+static __thread struct sqlite_store *hold_store;
+static __thread struct db *held_db;
 /* this thread's reads saw groups up to barrier_need of barrier_store, not yet durable */
 static __thread int barrier_deferred;
 static __thread uint64_t barrier_need;
@@ -909,18 +912,32 @@ static struct db *read_conn(struct sqlite_store *s)
 	return db;
 }
 
+void sqlite_store_read_hold(struct sqlite_store *s, int on)
+{
+	if (held_db) {
+		run_simple(held_db, SQL_COMMIT);
+		held_db = NULL;
+	}
+	hold_store = on ? s : NULL;
+}
+
 int sqlite_store_read(struct sqlite_store *s, const char *merchant_id, store_fn fn, void *ctx)
 {
 	(void)merchant_id;
 	struct db *db = read_conn(s);
 	if (!db)
 		return STORE_OVERLOADED;
-	if (run_simple(db, SQL_BEGIN_READ) != DB_OK)
+	/* within a hold (store.h), the first read's transaction serves the next ones */
+	if (held_db != db && run_simple(db, SQL_BEGIN_READ) != DB_OK)
 		return STORE_COMMIT_FAILED;
+	held_db = NULL;
 	in_read_callback++;
 	int rc = fn(db, ctx);
 	in_read_callback--;
-	run_simple(db, SQL_COMMIT);
+	if (hold_store == s && rc == 0)
+		held_db = db;
+	else
+		run_simple(db, SQL_COMMIT);
 	/* read after the snapshot: at least every group this read could have seen */
 	uint64_t need = atomic_load(&s->committed_seq);
 	if (need > atomic_load(&s->durable_seq)) {

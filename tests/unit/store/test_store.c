@@ -244,6 +244,38 @@ Test(store, counters_sum_per_group_and_roll_back_with_their_job)
 	}
 }
 
+/* A hold keeps this thread's reads in one transaction: a commit made meanwhile is not in the
+ * second read's snapshot, and is in the first read after the release. */
+static int failing_read_fn(struct db *db, void *p)
+{
+	count_fn(db, p);
+	return -5;
+}
+
+Test(store, a_read_hold_is_one_snapshot_until_released)
+{
+	struct ins x = {"held", 0};
+	cr_assert_eq(store_write(s, NULL, ins_fn, &x), 0);
+	store_read_hold(s);
+	struct count a = {"held", 0}, b = {"held", 0}, c = {"held", 0};
+	cr_assert_eq(store_read(s, NULL, count_fn, &a), 0);
+	cr_assert_eq(store_write(s, NULL, ins_fn, &x), 0); /* committed and durable */
+	cr_assert_eq(store_read(s, NULL, count_fn, &b), 0);
+	cr_assert_eq(b.n, a.n, "the second read of a hold saw a later commit");
+	store_read_release(s);
+	cr_assert_eq(store_read(s, NULL, count_fn, &c), 0);
+	cr_assert_eq(c.n, a.n + 1);
+	/* a read that fails ends the hold's transaction: the next read is a new snapshot */
+	store_read_hold(s);
+	struct count d = {"held", 0}, e = {"held", 0};
+	cr_assert_eq(store_read(s, NULL, count_fn, &d), 0);
+	cr_assert_eq(store_read(s, NULL, failing_read_fn, &d), -5);
+	cr_assert_eq(store_write(s, NULL, ins_fn, &x), 0);
+	cr_assert_eq(store_read(s, NULL, count_fn, &e), 0);
+	cr_assert_eq(e.n, d.n + 1);
+	store_read_release(s);
+}
+
 /* ---- pipelined durability: nothing committed is answered, or shown, before its fsync ---- */
 
 static atomic_int held_write_done, held_read_done;
