@@ -927,10 +927,12 @@ int sqlite_store_read(struct sqlite_store *s, const char *merchant_id, store_fn 
 	struct db *db = read_conn(s);
 	if (!db)
 		return STORE_OVERLOADED;
-	/* within a hold (store.h), the first read's transaction serves the next ones */
-	if (held_db != db && run_simple(db, SQL_BEGIN_READ) != DB_OK)
+	/* within a hold (store.h), the first read's transaction serves the next ones; a read of
+	 * another store leaves it alone (its connection is another) */
+	if (held_db == db)
+		held_db = NULL;
+	else if (run_simple(db, SQL_BEGIN_READ) != DB_OK)
 		return STORE_COMMIT_FAILED;
-	held_db = NULL;
 	in_read_callback++;
 	int rc = fn(db, ctx);
 	in_read_callback--;
