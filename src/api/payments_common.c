@@ -464,17 +464,8 @@ static int read_card_fn(struct db *db, void *p)
 	struct materialize_ctx *m = c->m;
 	/* read here, beside the card, rather than by the writer (payments_pricing_for); the
 	 * minimum check takes its settlement currency from it */
-	struct merchant_terms terms;
-	c->out->have_pricing = merchant_terms_get(db, m->r->merchant_id, &terms) == DB_OK;
-	if (c->out->have_pricing) {
-		/* what ledger_pricing_get reads, from the merchant's cached terms */
-		c->out->pricing.percent_bps = terms.fee_percent_bps;
-		c->out->pricing.fixed_minor = terms.fee_fixed_minor;
-		str_copy(c->out->pricing_currency, sizeof(c->out->pricing_currency),
-			 terms.settlement_currency);
-		c->out->pricing.settlement_currency = c->out->pricing_currency;
-		c->out->pricing.fx = NULL;
-	}
+	c->out->have_pricing = ledger_pricing_get(db, m->r->merchant_id, &c->out->pricing,
+						  c->out->pricing_currency) == DB_OK;
 	if (c->check_minimum) {
 		c->minimum_rc =
 		    c->out->have_pricing
@@ -504,7 +495,8 @@ static int read_card_fn(struct db *db, void *p)
 		str_copy(f->card_country, sizeof(f->card_country), m->pm.country);
 		snprintf(f->billing_country, sizeof(f->billing_country), "%s",
 			 m->pm.billing_country);
-		if (c->out->have_pricing)
+		struct merchant_terms terms; /* cached, as the pricing above */
+		if (merchant_terms_get(db, r->merchant_id, &terms) == DB_OK)
 			f->mcc = terms.mcc;
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
 	}

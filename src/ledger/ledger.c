@@ -17,6 +17,7 @@
 #include "ledger/ledger.h"
 #include "core/str.h"
 #include "ledger/ledger_internal.h"
+#include "merchant/merchant.h"
 
 #include "money/currency.h"
 #include "money/money.h"
@@ -194,29 +195,20 @@ int ledger_post(struct db *db, const char *merchant_id, const char *kind, const 
 	return DB_OK;
 }
 
-static const char SQL_PRICING[] =
-    "SELECT fee_percent_bps, fee_fixed_minor, settlement_currency FROM merchants WHERE id = $1";
-
 int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pricing *ret,
 		       char currency_buf[8])
 {
-	struct db_stmt *st = db_prepare(db, SQL_PRICING);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		const char *cur = db_col_text(st, 2, NULL);
-		ret->percent_bps = db_col_int64(st, 0);
-		ret->fixed_minor = db_col_int64(st, 1);
-		str_copy(currency_buf, 8, cur ? cur : "");
-		ret->settlement_currency = currency_buf;
-		ret->fx = NULL;
-	}
-	db_reset(st);
-	if (rc == DB_ROW)
-		return DB_OK;
-	return rc == DB_DONE ? DB_NOTFOUND : rc;
+	/* the merchant's row never changes once created: its terms are read once and kept */
+	struct merchant_terms t;
+	int rc = merchant_terms_get(db, merchant_id, &t);
+	if (rc != DB_OK)
+		return rc;
+	ret->percent_bps = t.fee_percent_bps;
+	ret->fixed_minor = t.fee_fixed_minor;
+	str_copy(currency_buf, 8, t.settlement_currency);
+	ret->settlement_currency = currency_buf;
+	ret->fx = NULL;
+	return DB_OK;
 }
 
 int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64_t *ret_fee_minor)

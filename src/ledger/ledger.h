@@ -131,8 +131,8 @@ struct ledger_pricing {
 	const struct fx_table *fx;
 };
 
-/* Loads the merchant's pricing (merchants table); sets fx to NULL (the caller supplies the rates).
- * DB_NOTFOUND for an unknown merchant. */
+/* Loads the merchant's pricing (its terms, merchant_terms_get: read once per process); sets fx
+ * to NULL (the caller supplies the rates). DB_NOTFOUND for an unknown merchant. */
 int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pricing *ret,
 		       char currency_buf[8]);
 

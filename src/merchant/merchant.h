@@ -43,11 +43,11 @@ int merchant_create(struct store *s, const char *name, const char *settlement_cu
 int merchant_authenticate(struct store *s, const char *key, struct merchant_auth *ret);
 int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *ret);
 
-/* What every payment reads of its merchant: the pricing (as ledger_pricing_get reads it) and the
- * category code (0 when unknown), for the fraud model. Nothing changes a merchant's row after it is
- * created (there is no UPDATE of merchants, as there is no revocation of API keys, which is what
- * lets the key cache keep its entries), so it is read from the store once per merchant and process,
- * and kept (bounded: past 2,048 merchants it is read each time). DB_OK,
+/* What every payment reads of its merchant: the pricing (ledger_pricing_get reads it from here)
+ * and the category code (0 when unknown), for the fraud model. Nothing changes a merchant's row
+ * after it is created (there is no UPDATE of merchants, as there is no revocation of API keys,
+ * which is what lets the key cache keep its entries), so it is read from the store once per
+ * merchant and process, and kept (bounded: past 2,048 merchants it is read each time). DB_OK,
  * DB_NOTFOUND, or < 0. */
 struct merchant_terms {
 	int64_t fee_percent_bps;

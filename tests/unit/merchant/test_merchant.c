@@ -1,7 +1,7 @@
 /*
- * A merchant's terms (merchant_terms_get): the same pricing and category the store holds, for
- * each merchant its own, read from the cache once read, and "not found" for an unknown merchant
- * (which is not cached).
+ * A merchant's terms (merchant_terms_get, and ledger_pricing_get through it): the same pricing
+ * and category the store holds, for each merchant its own, read from the cache once read, and
+ * "not found" for an unknown merchant (which is not cached).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -38,6 +38,7 @@ TestSuite(merchant, .init = setup, .fini = teardown);
 struct terms_ctx {
 	const char *id;
 	int rc, pricing_rc, mcc_rc, mcc;
+	int64_t stored_bps, stored_fixed; /* the row itself */
 	struct merchant_terms t;
 	struct ledger_pricing p;
 	char cur[8];
@@ -48,10 +49,13 @@ static int terms_fn(struct db *db, void *p)
 	struct terms_ctx *c = p;
 	c->rc = merchant_terms_get(db, c->id, &c->t);
 	c->pricing_rc = ledger_pricing_get(db, c->id, &c->p, c->cur);
-	struct db_stmt *st = db_prepare(db, "SELECT mcc FROM merchants WHERE id = $1");
+	struct db_stmt *st = db_prepare(
+	    db, "SELECT mcc, fee_percent_bps, fee_fixed_minor FROM merchants WHERE id = $1");
 	db_bind_text(st, 1, c->id, -1);
 	c->mcc_rc = db_step(st) == DB_ROW ? DB_OK : DB_NOTFOUND;
 	c->mcc = c->mcc_rc == DB_OK ? (int)db_col_int64(st, 0) : 0;
+	c->stored_bps = c->mcc_rc == DB_OK ? db_col_int64(st, 1) : -1;
+	c->stored_fixed = c->mcc_rc == DB_OK ? db_col_int64(st, 2) : -1;
 	db_reset(st);
 	return 0;
 }
@@ -66,6 +70,8 @@ static void same_as_the_store(const char *id, int mcc, const char *currency)
 		cr_assert_eq(c.mcc_rc, DB_OK);
 		cr_assert_eq(c.t.fee_percent_bps, c.p.percent_bps);
 		cr_assert_eq(c.t.fee_fixed_minor, c.p.fixed_minor);
+		cr_assert_eq(c.t.fee_percent_bps, c.stored_bps);
+		cr_assert_eq(c.t.fee_fixed_minor, c.stored_fixed);
 		cr_assert_str_eq(c.t.settlement_currency, c.cur);
 		cr_assert_str_eq(c.t.settlement_currency, currency);
 		cr_assert_eq(c.t.mcc, c.mcc);
