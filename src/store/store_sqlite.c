@@ -293,15 +293,31 @@ static void sync_submit(struct sqlite_store *s, struct write_job **jobs, size_t 
 	pthread_mutex_unlock(&s->sync_mu);
 }
 
+/* The file's identity (device and inode) through statx, asking for the inode number only: a
+ * stat that asks for the timestamps (fstat, stat) marks them as seen, and Linux (6.13 on, ext4
+ * among others: multigrain timestamps) then gives the file's next write a fine-grained mtime of
+ * its own instead of the clock tick's. A changed mtime dirties the inode, and ext4's fdatasync
+ * then writes the inode's table block and waits for it too: a third I/O round trip after the
+ * data and before the cache flush, on every sync when each one stats first (measured here: an
+ * fdatasync every 0.4 ms of 20 KB, p50 139-166 µs without the stat or with this statx, 190-195 µs
+ * with fstat). */
+static int file_id(int dirfd, const char *path, int flags, struct statx *ret)
+{
+	return statx(dirfd, path, flags, STATX_INO, ret) == 0 && (ret->stx_mask & STATX_INO) ? 0
+											     : -1;
+}
+
 /* fdatasync of the WAL, through a descriptor of our own: SQLite's file handle belongs to the
  * writer thread. The WAL keeps its inode while any connection is open (SQLite deletes it only
  * at the last close), but the descriptor is checked against the path anyway, and a newly
  * opened WAL's directory entry is made durable too. */
 static int wal_sync(struct sqlite_store *s)
 {
-	struct stat a, b;
-	if (s->wal_fd >= 0 && (fstat(s->wal_fd, &a) != 0 || stat(s->wal_path, &b) != 0 ||
-			       a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+	struct statx a, b;
+	if (s->wal_fd >= 0 &&
+	    (file_id(s->wal_fd, "", AT_EMPTY_PATH, &a) != 0 ||
+	     file_id(AT_FDCWD, s->wal_path, 0, &b) != 0 || a.stx_ino != b.stx_ino ||
+	     a.stx_dev_major != b.stx_dev_major || a.stx_dev_minor != b.stx_dev_minor)) {
 		close(s->wal_fd);
 		s->wal_fd = -1;
 	}
