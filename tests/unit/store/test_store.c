@@ -1,4 +1,7 @@
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include "store/db.h"
 #include "store/store.h"
 #include "store/store_impl.h"
+#include <sys/resource.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -497,6 +501,40 @@ Test(store, the_writer_does_not_zero_pages_for_secure_delete)
 {
 	/* Debian's SQLite defaults to secure_delete=1: a second zeroing of every new page */
 	cr_assert_eq(writer_pragma("PRAGMA secure_delete"), 0);
+}
+
+/* The nice value of this process's thread named name, or INT_MIN when there is none */
+static int thread_nice(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	cr_assert_not_null(d);
+	int nice = INT_MIN;
+	struct dirent *e;
+	while ((e = readdir(d)) && nice == INT_MIN) {
+		char path[300], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strncmp(comm, name, strlen(name)) == 0 &&
+		    comm[strlen(name)] == '\n') {
+			errno = 0;
+			int v = getpriority(PRIO_PROCESS, (id_t)atoi(e->d_name));
+			if (errno == 0)
+				nice = v;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return nice;
+}
+
+Test(store, the_checkpointer_yields_the_cores_to_request_threads)
+{
+	/* background copying runs at nice +10; the writer and syncer (the answers' path) do not */
+	cr_assert_eq(thread_nice("tender-ckpt"), 10);
+	cr_assert_eq(thread_nice("tender-writer"), getpriority(PRIO_PROCESS, 0));
+	cr_assert_eq(thread_nice("tender-syncer"), getpriority(PRIO_PROCESS, 0));
 }
 
 static int64_t rows_named(const char *name)
