@@ -668,16 +668,16 @@ static void *writer_main(void *arg)
 #define CHECKPOINT_BUSY_MS 10
 #define CHECKPOINT_BUSY_FRAMES 1024
 /*
- * The checkpointer runs at a lower CPU priority than the request threads (nice +10; Linux's nice
- * is a per-thread attribute, and lowering one's own needs no privilege). Its copying can wait a
- * little; a request cannot. When the cores are contended, the scheduler then gives them to the
- * HTTP threads, the writer and the syncer first, and the checkpointer takes what is left, which
- * at half load is plenty. If it falls behind, the writer's catch-up (WAL_RESTART_FRAMES) still
- * bounds the WAL. Measured on 2 cores (bench-like sequence, half-rate tokenization after full
- * confirms and tokenizations): tokenization p99 2.07 / 2.04 / 2.12 -> 1.81 / 1.89 / 1.80 ms in
- * three alternating pairs; half-rate confirm p99 stayed within 4.5-7.4 ms and confirms/s did
- * not move beyond the noise. No COMMIT waited for a running checkpoint in either (the only wait
- * a slower checkpoint could lengthen).
+ * The checkpointer runs at a lower CPU priority than the request threads (nice +10 relative to
+ * them; Linux's nice is a per-thread attribute, and lowering one's own needs no privilege). Its
+ * copying can wait a little; a request cannot. When the cores are contended, the scheduler then
+ * gives them to the HTTP threads, the writer and the syncer first, and the checkpointer takes what
+ * is left, which at half load is plenty. If it falls behind, the writer's catch-up
+ * (WAL_RESTART_FRAMES) still bounds the WAL. Measured on 2 cores (bench-like sequence, half-rate
+ * tokenization after full confirms and tokenizations): tokenization p99 2.07 / 2.04 / 2.12 -> 1.81
+ * / 1.89 / 1.80 ms in three alternating pairs; half-rate confirm p99 stayed within 4.5-7.4 ms and
+ * confirms/s did not move beyond the noise. No COMMIT waited for a running checkpoint in either
+ * (the only wait a slower checkpoint could lengthen).
  */
 #define CHECKPOINTER_NICE 10
 
@@ -686,8 +686,15 @@ static void *checkpointer_main(void *arg)
 	struct sqlite_store *s = arg;
 	char err[256];
 	pthread_setname_np(pthread_self(), "tender-ckpt");
-	/* best effort: a failure (a sandbox that forbids it) leaves the thread at the default */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), CHECKPOINTER_NICE);
+	/* ten steps below the thread that opened the store (itself maybe niced by whoever started
+	 * the server), at most 19; best effort: a failure (a sandbox that forbids it) leaves the
+	 * thread where it was */
+	id_t tid = (id_t)syscall(SYS_gettid);
+	errno = 0;
+	int base = getpriority(PRIO_PROCESS, tid);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, tid,
+				  base + CHECKPOINTER_NICE > 19 ? 19 : base + CHECKPOINTER_NICE);
 	struct db *db = sqlite_db_open(s->path, 0, err, sizeof(err));
 	if (!db) {
 		log_msg(LOG_ERROR, "store: checkpointer: %s", err);
