@@ -21,7 +21,6 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* objects are packed with dictionary 2; dictionary 1 only unpacks what was packed with it */
 static ZSTD_CDict *cdict_2;
 static ZSTD_DDict *ddict_1, *ddict_2;
-static char *dict_2; /* event_dict_2_head then event_dict_1 (pack_dict.h) */
 static pthread_key_t ctx_key;
 
 /* a thread's contexts, each made on its first use (a thread that only reads never packs) */
@@ -43,13 +42,16 @@ static void setup(void)
 	/* not a zstd-format dictionary (no magic number): zstd loads it as plain content */
 	ddict_1 = ZSTD_createDDict(event_dict_1, event_dict_1_len);
 	/* a zstd-format dictionary: its entropy tables, then dictionary 1's content */
+	/* (event_dict_2_head then event_dict_1, pack_dict.h), assembled only for the two calls:
+	 * both copy the dictionary in */
 	size_t n = event_dict_2_head_len + event_dict_1_len;
-	dict_2 = malloc(n);
+	char *dict_2 = malloc(n);
 	if (dict_2) {
 		memcpy(dict_2, event_dict_2_head, event_dict_2_head_len);
 		memcpy(dict_2 + event_dict_2_head_len, event_dict_1, event_dict_1_len);
 		cdict_2 = ZSTD_createCDict(dict_2, n, PACK_LEVEL);
 		ddict_2 = ZSTD_createDDict(dict_2, n);
+		free(dict_2);
 	}
 	pthread_key_create(&ctx_key, ctxs_free);
 }
