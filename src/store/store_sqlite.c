@@ -37,9 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -686,15 +684,11 @@ static void *checkpointer_main(void *arg)
 	struct sqlite_store *s = arg;
 	char err[256];
 	pthread_setname_np(pthread_self(), "tender-ckpt");
-	/* ten steps below the thread that opened the store (itself maybe niced by whoever started
-	 * the server), at most 19; best effort: a failure (a sandbox that forbids it) leaves the
-	 * thread where it was */
-	id_t tid = (id_t)syscall(SYS_gettid);
-	errno = 0;
-	int base = getpriority(PRIO_PROCESS, tid);
-	if (errno == 0)
-		(void)setpriority(PRIO_PROCESS, tid,
-				  base + CHECKPOINTER_NICE > 19 ? 19 : base + CHECKPOINTER_NICE);
+	/* ten steps below the thread that opened the store (whose value a new thread starts
+	 * with), at most 19: nice() is relative and the kernel caps it, and on Linux it changes
+	 * only the calling thread. Best effort: a failure (a sandbox that forbids it) leaves the
+	 * thread where it was. */
+	(void)nice(CHECKPOINTER_NICE);
 	struct db *db = sqlite_db_open(s->path, 0, err, sizeof(err));
 	if (!db) {
 		log_msg(LOG_ERROR, "store: checkpointer: %s", err);
