@@ -2,7 +2,9 @@
  * Makes an event-object dictionary for src/events/pack_dict.c: the content of dictionary 1 with
  * zstd's entropy tables added (ZDICT_finalizeDictionary), computed from sample objects, one JSON
  * object per line on standard input (tools/event-dict-samples.sh prints them). Writes the C
- * definition of event_dict_<N> to standard output.
+ * definition of event_dict_<N>_head to standard output: the dictionary's bytes before its
+ * content, which is dictionary 1's, so pack_dict.c keeps only the head (the tool checks that the
+ * content is dictionary 1's, byte for byte).
  *
  * Run once, when a dictionary is made: its bytes are part of the store's format from then on
  * (pack_dict.c), and a later zstd could compute other tables from the same samples.
@@ -53,11 +55,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "event-dict: %s\n", ZDICT_getErrorName(len));
 		return 1;
 	}
-	fprintf(stderr, "event-dict: %u samples, %zu bytes\n", n, len);
-	printf("const unsigned char event_dict_%s[] = {", argv[1]);
-	for (size_t i = 0; i < len; i++)
+	/* ZDICT puts the content last: what comes before it is the head */
+	if (len < event_dict_1_len ||
+	    memcmp(dict + len - event_dict_1_len, event_dict_1, event_dict_1_len) != 0) {
+		fprintf(stderr, "event-dict: the dictionary does not end with dictionary 1\n");
+		return 1;
+	}
+	size_t head = len - event_dict_1_len;
+	fprintf(stderr, "event-dict: %u samples, %zu bytes, head %zu\n", n, len, head);
+	printf("const unsigned char event_dict_%s_head[] = {", argv[1]);
+	for (size_t i = 0; i < head; i++)
 		printf("%s0x%02x,", i % 16 ? " " : "\n    ", (unsigned char)dict[i]);
-	printf("\n};\nconst size_t event_dict_%s_len = sizeof(event_dict_%s);\n", argv[1], argv[1]);
+	printf("\n};\nconst size_t event_dict_%s_head_len = sizeof(event_dict_%s_head);\n", argv[1],
+	       argv[1]);
 	free(all);
 	free(line);
 	return 0;
