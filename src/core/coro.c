@@ -24,9 +24,6 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-/* stacks kept for reuse at most: mmap and munmap cost a system call and page faults each */
-#define CORO_POOL_MAX 256
-
 struct coro {
 	ucontext_t ctx;	   /* the coroutine's first entry (makecontext) */
 	sigjmp_buf self;   /* where the coroutine parked */
@@ -53,8 +50,10 @@ static __thread struct coro *current;
 static __thread bool owner_blocks; /* coro_owner_blocks */
 static atomic_int live;
 
+/* Finished coroutines whose stacks are still entered: each waits in trampoline's loop for its
+ * next fn, so reusing one costs a siglongjmp instead of getcontext + setcontext. */
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static void *pool[CORO_POOL_MAX];
+static struct coro *pool[CORO_POOL_MAX];
 static size_t pool_len;
 
 static size_t page_size(void)
@@ -67,12 +66,7 @@ static void *stack_get(size_t *ret_len)
 {
 	size_t len = CORO_STACK_SIZE + page_size();
 	*ret_len = len;
-	pthread_mutex_lock(&pool_mu);
-	void *m = pool_len ? pool[--pool_len] : NULL;
-	pthread_mutex_unlock(&pool_mu);
-	if (m)
-		return m;
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	/* the guard: stacks grow down, an overflow hits this page and faults */
@@ -87,14 +81,7 @@ static void *stack_get(size_t *ret_len)
 
 static void stack_put(void *m, size_t len)
 {
-	pthread_mutex_lock(&pool_mu);
-	if (pool_len < CORO_POOL_MAX) {
-		pool[pool_len++] = m;
-		m = NULL;
-	}
-	pthread_mutex_unlock(&pool_mu);
-	if (m)
-		munmap(m, len);
+	munmap(m, len);
 }
 
 /* Switching. start_switch announces the stack being switched to; finish_switch, run on arrival,
@@ -126,15 +113,21 @@ static void finish_switch(struct coro *co, bool into)
 #endif
 }
 
+/* A coroutine's stack runs fn after fn: once fn returns, the coroutine parks here finished, and
+ * if coro_free pools it, coro_new's next caller resumes it here with its own fn. uc_link is NULL
+ * (returning would end the thread), so it never returns. */
 static void trampoline(void)
 {
 	struct coro *co = current;
 	finish_switch(co, true);
-	co->fn(co->arg);
-	co->done = true;
-	start_switch(co, false, true);
-	/* uc_link is NULL: returning would end the thread, so switch back explicitly */
-	siglongjmp(co->caller, 1);
+	for (;;) {
+		co->fn(co->arg);
+		co->done = true;
+		start_switch(co, false, false);
+		if (sigsetjmp(co->self, 0) == 0)
+			siglongjmp(co->caller, 1);
+		finish_switch(co, true);
+	}
 }
 
 /* getcontext returns twice in principle: kept apart so no caller's local lives across it */
@@ -155,15 +148,26 @@ struct coro *coro_new(void (*fn)(void *), void *arg, void (*waker)(void *), void
 		atomic_fetch_sub(&live, 1);
 		return NULL;
 	}
-	struct coro *co = calloc(1, sizeof(*co));
-	if (co)
-		co->map = stack_get(&co->map_len);
-	if (!co || !co->map || ctx_init(co) != 0) {
-		if (co && co->map)
-			stack_put(co->map, co->map_len);
-		free(co);
-		atomic_fetch_sub(&live, 1);
-		return NULL;
+	pthread_mutex_lock(&pool_mu);
+	struct coro *co = pool_len ? pool[--pool_len] : NULL;
+	pthread_mutex_unlock(&pool_mu);
+	if (co) {
+		/* parked finished in trampoline's loop: started stays true, so the first resume jumps
+		 * back into that loop */
+		co->done = false;
+		co->submit = NULL;
+		co->submit_arg = NULL;
+	} else {
+		co = calloc(1, sizeof(*co));
+		if (co)
+			co->map = stack_get(&co->map_len);
+		if (!co || !co->map || ctx_init(co) != 0) {
+			if (co && co->map)
+				stack_put(co->map, co->map_len);
+			free(co);
+			atomic_fetch_sub(&live, 1);
+			return NULL;
+		}
 	}
 	co->fn = fn;
 	co->arg = arg;
@@ -242,12 +246,28 @@ void coro_free(struct coro *co)
 		return;
 	if (!co->done)
 		abort(); /* its stack is still in use */
-	stack_put(co->map, co->map_len);
-	free(co);
 	atomic_fetch_sub(&live, 1);
+	pthread_mutex_lock(&pool_mu);
+	if (pool_len < CORO_POOL_MAX) {
+		pool[pool_len++] = co;
+		co = NULL;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	if (co) {
+		stack_put(co->map, co->map_len);
+		free(co);
+	}
 }
 
 int coro_live(void)
 {
 	return atomic_load(&live);
+}
+
+int coro_pooled(void)
+{
+	pthread_mutex_lock(&pool_mu);
+	int n = (int)pool_len;
+	pthread_mutex_unlock(&pool_mu);
+	return n;
 }

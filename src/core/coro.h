@@ -5,11 +5,13 @@
  * write's completion wakes it; the thread that owns it resumes it where it stopped.
  *
  * A coroutine enters its stack once through glibc's ucontext (makecontext, setcontext); every
- * later switch is sigsetjmp/siglongjmp without the signal mask, which stays the thread's.
+ * later switch is sigsetjmp/siglongjmp without the signal mask, which stays the thread's. A
+ * finished coroutine stays parked on its stack and is handed out again by coro_new, so only a
+ * new stack pays ucontext's signal-mask system calls.
  * Under AddressSanitizer each switch is announced (__sanitizer_start/finish_switch_fiber) so ASan
  * follows the stacks. Stacks are mmap'ed with a
  * guard page below them (an overflow faults instead of corrupting), excluded from core dumps
- * (request data passes through them), and kept in a bounded pool for reuse.
+ * (request data passes through them), and kept with their coroutines in a bounded pool.
  *
  * A coroutine is resumed only by one thread at a time, and never from inside another coroutine.
  */
@@ -24,6 +26,10 @@ struct coro;
 /* Live coroutines at most (stacks are virtual memory; a page or a few of each is touched). */
 #define CORO_LIVE_MAX 8192
 #define CORO_STACK_SIZE (256u * 1024u)
+/* Finished coroutines kept for reuse at most, each with its stack: mmap and munmap cost a system
+ * call and page faults each, and entering a new stack through ucontext two more (getcontext and
+ * setcontext each set the signal mask). */
+#define CORO_POOL_MAX 256
 
 /* A coroutine that will run fn(arg) when first resumed. waker(waker_arg) is how coro_wake() gets
  * it resumed: it must arrange for the owner to call coro_resume() (on its own thread). NULL when
@@ -55,10 +61,12 @@ void coro_owner_blocks(bool on);
 /* The coroutine this thread is running, or NULL. */
 struct coro *coro_current(void);
 
-/* Frees a coroutine whose fn has returned (its stack goes back to the pool). */
+/* Frees a coroutine whose fn has returned: up to a bound, it is kept, parked on its own stack,
+ * for coro_new to hand out again. */
 void coro_free(struct coro *co);
 
-/* Live coroutines now (tests and statistics). */
+/* Live coroutines now, and finished ones kept for reuse (tests and statistics). */
 int coro_live(void);
+int coro_pooled(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/coro.h"
@@ -258,4 +259,115 @@ Test(coro, a_switch_leaves_the_signal_mask_as_it_is)
 	cr_assert(sigismember(&seen, SIGUSR2));
 	coro_free(co);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* ---- a finished coroutine is reused, stack and all ---- */
+
+struct reuse {
+	int which;
+	long out;
+	struct coro *co;
+};
+
+static void reuse_submit(void *arg)
+{
+	(void)arg;
+}
+
+static void reuse_waker(void *arg)
+{
+	(void)arg;
+}
+
+static void reuse_a(void *arg)
+{
+	struct reuse *r = arg;
+	char big[4096];
+	memset(big, 'a', sizeof(big));
+	coro_park(reuse_submit, r);
+	r->which = 1;
+	r->out = big[100];
+}
+
+static void reuse_b(void *arg)
+{
+	struct reuse *r = arg;
+	long local = 5;
+	coro_park(reuse_submit, r);
+	local *= 3;
+	coro_park(reuse_submit, r);
+	r->which = 2;
+	r->out = local;
+}
+
+static void *resume_elsewhere(void *arg)
+{
+	struct reuse *r = arg;
+	coro_submit(r->co);
+	return (void *)(intptr_t)coro_resume(r->co);
+}
+
+/* coro_free pools a finished coroutine parked inside its stack; the next coro_new hands it out
+ * with the new fn, which runs from the start (entering through a jump, not ucontext's two
+ * signal-mask system calls), parks and finishes like a fresh one, on any thread. */
+Test(coro, a_freed_coroutine_is_reused_for_the_next_fn)
+{
+	int before = coro_live();
+	struct reuse a = {0}, b = {0};
+	a.co = coro_new(reuse_a, &a, reuse_waker, &a);
+	cr_assert_not_null(a.co);
+	cr_assert_not(coro_resume(a.co));
+	coro_submit(a.co);
+	cr_assert(coro_resume(a.co));
+	cr_assert_eq(a.which, 1);
+	cr_assert_eq(a.out, 'a');
+	struct coro *old = a.co;
+	int pooled = coro_pooled();
+	coro_free(a.co);
+	cr_assert_eq(coro_live(), before);
+	cr_assert_eq(coro_pooled(), pooled + 1, "kept, not unmapped");
+
+	b.co = coro_new(reuse_b, &b, reuse_waker, &b);
+	cr_assert_eq(b.co, old, "the pooled coroutine comes back");
+	cr_assert_eq(coro_pooled(), pooled);
+	cr_assert_eq(coro_live(), before + 1);
+	cr_assert_null(coro_current());
+	cr_assert_not(coro_resume(b.co), "runs the new fn from its start, up to its first park");
+	cr_assert_eq(b.which, 0, "not the old fn's rest");
+	pthread_t th;
+	void *done = NULL;
+	cr_assert_eq(pthread_create(&th, NULL, resume_elsewhere, &b), 0);
+	pthread_join(th, &done);
+	cr_assert_not((intptr_t)done, "parked again, resumed on another thread");
+	coro_submit(b.co);
+	cr_assert(coro_resume(b.co));
+	cr_assert_eq(b.which, 2);
+	cr_assert_eq(b.out, 15);
+	coro_free(b.co);
+	cr_assert_eq(coro_live(), before);
+}
+
+/* More finished coroutines than the pool keeps: the extra ones are unmapped, the rest reused. */
+Test(coro, the_pool_is_bounded_and_every_coroutine_still_runs)
+{
+	enum { N = 300 };
+	static struct many ms[N];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < N; i++) {
+			ms[i] = (struct many){.id = i + round};
+			ms[i].co = coro_new(many_fn, &ms[i], many_waker, &ms[i]);
+			cr_assert_not_null(ms[i].co);
+		}
+		for (int i = 0; i < N; i++) {
+			while (!coro_resume(ms[i].co))
+				coro_submit(ms[i].co);
+			long want = i + round;
+			for (int k = 0; k < 5; k++)
+				want = want * 3 + k;
+			cr_assert_eq(ms[i].out, want, "round %d coroutine %d", round, i);
+			coro_free(ms[i].co);
+		}
+		cr_assert_eq(coro_pooled(), CORO_POOL_MAX, "CORO_POOL_MAX kept, the rest unmapped");
+	}
+	cr_assert_eq(coro_live(), 0);
 }
