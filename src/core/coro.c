@@ -66,7 +66,8 @@ static void *stack_get(size_t *ret_len)
 {
 	size_t len = CORO_STACK_SIZE + page_size();
 	*ret_len = len;
-	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	void *m =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	/* the guard: stacks grow down, an overflow hits this page and faults */
@@ -152,8 +153,8 @@ struct coro *coro_new(void (*fn)(void *), void *arg, void (*waker)(void *), void
 	struct coro *co = pool_len ? pool[--pool_len] : NULL;
 	pthread_mutex_unlock(&pool_mu);
 	if (co) {
-		/* parked finished in trampoline's loop: started stays true, so the first resume jumps
-		 * back into that loop */
+		/* parked finished in trampoline's loop: started stays true, so the first resume
+		 * jumps back into that loop */
 		co->done = false;
 		co->submit = NULL;
 		co->submit_arg = NULL;
