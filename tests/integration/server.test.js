@@ -132,3 +132,71 @@ test('a slow client that never finishes its request is disconnected', async () =
   assert.equal(r.status, 200);
   await env.stop();
 });
+
+// src/http/server.c: the first 128 open connections go to an event loop that waits with poll(),
+// later ones to one that waits with epoll; a closed connection frees its place on the first.
+test('connections past the poll loop\'s 128 are served by the epoll loop, and closed ones free their places', async () => {
+  const env = await startTender({ args: ['--log-level', 'debug'] });
+  const net = require('node:net');
+  const key = env.merchant.secret_key;
+  const N = 140;
+  const socks = await Promise.all(
+    Array.from({ length: N }, () => new Promise((resolve, reject) => {
+      const sock = net.connect(env.port, '127.0.0.1', () => resolve(sock));
+      sock.on('error', reject);
+    })),
+  );
+  // Every connection confirms a payment, keep-alive, then asks for it again on the same socket.
+  const exchange = (sock, req) => new Promise((resolve, reject) => {
+    let got = '';
+    const onData = (d) => {
+      got += d;
+      const end = got.indexOf('\r\n\r\n');
+      const m = /content-length: (\d+)/i.exec(got);
+      if (end >= 0 && m && got.length >= end + 4 + Number(m[1])) {
+        sock.off('data', onData);
+        resolve({ status: Number(got.split(' ')[1]), body: JSON.parse(got.slice(end + 4)) });
+      }
+    };
+    sock.on('data', onData);
+    sock.once('error', reject);
+    sock.write(req);
+  });
+  const body = (i) => `amount=${1000 + i}&currency=usd&payment_method=pm_card_visa&confirm=true`;
+  const confirmed = await Promise.all(socks.map((sock, i) => exchange(sock,
+    'POST /v1/payment_intents HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+      `Authorization: Bearer ${key}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+      `Content-Length: ${Buffer.byteLength(body(i))}\r\n\r\n${body(i)}`)));
+  confirmed.forEach((r, i) => {
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.status, 'succeeded');
+    assert.equal(r.body.amount, 1000 + i);
+  });
+  const again = await Promise.all(socks.map((sock, i) => exchange(sock,
+    `GET /v1/payment_intents/${confirmed[i].body.id} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\n\r\n`)));
+  again.forEach((r, i) => assert.equal(r.body.id, confirmed[i].body.id));
+
+  const loops = () => fs.readFileSync(env.server.logPath, 'utf8').split('\n')
+    .map((l) => /a connection for the (poll|epoll) loop \(the poll loop had (\d+)\)/.exec(l)).filter(Boolean);
+  const seen = loops();
+  assert.equal(seen.length, N);
+  assert.equal(seen.filter((m) => m[1] === 'poll').length, 128);
+  assert.equal(seen.filter((m) => m[1] === 'epoll').length, N - 128);
+
+  for (const sock of socks) sock.destroy();
+  // MHD notices the closes on its next turns: a new connection (a new agent each time) then
+  // finds room again
+  const http = require('node:http');
+  let last;
+  for (let tries = 0; tries < 50; tries++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const s = env.stripe(key, { httpAgent: new http.Agent({ keepAlive: false }) });
+    const pi = await s.paymentIntents.create({ amount: 777, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+    assert.equal(pi.status, 'succeeded');
+    last = loops().at(-1);
+    if (last[1] === 'poll') break;
+  }
+  assert.equal(last[1], 'poll', 'closed connections kept their places on the poll loop');
+  assert.ok(Number(last[2]) < 128);
+  await env.stop();
+});
