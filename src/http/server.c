@@ -199,7 +199,7 @@ static void mask_key(const char *k, char *out, size_t outlen)
 		return;
 	}
 	snprintf(out, outlen, "%.8s%.*s%s", k, (int)(n - 12 > 40 ? 40 : n - 12),
-		 "****************************************", k + n - 4);
+	         "****************************************", k + n - 4);
 }
 
 /* Extracts the presented key into out. 0 found, -1 none. */
@@ -283,7 +283,7 @@ static int authenticate(struct conn_req *c)
 static bool query_has_key(const char *q)
 {
 	static const char *const prefixes[] = {"sk_test_", "sk_live_", "rk_test_", "rk_live_",
-					       "pk_test_", "pk_live_", NULL};
+	                                       "pk_test_", "pk_live_", NULL};
 	for (const char *const *p = prefixes; *p; p++)
 		if (strstr(q, *p))
 			return true;
@@ -309,9 +309,8 @@ static int parse_params(struct req *r, const char *src, size_t len)
 		return req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
 	default:
 		return req_fail(r, ERR_MALFORMED_BODY, fe.path[0] ? fe.path : NULL,
-				"Invalid request: %s%s%s.",
-				fe.message ? fe.message : "malformed parameters",
-				fe.path[0] ? " at " : "", fe.path);
+		                "Invalid request: %s%s%s.", fe.message ? fe.message : "malformed parameters",
+		                fe.path[0] ? " at " : "", fe.path);
 	}
 }
 
@@ -343,10 +342,10 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
 			str_ipv4((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr,
-				 r->client_ip);
+			         r->client_ip);
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				  r->client_ip, sizeof(r->client_ip));
+			          r->client_ip, sizeof(r->client_ip));
 	}
 	r->now = clock_now();
 	const char *q = strchr(c->uri_raw, '?');
@@ -389,8 +388,8 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 	if (is_post && c->body.len > 0) {
 		if (!content_type_ok(c->conn)) {
 			req_fail(r, ERR_MALFORMED_BODY, NULL,
-				 "Invalid request: request bodies must be "
-				 "application/x-www-form-urlencoded");
+			         "Invalid request: request bodies must be "
+			         "application/x-www-form-urlencoded");
 			return true;
 		}
 		if (parse_params(r, c->body.data, c->body.len) != 0)
@@ -455,7 +454,8 @@ static enum MHD_Result send_response(struct conn_req *c)
 	    MHD_create_response_from_buffer_with_free_callback(len, body ? body : strdup(""), free);
 	if (!resp)
 		return MHD_NO;
-	add_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
+	add_header(resp, "Content-Type",
+	           r->content_type ? r->content_type : "application/json");
 	add_header(resp, "Request-Id", r->request_id);
 	add_header(resp, "Cache-Control", "no-cache, no-store");
 	if (r->location)
@@ -468,8 +468,8 @@ static enum MHD_Result send_response(struct conn_req *c)
 	if (r->idempotency_key) {
 		add_header(resp, "Idempotency-Key", r->idempotency_key);
 		add_header(resp, "Original-Request",
-			   r->replayed && r->original_request[0] ? r->original_request
-								 : r->request_id);
+		           r->replayed && r->original_request[0] ? r->original_request
+		                                                 : r->request_id);
 	}
 	if (r->replayed)
 		add_header(resp, "Idempotent-Replayed", "true");
@@ -694,8 +694,7 @@ static void finish_orphan(struct server *srv, struct conn_req *c)
 	}
 	coro_owner_blocks(false);
 	store_barrier_take(srv->app->store); /* nobody to answer */
-	log_msg(LOG_DEBUG,
-		"http: the client left while its write was in flight; its handler finished");
+	log_msg(LOG_DEBUG, "http: the client left while its write was in flight; its handler finished");
 	sem_destroy(&c->orphan_done);
 	coro_free(c->co);
 	c->co = NULL;
@@ -719,14 +718,14 @@ static void hand_off_stats(struct server *srv, struct conn_req *c)
 	hist_take(&srv->hand_run, &r50, &r99);
 	hist_take(&srv->hand_back, &b50, &b99);
 	log_msg(LOG_DEBUG,
-		"http: writes' hand-offs p50/p99 ms: worker queue %.1f/%.1f, worker run %.1f/%.1f,"
-		" back to the epoll thread %.1f/%.1f",
-		q50, q99, r50, r99, b50, b99);
+	        "http: writes' hand-offs p50/p99 ms: worker queue %.1f/%.1f, worker run %.1f/%.1f,"
+	        " back to the epoll thread %.1f/%.1f",
+	        q50, q99, r50, r99, b50, b99);
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
-				 const char *method, const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct conn_req *c = *con_cls;
@@ -735,14 +734,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 	if (c->state == CS_NEW) {
 		c->state = CS_UPLOAD;
 		c->conn = con;
-		const char *cl =
-		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 		int64_t n = 0;
 		if (cl && parse_i64(cl, &n) == 0 && n > (int64_t)DISCARD_MAX_BYTES) {
-			/* Far too large: refuse before reading; MHD closes the connection after
-			 * this answer, which a client still sending may see as a reset. Between 1
-			 * and 16 MiB the body is read and thrown away so the client gets its 413
-			 * cleanly. */
+			/* Far too large: refuse before reading; MHD closes the connection after this
+			 * answer, which a client still sending may see as a reset. Between 1 and 16 MiB
+			 * the body is read and thrown away so the client gets its 413 cleanly. */
 			c->r.method = method;
 			c->r.path = url;
 			req_fail(&c->r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
@@ -824,7 +821,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct server *srv = cls;
 	struct conn_req *c = *con_cls;
@@ -908,9 +905,10 @@ static struct MHD_Daemon *daemon_start(struct server *srv, unsigned loop_flag, u
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | loop_flag | MHD_USE_NO_LISTEN_SOCKET |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 	bool polls = loop_flag == MHD_USE_POLL;
-	/* MHD's own limit is a backstop here: it counts a worker's connections only once the
-	 * worker has taken them in, so a burst could pass it and be refused; the acceptor keeps
-	 * d_poll's count and both daemons' total */
+	/* On d_poll MHD's limit is only a backstop: MHD counts a worker's connections once the
+	 * worker has taken them in, so a burst could pass a tighter one and be refused; the
+	 * acceptor keeps d_poll's count (POLL_CONNS). On d_epoll it is the connection limit: past
+	 * it MHD closes the new connection. */
 	return MHD_start_daemon(
 	    flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -928,6 +926,7 @@ static void *acceptor_main(void *arg)
 {
 	struct server *srv = arg;
 	pthread_setname_np(pthread_self(), "tender-accept");
+	int64_t last_warn = 0;
 	while (!atomic_load(&srv->closing)) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
@@ -937,8 +936,13 @@ static void *acceptor_main(void *arg)
 				break;
 			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
 				continue;
-			/* out of descriptors or memory: the connection waits in the backlog */
-			log_msg(LOG_WARN, "http: accept: %s", strerror(errno));
+			/* out of descriptors or memory: the connection waits in the backlog; said
+			 * once a minute at most, as this retries every 10 ms */
+			int64_t now = clock_mono_us();
+			if (now - last_warn >= 60 * 1000000LL || last_warn == 0) {
+				log_msg(LOG_WARN, "http: accept: %s", strerror(errno));
+				last_warn = now;
+			}
 			struct timespec ts = {0, 10 * 1000 * 1000};
 			nanosleep(&ts, NULL);
 			continue;
@@ -986,8 +990,7 @@ int server_start(struct server **ret, struct app *app, char *err, size_t errlen)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)app->cfg.listen_port);
 	if (inet_pton(AF_INET, app->cfg.listen_host, &sa.sin_addr) != 1) {
-		snprintf(err, errlen, "--listen: '%s' is not an IPv4 address",
-			 app->cfg.listen_host);
+		snprintf(err, errlen, "--listen: '%s' is not an IPv4 address", app->cfg.listen_host);
 		server_stop(srv, 0);
 		return -1;
 	}
