@@ -1,7 +1,8 @@
 /*
  * The HTTP front end, on libmicrohttpd.
  *
- * MHD runs a small pool of epoll threads (one per core) that parse HTTP and answer reads inline:
+ * MHD runs event-loop threads (one per core, in two pools: see "Two event loops" below; the
+ * comments call them epoll threads) that parse HTTP and answer reads inline:
  * a GET touches only a thread-local read connection and is fastest served where it arrived.
  * Requests that write (POST, DELETE) wait for a group commit, and must not hold an epoll thread
  * meanwhile. On the embedded store (the default "async" write path) a write's handler runs in a
