@@ -464,8 +464,10 @@ static int read_card_fn(struct db *db, void *p)
 	struct materialize_ctx *m = c->m;
 	/* read here, beside the card, rather than by the writer (payments_pricing_for); the
 	 * minimum check takes its settlement currency from it */
-	c->out->have_pricing = ledger_pricing_get(db, m->r->merchant_id, &c->out->pricing,
-						  c->out->pricing_currency) == DB_OK;
+	struct merchant_terms terms; /* cached per process (merchant.h): pricing and category */
+	c->out->have_pricing = merchant_terms_get(db, m->r->merchant_id, &terms) == DB_OK;
+	if (c->out->have_pricing)
+		ledger_pricing_from_terms(&terms, &c->out->pricing, c->out->pricing_currency);
 	if (c->check_minimum) {
 		c->minimum_rc =
 		    c->out->have_pricing
@@ -493,10 +495,8 @@ static int read_card_fn(struct db *db, void *p)
 		f->card_brand = risk_card_brand_from_name(m->pm.brand);
 		f->funding = risk_funding_from_name(m->pm.funding);
 		str_copy(f->card_country, sizeof(f->card_country), m->pm.country);
-		snprintf(f->billing_country, sizeof(f->billing_country), "%s",
-			 m->pm.billing_country);
-		struct merchant_terms terms; /* cached, as the pricing above */
-		if (merchant_terms_get(db, r->merchant_id, &terms) == DB_OK)
+		str_copy(f->billing_country, sizeof(f->billing_country), m->pm.billing_country);
+		if (c->out->have_pricing)
 			f->mcc = terms.mcc;
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
 	}

@@ -203,12 +203,18 @@ int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pri
 	int rc = merchant_terms_get(db, merchant_id, &t);
 	if (rc != DB_OK)
 		return rc;
-	ret->percent_bps = t.fee_percent_bps;
-	ret->fixed_minor = t.fee_fixed_minor;
-	str_copy(currency_buf, 8, t.settlement_currency);
+	ledger_pricing_from_terms(&t, ret, currency_buf);
+	return DB_OK;
+}
+
+void ledger_pricing_from_terms(const struct merchant_terms *t, struct ledger_pricing *ret,
+			       char currency_buf[8])
+{
+	ret->percent_bps = t->fee_percent_bps;
+	ret->fixed_minor = t->fee_fixed_minor;
+	str_copy(currency_buf, 8, t->settlement_currency);
 	ret->settlement_currency = currency_buf;
 	ret->fx = NULL;
-	return DB_OK;
 }
 
 int ledger_fee(int64_t amount_minor, const struct ledger_pricing *pricing, int64_t *ret_fee_minor)

@@ -135,6 +135,11 @@ struct ledger_pricing {
  * to NULL (the caller supplies the rates). DB_NOTFOUND for an unknown merchant. */
 int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pricing *ret,
 		       char currency_buf[8]);
+/* The same from terms the caller has already read (a payment's read also wants their category
+ * code), without looking the merchant up again. */
+struct merchant_terms;
+void ledger_pricing_from_terms(const struct merchant_terms *t, struct ledger_pricing *ret,
+			       char currency_buf[8]);
 
 /* The fee of a charge of amount_minor under pricing (rule above). LEDGER_ERR_INVALID for an
  * amount <= 0 or pricing out of range, LEDGER_ERR_OVERFLOW above LEDGER_AMOUNT_MAX. */
