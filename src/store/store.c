@@ -115,6 +115,11 @@ void store_test_hold_syncs(struct store *s, int on)
 		sqlite_store_hold_syncs(s->sq, on);
 }
 
+int store_test_syncing(struct store *s)
+{
+	return s->pg ? 0 : sqlite_store_syncing(s->sq);
+}
+
 int store_write(struct store *s, const char *merchant_id, store_fn fn, void *ctx)
 {
 	return s->pg ? pg_store_write(s->pg, merchant_id, fn, ctx)

@@ -27,6 +27,7 @@ void sqlite_store_hold_checkpoints(struct sqlite_store *s, int on);
 int sqlite_store_reset_armed(struct sqlite_store *s);
 uint64_t sqlite_store_barrier_pending(struct sqlite_store *s, uint64_t need);
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on);
+int sqlite_store_syncing(struct sqlite_store *s);
 
 /* store_pg.c: PostgreSQL shards, a bounded connection pool per shard. */
 struct pg_store;
@@ -41,8 +42,11 @@ int pg_store_shard_of(struct pg_store *s, const char *merchant_id, int *ret_shar
 int pg_store_move(struct pg_store *s, const char *merchant_id, int to, char *err, size_t errlen);
 int pg_store_shards_list(struct pg_store *s, store_shard_each_fn fn, void *ctx);
 
-/* Tests: while on, the SQLite syncer fsyncs nothing, so committed groups stay unanswered. */
+/* Tests: while on, the SQLite syncer stays in its fsync (from the next group it takes): committed
+ * groups stay unanswered, and the writer keeps its next group open (run_group). */
 void store_test_hold_syncs(struct store *s, int on);
+/* Tests: whether the SQLite syncer is in an fsync (or held there). */
+int store_test_syncing(struct store *s);
 /* Tests: holds the checkpoint lock as a running checkpoint would (SQLite store; see "The
  * WAL-reset race" in store_sqlite.c): no COMMIT that may restart the WAL happens until it is let
  * go, and no checkpoint starts. */

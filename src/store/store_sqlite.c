@@ -112,7 +112,11 @@ struct sqlite_store {
 	size_t sync_len;
 	uint64_t sync_target; /* under sync_mu: the last group handed to the syncer */
 	int sync_stopping;
-	int hold_syncs;	    /* under sync_mu: tests hold the syncer back (store_test_hold_syncs) */
+	int hold_syncs; /* under sync_mu: tests hold the syncer in its fsync */
+	/* the syncer is in an fsync (see run_group: the writer keeps its group open) */
+	_Atomic int sync_busy;
+	/* set under mu: the writer waits (on cv) for a job or for the syncer to be done */
+	_Atomic int writer_holding;
 	uint64_t group_seq; /* writer thread only */
 	_Atomic uint64_t committed_seq, durable_seq;
 	_Atomic int sync_failed;
@@ -200,9 +204,36 @@ static int run_jobs(struct db *db, struct write_job **jobs, size_t n, int savepo
 	return RUN_OK;
 }
 
+/* Takes up to max queued jobs into jobs[], once there are some. Only while the syncer is busy:
+ * it returns 0 as soon as the syncer is done (or the store stops), and the group commits. */
+static size_t hold_more(struct sqlite_store *s, struct write_job **jobs, size_t max)
+{
+	if (max == 0 || !atomic_load(&s->sync_busy))
+		return 0;
+	size_t k = 0;
+	pthread_mutex_lock(&s->mu);
+	atomic_store(&s->writer_holding, 1);
+	while (s->q_len == 0 && atomic_load(&s->sync_busy) && !s->stopping)
+		pthread_cond_wait(&s->cv, &s->mu);
+	atomic_store(&s->writer_holding, 0);
+	if (atomic_load(&s->sync_busy)) {
+		while (s->q_len > 0 && k < max) {
+			jobs[k++] = s->queue[s->q_head];
+			s->q_head = (s->q_head + 1) % WRITE_QUEUE_MAX;
+			s->q_len--;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	int64_t now = clock_mono_us();
+	for (size_t i = 0; i < k; i++)
+		jobs[i]->t_started = now;
+	return k;
+}
+
 /*
  * Runs one group of jobs in one transaction. Sets each job's rc; returns 1 when the group was
- * committed (not yet fsync'd), 0 when every job failed.
+ * committed (not yet fsync'd), 0 when every job failed. jobs has room for WRITE_BATCH_MAX; *n
+ * jobs are in it, and more may join (*n is then their new count).
  *
  * Optimistically, without savepoints. A savepoint makes SQLite copy every page a job first
  * changes into the statement journal (4 KiB each, some 15 per payment) so that the job alone can
@@ -213,10 +244,18 @@ static int run_jobs(struct db *db, struct write_job **jobs, size_t n, int savepo
  * a PostgreSQL serialization failure). After such a failure the next SAFE_GROUPS_AFTER_FAILURE
  * groups use savepoints from the start, so that a load full of failing requests is not run
  * twice.
+ *
+ * The group stays open while the syncer is busy. A group committed then would only wait for the
+ * fsync under way to end before its own could start; instead the jobs that arrive meanwhile join
+ * it, and it commits when the syncer is done. Each COMMIT writes again the right-hand leaf of
+ * every B-tree its group touched (some 27 WAL frames whatever the group's size), so fewer,
+ * larger groups write fewer frames per job, which the checkpointer then copies and the fsync
+ * writes out. A job waits no longer for that: only the COMMIT's own time moves after the fsync.
  */
-static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
+static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t *ret_n)
 {
 	int64_t t_commit = 0;
+	size_t n = *ret_n;
 	struct db *db = s->writer_db;
 	int rc = run_simple(db, SQL_BEGIN);
 	if (rc != DB_OK) {
@@ -229,16 +268,28 @@ static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t n)
 	if (savepoints)
 		s->safe_groups--;
 	int run = run_jobs(db, jobs, n, savepoints);
-	if (run == RUN_JOB_FAILED) {
-		/* start over, each job in its own savepoint */
-		db_counters_discard(db);
-		s->safe_groups = SAFE_GROUPS_AFTER_FAILURE;
-		s->stat_reruns++;
-		if (run_simple(db, SQL_ROLLBACK) != DB_OK || run_simple(db, SQL_BEGIN) != DB_OK)
-			run = RUN_ABORTED;
-		else
-			run = run_jobs(db, jobs, n, 1);
+	for (;;) {
+		if (run == RUN_JOB_FAILED) {
+			/* start over, each job in its own savepoint */
+			db_counters_discard(db);
+			s->safe_groups = SAFE_GROUPS_AFTER_FAILURE;
+			s->stat_reruns++;
+			savepoints = 1;
+			if (run_simple(db, SQL_ROLLBACK) != DB_OK ||
+			    run_simple(db, SQL_BEGIN) != DB_OK)
+				run = RUN_ABORTED;
+			else
+				run = run_jobs(db, jobs, n, 1);
+		}
+		if (run != RUN_OK)
+			break;
+		size_t more = hold_more(s, jobs + n, WRITE_BATCH_MAX - n);
+		if (more == 0)
+			break;
+		run = run_jobs(db, jobs + n, more, savepoints);
+		n += more;
 	}
+	*ret_n = n;
 	int aborted = run != RUN_OK;
 	/* the group's summed counters go in with it (a failure fails the whole group) */
 	if (!aborted && db_counters_flush(db) != DB_OK)
@@ -343,7 +394,7 @@ static void *syncer_main(void *arg)
 	pthread_setname_np(pthread_self(), "tender-syncer");
 	for (;;) {
 		pthread_mutex_lock(&s->sync_mu);
-		while ((s->sync_target == done || s->hold_syncs) && !s->sync_stopping)
+		while (s->sync_target == done && !s->sync_stopping)
 			pthread_cond_wait(&s->sync_cv, &s->sync_mu);
 		if (s->sync_target == done) {
 			pthread_mutex_unlock(&s->sync_mu);
@@ -352,9 +403,13 @@ static void *syncer_main(void *arg)
 		uint64_t target = s->sync_target;
 		struct write_job **jobs = s->sync_jobs;
 		size_t n = s->sync_len;
+		atomic_store(&s->sync_busy, 1);
 		s->sync_jobs = jobs == s->sync_bufs[0] ? s->sync_bufs[1] : s->sync_bufs[0];
 		s->sync_len = 0;
 		pthread_cond_signal(&s->room_cv);
+		/* tests: held here, as in a long fsync */
+		while (s->hold_syncs && !s->sync_stopping)
+			pthread_cond_wait(&s->sync_cv, &s->sync_mu);
 		pthread_mutex_unlock(&s->sync_mu);
 		int failed = atomic_load(&s->sync_failed);
 		int64_t t0 = clock_mono_us();
@@ -376,6 +431,16 @@ static void *syncer_main(void *arg)
 		if (!failed)
 			atomic_store(&s->durable_seq, target);
 		done = target;
+		/* before the answers: the writer's held group commits while they go out */
+		atomic_store(&s->sync_busy, 0);
+		/* the writer sets writer_holding before it reads sync_busy, and this reads it
+		 * after clearing sync_busy (both sequentially consistent): one of the two sees
+		 * the other's store, and the writer holds mu from its read to its wait */
+		if (atomic_load(&s->writer_holding)) {
+			pthread_mutex_lock(&s->mu);
+			pthread_cond_signal(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+		}
 		/* a reader counts itself in before it checks durable_seq (durable_wait), so either
 		 * it sees the new value or it is counted here and woken */
 		if (atomic_load(&s->durable_waiters) > 0) {
@@ -455,6 +520,11 @@ void sqlite_store_hold_checkpoints(struct sqlite_store *s, int on)
 int sqlite_store_reset_armed(struct sqlite_store *s)
 {
 	return atomic_load(&s->reset_armed);
+}
+
+int sqlite_store_syncing(struct sqlite_store *s)
+{
+	return atomic_load(&s->sync_busy);
 }
 
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on)
@@ -551,7 +621,7 @@ static void *writer_main(void *arg)
 			for (size_t i = 0; i < n; i++)
 				batch[i]->rc = STORE_COMMIT_FAILED;
 		} else {
-			committed = run_group(s, batch, n);
+			committed = run_group(s, batch, &n);
 		}
 		sqlite_db_stats(s->writer_db, &steps1, &frames1);
 		int64_t t1 = clock_mono_us();

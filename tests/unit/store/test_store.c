@@ -340,6 +340,82 @@ Test(store, nothing_is_answered_or_shown_before_its_fsync)
 	store_barrier_defer(0);
 }
 
+/* ---- the open group: jobs that come while the syncer is busy join one group ---- */
+
+struct bg_write {
+	const char *name;
+	int fail;
+	int rc;
+	pthread_t t;
+};
+
+static void *bg_writer(void *p)
+{
+	struct bg_write *w = p;
+	struct ins x = {w->name, w->fail};
+	w->rc = store_write(s, NULL, ins_fn, &x);
+	return NULL;
+}
+
+/* rows named so, as a deferring reader sees them; *ret_seq gets the group it waited for */
+static int64_t count_deferred(const char *name, uint64_t *ret_seq)
+{
+	store_barrier_defer(1);
+	struct count c = {name, 0};
+	store_read(s, NULL, count_fn, &c);
+	uint64_t seq = store_barrier_take(s);
+	store_barrier_defer(0);
+	if (ret_seq)
+		*ret_seq = seq;
+	return c.n;
+}
+
+/* the number of the (committed, not yet durable) group that holds the row named so */
+static uint64_t group_of(const char *name)
+{
+	uint64_t seq = 0;
+	for (int i = 0; i < 5000 && count_deferred(name, &seq) == 0; i++)
+		usleep(1000);
+	cr_assert_neq(seq, 0, "%s never committed, or was durable already", name);
+	return seq;
+}
+
+Test(store, jobs_that_come_during_an_fsync_join_one_open_group)
+{
+	/* c fails: the open group runs again, each job in a savepoint, and c rolls back alone */
+	struct bg_write a = {"open-a", 0, -1, 0}, b = {"open-b", 0, -1, 0},
+			c = {"open-c", 1, -1, 0}, d = {"open-d", 0, -1, 0};
+	store_test_hold_syncs(s, 1);
+	pthread_create(&a.t, NULL, bg_writer, &a);
+	uint64_t seq_a = group_of("open-a"); /* committed */
+	for (int i = 0; i < 5000 && !store_test_syncing(s); i++)
+		usleep(1000);
+	cr_assert(store_test_syncing(s), "the syncer never took the group"); /* in its fsync */
+	pthread_create(&b.t, NULL, bg_writer, &b);
+	pthread_create(&c.t, NULL, bg_writer, &c);
+	usleep(200000);
+	/* both ran in the writer's open transaction, which does not commit while the syncer is
+	 * busy */
+	cr_assert_eq(count_deferred("open-b", NULL), 0, "committed while the syncer was busy");
+	cr_assert_eq(count_deferred("open-c", NULL), 0, "committed while the syncer was busy");
+	store_test_hold_syncs(s, 0);
+	pthread_join(a.t, NULL);
+	pthread_join(b.t, NULL);
+	pthread_join(c.t, NULL);
+	cr_assert_eq(a.rc, 0);
+	cr_assert_eq(b.rc, 0);
+	cr_assert_eq(c.rc, -7);
+	cr_assert_eq(count_deferred("open-b", NULL), 1);
+	cr_assert_eq(count_deferred("open-c", NULL), 0, "the failed job's row stayed");
+	/* b and c went in one group: the next one is numbered two after a's */
+	store_test_hold_syncs(s, 1);
+	pthread_create(&d.t, NULL, bg_writer, &d);
+	cr_assert_eq(group_of("open-d"), seq_a + 2, "b and c were not one group");
+	store_test_hold_syncs(s, 0);
+	pthread_join(d.t, NULL);
+	cr_assert_eq(d.rc, 0);
+}
+
 Test(store, reopen_keeps_data_and_migrations_are_idempotent)
 {
 	struct ins ok = {"durable", 0};
