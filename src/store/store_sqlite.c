@@ -10,7 +10,8 @@
  * Pipelined durability. The writer's connection runs with synchronous=NORMAL: COMMIT writes the
  * group's WAL frames but does not fsync them. The writer hands the group's jobs to the syncer
  * thread, which fdatasyncs the WAL and only then wakes them, while the writer already runs the
- * next group (with synchronous=FULL the writer sat idle in fsync for ~40 % of its time). Nobody
+ * next group (with synchronous=FULL the writer sat idle in fsync for ~40 % of its time); that
+ * group stays open until the fsync ends, and the jobs that arrive meanwhile join it. Nobody
  * is answered before the fsync that covers their group: a job's store_write() returns after it.
  * SQLite's WAL stays consistent across a crash in this mode (a torn group fails its checksum
  * chain and is dropped on recovery; checkpoints still fsync the WAL and the database before the
