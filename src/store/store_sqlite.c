@@ -205,6 +205,18 @@ static int run_jobs(struct db *db, struct write_job **jobs, size_t n, int savepo
 	return RUN_OK;
 }
 
+/* Moves up to max jobs from the queue's head into jobs[]; how many. Under s->mu. */
+static size_t take_queued(struct sqlite_store *s, struct write_job **jobs, size_t max)
+{
+	size_t k = 0;
+	while (s->q_len > 0 && k < max) {
+		jobs[k++] = s->queue[s->q_head];
+		s->q_head = (s->q_head + 1) % WRITE_QUEUE_MAX;
+		s->q_len--;
+	}
+	return k;
+}
+
 /* Takes up to max queued jobs into jobs[], once there are some. Only while the syncer is busy:
  * it returns 0 as soon as the syncer is done (or the store stops), and the group commits. */
 static size_t hold_more(struct sqlite_store *s, struct write_job **jobs, size_t max)
@@ -217,13 +229,8 @@ static size_t hold_more(struct sqlite_store *s, struct write_job **jobs, size_t 
 	while (s->q_len == 0 && atomic_load(&s->sync_busy) && !s->stopping)
 		pthread_cond_wait(&s->cv, &s->mu);
 	atomic_store(&s->writer_holding, 0);
-	if (atomic_load(&s->sync_busy)) {
-		while (s->q_len > 0 && k < max) {
-			jobs[k++] = s->queue[s->q_head];
-			s->q_head = (s->q_head + 1) % WRITE_QUEUE_MAX;
-			s->q_len--;
-		}
-	}
+	if (atomic_load(&s->sync_busy))
+		k = take_queued(s, jobs, max);
 	pthread_mutex_unlock(&s->mu);
 	int64_t now = clock_mono_us();
 	for (size_t i = 0; i < k; i++)
@@ -605,12 +612,7 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
-		size_t n = 0;
-		while (s->q_len > 0 && n < WRITE_BATCH_MAX) {
-			batch[n++] = s->queue[s->q_head];
-			s->q_head = (s->q_head + 1) % WRITE_QUEUE_MAX;
-			s->q_len--;
-		}
+		size_t n = take_queued(s, batch, WRITE_BATCH_MAX);
 		pthread_mutex_unlock(&s->mu);
 		int64_t t0 = clock_mono_us(), steps0, frames0, steps1, frames1;
 		sqlite_db_stats(s->writer_db, &steps0, &frames0);
