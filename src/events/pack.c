@@ -41,8 +41,8 @@ static void setup(void)
 {
 	/* not a zstd-format dictionary (no magic number): zstd loads it as plain content */
 	ddict_1 = ZSTD_createDDict(event_dict_1, event_dict_1_len);
-	/* a zstd-format dictionary: its entropy tables, then dictionary 1's content */
-	/* (event_dict_2_head then event_dict_1, pack_dict.h), assembled only for the two calls:
+	/* a zstd-format dictionary: its entropy tables, then dictionary 1's content
+	 * (event_dict_2_head then event_dict_1, pack_dict.h), assembled only for the two calls:
 	 * both copy the dictionary in */
 	size_t n = event_dict_2_head_len + event_dict_1_len;
 	char *dict_2 = malloc(n);

@@ -205,12 +205,15 @@ static int run_jobs(struct db *db, struct write_job **jobs, size_t n, int savepo
 	return RUN_OK;
 }
 
-/* Moves up to max jobs from the queue's head into jobs[]; how many. Under s->mu. */
+/* Moves up to max jobs from the queue's head into jobs[], marking when their group took them;
+ * how many. Under s->mu. */
 static size_t take_queued(struct sqlite_store *s, struct write_job **jobs, size_t max)
 {
 	size_t k = 0;
+	int64_t now = clock_mono_us();
 	while (s->q_len > 0 && k < max) {
-		jobs[k++] = s->queue[s->q_head];
+		jobs[k] = s->queue[s->q_head];
+		jobs[k++]->t_started = now;
 		s->q_head = (s->q_head + 1) % WRITE_QUEUE_MAX;
 		s->q_len--;
 	}
@@ -232,9 +235,6 @@ static size_t hold_more(struct sqlite_store *s, struct write_job **jobs, size_t 
 	if (atomic_load(&s->sync_busy))
 		k = take_queued(s, jobs, max);
 	pthread_mutex_unlock(&s->mu);
-	int64_t now = clock_mono_us();
-	for (size_t i = 0; i < k; i++)
-		jobs[i]->t_started = now;
 	return k;
 }
 
@@ -617,8 +617,6 @@ static void *writer_main(void *arg)
 		int64_t t0 = clock_mono_us(), steps0, frames0, steps1, frames1;
 		sqlite_db_stats(s->writer_db, &steps0, &frames0);
 		uint64_t seq0 = s->group_seq;
-		for (size_t i = 0; i < n; i++)
-			batch[i]->t_started = t0;
 		int committed = 0;
 		if (atomic_load(&s->sync_failed)) {
 			for (size_t i = 0; i < n; i++)
