@@ -282,71 +282,16 @@ Test(store, a_read_hold_is_one_snapshot_until_released)
 
 /* ---- pipelined durability: nothing committed is answered, or shown, before its fsync ---- */
 
-static atomic_int held_write_done, held_read_done;
-static int held_write_rc;
+static atomic_int held_read_done;
 static int64_t held_read_n;
 
-static void *held_writer(void *p)
-{
-	(void)p;
-	struct ins x = {"held", 0};
-	held_write_rc = store_write(s, NULL, ins_fn, &x);
-	atomic_store(&held_write_done, 1);
-	return NULL;
-}
-
-static void *held_reader(void *p)
-{
-	(void)p;
-	struct count c = {"held", 0};
-	store_read(s, NULL, count_fn, &c); /* not deferred: waits for the fsync itself */
-	held_read_n = c.n;
-	atomic_store(&held_read_done, 1);
-	return NULL;
-}
-
-Test(store, nothing_is_answered_or_shown_before_its_fsync)
-{
-	store_test_hold_syncs(s, 1);
-	pthread_t w, r;
-	pthread_create(&w, NULL, held_writer, NULL);
-	/* the group commits (a deferring reader sees it) but its writer is not answered */
-	store_barrier_defer(1);
-	struct count c = {"held", 0};
-	for (int i = 0; i < 5000 && c.n == 0; i++) {
-		usleep(1000);
-		store_read(s, NULL, count_fn, &c);
-	}
-	cr_assert_eq(c.n, 1, "the held group never committed");
-	uint64_t need = store_barrier_take(s);
-	cr_assert_neq(need, 0, "a read of an un-fsync'd group owes nothing");
-	cr_assert_eq(store_barrier_take(s), 0, "take resets what the thread owes");
-	store_barrier_defer(0);
-	/* a reader that does not defer is held back with it */
-	pthread_create(&r, NULL, held_reader, NULL);
-	usleep(100000);
-	cr_assert_eq(atomic_load(&held_write_done), 0, "answered before the fsync");
-	cr_assert_eq(atomic_load(&held_read_done), 0, "a read returned an un-fsync'd group");
-	store_test_hold_syncs(s, 0);
-	cr_assert_eq(store_barrier_wait(s, need), 0);
-	pthread_join(w, NULL);
-	pthread_join(r, NULL);
-	cr_assert_eq(held_write_rc, 0);
-	cr_assert_eq(held_read_n, 1);
-	/* durable now: reading it again owes nothing */
-	store_barrier_defer(1);
-	store_read(s, NULL, count_fn, &c);
-	cr_assert_eq(store_barrier_take(s), 0);
-	store_barrier_defer(0);
-}
-
-/* ---- the open group: jobs that come while the syncer is busy join one group ---- */
-
+/* a write on a thread of its own: done once store_write has returned (after the fsync) */
 struct bg_write {
 	const char *name;
 	int fail;
 	int rc;
 	pthread_t t;
+	atomic_int done;
 };
 
 static void *bg_writer(void *p)
@@ -354,6 +299,7 @@ static void *bg_writer(void *p)
 	struct bg_write *w = p;
 	struct ins x = {w->name, w->fail};
 	w->rc = store_write(s, NULL, ins_fn, &x);
+	atomic_store(&w->done, 1);
 	return NULL;
 }
 
@@ -380,11 +326,51 @@ static uint64_t group_of(const char *name)
 	return seq;
 }
 
+static void *held_reader(void *p)
+{
+	(void)p;
+	struct count c = {"held", 0};
+	store_read(s, NULL, count_fn, &c); /* not deferred: waits for the fsync itself */
+	held_read_n = c.n;
+	atomic_store(&held_read_done, 1);
+	return NULL;
+}
+
+Test(store, nothing_is_answered_or_shown_before_its_fsync)
+{
+	store_test_hold_syncs(s, 1);
+	struct bg_write w = {"held", 0, -1, 0, 0};
+	pthread_t r;
+	pthread_create(&w.t, NULL, bg_writer, &w);
+	/* the group commits (a deferring reader sees it) but its writer is not answered */
+	uint64_t need = group_of("held");
+	cr_assert_eq(count_deferred("held", NULL), 1, "the held group never committed");
+	cr_assert_neq(need, 0, "a read of an un-fsync'd group owes nothing");
+	cr_assert_eq(store_barrier_take(s), 0, "take resets what the thread owes");
+	/* a reader that does not defer is held back with it */
+	pthread_create(&r, NULL, held_reader, NULL);
+	usleep(100000);
+	cr_assert_eq(atomic_load(&w.done), 0, "answered before the fsync");
+	cr_assert_eq(atomic_load(&held_read_done), 0, "a read returned an un-fsync'd group");
+	store_test_hold_syncs(s, 0);
+	cr_assert_eq(store_barrier_wait(s, need), 0);
+	pthread_join(w.t, NULL);
+	pthread_join(r, NULL);
+	cr_assert_eq(w.rc, 0);
+	cr_assert_eq(held_read_n, 1);
+	/* durable now: reading it again owes nothing */
+	uint64_t owed = 1;
+	cr_assert_eq(count_deferred("held", &owed), 1);
+	cr_assert_eq(owed, 0);
+}
+
+/* ---- the open group: jobs that come while the syncer is busy join one group ---- */
+
 Test(store, jobs_that_come_during_an_fsync_join_one_open_group)
 {
 	/* c fails: the open group runs again, each job in a savepoint, and c rolls back alone */
-	struct bg_write a = {"open-a", 0, -1, 0}, b = {"open-b", 0, -1, 0},
-			c = {"open-c", 1, -1, 0}, d = {"open-d", 0, -1, 0};
+	struct bg_write a = {"open-a", 0, -1, 0, 0}, b = {"open-b", 0, -1, 0, 0},
+			c = {"open-c", 1, -1, 0, 0}, d = {"open-d", 0, -1, 0, 0};
 	store_test_hold_syncs(s, 1);
 	pthread_create(&a.t, NULL, bg_writer, &a);
 	uint64_t seq_a = group_of("open-a"); /* committed */
