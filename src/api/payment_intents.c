@@ -301,6 +301,7 @@ struct confirm_ctx {
 	/* those three renderings packed for their events (payments_pack), before the write too;
 	 * empty when the store keeps JSON text or the write has to pack them */
 	struct buf created_packed, succeeded_charge_packed, succeeded_pi_packed;
+	struct buf prepared_packed; /* the prepared charge's outcome and card (charge_pack) */
 	struct card_auth ca;
 	bool capture;
 	bool require_3ds;    /* the card asks the cardholder to authenticate first */
@@ -384,6 +385,7 @@ static int prerender_succeeded(struct confirm_ctx *c)
 	if (payment_charge_prepare(&r->arena, &at, &c->prepared) != DB_OK ||
 	    payment_charge_final(&r->arena, &at, &c->prepared, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	charge_pack(&c->prepared, store_kind(r->app->store), &c->prepared_packed);
 	c->has_prepared = true;
 	struct payment_intent pi = c->pi0;
 	pi_approved(c, &pi, c->charge_id);
@@ -574,6 +576,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	buf_init(&c->created_packed, BUF_MAX_DEFAULT);
 	buf_init(&c->succeeded_charge_packed, BUF_MAX_DEFAULT);
 	buf_init(&c->succeeded_pi_packed, BUF_MAX_DEFAULT);
+	buf_init(&c->prepared_packed, BUF_MAX_DEFAULT);
 	int rc = 0;
 	if (c->insert_first) {
 		/* nothing expanded: the rendering reads nothing from the store */
@@ -597,6 +600,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	buf_release(&c->created_packed);
 	buf_release(&c->succeeded_charge_packed);
 	buf_release(&c->succeeded_pi_packed);
+	buf_release(&c->prepared_packed);
 	fx_table_free(c->fx);
 	c->fx = NULL;
 	return rc;

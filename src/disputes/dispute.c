@@ -19,6 +19,7 @@
 
 #include "ledger/ledger.h"
 #include "ledger/ledger_dispute.h"
+#include "payments/payments.h"
 #include "processor/processor.h"
 #include "store/store.h"
 
@@ -403,7 +404,8 @@ int dispute_open(struct db *db, struct arena *a, const char *merchant_id,
 		str_copy(d.currency, sizeof(d.currency), cur ? cur : "");
 		ok_state = status && strcmp(status, "succeeded") == 0 && db_col_int64(st, 5) != 0;
 		disputed = db_col_int64(st, 6) != 0;
-		card = dup(a, st, 7);
+		if (charge_json_col(a, st, 7, &card) != DB_OK)
+			rc = DB_ERR;
 	}
 	db_reset(st);
 	if (rc == DB_DONE)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "events/pack.h"
 #include "payments/payments.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
@@ -48,8 +49,9 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		ch->balance_transaction = dup(a, st, 17);
 		ch->failure_code = dup(a, st, 18);
 		ch->failure_message = dup(a, st, 19);
-		ch->outcome = dup(a, st, 20);
-		ch->card = dup(a, st, 21);
+		if (charge_json_col(a, st, 20, &ch->outcome) != DB_OK ||
+		    charge_json_col(a, st, 21, &ch->card) != DB_OK)
+			rc = DB_ERR;
 		ch->billing_details = dup(a, st, 22);
 		ch->authorization_code = dup(a, st, 23);
 		ch->capture_before = db_col_is_null(st, 24) ? 0 : db_col_int64(st, 24);
@@ -96,8 +98,15 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	db_bind_text_ref(st, 19, ch->balance_transaction, -1);
 	db_bind_text_ref(st, 20, ch->failure_code, -1);
 	db_bind_text_ref(st, 21, ch->failure_message, -1);
-	db_bind_text_ref(st, 22, ch->outcome, -1);
-	db_bind_text_ref(st, 23, ch->card, -1);
+	const struct charge_packed *pk = &ch->packed;
+	if (ch->outcome && pk->outcome == ch->outcome && pk->outcome_len)
+		db_bind_blob(st, 22, pk->outcome_bytes, pk->outcome_len);
+	else
+		db_bind_text_ref(st, 22, ch->outcome, -1);
+	if (ch->card && pk->card == ch->card && pk->card_len)
+		db_bind_blob(st, 23, pk->card_bytes, pk->card_len);
+	else
+		db_bind_text_ref(st, 23, ch->card, -1);
 	db_bind_text_ref(st, 24, ch->billing_details, -1);
 	db_bind_text_ref(st, 25, ch->authorization_code, -1);
 	if (ch->capture_before)
@@ -108,6 +117,53 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	db_bind_text_ref(st, 28, ch->fingerprint, -1);
 	db_bind_text_ref(st, 29, ch->client_ip, -1);
 	return db_step_done(st);
+}
+
+void charge_pack(struct charge *ch, enum db_kind kind, struct buf *out)
+{
+	memset(&ch->packed, 0, sizeof(ch->packed));
+	buf_reset(out);
+	if (!event_packs(kind) || !ch->outcome || !ch->card)
+		return;
+	size_t outcome_len = strlen(ch->outcome);
+	if (event_pack(ch->outcome, outcome_len, out) != 0)
+		goto plain;
+	size_t card_at = out->len;
+	if (event_pack(ch->card, strlen(ch->card), out) != 0)
+		goto plain;
+	/* both are in place now (out no longer moves) */
+	ch->packed = (struct charge_packed){
+	    .outcome = ch->outcome,
+	    .card = ch->card,
+	    .outcome_bytes = out->data,
+	    .outcome_len = card_at,
+	    .card_bytes = out->data + card_at,
+	    .card_len = out->len - card_at,
+	};
+	return;
+plain:
+	buf_reset(out);
+}
+
+int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **ret)
+{
+	size_t n = 0;
+	const char *bytes = db_col_text(st, col, &n);
+	*ret = NULL;
+	if (!bytes)
+		return DB_OK;
+	if (!event_is_packed(bytes, n)) {
+		*ret = arena_strndup(a, bytes, n);
+		return *ret ? DB_OK : DB_ERR;
+	}
+	struct buf scratch;
+	buf_init(&scratch, BUF_MAX_DEFAULT);
+	const char *json = NULL;
+	size_t len = 0;
+	if (event_unpack(bytes, n, &scratch, &json, &len) == 0)
+		*ret = arena_strndup(a, json, len);
+	buf_release(&scratch);
+	return *ret ? DB_OK : DB_ERR;
 }
 
 static const char SQL_UPDATE[] =

@@ -12,6 +12,7 @@
 
 #include "core/arena.h"
 #include "core/json.h"
+#include "events/pack.h"
 #include "ledger/ledger.h"
 #include "payments/flow.h"
 #include "payments/payments.h"
@@ -186,6 +187,104 @@ Test(flow, only_an_approved_automatic_capture_with_its_ids_is_rendered_ahead)
 	struct attempt dec = attempt_of(&declined, true);
 	cr_assert_eq(payment_charge_prepare(&a, &dec, &prep), DB_OK);
 	cr_assert_eq(payment_charge_final(&a, &dec, &prep, &ch), DB_CONFLICT);
+	arena_release(&a);
+}
+
+struct stored_cols {
+	const char *id;
+	char card_type[16], outcome_type[16];
+	int64_t card_len, outcome_len;
+	int card_packed;
+};
+
+static int stored_cols_fn(struct db *db, void *p)
+{
+	struct stored_cols *c = p;
+	static const char sql[] =
+	    "SELECT typeof(card), length(CAST(card AS BLOB)), typeof(outcome),"
+	    " length(CAST(outcome AS BLOB)), card FROM charges WHERE merchant_id = $1 AND id = $2";
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, M1, -1);
+	db_bind_text(st, 2, c->id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		snprintf(c->card_type, sizeof(c->card_type), "%s", db_col_text(st, 0, NULL));
+		c->card_len = db_col_int64(st, 1);
+		snprintf(c->outcome_type, sizeof(c->outcome_type), "%s", db_col_text(st, 2, NULL));
+		c->outcome_len = db_col_int64(st, 3);
+		size_t n = 0;
+		const void *card = db_col_blob(st, 4, &n);
+		c->card_packed = event_is_packed(card, n);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
+}
+
+/* The prepared charge's outcome and card, packed on the request's thread (charge_pack), are
+ * stored packed, a fraction of their JSON, and read back as the same JSON; a charge whose card
+ * changed after it was packed stores the JSON it holds, never the stale bytes; and a store that
+ * keeps JSON text (PostgreSQL) gets nothing packed. */
+Test(flow, a_packed_charge_is_stored_small_and_reads_back_the_same)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct processor_decision d;
+	approved(&d);
+	struct buf pk;
+	buf_init(&pk, 1 << 16);
+	struct rec x = {.at = attempt_of(&d, true), .a = &a};
+	struct charge prepared, pre;
+	cr_assert_eq(payment_charge_prepare(&a, &x.at, &prepared), DB_OK);
+	charge_pack(&prepared, DB_SQLITE, &pk);
+	cr_assert_gt(prepared.packed.card_len, 0);
+	cr_assert_gt(prepared.packed.outcome_len, 0);
+	cr_assert_eq(payment_charge_final(&a, &x.at, &prepared, &pre), DB_OK);
+	size_t len;
+	const char *before = charge_json(NULL, &a, M1, 0, &pre, &len);
+	cr_assert_not_null(before);
+	x.at.prepared = &prepared;
+	cr_assert_eq(store_write(s, M1, record_fn, &x), 0, "rc %d", x.rc);
+	cr_assert_eq(store_read(s, M1, stored_fn, &x), 0);
+	cr_assert_str_eq(x.stored, before);
+	struct stored_cols c = {.id = x.at.charge_id};
+	cr_assert_eq(store_read(s, M1, stored_cols_fn, &c), 0);
+	cr_assert_str_eq(c.card_type, "blob");
+	cr_assert_str_eq(c.outcome_type, "blob");
+	cr_assert(c.card_packed);
+	cr_assert_lt(c.card_len * 3, (int64_t)strlen(prepared.card), "%lld of %zu",
+		     (long long)c.card_len, strlen(prepared.card));
+	cr_assert_lt(c.outcome_len * 2, (int64_t)strlen(prepared.outcome));
+
+	/* packed, then its card replaced: the JSON it holds is stored */
+	struct rec y = {.at = attempt_of(&d, true), .a = &a};
+	y.at.charge_id = "ch_0CGXtest00000000000006";
+	y.at.balance_txn_id = "txn_0CGXtest0000000000007";
+	struct charge prepared_y, pre_y;
+	cr_assert_eq(payment_charge_prepare(&a, &y.at, &prepared_y), DB_OK);
+	charge_pack(&prepared_y, DB_SQLITE, &pk);
+	prepared_y.card = "{\"brand\":\"visa\",\"last4\":\"4242\"}";
+	cr_assert_eq(payment_charge_final(&a, &y.at, &prepared_y, &pre_y), DB_OK);
+	const char *before_y = charge_json(NULL, &a, M1, 0, &pre_y, &len);
+	y.at.prepared = &prepared_y;
+	cr_assert_eq(store_write(s, M1, record_fn, &y), 0, "rc %d", y.rc);
+	cr_assert_eq(store_read(s, M1, stored_fn, &y), 0);
+	cr_assert_str_eq(y.stored, before_y);
+	cr_assert(strstr(y.stored, "\"card\":{\"brand\":\"visa\",\"last4\":\"4242\"}"), "%s",
+		  y.stored);
+	struct stored_cols cy = {.id = y.at.charge_id};
+	cr_assert_eq(store_read(s, M1, stored_cols_fn, &cy), 0);
+	cr_assert_str_eq(cy.card_type, "text");
+	cr_assert_str_eq(cy.outcome_type, "blob");
+
+	/* PostgreSQL keeps JSON text */
+	struct charge pg;
+	cr_assert_eq(payment_charge_prepare(&a, &x.at, &pg), DB_OK);
+	charge_pack(&pg, DB_POSTGRES, &pk);
+	cr_assert_eq(pg.packed.card_len, 0);
+	cr_assert_eq(pg.packed.outcome_len, 0);
+	buf_release(&pk);
 	arena_release(&a);
 }
 
