@@ -109,6 +109,11 @@ int store_test_reset_armed(struct store *s)
 	return s->pg ? 0 : sqlite_store_reset_armed(s->sq);
 }
 
+int64_t store_test_writebacks(struct store *s)
+{
+	return s->pg ? 0 : sqlite_store_writebacks(s->sq);
+}
+
 void store_test_hold_syncs(struct store *s, int on)
 {
 	if (!s->pg)

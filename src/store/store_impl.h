@@ -28,6 +28,7 @@ int sqlite_store_reset_armed(struct sqlite_store *s);
 uint64_t sqlite_store_barrier_pending(struct sqlite_store *s, uint64_t need);
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on);
 int sqlite_store_syncing(struct sqlite_store *s);
+int64_t sqlite_store_writebacks(struct sqlite_store *s);
 
 /* store_pg.c: PostgreSQL shards, a bounded connection pool per shard. */
 struct pg_store;
@@ -53,6 +54,9 @@ int store_test_syncing(struct store *s);
 void store_test_hold_checkpoints(struct store *s, int on);
 /* Tests: whether the next COMMIT may restart the WAL (the last checkpoint copied it all back). */
 int store_test_reset_armed(struct store *s);
+/* Tests: checkpoints after which the SQLite checkpointer started the database file's writeback
+ * (0 on PostgreSQL). */
+int64_t store_test_writebacks(struct store *s);
 
 /* The thread's shard while a store_each_shard_* callback runs (set by the backends). */
 void store_set_current_shard(int idx);

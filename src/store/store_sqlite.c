@@ -124,6 +124,9 @@ struct sqlite_store {
 	int wal_fd; /* syncer thread only */
 	/* fsyncs since the writer's last statistics line: count, total and longest µs */
 	_Atomic int64_t stat_syncs, stat_sync_us, stat_sync_max_us;
+	/* checkpoints after which the checkpointer started the database file's writeback (since
+	 * the store opened: tests read it; see checkpointer_main) */
+	_Atomic int64_t stat_writebacks;
 	struct hist lat[LAT_PHASES];
 	char wal_path[4100];
 	char dir_path[4096];
@@ -530,6 +533,11 @@ int sqlite_store_reset_armed(struct sqlite_store *s)
 	return atomic_load(&s->reset_armed);
 }
 
+int64_t sqlite_store_writebacks(struct sqlite_store *s)
+{
+	return atomic_load(&s->stat_writebacks);
+}
+
 int sqlite_store_syncing(struct sqlite_store *s)
 {
 	return atomic_load(&s->sync_busy);
@@ -749,6 +757,23 @@ static void *writer_main(void *arg)
  * (the only wait a slower checkpoint could lengthen).
  */
 #define CHECKPOINTER_NICE 10
+/*
+ * The database file's writeback starts after each checkpoint. Under load a PASSIVE checkpoint
+ * copies pages into the database file without an fsync (SQLite syncs it only when a checkpoint
+ * has copied the whole WAL back), so the pages it copies stay dirty in the page cache until the
+ * kernel's flusher takes them (30 s later, or past 10 % of memory) or until that complete
+ * checkpoint: the writer's catch-up, which then fsyncs everything copied since the last one
+ * (~0.5 s of checkpoints at full load) while every waiting payment stalls, 5.6-8.9 ms each, and
+ * the WAL fsyncs that queue behind that flush took up to 14-21 ms. So after every checkpoint the
+ * checkpointer asks the kernel to start writing what is dirty (sync_file_range, WRITE only: it
+ * neither waits for the writes nor flushes the disk's cache, and SQLite's fsync still makes them
+ * durable before the WAL is restarted). Measured at full-load confirms (12 s, two runs each):
+ * catch-ups 1.7-2.9 ms instead of 5.6-8.9, the longest WAL fsync 6.9-9.6 ms instead of
+ * 14.1-20.8, the store's p99 from queue to answer 5.0-6.2 ms instead of 7.0-8.2; half-rate confirm
+ * p99 over four pairs 4.45 / 7.16 / 4.79 / 4.57 against 6.45 / 5.40 / 6.22 / 5.18 ms.
+ * Best effort: a failure (an I/O error shows up again at SQLite's fsync) only leaves the writeback
+ * to the kernel, as before.
+ */
 
 static void *checkpointer_main(void *arg)
 {
@@ -765,6 +790,8 @@ static void *checkpointer_main(void *arg)
 		log_msg(LOG_ERROR, "store: checkpointer: %s", err);
 		return NULL;
 	}
+	/* the database file, only to start its writeback (above); -1 leaves that to the kernel */
+	int db_fd = open(s->path, O_RDONLY | O_CLOEXEC);
 	for (;;) {
 		int busy = atomic_load_explicit(&s->wal_frames, memory_order_relaxed) >=
 			   CHECKPOINT_BUSY_FRAMES;
@@ -780,11 +807,17 @@ static void *checkpointer_main(void *arg)
 		}
 		int stop = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		if (checkpoint_once(s, db) == CKPT_FAILED)
+		int ck = checkpoint_once(s, db);
+		if (ck == CKPT_FAILED)
 			log_msg(LOG_WARN, "store: checkpoint failed: %s", db_errmsg(db));
+		else if (ck == CKPT_DONE && db_fd >= 0 &&
+			 sync_file_range(db_fd, 0, 0, SYNC_FILE_RANGE_WRITE) == 0)
+			atomic_fetch_add(&s->stat_writebacks, 1);
 		if (stop)
 			break;
 	}
+	if (db_fd >= 0)
+		close(db_fd);
 	sqlite_db_close(db);
 	return NULL;
 }

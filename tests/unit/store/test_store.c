@@ -624,6 +624,26 @@ static void write_named(const char *name)
 	cr_assert_eq(store_write(s, NULL, ins_fn, &x), 0);
 }
 
+/* A checkpoint that copied pages into the database file is followed by the start of that file's
+ * writeback (store_sqlite.c, checkpointer_main), so that the fsync SQLite makes at the end of a
+ * complete checkpoint finds little left to write; with nothing committed since, no checkpoint
+ * runs and none is started. */
+Test(store, the_checkpointer_starts_the_database_files_writeback_after_a_checkpoint)
+{
+	int64_t n0 = store_test_writebacks(s);
+	write_named("to-copy-back");
+	for (int i = 0; i < 500 && (store_test_writebacks(s) == n0 || !store_test_reset_armed(s));
+	     i++)
+		usleep(10000);
+	cr_assert(store_test_reset_armed(s), "no complete checkpoint");
+	int64_t n1 = store_test_writebacks(s);
+	cr_assert_gt(n1, n0, "no writeback started after the checkpoint");
+	/* idle: three of the checkpointer's idle turns (200 ms apart) find nothing to copy */
+	usleep(700000);
+	cr_assert_eq(store_test_writebacks(s), n1);
+	cr_assert_eq(rows_named("to-copy-back"), 1);
+}
+
 Test(store, only_a_commit_that_may_restart_the_wal_waits_for_a_checkpoint)
 {
 	/* the writer's transactions never spill frames into the WAL before their COMMIT */
