@@ -19,9 +19,12 @@ struct cli_store_flags {
 
 /* Adds one --database-url; 0 or -1 (too many). */
 int cli_store_add_url(struct cli_store_flags *f, const char *url);
-/* Opens the store from the flags (creating/migrating unless read_only), printing errors. */
+/* Opens the store from the flags (creating/migrating unless read_only), printing errors. A
+ * command's store never checkpoints (store_config.no_checkpoints): `tender serve` may be running
+ * on the same files, and only its store does (cli_store_open_serving). */
 struct store;
 int cli_store_open(const struct cli_store_flags *f, int read_only, struct store **ret);
+int cli_store_open_serving(const struct cli_store_flags *f, struct store **ret);
 
 int cli_serve(int argc, char **argv);
 int cli_merchant(int argc, char **argv);

@@ -265,7 +265,7 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "tender serve: %s\n", err);
 		return 1;
 	}
-	if (cli_store_open(&sf, 0, &app.store) != 0) {
+	if (cli_store_open_serving(&sf, &app.store) != 0) {
 		vault_free(app.vault);
 		return 1;
 	}

@@ -12,13 +12,16 @@ int cli_store_add_url(struct cli_store_flags *f, const char *url)
 	return 0;
 }
 
-int cli_store_open(const struct cli_store_flags *f, int read_only, struct store **ret)
+static int open_store(const struct cli_store_flags *f, int read_only, int serving,
+		      struct store **ret)
 {
 	char err[1024];
 	struct store_config cfg = {
 	    .data_dir = f->data_dir,
 	    .database_urls = f->n_urls ? f->database_urls : NULL,
 	    .read_only = read_only,
+	    /* only the server checkpoints: a command may run beside it on the same files */
+	    .no_checkpoints = !serving,
 	};
 	if (!f->data_dir && !f->n_urls) {
 		fprintf(stderr, "tender: --data DIR (or --database-url URL) is required\n");
@@ -29,4 +32,14 @@ int cli_store_open(const struct cli_store_flags *f, int read_only, struct store 
 		return -1;
 	}
 	return 0;
+}
+
+int cli_store_open(const struct cli_store_flags *f, int read_only, struct store **ret)
+{
+	return open_store(f, read_only, 0, ret);
+}
+
+int cli_store_open_serving(const struct cli_store_flags *f, struct store **ret)
+{
+	return open_store(f, 0, 1, ret);
 }

@@ -41,6 +41,10 @@ struct store_config {
 	const char *data_dir;              /* SQLite: DIR/tender.db */
 	const char *const *database_urls;  /* PostgreSQL shards (NULL-terminated); NULL for SQLite */
 	int read_only;                     /* open without creating or migrating (CLI inspection) */
+	/* SQLite: this process never checkpoints; a CLI command that may run beside `tender serve`
+	 * on the same files leaves that to the server's checkpointer, the only one (see "The
+	 * WAL-reset race" in store_sqlite.c). Ignored by PostgreSQL. */
+	int no_checkpoints;
 };
 
 typedef int (*store_fn)(struct db *db, void *ctx);

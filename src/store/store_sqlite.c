@@ -75,6 +75,7 @@ enum { LAT_QUEUE, LAT_GROUP, LAT_SYNC, LAT_TOTAL, LAT_PHASES };
 struct sqlite_store {
 	char path[4096];
 	int read_only;
+	int no_checkpoints; /* store_config: no checkpointer and no catch-up in this process */
 	struct db *writer_db;
 	pthread_t writer;
 	int writer_started;
@@ -699,7 +700,7 @@ static void *writer_main(void *arg)
 		}
 		int wal = sqlite_db_wal_size(s->writer_db);
 		atomic_store_explicit(&s->wal_frames, wal, memory_order_relaxed);
-		if (wal >= WAL_RESTART_FRAMES)
+		if (wal >= WAL_RESTART_FRAMES && !s->no_checkpoints)
 			wal_catch_up(s);
 	}
 	return NULL;
@@ -740,6 +741,16 @@ static void *writer_main(void *arg)
  * the header read and the test the race is about, and it holds ckpt_mu, so no other one starts.
  * The writer's connection runs with cache_spill off so that a transaction writes frames only at
  * its COMMIT. Readers never write, so never checkpoint or reset.
+ *
+ * ckpt_mu is this process's: it cannot order a checkpoint in another process that has the same
+ * files open. A CLI command may write beside a running `tender serve` (`tender dispute open`,
+ * `tender merchant create`), and its store, opened like the server's, ran a checkpointer too (a
+ * checkpoint at every exit, and the writer's catch-up when the server's WAL was long): the same
+ * race between two processes. So such a store is opened with no_checkpoints (store.h): no
+ * checkpointer thread and no catch-up, only the server's. Its commits may still restart the
+ * WAL, which is safe for the reason above: a restart needs a checkpoint in the server that
+ * copied everything back, and that one armed reset_armed, so no other server checkpoint starts
+ * until the server's own next COMMIT has appended frames after the restart.
  */
 #define CHECKPOINT_IDLE_MS 200
 #define CHECKPOINT_BUSY_MS 10
@@ -851,6 +862,7 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 		return -1;
 	}
 	s->read_only = cfg->read_only;
+	s->no_checkpoints = cfg->no_checkpoints;
 	snprintf(s->wal_path, sizeof(s->wal_path), "%s-wal", s->path);
 	str_copy(s->dir_path, sizeof(s->dir_path), cfg->data_dir);
 	s->wal_fd = -1;
@@ -907,12 +919,14 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 		sqlite_store_close(s);
 		return -1;
 	}
-	if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
-		snprintf(err, errlen, "cannot start the store checkpointer");
-		sqlite_store_close(s);
-		return -1;
+	if (!s->no_checkpoints) {
+		if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) != 0) {
+			snprintf(err, errlen, "cannot start the store checkpointer");
+			sqlite_store_close(s);
+			return -1;
+		}
+		s->checkpointer_started = 1;
 	}
-	s->checkpointer_started = 1;
 	if (pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the store syncer");
 		sqlite_store_close(s);

@@ -644,6 +644,35 @@ Test(store, the_checkpointer_starts_the_database_files_writeback_after_a_checkpo
 	cr_assert_eq(rows_named("to-copy-back"), 1);
 }
 
+/* A command's store beside the server's on the same files (`tender dispute open` beside
+ * `tender serve`) runs no checkpointer: the lock that orders checkpoints against a WAL restart
+ * is per process ("The WAL-reset race"), so only the server's store checkpoints. What the
+ * command writes is the server's to read and to copy back. */
+Test(store, a_store_opened_without_checkpoints_never_checkpoints)
+{
+	struct store *cmd;
+	char err[256];
+	struct store_config cfg = {.data_dir = dir, .no_checkpoints = 1};
+	cr_assert_eq(store_open(&cmd, &cfg, err, sizeof(err)), 0, "%s", err);
+	struct ins x = {"from-a-command", 0};
+	cr_assert_eq(store_write(cmd, NULL, ins_fn, &x), 0);
+	/* longer than two idle turns of a checkpointer (200 ms): it would have copied that */
+	usleep(700000);
+	cr_assert_eq(store_test_writebacks(cmd), 0, "the command's store checkpointed");
+	cr_assert(!store_test_reset_armed(cmd));
+	store_close(cmd);
+	cr_assert_eq(rows_named("from-a-command"), 1);
+	/* the server's next write, and its checkpointer copies everything back */
+	int64_t n0 = store_test_writebacks(s);
+	write_named("after-the-command");
+	for (int i = 0; i < 500 && (store_test_writebacks(s) == n0 || !store_test_reset_armed(s));
+	     i++)
+		usleep(10000);
+	cr_assert(store_test_reset_armed(s), "the server's checkpointer did not copy it all back");
+	cr_assert_eq(rows_named("from-a-command"), 1);
+	cr_assert_eq(rows_named("after-the-command"), 1);
+}
+
 Test(store, only_a_commit_that_may_restart_the_wal_waits_for_a_checkpoint)
 {
 	/* the writer's transactions never spill frames into the WAL before their COMMIT */
