@@ -624,6 +624,15 @@ static void write_named(const char *name)
 	cr_assert_eq(store_write(s, NULL, ins_fn, &x), 0);
 }
 
+/* Waits (up to 5 s) until the server's checkpointer has copied everything back and started a
+ * writeback since n0 writebacks. */
+static void wait_copied_back(int64_t n0)
+{
+	for (int i = 0; i < 500 && (store_test_writebacks(s) == n0 || !store_test_reset_armed(s));
+	     i++)
+		usleep(10000);
+}
+
 /* A checkpoint that copied pages into the database file is followed by the start of that file's
  * writeback (store_sqlite.c, checkpointer_main), so that the fsync SQLite makes at the end of a
  * complete checkpoint finds little left to write; with nothing committed since, no checkpoint
@@ -632,9 +641,7 @@ Test(store, the_checkpointer_starts_the_database_files_writeback_after_a_checkpo
 {
 	int64_t n0 = store_test_writebacks(s);
 	write_named("to-copy-back");
-	for (int i = 0; i < 500 && (store_test_writebacks(s) == n0 || !store_test_reset_armed(s));
-	     i++)
-		usleep(10000);
+	wait_copied_back(n0);
 	cr_assert(store_test_reset_armed(s), "no complete checkpoint");
 	int64_t n1 = store_test_writebacks(s);
 	cr_assert_gt(n1, n0, "no writeback started after the checkpoint");
@@ -665,9 +672,7 @@ Test(store, a_store_opened_without_checkpoints_never_checkpoints)
 	/* the server's next write, and its checkpointer copies everything back */
 	int64_t n0 = store_test_writebacks(s);
 	write_named("after-the-command");
-	for (int i = 0; i < 500 && (store_test_writebacks(s) == n0 || !store_test_reset_armed(s));
-	     i++)
-		usleep(10000);
+	wait_copied_back(n0);
 	cr_assert(store_test_reset_armed(s), "the server's checkpointer did not copy it all back");
 	cr_assert_eq(rows_named("from-a-command"), 1);
 	cr_assert_eq(rows_named("after-the-command"), 1);
