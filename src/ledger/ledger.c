@@ -104,9 +104,39 @@ static int entries_check(const struct ledger_entry *e, size_t n)
 
 static const char SQL_TXN[] =
     "INSERT INTO journal_txns (merchant_id, id, kind, source, created) VALUES ($1, $2, $3, $4, $5)";
-/* A journal transaction's entries go in with one multi-row INSERT (one statement instead of one
- * per entry: a capture has six): SQL_ENTRIES[n - 1] inserts n rows, binding seq, account,
- * currency and amount of row k as $(3 + 4k) … $(6 + 4k). */
+/* SQLite keeps a transaction's entries in its row (migration 0026: journal_entries is a view
+ * over this column there), one insert instead of the entries' own rows in a second b-tree */
+static const char SQL_TXN_PACKED[] = "INSERT INTO journal_txns (merchant_id, id, kind, source,"
+				     " created, entries) VALUES ($1, $2, $3, $4, $5, $6)";
+/* room for one entry: the longest, ,["acquirer_receivable","usd",-9000000000000000000], is 52 */
+#define ENTRY_JSON_MAX 64
+
+/* The non-zero entries as the JSON array the view reads: [account, currency, amount], in order.
+ * Accounts and currencies were checked against fixed lists (entries_check), so no text needs
+ * escaping. Returns the length, or 0 if an entry did not fit (a new, longer account name). */
+static size_t entries_json(const struct ledger_entry *e, size_t n,
+			   char out[ENTRY_JSON_MAX * LEDGER_ENTRIES_MAX + 3])
+{
+	size_t len = 0;
+	out[len++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].amount_minor == 0)
+			continue;
+		int w = snprintf(out + len, ENTRY_JSON_MAX, "%s[\"%s\",\"%s\",%lld]",
+				 len > 1 ? "," : "", e[i].account, e[i].currency,
+				 (long long)e[i].amount_minor);
+		if (w < 0 || w >= ENTRY_JSON_MAX)
+			return 0;
+		len += (size_t)w;
+	}
+	out[len++] = ']';
+	out[len] = '\0';
+	return len;
+}
+
+/* On PostgreSQL a journal transaction's entries go in with one multi-row INSERT (one statement
+ * instead of one per entry: a capture has six): SQL_ENTRIES[n - 1] inserts n rows, binding seq,
+ * account, currency and amount of row k as $(3 + 4k) … $(6 + 4k). */
 #define ENTRIES_PER_INSERT 8
 #define SQL_ENTRIES_HEAD                                                                           \
 	"INSERT INTO journal_entries (merchant_id, txn_id, seq, account, currency, amount) "       \
@@ -142,28 +172,11 @@ static const char *const SQL_ENTRIES[ENTRIES_PER_INSERT] = {
 		     "($1, $2, $27, $28, $29, $30), ($1, $2, $31, $32, $33, $34)",
 };
 
-int ledger_post(struct db *db, const char *merchant_id, const char *kind, const char *source,
-		const struct ledger_entry *entries, size_t n, int64_t now, char ret_txn_id[ID_MAX])
+/* PostgreSQL's journal_entries rows: the non-zero entries, in order, in inserts of up to
+ * ENTRIES_PER_INSERT rows */
+static int entries_insert(struct db *db, const char *merchant_id, const char *txn_id,
+			  const struct ledger_entry *entries, size_t n)
 {
-	if (!merchant_id || !kind || !source)
-		return LEDGER_ERR_INVALID;
-	int rc = entries_check(entries, n);
-	if (rc != DB_OK)
-		return rc;
-	char id[ID_MAX];
-	id_new(id, "jtx_");
-	struct db_stmt *st = db_prepare(db, SQL_TXN);
-	if (!st)
-		return DB_ERR;
-	db_bind_text_ref(st, 1, merchant_id, -1);
-	db_bind_text_ref(st, 2, id, -1);
-	db_bind_text_ref(st, 3, kind, -1);
-	db_bind_text_ref(st, 4, source, -1);
-	db_bind_int64(st, 5, now);
-	rc = db_step_done(st);
-	if (rc != DB_OK)
-		return rc;
-	/* the non-zero entries, in order, in inserts of up to ENTRIES_PER_INSERT rows */
 	int64_t seq = 0;
 	size_t i = 0;
 	while (i < n) {
@@ -174,11 +187,11 @@ int ledger_post(struct db *db, const char *merchant_id, const char *kind, const 
 				chunk[k++] = &entries[i];
 		if (k == 0)
 			break;
-		st = db_prepare(db, SQL_ENTRIES[k - 1]);
+		struct db_stmt *st = db_prepare(db, SQL_ENTRIES[k - 1]);
 		if (!st)
 			return DB_ERR;
 		db_bind_text_ref(st, 1, merchant_id, -1);
-		db_bind_text_ref(st, 2, id, -1);
+		db_bind_text_ref(st, 2, txn_id, -1);
 		for (size_t r = 0; r < k; r++) {
 			int b = 3 + 4 * (int)r;
 			db_bind_int64(st, b, seq++);
@@ -186,13 +199,44 @@ int ledger_post(struct db *db, const char *merchant_id, const char *kind, const 
 			db_bind_text_ref(st, b + 2, chunk[r]->currency, -1);
 			db_bind_int64(st, b + 3, chunk[r]->amount_minor);
 		}
-		rc = db_step_done(st);
+		int rc = db_step_done(st);
 		if (rc != DB_OK)
 			return rc;
 	}
-	if (ret_txn_id)
-		memcpy(ret_txn_id, id, ID_MAX);
 	return DB_OK;
+}
+
+int ledger_post(struct db *db, const char *merchant_id, const char *kind, const char *source,
+		const struct ledger_entry *entries, size_t n, int64_t now, char ret_txn_id[ID_MAX])
+{
+	if (!merchant_id || !kind || !source)
+		return LEDGER_ERR_INVALID;
+	int rc = entries_check(entries, n);
+	if (rc != DB_OK)
+		return rc;
+	char id[ID_MAX];
+	id_new(id, "jtx_");
+	bool packed = db_kind(db) == DB_SQLITE;
+	char json[ENTRY_JSON_MAX * LEDGER_ENTRIES_MAX + 3];
+	size_t json_len = packed ? entries_json(entries, n, json) : 0;
+	if (packed && json_len == 0)
+		return LEDGER_ERR_INVALID;
+	struct db_stmt *st = db_prepare(db, packed ? SQL_TXN_PACKED : SQL_TXN);
+	if (!st)
+		return DB_ERR;
+	db_bind_text_ref(st, 1, merchant_id, -1);
+	db_bind_text_ref(st, 2, id, -1);
+	db_bind_text_ref(st, 3, kind, -1);
+	db_bind_text_ref(st, 4, source, -1);
+	db_bind_int64(st, 5, now);
+	if (packed)
+		db_bind_text_ref(st, 6, json, (ptrdiff_t)json_len);
+	rc = db_step_done(st);
+	if (rc == DB_OK && !packed)
+		rc = entries_insert(db, merchant_id, id, entries, n);
+	if (rc == DB_OK && ret_txn_id)
+		memcpy(ret_txn_id, id, ID_MAX);
+	return rc;
 }
 
 int ledger_pricing_get(struct db *db, const char *merchant_id, struct ledger_pricing *ret,

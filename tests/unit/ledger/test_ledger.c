@@ -456,6 +456,13 @@ static const char SQL_ENTRIES_OF[] =
     " AND t.id = e.txn_id WHERE t.merchant_id = 'acct_1' AND t.source = $1"
     " AND e.account = $2";
 
+static const char SQL_SALE_ROW[] =
+    "SELECT COUNT(*) FROM journal_txns WHERE merchant_id = 'acct_1' AND source = $1"
+    " AND kind = 'sale' AND entries = '[[\"acquirer_receivable\",\"usd\",10000],"
+    "[\"merchant_pending\",\"usd\",-10000],[\"merchant_pending\",\"usd\",320],"
+    "[\"fees\",\"usd\",-320]]' AND (SELECT type FROM sqlite_master"
+    " WHERE name = 'journal_entries') = 'view'";
+
 /* An automatic capture is one movement: the same money as authorize + capture, without a hold
  * that the capture would release in the same transaction. */
 Test(ledger, a_sale_books_a_capture_without_its_hold)
@@ -470,6 +477,9 @@ Test(ledger, a_sale_books_a_capture_without_its_hold)
 	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_s", "cardholder_holds"), 0);
 	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_s", "authorized"), 0);
 	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_s", "acquirer_receivable"), 1);
+	/* on SQLite the sale's four entries are its journal transaction's own column, in posting
+	 * order, and journal_entries is a view over it (migration 0026) */
+	cr_assert_eq(q_int(SQL_SALE_ROW, "ch_s", NULL), 1);
 	cr_assert_eq(q_int(SQL_ENTRIES_OF, "ch_c", "cardholder_holds"), 2, "held, then released");
 	/* both moved the same money: twice one payment's */
 	cr_assert_eq(account(M1, "acquirer_receivable"), 20000);

@@ -464,10 +464,9 @@ Test(ledger_fx, verify_catches_an_unexplained_fx_entry)
 	charge("ch_e", 1999, "eur", NULL);
 	/* a balanced posting through fx that no conversion recorded */
 	must(EXEC,
-	     "INSERT INTO journal_txns (merchant_id, id, kind, source, created) VALUES ('acct_1',"
-	     " 'jtx_x', 'adjust', 'x', 1); INSERT INTO journal_entries (merchant_id, txn_id, seq,"
-	     " account, currency, amount) VALUES ('acct_1', 'jtx_x', 0, 'fx', 'usd', 5),"
-	     " ('acct_1', 'jtx_x', 1, 'fees', 'usd', -5)",
+	     "INSERT INTO journal_txns (merchant_id, id, kind, source, created, entries) VALUES"
+	     " ('acct_1', 'jtx_x', 'adjust', 'x', 1,"
+	     " '[[\"fx\",\"usd\",5],[\"fees\",\"usd\",-5]]')",
 	     NULL, 0, NULL, NULL);
 	cr_assert_gt(verify(text, sizeof(text)), 0);
 	cr_assert_not_null(strstr(text, "fx account that the recorded conversions do not explain"),

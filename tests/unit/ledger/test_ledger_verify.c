@@ -114,34 +114,39 @@ Test(ledger_verify, good_books_pass)
 
 Test(ledger_verify, a_changed_entry_is_reported)
 {
-	corrupt_and_expect("UPDATE journal_entries SET amount = amount + 1 WHERE account = 'fees'",
-			   "journal transaction that does not sum to zero");
+	/* the fees entry's amount + 1 (a journal transaction keeps its entries in its row) */
+	corrupt_and_expect(
+	    "UPDATE journal_txns SET entries = (SELECT json_group_array(json_array(e.value ->> 0,"
+	    " e.value ->> 1, e.value ->> 2 + (e.value ->> 0 = 'fees'))) FROM"
+	    " json_each(journal_txns.entries) AS e) WHERE EXISTS (SELECT 1 FROM"
+	    " json_each(journal_txns.entries) AS e WHERE e.value ->> 0 = 'fees')",
+	    "journal transaction that does not sum to zero");
 }
 
 Test(ledger_verify, a_forged_entry_is_reported)
 {
 	corrupt_and_expect(
-	    "INSERT INTO journal_entries (merchant_id, txn_id, seq, account, currency,"
-	    " amount) VALUES ('acct_1', 'jtx_forged', 0, 'merchant_available', 'usd',"
-	    " -7)",
+	    "INSERT INTO journal_txns (merchant_id, id, kind, source, created, entries) VALUES"
+	    " ('acct_1', 'jtx_forged', 'forged', 'x', 1, '[[\"merchant_available\",\"usd\",-7]]')",
 	    "differs from the journal");
 }
 
 Test(ledger_verify, a_deleted_entry_is_reported)
 {
-	corrupt_and_expect("DELETE FROM journal_entries WHERE account = 'acquirer_payable'",
-			   "journal that does not sum to zero");
+	corrupt_and_expect(
+	    "UPDATE journal_txns SET entries = (SELECT json_group_array(json(e.value)) FROM"
+	    " json_each(journal_txns.entries) AS e WHERE e.value ->> 0 <> 'acquirer_payable')"
+	    " WHERE EXISTS (SELECT 1 FROM json_each(journal_txns.entries) AS e"
+	    " WHERE e.value ->> 0 = 'acquirer_payable')",
+	    "journal that does not sum to zero");
 }
 
 Test(ledger_verify, an_absurd_entry_is_reported)
 {
-	corrupt_and_expect(
-	    "INSERT INTO journal_txns VALUES ('acct_1', 'jtx_x', 'test', 'src', 1);"
-	    "INSERT INTO journal_entries VALUES ('acct_1', 'jtx_x', 0, 'fees', 'usd',"
-	    " 9000000000000000000);"
-	    "INSERT INTO journal_entries VALUES ('acct_1', 'jtx_x', 1, 'fx', 'usd',"
-	    " -9000000000000000000)",
-	    "zero, absurd or unknown journal entry");
+	corrupt_and_expect("INSERT INTO journal_txns VALUES ('acct_1', 'jtx_x', 'test', 'src', 1,"
+			   " '[[\"fees\",\"usd\",9000000000000000000],"
+			   "[\"fx\",\"usd\",-9000000000000000000]]')",
+			   "zero, absurd or unknown journal entry");
 }
 
 Test(ledger_verify, a_wrong_net_is_reported)
@@ -182,10 +187,7 @@ Test(ledger_verify, a_double_booking_is_reported)
 Test(ledger_verify, an_over_release_is_reported)
 {
 	corrupt_and_expect(
-	    "INSERT INTO journal_txns VALUES ('acct_1', 'jtx_r', 'release', 'ch_2', 1);"
-	    "INSERT INTO journal_entries VALUES ('acct_1', 'jtx_r', 0, 'authorized',"
-	    " 'usd', 5);"
-	    "INSERT INTO journal_entries VALUES ('acct_1', 'jtx_r', 1,"
-	    " 'cardholder_holds', 'usd', -5)",
+	    "INSERT INTO journal_txns VALUES ('acct_1', 'jtx_r', 'release', 'ch_2', 1,"
+	    " '[[\"authorized\",\"usd\",5],[\"cardholder_holds\",\"usd\",-5]]')",
 	    "more released or captured than authorized");
 }
