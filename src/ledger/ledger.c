@@ -109,6 +109,7 @@ static const char SQL_TXN[] =
  * over this column there), one insert instead of the entries' own rows in a second b-tree */
 static const char SQL_TXN_PACKED[] = "INSERT INTO journal_txns (merchant_id, id, kind, source,"
 				     " created, entries) VALUES ($1, $2, $3, $4, $5, $6)";
+
 /* The non-zero entries as the JSON array the view reads: [account, currency, amount], in order,
  * into out (false if it failed). Accounts and currencies were checked against fixed lists
  * (entries_check), so no text needs escaping. Appended piece by piece rather than formatted:
