@@ -152,10 +152,7 @@ int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **r
 	*ret = NULL;
 	if (!bytes)
 		return DB_OK;
-	if (!event_is_packed(bytes, n)) {
-		*ret = arena_strndup(a, bytes, n);
-		return *ret ? DB_OK : DB_ERR;
-	}
+	/* event_unpack hands JSON text (older rows, PostgreSQL) back as it is, using no scratch */
 	struct buf scratch;
 	buf_init(&scratch, BUF_MAX_DEFAULT);
 	const char *json = NULL;
