@@ -79,6 +79,7 @@ static const struct param_spec create_params[] = {
     {"error_on_requires_action", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_payment_methods", PT_OBJECT, 0, 0, NULL, apm_children},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -91,6 +92,7 @@ static const struct param_spec update_params[] = {
 
 static const struct param_spec confirm_params[] = {
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
     {"off_session", PT_STRING, 0, 20, NULL, NULL},
@@ -651,6 +653,28 @@ static int create_fn(struct db *db, void *p)
 	return render_response(r, db, &c->pi);
 }
 
+/*
+ * payment_method_data: the card to pay with, given in the request instead of a PaymentMethod id.
+ * Stripe makes a PaymentMethod of it and the intent names that one; so does this, in a durable
+ * write of its own before the payment's (pm_create_from_data), and the payment then goes on as
+ * with its id. Replays of the request answer from the payment's saved result and make nothing
+ * again. *pm: the payment_method parameter, replaced by the new id. 0, or -1 with r->err.
+ */
+static int pm_from_data(struct req *r, const char **pm)
+{
+	if (!param_present(r, "payment_method_data"))
+		return 0;
+	if (*pm && **pm)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_data",
+				"You may only specify one of these parameters: payment_method, "
+				"payment_method_data.");
+	char id[ID_MAX];
+	if (pm_create_from_data(r, "payment_method_data", id) != 0)
+		return -1;
+	*pm = arena_strdup(&r->arena, id);
+	return *pm ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int h_create(struct req *r)
 {
 	struct confirm_ctx c;
@@ -678,6 +702,11 @@ static int h_create(struct req *r)
 	if (require_customer(r, pi->customer) != 0)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
+	/* no card is stored for an amount the payment could not take */
+	if (param_present(r, "payment_method_data") &&
+	    (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0 ||
+	     pm_from_data(r, &pm) != 0))
+		return -1;
 	if (pm && *pm)
 		pi->status = "requires_confirmation";
 	const char *ru = param_str(r, "return_url");
@@ -745,6 +774,8 @@ static int h_confirm(struct req *r)
 					"requires_payment_method, requires_confirmation, "
 					"requires_action");
 	const char *pm = param_str(r, "payment_method");
+	if (pm_from_data(r, &pm) != 0)
+		return -1;
 	if (!pm || !*pm)
 		pm = c.pi.payment_method;
 	return confirm_intent(r, &c, pm);

@@ -13,6 +13,7 @@
 #include "api/resources.h"
 #include "api/tokens.h"
 #include "app.h"
+#include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "vault/payment_method.h"
@@ -150,11 +151,41 @@ static int create_fn(struct db *db, void *p)
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* Validates a create's card, billing details and metadata (at the paths of r->params) and seals
+ * the card, before the write. 0, or -1 with r->err. */
+static int create_prepare(struct req *r, struct create_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	if (!param_present(r, "card"))
+		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
+	const char *token = param_str(r, "card.token");
+	if (token && *token) {
+		if (param_present(r, "card.number") || param_present(r, "card.exp_month") ||
+		    param_present(r, "card.exp_year") || param_present(r, "card.cvc"))
+			return req_fail(
+			    r, ERR_PARAM_BAD, "card[token]",
+			    "You cannot provide card details together with card[token].");
+		if (!vault_is_test_alias(token) && strncmp(token, "tok_", 4) != 0)
+			return req_fail_missing(r, "token", token, "card[token]");
+		c->token = token;
+	} else if (tokens_card_params(r, &c->info) != 0) {
+		return -1;
+	}
+	if (billing_from_params(r, NULL, &c->billing) != 0)
+		return -1;
+	c->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &c->metadata) != 0)
+		return -1;
+	id_new_at(c->pm_id, "pm_", r->now);
+	id_new(c->card_id, "card_");
+	if (!c->token)
+		c->number = tokens_card_preseal(r, c->card_id, &c->sealed);
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
-	struct create_ctx c;
-	memset(&c, 0, sizeof(c));
-	c.r = r;
 	if (param_present(r, "payment_method"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Cloning PaymentMethods requires Connect, which Tender does not "
@@ -167,31 +198,78 @@ static int h_create(struct req *r)
 		    r, ERR_PARAM_BAD, "customer",
 		    "customer can only be set together with payment_method (cloning, "
 		    "which requires Connect). Use POST /v1/payment_methods/{id}/attach.");
-	if (!param_present(r, "card"))
-		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
-	const char *token = param_str(r, "card.token");
-	if (token && *token) {
-		if (param_present(r, "card.number") || param_present(r, "card.exp_month") ||
-		    param_present(r, "card.exp_year") || param_present(r, "card.cvc"))
-			return req_fail(
-			    r, ERR_PARAM_BAD, "card[token]",
-			    "You cannot provide card details together with card[token].");
-		if (!vault_is_test_alias(token) && strncmp(token, "tok_", 4) != 0)
-			return req_fail_missing(r, "token", token, "card[token]");
-		c.token = token;
-	} else if (tokens_card_params(r, &c.info) != 0) {
+	struct create_ctx c;
+	if (create_prepare(r, &c) != 0)
+		return -1;
+	return req_write(r, create_fn, &c);
+}
+
+const struct param_spec pm_data_params[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, pm_types, NULL},
+    {"card", PT_OBJECT, 0, 0, NULL, card_children},
+    {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* "card[token]" under "payment_method_data" → "payment_method_data[card][token]" */
+static void err_param_under(struct req *r, const char *parent)
+{
+	if (!r->err.set || !r->err.param[0] ||
+	    strcmp(api_error_info(r->err.code)->type, "invalid_request_error") != 0)
+		return; /* card errors name the card's field itself, as on /v1/payment_methods */
+	char old[sizeof(r->err.param)];
+	str_copy(old, sizeof(old), r->err.param);
+	size_t head = strcspn(old, "[");
+	snprintf(r->err.param, sizeof(r->err.param), "%s[%.*s]%s", parent, (int)head, old,
+		 old + head);
+	/* "Missing required param: card." names the parameter in the message too */
+	if (strcmp(r->err.detail, old) == 0)
+		str_copy(r->err.detail, sizeof(r->err.detail), r->err.param);
+}
+
+struct data_ctx {
+	struct create_ctx c;
+	int rc;
+};
+
+static int data_fn(struct db *db, void *p)
+{
+	struct data_ctx *d = p;
+	d->rc = create_fn(db, &d->c);
+	return d->rc;
+}
+
+int pm_create_from_data(struct req *r, const char *param, char ret_id[ID_MAX])
+{
+	const struct form_node *node = param_node(r, param);
+	if (!node)
+		return req_fail(r, ERR_PARAM_MISSING, param, "%s", param);
+	/* the PaymentMethod create's own reading of card, billing_details and metadata, at the
+	 * object's paths: r->params points at the object meanwhile */
+	const struct form_node *saved = r->params;
+	r->params = node;
+	struct data_ctx d;
+	int rc = create_prepare(r, &d.c);
+	r->params = saved;
+	if (rc != 0) {
+		err_param_under(r, param);
 		return -1;
 	}
-	if (billing_from_params(r, NULL, &c.billing) != 0)
+	/* A write of its own, not req_write: the request's idempotent answer is the payment's,
+	 * saved with the payment's write (as for a token that becomes a PaymentMethod,
+	 * payments_card_authorize). */
+	d.rc = 0;
+	int wrc = store_write(r->app->store, r->merchant_id, data_fn, &d);
+	buf_reset(&r->out); /* create_fn rendered the PaymentMethod: not this request's answer */
+	if (d.rc != 0) {
+		err_param_under(r, param);
 		return -1;
-	c.metadata = "{}";
-	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
-		return -1;
-	id_new_at(c.pm_id, "pm_", r->now);
-	id_new(c.card_id, "card_");
-	if (!c.token)
-		c.number = tokens_card_preseal(r, c.card_id, &c.sealed);
-	return req_write(r, create_fn, &c);
+	}
+	if (wrc != 0)
+		return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL, NULL);
+	str_copy(ret_id, ID_MAX, d.c.pm_id);
+	return 0;
 }
 
 struct id_ctx {

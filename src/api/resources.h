@@ -23,6 +23,14 @@ struct store;
 int refunds_settle_tick(struct store *s, int64_t now);
 extern const char REFUNDS_SETTLE_DUE_SQL[]; /* its probe for the scheduler */
 
+/* payment_method_data on a PaymentIntent (create, confirm): the children of that object are
+ * the PaymentMethod create's own parameters (type, card, billing_details, metadata). */
+extern const struct param_spec pm_data_params[];
+/* Creates the PaymentMethod that the request's object parameter `param` describes, in a durable
+ * write of its own, and gives its id. 0, or -1 with r->err (a parameter error names its field
+ * under `param`, e.g. payment_method_data[card][token]). */
+int pm_create_from_data(struct req *r, const char *param, char ret_id[ID_MAX]);
+
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);
 

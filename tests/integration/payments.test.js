@@ -126,6 +126,85 @@ test('declines answer 402 card_error with the intent, record a failed charge', a
   assert.deepEqual(evs, ['payment_intent.created', 'charge.failed', 'payment_intent.payment_failed', 'charge.succeeded', 'payment_intent.succeeded']);
 });
 
+test('payment_method_data: a card given in the intent becomes the PaymentMethod it names', async () => {
+  const pmCount = () => storeSql(env.dataDir, 'SELECT count(*) FROM payment_methods')
+    .reduce((n, out) => n + Number(out.trim()), 0);
+  // create + confirm with a test token, and with a card number, billing details and metadata
+  const a = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', confirm: true, expand: ['latest_charge'],
+    payment_method_data: { type: 'card', card: { token: 'tok_visa' } },
+  });
+  assert.equal(a.status, 'succeeded');
+  assert.match(a.payment_method, /^pm_/);
+  assert.equal(a.latest_charge.payment_method, a.payment_method);
+  assert.equal(a.latest_charge.payment_method_details.card.brand, 'visa');
+  assertStripeShape({ ...a, latest_charge: a.latest_charge.id }, 'payment_intent');
+  const b = await stripe.paymentIntents.create({
+    amount: 2100, currency: 'usd', confirm: true,
+    payment_method_data: {
+      type: 'card', card: { number: '5555555555554444', exp_month: 12, exp_year: 2034, cvc: '123' },
+      billing_details: { name: 'Ann Payer', email: 'ann@example.com' }, metadata: { src: 'inline' },
+    },
+  });
+  assert.equal(b.status, 'succeeded');
+  const pmB = await stripe.paymentMethods.retrieve(b.payment_method);
+  assert.equal(pmB.card.brand, 'mastercard');
+  assert.equal(pmB.card.last4, '4444');
+  assert.equal(pmB.billing_details.name, 'Ann Payer');
+  assert.equal(pmB.billing_details.email, 'ann@example.com');
+  assert.deepEqual(pmB.metadata, { src: 'inline' });
+  assertStripeShape(pmB, 'payment_method');
+  // create without confirm names the new PaymentMethod; confirm then pays with it
+  const c0 = await stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', payment_method_data: { type: 'card', card: { token: 'tok_amex' } },
+  });
+  assert.equal(c0.status, 'requires_confirmation');
+  assert.match(c0.payment_method, /^pm_/);
+  const c1 = await stripe.paymentIntents.confirm(c0.id);
+  assert.equal(c1.status, 'succeeded');
+  assert.equal(c1.payment_method, c0.payment_method);
+  // confirm takes it too
+  const d0 = await stripe.paymentIntents.create({ amount: 1600, currency: 'usd' });
+  const d1 = await stripe.paymentIntents.confirm(d0.id, {
+    payment_method_data: { type: 'card', card: { token: 'tok_mastercard' } },
+  });
+  assert.equal(d1.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(d1.payment_method)).card.brand, 'mastercard');
+  // a declined card: 402 with the intent, which no longer names a PaymentMethod
+  const e = await stripe.paymentIntents.create({
+    amount: 1700, currency: 'usd', confirm: true,
+    payment_method_data: { type: 'card', card: { number: '4000000000000002', exp_month: 12, exp_year: 2034 } },
+  }).then(() => null, (x) => x);
+  assert.equal(e.statusCode, 402);
+  assert.equal(e.code, 'card_declined');
+  assert.equal(e.raw.payment_intent.status, 'requires_payment_method');
+  // a keyed request makes one PaymentMethod and one payment, however often it is sent
+  const key = `pmd-${Date.now()}`;
+  const before = pmCount();
+  const params = { amount: 1800, currency: 'usd', confirm: true, payment_method_data: { type: 'card', card: { token: 'tok_visa' } } };
+  const k1 = await stripe.paymentIntents.create(params, { idempotencyKey: key });
+  const k2 = await stripe.paymentIntents.create(params, { idempotencyKey: key });
+  assert.equal(k2.id, k1.id);
+  assert.equal(k2.payment_method, k1.payment_method);
+  assert.equal(pmCount(), before + 1);
+  // errors name the field under payment_method_data and store no card
+  const fails = [
+    [{ payment_method: 'pm_card_visa', payment_method_data: { type: 'card', card: { token: 'tok_visa' } } }, 'payment_method_data'],
+    [{ payment_method_data: { type: 'card' } }, 'payment_method_data[card]'],
+    [{ payment_method_data: { card: { token: 'tok_visa' } } }, 'payment_method_data[type]'],
+    [{ payment_method_data: { type: 'card', card: { token: 'tok_nope' } } }, 'payment_method_data[card][token]'],
+    [{ amount: 10, payment_method_data: { type: 'card', card: { token: 'tok_visa' } } }, 'amount'],
+  ];
+  const n0 = pmCount();
+  for (const [extra, param] of fails) {
+    const err = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', ...extra }).then(() => null, (x) => x);
+    assert.ok(err, param);
+    assert.equal(err.statusCode, err.code === 'resource_missing' ? 404 : 400, param);
+    assert.equal(err.param, param);
+  }
+  assert.equal(pmCount(), n0);
+});
+
 test('a keyed confirm is saved as a reference to its event and replays byte for byte', async () => {
   const post = (key, body) => env.request({ method: 'POST', path: '/v1/payment_intents', key: env.merchant.secret_key, body, headers: { 'Idempotency-Key': key } });
   const plain = 'amount=900&currency=usd&payment_method=pm_card_visa&confirm=true';

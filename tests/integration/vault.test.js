@@ -137,6 +137,10 @@ test('no card number in clear on disk or in the log', async () => {
   for (const n of NUMBERS) {
     await stripe.paymentMethods.create(card(n)).catch(() => {});
     await stripe.tokens.create({ card: { number: n, exp_month: 1, exp_year: 2035 } }).catch(() => {});
+    await stripe.paymentIntents.create({
+      amount: 1000, currency: 'usd', confirm: true,
+      payment_method_data: { type: 'card', card: { number: n, exp_month: 12, exp_year: 2034, cvc: '123' } },
+    }).catch(() => {});
   }
   await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[number]=4242424242424242&card[exp_month]=99&card[exp_year]=2034' });
   await env.request({ method: 'POST', path: '/v1/payment_methods', key: env.merchant.secret_key, body: 'type=card&card[number]=4242424242424242&card[number]=1' });
