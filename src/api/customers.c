@@ -175,6 +175,7 @@ static const struct param_spec invoice_settings_children[] = {
 
 static const struct param_spec create_params[] = {
     CUSTOMER_WRITABLE_PARAMS,
+    {"payment_method", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -259,7 +260,25 @@ struct write_ctx {
 	struct req *r;
 	struct customer c;
 	const char *id;
+	const char *default_pm; /* create: invoice_settings[default_payment_method] as sent */
 };
+
+#define DEFAULT_PM_PARAM "invoice_settings[default_payment_method]"
+
+/* A customer's default PaymentMethod must be one attached to it, as on Stripe. */
+static int check_default_pm(struct req *r, struct db *db, const char *pm, const char *customer)
+{
+	const char *id;
+	char owner[ID_MAX];
+	if (pm_attach_resolve(r, db, pm, DEFAULT_PM_PARAM, &id, owner) != 0)
+		return -1;
+	if (strcmp(owner, customer) != 0)
+		return req_fail(r, ERR_PARAM_BAD, DEFAULT_PM_PARAM,
+				"The customer does not have a payment method with the ID %s. The "
+				"payment method must be attached to the customer.",
+				pm);
+	return 0;
+}
 
 static void invoice_prefix_new(char out[9])
 {
@@ -290,6 +309,24 @@ static int create_fn(struct db *db, void *p)
 	struct write_ctx *w = p;
 	struct req *r = w->r;
 	struct customer *c = &w->c;
+	/* payment_method: attached to the new customer (Stripe's create does that), after its
+	 * customer.created event; a test alias is stored first, and a default naming the alias
+	 * names what was stored. Set from the request on every run (PostgreSQL may run this
+	 * again). */
+	c->default_payment_method = w->default_pm;
+	const char *pm = param_str(r, "payment_method");
+	const char *pm_id = NULL;
+	char owner[ID_MAX];
+	if (pm && *pm) {
+		if (pm_attach_resolve(r, db, pm, "payment_method", &pm_id, owner) != 0)
+			return -1;
+		if (c->default_payment_method && strcmp(c->default_payment_method, pm) == 0)
+			c->default_payment_method = pm_id;
+	}
+	if (c->default_payment_method &&
+	    (!pm_id || strcmp(c->default_payment_method, pm_id) != 0) &&
+	    check_default_pm(r, db, c->default_payment_method, c->id) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -311,7 +348,9 @@ static int create_fn(struct db *db, void *p)
 	db_bind_int64(st, 16, c->balance);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return emit(r, db, c, "customer.created", NULL);
+	if (emit(r, db, c, "customer.created", NULL) != 0)
+		return -1;
+	return pm_id ? pm_attach_finish(r, db, pm_id, owner, c->id) : 0;
 }
 
 static int h_create(struct req *r)
@@ -327,6 +366,7 @@ static int h_create(struct req *r)
 	c->preferred_locales = "[]";
 	if (apply_params(r, c) != 0)
 		return -1;
+	w.default_pm = c->default_payment_method;
 	return req_write(r, create_fn, &w);
 }
 
@@ -405,6 +445,10 @@ static int update_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	*c = old;
 	if (apply_params(r, c) != 0)
+		return -1;
+	const char *dpm = c->default_payment_method;
+	if (dpm && !(old.default_payment_method && strcmp(dpm, old.default_payment_method) == 0) &&
+	    check_default_pm(r, db, dpm, c->id) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)

@@ -412,15 +412,40 @@ static int set_customer(struct req *r, struct db *db, const char *id, const char
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+int pm_attach_resolve(struct req *r, struct db *db, const char *pm_ref, const char *param,
+		      const char **ret_id, char ret_customer[ID_MAX])
+{
+	struct id_ctx x = {r, pm_ref};
+	if (vault_is_test_alias(x.id) && alias_materialize(r, db, &x) != 0)
+		return -1;
+	struct pm_card pm;
+	if (pm_load(db, r->merchant_id, x.id, &pm) != DB_OK)
+		return req_fail_missing(r, "payment_method", x.id, param);
+	*ret_id = x.id;
+	str_copy(ret_customer, ID_MAX, pm.customer);
+	return 0;
+}
+
+int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *owner,
+		     const char *customer)
+{
+	if (owner[0] && strcmp(owner, customer) != 0)
+		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
+				"The payment method you provided has already been attached to a "
+				"customer.");
+	if (set_customer(r, db, id, customer) != 0 ||
+	    pm_event(r, db, id, "payment_method.attached") != 0)
+		return -1;
+	return 0;
+}
+
 static int attach_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
 	struct req *r = x->r;
-	if (vault_is_test_alias(x->id) && alias_materialize(r, db, x) != 0)
+	char owner[ID_MAX];
+	if (pm_attach_resolve(r, db, x->id, "payment_method", &x->id, owner) != 0)
 		return -1;
-	struct pm_card pm;
-	if (pm_load(db, r->merchant_id, x->id, &pm) != DB_OK)
-		return req_fail_missing(r, "payment_method", x->id, "payment_method");
 	const char *customer = param_str(r, "customer");
 	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EXISTS);
 	if (!st)
@@ -431,12 +456,7 @@ static int attach_fn(struct db *db, void *p)
 	db_reset(st);
 	if (!found)
 		return req_fail_missing(r, "customer", customer, "customer");
-	if (pm.customer[0] && strcmp(pm.customer, customer) != 0)
-		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
-				"The payment method you provided has already been attached to a "
-				"customer.");
-	if (set_customer(r, db, x->id, customer) != 0 ||
-	    pm_event(r, db, x->id, "payment_method.attached") != 0)
+	if (pm_attach_finish(r, db, x->id, owner, customer) != 0)
 		return -1;
 	return retrieve_fn(db, x);
 }

@@ -31,6 +31,18 @@ extern const struct param_spec pm_data_params[];
  * under `param`, e.g. payment_method_data[card][token]). */
 int pm_create_from_data(struct req *r, const char *param, char ret_id[ID_MAX]);
 
+/* Attaching a PaymentMethod to a customer, inside the caller's write, in two steps so that a
+ * customer being created can name the PaymentMethod before its row and event exist.
+ * pm_attach_resolve: pm_ref is a pm_… id of r's merchant, or a test alias (pm_card_visa …),
+ * stored now as a new PaymentMethod; gives its id and the customer it is attached to ("" if
+ * none). A missing one is resource_missing on `param`. pm_attach_finish: refuses one attached
+ * to another customer, else attaches it and appends payment_method.attached. Both 0, or -1 with
+ * r->err. */
+int pm_attach_resolve(struct req *r, struct db *db, const char *pm_ref, const char *param,
+		      const char **ret_id, char ret_customer[ID_MAX]);
+int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *owner,
+		     const char *customer);
+
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);
 

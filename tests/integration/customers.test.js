@@ -2,7 +2,7 @@
 // Customers, lists, and the wire protocol, driven through the official stripe-node SDK and raw HTTP.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll, tender } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, storeSql } = require('./helpers');
 
 let env;
 let stripe;
@@ -64,6 +64,59 @@ test('create, retrieve, update, delete a customer', async () => {
   const updated = events.data.find((e) => e.type === 'customer.updated' && e.data.object.id === c.id);
   assert.equal(updated.data.previous_attributes.name, 'Ada Lovelace');
   assertStripeShape(updated, 'event');
+});
+
+test('payment_method on create attaches it; the default payment method must be the customer\'s', async () => {
+  const pm = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  const c = await stripe.customers.create({
+    email: 'payer@example.com', payment_method: pm.id, invoice_settings: { default_payment_method: pm.id },
+  });
+  assertStripeShape(c, 'customer');
+  assert.equal(c.invoice_settings.default_payment_method, pm.id);
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, c.id);
+  const listed = await stripe.paymentMethods.list({ customer: c.id, type: 'card' });
+  assert.deepEqual(listed.data.map((x) => x.id), [pm.id]);
+  // customer.created, then payment_method.attached, both from this request
+  const evs = (await stripe.events.list({ limit: 2 })).data.reverse();
+  assert.deepEqual(evs.map((e) => e.type), ['customer.created', 'payment_method.attached']);
+  assert.equal(evs[1].data.object.customer, c.id);
+  // a test alias is stored as a new PaymentMethod, which the default then names
+  const a = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  assert.match(a.invoice_settings.default_payment_method, /^pm_/);
+  assert.notEqual(a.invoice_settings.default_payment_method, 'pm_card_visa');
+  assert.equal((await stripe.paymentMethods.retrieve(a.invoice_settings.default_payment_method)).customer, a.id);
+  // the customer can pay with it
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: c.id, payment_method: pm.id, confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  // refused, and nothing made: a PaymentMethod attached elsewhere, one that does not exist, a
+  // default that is not attached to the customer
+  const count = async () => storeSql(env.dataDir, 'SELECT count(*) FROM customers')
+    .reduce((n, out) => n + Number(out.trim()), 0);
+  const n0 = await count();
+  const other = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_mastercard' } });
+  const fails = [
+    [{ payment_method: pm.id }, 'payment_method_unexpected_state', undefined],
+    [{ payment_method: 'pm_nope' }, 'resource_missing', 'payment_method'],
+    [{ invoice_settings: { default_payment_method: other.id } }, undefined, 'invoice_settings[default_payment_method]'],
+    [{ payment_method: other.id, invoice_settings: { default_payment_method: pm.id } }, undefined, 'invoice_settings[default_payment_method]'],
+  ];
+  for (const [params, code, param] of fails) {
+    const err = await stripe.customers.create(params).then(() => null, (e) => e);
+    assert.ok(err, JSON.stringify(params));
+    assert.equal(err.type, 'StripeInvalidRequestError');
+    assert.equal(err.code, code);
+    assert.equal(err.param, param);
+  }
+  assert.equal(await count(), n0);
+  assert.equal((await stripe.paymentMethods.retrieve(other.id)).customer, null);
+  // update: only an attached PaymentMethod can become the default
+  const u = await stripe.customers.create({ name: 'later' });
+  await assert.rejects(stripe.customers.update(u.id, { invoice_settings: { default_payment_method: other.id } }),
+    (e) => e.param === 'invoice_settings[default_payment_method]');
+  await stripe.paymentMethods.attach(other.id, { customer: u.id });
+  const u2 = await stripe.customers.update(u.id, { invoice_settings: { default_payment_method: other.id } });
+  assert.equal(u2.invoice_settings.default_payment_method, other.id);
+  await stillServes();
 });
 
 test('unknown customer is 404 resource_missing', async () => {
