@@ -526,6 +526,78 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* ---- a customer's PaymentMethods: /v1/customers/{customer}/payment_methods[/{id}] ---- */
+
+static const struct param_spec customer_list_params[] = {
+    {"type", PT_ENUM, 0, 0, pm_types, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* The customer in the path exists (and is not deleted) for r's merchant. */
+static int customer_exists_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EXISTS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->id, -1);
+	int found = db_step(st) == DB_ROW;
+	db_reset(st);
+	return found ? 0 : req_fail_missing(r, "customer", x->id, "customer");
+}
+
+static int customer_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	db_bind_text(st, first, r->args[0], -1);
+	return 0;
+}
+
+static int h_customer_list(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	if (req_read(r, customer_exists_fn, &x) != 0)
+		return -1;
+	const char *url = arena_printf(&r->arena, "/v1/customers/%s/payment_methods", r->args[0]);
+	if (!url)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const struct list_spec spec = {
+	    .url = url,
+	    .object_name = "payment_method",
+	    .id_prefix = "pm_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = customer_list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* A PaymentMethod of the customer's: one attached to another customer, or to none, is missing
+ * here, as on Stripe. */
+static int customer_retrieve_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	if (customer_exists_fn(db, p) != 0)
+		return -1;
+	const char *id = r->args[1];
+	struct pm_card pm;
+	if (pm_load(db, r->merchant_id, id, &pm) != DB_OK || strcmp(pm.customer, x->id) != 0)
+		return req_fail_missing(r, "PaymentMethod", id, "payment_method");
+	struct id_ctx y = {r, id};
+	return retrieve_fn(db, &y);
+}
+
+static int h_customer_retrieve(struct req *r)
+{
+	struct id_ctx x = {r, r->args[0]};
+	return req_read(r, customer_retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
 const struct route payment_methods_routes[] = {
     {"POST", "/v1/payment_methods", h_create, create_params, ROUTE_PUBLISHABLE},
     {"GET", "/v1/payment_methods", h_list, list_params, ROUTE_LIST},
@@ -535,5 +607,8 @@ const struct route payment_methods_routes[] = {
     {"POST", "/v1/payment_methods/{id}/detach", h_detach, no_params, 0},
     {"POST", "/v1/tokens", tokens_h_create, tokens_create_params, ROUTE_PUBLISHABLE},
     {"GET", "/v1/tokens/{id}", tokens_h_retrieve, no_params, 0},
+    {"GET", "/v1/customers/{customer}/payment_methods", h_customer_list, customer_list_params,
+     ROUTE_LIST},
+    {"GET", "/v1/customers/{customer}/payment_methods/{id}", h_customer_retrieve, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -76,6 +76,13 @@ test('payment_method on create attaches it; the default payment method must be t
   assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, c.id);
   const listed = await stripe.paymentMethods.list({ customer: c.id, type: 'card' });
   assert.deepEqual(listed.data.map((x) => x.id), [pm.id]);
+  // the customer's own routes: its PaymentMethods, and one of them
+  const own = await stripe.customers.listPaymentMethods(c.id, { type: 'card', limit: 5 });
+  assert.equal(own.url, `/v1/customers/${c.id}/payment_methods`);
+  assert.deepEqual(own.data.map((x) => x.id), [pm.id]);
+  assert.equal(own.has_more, false);
+  assertStripeShape(own.data[0], 'payment_method');
+  assert.equal((await stripe.customers.retrievePaymentMethod(c.id, pm.id)).id, pm.id);
   // customer.created, then payment_method.attached, both from this request
   const evs = (await stripe.events.list({ limit: 2 })).data.reverse();
   assert.deepEqual(evs.map((e) => e.type), ['customer.created', 'payment_method.attached']);
@@ -109,6 +116,14 @@ test('payment_method on create attaches it; the default payment method must be t
   }
   assert.equal(await count(), n0);
   assert.equal((await stripe.paymentMethods.retrieve(other.id)).customer, null);
+  // a PaymentMethod that is not the customer's is missing under it; so is an unknown customer
+  await assert.rejects(stripe.customers.retrievePaymentMethod(c.id, other.id),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.customers.listPaymentMethods('cus_nope'),
+    (e) => e.statusCode === 404 && e.param === 'customer');
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s2.customers.listPaymentMethods(c.id), (e) => e.statusCode === 404);
+  await assert.rejects(s2.customers.retrievePaymentMethod(c.id, pm.id), (e) => e.statusCode === 404);
   // update: only an attached PaymentMethod can become the default
   const u = await stripe.customers.create({ name: 'later' });
   await assert.rejects(stripe.customers.update(u.id, { invoice_settings: { default_payment_method: other.id } }),
