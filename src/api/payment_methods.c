@@ -439,6 +439,19 @@ int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *o
 	return 0;
 }
 
+/* The customer exists (and is not deleted) for r's merchant, else resource_missing. */
+static int customer_check(struct req *r, struct db *db, const char *customer)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EXISTS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int found = db_step(st) == DB_ROW;
+	db_reset(st);
+	return found ? 0 : req_fail_missing(r, "customer", customer, "customer");
+}
+
 static int attach_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
@@ -447,15 +460,8 @@ static int attach_fn(struct db *db, void *p)
 	if (pm_attach_resolve(r, db, x->id, "payment_method", &x->id, owner) != 0)
 		return -1;
 	const char *customer = param_str(r, "customer");
-	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EXISTS);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, customer, -1);
-	int found = db_step(st) == DB_ROW;
-	db_reset(st);
-	if (!found)
-		return req_fail_missing(r, "customer", customer, "customer");
+	if (customer_check(r, db, customer) != 0)
+		return -1;
 	if (pm_attach_finish(r, db, x->id, owner, customer) != 0)
 		return -1;
 	return retrieve_fn(db, x);
@@ -533,19 +539,11 @@ static const struct param_spec customer_list_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-/* The customer in the path exists (and is not deleted) for r's merchant. */
+/* The customer in the path exists for r's merchant. */
 static int customer_exists_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
-	struct req *r = x->r;
-	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EXISTS);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, x->id, -1);
-	int found = db_step(st) == DB_ROW;
-	db_reset(st);
-	return found ? 0 : req_fail_missing(r, "customer", x->id, "customer");
+	return customer_check(x->r, db, x->id);
 }
 
 static int customer_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
