@@ -517,19 +517,26 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return pm_render(db, r->merchant_id, id, j);
 }
 
-static int h_list(struct req *r)
+/* PaymentMethods newest first, filtered by bind (the customer param, or the path's customer). */
+static int list_pms(struct req *r, const char *url,
+		    int (*bind)(struct req *, struct db_stmt *, int, void *))
 {
-	static const struct list_spec spec = {
-	    .url = "/v1/payment_methods",
+	const struct list_spec spec = {
+	    .url = url,
 	    .object_name = "payment_method",
 	    .id_prefix = "pm_",
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
-	    .bind_filters = list_bind,
+	    .bind_filters = bind,
 	    .render = list_render,
 	};
 	return list_respond(r, &spec);
+}
+
+static int h_list(struct req *r)
+{
+	return list_pms(r, "/v1/payment_methods", list_bind);
 }
 
 /* ---- a customer's PaymentMethods: /v1/customers/{customer}/payment_methods[/{id}] ---- */
@@ -561,17 +568,7 @@ static int h_customer_list(struct req *r)
 	const char *url = arena_printf(&r->arena, "/v1/customers/%s/payment_methods", r->args[0]);
 	if (!url)
 		return req_fail(r, ERR_API, NULL, NULL);
-	const struct list_spec spec = {
-	    .url = url,
-	    .object_name = "payment_method",
-	    .id_prefix = "pm_",
-	    .sql_cursor = SQL_CURSOR,
-	    .sql_desc = SQL_DESC,
-	    .sql_asc = SQL_ASC,
-	    .bind_filters = customer_list_bind,
-	    .render = list_render,
-	};
-	return list_respond(r, &spec);
+	return list_pms(r, url, customer_list_bind);
 }
 
 /* A PaymentMethod of the customer's: one attached to another customer, or to none, is missing
