@@ -47,6 +47,16 @@ static const struct param_spec shipping_children[] = {
     {"tracking_number", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pmo_card_children[] = {
+    {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, (const char *const[]){"manual", NULL}, NULL},
+    {"request_three_d_secure", PT_ENUM, 0, 0, (const char *const[]){"any", "automatic", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_children[] = {
+    {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec apm_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {"allow_redirects", PT_ENUM, 0, 0, (const char *const[]){"always", "never", NULL}, NULL},
@@ -64,6 +74,7 @@ static const struct param_spec apm_children[] = {
 	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                     \
 	    {"statement_descriptor_suffix", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},              \
 	    {"capture_method", PT_ENUM, 0, 0, capture_methods, NULL},                              \
+	    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},                       \
 	{                                                                                          \
 		"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL                          \
 	}
@@ -92,6 +103,7 @@ static const struct param_spec update_params[] = {
 
 static const struct param_spec confirm_params[] = {
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
@@ -518,6 +530,18 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 	return render_response(r, db, pi);
 }
 
+/* payment_method_options[card] from the request (create, update, confirm): capture_method
+ * ("manual", or "" to go back to the intent's own) and request_three_d_secure. */
+static void pmo_apply(struct req *r, struct payment_intent *pi)
+{
+	const char *cm = param_str(r, "payment_method_options.card.capture_method");
+	if (cm)
+		pi->pmo_card_capture_method = *cm ? cm : NULL;
+	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
+	if (tds)
+		pi->pmo_card_request_three_d_secure = tds;
+}
+
 /* Runs the card half and then the write half. pi must be in a confirmable state. */
 static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_ref)
 {
@@ -540,7 +564,12 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	const char *off = param_str(r, "off_session");
 	bool off_session = off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 				   strcmp(off, "recurring") == 0);
-	bool needs_3ds = c->ca.needs_3ds;
+	pmo_apply(r, pi);
+	/* request_three_d_secure=any: the merchant asks for 3-D Secure whatever the card or the
+	 * risk model would decide; a payment already authenticated goes on */
+	bool needs_3ds =
+	    c->ca.needs_3ds || (!c->authenticated && pi->pmo_card_request_three_d_secure &&
+				strcmp(pi->pmo_card_request_three_d_secure, "any") == 0);
 	if (needs_3ds && !off_session && c->ca.decision.approved) {
 		bool error_on_action = false;
 		param_bool(r, "error_on_requires_action", &error_on_action);
@@ -562,7 +591,11 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	const char *cm = param_str(r, "capture_method");
 	if (cm)
 		pi->capture_method = cm;
-	c->capture = strcmp(pi->capture_method, "manual") != 0;
+	/* the card's own capture_method, when set, overrides the intent's (Stripe's rule for a
+	 * payment method type's options; card is the only type) */
+	c->capture =
+	    strcmp(pi->pmo_card_capture_method ? pi->pmo_card_capture_method : pi->capture_method,
+		   "manual") != 0;
 	const char *email = param_str(r, "receipt_email");
 	if (email)
 		pi->receipt_email = *email ? email : NULL;
@@ -622,6 +655,7 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 	const char *cm = param_str(r, "capture_method");
 	if (cm)
 		pi->capture_method = cm;
+	pmo_apply(r, pi);
 	if (shipping_from_params(r, "shipping", &pi->shipping) != 0)
 		return -1;
 	const struct form_node *pmt = param_node(r, "payment_method_types");

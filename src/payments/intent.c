@@ -15,7 +15,8 @@ static const char SQL_GET[] =
     " client_secret, customer, payment_method, description, metadata, receipt_email,"
     " statement_descriptor, statement_descriptor_suffix, setup_future_usage, return_url, shipping,"
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
-    " cancellation_reason, canceled_at, three_d_secure_token FROM payment_intents"
+    " cancellation_reason, canceled_at, three_d_secure_token, pmo_card_capture_method,"
+    " pmo_card_request_three_d_secure FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -56,6 +57,8 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->cancellation_reason = dup(a, st, 24);
 		pi->canceled_at = db_col_is_null(st, 25) ? 0 : db_col_int64(st, 25);
 		pi->three_d_secure_token = dup(a, st, 26);
+		pi->pmo_card_capture_method = dup(a, st, 27);
+		pi->pmo_card_request_three_d_secure = dup(a, st, 28);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -69,9 +72,9 @@ static const char SQL_INSERT[] =
     " metadata, receipt_email, statement_descriptor, statement_descriptor_suffix,"
     " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
     " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
-    " three_d_secure_token)"
+    " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -80,7 +83,8 @@ static const char SQL_UPDATE[] =
     " statement_descriptor = $15, statement_descriptor_suffix = $16, setup_future_usage = $17,"
     " return_url = $18, shipping = $19, amount_capturable = $20, amount_received = $21,"
     " latest_charge = $22, last_payment_error = $23, next_action = $24,"
-    " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27"
+    " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27,"
+    " pmo_card_capture_method = $28, pmo_card_request_three_d_secure = $29"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
@@ -112,6 +116,8 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
 	else
 		db_bind_null(st, 26);
 	db_bind_text_ref(st, 27, pi->three_d_secure_token, -1);
+	db_bind_text_ref(st, 28, pi->pmo_card_capture_method, -1);
+	db_bind_text_ref(st, 29, pi->pmo_card_request_three_d_secure, -1);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -244,11 +250,22 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (rc != DB_OK)
 		return rc;
 	json_kv_null(j, "payment_method_configuration_details");
-	json_kv_raw(j, "payment_method_options",
-	            "{\"card\":{\"installments\":null,\"mandate_options\":null,\"network\":null,"
-	            "\"request_three_d_secure\":\"automatic\"}}",
-	            strlen("{\"card\":{\"installments\":null,\"mandate_options\":null,\"network\":"
-	                   "null,\"request_three_d_secure\":\"automatic\"}}"));
+	/* payment_method_options: the card's, with Stripe's defaults; capture_method only when
+	 * set (Stripe leaves it out otherwise) */
+	json_key(j, "payment_method_options");
+	json_obj_open(j);
+	json_key(j, "card");
+	json_obj_open(j);
+	if (pi->pmo_card_capture_method)
+		json_kv_str(j, "capture_method", pi->pmo_card_capture_method);
+	json_kv_null(j, "installments");
+	json_kv_null(j, "mandate_options");
+	json_kv_null(j, "network");
+	json_kv_str(j, "request_three_d_secure",
+		    pi->pmo_card_request_three_d_secure ? pi->pmo_card_request_three_d_secure
+							: "automatic");
+	json_obj_close(j);
+	json_obj_close(j);
 	json_kv_raw(j, "payment_method_types", "[\"card\"]", 8);
 	json_kv_null(j, "processing");
 	json_kv_str_or_null(j, "receipt_email", pi->receipt_email);

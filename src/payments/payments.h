@@ -49,6 +49,10 @@ struct payment_intent {
 	const char *cancellation_reason;
 	int64_t canceled_at; /* 0: null */
 	const char *three_d_secure_token; /* set while requires_action */
+	/* payment_method_options[card]: "manual" or NULL (capture_method applies); "any",
+	 * "automatic" or NULL (renders "automatic") */
+	const char *pmo_card_capture_method;
+	const char *pmo_card_request_three_d_secure;
 };
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write

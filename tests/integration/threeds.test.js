@@ -5,7 +5,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
-const { startTender, stopAll } = require('./helpers');
+const {startTender, stopAll, assertStripeShape} = require('./helpers');
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
@@ -95,6 +95,84 @@ test('manual capture after authentication ends in requires_capture', async () =>
   await page.close();
   assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_capture');
 });
+
+test(
+    'payment_method_options[card]: request_three_d_secure=any challenges any card; its capture_method overrides the intent\'s',
+    async () => {
+	    const pi = await stripe.paymentIntents.create({
+		    amount : 3000,
+		    currency : 'usd',
+		    payment_method : 'pm_card_visa',
+		    confirm : true,
+		    return_url : `http://127.0.0.1:${shopPort}/return`,
+		    payment_method_options :
+			{card : {request_three_d_secure : 'any', capture_method : 'manual'}},
+	    });
+	    assert.equal(pi.status, 'requires_action');
+	    assert.equal(pi.capture_method, 'automatic');
+	    assert.equal(pi.payment_method_options.card.request_three_d_secure, 'any');
+	    assert.equal(pi.payment_method_options.card.capture_method, 'manual');
+	    assertStripeShape(pi, 'payment_intent');
+	    const page = await browser.newPage();
+	    await page.goto(pi.next_action.redirect_to_url.url);
+	    await Promise.all([
+		    page.waitForURL(/\/return\?/),
+		    page.getByRole('button', {name : 'Complete authentication'}).click()
+	    ]);
+	    await page.close();
+	    const done = await stripe.paymentIntents.retrieve(pi.id);
+	    assert.equal(done.status, 'requires_capture');
+	    assert.equal((await stripe.paymentIntents.capture(pi.id)).status, 'succeeded');
+	    // the defaults: no capture_method of the card's own, request_three_d_secure automatic
+	    const plain = await stripe.paymentIntents.create(
+		{amount : 3000, currency : 'usd', payment_method : 'pm_card_visa', confirm : true});
+	    assert.equal(plain.status, 'succeeded');
+	    assert.equal(plain.payment_method_options.card.request_three_d_secure, 'automatic');
+	    assert.ok(!('capture_method' in plain.payment_method_options.card));
+	    // set by update, honoured by a later confirm, and unset with ''
+	    const u0 = await stripe.paymentIntents.create({amount : 3100, currency : 'usd'});
+	    const u1 = await stripe.paymentIntents.update(
+		u0.id, {payment_method_options : {card : {capture_method : 'manual'}}});
+	    assert.equal(u1.payment_method_options.card.capture_method, 'manual');
+	    assert.equal((await stripe.paymentIntents.confirm(u0.id, {
+				 payment_method : 'pm_card_visa'
+			 })).status,
+			 'requires_capture');
+	    const v0 = await stripe.paymentIntents.create({
+		    amount : 3200,
+		    currency : 'usd',
+		    payment_method_options : {card : {capture_method : 'manual'}}
+	    });
+	    const v1 = await stripe.paymentIntents.confirm(v0.id, {
+		    payment_method : 'pm_card_visa',
+		    payment_method_options : {card : {capture_method : ''}}
+	    });
+	    assert.equal(v1.status, 'succeeded');
+	    assert.ok(!('capture_method' in v1.payment_method_options.card));
+	    // off-session, request_three_d_secure=any cannot challenge: authentication_required
+	    const off =
+		await stripe.paymentIntents
+		    .create({
+			    amount : 3300,
+			    currency : 'usd',
+			    payment_method : 'pm_card_visa',
+			    confirm : true,
+			    off_session : true,
+			    payment_method_options : {card : {request_three_d_secure : 'any'}},
+		    })
+		    .then(() => null, (e) => e);
+	    assert.equal(off.code, 'authentication_required');
+	    const bad =
+		await stripe.paymentIntents
+		    .create({
+			    amount : 3000,
+			    currency : 'usd',
+			    payment_method_options : {card : {request_three_d_secure : 'sometimes'}}
+		    })
+		    .then(() => null, (e) => e);
+	    assert.equal(bad.statusCode, 400);
+	    assert.equal(bad.param, 'payment_method_options[card][request_three_d_secure]');
+    });
 
 test('off-session confirmation of a 3-D Secure card is declined with authentication_required', async () => {
   const pm = await stripe.paymentMethods.create({ type: 'card', card: { number: '4000002500003155', exp_month: 12, exp_year: 2034, cvc: '123' } });
