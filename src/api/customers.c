@@ -427,29 +427,23 @@ static const char *previous_attributes(struct req *r, const struct customer *o,
 #undef PREV_RAW
 	if (o->balance != n->balance)
 		json_kv_int(&j, "balance", o->balance);
+	if ((o->default_payment_method == NULL) != (n->default_payment_method == NULL) ||
+	    (o->default_payment_method && n->default_payment_method &&
+	     strcmp(o->default_payment_method, n->default_payment_method) != 0)) {
+		json_key(&j, "invoice_settings");
+		json_obj_open(&j);
+		json_kv_str_or_null(&j, "default_payment_method", o->default_payment_method);
+		json_obj_close(&j);
+	}
 	json_obj_close(&j);
 	const char *s = b.failed ? "{}" : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);
 	return s ? s : "{}";
 }
 
-static int update_fn(struct db *db, void *p)
+/* Writes every writable field of c over its row. 0, or -1 with r->err. */
+static int customer_save(struct req *r, struct db *db, const struct customer *c)
 {
-	struct write_ctx *w = p;
-	struct req *r = w->r;
-	struct customer old, *c = &w->c;
-	int rc = customer_load(r, db, w->id, &old);
-	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
-		return req_fail_missing(r, "customer", w->id, "id");
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	*c = old;
-	if (apply_params(r, c) != 0)
-		return -1;
-	const char *dpm = c->default_payment_method;
-	if (dpm && !(old.default_payment_method && strcmp(dpm, old.default_payment_method) == 0) &&
-	    check_default_pm(r, db, dpm, c->id) != 0)
-		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -469,7 +463,47 @@ static int update_fn(struct db *db, void *p)
 	db_bind_int64(st, 14, c->balance);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct customer old, *c = &w->c;
+	int rc = customer_load(r, db, w->id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return req_fail_missing(r, "customer", w->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*c = old;
+	if (apply_params(r, c) != 0)
+		return -1;
+	const char *dpm = c->default_payment_method;
+	if (dpm && !(old.default_payment_method && strcmp(dpm, old.default_payment_method) == 0) &&
+	    check_default_pm(r, db, dpm, c->id) != 0)
+		return -1;
+	if (customer_save(r, db, c) != 0)
+		return -1;
 	return emit(r, db, c, "customer.updated", previous_attributes(r, &old, c));
+}
+
+int customer_unset_default_pm(struct req *r, struct db *db, const char *customer, const char *pm)
+{
+	struct customer old, c;
+	int rc = customer_load(r, db, customer, &old);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (old.deleted || !old.default_payment_method ||
+	    strcmp(old.default_payment_method, pm) != 0)
+		return 0;
+	c = old;
+	c.default_payment_method = NULL;
+	if (customer_save(r, db, &c) != 0)
+		return -1;
+	return emit(r, db, &c, "customer.updated", previous_attributes(r, &old, &c));
 }
 
 static int h_update(struct req *r)

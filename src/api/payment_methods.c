@@ -485,7 +485,8 @@ static int detach_fn(struct db *db, void *p)
 				"The payment method you provided is not attached to a customer so "
 				"detachment is impossible.");
 	if (set_customer(r, db, x->id, NULL) != 0 ||
-	    pm_event(r, db, x->id, "payment_method.detached") != 0)
+	    pm_event(r, db, x->id, "payment_method.detached") != 0 ||
+	    customer_unset_default_pm(r, db, pm.customer, x->id) != 0)
 		return -1;
 	return retrieve_fn(db, x);
 }

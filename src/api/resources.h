@@ -43,6 +43,11 @@ int pm_attach_resolve(struct req *r, struct db *db, const char *pm_ref, const ch
 int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *owner,
 		     const char *customer);
 
+/* Inside a write: PaymentMethod pm leaves customer (detach); if it was the customer's
+ * invoice_settings.default_payment_method, that is unset, with customer.updated, as on Stripe.
+ * 0, or -1 with r->err. */
+int customer_unset_default_pm(struct req *r, struct db *db, const char *customer, const char *pm);
+
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);
 

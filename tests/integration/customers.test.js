@@ -131,6 +131,24 @@ test('payment_method on create attaches it; the default payment method must be t
   await stripe.paymentMethods.attach(other.id, { customer: u.id });
   const u2 = await stripe.customers.update(u.id, { invoice_settings: { default_payment_method: other.id } });
   assert.equal(u2.invoice_settings.default_payment_method, other.id);
+  const setEv = (await stripe.events.list({ limit: 1, type: 'customer.updated' })).data[0];
+  assert.equal(setEv.data.object.id, u.id);
+  assert.deepEqual(setEv.data.previous_attributes, { invoice_settings: { default_payment_method: null } });
+  // detaching the default unsets it, with customer.updated
+  await stripe.paymentMethods.detach(other.id);
+  assert.equal((await stripe.customers.retrieve(u.id)).invoice_settings.default_payment_method, null);
+  const evs2 = (await stripe.events.list({ limit: 2 })).data.reverse();
+  assert.deepEqual(evs2.map((e) => e.type), ['payment_method.detached', 'customer.updated']);
+  assert.deepEqual(evs2[1].data.previous_attributes, { invoice_settings: { default_payment_method: other.id } });
+  assertStripeShape(evs2[1].data.object, 'customer');
+  // detaching one that is not the default leaves the default alone
+  const keep = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  const extra = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  await stripe.paymentMethods.attach(keep.id, { customer: u.id });
+  await stripe.paymentMethods.attach(extra.id, { customer: u.id });
+  await stripe.customers.update(u.id, { invoice_settings: { default_payment_method: keep.id } });
+  await stripe.paymentMethods.detach(extra.id);
+  assert.equal((await stripe.customers.retrieve(u.id)).invoice_settings.default_payment_method, keep.id);
   await stillServes();
 });
 
