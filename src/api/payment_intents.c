@@ -564,7 +564,6 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	const char *off = param_str(r, "off_session");
 	bool off_session = off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 				   strcmp(off, "recurring") == 0);
-	pmo_apply(r, pi);
 	/* request_three_d_secure=any: the merchant asks for 3-D Secure whatever the card or the
 	 * risk model would decide; a payment already authenticated goes on */
 	bool needs_3ds =
@@ -737,7 +736,8 @@ static int h_create(struct req *r)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
 	/* no card is stored for an amount the payment could not take */
-	if (param_present(r, "payment_method_data") &&
+	bool minimum_checked = param_present(r, "payment_method_data");
+	if (minimum_checked &&
 	    (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0 ||
 	     pm_from_data(r, &pm) != 0))
 		return -1;
@@ -754,7 +754,8 @@ static int h_create(struct req *r)
 		pi->status = "requires_confirmation";
 		return confirm_intent(r, &c, pm);
 	}
-	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
+	if (!minimum_checked &&
+	    payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
 		return -1;
 	pi->payment_method = pm && *pm ? pm : NULL;
 	if (pi->payment_method && strncmp(pi->payment_method, "pm_", 3) != 0)
@@ -812,6 +813,9 @@ static int h_confirm(struct req *r)
 		return -1;
 	if (!pm || !*pm)
 		pm = c.pi.payment_method;
+	/* create applies them with the rest (apply_common); the 3-D Secure completion's confirm
+	 * keeps what the intent holds */
+	pmo_apply(r, &c.pi);
 	return confirm_intent(r, &c, pm);
 }
 
