@@ -8,18 +8,16 @@
  * events, the vault's access record and the idempotent response. A concurrent change in between
  * makes the transaction refuse (payment_intent_unexpected_state) and nothing is recorded.
  */
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "api/challenge.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "http/form.h"
 #include "app.h"
-#include "core/digest.h"
 #include "core/str.h"
 #include "money/currency.h"
 #include "money/fx.h"
@@ -1036,54 +1034,6 @@ static int h_list(struct req *r)
 /* ---- the 3-D Secure challenge page (served by Tender, no API key: the token is the secret) ----
  */
 
-static const char CHALLENGE_STYLE[] =
-    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;"
-    "color:#1a1a1a}h1{font-size:1.4rem}dl{display:grid;grid-template-columns:auto 1fr;"
-    "gap:.4rem 1rem}dt{font-weight:600}form{display:inline-block;margin:1rem 1rem 0 0}"
-    "button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:2px solid #1a1a1a;"
-    "cursor:pointer}button.complete{background:#0a6e31;color:#fff;border-color:#0a6e31}"
-    "button:focus{outline:3px solid #f5a623;outline-offset:2px}";
-
-/* The page may use nothing but its own inline style (pinned by its hash) and post back to
- * Tender: no scripts, no external assets, no framing. */
-static const char *challenge_csp(struct req *r)
-{
-	unsigned char d[32];
-	unsigned int dl = 0;
-	EVP_Digest(CHALLENGE_STYLE, strlen(CHALLENGE_STYLE), d, &dl, digest_sha256(), NULL);
-	unsigned char b64[64];
-	EVP_EncodeBlock(b64, d, (int)dl);
-	return arena_printf(&r->arena,
-			    "default-src 'none'; style-src 'sha256-%s'; form-action 'self' http: "
-			    "https:; frame-ancestors 'none'; base-uri 'none'",
-			    (const char *)b64);
-}
-
-static void html_escape(struct buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
 /* "20.00 USD": the amount in major units, exactly (integer arithmetic only). */
 static void format_amount(struct buf *b, int64_t amount, const char *currency)
 {
@@ -1113,45 +1063,18 @@ struct challenge_ctx {
 	bool ok;
 };
 
-static const char SQL_MERCHANT_NAME[] = "SELECT name FROM merchants WHERE id = $1";
-
 static int challenge_load_fn(struct db *db, void *p)
 {
 	struct challenge_ctx *x = p;
 	struct req *r = x->r;
 	if (pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi) != DB_OK)
 		return 0;
-	const char *t = x->pi.three_d_secure_token;
-	if (!t || strlen(t) != strlen(x->token) || CRYPTO_memcmp(t, x->token, strlen(t)) != 0 ||
+	if (!challenge_token_eq(x->pi.three_d_secure_token, x->token) ||
 	    strcmp(x->pi.status, "requires_action"))
 		return 0;
-	struct db_stmt *st = db_prepare(db, SQL_MERCHANT_NAME);
-	if (!st)
+	if (challenge_merchant_name(db, x->acct, x->merchant_name, sizeof(x->merchant_name)) != 0)
 		return -1;
-	db_bind_text(st, 1, x->acct, -1);
-	if (db_step(st) == DB_ROW)
-		snprintf(x->merchant_name, sizeof(x->merchant_name), "%s",
-			 db_col_text(st, 0, NULL));
-	db_reset(st);
 	x->ok = true;
-	return 0;
-}
-
-static int page(struct req *r, int status, const char *title, const char *body_html)
-{
-	buf_reset(&r->out);
-	r->status = status;
-	r->content_type = "text/html; charset=utf-8";
-	r->csp = challenge_csp(r);
-	buf_puts(&r->out, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-			  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-			  "<title>");
-	html_escape(&r->out, title);
-	buf_puts(&r->out, "</title><style>");
-	buf_puts(&r->out, CHALLENGE_STYLE);
-	buf_puts(&r->out, "</style></head><body><main>");
-	buf_puts(&r->out, body_html);
-	buf_puts(&r->out, "</main></body></html>");
 	return 0;
 }
 
@@ -1165,9 +1088,7 @@ static int challenge_lookup(struct req *r, struct challenge_ctx *x)
 	if (req_read(r, challenge_load_fn, x) != 0)
 		return -1;
 	if (!x->ok) {
-		page(r, 404, "Authentication not found",
-		     "<h1>This authentication is not available</h1><p>It may have been completed "
-		     "already, or the link is wrong.</p>");
+		challenge_not_found(r);
 		return 1;
 	}
 	return 0;
@@ -1188,15 +1109,8 @@ static int h_challenge_page(struct req *r)
 	buf_puts(&b, "</dd><dt>Amount</dt><dd>");
 	format_amount(&b, x.pi.amount, x.pi.currency);
 	buf_puts(&b, "</dd></dl>");
-	const char *base = arena_printf(&r->arena, "/3ds/%s/%s/%s", x.acct, x.pi_id, x.token);
-	buf_puts(&b, "<form method=\"post\" action=\"");
-	html_escape(&b, base);
-	buf_puts(&b, "/complete\"><button type=\"submit\" class=\"complete\">Complete "
-		     "authentication</button></form><form method=\"post\" action=\"");
-	html_escape(&b, base);
-	buf_puts(&b, "/fail\"><button type=\"submit\" class=\"fail\">Fail authentication</button>"
-		     "</form>");
-	int ret = page(r, 200, "Confirm your payment", buf_cstr(&b));
+	challenge_forms(&b, arena_printf(&r->arena, "/3ds/%s/%s/%s", x.acct, x.pi_id, x.token));
+	int ret = challenge_page(r, 200, "Confirm your payment", buf_cstr(&b));
 	buf_release(&b);
 	return ret;
 }
@@ -1204,23 +1118,15 @@ static int h_challenge_page(struct req *r)
 /* Where the browser goes afterwards: return_url with Stripe's query parameters. */
 static int finish_redirect(struct req *r, const struct payment_intent *pi, bool ok)
 {
-	if (!pi->return_url) {
-		return page(r, 200, ok ? "Authentication complete" : "Authentication failed",
-			    ok ? "<h1>Authentication complete</h1><p>You can close this page.</p>"
-			       : "<h1>Authentication failed</h1><p>You can close this page.</p>");
-	}
+	if (!pi->return_url)
+		return challenge_done(r, ok);
 	const char *sep = strchr(pi->return_url, '?') ? "&" : "?";
 	r->location = arena_printf(&r->arena,
 				   "%s%spayment_intent=%s&payment_intent_client_secret=%s"
 				   "&redirect_status=%s",
 				   pi->return_url, sep, pi->id, pi->client_secret,
 				   ok ? "succeeded" : "failed");
-	buf_reset(&r->out);
-	r->status = 303;
-	r->content_type = "text/html; charset=utf-8";
-	r->csp = challenge_csp(r);
-	buf_puts(&r->out, "<!doctype html><title>Redirecting</title>");
-	return 0;
+	return challenge_redirect(r);
 }
 
 static int h_challenge_complete(struct req *r)

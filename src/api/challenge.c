@@ -1,0 +1,134 @@
+#include "api/challenge.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/digest.h"
+#include "core/str.h"
+#include "store/db.h"
+
+static const char CHALLENGE_STYLE[] =
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;"
+    "color:#1a1a1a}h1{font-size:1.4rem}dl{display:grid;grid-template-columns:auto 1fr;"
+    "gap:.4rem 1rem}dt{font-weight:600}form{display:inline-block;margin:1rem 1rem 0 0}"
+    "button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:2px solid #1a1a1a;"
+    "cursor:pointer}button.complete{background:#0a6e31;color:#fff;border-color:#0a6e31}"
+    "button:focus{outline:3px solid #f5a623;outline-offset:2px}";
+
+/* The page may use nothing but its own inline style (pinned by its hash) and post back to
+ * Tender: no scripts, no external assets, no framing. */
+static const char *challenge_csp(struct req *r)
+{
+	unsigned char d[32];
+	unsigned int dl = 0;
+	EVP_Digest(CHALLENGE_STYLE, strlen(CHALLENGE_STYLE), d, &dl, digest_sha256(), NULL);
+	unsigned char b64[64];
+	EVP_EncodeBlock(b64, d, (int)dl);
+	return arena_printf(&r->arena,
+			    "default-src 'none'; style-src 'sha256-%s'; form-action 'self' http: "
+			    "https:; frame-ancestors 'none'; base-uri 'none'",
+			    (const char *)b64);
+}
+
+void html_escape(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&#39;");
+			break;
+		default:
+			buf_putc(b, *s);
+		}
+	}
+}
+
+bool challenge_token_eq(const char *stored, const char *given)
+{
+	return stored && given && strlen(stored) == strlen(given) &&
+	       CRYPTO_memcmp(stored, given, strlen(stored)) == 0;
+}
+
+static const char SQL_MERCHANT_NAME[] = "SELECT name FROM merchants WHERE id = $1";
+
+int challenge_merchant_name(struct db *db, const char *merchant_id, char *out, size_t n)
+{
+	out[0] = '\0';
+	struct db_stmt *st = db_prepare(db, SQL_MERCHANT_NAME);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, merchant_id, -1);
+	if (db_step(st) == DB_ROW) {
+		const char *name = db_col_text(st, 0, NULL);
+		str_copy(out, n, name ? name : "");
+	}
+	db_reset(st);
+	return 0;
+}
+
+void challenge_forms(struct buf *b, const char *base)
+{
+	buf_puts(b, "<form method=\"post\" action=\"");
+	html_escape(b, base);
+	buf_puts(b, "/complete\"><button type=\"submit\" class=\"complete\">Complete "
+		    "authentication</button></form><form method=\"post\" action=\"");
+	html_escape(b, base);
+	buf_puts(b, "/fail\"><button type=\"submit\" class=\"fail\">Fail authentication</button>"
+		    "</form>");
+}
+
+int challenge_page(struct req *r, int status, const char *title, const char *body_html)
+{
+	buf_reset(&r->out);
+	r->status = status;
+	r->content_type = "text/html; charset=utf-8";
+	r->csp = challenge_csp(r);
+	buf_puts(&r->out, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+			  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+			  "<title>");
+	html_escape(&r->out, title);
+	buf_puts(&r->out, "</title><style>");
+	buf_puts(&r->out, CHALLENGE_STYLE);
+	buf_puts(&r->out, "</style></head><body><main>");
+	buf_puts(&r->out, body_html);
+	buf_puts(&r->out, "</main></body></html>");
+	return 0;
+}
+
+int challenge_not_found(struct req *r)
+{
+	return challenge_page(r, 404, "Authentication not found",
+			      "<h1>This authentication is not available</h1><p>It may have been "
+			      "completed already, or the link is wrong.</p>");
+}
+
+int challenge_done(struct req *r, bool ok)
+{
+	return challenge_page(r, 200, ok ? "Authentication complete" : "Authentication failed",
+			      ok ? "<h1>Authentication complete</h1><p>You can close this page.</p>"
+				 : "<h1>Authentication failed</h1><p>You can close this page.</p>");
+}
+
+int challenge_redirect(struct req *r)
+{
+	buf_reset(&r->out);
+	r->status = 303;
+	r->content_type = "text/html; charset=utf-8";
+	r->csp = challenge_csp(r);
+	buf_puts(&r->out, "<!doctype html><title>Redirecting</title>");
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* The 3-D Secure challenge pages Tender serves itself (/3ds/… for PaymentIntents, /3ds-setup/…
+ * for SetupIntents): no API key, the token in the URL is the secret. Shared layout, policy and
+ * helpers; each intent's module renders its own body and decides what completing means. */
+#ifndef TENDER_API_CHALLENGE_H
+#define TENDER_API_CHALLENGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "http/req.h"
+
+struct db;
+
+/* Appends s HTML-escaped. */
+void html_escape(struct buf *b, const char *s);
+/* The token the intent holds equals the one in the URL (constant time; NULL never matches). */
+bool challenge_token_eq(const char *stored, const char *given);
+/* The merchant's display name into out ("" when it has none). 0, or -1 on a store error. */
+int challenge_merchant_name(struct db *db, const char *merchant_id, char *out, size_t n);
+/* Appends the two forms that post to base + "/complete" and base + "/fail". */
+void challenge_forms(struct buf *b, const char *base);
+/* Replaces r's answer with a page (status, title, body HTML), under the page's CSP. */
+int challenge_page(struct req *r, int status, const char *title, const char *body_html);
+/* The page for a link that is wrong or already used (404). */
+int challenge_not_found(struct req *r);
+/* The page shown after the challenge when the intent has no return_url. */
+int challenge_done(struct req *r, bool ok);
+/* A 303 to r->location (set by the caller). */
+int challenge_redirect(struct req *r);
+
+#endif
