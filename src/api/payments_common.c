@@ -332,6 +332,7 @@ struct reveal_ctx {
 	const struct risk_ctx *risk;
 	bool authenticated;
 	bool *needs_3ds;
+	bool verify; /* a card check without an amount (processor_verify), not an authorization */
 	/* what the reveal leaves for decide(): the card's facts for the acquirer (no number) */
 	struct processor_card card;
 	bool test_card;
@@ -435,7 +436,10 @@ static void decide(struct reveal_ctx *c)
 		c->decision->risk_score = score;
 		return;
 	}
-	processor_authorize(&card, c->amount, c->currency, c->now, c->decision);
+	if (c->verify)
+		processor_verify(&card, c->now, c->decision);
+	else
+		processor_authorize(&card, c->amount, c->currency, c->now, c->decision);
 	if (c->decision->approved || strcmp(c->decision->outcome_type, "blocked") != 0) {
 		c->decision->risk_level = level;
 		c->decision->risk_score = score;
@@ -503,15 +507,15 @@ static int read_card_fn(struct db *db, void *p)
 	if (c->alias)
 		c->vault_rc = vault_alias_reveal(c->alias, reveal_fn, c->rc);
 	else
-		c->vault_rc =
-		    vault_card_reveal(m->r->app->vault, db, m->r->merchant_id, m->pm.card_id,
-				      "authorization", reveal_fn, c->rc, c->acc);
+		c->vault_rc = vault_card_reveal(
+		    m->r->app->vault, db, m->r->merchant_id, m->pm.card_id,
+		    c->rc->verify ? "verification" : "authorization", reveal_fn, c->rc, c->acc);
 	return 0;
 }
 
-int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
-			    const char *currency, const char *customer, bool authenticated,
-			    bool check_minimum, struct card_auth *out)
+static int card_check(struct req *r, const char *pm_ref, const char *param, int64_t amount,
+		      const char *currency, const char *customer, bool authenticated,
+		      bool check_minimum, bool verify, struct card_auth *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct materialize_ctx m = {.r = r, .ref = pm_ref};
@@ -571,7 +575,8 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 				.behavior = &behavior,
 				.risk = &risk,
 				.authenticated = authenticated,
-				.needs_3ds = &out->needs_3ds};
+				.needs_3ds = &out->needs_3ds,
+				.verify = verify};
 	struct read_card_ctx rcc = {.m = &m,
 				    .loaded = loaded,
 				    .alias = alias,
@@ -630,6 +635,21 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 	c->exp_year = m.pm.exp_year;
 	c->behavior = behavior;
 	return 0;
+}
+
+int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
+			    const char *currency, const char *customer, bool authenticated,
+			    bool check_minimum, struct card_auth *out)
+{
+	return card_check(r, pm_ref, param, amount, currency, customer, authenticated,
+			  check_minimum, false, out);
+}
+
+int payments_card_verify(struct req *r, const char *pm_ref, const char *param, const char *customer,
+			 bool authenticated, struct card_auth *out)
+{
+	/* Radar's features see a zero amount in the merchant's own terms */
+	return card_check(r, pm_ref, param, 0, "usd", customer, authenticated, false, true, out);
 }
 
 int payments_card_choose_pm(struct req *r, struct card_auth *ca)

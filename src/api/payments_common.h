@@ -58,6 +58,11 @@ struct card_auth {
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
 			    const char *currency, const char *customer, bool authenticated,
 			    bool check_minimum, struct card_auth *out);
+/* The same card side for a check without an amount (a SetupIntent's confirmation): the
+ * acquirer verifies the card (processor_verify) instead of authorizing an amount; Radar and 3-D
+ * Secure decide as for a payment. */
+int payments_card_verify(struct req *r, const char *pm_ref, const char *param, const char *customer,
+			 bool authenticated, struct card_auth *out);
 /* Inside the write transaction, before the charge is recorded: stores a test alias's
  * PaymentMethod (filling pm_id and card.payment_method) and the vault's access record. */
 int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca);

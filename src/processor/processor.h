@@ -38,6 +38,9 @@ enum acq_behavior {
 	ACQ_REFUND_PENDING,
 	ACQ_REFUND_FAILS,
 	ACQ_AVAILABLE_IMMEDIATELY,
+	/* 4000000000000341: the card checks out when it is set up (SetupIntents), every charge is
+	 * declined. Appended: holds store these numbers. */
+	ACQ_DECLINE_CHARGES,
 };
 
 struct processor_card {
@@ -64,6 +67,10 @@ struct processor_decision {
 
 void processor_authorize(const struct processor_card *card, int64_t amount, const char *currency,
 			 int64_t now, struct processor_decision *ret);
+/* A card check without an amount (a SetupIntent's, a zero-amount authorization): declined as an
+ * authorization would be, except for a card that only declines charges. Nothing is held. */
+void processor_verify(const struct processor_card *card, int64_t now,
+		      struct processor_decision *ret);
 
 /* The acquirer's books, one hold per charge (the acquirer's transaction reference). All return
  * DB_OK, DB_CONFLICT when the acquirer refuses (over-capture, released hold, over-refund), or

@@ -43,7 +43,7 @@ static const struct testcard cards[] = {
     TC("4000000000000127", "visa", "credit", "US", "0127", ACQ_INCORRECT_CVC),
     TC("4000000000000119", "visa", "credit", "US", "0119", ACQ_PROCESSING_ERROR),
     /* attaching succeeds, charging fails */
-    TC("4000000000000341", "visa", "credit", "US", "0341", ACQ_DECLINE_GENERIC),
+    TC("4000000000000341", "visa", "credit", "US", "0341", ACQ_DECLINE_CHARGES),
     /* Radar */
     TC("4100000000000019", "visa", "credit", "US", "0019", ACQ_FRAUD_BLOCK),
     TC("4000000000004954", "visa", "credit", "US", "4954", ACQ_RISK_HIGHEST),

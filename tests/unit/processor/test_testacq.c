@@ -161,3 +161,33 @@ Test(testacq, a_hold_placed_captured_is_the_row_a_hold_and_a_full_capture_leave)
 	store_write(s, "acct_A", captured_fn, &zero);
 	cr_assert_eq(zero.hold_rc, DB_CONFLICT);
 }
+
+/* A card check (SetupIntents): 4000000000000341's behaviour passes it and declines every
+ * authorization; a card that declines everything declines both; an expired card fails both. */
+Test(testacq, verify_passes_a_card_that_only_declines_charges)
+{
+	const int64_t now = 1767225600; /* 2026-01-01 */
+	struct processor_card c = {.exp_month = 12,
+				   .exp_year = 2034,
+				   .cvc_provided = true,
+				   .behavior = ACQ_DECLINE_CHARGES};
+	struct processor_decision d;
+	processor_verify(&c, now, &d);
+	cr_assert(d.approved);
+	cr_assert_str_eq(d.network_status, "approved_by_network");
+	processor_authorize(&c, 1500, "usd", now, &d);
+	cr_assert_not(d.approved);
+	cr_assert_eq(d.err, ERR_CARD_DECLINED);
+	cr_assert_str_eq(d.decline_code, "generic_decline");
+
+	c.behavior = ACQ_DECLINE_GENERIC;
+	processor_verify(&c, now, &d);
+	cr_assert_not(d.approved);
+	cr_assert_str_eq(d.decline_code, "generic_decline");
+
+	c.behavior = ACQ_SUCCEED;
+	c.exp_year = 2025;
+	processor_verify(&c, now, &d);
+	cr_assert_not(d.approved);
+	cr_assert_eq(d.err, ERR_CARD_EXPIRED);
+}
