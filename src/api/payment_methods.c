@@ -439,8 +439,7 @@ int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *o
 	return 0;
 }
 
-/* The customer exists (and is not deleted) for r's merchant, else resource_missing. */
-static int customer_check(struct req *r, struct db *db, const char *customer)
+int customer_check(struct req *r, struct db *db, const char *customer)
 {
 	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EXISTS);
 	if (!st)

@@ -16,6 +16,7 @@ extern const struct route balance_transactions_routes[];
 extern const struct route payment_methods_routes[];
 extern const struct route webhook_endpoints_routes[];
 extern const struct route disputes_routes[];
+extern const struct route setup_intents_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
@@ -47,6 +48,10 @@ int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *o
  * invoice_settings.default_payment_method, that is unset, with customer.updated, as on Stripe.
  * 0, or -1 with r->err. */
 int customer_unset_default_pm(struct req *r, struct db *db, const char *customer, const char *pm);
+
+/* Inside a transaction: the customer exists (and is not deleted) for r's merchant, else
+ * resource_missing on `customer`. 0, or -1 with r->err. */
+int customer_check(struct req *r, struct db *db, const char *customer);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

@@ -13,5 +13,6 @@ const struct route *const api_route_tables[] = {
     payment_methods_routes,
     webhook_endpoints_routes,
     disputes_routes,
+    setup_intents_routes,
     NULL,
 };

@@ -92,6 +92,10 @@ NO_EVENT(SQL_PI_NO_EVENT, "SELECT p.merchant_id, p.id FROM payment_intents p", "
 	 "p.id", "= 'payment_intent.created'");
 NO_EVENT(SQL_REFUND_NO_EVENT, "SELECT r.merchant_id, r.id FROM refunds r", "", "r.merchant_id",
 	 "r.id", "= 'refund.created'");
+NO_EVENT(SQL_SETI_NO_EVENT, "SELECT s.merchant_id, s.id FROM setup_intents s", "", "s.merchant_id",
+	 "s.id", "= 'setup_intent.created'");
+NO_EVENT(SQL_SETI_DONE_NO_EVENT, "SELECT s.merchant_id, s.id FROM setup_intents s",
+	 "s.status = 'succeeded' AND ", "s.merchant_id", "s.id", "= 'setup_intent.succeeded'");
 
 /* A record whose named event is missing has a NULL answer: not a valid saved result. */
 static const char SQL_IDEM_ALL[] =
@@ -248,5 +252,9 @@ int verify_run(struct db *db, struct verify_report *rep)
 			 "PaymentIntent without payment_intent.created");
 	rc |= violations(db, rep, "events", FOR_DB(db, SQL_REFUND_NO_EVENT),
 			 "refund without refund.created");
+	rc |= violations(db, rep, "events", FOR_DB(db, SQL_SETI_NO_EVENT),
+			 "SetupIntent without setup_intent.created");
+	rc |= violations(db, rep, "events", FOR_DB(db, SQL_SETI_DONE_NO_EVENT),
+			 "succeeded SetupIntent without setup_intent.succeeded");
 	return rc;
 }

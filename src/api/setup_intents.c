@@ -1,0 +1,914 @@
+/*
+ * /v1/setup_intents: create, retrieve, update, list, confirm, cancel. A SetupIntent checks a
+ * card for later payments without charging it, and saves it to its customer.
+ *
+ * Confirmation runs like a PaymentIntent's, in two halves. Off the writer thread: resolve the
+ * payment method (a test alias or a token becomes a PaymentMethod), have the vault reveal the
+ * card, let Radar score it and the acquirer verify it (payments_card_verify: no amount, nothing
+ * held). Then one write re-reads the intent, refuses when its version moved meanwhile, and
+ * records the outcome: succeeded (the PaymentMethod attached to the intent's customer,
+ * payment_method.attached then setup_intent.succeeded), requires_action (3-D Secure, with a
+ * challenge page Tender serves at /3ds-setup/…), or a failure kept in last_setup_error
+ * (setup_intent.setup_failed, and a 402 card error carrying the intent).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/challenge.h"
+#include "api/common.h"
+#include "api/list.h"
+#include "api/payments_common.h"
+#include "api/resources.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "vault/payment_method.h"
+
+struct setup_intent {
+	char id[ID_MAX];
+	int64_t created;
+	int64_t version;
+	const char *status, *client_secret, *customer, *description, *metadata, *payment_method;
+	const char *usage, *cancellation_reason, *last_setup_error, *next_action, *return_url;
+	const char *three_d_secure_token, *request_three_d_secure;
+};
+
+/* ---- the row ---- */
+
+static const char SQL_GET[] =
+    "SELECT id, created, version, status, client_secret, customer, description, metadata,"
+    " payment_method, usage, cancellation_reason, last_setup_error, next_action, return_url,"
+    " three_d_secure_token, request_three_d_secure FROM setup_intents"
+    " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
+    " customer, description, metadata, payment_method, usage, cancellation_reason,"
+    " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+/* the next version of the row, only from the version it was read at ($3 is created, which
+ * never changes: both statements bind the same numbers) */
+static const char SQL_UPDATE[] =
+    "UPDATE setup_intents SET version = $4 + 1, status = $5, client_secret = $6, customer = $7,"
+    " description = $8, metadata = $9, payment_method = $10, usage = $11,"
+    " cancellation_reason = $12, last_setup_error = $13, next_action = $14, return_url = $15,"
+    " three_d_secure_token = $16, request_three_d_secure = $17"
+    " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
+
+static const char *col_dup(struct req *r, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(&r->arena, t) : NULL;
+}
+
+static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
+		   struct setup_intent *si)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(si, 0, sizeof(*si));
+		str_copy(si->id, sizeof(si->id), db_col_text(st, 0, NULL));
+		si->created = db_col_int64(st, 1);
+		si->version = db_col_int64(st, 2);
+		si->status = col_dup(r, st, 3);
+		si->client_secret = col_dup(r, st, 4);
+		si->customer = col_dup(r, st, 5);
+		si->description = col_dup(r, st, 6);
+		si->metadata = col_dup(r, st, 7);
+		si->payment_method = col_dup(r, st, 8);
+		si->usage = col_dup(r, st, 9);
+		si->cancellation_reason = col_dup(r, st, 10);
+		si->last_setup_error = col_dup(r, st, 11);
+		si->next_action = col_dup(r, st, 12);
+		si->return_url = col_dup(r, st, 13);
+		si->three_d_secure_token = col_dup(r, st, 14);
+		si->request_three_d_secure = col_dup(r, st, 15);
+		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+/* Inserts si (first) or writes its next version; DB_CONFLICT when the row moved meanwhile. */
+static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool first)
+{
+	struct db_stmt *st = db_prepare(db, first ? SQL_INSERT : SQL_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, si->id, -1);
+	db_bind_int64(st, 3, si->created);
+	db_bind_int64(st, 4, si->version);
+	db_bind_text(st, 5, si->status, -1);
+	db_bind_text(st, 6, si->client_secret, -1);
+	db_bind_text(st, 7, si->customer, -1);
+	db_bind_text(st, 8, si->description, -1);
+	db_bind_text(st, 9, si->metadata, -1);
+	db_bind_text(st, 10, si->payment_method, -1);
+	db_bind_text(st, 11, si->usage, -1);
+	db_bind_text(st, 12, si->cancellation_reason, -1);
+	db_bind_text(st, 13, si->last_setup_error, -1);
+	db_bind_text(st, 14, si->next_action, -1);
+	db_bind_text(st, 15, si->return_url, -1);
+	db_bind_text(st, 16, si->three_d_secure_token, -1);
+	db_bind_text(st, 17, si->request_three_d_secure, -1);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	if (first)
+		return DB_OK;
+	if (n != 1)
+		return DB_CONFLICT;
+	si->version++;
+	return DB_OK;
+}
+
+/* ---- rendering ---- */
+
+static int si_render(struct req *r, struct db *db, const struct setup_intent *si,
+		     const struct expand_set *ex, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", si->id);
+	json_kv_str(j, "object", "setup_intent");
+	json_kv_null(j, "application");
+	json_kv_null(j, "automatic_payment_methods");
+	json_kv_str_or_null(j, "cancellation_reason", si->cancellation_reason);
+	json_kv_str(j, "client_secret", si->client_secret);
+	json_kv_int(j, "created", si->created);
+	int rc = payments_expandable(j, db, "customer", si->customer, ex && ex->customer,
+				     ex ? ex->render_customer : NULL, ex ? ex->ctx : NULL);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_str_or_null(j, "description", si->description);
+	json_kv_null(j, "flow_directions");
+	json_kv_raw_or_null(j, "last_setup_error", si->last_setup_error);
+	json_kv_null(j, "latest_attempt");
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_null(j, "mandate");
+	json_kv_raw(j, "metadata", si->metadata, strlen(si->metadata));
+	json_kv_raw_or_null(j, "next_action", si->next_action);
+	json_kv_null(j, "on_behalf_of");
+	rc = payments_expandable(j, db, "payment_method", si->payment_method,
+				 ex && ex->payment_method, ex ? ex->render_payment_method : NULL,
+				 ex ? ex->ctx : NULL);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_null(j, "payment_method_configuration_details");
+	json_key(j, "payment_method_options");
+	json_obj_open(j);
+	json_key(j, "card");
+	json_obj_open(j);
+	json_kv_null(j, "mandate_options");
+	json_kv_null(j, "network");
+	json_kv_str(j, "request_three_d_secure",
+		    si->request_three_d_secure ? si->request_three_d_secure : "automatic");
+	json_obj_close(j);
+	json_obj_close(j);
+	json_key(j, "payment_method_types");
+	json_arr_open(j);
+	json_str(j, "card");
+	json_arr_close(j);
+	json_kv_null(j, "single_use_mandate");
+	json_kv_str(j, "status", si->status);
+	json_kv_str(j, "usage", si->usage);
+	json_obj_close(j);
+	return DB_OK;
+}
+
+static int render_response(struct req *r, struct db *db, const struct setup_intent *si)
+{
+	struct expand_set ex;
+	payments_expand_from_req(r, &ex, NULL);
+	return si_render(r, db, si, &ex, req_json(r)) == DB_OK ? 0
+							       : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Appends a setup_intent.* event with si as it is now (nothing expanded). */
+static int emit(struct req *r, struct db *db, const struct setup_intent *si, const char *type)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = si_render(r, NULL, si, NULL, &j);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (rc == DB_OK && !b.failed)
+		rc = event_append(db, r->merchant_id, &o, type, si->id, b.data, b.len, NULL, r->now,
+				  NULL);
+	buf_release(&b);
+	return rc == DB_OK && !b.failed ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static bool status_is(const struct setup_intent *si, const char *s)
+{
+	return strcmp(si->status, s) == 0;
+}
+
+static int unexpected_state(struct req *r, const char *verb, const struct setup_intent *si)
+{
+	return req_fail(r, ERR_SETUP_INTENT_UNEXPECTED_STATE, NULL,
+			"You cannot %s this SetupIntent because it has a status of %s.", verb,
+			si->status);
+}
+
+/* ---- parameters ---- */
+
+static const char *const usages[] = {"off_session", "on_session", NULL};
+static const char *const cancel_reasons[] = {"abandoned", "duplicate", "requested_by_customer",
+					     NULL};
+static const struct param_spec pmo_card_children[] = {
+    {"request_three_d_secure", PT_ENUM, 0, 0, (const char *const[]){"any", "automatic", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_children[] = {
+    {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec apm_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"allow_redirects", PT_ENUM, 0, 0, (const char *const[]){"always", "never", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+#define SI_COMMON_PARAMS                                                                           \
+	{"customer", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                                    \
+	    {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},                            \
+	    {"metadata", PT_METADATA, 0, 0, NULL, NULL},                                           \
+	    {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                          \
+	    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},                       \
+	{                                                                                          \
+		"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL                          \
+	}
+
+static const struct param_spec create_params[] = {
+    SI_COMMON_PARAMS,
+    {"confirm", PT_BOOL, 0, 0, NULL, NULL},
+    {"usage", PT_ENUM, 0, 0, usages, NULL},
+    {"return_url", PT_STRING, 0, 2048, NULL, NULL},
+    {"automatic_payment_methods", PT_OBJECT, 0, 0, NULL, apm_children},
+    {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    SI_COMMON_PARAMS,
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec confirm_params[] = {
+    {"payment_method", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
+    {"return_url", PT_STRING, 0, 2048, NULL, NULL},
+    {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cancel_params[] = {
+    {"cancellation_reason", PT_ENUM, 0, 0, cancel_reasons, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec retrieve_params[] = {
+    {"client_secret", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_method", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+/* What create and update share: customer, description, metadata, the card's options, and the
+ * payment method types (card is the only one). 0, or -1 with r->err. */
+static int apply_common(struct req *r, struct setup_intent *si)
+{
+	si->customer = str_update(r, "customer", si->customer);
+	si->description = str_update(r, "description", si->description);
+	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
+	if (tds)
+		si->request_three_d_secure = tds;
+	const struct form_node *pmt = param_node(r, "payment_method_types");
+	if (pmt) {
+		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
+		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next)
+			if (strcmp(x->value, "card") != 0)
+				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+						"The payment method type \"%s\" is invalid. Tender "
+						"supports: card.",
+						x->value);
+	}
+	return metadata_apply(r, si->metadata, "metadata", &si->metadata);
+}
+
+/* A payment_method given at create or update names a PaymentMethod (pm_…, or a pm_card_* test
+ * alias, stored when the intent is confirmed). */
+static int check_pm_ref(struct req *r, const char *pm)
+{
+	if (pm && strncmp(pm, "pm_", 3) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"Invalid payment_method: expected a PaymentMethod id (pm_…).");
+	return 0;
+}
+
+/* payment_method_data: a PaymentMethod made from the request, in a durable write of its own
+ * (as for a PaymentIntent); *pm becomes its id. 0, or -1 with r->err. */
+static int pm_from_data(struct req *r, const char **pm)
+{
+	if (!param_present(r, "payment_method_data"))
+		return 0;
+	if (*pm && **pm)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_data",
+				"You may only specify one of these parameters: payment_method, "
+				"payment_method_data.");
+	char id[ID_MAX];
+	if (pm_create_from_data(r, "payment_method_data", id) != 0)
+		return -1;
+	*pm = arena_strdup(&r->arena, id);
+	return *pm ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int check_return_url(struct req *r, const char *url)
+{
+	if (url && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+		return req_fail(r, ERR_URL_INVALID, "return_url",
+				"Invalid URL: the return_url must be an absolute http(s) URL.");
+	return 0;
+}
+
+/* ---- confirm (also create with confirm=true, and the challenge's completion) ---- */
+
+struct confirm_ctx {
+	struct req *r;
+	struct setup_intent si;	 /* the intent the card check was made for */
+	struct setup_intent si0; /* as confirm_fn starts it: a retried transaction starts over */
+	bool insert_first;	 /* create+confirm: the row does not exist yet */
+	struct card_auth ca;
+	bool require_3ds;
+	bool authenticated; /* the cardholder completed the challenge */
+};
+
+/* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
+static const char *setup_error_json(struct req *r, struct db *db, enum api_err err,
+				    const char *decline_code, const char *pm_id)
+{
+	const struct api_error_info *info = api_error_info(err);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "code", info->code);
+	if (decline_code && *decline_code)
+		json_kv_str(&j, "decline_code", decline_code);
+	char url[160];
+	snprintf(url, sizeof(url), "https://stripe.com/docs/error-codes/%s", info->code);
+	json_kv_str(&j, "doc_url", url);
+	json_kv_str(&j, "message", info->message);
+	if (pm_id && db) {
+		json_key(&j, "payment_method");
+		if (pm_render(db, r->merchant_id, pm_id, &j) != DB_OK)
+			b.failed = true;
+	}
+	json_kv_str(&j, "type", info->type);
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return s;
+}
+
+static const char *challenge_url(struct req *r, const struct setup_intent *si)
+{
+	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
+	return arena_printf(&r->arena, "http://%s/3ds-setup/%s/%s/%s", host, r->merchant_id, si->id,
+			    si->three_d_secure_token);
+}
+
+static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
+{
+	struct setup_intent *si = &c->si;
+	char token[40];
+	id_random_base62(token, 32);
+	si->three_d_secure_token = arena_strdup(&r->arena, token);
+	si->status = "requires_action";
+	si->payment_method = c->ca.pm_id;
+	si->last_setup_error = NULL;
+	if (!si->three_d_secure_token)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8192);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "redirect_to_url");
+	json_obj_open(&j);
+	json_kv_str_or_null(&j, "return_url", si->return_url);
+	json_kv_str(&j, "url", challenge_url(r, si));
+	json_obj_close(&j);
+	json_kv_str(&j, "type", "redirect_to_url");
+	json_obj_close(&j);
+	si->next_action = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!si->next_action || si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit(r, db, si, "setup_intent.requires_action") != 0)
+		return -1;
+	return render_response(r, db, si);
+}
+
+/* The card failed its check: the intent goes back to requires_payment_method with the error,
+ * and the answer is a 402 card error carrying it. */
+static int setup_failed(struct req *r, struct db *db, struct confirm_ctx *c)
+{
+	struct setup_intent *si = &c->si;
+	si->status = "requires_payment_method";
+	si->last_setup_error =
+	    setup_error_json(r, db, c->ca.decision.err, c->ca.decision.decline_code, c->ca.pm_id);
+	si->payment_method = NULL;
+	si->next_action = NULL;
+	si->three_d_secure_token = NULL;
+	if (!si->last_setup_error || si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit(r, db, si, "setup_intent.setup_failed") != 0)
+		return -1;
+	req_fail(r, c->ca.decision.err, NULL, NULL);
+	snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",
+		 c->ca.decision.decline_code);
+	struct json ej;
+	json_init(&ej, &r->err.extra);
+	json_key(&ej, "setup_intent");
+	if (si_render(r, db, si, NULL, &ej) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return REQ_COMMIT_ERR;
+}
+
+static int confirm_fn(struct db *db, void *p)
+{
+	struct confirm_ctx *c = p;
+	struct req *r = c->r;
+	struct setup_intent *si = &c->si;
+	/* PostgreSQL may run this again after a serialization failure: start from the same
+	 * intent */
+	c->si = c->si0;
+	if (si->customer && customer_check(r, db, si->customer) != 0)
+		return -1;
+	if (c->insert_first) {
+		/* setup_intent.created shows the intent as it was made, before the card's outcome
+		 */
+		if (si_write(r, db, si, true) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (emit(r, db, si, "setup_intent.created") != 0)
+			return -1;
+	} else {
+		struct setup_intent cur;
+		int rc = si_load(r, db, r->merchant_id, si->id, &cur);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (cur.version != si->version)
+			return unexpected_state(r, "confirm", &cur);
+	}
+	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
+	if (c->require_3ds)
+		return require_action(r, db, c);
+	if (!c->ca.decision.approved)
+		return setup_failed(r, db, c);
+	si->status = "succeeded";
+	si->payment_method = c->ca.pm_id;
+	si->last_setup_error = NULL;
+	si->next_action = NULL;
+	si->three_d_secure_token = NULL;
+	/* the card is saved to the customer (Stripe attaches it), unless it already is */
+	if (si->customer) {
+		const char *pm_id;
+		char owner[ID_MAX];
+		if (pm_attach_resolve(r, db, c->ca.pm_id, "payment_method", &pm_id, owner) != 0)
+			return -1;
+		if (strcmp(owner, si->customer) != 0 &&
+		    pm_attach_finish(r, db, pm_id, owner, si->customer) != 0)
+			return -1;
+	}
+	if (si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit(r, db, si, "setup_intent.succeeded") != 0)
+		return -1;
+	return render_response(r, db, si);
+}
+
+/* Checks the card (outside the write), then records the outcome. si must be confirmable. */
+static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_ref)
+{
+	struct setup_intent *si = &c->si;
+	if (!pm_ref || !*pm_ref)
+		return req_fail(
+		    r, ERR_SETUP_INTENT_UNEXPECTED_STATE, "payment_method",
+		    "You cannot confirm this SetupIntent because it's missing a payment "
+		    "method. Update the SetupIntent with a payment method and then "
+		    "confirm it again.");
+	if (payments_card_verify(r, pm_ref, "payment_method", si->customer, c->authenticated,
+				 &c->ca) != 0)
+		return -1;
+	if (si->customer && c->ca.customer[0] && strcmp(si->customer, c->ca.customer) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The provided PaymentMethod belongs to another customer.");
+	/* request_three_d_secure=any: the merchant asks for 3-D Secure whatever the card says;
+	 * a completed challenge goes on */
+	bool needs_3ds = c->ca.needs_3ds || (!c->authenticated && si->request_three_d_secure &&
+					     strcmp(si->request_three_d_secure, "any") == 0);
+	c->require_3ds = needs_3ds && c->ca.decision.approved;
+	const char *ru = param_str(r, "return_url");
+	if (ru)
+		si->return_url = ru;
+	if (check_return_url(r, si->return_url) != 0)
+		return -1;
+	c->si0 = c->si;
+	return req_write(r, confirm_fn, c);
+}
+
+/* ---- handlers ---- */
+
+struct create_ctx {
+	struct req *r;
+	struct setup_intent si;
+};
+
+static int create_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	if (c->si.customer && customer_check(r, db, c->si.customer) != 0)
+		return -1;
+	if (si_write(r, db, &c->si, true) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit(r, db, &c->si, "setup_intent.created") != 0)
+		return -1;
+	return render_response(r, db, &c->si);
+}
+
+static int h_create(struct req *r)
+{
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	struct setup_intent *si = &c.si;
+	id_new_at(si->id, "seti_", r->now);
+	char secret[32];
+	id_random_base62(secret, 24);
+	si->client_secret = arena_printf(&r->arena, "%s_secret_%s", si->id, secret);
+	si->created = r->now;
+	si->version = 1;
+	si->status = "requires_payment_method";
+	si->metadata = "{}";
+	const char *usage = param_str(r, "usage");
+	si->usage = usage ? usage : "off_session";
+	if (!si->client_secret || apply_common(r, si) != 0)
+		return si->client_secret ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	const char *pm = param_str(r, "payment_method");
+	if (pm && !*pm)
+		pm = NULL;
+	if (check_pm_ref(r, pm) != 0 || pm_from_data(r, &pm) != 0)
+		return -1;
+	if (pm)
+		si->status = "requires_confirmation";
+	si->return_url = param_str(r, "return_url");
+	if (check_return_url(r, si->return_url) != 0)
+		return -1;
+	bool confirm = false;
+	param_bool(r, "confirm", &confirm);
+	if (confirm) {
+		c.insert_first = true;
+		si->status = "requires_confirmation";
+		return confirm_setup(r, &c, pm);
+	}
+	si->payment_method = pm;
+	struct create_ctx cc = {.r = r, .si = *si};
+	return req_write(r, create_fn, &cc);
+}
+
+struct load_ctx {
+	struct req *r;
+	const char *id;
+	struct setup_intent si;
+};
+
+static int load_fn(struct db *db, void *p)
+{
+	struct load_ctx *x = p;
+	int rc = si_load(x->r, db, x->r->merchant_id, x->id, &x->si);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "setup_intent", x->id, "intent");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct load_ctx *x = p;
+	if (load_fn(db, p) != 0)
+		return -1;
+	return render_response(x->r, db, &x->si);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct load_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static bool confirmable(const struct setup_intent *si)
+{
+	return status_is(si, "requires_payment_method") || status_is(si, "requires_confirmation") ||
+	       status_is(si, "requires_action");
+}
+
+static int h_confirm(struct req *r)
+{
+	struct load_ctx x = {.r = r, .id = r->args[0]};
+	if (req_read(r, load_fn, &x) != 0)
+		return -1;
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.si = x.si;
+	if (!confirmable(&c.si))
+		return unexpected_state(r, "confirm", &c.si);
+	const char *pm = param_str(r, "payment_method");
+	if (pm && !*pm)
+		pm = NULL;
+	if (pm_from_data(r, &pm) != 0)
+		return -1;
+	if (!pm)
+		pm = c.si.payment_method;
+	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
+	if (tds)
+		c.si.request_three_d_secure = tds;
+	return confirm_setup(r, &c, pm);
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct load_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct setup_intent *si = &x->si;
+	bool setup_change = param_present(r, "customer") || param_present(r, "payment_method") ||
+			    param_present(r, "payment_method_options") ||
+			    param_present(r, "payment_method_types");
+	if (setup_change && !confirmable(si))
+		return req_fail(r, ERR_SETUP_INTENT_UNEXPECTED_STATE, NULL,
+				"You cannot update this SetupIntent because it has a status of %s. "
+				"Only description and metadata can be updated.",
+				si->status);
+	if (apply_common(r, si) != 0)
+		return -1;
+	const char *pm = param_str(r, "payment_method");
+	if (pm) {
+		if (check_pm_ref(r, *pm ? pm : NULL) != 0)
+			return -1;
+		/* a new payment method replaces the one a challenge was asked for */
+		si->payment_method = *pm ? pm : NULL;
+		si->status =
+		    si->payment_method ? "requires_confirmation" : "requires_payment_method";
+		si->next_action = NULL;
+		si->three_d_secure_token = NULL;
+	}
+	if (si->customer && param_present(r, "customer") &&
+	    customer_check(r, db, si->customer) != 0)
+		return -1;
+	int rc = si_write(r, db, si, false);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return render_response(r, db, si);
+}
+
+static int h_update(struct req *r)
+{
+	struct load_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+static int cancel_fn(struct db *db, void *p)
+{
+	struct load_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct setup_intent *si = &x->si;
+	if (!confirmable(si))
+		return unexpected_state(r, "cancel", si);
+	const char *reason = param_str(r, "cancellation_reason");
+	si->status = "canceled";
+	si->cancellation_reason = reason && *reason ? reason : NULL;
+	si->next_action = NULL;
+	si->three_d_secure_token = NULL;
+	if (si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit(r, db, si, "setup_intent.canceled") != 0)
+		return -1;
+	return render_response(r, db, si);
+}
+
+static int h_cancel(struct req *r)
+{
+	struct load_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, cancel_fn, &x);
+}
+
+static const char SQL_CURSOR[] =
+    "SELECT created FROM setup_intents WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM setup_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_method = $6)"
+    " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] =
+    "SELECT id FROM setup_intents WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_method = $6)"
+    " ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	const char *c = param_str(r, "customer");
+	db_bind_text(st, first, c && *c ? c : NULL, -1);
+	const char *pm = param_str(r, "payment_method");
+	db_bind_text(st, first + 1, pm && *pm ? pm : NULL, -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct setup_intent si;
+	int rc = si_load(r, db, r->merchant_id, id, &si);
+	if (rc != DB_OK)
+		return rc;
+	struct expand_set ex;
+	payments_expand_from_req(r, &ex, "data");
+	return si_render(r, db, &si, &ex, j);
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/setup_intents",
+	    .object_name = "setup_intent",
+	    .id_prefix = "seti_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- the 3-D Secure challenge for a SetupIntent (no API key: the token is the secret) ---- */
+
+struct challenge_ctx {
+	struct req *r;
+	const char *acct, *si_id, *token;
+	struct setup_intent si;
+	char merchant_name[256];
+	bool ok;
+};
+
+static int challenge_load_fn(struct db *db, void *p)
+{
+	struct challenge_ctx *x = p;
+	struct req *r = x->r;
+	if (si_load(r, db, x->acct, x->si_id, &x->si) != DB_OK)
+		return 0;
+	if (!challenge_token_eq(x->si.three_d_secure_token, x->token) ||
+	    !status_is(&x->si, "requires_action"))
+		return 0;
+	if (challenge_merchant_name(db, x->acct, x->merchant_name, sizeof(x->merchant_name)) != 0)
+		return -1;
+	x->ok = true;
+	return 0;
+}
+
+/* 0: found (x filled), 1: answered with the not-found page, -1: error. */
+static int challenge_lookup(struct req *r, struct challenge_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->acct = r->args[0];
+	x->si_id = r->args[1];
+	x->token = r->args[2];
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
+	if (req_read(r, challenge_load_fn, x) != 0)
+		return -1;
+	if (!x->ok) {
+		challenge_not_found(r);
+		return 1;
+	}
+	return 0;
+}
+
+static int h_challenge_page(struct req *r)
+{
+	struct challenge_ctx x;
+	int rc = challenge_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	buf_puts(&b, "<h1>Confirm your card</h1><p>Your bank asks you to confirm that this card "
+		     "may be saved for later payments (3-D Secure test mode). Nothing is "
+		     "charged now.</p><dl><dt>Merchant</dt><dd>");
+	html_escape(&b, x.merchant_name);
+	buf_puts(&b, "</dd></dl>");
+	challenge_forms(&b,
+			arena_printf(&r->arena, "/3ds-setup/%s/%s/%s", x.acct, x.si_id, x.token));
+	int ret = challenge_page(r, 200, "Confirm your card", buf_cstr(&b));
+	buf_release(&b);
+	return ret;
+}
+
+/* Where the browser goes afterwards: return_url with Stripe's query parameters. */
+static int finish_redirect(struct req *r, const struct setup_intent *si, bool ok)
+{
+	if (!si->return_url)
+		return challenge_done(r, ok);
+	const char *sep = strchr(si->return_url, '?') ? "&" : "?";
+	r->location = arena_printf(&r->arena,
+				   "%s%ssetup_intent=%s&setup_intent_client_secret=%s"
+				   "&redirect_status=%s",
+				   si->return_url, sep, si->id, si->client_secret,
+				   ok ? "succeeded" : "failed");
+	return challenge_redirect(r);
+}
+
+static int h_challenge_complete(struct req *r)
+{
+	struct challenge_ctx x;
+	int rc = challenge_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.si = x.si;
+	c.authenticated = true;
+	rc = confirm_setup(r, &c, x.si.payment_method);
+	/* the browser gets a page either way; the intent tells the merchant what happened */
+	bool ok = rc == 0 && r->status == 200;
+	r->err.set = false;
+	return finish_redirect(r, &c.si, ok);
+}
+
+static int fail_fn(struct db *db, void *p)
+{
+	struct challenge_ctx *x = p;
+	struct req *r = x->r;
+	struct setup_intent *si = &x->si;
+	struct setup_intent cur;
+	if (si_load(r, db, r->merchant_id, si->id, &cur) != DB_OK || cur.version != si->version)
+		return req_fail(r, ERR_SETUP_INTENT_UNEXPECTED_STATE, NULL, "%s",
+				"The SetupIntent changed during authentication.");
+	si->last_setup_error =
+	    setup_error_json(r, db, ERR_SETUP_INTENT_AUTH_FAILURE, NULL, si->payment_method);
+	si->status = "requires_payment_method";
+	si->payment_method = NULL;
+	si->next_action = NULL;
+	si->three_d_secure_token = NULL;
+	if (!si->last_setup_error || si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit(r, db, si, "setup_intent.setup_failed");
+}
+
+static int h_challenge_fail(struct req *r)
+{
+	struct challenge_ctx x;
+	int rc = challenge_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (req_write(r, fail_fn, &x) != 0)
+		r->err.set = false;
+	return finish_redirect(r, &x.si, false);
+}
+
+const struct route setup_intents_routes[] = {
+    {"POST", "/v1/setup_intents", h_create, create_params, 0},
+    {"GET", "/v1/setup_intents", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/setup_intents/{id}", h_retrieve, retrieve_params, 0},
+    {"POST", "/v1/setup_intents/{id}", h_update, update_params, 0},
+    {"POST", "/v1/setup_intents/{id}/confirm", h_confirm, confirm_params, 0},
+    {"POST", "/v1/setup_intents/{id}/cancel", h_cancel, cancel_params, 0},
+    {"GET", "/3ds-setup/{acct}/{seti}/{token}", h_challenge_page, no_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/3ds-setup/{acct}/{seti}/{token}/complete", h_challenge_complete, no_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/3ds-setup/{acct}/{seti}/{token}/fail", h_challenge_fail, no_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {NULL, NULL, NULL, NULL, 0},
+};

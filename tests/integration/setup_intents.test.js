@@ -1,0 +1,345 @@
+'use strict';
+// SetupIntents through stripe-node: a card checked and saved to a customer without a charge,
+// then paid with off session; declines, 3-D Secure in headless Chromium (Debian's chromium +
+// playwright-core), cancel, update, lists, idempotency and tenant isolation.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const { startTender, stopAll, assertStripeShape, tender, storeSql } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let env;
+let stripe;
+let browser;
+let shop;
+let shopPort;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<!doctype html><title>Shop</title><h1>Saved</h1>');
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+async function typesFor(ids) {
+  const all = await stripe.events.list({ limit: 100 });
+  return all.data.filter((e) => ids.includes(e.data.object.id)).reverse().map((e) => e.type);
+}
+
+test('create: requires_payment_method, Stripe\'s shape, setup_intent.created', async () => {
+  const si = await stripe.setupIntents.create({ metadata: { order: '7' }, description: 'save' });
+  assert.match(si.id, /^seti_/);
+  assert.equal(si.object, 'setup_intent');
+  assert.equal(si.status, 'requires_payment_method');
+  assert.equal(si.usage, 'off_session');
+  assert.match(si.client_secret, new RegExp(`^${si.id}_secret_`));
+  assert.deepEqual(si.payment_method_types, ['card']);
+  assert.equal(si.payment_method_options.card.request_three_d_secure, 'automatic');
+  assert.deepEqual(si.metadata, { order: '7' });
+  assertStripeShape(si, 'setup_intent');
+  const got = await stripe.setupIntents.retrieve(si.id);
+  assert.deepEqual(got, si);
+  const ev = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === si.id);
+  assert.deepEqual(ev.map((e) => e.type), ['setup_intent.created']);
+  assertStripeShape(ev[0].data.object, 'setup_intent');
+});
+
+test('confirm with a customer: the card is saved to it and pays off session later', async () => {
+  const cus = await stripe.customers.create({ email: 'save@example.com' });
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method: 'pm_card_visa', confirm: true, usage: 'off_session',
+  });
+  assert.equal(si.status, 'succeeded');
+  assert.match(si.payment_method, /^pm_/);
+  assert.notEqual(si.payment_method, 'pm_card_visa');
+  assert.equal(si.customer, cus.id);
+  assert.equal(si.last_setup_error, null);
+  assertStripeShape(si, 'setup_intent');
+  const pms = await stripe.customers.listPaymentMethods(cus.id);
+  assert.deepEqual(pms.data.map((p) => p.id), [si.payment_method]);
+  assert.deepEqual(await typesFor([si.id, si.payment_method]),
+    ['setup_intent.created', 'payment_method.attached', 'setup_intent.succeeded']);
+  // the saved card pays with the customer away
+  const pi = await stripe.paymentIntents.create({
+    amount: 1999, currency: 'usd', customer: cus.id, payment_method: si.payment_method,
+    off_session: true, confirm: true,
+  });
+  assert.equal(pi.status, 'succeeded');
+  // expand[]: the PaymentMethod and the customer
+  const ex = await stripe.setupIntents.retrieve(si.id, { expand: ['payment_method', 'customer'] });
+  assert.equal(ex.payment_method.id, si.payment_method);
+  assert.equal(ex.payment_method.customer, cus.id);
+  assert.equal(ex.customer.id, cus.id);
+  // after success only description and metadata change
+  const up = await stripe.setupIntents.update(si.id, { metadata: { k: 'v' }, description: 'd' });
+  assert.deepEqual(up.metadata, { k: 'v' });
+  await assert.rejects(stripe.setupIntents.update(si.id, { payment_method: 'pm_card_mastercard' }),
+    (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
+  await assert.rejects(stripe.setupIntents.confirm(si.id),
+    (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
+  await assert.rejects(stripe.setupIntents.cancel(si.id),
+    (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
+});
+
+test('create, then confirm with a PaymentMethod; payment_method_data on create', async () => {
+  const si = await stripe.setupIntents.create({});
+  const pm = await stripe.paymentMethods.create({
+    type: 'card', card: { number: '5555555555554444', exp_month: 4, exp_year: 2033, cvc: '321' },
+  });
+  const done = await stripe.setupIntents.confirm(si.id, { payment_method: pm.id });
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.payment_method, pm.id);
+  assert.equal(done.customer, null);
+  // no customer: nothing attached
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, null);
+
+  const viaData = await stripe.setupIntents.create({
+    confirm: true,
+    payment_method_data: { type: 'card', card: { token: 'tok_visa' }, metadata: { from: 'data' } },
+  });
+  assert.equal(viaData.status, 'succeeded');
+  const made = await stripe.paymentMethods.retrieve(viaData.payment_method);
+  assert.deepEqual(made.metadata, { from: 'data' });
+  assert.equal(made.card.last4, '4242');
+
+  // payment_method at create (requires_confirmation), confirmed later
+  const later = await stripe.setupIntents.create({ payment_method: 'pm_card_amex' });
+  assert.equal(later.status, 'requires_confirmation');
+  const ok = await stripe.setupIntents.confirm(later.id);
+  assert.equal(ok.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(ok.payment_method)).card.brand, 'amex');
+});
+
+test('a declined card: 402 with the intent, setup_failed, nothing attached', async () => {
+  const cus = await stripe.customers.create({});
+  let err;
+  await assert.rejects(stripe.setupIntents.create({
+    customer: cus.id, payment_method: 'pm_card_chargeDeclined', confirm: true,
+  }), (e) => { err = e; return true; });
+  assert.equal(err.statusCode, 402);
+  assert.equal(err.type, 'StripeCardError');
+  assert.equal(err.code, 'card_declined');
+  assert.equal(err.decline_code, 'generic_decline');
+  const si = err.raw.setup_intent;
+  assert.equal(si.status, 'requires_payment_method');
+  assert.equal(si.payment_method, null);
+  assert.equal(si.last_setup_error.code, 'card_declined');
+  assert.equal(si.last_setup_error.decline_code, 'generic_decline');
+  assert.equal(si.last_setup_error.type, 'card_error');
+  assert.equal(si.last_setup_error.payment_method.card.last4, '0002');
+  assertStripeShape(si, 'setup_intent');
+  assert.deepEqual((await stripe.setupIntents.retrieve(si.id)).last_setup_error, si.last_setup_error);
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data, []);
+  assert.deepEqual(await typesFor([si.id]), ['setup_intent.created', 'setup_intent.setup_failed']);
+  // another card on the same intent succeeds
+  const again = await stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_visa' });
+  assert.equal(again.status, 'succeeded');
+  assert.equal(again.last_setup_error, null);
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id)).data.length, 1);
+});
+
+test('4000000000000341: the card is saved, and its charges are declined', async () => {
+  const cus = await stripe.customers.create({});
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method: 'pm_card_chargeCustomerFail', confirm: true,
+  });
+  assert.equal(si.status, 'succeeded');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', customer: cus.id, payment_method: si.payment_method,
+    off_session: true, confirm: true,
+  }), (e) => e.statusCode === 402 && e.code === 'card_declined');
+});
+
+async function challenge(extra = {}) {
+  const cus = await stripe.customers.create({});
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method: 'pm_card_authenticationRequired', confirm: true,
+    return_url: `http://127.0.0.1:${shopPort}/saved`, ...extra,
+  });
+  assert.equal(si.status, 'requires_action');
+  assert.equal(si.next_action.type, 'redirect_to_url');
+  assert.match(si.next_action.redirect_to_url.url, /^http:\/\/127\.0\.0\.1:\d+\/3ds-setup\//);
+  assert.equal(si.next_action.redirect_to_url.return_url, `http://127.0.0.1:${shopPort}/saved`);
+  assertStripeShape(si, 'setup_intent');
+  return { si, cus };
+}
+
+test('3-D Secure: the challenge completed in a browser saves the card', async () => {
+  const { si, cus } = await challenge();
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data, []);
+  const page = await browser.newPage();
+  const resp = await page.goto(si.next_action.redirect_to_url.url);
+  assert.match(resp.headers()['content-security-policy'], /default-src 'none'/);
+  assert.match(await page.textContent('main'), /Merchant 0/);
+  await Promise.all([page.waitForURL(/\/saved\?/),
+    page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('setup_intent'), si.id);
+  assert.equal(url.searchParams.get('setup_intent_client_secret'), si.client_secret);
+  assert.equal(url.searchParams.get('redirect_status'), 'succeeded');
+  await page.close();
+  const done = await stripe.setupIntents.retrieve(si.id);
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.next_action, null);
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data.map((p) => p.id),
+    [done.payment_method]);
+  assert.deepEqual(await typesFor([si.id, done.payment_method]), ['setup_intent.created',
+    'setup_intent.requires_action', 'payment_method.attached', 'setup_intent.succeeded']);
+  // the link works once
+  const again = await env.request({ path: new URL(si.next_action.redirect_to_url.url).pathname });
+  assert.equal(again.status, 404);
+});
+
+test('3-D Secure: a failed challenge leaves requires_payment_method', async () => {
+  const { si, cus } = await challenge();
+  const page = await browser.newPage();
+  await page.goto(si.next_action.redirect_to_url.url);
+  await Promise.all([page.waitForURL(/\/saved\?/),
+    page.getByRole('button', { name: 'Fail authentication' }).click()]);
+  assert.equal(new URL(page.url()).searchParams.get('redirect_status'), 'failed');
+  await page.close();
+  const after = await stripe.setupIntents.retrieve(si.id);
+  assert.equal(after.status, 'requires_payment_method');
+  assert.equal(after.payment_method, null);
+  assert.equal(after.last_setup_error.code, 'setup_intent_authentication_failure');
+  assert.equal(after.last_setup_error.type, 'card_error');
+  assertStripeShape(after, 'setup_intent');
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data, []);
+  assert.deepEqual(await typesFor([si.id]),
+    ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.setup_failed']);
+});
+
+test('request_three_d_secure=any challenges a card that would not ask', async () => {
+  const si = await stripe.setupIntents.create({
+    payment_method: 'pm_card_visa', confirm: true,
+    payment_method_options: { card: { request_three_d_secure: 'any' } },
+  });
+  assert.equal(si.status, 'requires_action');
+  assert.equal(si.payment_method_options.card.request_three_d_secure, 'any');
+  // a new payment method by update drops the pending challenge
+  const up = await stripe.setupIntents.update(si.id, { payment_method: 'pm_card_mastercard' });
+  assert.equal(up.status, 'requires_confirmation');
+  assert.equal(up.next_action, null);
+  const gone = await env.request({ path: new URL(si.next_action.redirect_to_url.url).pathname });
+  assert.equal(gone.status, 404);
+  await assert.rejects(stripe.setupIntents.create({
+    payment_method_options: { card: { request_three_d_secure: 'sometimes' } },
+  }), (e) => e.statusCode === 400 && e.param === 'payment_method_options[card][request_three_d_secure]');
+});
+
+test('cancel: canceled with its reason, setup_intent.canceled; then neither confirm nor cancel', async () => {
+  const si = await stripe.setupIntents.create({ payment_method: 'pm_card_visa' });
+  const c = await stripe.setupIntents.cancel(si.id, { cancellation_reason: 'abandoned' });
+  assert.equal(c.status, 'canceled');
+  assert.equal(c.cancellation_reason, 'abandoned');
+  assertStripeShape(c, 'setup_intent');
+  assert.deepEqual(await typesFor([si.id]), ['setup_intent.created', 'setup_intent.canceled']);
+  await assert.rejects(stripe.setupIntents.cancel(si.id),
+    (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
+  await assert.rejects(stripe.setupIntents.confirm(si.id),
+    (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
+});
+
+test('refused requests change nothing', async () => {
+  const before = (await stripe.setupIntents.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.setupIntents.create({ customer: 'cus_nope' }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'customer');
+  await assert.rejects(stripe.setupIntents.create({ confirm: true }),
+    (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
+  await assert.rejects(stripe.setupIntents.create({ usage: 'sometimes' }),
+    (e) => e.statusCode === 400 && e.param === 'usage');
+  await assert.rejects(stripe.setupIntents.create({ payment_method_types: ['sepa_debit'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  await assert.rejects(stripe.setupIntents.create({ payment_method: 'card_123' }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+  await assert.rejects(stripe.setupIntents.create({ payment_method: 'pm_card_visa', return_url: 'ftp://x' }),
+    (e) => e.statusCode === 400 && e.code === 'url_invalid');
+  // a card saved to one customer cannot be set up for another
+  const a = await stripe.customers.create({});
+  const b = await stripe.customers.create({});
+  const saved = await stripe.setupIntents.create({ customer: a.id, payment_method: 'pm_card_visa', confirm: true });
+  await assert.rejects(stripe.setupIntents.create({ customer: b.id, payment_method: saved.payment_method, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+  assert.equal((await stripe.setupIntents.list({ limit: 100 })).data.length, before + 1);
+  await assert.rejects(stripe.setupIntents.retrieve('seti_missing'),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+});
+
+test('lists: customer and payment_method filters, pages, expand', async () => {
+  const cus = await stripe.customers.create({});
+  const made = [];
+  for (let i = 0; i < 3; i++) {
+    made.push(await stripe.setupIntents.create({ customer: cus.id, payment_method: 'pm_card_visa', confirm: true }));
+  }
+  const list = await stripe.setupIntents.list({ customer: cus.id });
+  assert.deepEqual(list.data.map((s) => s.id), made.map((s) => s.id).reverse());
+  for (const s of list.data) assertStripeShape(s, 'setup_intent');
+  const byPm = await stripe.setupIntents.list({ payment_method: made[1].payment_method });
+  assert.deepEqual(byPm.data.map((s) => s.id), [made[1].id]);
+  const page1 = await stripe.setupIntents.list({ customer: cus.id, limit: 2 });
+  assert.equal(page1.has_more, true);
+  const page2 = await stripe.setupIntents.list({ customer: cus.id, limit: 2, starting_after: page1.data[1].id });
+  assert.deepEqual(page2.data.map((s) => s.id), [made[0].id]);
+  const all = [];
+  for await (const s of stripe.setupIntents.list({ customer: cus.id, limit: 1 })) all.push(s.id);
+  assert.equal(all.length, 3);
+  const ex = await stripe.setupIntents.list({ customer: cus.id, expand: ['data.payment_method'] });
+  assert.equal(ex.data[0].payment_method.object, 'payment_method');
+});
+
+test('idempotency: a keyed create+confirm sent twice sets up once', async () => {
+  const cus = await stripe.customers.create({});
+  const key = `seti-${Date.now()}`;
+  const params = { customer: cus.id, payment_method: 'pm_card_visa', confirm: true };
+  const a = await stripe.setupIntents.create(params, { idempotencyKey: key });
+  const b = await stripe.setupIntents.create(params, { idempotencyKey: key });
+  assert.equal(a.id, b.id);
+  assert.equal(b.lastResponse.headers['idempotent-replayed'], 'true');
+  assert.equal((await stripe.setupIntents.list({ customer: cus.id })).data.length, 1);
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id)).data.length, 1);
+});
+
+test('tenants: another merchant sees none of it', async () => {
+  const si = await stripe.setupIntents.create({ payment_method: 'pm_card_visa', confirm: true });
+  const other = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(other.setupIntents.retrieve(si.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.setupIntents.confirm(si.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.setupIntents.cancel(si.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.setupIntents.update(si.id, { metadata: { a: 'b' } }), (e) => e.statusCode === 404);
+  assert.deepEqual((await other.setupIntents.list()).data, []);
+  // a publishable key cannot use them
+  await assert.rejects(env.stripe(env.merchant.publishable_key).setupIntents.create({}),
+    (e) => e.statusCode === 403);
+});
+
+test('tender verify: passes on what the tests made, and finds an intent without its events', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+  const m = env.merchant.id;
+  storeSql(env.dataDir, "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret, usage)" +
+    ` VALUES ('${m}', 'seti_forged', 1, 1, 'succeeded', 'seti_forged_secret_x', 'off_session')`);
+  let out = '';
+  try {
+    tender(['verify', '--data', env.dataDir]);
+  } catch (e) {
+    out = `${e.stdout}${e.stderr}`;
+  }
+  assert.match(out, /SetupIntent without setup_intent\.created/);
+  assert.match(out, /succeeded SetupIntent without setup_intent\.succeeded/);
+  storeSql(env.dataDir, "DELETE FROM setup_intents WHERE id = 'seti_forged'");
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
