@@ -411,6 +411,21 @@ static int prerender_succeeded(struct confirm_ctx *c)
 	return 0;
 }
 
+/* setup_future_usage with a customer: once the payment is authorized, its PaymentMethod is
+ * attached to that customer for later payments (payment_method.attached), as on Stripe. One
+ * attached meanwhile to someone else stays theirs: the payment is not failed for it. */
+static int save_for_future(struct req *r, struct db *db, const struct payment_intent *pi,
+			   const char *pm_id)
+{
+	if (!pi->customer || !pi->setup_future_usage || !pm_id || !*pm_id)
+		return 0;
+	const char *id;
+	char owner[ID_MAX];
+	if (pm_attach_resolve(r, db, pm_id, "payment_method", &id, owner) != 0)
+		return -1;
+	return owner[0] ? 0 : pm_attach_finish(r, db, id, owner, pi->customer);
+}
+
 static int confirm_fn(struct db *db, void *p)
 {
 	struct confirm_ctx *c = p;
@@ -479,6 +494,8 @@ static int confirm_fn(struct db *db, void *p)
 	pi_approved(c, pi, ch.id);
 	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (save_for_future(r, db, pi, c->ca.pm_id) != 0)
+		return -1;
 	/* the renderings made before the write are of this very charge (same ids, and the
 	 * attempt that made it is payment_charge_final's), else they are not used */
 	bool pre = c->succeeded_charge_json && c->succeeded_pi_json && ch.captured &&

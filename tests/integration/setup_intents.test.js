@@ -343,3 +343,41 @@ test('tender verify: passes on what the tests made, and finds an intent without 
   storeSql(env.dataDir, "DELETE FROM setup_intents WHERE id = 'seti_forged'");
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+test('PaymentIntents: setup_future_usage saves the card to the customer once the payment is authorized', async () => {
+  const cus = await stripe.customers.create({});
+  const pi = await stripe.paymentIntents.create({
+    amount: 2500, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa',
+    setup_future_usage: 'off_session', confirm: true,
+  });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.setup_future_usage, 'off_session');
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data.map((p) => p.id), [pi.payment_method]);
+  const types = await typesFor([pi.id, pi.payment_method]);
+  assert.deepEqual(types.slice(-2), ['payment_method.attached', 'payment_intent.succeeded']);
+  // and pays again with the customer away
+  const again = await stripe.paymentIntents.create({
+    amount: 900, currency: 'usd', customer: cus.id, payment_method: pi.payment_method,
+    off_session: true, confirm: true,
+  });
+  assert.equal(again.status, 'succeeded');
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id)).data.length, 1);
+  // manual capture: saved once authorized
+  const held = await stripe.paymentIntents.create({
+    amount: 1200, currency: 'usd', customer: cus.id, payment_method: 'pm_card_mastercard',
+    setup_future_usage: 'on_session', capture_method: 'manual', confirm: true,
+  });
+  assert.equal(held.status, 'requires_capture');
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id)).data.length, 2);
+  // not without setup_future_usage, nor for a declined card
+  const other = await stripe.customers.create({});
+  const plain = await stripe.paymentIntents.create({
+    amount: 1300, currency: 'usd', customer: other.id, payment_method: 'pm_card_visa', confirm: true,
+  });
+  assert.equal(plain.status, 'succeeded');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 1300, currency: 'usd', customer: other.id, payment_method: 'pm_card_chargeDeclined',
+    setup_future_usage: 'off_session', confirm: true,
+  }), (e) => e.statusCode === 402);
+  assert.deepEqual((await stripe.customers.listPaymentMethods(other.id)).data, []);
+});
