@@ -201,7 +201,7 @@ static int h_create(struct req *r)
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
 	if (payments_card_authorize(r, source, "source", c.amount, c.currency, c.customer, false,
-	                            false, &c.ca) != 0)
+				    false, false, &c.ca) != 0)
 		return -1;
 	if (c.ca.needs_3ds) {
 		/* charges cannot ask for 3-D Secure (Stripe: use PaymentIntents) */

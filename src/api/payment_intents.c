@@ -21,6 +21,7 @@
 #include "core/str.h"
 #include "money/currency.h"
 #include "money/fx.h"
+#include "vault/payment_method.h"
 
 static const char *const capture_methods[] = {"automatic", "automatic_async", "manual", NULL};
 static const char *const confirmation_methods[] = {"automatic", "manual", NULL};
@@ -413,9 +414,11 @@ static int prerender_succeeded(struct confirm_ctx *c)
 
 /* setup_future_usage with a customer: once the payment is authorized, its PaymentMethod is
  * attached to that customer for later payments (payment_method.attached), as on Stripe. One
- * attached meanwhile to someone else stays theirs: the payment is not failed for it. */
+ * attached meanwhile to someone else stays theirs: the payment is not failed for it. Set up for
+ * off-session use with the cardholder authenticated, the card is marked set up (pm_card.set_up).
+ */
 static int save_for_future(struct req *r, struct db *db, const struct payment_intent *pi,
-			   const char *pm_id)
+			   const char *pm_id, bool authenticated)
 {
 	if (!pi->customer || !pi->setup_future_usage || !pm_id || !*pm_id)
 		return 0;
@@ -423,7 +426,14 @@ static int save_for_future(struct req *r, struct db *db, const struct payment_in
 	char owner[ID_MAX];
 	if (pm_attach_resolve(r, db, pm_id, "payment_method", &id, owner) != 0)
 		return -1;
-	return owner[0] ? 0 : pm_attach_finish(r, db, id, owner, pi->customer);
+	if (owner[0] && strcmp(owner, pi->customer) != 0)
+		return 0;
+	if (!owner[0] && pm_attach_finish(r, db, id, owner, pi->customer) != 0)
+		return -1;
+	if (authenticated && strcmp(pi->setup_future_usage, "off_session") == 0 &&
+	    pm_mark_set_up(db, r->merchant_id, id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
 }
 
 static int confirm_fn(struct db *db, void *p)
@@ -494,7 +504,7 @@ static int confirm_fn(struct db *db, void *p)
 	pi_approved(c, pi, ch.id);
 	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (save_for_future(r, db, pi, c->ca.pm_id) != 0)
+	if (save_for_future(r, db, pi, c->ca.pm_id, c->authenticated) != 0)
 		return -1;
 	/* the renderings made before the write are of this very charge (same ids, and the
 	 * attempt that made it is payment_charge_final's), else they are not used */
@@ -570,15 +580,15 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		    pi->customer ? pi->customer : "this payment");
 	/* the minimum in the merchant's settlement terms is checked before the card is touched
 	 * (the rates may have changed since the intent was created) */
+	const char *off = param_str(r, "off_session");
+	bool off_session = off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
+				   strcmp(off, "recurring") == 0);
 	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
-				    pi->customer, c->authenticated, true, &c->ca) != 0)
+				    pi->customer, c->authenticated, off_session, true, &c->ca) != 0)
 		return -1;
 	if (pi->customer && c->ca.customer[0] && strcmp(pi->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
-	const char *off = param_str(r, "off_session");
-	bool off_session = off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
-				   strcmp(off, "recurring") == 0);
 	/* request_three_d_secure=any: the merchant asks for 3-D Secure whatever the card or the
 	 * risk model would decide; a payment already authenticated goes on */
 	bool needs_3ds =

@@ -333,6 +333,8 @@ struct reveal_ctx {
 	bool authenticated;
 	bool *needs_3ds;
 	bool verify; /* a card check without an amount (processor_verify), not an authorization */
+	bool off_session; /* the cardholder is away (PaymentIntents' off_session) */
+	bool set_up;	  /* the PaymentMethod was set up with authentication (pm_card.set_up) */
 	/* what the reveal leaves for decide(): the card's facts for the acquirer (no number) */
 	struct processor_card card;
 	bool test_card;
@@ -397,7 +399,9 @@ static void decide(struct reveal_ctx *c)
 		} else if (card.behavior == ACQ_RISK_ELEVATED) {
 			level = "elevated";
 			score = 65;
-		} else if (card.behavior == ACQ_3DS_REQUIRED) {
+		} else if (card.behavior == ACQ_3DS_REQUIRED ||
+			   (card.behavior == ACQ_3DS_UNLESS_SET_UP &&
+			    !(c->off_session && c->set_up))) {
 			dec = RISK_REVIEW_3DS;
 		}
 	}
@@ -487,6 +491,7 @@ static int read_card_fn(struct db *db, void *p)
 			return 0;
 	}
 	struct req *r = m->r;
+	c->rc->set_up = m->pm.set_up;
 	c->risk->rules = r->app->rules;
 	c->risk->fingerprint = m->pm.fingerprint;
 	if (r->app->risk || r->app->rules) {
@@ -515,7 +520,7 @@ static int read_card_fn(struct db *db, void *p)
 
 static int card_check(struct req *r, const char *pm_ref, const char *param, int64_t amount,
 		      const char *currency, const char *customer, bool authenticated,
-		      bool check_minimum, bool verify, struct card_auth *out)
+		      bool off_session, bool check_minimum, bool verify, struct card_auth *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct materialize_ctx m = {.r = r, .ref = pm_ref};
@@ -576,7 +581,8 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 				.risk = &risk,
 				.authenticated = authenticated,
 				.needs_3ds = &out->needs_3ds,
-				.verify = verify};
+				.verify = verify,
+				.off_session = off_session};
 	struct read_card_ctx rcc = {.m = &m,
 				    .loaded = loaded,
 				    .alias = alias,
@@ -639,9 +645,9 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
 			    const char *currency, const char *customer, bool authenticated,
-			    bool check_minimum, struct card_auth *out)
+			    bool off_session, bool check_minimum, struct card_auth *out)
 {
-	return card_check(r, pm_ref, param, amount, currency, customer, authenticated,
+	return card_check(r, pm_ref, param, amount, currency, customer, authenticated, off_session,
 			  check_minimum, false, out);
 }
 
@@ -649,7 +655,8 @@ int payments_card_verify(struct req *r, const char *pm_ref, const char *param, c
 			 bool authenticated, struct card_auth *out)
 {
 	/* Radar's features see a zero amount in the merchant's own terms */
-	return card_check(r, pm_ref, param, 0, "usd", customer, authenticated, false, true, out);
+	return card_check(r, pm_ref, param, 0, "usd", customer, authenticated, false, false, true,
+			  out);
 }
 
 int payments_card_choose_pm(struct req *r, struct card_auth *ca)

@@ -51,13 +51,14 @@ struct card_auth {
 	char pricing_currency[8];
 };
 /* customer: the paying customer (velocity features), or NULL. authenticated: 3-D Secure was
- * completed, so the card is authorized rather than challenged. check_minimum: first apply
- * payments_check_minimum to amount/currency (params "amount"/"currency"), in the same read
- * transaction as the card when nothing has to be stored before (a token is checked before it
- * is used up). */
+ * completed, so the card is authorized rather than challenged. off_session: the cardholder is
+ * away (a card set up with authentication may then not be challenged: pm_card.set_up).
+ * check_minimum: first apply payments_check_minimum to amount/currency (params
+ * "amount"/"currency"), in the same read transaction as the card when nothing has to be stored
+ * before (a token is checked before it is used up). */
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
 			    const char *currency, const char *customer, bool authenticated,
-			    bool check_minimum, struct card_auth *out);
+			    bool off_session, bool check_minimum, struct card_auth *out);
 /* The same card side for a check without an amount (a SetupIntent's confirmation): the
  * acquirer verifies the card (processor_verify) instead of authorizing an amount; Radar and 3-D
  * Secure decide as for a payment. */

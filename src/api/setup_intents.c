@@ -497,6 +497,9 @@ static int confirm_fn(struct db *db, void *p)
 		    pm_attach_finish(r, db, pm_id, owner, si->customer) != 0)
 			return -1;
 	}
+	/* the cardholder authenticated this setup: the issuer will not ask again off session */
+	if (c->authenticated && pm_mark_set_up(db, r->merchant_id, c->ca.pm_id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, si, "setup_intent.succeeded") != 0)

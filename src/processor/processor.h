@@ -41,6 +41,9 @@ enum acq_behavior {
 	/* 4000000000000341: the card checks out when it is set up (SetupIntents), every charge is
 	 * declined. Appended: holds store these numbers. */
 	ACQ_DECLINE_CHARGES,
+	/* 4000002500003155: asks for 3-D Secure, except for an off-session payment with a card
+	 * that was set up (authenticated) for later payments */
+	ACQ_3DS_UNLESS_SET_UP,
 };
 
 struct processor_card {

@@ -37,7 +37,7 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 
 static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
-    " fingerprint, cvc_provided, billing_details FROM payment_methods"
+    " fingerprint, cvc_provided, billing_details, set_up FROM payment_methods"
     " WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
@@ -84,11 +84,25 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		copy(ret->fingerprint, sizeof(ret->fingerprint), db_col_text(st, 9, NULL));
 		ret->cvc_provided = db_col_int64(st, 10) != 0;
 		billing_country(db_col_text(st, 11, NULL), ret->billing_country);
+		ret->set_up = db_col_int64(st, 12) != 0;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
 		return DB_OK;
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+static const char SQL_SET_UP[] =
+    "UPDATE payment_methods SET set_up = 1 WHERE merchant_id = $1 AND id = $2";
+
+int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SET_UP);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	return db_step_done(st);
 }
 
 static const char SQL_TOKEN_USE[] =

@@ -21,9 +21,15 @@ struct pm_card {
 	char billing_country[3]; /* billing_details.address.country, "" when not given */
 	int exp_month, exp_year;
 	bool cvc_provided;
+	/* set up for later payments with the cardholder authenticated (a SetupIntent, or a
+	 * payment with setup_future_usage=off_session, through 3-D Secure): the issuer then lets
+	 * off-session payments through without asking again (test card 4000002500003155) */
+	bool set_up;
 };
 
 int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm_card *ret);
+/* Inside a write: records that pm_id was set up with authentication (pm_card.set_up). */
+int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id);
 /* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,
  * DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or another negative code. */
 int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, const char *ref,

@@ -50,7 +50,7 @@ static const struct testcard cards[] = {
     TC("4000000000009235", "visa", "credit", "US", "9235", ACQ_RISK_ELEVATED),
     /* 3-D Secure */
     TC("4000002760003184", "visa", "credit", "DE", "3184", ACQ_3DS_REQUIRED),
-    TC("4000002500003155", "visa", "credit", "FR", "3155", ACQ_3DS_REQUIRED),
+    TC("4000002500003155", "visa", "credit", "FR", "3155", ACQ_3DS_UNLESS_SET_UP),
     TC("4000000000003220", "visa", "credit", "US", "3220", ACQ_3DS_REQUIRED),
     TC("4000000000003063", "visa", "credit", "US", "3063", ACQ_3DS_REQUIRED),
     TC("4000000000003055", "visa", "credit", "US", "3055", ACQ_SUCCEED),

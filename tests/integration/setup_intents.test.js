@@ -381,3 +381,70 @@ test('PaymentIntents: setup_future_usage saves the card to the customer once the
   }), (e) => e.statusCode === 402);
   assert.deepEqual((await stripe.customers.listPaymentMethods(other.id)).data, []);
 });
+
+async function passChallenge(url) {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await Promise.all([page.waitForURL(/\/saved/),
+    page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  await page.close();
+}
+
+test('4000002500003155 set up with 3-D Secure pays off session without asking again; 3184 still asks', async () => {
+  const cus = await stripe.customers.create({});
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method: 'pm_card_authenticationRequiredOnSetup', confirm: true,
+    return_url: `http://127.0.0.1:${shopPort}/saved`,
+  });
+  assert.equal(si.status, 'requires_action');
+  await passChallenge(si.next_action.redirect_to_url.url);
+  const saved = await stripe.setupIntents.retrieve(si.id);
+  assert.equal(saved.status, 'succeeded');
+  const off = await stripe.paymentIntents.create({
+    amount: 4200, currency: 'eur', customer: cus.id, payment_method: saved.payment_method,
+    off_session: true, confirm: true,
+  });
+  assert.equal(off.status, 'succeeded');
+  // with the cardholder present it is a one-time payment: the issuer asks
+  const on = await stripe.paymentIntents.create({
+    amount: 4200, currency: 'eur', customer: cus.id, payment_method: saved.payment_method,
+    confirm: true, return_url: `http://127.0.0.1:${shopPort}/saved`,
+  });
+  assert.equal(on.status, 'requires_action');
+  // the same card never set up is declined off session
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 4200, currency: 'eur', payment_method: 'pm_card_authenticationRequiredOnSetup',
+    off_session: true, confirm: true,
+  }), (e) => e.statusCode === 402 && e.code === 'authentication_required');
+
+  // 4000002760003184 asks every time, set up or not
+  const always = await stripe.setupIntents.create({
+    customer: cus.id, payment_method: 'pm_card_authenticationRequired', confirm: true,
+    return_url: `http://127.0.0.1:${shopPort}/saved`,
+  });
+  await passChallenge(always.next_action.redirect_to_url.url);
+  const alwaysSaved = await stripe.setupIntents.retrieve(always.id);
+  assert.equal(alwaysSaved.status, 'succeeded');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 4200, currency: 'eur', customer: cus.id, payment_method: alwaysSaved.payment_method,
+    off_session: true, confirm: true,
+  }), (e) => e.statusCode === 402 && e.code === 'authentication_required');
+});
+
+test('a payment with setup_future_usage=off_session and 3-D Secure sets 3155 up for later', async () => {
+  const cus = await stripe.customers.create({});
+  const pi = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', customer: cus.id, payment_method: 'pm_card_authenticationRequiredOnSetup',
+    setup_future_usage: 'off_session', confirm: true, return_url: `http://127.0.0.1:${shopPort}/saved`,
+  });
+  assert.equal(pi.status, 'requires_action');
+  await passChallenge(pi.next_action.redirect_to_url.url);
+  const paid = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(paid.status, 'succeeded');
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data.map((p) => p.id), [paid.payment_method]);
+  const later = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', customer: cus.id, payment_method: paid.payment_method,
+    off_session: true, confirm: true,
+  });
+  assert.equal(later.status, 'succeeded');
+});
