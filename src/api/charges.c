@@ -10,6 +10,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "api/search.h"
 #include "app.h"
 #include "money/fx.h"
 
@@ -330,9 +331,58 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* Stripe's search fields for charges, as far as Tender keeps them in columns: amount, created,
+ * currency, customer, disputed, metadata, refunded (in full), status. An exact customer narrows
+ * the scan to that customer's charges. */
+static const char SQL_SEARCH[] =
+    "SELECT id, amount, created, currency, customer, disputed, metadata,"
+    " CASE WHEN captured = 1 AND amount_captured > 0 AND amount_refunded = amount_captured"
+    " THEN 1 ELSE 0 END, status FROM charges"
+    " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR customer = $5)"
+    " ORDER BY id DESC LIMIT $4";
+
+static const struct search_field search_fields[] = {
+    {"amount", SEARCH_NUMBER, false, 1},
+    {"created", SEARCH_NUMBER, false, 2},
+    {"currency", SEARCH_STRING, false, 3},
+    {"customer", SEARCH_STRING, false, 4},
+    {"disputed", SEARCH_BOOL, false, 5},
+    {"metadata", SEARCH_METADATA, false, 6},
+    {"refunded", SEARCH_BOOL, false, 7},
+    {"status", SEARCH_STRING, false, 8},
+    {NULL, 0, false, 0},
+};
+
+static int search_render(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	return list_render(r, db, id, j, NULL);
+}
+
+static const struct param_spec search_params[] = {
+    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
+    {"limit", PT_STRING, 0, 8, NULL, NULL},
+    {"page", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int h_search(struct req *r)
+{
+	static const struct search_spec spec = {
+	    .url = "/v1/charges/search",
+	    .resource = "charges",
+	    .id_prefix = "ch_",
+	    .fields = search_fields,
+	    .sql_scan = SQL_SEARCH,
+	    .prefilter = "customer",
+	    .render = search_render,
+	};
+	return search_respond(r, &spec);
+}
+
 const struct route charges_routes[] = {
     {"POST", "/v1/charges", h_create, create_params, 0},
     {"GET", "/v1/charges", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/charges/search", h_search, search_params, 0},
     {"GET", "/v1/charges/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/charges/{id}", h_update, update_params, 0},
     {"POST", "/v1/charges/{id}/capture", h_capture, capture_params, 0},

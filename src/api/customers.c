@@ -10,6 +10,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "api/search.h"
 #include "core/clock.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -582,9 +583,49 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* Stripe's search fields for customers: created, email, metadata, name, phone. Emails match
+ * case-insensitively, so the scan has no exact prefilter. */
+static const char SQL_SEARCH[] =
+    "SELECT id, created, email, name, phone, metadata FROM customers WHERE merchant_id = $1"
+    " AND deleted = 0 AND id > $2 AND id < $3 AND ($5 IS NULL OR email = $5)"
+    " ORDER BY id DESC LIMIT $4";
+
+static const struct search_field search_fields[] = {
+    {"created", SEARCH_NUMBER, false, 1},    {"email", SEARCH_STRING, true, 2},
+    {"metadata", SEARCH_METADATA, false, 5}, {"name", SEARCH_STRING, true, 3},
+    {"phone", SEARCH_STRING, true, 4},	     {NULL, 0, false, 0},
+};
+
+static int search_render(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	return customer_render_by_id(r, db, id, j);
+}
+
+static const struct param_spec search_params[] = {
+    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
+    {"limit", PT_STRING, 0, 8, NULL, NULL},
+    {"page", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int h_search(struct req *r)
+{
+	static const struct search_spec spec = {
+	    .url = "/v1/customers/search",
+	    .resource = "customers",
+	    .id_prefix = "cus_",
+	    .fields = search_fields,
+	    .sql_scan = SQL_SEARCH,
+	    .prefilter = NULL,
+	    .render = search_render,
+	};
+	return search_respond(r, &spec);
+}
+
 const struct route customers_routes[] = {
     {"POST", "/v1/customers", h_create, create_params, 0},
     {"GET", "/v1/customers", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/customers/search", h_search, search_params, 0},
     {"GET", "/v1/customers/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/customers/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/customers/{id}", h_delete, no_params, 0},

@@ -16,6 +16,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "api/search.h"
 #include "http/form.h"
 #include "app.h"
 #include "core/str.h"
@@ -1058,6 +1059,49 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* Stripe's search fields for PaymentIntents: amount, created, currency, customer, metadata,
+ * status. An exact customer narrows the scan to that customer's intents. */
+static const char SQL_SEARCH[] =
+    "SELECT id, amount, created, currency, customer, metadata, status FROM payment_intents"
+    " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR customer = $5)"
+    " ORDER BY id DESC LIMIT $4";
+
+static const struct search_field search_fields[] = {
+    {"amount", SEARCH_NUMBER, false, 1},
+    {"created", SEARCH_NUMBER, false, 2},
+    {"currency", SEARCH_STRING, false, 3},
+    {"customer", SEARCH_STRING, false, 4},
+    {"metadata", SEARCH_METADATA, false, 5},
+    {"status", SEARCH_STRING, false, 6},
+    {NULL, 0, false, 0},
+};
+
+static int search_render(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	return list_render(r, db, id, j, NULL);
+}
+
+static const struct param_spec search_params[] = {
+    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
+    {"limit", PT_STRING, 0, 8, NULL, NULL},
+    {"page", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int h_search(struct req *r)
+{
+	static const struct search_spec spec = {
+	    .url = "/v1/payment_intents/search",
+	    .resource = "payment_intents",
+	    .id_prefix = "pi_",
+	    .fields = search_fields,
+	    .sql_scan = SQL_SEARCH,
+	    .prefilter = "customer",
+	    .render = search_render,
+	};
+	return search_respond(r, &spec);
+}
+
 /* ---- the 3-D Secure challenge page (served by Tender, no API key: the token is the secret) ----
  */
 
@@ -1217,6 +1261,7 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 const struct route payment_intents_routes[] = {
     {"POST", "/v1/payment_intents", h_create, create_params, 0},
     {"GET", "/v1/payment_intents", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/payment_intents/search", h_search, search_params, 0},
     {"GET", "/v1/payment_intents/{id}", h_retrieve, retrieve_params, 0},
     {"POST", "/v1/payment_intents/{id}", h_update, update_params, 0},
     {"POST", "/v1/payment_intents/{id}/confirm", h_confirm, confirm_params, 0},

@@ -1,0 +1,178 @@
+'use strict';
+// Stripe's Search API through stripe-node: customers, PaymentIntents and charges searched with
+// Stripe's query language, pages followed with next_page (and the SDK's auto-pagination),
+// refused queries, and tenant isolation.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, assertStripeShape } = require('./helpers');
+
+let env;
+let stripe;
+const tag = `t${Date.now()}`;
+
+before(async () => {
+  env = await startTender({ merchants: 3, args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const ids = (res) => res.data.map((o) => o.id);
+
+test('customers: exact email (any case), name and phone substrings, metadata, OR, negation, created', async () => {
+  const jenny = await stripe.customers.create({ email: 'Jenny.Rosen@example.com', name: 'Jenny Rosen', phone: '+15555550123', metadata: { tier: 'gold', tag } });
+  const bob = await stripe.customers.create({ email: 'bob@example.org', name: 'Bob Stone', metadata: { tier: 'silver', tag } });
+  const ann = await stripe.customers.create({ email: 'ann@example.com', name: 'Ann Rose', metadata: { tag } });
+
+  const byEmail = await stripe.customers.search({ query: "email:'jenny.rosen@example.com'" });
+  assert.equal(byEmail.object, 'search_result');
+  assert.equal(byEmail.url, '/v1/customers/search');
+  assert.equal(byEmail.has_more, false);
+  assert.equal(byEmail.next_page, null);
+  assert.deepEqual(ids(byEmail), [jenny.id]);
+  assertStripeShape(byEmail.data[0], 'customer');
+
+  assert.deepEqual(ids(await stripe.customers.search({ query: 'name~"ros"' })), [ann.id, jenny.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: "phone~'5550123'" })), [jenny.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: "metadata['tier']:'silver'" })), [bob.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: `metadata["tag"]:"${tag}" AND -metadata["tier"]:null` })),
+    [bob.id, jenny.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: `metadata["tag"]:"${tag}" AND metadata["tier"]:null` })), [ann.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: "email:'bob@example.org' OR email:'ann@example.com'" })),
+    [ann.id, bob.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: `metadata['tag']:'${tag}' AND -name~'rose'` })), [bob.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: `created>=${jenny.created} AND created<=${ann.created} AND metadata['tag']:'${tag}'` })),
+    [ann.id, bob.id, jenny.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: `created>${ann.created + 10}` })), []);
+  // keys and values the JSON text holds escaped or in UTF-8
+  const odd = await stripe.customers.create({ metadata: { 'café': 'Crème', 'say "hi"': 'yes' } });
+  assert.deepEqual(ids(await stripe.customers.search({ query: "metadata['café']:'crème'" })), [odd.id]);
+  assert.deepEqual(ids(await stripe.customers.search({ query: 'metadata["say \\"hi\\""]:"yes"' })), [odd.id]);
+  // a deleted customer is not found
+  await stripe.customers.del(bob.id);
+  assert.deepEqual(ids(await stripe.customers.search({ query: "email:'bob@example.org'" })), []);
+});
+
+test('pages: limit, next_page, and the SDK\'s auto-pagination', async () => {
+  const made = [];
+  for (let i = 0; i < 7; i++) made.push((await stripe.customers.create({ email: `page${i}@example.com`, metadata: { batch: `${tag}-p` } })).id);
+  const query = `metadata['batch']:'${tag}-p'`;
+  const p1 = await stripe.customers.search({ query, limit: 3 });
+  assert.equal(p1.has_more, true);
+  assert.ok(p1.next_page);
+  assert.deepEqual(ids(p1), made.slice(4).reverse());
+  const p2 = await stripe.customers.search({ query, limit: 3, page: p1.next_page });
+  assert.deepEqual(ids(p2), made.slice(1, 4).reverse());
+  const p3 = await stripe.customers.search({ query, limit: 3, page: p2.next_page });
+  assert.deepEqual(ids(p3), [made[0]]);
+  assert.equal(p3.has_more, false);
+  assert.equal(p3.next_page, null);
+  const all = await stripe.customers.search({ query, limit: 2 }).autoPagingToArray({ limit: 100 });
+  assert.deepEqual(all.map((c) => c.id), [...made].reverse());
+});
+
+test('PaymentIntents: metadata, customer, amount ranges, status, currency', async () => {
+  const cus = await stripe.customers.create({});
+  const a = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa', confirm: true, metadata: { order_id: `${tag}-1` } });
+  const b = await stripe.paymentIntents.create({ amount: 5000, currency: 'eur', customer: cus.id, metadata: { order_id: `${tag}-2` } });
+  const c = await stripe.paymentIntents.create({ amount: 7000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, metadata: { order_id: `${tag}-3` } });
+
+  const one = await stripe.paymentIntents.search({ query: `metadata['order_id']:'${tag}-2'` });
+  assert.deepEqual(ids(one), [b.id]);
+  assert.equal(one.url, '/v1/payment_intents/search');
+  assertStripeShape(one.data[0], 'payment_intent');
+  assert.deepEqual(ids(await stripe.paymentIntents.search({ query: `customer:'${cus.id}'` })), [b.id, a.id]);
+  assert.deepEqual(ids(await stripe.paymentIntents.search({ query: `customer:'${cus.id}' AND status:'succeeded'` })), [a.id]);
+  assert.deepEqual(ids(await stripe.paymentIntents.search({ query: `status:'succeeded' AND amount>1000 AND created>=${a.created}` })), [c.id]);
+  assert.deepEqual(ids(await stripe.paymentIntents.search({ query: `currency:'EUR' AND amount:5000` })), [b.id]);
+  assert.deepEqual(ids(await stripe.paymentIntents.search({ query: `metadata['order_id']:'${tag}-1' OR metadata['order_id']:'${tag}-3'` })), [c.id, a.id]);
+  // expand[] reaches inside the results
+  const ex = await stripe.paymentIntents.search({ query: `metadata['order_id']:'${tag}-1'`, expand: ['data.customer'] });
+  assert.equal(ex.data[0].customer.id, cus.id);
+});
+
+test('charges: customer, amount, refunded, disputed, status', async () => {
+  const cus = await stripe.customers.create({});
+  const paid = await stripe.paymentIntents.create({ amount: 2500, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  const refundedPi = await stripe.paymentIntents.create({ amount: 3500, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  await stripe.refunds.create({ payment_intent: refundedPi.id });
+  await assert.rejects(stripe.paymentIntents.create({ amount: 4500, currency: 'usd', customer: cus.id, payment_method: 'pm_card_chargeDeclined', confirm: true }));
+
+  const all = await stripe.charges.search({ query: `customer:'${cus.id}'` });
+  assert.equal(all.data.length, 3);
+  assert.equal(all.url, '/v1/charges/search');
+  for (const ch of all.data) assertStripeShape(ch, 'charge');
+  const refunded = await stripe.charges.search({ query: `customer:'${cus.id}' AND refunded:true` });
+  assert.deepEqual(refunded.data.map((c) => c.payment_intent), [refundedPi.id]);
+  const failed = await stripe.charges.search({ query: `customer:'${cus.id}' AND status:'failed'` });
+  assert.equal(failed.data.length, 1);
+  assert.equal(failed.data[0].amount, 4500);
+  const kept = await stripe.charges.search({ query: `customer:'${cus.id}' AND status:'succeeded' AND refunded:false AND disputed:false` });
+  assert.deepEqual(kept.data.map((c) => c.payment_intent), [paid.id]);
+  assert.equal((await stripe.charges.search({ query: `customer:'${cus.id}' AND amount<3000` })).data.length, 1);
+});
+
+test('refused queries: 400 on query, nothing else', async () => {
+  const cases = [
+    ['unknown:"x"', /unsupported search field for resource `customers`/],
+    ["email:'a@b.c' AND name:'x' OR phone:'y'", /AND and OR cannot be combined/],
+    ["name~'ab'", /at least 3 characters/],
+    ["email>'x'", /cannot be compared/],
+    ['created:soon', /whole number/],
+    ["email:'unterminated", /not closed/],
+    ["email 'x'", /expected an operator/],
+    ["email:'a' email:'b'", /expected AND or OR/],
+    ["metadata:'x'", /metadata\["key"\]/],
+    [Array.from({ length: 11 }, (_, i) => `email:'e${i}@x.com'`).join(' OR '), /at most 10 clauses/],
+    ['', /empty/],
+  ];
+  for (const [query, re] of cases) {
+    await assert.rejects(stripe.customers.search({ query }), (e) => {
+      assert.equal(e.statusCode, 400, query);
+      assert.equal(e.param, 'query', query);
+      assert.match(e.message, re, query);
+      return true;
+    });
+  }
+  await assert.rejects(stripe.paymentIntents.search({ query: "email:'x'" }),
+    (e) => e.statusCode === 400 && /resource `payment_intents`/.test(e.message));
+  await assert.rejects(stripe.charges.search({ query: 'disputed:maybe' }),
+    (e) => e.statusCode === 400 && /true or false/.test(e.message));
+  await assert.rejects(stripe.customers.search({ query: "email:'x'", limit: 101 }),
+    (e) => e.statusCode === 400 && e.param === 'limit');
+  await assert.rejects(stripe.customers.search({ query: "email:'x'", page: 'pi_123' }),
+    (e) => e.statusCode === 400 && e.param === 'page');
+  // query is required
+  const r = await env.request({ path: '/v1/customers/search', key: env.merchant.secret_key });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.param, 'query');
+});
+
+test('tenants: a search sees only its own merchant', async () => {
+  const mine = await stripe.customers.create({ email: `${tag}@tenant.example`, metadata: { tag } });
+  const other = env.stripe(env.merchants[1].secret_key);
+  assert.deepEqual(ids(await other.customers.search({ query: `email:'${tag}@tenant.example'` })), []);
+  assert.deepEqual(ids(await other.paymentIntents.search({ query: `metadata['order_id']:'${tag}-1'` })), []);
+  assert.deepEqual(ids(await stripe.customers.search({ query: `email:'${tag}@tenant.example'` })), [mine.id]);
+  // another merchant's id as a page bound finds nothing of theirs either
+  const theirs = await other.customers.create({ email: `${tag}@tenant.example` });
+  const res = await stripe.customers.search({ query: `email:'${tag}@tenant.example'`, page: theirs.id });
+  assert.ok(!ids(res).includes(theirs.id));
+});
+
+test('a page looks at a bounded number of rows and says where the next one starts', async () => {
+  // merchant 2: 5,050 customers, the one searched for made first (the scan goes newest first)
+  const s = env.stripe(env.merchants[2].secret_key);
+  const first = await s.customers.create({ email: 'needle@example.com' });
+  const batch = 50;
+  for (let i = 0; i < 5050; i += batch) {
+    await Promise.all(Array.from({ length: batch }, (_, k) => s.customers.create({ email: `hay${i + k}@example.com` })));
+  }
+  const page1 = await s.customers.search({ query: "email:'needle@example.com'" });
+  assert.deepEqual(page1.data, []);
+  assert.equal(page1.has_more, true);
+  const page2 = await s.customers.search({ query: "email:'needle@example.com'", page: page1.next_page });
+  assert.deepEqual(ids(page2), [first.id]);
+  assert.equal(page2.has_more, false);
+  const all = await s.customers.search({ query: "email:'needle@example.com'" }).autoPagingToArray({ limit: 10 });
+  assert.deepEqual(all.map((c) => c.id), [first.id]);
+});
