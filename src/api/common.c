@@ -127,6 +127,29 @@ const char *str_update(struct req *r, const char *param, const char *old)
 	return v;
 }
 
+int string_array_json(struct req *r, const char *param, const char **ret)
+{
+	const struct form_node *n = param_node(r, param);
+	if (!n)
+		return 0;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	if (n->kind == FORM_SCALAR) {
+		if (n->value_len)
+			json_str(&j, n->value);
+	} else {
+		for (const struct form_node *x = n->first_child; x; x = x->next)
+			json_str(&j, x->value);
+	}
+	json_arr_close(&j);
+	*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 void json_kv_raw_or_null(struct json *j, const char *key, const char *raw)
 {
 	if (raw)

@@ -20,6 +20,11 @@ int shipping_from_params(struct req *r, const char *param, const char **ret);
 /* "" → NULL, absent → keep old, else the new value (arena). */
 const char *str_update(struct req *r, const char *param, const char *old);
 
+/* A string-array parameter (param[]=a&param[]=b, or one scalar; "" is the empty array) as a
+ * JSON array of strings in arena memory; *ret untouched when the param is absent. 0, or -1 with
+ * r->err. */
+int string_array_json(struct req *r, const char *param, const char **ret);
+
 /* key: raw JSON text or null */
 void json_kv_raw_or_null(struct json *j, const char *key, const char *raw);
 

@@ -220,24 +220,8 @@ static int apply_params(struct req *r, struct customer *c)
 		return -1;
 	if (metadata_apply(r, c->metadata, "metadata", &c->metadata) != 0)
 		return -1;
-	const struct form_node *pl = param_node(r, "preferred_locales");
-	if (pl) {
-		struct buf b;
-		struct json j;
-		buf_init(&b, 64 * 1024);
-		json_init(&j, &b);
-		json_arr_open(&j);
-		if (pl->kind == FORM_SCALAR) {
-			if (pl->value_len)
-				json_str(&j, pl->value);
-		} else {
-			for (const struct form_node *x = pl->first_child; x; x = x->next)
-				json_str(&j, x->value);
-		}
-		json_arr_close(&j);
-		c->preferred_locales = arena_strdup(&r->arena, buf_cstr(&b));
-		buf_release(&b);
-	}
+	if (string_array_json(r, "preferred_locales", &c->preferred_locales) != 0)
+		return -1;
 	const char *dpm = param_str(r, "invoice_settings.default_payment_method");
 	if (dpm)
 		c->default_payment_method = *dpm ? dpm : NULL;
