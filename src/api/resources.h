@@ -17,6 +17,7 @@ extern const struct route payment_methods_routes[];
 extern const struct route webhook_endpoints_routes[];
 extern const struct route disputes_routes[];
 extern const struct route setup_intents_routes[];
+extern const struct route products_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

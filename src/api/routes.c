@@ -14,5 +14,6 @@ const struct route *const api_route_tables[] = {
     webhook_endpoints_routes,
     disputes_routes,
     setup_intents_routes,
+    products_routes,
     NULL,
 };

@@ -94,6 +94,10 @@ NO_EVENT(SQL_REFUND_NO_EVENT, "SELECT r.merchant_id, r.id FROM refunds r", "", "
 	 "r.id", "= 'refund.created'");
 NO_EVENT(SQL_SETI_NO_EVENT, "SELECT s.merchant_id, s.id FROM setup_intents s", "", "s.merchant_id",
 	 "s.id", "= 'setup_intent.created'");
+NO_EVENT(SQL_PRODUCT_NO_EVENT, "SELECT p.merchant_id, p.id FROM products p", "", "p.merchant_id",
+	 "p.id", "= 'product.created'");
+NO_EVENT(SQL_PRICE_NO_EVENT, "SELECT p.merchant_id, p.id FROM prices p", "", "p.merchant_id",
+	 "p.id", "= 'price.created'");
 NO_EVENT(SQL_SETI_DONE_NO_EVENT, "SELECT s.merchant_id, s.id FROM setup_intents s",
 	 "s.status = 'succeeded' AND ", "s.merchant_id", "s.id", "= 'setup_intent.succeeded'");
 
@@ -254,6 +258,10 @@ int verify_run(struct db *db, struct verify_report *rep)
 			 "refund without refund.created");
 	rc |= violations(db, rep, "events", FOR_DB(db, SQL_SETI_NO_EVENT),
 			 "SetupIntent without setup_intent.created");
+	rc |= violations(db, rep, "events", FOR_DB(db, SQL_PRODUCT_NO_EVENT),
+			 "product without product.created");
+	rc |= violations(db, rep, "events", FOR_DB(db, SQL_PRICE_NO_EVENT),
+			 "price without price.created");
 	rc |= violations(db, rep, "events", FOR_DB(db, SQL_SETI_DONE_NO_EVENT),
 			 "succeeded SetupIntent without setup_intent.succeeded");
 	return rc;

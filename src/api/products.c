@@ -1,0 +1,1235 @@
+/*
+ * /v1/products and /v1/prices: what a merchant sells and at what price, one-time or recurring.
+ * Products: create (with default_price_data), retrieve, update, delete (only without prices),
+ * list, search. Prices: create (for a product, or with product_data), retrieve, update (active,
+ * nickname, lookup_key, metadata, tax_behavior), list, search; a price's amount and currency
+ * never change once made, as on Stripe. Every write appends its product.* / price.* event.
+ *
+ * A price's amount is unit_amount (integer minor units) or unit_amount_decimal (a decimal
+ * string of minor units with up to 12 decimals, for sub-cent prices), kept as the text it was
+ * given: no floating point touches it. lookup_key is unique among a merchant's prices
+ * (transfer_lookup_key moves it from the price that has it).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/payments_common.h"
+#include "api/resources.h"
+#include "api/search.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "money/currency.h"
+
+#define UNIT_AMOUNT_MAX 99999999 /* Stripe's eight digits */
+
+/* ---- rows ---- */
+
+struct product {
+	char id[ID_MAX];
+	int64_t created, updated;
+	bool active, deleted;
+	int shippable; /* -1: null */
+	const char *name, *description, *images, *metadata, *url, *unit_label;
+	const char *statement_descriptor, *default_price;
+};
+
+struct price {
+	char id[ID_MAX];
+	int64_t created;
+	bool active;
+	char currency[8];
+	bool has_unit_amount;
+	int64_t unit_amount;
+	const char *unit_amount_decimal, *product, *nickname, *lookup_key, *metadata, *type;
+	const char *interval, *usage_type, *tax_behavior;
+	int64_t interval_count;
+};
+
+static const char *col_dup(struct req *r, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(&r->arena, t) : NULL;
+}
+
+static const char SQL_PRODUCT_GET[] =
+    "SELECT id, created, updated, active, deleted, shippable, name, description, images,"
+    " metadata, url, unit_label, statement_descriptor, default_price FROM products"
+    " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_PRODUCT_INSERT[] =
+    "INSERT INTO products (merchant_id, id, created, updated, active, deleted, shippable, name,"
+    " description, images, metadata, url, unit_label, statement_descriptor, default_price)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+/* $3 (created) never changes: both statements bind the same numbers */
+static const char SQL_PRODUCT_UPDATE[] =
+    "UPDATE products SET updated = $4, active = $5, deleted = $6, shippable = $7, name = $8,"
+    " description = $9, images = $10, metadata = $11, url = $12, unit_label = $13,"
+    " statement_descriptor = $14, default_price = $15"
+    " WHERE merchant_id = $1 AND id = $2 AND created = $3";
+
+static int product_load(struct req *r, struct db *db, const char *id, struct product *p)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(p, 0, sizeof(*p));
+		str_copy(p->id, sizeof(p->id), db_col_text(st, 0, NULL));
+		p->created = db_col_int64(st, 1);
+		p->updated = db_col_int64(st, 2);
+		p->active = db_col_int64(st, 3) != 0;
+		p->deleted = db_col_int64(st, 4) != 0;
+		p->shippable = db_col_is_null(st, 5) ? -1 : (int)db_col_int64(st, 5);
+		p->name = col_dup(r, st, 6);
+		p->description = col_dup(r, st, 7);
+		p->images = col_dup(r, st, 8);
+		p->metadata = col_dup(r, st, 9);
+		p->url = col_dup(r, st, 10);
+		p->unit_label = col_dup(r, st, 11);
+		p->statement_descriptor = col_dup(r, st, 12);
+		p->default_price = col_dup(r, st, 13);
+		if (!p->name || !p->images || !p->metadata)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+static int product_write(struct req *r, struct db *db, const struct product *p, bool first)
+{
+	struct db_stmt *st = db_prepare(db, first ? SQL_PRODUCT_INSERT : SQL_PRODUCT_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_int64(st, 3, p->created);
+	db_bind_int64(st, 4, p->updated);
+	db_bind_int64(st, 5, p->active);
+	db_bind_int64(st, 6, p->deleted);
+	if (p->shippable < 0)
+		db_bind_null(st, 7);
+	else
+		db_bind_int64(st, 7, p->shippable);
+	db_bind_text(st, 8, p->name, -1);
+	db_bind_text(st, 9, p->description, -1);
+	db_bind_text(st, 10, p->images, -1);
+	db_bind_text(st, 11, p->metadata, -1);
+	db_bind_text(st, 12, p->url, -1);
+	db_bind_text(st, 13, p->unit_label, -1);
+	db_bind_text(st, 14, p->statement_descriptor, -1);
+	db_bind_text(st, 15, p->default_price, -1);
+	return db_step_done(st);
+}
+
+static const char SQL_PRICE_GET[] =
+    "SELECT id, created, active, currency, unit_amount, unit_amount_decimal, product, nickname,"
+    " lookup_key, metadata, type, recurring_interval, recurring_interval_count,"
+    " recurring_usage_type, tax_behavior FROM prices WHERE merchant_id = $1 AND id = $2";
+static const char SQL_PRICE_INSERT[] =
+    "INSERT INTO prices (merchant_id, id, created, active, currency, unit_amount,"
+    " unit_amount_decimal, product, nickname, lookup_key, metadata, type, recurring_interval,"
+    " recurring_interval_count, recurring_usage_type, tax_behavior)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+/* only what an update may change; the amount, currency, product and recurrence never do */
+static const char SQL_PRICE_UPDATE[] =
+    "UPDATE prices SET active = $3, nickname = $4, lookup_key = $5, metadata = $6,"
+    " tax_behavior = $7 WHERE merchant_id = $1 AND id = $2";
+
+static int price_load(struct req *r, struct db *db, const char *id, struct price *p)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PRICE_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(p, 0, sizeof(*p));
+		str_copy(p->id, sizeof(p->id), db_col_text(st, 0, NULL));
+		p->created = db_col_int64(st, 1);
+		p->active = db_col_int64(st, 2) != 0;
+		str_copy(p->currency, sizeof(p->currency), db_col_text(st, 3, NULL));
+		p->has_unit_amount = !db_col_is_null(st, 4);
+		p->unit_amount = db_col_int64(st, 4);
+		p->unit_amount_decimal = col_dup(r, st, 5);
+		p->product = col_dup(r, st, 6);
+		p->nickname = col_dup(r, st, 7);
+		p->lookup_key = col_dup(r, st, 8);
+		p->metadata = col_dup(r, st, 9);
+		p->type = col_dup(r, st, 10);
+		p->interval = col_dup(r, st, 11);
+		p->interval_count = db_col_int64(st, 12);
+		p->usage_type = col_dup(r, st, 13);
+		p->tax_behavior = col_dup(r, st, 14);
+		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
+		    !p->tax_behavior)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+static int price_insert(struct req *r, struct db *db, const struct price *p)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PRICE_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_int64(st, 3, p->created);
+	db_bind_int64(st, 4, p->active);
+	db_bind_text(st, 5, p->currency, -1);
+	if (p->has_unit_amount)
+		db_bind_int64(st, 6, p->unit_amount);
+	else
+		db_bind_null(st, 6);
+	db_bind_text(st, 7, p->unit_amount_decimal, -1);
+	db_bind_text(st, 8, p->product, -1);
+	db_bind_text(st, 9, p->nickname, -1);
+	db_bind_text(st, 10, p->lookup_key, -1);
+	db_bind_text(st, 11, p->metadata, -1);
+	db_bind_text(st, 12, p->type, -1);
+	db_bind_text(st, 13, p->interval, -1);
+	if (p->interval)
+		db_bind_int64(st, 14, p->interval_count);
+	else
+		db_bind_null(st, 14);
+	db_bind_text(st, 15, p->usage_type, -1);
+	db_bind_text(st, 16, p->tax_behavior, -1);
+	return db_step_done(st);
+}
+
+static int price_update(struct req *r, struct db *db, const struct price *p)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PRICE_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_int64(st, 3, p->active);
+	db_bind_text(st, 4, p->nickname, -1);
+	db_bind_text(st, 5, p->lookup_key, -1);
+	db_bind_text(st, 6, p->metadata, -1);
+	db_bind_text(st, 7, p->tax_behavior, -1);
+	return db_step_done(st);
+}
+
+/* ---- rendering ---- */
+
+static void product_render(struct req *r, const struct product *p, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", p->id);
+	json_kv_str(j, "object", "product");
+	if (p->deleted) {
+		json_kv_bool(j, "deleted", true);
+		json_obj_close(j);
+		return;
+	}
+	json_kv_bool(j, "active", p->active);
+	json_kv_int(j, "created", p->created);
+	json_kv_str_or_null(j, "default_price", p->default_price);
+	json_kv_str_or_null(j, "description", p->description);
+	json_kv_raw(j, "features", "[]", 2);
+	json_kv_raw(j, "images", p->images, strlen(p->images));
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_raw(j, "marketing_features", "[]", 2);
+	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
+	json_kv_str(j, "name", p->name);
+	json_kv_null(j, "package_dimensions");
+	if (p->shippable < 0)
+		json_kv_null(j, "shippable");
+	else
+		json_kv_bool(j, "shippable", p->shippable != 0);
+	json_kv_str_or_null(j, "statement_descriptor", p->statement_descriptor);
+	json_kv_null(j, "tax_code");
+	json_kv_str_or_null(j, "unit_label", p->unit_label);
+	json_kv_int(j, "updated", p->updated);
+	json_kv_str_or_null(j, "url", p->url);
+	json_obj_close(j);
+}
+
+static int render_product_cb(void *ctx, struct db *db, const char *id, struct json *j)
+{
+	struct req *r = ctx;
+	struct product p;
+	int rc = product_load(r, db, id, &p);
+	if (rc == DB_OK)
+		product_render(r, &p, j);
+	return rc;
+}
+
+static int price_render(struct req *r, struct db *db, const struct price *p, bool expand_product,
+			struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", p->id);
+	json_kv_str(j, "object", "price");
+	json_kv_bool(j, "active", p->active);
+	json_kv_str(j, "billing_scheme", "per_unit");
+	json_kv_int(j, "created", p->created);
+	json_kv_str(j, "currency", p->currency);
+	json_kv_null(j, "custom_unit_amount");
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_str_or_null(j, "lookup_key", p->lookup_key);
+	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
+	json_kv_str_or_null(j, "nickname", p->nickname);
+	int rc = payments_expandable(j, db, "product", p->product, expand_product && db,
+				     render_product_cb, r);
+	if (rc != DB_OK)
+		return rc;
+	json_key(j, "recurring");
+	if (p->interval) {
+		json_obj_open(j);
+		json_kv_null(j, "aggregate_usage");
+		json_kv_str(j, "interval", p->interval);
+		json_kv_int(j, "interval_count", p->interval_count);
+		json_kv_null(j, "meter");
+		json_kv_null(j, "trial_period_days");
+		json_kv_str(j, "usage_type", p->usage_type ? p->usage_type : "licensed");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_kv_str(j, "tax_behavior", p->tax_behavior);
+	json_kv_null(j, "tiers_mode");
+	json_kv_null(j, "transform_quantity");
+	json_kv_str(j, "type", p->type);
+	if (p->has_unit_amount)
+		json_kv_int(j, "unit_amount", p->unit_amount);
+	else
+		json_kv_null(j, "unit_amount");
+	json_kv_str(j, "unit_amount_decimal", p->unit_amount_decimal);
+	json_obj_close(j);
+	return DB_OK;
+}
+
+/* Appends an event whose object is rendered by the caller's renderer into a fresh buffer. */
+static int emit_json(struct req *r, struct db *db, const char *type, const char *id,
+		     const struct buf *b, const char *prev)
+{
+	if (b->failed)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (event_append(db, r->merchant_id, &o, type, id, b->data, b->len, prev, r->now, NULL) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static int emit_product(struct req *r, struct db *db, const struct product *p, const char *type,
+			const char *prev)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	product_render(r, p, &j);
+	int rc = emit_json(r, db, type, p->id, &b, prev);
+	buf_release(&b);
+	return rc;
+}
+
+static int emit_price(struct req *r, struct db *db, const struct price *p, const char *type,
+		      const char *prev)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = price_render(r, NULL, p, false, &j);
+	rc = rc == DB_OK ? emit_json(r, db, type, p->id, &b, prev)
+			 : req_fail(r, ERR_API, NULL, NULL);
+	buf_release(&b);
+	return rc;
+}
+
+static int price_respond(struct req *r, struct db *db, const struct price *p)
+{
+	return price_render(r, db, p, req_expand_has(r, "product"), req_json(r)) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- parameters ---- */
+
+static const char *const intervals[] = {"day", "week", "month", "year", NULL};
+static const char *const usage_types[] = {"licensed", "metered", NULL};
+static const char *const tax_behaviors[] = {"exclusive", "inclusive", "unspecified", NULL};
+static const char *const price_types[] = {"one_time", "recurring", NULL};
+
+static const struct param_spec recurring_children[] = {
+    {"interval", PT_ENUM, PF_REQUIRED, 0, intervals, NULL},
+    {"interval_count", PT_INT, 0, 0, NULL, NULL},
+    {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec product_data_children[] = {
+    {"name", PT_STRING, PF_REQUIRED, 250, NULL, NULL},
+    {"active", PT_BOOL, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {"unit_label", PT_STRING, 0, 12, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec default_price_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+#define PRODUCT_WRITABLE_PARAMS                                                                    \
+	{"active", PT_BOOL, 0, 0, NULL, NULL},                                                     \
+	    {"description", PT_STRING, PF_EMPTYABLE, 40000, NULL, NULL},                           \
+	    {"images", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                              \
+	    {"metadata", PT_METADATA, 0, 0, NULL, NULL}, {"shippable", PT_BOOL, 0, 0, NULL, NULL}, \
+	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                     \
+	    {"unit_label", PT_STRING, PF_EMPTYABLE, 12, NULL, NULL},                               \
+	{                                                                                          \
+		"url", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL                                   \
+	}
+
+static const struct param_spec product_create_params[] = {
+    {"name", PT_STRING, PF_REQUIRED, 250, NULL, NULL},
+    PRODUCT_WRITABLE_PARAMS,
+    {"default_price_data", PT_OBJECT, 0, 0, NULL, default_price_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec product_update_params[] = {
+    {"name", PT_STRING, 0, 250, NULL, NULL},
+    PRODUCT_WRITABLE_PARAMS,
+    {"default_price", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec product_list_params[] = {
+    {"active", PT_BOOL, 0, 0, NULL, NULL},
+    {"shippable", PT_BOOL, 0, 0, NULL, NULL},
+    {"url", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec price_create_params[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, 0, 255, NULL, NULL},
+    {"product_data", PT_OBJECT, 0, 0, NULL, product_data_children},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
+    {"active", PT_BOOL, 0, 0, NULL, NULL},
+    {"billing_scheme", PT_ENUM, 0, 0, (const char *const[]){"per_unit", NULL}, NULL},
+    {"lookup_key", PT_STRING, 0, 200, NULL, NULL},
+    {"transfer_lookup_key", PT_BOOL, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"nickname", PT_STRING, 0, 5000, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec price_update_params[] = {
+    {"active", PT_BOOL, 0, 0, NULL, NULL},
+    {"lookup_key", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"transfer_lookup_key", PT_BOOL, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"nickname", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec recurring_filter_children[] = {
+    {"interval", PT_ENUM, 0, 0, intervals, NULL},
+    {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec price_list_params[] = {
+    {"active", PT_BOOL, 0, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"product", PT_STRING, 0, 255, NULL, NULL},
+    {"type", PT_ENUM, 0, 0, price_types, NULL},
+    {"lookup_keys", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"recurring", PT_OBJECT, 0, 0, NULL, recurring_filter_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec search_params[] = {
+    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
+    {"limit", PT_STRING, 0, 8, NULL, NULL},
+    {"page", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+/* ---- prices: what create takes ---- */
+
+/* A decimal count of minor units: digits, then optionally '.' and 1–12 digits; the integer part
+ * at most UNIT_AMOUNT_MAX. A whole number (any zero decimals) also sets unit_amount and is kept
+ * as its digits. No floating point: the text is checked and kept as it is. */
+static int unit_amount_decimal(struct req *r, const char *param, const char *s, struct price *p)
+{
+	const char *dot = strchr(s, '.');
+	size_t int_len = dot ? (size_t)(dot - s) : strlen(s);
+	size_t frac_len = dot ? strlen(dot + 1) : 0;
+	bool ok = int_len >= 1 && int_len <= 8 && (!dot || (frac_len >= 1 && frac_len <= 12));
+	bool frac_zero = true;
+	int64_t v = 0;
+	for (size_t i = 0; ok && i < int_len; i++) {
+		ok = s[i] >= '0' && s[i] <= '9';
+		v = v * 10 + (s[i] - '0');
+	}
+	for (size_t i = 0; ok && i < frac_len; i++) {
+		ok = dot[1 + i] >= '0' && dot[1 + i] <= '9';
+		frac_zero = frac_zero && dot[1 + i] == '0';
+	}
+	if (!ok || v > UNIT_AMOUNT_MAX)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"Invalid decimal: %s. It must be a non-negative number of the "
+				"currency's smallest unit with at most 8 digits before the decimal "
+				"point and 12 after it.",
+				s);
+	if (frac_zero) {
+		p->has_unit_amount = true;
+		p->unit_amount = v;
+		p->unit_amount_decimal = arena_printf(&r->arena, "%lld", (long long)v);
+	} else {
+		p->has_unit_amount = false;
+		p->unit_amount_decimal = arena_strdup(&r->arena, s);
+	}
+	return p->unit_amount_decimal ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* A parameter's name as errors show it: "unit_amount" under "default_price_data" is
+ * "default_price_data[unit_amount]", "recurring[interval]" is
+ * "default_price_data[recurring][interval]". */
+static const char *shown_name(char *out, size_t n, const char *object, const char *name)
+{
+	if (!*object) {
+		snprintf(out, n, "%s", name);
+		return out;
+	}
+	size_t head = strcspn(name, "[");
+	snprintf(out, n, "%s[%.*s]%s", object, (int)head, name, name + head);
+	return out;
+}
+
+/* The price's amount, currency and recurrence from the parameters under `prefix` ("" for a
+ * price create, "default_price_data." for a product's). 0, or -1 with r->err. */
+static int price_terms(struct req *r, const char *prefix, const char *shown_prefix, struct price *p)
+{
+	char path[96], shown[96];
+#define PARAM(name) (snprintf(path, sizeof(path), "%s%s", prefix, name), path)
+#define SHOWN(name) shown_name(shown, sizeof(shown), shown_prefix, name)
+	const char *cur = param_str(r, PARAM("currency"));
+	if (!cur || strlen(cur) != 3)
+		return req_fail(r, ERR_INVALID_CURRENCY, SHOWN("currency"), "Invalid currency: %s.",
+				cur ? cur : "");
+	for (int i = 0; i < 3; i++)
+		p->currency[i] =
+		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+	p->currency[3] = '\0';
+	if (!currency_find(p->currency))
+		return req_fail(r, ERR_INVALID_CURRENCY, SHOWN("currency"), "Invalid currency: %s.",
+				p->currency);
+	int64_t amount;
+	bool has_int = param_int(r, PARAM("unit_amount"), &amount) == 1;
+	const char *dec = param_str(r, PARAM("unit_amount_decimal"));
+	if (has_int && dec)
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("unit_amount"),
+				"You may only specify one of these parameters: unit_amount, "
+				"unit_amount_decimal.");
+	if (has_int) {
+		if (amount < 0 || amount > UNIT_AMOUNT_MAX)
+			return req_fail(r, ERR_PARAM_BAD, SHOWN("unit_amount"),
+					"Invalid integer: %lld. unit_amount must be between 0 and "
+					"99999999.",
+					(long long)amount);
+		p->has_unit_amount = true;
+		p->unit_amount = amount;
+		p->unit_amount_decimal = arena_printf(&r->arena, "%lld", (long long)amount);
+	} else if (dec) {
+		if (unit_amount_decimal(r, SHOWN("unit_amount_decimal"), dec, p) != 0)
+			return -1;
+	} else {
+		return req_fail(r, ERR_PARAM_MISSING, SHOWN("unit_amount"), "%s",
+				SHOWN("unit_amount"));
+	}
+	p->type = "one_time";
+	if (param_present(r, PARAM("recurring"))) {
+		p->type = "recurring";
+		p->interval = param_str(r, PARAM("recurring.interval"));
+		p->usage_type = param_str(r, PARAM("recurring.usage_type"));
+		if (!p->usage_type)
+			p->usage_type = "licensed";
+		p->interval_count = 1;
+		param_int(r, PARAM("recurring.interval_count"), &p->interval_count);
+		/* Stripe's bound: at most three years between two billings */
+		int64_t max = strcmp(p->interval, "year") == 0	  ? 3
+			      : strcmp(p->interval, "month") == 0 ? 36
+			      : strcmp(p->interval, "week") == 0  ? 156
+								  : 1095;
+		if (p->interval_count < 1 || p->interval_count > max)
+			return req_fail(r, ERR_PARAM_BAD, SHOWN("recurring[interval_count]"),
+					"Invalid recurring[interval_count]: the maximum billing "
+					"interval is three years (%s).",
+					p->interval);
+	}
+	const char *tb = param_str(r, PARAM("tax_behavior"));
+	p->tax_behavior = tb ? tb : "unspecified";
+#undef PARAM
+#undef SHOWN
+	return 0;
+}
+
+static const char SQL_LOOKUP_OWNER[] =
+    "SELECT id FROM prices WHERE merchant_id = $1 AND lookup_key = $2";
+
+/* Makes lookup_key p's: refused when another price has it, unless transfer_lookup_key moves it
+ * (that price gets price.updated). 0, or -1 with r->err. */
+static int claim_lookup_key(struct req *r, struct db *db, const struct price *p)
+{
+	if (!p->lookup_key)
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_LOOKUP_OWNER);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->lookup_key, -1);
+	char owner[ID_MAX] = "";
+	if (db_step(st) == DB_ROW)
+		str_copy(owner, sizeof(owner), db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (!owner[0] || strcmp(owner, p->id) == 0)
+		return 0;
+	bool transfer = false;
+	param_bool(r, "transfer_lookup_key", &transfer);
+	if (!transfer)
+		return req_fail(r, ERR_PARAM_BAD, "lookup_key",
+				"A price (`%s`) already uses that lookup key. Set "
+				"transfer_lookup_key to move it to this price.",
+				owner);
+	struct price old;
+	if (price_load(r, db, owner, &old) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct price moved = old;
+	moved.lookup_key = NULL;
+	if (price_update(r, db, &moved) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit_price(
+	    r, db, &moved, "price.updated",
+	    arena_printf(&r->arena, "{\"lookup_key\":%s}", json_quote(r, old.lookup_key)));
+}
+
+/* ---- products ---- */
+
+static int apply_product(struct req *r, struct product *p)
+{
+	const char *name = param_str(r, "name");
+	if (name) {
+		if (!*name)
+			return req_fail(r, ERR_PARAM_BAD, "name", "%s",
+					"A product's name cannot be empty.");
+		p->name = name;
+	}
+	param_bool(r, "active", &p->active);
+	bool ship;
+	if (param_bool(r, "shippable", &ship) == 1)
+		p->shippable = ship;
+	p->description = str_update(r, "description", p->description);
+	p->url = str_update(r, "url", p->url);
+	p->unit_label = str_update(r, "unit_label", p->unit_label);
+	p->statement_descriptor = str_update(r, "statement_descriptor", p->statement_descriptor);
+	if (string_array_json(r, "images", &p->images) != 0)
+		return -1;
+	const struct form_node *im = param_node(r, "images");
+	if (im && im->kind != FORM_SCALAR) {
+		int n = 0;
+		for (const struct form_node *x = im->first_child; x; x = x->next)
+			n++;
+		if (n > 8)
+			return req_fail(r, ERR_PARAM_BAD, "images", "%s",
+					"A product can have at most 8 images.");
+	}
+	return metadata_apply(r, p->metadata, "metadata", &p->metadata);
+}
+
+struct product_ctx {
+	struct req *r;
+	struct product p;
+	const char *id;
+	struct price dp; /* default_price_data */
+	bool has_dp;
+};
+
+static int product_create_fn(struct db *db, void *arg)
+{
+	struct product_ctx *c = arg;
+	struct req *r = c->r;
+	if (product_write(r, db, &c->p, true) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_product(r, db, &c->p, "product.created", NULL) != 0)
+		return -1;
+	if (c->has_dp && (price_insert(r, db, &c->dp) != DB_OK ||
+			  emit_price(r, db, &c->dp, "price.created", NULL) != 0))
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	product_render(r, &c->p, req_json(r));
+	return 0;
+}
+
+static int h_product_create(struct req *r)
+{
+	struct product_ctx c = {.r = r};
+	struct product *p = &c.p;
+	id_new_at(p->id, "prod_", r->now);
+	p->created = p->updated = r->now;
+	p->active = true;
+	p->shippable = -1;
+	p->images = "[]";
+	p->metadata = "{}";
+	if (apply_product(r, p) != 0)
+		return -1;
+	if (param_present(r, "default_price_data")) {
+		struct price *dp = &c.dp;
+		if (price_terms(r, "default_price_data.", "default_price_data", dp) != 0)
+			return -1;
+		id_new_at(dp->id, "price_", r->now);
+		dp->created = r->now;
+		dp->active = true;
+		dp->product = p->id;
+		dp->metadata = "{}";
+		p->default_price = dp->id;
+		c.has_dp = true;
+	}
+	return req_write(r, product_create_fn, &c);
+}
+
+static int product_missing(struct req *r, const char *id)
+{
+	return req_fail_missing(r, "product", id, "id");
+}
+
+static int product_retrieve_fn(struct db *db, void *arg)
+{
+	struct product_ctx *c = arg;
+	struct req *r = c->r;
+	int rc = product_load(r, db, c->id, &c->p);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && c->p.deleted))
+		return product_missing(r, c->id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	product_render(r, &c->p, req_json(r));
+	return 0;
+}
+
+static int h_product_retrieve(struct req *r)
+{
+	struct product_ctx c = {.r = r, .id = r->args[0]};
+	return req_read(r, product_retrieve_fn, &c) == 0 ? 0 : -1;
+}
+
+/* previous_attributes of a product update: the old value of each field that changed. */
+static const char *product_prev(struct req *r, const struct product *o, const struct product *n)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	json_obj_open(&j);
+#define CHANGED(f) ((o->f == NULL) != (n->f == NULL) || (o->f && n->f && strcmp(o->f, n->f) != 0))
+	if (o->active != n->active)
+		json_kv_bool(&j, "active", o->active);
+	if (CHANGED(default_price))
+		json_kv_str_or_null(&j, "default_price", o->default_price);
+	if (CHANGED(description))
+		json_kv_str_or_null(&j, "description", o->description);
+	if (CHANGED(images))
+		json_kv_raw(&j, "images", o->images, strlen(o->images));
+	if (CHANGED(metadata))
+		json_kv_raw(&j, "metadata", o->metadata, strlen(o->metadata));
+	if (CHANGED(name))
+		json_kv_str(&j, "name", o->name);
+	if (o->shippable != n->shippable) {
+		if (o->shippable < 0)
+			json_kv_null(&j, "shippable");
+		else
+			json_kv_bool(&j, "shippable", o->shippable != 0);
+	}
+	if (CHANGED(statement_descriptor))
+		json_kv_str_or_null(&j, "statement_descriptor", o->statement_descriptor);
+	if (CHANGED(unit_label))
+		json_kv_str_or_null(&j, "unit_label", o->unit_label);
+	if (CHANGED(url))
+		json_kv_str_or_null(&j, "url", o->url);
+#undef CHANGED
+	json_obj_close(&j);
+	const char *s = b.failed ? "{}" : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return s ? s : "{}";
+}
+
+static int product_update_fn(struct db *db, void *arg)
+{
+	struct product_ctx *c = arg;
+	struct req *r = c->r;
+	struct product old;
+	int rc = product_load(r, db, c->id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return product_missing(r, c->id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct product *p = &c->p;
+	*p = old;
+	if (apply_product(r, p) != 0)
+		return -1;
+	const char *dp = param_str(r, "default_price");
+	if (dp) {
+		if (*dp) {
+			struct price pr;
+			rc = price_load(r, db, dp, &pr);
+			if (rc == DB_NOTFOUND)
+				return req_fail_missing(r, "price", dp, "default_price");
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (strcmp(pr.product, p->id) != 0)
+				return req_fail(r, ERR_PARAM_BAD, "default_price",
+						"The price `%s` belongs to another product; a "
+						"product's default price must be one of its own.",
+						dp);
+			if (!pr.active)
+				return req_fail(r, ERR_PARAM_BAD, "default_price",
+						"The price `%s` is not active.", dp);
+		}
+		p->default_price = *dp ? dp : NULL;
+	}
+	p->updated = r->now;
+	if (product_write(r, db, p, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_product(r, db, p, "product.updated", product_prev(r, &old, p)) != 0)
+		return -1;
+	product_render(r, p, req_json(r));
+	return 0;
+}
+
+static int h_product_update(struct req *r)
+{
+	struct product_ctx c = {.r = r, .id = r->args[0]};
+	return req_write(r, product_update_fn, &c);
+}
+
+static const char SQL_PRODUCT_HAS_PRICE[] =
+    "SELECT 1 FROM prices WHERE merchant_id = $1 AND product = $2 LIMIT 1";
+
+static int product_delete_fn(struct db *db, void *arg)
+{
+	struct product_ctx *c = arg;
+	struct req *r = c->r;
+	struct product *p = &c->p;
+	int rc = product_load(r, db, c->id, p);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && p->deleted))
+		return product_missing(r, c->id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_HAS_PRICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	bool has_price = db_step(st) == DB_ROW;
+	db_reset(st);
+	if (has_price)
+		return req_fail(r, ERR_PARAM_BAD, NULL, "%s",
+				"This product cannot be deleted because it has one or more prices. "
+				"Archive it instead (active=false).");
+	/* the event carries the product as it was; the response is the deleted stub */
+	if (emit_product(r, db, p, "product.deleted", NULL) != 0)
+		return -1;
+	p->deleted = true;
+	p->updated = r->now;
+	if (product_write(r, db, p, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	product_render(r, p, req_json(r));
+	return 0;
+}
+
+static int h_product_delete(struct req *r)
+{
+	struct product_ctx c = {.r = r, .id = r->args[0]};
+	return req_write(r, product_delete_fn, &c);
+}
+
+static int bind_bool_filter(struct req *r, struct db_stmt *st, int idx, const char *param)
+{
+	bool v;
+	if (param_bool(r, param, &v) == 1)
+		return db_bind_int64(st, idx, v);
+	return db_bind_null(st, idx);
+}
+
+static const char SQL_PRODUCT_CURSOR[] =
+    "SELECT created FROM products WHERE merchant_id = $1 AND id = $2";
+static const char SQL_PRODUCT_DESC[] =
+    "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
+    " AND ($7 IS NULL OR url = $7) ORDER BY id DESC LIMIT $4";
+static const char SQL_PRODUCT_ASC[] =
+    "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
+    " AND ($7 IS NULL OR url = $7) ORDER BY id ASC LIMIT $4";
+
+static int product_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	bind_bool_filter(r, st, first, "active");
+	bind_bool_filter(r, st, first + 1, "shippable");
+	const char *url = param_str(r, "url");
+	db_bind_text(st, first + 2, url && *url ? url : NULL, -1);
+	return 0;
+}
+
+static int product_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct product p;
+	int rc = product_load(r, db, id, &p);
+	if (rc == DB_OK && p.deleted)
+		return DB_NOTFOUND;
+	if (rc == DB_OK)
+		product_render(r, &p, j);
+	return rc;
+}
+
+static int product_list_render(struct req *r, struct db *db, const char *id, struct json *j,
+			       void *ctx)
+{
+	(void)ctx;
+	return product_render_by_id(r, db, id, j);
+}
+
+static int h_product_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/products",
+	    .object_name = "product",
+	    .id_prefix = "prod_",
+	    .sql_cursor = SQL_PRODUCT_CURSOR,
+	    .sql_desc = SQL_PRODUCT_DESC,
+	    .sql_asc = SQL_PRODUCT_ASC,
+	    .bind_filters = product_list_bind,
+	    .render = product_list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* Stripe's search fields for products: active, created, description, metadata, name,
+ * shippable, url. */
+static const char SQL_PRODUCT_SEARCH[] =
+    "SELECT id, active, created, description, metadata, name, shippable, url FROM products"
+    " WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR name = $5) ORDER BY id DESC LIMIT $4";
+static const struct search_field product_search_fields[] = {
+    {"active", SEARCH_BOOL, false, 1},	     {"created", SEARCH_NUMBER, false, 2},
+    {"description", SEARCH_STRING, true, 3}, {"metadata", SEARCH_METADATA, false, 4},
+    {"name", SEARCH_STRING, true, 5},	     {"shippable", SEARCH_BOOL, false, 6},
+    {"url", SEARCH_STRING, false, 7},	     {NULL, 0, false, 0},
+};
+
+static int h_product_search(struct req *r)
+{
+	static const struct search_spec spec = {
+	    .url = "/v1/products/search",
+	    .resource = "products",
+	    .id_prefix = "prod_",
+	    .fields = product_search_fields,
+	    .sql_scan = SQL_PRODUCT_SEARCH,
+	    .prefilter = NULL,
+	    .render = product_render_by_id,
+	};
+	return search_respond(r, &spec);
+}
+
+/* ---- prices ---- */
+
+struct price_ctx {
+	struct req *r;
+	struct price p;
+	const char *id;
+	struct product np; /* product_data: the product made with the price */
+	bool has_np;
+};
+
+static int price_create_fn(struct db *db, void *arg)
+{
+	struct price_ctx *c = arg;
+	struct req *r = c->r;
+	struct price *p = &c->p;
+	if (c->has_np) {
+		if (product_write(r, db, &c->np, true) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (emit_product(r, db, &c->np, "product.created", NULL) != 0)
+			return -1;
+	} else {
+		struct product prod;
+		int rc = product_load(r, db, p->product, &prod);
+		if (rc == DB_NOTFOUND || (rc == DB_OK && prod.deleted))
+			return req_fail_missing(r, "product", p->product, "product");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (claim_lookup_key(r, db, p) != 0)
+		return -1;
+	if (price_insert(r, db, p) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_price(r, db, p, "price.created", NULL) != 0)
+		return -1;
+	return price_respond(r, db, p);
+}
+
+static int h_price_create(struct req *r)
+{
+	struct price_ctx c = {.r = r};
+	struct price *p = &c.p;
+	const char *product = param_str(r, "product");
+	bool has_data = param_present(r, "product_data");
+	if ((product && *product) == has_data)
+		return req_fail(r, ERR_PARAM_BAD, has_data ? "product_data" : "product",
+				"Exactly one of product and product_data is required.");
+	if (price_terms(r, "", "", p) != 0)
+		return -1;
+	id_new_at(p->id, "price_", r->now);
+	p->created = r->now;
+	p->active = true;
+	param_bool(r, "active", &p->active);
+	p->nickname = param_str(r, "nickname");
+	p->lookup_key = param_str(r, "lookup_key");
+	if (p->lookup_key && !*p->lookup_key)
+		p->lookup_key = NULL;
+	p->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &p->metadata) != 0)
+		return -1;
+	if (has_data) {
+		struct product *np = &c.np;
+		id_new_at(np->id, "prod_", r->now);
+		np->created = np->updated = r->now;
+		np->active = true;
+		param_bool(r, "product_data.active", &np->active);
+		np->shippable = -1;
+		np->images = "[]";
+		np->name = param_str(r, "product_data.name");
+		np->statement_descriptor = param_str(r, "product_data.statement_descriptor");
+		np->unit_label = param_str(r, "product_data.unit_label");
+		np->metadata = "{}";
+		if (metadata_apply(r, NULL, "product_data.metadata", &np->metadata) != 0)
+			return -1;
+		c.has_np = true;
+		p->product = np->id;
+	} else {
+		p->product = product;
+	}
+	return req_write(r, price_create_fn, &c);
+}
+
+static int price_retrieve_fn(struct db *db, void *arg)
+{
+	struct price_ctx *c = arg;
+	struct req *r = c->r;
+	int rc = price_load(r, db, c->id, &c->p);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "price", c->id, "price");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return price_respond(r, db, &c->p);
+}
+
+static int h_price_retrieve(struct req *r)
+{
+	struct price_ctx c = {.r = r, .id = r->args[0]};
+	return req_read(r, price_retrieve_fn, &c) == 0 ? 0 : -1;
+}
+
+static int price_update_fn(struct db *db, void *arg)
+{
+	struct price_ctx *c = arg;
+	struct req *r = c->r;
+	struct price old;
+	int rc = price_load(r, db, c->id, &old);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "price", c->id, "price");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct price *p = &c->p;
+	*p = old;
+	param_bool(r, "active", &p->active);
+	p->nickname = str_update(r, "nickname", p->nickname);
+	p->lookup_key = str_update(r, "lookup_key", p->lookup_key);
+	const char *tb = param_str(r, "tax_behavior");
+	if (tb && strcmp(tb, old.tax_behavior) != 0) {
+		/* as on Stripe: set once, from unspecified */
+		if (strcmp(old.tax_behavior, "unspecified") != 0)
+			return req_fail(r, ERR_PARAM_BAD, "tax_behavior",
+					"tax_behavior cannot be changed once it is %s.",
+					old.tax_behavior);
+		p->tax_behavior = tb;
+	}
+	if (metadata_apply(r, p->metadata, "metadata", &p->metadata) != 0)
+		return -1;
+	if (claim_lookup_key(r, db, p) != 0)
+		return -1;
+	if (price_update(r, db, p) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	json_obj_open(&j);
+#define CHANGED(f)                                                                                 \
+	((old.f == NULL) != (p->f == NULL) || (old.f && p->f && strcmp(old.f, p->f) != 0))
+	if (old.active != p->active)
+		json_kv_bool(&j, "active", old.active);
+	if (CHANGED(lookup_key))
+		json_kv_str_or_null(&j, "lookup_key", old.lookup_key);
+	if (CHANGED(metadata))
+		json_kv_raw(&j, "metadata", old.metadata, strlen(old.metadata));
+	if (CHANGED(nickname))
+		json_kv_str_or_null(&j, "nickname", old.nickname);
+	if (CHANGED(tax_behavior))
+		json_kv_str(&j, "tax_behavior", old.tax_behavior);
+#undef CHANGED
+	json_obj_close(&j);
+	const char *prev = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!prev || emit_price(r, db, p, "price.updated", prev) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	return price_respond(r, db, p);
+}
+
+static int h_price_update(struct req *r)
+{
+	struct price_ctx c = {.r = r, .id = r->args[0]};
+	return req_write(r, price_update_fn, &c);
+}
+
+#define LOOKUP_KEYS_MAX 10
+static const char SQL_PRICE_CURSOR[] =
+    "SELECT created FROM prices WHERE merchant_id = $1 AND id = $2";
+#define PRICE_LIST_WHERE                                                                           \
+	"SELECT id FROM prices WHERE merchant_id = $1 AND id > $2 AND id < $3"                     \
+	" AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR currency = $6)"                       \
+	" AND ($7 IS NULL OR product = $7) AND ($8 IS NULL OR type = $8)"                          \
+	" AND ($9 IS NULL OR recurring_interval = $9) AND ($10 IS NULL OR recurring_usage_type = " \
+	"$10) AND ($11 IS NULL OR lookup_key IN ($11, $12, $13, $14, $15, $16, $17, $18, $19,"     \
+	" $20))"
+static const char SQL_PRICE_DESC[] = PRICE_LIST_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_PRICE_ASC[] = PRICE_LIST_WHERE " ORDER BY id ASC LIMIT $4";
+
+static int price_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	bind_bool_filter(r, st, first, "active");
+	char cur[8] = "";
+	const char *c = param_str(r, "currency");
+	for (int i = 0; c && c[i] && i < 7; i++)
+		cur[i] = (char)(c[i] >= 'A' && c[i] <= 'Z' ? c[i] - 'A' + 'a' : c[i]);
+	db_bind_text(st, first + 1, cur[0] ? cur : NULL, -1);
+	const char *product = param_str(r, "product");
+	db_bind_text(st, first + 2, product && *product ? product : NULL, -1);
+	db_bind_text(st, first + 3, param_str(r, "type"), -1);
+	db_bind_text(st, first + 4, param_str(r, "recurring.interval"), -1);
+	db_bind_text(st, first + 5, param_str(r, "recurring.usage_type"), -1);
+	/* lookup_keys[]: up to ten, in the ten slots of the IN list (the unused ones NULL) */
+	const struct form_node *lk = param_node(r, "lookup_keys");
+	int n = 0;
+	if (lk) {
+		for (const struct form_node *x = lk->kind == FORM_SCALAR ? lk : lk->first_child; x;
+		     x = lk->kind == FORM_SCALAR ? NULL : x->next) {
+			if (n == LOOKUP_KEYS_MAX)
+				return req_fail(r, ERR_PARAM_BAD, "lookup_keys",
+						"At most %d lookup_keys can be given.",
+						LOOKUP_KEYS_MAX);
+			db_bind_text(st, first + 6 + n, x->value, -1);
+			n++;
+		}
+	}
+	for (; n < LOOKUP_KEYS_MAX; n++)
+		db_bind_null(st, first + 6 + n);
+	return 0;
+}
+
+static int price_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct price p;
+	int rc = price_load(r, db, id, &p);
+	if (rc != DB_OK)
+		return rc;
+	return price_render(r, db, &p, req_expand_has(r, "data.product"), j);
+}
+
+static int price_list_render(struct req *r, struct db *db, const char *id, struct json *j,
+			     void *ctx)
+{
+	(void)ctx;
+	return price_render_by_id(r, db, id, j);
+}
+
+static int h_price_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/prices",
+	    .object_name = "price",
+	    .id_prefix = "price_",
+	    .sql_cursor = SQL_PRICE_CURSOR,
+	    .sql_desc = SQL_PRICE_DESC,
+	    .sql_asc = SQL_PRICE_ASC,
+	    .bind_filters = price_list_bind,
+	    .render = price_list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* Stripe's search fields for prices: active, currency, lookup_key, metadata, product, type. An
+ * exact product narrows the scan to that product's prices. */
+static const char SQL_PRICE_SEARCH[] =
+    "SELECT id, active, currency, lookup_key, metadata, product, type FROM prices"
+    " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR product = $5)"
+    " ORDER BY id DESC LIMIT $4";
+static const struct search_field price_search_fields[] = {
+    {"active", SEARCH_BOOL, false, 1},
+    {"currency", SEARCH_STRING, false, 2},
+    {"lookup_key", SEARCH_STRING, false, 3},
+    {"metadata", SEARCH_METADATA, false, 4},
+    {"product", SEARCH_STRING, false, 5},
+    {"type", SEARCH_STRING, false, 6},
+    {NULL, 0, false, 0},
+};
+
+static int h_price_search(struct req *r)
+{
+	static const struct search_spec spec = {
+	    .url = "/v1/prices/search",
+	    .resource = "prices",
+	    .id_prefix = "price_",
+	    .fields = price_search_fields,
+	    .sql_scan = SQL_PRICE_SEARCH,
+	    .prefilter = "product",
+	    .render = price_render_by_id,
+	};
+	return search_respond(r, &spec);
+}
+
+const struct route products_routes[] = {
+    {"POST", "/v1/products", h_product_create, product_create_params, 0},
+    {"GET", "/v1/products", h_product_list, product_list_params, ROUTE_LIST},
+    {"GET", "/v1/products/search", h_product_search, search_params, 0},
+    {"GET", "/v1/products/{id}", h_product_retrieve, no_params, 0},
+    {"POST", "/v1/products/{id}", h_product_update, product_update_params, 0},
+    {"DELETE", "/v1/products/{id}", h_product_delete, no_params, 0},
+    {"POST", "/v1/prices", h_price_create, price_create_params, 0},
+    {"GET", "/v1/prices", h_price_list, price_list_params, ROUTE_LIST},
+    {"GET", "/v1/prices/search", h_price_search, search_params, 0},
+    {"GET", "/v1/prices/{id}", h_price_retrieve, no_params, 0},
+    {"POST", "/v1/prices/{id}", h_price_update, price_update_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

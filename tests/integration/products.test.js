@@ -1,0 +1,222 @@
+'use strict';
+// Products and prices through stripe-node: create (default_price_data, product_data), retrieve,
+// update with previous_attributes, delete rules, lists and their filters, lookup keys, search,
+// events, Stripe's shapes, refused input, tenants.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, assertStripeShape, tender, storeSql } = require('./helpers');
+
+let env;
+let stripe;
+const tag = `t${Date.now()}`;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+async function eventsOf(id) {
+  const all = await stripe.events.list({ limit: 100 });
+  return all.data.filter((e) => e.data.object.id === id).reverse();
+}
+
+test('a product with a default price, in Stripe\'s shapes, with its events', async () => {
+  const p = await stripe.products.create({
+    name: 'T-shirt', description: 'Gray cotton', images: ['https://example.com/t.png'],
+    metadata: { sku: 'ts-1' }, unit_label: 'shirt', statement_descriptor: 'TSHIRT', shippable: true,
+    url: 'https://example.com/t', default_price_data: { currency: 'USD', unit_amount: 2000 },
+  });
+  assert.match(p.id, /^prod_/);
+  assert.equal(p.object, 'product');
+  assert.equal(p.active, true);
+  assert.equal(p.name, 'T-shirt');
+  assert.deepEqual(p.images, ['https://example.com/t.png']);
+  assert.equal(p.shippable, true);
+  assert.match(p.default_price, /^price_/);
+  assertStripeShape(p, 'product');
+  const price = await stripe.prices.retrieve(p.default_price);
+  assert.equal(price.product, p.id);
+  assert.equal(price.unit_amount, 2000);
+  assert.equal(String(price.unit_amount_decimal), '2000');
+  assert.equal(price.currency, 'usd');
+  assert.equal(price.type, 'one_time');
+  assert.equal(price.recurring, null);
+  assert.equal(price.billing_scheme, 'per_unit');
+  assert.equal(price.tax_behavior, 'unspecified');
+  assertStripeShape(price, 'price');
+  assert.deepEqual((await eventsOf(p.id)).map((e) => e.type), ['product.created']);
+  assert.deepEqual((await eventsOf(price.id)).map((e) => e.type), ['price.created']);
+  // expand[]=product
+  const ex = await stripe.prices.retrieve(price.id, { expand: ['product'] });
+  assert.equal(ex.product.id, p.id);
+  assertStripeShape(ex.product, 'product');
+  assert.deepEqual(await stripe.products.retrieve(p.id), p);
+});
+
+test('recurring prices, product_data, decimals', async () => {
+  const monthly = await stripe.prices.create({
+    currency: 'eur', unit_amount: 999, recurring: { interval: 'month' },
+    product_data: { name: 'Pro plan', metadata: { tier: 'pro' } }, nickname: 'Pro monthly',
+  });
+  assert.equal(monthly.type, 'recurring');
+  assert.deepEqual(
+    { interval: monthly.recurring.interval, count: monthly.recurring.interval_count, usage: monthly.recurring.usage_type },
+    { interval: 'month', count: 1, usage: 'licensed' });
+  assertStripeShape(monthly, 'price');
+  const prod = await stripe.products.retrieve(monthly.product);
+  assert.equal(prod.name, 'Pro plan');
+  assert.deepEqual(prod.metadata, { tier: 'pro' });
+  assert.equal(prod.default_price, null);
+
+  const yearly = await stripe.prices.create({ currency: 'eur', unit_amount: 9900, product: prod.id, recurring: { interval: 'year', interval_count: 2 } });
+  assert.equal(yearly.recurring.interval_count, 2);
+  const sub = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: '0.125', product: prod.id });
+  assert.equal(sub.unit_amount, null);
+  assert.equal(String(sub.unit_amount_decimal), '0.125');
+  assertStripeShape(sub, 'price');
+  const whole = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: '150.000', product: prod.id });
+  assert.equal(whole.unit_amount, 150);
+  assert.equal(String(whole.unit_amount_decimal), '150');
+  const free = await stripe.prices.create({ currency: 'jpy', unit_amount: 0, product: prod.id });
+  assert.equal(free.unit_amount, 0);
+});
+
+test('updates: previous_attributes; a price keeps its amount; default_price must be the product\'s own', async () => {
+  const p = await stripe.products.create({ name: 'Mug', metadata: { a: '1' } });
+  const up = await stripe.products.update(p.id, { name: 'Big mug', description: 'Holds more', metadata: { a: '2' } });
+  assert.equal(up.name, 'Big mug');
+  assert.ok(up.updated >= p.updated);
+  const ev = (await eventsOf(p.id)).map((e) => [e.type, e.data.previous_attributes]);
+  assert.deepEqual(ev[1], ['product.updated', { description: null, metadata: { a: '1' }, name: 'Mug' }]);
+
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1200, product: p.id });
+  const other = await stripe.prices.create({ currency: 'usd', unit_amount: 1300, product_data: { name: 'Other' } });
+  assert.equal((await stripe.products.update(p.id, { default_price: price.id })).default_price, price.id);
+  await assert.rejects(stripe.products.update(p.id, { default_price: other.id }),
+    (e) => e.statusCode === 400 && e.param === 'default_price');
+  await assert.rejects(stripe.products.update(p.id, { default_price: 'price_missing' }),
+    (e) => e.statusCode === 404 && e.param === 'default_price');
+
+  const pu = await stripe.prices.update(price.id, { nickname: 'standard', active: false, metadata: { x: 'y' } });
+  assert.equal(pu.nickname, 'standard');
+  assert.equal(pu.active, false);
+  assert.equal(pu.unit_amount, 1200);
+  const pev = await eventsOf(price.id);
+  assert.deepEqual(pev.map((e) => e.type), ['price.created', 'price.updated']);
+  assert.deepEqual(pev[1].data.previous_attributes, { active: true, metadata: {}, nickname: null });
+  // the amount is not an updatable field
+  await assert.rejects(stripe.prices.update(price.id, { unit_amount: 5 }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  // tax_behavior: once, from unspecified
+  assert.equal((await stripe.prices.update(price.id, { tax_behavior: 'exclusive' })).tax_behavior, 'exclusive');
+  await assert.rejects(stripe.prices.update(price.id, { tax_behavior: 'inclusive' }),
+    (e) => e.statusCode === 400 && e.param === 'tax_behavior');
+});
+
+test('lookup keys: unique per merchant, moved with transfer_lookup_key, listed by key', async () => {
+  const p = await stripe.products.create({ name: 'Plan' });
+  const a = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product: p.id, lookup_key: `${tag}-std` });
+  await assert.rejects(stripe.prices.create({ currency: 'usd', unit_amount: 600, product: p.id, lookup_key: `${tag}-std` }),
+    (e) => e.statusCode === 400 && e.param === 'lookup_key' && e.message.includes(a.id));
+  const b = await stripe.prices.create({ currency: 'usd', unit_amount: 600, product: p.id, lookup_key: `${tag}-std`, transfer_lookup_key: true });
+  assert.equal(b.lookup_key, `${tag}-std`);
+  const aNow = await stripe.prices.retrieve(a.id);
+  assert.equal(aNow.lookup_key, null);
+  const aev = await eventsOf(a.id);
+  assert.deepEqual(aev.map((e) => e.type), ['price.created', 'price.updated']);
+  assert.deepEqual(aev[1].data.previous_attributes, { lookup_key: `${tag}-std` });
+  const c = await stripe.prices.create({ currency: 'usd', unit_amount: 700, product: p.id, lookup_key: `${tag}-pro` });
+  const byKeys = await stripe.prices.list({ lookup_keys: [`${tag}-std`, `${tag}-pro`] });
+  assert.deepEqual(byKeys.data.map((x) => x.id), [c.id, b.id]);
+  // an update can take a key too, and move it
+  await assert.rejects(stripe.prices.update(a.id, { lookup_key: `${tag}-pro` }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.prices.update(a.id, { lookup_key: `${tag}-pro`, transfer_lookup_key: true })).lookup_key, `${tag}-pro`);
+  assert.equal((await stripe.prices.retrieve(c.id)).lookup_key, null);
+});
+
+test('lists and their filters; search', async () => {
+  const p1 = await stripe.products.create({ name: `${tag} Alpha`, metadata: { line: tag } });
+  const p2 = await stripe.products.create({ name: `${tag} Beta`, active: false, metadata: { line: tag }, shippable: false });
+  const pr1 = await stripe.prices.create({ currency: 'usd', unit_amount: 100, product: p1.id, recurring: { interval: 'week' } });
+  const pr2 = await stripe.prices.create({ currency: 'gbp', unit_amount: 200, product: p1.id });
+  const pr3 = await stripe.prices.create({ currency: 'usd', unit_amount: 300, product: p2.id, active: false });
+
+  const inactive = await stripe.products.list({ active: false, limit: 100 });
+  assert.ok(inactive.data.some((x) => x.id === p2.id));
+  assert.ok(!inactive.data.some((x) => x.id === p1.id));
+  for (const x of inactive.data) assertStripeShape(x, 'product');
+  assert.deepEqual((await stripe.prices.list({ product: p1.id })).data.map((x) => x.id), [pr2.id, pr1.id]);
+  assert.deepEqual((await stripe.prices.list({ product: p1.id, currency: 'usd' })).data.map((x) => x.id), [pr1.id]);
+  assert.deepEqual((await stripe.prices.list({ product: p1.id, type: 'recurring' })).data.map((x) => x.id), [pr1.id]);
+  assert.deepEqual((await stripe.prices.list({ product: p1.id, recurring: { interval: 'week' } })).data.map((x) => x.id), [pr1.id]);
+  assert.deepEqual((await stripe.prices.list({ product: p2.id, active: false })).data.map((x) => x.id), [pr3.id]);
+  const exp = await stripe.prices.list({ product: p1.id, expand: ['data.product'] });
+  assert.equal(exp.data[0].product.id, p1.id);
+  const pages = await stripe.prices.list({ product: p1.id, limit: 1 }).autoPagingToArray({ limit: 10 });
+  assert.equal(pages.length, 2);
+
+  assert.deepEqual((await stripe.products.search({ query: `metadata['line']:'${tag}' AND active:'true'` })).data.map((x) => x.id), [p1.id]);
+  assert.deepEqual((await stripe.products.search({ query: `name~'${tag}'` })).data.map((x) => x.id), [p2.id, p1.id]);
+  assert.deepEqual((await stripe.prices.search({ query: `product:'${p1.id}' AND currency:'gbp'` })).data.map((x) => x.id), [pr2.id]);
+  assert.deepEqual((await stripe.prices.search({ query: `product:'${p1.id}' AND type:'recurring'` })).data.map((x) => x.id), [pr1.id]);
+});
+
+test('delete: only a product without prices; then it is gone', async () => {
+  const withPrice = await stripe.products.create({ name: 'Kept', default_price_data: { currency: 'usd', unit_amount: 100 } });
+  await assert.rejects(stripe.products.del(withPrice.id), (e) => e.statusCode === 400 && /prices/.test(e.message));
+  const bare = await stripe.products.create({ name: 'Gone' });
+  const d = await stripe.products.del(bare.id);
+  assert.deepEqual(d, { id: bare.id, object: 'product', deleted: true });
+  await assert.rejects(stripe.products.retrieve(bare.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.products.del(bare.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.prices.create({ currency: 'usd', unit_amount: 1, product: bare.id }),
+    (e) => e.statusCode === 404 && e.param === 'product');
+  assert.deepEqual((await eventsOf(bare.id)).map((e) => e.type), ['product.created', 'product.deleted']);
+});
+
+test('refused input changes nothing', async () => {
+  const count = () => Number(storeSql(env.dataDir, 'SELECT count(*) FROM prices').reduce((a, x) => a + Number(x), 0));
+  const before = count();
+  const p = await stripe.products.create({ name: 'Base' });
+  const bad = [
+    [{ currency: 'usd', product: p.id }, 'unit_amount'],
+    [{ currency: 'usd', unit_amount: -1, product: p.id }, 'unit_amount'],
+    [{ currency: 'usd', unit_amount: 100000000, product: p.id }, 'unit_amount'],
+    [{ currency: 'usd', unit_amount_decimal: '1.1234567890123', product: p.id }, 'unit_amount_decimal'],
+    [{ currency: 'usd', unit_amount_decimal: '1e3', product: p.id }, 'unit_amount_decimal'],
+    [{ currency: 'usd', unit_amount: 1, unit_amount_decimal: '1', product: p.id }, 'unit_amount'],
+    [{ currency: 'xxx', unit_amount: 1, product: p.id }, 'currency'],
+    [{ currency: 'usd', unit_amount: 1 }, 'product'],
+    [{ currency: 'usd', unit_amount: 1, product: p.id, product_data: { name: 'x' } }, 'product_data'],
+    [{ currency: 'usd', unit_amount: 1, product: p.id, recurring: { interval: 'month', interval_count: 37 } }, 'recurring[interval_count]'],
+    [{ currency: 'usd', unit_amount: 1, product: p.id, recurring: { interval: 'hour' } }, 'recurring[interval]'],
+    [{ currency: 'usd', unit_amount: 1, product: 'prod_nope' }, 'product'],
+  ];
+  for (const [params, param] of bad) {
+    await assert.rejects(stripe.prices.create(params), (e) => {
+      assert.ok(e.statusCode === 400 || e.statusCode === 404, JSON.stringify(params));
+      assert.equal(e.param, param, JSON.stringify(params));
+      return true;
+    });
+  }
+  await assert.rejects(stripe.products.create({ name: '' }), (e) => e.statusCode === 400 && e.param === 'name');
+  await assert.rejects(stripe.products.create({ name: 'x', images: Array.from({ length: 9 }, (_, i) => `https://e.com/${i}`) }),
+    (e) => e.statusCode === 400 && e.param === 'images');
+  await assert.rejects(stripe.products.create({ name: 'x', default_price_data: { currency: 'usd' } }),
+    (e) => e.statusCode === 400 && e.param === 'default_price_data[unit_amount]');
+  assert.equal(count(), before);
+});
+
+test('tenants, and tender verify', async () => {
+  const p = await stripe.products.create({ name: 'Private', default_price_data: { currency: 'usd', unit_amount: 100 } });
+  const other = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(other.products.retrieve(p.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.prices.retrieve(p.default_price), (e) => e.statusCode === 404);
+  await assert.rejects(other.products.update(p.id, { name: 'x' }), (e) => e.statusCode === 404);
+  await assert.rejects(other.prices.create({ currency: 'usd', unit_amount: 1, product: p.id }), (e) => e.statusCode === 404);
+  assert.deepEqual((await other.products.list()).data, []);
+  assert.deepEqual((await other.prices.list()).data, []);
+  assert.deepEqual((await other.prices.search({ query: `product:'${p.id}'` })).data, []);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
