@@ -98,6 +98,17 @@ static int velocity_bump(struct db *db, const char *merchant_id, const char *kin
 			      now / 3600, 1, amount, declined ? 1 : 0);
 }
 
+/* Test card 4000000000000077: the captured funds skip the pending balance and are available at
+ * once, as on Stripe (the balance transaction is moved now rather than at its available_on). */
+static int available_at_once(struct db *db, const char *merchant_id, const struct charge *ch,
+			     enum acq_behavior behavior, int64_t now)
+{
+	if (behavior != ACQ_AVAILABLE_IMMEDIATELY || !ch->balance_transaction)
+		return DB_OK;
+	int moved = ledger_make_available_one(db, merchant_id, ch->balance_transaction, now);
+	return moved < 0 ? moved : DB_OK;
+}
+
 static int capture_apply(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
 			 int64_t amount, const struct ledger_pricing *pricing, int64_t now,
 			 bool hold_captured, const char *bt_id);
@@ -210,6 +221,9 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	rc = charge_insert(db, in->merchant_id, ch);
 	if (rc != DB_OK)
 		return rc;
+	rc = available_at_once(db, in->merchant_id, ch, in->card->behavior, in->now);
+	if (rc != DB_OK)
+		return rc;
 	/* the card's test behavior is the one just given to the hold: not read back */
 	return dispute_network_schedule_known(db, in->merchant_id, ch->id, ch->authorization_code,
 					      in->amount, in->now, (int)in->card->behavior);
@@ -222,6 +236,13 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_update(db, merchant_id, ch);
+	if (rc != DB_OK)
+		return rc;
+	enum acq_behavior behavior;
+	rc = processor_card_behavior(db, merchant_id, ch->id, &behavior);
+	if (rc != DB_OK)
+		return rc;
+	rc = available_at_once(db, merchant_id, ch, behavior, now);
 	if (rc != DB_OK)
 		return rc;
 	/* test cards 0259/2685/1976: the network will dispute this capture a little later */
