@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/ledger_payout.h"
 #include "merchant/merchant.h"
 
 #include "money/currency.h"
@@ -42,6 +43,8 @@ static const char *const accounts[] = {
     LEDGER_ACCT_MERCHANT_AVAILABLE,
     LEDGER_ACCT_FEES,
     LEDGER_ACCT_FX,
+    LEDGER_ACCT_PAYOUTS_IN_TRANSIT,
+    LEDGER_ACCT_PAID_OUT,
     NULL,
 };
 
@@ -331,7 +334,9 @@ static const char *reporting_category(const char *type, int64_t amount)
 {
 	if (strcmp(type, "adjustment") == 0)
 		return amount > 0 ? "dispute_reversal" : "dispute";
-	return type; /* charge, refund, refund_failure */
+	if (strcmp(type, "payout_cancel") == 0)
+		return "payout_reversal";
+	return type; /* charge, refund, refund_failure, payout */
 }
 
 static const char SQL_BT[] =

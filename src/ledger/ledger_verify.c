@@ -79,7 +79,8 @@ static const char SQL_ENTRY_ABSURD[] =
     "SELECT merchant_id, txn_id || ' ' || account || ' ' || currency || ' ' || amount"
     " FROM journal_entries WHERE amount = 0 OR amount > $1 OR amount < -$1"
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
-    " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx')"
+    " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
+    " 'payouts_in_transit', 'paid_out')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -91,10 +92,13 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'charge' AND (amount <= 0 OR fee > amount))"
     " OR (type = 'refund' AND (amount > 0 OR fee <> 0 OR (amount = 0 AND fx_rate_e12 IS NULL)))"
     " OR (type = 'refund_failure' AND (amount < 0 OR fee <> 0"
-    " OR (amount = 0 AND fx_rate_e12 IS NULL)))";
+    " OR (amount = 0 AND fx_rate_e12 IS NULL)))"
+    " OR (type = 'payout' AND (amount >= 0 OR fee <> 0 OR status <> 'available'))"
+    " OR (type = 'payout_cancel' AND (amount <= 0 OR fee <> 0 OR status <> 'available'))";
 static const char SQL_BT_DUPLICATE[] =
     "SELECT merchant_id, type || ' ' || source || ' booked ' || COUNT(*) || ' times'"
-    " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure')"
+    " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure', 'payout',"
+    " 'payout_cancel')"
     " GROUP BY merchant_id, type, source HAVING COUNT(*) > 1";
 /* (3) every balance transaction has its journal transaction, for the same source, and that
  * journal transaction moved exactly its net into or out of the merchant's accounts */
@@ -252,6 +256,21 @@ static int fx_report(struct db *db, struct verify_report *rep)
 	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
 }
 
+/* (6) the funds in transit to banks are exactly the payouts neither paid nor returned, and a
+ * payout's amount matches its balance transaction (ledger_payout.h) */
+static const char SQL_PAYOUTS_IN_TRANSIT[] =
+    "SELECT merchant_id, currency || ' payouts_in_transit differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'payouts_in_transit'"
+    " UNION ALL SELECT merchant_id, currency, amount FROM payouts"
+    " WHERE status IN ('pending', 'in_transit')) AS x GROUP BY merchant_id, currency"
+    " HAVING SUM(v) <> 0";
+static const char SQL_PAYOUT_BT[] =
+    "SELECT p.merchant_id, p.id FROM payouts p LEFT JOIN balance_transactions b"
+    " ON b.merchant_id = p.merchant_id AND b.id = p.balance_transaction"
+    " WHERE b.id IS NULL OR b.type <> 'payout' OR b.source <> p.id OR b.amount <> -p.amount"
+    " OR b.currency <> p.currency";
+
 int ledger_verify(struct db *db, struct verify_report *rep)
 {
 	static const struct {
@@ -277,6 +296,8 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_FX_ACCOUNT, 0, "fx account that the recorded conversions do not explain"},
 	    {SQL_FX_SHAPE, 0, "converted balance transaction with an incoherent conversion"},
 	    {SQL_FX_REFUNDS, 0, "refunds of a converted charge that do not add up"},
+	    {SQL_PAYOUTS_IN_TRANSIT, 0, "funds in transit that the open payouts do not explain"},
+	    {SQL_PAYOUT_BT, 0, "payout without its balance transaction, or another amount"},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)

@@ -1,0 +1,107 @@
+/*
+ * Payout movements (ledger_payout.h). Like every movement they go through ledger_post(), which
+ * refuses an unbalanced or absurd set before it writes, and their balance transactions name the
+ * journal transaction they belong to.
+ */
+#include "ledger/ledger_payout.h"
+
+#include "ledger/ledger.h"
+#include "ledger/ledger_internal.h"
+
+static int amount_ok(int64_t amount)
+{
+	return amount >= 1 && amount <= LEDGER_AMOUNT_MAX ? DB_OK
+	       : amount < 1				  ? LEDGER_ERR_INVALID
+							  : LEDGER_ERR_OVERFLOW;
+}
+
+static const char SQL_AVAILABLE[] =
+    "SELECT COALESCE(SUM(net), 0) FROM balance_transactions WHERE merchant_id = $1"
+    " AND currency = $2 AND status = 'available'";
+
+int ledger_available_balance(struct db *db, const char *merchant_id, const char *currency,
+			     int64_t *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_AVAILABLE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*ret = db_col_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+int ledger_payout(struct db *db, const char *merchant_id, const char *payout_id, int64_t amount,
+		  const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
+{
+	int rc = amount_ok(amount);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, amount},
+	    {LEDGER_ACCT_PAYOUTS_IN_TRANSIT, currency, -amount},
+	};
+	char jtx[ID_MAX];
+	rc = ledger_post(db, merchant_id, "payout", payout_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "payout",
+	    .source = payout_id,
+	    .currency = currency,
+	    .status = "available",
+	    .description = "STRIPE PAYOUT",
+	    .journal_txn = jtx,
+	    .amount = -amount,
+	    .fee = 0,
+	    .created = now,
+	    .available_on = now,
+	};
+	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_payout_paid(struct db *db, const char *merchant_id, const char *payout_id,
+		       int64_t amount, const char *currency, int64_t now)
+{
+	int rc = amount_ok(amount);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_PAYOUTS_IN_TRANSIT, currency, amount},
+	    {LEDGER_ACCT_PAID_OUT, currency, -amount},
+	};
+	return ledger_post(db, merchant_id, "payout_paid", payout_id, e, 2, now, NULL);
+}
+
+int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *payout_id,
+			 int64_t amount, const char *currency, int64_t now,
+			 char ret_balance_txn_id[ID_MAX])
+{
+	int rc = amount_ok(amount);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_PAYOUTS_IN_TRANSIT, currency, amount},
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -amount},
+	};
+	char jtx[ID_MAX];
+	rc = ledger_post(db, merchant_id, "payout_cancel", payout_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "payout_cancel",
+	    .source = payout_id,
+	    .currency = currency,
+	    .status = "available",
+	    .description = "PAYOUT CANCELED",
+	    .journal_txn = jtx,
+	    .amount = amount,
+	    .fee = 0,
+	    .created = now,
+	    .available_on = now,
+	};
+	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}

@@ -1,0 +1,46 @@
+/*
+ * Payouts: the merchant's available funds sent to its bank account.
+ *
+ * Accounts (per merchant and currency, added to ledger.h's):
+ *   payouts_in_transit  funds taken from the available balance and on their way to the bank
+ *   paid_out            funds that reached the merchant's bank: they left Tender
+ *
+ * Movements (each one balanced journal transaction, in the caller's write transaction):
+ *   payout          DR merchant_available / CR payouts_in_transit; balance txn type "payout",
+ *                   amount −a, fee 0, status available (the available balance drops at once,
+ *                   as on Stripe)
+ *   payout_paid     DR payouts_in_transit / CR paid_out (no balance txn: the merchant's
+ *                   balance already moved)
+ *   payout_cancel   DR payouts_in_transit / CR merchant_available; balance txn type
+ *                   "payout_cancel", amount +a (the funds come back)
+ *
+ * So for every merchant and currency the in-transit account holds exactly the payouts that are
+ * neither paid nor returned (ledger_verify checks it against the payouts table).
+ */
+#ifndef TENDER_LEDGER_LEDGER_PAYOUT_H
+#define TENDER_LEDGER_LEDGER_PAYOUT_H
+
+#include <stdint.h>
+
+#include "core/id.h"
+#include "store/db.h"
+
+#define LEDGER_ACCT_PAYOUTS_IN_TRANSIT "payouts_in_transit"
+#define LEDGER_ACCT_PAID_OUT "paid_out"
+
+/* The merchant's available balance in currency: Σ net of its available balance transactions
+ * (what GET /v1/balance shows as available). */
+int ledger_available_balance(struct db *db, const char *merchant_id, const char *currency,
+			     int64_t *ret);
+
+/* The movements above. amount: 1 … LEDGER_AMOUNT_MAX minor units of currency. ret_balance_txn_id
+ * (may be NULL) gets the balance transaction's id. */
+int ledger_payout(struct db *db, const char *merchant_id, const char *payout_id, int64_t amount,
+		  const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX]);
+int ledger_payout_paid(struct db *db, const char *merchant_id, const char *payout_id,
+		       int64_t amount, const char *currency, int64_t now);
+int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *payout_id,
+			 int64_t amount, const char *currency, int64_t now,
+			 char ret_balance_txn_id[ID_MAX]);
+
+#endif

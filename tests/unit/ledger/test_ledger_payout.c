@@ -1,0 +1,231 @@
+/*
+ * Payout movements on a real SQLite store: the accounts each moves, the balance transactions
+ * Stripe shows, refusals that write nothing, and ledger_verify holding the funds in transit to
+ * the open payouts (a payouts row whose money never left is reported, and one that is paid is
+ * not).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/ledger.h"
+#include "ledger/ledger_payout.h"
+#include "store/store.h"
+#include "verify/verify.h"
+
+static char dir[256];
+static struct store *s;
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/tender-unit-lpayout-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char err[256];
+	struct store_config cfg = {.data_dir = dir};
+	cr_assert_eq(store_open(&s, &cfg, err, sizeof(err)), 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	store_close(s);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(ledger_payout, .init = setup, .fini = teardown);
+
+#define T0 INT64_C(1700000000)
+#define M1 "acct_1"
+
+struct q {
+	const char *sql, *a, *b;
+	int64_t v;
+	int rc;
+};
+
+static int q_fn(struct db *db, void *p)
+{
+	struct q *q = p;
+	struct db_stmt *st = db_prepare(db, q->sql);
+	if (!st)
+		return q->rc = DB_ERR;
+	if (q->a)
+		db_bind_text(st, 1, q->a, -1);
+	if (q->b)
+		db_bind_text(st, 2, q->b, -1);
+	q->rc = db_step(st);
+	q->v = q->rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	return 0;
+}
+
+static int64_t q_int(const char *sql, const char *a, const char *b)
+{
+	struct q q = {sql, a, b, 0, 0};
+	cr_assert_eq(store_read(s, NULL, q_fn, &q), 0);
+	cr_assert_eq(q.rc, DB_ROW, "query failed: %s", sql);
+	return q.v;
+}
+
+static int64_t account(const char *acct)
+{
+	return q_int("SELECT COALESCE(SUM(amount), 0) FROM journal_entries WHERE merchant_id = $1"
+		     " AND account = $2",
+		     M1, acct);
+}
+
+enum step { PAYOUT, PAID, CANCEL, ROW_PENDING, ROW_PAID };
+
+struct move {
+	enum step step;
+	int64_t amount;
+	char bt[ID_MAX];
+	int rc;
+};
+
+static int move_fn(struct db *db, void *p)
+{
+	struct move *m = p;
+	static const char SQL_ROW[] =
+	    "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
+	    " metadata, balance_transaction) VALUES ($1, 'po_1', 1700000000, $2, 'usd', $3,"
+	    " 1700000002, '{}', $4)";
+	switch (m->step) {
+	case PAYOUT:
+		m->rc = ledger_payout(db, M1, "po_1", m->amount, "usd", T0, m->bt);
+		break;
+	case PAID:
+		m->rc = ledger_payout_paid(db, M1, "po_1", m->amount, "usd", T0 + 2);
+		break;
+	case CANCEL:
+		m->rc = ledger_payout_cancel(db, M1, "po_1", m->amount, "usd", T0 + 1, m->bt);
+		break;
+	default: {
+		struct db_stmt *st = db_prepare(db, SQL_ROW);
+		db_bind_text(st, 1, M1, -1);
+		db_bind_int64(st, 2, m->amount);
+		db_bind_text(st, 3, m->step == ROW_PENDING ? "pending" : "paid", -1);
+		db_bind_text(st, 4, m->bt, -1);
+		m->rc = db_step_done(st);
+	}
+	}
+	return m->rc == DB_OK ? 0 : -1;
+}
+
+static int move(enum step step, int64_t amount, struct move *m)
+{
+	m->step = step;
+	m->amount = amount;
+	m->rc = 0;
+	store_write(s, M1, move_fn, m);
+	return m->rc;
+}
+
+struct avail {
+	const char *currency;
+	int64_t v;
+	int rc;
+};
+
+static int avail_fn(struct db *db, void *p)
+{
+	struct avail *a = p;
+	a->rc = ledger_available_balance(db, M1, a->currency, &a->v);
+	return 0;
+}
+
+static int verify_fn(struct db *db, void *p)
+{
+	return ledger_verify(db, p);
+}
+
+static int verify_failures(struct buf *text)
+{
+	struct verify_report rep;
+	memset(&rep, 0, sizeof(rep));
+	buf_init(&rep.text, 1u << 20);
+	store_read(s, NULL, verify_fn, &rep);
+	buf_reset(text);
+	buf_puts(text, rep.text.len ? buf_cstr(&rep.text) : "");
+	buf_release(&rep.text);
+	return rep.failures;
+}
+
+Test(ledger_payout, payout_then_paid_moves_available_to_paid_out)
+{
+	struct move m;
+	memset(&m, 0, sizeof(m));
+	cr_assert_eq(move(PAYOUT, 5000, &m), DB_OK);
+	char bt[ID_MAX];
+	memcpy(bt, m.bt, sizeof(bt));
+	cr_assert_eq(account(LEDGER_ACCT_MERCHANT_AVAILABLE), 5000);
+	cr_assert_eq(account(LEDGER_ACCT_PAYOUTS_IN_TRANSIT), -5000);
+	struct avail a = {"usd", 0, 0};
+	cr_assert_eq(store_read(s, NULL, avail_fn, &a), 0);
+	cr_assert_eq(a.v, -5000, "the balance shown drops by the payout");
+	a.currency = "eur";
+	cr_assert_eq(store_read(s, NULL, avail_fn, &a), 0);
+	cr_assert_eq(a.v, 0);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND type = 'payout' AND amount = -5000 AND fee = 0"
+			   " AND net = -5000 AND status = 'available' AND source = 'po_1'"
+			   " AND reporting_category = 'payout'",
+			   M1, bt),
+		     1);
+	struct buf text;
+	buf_init(&text, 1u << 20);
+	/* the money is in transit but no payouts row says so */
+	cr_assert_gt(verify_failures(&text), 0);
+	cr_assert_not_null(strstr(buf_cstr(&text), "funds in transit"), "%s", buf_cstr(&text));
+	memcpy(m.bt, bt, sizeof(bt));
+	cr_assert_eq(move(ROW_PENDING, 5000, &m), DB_OK);
+	cr_assert_eq(verify_failures(&text), 0, "%s", buf_cstr(&text));
+
+	cr_assert_eq(move(PAID, 5000, &m), DB_OK);
+	cr_assert_eq(account(LEDGER_ACCT_PAYOUTS_IN_TRANSIT), 0);
+	cr_assert_eq(account(LEDGER_ACCT_PAID_OUT), -5000);
+	/* paid in the journal while its row still says pending: reported */
+	cr_assert_gt(verify_failures(&text), 0);
+	cr_assert_not_null(strstr(buf_cstr(&text), "funds in transit"), "%s", buf_cstr(&text));
+	buf_release(&text);
+}
+
+Test(ledger_payout, cancel_brings_the_funds_back)
+{
+	struct move m;
+	memset(&m, 0, sizeof(m));
+	cr_assert_eq(move(PAYOUT, 1200, &m), DB_OK);
+	cr_assert_eq(move(CANCEL, 1200, &m), DB_OK);
+	cr_assert_eq(account(LEDGER_ACCT_MERCHANT_AVAILABLE), 0);
+	cr_assert_eq(account(LEDGER_ACCT_PAYOUTS_IN_TRANSIT), 0);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND type = 'payout_cancel' AND amount = 1200"
+			   " AND reporting_category = 'payout_reversal'",
+			   M1, m.bt),
+		     1);
+	cr_assert_eq(q_int("SELECT COALESCE(SUM(net), 0) FROM balance_transactions WHERE"
+			   " merchant_id = $1 AND status = 'available'",
+			   M1, NULL),
+		     0);
+	struct avail a = {"usd", -1, 0};
+	cr_assert_eq(store_read(s, NULL, avail_fn, &a), 0);
+	cr_assert_eq(a.rc, DB_OK);
+	cr_assert_eq(a.v, 0);
+}
+
+Test(ledger_payout, refusals_write_nothing)
+{
+	struct move m;
+	memset(&m, 0, sizeof(m));
+	cr_assert_eq(move(PAYOUT, 0, &m), LEDGER_ERR_INVALID);
+	cr_assert_eq(move(PAYOUT, -3, &m), LEDGER_ERR_INVALID);
+	cr_assert_eq(move(PAYOUT, LEDGER_AMOUNT_MAX + 1, &m), LEDGER_ERR_OVERFLOW);
+	cr_assert_eq(move(PAID, 0, &m), LEDGER_ERR_INVALID);
+	cr_assert_eq(move(CANCEL, 0, &m), LEDGER_ERR_INVALID);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM journal_entries WHERE merchant_id = $1", M1, NULL),
+		     0);
+	cr_assert_eq(
+	    q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1", M1, NULL), 0);
+}
