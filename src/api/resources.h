@@ -18,12 +18,16 @@ extern const struct route webhook_endpoints_routes[];
 extern const struct route disputes_routes[];
 extern const struct route setup_intents_routes[];
 extern const struct route products_routes[];
+extern const struct route payouts_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
  * cards that do that). Returns how many moved, or < 0. */
 int refunds_settle_tick(struct store *s, int64_t now);
 extern const char REFUNDS_SETTLE_DUE_SQL[]; /* its probe for the scheduler */
+/* Scheduler step: pays pending payouts whose arrival_date has come (payouts.c). */
+int payouts_settle_tick(struct store *s, int64_t now);
+extern const char PAYOUTS_DUE_SQL[];
 
 /* payment_method_data on a PaymentIntent (create, confirm): the children of that object are
  * the PaymentMethod create's own parameters (type, card, billing_details, metadata). */

@@ -15,5 +15,6 @@ const struct route *const api_route_tables[] = {
     disputes_routes,
     setup_intents_routes,
     products_routes,
+    payouts_routes,
     NULL,
 };

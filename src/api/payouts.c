@@ -1,0 +1,557 @@
+/*
+ * /v1/payouts: create, retrieve, update (metadata), list, cancel; the scheduler pays them.
+ *
+ * A payout takes its amount from the available balance at once (ledger_payout: a "payout"
+ * balance transaction and DR merchant_available / CR payouts_in_transit), and is refused with
+ * balance_insufficient when the available balance in its currency is smaller. In test mode the
+ * bank answers PAYOUT_TEST_ARRIVAL_S seconds later: the scheduler moves the payout to paid
+ * (DR payouts_in_transit / CR paid_out, payout.paid) at its arrival_date. A pending payout can be
+ * canceled: its funds come back (a "payout_cancel" balance transaction, payout.canceled).
+ *
+ * The available balance is a sum over the merchant's balance transactions, read in a read
+ * transaction before the write so that the single writer never scans them. Two payouts made at
+ * once could both pass that check; the write therefore refuses when another payout of the same
+ * merchant and currency was made since the read, and the request reads again (at most
+ * PAYOUT_ATTEMPTS times). A refund or dispute landing between the read and the write may take
+ * the balance below zero, as it may on Stripe.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/resources.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_payout.h"
+#include "money/currency.h"
+#include "store/store.h"
+
+#define PAYOUT_TEST_ARRIVAL_S 2
+#define PAYOUT_ATTEMPTS 3
+#define SETTLE_BATCH 64
+
+struct payout {
+	char id[ID_MAX];
+	int64_t created, amount, arrival_date;
+	char currency[8];
+	const char *status, *description, *statement_descriptor, *metadata;
+	const char *balance_transaction, *failure_balance_transaction;
+};
+
+static const char SQL_GET[] =
+    "SELECT id, created, amount, currency, status, arrival_date, description,"
+    " statement_descriptor, metadata, balance_transaction, failure_balance_transaction"
+    " FROM payouts WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
+    " description, statement_descriptor, metadata, balance_transaction, settle_at)"
+    " VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6)";
+/* a status change only from the status it was read in, so the scheduler and a cancel never
+ * both move one payout */
+static const char SQL_TRANSITION[] =
+    "UPDATE payouts SET status = $4, failure_balance_transaction = $5, settle_at = NULL"
+    " WHERE merchant_id = $1 AND id = $2 AND status = $3";
+static const char SQL_METADATA[] =
+    "UPDATE payouts SET metadata = $3 WHERE merchant_id = $1 AND id = $2";
+static const char SQL_LATEST[] =
+    "SELECT id FROM payouts WHERE merchant_id = $1 AND currency = $2 ORDER BY id DESC LIMIT 1";
+
+static const char *dup_col(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+static int payout_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+		       struct payout *p)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(p, 0, sizeof(*p));
+		str_copy(p->id, sizeof(p->id), db_col_text(st, 0, NULL));
+		p->created = db_col_int64(st, 1);
+		p->amount = db_col_int64(st, 2);
+		str_copy(p->currency, sizeof(p->currency), db_col_text(st, 3, NULL));
+		p->status = dup_col(a, st, 4);
+		p->arrival_date = db_col_int64(st, 5);
+		p->description = dup_col(a, st, 6);
+		p->statement_descriptor = dup_col(a, st, 7);
+		p->metadata = dup_col(a, st, 8);
+		p->balance_transaction = dup_col(a, st, 9);
+		p->failure_balance_transaction = dup_col(a, st, 10);
+		if (!p->status || !p->metadata || !p->balance_transaction)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+/* A latest payout id of the merchant in currency into out ("" when none). */
+static int latest_payout(struct db *db, const char *merchant_id, const char *currency,
+			 char out[ID_MAX])
+{
+	out[0] = '\0';
+	struct db_stmt *st = db_prepare(db, SQL_LATEST);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		str_copy(out, ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
+}
+
+static int render_bt_cb(void *ctx, struct db *db, const char *id, struct json *j)
+{
+	const char *merchant_id = ctx;
+	return ledger_balance_txn_render(db, merchant_id, id, j);
+}
+
+/* A field that is a balance transaction id, or the transaction itself when expanded. */
+static int bt_field(struct json *j, struct db *db, const char *merchant_id, const char *key,
+		    const char *id, bool expand)
+{
+	json_key(j, key);
+	if (!id) {
+		json_nil(j);
+		return DB_OK;
+	}
+	if (expand && db) {
+		int rc = render_bt_cb((void *)merchant_id, db, id, j);
+		if (rc != DB_NOTFOUND)
+			return rc;
+	}
+	json_str(j, id);
+	return DB_OK;
+}
+
+static int payout_render(struct db *db, const char *merchant_id, int livemode,
+			 const struct payout *p, const char *expand_prefix, struct req *r,
+			 struct json *j)
+{
+	char path[96];
+	bool ex_bt = false, ex_fbt = false;
+	if (r && db) {
+		snprintf(path, sizeof(path), "%sbalance_transaction", expand_prefix);
+		ex_bt = req_expand_has(r, path);
+		snprintf(path, sizeof(path), "%sfailure_balance_transaction", expand_prefix);
+		ex_fbt = req_expand_has(r, path);
+	}
+	json_obj_open(j);
+	json_kv_str(j, "id", p->id);
+	json_kv_str(j, "object", "payout");
+	json_kv_int(j, "amount", p->amount);
+	json_kv_null(j, "application_fee");
+	json_kv_null(j, "application_fee_amount");
+	json_kv_int(j, "arrival_date", p->arrival_date);
+	json_kv_bool(j, "automatic", false);
+	int rc = bt_field(j, db, merchant_id, "balance_transaction", p->balance_transaction, ex_bt);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_int(j, "created", p->created);
+	json_kv_str(j, "currency", p->currency);
+	json_kv_str_or_null(j, "description", p->description);
+	json_kv_null(j, "destination");
+	rc = bt_field(j, db, merchant_id, "failure_balance_transaction",
+		      p->failure_balance_transaction, ex_fbt);
+	if (rc != DB_OK)
+		return rc;
+	json_kv_null(j, "failure_code");
+	json_kv_null(j, "failure_message");
+	json_kv_bool(j, "livemode", livemode);
+	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
+	json_kv_str(j, "method", "standard");
+	json_kv_null(j, "original_payout");
+	json_kv_str(j, "reconciliation_status", "not_applicable");
+	json_kv_null(j, "reversed_by");
+	json_kv_str(j, "source_type", "card");
+	json_kv_str_or_null(j, "statement_descriptor", p->statement_descriptor);
+	json_kv_str(j, "status", p->status);
+	json_kv_str(j, "type", "bank_account");
+	json_obj_close(j);
+	return DB_OK;
+}
+
+/* Appends a payout.* event with p as it is now (nothing expanded). */
+static int emit(struct db *db, const char *merchant_id, const struct event_origin *o,
+		const struct payout *p, const char *type, const char *prev, int64_t now)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = payout_render(NULL, merchant_id, o->livemode, p, "", NULL, &j);
+	if (rc == DB_OK && b.failed)
+		rc = DB_ERR;
+	if (rc == DB_OK)
+		rc = event_append(db, merchant_id, o, type, p->id, b.data, b.len, prev, now, NULL);
+	buf_release(&b);
+	return rc;
+}
+
+static int respond(struct req *r, struct db *db, const struct payout *p)
+{
+	return payout_render(db, r->merchant_id, r->livemode, p, "", r, req_json(r)) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- create ---- */
+
+static const struct param_spec create_params[] = {
+    {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"description", PT_STRING, 0, 5000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {"method", PT_ENUM, 0, 0, (const char *const[]){"standard", NULL}, NULL},
+    {"source_type", PT_ENUM, 0, 0, (const char *const[]){"card", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct create_ctx {
+	struct req *r;
+	struct payout p;
+	int64_t available;   /* read before the write */
+	char latest[ID_MAX]; /* the merchant's latest payout in the currency at that read */
+	bool raced;	     /* another payout was made since that read */
+};
+
+static int balance_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	if (ledger_available_balance(db, r->merchant_id, c->p.currency, &c->available) != DB_OK ||
+	    latest_payout(db, r->merchant_id, c->p.currency, c->latest) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static int create_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	struct payout *p = &c->p;
+	char latest[ID_MAX];
+	c->raced = false;
+	if (latest_payout(db, r->merchant_id, p->currency, latest) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(latest, c->latest) != 0) {
+		c->raced = true;
+		return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
+	}
+	char bt[ID_MAX];
+	int rc = ledger_payout(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	p->balance_transaction = arena_strdup(&r->arena, bt);
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st || !p->balance_transaction)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_int64(st, 3, p->created);
+	db_bind_int64(st, 4, p->amount);
+	db_bind_text(st, 5, p->currency, -1);
+	db_bind_int64(st, 6, p->arrival_date);
+	db_bind_text(st, 7, p->description, -1);
+	db_bind_text(st, 8, p->statement_descriptor, -1);
+	db_bind_text(st, 9, p->metadata, -1);
+	db_bind_text(st, 10, p->balance_transaction, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (emit(db, r->merchant_id, &o, p, "payout.created", NULL, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, db, p);
+}
+
+static int h_create(struct req *r)
+{
+	struct create_ctx c = {.r = r};
+	struct payout *p = &c.p;
+	int64_t amount = 0;
+	param_int(r, "amount", &amount);
+	if (amount < 1 || amount > LEDGER_AMOUNT_MAX)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"Invalid amount: a payout is 1 or more of the currency's smallest "
+				"unit.");
+	const char *cur = param_str(r, "currency");
+	for (int i = 0; cur && cur[i] && i < 7; i++)
+		p->currency[i] =
+		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+	if (!cur || strlen(cur) != 3 || !currency_find(p->currency))
+		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
+				cur ? cur : "");
+	id_new_at(p->id, "po_", r->now);
+	p->created = r->now;
+	p->amount = amount;
+	p->arrival_date = r->now + PAYOUT_TEST_ARRIVAL_S;
+	p->status = "pending";
+	p->description = param_str(r, "description");
+	p->statement_descriptor = param_str(r, "statement_descriptor");
+	p->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &p->metadata) != 0)
+		return -1;
+	for (int attempt = 0; attempt < PAYOUT_ATTEMPTS; attempt++) {
+		if (req_read(r, balance_fn, &c) != 0)
+			return -1;
+		if (c.available < amount)
+			return req_fail(r, ERR_BALANCE_INSUFFICIENT, "amount", NULL);
+		if (req_write(r, create_fn, &c) == 0)
+			return 0;
+		if (!c.raced)
+			return -1;
+		r->err.set = false;
+	}
+	return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
+}
+
+/* ---- retrieve, update, cancel, list ---- */
+
+struct id_ctx {
+	struct req *r;
+	const char *id;
+	struct payout p;
+};
+
+static int load_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	int rc = payout_load(db, &x->r->arena, x->r->merchant_id, x->id, &x->p);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "payout", x->id, "payout");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	return load_fn(db, arg) != 0 ? -1 : respond(x->r, db, &x->p);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int update_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	const char *old = x->p.metadata;
+	if (metadata_apply(r, old, "metadata", &x->p.metadata) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_METADATA);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->p.id, -1);
+	db_bind_text(st, 3, x->p.metadata, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	const char *prev = arena_printf(&r->arena, "{\"metadata\":%s}", old);
+	if (!prev || emit(db, r->merchant_id, &o, &x->p, "payout.updated", prev, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, db, &x->p);
+}
+
+static int h_update(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+/* Moves p from `from` to `to` (conditionally); DB_CONFLICT when it had moved already. */
+static int transition(struct db *db, const char *merchant_id, struct payout *p, const char *from,
+		      const char *to)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TRANSITION);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_text(st, 3, from, -1);
+	db_bind_text(st, 4, to, -1);
+	db_bind_text(st, 5, p->failure_balance_transaction, -1);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	if (n != 1)
+		return DB_CONFLICT;
+	p->status = to;
+	return DB_OK;
+}
+
+static int cancel_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	struct payout *p = &x->p;
+	if (strcmp(p->status, "pending") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "Payouts can only be canceled while they are pending; this one is %s.",
+		    p->status);
+	char bt[ID_MAX];
+	if (ledger_payout_cancel(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	p->failure_balance_transaction = arena_strdup(&r->arena, bt);
+	if (!p->failure_balance_transaction ||
+	    transition(db, r->merchant_id, p, "pending", "canceled") != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (emit(db, r->merchant_id, &o, p, "payout.canceled", NULL, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, db, p);
+}
+
+static int h_cancel(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, cancel_fn, &x);
+}
+
+static const char SQL_CURSOR[] = "SELECT created FROM payouts WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR status = $5) ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] =
+    "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR status = $5) ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	db_bind_text(st, first, param_str(r, "status"), -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct payout p;
+	int rc = payout_load(db, &r->arena, r->merchant_id, id, &p);
+	if (rc != DB_OK)
+		return rc;
+	return payout_render(db, r->merchant_id, r->livemode, &p, "data.", r, j);
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/payouts",
+	    .object_name = "payout",
+	    .id_prefix = "po_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- the scheduler: the bank's answer at arrival_date ---- */
+
+const char PAYOUTS_DUE_SQL[] =
+    "SELECT 1 FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1 LIMIT 1";
+static const char SQL_DUE[] =
+    "SELECT merchant_id, id FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
+    " ORDER BY settle_at LIMIT $2";
+
+struct settle_ctx {
+	int64_t now;
+	int done;
+	struct shard_share share;
+};
+
+static int settle_fn(struct db *db, void *arg)
+{
+	struct settle_ctx *c = arg;
+	struct arena a;
+	arena_init(&a, 4u << 20);
+	char merchants[SETTLE_BATCH][ID_MAX], ids[SETTLE_BATCH][ID_MAX];
+	int n = 0, done = 0, rc = DB_OK;
+	struct db_stmt *st = db_prepare(db, SQL_DUE);
+	if (!st) {
+		arena_release(&a);
+		return DB_ERR;
+	}
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, SETTLE_BATCH);
+	while (n < SETTLE_BATCH && db_step(st) == DB_ROW) {
+		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
+		n++;
+	}
+	db_reset(st);
+	for (int i = 0; i < n && rc == DB_OK; i++) {
+		struct payout p;
+		if (payout_load(db, &a, merchants[i], ids[i], &p) != DB_OK)
+			continue;
+		if (transition(db, merchants[i], &p, "pending", "paid") != DB_OK)
+			continue;
+		struct event_origin o = {NULL, NULL, 0};
+		rc = ledger_payout_paid(db, merchants[i], p.id, p.amount, p.currency, c->now);
+		if (rc == DB_OK)
+			rc = emit(db, merchants[i], &o, &p, "payout.updated",
+				  "{\"status\":\"pending\"}", c->now);
+		if (rc == DB_OK)
+			rc = emit(db, merchants[i], &o, &p, "payout.paid", NULL, c->now);
+		if (rc == DB_OK)
+			done++;
+	}
+	arena_release(&a);
+	if (rc != DB_OK)
+		return rc;
+	c->done += (int)shard_share_add(&c->share, db, done);
+	return 0;
+}
+
+int payouts_settle_tick(struct store *s, int64_t now)
+{
+	struct settle_ctx c = {.now = now};
+	int rc = store_each_shard_write(s, settle_fn, &c);
+	return rc == 0 ? c.done : rc;
+}
+
+static const struct param_spec update_params[] = {
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"status", PT_ENUM, 0, 0, (const char *const[]){"pending", "paid", "failed", "canceled", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+const struct route payouts_routes[] = {
+    {"POST", "/v1/payouts", h_create, create_params, 0},
+    {"GET", "/v1/payouts", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/payouts/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/payouts/{id}", h_update, update_params, 0},
+    {"POST", "/v1/payouts/{id}/cancel", h_cancel, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
