@@ -219,6 +219,27 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 		if (n->kind == FORM_SCALAR)
 			return check_int(r, n, path);
 		return validate_object(r, n, range_children, path, 0);
+	case PT_OBJECT_ARRAY: {
+		if (n->kind != FORM_ARRAY)
+			return req_fail(r, ERR_PARAM_BAD, path,
+					"Invalid array: %s must be an array of hashes (%s[0][…]).",
+					path, path);
+		size_t max = sp->max_len ? sp->max_len : 20;
+		if (n->child_count > max)
+			return req_fail(r, ERR_PARAM_BAD, path, "Invalid %s: at most %zu items.",
+					path, max);
+		for (const struct form_node *c = n->first_child; c; c = c->next) {
+			char sub[PARAM_PATH_MAX];
+			path_join(sub, sizeof(sub), path, c->key);
+			if (c->kind != FORM_OBJECT)
+				return req_fail(r, ERR_PARAM_BAD, sub,
+						"Invalid object: %s must be a hash of parameters.",
+						sub);
+			if (validate_object(r, c, sp->children, sub, 0) != 0)
+				return -1;
+		}
+		return 0;
+	}
 	case PT_HASH:
 		if (n->kind == FORM_SCALAR)
 			return req_fail(r, ERR_PARAM_BAD, path,

@@ -17,17 +17,19 @@
 #include "core/parse.h"
 
 enum param_type {
-	PT_STRING,       /* scalar text, max_len bytes (default 5000) */
-	PT_INT,          /* base-10 int64 */
-	PT_BOOL,         /* "true" / "false" */
-	PT_ENUM,         /* one of enum_values */
-	PT_METADATA,     /* Stripe metadata hash (50 keys, key <= 40, value <= 500) or "" to clear */
-	PT_EXPAND,       /* array of strings */
+	PT_STRING,   /* scalar text, max_len bytes (default 5000) */
+	PT_INT,	     /* base-10 int64 */
+	PT_BOOL,     /* "true" / "false" */
+	PT_ENUM,     /* one of enum_values */
+	PT_METADATA, /* Stripe metadata hash (50 keys, key <= 40, value <= 500) or "" to clear */
+	PT_EXPAND,   /* array of strings */
 	PT_STRING_ARRAY, /* array of strings */
-	PT_OBJECT,       /* nested hash declared by children */
-	PT_CURRENCY,     /* 3-letter ISO code, lowercased by the handler */
-	PT_RANGE,        /* integer, or a hash of gt/gte/lt/lte integers (list `created`) */
-	PT_HASH,         /* free-form hash of strings (validated by the handler) */
+	PT_OBJECT,	 /* nested hash declared by children */
+	PT_CURRENCY,	 /* 3-letter ISO code, lowercased by the handler */
+	PT_RANGE,	 /* integer, or a hash of gt/gte/lt/lte integers (list `created`) */
+	PT_HASH,	 /* free-form hash of strings (validated by the handler) */
+	PT_OBJECT_ARRAY, /* array of hashes, each declared by children (a[0][k]=v); max_len: the
+			    most items (default 20) */
 };
 
 #define PF_REQUIRED 0x1u
