@@ -65,6 +65,16 @@ static void render_message(struct buf *b, const char *tmpl, const char *detail)
 	buf_puts(b, p + 2);
 }
 
+const char *req_error_message(struct req *r)
+{
+	struct buf msg;
+	buf_init(&msg, sizeof(r->err.detail) + 1024);
+	render_message(&msg, api_error_info(r->err.code)->message, r->err.detail);
+	const char *s = msg.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&msg));
+	buf_release(&msg);
+	return s ? s : "An unexpected error occurred.";
+}
+
 void req_render_error(struct req *r)
 {
 	const struct api_error_info *info = api_error_info(r->err.code);

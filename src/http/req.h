@@ -94,6 +94,8 @@ int req_fail_missing(struct req *r, const char *object_name, const char *id, con
 struct json *req_json(struct req *r);
 /* Renders r->err into r->out and sets r->status (the framework calls this itself). */
 void req_render_error(struct req *r);
+/* The message r->err would show (the table's message with its detail), in r's arena. */
+const char *req_error_message(struct req *r);
 
 /* True when expand[] contains `field` (exact) or a path starting with "field.". */
 bool req_expand_has(const struct req *r, const char *field);
