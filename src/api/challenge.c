@@ -7,6 +7,7 @@
 
 #include "core/digest.h"
 #include "core/str.h"
+#include "money/currency.h"
 #include "store/db.h"
 
 static const char CHALLENGE_STYLE[] =
@@ -15,7 +16,12 @@ static const char CHALLENGE_STYLE[] =
     "gap:.4rem 1rem}dt{font-weight:600}form{display:inline-block;margin:1rem 1rem 0 0}"
     "button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:2px solid #1a1a1a;"
     "cursor:pointer}button.complete{background:#0a6e31;color:#fff;border-color:#0a6e31}"
-    "button:focus{outline:3px solid #f5a623;outline-offset:2px}";
+    "button:focus{outline:3px solid #f5a623;outline-offset:2px}form.pay{display:block}"
+    "label{display:block;margin:.7rem 0 .2rem;font-weight:600}input{font-size:1rem;"
+    "padding:.45rem;width:100%;box-sizing:border-box;border:1px solid #888;border-radius:4px}"
+    ".row{display:grid;grid-template-columns:1fr 1fr 1fr;gap:.6rem}"
+    "p.error{color:#a00;font-weight:600}th{text-align:left}.amt{text-align:right}"
+    "table{width:100%;border-collapse:collapse}";
 
 /* The page may use nothing but its own inline style (pinned by its hash) and post back to
  * Tender: no scripts, no external assets, no framing. */
@@ -55,6 +61,27 @@ void html_escape(struct buf *b, const char *s)
 			buf_putc(b, *s);
 		}
 	}
+}
+
+/* "20.00 USD": the amount in major units, exactly (integer arithmetic only). */
+void html_amount(struct buf *b, int64_t amount, const char *currency)
+{
+	const struct currency *cy = currency_find(currency);
+	int exp = cy ? cy->exponent : 2;
+	int64_t div = 1;
+	for (int i = 0; i < exp; i++)
+		div *= 10;
+	char cur[8];
+	size_t n = strlen(currency);
+	for (size_t i = 0; i < n && i < 7; i++)
+		cur[i] = (char)(currency[i] >= 'a' && currency[i] <= 'z' ? currency[i] - 32
+									 : currency[i]);
+	cur[n < 7 ? n : 7] = '\0';
+	if (exp == 0)
+		buf_printf(b, "%lld %s", (long long)amount, cur);
+	else
+		buf_printf(b, "%lld.%0*lld %s", (long long)(amount / div), exp,
+			   (long long)(amount % div), cur);
 }
 
 bool challenge_token_eq(const char *stored, const char *given)

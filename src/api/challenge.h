@@ -1,11 +1,13 @@
-/* The 3-D Secure challenge pages Tender serves itself (/3ds/… for PaymentIntents, /3ds-setup/…
- * for SetupIntents): no API key, the token in the URL is the secret. Shared layout, policy and
+/* The pages Tender serves itself: the 3-D Secure challenges (/3ds/… for PaymentIntents,
+ * /3ds-setup/… for SetupIntents; no API key, the token in the URL is the secret) and payment
+ * links' checkout (/pay/…). Shared layout, policy and
  * helpers; each intent's module renders its own body and decides what completing means. */
 #ifndef TENDER_API_CHALLENGE_H
 #define TENDER_API_CHALLENGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "http/req.h"
@@ -14,6 +16,8 @@ struct db;
 
 /* Appends s HTML-escaped. */
 void html_escape(struct buf *b, const char *s);
+/* Appends "20.00 USD": amount in major units of currency, exactly (integer arithmetic only). */
+void html_amount(struct buf *b, int64_t amount, const char *currency);
 /* The token the intent holds equals the one in the URL (constant time; NULL never matches). */
 bool challenge_token_eq(const char *stored, const char *given);
 /* The merchant's display name into out ("" when it has none). 0, or -1 on a store error. */

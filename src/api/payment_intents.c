@@ -791,6 +791,44 @@ static int h_create(struct req *r)
 	return req_write(r, create_fn, &cc);
 }
 
+int payment_intents_checkout(struct req *r, struct pi_checkout *co)
+{
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	struct payment_intent *pi = &c.pi;
+	str_copy(pi->currency, sizeof(pi->currency), co->currency);
+	if (payments_check_amount(r, co->amount, NULL, pi->currency, "amount") != 0)
+		return -1;
+	id_new_at(pi->id, "pi_", r->now);
+	char secret[32];
+	id_random_base62(secret, 24);
+	pi->client_secret = arena_printf(&r->arena, "%s_secret_%s", pi->id, secret);
+	pi->created = r->now;
+	pi->version = 1;
+	pi->amount = co->amount;
+	pi->status = "requires_confirmation";
+	pi->capture_method = co->capture_method ? co->capture_method : "automatic";
+	pi->confirmation_method = "automatic";
+	pi->description = co->description;
+	pi->metadata = co->metadata ? co->metadata : "{}";
+	pi->return_url = co->return_url;
+	if (!pi->client_secret)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c.insert_first = true;
+	int rc = confirm_intent(r, &c, co->pm_id);
+	/* a decline commits the failed attempt and answers with its card error */
+	if (rc == 0 && r->err.set)
+		rc = -1;
+	str_copy(co->id, sizeof(co->id), pi->id);
+	co->status = c.pi.status;
+	co->challenge_url =
+	    rc == 0 && status_is(&c.pi, "requires_action") && c.pi.three_d_secure_token
+		? challenge_url(r, &c.pi)
+		: NULL;
+	return rc;
+}
+
 struct load_ctx {
 	struct req *r;
 	const char *id;
@@ -1105,27 +1143,6 @@ static int h_search(struct req *r)
 /* ---- the 3-D Secure challenge page (served by Tender, no API key: the token is the secret) ----
  */
 
-/* "20.00 USD": the amount in major units, exactly (integer arithmetic only). */
-static void format_amount(struct buf *b, int64_t amount, const char *currency)
-{
-	const struct currency *cy = currency_find(currency);
-	int exp = cy ? cy->exponent : 2;
-	int64_t div = 1;
-	for (int i = 0; i < exp; i++)
-		div *= 10;
-	char cur[8];
-	size_t n = strlen(currency);
-	for (size_t i = 0; i < n && i < 7; i++)
-		cur[i] = (char)(currency[i] >= 'a' && currency[i] <= 'z' ? currency[i] - 32
-									 : currency[i]);
-	cur[n < 7 ? n : 7] = '\0';
-	if (exp == 0)
-		buf_printf(b, "%lld %s", (long long)amount, cur);
-	else
-		buf_printf(b, "%lld.%0*lld %s", (long long)(amount / div), exp,
-			   (long long)(amount % div), cur);
-}
-
 struct challenge_ctx {
 	struct req *r;
 	const char *acct, *pi_id, *token;
@@ -1178,7 +1195,7 @@ static int h_challenge_page(struct req *r)
 		     "purchase (3-D Secure test mode).</p><dl><dt>Merchant</dt><dd>");
 	html_escape(&b, x.merchant_name);
 	buf_puts(&b, "</dd><dt>Amount</dt><dd>");
-	format_amount(&b, x.pi.amount, x.pi.currency);
+	html_amount(&b, x.pi.amount, x.pi.currency);
 	buf_puts(&b, "</dd></dl>");
 	challenge_forms(&b, arena_printf(&r->arena, "/3ds/%s/%s/%s", x.acct, x.pi_id, x.token));
 	int ret = challenge_page(r, 200, "Confirm your payment", buf_cstr(&b));

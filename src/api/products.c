@@ -1158,6 +1158,36 @@ static int price_list_bind(struct req *r, struct db_stmt *st, int first, void *c
 	return 0;
 }
 
+int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out)
+{
+	struct price p;
+	int rc = price_load(r, db, id, &p);
+	if (rc != DB_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->active = p.active;
+	out->has_unit_amount = p.has_unit_amount;
+	out->unit_amount = p.unit_amount;
+	str_copy(out->currency, sizeof(out->currency), p.currency);
+	out->recurring = p.interval != NULL;
+	struct product prod;
+	rc = product_load(r, db, p.product, &prod);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? DB_ERR : rc;
+	out->product_name = prod.name;
+	out->product_active = prod.active && !prod.deleted;
+	return DB_OK;
+}
+
+int price_render_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct price p;
+	int rc = price_load(r, db, id, &p);
+	if (rc != DB_OK)
+		return rc;
+	return price_render(r, db, &p, false, j);
+}
+
 static int price_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
 {
 	struct price p;

@@ -19,6 +19,7 @@ extern const struct route disputes_routes[];
 extern const struct route setup_intents_routes[];
 extern const struct route products_routes[];
 extern const struct route payouts_routes[];
+extern const struct route payment_links_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
@@ -57,6 +58,32 @@ int customer_unset_default_pm(struct req *r, struct db *db, const char *customer
 /* Inside a transaction: the customer exists (and is not deleted) for r's merchant, else
  * resource_missing on `customer`. 0, or -1 with r->err. */
 int customer_check(struct req *r, struct db *db, const char *customer);
+
+/* A price of r's merchant as a payment link needs it (products.c): whether it and its product
+ * are active, its amount (has_unit_amount false for a sub-cent decimal price), currency, and
+ * its product's name. DB_OK or DB_NOTFOUND, inside a transaction. */
+struct price_facts {
+	bool active, product_active, has_unit_amount, recurring;
+	int64_t unit_amount;
+	char currency[8];
+	const char *product_name; /* r's arena */
+};
+int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
+/* Renders price `id` of r's merchant (nothing expanded); DB_NOTFOUND when absent. */
+int price_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+
+/* A PaymentIntent made and confirmed for a page Tender serves (a payment link's checkout), paid
+ * with PaymentMethod pm_id (payment_intents.c). Inputs: amount, currency, description, metadata
+ * (JSON object text or NULL), capture_method (NULL: automatic), return_url (where 3-D Secure
+ * comes back to). Outputs: the intent's id and status, and for requires_action the challenge's
+ * URL. 0; or -1 with r->err (a decline is a card error, and the intent then exists). */
+struct pi_checkout {
+	int64_t amount;
+	const char *currency, *description, *metadata, *capture_method, *return_url, *pm_id;
+	char id[ID_MAX];
+	const char *status, *challenge_url;
+};
+int payment_intents_checkout(struct req *r, struct pi_checkout *co);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

@@ -16,5 +16,6 @@ const struct route *const api_route_tables[] = {
     setup_intents_routes,
     products_routes,
     payouts_routes,
+    payment_links_routes,
     NULL,
 };

@@ -1,0 +1,233 @@
+'use strict';
+// Payment links through stripe-node, paid on Tender's checkout page in headless Chromium
+// (Debian's chromium + playwright-core): a card typed into the page becomes a PaymentIntent for
+// the link's total; 3-D Secure, declines, the redirect and the confirmation page; line items,
+// updates, refusals, tenants; no card number in the store or the log.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const { startTender, stopAll, assertStripeShape, readStoreFiles } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let env;
+let stripe;
+let browser;
+let shop;
+let shopPort;
+let shirt; // price: 2,000 usd
+let mug; // price: 750 usd
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<!doctype html><title>Shop</title><h1 id="thanks">Thanks from the shop</h1>');
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  shirt = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, product_data: { name: 'T-shirt' } });
+  mug = await stripe.prices.create({ currency: 'usd', unit_amount: 750, product_data: { name: 'Mug' } });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+async function fillCard(page, number) {
+  await page.getByLabel('Email').fill('buyer@example.com');
+  await page.getByLabel('Name on card').fill('Jenny Rosen');
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Month (MM)').fill('12');
+  await page.getByLabel('Year (YYYY)').fill('2034');
+  await page.getByLabel('CVC').fill('123');
+}
+
+async function paymentsOf(link) {
+  const res = await stripe.paymentIntents.search({ query: `metadata['payment_link']:'${link.id}'` });
+  return res.data;
+}
+
+test('create: Stripe\'s shape, line items, payment_link.created', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id, quantity: 2 }, { price: mug.id }],
+    metadata: { campaign: 'fall' },
+  });
+  assert.match(link.id, /^plink_/);
+  assert.equal(link.object, 'payment_link');
+  assert.equal(link.active, true);
+  assert.equal(link.currency, 'usd');
+  assert.equal(link.after_completion.type, 'hosted_confirmation');
+  assert.match(link.url, new RegExp(`^http://127\\.0\\.0\\.1:\\d+/pay/${env.merchant.id}/${link.id}$`));
+  assertStripeShape(link, 'payment_link');
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), link);
+  const items = await stripe.paymentLinks.listLineItems(link.id);
+  assert.deepEqual(items.data.map((i) => [i.description, i.quantity, i.amount_total, i.price.id]),
+    [['T-shirt', 2, 4000, shirt.id], ['Mug', 1, 750, mug.id]]);
+  for (const i of items.data) assertStripeShape(i, 'item');
+  const ev = (await stripe.events.list({ type: 'payment_link.created', limit: 5 })).data;
+  assert.equal(ev[0].data.object.id, link.id);
+});
+
+test('pay on the checkout page: a PaymentIntent for the total, then the merchant\'s redirect', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id, quantity: 2 }, { price: mug.id }],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+    payment_intent_data: { description: 'Fall order' },
+  });
+  const page = await browser.newPage();
+  const resp = await page.goto(link.url);
+  assert.equal(resp.status(), 200);
+  assert.match(resp.headers()['content-security-policy'], /default-src 'none'/);
+  assert.match(await page.textContent('main'), /Merchant 0/);
+  assert.equal(await page.textContent('#total'), '47.50 USD');
+  await page.screenshot({ path: `${env.dataDir}/../checkout.png` });
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /Pay 47\.50 USD/ }).click()]);
+  assert.equal(await page.textContent('#thanks'), 'Thanks from the shop');
+  await page.close();
+  const paid = await paymentsOf(link);
+  assert.equal(paid.length, 1);
+  assert.equal(paid[0].status, 'succeeded');
+  assert.equal(paid[0].amount, 4750);
+  assert.equal(paid[0].currency, 'usd');
+  assert.equal(paid[0].description, 'Fall order');
+  const pm = await stripe.paymentMethods.retrieve(paid[0].payment_method);
+  assert.equal(pm.card.last4, '4242');
+  assert.equal(pm.billing_details.email, 'buyer@example.com');
+  assert.equal(pm.billing_details.name, 'Jenny Rosen');
+  // the link can be paid again
+  const again = await browser.newPage();
+  await again.goto(link.url);
+  await fillCard(again, '5555555555554444');
+  await Promise.all([again.waitForURL(/\/thanks$/), again.getByRole('button', { name: /Pay/ }).click()]);
+  await again.close();
+  assert.equal((await paymentsOf(link)).length, 2);
+});
+
+test('a declined card shows the form again; the confirmation page after a good one', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: mug.id, quantity: 3 }],
+    after_completion: { type: 'hosted_confirmation', hosted_confirmation: { custom_message: 'See you soon!' } },
+    submit_type: 'donate',
+  });
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  await fillCard(page, '4000000000000002');
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: /Donate 22\.50 USD/ }).click()]);
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /Your card was declined/);
+  const declined = await paymentsOf(link);
+  assert.equal(declined.length, 1);
+  assert.equal(declined[0].status, 'requires_payment_method');
+  // a card number that is not one
+  await fillCard(page, '4242424242424241');
+  await page.getByRole('button', { name: /Donate/ }).click();
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /card number/i);
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: /Donate/ }).click();
+  await page.waitForSelector('#done');
+  assert.match(await page.textContent('main'), /See you soon!/);
+  await page.close();
+  const all = await paymentsOf(link);
+  assert.deepEqual(all.map((p) => p.status).sort(), ['requires_payment_method', 'succeeded']);
+});
+
+test('3-D Secure: the challenge, then back to the link\'s redirect', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id }],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  await fillCard(page, '4000002760003184');
+  await Promise.all([page.waitForURL(/\/3ds\//), page.getByRole('button', { name: /Pay/ }).click()]);
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  await page.close();
+  const paid = await paymentsOf(link);
+  assert.equal(paid.length, 1);
+  assert.equal(paid[0].status, 'succeeded');
+  // a failed challenge comes back to the form with a message
+  const page2 = await browser.newPage();
+  await page2.goto(link.url);
+  await fillCard(page2, '4000002760003184');
+  await Promise.all([page2.waitForURL(/\/3ds\//), page2.getByRole('button', { name: /Pay/ }).click()]);
+  await page2.getByRole('button', { name: 'Fail authentication' }).click();
+  await page2.waitForSelector('p.error');
+  assert.match(await page2.textContent('p.error'), /did not confirm/);
+  await page2.close();
+});
+
+test('update: deactivated links stop taking payments; after_completion changes', async () => {
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: mug.id }] });
+  const up = await stripe.paymentLinks.update(link.id, { active: false, metadata: { k: 'v' } });
+  assert.equal(up.active, false);
+  const ev = (await stripe.events.list({ type: 'payment_link.updated', limit: 5 })).data.find((e) => e.data.object.id === link.id);
+  assert.deepEqual(ev.data.previous_attributes, { active: true, metadata: {} });
+  const r = await env.request({ path: new URL(link.url).pathname });
+  assert.equal(r.status, 410);
+  const body = 'payment_method_data[type]=card&payment_method_data[card][number]=4242424242424242' +
+    '&payment_method_data[card][exp_month]=12&payment_method_data[card][exp_year]=2034';
+  const post = await env.request({ method: 'POST', path: new URL(link.url).pathname, body });
+  assert.equal(post.status, 410);
+  assert.deepEqual(await paymentsOf(link), []);
+  const back = await stripe.paymentLinks.update(link.id, { active: true, after_completion: { type: 'redirect', redirect: { url: 'https://example.com/x' } } });
+  assert.equal(back.after_completion.redirect.url, 'https://example.com/x');
+  assertStripeShape(back, 'payment_link');
+  assert.ok((await stripe.paymentLinks.list({ active: true, limit: 100 })).data.some((l) => l.id === link.id));
+});
+
+test('refused links change nothing', async () => {
+  const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
+  const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Euro thing' } });
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  const tiny = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: '0.5', product_data: { name: 'Tiny' } });
+  const inactive = await stripe.prices.create({ currency: 'usd', unit_amount: 500, active: false, product_data: { name: 'Old' } });
+  const cases = [
+    [{ line_items: [{ price: shirt.id }, { price: eur.id }] }, 'line_items[1][price]'],
+    [{ line_items: [{ price: monthly.id }] }, 'line_items[0][price]'],
+    [{ line_items: [{ price: tiny.id }] }, 'line_items[0][price]'],
+    [{ line_items: [{ price: inactive.id }] }, 'line_items[0][price]'],
+    [{ line_items: [{ price: 'price_nope' }] }, 'line_items[0][price]'],
+    [{ line_items: [{ price: shirt.id, quantity: 0 }] }, 'line_items[0][quantity]'],
+    [{ line_items: [{ price: shirt.id }], after_completion: { type: 'redirect' } }, 'after_completion[redirect][url]'],
+    [{ line_items: [{ price: shirt.id }], after_completion: { type: 'redirect', redirect: { url: 'javascript:alert(1)' } } }, 'after_completion[redirect][url]'],
+    [{ line_items: [{ price: shirt.id }], currency: 'eur' }, 'line_items[0][price]'],
+    [{ line_items: Array.from({ length: 21 }, () => ({ price: shirt.id })) }, 'line_items'],
+  ];
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.paymentLinks.create(params), (e) => {
+      assert.ok(e.statusCode === 400 || e.statusCode === 404, `${JSON.stringify(params)}: ${e.statusCode}`);
+      assert.equal(e.param, param, JSON.stringify(params));
+      return true;
+    });
+  }
+  assert.equal((await stripe.paymentLinks.list({ limit: 100 })).data.length, count);
+});
+
+test('tenants, and no card number in the store or the log', async () => {
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: mug.id }] });
+  const other = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(other.paymentLinks.retrieve(link.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.paymentLinks.update(link.id, { active: false }), (e) => e.statusCode === 404);
+  assert.deepEqual((await other.paymentLinks.list()).data, []);
+  // the other merchant's id in the page URL finds nothing
+  const wrong = await env.request({ path: `/pay/${env.merchants[1].id}/${link.id}` });
+  assert.equal(wrong.status, 404);
+  for (const pan of ['4242424242424242', '5555555555554444', '4000000000000002', '4000002760003184']) {
+    for (const { file, data } of readStoreFiles(env.dataDir)) {
+      assert.ok(!data.includes(pan), `${pan} in clear in ${file}`);
+    }
+    const log = fs.readFileSync(env.server.logPath, 'utf8');
+    assert.ok(!log.includes(pan), `${pan} in the log`);
+  }
+});
