@@ -800,7 +800,10 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	str_copy(pi->currency, sizeof(pi->currency), co->currency);
 	if (payments_check_amount(r, co->amount, NULL, pi->currency, "amount") != 0)
 		return -1;
-	id_new_at(pi->id, "pi_", r->now);
+	if (co->id[0])
+		str_copy(pi->id, sizeof(pi->id), co->id);
+	else
+		id_new_at(pi->id, "pi_", r->now);
 	char secret[32];
 	id_random_base62(secret, 24);
 	pi->client_secret = arena_printf(&r->arena, "%s_secret_%s", pi->id, secret);
@@ -813,6 +816,7 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	pi->description = co->description;
 	pi->metadata = co->metadata ? co->metadata : "{}";
 	pi->return_url = co->return_url;
+	pi->customer = co->customer;
 	if (!pi->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c.insert_first = true;

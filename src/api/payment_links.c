@@ -1,20 +1,11 @@
 /*
- * /v1/payment_links and the checkout page they open (/pay/{acct}/{plink}).
- *
- * A payment link names fixed line items (one-time prices of the merchant, one currency); its url
- * is a page Tender serves without an API key where anyone can pay their total. The page is plain
- * HTML (no scripts, the challenge pages' content security policy): the card form posts back to
- * Tender, the card goes from the request to the vault as a PaymentMethod
- * (pm_create_from_data), and an ordinary PaymentIntent is made and confirmed for the total
- * (payment_intents_checkout; metadata.payment_link names the link), so every payment event,
- * ledger movement and fraud check is the same as through the API. 3-D Secure sends the browser
- * to the challenge page, whose return comes back to /pay/…/complete. After a payment the
- * browser goes to the link's after_completion (its redirect URL, or a confirmation page); a
- * declined card shows the form again with the decline.
- *
- * Stripe makes a Checkout Session for each payment through a link (checkout.session.completed);
- * Tender has no Checkout Sessions: the merchant sees payment_intent.succeeded, whose metadata
- * names the link.
+ * /v1/payment_links: fixed line items (one-time prices of the merchant, one currency) that
+ * anyone can pay at the link's url, a page Tender serves without an API key
+ * (/pay/{acct}/{plink}). Each visit opens a Checkout Session for the link's items, as Stripe's
+ * links do, and the browser goes on to that session's page (checkout.c): the card form, the
+ * PaymentIntent for the total (metadata.payment_link names the link), 3-D Secure, then the
+ * link's after_completion (its redirect URL as the session's success_url, or a confirmation on
+ * Tender's page) and checkout.session.completed.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -32,8 +23,6 @@
 #include "payments/payments.h"
 
 #define LINE_ITEMS_MAX 20
-#define QUANTITY_MAX 999
-#define AMOUNT_TOTAL_MAX 99999999 /* a PaymentIntent's most */
 
 struct link {
 	char id[ID_MAX];
@@ -275,111 +264,13 @@ struct create_ctx {
 	struct link l;
 };
 
-/* Prices the line items inside the write (each must be an active one-time price of the
- * merchant, with an integer amount, all in one currency), and makes their JSON and the total. */
-static int price_items(struct req *r, struct db *db, struct link *l)
-{
-	const struct form_node *items = param_node(r, "line_items");
-	const char *want = param_str(r, "currency");
-	char cur[8] = "";
-	for (int i = 0; want && want[i] && i < 7; i++)
-		cur[i] = (char)(want[i] >= 'A' && want[i] <= 'Z' ? want[i] - 'A' + 'a' : want[i]);
-	struct buf b;
-	struct json j;
-	buf_init(&b, 256 * 1024);
-	json_init(&j, &b);
-	json_arr_open(&j);
-	int64_t total = 0;
-	int idx = 0, rc = 0;
-	for (const struct form_node *it = items ? items->first_child : NULL; it && rc == 0;
-	     it = it->next, idx++) {
-		char param[64];
-		snprintf(param, sizeof(param), "line_items[%d][price]", idx);
-		const struct form_node *pn = form_get(it, "price");
-		const struct form_node *qn = form_get(it, "quantity");
-		const char *price = pn ? pn->value : NULL;
-		int64_t qty = 1;
-		if (qn && (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > QUANTITY_MAX)) {
-			snprintf(param, sizeof(param), "line_items[%d][quantity]", idx);
-			rc = req_fail(r, ERR_PARAM_BAD, param,
-				      "Invalid %s: a quantity is from 1 to 999.", param);
-			break;
-		}
-		struct price_facts pf;
-		int prc = price ? price_facts_get(r, db, price, &pf) : DB_NOTFOUND;
-		if (prc == DB_NOTFOUND) {
-			rc = req_fail_missing(r, "price", price ? price : "", param);
-			break;
-		}
-		if (prc != DB_OK) {
-			rc = req_fail(r, ERR_API, NULL, NULL);
-			break;
-		}
-		if (!pf.active || !pf.product_active)
-			rc = req_fail(r, ERR_PARAM_BAD, param,
-				      "The price `%s` or its product is not active.", price);
-		else if (pf.recurring)
-			rc = req_fail(r, ERR_PARAM_BAD, param,
-				      "The price `%s` is recurring; Tender's payment links take "
-				      "one-time prices (no subscriptions).",
-				      price);
-		else if (!pf.has_unit_amount)
-			rc = req_fail(r, ERR_PARAM_BAD, param,
-				      "The price `%s` has a sub-cent unit_amount_decimal, which a "
-				      "payment cannot charge.",
-				      price);
-		else if (cur[0] && strcmp(cur, pf.currency) != 0)
-			rc = req_fail(r, ERR_PARAM_BAD, param,
-				      "The price `%s` is in %s; every line item must be in %s.",
-				      price, pf.currency, cur);
-		if (rc != 0)
-			break;
-		if (!cur[0])
-			str_copy(cur, sizeof(cur), pf.currency);
-		int64_t line;
-		if (__builtin_mul_overflow(pf.unit_amount, qty, &line) ||
-		    __builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX) {
-			rc =
-			    req_fail(r, ERR_AMOUNT_TOO_LARGE, "line_items",
-				     "The line items' total must be at most %d.", AMOUNT_TOTAL_MAX);
-			break;
-		}
-		char li[ID_MAX];
-		id_new(li, "li_");
-		json_obj_open(&j);
-		json_kv_str(&j, "id", li);
-		json_kv_str(&j, "price", price);
-		json_kv_int(&j, "quantity", qty);
-		json_kv_int(&j, "unit_amount", pf.unit_amount);
-		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
-		json_obj_close(&j);
-	}
-	json_arr_close(&j);
-	if (rc == 0 && idx == 0)
-		rc = req_fail(r, ERR_PARAM_MISSING, "line_items", "%s", "line_items");
-	if (rc == 0 && total < 1)
-		rc = req_fail(r, ERR_PARAM_BAD, "line_items", "%s",
-			      "The line items' total must be more than zero.");
-	if (rc == 0) {
-		l->line_items = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
-		l->amount_total = total;
-		str_copy(l->currency, sizeof(l->currency), cur);
-		if (!l->line_items)
-			rc = req_fail(r, ERR_API, NULL, NULL);
-	}
-	buf_release(&b);
-	if (rc != 0)
-		return -1;
-	/* the total must be a payment this merchant can take */
-	return payments_check_minimum_db(r, db, total, l->currency, "line_items", "line_items");
-}
-
 static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct link *l = &c->l;
-	if (price_items(r, db, l) != 0)
+	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), &l->line_items,
+				 &l->amount_total, l->currency) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
@@ -514,49 +405,9 @@ static int line_items_fn(struct db *db, void *arg)
 	struct req *r = x->r;
 	if (load_fn(db, arg) != 0)
 		return -1;
-	json_error_t e;
-	json_t *items = json_loads(x->l.line_items, 0, &e);
-	if (!json_is_array(items)) {
-		json_decref(items);
-		return req_fail(r, ERR_API, NULL, NULL);
-	}
-	struct json *j = req_json(r);
-	json_obj_open(j);
-	json_kv_str(j, "object", "list");
-	json_key(j, "data");
-	json_arr_open(j);
-	size_t i;
-	json_t *it;
-	int rc = DB_OK;
-	json_array_foreach(items, i, it)
-	{
-		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
-		int64_t unit = json_integer_value(json_object_get(it, "unit_amount"));
-		json_obj_open(j);
-		json_kv_str(j, "id", json_string_value(json_object_get(it, "id")));
-		json_kv_str(j, "object", "item");
-		json_kv_int(j, "amount_discount", 0);
-		json_kv_int(j, "amount_subtotal", unit * qty);
-		json_kv_int(j, "amount_tax", 0);
-		json_kv_int(j, "amount_total", unit * qty);
-		json_kv_str(j, "currency", x->l.currency);
-		json_kv_str(j, "description",
-			    json_string_value(json_object_get(it, "description")));
-		json_key(j, "price");
-		rc = price_render_id(r, db, json_string_value(json_object_get(it, "price")), j);
-		if (rc != DB_OK)
-			break;
-		json_kv_int(j, "quantity", qty);
-		json_obj_close(j);
-	}
-	json_decref(items);
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	json_arr_close(j);
-	json_kv_bool(j, "has_more", false);
-	json_kv_str(j, "url", arena_printf(&r->arena, "/v1/payment_links/%s/line_items", x->l.id));
-	json_obj_close(j);
-	return 0;
+	return checkout_render_line_items(
+	    r, db, x->l.line_items, x->l.currency,
+	    arena_printf(&r->arena, "/v1/payment_links/%s/line_items", x->l.id));
 }
 
 static int h_line_items(struct req *r)
@@ -610,215 +461,52 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
-/* ---- the checkout page ---- */
+/* ---- the link's page: a Checkout Session per visit ---- */
 
-struct page_ctx {
+struct visit_ctx {
 	struct req *r;
 	const char *acct, *id;
 	struct link l;
-	char merchant_name[256];
 	bool found;
-	const char *pi_id; /* /complete: the intent the challenge came back for */
-	struct payment_intent pi;
-	bool pi_found;
+	char session[ID_MAX];
 };
 
-static int page_load_fn(struct db *db, void *arg)
+static int visit_fn(struct db *db, void *arg)
 {
-	struct page_ctx *x = arg;
+	struct visit_ctx *x = arg;
 	struct req *r = x->r;
-	if (link_load(r, db, x->acct, x->id, &x->l) != DB_OK)
+	int rc = link_load(r, db, x->acct, x->id, &x->l);
+	if (rc == DB_NOTFOUND)
 		return 0;
-	if (challenge_merchant_name(db, x->acct, x->merchant_name, sizeof(x->merchant_name)) != 0)
-		return -1;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	x->found = true;
-	if (x->pi_id && pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi) == DB_OK &&
-	    x->pi.metadata) {
-		/* only an intent this link made */
-		json_error_t e;
-		json_t *m = json_loads(x->pi.metadata, 0, &e);
-		const char *pl = json_string_value(json_object_get(m, "payment_link"));
-		x->pi_found = pl && strcmp(pl, x->id) == 0;
-		json_decref(m);
-	}
+	if (!x->l.active)
+		return 0;
+	const char *success = strcmp(x->l.after_type, "redirect") == 0 ? x->l.redirect_url : NULL;
+	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
+				      x->l.currency, success, x->l.confirmation_message,
+				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
+				      x->session) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
-}
-
-/* 0: found and active (x filled); 1: answered with a page; -1: error. */
-static int page_lookup(struct req *r, struct page_ctx *x, const char *pi_id)
-{
-	memset(x, 0, sizeof(*x));
-	x->r = r;
-	x->acct = r->args[0];
-	x->id = r->args[1];
-	x->pi_id = pi_id;
-	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
-	if (req_read(r, page_load_fn, x) != 0)
-		return -1;
-	if (!x->found) {
-		challenge_page(r, 404, "Payment link not found",
-			       "<h1>This payment link does not exist</h1>");
-		return 1;
-	}
-	if (!x->l.active) {
-		challenge_page(r, 410, "Payment link inactive",
-			       "<h1>This payment link is no longer active</h1>");
-		return 1;
-	}
-	return 0;
-}
-
-static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
-{
-	struct buf b;
-	buf_init(&b, 256 * 1024);
-	buf_puts(&b, "<h1>");
-	html_escape(&b, x->merchant_name);
-	buf_puts(&b, "</h1><table>");
-	json_error_t e;
-	json_t *items = json_loads(x->l.line_items, 0, &e);
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it)
-	{
-		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
-		int64_t unit = json_integer_value(json_object_get(it, "unit_amount"));
-		buf_puts(&b, "<tr><td>");
-		html_escape(&b, json_string_value(json_object_get(it, "description")));
-		buf_printf(&b, " × %lld</td><td class=\"amt\">", (long long)qty);
-		html_amount(&b, unit * qty, x->l.currency);
-		buf_puts(&b, "</td></tr>");
-	}
-	json_decref(items);
-	buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
-	html_amount(&b, x->l.amount_total, x->l.currency);
-	buf_puts(&b, "</th></tr></table>");
-	if (error) {
-		buf_puts(&b, "<p class=\"error\" role=\"alert\">");
-		html_escape(&b, error);
-		buf_puts(&b, "</p>");
-	}
-	buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
-	html_escape(&b, arena_printf(&r->arena, "/pay/%s/%s", x->acct, x->id));
-	buf_puts(&b,
-		 "\"><input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
-		 "<label for=\"email\">Email</label><input id=\"email\" type=\"email\" "
-		 "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\">"
-		 "<label for=\"name\">Name on card</label><input id=\"name\" "
-		 "name=\"payment_method_data[billing_details][name]\" autocomplete=\"cc-name\">"
-		 "<label for=\"number\">Card number</label><input id=\"number\" required "
-		 "inputmode=\"numeric\" autocomplete=\"cc-number\" "
-		 "name=\"payment_method_data[card][number]\">"
-		 "<div class=\"row\"><div><label for=\"exp_month\">Month (MM)</label><input "
-		 "id=\"exp_month\" required inputmode=\"numeric\" autocomplete=\"cc-exp-month\" "
-		 "name=\"payment_method_data[card][exp_month]\"></div><div><label "
-		 "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
-		 "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
-		 "name=\"payment_method_data[card][exp_year]\"></div><div><label "
-		 "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
-		 "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>"
-		 "<p><button type=\"submit\" class=\"complete\">");
-	buf_puts(&b, strcmp(x->l.submit_type, "donate") == 0 ? "Donate"
-		     : strcmp(x->l.submit_type, "book") == 0 ? "Book"
-							     : "Pay");
-	buf_puts(&b, " ");
-	html_amount(&b, x->l.amount_total, x->l.currency);
-	buf_puts(&b, "</button></p></form>");
-	int rc = challenge_page(r, status, "Checkout", b.failed ? "" : buf_cstr(&b));
-	buf_release(&b);
-	return rc;
 }
 
 static int h_page(struct req *r)
 {
-	struct page_ctx x;
-	int rc = page_lookup(r, &x, NULL);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	return checkout_page(r, &x, 200, NULL);
+	struct visit_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
+	if (req_write(r, visit_fn, &x) != 0)
+		return -1;
+	if (!x.found)
+		return challenge_page(r, 404, "Payment link not found",
+				      "<h1>This payment link does not exist</h1>");
+	if (!x.l.active)
+		return challenge_page(r, 410, "Payment link inactive",
+				      "<h1>This payment link is no longer active</h1>");
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.session);
+	return challenge_redirect(r);
 }
-
-/* After a payment: the link's redirect, or its confirmation page. */
-static int completed(struct req *r, const struct page_ctx *x)
-{
-	if (strcmp(x->l.after_type, "redirect") == 0 && x->l.redirect_url) {
-		r->location = x->l.redirect_url;
-		return challenge_redirect(r);
-	}
-	struct buf b;
-	buf_init(&b, 64 * 1024);
-	buf_puts(&b, "<h1 id=\"done\">Thanks for your payment</h1><p>");
-	html_escape(&b, x->l.confirmation_message ? x->l.confirmation_message
-						  : "Your payment was received.");
-	buf_puts(&b, "</p>");
-	int rc = challenge_page(r, 200, "Payment complete", b.failed ? "" : buf_cstr(&b));
-	buf_release(&b);
-	return rc;
-}
-
-static int h_pay(struct req *r)
-{
-	struct page_ctx x;
-	int rc = page_lookup(r, &x, NULL);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	char pm[ID_MAX];
-	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
-		const char *msg = req_error_message(r);
-		r->err.set = false;
-		return checkout_page(r, &x, 400, msg);
-	}
-	const char *ret = arena_printf(&r->arena, "%s/complete", link_url(r, x.acct, x.id));
-	struct pi_checkout co = {
-	    .amount = x.l.amount_total,
-	    .currency = x.l.currency,
-	    .description = x.l.pi_description,
-	    .metadata = arena_printf(&r->arena, "{\"payment_link\":\"%s\"}", x.id),
-	    .capture_method = x.l.pi_capture_method,
-	    .return_url = ret,
-	    .pm_id = pm,
-	};
-	rc = payment_intents_checkout(r, &co);
-	if (rc != 0) {
-		const char *msg = req_error_message(r);
-		r->err.set = false;
-		return checkout_page(r, &x, 402, msg);
-	}
-	if (co.challenge_url) {
-		r->location = co.challenge_url;
-		return challenge_redirect(r);
-	}
-	return completed(r, &x);
-}
-
-static const struct param_spec complete_params[] = {
-    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
-    {"payment_intent_client_secret", PT_STRING, 0, 255, NULL, NULL},
-    {"redirect_status", PT_STRING, 0, 32, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
-/* Where 3-D Secure comes back to: the intent's state says what happened. */
-static int h_complete(struct req *r)
-{
-	struct page_ctx x;
-	const char *pi = param_str(r, "payment_intent");
-	int rc = page_lookup(r, &x, pi && *pi ? pi : NULL);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	if (!x.pi_found)
-		return checkout_page(r, &x, 404, "This payment was not found.");
-	if (strcmp(x.pi.status, "succeeded") == 0 || strcmp(x.pi.status, "requires_capture") == 0)
-		return completed(r, &x);
-	return checkout_page(r, &x, 402,
-			     "Your bank did not confirm the payment. Try again, or use another "
-			     "card.");
-}
-
-static const struct param_spec pay_params[] = {
-    {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 
 const struct route payment_links_routes[] = {
     {"POST", "/v1/payment_links", h_create, create_params, 0},
@@ -827,7 +515,5 @@ const struct route payment_links_routes[] = {
     {"POST", "/v1/payment_links/{id}", h_update, update_params, 0},
     {"GET", "/v1/payment_links/{id}/line_items", h_line_items, no_params, ROUTE_LIST},
     {"GET", "/pay/{acct}/{plink}", h_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
-    {"POST", "/pay/{acct}/{plink}", h_pay, pay_params, ROUTE_NO_AUTH | ROUTE_RAW},
-    {"GET", "/pay/{acct}/{plink}/complete", h_complete, complete_params, ROUTE_NO_AUTH | ROUTE_RAW},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -20,12 +20,16 @@ extern const struct route setup_intents_routes[];
 extern const struct route products_routes[];
 extern const struct route payouts_routes[];
 extern const struct route payment_links_routes[];
+extern const struct route checkout_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
  * cards that do that). Returns how many moved, or < 0. */
 int refunds_settle_tick(struct store *s, int64_t now);
 extern const char REFUNDS_SETTLE_DUE_SQL[]; /* its probe for the scheduler */
+/* Scheduler step: expires open Checkout Sessions past expires_at (checkout.c). */
+int checkout_expire_tick(struct store *s, int64_t now);
+extern const char CHECKOUT_EXPIRE_DUE_SQL[];
 /* Scheduler step: pays pending payouts whose arrival_date has come (payouts.c). */
 int payouts_settle_tick(struct store *s, int64_t now);
 extern const char PAYOUTS_DUE_SQL[];
@@ -75,15 +79,35 @@ int price_render_id(struct req *r, struct db *db, const char *id, struct json *j
 /* A PaymentIntent made and confirmed for a page Tender serves (a payment link's checkout), paid
  * with PaymentMethod pm_id (payment_intents.c). Inputs: amount, currency, description, metadata
  * (JSON object text or NULL), capture_method (NULL: automatic), return_url (where 3-D Secure
- * comes back to). Outputs: the intent's id and status, and for requires_action the challenge's
- * URL. 0; or -1 with r->err (a decline is a card error, and the intent then exists). */
+ * comes back to), customer (or NULL), and id: the intent's id chosen by the caller ("" for a new
+ * one). Outputs: the intent's id and status, and for requires_action the challenge's URL. 0; or
+ * -1 with r->err (a decline is a card error, and the intent then exists). */
 struct pi_checkout {
 	int64_t amount;
 	const char *currency, *description, *metadata, *capture_method, *return_url, *pm_id;
+	const char *customer;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
 int payment_intents_checkout(struct req *r, struct pi_checkout *co);
+
+/* Checkout's line items (checkout.c), shared with payment links: prices the request's
+ * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time
+ * prices of r's merchant with an integer amount, all in one currency (`want` when given) — and
+ * gives their JSON, total and currency; the total must be a payment the merchant can take.
+ * 0, or -1 with r->err naming the offending item. */
+int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
+			 const char **ret_json, int64_t *ret_total, char ret_currency[8]);
+/* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
+int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
+			       const char *currency, const char *url);
+/* Inside a write: an open Checkout Session for one visit of payment link link_id, with the
+ * link's items and completion (success_url, or confirmation_message on Tender's page). */
+int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
+			      const char *items_json, int64_t amount_total, const char *currency,
+			      const char *success_url, const char *confirmation_message,
+			      const char *pi_capture_method, const char *pi_description,
+			      const char *submit_type, char ret_id[ID_MAX]);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

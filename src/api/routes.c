@@ -17,5 +17,6 @@ const struct route *const api_route_tables[] = {
     products_routes,
     payouts_routes,
     payment_links_routes,
+    checkout_routes,
     NULL,
 };

@@ -1,0 +1,1060 @@
+/*
+ * Checkout Sessions (/v1/checkout/sessions, mode=payment) and the checkout page they open
+ * (/checkout/{acct}/{cs}); payment links open one per visit (payment_links.c).
+ *
+ * A session prices its line items when it is made (active one-time prices of the merchant, one
+ * currency, checkout_price_items) and stays open until it is paid, expired (expires_at, by the
+ * scheduler, or POST …/expire) or its payment link is gone. The page is plain HTML (no scripts,
+ * the challenge pages' content security policy); the card goes from the form to the vault as a
+ * PaymentMethod, and an ordinary PaymentIntent pays the total (payment_intents_checkout), so
+ * every payment event, ledger movement and fraud check is the API's own.
+ *
+ * A payment is three durable writes, in this order: the session records the PaymentIntent's id
+ * (chosen before), the PaymentIntent is made and confirmed, the session completes
+ * (checkout.session.completed). A crash between the last two leaves a paid intent on an open
+ * session; whoever looks at the session next (its page, or the scheduler at its expiry)
+ * completes it from the intent instead of taking a second payment.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/challenge.h"
+#include "api/common.h"
+#include "api/list.h"
+#include "api/payments_common.h"
+#include "api/resources.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "payments/payments.h"
+#include "store/store.h"
+
+#define QUANTITY_MAX 999
+#define AMOUNT_TOTAL_MAX 99999999 /* a PaymentIntent's most */
+#define EXPIRES_MIN 1800	  /* Stripe: 30 minutes … 24 hours */
+#define EXPIRES_MAX 86400
+#define EXPIRE_BATCH 64
+
+/* ---- line items, shared with payment links ---- */
+
+int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
+			 const char **ret_json, int64_t *ret_total, char ret_currency[8])
+{
+	const struct form_node *items = param_node(r, param);
+	char cur[8] = "";
+	for (int i = 0; want && want[i] && i < 7; i++)
+		cur[i] = (char)(want[i] >= 'A' && want[i] <= 'Z' ? want[i] - 'A' + 'a' : want[i]);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int64_t total = 0;
+	int idx = 0, rc = 0;
+	for (const struct form_node *it = items ? items->first_child : NULL; it && rc == 0;
+	     it = it->next, idx++) {
+		char pp[64];
+		snprintf(pp, sizeof(pp), "%s[%d][price]", param, idx);
+		const struct form_node *pn = form_get(it, "price");
+		const struct form_node *qn = form_get(it, "quantity");
+		const char *price = pn ? pn->value : NULL;
+		int64_t qty = 1;
+		if (qn && (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > QUANTITY_MAX)) {
+			snprintf(pp, sizeof(pp), "%s[%d][quantity]", param, idx);
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "Invalid %s: a quantity is from 1 to 999.", pp);
+			break;
+		}
+		struct price_facts pf;
+		int prc = price ? price_facts_get(r, db, price, &pf) : DB_NOTFOUND;
+		if (prc == DB_NOTFOUND) {
+			rc = req_fail_missing(r, "price", price ? price : "", pp);
+			break;
+		}
+		if (prc != DB_OK) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+		if (!pf.active || !pf.product_active)
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "The price `%s` or its product is not active.", price);
+		else if (pf.recurring)
+			rc = req_fail(
+			    r, ERR_PARAM_BAD, pp,
+			    "The price `%s` is recurring; Tender's checkout takes one-time "
+			    "prices (no subscriptions).",
+			    price);
+		else if (!pf.has_unit_amount)
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "The price `%s` has a sub-cent unit_amount_decimal, which a "
+				      "payment cannot charge.",
+				      price);
+		else if (cur[0] && strcmp(cur, pf.currency) != 0)
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "The price `%s` is in %s; every line item must be in %s.",
+				      price, pf.currency, cur);
+		if (rc != 0)
+			break;
+		if (!cur[0])
+			str_copy(cur, sizeof(cur), pf.currency);
+		int64_t line;
+		if (__builtin_mul_overflow(pf.unit_amount, qty, &line) ||
+		    __builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX) {
+			rc =
+			    req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
+				     "The line items' total must be at most %d.", AMOUNT_TOTAL_MAX);
+			break;
+		}
+		char li[ID_MAX];
+		id_new(li, "li_");
+		json_obj_open(&j);
+		json_kv_str(&j, "id", li);
+		json_kv_str(&j, "price", price);
+		json_kv_int(&j, "quantity", qty);
+		json_kv_int(&j, "unit_amount", pf.unit_amount);
+		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	if (rc == 0 && idx == 0)
+		rc = req_fail(r, ERR_PARAM_MISSING, param, "%s", param);
+	if (rc == 0 && total < 1)
+		rc = req_fail(r, ERR_PARAM_BAD, param, "%s",
+			      "The line items' total must be more than zero.");
+	if (rc == 0) {
+		*ret_json = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		*ret_total = total;
+		str_copy(ret_currency, 8, cur);
+		if (!*ret_json)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	buf_release(&b);
+	if (rc != 0)
+		return -1;
+	/* the total must be a payment this merchant can take */
+	return payments_check_minimum_db(r, db, total, ret_currency, param, param);
+}
+
+int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
+			       const char *currency, const char *url)
+{
+	json_error_t e;
+	json_t *items = json_loads(items_json, 0, &e);
+	if (!json_is_array(items)) {
+		json_decref(items);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	size_t i;
+	json_t *it;
+	int rc = DB_OK;
+	json_array_foreach(items, i, it)
+	{
+		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
+		int64_t unit = json_integer_value(json_object_get(it, "unit_amount"));
+		json_obj_open(j);
+		json_kv_str(j, "id", json_string_value(json_object_get(it, "id")));
+		json_kv_str(j, "object", "item");
+		json_kv_int(j, "amount_discount", 0);
+		json_kv_int(j, "amount_subtotal", unit * qty);
+		json_kv_int(j, "amount_tax", 0);
+		json_kv_int(j, "amount_total", unit * qty);
+		json_kv_str(j, "currency", currency);
+		json_kv_str(j, "description",
+			    json_string_value(json_object_get(it, "description")));
+		json_key(j, "price");
+		rc = price_render_id(r, db, json_string_value(json_object_get(it, "price")), j);
+		if (rc != DB_OK)
+			break;
+		json_kv_int(j, "quantity", qty);
+		json_obj_close(j);
+	}
+	json_decref(items);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", false);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return 0;
+}
+
+/* ---- the session row ---- */
+
+struct session {
+	char id[ID_MAX];
+	int64_t created, expires_at, amount_total;
+	char currency[8];
+	const char *status, *payment_status, *line_items, *success_url, *cancel_url, *customer;
+	const char *customer_email, *client_reference_id, *metadata, *payment_intent;
+	const char *payment_link, *pi_capture_method, *pi_description, *submit_type;
+	const char *confirmation_message, *details_email, *details_name;
+};
+
+static const char SQL_GET[] =
+    "SELECT id, created, expires_at, amount_total, currency, status, payment_status, line_items,"
+    " success_url, cancel_url, customer, customer_email, client_reference_id, metadata,"
+    " payment_intent, payment_link, pi_capture_method, pi_description, submit_type,"
+    " confirmation_message, details_email, details_name FROM checkout_sessions"
+    " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
+    " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
+    " customer_email, client_reference_id, metadata, payment_intent, payment_link,"
+    " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
+    " details_name) VALUES ($1, $2, $3, $4, $5, $6, 'open', 'unpaid', $7, $8, $9, $10, $11,"
+    " $12, $13, NULL, $14, $15, $16, $17, $18, NULL, NULL)";
+/* the attempt's PaymentIntent, only while open */
+static const char SQL_ATTEMPT[] =
+    "UPDATE checkout_sessions SET payment_intent = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'open'";
+/* complete or expire, only from open */
+static const char SQL_CLOSE[] =
+    "UPDATE checkout_sessions SET status = $3, payment_status = $4, details_email = $5,"
+    " details_name = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
+
+static const char *col_dup(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+static int session_load(struct arena *a, struct db *db, const char *merchant_id, const char *id,
+			struct session *s)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(s, 0, sizeof(*s));
+		str_copy(s->id, sizeof(s->id), db_col_text(st, 0, NULL));
+		s->created = db_col_int64(st, 1);
+		s->expires_at = db_col_int64(st, 2);
+		s->amount_total = db_col_int64(st, 3);
+		str_copy(s->currency, sizeof(s->currency), db_col_text(st, 4, NULL));
+		s->status = col_dup(a, st, 5);
+		s->payment_status = col_dup(a, st, 6);
+		s->line_items = col_dup(a, st, 7);
+		s->success_url = col_dup(a, st, 8);
+		s->cancel_url = col_dup(a, st, 9);
+		s->customer = col_dup(a, st, 10);
+		s->customer_email = col_dup(a, st, 11);
+		s->client_reference_id = col_dup(a, st, 12);
+		s->metadata = col_dup(a, st, 13);
+		s->payment_intent = col_dup(a, st, 14);
+		s->payment_link = col_dup(a, st, 15);
+		s->pi_capture_method = col_dup(a, st, 16);
+		s->pi_description = col_dup(a, st, 17);
+		s->submit_type = col_dup(a, st, 18);
+		s->confirmation_message = col_dup(a, st, 19);
+		s->details_email = col_dup(a, st, 20);
+		s->details_name = col_dup(a, st, 21);
+		if (!s->status || !s->payment_status || !s->line_items || !s->metadata ||
+		    !s->submit_type)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+static int session_insert(struct req *r, struct db *db, const struct session *s)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_int64(st, 3, s->created);
+	db_bind_int64(st, 4, s->expires_at);
+	db_bind_int64(st, 5, s->amount_total);
+	db_bind_text(st, 6, s->currency, -1);
+	db_bind_text(st, 7, s->line_items, -1);
+	db_bind_text(st, 8, s->success_url, -1);
+	db_bind_text(st, 9, s->cancel_url, -1);
+	db_bind_text(st, 10, s->customer, -1);
+	db_bind_text(st, 11, s->customer_email, -1);
+	db_bind_text(st, 12, s->client_reference_id, -1);
+	db_bind_text(st, 13, s->metadata, -1);
+	db_bind_text(st, 14, s->payment_link, -1);
+	db_bind_text(st, 15, s->pi_capture_method, -1);
+	db_bind_text(st, 16, s->pi_description, -1);
+	db_bind_text(st, 17, s->submit_type, -1);
+	db_bind_text(st, 18, s->confirmation_message, -1);
+	return db_step_done(st);
+}
+
+/* ---- rendering ---- */
+
+static const char *session_url(struct req *r, const char *merchant_id, const char *id)
+{
+	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
+	return arena_printf(&r->arena, "http://%s/checkout/%s/%s", host, merchant_id, id);
+}
+
+static void session_render(struct req *r, const char *merchant_id, const struct session *s,
+			   struct json *j)
+{
+	bool open = strcmp(s->status, "open") == 0;
+	json_obj_open(j);
+	json_kv_str(j, "id", s->id);
+	json_kv_str(j, "object", "checkout.session");
+	json_kv_null(j, "after_expiration");
+	json_kv_null(j, "allow_promotion_codes");
+	json_kv_int(j, "amount_subtotal", s->amount_total);
+	json_kv_int(j, "amount_total", s->amount_total);
+	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null,\"status\":null}",
+		    strlen("{\"enabled\":false,\"liability\":null,\"status\":null}"));
+	json_kv_null(j, "billing_address_collection");
+	json_kv_str_or_null(j, "cancel_url", s->cancel_url);
+	json_kv_str_or_null(j, "client_reference_id", s->client_reference_id);
+	json_kv_null(j, "consent");
+	json_kv_null(j, "consent_collection");
+	json_kv_int(j, "created", s->created);
+	json_kv_str(j, "currency", s->currency);
+	json_kv_null(j, "currency_conversion");
+	json_kv_raw(j, "custom_fields", "[]", 2);
+	static const char custom_text[] = "{\"after_submit\":null,\"shipping_address\":null,"
+					  "\"submit\":null,\"terms_of_service_acceptance\":null}";
+	json_kv_raw(j, "custom_text", custom_text, strlen(custom_text));
+	json_kv_str_or_null(j, "customer", s->customer);
+	json_kv_str(j, "customer_creation", "if_required");
+	json_key(j, "customer_details");
+	if (s->details_email || s->details_name) {
+		json_obj_open(j);
+		json_kv_null(j, "address");
+		json_kv_str_or_null(j, "email", s->details_email);
+		json_kv_str_or_null(j, "name", s->details_name);
+		json_kv_null(j, "phone");
+		json_kv_str(j, "tax_exempt", "none");
+		json_kv_raw(j, "tax_ids", "[]", 2);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_kv_str_or_null(j, "customer_email", s->customer_email);
+	json_kv_int(j, "expires_at", s->expires_at);
+	json_kv_null(j, "invoice");
+	static const char invoice_creation[] =
+	    "{\"enabled\":false,\"invoice_data\":{\"account_tax_ids\":null,\"custom_fields\":null,"
+	    "\"description\":null,\"footer\":null,\"issuer\":null,\"metadata\":{},"
+	    "\"rendering_options\":null}}";
+	json_kv_raw(j, "invoice_creation", invoice_creation, strlen(invoice_creation));
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_null(j, "locale");
+	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
+	json_kv_str(j, "mode", "payment");
+	json_kv_str_or_null(j, "payment_intent", s->payment_intent);
+	json_kv_str_or_null(j, "payment_link", s->payment_link);
+	json_kv_str(j, "payment_method_collection", "always");
+	json_kv_null(j, "payment_method_options");
+	json_key(j, "payment_method_types");
+	json_arr_open(j);
+	json_str(j, "card");
+	json_arr_close(j);
+	json_kv_str(j, "payment_status", s->payment_status);
+	json_kv_raw(j, "phone_number_collection", "{\"enabled\":false}",
+		    strlen("{\"enabled\":false}"));
+	json_kv_null(j, "recovered_from");
+	json_kv_null(j, "setup_intent");
+	json_kv_null(j, "shipping_address_collection");
+	json_kv_null(j, "shipping_cost");
+	json_kv_null(j, "shipping_details");
+	json_kv_raw(j, "shipping_options", "[]", 2);
+	json_kv_str(j, "status", s->status);
+	json_kv_str(j, "submit_type", s->submit_type);
+	json_kv_null(j, "subscription");
+	json_kv_str_or_null(j, "success_url", s->success_url);
+	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
+		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
+	json_kv_raw(j, "total_details",
+		    "{\"amount_discount\":0,\"amount_shipping\":0,\"amount_tax\":0}",
+		    strlen("{\"amount_discount\":0,\"amount_shipping\":0,\"amount_tax\":0}"));
+	json_key(j, "url");
+	if (open)
+		json_str(j, session_url(r, merchant_id, s->id));
+	else
+		json_nil(j);
+	json_obj_close(j);
+}
+
+static int emit(struct req *r, struct db *db, const char *merchant_id, const struct session *s,
+		const char *type, int64_t now)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	session_render(r, merchant_id, s, &j);
+	/* the scheduler's expiries belong to no request */
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	int rc = b.failed ? DB_ERR
+			  : event_append(db, merchant_id, &o, type, s->id, b.data, b.len, NULL, now,
+					 NULL);
+	buf_release(&b);
+	return rc;
+}
+
+/* open → complete (paid) or expired; DB_CONFLICT when it was not open any more. Appends
+ * checkout.session.completed / .expired. */
+static int session_close(struct req *r, struct db *db, const char *merchant_id, struct session *s,
+			 bool paid, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CLOSE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_text(st, 3, paid ? "complete" : "expired", -1);
+	db_bind_text(st, 4, paid ? "paid" : "unpaid", -1);
+	db_bind_text(st, 5, s->details_email, -1);
+	db_bind_text(st, 6, s->details_name, -1);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	if (n != 1)
+		return DB_CONFLICT;
+	s->status = paid ? "complete" : "expired";
+	s->payment_status = paid ? "paid" : "unpaid";
+	return emit(r, db, merchant_id, s,
+		    paid ? "checkout.session.completed" : "checkout.session.expired", now);
+}
+
+/* ---- the API ---- */
+
+static const struct param_spec line_item_children[] = {
+    {"price", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pi_data_children[] = {
+    {"capture_method", PT_ENUM, 0, 0,
+     (const char *const[]){"automatic", "automatic_async", "manual", NULL}, NULL},
+    {"description", PT_STRING, 0, 1000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec create_params[] = {
+    {"mode", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"payment", NULL}, NULL},
+    {"line_items", PT_OBJECT_ARRAY, PF_REQUIRED, 20, NULL, line_item_children},
+    {"success_url", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"cancel_url", PT_STRING, 0, 5000, NULL, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"customer_email", PT_STRING, 0, 512, NULL, NULL},
+    {"client_reference_id", PT_STRING, 0, 200, NULL, NULL},
+    {"expires_at", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"payment_intent_data", PT_OBJECT, 0, 0, NULL, pi_data_children},
+    {"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"submit_type", PT_ENUM, 0, 0, (const char *const[]){"auto", "book", "donate", "pay", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_link", PT_STRING, 0, 255, NULL, NULL},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"status", PT_ENUM, 0, 0, (const char *const[]){"open", "complete", "expired", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+static bool http_url(const char *u)
+{
+	return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0);
+}
+
+struct create_ctx {
+	struct req *r;
+	struct session s;
+	const char *want_currency;
+	const char *items_param;
+};
+
+static int create_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	struct session *s = &c->s;
+	if (s->customer && customer_check(r, db, s->customer) != 0)
+		return -1;
+	if (checkout_price_items(r, db, "line_items", c->want_currency, &s->line_items,
+				 &s->amount_total, s->currency) != 0)
+		return -1;
+	if (session_insert(r, db, s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	session_render(r, r->merchant_id, s, req_json(r));
+	return 0;
+}
+
+static int h_create(struct req *r)
+{
+	struct create_ctx c = {.r = r};
+	struct session *s = &c.s;
+	id_new_at(s->id, "cs_test_", r->now);
+	s->created = r->now;
+	s->expires_at = r->now + EXPIRES_MAX;
+	int64_t exp;
+	if (param_int(r, "expires_at", &exp) == 1) {
+		if (exp < r->now + EXPIRES_MIN || exp > r->now + EXPIRES_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "expires_at",
+					"The `expires_at` timestamp must be between 30 minutes and "
+					"24 hours from now.");
+		s->expires_at = exp;
+	}
+	s->status = "open";
+	s->payment_status = "unpaid";
+	s->success_url = param_str(r, "success_url");
+	s->cancel_url = param_str(r, "cancel_url");
+	if (!http_url(s->success_url))
+		return req_fail(r, ERR_URL_INVALID, "success_url",
+				"Invalid URL: success_url must be an absolute http(s) URL.");
+	if (s->cancel_url && !http_url(s->cancel_url))
+		return req_fail(r, ERR_URL_INVALID, "cancel_url",
+				"Invalid URL: cancel_url must be an absolute http(s) URL.");
+	const struct form_node *pmt = param_node(r, "payment_method_types");
+	for (const struct form_node *x = pmt && pmt->kind != FORM_SCALAR ? pmt->first_child : pmt;
+	     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next)
+		if (strcmp(x->value, "card") != 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "payment_method_types",
+			    "The payment method type \"%s\" is invalid. Tender supports: "
+			    "card.",
+			    x->value);
+	const char *cus = param_str(r, "customer");
+	s->customer = cus && *cus ? cus : NULL;
+	s->customer_email = param_str(r, "customer_email");
+	if (s->customer && s->customer_email)
+		return req_fail(r, ERR_PARAM_BAD, "customer_email",
+				"You may only specify one of these parameters: customer, "
+				"customer_email.");
+	s->client_reference_id = param_str(r, "client_reference_id");
+	s->pi_capture_method = param_str(r, "payment_intent_data.capture_method");
+	s->pi_description = param_str(r, "payment_intent_data.description");
+	const char *st = param_str(r, "submit_type");
+	s->submit_type = st ? st : "auto";
+	s->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &s->metadata) != 0)
+		return -1;
+	c.want_currency = param_str(r, "currency");
+	return req_write(r, create_fn, &c);
+}
+
+int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
+			      const char *items_json, int64_t amount_total, const char *currency,
+			      const char *success_url, const char *confirmation_message,
+			      const char *pi_capture_method, const char *pi_description,
+			      const char *submit_type, char ret_id[ID_MAX])
+{
+	struct session s;
+	memset(&s, 0, sizeof(s));
+	id_new_at(s.id, "cs_test_", r->now);
+	s.created = r->now;
+	s.expires_at = r->now + EXPIRES_MAX;
+	s.amount_total = amount_total;
+	str_copy(s.currency, sizeof(s.currency), currency);
+	s.status = "open";
+	s.payment_status = "unpaid";
+	s.line_items = items_json;
+	s.success_url = success_url;
+	s.metadata = "{}";
+	s.payment_link = link_id;
+	s.pi_capture_method = pi_capture_method;
+	s.pi_description = pi_description;
+	s.submit_type = submit_type;
+	s.confirmation_message = confirmation_message;
+	int rc = session_insert(r, db, &s);
+	if (rc == DB_OK)
+		str_copy(ret_id, ID_MAX, s.id);
+	return rc;
+}
+
+struct id_ctx {
+	struct req *r;
+	const char *id;
+	struct session s;
+};
+
+static int load_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	int rc = session_load(&x->r->arena, db, x->r->merchant_id, x->id, &x->s);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "checkout.session", x->id, "session");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	session_render(x->r, x->r->merchant_id, &x->s, req_json(x->r));
+	return 0;
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int line_items_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	return checkout_render_line_items(
+	    r, db, x->s.line_items, x->s.currency,
+	    arena_printf(&r->arena, "/v1/checkout/sessions/%s/line_items", x->s.id));
+}
+
+static int h_line_items(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, line_items_fn, &x) == 0 ? 0 : -1;
+}
+
+static int expire_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	if (strcmp(x->s.status, "open") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "Only Checkout Sessions with a status in [\"open\"] can be expired; "
+		    "this one is %s.",
+		    x->s.status);
+	if (session_close(r, db, r->merchant_id, &x->s, false, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	session_render(r, r->merchant_id, &x->s, req_json(r));
+	return 0;
+}
+
+static int h_expire(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, expire_fn, &x);
+}
+
+static const char SQL_CURSOR[] =
+    "SELECT created FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
+#define LIST_WHERE                                                                                 \
+	"SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND id > $2 AND id < $3"          \
+	" AND ($5 IS NULL OR payment_intent = $5) AND ($6 IS NULL OR payment_link = $6)"           \
+	" AND ($7 IS NULL OR customer = $7) AND ($8 IS NULL OR status = $8)"
+static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	static const char *const filters[] = {"payment_intent", "payment_link", "customer",
+					      "status"};
+	for (int i = 0; i < 4; i++) {
+		const char *v = param_str(r, filters[i]);
+		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
+	}
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct session s;
+	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
+	if (rc == DB_OK)
+		session_render(r, r->merchant_id, &s, j);
+	return rc;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/checkout/sessions",
+	    .object_name = "checkout.session",
+	    .id_prefix = "cs_test_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- the page ---- */
+
+struct page_ctx {
+	struct req *r;
+	const char *acct, *id;
+	struct session s;
+	char merchant_name[256];
+	bool found;
+	struct payment_intent pi; /* the session's last attempt, when it exists */
+	bool has_pi;
+};
+
+static int page_load_fn(struct db *db, void *arg)
+{
+	struct page_ctx *x = arg;
+	struct req *r = x->r;
+	if (session_load(&r->arena, db, x->acct, x->id, &x->s) != DB_OK)
+		return 0;
+	if (challenge_merchant_name(db, x->acct, x->merchant_name, sizeof(x->merchant_name)) != 0)
+		return -1;
+	x->found = true;
+	x->has_pi = x->s.payment_intent &&
+		    pi_load(db, &r->arena, x->acct, x->s.payment_intent, &x->pi) == DB_OK;
+	return 0;
+}
+
+static bool pi_paid(const struct payment_intent *pi)
+{
+	return strcmp(pi->status, "succeeded") == 0 || strcmp(pi->status, "requires_capture") == 0;
+}
+
+struct complete_ctx {
+	struct req *r;
+	struct page_ctx *x;
+};
+
+static int complete_fn(struct db *db, void *arg)
+{
+	struct complete_ctx *c = arg;
+	struct page_ctx *x = c->x;
+	int rc = session_close(c->r, db, x->acct, &x->s, true, c->r->now);
+	return rc == DB_OK || rc == DB_CONFLICT ? 0 : req_fail(c->r, ERR_API, NULL, NULL);
+}
+
+/* The session's page after its payment: success_url ({CHECKOUT_SESSION_ID} filled in, as on
+ * Stripe), or a confirmation. */
+static int completed(struct req *r, struct page_ctx *x)
+{
+	if (x->s.success_url) {
+		const char *u = x->s.success_url, *t = strstr(u, "{CHECKOUT_SESSION_ID}");
+		r->location = t ? arena_printf(&r->arena, "%.*s%s%s", (int)(t - u), u, x->s.id,
+					       t + strlen("{CHECKOUT_SESSION_ID}"))
+				: u;
+		return challenge_redirect(r);
+	}
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	buf_puts(&b, "<h1 id=\"done\">Thanks for your payment</h1><p>");
+	html_escape(&b, x->s.confirmation_message ? x->s.confirmation_message
+						  : "Your payment was received.");
+	buf_puts(&b, "</p>");
+	int rc = challenge_page(r, 200, "Payment complete", b.failed ? "" : buf_cstr(&b));
+	buf_release(&b);
+	return rc;
+}
+
+/* Completes an open session whose last attempt was paid (the attempt's write, then this one). */
+static int settle_paid(struct req *r, struct page_ctx *x)
+{
+	if (strcmp(x->s.status, "open") == 0) {
+		struct complete_ctx c = {r, x};
+		if (req_write(r, complete_fn, &c) != 0)
+			return -1;
+	}
+	return completed(r, x);
+}
+
+/* 0: open and unpaid, the form applies; 1: answered with a page; -1: error. */
+static int page_lookup(struct req *r, struct page_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->acct = r->args[0];
+	x->id = r->args[1];
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
+	if (req_read(r, page_load_fn, x) != 0)
+		return -1;
+	if (!x->found) {
+		challenge_page(r, 404, "Checkout not found",
+			       "<h1>This checkout does not exist</h1>");
+		return 1;
+	}
+	if (strcmp(x->s.status, "complete") == 0 || (x->has_pi && pi_paid(&x->pi)))
+		return settle_paid(r, x) != 0 ? -1 : 1;
+	if (strcmp(x->s.status, "expired") == 0 || x->s.expires_at <= r->now) {
+		challenge_page(r, 410, "Checkout expired",
+			       "<h1>This checkout has expired</h1><p>Go back to the shop to start "
+			       "again.</p>");
+		return 1;
+	}
+	return 0;
+}
+
+static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
+{
+	struct buf b;
+	buf_init(&b, 256 * 1024);
+	buf_puts(&b, "<h1>");
+	html_escape(&b, x->merchant_name);
+	buf_puts(&b, "</h1><table>");
+	json_error_t e;
+	json_t *items = json_loads(x->s.line_items, 0, &e);
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
+		int64_t unit = json_integer_value(json_object_get(it, "unit_amount"));
+		buf_puts(&b, "<tr><td>");
+		html_escape(&b, json_string_value(json_object_get(it, "description")));
+		buf_printf(&b, " × %lld</td><td class=\"amt\">", (long long)qty);
+		html_amount(&b, unit * qty, x->s.currency);
+		buf_puts(&b, "</td></tr>");
+	}
+	json_decref(items);
+	buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
+	html_amount(&b, x->s.amount_total, x->s.currency);
+	buf_puts(&b, "</th></tr></table>");
+	if (error) {
+		buf_puts(&b, "<p class=\"error\" role=\"alert\">");
+		html_escape(&b, error);
+		buf_puts(&b, "</p>");
+	}
+	buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
+	html_escape(&b, arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+	buf_puts(&b, "\"><input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
+		     "<label for=\"email\">Email</label><input id=\"email\" type=\"email\" "
+		     "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
+	if (x->s.customer_email) {
+		buf_puts(&b, " value=\"");
+		html_escape(&b, x->s.customer_email);
+		buf_puts(&b, "\"");
+	}
+	buf_puts(&b,
+		 "><label for=\"name\">Name on card</label><input id=\"name\" "
+		 "name=\"payment_method_data[billing_details][name]\" autocomplete=\"cc-name\">"
+		 "<label for=\"number\">Card number</label><input id=\"number\" required "
+		 "inputmode=\"numeric\" autocomplete=\"cc-number\" "
+		 "name=\"payment_method_data[card][number]\">"
+		 "<div class=\"row\"><div><label for=\"exp_month\">Month (MM)</label><input "
+		 "id=\"exp_month\" required inputmode=\"numeric\" autocomplete=\"cc-exp-month\" "
+		 "name=\"payment_method_data[card][exp_month]\"></div><div><label "
+		 "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
+		 "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
+		 "name=\"payment_method_data[card][exp_year]\"></div><div><label "
+		 "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
+		 "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>"
+		 "<p><button type=\"submit\" class=\"complete\">");
+	buf_puts(&b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+		     : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+							     : "Pay");
+	buf_puts(&b, " ");
+	html_amount(&b, x->s.amount_total, x->s.currency);
+	buf_puts(&b, "</button></p></form>");
+	if (x->s.cancel_url) {
+		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
+		html_escape(&b, x->s.cancel_url);
+		buf_puts(&b, "\">Cancel and go back</a></p>");
+	}
+	int rc = challenge_page(r, status, "Checkout", b.failed ? "" : buf_cstr(&b));
+	buf_release(&b);
+	return rc;
+}
+
+static int h_page(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return checkout_page(r, &x, 200, NULL);
+}
+
+struct attempt_ctx {
+	struct req *r;
+	struct page_ctx *x;
+	const char *pi_id;
+	bool still_open;
+};
+
+static int attempt_fn(struct db *db, void *arg)
+{
+	struct attempt_ctx *a = arg;
+	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT);
+	if (!st)
+		return req_fail(a->r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, a->x->acct, -1);
+	db_bind_text(st, 2, a->x->id, -1);
+	db_bind_text(st, 3, a->pi_id, -1);
+	int rc = db_step(st);
+	a->still_open = rc == DB_DONE && db_changes(st) == 1;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : req_fail(a->r, ERR_API, NULL, NULL);
+}
+
+static int h_pay(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	char pm[ID_MAX];
+	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return checkout_page(r, &x, 400, msg);
+	}
+	x.s.details_email = param_str(r, "payment_method_data.billing_details.email");
+	x.s.details_name = param_str(r, "payment_method_data.billing_details.name");
+	if (x.s.details_email && !*x.s.details_email)
+		x.s.details_email = NULL;
+	if (x.s.details_name && !*x.s.details_name)
+		x.s.details_name = NULL;
+	/* the attempt's intent is recorded on the session first (see the top of this file) */
+	struct pi_checkout co = {
+	    .amount = x.s.amount_total,
+	    .currency = x.s.currency,
+	    .description = x.s.pi_description,
+	    .metadata = x.s.payment_link
+			    ? arena_printf(&r->arena, "{\"payment_link\":\"%s\"}", x.s.payment_link)
+			    : NULL,
+	    .capture_method = x.s.pi_capture_method,
+	    .return_url = arena_printf(&r->arena, "%s/complete", session_url(r, x.acct, x.id)),
+	    .pm_id = pm,
+	    .customer = x.s.customer,
+	};
+	id_new_at(co.id, "pi_", r->now);
+	struct attempt_ctx a = {r, &x, co.id, false};
+	if (req_write(r, attempt_fn, &a) != 0)
+		return -1;
+	if (!a.still_open) {
+		challenge_page(r, 409, "Checkout closed", "<h1>This checkout is closed</h1>");
+		return 0;
+	}
+	x.s.payment_intent = co.id;
+	rc = payment_intents_checkout(r, &co);
+	if (rc != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return checkout_page(r, &x, 402, msg);
+	}
+	if (co.challenge_url) {
+		r->location = co.challenge_url;
+		return challenge_redirect(r);
+	}
+	return settle_paid(r, &x);
+}
+
+static const struct param_spec complete_params[] = {
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_intent_client_secret", PT_STRING, 0, 255, NULL, NULL},
+    {"redirect_status", PT_STRING, 0, 32, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Where 3-D Secure comes back to: the session's intent says what happened (page_lookup
+ * completes a paid one). */
+static int h_complete(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return checkout_page(r, &x, 402,
+			     "Your bank did not confirm the payment. Try again, or use another "
+			     "card.");
+}
+
+/* ---- the scheduler: open sessions past expires_at ---- */
+
+const char CHECKOUT_EXPIRE_DUE_SQL[] = "SELECT 1 FROM checkout_sessions WHERE status = 'open'"
+				       " AND expires_at <= $1 LIMIT 1";
+static const char SQL_DUE[] = "SELECT merchant_id, id FROM checkout_sessions WHERE"
+			      " status = 'open' AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
+
+struct expire_ctx {
+	int64_t now;
+	int done;
+	struct shard_share share;
+};
+
+static int expire_due_fn(struct db *db, void *arg)
+{
+	struct expire_ctx *c = arg;
+	struct req r;
+	memset(&r, 0, sizeof(r));
+	arena_init(&r.arena, 4u << 20);
+	char merchants[EXPIRE_BATCH][ID_MAX], ids[EXPIRE_BATCH][ID_MAX];
+	int n = 0, done = 0, rc = DB_OK;
+	struct db_stmt *st = db_prepare(db, SQL_DUE);
+	if (!st) {
+		arena_release(&r.arena);
+		return DB_ERR;
+	}
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, EXPIRE_BATCH);
+	while (n < EXPIRE_BATCH && db_step(st) == DB_ROW) {
+		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
+		n++;
+	}
+	db_reset(st);
+	for (int i = 0; i < n && rc == DB_OK; i++) {
+		struct session s;
+		if (session_load(&r.arena, db, merchants[i], ids[i], &s) != DB_OK)
+			continue;
+		/* a session whose payment went through completes rather than expires */
+		struct payment_intent pi;
+		bool paid = s.payment_intent &&
+			    pi_load(db, &r.arena, merchants[i], s.payment_intent, &pi) == DB_OK &&
+			    pi_paid(&pi);
+		rc = session_close(&r, db, merchants[i], &s, paid, c->now);
+		if (rc == DB_CONFLICT) {
+			rc = DB_OK;
+			continue;
+		}
+		if (rc == DB_OK)
+			done++;
+	}
+	arena_release(&r.arena);
+	if (rc != DB_OK)
+		return rc;
+	c->done += (int)shard_share_add(&c->share, db, done);
+	return 0;
+}
+
+int checkout_expire_tick(struct store *s, int64_t now)
+{
+	struct expire_ctx c = {.now = now};
+	int rc = store_each_shard_write(s, expire_due_fn, &c);
+	return rc == 0 ? c.done : rc;
+}
+
+static const struct param_spec pay_params[] = {
+    {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct route checkout_routes[] = {
+    {"POST", "/v1/checkout/sessions", h_create, create_params, 0},
+    {"GET", "/v1/checkout/sessions", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/checkout/sessions/{id}", h_retrieve, no_params, 0},
+    {"GET", "/v1/checkout/sessions/{id}/line_items", h_line_items, no_params, ROUTE_LIST},
+    {"POST", "/v1/checkout/sessions/{id}/expire", h_expire, no_params, 0},
+    {"GET", "/checkout/{acct}/{cs}", h_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/checkout/{acct}/{cs}", h_pay, pay_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    {"GET", "/checkout/{acct}/{cs}/complete", h_complete, complete_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,32 @@
+-- Checkout Sessions (/v1/checkout/sessions, mode=payment): an open checkout page for priced
+-- line items (as for payment links: the JSON of the items as priced at creation), closed once:
+-- complete (paid) or expired. payment_intent is the last attempt's PaymentIntent, recorded
+-- before it is made (checkout.c). Lists page by id (0021); the scheduler finds open sessions
+-- past expires_at through sessions_open.
+CREATE TABLE checkout_sessions (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  amount_total INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  status TEXT NOT NULL,
+  payment_status TEXT NOT NULL,
+  line_items TEXT NOT NULL,
+  success_url TEXT,
+  cancel_url TEXT,
+  customer TEXT,
+  customer_email TEXT,
+  client_reference_id TEXT,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  payment_intent TEXT,
+  payment_link TEXT,
+  pi_capture_method TEXT,
+  pi_description TEXT,
+  submit_type TEXT NOT NULL,
+  confirmation_message TEXT,
+  details_email TEXT,
+  details_name TEXT,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX sessions_open ON checkout_sessions (expires_at) WHERE status = 'open';

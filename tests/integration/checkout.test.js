@@ -1,0 +1,188 @@
+'use strict';
+// Checkout Sessions (mode=payment) through stripe-node, paid on Tender's checkout page in
+// headless Chromium (Debian's chromium + playwright-core): success_url with the session's id,
+// checkout.session.completed, expiry by the API and by the clock, cancel_url, refusals, tenants.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const { startTender, stopAll, assertStripeShape, storeSql } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let env;
+let stripe;
+let browser;
+let shop;
+let shopPort;
+let book; // 1,500 eur
+let pen; // 250 eur
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  book = await stripe.prices.create({ currency: 'eur', unit_amount: 1500, product_data: { name: 'Book' } });
+  pen = await stripe.prices.create({ currency: 'eur', unit_amount: 250, product_data: { name: 'Pen' } });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function sessionParams(extra = {}) {
+  return {
+    mode: 'payment',
+    line_items: [{ price: book.id, quantity: 2 }, { price: pen.id }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `http://127.0.0.1:${shopPort}/cancel`,
+    ...extra,
+  };
+}
+
+async function fillCard(page, number) {
+  await page.getByLabel('Name on card').fill('Ada Lovelace');
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Month (MM)').fill('10');
+  await page.getByLabel('Year (YYYY)').fill('2035');
+  await page.getByLabel('CVC').fill('321');
+}
+
+test('a session, paid in the browser: success_url with its id, checkout.session.completed', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    customer_email: 'ada@example.com', client_reference_id: 'order-42', metadata: { order: '42' },
+    payment_intent_data: { description: 'Order 42' },
+  }));
+  assert.match(s.id, /^cs_test_/);
+  assert.equal(s.object, 'checkout.session');
+  assert.equal(s.status, 'open');
+  assert.equal(s.payment_status, 'unpaid');
+  assert.equal(s.amount_total, 3250);
+  assert.equal(s.currency, 'eur');
+  assert.equal(s.payment_intent, null);
+  assert.ok(s.expires_at > s.created);
+  assert.match(s.url, /\/checkout\//);
+  assertStripeShape(s, 'checkout.session');
+  const items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(items.data.map((i) => [i.description, i.quantity, i.amount_total]), [['Book', 2, 3000], ['Pen', 1, 250]]);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.inputValue('#email'), 'ada@example.com');
+  assert.equal(await page.textContent('#total'), '32.50 EUR');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay 32\.50 EUR/ }).click()]);
+  assert.equal(new URL(page.url()).searchParams.get('session_id'), s.id);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.url, null);
+  assert.equal(done.customer_details.email, 'ada@example.com');
+  assert.equal(done.customer_details.name, 'Ada Lovelace');
+  assert.equal(done.client_reference_id, 'order-42');
+  assertStripeShape(done, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 3250);
+  assert.equal(pi.description, 'Order 42');
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.filter((e) => e.data.object.id === s.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.payment_intent, pi.id);
+  // the page of a completed session sends the browser on to success_url again, never a form
+  const again = await browser.newPage();
+  await again.goto(s.url.replace(/\/$/, ''));
+  assert.match(again.url(), /\/ok\?session_id=/);
+  await again.close();
+  const listed = await stripe.checkout.sessions.list({ payment_intent: pi.id });
+  assert.deepEqual(listed.data.map((x) => x.id), [s.id]);
+});
+
+test('a decline keeps the session open; the cancel link goes back to cancel_url', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams());
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, '4000000000009995');
+  await page.getByRole('button', { name: /Pay/ }).click();
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /declined/);
+  const open = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(open.status, 'open');
+  assert.equal((await stripe.paymentIntents.retrieve(open.payment_intent)).status, 'requires_payment_method');
+  await Promise.all([page.waitForURL(/\/cancel$/), page.click('#cancel')]);
+  await page.close();
+});
+
+test('expire: by the API, and by the clock', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams());
+  const x = await stripe.checkout.sessions.expire(s.id);
+  assert.equal(x.status, 'expired');
+  assert.equal(x.url, null);
+  assertStripeShape(x, 'checkout.session');
+  await assert.rejects(stripe.checkout.sessions.expire(s.id), (e) => e.statusCode === 400);
+  const r = await env.request({ path: new URL(s.url).pathname });
+  assert.equal(r.status, 410);
+  // a session past its expires_at (moved into the past in the store, as time would) is expired
+  // by the scheduler, with checkout.session.expired
+  const t = await stripe.checkout.sessions.create(sessionParams());
+  storeSql(env.dataDir, `UPDATE checkout_sessions SET expires_at = 1 WHERE id = '${t.id}'`);
+  let now;
+  for (let i = 0; i < 20; i++) {
+    now = await stripe.checkout.sessions.retrieve(t.id);
+    if (now.status === 'expired') break;
+    await sleep(250);
+  }
+  assert.equal(now.status, 'expired');
+  const ev = (await stripe.events.list({ type: 'checkout.session.expired', limit: 10 })).data.map((e) => e.data.object.id);
+  assert.ok(ev.includes(s.id) && ev.includes(t.id));
+});
+
+test('refused sessions', async () => {
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Club' } });
+  const cus = await stripe.customers.create({});
+  const cases = [
+    [{ mode: 'subscription' }, 'mode'],
+    [{ success_url: undefined }, 'success_url'],
+    [{ success_url: 'ftp://x' }, 'success_url'],
+    [{ cancel_url: 'javascript:alert(1)' }, 'cancel_url'],
+    [{ line_items: [{ price: monthly.id }] }, 'line_items[0][price]'],
+    [{ customer: cus.id, customer_email: 'x@example.com' }, 'customer_email'],
+    [{ customer: 'cus_nope' }, 'customer'],
+    [{ expires_at: Math.floor(Date.now() / 1000) + 60 }, 'expires_at'],
+    [{ payment_method_types: ['ideal'] }, 'payment_method_types'],
+  ];
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  for (const [extra, param] of cases) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams(extra)), (e) => {
+      assert.ok(e.statusCode === 400 || e.statusCode === 404, `${JSON.stringify(extra)}: ${e.statusCode} ${e.message}`);
+      assert.equal(e.param, param, JSON.stringify(extra));
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('tenants', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams());
+  const other = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(other.checkout.sessions.retrieve(s.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.checkout.sessions.expire(s.id), (e) => e.statusCode === 404);
+  assert.deepEqual((await other.checkout.sessions.list()).data, []);
+  const wrong = await env.request({ path: `/checkout/${env.merchants[1].id}/${s.id}` });
+  assert.equal(wrong.status, 404);
+  // another merchant's price cannot be sold
+  await assert.rejects(other.checkout.sessions.create(sessionParams()), (e) => e.statusCode === 404);
+});
