@@ -15,6 +15,9 @@ typedef int (*handler_fn)(struct req *r);
 #define ROUTE_LIST 0x2u        /* accepts the common list parameters */
 #define ROUTE_NO_AUTH 0x4u     /* served without an API key (3-D Secure pages, health) */
 #define ROUTE_RAW 0x8u         /* the handler sets its own content type (HTML pages) */
+/* a page without an API key that takes the rate limit of the merchant named by its first
+ * path argument (checkout pages, where a card can be tried) */
+#define ROUTE_PAGE_LIMIT 0x10u
 
 struct route {
 	const char *method;

@@ -381,6 +381,16 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 			return true;
 		}
 	}
+	if ((rt->flags & ROUTE_PAGE_LIMIT) && r->args[0]) {
+		/* a public checkout page is where stolen cards get tried: it spends its
+		 * merchant's rate, as the API does */
+		ratelimit_take(r->app->ratelimit, r->args[0], clock_mono_us(), &c->rl);
+		if (!c->rl.allowed) {
+			c->rl_headers = true;
+			req_fail(r, ERR_RATE_LIMIT, NULL, NULL);
+			return true;
+		}
+	}
 	if (c->too_large) {
 		req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
 		return true;
