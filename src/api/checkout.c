@@ -59,6 +59,13 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		const struct form_node *pn = form_get(it, "price");
 		const struct form_node *qn = form_get(it, "quantity");
 		const char *price = pn ? pn->value : NULL;
+		bool inline_price = form_get(it, "price_data") != NULL;
+		if ((price != NULL) == inline_price) {
+			snprintf(pp, sizeof(pp), "%s[%d]", param, idx);
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "Exactly one of price and price_data is required in %s.", pp);
+			break;
+		}
 		int64_t qty = 1;
 		if (qn && (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > QUANTITY_MAX)) {
 			snprintf(pp, sizeof(pp), "%s[%d][quantity]", param, idx);
@@ -67,7 +74,21 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 			break;
 		}
 		struct price_facts pf;
-		int prc = price ? price_facts_get(r, db, price, &pf) : DB_NOTFOUND;
+		char made[ID_MAX];
+		if (inline_price) {
+			char prefix[64], shown[64];
+			snprintf(prefix, sizeof(prefix), "%s.%d.price_data.", param, idx);
+			snprintf(shown, sizeof(shown), "%s[%d][price_data]", param, idx);
+			if (price_create_inline(r, db, prefix, shown, &pf, made) != 0) {
+				rc = -1;
+				break;
+			}
+			price = made;
+			snprintf(pp, sizeof(pp), "%s[%d][price_data]", param, idx);
+		}
+		int prc = inline_price ? DB_OK
+			  : price      ? price_facts_get(r, db, price, &pf)
+				       : DB_NOTFOUND;
 		if (prc == DB_NOTFOUND) {
 			rc = req_fail_missing(r, "price", price ? price : "", pp);
 			break;
@@ -434,8 +455,32 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 
 /* ---- the API ---- */
 
+static const struct param_spec recurring_children[] = {
+    {"interval", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"day", "week", "month", "year", NULL}, NULL},
+    {"interval_count", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec product_data_children[] = {
+    {"name", PT_STRING, PF_REQUIRED, 250, NULL, NULL},
+    {"description", PT_STRING, 0, 40000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, 0, 255, NULL, NULL},
+    {"product_data", PT_OBJECT, 0, 0, NULL, product_data_children},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec line_item_children[] = {
-    {"price", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };

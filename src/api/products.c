@@ -1179,6 +1179,73 @@ int price_facts_get(struct req *r, struct db *db, const char *id, struct price_f
 	return DB_OK;
 }
 
+int price_create_inline(struct req *r, struct db *db, const char *prefix, const char *shown,
+			struct price_facts *out, char ret_id[ID_MAX])
+{
+	struct price p;
+	memset(&p, 0, sizeof(p));
+	if (price_terms(r, prefix, shown, &p) != 0)
+		return -1;
+	char path[160], shown_path[160];
+	snprintf(path, sizeof(path), "%sproduct", prefix);
+	const char *product = param_str(r, path);
+	snprintf(path, sizeof(path), "%sproduct_data.name", prefix);
+	const char *name = param_str(r, path);
+	if ((product && *product) == (name != NULL))
+		return req_fail(r, ERR_PARAM_BAD,
+				shown_name(shown_path, sizeof(shown_path), shown,
+					   name ? "product_data" : "product"),
+				"Exactly one of product and product_data is required.");
+	struct product prod;
+	if (product && *product) {
+		int rc = product_load(r, db, product, &prod);
+		if (rc == DB_NOTFOUND || (rc == DB_OK && prod.deleted))
+			return req_fail_missing(
+			    r, "product", product,
+			    shown_name(shown_path, sizeof(shown_path), shown, "product"));
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else {
+		memset(&prod, 0, sizeof(prod));
+		id_new_at(prod.id, "prod_", r->now);
+		prod.created = prod.updated = r->now;
+		prod.active = true;
+		prod.shippable = -1;
+		prod.images = "[]";
+		prod.name = name;
+		snprintf(path, sizeof(path), "%sproduct_data.description", prefix);
+		prod.description = param_str(r, path);
+		prod.metadata = "{}";
+		snprintf(path, sizeof(path), "%sproduct_data.metadata", prefix);
+		if (metadata_apply(r, NULL, path, &prod.metadata) != 0)
+			return -1;
+		if (product_write(r, db, &prod, true) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (emit_product(r, db, &prod, "product.created", NULL) != 0)
+			return -1;
+	}
+	/* Stripe keeps a price made from price_data out of the way: inactive, used where made */
+	id_new_at(p.id, "price_", r->now);
+	p.created = r->now;
+	p.active = false;
+	p.product = arena_strdup(&r->arena, prod.id);
+	p.metadata = "{}";
+	if (!p.product || price_insert(r, db, &p) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_price(r, db, &p, "price.created", NULL) != 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->active = true;
+	out->product_active = prod.active;
+	out->has_unit_amount = p.has_unit_amount;
+	out->unit_amount = p.unit_amount;
+	str_copy(out->currency, sizeof(out->currency), p.currency);
+	out->recurring = p.interval != NULL;
+	out->product_name = prod.name ? arena_strdup(&r->arena, prod.name) : NULL;
+	str_copy(ret_id, ID_MAX, p.id);
+	return 0;
+}
+
 int price_render_id(struct req *r, struct db *db, const char *id, struct json *j)
 {
 	struct price p;

@@ -73,6 +73,13 @@ struct price_facts {
 	const char *product_name; /* r's arena */
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
+/* Inside a write: a price made from the request's price_data object at `prefix` (dotted, e.g.
+ * "line_items.0.price_data."; `shown` is its name in errors, "line_items[0][price_data]"):
+ * currency, unit_amount or unit_amount_decimal, recurring, tax_behavior, and product or
+ * product_data[name, description, metadata]. As on Stripe the price is made inactive; out
+ * describes it as if active. 0, or -1 with r->err. */
+int price_create_inline(struct req *r, struct db *db, const char *prefix, const char *shown,
+			struct price_facts *out, char ret_id[ID_MAX]);
 /* Renders price `id` of r's merchant (nothing expanded); DB_NOTFOUND when absent. */
 int price_render_id(struct req *r, struct db *db, const char *id, struct json *j);
 

@@ -205,3 +205,39 @@ test('the checkout page spends its merchant\'s rate limit (cards cannot be tried
   assert.equal((await env2.request({ path })).status, 200);
   await env2.stop();
 });
+
+test('line items with price_data, as in Stripe\'s quickstart', async () => {
+  const s = await stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [
+      { price_data: { currency: 'eur', product_data: { name: 'T-shirt', metadata: { size: 'M' } }, unit_amount: 2000 }, quantity: 1 },
+      { price_data: { currency: 'eur', product: (await stripe.prices.retrieve(book.id)).product, unit_amount: 1200 }, quantity: 2 },
+    ],
+    success_url: 'https://example.com/success',
+  });
+  assert.equal(s.amount_total, 4400);
+  const items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(items.data.map((i) => [i.description, i.quantity, i.amount_total]), [['T-shirt', 1, 2000], ['Book', 2, 2400]]);
+  // the prices made inline are inactive, as Stripe makes them
+  assert.equal(items.data[0].price.active, false);
+  assert.equal(items.data[0].price.unit_amount, 2000);
+  const prod = await stripe.products.retrieve(items.data[0].price.product);
+  assert.deepEqual(prod.metadata, { size: 'M' });
+  const bad = [
+    [{ price_data: { currency: 'eur', product_data: { name: 'x' } } }, 'line_items[0][price_data][unit_amount]'],
+    [{ price: book.id, price_data: { currency: 'eur', product_data: { name: 'x' }, unit_amount: 1 } }, 'line_items[0]'],
+    [{ quantity: 1 }, 'line_items[0]'],
+    [{ price_data: { currency: 'eur', unit_amount: 100 } }, 'line_items[0][price_data][product]'],
+    [{ price_data: { currency: 'eur', product: 'prod_nope', unit_amount: 100 } }, 'line_items[0][price_data][product]'],
+    [{ price_data: { currency: 'eur', product_data: { name: 'x' }, unit_amount: 100, recurring: { interval: 'month' } } }, 'line_items[0][price_data]'],
+  ];
+  const prices = (await stripe.prices.list({ limit: 100 })).data.length;
+  for (const [item, param] of bad) {
+    await assert.rejects(stripe.checkout.sessions.create({ mode: 'payment', line_items: [item], success_url: 'https://example.com/s' }), (e) => {
+      assert.ok(e.statusCode === 400 || e.statusCode === 404, `${JSON.stringify(item)}: ${e.statusCode} ${e.message}`);
+      assert.equal(e.param, param, JSON.stringify(item));
+      return true;
+    });
+  }
+  assert.equal((await stripe.prices.list({ limit: 100 })).data.length, prices, 'a refused session makes no price');
+});
