@@ -150,6 +150,18 @@ int challenge_done(struct req *r, bool ok)
 				 : "<h1>Authentication failed</h1><p>You can close this page.</p>");
 }
 
+int challenge_return(struct req *r, const char *return_url, const char *kind, const char *id,
+		     const char *client_secret, bool ok)
+{
+	if (!return_url)
+		return challenge_done(r, ok);
+	const char *sep = strchr(return_url, '?') ? "&" : "?";
+	r->location = arena_printf(&r->arena, "%s%s%s=%s&%s_client_secret=%s&redirect_status=%s",
+				   return_url, sep, kind, id, kind, client_secret,
+				   ok ? "succeeded" : "failed");
+	return challenge_redirect(r);
+}
+
 int challenge_redirect(struct req *r)
 {
 	buf_reset(&r->out);

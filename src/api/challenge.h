@@ -30,6 +30,11 @@ int challenge_page(struct req *r, int status, const char *title, const char *bod
 int challenge_not_found(struct req *r);
 /* The page shown after the challenge when the intent has no return_url. */
 int challenge_done(struct req *r, bool ok);
+/* After a challenge: a 303 to the intent's return_url with Stripe's query parameters
+ * (<kind>=id, <kind>_client_secret, redirect_status), or challenge_done's page when it has none.
+ * kind: "payment_intent" or "setup_intent". */
+int challenge_return(struct req *r, const char *return_url, const char *kind, const char *id,
+		     const char *client_secret, bool ok);
 /* A 303 to r->location (set by the caller). */
 int challenge_redirect(struct req *r);
 

@@ -358,13 +358,6 @@ static int search_render(struct req *r, struct db *db, const char *id, struct js
 	return list_render(r, db, id, j, NULL);
 }
 
-static const struct param_spec search_params[] = {
-    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
-    {"limit", PT_STRING, 0, 8, NULL, NULL},
-    {"page", PT_STRING, 0, 255, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
 static int h_search(struct req *r)
 {
 	static const struct search_spec spec = {

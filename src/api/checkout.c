@@ -239,12 +239,6 @@ static const char SQL_CLOSE[] =
     "UPDATE checkout_sessions SET status = $3, payment_status = $4, details_email = $5,"
     " details_name = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
 
-static const char *col_dup(struct arena *a, struct db_stmt *st, int col)
-{
-	const char *t = db_col_text(st, col, NULL);
-	return t ? arena_strdup(a, t) : NULL;
-}
-
 static int session_load(struct arena *a, struct db *db, const char *merchant_id, const char *id,
 			struct session *s)
 {
@@ -261,23 +255,23 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->expires_at = db_col_int64(st, 2);
 		s->amount_total = db_col_int64(st, 3);
 		str_copy(s->currency, sizeof(s->currency), db_col_text(st, 4, NULL));
-		s->status = col_dup(a, st, 5);
-		s->payment_status = col_dup(a, st, 6);
-		s->line_items = col_dup(a, st, 7);
-		s->success_url = col_dup(a, st, 8);
-		s->cancel_url = col_dup(a, st, 9);
-		s->customer = col_dup(a, st, 10);
-		s->customer_email = col_dup(a, st, 11);
-		s->client_reference_id = col_dup(a, st, 12);
-		s->metadata = col_dup(a, st, 13);
-		s->payment_intent = col_dup(a, st, 14);
-		s->payment_link = col_dup(a, st, 15);
-		s->pi_capture_method = col_dup(a, st, 16);
-		s->pi_description = col_dup(a, st, 17);
-		s->submit_type = col_dup(a, st, 18);
-		s->confirmation_message = col_dup(a, st, 19);
-		s->details_email = col_dup(a, st, 20);
-		s->details_name = col_dup(a, st, 21);
+		s->status = col_text_dup(a, st, 5);
+		s->payment_status = col_text_dup(a, st, 6);
+		s->line_items = col_text_dup(a, st, 7);
+		s->success_url = col_text_dup(a, st, 8);
+		s->cancel_url = col_text_dup(a, st, 9);
+		s->customer = col_text_dup(a, st, 10);
+		s->customer_email = col_text_dup(a, st, 11);
+		s->client_reference_id = col_text_dup(a, st, 12);
+		s->metadata = col_text_dup(a, st, 13);
+		s->payment_intent = col_text_dup(a, st, 14);
+		s->payment_link = col_text_dup(a, st, 15);
+		s->pi_capture_method = col_text_dup(a, st, 16);
+		s->pi_description = col_text_dup(a, st, 17);
+		s->submit_type = col_text_dup(a, st, 18);
+		s->confirmation_message = col_text_dup(a, st, 19);
+		s->details_email = col_text_dup(a, st, 20);
+		s->details_name = col_text_dup(a, st, 21);
 		if (!s->status || !s->payment_status || !s->line_items || !s->metadata ||
 		    !s->submit_type)
 			rc = DB_ERR;

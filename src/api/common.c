@@ -127,6 +127,12 @@ const char *str_update(struct req *r, const char *param, const char *old)
 	return v;
 }
 
+const char *col_text_dup(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
 int string_array_json(struct req *r, const char *param, const char **ret)
 {
 	const struct form_node *n = param_node(r, param);

@@ -25,6 +25,10 @@ const char *str_update(struct req *r, const char *param, const char *old);
  * r->err. */
 int string_array_json(struct req *r, const char *param, const char **ret);
 
+/* Column col of st's current row as a string in arena a, NULL when the column is NULL. */
+struct db_stmt;
+const char *col_text_dup(struct arena *a, struct db_stmt *st, int col);
+
 /* key: raw JSON text or null */
 void json_kv_raw_or_null(struct json *j, const char *key, const char *raw);
 

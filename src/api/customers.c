@@ -32,12 +32,6 @@ static const char SQL_GET[] =
     " currency, invoice_prefix, preferred_locales, tax_exempt, default_payment_method, balance,"
     " deleted FROM customers WHERE merchant_id = $1 AND id = $2";
 
-static const char *col_dup(struct req *r, struct db_stmt *st, int col)
-{
-	const char *t = db_col_text(st, col, NULL);
-	return t ? arena_strdup(&r->arena, t) : NULL;
-}
-
 static int customer_load(struct req *r, struct db *db, const char *id, struct customer *c)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -50,18 +44,18 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 		memset(c, 0, sizeof(*c));
 		str_copy(c->id, sizeof(c->id), db_col_text(st, 0, NULL));
 		c->created = db_col_int64(st, 1);
-		c->email = col_dup(r, st, 2);
-		c->name = col_dup(r, st, 3);
-		c->description = col_dup(r, st, 4);
-		c->phone = col_dup(r, st, 5);
-		c->address = col_dup(r, st, 6);
-		c->shipping = col_dup(r, st, 7);
-		c->metadata = col_dup(r, st, 8);
-		c->currency = col_dup(r, st, 9);
-		c->invoice_prefix = col_dup(r, st, 10);
-		c->preferred_locales = col_dup(r, st, 11);
-		c->tax_exempt = col_dup(r, st, 12);
-		c->default_payment_method = col_dup(r, st, 13);
+		c->email = col_text_dup(&r->arena, st, 2);
+		c->name = col_text_dup(&r->arena, st, 3);
+		c->description = col_text_dup(&r->arena, st, 4);
+		c->phone = col_text_dup(&r->arena, st, 5);
+		c->address = col_text_dup(&r->arena, st, 6);
+		c->shipping = col_text_dup(&r->arena, st, 7);
+		c->metadata = col_text_dup(&r->arena, st, 8);
+		c->currency = col_text_dup(&r->arena, st, 9);
+		c->invoice_prefix = col_text_dup(&r->arena, st, 10);
+		c->preferred_locales = col_text_dup(&r->arena, st, 11);
+		c->tax_exempt = col_text_dup(&r->arena, st, 12);
+		c->default_payment_method = col_text_dup(&r->arena, st, 13);
 		c->balance = db_col_int64(st, 14);
 		c->deleted = (int)db_col_int64(st, 15);
 	}
@@ -584,13 +578,6 @@ static int search_render(struct req *r, struct db *db, const char *id, struct js
 {
 	return customer_render_by_id(r, db, id, j);
 }
-
-static const struct param_spec search_params[] = {
-    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
-    {"limit", PT_STRING, 0, 8, NULL, NULL},
-    {"page", PT_STRING, 0, 255, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 
 static int h_search(struct req *r)
 {

@@ -1123,13 +1123,6 @@ static int search_render(struct req *r, struct db *db, const char *id, struct js
 	return list_render(r, db, id, j, NULL);
 }
 
-static const struct param_spec search_params[] = {
-    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
-    {"limit", PT_STRING, 0, 8, NULL, NULL},
-    {"page", PT_STRING, 0, 255, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
 static int h_search(struct req *r)
 {
 	static const struct search_spec spec = {
@@ -1210,15 +1203,7 @@ static int h_challenge_page(struct req *r)
 /* Where the browser goes afterwards: return_url with Stripe's query parameters. */
 static int finish_redirect(struct req *r, const struct payment_intent *pi, bool ok)
 {
-	if (!pi->return_url)
-		return challenge_done(r, ok);
-	const char *sep = strchr(pi->return_url, '?') ? "&" : "?";
-	r->location = arena_printf(&r->arena,
-				   "%s%spayment_intent=%s&payment_intent_client_secret=%s"
-				   "&redirect_status=%s",
-				   pi->return_url, sep, pi->id, pi->client_secret,
-				   ok ? "succeeded" : "failed");
-	return challenge_redirect(r);
+	return challenge_return(r, pi->return_url, "payment_intent", pi->id, pi->client_secret, ok);
 }
 
 static int h_challenge_complete(struct req *r)

@@ -46,12 +46,6 @@ static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7 WHERE merchant_id = $1 AND id = $2";
 
-static const char *col_dup(struct req *r, struct db_stmt *st, int col)
-{
-	const char *t = db_col_text(st, col, NULL);
-	return t ? arena_strdup(&r->arena, t) : NULL;
-}
-
 static int link_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		     struct link *l)
 {
@@ -68,14 +62,14 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->active = db_col_int64(st, 2) != 0;
 		str_copy(l->currency, sizeof(l->currency), db_col_text(st, 3, NULL));
 		l->amount_total = db_col_int64(st, 4);
-		l->line_items = col_dup(r, st, 5);
-		l->after_type = col_dup(r, st, 6);
-		l->redirect_url = col_dup(r, st, 7);
-		l->confirmation_message = col_dup(r, st, 8);
-		l->submit_type = col_dup(r, st, 9);
-		l->pi_capture_method = col_dup(r, st, 10);
-		l->pi_description = col_dup(r, st, 11);
-		l->metadata = col_dup(r, st, 12);
+		l->line_items = col_text_dup(&r->arena, st, 5);
+		l->after_type = col_text_dup(&r->arena, st, 6);
+		l->redirect_url = col_text_dup(&r->arena, st, 7);
+		l->confirmation_message = col_text_dup(&r->arena, st, 8);
+		l->submit_type = col_text_dup(&r->arena, st, 9);
+		l->pi_capture_method = col_text_dup(&r->arena, st, 10);
+		l->pi_description = col_text_dup(&r->arena, st, 11);
+		l->metadata = col_text_dup(&r->arena, st, 12);
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}

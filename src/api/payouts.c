@@ -58,12 +58,6 @@ static const char SQL_METADATA[] =
 static const char SQL_LATEST[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND currency = $2 ORDER BY id DESC LIMIT 1";
 
-static const char *dup_col(struct arena *a, struct db_stmt *st, int col)
-{
-	const char *t = db_col_text(st, col, NULL);
-	return t ? arena_strdup(a, t) : NULL;
-}
-
 static int payout_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		       struct payout *p)
 {
@@ -79,13 +73,13 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 		p->created = db_col_int64(st, 1);
 		p->amount = db_col_int64(st, 2);
 		str_copy(p->currency, sizeof(p->currency), db_col_text(st, 3, NULL));
-		p->status = dup_col(a, st, 4);
+		p->status = col_text_dup(a, st, 4);
 		p->arrival_date = db_col_int64(st, 5);
-		p->description = dup_col(a, st, 6);
-		p->statement_descriptor = dup_col(a, st, 7);
-		p->metadata = dup_col(a, st, 8);
-		p->balance_transaction = dup_col(a, st, 9);
-		p->failure_balance_transaction = dup_col(a, st, 10);
+		p->description = col_text_dup(a, st, 6);
+		p->statement_descriptor = col_text_dup(a, st, 7);
+		p->metadata = col_text_dup(a, st, 8);
+		p->balance_transaction = col_text_dup(a, st, 9);
+		p->failure_balance_transaction = col_text_dup(a, st, 10);
 		if (!p->status || !p->metadata || !p->balance_transaction)
 			rc = DB_ERR;
 	}

@@ -48,12 +48,6 @@ struct price {
 	int64_t interval_count;
 };
 
-static const char *col_dup(struct req *r, struct db_stmt *st, int col)
-{
-	const char *t = db_col_text(st, col, NULL);
-	return t ? arena_strdup(&r->arena, t) : NULL;
-}
-
 static const char SQL_PRODUCT_GET[] =
     "SELECT id, created, updated, active, deleted, shippable, name, description, images,"
     " metadata, url, unit_label, statement_descriptor, default_price FROM products"
@@ -85,14 +79,14 @@ static int product_load(struct req *r, struct db *db, const char *id, struct pro
 		p->active = db_col_int64(st, 3) != 0;
 		p->deleted = db_col_int64(st, 4) != 0;
 		p->shippable = db_col_is_null(st, 5) ? -1 : (int)db_col_int64(st, 5);
-		p->name = col_dup(r, st, 6);
-		p->description = col_dup(r, st, 7);
-		p->images = col_dup(r, st, 8);
-		p->metadata = col_dup(r, st, 9);
-		p->url = col_dup(r, st, 10);
-		p->unit_label = col_dup(r, st, 11);
-		p->statement_descriptor = col_dup(r, st, 12);
-		p->default_price = col_dup(r, st, 13);
+		p->name = col_text_dup(&r->arena, st, 6);
+		p->description = col_text_dup(&r->arena, st, 7);
+		p->images = col_text_dup(&r->arena, st, 8);
+		p->metadata = col_text_dup(&r->arena, st, 9);
+		p->url = col_text_dup(&r->arena, st, 10);
+		p->unit_label = col_text_dup(&r->arena, st, 11);
+		p->statement_descriptor = col_text_dup(&r->arena, st, 12);
+		p->default_price = col_text_dup(&r->arena, st, 13);
 		if (!p->name || !p->images || !p->metadata)
 			rc = DB_ERR;
 	}
@@ -158,16 +152,16 @@ static int price_load(struct req *r, struct db *db, const char *id, struct price
 		str_copy(p->currency, sizeof(p->currency), db_col_text(st, 3, NULL));
 		p->has_unit_amount = !db_col_is_null(st, 4);
 		p->unit_amount = db_col_int64(st, 4);
-		p->unit_amount_decimal = col_dup(r, st, 5);
-		p->product = col_dup(r, st, 6);
-		p->nickname = col_dup(r, st, 7);
-		p->lookup_key = col_dup(r, st, 8);
-		p->metadata = col_dup(r, st, 9);
-		p->type = col_dup(r, st, 10);
-		p->interval = col_dup(r, st, 11);
+		p->unit_amount_decimal = col_text_dup(&r->arena, st, 5);
+		p->product = col_text_dup(&r->arena, st, 6);
+		p->nickname = col_text_dup(&r->arena, st, 7);
+		p->lookup_key = col_text_dup(&r->arena, st, 8);
+		p->metadata = col_text_dup(&r->arena, st, 9);
+		p->type = col_text_dup(&r->arena, st, 10);
+		p->interval = col_text_dup(&r->arena, st, 11);
 		p->interval_count = db_col_int64(st, 12);
-		p->usage_type = col_dup(r, st, 13);
-		p->tax_behavior = col_dup(r, st, 14);
+		p->usage_type = col_text_dup(&r->arena, st, 13);
+		p->tax_behavior = col_text_dup(&r->arena, st, 14);
 		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
 		    !p->tax_behavior)
 			rc = DB_ERR;
@@ -456,12 +450,6 @@ static const struct param_spec price_list_params[] = {
     {"type", PT_ENUM, 0, 0, price_types, NULL},
     {"lookup_keys", PT_STRING_ARRAY, 0, 0, NULL, NULL},
     {"recurring", PT_OBJECT, 0, 0, NULL, recurring_filter_children},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-static const struct param_spec search_params[] = {
-    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
-    {"limit", PT_STRING, 0, 8, NULL, NULL},
-    {"page", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

@@ -12,6 +12,13 @@
 
 #define QUERY_MAX 1000
 
+const struct param_spec search_params[] = {
+    {"query", PT_STRING, PF_REQUIRED, 1000, NULL, NULL},
+    {"limit", PT_STRING, 0, 8, NULL, NULL},
+    {"page", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 /* ---- the query language ---- */
 
 struct lexer {

@@ -73,6 +73,9 @@ struct search_query {
 	bool any; /* joined by OR */
 };
 
+/* The parameters every search route takes: query (required), limit, page. */
+extern const struct param_spec search_params[];
+
 /* Parses query against spec's fields into q (strings in r's arena). 0, or -1 with r->err (a
  * 400 on param `query` saying what is wrong). */
 int search_parse(struct req *r, const struct search_spec *spec, const char *query,

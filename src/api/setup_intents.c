@@ -54,12 +54,6 @@ static const char SQL_UPDATE[] =
     " three_d_secure_token = $16, request_three_d_secure = $17"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
-static const char *col_dup(struct req *r, struct db_stmt *st, int col)
-{
-	const char *t = db_col_text(st, col, NULL);
-	return t ? arena_strdup(&r->arena, t) : NULL;
-}
-
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		   struct setup_intent *si)
 {
@@ -74,19 +68,19 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		str_copy(si->id, sizeof(si->id), db_col_text(st, 0, NULL));
 		si->created = db_col_int64(st, 1);
 		si->version = db_col_int64(st, 2);
-		si->status = col_dup(r, st, 3);
-		si->client_secret = col_dup(r, st, 4);
-		si->customer = col_dup(r, st, 5);
-		si->description = col_dup(r, st, 6);
-		si->metadata = col_dup(r, st, 7);
-		si->payment_method = col_dup(r, st, 8);
-		si->usage = col_dup(r, st, 9);
-		si->cancellation_reason = col_dup(r, st, 10);
-		si->last_setup_error = col_dup(r, st, 11);
-		si->next_action = col_dup(r, st, 12);
-		si->return_url = col_dup(r, st, 13);
-		si->three_d_secure_token = col_dup(r, st, 14);
-		si->request_three_d_secure = col_dup(r, st, 15);
+		si->status = col_text_dup(&r->arena, st, 3);
+		si->client_secret = col_text_dup(&r->arena, st, 4);
+		si->customer = col_text_dup(&r->arena, st, 5);
+		si->description = col_text_dup(&r->arena, st, 6);
+		si->metadata = col_text_dup(&r->arena, st, 7);
+		si->payment_method = col_text_dup(&r->arena, st, 8);
+		si->usage = col_text_dup(&r->arena, st, 9);
+		si->cancellation_reason = col_text_dup(&r->arena, st, 10);
+		si->last_setup_error = col_text_dup(&r->arena, st, 11);
+		si->next_action = col_text_dup(&r->arena, st, 12);
+		si->return_url = col_text_dup(&r->arena, st, 13);
+		si->three_d_secure_token = col_text_dup(&r->arena, st, 14);
+		si->request_three_d_secure = col_text_dup(&r->arena, st, 15);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -840,15 +834,7 @@ static int h_challenge_page(struct req *r)
 /* Where the browser goes afterwards: return_url with Stripe's query parameters. */
 static int finish_redirect(struct req *r, const struct setup_intent *si, bool ok)
 {
-	if (!si->return_url)
-		return challenge_done(r, ok);
-	const char *sep = strchr(si->return_url, '?') ? "&" : "?";
-	r->location = arena_printf(&r->arena,
-				   "%s%ssetup_intent=%s&setup_intent_client_secret=%s"
-				   "&redirect_status=%s",
-				   si->return_url, sep, si->id, si->client_secret,
-				   ok ? "succeeded" : "failed");
-	return challenge_redirect(r);
+	return challenge_return(r, si->return_url, "setup_intent", si->id, si->client_secret, ok);
 }
 
 static int h_challenge_complete(struct req *r)
