@@ -215,24 +215,28 @@ struct session {
 	const char *customer_email, *client_reference_id, *metadata, *payment_intent;
 	const char *payment_link, *pi_capture_method, *pi_description, *submit_type;
 	const char *confirmation_message, *details_email, *details_name;
+	const char *mode, *setup_intent;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, expires_at, amount_total, currency, status, payment_status, line_items,"
     " success_url, cancel_url, customer, customer_email, client_reference_id, metadata,"
     " payment_intent, payment_link, pi_capture_method, pi_description, submit_type,"
-    " confirmation_message, details_email, details_name FROM checkout_sessions"
-    " WHERE merchant_id = $1 AND id = $2";
+    " confirmation_message, details_email, details_name, mode, setup_intent"
+    " FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
     " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
     " customer_email, client_reference_id, metadata, payment_intent, payment_link,"
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
-    " details_name) VALUES ($1, $2, $3, $4, $5, $6, 'open', 'unpaid', $7, $8, $9, $10, $11,"
-    " $12, $13, NULL, $14, $15, $16, $17, $18, NULL, NULL)";
+    " details_name, mode) VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11,"
+    " $12, $13, NULL, $14, $15, $16, $17, $18, NULL, NULL, $20)";
 /* the attempt's PaymentIntent, only while open */
 static const char SQL_ATTEMPT[] =
     "UPDATE checkout_sessions SET payment_intent = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'open'";
+static const char SQL_ATTEMPT_SETUP[] =
+    "UPDATE checkout_sessions SET setup_intent = $3 WHERE merchant_id = $1 AND id = $2"
     " AND status = 'open'";
 /* complete or expire, only from open */
 static const char SQL_CLOSE[] =
@@ -272,8 +276,10 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->confirmation_message = col_text_dup(a, st, 19);
 		s->details_email = col_text_dup(a, st, 20);
 		s->details_name = col_text_dup(a, st, 21);
-		if (!s->status || !s->payment_status || !s->line_items || !s->metadata ||
-		    !s->submit_type)
+		s->mode = col_text_dup(a, st, 22);
+		s->setup_intent = col_text_dup(a, st, 23);
+		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
+		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
 	}
 	db_reset(st);
@@ -305,6 +311,8 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 16, s->pi_description, -1);
 	db_bind_text(st, 17, s->submit_type, -1);
 	db_bind_text(st, 18, s->confirmation_message, -1);
+	db_bind_text(st, 19, s->payment_status, -1);
+	db_bind_text(st, 20, s->mode, -1);
 	return db_step_done(st);
 }
 
@@ -320,13 +328,19 @@ static void session_render(struct req *r, const char *merchant_id, const struct 
 			   struct json *j)
 {
 	bool open = strcmp(s->status, "open") == 0;
+	bool setup = strcmp(s->mode, "setup") == 0;
 	json_obj_open(j);
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "checkout.session");
 	json_kv_null(j, "after_expiration");
 	json_kv_null(j, "allow_promotion_codes");
-	json_kv_int(j, "amount_subtotal", s->amount_total);
-	json_kv_int(j, "amount_total", s->amount_total);
+	if (setup) {
+		json_kv_null(j, "amount_subtotal");
+		json_kv_null(j, "amount_total");
+	} else {
+		json_kv_int(j, "amount_subtotal", s->amount_total);
+		json_kv_int(j, "amount_total", s->amount_total);
+	}
 	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null,\"status\":null}",
 		    strlen("{\"enabled\":false,\"liability\":null,\"status\":null}"));
 	json_kv_null(j, "billing_address_collection");
@@ -335,7 +349,7 @@ static void session_render(struct req *r, const char *merchant_id, const struct 
 	json_kv_null(j, "consent");
 	json_kv_null(j, "consent_collection");
 	json_kv_int(j, "created", s->created);
-	json_kv_str(j, "currency", s->currency);
+	json_kv_str_or_null(j, "currency", s->currency[0] ? s->currency : NULL);
 	json_kv_null(j, "currency_conversion");
 	json_kv_raw(j, "custom_fields", "[]", 2);
 	static const char custom_text[] = "{\"after_submit\":null,\"shipping_address\":null,"
@@ -367,7 +381,7 @@ static void session_render(struct req *r, const char *merchant_id, const struct 
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_null(j, "locale");
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
-	json_kv_str(j, "mode", "payment");
+	json_kv_str(j, "mode", s->mode);
 	json_kv_str_or_null(j, "payment_intent", s->payment_intent);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
 	json_kv_str(j, "payment_method_collection", "always");
@@ -380,13 +394,16 @@ static void session_render(struct req *r, const char *merchant_id, const struct 
 	json_kv_raw(j, "phone_number_collection", "{\"enabled\":false}",
 		    strlen("{\"enabled\":false}"));
 	json_kv_null(j, "recovered_from");
-	json_kv_null(j, "setup_intent");
+	json_kv_str_or_null(j, "setup_intent", s->setup_intent);
 	json_kv_null(j, "shipping_address_collection");
 	json_kv_null(j, "shipping_cost");
 	json_kv_null(j, "shipping_details");
 	json_kv_raw(j, "shipping_options", "[]", 2);
 	json_kv_str(j, "status", s->status);
-	json_kv_str(j, "submit_type", s->submit_type);
+	if (setup)
+		json_kv_null(j, "submit_type");
+	else
+		json_kv_str(j, "submit_type", s->submit_type);
 	json_kv_null(j, "subscription");
 	json_kv_str_or_null(j, "success_url", s->success_url);
 	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
@@ -430,8 +447,10 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, s->id, -1);
+	bool setup = strcmp(s->mode, "setup") == 0;
+	const char *payment_status = setup ? "no_payment_required" : paid ? "paid" : "unpaid";
 	db_bind_text(st, 3, paid ? "complete" : "expired", -1);
-	db_bind_text(st, 4, paid ? "paid" : "unpaid", -1);
+	db_bind_text(st, 4, payment_status, -1);
 	db_bind_text(st, 5, s->details_email, -1);
 	db_bind_text(st, 6, s->details_name, -1);
 	int rc = db_step(st);
@@ -442,7 +461,7 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 	if (n != 1)
 		return DB_CONFLICT;
 	s->status = paid ? "complete" : "expired";
-	s->payment_status = paid ? "paid" : "unpaid";
+	s->payment_status = payment_status;
 	return emit(r, db, merchant_id, s,
 		    paid ? "checkout.session.completed" : "checkout.session.expired", now);
 }
@@ -485,8 +504,8 @@ static const struct param_spec pi_data_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
-    {"mode", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"payment", NULL}, NULL},
-    {"line_items", PT_OBJECT_ARRAY, PF_REQUIRED, 20, NULL, line_item_children},
+    {"mode", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"payment", "setup", NULL}, NULL},
+    {"line_items", PT_OBJECT_ARRAY, 0, 20, NULL, line_item_children},
     {"success_url", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
     {"cancel_url", PT_STRING, 0, 5000, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
@@ -529,7 +548,8 @@ static int create_fn(struct db *db, void *arg)
 	struct session *s = &c->s;
 	if (s->customer && customer_check(r, db, s->customer) != 0)
 		return -1;
-	if (checkout_price_items(r, db, "line_items", c->want_currency, &s->line_items,
+	if (strcmp(s->mode, "payment") == 0 &&
+	    checkout_price_items(r, db, "line_items", c->want_currency, &s->line_items,
 				 &s->amount_total, s->currency) != 0)
 		return -1;
 	if (session_insert(r, db, s) != DB_OK)
@@ -554,7 +574,27 @@ static int h_create(struct req *r)
 		s->expires_at = exp;
 	}
 	s->status = "open";
+	s->mode = param_str(r, "mode");
 	s->payment_status = "unpaid";
+	if (strcmp(s->mode, "setup") == 0) {
+		/* a card saved for later: nothing to price or pay */
+		if (param_present(r, "line_items"))
+			return req_fail(r, ERR_PARAM_BAD, "line_items",
+					"You cannot pass `line_items` in `setup` mode.");
+		if (param_present(r, "payment_intent_data") || param_present(r, "submit_type"))
+			return req_fail(r, ERR_PARAM_BAD,
+					param_present(r, "submit_type") ? "submit_type"
+									: "payment_intent_data",
+					"This parameter is only for `payment` mode.");
+		s->payment_status = "no_payment_required";
+		s->line_items = "[]";
+		const char *cur = param_str(r, "currency");
+		for (int i = 0; cur && cur[i] && i < 3; i++)
+			s->currency[i] =
+			    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+	} else if (!param_present(r, "line_items")) {
+		return req_fail(r, ERR_PARAM_MISSING, "line_items", "%s", "line_items");
+	}
 	s->success_url = param_str(r, "success_url");
 	s->cancel_url = param_str(r, "cancel_url");
 	if (!http_url(s->success_url))
@@ -605,6 +645,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.amount_total = amount_total;
 	str_copy(s.currency, sizeof(s.currency), currency);
 	s.status = "open";
+	s.mode = "payment";
 	s.payment_status = "unpaid";
 	s.line_items = items_json;
 	s.success_url = success_url;
@@ -747,6 +788,7 @@ struct page_ctx {
 	bool found;
 	struct payment_intent pi; /* the session's last attempt, when it exists */
 	bool has_pi;
+	bool si_succeeded; /* setup mode: the last attempt's SetupIntent succeeded */
 };
 
 static int page_load_fn(struct db *db, void *arg)
@@ -760,6 +802,11 @@ static int page_load_fn(struct db *db, void *arg)
 	x->found = true;
 	x->has_pi = x->s.payment_intent &&
 		    pi_load(db, &r->arena, x->acct, x->s.payment_intent, &x->pi) == DB_OK;
+	const char *si_status = NULL;
+	x->si_succeeded =
+	    x->s.setup_intent &&
+	    setup_intent_status(r, db, x->acct, x->s.setup_intent, &si_status) == DB_OK &&
+	    strcmp(si_status, "succeeded") == 0;
 	return 0;
 }
 
@@ -794,8 +841,11 @@ static int completed(struct req *r, struct page_ctx *x)
 	}
 	struct buf b;
 	buf_init(&b, 64 * 1024);
-	buf_puts(&b, "<h1 id=\"done\">Thanks for your payment</h1><p>");
+	bool setup = strcmp(x->s.mode, "setup") == 0;
+	buf_puts(&b, setup ? "<h1 id=\"done\">Your card is saved</h1><p>"
+			   : "<h1 id=\"done\">Thanks for your payment</h1><p>");
 	html_escape(&b, x->s.confirmation_message ? x->s.confirmation_message
+			: setup			  ? "You can close this page."
 						  : "Your payment was received.");
 	buf_puts(&b, "</p>");
 	int rc = challenge_page(r, 200, "Payment complete", b.failed ? "" : buf_cstr(&b));
@@ -829,7 +879,8 @@ static int page_lookup(struct req *r, struct page_ctx *x)
 			       "<h1>This checkout does not exist</h1>");
 		return 1;
 	}
-	if (strcmp(x->s.status, "complete") == 0 || (x->has_pi && pi_paid(&x->pi)))
+	if (strcmp(x->s.status, "complete") == 0 || (x->has_pi && pi_paid(&x->pi)) ||
+	    x->si_succeeded)
 		return settle_paid(r, x) != 0 ? -1 : 1;
 	if (strcmp(x->s.status, "expired") == 0 || x->s.expires_at <= r->now) {
 		challenge_page(r, 410, "Checkout expired",
@@ -842,11 +893,14 @@ static int page_lookup(struct req *r, struct page_ctx *x)
 
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
+	bool setup = strcmp(x->s.mode, "setup") == 0;
 	struct buf b;
 	buf_init(&b, 256 * 1024);
 	buf_puts(&b, "<h1>");
 	html_escape(&b, x->merchant_name);
-	buf_puts(&b, "</h1><table>");
+	buf_puts(&b, setup ? "</h1><p>Save a card for later payments. Nothing is charged now.</p>"
+			     "<table>"
+			   : "</h1><table>");
 	json_error_t e;
 	json_t *items = json_loads(x->s.line_items, 0, &e);
 	size_t i;
@@ -862,9 +916,12 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		buf_puts(&b, "</td></tr>");
 	}
 	json_decref(items);
-	buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
-	html_amount(&b, x->s.amount_total, x->s.currency);
-	buf_puts(&b, "</th></tr></table>");
+	if (!setup) {
+		buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
+		html_amount(&b, x->s.amount_total, x->s.currency);
+		buf_puts(&b, "</th></tr>");
+	}
+	buf_puts(&b, "</table>");
 	if (error) {
 		buf_puts(&b, "<p class=\"error\" role=\"alert\">");
 		html_escape(&b, error);
@@ -895,11 +952,15 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		 "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
 		 "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>"
 		 "<p><button type=\"submit\" class=\"complete\">");
-	buf_puts(&b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
-		     : strcmp(x->s.submit_type, "book") == 0 ? "Book"
-							     : "Pay");
-	buf_puts(&b, " ");
-	html_amount(&b, x->s.amount_total, x->s.currency);
+	if (setup) {
+		buf_puts(&b, "Save card");
+	} else {
+		buf_puts(&b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+			     : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+								     : "Pay");
+		buf_puts(&b, " ");
+		html_amount(&b, x->s.amount_total, x->s.currency);
+	}
 	buf_puts(&b, "</button></p></form>");
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
@@ -930,7 +991,8 @@ struct attempt_ctx {
 static int attempt_fn(struct db *db, void *arg)
 {
 	struct attempt_ctx *a = arg;
-	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT);
+	struct db_stmt *st =
+	    db_prepare(db, strcmp(a->x->s.mode, "setup") == 0 ? SQL_ATTEMPT_SETUP : SQL_ATTEMPT);
 	if (!st)
 		return req_fail(a->r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, a->x->acct, -1);
@@ -940,6 +1002,31 @@ static int attempt_fn(struct db *db, void *arg)
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
 	return rc == DB_DONE ? 0 : req_fail(a->r, ERR_API, NULL, NULL);
+}
+
+/* setup mode: the card is checked and saved by a SetupIntent (for the session's customer, if
+ * any), recorded on the session first as a payment's intent is. */
+static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
+{
+	struct si_checkout co = {.customer = x->s.customer, .return_url = ret_url, .pm_id = pm};
+	id_new_at(co.id, "seti_", r->now);
+	struct attempt_ctx a = {r, x, co.id, false};
+	if (req_write(r, attempt_fn, &a) != 0)
+		return -1;
+	if (!a.still_open)
+		return challenge_page(r, 409, "Checkout closed",
+				      "<h1>This checkout is closed</h1>");
+	x->s.setup_intent = co.id;
+	if (setup_intents_checkout(r, &co) != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return checkout_page(r, x, 402, msg);
+	}
+	if (co.challenge_url) {
+		r->location = co.challenge_url;
+		return challenge_redirect(r);
+	}
+	return settle_paid(r, x);
 }
 
 static int h_pay(struct req *r)
@@ -960,6 +1047,9 @@ static int h_pay(struct req *r)
 		x.s.details_email = NULL;
 	if (x.s.details_name && !*x.s.details_name)
 		x.s.details_name = NULL;
+	const char *ret_url = arena_printf(&r->arena, "%s/complete", session_url(r, x.acct, x.id));
+	if (strcmp(x.s.mode, "setup") == 0)
+		return save_card(r, &x, pm, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	struct pi_checkout co = {
 	    .amount = x.s.amount_total,
@@ -969,7 +1059,7 @@ static int h_pay(struct req *r)
 			    ? arena_printf(&r->arena, "{\"payment_link\":\"%s\"}", x.s.payment_link)
 			    : NULL,
 	    .capture_method = x.s.pi_capture_method,
-	    .return_url = arena_printf(&r->arena, "%s/complete", session_url(r, x.acct, x.id)),
+	    .return_url = ret_url,
 	    .pm_id = pm,
 	    .customer = x.s.customer,
 	};
@@ -995,9 +1085,12 @@ static int h_pay(struct req *r)
 	return settle_paid(r, &x);
 }
 
+/* what the 3-D Secure pages append to the return URL (either intent's) */
 static const struct param_spec complete_params[] = {
     {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
     {"payment_intent_client_secret", PT_STRING, 0, 255, NULL, NULL},
+    {"setup_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"setup_intent_client_secret", PT_STRING, 0, 255, NULL, NULL},
     {"redirect_status", PT_STRING, 0, 32, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -1055,9 +1148,14 @@ static int expire_due_fn(struct db *db, void *arg)
 			continue;
 		/* a session whose payment went through completes rather than expires */
 		struct payment_intent pi;
-		bool paid = s.payment_intent &&
-			    pi_load(db, &r.arena, merchants[i], s.payment_intent, &pi) == DB_OK &&
-			    pi_paid(&pi);
+		const char *si_status = NULL;
+		bool paid = (s.payment_intent &&
+			     pi_load(db, &r.arena, merchants[i], s.payment_intent, &pi) == DB_OK &&
+			     pi_paid(&pi)) ||
+			    (s.setup_intent &&
+			     setup_intent_status(&r, db, merchants[i], s.setup_intent,
+						 &si_status) == DB_OK &&
+			     strcmp(si_status, "succeeded") == 0);
 		rc = session_close(&r, db, merchants[i], &s, paid, c->now);
 		if (rc == DB_CONFLICT) {
 			rc = DB_OK;

@@ -98,6 +98,18 @@ struct pi_checkout {
 };
 int payment_intents_checkout(struct req *r, struct pi_checkout *co);
 
+/* The same for a card saved without a payment (a setup-mode Checkout Session): a SetupIntent
+ * made and confirmed with pm_id for customer (or NULL), usage off_session (setup_intents.c). */
+struct si_checkout {
+	const char *customer, *metadata, *return_url, *pm_id;
+	char id[ID_MAX];
+	const char *status, *challenge_url;
+};
+int setup_intents_checkout(struct req *r, struct si_checkout *co);
+/* A SetupIntent's status (in r's arena); DB_NOTFOUND when merchant_id has no such intent. */
+int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, const char *id,
+			const char **ret_status);
+
 /* Checkout's line items (checkout.c), shared with payment links: prices the request's
  * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time
  * prices of r's merchant with an integer amount, all in one currency (`want` when given) — and

@@ -591,6 +591,52 @@ static int h_create(struct req *r)
 	return req_write(r, create_fn, &cc);
 }
 
+int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, const char *id,
+			const char **ret_status)
+{
+	struct setup_intent si;
+	int rc = si_load(r, db, merchant_id, id, &si);
+	if (rc == DB_OK)
+		*ret_status = si.status;
+	return rc;
+}
+
+int setup_intents_checkout(struct req *r, struct si_checkout *co)
+{
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	struct setup_intent *si = &c.si;
+	if (co->id[0])
+		str_copy(si->id, sizeof(si->id), co->id);
+	else
+		id_new_at(si->id, "seti_", r->now);
+	char secret[32];
+	id_random_base62(secret, 24);
+	si->client_secret = arena_printf(&r->arena, "%s_secret_%s", si->id, secret);
+	si->created = r->now;
+	si->version = 1;
+	si->status = "requires_confirmation";
+	si->usage = "off_session";
+	si->metadata = co->metadata ? co->metadata : "{}";
+	si->customer = co->customer;
+	si->return_url = co->return_url;
+	if (!si->client_secret)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c.insert_first = true;
+	int rc = confirm_setup(r, &c, co->pm_id);
+	/* a declined card commits the failed setup and answers with its card error */
+	if (rc == 0 && r->err.set)
+		rc = -1;
+	str_copy(co->id, sizeof(co->id), si->id);
+	co->status = c.si.status;
+	co->challenge_url =
+	    rc == 0 && status_is(&c.si, "requires_action") && c.si.three_d_secure_token
+		? challenge_url(r, &c.si)
+		: NULL;
+	return rc;
+}
+
 struct load_ctx {
 	struct req *r;
 	const char *id;

@@ -241,3 +241,49 @@ test('line items with price_data, as in Stripe\'s quickstart', async () => {
   }
   assert.equal((await stripe.prices.list({ limit: 100 })).data.length, prices, 'a refused session makes no price');
 });
+
+test('mode=setup: a card saved to the customer in the browser, 3-D Secure included', async () => {
+  const cus = await stripe.customers.create({ email: 'saver@example.com' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', customer: cus.id, success_url: `http://127.0.0.1:${shopPort}/saved?cs={CHECKOUT_SESSION_ID}`,
+  });
+  assert.equal(s.mode, 'setup');
+  assert.equal(s.amount_total, null);
+  assert.equal(s.currency, null);
+  assert.equal(s.payment_status, 'no_payment_required');
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.match(await page.textContent('main'), /Nothing is charged now/);
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/saved\?cs=/), page.getByRole('button', { name: 'Save card' }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assert.match(done.setup_intent, /^seti_/);
+  assertStripeShape(done, 'checkout.session');
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.customer, cus.id);
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id)).data.map((p) => p.id), [si.payment_method]);
+
+  // 4000002500003155 asks for 3-D Secure when it is saved; once saved so, it pays off session
+  const t = await stripe.checkout.sessions.create({ mode: 'setup', customer: cus.id, success_url: `http://127.0.0.1:${shopPort}/saved` });
+  const p2 = await browser.newPage();
+  await p2.goto(t.url);
+  await fillCard(p2, '4000002500003155');
+  await Promise.all([p2.waitForURL(/\/3ds-setup\//), p2.getByRole('button', { name: 'Save card' }).click()]);
+  await Promise.all([p2.waitForURL(/\/saved$/), p2.getByRole('button', { name: 'Complete authentication' }).click()]);
+  await p2.close();
+  const t2 = await stripe.checkout.sessions.retrieve(t.id);
+  assert.equal(t2.status, 'complete');
+  const saved = await stripe.setupIntents.retrieve(t2.setup_intent);
+  const off = await stripe.paymentIntents.create({ amount: 1234, currency: 'usd', customer: cus.id, payment_method: saved.payment_method, off_session: true, confirm: true });
+  assert.equal(off.status, 'succeeded');
+
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'setup', line_items: [{ price: book.id }], success_url: 'https://example.com/s' }),
+    (e) => e.statusCode === 400 && e.param === 'line_items');
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com/s' }),
+    (e) => e.statusCode === 400 && e.param === 'line_items');
+});

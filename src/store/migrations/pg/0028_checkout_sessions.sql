@@ -1,7 +1,8 @@
--- Checkout Sessions (/v1/checkout/sessions, mode=payment): an open checkout page for priced
--- line items (as for payment links: the JSON of the items as priced at creation), closed once:
--- complete (paid) or expired. payment_intent is the last attempt's PaymentIntent, recorded
--- before it is made (checkout.c). Lists page by id (0021); the scheduler finds open sessions
+-- Checkout Sessions (/v1/checkout/sessions): an open checkout page, closed once: complete or
+-- expired. mode payment: priced line items (as for payment links: the JSON of the items as
+-- priced at creation, amount_total their sum), payment_intent the last attempt's PaymentIntent,
+-- recorded before it is made (checkout.c). mode setup: a card saved for later (no items, amount
+-- 0, currency ''), setup_intent the last attempt's SetupIntent. Lists page by id (0021); the scheduler finds open sessions
 -- past expires_at through sessions_open.
 CREATE TABLE checkout_sessions (
   merchant_id TEXT NOT NULL,
@@ -27,6 +28,8 @@ CREATE TABLE checkout_sessions (
   confirmation_message TEXT,
   details_email TEXT,
   details_name TEXT,
+  mode TEXT NOT NULL DEFAULT 'payment',
+  setup_intent TEXT,
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX sessions_open ON checkout_sessions (expires_at) WHERE status = 'open';
