@@ -11,7 +11,8 @@
  * The available balance is a sum over the merchant's balance transactions, read in a read
  * transaction before the write so that the single writer never scans them. Two payouts made at
  * once could both pass that check; the write therefore refuses when another payout of the same
- * merchant and currency was made since the read, and the request reads again (at most
+ * merchant and currency was made since the read (their count moved), and the request reads
+ * again (at most
  * PAYOUT_ATTEMPTS times). A refund or dispute landing between the read and the write may take
  * the balance below zero, as it may on Stripe.
  */
@@ -55,8 +56,10 @@ static const char SQL_TRANSITION[] =
     " WHERE merchant_id = $1 AND id = $2 AND status = $3";
 static const char SQL_METADATA[] =
     "UPDATE payouts SET metadata = $3 WHERE merchant_id = $1 AND id = $2";
-static const char SQL_LATEST[] =
-    "SELECT id FROM payouts WHERE merchant_id = $1 AND currency = $2 ORDER BY id DESC LIMIT 1";
+/* how many payouts the merchant has made in a currency: it changes with every new one, whatever
+ * the order of their ids (ids made on two nodes within one second need not be) */
+static const char SQL_COUNT[] =
+    "SELECT COUNT(*) FROM payouts WHERE merchant_id = $1 AND currency = $2";
 
 static int payout_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		       struct payout *p)
@@ -89,21 +92,19 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
-/* A latest payout id of the merchant in currency into out ("" when none). */
-static int latest_payout(struct db *db, const char *merchant_id, const char *currency,
-			 char out[ID_MAX])
+static int payout_count(struct db *db, const char *merchant_id, const char *currency,
+			int64_t *ret)
 {
-	out[0] = '\0';
-	struct db_stmt *st = db_prepare(db, SQL_LATEST);
+	struct db_stmt *st = db_prepare(db, SQL_COUNT);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, currency, -1);
 	int rc = db_step(st);
 	if (rc == DB_ROW)
-		str_copy(out, ID_MAX, db_col_text(st, 0, NULL));
+		*ret = db_col_int64(st, 0);
 	db_reset(st);
-	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
+	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
 static int render_bt_cb(void *ctx, struct db *db, const char *id, struct json *j)
@@ -218,7 +219,7 @@ struct create_ctx {
 	struct req *r;
 	struct payout p;
 	int64_t available;   /* read before the write */
-	char latest[ID_MAX]; /* the merchant's latest payout in the currency at that read */
+	int64_t made;	      /* the merchant's payouts in the currency at that read */
 	bool raced;	     /* another payout was made since that read */
 };
 
@@ -227,7 +228,7 @@ static int balance_fn(struct db *db, void *arg)
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	if (ledger_available_balance(db, r->merchant_id, c->p.currency, &c->available) != DB_OK ||
-	    latest_payout(db, r->merchant_id, c->p.currency, c->latest) != DB_OK)
+	    payout_count(db, r->merchant_id, c->p.currency, &c->made) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -237,11 +238,11 @@ static int create_fn(struct db *db, void *arg)
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct payout *p = &c->p;
-	char latest[ID_MAX];
+	int64_t made = 0;
 	c->raced = false;
-	if (latest_payout(db, r->merchant_id, p->currency, latest) != DB_OK)
+	if (payout_count(db, r->merchant_id, p->currency, &made) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (strcmp(latest, c->latest) != 0) {
+	if (made != c->made) {
 		c->raced = true;
 		return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
 	}
