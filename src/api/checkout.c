@@ -9,11 +9,12 @@
  * PaymentMethod, and an ordinary PaymentIntent pays the total (payment_intents_checkout), so
  * every payment event, ledger movement and fraud check is the API's own.
  *
- * A payment is three durable writes, in this order: the session records the PaymentIntent's id
- * (chosen before), the PaymentIntent is made and confirmed, the session completes
- * (checkout.session.completed). A crash between the last two leaves a paid intent on an open
- * session; whoever looks at the session next (its page, or the scheduler at its expiry)
- * completes it from the intent instead of taking a second payment.
+ * A payment is two durable writes: the session records the attempt's PaymentIntent id (chosen
+ * before) and the buyer's email and name; then the PaymentIntent is made and confirmed, and the
+ * confirmation that pays (at once, or after 3-D Secure, whether or not the browser comes back)
+ * completes the session in the same transaction (payment_intents.checkout_session,
+ * checkout_complete; setup mode: the SetupIntent's). Pages only read: GET never writes, so a
+ * payment link's page opens its session when it is paid (POST), not when it is looked at.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -233,15 +234,19 @@ static const char SQL_INSERT[] =
     " $12, $13, NULL, $14, $15, $16, $17, $18, NULL, NULL, $20)";
 /* the attempt's PaymentIntent, only while open */
 static const char SQL_ATTEMPT[] =
-    "UPDATE checkout_sessions SET payment_intent = $3 WHERE merchant_id = $1 AND id = $2"
-    " AND status = 'open'";
+    "UPDATE checkout_sessions SET payment_intent = $3, details_email = $4, details_name = $5"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
 static const char SQL_ATTEMPT_SETUP[] =
-    "UPDATE checkout_sessions SET setup_intent = $3 WHERE merchant_id = $1 AND id = $2"
+    "UPDATE checkout_sessions SET setup_intent = $3, details_email = $4, details_name = $5"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
+/* expire, only from open; complete, from open or (a challenge finished after the session's
+ * expiry: the payment went through, and the session says so) from expired */
+static const char SQL_EXPIRE[] =
+    "UPDATE checkout_sessions SET status = 'expired' WHERE merchant_id = $1 AND id = $2"
     " AND status = 'open'";
-/* complete or expire, only from open */
-static const char SQL_CLOSE[] =
-    "UPDATE checkout_sessions SET status = $3, payment_status = $4, details_email = $5,"
-    " details_name = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
+static const char SQL_COMPLETE[] =
+    "UPDATE checkout_sessions SET status = 'complete', payment_status = $3"
+    " WHERE merchant_id = $1 AND id = $2 AND status IN ('open', 'expired')";
 
 static int session_load(struct arena *a, struct db *db, const char *merchant_id, const char *id,
 			struct session *s)
@@ -437,22 +442,20 @@ static int emit(struct req *r, struct db *db, const char *merchant_id, const str
 	return rc;
 }
 
-/* open → complete (paid) or expired; DB_CONFLICT when it was not open any more. Appends
- * checkout.session.completed / .expired. */
+/* open → complete (done) or expired (see SQL_COMPLETE / SQL_EXPIRE); DB_CONFLICT when the
+ * session could not move. Appends checkout.session.completed / .expired. */
 static int session_close(struct req *r, struct db *db, const char *merchant_id, struct session *s,
-			 bool paid, int64_t now)
+			 bool done, int64_t now)
 {
-	struct db_stmt *st = db_prepare(db, SQL_CLOSE);
+	struct db_stmt *st = db_prepare(db, done ? SQL_COMPLETE : SQL_EXPIRE);
 	if (!st)
 		return DB_ERR;
+	bool setup = strcmp(s->mode, "setup") == 0;
+	const char *payment_status = setup ? "no_payment_required" : done ? "paid" : "unpaid";
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, s->id, -1);
-	bool setup = strcmp(s->mode, "setup") == 0;
-	const char *payment_status = setup ? "no_payment_required" : paid ? "paid" : "unpaid";
-	db_bind_text(st, 3, paid ? "complete" : "expired", -1);
-	db_bind_text(st, 4, payment_status, -1);
-	db_bind_text(st, 5, s->details_email, -1);
-	db_bind_text(st, 6, s->details_name, -1);
+	if (done)
+		db_bind_text(st, 3, payment_status, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -460,10 +463,21 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 		return rc < 0 ? rc : DB_ERR;
 	if (n != 1)
 		return DB_CONFLICT;
-	s->status = paid ? "complete" : "expired";
+	s->status = done ? "complete" : "expired";
 	s->payment_status = payment_status;
 	return emit(r, db, merchant_id, s,
-		    paid ? "checkout.session.completed" : "checkout.session.expired", now);
+		    done ? "checkout.session.completed" : "checkout.session.expired", now);
+}
+
+int checkout_complete(struct req *r, struct db *db, const char *id)
+{
+	struct session s;
+	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc == DB_OK)
+		rc = session_close(r, db, r->merchant_id, &s, true, r->now);
+	return rc == DB_OK || rc == DB_CONFLICT ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* ---- the API ---- */
@@ -789,6 +803,7 @@ struct page_ctx {
 	struct payment_intent pi; /* the session's last attempt, when it exists */
 	bool has_pi;
 	bool si_succeeded; /* setup mode: the last attempt's SetupIntent succeeded */
+	const char *action; /* where the form posts: NULL for the session's own page */
 };
 
 static int page_load_fn(struct db *db, void *arg)
@@ -813,19 +828,6 @@ static int page_load_fn(struct db *db, void *arg)
 static bool pi_paid(const struct payment_intent *pi)
 {
 	return strcmp(pi->status, "succeeded") == 0 || strcmp(pi->status, "requires_capture") == 0;
-}
-
-struct complete_ctx {
-	struct req *r;
-	struct page_ctx *x;
-};
-
-static int complete_fn(struct db *db, void *arg)
-{
-	struct complete_ctx *c = arg;
-	struct page_ctx *x = c->x;
-	int rc = session_close(c->r, db, x->acct, &x->s, true, c->r->now);
-	return rc == DB_OK || rc == DB_CONFLICT ? 0 : req_fail(c->r, ERR_API, NULL, NULL);
 }
 
 /* The session's page after its payment: success_url ({CHECKOUT_SESSION_ID} filled in, as on
@@ -853,17 +855,6 @@ static int completed(struct req *r, struct page_ctx *x)
 	return rc;
 }
 
-/* Completes an open session whose last attempt was paid (the attempt's write, then this one). */
-static int settle_paid(struct req *r, struct page_ctx *x)
-{
-	if (strcmp(x->s.status, "open") == 0) {
-		struct complete_ctx c = {r, x};
-		if (req_write(r, complete_fn, &c) != 0)
-			return -1;
-	}
-	return completed(r, x);
-}
-
 /* 0: open and unpaid, the form applies; 1: answered with a page; -1: error. */
 static int page_lookup(struct req *r, struct page_ctx *x)
 {
@@ -879,9 +870,11 @@ static int page_lookup(struct req *r, struct page_ctx *x)
 			       "<h1>This checkout does not exist</h1>");
 		return 1;
 	}
+	/* the payment completes the session in its own transaction: a paid intent on a session
+	 * still open is one whose challenge ended after the session expired (SQL_COMPLETE) */
 	if (strcmp(x->s.status, "complete") == 0 || (x->has_pi && pi_paid(&x->pi)) ||
 	    x->si_succeeded)
-		return settle_paid(r, x) != 0 ? -1 : 1;
+		return completed(r, x) != 0 ? -1 : 1;
 	if (strcmp(x->s.status, "expired") == 0 || x->s.expires_at <= r->now) {
 		challenge_page(r, 410, "Checkout expired",
 			       "<h1>This checkout has expired</h1><p>Go back to the shop to start "
@@ -928,7 +921,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		buf_puts(&b, "</p>");
 	}
 	buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
-	html_escape(&b, arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+	html_escape(&b, x->action ? x->action
+				  : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
 	buf_puts(&b, "\"><input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
 		     "<label for=\"email\">Email</label><input id=\"email\" type=\"email\" "
 		     "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
@@ -998,6 +992,8 @@ static int attempt_fn(struct db *db, void *arg)
 	db_bind_text(st, 1, a->x->acct, -1);
 	db_bind_text(st, 2, a->x->id, -1);
 	db_bind_text(st, 3, a->pi_id, -1);
+	db_bind_text(st, 4, a->x->s.details_email, -1);
+	db_bind_text(st, 5, a->x->s.details_name, -1);
 	int rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
@@ -1008,7 +1004,10 @@ static int attempt_fn(struct db *db, void *arg)
  * any), recorded on the session first as a payment's intent is. */
 static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
 {
-	struct si_checkout co = {.customer = x->s.customer, .return_url = ret_url, .pm_id = pm};
+	struct si_checkout co = {.customer = x->s.customer,
+				 .return_url = ret_url,
+				 .pm_id = pm,
+				 .checkout_session = x->s.id};
 	id_new_at(co.id, "seti_", r->now);
 	struct attempt_ctx a = {r, x, co.id, false};
 	if (req_write(r, attempt_fn, &a) != 0)
@@ -1026,15 +1025,16 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 		r->location = co.challenge_url;
 		return challenge_redirect(r);
 	}
-	return settle_paid(r, x);
+	x->s.status = "complete"; /* by the SetupIntent's own write */
+	return completed(r, x);
 }
 
-static int h_pay(struct req *r)
+/* The card form's POST for an open session x: the card to the vault, the attempt's intent
+ * recorded on the session, then the intent (which completes the session in its own write). */
+static int pay(struct req *r, struct page_ctx *x_)
 {
-	struct page_ctx x;
-	int rc = page_lookup(r, &x);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
+	struct page_ctx x = *x_;
+	int rc;
 	char pm[ID_MAX];
 	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
@@ -1062,6 +1062,7 @@ static int h_pay(struct req *r)
 	    .return_url = ret_url,
 	    .pm_id = pm,
 	    .customer = x.s.customer,
+	    .checkout_session = x.s.id,
 	};
 	id_new_at(co.id, "pi_", r->now);
 	struct attempt_ctx a = {r, &x, co.id, false};
@@ -1082,7 +1083,63 @@ static int h_pay(struct req *r)
 		r->location = co.challenge_url;
 		return challenge_redirect(r);
 	}
-	return settle_paid(r, &x);
+	x.s.status = "complete"; /* by the PaymentIntent's own write */
+	return completed(r, &x);
+}
+
+static int h_pay(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return pay(r, &x);
+}
+
+struct name_ctx {
+	const char *acct;
+	char *out;
+	size_t n;
+};
+
+static int name_fn(struct db *db, void *arg)
+{
+	struct name_ctx *c = arg;
+	return challenge_merchant_name(db, c->acct, c->out, c->n);
+}
+
+int checkout_link_page(struct req *r, const char *acct, const char *items_json,
+		       int64_t amount_total, const char *currency, const char *submit_type,
+		       const char *action)
+{
+	struct page_ctx x;
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	x.acct = acct;
+	x.action = action;
+	x.s.mode = "payment";
+	x.s.line_items = items_json;
+	x.s.amount_total = amount_total;
+	str_copy(x.s.currency, sizeof(x.s.currency), currency);
+	x.s.submit_type = submit_type;
+	struct name_ctx nc = {acct, x.merchant_name, sizeof(x.merchant_name)};
+	if (req_read(r, name_fn, &nc) != 0)
+		return -1;
+	return checkout_page(r, &x, 200, NULL);
+}
+
+int checkout_pay_session(struct req *r, const char *acct, const char *cs)
+{
+	struct page_ctx x;
+	const char *saved[2] = {r->args[0], r->args[1]};
+	r->args[0] = acct;
+	r->args[1] = cs;
+	int rc = page_lookup(r, &x);
+	r->args[0] = saved[0];
+	r->args[1] = saved[1];
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return pay(r, &x);
 }
 
 /* what the 3-D Secure pages append to the return URL (either intent's) */
@@ -1146,17 +1203,8 @@ static int expire_due_fn(struct db *db, void *arg)
 		struct session s;
 		if (session_load(&r.arena, db, merchants[i], ids[i], &s) != DB_OK)
 			continue;
-		/* a session whose payment went through completes rather than expires */
-		struct payment_intent pi;
-		const char *si_status = NULL;
-		bool paid = (s.payment_intent &&
-			     pi_load(db, &r.arena, merchants[i], s.payment_intent, &pi) == DB_OK &&
-			     pi_paid(&pi)) ||
-			    (s.setup_intent &&
-			     setup_intent_status(&r, db, merchants[i], s.setup_intent,
-						 &si_status) == DB_OK &&
-			     strcmp(si_status, "succeeded") == 0);
-		rc = session_close(&r, db, merchants[i], &s, paid, c->now);
+		/* a paid session completed with its payment's own write: open means unpaid */
+		rc = session_close(&r, db, merchants[i], &s, false, c->now);
 		if (rc == DB_CONFLICT) {
 			rc = DB_OK;
 			continue;

@@ -507,6 +507,9 @@ static int confirm_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (save_for_future(r, db, pi, c->ca.pm_id, c->authenticated) != 0)
 		return -1;
+	/* a checkout's payment completes its session in the same transaction */
+	if (pi->checkout_session && checkout_complete(r, db, pi->checkout_session) != 0)
+		return -1;
 	/* the renderings made before the write are of this very charge (same ids, and the
 	 * attempt that made it is payment_charge_final's), else they are not used */
 	bool pre = c->succeeded_charge_json && c->succeeded_pi_json && ch.captured &&
@@ -817,6 +820,7 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	pi->metadata = co->metadata ? co->metadata : "{}";
 	pi->return_url = co->return_url;
 	pi->customer = co->customer;
+	pi->checkout_session = co->checkout_session;
 	if (!pi->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c.insert_first = true;

@@ -455,27 +455,40 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
-/* ---- the link's page: a Checkout Session per visit ---- */
+/* ---- the link's page; a Checkout Session per payment ---- */
 
 struct visit_ctx {
 	struct req *r;
 	const char *acct, *id;
 	struct link l;
 	bool found;
-	char session[ID_MAX];
+	char session[ID_MAX]; /* POST: the session made for this payment */
 };
 
-static int visit_fn(struct db *db, void *arg)
+static int visit_load(struct db *db, struct visit_ctx *x)
 {
-	struct visit_ctx *x = arg;
-	struct req *r = x->r;
-	int rc = link_load(r, db, x->acct, x->id, &x->l);
+	int rc = link_load(x->r, db, x->acct, x->id, &x->l);
 	if (rc == DB_NOTFOUND)
 		return 0;
 	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+		return req_fail(x->r, ERR_API, NULL, NULL);
 	x->found = true;
-	if (!x->l.active)
+	return 0;
+}
+
+static int visit_read_fn(struct db *db, void *arg)
+{
+	return visit_load(db, arg);
+}
+
+/* POST: a Checkout Session for this payment, as Stripe opens one per checkout of a link */
+static int visit_write_fn(struct db *db, void *arg)
+{
+	struct visit_ctx *x = arg;
+	struct req *r = x->r;
+	if (visit_load(db, x) != 0)
+		return -1;
+	if (!x->found || !x->l.active)
 		return 0;
 	const char *success = strcmp(x->l.after_type, "redirect") == 0 ? x->l.redirect_url : NULL;
 	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
@@ -486,21 +499,51 @@ static int visit_fn(struct db *db, void *arg)
 	return 0;
 }
 
+/* 0: the link is there and active; 1: answered with a page */
+static int visit_gone(struct req *r, const struct visit_ctx *x)
+{
+	if (!x->found) {
+		challenge_page(r, 404, "Payment link not found",
+			       "<h1>This payment link does not exist</h1>");
+		return 1;
+	}
+	if (!x->l.active) {
+		challenge_page(r, 410, "Payment link inactive",
+			       "<h1>This payment link is no longer active</h1>");
+		return 1;
+	}
+	return 0;
+}
+
+/* GET: the card form, written nowhere (a link's page may be fetched by anyone, robots too) */
 static int h_page(struct req *r)
 {
 	struct visit_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
 	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
-	if (req_write(r, visit_fn, &x) != 0)
+	if (req_read(r, visit_read_fn, &x) != 0)
 		return -1;
-	if (!x.found)
-		return challenge_page(r, 404, "Payment link not found",
-				      "<h1>This payment link does not exist</h1>");
-	if (!x.l.active)
-		return challenge_page(r, 410, "Payment link inactive",
-				      "<h1>This payment link is no longer active</h1>");
-	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.session);
-	return challenge_redirect(r);
+	if (visit_gone(r, &x))
+		return 0;
+	return checkout_link_page(r, x.acct, x.l.line_items, x.l.amount_total, x.l.currency,
+				  x.l.submit_type,
+				  arena_printf(&r->arena, "/pay/%s/%s", x.acct, x.id));
 }
+
+static int h_pay(struct req *r)
+{
+	struct visit_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
+	if (req_write(r, visit_write_fn, &x) != 0)
+		return -1;
+	if (visit_gone(r, &x))
+		return 0;
+	return checkout_pay_session(r, x.acct, x.session);
+}
+
+static const struct param_spec pay_params[] = {
+    {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
 const struct route payment_links_routes[] = {
     {"POST", "/v1/payment_links", h_create, create_params, 0},
@@ -509,5 +552,7 @@ const struct route payment_links_routes[] = {
     {"POST", "/v1/payment_links/{id}", h_update, update_params, 0},
     {"GET", "/v1/payment_links/{id}/line_items", h_line_items, no_params, ROUTE_LIST},
     {"GET", "/pay/{acct}/{plink}", h_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/pay/{acct}/{plink}", h_pay, pay_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -92,7 +92,7 @@ int price_render_id(struct req *r, struct db *db, const char *id, struct json *j
 struct pi_checkout {
 	int64_t amount;
 	const char *currency, *description, *metadata, *capture_method, *return_url, *pm_id;
-	const char *customer;
+	const char *customer, *checkout_session;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
@@ -101,7 +101,7 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co);
 /* The same for a card saved without a payment (a setup-mode Checkout Session): a SetupIntent
  * made and confirmed with pm_id for customer (or NULL), usage off_session (setup_intents.c). */
 struct si_checkout {
-	const char *customer, *metadata, *return_url, *pm_id;
+	const char *customer, *metadata, *return_url, *pm_id, *checkout_session;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
@@ -109,6 +109,21 @@ int setup_intents_checkout(struct req *r, struct si_checkout *co);
 /* A SetupIntent's status (in r's arena); DB_NOTFOUND when merchant_id has no such intent. */
 int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, const char *id,
 			const char **ret_status);
+
+/* Inside the write of the payment (or card setup) of Checkout Session `id` of r's merchant:
+ * completes it (checkout.session.completed), so the session and its payment commit together. A
+ * session closed already is left as it is. 0, or -1 with r->err. */
+int checkout_complete(struct req *r, struct db *db, const char *id);
+
+/* The card form's POST (r's params) for open Checkout Session cs of merchant acct: the page
+ * the browser gets next, as for /checkout/{acct}/{cs} (payment links post here once they have
+ * made the session). 0, or -1 with r->err. */
+int checkout_pay_session(struct req *r, const char *acct, const char *cs);
+/* The card form of a payment link (GET /pay/…, which must not write): its items and total,
+ * posting to `action`. */
+int checkout_link_page(struct req *r, const char *acct, const char *items_json,
+		       int64_t amount_total, const char *currency, const char *submit_type,
+		       const char *action);
 
 /* Checkout's line items (checkout.c), shared with payment links: prices the request's
  * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time

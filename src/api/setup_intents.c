@@ -31,6 +31,7 @@ struct setup_intent {
 	const char *status, *client_secret, *customer, *description, *metadata, *payment_method;
 	const char *usage, *cancellation_reason, *last_setup_error, *next_action, *return_url;
 	const char *three_d_secure_token, *request_three_d_secure;
+	const char *checkout_session; /* the setup-mode Checkout Session it saves a card for */
 };
 
 /* ---- the row ---- */
@@ -38,20 +39,21 @@ struct setup_intent {
 static const char SQL_GET[] =
     "SELECT id, created, version, status, client_secret, customer, description, metadata,"
     " payment_method, usage, cancellation_reason, last_setup_error, next_action, return_url,"
-    " three_d_secure_token, request_three_d_secure FROM setup_intents"
+    " three_d_secure_token, request_three_d_secure, checkout_session FROM setup_intents"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
     " customer, description, metadata, payment_method, usage, cancellation_reason,"
-    " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+    " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
+    " checkout_session)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
     "UPDATE setup_intents SET version = $4 + 1, status = $5, client_secret = $6, customer = $7,"
     " description = $8, metadata = $9, payment_method = $10, usage = $11,"
     " cancellation_reason = $12, last_setup_error = $13, next_action = $14, return_url = $15,"
-    " three_d_secure_token = $16, request_three_d_secure = $17"
+    " three_d_secure_token = $16, request_three_d_secure = $17, checkout_session = $18"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
@@ -81,6 +83,7 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->return_url = col_text_dup(&r->arena, st, 13);
 		si->three_d_secure_token = col_text_dup(&r->arena, st, 14);
 		si->request_three_d_secure = col_text_dup(&r->arena, st, 15);
+		si->checkout_session = col_text_dup(&r->arena, st, 16);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -113,6 +116,7 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 15, si->return_url, -1);
 	db_bind_text(st, 16, si->three_d_secure_token, -1);
 	db_bind_text(st, 17, si->request_three_d_secure, -1);
+	db_bind_text(st, 18, si->checkout_session, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -498,6 +502,9 @@ static int confirm_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, si, "setup_intent.succeeded") != 0)
 		return -1;
+	/* a setup-mode checkout completes with its card, in the same transaction */
+	if (si->checkout_session && checkout_complete(r, db, si->checkout_session) != 0)
+		return -1;
 	return render_response(r, db, si);
 }
 
@@ -621,6 +628,7 @@ int setup_intents_checkout(struct req *r, struct si_checkout *co)
 	si->metadata = co->metadata ? co->metadata : "{}";
 	si->customer = co->customer;
 	si->return_url = co->return_url;
+	si->checkout_session = co->checkout_session;
 	if (!si->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c.insert_first = true;

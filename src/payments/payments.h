@@ -53,6 +53,7 @@ struct payment_intent {
 	 * "automatic" or NULL (renders "automatic") */
 	const char *pmo_card_capture_method;
 	const char *pmo_card_request_three_d_secure;
+	const char *checkout_session; /* the Checkout Session it pays, or NULL */
 };
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write

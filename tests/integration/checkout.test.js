@@ -287,3 +287,26 @@ test('mode=setup: a card saved to the customer in the browser, 3-D Secure includ
   await assert.rejects(stripe.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com/s' }),
     (e) => e.statusCode === 400 && e.param === 'line_items');
 });
+
+test('the payment completes its session in the same write, whether the browser comes back or not', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams());
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, '4000002760003184');
+  await Promise.all([page.waitForURL(/\/3ds\//), page.getByRole('button', { name: /Pay/ }).click()]);
+  const challenge = new URL(page.url());
+  await page.close(); // the buyer's browser goes away here
+  // the challenge is answered (as the bank's page would), and nobody follows its redirect back
+  const r = await env.request({ method: 'POST', path: `${challenge.pathname}/complete`, body: '' });
+  assert.equal(r.status, 303);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal((await stripe.paymentIntents.retrieve(done.payment_intent)).status, 'succeeded');
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 20 })).data.filter((e) => e.data.object.id === s.id);
+  assert.equal(ev.length, 1);
+  // looking at a page writes nothing: a payment link's page opens no session until it is paid
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: pen.id }] });
+  for (let i = 0; i < 3; i++) assert.equal((await env.request({ path: new URL(link.url).pathname })).status, 200);
+  assert.deepEqual((await stripe.checkout.sessions.list({ payment_link: link.id })).data, []);
+});

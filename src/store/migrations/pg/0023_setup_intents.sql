@@ -21,6 +21,7 @@ CREATE TABLE setup_intents (
   return_url TEXT,
   three_d_secure_token TEXT,
   request_three_d_secure TEXT,
+  checkout_session TEXT,
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX setup_intents_customer ON setup_intents (merchant_id, customer, id)
