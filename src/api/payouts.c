@@ -10,9 +10,10 @@
  *
  * The available balance is a sum over the merchant's balance transactions, read in a read
  * transaction before the write so that the single writer never scans them. Two payouts made at
- * once could both pass that check; the write therefore refuses when another payout of the same
- * merchant and currency was made since the read (their count moved), and the request reads
- * again (at most
+ * once could both pass that check; the write therefore moves the merchant's payout count in
+ * the currency from the number the read saw to the next (a conditional update, which on
+ * PostgreSQL waits for a concurrent one and then fails), refuses when another payout moved it
+ * first, and the request reads again (at most
  * PAYOUT_ATTEMPTS times). A refund or dispute landing between the read and the write may take
  * the balance below zero, as it may on Stripe.
  */
@@ -30,7 +31,7 @@
 #include "store/store.h"
 
 #define PAYOUT_TEST_ARRIVAL_S 2
-#define PAYOUT_ATTEMPTS 3
+#define PAYOUT_ATTEMPTS 5
 #define SETTLE_BATCH 64
 
 struct payout {
@@ -56,10 +57,16 @@ static const char SQL_TRANSITION[] =
     " WHERE merchant_id = $1 AND id = $2 AND status = $3";
 static const char SQL_METADATA[] =
     "UPDATE payouts SET metadata = $3 WHERE merchant_id = $1 AND id = $2";
-/* how many payouts the merchant has made in a currency: it changes with every new one, whatever
- * the order of their ids (ids made on two nodes within one second need not be) */
+/* how many payouts the merchant has made in a currency (payout_counters, migration 0031) */
 static const char SQL_COUNT[] =
-    "SELECT COUNT(*) FROM payouts WHERE merchant_id = $1 AND currency = $2";
+    "SELECT made FROM payout_counters WHERE merchant_id = $1 AND currency = $2";
+static const char SQL_COUNT_INIT[] =
+    "INSERT INTO payout_counters (merchant_id, currency, made) VALUES ($1, $2, 0)"
+    " ON CONFLICT DO NOTHING";
+/* from the number the balance check saw to the next, or nothing when another payout moved it */
+static const char SQL_COUNT_NEXT[] =
+    "UPDATE payout_counters SET made = made + 1 WHERE merchant_id = $1 AND currency = $2"
+    " AND made = $3";
 
 static int payout_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		       struct payout *p)
@@ -101,10 +108,36 @@ static int payout_count(struct db *db, const char *merchant_id, const char *curr
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, currency, -1);
 	int rc = db_step(st);
-	if (rc == DB_ROW)
-		*ret = db_col_int64(st, 0);
+	*ret = rc == DB_ROW ? db_col_int64(st, 0) : 0;
 	db_reset(st);
-	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* Inside the payout's write: moves the count from `seen` to seen + 1. DB_OK, DB_CONFLICT when
+ * another payout was made since, or an error. */
+static int payout_count_next(struct db *db, const char *merchant_id, const char *currency,
+			     int64_t seen)
+{
+	struct db_stmt *st = db_prepare(db, SQL_COUNT_INIT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	int rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	st = db_prepare(db, SQL_COUNT_NEXT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	db_bind_int64(st, 3, seen);
+	rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_CONFLICT;
 }
 
 static int render_bt_cb(void *ctx, struct db *db, const char *id, struct json *j)
@@ -238,14 +271,14 @@ static int create_fn(struct db *db, void *arg)
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct payout *p = &c->p;
-	int64_t made = 0;
 	c->raced = false;
-	if (payout_count(db, r->merchant_id, p->currency, &made) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (made != c->made) {
+	int crc = payout_count_next(db, r->merchant_id, p->currency, c->made);
+	if (crc == DB_CONFLICT) {
 		c->raced = true;
 		return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
 	}
+	if (crc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	char bt[ID_MAX];
 	int rc = ledger_payout(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt);
 	if (rc != DB_OK)

@@ -19,3 +19,13 @@ CREATE TABLE payouts (
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX payouts_settle ON payouts (settle_at) WHERE settle_at IS NOT NULL;
+-- How many payouts each merchant has made in each currency: a payout's write moves it from the
+-- number its balance check saw to the next with a conditional update, so two payouts checked
+-- against the same balance cannot both be made (on PostgreSQL the second update waits for the
+-- first and then finds the number moved).
+CREATE TABLE payout_counters (
+  merchant_id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  made INTEGER NOT NULL,
+  PRIMARY KEY (merchant_id, currency)
+) WITHOUT ROWID;
