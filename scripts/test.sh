@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: installs what is missing, builds, and runs every test: unit tests under
 # ASan+UBSan, a short fuzzing pass over every fuzz target, and the integration suite that drives
-# a real tender with the official stripe-node SDK (and headless Chromium for pages).
+# a real tender with the official stripe-node SDK (and headless Chromium for pages), part of it
+# also against the ASan+UBSan server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
@@ -21,6 +22,9 @@ FUZZ_SECONDS=$FUZZ_SECONDS scripts/fuzz.sh
 
 echo "== integration tests (SQLite store)"
 scripts/integration.sh
+
+echo "== integration tests of the newer resources against the ASan+UBSan server"
+scripts/integration-asan.sh
 
 echo "== integration tests (two PostgreSQL shards, and several nodes over them)"
 scripts/integration-pg.sh

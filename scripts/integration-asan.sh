@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs integration test files against the ASan+UBSan build of tender (build-asan/tender), so the
+# request handlers run under the sanitizers too, not only the unit tests: a memory error or
+# undefined behaviour aborts the server (its requests then fail), and a leak is reported in the
+# server's log at exit, which this script checks. Every file it writes stays under its own
+# temporary directory.
+#   scripts/integration-asan.sh [test files, default: the resources most recently added]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x build-asan/tender ] || make --no-print-directory asan
+export TENDER_BIN="$PWD/build-asan/tender"
+source scripts/shared.sh
+work=$(mktemp -d /tmp/tender-asan-it-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+if [ $# -eq 0 ]; then
+  set -- integration/search.test.js integration/products.test.js integration/payouts.test.js \
+    integration/setup_intents.test.js integration/checkout.test.js integration/payment_links.test.js
+fi
+cd tests
+TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  node --test --test-concurrency=2 --test-timeout=300000 "$@"
+if grep -l -E "Sanitizer|runtime error" "$work"/*.log 2>/dev/null; then
+  echo "integration-asan: the sanitizers reported the above (see those logs)" >&2
+  grep -h -A20 -E "Sanitizer|runtime error" "$work"/*.log >&2 || true
+  exit 1
+fi
+echo "integration-asan: no sanitizer report in $(ls "$work"/*.log 2>/dev/null | wc -l) server logs"
