@@ -28,6 +28,7 @@
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
+#include "money/currency.h"
 #include "payments/payments.h"
 #include "store/store.h"
 
@@ -606,6 +607,9 @@ static int h_create(struct req *r)
 		for (int i = 0; cur && cur[i] && i < 3; i++)
 			s->currency[i] =
 			    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+		if (cur && !currency_find(s->currency))
+			return req_fail(r, ERR_INVALID_CURRENCY, "currency",
+					"Invalid currency: %s.", cur);
 	} else if (!param_present(r, "line_items")) {
 		return req_fail(r, ERR_PARAM_MISSING, "line_items", "%s", "line_items");
 	}

@@ -286,6 +286,10 @@ test('mode=setup: a card saved to the customer in the browser, 3-D Secure includ
     (e) => e.statusCode === 400 && e.param === 'line_items');
   await assert.rejects(stripe.checkout.sessions.create({ mode: 'payment', success_url: 'https://example.com/s' }),
     (e) => e.statusCode === 400 && e.param === 'line_items');
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'setup', currency: 'xyz', success_url: 'https://example.com/s' }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  const eur = await stripe.checkout.sessions.create({ mode: 'setup', currency: 'EUR', success_url: 'https://example.com/s' });
+  assert.equal(eur.currency, 'eur');
 });
 
 test('the payment completes its session in the same write, whether the browser comes back or not', async () => {
