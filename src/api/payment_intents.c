@@ -51,6 +51,8 @@ static const struct param_spec pmo_card_children[] = {
     {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, (const char *const[]){"manual", NULL}, NULL},
     {"request_three_d_secure", PT_ENUM, 0, 0, (const char *const[]){"any", "automatic", NULL},
      NULL},
+    {"request_incremental_authorization", PT_ENUM, 0, 0,
+     (const char *const[]){"if_available", "never", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pmo_children[] = {
@@ -569,6 +571,10 @@ static void pmo_apply(struct req *r, struct payment_intent *pi)
 	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
 	if (tds)
 		pi->pmo_card_request_three_d_secure = tds;
+	const char *ria =
+	    param_str(r, "payment_method_options.card.request_incremental_authorization");
+	if (ria)
+		pi->pmo_card_request_incremental_authorization = ria;
 }
 
 /* Runs the card half and then the write half. pi must be in a confirmable state. */
@@ -1026,6 +1032,84 @@ static int h_capture(struct req *r)
 	return rc;
 }
 
+/* POST …/increment_authorization: a larger hold on an authorized, uncaptured payment that
+ * asked for it (payment_method_options[card][request_incremental_authorization]=if_available),
+ * as a hotel or a restaurant adds to a bill; amount is the new total. */
+static int increment_fn(struct db *db, void *p)
+{
+	struct update_ctx *u = p;
+	struct req *r = u->r;
+	struct payment_intent pi;
+	int rc = pi_load(db, &r->arena, r->merchant_id, u->id, &pi);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "payment_intent", u->id, "intent");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!status_is(&pi, "requires_capture"))
+		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+				"You cannot increment the authorization of this PaymentIntent "
+				"because it has a status of %s. Only a PaymentIntent with a status "
+				"of requires_capture can be incremented.",
+				pi.status);
+	if (!pi.pmo_card_request_incremental_authorization ||
+	    strcmp(pi.pmo_card_request_incremental_authorization, "if_available") != 0)
+		return req_fail(
+		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL, "%s",
+		    "Incremental authorization was not requested for this "
+		    "PaymentIntent: set payment_method_options[card]"
+		    "[request_incremental_authorization]=if_available before confirming "
+		    "it.");
+	int64_t amount = 0;
+	param_int(r, "amount", &amount);
+	char cur[8];
+	str_copy(cur, sizeof(cur), pi.currency);
+	if (payments_check_amount(r, amount, NULL, cur, "amount") != 0)
+		return -1;
+	if (amount <= pi.amount)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"The amount to authorize (%lld) must be greater than the amount "
+				"authorized now (%lld).",
+				(long long)amount, (long long)pi.amount);
+	struct charge ch;
+	if (!pi.latest_charge ||
+	    charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	rc = payment_increment(db, r->merchant_id, &ch, amount, r->now);
+	if (rc == DB_CONFLICT)
+		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL, "%s",
+				"The authorization of this PaymentIntent can no longer be "
+				"incremented.");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	pi.amount = amount;
+	pi.amount_capturable = amount;
+	pi.description = str_update(r, "description", pi.description);
+	const char *sd = param_str(r, "statement_descriptor");
+	if (sd)
+		pi.statement_descriptor = sd;
+	if (metadata_apply(r, pi.metadata, "metadata", &pi.metadata) != 0)
+		return -1;
+	if (pi_update(db, r->merchant_id, &pi) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_pi(r, db, &pi, "payment_intent.amount_capturable_updated") != 0)
+		return -1;
+	return render_response(r, db, &pi);
+}
+
+static int h_increment(struct req *r)
+{
+	struct update_ctx u = {r, r->args[0], NULL};
+	return req_write(r, increment_fn, &u);
+}
+
+static const struct param_spec increment_params[] = {
+    {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static int cancel_fn(struct db *db, void *p)
 {
 	struct update_ctx *u = p;
@@ -1277,6 +1361,7 @@ const struct route payment_intents_routes[] = {
     {"POST", "/v1/payment_intents/{id}/confirm", h_confirm, confirm_params, 0},
     {"POST", "/v1/payment_intents/{id}/capture", h_capture, capture_params, 0},
     {"POST", "/v1/payment_intents/{id}/cancel", h_cancel, cancel_params, 0},
+    {"POST", "/v1/payment_intents/{id}/increment_authorization", h_increment, increment_params, 0},
     {"GET", "/3ds/{acct}/{pi}/{token}", h_challenge_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
     {"POST", "/3ds/{acct}/{pi}/{token}/complete", h_challenge_complete, no_params,
      ROUTE_NO_AUTH | ROUTE_RAW},

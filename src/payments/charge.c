@@ -3,7 +3,9 @@
 
 #include "core/str.h"
 #include "events/pack.h"
+#include "ledger/ledger.h"
 #include "payments/payments.h"
+#include "processor/processor.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
 {
@@ -196,6 +198,39 @@ int charge_update(struct db *db, const char *merchant_id, const struct charge *c
 static const char SQL_ADD_REFUNDED[] =
     "UPDATE charges SET amount_refunded = amount_refunded + $3 WHERE merchant_id = $1 AND id = $2"
     " AND amount_refunded + $3 <= amount_captured AND amount_refunded + $3 >= 0";
+
+static const char SQL_INCREMENT[] =
+    "UPDATE charges SET amount = $3 WHERE merchant_id = $1 AND id = $2 AND captured = 0"
+    " AND amount < $3";
+
+int payment_increment(struct db *db, const char *merchant_id, struct charge *ch, int64_t amount,
+		      int64_t now)
+{
+	if (ch->captured || amount <= ch->amount || !ch->authorization_code)
+		return DB_CONFLICT;
+	int rc = processor_increment(db, merchant_id, ch->id, amount);
+	if (rc != DB_OK)
+		return rc;
+	/* the hold grows by the difference: DR cardholder_holds / CR authorized */
+	rc = ledger_authorize(db, merchant_id, ch->id, amount - ch->amount, ch->currency, now);
+	if (rc != DB_OK)
+		return rc;
+	struct db_stmt *st = db_prepare(db, SQL_INCREMENT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, ch->id, -1);
+	db_bind_int64(st, 3, amount);
+	rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	if (n != 1)
+		return DB_CONFLICT;
+	ch->amount = amount;
+	return DB_OK;
+}
 
 int charge_add_refunded(struct db *db, const char *merchant_id, const char *id, int64_t delta)
 {

@@ -16,7 +16,8 @@ static const char SQL_GET[] =
     " statement_descriptor, statement_descriptor_suffix, setup_future_usage, return_url, shipping,"
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
     " cancellation_reason, canceled_at, three_d_secure_token, pmo_card_capture_method,"
-    " pmo_card_request_three_d_secure, checkout_session FROM payment_intents"
+    " pmo_card_request_three_d_secure, checkout_session,"
+    " pmo_card_request_incremental_authorization FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -60,6 +61,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->pmo_card_capture_method = dup(a, st, 27);
 		pi->pmo_card_request_three_d_secure = dup(a, st, 28);
 		pi->checkout_session = dup(a, st, 29);
+		pi->pmo_card_request_incremental_authorization = dup(a, st, 30);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -74,9 +76,9 @@ static const char SQL_INSERT[] =
     " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
     " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
     " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure,"
-    " checkout_session)"
+    " checkout_session, pmo_card_request_incremental_authorization)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -87,7 +89,8 @@ static const char SQL_UPDATE[] =
     " latest_charge = $22, last_payment_error = $23, next_action = $24,"
     " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27,"
     " pmo_card_capture_method = $28, pmo_card_request_three_d_secure = $29,"
-    " checkout_session = $30 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " checkout_session = $30, pmo_card_request_incremental_authorization = $31"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
 {
@@ -121,6 +124,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
 	db_bind_text_ref(st, 28, pi->pmo_card_capture_method, -1);
 	db_bind_text_ref(st, 29, pi->pmo_card_request_three_d_secure, -1);
 	db_bind_text_ref(st, 30, pi->checkout_session, -1);
+	db_bind_text_ref(st, 31, pi->pmo_card_request_incremental_authorization, -1);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -264,6 +268,9 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_null(j, "installments");
 	json_kv_null(j, "mandate_options");
 	json_kv_null(j, "network");
+	if (pi->pmo_card_request_incremental_authorization)
+		json_kv_str(j, "request_incremental_authorization",
+			    pi->pmo_card_request_incremental_authorization);
 	json_kv_str(j, "request_three_d_secure",
 		    pi->pmo_card_request_three_d_secure ? pi->pmo_card_request_three_d_secure
 							: "automatic");

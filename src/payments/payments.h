@@ -54,6 +54,8 @@ struct payment_intent {
 	const char *pmo_card_capture_method;
 	const char *pmo_card_request_three_d_secure;
 	const char *checkout_session; /* the Checkout Session it pays, or NULL */
+	/* "if_available", "never", or NULL (not asked) */
+	const char *pmo_card_request_incremental_authorization;
 };
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write
@@ -134,6 +136,11 @@ int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **r
 int charge_update(struct db *db, const char *merchant_id, const struct charge *ch);
 /* Atomically adds to amount_refunded if the result stays <= amount_captured. DB_CONFLICT if not. */
 int charge_add_refunded(struct db *db, const char *merchant_id, const char *id, int64_t delta);
+/* An incremental authorization of uncaptured charge ch to `amount` (more than it holds): the
+ * acquirer's hold, the ledger's hold (the difference) and the charge's amount grow together.
+ * DB_OK, DB_CONFLICT when ch is captured, released or not smaller, or an error. */
+int payment_increment(struct db *db, const char *merchant_id, struct charge *ch, int64_t amount,
+		      int64_t now);
 int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
                   const struct charge *ch, const struct expand_set *ex, struct json *j);
 int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,

@@ -90,6 +90,10 @@ int processor_hold_captured(struct db *db, const char *merchant_id, const char *
 int processor_capture(struct db *db, const char *merchant_id, const char *charge_id,
 		      int64_t amount);
 int processor_release(struct db *db, const char *merchant_id, const char *charge_id);
+/* An incremental authorization: the open (neither captured nor released) hold of charge_id
+ * grows to new_amount, which must be more than it holds; DB_CONFLICT otherwise. */
+int processor_increment(struct db *db, const char *merchant_id, const char *charge_id,
+			int64_t new_amount);
 /* How the card network settles a refund (test cards 7726 and 5126 differ). */
 enum refund_mode {
 	REFUND_IMMEDIATE,	/* succeeded at once */

@@ -194,6 +194,16 @@ int processor_capture(struct db *db, const char *merchant_id, const char *charge
 	return guarded(db, SQL_CAPTURE, merchant_id, charge_id, amount, true);
 }
 
+static const char SQL_INCREMENT[] =
+    "UPDATE acquirer_holds SET amount = $3 WHERE merchant_id = $1 AND charge_id = $2"
+    " AND released = 0 AND captured = 0 AND amount < $3";
+
+int processor_increment(struct db *db, const char *merchant_id, const char *charge_id,
+			int64_t new_amount)
+{
+	return guarded(db, SQL_INCREMENT, merchant_id, charge_id, new_amount, true);
+}
+
 int processor_release(struct db *db, const char *merchant_id, const char *charge_id)
 {
 	return guarded(db, SQL_RELEASE, merchant_id, charge_id, 0, false);

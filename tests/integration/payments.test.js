@@ -473,3 +473,44 @@ test('tender verify passes after all of this', async () => {
   const out = tender(['verify', '--data', env.dataDir]);
   assert.match(out, /verify: ok/);
 });
+
+test('increment_authorization: a larger hold on an uncaptured payment that asked for it', async () => {
+  const pi = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true,
+    payment_method_options: { card: { request_incremental_authorization: 'if_available' } },
+  });
+  assert.equal(pi.status, 'requires_capture');
+  assert.equal(pi.payment_method_options.card.request_incremental_authorization, 'if_available');
+  assertStripeShape(pi, 'payment_intent');
+  const up = await stripe.paymentIntents.incrementAuthorization(pi.id, { amount: 1500, metadata: { tip: '500' } });
+  assert.equal(up.amount, 1500);
+  assert.equal(up.amount_capturable, 1500);
+  assert.deepEqual(up.metadata, { tip: '500' });
+  assertStripeShape(up, 'payment_intent');
+  const ch = await stripe.charges.retrieve(up.latest_charge);
+  assert.equal(ch.amount, 1500);
+  assert.equal(ch.captured, false);
+  // not down, not to the same amount
+  for (const amount of [1500, 900]) {
+    await assert.rejects(stripe.paymentIntents.incrementAuthorization(pi.id, { amount }),
+      (e) => e.statusCode === 400 && e.param === 'amount');
+  }
+  // capture part of it: the rest of the hold is released
+  const cap = await stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1200 });
+  assert.equal(cap.status, 'succeeded');
+  assert.equal(cap.amount_received, 1200);
+  const bt = await stripe.balanceTransactions.retrieve((await stripe.charges.retrieve(cap.latest_charge)).balance_transaction);
+  assert.equal(bt.amount, 1200);
+  await assert.rejects(stripe.paymentIntents.incrementAuthorization(pi.id, { amount: 2000 }),
+    (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
+  const evs = (await stripe.events.list({ type: 'payment_intent.amount_capturable_updated', limit: 20 })).data
+    .filter((e) => e.data.object.id === pi.id).map((e) => e.data.object.amount_capturable);
+  assert.deepEqual(evs.sort(), [1000, 1500]);
+  // an intent that did not ask cannot be incremented
+  const plain = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true });
+  await assert.rejects(stripe.paymentIntents.incrementAuthorization(plain.id, { amount: 1100 }),
+    (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
+  assert.equal((await stripe.paymentIntents.retrieve(plain.id)).amount, 1000);
+  // the books agree: holds, captures and releases
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});

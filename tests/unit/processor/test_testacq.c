@@ -191,3 +191,32 @@ Test(testacq, verify_passes_a_card_that_only_declines_charges)
 	cr_assert_not(d.approved);
 	cr_assert_eq(d.err, ERR_CARD_EXPIRED);
 }
+
+struct inc {
+	int64_t to[3];
+	int rc[3];
+	bool capture_first;
+};
+
+static int inc_fn(struct db *db, void *p)
+{
+	struct inc *x = p;
+	if (processor_hold(db, "acct_A", "AUTH01", "ch_inc", 1000, "usd", 0, 1700000000) != DB_OK)
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		if (i == 2 && x->capture_first)
+			processor_capture(db, "acct_A", "ch_inc", 1200);
+		x->rc[i] = processor_increment(db, "acct_A", "ch_inc", x->to[i]);
+	}
+	return 0;
+}
+
+/* An incremental authorization grows an open hold, never shrinks it, and not once captured. */
+Test(testacq, increment_grows_an_open_hold_only)
+{
+	struct inc x = {.to = {1500, 1400, 2000}, .capture_first = true};
+	cr_assert_eq(store_write(s, NULL, inc_fn, &x), 0);
+	cr_assert_eq(x.rc[0], DB_OK);
+	cr_assert_eq(x.rc[1], DB_CONFLICT, "a smaller total is no increment");
+	cr_assert_eq(x.rc[2], DB_CONFLICT, "a captured hold cannot grow");
+}
