@@ -14,7 +14,9 @@
  * confirmation that pays (at once, or after 3-D Secure, whether or not the browser comes back)
  * completes the session in the same transaction (payment_intents.checkout_session,
  * checkout_complete; setup mode: the SetupIntent's). Pages only read: GET never writes, so a
- * payment link's page opens its session when it is paid (POST), not when it is looked at.
+ * payment link's page opens its session when it is paid (POST), not when it is looked at. A
+ * session takes a new attempt only when no other is under way (SQL_ATTEMPT), and a link's form
+ * carries a one-time value that finds its session again: a form posted twice pays once.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -37,6 +39,7 @@
 #define EXPIRES_MIN 1800	  /* Stripe: 30 minutes … 24 hours */
 #define EXPIRES_MAX 86400
 #define EXPIRE_BATCH 64
+#define ATTEMPT_STALE_S 120 /* an attempt whose intent is not there after this never will be */
 
 /* ---- line items, shared with payment links ---- */
 
@@ -218,6 +221,7 @@ struct session {
 	const char *payment_link, *pi_capture_method, *pi_description, *submit_type;
 	const char *confirmation_message, *details_email, *details_name;
 	const char *mode, *setup_intent;
+	const char *link_nonce; /* a payment link's form: the one-time value it was served with */
 };
 
 static const char SQL_GET[] =
@@ -231,15 +235,31 @@ static const char SQL_INSERT[] =
     " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
     " customer_email, client_reference_id, metadata, payment_intent, payment_link,"
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
-    " details_name, mode) VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11,"
-    " $12, $13, NULL, $14, $15, $16, $17, $18, NULL, NULL, $20)";
+    " details_name, mode, link_nonce) VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9,"
+    " $10, $11, $12, $13, NULL, $14, $15, $16, $17, $18, NULL, NULL, $20, $21)";
+static const char SQL_BY_NONCE[] =
+    "SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND link_nonce = $2";
 /* the attempt's PaymentIntent, only while open */
+/* A new attempt only while no other is under way: no earlier attempt, or its intent failed
+ * (back to requires_payment_method, or canceled), or it was recorded ATTEMPT_STALE_S ago and
+ * its intent never came to exist (the process died between the two writes). A form posted twice
+ * (a double click) thus pays once. */
 static const char SQL_ATTEMPT[] =
-    "UPDATE checkout_sessions SET payment_intent = $3, details_email = $4, details_name = $5"
-    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
+    "UPDATE checkout_sessions SET payment_intent = $3, details_email = $4, details_name = $5,"
+    " attempt_at = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " AND (payment_intent IS NULL OR EXISTS (SELECT 1 FROM payment_intents p"
+    " WHERE p.merchant_id = $1 AND p.id = checkout_sessions.payment_intent"
+    " AND p.status IN ('requires_payment_method', 'canceled'))"
+    " OR (attempt_at < $7 AND NOT EXISTS (SELECT 1 FROM payment_intents p"
+    " WHERE p.merchant_id = $1 AND p.id = checkout_sessions.payment_intent)))";
 static const char SQL_ATTEMPT_SETUP[] =
-    "UPDATE checkout_sessions SET setup_intent = $3, details_email = $4, details_name = $5"
-    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
+    "UPDATE checkout_sessions SET setup_intent = $3, details_email = $4, details_name = $5,"
+    " attempt_at = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " AND (setup_intent IS NULL OR EXISTS (SELECT 1 FROM setup_intents i"
+    " WHERE i.merchant_id = $1 AND i.id = checkout_sessions.setup_intent"
+    " AND i.status IN ('requires_payment_method', 'canceled'))"
+    " OR (attempt_at < $7 AND NOT EXISTS (SELECT 1 FROM setup_intents i"
+    " WHERE i.merchant_id = $1 AND i.id = checkout_sessions.setup_intent)))";
 /* expire, only from open; complete, from open or (a challenge finished after the session's
  * expiry: the payment went through, and the session says so) from expired */
 static const char SQL_EXPIRE[] =
@@ -319,6 +339,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 18, s->confirmation_message, -1);
 	db_bind_text(st, 19, s->payment_status, -1);
 	db_bind_text(st, 20, s->mode, -1);
+	db_bind_text(st, 21, s->link_nonce, -1);
 	return db_step_done(st);
 }
 
@@ -653,8 +674,24 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
-			      const char *submit_type, char ret_id[ID_MAX])
+			      const char *submit_type, const char *nonce, char ret_id[ID_MAX])
 {
+	if (nonce) {
+		/* the same form posted again: its session, not a second one */
+		struct db_stmt *st = db_prepare(db, SQL_BY_NONCE);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, nonce, -1);
+		int rc = db_step(st);
+		if (rc == DB_ROW)
+			str_copy(ret_id, ID_MAX, db_col_text(st, 0, NULL));
+		db_reset(st);
+		if (rc == DB_ROW)
+			return DB_OK;
+		if (rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERR;
+	}
 	struct session s;
 	memset(&s, 0, sizeof(s));
 	id_new_at(s.id, "cs_test_", r->now);
@@ -673,6 +710,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.pi_description = pi_description;
 	s.submit_type = submit_type;
 	s.confirmation_message = confirmation_message;
+	s.link_nonce = nonce;
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);
@@ -808,6 +846,7 @@ struct page_ctx {
 	bool has_pi;
 	bool si_succeeded; /* setup mode: the last attempt's SetupIntent succeeded */
 	const char *action; /* where the form posts: NULL for the session's own page */
+	const char *nonce;  /* a payment link's form: its one-time value, posted back */
 };
 
 static int page_load_fn(struct db *db, void *arg)
@@ -927,7 +966,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
 	html_escape(&b, x->action ? x->action
 				  : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
-	buf_puts(&b, "\"><input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
+	buf_puts(&b, "\">");
+	if (x->nonce) {
+		buf_puts(&b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
+		html_escape(&b, x->nonce);
+		buf_puts(&b, "\">");
+	}
+	buf_puts(&b, "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
 		     "<label for=\"email\">Email</label><input id=\"email\" type=\"email\" "
 		     "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
 	if (x->s.customer_email) {
@@ -998,10 +1043,21 @@ static int attempt_fn(struct db *db, void *arg)
 	db_bind_text(st, 3, a->pi_id, -1);
 	db_bind_text(st, 4, a->x->s.details_email, -1);
 	db_bind_text(st, 5, a->x->s.details_name, -1);
+	db_bind_int64(st, 6, a->r->now);
+	db_bind_int64(st, 7, a->r->now - ATTEMPT_STALE_S);
 	int rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
 	return rc == DB_DONE ? 0 : req_fail(a->r, ERR_API, NULL, NULL);
+}
+
+/* The attempt was refused: another is under way (the form was posted twice), or the session
+ * closed meanwhile. */
+static int busy_page(struct req *r)
+{
+	return challenge_page(r, 409, "Checkout busy",
+			      "<h1>This checkout is already being paid, or is closed</h1><p>Wait a "
+			      "moment, then reload the page to see how it ended.</p>");
 }
 
 /* setup mode: the card is checked and saved by a SetupIntent (for the session's customer, if
@@ -1017,8 +1073,7 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
-		return challenge_page(r, 409, "Checkout closed",
-				      "<h1>This checkout is closed</h1>");
+		return busy_page(r);
 	x->s.setup_intent = co.id;
 	if (setup_intents_checkout(r, &co) != 0) {
 		const char *msg = req_error_message(r);
@@ -1072,10 +1127,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct attempt_ctx a = {r, &x, co.id, false};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
-	if (!a.still_open) {
-		challenge_page(r, 409, "Checkout closed", "<h1>This checkout is closed</h1>");
-		return 0;
-	}
+	if (!a.still_open)
+		return busy_page(r);
 	x.s.payment_intent = co.id;
 	rc = payment_intents_checkout(r, &co);
 	if (rc != 0) {
@@ -1121,6 +1174,9 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 	x.r = r;
 	x.acct = acct;
 	x.action = action;
+	char nonce[32];
+	id_random_base62(nonce, 24);
+	x.nonce = nonce;
 	x.s.mode = "payment";
 	x.s.line_items = items_json;
 	x.s.amount_total = amount_total;

@@ -463,6 +463,7 @@ struct visit_ctx {
 	struct link l;
 	bool found;
 	char session[ID_MAX]; /* POST: the session made for this payment */
+	const char *nonce;    /* POST: the form's one-time value */
 };
 
 static int visit_load(struct db *db, struct visit_ctx *x)
@@ -494,7 +495,7 @@ static int visit_write_fn(struct db *db, void *arg)
 	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
 				      x->l.currency, success, x->l.confirmation_message,
 				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
-				      x->session) != DB_OK)
+				      x->nonce, x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -532,6 +533,8 @@ static int h_page(struct req *r)
 static int h_pay(struct req *r)
 {
 	struct visit_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	const char *nonce = param_str(r, "link_nonce");
+	x.nonce = nonce && *nonce ? nonce : NULL;
 	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
 	if (req_write(r, visit_write_fn, &x) != 0)
 		return -1;
@@ -542,6 +545,7 @@ static int h_pay(struct req *r)
 
 static const struct param_spec pay_params[] = {
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {"link_nonce", PT_STRING, 0, 64, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -135,13 +135,15 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 /* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
 int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
 			       const char *currency, const char *url);
-/* Inside a write: an open Checkout Session for one visit of payment link link_id, with the
- * link's items and completion (success_url, or confirmation_message on Tender's page). */
+/* Inside a write: the open Checkout Session for one payment through payment link link_id, with
+ * the link's items and completion (success_url, or confirmation_message on Tender's page).
+ * nonce: the one-time value of the form that was posted (or NULL); the same value finds the
+ * session it made before, so a form posted twice pays through one session. */
 int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
-			      const char *submit_type, char ret_id[ID_MAX]);
+			      const char *submit_type, const char *nonce, char ret_id[ID_MAX]);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

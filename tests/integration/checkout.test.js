@@ -314,3 +314,31 @@ test('the payment completes its session in the same write, whether the browser c
   for (let i = 0; i < 3; i++) assert.equal((await env.request({ path: new URL(link.url).pathname })).status, 200);
   assert.deepEqual((await stripe.checkout.sessions.list({ payment_link: link.id })).data, []);
 });
+
+test('a form posted twice (a double click) pays once, on a session and through a payment link', async () => {
+  const odd = await stripe.prices.create({ currency: 'usd', unit_amount: 4321, product_data: { name: 'Odd' } });
+  const card = '&payment_method_data[type]=card&payment_method_data[card][number]=4242424242424242' +
+    '&payment_method_data[card][exp_month]=12&payment_method_data[card][exp_year]=2034&payment_method_data[card][cvc]=123';
+  const paidWith = async (amount) => (await stripe.paymentIntents.search({ query: `amount:${amount} AND status:'succeeded'` })).data.length;
+  const s = await stripe.checkout.sessions.create({ mode: 'payment', line_items: [{ price: odd.id }], success_url: 'https://example.com/ok' });
+  const path = new URL(s.url).pathname;
+  const codes = (await Promise.all([1, 2, 3].map(() => env.request({ method: 'POST', path, body: card.slice(1) })))).map((x) => x.status);
+  assert.equal(await paidWith(4321), 1, `statuses ${codes}`);
+  assert.ok(codes.every((c) => c === 303 || c === 409), codes.join(','));
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).status, 'complete');
+
+  const odd2 = await stripe.prices.create({ currency: 'usd', unit_amount: 4322, product_data: { name: 'Odder' } });
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: odd2.id }] });
+  const page = await env.request({ path: new URL(link.url).pathname });
+  const nonce = /name="link_nonce" value="([^"]+)"/.exec(page.body)[1];
+  const body = `link_nonce=${nonce}${card}`;
+  const codes2 = (await Promise.all([1, 2, 3].map(() => env.request({ method: 'POST', path: new URL(link.url).pathname, body })))).map((x) => x.status);
+  assert.equal(await paidWith(4322), 1, `statuses ${codes2}`);
+  assert.equal((await stripe.checkout.sessions.list({ payment_link: link.id })).data.length, 1);
+  // a fresh page is a fresh form: a second purchase through the link pays again
+  const page2 = await env.request({ path: new URL(link.url).pathname });
+  const nonce2 = /name="link_nonce" value="([^"]+)"/.exec(page2.body)[1];
+  assert.notEqual(nonce2, nonce);
+  await env.request({ method: 'POST', path: new URL(link.url).pathname, body: `link_nonce=${nonce2}${card}` });
+  assert.equal(await paidWith(4322), 2);
+});

@@ -30,6 +30,12 @@ CREATE TABLE checkout_sessions (
   details_name TEXT,
   mode TEXT NOT NULL DEFAULT 'payment',
   setup_intent TEXT,
+  attempt_at BIGINT,
+  link_nonce TEXT,
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX sessions_open ON checkout_sessions (expires_at) WHERE status = 'open';
+-- a payment link's form carries a one-time nonce: the session it opens is found by it again,
+-- so a form posted twice (a double click) pays through one session, not two
+CREATE UNIQUE INDEX sessions_link_nonce ON checkout_sessions (merchant_id, link_nonce)
+  WHERE link_nonce IS NOT NULL;
