@@ -15,8 +15,9 @@
  * completes the session in the same transaction (payment_intents.checkout_session,
  * checkout_complete; setup mode: the SetupIntent's). Pages only read: GET never writes, so a
  * payment link's page opens its session when it is paid (POST), not when it is looked at. A
- * session takes a new attempt only when no other is under way (SQL_ATTEMPT), and a link's form
- * carries a one-time value that finds its session again: a form posted twice pays once.
+ * session takes a new attempt only when no other is under way (attempt_fn; one waiting for a
+ * 3-D Secure challenge the buyer walked away from is canceled first), and a link's form carries
+ * a one-time value that finds its session again: a form posted twice pays once.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -222,13 +223,14 @@ struct session {
 	const char *confirmation_message, *details_email, *details_name;
 	const char *mode, *setup_intent;
 	const char *link_nonce; /* a payment link's form: the one-time value it was served with */
+	int64_t attempt_at;	/* when the last attempt's intent was recorded */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, expires_at, amount_total, currency, status, payment_status, line_items,"
     " success_url, cancel_url, customer, customer_email, client_reference_id, metadata,"
     " payment_intent, payment_link, pi_capture_method, pi_description, submit_type,"
-    " confirmation_message, details_email, details_name, mode, setup_intent"
+    " confirmation_message, details_email, details_name, mode, setup_intent, attempt_at"
     " FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -240,26 +242,16 @@ static const char SQL_INSERT[] =
 static const char SQL_BY_NONCE[] =
     "SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND link_nonce = $2";
 /* the attempt's PaymentIntent, only while open */
-/* A new attempt only while no other is under way: no earlier attempt, or its intent failed
- * (back to requires_payment_method, or canceled), or it was recorded ATTEMPT_STALE_S ago and
- * its intent never came to exist (the process died between the two writes). A form posted twice
- * (a double click) thus pays once. */
+/* The attempt's intent, set from the value read (a compare-and-set: of two attempts that read
+ * the same value, one moves it; see attempt_fn). */
 static const char SQL_ATTEMPT[] =
     "UPDATE checkout_sessions SET payment_intent = $3, details_email = $4, details_name = $5,"
     " attempt_at = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
-    " AND (payment_intent IS NULL OR EXISTS (SELECT 1 FROM payment_intents p"
-    " WHERE p.merchant_id = $1 AND p.id = checkout_sessions.payment_intent"
-    " AND p.status IN ('requires_payment_method', 'canceled'))"
-    " OR (attempt_at < $7 AND NOT EXISTS (SELECT 1 FROM payment_intents p"
-    " WHERE p.merchant_id = $1 AND p.id = checkout_sessions.payment_intent)))";
+    " AND (payment_intent = $7 OR (payment_intent IS NULL AND $7 IS NULL))";
 static const char SQL_ATTEMPT_SETUP[] =
     "UPDATE checkout_sessions SET setup_intent = $3, details_email = $4, details_name = $5,"
     " attempt_at = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
-    " AND (setup_intent IS NULL OR EXISTS (SELECT 1 FROM setup_intents i"
-    " WHERE i.merchant_id = $1 AND i.id = checkout_sessions.setup_intent"
-    " AND i.status IN ('requires_payment_method', 'canceled'))"
-    " OR (attempt_at < $7 AND NOT EXISTS (SELECT 1 FROM setup_intents i"
-    " WHERE i.merchant_id = $1 AND i.id = checkout_sessions.setup_intent)))";
+    " AND (setup_intent = $7 OR (setup_intent IS NULL AND $7 IS NULL))";
 /* expire, only from open; complete, from open or (a challenge finished after the session's
  * expiry: the payment went through, and the session says so) from expired */
 static const char SQL_EXPIRE[] =
@@ -304,6 +296,7 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->details_name = col_text_dup(a, st, 21);
 		s->mode = col_text_dup(a, st, 22);
 		s->setup_intent = col_text_dup(a, st, 23);
+		s->attempt_at = db_col_int64(st, 24);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -1031,24 +1024,60 @@ struct attempt_ctx {
 	bool still_open;
 };
 
+/* A new attempt only while no other is under way. The last attempt's intent may have failed
+ * (requires_payment_method, canceled): the buyer tries again. It may wait for 3-D Secure the
+ * buyer walked away from: it is canceled (abandoned), so its challenge can no longer pay. It
+ * may never have come to exist (the process died between the two writes) once ATTEMPT_STALE_S
+ * have passed. Anything else (paid, or being paid right now: a form posted twice) refuses. */
 static int attempt_fn(struct db *db, void *arg)
 {
 	struct attempt_ctx *a = arg;
-	struct db_stmt *st =
-	    db_prepare(db, strcmp(a->x->s.mode, "setup") == 0 ? SQL_ATTEMPT_SETUP : SQL_ATTEMPT);
+	struct req *r = a->r;
+	struct page_ctx *x = a->x;
+	bool setup = strcmp(x->s.mode, "setup") == 0;
+	a->still_open = false;
+	struct session cur;
+	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	const char *last = setup ? cur.setup_intent : cur.payment_intent;
+	if (strcmp(cur.status, "open") != 0)
+		return 0;
+	if (last) {
+		const char *status = NULL;
+		struct payment_intent pi;
+		rc = setup ? setup_intent_status(r, db, x->acct, last, &status)
+			   : pi_load(db, &r->arena, x->acct, last, &pi);
+		if (rc == DB_OK && !setup)
+			status = pi.status;
+		if (rc == DB_NOTFOUND) {
+			if (cur.attempt_at >= r->now - ATTEMPT_STALE_S)
+				return 0;
+		} else if (rc != DB_OK) {
+			return req_fail(r, ERR_API, NULL, NULL);
+		} else if (strcmp(status, "requires_action") == 0) {
+			if ((setup ? setup_intent_abandon(r, db, last)
+				   : payment_intent_abandon(r, db, last)) != 0)
+				return -1;
+		} else if (strcmp(status, "requires_payment_method") != 0 &&
+			   strcmp(status, "canceled") != 0) {
+			return 0;
+		}
+	}
+	struct db_stmt *st = db_prepare(db, setup ? SQL_ATTEMPT_SETUP : SQL_ATTEMPT);
 	if (!st)
-		return req_fail(a->r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, a->x->acct, -1);
-	db_bind_text(st, 2, a->x->id, -1);
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
 	db_bind_text(st, 3, a->pi_id, -1);
-	db_bind_text(st, 4, a->x->s.details_email, -1);
-	db_bind_text(st, 5, a->x->s.details_name, -1);
-	db_bind_int64(st, 6, a->r->now);
-	db_bind_int64(st, 7, a->r->now - ATTEMPT_STALE_S);
-	int rc = db_step(st);
+	db_bind_text(st, 4, x->s.details_email, -1);
+	db_bind_text(st, 5, x->s.details_name, -1);
+	db_bind_int64(st, 6, r->now);
+	db_bind_text(st, 7, last, -1);
+	rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
-	return rc == DB_DONE ? 0 : req_fail(a->r, ERR_API, NULL, NULL);
+	return rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* The attempt was refused: another is under way (the form was posted twice), or the session

@@ -1145,6 +1145,27 @@ static int cancel_fn(struct db *db, void *p)
 	return render_response(r, db, &pi);
 }
 
+int payment_intent_abandon(struct req *r, struct db *db, const char *id)
+{
+	struct payment_intent pi;
+	int rc = pi_load(db, &r->arena, r->merchant_id, id, &pi);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!status_is(&pi, "requires_action"))
+		return 0;
+	/* waiting for 3-D Secure: nothing was authorized, so nothing is released */
+	pi.status = "canceled";
+	pi.cancellation_reason = "abandoned";
+	pi.canceled_at = r->now;
+	pi.next_action = NULL;
+	pi.three_d_secure_token = NULL;
+	if (pi_update(db, r->merchant_id, &pi) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit_pi(r, db, &pi, "payment_intent.canceled");
+}
+
 static int h_cancel(struct req *r)
 {
 	struct update_ctx u = {r, r->args[0], NULL};

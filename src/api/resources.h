@@ -97,6 +97,10 @@ struct pi_checkout {
 	const char *status, *challenge_url;
 };
 int payment_intents_checkout(struct req *r, struct pi_checkout *co);
+/* Inside a write: a PaymentIntent of r's merchant still waiting for 3-D Secure is canceled
+ * (cancellation_reason abandoned, payment_intent.canceled), so its challenge can no longer pay;
+ * any other state is left as it is. 0, or -1 with r->err. */
+int payment_intent_abandon(struct req *r, struct db *db, const char *id);
 
 /* The same for a card saved without a payment (a setup-mode Checkout Session): a SetupIntent
  * made and confirmed with pm_id for customer (or NULL), usage off_session (setup_intents.c). */
@@ -106,6 +110,8 @@ struct si_checkout {
 	const char *status, *challenge_url;
 };
 int setup_intents_checkout(struct req *r, struct si_checkout *co);
+/* The same for a SetupIntent waiting for 3-D Secure (setup_intent.canceled). */
+int setup_intent_abandon(struct req *r, struct db *db, const char *id);
 /* A SetupIntent's status (in r's arena); DB_NOTFOUND when merchant_id has no such intent. */
 int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, const char *id,
 			const char **ret_status);

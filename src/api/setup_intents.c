@@ -608,6 +608,25 @@ int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, c
 	return rc;
 }
 
+int setup_intent_abandon(struct req *r, struct db *db, const char *id)
+{
+	struct setup_intent si;
+	int rc = si_load(r, db, r->merchant_id, id, &si);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!status_is(&si, "requires_action"))
+		return 0;
+	si.status = "canceled";
+	si.cancellation_reason = "abandoned";
+	si.next_action = NULL;
+	si.three_d_secure_token = NULL;
+	if (si_write(r, db, &si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit(r, db, &si, "setup_intent.canceled");
+}
+
 int setup_intents_checkout(struct req *r, struct si_checkout *co)
 {
 	struct confirm_ctx c;

@@ -342,3 +342,28 @@ test('a form posted twice (a double click) pays once, on a session and through a
   await env.request({ method: 'POST', path: new URL(link.url).pathname, body: `link_nonce=${nonce2}${card}` });
   assert.equal(await paidWith(4322), 2);
 });
+
+test('a 3-D Secure challenge walked away from gives way to another card, and can no longer pay', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams());
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, '4000002760003184');
+  await Promise.all([page.waitForURL(/\/3ds\//), page.getByRole('button', { name: /Pay/ }).click()]);
+  const challenge = new URL(page.url());
+  const first = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+  // the buyer goes back to the checkout and pays with another card
+  await page.goto(s.url);
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.notEqual(done.payment_intent, first);
+  const old = await stripe.paymentIntents.retrieve(first);
+  assert.equal(old.status, 'canceled');
+  assert.equal(old.cancellation_reason, 'abandoned');
+  // the old challenge is gone: it cannot make a second payment
+  const r = await env.request({ method: 'POST', path: `${challenge.pathname}/complete`, body: '' });
+  assert.equal(r.status, 404);
+  assert.equal((await stripe.paymentIntents.retrieve(first)).status, 'canceled');
+});
