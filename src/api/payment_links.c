@@ -17,7 +17,6 @@
 #include "api/list.h"
 #include "api/resources.h"
 #include "core/str.h"
-#include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
 #include "payments/payments.h"
@@ -166,12 +165,10 @@ static int emit(struct req *r, struct db *db, const struct link *l, const char *
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
 	link_render(r, l, &j);
-	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	int rc = b.failed ? DB_ERR
-			  : event_append(db, r->merchant_id, &o, type, l->id, b.data, b.len, prev,
-					 r->now, NULL);
+	int rc = b.failed ? req_fail(r, ERR_API, NULL, NULL)
+			  : payments_event(r, db, type, l->id, b.data, b.len, prev);
 	buf_release(&b);
-	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	return rc;
 }
 
 /* ---- parameters ---- */

@@ -19,7 +19,6 @@
 #include "api/resources.h"
 #include "api/search.h"
 #include "core/str.h"
-#include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
 
@@ -311,13 +310,8 @@ static int price_render(struct req *r, struct db *db, const struct price *p, boo
 static int emit_json(struct req *r, struct db *db, const char *type, const char *id,
 		     const struct buf *b, const char *prev)
 {
-	if (b->failed)
-		return req_fail(r, ERR_API, NULL, NULL);
-	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	if (event_append(db, r->merchant_id, &o, type, id, b->data, b->len, prev, r->now, NULL) !=
-	    DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	return 0;
+	return b->failed ? req_fail(r, ERR_API, NULL, NULL)
+			 : payments_event(r, db, type, id, b->data, b->len, prev);
 }
 
 static int emit_product(struct req *r, struct db *db, const struct product *p, const char *type,

@@ -20,7 +20,6 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "core/str.h"
-#include "events/events.h"
 #include "http/form.h"
 #include "vault/payment_method.h"
 
@@ -198,13 +197,11 @@ static int emit(struct req *r, struct db *db, const struct setup_intent *si, con
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	int rc = si_render(r, NULL, si, NULL, &j);
-	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	if (rc == DB_OK && !b.failed)
-		rc = event_append(db, r->merchant_id, &o, type, si->id, b.data, b.len, NULL, r->now,
-				  NULL);
+	int rc = si_render(r, NULL, si, NULL, &j) == DB_OK && !b.failed
+		     ? payments_event(r, db, type, si->id, b.data, b.len, NULL)
+		     : req_fail(r, ERR_API, NULL, NULL);
 	buf_release(&b);
-	return rc == DB_OK && !b.failed ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	return rc;
 }
 
 static bool status_is(const struct setup_intent *si, const char *s)
