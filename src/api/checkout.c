@@ -892,12 +892,12 @@ static int completed(struct req *r, struct page_ctx *x)
 }
 
 /* 0: open and unpaid, the form applies; 1: answered with a page; -1: error. */
-static int page_lookup(struct req *r, struct page_ctx *x)
+static int page_lookup(struct req *r, struct page_ctx *x, const char *acct, const char *id)
 {
 	memset(x, 0, sizeof(*x));
 	x->r = r;
-	x->acct = r->args[0];
-	x->id = r->args[1];
+	x->acct = acct;
+	x->id = id;
 	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
 	if (req_read(r, page_load_fn, x) != 0)
 		return -1;
@@ -1011,7 +1011,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 static int h_page(struct req *r)
 {
 	struct page_ctx x;
-	int rc = page_lookup(r, &x);
+	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	return checkout_page(r, &x, 200, NULL);
@@ -1176,7 +1176,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 static int h_pay(struct req *r)
 {
 	struct page_ctx x;
-	int rc = page_lookup(r, &x);
+	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	return pay(r, &x);
@@ -1220,12 +1220,7 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 int checkout_pay_session(struct req *r, const char *acct, const char *cs)
 {
 	struct page_ctx x;
-	const char *saved[2] = {r->args[0], r->args[1]};
-	r->args[0] = acct;
-	r->args[1] = cs;
-	int rc = page_lookup(r, &x);
-	r->args[0] = saved[0];
-	r->args[1] = saved[1];
+	int rc = page_lookup(r, &x, acct, cs);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	return pay(r, &x);
@@ -1246,7 +1241,7 @@ static const struct param_spec complete_params[] = {
 static int h_complete(struct req *r)
 {
 	struct page_ctx x;
-	int rc = page_lookup(r, &x);
+	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	return checkout_page(r, &x, 402,
