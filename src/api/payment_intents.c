@@ -22,6 +22,8 @@
 #include "core/str.h"
 #include "money/currency.h"
 #include "money/fx.h"
+#include "merchant/connect.h"
+#include "merchant/merchant.h"
 #include "vault/payment_method.h"
 
 static const char *const capture_methods[] = {"automatic", "automatic_async", "manual", NULL};
@@ -81,10 +83,24 @@ static const struct param_spec apm_children[] = {
 		"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL                          \
 	}
 
+static const struct param_spec transfer_data_create[] = {
+    {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec transfer_data_update[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec create_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     PI_COMMON_PARAMS,
+    {"application_fee_amount", PT_INT, 0, 0, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_create},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
+    {"on_behalf_of", PT_STRING, 0, 255, NULL, NULL},
     {"confirm", PT_BOOL, 0, 0, NULL, NULL},
     {"confirmation_method", PT_ENUM, 0, 0, confirmation_methods, NULL},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
@@ -100,6 +116,9 @@ static const struct param_spec update_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     PI_COMMON_PARAMS,
+    {"application_fee_amount", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"transfer_data", PT_OBJECT, 0, 0, NULL, transfer_data_update},
+    {"transfer_group", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -363,6 +382,7 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .charge_id = c->charge_id[0] ? c->charge_id : NULL,
 	    .balance_txn_id = c->balance_txn_id[0] ? c->balance_txn_id : NULL,
 	    .prepared = c->has_prepared ? &c->prepared : NULL,
+	    .connect = pi->connect.destination ? &pi->connect : NULL,
 	};
 }
 
@@ -705,6 +725,92 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 	return metadata_apply(r, pi->metadata, "metadata", &pi->metadata);
 }
 
+/*
+ * Connect: a destination charge (transfer_data[destination], a connected account of this
+ * merchant) transfers what it captures, or transfer_data[amount], to that account, which pays
+ * application_fee_amount back out of it (payments/connect.h). Checked on create against the
+ * merchant's connected accounts and its settlement currency (a destination charge is not
+ * converted: its transfer moves the funds in the currency the charge's funds are in).
+ * application_fee_amount alone (a direct charge's fee through Stripe-Account) is not covered:
+ * refused with a clear error rather than ignored.
+ */
+struct connect_check {
+	struct req *r;
+	const struct payment_intent *pi;
+};
+
+static int connect_check_fn(struct db *db, void *p)
+{
+	struct connect_check *x = p;
+	struct req *r = x->r;
+	const struct payment_connect *c = &x->pi->connect;
+	const char *accounts[2] = {c->destination, c->on_behalf_of};
+	const char *params[2] = {"transfer_data[destination]", "on_behalf_of"};
+	for (int i = 0; i < 2; i++) {
+		if (!accounts[i])
+			continue;
+		int rc = connect_account_check(db, r->merchant_id, accounts[i], NULL);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_PARAM_BAD, params[i],
+					"No such destination: '%s': it is not a connected account "
+					"of yours.",
+					accounts[i]);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct merchant_terms t;
+	if (merchant_terms_get(db, r->merchant_id, &t) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (c->destination && t.settlement_currency[0] &&
+	    strcmp(t.settlement_currency, x->pi->currency) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "currency",
+				"A destination charge must be in your settlement currency (%s): "
+				"Tender does not convert the funds it transfers.",
+				t.settlement_currency);
+	return 0;
+}
+
+/* The Connect parameters of a create (create) or an update onto pi->connect, checked. */
+static int connect_apply(struct req *r, struct payment_intent *pi, bool create)
+{
+	struct payment_connect *c = &pi->connect;
+	if (create) {
+		c->destination = param_str(r, "transfer_data.destination");
+		c->on_behalf_of = param_str(r, "on_behalf_of");
+		if (c->on_behalf_of && !*c->on_behalf_of)
+			c->on_behalf_of = NULL;
+	}
+	if (param_present(r, "application_fee_amount") &&
+	    !param_int(r, "application_fee_amount", &c->application_fee_amount))
+		c->application_fee_amount = 0; /* "" unsets it */
+	param_int(r, "transfer_data.amount", &c->transfer_amount);
+	const char *group = param_str(r, "transfer_group");
+	if (group)
+		c->transfer_group = *group ? group : NULL;
+	if ((c->application_fee_amount || c->transfer_amount) && !c->destination)
+		return req_fail(r, ERR_PARAM_BAD,
+				c->application_fee_amount ? "application_fee_amount"
+							  : "transfer_data[amount]",
+				"Tender collects application fees and partial transfers on "
+				"destination charges only: pass transfer_data[destination].");
+	if (c->application_fee_amount && c->transfer_amount)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"You may only specify one of these parameters: "
+				"application_fee_amount, transfer_data[amount].");
+	if (c->application_fee_amount < 0 || c->application_fee_amount > pi->amount)
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"The application fee must be between 0 and the amount (%lld).",
+				(long long)pi->amount);
+	if (c->transfer_amount < 0 || c->transfer_amount > pi->amount)
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+				"The amount to transfer must be between 1 and the amount (%lld).",
+				(long long)pi->amount);
+	if (!create || (!c->destination && !c->on_behalf_of))
+		return 0;
+	struct connect_check x = {r, pi};
+	return req_read(r, connect_check_fn, &x);
+}
+
 struct create_ctx {
 	struct req *r;
 	struct payment_intent pi;
@@ -768,6 +874,8 @@ static int h_create(struct req *r)
 	if (apply_common(r, pi) != 0)
 		return -1;
 	if (require_customer(r, pi->customer) != 0)
+		return -1;
+	if (connect_apply(r, pi, true) != 0)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
 	/* no card is stored for an amount the payment could not take */
@@ -926,6 +1034,14 @@ static int update_fn(struct db *db, void *p)
 		    "Only description, metadata, receipt_email and shipping can be "
 		    "updated.",
 		    pi.status);
+	bool connect_change = param_present(r, "application_fee_amount") ||
+			      param_present(r, "transfer_data") ||
+			      param_present(r, "transfer_group");
+	if (connect_change && !editable)
+		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+				"You cannot change the transfer of this PaymentIntent because it "
+				"has a status of %s.",
+				pi.status);
 	int64_t amount;
 	if (param_int(r, "amount", &amount) == 1 || param_present(r, "currency")) {
 		if (!param_int(r, "amount", &amount))
@@ -941,6 +1057,8 @@ static int update_fn(struct db *db, void *p)
 		memcpy(pi.currency, cur, sizeof(pi.currency));
 	}
 	if (apply_common(r, &pi) != 0)
+		return -1;
+	if (connect_change && connect_apply(r, &pi, false) != 0)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
 	if (pm) {

@@ -57,16 +57,6 @@ static const char SQL_TRANSITION[] =
     " WHERE merchant_id = $1 AND id = $2 AND status = $3";
 static const char SQL_METADATA[] =
     "UPDATE payouts SET metadata = $3 WHERE merchant_id = $1 AND id = $2";
-/* how many payouts the merchant has made in a currency (payout_counters, migration 0031) */
-static const char SQL_COUNT[] =
-    "SELECT made FROM payout_counters WHERE merchant_id = $1 AND currency = $2";
-static const char SQL_COUNT_INIT[] =
-    "INSERT INTO payout_counters (merchant_id, currency, made) VALUES ($1, $2, 0)"
-    " ON CONFLICT DO NOTHING";
-/* from the number the balance check saw to the next, or nothing when another payout moved it */
-static const char SQL_COUNT_NEXT[] =
-    "UPDATE payout_counters SET made = made + 1 WHERE merchant_id = $1 AND currency = $2"
-    " AND made = $3";
 
 static int payout_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		       struct payout *p)
@@ -97,47 +87,6 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 	if (rc == DB_ROW)
 		return DB_OK;
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-}
-
-static int payout_count(struct db *db, const char *merchant_id, const char *currency,
-			int64_t *ret)
-{
-	struct db_stmt *st = db_prepare(db, SQL_COUNT);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, currency, -1);
-	int rc = db_step(st);
-	*ret = rc == DB_ROW ? db_col_int64(st, 0) : 0;
-	db_reset(st);
-	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
-}
-
-/* Inside the payout's write: moves the count from `seen` to seen + 1. DB_OK, DB_CONFLICT when
- * another payout was made since, or an error. */
-static int payout_count_next(struct db *db, const char *merchant_id, const char *currency,
-			     int64_t seen)
-{
-	struct db_stmt *st = db_prepare(db, SQL_COUNT_INIT);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, currency, -1);
-	int rc = db_step_done(st);
-	if (rc != DB_OK)
-		return rc;
-	st = db_prepare(db, SQL_COUNT_NEXT);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, currency, -1);
-	db_bind_int64(st, 3, seen);
-	rc = db_step(st);
-	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	if (rc != DB_DONE)
-		return rc < 0 ? rc : DB_ERR;
-	return n == 1 ? DB_OK : DB_CONFLICT;
 }
 
 static int render_bt_cb(void *ctx, struct db *db, const char *id, struct json *j)
@@ -261,7 +210,7 @@ static int balance_fn(struct db *db, void *arg)
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	if (ledger_available_balance(db, r->merchant_id, c->p.currency, &c->available) != DB_OK ||
-	    payout_count(db, r->merchant_id, c->p.currency, &c->made) != DB_OK)
+	    ledger_draws(db, r->merchant_id, c->p.currency, &c->made) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -272,7 +221,7 @@ static int create_fn(struct db *db, void *arg)
 	struct req *r = c->r;
 	struct payout *p = &c->p;
 	c->raced = false;
-	int crc = payout_count_next(db, r->merchant_id, p->currency, c->made);
+	int crc = ledger_draw_next(db, r->merchant_id, p->currency, c->made);
 	if (crc == DB_CONFLICT) {
 		c->raced = true;
 		return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);

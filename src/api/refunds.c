@@ -17,6 +17,8 @@
 #include "api/resources.h"
 #include "disputes/dispute.h"
 #include "events/events.h"
+#include "money/rational.h"
+#include "payments/connect.h"
 #include "store/store.h"
 
 #define REFUND_SETTLE_DELAY_S 2
@@ -30,6 +32,8 @@ static const struct param_spec create_params[] = {
     {"reason", PT_ENUM, 0, 0, reasons, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"instructions_email", PT_STRING, 0, 800, NULL, NULL},
+    {"reverse_transfer", PT_BOOL, 0, 0, NULL, NULL},
+    {"refund_application_fee", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -52,6 +56,7 @@ struct refund {
 	const char *status, *reason, *metadata, *balance_transaction;
 	const char *failure_balance_transaction, *failure_reason;
 	int64_t settle_at;
+	const char *transfer_reversal; /* made by reverse_transfer (Connect), or NULL */
 };
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
@@ -62,8 +67,8 @@ static const char *dup(struct arena *a, struct db_stmt *st, int col)
 
 static const char SQL_GET[] =
     "SELECT id, created, charge, payment_intent, amount, currency, status, reason, metadata,"
-    " balance_transaction, failure_balance_transaction, failure_reason, settle_at"
-    " FROM refunds WHERE merchant_id = $1 AND id = $2";
+    " balance_transaction, failure_balance_transaction, failure_reason, settle_at,"
+    " transfer_reversal FROM refunds WHERE merchant_id = $1 AND id = $2";
 
 static int refund_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
                        struct refund *rf)
@@ -89,6 +94,7 @@ static int refund_load(struct db *db, struct arena *a, const char *merchant_id, 
 		rf->failure_balance_transaction = dup(a, st, 10);
 		rf->failure_reason = dup(a, st, 11);
 		rf->settle_at = db_col_is_null(st, 12) ? 0 : db_col_int64(st, 12);
+		rf->transfer_reversal = dup(a, st, 13);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -98,8 +104,8 @@ static int refund_load(struct db *db, struct arena *a, const char *merchant_id, 
 
 static const char SQL_INSERT[] =
     "INSERT INTO refunds (merchant_id, id, created, charge, payment_intent, amount, currency,"
-    " status, reason, metadata, balance_transaction, settle_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    " status, reason, metadata, balance_transaction, settle_at, transfer_reversal)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 static int refund_insert(struct db *db, const char *merchant_id, const struct refund *rf)
 {
@@ -121,6 +127,7 @@ static int refund_insert(struct db *db, const char *merchant_id, const struct re
 		db_bind_int64(st, 12, rf->settle_at);
 	else
 		db_bind_null(st, 12);
+	db_bind_text(st, 13, rf->transfer_reversal, -1);
 	return db_step_done(st);
 }
 
@@ -172,7 +179,7 @@ static void refund_render(const struct refund *rf, struct json *j)
 	json_kv_null(j, "receipt_number");
 	json_kv_null(j, "source_transfer_reversal");
 	json_kv_str(j, "status", rf->status);
-	json_kv_null(j, "transfer_reversal");
+	json_kv_str_or_null(j, "transfer_reversal", rf->transfer_reversal);
 	json_obj_close(j);
 }
 
@@ -205,6 +212,69 @@ static int emit_charge(struct req *r, struct db *db, const struct charge *ch, co
 	if (!js)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return payments_event(r, db, type, ch->id, js, len, NULL);
+}
+
+/* The part of `whole` that `amount` of `of` stands for: the rest of it when the charge is now
+ * fully refunded, else rounded once (half away from zero), never more than `left`. */
+static int64_t share(int64_t amount, int64_t of, int64_t whole, int64_t left, bool full)
+{
+	int64_t v = left;
+	if (!full &&
+	    money_div_round_i64((__int128)amount * whole, of, MONEY_ROUND_HALF_AWAY, &v) != 0)
+		v = left;
+	return v > left ? left : v < 0 ? 0 : v;
+}
+
+/*
+ * A destination charge's refund comes out of the platform's balance, as on Stripe; with
+ * reverse_transfer=true the transfer is reversed in proportion to the amount refunded (the
+ * connected account pays its share back), and with refund_application_fee=true the platform
+ * gives back the same share of its application fee. The whole remainder when the charge is now
+ * fully refunded, so the shares add up. Inside the refund's write: all of it or nothing.
+ */
+static int connect_unwind(struct req *r, struct db *db, const struct charge *ch, struct refund *rf,
+			  int64_t amount)
+{
+	bool reverse = false, refund_fee = false;
+	param_bool(r, "reverse_transfer", &reverse);
+	param_bool(r, "refund_application_fee", &refund_fee);
+	if (!reverse && !refund_fee)
+		return 0;
+	if (!ch->transfer)
+		return req_fail(
+		    r, ERR_PARAM_BAD, reverse ? "reverse_transfer" : "refund_application_fee",
+		    "Charge %s is not a destination charge: it has no transfer to reverse "
+		    "or application fee to refund.",
+		    ch->id);
+	bool full = ch->amount_refunded >= ch->amount_captured;
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (reverse) {
+		struct transfer t;
+		if (transfer_load(db, &r->arena, r->merchant_id, ch->transfer, &t) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		int64_t back = share(amount, ch->amount_captured, t.amount,
+				     t.amount - t.amount_reversed, full);
+		if (back > 0) {
+			struct transfer_reversal v;
+			if (transfer_reverse(db, &r->arena, r->merchant_id, &t, back, NULL, rf->id,
+					     r->now, &o, &v) != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			rf->transfer_reversal = arena_strdup(&r->arena, v.id);
+		}
+	}
+	if (refund_fee && ch->application_fee) {
+		struct application_fee f;
+		if (application_fee_load(db, &r->arena, r->merchant_id, ch->application_fee, &f) !=
+		    DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		int64_t back = share(amount, ch->amount_captured, f.amount,
+				     f.amount - f.amount_refunded, full);
+		struct fee_refund v;
+		if (back > 0 && application_fee_refund(db, &r->arena, r->merchant_id, &f, back,
+						       NULL, r->now, &o, &v) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
 }
 
 static int create_fn(struct db *db, void *p)
@@ -338,6 +408,8 @@ static int create_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	rf.amount = amount;
 	rf.balance_transaction = bt;
+	if (connect_unwind(r, db, &ch, &rf, amount) != 0)
+		return -1;
 	rf.status = mode == REFUND_PENDING_THEN_OK ? "pending" : "succeeded";
 	rf.settle_at = mode == REFUND_IMMEDIATE ? 0 : r->now + REFUND_SETTLE_DELAY_S;
 	if (refund_insert(db, r->merchant_id, &rf) != DB_OK)

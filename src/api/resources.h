@@ -19,6 +19,8 @@ extern const struct route disputes_routes[];
 extern const struct route setup_intents_routes[];
 extern const struct route products_routes[];
 extern const struct route payouts_routes[];
+extern const struct route transfers_routes[];
+extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];
 extern const struct route checkout_routes[];
 

@@ -18,5 +18,7 @@ const struct route *const api_route_tables[] = {
     payouts_routes,
     payment_links_routes,
     checkout_routes,
+    transfers_routes,
+    application_fees_routes,
     NULL,
 };

@@ -17,6 +17,7 @@
 #include "ledger/ledger.h"
 #include "core/buf.h"
 #include "core/str.h"
+#include "ledger/ledger_connect.h"
 #include "ledger/ledger_internal.h"
 #include "ledger/ledger_payout.h"
 #include "merchant/merchant.h"
@@ -45,6 +46,7 @@ static const char *const accounts[] = {
     LEDGER_ACCT_FX,
     LEDGER_ACCT_PAYOUTS_IN_TRANSIT,
     LEDGER_ACCT_PAID_OUT,
+    LEDGER_ACCT_CONNECT_CLEARING,
     NULL,
 };
 
@@ -336,7 +338,19 @@ static const char *reporting_category(const char *type, int64_t amount)
 		return amount > 0 ? "dispute_reversal" : "dispute";
 	if (strcmp(type, "payout_cancel") == 0)
 		return "payout_reversal";
-	return type; /* charge, refund, refund_failure, payout */
+	/* Connect (ledger_connect.h): a connected account's payment and its refund are its charge
+	 * and refund; the platform's fees are its earnings */
+	if (strcmp(type, "payment") == 0)
+		return "charge";
+	if (strcmp(type, "payment_refund") == 0)
+		return "refund";
+	if (strcmp(type, "transfer_refund") == 0)
+		return "transfer_reversal";
+	if (strcmp(type, "application_fee") == 0)
+		return "platform_earning";
+	if (strcmp(type, "application_fee_refund") == 0)
+		return "platform_earning_refund";
+	return type; /* charge, refund, refund_failure, payout, transfer */
 }
 
 static const char SQL_BT[] =
@@ -1046,11 +1060,14 @@ int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char
 		json_kv_int(j, "amount", fee);
 		json_kv_null(j, "application");
 		json_kv_str(j, "currency", currency);
+		const char *type = db_col_text(st, 2, NULL);
+		/* a connected account's payment pays its platform's application fee (Connect) */
+		bool app_fee = strcmp(type, "payment") == 0;
 		json_kv_str(j, "description",
-			    strcmp(db_col_text(st, 2, NULL), "adjustment") == 0
-				? "Dispute fee"
-				: "Stripe processing fees");
-		json_kv_str(j, "type", "stripe_fee");
+			    strcmp(type, "adjustment") == 0 ? "Dispute fee"
+			    : app_fee			    ? "Application fee"
+							    : "Stripe processing fees");
+		json_kv_str(j, "type", app_fee ? "application_fee" : "stripe_fee");
 		json_obj_close(j);
 	}
 	json_arr_close(j);

@@ -34,6 +34,55 @@ int ledger_available_balance(struct db *db, const char *merchant_id, const char 
 	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
+/* how many draws on its available balance the merchant has made in a currency (payout_counters,
+ * migration 0031) */
+static const char SQL_COUNT[] =
+    "SELECT made FROM payout_counters WHERE merchant_id = $1 AND currency = $2";
+static const char SQL_COUNT_INIT[] =
+    "INSERT INTO payout_counters (merchant_id, currency, made) VALUES ($1, $2, 0)"
+    " ON CONFLICT DO NOTHING";
+/* from the number the balance check saw to the next, or nothing when another draw moved it */
+static const char SQL_COUNT_NEXT[] =
+    "UPDATE payout_counters SET made = made + 1 WHERE merchant_id = $1 AND currency = $2"
+    " AND made = $3";
+
+int ledger_draws(struct db *db, const char *merchant_id, const char *currency, int64_t *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_COUNT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+int ledger_draw_next(struct db *db, const char *merchant_id, const char *currency, int64_t seen)
+{
+	struct db_stmt *st = db_prepare(db, SQL_COUNT_INIT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	int rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	st = db_prepare(db, SQL_COUNT_NEXT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	db_bind_int64(st, 3, seen);
+	rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_CONFLICT;
+}
+
 int ledger_payout(struct db *db, const char *merchant_id, const char *payout_id, int64_t amount,
 		  const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
 {

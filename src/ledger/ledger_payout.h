@@ -33,6 +33,17 @@
 int ledger_available_balance(struct db *db, const char *merchant_id, const char *currency,
 			     int64_t *ret);
 
+/* Draws on the available balance (payouts, and Connect transfers that are not funded by a
+ * charge) check the balance in a read transaction before the write, so that the single writer
+ * never sums balance transactions. Two draws checked against the same balance could then both
+ * pass; so the merchant's draws in a currency are counted (payout_counters), and a draw's write
+ * moves the count from the number its read saw to the next with a conditional update (on
+ * PostgreSQL a concurrent one waits, then finds it moved): ledger_draws reads the count
+ * (0 before the first), ledger_draw_next moves it, DB_CONFLICT when another draw moved it first
+ * (read again). */
+int ledger_draws(struct db *db, const char *merchant_id, const char *currency, int64_t *ret);
+int ledger_draw_next(struct db *db, const char *merchant_id, const char *currency, int64_t seen);
+
 /* The movements above. amount: 1 … LEDGER_AMOUNT_MAX minor units of currency. ret_balance_txn_id
  * (may be NULL) gets the balance transaction's id. */
 int ledger_payout(struct db *db, const char *merchant_id, const char *payout_id, int64_t amount,

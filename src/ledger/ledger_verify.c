@@ -80,7 +80,7 @@ static const char SQL_ENTRY_ABSURD[] =
     " FROM journal_entries WHERE amount = 0 OR amount > $1 OR amount < -$1"
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
-    " 'payouts_in_transit', 'paid_out')"
+    " 'payouts_in_transit', 'paid_out', 'connect_clearing')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -94,11 +94,18 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'refund_failure' AND (amount < 0 OR fee <> 0"
     " OR (amount = 0 AND fx_rate_e12 IS NULL)))"
     " OR (type = 'payout' AND (amount >= 0 OR fee <> 0 OR status <> 'available'))"
-    " OR (type = 'payout_cancel' AND (amount <= 0 OR fee <> 0 OR status <> 'available'))";
+    " OR (type = 'payout_cancel' AND (amount <= 0 OR fee <> 0 OR status <> 'available'))"
+    " OR (type = 'transfer' AND (amount >= 0 OR fee <> 0))"
+    " OR (type = 'payment' AND (amount <= 0 OR fee > amount))"
+    " OR (type = 'application_fee' AND (amount <= 0 OR fee <> 0))"
+    " OR (type IN ('transfer_refund', 'payment_refund', 'application_fee_refund') AND (fee <> 0"
+    " OR status <> 'available' OR amount = 0"
+    " OR (type = 'transfer_refund' AND amount <= 0) OR (type = 'payment_refund' AND amount >= 0)))";
 static const char SQL_BT_DUPLICATE[] =
     "SELECT merchant_id, type || ' ' || source || ' booked ' || COUNT(*) || ' times'"
     " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure', 'payout',"
-    " 'payout_cancel')"
+    " 'payout_cancel', 'transfer', 'payment', 'application_fee', 'transfer_refund',"
+    " 'payment_refund', 'application_fee_refund')"
     " GROUP BY merchant_id, type, source HAVING COUNT(*) > 1";
 /* (3) every balance transaction has its journal transaction, for the same source, and that
  * journal transaction moved exactly its net into or out of the merchant's accounts */
@@ -271,6 +278,50 @@ static const char SQL_PAYOUT_BT[] =
     " WHERE b.id IS NULL OR b.type <> 'payout' OR b.source <> p.id OR b.amount <> -p.amount"
     " OR b.currency <> p.currency";
 
+/* (7) Connect (ledger_connect.h): what left a merchant for another of the shard came in there,
+ * in every currency; each transfer, reversal and application fee has the balance transactions
+ * of both sides, for its amount; a transfer's reversals add up to what it says was reversed */
+static const char SQL_CONNECT_CLEARING[] =
+    "SELECT 'the shard', currency || ' connect_clearing sums to ' || SUM(amount)"
+    " FROM journal_entries WHERE account = 'connect_clearing' GROUP BY currency"
+    " HAVING SUM(amount) <> 0";
+static const char SQL_TRANSFER_BT[] =
+    "SELECT t.merchant_id, t.id FROM transfers t LEFT JOIN balance_transactions p"
+    " ON p.merchant_id = t.merchant_id AND p.id = t.balance_transaction"
+    " LEFT JOIN balance_transactions d ON d.merchant_id = t.destination"
+    " AND d.id = t.destination_balance_transaction"
+    " WHERE p.id IS NULL OR p.type <> 'transfer' OR p.source <> t.id OR p.amount <> -t.amount"
+    " OR p.currency <> t.currency OR d.id IS NULL OR d.type <> 'payment'"
+    " OR d.source <> t.destination_payment OR d.amount <> t.amount OR d.currency <> t.currency"
+    " OR t.amount_reversed < 0 OR t.amount_reversed > t.amount OR t.amount_reversed <>"
+    " (SELECT COALESCE(SUM(r.amount), 0) FROM transfer_reversals r"
+    " WHERE r.merchant_id = t.merchant_id AND r.transfer = t.id)";
+static const char SQL_REVERSAL_BT[] =
+    "SELECT r.merchant_id, r.id FROM transfer_reversals r JOIN transfers t"
+    " ON t.merchant_id = r.merchant_id AND t.id = r.transfer LEFT JOIN balance_transactions p"
+    " ON p.merchant_id = r.merchant_id AND p.id = r.balance_transaction"
+    " LEFT JOIN balance_transactions d ON d.merchant_id = t.destination"
+    " AND d.id = r.destination_balance_transaction"
+    " WHERE p.id IS NULL OR p.type <> 'transfer_refund' OR p.source <> r.id"
+    " OR p.amount <> r.amount OR d.id IS NULL OR d.type <> 'payment_refund'"
+    " OR d.source <> r.destination_payment_refund OR d.amount <> -r.amount";
+static const char SQL_APP_FEE_BT[] =
+    "SELECT f.merchant_id, f.id FROM application_fees f LEFT JOIN balance_transactions p"
+    " ON p.merchant_id = f.merchant_id AND p.id = f.balance_transaction"
+    " WHERE p.id IS NULL OR p.type <> 'application_fee' OR p.source <> f.id"
+    " OR p.amount <> f.amount OR p.currency <> f.currency OR f.amount_refunded < 0"
+    " OR f.amount_refunded > f.amount OR f.amount_refunded <> (SELECT COALESCE(SUM(x.amount), 0)"
+    " FROM application_fee_refunds x WHERE x.merchant_id = f.merchant_id AND x.fee = f.id)";
+static const char SQL_FEE_REFUND_BT[] =
+    "SELECT x.merchant_id, x.id FROM application_fee_refunds x JOIN application_fees f"
+    " ON f.merchant_id = x.merchant_id AND f.id = x.fee LEFT JOIN balance_transactions p"
+    " ON p.merchant_id = x.merchant_id AND p.id = x.balance_transaction"
+    " LEFT JOIN balance_transactions d ON d.merchant_id = f.account"
+    " AND d.id = x.account_balance_transaction"
+    " WHERE p.id IS NULL OR p.type <> 'application_fee_refund' OR p.source <> x.id"
+    " OR p.amount <> -x.amount OR d.id IS NULL OR d.type <> 'application_fee_refund'"
+    " OR d.source <> x.id OR d.amount <> x.amount";
+
 int ledger_verify(struct db *db, struct verify_report *rep)
 {
 	static const struct {
@@ -298,6 +349,14 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_FX_REFUNDS, 0, "refunds of a converted charge that do not add up"},
 	    {SQL_PAYOUTS_IN_TRANSIT, 0, "funds in transit that the open payouts do not explain"},
 	    {SQL_PAYOUT_BT, 0, "payout without its balance transaction, or another amount"},
+	    {SQL_CONNECT_CLEARING, 0, "money that left one merchant for another and arrived short"},
+	    {SQL_TRANSFER_BT, 0, "transfer without both balance transactions, or another amount"},
+	    {SQL_REVERSAL_BT, 0,
+	     "transfer reversal without both balance transactions, or another amount"},
+	    {SQL_APP_FEE_BT, 0,
+	     "application fee without its balance transaction, or another amount"},
+	    {SQL_FEE_REFUND_BT, 0,
+	     "application fee refund without both balance transactions, or another amount"},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)

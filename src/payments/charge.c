@@ -17,8 +17,9 @@ static const char SQL_GET[] =
     "SELECT id, created, payment_intent, amount, amount_captured, amount_refunded, currency,"
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
-    " outcome, card, billing_details, authorization_code, capture_before, three_d_secure"
-    " FROM charges WHERE merchant_id = $1 AND id = $2";
+    " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
+    " application_fee_amount, transfer_destination, transfer_amount, transfer_group,"
+    " on_behalf_of, transfer, application_fee FROM charges WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
                 struct charge *ch)
@@ -58,6 +59,13 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		ch->authorization_code = dup(a, st, 23);
 		ch->capture_before = db_col_is_null(st, 24) ? 0 : db_col_int64(st, 24);
 		ch->three_d_secure = db_col_int64(st, 25) != 0;
+		ch->connect.application_fee_amount = db_col_int64(st, 26); /* NULL reads 0 */
+		ch->connect.destination = dup(a, st, 27);
+		ch->connect.transfer_amount = db_col_int64(st, 28);
+		ch->connect.transfer_group = dup(a, st, 29);
+		ch->connect.on_behalf_of = dup(a, st, 30);
+		ch->transfer = dup(a, st, 31);
+		ch->application_fee = dup(a, st, 32);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -70,9 +78,30 @@ static const char SQL_INSERT[] =
     " amount_refunded, currency, status, captured, paid, disputed, customer, payment_method,"
     " description, metadata, receipt_email, statement_descriptor, balance_transaction,"
     " failure_code, failure_message, outcome, card, billing_details, authorization_code,"
-    " capture_before, three_d_secure, fingerprint, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7,"
-    " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,"
-    " $26, $27, $28, $29)";
+    " capture_before, three_d_secure, fingerprint, client_ip, application_fee_amount,"
+    " transfer_destination, transfer_amount, transfer_group, on_behalf_of, transfer,"
+    " application_fee) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,"
+    " $34, $35, $36)";
+
+/* A destination charge's columns (NULL on every other charge) from index `first` on. */
+static void bind_connect(struct db_stmt *st, int first, const struct charge *ch)
+{
+	const struct payment_connect *c = &ch->connect;
+	if (c->application_fee_amount)
+		db_bind_int64(st, first, c->application_fee_amount);
+	else
+		db_bind_null(st, first);
+	db_bind_text_ref(st, first + 1, c->destination, -1);
+	if (c->transfer_amount)
+		db_bind_int64(st, first + 2, c->transfer_amount);
+	else
+		db_bind_null(st, first + 2);
+	db_bind_text_ref(st, first + 3, c->transfer_group, -1);
+	db_bind_text_ref(st, first + 4, c->on_behalf_of, -1);
+	db_bind_text_ref(st, first + 5, ch->transfer, -1);
+	db_bind_text_ref(st, first + 6, ch->application_fee, -1);
+}
 
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -118,6 +147,7 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	db_bind_int64(st, 27, ch->three_d_secure);
 	db_bind_text_ref(st, 28, ch->fingerprint, -1);
 	db_bind_text_ref(st, 29, ch->client_ip, -1);
+	bind_connect(st, 30, ch);
 	return db_step_done(st);
 }
 
@@ -168,7 +198,8 @@ int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **r
 static const char SQL_UPDATE[] =
     "UPDATE charges SET amount_captured = $3, amount_refunded = $4, status = $5, captured = $6,"
     " paid = $7, disputed = $8, description = $9, metadata = $10, balance_transaction = $11,"
-    " receipt_email = $12 WHERE merchant_id = $1 AND id = $2";
+    " receipt_email = $12, transfer = $13, application_fee = $14"
+    " WHERE merchant_id = $1 AND id = $2";
 
 int charge_update(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -187,6 +218,8 @@ int charge_update(struct db *db, const char *merchant_id, const struct charge *c
 	db_bind_text(st, 10, ch->metadata ? ch->metadata : "{}", -1);
 	db_bind_text(st, 11, ch->balance_transaction, -1);
 	db_bind_text(st, 12, ch->receipt_email, -1);
+	db_bind_text(st, 13, ch->transfer, -1);
+	db_bind_text(st, 14, ch->application_fee, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -257,6 +290,37 @@ static void kv_raw_or(struct json *j, const char *key, const char *raw, const ch
 		json_kv_null(j, key);
 }
 
+void payments_render_connect_fee(struct json *j, const struct payment_connect *c)
+{
+	json_key(j, "application_fee_amount");
+	if (c->application_fee_amount)
+		json_int(j, c->application_fee_amount);
+	else
+		json_nil(j);
+}
+
+void payments_render_on_behalf_of(struct json *j, const struct payment_connect *c)
+{
+	json_kv_str_or_null(j, "on_behalf_of", c->on_behalf_of);
+}
+
+void payments_render_transfer_data(struct json *j, const struct payment_connect *c, bool for_charge)
+{
+	json_key(j, "transfer_data");
+	if (!c->destination) {
+		json_nil(j);
+		return;
+	}
+	json_obj_open(j);
+	/* a PaymentIntent's transfer_data has `amount` only when it was given; a charge's is null
+	 * then */
+	if (c->transfer_amount)
+		json_kv_int(j, "amount", c->transfer_amount);
+	else if (for_charge)
+		json_kv_null(j, "amount");
+	json_kv_str(j, "destination", c->destination);
+	json_obj_close(j);
+}
 
 struct pi_ctx {
 	struct arena *a;
@@ -292,8 +356,8 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_int(j, "amount_captured", ch->amount_captured);
 	json_kv_int(j, "amount_refunded", ch->amount_refunded);
 	json_kv_null(j, "application");
-	json_kv_null(j, "application_fee");
-	json_kv_null(j, "application_fee_amount");
+	json_kv_str_or_null(j, "application_fee", ch->application_fee);
+	payments_render_connect_fee(j, &ch->connect);
 	rc = payments_expandable(j, db, "balance_transaction", ch->balance_transaction,
 	                ex->balance_transaction, ex->render_balance_txn, ex->ctx);
 	if (rc != DB_OK)
@@ -321,7 +385,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_null(j, "invoice");
 	json_kv_bool(j, "livemode", livemode != 0);
 	kv_raw_or(j, "metadata", ch->metadata, "{}");
-	json_kv_null(j, "on_behalf_of");
+	payments_render_on_behalf_of(j, &ch->connect);
 	kv_raw_or(j, "outcome", ch->outcome, NULL);
 	json_kv_bool(j, "paid", ch->paid);
 	struct pi_ctx pc = {a, merchant_id, livemode, ex};
@@ -355,8 +419,10 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_str_or_null(j, "statement_descriptor", ch->statement_descriptor);
 	json_kv_null(j, "statement_descriptor_suffix");
 	json_kv_str(j, "status", ch->status);
-	json_kv_null(j, "transfer_data");
-	json_kv_null(j, "transfer_group");
+	if (ch->transfer) /* only a destination charge's (Stripe leaves it out otherwise) */
+		json_kv_str(j, "transfer", ch->transfer);
+	payments_render_transfer_data(j, &ch->connect, true);
+	json_kv_str_or_null(j, "transfer_group", ch->connect.transfer_group);
 	json_obj_close(j);
 	return DB_OK;
 }

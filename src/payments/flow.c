@@ -2,6 +2,9 @@
 #include "core/str.h"
 
 #include "disputes/dispute.h"
+#include "ledger/ledger_connect.h"
+#include "merchant/connect.h"
+#include "payments/connect.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -149,6 +152,19 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 	}
 	ch->status = "succeeded";
 	ch->paid = true;
+	if (in->connect) {
+		ch->connect = *in->connect;
+		char id[ID_MAX];
+		id_new_at(id, "tr_", in->now);
+		ch->reserved_transfer = arena_strdup(a, id);
+		if (in->connect->application_fee_amount) {
+			id_new_at(id, "fee_", in->now);
+			ch->reserved_fee = arena_strdup(a, id);
+		}
+		if (!ch->reserved_transfer ||
+		    (in->connect->application_fee_amount && !ch->reserved_fee))
+			return DB_ERR;
+	}
 	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
 	ch->authorization_code = arena_strdup(a, d->auth_code);
 	ch->card = ch->authorization_code ? card_details_json(a, in, ch->authorization_code) : NULL;
@@ -161,7 +177,66 @@ static int charge_set_captured(struct arena *a, struct charge *ch, int64_t amoun
 	ch->captured = true;
 	ch->amount_captured = amount;
 	ch->balance_transaction = arena_strdup(a, bt);
-	return ch->balance_transaction ? DB_OK : DB_ERR;
+	if (!ch->balance_transaction)
+		return DB_ERR;
+	if (!ch->connect.destination)
+		return DB_OK;
+	/* a destination charge names the transfer (and fee) its capture makes: the ids chosen when
+	 * it was prepared, or new ones for a charge captured later */
+	char id[ID_MAX];
+	if (!ch->reserved_transfer) {
+		id_new_at(id, "tr_", ch->created);
+		ch->reserved_transfer = arena_strdup(a, id);
+	}
+	if (ch->connect.application_fee_amount && !ch->reserved_fee) {
+		id_new_at(id, "fee_", ch->created);
+		ch->reserved_fee = arena_strdup(a, id);
+	}
+	ch->transfer = ch->reserved_transfer;
+	ch->application_fee = ch->connect.application_fee_amount ? ch->reserved_fee : NULL;
+	return ch->transfer && (ch->application_fee || !ch->connect.application_fee_amount)
+		   ? DB_OK
+		   : DB_ERR;
+}
+
+/* A destination charge's capture: the transfer of what was captured (or transfer_data[amount],
+ * never more) to the connected account, funded by the charge's own funds wherever they are, and
+ * the application fee it pays back out of it, with the ids charge_set_captured put on ch. The
+ * transfer's events come from Tender (request null), like a scheduler's: the intent's request
+ * is not at hand here. */
+static int connect_settle(struct db *db, struct arena *a, const char *merchant_id,
+			  const struct charge *ch, int64_t now)
+{
+	if (!ch->connect.destination)
+		return DB_OK;
+	int rc = connect_account_check(db, merchant_id, ch->connect.destination, NULL);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? DB_CONFLICT : rc;
+	int64_t amount = ch->amount_captured;
+	if (ch->connect.transfer_amount && ch->connect.transfer_amount < amount)
+		amount = ch->connect.transfer_amount;
+	int64_t fee = ch->connect.application_fee_amount;
+	if (fee > amount)
+		fee = amount;
+	struct transfer_new in = {
+	    .platform = merchant_id,
+	    .destination = ch->connect.destination,
+	    .transfer_id = ch->transfer,
+	    .fee_id = ch->application_fee,
+	    .amount = amount,
+	    .fee = fee,
+	    .source_transaction = ch->id,
+	    .transfer_group = ch->connect.transfer_group,
+	    .now = now,
+	};
+	rc = ledger_bt_bucket(db, merchant_id, ch->balance_transaction, &in.bucket);
+	if (rc != DB_OK)
+		return rc;
+	in.currency = in.bucket.currency;
+	const struct event_origin o = {NULL, NULL, 0};
+	in.origin = &o;
+	struct transfer t;
+	return transfer_make(db, a, &in, &t, NULL);
 }
 
 int payment_charge_final(struct arena *a, const struct attempt *in, const struct charge *prepared,
@@ -218,10 +293,13 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 			   in->balance_txn_id);
 	if (rc != DB_OK)
 		return rc;
-	rc = charge_insert(db, in->merchant_id, ch);
+	rc = available_at_once(db, in->merchant_id, ch, in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
-	rc = available_at_once(db, in->merchant_id, ch, in->card->behavior, in->now);
+	rc = connect_settle(db, a, in->merchant_id, ch, in->now);
+	if (rc != DB_OK)
+		return rc;
+	rc = charge_insert(db, in->merchant_id, ch);
 	if (rc != DB_OK)
 		return rc;
 	/* the card's test behavior is the one just given to the hold: not read back */
@@ -235,14 +313,17 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 	int rc = capture_apply(db, a, merchant_id, ch, amount, pricing, now, false, NULL);
 	if (rc != DB_OK)
 		return rc;
-	rc = charge_update(db, merchant_id, ch);
-	if (rc != DB_OK)
-		return rc;
 	enum acq_behavior behavior;
 	rc = processor_card_behavior(db, merchant_id, ch->id, &behavior);
 	if (rc != DB_OK)
 		return rc;
 	rc = available_at_once(db, merchant_id, ch, behavior, now);
+	if (rc != DB_OK)
+		return rc;
+	rc = connect_settle(db, a, merchant_id, ch, now);
+	if (rc != DB_OK)
+		return rc;
+	rc = charge_update(db, merchant_id, ch);
 	if (rc != DB_OK)
 		return rc;
 	/* test cards 0259/2685/1976: the network will dispute this capture a little later */

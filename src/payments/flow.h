@@ -44,6 +44,9 @@ struct attempt {
 	/* the charge payment_charge_prepare made of this very attempt before the write (NULL: made
 	 * in the write) */
 	const struct charge *prepared;
+	/* a destination charge's terms (Connect; NULL for every other payment): its capture
+	 * makes the transfer (payments/connect.h) */
+	const struct payment_connect *connect;
 };
 
 /* The charge the attempt records, as payment_record_attempt fills it before it touches the store:

@@ -17,7 +17,8 @@ static const char SQL_GET[] =
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
     " cancellation_reason, canceled_at, three_d_secure_token, pmo_card_capture_method,"
     " pmo_card_request_three_d_secure, checkout_session,"
-    " pmo_card_request_incremental_authorization FROM payment_intents"
+    " pmo_card_request_incremental_authorization, application_fee_amount, transfer_destination,"
+    " transfer_amount, transfer_group, on_behalf_of FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -62,6 +63,11 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->pmo_card_request_three_d_secure = dup(a, st, 28);
 		pi->checkout_session = dup(a, st, 29);
 		pi->pmo_card_request_incremental_authorization = dup(a, st, 30);
+		pi->connect.application_fee_amount = db_col_int64(st, 31); /* NULL reads 0 */
+		pi->connect.destination = dup(a, st, 32);
+		pi->connect.transfer_amount = db_col_int64(st, 33);
+		pi->connect.transfer_group = dup(a, st, 34);
+		pi->connect.on_behalf_of = dup(a, st, 35);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -76,9 +82,10 @@ static const char SQL_INSERT[] =
     " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
     " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
     " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure,"
-    " checkout_session, pmo_card_request_incremental_authorization)"
+    " checkout_session, pmo_card_request_incremental_authorization, application_fee_amount,"
+    " transfer_destination, transfer_amount, transfer_group, on_behalf_of)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -89,7 +96,9 @@ static const char SQL_UPDATE[] =
     " latest_charge = $22, last_payment_error = $23, next_action = $24,"
     " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27,"
     " pmo_card_capture_method = $28, pmo_card_request_three_d_secure = $29,"
-    " checkout_session = $30, pmo_card_request_incremental_authorization = $31"
+    " checkout_session = $30, pmo_card_request_incremental_authorization = $31,"
+    " application_fee_amount = $32, transfer_destination = $33, transfer_amount = $34,"
+    " transfer_group = $35, on_behalf_of = $36"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
@@ -125,6 +134,18 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
 	db_bind_text_ref(st, 29, pi->pmo_card_request_three_d_secure, -1);
 	db_bind_text_ref(st, 30, pi->checkout_session, -1);
 	db_bind_text_ref(st, 31, pi->pmo_card_request_incremental_authorization, -1);
+	const struct payment_connect *c = &pi->connect;
+	if (c->application_fee_amount)
+		db_bind_int64(st, 32, c->application_fee_amount);
+	else
+		db_bind_null(st, 32);
+	db_bind_text_ref(st, 33, c->destination, -1);
+	if (c->transfer_amount)
+		db_bind_int64(st, 34, c->transfer_amount);
+	else
+		db_bind_null(st, 34);
+	db_bind_text_ref(st, 35, c->transfer_group, -1);
+	db_bind_text_ref(st, 36, c->on_behalf_of, -1);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -225,7 +246,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_obj_close(j);
 	json_kv_int(j, "amount_received", pi->amount_received);
 	json_kv_null(j, "application");
-	json_kv_null(j, "application_fee_amount");
+	payments_render_connect_fee(j, &pi->connect);
 	json_kv_null(j, "automatic_payment_methods");
 	if (pi->canceled_at)
 		json_kv_int(j, "canceled_at", pi->canceled_at);
@@ -251,7 +272,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_bool(j, "livemode", livemode != 0);
 	kv_raw_or_null(j, "metadata", pi->metadata ? pi->metadata : "{}");
 	kv_raw_or_null(j, "next_action", pi->next_action);
-	json_kv_null(j, "on_behalf_of");
+	payments_render_on_behalf_of(j, &pi->connect);
 	rc = payments_expandable(j, db, "payment_method", pi->payment_method, ex->payment_method,
 	                ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)
@@ -286,8 +307,8 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_str_or_null(j, "statement_descriptor", pi->statement_descriptor);
 	json_kv_str_or_null(j, "statement_descriptor_suffix", pi->statement_descriptor_suffix);
 	json_kv_str(j, "status", pi->status);
-	json_kv_null(j, "transfer_data");
-	json_kv_null(j, "transfer_group");
+	payments_render_transfer_data(j, &pi->connect, false);
+	json_kv_str_or_null(j, "transfer_group", pi->connect.transfer_group);
 	json_obj_close(j);
 	return DB_OK;
 }

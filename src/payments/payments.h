@@ -21,6 +21,16 @@
 #include "core/json.h"
 #include "store/db.h"
 
+/* A destination charge's terms (Connect, payments/connect.h): what the intent asked, copied to
+ * its charges. All zero on every other payment. */
+struct payment_connect {
+	const char *destination;	/* transfer_data[destination]: a connected account */
+	int64_t transfer_amount;	/* transfer_data[amount]; 0: the captured amount */
+	int64_t application_fee_amount; /* 0: none */
+	const char *transfer_group;
+	const char *on_behalf_of;
+};
+
 struct payment_intent {
 	char id[ID_MAX];
 	int64_t created;
@@ -56,6 +66,7 @@ struct payment_intent {
 	const char *checkout_session; /* the Checkout Session it pays, or NULL */
 	/* "if_available", "never", or NULL (not asked) */
 	const char *pmo_card_request_incremental_authorization;
+	struct payment_connect connect;
 };
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write
@@ -99,6 +110,12 @@ struct charge {
 	bool three_d_secure; /* authenticated with 3-D Secure (liability shift) */
 	const char *fingerprint;
 	const char *client_ip;
+	struct payment_connect connect;
+	/* what a destination charge's capture made (NULL before, and on other charges) */
+	const char *transfer, *application_fee;
+	/* the ids its capture will use, chosen when the charge was prepared so that a charge
+	 * rendered before its write names them (NULL: new ones at capture) */
+	const char *reserved_transfer, *reserved_fee;
 };
 
 /* What a render may expand (expand[]=latest_charge.balance_transaction etc.). */
@@ -150,6 +167,14 @@ int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id,
 int payments_expandable(struct json *j, struct db *db, const char *key, const char *id,
                         bool expand, int (*render)(void *, struct db *, const char *, struct json *),
                         void *ctx);
+
+/* The Connect fields of a PaymentIntent or a charge (application_fee_amount, on_behalf_of,
+ * transfer_data, transfer_group) each at its place in the object; for_charge renders a
+ * charge's transfer_data (amount null when not set). */
+void payments_render_connect_fee(struct json *j, const struct payment_connect *c);
+void payments_render_on_behalf_of(struct json *j, const struct payment_connect *c);
+void payments_render_transfer_data(struct json *j, const struct payment_connect *c,
+				   bool for_charge);
 
 /* Renders into a new arena string (for events and responses at once). */
 const char *pi_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,

@@ -1,0 +1,507 @@
+/*
+ * /v1/transfers (create, retrieve, update, list) and their reversals
+ * (/v1/transfers/{id}/reversals: create, list, retrieve, update): a platform sends funds to one
+ * of its connected accounts (Connect's "separate charges and transfers").
+ *
+ * A transfer is funded either by the platform's available balance (checked like a payout's, in
+ * a read before the write, and guarded by the same per-currency draw count so that two
+ * transfers, or a transfer and a payout, cannot both spend one balance: ledger_payout.h), or by
+ * one of its charges (source_transaction): then it moves the charge's funds where they are
+ * (still pending: the connected account's become available the same day), and all the
+ * transfers a charge funds add up to no more than what it captured less what was refunded.
+ * A reversal takes money back from the connected account's available balance at once.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/resources.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_connect.h"
+#include "ledger/ledger_payout.h"
+#include "merchant/connect.h"
+#include "money/currency.h"
+#include "payments/connect.h"
+#include "payments/payments.h"
+#include "store/store.h"
+
+#define TRANSFER_ATTEMPTS 5
+
+static int respond(struct req *r, struct db *db, const struct transfer *t)
+{
+	return transfer_render(db, &r->arena, r->merchant_id, r->livemode, t, req_json(r)) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- create ---- */
+
+static const struct param_spec create_params[] = {
+    {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"destination", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"description", PT_STRING, 0, 5000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"source_transaction", PT_STRING, 0, 255, NULL, NULL},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
+    {"source_type", PT_ENUM, 0, 0, (const char *const[]){"card", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct create_ctx {
+	struct req *r;
+	struct transfer_new in;
+	char currency[8];
+	int64_t available; /* read before the write (no source_transaction) */
+	int64_t draws;	   /* the platform's draws in the currency at that read */
+	bool raced;	   /* another draw since that read */
+	struct transfer t;
+};
+
+static int destination_ok(struct req *r, struct db *db, const char *destination)
+{
+	int rc = connect_account_check(db, r->merchant_id, destination, NULL);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "destination", destination, "destination");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int balance_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	if (destination_ok(r, db, c->in.destination) != 0)
+		return -1;
+	if (ledger_available_balance(db, r->merchant_id, c->currency, &c->available) != DB_OK ||
+	    ledger_draws(db, r->merchant_id, c->currency, &c->draws) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+/* A transfer funded by the platform's charge: the charge must have captured funds in the
+ * transfer's currency (not converted) that its other transfers and refunds have not used. */
+static int source_fn(struct db *db, struct create_ctx *c)
+{
+	struct req *r = c->r;
+	const char *src = c->in.source_transaction;
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, src, &ch);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "charge", src, "source_transaction");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!ch.captured || !ch.balance_transaction)
+		return req_fail(r, ERR_PARAM_BAD, "source_transaction",
+				"The charge %s has no captured funds to transfer.", src);
+	rc = ledger_bt_bucket(db, r->merchant_id, ch.balance_transaction, &c->in.bucket);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(c->in.bucket.currency, c->currency) != 0)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "currency",
+		    "The currency of a transfer funded by a charge must be the currency "
+		    "the charge's funds are in (%s).",
+		    c->in.bucket.currency);
+	int64_t funded = 0;
+	if (transfer_funded_by(db, r->merchant_id, src, &funded) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t left = ch.amount_captured - ch.amount_refunded - funded;
+	if (c->in.amount > left)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "amount",
+		    "Transfer amount exceeds what the source transaction %s has left to "
+		    "transfer (%lld).",
+		    src, (long long)(left > 0 ? left : 0));
+	return 0;
+}
+
+static int create_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	c->raced = false;
+	if (destination_ok(r, db, c->in.destination) != 0)
+		return -1;
+	if (c->in.source_transaction) {
+		if (source_fn(db, c) != 0)
+			return -1;
+	} else {
+		int crc = ledger_draw_next(db, r->merchant_id, c->currency, c->draws);
+		if (crc == DB_CONFLICT) {
+			c->raced = true;
+			return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
+		}
+		if (crc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		c->in.bucket = (struct ledger_bucket){.pending = false};
+	}
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	c->in.origin = &o;
+	c->in.now = r->now;
+	int rc = transfer_make(db, &r->arena, &c->in, &c->t, NULL);
+	if (rc == LEDGER_ERR_INVALID)
+		return req_fail(r, ERR_PARAM_BAD, "destination",
+				"A transfer's destination must be another account.");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, db, &c->t);
+}
+
+static int h_create(struct req *r)
+{
+	struct create_ctx c = {.r = r};
+	int64_t amount = 0;
+	param_int(r, "amount", &amount);
+	if (amount < 1 || amount > LEDGER_AMOUNT_MAX)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "amount",
+		    "Invalid amount: a transfer is 1 or more of the currency's smallest "
+		    "unit.");
+	const char *cur = param_str(r, "currency");
+	for (int i = 0; cur && cur[i] && i < 7; i++)
+		c.currency[i] =
+		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+	if (!cur || strlen(cur) != 3 || !currency_find(c.currency))
+		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
+				cur ? cur : "");
+	c.in.platform = r->merchant_id;
+	c.in.destination = param_str(r, "destination");
+	c.in.amount = amount;
+	c.in.currency = c.currency;
+	c.in.source_transaction = param_str(r, "source_transaction");
+	if (c.in.source_transaction && !*c.in.source_transaction)
+		c.in.source_transaction = NULL;
+	c.in.transfer_group = param_str(r, "transfer_group");
+	c.in.description = param_str(r, "description");
+	c.in.metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &c.in.metadata) != 0)
+		return -1;
+	if (c.in.source_transaction)
+		return req_write(r, create_fn, &c);
+	for (int attempt = 0; attempt < TRANSFER_ATTEMPTS; attempt++) {
+		if (req_read(r, balance_fn, &c) != 0)
+			return -1;
+		if (c.available < amount)
+			return req_fail(r, ERR_BALANCE_INSUFFICIENT, "amount", NULL);
+		if (req_write(r, create_fn, &c) == 0)
+			return 0;
+		if (!c.raced)
+			return -1;
+		r->err.set = false;
+	}
+	return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
+}
+
+/* ---- retrieve, update, list ---- */
+
+struct id_ctx {
+	struct req *r;
+	const char *id;
+	struct transfer t;
+};
+
+static int load_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	int rc = transfer_load(db, &x->r->arena, x->r->merchant_id, x->id, &x->t);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "transfer", x->id, "transfer");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	return load_fn(db, arg) != 0 ? -1 : respond(x->r, db, &x->t);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int update_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	struct transfer *t = &x->t;
+	struct buf prev;
+	buf_init(&prev, 1u << 20);
+	struct json pj;
+	json_init(&pj, &prev);
+	json_obj_open(&pj);
+	const char *old_meta = t->metadata;
+	if (metadata_apply(r, old_meta, "metadata", &t->metadata) != 0) {
+		buf_release(&prev);
+		return -1;
+	}
+	if (strcmp(old_meta, t->metadata) != 0)
+		json_kv_raw(&pj, "metadata", old_meta, strlen(old_meta));
+	const char *desc = param_str(r, "description");
+	if (desc) {
+		const char *nd = *desc ? desc : NULL;
+		if ((nd == NULL) != (t->description == NULL) ||
+		    (nd && strcmp(nd, t->description) != 0))
+			json_kv_str_or_null(&pj, "description", t->description);
+		t->description = nd;
+	}
+	json_obj_close(&pj);
+	const char *prev_json = prev.failed ? NULL : arena_strndup(&r->arena, prev.data, prev.len);
+	buf_release(&prev);
+	if (!prev_json || transfer_update(db, r->merchant_id, t) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = transfer_render(db, &r->arena, r->merchant_id, r->livemode, t, &j);
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (rc == DB_OK && !b.failed)
+		rc = event_append(db, r->merchant_id, &o, "transfer.updated", t->id, b.data, b.len,
+				  prev_json, r->now, NULL);
+	else
+		rc = DB_ERR;
+	buf_release(&b);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, db, t);
+}
+
+static int h_update(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+static const char SQL_CURSOR[] = "SELECT created FROM transfers WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM transfers WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR destination = $5) AND ($6 IS NULL OR transfer_group = $6)"
+    " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] =
+    "SELECT id FROM transfers WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND ($5 IS NULL OR destination = $5) AND ($6 IS NULL OR transfer_group = $6)"
+    " ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	db_bind_text(st, first, param_str(r, "destination"), -1);
+	db_bind_text(st, first + 1, param_str(r, "transfer_group"), -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct transfer t;
+	int rc = transfer_load(db, &r->arena, r->merchant_id, id, &t);
+	if (rc != DB_OK)
+		return rc;
+	return transfer_render(db, &r->arena, r->merchant_id, r->livemode, &t, j);
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/transfers",
+	    .object_name = "transfer",
+	    .id_prefix = "tr_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- reversals ---- */
+
+struct rev_ctx {
+	struct req *r;
+	const char *transfer_id, *id;
+	struct transfer t;
+	struct transfer_reversal v;
+};
+
+static int rev_create_fn(struct db *db, void *arg)
+{
+	struct rev_ctx *x = arg;
+	struct req *r = x->r;
+	int rc = transfer_load(db, &r->arena, r->merchant_id, x->transfer_id, &x->t);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "transfer", x->transfer_id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t left = x->t.amount - x->t.amount_reversed;
+	int64_t amount = left;
+	if (param_int(r, "amount", &amount) && (amount < 1 || amount > left))
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"You cannot reverse %lld of a transfer that has %lld left to "
+				"reverse.",
+				(long long)amount, (long long)left);
+	if (left < 1)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Transfer %s has already been fully reversed.", x->t.id);
+	const char *metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &metadata) != 0)
+		return -1;
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	rc = transfer_reverse(db, &r->arena, r->merchant_id, &x->t, amount, metadata, NULL, r->now,
+			      &o, &x->v);
+	if (rc == DB_CONFLICT)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Transfer %s has less left to reverse than that.", x->t.id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	transfer_reversal_render(&x->v, req_json(r));
+	return 0;
+}
+
+static int h_rev_create(struct req *r)
+{
+	struct rev_ctx x = {.r = r, .transfer_id = r->args[0]};
+	return req_write(r, rev_create_fn, &x);
+}
+
+static int rev_load_fn(struct db *db, void *arg)
+{
+	struct rev_ctx *x = arg;
+	struct req *r = x->r;
+	int rc =
+	    transfer_reversal_load(db, &r->arena, r->merchant_id, x->transfer_id, x->id, &x->v);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "transfer_reversal", x->id, "id");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int rev_retrieve_fn(struct db *db, void *arg)
+{
+	struct rev_ctx *x = arg;
+	if (rev_load_fn(db, arg) != 0)
+		return -1;
+	transfer_reversal_render(&x->v, req_json(x->r));
+	return 0;
+}
+
+static int h_rev_retrieve(struct req *r)
+{
+	struct rev_ctx x = {.r = r, .transfer_id = r->args[0], .id = r->args[1]};
+	return req_read(r, rev_retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int rev_update_fn(struct db *db, void *arg)
+{
+	struct rev_ctx *x = arg;
+	struct req *r = x->r;
+	if (rev_load_fn(db, arg) != 0)
+		return -1;
+	if (metadata_apply(r, x->v.metadata, "metadata", &x->v.metadata) != 0)
+		return -1;
+	if (transfer_reversal_set_metadata(db, r->merchant_id, &x->v) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	transfer_reversal_render(&x->v, req_json(r));
+	return 0;
+}
+
+static int h_rev_update(struct req *r)
+{
+	struct rev_ctx x = {.r = r, .transfer_id = r->args[0], .id = r->args[1]};
+	return req_write(r, rev_update_fn, &x);
+}
+
+static const char SQL_REV_CURSOR[] =
+    "SELECT created FROM transfer_reversals WHERE merchant_id = $1 AND id = $2";
+static const char SQL_REV_DESC[] =
+    "SELECT id FROM transfer_reversals WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND transfer = $5 ORDER BY id DESC LIMIT $4";
+static const char SQL_REV_ASC[] =
+    "SELECT id FROM transfer_reversals WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND transfer = $5 ORDER BY id ASC LIMIT $4";
+
+static int rev_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	db_bind_text(st, first, r->args[0], -1);
+	return 0;
+}
+
+static int rev_list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct transfer_reversal v;
+	int rc = transfer_reversal_load(db, &r->arena, r->merchant_id, r->args[0], id, &v);
+	if (rc == DB_OK)
+		transfer_reversal_render(&v, j);
+	return rc;
+}
+
+static int rev_exists_fn(struct db *db, void *arg)
+{
+	struct rev_ctx *x = arg;
+	int rc = transfer_load(db, &x->r->arena, x->r->merchant_id, x->transfer_id, &x->t);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "transfer", x->transfer_id, "id");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int h_rev_list(struct req *r)
+{
+	struct rev_ctx x = {.r = r, .transfer_id = r->args[0]};
+	if (req_read(r, rev_exists_fn, &x) != 0)
+		return -1;
+	const char *url = arena_printf(&r->arena, "/v1/transfers/%s/reversals", r->args[0]);
+	if (!url)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const struct list_spec spec = {
+	    .url = url,
+	    .object_name = "transfer_reversal",
+	    .id_prefix = "trr_",
+	    .sql_cursor = SQL_REV_CURSOR,
+	    .sql_desc = SQL_REV_DESC,
+	    .sql_asc = SQL_REV_ASC,
+	    .bind_filters = rev_list_bind,
+	    .render = rev_list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+static const struct param_spec update_params[] = {
+    {"description", PT_STRING, 0, 5000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"destination", PT_STRING, 0, 255, NULL, NULL},
+    {"transfer_group", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec rev_create_params[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec metadata_params[] = {
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+const struct route transfers_routes[] = {
+    {"POST", "/v1/transfers", h_create, create_params, 0},
+    {"GET", "/v1/transfers", h_list, list_params, ROUTE_LIST},
+    {"POST", "/v1/transfers/{id}/reversals", h_rev_create, rev_create_params, 0},
+    {"GET", "/v1/transfers/{id}/reversals", h_rev_list, no_params, ROUTE_LIST},
+    {"GET", "/v1/transfers/{id}/reversals/{id}", h_rev_retrieve, no_params, 0},
+    {"POST", "/v1/transfers/{id}/reversals/{id}", h_rev_update, metadata_params, 0},
+    {"GET", "/v1/transfers/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/transfers/{id}", h_update, update_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

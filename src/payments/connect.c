@@ -1,0 +1,655 @@
+/* Connect transfers, reversals and application fees (connect.h). */
+#include "payments/connect.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+#include "ledger/ledger.h"
+
+static const char *dup(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+static int step_changes(struct db_stmt *st)
+{
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return n == 1 ? DB_OK : DB_CONFLICT;
+}
+
+/* ---- transfers ---- */
+
+static const char SQL_T_INSERT[] =
+    "INSERT INTO transfers (merchant_id, id, created, amount, amount_reversed, currency,"
+    " destination, destination_payment, balance_transaction, destination_balance_transaction,"
+    " source_transaction, transfer_group, description, metadata)"
+    " VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+static const char SQL_T_GET[] =
+    "SELECT id, created, amount, amount_reversed, currency, destination, destination_payment,"
+    " balance_transaction, destination_balance_transaction, source_transaction, transfer_group,"
+    " description, metadata FROM transfers WHERE merchant_id = $1 AND id = $2";
+static const char SQL_T_FUNDED[] =
+    "SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE merchant_id = $1"
+    " AND source_transaction = $2";
+static const char SQL_T_UPDATE[] =
+    "UPDATE transfers SET description = $3, metadata = $4 WHERE merchant_id = $1 AND id = $2";
+static const char SQL_T_REVERSE[] =
+    "UPDATE transfers SET amount_reversed = amount_reversed + $3 WHERE merchant_id = $1"
+    " AND id = $2 AND amount_reversed + $3 <= amount";
+static const char SQL_F_INSERT[] =
+    "INSERT INTO application_fees (merchant_id, id, created, amount, amount_refunded, currency,"
+    " account, charge, originating_transaction, balance_transaction)"
+    " VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9)";
+static const char SQL_F_GET[] =
+    "SELECT id, created, amount, amount_refunded, currency, account, charge,"
+    " originating_transaction, balance_transaction FROM application_fees"
+    " WHERE merchant_id = $1 AND id = $2";
+
+int transfer_load(struct db *db, struct arena *a, const char *platform, const char *id,
+		  struct transfer *t)
+{
+	struct db_stmt *st = db_prepare(db, SQL_T_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(t, 0, sizeof(*t));
+		str_copy(t->id, sizeof(t->id), db_col_text(st, 0, NULL));
+		t->created = db_col_int64(st, 1);
+		t->amount = db_col_int64(st, 2);
+		t->amount_reversed = db_col_int64(st, 3);
+		str_copy(t->currency, sizeof(t->currency), db_col_text(st, 4, NULL));
+		t->destination = dup(a, st, 5);
+		t->destination_payment = dup(a, st, 6);
+		t->balance_transaction = dup(a, st, 7);
+		t->destination_balance_transaction = dup(a, st, 8);
+		t->source_transaction = dup(a, st, 9);
+		t->transfer_group = dup(a, st, 10);
+		t->description = dup(a, st, 11);
+		t->metadata = dup(a, st, 12);
+		if (!t->destination || !t->metadata)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int transfer_funded_by(struct db *db, const char *platform, const char *charge_id, int64_t *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_T_FUNDED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, charge_id, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+int transfer_update(struct db *db, const char *platform, const struct transfer *t)
+{
+	struct db_stmt *st = db_prepare(db, SQL_T_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, t->id, -1);
+	db_bind_text(st, 3, t->description, -1);
+	db_bind_text(st, 4, t->metadata, -1);
+	return step_changes(st);
+}
+
+/* Appends a platform event with obj's JSON as rendered into a fresh buffer by the caller. */
+static int emit(struct db *db, const char *platform, const struct event_origin *o, const char *type,
+		const char *id, const struct buf *b, int64_t now)
+{
+	if (b->failed)
+		return DB_ERR;
+	return event_append(db, platform, o, type, id, b->data, b->len, NULL, now, NULL);
+}
+
+static int emit_transfer(struct db *db, struct arena *a, const char *platform,
+			 const struct event_origin *o, const struct transfer *t, const char *type,
+			 int64_t now)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = transfer_render(db, a, platform, o->livemode, t, &j);
+	if (rc == DB_OK)
+		rc = emit(db, platform, o, type, t->id, &b, now);
+	buf_release(&b);
+	return rc;
+}
+
+int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in, struct transfer *t,
+		  char ret_fee_id[ID_MAX])
+{
+	memset(t, 0, sizeof(*t));
+	char fee_id[ID_MAX] = "", py[ID_MAX];
+	if (in->transfer_id)
+		str_copy(t->id, sizeof(t->id), in->transfer_id);
+	else
+		id_new_at(t->id, "tr_", in->now);
+	if (in->fee > 0) {
+		if (in->fee_id)
+			str_copy(fee_id, sizeof(fee_id), in->fee_id);
+		else
+			id_new_at(fee_id, "fee_", in->now);
+	}
+	id_new_at(py, "py_", in->now);
+	t->created = in->now;
+	t->amount = in->amount;
+	str_copy(t->currency, sizeof(t->currency), in->currency);
+	t->destination = in->destination;
+	t->destination_payment = arena_strdup(a, py);
+	t->source_transaction = in->source_transaction;
+	t->transfer_group = in->transfer_group;
+	t->description = in->description;
+	t->metadata = in->metadata ? in->metadata : "{}";
+	const struct ledger_transfer lt = {
+	    .platform = in->platform,
+	    .destination = in->destination,
+	    .transfer_id = t->id,
+	    .destination_payment = py,
+	    .currency = in->currency,
+	    .amount = in->amount,
+	    .fee = in->fee,
+	    .fee_id = fee_id,
+	    .bucket = in->bucket,
+	    .now = in->now,
+	};
+	char pbt[ID_MAX], dbt[ID_MAX], fbt[ID_MAX];
+	int rc = ledger_transfer(db, &lt, pbt, dbt, fbt);
+	if (rc != DB_OK)
+		return rc;
+	t->balance_transaction = arena_strdup(a, pbt);
+	t->destination_balance_transaction = arena_strdup(a, dbt);
+	if (!t->destination_payment || !t->balance_transaction ||
+	    !t->destination_balance_transaction)
+		return DB_ERR;
+	struct db_stmt *st = db_prepare(db, SQL_T_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, in->platform, -1);
+	db_bind_text(st, 2, t->id, -1);
+	db_bind_int64(st, 3, t->created);
+	db_bind_int64(st, 4, t->amount);
+	db_bind_text(st, 5, t->currency, -1);
+	db_bind_text(st, 6, t->destination, -1);
+	db_bind_text(st, 7, py, -1);
+	db_bind_text(st, 8, pbt, -1);
+	db_bind_text(st, 9, dbt, -1);
+	db_bind_text(st, 10, t->source_transaction, -1);
+	db_bind_text(st, 11, t->transfer_group, -1);
+	db_bind_text(st, 12, t->description, -1);
+	db_bind_text(st, 13, t->metadata, -1);
+	rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	rc = emit_transfer(db, a, in->platform, in->origin, t, "transfer.created", in->now);
+	if (rc != DB_OK)
+		return rc;
+	if (ret_fee_id)
+		str_copy(ret_fee_id, ID_MAX, fee_id);
+	if (in->fee == 0)
+		return DB_OK;
+	/* the fee was taken from the payment on the connected account (its py_…), which the
+	 * platform's charge originated */
+	struct application_fee f = {
+	    .created = in->now,
+	    .amount = in->fee,
+	    .account = in->destination,
+	    .charge = py,
+	    .originating_transaction = in->source_transaction,
+	    .balance_transaction = fbt,
+	};
+	str_copy(f.id, sizeof(f.id), fee_id);
+	str_copy(f.currency, sizeof(f.currency), in->currency);
+	st = db_prepare(db, SQL_F_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, in->platform, -1);
+	db_bind_text(st, 2, f.id, -1);
+	db_bind_int64(st, 3, f.created);
+	db_bind_int64(st, 4, f.amount);
+	db_bind_text(st, 5, f.currency, -1);
+	db_bind_text(st, 6, f.account, -1);
+	db_bind_text(st, 7, f.charge, -1);
+	db_bind_text(st, 8, f.originating_transaction, -1);
+	db_bind_text(st, 9, f.balance_transaction, -1);
+	rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	rc = application_fee_render(db, a, in->platform, in->origin->livemode, &f, &j);
+	if (rc == DB_OK)
+		rc = emit(db, in->platform, in->origin, "application_fee.created", f.id, &b,
+			  in->now);
+	buf_release(&b);
+	return rc;
+}
+
+/* ---- reversals ---- */
+
+static const char SQL_R_INSERT[] =
+    "INSERT INTO transfer_reversals (merchant_id, id, transfer, created, amount, currency,"
+    " balance_transaction, destination_payment_refund, destination_balance_transaction,"
+    " source_refund, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+#define R_COLS                                                                                     \
+	"id, transfer, created, amount, currency, balance_transaction,"                            \
+	" destination_payment_refund, destination_balance_transaction, source_refund, metadata"
+static const char SQL_R_GET[] = "SELECT " R_COLS " FROM transfer_reversals WHERE merchant_id = $1"
+				" AND transfer = $2 AND id = $3";
+/* a transfer's newest reversals, for its inline list */
+static const char SQL_R_OF[] = "SELECT " R_COLS " FROM transfer_reversals WHERE merchant_id = $1"
+			       " AND transfer = $2 ORDER BY id DESC LIMIT $3";
+static const char SQL_R_METADATA[] =
+    "UPDATE transfer_reversals SET metadata = $4 WHERE merchant_id = $1 AND transfer = $2"
+    " AND id = $3";
+
+static int reversal_row(struct arena *a, struct db_stmt *st, struct transfer_reversal *v)
+{
+	memset(v, 0, sizeof(*v));
+	str_copy(v->id, sizeof(v->id), db_col_text(st, 0, NULL));
+	v->transfer = dup(a, st, 1);
+	v->created = db_col_int64(st, 2);
+	v->amount = db_col_int64(st, 3);
+	str_copy(v->currency, sizeof(v->currency), db_col_text(st, 4, NULL));
+	v->balance_transaction = dup(a, st, 5);
+	v->destination_payment_refund = dup(a, st, 6);
+	v->destination_balance_transaction = dup(a, st, 7);
+	v->source_refund = dup(a, st, 8);
+	v->metadata = dup(a, st, 9);
+	return v->transfer && v->metadata ? DB_OK : DB_ERR;
+}
+
+int transfer_reversal_load(struct db *db, struct arena *a, const char *platform,
+			   const char *transfer_id, const char *id, struct transfer_reversal *v)
+{
+	struct db_stmt *st = db_prepare(db, SQL_R_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, transfer_id, -1);
+	db_bind_text(st, 3, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW && reversal_row(a, st, v) != DB_OK)
+		rc = DB_ERR;
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int transfer_reversal_set_metadata(struct db *db, const char *platform,
+				   const struct transfer_reversal *v)
+{
+	struct db_stmt *st = db_prepare(db, SQL_R_METADATA);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, v->transfer, -1);
+	db_bind_text(st, 3, v->id, -1);
+	db_bind_text(st, 4, v->metadata, -1);
+	return step_changes(st);
+}
+
+void transfer_reversal_render(const struct transfer_reversal *v, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", v->id);
+	json_kv_str(j, "object", "transfer_reversal");
+	json_kv_int(j, "amount", v->amount);
+	json_kv_str_or_null(j, "balance_transaction", v->balance_transaction);
+	json_kv_int(j, "created", v->created);
+	json_kv_str(j, "currency", v->currency);
+	json_kv_str_or_null(j, "destination_payment_refund", v->destination_payment_refund);
+	json_kv_raw(j, "metadata", v->metadata, strlen(v->metadata));
+	json_kv_str_or_null(j, "source_refund", v->source_refund);
+	json_kv_str(j, "transfer", v->transfer);
+	json_obj_close(j);
+}
+
+int transfer_reverse(struct db *db, struct arena *a, const char *platform, struct transfer *t,
+		     int64_t r, const char *metadata, const char *source_refund, int64_t now,
+		     const struct event_origin *origin, struct transfer_reversal *v)
+{
+	if (r < 1)
+		return LEDGER_ERR_INVALID;
+	struct db_stmt *st = db_prepare(db, SQL_T_REVERSE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, t->id, -1);
+	db_bind_int64(st, 3, r);
+	int rc = step_changes(st);
+	if (rc != DB_OK)
+		return rc; /* DB_CONFLICT: more than is left to reverse */
+	memset(v, 0, sizeof(*v));
+	char pyr[ID_MAX], pbt[ID_MAX], dbt[ID_MAX];
+	id_new_at(v->id, "trr_", now);
+	id_new_at(pyr, "pyr_", now);
+	rc = ledger_transfer_reversal(db, platform, t->destination, v->id, pyr, r, t->currency, now,
+				      pbt, dbt);
+	if (rc != DB_OK)
+		return rc;
+	v->created = now;
+	v->amount = r;
+	str_copy(v->currency, sizeof(v->currency), t->currency);
+	v->transfer = t->id;
+	v->balance_transaction = arena_strdup(a, pbt);
+	v->destination_payment_refund = arena_strdup(a, pyr);
+	v->destination_balance_transaction = arena_strdup(a, dbt);
+	v->source_refund = source_refund;
+	v->metadata = metadata ? metadata : "{}";
+	if (!v->balance_transaction || !v->destination_payment_refund ||
+	    !v->destination_balance_transaction)
+		return DB_ERR;
+	st = db_prepare(db, SQL_R_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, v->id, -1);
+	db_bind_text(st, 3, t->id, -1);
+	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, r);
+	db_bind_text(st, 6, v->currency, -1);
+	db_bind_text(st, 7, pbt, -1);
+	db_bind_text(st, 8, pyr, -1);
+	db_bind_text(st, 9, dbt, -1);
+	db_bind_text(st, 10, source_refund, -1);
+	db_bind_text(st, 11, v->metadata, -1);
+	rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	t->amount_reversed += r;
+	return emit_transfer(db, a, platform, origin, t, "transfer.reversed", now);
+}
+
+int transfer_render(struct db *db, struct arena *a, const char *platform, int livemode,
+		    const struct transfer *t, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", t->id);
+	json_kv_str(j, "object", "transfer");
+	json_kv_int(j, "amount", t->amount);
+	json_kv_int(j, "amount_reversed", t->amount_reversed);
+	json_kv_str_or_null(j, "balance_transaction", t->balance_transaction);
+	json_kv_int(j, "created", t->created);
+	json_kv_str(j, "currency", t->currency);
+	json_kv_str_or_null(j, "description", t->description);
+	json_kv_str(j, "destination", t->destination);
+	json_kv_str(j, "destination_payment", t->destination_payment);
+	json_kv_bool(j, "livemode", livemode != 0);
+	json_kv_raw(j, "metadata", t->metadata, strlen(t->metadata));
+	/* the newest reversals inline, as Stripe lists them in the object */
+	json_key(j, "reversals");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	struct db_stmt *st = db_prepare(db, SQL_R_OF);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, t->id, -1);
+	db_bind_int64(st, 3, TRANSFER_REVERSALS_INLINE + 1);
+	int n = 0, rc;
+	while ((rc = db_step(st)) == DB_ROW && n < TRANSFER_REVERSALS_INLINE) {
+		struct transfer_reversal v;
+		if (reversal_row(a, st, &v) != DB_OK) {
+			rc = DB_ERR;
+			break;
+		}
+		transfer_reversal_render(&v, j);
+		n++;
+	}
+	bool more = rc == DB_ROW;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", more);
+	char url[96];
+	snprintf(url, sizeof(url), "/v1/transfers/%s/reversals", t->id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	json_kv_bool(j, "reversed", t->amount_reversed >= t->amount);
+	json_kv_str_or_null(j, "source_transaction", t->source_transaction);
+	json_kv_str(j, "source_type", "card");
+	json_kv_str_or_null(j, "transfer_group", t->transfer_group);
+	json_obj_close(j);
+	return DB_OK;
+}
+
+/* ---- application fees ---- */
+
+int application_fee_load(struct db *db, struct arena *a, const char *platform, const char *id,
+			 struct application_fee *f)
+{
+	struct db_stmt *st = db_prepare(db, SQL_F_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(f, 0, sizeof(*f));
+		str_copy(f->id, sizeof(f->id), db_col_text(st, 0, NULL));
+		f->created = db_col_int64(st, 1);
+		f->amount = db_col_int64(st, 2);
+		f->amount_refunded = db_col_int64(st, 3);
+		str_copy(f->currency, sizeof(f->currency), db_col_text(st, 4, NULL));
+		f->account = dup(a, st, 5);
+		f->charge = dup(a, st, 6);
+		f->originating_transaction = dup(a, st, 7);
+		f->balance_transaction = dup(a, st, 8);
+		if (!f->account || !f->charge)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+/* ---- application fee refunds ---- */
+
+static const char SQL_FR_INSERT[] =
+    "INSERT INTO application_fee_refunds (merchant_id, id, fee, created, amount, currency,"
+    " balance_transaction, account_balance_transaction, metadata)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+#define FR_COLS                                                                                    \
+	"id, fee, created, amount, currency, balance_transaction, account_balance_transaction,"    \
+	" metadata"
+static const char SQL_FR_GET[] = "SELECT " FR_COLS " FROM application_fee_refunds"
+				 " WHERE merchant_id = $1 AND fee = $2 AND id = $3";
+static const char SQL_FR_OF[] = "SELECT " FR_COLS " FROM application_fee_refunds"
+				" WHERE merchant_id = $1 AND fee = $2 ORDER BY id DESC LIMIT $3";
+static const char SQL_FR_METADATA[] = "UPDATE application_fee_refunds SET metadata = $4"
+				      " WHERE merchant_id = $1 AND fee = $2 AND id = $3";
+static const char SQL_F_REFUND[] =
+    "UPDATE application_fees SET amount_refunded = amount_refunded + $3 WHERE merchant_id = $1"
+    " AND id = $2 AND amount_refunded + $3 <= amount";
+
+static int fee_refund_row(struct arena *a, struct db_stmt *st, struct fee_refund *v)
+{
+	memset(v, 0, sizeof(*v));
+	str_copy(v->id, sizeof(v->id), db_col_text(st, 0, NULL));
+	v->fee = dup(a, st, 1);
+	v->created = db_col_int64(st, 2);
+	v->amount = db_col_int64(st, 3);
+	str_copy(v->currency, sizeof(v->currency), db_col_text(st, 4, NULL));
+	v->balance_transaction = dup(a, st, 5);
+	v->account_balance_transaction = dup(a, st, 6);
+	v->metadata = dup(a, st, 7);
+	return v->fee && v->metadata ? DB_OK : DB_ERR;
+}
+
+int fee_refund_load(struct db *db, struct arena *a, const char *platform, const char *fee_id,
+		    const char *id, struct fee_refund *v)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FR_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, fee_id, -1);
+	db_bind_text(st, 3, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW && fee_refund_row(a, st, v) != DB_OK)
+		rc = DB_ERR;
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int fee_refund_set_metadata(struct db *db, const char *platform, const struct fee_refund *v)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FR_METADATA);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, v->fee, -1);
+	db_bind_text(st, 3, v->id, -1);
+	db_bind_text(st, 4, v->metadata, -1);
+	return step_changes(st);
+}
+
+void fee_refund_render(const struct fee_refund *v, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", v->id);
+	json_kv_str(j, "object", "fee_refund");
+	json_kv_int(j, "amount", v->amount);
+	json_kv_str_or_null(j, "balance_transaction", v->balance_transaction);
+	json_kv_int(j, "created", v->created);
+	json_kv_str(j, "currency", v->currency);
+	json_kv_str(j, "fee", v->fee);
+	json_kv_raw(j, "metadata", v->metadata, strlen(v->metadata));
+	json_obj_close(j);
+}
+
+int application_fee_refund(struct db *db, struct arena *a, const char *platform,
+			   struct application_fee *f, int64_t amount, const char *metadata,
+			   int64_t now, const struct event_origin *origin, struct fee_refund *v)
+{
+	if (amount < 1)
+		return LEDGER_ERR_INVALID;
+	struct db_stmt *st = db_prepare(db, SQL_F_REFUND);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, f->id, -1);
+	db_bind_int64(st, 3, amount);
+	int rc = step_changes(st);
+	if (rc != DB_OK)
+		return rc; /* DB_CONFLICT: more than is left to refund */
+	memset(v, 0, sizeof(*v));
+	char pbt[ID_MAX], abt[ID_MAX];
+	id_new_at(v->id, "fr_", now);
+	rc = ledger_application_fee_refund(db, platform, f->account, v->id, amount, f->currency,
+					   now, pbt, abt);
+	if (rc != DB_OK)
+		return rc;
+	v->created = now;
+	v->amount = amount;
+	str_copy(v->currency, sizeof(v->currency), f->currency);
+	v->fee = f->id;
+	v->balance_transaction = arena_strdup(a, pbt);
+	v->account_balance_transaction = arena_strdup(a, abt);
+	v->metadata = metadata ? metadata : "{}";
+	if (!v->balance_transaction || !v->account_balance_transaction)
+		return DB_ERR;
+	st = db_prepare(db, SQL_FR_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, v->id, -1);
+	db_bind_text(st, 3, f->id, -1);
+	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, amount);
+	db_bind_text(st, 6, v->currency, -1);
+	db_bind_text(st, 7, pbt, -1);
+	db_bind_text(st, 8, abt, -1);
+	db_bind_text(st, 9, v->metadata, -1);
+	rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	f->amount_refunded += amount;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	rc = application_fee_render(db, a, platform, origin->livemode, f, &j);
+	if (rc == DB_OK)
+		rc = emit(db, platform, origin, "application_fee.refunded", f->id, &b, now);
+	buf_release(&b);
+	return rc;
+}
+
+int application_fee_render(struct db *db, struct arena *a, const char *platform, int livemode,
+			   const struct application_fee *f, struct json *j)
+{
+	/* the platform's Connect application: Stripe names it ca_…; Tender's platform is its own
+	 * application, so the id is made from the platform's account id */
+	char app[ID_MAX + 8];
+	snprintf(app, sizeof(app), "ca_%s",
+		 strncmp(platform, "acct_", 5) == 0 ? platform + 5 : platform);
+	json_obj_open(j);
+	json_kv_str(j, "id", f->id);
+	json_kv_str(j, "object", "application_fee");
+	json_kv_str(j, "account", f->account);
+	json_kv_int(j, "amount", f->amount);
+	json_kv_int(j, "amount_refunded", f->amount_refunded);
+	json_kv_str(j, "application", app);
+	json_kv_str_or_null(j, "balance_transaction", f->balance_transaction);
+	json_kv_str(j, "charge", f->charge);
+	json_kv_int(j, "created", f->created);
+	json_kv_str(j, "currency", f->currency);
+	json_kv_bool(j, "livemode", livemode != 0);
+	json_kv_str_or_null(j, "originating_transaction", f->originating_transaction);
+	json_kv_bool(j, "refunded", f->amount_refunded > 0 && f->amount_refunded >= f->amount);
+	json_key(j, "refunds");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	int n = 0, rc = DB_DONE;
+	if (f->amount_refunded > 0) { /* a fee never refunded has no refunds to look for */
+		struct db_stmt *st = db_prepare(db, SQL_FR_OF);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, platform, -1);
+		db_bind_text(st, 2, f->id, -1);
+		db_bind_int64(st, 3, TRANSFER_REVERSALS_INLINE + 1);
+		while ((rc = db_step(st)) == DB_ROW && n < TRANSFER_REVERSALS_INLINE) {
+			struct fee_refund v;
+			if (fee_refund_row(a, st, &v) != DB_OK) {
+				rc = DB_ERR;
+				break;
+			}
+			fee_refund_render(&v, j);
+			n++;
+		}
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERR;
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", rc == DB_ROW);
+	char url[96];
+	snprintf(url, sizeof(url), "/v1/application_fees/%s/refunds", f->id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	json_obj_close(j);
+	return DB_OK;
+}

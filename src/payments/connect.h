@@ -1,0 +1,121 @@
+/*
+ * Connect objects that move money between a platform and its connected accounts: transfers,
+ * their reversals, and application fees (their rows, rendering and the writes that make them).
+ * The money itself moves in ledger_connect.h. Every row belongs to the platform (merchant_id);
+ * the connected account sees only its own side: the "payment" (py_…) and "payment_refund"
+ * (pyr_…) balance transactions in its balance.
+ *
+ * Used by the transfers API, and by the payment flow for destination charges (a PaymentIntent's
+ * transfer_data[destination]): a destination charge's capture makes a transfer of the captured
+ * amount (or transfer_data[amount]) funded by the charge, so it becomes available to the
+ * connected account the day the charge's funds do, and with application_fee_amount the
+ * connected account pays that fee back to the platform out of it (an application fee object).
+ */
+#ifndef TENDER_PAYMENTS_CONNECT_H
+#define TENDER_PAYMENTS_CONNECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/id.h"
+#include "core/json.h"
+#include "events/events.h"
+#include "ledger/ledger_connect.h"
+#include "store/db.h"
+
+/* At most this many reversals are rendered inside a transfer (its `reversals` list; the rest
+ * page through GET /v1/transfers/{id}/reversals), as Stripe does. */
+#define TRANSFER_REVERSALS_INLINE 10
+
+struct transfer {
+	char id[ID_MAX];
+	int64_t created, amount, amount_reversed;
+	char currency[8];
+	const char *destination, *destination_payment;
+	const char *balance_transaction, *destination_balance_transaction;
+	const char *source_transaction, *transfer_group, *description, *metadata;
+};
+
+struct transfer_reversal {
+	char id[ID_MAX];
+	int64_t created, amount;
+	char currency[8];
+	const char *transfer, *balance_transaction, *destination_payment_refund;
+	const char *destination_balance_transaction, *source_refund, *metadata;
+};
+
+struct application_fee {
+	char id[ID_MAX];
+	int64_t created, amount, amount_refunded;
+	char currency[8];
+	const char *account, *charge, *originating_transaction, *balance_transaction;
+};
+
+/* What a transfer is made of. ids: NULL for new ones (transfer_id may be chosen ahead, so that
+ * a charge rendered before its write names it). */
+struct transfer_new {
+	const char *platform, *destination;
+	const char *transfer_id, *fee_id;
+	int64_t amount;
+	int64_t fee; /* an application fee the destination pays back out of it; 0: none */
+	const char *currency;
+	const char *source_transaction; /* the platform's charge that funds it, or NULL */
+	const char *transfer_group, *description, *metadata;
+	struct ledger_bucket bucket; /* where the platform's funds are (ledger_connect.h) */
+	int64_t now;
+	const struct event_origin *origin;
+};
+
+/* Makes the transfer: its row, the ledger's movements in both merchants, the application fee's
+ * row when fee > 0, and the platform's transfer.created (and application_fee.created) events.
+ * Inside the caller's write transaction. ret gets the transfer (strings in a); ret_fee_id (may
+ * be NULL) the fee's id or "". */
+int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in,
+		  struct transfer *ret, char ret_fee_id[ID_MAX]);
+
+/* How much the platform's charge has funded already (its transfers' amounts). */
+int transfer_funded_by(struct db *db, const char *platform, const char *charge_id, int64_t *ret);
+
+int transfer_load(struct db *db, struct arena *a, const char *platform, const char *id,
+		  struct transfer *ret);
+int transfer_render(struct db *db, struct arena *a, const char *platform, int livemode,
+		    const struct transfer *t, struct json *j);
+/* Sets metadata and/or description (NULL: unchanged). */
+int transfer_update(struct db *db, const char *platform, const struct transfer *t);
+
+/* Reverses r of transfer t (t->amount_reversed grows; DB_CONFLICT when that would pass the
+ * transfer's amount), and appends transfer.reversed on the platform. */
+int transfer_reverse(struct db *db, struct arena *a, const char *platform, struct transfer *t,
+		     int64_t r, const char *metadata, const char *source_refund, int64_t now,
+		     const struct event_origin *origin, struct transfer_reversal *ret);
+int transfer_reversal_load(struct db *db, struct arena *a, const char *platform,
+			   const char *transfer_id, const char *id, struct transfer_reversal *ret);
+void transfer_reversal_render(const struct transfer_reversal *v, struct json *j);
+int transfer_reversal_set_metadata(struct db *db, const char *platform,
+				   const struct transfer_reversal *v);
+
+struct fee_refund {
+	char id[ID_MAX];
+	int64_t created, amount;
+	char currency[8];
+	const char *fee, *balance_transaction, *account_balance_transaction, *metadata;
+};
+
+/* Gives `amount` of fee f back to the account that paid it (f->amount_refunded grows;
+ * DB_CONFLICT when that would pass the fee), and appends application_fee.refunded. */
+int application_fee_refund(struct db *db, struct arena *a, const char *platform,
+			   struct application_fee *f, int64_t amount, const char *metadata,
+			   int64_t now, const struct event_origin *origin, struct fee_refund *ret);
+int fee_refund_load(struct db *db, struct arena *a, const char *platform, const char *fee_id,
+		    const char *id, struct fee_refund *ret);
+void fee_refund_render(const struct fee_refund *v, struct json *j);
+int fee_refund_set_metadata(struct db *db, const char *platform, const struct fee_refund *v);
+
+int application_fee_load(struct db *db, struct arena *a, const char *platform, const char *id,
+			 struct application_fee *ret);
+/* With its newest refunds inline (a store read). */
+int application_fee_render(struct db *db, struct arena *a, const char *platform, int livemode,
+			   const struct application_fee *f, struct json *j);
+
+#endif

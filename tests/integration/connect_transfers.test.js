@@ -1,0 +1,258 @@
+'use strict';
+// Connect money movements through stripe-node: transfers from a platform's balance or from one
+// of its charges, their reversals, destination charges with an application fee or a partial
+// transfer, both sides' balances and balance transactions, Stripe's shapes, refused input that
+// changes nothing, another platform kept out, and tender verify (connect_clearing sums to zero).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, assertStripeShape, tender } = require('./helpers');
+
+let env;
+let stripe;
+let other; // another platform
+let acct; // a connected account of the first platform
+let acct2;
+
+before(async () => {
+  env = await startTender({ merchants: 2, args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+  acct = await stripe.accounts.create({ type: 'express', country: 'US', email: 'driver@example.com' });
+  acct2 = await stripe.accounts.create({ type: 'custom', country: 'US', capabilities: { transfers: { requested: true } } });
+});
+after(stopAll);
+
+async function balance(s, opts) {
+  const b = await s.balance.retrieve({}, opts);
+  const pick = (rows) => (rows.find((x) => x.currency === 'usd') || { amount: 0 }).amount;
+  return { available: pick(b.available), pending: pick(b.pending) };
+}
+
+const as = (a) => ({ stripeAccount: a.id });
+
+async function fund(amount) {
+  const pi = await stripe.paymentIntents.create({ amount, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true });
+  assert.equal(pi.status, 'succeeded');
+}
+
+async function expectError(p, status, re) {
+  await assert.rejects(p, (e) => {
+    assert.equal(e.statusCode, status, e.message);
+    if (re) assert.match(e.message, re);
+    return true;
+  });
+}
+
+test('a transfer moves available funds from the platform to a connected account', async () => {
+  await fund(10000);
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct));
+  const tr = await stripe.transfers.create(
+    { amount: 5000, currency: 'usd', destination: acct.id, transfer_group: 'ORDER_1', metadata: { order: '1' } },
+    { idempotencyKey: 'tr-once' },
+  );
+  assert.match(tr.id, /^tr_/);
+  assert.equal(tr.amount, 5000);
+  assert.equal(tr.amount_reversed, 0);
+  assert.equal(tr.destination, acct.id);
+  assert.match(tr.destination_payment, /^py_/);
+  assert.equal(tr.reversed, false);
+  assert.equal(tr.transfer_group, 'ORDER_1');
+  assert.deepEqual(tr.metadata, { order: '1' });
+  assert.equal(tr.reversals.object, 'list');
+  assertStripeShape(tr, 'transfer');
+  // a retry with the same key makes nothing twice
+  const again = await stripe.transfers.create(
+    { amount: 5000, currency: 'usd', destination: acct.id, transfer_group: 'ORDER_1', metadata: { order: '1' } },
+    { idempotencyKey: 'tr-once' },
+  );
+  assert.equal(again.id, tr.id);
+  assert.deepEqual(await balance(stripe), { available: p0.available - 5000, pending: p0.pending });
+  assert.deepEqual(await balance(stripe, as(acct)), { available: a0.available + 5000, pending: a0.pending });
+
+  const pbt = await stripe.balanceTransactions.retrieve(tr.balance_transaction);
+  assert.equal(pbt.type, 'transfer');
+  assert.equal(pbt.amount, -5000);
+  assert.equal(pbt.source, tr.id);
+  assertStripeShape(pbt, 'balance_transaction');
+  const abts = await stripe.balanceTransactions.list({ limit: 10 }, as(acct));
+  const pay = abts.data.find((b) => b.source === tr.destination_payment);
+  assert.ok(pay, 'the connected account sees the payment');
+  assert.equal(pay.type, 'payment');
+  assert.equal(pay.amount, 5000);
+  assert.equal(pay.net, 5000);
+  assert.equal(pay.status, 'available');
+  assertStripeShape(pay, 'balance_transaction');
+
+  assert.equal((await stripe.transfers.retrieve(tr.id)).id, tr.id);
+  const upd = await stripe.transfers.update(tr.id, { description: 'weekly', metadata: { run: '7' } });
+  assert.equal(upd.description, 'weekly');
+  assert.deepEqual(upd.metadata, { order: '1', run: '7' });
+  const byDest = await stripe.transfers.list({ destination: acct.id });
+  assert.ok(byDest.data.some((t) => t.id === tr.id));
+  const byGroup = await stripe.transfers.list({ transfer_group: 'NOPE' });
+  assert.equal(byGroup.data.length, 0);
+
+  const events = await stripe.events.list({ limit: 20 });
+  const types = events.data.filter((e) => e.data.object.id === tr.id).map((e) => e.type);
+  assert.deepEqual(types.sort(), ['transfer.created', 'transfer.updated']);
+});
+
+test('refused transfers change nothing', async () => {
+  const p0 = await balance(stripe);
+  await expectError(stripe.transfers.create({ amount: p0.available + 1, currency: 'usd', destination: acct.id }), 400, /insufficient/i);
+  // another platform's account, an unknown one, the platform itself
+  const theirs = await other.accounts.create({ type: 'express', country: 'US' });
+  await expectError(stripe.transfers.create({ amount: 100, currency: 'usd', destination: theirs.id }), 404, /No such destination/);
+  await expectError(stripe.transfers.create({ amount: 100, currency: 'usd', destination: 'acct_nope' }), 404, /No such destination/);
+  await expectError(stripe.transfers.create({ amount: 100, currency: 'usd', destination: env.merchant.id }), 404);
+  await expectError(stripe.transfers.create({ amount: 0, currency: 'usd', destination: acct.id }), 400);
+  // the other platform cannot see or reverse this platform's transfers
+  const mine = await stripe.transfers.list({ limit: 1 });
+  await expectError(other.transfers.retrieve(mine.data[0].id), 404);
+  await expectError(other.transfers.createReversal(mine.data[0].id, { amount: 1 }), 404);
+  assert.deepEqual(await balance(stripe), p0);
+  assert.deepEqual(await balance(other, as(theirs)), { available: 0, pending: 0 });
+});
+
+test('reversals take funds back from the connected account', async () => {
+  await fund(5000);
+  const tr = await stripe.transfers.create({ amount: 3000, currency: 'usd', destination: acct2.id });
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct2));
+  const rv = await stripe.transfers.createReversal(tr.id, { amount: 1000, metadata: { why: 'partial' } });
+  assert.match(rv.id, /^trr_/);
+  assert.equal(rv.amount, 1000);
+  assert.equal(rv.transfer, tr.id);
+  assert.match(rv.destination_payment_refund, /^pyr_/);
+  assertStripeShape(rv, 'transfer_reversal');
+  assert.deepEqual(await balance(stripe), { available: p0.available + 1000, pending: p0.pending });
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available - 1000, pending: a0.pending });
+  await expectError(stripe.transfers.createReversal(tr.id, { amount: 2001 }), 400);
+  const rest = await stripe.transfers.createReversal(tr.id); // the rest
+  assert.equal(rest.amount, 2000);
+  const after = await stripe.transfers.retrieve(tr.id);
+  assert.equal(after.amount_reversed, 3000);
+  assert.equal(after.reversed, true);
+  assert.equal(after.reversals.data.length, 2);
+  assertStripeShape(after, 'transfer');
+  await expectError(stripe.transfers.createReversal(tr.id, { amount: 1 }), 400);
+  const list = await stripe.transfers.listReversals(tr.id, { limit: 1 });
+  assert.equal(list.data.length, 1);
+  assert.equal(list.has_more, true);
+  const got = await stripe.transfers.retrieveReversal(tr.id, rv.id);
+  assert.deepEqual(got.metadata, { why: 'partial' });
+  const upd = await stripe.transfers.updateReversal(tr.id, rv.id, { metadata: { n: '2' } });
+  assert.deepEqual(upd.metadata, { why: 'partial', n: '2' });
+  const pbt = await stripe.balanceTransactions.retrieve(rv.balance_transaction);
+  assert.equal(pbt.type, 'transfer_refund');
+  assert.equal(pbt.amount, 1000);
+  assert.equal(pbt.reporting_category, 'transfer_reversal');
+});
+
+test('a destination charge transfers the payment and collects the application fee', async () => {
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct));
+  const pi = await stripe.paymentIntents.create({
+    amount: 10000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    application_fee_amount: 1230,
+    transfer_data: { destination: acct.id },
+    transfer_group: 'RIDE_9',
+  });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.application_fee_amount, 1230);
+  assert.deepEqual(pi.transfer_data, { destination: acct.id });
+  assert.equal(pi.transfer_group, 'RIDE_9');
+  assertStripeShape(pi, 'payment_intent');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.match(ch.transfer, /^tr_/);
+  assert.match(ch.application_fee, /^fee_/);
+  assert.equal(ch.application_fee_amount, 1230);
+  assert.deepEqual(ch.transfer_data, { amount: null, destination: acct.id });
+  assertStripeShape(ch, 'charge');
+  const tr = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(tr.amount, 10000);
+  assert.equal(tr.source_transaction, ch.id);
+  assert.equal(tr.destination, acct.id);
+  assert.equal(tr.transfer_group, 'RIDE_9');
+  const fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount, 1230);
+  assert.equal(fee.account, acct.id);
+  assert.equal(fee.charge, tr.destination_payment);
+  assert.equal(fee.originating_transaction, ch.id);
+  assert.equal(fee.refunded, false);
+  assertStripeShape(fee, 'application_fee');
+  const fees = await stripe.applicationFees.list({ charge: ch.id });
+  assert.deepEqual(fees.data.map((f) => f.id), [fee.id]);
+  // the charge's funds are pending: so are both sides of what it funded
+  assert.deepEqual(await balance(stripe), { available: p0.available, pending: p0.pending + 10000 - 320 - 10000 + 1230 });
+  assert.deepEqual(await balance(stripe, as(acct)), { available: a0.available, pending: a0.pending + 10000 - 1230 });
+  const abts = await stripe.balanceTransactions.list({ limit: 5 }, as(acct));
+  const pay = abts.data.find((b) => b.source === tr.destination_payment);
+  assert.equal(pay.type, 'payment');
+  assert.equal(pay.fee, 1230);
+  assert.equal(pay.net, 8770);
+  assert.equal(pay.status, 'pending');
+  assert.equal(pay.fee_details[0].type, 'application_fee');
+  const fbt = await stripe.balanceTransactions.retrieve(fee.balance_transaction);
+  assert.equal(fbt.type, 'application_fee');
+  assert.equal(fbt.reporting_category, 'platform_earning');
+  const events = (await stripe.events.list({ limit: 30 })).data.map((e) => e.type);
+  assert.ok(events.includes('transfer.created') && events.includes('application_fee.created'));
+});
+
+test('a captured part of a destination charge with transfer_data[amount]', async () => {
+  const a0 = await balance(stripe, as(acct2));
+  const pi = await stripe.paymentIntents.create({
+    amount: 8000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    capture_method: 'manual',
+    confirm: true,
+    transfer_data: { destination: acct2.id, amount: 7000 },
+  });
+  assert.equal(pi.status, 'requires_capture');
+  assert.deepEqual(pi.transfer_data, { amount: 7000, destination: acct2.id });
+  let ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.transfer, undefined); // not until it is captured
+  assert.deepEqual(await balance(stripe, as(acct2)), a0);
+  const done = await stripe.paymentIntents.capture(pi.id, { amount_to_capture: 6000 });
+  assert.equal(done.status, 'succeeded');
+  ch = await stripe.charges.retrieve(pi.latest_charge);
+  const tr = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(tr.amount, 6000); // never more than was captured
+  assert.equal(ch.application_fee, null);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available, pending: a0.pending + 6000 });
+});
+
+test('a transfer funded by a charge, never beyond it', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const a0 = await balance(stripe, as(acct2));
+  const tr = await stripe.transfers.create({ amount: 3000, currency: 'usd', destination: acct2.id, source_transaction: pi.latest_charge });
+  assert.equal(tr.source_transaction, pi.latest_charge);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available, pending: a0.pending + 3000 });
+  await expectError(stripe.transfers.create({ amount: 2001, currency: 'usd', destination: acct2.id, source_transaction: pi.latest_charge }), 400, /left to transfer/);
+  await expectError(stripe.transfers.create({ amount: 10, currency: 'usd', destination: acct2.id, source_transaction: 'ch_nope' }), 404);
+  const last = await stripe.transfers.create({ amount: 2000, currency: 'usd', destination: acct2.id, source_transaction: pi.latest_charge });
+  assert.equal(last.amount, 2000);
+});
+
+test('destination charges refuse what they cannot do, before anything moves', async () => {
+  const p0 = await balance(stripe);
+  const base = { amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
+  await expectError(stripe.paymentIntents.create({ ...base, application_fee_amount: 100 }), 400, /destination/);
+  await expectError(stripe.paymentIntents.create({ ...base, transfer_data: { destination: 'acct_nope' } }), 400, /connected account/);
+  const theirs = await other.accounts.create({ type: 'express', country: 'US' });
+  await expectError(stripe.paymentIntents.create({ ...base, transfer_data: { destination: theirs.id } }), 400);
+  await expectError(stripe.paymentIntents.create({ ...base, application_fee_amount: 2001, transfer_data: { destination: acct.id } }), 400);
+  await expectError(stripe.paymentIntents.create({ ...base, application_fee_amount: 10, transfer_data: { destination: acct.id, amount: 100 } }), 400);
+  assert.deepEqual(await balance(stripe), p0);
+});
+
+test('tender verify holds both sides of every movement', async () => {
+  const out = tender(['verify', '--data', env.dataDir]);
+  assert.match(out, /verify: ok/);
+});
