@@ -21,6 +21,7 @@ extern const struct route products_routes[];
 extern const struct route payouts_routes[];
 extern const struct route payment_links_routes[];
 extern const struct route checkout_routes[];
+extern const struct route accounts_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

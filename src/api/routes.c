@@ -18,5 +18,6 @@ const struct route *const api_route_tables[] = {
     payouts_routes,
     payment_links_routes,
     checkout_routes,
+    accounts_routes,
     NULL,
 };
