@@ -23,6 +23,7 @@ extern const struct route transfers_routes[];
 extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];
 extern const struct route checkout_routes[];
+extern const struct route accounts_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

@@ -20,5 +20,6 @@ const struct route *const api_route_tables[] = {
     checkout_routes,
     transfers_routes,
     application_fees_routes,
+    accounts_routes,
     NULL,
 };

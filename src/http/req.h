@@ -53,6 +53,10 @@ struct req {
 	char request_id[ID_MAX];
 	const char *idempotency_key;
 	char merchant_id[ID_MAX];
+	/* With a Stripe-Account header naming one of the key's connected accounts: the platform
+	 * (the key's merchant), while merchant_id is the connected account the request acts as.
+	 * "" otherwise (no header, or the header named the key's own account). */
+	char platform_id[ID_MAX];
 	bool livemode;
 	bool publishable;
 	int64_t now;

@@ -60,6 +60,7 @@
 #include "http/ratelimit.h"
 #include "http/req.h"
 #include "http/router.h"
+#include "merchant/connect.h"
 #include "merchant/merchant.h"
 
 #define REQ_ARENA_MAX (8u << 20)
@@ -95,6 +96,8 @@ struct conn_req {
 	int64_t start_us;
 	struct ratelimit_result rl;
 	bool rl_headers;
+	/* the presented key as Stripe echoes it ("sk_test_****…wxyz"), for account_invalid */
+	char masked_key[80];
 	bool was_suspended;
 	uint64_t barrier_need; /* CS_BARRIER: the store group its answer waits for */
 	struct coro *co;       /* the async write path's handler, while it runs */
@@ -266,17 +269,75 @@ static int authenticate(struct conn_req *c)
 	}
 	struct merchant_auth a;
 	int rc = merchant_authenticate(r->app->store, key, &a);
-	if (rc == 1)
+	/* masked only when an answer may name it: a wrong key, or a Stripe-Account header (whose
+	 * refusal names the key) */
+	if (rc == 1 || MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Account"))
 		mask_key(key, masked, sizeof(masked));
+	else
+		masked[0] = '\0';
 	OPENSSL_cleanse(key, sizeof(key));
 	if (rc < 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (rc == 1)
 		return req_fail(r, ERR_AUTH_INVALID, NULL, "%s", masked);
+	str_copy(c->masked_key, sizeof(c->masked_key), masked);
 	str_copy(r->merchant_id, sizeof(r->merchant_id), a.merchant_id);
 	r->livemode = a.livemode;
 	r->publishable = a.publishable;
 	return 0;
+}
+
+/* ---- Stripe-Account: a platform acting as one of its connected accounts ---- */
+
+struct acting_ctx {
+	const char *platform, *account;
+	int rc;
+};
+
+static int acting_fn(struct db *db, void *p)
+{
+	struct acting_ctx *x = p;
+	x->rc = connect_account_check(db, x->platform, x->account, NULL);
+	return x->rc == DB_OK || x->rc == DB_NOTFOUND ? 0 : x->rc;
+}
+
+/*
+ * The authenticated key's merchant acts as `account`: it must be the platform of that account,
+ * which must not be deleted (connect_account_check, read on the platform's shard, where the
+ * account's row lives; like the idempotency lookup this read runs on the epoll thread). Then
+ * r->merchant_id is the account and r->platform_id the platform, so everything after this
+ * (idempotency keys, the handler's reads and writes, its events) belongs to the account. The
+ * check is against the key's own merchant, never an account reached through it, so a connected
+ * account cannot reach another one; a header naming the key's own account acts as itself, as on
+ * Stripe. A publishable key is refused: Tender's publishable-key routes (tokens, card forms)
+ * are not offered to connected accounts. Anything else is Stripe's 403 account_invalid, naming
+ * the masked key and the account as sent, for an unknown, deleted or other platform's account
+ * alike, so that the answer does not tell them apart. 0, or -1 with r->err.
+ */
+static int act_as_account(struct conn_req *c, const char *account)
+{
+	struct req *r = &c->r;
+	if (strcmp(account, r->merchant_id) == 0)
+		return 0;
+	size_t n = strnlen(account, 256);
+	bool shown = n < ID_MAX && !redact_pan_like(account, n);
+	if (!r->publishable && n < ID_MAX) {
+		struct acting_ctx x = {.platform = r->merchant_id, .account = account};
+		int rc = store_read(r->app->store, r->merchant_id, acting_fn, &x);
+		if (rc == STORE_OVERLOADED)
+			return req_fail(r, ERR_OVERLOADED, NULL, NULL);
+		if (rc != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (x.rc == DB_OK) {
+			str_copy(r->platform_id, sizeof(r->platform_id), r->merchant_id);
+			str_copy(r->merchant_id, sizeof(r->merchant_id), account);
+			return 0;
+		}
+	}
+	return req_fail(r, ERR_ACCOUNT_INVALID, NULL,
+			"The provided key '%s' does not have access to account '%s' (or that "
+			"account does not exist). Application access may have been revoked.",
+			c->masked_key, shown ? account : "(omitted)");
 }
 
 /* A query string that carries something shaped like an API key is refused outright: keys in URLs
@@ -380,6 +441,11 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 			req_fail(r, ERR_RATE_LIMIT, NULL, NULL);
 			return true;
 		}
+		/* after the rate limit: a platform's requests for its accounts spend its rate */
+		const char *sa =
+		    MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Account");
+		if (sa && *sa && act_as_account(c, sa) != 0)
+			return true;
 	}
 	if ((rt->flags & ROUTE_PAGE_LIMIT) && r->args[0]) {
 		/* a public checkout page is where stolen cards get tried: it spends its

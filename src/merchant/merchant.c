@@ -93,6 +93,45 @@ int merchant_create(struct store *s, const char *name, const char *settlement_cu
 	return 0;
 }
 
+static const char SQL_INSERT_CONNECTED[] =
+    "INSERT INTO merchants (id, name, settlement_currency, created, mcc, platform)"
+    " VALUES ($1, $2, $3, $4, $5, $6)";
+
+struct connected_ctx {
+	const char *platform, *id, *name, *currency;
+	int mcc;
+	int64_t created;
+};
+
+static int connected_fn(struct db *db, void *p)
+{
+	struct connected_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_CONNECTED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, c->id, -1);
+	db_bind_text(st, 2, c->name, -1);
+	db_bind_text(st, 3, c->currency, -1);
+	db_bind_int64(st, 4, c->created);
+	db_bind_int64(st, 5, c->mcc);
+	db_bind_text(st, 6, c->platform, -1);
+	return db_step_done(st);
+}
+
+int merchant_create_connected(struct store *s, const char *platform_id, const char *id,
+			      const char *name, const char *currency, int mcc, int64_t created)
+{
+	if (mcc < 0 || mcc > 9999 || !platform_id || !platform_id[0])
+		return DB_ERR;
+	struct connected_ctx c = {.platform = platform_id,
+				  .id = id,
+				  .name = name,
+				  .currency = currency,
+				  .mcc = mcc,
+				  .created = created};
+	return store_write(s, NULL, connected_fn, &c);
+}
+
 /*
  * The caches of what never changes once created (API keys are never revoked, merchants' rows
  * never updated): a string key to a fixed-size value, bounded at CACHE_SLOTS slots, and past

@@ -39,6 +39,14 @@ struct merchant_info {
 /* mcc: the merchant category code, 0 (unknown) … 9999. */
 int merchant_create(struct store *s, const char *name, const char *settlement_currency, int mcc,
 		    struct merchant_keys *ret, char *err, size_t errlen);
+/* A Stripe Connect connected account's merchants row (merchants.platform = platform_id), made
+ * by POST /v1/accounts: no API keys (its platform's key reaches it with Stripe-Account), the
+ * default pricing, settlement in currency. id is chosen by the caller (id_new_at(…, "acct_",
+ * created), so that the platform's list of accounts pages by id). On PostgreSQL the row goes
+ * to shard 0 and the shard trigger puts the account on its platform's shard. 0, or the store's
+ * error (< 0). */
+int merchant_create_connected(struct store *s, const char *platform_id, const char *id,
+			      const char *name, const char *currency, int mcc, int64_t created);
 /* 0 found, 1 unknown key, < 0 store error. */
 int merchant_authenticate(struct store *s, const char *key, struct merchant_auth *ret);
 int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *ret);

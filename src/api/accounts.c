@@ -1,0 +1,918 @@
+/*
+ * /v1/accounts and /v1/account: Stripe Connect's connected accounts, created and managed by a
+ * platform (merchant/connect.h says what a connected account is).
+ *
+ * Creating one writes two rows in two transactions: the account's merchants row (global: shard
+ * 0 on PostgreSQL, whose trigger puts the account on its platform's shard), then, in the
+ * request's own write (req_write, with its idempotency record), the platform's
+ * connected_accounts row and its event. A crash between the two leaves a merchants row with no
+ * API keys and no connected_accounts row: nothing can reach it (Stripe-Account needs the row),
+ * so it is harmless, and a retry with the same Idempotency-Key makes a new account.
+ *
+ * Tender has no onboarding (account links, identity checks, external accounts), so in test mode
+ * an account is usable as soon as it is created: charges_enabled, payouts_enabled and
+ * details_submitted are true, every requested capability is "active" (one requested false is
+ * "inactive"), and requirements are empty. Tender does not gate payments on capabilities, and
+ * saying charges_enabled: false for an account that can be charged would be the lie.
+ *
+ * A connected account acting through Stripe-Account cannot make accounts of its own (no nested
+ * platforms: a family is one platform and its accounts, which is what keeps it on one shard).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/payments_common.h"
+#include "api/resources.h"
+#include "app.h"
+#include "core/str.h"
+#include "merchant/connect.h"
+#include "merchant/merchant.h"
+#include "money/currency.h"
+#include "store/store.h"
+
+/* business_profile's fields, in column order (bp_<name>) */
+enum {
+	BP_NAME,
+	BP_URL,
+	BP_MCC,
+	BP_PRODUCT_DESCRIPTION,
+	BP_SUPPORT_EMAIL,
+	BP_SUPPORT_PHONE,
+	BP_SUPPORT_URL,
+	BP_N
+};
+static const char *const bp_names[BP_N] = {
+    "name", "url", "mcc", "product_description", "support_email", "support_phone", "support_url",
+};
+/* the capabilities Tender takes requests for */
+enum { CAP_CARD_PAYMENTS, CAP_TRANSFERS, CAP_N };
+static const char *const cap_names[CAP_N] = {"card_payments", "transfers"};
+#define CAP_NOT_REQUESTED (-1)
+
+struct account {
+	char id[ID_MAX];
+	int64_t created;
+	const char *type, *country, *email, *business_type, *metadata;
+	char default_currency[8];
+	const char *bp[BP_N];
+	int cap[CAP_N]; /* CAP_NOT_REQUESTED, 0 (requested false) or 1 */
+	bool has_tos_date;
+	int64_t tos_date;
+	const char *tos_ip, *tos_user_agent, *tos_service_agreement;
+	bool deleted;
+	bool own; /* the caller's own account (GET /v1/account), not one it controls */
+};
+
+#define COLS                                                                                       \
+	"id, created, type, country, email, business_type, default_currency, metadata, bp_name,"   \
+	" bp_url, bp_mcc, bp_product_description, bp_support_email, bp_support_phone,"             \
+	" bp_support_url, cap_card_payments, cap_transfers, tos_date, tos_ip, tos_user_agent,"     \
+	" tos_service_agreement, deleted"
+static const char SQL_GET[] = "SELECT " COLS " FROM connected_accounts"
+			      " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO connected_accounts (merchant_id, " COLS ")"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19, $20, $21, $22, 0)";
+static const char SQL_UPDATE[] =
+    "UPDATE connected_accounts SET email = $3, business_type = $4, metadata = $5, bp_name = $6,"
+    " bp_url = $7, bp_mcc = $8, bp_product_description = $9, bp_support_email = $10,"
+    " bp_support_phone = $11, bp_support_url = $12, cap_card_payments = $13,"
+    " cap_transfers = $14, tos_date = $15, tos_ip = $16, tos_user_agent = $17,"
+    " tos_service_agreement = $18 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+static const char SQL_DELETE[] = "UPDATE connected_accounts SET deleted = 1"
+				 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+/* A country's currency when default_currency is not given; any other country settles in usd
+ * (a small table on purpose: Tender keeps no list of Stripe's supported countries). */
+static const struct {
+	const char *country, *currency;
+} country_currencies[] = {
+    {"US", "usd"}, {"CA", "cad"}, {"GB", "gbp"}, {"AU", "aud"}, {"NZ", "nzd"}, {"JP", "jpy"},
+    {"SG", "sgd"}, {"HK", "hkd"}, {"CH", "chf"}, {"SE", "sek"}, {"DK", "dkk"}, {"NO", "nok"},
+    {"PL", "pln"}, {"MX", "mxn"}, {"BR", "brl"}, {"IN", "inr"}, {"DE", "eur"}, {"FR", "eur"},
+    {"IE", "eur"}, {"NL", "eur"}, {"ES", "eur"}, {"IT", "eur"}, {"BE", "eur"}, {"AT", "eur"},
+    {"FI", "eur"}, {"PT", "eur"}, {"LU", "eur"},
+};
+#define N_COUNTRIES (sizeof(country_currencies) / sizeof(country_currencies[0]))
+
+static const char *country_currency(const char *country)
+{
+	for (size_t i = 0; i < N_COUNTRIES; i++)
+		if (strcmp(country_currencies[i].country, country) == 0)
+			return country_currencies[i].currency;
+	return "usd";
+}
+
+/* An ordinary merchant's country: Tender's merchants carry none, so the first country of the
+ * table that settles in its currency (a eur merchant says DE), US when none does. */
+static const char *currency_country(const char *currency)
+{
+	for (size_t i = 0; i < N_COUNTRIES; i++)
+		if (strcmp(country_currencies[i].currency, currency) == 0)
+			return country_currencies[i].country;
+	return "US";
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int account_load(struct db *db, struct arena *a, const char *platform_id, const char *id,
+			struct account *acct)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(acct, 0, sizeof(*acct));
+		str_copy(acct->id, sizeof(acct->id), db_col_text(st, 0, NULL));
+		acct->created = db_col_int64(st, 1);
+		acct->type = col_text_dup(a, st, 2);
+		acct->country = col_text_dup(a, st, 3);
+		acct->email = col_text_dup(a, st, 4);
+		acct->business_type = col_text_dup(a, st, 5);
+		const char *cur = db_col_text(st, 6, NULL);
+		str_copy(acct->default_currency, sizeof(acct->default_currency), cur ? cur : "");
+		acct->metadata = col_text_dup(a, st, 7);
+		for (int i = 0; i < BP_N; i++)
+			acct->bp[i] = col_text_dup(a, st, 8 + i);
+		for (int i = 0; i < CAP_N; i++)
+			acct->cap[i] = db_col_is_null(st, 15 + i) ? CAP_NOT_REQUESTED
+								  : db_col_int64(st, 15 + i) != 0;
+		acct->has_tos_date = !db_col_is_null(st, 17);
+		acct->tos_date = acct->has_tos_date ? db_col_int64(st, 17) : 0;
+		acct->tos_ip = col_text_dup(a, st, 18);
+		acct->tos_user_agent = col_text_dup(a, st, 19);
+		acct->tos_service_agreement = col_text_dup(a, st, 20);
+		acct->deleted = db_col_int64(st, 21) != 0;
+		if (!acct->type || !acct->country || !acct->metadata)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+/* The caller's own account, from its merchants row (GET /v1/account without Stripe-Account). */
+static int own_account_load(struct db *db, struct arena *a, const char *merchant_id,
+			    struct account *acct)
+{
+	struct merchant_info m;
+	int rc = merchant_get(db, merchant_id, &m);
+	if (rc != 0)
+		return rc;
+	memset(acct, 0, sizeof(*acct));
+	str_copy(acct->id, sizeof(acct->id), m.id);
+	acct->created = m.created;
+	acct->type = "standard";
+	str_copy(acct->default_currency, sizeof(acct->default_currency), m.settlement_currency);
+	acct->country = currency_country(acct->default_currency);
+	acct->metadata = "{}";
+	acct->bp[BP_NAME] = m.name[0] ? arena_strdup(a, m.name) : NULL;
+	acct->bp[BP_MCC] = m.mcc > 0 ? arena_printf(a, "%04d", m.mcc) : NULL;
+	acct->cap[CAP_CARD_PAYMENTS] = 1;
+	acct->cap[CAP_TRANSFERS] = 1;
+	acct->own = true;
+	return DB_OK;
+}
+
+static void render_requirements(struct json *j, const char *key)
+{
+	static const char *const arrays[] = {"alternatives", "currently_due",
+					     "errors",	     "eventually_due",
+					     "past_due",     "pending_verification"};
+	json_key(j, key);
+	json_obj_open(j);
+	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
+		json_key(j, arrays[i]);
+		json_arr_open(j);
+		json_arr_close(j);
+	}
+	json_kv_null(j, "current_deadline");
+	json_kv_null(j, "disabled_reason");
+	json_obj_close(j);
+}
+
+/* Stripe's defaults for what Tender does not let an account change: card payments decline on
+ * failed CVC and address checks, and payouts are manual (POST /v1/payouts), on funds available
+ * after LEDGER_AVAILABLE_DELAY_S (2 days). */
+static void render_settings(struct json *j, const struct account *acct)
+{
+	json_key(j, "settings");
+	json_obj_open(j);
+	json_key(j, "branding");
+	json_obj_open(j);
+	json_kv_null(j, "icon");
+	json_kv_null(j, "logo");
+	json_kv_null(j, "primary_color");
+	json_kv_null(j, "secondary_color");
+	json_obj_close(j);
+	json_key(j, "card_payments");
+	json_obj_open(j);
+	json_key(j, "decline_on");
+	json_obj_open(j);
+	json_kv_bool(j, "avs_failure", true);
+	json_kv_bool(j, "cvc_failure", true);
+	json_obj_close(j);
+	json_kv_null(j, "statement_descriptor_prefix");
+	json_kv_null(j, "statement_descriptor_prefix_kana");
+	json_kv_null(j, "statement_descriptor_prefix_kanji");
+	json_obj_close(j);
+	json_key(j, "dashboard");
+	json_obj_open(j);
+	json_kv_str_or_null(j, "display_name", acct->bp[BP_NAME]);
+	json_kv_str(j, "timezone", "Etc/UTC");
+	json_obj_close(j);
+	json_key(j, "payments");
+	json_obj_open(j);
+	json_kv_null(j, "statement_descriptor");
+	json_kv_null(j, "statement_descriptor_kana");
+	json_kv_null(j, "statement_descriptor_kanji");
+	json_kv_null(j, "statement_descriptor_prefix_kana");
+	json_kv_null(j, "statement_descriptor_prefix_kanji");
+	json_obj_close(j);
+	json_key(j, "payouts");
+	json_obj_open(j);
+	json_kv_bool(j, "debit_negative_balances", true);
+	json_key(j, "schedule");
+	json_obj_open(j);
+	json_kv_int(j, "delay_days", 2);
+	json_kv_str(j, "interval", "manual");
+	json_obj_close(j);
+	json_kv_null(j, "statement_descriptor");
+	json_obj_close(j);
+	json_obj_close(j);
+}
+
+static const char *cap_status(int requested)
+{
+	return requested ? "active" : "inactive";
+}
+
+/* Every field of Stripe's Account but `company` and `individual`, which Stripe includes only
+ * when the platform gave that information (Tender takes none of it), and the nested settings
+ * of payment methods Tender does not offer. */
+static void account_render(const struct account *acct, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", acct->id);
+	json_kv_str(j, "object", "account");
+	json_key(j, "business_profile");
+	json_obj_open(j);
+	json_kv_str_or_null(j, "mcc", acct->bp[BP_MCC]);
+	json_kv_str_or_null(j, "name", acct->bp[BP_NAME]);
+	json_kv_str_or_null(j, "product_description", acct->bp[BP_PRODUCT_DESCRIPTION]);
+	json_kv_null(j, "support_address");
+	json_kv_str_or_null(j, "support_email", acct->bp[BP_SUPPORT_EMAIL]);
+	json_kv_str_or_null(j, "support_phone", acct->bp[BP_SUPPORT_PHONE]);
+	json_kv_str_or_null(j, "support_url", acct->bp[BP_SUPPORT_URL]);
+	json_kv_str_or_null(j, "url", acct->bp[BP_URL]);
+	json_obj_close(j);
+	json_kv_str_or_null(j, "business_type", acct->business_type);
+	json_key(j, "capabilities");
+	json_obj_open(j);
+	for (int i = 0; i < CAP_N; i++)
+		if (acct->cap[i] != CAP_NOT_REQUESTED)
+			json_kv_str(j, cap_names[i], cap_status(acct->cap[i]));
+	json_obj_close(j);
+	json_kv_bool(j, "charges_enabled", true);
+	json_key(j, "controller");
+	json_obj_open(j);
+	if (acct->own) {
+		json_kv_str(j, "type", "account");
+	} else {
+		json_kv_bool(j, "is_controller", true);
+		json_kv_str(j, "type", "application");
+	}
+	json_obj_close(j);
+	json_kv_str(j, "country", acct->country);
+	json_kv_int(j, "created", acct->created);
+	json_kv_str(j, "default_currency", acct->default_currency);
+	json_kv_bool(j, "details_submitted", true);
+	json_kv_str_or_null(j, "email", acct->email);
+	json_key(j, "external_accounts");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", false);
+	json_key(j, "url");
+	{
+		char url[ID_MAX + 48];
+		snprintf(url, sizeof(url), "/v1/accounts/%s/external_accounts", acct->id);
+		json_str(j, url);
+	}
+	json_obj_close(j);
+	render_requirements(j, "future_requirements");
+	json_kv_raw(j, "metadata", acct->metadata, strlen(acct->metadata));
+	json_kv_bool(j, "payouts_enabled", true);
+	render_requirements(j, "requirements");
+	render_settings(j, acct);
+	json_key(j, "tos_acceptance");
+	json_obj_open(j);
+	if (acct->has_tos_date)
+		json_kv_int(j, "date", acct->tos_date);
+	else
+		json_kv_null(j, "date");
+	json_kv_str_or_null(j, "ip", acct->tos_ip);
+	json_kv_str(j, "service_agreement",
+		    acct->tos_service_agreement ? acct->tos_service_agreement : "full");
+	json_kv_str_or_null(j, "user_agent", acct->tos_user_agent);
+	json_obj_close(j);
+	json_kv_str(j, "type", acct->type);
+	json_obj_close(j);
+}
+
+/* The account as JSON text in r's arena (for an event), or NULL. */
+static const char *account_json(struct req *r, const struct account *acct, size_t *ret_len)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	account_render(acct, &j);
+	char *out = NULL;
+	if (!b.failed) {
+		out = arena_alloc(&r->arena, b.len + 1);
+		if (out) {
+			memcpy(out, b.data, b.len);
+			out[b.len] = '\0';
+			*ret_len = b.len;
+		}
+	}
+	buf_release(&b);
+	return out;
+}
+
+static int respond(struct req *r, const struct account *acct)
+{
+	account_render(acct, req_json(r));
+	return 0;
+}
+
+/* ---- parameters shared by create and update ---- */
+
+static const struct param_spec bp_params[] = {
+    {"name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"url", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"mcc", PT_STRING, PF_EMPTYABLE, 4, NULL, NULL},
+    {"product_description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"support_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
+    {"support_phone", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
+    {"support_url", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cap_requested[] = {
+    {"requested", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cap_params[] = {
+    {"card_payments", PT_OBJECT, 0, 0, NULL, cap_requested},
+    {"transfers", PT_OBJECT, 0, 0, NULL, cap_requested},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec tos_params[] = {
+    {"date", PT_INT, 0, 0, NULL, NULL},
+    {"ip", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
+    {"user_agent", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
+    {"service_agreement", PT_ENUM, 0, 0, (const char *const[]){"full", "recipient", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const business_types[] = {"company", "government_entity", "individual",
+					     "non_profit", NULL};
+
+/* Applies the parameters create and update share (email, business_type, business_profile,
+ * capabilities, tos_acceptance, metadata) to acct: absent keeps, "" unsets. 0, or -1 with
+ * r->err. */
+static int apply_common(struct req *r, struct account *acct)
+{
+	acct->email = str_update(r, "email", acct->email);
+	acct->business_type = str_update(r, "business_type", acct->business_type);
+	char path[64];
+	for (int i = 0; i < BP_N; i++) {
+		snprintf(path, sizeof(path), "business_profile.%s", bp_names[i]);
+		acct->bp[i] = str_update(r, path, acct->bp[i]);
+	}
+	const char *mcc = acct->bp[BP_MCC];
+	if (mcc && (strlen(mcc) != 4 || strspn(mcc, "0123456789") != 4))
+		return req_fail(r, ERR_PARAM_BAD, "business_profile[mcc]",
+				"Invalid business_profile[mcc]: a merchant category code is 4 "
+				"digits (ISO 18245).");
+	for (int i = 0; i < CAP_N; i++) {
+		snprintf(path, sizeof(path), "capabilities.%s.requested", cap_names[i]);
+		bool want;
+		if (param_bool(r, path, &want) == 1)
+			acct->cap[i] = want ? 1 : 0;
+	}
+	int64_t date = 0;
+	if (param_int(r, "tos_acceptance.date", &date) == 1) {
+		/* a Unix time, not before 2000 nor after the request: Stripe refuses a future one
+		 */
+		if (date < 946684800 || date > r->now)
+			return req_fail(r, ERR_PARAM_BAD, "tos_acceptance[date]",
+					"Invalid tos_acceptance[date]: it must be a Unix timestamp "
+					"in the past.");
+		acct->has_tos_date = true;
+		acct->tos_date = date;
+	}
+	acct->tos_ip = str_update(r, "tos_acceptance.ip", acct->tos_ip);
+	acct->tos_user_agent = str_update(r, "tos_acceptance.user_agent", acct->tos_user_agent);
+	acct->tos_service_agreement =
+	    str_update(r, "tos_acceptance.service_agreement", acct->tos_service_agreement);
+	return metadata_apply(r, acct->metadata, "metadata", &acct->metadata);
+}
+
+static void bind_row(struct db_stmt *st, const char *platform_id, const struct account *acct)
+{
+	db_bind_text(st, 1, platform_id, -1);
+	db_bind_text(st, 2, acct->id, -1);
+}
+
+static void bind_cap(struct db_stmt *st, int idx, int cap)
+{
+	if (cap == CAP_NOT_REQUESTED)
+		db_bind_null(st, idx);
+	else
+		db_bind_int64(st, idx, cap);
+}
+
+/* ---- create ---- */
+
+struct create_ctx {
+	struct req *r;
+	struct account acct;
+};
+
+static int create_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	const struct account *a = &c->acct;
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bind_row(st, r->merchant_id, a);
+	db_bind_int64(st, 3, a->created);
+	db_bind_text(st, 4, a->type, -1);
+	db_bind_text(st, 5, a->country, -1);
+	db_bind_text(st, 6, a->email, -1);
+	db_bind_text(st, 7, a->business_type, -1);
+	db_bind_text(st, 8, a->default_currency, -1);
+	db_bind_text(st, 9, a->metadata, -1);
+	for (int i = 0; i < BP_N; i++)
+		db_bind_text(st, 10 + i, a->bp[i], -1);
+	for (int i = 0; i < CAP_N; i++)
+		bind_cap(st, 17 + i, a->cap[i]);
+	if (a->has_tos_date)
+		db_bind_int64(st, 19, a->tos_date);
+	else
+		db_bind_null(st, 19);
+	db_bind_text(st, 20, a->tos_ip, -1);
+	db_bind_text(st, 21, a->tos_user_agent, -1);
+	db_bind_text(st, 22, a->tos_service_agreement, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* Stripe has no account.created: a platform learns of a new account's state through
+	 * account.updated, which is what it is sent here too */
+	size_t len = 0;
+	const char *js = account_json(r, a, &len);
+	if (!js || payments_event(r, db, "account.updated", a->id, js, len, NULL) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, a);
+}
+
+/* type, or the type that controller[…] describes (Stripe's newer way to make an account):
+ * Stripe's Dashboard for the account → standard, the Express Dashboard → express, none (the
+ * platform collects requirements) → custom. */
+static int account_type(struct req *r, const char **ret)
+{
+	const char *type = param_str(r, "type");
+	bool controller = param_present(r, "controller");
+	if (type && controller)
+		return req_fail(r, ERR_PARAM_BAD, "controller",
+				"You cannot specify both type and controller: type is implied "
+				"by controller.");
+	if (type) {
+		*ret = type;
+		return 0;
+	}
+	const char *dash = param_str(r, "controller.stripe_dashboard.type");
+	const char *collect = param_str(r, "controller.requirement_collection");
+	if (dash && strcmp(dash, "express") == 0)
+		*ret = "express";
+	else if ((dash && strcmp(dash, "none") == 0) ||
+		 (!dash && collect && strcmp(collect, "application") == 0))
+		*ret = "custom";
+	else
+		*ret = "standard";
+	return 0;
+}
+
+static int h_create(struct req *r)
+{
+	if (r->platform_id[0])
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"A connected account cannot create accounts of its own: send this "
+				"request without the Stripe-Account header.");
+	struct create_ctx c = {.r = r};
+	struct account *a = &c.acct;
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < CAP_N; i++)
+		a->cap[i] = CAP_NOT_REQUESTED;
+	if (account_type(r, &a->type) != 0)
+		return -1;
+	const char *country = param_str(r, "country");
+	char cc[3] = "US";
+	if (country) {
+		if (strlen(country) != 2 ||
+		    !((country[0] | 0x20) >= 'a' && (country[0] | 0x20) <= 'z') ||
+		    !((country[1] | 0x20) >= 'a' && (country[1] | 0x20) <= 'z'))
+			return req_fail(r, ERR_PARAM_BAD, "country",
+					"Invalid country: a two-letter ISO 3166-1 code, e.g. US.");
+		cc[0] = (char)(country[0] & ~0x20);
+		cc[1] = (char)(country[1] & ~0x20);
+	}
+	a->country = arena_strdup(&r->arena, cc);
+	const char *cur = param_str(r, "default_currency");
+	if (cur) {
+		for (int i = 0; cur[i] && i < 7; i++)
+			a->default_currency[i] =
+			    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+		if (strlen(cur) != 3 || !currency_find(a->default_currency))
+			return req_fail(r, ERR_INVALID_CURRENCY, "default_currency",
+					"Invalid currency: %s.", cur);
+	} else {
+		str_copy(a->default_currency, sizeof(a->default_currency),
+			 country_currency(a->country));
+	}
+	/* Standard accounts get card payments and transfers without asking, as on Stripe */
+	if (strcmp(a->type, "standard") == 0)
+		a->cap[CAP_CARD_PAYMENTS] = a->cap[CAP_TRANSFERS] = 1;
+	a->metadata = "{}";
+	if (!a->country || apply_common(r, a) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	a->created = r->now;
+	id_new_at(a->id, "acct_", a->created);
+	const char *mcc = a->bp[BP_MCC];
+	int mcc_n = mcc ? (mcc[0] - '0') * 1000 + (mcc[1] - '0') * 100 + (mcc[2] - '0') * 10 +
+			      (mcc[3] - '0')
+			: 0;
+	/* the merchants row names the account as the platform's dashboards would */
+	const char *name = a->bp[BP_NAME] ? a->bp[BP_NAME] : a->email ? a->email : a->id;
+	int rc = merchant_create_connected(r->app->store, r->merchant_id, a->id, name,
+					   a->default_currency, mcc_n, a->created);
+	if (rc == STORE_OVERLOADED)
+		return req_fail(r, ERR_OVERLOADED, NULL, NULL);
+	if (rc != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return req_write(r, create_fn, &c);
+}
+
+/* ---- retrieve, update, delete ---- */
+
+struct id_ctx {
+	struct req *r;
+	const char *id;
+	struct account acct;
+};
+
+/* The account id names for the caller: one of its connected accounts (not deleted), or itself
+ * (Stripe lets an account retrieve itself by id). */
+static int load_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	int rc = strcmp(x->id, r->merchant_id) == 0 && !r->platform_id[0]
+		     ? own_account_load(db, &r->arena, r->merchant_id, &x->acct)
+		     : account_load(db, &r->arena, r->merchant_id, x->id, &x->acct);
+	if (rc == DB_OK && x->acct.deleted)
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "account", x->id, "account");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	return load_fn(db, arg) != 0 ? -1 : respond(x->r, &x->acct);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+/* GET /v1/account: the account the request acts as. With Stripe-Account that is the connected
+ * account, read from its platform's row (on the same shard); otherwise the caller itself. */
+static int self_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	int rc = r->platform_id[0]
+		     ? account_load(db, &r->arena, r->platform_id, r->merchant_id, &x->acct)
+		     : own_account_load(db, &r->arena, r->merchant_id, &x->acct);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "account", r->merchant_id, "account");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, &x->acct);
+}
+
+static int h_self(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->merchant_id};
+	return req_read(r, self_fn, &x) == 0 ? 0 : -1;
+}
+
+/* previous_attributes of an update: each top-level field that changed, with its old value
+ * (business_profile, capabilities and tos_acceptance name only their changed members). */
+static const char *previous_attributes(struct req *r, const struct account *o,
+				       const struct account *n)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	if (!str_same(o->email, n->email))
+		json_kv_str_or_null(&j, "email", o->email);
+	if (!str_same(o->business_type, n->business_type))
+		json_kv_str_or_null(&j, "business_type", o->business_type);
+	bool open = false;
+	for (int i = 0; i < BP_N; i++) {
+		if (str_same(o->bp[i], n->bp[i]))
+			continue;
+		if (!open) {
+			json_key(&j, "business_profile");
+			json_obj_open(&j);
+			open = true;
+		}
+		json_kv_str_or_null(&j, bp_names[i], o->bp[i]);
+	}
+	if (open)
+		json_obj_close(&j);
+	open = false;
+	for (int i = 0; i < CAP_N; i++) {
+		if (o->cap[i] == n->cap[i])
+			continue;
+		if (!open) {
+			json_key(&j, "capabilities");
+			json_obj_open(&j);
+			open = true;
+		}
+		if (o->cap[i] == CAP_NOT_REQUESTED)
+			json_kv_null(&j, cap_names[i]);
+		else
+			json_kv_str(&j, cap_names[i], cap_status(o->cap[i]));
+	}
+	if (open)
+		json_obj_close(&j);
+	if (o->has_tos_date != n->has_tos_date || o->tos_date != n->tos_date ||
+	    !str_same(o->tos_ip, n->tos_ip) || !str_same(o->tos_user_agent, n->tos_user_agent) ||
+	    !str_same(o->tos_service_agreement, n->tos_service_agreement)) {
+		json_key(&j, "tos_acceptance");
+		json_obj_open(&j);
+		if (o->has_tos_date != n->has_tos_date || o->tos_date != n->tos_date) {
+			if (o->has_tos_date)
+				json_kv_int(&j, "date", o->tos_date);
+			else
+				json_kv_null(&j, "date");
+		}
+		if (!str_same(o->tos_ip, n->tos_ip))
+			json_kv_str_or_null(&j, "ip", o->tos_ip);
+		if (!str_same(o->tos_service_agreement, n->tos_service_agreement))
+			json_kv_str(&j, "service_agreement",
+				    o->tos_service_agreement ? o->tos_service_agreement : "full");
+		if (!str_same(o->tos_user_agent, n->tos_user_agent))
+			json_kv_str_or_null(&j, "user_agent", o->tos_user_agent);
+		json_obj_close(&j);
+	}
+	if (strcmp(o->metadata, n->metadata) != 0)
+		json_kv_raw(&j, "metadata", o->metadata, strlen(o->metadata));
+	json_obj_close(&j);
+	const char *out = b.failed ? NULL : arena_printf(&r->arena, "%.*s", (int)b.len, b.data);
+	buf_release(&b);
+	return out;
+}
+
+static int update_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	if (x->acct.own)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"Tender keeps a merchant's own account in its configuration: only "
+				"a connected account can be updated through the API.");
+	struct account old = x->acct;
+	struct account *a = &x->acct;
+	if (apply_common(r, a) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bind_row(st, r->merchant_id, a);
+	db_bind_text(st, 3, a->email, -1);
+	db_bind_text(st, 4, a->business_type, -1);
+	db_bind_text(st, 5, a->metadata, -1);
+	for (int i = 0; i < BP_N; i++)
+		db_bind_text(st, 6 + i, a->bp[i], -1);
+	for (int i = 0; i < CAP_N; i++)
+		bind_cap(st, 13 + i, a->cap[i]);
+	if (a->has_tos_date)
+		db_bind_int64(st, 15, a->tos_date);
+	else
+		db_bind_null(st, 15);
+	db_bind_text(st, 16, a->tos_ip, -1);
+	db_bind_text(st, 17, a->tos_user_agent, -1);
+	db_bind_text(st, 18, a->tos_service_agreement, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	size_t len = 0;
+	const char *js = account_json(r, a, &len);
+	const char *prev = previous_attributes(r, &old, a);
+	if (!js || !prev || payments_event(r, db, "account.updated", a->id, js, len, prev) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, a);
+}
+
+static int h_update(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+/*
+ * DELETE: the account is marked deleted and is then unusable (Stripe-Account and
+ * connect_account_check refuse it; retrieve says it does not exist); its merchants row and its
+ * own objects stay, as its ledger must. Stripe lets a platform delete any account made with
+ * test keys, which is all Tender has. The event is Stripe's account.application.deauthorized,
+ * what a platform is told when it loses an account: its object is the platform's Connect
+ * application ("ca_" and the platform's id), and the event is recorded against the account's id.
+ * Stripe names the account in event.account, which Tender's events do not carry yet.
+ */
+static int delete_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	if (x->acct.own)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"A merchant cannot delete its own account through the API.");
+	struct db_stmt *st = db_prepare(db, SQL_DELETE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bind_row(st, r->merchant_id, &x->acct);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *suffix =
+	    strncmp(r->merchant_id, "acct_", 5) == 0 ? r->merchant_id + 5 : r->merchant_id;
+	struct merchant_info m;
+	bool named = merchant_get(db, r->merchant_id, &m) == 0 && m.name[0];
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 16);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "id");
+	{
+		char app[ID_MAX + 8];
+		snprintf(app, sizeof(app), "ca_%s", suffix);
+		json_str(&j, app);
+	}
+	json_kv_str_or_null(&j, "name", named ? m.name : NULL);
+	json_kv_str(&j, "object", "application");
+	json_obj_close(&j);
+	int rc = b.failed ? DB_ERR
+			  : payments_event(r, db, "account.application.deauthorized", x->acct.id,
+					   b.data, b.len, NULL);
+	buf_release(&b);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct json *out = req_json(r);
+	json_obj_open(out);
+	json_kv_str(out, "id", x->acct.id);
+	json_kv_str(out, "object", "account");
+	json_kv_bool(out, "deleted", true);
+	json_obj_close(out);
+	return 0;
+}
+
+static int h_delete(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_fn, &x);
+}
+
+/* ---- list ---- */
+
+static const char SQL_CURSOR[] =
+    "SELECT created FROM connected_accounts WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM connected_accounts WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND deleted = 0 ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] =
+    "SELECT id FROM connected_accounts WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND deleted = 0 ORDER BY id ASC LIMIT $4";
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct account a;
+	int rc = account_load(db, &r->arena, r->merchant_id, id, &a);
+	if (rc != DB_OK)
+		return rc;
+	account_render(&a, j);
+	return DB_OK;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/accounts",
+	    .object_name = "account",
+	    .id_prefix = "acct_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- routes ---- */
+
+static const struct param_spec controller_fees[] = {
+    {"payer", PT_ENUM, 0, 0,
+     (const char *const[]){"account", "application", "application_custom", "application_express",
+			   NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec controller_losses[] = {
+    {"payments", PT_ENUM, 0, 0, (const char *const[]){"application", "stripe", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec controller_dashboard[] = {
+    {"type", PT_ENUM, 0, 0, (const char *const[]){"express", "full", "none", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec controller_params[] = {
+    {"fees", PT_OBJECT, 0, 0, NULL, controller_fees},
+    {"losses", PT_OBJECT, 0, 0, NULL, controller_losses},
+    {"requirement_collection", PT_ENUM, 0, 0, (const char *const[]){"application", "stripe", NULL},
+     NULL},
+    {"stripe_dashboard", PT_OBJECT, 0, 0, NULL, controller_dashboard},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec create_params[] = {
+    {"type", PT_ENUM, 0, 0, (const char *const[]){"standard", "express", "custom", NULL}, NULL},
+    {"controller", PT_OBJECT, 0, 0, NULL, controller_params},
+    {"country", PT_STRING, 0, 2, NULL, NULL},
+    {"email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
+    {"business_type", PT_ENUM, PF_EMPTYABLE, 0, business_types, NULL},
+    {"default_currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"business_profile", PT_OBJECT, 0, 0, NULL, bp_params},
+    {"capabilities", PT_OBJECT, 0, 0, NULL, cap_params},
+    {"tos_acceptance", PT_OBJECT, 0, 0, NULL, tos_params},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* type, country, controller and default_currency are fixed once the account exists: the
+ * account's settlement currency is its merchants row's, which never changes (merchant.h) */
+static const struct param_spec update_params[] = {
+    {"email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
+    {"business_type", PT_ENUM, PF_EMPTYABLE, 0, business_types, NULL},
+    {"business_profile", PT_OBJECT, 0, 0, NULL, bp_params},
+    {"capabilities", PT_OBJECT, 0, 0, NULL, cap_params},
+    {"tos_acceptance", PT_OBJECT, 0, 0, NULL, tos_params},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+const struct route accounts_routes[] = {
+    {"GET", "/v1/account", h_self, no_params, 0},
+    {"POST", "/v1/accounts", h_create, create_params, 0},
+    {"GET", "/v1/accounts", h_list, no_params, ROUTE_LIST},
+    {"GET", "/v1/accounts/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/accounts/{id}", h_update, update_params, 0},
+    {"DELETE", "/v1/accounts/{id}", h_delete, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,310 @@
+'use strict';
+// Stripe Connect accounts through stripe-node: a platform creates, retrieves, updates, lists and
+// deletes connected accounts, and acts as one with the Stripe-Account header (stripeAccount):
+// its customers, payments, balance and idempotency keys are the account's own, isolated from
+// the platform's; another platform, a deleted account or a publishable key get 403
+// account_invalid. On PostgreSQL, an account lives on its platform's shard and `tender shards
+// rebalance` refuses to split the family. Ends with tender verify.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const {
+  startTender, stopAll, assertStripeShape, tender, request, storeSql, withDatabaseUrls, PG_SHARD_URLS,
+} = require('./helpers');
+
+let env;
+let stripe; // platform A (merchants[0])
+let stripeB; // platform B (merchants[1])
+
+before(async () => {
+  env = await startTender({ merchants: 2, args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+  stripeB = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+const as = (id) => ({ stripeAccount: id });
+
+test('create: Stripe\'s Account shape, defaults, capabilities, an account.updated event', async () => {
+  const acct = await stripe.accounts.create({
+    type: 'custom',
+    country: 'gb',
+    email: 'shop@example.com',
+    business_type: 'company',
+    business_profile: { name: 'Corner Shop', mcc: '5734', url: 'https://shop.example.com', support_phone: '+441234567890' },
+    capabilities: { card_payments: { requested: true }, transfers: { requested: false } },
+    tos_acceptance: { date: Math.floor(Date.now() / 1000) - 60, ip: '203.0.113.7', user_agent: 'test' },
+    metadata: { ref: 'a1' },
+  });
+  assertStripeShape(acct, 'account');
+  assert.match(acct.id, /^acct_/);
+  assert.equal(acct.object, 'account');
+  assert.equal(acct.type, 'custom');
+  assert.equal(acct.country, 'GB');
+  assert.equal(acct.default_currency, 'gbp'); // from the country
+  assert.equal(acct.email, 'shop@example.com');
+  assert.equal(acct.business_type, 'company');
+  assert.equal(acct.business_profile.name, 'Corner Shop');
+  assert.equal(acct.business_profile.mcc, '5734');
+  assert.deepEqual(acct.capabilities, { card_payments: 'active', transfers: 'inactive' });
+  assert.equal(acct.charges_enabled, true);
+  assert.equal(acct.payouts_enabled, true);
+  assert.deepEqual(acct.controller, { is_controller: true, type: 'application' });
+  assert.deepEqual(acct.external_accounts, { object: 'list', data: [], has_more: false, url: `/v1/accounts/${acct.id}/external_accounts` });
+  assert.deepEqual(acct.requirements.currently_due, []);
+  assert.equal(acct.tos_acceptance.ip, '203.0.113.7');
+  assert.deepEqual(acct.metadata, { ref: 'a1' });
+
+  const std = await stripe.accounts.create({ type: 'standard' });
+  assertStripeShape(std, 'account');
+  assert.equal(std.country, 'US');
+  assert.equal(std.default_currency, 'usd');
+  assert.deepEqual(std.capabilities, { card_payments: 'active', transfers: 'active' });
+  assert.equal(std.email, null);
+  assert.equal(std.business_profile.name, null);
+
+  // controller[...] instead of type
+  const ex = await stripe.accounts.create({ controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' } }, default_currency: 'EUR', country: 'US' });
+  assert.equal(ex.type, 'express');
+  assert.equal(ex.default_currency, 'eur');
+
+  const ev = await stripe.events.list({ type: 'account.updated', limit: 10 });
+  const mine = ev.data.find((e) => e.data.object.id === acct.id);
+  assert.ok(mine, 'account.updated for the new account');
+  assert.deepEqual(mine.data.object, acct);
+
+  // bad input changes nothing
+  const n = (await stripe.accounts.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.accounts.create({ type: 'custom', country: 'USA' }), (e) => e.statusCode === 400 && e.param === 'country');
+  await assert.rejects(stripe.accounts.create({ type: 'custom', default_currency: 'xyz' }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.accounts.create({ type: 'custom', business_profile: { mcc: '57a4' } }), (e) => e.statusCode === 400 && e.param === 'business_profile[mcc]');
+  await assert.rejects(stripe.accounts.create({ type: 'custom', controller: { stripe_dashboard: { type: 'none' } } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.accounts.create({ type: 'platinum' }), (e) => e.statusCode === 400 && e.param === 'type');
+  assert.equal((await stripe.accounts.list({ limit: 100 })).data.length, n);
+});
+
+test('retrieve, update (email, metadata merge, business_profile) with previous_attributes', async () => {
+  const acct = await stripe.accounts.create({ type: 'express', email: 'old@example.com', metadata: { a: '1', b: '2' } });
+  const got = await stripe.accounts.retrieve(acct.id);
+  assert.deepEqual(got, acct);
+  const upd = await stripe.accounts.update(acct.id, {
+    email: 'new@example.com', metadata: { b: '', c: '3' }, business_profile: { name: 'Renamed' },
+  });
+  assertStripeShape(upd, 'account');
+  assert.equal(upd.email, 'new@example.com');
+  assert.deepEqual(upd.metadata, { a: '1', c: '3' });
+  assert.equal(upd.business_profile.name, 'Renamed');
+  assert.equal(upd.settings.dashboard.display_name, 'Renamed');
+  assert.deepEqual(await stripe.accounts.retrieve(acct.id), upd);
+  const ev = await stripe.events.list({ type: 'account.updated', limit: 20 });
+  const e = ev.data.find((x) => x.data.object.id === acct.id && x.data.previous_attributes);
+  assert.deepEqual(e.data.previous_attributes, {
+    email: 'old@example.com', business_profile: { name: null }, metadata: { a: '1', b: '2' },
+  });
+  // fixed once created: unknown parameter, nothing changes
+  await assert.rejects(stripe.accounts.update(acct.id, { default_currency: 'eur' }), (x) => x.statusCode === 400 && x.code === 'parameter_unknown');
+  // another platform's account does not exist for B
+  await assert.rejects(stripeB.accounts.retrieve(acct.id), (x) => x.statusCode === 404 && x.code === 'resource_missing');
+  await assert.rejects(stripeB.accounts.update(acct.id, { email: 'x@example.com' }), (x) => x.statusCode === 404);
+  assert.equal((await stripe.accounts.retrieve(acct.id)).email, 'new@example.com');
+});
+
+test('list: newest first, paginated, the platform\'s own accounts only, deleted ones left out', async () => {
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(await stripeB.accounts.create({ type: 'custom', metadata: { i: String(i) } }));
+  const first = await stripeB.accounts.list({ limit: 2 });
+  assert.equal(first.object, 'list');
+  assert.equal(first.url, '/v1/accounts');
+  assert.equal(first.has_more, true);
+  assert.deepEqual(first.data.map((a) => a.id), [made[4].id, made[3].id]);
+  for (const a of first.data) assertStripeShape(a, 'account');
+  const second = await stripeB.accounts.list({ limit: 2, starting_after: first.data[1].id });
+  assert.deepEqual(second.data.map((a) => a.id), [made[2].id, made[1].id]);
+  const back = await stripeB.accounts.list({ limit: 2, ending_before: made[2].id });
+  assert.deepEqual(back.data.map((a) => a.id), [made[4].id, made[3].id]);
+  const all = await stripeB.accounts.list({ limit: 2 }).autoPagingToArray({ limit: 100 });
+  assert.deepEqual(all.map((a) => a.id), made.map((a) => a.id).reverse());
+  const created = await stripeB.accounts.list({ created: { gte: made[0].created }, limit: 100 });
+  assert.ok(created.data.length >= 1);
+  // A's list never shows B's accounts
+  const aIds = new Set((await stripe.accounts.list({ limit: 100 })).data.map((a) => a.id));
+  for (const a of made) assert.ok(!aIds.has(a.id));
+
+  const del = await stripeB.accounts.del(made[2].id);
+  assert.deepEqual(del, { id: made[2].id, object: 'account', deleted: true });
+  const after = await stripeB.accounts.list({ limit: 100 });
+  assert.deepEqual(after.data.map((a) => a.id), [made[4].id, made[3].id, made[1].id, made[0].id]);
+});
+
+test('GET /v1/account: the caller\'s own account, or the connected one with Stripe-Account', async () => {
+  const own = await stripe.accounts.retrieve();
+  assertStripeShape(own, 'account');
+  assert.equal(own.id, env.merchant.id);
+  assert.equal(own.type, 'standard');
+  assert.equal(own.default_currency, 'usd');
+  assert.equal(own.country, 'US');
+  assert.equal(own.business_profile.name, 'Merchant 0');
+  assert.deepEqual(own.controller, { type: 'account' });
+  assert.deepEqual(await stripe.accounts.retrieve(env.merchant.id), own);
+  const acct = await stripe.accounts.create({ type: 'custom', email: 'self@example.com' });
+  const self = await stripe.accounts.retrieve(null, {}, as(acct.id));
+  assert.deepEqual(self, acct);
+  assertStripeShape(self, 'account');
+});
+
+test('acting as a connected account: its own customers, payments, balance; tenants isolated', async () => {
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US' });
+  const cus = await stripe.customers.create({ email: 'buyer@example.com' }, as(acct.id));
+  const pi = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa', confirm: true,
+  }, as(acct.id));
+  assert.equal(pi.status, 'succeeded');
+  assertStripeShape(pi, 'payment_intent');
+
+  const theirCustomers = await stripe.customers.list({ limit: 100 }, as(acct.id));
+  assert.deepEqual(theirCustomers.data.map((c) => c.id), [cus.id]);
+  const theirPis = await stripe.paymentIntents.list({ limit: 100 }, as(acct.id));
+  assert.deepEqual(theirPis.data.map((p) => p.id), [pi.id]);
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id, {}, as(acct.id))).amount_received, 2000);
+
+  // the platform itself does not see them, nor does the account see the platform's
+  const platCus = await stripe.customers.create({ email: 'platform@example.com' });
+  assert.ok(!(await stripe.customers.list({ limit: 100 })).data.some((c) => c.id === cus.id));
+  assert.ok(!(await stripe.paymentIntents.list({ limit: 100 })).data.some((p) => p.id === pi.id));
+  await assert.rejects(stripe.paymentIntents.retrieve(pi.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.customers.retrieve(platCus.id, {}, as(acct.id)), (e) => e.statusCode === 404);
+
+  // the account's balance holds its charge; its events are its own
+  const bal = await stripe.balance.retrieve({}, as(acct.id));
+  const pending = bal.pending.find((b) => b.currency === 'usd');
+  assert.equal(pending.amount, 2000 - 88); // 2.9 % + 30
+  assert.ok(!bal.available.some((b) => b.amount !== 0));
+  const platBal = await stripe.balance.retrieve();
+  const platPending = (platBal.pending.find((b) => b.currency === 'usd') || { amount: 0 }).amount;
+  const ev = await stripe.events.list({ type: 'payment_intent.succeeded', limit: 10 }, as(acct.id));
+  assert.deepEqual(ev.data.map((e) => e.data.object.id), [pi.id]);
+  assert.ok(!(await stripe.events.list({ limit: 100 })).data.some((e) => e.data.object.id === pi.id));
+  // a header naming the caller's own account acts as itself
+  const selfList = await stripe.customers.list({ limit: 100 }, as(env.merchant.id));
+  assert.ok(selfList.data.some((c) => c.id === platCus.id));
+  assert.equal((await stripe.balance.retrieve()).pending.find((b) => b.currency === 'usd')?.amount ?? 0, platPending);
+});
+
+test('the same Idempotency-Key on the platform and on the account: two independent results', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom' });
+  const key = `connect-idem-${Date.now()}`;
+  const onPlatform = await stripe.customers.create({ email: 'same@example.com' }, { idempotencyKey: key });
+  const onAccount = await stripe.customers.create({ email: 'same@example.com' }, { idempotencyKey: key, ...as(acct.id) });
+  assert.notEqual(onPlatform.id, onAccount.id);
+  // each replays its own
+  const again = await stripe.customers.create({ email: 'same@example.com' }, { idempotencyKey: key, ...as(acct.id) });
+  assert.equal(again.id, onAccount.id);
+  assert.equal(again.lastResponse.headers['idempotent-replayed'], 'true');
+  const againP = await stripe.customers.create({ email: 'same@example.com' }, { idempotencyKey: key });
+  assert.equal(againP.id, onPlatform.id);
+  // other parameters under the account's key: a mismatch there, not on the platform's
+  await assert.rejects(stripe.customers.create({ email: 'other@example.com' }, { idempotencyKey: key, ...as(acct.id) }),
+    (e) => e.statusCode === 400 && e.type === 'StripeIdempotencyError');
+  // an account created with a key is created once
+  const k2 = `connect-acct-${Date.now()}`;
+  const a1 = await stripe.accounts.create({ type: 'custom', email: 'once@example.com' }, { idempotencyKey: k2 });
+  const a2 = await stripe.accounts.create({ type: 'custom', email: 'once@example.com' }, { idempotencyKey: k2 });
+  assert.equal(a1.id, a2.id);
+});
+
+test('403 account_invalid: another platform\'s account, an unknown one, a deleted one, a publishable key', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom' });
+  const keyB = env.merchants[1].secret_key;
+  const check = (e) => {
+    assert.equal(e.type, 'StripePermissionError');
+    assert.equal(e.statusCode, 403);
+    assert.equal(e.code, 'account_invalid');
+    assert.equal(e.rawType, 'invalid_request_error');
+    return true;
+  };
+  await assert.rejects(stripeB.customers.list({}, as(acct.id)), (e) => {
+    check(e);
+    assert.ok(e.message.includes(`account '${acct.id}'`), e.message);
+    assert.ok(e.message.includes(`'sk_test_`) && e.message.includes(`${keyB.slice(-4)}'`), e.message);
+    assert.ok(!e.message.includes(keyB), 'the key is masked');
+    return true;
+  });
+  await assert.rejects(stripeB.customers.create({ email: 'x@example.com' }, as(acct.id)), check);
+  await assert.rejects(stripe.customers.list({}, as('acct_doesnotexist')), check);
+  await assert.rejects(stripe.accounts.retrieve(null, {}, as(acct.id.slice(0, -1))), check);
+  // a publishable key cannot act for a connected account
+  const pk = await request({ port: env.port, path: '/v1/tokens', method: 'POST', key: env.merchant.publishable_key,
+    headers: { 'Stripe-Account': acct.id }, body: 'card[number]=4242424242424242&card[exp_month]=12&card[exp_year]=2040&card[cvc]=123' });
+  assert.equal(pk.status, 403);
+  assert.equal(pk.json.error.code, 'account_invalid');
+  // nothing was made under the account by the refused requests
+  assert.deepEqual((await stripe.customers.list({}, as(acct.id))).data, []);
+
+  // deleted: unusable, and gone from retrieve
+  await stripe.customers.create({ email: 'before@example.com' }, as(acct.id));
+  await stripe.accounts.del(acct.id);
+  await assert.rejects(stripe.customers.list({}, as(acct.id)), check);
+  await assert.rejects(stripe.paymentIntents.create({ amount: 500, currency: 'usd' }, as(acct.id)), check);
+  await assert.rejects(stripe.accounts.retrieve(acct.id), (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.accounts.del(acct.id), (e) => e.statusCode === 404);
+  const ev = await stripe.events.list({ type: 'account.application.deauthorized', limit: 10 });
+  assert.ok(ev.data.length >= 1);
+  assert.equal(ev.data[0].data.object.object, 'application');
+  // a connected account cannot make accounts of its own
+  const other = await stripe.accounts.create({ type: 'custom' });
+  await assert.rejects(stripe.accounts.create({ type: 'custom' }, as(other.id)), (e) => e.statusCode === 400);
+  assert.deepEqual((await stripe.accounts.list({ limit: 100 }, as(other.id))).data, []);
+});
+
+// the --database-url flags of this environment's shards (PostgreSQL only)
+function dbFlags() {
+  const args = withDatabaseUrls(['--data', env.dataDir]);
+  return args.filter((a, i) => a === '--database-url' || args[i - 1] === '--database-url');
+}
+function shardOf(id) {
+  const line = tender(['shards', 'list', ...dbFlags()]).split('\n').find((l) => l.startsWith(`${id}\t`));
+  assert.ok(line, `${id} is in the shard map`);
+  return Number(line.split('\t')[1]);
+}
+
+test('PostgreSQL: an account lives on its platform\'s shard, and rebalance will not split the family',
+  { skip: PG_SHARD_URLS.length < 2 && 'needs two PostgreSQL shards (scripts/integration-pg.sh)' }, async () => {
+    const plats = [env.merchants[0], env.merchants[1]];
+    const shards = plats.map((m) => shardOf(m.id));
+    assert.notEqual(shards[0], shards[1], 'the two platforms are on different shards');
+    for (const [i, s] of [stripe, stripeB].entries()) {
+      for (let k = 0; k < 2; k++) {
+        const acct = await s.accounts.create({ type: 'custom' });
+        assert.equal(shardOf(acct.id), shards[i], `${acct.id} is on its platform's shard`);
+        // the merchants row on shard 0 and its copy on the home shard both name the platform
+        const rows = storeSql(env.dataDir, `SELECT platform FROM merchants WHERE id = '${acct.id}'`);
+        assert.equal(rows[0].trim(), plats[i].id);
+        assert.equal(rows[shards[i]].trim(), plats[i].id);
+        const acctRows = storeSql(env.dataDir, `SELECT count(*) FROM connected_accounts WHERE merchant_id = '${plats[i].id}' AND id = '${acct.id}'`);
+        assert.equal(acctRows[shards[i]].trim(), '1');
+        // it takes payments there
+        const pi = await s.paymentIntents.create({ amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, as(acct.id));
+        assert.equal(pi.status, 'succeeded');
+        const piRows = storeSql(env.dataDir, `SELECT count(*) FROM payment_intents WHERE merchant_id = '${acct.id}'`);
+        assert.equal(piRows[shards[i]].trim(), '1');
+
+        const to = String(1 - shards[i]);
+        for (const who of [acct.id, plats[i].id]) {
+          let err;
+          try {
+            tender(['shards', 'rebalance', '--move', who, '--to', to, ...dbFlags()], { stdio: 'pipe' });
+          } catch (e) {
+            err = e;
+          }
+          assert.ok(err, `moving ${who} is refused`);
+          assert.match(String(err.stderr), /Connect family/);
+        }
+        assert.equal(shardOf(acct.id), shards[i]);
+        assert.equal(shardOf(plats[i].id), shards[i]);
+        assert.equal((await s.paymentIntents.retrieve(pi.id, {}, as(acct.id))).status, 'succeeded');
+      }
+    }
+  });
+
+test('tender verify passes', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
