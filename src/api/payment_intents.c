@@ -382,7 +382,8 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .charge_id = c->charge_id[0] ? c->charge_id : NULL,
 	    .balance_txn_id = c->balance_txn_id[0] ? c->balance_txn_id : NULL,
 	    .prepared = c->has_prepared ? &c->prepared : NULL,
-	    .connect = pi->connect.destination ? &pi->connect : NULL,
+	    .connect = pi->connect.destination || pi->connect.application_fee_amount ? &pi->connect
+										      : NULL,
 	};
 }
 
@@ -787,12 +788,16 @@ static int connect_apply(struct req *r, struct payment_intent *pi, bool create)
 	const char *group = param_str(r, "transfer_group");
 	if (group)
 		c->transfer_group = *group ? group : NULL;
-	if ((c->application_fee_amount || c->transfer_amount) && !c->destination)
-		return req_fail(r, ERR_PARAM_BAD,
-				c->application_fee_amount ? "application_fee_amount"
-							  : "transfer_data[amount]",
-				"Tender collects application fees and partial transfers on "
-				"destination charges only: pass transfer_data[destination].");
+	if (c->transfer_amount && !c->destination)
+		return req_fail(r, ERR_PARAM_BAD, "transfer_data[amount]",
+				"transfer_data[amount] needs transfer_data[destination].");
+	/* an application fee is a platform's: on a destination charge, or on a direct charge it
+	 * makes on its connected account through Stripe-Account */
+	if (c->application_fee_amount && !c->destination && !r->platform_id[0])
+		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
+				"Can only apply an application_fee_amount when the PaymentIntent is "
+				"attempting a direct payment (using an OAuth key or Stripe-Account "
+				"header) or destination payment (using `transfer_data[destination]`).");
 	if (c->application_fee_amount && c->transfer_amount)
 		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
 				"You may only specify one of these parameters: "

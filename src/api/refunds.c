@@ -240,12 +240,19 @@ static int connect_unwind(struct req *r, struct db *db, const struct charge *ch,
 	param_bool(r, "refund_application_fee", &refund_fee);
 	if (!reverse && !refund_fee)
 		return 0;
-	if (!ch->transfer)
-		return req_fail(
-		    r, ERR_PARAM_BAD, reverse ? "reverse_transfer" : "refund_application_fee",
-		    "Charge %s is not a destination charge: it has no transfer to reverse "
-		    "or application fee to refund.",
-		    ch->id);
+	if (reverse && !ch->transfer)
+		return req_fail(r, ERR_PARAM_BAD, "reverse_transfer",
+				"Charge %s is not a destination charge: it has no transfer to reverse.",
+				ch->id);
+	if (refund_fee && !ch->application_fee)
+		return req_fail(r, ERR_PARAM_BAD, "refund_application_fee",
+				"Charge %s has no application fee to refund.", ch->id);
+	/* the fee is the platform's: this merchant's own on a destination charge; on a direct
+	 * charge, the platform acting through Stripe-Account */
+	const char *owner = ch->transfer ? r->merchant_id : r->platform_id;
+	if (refund_fee && !owner[0])
+		return req_fail(r, ERR_PARAM_BAD, "refund_application_fee",
+				"Only the platform that collected an application fee can refund it.");
 	bool full = ch->amount_refunded >= ch->amount_captured;
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (reverse) {
@@ -262,16 +269,15 @@ static int connect_unwind(struct req *r, struct db *db, const struct charge *ch,
 			rf->transfer_reversal = arena_strdup(&r->arena, v.id);
 		}
 	}
-	if (refund_fee && ch->application_fee) {
+	if (refund_fee) {
 		struct application_fee f;
-		if (application_fee_load(db, &r->arena, r->merchant_id, ch->application_fee, &f) !=
-		    DB_OK)
+		if (application_fee_load(db, &r->arena, owner, ch->application_fee, &f) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		int64_t back = share(amount, ch->amount_captured, f.amount,
 				     f.amount - f.amount_refunded, full);
 		struct fee_refund v;
-		if (back > 0 && application_fee_refund(db, &r->arena, r->merchant_id, &f, back,
-						       NULL, r->now, &o, &v) != DB_OK)
+		if (back > 0 && application_fee_refund(db, &r->arena, owner, &f, back, NULL, r->now,
+						       &o, &v) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	return 0;

@@ -48,6 +48,66 @@ static const char *bucket_account(const struct ledger_bucket *b)
 	return b->pending ? LEDGER_ACCT_MERCHANT_PENDING : LEDGER_ACCT_MERCHANT_AVAILABLE;
 }
 
+/* The platform's side of an application fee: it comes in from connect_clearing. */
+static int collect_fee(struct db *db, const char *platform, const char *fee_id, int64_t fee,
+		       const char *currency, const struct ledger_bucket *bucket, int64_t now,
+		       char ret_bt[ID_MAX])
+{
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_CONNECT_CLEARING, currency, fee},
+	    {bucket_account(bucket), currency, -fee},
+	};
+	char jtx[ID_MAX];
+	int rc = ledger_post(db, platform, "application_fee", fee_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "application_fee",
+	    .source = fee_id,
+	    .currency = currency,
+	    .status = bucket->pending ? "pending" : "available",
+	    .journal_txn = jtx,
+	    .amount = fee,
+	    .created = now,
+	    .available_on = bucket->pending ? bucket->available_on : now,
+	};
+	return bt_insert(db, platform, &b, ret_bt);
+}
+
+int ledger_application_fee_direct(struct db *db, const char *platform, const char *account,
+				  const char *fee_id, int64_t f, const char *currency,
+				  const struct ledger_bucket *bucket, int64_t now,
+				  char ret_platform_bt[ID_MAX], char ret_account_bt[ID_MAX])
+{
+	int rc = amount_ok(f);
+	if (rc != DB_OK)
+		return rc;
+	if (!strcmp(platform, account))
+		return LEDGER_ERR_INVALID;
+	const struct ledger_entry e[] = {
+	    {bucket_account(bucket), currency, f},
+	    {LEDGER_ACCT_CONNECT_CLEARING, currency, -f},
+	};
+	char jtx[ID_MAX];
+	rc = ledger_post(db, account, "application_fee", fee_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "application_fee",
+	    .source = fee_id,
+	    .currency = currency,
+	    .status = bucket->pending ? "pending" : "available",
+	    .journal_txn = jtx,
+	    .amount = -f,
+	    .created = now,
+	    .available_on = bucket->pending ? bucket->available_on : now,
+	};
+	rc = bt_insert(db, account, &b, ret_account_bt);
+	if (rc != DB_OK)
+		return rc;
+	return collect_fee(db, platform, fee_id, f, currency, bucket, now, ret_platform_bt);
+}
+
 int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_platform_bt[ID_MAX],
 		    char ret_destination_bt[ID_MAX], char ret_fee_bt[ID_MAX])
 {
@@ -117,28 +177,8 @@ int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_pla
 	ret_fee_bt[0] = '\0';
 	if (t->fee == 0)
 		return DB_OK;
-
-	/* the platform collects the fee */
-	const struct ledger_entry fee[] = {
-	    {LEDGER_ACCT_CONNECT_CLEARING, t->currency, t->fee},
-	    {bucket, t->currency, -t->fee},
-	};
-	rc = ledger_post(db, t->platform, "application_fee", t->fee_id, fee, 2, t->now, jtx);
-	if (rc != DB_OK)
-		return rc;
-	const struct bt fb = {
-	    .type = "application_fee",
-	    .source = t->fee_id,
-	    .currency = t->currency,
-	    .status = status,
-	    .description = NULL,
-	    .journal_txn = jtx,
-	    .amount = t->fee,
-	    .fee = 0,
-	    .created = t->now,
-	    .available_on = available_on,
-	};
-	return bt_insert(db, t->platform, &fb, ret_fee_bt);
+	return collect_fee(db, t->platform, t->fee_id, t->fee, t->currency, &t->bucket, t->now,
+			   ret_fee_bt);
 }
 
 /* Money going back the other way than a transfer: `from` pays `to` r out of its available

@@ -22,6 +22,13 @@
  *                                  destination charge's payment with its application fee
  *   application fee  platform:     DR connect_clearing f / CR bucket f; balance txn
  *                                  "application_fee" +f (source fee_…)
+ *   direct charge's fee  (a charge made on the connected account through Stripe-Account)
+ *                    account:      DR bucket f / CR connect_clearing f; balance txn
+ *                                  "application_fee" −f (source fee_…). Stripe counts this fee
+ *                                  in the charge's own balance transaction instead; Tender keeps
+ *                                  the charge's as the sale booked it and shows the fee beside
+ *                                  it, so the sale's path is untouched
+ *                    platform:     as for an application fee above
  *   transfer reversal  the reverse of a transfer's a (no fee), from both available balances:
  *                    destination "payment_refund" −r (source pyr_…), platform "transfer_refund"
  *                    +r (source trr_…)
@@ -70,6 +77,13 @@ struct ledger_transfer {
  * "" when there is none). LEDGER_ERR_INVALID for a fee above the amount. */
 int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_platform_bt[ID_MAX],
 		    char ret_destination_bt[ID_MAX], char ret_fee_bt[ID_MAX]);
+
+/* A direct charge's application fee f, paid by `account` to its platform from the charge's
+ * bucket. */
+int ledger_application_fee_direct(struct db *db, const char *platform, const char *account,
+				  const char *fee_id, int64_t f, const char *currency,
+				  const struct ledger_bucket *bucket, int64_t now,
+				  char ret_platform_bt[ID_MAX], char ret_account_bt[ID_MAX]);
 
 /* A reversal of r of a transfer, from both available balances. */
 int ledger_transfer_reversal(struct db *db, const char *platform, const char *destination,

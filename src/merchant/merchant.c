@@ -286,8 +286,8 @@ int merchant_get(struct db *db, const char *merchant_id, struct merchant_info *r
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
-static const char SQL_TERMS[] = "SELECT fee_percent_bps, fee_fixed_minor, settlement_currency, mcc"
-				" FROM merchants WHERE id = $1";
+static const char SQL_TERMS[] = "SELECT fee_percent_bps, fee_fixed_minor, settlement_currency, mcc,"
+				" platform FROM merchants WHERE id = $1";
 
 int merchant_terms_get(struct db *db, const char *merchant_id, struct merchant_terms *ret)
 {
@@ -306,6 +306,8 @@ int merchant_terms_get(struct db *db, const char *merchant_id, struct merchant_t
 		str_copy(t.settlement_currency, sizeof(t.settlement_currency), cur ? cur : "");
 		int64_t mcc = db_col_int64(st, 3);
 		t.mcc = mcc >= 0 && mcc <= 9999 ? (int)mcc : 0;
+		const char *platform = db_col_text(st, 4, NULL);
+		str_copy(t.platform, sizeof(t.platform), platform ? platform : "");
 		*ret = t;
 	}
 	db_reset(st);

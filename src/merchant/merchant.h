@@ -62,6 +62,7 @@ struct merchant_terms {
 	int64_t fee_fixed_minor;
 	char settlement_currency[8]; /* "" when none */
 	int mcc;		     /* 0 when unknown */
+	char platform[ID_MAX];	     /* a connected account's platform (Connect), "" otherwise */
 };
 int merchant_terms_get(struct db *db, const char *merchant_id, struct merchant_terms *ret);
 

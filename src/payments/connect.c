@@ -132,6 +132,59 @@ static int emit_transfer(struct db *db, struct arena *a, const char *platform,
 	return rc;
 }
 
+/* An application fee's row and the platform's application_fee.created. */
+static int fee_record(struct db *db, struct arena *a, const char *platform,
+		      const struct application_fee *f, const struct event_origin *origin,
+		      int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_F_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, f->id, -1);
+	db_bind_int64(st, 3, f->created);
+	db_bind_int64(st, 4, f->amount);
+	db_bind_text(st, 5, f->currency, -1);
+	db_bind_text(st, 6, f->account, -1);
+	db_bind_text(st, 7, f->charge, -1);
+	db_bind_text(st, 8, f->originating_transaction, -1);
+	db_bind_text(st, 9, f->balance_transaction, -1);
+	int rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	rc = application_fee_render(db, a, platform, origin->livemode, f, &j);
+	if (rc == DB_OK)
+		rc = emit(db, platform, origin, "application_fee.created", f->id, &b, now);
+	buf_release(&b);
+	return rc;
+}
+
+int application_fee_direct(struct db *db, struct arena *a, const char *platform,
+			   const char *account, const char *charge_id, const char *fee_id,
+			   int64_t fee, const char *currency, const struct ledger_bucket *bucket,
+			   int64_t now, const struct event_origin *origin)
+{
+	char pbt[ID_MAX], abt[ID_MAX];
+	int rc = ledger_application_fee_direct(db, platform, account, fee_id, fee, currency, bucket,
+					       now, pbt, abt);
+	if (rc != DB_OK)
+		return rc;
+	struct application_fee f = {
+	    .created = now,
+	    .amount = fee,
+	    .account = account,
+	    .charge = charge_id,
+	    .balance_transaction = pbt,
+	};
+	str_copy(f.id, sizeof(f.id), fee_id);
+	str_copy(f.currency, sizeof(f.currency), currency);
+	return fee_record(db, a, platform, &f, origin, now);
+}
+
 int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in, struct transfer *t,
 		  char ret_fee_id[ID_MAX])
 {
@@ -216,31 +269,7 @@ int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in,
 	};
 	str_copy(f.id, sizeof(f.id), fee_id);
 	str_copy(f.currency, sizeof(f.currency), in->currency);
-	st = db_prepare(db, SQL_F_INSERT);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, in->platform, -1);
-	db_bind_text(st, 2, f.id, -1);
-	db_bind_int64(st, 3, f.created);
-	db_bind_int64(st, 4, f.amount);
-	db_bind_text(st, 5, f.currency, -1);
-	db_bind_text(st, 6, f.account, -1);
-	db_bind_text(st, 7, f.charge, -1);
-	db_bind_text(st, 8, f.originating_transaction, -1);
-	db_bind_text(st, 9, f.balance_transaction, -1);
-	rc = db_step_done(st);
-	if (rc != DB_OK)
-		return rc;
-	struct buf b;
-	struct json j;
-	buf_init(&b, 1u << 20);
-	json_init(&j, &b);
-	rc = application_fee_render(db, a, in->platform, in->origin->livemode, &f, &j);
-	if (rc == DB_OK)
-		rc = emit(db, in->platform, in->origin, "application_fee.created", f.id, &b,
-			  in->now);
-	buf_release(&b);
-	return rc;
+	return fee_record(db, a, in->platform, &f, in->origin, in->now);
 }
 
 /* ---- reversals ---- */

@@ -74,6 +74,14 @@ struct transfer_new {
 int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in,
 		  struct transfer *ret, char ret_fee_id[ID_MAX]);
 
+/* A direct charge's application fee (charge_id on the connected account `account`, made
+ * through Stripe-Account): the ledger's movement, the platform's fee row and its
+ * application_fee.created. */
+int application_fee_direct(struct db *db, struct arena *a, const char *platform,
+			   const char *account, const char *charge_id, const char *fee_id,
+			   int64_t fee, const char *currency, const struct ledger_bucket *bucket,
+			   int64_t now, const struct event_origin *origin);
+
 /* How much the platform's charge has funded already (its transfers' amounts). */
 int transfer_funded_by(struct db *db, const char *platform, const char *charge_id, int64_t *ret);
 

@@ -4,6 +4,7 @@
 #include "disputes/dispute.h"
 #include "ledger/ledger_connect.h"
 #include "merchant/connect.h"
+#include "merchant/merchant.h"
 #include "payments/connect.h"
 
 #include <stdio.h>
@@ -155,15 +156,18 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 	if (in->connect) {
 		ch->connect = *in->connect;
 		char id[ID_MAX];
-		id_new_at(id, "tr_", in->now);
-		ch->reserved_transfer = arena_strdup(a, id);
+		if (in->connect->destination) {
+			id_new_at(id, "tr_", in->now);
+			ch->reserved_transfer = arena_strdup(a, id);
+			if (!ch->reserved_transfer)
+				return DB_ERR;
+		}
 		if (in->connect->application_fee_amount) {
 			id_new_at(id, "fee_", in->now);
 			ch->reserved_fee = arena_strdup(a, id);
+			if (!ch->reserved_fee)
+				return DB_ERR;
 		}
-		if (!ch->reserved_transfer ||
-		    (in->connect->application_fee_amount && !ch->reserved_fee))
-			return DB_ERR;
 	}
 	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
 	ch->authorization_code = arena_strdup(a, d->auth_code);
@@ -179,12 +183,12 @@ static int charge_set_captured(struct arena *a, struct charge *ch, int64_t amoun
 	ch->balance_transaction = arena_strdup(a, bt);
 	if (!ch->balance_transaction)
 		return DB_ERR;
-	if (!ch->connect.destination)
+	if (!ch->connect.destination && !ch->connect.application_fee_amount)
 		return DB_OK;
-	/* a destination charge names the transfer (and fee) its capture makes: the ids chosen when
-	 * it was prepared, or new ones for a charge captured later */
+	/* a Connect charge names the transfer and fee its capture makes: the ids chosen when it was
+	 * prepared, or new ones for a charge captured later */
 	char id[ID_MAX];
-	if (!ch->reserved_transfer) {
+	if (ch->connect.destination && !ch->reserved_transfer) {
 		id_new_at(id, "tr_", ch->created);
 		ch->reserved_transfer = arena_strdup(a, id);
 	}
@@ -192,11 +196,35 @@ static int charge_set_captured(struct arena *a, struct charge *ch, int64_t amoun
 		id_new_at(id, "fee_", ch->created);
 		ch->reserved_fee = arena_strdup(a, id);
 	}
-	ch->transfer = ch->reserved_transfer;
+	ch->transfer = ch->connect.destination ? ch->reserved_transfer : NULL;
 	ch->application_fee = ch->connect.application_fee_amount ? ch->reserved_fee : NULL;
-	return ch->transfer && (ch->application_fee || !ch->connect.application_fee_amount)
+	return (ch->transfer || !ch->connect.destination) &&
+		       (ch->application_fee || !ch->connect.application_fee_amount)
 		   ? DB_OK
 		   : DB_ERR;
+}
+
+/* A direct charge's capture (made on a connected account through Stripe-Account): its platform
+ * takes application_fee_amount (never more than was captured) out of it. */
+static int direct_fee(struct db *db, struct arena *a, const char *merchant_id,
+		      const struct charge *ch, int64_t now)
+{
+	struct merchant_terms terms;
+	int rc = merchant_terms_get(db, merchant_id, &terms);
+	if (rc != DB_OK)
+		return rc;
+	if (!terms.platform[0])
+		return DB_CONFLICT; /* not a connected account (the intent's create checked it) */
+	int64_t fee = ch->connect.application_fee_amount;
+	if (fee > ch->amount_captured)
+		fee = ch->amount_captured;
+	struct ledger_bucket bucket;
+	rc = ledger_bt_bucket(db, merchant_id, ch->balance_transaction, &bucket);
+	if (rc != DB_OK)
+		return rc;
+	const struct event_origin o = {NULL, NULL, 0};
+	return application_fee_direct(db, a, terms.platform, merchant_id, ch->id, ch->application_fee,
+				      fee, bucket.currency, &bucket, now, &o);
 }
 
 /* A destination charge's capture: the transfer of what was captured (or transfer_data[amount],
@@ -208,7 +236,8 @@ static int connect_settle(struct db *db, struct arena *a, const char *merchant_i
 			  const struct charge *ch, int64_t now)
 {
 	if (!ch->connect.destination)
-		return DB_OK;
+		return ch->connect.application_fee_amount ? direct_fee(db, a, merchant_id, ch, now)
+							  : DB_OK;
 	int rc = connect_account_check(db, merchant_id, ch->connect.destination, NULL);
 	if (rc != DB_OK)
 		return rc == DB_NOTFOUND ? DB_CONFLICT : rc;

@@ -252,6 +252,126 @@ test('destination charges refuse what they cannot do, before anything moves', as
   assert.deepEqual(await balance(stripe), p0);
 });
 
+test('refunds of a destination charge: reverse_transfer and refund_application_fee', async () => {
+  const pi = await stripe.paymentIntents.create({
+    amount: 10000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    application_fee_amount: 1000,
+    transfer_data: { destination: acct.id },
+  });
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct));
+  // a plain refund comes out of the platform's balance only
+  const plain = await stripe.refunds.create({ payment_intent: pi.id, amount: 1000 });
+  assert.equal(plain.transfer_reversal, null);
+  assert.deepEqual(await balance(stripe, as(acct)), a0);
+  // a quarter, with the transfer and the fee in proportion
+  const rf = await stripe.refunds.create({ payment_intent: pi.id, amount: 2500, reverse_transfer: true, refund_application_fee: true });
+  assert.match(rf.transfer_reversal, /^trr_/);
+  assertStripeShape(rf, 'refund');
+  let tr = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(tr.amount_reversed, 2500);
+  assert.equal(tr.reversals.data[0].source_refund, rf.id);
+  let fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount_refunded, 250);
+  assert.equal(fee.refunds.data.length, 1);
+  assertStripeShape(fee.refunds.data[0], 'fee_refund');
+  assertStripeShape(fee, 'application_fee');
+  // the connected account paid back 2500 and got 250 of its fee back, at once
+  assert.deepEqual(await balance(stripe, as(acct)), { available: a0.available - 2500 + 250, pending: a0.pending });
+  assert.deepEqual(await balance(stripe), { available: p0.available - 1000 - 2500 + 2500 - 250, pending: p0.pending });
+  // the rest: everything left of both
+  await stripe.refunds.create({ payment_intent: pi.id, reverse_transfer: true, refund_application_fee: true });
+  tr = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(tr.amount_reversed, 10000); // the charge is fully refunded: all that was left
+  assert.equal(tr.reversed, true);
+  fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount_refunded, 1000);
+  assert.equal(fee.refunded, true);
+  // a charge that is not a destination charge has nothing to reverse: refused, nothing moves
+  const plainPi = await stripe.paymentIntents.create({ amount: 3000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const before = await balance(stripe);
+  await expectError(stripe.refunds.create({ payment_intent: plainPi.id, reverse_transfer: true }), 400, /not a destination charge/);
+  assert.deepEqual(await balance(stripe), before);
+});
+
+test('an application fee refunded through its own route', async () => {
+  const pi = await stripe.paymentIntents.create({
+    amount: 4000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    application_fee_amount: 400,
+    transfer_data: { destination: acct2.id },
+  });
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const a0 = await balance(stripe, as(acct2));
+  const fr = await stripe.applicationFees.createRefund(ch.application_fee, { amount: 150, metadata: { why: 'goodwill' } });
+  assert.match(fr.id, /^fr_/);
+  assert.equal(fr.amount, 150);
+  assert.equal(fr.fee, ch.application_fee);
+  assertStripeShape(fr, 'fee_refund');
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available + 150, pending: a0.pending });
+  await expectError(stripe.applicationFees.createRefund(ch.application_fee, { amount: 251 }), 400);
+  const list = await stripe.applicationFees.listRefunds(ch.application_fee);
+  assert.deepEqual(list.data.map((x) => x.id), [fr.id]);
+  const got = await stripe.applicationFees.retrieveRefund(ch.application_fee, fr.id);
+  assert.deepEqual(got.metadata, { why: 'goodwill' });
+  const upd = await stripe.applicationFees.updateRefund(ch.application_fee, fr.id, { metadata: { n: '1' } });
+  assert.deepEqual(upd.metadata, { why: 'goodwill', n: '1' });
+  const pbt = await stripe.balanceTransactions.retrieve(got.balance_transaction);
+  assert.equal(pbt.type, 'application_fee_refund');
+  assert.equal(pbt.amount, -150);
+  await expectError(other.applicationFees.retrieve(ch.application_fee), 404);
+  const events = (await stripe.events.list({ limit: 10 })).data.map((e) => e.type);
+  assert.ok(events.includes('application_fee.refunded'));
+});
+
+test('a direct charge on a connected account pays its platform the application fee', async () => {
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct2));
+  const pi = await stripe.paymentIntents.create(
+    { amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, application_fee_amount: 500 },
+    as(acct2),
+  );
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.application_fee_amount, 500);
+  assert.equal(pi.transfer_data, null);
+  const ch = await stripe.charges.retrieve(pi.latest_charge, {}, as(acct2));
+  assert.match(ch.application_fee, /^fee_/);
+  assert.equal(ch.transfer, undefined);
+  assertStripeShape(ch, 'charge');
+  // the fee is the platform's object
+  const fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.amount, 500);
+  assert.equal(fee.account, acct2.id);
+  assert.equal(fee.charge, ch.id);
+  assert.equal(fee.originating_transaction, null);
+  assertStripeShape(fee, 'application_fee');
+  await expectError(stripe.applicationFees.retrieve(ch.application_fee, {}, as(acct2)), 404);
+  const cbt = await stripe.balanceTransactions.retrieve(ch.balance_transaction, {}, as(acct2));
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available, pending: a0.pending + cbt.net - 500 });
+  assert.deepEqual(await balance(stripe), { available: p0.available, pending: p0.pending + 500 });
+  const abts = await stripe.balanceTransactions.list({ limit: 5 }, as(acct2));
+  const paid = abts.data.find((b) => b.type === 'application_fee' && b.source === fee.id);
+  assert.equal(paid.amount, -500);
+  // a full refund through Stripe-Account gives the fee back too
+  const a1 = await balance(stripe, as(acct2));
+  await stripe.refunds.create({ payment_intent: pi.id, refund_application_fee: true }, as(acct2));
+  const after = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(after.amount_refunded, 500);
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a1.available - 5000 + 500, pending: a1.pending });
+  // reverse_transfer has nothing to reverse on a direct charge
+  const pi2 = await stripe.paymentIntents.create(
+    { amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, application_fee_amount: 100 },
+    as(acct2),
+  );
+  await expectError(stripe.refunds.create({ payment_intent: pi2.id, reverse_transfer: true }, as(acct2)), 400, /no transfer/);
+});
+
 test('tender verify holds both sides of every movement', async () => {
   const out = tender(['verify', '--data', env.dataDir]);
   assert.match(out, /verify: ok/);
