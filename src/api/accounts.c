@@ -588,19 +588,39 @@ struct id_ctx {
 };
 
 /* The account id names for the caller: one of its connected accounts (not deleted), or itself
- * (Stripe lets an account retrieve itself by id). */
+ * (Stripe lets an account retrieve itself by id: the merchant's own, or with Stripe-Account the
+ * connected account's, read from its platform's row). */
 static int load_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
 	struct req *r = x->r;
-	int rc = strcmp(x->id, r->merchant_id) == 0 && !r->platform_id[0]
-		     ? own_account_load(db, &r->arena, r->merchant_id, &x->acct)
-		     : account_load(db, &r->arena, r->merchant_id, x->id, &x->acct);
+	int rc;
+	if (strcmp(x->id, r->merchant_id) != 0)
+		rc = account_load(db, &r->arena, r->merchant_id, x->id, &x->acct);
+	else if (r->platform_id[0])
+		rc = account_load(db, &r->arena, r->platform_id, r->merchant_id, &x->acct);
+	else
+		rc = own_account_load(db, &r->arena, r->merchant_id, &x->acct);
 	if (rc == DB_OK && x->acct.deleted)
 		rc = DB_NOTFOUND;
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "account", x->id, "account");
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Update and delete are the platform's: an account acting as itself (Stripe-Account) is sent
+ * back to it, and a merchant's own account lives in Tender's configuration (merchant create). */
+static int refuse_self(struct req *r, const struct id_ctx *x)
+{
+	if (r->platform_id[0])
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"A connected account is managed by its platform: send this request "
+				"with the platform's key and without the Stripe-Account header.");
+	if (x->acct.own)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"Tender keeps a merchant's own account in its configuration: only "
+				"a connected account can be changed through the API.");
+	return 0;
 }
 
 static int retrieve_fn(struct db *db, void *arg)
@@ -712,12 +732,8 @@ static int update_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
 	struct req *r = x->r;
-	if (load_fn(db, arg) != 0)
+	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0)
 		return -1;
-	if (x->acct.own)
-		return req_fail(r, ERR_PARAM_BAD, NULL,
-				"Tender keeps a merchant's own account in its configuration: only "
-				"a connected account can be updated through the API.");
 	struct account old = x->acct;
 	struct account *a = &x->acct;
 	if (apply_common(r, a) != 0)
@@ -769,11 +785,8 @@ static int delete_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
 	struct req *r = x->r;
-	if (load_fn(db, arg) != 0)
+	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0)
 		return -1;
-	if (x->acct.own)
-		return req_fail(r, ERR_PARAM_BAD, NULL,
-				"A merchant cannot delete its own account through the API.");
 	struct db_stmt *st = db_prepare(db, SQL_DELETE);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -149,6 +149,14 @@ test('GET /v1/account: the caller\'s own account, or the connected one with Stri
   const self = await stripe.accounts.retrieve(null, {}, as(acct.id));
   assert.deepEqual(self, acct);
   assertStripeShape(self, 'account');
+  assert.deepEqual(await stripe.accounts.retrieve(acct.id, {}, as(acct.id)), acct);
+  // changing an account is its platform's business, and a merchant's own is not changed here
+  await assert.rejects(stripe.accounts.update(acct.id, { email: 'x@example.com' }, as(acct.id)), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.accounts.del(acct.id, {}, as(acct.id)), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.accounts.update(env.merchant.id, { email: 'x@example.com' }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.accounts.del(env.merchant.id), (e) => e.statusCode === 400);
+  assert.deepEqual(await stripe.accounts.retrieve(acct.id), acct);
+  assert.deepEqual(await stripe.accounts.retrieve(), own);
 });
 
 test('acting as a connected account: its own customers, payments, balance; tenants isolated', async () => {
