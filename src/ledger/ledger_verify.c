@@ -97,7 +97,7 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'payout_cancel' AND (amount <= 0 OR fee <> 0 OR status <> 'available'))"
     " OR (type = 'transfer' AND (amount >= 0 OR fee <> 0))"
     " OR (type = 'payment' AND (amount <= 0 OR fee > amount))"
-    " OR (type = 'application_fee' AND (amount <= 0 OR fee <> 0))"
+    " OR (type = 'application_fee' AND (amount = 0 OR fee <> 0))"
     " OR (type IN ('transfer_refund', 'payment_refund', 'application_fee_refund') AND (fee <> 0"
     " OR status <> 'available' OR amount = 0"
     " OR (type = 'transfer_refund' AND amount <= 0) OR (type = 'payment_refund' AND amount >= 0)))";

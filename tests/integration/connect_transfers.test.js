@@ -373,6 +373,11 @@ test('a direct charge on a connected account pays its platform the application f
 });
 
 test('tender verify holds both sides of every movement', async () => {
-  const out = tender(['verify', '--data', env.dataDir]);
+  let out;
+  try {
+    out = tender(['verify', '--data', env.dataDir]);
+  } catch (e) {
+    out = `${e.stdout}${e.stderr}`;
+  }
   assert.match(out, /verify: ok/);
 });

@@ -1,0 +1,277 @@
+/*
+ * Connect movements on a real SQLite store: both merchants' journals balance on their own,
+ * connect_clearing nets to zero between them, the balance transactions carry the amounts and
+ * buckets Stripe shows, refusals write nothing, and ledger_verify reports a transfer whose
+ * other half is missing.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/ledger.h"
+#include "ledger/ledger_connect.h"
+#include "store/store.h"
+#include "verify/verify.h"
+
+static char dir[256];
+static struct store *s;
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/tender-unit-lconnect-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char err[256];
+	struct store_config cfg = {.data_dir = dir};
+	cr_assert_eq(store_open(&s, &cfg, err, sizeof(err)), 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	store_close(s);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(ledger_connect, .init = setup, .fini = teardown);
+
+#define T0 INT64_C(1700000000)
+#define P "acct_platform"
+#define A "acct_connected"
+
+struct q {
+	const char *sql, *a, *b;
+	int64_t v;
+	int rc;
+};
+
+static int q_fn(struct db *db, void *p)
+{
+	struct q *q = p;
+	struct db_stmt *st = db_prepare(db, q->sql);
+	if (!st)
+		return q->rc = DB_ERR;
+	if (q->a)
+		db_bind_text(st, 1, q->a, -1);
+	if (q->b)
+		db_bind_text(st, 2, q->b, -1);
+	q->rc = db_step(st);
+	q->v = q->rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	return 0;
+}
+
+static int64_t q_int(const char *sql, const char *a, const char *b)
+{
+	struct q q = {sql, a, b, 0, 0};
+	cr_assert_eq(store_read(s, NULL, q_fn, &q), 0);
+	cr_assert_eq(q.rc, DB_ROW, "query failed: %s", sql);
+	return q.v;
+}
+
+static int64_t account(const char *merchant, const char *acct)
+{
+	return q_int("SELECT COALESCE(SUM(amount), 0) FROM journal_entries WHERE merchant_id = $1"
+		     " AND account = $2",
+		     merchant, acct);
+}
+
+/* what GET /v1/balance shows of a merchant's status */
+static int64_t shown(const char *merchant, const char *status)
+{
+	return q_int("SELECT COALESCE(SUM(net), 0) FROM balance_transactions WHERE merchant_id = $1"
+		     " AND status = $2",
+		     merchant, status);
+}
+
+enum op { TRANSFER, REVERSAL, DIRECT_FEE, FEE_REFUND };
+
+struct mv {
+	enum op op;
+	struct ledger_transfer t;
+	int64_t amount;
+	char bt1[ID_MAX], bt2[ID_MAX], bt3[ID_MAX];
+	int rc;
+};
+
+static int mv_fn(struct db *db, void *p)
+{
+	struct mv *m = p;
+	const struct ledger_bucket avail = {.pending = false};
+	switch (m->op) {
+	case TRANSFER:
+		m->rc = ledger_transfer(db, &m->t, m->bt1, m->bt2, m->bt3);
+		break;
+	case REVERSAL:
+		m->rc = ledger_transfer_reversal(db, P, A, "trr_1", "pyr_1", m->amount, "usd", T0,
+						 m->bt1, m->bt2);
+		break;
+	case DIRECT_FEE:
+		m->rc = ledger_application_fee_direct(db, P, A, "fee_9", m->amount, "usd", &avail,
+						      T0, m->bt1, m->bt2);
+		break;
+	case FEE_REFUND:
+		m->rc = ledger_application_fee_refund(db, P, A, "fr_1", m->amount, "usd", T0,
+						      m->bt1, m->bt2);
+		break;
+	}
+	return m->rc == DB_OK ? 0 : -1;
+}
+
+static int run(struct mv *m)
+{
+	m->rc = 0;
+	store_write(s, P, mv_fn, m);
+	return m->rc;
+}
+
+static struct ledger_transfer transfer(int64_t amount, int64_t fee, bool pending)
+{
+	return (struct ledger_transfer){
+	    .platform = P,
+	    .destination = A,
+	    .transfer_id = "tr_1",
+	    .destination_payment = "py_1",
+	    .currency = "usd",
+	    .amount = amount,
+	    .fee = fee,
+	    .fee_id = fee ? "fee_1" : NULL,
+	    .bucket = {.pending = pending, .available_on = T0 + 172800},
+	    .now = T0,
+	};
+}
+
+static int verify_fn(struct db *db, void *p)
+{
+	return ledger_verify(db, p);
+}
+
+static int verify_failures(struct buf *text)
+{
+	struct verify_report rep;
+	memset(&rep, 0, sizeof(rep));
+	buf_init(&rep.text, 1u << 20);
+	store_read(s, NULL, verify_fn, &rep);
+	buf_reset(text);
+	buf_puts(text, rep.text.len ? buf_cstr(&rep.text) : "");
+	buf_release(&rep.text);
+	return rep.failures;
+}
+
+Test(ledger_connect, a_pending_transfer_with_its_fee_balances_each_merchant)
+{
+	struct mv m = {.op = TRANSFER, .t = transfer(10000, 1230, true)};
+	cr_assert_eq(run(&m), DB_OK);
+	/* the platform: 10000 left its pending funds, 1230 came back */
+	cr_assert_eq(account(P, LEDGER_ACCT_MERCHANT_PENDING), 10000 - 1230);
+	cr_assert_eq(account(P, LEDGER_ACCT_CONNECT_CLEARING), -10000 + 1230);
+	cr_assert_eq(shown(P, "pending"), -10000 + 1230);
+	/* the connected account: 10000 in, 1230 out, in one balance transaction */
+	cr_assert_eq(account(A, LEDGER_ACCT_MERCHANT_PENDING), -(10000 - 1230));
+	cr_assert_eq(account(A, LEDGER_ACCT_CONNECT_CLEARING), 10000 - 1230);
+	cr_assert_eq(shown(A, "pending"), 10000 - 1230);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND type = 'payment' AND amount = 10000 AND fee = 1230"
+			   " AND net = 8770 AND status = 'pending' AND available_on = 1700172800"
+			   " AND source = 'py_1' AND reporting_category = 'charge'",
+			   A, m.bt2),
+		     1);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND type = 'application_fee' AND amount = 1230"
+			   " AND reporting_category = 'platform_earning'",
+			   P, m.bt3),
+		     1);
+	cr_assert_eq(q_int("SELECT COALESCE(SUM(amount), 0) FROM journal_entries"
+			   " WHERE account = 'connect_clearing'",
+			   NULL, NULL),
+		     0, "what left one merchant arrived at the other");
+}
+
+Test(ledger_connect, reversal_and_fee_refund_move_available_funds_back)
+{
+	struct mv m = {.op = TRANSFER, .t = transfer(3000, 0, false)};
+	cr_assert_eq(run(&m), DB_OK);
+	cr_assert_eq(shown(P, "available"), -3000);
+	cr_assert_eq(shown(A, "available"), 3000);
+	cr_assert_eq(m.bt3[0], '\0', "no fee, no fee balance transaction");
+	m.op = REVERSAL;
+	m.amount = 1000;
+	cr_assert_eq(run(&m), DB_OK);
+	cr_assert_eq(shown(P, "available"), -2000);
+	cr_assert_eq(shown(A, "available"), 2000);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND type = 'transfer_refund' AND amount = 1000"
+			   " AND reporting_category = 'transfer_reversal'",
+			   P, m.bt1),
+		     1);
+	m.op = DIRECT_FEE;
+	m.amount = 300;
+	cr_assert_eq(run(&m), DB_OK);
+	cr_assert_eq(shown(A, "available"), 1700);
+	cr_assert_eq(shown(P, "available"), -1700);
+	m.op = FEE_REFUND;
+	m.amount = 100;
+	cr_assert_eq(run(&m), DB_OK);
+	cr_assert_eq(shown(A, "available"), 1800);
+	cr_assert_eq(shown(P, "available"), -1800);
+	cr_assert_eq(q_int("SELECT COALESCE(SUM(amount), 0) FROM journal_entries"
+			   " WHERE account = 'connect_clearing'",
+			   NULL, NULL),
+		     0);
+}
+
+Test(ledger_connect, refusals_write_nothing)
+{
+	struct mv m = {.op = TRANSFER, .t = transfer(1000, 1001, false)};
+	cr_assert_eq(run(&m), LEDGER_ERR_INVALID, "a fee above the amount");
+	m.t = transfer(0, 0, false);
+	cr_assert_eq(run(&m), LEDGER_ERR_INVALID);
+	m.t = transfer(LEDGER_AMOUNT_MAX + 1, 0, false);
+	cr_assert_eq(run(&m), LEDGER_ERR_OVERFLOW);
+	m.t = transfer(500, 0, false);
+	m.t.destination = P;
+	cr_assert_eq(run(&m), LEDGER_ERR_INVALID, "a transfer to itself");
+	m.t = transfer(500, 10, false);
+	m.t.fee_id = NULL;
+	cr_assert_eq(run(&m), LEDGER_ERR_INVALID, "a fee without its id");
+	m.op = REVERSAL;
+	m.amount = -5;
+	cr_assert_eq(run(&m), LEDGER_ERR_INVALID);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM journal_txns", NULL, NULL), 0);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions", NULL, NULL), 0);
+}
+
+static int insert_transfer_row(struct db *db, void *p)
+{
+	const char *dbt = p;
+	struct db_stmt *st = db_prepare(
+	    db, "INSERT INTO transfers (merchant_id, id, created, amount, currency, destination,"
+		" destination_payment, balance_transaction, destination_balance_transaction)"
+		" SELECT $1, 'tr_1', 1700000000, 500, 'usd', $2, 'py_1', b.id, $3"
+		" FROM balance_transactions b WHERE b.merchant_id = $1 AND b.source = 'tr_1'");
+	db_bind_text(st, 1, P, -1);
+	db_bind_text(st, 2, A, -1);
+	db_bind_text(st, 3, dbt, -1);
+	return db_step_done(st) == DB_OK ? 0 : -1;
+}
+
+Test(ledger_connect, verify_holds_a_transfer_to_both_of_its_halves)
+{
+	struct mv m = {.op = TRANSFER, .t = transfer(500, 0, false)};
+	cr_assert_eq(run(&m), DB_OK);
+	struct buf text;
+	buf_init(&text, 1u << 20);
+	cr_assert_eq(store_write(s, P, insert_transfer_row, m.bt2), 0);
+	cr_assert_eq(verify_failures(&text), 0, "%s", buf_cstr(&text));
+	/* a transfer row naming a destination balance transaction that is not there */
+	cr_assert_eq(store_write(s, P, insert_transfer_row, (void *)"txn_missing"), -1,
+		     "the id is taken: the row stays as it was");
+	struct q del = {"UPDATE transfers SET destination_balance_transaction = 'txn_missing'", NULL,
+			NULL, 0, 0};
+	cr_assert_eq(store_write(s, P, q_fn, &del), 0);
+	cr_assert_gt(verify_failures(&text), 0);
+	cr_assert_not_null(strstr(buf_cstr(&text), "transfer without both"), "%s",
+			   buf_cstr(&text));
+	buf_release(&text);
+}
