@@ -98,6 +98,8 @@ struct conn_req {
 	bool rl_headers;
 	/* the presented key as Stripe echoes it ("sk_test_****…wxyz"), for account_invalid */
 	char masked_key[80];
+	/* the Stripe-Account header (NULL: none), looked up once in authenticate() */
+	const char *stripe_account;
 	bool was_suspended;
 	uint64_t barrier_need; /* CS_BARRIER: the store group its answer waits for */
 	struct coro *co;       /* the async write path's handler, while it runs */
@@ -271,7 +273,8 @@ static int authenticate(struct conn_req *c)
 	int rc = merchant_authenticate(r->app->store, key, &a);
 	/* masked only when an answer may name it: a wrong key, or a Stripe-Account header (whose
 	 * refusal names the key) */
-	if (rc == 1 || MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Account"))
+	c->stripe_account = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Account");
+	if (rc == 1 || c->stripe_account)
 		mask_key(key, masked, sizeof(masked));
 	else
 		masked[0] = '\0';
@@ -442,8 +445,7 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 			return true;
 		}
 		/* after the rate limit: a platform's requests for its accounts spend its rate */
-		const char *sa =
-		    MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Account");
+		const char *sa = c->stripe_account;
 		if (sa && *sa && act_as_account(c, sa) != 0)
 			return true;
 	}

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "core/str.h"
@@ -18,8 +19,7 @@ static const char SQL_GET[] =
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
     " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
-    " application_fee_amount, transfer_destination, transfer_amount, transfer_group,"
-    " on_behalf_of, transfer, application_fee FROM charges WHERE merchant_id = $1 AND id = $2";
+    " connect FROM charges WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
                 struct charge *ch)
@@ -59,13 +59,9 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		ch->authorization_code = dup(a, st, 23);
 		ch->capture_before = db_col_is_null(st, 24) ? 0 : db_col_int64(st, 24);
 		ch->three_d_secure = db_col_int64(st, 25) != 0;
-		ch->connect.application_fee_amount = db_col_int64(st, 26); /* NULL reads 0 */
-		ch->connect.destination = dup(a, st, 27);
-		ch->connect.transfer_amount = db_col_int64(st, 28);
-		ch->connect.transfer_group = dup(a, st, 29);
-		ch->connect.on_behalf_of = dup(a, st, 30);
-		ch->transfer = dup(a, st, 31);
-		ch->application_fee = dup(a, st, 32);
+		if (payment_connect_decode(a, db_col_text(st, 26, NULL), &ch->connect,
+					   &ch->transfer, &ch->application_fee) != DB_OK)
+			rc = DB_ERR;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -78,30 +74,9 @@ static const char SQL_INSERT[] =
     " amount_refunded, currency, status, captured, paid, disputed, customer, payment_method,"
     " description, metadata, receipt_email, statement_descriptor, balance_transaction,"
     " failure_code, failure_message, outcome, card, billing_details, authorization_code,"
-    " capture_before, three_d_secure, fingerprint, client_ip, application_fee_amount,"
-    " transfer_destination, transfer_amount, transfer_group, on_behalf_of, transfer,"
-    " application_fee) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,"
-    " $34, $35, $36)";
-
-/* A destination charge's columns (NULL on every other charge) from index `first` on. */
-static void bind_connect(struct db_stmt *st, int first, const struct charge *ch)
-{
-	const struct payment_connect *c = &ch->connect;
-	if (c->application_fee_amount)
-		db_bind_int64(st, first, c->application_fee_amount);
-	else
-		db_bind_null(st, first);
-	db_bind_text_ref(st, first + 1, c->destination, -1);
-	if (c->transfer_amount)
-		db_bind_int64(st, first + 2, c->transfer_amount);
-	else
-		db_bind_null(st, first + 2);
-	db_bind_text_ref(st, first + 3, c->transfer_group, -1);
-	db_bind_text_ref(st, first + 4, c->on_behalf_of, -1);
-	db_bind_text_ref(st, first + 5, ch->transfer, -1);
-	db_bind_text_ref(st, first + 6, ch->application_fee, -1);
-}
+    " capture_before, three_d_secure, fingerprint, client_ip, connect) VALUES ($1, $2, $3, $4,"
+    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+    " $24, $25, $26, $27, $28, $29, $30)";
 
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -147,8 +122,15 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	db_bind_int64(st, 27, ch->three_d_secure);
 	db_bind_text_ref(st, 28, ch->fingerprint, -1);
 	db_bind_text_ref(st, 29, ch->client_ip, -1);
-	bind_connect(st, 30, ch);
-	return db_step_done(st);
+	struct buf cj;
+	buf_init(&cj, CONNECT_JSON_MAX);
+	int enc = payment_connect_encode(&cj, &ch->connect, ch->transfer, ch->application_fee);
+	db_bind_text(st, 30, enc == 1 ? buf_cstr(&cj) : NULL, -1);
+	int rc = enc < 0 ? DB_ERR : db_step_done(st);
+	if (enc < 0)
+		db_reset(st);
+	buf_release(&cj);
+	return rc;
 }
 
 void charge_pack(struct charge *ch, enum db_kind kind, struct buf *out)
@@ -198,8 +180,7 @@ int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **r
 static const char SQL_UPDATE[] =
     "UPDATE charges SET amount_captured = $3, amount_refunded = $4, status = $5, captured = $6,"
     " paid = $7, disputed = $8, description = $9, metadata = $10, balance_transaction = $11,"
-    " receipt_email = $12, transfer = $13, application_fee = $14"
-    " WHERE merchant_id = $1 AND id = $2";
+    " receipt_email = $12, connect = $13 WHERE merchant_id = $1 AND id = $2";
 
 int charge_update(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -218,11 +199,14 @@ int charge_update(struct db *db, const char *merchant_id, const struct charge *c
 	db_bind_text(st, 10, ch->metadata ? ch->metadata : "{}", -1);
 	db_bind_text(st, 11, ch->balance_transaction, -1);
 	db_bind_text(st, 12, ch->receipt_email, -1);
-	db_bind_text(st, 13, ch->transfer, -1);
-	db_bind_text(st, 14, ch->application_fee, -1);
-	int rc = db_step(st);
+	struct buf cj;
+	buf_init(&cj, CONNECT_JSON_MAX);
+	int enc = payment_connect_encode(&cj, &ch->connect, ch->transfer, ch->application_fee);
+	db_bind_text(st, 13, enc == 1 ? buf_cstr(&cj) : NULL, -1);
+	int rc = enc < 0 ? DB_ERR : db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
+	buf_release(&cj);
 	if (rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
 	return n == 1 ? DB_OK : DB_NOTFOUND;
@@ -288,6 +272,70 @@ static void kv_raw_or(struct json *j, const char *key, const char *raw, const ch
 		json_kv_raw(j, key, v, strlen(v));
 	else
 		json_kv_null(j, key);
+}
+
+int payment_connect_encode(struct buf *out, const struct payment_connect *c, const char *transfer,
+			   const char *application_fee)
+{
+	if (!c->destination && !c->application_fee_amount && !c->transfer_amount &&
+	    !c->transfer_group && !c->on_behalf_of && !transfer && !application_fee)
+		return 0;
+	struct json j;
+	json_init(&j, out);
+	json_obj_open(&j);
+	if (c->destination)
+		json_kv_str(&j, "destination", c->destination);
+	if (c->transfer_amount)
+		json_kv_int(&j, "transfer_amount", c->transfer_amount);
+	if (c->application_fee_amount)
+		json_kv_int(&j, "application_fee_amount", c->application_fee_amount);
+	if (c->transfer_group)
+		json_kv_str(&j, "transfer_group", c->transfer_group);
+	if (c->on_behalf_of)
+		json_kv_str(&j, "on_behalf_of", c->on_behalf_of);
+	if (transfer)
+		json_kv_str(&j, "transfer", transfer);
+	if (application_fee)
+		json_kv_str(&j, "application_fee", application_fee);
+	json_obj_close(&j);
+	buf_cstr(out);
+	return out->failed ? -1 : 1;
+}
+
+static const char *jstr(struct arena *a, json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? arena_strdup(a, v) : NULL;
+}
+
+int payment_connect_decode(struct arena *a, const char *text, struct payment_connect *c,
+			   const char **transfer, const char **application_fee)
+{
+	memset(c, 0, sizeof(*c));
+	if (transfer)
+		*transfer = NULL;
+	if (application_fee)
+		*application_fee = NULL;
+	if (!text)
+		return DB_OK;
+	json_error_t e;
+	json_t *o = json_loads(text, 0, &e);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return DB_ERR;
+	}
+	c->destination = jstr(a, o, "destination");
+	c->transfer_amount = json_integer_value(json_object_get(o, "transfer_amount"));
+	c->application_fee_amount =
+	    json_integer_value(json_object_get(o, "application_fee_amount"));
+	c->transfer_group = jstr(a, o, "transfer_group");
+	c->on_behalf_of = jstr(a, o, "on_behalf_of");
+	if (transfer)
+		*transfer = jstr(a, o, "transfer");
+	if (application_fee)
+		*application_fee = jstr(a, o, "application_fee");
+	json_decref(o);
+	return DB_OK;
 }
 
 void payments_render_connect_fee(struct json *j, const struct payment_connect *c)

@@ -17,8 +17,7 @@ static const char SQL_GET[] =
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
     " cancellation_reason, canceled_at, three_d_secure_token, pmo_card_capture_method,"
     " pmo_card_request_three_d_secure, checkout_session,"
-    " pmo_card_request_incremental_authorization, application_fee_amount, transfer_destination,"
-    " transfer_amount, transfer_group, on_behalf_of FROM payment_intents"
+    " pmo_card_request_incremental_authorization, connect FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -63,11 +62,9 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->pmo_card_request_three_d_secure = dup(a, st, 28);
 		pi->checkout_session = dup(a, st, 29);
 		pi->pmo_card_request_incremental_authorization = dup(a, st, 30);
-		pi->connect.application_fee_amount = db_col_int64(st, 31); /* NULL reads 0 */
-		pi->connect.destination = dup(a, st, 32);
-		pi->connect.transfer_amount = db_col_int64(st, 33);
-		pi->connect.transfer_group = dup(a, st, 34);
-		pi->connect.on_behalf_of = dup(a, st, 35);
+		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
+					   NULL) != DB_OK)
+			rc = DB_ERR;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -82,10 +79,9 @@ static const char SQL_INSERT[] =
     " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
     " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
     " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure,"
-    " checkout_session, pmo_card_request_incremental_authorization, application_fee_amount,"
-    " transfer_destination, transfer_amount, transfer_group, on_behalf_of)"
+    " checkout_session, pmo_card_request_incremental_authorization, connect)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -96,12 +92,11 @@ static const char SQL_UPDATE[] =
     " latest_charge = $22, last_payment_error = $23, next_action = $24,"
     " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27,"
     " pmo_card_capture_method = $28, pmo_card_request_three_d_secure = $29,"
-    " checkout_session = $30, pmo_card_request_incremental_authorization = $31,"
-    " application_fee_amount = $32, transfer_destination = $33, transfer_amount = $34,"
-    " transfer_group = $35, on_behalf_of = $36"
+    " checkout_session = $30, pmo_card_request_incremental_authorization = $31, connect = $32"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 
-static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
+static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
+			 const char *connect_json)
 {
 	db_bind_int64(st, 4, pi->amount);
 	db_bind_text_ref(st, 5, pi->currency, -1);
@@ -134,18 +129,8 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi)
 	db_bind_text_ref(st, 29, pi->pmo_card_request_three_d_secure, -1);
 	db_bind_text_ref(st, 30, pi->checkout_session, -1);
 	db_bind_text_ref(st, 31, pi->pmo_card_request_incremental_authorization, -1);
-	const struct payment_connect *c = &pi->connect;
-	if (c->application_fee_amount)
-		db_bind_int64(st, 32, c->application_fee_amount);
-	else
-		db_bind_null(st, 32);
-	db_bind_text_ref(st, 33, c->destination, -1);
-	if (c->transfer_amount)
-		db_bind_int64(st, 34, c->transfer_amount);
-	else
-		db_bind_null(st, 34);
-	db_bind_text_ref(st, 35, c->transfer_group, -1);
-	db_bind_text_ref(st, 36, c->on_behalf_of, -1);
+	/* NULL for every payment that is not a Connect one (no arena needed then) */
+	db_bind_text(st, 32, connect_json, -1);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -156,8 +141,15 @@ int pi_insert(struct db *db, const char *merchant_id, const struct payment_inten
 	db_bind_text_ref(st, 1, merchant_id, -1);
 	db_bind_text_ref(st, 2, pi->id, -1);
 	db_bind_int64(st, 3, pi->created);
-	bind_mutable(st, pi);
-	return db_step_done(st);
+	struct buf cj;
+	buf_init(&cj, CONNECT_JSON_MAX);
+	int enc = payment_connect_encode(&cj, &pi->connect, NULL, NULL);
+	bind_mutable(st, pi, enc == 1 ? buf_cstr(&cj) : NULL);
+	int rc = enc < 0 ? DB_ERR : db_step_done(st);
+	if (enc < 0)
+		db_reset(st);
+	buf_release(&cj);
+	return rc;
 }
 
 int pi_update(struct db *db, const char *merchant_id, struct payment_intent *pi)
@@ -168,10 +160,14 @@ int pi_update(struct db *db, const char *merchant_id, struct payment_intent *pi)
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, pi->id, -1);
 	db_bind_int64(st, 3, pi->version);
-	bind_mutable(st, pi);
-	int rc = db_step(st);
+	struct buf cj;
+	buf_init(&cj, CONNECT_JSON_MAX);
+	int enc = payment_connect_encode(&cj, &pi->connect, NULL, NULL);
+	bind_mutable(st, pi, enc == 1 ? buf_cstr(&cj) : NULL);
+	int rc = enc < 0 ? DB_ERR : db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
+	buf_release(&cj);
 	if (rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
 	if (n != 1)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/id.h"
 #include "core/json.h"
 #include "store/db.h"
@@ -167,6 +168,20 @@ int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id,
 int payments_expandable(struct json *j, struct db *db, const char *key, const char *id,
                         bool expand, int (*render)(void *, struct db *, const char *, struct json *),
                         void *ctx);
+
+/* The longest `connect` column (a transfer_group of 5,000 characters, escaped) */
+#define CONNECT_JSON_MAX (64u << 10)
+
+/* The `connect` column of a PaymentIntent or a charge: c (and a charge's transfer and
+ * application_fee, NULL for an intent) as one JSON object appended to out (NUL-terminated):
+ * 1; or 0, out untouched, when there is nothing Connect about the payment (the column stays
+ * NULL); -1 when out failed. */
+int payment_connect_encode(struct buf *out, const struct payment_connect *c, const char *transfer,
+			   const char *application_fee);
+/* The reverse, strings in a; a NULL column leaves everything zero. DB_OK, or DB_ERR when the
+ * column is not what encode wrote. */
+int payment_connect_decode(struct arena *a, const char *json, struct payment_connect *c,
+			   const char **transfer, const char **application_fee);
 
 /* The Connect fields of a PaymentIntent or a charge (application_fee_amount, on_behalf_of,
  * transfer_data, transfer_group) each at its place in the object; for_charge renders a

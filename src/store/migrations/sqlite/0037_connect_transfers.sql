@@ -66,19 +66,12 @@ CREATE TABLE application_fee_refunds (
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX application_fee_refunds_fee ON application_fee_refunds (merchant_id, fee, id);
--- A destination charge's terms, on the intent (what the merchant asked) and on the charge (what
--- its capture did: the transfer and the application fee it made). NULL on every other payment.
-ALTER TABLE payment_intents ADD COLUMN application_fee_amount INTEGER;
-ALTER TABLE payment_intents ADD COLUMN transfer_destination TEXT;
-ALTER TABLE payment_intents ADD COLUMN transfer_amount INTEGER;
-ALTER TABLE payment_intents ADD COLUMN transfer_group TEXT;
-ALTER TABLE payment_intents ADD COLUMN on_behalf_of TEXT;
-ALTER TABLE charges ADD COLUMN application_fee_amount INTEGER;
-ALTER TABLE charges ADD COLUMN transfer_destination TEXT;
-ALTER TABLE charges ADD COLUMN transfer_amount INTEGER;
-ALTER TABLE charges ADD COLUMN transfer_group TEXT;
-ALTER TABLE charges ADD COLUMN on_behalf_of TEXT;
-ALTER TABLE charges ADD COLUMN transfer TEXT;
-ALTER TABLE charges ADD COLUMN application_fee TEXT;
+-- A Connect payment's terms (payments/connect.h: transfer_data, application_fee_amount,
+-- transfer_group, on_behalf_of), on the intent (what the merchant asked) and on the charge
+-- (with the transfer and the application fee its capture made), as one JSON object: NULL on
+-- every other payment, so that an ordinary payment's rows carry one more column, not twelve
+-- (each column costs the single writer a few hundred instructions an insert).
+ALTER TABLE payment_intents ADD COLUMN connect TEXT;
+ALTER TABLE charges ADD COLUMN connect TEXT;
 -- the transfer reversal a refund of a destination charge made (reverse_transfer=true)
 ALTER TABLE refunds ADD COLUMN transfer_reversal TEXT;
