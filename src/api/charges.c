@@ -260,7 +260,8 @@ static int capture_fn(struct db *db, void *p)
 	const char *email = param_str(r, "receipt_email");
 	if (email && *email)
 		ch.receipt_email = email;
-	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now);
+	struct event_origin origin = {r->request_id, r->idempotency_key, r->livemode};
+	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now, &origin);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
 		                "Charge %s has already been captured.", ch.id);

@@ -314,6 +314,7 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c);
 
 struct confirm_ctx {
 	struct req *r;
+	struct event_origin origin; /* the request, for the events a Connect capture appends */
 	struct payment_intent pi; /* the intent the decision was made for */
 	struct payment_intent
 	    pi0;	   /* pi as confirm_fn starts it: a retried transaction starts over */
@@ -361,6 +362,7 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 			const struct ledger_pricing *pricing, struct attempt *at)
 {
 	struct req *r = c->r;
+	c->origin = (struct event_origin){r->request_id, r->idempotency_key, r->livemode};
 	*at = (struct attempt){
 	    .merchant_id = r->merchant_id,
 	    .amount = pi->amount,
@@ -382,8 +384,9 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .charge_id = c->charge_id[0] ? c->charge_id : NULL,
 	    .balance_txn_id = c->balance_txn_id[0] ? c->balance_txn_id : NULL,
 	    .prepared = c->has_prepared ? &c->prepared : NULL,
-	    .connect = pi->connect.destination || pi->connect.application_fee_amount ? &pi->connect
-										      : NULL,
+	    .connect =
+		pi->connect.destination || pi->connect.application_fee_amount ? &pi->connect : NULL,
+	    .origin = &c->origin,
 	};
 }
 
@@ -1141,7 +1144,8 @@ static int capture_fn(struct db *db, void *p)
 	if (payments_pricing(r, db, &pricing, cur_buf) != 0)
 		return -1;
 	pricing.fx = u->fx;
-	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now);
+	struct event_origin origin = {r->request_id, r->idempotency_key, r->livemode};
+	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now, &origin);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
 				"Charge %s has already been captured.", ch.id);

@@ -207,7 +207,7 @@ static int charge_set_captured(struct arena *a, struct charge *ch, int64_t amoun
 /* A direct charge's capture (made on a connected account through Stripe-Account): its platform
  * takes application_fee_amount (never more than was captured) out of it. */
 static int direct_fee(struct db *db, struct arena *a, const char *merchant_id,
-		      const struct charge *ch, int64_t now)
+		      const struct charge *ch, int64_t now, const struct event_origin *o)
 {
 	struct merchant_terms terms;
 	int rc = merchant_terms_get(db, merchant_id, &terms);
@@ -222,22 +222,22 @@ static int direct_fee(struct db *db, struct arena *a, const char *merchant_id,
 	rc = ledger_bt_bucket(db, merchant_id, ch->balance_transaction, &bucket);
 	if (rc != DB_OK)
 		return rc;
-	const struct event_origin o = {NULL, NULL, 0};
-	return application_fee_direct(db, a, terms.platform, merchant_id, ch->id, ch->application_fee,
-				      fee, bucket.currency, &bucket, now, &o);
+	return application_fee_direct(db, a, terms.platform, merchant_id, ch->id,
+				      ch->application_fee, fee, bucket.currency, &bucket, now, o);
 }
 
 /* A destination charge's capture: the transfer of what was captured (or transfer_data[amount],
  * never more) to the connected account, funded by the charge's own funds wherever they are, and
- * the application fee it pays back out of it, with the ids charge_set_captured put on ch. The
- * transfer's events come from Tender (request null), like a scheduler's: the intent's request
- * is not at hand here. */
+ * the application fee it pays back out of it, with the ids charge_set_captured put on ch. */
 static int connect_settle(struct db *db, struct arena *a, const char *merchant_id,
-			  const struct charge *ch, int64_t now)
+			  const struct charge *ch, int64_t now, const struct event_origin *origin)
 {
+	static const struct event_origin none = {NULL, NULL, 0};
+	const struct event_origin *o = origin ? origin : &none;
 	if (!ch->connect.destination)
-		return ch->connect.application_fee_amount ? direct_fee(db, a, merchant_id, ch, now)
-							  : DB_OK;
+		return ch->connect.application_fee_amount
+			   ? direct_fee(db, a, merchant_id, ch, now, o)
+			   : DB_OK;
 	int rc = connect_account_check(db, merchant_id, ch->connect.destination, NULL);
 	if (rc != DB_OK)
 		return rc == DB_NOTFOUND ? DB_CONFLICT : rc;
@@ -262,8 +262,7 @@ static int connect_settle(struct db *db, struct arena *a, const char *merchant_i
 	if (rc != DB_OK)
 		return rc;
 	in.currency = in.bucket.currency;
-	const struct event_origin o = {NULL, NULL, 0};
-	in.origin = &o;
+	in.origin = o;
 	struct transfer t;
 	return transfer_make(db, a, &in, &t, NULL);
 }
@@ -325,7 +324,7 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	rc = available_at_once(db, in->merchant_id, ch, in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
-	rc = connect_settle(db, a, in->merchant_id, ch, in->now);
+	rc = connect_settle(db, a, in->merchant_id, ch, in->now, in->origin);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_insert(db, in->merchant_id, ch);
@@ -337,7 +336,8 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 }
 
 int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
-		    int64_t amount, const struct ledger_pricing *pricing, int64_t now)
+		    int64_t amount, const struct ledger_pricing *pricing, int64_t now,
+		    const struct event_origin *origin)
 {
 	int rc = capture_apply(db, a, merchant_id, ch, amount, pricing, now, false, NULL);
 	if (rc != DB_OK)
@@ -349,7 +349,7 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 	rc = available_at_once(db, merchant_id, ch, behavior, now);
 	if (rc != DB_OK)
 		return rc;
-	rc = connect_settle(db, a, merchant_id, ch, now);
+	rc = connect_settle(db, a, merchant_id, ch, now, origin);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_update(db, merchant_id, ch);

@@ -6,6 +6,7 @@
 #ifndef TENDER_PAYMENTS_FLOW_H
 #define TENDER_PAYMENTS_FLOW_H
 
+#include "events/events.h"
 #include "ledger/ledger.h"
 #include "payments/payments.h"
 #include "processor/processor.h"
@@ -44,9 +45,11 @@ struct attempt {
 	/* the charge payment_charge_prepare made of this very attempt before the write (NULL: made
 	 * in the write) */
 	const struct charge *prepared;
-	/* a destination charge's terms (Connect; NULL for every other payment): its capture
-	 * makes the transfer (payments/connect.h) */
+	/* a Connect charge's terms (NULL for every other payment): its capture makes the
+	 * transfer or takes the application fee (payments/connect.h), whose events name `origin`
+	 * (the request; NULL: none) */
 	const struct payment_connect *connect;
+	const struct event_origin *origin;
 };
 
 /* The charge the attempt records, as payment_record_attempt fills it before it touches the store:
@@ -64,9 +67,11 @@ int payment_charge_final(struct arena *a, const struct attempt *in, const struct
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
 			   struct charge *ret);
 
-/* Captures `amount` of an uncaptured charge and releases the rest of its hold. */
+/* Captures `amount` of an uncaptured charge and releases the rest of its hold; the events of
+ * what a Connect charge's capture makes name `origin` (NULL: no request). */
 int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
-		    int64_t amount, const struct ledger_pricing *pricing, int64_t now);
+		    int64_t amount, const struct ledger_pricing *pricing, int64_t now,
+		    const struct event_origin *origin);
 
 /* Releases the whole hold of an uncaptured charge (cancel). */
 int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now);

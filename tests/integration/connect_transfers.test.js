@@ -200,8 +200,12 @@ test('a destination charge transfers the payment and collects the application fe
   const fbt = await stripe.balanceTransactions.retrieve(fee.balance_transaction);
   assert.equal(fbt.type, 'application_fee');
   assert.equal(fbt.reporting_category, 'platform_earning');
-  const events = (await stripe.events.list({ limit: 30 })).data.map((e) => e.type);
-  assert.ok(events.includes('transfer.created') && events.includes('application_fee.created'));
+  const events = (await stripe.events.list({ limit: 30 })).data;
+  const made = events.filter((e) => e.data.object.id === tr.id || e.data.object.id === fee.id);
+  assert.deepEqual(made.map((e) => e.type).sort(), ['application_fee.created', 'transfer.created']);
+  // both carry the request of the confirmation that captured the charge
+  const piEvent = events.find((e) => e.type === 'payment_intent.succeeded' && e.data.object.id === pi.id);
+  for (const e of made) assert.equal(e.request.id, piEvent.request.id);
 });
 
 test('a captured part of a destination charge with transfer_data[amount]', async () => {
