@@ -384,8 +384,11 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .charge_id = c->charge_id[0] ? c->charge_id : NULL,
 	    .balance_txn_id = c->balance_txn_id[0] ? c->balance_txn_id : NULL,
 	    .prepared = c->has_prepared ? &c->prepared : NULL,
-	    .connect =
-		pi->connect.destination || pi->connect.application_fee_amount ? &pi->connect : NULL,
+	    /* a charge carries its intent's Connect terms, transfer_group alone included */
+	    .connect = pi->connect.destination || pi->connect.application_fee_amount ||
+			       pi->connect.transfer_group || pi->connect.on_behalf_of
+			   ? &pi->connect
+			   : NULL,
 	    .origin = &c->origin,
 	};
 }

@@ -233,7 +233,11 @@ test('a captured part of a destination charge with transfer_data[amount]', async
 });
 
 test('a transfer funded by a charge, never beyond it', async () => {
-  const pi = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const pi = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, transfer_group: 'ORDER_77' });
+  assert.equal(pi.transfer_group, 'ORDER_77');
+  const charge = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(charge.transfer_group, 'ORDER_77'); // separate charges and transfers share a group
+  assert.equal(charge.transfer_data, null);
   const a0 = await balance(stripe, as(acct2));
   const tr = await stripe.transfers.create({ amount: 3000, currency: 'usd', destination: acct2.id, source_transaction: pi.latest_charge });
   assert.equal(tr.source_transaction, pi.latest_charge);
