@@ -380,6 +380,34 @@ test('a direct charge on a connected account pays its platform the application f
   await expectError(stripe.refunds.create({ payment_intent: pi2.id, reverse_transfer: true }, as(acct2)), 400, /no transfer/);
 });
 
+test('transfers and payouts at once never take more than the balance, nor reversals more than a transfer', async () => {
+  // a platform of its own, so that the balance is known
+  const s = other;
+  const dest = await s.accounts.create({ type: 'express', country: 'US' });
+  const pi = await s.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  const avail = (await balance(s)).available; // 4825
+  const asks = Array.from({ length: 10 }, (_, i) =>
+    i % 3 === 2 ? s.payouts.create({ amount: 700, currency: 'usd' }) : s.transfers.create({ amount: 700, currency: 'usd', destination: dest.id }));
+  const results = await Promise.allSettled(asks);
+  for (const x of results.filter((y) => y.status === 'rejected')) {
+    assert.ok(['balance_insufficient', 'lock_timeout'].includes(x.reason.code), x.reason.message);
+  }
+  const ok = results.filter((x) => x.status === 'fulfilled').map((x) => x.value);
+  assert.ok(ok.length >= 1 && ok.length * 700 <= avail, `${ok.length} draws of 700 from ${avail}`);
+  assert.equal((await balance(s)).available, avail - ok.length * 700);
+  const transfers = ok.filter((x) => x.object === 'transfer');
+  assert.equal((await balance(s, as(dest))).available, transfers.length * 700);
+  if (transfers.length) {
+    // many reversals of one transfer at once: together never more than it
+    const tr = transfers[0];
+    const revs = await Promise.allSettled(Array.from({ length: 6 }, () => s.transfers.createReversal(tr.id, { amount: 200 })));
+    const done = revs.filter((x) => x.status === 'fulfilled').length;
+    assert.equal(done, 3, 'three reversals of 200 fit in 700');
+    assert.equal((await s.transfers.retrieve(tr.id)).amount_reversed, 600);
+  }
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {
