@@ -24,6 +24,27 @@ static int step_changes(struct db_stmt *st)
 	return n == 1 ? DB_OK : DB_CONFLICT;
 }
 
+/* One row by its key (the platform's id, then one or two more; NULL ends them) through fill,
+ * which copies it into out. DB_OK, DB_NOTFOUND, or an error. */
+typedef int (*row_fn)(struct arena *a, struct db_stmt *st, void *out);
+
+static int load_row(struct db *db, struct arena *a, const char *sql, const char *k1, const char *k2,
+		    const char *k3, row_fn fill, void *out)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, k1, -1);
+	db_bind_text(st, 2, k2, -1);
+	if (k3)
+		db_bind_text(st, 3, k3, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW && fill(a, st, out) != DB_OK)
+		rc = DB_ERR;
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
 /* ---- transfers ---- */
 
 static const char SQL_T_INSERT[] =
@@ -52,35 +73,30 @@ static const char SQL_F_GET[] =
     " originating_transaction, balance_transaction FROM application_fees"
     " WHERE merchant_id = $1 AND id = $2";
 
+static int transfer_row(struct arena *a, struct db_stmt *st, void *out)
+{
+	struct transfer *t = out;
+	memset(t, 0, sizeof(*t));
+	str_copy(t->id, sizeof(t->id), db_col_text(st, 0, NULL));
+	t->created = db_col_int64(st, 1);
+	t->amount = db_col_int64(st, 2);
+	t->amount_reversed = db_col_int64(st, 3);
+	str_copy(t->currency, sizeof(t->currency), db_col_text(st, 4, NULL));
+	t->destination = dup(a, st, 5);
+	t->destination_payment = dup(a, st, 6);
+	t->balance_transaction = dup(a, st, 7);
+	t->destination_balance_transaction = dup(a, st, 8);
+	t->source_transaction = dup(a, st, 9);
+	t->transfer_group = dup(a, st, 10);
+	t->description = dup(a, st, 11);
+	t->metadata = dup(a, st, 12);
+	return t->destination && t->metadata ? DB_OK : DB_ERR;
+}
+
 int transfer_load(struct db *db, struct arena *a, const char *platform, const char *id,
 		  struct transfer *t)
 {
-	struct db_stmt *st = db_prepare(db, SQL_T_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, platform, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		memset(t, 0, sizeof(*t));
-		str_copy(t->id, sizeof(t->id), db_col_text(st, 0, NULL));
-		t->created = db_col_int64(st, 1);
-		t->amount = db_col_int64(st, 2);
-		t->amount_reversed = db_col_int64(st, 3);
-		str_copy(t->currency, sizeof(t->currency), db_col_text(st, 4, NULL));
-		t->destination = dup(a, st, 5);
-		t->destination_payment = dup(a, st, 6);
-		t->balance_transaction = dup(a, st, 7);
-		t->destination_balance_transaction = dup(a, st, 8);
-		t->source_transaction = dup(a, st, 9);
-		t->transfer_group = dup(a, st, 10);
-		t->description = dup(a, st, 11);
-		t->metadata = dup(a, st, 12);
-		if (!t->destination || !t->metadata)
-			rc = DB_ERR;
-	}
-	db_reset(st);
-	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	return load_row(db, a, SQL_T_GET, platform, id, NULL, transfer_row, t);
 }
 
 int transfer_funded_by(struct db *db, const char *platform, const char *charge_id, int64_t *ret)
@@ -290,8 +306,9 @@ static const char SQL_R_METADATA[] =
     "UPDATE transfer_reversals SET metadata = $4 WHERE merchant_id = $1 AND transfer = $2"
     " AND id = $3";
 
-static int reversal_row(struct arena *a, struct db_stmt *st, struct transfer_reversal *v)
+static int reversal_row(struct arena *a, struct db_stmt *st, void *out)
 {
+	struct transfer_reversal *v = out;
 	memset(v, 0, sizeof(*v));
 	str_copy(v->id, sizeof(v->id), db_col_text(st, 0, NULL));
 	v->transfer = dup(a, st, 1);
@@ -309,17 +326,7 @@ static int reversal_row(struct arena *a, struct db_stmt *st, struct transfer_rev
 int transfer_reversal_load(struct db *db, struct arena *a, const char *platform,
 			   const char *transfer_id, const char *id, struct transfer_reversal *v)
 {
-	struct db_stmt *st = db_prepare(db, SQL_R_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, platform, -1);
-	db_bind_text(st, 2, transfer_id, -1);
-	db_bind_text(st, 3, id, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW && reversal_row(a, st, v) != DB_OK)
-		rc = DB_ERR;
-	db_reset(st);
-	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	return load_row(db, a, SQL_R_GET, platform, transfer_id, id, reversal_row, v);
 }
 
 int transfer_reversal_set_metadata(struct db *db, const char *platform,
@@ -465,31 +472,26 @@ int transfer_render(struct db *db, struct arena *a, const char *platform, int li
 
 /* ---- application fees ---- */
 
+static int fee_row(struct arena *a, struct db_stmt *st, void *out)
+{
+	struct application_fee *f = out;
+	memset(f, 0, sizeof(*f));
+	str_copy(f->id, sizeof(f->id), db_col_text(st, 0, NULL));
+	f->created = db_col_int64(st, 1);
+	f->amount = db_col_int64(st, 2);
+	f->amount_refunded = db_col_int64(st, 3);
+	str_copy(f->currency, sizeof(f->currency), db_col_text(st, 4, NULL));
+	f->account = dup(a, st, 5);
+	f->charge = dup(a, st, 6);
+	f->originating_transaction = dup(a, st, 7);
+	f->balance_transaction = dup(a, st, 8);
+	return f->account && f->charge ? DB_OK : DB_ERR;
+}
+
 int application_fee_load(struct db *db, struct arena *a, const char *platform, const char *id,
 			 struct application_fee *f)
 {
-	struct db_stmt *st = db_prepare(db, SQL_F_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, platform, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		memset(f, 0, sizeof(*f));
-		str_copy(f->id, sizeof(f->id), db_col_text(st, 0, NULL));
-		f->created = db_col_int64(st, 1);
-		f->amount = db_col_int64(st, 2);
-		f->amount_refunded = db_col_int64(st, 3);
-		str_copy(f->currency, sizeof(f->currency), db_col_text(st, 4, NULL));
-		f->account = dup(a, st, 5);
-		f->charge = dup(a, st, 6);
-		f->originating_transaction = dup(a, st, 7);
-		f->balance_transaction = dup(a, st, 8);
-		if (!f->account || !f->charge)
-			rc = DB_ERR;
-	}
-	db_reset(st);
-	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	return load_row(db, a, SQL_F_GET, platform, id, NULL, fee_row, f);
 }
 
 /* ---- application fee refunds ---- */
@@ -511,8 +513,9 @@ static const char SQL_F_REFUND[] =
     "UPDATE application_fees SET amount_refunded = amount_refunded + $3 WHERE merchant_id = $1"
     " AND id = $2 AND amount_refunded + $3 <= amount";
 
-static int fee_refund_row(struct arena *a, struct db_stmt *st, struct fee_refund *v)
+static int fee_refund_row(struct arena *a, struct db_stmt *st, void *out)
 {
+	struct fee_refund *v = out;
 	memset(v, 0, sizeof(*v));
 	str_copy(v->id, sizeof(v->id), db_col_text(st, 0, NULL));
 	v->fee = dup(a, st, 1);
@@ -528,17 +531,7 @@ static int fee_refund_row(struct arena *a, struct db_stmt *st, struct fee_refund
 int fee_refund_load(struct db *db, struct arena *a, const char *platform, const char *fee_id,
 		    const char *id, struct fee_refund *v)
 {
-	struct db_stmt *st = db_prepare(db, SQL_FR_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, platform, -1);
-	db_bind_text(st, 2, fee_id, -1);
-	db_bind_text(st, 3, id, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW && fee_refund_row(a, st, v) != DB_OK)
-		rc = DB_ERR;
-	db_reset(st);
-	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	return load_row(db, a, SQL_FR_GET, platform, fee_id, id, fee_refund_row, v);
 }
 
 int fee_refund_set_metadata(struct db *db, const char *platform, const struct fee_refund *v)
