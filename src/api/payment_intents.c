@@ -815,10 +815,11 @@ static int connect_apply(struct req *r, struct payment_intent *pi, bool create)
 	/* an application fee is a platform's: on a destination charge, or on a direct charge it
 	 * makes on its connected account through Stripe-Account */
 	if (c->application_fee_amount && !c->destination && !r->platform_id[0])
-		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
-				"Can only apply an application_fee_amount when the PaymentIntent is "
-				"attempting a direct payment (using an OAuth key or Stripe-Account "
-				"header) or destination payment (using `transfer_data[destination]`).");
+		return req_fail(
+		    r, ERR_PARAM_BAD, "application_fee_amount",
+		    "Can only apply an application_fee_amount when the PaymentIntent is "
+		    "attempting a direct payment (using an OAuth key or Stripe-Account "
+		    "header) or destination payment (using `transfer_data[destination]`).");
 	if (c->application_fee_amount && c->transfer_amount)
 		return req_fail(r, ERR_PARAM_BAD, "application_fee_amount",
 				"You may only specify one of these parameters: "

@@ -241,9 +241,10 @@ static int connect_unwind(struct req *r, struct db *db, const struct charge *ch,
 	if (!reverse && !refund_fee)
 		return 0;
 	if (reverse && !ch->transfer)
-		return req_fail(r, ERR_PARAM_BAD, "reverse_transfer",
-				"Charge %s is not a destination charge: it has no transfer to reverse.",
-				ch->id);
+		return req_fail(
+		    r, ERR_PARAM_BAD, "reverse_transfer",
+		    "Charge %s is not a destination charge: it has no transfer to reverse.",
+		    ch->id);
 	if (refund_fee && !ch->application_fee)
 		return req_fail(r, ERR_PARAM_BAD, "refund_application_fee",
 				"Charge %s has no application fee to refund.", ch->id);
@@ -251,8 +252,9 @@ static int connect_unwind(struct req *r, struct db *db, const struct charge *ch,
 	 * charge, the platform acting through Stripe-Account */
 	const char *owner = ch->transfer ? r->merchant_id : r->platform_id;
 	if (refund_fee && !owner[0])
-		return req_fail(r, ERR_PARAM_BAD, "refund_application_fee",
-				"Only the platform that collected an application fee can refund it.");
+		return req_fail(
+		    r, ERR_PARAM_BAD, "refund_application_fee",
+		    "Only the platform that collected an application fee can refund it.");
 	bool full = ch->amount_refunded >= ch->amount_captured;
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (reverse) {

@@ -267,11 +267,10 @@ Test(ledger_connect, verify_holds_a_transfer_to_both_of_its_halves)
 	/* a transfer row naming a destination balance transaction that is not there */
 	cr_assert_eq(store_write(s, P, insert_transfer_row, (void *)"txn_missing"), -1,
 		     "the id is taken: the row stays as it was");
-	struct q del = {"UPDATE transfers SET destination_balance_transaction = 'txn_missing'", NULL,
-			NULL, 0, 0};
+	struct q del = {"UPDATE transfers SET destination_balance_transaction = 'txn_missing'",
+			NULL, NULL, 0, 0};
 	cr_assert_eq(store_write(s, P, q_fn, &del), 0);
 	cr_assert_gt(verify_failures(&text), 0);
-	cr_assert_not_null(strstr(buf_cstr(&text), "transfer without both"), "%s",
-			   buf_cstr(&text));
+	cr_assert_not_null(strstr(buf_cstr(&text), "transfer without both"), "%s", buf_cstr(&text));
 	buf_release(&text);
 }
