@@ -15,7 +15,8 @@ trap 'rm -rf "$work"' EXIT
 if [ $# -eq 0 ]; then
   set -- integration/search.test.js integration/products.test.js integration/payouts.test.js \
     integration/setup_intents.test.js integration/checkout.test.js integration/payment_links.test.js \
-    integration/connect_accounts.test.js integration/connect_transfers.test.js
+    integration/connect_accounts.test.js integration/connect_transfers.test.js \
+    integration/connect_webhooks.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

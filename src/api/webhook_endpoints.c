@@ -4,6 +4,13 @@
  * src/webhooks/; this file only keeps the endpoint rows the outbox reads. URLs pass the syntax
  * rules and the SSRF target rule (webhooks.h) on create and on every url change; a merchant keeps
  * at most WEBHOOK_ENDPOINTS_MAX endpoints per mode, as Stripe does.
+ *
+ * connect (create only, as on Stripe): a platform's endpoint made with connect=true receives the
+ * events of its connected accounts and none of its own; one without, only its own. Stripe's
+ * webhook_endpoint object has no connect field (its spec defines `application`, the Connect
+ * OAuth application, null here as Tender has none), so it is stored and not rendered. An
+ * endpoint made with Stripe-Account belongs to the connected account, takes the account's own
+ * events, and cannot be a connect endpoint: an account has no connected accounts of its own.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +48,7 @@ struct endpoint {
 	const char *url, *description, *enabled_events, *metadata, *api_version, *status, *secret;
 	int deleted;
 	int livemode;
+	int connect; /* only written: see the top of the file */
 };
 
 static const char *dup(struct req *r, struct db_stmt *st, int col)
@@ -177,8 +185,8 @@ static int check_room(struct req *r, struct db *db)
 
 static const char SQL_INSERT[] =
     "INSERT INTO webhook_endpoints (merchant_id, id, created, url, description, enabled_events,"
-    " metadata, api_version, status, secret, livemode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-    " 'enabled', $9, $10)";
+    " metadata, api_version, status, secret, livemode, connect) VALUES ($1, $2, $3, $4, $5, $6,"
+    " $7, $8, 'enabled', $9, $10, $11)";
 static const char SQL_UPDATE[] =
     "UPDATE webhook_endpoints SET url = $3, description = $4, enabled_events = $5, metadata = $6,"
     " status = $7 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
@@ -212,6 +220,7 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 8, e->api_version, -1);
 	db_bind_text(st, 9, e->secret, -1);
 	db_bind_int64(st, 10, r->livemode);
+	db_bind_int64(st, 11, e->connect);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	render(e, true, req_json(r));
@@ -233,6 +242,14 @@ static int h_create(struct req *r)
 	if (metadata_apply(r, NULL, "metadata", &e->metadata) != 0)
 		return -1;
 	e->api_version = param_str(r, "api_version");
+	bool connect = false;
+	if (param_bool(r, "connect", &connect) == 1 && connect && r->platform_id[0])
+		return req_fail(
+		    r, ERR_PARAM_BAD, "connect",
+		    "A connected account cannot create a Connect webhook endpoint: it "
+		    "has no connected accounts. Create it without Stripe-Account, as the "
+		    "platform.");
+	e->connect = connect ? 1 : 0;
 	e->status = "enabled";
 	e->livemode = r->livemode ? 1 : 0;
 	id_new_at(e->id, "we_", r->now);

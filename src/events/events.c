@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "events/pack.h"
+#include "merchant/merchant.h"
 
 static event_outbox_fn outbox_hook;
 
@@ -92,6 +93,16 @@ static const char SQL_GET[] =
 
 int event_render(struct db *db, const char *merchant_id, const char *id, struct json *j)
 {
+	/* A connected account's event names the account (Stripe's `account`), whoever reads it:
+	 * the account through Stripe-Account, or its platform's connect endpoint. Stripe omits the
+	 * field for a merchant's own events, so ordinary events stay as they were. The terms are
+	 * cached (merchant.h): no SQL after a merchant's first event. A merchant the store does not
+	 * know (a test's made-up id) has no platform. */
+	struct merchant_terms t;
+	int trc = merchant_terms_get(db, merchant_id, &t);
+	if (trc != DB_OK && trc != DB_NOTFOUND)
+		return trc;
+	bool connected = trc == DB_OK && t.platform[0];
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
 		return DB_ERR;
@@ -116,6 +127,8 @@ int event_render(struct db *db, const char *merchant_id, const char *id, struct 
 	json_obj_open(j);
 	json_kv_str(j, "id", db_col_text(st, 0, NULL));
 	json_kv_str(j, "object", "event");
+	if (connected)
+		json_kv_str(j, "account", merchant_id);
 	json_kv_str(j, "api_version", EVENT_API_VERSION);
 	json_kv_int(j, "created", db_col_int64(st, 1));
 	json_key(j, "data");

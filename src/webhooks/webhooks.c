@@ -21,6 +21,7 @@
 #include "core/id.h"
 #include "core/parse.h"
 #include "core/str.h"
+#include "merchant/merchant.h"
 #include "store/store.h"
 
 /* The seed's schedule: attempt 1 immediately, then these waits (10 attempts in all). */
@@ -365,15 +366,24 @@ bool webhook_filter_matches(const char *json, const char *type)
 	return false;
 }
 
-static const char SQL_ENDPOINTS[] =
+/* The enabled endpoints of a merchant in a mode that take its own events (connect = 0), or, for a
+ * platform, the ones that take its connected accounts' events (connect = 1). connect is written
+ * into each statement rather than bound: a bind costs the outbox's hot path about 100
+ * instructions per event, and there are two kinds only. */
+static const char SQL_ENDPOINTS_OWN[] =
     "SELECT id, enabled_events FROM webhook_endpoints WHERE merchant_id = $1"
-    " AND status = 'enabled' AND deleted = 0 AND livemode = $2 ORDER BY id";
+    " AND status = 'enabled' AND deleted = 0 AND livemode = $2 AND connect = 0 ORDER BY id";
+static const char SQL_ENDPOINTS_CONNECT[] =
+    "SELECT id, enabled_events FROM webhook_endpoints WHERE merchant_id = $1"
+    " AND status = 'enabled' AND deleted = 0 AND livemode = $2 AND connect = 1 ORDER BY id";
 static const char SQL_DELIVERY_PUT[] =
     "INSERT INTO webhook_deliveries (merchant_id, id, event_id, endpoint_id, status, attempts,"
-    " next_at, created) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6)";
+    " next_at, created, event_merchant_id) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7)";
 
+/* event_merchant_id: the merchant whose event it is when that is not merchant_id (a connected
+ * account's event for its platform's connect endpoint), NULL otherwise. */
 static int delivery_put(struct db *db, const char *merchant_id, const char *event_id,
-			const char *endpoint_id, int64_t now_ms)
+			const char *endpoint_id, const char *event_merchant_id, int64_t now_ms)
 {
 	char did[ID_MAX];
 	id_new(did, "whd_");
@@ -386,16 +396,18 @@ static int delivery_put(struct db *db, const char *merchant_id, const char *even
 	db_bind_text(st, 4, endpoint_id, -1);
 	db_bind_int64(st, 5, now_ms);
 	db_bind_int64(st, 6, now_ms / 1000);
+	db_bind_text(st, 7, event_merchant_id, -1);
 	return db_step_done(st);
 }
 
-int webhooks_outbox(struct db *db, const char *merchant_id, const char *event_id, const char *type,
-		    int livemode)
+/* The ids of merchant_id's enabled endpoints in the mode, of the kind connect says, whose filter
+ * takes type: at most WEBHOOK_ENDPOINTS_MAX (creation keeps a merchant at that many per mode, so
+ * none is ever left out). Returns how many, or -1. */
+static int endpoints_matching(struct db *db, const char *merchant_id, int livemode, int connect,
+			      const char *type, char ids[WEBHOOK_ENDPOINTS_MAX][ID_MAX])
 {
-	/* creation keeps a merchant at WEBHOOK_ENDPOINTS_MAX per mode, so none is ever left out */
-	char ids[WEBHOOK_ENDPOINTS_MAX][ID_MAX];
-	int n = 0, rc;
-	struct db_stmt *st = db_prepare(db, SQL_ENDPOINTS);
+	int n = 0, rc = DB_DONE;
+	struct db_stmt *st = db_prepare(db, connect ? SQL_ENDPOINTS_CONNECT : SQL_ENDPOINTS_OWN);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, merchant_id, -1);
@@ -406,29 +418,83 @@ int webhooks_outbox(struct db *db, const char *merchant_id, const char *event_id
 			str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
 	}
 	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? n : -1;
+}
+
+/* The last merchant platform_of answered on this thread, and its platform ("" for none). */
+static _Thread_local char last_merchant[ID_MAX], last_platform[ID_MAX];
+
+/* The platform of a connected account, "" for any other merchant (or one the store does not
+ * know, as in tests that make up merchant ids). The outbox asks for every event, on the writer
+ * thread (SQLite), so this must cost an ordinary merchant next to nothing: merchant_terms_get
+ * answers from its in-memory cache without SQL (about 350 instructions: a lock and a hash), and
+ * in front of it the last answer is kept per thread, since one change's events (three for a
+ * payment) come one after another from one callback. Keeping answers is safe because a
+ * merchant's platform never changes (merchants rows are never updated, merchant.h). */
+static int platform_of(struct db *db, const char *merchant_id, char platform[ID_MAX])
+{
+	if (last_merchant[0] && strcmp(last_merchant, merchant_id) == 0) {
+		memcpy(platform, last_platform, ID_MAX);
+		return 0;
+	}
+	struct merchant_terms t;
+	int rc = merchant_terms_get(db, merchant_id, &t);
+	platform[0] = '\0';
+	if (rc == DB_OK) {
+		str_copy(platform, ID_MAX, t.platform);
+		/* not a merchant the store does not know: it could still be created */
+		str_copy(last_merchant, ID_MAX, merchant_id);
+		memcpy(last_platform, platform, ID_MAX);
+	}
+	return rc == DB_OK || rc == DB_NOTFOUND ? 0 : -1;
+}
+
+int webhooks_outbox(struct db *db, const char *merchant_id, const char *event_id, const char *type,
+		    int livemode)
+{
+	/* the merchant's own endpoints; then, for a connected account's event, its platform's
+	 * connect endpoints too (Stripe's Connect webhooks): those deliveries belong to the
+	 * platform (its endpoint, its secret, its views) and carry the account's event, named in
+	 * event_merchant_id. A connected account lives on its platform's shard (migration 0036),
+	 * so they are written in this same transaction on this same database. */
+	char own[WEBHOOK_ENDPOINTS_MAX][ID_MAX], plat[WEBHOOK_ENDPOINTS_MAX][ID_MAX];
+	char platform[ID_MAX];
+	int n = endpoints_matching(db, merchant_id, livemode, 0, type, own);
+	if (n < 0 || platform_of(db, merchant_id, platform) != 0)
+		return -1;
+	int m = platform[0] ? endpoints_matching(db, platform, livemode, 1, type, plat) : 0;
+	if (m < 0)
+		return -1;
 	int64_t now_ms = clock_now_ms();
 	for (int i = 0; i < n; i++)
-		if (delivery_put(db, merchant_id, event_id, ids[i], now_ms) != DB_OK)
+		if (delivery_put(db, merchant_id, event_id, own[i], NULL, now_ms) != DB_OK)
 			return -1;
-	if (n > 0)
+	for (int i = 0; i < m; i++)
+		if (delivery_put(db, platform, event_id, plat[i], merchant_id, now_ms) != DB_OK)
+			return -1;
+	if (n + m > 0)
 		webhooks_kick(); /* before commit: the worker re-checks shortly if it finds nothing
 				  */
-	return n;
+	return n + m; /* pending_webhooks counts the platform's deliveries too, as on Stripe */
 }
 
 /* ---- CLI: attempts and resend ---- */
 
 /* The operator names only the event; its id leads to its merchant, and everything after that is
- * scoped by the merchant like any other query. */
+ * scoped by the merchant like any other query. A connected account's event may also have
+ * deliveries that belong to its platform (connect endpoints): those are found under the
+ * platform, by the event's merchant they carry ($3; NULL there means the delivery's own). */
 static const char SQL_EVENT_OWNER[] = "SELECT merchant_id FROM events WHERE id = $1";
 static const char SQL_ATTEMPTS[] =
     "SELECT a.endpoint_id, a.attempt, a.at, a.status_code, a.duration_ms, a.error, d.status"
     " FROM webhook_attempts a JOIN webhook_deliveries d ON d.merchant_id = a.merchant_id"
     " AND d.id = a.delivery_id WHERE a.merchant_id = $1 AND a.event_id = $2"
+    " AND COALESCE(d.event_merchant_id, d.merchant_id) = $3"
     " ORDER BY a.endpoint_id, a.at, a.attempt";
 static const char SQL_DELIVERIES_OF_EVENT[] =
     "SELECT endpoint_id, status, attempts, next_at, id FROM webhook_deliveries"
-    " WHERE merchant_id = $1 AND event_id = $2 ORDER BY endpoint_id, created, id";
+    " WHERE merchant_id = $1 AND event_id = $2 AND COALESCE(event_merchant_id, merchant_id) = $3"
+    " ORDER BY endpoint_id, created, id";
 
 static int event_owner(struct db *db, const char *event_id, char merchant[ID_MAX])
 {
@@ -449,27 +515,24 @@ struct attempts_ctx {
 	int found;
 };
 
-static int attempts_fn(struct db *db, void *p)
+/* The deliveries and attempts of the event that belong to holder (the event's merchant, or its
+ * platform); adds the deliveries listed to *rows. 0 or -1. */
+static int print_holder(struct db *db, struct attempts_ctx *c, const char *holder,
+			const char *merchant, int *rows)
 {
-	struct attempts_ctx *c = p;
-	char merchant[ID_MAX];
-	int rc = event_owner(db, c->event_id, merchant);
-	if (rc == DB_NOTFOUND)
-		return 0; /* not on this shard */
-	if (rc != DB_OK)
-		return -1;
-	c->found = 1;
-	buf_printf(c->out, "event %s (merchant %s)\n", c->event_id, merchant);
 	struct db_stmt *st = db_prepare(db, SQL_DELIVERIES_OF_EVENT);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, merchant, -1);
+	db_bind_text(st, 1, holder, -1);
 	db_bind_text(st, 2, c->event_id, -1);
-	int rows = 0;
-	while ((rc = db_step(st)) == DB_ROW && rows++ < 10000) {
+	db_bind_text(st, 3, merchant, -1);
+	bool other = strcmp(holder, merchant) != 0;
+	int rc, n = 0;
+	while ((rc = db_step(st)) == DB_ROW && n++ < 10000) {
 		const char *status = db_col_text(st, 1, NULL);
-		buf_printf(c->out, "delivery %s to %s: %s after %lld attempt(s)",
-			   db_col_text(st, 4, NULL), db_col_text(st, 0, NULL), status,
+		buf_printf(c->out, "delivery %s to %s%s%s: %s after %lld attempt(s)",
+			   db_col_text(st, 4, NULL), db_col_text(st, 0, NULL),
+			   other ? " of platform " : "", other ? holder : "", status,
 			   (long long)db_col_int64(st, 2));
 		if (strcmp(status, "pending") == 0)
 			buf_printf(c->out, ", next attempt at %lld",
@@ -479,15 +542,15 @@ static int attempts_fn(struct db *db, void *p)
 	db_reset(st);
 	if (rc < 0)
 		return -1;
-	if (rows == 0)
-		buf_puts(c->out, "no deliveries (no enabled endpoint matched the event)\n");
+	*rows += n;
 	st = db_prepare(db, SQL_ATTEMPTS);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, merchant, -1);
+	db_bind_text(st, 1, holder, -1);
 	db_bind_text(st, 2, c->event_id, -1);
-	rows = 0;
-	while ((rc = db_step(st)) == DB_ROW && rows++ < 10000) {
+	db_bind_text(st, 3, merchant, -1);
+	n = 0;
+	while ((rc = db_step(st)) == DB_ROW && n++ < 10000) {
 		const char *err = db_col_text(st, 5, NULL);
 		buf_printf(c->out, "  %s attempt %lld at %lld: ", db_col_text(st, 0, NULL),
 			   (long long)db_col_int64(st, 1), (long long)db_col_int64(st, 2));
@@ -502,6 +565,26 @@ static int attempts_fn(struct db *db, void *p)
 	return rc < 0 ? -1 : 0;
 }
 
+static int attempts_fn(struct db *db, void *p)
+{
+	struct attempts_ctx *c = p;
+	char merchant[ID_MAX], platform[ID_MAX];
+	int rc = event_owner(db, c->event_id, merchant);
+	if (rc == DB_NOTFOUND)
+		return 0; /* not on this shard */
+	if (rc != DB_OK || platform_of(db, merchant, platform) != 0)
+		return -1;
+	c->found = 1;
+	buf_printf(c->out, "event %s (merchant %s)\n", c->event_id, merchant);
+	int rows = 0;
+	if (print_holder(db, c, merchant, merchant, &rows) != 0 ||
+	    (platform[0] && print_holder(db, c, platform, merchant, &rows) != 0))
+		return -1;
+	if (rows == 0)
+		buf_puts(c->out, "no deliveries (no enabled endpoint matched the event)\n");
+	return 0;
+}
+
 int webhooks_print_attempts(struct store *s, const char *event_id, struct buf *out)
 {
 	struct attempts_ctx c = {event_id, out, 0};
@@ -511,8 +594,10 @@ int webhooks_print_attempts(struct store *s, const char *event_id, struct buf *o
 	return c.found ? 0 : DB_NOTFOUND;
 }
 
-static const char SQL_ENDPOINT_OWNER[] =
-    "SELECT 1 FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+/* An endpoint that takes the merchant's own events (connect = 0), or, for the platform of the
+ * event's merchant, one of its connect endpoints (connect = 1). */
+static const char SQL_ENDPOINT_OWNER[] = "SELECT 1 FROM webhook_endpoints WHERE merchant_id = $1"
+					 " AND id = $2 AND deleted = 0 AND connect = $3";
 static const char SQL_EVENT_PENDING_INC[] =
     "UPDATE events SET pending_webhooks = pending_webhooks + 1 WHERE merchant_id = $1 AND id = $2";
 
@@ -522,30 +607,50 @@ struct resend_ctx {
 	int done;
 };
 
-static int resend_fn(struct db *db, void *p)
+static int endpoint_owned(struct db *db, const char *merchant_id, const char *endpoint_id,
+			  int connect, bool *ret)
 {
-	struct resend_ctx *c = p;
-	char merchant[ID_MAX];
-	int rc = event_owner(db, c->event_id, merchant);
-	if (rc == DB_NOTFOUND)
-		return 0; /* not on this shard */
-	if (rc != DB_OK)
-		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_ENDPOINT_OWNER);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, merchant, -1);
-	db_bind_text(st, 2, c->endpoint_id, -1);
-	int found = db_step(st) == DB_ROW;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, endpoint_id, -1);
+	db_bind_int64(st, 3, connect);
+	int rc = db_step(st);
 	db_reset(st);
+	*ret = rc == DB_ROW;
+	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
+}
+
+static int resend_fn(struct db *db, void *p)
+{
+	struct resend_ctx *c = p;
+	char merchant[ID_MAX], platform[ID_MAX];
+	int rc = event_owner(db, c->event_id, merchant);
+	if (rc == DB_NOTFOUND)
+		return 0; /* not on this shard */
+	if (rc != DB_OK || platform_of(db, merchant, platform) != 0)
+		return -1;
+	/* the delivery belongs to the endpoint's merchant: the event's own, or its platform */
+	const char *holder = merchant;
+	bool found;
+	if (endpoint_owned(db, merchant, c->endpoint_id, 0, &found) != 0)
+		return -1;
+	if (!found && platform[0]) {
+		if (endpoint_owned(db, platform, c->endpoint_id, 1, &found) != 0)
+			return -1;
+		holder = platform;
+	}
 	if (!found) {
-		snprintf(c->err, sizeof(c->err), "%.64s is not an endpoint of the event's merchant",
-			 c->endpoint_id);
+		snprintf(c->err, sizeof(c->err),
+			 "%.64s is not an endpoint that receives the events of merchant %.64s",
+			 c->endpoint_id, merchant);
 		return -1;
 	}
-	if (delivery_put(db, merchant, c->event_id, c->endpoint_id, clock_now_ms()) != DB_OK)
+	if (delivery_put(db, holder, c->event_id, c->endpoint_id,
+			 holder == merchant ? NULL : merchant, clock_now_ms()) != DB_OK)
 		return -1;
-	st = db_prepare(db, SQL_EVENT_PENDING_INC);
+	struct db_stmt *st = db_prepare(db, SQL_EVENT_PENDING_INC);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, merchant, -1);

@@ -58,6 +58,9 @@ struct job {
 	bool finished; /* its attempt is over (or was never possible), waiting to be recorded */
 	bool endpoint_disabled; /* set by record_fn: log the alert after the commit */
 	char merchant_id[ID_MAX], id[ID_MAX], event_id[ID_MAX], endpoint_id[ID_MAX];
+	/* whose event it is: merchant_id, or the connected account whose event goes to its
+	 * platform's connect endpoint (webhook_deliveries.event_merchant_id) */
+	char event_merchant_id[ID_MAX];
 	char url[WEBHOOK_URL_MAX + 1];
 	char secret[128];
 	int attempts; /* attempts made before this one */
@@ -74,6 +77,7 @@ struct job {
 /* One due row, as the claim transaction read it. */
 struct candidate {
 	char merchant_id[ID_MAX], id[ID_MAX], event_id[ID_MAX], endpoint_id[ID_MAX];
+	char event_merchant_id[ID_MAX]; /* as in struct job */
 	char url[WEBHOOK_URL_MAX + 1];
 	char secret[128];
 	int attempts;
@@ -131,7 +135,8 @@ static const char SQL_ANY_DUE[] =
     " OR (status = 'delivering' AND lease_until <= $1) LIMIT 1";
 static const char SQL_DUE[] =
     "SELECT d.merchant_id, d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret,"
-    " e.livemode, e.status, e.deleted FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
+    " e.livemode, e.status, e.deleted, COALESCE(d.event_merchant_id, d.merchant_id)"
+    " FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
     " ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id"
     " WHERE (d.status = 'pending' AND d.next_at <= $1)"
     " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at, d.id LIMIT $2";
@@ -139,7 +144,8 @@ static const char SQL_DUE[] =
  * another node holds, so they divide the work instead of colliding and retrying. */
 static const char SQL_DUE_PG[] =
     "SELECT d.merchant_id, d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret,"
-    " e.livemode, e.status, e.deleted FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
+    " e.livemode, e.status, e.deleted, COALESCE(d.event_merchant_id, d.merchant_id)"
+    " FROM webhook_deliveries d LEFT JOIN webhook_endpoints e"
     " ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id"
     " WHERE (d.status = 'pending' AND d.next_at <= $1)"
     " OR (d.status = 'delivering' AND d.lease_until <= $1) ORDER BY d.next_at, d.id LIMIT $2"
@@ -292,6 +298,7 @@ static int claim_fn(struct db *db, void *p)
 		col_copy(c->secret, sizeof(c->secret), st, 6);
 		c->livemode = db_col_int64(st, 7) != 0;
 		const char *status = db_col_text(st, 8, NULL);
+		col_copy(c->event_merchant_id, sizeof(c->event_merchant_id), st, 10);
 		c->gone = !status || db_col_int64(st, 9)   ? "not sent: the endpoint was deleted"
 			  : strcmp(status, "enabled") != 0 ? "not sent: the endpoint is disabled"
 							   : NULL;
@@ -310,7 +317,7 @@ static int claim_fn(struct db *db, void *p)
 			if (ch == 1 &&
 			    (attempt_insert(db, c->merchant_id, c->id, c->event_id, c->endpoint_id,
 					    c->attempts + 1, 0, 0, c->gone) != 0 ||
-			     pending_dec(db, c->merchant_id, c->event_id) != 0))
+			     pending_dec(db, c->event_merchant_id, c->event_id) != 0))
 				return -1;
 			continue;
 		}
@@ -343,7 +350,7 @@ static int render_fn(struct db *db, void *p)
 	struct json js;
 	buf_reset(&c->j->body);
 	json_init(&js, &c->j->body);
-	c->rc = event_render(db, c->j->merchant_id, c->j->event_id, &js);
+	c->rc = event_render(db, c->j->event_merchant_id, c->j->event_id, &js);
 	return 0;
 }
 
@@ -382,8 +389,8 @@ static void job_start(struct webhooks *w, struct job *j)
 	j->error[0] = '\0';
 	j->curl_err[0] = '\0';
 	struct render_ctx rc = {j, DB_ERR};
-	if (store_read(w->app->store, j->merchant_id, render_fn, &rc) != 0 || rc.rc != DB_OK ||
-	    j->body.failed) {
+	if (store_read(w->app->store, j->event_merchant_id, render_fn, &rc) != 0 ||
+	    rc.rc != DB_OK || j->body.failed) {
 		/* only corruption gets here: record a failed attempt rather than loop on it */
 		job_finish(j, "not sent: the event cannot be rendered");
 		return;
@@ -480,6 +487,7 @@ static int claim(struct webhooks *w)
 		memcpy(j->id, c->id, ID_MAX);
 		memcpy(j->event_id, c->event_id, ID_MAX);
 		memcpy(j->endpoint_id, c->endpoint_id, ID_MAX);
+		memcpy(j->event_merchant_id, c->event_merchant_id, ID_MAX);
 		memcpy(j->url, c->url, sizeof(j->url));
 		memcpy(j->secret, c->secret, sizeof(j->secret));
 		j->attempts = c->attempts;
@@ -562,7 +570,9 @@ struct record_ctx {
 };
 
 /* Records every finished job of one merchant. Re-runnable: it only reads the jobs, except the
- * alert flag, which it sets afresh. */
+ * alert flag, which it sets afresh. A job carrying a connected account's event to its platform's
+ * endpoint runs here in the platform's transaction and lowers the account's pending_webhooks:
+ * a Connect family lives on one shard, so that is the same database. */
 static int record_fn(struct db *db, void *p)
 {
 	struct record_ctx *c = p;
@@ -607,7 +617,7 @@ static int record_fn(struct db *db, void *p)
 		if (changed != 1)
 			continue; /* no longer ours (another process re-claimed it): its owner
 				     records */
-		if ((ok || last) && pending_dec(db, j->merchant_id, j->event_id) != 0)
+		if ((ok || last) && pending_dec(db, j->event_merchant_id, j->event_id) != 0)
 			return -1;
 		if (ok) {
 			if (endpoint_update(db, SQL_ENDPOINT_OK, j, 0, false, NULL) != 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "events/events.h"
+#include "merchant/merchant.h"
 #include "store/store.h"
 #include "webhooks/webhooks.h"
 
@@ -472,4 +473,183 @@ Test(outbox, a_rolled_back_change_leaves_no_delivery, .init = outbox_setup, .fin
 	cr_assert_eq(webhooks_print_attempts(ost, a.event_id, &out), DB_NOTFOUND);
 	buf_release(&out);
 	(void)c;
+}
+
+/* ---- Connect: a connected account's events also go to its platform's connect endpoints ---- */
+
+struct family {
+	struct merchant_keys p1, p2; /* two platforms */
+	char acct[ID_MAX];	     /* a connected account of p1 */
+};
+
+static void family_make(struct family *f)
+{
+	char err[256];
+	cr_assert_eq(merchant_create(ost, "Platform 1", "usd", 0, &f->p1, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(merchant_create(ost, "Platform 2", "usd", 0, &f->p2, err, sizeof(err)), 0,
+		     "%s", err);
+	id_new(f->acct, "acct_");
+	cr_assert_eq(merchant_create_connected(ost, f->p1.id, f->acct, "Shop", "usd", 0, 1), 0);
+}
+
+struct cep {
+	const char *merchant, *id, *events, *status;
+	int live, connect;
+};
+
+static int cseed_fn(struct db *db, void *p)
+{
+	const struct cep *e = p;
+	for (; e->merchant; e++) {
+		struct db_stmt *st = db_prepare(
+		    db,
+		    "INSERT INTO webhook_endpoints (merchant_id, id, created, url, enabled_events,"
+		    " status, secret, livemode, connect) VALUES ($1, $2, 1, 'http://127.0.0.1:9/',"
+		    " $3, $4, 'whsec_x', $5, $6)");
+		cr_assert_not_null(st);
+		db_bind_text(st, 1, e->merchant, -1);
+		db_bind_text(st, 2, e->id, -1);
+		db_bind_text(st, 3, e->events, -1);
+		db_bind_text(st, 4, e->status, -1);
+		db_bind_int64(st, 5, e->live);
+		db_bind_int64(st, 6, e->connect);
+		cr_assert_eq(db_step_done(st), DB_OK);
+	}
+	return 0;
+}
+
+struct cappend {
+	const char *merchant, *type;
+	char event_id[ID_MAX];
+};
+
+static int cappend_fn(struct db *db, void *p)
+{
+	struct cappend *c = p;
+	struct event_origin o = {NULL, NULL, 0};
+	return event_append(db, c->merchant, &o, c->type, "cus_1", "{}", 2, NULL, 1, c->event_id);
+}
+
+/* What one event left: its pending_webhooks, the deliveries held by each merchant given (as
+ * "endpoint<event_merchant_id or ->" items), and its rendering. */
+struct cstate {
+	const char *owner, *event_id, *holders[3];
+	int64_t pending;
+	char deliveries[512];
+	char rendered[4096];
+};
+
+static int cstate_fn(struct db *db, void *p)
+{
+	struct cstate *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_PENDING);
+	db_bind_text(st, 1, c->owner, -1);
+	db_bind_text(st, 2, c->event_id, -1);
+	cr_assert_eq(db_step(st), DB_ROW);
+	c->pending = db_col_int64(st, 0);
+	db_reset(st);
+	c->deliveries[0] = '\0';
+	for (int i = 0; i < 3 && c->holders[i]; i++) {
+		st = db_prepare(db, "SELECT endpoint_id, COALESCE(event_merchant_id, '-') FROM"
+				    " webhook_deliveries WHERE merchant_id = $1 AND event_id = $2"
+				    " ORDER BY endpoint_id");
+		db_bind_text(st, 1, c->holders[i], -1);
+		db_bind_text(st, 2, c->event_id, -1);
+		while (db_step(st) == DB_ROW) {
+			size_t l = strlen(c->deliveries);
+			const char *em = db_col_text(st, 1, NULL);
+			snprintf(c->deliveries + l, sizeof(c->deliveries) - l, "%s<%s> ",
+				 db_col_text(st, 0, NULL),
+				 strcmp(em, "-") == 0	     ? "-"
+				 : strcmp(em, c->owner) == 0 ? "owner"
+							     : em);
+		}
+		db_reset(st);
+	}
+	struct buf b;
+	buf_init(&b, 0);
+	struct json j;
+	json_init(&j, &b);
+	cr_assert_eq(event_render(db, c->owner, c->event_id, &j), DB_OK);
+	snprintf(c->rendered, sizeof(c->rendered), "%s", buf_cstr(&b));
+	buf_release(&b);
+	return 0;
+}
+
+static void cstate_read(struct cstate *c)
+{
+	cr_assert_eq(store_read(ost, c->owner, cstate_fn, c), 0);
+}
+
+Test(outbox, connect_endpoints_take_the_accounts_events_and_plain_ones_the_merchants_own,
+     .init = outbox_setup, .fini = outbox_teardown)
+{
+	struct family f;
+	family_make(&f);
+	const struct cep eps_c[] = {
+	    {f.p1.id, "we_p1plain", "[\"*\"]", "enabled", 0, 0},
+	    {f.p1.id, "we_p1conn", "[\"*\"]", "enabled", 0, 1},
+	    {f.p1.id, "we_p1connchg", "[\"charge.succeeded\"]", "enabled", 0, 1},
+	    {f.p1.id, "we_p1connoff", "[\"*\"]", "disabled", 0, 1},
+	    {f.p1.id, "we_p1connlive", "[\"*\"]", "enabled", 1, 1},
+	    {f.p2.id, "we_p2conn", "[\"*\"]", "enabled", 0, 1},
+	    {f.acct, "we_aown", "[\"*\"]", "enabled", 0, 0},
+	    {NULL, NULL, NULL, NULL, 0, 0},
+	};
+	cr_assert_eq(store_write(ost, NULL, cseed_fn, (void *)eps_c), 0);
+
+	/* the account's event: its own endpoint, and p1's matching enabled test-mode connect
+	 * endpoint, held by p1 and naming the account; p2 gets nothing */
+	struct cappend a = {f.acct, "customer.created", ""};
+	cr_assert_eq(store_write(ost, f.acct, cappend_fn, &a), 0);
+	struct cstate s = {f.acct, a.event_id, {f.acct, f.p1.id, f.p2.id}, -1, "", ""};
+	cstate_read(&s);
+	cr_assert_str_eq(s.deliveries, "we_aown<-> we_p1conn<owner> ");
+	cr_assert_eq(s.pending, 2, "pending_webhooks counts the platform's delivery");
+	char want[256];
+	snprintf(want, sizeof(want), "{\"id\":\"%s\",\"object\":\"event\",\"account\":\"%s\",",
+		 a.event_id, f.acct);
+	cr_assert(strncmp(s.rendered, want, strlen(want)) == 0, "%s", s.rendered);
+
+	/* the filter applies to connect endpoints too */
+	struct cappend b = {f.acct, "charge.succeeded", ""};
+	cr_assert_eq(store_write(ost, f.acct, cappend_fn, &b), 0);
+	struct cstate t = {f.acct, b.event_id, {f.acct, f.p1.id, f.p2.id}, -1, "", ""};
+	cstate_read(&t);
+	cr_assert_str_eq(t.deliveries, "we_aown<-> we_p1conn<owner> we_p1connchg<owner> ");
+	cr_assert_eq(t.pending, 3);
+
+	/* the platform's own event: its plain endpoint only, rendered without `account` */
+	struct cappend c = {f.p1.id, "customer.created", ""};
+	cr_assert_eq(store_write(ost, f.p1.id, cappend_fn, &c), 0);
+	struct cstate u = {f.p1.id, c.event_id, {f.p1.id, f.p2.id, NULL}, -1, "", ""};
+	cstate_read(&u);
+	cr_assert_str_eq(u.deliveries, "we_p1plain<-> ");
+	cr_assert_eq(u.pending, 1);
+	cr_assert_null(strstr(u.rendered, "\"account\""), "%s", u.rendered);
+
+	/* the operator's views find the platform's delivery of the account's event */
+	struct buf out;
+	buf_init(&out, 0);
+	cr_assert_eq(webhooks_print_attempts(ost, a.event_id, &out), 0);
+	char line[256];
+	snprintf(line, sizeof(line), "to we_p1conn of platform %s: pending", f.p1.id);
+	cr_assert_not_null(strstr(buf_cstr(&out), line), "%s", buf_cstr(&out));
+	cr_assert_not_null(strstr(buf_cstr(&out), "to we_aown: pending"), "%s", buf_cstr(&out));
+	buf_release(&out);
+
+	/* resend: to the platform's connect endpoint, held by the platform; never to its plain
+	 * endpoint, another platform's, or, for the platform's own event, a connect endpoint */
+	char msg[256];
+	cr_assert_eq(webhooks_resend(ost, a.event_id, "we_p1connchg", msg, sizeof(msg)), 0, "%s",
+		     msg);
+	cstate_read(&s);
+	cr_assert_str_eq(s.deliveries, "we_aown<-> we_p1conn<owner> we_p1connchg<owner> ");
+	cr_assert_eq(s.pending, 3);
+	cr_assert_neq(webhooks_resend(ost, a.event_id, "we_p1plain", msg, sizeof(msg)), 0);
+	cr_assert_neq(webhooks_resend(ost, a.event_id, "we_p2conn", msg, sizeof(msg)), 0);
+	cr_assert_neq(webhooks_resend(ost, c.event_id, "we_p1conn", msg, sizeof(msg)), 0);
+	cstate_read(&u);
+	cr_assert_eq(u.pending, 1);
 }
