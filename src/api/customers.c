@@ -23,6 +23,7 @@ struct customer {
 	const char *email, *name, *description, *phone;
 	const char *address, *shipping, *metadata, *currency, *invoice_prefix;
 	const char *preferred_locales, *tax_exempt, *default_payment_method;
+	const char *test_clock; /* the test clock it lives on (subscriptions.c), or NULL */
 	int64_t balance;
 	int deleted;
 };
@@ -30,7 +31,7 @@ struct customer {
 static const char SQL_GET[] =
     "SELECT id, created, email, name, description, phone, address, shipping, metadata,"
     " currency, invoice_prefix, preferred_locales, tax_exempt, default_payment_method, balance,"
-    " deleted FROM customers WHERE merchant_id = $1 AND id = $2";
+    " deleted, test_clock FROM customers WHERE merchant_id = $1 AND id = $2";
 
 static int customer_load(struct req *r, struct db *db, const char *id, struct customer *c)
 {
@@ -58,6 +59,7 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 		c->default_payment_method = col_text_dup(&r->arena, st, 13);
 		c->balance = db_col_int64(st, 14);
 		c->deleted = (int)db_col_int64(st, 15);
+		c->test_clock = col_text_dup(&r->arena, st, 16);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -102,7 +104,7 @@ static void customer_render(const struct customer *c, struct json *j)
 	            c->preferred_locales ? strlen(c->preferred_locales) : 2);
 	json_kv_raw_or_null(j, "shipping", c->shipping);
 	json_kv_str(j, "tax_exempt", c->tax_exempt ? c->tax_exempt : "none");
-	json_kv_null(j, "test_clock");
+	json_kv_str_or_null(j, "test_clock", c->test_clock);
 	json_obj_close(j);
 }
 
@@ -171,6 +173,7 @@ static const struct param_spec invoice_settings_children[] = {
 static const struct param_spec create_params[] = {
     CUSTOMER_WRITABLE_PARAMS,
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
+    {"test_clock", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -225,8 +228,8 @@ static int apply_params(struct req *r, struct customer *c)
 static const char SQL_INSERT[] =
     "INSERT INTO customers (merchant_id, id, created, email, name, description, phone, address,"
     " shipping, metadata, currency, invoice_prefix, preferred_locales, tax_exempt,"
-    " default_payment_method, balance, deleted)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0)";
+    " default_payment_method, balance, deleted, test_clock)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17)";
 static const char SQL_UPDATE[] =
     "UPDATE customers SET email = $3, name = $4, description = $5, phone = $6, address = $7,"
     " shipping = $8, metadata = $9, invoice_prefix = $10, preferred_locales = $11,"
@@ -306,6 +309,11 @@ static int create_fn(struct db *db, void *p)
 	    (!pm_id || strcmp(c->default_payment_method, pm_id) != 0) &&
 	    check_default_pm(r, db, c->default_payment_method, c->id) != 0)
 		return -1;
+	/* its subscriptions then live on the clock's time (subscriptions.c); the customer itself
+	 * keeps the real time it was made at, which its id (list order) is made from */
+	c->test_clock = param_str(r, "test_clock");
+	if (c->test_clock && test_clock_take_customer(r, db, c->test_clock) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -325,6 +333,7 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 14, c->tax_exempt, -1);
 	db_bind_text(st, 15, c->default_payment_method, -1);
 	db_bind_int64(st, 16, c->balance);
+	db_bind_text(st, 17, c->test_clock, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, c, "customer.created", NULL) != 0)
@@ -529,15 +538,19 @@ static int h_delete(struct req *r)
 static const char SQL_CURSOR[] = "SELECT created FROM customers WHERE merchant_id = $1 AND id = $2";
 static const char SQL_LIST_DESC[] =
     "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR email = $5) ORDER BY id DESC LIMIT $4";
+    " AND ($5 IS NULL OR email = $5) AND ($6 IS NULL OR test_clock = $6)"
+    " ORDER BY id DESC LIMIT $4";
 static const char SQL_LIST_ASC[] =
     "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR email = $5) ORDER BY id ASC LIMIT $4";
+    " AND ($5 IS NULL OR email = $5) AND ($6 IS NULL OR test_clock = $6)"
+    " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	const char *email = param_str(r, "email");
 	db_bind_text(st, first, email && *email ? email : NULL, -1);
+	const char *clock = param_str(r, "test_clock");
+	db_bind_text(st, first + 1, clock && *clock ? clock : NULL, -1);
 	return 0;
 }
 

@@ -343,6 +343,13 @@ struct confirm_ctx {
 	bool require_3ds;    /* the card asks the cardholder to authenticate first */
 	bool authenticated;  /* the cardholder completed the 3-D Secure challenge */
 	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
+	/* an invoice's payment (payment_intents_invoice): its hooks inside the write */
+	struct pi_invoice *inv;
+	/* the cardholder is away (an invoice paid automatically) but may come back: a card that
+	 * asks for 3-D Secure parks the intent in requires_action (Stripe's invoice payments do)
+	 * instead of declining with authentication_required; a card set up for off-session use
+	 * with authentication is not asked */
+	bool action_off_session;
 };
 
 /* Stores the confirmed intent: its first row when create+confirm deferred the insert, otherwise
@@ -362,7 +369,8 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 			const struct ledger_pricing *pricing, struct attempt *at)
 {
 	struct req *r = c->r;
-	c->origin = (struct event_origin){r->request_id, r->idempotency_key, r->livemode};
+	c->origin = (struct event_origin){r->request_id[0] ? r->request_id : NULL,
+					  r->idempotency_key, r->livemode};
 	*at = (struct attempt){
 	    .merchant_id = r->merchant_id,
 	    .amount = pi->amount,
@@ -466,7 +474,7 @@ static int save_for_future(struct req *r, struct db *db, const struct payment_in
 	return 0;
 }
 
-static int confirm_fn(struct db *db, void *p)
+static int confirm_body(struct db *db, void *p)
 {
 	struct confirm_ctx *c = p;
 	struct req *r = c->r;
@@ -588,6 +596,26 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 	return render_response(r, db, pi);
 }
 
+/* The write of a confirmation. An intent that pays an invoice settles it in the same
+ * transaction, whatever the outcome (invoice_payment_settled: paid, failed, or waiting for the
+ * cardholder); an invoice's payment made by Tender itself (payment_intents_invoice) stores what
+ * it pays for first and answers with its own object last. */
+static int confirm_fn(struct db *db, void *p)
+{
+	struct confirm_ctx *c = p;
+	struct req *r = c->r;
+	if (c->inv && c->inv->before && c->inv->before(r, db, c->inv->ctx) != 0)
+		return -1;
+	int rc = confirm_body(db, p);
+	if (rc < 0)
+		return rc;
+	if (c->pi.invoice && invoice_payment_settled(r, db, &c->pi) != 0)
+		return -1;
+	if (c->inv && c->inv->answer)
+		rc = c->inv->answer(r, db, c->inv->ctx, rc);
+	return rc;
+}
+
 /* payment_method_options[card] from the request (create, update, confirm): capture_method
  * ("manual", or "" to go back to the intent's own) and request_three_d_secure. */
 static void pmo_apply(struct req *r, struct payment_intent *pi)
@@ -618,8 +646,9 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	/* the minimum in the merchant's settlement terms is checked before the card is touched
 	 * (the rates may have changed since the intent was created) */
 	const char *off = param_str(r, "off_session");
-	bool off_session = off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
-				   strcmp(off, "recurring") == 0);
+	bool off_session = c->action_off_session ||
+			   (off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
+				    strcmp(off, "recurring") == 0));
 	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
 				    pi->customer, c->authenticated, off_session, true, &c->ca) != 0)
 		return -1;
@@ -631,7 +660,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	bool needs_3ds =
 	    c->ca.needs_3ds || (!c->authenticated && pi->pmo_card_request_three_d_secure &&
 				strcmp(pi->pmo_card_request_three_d_secure, "any") == 0);
-	if (needs_3ds && !off_session && c->ca.decision.approved) {
+	if (needs_3ds && (!off_session || c->action_off_session) && c->ca.decision.approved) {
 		bool error_on_action = false;
 		param_bool(r, "error_on_requires_action", &error_on_action);
 		if (!error_on_action)
@@ -640,7 +669,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 			off_session =
 			    true; /* answer like an off-session payment: authentication_required */
 	}
-	if (needs_3ds && off_session) {
+	if (needs_3ds && off_session && !c->require_3ds) {
 		c->ca.decision.approved = false;
 		c->ca.decision.err = ERR_AUTHENTICATION_REQUIRED;
 		snprintf(c->ca.decision.decline_code, sizeof(c->ca.decision.decline_code), "%s",
@@ -991,6 +1020,91 @@ static int load_fn(struct db *db, void *p)
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(x->r, "payment_intent", x->id, "intent");
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+/*
+ * An invoice's payment (subscriptions.c): an ordinary PaymentIntent for the invoice's amount,
+ * off session, that names the invoice, confirmed through the same two halves as any other
+ * (confirm_intent), so its charge, ledger entries and events are every payment's. The invoice's
+ * own rows go in the same write (pv->before, then invoice_payment_settled, then pv->answer).
+ */
+struct invoice_create_ctx {
+	struct req *r;
+	struct pi_invoice *pv;
+	struct payment_intent pi;
+};
+
+/* default_incomplete (or no payment method): the intent is made, not confirmed */
+static int invoice_create_fn(struct db *db, void *p)
+{
+	struct invoice_create_ctx *x = p;
+	struct req *r = x->r;
+	if (x->pv->before && x->pv->before(r, db, x->pv->ctx) != 0)
+		return -1;
+	if (pi_insert(db, r->merchant_id, &x->pi) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_pi(r, db, &x->pi, "payment_intent.created") != 0)
+		return -1;
+	return x->pv->answer ? x->pv->answer(r, db, x->pv->ctx, 0) : 0;
+}
+
+int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
+{
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.inv = pv;
+	c.action_off_session = true;
+	struct payment_intent *pi = &c.pi;
+	int rc;
+	if (pv->existing) {
+		struct load_ctx x = {.r = r, .id = pv->existing};
+		if (req_read(r, load_fn, &x) != 0)
+			return -1;
+		c.pi = x.pi;
+		if (!status_is(pi, "requires_payment_method") &&
+		    !status_is(pi, "requires_confirmation") && !status_is(pi, "requires_action"))
+			return unexpected_state(r, "confirm", pi,
+						"requires_payment_method, requires_confirmation, "
+						"requires_action");
+		rc = confirm_intent(r, &c, pv->pm_id ? pv->pm_id : pi->payment_method);
+	} else {
+		str_copy(pi->currency, sizeof(pi->currency), pv->currency);
+		if (payments_check_amount(r, pv->amount, NULL, pi->currency, "amount") != 0)
+			return -1;
+		if (pv->id[0])
+			str_copy(pi->id, sizeof(pi->id), pv->id);
+		else
+			id_new_at(pi->id, "pi_", r->now);
+		char secret[32];
+		id_random_base62(secret, 24);
+		pi->client_secret = arena_printf(&r->arena, "%s_secret_%s", pi->id, secret);
+		pi->created = r->now;
+		pi->version = 1;
+		pi->amount = pv->amount;
+		pi->payment_method = pv->pm_id;
+		pi->status = pv->pm_id ? "requires_confirmation" : "requires_payment_method";
+		pi->capture_method = "automatic";
+		pi->confirmation_method = "automatic";
+		pi->description = pv->description;
+		pi->metadata = "{}";
+		pi->customer = pv->customer;
+		pi->invoice = pv->invoice;
+		/* Stripe saves an invoice's card for the subscription's later payments */
+		pi->setup_future_usage = "off_session";
+		if (!pi->client_secret)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!pv->confirm || !pv->pm_id) {
+			struct invoice_create_ctx x = {.r = r, .pv = pv, .pi = *pi};
+			rc = req_write(r, invoice_create_fn, &x);
+		} else {
+			c.insert_first = true;
+			rc = confirm_intent(r, &c, pv->pm_id);
+		}
+	}
+	str_copy(pv->id, sizeof(pv->id), pi->id);
+	pv->status = c.pi.status;
+	return rc;
 }
 
 static int retrieve_fn(struct db *db, void *p)

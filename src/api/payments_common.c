@@ -714,7 +714,9 @@ static int append_event(struct req *r, struct db *db, const char *type, const ch
 			const char *json, size_t len, const struct buf *packed, const char *prev,
 			char *ret_id)
 {
-	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	/* a change Tender made by itself (an internal request: req_internal_init) has none */
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
 	if (event_append_packed(db, r->merchant_id, &o, type, object_id, json, len, packed, prev,
 				r->now, ret_id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

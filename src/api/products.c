@@ -1140,6 +1140,18 @@ static int price_list_bind(struct req *r, struct db_stmt *st, int first, void *c
 	return 0;
 }
 
+/* The recurring terms and the plan fields of price_facts (strings stay p's, in r's arena). */
+static void price_facts_terms(const struct price *p, struct price_facts *out)
+{
+	str_copy(out->interval, sizeof(out->interval), p->interval);
+	out->interval_count = p->interval ? p->interval_count : 0;
+	out->usage_type = p->usage_type;
+	out->created = p->created;
+	out->product = p->product;
+	out->nickname = p->nickname;
+	out->unit_amount_decimal = p->unit_amount_decimal;
+}
+
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out)
 {
 	struct price p;
@@ -1152,6 +1164,7 @@ int price_facts_get(struct req *r, struct db *db, const char *id, struct price_f
 	out->unit_amount = p.unit_amount;
 	str_copy(out->currency, sizeof(out->currency), p.currency);
 	out->recurring = p.interval != NULL;
+	price_facts_terms(&p, out);
 	struct product prod;
 	rc = product_load(r, db, p.product, &prod);
 	if (rc != DB_OK)
@@ -1223,6 +1236,7 @@ int price_create_inline(struct req *r, struct db *db, const char *prefix, const 
 	out->unit_amount = p.unit_amount;
 	str_copy(out->currency, sizeof(out->currency), p.currency);
 	out->recurring = p.interval != NULL;
+	price_facts_terms(&p, out);
 	out->product_name = prod.name ? arena_strdup(&r->arena, prod.name) : NULL;
 	str_copy(ret_id, ID_MAX, p.id);
 	return 0;

@@ -24,6 +24,9 @@ extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];
 extern const struct route checkout_routes[];
 extern const struct route accounts_routes[];
+extern const struct route subscriptions_routes[];
+extern const struct route invoices_routes[];
+extern const struct route test_clocks_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
@@ -36,6 +39,15 @@ extern const char CHECKOUT_EXPIRE_DUE_SQL[];
 /* Scheduler step: pays pending payouts whose arrival_date has come (payouts.c). */
 int payouts_settle_tick(struct store *s, int64_t now);
 extern const char PAYOUTS_DUE_SQL[];
+
+/* Scheduler step: subscriptions' due renewals, retries, expiries and cancellations in real
+ * time, and the advance of test clocks (subscriptions.c). subscriptions_scheduler_init gives it
+ * the app (its payments run as internal requests) and the host:port for the URLs it hands out,
+ * before the scheduler starts. */
+struct app;
+void subscriptions_scheduler_init(struct app *app, const char *host);
+int subscriptions_tick(struct store *s, int64_t now);
+extern const char SUBSCRIPTIONS_DUE_SQL[];
 
 /* payment_method_data on a PaymentIntent (create, confirm): the children of that object are
  * the PaymentMethod create's own parameters (type, card, billing_details, metadata). */
@@ -74,6 +86,11 @@ struct price_facts {
 	int64_t unit_amount;
 	char currency[8];
 	const char *product_name; /* r's arena */
+	/* a recurring price's terms (subscriptions): interval ("" for one-time), interval_count,
+	 * usage_type; and what a legacy `plan` object shows of it (r's arena) */
+	char interval[8];
+	int64_t interval_count, created;
+	const char *usage_type, *product, *nickname, *unit_amount_decimal;
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
 /* Inside a write: a price made from the request's price_data object at `prefix` (dotted, e.g.
@@ -100,6 +117,34 @@ struct pi_checkout {
 	const char *status, *challenge_url;
 };
 int payment_intents_checkout(struct req *r, struct pi_checkout *co);
+/* An invoice's payment (subscriptions.c), made by Tender rather than asked for by a request's
+ * parameters: a PaymentIntent of pv->amount/currency for pv->customer that names pv->invoice,
+ * confirmed off session with pv->pm_id (NULL: none, the intent is only made) through the same
+ * path as every payment; a card asking for 3-D Secure leaves it in requires_action (unless the
+ * card was set up for off-session use). existing: confirm that intent again (a retry) instead
+ * of making one. id: the new intent's id, chosen by the caller ("" for a new one); out: its id
+ * and status. Inside the payment's write: before() stores what the payment is for (it may fail
+ * the write), then the intent's outcome settles the invoice (invoice_payment_settled), then
+ * answer(rc) renders the request's answer (rc: what the payment's write would return, 0 or
+ * REQ_COMMIT_ERR for a decline) and returns what the write returns. 0, or -1 with r->err. */
+struct pi_invoice {
+	const char *existing;
+	int64_t amount;
+	const char *currency, *description, *customer, *pm_id, *invoice;
+	bool confirm;
+	int (*before)(struct req *r, struct db *db, void *ctx);
+	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
+	void *ctx;
+	char id[ID_MAX];
+	const char *status;
+};
+int payment_intents_invoice(struct req *r, struct pi_invoice *pv);
+/* Inside the write that confirms a PaymentIntent paying an invoice (pi->invoice; any
+ * confirmation: Tender's own, the API's, or the 3-D Secure page's): the invoice's side of the
+ * outcome (subscriptions.c): paid, or a failed attempt, or waiting for the cardholder. */
+struct payment_intent;
+int invoice_payment_settled(struct req *r, struct db *db, const struct payment_intent *pi);
+
 /* Inside a write: a PaymentIntent of r's merchant still waiting for 3-D Secure is canceled
  * (cancellation_reason abandoned, payment_intent.canceled), so its challenge can no longer pay;
  * any other state is left as it is. 0, or -1 with r->err. */
@@ -153,6 +198,11 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const char *nonce, char ret_id[ID_MAX]);
+
+/* Inside the write that creates a customer with test_clock=clock (subscriptions.c): the clock
+ * must be one of r's merchant's, not deleted, not advancing, and hold fewer than Stripe's 3
+ * customers. 0, or -1 with r->err. */
+int test_clock_take_customer(struct req *r, struct db *db, const char *clock);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

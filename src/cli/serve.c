@@ -37,6 +37,7 @@ static const struct scheduler_job scheduler_jobs[] = {
     {"payouts", payouts_settle_tick, PAYOUTS_DUE_SQL, NULL},
     {"checkout_expire", checkout_expire_tick, CHECKOUT_EXPIRE_DUE_SQL, NULL},
     {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL, NULL},
+    {"subscriptions", subscriptions_tick, SUBSCRIPTIONS_DUE_SQL, NULL},
     {"idempotency_prune", scheduler_prune_idempotency, NULL, scheduler_prune_due},
     {NULL, NULL, NULL, NULL},
 };
@@ -334,6 +335,11 @@ int cli_serve(int argc, char **argv)
 		return 1;
 	}
 	struct scheduler *sched = NULL;
+	/* renewals pay as internal requests: they need the app, and the address 3-D Secure
+	 * challenge URLs name */
+	char sched_host[300];
+	snprintf(sched_host, sizeof(sched_host), "%s:%d", host, server_port(srv));
+	subscriptions_scheduler_init(&app, sched_host);
 	if (scheduler_start(&sched, app.store, scheduler_jobs, SCHEDULER_TICK_MS) != 0) {
 		fprintf(stderr, "tender serve: cannot start the scheduler\n");
 		server_stop(srv, 0);

@@ -11,6 +11,33 @@
 #include "http/idempotency.h"
 #include "http/router.h"
 
+/* The bounds a served request's buffers have (server.c) */
+#define INTERNAL_ARENA_MAX (8u << 20)
+#define INTERNAL_OUT_MAX (16u << 20)
+
+void req_internal_init(struct req *r, struct app *app, const char *merchant_id, int64_t now,
+		       const char *host)
+{
+	memset(r, 0, sizeof(*r));
+	r->app = app;
+	arena_init(&r->arena, INTERNAL_ARENA_MAX);
+	buf_init(&r->out, INTERNAL_OUT_MAX);
+	buf_init(&r->err.extra, 1u << 20);
+	r->method = "POST";
+	r->path = "";
+	r->host = host;
+	str_copy(r->merchant_id, sizeof(r->merchant_id), merchant_id);
+	r->now = now;
+	r->status = 200;
+}
+
+void req_internal_release(struct req *r)
+{
+	arena_wipe_release(&r->arena);
+	buf_release(&r->out);
+	buf_release(&r->err.extra);
+}
+
 int req_fail(struct req *r, enum api_err code, const char *param, const char *fmt, ...)
 {
 	r->err.set = true;

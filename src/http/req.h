@@ -87,6 +87,14 @@ struct req {
  * transaction appended (json must live in r->arena). 0, or -1 with r->err set. */
 int req_answer_event(struct req *r, const char *event_id, const char *json, size_t len);
 
+/* A request Tender makes by itself (the scheduler renewing a subscription): no HTTP, no
+ * parameters, no idempotency key, no request id (its events carry none), for merchant_id at
+ * `now`, with host as the address for URLs it hands out (NULL: 127.0.0.1:4242). It runs the same
+ * handlers' internals as an API request. req_internal_release frees what init allocated. */
+void req_internal_init(struct req *r, struct app *app, const char *merchant_id, int64_t now,
+		       const char *host);
+void req_internal_release(struct req *r);
+
 /* Sets r->err and returns -1. fmt fills the %s of the error's message (may be NULL). `param`
  * may be NULL. Never pass a card number, CVC or key in fmt's arguments. */
 __attribute__((format(printf, 4, 5))) int req_fail(struct req *r, enum api_err code,

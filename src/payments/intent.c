@@ -17,7 +17,7 @@ static const char SQL_GET[] =
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
     " cancellation_reason, canceled_at, three_d_secure_token, pmo_card_capture_method,"
     " pmo_card_request_three_d_secure, checkout_session,"
-    " pmo_card_request_incremental_authorization, connect FROM payment_intents"
+    " pmo_card_request_incremental_authorization, connect, invoice FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -62,6 +62,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->pmo_card_request_three_d_secure = dup(a, st, 28);
 		pi->checkout_session = dup(a, st, 29);
 		pi->pmo_card_request_incremental_authorization = dup(a, st, 30);
+		pi->invoice = dup(a, st, 32);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -79,9 +80,9 @@ static const char SQL_INSERT[] =
     " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
     " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
     " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure,"
-    " checkout_session, pmo_card_request_incremental_authorization, connect)"
+    " checkout_session, pmo_card_request_incremental_authorization, connect, invoice)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -92,8 +93,8 @@ static const char SQL_UPDATE[] =
     " latest_charge = $22, last_payment_error = $23, next_action = $24,"
     " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27,"
     " pmo_card_capture_method = $28, pmo_card_request_three_d_secure = $29,"
-    " checkout_session = $30, pmo_card_request_incremental_authorization = $31, connect = $32"
-    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " checkout_session = $30, pmo_card_request_incremental_authorization = $31, connect = $32,"
+    " invoice = $33 WHERE merchant_id = $1 AND id = $2 AND version = $3";
 
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 			 const char *connect_json)
@@ -131,6 +132,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text_ref(st, 31, pi->pmo_card_request_incremental_authorization, -1);
 	/* NULL for every payment that is not a Connect one (no arena needed then) */
 	db_bind_text(st, 32, connect_json, -1);
+	db_bind_text_ref(st, 33, pi->invoice, -1);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -258,7 +260,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", pi->description);
-	json_kv_null(j, "invoice");
+	json_kv_str_or_null(j, "invoice", pi->invoice);
 	kv_raw_or_null(j, "last_payment_error", pi->last_payment_error);
 	struct charge_ctx cc = {a, merchant_id, livemode, ex};
 	rc = payments_expandable(j, db, "latest_charge", pi->latest_charge, ex->latest_charge,

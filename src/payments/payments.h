@@ -68,6 +68,7 @@ struct payment_intent {
 	/* "if_available", "never", or NULL (not asked) */
 	const char *pmo_card_request_incremental_authorization;
 	struct payment_connect connect;
+	const char *invoice; /* the invoice it pays (subscriptions.c), or NULL */
 };
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write

@@ -1,0 +1,78 @@
+/* Shared by the recurring-billing resources (subscriptions.c, invoices.c, test_clocks.c): their
+ * rows, renderings and the few steps one asks of another. Everything here runs inside the
+ * caller's transaction, on r's merchant, with strings in r's arena. */
+#ifndef TENDER_API_BILLING_INTERNAL_H
+#define TENDER_API_BILLING_INTERNAL_H
+
+#include "api/resources.h"
+#include "billing/billing.h"
+#include "http/req.h"
+
+/* Stripe's bound on a subscription's items (and so on an invoice's lines). */
+#define SUB_ITEMS_MAX 20
+
+struct invoice {
+	char id[ID_MAX];
+	int64_t created, version;
+	const char *customer, *subscription, *status, *billing_reason;
+	char currency[8];
+	int64_t subtotal, total, amount_paid, attempt_count;
+	int64_t next_payment_attempt; /* 0: none */
+	bool auto_advance;
+	int64_t period_start, period_end;
+	const char *number, *payment_intent, *customer_email, *customer_name, *description;
+	const char *metadata, *lines, *test_clock; /* lines: JSON array of line_item objects */
+	int64_t finalized_at, paid_at, voided_at;  /* 0: not */
+};
+
+/* DB_OK, DB_NOTFOUND, or < 0. */
+int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *ret);
+int invoice_insert(struct req *r, struct db *db, const struct invoice *in);
+/* Writes the mutable columns where the row is still at in->version; bumps it. DB_CONFLICT when
+ * it changed meanwhile. */
+int invoice_update(struct req *r, struct db *db, struct invoice *in);
+/* Appends event `type` with the invoice as its object. 0, or -1 with r->err. */
+int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const char *type);
+/* Renders it; prefix: where it sits in the answer for expand[] (`payments`), "" at the top,
+ * "latest_invoice." inside a subscription; NULL expands nothing (an event's object). */
+int invoice_render(struct req *r, struct db *db, const struct invoice *in, const char *prefix,
+		   struct json *j);
+/* The invoice's `number`: the customer's invoice_prefix and its count of invoices so far. */
+int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret);
+
+/* The subscription's side of an invoice's outcome (subscriptions.c). `attempted`: the attempt
+ * that just ended; the invoice row is already updated. 0, or -1 with r->err. */
+int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in);
+int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
+				bool give_up);
+
+/* The time billing runs on for objects of test clock `clock` (NULL: r->now): the clock's
+ * frozen time, or, while the scheduler advances it, r->now (the step's own time). */
+int billing_now(struct req *r, struct db *db, const char *clock, int64_t *ret);
+
+/* A test clock of r's merchant (test_clocks.c). */
+struct test_clock {
+	char id[ID_MAX];
+	int64_t created, frozen_time, target_time;
+	const char *name, *status;
+	bool deleted;
+};
+int test_clock_load(struct req *r, struct db *db, const char *id, struct test_clock *ret);
+
+/* The scheduler's steps for one subscription and one advancing clock (subscriptions.c,
+ * test_clocks.c). */
+struct app;
+/* Does the first thing due for subscription `id` of merchant at time t (its own time), in its
+ * own writes. 1 done, 0 nothing was due, < 0 failed (nothing done). */
+int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
+		      int64_t t);
+
+/* Inside a write: every live subscription of customer canceled now (a test clock's deletion
+ * takes its customers with it). 0, or -1 with r->err. */
+int subscriptions_cancel_for_customer(struct req *r, struct db *db, const char *customer);
+/* The end of an advance: the clock's frozen_time becomes target and its status ready
+ * (test_helpers.test_clock.ready), unless it changed meanwhile. 0 or < 0. */
+int test_clock_ready(struct app *app, struct store *s, const char *merchant, const char *id,
+		     int64_t target);
+
+#endif

@@ -1,0 +1,873 @@
+/*
+ * /v1/invoices: retrieve, list, pay, finalize, void, lines — the invoices subscriptions make
+ * (subscriptions.c). An invoice is made finalized (open) with its lines and total fixed, and is
+ * paid by one PaymentIntent of its amount, confirmed again for each attempt (Stripe's newer
+ * model: the intent is found through `payments`, expand[]=payments). Whichever confirmation
+ * settles that intent — the scheduler's, POST /v1/invoices/{id}/pay, the API's own confirm, or
+ * the 3-D Secure page — settles the invoice in the same transaction (invoice_payment_settled),
+ * so an invoice is paid exactly when its payment's charge is recorded, never apart from it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/billing_internal.h"
+#include "api/common.h"
+#include "api/list.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "payments/payments.h"
+
+static const char SQL_GET[] =
+    "SELECT id, created, version, customer, subscription, status, billing_reason, currency,"
+    " subtotal, total, amount_paid, attempt_count, next_payment_attempt, auto_advance,"
+    " period_start, period_end, number, payment_intent, customer_email, customer_name,"
+    " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at"
+    " FROM invoices WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
+    " billing_reason, currency, subtotal, total, amount_paid, attempt_count,"
+    " next_payment_attempt, auto_advance, period_start, period_end, number, payment_intent,"
+    " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
+    " paid_at, voided_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+    " $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+static const char SQL_UPDATE[] =
+    "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
+    " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
+    " payment_intent = $10, metadata = $11, finalized_at = $12, paid_at = $13, voided_at = $14"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+static const char SQL_COUNT_FOR_CUSTOMER[] =
+    "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND customer = $2";
+static const char SQL_CUSTOMER_PREFIX[] =
+    "SELECT invoice_prefix FROM customers WHERE merchant_id = $1 AND id = $2";
+
+/* Steps an INSERT/UPDATE to completion: DB_OK with the rows it changed in *ret_n, or < 0. */
+static int step_changed(struct db_stmt *st, int64_t *ret_n)
+{
+	int rc = db_step(st);
+	*ret_n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+static int64_t col_time(struct db_stmt *st, int col)
+{
+	return db_col_is_null(st, col) ? 0 : db_col_int64(st, col);
+}
+
+static void bind_time(struct db_stmt *st, int idx, int64_t t)
+{
+	if (t)
+		db_bind_int64(st, idx, t);
+	else
+		db_bind_null(st, idx);
+}
+
+int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *in)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		struct arena *a = &r->arena;
+		memset(in, 0, sizeof(*in));
+		str_copy(in->id, sizeof(in->id), db_col_text(st, 0, NULL));
+		in->created = db_col_int64(st, 1);
+		in->version = db_col_int64(st, 2);
+		in->customer = col_text_dup(a, st, 3);
+		in->subscription = col_text_dup(a, st, 4);
+		in->status = col_text_dup(a, st, 5);
+		in->billing_reason = col_text_dup(a, st, 6);
+		str_copy(in->currency, sizeof(in->currency), db_col_text(st, 7, NULL));
+		in->subtotal = db_col_int64(st, 8);
+		in->total = db_col_int64(st, 9);
+		in->amount_paid = db_col_int64(st, 10);
+		in->attempt_count = db_col_int64(st, 11);
+		in->next_payment_attempt = col_time(st, 12);
+		in->auto_advance = db_col_int64(st, 13) != 0;
+		in->period_start = db_col_int64(st, 14);
+		in->period_end = db_col_int64(st, 15);
+		in->number = col_text_dup(a, st, 16);
+		in->payment_intent = col_text_dup(a, st, 17);
+		in->customer_email = col_text_dup(a, st, 18);
+		in->customer_name = col_text_dup(a, st, 19);
+		in->description = col_text_dup(a, st, 20);
+		in->metadata = col_text_dup(a, st, 21);
+		in->lines = col_text_dup(a, st, 22);
+		in->test_clock = col_text_dup(a, st, 23);
+		in->finalized_at = col_time(st, 24);
+		in->paid_at = col_time(st, 25);
+		in->voided_at = col_time(st, 26);
+		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
+		    !in->lines)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->id, -1);
+	db_bind_int64(st, 3, in->created);
+	db_bind_text(st, 4, in->customer, -1);
+	db_bind_text(st, 5, in->subscription, -1);
+	db_bind_text(st, 6, in->status, -1);
+	db_bind_text(st, 7, in->billing_reason, -1);
+	db_bind_text(st, 8, in->currency, -1);
+	db_bind_int64(st, 9, in->subtotal);
+	db_bind_int64(st, 10, in->total);
+	db_bind_int64(st, 11, in->amount_paid);
+	db_bind_int64(st, 12, in->attempt_count);
+	bind_time(st, 13, in->next_payment_attempt);
+	db_bind_int64(st, 14, in->auto_advance ? 1 : 0);
+	db_bind_int64(st, 15, in->period_start);
+	db_bind_int64(st, 16, in->period_end);
+	db_bind_text(st, 17, in->number, -1);
+	db_bind_text(st, 18, in->payment_intent, -1);
+	db_bind_text(st, 19, in->customer_email, -1);
+	db_bind_text(st, 20, in->customer_name, -1);
+	db_bind_text(st, 21, in->description, -1);
+	db_bind_text(st, 22, in->metadata ? in->metadata : "{}", -1);
+	db_bind_text(st, 23, in->lines, -1);
+	db_bind_text(st, 24, in->test_clock, -1);
+	bind_time(st, 25, in->finalized_at);
+	bind_time(st, 26, in->paid_at);
+	bind_time(st, 27, in->voided_at);
+	return db_step_done(st);
+}
+
+int invoice_update(struct req *r, struct db *db, struct invoice *in)
+{
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->id, -1);
+	db_bind_int64(st, 3, in->version);
+	db_bind_text(st, 4, in->status, -1);
+	db_bind_int64(st, 5, in->amount_paid);
+	db_bind_int64(st, 6, in->attempt_count);
+	bind_time(st, 7, in->next_payment_attempt);
+	db_bind_int64(st, 8, in->auto_advance ? 1 : 0);
+	db_bind_text(st, 9, in->number, -1);
+	db_bind_text(st, 10, in->payment_intent, -1);
+	db_bind_text(st, 11, in->metadata ? in->metadata : "{}", -1);
+	bind_time(st, 12, in->finalized_at);
+	bind_time(st, 13, in->paid_at);
+	bind_time(st, 14, in->voided_at);
+	int64_t n;
+	int rc = step_changed(st, &n);
+	if (rc != DB_OK)
+		return rc;
+	if (n != 1)
+		return DB_CONFLICT;
+	in->version++;
+	return DB_OK;
+}
+
+int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PREFIX);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	const char *prefix = NULL;
+	if (db_step(st) == DB_ROW)
+		prefix = col_text_dup(&r->arena, st, 0);
+	db_reset(st);
+	st = db_prepare(db, SQL_COUNT_FOR_CUSTOMER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (n < 0)
+		return DB_ERR;
+	*ret = arena_printf(&r->arena, "%s-%04lld", prefix ? prefix : "INV", (long long)n + 1);
+	return *ret ? DB_OK : DB_ERR;
+}
+
+/* ---- rendering ---- */
+
+static void time_or_null(struct json *j, const char *key, int64_t t)
+{
+	if (t)
+		json_kv_int(j, key, t);
+	else
+		json_kv_null(j, key);
+}
+
+/* The invoice's payments (Stripe's invoice_payment objects, expand[]=payments): its one
+ * PaymentIntent, named by the invoice. */
+static void render_payments(const struct invoice *in, struct json *j)
+{
+	json_key(j, "payments");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	if (in->payment_intent) {
+		json_obj_open(j);
+		/* one payment per invoice: its id is derived from the invoice's */
+		char id[ID_MAX + 8];
+		snprintf(id, sizeof(id), "inpay_%s", in->id + 3);
+		json_kv_str(j, "id", id);
+		json_kv_str(j, "object", "invoice_payment");
+		json_kv_int(j, "amount_paid", in->amount_paid);
+		json_kv_int(j, "amount_requested", in->total);
+		json_kv_int(j, "created", in->finalized_at ? in->finalized_at : in->created);
+		json_kv_str(j, "currency", in->currency);
+		json_kv_str(j, "invoice", in->id);
+		json_kv_bool(j, "is_default", true);
+		json_kv_bool(j, "livemode", false);
+		json_key(j, "payment");
+		json_obj_open(j);
+		json_kv_str(j, "payment_intent", in->payment_intent);
+		json_kv_str(j, "type", "payment_intent");
+		json_obj_close(j);
+		bool paid = strcmp(in->status, "paid") == 0,
+		     voided = strcmp(in->status, "void") == 0;
+		json_kv_str(j, "status", paid ? "paid" : voided ? "canceled" : "open");
+		json_key(j, "status_transitions");
+		json_obj_open(j);
+		time_or_null(j, "canceled_at", voided ? in->voided_at : 0);
+		time_or_null(j, "paid_at", paid ? in->paid_at : 0);
+		json_obj_close(j);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", false);
+	json_kv_str(j, "url", "/v1/invoice_payments");
+	json_obj_close(j);
+}
+
+int invoice_render(struct req *r, struct db *db, const struct invoice *in, const char *prefix,
+		   struct json *j)
+{
+	(void)db;
+	bool draft = strcmp(in->status, "draft") == 0;
+	int64_t remaining = strcmp(in->status, "open") == 0 ? in->total - in->amount_paid : 0;
+	json_obj_open(j);
+	json_kv_str(j, "id", in->id);
+	json_kv_str(j, "object", "invoice");
+	json_kv_str(j, "account_country", "US");
+	json_kv_null(j, "account_name");
+	json_kv_null(j, "account_tax_ids");
+	json_kv_int(j, "amount_due", in->total);
+	json_kv_int(j, "amount_overpaid", 0);
+	json_kv_int(j, "amount_paid", in->amount_paid);
+	json_kv_int(j, "amount_remaining", remaining);
+	json_kv_int(j, "amount_shipping", 0);
+	json_kv_null(j, "application");
+	json_kv_int(j, "attempt_count", in->attempt_count);
+	json_kv_bool(j, "attempted", in->attempt_count > 0);
+	json_kv_bool(j, "auto_advance", in->auto_advance);
+	json_key(j, "automatic_tax");
+	json_obj_open(j);
+	json_kv_null(j, "disabled_reason");
+	json_kv_bool(j, "enabled", false);
+	json_kv_null(j, "liability");
+	json_kv_null(j, "provider");
+	json_kv_null(j, "status");
+	json_obj_close(j);
+	json_kv_null(j, "automatically_finalizes_at");
+	json_kv_str(j, "billing_reason", in->billing_reason);
+	json_kv_str(j, "collection_method", "charge_automatically");
+	json_kv_int(j, "created", in->created);
+	json_kv_str(j, "currency", in->currency);
+	json_kv_null(j, "custom_fields");
+	json_kv_str(j, "customer", in->customer);
+	json_kv_null(j, "customer_account");
+	json_kv_null(j, "customer_address");
+	json_kv_str_or_null(j, "customer_email", in->customer_email);
+	json_kv_str_or_null(j, "customer_name", in->customer_name);
+	json_kv_null(j, "customer_phone");
+	json_kv_null(j, "customer_shipping");
+	json_kv_str(j, "customer_tax_exempt", "none");
+	json_kv_raw(j, "customer_tax_ids", "[]", 2);
+	json_kv_null(j, "default_payment_method");
+	json_kv_null(j, "default_source");
+	json_kv_raw(j, "default_tax_rates", "[]", 2);
+	json_kv_str_or_null(j, "description", in->description);
+	json_kv_raw(j, "discounts", "[]", 2);
+	json_kv_null(j, "due_date");
+	time_or_null(j, "effective_at", in->finalized_at);
+	if (draft)
+		json_kv_null(j, "ending_balance");
+	else
+		json_kv_int(j, "ending_balance", 0);
+	json_kv_null(j, "footer");
+	json_kv_null(j, "from_invoice");
+	json_kv_null(j, "hosted_invoice_url");
+	json_kv_null(j, "invoice_pdf");
+	json_key(j, "issuer");
+	json_obj_open(j);
+	json_kv_str(j, "type", "self");
+	json_obj_close(j);
+	json_kv_null(j, "last_finalization_error");
+	json_kv_null(j, "latest_revision");
+	json_key(j, "lines");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_kv_raw(j, "data", in->lines, strlen(in->lines));
+	json_kv_bool(j, "has_more", false);
+	char url[96];
+	snprintf(url, sizeof(url), "/v1/invoices/%s/lines", in->id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	json_kv_bool(j, "livemode", false);
+	json_kv_raw(j, "metadata", in->metadata, strlen(in->metadata));
+	time_or_null(j, "next_payment_attempt", in->next_payment_attempt);
+	json_kv_str_or_null(j, "number", in->number);
+	json_kv_null(j, "on_behalf_of");
+	json_key(j, "parent");
+	if (in->subscription) {
+		json_obj_open(j);
+		json_kv_null(j, "quote_details");
+		json_key(j, "subscription_details");
+		json_obj_open(j);
+		json_kv_null(j, "metadata");
+		json_kv_str(j, "subscription", in->subscription);
+		json_obj_close(j);
+		json_kv_str(j, "type", "subscription_details");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_key(j, "payment_settings");
+	json_obj_open(j);
+	json_kv_null(j, "default_mandate");
+	json_kv_null(j, "payment_method_options");
+	json_kv_null(j, "payment_method_types");
+	json_obj_close(j);
+	char path[128];
+	snprintf(path, sizeof(path), "%spayments", prefix ? prefix : "");
+	if (prefix && req_expand_has(r, path))
+		render_payments(in, j);
+	json_kv_int(j, "period_end", in->period_end);
+	json_kv_int(j, "period_start", in->period_start);
+	json_kv_int(j, "post_payment_credit_notes_amount", 0);
+	json_kv_int(j, "pre_payment_credit_notes_amount", 0);
+	json_kv_null(j, "receipt_number");
+	json_kv_null(j, "rendering");
+	json_kv_null(j, "shipping_cost");
+	json_kv_null(j, "shipping_details");
+	json_kv_int(j, "starting_balance", 0);
+	json_kv_null(j, "statement_descriptor");
+	json_kv_str(j, "status", in->status);
+	json_key(j, "status_transitions");
+	json_obj_open(j);
+	time_or_null(j, "finalized_at", in->finalized_at);
+	json_kv_null(j, "marked_uncollectible_at");
+	time_or_null(j, "paid_at", in->paid_at);
+	time_or_null(j, "voided_at", in->voided_at);
+	json_obj_close(j);
+	json_kv_str_or_null(j, "subscription", in->subscription);
+	json_kv_int(j, "subtotal", in->subtotal);
+	json_kv_int(j, "subtotal_excluding_tax", in->subtotal);
+	json_kv_str_or_null(j, "test_clock", in->test_clock);
+	json_kv_int(j, "total", in->total);
+	json_kv_raw(j, "total_discount_amounts", "[]", 2);
+	json_kv_int(j, "total_excluding_tax", in->total);
+	json_kv_raw(j, "total_pretax_credit_amounts", "[]", 2);
+	json_kv_raw(j, "total_taxes", "[]", 2);
+	json_kv_int(j, "webhooks_delivered_at", in->created);
+	json_obj_close(j);
+	return 0;
+}
+
+int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const char *type)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4u << 20);
+	json_init(&j, &b);
+	invoice_render(r, db, in, NULL, &j); /* events expand nothing */
+	int rc = -1;
+	if (!b.failed) {
+		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
+					 r->idempotency_key, r->livemode};
+		/* on a test clock, at the clock's time: its events sort with the clock's */
+		int64_t now;
+		rc = billing_now(r, db, in->test_clock, &now) == 0 &&
+			     event_append(db, r->merchant_id, &o, type, in->id, b.data, b.len, NULL,
+					  now, NULL) == DB_OK
+			 ? 0
+			 : -1;
+	}
+	buf_release(&b);
+	return rc == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- the payment's outcome ---- */
+
+int invoice_payment_settled(struct req *r, struct db *db, const struct payment_intent *pi)
+{
+	struct invoice in;
+	int rc = invoice_load(r, db, pi->invoice, &in);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool succeeded = strcmp(pi->status, "succeeded") == 0;
+	if (strcmp(in.status, "open") != 0) {
+		/* a voided (or paid) invoice takes no more money: the payment is rolled back */
+		if (succeeded)
+			return req_fail(
+			    r, ERR_INVALID_STATE, NULL,
+			    "This PaymentIntent pays invoice %s, which is %s: it can no "
+			    "longer be paid.",
+			    in.id, in.status);
+		return 0;
+	}
+	int64_t now;
+	if (billing_now(r, db, in.test_clock, &now) != 0)
+		return -1;
+	in.attempt_count++;
+	in.payment_intent = pi->id;
+	if (succeeded) {
+		in.status = "paid";
+		in.amount_paid = in.total;
+		in.paid_at = now;
+		in.next_payment_attempt = 0;
+		in.auto_advance = false; /* Stripe: a paid invoice has nothing left to advance */
+		if (invoice_update(r, db, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (invoice_emit(r, db, &in, "invoice.paid") != 0 ||
+		    invoice_emit(r, db, &in, "invoice.payment_succeeded") != 0)
+			return -1;
+		return subscription_invoice_paid(r, db, &in);
+	}
+	if (strcmp(pi->status, "requires_payment_method") != 0 &&
+	    strcmp(pi->status, "requires_action") != 0)
+		return 0;
+	/* Automatic retries follow billing_next_attempt, counted from the invoice's
+	 * finalization; a subscription's first invoice is never retried by itself (Stripe: the
+	 * subscription stays incomplete for 23 h, waiting for the customer). */
+	bool give_up = false;
+	in.next_payment_attempt = 0;
+	if (strcmp(in.billing_reason, "subscription_create") != 0 && in.auto_advance) {
+		int64_t next = 0;
+		int k = in.attempt_count >= BILLING_ATTEMPTS_MAX
+			    ? 0
+			    : billing_next_attempt(in.finalized_at, (int)in.attempt_count, &next);
+		if (k < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (k == 1)
+			in.next_payment_attempt = next;
+		else
+			give_up = true;
+	}
+	if (invoice_update(r, db, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, &in,
+			 strcmp(pi->status, "requires_action") == 0
+			     ? "invoice.payment_action_required"
+			     : "invoice.payment_failed") != 0)
+		return -1;
+	return subscription_invoice_failed(r, db, &in, give_up);
+}
+
+/* ---- handlers ---- */
+
+struct inv_ctx {
+	struct req *r;
+	const char *id;
+	struct invoice in;
+	const char *pm;
+};
+
+static int load_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	int rc = invoice_load(x->r, db, x->id, &x->in);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "invoice", x->id, "id");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int answer_invoice(struct req *r, struct db *db, const char *id)
+{
+	struct invoice in;
+	if (invoice_load(r, db, id, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	r->answer_event[0] = '\0';
+	return invoice_render(r, db, &in, "", req_json(r));
+}
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	if (load_fn(db, p) != 0)
+		return -1;
+	return invoice_render(x->r, db, &x->in, "", req_json(x->r));
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x);
+}
+
+static const char SQL_CURSOR[] = "SELECT created FROM invoices WHERE merchant_id = $1 AND id = $2";
+#define LIST_WHERE                                                                                 \
+	"SELECT id FROM invoices WHERE merchant_id = $1 AND id > $2 AND id < $3"                   \
+	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR subscription = $6)"                 \
+	" AND ($7 IS NULL OR status = $7)"
+static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	static const char *const names[] = {"customer", "subscription", "status"};
+	for (int i = 0; i < 3; i++) {
+		const char *v = param_str(r, names[i]);
+		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
+	}
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct invoice in;
+	int rc = invoice_load(r, db, id, &in);
+	if (rc != DB_OK)
+		return rc;
+	return invoice_render(r, db, &in, "data.", j) == 0 ? DB_OK : DB_ERR;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/invoices",
+	    .object_name = "invoice",
+	    .id_prefix = "in_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* GET …/lines: the invoice's lines (at most SUB_ITEMS_MAX), paged by limit and
+ * starting_after / ending_before over their order on the invoice. */
+static int lines_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	int64_t limit = 10;
+	if (param_int(r, "limit", &limit) == 1 && (limit < 1 || limit > 100))
+		return req_fail(r, ERR_LIST_LIMIT, "limit", "%lld", (long long)limit);
+	const char *after = param_str(r, "starting_after");
+	const char *before = param_str(r, "ending_before");
+	/* the stored array of line objects, split at its top level */
+	const char *s = x->in.lines;
+	const char *items[SUB_ITEMS_MAX + 1];
+	size_t lens[SUB_ITEMS_MAX + 1];
+	int n = 0, depth = 0;
+	bool in_str = false;
+	const char *start = NULL;
+	for (const char *c = s; *c; c++) {
+		if (in_str) {
+			if (*c == '\\' && c[1])
+				c++;
+			else if (*c == '"')
+				in_str = false;
+			continue;
+		}
+		if (*c == '"') {
+			in_str = true;
+		} else if (*c == '{') {
+			if (depth++ == 0)
+				start = c;
+		} else if (*c == '}' && depth > 0 && --depth == 0 && n <= SUB_ITEMS_MAX) {
+			items[n] = start;
+			lens[n++] = (size_t)(c - start + 1);
+		}
+	}
+	int from = 0, to = n;
+	for (int i = 0; i < n; i++) {
+		char needle[ID_MAX + 12];
+		snprintf(needle, sizeof(needle), "\"id\":\"%s\"",
+			 after	  ? after
+			 : before ? before
+				  : "");
+		if ((after || before) && memmem(items[i], lens[i], needle, strlen(needle))) {
+			if (after)
+				from = i + 1;
+			else
+				to = i;
+		}
+	}
+	if (before && to - from > limit)
+		from = to - (int)limit;
+	bool more = to - from > limit;
+	if (more)
+		to = from + (int)limit;
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (int i = from; i < to; i++)
+		json_raw(j, items[i], lens[i]);
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", more);
+	char url[96];
+	snprintf(url, sizeof(url), "/v1/invoices/%s/lines", x->in.id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return 0;
+}
+
+static int h_lines(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, lines_fn, &x);
+}
+
+/* ---- pay ---- */
+
+static const char SQL_SUB_PM[] =
+    "SELECT s.default_payment_method, c.default_payment_method FROM customers c"
+    " LEFT JOIN subscriptions s ON s.merchant_id = c.merchant_id AND s.id = $3"
+    " WHERE c.merchant_id = $1 AND c.id = $2";
+
+/* The payment method an invoice is paid with by default: its subscription's, else its
+ * customer's invoice_settings.default_payment_method (NULL: none). */
+static const char *default_pm(struct req *r, struct db *db, const struct invoice *in)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SUB_PM);
+	if (!st)
+		return NULL;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->customer, -1);
+	db_bind_text(st, 3, in->subscription ? in->subscription : "", -1);
+	const char *pm = NULL;
+	if (db_step(st) == DB_ROW) {
+		pm = col_text_dup(&r->arena, st, 0);
+		if (!pm)
+			pm = col_text_dup(&r->arena, st, 1);
+	}
+	db_reset(st);
+	return pm;
+}
+
+static int pay_load_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	if (load_fn(db, p) != 0)
+		return -1;
+	if (!x->pm)
+		x->pm = default_pm(x->r, db, &x->in);
+	return 0;
+}
+
+struct pay_ctx {
+	struct inv_ctx x;
+	char pi_id[ID_MAX];
+	bool new_intent;
+};
+
+/* inside the payment's write: the invoice has not changed since it was read, and names the
+ * intent that pays it */
+static int pay_before(struct req *r, struct db *db, void *p)
+{
+	struct pay_ctx *c = p;
+	struct invoice cur;
+	if (invoice_load(r, db, c->x.in.id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != c->x.in.version || strcmp(cur.status, "open") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Invoice %s changed while it was being paid; try again.", cur.id);
+	if (c->new_intent) {
+		cur.payment_intent = c->pi_id;
+		if (invoice_update(r, db, &cur) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+static int pay_answer(struct req *r, struct db *db, void *p, int rc)
+{
+	struct pay_ctx *c = p;
+	if (rc == REQ_COMMIT_ERR)
+		return rc; /* a declined card: Stripe answers pay with its card error */
+	return answer_invoice(r, db, c->x.in.id);
+}
+
+static const char SQL_PI_STATUS[] =
+    "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+
+static int pi_status_fn(struct db *db, void *p)
+{
+	struct pay_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
+	if (!st)
+		return req_fail(c->x.r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, c->x.r->merchant_id, -1);
+	db_bind_text(st, 2, c->x.in.payment_intent, -1);
+	const char *status = db_step(st) == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
+	/* only an intent that can still be confirmed is tried again */
+	c->new_intent = !status || strcmp(status, "canceled") == 0 ||
+			strcmp(status, "succeeded") == 0 || strcmp(status, "processing") == 0;
+	db_reset(st);
+	return 0;
+}
+
+static int h_pay(struct req *r)
+{
+	struct pay_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.x.r = r;
+	c.x.id = r->args[0];
+	c.x.pm = param_str(r, "payment_method");
+	if (c.x.pm && !*c.x.pm)
+		c.x.pm = NULL;
+	if (req_read(r, pay_load_fn, &c.x) != 0)
+		return -1;
+	struct invoice *in = &c.x.in;
+	if (strcmp(in->status, "paid") == 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice is already paid.");
+	if (strcmp(in->status, "open") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You can only pay an open invoice; this one is %s.", in->status);
+	if (!c.x.pm)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"This customer has no attached payment source or default payment "
+				"method. Please consider adding a default payment method.");
+	c.new_intent = in->payment_intent == NULL;
+	if (!c.new_intent && req_read(r, pi_status_fn, &c) != 0)
+		return -1;
+	struct pi_invoice pv = {
+	    .existing = c.new_intent ? NULL : in->payment_intent,
+	    .amount = in->total - in->amount_paid,
+	    .currency = in->currency,
+	    .description = in->subscription ? "Subscription update" : NULL,
+	    .customer = in->customer,
+	    .pm_id = c.x.pm,
+	    .invoice = in->id,
+	    .confirm = true,
+	    .before = pay_before,
+	    .answer = pay_answer,
+	    .ctx = &c,
+	};
+	if (c.new_intent) {
+		id_new_at(c.pi_id, "pi_", r->now);
+		str_copy(pv.id, sizeof(pv.id), c.pi_id);
+	}
+	return payment_intents_invoice(r, &pv);
+}
+
+/* ---- finalize, void ---- */
+
+static int finalize_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	if (strcmp(in->status, "draft") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "This invoice is already finalized.");
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	in->status = "open";
+	in->finalized_at = now;
+	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	return invoice_render(r, db, in, "", req_json(r));
+}
+
+static int h_finalize(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, finalize_fn, &x);
+}
+
+static int void_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	if (strcmp(in->status, "open") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You can only void an open invoice; this one is %s.", in->status);
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	in->status = "void";
+	in->voided_at = now;
+	in->next_payment_attempt = 0;
+	in->auto_advance = false;
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a challenge still open could otherwise pay it; a confirmation of its intent in any
+	 * other state is refused by invoice_payment_settled */
+	if (in->payment_intent && payment_intent_abandon(r, db, in->payment_intent) != 0)
+		return -1;
+	if (invoice_emit(r, db, in, "invoice.voided") != 0)
+		return -1;
+	if (subscription_invoice_failed(r, db, in, false) != 0)
+		return -1;
+	return answer_invoice(r, db, in->id);
+}
+
+static int h_void(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, void_fn, &x);
+}
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec list_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"subscription", PT_STRING, 0, 255, NULL, NULL},
+    {"status", PT_ENUM, 0, 0,
+     (const char *const[]){"draft", "open", "paid", "uncollectible", "void", NULL}, NULL},
+    {"collection_method", PT_ENUM, 0, 0,
+     (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pay_params[] = {
+    {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"off_session", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec finalize_params[] = {
+    {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct route invoices_routes[] = {
+    {"GET", "/v1/invoices", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/invoices/{id}", h_retrieve, no_params, 0},
+    {"GET", "/v1/invoices/{id}/lines", h_lines, no_params, ROUTE_LIST},
+    {"POST", "/v1/invoices/{id}/pay", h_pay, pay_params, 0},
+    {"POST", "/v1/invoices/{id}/finalize", h_finalize, finalize_params, 0},
+    {"POST", "/v1/invoices/{id}/void", h_void, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

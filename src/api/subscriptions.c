@@ -1,0 +1,2038 @@
+/*
+ * /v1/subscriptions — create, retrieve, update, cancel, list — and the scheduler that bills
+ * them: recurring billing, with its invoices (invoices.c) and test clocks (test_clocks.c).
+ *
+ * The model. A subscription bills its items (prices × quantities, one currency, one interval)
+ * period after period. Periods are counted from its billing cycle anchor on the UTC calendar
+ * (billing/billing.h: period k ends at anchor + k intervals, month ends clamped), in its own
+ * time: the real time, or its customer's test clock's. Each period makes one invoice, created
+ * already finalized (open) — Stripe's hour-long draft window is not modelled — and paid by a
+ * PaymentIntent. `next_action_at` on the row is the first time something is due for it
+ * (billing_next_action: an incomplete subscription expiring after 23 h, a retry of its latest
+ * invoice, a cancellation at period end, the end of a trial, a renewal); the scheduler does the
+ * due steps one at a time, oldest first.
+ *
+ * Paying an invoice outside a request. The payment code is written around a request (struct
+ * req: the merchant, the time, the arena, the answer). Rather than a second payment path, the
+ * scheduler builds a request of its own (req_internal_init: no HTTP, no parameters, no
+ * idempotency key, its merchant, the step's time) and pays through payment_intents_invoice, the
+ * same internal entry the API's own requests use here: an ordinary PaymentIntent, confirmed by
+ * confirm_intent in its two halves (the card and the acquirer outside the write, then one write
+ * transaction), so the charge, the acquirer hold, the ledger entries, the balance transaction
+ * and the payment's events are exactly those of any payment. That write also carries the
+ * billing: the caller's before() hook stores the new period and the invoice (guarded by the
+ * subscription's version, so two nodes cannot renew one period twice), and the intent, which
+ * names its invoice (payment_intents.invoice), settles it in the same transaction
+ * (invoice_payment_settled: paid; or a failed attempt, its retry and the subscription's
+ * past_due/cancellation) — as Checkout completes its session inside its payment's write. No
+ * invoice is ever paid apart from its charge, and a crash leaves either both or neither. A
+ * confirmation of that intent by any other way (POST /v1/invoices/{id}/pay, the API's confirm,
+ * the 3-D Secure page) settles the invoice the same way.
+ *
+ * Off session. An invoice is paid with the cardholder away: a card set up for off-session use
+ * with authentication goes through, and one that asks for 3-D Secure leaves the intent in
+ * requires_action (invoice.payment_action_required), as Stripe's 4000002500003155 and
+ * 4000002760003184 do; a decline is a failed attempt.
+ *
+ * Decisions (where Stripe leaves a setting to the merchant, its defaults):
+ *  - payment_behavior: allow_incomplete (default) answers 200 with the subscription incomplete
+ *    when its first payment fails or needs the cardholder; error_if_incomplete answers the 402
+ *    card error and keeps nothing (no subscription, invoice, intent or failed charge: Stripe
+ *    "does not create a subscription"); default_incomplete makes the intent without confirming
+ *    it. Without any payment method the first two are refused (400).
+ *  - A first invoice is never retried by itself: 23 h after creation an unpaid subscription is
+ *    incomplete_expired and its invoice voided.
+ *  - A failed renewal makes the subscription past_due and is retried 3 and 7 days after the
+ *    first attempt (3 attempts over 7 days, billing_next_attempt); when the third fails, the
+ *    subscription is canceled (cancellation_details.reason payment_failed), Stripe's default
+ *    for "if all retries fail"; the invoice stays open, without further automatic attempts.
+ *    A payment that succeeds meanwhile (a retry, or POST /v1/invoices/{id}/pay) makes it
+ *    active again. Retries apply to the latest invoice; an older one left open stays open.
+ *  - Objects made for a subscription on a test clock (its invoices, their intents, charges
+ *    and events) carry the clock's time; the subscription's own create request records its
+ *    payment at the real time (the request's idempotency record is kept by real time).
+ *  - Not covered: proration and item changes after create, quantities other than licensed
+ *    per-unit prices (usage-based, tiers, decimals), coupons, taxes, one-off invoice items,
+ *    send_invoice, pausing, schedules, trial_will_end, billing_cycle_anchor choice.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/billing_internal.h"
+#include "api/common.h"
+#include "api/list.h"
+#include "api/payments_common.h"
+#include "app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "money/currency.h"
+#include "vault/payment_method.h"
+
+#define TRIAL_DAYS_MAX 730
+#define QUANTITY_MAX 1000000
+#define TICK_REALTIME_BATCH 32
+#define TICK_CLOCKS_MAX 8
+#define TICK_CLOCK_STEPS 64
+#define DEFER_AFTER_FAILURE_S 3600
+
+struct sub_item {
+	char id[ID_MAX];
+	const char *price, *metadata;
+	int64_t quantity, created;
+	struct price_facts pf;
+	int data; /* create: index of an items[n][price_data] to store, or -1 */
+};
+
+struct subscription {
+	char id[ID_MAX];
+	int64_t created, version;
+	const char *customer, *status;
+	char currency[8], interval[8];
+	int64_t interval_count, anchor, period_index, period_start, period_end, start_date;
+	int64_t trial_start, trial_end; /* 0: none */
+	bool cancel_at_period_end;
+	int64_t canceled_at, ended_at; /* 0: none */
+	const char *cancellation_reason, *cancellation_comment, *cancellation_feedback;
+	const char *default_payment_method, *description, *latest_invoice, *metadata, *test_clock;
+	int64_t next_action_at; /* 0: none */
+	int n_items;
+	struct sub_item items[SUB_ITEMS_MAX];
+};
+
+static const char SQL_GET[] =
+    "SELECT id, created, version, customer, status, currency, billing_interval,"
+    " billing_interval_count, billing_cycle_anchor, period_index, current_period_start,"
+    " current_period_end, start_date, trial_start, trial_end, cancel_at_period_end, canceled_at,"
+    " ended_at, cancellation_reason, cancellation_comment, cancellation_feedback,"
+    " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at"
+    " FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
+    " billing_interval, billing_interval_count, billing_cycle_anchor, period_index,"
+    " current_period_start, current_period_end, start_date, trial_start, trial_end,"
+    " cancel_at_period_end, canceled_at, ended_at, cancellation_reason, cancellation_comment,"
+    " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
+    " test_clock, next_action_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+    " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+/* every mutable column, where the row is still at the version it was read at */
+static const char SQL_UPDATE[] =
+    "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
+    " current_period_start = $6, current_period_end = $7, trial_start = $8, trial_end = $9,"
+    " cancel_at_period_end = $10, canceled_at = $11, ended_at = $12, cancellation_reason = $13,"
+    " cancellation_comment = $14, cancellation_feedback = $15, default_payment_method = $16,"
+    " description = $17, latest_invoice = $18, metadata = $19, next_action_at = $20"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+static const char SQL_ITEMS[] =
+    "SELECT id, price, quantity, created, metadata FROM subscription_items"
+    " WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos LIMIT $3";
+static const char SQL_ITEM_INSERT[] =
+    "INSERT INTO subscription_items (merchant_id, id, subscription, pos, created, price,"
+    " quantity, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/* Steps an INSERT/UPDATE to completion: DB_OK with the rows it changed in *ret_n, or < 0. */
+static int step_changed(struct db_stmt *st, int64_t *ret_n)
+{
+	int rc = db_step(st);
+	*ret_n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+static int64_t col_time(struct db_stmt *st, int col)
+{
+	return db_col_is_null(st, col) ? 0 : db_col_int64(st, col);
+}
+
+static void bind_time(struct db_stmt *st, int idx, int64_t t)
+{
+	if (t)
+		db_bind_int64(st, idx, t);
+	else
+		db_bind_null(st, idx);
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* The row, and with prices its items with their prices' facts. */
+static int sub_load(struct req *r, struct db *db, const char *id, bool items,
+		    struct subscription *s)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		struct arena *a = &r->arena;
+		memset(s, 0, sizeof(*s));
+		str_copy(s->id, sizeof(s->id), db_col_text(st, 0, NULL));
+		s->created = db_col_int64(st, 1);
+		s->version = db_col_int64(st, 2);
+		s->customer = col_text_dup(a, st, 3);
+		s->status = col_text_dup(a, st, 4);
+		str_copy(s->currency, sizeof(s->currency), db_col_text(st, 5, NULL));
+		str_copy(s->interval, sizeof(s->interval), db_col_text(st, 6, NULL));
+		s->interval_count = db_col_int64(st, 7);
+		s->anchor = db_col_int64(st, 8);
+		s->period_index = db_col_int64(st, 9);
+		s->period_start = db_col_int64(st, 10);
+		s->period_end = db_col_int64(st, 11);
+		s->start_date = db_col_int64(st, 12);
+		s->trial_start = col_time(st, 13);
+		s->trial_end = col_time(st, 14);
+		s->cancel_at_period_end = db_col_int64(st, 15) != 0;
+		s->canceled_at = col_time(st, 16);
+		s->ended_at = col_time(st, 17);
+		s->cancellation_reason = col_text_dup(a, st, 18);
+		s->cancellation_comment = col_text_dup(a, st, 19);
+		s->cancellation_feedback = col_text_dup(a, st, 20);
+		s->default_payment_method = col_text_dup(a, st, 21);
+		s->description = col_text_dup(a, st, 22);
+		s->latest_invoice = col_text_dup(a, st, 23);
+		s->metadata = col_text_dup(a, st, 24);
+		s->test_clock = col_text_dup(a, st, 25);
+		s->next_action_at = col_time(st, 26);
+		if (!s->customer || !s->status || !s->metadata)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	if (!items)
+		return DB_OK;
+	st = db_prepare(db, SQL_ITEMS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_int64(st, 3, SUB_ITEMS_MAX);
+	while (s->n_items < SUB_ITEMS_MAX && (rc = db_step(st)) == DB_ROW) {
+		struct sub_item *it = &s->items[s->n_items++];
+		str_copy(it->id, sizeof(it->id), db_col_text(st, 0, NULL));
+		it->price = col_text_dup(&r->arena, st, 1);
+		it->quantity = db_col_int64(st, 2);
+		it->created = db_col_int64(st, 3);
+		it->metadata = col_text_dup(&r->arena, st, 4);
+		it->data = -1;
+	}
+	db_reset(st);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < s->n_items; i++) {
+		if (!s->items[i].price)
+			return DB_ERR;
+		rc = price_facts_get(r, db, s->items[i].price, &s->items[i].pf);
+		if (rc != DB_OK)
+			return rc == DB_NOTFOUND ? DB_ERR : rc;
+	}
+	return DB_OK;
+}
+
+/* SQL_INSERT's parameters (all 28: SQLite binds no gaps) */
+static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
+{
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_int64(st, 3, s->created);
+	db_bind_int64(st, 4, s->version);
+	db_bind_text(st, 5, s->customer, -1);
+	db_bind_text(st, 6, s->status, -1);
+	db_bind_text(st, 7, s->currency, -1);
+	db_bind_text(st, 8, s->interval, -1);
+	db_bind_int64(st, 9, s->interval_count);
+	db_bind_int64(st, 10, s->anchor);
+	db_bind_int64(st, 11, s->period_index);
+	db_bind_int64(st, 12, s->period_start);
+	db_bind_int64(st, 13, s->period_end);
+	db_bind_int64(st, 14, s->start_date);
+	bind_time(st, 15, s->trial_start);
+	bind_time(st, 16, s->trial_end);
+	db_bind_int64(st, 17, s->cancel_at_period_end ? 1 : 0);
+	bind_time(st, 18, s->canceled_at);
+	bind_time(st, 19, s->ended_at);
+	db_bind_text(st, 20, s->cancellation_reason, -1);
+	db_bind_text(st, 21, s->cancellation_comment, -1);
+	db_bind_text(st, 22, s->cancellation_feedback, -1);
+	db_bind_text(st, 23, s->default_payment_method, -1);
+	db_bind_text(st, 24, s->description, -1);
+	db_bind_text(st, 25, s->latest_invoice, -1);
+	db_bind_text(st, 26, s->metadata, -1);
+	db_bind_text(st, 27, s->test_clock, -1);
+	bind_time(st, 28, s->next_action_at);
+}
+
+/* When the scheduler next has something to do for s, given its latest invoice's next
+ * automatic attempt (0: none). */
+static void sub_schedule(struct subscription *s, int64_t invoice_next_attempt)
+{
+	struct billing_state b = {
+	    .status = s->status,
+	    .created = s->created,
+	    .period_end = s->period_end,
+	    .trial_end = s->trial_end,
+	    .cancel_at_period_end = s->cancel_at_period_end,
+	    .invoice_next_attempt = invoice_next_attempt,
+	};
+	int64_t at;
+	billing_next_action(&b, &at);
+	s->next_action_at = at;
+}
+
+/* Stores s where it is still at s->version (then bumps it): 0, or -1 with r->err (a
+ * subscription changed meanwhile is an error: the caller's write is rolled back). */
+static int sub_save(struct req *r, struct db *db, struct subscription *s)
+{
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_int64(st, 3, s->version);
+	db_bind_text(st, 4, s->status, -1);
+	db_bind_int64(st, 5, s->period_index);
+	db_bind_int64(st, 6, s->period_start);
+	db_bind_int64(st, 7, s->period_end);
+	bind_time(st, 8, s->trial_start);
+	bind_time(st, 9, s->trial_end);
+	db_bind_int64(st, 10, s->cancel_at_period_end ? 1 : 0);
+	bind_time(st, 11, s->canceled_at);
+	bind_time(st, 12, s->ended_at);
+	db_bind_text(st, 13, s->cancellation_reason, -1);
+	db_bind_text(st, 14, s->cancellation_comment, -1);
+	db_bind_text(st, 15, s->cancellation_feedback, -1);
+	db_bind_text(st, 16, s->default_payment_method, -1);
+	db_bind_text(st, 17, s->description, -1);
+	db_bind_text(st, 18, s->latest_invoice, -1);
+	db_bind_text(st, 19, s->metadata, -1);
+	bind_time(st, 20, s->next_action_at);
+	int64_t n;
+	if (step_changed(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s changed while this request ran; try again.",
+				s->id);
+	s->version++;
+	return 0;
+}
+
+/* ---- rendering ---- */
+
+static void time_or_null(struct json *j, const char *key, int64_t t)
+{
+	if (t)
+		json_kv_int(j, key, t);
+	else
+		json_kv_null(j, key);
+}
+
+/* The legacy `plan` a subscription item still shows: its price in the Plans API's shape. */
+static void render_plan(const struct sub_item *it, struct json *j)
+{
+	const struct price_facts *p = &it->pf;
+	json_obj_open(j);
+	json_kv_str(j, "id", it->price);
+	json_kv_str(j, "object", "plan");
+	json_kv_bool(j, "active", p->active);
+	json_kv_null(j, "aggregate_usage");
+	json_kv_int(j, "amount", p->unit_amount);
+	json_kv_str(j, "amount_decimal", p->unit_amount_decimal ? p->unit_amount_decimal : "0");
+	json_kv_str(j, "billing_scheme", "per_unit");
+	json_kv_int(j, "created", p->created);
+	json_kv_str(j, "currency", p->currency);
+	json_kv_str(j, "interval", p->interval);
+	json_kv_int(j, "interval_count", p->interval_count);
+	json_kv_bool(j, "livemode", false);
+	json_kv_raw(j, "metadata", "{}", 2);
+	json_kv_null(j, "meter");
+	json_kv_str_or_null(j, "nickname", p->nickname);
+	json_kv_str_or_null(j, "product", p->product);
+	json_kv_null(j, "tiers_mode");
+	json_kv_null(j, "transform_usage");
+	json_kv_null(j, "trial_period_days");
+	json_kv_str(j, "usage_type", p->usage_type ? p->usage_type : "licensed");
+	json_obj_close(j);
+}
+
+/* prefix: where s sits in the answer, for expand[] ("" at the top); NULL: nothing expanded
+ * (an event's object). */
+static int sub_render(struct req *r, struct db *db, const struct subscription *s,
+		      const char *prefix, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", s->id);
+	json_kv_str(j, "object", "subscription");
+	json_kv_null(j, "application");
+	json_kv_null(j, "application_fee_percent");
+	json_key(j, "automatic_tax");
+	json_obj_open(j);
+	json_kv_null(j, "disabled_reason");
+	json_kv_bool(j, "enabled", false);
+	json_kv_null(j, "liability");
+	json_obj_close(j);
+	json_kv_int(j, "billing_cycle_anchor", s->anchor);
+	json_kv_null(j, "billing_cycle_anchor_config");
+	json_key(j, "billing_mode");
+	json_obj_open(j);
+	json_kv_str(j, "type", "classic");
+	json_obj_close(j);
+	json_kv_null(j, "billing_thresholds");
+	time_or_null(j, "cancel_at",
+		     s->cancel_at_period_end && !is(s->status, "canceled") ? s->period_end : 0);
+	json_kv_bool(j, "cancel_at_period_end", s->cancel_at_period_end);
+	time_or_null(j, "canceled_at", s->canceled_at);
+	json_key(j, "cancellation_details");
+	json_obj_open(j);
+	json_kv_str_or_null(j, "comment", s->cancellation_comment);
+	json_kv_str_or_null(j, "feedback", s->cancellation_feedback);
+	json_kv_str_or_null(j, "reason", s->cancellation_reason);
+	json_obj_close(j);
+	json_kv_str(j, "collection_method", "charge_automatically");
+	json_kv_int(j, "created", s->created);
+	json_kv_str(j, "currency", s->currency);
+	char path[128];
+	snprintf(path, sizeof(path), "%scustomer", prefix ? prefix : "");
+	json_key(j, "customer");
+	if (prefix && req_expand_has(r, path) &&
+	    customer_render_by_id(r, db, s->customer, j) == DB_OK) {
+		/* rendered */
+	} else {
+		json_str(j, s->customer);
+	}
+	json_kv_null(j, "customer_account");
+	json_kv_null(j, "days_until_due");
+	json_kv_str_or_null(j, "default_payment_method", s->default_payment_method);
+	json_kv_null(j, "default_source");
+	json_kv_raw(j, "default_tax_rates", "[]", 2);
+	json_kv_str_or_null(j, "description", s->description);
+	json_kv_raw(j, "discounts", "[]", 2);
+	time_or_null(j, "ended_at", s->ended_at);
+	json_key(j, "invoice_settings");
+	json_obj_open(j);
+	json_kv_null(j, "account_tax_ids");
+	json_key(j, "issuer");
+	json_obj_open(j);
+	json_kv_str(j, "type", "self");
+	json_obj_close(j);
+	json_obj_close(j);
+	json_key(j, "items");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (int i = 0; i < s->n_items; i++) {
+		const struct sub_item *it = &s->items[i];
+		json_obj_open(j);
+		json_kv_str(j, "id", it->id);
+		json_kv_str(j, "object", "subscription_item");
+		json_kv_null(j, "billing_thresholds");
+		json_kv_int(j, "created", it->created);
+		json_kv_int(j, "current_period_end", s->period_end);
+		json_kv_int(j, "current_period_start", s->period_start);
+		json_kv_raw(j, "discounts", "[]", 2);
+		json_kv_raw(j, "metadata", it->metadata ? it->metadata : "{}",
+			    it->metadata ? strlen(it->metadata) : 2);
+		json_key(j, "plan");
+		render_plan(it, j);
+		json_key(j, "price");
+		if (price_render_id(r, db, it->price, j) != DB_OK)
+			return -1;
+		json_kv_int(j, "quantity", it->quantity);
+		json_kv_str(j, "subscription", s->id);
+		json_kv_raw(j, "tax_rates", "[]", 2);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", false);
+	json_kv_int(j, "total_count", s->n_items);
+	char url[128];
+	snprintf(url, sizeof(url), "/v1/subscription_items?subscription=%s", s->id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	json_key(j, "latest_invoice");
+	snprintf(path, sizeof(path), "%slatest_invoice", prefix ? prefix : "");
+	struct invoice in;
+	if (s->latest_invoice && prefix && req_expand_has(r, path) &&
+	    invoice_load(r, db, s->latest_invoice, &in) == DB_OK) {
+		snprintf(path, sizeof(path), "%slatest_invoice.", prefix);
+		invoice_render(r, db, &in, arena_strdup(&r->arena, path), j);
+	} else {
+		json_str_or_null(j, s->latest_invoice);
+	}
+	json_kv_bool(j, "livemode", false);
+	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
+	json_kv_null(j, "next_pending_invoice_item_invoice");
+	json_kv_null(j, "on_behalf_of");
+	json_kv_null(j, "pause_collection");
+	json_key(j, "payment_settings");
+	json_obj_open(j);
+	json_kv_null(j, "payment_method_options");
+	json_kv_null(j, "payment_method_types");
+	json_kv_str(j, "save_default_payment_method", "off");
+	json_obj_close(j);
+	json_kv_null(j, "pending_invoice_item_interval");
+	json_kv_null(j, "pending_setup_intent");
+	json_kv_null(j, "pending_update");
+	json_kv_null(j, "schedule");
+	json_kv_int(j, "start_date", s->start_date);
+	json_kv_str(j, "status", s->status);
+	json_kv_str_or_null(j, "test_clock", s->test_clock);
+	json_kv_null(j, "transfer_data");
+	time_or_null(j, "trial_end", s->trial_end);
+	json_key(j, "trial_settings");
+	json_obj_open(j);
+	json_key(j, "end_behavior");
+	json_obj_open(j);
+	json_kv_str(j, "missing_payment_method", "create_invoice");
+	json_obj_close(j);
+	json_obj_close(j);
+	time_or_null(j, "trial_start", s->trial_start);
+	json_obj_close(j);
+	return 0;
+}
+
+/* Appends event `type` for s (its items loaded), with previous_attributes prev (or NULL). */
+static int sub_emit(struct req *r, struct db *db, const struct subscription *s, const char *type,
+		    const char *prev)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4u << 20);
+	json_init(&j, &b);
+	int rc = sub_render(r, db, s, NULL, &j);
+	if (rc == 0 && !b.failed) {
+		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
+					 r->idempotency_key, r->livemode};
+		/* on a test clock, at the clock's time: its events sort with the clock's */
+		int64_t now;
+		rc = billing_now(r, db, s->test_clock, &now);
+		if (rc == 0 && event_append(db, r->merchant_id, &o, type, s->id, b.data, b.len,
+					    prev, now, NULL) != DB_OK)
+			rc = -1;
+	} else {
+		rc = -1;
+	}
+	buf_release(&b);
+	return rc == 0 ? 0 : r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The answer: subscription `id` as it is now in this transaction. */
+static int answer_sub(struct req *r, struct db *db, const char *id)
+{
+	struct subscription s;
+	if (sub_load(r, db, id, true, &s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	r->answer_event[0] = '\0';
+	return sub_render(r, db, &s, "", req_json(r));
+}
+
+/* previous_attributes of a status change */
+static const char *prev_status(struct req *r, const char *status)
+{
+	return arena_printf(&r->arena, "{\"status\":%s}", json_quote(r, status));
+}
+
+/* ---- invoices of a period ---- */
+
+static const char SQL_CUSTOMER[] =
+    "SELECT email, name, default_payment_method, test_clock, deleted FROM customers"
+    " WHERE merchant_id = $1 AND id = $2";
+
+struct customer_facts {
+	const char *email, *name, *default_pm, *test_clock;
+	bool found;
+};
+
+static int customer_facts(struct req *r, struct db *db, const char *id, struct customer_facts *c)
+{
+	memset(c, 0, sizeof(*c));
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW && db_col_int64(st, 4) == 0) {
+		c->found = true;
+		c->email = col_text_dup(&r->arena, st, 0);
+		c->name = col_text_dup(&r->arena, st, 1);
+		c->default_pm = col_text_dup(&r->arena, st, 2);
+		c->test_clock = col_text_dup(&r->arena, st, 3);
+	}
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
+}
+
+/* "2 × Pro plan (at 20.00 usd / month)" */
+static const char *line_description(struct req *r, const struct sub_item *it, bool trial)
+{
+	const char *name = it->pf.product_name ? it->pf.product_name : "";
+	if (trial)
+		return arena_printf(&r->arena, "Trial period for %s", name);
+	const struct currency *cur = currency_find(it->pf.currency);
+	int e = cur ? cur->exponent : 2;
+	int64_t scale = e == 0 ? 1 : e == 3 ? 1000 : 100;
+	int64_t a = it->pf.unit_amount;
+	if (e == 0)
+		return arena_printf(&r->arena, "%lld × %s (at %lld %s / %s)",
+				    (long long)it->quantity, name, (long long)a, it->pf.currency,
+				    it->pf.interval);
+	return arena_printf(&r->arena, "%lld × %s (at %lld.%0*lld %s / %s)",
+			    (long long)it->quantity, name, (long long)(a / scale), e,
+			    (long long)(a % scale), it->pf.currency, it->pf.interval);
+}
+
+/* The invoice of s's current period (s->period_start … period_end) at time t: its lines
+ * (trial: at 0), total, number; its id is `id` (chosen by the caller, so that the intent paying
+ * it can name it). 0, or -1 with r->err. */
+static int invoice_for_period(struct req *r, struct db *db, const struct subscription *s, int64_t t,
+			      const char *id, const char *reason, bool trial, struct invoice *in)
+{
+	struct billing_line lines[SUB_ITEMS_MAX];
+	int64_t amounts[SUB_ITEMS_MAX];
+	for (int i = 0; i < s->n_items; i++)
+		lines[i] = (struct billing_line){trial ? 0 : s->items[i].pf.unit_amount,
+						 s->items[i].quantity};
+	int64_t total;
+	if (billing_total(lines, s->n_items, amounts, &total) != 0)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+				"The subscription's items add up to more than %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	memset(in, 0, sizeof(*in));
+	str_copy(in->id, sizeof(in->id), id);
+	in->created = t;
+	in->version = 1;
+	in->customer = s->customer;
+	in->subscription = s->id;
+	in->status = "open";
+	in->billing_reason = reason;
+	str_copy(in->currency, sizeof(in->currency), s->currency);
+	in->subtotal = in->total = total;
+	in->auto_advance = true;
+	in->period_start = s->period_start;
+	in->period_end = s->period_end;
+	in->metadata = "{}";
+	in->test_clock = s->test_clock;
+	in->finalized_at = t;
+	struct customer_facts cf;
+	if (customer_facts(r, db, s->customer, &cf) != DB_OK ||
+	    invoice_number_next(r, db, s->customer, &in->number) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	in->customer_email = cf.email;
+	in->customer_name = cf.name;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < s->n_items; i++) {
+		const struct sub_item *it = &s->items[i];
+		char lid[ID_MAX];
+		id_new_at(lid, "il_", t);
+		json_obj_open(&j);
+		json_kv_str(&j, "id", lid);
+		json_kv_str(&j, "object", "line_item");
+		json_kv_int(&j, "amount", amounts[i]);
+		json_kv_str(&j, "currency", s->currency);
+		json_kv_str(&j, "description", line_description(r, it, trial));
+		json_kv_raw(&j, "discount_amounts", "[]", 2);
+		json_kv_bool(&j, "discountable", true);
+		json_kv_raw(&j, "discounts", "[]", 2);
+		json_kv_str(&j, "invoice", in->id);
+		json_kv_bool(&j, "livemode", false);
+		json_kv_raw(&j, "metadata", "{}", 2);
+		json_key(&j, "parent");
+		json_obj_open(&j);
+		json_kv_null(&j, "invoice_item_details");
+		json_key(&j, "subscription_item_details");
+		json_obj_open(&j);
+		json_kv_null(&j, "invoice_item");
+		json_kv_bool(&j, "proration", false);
+		json_key(&j, "proration_details");
+		json_obj_open(&j);
+		json_kv_null(&j, "credited_items");
+		json_obj_close(&j);
+		json_kv_str(&j, "subscription", s->id);
+		json_kv_str(&j, "subscription_item", it->id);
+		json_obj_close(&j);
+		json_kv_str(&j, "type", "subscription_item_details");
+		json_obj_close(&j);
+		json_key(&j, "period");
+		json_obj_open(&j);
+		json_kv_int(&j, "end", s->period_end);
+		json_kv_int(&j, "start", s->period_start);
+		json_obj_close(&j);
+		json_kv_raw(&j, "pretax_credit_amounts", "[]", 2);
+		json_key(&j, "pricing");
+		json_obj_open(&j);
+		json_key(&j, "price_details");
+		json_obj_open(&j);
+		json_kv_str(&j, "price", it->price);
+		json_kv_str_or_null(&j, "product", it->pf.product);
+		json_obj_close(&j);
+		json_kv_str(&j, "type", "price_details");
+		json_kv_str(
+		    &j, "unit_amount_decimal",
+		    trial ? "0" : (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
+		json_obj_close(&j);
+		json_kv_int(&j, "quantity", it->quantity);
+		json_kv_str(&j, "subscription", s->id);
+		json_kv_int(&j, "subtotal", amounts[i]);
+		json_kv_raw(&j, "taxes", "[]", 2);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	in->lines = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return in->lines ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Stores invoice in and appends invoice.created and invoice.finalized; a zero invoice is paid
+ * at once (invoice.paid, invoice.payment_succeeded), as Stripe pays a trial's. */
+static int invoice_store(struct req *r, struct db *db, struct invoice *in)
+{
+	bool zero = in->total == 0;
+	if (zero) {
+		in->status = "paid";
+		in->paid_at = in->finalized_at;
+		in->auto_advance = false;
+	}
+	if (invoice_insert(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.created") != 0 ||
+	    invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	if (zero && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
+		     invoice_emit(r, db, in, "invoice.payment_succeeded") != 0))
+		return -1;
+	return 0;
+}
+
+/* ---- the subscription's side of its invoices' outcomes ---- */
+
+static int load_for_invoice(struct req *r, struct db *db, const struct invoice *in,
+			    struct subscription *s)
+{
+	if (!in->subscription)
+		return 1;
+	int rc = sub_load(r, db, in->subscription, true, s);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* an older invoice of it changes nothing of the subscription */
+	return is(s->latest_invoice, in->id) ? 0 : 1;
+}
+
+int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in)
+{
+	struct subscription s;
+	int rc = load_for_invoice(r, db, in, &s);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	const char *was = s.status;
+	if (is(was, "incomplete") || is(was, "past_due") || is(was, "unpaid"))
+		s.status = "active";
+	sub_schedule(&s, 0);
+	if (sub_save(r, db, &s) != 0)
+		return -1;
+	return s.status != was
+		   ? sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was))
+		   : 0;
+}
+
+int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
+				bool give_up)
+{
+	struct subscription s;
+	int rc = load_for_invoice(r, db, in, &s);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	const char *was = s.status;
+	bool live = is(was, "active") || is(was, "past_due") || is(was, "unpaid");
+	const char *type = "customer.subscription.updated";
+	if (is(in->status, "void")) {
+		/* retries stop; the status stays */
+	} else if (give_up && live) {
+		int64_t now;
+		if (billing_now(r, db, s.test_clock, &now) != 0)
+			return -1;
+		s.status = "canceled";
+		s.canceled_at = s.ended_at = now;
+		s.cancellation_reason = "payment_failed";
+		type = "customer.subscription.deleted";
+	} else if (is(was, "active") && !is(in->billing_reason, "subscription_create")) {
+		s.status = "past_due";
+	}
+	sub_schedule(&s, in->next_payment_attempt);
+	if (sub_save(r, db, &s) != 0)
+		return -1;
+	return s.status != was ? sub_emit(r, db, &s, type, prev_status(r, was)) : 0;
+}
+
+/* ---- create ---- */
+
+static const char *const behaviors[] = {"allow_incomplete", "error_if_incomplete",
+					"default_incomplete", "pending_if_incomplete", NULL};
+
+struct create_ctx {
+	struct req *r;
+	struct subscription s;
+	struct invoice in;
+	char invoice_id[ID_MAX], pi_id[ID_MAX]; /* chosen before the write */
+	const char *behavior;
+	const char *pm;
+	int64_t t0;
+	bool trial;
+	const char *customer_clock;
+	int64_t total;
+};
+
+static int create_read_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	struct subscription *s = &c->s;
+	struct customer_facts cf;
+	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!cf.found)
+		return req_fail_missing(r, "customer", s->customer, "customer");
+	c->t0 = r->now;
+	if (cf.test_clock) {
+		struct test_clock clk;
+		if (test_clock_load(r, db, cf.test_clock, &clk) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!is(clk.status, "ready"))
+			return req_fail(r, ERR_INVALID_STATE, "customer",
+					"The customer's test clock %s is advancing: wait until "
+					"it is ready.",
+					clk.id);
+		c->t0 = clk.frozen_time;
+		s->test_clock = cf.test_clock;
+	}
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		if (it->data >= 0)
+			continue;
+		int rc = price_facts_get(r, db, it->price, &it->pf);
+		char shown[48];
+		snprintf(shown, sizeof(shown), "items[%d][price]", i);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "price", it->price,
+						arena_strdup(&r->arena, shown));
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!it->pf.active || !it->pf.product_active)
+			return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+					"The price specified (%s) is inactive. This field only "
+					"accepts active prices.",
+					it->price);
+		if (!it->pf.recurring)
+			return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+					"The price specified (%s) is a one-time price. A "
+					"subscription's items need recurring prices.",
+					it->price);
+		if (!it->pf.has_unit_amount || !is(it->pf.usage_type, "licensed"))
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+			    "Tender subscriptions take licensed per-unit prices with an "
+			    "integer unit_amount; %s is not one.",
+			    it->price);
+	}
+	/* the payment method: the subscription's own (attached to the customer), else the
+	 * customer's default */
+	if (c->pm) {
+		struct pm_card pc;
+		int rc = pm_load(db, r->merchant_id, c->pm, &pc);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "payment_method", c->pm,
+						"default_payment_method");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (strcmp(pc.customer, s->customer) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
+					"The customer does not have a payment method with the ID "
+					"%s. The payment method must be attached to the customer.",
+					c->pm);
+		s->default_payment_method = c->pm;
+	} else {
+		c->pm = cf.default_pm;
+	}
+	return 0;
+}
+
+/* Inside the write: the prices made from items[n][price_data] (inactive, as Stripe makes
+ * them), then the subscription, its items and its first invoice, with their events. */
+static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
+{
+	struct subscription *s = &c->s;
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		if (it->data < 0)
+			continue;
+		char prefix[64], shown[64], id[ID_MAX];
+		snprintf(prefix, sizeof(prefix), "items.%d.price_data.", it->data);
+		snprintf(shown, sizeof(shown), "items[%d][price_data]", it->data);
+		struct price_facts pf;
+		if (price_create_inline(r, db, prefix, shown, &pf, id) != 0)
+			return -1;
+		/* what was priced before the write is what was stored */
+		if (pf.unit_amount != it->pf.unit_amount || strcmp(pf.currency, it->pf.currency) ||
+		    strcmp(pf.interval, it->pf.interval) ||
+		    pf.interval_count != it->pf.interval_count)
+			return req_fail(r, ERR_API, NULL, NULL);
+		it->pf = pf;
+		it->price = arena_strdup(&r->arena, id);
+		if (price_facts_get(r, db, it->price, &it->pf) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bind_row(r, st, s);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		st = db_prepare(db, SQL_ITEM_INSERT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, it->id, -1);
+		db_bind_text(st, 3, s->id, -1);
+		db_bind_int64(st, 4, i);
+		db_bind_int64(st, 5, it->created);
+		db_bind_text(st, 6, it->price, -1);
+		db_bind_int64(st, 7, it->quantity);
+		db_bind_text(st, 8, it->metadata, -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (sub_emit(r, db, s, "customer.subscription.created", NULL) != 0)
+		return -1;
+	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial,
+			       &c->in) != 0)
+		return -1;
+	c->in.payment_intent = c->pi_id[0] ? c->pi_id : NULL;
+	return invoice_store(r, db, &c->in);
+}
+
+/* a subscription whose first invoice is 0 (a trial, a free price): no payment */
+static int create_free_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	if (create_rows(c->r, db, c) != 0)
+		return -1;
+	return answer_sub(c->r, db, c->s.id);
+}
+
+static int create_before(struct req *r, struct db *db, void *p)
+{
+	return create_rows(r, db, p);
+}
+
+static int create_answer(struct req *r, struct db *db, void *p, int rc)
+{
+	struct create_ctx *c = p;
+	bool strict = is(c->behavior, "error_if_incomplete");
+	if (rc == REQ_COMMIT_ERR) {
+		if (strict) {
+			/* nothing is kept: the card error alone, naming nothing rolled back */
+			r->err.charge_id[0] = '\0';
+			buf_reset(&r->err.extra);
+			return -1;
+		}
+		r->err.set = false;
+		r->err.charge_id[0] = '\0';
+		buf_reset(&r->err.extra);
+	}
+	struct subscription s;
+	if (sub_load(r, db, c->s.id, false, &s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strict && !is(s.status, "active"))
+		return req_fail(r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
+	return answer_sub(r, db, c->s.id);
+}
+
+/* items[n]: price or price_data, quantity, metadata → c->s.items (prices' facts for
+ * price_data from the parameters; for price, read with the customer). */
+static int parse_items(struct req *r, struct create_ctx *c)
+{
+	struct subscription *s = &c->s;
+	const struct form_node *items = param_node(r, "items");
+	int n = 0;
+	for (const struct form_node *x = items ? items->first_child : NULL; x; x = x->next) {
+		if (n == SUB_ITEMS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "items",
+					"A subscription can have at most %d items.", SUB_ITEMS_MAX);
+		struct sub_item *it = &s->items[n];
+		memset(it, 0, sizeof(*it));
+		it->data = -1;
+		id_new_at(it->id, "si_", r->now);
+		char path[64];
+		snprintf(path, sizeof(path), "items.%d.price", n);
+		it->price = param_str(r, path);
+		snprintf(path, sizeof(path), "items.%d.price_data", n);
+		bool data = param_present(r, path);
+		if ((it->price && *it->price) == data)
+			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d]", n),
+					"Each item needs exactly one of price and price_data.");
+		it->quantity = 1;
+		snprintf(path, sizeof(path), "items.%d.quantity", n);
+		if (param_int(r, path, &it->quantity) == 1 &&
+		    (it->quantity < 1 || it->quantity > QUANTITY_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][quantity]", n),
+			    "Invalid quantity: must be between 1 and %d.", QUANTITY_MAX);
+		it->metadata = "{}";
+		snprintf(path, sizeof(path), "items.%d.metadata", n);
+		if (metadata_apply(r, NULL, path, &it->metadata) != 0)
+			return -1;
+		if (data) {
+			it->data = n;
+			struct price_facts *pf = &it->pf;
+			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount", n);
+			if (param_int(r, path, &pf->unit_amount) != 1 || pf->unit_amount < 0)
+				return req_fail(r, ERR_PARAM_MISSING,
+						arena_printf(&r->arena,
+							     "items[%d][price_data][unit_amount]",
+							     n),
+						"items[%d][price_data][unit_amount]", n);
+			pf->has_unit_amount = true;
+			snprintf(path, sizeof(path), "items.%d.price_data.currency", n);
+			const char *cur = param_str(r, path);
+			for (int k = 0; cur && k < 3 && cur[k]; k++)
+				pf->currency[k] =
+				    (char)(cur[k] >= 'A' && cur[k] <= 'Z' ? cur[k] - 'A' + 'a'
+									  : cur[k]);
+			snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
+			str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
+			pf->interval_count = 1;
+			snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval_count",
+				 n);
+			param_int(r, path, &pf->interval_count);
+			pf->recurring = true;
+			pf->active = pf->product_active = true;
+			pf->usage_type = "licensed";
+		}
+		n++;
+	}
+	if (n == 0)
+		return req_fail(r, ERR_PARAM_MISSING, "items", "items");
+	s->n_items = n;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < i; k++)
+			if (s->items[i].price && s->items[k].price &&
+			    strcmp(s->items[i].price, s->items[k].price) == 0)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "items[%d][price]", i),
+						"Cannot add multiple subscription items with the "
+						"same price: %s.",
+						s->items[i].price);
+	return 0;
+}
+
+static int h_create(struct req *r)
+{
+	struct create_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	struct subscription *s = &c.s;
+	s->customer = param_str(r, "customer");
+	const char *cm = param_str(r, "collection_method");
+	if (cm && !is(cm, "charge_automatically"))
+		return req_fail(r, ERR_PARAM_BAD, "collection_method",
+				"Tender collects subscriptions automatically only "
+				"(collection_method=charge_automatically).");
+	c.behavior = param_str(r, "payment_behavior");
+	if (!c.behavior)
+		c.behavior = "allow_incomplete";
+	if (is(c.behavior, "pending_if_incomplete"))
+		return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
+				"pending_if_incomplete only applies to updates that change the "
+				"subscription's items.");
+	c.pm = param_str(r, "default_payment_method");
+	if (c.pm && !*c.pm)
+		c.pm = NULL;
+	if (parse_items(r, &c) != 0)
+		return -1;
+	if (req_read(r, create_read_fn, &c) != 0)
+		return -1;
+	for (int i = 0; i < s->n_items; i++)
+		s->items[i].created = c.t0;
+	/* one currency and one billing interval for every item, as Stripe requires */
+	for (int i = 0; i < s->n_items; i++) {
+		const struct price_facts *pf = &s->items[i].pf;
+		enum billing_interval iv;
+		if (billing_interval_parse(pf->interval, &iv) != 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "items[%d][price_data][recurring]", i),
+			    "Each item needs a recurring price (interval day, week, "
+			    "month or year).");
+		if (i == 0) {
+			str_copy(s->currency, sizeof(s->currency), pf->currency);
+			str_copy(s->interval, sizeof(s->interval), pf->interval);
+			s->interval_count = pf->interval_count;
+		} else if (strcmp(pf->currency, s->currency) != 0) {
+			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d]", i),
+					"All of a subscription's prices must be in the same "
+					"currency (%s).",
+					s->currency);
+		} else if (strcmp(pf->interval, s->interval) != 0 ||
+			   pf->interval_count != s->interval_count) {
+			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d]", i),
+					"All of a subscription's prices must have the same billing "
+					"interval (every %lld %s).",
+					(long long)s->interval_count, s->interval);
+		}
+	}
+	if (!currency_find(s->currency))
+		return req_fail(r, ERR_INVALID_CURRENCY, "items", "Invalid currency: %s.",
+				s->currency);
+	if (s->interval_count < 1 || s->interval_count > 1095)
+		return req_fail(r, ERR_PARAM_BAD, "items", "Invalid interval_count.");
+	/* the timeline, in the subscription's own time (its customer's test clock's, if any) */
+	enum billing_interval iv;
+	billing_interval_parse(s->interval, &iv);
+	int64_t t0 = c.t0;
+	int64_t trial_end = 0, days;
+	const char *te = param_str(r, "trial_end");
+	if (te && !is(te, "now")) {
+		if (parse_i64(te, &trial_end) != 0)
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
+	} else if (!te && param_int(r, "trial_period_days", &days) == 1) {
+		if (days < 0 || days > TRIAL_DAYS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "trial_period_days",
+					"trial_period_days must be between 0 and %d.",
+					TRIAL_DAYS_MAX);
+		trial_end = days ? t0 + days * 86400 : 0;
+	}
+	if (trial_end && (trial_end <= t0 || trial_end > t0 + TRIAL_DAYS_MAX * 86400LL))
+		return req_fail(r, ERR_PARAM_BAD, "trial_end",
+				"Invalid timestamp: must be in the future and at most %d days "
+				"after the subscription starts.",
+				TRIAL_DAYS_MAX);
+	id_new_at(s->id, "sub_", t0);
+	s->created = s->start_date = t0;
+	s->version = 1;
+	s->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &s->metadata) != 0)
+		return -1;
+	const char *desc = param_str(r, "description");
+	s->description = desc && *desc ? desc : NULL;
+	bool cape = false;
+	param_bool(r, "cancel_at_period_end", &cape);
+	s->cancel_at_period_end = cape;
+	if (cape)
+		s->canceled_at = t0;
+	s->period_start = t0;
+	int rcp;
+	if (trial_end) {
+		c.trial = true;
+		s->status = "trialing";
+		s->trial_start = t0;
+		s->trial_end = trial_end;
+		s->anchor = trial_end;
+		s->period_index = 0;
+		s->period_end = trial_end;
+		rcp = 0;
+	} else {
+		s->status = "incomplete";
+		s->anchor = t0;
+		s->period_index = 1;
+		rcp = billing_period_end(t0, iv, s->interval_count, 1, &s->period_end);
+	}
+	if (rcp != 0)
+		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
+	struct billing_line lines[SUB_ITEMS_MAX];
+	int64_t amounts[SUB_ITEMS_MAX];
+	for (int i = 0; i < s->n_items; i++)
+		lines[i] = (struct billing_line){s->items[i].pf.unit_amount, s->items[i].quantity};
+	if (billing_total(lines, s->n_items, amounts, &c.total) != 0)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+				"The subscription's items add up to more than %lld per period.",
+				(long long)BILLING_AMOUNT_MAX);
+	/* every later invoice is this total: one the card networks cannot take is refused now */
+	if (c.total > 0 && payments_check_minimum(r, c.total, s->currency, "items", "items") != 0)
+		return -1;
+	id_new_at(c.invoice_id, "in_", t0);
+	s->latest_invoice = c.invoice_id;
+	if (c.trial || c.total == 0) {
+		s->status = c.trial ? "trialing" : "active";
+		sub_schedule(s, 0);
+		return req_write(r, create_free_fn, &c);
+	}
+	if (!c.pm && !is(c.behavior, "default_incomplete"))
+		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
+				"This customer has no attached payment source or default payment "
+				"method. Please consider adding a default payment method.");
+	sub_schedule(s, 0);
+	struct pi_invoice pv = {
+	    .amount = c.total,
+	    .currency = s->currency,
+	    .description = "Subscription creation",
+	    .customer = s->customer,
+	    .pm_id = c.pm,
+	    .confirm = !is(c.behavior, "default_incomplete"),
+	    .before = create_before,
+	    .answer = create_answer,
+	    .ctx = &c,
+	};
+	id_new_at(c.pi_id, "pi_", r->now);
+	str_copy(pv.id, sizeof(pv.id), c.pi_id);
+	pv.invoice = c.invoice_id;
+	return payment_intents_invoice(r, &pv);
+}
+
+/* ---- retrieve, update, cancel, list ---- */
+
+struct one_ctx {
+	struct req *r;
+	const char *id;
+	struct subscription s;
+};
+
+static int one_load(struct db *db, struct one_ctx *x, bool items)
+{
+	int rc = sub_load(x->r, db, x->id, items, &x->s);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "subscription", x->id, "id");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	if (one_load(db, x, true) != 0)
+		return -1;
+	return sub_render(x->r, db, &x->s, "", req_json(x->r));
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x);
+}
+
+/* The latest invoice's next automatic attempt (0: none), for sub_schedule. */
+static int64_t latest_next_attempt(struct req *r, struct db *db, const struct subscription *s)
+{
+	struct invoice in;
+	if (!s->latest_invoice || invoice_load(r, db, s->latest_invoice, &in) != DB_OK)
+		return 0;
+	return is(in.status, "open") ? in.next_payment_attempt : 0;
+}
+
+/* Is the subscription's test clock advancing? (Its subscriptions cannot change then.) */
+static int clock_guard(struct req *r, struct db *db, const struct subscription *s)
+{
+	if (!s->test_clock)
+		return 0;
+	struct test_clock c;
+	if (test_clock_load(r, db, s->test_clock, &c) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!is(c.status, "ready"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The subscription's test clock %s is advancing: wait until it is "
+				"ready.",
+				c.id);
+	return 0;
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	bool ended = is(s->status, "canceled") || is(s->status, "incomplete_expired");
+	if (ended &&
+	    (param_present(r, "cancel_at_period_end") ||
+	     param_present(r, "default_payment_method") || param_present(r, "description")))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"A %s subscription can only update its cancellation_details and "
+				"metadata.",
+				s->status);
+	int64_t now;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	struct buf pb;
+	struct json pj;
+	buf_init(&pb, 64 * 1024);
+	json_init(&pj, &pb);
+	json_obj_open(&pj);
+	bool cape;
+	if (param_bool(r, "cancel_at_period_end", &cape) == 1 && cape != s->cancel_at_period_end) {
+		json_kv_bool(&pj, "cancel_at_period_end", s->cancel_at_period_end);
+		time_or_null(&pj, "canceled_at", s->canceled_at);
+		s->cancel_at_period_end = cape;
+		/* Stripe: canceled_at is when the cancellation was asked for */
+		s->canceled_at = cape ? now : 0;
+		s->cancellation_reason = cape ? "cancellation_requested" : NULL;
+	}
+	const char *pm = param_str(r, "default_payment_method");
+	if (pm) {
+		if (*pm) {
+			struct pm_card pc;
+			int rc = pm_load(db, r->merchant_id, pm, &pc);
+			if (rc == DB_NOTFOUND)
+				return req_fail_missing(r, "payment_method", pm,
+							"default_payment_method");
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (strcmp(pc.customer, s->customer) != 0)
+				return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
+						"The customer does not have a payment method with "
+						"the ID %s. The payment method must be attached to "
+						"the customer.",
+						pm);
+		}
+		json_kv_str_or_null(&pj, "default_payment_method", s->default_payment_method);
+		s->default_payment_method = *pm ? pm : NULL;
+	}
+	const char *desc = param_str(r, "description");
+	if (desc) {
+		json_kv_str_or_null(&pj, "description", s->description);
+		s->description = *desc ? desc : NULL;
+	}
+	const char *comment = param_str(r, "cancellation_details.comment");
+	if (comment)
+		s->cancellation_comment = *comment ? comment : NULL;
+	const char *fb = param_str(r, "cancellation_details.feedback");
+	if (fb)
+		s->cancellation_feedback = *fb ? fb : NULL;
+	if (param_present(r, "metadata")) {
+		json_kv_raw(&pj, "metadata", s->metadata, strlen(s->metadata));
+		if (metadata_apply(r, s->metadata, "metadata", &s->metadata) != 0) {
+			buf_release(&pb);
+			return -1;
+		}
+	}
+	json_obj_close(&pj);
+	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
+	buf_release(&pb);
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!ended)
+		sub_schedule(s, latest_next_attempt(r, db, s));
+	if (sub_save(r, db, s) != 0 ||
+	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
+		return -1;
+	return answer_sub(r, db, s->id);
+}
+
+static int h_update(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+/* Cancels s now (inside the caller's write): no more invoices; an open latest invoice stays
+ * open without further automatic attempts (Stripe's default). */
+static int cancel_now(struct req *r, struct db *db, struct subscription *s, int64_t now,
+		      const char *reason)
+{
+	const char *was = s->status;
+	s->status = "canceled";
+	if (!s->canceled_at || !s->cancel_at_period_end)
+		s->canceled_at = now;
+	s->ended_at = now;
+	s->cancellation_reason = reason;
+	s->next_action_at = 0;
+	struct invoice in;
+	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
+	    is(in.status, "open") && (in.next_payment_attempt || in.auto_advance)) {
+		in.next_payment_attempt = 0;
+		in.auto_advance = false;
+		if (invoice_update(r, db, &in) != DB_OK ||
+		    invoice_emit(r, db, &in, "invoice.updated") != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (sub_save(r, db, s) != 0)
+		return -1;
+	return sub_emit(r, db, s, "customer.subscription.deleted", prev_status(r, was));
+}
+
+static int cancel_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	if (is(s->status, "canceled") || is(s->status, "incomplete_expired"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"No such subscription: '%s': it is %s already.", s->id, s->status);
+	int64_t now;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	const char *comment = param_str(r, "cancellation_details.comment");
+	if (comment)
+		s->cancellation_comment = *comment ? comment : NULL;
+	const char *fb = param_str(r, "cancellation_details.feedback");
+	if (fb)
+		s->cancellation_feedback = *fb ? fb : NULL;
+	s->cancel_at_period_end = false;
+	if (cancel_now(r, db, s, now, "cancellation_requested") != 0)
+		return -1;
+	return answer_sub(r, db, s->id);
+}
+
+static int h_cancel(struct req *r)
+{
+	bool v = false;
+	if ((param_bool(r, "invoice_now", &v) == 1 && v) ||
+	    (param_bool(r, "prorate", &v) == 1 && v))
+		return req_fail(r, ERR_PARAM_BAD,
+				param_present(r, "prorate") ? "prorate" : "invoice_now",
+				"Tender does not prorate or invoice on cancellation yet.");
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, cancel_fn, &x);
+}
+
+static const char SQL_CUSTOMER_SUBS[] =
+    "SELECT id FROM subscriptions WHERE merchant_id = $1 AND customer = $2"
+    " AND status <> 'canceled' AND status <> 'incomplete_expired' ORDER BY id LIMIT $3";
+
+int subscriptions_cancel_for_customer(struct req *r, struct db *db, const char *customer)
+{
+	/* bounded: a test clock's customer holds few subscriptions; the rest would stay */
+	enum { MAX = 100 };
+	char(*ids)[ID_MAX] = arena_alloc(&r->arena, MAX * ID_MAX);
+	if (!ids)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_SUBS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_int64(st, 3, MAX);
+	int n = 0;
+	while (n < MAX && db_step(st) == DB_ROW)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	for (int i = 0; i < n; i++) {
+		struct subscription s;
+		int64_t now;
+		if (sub_load(r, db, ids[i], true, &s) != DB_OK ||
+		    billing_now(r, db, s.test_clock, &now) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (cancel_now(r, db, &s, now, "cancellation_requested") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char SQL_CURSOR[] =
+    "SELECT created FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+/* $7: a status, or 'all', 'ended', or NULL (by default canceled ones are not listed) */
+#define LIST_SQL                                                                                   \
+	"SELECT id FROM subscriptions s WHERE merchant_id = $1 AND id > $2 AND id < $3"            \
+	" AND ($5 IS NULL OR customer = $5)"                                                       \
+	" AND ($6 IS NULL OR EXISTS (SELECT 1 FROM subscription_items i WHERE"                     \
+	" i.merchant_id = s.merchant_id AND i.price = $6 AND i.subscription = s.id))"              \
+	" AND (($7 IS NULL AND status <> 'canceled' AND status <> 'incomplete_expired')"           \
+	" OR $7 = 'all' OR ($7 = 'ended' AND (status = 'canceled' OR"                              \
+	" status = 'incomplete_expired')) OR status = $7)"                                         \
+	" AND ($8 IS NULL OR test_clock = $8)"
+static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	static const char *const names[] = {"customer", "price", "status", "test_clock"};
+	for (int i = 0; i < 4; i++) {
+		const char *v = param_str(r, names[i]);
+		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
+	}
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct subscription s;
+	int rc = sub_load(r, db, id, true, &s);
+	if (rc != DB_OK)
+		return rc;
+	return sub_render(r, db, &s, "data.", j) == 0 ? DB_OK : DB_ERR;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/subscriptions",
+	    .object_name = "subscription",
+	    .id_prefix = "sub_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- the scheduler's steps ---- */
+
+struct step_ctx {
+	struct req *r;
+	const char *id;
+	int64_t t;
+	struct subscription s;
+	enum billing_action action;
+	int64_t due;
+	struct invoice in; /* RETRY: the latest invoice; RENEW/TRIAL_END: the new one */
+	bool has_invoice;
+	const char *pm;
+	char pi_id[ID_MAX], invoice_id[ID_MAX];
+	bool new_intent;
+};
+
+static const char SQL_PI_STATUS[] =
+    "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+
+static int step_read_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	if (sub_load(r, db, x->id, true, &x->s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct subscription *s = &x->s;
+	x->has_invoice =
+	    s->latest_invoice && invoice_load(r, db, s->latest_invoice, &x->in) == DB_OK;
+	struct billing_state b = {
+	    .status = s->status,
+	    .created = s->created,
+	    .period_end = s->period_end,
+	    .trial_end = s->trial_end,
+	    .cancel_at_period_end = s->cancel_at_period_end,
+	    .invoice_next_attempt =
+		x->has_invoice && is(x->in.status, "open") ? x->in.next_payment_attempt : 0,
+	};
+	x->action = billing_next_action(&b, &x->due);
+	struct customer_facts cf;
+	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	/* an intent is confirmed again while it can be; else the attempt gets a new one */
+	x->new_intent = true;
+	if (x->action == BILLING_RETRY && x->in.payment_intent) {
+		struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, x->in.payment_intent, -1);
+		const char *status = db_step(st) == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
+		x->new_intent = !status || !(is(status, "requires_payment_method") ||
+					     is(status, "requires_confirmation") ||
+					     is(status, "requires_action"));
+		db_reset(st);
+	}
+	return 0;
+}
+
+/* EXPIRE and CANCEL: no payment */
+static int step_end_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct subscription *s = &x->s;
+	struct subscription cur;
+	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
+	if (x->action == BILLING_CANCEL)
+		return cancel_now(r, db, s, x->t, "cancellation_requested");
+	/* incomplete for 23 h: expired, its first invoice voided */
+	const char *was = s->status;
+	s->status = "incomplete_expired";
+	s->ended_at = x->t;
+	s->next_action_at = 0;
+	if (x->has_invoice && is(x->in.status, "open")) {
+		struct invoice *in = &x->in;
+		struct invoice fresh;
+		if (invoice_load(r, db, in->id, &fresh) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		fresh.status = "void";
+		fresh.voided_at = x->t;
+		fresh.next_payment_attempt = 0;
+		fresh.auto_advance = false;
+		if (invoice_update(r, db, &fresh) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (fresh.payment_intent &&
+		    payment_intent_abandon(r, db, fresh.payment_intent) != 0)
+			return -1;
+		if (invoice_emit(r, db, &fresh, "invoice.voided") != 0)
+			return -1;
+	}
+	if (sub_save(r, db, s) != 0)
+		return -1;
+	return sub_emit(r, db, s, "customer.subscription.updated", prev_status(r, was));
+}
+
+/* RENEW / TRIAL_END, inside the write (the payment's, or one of its own): the next period and
+ * its invoice. */
+static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
+{
+	struct subscription s;
+	if (sub_load(r, db, x->s.id, true, &s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (s.version != x->s.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				s.id);
+	enum billing_interval iv;
+	if (billing_interval_parse(s.interval, &iv) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *was = s.status;
+	s.period_start = s.period_end;
+	s.period_index++;
+	if (billing_period_end(s.anchor, iv, s.interval_count, s.period_index, &s.period_end) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (is(s.status, "trialing"))
+		s.status = "active";
+	s.latest_invoice = x->invoice_id;
+	sub_schedule(&s, 0);
+	if (sub_save(r, db, &s) != 0)
+		return -1;
+	const char *prev = arena_printf(
+	    &r->arena, "{\"latest_invoice\":%s%s%s}", json_quote(r, x->s.latest_invoice),
+	    s.status != was ? ",\"status\":" : "", s.status != was ? json_quote(r, was) : "");
+	if (!prev || sub_emit(r, db, &s, "customer.subscription.updated", prev) != 0)
+		return -1;
+	if (invoice_for_period(r, db, &s, x->t, x->invoice_id, "subscription_cycle", false,
+			       &x->in) != 0)
+		return -1;
+	x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
+	return invoice_store(r, db, &x->in);
+}
+
+static int renew_before(struct req *r, struct db *db, void *p)
+{
+	return renew_rows(r, db, p);
+}
+
+/* RETRY, inside the payment's write: the invoice is still the one read, waiting for this
+ * attempt; a new intent is named by it. */
+static int retry_before(struct req *r, struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct invoice cur;
+	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !is(cur.status, "open"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	if (x->new_intent) {
+		cur.payment_intent = x->pi_id;
+		if (invoice_update(r, db, &cur) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+/* An attempt that could not reach a card (no payment method, or one that is gone): recorded
+ * as a failed attempt of the invoice, without a charge. Renewals first make their period and
+ * invoice. */
+static int attempt_without_card_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	x->pi_id[0] = '\0';
+	if (x->action != BILLING_RETRY && renew_rows(r, db, x) != 0)
+		return -1;
+	struct invoice in;
+	if (invoice_load(r, db, x->action == BILLING_RETRY ? x->in.id : x->invoice_id, &in) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!is(in.status, "open"))
+		return 0; /* a zero invoice is paid already */
+	if (x->action == BILLING_RETRY && in.version != x->in.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.", in.id);
+	in.attempt_count++;
+	in.next_payment_attempt = 0;
+	bool give_up = false;
+	int64_t next = 0;
+	int k = in.attempt_count >= BILLING_ATTEMPTS_MAX
+		    ? 0
+		    : billing_next_attempt(in.finalized_at, (int)in.attempt_count, &next);
+	if (k < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (k == 1)
+		in.next_payment_attempt = next;
+	else
+		give_up = true;
+	if (invoice_update(r, db, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, &in, "invoice.payment_failed") != 0)
+		return -1;
+	return subscription_invoice_failed(r, db, &in, give_up);
+}
+
+static int zero_renew_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	x->pi_id[0] = '\0';
+	return renew_rows(x->r, db, x);
+}
+
+/* The total of s's next period (its items × quantities). */
+static int next_total(const struct subscription *s, int64_t *ret)
+{
+	struct billing_line lines[SUB_ITEMS_MAX];
+	int64_t amounts[SUB_ITEMS_MAX];
+	for (int i = 0; i < s->n_items; i++)
+		lines[i] = (struct billing_line){s->items[i].pf.unit_amount, s->items[i].quantity};
+	return billing_total(lines, s->n_items, amounts, ret);
+}
+
+int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
+		      int64_t t)
+{
+	struct req r;
+	req_internal_init(&r, app, merchant, t, host);
+	struct step_ctx *x = arena_alloc(&r.arena, sizeof(*x));
+	int rc = -1;
+	if (!x)
+		goto out;
+	memset(x, 0, sizeof(*x));
+	x->r = &r;
+	x->id = id;
+	x->t = t;
+	if (req_read(&r, step_read_fn, x) != 0)
+		goto out;
+	if (x->action == BILLING_NONE || x->due > t) {
+		rc = 0;
+		goto out;
+	}
+	switch (x->action) {
+	case BILLING_EXPIRE:
+	case BILLING_CANCEL:
+		rc = req_write(&r, step_end_fn, x);
+		break;
+	case BILLING_RENEW:
+	case BILLING_TRIAL_END:
+	case BILLING_RETRY: {
+		bool retry = x->action == BILLING_RETRY;
+		int64_t total = 0;
+		if (!retry && next_total(&x->s, &total) != 0)
+			break;
+		if (!retry)
+			id_new_at(x->invoice_id, "in_", t);
+		if (!retry && total == 0) {
+			rc = req_write(&r, zero_renew_fn, x);
+			break;
+		}
+		if (x->pm) {
+			if (x->new_intent)
+				id_new_at(x->pi_id, "pi_", t);
+			struct pi_invoice pv = {
+			    .existing = x->new_intent ? NULL : x->in.payment_intent,
+			    .amount = retry ? x->in.total - x->in.amount_paid : total,
+			    .currency = x->s.currency,
+			    .description = "Subscription update",
+			    .customer = x->s.customer,
+			    .pm_id = x->pm,
+			    .invoice = retry ? x->in.id : x->invoice_id,
+			    .confirm = true,
+			    .before = retry ? retry_before : renew_before,
+			    .ctx = x,
+			};
+			str_copy(pv.id, sizeof(pv.id), x->pi_id);
+			rc = payment_intents_invoice(&r, &pv);
+			if (rc == 0)
+				break;
+			/* nothing was recorded (the payment method is gone, …): the attempt
+			 * is recorded as failed without a charge below */
+			log_msg(LOG_INFO, "subscription %s: payment not attempted: %s", id,
+				req_error_message(&r));
+			r.err.set = false;
+		}
+		rc = req_write(&r, attempt_without_card_fn, x);
+		break;
+	}
+	default:
+		rc = 0;
+		break;
+	}
+	if (rc == 0)
+		rc = 1;
+out:
+	if (rc < 0)
+		log_msg(LOG_WARN, "subscription %s of %s: step failed: %s", id, merchant,
+			r.err.set ? req_error_message(&r) : "store error");
+	req_internal_release(&r);
+	return rc;
+}
+
+/* ---- the scheduler job ---- */
+
+static struct app *tick_app;
+static char tick_host[300];
+
+void subscriptions_scheduler_init(struct app *app, const char *host)
+{
+	tick_app = app;
+	str_copy(tick_host, sizeof(tick_host), host);
+}
+
+const char SUBSCRIPTIONS_DUE_SQL[] =
+    "SELECT 1 FROM subscriptions WHERE next_action_at IS NOT NULL AND test_clock IS NULL"
+    " AND next_action_at <= $1 UNION ALL SELECT 1 FROM test_clocks WHERE status = 'advancing'"
+    " LIMIT 1";
+static const char SQL_DUE_REALTIME[] =
+    "SELECT merchant_id, id FROM subscriptions WHERE next_action_at IS NOT NULL"
+    " AND test_clock IS NULL AND next_action_at <= $1 ORDER BY next_action_at LIMIT $2";
+static const char SQL_ADVANCING[] =
+    "SELECT merchant_id, id, target_time FROM test_clocks WHERE status = 'advancing'"
+    " ORDER BY id LIMIT $1";
+static const char SQL_DUE_ON_CLOCK[] =
+    "SELECT id, next_action_at FROM subscriptions WHERE merchant_id = $1 AND test_clock = $2"
+    " AND next_action_at IS NOT NULL AND next_action_at <= $3 ORDER BY next_action_at, id"
+    " LIMIT 1";
+static const char SQL_DEFER[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2";
+static const char SQL_CLOCK_FAILED[] =
+    "UPDATE test_clocks SET status = 'internal_failure' WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'advancing'";
+
+struct due_item {
+	char merchant[ID_MAX], id[ID_MAX];
+	int64_t at;
+};
+
+struct collect_ctx {
+	int64_t now;
+	struct due_item subs[TICK_REALTIME_BATCH];
+	int n_subs;
+	struct due_item clocks[TICK_CLOCKS_MAX];
+	int n_clocks;
+};
+
+static int collect_fn(struct db *db, void *p)
+{
+	struct collect_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_DUE_REALTIME);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, TICK_REALTIME_BATCH - c->n_subs);
+	while (c->n_subs < TICK_REALTIME_BATCH && db_step(st) == DB_ROW) {
+		struct due_item *d = &c->subs[c->n_subs++];
+		str_copy(d->merchant, ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(d->id, ID_MAX, db_col_text(st, 1, NULL));
+	}
+	db_reset(st);
+	st = db_prepare(db, SQL_ADVANCING);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, TICK_CLOCKS_MAX - c->n_clocks);
+	while (c->n_clocks < TICK_CLOCKS_MAX && db_step(st) == DB_ROW) {
+		struct due_item *d = &c->clocks[c->n_clocks++];
+		str_copy(d->merchant, ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(d->id, ID_MAX, db_col_text(st, 1, NULL));
+		d->at = db_col_int64(st, 2);
+	}
+	db_reset(st);
+	return 0;
+}
+
+struct clock_due_ctx {
+	const struct due_item *clock;
+	char sub[ID_MAX];
+	int64_t at;
+	bool found;
+};
+
+static int clock_due_fn(struct db *db, void *p)
+{
+	struct clock_due_ctx *c = p;
+	c->found = false;
+	struct db_stmt *st = db_prepare(db, SQL_DUE_ON_CLOCK);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, c->clock->merchant, -1);
+	db_bind_text(st, 2, c->clock->id, -1);
+	db_bind_int64(st, 3, c->clock->at);
+	if (db_step(st) == DB_ROW) {
+		c->found = true;
+		str_copy(c->sub, ID_MAX, db_col_text(st, 0, NULL));
+		c->at = db_col_int64(st, 1);
+	}
+	db_reset(st);
+	return 0;
+}
+
+struct mark_ctx {
+	const char *merchant, *id;
+	int64_t until;
+	bool clock;
+};
+
+static int mark_fn(struct db *db, void *p)
+{
+	struct mark_ctx *m = p;
+	struct db_stmt *st = db_prepare(db, m->clock ? SQL_CLOCK_FAILED : SQL_DEFER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, m->merchant, -1);
+	db_bind_text(st, 2, m->id, -1);
+	if (!m->clock)
+		db_bind_int64(st, 3, m->until);
+	return db_step_done(st);
+}
+
+int subscriptions_tick(struct store *s, int64_t now)
+{
+	if (!tick_app)
+		return 0;
+	struct collect_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -1;
+	c->now = now;
+	int rc = store_each_shard_read(s, collect_fn, c);
+	int done = 0;
+	for (int i = 0; rc == 0 && i < c->n_subs; i++) {
+		int k =
+		    subscription_step(tick_app, tick_host, c->subs[i].merchant, c->subs[i].id, now);
+		if (k > 0)
+			done++;
+		if (k < 0) {
+			/* a step that cannot be done is tried again later, not every tick */
+			struct mark_ctx m = {c->subs[i].merchant, c->subs[i].id,
+					     now + DEFER_AFTER_FAILURE_S, false};
+			store_write(s, m.merchant, mark_fn, &m);
+		}
+	}
+	/* each advancing clock: its subscriptions' due steps in time order, a bounded number per
+	 * tick; none left: the clock is ready */
+	for (int i = 0; rc == 0 && i < c->n_clocks; i++) {
+		const struct due_item *clk = &c->clocks[i];
+		bool finished = false;
+		for (int step = 0; step < TICK_CLOCK_STEPS; step++) {
+			struct clock_due_ctx d = {.clock = clk};
+			if (store_read(s, clk->merchant, clock_due_fn, &d) != 0)
+				break;
+			if (!d.found) {
+				finished = true;
+				break;
+			}
+			int k = subscription_step(tick_app, tick_host, clk->merchant, d.sub, d.at);
+			if (k > 0)
+				done++;
+			if (k <= 0) {
+				/* due but not done: the clock cannot reach its time (Stripe's
+				 * internal_failure) rather than spin */
+				struct mark_ctx m = {clk->merchant, clk->id, 0, true};
+				store_write(s, m.merchant, mark_fn, &m);
+				log_msg(LOG_ERROR,
+					"test clock %s: subscription %s could not advance", clk->id,
+					d.sub);
+				break;
+			}
+		}
+		if (finished && test_clock_ready(tick_app, s, clk->merchant, clk->id, clk->at) == 0)
+			done++;
+	}
+	free(c);
+	return rc == 0 ? done : rc;
+}
+
+static const struct param_spec price_data_recurring[] = {
+    {"interval", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"day", "week", "month", "year", NULL}, NULL},
+    {"interval_count", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec product_data_children[] = {
+    {"name", PT_STRING, PF_REQUIRED, 250, NULL, NULL},
+    {"description", PT_STRING, 0, 40000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, 0, 255, NULL, NULL},
+    {"product_data", PT_OBJECT, 0, 0, NULL, product_data_children},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"recurring", PT_OBJECT, PF_REQUIRED, 0, NULL, price_data_recurring},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cancellation_children[] = {
+    {"comment", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"feedback", PT_ENUM, PF_EMPTYABLE, 0,
+     (const char *const[]){"customer_service", "low_quality", "missing_features", "other",
+			   "switched_service", "too_complex", "too_expensive", "unused", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SUB_ITEMS_MAX, NULL, item_children},
+    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"collection_method", PT_ENUM, 0, 0,
+     (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
+    {"trial_end", PT_STRING, 0, 20, NULL, NULL},
+    {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
+    {"off_session", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
+    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"cancellation_details", PT_OBJECT, 0, 0, NULL, cancellation_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cancel_params[] = {
+    {"cancellation_details", PT_OBJECT, 0, 0, NULL, cancellation_children},
+    {"invoice_now", PT_BOOL, 0, 0, NULL, NULL},
+    {"prorate", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"status", PT_ENUM, 0, 0,
+     (const char *const[]){"active", "all", "canceled", "ended", "incomplete", "incomplete_expired",
+			   "past_due", "paused", "trialing", "unpaid", NULL},
+     NULL},
+    {"test_clock", PT_STRING, 0, 255, NULL, NULL},
+    {"collection_method", PT_ENUM, 0, 0,
+     (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+const struct route subscriptions_routes[] = {
+    {"POST", "/v1/subscriptions", h_create, create_params, 0},
+    {"GET", "/v1/subscriptions", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/subscriptions/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/subscriptions/{id}", h_update, update_params, 0},
+    {"DELETE", "/v1/subscriptions/{id}", h_cancel, cancel_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,181 @@
+#include "billing/billing.h"
+
+#include <string.h>
+
+#define DAY_S 86400LL
+/* 0001-01-01 … 9999-12-31: the years a date may land in (Stripe's timestamps are far inside) */
+#define YEAR_MIN 1
+#define YEAR_MAX 9999
+
+int billing_interval_parse(const char *s, enum billing_interval *ret)
+{
+	static const char *const names[] = {"day", "week", "month", "year"};
+	for (int i = 0; s && i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum billing_interval)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's civil-date
+ * algorithms: eras of 400 years, months counted from March so that February is last). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static bool leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int64_t month_days(int64_t y, int64_t m)
+{
+	static const int8_t days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	return m == 2 && leap(y) ? 29 : days[m - 1];
+}
+
+int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
+{
+	if (n < 0)
+		return -1;
+	int64_t step;
+	switch (iv) {
+	case BILLING_DAY:
+	case BILLING_WEEK:
+		step = iv == BILLING_DAY ? DAY_S : 7 * DAY_S;
+		int64_t delta, out;
+		if (__builtin_mul_overflow(n, step, &delta) ||
+		    __builtin_add_overflow(t, delta, &out))
+			return -1;
+		*ret = out;
+		return 0;
+	case BILLING_MONTH:
+	case BILLING_YEAR:
+		break;
+	default:
+		return -1;
+	}
+	int64_t months;
+	if (__builtin_mul_overflow(n, iv == BILLING_YEAR ? 12 : 1, &months))
+		return -1;
+	/* the time of day is kept; floor division so that times before 1970 work too */
+	int64_t days = t / DAY_S, sod = t % DAY_S;
+	if (sod < 0) {
+		sod += DAY_S;
+		days -= 1;
+	}
+	int64_t y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < YEAR_MIN || y > YEAR_MAX || months > (int64_t)(YEAR_MAX - YEAR_MIN + 1) * 12)
+		return -1;
+	int64_t idx = (y * 12 + (m - 1)) + months; /* bounded above: no overflow */
+	int64_t ny = idx / 12, nm = idx % 12 + 1;
+	if (ny > YEAR_MAX)
+		return -1;
+	int64_t last = month_days(ny, nm);
+	if (d > last)
+		d = last;
+	*ret = days_from_civil(ny, nm, d) * DAY_S + sod;
+	return 0;
+}
+
+int billing_period_end(int64_t anchor, enum billing_interval iv, int64_t count, int64_t k,
+		       int64_t *ret)
+{
+	int64_t n;
+	if (count < 1 || k < 1 || __builtin_mul_overflow(count, k, &n))
+		return -1;
+	return billing_add(anchor, iv, n, ret);
+}
+
+int billing_total(const struct billing_line *lines, int n, int64_t *ret_amounts, int64_t *ret_total)
+{
+	if (n < 0 || (n > 0 && !lines))
+		return -1;
+	int64_t total = 0;
+	for (int i = 0; i < n; i++) {
+		int64_t a;
+		if (lines[i].unit_amount < 0 || lines[i].quantity < 1 ||
+		    __builtin_mul_overflow(lines[i].unit_amount, lines[i].quantity, &a) ||
+		    a > BILLING_AMOUNT_MAX || __builtin_add_overflow(total, a, &total) ||
+		    total > BILLING_AMOUNT_MAX)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		ret_amounts[i] = lines[i].unit_amount * lines[i].quantity; /* checked above */
+	*ret_total = total;
+	return 0;
+}
+
+int billing_next_attempt(int64_t finalized_at, int attempts, int64_t *ret_next)
+{
+	/* days after the first attempt at which attempt 2, 3 … is made */
+	static const int64_t retry_days[BILLING_ATTEMPTS_MAX - 1] = {3, 7};
+	if (attempts < 1 || attempts > BILLING_ATTEMPTS_MAX)
+		return -1;
+	if (attempts == BILLING_ATTEMPTS_MAX)
+		return 0;
+	int64_t next;
+	if (billing_add(finalized_at, BILLING_DAY, retry_days[attempts - 1], &next) != 0)
+		return -1;
+	*ret_next = next;
+	return 1;
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && strcmp(a, b) == 0;
+}
+
+enum billing_action billing_next_action(const struct billing_state *s, int64_t *ret_at)
+{
+	*ret_at = 0;
+	if (is(s->status, "incomplete")) {
+		*ret_at = s->created + BILLING_INCOMPLETE_S;
+		return BILLING_EXPIRE;
+	}
+	enum billing_action best = BILLING_NONE;
+	int64_t at = 0;
+	/* candidates in tie order: the first one at the earliest time wins */
+	if ((is(s->status, "active") || is(s->status, "past_due") || is(s->status, "unpaid")) &&
+	    s->invoice_next_attempt > 0) {
+		best = BILLING_RETRY;
+		at = s->invoice_next_attempt;
+	}
+	bool live = is(s->status, "active") || is(s->status, "past_due") ||
+		    is(s->status, "unpaid") || is(s->status, "trialing");
+	if (live) {
+		enum billing_action end = s->cancel_at_period_end     ? BILLING_CANCEL
+					  : is(s->status, "trialing") ? BILLING_TRIAL_END
+								      : BILLING_RENEW;
+		int64_t when = is(s->status, "trialing") && !s->cancel_at_period_end && s->trial_end
+				   ? s->trial_end
+				   : s->period_end;
+		if (best == BILLING_NONE || when < at) {
+			best = end;
+			at = when;
+		}
+	}
+	*ret_at = at;
+	return best;
+}

@@ -1,0 +1,85 @@
+/*
+ * The arithmetic of recurring billing, with no store and no request: billing periods on the UTC
+ * calendar, an invoice's total, the retry schedule of a failed renewal, and which of a
+ * subscription's dates comes due first. Every function is integer only and refuses (returns
+ * -1) instead of overflowing.
+ *
+ * Periods are counted from the billing cycle anchor, not chained from one another, as Stripe
+ * counts them: a monthly subscription anchored on January 31 renews on February 28 (29 in a
+ * leap year), then March 31, April 30 … — each end is anchor + k intervals with the day of the
+ * month clamped to the month's length, so a short month does not pull every later date in.
+ */
+#ifndef TENDER_BILLING_BILLING_H
+#define TENDER_BILLING_BILLING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum billing_interval { BILLING_DAY, BILLING_WEEK, BILLING_MONTH, BILLING_YEAR };
+
+/* "day", "week", "month", "year" → the interval; -1 for anything else. */
+int billing_interval_parse(const char *s, enum billing_interval *ret);
+
+/* t (unix seconds, UTC) moved n intervals forward (n >= 0) on the calendar: days and weeks are
+ * 86,400 s each; months and years keep the time of day and the day of the month, clamped to the
+ * last day of a shorter month (Jan 31 + 1 month = Feb 28 or 29; Feb 29 + 1 year = Feb 28).
+ * 0, or -1 when n is negative or the result would not fit (years past 9999 included). */
+int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret);
+
+/* The end of billing period k (k >= 1) of a subscription anchored at `anchor`, billed every
+ * `count` intervals: anchor + k × count intervals. 0 or -1 (count < 1, k < 1, overflow). */
+int billing_period_end(int64_t anchor, enum billing_interval iv, int64_t count, int64_t k,
+		       int64_t *ret);
+
+/* One invoice line before it is stored: a price's unit amount × quantity. */
+struct billing_line {
+	int64_t unit_amount; /* minor units, >= 0 */
+	int64_t quantity;    /* >= 1 */
+};
+
+/* Stripe's largest amount for one payment (and so for one invoice), in minor units. */
+#define BILLING_AMOUNT_MAX 99999999LL
+
+/* Line amounts and their sum. ret_amounts (n entries) gets each line's amount. -1 when an
+ * amount or quantity is out of range, a product overflows, or the total exceeds
+ * BILLING_AMOUNT_MAX; nothing is written then. */
+int billing_total(const struct billing_line *lines, int n, int64_t *ret_amounts,
+		  int64_t *ret_total);
+
+/* The retry schedule of an invoice whose automatic payment failed: attempt 1 is made when the
+ * invoice is finalized; attempt 2 three days later, attempt 3 seven days after the first (the
+ * seed design's "3 attempts over 7 days"). After a failed attempt number `attempts` of an
+ * invoice finalized at `finalized_at`: *ret_next is the time of the next attempt and 1 is
+ * returned, or 0 when that was the last attempt (the subscription is then canceled, Stripe's
+ * default for "if all retries for a payment fail"). -1 on bad input or overflow. */
+#define BILLING_ATTEMPTS_MAX 3
+int billing_next_attempt(int64_t finalized_at, int attempts, int64_t *ret_next);
+
+/* How long a subscription whose first invoice is not paid stays incomplete (Stripe: 23 h). */
+#define BILLING_INCOMPLETE_S (23 * 3600)
+
+/* What a subscription waits for, as the scheduler sees it. */
+struct billing_state {
+	const char *status;	      /* Stripe's subscription status */
+	int64_t created;	      /* the subscription's creation (incomplete expires from it) */
+	int64_t period_end;	      /* current_period_end */
+	int64_t trial_end;	      /* 0: none */
+	bool cancel_at_period_end;    /* cancel at period_end instead of renewing */
+	int64_t invoice_next_attempt; /* the latest invoice's next automatic attempt, 0: none */
+};
+
+enum billing_action {
+	BILLING_NONE,	   /* nothing will happen by itself (canceled, incomplete_expired) */
+	BILLING_EXPIRE,	   /* incomplete → incomplete_expired, its invoice voided */
+	BILLING_RETRY,	   /* the open latest invoice is attempted again */
+	BILLING_CANCEL,	   /* cancel_at_period_end reached */
+	BILLING_TRIAL_END, /* the trial ends: the first paid period starts */
+	BILLING_RENEW,	   /* the period ends: the next one starts with its invoice */
+};
+
+/* The first thing due for s, and when (*ret_at). Ties are taken in the order above: an
+ * expiring or retried invoice is dealt with before the period moves on. BILLING_NONE leaves
+ * *ret_at 0. */
+enum billing_action billing_next_action(const struct billing_state *s, int64_t *ret_at);
+
+#endif

@@ -1,0 +1,154 @@
+#include <criterion/criterion.h>
+#include <stdint.h>
+
+#include "billing/billing.h"
+
+/* Unix seconds of a UTC date and time, written out independently of billing.c (days counted
+ * with the Gregorian leap rule from 1970). */
+static int64_t utc(int y, int m, int d, int hh, int mm, int ss)
+{
+	static const int cum[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+	int64_t days = 0;
+	for (int yy = 1970; yy < y; yy++)
+		days += (yy % 4 == 0 && (yy % 100 != 0 || yy % 400 == 0)) ? 366 : 365;
+	days += cum[m - 1] + d - 1;
+	if (m > 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		days += 1;
+	return days * 86400 + hh * 3600 + mm * 60 + ss;
+}
+
+static int64_t add(int64_t t, enum billing_interval iv, int64_t n)
+{
+	int64_t out = -1;
+	cr_assert_eq(billing_add(t, iv, n, &out), 0);
+	return out;
+}
+
+Test(billing, month_ends_clamp_to_shorter_months)
+{
+	int64_t jan31 = utc(2025, 1, 31, 13, 45, 7);
+	cr_assert_eq(add(jan31, BILLING_MONTH, 1), utc(2025, 2, 28, 13, 45, 7));
+	cr_assert_eq(add(jan31, BILLING_MONTH, 2), utc(2025, 3, 31, 13, 45, 7));
+	cr_assert_eq(add(jan31, BILLING_MONTH, 3), utc(2025, 4, 30, 13, 45, 7));
+	cr_assert_eq(add(utc(2025, 8, 31, 0, 0, 0), BILLING_MONTH, 1), utc(2025, 9, 30, 0, 0, 0));
+	cr_assert_eq(add(utc(2025, 12, 15, 0, 0, 0), BILLING_MONTH, 1), utc(2026, 1, 15, 0, 0, 0));
+	cr_assert_eq(add(utc(2025, 11, 30, 0, 0, 0), BILLING_MONTH, 3), utc(2026, 2, 28, 0, 0, 0));
+}
+
+Test(billing, leap_years)
+{
+	cr_assert_eq(add(utc(2024, 1, 31, 0, 0, 0), BILLING_MONTH, 1), utc(2024, 2, 29, 0, 0, 0));
+	cr_assert_eq(add(utc(2024, 2, 29, 9, 0, 0), BILLING_YEAR, 1), utc(2025, 2, 28, 9, 0, 0));
+	cr_assert_eq(add(utc(2024, 2, 29, 9, 0, 0), BILLING_YEAR, 4), utc(2028, 2, 29, 9, 0, 0));
+	/* 2100 is not a leap year, 2000 was */
+	cr_assert_eq(add(utc(2100, 1, 31, 0, 0, 0), BILLING_MONTH, 1), utc(2100, 2, 28, 0, 0, 0));
+	cr_assert_eq(add(utc(2000, 1, 31, 0, 0, 0), BILLING_MONTH, 1), utc(2000, 2, 29, 0, 0, 0));
+	cr_assert_eq(add(utc(2023, 3, 1, 0, 0, 0), BILLING_DAY, 365), utc(2024, 2, 29, 0, 0, 0));
+}
+
+Test(billing, periods_count_from_the_anchor_not_from_the_last_period)
+{
+	int64_t anchor = utc(2025, 1, 31, 12, 0, 0), end = 0;
+	cr_assert_eq(billing_period_end(anchor, BILLING_MONTH, 1, 1, &end), 0);
+	cr_assert_eq(end, utc(2025, 2, 28, 12, 0, 0));
+	/* chaining Feb 28 + 1 month would give Mar 28: the anchor's day comes back */
+	cr_assert_eq(billing_period_end(anchor, BILLING_MONTH, 1, 2, &end), 0);
+	cr_assert_eq(end, utc(2025, 3, 31, 12, 0, 0));
+	cr_assert_eq(billing_period_end(anchor, BILLING_MONTH, 3, 2, &end), 0);
+	cr_assert_eq(end, utc(2025, 7, 31, 12, 0, 0));
+	cr_assert_eq(billing_period_end(anchor, BILLING_WEEK, 2, 3, &end), 0);
+	cr_assert_eq(end, anchor + 6 * 7 * 86400);
+	cr_assert_eq(billing_period_end(anchor, BILLING_MONTH, 0, 1, &end), -1);
+	cr_assert_eq(billing_period_end(anchor, BILLING_MONTH, 1, 0, &end), -1);
+}
+
+Test(billing, refuses_overflow_and_out_of_range)
+{
+	int64_t out = 42;
+	cr_assert_eq(billing_add(INT64_MAX - 10, BILLING_DAY, 1, &out), -1);
+	cr_assert_eq(billing_add(0, BILLING_WEEK, INT64_MAX / 2, &out), -1);
+	cr_assert_eq(billing_add(0, BILLING_YEAR, INT64_MAX / 6, &out), -1);
+	cr_assert_eq(billing_add(utc(9999, 6, 1, 0, 0, 0), BILLING_YEAR, 1, &out), -1);
+	cr_assert_eq(billing_add(0, BILLING_MONTH, -1, &out), -1);
+	cr_assert_eq(out, 42, "nothing written on refusal");
+	enum billing_interval iv;
+	cr_assert_eq(billing_interval_parse("fortnight", &iv), -1);
+	cr_assert_eq(billing_interval_parse("month", &iv), 0);
+	cr_assert_eq(iv, BILLING_MONTH);
+}
+
+Test(billing, totals_multiply_and_sum_and_refuse_overflow)
+{
+	struct billing_line ok[] = {{2000, 1}, {500, 3}, {0, 7}};
+	int64_t amounts[3] = {-1, -1, -1}, total = -1;
+	cr_assert_eq(billing_total(ok, 3, amounts, &total), 0);
+	cr_assert_eq(amounts[0], 2000);
+	cr_assert_eq(amounts[1], 1500);
+	cr_assert_eq(amounts[2], 0);
+	cr_assert_eq(total, 3500);
+
+	struct billing_line huge[] = {{INT64_MAX / 2, 3}};
+	total = -1;
+	cr_assert_eq(billing_total(huge, 1, amounts, &total), -1);
+	cr_assert_eq(total, -1);
+	/* each line fits, the sum passes the largest payment */
+	struct billing_line sum[] = {{BILLING_AMOUNT_MAX, 1}, {1, 1}};
+	cr_assert_eq(billing_total(sum, 2, amounts, &total), -1);
+	struct billing_line at_max[] = {{BILLING_AMOUNT_MAX - 1, 1}, {1, 1}};
+	cr_assert_eq(billing_total(at_max, 2, amounts, &total), 0);
+	cr_assert_eq(total, BILLING_AMOUNT_MAX);
+	struct billing_line bad_q[] = {{100, 0}};
+	cr_assert_eq(billing_total(bad_q, 1, amounts, &total), -1);
+	struct billing_line negative[] = {{-100, 1}};
+	cr_assert_eq(billing_total(negative, 1, amounts, &total), -1);
+}
+
+Test(billing, retry_schedule_is_day_3_then_day_7_then_gives_up)
+{
+	int64_t f = utc(2025, 3, 10, 8, 0, 0), next = 0;
+	cr_assert_eq(billing_next_attempt(f, 1, &next), 1);
+	cr_assert_eq(next, utc(2025, 3, 13, 8, 0, 0));
+	cr_assert_eq(billing_next_attempt(f, 2, &next), 1);
+	cr_assert_eq(next, utc(2025, 3, 17, 8, 0, 0));
+	next = 5;
+	cr_assert_eq(billing_next_attempt(f, 3, &next), 0);
+	cr_assert_eq(next, 5);
+	cr_assert_eq(billing_next_attempt(f, 0, &next), -1);
+	cr_assert_eq(billing_next_attempt(f, 4, &next), -1);
+}
+
+Test(billing, next_action_picks_the_earliest_and_breaks_ties_in_order)
+{
+	int64_t at = -1;
+	struct billing_state s = {.status = "active", .created = 100, .period_end = 1000};
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RENEW);
+	cr_assert_eq(at, 1000);
+	s.cancel_at_period_end = true;
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_CANCEL);
+	cr_assert_eq(at, 1000);
+	s.cancel_at_period_end = false;
+	s.status = "past_due";
+	s.invoice_next_attempt = 400;
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RETRY);
+	cr_assert_eq(at, 400);
+	s.invoice_next_attempt = 1000; /* a retry due with the renewal goes first */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RETRY);
+	s.invoice_next_attempt = 1001;
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RENEW);
+
+	struct billing_state t = {.status = "trialing", .period_end = 500, .trial_end = 500};
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_END);
+	cr_assert_eq(at, 500);
+	t.cancel_at_period_end = true;
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_CANCEL);
+
+	struct billing_state i = {.status = "incomplete", .created = 100, .period_end = 5000};
+	cr_assert_eq(billing_next_action(&i, &at), BILLING_EXPIRE);
+	cr_assert_eq(at, 100 + BILLING_INCOMPLETE_S);
+
+	struct billing_state c = {.status = "canceled", .period_end = 5000};
+	cr_assert_eq(billing_next_action(&c, &at), BILLING_NONE);
+	cr_assert_eq(at, 0);
+	c.status = "incomplete_expired";
+	cr_assert_eq(billing_next_action(&c, &at), BILLING_NONE);
+}
