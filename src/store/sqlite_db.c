@@ -120,10 +120,12 @@ static struct db_stmt *s_prepare(struct db *db, const char *sql)
 		return NULL;
 	}
 	st->nparams = n;
+	/* every $N up to the limit, not only up to the count of parameters: a statement that
+	 * leaves a number out ($1, $2, $4) has three parameters, and its $4 must still be found */
 	for (int i = 1; i <= SQLITE_PARAMS_MAX; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "$%d", i);
-		st->map[i] = i <= n ? sqlite3_bind_parameter_index(st->s, name) : 0;
+		st->map[i] = n > 0 ? sqlite3_bind_parameter_index(st->s, name) : 0;
 	}
 	size_t h = ptr_hash(sql, d->cache_cap);
 	while (d->cache[h])
