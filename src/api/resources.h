@@ -185,11 +185,13 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 
 /* Checkout's line items (checkout.c), shared with payment links: prices the request's
  * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time
- * prices of r's merchant with an integer amount, all in one currency (`want` when given) — and
- * gives their JSON, total and currency; the total must be a payment the merchant can take.
- * 0, or -1 with r->err naming the offending item. */
+ * prices of r's merchant with an integer amount, all in one currency (`want` when given); with
+ * `recurring` (a subscription-mode session), recurring licensed prices of one interval instead
+ * — and gives their JSON, total (per period, when recurring) and currency; the total must be a
+ * payment the merchant can take. 0, or -1 with r->err naming the offending item. */
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
-			 const char **ret_json, int64_t *ret_total, char ret_currency[8]);
+			 bool recurring, const char **ret_json, int64_t *ret_total,
+			 char ret_currency[8]);
 /* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
 int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
 			       const char *currency, const char *url);
