@@ -34,6 +34,11 @@
  * requires_action (invoice.payment_action_required), as Stripe's 4000002500003155 and
  * 4000002760003184 do; a decline is a failed attempt.
  *
+ * Checkout. A Checkout Session in mode=subscription buys its subscription through this same
+ * create (subscriptions_checkout → create_run): its items are the session's, its card the
+ * buyer's, and the write that pays the first invoice also runs the checkout's rows (the
+ * customer it makes, the session's attempt) and completes the session (checkout.c).
+ *
  * Decisions (where Stripe leaves a setting to the merchant, its defaults):
  *  - payment_behavior: allow_incomplete (default) answers 200 with the subscription incomplete
  *    when its first payment fails or needs the cardholder; error_if_incomplete answers the 402
