@@ -1,6 +1,7 @@
 /*
- * Checkout Sessions (/v1/checkout/sessions, mode=payment) and the checkout page they open
- * (/checkout/{acct}/{cs}); payment links open one per visit (payment_links.c).
+ * Checkout Sessions (/v1/checkout/sessions: mode=payment, setup or subscription) and the
+ * checkout page they open (/checkout/{acct}/{cs}); payment links open one per visit
+ * (payment_links.c).
  *
  * A session prices its line items when it is made (active one-time prices of the merchant, one
  * currency, checkout_price_items) and stays open until it is paid, expired (expires_at, by the
@@ -18,6 +19,30 @@
  * session takes a new attempt only when no other is under way (attempt_fn; one waiting for a
  * 3-D Secure challenge the buyer walked away from is canceled first), and a link's form carries
  * a one-time value that finds its session again: a form posted twice pays once.
+ *
+ * mode=subscription sells recurring prices (one currency, one interval) and buys a subscription
+ * through subscriptions.c's own create (subscriptions_checkout), not a second billing path. The
+ * attempt recorded first is the subscription's id (with the id of the PaymentIntent that will
+ * pay its first invoice); then one write makes the customer (when the session names none, as
+ * Stripe does), the subscription and its first invoice, pays it with the buyer's card (which
+ * the payment attaches to the customer; it is the subscription's default_payment_method) and
+ * completes the session, as a payment does in mode=payment. Decisions:
+ *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
+ *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
+ *    page, forgets the attempt, and takes another card at once.
+ *  - A card asking for 3-D Secure leaves the subscription incomplete until the challenge ends;
+ *    its confirmation (whether or not the browser comes back) pays the invoice and completes
+ *    the session in one write. A new attempt after a failed or abandoned challenge ends that
+ *    subscription first (incomplete_expired, its invoice void), so a session makes at most one
+ *    live subscription.
+ *  - With subscription_data[trial_period_days] nothing is charged: amount_total is 0 (the
+ *    first invoice), payment_status no_payment_required, and one write attaches the card to
+ *    the customer, makes the subscription (trialing) and completes the session. The card is not
+ *    checked by a SetupIntent as Stripe's Checkout does; the first renewal is its first charge.
+ *  - One-time prices in subscription mode (Stripe bills them once on the first invoice) are
+ *    refused: Tender's invoices have no one-off items.
+ *  - subscription and invoice show once the session is complete (an attempt under way is not
+ *    yet the session's); payment_intent stays null, the intent being the invoice's.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -41,12 +66,20 @@
 #define EXPIRES_MAX 86400
 #define EXPIRE_BATCH 64
 #define ATTEMPT_STALE_S 120 /* an attempt whose intent is not there after this never will be */
+#define TRIAL_DAYS_MAX 730  /* subscriptions.c's bound */
 
 /* ---- line items, shared with payment links ---- */
 
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
-			 const char **ret_json, int64_t *ret_total, char ret_currency[8])
+			 bool recurring, const char **ret_json, int64_t *ret_total,
+			 char ret_currency[8])
 {
+	/* subscription mode: every price recurring, with one interval (the subscription's) */
+	char interval[8] = "";
+	int64_t interval_count = 0;
+	int onetime = -1; /* the first one-time price's line, when recurring */
+	const char *onetime_price = NULL;
+	bool any_recurring = false;
 	const struct form_node *items = param_node(r, param);
 	char cur[8] = "";
 	for (int i = 0; want && want[i] && i < 7; i++)
@@ -106,12 +139,23 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		if (!pf.active || !pf.product_active)
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
 				      "The price `%s` or its product is not active.", price);
-		else if (pf.recurring)
-			rc = req_fail(
-			    r, ERR_PARAM_BAD, pp,
-			    "The price `%s` is recurring; Tender's checkout takes one-time "
-			    "prices (no subscriptions).",
-			    price);
+		else if (pf.recurring && !recurring)
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "You specified `payment` mode but passed a recurring price. "
+				      "Either switch to `subscription` mode or use only one-time "
+				      "prices.");
+		else if (pf.recurring && (!pf.usage_type || strcmp(pf.usage_type, "licensed") != 0))
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "Tender subscriptions take licensed per-unit prices; `%s` is "
+				      "metered.",
+				      price);
+		else if (pf.recurring && interval[0] &&
+			 (strcmp(interval, pf.interval) != 0 ||
+			  interval_count != pf.interval_count))
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "All of a subscription's prices must have the same billing "
+				      "interval (every %lld %s); `%s` is not.",
+				      (long long)interval_count, interval, price);
 		else if (!pf.has_unit_amount)
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
 				      "The price `%s` has a sub-cent unit_amount_decimal, which a "
@@ -123,6 +167,16 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				      price, pf.currency, cur);
 		if (rc != 0)
 			break;
+		if (recurring && !pf.recurring && onetime < 0) {
+			/* refused after the loop (Stripe's message if none is recurring) */
+			onetime = idx;
+			onetime_price = arena_strdup(&r->arena, price);
+		}
+		if (pf.recurring) {
+			any_recurring = true;
+			str_copy(interval, sizeof(interval), pf.interval);
+			interval_count = pf.interval_count;
+		}
 		if (!cur[0])
 			str_copy(cur, sizeof(cur), pf.currency);
 		int64_t line;
@@ -141,11 +195,26 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		json_kv_int(&j, "quantity", qty);
 		json_kv_int(&j, "unit_amount", pf.unit_amount);
 		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
+		if (pf.recurring) {
+			json_kv_str(&j, "interval", pf.interval);
+			json_kv_int(&j, "interval_count", pf.interval_count);
+		}
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
 	if (rc == 0 && idx == 0)
 		rc = req_fail(r, ERR_PARAM_MISSING, param, "%s", param);
+	/* Stripe bills one-time prices of a subscription-mode session once, on the first
+	 * invoice; Tender's subscriptions have no one-off invoice items, so it refuses them */
+	if (rc == 0 && onetime >= 0)
+		rc = req_fail(
+		    r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[%d][price]", param, onetime),
+		    any_recurring
+			? "Tender's `subscription` mode takes recurring prices only (no "
+			  "one-time items on the first invoice); `%s` is a one-time price."
+			: "You must provide at least one recurring price in `subscription` "
+			  "mode when using prices; `%s` is a one-time price.",
+		    onetime_price);
 	if (rc == 0 && total < 1)
 		rc = req_fail(r, ERR_PARAM_BAD, param, "%s",
 			      "The line items' total must be more than zero.");
@@ -224,21 +293,28 @@ struct session {
 	const char *mode, *setup_intent;
 	const char *link_nonce; /* a payment link's form: the one-time value it was served with */
 	int64_t attempt_at;	/* when the last attempt's intent was recorded */
+	/* mode=subscription: the last attempt's subscription and its first invoice (shown once
+	 * complete), and subscription_data */
+	const char *subscription, *invoice;
+	int64_t sub_trial_days;
+	const char *sub_metadata, *sub_description;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, expires_at, amount_total, currency, status, payment_status, line_items,"
     " success_url, cancel_url, customer, customer_email, client_reference_id, metadata,"
     " payment_intent, payment_link, pi_capture_method, pi_description, submit_type,"
-    " confirmation_message, details_email, details_name, mode, setup_intent, attempt_at"
+    " confirmation_message, details_email, details_name, mode, setup_intent, attempt_at,"
+    " subscription, invoice, sub_trial_days, sub_metadata, sub_description"
     " FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
     " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
     " customer_email, client_reference_id, metadata, payment_intent, payment_link,"
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
-    " details_name, mode, link_nonce) VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9,"
-    " $10, $11, $12, $13, NULL, $14, $15, $16, $17, $18, NULL, NULL, $20, $21)";
+    " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description)"
+    " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
+    " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24)";
 static const char SQL_BY_NONCE[] =
     "SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND link_nonce = $2";
 /* the attempt's PaymentIntent, only while open */
@@ -248,6 +324,21 @@ static const char SQL_ATTEMPT[] =
     "UPDATE checkout_sessions SET payment_intent = $3, details_email = $4, details_name = $5,"
     " attempt_at = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
     " AND (payment_intent = $7 OR (payment_intent IS NULL AND $7 IS NULL))";
+/* mode=subscription: the attempt is its subscription (a trial has no intent); the intent paying
+ * its first invoice, when there is one, is recorded with it */
+static const char SQL_ATTEMPT_SUB[] =
+    "UPDATE checkout_sessions SET subscription = $3, details_email = $4, details_name = $5,"
+    " attempt_at = $6, payment_intent = $8 WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'open' AND (subscription = $7 OR (subscription IS NULL AND $7 IS NULL))";
+/* inside the subscription's own write: its customer (made then, if the session named none) and
+ * first invoice, while the attempt is still the session's */
+static const char SQL_SUB_ROWS[] =
+    "UPDATE checkout_sessions SET customer = $3, invoice = $4 WHERE merchant_id = $1"
+    " AND id = $2 AND status = 'open' AND subscription = $5";
+/* a declined attempt kept nothing: the session forgets it, so the buyer can try again now */
+static const char SQL_ATTEMPT_CLEAR[] =
+    "UPDATE checkout_sessions SET subscription = NULL, payment_intent = NULL, invoice = NULL"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open' AND subscription = $3";
 static const char SQL_ATTEMPT_SETUP[] =
     "UPDATE checkout_sessions SET setup_intent = $3, details_email = $4, details_name = $5,"
     " attempt_at = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
@@ -297,6 +388,11 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->mode = col_text_dup(a, st, 22);
 		s->setup_intent = col_text_dup(a, st, 23);
 		s->attempt_at = db_col_int64(st, 24);
+		s->subscription = col_text_dup(a, st, 25);
+		s->invoice = col_text_dup(a, st, 26);
+		s->sub_trial_days = db_col_int64(st, 27);
+		s->sub_metadata = col_text_dup(a, st, 28);
+		s->sub_description = col_text_dup(a, st, 29);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -333,6 +429,9 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 19, s->payment_status, -1);
 	db_bind_text(st, 20, s->mode, -1);
 	db_bind_text(st, 21, s->link_nonce, -1);
+	db_bind_int64(st, 22, s->sub_trial_days);
+	db_bind_text(st, 23, s->sub_metadata, -1);
+	db_bind_text(st, 24, s->sub_description, -1);
 	return db_step_done(st);
 }
 
@@ -344,11 +443,15 @@ static const char *session_url(struct req *r, const char *merchant_id, const cha
 	return arena_printf(&r->arena, "http://%s/checkout/%s/%s", host, merchant_id, id);
 }
 
-static void session_render(struct req *r, const char *merchant_id, const struct session *s,
-			   struct json *j)
+/* prefix: where the session sits in the answer, for expand[] ("" at the top); NULL expands
+ * nothing (an event's object). */
+static void session_render(struct req *r, struct db *db, const char *merchant_id,
+			   const struct session *s, const char *prefix, struct json *j)
 {
 	bool open = strcmp(s->status, "open") == 0;
 	bool setup = strcmp(s->mode, "setup") == 0;
+	bool sub = strcmp(s->mode, "subscription") == 0;
+	bool complete = strcmp(s->status, "complete") == 0;
 	json_obj_open(j);
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "checkout.session");
@@ -392,7 +495,9 @@ static void session_render(struct req *r, const char *merchant_id, const struct 
 	}
 	json_kv_str_or_null(j, "customer_email", s->customer_email);
 	json_kv_int(j, "expires_at", s->expires_at);
-	json_kv_null(j, "invoice");
+	/* a subscription's first invoice and the subscription itself: what the completed
+	 * session bought (an attempt under way is not yet the session's) */
+	json_kv_str_or_null(j, "invoice", sub && complete ? s->invoice : NULL);
 	static const char invoice_creation[] =
 	    "{\"enabled\":false,\"invoice_data\":{\"account_tax_ids\":null,\"custom_fields\":null,"
 	    "\"description\":null,\"footer\":null,\"issuer\":null,\"metadata\":{},"
@@ -402,7 +507,8 @@ static void session_render(struct req *r, const char *merchant_id, const struct 
 	json_kv_null(j, "locale");
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_str(j, "mode", s->mode);
-	json_kv_str_or_null(j, "payment_intent", s->payment_intent);
+	/* subscription mode: the intent belongs to the first invoice, as on Stripe */
+	json_kv_str_or_null(j, "payment_intent", sub ? NULL : s->payment_intent);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
 	json_kv_str(j, "payment_method_collection", "always");
 	json_kv_null(j, "payment_method_options");
@@ -420,11 +526,18 @@ static void session_render(struct req *r, const char *merchant_id, const struct 
 	json_kv_null(j, "shipping_details");
 	json_kv_raw(j, "shipping_options", "[]", 2);
 	json_kv_str(j, "status", s->status);
-	if (setup)
+	if (setup || sub)
 		json_kv_null(j, "submit_type");
 	else
 		json_kv_str(j, "submit_type", s->submit_type);
-	json_kv_null(j, "subscription");
+	json_key(j, "subscription");
+	const char *path = arena_printf(&r->arena, "%ssubscription", prefix ? prefix : "");
+	if (!(sub && complete && s->subscription))
+		json_nil(j);
+	else if (!(prefix && path && db && req_expand_has(r, path) &&
+		   subscription_render_by_id(r, db, s->subscription,
+					     arena_printf(&r->arena, "%s.", path), j) == DB_OK))
+		json_str(j, s->subscription);
 	json_kv_str_or_null(j, "success_url", s->success_url);
 	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
 		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
@@ -446,7 +559,7 @@ static int emit(struct req *r, struct db *db, const char *merchant_id, const str
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	session_render(r, merchant_id, s, &j);
+	session_render(r, NULL, merchant_id, s, NULL, &j);
 	/* the scheduler's expiries belong to no request */
 	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
 				 r->livemode};
@@ -465,8 +578,10 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 	struct db_stmt *st = db_prepare(db, done ? SQL_COMPLETE : SQL_EXPIRE);
 	if (!st)
 		return DB_ERR;
-	bool setup = strcmp(s->mode, "setup") == 0;
-	const char *payment_status = setup ? "no_payment_required" : done ? "paid" : "unpaid";
+	/* nothing is charged to save a card, nor to start a trial (Stripe's payment_status) */
+	bool free = strcmp(s->mode, "setup") == 0 ||
+		    (strcmp(s->mode, "subscription") == 0 && s->sub_trial_days > 0);
+	const char *payment_status = free ? "no_payment_required" : done ? "paid" : "unpaid";
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, s->id, -1);
 	if (done)
@@ -532,8 +647,16 @@ static const struct param_spec pi_data_children[] = {
     {"description", PT_STRING, 0, 1000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec subscription_data_children[] = {
+    {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"description", PT_STRING, 0, 500, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
-    {"mode", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"payment", "setup", NULL}, NULL},
+    {"mode", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"payment", "setup", "subscription", NULL}, NULL},
+    {"subscription_data", PT_OBJECT, 0, 0, NULL, subscription_data_children},
     {"line_items", PT_OBJECT_ARRAY, 0, 20, NULL, line_item_children},
     {"success_url", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
     {"cancel_url", PT_STRING, 0, 5000, NULL, NULL},
@@ -551,6 +674,7 @@ static const struct param_spec create_params[] = {
 };
 static const struct param_spec list_params[] = {
     {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"subscription", PT_STRING, 0, 255, NULL, NULL},
     {"payment_link", PT_STRING, 0, 255, NULL, NULL},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"status", PT_ENUM, 0, 0, (const char *const[]){"open", "complete", "expired", NULL}, NULL},
@@ -577,13 +701,17 @@ static int create_fn(struct db *db, void *arg)
 	struct session *s = &c->s;
 	if (s->customer && customer_check(r, db, s->customer) != 0)
 		return -1;
-	if (strcmp(s->mode, "payment") == 0 &&
-	    checkout_price_items(r, db, "line_items", c->want_currency, &s->line_items,
+	bool sub = strcmp(s->mode, "subscription") == 0;
+	if ((sub || strcmp(s->mode, "payment") == 0) &&
+	    checkout_price_items(r, db, "line_items", c->want_currency, sub, &s->line_items,
 				 &s->amount_total, s->currency) != 0)
 		return -1;
+	/* the first invoice is what is due now: nothing, during a trial */
+	if (sub && s->sub_trial_days > 0)
+		s->amount_total = 0;
 	if (session_insert(r, db, s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	session_render(r, r->merchant_id, s, req_json(r));
+	session_render(r, db, r->merchant_id, s, "", req_json(r));
 	return 0;
 }
 
@@ -626,6 +754,33 @@ static int h_create(struct req *r)
 					"Invalid currency: %s.", cur);
 	} else if (!param_present(r, "line_items")) {
 		return req_fail(r, ERR_PARAM_MISSING, "line_items", "%s", "line_items");
+	}
+	if (strcmp(s->mode, "subscription") == 0) {
+		/* the buyer subscribes: no one-off payment's settings */
+		if (param_present(r, "payment_intent_data") || param_present(r, "submit_type"))
+			return req_fail(r, ERR_PARAM_BAD,
+					param_present(r, "submit_type") ? "submit_type"
+									: "payment_intent_data",
+					"This parameter is only for `payment` mode.");
+		int64_t days = 0;
+		if (param_int(r, "subscription_data.trial_period_days", &days) == 1 &&
+		    (days < 1 || days > TRIAL_DAYS_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
+			    "subscription_data[trial_period_days] must be between 1 and "
+			    "%d.",
+			    TRIAL_DAYS_MAX);
+		s->sub_trial_days = days;
+		if (days > 0)
+			s->payment_status = "no_payment_required";
+		s->sub_metadata = "{}";
+		if (metadata_apply(r, NULL, "subscription_data.metadata", &s->sub_metadata) != 0)
+			return -1;
+		const char *d = param_str(r, "subscription_data.description");
+		s->sub_description = d && *d ? d : NULL;
+	} else if (param_present(r, "subscription_data")) {
+		return req_fail(r, ERR_PARAM_BAD, "subscription_data",
+				"You can only pass `subscription_data` in `subscription` mode.");
 	}
 	s->success_url = param_str(r, "success_url");
 	s->cancel_url = param_str(r, "cancel_url");
@@ -730,7 +885,7 @@ static int retrieve_fn(struct db *db, void *arg)
 	struct id_ctx *x = arg;
 	if (load_fn(db, arg) != 0)
 		return -1;
-	session_render(x->r, x->r->merchant_id, &x->s, req_json(x->r));
+	session_render(x->r, db, x->r->merchant_id, &x->s, "", req_json(x->r));
 	return 0;
 }
 
@@ -771,7 +926,7 @@ static int expire_fn(struct db *db, void *arg)
 		    x->s.status);
 	if (session_close(r, db, r->merchant_id, &x->s, false, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	session_render(r, r->merchant_id, &x->s, req_json(r));
+	session_render(r, db, r->merchant_id, &x->s, "", req_json(r));
 	return 0;
 }
 
@@ -785,8 +940,10 @@ static const char SQL_CURSOR[] =
     "SELECT created FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND id > $2 AND id < $3"          \
-	" AND ($5 IS NULL OR payment_intent = $5) AND ($6 IS NULL OR payment_link = $6)"           \
-	" AND ($7 IS NULL OR customer = $7) AND ($8 IS NULL OR status = $8)"
+	" AND ($5 IS NULL OR (payment_intent = $5 AND mode <> 'subscription'))"                    \
+	" AND ($6 IS NULL OR payment_link = $6)"                                                   \
+	" AND ($7 IS NULL OR customer = $7) AND ($8 IS NULL OR status = $8)"                       \
+	" AND ($9 IS NULL OR (subscription = $9 AND status = 'complete'))"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
@@ -794,8 +951,8 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	static const char *const filters[] = {"payment_intent", "payment_link", "customer",
-					      "status"};
-	for (int i = 0; i < 4; i++) {
+					      "status", "subscription"};
+	for (int i = 0; i < 5; i++) {
 		const char *v = param_str(r, filters[i]);
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}
@@ -808,7 +965,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	struct session s;
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_OK)
-		session_render(r, r->merchant_id, &s, j);
+		session_render(r, db, r->merchant_id, &s, "data.", j);
 	return rc;
 }
 
@@ -881,7 +1038,9 @@ static int completed(struct req *r, struct page_ctx *x)
 	buf_init(&b, 64 * 1024);
 	bool setup = strcmp(x->s.mode, "setup") == 0;
 	buf_puts(&b, setup ? "<h1 id=\"done\">Your card is saved</h1><p>"
-			   : "<h1 id=\"done\">Thanks for your payment</h1><p>");
+		     : strcmp(x->s.mode, "subscription") == 0
+			 ? "<h1 id=\"done\">Thanks for subscribing</h1><p>"
+			 : "<h1 id=\"done\">Thanks for your payment</h1><p>");
 	html_escape(&b, x->s.confirmation_message ? x->s.confirmation_message
 			: setup			  ? "You can close this page."
 						  : "Your payment was received.");
@@ -920,9 +1079,22 @@ static int page_lookup(struct req *r, struct page_ctx *x, const char *acct, cons
 	return 0;
 }
 
+/* " / month", " / 3 months" */
+static void html_interval(struct buf *b, const char *interval, int64_t count)
+{
+	if (count > 1)
+		buf_printf(b, " / %lld %ss", (long long)count, interval);
+	else
+		buf_printf(b, " / %s", interval);
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
+	bool sub = strcmp(x->s.mode, "subscription") == 0;
+	int64_t per_period = 0; /* subscription mode: what each period costs after the first */
+	const char *interval = NULL;
+	int64_t interval_count = 1;
 	struct buf b;
 	buf_init(&b, 256 * 1024);
 	buf_puts(&b, "<h1>");
@@ -942,15 +1114,33 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		html_escape(&b, json_string_value(json_object_get(it, "description")));
 		buf_printf(&b, " × %lld</td><td class=\"amt\">", (long long)qty);
 		html_amount(&b, unit * qty, x->s.currency);
+		const char *iv = json_string_value(json_object_get(it, "interval"));
+		if (sub && iv) {
+			interval = arena_strdup(&r->arena, iv);
+			interval_count = json_integer_value(json_object_get(it, "interval_count"));
+			html_interval(&b, interval, interval_count);
+			per_period += unit * qty; /* bounded by checkout_price_items */
+		}
 		buf_puts(&b, "</td></tr>");
 	}
 	json_decref(items);
 	if (!setup) {
-		buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
+		buf_puts(&b, sub ? "<tr><th>Due today</th><th class=\"amt\" id=\"total\">"
+				 : "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
 		html_amount(&b, x->s.amount_total, x->s.currency);
 		buf_puts(&b, "</th></tr>");
 	}
 	buf_puts(&b, "</table>");
+	if (sub && interval) {
+		buf_puts(&b, "<p id=\"recurring\">");
+		if (x->s.sub_trial_days > 0)
+			buf_printf(&b, "Free for %lld days, then ", (long long)x->s.sub_trial_days);
+		else
+			buf_puts(&b, "Then ");
+		html_amount(&b, per_period, x->s.currency);
+		html_interval(&b, interval, interval_count);
+		buf_puts(&b, ", charged to this card until you cancel.</p>");
+	}
 	if (error) {
 		buf_puts(&b, "<p class=\"error\" role=\"alert\">");
 		html_escape(&b, error);
@@ -990,6 +1180,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		 "<p><button type=\"submit\" class=\"complete\">");
 	if (setup) {
 		buf_puts(&b, "Save card");
+	} else if (sub) {
+		buf_puts(&b, x->s.sub_trial_days > 0 ? "Start trial" : "Subscribe");
 	} else {
 		buf_puts(&b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
 			     : strcmp(x->s.submit_type, "book") == 0 ? "Book"
@@ -1022,7 +1214,34 @@ struct attempt_ctx {
 	struct page_ctx *x;
 	const char *pi_id;
 	bool still_open;
+	const char *sub_id; /* subscription mode: the attempt's subscription */
 };
+
+/* Subscription mode, inside attempt_fn: the last attempt's subscription, if it was made and
+ * left incomplete (its payment declined after 3-D Secure, or its challenge walked away from),
+ * ends now, so the session buys one subscription; then this attempt is recorded. */
+static int sub_attempt(struct db *db, struct attempt_ctx *a, const struct session *cur)
+{
+	struct req *r = a->r;
+	struct page_ctx *x = a->x;
+	if (cur->subscription && subscription_end_incomplete(r, db, cur->subscription) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT_SUB);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_text(st, 3, a->sub_id, -1);
+	db_bind_text(st, 4, x->s.details_email, -1);
+	db_bind_text(st, 5, x->s.details_name, -1);
+	db_bind_int64(st, 6, r->now);
+	db_bind_text(st, 7, cur->subscription, -1);
+	db_bind_text(st, 8, a->pi_id, -1);
+	int rc = db_step(st);
+	a->still_open = rc == DB_DONE && db_changes(st) == 1;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
 
 /* A new attempt only while no other is under way. The last attempt's intent may have failed
  * (requires_payment_method, canceled): the buyer tries again. It may wait for 3-D Secure the
@@ -1035,6 +1254,7 @@ static int attempt_fn(struct db *db, void *arg)
 	struct req *r = a->r;
 	struct page_ctx *x = a->x;
 	bool setup = strcmp(x->s.mode, "setup") == 0;
+	bool sub = strcmp(x->s.mode, "subscription") == 0;
 	a->still_open = false;
 	struct session cur;
 	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
@@ -1043,6 +1263,21 @@ static int attempt_fn(struct db *db, void *arg)
 	const char *last = setup ? cur.setup_intent : cur.payment_intent;
 	if (strcmp(cur.status, "open") != 0)
 		return 0;
+	if (sub && cur.subscription) {
+		/* subscription mode: the attempt is its subscription. Not there: being made now
+		 * (or a process died making it, once stale). There: its first payment decides, as
+		 * below; a trial's (no intent) completed the session with it. */
+		const char *status;
+		rc = subscription_status(r, db, cur.subscription, &status);
+		if (rc == DB_NOTFOUND)
+			return cur.attempt_at >= r->now - ATTEMPT_STALE_S
+				   ? 0
+				   : sub_attempt(db, a, &cur);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!last)
+			return 0;
+	}
 	if (last) {
 		const char *status = NULL;
 		struct payment_intent pi;
@@ -1064,6 +1299,8 @@ static int attempt_fn(struct db *db, void *arg)
 			return 0;
 		}
 	}
+	if (sub)
+		return sub_attempt(db, a, &cur);
 	struct db_stmt *st = db_prepare(db, setup ? SQL_ATTEMPT_SETUP : SQL_ATTEMPT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1098,7 +1335,7 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .pm_id = pm,
 				 .checkout_session = x->s.id};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false};
+	struct attempt_ctx a = {r, x, co.id, false, NULL};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -1114,6 +1351,147 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 		return challenge_redirect(r);
 	}
 	x->s.status = "complete"; /* by the SetupIntent's own write */
+	return completed(r, x);
+}
+
+/* Subscription mode, inside the subscription's write (before its rows): the customer made for
+ * the buyer when the session named none (Stripe's customer creation in subscription mode),
+ * and the session's customer and invoice, while this attempt is still the session's. */
+struct sub_rows {
+	struct page_ctx *x;
+	struct sub_checkout *co;
+	const char *email, *name;
+};
+
+static int sub_rows_fn(struct req *r, struct db *db, void *p)
+{
+	struct sub_rows *sr = p;
+	if (sr->co->new_customer &&
+	    customer_create_for_checkout(r, db, sr->co->customer, sr->email, sr->name) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_SUB_ROWS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, sr->x->acct, -1);
+	db_bind_text(st, 2, sr->x->id, -1);
+	db_bind_text(st, 3, sr->co->customer, -1);
+	db_bind_text(st, 4, sr->co->invoice_id, -1);
+	db_bind_text(st, 5, sr->co->id, -1);
+	int64_t n = 0;
+	int rc = db_step(st);
+	if (rc == DB_DONE)
+		n = db_changes(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"This checkout is already being paid, or is closed.");
+	return 0;
+}
+
+struct clear_ctx {
+	struct req *r;
+	struct page_ctx *x;
+	const char *sub_id;
+};
+
+/* After an attempt that kept nothing (a decline rolls its subscription back): the session
+ * forgets it, unless its subscription exists after all. */
+static int attempt_clear_fn(struct db *db, void *p)
+{
+	struct clear_ctx *c = p;
+	struct req *r = c->r;
+	const char *status;
+	int rc = subscription_status(r, db, c->sub_id, &status);
+	if (rc == DB_OK)
+		return 0;
+	if (rc != DB_NOTFOUND)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT_CLEAR);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, c->x->acct, -1);
+	db_bind_text(st, 2, c->x->id, -1);
+	db_bind_text(st, 3, c->sub_id, -1);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Subscription mode: the session's subscription, made by subscriptions.c's own create with the
+ * buyer's card (see subscriptions_checkout): its first invoice paid by an ordinary
+ * PaymentIntent whose write also makes the subscription and completes the session, or, with a
+ * trial, one write that saves the card, makes the subscription and completes the session. The
+ * attempt (its subscription and intent ids) is recorded on the session first, as a payment's. */
+static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
+{
+	struct sub_checkout *co = arena_alloc(&r->arena, sizeof(*co));
+	if (!co)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(co, 0, sizeof(*co));
+	json_error_t e;
+	json_t *items = json_loads(x->s.line_items, 0, &e);
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		if (co->n_items == SUB_CHECKOUT_ITEMS_MAX)
+			break;
+		const char *price = json_string_value(json_object_get(it, "price"));
+		co->items[co->n_items].price = price ? arena_strdup(&r->arena, price) : NULL;
+		co->items[co->n_items].quantity =
+		    json_integer_value(json_object_get(it, "quantity"));
+		if (!co->items[co->n_items].price)
+			break;
+		co->n_items++;
+	}
+	bool bad = !json_is_array(items) || (size_t)co->n_items != json_array_size(items);
+	json_decref(items);
+	if (bad || co->n_items == 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	char cus[ID_MAX];
+	if (x->s.customer) {
+		co->customer = x->s.customer;
+	} else {
+		id_new_at(cus, "cus_", r->now);
+		co->customer = cus;
+		co->new_customer = true;
+	}
+	co->trial_days = x->s.sub_trial_days;
+	co->metadata = x->s.sub_metadata;
+	co->description = x->s.sub_description;
+	co->pm_id = pm;
+	co->checkout_session = x->s.id;
+	co->return_url = ret_url;
+	id_new_at(co->id, "sub_", r->now);
+	if (co->trial_days == 0)
+		id_new_at(co->pi_id, "pi_", r->now);
+	/* the customer's email: the one the session was made with, else the one typed */
+	struct sub_rows sr = {x, co, x->s.customer_email ? x->s.customer_email : x->s.details_email,
+			      x->s.details_name};
+	co->before = sub_rows_fn;
+	co->ctx = &sr;
+	struct attempt_ctx a = {r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id};
+	if (req_write(r, attempt_fn, &a) != 0)
+		return -1;
+	if (!a.still_open)
+		return busy_page(r);
+	x->s.payment_intent = a.pi_id;
+	x->s.subscription = co->id;
+	if (subscriptions_checkout(r, co) != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		struct clear_ctx cc = {r, x, co->id};
+		if (req_write(r, attempt_clear_fn, &cc) != 0) {
+			/* the session stays busy until the attempt is stale (ATTEMPT_STALE_S) */
+			r->err.set = false;
+		}
+		return checkout_page(r, x, 402, msg);
+	}
+	if (co->challenge_url) {
+		r->location = co->challenge_url;
+		return challenge_redirect(r);
+	}
+	x->s.status = "complete"; /* by the subscription's own write */
 	return completed(r, x);
 }
 
@@ -1138,6 +1516,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *ret_url = arena_printf(&r->arena, "%s/complete", session_url(r, x.acct, x.id));
 	if (strcmp(x.s.mode, "setup") == 0)
 		return save_card(r, &x, pm, ret_url);
+	if (strcmp(x.s.mode, "subscription") == 0)
+		return subscribe(r, &x, pm, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	struct pi_checkout co = {
 	    .amount = x.s.amount_total,
@@ -1153,7 +1533,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	    .checkout_session = x.s.id,
 	};
 	id_new_at(co.id, "pi_", r->now);
-	struct attempt_ctx a = {r, &x, co.id, false};
+	struct attempt_ctx a = {r, &x, co.id, false, NULL};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)

@@ -341,6 +341,54 @@ static int create_fn(struct db *db, void *p)
 	return pm_id ? pm_attach_finish(r, db, pm_id, owner, c->id) : 0;
 }
 
+int customer_create_for_checkout(struct req *r, struct db *db, const char *id, const char *email,
+				 const char *name)
+{
+	struct customer c;
+	memset(&c, 0, sizeof(c));
+	str_copy(c.id, sizeof(c.id), id);
+	c.created = r->now;
+	c.email = email;
+	c.name = name;
+	c.metadata = "{}";
+	char prefix[9];
+	invoice_prefix_new(prefix);
+	c.invoice_prefix = prefix;
+	c.tax_exempt = "none";
+	c.preferred_locales = "[]";
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c.id, -1);
+	db_bind_int64(st, 3, c.created);
+	db_bind_text(st, 4, c.email, -1);
+	db_bind_text(st, 5, c.name, -1);
+	db_bind_text(st, 6, NULL, -1);
+	db_bind_text(st, 7, NULL, -1);
+	db_bind_text(st, 8, NULL, -1);
+	db_bind_text(st, 9, NULL, -1);
+	db_bind_text(st, 10, c.metadata, -1);
+	db_bind_text(st, 11, NULL, -1);
+	db_bind_text(st, 12, c.invoice_prefix, -1);
+	db_bind_text(st, 13, c.preferred_locales, -1);
+	db_bind_text(st, 14, c.tax_exempt, -1);
+	db_bind_text(st, 15, NULL, -1);
+	db_bind_int64(st, 16, 0);
+	db_bind_text(st, 17, NULL, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the event only: the request's answer is the checkout page, not this customer */
+	size_t len = 0;
+	const char *js = customer_json(r, &c, &len);
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	if (!js || event_append(db, r->merchant_id, &o, "customer.created", c.id, js, len, NULL,
+				r->now, NULL) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct write_ctx w = {.r = r};

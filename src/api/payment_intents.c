@@ -1090,6 +1090,8 @@ int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 		pi->metadata = "{}";
 		pi->customer = pv->customer;
 		pi->invoice = pv->invoice;
+		pi->return_url = pv->return_url;
+		pi->checkout_session = pv->checkout_session;
 		/* Stripe saves an invoice's card for the subscription's later payments */
 		pi->setup_future_usage = "off_session";
 		if (!pi->client_secret)
@@ -1104,6 +1106,10 @@ int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 	}
 	str_copy(pv->id, sizeof(pv->id), pi->id);
 	pv->status = c.pi.status;
+	pv->challenge_url =
+	    rc == 0 && status_is(&c.pi, "requires_action") && c.pi.three_d_secure_token
+		? challenge_url(r, &c.pi)
+		: NULL;
 	return rc;
 }
 

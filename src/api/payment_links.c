@@ -260,8 +260,8 @@ static int create_fn(struct db *db, void *arg)
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct link *l = &c->l;
-	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), &l->line_items,
-				 &l->amount_total, l->currency) != 0)
+	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), false,
+				 &l->line_items, &l->amount_total, l->currency) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)

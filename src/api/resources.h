@@ -131,12 +131,16 @@ struct pi_invoice {
 	const char *existing;
 	int64_t amount;
 	const char *currency, *description, *customer, *pm_id, *invoice;
+	/* a Checkout Session's first invoice (the cardholder is on the page): where 3-D Secure
+	 * comes back to, and the session the payment completes in its own write; else NULL */
+	const char *return_url, *checkout_session;
 	bool confirm;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
 	void *ctx;
 	char id[ID_MAX];
 	const char *status;
+	const char *challenge_url; /* out: requires_action, the 3-D Secure page */
 };
 int payment_intents_invoice(struct req *r, struct pi_invoice *pv);
 /* Inside the write that confirms a PaymentIntent paying an invoice (pi->invoice; any
@@ -181,11 +185,13 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 
 /* Checkout's line items (checkout.c), shared with payment links: prices the request's
  * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time
- * prices of r's merchant with an integer amount, all in one currency (`want` when given) — and
- * gives their JSON, total and currency; the total must be a payment the merchant can take.
- * 0, or -1 with r->err naming the offending item. */
+ * prices of r's merchant with an integer amount, all in one currency (`want` when given); with
+ * `recurring` (a subscription-mode session), recurring licensed prices of one interval instead
+ * — and gives their JSON, total (per period, when recurring) and currency; the total must be a
+ * payment the merchant can take. 0, or -1 with r->err naming the offending item. */
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
-			 const char **ret_json, int64_t *ret_total, char ret_currency[8]);
+			 bool recurring, const char **ret_json, int64_t *ret_total,
+			 char ret_currency[8]);
 /* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
 int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
 			       const char *currency, const char *url);
@@ -203,6 +209,56 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
  * must be one of r's merchant's, not deleted, not advancing, and hold fewer than Stripe's 3
  * customers. 0, or -1 with r->err. */
 int test_clock_take_customer(struct req *r, struct db *db, const char *clock);
+
+/* A subscription bought through a Checkout Session in mode=subscription (subscriptions.c),
+ * made by the same create as POST /v1/subscriptions: for customer (made by before() in the
+ * same write when new_customer), of the session's items (price ids as priced when the session
+ * was made, quantities), trial_days (0: none), metadata (JSON object text) and description
+ * from subscription_data, with pm_id, the buyer's card, as its default_payment_method. The ids
+ * are the caller's (recorded on the session first): id for the subscription, pi_id for the
+ * PaymentIntent of its first invoice. Without a trial that invoice is paid at once by
+ * payment_intents_invoice, whose write runs before() (the checkout's rows), stores the
+ * subscription and completes checkout_session (return_url: where 3-D Secure comes back to); a
+ * decline keeps nothing (-1 with the card error); a card asking for 3-D Secure leaves it
+ * incomplete with status requires_action and challenge_url. With a trial, one write runs
+ * before(), attaches the card to the customer, stores the subscription (trialing) and completes
+ * the session; status stays NULL. Out: invoice_id, the first invoice. 0, or -1 with r->err. */
+#define SUB_CHECKOUT_ITEMS_MAX 20
+struct sub_checkout {
+	const char *customer;
+	bool new_customer;
+	int n_items;
+	struct {
+		const char *price;
+		int64_t quantity;
+	} items[SUB_CHECKOUT_ITEMS_MAX];
+	int64_t trial_days;
+	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
+	char id[ID_MAX], pi_id[ID_MAX];
+	int (*before)(struct req *r, struct db *db, void *ctx);
+	void *ctx;
+	char invoice_id[ID_MAX];
+	const char *status, *challenge_url;
+};
+int subscriptions_checkout(struct req *r, struct sub_checkout *co);
+/* A subscription's status (r's arena) and its first invoice's; DB_NOTFOUND when r's merchant
+ * has no such subscription. */
+int subscription_status(struct req *r, struct db *db, const char *id, const char **ret_status);
+/* Inside a write: subscription `id`, if still incomplete, ends now as incomplete_expired, its
+ * open first invoice voided and its intent, if waiting for 3-D Secure, abandoned (a checkout's
+ * buyer tries another card: the attempt that made it will never be paid). 0, or -1 with r->err.
+ */
+int subscription_end_incomplete(struct req *r, struct db *db, const char *id);
+/* Renders subscription `id` of r's merchant (prefix: where it sits, for expand[]). DB_OK,
+ * DB_NOTFOUND, or < 0. */
+int subscription_render_by_id(struct req *r, struct db *db, const char *id, const char *prefix,
+			      struct json *j);
+
+/* Inside a write: customer `id` made for a Checkout Session's buyer (Stripe makes one when a
+ * subscription-mode session names none), with the email and name given on the page (either
+ * may be NULL); customer.created. Nothing goes to the request's answer. 0, or -1 with r->err. */
+int customer_create_for_checkout(struct req *r, struct db *db, const char *id, const char *email,
+				 const char *name);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

@@ -34,6 +34,11 @@
  * requires_action (invoice.payment_action_required), as Stripe's 4000002500003155 and
  * 4000002760003184 do; a decline is a failed attempt.
  *
+ * Checkout. A Checkout Session in mode=subscription buys its subscription through this same
+ * create (subscriptions_checkout → create_run): its items are the session's, its card the
+ * buyer's, and the write that pays the first invoice also runs the checkout's rows (the
+ * customer it makes, the session's attempt) and completes the session (checkout.c).
+ *
  * Decisions (where Stripe leaves a setting to the merchant, its defaults):
  *  - payment_behavior: allow_incomplete (default) answers 200 with the subscription incomplete
  *    when its first payment fails or needs the cardholder; error_if_incomplete answers the 402
@@ -79,6 +84,8 @@
 #define TICK_CLOCKS_MAX 8
 #define TICK_CLOCK_STEPS 64
 #define DEFER_AFTER_FAILURE_S 3600
+
+_Static_assert(SUB_CHECKOUT_ITEMS_MAX <= SUB_ITEMS_MAX, "a checkout's items fit a subscription");
 
 struct sub_item {
 	char id[ID_MAX];
@@ -793,6 +800,10 @@ struct create_ctx {
 	bool trial;
 	const char *customer_clock;
 	int64_t total;
+	/* the timeline's parameters, applied in the subscription's own time (create_run) */
+	int64_t trial_end_at, trial_days; /* 0: none */
+	bool cancel_at_period_end;
+	struct sub_checkout *co; /* bought through a Checkout Session (NULL: the API's create) */
 };
 
 static int create_read_fn(struct db *db, void *p)
@@ -801,11 +812,15 @@ static int create_read_fn(struct db *db, void *p)
 	struct req *r = c->r;
 	struct subscription *s = &c->s;
 	struct customer_facts cf;
-	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (!cf.found)
-		return req_fail_missing(r, "customer", s->customer, "customer");
 	c->t0 = r->now;
+	if (c->co && c->co->new_customer) {
+		/* made by the checkout's own rows in the payment's write: no clock, no default */
+		memset(&cf, 0, sizeof(cf));
+	} else if (customer_facts(r, db, s->customer, &cf) != DB_OK) {
+		return req_fail(r, ERR_API, NULL, NULL);
+	} else if (!cf.found) {
+		return req_fail_missing(r, "customer", s->customer, "customer");
+	}
 	if (cf.test_clock) {
 		struct test_clock clk;
 		if (test_clock_load(r, db, cf.test_clock, &clk) != DB_OK)
@@ -830,7 +845,9 @@ static int create_read_fn(struct db *db, void *p)
 						arena_strdup(&r->arena, shown));
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (!it->pf.active || !it->pf.product_active)
+		/* a Checkout Session's prices were checked when it was made, and those it made
+		 * from price_data are inactive, as Stripe makes them: what it shows is sold */
+		if (!c->co && (!it->pf.active || !it->pf.product_active))
 			return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
 					"The price specified (%s) is inactive. This field only "
 					"accepts active prices.",
@@ -848,8 +865,11 @@ static int create_read_fn(struct db *db, void *p)
 			    it->price);
 	}
 	/* the payment method: the subscription's own (attached to the customer), else the
-	 * customer's default */
-	if (c->pm) {
+	 * customer's default. A checkout's card is the buyer's, just made: attached to the
+	 * customer by its payment's write (or the trial's) */
+	if (c->co) {
+		s->default_payment_method = c->pm;
+	} else if (c->pm) {
 		struct pm_card pc;
 		int rc = pm_load(db, r->merchant_id, c->pm, &pc);
 		if (rc == DB_NOTFOUND)
@@ -1040,6 +1060,8 @@ static int parse_items(struct req *r, struct create_ctx *c)
 	return 0;
 }
 
+static int create_run(struct req *r, struct create_ctx *c);
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -1064,10 +1086,111 @@ static int h_create(struct req *r)
 		c.pm = NULL;
 	if (parse_items(r, &c) != 0)
 		return -1;
-	if (req_read(r, create_read_fn, &c) != 0)
+	int64_t days;
+	const char *te = param_str(r, "trial_end");
+	if (te && !is(te, "now")) {
+		if (parse_i64(te, &c.trial_end_at) != 0)
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
+	} else if (!te && param_int(r, "trial_period_days", &days) == 1) {
+		if (days < 0 || days > TRIAL_DAYS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "trial_period_days",
+					"trial_period_days must be between 0 and %d.",
+					TRIAL_DAYS_MAX);
+		c.trial_days = days;
+	}
+	s->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &s->metadata) != 0)
+		return -1;
+	const char *desc = param_str(r, "description");
+	s->description = desc && *desc ? desc : NULL;
+	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
+	return create_run(r, &c);
+}
+
+/* A Checkout Session's first invoice, inside its payment's write: the checkout's rows (its
+ * customer, the session's attempt), then the subscription's. */
+static int checkout_before(struct req *r, struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	if (c->co->before && c->co->before(r, db, c->co->ctx) != 0)
+		return -1;
+	return create_rows(r, db, c);
+}
+
+/* A decline keeps nothing: the buyer is still on the page and tries again, and the session
+ * has no subscription (Stripe makes none for a checkout that was not paid). The card error is
+ * the page's message. A payment waiting for 3-D Secure is kept (incomplete, its invoice open)
+ * until the challenge ends. */
+static int checkout_answer(struct req *r, struct db *db, void *p, int rc)
+{
+	(void)db;
+	(void)p;
+	if (rc == REQ_COMMIT_ERR) {
+		r->err.charge_id[0] = '\0';
+		buf_reset(&r->err.extra);
+		return -1;
+	}
+	return rc;
+}
+
+/* A trial (or a free first period) bought through a Checkout Session: nothing is charged; the
+ * card is attached to the customer for the invoices after the trial, and the session completes
+ * in the same write as the subscription is made. */
+static int checkout_free_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	if (c->co->before && c->co->before(r, db, c->co->ctx) != 0)
+		return -1;
+	const char *pm_id;
+	char owner[ID_MAX];
+	if (pm_attach_resolve(r, db, c->pm, "payment_method", &pm_id, owner) != 0 ||
+	    pm_attach_finish(r, db, pm_id, owner, c->s.customer) != 0)
+		return -1;
+	if (create_rows(r, db, c) != 0)
+		return -1;
+	return checkout_complete(r, db, c->co->checkout_session);
+}
+
+int subscriptions_checkout(struct req *r, struct sub_checkout *co)
+{
+	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->co = co;
+	c->behavior = "allow_incomplete";
+	c->pm = co->pm_id;
+	c->trial_days = co->trial_days;
+	struct subscription *s = &c->s;
+	s->customer = co->customer;
+	s->metadata = co->metadata ? co->metadata : "{}";
+	s->description = co->description;
+	str_copy(s->id, sizeof(s->id), co->id);
+	for (int i = 0; i < co->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		memset(it, 0, sizeof(*it));
+		it->data = -1;
+		id_new_at(it->id, "si_", r->now);
+		it->price = co->items[i].price;
+		it->quantity = co->items[i].quantity;
+		it->metadata = "{}";
+	}
+	s->n_items = co->n_items;
+	return create_run(r, c);
+}
+
+/* The create after its parameters (the API's, or a Checkout Session's): prices and customer
+ * read, the timeline in the subscription's own time, then its rows with the first invoice's
+ * payment (or without one: a trial, a free first period). */
+static int create_run(struct req *r, struct create_ctx *c)
+{
+	struct subscription *s = &c->s;
+	if (req_read(r, create_read_fn, c) != 0)
 		return -1;
 	for (int i = 0; i < s->n_items; i++)
-		s->items[i].created = c.t0;
+		s->items[i].created = c->t0;
 	/* one currency and one billing interval for every item, as Stripe requires */
 	for (int i = 0; i < s->n_items; i++) {
 		const struct price_facts *pf = &s->items[i].pf;
@@ -1103,41 +1226,27 @@ static int h_create(struct req *r)
 	/* the timeline, in the subscription's own time (its customer's test clock's, if any) */
 	enum billing_interval iv;
 	billing_interval_parse(s->interval, &iv);
-	int64_t t0 = c.t0;
-	int64_t trial_end = 0, days;
-	const char *te = param_str(r, "trial_end");
-	if (te && !is(te, "now")) {
-		if (parse_i64(te, &trial_end) != 0)
-			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
-	} else if (!te && param_int(r, "trial_period_days", &days) == 1) {
-		if (days < 0 || days > TRIAL_DAYS_MAX)
-			return req_fail(r, ERR_PARAM_BAD, "trial_period_days",
-					"trial_period_days must be between 0 and %d.",
-					TRIAL_DAYS_MAX);
-		trial_end = days ? t0 + days * 86400 : 0;
-	}
+	int64_t t0 = c->t0;
+	int64_t trial_end = c->trial_end_at ? c->trial_end_at
+			    : c->trial_days ? t0 + c->trial_days * 86400
+					    : 0;
 	if (trial_end && (trial_end <= t0 || trial_end > t0 + TRIAL_DAYS_MAX * 86400LL))
 		return req_fail(r, ERR_PARAM_BAD, "trial_end",
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
-	id_new_at(s->id, "sub_", t0);
+	if (!c->co)
+		id_new_at(s->id, "sub_", t0);
 	s->created = s->start_date = t0;
 	s->version = 1;
-	s->metadata = "{}";
-	if (metadata_apply(r, NULL, "metadata", &s->metadata) != 0)
-		return -1;
-	const char *desc = param_str(r, "description");
-	s->description = desc && *desc ? desc : NULL;
-	bool cape = false;
-	param_bool(r, "cancel_at_period_end", &cape);
+	bool cape = c->cancel_at_period_end;
 	s->cancel_at_period_end = cape;
 	if (cape)
 		s->canceled_at = t0;
 	s->period_start = t0;
 	int rcp;
 	if (trial_end) {
-		c.trial = true;
+		c->trial = true;
 		s->status = "trialing";
 		s->trial_start = t0;
 		s->trial_end = trial_end;
@@ -1157,40 +1266,52 @@ static int h_create(struct req *r)
 	int64_t amounts[SUB_ITEMS_MAX];
 	for (int i = 0; i < s->n_items; i++)
 		lines[i] = (struct billing_line){s->items[i].pf.unit_amount, s->items[i].quantity};
-	if (billing_total(lines, s->n_items, amounts, &c.total) != 0)
+	if (billing_total(lines, s->n_items, amounts, &c->total) != 0)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's items add up to more than %lld per period.",
 				(long long)BILLING_AMOUNT_MAX);
 	/* every later invoice is this total: one the card networks cannot take is refused now */
-	if (c.total > 0 && payments_check_minimum(r, c.total, s->currency, "items", "items") != 0)
+	if (c->total > 0 && payments_check_minimum(r, c->total, s->currency, "items", "items") != 0)
 		return -1;
-	id_new_at(c.invoice_id, "in_", t0);
-	s->latest_invoice = c.invoice_id;
-	if (c.trial || c.total == 0) {
-		s->status = c.trial ? "trialing" : "active";
+	id_new_at(c->invoice_id, "in_", t0);
+	if (c->co)
+		str_copy(c->co->invoice_id, sizeof(c->co->invoice_id), c->invoice_id);
+	s->latest_invoice = c->invoice_id;
+	if (c->trial || c->total == 0) {
+		s->status = c->trial ? "trialing" : "active";
 		sub_schedule(s, 0);
-		return req_write(r, create_free_fn, &c);
+		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
 	}
-	if (!c.pm && !is(c.behavior, "default_incomplete"))
+	if (!c->pm && !is(c->behavior, "default_incomplete"))
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
 				"This customer has no attached payment source or default payment "
 				"method. Please consider adding a default payment method.");
 	sub_schedule(s, 0);
 	struct pi_invoice pv = {
-	    .amount = c.total,
+	    .amount = c->total,
 	    .currency = s->currency,
 	    .description = "Subscription creation",
 	    .customer = s->customer,
-	    .pm_id = c.pm,
-	    .confirm = !is(c.behavior, "default_incomplete"),
-	    .before = create_before,
-	    .answer = create_answer,
-	    .ctx = &c,
+	    .pm_id = c->pm,
+	    .return_url = c->co ? c->co->return_url : NULL,
+	    .checkout_session = c->co ? c->co->checkout_session : NULL,
+	    .confirm = !is(c->behavior, "default_incomplete"),
+	    .before = c->co ? checkout_before : create_before,
+	    .answer = c->co ? checkout_answer : create_answer,
+	    .ctx = c,
 	};
-	id_new_at(c.pi_id, "pi_", r->now);
-	str_copy(pv.id, sizeof(pv.id), c.pi_id);
-	pv.invoice = c.invoice_id;
-	return payment_intents_invoice(r, &pv);
+	if (c->co)
+		str_copy(c->pi_id, sizeof(c->pi_id), c->co->pi_id);
+	else
+		id_new_at(c->pi_id, "pi_", r->now);
+	str_copy(pv.id, sizeof(pv.id), c->pi_id);
+	pv.invoice = c->invoice_id;
+	int rc = payment_intents_invoice(r, &pv);
+	if (c->co) {
+		c->co->status = pv.status;
+		c->co->challenge_url = pv.challenge_url;
+	}
+	return rc;
 }
 
 /* ---- retrieve, update, cancel, list ---- */
@@ -1543,6 +1664,34 @@ static int step_read_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* An incomplete subscription s (its items loaded) ends at t: incomplete_expired, its first
+ * invoice (if still open) voided and that invoice's intent, if waiting for 3-D Secure,
+ * abandoned. */
+static int expire_incomplete(struct req *r, struct db *db, struct subscription *s, int64_t t)
+{
+	const char *was = s->status;
+	s->status = "incomplete_expired";
+	s->ended_at = t;
+	s->next_action_at = 0;
+	struct invoice in;
+	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
+	    is(in.status, "open")) {
+		in.status = "void";
+		in.voided_at = t;
+		in.next_payment_attempt = 0;
+		in.auto_advance = false;
+		if (invoice_update(r, db, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (in.payment_intent && payment_intent_abandon(r, db, in.payment_intent) != 0)
+			return -1;
+		if (invoice_emit(r, db, &in, "invoice.voided") != 0)
+			return -1;
+	}
+	if (sub_save(r, db, s) != 0)
+		return -1;
+	return sub_emit(r, db, s, "customer.subscription.updated", prev_status(r, was));
+}
+
 /* EXPIRE and CANCEL: no payment */
 static int step_end_fn(struct db *db, void *p)
 {
@@ -1555,30 +1704,42 @@ static int step_end_fn(struct db *db, void *p)
 	if (x->action == BILLING_CANCEL)
 		return cancel_now(r, db, s, x->t, "cancellation_requested");
 	/* incomplete for 23 h: expired, its first invoice voided */
-	const char *was = s->status;
-	s->status = "incomplete_expired";
-	s->ended_at = x->t;
-	s->next_action_at = 0;
-	if (x->has_invoice && is(x->in.status, "open")) {
-		struct invoice *in = &x->in;
-		struct invoice fresh;
-		if (invoice_load(r, db, in->id, &fresh) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		fresh.status = "void";
-		fresh.voided_at = x->t;
-		fresh.next_payment_attempt = 0;
-		fresh.auto_advance = false;
-		if (invoice_update(r, db, &fresh) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (fresh.payment_intent &&
-		    payment_intent_abandon(r, db, fresh.payment_intent) != 0)
-			return -1;
-		if (invoice_emit(r, db, &fresh, "invoice.voided") != 0)
-			return -1;
-	}
-	if (sub_save(r, db, s) != 0)
+	return expire_incomplete(r, db, s, x->t);
+}
+
+int subscription_end_incomplete(struct req *r, struct db *db, const char *id)
+{
+	struct subscription s;
+	int rc = sub_load(r, db, id, true, &s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!is(s.status, "incomplete"))
+		return 0;
+	int64_t now;
+	if (billing_now(r, db, s.test_clock, &now) != 0)
 		return -1;
-	return sub_emit(r, db, s, "customer.subscription.updated", prev_status(r, was));
+	return expire_incomplete(r, db, &s, now);
+}
+
+int subscription_status(struct req *r, struct db *db, const char *id, const char **ret_status)
+{
+	struct subscription s;
+	int rc = sub_load(r, db, id, false, &s);
+	if (rc == DB_OK)
+		*ret_status = s.status;
+	return rc;
+}
+
+int subscription_render_by_id(struct req *r, struct db *db, const char *id, const char *prefix,
+			      struct json *j)
+{
+	struct subscription s;
+	int rc = sub_load(r, db, id, true, &s);
+	if (rc != DB_OK)
+		return rc;
+	return sub_render(r, db, &s, prefix, j) == 0 ? DB_OK : DB_ERR;
 }
 
 /* RENEW / TRIAL_END, inside the write (the payment's, or one of its own): the next period and

@@ -154,7 +154,8 @@ test('refused sessions', async () => {
   const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Club' } });
   const cus = await stripe.customers.create({});
   const cases = [
-    [{ mode: 'subscription' }, 'mode'],
+    [{ mode: 'subscription' }, 'line_items[0][price]'], // one-time prices: no recurring one
+    [{ mode: 'bogus' }, 'mode'],
     [{ success_url: undefined }, 'success_url'],
     [{ success_url: 'ftp://x' }, 'success_url'],
     [{ cancel_url: 'javascript:alert(1)' }, 'cancel_url'],
