@@ -41,28 +41,6 @@ static const char SQL_COUNT_FOR_CUSTOMER[] =
 static const char SQL_CUSTOMER_PREFIX[] =
     "SELECT invoice_prefix FROM customers WHERE merchant_id = $1 AND id = $2";
 
-/* Steps an INSERT/UPDATE to completion: DB_OK with the rows it changed in *ret_n, or < 0. */
-static int step_changed(struct db_stmt *st, int64_t *ret_n)
-{
-	int rc = db_step(st);
-	*ret_n = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
-}
-
-static int64_t col_time(struct db_stmt *st, int col)
-{
-	return db_col_is_null(st, col) ? 0 : db_col_int64(st, col);
-}
-
-static void bind_time(struct db_stmt *st, int idx, int64_t t)
-{
-	if (t)
-		db_bind_int64(st, idx, t);
-	else
-		db_bind_null(st, idx);
-}
-
 int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *in)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -86,7 +64,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->total = db_col_int64(st, 9);
 		in->amount_paid = db_col_int64(st, 10);
 		in->attempt_count = db_col_int64(st, 11);
-		in->next_payment_attempt = col_time(st, 12);
+		in->next_payment_attempt = db_col_int64_or0(st, 12);
 		in->auto_advance = db_col_int64(st, 13) != 0;
 		in->period_start = db_col_int64(st, 14);
 		in->period_end = db_col_int64(st, 15);
@@ -98,9 +76,9 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->metadata = col_text_dup(a, st, 21);
 		in->lines = col_text_dup(a, st, 22);
 		in->test_clock = col_text_dup(a, st, 23);
-		in->finalized_at = col_time(st, 24);
-		in->paid_at = col_time(st, 25);
-		in->voided_at = col_time(st, 26);
+		in->finalized_at = db_col_int64_or0(st, 24);
+		in->paid_at = db_col_int64_or0(st, 25);
+		in->voided_at = db_col_int64_or0(st, 26);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines)
 			rc = DB_ERR;
@@ -128,7 +106,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64(st, 10, in->total);
 	db_bind_int64(st, 11, in->amount_paid);
 	db_bind_int64(st, 12, in->attempt_count);
-	bind_time(st, 13, in->next_payment_attempt);
+	db_bind_int64_or_null(st, 13, in->next_payment_attempt);
 	db_bind_int64(st, 14, in->auto_advance ? 1 : 0);
 	db_bind_int64(st, 15, in->period_start);
 	db_bind_int64(st, 16, in->period_end);
@@ -140,9 +118,9 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_text(st, 22, in->metadata ? in->metadata : "{}", -1);
 	db_bind_text(st, 23, in->lines, -1);
 	db_bind_text(st, 24, in->test_clock, -1);
-	bind_time(st, 25, in->finalized_at);
-	bind_time(st, 26, in->paid_at);
-	bind_time(st, 27, in->voided_at);
+	db_bind_int64_or_null(st, 25, in->finalized_at);
+	db_bind_int64_or_null(st, 26, in->paid_at);
+	db_bind_int64_or_null(st, 27, in->voided_at);
 	return db_step_done(st);
 }
 
@@ -157,16 +135,16 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_text(st, 4, in->status, -1);
 	db_bind_int64(st, 5, in->amount_paid);
 	db_bind_int64(st, 6, in->attempt_count);
-	bind_time(st, 7, in->next_payment_attempt);
+	db_bind_int64_or_null(st, 7, in->next_payment_attempt);
 	db_bind_int64(st, 8, in->auto_advance ? 1 : 0);
 	db_bind_text(st, 9, in->number, -1);
 	db_bind_text(st, 10, in->payment_intent, -1);
 	db_bind_text(st, 11, in->metadata ? in->metadata : "{}", -1);
-	bind_time(st, 12, in->finalized_at);
-	bind_time(st, 13, in->paid_at);
-	bind_time(st, 14, in->voided_at);
+	db_bind_int64_or_null(st, 12, in->finalized_at);
+	db_bind_int64_or_null(st, 13, in->paid_at);
+	db_bind_int64_or_null(st, 14, in->voided_at);
 	int64_t n;
-	int rc = step_changed(st, &n);
+	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
 		return rc;
 	if (n != 1)

@@ -141,28 +141,6 @@ static const char SQL_ITEM_INSERT[] =
     "INSERT INTO subscription_items (merchant_id, id, subscription, pos, created, price,"
     " quantity, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/* Steps an INSERT/UPDATE to completion: DB_OK with the rows it changed in *ret_n, or < 0. */
-static int step_changed(struct db_stmt *st, int64_t *ret_n)
-{
-	int rc = db_step(st);
-	*ret_n = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
-}
-
-static int64_t col_time(struct db_stmt *st, int col)
-{
-	return db_col_is_null(st, col) ? 0 : db_col_int64(st, col);
-}
-
-static void bind_time(struct db_stmt *st, int idx, int64_t t)
-{
-	if (t)
-		db_bind_int64(st, idx, t);
-	else
-		db_bind_null(st, idx);
-}
-
 static bool is(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -194,11 +172,11 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->period_start = db_col_int64(st, 10);
 		s->period_end = db_col_int64(st, 11);
 		s->start_date = db_col_int64(st, 12);
-		s->trial_start = col_time(st, 13);
-		s->trial_end = col_time(st, 14);
+		s->trial_start = db_col_int64_or0(st, 13);
+		s->trial_end = db_col_int64_or0(st, 14);
 		s->cancel_at_period_end = db_col_int64(st, 15) != 0;
-		s->canceled_at = col_time(st, 16);
-		s->ended_at = col_time(st, 17);
+		s->canceled_at = db_col_int64_or0(st, 16);
+		s->ended_at = db_col_int64_or0(st, 17);
 		s->cancellation_reason = col_text_dup(a, st, 18);
 		s->cancellation_comment = col_text_dup(a, st, 19);
 		s->cancellation_feedback = col_text_dup(a, st, 20);
@@ -207,7 +185,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->latest_invoice = col_text_dup(a, st, 23);
 		s->metadata = col_text_dup(a, st, 24);
 		s->test_clock = col_text_dup(a, st, 25);
-		s->next_action_at = col_time(st, 26);
+		s->next_action_at = db_col_int64_or0(st, 26);
 		if (!s->customer || !s->status || !s->metadata)
 			rc = DB_ERR;
 	}
@@ -261,11 +239,11 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_int64(st, 12, s->period_start);
 	db_bind_int64(st, 13, s->period_end);
 	db_bind_int64(st, 14, s->start_date);
-	bind_time(st, 15, s->trial_start);
-	bind_time(st, 16, s->trial_end);
+	db_bind_int64_or_null(st, 15, s->trial_start);
+	db_bind_int64_or_null(st, 16, s->trial_end);
 	db_bind_int64(st, 17, s->cancel_at_period_end ? 1 : 0);
-	bind_time(st, 18, s->canceled_at);
-	bind_time(st, 19, s->ended_at);
+	db_bind_int64_or_null(st, 18, s->canceled_at);
+	db_bind_int64_or_null(st, 19, s->ended_at);
 	db_bind_text(st, 20, s->cancellation_reason, -1);
 	db_bind_text(st, 21, s->cancellation_comment, -1);
 	db_bind_text(st, 22, s->cancellation_feedback, -1);
@@ -274,7 +252,7 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_text(st, 25, s->latest_invoice, -1);
 	db_bind_text(st, 26, s->metadata, -1);
 	db_bind_text(st, 27, s->test_clock, -1);
-	bind_time(st, 28, s->next_action_at);
+	db_bind_int64_or_null(st, 28, s->next_action_at);
 }
 
 /* When the scheduler next has something to do for s, given its latest invoice's next
@@ -308,11 +286,11 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_int64(st, 5, s->period_index);
 	db_bind_int64(st, 6, s->period_start);
 	db_bind_int64(st, 7, s->period_end);
-	bind_time(st, 8, s->trial_start);
-	bind_time(st, 9, s->trial_end);
+	db_bind_int64_or_null(st, 8, s->trial_start);
+	db_bind_int64_or_null(st, 9, s->trial_end);
 	db_bind_int64(st, 10, s->cancel_at_period_end ? 1 : 0);
-	bind_time(st, 11, s->canceled_at);
-	bind_time(st, 12, s->ended_at);
+	db_bind_int64_or_null(st, 11, s->canceled_at);
+	db_bind_int64_or_null(st, 12, s->ended_at);
 	db_bind_text(st, 13, s->cancellation_reason, -1);
 	db_bind_text(st, 14, s->cancellation_comment, -1);
 	db_bind_text(st, 15, s->cancellation_feedback, -1);
@@ -320,9 +298,9 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_text(st, 17, s->description, -1);
 	db_bind_text(st, 18, s->latest_invoice, -1);
 	db_bind_text(st, 19, s->metadata, -1);
-	bind_time(st, 20, s->next_action_at);
+	db_bind_int64_or_null(st, 20, s->next_action_at);
 	int64_t n;
-	if (step_changed(st, &n) != DB_OK)
+	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (n != 1)
 		return req_fail(r, ERR_INVALID_STATE, NULL,

@@ -49,15 +49,6 @@ static const char SQL_CUSTOMERS[] =
 static const char SQL_CUSTOMER_DELETE[] =
     "UPDATE customers SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
-/* Steps an INSERT/UPDATE to completion: DB_OK with the rows it changed in *ret_n, or < 0. */
-static int step_changed(struct db_stmt *st, int64_t *ret_n)
-{
-	int rc = db_step(st);
-	*ret_n = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
-}
-
 int test_clock_load(struct req *r, struct db *db, const char *id, struct test_clock *c)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -266,7 +257,7 @@ static int advance_fn(struct db *db, void *p)
 	db_bind_text(st, 2, c->id, -1);
 	db_bind_int64(st, 3, target);
 	int64_t n;
-	if (step_changed(st, &n) != DB_OK || n != 1)
+	if (db_step_changes(st, &n) != DB_OK || n != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c->status = "advancing";
 	c->target_time = target;
@@ -399,7 +390,7 @@ static int ready_fn(struct db *db, void *p)
 	db_bind_text(st, 2, x->id, -1);
 	db_bind_int64(st, 3, x->target);
 	int64_t n;
-	int rc = step_changed(st, &n);
+	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK || n != 1)
 		return rc; /* deleted or finished meanwhile: nothing to do */
 	struct req r;

@@ -14,14 +14,13 @@ static const char *dup(struct arena *a, struct db_stmt *st, int col)
 	return t ? arena_strdup(a, t) : NULL;
 }
 
+/* A conditional update: DB_OK when it changed its one row, DB_CONFLICT when none (the
+ * condition no longer held), or an error. */
 static int step_changes(struct db_stmt *st)
 {
-	int rc = db_step(st);
-	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	if (rc != DB_DONE)
-		return rc < 0 ? rc : DB_ERR;
-	return n == 1 ? DB_OK : DB_CONFLICT;
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	return rc != DB_OK ? rc : n == 1 ? DB_OK : DB_CONFLICT;
 }
 
 /* One row by its key (the platform's id, then one or two more; NULL ends them) through fill,

@@ -104,6 +104,27 @@ int db_step_done(struct db_stmt *st)
 	return rc;
 }
 
+int db_step_changes(struct db_stmt *st, int64_t *ret_n)
+{
+	int rc = db_step(st);
+	*ret_n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+int64_t db_col_int64_or0(struct db_stmt *st, int col)
+{
+	return db_col_is_null(st, col) ? 0 : db_col_int64(st, col);
+}
+
+void db_bind_int64_or_null(struct db_stmt *st, int idx, int64_t v)
+{
+	if (v)
+		db_bind_int64(st, idx, v);
+	else
+		db_bind_null(st, idx);
+}
+
 /* ---- deferred counters ---- */
 
 #define COUNTERS_MAX 4096 /* a full batch makes the next additions run at once */

@@ -92,5 +92,11 @@ int db_counter_add(struct db *db, const char *sql, const char *update, const cha
 
 /* One-shot helpers: run a statement with no result rows; returns DB_OK or < 0. */
 int db_step_done(struct db_stmt *st);
+/* The same for an INSERT/UPDATE/DELETE whose caller wants the number of rows it changed (a
+ * conditional update that changed none lost its race): DB_OK with *ret_n, or < 0. */
+int db_step_changes(struct db_stmt *st, int64_t *ret_n);
+/* A nullable time or count column (NULL reads 0), and its bind (0 binds NULL). */
+int64_t db_col_int64_or0(struct db_stmt *st, int col);
+void db_bind_int64_or_null(struct db_stmt *st, int idx, int64_t v);
 
 #endif
