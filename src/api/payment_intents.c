@@ -1388,6 +1388,13 @@ static int cancel_fn(struct db *db, void *p)
 		return unexpected_state(r, "cancel", &pi,
 					"requires_payment_method, requires_capture, "
 					"requires_confirmation, requires_action, processing");
+	/* an invoice's payment ends with its invoice (void it), as on Stripe: a canceled intent
+	 * would leave the invoice open with nothing to pay it */
+	if (pi.invoice)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You cannot cancel this PaymentIntent because it was created by an "
+				"invoice. Void the invoice (%s) instead.",
+				pi.invoice);
 	if (status_is(&pi, "requires_capture") && pi.latest_charge) {
 		struct charge ch;
 		if (charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)

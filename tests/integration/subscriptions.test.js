@@ -351,6 +351,9 @@ test('default_incomplete: the intent waits for its confirmation, which pays the 
   });
   assert.equal(sub.status, 'incomplete');
   const piId = sub.latest_invoice.payments.data[0].payment.payment_intent;
+  // an invoice's intent is not canceled on its own (the invoice is voided instead)
+  await assert.rejects(stripe.paymentIntents.cancel(piId), (e) => e.statusCode === 400 && /created by an invoice/.test(e.message));
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_confirmation');
   const pi = await stripe.paymentIntents.confirm(piId);
   assert.equal(pi.status, 'succeeded');
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
