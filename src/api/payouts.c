@@ -8,19 +8,14 @@
  * (DR payouts_in_transit / CR paid_out, payout.paid) at its arrival_date. A pending payout can be
  * canceled: its funds come back (a "payout_cancel" balance transaction, payout.canceled).
  *
- * The available balance is a sum over the merchant's balance transactions, read in a read
- * transaction before the write so that the single writer never scans them. Two payouts made at
- * once could both pass that check; the write therefore moves the merchant's payout count in
- * the currency from the number the read saw to the next (a conditional update, which on
- * PostgreSQL waits for a concurrent one and then fails), refuses when another payout moved it
- * first, and the request reads again (at most
- * PAYOUT_ATTEMPTS times). A refund or dispute landing between the read and the write may take
- * the balance below zero, as it may on Stripe.
+ * The balance check and its guard against two draws spending one balance (payouts and
+ * transfers share it) are api/draw.h's.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/common.h"
+#include "api/draw.h"
 #include "api/list.h"
 #include "api/resources.h"
 #include "core/str.h"
@@ -31,7 +26,6 @@
 #include "store/store.h"
 
 #define PAYOUT_TEST_ARRIVAL_S 2
-#define PAYOUT_ATTEMPTS 5
 #define SETTLE_BATCH 64
 
 struct payout {
@@ -200,34 +194,16 @@ static const struct param_spec create_params[] = {
 struct create_ctx {
 	struct req *r;
 	struct payout p;
-	int64_t available;   /* read before the write */
-	int64_t made;	      /* the merchant's payouts in the currency at that read */
-	bool raced;	     /* another payout was made since that read */
+	struct draw draw;
 };
-
-static int balance_fn(struct db *db, void *arg)
-{
-	struct create_ctx *c = arg;
-	struct req *r = c->r;
-	if (ledger_available_balance(db, r->merchant_id, c->p.currency, &c->available) != DB_OK ||
-	    ledger_draws(db, r->merchant_id, c->p.currency, &c->made) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	return 0;
-}
 
 static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct payout *p = &c->p;
-	c->raced = false;
-	int crc = ledger_draw_next(db, r->merchant_id, p->currency, c->made);
-	if (crc == DB_CONFLICT) {
-		c->raced = true;
-		return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
-	}
-	if (crc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	if (draw_claim(db, &c->draw) != 0)
+		return -1;
 	char bt[ID_MAX];
 	int rc = ledger_payout(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt);
 	if (rc != DB_OK)
@@ -281,18 +257,9 @@ static int h_create(struct req *r)
 	p->metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &p->metadata) != 0)
 		return -1;
-	for (int attempt = 0; attempt < PAYOUT_ATTEMPTS; attempt++) {
-		if (req_read(r, balance_fn, &c) != 0)
-			return -1;
-		if (c.available < amount)
-			return req_fail(r, ERR_BALANCE_INSUFFICIENT, "amount", NULL);
-		if (req_write(r, create_fn, &c) == 0)
-			return 0;
-		if (!c.raced)
-			return -1;
-		r->err.set = false;
-	}
-	return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
+	c.draw =
+	    (struct draw){.currency = p->currency, .amount = amount, .write = create_fn, .ctx = &c};
+	return draw_run(r, &c.draw);
 }
 
 /* ---- retrieve, update, cancel, list ---- */

@@ -3,9 +3,9 @@
  * (/v1/transfers/{id}/reversals: create, list, retrieve, update): a platform sends funds to one
  * of its connected accounts (Connect's "separate charges and transfers").
  *
- * A transfer is funded either by the platform's available balance (checked like a payout's, in
- * a read before the write, and guarded by the same per-currency draw count so that two
- * transfers, or a transfer and a payout, cannot both spend one balance: ledger_payout.h), or by
+ * A transfer is funded either by the platform's available balance (a draw, as a payout is:
+ * api/draw.h, so that two transfers, or a transfer and a payout, cannot both spend one
+ * balance), or by
  * one of its charges (source_transaction): then it moves the charge's funds where they are
  * (still pending: the connected account's become available the same day), and all the
  * transfers a charge funds add up to no more than what it captured less what was refunded.
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/draw.h"
 #include "api/list.h"
 #include "api/resources.h"
 #include "core/str.h"
@@ -27,8 +28,6 @@
 #include "payments/connect.h"
 #include "payments/payments.h"
 #include "store/store.h"
-
-#define TRANSFER_ATTEMPTS 5
 
 static int respond(struct req *r, struct db *db, const struct transfer *t)
 {
@@ -55,9 +54,7 @@ struct create_ctx {
 	struct req *r;
 	struct transfer_new in;
 	char currency[8];
-	int64_t available; /* read before the write (no source_transaction) */
-	int64_t draws;	   /* the platform's draws in the currency at that read */
-	bool raced;	   /* another draw since that read */
+	struct draw draw; /* without source_transaction */
 	struct transfer t;
 };
 
@@ -69,16 +66,11 @@ static int destination_ok(struct req *r, struct db *db, const char *destination)
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-static int balance_fn(struct db *db, void *arg)
+/* the draw's read checks the destination too (a 404 before the balance's 400) */
+static int destination_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
-	struct req *r = c->r;
-	if (destination_ok(r, db, c->in.destination) != 0)
-		return -1;
-	if (ledger_available_balance(db, r->merchant_id, c->currency, &c->available) != DB_OK ||
-	    ledger_draws(db, r->merchant_id, c->currency, &c->draws) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	return 0;
+	return destination_ok(c->r, db, c->in.destination);
 }
 
 /* A transfer funded by the platform's charge: the charge must have captured funds in the
@@ -122,20 +114,14 @@ static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
-	c->raced = false;
 	if (destination_ok(r, db, c->in.destination) != 0)
 		return -1;
 	if (c->in.source_transaction) {
 		if (source_fn(db, c) != 0)
 			return -1;
 	} else {
-		int crc = ledger_draw_next(db, r->merchant_id, c->currency, c->draws);
-		if (crc == DB_CONFLICT) {
-			c->raced = true;
-			return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
-		}
-		if (crc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
+		if (draw_claim(db, &c->draw) != 0)
+			return -1;
 		c->in.bucket = (struct ledger_bucket){.pending = false};
 	}
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
@@ -181,18 +167,12 @@ static int h_create(struct req *r)
 		return -1;
 	if (c.in.source_transaction)
 		return req_write(r, create_fn, &c);
-	for (int attempt = 0; attempt < TRANSFER_ATTEMPTS; attempt++) {
-		if (req_read(r, balance_fn, &c) != 0)
-			return -1;
-		if (c.available < amount)
-			return req_fail(r, ERR_BALANCE_INSUFFICIENT, "amount", NULL);
-		if (req_write(r, create_fn, &c) == 0)
-			return 0;
-		if (!c.raced)
-			return -1;
-		r->err.set = false;
-	}
-	return req_fail(r, ERR_PAYOUT_CONFLICT, NULL, NULL);
+	c.draw = (struct draw){.currency = c.currency,
+			       .amount = amount,
+			       .check = destination_fn,
+			       .write = create_fn,
+			       .ctx = &c};
+	return draw_run(r, &c.draw);
 }
 
 /* ---- retrieve, update, list ---- */
