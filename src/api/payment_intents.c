@@ -647,7 +647,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	 * (the rates may have changed since the intent was created) */
 	const char *off = param_str(r, "off_session");
 	bool off_session = c->action_off_session ||
-			   (off && (strcmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
+			   (off && (strcasecmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 				    strcmp(off, "recurring") == 0));
 	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
 				    pi->customer, c->authenticated, off_session, true, &c->ca) != 0)

@@ -185,7 +185,9 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 	case PT_BOOL:
 		if (check_scalar(r, n, path))
 			return -1;
-		if (strcmp(n->value, "true") != 0 && strcmp(n->value, "false") != 0)
+		/* any case: stripe-python before v7 sends Python's str(True), "True", and
+		 * Stripe accepts it */
+		if (strcasecmp(n->value, "true") != 0 && strcasecmp(n->value, "false") != 0)
 			return req_fail(r, ERR_PARAM_INVALID_BOOL, path, "%s", safe_echo(n->value));
 		return 0;
 	case PT_ENUM: {
@@ -339,6 +341,6 @@ int param_bool(const struct req *r, const char *path, bool *ret)
 	const char *s = param_str(r, path);
 	if (!s || !*s)
 		return 0;
-	*ret = strcmp(s, "true") == 0;
+	*ret = strcasecmp(s, "true") == 0;
 	return 1;
 }

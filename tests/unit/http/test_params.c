@@ -67,3 +67,41 @@ Test(params, object_arrays)
 	cr_assert_str_eq(r.err.param, "line_items");
 	cr_assert_not_null(strstr(r.err.detail, "at most 3"));
 }
+
+static const struct param_spec bool_spec[] = {
+    {"confirm", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int check_bool(const char *body)
+{
+	struct form_node *root = NULL;
+	struct form_error fe;
+	memset(&fe, 0, sizeof(fe));
+	memset(&r.err, 0, sizeof(r.err));
+	cr_assert_eq(form_parse(&r.arena, body, strlen(body), &root, &fe), 0, "%s", body);
+	r.params = root;
+	return params_validate(&r, bool_spec);
+}
+
+/* stripe-python before v7 sends Python's str(True), "True"; Stripe takes booleans in any case. */
+Test(params, booleans_in_any_case)
+{
+	const char *yes[] = {"confirm=true", "confirm=True", "confirm=TRUE"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		cr_assert_eq(check_bool(yes[i]), 0, "%s: %s", yes[i], r.err.detail);
+		bool v = false;
+		cr_assert_eq(param_bool(&r, "confirm", &v), 1);
+		cr_assert(v, "%s", yes[i]);
+	}
+	const char *no[] = {"confirm=false", "confirm=False"};
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		cr_assert_eq(check_bool(no[i]), 0, "%s: %s", no[i], r.err.detail);
+		bool v = true;
+		cr_assert_eq(param_bool(&r, "confirm", &v), 1);
+		cr_assert_not(v, "%s", no[i]);
+	}
+	cr_assert_eq(check_bool("confirm=yes"), -1);
+	cr_assert_str_eq(r.err.param, "confirm");
+	cr_assert_eq(check_bool("confirm=1"), -1);
+}
