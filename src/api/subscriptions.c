@@ -580,7 +580,8 @@ static const char *line_description(struct req *r, const struct sub_item *it, bo
  * (trial: at 0), total, number; its id is `id` (chosen by the caller, so that the intent paying
  * it can name it). 0, or -1 with r->err. */
 static int invoice_for_period(struct req *r, struct db *db, const struct subscription *s, int64_t t,
-			      const char *id, const char *reason, bool trial, struct invoice *in)
+			      const char *id, const char *reason, bool trial, int64_t extra,
+			      struct invoice *in)
 {
 	struct billing_line lines[SUB_ITEMS_MAX];
 	int64_t amounts[SUB_ITEMS_MAX];
@@ -588,9 +589,12 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 		lines[i] = (struct billing_line){trial ? 0 : s->items[i].pf.unit_amount,
 						 s->items[i].quantity};
 	int64_t total;
-	if (billing_total(lines, s->n_items, amounts, &total) != 0)
+	/* extra: the invoice items it takes (claimed by the caller), a credit when negative */
+	if (billing_total(lines, s->n_items, amounts, &total) != 0 ||
+	    __builtin_add_overflow(total, extra, &total) || total > BILLING_AMOUNT_MAX ||
+	    total < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
-				"The subscription's items add up to more than %lld.",
+				"The subscription's invoice adds up to more than %lld.",
 				(long long)BILLING_AMOUNT_MAX);
 	memset(in, 0, sizeof(*in));
 	str_copy(in->id, sizeof(in->id), id);
@@ -682,10 +686,11 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 }
 
 /* Stores invoice in and appends invoice.created and invoice.finalized; a zero invoice is paid
- * at once (invoice.paid, invoice.payment_succeeded), as Stripe pays a trial's. */
+ * at once (invoice.paid, invoice.payment_succeeded), as Stripe pays a trial's; one below zero
+ * too, its credit carried to the customer's next invoice. */
 static int invoice_store(struct req *r, struct db *db, struct invoice *in)
 {
-	bool zero = in->total == 0;
+	bool zero = in->total <= 0;
 	if (zero) {
 		in->status = "paid";
 		in->paid_at = in->finalized_at;
@@ -697,7 +702,8 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in)
 	    invoice_emit(r, db, in, "invoice.finalized") != 0)
 		return -1;
 	if (zero && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
-		     invoice_emit(r, db, in, "invoice.payment_succeeded") != 0))
+		     invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
+		     invoice_credit_carry(r, db, in, in->finalized_at) != 0))
 		return -1;
 	return 0;
 }
@@ -916,7 +922,7 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	}
 	if (sub_emit(r, db, s, "customer.subscription.created", NULL) != 0)
 		return -1;
-	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial,
+	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial, 0,
 			       &c->in) != 0)
 		return -1;
 	c->in.payment_intent = c->pi_id[0] ? c->pi_id : NULL;
@@ -1597,6 +1603,8 @@ struct step_ctx {
 	const char *pm;
 	char pi_id[ID_MAX], invoice_id[ID_MAX];
 	bool new_intent;
+	struct pending_items pending; /* RENEW/TRIAL_END: the invoice items the invoice takes */
+	int64_t total;		      /* RENEW/TRIAL_END: the new invoice's total */
 };
 
 static const char SQL_PI_STATUS[] =
@@ -1625,6 +1633,12 @@ static int step_read_fn(struct db *db, void *p)
 	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	/* a new period's invoice takes the customer's pending items (this subscription's and
+	 * those of none) */
+	memset(&x->pending, 0, sizeof(x->pending));
+	if ((x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) &&
+	    invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
+		return -1;
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -1749,9 +1763,14 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	    s.status != was ? ",\"status\":" : "", s.status != was ? json_quote(r, was) : "");
 	if (!prev || sub_emit(r, db, &s, "customer.subscription.updated", prev) != 0)
 		return -1;
-	if (invoice_for_period(r, db, &s, x->t, x->invoice_id, "subscription_cycle", false,
-			       &x->in) != 0)
+	if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0 ||
+	    invoice_for_period(r, db, &s, x->t, x->invoice_id, "subscription_cycle", false,
+			       x->pending.sum, &x->in) != 0)
 		return -1;
+	/* the payment was made for the total read before the write */
+	if (x->in.total != x->total)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				s.id);
 	x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
 	return invoice_store(r, db, &x->in);
 }
@@ -1864,11 +1883,13 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	case BILLING_RETRY: {
 		bool retry = x->action == BILLING_RETRY;
 		int64_t total = 0;
-		if (!retry && next_total(&x->s, &total) != 0)
+		if (!retry && (next_total(&x->s, &total) != 0 ||
+			       __builtin_add_overflow(total, x->pending.sum, &total)))
 			break;
+		x->total = total;
 		if (!retry)
 			id_new_at(x->invoice_id, "in_", t);
-		if (!retry && total == 0) {
+		if (!retry && total <= 0) {
 			rc = req_write(&r, zero_renew_fn, x);
 			break;
 		}

@@ -1,0 +1,276 @@
+'use strict';
+// Changing what a customer is billed, through stripe-node: invoice items and one-off invoices,
+// changes of a subscription's items with their prorations, and pausing and resuming. Time moves
+// with test clocks. Every new object is checked against Stripe's OpenAPI spec, and money is
+// checked to add up: an invoice's total is the sum of its lines, its payment's charge and
+// balance transaction are that total, and `tender verify` passes at the end.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { startTender, stopAll, tender } = require('./helpers');
+
+let env;
+let stripe;
+let other;
+const DAY = 86400;
+const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1: a 31-day first period
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+// The validator's 2023-08-16 spec predates the 2025 invoice, subscription and invoice item
+// shapes that stripe-node 23 speaks and Tender follows (see subscriptions.test.js): these
+// exact problems are the spec being out of date.
+const OUTDATED = [
+  /^\$\.current_period_(start|end): missing required property$/,
+  /^\$\.discount: absent /,
+  /^\$\.(paid|paid_out_of_band|total_tax_amounts): missing required property$/,
+  /^\$\.(application_fee_amount|charge|payment_intent|quote|rendering_options|subscription_details|tax|transfer_data): absent /,
+  /^\$\.lines\.data\[\d+\]\.(proration|type): missing required property$/,
+  /^\$\.lines\.data\[\d+\]\.(amount_excluding_tax|price|proration_details|unit_amount_excluding_tax): absent /,
+];
+
+function shape(obj, schema) {
+  const validator = require(path.join(process.env.TENDER_SHARED || path.resolve(__dirname, '..', '..', '..', 'shared'), 'tools', 'stripe-openapi-validate.js'));
+  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true })
+    .filter((p) => !OUTDATED.some((re) => re.test(p)));
+  assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
+}
+
+async function ready(clock) {
+  for (let i = 0; i < 300; i++) {
+    const c = await stripe.testHelpers.testClocks.retrieve(clock.id);
+    if (c.status === 'ready') return c;
+    assert.equal(c.status, 'advancing');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the clock did not finish advancing');
+}
+
+async function advance(clock, to) {
+  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to });
+  const c = await ready(clock);
+  assert.equal(c.frozen_time, to);
+  return c;
+}
+
+async function eventsOf(id, client = stripe) {
+  const all = await client.events.list({ limit: 100 }).autoPagingToArray({ limit: 10000 });
+  return all.filter((e) => e.data.object.id === id).reverse().map((e) => e.type);
+}
+
+async function setup(pm = 'pm_card_visa', frozen = T0) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+  const opts = { test_clock: clock.id, email: 'jenny@example.com' };
+  if (pm) Object.assign(opts, { payment_method: pm, invoice_settings: { default_payment_method: pm } });
+  const customer = await stripe.customers.create(opts);
+  return { clock, customer };
+}
+
+// An invoice adds up: total = sum of lines; a paid one's payment, charge and balance
+// transaction are its amount_due.
+async function assertConserved(inv) {
+  const lines = await stripe.invoices.listLineItems(inv.id, { limit: 100 });
+  const sum = lines.data.reduce((a, l) => a + l.amount, 0);
+  assert.equal(inv.total, sum, 'total is the sum of the lines');
+  assert.equal(inv.subtotal, sum);
+  assert.equal(inv.amount_due, Math.max(0, sum));
+  if (inv.status === 'paid' && inv.amount_due > 0) {
+    const full = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+    const pi = await stripe.paymentIntents.retrieve(full.payments.data[0].payment.payment_intent,
+      { expand: ['latest_charge.balance_transaction'] });
+    assert.equal(pi.status, 'succeeded');
+    assert.equal(pi.amount, inv.amount_due);
+    assert.equal(pi.latest_charge.amount_captured, inv.amount_due);
+    assert.equal(pi.latest_charge.balance_transaction.amount, inv.amount_due);
+    assert.equal(inv.amount_paid, inv.amount_due);
+  }
+  return lines.data;
+}
+
+let monthly; // 30.00 usd a month
+let product;
+
+test('invoice items: create, retrieve, update, delete, list, shape, events, refused input', async () => {
+  monthly = await stripe.prices.create({
+    currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Team' },
+  });
+  product = monthly.product;
+  const { clock, customer } = await setup();
+  const a = await stripe.invoiceItems.create({
+    customer: customer.id, amount: 1250, currency: 'usd', description: 'Setup fee', metadata: { k: 'v' },
+  });
+  assert.match(a.id, /^ii_/);
+  assert.equal(a.object, 'invoiceitem');
+  assert.deepEqual([a.amount, a.quantity, a.unit_amount, a.currency], [1250, 1, 1250, 'usd']);
+  assert.equal(a.invoice, null);
+  assert.equal(a.proration, false);
+  assert.equal(a.date, T0);
+  assert.deepEqual(a.period, { start: T0, end: T0 });
+  assert.equal(a.test_clock, clock.id);
+  assert.deepEqual(a.metadata, { k: 'v' });
+  shape(a, 'invoiceitem');
+  // a one-time price × quantity, and price_data
+  const once = await stripe.prices.create({ currency: 'usd', unit_amount: 400, product });
+  const b = await stripe.invoiceItems.create({ customer: customer.id, price: once.id, quantity: 3,
+    period: { start: T0, end: T0 + 10 * DAY } });
+  assert.deepEqual([b.amount, b.unit_amount, b.quantity], [1200, 400, 3]);
+  assert.equal(b.price.id, once.id);
+  assert.deepEqual(b.period, { start: T0, end: T0 + 10 * DAY });
+  shape(b, 'invoiceitem');
+  const c = await stripe.invoiceItems.create({ customer: customer.id, price_data: { currency: 'usd', product, unit_amount: 99 }, quantity: 2 });
+  assert.equal(c.amount, 198);
+  assert.equal(c.price.active, false);
+  assert.deepEqual(await stripe.invoiceItems.retrieve(a.id), a);
+  const u = await stripe.invoiceItems.update(a.id, { amount: 1500, description: 'Setup', metadata: { x: '1' } });
+  assert.equal(u.amount, 1500);
+  assert.equal(u.description, 'Setup');
+  assert.deepEqual(u.metadata, { k: 'v', x: '1' });
+  const d = await stripe.invoiceItems.del(c.id);
+  assert.deepEqual(d, { ...d, id: c.id, object: 'invoiceitem', deleted: true });
+  await assert.rejects(stripe.invoiceItems.retrieve(c.id), (e) => e.statusCode === 404);
+  const pending = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
+  assert.deepEqual(pending.data.map((x) => x.id), [b.id, a.id]);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: false })).data.length, 0);
+  assert.deepEqual(await eventsOf(a.id), ['invoiceitem.created', 'invoiceitem.updated']);
+  assert.deepEqual(await eventsOf(c.id), ['invoiceitem.created', 'invoiceitem.deleted']);
+  // refused, nothing made
+  const recurringPrice = monthly.id;
+  const cases = [
+    [{ customer: customer.id }, 'amount'],
+    [{ customer: customer.id, amount: 100 }, 'currency'],
+    [{ customer: customer.id, amount: 100, currency: 'usd', price: once.id }, 'amount'],
+    [{ customer: customer.id, price: recurringPrice }, 'price'],
+    [{ customer: customer.id, price: once.id, currency: 'eur' }, 'currency'],
+    [{ customer: customer.id, price: once.id, quantity: 0 }, 'quantity'],
+    [{ customer: customer.id, amount: 100000000, currency: 'usd' }, 'amount'],
+    [{ customer: customer.id, unit_amount: 99999999, quantity: 2, currency: 'usd' }, 'quantity'],
+    [{ customer: customer.id, amount: 100, currency: 'usd', period: { start: T0 + 5, end: T0 } }, 'period[end]'],
+    [{ customer: customer.id, amount: 100, currency: 'usd', invoice: 'in_nope' }, 'invoice'],
+    [{ customer: customer.id, amount: 100, currency: 'usd', subscription: 'sub_nope' }, 'subscription'],
+  ];
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.invoiceItems.create(params),
+      (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === param, JSON.stringify(params));
+  }
+  await assert.rejects(stripe.invoiceItems.create({ customer: 'cus_nope', amount: 1, currency: 'usd' }), (e) => e.statusCode === 404);
+  await assert.rejects(other.invoiceItems.retrieve(a.id), (e) => e.statusCode === 404);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 2);
+});
+
+test('a one-off invoice takes the pending items (include), is finalized and paid; drafts can be deleted', async () => {
+  const { customer } = await setup();
+  const a = await stripe.invoiceItems.create({ customer: customer.id, amount: 2500, currency: 'usd', description: 'Consulting' });
+  const b = await stripe.invoiceItems.create({ customer: customer.id, amount: -500, currency: 'usd', description: 'Goodwill credit' });
+  const eurItem = await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'eur' });
+  // exclude (the default): an empty draft, the items stay pending
+  const empty = await stripe.invoices.create({ customer: customer.id, currency: 'usd' });
+  assert.equal(empty.status, 'draft');
+  assert.equal(empty.total, 0);
+  assert.equal(empty.lines.data.length, 0);
+  assert.equal(empty.number, null);
+  const del = await stripe.invoices.del(empty.id);
+  assert.equal(del.deleted, true);
+  await assert.rejects(stripe.invoices.retrieve(empty.id), (e) => e.statusCode === 404);
+  // include: a draft of the usd items
+  const inv = await stripe.invoices.create({
+    customer: customer.id, currency: 'usd', pending_invoice_items_behavior: 'include', description: 'March work',
+    metadata: { order: '7' }, collection_method: 'charge_automatically',
+  });
+  assert.equal(inv.status, 'draft');
+  assert.equal(inv.billing_reason, 'manual');
+  assert.equal(inv.total, 2000);
+  assert.equal(inv.amount_due, 2000);
+  assert.equal(inv.auto_advance, false);
+  assert.equal(inv.subscription, null);
+  assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.parent.invoice_item_details.invoice_item]), [[2500, a.id], [-500, b.id]]);
+  assert.equal(inv.lines.data[0].parent.type, 'invoice_item_details');
+  shape(inv, 'invoice');
+  assert.equal((await stripe.invoiceItems.retrieve(a.id)).invoice, inv.id);
+  assert.equal((await stripe.invoiceItems.retrieve(eurItem.id)).invoice, null);
+  assert.deepEqual((await stripe.invoiceItems.list({ invoice: inv.id })).data.map((x) => x.id).sort(), [a.id, b.id].sort());
+  // an item added to the draft, one changed, one removed: the total follows
+  const c = await stripe.invoiceItems.create({ customer: customer.id, amount: 300, currency: 'usd', invoice: inv.id });
+  assert.equal(c.invoice, inv.id);
+  await stripe.invoiceItems.update(a.id, { amount: 3000 });
+  await stripe.invoiceItems.del(b.id);
+  let cur = await stripe.invoices.retrieve(inv.id);
+  assert.equal(cur.total, 3300);
+  assert.equal(cur.lines.data.length, 2);
+  await assert.rejects(stripe.invoiceItems.create({ customer: customer.id, amount: 1, currency: 'eur', invoice: inv.id }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(stripe.invoices.pay(inv.id), (e) => e.statusCode === 400);
+  // finalize: numbered, open; its items are fixed
+  const fin = await stripe.invoices.finalizeInvoice(inv.id);
+  assert.equal(fin.status, 'open');
+  assert.match(fin.number, /-0001$/);
+  await assert.rejects(stripe.invoiceItems.update(a.id, { amount: 1 }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoiceItems.del(a.id), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.del(inv.id), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoiceItems.create({ customer: customer.id, amount: 1, currency: 'usd', invoice: inv.id }),
+    (e) => e.statusCode === 400 && e.param === 'invoice');
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.amount_paid, 3300);
+  shape(paid, 'invoice');
+  const lines = await assertConserved(paid);
+  assert.equal(lines.length, 2);
+  assert.deepEqual(await eventsOf(inv.id), ['invoice.created', 'invoice.updated', 'invoice.updated', 'invoice.updated',
+    'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  assert.deepEqual(await eventsOf(empty.id), ['invoice.created', 'invoice.deleted']);
+  // the eur item is still pending; an invoice in eur takes it
+  const e = await stripe.invoices.create({ customer: customer.id, currency: 'eur', pending_invoice_items_behavior: 'include' });
+  assert.equal(e.total, 700);
+  // deleting that draft makes its item pending again
+  await stripe.invoices.del(e.id);
+  assert.equal((await stripe.invoiceItems.retrieve(eurItem.id)).invoice, null);
+  // a draft whose total is below zero: nothing charged, the credit carried to the next invoice
+  await stripe.invoiceItems.create({ customer: customer.id, amount: -800, currency: 'usd', description: 'Refund of overcharge' });
+  const neg = await stripe.invoices.create({ customer: customer.id, currency: 'usd', pending_invoice_items_behavior: 'include' });
+  assert.equal(neg.total, -800);
+  assert.equal(neg.amount_due, 0);
+  const negFin = await stripe.invoices.finalizeInvoice(neg.id);
+  assert.equal(negFin.status, 'paid');
+  assert.equal(negFin.amount_paid, 0);
+  const carried = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.filter((x) => x.currency === 'usd');
+  assert.equal(carried.length, 1);
+  assert.equal(carried[0].amount, -800);
+  // tenants
+  await assert.rejects(other.invoices.create({ customer: customer.id }), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice' }),
+    (e) => e.statusCode === 400 && e.param === 'collection_method');
+});
+
+test('a renewal invoice takes the pending items of its customer and subscription', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  assert.equal(sub.status, 'active');
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.total, 3000);
+  const a = await stripe.invoiceItems.create({ customer: customer.id, amount: 450, currency: 'usd', subscription: sub.id, description: 'Extra seats' });
+  assert.equal(a.subscription, sub.id);
+  assert.equal(a.parent.subscription_details.subscription, sub.id);
+  shape(a, 'invoiceitem');
+  const b = await stripe.invoiceItems.create({ customer: customer.id, amount: 50, currency: 'usd' });
+  await advance(clock, T0 + 31 * DAY + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const inv = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 3500);
+  shape(inv, 'invoice');
+  const lines = await assertConserved(inv);
+  assert.deepEqual(lines.map((l) => l.parent.type).sort(),
+    ['invoice_item_details', 'invoice_item_details', 'subscription_item_details']);
+  assert.equal((await stripe.invoiceItems.retrieve(a.id)).invoice, inv.id);
+  assert.equal((await stripe.invoiceItems.retrieve(b.id)).invoice, inv.id);
+  await assert.rejects(stripe.invoiceItems.del(a.id), (e) => e.statusCode === 400);
+});
+
+test('tender verify passes: the money in the ledger adds up', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
