@@ -98,6 +98,37 @@ int invoice_items_release(struct req *r, struct db *db, const char *invoice);
  * credit is a new pending item of the customer, for its next invoice. 0, or -1 with r->err. */
 int invoice_credit_carry(struct req *r, struct db *db, const struct invoice *in, int64_t now);
 
+/* ---- changing a subscription's items (subscriptions.c; subscription_items.c calls it) ---- */
+
+/* One change: an existing item (id) changed or deleted, or a new one (id NULL). */
+struct sub_item_change {
+	const char *id;
+	const char *price;	   /* the new price; NULL: unchanged (a new item needs one) */
+	int64_t quantity;	   /* 0: unchanged (a new item: 1) */
+	const char *metadata_path; /* the param path of its metadata hash; NULL: unchanged */
+	bool deleted;
+	const char *shown; /* its name in errors: "items[0]", "" for subscription_items */
+};
+enum sub_change_answer { SUB_ANSWER_SUBSCRIPTION, SUB_ANSWER_ITEM, SUB_ANSWER_ITEM_DELETED };
+struct sub_change {
+	const char *subscription;
+	int n;
+	struct sub_item_change ch[SUB_ITEMS_MAX];
+	const char *proration_behavior; /* create_prorations (NULL), none, always_invoice */
+	int64_t proration_date;		/* 0: now (the subscription's time) */
+	const char *payment_behavior;	/* allow_incomplete (NULL) or error_if_incomplete */
+	bool own_params;		/* also POST /v1/subscriptions/{id}'s other parameters */
+	enum sub_change_answer answer;
+	char item[ID_MAX]; /* the item answered; a new item's id is set here */
+};
+/* Applies c as one change of the subscription (its items, prorations as invoice items, an
+ * invoice paid at once for always_invoice or a new interval) and answers. 0, or -1 with r->err. */
+int subscription_change(struct req *r, struct sub_change *c);
+/* Renders subscription item `id` (DB_NOTFOUND when absent); ret_sub (may be NULL) its
+ * subscription's id, in r's arena. */
+int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, struct json *j,
+				   const char **ret_sub);
+
 /* The subscription's side of an invoice's outcome (subscriptions.c). `attempted`: the attempt
  * that just ended; the invoice row is already updated. 0, or -1 with r->err. */
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in);

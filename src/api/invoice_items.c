@@ -15,9 +15,10 @@
  * Prorations (subscriptions.c) are invoice items too, made with proration=true by a change of
  * a subscription's items.
  *
- * Money: amount = unit_amount × quantity, overflow-checked, at most BILLING_AMOUNT_MAX either
- * way; a negative amount is a credit. An invoice whose total ends below zero charges nothing;
- * its credit is carried to the customer's next invoice as a new pending item
+ * Money: amount = unit_amount × quantity (a proration's amount is its line rounded, its
+ * unit_amount the unit's share rounded on its own), overflow-checked, at most BILLING_AMOUNT_MAX
+ * either way; a negative amount is a credit. An invoice whose total ends below zero charges
+ * nothing; its credit is carried to the customer's next invoice as a new pending item
  * (invoice_credit_carry) — where Stripe would credit the customer's balance.
  */
 #include <stdio.h>
@@ -735,6 +736,14 @@ static int update_fn(struct db *db, void *p)
 	json_obj_open(&pj);
 	bool amounts = false;
 	int64_t v;
+	/* a proration's amount is its subscription change's arithmetic */
+	if (ii->proration && (param_present(r, "amount") || param_present(r, "unit_amount") ||
+			      param_present(r, "quantity"))) {
+		buf_release(&pb);
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"A proration's amount and quantity cannot change; delete it "
+				"instead.");
+	}
 	if (param_int(r, "amount", &v) == 1) {
 		if (ii->price || param_present(r, "unit_amount") || param_present(r, "quantity")) {
 			buf_release(&pb);

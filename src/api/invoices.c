@@ -1,11 +1,14 @@
 /*
- * /v1/invoices: retrieve, list, pay, finalize, void, lines — the invoices subscriptions make
- * (subscriptions.c). An invoice is made finalized (open) with its lines and total fixed, and is
- * paid by one PaymentIntent of its amount, confirmed again for each attempt (Stripe's newer
- * model: the intent is found through `payments`, expand[]=payments). Whichever confirmation
- * settles that intent — the scheduler's, POST /v1/invoices/{id}/pay, the API's own confirm, or
- * the 3-D Secure page — settles the invoice in the same transaction (invoice_payment_settled),
- * so an invoice is paid exactly when its payment's charge is recorded, never apart from it.
+ * /v1/invoices: create (one-off drafts), update, delete (drafts), retrieve, list, pay, finalize,
+ * void, lines — the invoices subscriptions make (subscriptions.c) and one-off ones. A one-off
+ * invoice is a draft of invoice items (invoice_items.c) until it is finalized; its lines are its
+ * items' (rendered from their rows, so a draft's follow them) and its total moves with them. An
+ * invoice is made finalized (open) with its lines and total fixed, and is paid by one PaymentIntent
+ * of its amount, confirmed again for each attempt (Stripe's newer model: the intent is found
+ * through `payments`, expand[]=payments). Whichever confirmation settles that intent — the
+ * scheduler's, POST /v1/invoices/{id}/pay, the API's own confirm, or the 3-D Secure page — settles
+ * the invoice in the same transaction (invoice_payment_settled), so an invoice is paid exactly when
+ * its payment's charge is recorded, never apart from it.
  */
 #include <stdio.h>
 #include <string.h>

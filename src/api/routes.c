@@ -24,6 +24,7 @@ const struct route *const api_route_tables[] = {
     subscriptions_routes,
     invoices_routes,
     invoice_items_routes,
+    subscription_items_routes,
     test_clocks_routes,
     NULL,
 };

@@ -271,6 +271,163 @@ test('a renewal invoice takes the pending items of its customer and subscription
   await assert.rejects(stripe.invoiceItems.del(a.id), (e) => e.statusCode === 400);
 });
 
+// Stripe's proration of one line: amount × remaining / period, to the nearest minor unit,
+// halves away from zero (computed here with BigInt, independently of Tender).
+function prorate(amount, remaining, period) {
+  const mag = BigInt(Math.abs(amount)) * BigInt(remaining);
+  const q = (2n * mag + BigInt(period)) / (2n * BigInt(period));
+  return amount < 0 ? -Number(q) : Number(q);
+}
+
+const P = 31 * DAY; // the first period: Mar 1 → Apr 1
+const APR1 = T0 + P;
+
+test('a quantity change mid-period: unused time credited, remaining time charged, on the next invoice', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  await advance(clock, T0 + 10 * DAY);
+  const upd = await stripe.subscriptions.update(sub.id, { items: [{ id: si, quantity: 2 }] });
+  assert.equal(upd.items.data[0].id, si);
+  assert.equal(upd.items.data[0].quantity, 2);
+  assert.equal(upd.latest_invoice, sub.latest_invoice); // nothing invoiced yet
+  shape({ ...upd }, 'subscription');
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.equal(pending.length, 2);
+  const credit = pending.find((x) => x.amount < 0);
+  const charge = pending.find((x) => x.amount > 0);
+  assert.equal(credit.amount, prorate(-3000, 21 * DAY, P));
+  assert.equal(charge.amount, prorate(6000, 21 * DAY, P));
+  assert.deepEqual([credit.amount, charge.amount], [-2032, 4065]);
+  for (const x of [credit, charge]) {
+    assert.equal(x.proration, true);
+    assert.equal(x.subscription, sub.id);
+    assert.equal(x.subscription_item, si);
+    assert.deepEqual(x.period, { start: T0 + 10 * DAY, end: APR1 });
+    shape(x, 'invoiceitem');
+  }
+  assert.equal(credit.quantity, 1);
+  assert.equal(charge.quantity, 2);
+  assert.match(credit.description, /^Unused time on Team after 11 Mar 2025$/);
+  assert.match(charge.description, /^Remaining time on 2 × Team after 11 Mar 2025$/);
+  const evs = await eventsOf(sub.id);
+  assert.equal(evs[evs.length - 1], 'customer.subscription.updated');
+  // proration_behavior none: no more items
+  const none = await stripe.subscriptions.update(sub.id, { items: [{ id: si, quantity: 3 }], proration_behavior: 'none' });
+  assert.equal(none.items.data[0].quantity, 3);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 2);
+  // the renewal: 3 × 30.00 for April, with the prorations
+  await advance(clock, APR1 + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const inv = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 9000 - 2032 + 4065);
+  shape(inv, 'invoice');
+  const lines = await assertConserved(inv);
+  const pr = lines.filter((l) => l.parent.type === 'invoice_item_details');
+  assert.deepEqual(pr.map((l) => l.parent.invoice_item_details.proration), [true, true]);
+});
+
+test('always_invoice: a price change is invoiced and paid at once; the money adds up', async () => {
+  const { clock, customer } = await setup();
+  const pro = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  await advance(clock, T0 + 10 * DAY);
+  const at = T0 + 10 * DAY - 3600; // proration_date: an hour earlier
+  const upd = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, price: pro.id }], proration_behavior: 'always_invoice', proration_date: at,
+    expand: ['latest_invoice'],
+  });
+  assert.equal(upd.items.data[0].price.id, pro.id);
+  assert.equal(upd.items.data[0].id, si);
+  const inv = upd.latest_invoice;
+  assert.notEqual(inv.id, sub.latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_update');
+  assert.equal(inv.status, 'paid');
+  const rem = APR1 - at;
+  assert.equal(inv.total, prorate(-3000, rem, P) + prorate(5000, rem, P));
+  shape(inv, 'invoice');
+  const lines = await assertConserved(inv);
+  assert.equal(lines.length, 2);
+  assert.ok(lines.every((l) => l.parent.invoice_item_details.proration));
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+  // a downgrade with always_invoice: a credit, nothing charged, carried to the next invoice
+  const down = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, price: monthly.id }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  assert.equal(down.latest_invoice.total, prorate(-5000, 21 * DAY, P) + prorate(3000, 21 * DAY, P));
+  assert.equal(down.latest_invoice.amount_due, 0);
+  assert.equal(down.latest_invoice.status, 'paid');
+  const carried = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.equal(carried.length, 1);
+  assert.equal(carried[0].amount, down.latest_invoice.total);
+  // the renewal takes the credit
+  await advance(clock, APR1 + 60);
+  const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(next.total, 3000 + carried[0].amount);
+  await assertConserved(next);
+});
+
+test('a new interval starts a new period now and invoices it at once', async () => {
+  const { clock, customer } = await setup();
+  const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const now = T0 + 10 * DAY;
+  await advance(clock, now);
+  const upd = await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, price: yearly.id }], expand: ['latest_invoice'] });
+  assert.equal(upd.billing_cycle_anchor, now);
+  assert.equal(upd.items.data[0].current_period_start, now);
+  assert.equal(upd.items.data[0].current_period_end, Date.UTC(2026, 2, 11, 0, 0, 0) / 1000);
+  const inv = upd.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_update');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 30000 + prorate(-3000, 21 * DAY, P));
+  await assertConserved(inv);
+});
+
+test('/v1/subscription_items: create, retrieve, update, delete, list, with prorations', async () => {
+  const { clock, customer } = await setup();
+  const addon = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Addon' } });
+  const eurPrice = await stripe.prices.create({ currency: 'eur', unit_amount: 1000, recurring: { interval: 'month' }, product });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  await advance(clock, T0 + 10 * DAY);
+  const it = await stripe.subscriptionItems.create({ subscription: sub.id, price: addon.id, quantity: 2, metadata: { a: '1' } });
+  assert.match(it.id, /^si_/);
+  assert.equal(it.object, 'subscription_item');
+  assert.equal(it.quantity, 2);
+  assert.equal(it.subscription, sub.id);
+  assert.deepEqual(it.metadata, { a: '1' });
+  shape(it, 'subscription_item');
+  assert.deepEqual(await stripe.subscriptionItems.retrieve(it.id), it);
+  const list = await stripe.subscriptionItems.list({ subscription: sub.id });
+  assert.deepEqual(list.data.map((x) => x.id).sort(), [sub.items.data[0].id, it.id].sort());
+  let pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.deepEqual(pending.map((x) => x.amount), [prorate(2000, 21 * DAY, P)]);
+  const up = await stripe.subscriptionItems.update(it.id, { quantity: 1, proration_behavior: 'none' });
+  assert.equal(up.quantity, 1);
+  const del = await stripe.subscriptionItems.del(it.id);
+  assert.deepEqual(del, { ...del, id: it.id, object: 'subscription_item', deleted: true });
+  await assert.rejects(stripe.subscriptionItems.retrieve(it.id), (e) => e.statusCode === 404);
+  pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.deepEqual(pending.map((x) => x.amount).sort((a, b) => a - b), [prorate(-1000, 21 * DAY, P), prorate(2000, 21 * DAY, P)]);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).items.data.length, 1);
+  // refused, nothing changed
+  await assert.rejects(stripe.subscriptionItems.del(sub.items.data[0].id), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.subscriptionItems.create({ subscription: sub.id, price: monthly.id }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.subscriptionItems.create({ subscription: sub.id, price: eurPrice.id }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.subscriptionItems.create({ subscription: 'sub_nope', price: addon.id }), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: 'si_nope', quantity: 2 }] }),
+    (e) => e.statusCode === 404 && e.param === 'items[0][id]');
+  await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 2 }], proration_date: T0 - 5 }),
+    (e) => e.statusCode === 400 && e.param === 'proration_date');
+  await assert.rejects(other.subscriptionItems.retrieve(sub.items.data[0].id), (e) => e.statusCode === 404);
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.items.data[0].quantity, 1);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 2);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -3,7 +3,8 @@
 -- invoice is NULL; the invoice that takes it (a subscription's renewal, or a one-off invoice made
 -- by POST /v1/invoices) names itself here, in the same write that makes or finalizes it, and the
 -- invoice's lines show its items. amount = unit_amount × quantity (or the amount given), in
--- minor units, negative for a credit. Rows are never removed: a deleted item keeps its row with
+-- minor units, negative for a credit (a proration: amount is the line rounded, unit_amount the
+-- unit's share rounded on its own). Rows are never removed: a deleted item keeps its row with
 -- deleted = 1 (its event says so). Lists page by id (0021).
 CREATE TABLE invoice_items (
   merchant_id TEXT NOT NULL,
