@@ -16,7 +16,7 @@ if [ $# -eq 0 ]; then
   set -- integration/search.test.js integration/products.test.js integration/payouts.test.js \
     integration/setup_intents.test.js integration/checkout.test.js integration/payment_links.test.js \
     integration/connect_accounts.test.js integration/connect_transfers.test.js \
-    integration/subscriptions.test.js integration/checkout_subscription.test.js \
+    integration/subscriptions.test.js integration/subscription_changes.test.js integration/checkout_subscription.test.js \
     integration/connect_webhooks.test.js
 fi
 cd tests

@@ -1,11 +1,14 @@
 /*
- * /v1/invoices: retrieve, list, pay, finalize, void, lines — the invoices subscriptions make
- * (subscriptions.c). An invoice is made finalized (open) with its lines and total fixed, and is
- * paid by one PaymentIntent of its amount, confirmed again for each attempt (Stripe's newer
- * model: the intent is found through `payments`, expand[]=payments). Whichever confirmation
- * settles that intent — the scheduler's, POST /v1/invoices/{id}/pay, the API's own confirm, or
- * the 3-D Secure page — settles the invoice in the same transaction (invoice_payment_settled),
- * so an invoice is paid exactly when its payment's charge is recorded, never apart from it.
+ * /v1/invoices: create (one-off drafts), update, delete (drafts), retrieve, list, pay, finalize,
+ * void, lines — the invoices subscriptions make (subscriptions.c) and one-off ones. A one-off
+ * invoice is a draft of invoice items (invoice_items.c) until it is finalized; its lines are its
+ * items' (rendered from their rows, so a draft's follow them) and its total moves with them. An
+ * invoice is made finalized (open) with its lines and total fixed, and is paid by one PaymentIntent
+ * of its amount, confirmed again for each attempt (Stripe's newer model: the intent is found
+ * through `payments`, expand[]=payments). Whichever confirmation settles that intent — the
+ * scheduler's, POST /v1/invoices/{id}/pay, the API's own confirm, or the 3-D Secure page — settles
+ * the invoice in the same transaction (invoice_payment_settled), so an invoice is paid exactly when
+ * its payment's charge is recorded, never apart from it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
+#include "money/currency.h"
 #include "payments/payments.h"
 
 static const char SQL_GET[] =
@@ -34,10 +38,37 @@ static const char SQL_INSERT[] =
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
-    " payment_intent = $10, metadata = $11, finalized_at = $12, paid_at = $13, voided_at = $14"
+    " payment_intent = $10, metadata = $11, finalized_at = $12, paid_at = $13, voided_at = $14,"
+    " subtotal = $15, total = $16, description = $17"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+/* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
-    "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND customer = $2";
+    "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND customer = $2"
+    " AND number IS NOT NULL";
+static const char SQL_BILLING_CUSTOMER[] =
+    "SELECT email, name, default_payment_method, test_clock, deleted, currency FROM customers"
+    " WHERE merchant_id = $1 AND id = $2";
+
+int billing_customer_get(struct req *r, struct db *db, const char *id, struct billing_customer *c)
+{
+	memset(c, 0, sizeof(*c));
+	struct db_stmt *st = db_prepare(db, SQL_BILLING_CUSTOMER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW && db_col_int64(st, 4) == 0) {
+		c->found = true;
+		c->email = col_text_dup(&r->arena, st, 0);
+		c->name = col_text_dup(&r->arena, st, 1);
+		c->default_pm = col_text_dup(&r->arena, st, 2);
+		c->test_clock = col_text_dup(&r->arena, st, 3);
+		c->currency = col_text_dup(&r->arena, st, 5);
+	}
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
+}
 static const char SQL_CUSTOMER_PREFIX[] =
     "SELECT invoice_prefix FROM customers WHERE merchant_id = $1 AND id = $2";
 
@@ -143,6 +174,9 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64_or_null(st, 12, in->finalized_at);
 	db_bind_int64_or_null(st, 13, in->paid_at);
 	db_bind_int64_or_null(st, 14, in->voided_at);
+	db_bind_int64(st, 15, in->subtotal);
+	db_bind_int64(st, 16, in->total);
+	db_bind_text(st, 17, in->description, -1);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -204,7 +238,7 @@ static void render_payments(const struct invoice *in, struct json *j)
 		json_kv_str(j, "id", id);
 		json_kv_str(j, "object", "invoice_payment");
 		json_kv_int(j, "amount_paid", in->amount_paid);
-		json_kv_int(j, "amount_requested", in->total);
+		json_kv_int(j, "amount_requested", in->total > 0 ? in->total : 0);
 		json_kv_int(j, "created", in->finalized_at ? in->finalized_at : in->created);
 		json_kv_str(j, "currency", in->currency);
 		json_kv_str(j, "invoice", in->id);
@@ -231,19 +265,65 @@ static void render_payments(const struct invoice *in, struct json *j)
 	json_obj_close(j);
 }
 
+/* The top-level elements of a stored JSON array (an invoice's lines), at most max. */
+static int split_array(const char *s, const char **items, size_t *lens, int max)
+{
+	int n = 0, depth = 0;
+	bool in_str = false;
+	const char *start = NULL;
+	for (const char *c = s; *c; c++) {
+		if (in_str) {
+			if (*c == '\\' && c[1])
+				c++;
+			else if (*c == '"')
+				in_str = false;
+			continue;
+		}
+		if (*c == '"') {
+			in_str = true;
+		} else if (*c == '{') {
+			if (depth++ == 0)
+				start = c;
+		} else if (*c == '}' && depth > 0 && --depth == 0 && n < max) {
+			items[n] = start;
+			lens[n++] = (size_t)(c - start + 1);
+		}
+	}
+	return n;
+}
+
+/* The invoice's lines as one JSON array in b: its invoice items' (rendered from their rows, so a
+ * draft's follow its items), then its subscription's (stored with it). 0 or -1. */
+static int lines_array(struct req *r, struct db *db, const struct invoice *in, struct buf *b)
+{
+	struct json j;
+	json_init(&j, b);
+	json_arr_open(&j);
+	if (invoice_items_lines(r, db, in->id, &j) != DB_OK)
+		return -1;
+	const char *items[SUB_ITEMS_MAX];
+	size_t lens[SUB_ITEMS_MAX];
+	int n = split_array(in->lines, items, lens, SUB_ITEMS_MAX);
+	for (int i = 0; i < n; i++)
+		json_raw(&j, items[i], lens[i]);
+	json_arr_close(&j);
+	return b->failed ? -1 : 0;
+}
+
 int invoice_render(struct req *r, struct db *db, const struct invoice *in, const char *prefix,
 		   struct json *j)
 {
-	(void)db;
 	bool draft = strcmp(in->status, "draft") == 0;
 	int64_t remaining = strcmp(in->status, "open") == 0 ? in->total - in->amount_paid : 0;
+	/* a total below zero charges nothing (its credit is carried, invoice_credit_carry) */
+	int64_t due = in->total > 0 ? in->total : 0;
 	json_obj_open(j);
 	json_kv_str(j, "id", in->id);
 	json_kv_str(j, "object", "invoice");
 	json_kv_str(j, "account_country", "US");
 	json_kv_null(j, "account_name");
 	json_kv_null(j, "account_tax_ids");
-	json_kv_int(j, "amount_due", in->total);
+	json_kv_int(j, "amount_due", due);
 	json_kv_int(j, "amount_overpaid", 0);
 	json_kv_int(j, "amount_paid", in->amount_paid);
 	json_kv_int(j, "amount_remaining", remaining);
@@ -299,7 +379,14 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_key(j, "lines");
 	json_obj_open(j);
 	json_kv_str(j, "object", "list");
-	json_kv_raw(j, "data", in->lines, strlen(in->lines));
+	struct buf lb;
+	buf_init(&lb, 8u << 20);
+	int lrc = lines_array(r, db, in, &lb);
+	if (lrc == 0)
+		json_kv_raw(j, "data", lb.data, lb.len);
+	buf_release(&lb);
+	if (lrc != 0)
+		return -1;
 	json_kv_bool(j, "has_more", false);
 	char url[96];
 	snprintf(url, sizeof(url), "/v1/invoices/%s/lines", in->id);
@@ -372,9 +459,9 @@ int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const c
 	struct json j;
 	buf_init(&b, 4u << 20);
 	json_init(&j, &b);
-	invoice_render(r, db, in, NULL, &j); /* events expand nothing */
-	int rc = -1;
-	if (!b.failed) {
+	/* events expand nothing */
+	int rc = invoice_render(r, db, in, NULL, &j);
+	if (rc == 0 && !b.failed) {
 		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
 					 r->idempotency_key, r->livemode};
 		/* on a test clock, at the clock's time: its events sort with the clock's */
@@ -554,31 +641,21 @@ static int lines_fn(struct db *db, void *p)
 		return req_fail(r, ERR_LIST_LIMIT, "limit", "%lld", (long long)limit);
 	const char *after = param_str(r, "starting_after");
 	const char *before = param_str(r, "ending_before");
-	/* the stored array of line objects, split at its top level */
-	const char *s = x->in.lines;
-	const char *items[SUB_ITEMS_MAX + 1];
-	size_t lens[SUB_ITEMS_MAX + 1];
-	int n = 0, depth = 0;
-	bool in_str = false;
-	const char *start = NULL;
-	for (const char *c = s; *c; c++) {
-		if (in_str) {
-			if (*c == '\\' && c[1])
-				c++;
-			else if (*c == '"')
-				in_str = false;
-			continue;
-		}
-		if (*c == '"') {
-			in_str = true;
-		} else if (*c == '{') {
-			if (depth++ == 0)
-				start = c;
-		} else if (*c == '}' && depth > 0 && --depth == 0 && n <= SUB_ITEMS_MAX) {
-			items[n] = start;
-			lens[n++] = (size_t)(c - start + 1);
-		}
+	/* all its lines, split at the array's top level */
+	struct buf lb;
+	buf_init(&lb, 8u << 20);
+	const char **items = arena_alloc(&r->arena, INVOICE_LINES_MAX * sizeof(*items));
+	size_t *lens = arena_alloc(&r->arena, INVOICE_LINES_MAX * sizeof(*lens));
+	if (!items || !lens || lines_array(r, db, &x->in, &lb) != 0) {
+		buf_release(&lb);
+		return req_fail(r, ERR_API, NULL, NULL);
 	}
+	/* the buffer is NUL-terminated for the splitter: copied into the arena */
+	const char *s = arena_strndup(&r->arena, lb.data, lb.len);
+	buf_release(&lb);
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int n = split_array(s, items, lens, INVOICE_LINES_MAX);
 	int from = 0, to = n;
 	for (int i = 0; i < n; i++) {
 		char needle[ID_MAX + 12];
@@ -769,13 +846,28 @@ static int finalize_fn(struct db *db, void *p)
 		return -1;
 	in->status = "open";
 	in->finalized_at = now;
+	bool aa;
+	if (param_bool(r, "auto_advance", &aa) == 1)
+		in->auto_advance = aa;
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* nothing to charge (Stripe marks a zero invoice paid when it is finalized); a credit is
+	 * carried to the customer's next invoice */
+	bool nothing_due = in->total <= 0;
+	if (nothing_due) {
+		in->status = "paid";
+		in->paid_at = now;
+		in->auto_advance = false;
+	}
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
 		return -1;
-	return invoice_render(r, db, in, "", req_json(r));
+	if (nothing_due && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
+			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
+			    invoice_credit_carry(r, db, in, now) != 0))
+		return -1;
+	return answer_invoice(r, db, in->id);
 }
 
 static int h_finalize(struct req *r)
@@ -820,7 +912,199 @@ static int h_void(struct req *r)
 	return req_write(r, void_fn, &x);
 }
 
+/* ---- create (one-off invoices), update, delete (drafts) ---- */
+
+static const char SQL_FIRST_PENDING_CURRENCY[] =
+    "SELECT currency FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
+    " AND invoice IS NULL AND deleted = 0 AND subscription IS NULL ORDER BY id LIMIT 1";
+
+struct create_ctx {
+	struct req *r;
+	struct invoice in;
+	bool include;
+};
+
+/* A one-off invoice: a draft of the customer's pending items (include) or of none (exclude,
+ * Stripe's default), in the currency asked for, else the customer's, else its oldest pending
+ * item's, else usd. It is charged once finalized and paid (POST …/finalize, …/pay). */
+static int create_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	struct invoice *in = &c->in;
+	struct billing_customer bc;
+	if (billing_customer_get(r, db, in->customer, &bc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!bc.found)
+		return req_fail_missing(r, "customer", in->customer, "customer");
+	int64_t now;
+	if (billing_now(r, db, bc.test_clock, &now) != 0)
+		return -1;
+	const char *cur = param_str(r, "currency");
+	if (!cur || !*cur)
+		cur = bc.currency;
+	if (!cur || !*cur) {
+		struct db_stmt *st = db_prepare(db, SQL_FIRST_PENDING_CURRENCY);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, in->customer, -1);
+		cur = db_step(st) == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+		db_reset(st);
+	}
+	str_copy(in->currency, sizeof(in->currency), cur && *cur ? cur : "usd");
+	id_new_at(in->id, "in_", now);
+	in->created = now;
+	in->version = 1;
+	in->status = "draft";
+	in->billing_reason = "manual";
+	in->period_start = in->period_end = now;
+	in->customer_email = bc.email;
+	in->customer_name = bc.name;
+	in->test_clock = bc.test_clock;
+	in->lines = "[]";
+	in->subtotal = in->total = 0;
+	if (c->include) {
+		struct pending_items pi;
+		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
+		    invoice_items_claim(r, db, &pi, in->id) != 0)
+			return -1;
+		in->subtotal = in->total = pi.sum;
+	}
+	if (invoice_insert(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.created") != 0)
+		return -1;
+	return answer_invoice(r, db, in->id);
+}
+
+static int h_create(struct req *r)
+{
+	struct create_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	const char *cm = param_str(r, "collection_method");
+	if (cm && strcmp(cm, "charge_automatically") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "collection_method",
+				"Tender collects invoices automatically only "
+				"(collection_method=charge_automatically).");
+	const char *cur = param_str(r, "currency");
+	if (cur && *cur && !currency_find(cur))
+		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.", cur);
+	c.in.customer = param_str(r, "customer");
+	const char *b = param_str(r, "pending_invoice_items_behavior");
+	c.include = b && strcmp(b, "include") == 0;
+	c.in.auto_advance = false;
+	param_bool(r, "auto_advance", &c.in.auto_advance);
+	const char *desc = param_str(r, "description");
+	c.in.description = desc && *desc ? desc : NULL;
+	c.in.metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &c.in.metadata) != 0)
+		return -1;
+	return req_write(r, create_fn, &c);
+}
+
+/* A draft's description, metadata and auto_advance; an invoice of any status its metadata. */
+static int update_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	bool draft = strcmp(in->status, "draft") == 0;
+	if (!draft && (param_present(r, "description") || param_present(r, "auto_advance")))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Only a draft invoice's description and auto_advance can change; "
+				"this one is %s.",
+				in->status);
+	const char *desc = param_str(r, "description");
+	if (desc)
+		in->description = *desc ? desc : NULL;
+	param_bool(r, "auto_advance", &in->auto_advance);
+	if (param_present(r, "metadata") &&
+	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
+		return -1;
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.updated") != 0)
+		return -1;
+	return answer_invoice(r, db, in->id);
+}
+
+static int h_update(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+static const char SQL_DELETE_DRAFT[] =
+    "DELETE FROM invoices WHERE merchant_id = $1 AND id = $2 AND status = 'draft'"
+    " AND version = $3";
+
+/* A draft holds no money: it goes, and its items are pending again (Stripe deletes only
+ * drafts, and not those of a subscription). */
+static int delete_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	if (strcmp(in->status, "draft") != 0 || in->subscription)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You can only delete draft invoices that are not part of a "
+				"subscription; %s is %s.",
+				in->id, in->status);
+	/* the event's object is the invoice as it was */
+	if (invoice_emit(r, db, in, "invoice.deleted") != 0 ||
+	    invoice_items_release(r, db, in->id) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_DELETE_DRAFT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->id, -1);
+	db_bind_int64(st, 3, in->version);
+	int64_t n;
+	if (db_step_changes(st, &n) != DB_OK || n != 1)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Invoice %s changed while it was being deleted; try again.",
+				in->id);
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "id", in->id);
+	json_kv_str(j, "object", "invoice");
+	json_kv_bool(j, "deleted", true);
+	json_obj_close(j);
+	return 0;
+}
+
+static int h_delete(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_fn, &x);
+}
+
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
+    {"collection_method", PT_ENUM, 0, 0,
+     (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"pending_invoice_items_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclude", "include", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec list_params[] = {
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
@@ -841,8 +1125,11 @@ static const struct param_spec finalize_params[] = {
 };
 
 const struct route invoices_routes[] = {
+    {"POST", "/v1/invoices", h_create, create_params, 0},
     {"GET", "/v1/invoices", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/invoices/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/invoices/{id}", h_update, update_params, 0},
+    {"DELETE", "/v1/invoices/{id}", h_delete, no_params, 0},
     {"GET", "/v1/invoices/{id}/lines", h_lines, no_params, ROUTE_LIST},
     {"POST", "/v1/invoices/{id}/pay", h_pay, pay_params, 0},
     {"POST", "/v1/invoices/{id}/finalize", h_finalize, finalize_params, 0},

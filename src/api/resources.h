@@ -26,6 +26,8 @@ extern const struct route checkout_routes[];
 extern const struct route accounts_routes[];
 extern const struct route subscriptions_routes[];
 extern const struct route invoices_routes[];
+extern const struct route invoice_items_routes[];
+extern const struct route subscription_items_routes[];
 extern const struct route test_clocks_routes[];
 
 struct store;

@@ -23,6 +23,8 @@ const struct route *const api_route_tables[] = {
     accounts_routes,
     subscriptions_routes,
     invoices_routes,
+    invoice_items_routes,
+    subscription_items_routes,
     test_clocks_routes,
     NULL,
 };

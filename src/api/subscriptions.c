@@ -56,13 +56,17 @@
  *  - Objects made for a subscription on a test clock (its invoices, their intents, charges
  *    and events) carry the clock's time; the subscription's own create request records its
  *    payment at the real time (the request's idempotency record is kept by real time).
- *  - Not covered: proration and item changes after create, quantities other than licensed
- *    per-unit prices (usage-based, tiers, decimals), coupons, taxes, one-off invoice items,
- *    send_invoice, pausing, schedules, trial_will_end, billing_cycle_anchor choice.
+ *  - Changes of items (POST …/{id} items[], /v1/subscription_items) prorate as Stripe does; see
+ *    "changing items" below. Pending invoice items of the customer (this subscription's and
+ *    those of none) are taken by the next period's invoice (invoice_items.c).
+ *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
+ *    decimals), coupons, taxes, send_invoice, pausing, schedules, trial_will_end,
+ *    billing_cycle_anchor choice.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/billing_internal.h"
 #include "api/common.h"
@@ -132,7 +136,8 @@ static const char SQL_UPDATE[] =
     " current_period_start = $6, current_period_end = $7, trial_start = $8, trial_end = $9,"
     " cancel_at_period_end = $10, canceled_at = $11, ended_at = $12, cancellation_reason = $13,"
     " cancellation_comment = $14, cancellation_feedback = $15, default_payment_method = $16,"
-    " description = $17, latest_invoice = $18, metadata = $19, next_action_at = $20"
+    " description = $17, latest_invoice = $18, metadata = $19, next_action_at = $20,"
+    " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata FROM subscription_items"
@@ -299,6 +304,9 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_text(st, 18, s->latest_invoice, -1);
 	db_bind_text(st, 19, s->metadata, -1);
 	db_bind_int64_or_null(st, 20, s->next_action_at);
+	db_bind_text(st, 21, s->interval, -1);
+	db_bind_int64(st, 22, s->interval_count);
+	db_bind_int64(st, 23, s->anchor);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -346,6 +354,52 @@ static void render_plan(const struct sub_item *it, struct json *j)
 	json_kv_null(j, "trial_period_days");
 	json_kv_str(j, "usage_type", p->usage_type ? p->usage_type : "licensed");
 	json_obj_close(j);
+}
+
+/* One of s's items, as the subscription_item object. */
+static int item_render(struct req *r, struct db *db, const struct subscription *s,
+		       const struct sub_item *it, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", it->id);
+	json_kv_str(j, "object", "subscription_item");
+	json_kv_null(j, "billing_thresholds");
+	json_kv_int(j, "created", it->created);
+	json_kv_int(j, "current_period_end", s->period_end);
+	json_kv_int(j, "current_period_start", s->period_start);
+	json_kv_raw(j, "discounts", "[]", 2);
+	json_kv_raw(j, "metadata", it->metadata ? it->metadata : "{}",
+		    it->metadata ? strlen(it->metadata) : 2);
+	json_key(j, "plan");
+	render_plan(it, j);
+	json_key(j, "price");
+	if (price_render_id(r, db, it->price, j) != DB_OK)
+		return -1;
+	json_kv_int(j, "quantity", it->quantity);
+	json_kv_str(j, "subscription", s->id);
+	json_kv_raw(j, "tax_rates", "[]", 2);
+	json_obj_close(j);
+	return 0;
+}
+
+/* s's items as the list a subscription shows. */
+static int items_render(struct req *r, struct db *db, const struct subscription *s, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (int i = 0; i < s->n_items; i++)
+		if (item_render(r, db, s, &s->items[i], j) != 0)
+			return -1;
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", false);
+	json_kv_int(j, "total_count", s->n_items);
+	char url[128];
+	snprintf(url, sizeof(url), "/v1/subscription_items?subscription=%s", s->id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return 0;
 }
 
 /* prefix: where s sits in the answer, for expand[] ("" at the top); NULL: nothing expanded
@@ -410,39 +464,8 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_obj_close(j);
 	json_obj_close(j);
 	json_key(j, "items");
-	json_obj_open(j);
-	json_kv_str(j, "object", "list");
-	json_key(j, "data");
-	json_arr_open(j);
-	for (int i = 0; i < s->n_items; i++) {
-		const struct sub_item *it = &s->items[i];
-		json_obj_open(j);
-		json_kv_str(j, "id", it->id);
-		json_kv_str(j, "object", "subscription_item");
-		json_kv_null(j, "billing_thresholds");
-		json_kv_int(j, "created", it->created);
-		json_kv_int(j, "current_period_end", s->period_end);
-		json_kv_int(j, "current_period_start", s->period_start);
-		json_kv_raw(j, "discounts", "[]", 2);
-		json_kv_raw(j, "metadata", it->metadata ? it->metadata : "{}",
-			    it->metadata ? strlen(it->metadata) : 2);
-		json_key(j, "plan");
-		render_plan(it, j);
-		json_key(j, "price");
-		if (price_render_id(r, db, it->price, j) != DB_OK)
-			return -1;
-		json_kv_int(j, "quantity", it->quantity);
-		json_kv_str(j, "subscription", s->id);
-		json_kv_raw(j, "tax_rates", "[]", 2);
-		json_obj_close(j);
-	}
-	json_arr_close(j);
-	json_kv_bool(j, "has_more", false);
-	json_kv_int(j, "total_count", s->n_items);
-	char url[128];
-	snprintf(url, sizeof(url), "/v1/subscription_items?subscription=%s", s->id);
-	json_kv_str(j, "url", url);
-	json_obj_close(j);
+	if (items_render(r, db, s, j) != 0)
+		return -1;
 	json_key(j, "latest_invoice");
 	snprintf(path, sizeof(path), "%slatest_invoice", prefix ? prefix : "");
 	struct invoice in;
@@ -580,17 +603,23 @@ static const char *line_description(struct req *r, const struct sub_item *it, bo
  * (trial: at 0), total, number; its id is `id` (chosen by the caller, so that the intent paying
  * it can name it). 0, or -1 with r->err. */
 static int invoice_for_period(struct req *r, struct db *db, const struct subscription *s, int64_t t,
-			      const char *id, const char *reason, bool trial, struct invoice *in)
+			      const char *id, const char *reason, int trial, int64_t extra,
+			      struct invoice *in)
 {
 	struct billing_line lines[SUB_ITEMS_MAX];
 	int64_t amounts[SUB_ITEMS_MAX];
-	for (int i = 0; i < s->n_items; i++)
-		lines[i] = (struct billing_line){trial ? 0 : s->items[i].pf.unit_amount,
+	/* trial < 0: an invoice of invoice items only (a change's prorations), no period lines */
+	int n_lines = trial < 0 ? 0 : s->n_items;
+	for (int i = 0; i < n_lines; i++)
+		lines[i] = (struct billing_line){trial > 0 ? 0 : s->items[i].pf.unit_amount,
 						 s->items[i].quantity};
 	int64_t total;
-	if (billing_total(lines, s->n_items, amounts, &total) != 0)
+	/* extra: the invoice items it takes (claimed by the caller), a credit when negative */
+	if (billing_total(lines, n_lines, amounts, &total) != 0 ||
+	    __builtin_add_overflow(total, extra, &total) || total > BILLING_AMOUNT_MAX ||
+	    total < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
-				"The subscription's items add up to more than %lld.",
+				"The subscription's invoice adds up to more than %lld.",
 				(long long)BILLING_AMOUNT_MAX);
 	memset(in, 0, sizeof(*in));
 	str_copy(in->id, sizeof(in->id), id);
@@ -619,7 +648,7 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
 	json_arr_open(&j);
-	for (int i = 0; i < s->n_items; i++) {
+	for (int i = 0; i < n_lines; i++) {
 		const struct sub_item *it = &s->items[i];
 		char lid[ID_MAX];
 		id_new_at(lid, "il_", t);
@@ -628,7 +657,7 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 		json_kv_str(&j, "object", "line_item");
 		json_kv_int(&j, "amount", amounts[i]);
 		json_kv_str(&j, "currency", s->currency);
-		json_kv_str(&j, "description", line_description(r, it, trial));
+		json_kv_str(&j, "description", line_description(r, it, trial > 0));
 		json_kv_raw(&j, "discount_amounts", "[]", 2);
 		json_kv_bool(&j, "discountable", true);
 		json_kv_raw(&j, "discounts", "[]", 2);
@@ -665,9 +694,10 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 		json_kv_str_or_null(&j, "product", it->pf.product);
 		json_obj_close(&j);
 		json_kv_str(&j, "type", "price_details");
-		json_kv_str(
-		    &j, "unit_amount_decimal",
-		    trial ? "0" : (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
+		json_kv_str(&j, "unit_amount_decimal",
+			    trial > 0
+				? "0"
+				: (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
 		json_obj_close(&j);
 		json_kv_int(&j, "quantity", it->quantity);
 		json_kv_str(&j, "subscription", s->id);
@@ -682,10 +712,11 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 }
 
 /* Stores invoice in and appends invoice.created and invoice.finalized; a zero invoice is paid
- * at once (invoice.paid, invoice.payment_succeeded), as Stripe pays a trial's. */
+ * at once (invoice.paid, invoice.payment_succeeded), as Stripe pays a trial's; one below zero
+ * too, its credit carried to the customer's next invoice. */
 static int invoice_store(struct req *r, struct db *db, struct invoice *in)
 {
-	bool zero = in->total == 0;
+	bool zero = in->total <= 0;
 	if (zero) {
 		in->status = "paid";
 		in->paid_at = in->finalized_at;
@@ -697,7 +728,8 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in)
 	    invoice_emit(r, db, in, "invoice.finalized") != 0)
 		return -1;
 	if (zero && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
-		     invoice_emit(r, db, in, "invoice.payment_succeeded") != 0))
+		     invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
+		     invoice_credit_carry(r, db, in, in->finalized_at) != 0))
 		return -1;
 	return 0;
 }
@@ -916,7 +948,7 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	}
 	if (sub_emit(r, db, s, "customer.subscription.created", NULL) != 0)
 		return -1;
-	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial,
+	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial, 0,
 			       &c->in) != 0)
 		return -1;
 	c->in.payment_intent = c->pi_id[0] ? c->pi_id : NULL;
@@ -1347,13 +1379,12 @@ static int clock_guard(struct req *r, struct db *db, const struct subscription *
 	return 0;
 }
 
-static int update_fn(struct db *db, void *p)
+/* POST /v1/subscriptions/{id}'s own parameters (all but items and proration), applied to s
+ * at `now`; what they change goes into the open previous_attributes object pj. 0, or -1 with
+ * r->err. */
+static int own_params(struct req *r, struct db *db, struct subscription *s, int64_t now,
+		      struct json *pj)
 {
-	struct one_ctx *x = p;
-	struct req *r = x->r;
-	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
-		return -1;
-	struct subscription *s = &x->s;
 	bool ended = is(s->status, "canceled") || is(s->status, "incomplete_expired");
 	if (ended &&
 	    (param_present(r, "cancel_at_period_end") ||
@@ -1362,18 +1393,10 @@ static int update_fn(struct db *db, void *p)
 				"A %s subscription can only update its cancellation_details and "
 				"metadata.",
 				s->status);
-	int64_t now;
-	if (billing_now(r, db, s->test_clock, &now) != 0)
-		return -1;
-	struct buf pb;
-	struct json pj;
-	buf_init(&pb, 64 * 1024);
-	json_init(&pj, &pb);
-	json_obj_open(&pj);
 	bool cape;
 	if (param_bool(r, "cancel_at_period_end", &cape) == 1 && cape != s->cancel_at_period_end) {
-		json_kv_bool(&pj, "cancel_at_period_end", s->cancel_at_period_end);
-		time_or_null(&pj, "canceled_at", s->canceled_at);
+		json_kv_bool(pj, "cancel_at_period_end", s->cancel_at_period_end);
+		time_or_null(pj, "canceled_at", s->canceled_at);
 		s->cancel_at_period_end = cape;
 		/* Stripe: canceled_at is when the cancellation was asked for */
 		s->canceled_at = cape ? now : 0;
@@ -1396,12 +1419,12 @@ static int update_fn(struct db *db, void *p)
 						"the customer.",
 						pm);
 		}
-		json_kv_str_or_null(&pj, "default_payment_method", s->default_payment_method);
+		json_kv_str_or_null(pj, "default_payment_method", s->default_payment_method);
 		s->default_payment_method = *pm ? pm : NULL;
 	}
 	const char *desc = param_str(r, "description");
 	if (desc) {
-		json_kv_str_or_null(&pj, "description", s->description);
+		json_kv_str_or_null(pj, "description", s->description);
 		s->description = *desc ? desc : NULL;
 	}
 	const char *comment = param_str(r, "cancellation_details.comment");
@@ -1411,11 +1434,32 @@ static int update_fn(struct db *db, void *p)
 	if (fb)
 		s->cancellation_feedback = *fb ? fb : NULL;
 	if (param_present(r, "metadata")) {
-		json_kv_raw(&pj, "metadata", s->metadata, strlen(s->metadata));
-		if (metadata_apply(r, s->metadata, "metadata", &s->metadata) != 0) {
-			buf_release(&pb);
+		json_kv_raw(pj, "metadata", s->metadata, strlen(s->metadata));
+		if (metadata_apply(r, s->metadata, "metadata", &s->metadata) != 0)
 			return -1;
-		}
+	}
+	return 0;
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	bool ended = is(s->status, "canceled") || is(s->status, "incomplete_expired");
+	int64_t now;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	struct buf pb;
+	struct json pj;
+	buf_init(&pb, 64 * 1024);
+	json_init(&pj, &pb);
+	json_obj_open(&pj);
+	if (own_params(r, db, s, now, &pj) != 0) {
+		buf_release(&pb);
+		return -1;
 	}
 	json_obj_close(&pj);
 	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
@@ -1430,10 +1474,564 @@ static int update_fn(struct db *db, void *p)
 	return answer_sub(r, db, s->id);
 }
 
+static int parse_changes(struct req *r, struct sub_change *c);
+
 static int h_update(struct req *r)
 {
+	if (param_present(r, "items") || param_present(r, "proration_behavior") ||
+	    param_present(r, "proration_date")) {
+		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+		if (!c)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memset(c, 0, sizeof(*c));
+		c->subscription = r->args[0];
+		c->own_params = true;
+		c->proration_behavior = param_str(r, "proration_behavior");
+		c->payment_behavior = param_str(r, "payment_behavior");
+		if (is(c->payment_behavior, "pending_if_incomplete") ||
+		    is(c->payment_behavior, "default_incomplete"))
+			return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
+					"Tender takes allow_incomplete or error_if_incomplete for "
+					"a change of items.");
+		param_int(r, "proration_date", &c->proration_date);
+		if (parse_changes(r, c) != 0)
+			return -1;
+		return subscription_change(r, c);
+	}
 	struct one_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, update_fn, &x);
+}
+
+/* ---- changing items ----
+ *
+ * A change of a subscription's items (POST /v1/subscriptions/{id} items[], or
+ * /v1/subscription_items) is read, priced and checked first (change_read_fn), then stored in one
+ * write (change_rows): the items, the prorations as pending invoice items, and — for
+ * always_invoice, or a new billing interval — an invoice made and paid at once, whose payment's
+ * write carries all of it (as a renewal's does), so the change, the invoice and its charge are
+ * recorded together or not at all.
+ *
+ * Proration, as Stripe computes it: a change at time t inside the period [start, end) credits
+ * each old item's unused time, -(unit × quantity) × (end - t) / (end - start), and charges each
+ * new one's remaining time, +(unit × quantity) × (end - t) / (end - start), in exact seconds,
+ * each line rounded to the nearest minor unit, halves away from zero (billing_prorate). A
+ * changed item has both lines (its old price and quantity credited, the new charged); an
+ * unchanged one none. Only a period that was billed is prorated (active or past_due; not a
+ * trial). A new interval starts a new period now (billing_cycle_anchor = now): the old items'
+ * unused time is credited and the new period is invoiced in full at once.
+ */
+
+static int next_total(const struct subscription *s, int64_t *ret);
+
+struct change_ctx {
+	struct req *r;
+	struct sub_change *c;
+	struct subscription old, s; /* as read; as it will be */
+	int64_t t, pr_t;	    /* the subscription's time; the proration time */
+	bool reset, invoice_now;
+	struct invoice_item pr[2 * SUB_ITEMS_MAX];
+	int n_pr;
+	int64_t pr_sum, total;
+	struct pending_items pending;
+	char invoice_id[ID_MAX], pi_id[ID_MAX];
+	const char *pm;
+	struct invoice in;
+};
+
+/* "2 × Team", or "Team" for one */
+static const char *item_label(struct req *r, const struct sub_item *it)
+{
+	const char *name = it->pf.product_name ? it->pf.product_name : it->price;
+	return it->quantity == 1
+		   ? name
+		   : arena_printf(&r->arena, "%lld × %s", (long long)it->quantity, name);
+}
+
+/* A proration line for item `it` of x->s: sign -1 credits its unused time, +1 charges its
+ * remaining time. 0, or -1 with r->err. */
+static int proration_add(struct change_ctx *x, const struct sub_item *it, int sign)
+{
+	struct req *r = x->r;
+	int64_t period_s = x->old.period_end - x->old.period_start;
+	int64_t remaining = x->old.period_end - x->pr_t;
+	int64_t whole, amount, unit;
+	if (__builtin_mul_overflow(it->pf.unit_amount, it->quantity, &whole) ||
+	    billing_prorate(sign * whole, remaining, period_s, &amount) != 0 ||
+	    billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0 ||
+	    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "The proration is out of range.");
+	struct invoice_item *ii = &x->pr[x->n_pr++];
+	memset(ii, 0, sizeof(*ii));
+	id_new_at(ii->id, "ii_", x->t);
+	ii->created = x->t;
+	ii->customer = x->s.customer;
+	str_copy(ii->currency, sizeof(ii->currency), x->s.currency);
+	/* amount is the line rounded; unit_amount the unit's share rounded on its own */
+	ii->amount = amount;
+	ii->unit_amount = unit;
+	ii->quantity = it->quantity;
+	ii->price = it->price;
+	time_t tt = (time_t)x->pr_t;
+	struct tm tm;
+	char date[32] = "";
+	if (gmtime_r(&tt, &tm))
+		strftime(date, sizeof(date), "%d %b %Y", &tm);
+	ii->description = arena_printf(&r->arena, "%s time on %s after %s",
+				       sign < 0 ? "Unused" : "Remaining", item_label(r, it), date);
+	ii->period_start = x->pr_t;
+	ii->period_end = x->old.period_end;
+	ii->metadata = "{}";
+	ii->subscription = x->s.id;
+	ii->subscription_item = arena_strdup(&r->arena, it->id);
+	ii->proration = true;
+	ii->discountable = false;
+	ii->test_clock = x->s.test_clock;
+	return ii->description && ii->subscription_item ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* A price for an item: active, recurring, licensed, with an integer unit amount. */
+static int item_price(struct req *r, struct db *db, const char *price, const char *shown,
+		      struct price_facts *pf)
+{
+	const char *param = arena_printf(&r->arena, "%s%sprice", shown, *shown ? "[" : "");
+	if (*shown)
+		param = arena_printf(&r->arena, "%s]", param);
+	int rc = price_facts_get(r, db, price, pf);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "price", price, param);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!pf->active || !pf->product_active)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The price specified (%s) is inactive. This field only accepts "
+				"active prices.",
+				price);
+	if (!pf->recurring)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The price specified (%s) is a one-time price. A subscription's "
+				"items need recurring prices.",
+				price);
+	if (!pf->has_unit_amount || !is(pf->usage_type, "licensed"))
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"Tender subscriptions take licensed per-unit prices with an "
+				"integer unit_amount; %s is not one.",
+				price);
+	return 0;
+}
+
+static int change_read_fn(struct db *db, void *p)
+{
+	struct change_ctx *x = p;
+	struct req *r = x->r;
+	struct sub_change *c = x->c;
+	int rc = sub_load(r, db, c->subscription, true, &x->old);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "subscription", c->subscription,
+					c->own_params ? "id" : "subscription");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (clock_guard(r, db, &x->old) != 0 || billing_now(r, db, x->old.test_clock, &x->t) != 0)
+		return -1;
+	x->s = x->old;
+	struct subscription *s = &x->s;
+	if (!is(s->status, "active") && !is(s->status, "past_due") && !is(s->status, "trialing"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The items of a %s subscription cannot change.", s->status);
+	for (int k = 0; k < c->n; k++) {
+		const struct sub_item_change *ch = &c->ch[k];
+		struct sub_item *it = NULL;
+		if (ch->id) {
+			for (int i = 0; i < s->n_items; i++)
+				if (strcmp(s->items[i].id, ch->id) == 0)
+					it = &s->items[i];
+			if (!it)
+				return req_fail_missing(
+				    r, "subscription_item", ch->id,
+				    *ch->shown ? arena_printf(&r->arena, "%s[id]", ch->shown)
+					       : "id");
+			if (ch->deleted) {
+				int i = (int)(it - s->items);
+				memmove(&s->items[i], &s->items[i + 1],
+					(size_t)(s->n_items - i - 1) * sizeof(*it));
+				s->n_items--;
+				continue;
+			}
+		} else {
+			if (!ch->price)
+				return req_fail(
+				    r, ERR_PARAM_MISSING,
+				    *ch->shown ? arena_printf(&r->arena, "%s[price]", ch->shown)
+					       : "price",
+				    "price");
+			if (s->n_items == SUB_ITEMS_MAX)
+				return req_fail(r, ERR_PARAM_BAD, "items",
+						"A subscription can have at most %d items.",
+						SUB_ITEMS_MAX);
+			it = &s->items[s->n_items++];
+			memset(it, 0, sizeof(*it));
+			it->data = -1;
+			id_new_at(it->id, "si_", x->t);
+			it->created = x->t;
+			it->quantity = 1;
+			it->metadata = "{}";
+			if (k == 0 || c->answer != SUB_ANSWER_SUBSCRIPTION)
+				str_copy(c->item, sizeof(c->item), it->id);
+		}
+		if (ch->price) {
+			if (item_price(r, db, ch->price, ch->shown, &it->pf) != 0)
+				return -1;
+			it->price = ch->price;
+		}
+		if (ch->quantity)
+			it->quantity = ch->quantity;
+		if (ch->metadata_path &&
+		    metadata_apply(r, it->metadata, ch->metadata_path, &it->metadata) != 0)
+			return -1;
+	}
+	if (s->n_items == 0)
+		return req_fail(r, ERR_PARAM_BAD, "items",
+				"A subscription must keep at least one item; cancel it instead.");
+	for (int i = 0; i < s->n_items; i++) {
+		const struct price_facts *pf = &s->items[i].pf;
+		for (int k = 0; k < i; k++)
+			if (strcmp(s->items[i].price, s->items[k].price) == 0)
+				return req_fail(r, ERR_PARAM_BAD, "items",
+						"Cannot add multiple subscription items with the "
+						"same price: %s.",
+						s->items[i].price);
+		if (strcmp(pf->currency, s->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "items",
+					"All of a subscription's prices must be in its currency "
+					"(%s).",
+					s->currency);
+		if (i > 0 && (strcmp(pf->interval, s->items[0].pf.interval) != 0 ||
+			      pf->interval_count != s->items[0].pf.interval_count))
+			return req_fail(r, ERR_PARAM_BAD, "items",
+					"All of a subscription's prices must have the same billing "
+					"interval.");
+	}
+	const struct price_facts *p0 = &s->items[0].pf;
+	bool new_interval =
+	    strcmp(p0->interval, s->interval) != 0 || p0->interval_count != s->interval_count;
+	enum billing_interval iv;
+	if (billing_interval_parse(p0->interval, &iv) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	str_copy(s->interval, sizeof(s->interval), p0->interval);
+	s->interval_count = p0->interval_count;
+	const char *behavior = c->proration_behavior ? c->proration_behavior : "create_prorations";
+	bool billed = is(s->status, "active") || is(s->status, "past_due");
+	/* a trial's new interval counts from the trial's end (its anchor) */
+	x->reset = new_interval && billed;
+	x->pr_t = c->proration_date ? c->proration_date : x->t;
+	if (c->proration_date &&
+	    (x->pr_t < x->old.period_start || x->pr_t > x->old.period_end || x->pr_t > x->t))
+		return req_fail(r, ERR_PARAM_BAD, "proration_date",
+				"proration_date must be within the current period and not in the "
+				"future.");
+	bool prorate = billed && !is(behavior, "none") && x->pr_t < x->old.period_end;
+	x->n_pr = 0;
+	x->pr_sum = 0;
+	if (x->reset) {
+		/* the new period starts now: its anchor, its end */
+		x->pr_t = c->proration_date ? x->pr_t : x->t;
+		s->anchor = s->period_start = x->t;
+		s->period_index = 1;
+		if (billing_period_end(x->t, iv, s->interval_count, 1, &s->period_end) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "items",
+					"The billing period is out of range.");
+	}
+	for (int i = 0; prorate && i < x->old.n_items; i++) {
+		const struct sub_item *o = &x->old.items[i];
+		const struct sub_item *n = NULL;
+		for (int k = 0; k < s->n_items; k++)
+			if (strcmp(s->items[k].id, o->id) == 0)
+				n = &s->items[k];
+		bool changed = !n || strcmp(n->price, o->price) != 0 || n->quantity != o->quantity;
+		if ((changed || x->reset) && proration_add(x, o, -1) != 0)
+			return -1;
+		if (changed && n && !x->reset && proration_add(x, n, +1) != 0)
+			return -1;
+	}
+	for (int k = 0; prorate && !x->reset && k < s->n_items; k++) {
+		bool is_new = true;
+		for (int i = 0; i < x->old.n_items; i++)
+			if (strcmp(x->old.items[i].id, s->items[k].id) == 0)
+				is_new = false;
+		if (is_new && proration_add(x, &s->items[k], +1) != 0)
+			return -1;
+	}
+	x->invoice_now = x->reset || (is(behavior, "always_invoice") && x->n_pr > 0);
+	memset(&x->pending, 0, sizeof(x->pending));
+	x->total = 0;
+	if (!x->invoice_now)
+		return 0;
+	if (invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
+		return -1;
+	int64_t period_total = 0;
+	if (x->reset && next_total(s, &period_total) != 0)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+				"The subscription's items add up to more than %lld per period.",
+				(long long)BILLING_AMOUNT_MAX);
+	if (__builtin_add_overflow(period_total, x->pending.sum, &x->total) ||
+	    __builtin_add_overflow(x->total, x->pr_sum, &x->total) ||
+	    x->total > BILLING_AMOUNT_MAX || x->total < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+				"The invoice would add up to more than %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	struct customer_facts cf;
+	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	return 0;
+}
+
+static const char SQL_ITEMS_DELETE[] =
+    "DELETE FROM subscription_items WHERE merchant_id = $1 AND subscription = $2";
+
+/* Inside the write (its own, or the invoice's payment's): the change stored. */
+static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
+{
+	struct subscription cur;
+	if (sub_load(r, db, x->old.id, false, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->old.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s changed while this request ran; try again.",
+				cur.id);
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*s = x->s; /* a re-run of the write starts again from what was read */
+	struct buf pb;
+	struct json pj;
+	buf_init(&pb, 1u << 20);
+	json_init(&pj, &pb);
+	json_obj_open(&pj);
+	int rc = x->c->own_params ? own_params(r, db, s, x->t, &pj) : 0;
+	if (rc == 0) {
+		json_key(&pj, "items");
+		rc = items_render(r, db, &x->old, &pj);
+	}
+	if (rc == 0 && x->reset) {
+		json_kv_int(&pj, "billing_cycle_anchor", x->old.anchor);
+		json_kv_str(&pj, "latest_invoice", x->old.latest_invoice);
+	}
+	json_obj_close(&pj);
+	const char *prev = rc == 0 && !pb.failed ? arena_strndup(&r->arena, pb.data, pb.len) : NULL;
+	buf_release(&pb);
+	if (!prev)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	/* the items: rewritten in their order */
+	struct db_stmt *st = db_prepare(db, SQL_ITEMS_DELETE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < s->n_items; i++) {
+		const struct sub_item *it = &s->items[i];
+		st = db_prepare(db, SQL_ITEM_INSERT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, it->id, -1);
+		db_bind_text(st, 3, s->id, -1);
+		db_bind_int64(st, 4, i);
+		db_bind_int64(st, 5, it->created);
+		db_bind_text(st, 6, it->price, -1);
+		db_bind_int64(st, 7, it->quantity);
+		db_bind_text(st, 8, it->metadata, -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	/* the prorations: pending, or on the invoice made now */
+	for (int i = 0; i < x->n_pr; i++) {
+		struct invoice_item ii = x->pr[i];
+		ii.invoice = x->invoice_now ? x->invoice_id : NULL;
+		if (invoice_item_insert(r, db, &ii) != 0)
+			return -1;
+	}
+	if (x->invoice_now) {
+		if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0)
+			return -1;
+		int64_t extra = x->pending.sum + x->pr_sum; /* both bounded by the read */
+		if (invoice_for_period(r, db, s, x->t, x->invoice_id, "subscription_update",
+				       x->reset ? 0 : -1, extra, &x->in) != 0)
+			return -1;
+		if (x->in.total != x->total)
+			return req_fail(r, ERR_INVALID_STATE, NULL,
+					"Subscription %s changed meanwhile.", s->id);
+		x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
+		s->latest_invoice = x->invoice_id;
+		if (invoice_store(r, db, &x->in) != 0)
+			return -1;
+	}
+	sub_schedule(s, 0);
+	if (sub_save(r, db, s) != 0 ||
+	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
+		return -1;
+	return 0;
+}
+
+/* The answer: the subscription, or the item asked about. */
+static int change_respond(struct req *r, struct db *db, struct change_ctx *x)
+{
+	struct sub_change *c = x->c;
+	if (c->answer == SUB_ANSWER_SUBSCRIPTION)
+		return answer_sub(r, db, x->s.id);
+	r->answer_event[0] = '\0';
+	struct json *j = req_json(r);
+	if (c->answer == SUB_ANSWER_ITEM_DELETED) {
+		json_obj_open(j);
+		json_kv_str(j, "id", c->item);
+		json_kv_str(j, "object", "subscription_item");
+		json_kv_bool(j, "deleted", true);
+		json_obj_close(j);
+		return 0;
+	}
+	return subscription_item_render_by_id(r, db, c->item, j, NULL) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int change_fn(struct db *db, void *p)
+{
+	struct change_ctx *x = p;
+	x->pi_id[0] = '\0';
+	if (change_rows(x->r, db, x) != 0)
+		return -1;
+	return change_respond(x->r, db, x);
+}
+
+static int change_before(struct req *r, struct db *db, void *p)
+{
+	return change_rows(r, db, p);
+}
+
+static int change_answer(struct req *r, struct db *db, void *p, int rc)
+{
+	struct change_ctx *x = p;
+	if (rc == REQ_COMMIT_ERR) {
+		if (is(x->c->payment_behavior, "error_if_incomplete")) {
+			/* nothing is kept: the card error alone */
+			r->err.charge_id[0] = '\0';
+			buf_reset(&r->err.extra);
+			return -1;
+		}
+		/* allow_incomplete: the change stays, its invoice open (the subscription
+		 * past_due, the invoice retried as a renewal's) */
+		r->err.set = false;
+		r->err.charge_id[0] = '\0';
+		buf_reset(&r->err.extra);
+	}
+	return change_respond(r, db, x);
+}
+
+int subscription_change(struct req *r, struct sub_change *c)
+{
+	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->c = c;
+	if (req_read(r, change_read_fn, x) != 0)
+		return -1;
+	if (x->invoice_now)
+		id_new_at(x->invoice_id, "in_", x->t);
+	if (!x->invoice_now || x->total <= 0)
+		return req_write(r, change_fn, x);
+	if (!x->pm)
+		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
+				"This customer has no attached payment source or default payment "
+				"method. Please consider adding a default payment method.");
+	id_new_at(x->pi_id, "pi_", x->t);
+	struct pi_invoice pv = {
+	    .amount = x->total,
+	    .currency = x->s.currency,
+	    .description = "Subscription update",
+	    .customer = x->s.customer,
+	    .pm_id = x->pm,
+	    .invoice = x->invoice_id,
+	    .confirm = true,
+	    .before = change_before,
+	    .answer = change_answer,
+	    .ctx = x,
+	};
+	str_copy(pv.id, sizeof(pv.id), x->pi_id);
+	return payment_intents_invoice(r, &pv);
+}
+
+static const char SQL_ITEM_SUB[] =
+    "SELECT subscription FROM subscription_items WHERE merchant_id = $1 AND id = $2";
+
+int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, struct json *j,
+				   const char **ret_sub)
+{
+	struct db_stmt *st = db_prepare(db, SQL_ITEM_SUB);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	const char *sub = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!sub || !s || sub_load(r, db, sub, true, s) != DB_OK)
+		return DB_ERR;
+	for (int i = 0; i < s->n_items; i++)
+		if (strcmp(s->items[i].id, id) == 0) {
+			if (ret_sub)
+				*ret_sub = sub;
+			return item_render(r, db, s, &s->items[i], j) == 0 ? DB_OK : DB_ERR;
+		}
+	return DB_NOTFOUND;
+}
+
+/* items[n][id, price, quantity, metadata, deleted] of POST /v1/subscriptions/{id} */
+static int parse_changes(struct req *r, struct sub_change *c)
+{
+	const struct form_node *items = param_node(r, "items");
+	int n = 0;
+	for (const struct form_node *x = items ? items->first_child : NULL; x; x = x->next) {
+		if (n == SUB_ITEMS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "items",
+					"A subscription can have at most %d items.", SUB_ITEMS_MAX);
+		struct sub_item_change *ch = &c->ch[n];
+		memset(ch, 0, sizeof(*ch));
+		ch->shown = arena_printf(&r->arena, "items[%d]", n);
+		char path[64];
+		snprintf(path, sizeof(path), "items.%d.id", n);
+		const char *id = param_str(r, path);
+		ch->id = id && *id ? id : NULL;
+		snprintf(path, sizeof(path), "items.%d.price", n);
+		const char *price = param_str(r, path);
+		ch->price = price && *price ? price : NULL;
+		snprintf(path, sizeof(path), "items.%d.quantity", n);
+		if (param_int(r, path, &ch->quantity) == 1 &&
+		    (ch->quantity < 1 || ch->quantity > QUANTITY_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][quantity]", n),
+			    "Invalid quantity: must be between 1 and %d.", QUANTITY_MAX);
+		snprintf(path, sizeof(path), "items.%d.metadata", n);
+		if (param_present(r, path))
+			ch->metadata_path = arena_strdup(&r->arena, path);
+		snprintf(path, sizeof(path), "items.%d.deleted", n);
+		bool del = false;
+		if (param_bool(r, path, &del) == 1 && del) {
+			if (!ch->id)
+				return req_fail(r, ERR_PARAM_MISSING,
+						arena_printf(&r->arena, "items[%d][id]", n),
+						"items[%d][id]", n);
+			ch->deleted = true;
+		}
+		n++;
+	}
+	c->n = n;
+	return 0;
 }
 
 /* Cancels s now (inside the caller's write): no more invoices; an open latest invoice stays
@@ -1597,6 +2195,8 @@ struct step_ctx {
 	const char *pm;
 	char pi_id[ID_MAX], invoice_id[ID_MAX];
 	bool new_intent;
+	struct pending_items pending; /* RENEW/TRIAL_END: the invoice items the invoice takes */
+	int64_t total;		      /* RENEW/TRIAL_END: the new invoice's total */
 };
 
 static const char SQL_PI_STATUS[] =
@@ -1625,6 +2225,12 @@ static int step_read_fn(struct db *db, void *p)
 	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
+	/* a new period's invoice takes the customer's pending items (this subscription's and
+	 * those of none) */
+	memset(&x->pending, 0, sizeof(x->pending));
+	if ((x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) &&
+	    invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
+		return -1;
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -1749,9 +2355,14 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	    s.status != was ? ",\"status\":" : "", s.status != was ? json_quote(r, was) : "");
 	if (!prev || sub_emit(r, db, &s, "customer.subscription.updated", prev) != 0)
 		return -1;
-	if (invoice_for_period(r, db, &s, x->t, x->invoice_id, "subscription_cycle", false,
-			       &x->in) != 0)
+	if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0 ||
+	    invoice_for_period(r, db, &s, x->t, x->invoice_id, "subscription_cycle", false,
+			       x->pending.sum, &x->in) != 0)
 		return -1;
+	/* the payment was made for the total read before the write */
+	if (x->in.total != x->total)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				s.id);
 	x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
 	return invoice_store(r, db, &x->in);
 }
@@ -1864,11 +2475,13 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	case BILLING_RETRY: {
 		bool retry = x->action == BILLING_RETRY;
 		int64_t total = 0;
-		if (!retry && next_total(&x->s, &total) != 0)
+		if (!retry && (next_total(&x->s, &total) != 0 ||
+			       __builtin_add_overflow(total, x->pending.sum, &total)))
 			break;
+		x->total = total;
 		if (!retry)
 			id_new_at(x->invoice_id, "in_", t);
-		if (!retry && total == 0) {
+		if (!retry && total <= 0) {
 			rc = req_write(&r, zero_renew_fn, x);
 			break;
 		}
@@ -2139,7 +2752,18 @@ static const struct param_spec create_params[] = {
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec change_item_children[] = {
+    {"id", PT_STRING, 0, 255, NULL, NULL},  {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL}, {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"deleted", PT_BOOL, 0, 0, NULL, NULL}, {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
+						  NULL};
 static const struct param_spec update_params[] = {
+    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, change_item_children},
+    {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
+    {"proration_date", PT_INT, 0, 0, NULL, NULL},
+    {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},

@@ -179,3 +179,16 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 	*ret_at = at;
 	return best;
 }
+
+int billing_prorate(int64_t amount, int64_t remaining_s, int64_t period_s, int64_t *ret)
+{
+	if (period_s < 1 || remaining_s < 0 || remaining_s > period_s ||
+	    amount > BILLING_AMOUNT_MAX || amount < -BILLING_AMOUNT_MAX)
+		return -1;
+	__int128 mag = (__int128)(amount < 0 ? -amount : amount) * remaining_s;
+	/* nearest, halves up on the magnitude: 2q + 1 > ... written as (2·mag + p) / (2·p) */
+	__int128 q = (2 * mag + period_s) / (2 * (__int128)period_s);
+	int64_t v = (int64_t)q; /* <= |amount|: fits */
+	*ret = amount < 0 ? -v : v;
+	return 0;
+}

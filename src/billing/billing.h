@@ -46,6 +46,14 @@ struct billing_line {
 int billing_total(const struct billing_line *lines, int n, int64_t *ret_amounts,
 		  int64_t *ret_total);
 
+/* Proration (a change of a subscription's items inside a period): the share of `amount` (the
+ * price × quantity of one period, either sign) that `remaining_s` seconds of a `period_s`-second
+ * period are worth: amount × remaining_s / period_s, rounded to the nearest minor unit, halves
+ * away from zero (so a credit is exactly the negative of the charge it undoes). Exact integer
+ * arithmetic (a 128-bit product). -1 when period_s < 1, remaining_s is outside 0 … period_s, or
+ * |amount| exceeds BILLING_AMOUNT_MAX. */
+int billing_prorate(int64_t amount, int64_t remaining_s, int64_t period_s, int64_t *ret);
+
 /* The retry schedule of an invoice whose automatic payment failed: attempt 1 is made when the
  * invoice is finalized; attempt 2 three days later, attempt 3 seven days after the first (the
  * seed design's "3 attempts over 7 days"). After a failed attempt number `attempts` of an

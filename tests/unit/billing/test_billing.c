@@ -152,3 +152,43 @@ Test(billing, next_action_picks_the_earliest_and_breaks_ties_in_order)
 	c.status = "incomplete_expired";
 	cr_assert_eq(billing_next_action(&c, &at), BILLING_NONE);
 }
+
+Test(billing, prorate_rounds_each_line_to_the_nearest_minor_unit)
+{
+	int64_t v = 0;
+	/* half of a 31-day month of 30.00 */
+	cr_assert_eq(billing_prorate(3000, 31 * 86400 / 2, 31 * 86400, &v), 0);
+	cr_assert_eq(v, 1500);
+	/* 10 days of 31 of 30.00 = 967.74… → 968; the credit is its exact negative */
+	cr_assert_eq(billing_prorate(3000, 10 * 86400, 31 * 86400, &v), 0);
+	cr_assert_eq(v, 968);
+	cr_assert_eq(billing_prorate(-3000, 10 * 86400, 31 * 86400, &v), 0);
+	cr_assert_eq(v, -968);
+	/* an exact half rounds away from zero: 1 × 1/2 → 1, -1 × 1/2 → -1 */
+	cr_assert_eq(billing_prorate(1, 1, 2, &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(billing_prorate(-1, 1, 2, &v), 0);
+	cr_assert_eq(v, -1);
+	/* just under a half rounds down: 1 × 49/100 → 0 */
+	cr_assert_eq(billing_prorate(1, 49, 100, &v), 0);
+	cr_assert_eq(v, 0);
+	/* the whole period and none of it */
+	cr_assert_eq(billing_prorate(4321, 100, 100, &v), 0);
+	cr_assert_eq(v, 4321);
+	cr_assert_eq(billing_prorate(4321, 0, 100, &v), 0);
+	cr_assert_eq(v, 0);
+	/* the largest amount over ten years of seconds: no overflow */
+	cr_assert_eq(billing_prorate(BILLING_AMOUNT_MAX, 315360000 - 1, 315360000, &v), 0);
+	cr_assert_eq(v, BILLING_AMOUNT_MAX);
+}
+
+Test(billing, prorate_refuses_bad_input)
+{
+	int64_t v = 77;
+	cr_assert_eq(billing_prorate(100, 1, 0, &v), -1);
+	cr_assert_eq(billing_prorate(100, -1, 10, &v), -1);
+	cr_assert_eq(billing_prorate(100, 11, 10, &v), -1);
+	cr_assert_eq(billing_prorate(BILLING_AMOUNT_MAX + 1, 1, 10, &v), -1);
+	cr_assert_eq(billing_prorate(-BILLING_AMOUNT_MAX - 1, 1, 10, &v), -1);
+	cr_assert_eq(v, 77);
+}

@@ -1,0 +1,949 @@
+/*
+ * /v1/invoiceitems: create, retrieve, update, delete, list — amounts billed on a customer's
+ * next invoice.
+ *
+ * An invoice item is pending until an invoice takes it: the renewal invoice of its
+ * subscription (or, for an item of no subscription, of any of the customer's subscriptions),
+ * or a one-off invoice made by POST /v1/invoices with pending_invoice_items_behavior=include;
+ * or it is put on a draft invoice directly (invoice=in_…). The invoice names itself on the item
+ * (invoice_items.invoice) in the write that makes it, and shows the item as a line
+ * (invoice_items_lines, rendered from these rows: a draft's lines follow its items). While the
+ * item is pending or on a draft it can be changed or deleted, and a draft's total follows
+ * (the change and the total in one write); once its invoice is finalized it is fixed, as the
+ * invoice is.
+ *
+ * Prorations (subscriptions.c) are invoice items too, made with proration=true by a change of
+ * a subscription's items.
+ *
+ * Money: amount = unit_amount × quantity (a proration's amount is its line rounded, its
+ * unit_amount the unit's share rounded on its own), overflow-checked, at most BILLING_AMOUNT_MAX
+ * either way; a negative amount is a credit. An invoice whose total ends below zero charges
+ * nothing; its credit is carried to the customer's next invoice as a new pending item
+ * (invoice_credit_carry) — where Stripe would credit the customer's balance.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/billing_internal.h"
+#include "api/common.h"
+#include "api/list.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "money/currency.h"
+
+static const char SQL_GET[] =
+    "SELECT id, created, customer, currency, amount, unit_amount, quantity, price, description,"
+    " period_start, period_end, metadata, subscription, subscription_item, invoice, proration,"
+    " discountable, test_clock, deleted FROM invoice_items WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO invoice_items (merchant_id, id, created, customer, currency, amount,"
+    " unit_amount, quantity, price, description, period_start, period_end, metadata,"
+    " subscription, subscription_item, invoice, proration, discountable, test_clock, deleted)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19, 0)";
+/* the mutable columns, where the item is still pending or on the invoice it was read on */
+static const char SQL_UPDATE[] =
+    "UPDATE invoice_items SET amount = $3, unit_amount = $4, quantity = $5, description = $6,"
+    " period_start = $7, period_end = $8, metadata = $9, discountable = $10, deleted = $11"
+    " WHERE merchant_id = $1 AND id = $2 AND deleted = 0 AND COALESCE(invoice, '') = $12";
+static const char SQL_PENDING[] =
+    "SELECT id, amount FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
+    " AND currency = $3 AND invoice IS NULL AND deleted = 0"
+    " AND (subscription IS NULL OR subscription = $4) ORDER BY id LIMIT $5";
+static const char SQL_CLAIM[] =
+    "UPDATE invoice_items SET invoice = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND invoice IS NULL AND deleted = 0 AND amount = $4";
+static const char SQL_ON_INVOICE[] =
+    "SELECT id FROM invoice_items WHERE merchant_id = $1 AND invoice = $2 AND deleted = 0"
+    " ORDER BY id LIMIT $3";
+static const char SQL_RELEASE[] =
+    "UPDATE invoice_items SET invoice = NULL WHERE merchant_id = $1 AND invoice = $2";
+static const char SQL_SUB[] =
+    "SELECT customer, currency, status FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+
+static bool is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoice_item *ii)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		struct arena *a = &r->arena;
+		memset(ii, 0, sizeof(*ii));
+		str_copy(ii->id, sizeof(ii->id), db_col_text(st, 0, NULL));
+		ii->created = db_col_int64(st, 1);
+		ii->customer = col_text_dup(a, st, 2);
+		str_copy(ii->currency, sizeof(ii->currency), db_col_text(st, 3, NULL));
+		ii->amount = db_col_int64(st, 4);
+		ii->unit_amount = db_col_int64(st, 5);
+		ii->quantity = db_col_int64(st, 6);
+		ii->price = col_text_dup(a, st, 7);
+		ii->description = col_text_dup(a, st, 8);
+		ii->period_start = db_col_int64(st, 9);
+		ii->period_end = db_col_int64(st, 10);
+		ii->metadata = col_text_dup(a, st, 11);
+		ii->subscription = col_text_dup(a, st, 12);
+		ii->subscription_item = col_text_dup(a, st, 13);
+		ii->invoice = col_text_dup(a, st, 14);
+		ii->proration = db_col_int64(st, 15) != 0;
+		ii->discountable = db_col_int64(st, 16) != 0;
+		ii->test_clock = col_text_dup(a, st, 17);
+		ii->deleted = db_col_int64(st, 18) != 0;
+		if (!ii->customer || !ii->metadata)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+/* ---- rendering ---- */
+
+/* "pricing" of an item or its line: its price (and the price's product) when it has one */
+static void render_pricing(const struct invoice_item *ii, const char *product, struct json *j)
+{
+	json_key(j, "pricing");
+	json_obj_open(j);
+	json_key(j, "price_details");
+	if (ii->price) {
+		json_obj_open(j);
+		json_kv_str(j, "price", ii->price);
+		json_kv_str_or_null(j, "product", product);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_kv_str(j, "type", "price_details");
+	char dec[32];
+	snprintf(dec, sizeof(dec), "%lld", (long long)ii->unit_amount);
+	json_kv_str(j, "unit_amount_decimal", dec);
+	json_obj_close(j);
+}
+
+static void render_period(const struct invoice_item *ii, struct json *j)
+{
+	json_key(j, "period");
+	json_obj_open(j);
+	json_kv_int(j, "end", ii->period_end);
+	json_kv_int(j, "start", ii->period_start);
+	json_obj_close(j);
+}
+
+static const char *price_product(struct req *r, struct db *db, const struct invoice_item *ii)
+{
+	struct price_facts pf;
+	if (!ii->price || price_facts_get(r, db, ii->price, &pf) != DB_OK)
+		return NULL;
+	return pf.product;
+}
+
+static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", ii->id);
+	json_kv_str(j, "object", "invoiceitem");
+	if (ii->deleted) {
+		json_kv_bool(j, "deleted", true);
+		json_obj_close(j);
+		return 0;
+	}
+	json_kv_int(j, "amount", ii->amount);
+	json_kv_str(j, "currency", ii->currency);
+	json_kv_str(j, "customer", ii->customer);
+	json_kv_null(j, "customer_account");
+	json_kv_int(j, "date", ii->created);
+	json_kv_str_or_null(j, "description", ii->description);
+	json_kv_bool(j, "discountable", ii->discountable);
+	json_kv_raw(j, "discounts", "[]", 2);
+	json_kv_str_or_null(j, "invoice", ii->invoice);
+	json_kv_bool(j, "livemode", false);
+	json_kv_raw(j, "metadata", ii->metadata, strlen(ii->metadata));
+	json_kv_int(j, "net_amount", ii->amount);
+	json_key(j, "parent");
+	if (ii->subscription) {
+		json_obj_open(j);
+		json_key(j, "subscription_details");
+		json_obj_open(j);
+		json_kv_str(j, "subscription", ii->subscription);
+		if (ii->subscription_item)
+			json_kv_str(j, "subscription_item", ii->subscription_item);
+		json_obj_close(j);
+		json_kv_str(j, "type", "subscription_details");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	render_period(ii, j);
+	json_key(j, "price");
+	if (!ii->price || price_render_id(r, db, ii->price, j) != DB_OK)
+		json_nil(j);
+	render_pricing(ii, price_product(r, db, ii), j);
+	json_kv_bool(j, "proration", ii->proration);
+	json_kv_int(j, "quantity", ii->quantity);
+	json_kv_str_or_null(j, "subscription", ii->subscription);
+	if (ii->subscription_item)
+		json_kv_str(j, "subscription_item", ii->subscription_item);
+	json_kv_raw(j, "tax_rates", "[]", 2);
+	json_kv_str_or_null(j, "test_clock", ii->test_clock);
+	json_kv_int(j, "unit_amount", ii->unit_amount);
+	char dec[32];
+	snprintf(dec, sizeof(dec), "%lld", (long long)ii->unit_amount);
+	json_kv_str(j, "unit_amount_decimal", dec);
+	json_obj_close(j);
+	return 0;
+}
+
+/* An invoice's line for item ii: its id follows from the item's, so it is the same on every
+ * rendering. */
+static void line_render(struct req *r, struct db *db, const struct invoice_item *ii, struct json *j)
+{
+	char lid[ID_MAX + 4];
+	snprintf(lid, sizeof(lid), "il_%s", ii->id + 3);
+	json_obj_open(j);
+	json_kv_str(j, "id", lid);
+	json_kv_str(j, "object", "line_item");
+	json_kv_int(j, "amount", ii->amount);
+	json_kv_str(j, "currency", ii->currency);
+	json_kv_str_or_null(j, "description", ii->description);
+	json_kv_raw(j, "discount_amounts", "[]", 2);
+	json_kv_bool(j, "discountable", ii->discountable);
+	json_kv_raw(j, "discounts", "[]", 2);
+	json_kv_str(j, "invoice", ii->invoice);
+	json_kv_bool(j, "livemode", false);
+	json_kv_raw(j, "metadata", ii->metadata, strlen(ii->metadata));
+	json_key(j, "parent");
+	json_obj_open(j);
+	json_key(j, "invoice_item_details");
+	json_obj_open(j);
+	json_kv_str(j, "invoice_item", ii->id);
+	json_kv_bool(j, "proration", ii->proration);
+	json_key(j, "proration_details");
+	json_obj_open(j);
+	json_kv_null(j, "credited_items");
+	json_obj_close(j);
+	json_kv_str_or_null(j, "subscription", ii->subscription);
+	json_obj_close(j);
+	json_kv_null(j, "subscription_item_details");
+	json_kv_str(j, "type", "invoice_item_details");
+	json_obj_close(j);
+	render_period(ii, j);
+	json_kv_raw(j, "pretax_credit_amounts", "[]", 2);
+	render_pricing(ii, price_product(r, db, ii), j);
+	json_kv_int(j, "quantity", ii->quantity);
+	json_kv_str_or_null(j, "subscription", ii->subscription);
+	json_kv_int(j, "subtotal", ii->amount);
+	json_kv_raw(j, "taxes", "[]", 2);
+	json_obj_close(j);
+}
+
+int invoice_items_lines(struct req *r, struct db *db, const char *invoice, struct json *j)
+{
+	char(*ids)[ID_MAX] = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
+	if (!ids)
+		return DB_ERR;
+	struct db_stmt *st = db_prepare(db, SQL_ON_INVOICE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	db_bind_int64(st, 3, INVOICE_ITEMS_MAX);
+	int n = 0, rc;
+	while (n < INVOICE_ITEMS_MAX && (rc = db_step(st)) == DB_ROW)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		struct invoice_item ii;
+		rc = invoice_item_load(r, db, ids[i], &ii);
+		if (rc != DB_OK)
+			return rc < 0 ? rc : DB_ERR;
+		line_render(r, db, &ii, j);
+	}
+	return DB_OK;
+}
+
+/* Appends event `type` with ii as its object (previous_attributes prev or NULL), at the
+ * customer's clock's time when it has one. */
+static int ii_emit(struct req *r, struct db *db, const struct invoice_item *ii, const char *type,
+		   const char *prev)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	int rc = ii_render(r, db, ii, &j);
+	int64_t now = 0;
+	if (rc == 0 && !b.failed && billing_now(r, db, ii->test_clock, &now) == 0) {
+		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
+					 r->idempotency_key, r->livemode};
+		rc = event_append(db, r->merchant_id, &o, type, ii->id, b.data, b.len, prev, now,
+				  NULL) == DB_OK
+			 ? 0
+			 : -1;
+	} else {
+		rc = -1;
+	}
+	buf_release(&b);
+	return rc == 0 ? 0 : r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int invoice_item_insert(struct req *r, struct db *db, const struct invoice_item *ii)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, ii->id, -1);
+	db_bind_int64(st, 3, ii->created);
+	db_bind_text(st, 4, ii->customer, -1);
+	db_bind_text(st, 5, ii->currency, -1);
+	db_bind_int64(st, 6, ii->amount);
+	db_bind_int64(st, 7, ii->unit_amount);
+	db_bind_int64(st, 8, ii->quantity);
+	db_bind_text(st, 9, ii->price, -1);
+	db_bind_text(st, 10, ii->description, -1);
+	db_bind_int64(st, 11, ii->period_start);
+	db_bind_int64(st, 12, ii->period_end);
+	db_bind_text(st, 13, ii->metadata ? ii->metadata : "{}", -1);
+	db_bind_text(st, 14, ii->subscription, -1);
+	db_bind_text(st, 15, ii->subscription_item, -1);
+	db_bind_text(st, 16, ii->invoice, -1);
+	db_bind_int64(st, 17, ii->proration ? 1 : 0);
+	db_bind_int64(st, 18, ii->discountable ? 1 : 0);
+	db_bind_text(st, 19, ii->test_clock, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return ii_emit(r, db, ii, "invoiceitem.created", NULL);
+}
+
+/* Writes ii's mutable columns where it is still live on invoice `on` (NULL: pending). */
+static int ii_save(struct req *r, struct db *db, const struct invoice_item *ii, const char *on)
+{
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, ii->id, -1);
+	db_bind_int64(st, 3, ii->amount);
+	db_bind_int64(st, 4, ii->unit_amount);
+	db_bind_int64(st, 5, ii->quantity);
+	db_bind_text(st, 6, ii->description, -1);
+	db_bind_int64(st, 7, ii->period_start);
+	db_bind_int64(st, 8, ii->period_end);
+	db_bind_text(st, 9, ii->metadata, -1);
+	db_bind_int64(st, 10, ii->discountable ? 1 : 0);
+	db_bind_int64(st, 11, ii->deleted ? 1 : 0);
+	db_bind_text(st, 12, on ? on : "", -1);
+	int64_t n;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return n == 1
+		   ? 0
+		   : req_fail(r, ERR_INVALID_STATE, NULL,
+			      "Invoice item %s changed while this request ran; try again.", ii->id);
+}
+
+/* ---- what invoices take ---- */
+
+int invoice_items_pending(struct req *r, struct db *db, const char *customer, const char *currency,
+			  const char *sub, struct pending_items *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->ids = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
+	p->amounts = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * sizeof(int64_t));
+	if (!p->ids || !p->amounts)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_PENDING);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_text(st, 3, currency, -1);
+	db_bind_text(st, 4, sub ? sub : "", -1);
+	db_bind_int64(st, 5, INVOICE_ITEMS_MAX);
+	int rc;
+	bool overflow = false;
+	while (p->n < INVOICE_ITEMS_MAX && (rc = db_step(st)) == DB_ROW) {
+		str_copy(p->ids[p->n], ID_MAX, db_col_text(st, 0, NULL));
+		p->amounts[p->n] = db_col_int64(st, 1);
+		overflow = overflow || __builtin_add_overflow(p->sum, p->amounts[p->n], &p->sum);
+		p->n++;
+	}
+	db_reset(st);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (overflow || p->sum > BILLING_AMOUNT_MAX || p->sum < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "customer",
+				"The customer's pending invoice items add up to more than %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	return 0;
+}
+
+int invoice_items_claim(struct req *r, struct db *db, const struct pending_items *p,
+			const char *invoice)
+{
+	for (int i = 0; i < p->n; i++) {
+		struct db_stmt *st = db_prepare(db, SQL_CLAIM);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, p->ids[i], -1);
+		db_bind_text(st, 3, invoice, -1);
+		db_bind_int64(st, 4, p->amounts[i]);
+		int64_t n;
+		if (db_step_changes(st, &n) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (n != 1)
+			return req_fail(r, ERR_INVALID_STATE, NULL,
+					"Invoice item %s changed while invoice %s was made; try "
+					"again.",
+					p->ids[i], invoice);
+	}
+	return 0;
+}
+
+int invoice_items_release(struct req *r, struct db *db, const char *invoice)
+{
+	struct db_stmt *st = db_prepare(db, SQL_RELEASE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int invoice_credit_carry(struct req *r, struct db *db, const struct invoice *in, int64_t now)
+{
+	if (in->total >= 0)
+		return 0;
+	struct invoice_item ii;
+	memset(&ii, 0, sizeof(ii));
+	id_new_at(ii.id, "ii_", now);
+	ii.created = now;
+	ii.customer = in->customer;
+	str_copy(ii.currency, sizeof(ii.currency), in->currency);
+	ii.amount = ii.unit_amount = in->total;
+	ii.quantity = 1;
+	ii.description = arena_printf(&r->arena, "Credit carried over from invoice %s",
+				      in->number ? in->number : in->id);
+	ii.period_start = ii.period_end = now;
+	ii.metadata = "{}";
+	ii.subscription = in->subscription;
+	ii.discountable = false;
+	ii.test_clock = in->test_clock;
+	return invoice_item_insert(r, db, &ii);
+}
+
+/* A draft invoice's total moved by delta (an item added, changed or removed), in the same
+ * write. 0, or -1 with r->err. */
+static int draft_adjust(struct req *r, struct db *db, const char *invoice, int64_t delta,
+			const char *param)
+{
+	if (!invoice || delta == 0)
+		return 0;
+	struct invoice in;
+	if (invoice_load(r, db, invoice, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!is(in.status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Invoice %s is %s: its items can no longer change.", in.id,
+				in.status);
+	int64_t t;
+	if (__builtin_add_overflow(in.total, delta, &t) || t > BILLING_AMOUNT_MAX ||
+	    t < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
+				"The invoice's total would exceed %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	in.total = in.subtotal = t;
+	if (invoice_update(r, db, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return invoice_emit(r, db, &in, "invoice.updated");
+}
+
+/* ---- create ---- */
+
+struct ii_ctx {
+	struct req *r;
+	const char *id;
+	struct invoice_item ii;
+	bool price_data;
+};
+
+/* amount = unit × quantity within Stripe's bound */
+static int amount_of(struct req *r, struct invoice_item *ii, const char *param)
+{
+	if (__builtin_mul_overflow(ii->unit_amount, ii->quantity, &ii->amount) ||
+	    ii->amount > BILLING_AMOUNT_MAX || ii->amount < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
+				"An invoice item's amount must be at most %lld either way.",
+				(long long)BILLING_AMOUNT_MAX);
+	return 0;
+}
+
+static int period_params(struct req *r, struct invoice_item *ii)
+{
+	if (!param_present(r, "period"))
+		return 0;
+	int64_t s, e;
+	if (param_int(r, "period.start", &s) != 1)
+		return req_fail(r, ERR_PARAM_MISSING, "period[start]", "period[start]");
+	if (param_int(r, "period.end", &e) != 1)
+		return req_fail(r, ERR_PARAM_MISSING, "period[end]", "period[end]");
+	if (e < s)
+		return req_fail(r, ERR_PARAM_BAD, "period[end]",
+				"The period's end must not be before its start.");
+	ii->period_start = s;
+	ii->period_end = e;
+	return 0;
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct ii_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice_item *ii = &x->ii;
+	struct billing_customer bc;
+	if (billing_customer_get(r, db, ii->customer, &bc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!bc.found)
+		return req_fail_missing(r, "customer", ii->customer, "customer");
+	ii->test_clock = bc.test_clock;
+	if (billing_now(r, db, bc.test_clock, &ii->created) != 0)
+		return -1;
+	if (!param_present(r, "period"))
+		ii->period_start = ii->period_end = ii->created;
+	const char *cur = param_str(r, "currency");
+	if (x->price_data) {
+		struct price_facts pf;
+		char pid[ID_MAX];
+		if (price_create_inline(r, db, "price_data.", "price_data", &pf, pid) != 0)
+			return -1;
+		ii->price = arena_strdup(&r->arena, pid);
+		str_copy(ii->currency, sizeof(ii->currency), pf.currency);
+		ii->unit_amount = pf.unit_amount;
+	} else if (ii->price) {
+		struct price_facts pf;
+		int rc = price_facts_get(r, db, ii->price, &pf);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "price", ii->price, "price");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!pf.active || !pf.product_active)
+			return req_fail(r, ERR_PARAM_BAD, "price",
+					"The price specified (%s) is inactive. This field only "
+					"accepts active prices.",
+					ii->price);
+		if (pf.recurring)
+			return req_fail(r, ERR_PARAM_BAD, "price",
+					"The price specified is set to `type=recurring` but this "
+					"field only accepts prices with `type=one_time`.");
+		if (!pf.has_unit_amount)
+			return req_fail(r, ERR_PARAM_BAD, "price",
+					"Tender invoice items take prices with an integer "
+					"unit_amount; %s is not one.",
+					ii->price);
+		if (cur && strcmp(cur, pf.currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "currency",
+					"The currency (%s) must be the price's (%s).", cur,
+					pf.currency);
+		str_copy(ii->currency, sizeof(ii->currency), pf.currency);
+		ii->unit_amount = pf.unit_amount;
+	}
+	if (amount_of(r, ii, ii->price ? "quantity" : "amount") != 0)
+		return -1;
+	const char *sub = param_str(r, "subscription");
+	if (sub && *sub) {
+		struct db_stmt *st = db_prepare(db, SQL_SUB);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, sub, -1);
+		int rc = db_step(st);
+		bool mine = rc == DB_ROW && is(db_col_text(st, 0, NULL), ii->customer);
+		bool same_cur = rc == DB_ROW && is(db_col_text(st, 1, NULL), ii->currency);
+		const char *status = rc == DB_ROW ? col_text_dup(&r->arena, st, 2) : NULL;
+		db_reset(st);
+		if (rc != DB_ROW)
+			return req_fail_missing(r, "subscription", sub, "subscription");
+		if (!mine)
+			return req_fail(r, ERR_PARAM_BAD, "subscription",
+					"The subscription %s belongs to another customer.", sub);
+		if (!same_cur)
+			return req_fail(r, ERR_PARAM_BAD, "currency",
+					"The invoice item's currency must be its subscription's.");
+		if (is(status, "canceled") || is(status, "incomplete_expired"))
+			return req_fail(r, ERR_INVALID_STATE, "subscription",
+					"The subscription %s is %s: it makes no more invoices.",
+					sub, status);
+		ii->subscription = sub;
+	}
+	const char *inv = param_str(r, "invoice");
+	if (inv && *inv) {
+		struct invoice in;
+		int rc = invoice_load(r, db, inv, &in);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "invoice", inv, "invoice");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!is(in.customer, ii->customer))
+			return req_fail(r, ERR_PARAM_BAD, "invoice",
+					"The invoice %s belongs to another customer.", inv);
+		if (!is(in.status, "draft"))
+			return req_fail(r, ERR_INVALID_STATE, "invoice",
+					"Invoice items can only be added to draft invoices; %s is "
+					"%s.",
+					inv, in.status);
+		if (strcmp(in.currency, ii->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "currency",
+					"The invoice item's currency (%s) must be the invoice's "
+					"(%s).",
+					ii->currency, in.currency);
+		ii->invoice = inv;
+	}
+	id_new_at(ii->id, "ii_", ii->created);
+	if (invoice_item_insert(r, db, ii) != 0 ||
+	    draft_adjust(r, db, ii->invoice, ii->amount, "amount") != 0)
+		return -1;
+	r->answer_event[0] = '\0';
+	return ii_render(r, db, ii, req_json(r));
+}
+
+static int h_create(struct req *r)
+{
+	struct ii_ctx x;
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	struct invoice_item *ii = &x.ii;
+	ii->customer = param_str(r, "customer");
+	ii->quantity = 1;
+	ii->discountable = true;
+	ii->metadata = "{}";
+	bool has_amount = param_present(r, "amount"), has_unit = param_present(r, "unit_amount");
+	const char *price = param_str(r, "price");
+	x.price_data = param_present(r, "price_data");
+	int kinds = has_amount + has_unit + (price && *price) + x.price_data;
+	if (kinds != 1)
+		return req_fail(r, kinds ? ERR_PARAM_BAD : ERR_PARAM_MISSING, "amount",
+				kinds ? "Pass exactly one of amount, unit_amount, price and "
+					"price_data."
+				      : "amount");
+	const char *cur = param_str(r, "currency");
+	if ((has_amount || has_unit) && !cur)
+		return req_fail(r, ERR_PARAM_MISSING, "currency", "currency");
+	if (cur) {
+		if (!currency_find(cur))
+			return req_fail(r, ERR_INVALID_CURRENCY, "currency",
+					"Invalid currency: %s.", cur);
+		str_copy(ii->currency, sizeof(ii->currency), cur);
+	}
+	if (param_present(r, "quantity")) {
+		if (has_amount)
+			return req_fail(r, ERR_PARAM_BAD, "quantity",
+					"quantity goes with unit_amount, price or price_data, not "
+					"with amount.");
+		param_int(r, "quantity", &ii->quantity);
+		if (ii->quantity < 1 || ii->quantity > BILLING_QUANTITY_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "quantity",
+					"Invalid quantity: must be between 1 and %d.",
+					BILLING_QUANTITY_MAX);
+	}
+	if (has_amount)
+		param_int(r, "amount", &ii->unit_amount);
+	if (has_unit) {
+		param_int(r, "unit_amount", &ii->unit_amount);
+		if (ii->unit_amount < 0)
+			return req_fail(r, ERR_PARAM_BAD, "unit_amount",
+					"unit_amount must not be negative (use amount for a "
+					"credit).");
+	}
+	if ((has_amount || has_unit) && amount_of(r, ii, has_amount ? "amount" : "quantity") != 0)
+		return -1;
+	ii->price = price && *price ? price : NULL;
+	if (x.price_data && !param_present(r, "price_data.unit_amount"))
+		return req_fail(r, ERR_PARAM_MISSING, "price_data[unit_amount]",
+				"price_data[unit_amount]");
+	const char *desc = param_str(r, "description");
+	ii->description = desc && *desc ? desc : NULL;
+	param_bool(r, "discountable", &ii->discountable);
+	if (metadata_apply(r, NULL, "metadata", &ii->metadata) != 0 || period_params(r, ii) != 0)
+		return -1;
+	return req_write(r, create_fn, &x);
+}
+
+/* ---- retrieve, update, delete, list ---- */
+
+static int one_load(struct db *db, struct ii_ctx *x)
+{
+	int rc = invoice_item_load(x->r, db, x->id, &x->ii);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && x->ii.deleted))
+		return req_fail_missing(x->r, "invoiceitem", x->id, "id");
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct ii_ctx *x = p;
+	if (one_load(db, x) != 0)
+		return -1;
+	return ii_render(x->r, db, &x->ii, req_json(x->r));
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct ii_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x);
+}
+
+/* Only an item still pending or on a draft can change (Stripe: a finalized invoice's items
+ * are fixed). */
+static int changeable(struct req *r, struct db *db, const struct invoice_item *ii)
+{
+	if (!ii->invoice)
+		return 0;
+	struct invoice in;
+	if (invoice_load(r, db, ii->invoice, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!is(in.status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The invoice item %s is on invoice %s, which is %s: it can no "
+				"longer be changed or deleted.",
+				ii->id, in.id, in.status);
+	return 0;
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct ii_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x) != 0 || changeable(r, db, &x->ii) != 0)
+		return -1;
+	struct invoice_item *ii = &x->ii;
+	int64_t old_amount = ii->amount;
+	struct buf pb;
+	struct json pj;
+	buf_init(&pb, 64 * 1024);
+	json_init(&pj, &pb);
+	json_obj_open(&pj);
+	bool amounts = false;
+	int64_t v;
+	/* a proration's amount is its subscription change's arithmetic */
+	if (ii->proration && (param_present(r, "amount") || param_present(r, "unit_amount") ||
+			      param_present(r, "quantity"))) {
+		buf_release(&pb);
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"A proration's amount and quantity cannot change; delete it "
+				"instead.");
+	}
+	if (param_int(r, "amount", &v) == 1) {
+		if (ii->price || param_present(r, "unit_amount") || param_present(r, "quantity")) {
+			buf_release(&pb);
+			return req_fail(r, ERR_PARAM_BAD, "amount",
+					"amount replaces unit_amount × quantity of an item without "
+					"a price; pass it alone.");
+		}
+		ii->unit_amount = v;
+		ii->quantity = 1;
+		amounts = true;
+	}
+	if (param_int(r, "unit_amount", &v) == 1) {
+		if (ii->price || v < 0) {
+			buf_release(&pb);
+			return req_fail(r, ERR_PARAM_BAD, "unit_amount",
+					ii->price ? "This item's unit amount is its price's."
+						  : "unit_amount must not be negative.");
+		}
+		ii->unit_amount = v;
+		amounts = true;
+	}
+	if (param_int(r, "quantity", &v) == 1) {
+		if (v < 1 || v > BILLING_QUANTITY_MAX) {
+			buf_release(&pb);
+			return req_fail(r, ERR_PARAM_BAD, "quantity",
+					"Invalid quantity: must be between 1 and %d.",
+					BILLING_QUANTITY_MAX);
+		}
+		ii->quantity = v;
+		amounts = true;
+	}
+	if (amounts) {
+		json_kv_int(&pj, "amount", old_amount);
+		if (amount_of(r, ii, "amount") != 0) {
+			buf_release(&pb);
+			return -1;
+		}
+	}
+	const char *desc = param_str(r, "description");
+	if (desc) {
+		json_kv_str_or_null(&pj, "description", ii->description);
+		ii->description = *desc ? desc : NULL;
+	}
+	param_bool(r, "discountable", &ii->discountable);
+	if (param_present(r, "period")) {
+		if (period_params(r, ii) != 0) {
+			buf_release(&pb);
+			return -1;
+		}
+	}
+	if (param_present(r, "metadata")) {
+		json_kv_raw(&pj, "metadata", ii->metadata, strlen(ii->metadata));
+		if (metadata_apply(r, ii->metadata, "metadata", &ii->metadata) != 0) {
+			buf_release(&pb);
+			return -1;
+		}
+	}
+	json_obj_close(&pj);
+	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
+	buf_release(&pb);
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (ii_save(r, db, ii, ii->invoice) != 0 ||
+	    ii_emit(r, db, ii, "invoiceitem.updated", prev) != 0 ||
+	    draft_adjust(r, db, ii->invoice, ii->amount - old_amount, "amount") != 0)
+		return -1;
+	r->answer_event[0] = '\0';
+	return ii_render(r, db, ii, req_json(r));
+}
+
+static int h_update(struct req *r)
+{
+	struct ii_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+static int delete_fn(struct db *db, void *p)
+{
+	struct ii_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x) != 0 || changeable(r, db, &x->ii) != 0)
+		return -1;
+	struct invoice_item *ii = &x->ii;
+	ii->deleted = true;
+	if (ii_save(r, db, ii, ii->invoice) != 0 ||
+	    ii_emit(r, db, ii, "invoiceitem.deleted", NULL) != 0 ||
+	    draft_adjust(r, db, ii->invoice, -ii->amount, "id") != 0)
+		return -1;
+	r->answer_event[0] = '\0';
+	return ii_render(r, db, ii, req_json(r));
+}
+
+static int h_delete(struct req *r)
+{
+	struct ii_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_fn, &x);
+}
+
+static const char SQL_CURSOR[] =
+    "SELECT created FROM invoice_items WHERE merchant_id = $1 AND id = $2";
+/* $7: 'true' only pending ones, 'false' only invoiced ones, NULL both */
+#define LIST_SQL                                                                                   \
+	"SELECT id FROM invoice_items WHERE merchant_id = $1 AND id > $2 AND id < $3"              \
+	" AND deleted = 0 AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR invoice = $6)"      \
+	" AND ($7 IS NULL OR ($7 = 'true' AND invoice IS NULL)"                                    \
+	" OR ($7 = 'false' AND invoice IS NOT NULL))"
+static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	const char *c = param_str(r, "customer"), *i = param_str(r, "invoice");
+	db_bind_text(st, first, c && *c ? c : NULL, -1);
+	db_bind_text(st, first + 1, i && *i ? i : NULL, -1);
+	bool pending;
+	if (param_bool(r, "pending", &pending) == 1)
+		db_bind_text(st, first + 2, pending ? "true" : "false", -1);
+	else
+		db_bind_text(st, first + 2, NULL, -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct invoice_item ii;
+	int rc = invoice_item_load(r, db, id, &ii);
+	if (rc != DB_OK)
+		return rc;
+	return ii_render(r, db, &ii, j) == 0 ? DB_OK : DB_ERR;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/invoiceitems",
+	    .object_name = "invoiceitem",
+	    .id_prefix = "ii_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+static const struct param_spec period_children[] = {
+    {"start", PT_INT, 0, 0, NULL, NULL},
+    {"end", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"discountable", PT_BOOL, 0, 0, NULL, NULL},
+    {"period", PT_OBJECT, 0, 0, NULL, period_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"subscription", PT_STRING, 0, 255, NULL, NULL},
+    {"invoice", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"discountable", PT_BOOL, 0, 0, NULL, NULL},
+    {"period", PT_OBJECT, 0, 0, NULL, period_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"invoice", PT_STRING, 0, 255, NULL, NULL},
+    {"pending", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+const struct route invoice_items_routes[] = {
+    {"POST", "/v1/invoiceitems", h_create, create_params, 0},
+    {"GET", "/v1/invoiceitems", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/invoiceitems/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/invoiceitems/{id}", h_update, update_params, 0},
+    {"DELETE", "/v1/invoiceitems/{id}", h_delete, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
