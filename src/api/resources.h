@@ -27,6 +27,7 @@ extern const struct route accounts_routes[];
 extern const struct route subscriptions_routes[];
 extern const struct route invoices_routes[];
 extern const struct route test_clocks_routes[];
+extern const struct route sources_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

@@ -24,5 +24,6 @@ const struct route *const api_route_tables[] = {
     subscriptions_routes,
     invoices_routes,
     test_clocks_routes,
+    sources_routes,
     NULL,
 };
