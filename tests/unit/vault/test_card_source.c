@@ -61,16 +61,14 @@ static int put_fn(struct db *db, void *p)
 	struct vault_card_info i;
 	char fp[24];
 	cr_assert_eq(vault_card_validate("5555555555554444", "6", "2035", "123", NOW, &i), 0);
-	cr_assert_eq(vault_card_store(v, db, "acct_A", "card_A1", "5555555555554444", NULL, &i,
-				      NOW, fp),
-		     0);
-	cr_assert_eq(pm_insert(db, "acct_A", "card_A1", "card_A1", &i, fp, BILLING,
-			       "{\"k\":\"v\"}", "cus_1", NOW),
+	cr_assert_eq(
+	    vault_card_store(v, db, "acct_A", "card_A1", "5555555555554444", NULL, &i, NOW, fp), 0);
+	cr_assert_eq(pm_insert(db, "acct_A", "card_A1", "card_A1", &i, fp, BILLING, "{\"k\":\"v\"}",
+			       "cus_1", NOW),
 		     0);
 	cr_assert_eq(vault_card_validate("4242424242424242", "12", "2034", NULL, NOW, &i), 0);
-	cr_assert_eq(vault_card_store(v, db, "acct_A", "card_V", "4242424242424242", NULL, &i,
-				      NOW, fp),
-		     0);
+	cr_assert_eq(
+	    vault_card_store(v, db, "acct_A", "card_V", "4242424242424242", NULL, &i, NOW, fp), 0);
 	cr_assert_eq(pm_insert(db, "acct_A", "card_A2", "card_V", &i, fp, NULL, NULL, NULL, NOW),
 		     0);
 	cr_assert_eq(pm_insert(db, "acct_A", "pm_A3", "card_V", &i, fp, NULL, NULL, NULL, NOW), 0);
