@@ -1,6 +1,12 @@
 /*
  * /v1/charges: retrieve, list, update, and the older direct flow: POST /v1/charges with
  * source=tok_… (capture=false to authorize only) and POST /v1/charges/{id}/capture.
+ *
+ * A charge of a customer (customer=cus_…) pays with one of its card sources (api/sources.c):
+ * source=card_… names one, else its default_source; a customer without one is Stripe's 402
+ * "Cannot charge a customer that has no active card". With a customer, the source must be one
+ * of its cards (a token is not, as on Stripe). The card pays through the same path as any
+ * other (payments_card_authorize loads a card_… like a pm_…).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +17,10 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "api/search.h"
+#include "api/sources.h"
 #include "app.h"
 #include "money/fx.h"
+#include "vault/card_source.h"
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
@@ -182,6 +190,35 @@ static int create_fn(struct db *db, void *p)
 	return render_response(r, db, &ch);
 }
 
+struct customer_card_ctx {
+	struct req *r;
+	const char *customer, *source; /* source: a card_… the request named, or NULL */
+	char card[ID_MAX];	       /* out: the card to charge */
+};
+
+/* The customer's card to charge: the one named (one of its sources), or its default_source. */
+static int customer_card_fn(struct db *db, void *p)
+{
+	struct customer_card_ctx *x = p;
+	struct req *r = x->r;
+	if (customer_default_source(r, db, x->customer, "customer", x->card) != 0)
+		return -1;
+	if (!x->source) {
+		if (!x->card[0])
+			return req_fail(r, ERR_CUSTOMER_NO_CARD, "card", NULL);
+		return 0;
+	}
+	int own = source_owned(r, db, x->customer, x->source);
+	if (own < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (own == 0)
+		return req_fail(r, ERR_SOURCE_MISSING, "source",
+				"Customer %s does not have a linked source with ID %s.",
+				x->customer, x->source);
+	str_copy(x->card, sizeof(x->card), x->source);
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -196,8 +233,20 @@ static int h_create(struct req *r)
 	const char *source = param_str(r, "source");
 	const char *customer = param_str(r, "customer");
 	c.customer = customer && *customer ? customer : NULL;
-	if (!source || !*source)
+	struct customer_card_ctx cc = {.r = r, .customer = c.customer};
+	if (c.customer) {
+		cc.source = source && *source ? source : NULL;
+		if (req_read(r, customer_card_fn, &cc) != 0)
+			return -1;
+		source = cc.card;
+	} else if (!source || !*source) {
 		return req_fail(r, ERR_PARAM_MISSING, "source", "%s", "source");
+	} else if (card_source_id(source)) {
+		return req_fail(r, ERR_PARAM_BAD, "source",
+				"The card %s belongs to a customer: pass that customer too "
+				"(customer=cus_…).",
+				source);
+	}
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;

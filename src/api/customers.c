@@ -3,6 +3,11 @@
  * The reference resource: other resources follow the same shape (a row struct, one render
  * function shared by retrieve/list/events, writes through req_write with an event appended in the
  * same transaction).
+ *
+ * A customer's legacy card sources (api/sources.c) meet the customer here: `source` on create
+ * (the card becomes default_source) and on update (Stripe's rule: the new card replaces the
+ * default source, whose card is deleted), `default_source` on update, and default_source /
+ * sources expandable in what retrieve, list, search, create and update answer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,11 +16,13 @@
 #include "api/list.h"
 #include "api/resources.h"
 #include "api/search.h"
+#include "api/sources.h"
 #include "core/clock.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "http/router.h"
+#include "vault/card_source.h"
 
 struct customer {
 	char id[ID_MAX];
@@ -24,6 +31,7 @@ struct customer {
 	const char *address, *shipping, *metadata, *currency, *invoice_prefix;
 	const char *preferred_locales, *tax_exempt, *default_payment_method;
 	const char *test_clock; /* the test clock it lives on (subscriptions.c), or NULL */
+	const char *default_source; /* a card_… of its sources (api/sources.c), or NULL */
 	int64_t balance;
 	int deleted;
 };
@@ -31,7 +39,7 @@ struct customer {
 static const char SQL_GET[] =
     "SELECT id, created, email, name, description, phone, address, shipping, metadata,"
     " currency, invoice_prefix, preferred_locales, tax_exempt, default_payment_method, balance,"
-    " deleted, test_clock FROM customers WHERE merchant_id = $1 AND id = $2";
+    " deleted, test_clock, default_source FROM customers WHERE merchant_id = $1 AND id = $2";
 
 static int customer_load(struct req *r, struct db *db, const char *id, struct customer *c)
 {
@@ -60,6 +68,7 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 		c->balance = db_col_int64(st, 14);
 		c->deleted = (int)db_col_int64(st, 15);
 		c->test_clock = col_text_dup(&r->arena, st, 16);
+		c->default_source = col_text_dup(&r->arena, st, 17);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -67,7 +76,23 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
-static void customer_render(const struct customer *c, struct json *j)
+/* What expand[] asks of a rendered customer (NULL in events: nothing). */
+struct customer_expand {
+	struct req *r;
+	struct db *db;
+	bool default_source, sources;
+};
+
+static void expand_for(struct req *r, struct db *db, const char *prefix, struct customer_expand *x)
+{
+	char a[64], b[64];
+	snprintf(a, sizeof(a), "%s%sdefault_source", prefix ? prefix : "", prefix ? "." : "");
+	snprintf(b, sizeof(b), "%s%ssources", prefix ? prefix : "", prefix ? "." : "");
+	*x = (struct customer_expand){r, db, req_expand_has(r, a), req_expand_has(r, b)};
+}
+
+static int customer_render(const struct customer *c, struct json *j,
+			   const struct customer_expand *x)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", c->id);
@@ -75,13 +100,22 @@ static void customer_render(const struct customer *c, struct json *j)
 	if (c->deleted) {
 		json_kv_bool(j, "deleted", true);
 		json_obj_close(j);
-		return;
+		return DB_OK;
 	}
 	json_kv_raw_or_null(j, "address", c->address);
 	json_kv_int(j, "balance", c->balance);
 	json_kv_int(j, "created", c->created);
 	json_kv_str_or_null(j, "currency", c->currency);
-	json_kv_null(j, "default_source");
+	json_key(j, "default_source");
+	if (c->default_source && x && x->default_source) {
+		int rc = card_source_render(x->db, x->r->merchant_id, c->default_source, c->id, j);
+		if (rc == DB_NOTFOUND)
+			json_nil(j);
+		else if (rc != DB_OK)
+			return rc;
+	} else {
+		json_str_or_null(j, c->default_source);
+	}
 	json_kv_bool(j, "delinquent", false);
 	json_kv_str_or_null(j, "description", c->description);
 	json_kv_null(j, "discount");
@@ -103,9 +137,30 @@ static void customer_render(const struct customer *c, struct json *j)
 	json_kv_raw(j, "preferred_locales", c->preferred_locales ? c->preferred_locales : "[]",
 	            c->preferred_locales ? strlen(c->preferred_locales) : 2);
 	json_kv_raw_or_null(j, "shipping", c->shipping);
+	if (x && x->sources) { /* includable: only when asked for, as on Stripe */
+		json_key(j, "sources");
+		int rc = sources_render_embedded(x->r, x->db, c->id, j);
+		if (rc != DB_OK)
+			return rc;
+	}
 	json_kv_str(j, "tax_exempt", c->tax_exempt ? c->tax_exempt : "none");
 	json_kv_str_or_null(j, "test_clock", c->test_clock);
 	json_obj_close(j);
+	return DB_OK;
+}
+
+/* Renders customer id with the expansions expand[] asks for under prefix (NULL: the response
+ * object itself, "data" in a list). */
+static int customer_render_expanded(struct req *r, struct db *db, const char *id,
+				    const char *prefix, struct json *j)
+{
+	struct customer c;
+	int rc = customer_load(r, db, id, &c);
+	if (rc != DB_OK)
+		return rc;
+	struct customer_expand x;
+	expand_for(r, db, prefix, &x);
+	return customer_render(&c, j, &x);
 }
 
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
@@ -114,8 +169,7 @@ int customer_render_by_id(struct req *r, struct db *db, const char *id, struct j
 	int rc = customer_load(r, db, id, &c);
 	if (rc != DB_OK)
 		return rc;
-	customer_render(&c, j);
-	return DB_OK;
+	return customer_render(&c, j, NULL);
 }
 
 /* Renders into a fresh buffer (for the response and the event at once). */
@@ -125,8 +179,9 @@ static const char *customer_json(struct req *r, const struct customer *c, size_t
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	customer_render(c, &j);
-	const char *s = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	const char *s = customer_render(c, &j, NULL) != DB_OK || b.failed
+			    ? NULL
+			    : arena_strndup(&r->arena, b.data, b.len);
 	*ret_len = b.len;
 	buf_release(&b);
 	return s;
@@ -173,12 +228,15 @@ static const struct param_spec invoice_settings_children[] = {
 static const struct param_spec create_params[] = {
     CUSTOMER_WRITABLE_PARAMS,
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
+    {"source", PT_STRING, 0, 255, NULL, NULL},
     {"test_clock", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const struct param_spec update_params[] = {
     CUSTOMER_WRITABLE_PARAMS,
+    {"source", PT_STRING, 0, 255, NULL, NULL},
+    {"default_source", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -228,12 +286,13 @@ static int apply_params(struct req *r, struct customer *c)
 static const char SQL_INSERT[] =
     "INSERT INTO customers (merchant_id, id, created, email, name, description, phone, address,"
     " shipping, metadata, currency, invoice_prefix, preferred_locales, tax_exempt,"
-    " default_payment_method, balance, deleted, test_clock)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17)";
+    " default_payment_method, balance, deleted, test_clock, default_source)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17,"
+    " $18)";
 static const char SQL_UPDATE[] =
     "UPDATE customers SET email = $3, name = $4, description = $5, phone = $6, address = $7,"
     " shipping = $8, metadata = $9, invoice_prefix = $10, preferred_locales = $11,"
-    " tax_exempt = $12, default_payment_method = $13, balance = $14"
+    " tax_exempt = $12, default_payment_method = $13, balance = $14, default_source = $15"
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_DELETE[] =
     "UPDATE customers SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
@@ -243,6 +302,7 @@ struct write_ctx {
 	struct customer c;
 	const char *id;
 	const char *default_pm; /* create: invoice_settings[default_payment_method] as sent */
+	struct source_new sn;	/* `source`: the card prepared before the write */
 };
 
 #define DEFAULT_PM_PARAM "invoice_settings[default_payment_method]"
@@ -272,8 +332,10 @@ static void invoice_prefix_new(char out[9])
 	out[8] = '\0';
 }
 
+/* The event; with answer, the same JSON is the request's answer too (respond_expanded renders it
+ * again when expand[] asks for more). */
 static int emit(struct req *r, struct db *db, const struct customer *c, const char *type,
-                const char *prev)
+		const char *prev, bool answer)
 {
 	size_t len = 0;
 	const char *js = customer_json(r, c, &len);
@@ -282,8 +344,22 @@ static int emit(struct req *r, struct db *db, const struct customer *c, const ch
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (event_append(db, r->merchant_id, &o, type, c->id, js, len, prev, r->now, NULL) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	buf_append(&r->out, js, len);
+	if (answer) {
+		req_json(r);
+		buf_append(&r->out, js, len);
+	}
 	return 0;
+}
+
+/* A write's answer with default_source / sources expanded when expand[] asks (rendered after
+ * every effect of the write, so that an attached card is in the list). 0, or -1 with r->err. */
+static int respond_expanded(struct req *r, struct db *db, const struct customer *c)
+{
+	struct customer_expand x;
+	expand_for(r, db, NULL, &x);
+	if (!x.default_source && !x.sources)
+		return 0;
+	return customer_render(c, req_json(r), &x) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int create_fn(struct db *db, void *p)
@@ -314,6 +390,8 @@ static int create_fn(struct db *db, void *p)
 	c->test_clock = param_str(r, "test_clock");
 	if (c->test_clock && test_clock_take_customer(r, db, c->test_clock) != 0)
 		return -1;
+	/* `source`: the card verified before the write is its first source and default */
+	c->default_source = w->sn.set ? w->sn.id : NULL;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -334,11 +412,16 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 15, c->default_payment_method, -1);
 	db_bind_int64(st, 16, c->balance);
 	db_bind_text(st, 17, c->test_clock, -1);
+	db_bind_text(st, 18, c->default_source, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit(r, db, c, "customer.created", NULL) != 0)
+	if (emit(r, db, c, "customer.created", NULL, true) != 0)
 		return -1;
-	return pm_id ? pm_attach_finish(r, db, pm_id, owner, c->id) : 0;
+	if (pm_id && pm_attach_finish(r, db, pm_id, owner, c->id) != 0)
+		return -1;
+	if (w->sn.set && source_attach(r, db, &w->sn, c->id, NULL, NULL) != 0)
+		return -1;
+	return respond_expanded(r, db, c);
 }
 
 int customer_create_for_checkout(struct req *r, struct db *db, const char *id, const char *email,
@@ -376,6 +459,7 @@ int customer_create_for_checkout(struct req *r, struct db *db, const char *id, c
 	db_bind_text(st, 15, NULL, -1);
 	db_bind_int64(st, 16, 0);
 	db_bind_text(st, 17, NULL, -1);
+	db_bind_text(st, 18, NULL, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the event only: the request's answer is the checkout page, not this customer */
@@ -403,6 +487,13 @@ static int h_create(struct req *r)
 	if (apply_params(r, c) != 0)
 		return -1;
 	w.default_pm = c->default_payment_method;
+	const char *src = param_str(r, "source");
+	if (src && *src) {
+		/* Stripe verifies the card with its issuer when it attaches it: a declined card
+		 * makes no customer */
+		if (source_prepare(r, src, "source", c->id, &w.sn) != 0)
+			return -1;
+	}
 	return req_write(r, create_fn, &w);
 }
 
@@ -415,7 +506,7 @@ static int retrieve_fn(struct db *db, void *p)
 {
 	struct read_ctx *x = p;
 	struct req *r = x->r;
-	int rc = customer_render_by_id(r, db, x->id, req_json(r));
+	int rc = customer_render_expanded(r, db, x->id, NULL, req_json(r));
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "customer", x->id, "id");
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
@@ -459,10 +550,11 @@ static const char *previous_attributes(struct req *r, const struct customer *o,
 	PREV_RAW(shipping, "null")
 	PREV_RAW(metadata, "{}")
 	PREV_RAW(preferred_locales, "[]")
-#undef PREV_STR
 #undef PREV_RAW
 	if (o->balance != n->balance)
 		json_kv_int(&j, "balance", o->balance);
+	PREV_STR(default_source)
+#undef PREV_STR
 	if ((o->default_payment_method == NULL) != (n->default_payment_method == NULL) ||
 	    (o->default_payment_method && n->default_payment_method &&
 	     strcmp(o->default_payment_method, n->default_payment_method) != 0)) {
@@ -497,8 +589,37 @@ static int customer_save(struct req *r, struct db *db, const struct customer *c)
 	db_bind_text(st, 12, c->tax_exempt, -1);
 	db_bind_text(st, 13, c->default_payment_method, -1);
 	db_bind_int64(st, 14, c->balance);
+	db_bind_text(st, 15, c->default_source, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+/* default_source and source on an update. default_source must be one of the customer's cards.
+ * source (prepared before the write) is attached and becomes the default, and the card that
+ * was the default is deleted: Stripe's documented rule for `source` on an update (add a card
+ * without replacing the default through POST /v1/customers/{id}/sources). 0, or -1. */
+static int default_source_apply(struct req *r, struct db *db, struct write_ctx *w,
+				struct customer *c)
+{
+	const char *ds = param_str(r, "default_source");
+	if (ds && *ds && !(c->default_source && strcmp(ds, c->default_source) == 0)) {
+		int own = source_owned(r, db, c->id, ds);
+		if (own < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (own == 0)
+			return req_fail(r, ERR_SOURCE_MISSING, "default_source",
+					"Customer %s does not have a linked source with ID %s.",
+					c->id, ds);
+		c->default_source = ds;
+	}
+	if (!w->sn.set)
+		return 0;
+	if (source_attach(r, db, &w->sn, c->id, NULL, NULL) != 0)
+		return -1;
+	if (c->default_source && source_detach(r, db, c->id, c->default_source) != 0)
+		return -1;
+	c->default_source = w->sn.id;
 	return 0;
 }
 
@@ -519,9 +640,13 @@ static int update_fn(struct db *db, void *p)
 	if (dpm && !(old.default_payment_method && strcmp(dpm, old.default_payment_method) == 0) &&
 	    check_default_pm(r, db, dpm, c->id) != 0)
 		return -1;
+	if (default_source_apply(r, db, w, c) != 0)
+		return -1;
 	if (customer_save(r, db, c) != 0)
 		return -1;
-	return emit(r, db, c, "customer.updated", previous_attributes(r, &old, c));
+	if (emit(r, db, c, "customer.updated", previous_attributes(r, &old, c), true) != 0)
+		return -1;
+	return respond_expanded(r, db, c);
 }
 
 int customer_unset_default_pm(struct req *r, struct db *db, const char *customer, const char *pm)
@@ -532,19 +657,83 @@ int customer_unset_default_pm(struct req *r, struct db *db, const char *customer
 		return 0;
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (old.deleted || !old.default_payment_method ||
-	    strcmp(old.default_payment_method, pm) != 0)
+	if (old.deleted)
 		return 0;
 	c = old;
-	c.default_payment_method = NULL;
+	if (old.default_payment_method && strcmp(old.default_payment_method, pm) == 0)
+		c.default_payment_method = NULL;
+	/* a card source detached through /v1/payment_methods/{card_…}/detach: as when it is
+	 * deleted, the newest of the others becomes the default */
+	if (old.default_source && strcmp(old.default_source, pm) == 0) {
+		char *next = arena_zalloc(&r->arena, ID_MAX);
+		if (!next)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (source_newest(r, db, c.id, pm, next) != 0)
+			return -1;
+		c.default_source = next[0] ? next : NULL;
+	}
+	if (c.default_payment_method == old.default_payment_method &&
+	    c.default_source == old.default_source)
+		return 0;
 	if (customer_save(r, db, &c) != 0)
 		return -1;
-	return emit(r, db, &c, "customer.updated", previous_attributes(r, &old, &c));
+	return emit(r, db, &c, "customer.updated", previous_attributes(r, &old, &c), false);
+}
+
+int customer_default_source(struct req *r, struct db *db, const char *id, const char *param,
+			    char ret[ID_MAX])
+{
+	struct customer c;
+	int rc = customer_load(r, db, id, &c);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && c.deleted))
+		return req_fail_missing(r, "customer", id, param);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	str_copy(ret, ID_MAX, c.default_source ? c.default_source : "");
+	return 0;
+}
+
+int customer_set_default_source(struct req *r, struct db *db, const char *id, const char *source)
+{
+	struct customer old, c;
+	int rc = customer_load(r, db, id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return req_fail_missing(r, "customer", id, "customer");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if ((!old.default_source && !source) ||
+	    (old.default_source && source && strcmp(old.default_source, source) == 0))
+		return 0;
+	c = old;
+	c.default_source = source;
+	if (customer_save(r, db, &c) != 0)
+		return -1;
+	return emit(r, db, &c, "customer.updated", previous_attributes(r, &old, &c), false);
+}
+
+struct exists_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int exists_fn(struct db *db, void *p)
+{
+	struct exists_ctx *x = p;
+	return customer_check(x->r, db, x->id);
 }
 
 static int h_update(struct req *r)
 {
 	struct write_ctx w = {.r = r, .id = r->args[0]};
+	const char *src = param_str(r, "source");
+	if (src && *src) {
+		/* the customer first: preparing the card uses its token up */
+		struct exists_ctx x = {r, w.id};
+		if (req_read(r, exists_fn, &x) != 0)
+			return -1;
+		if (source_prepare(r, src, "source", w.id, &w.sn) != 0)
+			return -1;
+	}
 	return req_write(r, update_fn, &w);
 }
 
@@ -573,8 +762,8 @@ static int delete_fn(struct db *db, void *p)
 	                        r->now, NULL) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	old.deleted = 1;
-	customer_render(&old, req_json(r));
-	return 0;
+	return customer_render(&old, req_json(r), NULL) == DB_OK ? 0
+								 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int h_delete(struct req *r)
@@ -604,7 +793,7 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
-	return customer_render_by_id(r, db, id, j);
+	return customer_render_expanded(r, db, id, "data", j);
 }
 
 static int h_list(struct req *r)
@@ -637,7 +826,7 @@ static const struct search_field search_fields[] = {
 
 static int search_render(struct req *r, struct db *db, const char *id, struct json *j)
 {
-	return customer_render_by_id(r, db, id, j);
+	return customer_render_expanded(r, db, id, "data", j);
 }
 
 static int h_search(struct req *r)

@@ -18,6 +18,7 @@
 #include "risk/batch.h"
 #include "risk/model.h"
 #include "risk/rules.h"
+#include "vault/card_source.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
@@ -489,6 +490,13 @@ static int read_card_fn(struct db *db, void *p)
 		m->rc = pm_load(db, m->r->merchant_id, m->ref, &m->pm);
 		if (m->rc != 0)
 			return 0;
+		/* a card source pays only while it is attached: deleting it from its customer
+		 * (api/sources.c) leaves the row for the charges that name it. Its verification
+		 * comes before it is attached. */
+		if (!c->rc->verify && card_source_id(m->ref) && !m->pm.customer[0]) {
+			m->rc = DB_NOTFOUND;
+			return 0;
+		}
 	}
 	struct req *r = m->r;
 	c->rc->set_up = m->pm.set_up;
@@ -546,7 +554,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 		m.pm.cvc_provided = info.cvc_provided;
 		alias = pm_ref;
 		loaded = true;
-	} else if (strncmp(pm_ref, "pm_", 3) != 0) {
+	} else if (strncmp(pm_ref, "pm_", 3) != 0 && !card_source_id(pm_ref)) {
 		/* a token is used up by the write below: check the amount before, on its own */
 		if (check_minimum &&
 		    payments_check_minimum(r, amount, currency, "currency", "amount") != 0)

@@ -26,5 +26,6 @@ const struct route *const api_route_tables[] = {
     invoice_items_routes,
     subscription_items_routes,
     test_clocks_routes,
+    sources_routes,
     NULL,
 };

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "store/store.h"
+#include "vault/card_source.h"
 
 static const struct param_spec card_children[] = {
     {"number", PT_STRING, 0, 64, NULL, NULL},
@@ -61,20 +62,6 @@ static const char SQL_TOKEN_PUT[] =
 static const char SQL_TOKEN_GET[] =
     "SELECT id, created, card_id, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, client_ip, used FROM tokens WHERE merchant_id = $1 AND id = $2";
-
-/* Stripe's card objects (inside tokens) name brands the old way. */
-static const char *card_brand_title(const char *b)
-{
-	static const char *const map[][2] = {
-	    {"visa", "Visa"},	      {"mastercard", "MasterCard"}, {"amex", "American Express"},
-	    {"discover", "Discover"}, {"diners", "Diners Club"},    {"jcb", "JCB"},
-	    {"unionpay", "UnionPay"},
-	};
-	for (size_t i = 0; b && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], b) == 0)
-			return map[i][1];
-	return "Unknown";
-}
 
 /* What a token object shows, whether read back (token_render) or just inserted (token_fn). */
 struct token_view {

@@ -7,6 +7,7 @@
 #include "ledger/ledger.h"
 #include "payments/payments.h"
 #include "processor/processor.h"
+#include "vault/card_source.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
 {
@@ -463,6 +464,18 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_bool(j, "refunded", ch->amount_captured > 0 && ch->amount_refunded == ch->amount_captured);
 	json_kv_null(j, "review");
 	json_kv_null(j, "shipping");
+	/* Stripe's legacy `source`: the card object of a charge made through the Charges API
+	 * with a customer's card source (card_…), shown with the charge's customer even once the
+	 * card was deleted; null for a PaymentIntent's charge (rendered before its write too,
+	 * without a store: payment_intents.c) and for a card that is not a source */
+	json_key(j, "source");
+	rc = db && !ch->payment_intent && card_source_id(ch->payment_method)
+		 ? card_source_render(db, merchant_id, ch->payment_method, ch->customer, j)
+		 : DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		json_nil(j);
+	else if (rc != DB_OK)
+		return rc;
 	json_kv_null(j, "source_transfer");
 	json_kv_str_or_null(j, "statement_descriptor", ch->statement_descriptor);
 	json_kv_null(j, "statement_descriptor_suffix");

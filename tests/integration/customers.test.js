@@ -377,3 +377,17 @@ test('tender verify passes on the data the tests made', async () => {
   const out = tender(['verify', '--data', env.dataDir]);
   assert.match(out, /verify: ok/);
 });
+
+test('a customer without cards: default_source null, expand[]=sources an empty list', async () => {
+  const c = await stripe.customers.create({ email: 'nocards@example.com' });
+  assert.equal(c.default_source, null);
+  const x = await stripe.customers.retrieve(c.id, { expand: ['sources', 'default_source'] });
+  assert.equal(x.default_source, null);
+  assert.deepEqual(x.sources, { object: 'list', data: [], has_more: false, url: `/v1/customers/${c.id}/sources` });
+  assertStripeShape(x, 'customer');
+  await assert.rejects(stripe.customers.update(c.id, { default_source: 'card_nope' }),
+    (e) => e.statusCode === 404 && e.code === 'missing');
+  await assert.rejects(stripe.customers.create({ source: 'pm_card_visa' }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'source');
+  assert.equal((await stripe.customers.list({ email: 'nocards@example.com' })).data.length, 1);
+});

@@ -1,0 +1,664 @@
+/*
+ * /v1/customers/{customer}/sources: a customer's legacy card sources (Stripe's Cards API, the
+ * pre-PaymentIntents flow much merchant code still uses): create from a token (source=tok_…),
+ * list (object=card), retrieve, update (cardholder name and address, expiry, metadata), delete.
+ *
+ * Storage: a card source is a payment_methods row whose id is card_… and whose customer is set,
+ * so that it is also a PaymentMethod as on Stripe (GET /v1/payment_methods/card_…, a
+ * PaymentIntent's payment_method=card_…) and pays through the one payment path
+ * (payments_card_authorize loads it like a pm_…). Its number stays sealed in vault_cards; the
+ * cardholder's name and address are the row's billing_details. A token's source takes the
+ * token's card.id, as on Stripe; a test alias (tok_visa …) gets a new card_… each time.
+ *
+ * Attaching verifies the card with the issuer through the payment path (payments_card_verify:
+ * Radar and the acquirer's zero-amount check), as Stripe does: a declined card answers the card
+ * error and is not attached; tok_chargeCustomerFail attaches and then declines its charges.
+ *
+ * Deleting detaches the row (customer NULL) rather than removing it: the charges that name the
+ * card still render it as their `source`, and a detached card source can no longer pay
+ * (payments_common.c refuses it).
+ */
+#include "api/sources.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "api/resources.h"
+#include "app.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "store/store.h"
+#include "vault/card_source.h"
+#include "vault/payment_method.h"
+#include "vault/vault.h"
+
+/* ---- preparing a card before the write ---- */
+
+static const char SQL_TOKEN_CARD[] =
+    "SELECT card_id FROM tokens WHERE merchant_id = $1 AND id = $2";
+
+struct materialize_ctx {
+	struct req *r;
+	const char *token;
+	char id[ID_MAX];
+	int rc;
+};
+
+/* The token's card becomes a stored (not yet attached) card source under the token's card.id,
+ * using the token up. Re-runnable: every output is assigned. */
+static int materialize_fn(struct db *db, void *p)
+{
+	struct materialize_ctx *m = p;
+	struct req *r = m->r;
+	m->id[0] = '\0';
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_CARD);
+	if (!st) {
+		m->rc = DB_ERR;
+		return -1;
+	}
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, m->token, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		str_copy(m->id, sizeof(m->id), db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc != DB_ROW) {
+		m->rc = rc == DB_DONE ? DB_NOTFOUND : rc;
+		return -1;
+	}
+	if (!card_source_id(m->id)) { /* a token made before cards had card_ ids */
+		m->rc = DB_NOTFOUND;
+		return -1;
+	}
+	struct pm_card pm;
+	m->rc = pm_materialize_as(db, r->app->vault, r->merchant_id, m->token, m->id, r->now, &pm);
+	return m->rc == 0 ? 0 : -1;
+}
+
+int source_prepare(struct req *r, const char *ref, const char *param, const char *customer,
+		   struct source_new *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	if (!ref || strncmp(ref, "tok_", 4) != 0)
+		return req_fail_missing(r, "token", ref ? ref : "", param);
+	if (vault_is_test_alias(ref)) {
+		/* nothing is stored before the verification: the attach stores the alias's card
+		 * under the id chosen here (payments_card_commit) */
+		if (payments_card_verify(r, ref, param, customer, false, &sn->ca) != 0)
+			return -1;
+		id_new_at(sn->id, CARD_SOURCE_PREFIX, r->now);
+		str_copy(sn->ca.pm_id, sizeof(sn->ca.pm_id), sn->id);
+		sn->ca.card.payment_method = arena_strdup(&r->arena, sn->id);
+		if (!sn->ca.card.payment_method)
+			return req_fail(r, ERR_API, NULL, NULL);
+		sn->ca.pm_id_chosen = true;
+	} else {
+		/* a write of its own, not req_write: the request's idempotent answer is saved with
+		 * the attach (as payments_card_authorize does for a token it is given) */
+		struct materialize_ctx m = {.r = r, .token = ref};
+		int wrc = store_write(r->app->store, r->merchant_id, materialize_fn, &m);
+		if (m.rc == DB_NOTFOUND)
+			return req_fail_missing(r, "token", ref, param);
+		if (m.rc == VAULT_ERR_TOKEN_USED)
+			return req_fail(r, ERR_TOKEN_USED, param, "%s", ref);
+		if (m.rc != 0 || wrc != 0)
+			return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL,
+					NULL);
+		str_copy(sn->id, sizeof(sn->id), m.id);
+		if (payments_card_verify(r, sn->id, param, customer, false, &sn->ca) != 0)
+			return -1;
+	}
+	if (!sn->ca.decision.approved) {
+		req_fail(r, sn->ca.decision.err, NULL, NULL);
+		snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",
+			 sn->ca.decision.decline_code);
+		return -1;
+	}
+	sn->set = true;
+	return 0;
+}
+
+/* ---- inside writes ---- */
+
+static const char SQL_ATTACH[] =
+    "UPDATE payment_methods SET customer = $3, metadata = COALESCE($4, metadata)"
+    " WHERE merchant_id = $1 AND id = $2 AND customer IS NULL";
+static const char SQL_DETACH[] = "UPDATE payment_methods SET customer = NULL"
+				 " WHERE merchant_id = $1 AND id = $2 AND customer = $3";
+static const char SQL_OWNED[] =
+    "SELECT 1 FROM payment_methods WHERE merchant_id = $1 AND id = $2 AND customer = $3";
+/* a customer's cards: the card_ ids (between "card_" and "card`", the next character) */
+static const char SQL_COUNT[] =
+    "SELECT COUNT(*) FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
+    " AND id > 'card_' AND id < 'card`'";
+static const char SQL_NEWEST[] =
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
+    " AND id > 'card_' AND id < 'card`' AND id <> $3 ORDER BY id DESC LIMIT 1";
+static const char SQL_EMBEDDED[] =
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
+    " AND id > 'card_' AND id < 'card`' ORDER BY id DESC LIMIT $3";
+
+#define EMBEDDED_LIMIT 10 /* what Stripe embeds in an expanded customer */
+
+/* The card's JSON as it is now (r's arena), shown with customer. */
+static const char *card_json(struct req *r, struct db *db, const char *id, const char *customer,
+			     size_t *ret_len)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	int rc = card_source_render(db, r->merchant_id, id, customer, &j);
+	const char *s = rc == DB_OK && !b.failed ? arena_strndup(&r->arena, b.data, b.len) : NULL;
+	*ret_len = b.len;
+	buf_release(&b);
+	return s;
+}
+
+static int card_event(struct req *r, struct db *db, const char *type, const char *id,
+		      const char *js, size_t len, const char *prev)
+{
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	if (event_append(db, r->merchant_id, &o, type, id, js, len, prev, r->now, NULL) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+int source_attach(struct req *r, struct db *db, struct source_new *sn, const char *customer,
+		  const char **ret_json, size_t *ret_len)
+{
+	struct db_stmt *st = db_prepare(db, SQL_COUNT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (n < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n >= SOURCES_PER_CUSTOMER_MAX)
+		return req_fail(r, ERR_PARAM_BAD, "source",
+				"Customer %s already has the maximum of %d sources attached.",
+				customer, SOURCES_PER_CUSTOMER_MAX);
+	/* an alias's card is stored now (under sn->id), and the vault's record of the card's
+	 * reveal for the verification is kept */
+	if (payments_card_commit(r, db, &sn->ca) != 0)
+		return -1;
+	st = db_prepare(db, SQL_ATTACH);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sn->id, -1);
+	db_bind_text(st, 3, customer, -1);
+	db_bind_text(st, 4, sn->metadata, -1);
+	int64_t changed = 0;
+	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	size_t len = 0;
+	const char *js = card_json(r, db, sn->id, NULL, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (card_event(r, db, "customer.source.created", sn->id, js, len, NULL) != 0)
+		return -1;
+	if (ret_json) {
+		*ret_json = js;
+		*ret_len = len;
+	}
+	return 0;
+}
+
+int source_detach(struct req *r, struct db *db, const char *customer, const char *id)
+{
+	size_t len = 0;
+	const char *js = card_json(r, db, id, NULL, &len); /* as it was, as on Stripe */
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_DETACH);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_text(st, 3, customer, -1);
+	int64_t changed = 0;
+	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return card_event(r, db, "customer.source.deleted", id, js, len, NULL);
+}
+
+int source_owned(struct req *r, struct db *db, const char *customer, const char *id)
+{
+	if (!card_source_id(id))
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_OWNED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_text(st, 3, customer, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 1;
+	return rc == DB_DONE ? 0 : rc;
+}
+
+int source_newest(struct req *r, struct db *db, const char *customer, const char *except,
+		  char ret[ID_MAX])
+{
+	struct db_stmt *st = db_prepare(db, SQL_NEWEST);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_text(st, 3, except ? except : "", -1);
+	int rc = db_step(st);
+	ret[0] = '\0';
+	if (rc == DB_ROW)
+		str_copy(ret, ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int sources_render_embedded(struct req *r, struct db *db, const char *customer, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_EMBEDDED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_int64(st, 3, EMBEDDED_LIMIT + 1);
+	char *ids[EMBEDDED_LIMIT + 1];
+	size_t n = 0;
+	int rc;
+	while (n < EMBEDDED_LIMIT + 1 && (rc = db_step(st)) == DB_ROW) {
+		ids[n] = arena_strdup(&r->arena, db_col_text(st, 0, NULL));
+		if (!ids[n++]) {
+			db_reset(st);
+			return DB_ERR;
+		}
+	}
+	db_reset(st);
+	bool has_more = n > EMBEDDED_LIMIT;
+	if (has_more)
+		n = EMBEDDED_LIMIT;
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (size_t i = 0; i < n; i++) {
+		rc = card_source_render(db, r->merchant_id, ids[i], NULL, j);
+		if (rc != DB_OK)
+			return rc == DB_NOTFOUND ? DB_ERR : rc;
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", has_more);
+	const char *url = arena_printf(&r->arena, "/v1/customers/%s/sources", customer);
+	if (!url)
+		return DB_ERR;
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return DB_OK;
+}
+
+/* ---- the routes ---- */
+
+static const struct param_spec create_params[] = {
+    {"source", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    /* Stripe's validate=false skips the issuer's check; Tender always checks (the test cards
+     * that decline would otherwise attach, and charges later fail the same way) */
+    {"validate", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec update_params[] = {
+    {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},
+    {"address_city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
+    {"address_line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_zip", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"exp_month", PT_STRING, 0, 4, NULL, NULL},
+    {"exp_year", PT_STRING, 0, 4, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Stripe's source types; Tender keeps cards only, so the others list nothing */
+static const char *const object_values[] = {"card", "bank_account", "source", NULL};
+
+static const struct param_spec list_params[] = {
+    {"object", PT_ENUM, 0, 0, object_values, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+struct src_ctx {
+	struct req *r;
+	const char *customer, *id;
+	struct source_new sn;
+};
+
+static int customer_fn(struct db *db, void *p)
+{
+	struct src_ctx *x = p;
+	return customer_check(x->r, db, x->customer);
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct src_ctx *x = p;
+	struct req *r = x->r;
+	if (customer_check(r, db, x->customer) != 0)
+		return -1;
+	const char *js = NULL;
+	size_t len = 0;
+	if (source_attach(r, db, &x->sn, x->customer, &js, &len) != 0)
+		return -1;
+	/* a customer's first card becomes its default source */
+	char ds[ID_MAX];
+	if (customer_default_source(r, db, x->customer, "customer", ds) != 0)
+		return -1;
+	if (!ds[0] && customer_set_default_source(r, db, x->customer, x->sn.id) != 0)
+		return -1;
+	req_json(r);
+	buf_append(&r->out, js, len);
+	return r->out.failed ? req_fail(r, ERR_API, NULL, NULL) : 0;
+}
+
+static int h_create(struct req *r)
+{
+	struct src_ctx x = {.r = r, .customer = r->args[0]};
+	/* the customer first: preparing the card uses its token up */
+	if (req_read(r, customer_fn, &x) != 0)
+		return -1;
+	const char *md = "{}";
+	if (metadata_apply(r, NULL, "metadata", &md) != 0)
+		return -1;
+	if (source_prepare(r, param_str(r, "source"), "source", x.customer, &x.sn) != 0)
+		return -1;
+	x.sn.metadata = md;
+	return req_write(r, create_fn, &x);
+}
+
+/* The customer exists and card x->id is one of its sources, else resource_missing. */
+static int check_owned(struct db *db, struct src_ctx *x)
+{
+	struct req *r = x->r;
+	if (customer_check(r, db, x->customer) != 0)
+		return -1;
+	int own = source_owned(r, db, x->customer, x->id);
+	if (own < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return own ? 0 : req_fail_missing(r, "source", x->id, "id");
+}
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct src_ctx *x = p;
+	if (check_owned(db, x) != 0)
+		return -1;
+	return card_source_render(db, x->r->merchant_id, x->id, NULL, req_json(x->r)) == DB_OK
+		   ? 0
+		   : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct src_ctx x = {.r = r, .customer = r->args[0], .id = r->args[1]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+/* ---- update: the cardholder's name and address (billing_details), expiry, metadata ---- */
+
+static const char SQL_CARD_GET[] =
+    "SELECT billing_details, metadata, exp_month, exp_year FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_CARD_UPDATE[] =
+    "UPDATE payment_methods SET billing_details = $3, metadata = $4, exp_month = $5,"
+    " exp_year = $6 WHERE merchant_id = $1 AND id = $2 AND customer = $7";
+
+/* The card's fields that live in billing_details: the card's name for it, and where. */
+static const struct {
+	const char *param, *address_key; /* address_key NULL: top level */
+	const char *key;
+} billing_fields[] = {
+    {"name", NULL, "name"},
+    {"address_city", "address", "city"},
+    {"address_country", "address", "country"},
+    {"address_line1", "address", "line1"},
+    {"address_line2", "address", "line2"},
+    {"address_state", "address", "state"},
+    {"address_zip", "address", "postal_code"},
+};
+#define N_BILLING (sizeof(billing_fields) / sizeof(billing_fields[0]))
+
+static const char *bd_get(json_t *bd, size_t i)
+{
+	json_t *o =
+	    billing_fields[i].address_key ? json_object_get(bd, billing_fields[i].address_key) : bd;
+	const char *s = json_string_value(json_object_get(o, billing_fields[i].key));
+	return s && *s ? s : NULL;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct src_ctx *x = p;
+	struct req *r = x->r;
+	if (check_owned(db, x) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_CARD_GET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->id, -1);
+	if (db_step(st) != DB_ROW) {
+		db_reset(st);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	const char *bd_text = col_text_dup(&r->arena, st, 0);
+	const char *old_meta = col_text_dup(&r->arena, st, 1);
+	int64_t old_em = db_col_int64(st, 2), old_ey = db_col_int64(st, 3);
+	db_reset(st);
+	json_t *bd = bd_text ? json_loads(bd_text, 0, NULL) : NULL;
+	const char *oldv[N_BILLING], *newv[N_BILLING];
+	for (size_t i = 0; i < N_BILLING; i++) {
+		oldv[i] = bd_get(bd, i) ? arena_strdup(&r->arena, bd_get(bd, i)) : NULL;
+		newv[i] = str_update(r, billing_fields[i].param, oldv[i]);
+	}
+	/* email and phone (a PaymentMethod's billing details) are kept */
+	const char *email = json_string_value(json_object_get(bd, "email"));
+	const char *phone = json_string_value(json_object_get(bd, "phone"));
+	email = email ? arena_strdup(&r->arena, email) : NULL;
+	phone = phone ? arena_strdup(&r->arena, phone) : NULL;
+	json_decref(bd);
+	const char *meta = old_meta ? old_meta : "{}";
+	if (metadata_apply(r, meta, "metadata", &meta) != 0)
+		return -1;
+	int64_t em = old_em, ey = old_ey;
+	const char *ems = param_str(r, "exp_month"), *eys = param_str(r, "exp_year");
+	if ((ems && *ems) || (eys && *eys)) {
+		/* the new expiry (a side not given keeps its stored value) must not be past */
+		char mbuf[24], ybuf[24];
+		snprintf(mbuf, sizeof(mbuf), "%lld", (long long)old_em);
+		snprintf(ybuf, sizeof(ybuf), "%lld", (long long)old_ey);
+		int m = 0, y = 0;
+		int e = vault_card_validate_expiry(ems && *ems ? ems : mbuf,
+						   eys && *eys ? eys : ybuf, r->now, &m, &y);
+		if (e != 0)
+			return req_fail(r, vault_card_err_api(e), vault_card_err_param(e), NULL);
+		em = m;
+		ey = y;
+	}
+	/* billing_details in the shape /v1/payment_methods stores it */
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "address");
+	json_obj_open(&j);
+	static const size_t addr_order[] = {1, 2, 3, 4,
+					    6, 5}; /* city country line1 line2
+						      postal_code state */
+	for (size_t k = 0; k < sizeof(addr_order) / sizeof(addr_order[0]); k++)
+		json_kv_str_or_null(&j, billing_fields[addr_order[k]].key, newv[addr_order[k]]);
+	json_obj_close(&j);
+	json_kv_str_or_null(&j, "email", email);
+	json_kv_str_or_null(&j, "name", newv[0]);
+	json_kv_str_or_null(&j, "phone", phone);
+	json_kv_null(&j, "tax_id");
+	json_obj_close(&j);
+	const char *new_bd = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!new_bd)
+		return req_fail(r, ERR_API, NULL, NULL);
+	st = db_prepare(db, SQL_CARD_UPDATE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_text(st, 3, new_bd, -1);
+	db_bind_text(st, 4, meta, -1);
+	db_bind_int64(st, 5, em);
+	db_bind_int64(st, 6, ey);
+	db_bind_text(st, 7, x->customer, -1);
+	int64_t changed = 0;
+	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* previous_attributes: the old value of every card field this update changed */
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	for (size_t i = 0; i < N_BILLING; i++)
+		if (!same(oldv[i], newv[i]))
+			json_kv_str_or_null(&j, billing_fields[i].param, oldv[i]);
+	if (em != old_em)
+		json_kv_int(&j, "exp_month", old_em);
+	if (ey != old_ey)
+		json_kv_int(&j, "exp_year", old_ey);
+	if (!same(old_meta ? old_meta : "{}", meta))
+		json_kv_raw(&j, "metadata", old_meta ? old_meta : "{}",
+			    strlen(old_meta ? old_meta : "{}"));
+	json_obj_close(&j);
+	const char *prev = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	size_t len = 0;
+	const char *js = card_json(r, db, x->id, NULL, &len);
+	if (!js || !prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (card_event(r, db, "customer.source.updated", x->id, js, len, prev) != 0)
+		return -1;
+	req_json(r);
+	buf_append(&r->out, js, len);
+	return r->out.failed ? req_fail(r, ERR_API, NULL, NULL) : 0;
+}
+
+static int h_update(struct req *r)
+{
+	struct src_ctx x = {.r = r, .customer = r->args[0], .id = r->args[1]};
+	return req_write(r, update_fn, &x);
+}
+
+/* ---- delete: the card leaves the customer; a default source is replaced by the newest of
+ * the others (or none) ---- */
+
+static int delete_fn(struct db *db, void *p)
+{
+	struct src_ctx *x = p;
+	struct req *r = x->r;
+	if (check_owned(db, x) != 0)
+		return -1;
+	if (source_detach(r, db, x->customer, x->id) != 0)
+		return -1;
+	char ds[ID_MAX], next[ID_MAX];
+	if (customer_default_source(r, db, x->customer, "customer", ds) != 0)
+		return -1;
+	if (strcmp(ds, x->id) == 0) {
+		if (source_newest(r, db, x->customer, x->id, next) != 0)
+			return -1;
+		if (customer_set_default_source(r, db, x->customer, next[0] ? next : NULL) != 0)
+			return -1;
+	}
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "id", x->id);
+	json_kv_str(j, "object", "card");
+	json_kv_null(j, "currency");
+	json_kv_bool(j, "deleted", true);
+	json_obj_close(j);
+	return 0;
+}
+
+static int h_delete(struct req *r)
+{
+	struct src_ctx x = {.r = r, .customer = r->args[0], .id = r->args[1]};
+	return req_write(r, delete_fn, &x);
+}
+
+/* ---- list ---- */
+
+static const char SQL_CURSOR[] = "SELECT 1 FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+static const char SQL_DESC[] =
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND customer = $5 AND ($6 IS NULL OR $6 = 'card') ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] =
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " AND customer = $5 AND ($6 IS NULL OR $6 = 'card') ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	const char *object = param_str(r, "object");
+	db_bind_text(st, first, r->args[0], -1);
+	db_bind_text(st, first + 1, object && *object ? object : NULL, -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	return card_source_render(db, r->merchant_id, id, NULL, j);
+}
+
+static int h_list(struct req *r)
+{
+	struct src_ctx x = {.r = r, .customer = r->args[0]};
+	if (req_read(r, customer_fn, &x) != 0)
+		return -1;
+	const char *url = arena_printf(&r->arena, "/v1/customers/%s/sources", r->args[0]);
+	if (!url)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const struct list_spec spec = {
+	    .url = url,
+	    .object_name = "source",
+	    .id_prefix = CARD_SOURCE_PREFIX,
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+const struct route sources_routes[] = {
+    {"POST", "/v1/customers/{customer}/sources", h_create, create_params, 0},
+    {"GET", "/v1/customers/{customer}/sources", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/customers/{customer}/sources/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/customers/{customer}/sources/{id}", h_update, update_params, 0},
+    {"DELETE", "/v1/customers/{customer}/sources/{id}", h_delete, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,369 @@
+'use strict';
+// A customer's legacy card sources (Stripe's Cards API) and charges of a customer, through the
+// official stripe-node SDK: customers.create({source}), createSource / listSources /
+// retrieveSource / updateSource / deleteSource, default_source, charges.create({customer}),
+// capture, refunds, declines on attach and on charge, pagination, idempotency, and no card
+// number in clear on disk or in the log.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startTender, stopAll, readStoreFiles, SHARED } = require('./helpers');
+
+const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
+// The spec's fields Stripe includes only where they apply: a card's `account` (a connected
+// account's external card, never a customer's), and the lists Stripe stopped including.
+const CONDITIONAL = [/\.account: absent/, /^\$\.cash_balance: absent/, /^\$\.refunds: absent/];
+function assertStripeShape(obj, schema) {
+  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true })
+    .filter((p) => !CONDITIONAL.some((re) => re.test(p)));
+  assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
+}
+
+let env;
+let stripe;
+const PANS = ['4242424242424242', '5555555555554444', '4000000000000341'];
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const cardToken = (number, extra = {}) =>
+  stripe.tokens.create({ card: { number, exp_month: 12, exp_year: 2034, cvc: '123', ...extra } });
+
+async function eventsOf(type, objectId) {
+  const out = [];
+  for await (const e of stripe.events.list({ type, limit: 100 })) {
+    if (e.data.object.id === objectId) out.push(e);
+  }
+  return out;
+}
+
+test('customers.create({source}) attaches the card as default_source; expand sources', async () => {
+  const c = await stripe.customers.create({ email: 'src1@example.com', source: 'tok_visa' });
+  assertStripeShape(c, 'customer');
+  assert.match(c.default_source, /^card_[0-9A-Za-z]{24}$/);
+  assert.equal(c.sources, undefined); // includable: only when expanded
+  const x = await stripe.customers.retrieve(c.id, { expand: ['default_source', 'sources'] });
+  assertStripeShape(x, 'customer');
+  const card = x.default_source;
+  assertStripeShape(card, 'card');
+  assert.equal(card.object, 'card');
+  assert.equal(card.id, c.default_source);
+  assert.equal(card.customer, c.id);
+  assert.equal(card.brand, 'Visa');
+  assert.equal(card.last4, '4242');
+  assert.equal(card.funding, 'credit');
+  assert.equal(card.cvc_check, 'pass');
+  assert.match(card.fingerprint, /^[0-9A-Za-z]{16}$/);
+  assert.equal(x.sources.object, 'list');
+  assert.equal(x.sources.url, `/v1/customers/${c.id}/sources`);
+  assert.equal(x.sources.has_more, false);
+  assert.deepEqual(x.sources.data.map((s) => s.id), [card.id]);
+  // the create's own answer expands too
+  const y = await stripe.customers.create({ source: 'tok_mastercard', expand: ['default_source'] });
+  assert.equal(y.default_source.brand, 'MasterCard');
+  assert.equal(y.default_source.customer, y.id);
+  // events: customer.created names the default, customer.source.created carries the card
+  const created = await eventsOf('customer.created', c.id);
+  assert.equal(created.length, 1);
+  assert.equal(created[0].data.object.default_source, card.id);
+  const srcEv = await eventsOf('customer.source.created', card.id);
+  assert.equal(srcEv.length, 1);
+  assertStripeShape(srcEv[0].data.object, 'card');
+  assert.equal(srcEv[0].data.object.customer, c.id);
+  // in a list, data.sources expands each customer
+  const l = await stripe.customers.list({ email: 'src1@example.com', expand: ['data.sources'] });
+  assert.deepEqual(l.data[0].sources.data.map((s) => s.id), [card.id]);
+});
+
+test('createSource, retrieve, update, list, delete; the default moves', async () => {
+  const c = await stripe.customers.create({ email: 'src2@example.com' });
+  assert.equal(c.default_source, null);
+  const tok = await cardToken('5555555555554444', { name: 'Jenny Rosen' });
+  const a = await stripe.customers.createSource(c.id, { source: tok.id, metadata: { slot: 'a' } });
+  assertStripeShape(a, 'card');
+  assert.equal(a.id, tok.card.id); // a token's card keeps its id, as on Stripe
+  assert.equal(a.brand, 'MasterCard');
+  assert.equal(a.exp_year, 2034);
+  assert.deepEqual(a.metadata, { slot: 'a' });
+  assert.equal(a.customer, c.id);
+  // the token is used up
+  await assert.rejects(stripe.customers.createSource(c.id, { source: tok.id }), (e) => e.code === 'token_already_used');
+  let cu = await stripe.customers.retrieve(c.id);
+  assert.equal(cu.default_source, a.id); // the first card becomes the default
+  const b = await stripe.customers.createSource(c.id, { source: 'tok_amex' });
+  assert.equal(b.brand, 'American Express');
+  cu = await stripe.customers.retrieve(c.id);
+  assert.equal(cu.default_source, a.id); // a second card does not replace it
+  const got = await stripe.customers.retrieveSource(c.id, a.id);
+  assert.deepEqual(got, a);
+  const up = await stripe.customers.updateSource(c.id, a.id, {
+    name: 'J. Rosen', address_line1: '1 Main St', address_zip: '94107', address_country: 'US',
+    exp_month: 6, exp_year: 2035, metadata: { slot: '', extra: '1' },
+  });
+  assertStripeShape(up, 'card');
+  assert.equal(up.name, 'J. Rosen');
+  assert.equal(up.address_line1, '1 Main St');
+  assert.equal(up.address_line1_check, 'unchecked');
+  assert.equal(up.address_zip, '94107');
+  assert.equal(up.address_country, 'US');
+  assert.equal(up.address_city, null);
+  assert.equal(up.exp_month, 6);
+  assert.equal(up.exp_year, 2035);
+  assert.deepEqual(up.metadata, { extra: '1' });
+  const upd = await eventsOf('customer.source.updated', a.id);
+  assert.equal(upd.length, 1);
+  assert.equal(upd[0].data.previous_attributes.exp_month, 12);
+  assert.equal(upd[0].data.previous_attributes.name, null);
+  assert.deepEqual(upd[0].data.previous_attributes.metadata, { slot: 'a' });
+  await assert.rejects(stripe.customers.updateSource(c.id, a.id, { exp_year: 2001 }), (e) => e.code === 'invalid_expiry_year');
+  // the same card is a PaymentMethod
+  const pm = await stripe.paymentMethods.retrieve(a.id);
+  assertStripeShape(pm, 'payment_method');
+  assert.equal(pm.customer, c.id);
+  assert.equal(pm.billing_details.name, 'J. Rosen');
+  assert.equal(pm.card.exp_year, 2035);
+  const list = await stripe.customers.listSources(c.id, { object: 'card' });
+  assert.deepEqual(list.data.map((s) => s.id), [b.id, a.id]);
+  for (const s of list.data) assertStripeShape(s, 'card');
+  assert.deepEqual((await stripe.customers.listSources(c.id, { object: 'bank_account' })).data, []);
+  // another customer's view: missing
+  const other = await stripe.customers.create({});
+  await assert.rejects(stripe.customers.retrieveSource(other.id, a.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.customers.deleteSource(other.id, a.id), (e) => e.statusCode === 404);
+  // deleting the default makes the other card the default (customer.updated)
+  const del = await stripe.customers.deleteSource(c.id, a.id);
+  assert.deepEqual(del, { id: a.id, object: 'card', currency: null, deleted: true });
+  assertStripeShape(del, 'deleted_card');
+  cu = await stripe.customers.retrieve(c.id);
+  assert.equal(cu.default_source, b.id);
+  const delEv = await eventsOf('customer.source.deleted', a.id);
+  assert.equal(delEv.length, 1);
+  assert.equal(delEv[0].data.object.customer, c.id);
+  const updEv = await eventsOf('customer.updated', c.id);
+  assert.ok(updEv.some((e) => e.data.previous_attributes.default_source === a.id && e.data.object.default_source === b.id));
+  await assert.rejects(stripe.customers.retrieveSource(c.id, a.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.customers.deleteSource(c.id, a.id), (e) => e.statusCode === 404);
+  // a deleted card no longer pays
+  await assert.rejects(
+    stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: c.id, payment_method: a.id, confirm: true }),
+    (e) => e.statusCode === 404);
+  await stripe.customers.deleteSource(c.id, b.id);
+  cu = await stripe.customers.retrieve(c.id);
+  assert.equal(cu.default_source, null);
+  assert.deepEqual((await stripe.customers.listSources(c.id)).data, []);
+});
+
+test('customer update: source replaces the default, default_source picks one of its cards', async () => {
+  const c = await stripe.customers.create({ source: 'tok_visa' });
+  const old = c.default_source;
+  const second = await stripe.customers.createSource(c.id, { source: 'tok_discover' });
+  const u = await stripe.customers.update(c.id, { source: 'tok_mastercard' });
+  assertStripeShape(u, 'customer');
+  assert.notEqual(u.default_source, old);
+  const ids = (await stripe.customers.listSources(c.id)).data.map((s) => s.id);
+  assert.deepEqual(ids.sort(), [second.id, u.default_source].sort()); // the old default was deleted
+  assert.equal((await eventsOf('customer.source.deleted', old)).length, 1);
+  const d = await stripe.customers.update(c.id, { default_source: second.id });
+  assert.equal(d.default_source, second.id);
+  await assert.rejects(stripe.customers.update(c.id, { default_source: old }),
+    (e) => e.statusCode === 404 && e.code === 'missing' && e.param === 'default_source');
+  await assert.rejects(stripe.customers.update(c.id, { source: 'tok_nonexistent' }), (e) => e.statusCode === 404 && e.param === 'source');
+  await assert.rejects(stripe.customers.update('cus_doesnotexist', { source: 'tok_visa' }), (e) => e.statusCode === 404);
+});
+
+test('a card source pays a PaymentIntent of its customer', async () => {
+  const c = await stripe.customers.create({ source: 'tok_visa' });
+  const pi = await stripe.paymentIntents.create({ amount: 2000, currency: 'usd', customer: c.id, payment_method: c.default_source, confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.payment_method, c.default_source);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method, c.default_source);
+  assert.equal(ch.source, null); // a PaymentIntent's charge: the card is its payment_method
+  assertStripeShape(ch, 'charge');
+  const other = await stripe.customers.create({});
+  await assert.rejects(
+    stripe.paymentIntents.create({ amount: 2000, currency: 'usd', customer: other.id, payment_method: c.default_source, confirm: true }),
+    (e) => e.statusCode === 400);
+});
+
+test('declining cards: attach fails with the card error; chargeCustomerFail attaches and then declines', async () => {
+  const before = (await stripe.customers.list({ email: 'decl@example.com' })).data.length;
+  const e1 = await stripe.customers.create({ email: 'decl@example.com', source: 'tok_chargeDeclined' }).then(() => null, (e) => e);
+  assert.equal(e1.type, 'StripeCardError');
+  assert.equal(e1.statusCode, 402);
+  assert.equal(e1.code, 'card_declined');
+  assert.equal(e1.decline_code, 'generic_decline');
+  assert.equal((await stripe.customers.list({ email: 'decl@example.com' })).data.length, before); // no customer made
+  const c = await stripe.customers.create({ email: 'decl@example.com' });
+  const e2 = await stripe.customers.createSource(c.id, { source: 'tok_chargeDeclinedInsufficientFunds' }).then(() => null, (e) => e);
+  assert.equal(e2.statusCode, 402);
+  assert.equal(e2.code, 'card_declined');
+  assert.equal(e2.decline_code, 'insufficient_funds');
+  assert.deepEqual((await stripe.customers.listSources(c.id)).data, []);
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, null);
+  // a real token with a declining number: declined on attach too
+  const t = await cardToken('4000000000000002');
+  const e3 = await stripe.customers.createSource(c.id, { source: t.id }).then(() => null, (e) => e);
+  assert.equal(e3.code, 'card_declined');
+  // attaches (the issuer verifies it), charges decline: 402 with the charge's id
+  const tok = await cardToken('4000000000000341');
+  const card = await stripe.customers.createSource(c.id, { source: tok.id });
+  assert.equal(card.last4, '0341');
+  const e4 = await stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id }).then(() => null, (e) => e);
+  assert.equal(e4.statusCode, 402);
+  assert.equal(e4.code, 'card_declined');
+  assert.match(e4.raw.charge, /^ch_/);
+  const failed = await stripe.charges.retrieve(e4.raw.charge);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.customer, c.id);
+  assert.equal(failed.source.id, card.id);
+  assertStripeShape(failed, 'charge');
+});
+
+test('charges of a customer: default source, a named card, capture, refunds, errors', async () => {
+  const nocard = await stripe.customers.create({});
+  const e0 = await stripe.charges.create({ amount: 1000, currency: 'usd', customer: nocard.id }).then(() => null, (e) => e);
+  assert.equal(e0.statusCode, 402);
+  assert.equal(e0.type, 'StripeCardError');
+  assert.equal(e0.code, 'missing');
+  assert.equal(e0.param, 'card');
+  assert.equal(e0.message, 'Cannot charge a customer that has no active card');
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'usd', customer: 'cus_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'customer');
+
+  const c = await stripe.customers.create({ source: 'tok_visa' });
+  const ch = await stripe.charges.create({ amount: 2500, currency: 'usd', customer: c.id, description: 'legacy' });
+  assertStripeShape(ch, 'charge');
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.captured, true);
+  assert.equal(ch.customer, c.id);
+  assert.equal(ch.payment_method, c.default_source);
+  assert.equal(ch.payment_intent, null);
+  assert.equal(ch.source.object, 'card');
+  assert.equal(ch.source.id, c.default_source);
+  assert.equal(ch.source.customer, c.id);
+  assertStripeShape(ch.source, 'card');
+  assert.equal(ch.payment_method_details.card.last4, '4242');
+  const ex = await stripe.charges.retrieve(ch.id, { expand: ['customer'] });
+  assert.equal(ex.customer.id, c.id);
+
+  const second = await stripe.customers.createSource(c.id, { source: 'tok_mastercard' });
+  const auth = await stripe.charges.create({ amount: 3000, currency: 'usd', customer: c.id, source: second.id, capture: false });
+  assert.equal(auth.captured, false);
+  assert.equal(auth.payment_method, second.id);
+  assert.equal(auth.source.brand, 'MasterCard');
+  const cap = await stripe.charges.capture(auth.id, { amount: 2000 });
+  assert.equal(cap.captured, true);
+  assert.equal(cap.amount_captured, 2000);
+  assertStripeShape(cap, 'charge');
+  const re = await stripe.refunds.create({ charge: cap.id, amount: 500 });
+  assert.equal(re.charge, cap.id);
+  assert.equal(re.amount, 500);
+  const full = await stripe.refunds.create({ charge: ch.id });
+  assert.equal(full.amount, 2500);
+  const after = await stripe.charges.retrieve(ch.id);
+  assert.equal(after.refunded, true);
+  assert.equal(after.source.id, c.default_source);
+  const listed = await stripe.charges.list({ customer: c.id });
+  assert.deepEqual(listed.data.map((x) => x.id).sort(), [ch.id, auth.id].sort());
+
+  // a card that is not the customer's, a token with a customer, a card without its customer
+  const other = await stripe.customers.create({ source: 'tok_visa' });
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'usd', customer: c.id, source: other.default_source }),
+    (e) => e.statusCode === 404 && e.code === 'missing' && e.param === 'source');
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'usd', customer: c.id, source: 'tok_visa' }),
+    (e) => e.statusCode === 404 && e.code === 'missing');
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'usd', source: second.id }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  // the charge still shows its card after the card is deleted
+  await stripe.customers.deleteSource(c.id, second.id);
+  const old = await stripe.charges.retrieve(auth.id);
+  assert.equal(old.source.id, second.id);
+  assert.equal(old.source.customer, c.id);
+  // other merchants see nothing of it
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s2.customers.listSources(c.id), (e) => e.statusCode === 404);
+  await assert.rejects(s2.charges.create({ amount: 1000, currency: 'usd', customer: c.id }), (e) => e.statusCode === 404);
+});
+
+test('listing sources: limit, starting_after, ending_before, auto-pagination', async () => {
+  const c = await stripe.customers.create({});
+  const made = [];
+  for (let i = 0; i < 12; i++) made.push((await stripe.customers.createSource(c.id, { source: 'tok_visa', metadata: { i: String(i) } })).id);
+  const newestFirst = [...made].reverse();
+  const page = await stripe.customers.listSources(c.id, { object: 'card', limit: 5 });
+  assert.equal(page.has_more, true);
+  assert.deepEqual(page.data.map((s) => s.id), newestFirst.slice(0, 5));
+  const next = await stripe.customers.listSources(c.id, { object: 'card', limit: 5, starting_after: page.data[4].id });
+  assert.deepEqual(next.data.map((s) => s.id), newestFirst.slice(5, 10));
+  const prev = await stripe.customers.listSources(c.id, { object: 'card', limit: 5, ending_before: next.data[0].id });
+  assert.deepEqual(prev.data.map((s) => s.id), newestFirst.slice(0, 5));
+  const all = [];
+  for await (const s of stripe.customers.listSources(c.id, { object: 'card', limit: 4 })) all.push(s.id);
+  assert.deepEqual(all, newestFirst);
+  const x = await stripe.customers.retrieve(c.id, { expand: ['sources'] });
+  assert.equal(x.sources.data.length, 10);
+  assert.equal(x.sources.has_more, true);
+  await assert.rejects(stripe.customers.listSources(c.id, { limit: 101 }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.customers.listSources('cus_missing'), (e) => e.statusCode === 404);
+});
+
+test('Idempotency-Key on every new POST', async () => {
+  const k = (s) => `${s}-${Date.now()}-${Math.random()}`;
+  const key1 = k('cus-src');
+  const a = await stripe.customers.create({ email: 'idem@example.com', source: 'tok_visa' }, { idempotencyKey: key1 });
+  const b = await stripe.customers.create({ email: 'idem@example.com', source: 'tok_visa' }, { idempotencyKey: key1 });
+  assert.equal(a.id, b.id);
+  assert.equal(a.default_source, b.default_source);
+  assert.equal((await stripe.customers.list({ email: 'idem@example.com' })).data.length, 1);
+  const tok = await cardToken('4242424242424242');
+  const key2 = k('create-source');
+  const s1 = await stripe.customers.createSource(a.id, { source: tok.id }, { idempotencyKey: key2 });
+  const s2 = await stripe.customers.createSource(a.id, { source: tok.id }, { idempotencyKey: key2 });
+  assert.deepEqual(s1, s2);
+  assert.equal((await stripe.customers.listSources(a.id)).data.length, 2);
+  const key3 = k('update-source');
+  await stripe.customers.updateSource(a.id, s1.id, { name: 'One' }, { idempotencyKey: key3 });
+  await stripe.customers.updateSource(a.id, s1.id, { name: 'One' }, { idempotencyKey: key3 });
+  assert.equal((await eventsOf('customer.source.updated', s1.id)).length, 1);
+  await assert.rejects(stripe.customers.updateSource(a.id, s1.id, { name: 'Two' }, { idempotencyKey: key3 }),
+    (e) => e.type === 'StripeIdempotencyError');
+  const key4 = k('cus-update');
+  const u1 = await stripe.customers.update(a.id, { source: 'tok_mastercard' }, { idempotencyKey: key4 });
+  const u2 = await stripe.customers.update(a.id, { source: 'tok_mastercard' }, { idempotencyKey: key4 });
+  assert.equal(u1.default_source, u2.default_source);
+  const key5 = k('charge');
+  const c1 = await stripe.charges.create({ amount: 1200, currency: 'usd', customer: a.id }, { idempotencyKey: key5 });
+  const c2 = await stripe.charges.create({ amount: 1200, currency: 'usd', customer: a.id }, { idempotencyKey: key5 });
+  assert.equal(c1.id, c2.id);
+  assert.equal((await stripe.charges.list({ customer: a.id })).data.length, 1);
+  const key6 = k('decline');
+  const d1 = await stripe.customers.createSource(a.id, { source: 'tok_chargeDeclined' }, { idempotencyKey: key6 }).then(() => null, (e) => e);
+  const d2 = await stripe.customers.createSource(a.id, { source: 'tok_chargeDeclined' }, { idempotencyKey: key6 }).then(() => null, (e) => e);
+  assert.equal(d1.code, 'card_declined');
+  assert.equal(d2.code, 'card_declined');
+});
+
+test('no card number in clear on disk or in the log', async () => {
+  const c = await stripe.customers.create({});
+  for (const n of PANS) {
+    const t = await cardToken(n);
+    await stripe.customers.createSource(c.id, { source: t.id }).catch(() => {});
+  }
+  await stripe.charges.create({ amount: 1000, currency: 'usd', customer: c.id }).catch(() => {});
+  const stored = readStoreFiles(env.dataDir);
+  const files = [...stored.map((x) => x.file), env.server.logPath];
+  const hay = [...stored.map((x) => x.data), fs.readFileSync(env.server.logPath)];
+  for (const n of PANS) {
+    for (const form of [n, n.replace(/(\d{4})/g, '$1 ').trim()]) {
+      for (let i = 0; i < hay.length; i++) {
+        assert.ok(!hay[i].includes(form), `${form.slice(-4)} found in clear in ${files[i]}`);
+        assert.ok(!hay[i].includes(Buffer.from(form, 'utf16le')), `utf16 ${form.slice(-4)} in ${files[i]}`);
+      }
+    }
+  }
+});
