@@ -20,7 +20,7 @@ static const char SQL_GET[] =
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
     " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
-    " connect FROM charges WHERE merchant_id = $1 AND id = $2";
+    " connect, invoice FROM charges WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
                 struct charge *ch)
@@ -63,6 +63,7 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		if (payment_connect_decode(a, db_col_text(st, 26, NULL), &ch->connect,
 					   &ch->transfer, &ch->application_fee) != DB_OK)
 			rc = DB_ERR;
+		ch->invoice = dup(a, st, 27);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -75,9 +76,9 @@ static const char SQL_INSERT[] =
     " amount_refunded, currency, status, captured, paid, disputed, customer, payment_method,"
     " description, metadata, receipt_email, statement_descriptor, balance_transaction,"
     " failure_code, failure_message, outcome, card, billing_details, authorization_code,"
-    " capture_before, three_d_secure, fingerprint, client_ip, connect) VALUES ($1, $2, $3, $4,"
-    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-    " $24, $25, $26, $27, $28, $29, $30)";
+    " capture_before, three_d_secure, fingerprint, client_ip, connect, invoice) VALUES ($1, $2,"
+    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
+    " $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)";
 
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -127,6 +128,7 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	buf_init(&cj, CONNECT_JSON_MAX);
 	int enc = payment_connect_encode(&cj, &ch->connect, ch->transfer, ch->application_fee);
 	db_bind_text(st, 30, enc == 1 ? buf_cstr(&cj) : NULL, -1);
+	db_bind_text_ref(st, 31, ch->invoice, -1);
 	int rc = enc < 0 ? DB_ERR : db_step_done(st);
 	if (enc < 0)
 		db_reset(st);
@@ -431,7 +433,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_key(j, "fraud_details");
 	json_obj_open(j);
 	json_obj_close(j);
-	json_kv_null(j, "invoice");
+	json_kv_str_or_null(j, "invoice", ch->invoice);
 	json_kv_bool(j, "livemode", livemode != 0);
 	kv_raw_or(j, "metadata", ch->metadata, "{}");
 	payments_render_on_behalf_of(j, &ch->connect);

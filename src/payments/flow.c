@@ -127,6 +127,7 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 		id_new_at(ch->id, "ch_", in->now);
 	ch->created = in->now;
 	ch->payment_intent = in->payment_intent;
+	ch->invoice = in->invoice;
 	ch->amount = in->amount;
 	str_copy(ch->currency, sizeof(ch->currency), in->currency);
 	ch->customer = in->customer;

@@ -25,6 +25,7 @@ struct attempt {
 	int64_t amount;
 	const char *currency;
 	const char *payment_intent; /* NULL for a legacy charge */
+	const char *invoice;	    /* the invoice the intent pays, or NULL */
 	const char *customer;
 	const char *description;
 	const char *metadata;

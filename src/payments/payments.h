@@ -87,6 +87,7 @@ struct charge {
 	char id[ID_MAX];
 	int64_t created;
 	const char *payment_intent;
+	const char *invoice; /* the invoice its PaymentIntent pays, or NULL */
 	int64_t amount;
 	int64_t amount_captured;
 	int64_t amount_refunded;

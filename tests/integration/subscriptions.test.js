@@ -156,6 +156,10 @@ test('a monthly subscription on a test clock is paid at once and renews when the
   assert.equal(pi.latest_charge.paid, true);
   assert.equal(pi.latest_charge.balance_transaction.amount, 4000);
   assert.equal(pi.latest_charge.balance_transaction.type, 'charge');
+  // the intent and its charge name the invoice they pay
+  assert.equal(pi.invoice, inv.id);
+  assert.equal(pi.latest_charge.invoice, inv.id);
+  assert.equal((await stripe.charges.retrieve(pi.latest_charge.id)).invoice, inv.id);
   assert.deepEqual(await eventsOf(sub.id), ['customer.subscription.created', 'customer.subscription.updated']);
   assert.deepEqual(await eventsOf(inv.id), ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
   assert.deepEqual(await eventsOf(piId), ['payment_intent.created', 'payment_intent.succeeded']);
@@ -281,6 +285,9 @@ test('a card that declines on renewal: past_due, retried on day 3 and day 7, the
   const charges = await stripe.charges.list({ customer: customer.id });
   assert.equal(charges.data.filter((c) => c.status === 'failed').length, 3);
   assert.equal(charges.data.filter((c) => c.status === 'succeeded').length, 1);
+  // the three failed attempts were the renewal invoice's, the success the first invoice's
+  assert.deepEqual(charges.data.filter((c) => c.status === 'failed').map((c) => c.invoice), [inv.id, inv.id, inv.id]);
+  assert.ok(charges.data.every((c) => typeof c.invoice === 'string' && c.invoice.startsWith('in_')));
   const types = await eventsOf(sub.id);
   assert.deepEqual(types.slice(-2), ['customer.subscription.updated', 'customer.subscription.deleted']);
 });
