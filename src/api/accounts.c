@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/external_accounts.h"
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
@@ -262,7 +263,7 @@ static const char *cap_status(int requested)
 /* Every field of Stripe's Account but `company` and `individual`, which Stripe includes only
  * when the platform gave that information (Tender takes none of it), and the nested settings
  * of payment methods Tender does not offer. */
-static void account_render(const struct account *acct, struct json *j)
+static int account_render(struct db *db, const struct account *acct, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", acct->id);
@@ -301,19 +302,9 @@ static void account_render(const struct account *acct, struct json *j)
 	json_kv_bool(j, "details_submitted", true);
 	json_kv_str_or_null(j, "email", acct->email);
 	json_key(j, "external_accounts");
-	json_obj_open(j);
-	json_kv_str(j, "object", "list");
-	json_key(j, "data");
-	json_arr_open(j);
-	json_arr_close(j);
-	json_kv_bool(j, "has_more", false);
-	json_key(j, "url");
-	{
-		char url[ID_MAX + 48];
-		snprintf(url, sizeof(url), "/v1/accounts/%s/external_accounts", acct->id);
-		json_str(j, url);
-	}
-	json_obj_close(j);
+	int rc = external_accounts_list_render(db, acct->id, j);
+	if (rc != DB_OK)
+		return rc;
 	render_requirements(j, "future_requirements");
 	json_kv_raw(j, "metadata", acct->metadata, strlen(acct->metadata));
 	json_kv_bool(j, "payouts_enabled", true);
@@ -332,18 +323,20 @@ static void account_render(const struct account *acct, struct json *j)
 	json_obj_close(j);
 	json_kv_str(j, "type", acct->type);
 	json_obj_close(j);
+	return DB_OK;
 }
 
 /* The account as JSON text in r's arena (for an event), or NULL. */
-static const char *account_json(struct req *r, const struct account *acct, size_t *ret_len)
+static const char *account_json(struct req *r, struct db *db, const struct account *acct,
+				size_t *ret_len)
 {
 	struct buf b;
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	account_render(acct, &j);
+	int rc = account_render(db, acct, &j);
 	char *out = NULL;
-	if (!b.failed) {
+	if (!b.failed && rc == DB_OK) {
 		out = arena_alloc(&r->arena, b.len + 1);
 		if (out) {
 			memcpy(out, b.data, b.len);
@@ -355,10 +348,10 @@ static const char *account_json(struct req *r, const struct account *acct, size_
 	return out;
 }
 
-static int respond(struct req *r, const struct account *acct)
+static int respond(struct req *r, struct db *db, const struct account *acct)
 {
-	account_render(acct, req_json(r));
-	return 0;
+	return account_render(db, acct, req_json(r)) == DB_OK ? 0
+							      : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* ---- parameters shared by create and update ---- */
@@ -486,10 +479,10 @@ static int create_fn(struct db *db, void *arg)
 	/* Stripe has no account.created: a platform learns of a new account's state through
 	 * account.updated, which is what it is sent here too */
 	size_t len = 0;
-	const char *js = account_json(r, a, &len);
+	const char *js = account_json(r, db, a, &len);
 	if (!js || payments_event(r, db, "account.updated", a->id, js, len, NULL) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return respond(r, a);
+	return respond(r, db, a);
 }
 
 /* type, or the type that controller[…] describes (Stripe's newer way to make an account):
@@ -626,7 +619,7 @@ static int refuse_self(struct req *r, const struct id_ctx *x)
 static int retrieve_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
-	return load_fn(db, arg) != 0 ? -1 : respond(x->r, &x->acct);
+	return load_fn(db, arg) != 0 ? -1 : respond(x->r, db, &x->acct);
 }
 
 static int h_retrieve(struct req *r)
@@ -648,7 +641,7 @@ static int self_fn(struct db *db, void *arg)
 		return req_fail_missing(r, "account", r->merchant_id, "account");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return respond(r, &x->acct);
+	return respond(r, db, &x->acct);
 }
 
 static int h_self(struct req *r)
@@ -759,11 +752,11 @@ static int update_fn(struct db *db, void *arg)
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	size_t len = 0;
-	const char *js = account_json(r, a, &len);
+	const char *js = account_json(r, db, a, &len);
 	const char *prev = previous_attributes(r, &old, a);
 	if (!js || !prev || payments_event(r, db, "account.updated", a->id, js, len, prev) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return respond(r, a);
+	return respond(r, db, a);
 }
 
 static int h_update(struct req *r)
@@ -850,8 +843,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	int rc = account_load(db, &r->arena, r->merchant_id, id, &a);
 	if (rc != DB_OK)
 		return rc;
-	account_render(&a, j);
-	return DB_OK;
+	return account_render(db, &a, j);
 }
 
 static int h_list(struct req *r)

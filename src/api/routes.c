@@ -21,6 +21,7 @@ const struct route *const api_route_tables[] = {
     transfers_routes,
     application_fees_routes,
     accounts_routes,
+    external_accounts_routes,
     subscriptions_routes,
     invoices_routes,
     test_clocks_routes,

@@ -1,0 +1,236 @@
+'use strict';
+// Connect onboarding through stripe-node: external accounts (bank accounts, btok_ tokens,
+// default_for_currency, Stripe's test numbers that fail a payout), the payout's destination,
+// account links and the onboarding page (headless Chromium, Debian's chromium + playwright-core),
+// login links and the Express dashboard page, persons and company / individual. Another
+// platform's key reaches none of it; no full account number reaches the store or the log.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { startTender, stopAll, assertStripeShape, tender, request, readStoreFiles } = require('./helpers');
+
+let env;
+let stripe; // platform A (merchants[0])
+let stripeB; // platform B (merchants[1])
+
+before(async () => {
+  env = await startTender({ merchants: 2, args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+  stripeB = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+const as = (id) => ({ stripeAccount: id });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// account numbers sent in this file: none may be found in clear in the store or the log
+const NUMBERS = ['000123456789', '000111111113', '000111111116', '731904826551', '555566667777'];
+const bank = (account_number, extra = {}) => ({
+  object: 'bank_account', country: 'US', currency: 'usd', routing_number: '110000000', account_number, ...extra,
+});
+
+async function fundAccount(id, amount) {
+  const pi = await stripe.paymentIntents.create({ amount, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true }, as(id));
+  assert.equal(pi.status, 'succeeded');
+}
+async function available(opts) {
+  const b = await stripe.balance.retrieve({}, opts);
+  return (b.available.find((x) => x.currency === 'usd') || { amount: 0 }).amount;
+}
+async function waitPayout(id, opts, status) {
+  let po;
+  for (let i = 0; i < 60; i++) {
+    po = await stripe.payouts.retrieve(id, {}, opts);
+    if (po.status === status) return po;
+    await sleep(200);
+  }
+  return po;
+}
+
+test('bank account tokens: btok_ with Stripe\'s token shape, single use', async () => {
+  const tok = await stripe.tokens.create({ bank_account: {
+    country: 'US', currency: 'usd', routing_number: '110000000', account_number: '731904826551',
+    account_holder_name: 'Jenny Rosen', account_holder_type: 'individual',
+  } });
+  assert.match(tok.id, /^btok_/);
+  assert.equal(tok.type, 'bank_account');
+  assert.equal(tok.used, false);
+  assertStripeShape(tok.bank_account, 'bank_account');
+  assert.match(tok.bank_account.id, /^ba_/);
+  assert.equal(tok.bank_account.last4, '6551');
+  assert.equal(tok.bank_account.bank_name, 'STRIPE TEST BANK');
+  assert.equal(tok.bank_account.routing_number, '110000000');
+  assert.equal(tok.bank_account.account_holder_name, 'Jenny Rosen');
+  assert.equal(tok.bank_account.status, 'new');
+  assert.deepEqual(await stripe.tokens.retrieve(tok.id), tok);
+
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const ba = await stripe.accounts.createExternalAccount(acct.id, { external_account: tok.id });
+  assertStripeShape(ba, 'bank_account');
+  assert.equal(ba.id, tok.bank_account.id);
+  assert.equal(ba.account, acct.id);
+  assert.equal(ba.default_for_currency, true);
+  assert.equal(ba.fingerprint, tok.bank_account.fingerprint);
+  assert.equal((await stripe.tokens.retrieve(tok.id)).used, true);
+  // a token is used once
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: tok.id }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used');
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_nope' }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  // bad numbers: Stripe's codes, the number never echoed
+  await assert.rejects(stripe.tokens.create({ bank_account: { country: 'US', currency: 'usd', routing_number: '110000001', account_number: '731904826551' } }),
+    (e) => e.statusCode === 400 && e.code === 'routing_number_invalid' && e.param === 'bank_account[routing_number]');
+  await assert.rejects(stripe.tokens.create({ bank_account: { country: 'US', currency: 'usd', routing_number: '110000000', account_number: '12ab' } }),
+    (e) => e.statusCode === 400 && e.code === 'account_number_invalid' && !e.message.includes('12ab'));
+  await assert.rejects(stripe.tokens.create({ bank_account: { country: 'US', currency: 'usd', account_number: '731904826551' } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  await assert.rejects(stripe.tokens.create({}), (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+});
+
+test('external accounts: create (hash, test token), list, retrieve, update, default_for_currency, delete; events', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const a = await stripe.accounts.createExternalAccount(acct.id, {
+    external_account: bank('000123456789', { account_holder_name: 'Corner Shop', account_holder_type: 'company' }),
+    metadata: { n: '1' },
+  });
+  assertStripeShape(a, 'bank_account');
+  assert.match(a.id, /^ba_/);
+  assert.equal(a.last4, '6789');
+  assert.equal(a.default_for_currency, true);
+  assert.equal(a.account_holder_type, 'company');
+  assert.deepEqual(a.metadata, { n: '1' });
+  const b = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified_accountClosed' });
+  assertStripeShape(b, 'bank_account');
+  assert.equal(b.last4, '1113');
+  assert.equal(b.default_for_currency, false);
+  // the same number under the same account: the same fingerprint; under another, another
+  const a2 = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified' });
+  assert.equal(a2.fingerprint, a.fingerprint);
+  const other = await stripe.accounts.create({ type: 'custom' });
+  const o1 = await stripe.accounts.createExternalAccount(other.id, { external_account: 'btok_us_verified' });
+  assert.notEqual(o1.fingerprint, a.fingerprint);
+
+  const list = await stripe.accounts.listExternalAccounts(acct.id, { limit: 2 });
+  assert.equal(list.url, `/v1/accounts/${acct.id}/external_accounts`);
+  assert.deepEqual(list.data.map((x) => x.id), [a2.id, b.id]);
+  assert.equal(list.has_more, true);
+  const all = await stripe.accounts.listExternalAccounts(acct.id, { limit: 2 }).autoPagingToArray({ limit: 10 });
+  assert.deepEqual(all.map((x) => x.id), [a2.id, b.id, a.id]);
+  assert.deepEqual((await stripe.accounts.listExternalAccounts(acct.id, { object: 'card' })).data, []);
+  assert.deepEqual(await stripe.accounts.retrieveExternalAccount(acct.id, a.id), a);
+  // the account object lists them
+  const got = await stripe.accounts.retrieve(acct.id);
+  assertStripeShape(got, 'account');
+  assert.deepEqual(got.external_accounts.data.map((x) => x.id), [a2.id, b.id, a.id]);
+
+  // b becomes the default: a loses it
+  const ub = await stripe.accounts.updateExternalAccount(acct.id, b.id, { default_for_currency: true, metadata: { k: 'v' } });
+  assert.equal(ub.default_for_currency, true);
+  assert.deepEqual(ub.metadata, { k: 'v' });
+  assert.equal((await stripe.accounts.retrieveExternalAccount(acct.id, a.id)).default_for_currency, false);
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, b.id, { default_for_currency: false }), (e) => e.statusCode === 400);
+  // the default of the default currency stays; another one goes
+  await assert.rejects(stripe.accounts.deleteExternalAccount(acct.id, b.id), (e) => e.statusCode === 400);
+  const del = await stripe.accounts.deleteExternalAccount(acct.id, a2.id);
+  assert.deepEqual(del, { id: a2.id, object: 'bank_account', deleted: true });
+  await assert.rejects(stripe.accounts.retrieveExternalAccount(acct.id, a2.id), (e) => e.statusCode === 404);
+  assert.deepEqual((await stripe.accounts.listExternalAccounts(acct.id)).data.map((x) => x.id), [b.id, a.id]);
+
+  // the account's own events (they carry `account`)
+  const ev = (await stripe.events.list({ limit: 20 }, as(acct.id))).data;
+  const types = ev.filter((e) => e.data.object.object === 'bank_account').map((e) => e.type).reverse();
+  assert.deepEqual(types, [
+    'account.external_account.created', 'account.external_account.created', 'account.external_account.created',
+    'account.external_account.updated', 'account.external_account.updated', 'account.external_account.deleted',
+  ]);
+  const upd = ev.find((e) => e.type === 'account.external_account.updated' && e.data.object.id === b.id);
+  assert.deepEqual(upd.data.previous_attributes, { default_for_currency: false, metadata: {} });
+  assert.equal(upd.account, acct.id);
+
+  // bad input changes nothing
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: bank('1') }),
+    (e) => e.statusCode === 400 && e.code === 'account_number_invalid');
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789', { currency: 'zzz' }) }),
+    (e) => e.statusCode === 400);
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa_debit' }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.accounts.listExternalAccounts(acct.id)).data.length, 2);
+});
+
+test('another platform, or an account acting as itself, cannot reach an account\'s external accounts', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom' });
+  const ba = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified' });
+  const missing = (e) => e.statusCode === 404 && e.code === 'resource_missing';
+  await assert.rejects(stripeB.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified' }), missing);
+  await assert.rejects(stripeB.accounts.listExternalAccounts(acct.id), missing);
+  await assert.rejects(stripeB.accounts.retrieveExternalAccount(acct.id, ba.id), missing);
+  await assert.rejects(stripeB.accounts.updateExternalAccount(acct.id, ba.id, { metadata: { x: '1' } }), missing);
+  await assert.rejects(stripeB.accounts.deleteExternalAccount(acct.id, ba.id), missing);
+  // B's own token cannot be given to A's account, nor A's to B's
+  const tokB = await stripeB.tokens.create({ bank_account: bank('555566667777') });
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: tokB.id }), missing);
+  const acctB = await stripeB.accounts.create({ type: 'custom' });
+  await assert.rejects(stripe.accounts.createExternalAccount(acctB.id, { external_account: 'btok_us_verified' }), missing);
+  // a connected account reaches its own, not a sibling's
+  const sib = await stripe.accounts.create({ type: 'custom' });
+  assert.equal((await stripe.accounts.listExternalAccounts(acct.id, {}, as(acct.id))).data[0].id, ba.id);
+  await assert.rejects(stripe.accounts.listExternalAccounts(sib.id, {}, as(acct.id)), missing);
+  assert.equal((await stripe.accounts.listExternalAccounts(acct.id)).data.length, 1);
+});
+
+test('a payout names its destination; a Stripe test number that fails returns it (payout.failed)', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  await fundAccount(acct.id, 20000);
+  const ok = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789') });
+  const before = await available(as(acct.id));
+  const po = await stripe.payouts.create({ amount: 1000, currency: 'usd' }, as(acct.id));
+  assertStripeShape(po, 'payout');
+  assert.equal(po.destination, ok.id);
+  assert.equal((await waitPayout(po.id, as(acct.id), 'paid')).status, 'paid');
+
+  // the failing number becomes the default
+  const bad = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000111111113'), default_for_currency: true });
+  const po2 = await stripe.payouts.create({ amount: 2500, currency: 'usd' }, as(acct.id));
+  assert.equal(po2.destination, bad.id);
+  assert.equal(await available(as(acct.id)), before - 1000 - 2500);
+  const failed = await waitPayout(po2.id, as(acct.id), 'failed');
+  assertStripeShape(failed, 'payout');
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.failure_code, 'account_closed');
+  assert.equal(failed.failure_message, 'The bank account has been closed.');
+  const fbt = await stripe.balanceTransactions.retrieve(failed.failure_balance_transaction, {}, as(acct.id));
+  assertStripeShape(fbt, 'balance_transaction');
+  assert.equal(fbt.type, 'payout_failure');
+  assert.equal(fbt.amount, 2500);
+  assert.equal(fbt.source, po2.id);
+  assert.equal(await available(as(acct.id)), before - 1000);
+  const types = (await stripe.events.list({ limit: 30 }, as(acct.id))).data.filter((e) => e.data.object.id === po2.id).map((e) => e.type).reverse();
+  assert.deepEqual(types, ['payout.created', 'payout.updated', 'payout.failed']);
+  // no_account
+  const na = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000111111116'), default_for_currency: true });
+  const po3 = await stripe.payouts.create({ amount: 100, currency: 'usd' }, as(acct.id));
+  assert.equal(po3.destination, na.id);
+  assert.equal((await waitPayout(po3.id, as(acct.id), 'failed')).failure_code, 'no_account');
+
+  // the merchant's own account: its own external accounts, through its own id
+  const own = await stripe.accounts.createExternalAccount(env.merchant.id, { external_account: 'btok_us_verified' });
+  assert.equal(own.account, env.merchant.id);
+  const pi = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  const mine = await stripe.payouts.create({ amount: 500, currency: 'usd' });
+  assert.equal(mine.destination, own.id);
+  assert.equal((await waitPayout(mine.id, undefined, 'paid')).status, 'paid');
+  // no external account in a currency: destination null, as before
+  const acct2 = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  await fundAccount(acct2.id, 3000);
+  const none = await stripe.payouts.create({ amount: 100, currency: 'usd' }, as(acct2.id));
+  assert.equal(none.destination, null);
+});
+
+test('no full account number in the store files or the server log; tender verify passes', async () => {
+  const data = readStoreFiles(env.dataDir);
+  const log = fs.readFileSync(env.server.logPath);
+  for (const n of NUMBERS) {
+    for (const { file, data: d } of data) assert.ok(!d.includes(n), `${n} found in ${file}`);
+    assert.ok(!log.includes(n), `${n} found in the server log`);
+  }
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
