@@ -1003,7 +1003,7 @@ static int h_list(struct req *r)
 	return rc;
 }
 
-static const struct param_spec ea_hash_params[] = {
+const struct param_spec external_account_hash_params[] = {
     {"object", PT_ENUM, 0, 0, (const char *const[]){"bank_account", NULL}, NULL},
     {"country", PT_STRING, 0, 2, NULL, NULL},
     {"currency", PT_STRING, 0, 3, NULL, NULL},
@@ -1015,7 +1015,8 @@ static const struct param_spec ea_hash_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
-    {"external_account", PT_OBJECT, PF_REQUIRED | PF_SCALAR_OK, 255, NULL, ea_hash_params},
+    {"external_account", PT_OBJECT, PF_REQUIRED | PF_SCALAR_OK, 255, NULL,
+     external_account_hash_params},
     {"default_for_currency", PT_BOOL, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

@@ -66,5 +66,7 @@ const char *external_account_failure_message(const char *code);
 int bank_tokens_h_create(struct req *r);
 int bank_tokens_h_retrieve(struct req *r);
 extern const struct param_spec bank_token_params[]; /* bank_account's children */
+/* external_account[…]'s children (a bank account hash), for the account's own parameters */
+extern const struct param_spec external_account_hash_params[];
 
 #endif

@@ -22,6 +22,7 @@ const struct route *const api_route_tables[] = {
     application_fees_routes,
     accounts_routes,
     external_accounts_routes,
+    account_links_routes,
     subscriptions_routes,
     invoices_routes,
     test_clocks_routes,

@@ -7,7 +7,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { startTender, stopAll, assertStripeShape, tender, request, readStoreFiles } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, request, readStoreFiles, storeSql } = require('./helpers');
 
 let env;
 let stripe; // platform A (merchants[0])
@@ -23,7 +23,7 @@ after(stopAll);
 const as = (id) => ({ stripeAccount: id });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // account numbers sent in this file: none may be found in clear in the store or the log
-const NUMBERS = ['000123456789', '000111111113', '000111111116', '731904826551', '555566667777'];
+const NUMBERS = ['000123456789', '000111111113', '000111111116', '731904826551', '555566667777', '110000001'];
 const bank = (account_number, extra = {}) => ({
   object: 'bank_account', country: 'US', currency: 'usd', routing_number: '110000000', account_number, ...extra,
 });
@@ -223,6 +223,244 @@ test('a payout names its destination; a Stripe test number that fails returns it
   await fundAccount(acct2.id, 3000);
   const none = await stripe.payouts.create({ amount: 100, currency: 'usd' }, as(acct2.id));
   assert.equal(none.destination, null);
+});
+
+const DOB = { day: 14, month: 3, year: 1985 };
+const ADDRESS = { line1: '510 Townsend St', city: 'San Francisco', postal_code: '94103', state: 'CA', country: 'US' };
+const tos = () => ({ date: Math.floor(Date.now() / 1000) - 10, ip: '203.0.113.9' });
+const caps = { card_payments: { requested: true }, transfers: { requested: true } };
+
+test('requirements: an Express account owes onboarding until it gives everything; events say what changed', async () => {
+  const bare = await stripe.accounts.create({ type: 'express', country: 'US', capabilities: caps });
+  assertStripeShape(bare, 'account');
+  assert.equal(bare.charges_enabled, false);
+  assert.equal(bare.payouts_enabled, false);
+  assert.equal(bare.details_submitted, false);
+  assert.deepEqual(bare.capabilities, { card_payments: 'inactive', transfers: 'inactive' });
+  assert.deepEqual(bare.requirements.currently_due, ['business_type', 'external_account', 'tos_acceptance.date', 'tos_acceptance.ip']);
+  assert.deepEqual(bare.requirements.past_due, bare.requirements.currently_due);
+  assert.equal(bare.requirements.disabled_reason, 'requirements.past_due');
+  assert.equal('individual' in bare, false);
+
+  // step by step through the API
+  const step = await stripe.accounts.update(bare.id, { business_type: 'individual', individual: { first_name: 'Jenny' } });
+  assertStripeShape(step, 'account');
+  assertStripeShape(step.individual, 'person');
+  assert.equal(step.individual.first_name, 'Jenny');
+  assert.equal(step.individual.relationship.representative, true);
+  assert.deepEqual(step.requirements.currently_due, [
+    'external_account', 'individual.address.city', 'individual.address.line1', 'individual.address.postal_code',
+    'individual.dob.day', 'individual.dob.month', 'individual.dob.year', 'individual.last_name',
+    'tos_acceptance.date', 'tos_acceptance.ip',
+  ]);
+  await assert.rejects(stripe.accounts.update(bare.id, { individual: { dob: { day: 40, month: 1, year: 1990 } } }),
+    (e) => e.statusCode === 400 && e.param === 'individual[dob]');
+  const done = await stripe.accounts.update(bare.id, {
+    individual: { last_name: 'Rosen', dob: DOB, address: ADDRESS, id_number: '000000000', ssn_last_4: '0000' },
+    tos_acceptance: tos(),
+    external_account: bank('000123456789'),
+  });
+  assertStripeShape(done, 'account');
+  assertStripeShape(done.individual, 'person');
+  assert.equal(done.charges_enabled, true);
+  assert.equal(done.payouts_enabled, true);
+  assert.equal(done.details_submitted, true);
+  assert.deepEqual(done.requirements.currently_due, []);
+  assert.equal(done.requirements.disabled_reason, null);
+  assert.deepEqual(done.capabilities, { card_payments: 'active', transfers: 'active' });
+  assert.equal(done.individual.id_number_provided, true);
+  assert.equal(done.individual.ssn_last_4_provided, true);
+  assert.equal(done.individual.verification.status, 'verified');
+  assert.deepEqual(done.individual.dob, DOB);
+  assert.equal(done.external_accounts.data.length, 1);
+  assert.equal(done.external_accounts.data[0].last4, '6789');
+  assert.deepEqual(await stripe.accounts.retrieve(bare.id), done);
+
+  const upd = (await stripe.events.list({ type: 'account.updated', limit: 10 })).data.find((e) => e.data.object.id === bare.id);
+  assert.deepEqual(upd.data.object, done);
+  const prev = upd.data.previous_attributes;
+  assert.equal(prev.charges_enabled, false);
+  assert.equal(prev.payouts_enabled, false);
+  assert.equal(prev.details_submitted, false);
+  assert.deepEqual(prev.capabilities, { card_payments: 'inactive', transfers: 'inactive' });
+  assert.ok(prev.requirements.currently_due.includes('individual.last_name'));
+  assert.equal(prev.individual.last_name, null);
+  const capEv = (await stripe.events.list({ type: 'capability.updated', limit: 10 }, as(bare.id))).data;
+  assert.deepEqual(capEv.map((e) => e.data.object.id).sort(), ['card_payments', 'transfers']);
+  for (const e of capEv) {
+    assertStripeShape(e.data.object, 'capability');
+    assert.equal(e.data.object.status, 'active');
+    assert.equal(e.account, bare.id);
+    assert.deepEqual(e.data.previous_attributes, { status: 'inactive' });
+  }
+
+  // everything at creation: enabled at once
+  const full = await stripe.accounts.create({
+    type: 'express', country: 'US', capabilities: caps, business_type: 'individual',
+    individual: { first_name: 'Ann', last_name: 'Lee', dob: DOB, address: ADDRESS, email: 'ann@example.com' },
+    tos_acceptance: tos(), external_account: 'btok_us_verified',
+  });
+  assertStripeShape(full, 'account');
+  assert.equal(full.charges_enabled, true);
+  assert.deepEqual(full.requirements.currently_due, []);
+  assert.equal(full.individual.email, 'ann@example.com');
+  assert.equal(full.external_accounts.data[0].default_for_currency, true);
+  // a company
+  const co = await stripe.accounts.create({
+    controller: { stripe_dashboard: { type: 'express' } }, country: 'US', business_type: 'company',
+    company: { name: 'Corner Shop LLC', address: ADDRESS, tax_id: '000000000', structure: 'llc' },
+  });
+  assertStripeShape(co, 'account');
+  assert.equal(co.type, 'express');
+  assert.equal(co.company.name, 'Corner Shop LLC');
+  assert.equal(co.company.tax_id_provided, true);
+  assertStripeShape(co.company, 'legal_entity_company');
+  assert.deepEqual(co.requirements.currently_due, ['external_account', 'tos_acceptance.date', 'tos_acceptance.ip']);
+  await assert.rejects(stripe.accounts.update(co.id, { individual: { first_name: 'X' } }), (e) => e.statusCode === 400);
+  // a Custom account's platform collects: usable at once, as before
+  const custom = await stripe.accounts.create({ type: 'custom', capabilities: caps });
+  assert.equal(custom.charges_enabled, true);
+  assert.deepEqual(custom.requirements.currently_due, []);
+});
+
+let browser;
+let shop;
+let shopUrl;
+async function pageEnv() {
+  if (!browser) {
+    shop = require('node:http').createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(`<!doctype html><title>Platform</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+    });
+    await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+    shopUrl = `http://127.0.0.1:${shop.address().port}`;
+    const { chromium } = require('playwright-core');
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }
+  return browser;
+}
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+});
+const linkFor = (id, extra = {}) => stripe.accountLinks.create({
+  account: id, type: 'account_onboarding', refresh_url: `${shopUrl}/refresh`, return_url: `${shopUrl}/return`, ...extra,
+});
+
+test('account links: the onboarding page collects what is due, then goes to return_url; single use, expires', async () => {
+  const b = await pageEnv();
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', capabilities: caps });
+  const link = await linkFor(acct.id);
+  assertStripeShape(link, 'account_link');
+  assert.equal(link.object, 'account_link');
+  assert.equal(link.expires_at - link.created, 300);
+  assert.match(link.url, /^http:\/\/127\.0\.0\.1:\d+\/connect\/onboarding\/acct_\w+\/\w{24}$/);
+
+  const page = await b.newPage();
+  const first = await page.goto(link.url);
+  assert.equal(first.status(), 200);
+  const csp = first.headers()['content-security-policy'];
+  assert.match(csp, /default-src 'none'/);
+  assert.equal(await page.locator('script').count(), 0);
+  // step 1: business type, bank account, terms
+  await page.selectOption('select[name="business_type"]', 'individual');
+  await page.fill('input[name="external_account[account_holder_name]"]', 'Jenny Rosen');
+  await page.fill('input[name="external_account[routing_number]"]', '110000000');
+  await page.fill('input[name="external_account[account_number]"]', '110000001');
+  await page.check('input[name="tos_acceptance"]');
+  // a bad account number: the form again with Stripe's message, nothing kept
+  await page.fill('input[name="external_account[account_number]"]', '12');
+  await Promise.all([page.waitForLoadState(), page.click('button[type="submit"]')]);
+  assert.match(await page.textContent('#error'), /account number/i);
+  assert.equal((await stripe.accounts.retrieve(acct.id)).business_type, null);
+  await page.selectOption('select[name="business_type"]', 'individual');
+  await page.fill('input[name="external_account[account_holder_name]"]', 'Jenny Rosen');
+  await page.fill('input[name="external_account[routing_number]"]', '110000000');
+  await page.fill('input[name="external_account[account_number]"]', '731904826551');
+  await page.check('input[name="tos_acceptance"]');
+  await Promise.all([page.waitForLoadState(), page.click('button[type="submit"]')]);
+  // step 2: the individual, now that the type is known
+  await page.fill('input[name="individual[first_name]"]', 'Jenny');
+  await page.fill('input[name="individual[last_name]"]', 'Rosen');
+  await page.fill('input[name="individual[dob][day]"]', '14');
+  await page.fill('input[name="individual[dob][month]"]', '3');
+  await page.fill('input[name="individual[dob][year]"]', '1985');
+  await page.fill('input[name="individual[address][line1]"]', '510 <Townsend> St');
+  await page.fill('input[name="individual[address][city]"]', 'San Francisco');
+  await page.fill('input[name="individual[address][postal_code]"]', '94103');
+  await Promise.all([page.waitForURL(`${shopUrl}/return`), page.click('button[type="submit"]')]);
+  assert.equal(await page.textContent('#back'), '/return');
+
+  const after = await stripe.accounts.retrieve(acct.id);
+  assertStripeShape(after, 'account');
+  assert.equal(after.charges_enabled, true);
+  assert.equal(after.details_submitted, true);
+  assert.equal(after.individual.address.line1, '510 <Townsend> St');
+  assert.equal(after.tos_acceptance.ip, '127.0.0.1');
+  assert.equal(after.external_accounts.data[0].last4, '6551');
+  const evs = (await stripe.events.list({ type: 'account.updated', limit: 20 })).data.filter((e) => e.data.object.id === acct.id);
+  assert.ok(evs.length >= 3, 'create and two answers');
+  assert.equal(evs[0].data.object.charges_enabled, true);
+  assert.equal(evs[0].data.previous_attributes.charges_enabled, false);
+  const eaEv = (await stripe.events.list({ type: 'account.external_account.created' }, as(acct.id))).data;
+  assert.equal(eaEv.length, 1);
+
+  // single use: the same link again goes to refresh_url
+  await page.goto(link.url);
+  assert.equal(new URL(page.url()).pathname, '/refresh');
+  await page.close();
+
+  // expired before its first visit: refresh_url
+  const acct2 = await stripe.accounts.create({ type: 'standard', country: 'US' });
+  const old = await linkFor(acct2.id);
+  const key = old.url.split('/').pop();
+  const hash = require('node:crypto').createHash('sha256').update(key).digest('hex');
+  storeSql(env.dataDir, `UPDATE account_links SET expires_at = ${old.created} WHERE id = '${hash}'`);
+  const r1 = await request({ port: env.port, path: new URL(old.url).pathname });
+  assert.equal(r1.status, 303);
+  assert.equal(r1.headers.location, `${shopUrl}/refresh`);
+  // a form posted without the page's one-time value: refresh_url, nothing changes
+  const fresh = await linkFor(acct2.id);
+  const path = new URL(fresh.url).pathname;
+  const opened = await request({ port: env.port, path });
+  assert.equal(opened.status, 200);
+  assert.match(opened.body, /name="nonce" value="\w{24}"/);
+  const forged = await request({ port: env.port, path, method: 'POST', body: 'nonce=AAAAAAAAAAAAAAAAAAAAAAAA&business_type=company' });
+  assert.equal(forged.status, 303);
+  assert.equal(forged.headers.location, `${shopUrl}/refresh`);
+  assert.equal((await stripe.accounts.retrieve(acct2.id)).business_type, null);
+  const again = await request({ port: env.port, path });
+  assert.equal(again.status, 303, 'opened once only');
+  const nonce = /name="nonce" value="(\w{24})"/.exec(opened.body)[1];
+  const ok = await request({ port: env.port, path, method: 'POST', body: `nonce=${nonce}&business_type=company` });
+  assert.equal(ok.status, 200);
+  assert.match(ok.body, /company\[name\]/);
+  assert.equal((await stripe.accounts.retrieve(acct2.id)).business_type, 'company');
+  // unknown key
+  const nf = await request({ port: env.port, path: `/connect/onboarding/${env.merchant.id}/${'x'.repeat(24)}` });
+  assert.equal(nf.status, 404);
+});
+
+test('account links: refusals, and another platform\'s key', async () => {
+  await pageEnv();
+  const acct = await stripe.accounts.create({ type: 'express' });
+  await assert.rejects(stripeB.accountLinks.create({ account: acct.id, type: 'account_onboarding', refresh_url: 'https://x.example/r', return_url: 'https://x.example/d' }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'account');
+  await assert.rejects(linkFor(acct.id, { type: 'account_update' }), (e) => e.statusCode === 400 && e.param === 'type');
+  await assert.rejects(linkFor(acct.id, { return_url: 'javascript:alert(1)' }), (e) => e.statusCode === 400 && e.param === 'return_url');
+  await assert.rejects(stripe.accountLinks.create({ account: acct.id, type: 'account_onboarding', refresh_url: 'https://x.example/r', return_url: 'https://x.example/d' }, as(acct.id)),
+    (e) => e.statusCode === 400);
+  const custom = await stripe.accounts.create({ type: 'custom' });
+  const upd = await linkFor(custom.id, { type: 'account_update' });
+  assertStripeShape(upd, 'account_link');
+  // nothing due: the page sends the browser straight back
+  const r = await request({ port: env.port, path: new URL(upd.url).pathname });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.location, `${shopUrl}/return`);
 });
 
 test('no full account number in the store files or the server log; tender verify passes', async () => {
