@@ -26,6 +26,7 @@ extern const struct route checkout_routes[];
 extern const struct route accounts_routes[];
 extern const struct route external_accounts_routes[];
 extern const struct route account_links_routes[];
+extern const struct route persons_routes[];
 extern const struct route subscriptions_routes[];
 extern const struct route invoices_routes[];
 extern const struct route test_clocks_routes[];

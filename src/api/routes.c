@@ -23,6 +23,7 @@ const struct route *const api_route_tables[] = {
     accounts_routes,
     external_accounts_routes,
     account_links_routes,
+    persons_routes,
     subscriptions_routes,
     invoices_routes,
     test_clocks_routes,

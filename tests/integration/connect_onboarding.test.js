@@ -463,6 +463,53 @@ test('account links: refusals, and another platform\'s key', async () => {
   assert.equal(r.headers.location, `${shopUrl}/return`);
 });
 
+test('persons: create, retrieve, update, list (relationship filters), delete; the individual is one; no id number kept', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', business_type: 'company', company: { name: 'Co' } });
+  const p = await stripe.accounts.createPerson(acct.id, {
+    first_name: 'Kim', last_name: 'Park', email: 'kim@example.com', dob: DOB, address: ADDRESS,
+    id_number: '987650001', relationship: { owner: true, executive: true, title: 'CEO', percent_ownership: '60.5' },
+    metadata: { k: '1' },
+  });
+  assertStripeShape(p, 'person');
+  assert.match(p.id, /^person_/);
+  assert.equal(p.account, acct.id);
+  assert.equal(p.id_number_provided, true);
+  assert.equal('id_number' in p, false);
+  assert.equal(p.relationship.percent_ownership, 60.5);
+  assert.equal(p.relationship.owner, true);
+  assert.equal(p.relationship.director, null);
+  assert.equal(p.verification.status, 'verified');
+  assert.deepEqual(await stripe.accounts.retrievePerson(acct.id, p.id), p);
+  const q = await stripe.accounts.createPerson(acct.id, { first_name: 'Lee', relationship: { director: true } });
+  assert.deepEqual(q.requirements.currently_due.slice(0, 2), ['address.city', 'address.line1']);
+  const u = await stripe.accounts.updatePerson(acct.id, q.id, { last_name: 'Cho', metadata: { a: 'b' } });
+  assertStripeShape(u, 'person');
+  assert.equal(u.last_name, 'Cho');
+  const all = await stripe.accounts.listPersons(acct.id);
+  assert.equal(all.url, `/v1/accounts/${acct.id}/persons`);
+  assert.deepEqual(all.data.map((x) => x.id), [q.id, p.id]);
+  assert.deepEqual((await stripe.accounts.listPersons(acct.id, { relationship: { owner: true } })).data.map((x) => x.id), [p.id]);
+  assert.deepEqual((await stripe.accounts.listPersons(acct.id, { relationship: { director: true } })).data.map((x) => x.id), [q.id]);
+  await assert.rejects(stripe.accounts.createPerson(acct.id, { relationship: { percent_ownership: '101' } }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.accounts.createPerson(acct.id, { dob: { day: 1, month: 13, year: 1990 } }), (e) => e.statusCode === 400);
+  const del = await stripe.accounts.deletePerson(acct.id, q.id);
+  assert.deepEqual(del, { id: q.id, object: 'person', deleted: true });
+  await assert.rejects(stripe.accounts.retrievePerson(acct.id, q.id), (e) => e.statusCode === 404);
+  const types = (await stripe.events.list({ limit: 10 }, as(acct.id))).data.filter((e) => e.data.object.object === 'person').map((e) => e.type).reverse();
+  assert.deepEqual(types, ['person.created', 'person.created', 'person.updated', 'person.deleted']);
+  // another platform: 404
+  const missing = (e) => e.statusCode === 404 && e.code === 'resource_missing';
+  await assert.rejects(stripeB.accounts.listPersons(acct.id), missing);
+  await assert.rejects(stripeB.accounts.createPerson(acct.id, { first_name: 'X' }), missing);
+  await assert.rejects(stripeB.accounts.retrievePerson(acct.id, p.id), missing);
+  // an individual account's individual is listed, and is not deleted on its own
+  const ind = await stripe.accounts.create({ type: 'custom', business_type: 'individual', individual: { first_name: 'Solo' } });
+  const listed = await stripe.accounts.listPersons(ind.id);
+  assert.deepEqual(listed.data.map((x) => x.id), [ind.individual.id]);
+  await assert.rejects(stripe.accounts.deletePerson(ind.id, ind.individual.id), (e) => e.statusCode === 400);
+  NUMBERS.push('987650001');
+});
+
 test('no full account number in the store files or the server log; tender verify passes', async () => {
   const data = readStoreFiles(env.dataDir);
   const log = fs.readFileSync(env.server.logPath);
