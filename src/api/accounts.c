@@ -9,11 +9,22 @@
  * API keys and no connected_accounts row: nothing can reach it (Stripe-Account needs the row),
  * so it is harmless, and a retry with the same Idempotency-Key makes a new account.
  *
- * Tender has no onboarding (account links, identity checks, external accounts), so in test mode
- * an account is usable as soon as it is created: charges_enabled, payouts_enabled and
- * details_submitted are true, every requested capability is "active" (one requested false is
- * "inactive"), and requirements are empty. Tender does not gate payments on capabilities, and
- * saying charges_enabled: false for an account that can be charged would be the lie.
+ * Onboarding. An Express or Standard account (type, or the controller settings Stripe treats as
+ * such) owes what Stripe's onboarding collects: business_type, the individual's name, date of
+ * birth and address (or the company's name and address), an external account, and the terms
+ * of service acceptance. What is still missing is its requirements.currently_due (and
+ * eventually_due, past_due); until nothing is, charges_enabled, payouts_enabled and
+ * details_submitted are false and its requested capabilities "inactive". The platform gives it
+ * through the API (individual[…], company[…], external_account, tos_acceptance on create or
+ * update: an account created with everything is enabled at once) or sends the account holder
+ * to the onboarding page (account_links.c). A Custom account's platform is responsible for
+ * its requirements (Stripe's requirement_collection=application): it is usable at once, as
+ * before. Tender does not refuse payments to an account that is not enabled: accounts made
+ * before onboarding existed took payments at once, and Stripe's test mode is lenient there too
+ * (its docs: sandboxes may not enforce capabilities).
+ *
+ * An enablement or requirements change is in account.updated's previous_attributes, and each
+ * requested capability whose status changed gets capability.updated (the account's event).
  *
  * A connected account acting through Stripe-Account cannot make accounts of its own (no nested
  * platforms: a family is one platform and its accounts, which is what keeps it on one shard).
@@ -22,6 +33,10 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/accounts.h"
+#include "api/external_accounts.h"
+#include "api/persons.h"
+#include "events/events.h"
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
@@ -63,25 +78,36 @@ struct account {
 	const char *tos_ip, *tos_user_agent, *tos_service_agreement;
 	bool deleted;
 	bool own; /* the caller's own account (GET /v1/account), not one it controls */
+	const char *co_name, *co_phone, *co_address, *co_structure; /* company[…] */
+	bool co_tax_id_provided;
+	bool has_individual;
+	struct person individual;
+	int64_t n_external;
+	bool ind_dirty;			  /* individual[…] changed it: person_save */
+	const char *due[ACCOUNT_DUE_MAX]; /* requirements.currently_due (account_requirements) */
+	int n_due;
 };
 
 #define COLS                                                                                       \
 	"id, created, type, country, email, business_type, default_currency, metadata, bp_name,"   \
 	" bp_url, bp_mcc, bp_product_description, bp_support_email, bp_support_phone,"             \
 	" bp_support_url, cap_card_payments, cap_transfers, tos_date, tos_ip, tos_user_agent,"     \
-	" tos_service_agreement, deleted"
+	" tos_service_agreement, deleted, co_name, co_phone, co_address, co_structure,"            \
+	" co_tax_id_provided"
 static const char SQL_GET[] = "SELECT " COLS " FROM connected_accounts"
 			      " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO connected_accounts (merchant_id, " COLS ")"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, 0)";
+    " $19, $20, $21, $22, 0, $23, $24, $25, $26, $27)";
 static const char SQL_UPDATE[] =
     "UPDATE connected_accounts SET email = $3, business_type = $4, metadata = $5, bp_name = $6,"
     " bp_url = $7, bp_mcc = $8, bp_product_description = $9, bp_support_email = $10,"
     " bp_support_phone = $11, bp_support_url = $12, cap_card_payments = $13,"
     " cap_transfers = $14, tos_date = $15, tos_ip = $16, tos_user_agent = $17,"
-    " tos_service_agreement = $18 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+    " tos_service_agreement = $18, co_name = $19, co_phone = $20, co_address = $21,"
+    " co_structure = $22, co_tax_id_provided = $23"
+    " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_DELETE[] = "UPDATE connected_accounts SET deleted = 1"
 				 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
@@ -123,6 +149,64 @@ static bool str_same(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+static bool needs_onboarding(const struct account *acct)
+{
+	return !acct->own &&
+	       (strcmp(acct->type, "express") == 0 || strcmp(acct->type, "standard") == 0);
+}
+
+static bool is_company(const char *business_type)
+{
+	return business_type && strcmp(business_type, "individual") != 0;
+}
+
+/* requirements.currently_due, in Stripe's (alphabetical) order, from what acct holds. */
+static void account_due_compute(struct arena *a, struct account *acct)
+{
+	acct->n_due = 0;
+	if (!needs_onboarding(acct))
+		return;
+	const char **d = acct->due;
+	int n = 0;
+	if (!acct->business_type)
+		d[n++] = "business_type";
+	if (is_company(acct->business_type)) {
+		/* a company owes its address and its name (person_due's address part) */
+		struct person addr_only = {
+		    .address = acct->co_address, .first_name = "", .last_name = "", .dob_day = 1};
+		n += person_due(a, &addr_only, "company.", d + n);
+		if (!acct->co_name)
+			d[n++] = "company.name";
+	}
+	if (acct->n_external == 0)
+		d[n++] = "external_account";
+	if (acct->business_type && strcmp(acct->business_type, "individual") == 0) {
+		struct person none = {.rel_director = -1};
+		n += person_due(a, acct->has_individual ? &acct->individual : &none, "individual.",
+				d + n);
+	}
+	if (!acct->has_tos_date)
+		d[n++] = "tos_acceptance.date";
+	if (!acct->tos_ip)
+		d[n++] = "tos_acceptance.ip";
+	acct->n_due = n;
+}
+
+/* The rest of a connected account: its individual, how many external accounts it has, and
+ * what it still owes. */
+static int account_complete(struct db *db, struct arena *a, struct account *acct)
+{
+	int rc = person_individual_load(db, a, acct->id, &acct->individual);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return rc;
+	acct->has_individual = rc == DB_OK;
+	rc = external_accounts_count(db, acct->id, &acct->n_external);
+	if (rc != DB_OK)
+		return rc;
+	account_due_compute(a, acct);
+	return DB_OK;
+}
+
 static int account_load(struct db *db, struct arena *a, const char *platform_id, const char *id,
 			struct account *acct)
 {
@@ -154,12 +238,17 @@ static int account_load(struct db *db, struct arena *a, const char *platform_id,
 		acct->tos_user_agent = col_text_dup(a, st, 19);
 		acct->tos_service_agreement = col_text_dup(a, st, 20);
 		acct->deleted = db_col_int64(st, 21) != 0;
+		acct->co_name = col_text_dup(a, st, 22);
+		acct->co_phone = col_text_dup(a, st, 23);
+		acct->co_address = col_text_dup(a, st, 24);
+		acct->co_structure = col_text_dup(a, st, 25);
+		acct->co_tax_id_provided = db_col_int64(st, 26) != 0;
 		if (!acct->type || !acct->country || !acct->metadata)
 			rc = DB_ERR;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
-		return DB_OK;
+		return account_complete(db, a, acct);
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
@@ -186,20 +275,74 @@ static int own_account_load(struct db *db, struct arena *a, const char *merchant
 	return DB_OK;
 }
 
-static void render_requirements(struct json *j, const char *key)
+static void render_due(struct json *j, const char *key, const char *const *due, int n)
 {
-	static const char *const arrays[] = {"alternatives", "currently_due",
-					     "errors",	     "eventually_due",
-					     "past_due",     "pending_verification"};
+	json_key(j, key);
+	json_arr_open(j);
+	for (int i = 0; i < n; i++)
+		json_str(j, due[i]);
+	json_arr_close(j);
+}
+
+/* An account's (or a capability's) requirements: what is due is also past due (onboarding has
+ * no deadline in test mode) and disables the account. */
+static void render_requirements(struct json *j, const char *key, const char *const *due, int n)
+{
 	json_key(j, key);
 	json_obj_open(j);
-	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
-		json_key(j, arrays[i]);
-		json_arr_open(j);
-		json_arr_close(j);
-	}
+	render_due(j, "alternatives", NULL, 0);
 	json_kv_null(j, "current_deadline");
-	json_kv_null(j, "disabled_reason");
+	render_due(j, "currently_due", due, n);
+	if (n)
+		json_kv_str(j, "disabled_reason", "requirements.past_due");
+	else
+		json_kv_null(j, "disabled_reason");
+	render_due(j, "errors", NULL, 0);
+	render_due(j, "eventually_due", due, n);
+	render_due(j, "past_due", due, n);
+	render_due(j, "pending_verification", NULL, 0);
+	json_obj_close(j);
+}
+
+static void render_company(struct json *j, const struct account *acct)
+{
+	json_key(j, "company");
+	json_obj_open(j);
+	if (acct->co_address) {
+		json_kv_raw(j, "address", acct->co_address, strlen(acct->co_address));
+	} else {
+		json_key(j, "address");
+		json_obj_open(j);
+		static const char *const keys[] = {"city",  "country",	   "line1",
+						   "line2", "postal_code", "state"};
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			json_kv_null(j, keys[i]);
+		json_obj_close(j);
+	}
+	json_kv_null(j, "address_kana");
+	json_kv_null(j, "address_kanji");
+	json_kv_bool(j, "directors_provided", false);
+	json_kv_bool(j, "executives_provided", false);
+	json_kv_str_or_null(j, "name", acct->co_name);
+	json_kv_null(j, "name_kana");
+	json_kv_null(j, "name_kanji");
+	json_kv_bool(j, "owners_provided", false);
+	json_kv_null(j, "ownership_declaration");
+	json_kv_str_or_null(j, "phone", acct->co_phone);
+	if (acct->co_structure)
+		json_kv_str(j, "structure", acct->co_structure);
+	json_kv_bool(j, "tax_id_provided", acct->co_tax_id_provided);
+	json_kv_bool(j, "vat_id_provided", false);
+	json_key(j, "verification");
+	json_obj_open(j);
+	json_key(j, "document");
+	json_obj_open(j);
+	json_kv_null(j, "back");
+	json_kv_null(j, "details");
+	json_kv_null(j, "details_code");
+	json_kv_null(j, "front");
+	json_obj_close(j);
+	json_obj_close(j);
 	json_obj_close(j);
 }
 
@@ -254,16 +397,20 @@ static void render_settings(struct json *j, const struct account *acct)
 	json_obj_close(j);
 }
 
-static const char *cap_status(int requested)
+/* A requested capability is active once the account owes nothing; NULL: not requested. */
+static const char *cap_status_of(const struct account *acct, int i)
 {
-	return requested ? "active" : "inactive";
+	if (acct->cap[i] == CAP_NOT_REQUESTED)
+		return NULL;
+	return acct->cap[i] && acct->n_due == 0 ? "active" : "inactive";
 }
 
-/* Every field of Stripe's Account but `company` and `individual`, which Stripe includes only
- * when the platform gave that information (Tender takes none of it), and the nested settings
- * of payment methods Tender does not offer. */
-static void account_render(const struct account *acct, struct json *j)
+/* Every field of Stripe's Account but the nested settings of payment methods Tender does not
+ * offer; `company` and `individual` only when the account has them, as on Stripe. */
+static int account_render(struct db *db, struct arena *a, const struct account *acct,
+			  struct json *j)
 {
+	bool enabled = acct->n_due == 0;
 	json_obj_open(j);
 	json_kv_str(j, "id", acct->id);
 	json_kv_str(j, "object", "account");
@@ -282,10 +429,13 @@ static void account_render(const struct account *acct, struct json *j)
 	json_key(j, "capabilities");
 	json_obj_open(j);
 	for (int i = 0; i < CAP_N; i++)
-		if (acct->cap[i] != CAP_NOT_REQUESTED)
-			json_kv_str(j, cap_names[i], cap_status(acct->cap[i]));
+		if (cap_status_of(acct, i))
+			json_kv_str(j, cap_names[i], cap_status_of(acct, i));
 	json_obj_close(j);
-	json_kv_bool(j, "charges_enabled", true);
+	json_kv_bool(j, "charges_enabled", enabled);
+	if (acct->co_name || acct->co_phone || acct->co_address || acct->co_tax_id_provided ||
+	    acct->co_structure)
+		render_company(j, acct);
 	json_key(j, "controller");
 	json_obj_open(j);
 	if (acct->own) {
@@ -298,26 +448,20 @@ static void account_render(const struct account *acct, struct json *j)
 	json_kv_str(j, "country", acct->country);
 	json_kv_int(j, "created", acct->created);
 	json_kv_str(j, "default_currency", acct->default_currency);
-	json_kv_bool(j, "details_submitted", true);
+	json_kv_bool(j, "details_submitted", enabled);
 	json_kv_str_or_null(j, "email", acct->email);
 	json_key(j, "external_accounts");
-	json_obj_open(j);
-	json_kv_str(j, "object", "list");
-	json_key(j, "data");
-	json_arr_open(j);
-	json_arr_close(j);
-	json_kv_bool(j, "has_more", false);
-	json_key(j, "url");
-	{
-		char url[ID_MAX + 48];
-		snprintf(url, sizeof(url), "/v1/accounts/%s/external_accounts", acct->id);
-		json_str(j, url);
+	int rc = external_accounts_list_render(db, acct->id, j);
+	if (rc != DB_OK)
+		return rc;
+	render_requirements(j, "future_requirements", NULL, 0);
+	if (acct->has_individual) {
+		json_key(j, "individual");
+		person_render(a, &acct->individual, j);
 	}
-	json_obj_close(j);
-	render_requirements(j, "future_requirements");
 	json_kv_raw(j, "metadata", acct->metadata, strlen(acct->metadata));
-	json_kv_bool(j, "payouts_enabled", true);
-	render_requirements(j, "requirements");
+	json_kv_bool(j, "payouts_enabled", enabled);
+	render_requirements(j, "requirements", acct->due, acct->n_due);
 	render_settings(j, acct);
 	json_key(j, "tos_acceptance");
 	json_obj_open(j);
@@ -332,18 +476,20 @@ static void account_render(const struct account *acct, struct json *j)
 	json_obj_close(j);
 	json_kv_str(j, "type", acct->type);
 	json_obj_close(j);
+	return DB_OK;
 }
 
 /* The account as JSON text in r's arena (for an event), or NULL. */
-static const char *account_json(struct req *r, const struct account *acct, size_t *ret_len)
+static const char *account_json(struct req *r, struct db *db, const struct account *acct,
+				size_t *ret_len)
 {
 	struct buf b;
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	account_render(acct, &j);
+	int rc = account_render(db, &r->arena, acct, &j);
 	char *out = NULL;
-	if (!b.failed) {
+	if (!b.failed && rc == DB_OK) {
 		out = arena_alloc(&r->arena, b.len + 1);
 		if (out) {
 			memcpy(out, b.data, b.len);
@@ -355,10 +501,11 @@ static const char *account_json(struct req *r, const struct account *acct, size_
 	return out;
 }
 
-static int respond(struct req *r, const struct account *acct)
+static int respond(struct req *r, struct db *db, const struct account *acct)
 {
-	account_render(acct, req_json(r));
-	return 0;
+	return account_render(db, &r->arena, acct, req_json(r)) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* ---- parameters shared by create and update ---- */
@@ -430,7 +577,95 @@ static int apply_common(struct req *r, struct account *acct)
 	acct->tos_user_agent = str_update(r, "tos_acceptance.user_agent", acct->tos_user_agent);
 	acct->tos_service_agreement =
 	    str_update(r, "tos_acceptance.service_agreement", acct->tos_service_agreement);
+	acct->co_name = str_update(r, "company.name", acct->co_name);
+	acct->co_phone = str_update(r, "company.phone", acct->co_phone);
+	acct->co_structure = str_update(r, "company.structure", acct->co_structure);
+	if (address_from_params(r, "company.address", &acct->co_address) != 0)
+		return -1;
+	const char *tax = param_str(r, "company.tax_id");
+	if (tax && *tax)
+		acct->co_tax_id_provided = true; /* the number itself is not kept */
+	if (param_present(r, "individual")) {
+		if (is_company(acct->business_type))
+			return req_fail(r, ERR_PARAM_BAD, "individual",
+					"individual[…] is for accounts whose business_type is "
+					"individual.");
+		if (!acct->has_individual) {
+			struct person *p = &acct->individual;
+			memset(p, 0, sizeof(*p));
+			id_new_at(p->id, "person_", r->now);
+			p->account = acct->id;
+			p->created = r->now;
+			p->rel_director = p->rel_executive = p->rel_owner = -1;
+			p->rel_representative = 1;
+			p->individual = true;
+			p->metadata = "{}";
+			acct->has_individual = true;
+		}
+		if (person_apply(r, "individual", &acct->individual) != 0)
+			return -1;
+		acct->ind_dirty = true;
+	}
 	return metadata_apply(r, acct->metadata, "metadata", &acct->metadata);
+}
+
+/* What create and update keep beside the account's row: its individual, and the
+ * external_account parameter (a token, or the hash, in the account's country and default
+ * currency unless it says otherwise); then what the account owes again. */
+static int store_extras(struct req *r, struct db *db, struct account *a)
+{
+	if (a->ind_dirty && person_save(db, &a->individual) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const struct form_node *n = param_node(r, "external_account");
+	if (n) {
+		char id[ID_MAX];
+		struct bank_facts f;
+		const char *ref = param_str(r, "external_account");
+		if (!ref) {
+			if (bank_facts_from_params(r, "external_account", a->id, &f) != 0)
+				return -1;
+		}
+		if (external_account_add(r, db, a->id, ref, &f, false, NULL, id) != 0)
+			return -1;
+	}
+	if (account_complete(db, &r->arena, a) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+/* capability.updated for each requested capability whose status moved from o to n. */
+static int capability_events(struct req *r, struct db *db, const struct account *o,
+			     const struct account *n)
+{
+	for (int i = 0; i < CAP_N; i++) {
+		const char *was = cap_status_of(o, i), *now = cap_status_of(n, i);
+		if (!was || !now || strcmp(was, now) == 0)
+			continue;
+		struct buf b;
+		struct json j;
+		buf_init(&b, 1u << 16);
+		json_init(&j, &b);
+		json_obj_open(&j);
+		json_kv_str(&j, "id", cap_names[i]);
+		json_kv_str(&j, "object", "capability");
+		json_kv_str(&j, "account", n->id);
+		render_requirements(&j, "future_requirements", NULL, 0);
+		json_kv_bool(&j, "requested", n->cap[i] == 1);
+		json_kv_int(&j, "requested_at", n->created);
+		render_requirements(&j, "requirements", n->due, n->n_due);
+		json_kv_str(&j, "status", now);
+		json_obj_close(&j);
+		const char *prev = arena_printf(&r->arena, "{\"status\":\"%s\"}", was);
+		struct event_origin eo = {r->request_id, r->idempotency_key, r->livemode};
+		int rc = b.failed || !prev
+			     ? DB_ERR
+			     : event_append(db, n->id, &eo, "capability.updated", cap_names[i],
+					    b.data, b.len, prev, r->now, NULL);
+		buf_release(&b);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
 }
 
 static void bind_row(struct db_stmt *st, const char *platform_id, const struct account *acct)
@@ -447,6 +682,15 @@ static void bind_cap(struct db_stmt *st, int idx, int cap)
 		db_bind_int64(st, idx, cap);
 }
 
+static void bind_company(struct db_stmt *st, int first, const struct account *a)
+{
+	db_bind_text(st, first, a->co_name, -1);
+	db_bind_text(st, first + 1, a->co_phone, -1);
+	db_bind_text(st, first + 2, a->co_address, -1);
+	db_bind_text(st, first + 3, a->co_structure, -1);
+	db_bind_int64(st, first + 4, a->co_tax_id_provided);
+}
+
 /* ---- create ---- */
 
 struct create_ctx {
@@ -458,7 +702,7 @@ static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
-	const struct account *a = &c->acct;
+	struct account *a = &c->acct;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -481,15 +725,16 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 20, a->tos_ip, -1);
 	db_bind_text(st, 21, a->tos_user_agent, -1);
 	db_bind_text(st, 22, a->tos_service_agreement, -1);
-	if (db_step_done(st) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	bind_company(st, 23, a);
+	if (db_step_done(st) != DB_OK || store_extras(r, db, a) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	/* Stripe has no account.created: a platform learns of a new account's state through
 	 * account.updated, which is what it is sent here too */
 	size_t len = 0;
-	const char *js = account_json(r, a, &len);
+	const char *js = account_json(r, db, a, &len);
 	if (!js || payments_event(r, db, "account.updated", a->id, js, len, NULL) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return respond(r, a);
+	return respond(r, db, a);
 }
 
 /* type, or the type that controller[…] describes (Stripe's newer way to make an account):
@@ -560,10 +805,10 @@ static int h_create(struct req *r)
 	if (strcmp(a->type, "standard") == 0)
 		a->cap[CAP_CARD_PAYMENTS] = a->cap[CAP_TRANSFERS] = 1;
 	a->metadata = "{}";
-	if (!a->country || apply_common(r, a) != 0)
-		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	a->created = r->now;
 	id_new_at(a->id, "acct_", a->created);
+	if (!a->country || apply_common(r, a) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	const char *mcc = a->bp[BP_MCC];
 	int mcc_n = mcc ? (mcc[0] - '0') * 1000 + (mcc[1] - '0') * 100 + (mcc[2] - '0') * 10 +
 			      (mcc[3] - '0')
@@ -626,7 +871,7 @@ static int refuse_self(struct req *r, const struct id_ctx *x)
 static int retrieve_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
-	return load_fn(db, arg) != 0 ? -1 : respond(x->r, &x->acct);
+	return load_fn(db, arg) != 0 ? -1 : respond(x->r, db, &x->acct);
 }
 
 static int h_retrieve(struct req *r)
@@ -648,7 +893,7 @@ static int self_fn(struct db *db, void *arg)
 		return req_fail_missing(r, "account", r->merchant_id, "account");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return respond(r, &x->acct);
+	return respond(r, db, &x->acct);
 }
 
 static int h_self(struct req *r)
@@ -686,20 +931,54 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 		json_obj_close(&j);
 	open = false;
 	for (int i = 0; i < CAP_N; i++) {
-		if (o->cap[i] == n->cap[i])
+		if (str_same(cap_status_of(o, i), cap_status_of(n, i)))
 			continue;
 		if (!open) {
 			json_key(&j, "capabilities");
 			json_obj_open(&j);
 			open = true;
 		}
-		if (o->cap[i] == CAP_NOT_REQUESTED)
-			json_kv_null(&j, cap_names[i]);
-		else
-			json_kv_str(&j, cap_names[i], cap_status(o->cap[i]));
+		json_kv_str_or_null(&j, cap_names[i], cap_status_of(o, i));
 	}
 	if (open)
 		json_obj_close(&j);
+	if ((o->n_due == 0) != (n->n_due == 0)) {
+		json_kv_bool(&j, "charges_enabled", o->n_due == 0);
+		json_kv_bool(&j, "details_submitted", o->n_due == 0);
+		json_kv_bool(&j, "payouts_enabled", o->n_due == 0);
+	}
+	bool due_same = o->n_due == n->n_due;
+	for (int i = 0; due_same && i < o->n_due; i++)
+		due_same = strcmp(o->due[i], n->due[i]) == 0;
+	if (!due_same) {
+		json_key(&j, "requirements");
+		json_obj_open(&j);
+		render_due(&j, "currently_due", o->due, o->n_due);
+		if (o->n_due)
+			json_kv_str(&j, "disabled_reason", "requirements.past_due");
+		else
+			json_kv_null(&j, "disabled_reason");
+		render_due(&j, "eventually_due", o->due, o->n_due);
+		render_due(&j, "past_due", o->due, o->n_due);
+		json_obj_close(&j);
+	}
+	if (!str_same(o->co_name, n->co_name) || !str_same(o->co_phone, n->co_phone) ||
+	    !str_same(o->co_address, n->co_address) ||
+	    !str_same(o->co_structure, n->co_structure) ||
+	    o->co_tax_id_provided != n->co_tax_id_provided) {
+		if (o->co_name || o->co_phone || o->co_address || o->co_structure ||
+		    o->co_tax_id_provided)
+			render_company(&j, o);
+		else
+			json_kv_null(&j, "company");
+	}
+	if (n->ind_dirty) {
+		json_key(&j, "individual");
+		if (o->has_individual)
+			person_render(&r->arena, &o->individual, &j);
+		else
+			json_nil(&j);
+	}
 	if (o->has_tos_date != n->has_tos_date || o->tos_date != n->tos_date ||
 	    !str_same(o->tos_ip, n->tos_ip) || !str_same(o->tos_user_agent, n->tos_user_agent) ||
 	    !str_same(o->tos_service_agreement, n->tos_service_agreement)) {
@@ -728,16 +1007,19 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 	return out;
 }
 
-static int update_fn(struct db *db, void *arg)
+/* An update of a (loaded) by the request's parameters, with its events; the page's
+ * tos_acceptance=accept is the account holder accepting now. 0, or -1 with r->err. */
+static int account_change(struct req *r, struct db *db, struct account *a, bool page)
 {
-	struct id_ctx *x = arg;
-	struct req *r = x->r;
-	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0)
-		return -1;
-	struct account old = x->acct;
-	struct account *a = &x->acct;
+	struct account old = *a;
 	if (apply_common(r, a) != 0)
 		return -1;
+	const char *tos = page ? param_str(r, "tos_acceptance") : NULL;
+	if (tos && strcmp(tos, "accept") == 0) {
+		a->has_tos_date = true;
+		a->tos_date = r->now;
+		a->tos_ip = r->client_ip[0] ? arena_strdup(&r->arena, r->client_ip) : "0.0.0.0";
+	}
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -756,14 +1038,74 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_text(st, 16, a->tos_ip, -1);
 	db_bind_text(st, 17, a->tos_user_agent, -1);
 	db_bind_text(st, 18, a->tos_service_agreement, -1);
-	if (db_step_done(st) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	bind_company(st, 19, a);
+	if (db_step_done(st) != DB_OK || store_extras(r, db, a) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	size_t len = 0;
-	const char *js = account_json(r, a, &len);
+	const char *js = account_json(r, db, a, &len);
 	const char *prev = previous_attributes(r, &old, a);
 	if (!js || !prev || payments_event(r, db, "account.updated", a->id, js, len, prev) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return respond(r, a);
+	return capability_events(r, db, &old, a);
+}
+
+static int update_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0)
+		return -1;
+	if (account_change(r, db, &x->acct, false) != 0)
+		return -1;
+	return respond(r, db, &x->acct);
+}
+
+static void due_out(const struct account *a, struct account_due *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	str_copy(ret->id, sizeof(ret->id), a->id);
+	ret->type = a->type;
+	ret->country = a->country;
+	ret->business_type = a->business_type;
+	str_copy(ret->default_currency, sizeof(ret->default_currency), a->default_currency);
+	for (int i = 0; i < a->n_due; i++)
+		ret->items[i] = a->due[i];
+	ret->n = a->n_due;
+}
+
+int accounts_due(struct req *r, struct db *db, const char *platform, const char *acct,
+		 struct account_due *ret)
+{
+	struct account a;
+	int rc = account_load(db, &r->arena, platform, acct, &a);
+	if (rc == DB_OK && a.deleted)
+		rc = DB_NOTFOUND;
+	if (rc == DB_OK)
+		due_out(&a, ret);
+	return rc;
+}
+
+int accounts_onboarding_submit(struct req *r, struct db *db, const char *platform, const char *acct,
+			       struct account_due *ret)
+{
+	struct account a;
+	int rc = account_load(db, &r->arena, platform, acct, &a);
+	if (rc == DB_OK && a.deleted)
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "account", acct, "account");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the page acts for the platform: its events are the platform's, as an update's are */
+	char self[ID_MAX];
+	str_copy(self, sizeof(self), r->merchant_id);
+	str_copy(r->merchant_id, sizeof(r->merchant_id), platform);
+	rc = account_change(r, db, &a, true);
+	str_copy(r->merchant_id, sizeof(r->merchant_id), self);
+	if (rc != 0)
+		return -1;
+	due_out(&a, ret);
+	return 0;
 }
 
 static int h_update(struct req *r)
@@ -850,8 +1192,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	int rc = account_load(db, &r->arena, r->merchant_id, id, &a);
 	if (rc != DB_OK)
 		return rc;
-	account_render(&a, j);
-	return DB_OK;
+	return account_render(db, &r->arena, &a, j);
 }
 
 static int h_list(struct req *r)
@@ -894,6 +1235,32 @@ static const struct param_spec controller_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const struct param_spec company_address_params[] = {
+    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec company_params[] = {
+    {"name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"phone", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
+    {"tax_id", PT_STRING, 0, 64, NULL, NULL},
+    {"structure", PT_ENUM, PF_EMPTYABLE, 0,
+     (const char *const[]){"government_instrumentality", "governmental_unit",
+			   "incorporated_non_profit", "limited_liability_partnership", "llc",
+			   "multi_member_llc", "private_company", "private_corporation",
+			   "private_partnership", "public_company", "public_corporation",
+			   "public_partnership", "single_member_llc", "sole_proprietorship",
+			   "tax_exempt_government_instrumentality", "unincorporated_association",
+			   "unincorporated_non_profit", NULL},
+     NULL},
+    {"address", PT_OBJECT, 0, 0, NULL, company_address_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec create_params[] = {
     {"type", PT_ENUM, 0, 0, (const char *const[]){"standard", "express", "custom", NULL}, NULL},
     {"controller", PT_OBJECT, 0, 0, NULL, controller_params},
@@ -905,6 +1272,9 @@ static const struct param_spec create_params[] = {
     {"capabilities", PT_OBJECT, 0, 0, NULL, cap_params},
     {"tos_acceptance", PT_OBJECT, 0, 0, NULL, tos_params},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"company", PT_OBJECT, 0, 0, NULL, company_params},
+    {"individual", PT_OBJECT, 0, 0, NULL, person_params},
+    {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 /* type, country, controller and default_currency are fixed once the account exists: the
@@ -916,6 +1286,9 @@ static const struct param_spec update_params[] = {
     {"capabilities", PT_OBJECT, 0, 0, NULL, cap_params},
     {"tos_acceptance", PT_OBJECT, 0, 0, NULL, tos_params},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"company", PT_OBJECT, 0, 0, NULL, company_params},
+    {"individual", PT_OBJECT, 0, 0, NULL, person_params},
+    {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

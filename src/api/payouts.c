@@ -10,12 +10,20 @@
  *
  * The balance check and its guard against two draws spending one balance (payouts and
  * transfers share it) are api/draw.h's.
+ *
+ * A payout goes to the default external account of its currency (external_accounts.h), named
+ * in `destination`; one made while the account has none there keeps destination null (Tender
+ * still pays it, as it always has). When that account is one of Stripe's test numbers that
+ * fail, the bank's answer at arrival_date is a failure instead: status failed with Stripe's
+ * failure_code, the funds back in the available balance ("payout_failure" balance transaction)
+ * and payout.failed.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/common.h"
 #include "api/draw.h"
+#include "api/external_accounts.h"
 #include "api/list.h"
 #include "api/resources.h"
 #include "core/str.h"
@@ -34,21 +42,22 @@ struct payout {
 	char currency[8];
 	const char *status, *description, *statement_descriptor, *metadata;
 	const char *balance_transaction, *failure_balance_transaction;
+	const char *destination, *failure_code;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, amount, currency, status, arrival_date, description,"
-    " statement_descriptor, metadata, balance_transaction, failure_balance_transaction"
-    " FROM payouts WHERE merchant_id = $1 AND id = $2";
+    " statement_descriptor, metadata, balance_transaction, failure_balance_transaction,"
+    " destination, failure_code FROM payouts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
-    " description, statement_descriptor, metadata, balance_transaction, settle_at)"
-    " VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6)";
+    " description, statement_descriptor, metadata, balance_transaction, settle_at,"
+    " destination) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6, $11)";
 /* a status change only from the status it was read in, so the scheduler and a cancel never
  * both move one payout */
 static const char SQL_TRANSITION[] =
-    "UPDATE payouts SET status = $4, failure_balance_transaction = $5, settle_at = NULL"
-    " WHERE merchant_id = $1 AND id = $2 AND status = $3";
+    "UPDATE payouts SET status = $4, failure_balance_transaction = $5, settle_at = NULL,"
+    " failure_code = $6 WHERE merchant_id = $1 AND id = $2 AND status = $3";
 static const char SQL_METADATA[] =
     "UPDATE payouts SET metadata = $3 WHERE merchant_id = $1 AND id = $2";
 
@@ -74,6 +83,8 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 		p->metadata = col_text_dup(a, st, 8);
 		p->balance_transaction = col_text_dup(a, st, 9);
 		p->failure_balance_transaction = col_text_dup(a, st, 10);
+		p->destination = col_text_dup(a, st, 11);
+		p->failure_code = col_text_dup(a, st, 12);
 		if (!p->status || !p->metadata || !p->balance_transaction)
 			rc = DB_ERR;
 	}
@@ -133,13 +144,15 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
 	json_kv_str_or_null(j, "description", p->description);
-	json_kv_null(j, "destination");
+	json_kv_str_or_null(j, "destination", p->destination);
 	rc = bt_field(j, db, merchant_id, "failure_balance_transaction",
 		      p->failure_balance_transaction, ex_fbt);
 	if (rc != DB_OK)
 		return rc;
-	json_kv_null(j, "failure_code");
-	json_kv_null(j, "failure_message");
+	json_kv_str_or_null(j, "failure_code", p->failure_code);
+	json_kv_str_or_null(j, "failure_message",
+			    p->failure_code ? external_account_failure_message(p->failure_code)
+					    : NULL);
 	json_kv_bool(j, "livemode", livemode);
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
 	json_kv_str(j, "method", "standard");
@@ -209,6 +222,12 @@ static int create_fn(struct db *db, void *arg)
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	p->balance_transaction = arena_strdup(&r->arena, bt);
+	/* to the account's default external account in the currency, when it has one */
+	char dest[ID_MAX], failure[32];
+	rc = external_account_default(db, r->merchant_id, p->currency, dest, failure);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return req_fail(r, ERR_API, NULL, NULL);
+	p->destination = rc == DB_OK ? arena_strdup(&r->arena, dest) : NULL;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st || !p->balance_transaction)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -222,6 +241,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 8, p->statement_descriptor, -1);
 	db_bind_text(st, 9, p->metadata, -1);
 	db_bind_text(st, 10, p->balance_transaction, -1);
+	db_bind_text(st, 11, p->destination, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
@@ -333,6 +353,7 @@ static int transition(struct db *db, const char *merchant_id, struct payout *p, 
 	db_bind_text(st, 3, from, -1);
 	db_bind_text(st, 4, to, -1);
 	db_bind_text(st, 5, p->failure_balance_transaction, -1);
+	db_bind_text(st, 6, p->failure_code, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -424,6 +445,38 @@ static const char SQL_DUE[] =
     "SELECT merchant_id, id FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
     " ORDER BY settle_at LIMIT $2";
 
+/* The bank returned payout p (a Stripe test number that fails): its funds come back, and
+ * payout.updated / payout.failed say why. A payout that moved meanwhile is left alone. */
+static int fail_one(struct db *db, struct arena *a, const char *merchant_id, struct payout *p,
+		    const char *failure, int64_t now)
+{
+	char bt[ID_MAX];
+	p->failure_code = arena_strdup(a, failure);
+	if (!p->failure_code)
+		return DB_ERR;
+	int rc = transition(db, merchant_id, p, "pending", "failed");
+	if (rc != DB_OK)
+		return rc;
+	/* past the guard, any failure rolls the whole tick back (never DB_CONFLICT) */
+	rc = ledger_payout_fail(db, merchant_id, p->id, p->amount, p->currency, now, bt);
+	if (rc != DB_OK)
+		return rc == DB_CONFLICT ? DB_ERR : rc;
+	/* the transition recorded the code; the balance transaction is known only now */
+	p->failure_balance_transaction = arena_strdup(a, bt);
+	if (!p->failure_balance_transaction)
+		return DB_ERR;
+	if ((rc = transition(db, merchant_id, p, "failed", "failed")) != DB_OK)
+		return rc == DB_CONFLICT ? DB_ERR : rc;
+	struct event_origin o = {NULL, NULL, 0};
+	rc = emit(db, merchant_id, &o, p, "payout.updated",
+		  "{\"status\":\"pending\",\"failure_code\":null,\"failure_message\":null,"
+		  "\"failure_balance_transaction\":null}",
+		  now);
+	if (rc == DB_OK)
+		rc = emit(db, merchant_id, &o, p, "payout.failed", NULL, now);
+	return rc;
+}
+
 struct settle_ctx {
 	int64_t now;
 	int done;
@@ -454,9 +507,26 @@ static int settle_fn(struct db *db, void *arg)
 		struct payout p;
 		if (payout_load(db, &a, merchants[i], ids[i], &p) != DB_OK)
 			continue;
+		struct event_origin o = {NULL, NULL, 0};
+		char failure[32] = "";
+		if (p.destination) {
+			rc = external_account_payout_failure(db, merchants[i], p.destination,
+							     failure);
+			if (rc != DB_OK && rc != DB_NOTFOUND)
+				break;
+			rc = DB_OK;
+		}
+		if (failure[0]) {
+			/* DB_CONFLICT: it moved meanwhile (a cancel), nothing was done */
+			rc = fail_one(db, &a, merchants[i], &p, failure, c->now);
+			if (rc == DB_CONFLICT)
+				rc = DB_OK;
+			else if (rc == DB_OK)
+				done++;
+			continue;
+		}
 		if (transition(db, merchants[i], &p, "pending", "paid") != DB_OK)
 			continue;
-		struct event_origin o = {NULL, NULL, 0};
 		rc = ledger_payout_paid(db, merchants[i], p.id, p.amount, p.currency, c->now);
 		if (rc == DB_OK)
 			rc = emit(db, merchants[i], &o, &p, "payout.updated",

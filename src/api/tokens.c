@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/external_accounts.h"
 #include "app.h"
 #include "store/store.h"
 #include "vault/card_source.h"
@@ -30,7 +31,8 @@ static const struct param_spec card_children[] = {
 };
 
 const struct param_spec tokens_create_params[] = {
-    {"card", PT_OBJECT, PF_REQUIRED, 0, NULL, card_children},
+    {"card", PT_OBJECT, 0, 0, NULL, card_children},
+    {"bank_account", PT_OBJECT, 0, 0, NULL, bank_token_params},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -227,6 +229,11 @@ static int token_fn(struct db *db, void *p)
 
 int tokens_h_create(struct req *r)
 {
+	/* bank_account[…] makes a bank account token (btok_, external_accounts.c) */
+	if (param_present(r, "bank_account"))
+		return bank_tokens_h_create(r);
+	if (!param_present(r, "card"))
+		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
 	if (param_present(r, "customer"))
 		return req_fail(r, ERR_PARAM_BAD, "customer",
 				"Creating a token for a customer's card requires Connect, which "
@@ -255,6 +262,8 @@ static int token_retrieve_fn(struct db *db, void *p)
 
 int tokens_h_retrieve(struct req *r)
 {
+	if (strncmp(r->args[0], "btok_", 5) == 0)
+		return bank_tokens_h_retrieve(r);
 	struct token_id_ctx x = {r, r->args[0]};
 	return req_read(r, token_retrieve_fn, &x) == 0 ? 0 : -1;
 }

@@ -213,6 +213,14 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 	case PT_STRING_ARRAY:
 		return check_array(r, n, path);
 	case PT_OBJECT:
+		if (n->kind == FORM_SCALAR && (sp->flags & PF_SCALAR_OK)) {
+			size_t max = sp->max_len ? sp->max_len : STRING_MAX_DEFAULT;
+			if (n->value_len > max)
+				return req_fail(r, ERR_PARAM_BAD, path,
+						"Invalid %s: must be at most %zu characters", path,
+						max);
+			return 0;
+		}
 		if (n->kind == FORM_SCALAR)
 			return req_fail(r, ERR_PARAM_BAD, path,
 			                "Invalid object: %s must be a hash of parameters.", path);

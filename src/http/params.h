@@ -34,6 +34,9 @@ enum param_type {
 
 #define PF_REQUIRED 0x1u
 #define PF_EMPTYABLE 0x2u /* "" is accepted and means "unset" */
+/* a PT_OBJECT that may instead be one scalar of at most max_len bytes (Stripe's "a token id, or
+ * the hash it stands for", e.g. external_account=btok_… or external_account[object]=…) */
+#define PF_SCALAR_OK 0x4u
 
 struct param_spec {
 	const char *name;

@@ -336,7 +336,7 @@ static const char *reporting_category(const char *type, int64_t amount)
 {
 	if (strcmp(type, "adjustment") == 0)
 		return amount > 0 ? "dispute_reversal" : "dispute";
-	if (strcmp(type, "payout_cancel") == 0)
+	if (strcmp(type, "payout_cancel") == 0 || strcmp(type, "payout_failure") == 0)
 		return "payout_reversal";
 	/* Connect (ledger_connect.h): a connected account's payment and its refund are its charge
 	 * and refund; the platform's fees are its earnings */

@@ -125,9 +125,11 @@ int ledger_payout_paid(struct db *db, const char *merchant_id, const char *payou
 	return ledger_post(db, merchant_id, "payout_paid", payout_id, e, 2, now, NULL);
 }
 
-int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *payout_id,
-			 int64_t amount, const char *currency, int64_t now,
-			 char ret_balance_txn_id[ID_MAX])
+/* The funds of a payout that will not reach the bank come back to the available balance: a
+ * cancel (type "payout_cancel") or a failure the bank reported ("payout_failure"). */
+static int payout_return(struct db *db, const char *merchant_id, const char *payout_id,
+			 int64_t amount, const char *currency, int64_t now, const char *type,
+			 const char *description, char ret_balance_txn_id[ID_MAX])
 {
 	int rc = amount_ok(amount);
 	if (rc != DB_OK)
@@ -137,15 +139,15 @@ int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *pay
 	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -amount},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "payout_cancel", payout_id, e, 2, now, jtx);
+	rc = ledger_post(db, merchant_id, type, payout_id, e, 2, now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
-	    .type = "payout_cancel",
+	    .type = type,
 	    .source = payout_id,
 	    .currency = currency,
 	    .status = "available",
-	    .description = "PAYOUT CANCELED",
+	    .description = description,
 	    .journal_txn = jtx,
 	    .amount = amount,
 	    .fee = 0,
@@ -153,4 +155,20 @@ int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *pay
 	    .available_on = now,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *payout_id,
+			 int64_t amount, const char *currency, int64_t now,
+			 char ret_balance_txn_id[ID_MAX])
+{
+	return payout_return(db, merchant_id, payout_id, amount, currency, now, "payout_cancel",
+			     "PAYOUT CANCELED", ret_balance_txn_id);
+}
+
+int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payout_id,
+		       int64_t amount, const char *currency, int64_t now,
+		       char ret_balance_txn_id[ID_MAX])
+{
+	return payout_return(db, merchant_id, payout_id, amount, currency, now, "payout_failure",
+			     "PAYOUT FAILED", ret_balance_txn_id);
 }

@@ -13,6 +13,8 @@
  *                   balance already moved)
  *   payout_cancel   DR payouts_in_transit / CR merchant_available; balance txn type
  *                   "payout_cancel", amount +a (the funds come back)
+ *   payout_failure  the same movement when the bank returned the payout (a Stripe test bank
+ *                   account that fails): balance txn type "payout_failure", amount +a
  *
  * So for every merchant and currency the in-transit account holds exactly the payouts that are
  * neither paid nor returned (ledger_verify checks it against the payouts table).
@@ -53,5 +55,8 @@ int ledger_payout_paid(struct db *db, const char *merchant_id, const char *payou
 int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *payout_id,
 			 int64_t amount, const char *currency, int64_t now,
 			 char ret_balance_txn_id[ID_MAX]);
+int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payout_id,
+		       int64_t amount, const char *currency, int64_t now,
+		       char ret_balance_txn_id[ID_MAX]);
 
 #endif

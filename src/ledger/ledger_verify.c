@@ -94,7 +94,8 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'refund_failure' AND (amount < 0 OR fee <> 0"
     " OR (amount = 0 AND fx_rate_e12 IS NULL)))"
     " OR (type = 'payout' AND (amount >= 0 OR fee <> 0 OR status <> 'available'))"
-    " OR (type = 'payout_cancel' AND (amount <= 0 OR fee <> 0 OR status <> 'available'))"
+    " OR (type IN ('payout_cancel', 'payout_failure') AND (amount <= 0 OR fee <> 0"
+    " OR status <> 'available'))"
     " OR (type = 'transfer' AND (amount >= 0 OR fee <> 0))"
     " OR (type = 'payment' AND (amount <= 0 OR fee > amount))"
     " OR (type = 'application_fee' AND (amount = 0 OR fee <> 0))"
@@ -104,8 +105,8 @@ static const char SQL_BT_ABSURD[] =
 static const char SQL_BT_DUPLICATE[] =
     "SELECT merchant_id, type || ' ' || source || ' booked ' || COUNT(*) || ' times'"
     " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure', 'payout',"
-    " 'payout_cancel', 'transfer', 'payment', 'application_fee', 'transfer_refund',"
-    " 'payment_refund', 'application_fee_refund')"
+    " 'payout_cancel', 'payout_failure', 'transfer', 'payment', 'application_fee',"
+    " 'transfer_refund', 'payment_refund', 'application_fee_refund')"
     " GROUP BY merchant_id, type, source HAVING COUNT(*) > 1";
 /* (3) every balance transaction has its journal transaction, for the same source, and that
  * journal transaction moved exactly its net into or out of the merchant's accounts */

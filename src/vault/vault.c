@@ -952,6 +952,18 @@ static int fingerprint(struct vault *v, const char *merchant_id, const char *dig
 	return rc;
 }
 
+int vault_bank_fingerprint(struct vault *v, const char *merchant_id, const char *routing,
+			   const char *account, char ret_fingerprint[24])
+{
+	/* a prefix no card number has, so a bank account never shares a card's fingerprint */
+	char in[128];
+	int n = snprintf(in, sizeof(in), "bank:%s:%s", routing, account);
+	int rc = n > 0 && (size_t)n < sizeof(in) ? fingerprint(v, merchant_id, in, ret_fingerprint)
+						 : VAULT_ERR_NOKEY;
+	OPENSSL_cleanse(in, sizeof(in));
+	return rc;
+}
+
 static const char SQL_CARD_PUT[] =
     "INSERT INTO vault_cards (merchant_id, id, data_key_id, sealed, fingerprint, exp_month,"
     " exp_year, cvc_provided, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";

@@ -126,6 +126,13 @@ int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, co
 		     const char *number, const struct vault_sealed_card *pre,
 		     const struct vault_card_info *info, int64_t now, char ret_fingerprint[24]);
 
+/* A bank account's fingerprint under merchant_id: 16 characters of the HMAC of "bank:" routing
+ * ":" account under the merchant's fingerprint key (the one cards use), so that the same account
+ * is recognised without the number being kept anywhere. routing may be "". 0, or
+ * VAULT_ERR_NOKEY. */
+int vault_bank_fingerprint(struct vault *v, const char *merchant_id, const char *routing,
+			   const char *account, char ret_fingerprint[24]);
+
 /* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
  * card, when ref is one. */
 bool vault_is_test_alias(const char *ref);

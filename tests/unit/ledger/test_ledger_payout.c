@@ -76,7 +76,7 @@ static int64_t account(const char *acct)
 		     M1, acct);
 }
 
-enum step { PAYOUT, PAID, CANCEL, ROW_PENDING, ROW_PAID };
+enum step { PAYOUT, PAID, CANCEL, FAIL, ROW_PENDING, ROW_PAID };
 
 struct move {
 	enum step step;
@@ -101,6 +101,9 @@ static int move_fn(struct db *db, void *p)
 		break;
 	case CANCEL:
 		m->rc = ledger_payout_cancel(db, M1, "po_1", m->amount, "usd", T0 + 1, m->bt);
+		break;
+	case FAIL:
+		m->rc = ledger_payout_fail(db, M1, "po_1", m->amount, "usd", T0 + 2, m->bt);
 		break;
 	default: {
 		struct db_stmt *st = db_prepare(db, SQL_ROW);
@@ -213,6 +216,27 @@ Test(ledger_payout, cancel_brings_the_funds_back)
 	cr_assert_eq(store_read(s, NULL, avail_fn, &a), 0);
 	cr_assert_eq(a.rc, DB_OK);
 	cr_assert_eq(a.v, 0);
+}
+
+/* The bank returned the payout (Connect's failing test bank accounts): the funds come back as a
+ * payout_failure balance transaction, reported as a payout reversal. */
+Test(ledger_payout, failure_brings_the_funds_back)
+{
+	struct move m;
+	memset(&m, 0, sizeof(m));
+	cr_assert_eq(move(PAYOUT, 900, &m), DB_OK);
+	cr_assert_eq(account(LEDGER_ACCT_MERCHANT_AVAILABLE), 900);
+	cr_assert_eq(move(FAIL, 900, &m), DB_OK);
+	cr_assert_eq(account(LEDGER_ACCT_MERCHANT_AVAILABLE), 0);
+	cr_assert_eq(account(LEDGER_ACCT_PAYOUTS_IN_TRANSIT), 0);
+	cr_assert_eq(account(LEDGER_ACCT_PAID_OUT), 0);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND type = 'payout_failure' AND amount = 900 AND fee = 0"
+			   " AND reporting_category = 'payout_reversal' AND source = 'po_1'",
+			   M1, m.bt),
+		     1);
+	cr_assert_eq(move(FAIL, 0, &m), LEDGER_ERR_INVALID);
+	cr_assert_eq(move(FAIL, LEDGER_AMOUNT_MAX + 1, &m), LEDGER_ERR_OVERFLOW);
 }
 
 Test(ledger_payout, refusals_write_nothing)

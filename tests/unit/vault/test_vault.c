@@ -570,6 +570,34 @@ Test(vault, fingerprints)
 	vault_free(again);
 }
 
+/* Bank accounts (Connect external accounts) are fingerprinted with the same per-merchant key,
+ * on their routing and account numbers together, and never share a card's fingerprint. */
+Test(vault, bank_fingerprints)
+{
+	char a[24], b[24], c[24], d[24], e[24], card[24];
+	cr_assert_eq(vault_bank_fingerprint(v, "acct_A", "110000000", "000123456789", a), 0);
+	cr_assert_eq(vault_bank_fingerprint(v, "acct_A", "110000000", "000123456789", b), 0);
+	cr_assert_eq(vault_bank_fingerprint(v, "acct_B", "110000000", "000123456789", c), 0);
+	cr_assert_eq(vault_bank_fingerprint(v, "acct_A", "110000000", "000123456780", d), 0);
+	cr_assert_eq(vault_bank_fingerprint(v, "acct_A", "", "000123456789", e), 0);
+	cr_assert_str_eq(a, b, "same account, same merchant: same fingerprint");
+	cr_assert_str_neq(a, c, "other merchant: other fingerprint");
+	cr_assert_str_neq(a, d, "other number: other fingerprint");
+	cr_assert_str_neq(a, e, "the routing number counts");
+	cr_assert_eq(strlen(a), 16);
+	cr_assert_null(strstr(a, "6789"));
+	struct vault_card_info i;
+	cr_assert_eq(vault_alias_info(v, "acct_A", "pm_card_visa", NOW, &i, card), 0);
+	char same_digits[24];
+	cr_assert_eq(vault_bank_fingerprint(v, "acct_A", "", "4242424242424242", same_digits), 0);
+	cr_assert_str_neq(same_digits, card, "a bank account never takes a card's fingerprint");
+	/* bounded input: an absurd length is refused, not truncated into a collision */
+	char big[200];
+	memset(big, '1', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_neq(vault_bank_fingerprint(v, "acct_A", "110000000", big, e), 0);
+}
+
 /* Fingerprint keys are cached per merchant in a small table, and test aliases' fingerprints per
  * merchant and alias in another (256 slots): merchants sharing a slot evict each other, and
  * every answer must still be the one a fresh vault (no cache) gives. */
