@@ -761,6 +761,9 @@ static int delete_fn(struct db *db, void *p)
 	if (!js || event_append(db, r->merchant_id, &o, "customer.deleted", old.id, js, len, NULL,
 	                        r->now, NULL) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* Stripe removes a deleted customer's cards: none of them can pay any more */
+	if (customer_pms_detach_all(r, db, old.id) != 0)
+		return -1;
 	old.deleted = 1;
 	return customer_render(&old, req_json(r), NULL) == DB_OK ? 0
 								 : req_fail(r, ERR_API, NULL, NULL);

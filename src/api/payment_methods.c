@@ -4,6 +4,13 @@
  * only its public facts come back. card[token] (a tok_… or a test alias) and the pm_card_*
  * aliases Stripe accepts in test mode become stored PaymentMethods like any card. The /v1/tokens
  * handlers live in tokens.c and are routed from this file's table.
+ *
+ * A customer's legacy card sources (card_…, api/sources.c) are PaymentMethods too, as on
+ * Stripe: a customer's list shows them among its pm_… (in creation order: the id bodies sort
+ * by time whatever the prefix, core/id.h), and detaching one deletes the card as DELETE
+ * /v1/customers/{id}/sources/{card} does (customer.source.deleted, payment_method.detached, the
+ * default source moving on). A deleted card is gone for this API (404), while the charges that
+ * name it still show it. A detached pm_… stays visible but never pays or attaches again.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,11 +18,14 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "api/sources.h"
 #include "api/tokens.h"
 #include "app.h"
+#include "core/parse.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
+#include "vault/card_source.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
@@ -286,6 +296,30 @@ static int retrieve_fn(struct db *db, void *p)
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
+/* Loads PaymentMethod id as this API sees it: a card source deleted from its customer (a
+ * card_… without one) no longer exists, as on Stripe. DB_OK, DB_NOTFOUND or < 0. */
+static int pm_load_visible(struct db *db, const char *merchant_id, const char *id,
+			   struct pm_card *pm)
+{
+	int rc = pm_load(db, merchant_id, id, pm);
+	if (rc == DB_OK && card_source_id(id) && !pm->customer[0])
+		return DB_NOTFOUND;
+	return rc;
+}
+
+/* GET /v1/payment_methods/{id}: the PaymentMethod, if it is visible. */
+static int retrieve_visible_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct pm_card pm;
+	int rc = pm_load_visible(db, x->r->merchant_id, x->id, &pm);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(x->r, "payment_method", x->id, "payment_method");
+	if (rc != DB_OK)
+		return req_fail(x->r, ERR_API, NULL, NULL);
+	return retrieve_fn(db, x);
+}
+
 /* A test alias (pm_card_visa …) stands for a new PaymentMethod each time it is used, as in
  * Stripe's test mode: store one (inside the caller's transaction) and continue with its id. */
 static int alias_materialize(struct req *r, struct db *db, struct id_ctx *x)
@@ -314,7 +348,7 @@ static int h_retrieve(struct req *r)
 	struct id_ctx x = {r, r->args[0]};
 	if (vault_is_test_alias(x.id))
 		return req_write(r, retrieve_alias_fn, &x);
-	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+	return req_read(r, retrieve_visible_fn, &x) == 0 ? 0 : -1;
 }
 
 static const char SQL_PM_UPDATE[] =
@@ -322,8 +356,14 @@ static const char SQL_PM_UPDATE[] =
     " exp_year = $6 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PM_META[] = "SELECT billing_details, metadata, exp_month, exp_year"
 				  " FROM payment_methods WHERE merchant_id = $1 AND id = $2";
-static const char SQL_PM_CUSTOMER[] =
-    "UPDATE payment_methods SET customer = $3 WHERE merchant_id = $1 AND id = $2";
+static const char SQL_PM_ATTACH[] = "UPDATE payment_methods SET customer = $3"
+				    " WHERE merchant_id = $1 AND id = $2 AND detached = 0";
+static const char SQL_PM_DETACH[] = "UPDATE payment_methods SET customer = NULL, detached = 1"
+				    " WHERE merchant_id = $1 AND id = $2 AND customer = $3";
+/* how many PaymentMethods a customer has, counted up to a bound ($3) */
+static const char SQL_PM_COUNT[] =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM payment_methods WHERE merchant_id = $1"
+    " AND customer = $2 LIMIT $3) AS x";
 static const char SQL_CUSTOMER_EXISTS[] =
     "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
@@ -346,6 +386,12 @@ static int update_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
 	struct req *r = x->r;
+	struct pm_card pm;
+	int vrc = pm_load_visible(db, r->merchant_id, x->id, &pm);
+	if (vrc == DB_NOTFOUND)
+		return req_fail_missing(r, "payment_method", x->id, "payment_method");
+	if (vrc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_PM_META);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -401,15 +447,21 @@ static int h_update(struct req *r)
 	return req_write(r, update_fn, &x);
 }
 
-static int set_customer(struct req *r, struct db *db, const char *id, const char *customer)
+/* Runs a guarded statement on PaymentMethod id ($1 merchant, $2 id, $3 customer); -1 with
+ * r->err unless it changed exactly one row. */
+static int pm_set(struct req *r, struct db *db, const char *sql, const char *id,
+		  const char *customer)
 {
-	struct db_stmt *st = db_prepare(db, SQL_PM_CUSTOMER);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, id, -1);
 	db_bind_text(st, 3, customer, -1);
-	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	int64_t changed = 0;
+	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
 }
 
 int pm_attach_resolve(struct req *r, struct db *db, const char *pm_ref, const char *param,
@@ -419,8 +471,10 @@ int pm_attach_resolve(struct req *r, struct db *db, const char *pm_ref, const ch
 	if (vault_is_test_alias(x.id) && alias_materialize(r, db, &x) != 0)
 		return -1;
 	struct pm_card pm;
-	if (pm_load(db, r->merchant_id, x.id, &pm) != DB_OK)
+	if (pm_load_visible(db, r->merchant_id, x.id, &pm) != DB_OK)
 		return req_fail_missing(r, "payment_method", x.id, param);
+	if (pm.detached)
+		return req_fail(r, ERR_PARAM_BAD, param, "%s", PM_DETACHED_MESSAGE);
 	*ret_id = x.id;
 	str_copy(ret_customer, ID_MAX, pm.customer);
 	return 0;
@@ -433,7 +487,26 @@ int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *o
 		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
 				"The payment method you provided has already been attached to a "
 				"customer.");
-	if (set_customer(r, db, id, customer) != 0 ||
+	if (!owner[0]) {
+		/* bounded, so that deleting the customer (which detaches them all in its one
+		 * write) stays bounded too */
+		struct db_stmt *st = db_prepare(db, SQL_PM_COUNT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, customer, -1);
+		db_bind_int64(st, 3, PAYMENT_METHODS_PER_CUSTOMER_MAX);
+		int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+		db_reset(st);
+		if (n < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (n >= PAYMENT_METHODS_PER_CUSTOMER_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "customer",
+					"Customer %s already has the maximum of %d payment methods "
+					"attached.",
+					customer, PAYMENT_METHODS_PER_CUSTOMER_MAX);
+	}
+	if (pm_set(r, db, SQL_PM_ATTACH, id, customer) != 0 ||
 	    pm_event(r, db, id, "payment_method.attached") != 0)
 		return -1;
 	return 0;
@@ -472,22 +545,77 @@ static int h_attach(struct req *r)
 	return req_write(r, attach_fn, &x);
 }
 
+/* Detaches PaymentMethod id (attached to customer) inside a write: a card source is deleted
+ * (customer.source.deleted, payment_method.detached), a pm_… leaves the customer for good
+ * (payment_method.detached). The customer's defaults are left to the caller. 0, or -1. */
+static int pm_detach(struct req *r, struct db *db, const char *id, const char *customer)
+{
+	if (card_source_id(id))
+		return source_detach(r, db, customer, id);
+	if (pm_set(r, db, SQL_PM_DETACH, id, customer) != 0)
+		return -1;
+	return pm_event(r, db, id, "payment_method.detached");
+}
+
 static int detach_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
 	struct req *r = x->r;
 	struct pm_card pm;
-	if (pm_load(db, r->merchant_id, x->id, &pm) != DB_OK)
+	int rc = pm_load_visible(db, r->merchant_id, x->id, &pm);
+	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "payment_method", x->id, "payment_method");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (!pm.customer[0])
 		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
 				"The payment method you provided is not attached to a customer so "
 				"detachment is impossible.");
-	if (set_customer(r, db, x->id, NULL) != 0 ||
-	    pm_event(r, db, x->id, "payment_method.detached") != 0 ||
+	/* a default source or default PaymentMethod moves on, with customer.updated */
+	if (pm_detach(r, db, x->id, pm.customer) != 0 ||
 	    customer_unset_default_pm(r, db, pm.customer, x->id) != 0)
 		return -1;
 	return retrieve_fn(db, x);
+}
+
+/* a customer's PaymentMethods, a batch at a time (each batch is detached before the next) */
+#define DETACH_BATCH 100
+static const char SQL_CUSTOMER_PMS[] = "SELECT id FROM payment_methods WHERE merchant_id = $1"
+				       " AND customer = $2 ORDER BY id LIMIT $3";
+
+int customer_pms_detach_all(struct req *r, struct db *db, const char *customer)
+{
+	/* at most PAYMENT_METHODS_PER_CUSTOMER_MAX + SOURCES_PER_CUSTOMER_MAX rows: a few more
+	 * rounds than that needs, for rows attached before those bounds existed */
+	const int rounds_max =
+	    (PAYMENT_METHODS_PER_CUSTOMER_MAX + SOURCES_PER_CUSTOMER_MAX) / DETACH_BATCH + 8;
+	for (int round = 0; round < rounds_max; round++) {
+		struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PMS);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, customer, -1);
+		db_bind_int64(st, 3, DETACH_BATCH);
+		char *ids[DETACH_BATCH];
+		size_t n = 0;
+		int rc = DB_DONE;
+		while (n < DETACH_BATCH && (rc = db_step(st)) == DB_ROW) {
+			ids[n] = arena_strdup(&r->arena, db_col_text(st, 0, NULL));
+			if (!ids[n++]) {
+				db_reset(st);
+				return req_fail(r, ERR_API, NULL, NULL);
+			}
+		}
+		db_reset(st);
+		if (n < DETACH_BATCH && rc != DB_DONE)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (size_t i = 0; i < n; i++)
+			if (pm_detach(r, db, ids[i], customer) != 0)
+				return -1;
+		if (n < DETACH_BATCH)
+			return 0;
+	}
+	return req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int h_detach(struct req *r)
@@ -498,28 +626,21 @@ static int h_detach(struct req *r)
 
 static const char SQL_CURSOR[] =
     "SELECT created FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+/* every pm_… of the merchant (a customer's list is customer_list_fn's) */
 static const char SQL_DESC[] =
     "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR customer = $5) ORDER BY id DESC LIMIT $4";
+    " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
     "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR customer = $5) ORDER BY id ASC LIMIT $4";
-
-static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
-{
-	const char *c = param_str(r, "customer");
-	db_bind_text(st, first, c && *c ? c : NULL, -1);
-	return 0;
-}
+    " ORDER BY id ASC LIMIT $4";
 
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	return pm_render(db, r->merchant_id, id, j);
 }
 
-/* PaymentMethods newest first, filtered by bind (the customer param, or the path's customer). */
-static int list_pms(struct req *r, const char *url,
-		    int (*bind)(struct req *, struct db_stmt *, int, void *))
+/* PaymentMethods newest first. */
+static int list_pms(struct req *r, const char *url)
 {
 	const struct list_spec spec = {
 	    .url = url,
@@ -528,15 +649,166 @@ static int list_pms(struct req *r, const char *url,
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
-	    .bind_filters = bind,
 	    .render = list_render,
 	};
 	return list_respond(r, &spec);
 }
 
+/* ---- a customer's PaymentMethods, its card sources included ----
+ * Stripe lists them newest first whatever their prefix. The 24-character id body orders ids by
+ * creation across prefixes (core/id.h), so the list pages by the body: list.c pages by whole
+ * ids of one prefix, hence this list of its own, over the customer's rows only (bounded by
+ * PAYMENT_METHODS_PER_CUSTOMER_MAX and SOURCES_PER_CUSTOMER_MAX). */
+
+#define CUSTOMER_LIST_LIMIT_MAX 100
+#define ID_BODY "substr(id, length(id) - 23)"
+static const char SQL_CUST_DESC[] =
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
+    " AND " ID_BODY " > $3 AND " ID_BODY " < $4 ORDER BY " ID_BODY " DESC LIMIT $5";
+static const char SQL_CUST_ASC[] =
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
+    " AND " ID_BODY " > $3 AND " ID_BODY " < $4 ORDER BY " ID_BODY " ASC LIMIT $5";
+static const char SQL_CUST_CURSOR[] =
+    "SELECT customer FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+
+struct customer_list {
+	struct req *r;
+	const char *customer, *url;
+	int64_t limit;
+	char lo[ID_MAX], hi[ID_MAX]; /* exclusive bounds on the id body */
+	const char *starting_after, *ending_before;
+};
+
+/* The list parameters (as list.c reads them): limit, created, cursors. 0, or -1 with r->err. */
+static int customer_list_parse(struct req *r, struct customer_list *q)
+{
+	q->limit = 10;
+	const char *ls = param_str(r, "limit");
+	if (ls && *ls &&
+	    (parse_i64(ls, &q->limit) != 0 || q->limit < 1 || q->limit > CUSTOMER_LIST_LIMIT_MAX))
+		return req_fail(r, ERR_LIST_LIMIT, "limit", "%s", ls);
+	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
+	const struct form_node *c = param_node(r, "created");
+	if (c && c->kind == FORM_SCALAR && c->value_len) {
+		if (parse_i64(c->value, &v) != 0)
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "created", "%s", c->value);
+		lo = hi = v;
+	} else if (c && c->kind != FORM_SCALAR) {
+		if (param_int(r, "created.gt", &v) == 1 && v < INT64_MAX && v + 1 > lo)
+			lo = v + 1;
+		if (param_int(r, "created.gte", &v) == 1 && v > lo)
+			lo = v;
+		if (param_int(r, "created.lt", &v) == 1 && v > INT64_MIN && v - 1 < hi)
+			hi = v - 1;
+		if (param_int(r, "created.lte", &v) == 1 && v < hi)
+			hi = v;
+	}
+	/* bodies made in second >= lo sort after bound(lo); those <= hi before bound(hi + 1) */
+	id_created_bound(q->lo, "", lo);
+	id_created_bound(q->hi, "", hi >= ID_CREATED_MAX ? INT64_MAX : hi + 1);
+	q->starting_after = param_str(r, "starting_after");
+	q->ending_before = param_str(r, "ending_before");
+	if (q->starting_after && !*q->starting_after)
+		q->starting_after = NULL;
+	if (q->ending_before && !*q->ending_before)
+		q->ending_before = NULL;
+	if (q->starting_after && q->ending_before)
+		return req_fail(r, ERR_PARAM_BAD, "ending_before",
+				"You may only specify one of these parameters: ending_before, "
+				"starting_after.");
+	return 0;
+}
+
+static int customer_list_fn(struct db *db, void *p)
+{
+	struct customer_list *q = p;
+	struct req *r = q->r;
+	if (customer_check(r, db, q->customer) != 0)
+		return -1;
+	const char *cursor = q->starting_after ? q->starting_after : q->ending_before;
+	const char *after = q->lo, *before = q->hi;
+	if (cursor) {
+		/* a cursor is one of this customer's PaymentMethods */
+		struct db_stmt *cs = db_prepare(db, SQL_CUST_CURSOR);
+		if (!cs)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(cs, 1, r->merchant_id, -1);
+		db_bind_text(cs, 2, cursor, -1);
+		int rc = db_step(cs);
+		bool mine = rc == DB_ROW && db_col_text(cs, 0, NULL) &&
+			    strcmp(db_col_text(cs, 0, NULL), q->customer) == 0;
+		db_reset(cs);
+		size_t len = strlen(cursor);
+		if (!mine || len < ID_BODY_LEN)
+			return req_fail_missing(r, "payment_method", cursor,
+						q->starting_after ? "starting_after"
+								  : "ending_before");
+		const char *body = cursor + len - ID_BODY_LEN;
+		if (q->ending_before && strcmp(body, after) > 0)
+			after = body;
+		else if (q->starting_after && strcmp(body, before) < 0)
+			before = body;
+	}
+	bool asc = q->ending_before != NULL;
+	struct db_stmt *st = db_prepare(db, asc ? SQL_CUST_ASC : SQL_CUST_DESC);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, q->customer, -1);
+	db_bind_text(st, 3, after, -1);
+	db_bind_text(st, 4, before, -1);
+	db_bind_int64(st, 5, q->limit + 1);
+	char *ids[CUSTOMER_LIST_LIMIT_MAX + 1];
+	size_t n = 0;
+	int rc = DB_DONE;
+	while (n < (size_t)q->limit + 1 && (rc = db_step(st)) == DB_ROW) {
+		ids[n] = arena_strdup(&r->arena, db_col_text(st, 0, NULL));
+		if (!ids[n++]) {
+			db_reset(st);
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool has_more = n > (size_t)q->limit;
+	if (has_more)
+		n = (size_t)q->limit;
+	if (asc) /* walked towards newer ones; the list is newest first */
+		for (size_t i = 0; i < n / 2; i++) {
+			char *t = ids[i];
+			ids[i] = ids[n - 1 - i];
+			ids[n - 1 - i] = t;
+		}
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (size_t i = 0; i < n; i++)
+		if (pm_render(db, r->merchant_id, ids[i], j) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", has_more);
+	json_kv_str(j, "url", q->url);
+	json_obj_close(j);
+	return 0;
+}
+
+static int customer_list_respond(struct req *r, const char *customer, const char *url)
+{
+	struct customer_list q = {.r = r, .customer = customer, .url = url};
+	if (customer_list_parse(r, &q) != 0)
+		return -1;
+	return req_read(r, customer_list_fn, &q) == 0 ? 0 : -1;
+}
+
 static int h_list(struct req *r)
 {
-	return list_pms(r, "/v1/payment_methods", list_bind);
+	const char *c = param_str(r, "customer");
+	if (c && *c)
+		return customer_list_respond(r, c, "/v1/payment_methods");
+	return list_pms(r, "/v1/payment_methods");
 }
 
 /* ---- a customer's PaymentMethods: /v1/customers/{customer}/payment_methods[/{id}] ---- */
@@ -553,22 +825,12 @@ static int customer_exists_fn(struct db *db, void *p)
 	return customer_check(x->r, db, x->id);
 }
 
-static int customer_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
-{
-	(void)ctx;
-	db_bind_text(st, first, r->args[0], -1);
-	return 0;
-}
-
 static int h_customer_list(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
-	if (req_read(r, customer_exists_fn, &x) != 0)
-		return -1;
 	const char *url = arena_printf(&r->arena, "/v1/customers/%s/payment_methods", r->args[0]);
 	if (!url)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return list_pms(r, url, customer_list_bind);
+	return customer_list_respond(r, r->args[0], url);
 }
 
 /* A PaymentMethod of the customer's: one attached to another customer, or to none, is missing

@@ -451,6 +451,9 @@ static void decide(struct reveal_ctx *c)
 	}
 }
 
+/* read_card_fn's answer for a detached PaymentMethod (apart from the store's codes) */
+#define PM_RC_DETACHED 1
+
 struct read_card_ctx {
 	struct materialize_ctx *m;
 	bool loaded;
@@ -495,6 +498,11 @@ static int read_card_fn(struct db *db, void *p)
 		 * comes before it is attached. */
 		if (!c->rc->verify && card_source_id(m->ref) && !m->pm.customer[0]) {
 			m->rc = DB_NOTFOUND;
+			return 0;
+		}
+		/* a PaymentMethod detached from its customer never pays again (Stripe) */
+		if (m->pm.detached) {
+			m->rc = PM_RC_DETACHED;
 			return 0;
 		}
 	}
@@ -608,6 +616,8 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	if (m.rc == DB_NOTFOUND)
 		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such PaymentMethod: '%s'",
 				pm_ref);
+	if (m.rc == PM_RC_DETACHED)
+		return req_fail(r, ERR_PARAM_BAD, param, "%s", PM_DETACHED_MESSAGE);
 	if (m.rc != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (rcc.vault_rc == 0) {

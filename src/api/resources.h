@@ -74,6 +74,14 @@ int pm_attach_resolve(struct req *r, struct db *db, const char *pm_ref, const ch
 		      const char **ret_id, char ret_customer[ID_MAX]);
 int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *owner,
 		     const char *customer);
+/* A customer has at most this many PaymentMethods attached (its card sources included), so that
+ * deleting it, which detaches them all in one write, is bounded. */
+#define PAYMENT_METHODS_PER_CUSTOMER_MAX 500
+/* Inside the write that deletes customer: every PaymentMethod attached to it is detached for
+ * good (payment_method.detached; a card source is deleted, customer.source.deleted too), as
+ * Stripe removes a deleted customer's cards. The customer's own row is the caller's. 0, or -1
+ * with r->err. */
+int customer_pms_detach_all(struct req *r, struct db *db, const char *customer);
 
 /* Inside a write: PaymentMethod pm leaves customer (detach); if it was the customer's
  * invoice_settings.default_payment_method, that is unset, with customer.updated, as on Stripe.

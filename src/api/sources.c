@@ -16,7 +16,11 @@
  *
  * Deleting detaches the row (customer NULL) rather than removing it: the charges that name the
  * card still render it as their `source`, and a detached card source can no longer pay
- * (payments_common.c refuses it).
+ * (payments_common.c refuses it) nor be seen as a PaymentMethod (payment_methods.c). Stripe
+ * deletes a card however it leaves its customer (this DELETE, POST
+ * /v1/payment_methods/card_…/detach, a new `source` replacing the default, the customer
+ * deleted), and sends customer.source.deleted and payment_method.detached each time: so does
+ * source_detach.
  */
 #include "api/sources.h"
 
@@ -126,8 +130,8 @@ int source_prepare(struct req *r, const char *ref, const char *param, const char
 
 static const char SQL_ATTACH[] =
     "UPDATE payment_methods SET customer = $3, metadata = COALESCE($4, metadata)"
-    " WHERE merchant_id = $1 AND id = $2 AND customer IS NULL";
-static const char SQL_DETACH[] = "UPDATE payment_methods SET customer = NULL"
+    " WHERE merchant_id = $1 AND id = $2 AND customer IS NULL AND detached = 0";
+static const char SQL_DETACH[] = "UPDATE payment_methods SET customer = NULL, detached = 1"
 				 " WHERE merchant_id = $1 AND id = $2 AND customer = $3";
 static const char SQL_OWNED[] =
     "SELECT 1 FROM payment_methods WHERE merchant_id = $1 AND id = $2 AND customer = $3";
@@ -227,7 +231,21 @@ int source_detach(struct req *r, struct db *db, const char *customer, const char
 	int64_t changed = 0;
 	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return card_event(r, db, "customer.source.deleted", id, js, len, NULL);
+	if (card_event(r, db, "customer.source.deleted", id, js, len, NULL) != 0)
+		return -1;
+	/* the card is a PaymentMethod too, and Stripe says so: payment_method.detached, with the
+	 * PaymentMethod as it is now (no customer) */
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	int rc = pm_render(db, r->merchant_id, id, &j);
+	if (rc == DB_OK && !b.failed)
+		rc = card_event(r, db, "payment_method.detached", id, b.data, b.len, NULL);
+	else
+		rc = req_fail(r, ERR_API, NULL, NULL);
+	buf_release(&b);
+	return rc;
 }
 
 int source_owned(struct req *r, struct db *db, const char *customer, const char *id)

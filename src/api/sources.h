@@ -34,8 +34,9 @@ int source_prepare(struct req *r, const char *ref, const char *param, const char
  * not touch the customer's default_source. 0, or -1 with r->err. */
 int source_attach(struct req *r, struct db *db, struct source_new *sn, const char *customer,
 		  const char **ret_json, size_t *ret_len);
-/* Inside a write: card source id leaves customer (Stripe's delete), customer.source.deleted.
- * Does not touch the customer's default_source. 0, or -1 with r->err. */
+/* Inside a write: card source id leaves customer (Stripe's delete: it can never pay or be
+ * attached again), customer.source.deleted and payment_method.detached. Does not touch the
+ * customer's default_source. 0, or -1 with r->err. */
 int source_detach(struct req *r, struct db *db, const char *customer, const char *id);
 /* Inside a transaction: 1 when card source id is attached to customer, 0 when not, < 0 on a
  * store error. */

@@ -37,7 +37,7 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 
 static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
-    " fingerprint, cvc_provided, billing_details, set_up FROM payment_methods"
+    " fingerprint, cvc_provided, billing_details, set_up, detached FROM payment_methods"
     " WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
@@ -85,6 +85,7 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		ret->cvc_provided = db_col_int64(st, 10) != 0;
 		billing_country(db_col_text(st, 11, NULL), ret->billing_country);
 		ret->set_up = db_col_int64(st, 12) != 0;
+		ret->detached = db_col_int64(st, 13) != 0;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)

@@ -25,7 +25,16 @@ struct pm_card {
 	 * payment with setup_future_usage=off_session, through 3-D Secure): the issuer then lets
 	 * off-session payments through without asking again (test card 4000002500003155) */
 	bool set_up;
+	/* detached from its customer (POST /v1/payment_methods/{id}/detach, or the customer was
+	 * deleted): as on Stripe it can never pay or be attached again */
+	bool detached;
 };
+/* Stripe's refusal of a detached PaymentMethod (a payment, an attach) */
+#define PM_DETACHED_MESSAGE                                                                        \
+	"The provided PaymentMethod was previously used with a PaymentIntent without Customer "    \
+	"attachment, shared with a connected account without Customer attachment, or was "         \
+	"detached from a Customer. It may not be used again. To use a PaymentMethod multiple "     \
+	"times, you must attach it to a Customer first."
 
 int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm_card *ret);
 /* Inside a write: records that pm_id was set up with authentication (pm_card.set_up). */

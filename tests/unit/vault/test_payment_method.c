@@ -254,3 +254,46 @@ Test(payment_method, a_new_payment_method_renders_as_read_back)
 		buf_release(&x->b);
 	}
 }
+
+struct load {
+	const char *id;
+	struct pm_card pm;
+	int rc;
+};
+
+static int load_fn(struct db *db, void *p)
+{
+	struct load *l = p;
+	l->rc = pm_load(db, "acct_A", l->id, &l->pm);
+	return 0;
+}
+
+static int detach_fn(struct db *db, void *p)
+{
+	struct db_stmt *st =
+	    db_prepare(db, "UPDATE payment_methods SET customer = NULL, detached = 1"
+			   " WHERE merchant_id = 'acct_A' AND id = $1");
+	cr_assert(st != NULL);
+	db_bind_text(st, 1, p, -1);
+	return db_step_done(st);
+}
+
+/* a PaymentMethod detached from its customer says so (the payment path refuses it); one never
+ * attached does not */
+Test(payment_method, detached_is_loaded)
+{
+	struct mat a = {.merchant = "acct_A", .ref = "pm_card_visa"};
+	cr_assert_eq(store_write(s, NULL, materialize_fn, &a), 0);
+	cr_assert_eq(a.rc, 0);
+	cr_assert_not(a.pm.detached);
+	struct load l = {.id = a.pm.id};
+	cr_assert_eq(store_read(s, NULL, load_fn, &l), 0);
+	cr_assert_eq(l.rc, DB_OK);
+	cr_assert_not(l.pm.detached);
+	cr_assert_eq(store_write(s, NULL, detach_fn, a.pm.id), 0);
+	struct load d = {.id = a.pm.id};
+	cr_assert_eq(store_read(s, NULL, load_fn, &d), 0);
+	cr_assert_eq(d.rc, DB_OK);
+	cr_assert(d.pm.detached);
+	cr_assert_str_eq(d.pm.customer, "");
+}

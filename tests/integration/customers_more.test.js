@@ -1,0 +1,229 @@
+'use strict';
+// What a Stripe user of customers meets beyond the basics, through the official stripe-node SDK:
+// card sources seen as PaymentMethods (a customer's lists, detach, a deleted customer's cards),
+// SetupAttempts, a customer's credit balance and its tax ids.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startTender, stopAll, readStoreFiles, SHARED } = require('./helpers');
+
+const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
+// The spec's fields Stripe includes only where they apply: a card's `account` (a connected
+// account's external card), the lists Stripe stopped including.
+const CONDITIONAL = [/\.account: absent/, /^\$\.cash_balance: absent/, /^\$\.refunds: absent/];
+function assertStripeShape(obj, schema) {
+  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true })
+    .filter((p) => !CONDITIONAL.some((re) => re.test(p)));
+  assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
+}
+
+let env;
+let stripe;
+let other; // another merchant's client
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+const key = (s) => `${s}-${Date.now()}-${Math.random()}`;
+
+async function eventsOf(type, objectId) {
+  const out = [];
+  for await (const e of stripe.events.list({ type, limit: 100 })) {
+    if (e.data.object.id === objectId) out.push(e);
+  }
+  return out.reverse(); // oldest first
+}
+
+const is404 = (e) => e.statusCode === 404;
+const DETACHED = /previously used .* or was detached from a Customer\. It may not be used again/;
+
+// ---- card sources and PaymentMethods agree ----
+
+test("a customer's PaymentMethod lists include its card sources, newest first, with pagination", async () => {
+  const c = await stripe.customers.create({ source: 'tok_visa' });
+  const a = c.default_source;
+  const pm1 = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: c.id });
+  const b = await stripe.customers.createSource(c.id, { source: 'tok_amex' });
+  const pm2 = await stripe.paymentMethods.attach('pm_card_visa', { customer: c.id });
+  const want = [pm2.id, b.id, pm1.id, a];
+
+  const l1 = await stripe.paymentMethods.list({ customer: c.id, type: 'card' });
+  assert.equal(l1.object, 'list');
+  assert.equal(l1.url, '/v1/payment_methods');
+  assert.equal(l1.has_more, false);
+  assert.deepEqual(l1.data.map((p) => p.id), want);
+  for (const p of l1.data) {
+    assertStripeShape(p, 'payment_method');
+    assert.equal(p.customer, c.id);
+    assert.equal(p.type, 'card');
+  }
+  const asPm = l1.data.find((p) => p.id === b.id);
+  assert.equal(asPm.card.brand, 'amex'); // the PaymentMethod's way of naming the brand
+  assert.equal(asPm.card.last4, b.last4);
+  assert.equal(asPm.card.fingerprint, b.fingerprint);
+
+  const l2 = await stripe.customers.listPaymentMethods(c.id, { type: 'card' });
+  assert.equal(l2.url, `/v1/customers/${c.id}/payment_methods`);
+  assert.deepEqual(l2.data.map((p) => p.id), want);
+  assert.deepEqual((await stripe.customers.listPaymentMethods(c.id)).data.map((p) => p.id), want);
+  const one = await stripe.customers.retrievePaymentMethod(c.id, b.id);
+  assert.equal(one.id, b.id);
+  assertStripeShape(one, 'payment_method');
+
+  // pages
+  const p1 = await stripe.paymentMethods.list({ customer: c.id, limit: 2 });
+  assert.deepEqual(p1.data.map((p) => p.id), want.slice(0, 2));
+  assert.equal(p1.has_more, true);
+  const p2 = await stripe.customers.listPaymentMethods(c.id, { limit: 2, starting_after: p1.data[1].id });
+  assert.deepEqual(p2.data.map((p) => p.id), want.slice(2));
+  assert.equal(p2.has_more, false);
+  const back = await stripe.paymentMethods.list({ customer: c.id, limit: 2, ending_before: p2.data[0].id });
+  assert.deepEqual(back.data.map((p) => p.id), want.slice(0, 2));
+  const mid = await stripe.paymentMethods.list({ customer: c.id, limit: 2, ending_before: a });
+  assert.deepEqual(mid.data.map((p) => p.id), want.slice(1, 3));
+  assert.equal(mid.has_more, true);
+  const all = [];
+  for await (const p of stripe.customers.listPaymentMethods(c.id, { limit: 1 })) all.push(p.id);
+  assert.deepEqual(all, want);
+  // created filters
+  const now = Math.floor(Date.now() / 1000);
+  assert.deepEqual((await stripe.paymentMethods.list({ customer: c.id, created: { gt: now + 100 } })).data, []);
+  assert.deepEqual((await stripe.paymentMethods.list({ customer: c.id, created: { lte: now + 100 } })).data.map((p) => p.id), want);
+  assert.deepEqual((await stripe.paymentMethods.list({ customer: c.id, created: { lt: 1000 } })).data, []);
+
+  // a cursor that is not this customer's, a missing customer, another merchant
+  const d = await stripe.customers.create({ source: 'tok_visa' });
+  await assert.rejects(stripe.paymentMethods.list({ customer: c.id, starting_after: d.default_source }), is404);
+  await assert.rejects(stripe.paymentMethods.list({ customer: 'cus_missing' }), is404);
+  await assert.rejects(stripe.customers.listPaymentMethods('cus_missing'), is404);
+  await assert.rejects(other.paymentMethods.list({ customer: c.id }), is404);
+  await assert.rejects(other.customers.listPaymentMethods(c.id), is404);
+  await assert.rejects(stripe.paymentMethods.list({ customer: c.id, limit: 101 }), (e) => e.statusCode === 400);
+  // the merchant-wide list (no customer) is unchanged: PaymentMethods made by the API
+  const wide = await stripe.paymentMethods.list({ limit: 100 });
+  assert.ok(wide.data.some((p) => p.id === pm2.id));
+});
+
+test('detaching a card source through /v1/payment_methods deletes it, as DELETE …/sources does', async () => {
+  const c = await stripe.customers.create({ source: 'tok_visa' });
+  const a = c.default_source;
+  const b = await stripe.customers.createSource(c.id, { source: 'tok_mastercard' });
+  const k = key('detach-card');
+  const det = await stripe.paymentMethods.detach(a, {}, { idempotencyKey: k });
+  assertStripeShape(det, 'payment_method');
+  assert.equal(det.id, a);
+  assert.equal(det.customer, null);
+  const again = await stripe.paymentMethods.detach(a, {}, { idempotencyKey: k });
+  assert.deepEqual(again, det);
+
+  const srcDel = await eventsOf('customer.source.deleted', a);
+  assert.equal(srcDel.length, 1);
+  assertStripeShape(srcDel[0].data.object, 'card');
+  assert.equal(srcDel[0].data.object.object, 'card');
+  assert.equal(srcDel[0].data.object.customer, c.id);
+  const pmDet = await eventsOf('payment_method.detached', a);
+  assert.equal(pmDet.length, 1);
+  assert.equal(pmDet[0].data.object.object, 'payment_method');
+  assert.equal(pmDet[0].data.object.customer, null);
+  assertStripeShape(pmDet[0].data.object, 'payment_method');
+  // the default source moves to the other card
+  const cu = await stripe.customers.retrieve(c.id);
+  assert.equal(cu.default_source, b.id);
+  const upd = await eventsOf('customer.updated', c.id);
+  assert.ok(upd.some((e) => e.data.previous_attributes.default_source === a && e.data.object.default_source === b.id));
+
+  // the card is gone: as a source, as a PaymentMethod, for paying, for attaching
+  assert.deepEqual((await stripe.customers.listSources(c.id)).data.map((s) => s.id), [b.id]);
+  assert.deepEqual((await stripe.paymentMethods.list({ customer: c.id })).data.map((p) => p.id), [b.id]);
+  await assert.rejects(stripe.customers.retrieveSource(c.id, a), is404);
+  await assert.rejects(stripe.paymentMethods.retrieve(a), is404);
+  await assert.rejects(stripe.paymentMethods.update(a, { metadata: { x: '1' } }), is404);
+  await assert.rejects(stripe.paymentMethods.detach(a), is404);
+  const d = await stripe.customers.create({});
+  await assert.rejects(stripe.paymentMethods.attach(a, { customer: d.id }), is404);
+  await assert.rejects(
+    stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: c.id, payment_method: a, confirm: true }), is404);
+
+  // DELETE …/sources/{card} sends the same two events
+  await stripe.customers.deleteSource(c.id, b.id);
+  assert.equal((await eventsOf('customer.source.deleted', b.id)).length, 1);
+  const bDet = await eventsOf('payment_method.detached', b.id);
+  assert.equal(bDet.length, 1);
+  assert.equal(bDet[0].data.object.customer, null);
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, null);
+  // another merchant cannot detach
+  const e = await stripe.customers.create({ source: 'tok_visa' });
+  await assert.rejects(other.paymentMethods.detach(e.default_source), is404);
+  assert.equal((await stripe.customers.retrieve(e.id)).default_source, e.default_source);
+});
+
+test('a detached PaymentMethod can no longer pay nor be attached again', async () => {
+  const c = await stripe.customers.create({});
+  const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: c.id });
+  await stripe.customers.update(c.id, { invoice_settings: { default_payment_method: pm.id } });
+  const det = await stripe.paymentMethods.detach(pm.id);
+  assert.equal(det.customer, null);
+  assert.equal((await stripe.customers.retrieve(c.id)).invoice_settings.default_payment_method, null);
+  const still = await stripe.paymentMethods.retrieve(pm.id); // visible, as on Stripe
+  assert.equal(still.customer, null);
+  const e1 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm.id, confirm: true }).then(() => null, (e) => e);
+  assert.equal(e1.statusCode, 400);
+  assert.equal(e1.param, 'payment_method');
+  assert.match(e1.message, DETACHED);
+  const e2 = await stripe.paymentMethods.attach(pm.id, { customer: c.id }).then(() => null, (e) => e);
+  assert.equal(e2.statusCode, 400);
+  assert.match(e2.message, DETACHED);
+  const si = await stripe.setupIntents.create({ customer: c.id, payment_method: pm.id });
+  const e3 = await stripe.setupIntents.confirm(si.id).then(() => null, (e) => e);
+  assert.equal(e3.statusCode, 400);
+  assert.match(e3.message, DETACHED);
+  await assert.rejects(stripe.paymentMethods.detach(pm.id), (e) => e.statusCode === 400 && e.code === 'payment_method_unexpected_state');
+  // one never attached still pays
+  const fresh = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: fresh.id, confirm: true });
+  assert.equal(pi.status, 'succeeded');
+});
+
+test("deleting a customer detaches its PaymentMethods and deletes its card sources", async () => {
+  const c = await stripe.customers.create({ source: 'tok_visa', email: 'gone@example.com' });
+  const a = c.default_source;
+  const b = await stripe.customers.createSource(c.id, { source: 'tok_mastercard' });
+  const pm = await stripe.paymentMethods.attach('pm_card_amex', { customer: c.id });
+  await stripe.customers.update(c.id, { invoice_settings: { default_payment_method: pm.id } });
+  await assert.rejects(other.customers.del(c.id), is404);
+  const del = await stripe.customers.del(c.id);
+  assert.deepEqual(del, { id: c.id, object: 'customer', deleted: true });
+  await assert.rejects(stripe.customers.del(c.id), is404); // idempotency keys are for POSTs
+
+  for (const id of [a, b.id, pm.id]) {
+    const ev = await eventsOf('payment_method.detached', id);
+    assert.equal(ev.length, 1, `payment_method.detached for ${id}`);
+    assert.equal(ev[0].data.object.customer, null);
+    assertStripeShape(ev[0].data.object, 'payment_method');
+  }
+  for (const id of [a, b.id]) {
+    const ev = await eventsOf('customer.source.deleted', id);
+    assert.equal(ev.length, 1);
+    assert.equal(ev[0].data.object.customer, c.id);
+  }
+  assert.equal((await eventsOf('customer.source.deleted', pm.id)).length, 0);
+  const cdel = await eventsOf('customer.deleted', c.id);
+  assert.equal(cdel.length, 1);
+  assert.equal(cdel[0].data.object.default_source, a); // the customer as it was
+
+  // nothing of it pays any more
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, null);
+  await assert.rejects(stripe.paymentMethods.retrieve(a), is404);
+  await assert.rejects(stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: pm.id, confirm: true }),
+    (e) => e.statusCode === 400 && DETACHED.test(e.message));
+  await assert.rejects(stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: b.id, confirm: true }), is404);
+  await assert.rejects(stripe.charges.create({ amount: 500, currency: 'usd', customer: c.id }), is404);
+  const d = await stripe.customers.create({});
+  await assert.rejects(stripe.paymentMethods.attach(pm.id, { customer: d.id }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.customers.listPaymentMethods(c.id), is404);
+});
