@@ -33,6 +33,7 @@ extern const struct route invoice_items_routes[];
 extern const struct route subscription_items_routes[];
 extern const struct route test_clocks_routes[];
 extern const struct route sources_routes[];
+extern const struct route setup_attempts_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

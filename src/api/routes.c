@@ -30,5 +30,6 @@ const struct route *const api_route_tables[] = {
     subscription_items_routes,
     test_clocks_routes,
     sources_routes,
+    setup_attempts_routes,
     NULL,
 };

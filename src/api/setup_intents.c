@@ -9,7 +9,9 @@
  * records the outcome: succeeded (the PaymentMethod attached to the intent's customer,
  * payment_method.attached then setup_intent.succeeded), requires_action (3-D Secure, with a
  * challenge page Tender serves at /3ds-setup/…), or a failure kept in last_setup_error
- * (setup_intent.setup_failed, and a 402 card error carrying the intent).
+ * (setup_intent.setup_failed, and a 402 card error carrying the intent). Each outcome is also a
+ * SetupAttempt (setup_attempts.c) in the same write, which the intent names as latest_attempt;
+ * a challenge's answer gives its outcome to the attempt that asked for it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "api/setup_attempts.h"
 #include "core/str.h"
 #include "http/form.h"
 #include "vault/payment_method.h"
@@ -31,6 +34,7 @@ struct setup_intent {
 	const char *usage, *cancellation_reason, *last_setup_error, *next_action, *return_url;
 	const char *three_d_secure_token, *request_three_d_secure;
 	const char *checkout_session; /* the setup-mode Checkout Session it saves a card for */
+	const char *latest_attempt;   /* its newest SetupAttempt (setup_attempts.c), or NULL */
 };
 
 /* ---- the row ---- */
@@ -38,22 +42,23 @@ struct setup_intent {
 static const char SQL_GET[] =
     "SELECT id, created, version, status, client_secret, customer, description, metadata,"
     " payment_method, usage, cancellation_reason, last_setup_error, next_action, return_url,"
-    " three_d_secure_token, request_three_d_secure, checkout_session FROM setup_intents"
-    " WHERE merchant_id = $1 AND id = $2";
+    " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt"
+    " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
     " customer, description, metadata, payment_method, usage, cancellation_reason,"
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
-    " checkout_session)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+    " checkout_session, latest_attempt)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
     "UPDATE setup_intents SET version = $4 + 1, status = $5, client_secret = $6, customer = $7,"
     " description = $8, metadata = $9, payment_method = $10, usage = $11,"
     " cancellation_reason = $12, last_setup_error = $13, next_action = $14, return_url = $15,"
-    " three_d_secure_token = $16, request_three_d_secure = $17, checkout_session = $18"
-    " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
+    " three_d_secure_token = $16, request_three_d_secure = $17, checkout_session = $18,"
+    " latest_attempt = $19 WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		   struct setup_intent *si)
@@ -83,6 +88,7 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->three_d_secure_token = col_text_dup(&r->arena, st, 14);
 		si->request_three_d_secure = col_text_dup(&r->arena, st, 15);
 		si->checkout_session = col_text_dup(&r->arena, st, 16);
+		si->latest_attempt = col_text_dup(&r->arena, st, 17);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -116,6 +122,7 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 16, si->three_d_secure_token, -1);
 	db_bind_text(st, 17, si->request_three_d_secure, -1);
 	db_bind_text(st, 18, si->checkout_session, -1);
+	db_bind_text(st, 19, si->latest_attempt, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -131,8 +138,10 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 
 /* ---- rendering ---- */
 
+/* prefix: where the intent sits in the answer ("" the answer itself, "data" in a list), for
+ * expand[]=latest_attempt; NULL expands nothing of it (events, errors). */
 static int si_render(struct req *r, struct db *db, const struct setup_intent *si,
-		     const struct expand_set *ex, struct json *j)
+		     const struct expand_set *ex, const char *prefix, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", si->id);
@@ -149,7 +158,17 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	json_kv_str_or_null(j, "description", si->description);
 	json_kv_null(j, "flow_directions");
 	json_kv_raw_or_null(j, "last_setup_error", si->last_setup_error);
-	json_kv_null(j, "latest_attempt");
+	json_key(j, "latest_attempt");
+	char path[64];
+	snprintf(path, sizeof(path), "%s%slatest_attempt", prefix && *prefix ? prefix : "",
+		 prefix && *prefix ? "." : "");
+	if (si->latest_attempt && db && prefix && req_expand_has(r, path)) {
+		rc = setup_attempt_render(r, db, si->latest_attempt, path, j);
+		if (rc != DB_OK)
+			return rc;
+	} else {
+		json_str_or_null(j, si->latest_attempt);
+	}
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_null(j, "mandate");
 	json_kv_raw(j, "metadata", si->metadata, strlen(si->metadata));
@@ -186,8 +205,18 @@ static int render_response(struct req *r, struct db *db, const struct setup_inte
 {
 	struct expand_set ex;
 	payments_expand_from_req(r, &ex, NULL);
-	return si_render(r, db, si, &ex, req_json(r)) == DB_OK ? 0
-							       : req_fail(r, ERR_API, NULL, NULL);
+	return si_render(r, db, si, &ex, "", req_json(r)) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int setup_intent_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct setup_intent si;
+	int rc = si_load(r, db, r->merchant_id, id, &si);
+	if (rc != DB_OK)
+		return rc;
+	return si_render(r, db, &si, NULL, NULL, j);
 }
 
 /* Appends a setup_intent.* event with si as it is now (nothing expanded). */
@@ -197,7 +226,7 @@ static int emit(struct req *r, struct db *db, const struct setup_intent *si, con
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	int rc = si_render(r, NULL, si, NULL, &j) == DB_OK && !b.failed
+	int rc = si_render(r, NULL, si, NULL, NULL, &j) == DB_OK && !b.failed
 		     ? payments_event(r, db, type, si->id, b.data, b.len, NULL)
 		     : req_fail(r, ERR_API, NULL, NULL);
 	buf_release(&b);
@@ -350,6 +379,7 @@ struct confirm_ctx {
 	struct card_auth ca;
 	bool require_3ds;
 	bool authenticated; /* the cardholder completed the challenge */
+	char attempt_id[ID_MAX]; /* the SetupAttempt this confirmation makes (before the write) */
 };
 
 /* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
@@ -388,6 +418,38 @@ static const char *challenge_url(struct req *r, const struct setup_intent *si)
 			    si->three_d_secure_token);
 }
 
+/* The SetupAttempt of this confirmation, whose outcome is status (succeeded, failed,
+ * requires_action) with setup_error (JSON) for a failure; the intent names it as its
+ * latest_attempt. A challenge's completion gives its outcome to the attempt that asked for it;
+ * any other confirmation makes a new one, and an attempt still waiting for its challenge is
+ * then abandoned. 0, or -1 with r->err. */
+static int record_attempt(struct req *r, struct db *db, struct confirm_ctx *c, const char *status,
+			  const char *setup_error)
+{
+	struct setup_intent *si = &c->si;
+	const char *prev = c->si0.latest_attempt;
+	if (c->authenticated && prev && status_is(&c->si0, "requires_action"))
+		return setup_attempt_finish(r, db, prev, status, "authenticated", setup_error);
+	if (setup_attempt_abandon(r, db, prev) != 0)
+		return -1;
+	struct setup_attempt_new a = {
+	    .id = c->attempt_id,
+	    .setup_intent = si->id,
+	    .customer = si->customer,
+	    .payment_method = c->ca.pm_id,
+	    .usage = si->usage,
+	    .card = &c->ca.card,
+	    .cvc_check = c->ca.decision.cvc_check,
+	    .status = status,
+	    .three_d_secure_result = c->authenticated ? "authenticated" : NULL,
+	    .setup_error = setup_error,
+	};
+	if (setup_attempt_insert(r, db, &a) != 0)
+		return -1;
+	si->latest_attempt = c->attempt_id;
+	return 0;
+}
+
 static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 {
 	struct setup_intent *si = &c->si;
@@ -413,7 +475,11 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 	json_obj_close(&j);
 	si->next_action = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);
-	if (!si->next_action || si_write(r, db, si, false) != DB_OK)
+	if (!si->next_action)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (record_attempt(r, db, c, "requires_action", NULL) != 0)
+		return -1;
+	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, si, "setup_intent.requires_action") != 0)
 		return -1;
@@ -431,7 +497,11 @@ static int setup_failed(struct req *r, struct db *db, struct confirm_ctx *c)
 	si->payment_method = NULL;
 	si->next_action = NULL;
 	si->three_d_secure_token = NULL;
-	if (!si->last_setup_error || si_write(r, db, si, false) != DB_OK)
+	if (!si->last_setup_error)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (record_attempt(r, db, c, "failed", si->last_setup_error) != 0)
+		return -1;
+	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, si, "setup_intent.setup_failed") != 0)
 		return -1;
@@ -441,7 +511,7 @@ static int setup_failed(struct req *r, struct db *db, struct confirm_ctx *c)
 	struct json ej;
 	json_init(&ej, &r->err.extra);
 	json_key(&ej, "setup_intent");
-	if (si_render(r, db, si, NULL, &ej) != DB_OK)
+	if (si_render(r, db, si, NULL, NULL, &ej) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return REQ_COMMIT_ERR;
 }
@@ -495,6 +565,8 @@ static int confirm_fn(struct db *db, void *p)
 	/* the cardholder authenticated this setup: the issuer will not ask again off session */
 	if (c->authenticated && pm_mark_set_up(db, r->merchant_id, c->ca.pm_id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (record_attempt(r, db, c, "succeeded", NULL) != 0)
+		return -1;
 	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, si, "setup_intent.succeeded") != 0)
@@ -531,6 +603,7 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 		si->return_url = ru;
 	if (check_return_url(r, si->return_url) != 0)
 		return -1;
+	id_new_at(c->attempt_id, SETUP_ATTEMPT_PREFIX, r->now);
 	c->si0 = c->si;
 	return req_write(r, confirm_fn, c);
 }
@@ -615,6 +688,8 @@ int setup_intent_abandon(struct req *r, struct db *db, const char *id)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (!status_is(&si, "requires_action"))
 		return 0;
+	if (setup_attempt_abandon(r, db, si.latest_attempt) != 0)
+		return -1;
 	si.status = "canceled";
 	si.cancellation_reason = "abandoned";
 	si.next_action = NULL;
@@ -742,6 +817,9 @@ static int update_fn(struct db *db, void *p)
 		if (check_pm_ref(r, *pm ? pm : NULL) != 0)
 			return -1;
 		/* a new payment method replaces the one a challenge was asked for */
+		if (status_is(si, "requires_action") &&
+		    setup_attempt_abandon(r, db, si->latest_attempt) != 0)
+			return -1;
 		si->payment_method = *pm ? pm : NULL;
 		si->status =
 		    si->payment_method ? "requires_confirmation" : "requires_payment_method";
@@ -773,6 +851,8 @@ static int cancel_fn(struct db *db, void *p)
 	if (!confirmable(si))
 		return unexpected_state(r, "cancel", si);
 	const char *reason = param_str(r, "cancellation_reason");
+	if (setup_attempt_abandon(r, db, si->latest_attempt) != 0)
+		return -1;
 	si->status = "canceled";
 	si->cancellation_reason = reason && *reason ? reason : NULL;
 	si->next_action = NULL;
@@ -820,7 +900,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 		return rc;
 	struct expand_set ex;
 	payments_expand_from_req(r, &ex, "data");
-	return si_render(r, db, &si, &ex, j);
+	return si_render(r, db, &si, &ex, "data", j);
 }
 
 static int h_list(struct req *r)
@@ -940,7 +1020,13 @@ static int fail_fn(struct db *db, void *p)
 	si->payment_method = NULL;
 	si->next_action = NULL;
 	si->three_d_secure_token = NULL;
-	if (!si->last_setup_error || si_write(r, db, si, false) != DB_OK)
+	if (!si->last_setup_error)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the attempt that asked for the challenge fails with it */
+	if (si->latest_attempt && setup_attempt_finish(r, db, si->latest_attempt, "failed",
+						       "failed", si->last_setup_error) != 0)
+		return -1;
+	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return emit(r, db, si, "setup_intent.setup_failed");
 }

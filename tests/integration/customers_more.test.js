@@ -227,3 +227,202 @@ test("deleting a customer detaches its PaymentMethods and deletes its card sourc
   await assert.rejects(stripe.paymentMethods.attach(pm.id, { customer: d.id }), (e) => e.statusCode === 400);
   await assert.rejects(stripe.customers.listPaymentMethods(c.id), is404);
 });
+
+// ---- SetupAttempts ----
+
+const { storeSql } = require('./helpers');
+
+async function attemptsOf(si, params = {}) {
+  return stripe.setupAttempts.list({ setup_intent: si, ...params });
+}
+
+function assertCardDetails(card, { brand, last4 }) {
+  assert.equal(card.brand, brand);
+  assert.equal(card.network, brand);
+  assert.equal(card.last4, last4);
+  assert.equal(card.country, 'US');
+  assert.equal(card.funding, 'credit');
+  assert.equal(typeof card.exp_month, 'number');
+  assert.equal(typeof card.exp_year, 'number');
+  assert.match(card.fingerprint, /^[0-9A-Za-z]{16}$/);
+  assert.equal(card.wallet, null);
+  assert.deepEqual(Object.keys(card.checks).sort(), ['address_line1_check', 'address_postal_code_check', 'cvc_check']);
+}
+
+test('a confirmation records a SetupAttempt: latest_attempt, expandable, listed', async () => {
+  const cus = await stripe.customers.create({});
+  const si = await stripe.setupIntents.create({ customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  assert.equal(si.status, 'succeeded');
+  assert.match(si.latest_attempt, /^setatt_[0-9A-Za-z]{24}$/);
+  assertStripeShape(si, 'setup_intent');
+  const x = await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] });
+  const a = x.latest_attempt;
+  assertStripeShape(a, 'setup_attempt');
+  assert.equal(a.id, si.latest_attempt);
+  assert.equal(a.object, 'setup_attempt');
+  assert.equal(a.status, 'succeeded');
+  assert.equal(a.setup_intent, si.id);
+  assert.equal(a.customer, cus.id);
+  assert.equal(a.payment_method, si.payment_method);
+  assert.equal(a.usage, 'off_session');
+  assert.equal(a.flow_directions, null);
+  assert.equal(a.setup_error, null);
+  assert.equal(a.livemode, false);
+  assert.equal(a.payment_method_details.type, 'card');
+  assertCardDetails(a.payment_method_details.card, { brand: 'visa', last4: '4242' });
+  assert.equal(a.payment_method_details.card.three_d_secure, null);
+  const l = await attemptsOf(si.id);
+  assert.equal(l.url, '/v1/setup_attempts');
+  assert.deepEqual(l.data, [a]);
+  // nested expansions of the attempt
+  const y = await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt.payment_method', 'latest_attempt.customer'] });
+  assert.equal(y.latest_attempt.payment_method.id, si.payment_method);
+  assert.equal(y.latest_attempt.customer.id, cus.id);
+  const z = await attemptsOf(si.id, { expand: ['data.setup_intent', 'data.payment_method'] });
+  assert.equal(z.data[0].setup_intent.id, si.id);
+  assertStripeShape(z.data[0].setup_intent, 'setup_intent');
+  assert.equal(z.data[0].payment_method.object, 'payment_method');
+  const inList = await stripe.setupIntents.list({ customer: cus.id, expand: ['data.latest_attempt'] });
+  assert.equal(inList.data[0].latest_attempt.id, a.id);
+  // no attempt before a confirmation
+  const plain = await stripe.setupIntents.create({ payment_method: 'pm_card_visa' });
+  assert.equal(plain.latest_attempt, null);
+  assert.deepEqual((await attemptsOf(plain.id)).data, []);
+});
+
+test('a declined card is a failed attempt with setup_error; the next confirmation another one', async () => {
+  const cus = await stripe.customers.create({});
+  const err = await stripe.setupIntents.create({ customer: cus.id, payment_method: 'pm_card_chargeDeclined', confirm: true }).then(() => null, (e) => e);
+  assert.equal(err.statusCode, 402);
+  const si = err.raw.setup_intent;
+  assert.match(si.latest_attempt, /^setatt_/);
+  const k = key('confirm-again');
+  const ok = await stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_mastercard' }, { idempotencyKey: k });
+  const ok2 = await stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_mastercard' }, { idempotencyKey: k });
+  assert.deepEqual(ok2, ok);
+  assert.equal(ok.status, 'succeeded');
+  assert.notEqual(ok.latest_attempt, si.latest_attempt);
+  const l = await attemptsOf(si.id);
+  assert.deepEqual(l.data.map((a) => a.id), [ok.latest_attempt, si.latest_attempt]);
+  const [good, bad] = l.data;
+  for (const a of l.data) assertStripeShape(a, 'setup_attempt');
+  assert.equal(bad.status, 'failed');
+  assert.equal(bad.setup_error.type, 'card_error');
+  assert.equal(bad.setup_error.code, 'card_declined');
+  assert.equal(bad.setup_error.decline_code, 'generic_decline');
+  assert.equal(bad.setup_error.payment_method.card.last4, '0002');
+  assertCardDetails(bad.payment_method_details.card, { brand: 'visa', last4: '0002' });
+  assert.equal(good.status, 'succeeded');
+  assertCardDetails(good.payment_method_details.card, { brand: 'mastercard', last4: '4444' });
+  // pages, created filters
+  const p1 = await attemptsOf(si.id, { limit: 1 });
+  assert.equal(p1.has_more, true);
+  assert.deepEqual(p1.data.map((a) => a.id), [good.id]);
+  const p2 = await attemptsOf(si.id, { limit: 1, starting_after: good.id });
+  assert.deepEqual(p2.data.map((a) => a.id), [bad.id]);
+  assert.equal(p2.has_more, false);
+  assert.deepEqual((await attemptsOf(si.id, { limit: 1, ending_before: bad.id })).data.map((a) => a.id), [good.id]);
+  assert.deepEqual((await attemptsOf(si.id, { created: { gte: bad.created } })).data.length, 2);
+  assert.deepEqual((await attemptsOf(si.id, { created: { gt: good.created + 5 } })).data, []);
+  // the required param, a missing intent, another merchant
+  await assert.rejects(stripe.setupAttempts.list({}), (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'setup_intent');
+  await assert.rejects(attemptsOf('seti_missing'), (e) => is404(e) && e.param === 'setup_intent');
+  await assert.rejects(other.setupAttempts.list({ setup_intent: si.id }), is404);
+  await assert.rejects(other.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] }), is404);
+});
+
+async function challengeIntent(extra = {}) {
+  const cus = await stripe.customers.create({});
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method: 'pm_card_authenticationRequired', confirm: true,
+    return_url: 'https://shop.example/saved', ...extra,
+  });
+  assert.equal(si.status, 'requires_action');
+  const a = (await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] })).latest_attempt;
+  assert.equal(a.status, 'requires_action');
+  assert.equal(a.payment_method_details.card.three_d_secure, null);
+  assert.equal(a.setup_error, null);
+  assertStripeShape(a, 'setup_attempt');
+  return { si, cus, a, path: new URL(si.next_action.redirect_to_url.url).pathname };
+}
+
+test('3-D Secure on the /3ds-setup/ page: the attempt that asked gets the outcome', async () => {
+  const { si, a, path: p } = await challengeIntent();
+  const r = await env.request({ method: 'POST', path: `${p}/complete`, body: '' });
+  assert.equal(r.status, 303);
+  const done = await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] });
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.latest_attempt.id, a.id); // the same attempt
+  assert.equal(done.latest_attempt.status, 'succeeded');
+  const tds = done.latest_attempt.payment_method_details.card.three_d_secure;
+  assert.equal(tds.result, 'authenticated');
+  assert.equal(tds.authentication_flow, 'challenge');
+  assert.equal(tds.version, '2.2.0');
+  assertStripeShape(done.latest_attempt, 'setup_attempt');
+  assert.deepEqual((await attemptsOf(si.id)).data.map((x) => x.id), [a.id]);
+
+  const f = await challengeIntent();
+  const rf = await env.request({ method: 'POST', path: `${f.path}/fail`, body: '' });
+  assert.equal(rf.status, 303);
+  const failed = await stripe.setupIntents.retrieve(f.si.id, { expand: ['latest_attempt'] });
+  assert.equal(failed.status, 'requires_payment_method');
+  const fa = failed.latest_attempt;
+  assert.equal(fa.id, f.a.id);
+  assert.equal(fa.status, 'failed');
+  assert.equal(fa.payment_method_details.card.three_d_secure.result, 'failed');
+  assert.equal(fa.setup_error.code, 'setup_intent_authentication_failure');
+  assert.equal(fa.setup_error.type, 'card_error');
+  assertStripeShape(fa, 'setup_attempt');
+});
+
+test('an attempt left waiting for 3-D Secure is abandoned when its intent moves on', async () => {
+  // canceled
+  const c1 = await challengeIntent();
+  await stripe.setupIntents.cancel(c1.si.id);
+  assert.equal((await attemptsOf(c1.si.id)).data[0].status, 'abandoned');
+  // confirmed again with another card: a new attempt
+  const c2 = await challengeIntent();
+  const again = await stripe.setupIntents.confirm(c2.si.id, { payment_method: 'pm_card_visa' });
+  assert.equal(again.status, 'succeeded');
+  const l = (await attemptsOf(c2.si.id)).data;
+  assert.deepEqual(l.map((x) => x.status), ['succeeded', 'abandoned']);
+  assert.equal(l[1].id, c2.a.id);
+  // another payment method by update
+  const c3 = await challengeIntent();
+  await stripe.setupIntents.update(c3.si.id, { payment_method: 'pm_card_mastercard' });
+  assert.equal((await attemptsOf(c3.si.id)).data[0].status, 'abandoned');
+  // its page no longer completes anything
+  const r = await env.request({ method: 'POST', path: `${c3.path}/complete`, body: '' });
+  assert.equal(r.status, 404);
+  assert.equal((await attemptsOf(c3.si.id)).data[0].status, 'abandoned');
+});
+
+test("checkout's mode=setup records the SetupIntent's attempt; a PaymentIntent's setup_future_usage none", async () => {
+  const cus = await stripe.customers.create({});
+  const s = await stripe.checkout.sessions.create({ mode: 'setup', customer: cus.id, success_url: 'https://shop.example/ok' });
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card',
+    'payment_method_data[billing_details][email]': 'buyer@example.com',
+    'payment_method_data[billing_details][name]': 'Buyer',
+    'payment_method_data[card][number]': '5555555555554444',
+    'payment_method_data[card][exp_month]': '10',
+    'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '321',
+  }).toString();
+  const r = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: form });
+  assert.equal(r.status, 303, r.body);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const si = await stripe.setupIntents.retrieve(done.setup_intent, { expand: ['latest_attempt'] });
+  assert.equal(si.latest_attempt.status, 'succeeded');
+  assert.equal(si.latest_attempt.customer, cus.id);
+  assertCardDetails(si.latest_attempt.payment_method_details.card, { brand: 'mastercard', last4: '4444' });
+  assert.equal(si.latest_attempt.payment_method_details.card.checks.cvc_check, 'pass');
+  assertStripeShape(si.latest_attempt, 'setup_attempt');
+
+  const count = () => storeSql(env.dataDir, 'SELECT COUNT(*) FROM setup_attempts').reduce((n, x) => n + Number(x.trim()), 0);
+  const n0 = count();
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa', setup_future_usage: 'off_session', confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(count(), n0);
+});
