@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/customer_balance.h"
 #include "api/list.h"
 #include "api/resources.h"
 #include "api/search.h"
 #include "api/sources.h"
+#include "api/tax_ids.h"
 #include "core/clock.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -41,34 +43,36 @@ static const char SQL_GET[] =
     " currency, invoice_prefix, preferred_locales, tax_exempt, default_payment_method, balance,"
     " deleted, test_clock, default_source FROM customers WHERE merchant_id = $1 AND id = $2";
 
-static int customer_load(struct req *r, struct db *db, const char *id, struct customer *c)
+/* Customer id of merchant_id, its strings in arena a. */
+static int customer_load_in(struct arena *a, const char *merchant_id, struct db *db, const char *id,
+			    struct customer *c)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, id, -1);
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		memset(c, 0, sizeof(*c));
 		str_copy(c->id, sizeof(c->id), db_col_text(st, 0, NULL));
 		c->created = db_col_int64(st, 1);
-		c->email = col_text_dup(&r->arena, st, 2);
-		c->name = col_text_dup(&r->arena, st, 3);
-		c->description = col_text_dup(&r->arena, st, 4);
-		c->phone = col_text_dup(&r->arena, st, 5);
-		c->address = col_text_dup(&r->arena, st, 6);
-		c->shipping = col_text_dup(&r->arena, st, 7);
-		c->metadata = col_text_dup(&r->arena, st, 8);
-		c->currency = col_text_dup(&r->arena, st, 9);
-		c->invoice_prefix = col_text_dup(&r->arena, st, 10);
-		c->preferred_locales = col_text_dup(&r->arena, st, 11);
-		c->tax_exempt = col_text_dup(&r->arena, st, 12);
-		c->default_payment_method = col_text_dup(&r->arena, st, 13);
+		c->email = col_text_dup(a, st, 2);
+		c->name = col_text_dup(a, st, 3);
+		c->description = col_text_dup(a, st, 4);
+		c->phone = col_text_dup(a, st, 5);
+		c->address = col_text_dup(a, st, 6);
+		c->shipping = col_text_dup(a, st, 7);
+		c->metadata = col_text_dup(a, st, 8);
+		c->currency = col_text_dup(a, st, 9);
+		c->invoice_prefix = col_text_dup(a, st, 10);
+		c->preferred_locales = col_text_dup(a, st, 11);
+		c->tax_exempt = col_text_dup(a, st, 12);
+		c->default_payment_method = col_text_dup(a, st, 13);
 		c->balance = db_col_int64(st, 14);
 		c->deleted = (int)db_col_int64(st, 15);
-		c->test_clock = col_text_dup(&r->arena, st, 16);
-		c->default_source = col_text_dup(&r->arena, st, 17);
+		c->test_clock = col_text_dup(a, st, 16);
+		c->default_source = col_text_dup(a, st, 17);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -76,19 +80,39 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
-/* What expand[] asks of a rendered customer (NULL in events: nothing). */
+static int customer_load(struct req *r, struct db *db, const char *id, struct customer *c)
+{
+	return customer_load_in(&r->arena, r->merchant_id, db, id, c);
+}
+
+/* What expand[] asks of a rendered customer (NULL in events: nothing). sources, tax_ids and
+ * invoice_credit_balance are includable: shown only when asked for, as on Stripe. */
 struct customer_expand {
 	struct req *r;
 	struct db *db;
-	bool default_source, sources;
+	bool default_source, sources, tax_ids, invoice_credit_balance;
 };
+
+static bool expand_one(struct req *r, const char *prefix, const char *field)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "", prefix ? "." : "", field);
+	return req_expand_has(r, path);
+}
 
 static void expand_for(struct req *r, struct db *db, const char *prefix, struct customer_expand *x)
 {
-	char a[64], b[64];
-	snprintf(a, sizeof(a), "%s%sdefault_source", prefix ? prefix : "", prefix ? "." : "");
-	snprintf(b, sizeof(b), "%s%ssources", prefix ? prefix : "", prefix ? "." : "");
-	*x = (struct customer_expand){r, db, req_expand_has(r, a), req_expand_has(r, b)};
+	*x = (struct customer_expand){r,
+				      db,
+				      expand_one(r, prefix, "default_source"),
+				      expand_one(r, prefix, "sources"),
+				      expand_one(r, prefix, "tax_ids"),
+				      expand_one(r, prefix, "invoice_credit_balance")};
+}
+
+static bool expand_any(const struct customer_expand *x)
+{
+	return x->default_source || x->sources || x->tax_ids || x->invoice_credit_balance;
 }
 
 static int customer_render(const struct customer *c, struct json *j,
@@ -120,6 +144,14 @@ static int customer_render(const struct customer *c, struct json *j,
 	json_kv_str_or_null(j, "description", c->description);
 	json_kv_null(j, "discount");
 	json_kv_str_or_null(j, "email", c->email);
+	if (x && x->invoice_credit_balance) {
+		/* the balance by currency: the one currency it is in, if any */
+		json_key(j, "invoice_credit_balance");
+		json_obj_open(j);
+		if (c->currency)
+			json_kv_int(j, c->currency, c->balance);
+		json_obj_close(j);
+	}
 	json_kv_str_or_null(j, "invoice_prefix", c->invoice_prefix);
 	json_key(j, "invoice_settings");
 	json_obj_open(j);
@@ -144,6 +176,12 @@ static int customer_render(const struct customer *c, struct json *j,
 			return rc;
 	}
 	json_kv_str(j, "tax_exempt", c->tax_exempt ? c->tax_exempt : "none");
+	if (x && x->tax_ids) {
+		json_key(j, "tax_ids");
+		int rc = tax_ids_render_embedded(x->r, x->db, c->id, j);
+		if (rc != DB_OK)
+			return rc;
+	}
 	json_kv_str_or_null(j, "test_clock", c->test_clock);
 	json_obj_close(j);
 	return DB_OK;
@@ -172,8 +210,8 @@ int customer_render_by_id(struct req *r, struct db *db, const char *id, struct j
 	return customer_render(&c, j, NULL);
 }
 
-/* Renders into a fresh buffer (for the response and the event at once). */
-static const char *customer_json(struct req *r, const struct customer *c, size_t *ret_len)
+/* Renders into a fresh buffer (for the response and the event at once), in arena a. */
+static const char *customer_json_in(struct arena *a, const struct customer *c, size_t *ret_len)
 {
 	struct buf b;
 	struct json j;
@@ -181,10 +219,31 @@ static const char *customer_json(struct req *r, const struct customer *c, size_t
 	json_init(&j, &b);
 	const char *s = customer_render(c, &j, NULL) != DB_OK || b.failed
 			    ? NULL
-			    : arena_strndup(&r->arena, b.data, b.len);
+			    : arena_strndup(a, b.data, b.len);
 	*ret_len = b.len;
 	buf_release(&b);
 	return s;
+}
+
+static const char *customer_json(struct req *r, const struct customer *c, size_t *ret_len)
+{
+	return customer_json_in(&r->arena, c, ret_len);
+}
+
+int customer_updated_event(struct db *db, struct arena *arena, const char *merchant_id,
+			   const char *id, const char *prev, int64_t now,
+			   const struct event_origin *origin)
+{
+	struct customer c;
+	int rc = customer_load_in(arena, merchant_id, db, id, &c);
+	if (rc != DB_OK)
+		return rc;
+	size_t len = 0;
+	const char *js = customer_json_in(arena, &c, &len);
+	if (!js)
+		return DB_ERR;
+	return event_append(db, merchant_id, origin, "customer.updated", id, js, len, prev, now,
+			    NULL);
 }
 
 static const char *const tax_exempt_values[] = {"none", "exempt", "reverse", NULL};
@@ -229,6 +288,7 @@ static const struct param_spec create_params[] = {
     CUSTOMER_WRITABLE_PARAMS,
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
     {"source", PT_STRING, 0, 255, NULL, NULL},
+    {"tax_id_data", PT_OBJECT_ARRAY, 0, TAX_IDS_PER_CUSTOMER_MAX, NULL, tax_id_data_children},
     {"test_clock", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -257,18 +317,28 @@ static int apply_params(struct req *r, struct customer *c)
 	c->phone = str_update(r, "phone", c->phone);
 	const char *ip = str_update(r, "invoice_prefix", c->invoice_prefix);
 	if (ip != c->invoice_prefix) {
-		if (!ip || strlen(ip) < 3)
-			return req_fail(r, ERR_PARAM_BAD, "invoice_prefix",
-			                "Invalid invoice_prefix: must be 3 to 12 uppercase letters or "
-			                "numbers.");
+		size_t n = ip ? strlen(ip) : 0;
+		bool ok = n >= 3 && n <= 12;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = (ip[i] >= 'A' && ip[i] <= 'Z') || (ip[i] >= '0' && ip[i] <= '9');
+		if (!ok)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "invoice_prefix",
+			    "Invalid invoice_prefix: must be 3 to 12 uppercase letters or "
+			    "numbers.");
 		c->invoice_prefix = ip;
 	}
 	const char *te = param_str(r, "tax_exempt");
 	if (te)
 		c->tax_exempt = *te ? te : "none";
 	int64_t bal;
-	if (param_int(r, "balance", &bal) == 1)
+	if (param_int(r, "balance", &bal) == 1) {
+		if (bal > CUSTOMER_BALANCE_ABS_MAX || bal < -CUSTOMER_BALANCE_ABS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "balance",
+					"Invalid balance: must be at most %lld in absolute value.",
+					(long long)CUSTOMER_BALANCE_ABS_MAX);
 		c->balance = bal;
+	}
 	if (address_from_params(r, "address", &c->address) != 0)
 		return -1;
 	if (shipping_from_params(r, "shipping", &c->shipping) != 0)
@@ -292,10 +362,12 @@ static const char SQL_INSERT[] =
 static const char SQL_UPDATE[] =
     "UPDATE customers SET email = $3, name = $4, description = $5, phone = $6, address = $7,"
     " shipping = $8, metadata = $9, invoice_prefix = $10, preferred_locales = $11,"
-    " tax_exempt = $12, default_payment_method = $13, balance = $14, default_source = $15"
-    " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+    " tax_exempt = $12, default_payment_method = $13, balance = $14, default_source = $15,"
+    " currency = $16 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_DELETE[] =
     "UPDATE customers SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+static int balance_param_record(struct req *r, struct db *db, struct customer *c, int64_t old);
 
 struct write_ctx {
 	struct req *r;
@@ -357,7 +429,7 @@ static int respond_expanded(struct req *r, struct db *db, const struct customer 
 {
 	struct customer_expand x;
 	expand_for(r, db, NULL, &x);
-	if (!x.default_source && !x.sources)
+	if (!expand_any(&x))
 		return 0;
 	return customer_render(c, req_json(r), &x) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
@@ -392,6 +464,9 @@ static int create_fn(struct db *db, void *p)
 		return -1;
 	/* `source`: the card verified before the write is its first source and default */
 	c->default_source = w->sn.set ? w->sn.id : NULL;
+	c->currency = NULL;
+	if (balance_param_record(r, db, c, 0) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -416,6 +491,8 @@ static int create_fn(struct db *db, void *p)
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, c, "customer.created", NULL, true) != 0)
+		return -1;
+	if (tax_ids_create_from_data(r, db, c->id) != 0)
 		return -1;
 	if (pm_id && pm_attach_finish(r, db, pm_id, owner, c->id) != 0)
 		return -1;
@@ -484,7 +561,7 @@ static int h_create(struct req *r)
 	c->invoice_prefix = prefix;
 	c->tax_exempt = "none";
 	c->preferred_locales = "[]";
-	if (apply_params(r, c) != 0)
+	if (apply_params(r, c) != 0 || tax_ids_check_data(r) != 0)
 		return -1;
 	w.default_pm = c->default_payment_method;
 	const char *src = param_str(r, "source");
@@ -553,6 +630,7 @@ static const char *previous_attributes(struct req *r, const struct customer *o,
 #undef PREV_RAW
 	if (o->balance != n->balance)
 		json_kv_int(&j, "balance", o->balance);
+	PREV_STR(currency)
 	PREV_STR(default_source)
 #undef PREV_STR
 	if ((o->default_payment_method == NULL) != (n->default_payment_method == NULL) ||
@@ -590,9 +668,35 @@ static int customer_save(struct req *r, struct db *db, const struct customer *c)
 	db_bind_text(st, 13, c->default_payment_method, -1);
 	db_bind_int64(st, 14, c->balance);
 	db_bind_text(st, 15, c->default_source, -1);
+	db_bind_text(st, 16, c->currency, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
+}
+
+/* `balance` on a create or update moved the customer's balance from old to c->balance: the
+ * move is an adjustment transaction in the customer's currency (the merchant's settlement
+ * currency for a customer without one, which it then gets), as every change of it is. 0, or -1
+ * with r->err. */
+static int balance_param_record(struct req *r, struct db *db, struct customer *c, int64_t old)
+{
+	if (c->balance == old)
+		return 0;
+	if (!c->currency) {
+		char cur[8];
+		if (customer_balance_default_currency(db, r->merchant_id, cur) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		c->currency = arena_strdup(&r->arena, cur);
+		if (!c->currency)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int64_t amount;
+	if (__builtin_sub_overflow(c->balance, old, &amount))
+		return req_fail(r, ERR_PARAM_BAD, "balance", "Invalid balance.");
+	return customer_balance_txn_record(db, r->merchant_id, c->id, amount, c->currency,
+					   c->balance, r->now) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* default_source and source on an update. default_source must be one of the customer's cards.
@@ -635,6 +739,8 @@ static int update_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	*c = old;
 	if (apply_params(r, c) != 0)
+		return -1;
+	if (balance_param_record(r, db, c, old.balance) != 0)
 		return -1;
 	const char *dpm = c->default_payment_method;
 	if (dpm && !(old.default_payment_method && strcmp(dpm, old.default_payment_method) == 0) &&

@@ -34,6 +34,8 @@ extern const struct route subscription_items_routes[];
 extern const struct route test_clocks_routes[];
 extern const struct route sources_routes[];
 extern const struct route setup_attempts_routes[];
+extern const struct route customer_balance_routes[];
+extern const struct route tax_ids_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

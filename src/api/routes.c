@@ -31,5 +31,7 @@ const struct route *const api_route_tables[] = {
     test_clocks_routes,
     sources_routes,
     setup_attempts_routes,
+    customer_balance_routes,
+    tax_ids_routes,
     NULL,
 };

@@ -426,3 +426,246 @@ test("checkout's mode=setup records the SetupIntent's attempt; a PaymentIntent's
   assert.equal(pi.status, 'succeeded');
   assert.equal(count(), n0);
 });
+
+// ---- a customer's credit balance ----
+
+async function allBalanceTxns(cus) {
+  const out = [];
+  for await (const t of stripe.customers.listBalanceTransactions(cus, { limit: 2 })) out.push(t);
+  return out;
+}
+
+test('balance on create and update, and balance transactions: each change a transaction, customer.updated', async () => {
+  const c = await stripe.customers.create({ email: 'credit@example.com', balance: -500 });
+  assert.equal(c.balance, -500);
+  assert.equal(c.currency, 'usd'); // the merchant's settlement currency
+  assertStripeShape(c, 'customer');
+  let txns = await allBalanceTxns(c.id);
+  assert.equal(txns.length, 1);
+  assertStripeShape(txns[0], 'customer_balance_transaction');
+  assert.match(txns[0].id, /^cbtxn_[0-9A-Za-z]{24}$/);
+  assert.equal(txns[0].object, 'customer_balance_transaction');
+  assert.equal(txns[0].type, 'adjustment');
+  assert.equal(txns[0].amount, -500);
+  assert.equal(txns[0].ending_balance, -500);
+  assert.equal(txns[0].currency, 'usd');
+  assert.equal(txns[0].customer, c.id);
+  assert.equal(txns[0].invoice, null);
+  assert.equal(txns[0].credit_note, null);
+
+  const u = await stripe.customers.update(c.id, { balance: 200 });
+  assert.equal(u.balance, 200);
+  const upd = await eventsOf('customer.updated', c.id);
+  assert.equal(upd.length, 1);
+  assert.equal(upd[0].data.previous_attributes.balance, -500);
+  assert.equal(upd[0].data.object.balance, 200);
+
+  const k = key('cbtxn');
+  const t = await stripe.customers.createBalanceTransaction(c.id,
+    { amount: -1000, currency: 'usd', description: 'Goodwill credit', metadata: { ticket: '42' } }, { idempotencyKey: k });
+  const t2 = await stripe.customers.createBalanceTransaction(c.id,
+    { amount: -1000, currency: 'usd', description: 'Goodwill credit', metadata: { ticket: '42' } }, { idempotencyKey: k });
+  assert.deepEqual(t2, t);
+  assertStripeShape(t, 'customer_balance_transaction');
+  assert.equal(t.amount, -1000);
+  assert.equal(t.ending_balance, -800);
+  assert.equal(t.description, 'Goodwill credit');
+  assert.deepEqual(t.metadata, { ticket: '42' });
+  const cu = await stripe.customers.retrieve(c.id, { expand: ['invoice_credit_balance'] });
+  assert.equal(cu.balance, -800);
+  assert.deepEqual(cu.invoice_credit_balance, { usd: -800 });
+  const upd2 = await eventsOf('customer.updated', c.id);
+  assert.equal(upd2.length, 2);
+  assert.equal(upd2[1].data.previous_attributes.balance, 200);
+  assert.equal(upd2[1].data.object.balance, -800);
+  assert.equal(upd2[1].request.idempotency_key, k);
+
+  // history: newest first, amounts sum to the balance, each ending_balance follows on
+  txns = await allBalanceTxns(c.id);
+  assert.deepEqual(txns.map((x) => x.amount), [-1000, 700, -500]);
+  assert.equal(txns.reduce((s, x) => s + x.amount, 0), -800);
+  assert.deepEqual(txns.map((x) => x.ending_balance), [-800, 200, -500]);
+  const p1 = await stripe.customers.listBalanceTransactions(c.id, { limit: 1 });
+  assert.equal(p1.url, `/v1/customers/${c.id}/balance_transactions`);
+  assert.equal(p1.has_more, true);
+  const p2 = await stripe.customers.listBalanceTransactions(c.id, { limit: 5, starting_after: p1.data[0].id });
+  assert.deepEqual(p2.data.map((x) => x.amount), [700, -500]);
+  const got = await stripe.customers.retrieveBalanceTransaction(c.id, t.id, { expand: ['customer'] });
+  assert.equal(got.customer.id, c.id);
+  // update: description and metadata only
+  const ed = await stripe.customers.updateBalanceTransaction(c.id, t.id, { description: '', metadata: { ticket: '', note: 'x' } });
+  assert.equal(ed.description, null);
+  assert.deepEqual(ed.metadata, { note: 'x' });
+  assert.equal(ed.amount, -1000);
+  await assert.rejects(stripe.customers.updateBalanceTransaction(c.id, t.id, { amount: 5 }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+
+  // refusals change nothing
+  const bad = async (p, check) => {
+    await assert.rejects(stripe.customers.createBalanceTransaction(c.id, p), check);
+  };
+  await bad({ amount: 100, currency: 'eur' }, (e) => e.statusCode === 400 && e.param === 'currency' && /single currency/.test(e.message));
+  await bad({ amount: 0, currency: 'usd' }, (e) => e.statusCode === 400 && e.param === 'amount');
+  await bad({ amount: 100 }, (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'currency');
+  await bad({ amount: 100, currency: 'xyz' }, (e) => e.statusCode === 400 && e.param === 'currency');
+  await bad({ amount: 1e12, currency: 'usd' }, (e) => e.statusCode === 400 && e.param === 'amount');
+  await assert.rejects(stripe.customers.update(c.id, { balance: 1e13 }), (e) => e.statusCode === 400 && e.param === 'balance');
+  assert.equal((await stripe.customers.retrieve(c.id)).balance, -800);
+  assert.equal((await allBalanceTxns(c.id)).length, 3);
+
+  // another customer without a currency takes the transaction's
+  const d = await stripe.customers.create({});
+  assert.equal(d.currency, null);
+  const e1 = await stripe.customers.createBalanceTransaction(d.id, { amount: 300, currency: 'EUR' });
+  assert.equal(e1.currency, 'eur');
+  const dd = await stripe.customers.retrieve(d.id);
+  assert.equal(dd.currency, 'eur');
+  assert.equal(dd.balance, 300);
+  const dupd = await eventsOf('customer.updated', d.id);
+  assert.deepEqual(dupd[0].data.previous_attributes, { balance: 0, currency: null });
+  await stripe.customers.update(d.id, { balance: 0 });
+  const dtx = await allBalanceTxns(d.id);
+  assert.deepEqual(dtx.map((x) => [x.amount, x.currency, x.ending_balance]), [[-300, 'eur', 0], [300, 'eur', 300]]);
+  // a transaction is its customer's: another customer's path, another merchant, a deleted customer
+  await assert.rejects(stripe.customers.retrieveBalanceTransaction(d.id, t.id), is404);
+  await assert.rejects(stripe.customers.updateBalanceTransaction(d.id, t.id, { description: 'x' }), is404);
+  await assert.rejects(other.customers.retrieveBalanceTransaction(c.id, t.id), is404);
+  await assert.rejects(other.customers.listBalanceTransactions(c.id), is404);
+  await assert.rejects(other.customers.createBalanceTransaction(c.id, { amount: 1, currency: 'usd' }), is404);
+  await stripe.customers.del(d.id);
+  await assert.rejects(stripe.customers.createBalanceTransaction(d.id, { amount: 1, currency: 'eur' }), is404);
+  await assert.rejects(stripe.customers.listBalanceTransactions('cus_missing'), is404);
+});
+
+// ---- tax ids and the customer's other tax fields ----
+
+test('tax ids: create with Stripe verification, list, retrieve, delete; formats checked', async () => {
+  const c = await stripe.customers.create({ name: 'Acme GmbH' });
+  const k = key('txi');
+  const de = await stripe.customers.createTaxId(c.id, { type: 'eu_vat', value: 'DE123456789' }, { idempotencyKey: k });
+  assert.deepEqual(await stripe.customers.createTaxId(c.id, { type: 'eu_vat', value: 'DE123456789' }, { idempotencyKey: k }), de);
+  assertStripeShape(de, 'tax_id');
+  assert.match(de.id, /^txi_[0-9A-Za-z]{24}$/);
+  assert.equal(de.object, 'tax_id');
+  assert.equal(de.country, 'DE');
+  assert.equal(de.customer, c.id);
+  assert.equal(de.type, 'eu_vat');
+  assert.equal(de.value, 'DE123456789');
+  assert.deepEqual(de.verification, { status: 'pending', verified_address: null, verified_name: null });
+  const cases = [
+    ['eu_vat', 'DE000000000', 'DE', 'verified'],
+    ['gb_vat', 'GB111111111', 'GB', 'unverified'],
+    ['eu_vat', 'EL123456789', 'GR', 'pending'],
+    ['us_ein', '12-3456789', 'US', 'unavailable'],
+    ['au_abn', '12345678912', 'AU', 'pending'],
+    ['ca_bn', '123456789', 'CA', 'unavailable'],
+  ];
+  const made = [de.id];
+  for (const [type, value, country, status] of cases) {
+    const t = await stripe.customers.createTaxId(c.id, { type, value });
+    assertStripeShape(t, 'tax_id');
+    assert.equal(t.country, country, value);
+    assert.equal(t.verification.status, status, value);
+    made.push(t.id);
+  }
+  const created = await eventsOf('customer.tax_id.created', de.id);
+  assert.equal(created.length, 1);
+  assertStripeShape(created[0].data.object, 'tax_id');
+
+  for (const [type, value] of [['eu_vat', 'DE12'], ['eu_vat', 'XX123456789'], ['us_ein', 'abc'], ['gb_vat', 'GB12345'], ['au_abn', '1234']]) {
+    const e = await stripe.customers.createTaxId(c.id, { type, value }).then(() => null, (x) => x);
+    assert.equal(e.statusCode, 400, value);
+    assert.equal(e.code, 'tax_id_invalid');
+    assert.equal(e.param, 'value');
+    assert.equal(e.message, `Invalid value for ${type}.`);
+  }
+  await assert.rejects(stripe.customers.createTaxId(c.id, { type: 'xx_vat', value: '1' }), (e) => e.statusCode === 400 && e.param === 'type');
+
+  const l = await stripe.customers.listTaxIds(c.id, { limit: 3 });
+  assert.equal(l.url, `/v1/customers/${c.id}/tax_ids`);
+  assert.deepEqual(l.data.map((x) => x.id), [...made].reverse().slice(0, 3));
+  assert.equal(l.has_more, true);
+  const all = [];
+  for await (const x of stripe.customers.listTaxIds(c.id, { limit: 2 })) all.push(x.id);
+  assert.deepEqual(all, [...made].reverse());
+  assert.deepEqual(await stripe.customers.retrieveTaxId(c.id, de.id), de);
+  const withIds = await stripe.customers.retrieve(c.id, { expand: ['tax_ids'] });
+  assert.equal(withIds.tax_ids.object, 'list');
+  assert.deepEqual(withIds.tax_ids.data.map((x) => x.id), [...made].reverse());
+  assertStripeShape(withIds, 'customer');
+
+  const del = await stripe.customers.deleteTaxId(c.id, de.id);
+  assert.deepEqual(del, { id: de.id, object: 'tax_id', deleted: true });
+  assertStripeShape(del, 'deleted_tax_id');
+  const delEv = await eventsOf('customer.tax_id.deleted', de.id);
+  assert.equal(delEv.length, 1);
+  assert.equal(delEv[0].data.object.value, 'DE123456789');
+  await assert.rejects(stripe.customers.retrieveTaxId(c.id, de.id), is404);
+  await assert.rejects(stripe.customers.deleteTaxId(c.id, de.id), is404);
+  assert.ok(!(await stripe.customers.listTaxIds(c.id, { limit: 100 })).data.some((x) => x.id === de.id));
+
+  // tenants and paths
+  const d = await stripe.customers.create({});
+  await assert.rejects(stripe.customers.retrieveTaxId(d.id, made[1]), is404);
+  await assert.rejects(stripe.customers.deleteTaxId(d.id, made[1]), is404);
+  await assert.rejects(other.customers.retrieveTaxId(c.id, made[1]), is404);
+  await assert.rejects(other.customers.listTaxIds(c.id), is404);
+  await assert.rejects(other.customers.createTaxId(c.id, { type: 'eu_vat', value: 'DE123456789' }), is404);
+  await assert.rejects(stripe.customers.createTaxId('cus_missing', { type: 'eu_vat', value: 'DE123456789' }), is404);
+});
+
+test('customer create takes tax_id_data; tax_exempt, preferred_locales, invoice_prefix, shipping', async () => {
+  const c = await stripe.customers.create({
+    email: 'vat@example.com',
+    tax_id_data: [{ type: 'eu_vat', value: 'FRAB123456789' }, { type: 'gb_vat', value: 'GB123456789' }],
+    tax_exempt: 'reverse',
+    preferred_locales: ['fr', 'en'],
+    invoice_prefix: 'ACME42',
+    shipping: { name: 'Acme', address: { line1: '1 rue de la Paix', city: 'Paris', country: 'FR' } },
+  }, { idempotencyKey: key('cus-tax') });
+  assert.equal(c.tax_exempt, 'reverse');
+  assert.deepEqual(c.preferred_locales, ['fr', 'en']);
+  assert.equal(c.invoice_prefix, 'ACME42');
+  assert.equal(c.shipping.address.city, 'Paris');
+  assertStripeShape(c, 'customer');
+  const ids = (await stripe.customers.listTaxIds(c.id)).data;
+  assert.deepEqual(ids.map((x) => [x.type, x.value, x.country]), [['gb_vat', 'GB123456789', 'GB'], ['eu_vat', 'FRAB123456789', 'FR']]);
+  const n = (await stripe.customers.list({ email: 'vat@example.com' })).data.length;
+  await assert.rejects(stripe.customers.create({ email: 'vat@example.com', tax_id_data: [{ type: 'eu_vat', value: 'FR1' }] }),
+    (e) => e.statusCode === 400 && e.code === 'tax_id_invalid' && e.param === 'tax_id_data[0][value]');
+  assert.equal((await stripe.customers.list({ email: 'vat@example.com' })).data.length, n); // nothing made
+  const u = await stripe.customers.update(c.id, { tax_exempt: 'exempt', preferred_locales: ['de'], invoice_prefix: 'NEWPFX' });
+  assert.equal(u.tax_exempt, 'exempt');
+  assert.deepEqual(u.preferred_locales, ['de']);
+  assert.equal(u.invoice_prefix, 'NEWPFX');
+  const ev = (await eventsOf('customer.updated', c.id))[0];
+  assert.equal(ev.data.previous_attributes.tax_exempt, 'reverse');
+  assert.deepEqual(ev.data.previous_attributes.preferred_locales, ['fr', 'en']);
+  assert.equal(ev.data.previous_attributes.invoice_prefix, 'ACME42');
+  for (const bad of ['ab', 'abcd', 'TOOLONGPREFIX1', 'AB-C']) {
+    await assert.rejects(stripe.customers.update(c.id, { invoice_prefix: bad }), (e) => e.statusCode === 400 && e.param === 'invoice_prefix');
+  }
+  await assert.rejects(stripe.customers.update(c.id, { tax_exempt: 'sometimes' }), (e) => e.statusCode === 400 && e.param === 'tax_exempt');
+});
+
+test('no card number in clear on disk or in the server log', async () => {
+  const pans = ['4242424242424242', '5555555555554444', '4000002500003155'];
+  const c = await stripe.customers.create({});
+  for (const n of pans) {
+    const t = await stripe.tokens.create({ card: { number: n, exp_month: 12, exp_year: 2034, cvc: '123' } });
+    await stripe.customers.createSource(c.id, { source: t.id }).catch(() => {});
+    await stripe.setupIntents.create({ customer: c.id, confirm: true, payment_method_data: { type: 'card', card: { number: n, exp_month: 12, exp_year: 2034, cvc: '123' } } }).catch(() => {});
+  }
+  await stripe.customers.del(c.id);
+  const stored = readStoreFiles(env.dataDir);
+  const files = [...stored.map((x) => x.file), env.server.logPath];
+  const hay = [...stored.map((x) => x.data), fs.readFileSync(env.server.logPath)];
+  for (const n of pans) {
+    for (const form of [n, n.replace(/(\d{4})/g, '$1 ').trim()]) {
+      for (let i = 0; i < hay.length; i++) {
+        assert.ok(!hay[i].includes(form), `${form.slice(-4)} found in clear in ${files[i]}`);
+        assert.ok(!hay[i].includes(Buffer.from(form, 'utf16le')), `utf16 ${form.slice(-4)} in ${files[i]}`);
+      }
+    }
+  }
+});
