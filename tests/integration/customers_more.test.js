@@ -492,8 +492,14 @@ test('balance on create and update, and balance transactions: each change a tran
   assert.deepEqual(p2.data.map((x) => x.amount), [700, -500]);
   const got = await stripe.customers.retrieveBalanceTransaction(c.id, t.id, { expand: ['customer'] });
   assert.equal(got.customer.id, c.id);
+  assertStripeShape(upd2[1].data.object, 'customer');
   // update: description and metadata only
-  const ed = await stripe.customers.updateBalanceTransaction(c.id, t.id, { description: '', metadata: { ticket: '', note: 'x' } });
+  const ku = key('cbtxn-update');
+  const ed = await stripe.customers.updateBalanceTransaction(c.id, t.id, { description: '', metadata: { ticket: '', note: 'x' } }, { idempotencyKey: ku });
+  assert.deepEqual(await stripe.customers.updateBalanceTransaction(c.id, t.id, { description: '', metadata: { ticket: '', note: 'x' } }, { idempotencyKey: ku }), ed);
+  await assert.rejects(stripe.customers.updateBalanceTransaction(c.id, t.id, { description: 'other' }, { idempotencyKey: ku }),
+    (e) => e.type === 'StripeIdempotencyError');
+  assertStripeShape(ed, 'customer_balance_transaction');
   assert.equal(ed.description, null);
   assert.deepEqual(ed.metadata, { note: 'x' });
   assert.equal(ed.amount, -1000);
