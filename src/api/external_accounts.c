@@ -405,6 +405,60 @@ int external_account_payout_failure(struct db *db, const char *owner, const char
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
+#define EA_BRIEF_COLS "id, currency, last4, bank_name, status"
+static const char SQL_EA_BRIEF[] = "SELECT " EA_BRIEF_COLS " FROM external_accounts"
+				   " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_EA_DEFAULTS[] =
+    "SELECT " EA_BRIEF_COLS " FROM external_accounts WHERE merchant_id = $1"
+    " AND default_for_currency = 1 AND deleted = 0 ORDER BY currency LIMIT $2";
+
+static void brief_from_row(struct db_stmt *st, struct ea_brief *b)
+{
+	memset(b, 0, sizeof(*b));
+	col_copy(st, 0, b->id, sizeof(b->id));
+	str_copy(b->object, sizeof(b->object), "bank_account");
+	col_copy(st, 1, b->currency, sizeof(b->currency));
+	col_copy(st, 2, b->last4, sizeof(b->last4));
+	col_copy(st, 3, b->label, sizeof(b->label));
+	col_copy(st, 4, b->status, sizeof(b->status));
+}
+
+int external_account_brief(struct db *db, const char *owner, const char *id, struct ea_brief *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_EA_BRIEF);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, owner, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		brief_from_row(st, ret);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int external_account_defaults(struct db *db, const char *owner, struct ea_brief *ret, int max,
+			      int *ret_n)
+{
+	struct db_stmt *st = db_prepare(db, SQL_EA_DEFAULTS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, owner, -1);
+	db_bind_int64(st, 2, max);
+	int n = 0, rc = DB_DONE;
+	while (n < max && (rc = db_step(st)) == DB_ROW)
+		brief_from_row(st, &ret[n++]);
+	if (n == max)
+		rc = DB_DONE;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	*ret_n = n;
+	return DB_OK;
+}
+
 int external_accounts_count(struct db *db, const char *owner, int64_t *ret)
 {
 	struct db_stmt *st = db_prepare(db, SQL_EA_COUNT);

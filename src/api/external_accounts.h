@@ -54,6 +54,21 @@ int external_account_default(struct db *db, const char *owner, const char *curre
 /* The failure code a payout to external account id of owner ends with ("" for none). */
 int external_account_payout_failure(struct db *db, const char *owner, const char *id,
 				    char ret_failure[32]);
+/* What a page shows of an external account (the Express dashboard): never a number. */
+struct ea_brief {
+	char id[ID_MAX];
+	char object[16]; /* "bank_account" or "card" */
+	char currency[8];
+	char last4[5];
+	char label[64];	 /* the bank's name or the card's brand; "" when unknown */
+	char status[16]; /* "new", or "errored" after a payout to it failed */
+};
+/* External account id of owner (deleted ones too: a payout still names it). DB_OK, DB_NOTFOUND,
+ * < 0. */
+int external_account_brief(struct db *db, const char *owner, const char *id, struct ea_brief *ret);
+/* The owner's default external account of each currency, in currency order, at most max. */
+int external_account_defaults(struct db *db, const char *owner, struct ea_brief *ret, int max,
+			      int *ret_n);
 /* How many external accounts the owner has (not deleted). */
 int external_accounts_count(struct db *db, const char *owner, int64_t *ret);
 /* The account object's external_accounts list (its first 10, has_more, url). */

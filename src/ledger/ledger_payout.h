@@ -35,6 +35,16 @@
 int ledger_available_balance(struct db *db, const char *merchant_id, const char *currency,
 			     int64_t *ret);
 
+/* A merchant's balance in one currency: Σ net of its available and of its pending balance
+ * transactions (GET /v1/balance's two lists). */
+struct ledger_balance_amount {
+	char currency[8];
+	int64_t available, pending;
+};
+/* Up to max of the merchant's currencies, in currency order: *ret_n of them in ret. */
+int ledger_balance_amounts(struct db *db, const char *merchant_id,
+			   struct ledger_balance_amount *ret, int max, int *ret_n);
+
 /* Draws on the available balance (payouts, and Connect transfers that are not funded by a
  * charge) check the balance in a read transaction before the write, so that the single writer
  * never sums balance transactions. Two draws checked against the same balance could then both
