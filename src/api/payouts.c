@@ -11,12 +11,22 @@
  * The balance check and its guard against two draws spending one balance (payouts and
  * transfers share it) are api/draw.h's.
  *
- * A payout goes to the default external account of its currency (external_accounts.h), named
- * in `destination`; one made while the account has none there keeps destination null (Tender
- * still pays it, as it always has). When that account is one of Stripe's test numbers that
- * fail, the bank's answer at arrival_date is a failure instead: status failed with Stripe's
- * failure_code, the funds back in the available balance ("payout_failure" balance transaction)
- * and payout.failed.
+ * A payout goes to the external account its `destination` names (a bank account ba_… or a debit
+ * card card_… of the account, in the payout's currency), else to the default external account
+ * of its currency (external_accounts.h); one made while the account has none there keeps
+ * destination null (Tender still pays it, as it always has). When that account is one of
+ * Stripe's test numbers that fail, the bank's answer at arrival_date is a failure instead:
+ * status failed with Stripe's failure_code, the funds back in the available balance
+ * ("payout_failure" balance transaction), payout.failed, and the bank account `errored`
+ * (account.external_account.updated) until its details are updated, as on Stripe.
+ *
+ * method=instant goes to a debit card only (a bank account: instant_payouts_unsupported), in
+ * usd, and arrives at once (arrival_date = created; the scheduler pays it at its next tick).
+ * Stripe charges for it: 1.5 % of the amount, at least 0.50 (ledger_payout.h). The fee is a
+ * balance transaction of its own (stripe_fee, source the payout), made with the payout, so the
+ * balance check covers amount + fee. A card payout is never returned in Tender's test mode (no
+ * failing test card), so an instant payout never fails; and it cannot be canceled once made,
+ * nor can an automatic one (the account's schedule made it), as on Stripe.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,16 +53,21 @@ struct payout {
 	const char *status, *description, *statement_descriptor, *metadata;
 	const char *balance_transaction, *failure_balance_transaction;
 	const char *destination, *failure_code;
+	const char *method, *type;	     /* standard | instant; bank_account | card */
+	bool automatic;			     /* made by the account's payout schedule */
+	const char *fee_balance_transaction; /* an instant payout's fee (NULL: none) */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, amount, currency, status, arrival_date, description,"
     " statement_descriptor, metadata, balance_transaction, failure_balance_transaction,"
-    " destination, failure_code FROM payouts WHERE merchant_id = $1 AND id = $2";
+    " destination, failure_code, method, type, automatic, fee_balance_transaction"
+    " FROM payouts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
     " description, statement_descriptor, metadata, balance_transaction, settle_at,"
-    " destination) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6, $11)";
+    " destination, method, type, automatic, fee_balance_transaction) VALUES ($1, $2, $3, $4,"
+    " $5, 'pending', $6, $7, $8, $9, $10, $6, $11, $12, $13, $14, $15)";
 /* a status change only from the status it was read in, so the scheduler and a cancel never
  * both move one payout */
 static const char SQL_TRANSITION[] =
@@ -85,7 +100,11 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 		p->failure_balance_transaction = col_text_dup(a, st, 10);
 		p->destination = col_text_dup(a, st, 11);
 		p->failure_code = col_text_dup(a, st, 12);
-		if (!p->status || !p->metadata || !p->balance_transaction)
+		p->method = col_text_dup(a, st, 13);
+		p->type = col_text_dup(a, st, 14);
+		p->automatic = db_col_int64(st, 15) != 0;
+		p->fee_balance_transaction = col_text_dup(a, st, 16);
+		if (!p->status || !p->metadata || !p->balance_transaction || !p->method || !p->type)
 			rc = DB_ERR;
 	}
 	db_reset(st);
@@ -123,12 +142,14 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 			 struct json *j)
 {
 	char path[96];
-	bool ex_bt = false, ex_fbt = false;
+	bool ex_bt = false, ex_fbt = false, ex_dest = false;
 	if (r && db) {
 		snprintf(path, sizeof(path), "%sbalance_transaction", expand_prefix);
 		ex_bt = req_expand_has(r, path);
 		snprintf(path, sizeof(path), "%sfailure_balance_transaction", expand_prefix);
 		ex_fbt = req_expand_has(r, path);
+		snprintf(path, sizeof(path), "%sdestination", expand_prefix);
+		ex_dest = req_expand_has(r, path);
 	}
 	json_obj_open(j);
 	json_kv_str(j, "id", p->id);
@@ -137,14 +158,21 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 	json_kv_null(j, "application_fee");
 	json_kv_null(j, "application_fee_amount");
 	json_kv_int(j, "arrival_date", p->arrival_date);
-	json_kv_bool(j, "automatic", false);
+	json_kv_bool(j, "automatic", p->automatic);
 	int rc = bt_field(j, db, merchant_id, "balance_transaction", p->balance_transaction, ex_bt);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
 	json_kv_str_or_null(j, "description", p->description);
-	json_kv_str_or_null(j, "destination", p->destination);
+	json_key(j, "destination");
+	rc = DB_NOTFOUND;
+	if (p->destination && ex_dest)
+		rc = external_account_render(db, merchant_id, p->destination, j);
+	if (rc == DB_NOTFOUND)
+		json_str_or_null(j, p->destination);
+	else if (rc != DB_OK)
+		return rc;
 	rc = bt_field(j, db, merchant_id, "failure_balance_transaction",
 		      p->failure_balance_transaction, ex_fbt);
 	if (rc != DB_OK)
@@ -155,14 +183,14 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 					    : NULL);
 	json_kv_bool(j, "livemode", livemode);
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
-	json_kv_str(j, "method", "standard");
+	json_kv_str(j, "method", p->method);
 	json_kv_null(j, "original_payout");
 	json_kv_str(j, "reconciliation_status", "not_applicable");
 	json_kv_null(j, "reversed_by");
 	json_kv_str(j, "source_type", "card");
 	json_kv_str_or_null(j, "statement_descriptor", p->statement_descriptor);
 	json_kv_str(j, "status", p->status);
-	json_kv_str(j, "type", "bank_account");
+	json_kv_str(j, "type", p->type);
 	json_obj_close(j);
 	return DB_OK;
 }
@@ -197,9 +225,11 @@ static const struct param_spec create_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"description", PT_STRING, 0, 5000, NULL, NULL},
+    {"destination", PT_STRING, 0, 255, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
-    {"method", PT_ENUM, 0, 0, (const char *const[]){"standard", NULL}, NULL},
+    {"method", PT_ENUM, 0, 0, (const char *const[]){"standard", "instant", NULL}, NULL},
+    /* Tender keeps one balance per currency, from card payments */
     {"source_type", PT_ENUM, 0, 0, (const char *const[]){"card", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -207,8 +237,53 @@ static const struct param_spec create_params[] = {
 struct create_ctx {
 	struct req *r;
 	struct payout p;
+	int64_t fee; /* an instant payout's fee, else 0 */
 	struct draw draw;
 };
+
+/* In the draw's read: the external account the payout goes to (the one `destination` names,
+ * else the currency's default, else none), and whether it takes the payout's method. */
+static int destination_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	struct payout *p = &c->p;
+	const char *named = param_str(r, "destination");
+	char id[ID_MAX] = "", failure[32];
+	if (named && *named) {
+		str_copy(id, sizeof(id), named);
+	} else {
+		int rc = external_account_default(db, r->merchant_id, p->currency, id, failure);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct ea_brief b;
+	bool found = false;
+	if (id[0]) {
+		int rc = external_account_brief(db, r->merchant_id, id, &b);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		found = rc == DB_OK && !b.deleted;
+		if (!found)
+			return req_fail(r, ERR_RESOURCE_MISSING, "destination",
+					"No such external account: '%s'", id);
+		if (strcmp(b.currency, p->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "destination",
+					"The destination %s takes payouts in %s, not %s.", id,
+					b.currency, p->currency);
+	}
+	p->destination = found ? arena_strdup(&r->arena, b.id) : NULL;
+	p->type = found && strcmp(b.object, "card") == 0 ? "card" : "bank_account";
+	if (strcmp(p->method, "instant") == 0 && !(found && b.instant))
+		return req_fail(r, ERR_INSTANT_PAYOUTS_UNSUPPORTED, "method",
+				found
+				    ? "%s does not support instant payouts: they go to a debit "
+				      "card. Provide a debit card, or use method=standard."
+				    : "%sInstant payouts go to a debit card: this account has none "
+				      "in this currency.",
+				found ? b.id : "");
+	return 0;
+}
 
 static int create_fn(struct db *db, void *arg)
 {
@@ -217,19 +292,17 @@ static int create_fn(struct db *db, void *arg)
 	struct payout *p = &c->p;
 	if (draw_claim(db, &c->draw) != 0)
 		return -1;
-	char bt[ID_MAX];
+	char bt[ID_MAX], fee_bt[ID_MAX];
 	int rc = ledger_payout(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt);
+	if (rc == DB_OK && c->fee > 0)
+		rc = ledger_payout_fee(db, r->merchant_id, p->id, c->fee, p->currency, r->now,
+				       fee_bt);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	p->balance_transaction = arena_strdup(&r->arena, bt);
-	/* to the account's default external account in the currency, when it has one */
-	char dest[ID_MAX], failure[32];
-	rc = external_account_default(db, r->merchant_id, p->currency, dest, failure);
-	if (rc != DB_OK && rc != DB_NOTFOUND)
-		return req_fail(r, ERR_API, NULL, NULL);
-	p->destination = rc == DB_OK ? arena_strdup(&r->arena, dest) : NULL;
+	p->fee_balance_transaction = c->fee > 0 ? arena_strdup(&r->arena, fee_bt) : NULL;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
-	if (!st || !p->balance_transaction)
+	if (!st || !p->balance_transaction || (c->fee > 0 && !p->fee_balance_transaction))
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, p->id, -1);
@@ -242,6 +315,10 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 9, p->metadata, -1);
 	db_bind_text(st, 10, p->balance_transaction, -1);
 	db_bind_text(st, 11, p->destination, -1);
+	db_bind_text(st, 12, p->method, -1);
+	db_bind_text(st, 13, p->type, -1);
+	db_bind_int64(st, 14, p->automatic);
+	db_bind_text(st, 15, p->fee_balance_transaction, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
@@ -267,18 +344,40 @@ static int h_create(struct req *r)
 	if (!cur || strlen(cur) != 3 || !currency_find(p->currency))
 		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
 				cur ? cur : "");
+	const char *method = param_str(r, "method");
+	p->method = method && strcmp(method, "instant") == 0 ? "instant" : "standard";
+	int64_t draw_amount = amount;
+	if (strcmp(p->method, "instant") == 0) {
+		/* the fee is Stripe's US price: Tender offers instant payouts in usd only */
+		if (strcmp(p->currency, "usd") != 0)
+			return req_fail(r, ERR_INSTANT_PAYOUTS_CURRENCY_DISABLED, "currency",
+					"Instant payouts are not available in %s: Tender makes "
+					"them in usd.",
+					p->currency);
+		if (ledger_instant_payout_fee(amount, &c.fee) != DB_OK ||
+		    __builtin_add_overflow(amount, c.fee, &draw_amount) ||
+		    draw_amount > LEDGER_AMOUNT_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "amount",
+					"Invalid amount: too large for an instant payout.");
+	}
 	id_new_at(p->id, "po_", r->now);
 	p->created = r->now;
 	p->amount = amount;
-	p->arrival_date = r->now + PAYOUT_TEST_ARRIVAL_S;
+	/* an instant payout arrives at once; a standard one when the test bank answers */
+	p->arrival_date =
+	    strcmp(p->method, "instant") == 0 ? r->now : r->now + PAYOUT_TEST_ARRIVAL_S;
 	p->status = "pending";
 	p->description = param_str(r, "description");
 	p->statement_descriptor = param_str(r, "statement_descriptor");
 	p->metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &p->metadata) != 0)
 		return -1;
-	c.draw =
-	    (struct draw){.currency = p->currency, .amount = amount, .write = create_fn, .ctx = &c};
+	/* the balance must cover the fee too */
+	c.draw = (struct draw){.currency = p->currency,
+			       .amount = draw_amount,
+			       .check = destination_fn,
+			       .write = create_fn,
+			       .ctx = &c};
 	return draw_run(r, &c.draw);
 }
 
@@ -377,6 +476,14 @@ static int cancel_fn(struct db *db, void *arg)
 		    r, ERR_INVALID_STATE, NULL,
 		    "Payouts can only be canceled while they are pending; this one is %s.",
 		    p->status);
+	if (p->automatic)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You cannot cancel automatic payouts: %s was made by the account's "
+				"payout schedule.",
+				p->id);
+	if (strcmp(p->method, "instant") == 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Instant payouts cannot be canceled: %s was sent at once.", p->id);
 	char bt[ID_MAX];
 	if (ledger_payout_cancel(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt) !=
 	    DB_OK)
@@ -400,15 +507,18 @@ static int h_cancel(struct req *r)
 static const char SQL_CURSOR[] = "SELECT created FROM payouts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR status = $5) ORDER BY id DESC LIMIT $4";
+    " AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR destination = $6)"
+    " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR status = $5) ORDER BY id ASC LIMIT $4";
+    " AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR destination = $6)"
+    " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	db_bind_text(st, first, param_str(r, "status"), -1);
+	db_bind_text(st, first + 1, param_str(r, "destination"), -1);
 	return 0;
 }
 
@@ -467,6 +577,10 @@ static int fail_one(struct db *db, struct arena *a, const char *merchant_id, str
 		return DB_ERR;
 	if ((rc = transition(db, merchant_id, p, "failed", "failed")) != DB_OK)
 		return rc == DB_CONFLICT ? DB_ERR : rc;
+	/* the bank account is errored until its details are updated (external_accounts.c) */
+	if (p->destination &&
+	    (rc = external_account_set_errored(db, merchant_id, p->destination, now)) != DB_OK)
+		return rc;
 	struct event_origin o = {NULL, NULL, 0};
 	rc = emit(db, merchant_id, &o, p, "payout.updated",
 		  "{\"status\":\"pending\",\"failure_code\":null,\"failure_message\":null,"
@@ -557,6 +671,7 @@ static const struct param_spec update_params[] = {
 static const struct param_spec list_params[] = {
     {"status", PT_ENUM, 0, 0, (const char *const[]){"pending", "paid", "failed", "canceled", NULL},
      NULL},
+    {"destination", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

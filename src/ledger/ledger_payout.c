@@ -211,3 +211,46 @@ int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payou
 	return payout_return(db, merchant_id, payout_id, amount, currency, now, "payout_failure",
 			     "PAYOUT FAILED", ret_balance_txn_id);
 }
+
+int ledger_payout_fee(struct db *db, const char *merchant_id, const char *payout_id, int64_t fee,
+		      const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
+{
+	int rc = amount_ok(fee);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, fee},
+	    {LEDGER_ACCT_FEES, currency, -fee},
+	};
+	char jtx[ID_MAX];
+	rc = ledger_post(db, merchant_id, "payout_fee", payout_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "stripe_fee",
+	    .source = payout_id,
+	    .currency = currency,
+	    .status = "available",
+	    .description = "Instant Payout fee",
+	    .journal_txn = jtx,
+	    .amount = -fee,
+	    .fee = 0,
+	    .created = now,
+	    .available_on = now,
+	};
+	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_instant_payout_fee(int64_t amount, int64_t *ret_fee)
+{
+	int rc = amount_ok(amount);
+	if (rc != DB_OK)
+		return rc;
+	int64_t scaled;
+	if (__builtin_mul_overflow(amount, LEDGER_INSTANT_FEE_BPS, &scaled) ||
+	    __builtin_add_overflow(scaled, 5000, &scaled))
+		return LEDGER_ERR_OVERFLOW;
+	int64_t fee = scaled / 10000;
+	*ret_fee = fee < LEDGER_INSTANT_FEE_MIN ? LEDGER_INSTANT_FEE_MIN : fee;
+	return DB_OK;
+}

@@ -201,3 +201,256 @@ test('login links: Express accounts that finished onboarding only; another platf
   await stripe.accounts.del(done.id);
   await assert.rejects(stripe.accounts.createLoginLink(done.id), missing);
 });
+
+// ---- payouts to external accounts ----
+
+test('debit cards as external accounts: test cards and card tokens; credit and prepaid cards refused; lists mix them in order', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const bankA = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789') });
+  const visa = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa_debit', metadata: { k: 'v' } });
+  assertStripeShape(visa, 'card');
+  assert.match(visa.id, /^card_/);
+  assert.equal(visa.object, 'card');
+  assert.equal(visa.account, acct.id);
+  assert.equal(visa.brand, 'Visa');
+  assert.equal(visa.funding, 'debit');
+  assert.equal(visa.last4, '5556');
+  assert.equal(visa.currency, 'usd');
+  assert.equal(visa.country, 'US');
+  assert.deepEqual(visa.available_payout_methods, ['standard', 'instant']);
+  assert.equal(visa.default_for_currency, false, 'the bank account was first');
+  assert.equal(visa.status, 'new');
+  assert.deepEqual(visa.metadata, { k: 'v' });
+  assert.ok(Number.isInteger(visa.exp_month) && Number.isInteger(visa.exp_year));
+  assert.match(visa.fingerprint, /^\w{16}$/);
+  const mc = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_mastercard_debit' });
+  assert.equal(mc.brand, 'MasterCard');
+  assert.equal(mc.last4, '8210');
+  // a card token made with the platform's key, used once
+  const tok = await stripe.tokens.create({ card: { number: '4000056655665556', exp_month: '12', exp_year: '2031', cvc: '123' } });
+  const fromTok = await stripe.accounts.createExternalAccount(acct.id, { external_account: tok.id });
+  assertStripeShape(fromTok, 'card');
+  assert.equal(fromTok.exp_year, 2031);
+  assert.equal((await stripe.tokens.retrieve(tok.id)).used, true);
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: tok.id }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used');
+  // credit and prepaid cards are not payout destinations; a refused token stays unused
+  const credit = await stripe.tokens.create({ card: { number: '5555555555554444', exp_month: '12', exp_year: '2031' } });
+  for (const ref of ['tok_visa', 'tok_mastercard_prepaid', credit.id]) {
+    await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: ref }),
+      (e) => e.statusCode === 400 && e.code === 'invalid_card_type' && e.param === 'external_account');
+  }
+  assert.equal((await stripe.tokens.retrieve(credit.id)).used, false);
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_nope' }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+
+  // one list, newest first, bank accounts and cards together; object= filters
+  const all = await stripe.accounts.listExternalAccounts(acct.id, { limit: 2 }).autoPagingToArray({ limit: 10 });
+  assert.deepEqual(all.map((x) => x.id), [fromTok.id, mc.id, visa.id, bankA.id]);
+  for (const x of all) assertStripeShape(x, x.object);
+  const page = await stripe.accounts.listExternalAccounts(acct.id, { limit: 2 });
+  assert.equal(page.has_more, true);
+  assert.deepEqual(page.data.map((x) => x.id), [fromTok.id, mc.id]);
+  const before = await stripe.accounts.listExternalAccounts(acct.id, { ending_before: visa.id });
+  assert.deepEqual(before.data.map((x) => x.id), [fromTok.id, mc.id]);
+  assert.deepEqual((await stripe.accounts.listExternalAccounts(acct.id, { object: 'card' })).data.map((x) => x.id),
+    [fromTok.id, mc.id, visa.id]);
+  assert.deepEqual((await stripe.accounts.listExternalAccounts(acct.id, { object: 'bank_account' })).data.map((x) => x.id),
+    [bankA.id]);
+  await assert.rejects(stripe.accounts.listExternalAccounts(acct.id, { starting_after: 'card_nope' }), (e) => e.statusCode === 404);
+  const got = await stripe.accounts.retrieve(acct.id);
+  assertStripeShape(got, 'account');
+  assert.deepEqual(got.external_accounts.data.map((x) => x.id), [fromTok.id, mc.id, visa.id, bankA.id]);
+
+  // update: the card becomes the default; a bank account's fields are not a card's
+  const up = await stripe.accounts.updateExternalAccount(acct.id, visa.id, { default_for_currency: true });
+  assertStripeShape(up, 'card');
+  assert.equal(up.default_for_currency, true);
+  assert.equal((await stripe.accounts.retrieveExternalAccount(acct.id, bankA.id)).default_for_currency, false);
+  await assert.rejects(stripe.accounts.updateExternalAccount(acct.id, mc.id, { account_holder_name: 'X' }),
+    (e) => e.statusCode === 400 && e.param === 'account_holder_name');
+  const del = await stripe.accounts.deleteExternalAccount(acct.id, mc.id);
+  assert.deepEqual(del, { id: mc.id, object: 'card', deleted: true });
+  const ev = (await stripe.events.list({ type: 'account.external_account.created', limit: 10 }, as(acct.id))).data;
+  const cardEv = ev.find((e) => e.data.object.id === visa.id);
+  assertStripeShape(cardEv.data.object, 'card');
+  assert.equal(cardEv.account, acct.id);
+  // another platform sees none of it
+  await assert.rejects(stripeB.accounts.retrieveExternalAccount(acct.id, visa.id), (e) => e.statusCode === 404);
+  // a debit card given when the account is made is its external account (onboarding's too)
+  const withCard = await stripe.accounts.create({ type: 'custom', external_account: 'tok_mastercard_debit' });
+  assertStripeShape(withCard, 'account');
+  assert.equal(withCard.external_accounts.data[0].object, 'card');
+  assert.equal(withCard.external_accounts.data[0].default_for_currency, true);
+});
+
+test('payouts: to a chosen bank account or card, instant payouts to a debit card with their fee; refusals change nothing', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  await fundAccount(acct.id, 100000);
+  const bankA = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789') });
+  const bankB = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified' });
+  const card = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa_debit' });
+  const eurBank = await stripe.accounts.createExternalAccount(acct.id, {
+    external_account: bank('000123456789', { country: 'DE', currency: 'eur', routing_number: undefined }),
+  });
+  const o = as(acct.id);
+  const start = await balanceOf(o);
+
+  // to the default, to a named bank account, to a card (standard)
+  const p0 = await stripe.payouts.create({ amount: 1000, currency: 'usd' }, o);
+  assert.equal(p0.destination, bankA.id);
+  const p1 = await stripe.payouts.create({ amount: 1100, currency: 'usd', destination: bankB.id }, o);
+  assertStripeShape(p1, 'payout');
+  assert.equal(p1.destination, bankB.id);
+  assert.equal(p1.type, 'bank_account');
+  assert.equal(p1.method, 'standard');
+  assert.equal(p1.automatic, false);
+  assert.equal(p1.source_type, 'card');
+  const p2 = await stripe.payouts.create({ amount: 1200, currency: 'usd', destination: card.id, method: 'standard', source_type: 'card' }, o);
+  assert.equal(p2.type, 'card');
+  assert.equal(p2.destination, card.id);
+  assert.ok(p2.arrival_date > p2.created, 'a standard payout arrives later');
+  const ex = await stripe.payouts.retrieve(p2.id, { expand: ['destination'] }, o);
+  assertStripeShape(ex.destination, 'card');
+  assert.equal(ex.destination.id, card.id);
+  const exb = await stripe.payouts.retrieve(p1.id, { expand: ['destination'] }, o);
+  assertStripeShape(exb.destination, 'bank_account');
+  assert.deepEqual((await stripe.payouts.list({ destination: card.id }, o)).data.map((x) => x.id), [p2.id]);
+
+  // instant: to the card, at once, with Stripe's fee as a balance transaction of its own
+  const before = await balanceOf(o);
+  const inst = await stripe.payouts.create({ amount: 10000, currency: 'usd', destination: card.id, method: 'instant' }, o);
+  assertStripeShape(inst, 'payout');
+  assert.equal(inst.method, 'instant');
+  assert.equal(inst.type, 'card');
+  assert.equal(inst.arrival_date, inst.created);
+  const fee = 150; // 1.5 % of 100.00
+  assert.equal((await balanceOf(o)).available, before.available - 10000 - fee);
+  const bts = (await stripe.balanceTransactions.list({ limit: 10 }, o)).data.filter((t) => t.source === inst.id);
+  const feeBt = bts.find((t) => t.type === 'stripe_fee');
+  assertStripeShape(feeBt, 'balance_transaction');
+  assert.equal(feeBt.amount, -fee);
+  assert.equal(feeBt.net, -fee);
+  assert.equal(feeBt.fee, 0);
+  assert.equal(feeBt.reporting_category, 'fee');
+  assert.equal(feeBt.description, 'Instant Payout fee');
+  const poBt = bts.find((t) => t.type === 'payout');
+  assert.equal(poBt.amount, -10000);
+  assert.equal(poBt.id, inst.balance_transaction);
+  await assert.rejects(stripe.payouts.cancel(inst.id, {}, o), (e) => e.statusCode === 400 && /Instant/.test(e.message));
+  assert.equal((await waitPayout(inst.id, o, 'paid')).status, 'paid');
+  // the minimum fee: 0.50 on a 10.00 instant payout (to the default card, once it is one)
+  await stripe.accounts.updateExternalAccount(acct.id, card.id, { default_for_currency: true });
+  const small = await stripe.payouts.create({ amount: 1000, currency: 'usd', method: 'instant' }, o);
+  assert.equal(small.destination, card.id);
+  const smallFee = (await stripe.balanceTransactions.list({ limit: 5 }, o)).data.find((t) => t.source === small.id && t.type === 'stripe_fee');
+  assert.equal(smallFee.amount, -50);
+  await stripe.accounts.updateExternalAccount(acct.id, bankA.id, { default_for_currency: true });
+
+  // refusals: nothing moves
+  const mid = await balanceOf(o);
+  const refused = [
+    [{ amount: 500, currency: 'usd', destination: bankA.id, method: 'instant' }, 400, 'instant_payouts_unsupported'],
+    [{ amount: 500, currency: 'usd', method: 'instant' }, 400, 'instant_payouts_unsupported'],
+    [{ amount: 500, currency: 'eur', destination: eurBank.id, method: 'instant' }, 400, 'instant_payouts_currency_disabled'],
+    [{ amount: 500, currency: 'usd', destination: 'ba_nope' }, 404, 'resource_missing'],
+    [{ amount: 500, currency: 'usd', destination: eurBank.id }, 400, undefined],
+    [{ amount: 500, currency: 'usd', source_type: 'bank_account' }, 400, undefined],
+    [{ amount: mid.available, currency: 'usd', destination: card.id, method: 'instant' }, 400, 'balance_insufficient'],
+  ];
+  for (const [params, status, code] of refused) {
+    await assert.rejects(stripe.payouts.create(params, o), (e) => e.statusCode === status && e.code === code, JSON.stringify(params));
+  }
+  const gone = await stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified' });
+  await stripe.accounts.deleteExternalAccount(acct.id, gone.id);
+  await assert.rejects(stripe.payouts.create({ amount: 500, currency: 'usd', destination: gone.id }, o),
+    (e) => e.statusCode === 404 && e.param === 'destination');
+  // another account's external account is not this one's
+  const other = await stripe.accounts.create({ type: 'custom' });
+  await fundAccount(other.id, 5000);
+  await assert.rejects(stripe.payouts.create({ amount: 500, currency: 'usd', destination: bankA.id }, as(other.id)),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  assert.deepEqual(await balanceOf(o), mid);
+  // the largest instant payout the balance covers with its fee
+  const rest = mid.available;
+  const feeOf = (a) => Math.max(50, Math.floor((a * 150 + 5000) / 10000));
+  let most = Math.floor((rest * 10000) / 10150);
+  while (most + 1 + feeOf(most + 1) <= rest) most++;
+  while (most + feeOf(most) > rest) most--;
+  await assert.rejects(stripe.payouts.create({ amount: most + 1, currency: 'usd', destination: card.id, method: 'instant' }, o),
+    (e) => e.code === 'balance_insufficient');
+  const all = await stripe.payouts.create({ amount: most, currency: 'usd', destination: card.id, method: 'instant' }, o);
+  assert.equal(all.status, 'pending');
+  assert.equal((await balanceOf(o)).available, rest - most - feeOf(most));
+  for (const po of [p0, p1, p2]) assert.equal((await waitPayout(po.id, o, 'paid')).status, 'paid');
+  await assertBalanceIsItsTransactions(o);
+  assert.equal((await balanceOf(o)).available,
+    start.available - 1000 - 1100 - 1200 - 10000 - 150 - 1000 - 50 - most - feeOf(most));
+});
+
+test('a failed payout errors its bank account (account.external_account.updated); updating the account clears it', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  await fundAccount(acct.id, 20000);
+  const o = as(acct.id);
+  const closed = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000111111113') });
+  const start = await balanceOf(o);
+  const po = await stripe.payouts.create({ amount: 2500, currency: 'usd' }, o);
+  const failed = await waitPayout(po.id, o, 'failed');
+  assert.equal(failed.failure_code, 'account_closed');
+  const errored = await stripe.accounts.retrieveExternalAccount(acct.id, closed.id);
+  assertStripeShape(errored, 'bank_account');
+  assert.equal(errored.status, 'errored');
+  const evs = (await stripe.events.list({ type: 'account.external_account.updated', limit: 10 }, o)).data;
+  assert.equal(evs.length, 1);
+  assert.equal(evs[0].data.object.status, 'errored');
+  assert.deepEqual(evs[0].data.previous_attributes, { status: 'new' });
+  assert.equal(evs[0].account, acct.id);
+  assert.equal(evs[0].request.id, null, 'the bank answered, no request');
+  // the platform's connect view of the account shows it too
+  assert.equal((await stripe.accounts.retrieve(acct.id)).external_accounts.data[0].status, 'errored');
+  // a second failure: errored already, no second event
+  const po2 = await stripe.payouts.create({ amount: 100, currency: 'usd' }, o);
+  await waitPayout(po2.id, o, 'failed');
+  assert.equal((await stripe.events.list({ type: 'account.external_account.updated', limit: 10 }, o)).data.length, 1);
+  // updating the bank account (default_for_currency) clears the error
+  const upd = await stripe.accounts.updateExternalAccount(acct.id, closed.id, { default_for_currency: true });
+  assert.equal(upd.status, 'new');
+  const ev2 = (await stripe.events.list({ type: 'account.external_account.updated', limit: 1 }, o)).data[0];
+  assert.deepEqual(ev2.data.previous_attributes, { status: 'errored' });
+  // the funds of both failed payouts are back: the balance is its transactions
+  assert.equal((await balanceOf(o)).available, start.available);
+  await assertBalanceIsItsTransactions(o);
+});
+
+test('payouts through Stripe-Account are the connected account\'s; another platform reaches none of them', async () => {
+  const acct = await expressAccount();
+  await fundAccount(acct.id, 8000);
+  const ba = (await stripe.accounts.listExternalAccounts(acct.id)).data[0];
+  const po = await stripe.payouts.create({ amount: 700, currency: 'usd', destination: ba.id }, as(acct.id));
+  assert.deepEqual((await stripe.payouts.list({}, as(acct.id))).data.map((x) => x.id), [po.id]);
+  assert.ok(!(await stripe.payouts.list({ limit: 100 })).data.some((x) => x.id === po.id), 'not the platform\'s own');
+  await assert.rejects(stripe.payouts.retrieve(po.id), (e) => e.statusCode === 404);
+  // platform B: not through the header, not by id, not to A's account's bank account
+  await assert.rejects(stripeB.payouts.create({ amount: 100, currency: 'usd' }, as(acct.id)),
+    (e) => e.statusCode === 403 && e.code === 'account_invalid');
+  await assert.rejects(stripeB.payouts.retrieve(po.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripeB.payouts.cancel(po.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripeB.payouts.create({ amount: 100, currency: 'usd', destination: ba.id }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'destination');
+  const ex = await stripe.payouts.retrieve(po.id, { expand: ['destination'] }, as(acct.id));
+  assert.equal(ex.destination.id, ba.id);
+});
+
+test('no full card or account number in the store files or the server log; tender verify passes', async () => {
+  await sleep(2500); // the last payouts reach their arrival date
+  const data = readStoreFiles(env.dataDir);
+  const log = fs.readFileSync(env.server.logPath);
+  for (const n of NUMBERS) {
+    for (const { file, data: d } of data) {
+      // a card token's number is sealed in vault_cards: never in clear
+      assert.ok(!d.includes(n), `${n} found in ${file}`);
+    }
+    assert.ok(!log.includes(n), `${n} found in the server log`);
+  }
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
