@@ -35,6 +35,7 @@
 #include "api/draw.h"
 #include "api/external_accounts.h"
 #include "api/list.h"
+#include "api/payout_schedule.h"
 #include "api/resources.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -221,6 +222,30 @@ static int respond(struct req *r, struct db *db, const struct payout *p)
 
 /* ---- create ---- */
 
+/* The payouts row of p, pending until its arrival_date (settle_at). */
+static int payout_insert(struct db *db, const char *merchant_id, const struct payout *p)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, p->id, -1);
+	db_bind_int64(st, 3, p->created);
+	db_bind_int64(st, 4, p->amount);
+	db_bind_text(st, 5, p->currency, -1);
+	db_bind_int64(st, 6, p->arrival_date);
+	db_bind_text(st, 7, p->description, -1);
+	db_bind_text(st, 8, p->statement_descriptor, -1);
+	db_bind_text(st, 9, p->metadata, -1);
+	db_bind_text(st, 10, p->balance_transaction, -1);
+	db_bind_text(st, 11, p->destination, -1);
+	db_bind_text(st, 12, p->method, -1);
+	db_bind_text(st, 13, p->type, -1);
+	db_bind_int64(st, 14, p->automatic);
+	db_bind_text(st, 15, p->fee_balance_transaction, -1);
+	return db_step_done(st);
+}
+
 static const struct param_spec create_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
@@ -301,25 +326,8 @@ static int create_fn(struct db *db, void *arg)
 		return req_fail(r, ERR_API, NULL, NULL);
 	p->balance_transaction = arena_strdup(&r->arena, bt);
 	p->fee_balance_transaction = c->fee > 0 ? arena_strdup(&r->arena, fee_bt) : NULL;
-	struct db_stmt *st = db_prepare(db, SQL_INSERT);
-	if (!st || !p->balance_transaction || (c->fee > 0 && !p->fee_balance_transaction))
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, p->id, -1);
-	db_bind_int64(st, 3, p->created);
-	db_bind_int64(st, 4, p->amount);
-	db_bind_text(st, 5, p->currency, -1);
-	db_bind_int64(st, 6, p->arrival_date);
-	db_bind_text(st, 7, p->description, -1);
-	db_bind_text(st, 8, p->statement_descriptor, -1);
-	db_bind_text(st, 9, p->metadata, -1);
-	db_bind_text(st, 10, p->balance_transaction, -1);
-	db_bind_text(st, 11, p->destination, -1);
-	db_bind_text(st, 12, p->method, -1);
-	db_bind_text(st, 13, p->type, -1);
-	db_bind_int64(st, 14, p->automatic);
-	db_bind_text(st, 15, p->fee_balance_transaction, -1);
-	if (db_step_done(st) != DB_OK)
+	if (!p->balance_transaction || (c->fee > 0 && !p->fee_balance_transaction) ||
+	    payout_insert(db, r->merchant_id, p) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (emit(db, r->merchant_id, &o, p, "payout.created", NULL, r->now) != DB_OK)
@@ -549,8 +557,11 @@ static int h_list(struct req *r)
 
 /* ---- the scheduler: the bank's answer at arrival_date ---- */
 
+/* a payout whose bank answers, or an account whose payout schedule is due */
 const char PAYOUTS_DUE_SQL[] =
-    "SELECT 1 FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1 LIMIT 1";
+    "SELECT 1 FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
+    " UNION ALL SELECT 1 FROM connected_accounts WHERE po_next_due IS NOT NULL"
+    " AND po_next_due <= $1 AND deleted = 0 LIMIT 1";
 static const char SQL_DUE[] =
     "SELECT merchant_id, id FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
     " ORDER BY settle_at LIMIT $2";
@@ -657,11 +668,184 @@ static int settle_fn(struct db *db, void *arg)
 	return 0;
 }
 
+/* ---- the scheduler: automatic payouts on the accounts' schedules ----
+ *
+ * A connected account whose payout schedule is due (connected_accounts.po_next_due, payout_
+ * schedule.h) is paid out, in one write with the move of its due date to the next one (a guarded
+ * update from the due date read: each due date pays out once, whichever node claims it). In
+ * each currency with a positive available balance and a default external account that is not
+ * errored, one automatic payout of the whole available balance (never more: it is summed in the
+ * same transaction, which also moves the account's draw count, so a manual payout or transfer
+ * checked against the older balance must read again, draw.h). A currency without a usable
+ * external account keeps its balance for a later due date, as Stripe does. A scheduler that was
+ * stopped over several due dates pays out once, and the next due date is the first after now.
+ */
+
+#define AUTO_BATCH 32
+#define AUTO_CURRENCIES_MAX 16
+
+static const char SQL_AUTO_DUE[] =
+    "SELECT merchant_id, id, po_next_due, po_interval, po_weekly_anchor, po_monthly_anchor"
+    " FROM connected_accounts WHERE po_next_due IS NOT NULL AND po_next_due <= $1"
+    " AND deleted = 0 ORDER BY po_next_due LIMIT $2";
+static const char SQL_AUTO_CLAIM[] =
+    "UPDATE connected_accounts SET po_next_due = $4 WHERE merchant_id = $1 AND id = $2"
+    " AND po_next_due = $3 AND deleted = 0";
+
+struct auto_due {
+	char platform[ID_MAX], account[ID_MAX];
+	int64_t due;
+	struct payout_schedule sched;
+};
+
+/* One automatic payout of amount in currency to external account e of account. */
+static int auto_payout(struct db *db, struct arena *a, const char *account, const char *currency,
+		       int64_t amount, const struct ea_brief *e, int64_t now)
+{
+	int64_t seen = 0;
+	int rc = ledger_draws(db, account, currency, &seen);
+	if (rc == DB_OK)
+		rc = ledger_draw_next(db, account, currency, seen);
+	if (rc != DB_OK)
+		return rc == DB_CONFLICT ? DB_ERR : rc; /* read in this transaction: cannot move */
+	struct payout p;
+	memset(&p, 0, sizeof(p));
+	id_new_at(p.id, "po_", now);
+	p.created = now;
+	p.amount = amount;
+	str_copy(p.currency, sizeof(p.currency), currency);
+	p.arrival_date = now + PAYOUT_TEST_ARRIVAL_S;
+	p.status = "pending";
+	p.description = "STRIPE PAYOUT";
+	p.metadata = "{}";
+	p.destination = e->id;
+	p.method = "standard";
+	p.type = strcmp(e->object, "card") == 0 ? "card" : "bank_account";
+	p.automatic = true;
+	char bt[ID_MAX];
+	rc = ledger_payout(db, account, p.id, amount, currency, now, bt);
+	if (rc != DB_OK)
+		return rc;
+	p.balance_transaction = arena_strdup(a, bt);
+	if (!p.balance_transaction)
+		return DB_ERR;
+	if ((rc = payout_insert(db, account, &p)) != DB_OK)
+		return rc;
+	struct event_origin o = {NULL, NULL, 0};
+	return emit(db, account, &o, &p, "payout.created", NULL, now);
+}
+
+/* The due account's payouts; *ret_made: how many. */
+static int auto_account(struct db *db, struct arena *a, const struct auto_due *d, int64_t now,
+			int *ret_made)
+{
+	int64_t next = 0;
+	bool valid = payout_schedule_next(&d->sched, now, &next) == 0;
+	struct db_stmt *st = db_prepare(db, SQL_AUTO_CLAIM);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, d->platform, -1);
+	db_bind_text(st, 2, d->account, -1);
+	db_bind_int64(st, 3, d->due);
+	if (valid)
+		db_bind_int64(st, 4, next);
+	else
+		db_bind_null(st, 4);
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	if (rc != DB_OK || n != 1 || !valid)
+		return rc; /* claimed meanwhile, or the schedule changed: nothing is due */
+	struct ledger_balance_amount bal[AUTO_CURRENCIES_MAX];
+	int nb = 0;
+	if ((rc = ledger_balance_amounts(db, d->account, bal, AUTO_CURRENCIES_MAX, &nb)) != DB_OK)
+		return rc;
+	for (int i = 0; i < nb; i++) {
+		if (bal[i].available <= 0)
+			continue;
+		char id[ID_MAX], failure[32];
+		rc = external_account_default(db, d->account, bal[i].currency, id, failure);
+		if (rc == DB_NOTFOUND)
+			continue;
+		struct ea_brief e;
+		if (rc == DB_OK)
+			rc = external_account_brief(db, d->account, id, &e);
+		if (rc != DB_OK)
+			return rc;
+		/* an errored bank account gets no scheduled payouts until it is updated */
+		if (strcmp(e.status, "errored") == 0)
+			continue;
+		int64_t amount =
+		    bal[i].available > LEDGER_AMOUNT_MAX ? LEDGER_AMOUNT_MAX : bal[i].available;
+		if ((rc = auto_payout(db, a, d->account, bal[i].currency, amount, &e, now)) !=
+		    DB_OK)
+			return rc;
+		(*ret_made)++;
+	}
+	return DB_OK;
+}
+
+struct auto_ctx {
+	int64_t now;
+	int made;
+	struct shard_share share;
+};
+
+static int auto_fn(struct db *db, void *arg)
+{
+	struct auto_ctx *c = arg;
+	struct auto_due due[AUTO_BATCH];
+	int n = 0, rc = DB_DONE;
+	struct db_stmt *st = db_prepare(db, SQL_AUTO_DUE);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, AUTO_BATCH);
+	while (n < AUTO_BATCH && (rc = db_step(st)) == DB_ROW) {
+		struct auto_due *d = &due[n];
+		memset(d, 0, sizeof(*d));
+		const char *plat = db_col_text(st, 0, NULL), *acct = db_col_text(st, 1, NULL);
+		str_copy(d->platform, sizeof(d->platform), plat ? plat : "");
+		str_copy(d->account, sizeof(d->account), acct ? acct : "");
+		d->due = db_col_int64(st, 2);
+		d->sched.delay_days = PAYOUT_DELAY_DAYS;
+		d->sched.weekly_anchor = -1;
+		/* a schedule Tender did not write (no such interval or weekday) has no next due
+		 * date: auto_account clears it */
+		if (payout_interval_parse(db_col_text(st, 3, NULL), &d->sched.interval) != 0)
+			d->sched.interval = PAYOUT_MANUAL;
+		const char *wa = db_col_text(st, 4, NULL);
+		if (wa && payout_weekday_parse(wa, &d->sched.weekly_anchor) != 0)
+			d->sched.interval = PAYOUT_MANUAL;
+		d->sched.monthly_anchor = (int)db_col_int64_or0(st, 5);
+		n++;
+	}
+	if (n == AUTO_BATCH)
+		rc = DB_DONE;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	struct arena a;
+	arena_init(&a, 1u << 20);
+	int made = 0;
+	rc = DB_OK;
+	for (int i = 0; i < n && rc == DB_OK; i++)
+		rc = auto_account(db, &a, &due[i], c->now, &made);
+	arena_release(&a);
+	if (rc != DB_OK)
+		return rc;
+	c->made += (int)shard_share_add(&c->share, db, made);
+	return 0;
+}
+
 int payouts_settle_tick(struct store *s, int64_t now)
 {
+	struct auto_ctx ac = {.now = now};
+	int rc = store_each_shard_write(s, auto_fn, &ac);
+	if (rc != 0)
+		return rc;
 	struct settle_ctx c = {.now = now};
-	int rc = store_each_shard_write(s, settle_fn, &c);
-	return rc == 0 ? c.done : rc;
+	rc = store_each_shard_write(s, settle_fn, &c);
+	return rc == 0 ? c.done + ac.made : rc;
 }
 
 static const struct param_spec update_params[] = {

@@ -441,6 +441,156 @@ test('payouts through Stripe-Account are the connected account\'s; another platf
   assert.equal(ex.destination.id, ba.id);
 });
 
+// ---- automatic payouts ----
+
+const dueNow = (id) => storeSql(env.dataDir,
+  `UPDATE connected_accounts SET po_next_due = ${Math.floor(Date.now() / 1000) - 5} WHERE id = '${id}'`);
+const nextDue = (id) => Math.max(...storeSql(env.dataDir,
+  `SELECT COALESCE(po_next_due, 0) FROM connected_accounts WHERE id = '${id}'`).map((x) => Number(x.trim() || 0)));
+// a daily schedule's next due date: the coming 00:00 UTC
+function isNextMidnight(t) {
+  const now = Date.now() / 1000;
+  return t % 86400 === 0 && t > now && t <= now + 86400;
+}
+async function automaticPayouts(opts, want, tries = 40) {
+  let list = [];
+  for (let i = 0; i < tries; i++) {
+    list = (await stripe.payouts.list({ limit: 100 }, opts)).data.filter((p) => p.automatic);
+    if (list.length >= want) break;
+    await sleep(150);
+  }
+  return list;
+}
+
+test('payout schedules: settings.payouts.schedule on create and update, as Stripe shows and checks it', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', settings: { payouts: { schedule: { interval: 'daily' } } } });
+  assertStripeShape(acct, 'account');
+  assert.deepEqual(acct.settings.payouts.schedule, { delay_days: 2, interval: 'daily' });
+  const dayS = 86400;
+  const now = Math.floor(Date.now() / 1000);
+  assert.ok(isNextMidnight(nextDue(acct.id)), 'the next midnight (UTC)');
+  const weekly = await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'weekly', weekly_anchor: 'friday', delay_days: 'minimum' } } } });
+  assertStripeShape(weekly, 'account');
+  assert.deepEqual(weekly.settings.payouts.schedule, { delay_days: 2, interval: 'weekly', weekly_anchor: 'friday' });
+  const due = nextDue(acct.id);
+  assert.equal(new Date(due * 1000).getUTCDay(), 5);
+  assert.ok(due > now && due <= now + 7 * dayS);
+  const ev = (await stripe.events.list({ type: 'account.updated', limit: 1 })).data[0];
+  assert.equal(ev.data.object.id, acct.id);
+  assert.deepEqual(ev.data.previous_attributes, { settings: { payouts: { schedule: { delay_days: 2, interval: 'daily' } } } });
+  const monthly = await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'monthly', monthly_anchor: 31 } } } });
+  assert.deepEqual(monthly.settings.payouts.schedule, { delay_days: 2, interval: 'monthly', monthly_anchor: 31 });
+  // the same schedule again keeps its due date; refusals change nothing
+  const before = nextDue(acct.id);
+  await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'monthly', monthly_anchor: 31 } } } });
+  assert.equal(nextDue(acct.id), before);
+  const bad = [
+    [{ interval: 'weekly' }, 'parameter_missing'],
+    [{ interval: 'monthly', monthly_anchor: 0 }, undefined],
+    [{ interval: 'daily', monthly_anchor: 3 }, undefined],
+    [{ interval: 'daily', weekly_anchor: 'monday' }, undefined],
+    [{ interval: 'daily', delay_days: 7 }, undefined],
+    [{ interval: 'hourly' }, undefined],
+  ];
+  for (const [schedule, code] of bad) {
+    await assert.rejects(stripe.accounts.update(acct.id, { settings: { payouts: { schedule } } }),
+      (e) => e.statusCode === 400 && e.code === code && /settings\[payouts\]\[schedule\]/.test(e.param), JSON.stringify(schedule));
+  }
+  assert.deepEqual((await stripe.accounts.retrieve(acct.id)).settings.payouts.schedule, monthly.settings.payouts.schedule);
+  const manual = await stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'manual' } } } });
+  assert.deepEqual(manual.settings.payouts.schedule, { delay_days: 2, interval: 'manual' });
+  assert.equal(nextDue(acct.id), 0, 'no due date');
+  // a platform's own account keeps its payouts manual
+  assert.deepEqual((await stripe.accounts.retrieve()).settings.payouts.schedule, { delay_days: 2, interval: 'manual' });
+  await assert.rejects(stripeB.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'daily' } } } }),
+    (e) => e.statusCode === 404);
+});
+
+test('automatic payouts: the scheduler pays out the available balance at the due date, once, never more than is available', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', settings: { payouts: { schedule: { interval: 'daily' } } } });
+  const o = as(acct.id);
+  const ba = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789') });
+  await fundAccount(acct.id, 30000);
+  await fundAccount(acct.id, 5000, 'usd', 'pm_card_visa'); // pending: not paid out
+  const start = await balanceOf(o);
+  assert.ok(start.available > 0 && start.pending > 0);
+  assert.ok(isNextMidnight(nextDue(acct.id)));
+  // not due yet: nothing happens
+  await sleep(1200);
+  assert.equal((await automaticPayouts(o, 1, 1)).length, 0);
+  dueNow(acct.id);
+  const [po] = await automaticPayouts(o, 1);
+  assert.ok(po, 'an automatic payout');
+  assertStripeShape(po, 'payout');
+  assert.equal(po.automatic, true);
+  assert.equal(po.amount, start.available);
+  assert.equal(po.destination, ba.id);
+  assert.equal(po.method, 'standard');
+  assert.equal(po.description, 'STRIPE PAYOUT');
+  assert.deepEqual(await balanceOf(o), { available: 0, pending: start.pending });
+  assert.ok(isNextMidnight(nextDue(acct.id)), 'the next due date is the next midnight again');
+  const created = (await stripe.events.list({ type: 'payout.created', limit: 5 }, o)).data;
+  assert.equal(created.length, 1);
+  assert.equal(created[0].account, acct.id);
+  await assert.rejects(stripe.payouts.cancel(po.id, {}, o), (e) => e.statusCode === 400 && /automatic/.test(e.message));
+  assert.equal((await waitPayout(po.id, o, 'paid')).status, 'paid');
+  // once per due date: no second payout, even with new funds, until the next one
+  await fundAccount(acct.id, 2000);
+  await sleep(1200);
+  assert.equal((await automaticPayouts(o, 2, 1)).length, 1);
+  // the next due date pays what became available since, and only that
+  const avail = (await balanceOf(o)).available;
+  dueNow(acct.id);
+  const two = await automaticPayouts(o, 2);
+  assert.equal(two.length, 2);
+  assert.equal(two[0].amount, avail);
+  assert.equal((await balanceOf(o)).available, 0);
+  await assertBalanceIsItsTransactions(o);
+  // due with nothing available: no payout, the due date still moves on
+  dueNow(acct.id);
+  for (let i = 0; i < 40 && !isNextMidnight(nextDue(acct.id)); i++) await sleep(150);
+  assert.ok(isNextMidnight(nextDue(acct.id)));
+  assert.equal((await automaticPayouts(o, 3, 1)).length, 2);
+});
+
+test('automatic payouts skip an errored bank account until it is updated, and an account without one', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', settings: { payouts: { schedule: { interval: 'daily' } } } });
+  const o = as(acct.id);
+  const closed = await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000111111113') });
+  await fundAccount(acct.id, 10000);
+  const failed = await stripe.payouts.create({ amount: 100, currency: 'usd' }, o);
+  await waitPayout(failed.id, o, 'failed');
+  assert.equal((await stripe.accounts.retrieveExternalAccount(acct.id, closed.id)).status, 'errored');
+  const avail = (await balanceOf(o)).available;
+  dueNow(acct.id);
+  for (let i = 0; i < 40 && !isNextMidnight(nextDue(acct.id)); i++) await sleep(150);
+  assert.ok(isNextMidnight(nextDue(acct.id)), 'the due date passed');
+  assert.equal((await automaticPayouts(o, 1, 1)).length, 0, 'no payout to an errored bank account');
+  assert.equal((await balanceOf(o)).available, avail);
+  // the bank account is updated: the next due date pays out to it
+  await stripe.accounts.updateExternalAccount(acct.id, closed.id, { metadata: { fixed: 'yes' } });
+  dueNow(acct.id);
+  const [po] = await automaticPayouts(o, 1);
+  assert.equal(po.amount, avail);
+  assert.equal(po.destination, closed.id);
+  await assertBalanceIsItsTransactions(o);
+  // without an external account the balance waits; the due date moves on
+  const none = await stripe.accounts.create({ type: 'custom', settings: { payouts: { schedule: { interval: 'daily' } } } });
+  await fundAccount(none.id, 3000);
+  const noneAvail = (await balanceOf(as(none.id))).available;
+  dueNow(none.id);
+  for (let i = 0; i < 40 && !isNextMidnight(nextDue(none.id)); i++) await sleep(150);
+  assert.ok(isNextMidnight(nextDue(none.id)));
+  assert.equal((await automaticPayouts(as(none.id), 1, 1)).length, 0);
+  assert.equal((await balanceOf(as(none.id))).available, noneAvail);
+  // a manual account is never paid out automatically
+  const man = await stripe.accounts.create({ type: 'custom' });
+  await stripe.accounts.createExternalAccount(man.id, { external_account: 'btok_us_verified' });
+  await fundAccount(man.id, 3000);
+  await sleep(1000);
+  assert.equal((await automaticPayouts(as(man.id), 1, 1)).length, 0);
+});
+
 test('no full card or account number in the store files or the server log; tender verify passes', async () => {
   await sleep(2500); // the last payouts reach their arrival date
   const data = readStoreFiles(env.dataDir);
