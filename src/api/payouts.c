@@ -839,12 +839,13 @@ static int auto_fn(struct db *db, void *arg)
 
 int payouts_settle_tick(struct store *s, int64_t now)
 {
+	/* the two are independent: a failing one does not hold the other back */
 	struct auto_ctx ac = {.now = now};
-	int rc = store_each_shard_write(s, auto_fn, &ac);
-	if (rc != 0)
-		return rc;
+	int rc_auto = store_each_shard_write(s, auto_fn, &ac);
 	struct settle_ctx c = {.now = now};
-	rc = store_each_shard_write(s, settle_fn, &c);
+	int rc = store_each_shard_write(s, settle_fn, &c);
+	if (rc_auto != 0)
+		return rc_auto;
 	return rc == 0 ? c.done + ac.made : rc;
 }
 
