@@ -39,8 +39,10 @@
 #include "events/events.h"
 #include "api/list.h"
 #include "api/payments_common.h"
+#include "api/payout_schedule.h"
 #include "api/resources.h"
 #include "app.h"
+#include "core/parse.h"
 #include "core/str.h"
 #include "merchant/connect.h"
 #include "merchant/merchant.h"
@@ -86,6 +88,8 @@ struct account {
 	bool ind_dirty;			  /* individual[…] changed it: person_save */
 	const char *due[ACCOUNT_DUE_MAX]; /* requirements.currently_due (account_requirements) */
 	int n_due;
+	struct payout_schedule sched; /* settings.payouts.schedule */
+	int64_t po_next_due;	      /* its next due date, 0: none (manual) */
 };
 
 #define COLS                                                                                       \
@@ -93,20 +97,22 @@ struct account {
 	" bp_url, bp_mcc, bp_product_description, bp_support_email, bp_support_phone,"             \
 	" bp_support_url, cap_card_payments, cap_transfers, tos_date, tos_ip, tos_user_agent,"     \
 	" tos_service_agreement, deleted, co_name, co_phone, co_address, co_structure,"            \
-	" co_tax_id_provided"
+	" co_tax_id_provided, po_interval, po_delay_days, po_weekly_anchor, po_monthly_anchor,"    \
+	" po_next_due"
 static const char SQL_GET[] = "SELECT " COLS " FROM connected_accounts"
 			      " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO connected_accounts (merchant_id, " COLS ")"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, 0, $23, $24, $25, $26, $27)";
+    " $19, $20, $21, $22, 0, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
 static const char SQL_UPDATE[] =
     "UPDATE connected_accounts SET email = $3, business_type = $4, metadata = $5, bp_name = $6,"
     " bp_url = $7, bp_mcc = $8, bp_product_description = $9, bp_support_email = $10,"
     " bp_support_phone = $11, bp_support_url = $12, cap_card_payments = $13,"
     " cap_transfers = $14, tos_date = $15, tos_ip = $16, tos_user_agent = $17,"
     " tos_service_agreement = $18, co_name = $19, co_phone = $20, co_address = $21,"
-    " co_structure = $22, co_tax_id_provided = $23"
+    " co_structure = $22, co_tax_id_provided = $23, po_interval = $24, po_delay_days = $25,"
+    " po_weekly_anchor = $26, po_monthly_anchor = $27, po_next_due = $28"
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_DELETE[] = "UPDATE connected_accounts SET deleted = 1"
 				 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
@@ -243,6 +249,16 @@ static int account_load(struct db *db, struct arena *a, const char *platform_id,
 		acct->co_address = col_text_dup(a, st, 24);
 		acct->co_structure = col_text_dup(a, st, 25);
 		acct->co_tax_id_provided = db_col_int64(st, 26) != 0;
+		const char *iv = db_col_text(st, 27, NULL);
+		if (payout_interval_parse(iv, &acct->sched.interval) != 0)
+			acct->sched.interval = PAYOUT_MANUAL;
+		acct->sched.delay_days = (int)db_col_int64(st, 28);
+		acct->sched.weekly_anchor = -1;
+		const char *wa = db_col_text(st, 29, NULL);
+		if (wa && payout_weekday_parse(wa, &acct->sched.weekly_anchor) != 0)
+			acct->sched.weekly_anchor = -1;
+		acct->sched.monthly_anchor = (int)db_col_int64_or0(st, 30);
+		acct->po_next_due = db_col_int64_or0(st, 31);
 		if (!acct->type || !acct->country || !acct->metadata)
 			rc = DB_ERR;
 	}
@@ -272,6 +288,7 @@ static int own_account_load(struct db *db, struct arena *a, const char *merchant
 	acct->cap[CAP_CARD_PAYMENTS] = 1;
 	acct->cap[CAP_TRANSFERS] = 1;
 	acct->own = true;
+	acct->sched = (struct payout_schedule){PAYOUT_MANUAL, PAYOUT_DELAY_DAYS, -1, 0};
 	return DB_OK;
 }
 
@@ -346,9 +363,30 @@ static void render_company(struct json *j, const struct account *acct)
 	json_obj_close(j);
 }
 
+/* settings.payouts.schedule: an anchor only with the interval it belongs to, as on Stripe. */
+static void render_schedule(struct json *j, const struct payout_schedule *s)
+{
+	json_key(j, "schedule");
+	json_obj_open(j);
+	json_kv_int(j, "delay_days", s->delay_days);
+	json_kv_str(j, "interval", payout_interval_name(s->interval));
+	if (s->interval == PAYOUT_MONTHLY)
+		json_kv_int(j, "monthly_anchor", s->monthly_anchor);
+	if (s->interval == PAYOUT_WEEKLY)
+		json_kv_str(j, "weekly_anchor", payout_weekday_name(s->weekly_anchor));
+	json_obj_close(j);
+}
+
+static bool schedule_same(const struct payout_schedule *a, const struct payout_schedule *b)
+{
+	return a->interval == b->interval && a->delay_days == b->delay_days &&
+	       (a->interval != PAYOUT_WEEKLY || a->weekly_anchor == b->weekly_anchor) &&
+	       (a->interval != PAYOUT_MONTHLY || a->monthly_anchor == b->monthly_anchor);
+}
+
 /* Stripe's defaults for what Tender does not let an account change: card payments decline on
- * failed CVC and address checks, and payouts are manual (POST /v1/payouts), on funds available
- * after LEDGER_AVAILABLE_DELAY_S (2 days). */
+ * failed CVC and address checks, and payouts follow settings.payouts.schedule (manual unless the
+ * platform sets one), on funds available after LEDGER_AVAILABLE_DELAY_S (2 days). */
 static void render_settings(struct json *j, const struct account *acct)
 {
 	json_key(j, "settings");
@@ -387,11 +425,7 @@ static void render_settings(struct json *j, const struct account *acct)
 	json_key(j, "payouts");
 	json_obj_open(j);
 	json_kv_bool(j, "debit_negative_balances", true);
-	json_key(j, "schedule");
-	json_obj_open(j);
-	json_kv_int(j, "delay_days", 2);
-	json_kv_str(j, "interval", "manual");
-	json_obj_close(j);
+	render_schedule(j, &acct->sched);
 	json_kv_null(j, "statement_descriptor");
 	json_obj_close(j);
 	json_obj_close(j);
@@ -539,6 +573,75 @@ static const struct param_spec tos_params[] = {
 static const char *const business_types[] = {"company", "government_entity", "individual",
 					     "non_profit", NULL};
 
+/*
+ * settings[payouts][schedule]: interval, weekly_anchor (with weekly, required then),
+ * monthly_anchor (with monthly, required then), delay_days. Tender's funds become available 2
+ * days after a charge whatever the account says, so delay_days is 2 (or "minimum") only: a
+ * longer hold would be shown and not kept. A changed schedule's first due date is the first
+ * one after now; an unchanged one keeps its next due date.
+ */
+static int apply_schedule(struct req *r, struct account *acct)
+{
+	if (!param_present(r, "settings.payouts.schedule"))
+		return 0;
+	struct payout_schedule s = acct->sched;
+	const char *iv = param_str(r, "settings.payouts.schedule.interval");
+	if (iv && payout_interval_parse(iv, &s.interval) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "settings[payouts][schedule][interval]",
+				"Invalid interval: manual, daily, weekly or monthly.");
+	const char *dd = param_str(r, "settings.payouts.schedule.delay_days");
+	if (dd && *dd) {
+		int64_t days = 0;
+		if (strcmp(dd, "minimum") != 0 &&
+		    (parse_i64(dd, &days) != 0 || days != PAYOUT_DELAY_DAYS))
+			return req_fail(r, ERR_PARAM_BAD, "settings[payouts][schedule][delay_days]",
+					"Tender makes a charge's funds available 2 days after it: "
+					"delay_days can only be 2 (or minimum).");
+		s.delay_days = PAYOUT_DELAY_DAYS;
+	}
+	const char *wa = param_str(r, "settings.payouts.schedule.weekly_anchor");
+	if (wa && *wa) {
+		if (s.interval != PAYOUT_WEEKLY)
+			return req_fail(r, ERR_PARAM_BAD,
+					"settings[payouts][schedule][weekly_anchor]",
+					"weekly_anchor can only be set with a weekly interval.");
+		if (payout_weekday_parse(wa, &s.weekly_anchor) != 0)
+			return req_fail(r, ERR_PARAM_BAD,
+					"settings[payouts][schedule][weekly_anchor]",
+					"Invalid weekly_anchor: a day of the week, e.g. monday.");
+	}
+	int64_t ma = 0;
+	if (param_int(r, "settings.payouts.schedule.monthly_anchor", &ma) == 1) {
+		if (s.interval != PAYOUT_MONTHLY)
+			return req_fail(r, ERR_PARAM_BAD,
+					"settings[payouts][schedule][monthly_anchor]",
+					"monthly_anchor can only be set with a monthly interval.");
+		if (ma < 1 || ma > 31)
+			return req_fail(r, ERR_PARAM_BAD,
+					"settings[payouts][schedule][monthly_anchor]",
+					"Invalid monthly_anchor: a day of the month, 1 to 31.");
+		s.monthly_anchor = (int)ma;
+	}
+	if (s.interval != PAYOUT_WEEKLY)
+		s.weekly_anchor = -1;
+	if (s.interval != PAYOUT_MONTHLY)
+		s.monthly_anchor = 0;
+	if (s.interval == PAYOUT_WEEKLY && s.weekly_anchor < 0)
+		return req_fail(r, ERR_PARAM_MISSING, "settings[payouts][schedule][weekly_anchor]",
+				"settings[payouts][schedule][weekly_anchor]");
+	if (s.interval == PAYOUT_MONTHLY && s.monthly_anchor == 0)
+		return req_fail(r, ERR_PARAM_MISSING, "settings[payouts][schedule][monthly_anchor]",
+				"settings[payouts][schedule][monthly_anchor]");
+	if (schedule_same(&s, &acct->sched))
+		return 0;
+	acct->sched = s;
+	acct->po_next_due = 0;
+	if (s.interval != PAYOUT_MANUAL &&
+	    payout_schedule_next(&s, r->now, &acct->po_next_due) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 /* Applies the parameters create and update share (email, business_type, business_profile,
  * capabilities, tos_acceptance, metadata) to acct: absent keeps, "" unsets. 0, or -1 with
  * r->err. */
@@ -581,6 +684,8 @@ static int apply_common(struct req *r, struct account *acct)
 	acct->co_phone = str_update(r, "company.phone", acct->co_phone);
 	acct->co_structure = str_update(r, "company.structure", acct->co_structure);
 	if (address_from_params(r, "company.address", &acct->co_address) != 0)
+		return -1;
+	if (apply_schedule(r, acct) != 0)
 		return -1;
 	const char *tax = param_str(r, "company.tax_id");
 	if (tax && *tax)
@@ -691,6 +796,24 @@ static void bind_company(struct db_stmt *st, int first, const struct account *a)
 	db_bind_int64(st, first + 4, a->co_tax_id_provided);
 }
 
+static void bind_schedule(struct db_stmt *st, int first, const struct account *a)
+{
+	db_bind_text(st, first, payout_interval_name(a->sched.interval), -1);
+	db_bind_int64(st, first + 1, a->sched.delay_days);
+	if (a->sched.interval == PAYOUT_WEEKLY)
+		db_bind_text(st, first + 2, payout_weekday_name(a->sched.weekly_anchor), -1);
+	else
+		db_bind_null(st, first + 2);
+	if (a->sched.interval == PAYOUT_MONTHLY)
+		db_bind_int64(st, first + 3, a->sched.monthly_anchor);
+	else
+		db_bind_null(st, first + 3);
+	if (a->po_next_due > 0)
+		db_bind_int64(st, first + 4, a->po_next_due);
+	else
+		db_bind_null(st, first + 4);
+}
+
 /* ---- create ---- */
 
 struct create_ctx {
@@ -726,6 +849,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 21, a->tos_user_agent, -1);
 	db_bind_text(st, 22, a->tos_service_agreement, -1);
 	bind_company(st, 23, a);
+	bind_schedule(st, 28, a);
 	if (db_step_done(st) != DB_OK || store_extras(r, db, a) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	/* Stripe has no account.created: a platform learns of a new account's state through
@@ -806,6 +930,8 @@ static int h_create(struct req *r)
 		a->cap[CAP_CARD_PAYMENTS] = a->cap[CAP_TRANSFERS] = 1;
 	a->metadata = "{}";
 	a->created = r->now;
+	/* manual until the platform sets a schedule: Tender's accounts always were */
+	a->sched = (struct payout_schedule){PAYOUT_MANUAL, PAYOUT_DELAY_DAYS, -1, 0};
 	id_new_at(a->id, "acct_", a->created);
 	if (!a->country || apply_common(r, a) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
@@ -1001,6 +1127,15 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 	}
 	if (strcmp(o->metadata, n->metadata) != 0)
 		json_kv_raw(&j, "metadata", o->metadata, strlen(o->metadata));
+	if (!schedule_same(&o->sched, &n->sched)) {
+		json_key(&j, "settings");
+		json_obj_open(&j);
+		json_key(&j, "payouts");
+		json_obj_open(&j);
+		render_schedule(&j, &o->sched);
+		json_obj_close(&j);
+		json_obj_close(&j);
+	}
 	json_obj_close(&j);
 	const char *out = b.failed ? NULL : arena_printf(&r->arena, "%.*s", (int)b.len, b.data);
 	buf_release(&b);
@@ -1039,6 +1174,7 @@ static int account_change(struct req *r, struct db *db, struct account *a, bool 
 	db_bind_text(st, 17, a->tos_user_agent, -1);
 	db_bind_text(st, 18, a->tos_service_agreement, -1);
 	bind_company(st, 19, a);
+	bind_schedule(st, 24, a);
 	if (db_step_done(st) != DB_OK || store_extras(r, db, a) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	size_t len = 0;
@@ -1261,6 +1397,26 @@ static const struct param_spec company_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const struct param_spec schedule_params[] = {
+    {"interval", PT_ENUM, 0, 0, (const char *const[]){"manual", "daily", "weekly", "monthly", NULL},
+     NULL},
+    {"delay_days", PT_STRING, 0, 16, NULL, NULL},
+    {"weekly_anchor", PT_ENUM, 0, 0,
+     (const char *const[]){"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+			   "sunday", NULL},
+     NULL},
+    {"monthly_anchor", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec payout_settings_params[] = {
+    {"schedule", PT_OBJECT, 0, 0, NULL, schedule_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec settings_params[] = {
+    {"payouts", PT_OBJECT, 0, 0, NULL, payout_settings_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec create_params[] = {
     {"type", PT_ENUM, 0, 0, (const char *const[]){"standard", "express", "custom", NULL}, NULL},
     {"controller", PT_OBJECT, 0, 0, NULL, controller_params},
@@ -1275,6 +1431,7 @@ static const struct param_spec create_params[] = {
     {"company", PT_OBJECT, 0, 0, NULL, company_params},
     {"individual", PT_OBJECT, 0, 0, NULL, person_params},
     {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
+    {"settings", PT_OBJECT, 0, 0, NULL, settings_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 /* type, country, controller and default_currency are fixed once the account exists: the
@@ -1289,6 +1446,7 @@ static const struct param_spec update_params[] = {
     {"company", PT_OBJECT, 0, 0, NULL, company_params},
     {"individual", PT_OBJECT, 0, 0, NULL, person_params},
     {"external_account", PT_OBJECT, PF_SCALAR_OK, 255, NULL, external_account_hash_params},
+    {"settings", PT_OBJECT, 0, 0, NULL, settings_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

@@ -63,14 +63,17 @@ void html_escape(struct buf *b, const char *s)
 	}
 }
 
-/* "20.00 USD": the amount in major units, exactly (integer arithmetic only). */
+/* "20.00 USD": the amount in major units, exactly (integer arithmetic only). A negative amount
+ * (a balance can be one) is "-20.00 USD": its magnitude is taken as unsigned, which INT64_MIN
+ * also has. */
 void html_amount(struct buf *b, int64_t amount, const char *currency)
 {
 	const struct currency *cy = currency_find(currency);
 	int exp = cy ? cy->exponent : 2;
-	int64_t div = 1;
+	uint64_t div = 1;
 	for (int i = 0; i < exp; i++)
 		div *= 10;
+	uint64_t mag = amount < 0 ? (uint64_t)0 - (uint64_t)amount : (uint64_t)amount;
 	char cur[8];
 	size_t n = strlen(currency);
 	for (size_t i = 0; i < n && i < 7; i++)
@@ -78,10 +81,11 @@ void html_amount(struct buf *b, int64_t amount, const char *currency)
 									 : currency[i]);
 	cur[n < 7 ? n : 7] = '\0';
 	if (exp == 0)
-		buf_printf(b, "%lld %s", (long long)amount, cur);
+		buf_printf(b, "%s%llu %s", amount < 0 ? "-" : "", (unsigned long long)mag, cur);
 	else
-		buf_printf(b, "%lld.%0*lld %s", (long long)(amount / div), exp,
-			   (long long)(amount % div), cur);
+		buf_printf(b, "%s%llu.%0*llu %s", amount < 0 ? "-" : "",
+			   (unsigned long long)(mag / div), exp, (unsigned long long)(mag % div),
+			   cur);
 }
 
 bool challenge_token_eq(const char *stored, const char *given)

@@ -19,7 +19,17 @@
  * (a connected account's carry `account` and reach its platform's connect endpoints, as on
  * Stripe).
  *
- * Debit cards as external accounts are not offered: a token (tok_…) is refused.
+ * Debit cards. external_account=tok_… is a debit card: a card token of the caller (used up) or
+ * one of Stripe's test cards (tok_visa_debit, tok_mastercard_debit). Its number stays where the
+ * token put it (sealed in vault_cards; a test card's is not stored at all): the external account
+ * keeps only what Stripe's card object shows (brand, funding, expiry, country, last4, the
+ * fingerprint), in the account's default currency. It takes standard and instant payouts; a
+ * credit or prepaid card is refused with invalid_card_type, as on Stripe.
+ *
+ * Status. An external account is `new` until a payout to it fails (payouts.c): then it is
+ * `errored` (account.external_account.updated), and automatic payouts skip it until its details
+ * are updated: any update of it (default_for_currency, its holder, metadata) makes it `new`
+ * again, as Stripe's "until the bank details are updated" has it.
  */
 #include "api/external_accounts.h"
 
@@ -27,8 +37,8 @@
 #include <string.h>
 
 #include "api/common.h"
-#include "api/list.h"
 #include "app.h"
+#include "core/parse.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -36,6 +46,8 @@
 #include "merchant/merchant.h"
 #include "money/currency.h"
 #include "store/store.h"
+#include "vault/card_source.h"
+#include "vault/payment_method.h"
 #include "vault/vault.h"
 
 #define EA_LIST_EMBED 10 /* external accounts shown inside the account object, as on Stripe */
@@ -207,11 +219,21 @@ int bank_facts_from_params(struct req *r, const char *prefix, const char *mercha
 
 /* ---- rows ---- */
 
+/* A debit card's own facts (a card external account); its country, currency, last4 and
+ * fingerprint are in bank_facts' fields of the same names. */
+struct card_facts {
+	char brand[16], funding[16];
+	int exp_month, exp_year;
+};
+
 struct ea {
 	char id[ID_MAX];
 	const char *owner;
 	int64_t created;
+	bool card; /* a debit card (card_…), else a bank account (ba_…) */
 	struct bank_facts f;
+	struct card_facts c;
+	bool instant; /* takes instant payouts (available_payout_methods) */
 	const char *status, *metadata;
 	bool is_default, deleted;
 };
@@ -219,12 +241,13 @@ struct ea {
 #define EA_COLS                                                                                    \
 	"id, created, country, currency, last4, routing_number, bank_name, account_holder_name,"   \
 	" account_holder_type, fingerprint, status, default_for_currency, payout_failure,"         \
-	" metadata, deleted"
+	" metadata, deleted, object, brand, funding, exp_month, exp_year, instant, seq"
 static const char SQL_EA_GET[] = "SELECT " EA_COLS " FROM external_accounts"
 				 " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_EA_INSERT[] =
     "INSERT INTO external_accounts (merchant_id, " EA_COLS ")"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, 0)";
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, 0, $15, $16,"
+    " $17, $18, $19, $20, $21)";
 static const char SQL_EA_DEFAULT[] =
     "SELECT id, payout_failure FROM external_accounts WHERE merchant_id = $1 AND currency = $2"
     " AND default_for_currency = 1 AND deleted = 0";
@@ -235,14 +258,17 @@ static const char SQL_EA_SET_DEFAULT[] = "UPDATE external_accounts SET default_f
 					 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_EA_UPDATE[] =
     "UPDATE external_accounts SET account_holder_name = $3, account_holder_type = $4,"
-    " metadata = $5 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+    " metadata = $5, status = $6 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+/* a payout to it failed: new → errored (once; a second failure changes nothing) */
+static const char SQL_EA_ERRORED[] = "UPDATE external_accounts SET status = 'errored'"
+				     " WHERE merchant_id = $1 AND id = $2 AND status = 'new'";
 static const char SQL_EA_DELETE[] = "UPDATE external_accounts SET deleted = 1,"
 				    " default_for_currency = 0"
 				    " WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_EA_COUNT[] =
     "SELECT COUNT(*) FROM external_accounts WHERE merchant_id = $1 AND deleted = 0";
 static const char SQL_EA_FIRST[] = "SELECT id FROM external_accounts WHERE merchant_id = $1"
-				   " AND deleted = 0 ORDER BY id DESC LIMIT $2";
+				   " AND deleted = 0 ORDER BY seq DESC LIMIT $2";
 static const char SQL_EA_FAILURE[] =
     "SELECT payout_failure FROM external_accounts WHERE merchant_id = $1 AND id = $2";
 
@@ -278,6 +304,13 @@ static int ea_load(struct db *db, struct arena *a, const char *owner, const char
 		e->f.payout_failure = failure_const(db_col_text(st, 12, NULL));
 		e->metadata = col_text_dup(a, st, 13);
 		e->deleted = db_col_int64(st, 14) != 0;
+		const char *object = db_col_text(st, 15, NULL);
+		e->card = object && strcmp(object, "card") == 0;
+		col_copy(st, 16, e->c.brand, sizeof(e->c.brand));
+		col_copy(st, 17, e->c.funding, sizeof(e->c.funding));
+		e->c.exp_month = (int)db_col_int64_or0(st, 18);
+		e->c.exp_year = (int)db_col_int64_or0(st, 19);
+		e->instant = db_col_int64(st, 20) != 0;
 		if (!e->owner || !e->status || !e->metadata)
 			rc = DB_ERR;
 	}
@@ -338,34 +371,73 @@ static void bank_render(struct json *j, const char *id, const char *owner,
 	json_obj_close(j);
 }
 
-static void ea_render(const struct ea *e, struct json *j)
+/* Stripe's card, as an account's external account: its public facts, nothing of the number. */
+static void card_render(const struct ea *e, struct json *j)
 {
-	bank_render(j, e->id, e->owner, &e->f, e->status, e->is_default, e->metadata);
+	json_obj_open(j);
+	json_kv_str(j, "id", e->id);
+	json_kv_str(j, "object", "card");
+	json_kv_str(j, "account", e->owner);
+	static const char *const address[] = {
+	    "address_city",  "address_country", "address_line1", "address_line1_check",
+	    "address_line2", "address_state",	"address_zip",	 "address_zip_check",
+	};
+	for (size_t i = 0; i < N_ELEMS(address); i++)
+		json_kv_null(j, address[i]);
+	json_key(j, "available_payout_methods");
+	json_arr_open(j);
+	json_str(j, "standard");
+	if (e->instant)
+		json_str(j, "instant");
+	json_arr_close(j);
+	json_kv_str(j, "brand", card_brand_title(e->c.brand));
+	json_kv_str_or_null(j, "country", e->f.country[0] ? e->f.country : NULL);
+	json_kv_str(j, "currency", e->f.currency);
+	json_kv_null(j, "customer");
+	json_kv_null(j, "cvc_check");
+	json_kv_bool(j, "default_for_currency", e->is_default);
+	json_kv_null(j, "dynamic_last4");
+	json_kv_int(j, "exp_month", e->c.exp_month);
+	json_kv_int(j, "exp_year", e->c.exp_year);
+	json_kv_str(j, "fingerprint", e->f.fingerprint);
+	json_kv_str(j, "funding", e->c.funding);
+	json_kv_str(j, "last4", e->f.last4);
+	json_kv_raw(j, "metadata", e->metadata, strlen(e->metadata));
+	json_kv_null(j, "name");
+	json_kv_str(j, "status", e->status);
+	json_kv_null(j, "tokenization_method");
+	json_obj_close(j);
 }
 
-static const char *ea_json(struct req *r, const struct ea *e, size_t *ret_len)
+static void ea_render(const struct ea *e, struct json *j)
+{
+	if (e->card)
+		card_render(e, j);
+	else
+		bank_render(j, e->id, e->owner, &e->f, e->status, e->is_default, e->metadata);
+}
+
+/* An event of the owning account about e (origin: the request, or none for the scheduler). */
+static int ea_event_at(struct db *db, const struct ea *e, const char *type, const char *prev,
+		       const struct event_origin *o, int64_t now)
 {
 	struct buf b;
 	struct json j;
 	buf_init(&b, 1u << 16);
 	json_init(&j, &b);
 	ea_render(e, &j);
-	const char *out = b.failed ? NULL : arena_printf(&r->arena, "%.*s", (int)b.len, b.data);
-	*ret_len = b.failed ? 0 : b.len;
+	int rc = b.failed
+		     ? DB_ERR
+		     : event_append(db, e->owner, o, type, e->id, b.data, b.len, prev, now, NULL);
 	buf_release(&b);
-	return out;
+	return rc;
 }
 
-/* An event of the owning account about e. */
 static int ea_event(struct req *r, struct db *db, const struct ea *e, const char *type,
 		    const char *prev)
 {
-	size_t len = 0;
-	const char *js = ea_json(r, e, &len);
-	if (!js)
-		return DB_ERR;
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	return event_append(db, e->owner, &o, type, e->id, js, len, prev, r->now, NULL);
+	return ea_event_at(db, e, type, prev, &o, r->now);
 }
 
 int external_account_default(struct db *db, const char *owner, const char *currency,
@@ -403,6 +475,110 @@ int external_account_payout_failure(struct db *db, const char *owner, const char
 	if (rc == DB_ROW)
 		return DB_OK;
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+#define EA_BRIEF_COLS "id, currency, last4, bank_name, status, object, brand, instant, deleted"
+static const char SQL_EA_BRIEF[] = "SELECT " EA_BRIEF_COLS " FROM external_accounts"
+				   " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_EA_DEFAULTS[] =
+    "SELECT " EA_BRIEF_COLS " FROM external_accounts WHERE merchant_id = $1"
+    " AND default_for_currency = 1 AND deleted = 0 ORDER BY currency LIMIT $2";
+
+static void brief_from_row(struct db_stmt *st, struct ea_brief *b)
+{
+	memset(b, 0, sizeof(*b));
+	col_copy(st, 0, b->id, sizeof(b->id));
+	col_copy(st, 1, b->currency, sizeof(b->currency));
+	col_copy(st, 2, b->last4, sizeof(b->last4));
+	col_copy(st, 4, b->status, sizeof(b->status));
+	col_copy(st, 5, b->object, sizeof(b->object));
+	if (strcmp(b->object, "card") == 0)
+		str_copy(b->label, sizeof(b->label), card_brand_title(db_col_text(st, 6, NULL)));
+	else
+		col_copy(st, 3, b->label, sizeof(b->label));
+	b->instant = db_col_int64(st, 7) != 0;
+	b->deleted = db_col_int64(st, 8) != 0;
+}
+
+int external_account_brief(struct db *db, const char *owner, const char *id, struct ea_brief *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_EA_BRIEF);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, owner, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		brief_from_row(st, ret);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int external_account_defaults(struct db *db, const char *owner, struct ea_brief *ret, int max,
+			      int *ret_n)
+{
+	struct db_stmt *st = db_prepare(db, SQL_EA_DEFAULTS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, owner, -1);
+	db_bind_int64(st, 2, max);
+	int n = 0, rc = DB_DONE;
+	while (n < max && (rc = db_step(st)) == DB_ROW)
+		brief_from_row(st, &ret[n++]);
+	if (n == max)
+		rc = DB_DONE;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	*ret_n = n;
+	return DB_OK;
+}
+
+int external_account_set_errored(struct db *db, const char *owner, const char *id, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_EA_ERRORED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, owner, -1);
+	db_bind_text(st, 2, id, -1);
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	if (rc != DB_OK || n != 1)
+		return rc; /* errored already, or deleted since: nothing to tell */
+	struct arena a;
+	arena_init(&a, 64 * 1024);
+	struct ea e;
+	rc = ea_load(db, &a, owner, id, &e);
+	if (rc == DB_OK) {
+		struct event_origin o = {NULL, NULL, 0};
+		rc = ea_event_at(db, &e, "account.external_account.updated", "{\"status\":\"new\"}",
+				 &o, now);
+	}
+	arena_release(&a);
+	return rc;
+}
+
+int external_account_render(struct db *db, const char *owner, const char *id, struct json *j)
+{
+	struct arena a;
+	arena_init(&a, 64 * 1024);
+	struct ea e;
+	int rc = ea_load(db, &a, owner, id, &e);
+	if (rc == DB_OK && e.deleted) {
+		/* Stripe's deleted_bank_account / deleted_card */
+		json_obj_open(j);
+		json_kv_str(j, "id", e.id);
+		json_kv_str(j, "object", e.card ? "card" : "bank_account");
+		json_kv_str(j, "currency", e.f.currency);
+		json_kv_bool(j, "deleted", true);
+		json_obj_close(j);
+	} else if (rc == DB_OK) {
+		ea_render(&e, j);
+	}
+	arena_release(&a);
+	return rc;
 }
 
 int external_accounts_count(struct db *db, const char *owner, int64_t *ret)
@@ -630,7 +806,61 @@ static int insert_ea(struct db *db, const struct ea *e)
 	db_bind_int64(st, 12, e->is_default);
 	db_bind_text(st, 13, e->f.payout_failure, -1);
 	db_bind_text(st, 14, e->metadata, -1);
+	db_bind_text(st, 15, e->card ? "card" : "bank_account", -1);
+	db_bind_text(st, 16, e->card ? e->c.brand : NULL, -1);
+	db_bind_text(st, 17, e->card ? e->c.funding : NULL, -1);
+	if (e->card) {
+		db_bind_int64(st, 18, e->c.exp_month);
+		db_bind_int64(st, 19, e->c.exp_year);
+	} else {
+		db_bind_null(st, 18);
+		db_bind_null(st, 19);
+	}
+	db_bind_int64(st, 20, e->instant);
+	/* the id's body: ba_ and card_ ids of one account list in the order they were made */
+	db_bind_text(st, 21, e->id + (e->card ? 5 : 3), -1);
 	return db_step_done(st);
+}
+
+/* A debit card from a card token of the caller (tok_…, used up) or one of Stripe's test cards
+ * (tok_visa_debit, tok_mastercard_debit, …): only its public facts are kept, in the owner's
+ * default currency. A credit or prepaid card is refused (invalid_card_type), as on Stripe. */
+static int card_from_ref(struct req *r, struct db *db, const char *owner, const char *ref,
+			 struct ea *e)
+{
+	struct vault_card_info info;
+	char fp[24];
+	int rc;
+	if (vault_is_test_alias(ref))
+		/* fingerprinted for the account that holds it; nothing is sealed for it */
+		rc = vault_alias_info(r->app->vault, owner, ref, r->now, &info, fp);
+	else
+		rc = pm_token_take(db, r->merchant_id, ref, &info, fp);
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_RESOURCE_MISSING, "external_account", "No such token: '%s'",
+				ref);
+	if (rc == VAULT_ERR_TOKEN_USED)
+		return req_fail(r, ERR_TOKEN_USED, "external_account", "%s", ref);
+	if (rc != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the write rolls back on a refusal: the token stays unused */
+	if (strcmp(info.funding, "debit") != 0)
+		return req_fail(r, ERR_INVALID_CARD_TYPE, "external_account", NULL);
+	struct merchant_info m;
+	if (merchant_get(db, owner, &m) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	e->card = true;
+	e->instant = true; /* Tender's debit cards all take instant payouts */
+	str_copy(e->f.country, sizeof(e->f.country), info.country);
+	str_copy(e->f.currency, sizeof(e->f.currency), m.settlement_currency);
+	str_copy(e->f.last4, sizeof(e->f.last4), info.last4);
+	str_copy(e->f.fingerprint, sizeof(e->f.fingerprint), fp);
+	str_copy(e->c.brand, sizeof(e->c.brand), info.brand);
+	str_copy(e->c.funding, sizeof(e->c.funding), info.funding);
+	e->c.exp_month = info.exp_month;
+	e->c.exp_year = info.exp_year;
+	id_new_at(e->id, "card_", r->now);
+	return 0;
 }
 
 /* Makes e its currency's default: the previous default (if any) loses it, with its event. */
@@ -666,7 +896,10 @@ int external_account_add(struct req *r, struct db *db, const char *owner, const 
 	e.created = r->now;
 	e.status = "new";
 	e.metadata = metadata ? metadata : "{}";
-	if (ref) {
+	if (ref && strncmp(ref, "tok_", 4) == 0) {
+		if (card_from_ref(r, db, owner, ref, &e) != 0)
+			return -1;
+	} else if (ref) {
 		const char *number = NULL;
 		for (size_t i = 0; i < N_ELEMS(test_tokens); i++)
 			if (strcmp(test_tokens[i].token, ref) == 0)
@@ -786,12 +1019,6 @@ static int h_create(struct req *r)
 		if (bank_facts_from_params(r, "external_account", c.owner, &c.f) != 0)
 			return -1;
 		c.has_facts = true;
-	} else {
-		const char *ref = param_str(r, "external_account");
-		if (ref && strncmp(ref, "tok_", 4) == 0)
-			return req_fail(r, ERR_PARAM_BAD, "external_account",
-					"Tender pays out to bank accounts only: debit cards are "
-					"not supported as external accounts.");
 	}
 	return req_write(r, create_fn, &c);
 }
@@ -830,6 +1057,17 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	struct ea old = c->e;
 	struct ea *e = &c->e;
+	if (e->card &&
+	    (param_present(r, "account_holder_name") || param_present(r, "account_holder_type")))
+		return req_fail(r, ERR_PARAM_BAD,
+				param_present(r, "account_holder_name") ? "account_holder_name"
+									: "account_holder_type",
+				"%s is a card: account_holder_name and account_holder_type are a "
+				"bank account's.",
+				e->id);
+	/* updated details end the error a failed payout left (Stripe stops sending payouts to an
+	 * errored external account until its details are updated) */
+	e->status = "new";
 	e->f.holder_name = str_update(r, "account_holder_name", e->f.holder_name);
 	e->f.holder_type = str_update(r, "account_holder_type", e->f.holder_type);
 	if (metadata_apply(r, old.metadata, "metadata", &e->metadata) != 0)
@@ -862,6 +1100,7 @@ static int update_fn(struct db *db, void *p)
 	db_bind_text(st, 3, e->f.holder_name, -1);
 	db_bind_text(st, 4, e->f.holder_type, -1);
 	db_bind_text(st, 5, e->metadata, -1);
+	db_bind_text(st, 6, e->status, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* previous_attributes: the fields that changed, with their old values */
@@ -882,6 +1121,8 @@ static int update_fn(struct db *db, void *p)
 		json_kv_bool(&j, "default_for_currency", old.is_default);
 	if (strcmp(old.metadata, e->metadata) != 0)
 		json_kv_raw(&j, "metadata", old.metadata, strlen(old.metadata));
+	if (strcmp(old.status, e->status) != 0)
+		json_kv_str(&j, "status", old.status);
 	json_obj_close(&j);
 	const char *prev = b.failed ? NULL : arena_printf(&r->arena, "%.*s", (int)b.len, b.data);
 	buf_release(&b);
@@ -923,7 +1164,7 @@ static int delete_fn(struct db *db, void *p)
 	struct json *j = req_json(r);
 	json_obj_open(j);
 	json_kv_str(j, "id", e->id);
-	json_kv_str(j, "object", "bank_account");
+	json_kv_str(j, "object", e->card ? "card" : "bank_account");
 	json_kv_bool(j, "deleted", true);
 	json_obj_close(j);
 	return 0;
@@ -937,70 +1178,120 @@ static int h_delete(struct req *r)
 
 /* ---- list ---- */
 
-static const char SQL_CURSOR[] =
-    "SELECT created FROM external_accounts WHERE merchant_id = $1 AND id = $2";
-static const char SQL_DESC[] =
-    "SELECT id FROM external_accounts WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND deleted = 0 ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] =
-    "SELECT id FROM external_accounts WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND deleted = 0 ORDER BY id ASC LIMIT $4";
+/*
+ * An account's bank accounts (ba_…) and cards (card_…) list together, newest first, so the list
+ * cannot page by id as list.h's do (the prefixes would sort the cards after every bank
+ * account): it pages by seq, the ids' time-ordered body, with the cursor's own seq as the bound.
+ * Stripe's list takes object, limit, starting_after and ending_before (no created).
+ */
+#define EA_LIST_LIMIT_MAX 100
+#define EA_LIST_LIMIT_DEFAULT 10
 
-static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
-{
-	(void)ctx;
-	struct ea e;
-	int rc = ea_load(db, &r->arena, r->merchant_id, id, &e);
-	if (rc != DB_OK)
-		return rc;
-	ea_render(&e, j);
-	return DB_OK;
-}
+static const char SQL_LIST_SEQ[] =
+    "SELECT seq FROM external_accounts WHERE merchant_id = $1 AND id = $2";
+static const char SQL_LIST_DESC[] =
+    "SELECT id FROM external_accounts WHERE merchant_id = $1 AND deleted = 0"
+    " AND ($2 IS NULL OR seq < $2) AND ($3 IS NULL OR object = $3) ORDER BY seq DESC LIMIT $4";
+static const char SQL_LIST_ASC[] =
+    "SELECT id FROM external_accounts WHERE merchant_id = $1 AND deleted = 0"
+    " AND ($2 IS NULL OR seq > $2) AND ($3 IS NULL OR object = $3) ORDER BY seq ASC LIMIT $4";
 
-static int owner_fn(struct db *db, void *p)
+struct list_ctx {
+	struct req *r;
+	const char *owner, *object, *cursor;
+	bool asc; /* ending_before: walk towards newer ones */
+	int64_t limit;
+	char currency[8];
+};
+
+static int list_fn(struct db *db, void *p)
 {
-	struct ea_ctx *c = p;
-	return owner_check(c->r, db, c->owner, c->currency);
+	struct list_ctx *c = p;
+	struct req *r = c->r;
+	if (owner_check(r, db, c->owner, c->currency) != 0)
+		return -1;
+	const char *bound = NULL;
+	if (c->cursor) {
+		struct db_stmt *st = db_prepare(db, SQL_LIST_SEQ);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, c->owner, -1);
+		db_bind_text(st, 2, c->cursor, -1);
+		int rc = db_step(st);
+		if (rc == DB_ROW)
+			bound = col_text_dup(&r->arena, st, 0);
+		db_reset(st);
+		if (rc == DB_DONE || (rc == DB_ROW && !bound))
+			return req_fail_missing(r, "external account", c->cursor,
+						c->asc ? "ending_before" : "starting_after");
+		if (rc != DB_ROW)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct db_stmt *st = db_prepare(db, c->asc ? SQL_LIST_ASC : SQL_LIST_DESC);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, c->owner, -1);
+	db_bind_text(st, 2, bound, -1);
+	db_bind_text(st, 3, c->object, -1);
+	db_bind_int64(st, 4, c->limit + 1);
+	char ids[EA_LIST_LIMIT_MAX + 1][ID_MAX];
+	int64_t n = 0;
+	int rc = DB_DONE;
+	while (n < c->limit + 1 && (rc = db_step(st)) == DB_ROW)
+		col_copy(st, 0, ids[n++], ID_MAX);
+	if (n == c->limit + 1)
+		rc = DB_DONE;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool has_more = n > c->limit;
+	if (has_more)
+		n = c->limit;
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	/* newest first either way: an ending_before page was read oldest first */
+	for (int64_t i = 0; i < n; i++) {
+		struct ea e;
+		rc = ea_load(db, &r->arena, c->owner, ids[c->asc ? n - 1 - i : i], &e);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		ea_render(&e, j);
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", has_more);
+	const char *url = arena_printf(&r->arena, "/v1/accounts/%s/external_accounts", c->owner);
+	if (!url)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return 0;
 }
 
 static int h_list(struct req *r)
 {
-	struct ea_ctx c = {.r = r, .owner = r->args[0]};
-	if (req_read(r, owner_fn, &c) != 0)
-		return -1;
-	/* a card list is always empty: Tender's external accounts are bank accounts */
-	const char *object = param_str(r, "object");
-	char url[ID_MAX + 48];
-	snprintf(url, sizeof(url), "/v1/accounts/%s/external_accounts", c.owner);
-	if (object && strcmp(object, "card") == 0) {
-		struct json *j = req_json(r);
-		json_obj_open(j);
-		json_kv_str(j, "object", "list");
-		json_key(j, "data");
-		json_arr_open(j);
-		json_arr_close(j);
-		json_kv_bool(j, "has_more", false);
-		json_kv_str(j, "url", url);
-		json_obj_close(j);
-		return 0;
-	}
-	const struct list_spec spec = {
-	    .url = arena_strdup(&r->arena, url),
-	    .object_name = "external account",
-	    .id_prefix = "ba_",
-	    .sql_cursor = SQL_CURSOR,
-	    .sql_desc = SQL_DESC,
-	    .sql_asc = SQL_ASC,
-	    .render = list_render,
-	};
-	/* the list is the owner's: it runs in the owner's scope (on the caller's shard: a
-	 * connected account lives on its platform's), which owner_fn has just checked */
-	char caller[ID_MAX];
-	str_copy(caller, sizeof(caller), r->merchant_id);
-	str_copy(r->merchant_id, sizeof(r->merchant_id), c.owner);
-	int rc = list_respond(r, &spec);
-	str_copy(r->merchant_id, sizeof(r->merchant_id), caller);
-	return rc;
+	struct list_ctx c = {.r = r, .owner = r->args[0], .limit = EA_LIST_LIMIT_DEFAULT};
+	if (param_present(r, "created"))
+		return req_fail(r, ERR_PARAM_UNKNOWN, "created", "created");
+	c.object = param_str(r, "object");
+	const char *ls = param_str(r, "limit");
+	if (ls && *ls &&
+	    (parse_i64(ls, &c.limit) != 0 || c.limit < 1 || c.limit > EA_LIST_LIMIT_MAX))
+		return req_fail(r, ERR_LIST_LIMIT, "limit", "%s", ls);
+	const char *after = param_str(r, "starting_after"), *before = param_str(r, "ending_before");
+	if (after && !*after)
+		after = NULL;
+	if (before && !*before)
+		before = NULL;
+	if (after && before)
+		return req_fail(r, ERR_PARAM_BAD, "ending_before",
+				"You may only specify one of these parameters: ending_before, "
+				"starting_after.");
+	c.cursor = after ? after : before;
+	c.asc = before != NULL;
+	return req_read(r, list_fn, &c) == 0 ? 0 : -1;
 }
 
 const struct param_spec external_account_hash_params[] = {

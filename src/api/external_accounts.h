@@ -1,9 +1,9 @@
 /*
- * Connect external accounts: the bank accounts an account's payouts go to
+ * Connect external accounts: the bank accounts and debit cards an account's payouts go to
  * (/v1/accounts/{id}/external_accounts), and bank account tokens (POST /v1/tokens with
  * bank_account[…], btok_…). What other resources use: the account object lists them, onboarding
- * adds one, a payout names its currency's default one and the scheduler fails a payout to a
- * Stripe test number that fails.
+ * adds one, a payout goes to the one it names or its currency's default one, and the scheduler
+ * fails a payout to a Stripe test number that fails (and marks that bank account errored).
  */
 #ifndef TENDER_API_EXTERNAL_ACCOUNTS_H
 #define TENDER_API_EXTERNAL_ACCOUNTS_H
@@ -38,10 +38,12 @@ int bank_facts_from_params(struct req *r, const char *prefix, const char *mercha
 			   struct bank_facts *ret);
 
 /* Inside the caller's write: adds the external account `ref` names to account `owner` — a bank
- * token of the caller (btok_…, consumed), a Stripe test token (btok_us_verified…), or, when ref
- * is NULL, the facts f. It becomes its currency's default when the owner has none there, or
- * when make_default. Appends account.external_account.created (and .updated for a default it
- * replaced) to r's events. 0 with ret_id, or -1 with r->err (unknown or used token: 400). */
+ * token of the caller (btok_…, consumed), a Stripe test token (btok_us_verified…), a debit card
+ * (a card token tok_… of the caller, consumed, or a test card such as tok_visa_debit; in the
+ * owner's default currency), or, when ref is NULL, the facts f. It becomes its currency's default
+ * when the owner has none there, or when make_default. Appends account.external_account.created
+ * (and .updated for a default it replaced) to r's events. 0 with ret_id, or -1 with r->err (unknown
+ * or used token: 400). */
 int external_account_add(struct req *r, struct db *db, const char *owner, const char *ref,
 			 const struct bank_facts *f, bool make_default, const char *metadata,
 			 char ret_id[ID_MAX]);
@@ -54,6 +56,30 @@ int external_account_default(struct db *db, const char *owner, const char *curre
 /* The failure code a payout to external account id of owner ends with ("" for none). */
 int external_account_payout_failure(struct db *db, const char *owner, const char *id,
 				    char ret_failure[32]);
+/* What a page shows of an external account (the Express dashboard): never a number. */
+struct ea_brief {
+	char id[ID_MAX];
+	char object[16]; /* "bank_account" or "card" */
+	char currency[8];
+	char last4[5];
+	char label[64];	 /* the bank's name or the card's brand; "" when unknown */
+	char status[16]; /* "new", or "errored" after a payout to it failed */
+	bool instant;	 /* takes instant payouts (a debit card) */
+	bool deleted;
+};
+/* External account id of owner (deleted ones too: a payout still names it). DB_OK, DB_NOTFOUND,
+ * < 0. */
+int external_account_brief(struct db *db, const char *owner, const char *id, struct ea_brief *ret);
+/* The owner's default external account of each currency, in currency order, at most max. */
+int external_account_defaults(struct db *db, const char *owner, struct ea_brief *ret, int max,
+			      int *ret_n);
+/* Inside the caller's write (the payout scheduler's): a payout to external account id of owner
+ * failed, so it is `errored` (from new; account.external_account.updated, no request). DB_OK
+ * also when it was errored already. */
+int external_account_set_errored(struct db *db, const char *owner, const char *id, int64_t now);
+/* Renders external account id of owner (a payout's expanded destination): the bank_account or
+ * card, or Stripe's deleted_bank_account / deleted_card. DB_OK, DB_NOTFOUND, < 0. */
+int external_account_render(struct db *db, const char *owner, const char *id, struct json *j);
 /* How many external accounts the owner has (not deleted). */
 int external_accounts_count(struct db *db, const char *owner, int64_t *ret);
 /* The account object's external_accounts list (its first 10, has_more, url). */

@@ -11,12 +11,22 @@
  * The balance check and its guard against two draws spending one balance (payouts and
  * transfers share it) are api/draw.h's.
  *
- * A payout goes to the default external account of its currency (external_accounts.h), named
- * in `destination`; one made while the account has none there keeps destination null (Tender
- * still pays it, as it always has). When that account is one of Stripe's test numbers that
- * fail, the bank's answer at arrival_date is a failure instead: status failed with Stripe's
- * failure_code, the funds back in the available balance ("payout_failure" balance transaction)
- * and payout.failed.
+ * A payout goes to the external account its `destination` names (a bank account ba_… or a debit
+ * card card_… of the account, in the payout's currency), else to the default external account
+ * of its currency (external_accounts.h); one made while the account has none there keeps
+ * destination null (Tender still pays it, as it always has). When that account is one of
+ * Stripe's test numbers that fail, the bank's answer at arrival_date is a failure instead:
+ * status failed with Stripe's failure_code, the funds back in the available balance
+ * ("payout_failure" balance transaction), payout.failed, and the bank account `errored`
+ * (account.external_account.updated) until its details are updated, as on Stripe.
+ *
+ * method=instant goes to a debit card only (a bank account: instant_payouts_unsupported), in
+ * usd, and arrives at once (arrival_date = created; the scheduler pays it at its next tick).
+ * Stripe charges for it: 1.5 % of the amount, at least 0.50 (ledger_payout.h). The fee is a
+ * balance transaction of its own (stripe_fee, source the payout), made with the payout, so the
+ * balance check covers amount + fee. A card payout is never returned in Tender's test mode (no
+ * failing test card), so an instant payout never fails; and it cannot be canceled once made,
+ * nor can an automatic one (the account's schedule made it), as on Stripe.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +35,7 @@
 #include "api/draw.h"
 #include "api/external_accounts.h"
 #include "api/list.h"
+#include "api/payout_schedule.h"
 #include "api/resources.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -43,16 +54,21 @@ struct payout {
 	const char *status, *description, *statement_descriptor, *metadata;
 	const char *balance_transaction, *failure_balance_transaction;
 	const char *destination, *failure_code;
+	const char *method, *type;	     /* standard | instant; bank_account | card */
+	bool automatic;			     /* made by the account's payout schedule */
+	const char *fee_balance_transaction; /* an instant payout's fee (NULL: none) */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, amount, currency, status, arrival_date, description,"
     " statement_descriptor, metadata, balance_transaction, failure_balance_transaction,"
-    " destination, failure_code FROM payouts WHERE merchant_id = $1 AND id = $2";
+    " destination, failure_code, method, type, automatic, fee_balance_transaction"
+    " FROM payouts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
     " description, statement_descriptor, metadata, balance_transaction, settle_at,"
-    " destination) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6, $11)";
+    " destination, method, type, automatic, fee_balance_transaction) VALUES ($1, $2, $3, $4,"
+    " $5, 'pending', $6, $7, $8, $9, $10, $6, $11, $12, $13, $14, $15)";
 /* a status change only from the status it was read in, so the scheduler and a cancel never
  * both move one payout */
 static const char SQL_TRANSITION[] =
@@ -85,7 +101,11 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 		p->failure_balance_transaction = col_text_dup(a, st, 10);
 		p->destination = col_text_dup(a, st, 11);
 		p->failure_code = col_text_dup(a, st, 12);
-		if (!p->status || !p->metadata || !p->balance_transaction)
+		p->method = col_text_dup(a, st, 13);
+		p->type = col_text_dup(a, st, 14);
+		p->automatic = db_col_int64(st, 15) != 0;
+		p->fee_balance_transaction = col_text_dup(a, st, 16);
+		if (!p->status || !p->metadata || !p->balance_transaction || !p->method || !p->type)
 			rc = DB_ERR;
 	}
 	db_reset(st);
@@ -123,12 +143,14 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 			 struct json *j)
 {
 	char path[96];
-	bool ex_bt = false, ex_fbt = false;
+	bool ex_bt = false, ex_fbt = false, ex_dest = false;
 	if (r && db) {
 		snprintf(path, sizeof(path), "%sbalance_transaction", expand_prefix);
 		ex_bt = req_expand_has(r, path);
 		snprintf(path, sizeof(path), "%sfailure_balance_transaction", expand_prefix);
 		ex_fbt = req_expand_has(r, path);
+		snprintf(path, sizeof(path), "%sdestination", expand_prefix);
+		ex_dest = req_expand_has(r, path);
 	}
 	json_obj_open(j);
 	json_kv_str(j, "id", p->id);
@@ -137,14 +159,21 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 	json_kv_null(j, "application_fee");
 	json_kv_null(j, "application_fee_amount");
 	json_kv_int(j, "arrival_date", p->arrival_date);
-	json_kv_bool(j, "automatic", false);
+	json_kv_bool(j, "automatic", p->automatic);
 	int rc = bt_field(j, db, merchant_id, "balance_transaction", p->balance_transaction, ex_bt);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
 	json_kv_str_or_null(j, "description", p->description);
-	json_kv_str_or_null(j, "destination", p->destination);
+	json_key(j, "destination");
+	rc = DB_NOTFOUND;
+	if (p->destination && ex_dest)
+		rc = external_account_render(db, merchant_id, p->destination, j);
+	if (rc == DB_NOTFOUND)
+		json_str_or_null(j, p->destination);
+	else if (rc != DB_OK)
+		return rc;
 	rc = bt_field(j, db, merchant_id, "failure_balance_transaction",
 		      p->failure_balance_transaction, ex_fbt);
 	if (rc != DB_OK)
@@ -155,14 +184,14 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 					    : NULL);
 	json_kv_bool(j, "livemode", livemode);
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
-	json_kv_str(j, "method", "standard");
+	json_kv_str(j, "method", p->method);
 	json_kv_null(j, "original_payout");
 	json_kv_str(j, "reconciliation_status", "not_applicable");
 	json_kv_null(j, "reversed_by");
 	json_kv_str(j, "source_type", "card");
 	json_kv_str_or_null(j, "statement_descriptor", p->statement_descriptor);
 	json_kv_str(j, "status", p->status);
-	json_kv_str(j, "type", "bank_account");
+	json_kv_str(j, "type", p->type);
 	json_obj_close(j);
 	return DB_OK;
 }
@@ -193,45 +222,13 @@ static int respond(struct req *r, struct db *db, const struct payout *p)
 
 /* ---- create ---- */
 
-static const struct param_spec create_params[] = {
-    {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
-    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
-    {"description", PT_STRING, 0, 5000, NULL, NULL},
-    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
-    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
-    {"method", PT_ENUM, 0, 0, (const char *const[]){"standard", NULL}, NULL},
-    {"source_type", PT_ENUM, 0, 0, (const char *const[]){"card", NULL}, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
-struct create_ctx {
-	struct req *r;
-	struct payout p;
-	struct draw draw;
-};
-
-static int create_fn(struct db *db, void *arg)
+/* The payouts row of p, pending until its arrival_date (settle_at). */
+static int payout_insert(struct db *db, const char *merchant_id, const struct payout *p)
 {
-	struct create_ctx *c = arg;
-	struct req *r = c->r;
-	struct payout *p = &c->p;
-	if (draw_claim(db, &c->draw) != 0)
-		return -1;
-	char bt[ID_MAX];
-	int rc = ledger_payout(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt);
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	p->balance_transaction = arena_strdup(&r->arena, bt);
-	/* to the account's default external account in the currency, when it has one */
-	char dest[ID_MAX], failure[32];
-	rc = external_account_default(db, r->merchant_id, p->currency, dest, failure);
-	if (rc != DB_OK && rc != DB_NOTFOUND)
-		return req_fail(r, ERR_API, NULL, NULL);
-	p->destination = rc == DB_OK ? arena_strdup(&r->arena, dest) : NULL;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
-	if (!st || !p->balance_transaction)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, p->id, -1);
 	db_bind_int64(st, 3, p->created);
 	db_bind_int64(st, 4, p->amount);
@@ -242,7 +239,95 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 9, p->metadata, -1);
 	db_bind_text(st, 10, p->balance_transaction, -1);
 	db_bind_text(st, 11, p->destination, -1);
-	if (db_step_done(st) != DB_OK)
+	db_bind_text(st, 12, p->method, -1);
+	db_bind_text(st, 13, p->type, -1);
+	db_bind_int64(st, 14, p->automatic);
+	db_bind_text(st, 15, p->fee_balance_transaction, -1);
+	return db_step_done(st);
+}
+
+static const struct param_spec create_params[] = {
+    {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"description", PT_STRING, 0, 5000, NULL, NULL},
+    {"destination", PT_STRING, 0, 255, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {"method", PT_ENUM, 0, 0, (const char *const[]){"standard", "instant", NULL}, NULL},
+    /* Tender keeps one balance per currency, from card payments */
+    {"source_type", PT_ENUM, 0, 0, (const char *const[]){"card", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct create_ctx {
+	struct req *r;
+	struct payout p;
+	int64_t fee; /* an instant payout's fee, else 0 */
+	struct draw draw;
+};
+
+/* In the draw's read: the external account the payout goes to (the one `destination` names,
+ * else the currency's default, else none), and whether it takes the payout's method. */
+static int destination_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	struct payout *p = &c->p;
+	const char *named = param_str(r, "destination");
+	char id[ID_MAX] = "", failure[32];
+	if (named && *named) {
+		str_copy(id, sizeof(id), named);
+	} else {
+		int rc = external_account_default(db, r->merchant_id, p->currency, id, failure);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	struct ea_brief b;
+	bool found = false;
+	if (id[0]) {
+		int rc = external_account_brief(db, r->merchant_id, id, &b);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		found = rc == DB_OK && !b.deleted;
+		if (!found)
+			return req_fail(r, ERR_RESOURCE_MISSING, "destination",
+					"No such external account: '%s'", id);
+		if (strcmp(b.currency, p->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "destination",
+					"The destination %s takes payouts in %s, not %s.", id,
+					b.currency, p->currency);
+	}
+	p->destination = found ? arena_strdup(&r->arena, b.id) : NULL;
+	p->type = found && strcmp(b.object, "card") == 0 ? "card" : "bank_account";
+	if (strcmp(p->method, "instant") == 0 && !(found && b.instant))
+		return req_fail(r, ERR_INSTANT_PAYOUTS_UNSUPPORTED, "method",
+				found
+				    ? "%s does not support instant payouts: they go to a debit "
+				      "card. Provide a debit card, or use method=standard."
+				    : "%sInstant payouts go to a debit card: this account has none "
+				      "in this currency.",
+				found ? b.id : "");
+	return 0;
+}
+
+static int create_fn(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct req *r = c->r;
+	struct payout *p = &c->p;
+	if (draw_claim(db, &c->draw) != 0)
+		return -1;
+	char bt[ID_MAX], fee_bt[ID_MAX];
+	int rc = ledger_payout(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt);
+	if (rc == DB_OK && c->fee > 0)
+		rc = ledger_payout_fee(db, r->merchant_id, p->id, c->fee, p->currency, r->now,
+				       fee_bt);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	p->balance_transaction = arena_strdup(&r->arena, bt);
+	p->fee_balance_transaction = c->fee > 0 ? arena_strdup(&r->arena, fee_bt) : NULL;
+	if (!p->balance_transaction || (c->fee > 0 && !p->fee_balance_transaction) ||
+	    payout_insert(db, r->merchant_id, p) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (emit(db, r->merchant_id, &o, p, "payout.created", NULL, r->now) != DB_OK)
@@ -267,18 +352,40 @@ static int h_create(struct req *r)
 	if (!cur || strlen(cur) != 3 || !currency_find(p->currency))
 		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
 				cur ? cur : "");
+	const char *method = param_str(r, "method");
+	p->method = method && strcmp(method, "instant") == 0 ? "instant" : "standard";
+	int64_t draw_amount = amount;
+	if (strcmp(p->method, "instant") == 0) {
+		/* the fee is Stripe's US price: Tender offers instant payouts in usd only */
+		if (strcmp(p->currency, "usd") != 0)
+			return req_fail(r, ERR_INSTANT_PAYOUTS_CURRENCY_DISABLED, "currency",
+					"Instant payouts are not available in %s: Tender makes "
+					"them in usd.",
+					p->currency);
+		if (ledger_instant_payout_fee(amount, &c.fee) != DB_OK ||
+		    __builtin_add_overflow(amount, c.fee, &draw_amount) ||
+		    draw_amount > LEDGER_AMOUNT_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "amount",
+					"Invalid amount: too large for an instant payout.");
+	}
 	id_new_at(p->id, "po_", r->now);
 	p->created = r->now;
 	p->amount = amount;
-	p->arrival_date = r->now + PAYOUT_TEST_ARRIVAL_S;
+	/* an instant payout arrives at once; a standard one when the test bank answers */
+	p->arrival_date =
+	    strcmp(p->method, "instant") == 0 ? r->now : r->now + PAYOUT_TEST_ARRIVAL_S;
 	p->status = "pending";
 	p->description = param_str(r, "description");
 	p->statement_descriptor = param_str(r, "statement_descriptor");
 	p->metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &p->metadata) != 0)
 		return -1;
-	c.draw =
-	    (struct draw){.currency = p->currency, .amount = amount, .write = create_fn, .ctx = &c};
+	/* the balance must cover the fee too */
+	c.draw = (struct draw){.currency = p->currency,
+			       .amount = draw_amount,
+			       .check = destination_fn,
+			       .write = create_fn,
+			       .ctx = &c};
 	return draw_run(r, &c.draw);
 }
 
@@ -377,6 +484,14 @@ static int cancel_fn(struct db *db, void *arg)
 		    r, ERR_INVALID_STATE, NULL,
 		    "Payouts can only be canceled while they are pending; this one is %s.",
 		    p->status);
+	if (p->automatic)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You cannot cancel automatic payouts: %s was made by the account's "
+				"payout schedule.",
+				p->id);
+	if (strcmp(p->method, "instant") == 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Instant payouts cannot be canceled: %s was sent at once.", p->id);
 	char bt[ID_MAX];
 	if (ledger_payout_cancel(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt) !=
 	    DB_OK)
@@ -400,15 +515,18 @@ static int h_cancel(struct req *r)
 static const char SQL_CURSOR[] = "SELECT created FROM payouts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR status = $5) ORDER BY id DESC LIMIT $4";
+    " AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR destination = $6)"
+    " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR status = $5) ORDER BY id ASC LIMIT $4";
+    " AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR destination = $6)"
+    " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	db_bind_text(st, first, param_str(r, "status"), -1);
+	db_bind_text(st, first + 1, param_str(r, "destination"), -1);
 	return 0;
 }
 
@@ -439,8 +557,11 @@ static int h_list(struct req *r)
 
 /* ---- the scheduler: the bank's answer at arrival_date ---- */
 
+/* a payout whose bank answers, or an account whose payout schedule is due */
 const char PAYOUTS_DUE_SQL[] =
-    "SELECT 1 FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1 LIMIT 1";
+    "SELECT 1 FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
+    " UNION ALL SELECT 1 FROM connected_accounts WHERE po_next_due IS NOT NULL"
+    " AND po_next_due <= $1 AND deleted = 0 LIMIT 1";
 static const char SQL_DUE[] =
     "SELECT merchant_id, id FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
     " ORDER BY settle_at LIMIT $2";
@@ -467,6 +588,10 @@ static int fail_one(struct db *db, struct arena *a, const char *merchant_id, str
 		return DB_ERR;
 	if ((rc = transition(db, merchant_id, p, "failed", "failed")) != DB_OK)
 		return rc == DB_CONFLICT ? DB_ERR : rc;
+	/* the bank account is errored until its details are updated (external_accounts.c) */
+	if (p->destination &&
+	    (rc = external_account_set_errored(db, merchant_id, p->destination, now)) != DB_OK)
+		return rc;
 	struct event_origin o = {NULL, NULL, 0};
 	rc = emit(db, merchant_id, &o, p, "payout.updated",
 		  "{\"status\":\"pending\",\"failure_code\":null,\"failure_message\":null,"
@@ -543,11 +668,185 @@ static int settle_fn(struct db *db, void *arg)
 	return 0;
 }
 
+/* ---- the scheduler: automatic payouts on the accounts' schedules ----
+ *
+ * A connected account whose payout schedule is due (connected_accounts.po_next_due, payout_
+ * schedule.h) is paid out, in one write with the move of its due date to the next one (a guarded
+ * update from the due date read: each due date pays out once, whichever node claims it). In
+ * each currency with a positive available balance and a default external account that is not
+ * errored, one automatic payout of the whole available balance (never more: it is summed in the
+ * same transaction, which also moves the account's draw count, so a manual payout or transfer
+ * checked against the older balance must read again, draw.h). A currency without a usable
+ * external account keeps its balance for a later due date, as Stripe does. A scheduler that was
+ * stopped over several due dates pays out once, and the next due date is the first after now.
+ */
+
+#define AUTO_BATCH 32
+#define AUTO_CURRENCIES_MAX 16
+
+static const char SQL_AUTO_DUE[] =
+    "SELECT merchant_id, id, po_next_due, po_interval, po_weekly_anchor, po_monthly_anchor"
+    " FROM connected_accounts WHERE po_next_due IS NOT NULL AND po_next_due <= $1"
+    " AND deleted = 0 ORDER BY po_next_due LIMIT $2";
+static const char SQL_AUTO_CLAIM[] =
+    "UPDATE connected_accounts SET po_next_due = $4 WHERE merchant_id = $1 AND id = $2"
+    " AND po_next_due = $3 AND deleted = 0";
+
+struct auto_due {
+	char platform[ID_MAX], account[ID_MAX];
+	int64_t due;
+	struct payout_schedule sched;
+};
+
+/* One automatic payout of amount in currency to external account e of account. */
+static int auto_payout(struct db *db, struct arena *a, const char *account, const char *currency,
+		       int64_t amount, const struct ea_brief *e, int64_t now)
+{
+	int64_t seen = 0;
+	int rc = ledger_draws(db, account, currency, &seen);
+	if (rc == DB_OK)
+		rc = ledger_draw_next(db, account, currency, seen);
+	if (rc != DB_OK)
+		return rc == DB_CONFLICT ? DB_ERR : rc; /* read in this transaction: cannot move */
+	struct payout p;
+	memset(&p, 0, sizeof(p));
+	id_new_at(p.id, "po_", now);
+	p.created = now;
+	p.amount = amount;
+	str_copy(p.currency, sizeof(p.currency), currency);
+	p.arrival_date = now + PAYOUT_TEST_ARRIVAL_S;
+	p.status = "pending";
+	p.description = "STRIPE PAYOUT";
+	p.metadata = "{}";
+	p.destination = e->id;
+	p.method = "standard";
+	p.type = strcmp(e->object, "card") == 0 ? "card" : "bank_account";
+	p.automatic = true;
+	char bt[ID_MAX];
+	rc = ledger_payout(db, account, p.id, amount, currency, now, bt);
+	if (rc != DB_OK)
+		return rc;
+	p.balance_transaction = arena_strdup(a, bt);
+	if (!p.balance_transaction)
+		return DB_ERR;
+	if ((rc = payout_insert(db, account, &p)) != DB_OK)
+		return rc;
+	struct event_origin o = {NULL, NULL, 0};
+	return emit(db, account, &o, &p, "payout.created", NULL, now);
+}
+
+/* The due account's payouts; *ret_made: how many. */
+static int auto_account(struct db *db, struct arena *a, const struct auto_due *d, int64_t now,
+			int *ret_made)
+{
+	int64_t next = 0;
+	bool valid = payout_schedule_next(&d->sched, now, &next) == 0;
+	struct db_stmt *st = db_prepare(db, SQL_AUTO_CLAIM);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, d->platform, -1);
+	db_bind_text(st, 2, d->account, -1);
+	db_bind_int64(st, 3, d->due);
+	if (valid)
+		db_bind_int64(st, 4, next);
+	else
+		db_bind_null(st, 4);
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	if (rc != DB_OK || n != 1 || !valid)
+		return rc; /* claimed meanwhile, or the schedule changed: nothing is due */
+	struct ledger_balance_amount bal[AUTO_CURRENCIES_MAX];
+	int nb = 0;
+	if ((rc = ledger_balance_amounts(db, d->account, bal, AUTO_CURRENCIES_MAX, &nb)) != DB_OK)
+		return rc;
+	for (int i = 0; i < nb; i++) {
+		if (bal[i].available <= 0)
+			continue;
+		char id[ID_MAX], failure[32];
+		rc = external_account_default(db, d->account, bal[i].currency, id, failure);
+		if (rc == DB_NOTFOUND)
+			continue;
+		struct ea_brief e;
+		if (rc == DB_OK)
+			rc = external_account_brief(db, d->account, id, &e);
+		if (rc != DB_OK)
+			return rc;
+		/* an errored bank account gets no scheduled payouts until it is updated */
+		if (strcmp(e.status, "errored") == 0)
+			continue;
+		int64_t amount =
+		    bal[i].available > LEDGER_AMOUNT_MAX ? LEDGER_AMOUNT_MAX : bal[i].available;
+		if ((rc = auto_payout(db, a, d->account, bal[i].currency, amount, &e, now)) !=
+		    DB_OK)
+			return rc;
+		(*ret_made)++;
+	}
+	return DB_OK;
+}
+
+struct auto_ctx {
+	int64_t now;
+	int made;
+	struct shard_share share;
+};
+
+static int auto_fn(struct db *db, void *arg)
+{
+	struct auto_ctx *c = arg;
+	struct auto_due due[AUTO_BATCH];
+	int n = 0, rc = DB_DONE;
+	struct db_stmt *st = db_prepare(db, SQL_AUTO_DUE);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, AUTO_BATCH);
+	while (n < AUTO_BATCH && (rc = db_step(st)) == DB_ROW) {
+		struct auto_due *d = &due[n];
+		memset(d, 0, sizeof(*d));
+		const char *plat = db_col_text(st, 0, NULL), *acct = db_col_text(st, 1, NULL);
+		str_copy(d->platform, sizeof(d->platform), plat ? plat : "");
+		str_copy(d->account, sizeof(d->account), acct ? acct : "");
+		d->due = db_col_int64(st, 2);
+		d->sched.delay_days = PAYOUT_DELAY_DAYS;
+		d->sched.weekly_anchor = -1;
+		/* a schedule Tender did not write (no such interval or weekday) has no next due
+		 * date: auto_account clears it */
+		if (payout_interval_parse(db_col_text(st, 3, NULL), &d->sched.interval) != 0)
+			d->sched.interval = PAYOUT_MANUAL;
+		const char *wa = db_col_text(st, 4, NULL);
+		if (wa && payout_weekday_parse(wa, &d->sched.weekly_anchor) != 0)
+			d->sched.interval = PAYOUT_MANUAL;
+		d->sched.monthly_anchor = (int)db_col_int64_or0(st, 5);
+		n++;
+	}
+	if (n == AUTO_BATCH)
+		rc = DB_DONE;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	struct arena a;
+	arena_init(&a, 1u << 20);
+	int made = 0;
+	rc = DB_OK;
+	for (int i = 0; i < n && rc == DB_OK; i++)
+		rc = auto_account(db, &a, &due[i], c->now, &made);
+	arena_release(&a);
+	if (rc != DB_OK)
+		return rc;
+	c->made += (int)shard_share_add(&c->share, db, made);
+	return 0;
+}
+
 int payouts_settle_tick(struct store *s, int64_t now)
 {
+	/* the two are independent: a failing one does not hold the other back */
+	struct auto_ctx ac = {.now = now};
+	int rc_auto = store_each_shard_write(s, auto_fn, &ac);
 	struct settle_ctx c = {.now = now};
 	int rc = store_each_shard_write(s, settle_fn, &c);
-	return rc == 0 ? c.done : rc;
+	if (rc_auto != 0)
+		return rc_auto;
+	return rc == 0 ? c.done + ac.made : rc;
 }
 
 static const struct param_spec update_params[] = {
@@ -557,6 +856,7 @@ static const struct param_spec update_params[] = {
 static const struct param_spec list_params[] = {
     {"status", PT_ENUM, 0, 0, (const char *const[]){"pending", "paid", "failed", "canceled", NULL},
      NULL},
+    {"destination", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

@@ -24,6 +24,7 @@ const struct route *const api_route_tables[] = {
     external_accounts_routes,
     account_links_routes,
     persons_routes,
+    login_links_routes,
     subscriptions_routes,
     invoices_routes,
     invoice_items_routes,

@@ -350,6 +350,8 @@ static const char *reporting_category(const char *type, int64_t amount)
 		return "platform_earning";
 	if (strcmp(type, "application_fee_refund") == 0)
 		return "platform_earning_refund";
+	if (strcmp(type, "stripe_fee") == 0) /* an instant payout's fee (ledger_payout.h) */
+		return "fee";
 	return type; /* charge, refund, refund_failure, payout, transfer */
 }
 

@@ -5,6 +5,9 @@
  */
 #include "ledger/ledger_payout.h"
 
+#include <string.h>
+
+#include "core/str.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
 
@@ -32,6 +35,42 @@ int ledger_available_balance(struct db *db, const char *merchant_id, const char 
 		*ret = db_col_int64(st, 0);
 	db_reset(st);
 	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+static const char SQL_BALANCES[] =
+    "SELECT currency, status, SUM(net) FROM balance_transactions WHERE merchant_id = $1"
+    " GROUP BY currency, status ORDER BY currency, status";
+
+int ledger_balance_amounts(struct db *db, const char *merchant_id,
+			   struct ledger_balance_amount *ret, int max, int *ret_n)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BALANCES);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	int n = 0, rc;
+	/* rows come by currency: one ledger_balance_amount per currency, both statuses in it */
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *cur = db_col_text(st, 0, NULL), *status = db_col_text(st, 1, NULL);
+		if (!cur || !status)
+			continue;
+		if (n == 0 || strcmp(ret[n - 1].currency, cur) != 0) {
+			if (n == max)
+				break;
+			memset(&ret[n], 0, sizeof(ret[n]));
+			str_copy(ret[n].currency, sizeof(ret[n].currency), cur);
+			n++;
+		}
+		if (strcmp(status, "available") == 0)
+			ret[n - 1].available = db_col_int64(st, 2);
+		else
+			ret[n - 1].pending = db_col_int64(st, 2);
+	}
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	*ret_n = n;
+	return DB_OK;
 }
 
 /* how many draws on its available balance the merchant has made in a currency (payout_counters,
@@ -171,4 +210,47 @@ int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payou
 {
 	return payout_return(db, merchant_id, payout_id, amount, currency, now, "payout_failure",
 			     "PAYOUT FAILED", ret_balance_txn_id);
+}
+
+int ledger_payout_fee(struct db *db, const char *merchant_id, const char *payout_id, int64_t fee,
+		      const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
+{
+	int rc = amount_ok(fee);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, fee},
+	    {LEDGER_ACCT_FEES, currency, -fee},
+	};
+	char jtx[ID_MAX];
+	rc = ledger_post(db, merchant_id, "payout_fee", payout_id, e, 2, now, jtx);
+	if (rc != DB_OK)
+		return rc;
+	const struct bt b = {
+	    .type = "stripe_fee",
+	    .source = payout_id,
+	    .currency = currency,
+	    .status = "available",
+	    .description = "Instant Payout fee",
+	    .journal_txn = jtx,
+	    .amount = -fee,
+	    .fee = 0,
+	    .created = now,
+	    .available_on = now,
+	};
+	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_instant_payout_fee(int64_t amount, int64_t *ret_fee)
+{
+	int rc = amount_ok(amount);
+	if (rc != DB_OK)
+		return rc;
+	int64_t scaled;
+	if (__builtin_mul_overflow(amount, LEDGER_INSTANT_FEE_BPS, &scaled) ||
+	    __builtin_add_overflow(scaled, 5000, &scaled))
+		return LEDGER_ERR_OVERFLOW;
+	int64_t fee = scaled / 10000;
+	*ret_fee = fee < LEDGER_INSTANT_FEE_MIN ? LEDGER_INSTANT_FEE_MIN : fee;
+	return DB_OK;
 }

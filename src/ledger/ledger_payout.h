@@ -15,6 +15,9 @@
  *                   "payout_cancel", amount +a (the funds come back)
  *   payout_failure  the same movement when the bank returned the payout (a Stripe test bank
  *                   account that fails): balance txn type "payout_failure", amount +a
+ *   payout_fee      an instant payout's fee f: DR merchant_available / CR fees; a balance txn of
+ *                   its own, type "stripe_fee", amount −f, fee 0 (Stripe's fee for the service,
+ *                   not part of the money sent: the payout's own balance txn stays −a)
  *
  * So for every merchant and currency the in-transit account holds exactly the payouts that are
  * neither paid nor returned (ledger_verify checks it against the payouts table).
@@ -34,6 +37,16 @@
  * (what GET /v1/balance shows as available). */
 int ledger_available_balance(struct db *db, const char *merchant_id, const char *currency,
 			     int64_t *ret);
+
+/* A merchant's balance in one currency: Σ net of its available and of its pending balance
+ * transactions (GET /v1/balance's two lists). */
+struct ledger_balance_amount {
+	char currency[8];
+	int64_t available, pending;
+};
+/* Up to max of the merchant's currencies, in currency order: *ret_n of them in ret. */
+int ledger_balance_amounts(struct db *db, const char *merchant_id,
+			   struct ledger_balance_amount *ret, int max, int *ret_n);
 
 /* Draws on the available balance (payouts, and Connect transfers that are not funded by a
  * charge) check the balance in a read transaction before the write, so that the single writer
@@ -58,5 +71,14 @@ int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *pay
 int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payout_id,
 		       int64_t amount, const char *currency, int64_t now,
 		       char ret_balance_txn_id[ID_MAX]);
+int ledger_payout_fee(struct db *db, const char *merchant_id, const char *payout_id, int64_t fee,
+		      const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX]);
+
+/* An instant payout's fee: Stripe's US price, 1.5 % of the amount (rounded half up) and at least
+ * 0.50 (50 minor units of usd, the one currency Tender offers instant payouts in). amount:
+ * 1 … LEDGER_AMOUNT_MAX, else LEDGER_ERR_INVALID / LEDGER_ERR_OVERFLOW. */
+#define LEDGER_INSTANT_FEE_BPS 150
+#define LEDGER_INSTANT_FEE_MIN 50
+int ledger_instant_payout_fee(int64_t amount, int64_t *ret_fee);
 
 #endif

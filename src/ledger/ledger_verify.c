@@ -97,6 +97,7 @@ static const char SQL_BT_ABSURD[] =
     " OR (type IN ('payout_cancel', 'payout_failure') AND (amount <= 0 OR fee <> 0"
     " OR status <> 'available'))"
     " OR (type = 'transfer' AND (amount >= 0 OR fee <> 0))"
+    " OR (type = 'stripe_fee' AND (amount >= 0 OR fee <> 0 OR status <> 'available'))"
     " OR (type = 'payment' AND (amount <= 0 OR fee > amount))"
     " OR (type = 'application_fee' AND (amount = 0 OR fee <> 0))"
     " OR (type IN ('transfer_refund', 'payment_refund', 'application_fee_refund') AND (fee <> 0"
@@ -106,7 +107,7 @@ static const char SQL_BT_DUPLICATE[] =
     "SELECT merchant_id, type || ' ' || source || ' booked ' || COUNT(*) || ' times'"
     " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure', 'payout',"
     " 'payout_cancel', 'payout_failure', 'transfer', 'payment', 'application_fee',"
-    " 'transfer_refund', 'payment_refund', 'application_fee_refund')"
+    " 'transfer_refund', 'payment_refund', 'application_fee_refund', 'stripe_fee')"
     " GROUP BY merchant_id, type, source HAVING COUNT(*) > 1";
 /* (3) every balance transaction has its journal transaction, for the same source, and that
  * journal transaction moved exactly its net into or out of the merchant's accounts */

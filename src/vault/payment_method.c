@@ -198,6 +198,55 @@ static int create_from_ref(struct db *db, struct vault *v, const char *merchant_
 	return rc;
 }
 
+int pm_token_take(struct db *db, const char *merchant_id, const char *token,
+		  struct vault_card_info *ret_info, char ret_fingerprint[24])
+{
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, token, -1);
+	struct vault_card_info info;
+	char fp[24] = "";
+	bool used = false;
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(&info, 0, sizeof(info));
+		copy(info.brand, sizeof(info.brand), db_col_text(st, 1, NULL));
+		copy(info.last4, sizeof(info.last4), db_col_text(st, 2, NULL));
+		info.exp_month = (int)db_col_int64(st, 3);
+		info.exp_year = (int)db_col_int64(st, 4);
+		copy(info.funding, sizeof(info.funding), db_col_text(st, 5, NULL));
+		copy(info.country, sizeof(info.country), db_col_text(st, 6, NULL));
+		copy(fp, sizeof(fp), db_col_text(st, 7, NULL));
+		info.cvc_provided = db_col_int64(st, 8) != 0;
+		used = db_col_int64(st, 9) != 0;
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return DB_NOTFOUND;
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	if (used)
+		return VAULT_ERR_TOKEN_USED;
+	/* single use: the conditional update decides between two racing uses */
+	st = db_prepare(db, SQL_TOKEN_USE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, token, -1);
+	rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	if (n != 1)
+		return VAULT_ERR_TOKEN_USED;
+	*ret_info = info;
+	memcpy(ret_fingerprint, fp, sizeof(fp));
+	return DB_OK;
+}
+
 int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 		       const char *pm_id, const char *billing_details, const char *metadata,
 		       int64_t now)

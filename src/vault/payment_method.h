@@ -54,6 +54,12 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 		       const char *pm_id, const char *billing_details, const char *metadata,
 		       int64_t now);
+/* Inside the caller's write transaction: takes single-use token tok_… of merchant_id (it is
+ * used up) for something other than a PaymentMethod (a Connect debit card external account,
+ * which keeps only these public facts): its card's facts and fingerprint. 0, DB_NOTFOUND (no
+ * such token), VAULT_ERR_TOKEN_USED, or < 0. */
+int pm_token_take(struct db *db, const char *merchant_id, const char *token,
+		  struct vault_card_info *ret_info, char ret_fingerprint[24]);
 /* Stripe's card.display_brand for a brand (amex → american_express, unknown → other). */
 const char *pm_display_brand(const char *brand);
 

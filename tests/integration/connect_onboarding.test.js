@@ -151,7 +151,9 @@ test('external accounts: create (hash, test token), list, retrieve, update, defa
     (e) => e.statusCode === 400 && e.code === 'account_number_invalid');
   await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789', { currency: 'zzz' }) }),
     (e) => e.statusCode === 400);
-  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa_debit' }), (e) => e.statusCode === 400);
+  // a credit card is no payout destination (debit cards are: connect_payouts.test.js)
+  await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa' }),
+    (e) => e.statusCode === 400 && e.code === 'invalid_card_type');
   assert.equal((await stripe.accounts.listExternalAccounts(acct.id)).data.length, 2);
 });
 

@@ -39,3 +39,30 @@ Test(challenge, forms_post_to_the_escaped_base)
 	    strstr(buf_cstr(&b), "action=\"/3ds-setup/acct_1/seti_1/t&quot;k/fail\""));
 	buf_release(&b);
 }
+
+Test(challenge, amounts_use_the_currency_exponent_and_a_sign)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	html_amount(&b, 2050, "usd");
+	cr_assert_str_eq(buf_cstr(&b), "20.50 USD");
+	buf_reset(&b);
+	html_amount(&b, -1005, "eur");
+	cr_assert_str_eq(buf_cstr(&b), "-10.05 EUR");
+	buf_reset(&b);
+	html_amount(&b, -5, "usd");
+	cr_assert_str_eq(buf_cstr(&b), "-0.05 USD");
+	buf_reset(&b);
+	html_amount(&b, 1500, "jpy");
+	cr_assert_str_eq(buf_cstr(&b), "1500 JPY");
+	buf_reset(&b);
+	html_amount(&b, -1500, "jpy");
+	cr_assert_str_eq(buf_cstr(&b), "-1500 JPY");
+	buf_reset(&b);
+	html_amount(&b, 1234, "kwd");
+	cr_assert_str_eq(buf_cstr(&b), "1.234 KWD");
+	buf_reset(&b);
+	html_amount(&b, INT64_MIN, "usd");
+	cr_assert_str_eq(buf_cstr(&b), "-92233720368547758.08 USD");
+	buf_release(&b);
+}

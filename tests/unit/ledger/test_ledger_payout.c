@@ -76,7 +76,7 @@ static int64_t account(const char *acct)
 		     M1, acct);
 }
 
-enum step { PAYOUT, PAID, CANCEL, FAIL, ROW_PENDING, ROW_PAID };
+enum step { PAYOUT, PAID, CANCEL, FAIL, FEE, ROW_PENDING, ROW_PAID };
 
 struct move {
 	enum step step;
@@ -104,6 +104,9 @@ static int move_fn(struct db *db, void *p)
 		break;
 	case FAIL:
 		m->rc = ledger_payout_fail(db, M1, "po_1", m->amount, "usd", T0 + 2, m->bt);
+		break;
+	case FEE:
+		m->rc = ledger_payout_fee(db, M1, "po_1", m->amount, "usd", T0, m->bt);
 		break;
 	default: {
 		struct db_stmt *st = db_prepare(db, SQL_ROW);
@@ -252,4 +255,81 @@ Test(ledger_payout, refusals_write_nothing)
 		     0);
 	cr_assert_eq(
 	    q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1", M1, NULL), 0);
+}
+
+/* Stripe's US instant payout price: 1.5 %, rounded half up, at least 0.50. */
+Test(ledger_payout, instant_fee_is_one_and_a_half_percent_at_least_fifty)
+{
+	int64_t fee = -1;
+	cr_assert_eq(ledger_instant_payout_fee(10000, &fee), DB_OK);
+	cr_assert_eq(fee, 150);
+	cr_assert_eq(ledger_instant_payout_fee(1000, &fee), DB_OK);
+	cr_assert_eq(fee, 50, "15 is below the minimum");
+	cr_assert_eq(ledger_instant_payout_fee(3333, &fee), DB_OK);
+	cr_assert_eq(fee, 50);
+	cr_assert_eq(ledger_instant_payout_fee(3367, &fee), DB_OK);
+	cr_assert_eq(fee, 51, "50.505 rounds up");
+	cr_assert_eq(ledger_instant_payout_fee(3366, &fee), DB_OK);
+	cr_assert_eq(fee, 50, "50.49 rounds down");
+	cr_assert_eq(ledger_instant_payout_fee(1, &fee), DB_OK);
+	cr_assert_eq(fee, 50);
+	cr_assert_eq(ledger_instant_payout_fee(LEDGER_AMOUNT_MAX, &fee), DB_OK);
+	cr_assert_eq(fee, LEDGER_AMOUNT_MAX / 10000 * 150);
+	fee = 7;
+	cr_assert_eq(ledger_instant_payout_fee(0, &fee), LEDGER_ERR_INVALID);
+	cr_assert_eq(ledger_instant_payout_fee(LEDGER_AMOUNT_MAX + 1, &fee), LEDGER_ERR_OVERFLOW);
+	cr_assert_eq(fee, 7, "untouched on a refusal");
+}
+
+struct amounts {
+	struct ledger_balance_amount rows[4];
+	int n, rc;
+};
+
+static int amounts_fn(struct db *db, void *p)
+{
+	struct amounts *a = p;
+	a->rc = ledger_balance_amounts(db, M1, a->rows, 4, &a->n);
+	return 0;
+}
+
+/* The fee of an instant payout: its own stripe_fee balance transaction, from the available
+ * balance to Tender's fees, and the ledger still verifies (with the payout's row). */
+Test(ledger_payout, instant_fee_is_a_balance_transaction_of_its_own)
+{
+	struct move m;
+	memset(&m, 0, sizeof(m));
+	cr_assert_eq(move(PAYOUT, 10000, &m), DB_OK);
+	char bt[ID_MAX];
+	memcpy(bt, m.bt, sizeof(bt));
+	cr_assert_eq(move(FEE, 150, &m), DB_OK);
+	cr_assert_str_neq(m.bt, bt);
+	cr_assert_eq(account(LEDGER_ACCT_MERCHANT_AVAILABLE), 10150);
+	cr_assert_eq(account(LEDGER_ACCT_FEES), -150);
+	cr_assert_eq(account(LEDGER_ACCT_PAYOUTS_IN_TRANSIT), -10000, "the fee is not sent");
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND type = 'stripe_fee' AND amount = -150 AND fee = 0"
+			   " AND net = -150 AND status = 'available' AND source = 'po_1'"
+			   " AND reporting_category = 'fee' AND description = 'Instant Payout fee'",
+			   M1, m.bt),
+		     1);
+	struct amounts a = {.n = -1};
+	cr_assert_eq(store_read(s, NULL, amounts_fn, &a), 0);
+	cr_assert_eq(a.rc, DB_OK);
+	cr_assert_eq(a.n, 1);
+	cr_assert_str_eq(a.rows[0].currency, "usd");
+	cr_assert_eq(a.rows[0].available, -10150);
+	cr_assert_eq(a.rows[0].pending, 0);
+	memcpy(m.bt, bt, sizeof(bt));
+	cr_assert_eq(move(ROW_PENDING, 10000, &m), DB_OK);
+	struct buf text;
+	buf_init(&text, 1u << 20);
+	cr_assert_eq(verify_failures(&text), 0, "%s", buf_cstr(&text));
+	/* a second fee for the same payout is a double charge: reported */
+	cr_assert_eq(move(FEE, 150, &m), DB_OK);
+	cr_assert_gt(verify_failures(&text), 0);
+	cr_assert_not_null(strstr(buf_cstr(&text), "stripe_fee po_1 booked 2 times"), "%s",
+			   buf_cstr(&text));
+	buf_release(&text);
+	cr_assert_eq(move(FEE, 0, &m), LEDGER_ERR_INVALID);
 }
