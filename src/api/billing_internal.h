@@ -29,6 +29,7 @@ struct invoice {
 	const char *number, *payment_intent, *customer_email, *customer_name, *description;
 	const char *metadata, *lines, *test_clock; /* lines: JSON array of line_item objects */
 	int64_t finalized_at, paid_at, voided_at;  /* 0: not */
+	int64_t marked_uncollectible_at;	   /* 0: not */
 };
 
 /* DB_OK, DB_NOTFOUND, or < 0. */
@@ -118,6 +119,15 @@ struct sub_change {
 	int64_t proration_date;		/* 0: now (the subscription's time) */
 	const char *payment_behavior;	/* allow_incomplete (NULL) or error_if_incomplete */
 	bool own_params;		/* also POST /v1/subscriptions/{id}'s other parameters */
+	/* POST /v1/subscriptions/{id}/resume: a paused subscription billed again, from now
+	 * (billing_cycle_anchor now) or on its old cycle (unchanged, its current period's
+	 * remaining time prorated by proration_behavior) */
+	bool resume;
+	bool resume_unchanged;
+	/* payment_behavior=resume_on_payment_success: it stays paused until its resumption
+	 * invoice is paid (retried meanwhile); else it resumes on the attempt (a decline leaves
+	 * it past_due, the invoice not retried by itself) */
+	bool resume_on_success;
 	enum sub_change_answer answer;
 	char item[ID_MAX]; /* the item answered; a new item's id is set here */
 };

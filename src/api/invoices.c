@@ -1,14 +1,16 @@
 /*
  * /v1/invoices: create (one-off drafts), update, delete (drafts), retrieve, list, pay, finalize,
- * void, lines — the invoices subscriptions make (subscriptions.c) and one-off ones. A one-off
- * invoice is a draft of invoice items (invoice_items.c) until it is finalized; its lines are its
- * items' (rendered from their rows, so a draft's follow them) and its total moves with them. An
- * invoice is made finalized (open) with its lines and total fixed, and is paid by one PaymentIntent
- * of its amount, confirmed again for each attempt (Stripe's newer model: the intent is found
- * through `payments`, expand[]=payments). Whichever confirmation settles that intent — the
- * scheduler's, POST /v1/invoices/{id}/pay, the API's own confirm, or the 3-D Secure page — settles
- * the invoice in the same transaction (invoice_payment_settled), so an invoice is paid exactly when
- * its payment's charge is recorded, never apart from it.
+ * void, mark_uncollectible, lines — the invoices subscriptions make (subscriptions.c) and
+ * one-off ones. A one-off invoice is a draft of invoice items (invoice_items.c) until it is
+ * finalized; its lines are its items' (rendered from their rows, so a draft's follow them) and
+ * its total moves with them. An invoice is made finalized (open) with its lines and total
+ * fixed, and is paid by one PaymentIntent of its amount, confirmed again for each attempt
+ * (Stripe's newer model: the intent is found through `payments`, expand[]=payments). Whichever
+ * confirmation settles that intent — the scheduler's, POST /v1/invoices/{id}/pay, the API's own
+ * confirm, or the 3-D Secure page — settles the invoice in the same transaction
+ * (invoice_payment_settled), so an invoice is paid exactly when its payment's charge is
+ * recorded, never apart from it. An uncollectible invoice (written off) is still payable and
+ * voidable, as on Stripe; only its automatic attempts stop.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,20 +28,21 @@ static const char SQL_GET[] =
     "SELECT id, created, version, customer, subscription, status, billing_reason, currency,"
     " subtotal, total, amount_paid, attempt_count, next_payment_attempt, auto_advance,"
     " period_start, period_end, number, payment_intent, customer_email, customer_name,"
-    " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at"
-    " FROM invoices WHERE merchant_id = $1 AND id = $2";
+    " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
+    " marked_uncollectible_at FROM invoices WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
     " billing_reason, currency, subtotal, total, amount_paid, attempt_count,"
     " next_payment_attempt, auto_advance, period_start, period_end, number, payment_intent,"
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
-    " paid_at, voided_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-    " $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+    " paid_at, voided_at, marked_uncollectible_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8,"
+    " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,"
+    " $27, $28)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
     " payment_intent = $10, metadata = $11, finalized_at = $12, paid_at = $13, voided_at = $14,"
-    " subtotal = $15, total = $16, description = $17"
+    " subtotal = $15, total = $16, description = $17, marked_uncollectible_at = $18"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
@@ -110,6 +113,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->finalized_at = db_col_int64_or0(st, 24);
 		in->paid_at = db_col_int64_or0(st, 25);
 		in->voided_at = db_col_int64_or0(st, 26);
+		in->marked_uncollectible_at = db_col_int64_or0(st, 27);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines)
 			rc = DB_ERR;
@@ -152,6 +156,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64_or_null(st, 25, in->finalized_at);
 	db_bind_int64_or_null(st, 26, in->paid_at);
 	db_bind_int64_or_null(st, 27, in->voided_at);
+	db_bind_int64_or_null(st, 28, in->marked_uncollectible_at);
 	return db_step_done(st);
 }
 
@@ -177,6 +182,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64(st, 15, in->subtotal);
 	db_bind_int64(st, 16, in->total);
 	db_bind_text(st, 17, in->description, -1);
+	db_bind_int64_or_null(st, 18, in->marked_uncollectible_at);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -314,7 +320,10 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		   struct json *j)
 {
 	bool draft = strcmp(in->status, "draft") == 0;
-	int64_t remaining = strcmp(in->status, "open") == 0 ? in->total - in->amount_paid : 0;
+	/* an uncollectible invoice can still be paid: what it lacks stays shown */
+	bool collectible =
+	    strcmp(in->status, "open") == 0 || strcmp(in->status, "uncollectible") == 0;
+	int64_t remaining = collectible && in->total > 0 ? in->total - in->amount_paid : 0;
 	/* a total below zero charges nothing (its credit is carried, invoice_credit_carry) */
 	int64_t due = in->total > 0 ? in->total : 0;
 	json_obj_open(j);
@@ -435,7 +444,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_key(j, "status_transitions");
 	json_obj_open(j);
 	time_or_null(j, "finalized_at", in->finalized_at);
-	json_kv_null(j, "marked_uncollectible_at");
+	time_or_null(j, "marked_uncollectible_at", in->marked_uncollectible_at);
 	time_or_null(j, "paid_at", in->paid_at);
 	time_or_null(j, "voided_at", in->voided_at);
 	json_obj_close(j);
@@ -485,7 +494,8 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bool succeeded = strcmp(pi->status, "succeeded") == 0;
-	if (strcmp(in.status, "open") != 0) {
+	/* an uncollectible invoice can still be paid (Stripe: it is only written off) */
+	if (strcmp(in.status, "open") != 0 && strcmp(in.status, "uncollectible") != 0) {
 		/* a voided (or paid) invoice takes no more money: the payment is rolled back */
 		if (succeeded)
 			return req_fail(
@@ -748,7 +758,8 @@ static int pay_before(struct req *r, struct db *db, void *p)
 	struct invoice cur;
 	if (invoice_load(r, db, c->x.in.id, &cur) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != c->x.in.version || strcmp(cur.status, "open") != 0)
+	if (cur.version != c->x.in.version ||
+	    (strcmp(cur.status, "open") != 0 && strcmp(cur.status, "uncollectible") != 0))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s changed while it was being paid; try again.", cur.id);
 	if (c->new_intent) {
@@ -800,9 +811,11 @@ static int h_pay(struct req *r)
 	struct invoice *in = &c.x.in;
 	if (strcmp(in->status, "paid") == 0)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice is already paid.");
-	if (strcmp(in->status, "open") != 0)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"You can only pay an open invoice; this one is %s.", in->status);
+	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "You can only pay an open or uncollectible invoice; this one is %s.",
+		    in->status);
 	if (!c.x.pm)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"This customer has no attached payment source or default payment "
@@ -883,9 +896,11 @@ static int void_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct invoice *in = &x->in;
-	if (strcmp(in->status, "open") != 0)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"You can only void an open invoice; this one is %s.", in->status);
+	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "You can only void an open or uncollectible invoice; this one is %s.",
+		    in->status);
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;
@@ -910,6 +925,44 @@ static int h_void(struct req *r)
 {
 	struct inv_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, void_fn, &x);
+}
+
+/* Written off: no more automatic attempts (a 3-D Secure challenge still open is abandoned),
+ * but it can still be paid or voided, as on Stripe. Its subscription keeps its status (an
+ * invoice marked uncollectible is not a payment); only its retries stop. */
+static int uncollectible_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	if (strcmp(in->status, "open") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "You can only mark an open invoice as uncollectible; this one is %s.",
+		    in->status);
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	in->status = "uncollectible";
+	in->marked_uncollectible_at = now;
+	in->next_payment_attempt = 0;
+	in->auto_advance = false;
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (in->payment_intent && payment_intent_abandon(r, db, in->payment_intent) != 0)
+		return -1;
+	if (invoice_emit(r, db, in, "invoice.marked_uncollectible") != 0 ||
+	    subscription_invoice_failed(r, db, in, false) != 0)
+		return -1;
+	return answer_invoice(r, db, in->id);
+}
+
+static int h_mark_uncollectible(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, uncollectible_fn, &x);
 }
 
 /* ---- create (one-off invoices), update, delete (drafts) ---- */
@@ -1134,5 +1187,6 @@ const struct route invoices_routes[] = {
     {"POST", "/v1/invoices/{id}/pay", h_pay, pay_params, 0},
     {"POST", "/v1/invoices/{id}/finalize", h_finalize, finalize_params, 0},
     {"POST", "/v1/invoices/{id}/void", h_void, no_params, 0},
+    {"POST", "/v1/invoices/{id}/mark_uncollectible", h_mark_uncollectible, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

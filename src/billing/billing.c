@@ -154,23 +154,39 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 		*ret_at = s->created + BILLING_INCOMPLETE_S;
 		return BILLING_EXPIRE;
 	}
+	bool live = is(s->status, "active") || is(s->status, "past_due") ||
+		    is(s->status, "unpaid") || is(s->status, "trialing");
+	bool trialing = is(s->status, "trialing");
+	/* candidates in tie order: one replaces the best only when strictly earlier */
 	enum billing_action best = BILLING_NONE;
 	int64_t at = 0;
-	/* candidates in tie order: the first one at the earliest time wins */
-	if ((is(s->status, "active") || is(s->status, "past_due") || is(s->status, "unpaid")) &&
+	/* a paused subscription's resumption invoice (resume_on_payment_success) is retried
+	 * too: paying it is what resumes it */
+	if ((is(s->status, "active") || is(s->status, "past_due") || is(s->status, "unpaid") ||
+	     is(s->status, "paused")) &&
 	    s->invoice_next_attempt > 0) {
 		best = BILLING_RETRY;
 		at = s->invoice_next_attempt;
 	}
-	bool live = is(s->status, "active") || is(s->status, "past_due") ||
-		    is(s->status, "unpaid") || is(s->status, "trialing");
+	if (live && s->pause_resumes_at > 0 && (best == BILLING_NONE || s->pause_resumes_at < at)) {
+		best = BILLING_RESUME_COLLECTION;
+		at = s->pause_resumes_at;
+	}
+	if (trialing && s->trial_end && !s->trial_notice_sent) {
+		int64_t notice = s->trial_end - BILLING_TRIAL_NOTICE_S;
+		if (notice < s->trial_start)
+			notice = s->trial_start;
+		if (best == BILLING_NONE || notice < at) {
+			best = BILLING_TRIAL_WILL_END;
+			at = notice;
+		}
+	}
 	if (live) {
-		enum billing_action end = s->cancel_at_period_end     ? BILLING_CANCEL
-					  : is(s->status, "trialing") ? BILLING_TRIAL_END
-								      : BILLING_RENEW;
-		int64_t when = is(s->status, "trialing") && !s->cancel_at_period_end && s->trial_end
-				   ? s->trial_end
-				   : s->period_end;
+		enum billing_action end = s->cancel_at_period_end ? BILLING_CANCEL
+					  : trialing		  ? BILLING_TRIAL_END
+								  : BILLING_RENEW;
+		int64_t when = trialing && !s->cancel_at_period_end && s->trial_end ? s->trial_end
+										    : s->period_end;
 		if (best == BILLING_NONE || when < at) {
 			best = end;
 			at = when;
@@ -178,6 +194,56 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 	}
 	*ret_at = at;
 	return best;
+}
+
+int billing_period_at(int64_t anchor, enum billing_interval iv, int64_t count, int64_t t,
+		      int64_t *ret_k, int64_t *ret_start, int64_t *ret_end)
+{
+	if (count < 1 || t < anchor)
+		return -1;
+	/* a first guess k0 <= the answer, from the elapsed whole intervals, then forward: the
+	 * guess is off by at most one period (month ends clamp by under a month), so a few steps
+	 * settle it */
+	int64_t k = 1;
+	if (iv == BILLING_DAY || iv == BILLING_WEEK) {
+		int64_t step = (iv == BILLING_DAY ? DAY_S : 7 * DAY_S);
+		if (__builtin_mul_overflow(step, count, &step))
+			return -1;
+		k = (t - anchor) / step + 1;
+	} else {
+		int64_t ya, ma, da, yt, mt, dt;
+		int64_t a_days = anchor / DAY_S - (anchor % DAY_S < 0),
+			t_days = t / DAY_S - (t % DAY_S < 0);
+		civil_from_days(a_days, &ya, &ma, &da);
+		civil_from_days(t_days, &yt, &mt, &dt);
+		int64_t months = (yt * 12 + mt) - (ya * 12 + ma);
+		int64_t per = iv == BILLING_YEAR ? 12 : 1;
+		if (__builtin_mul_overflow(per, count, &per))
+			return -1;
+		k = months / per; /* whole periods may be one short of it: checked below */
+		if (k < 1)
+			k = 1;
+	}
+	for (int guard = 0; guard < 4; guard++, k++) {
+		int64_t end, start = anchor;
+		if (billing_period_end(anchor, iv, count, k, &end) != 0 ||
+		    (k > 1 && billing_period_end(anchor, iv, count, k - 1, &start) != 0))
+			return -1;
+		if (t < start) {
+			/* the guess overshot: step back once (cannot happen twice) */
+			if (k <= 1)
+				return -1;
+			k -= 2;
+			continue;
+		}
+		if (t < end) {
+			*ret_k = k;
+			*ret_start = start;
+			*ret_end = end;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int billing_prorate(int64_t amount, int64_t remaining_s, int64_t period_s, int64_t *ret)

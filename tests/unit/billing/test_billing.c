@@ -136,7 +136,9 @@ Test(billing, next_action_picks_the_earliest_and_breaks_ties_in_order)
 	s.invoice_next_attempt = 1001;
 	cr_assert_eq(billing_next_action(&s, &at), BILLING_RENEW);
 
-	struct billing_state t = {.status = "trialing", .period_end = 500, .trial_end = 500};
+	/* (the trial was announced already: see a_trial_is_announced_three_days_before…) */
+	struct billing_state t = {
+	    .status = "trialing", .period_end = 500, .trial_end = 500, .trial_notice_sent = true};
 	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_END);
 	cr_assert_eq(at, 500);
 	t.cancel_at_period_end = true;
@@ -191,4 +193,101 @@ Test(billing, prorate_refuses_bad_input)
 	cr_assert_eq(billing_prorate(BILLING_AMOUNT_MAX + 1, 1, 10, &v), -1);
 	cr_assert_eq(billing_prorate(-BILLING_AMOUNT_MAX - 1, 1, 10, &v), -1);
 	cr_assert_eq(v, 77);
+}
+
+Test(billing, pause_resumes_before_a_renewal_at_the_same_time)
+{
+	int64_t at = -1;
+	struct billing_state s = {.status = "active", .period_end = 1000, .pause_resumes_at = 700};
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RESUME_COLLECTION);
+	cr_assert_eq(at, 700);
+	s.pause_resumes_at = 1000; /* collection resumes first: the renewal is collected */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RESUME_COLLECTION);
+	s.pause_resumes_at = 1001;
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RENEW);
+	cr_assert_eq(at, 1000);
+	s.pause_resumes_at = 500;
+	s.invoice_next_attempt = 500; /* an older invoice's retry goes before */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RETRY);
+	/* nothing resumes a canceled one */
+	s.status = "canceled";
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_NONE);
+}
+
+Test(billing, a_trial_is_announced_three_days_before_it_ends_once)
+{
+	int64_t at = -1, day = 86400;
+	struct billing_state t = {
+	    .status = "trialing", .trial_start = 0, .trial_end = 14 * day, .period_end = 14 * day};
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_WILL_END);
+	cr_assert_eq(at, 11 * day);
+	t.trial_notice_sent = true;
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_END);
+	cr_assert_eq(at, 14 * day);
+	/* a trial shorter than three days is announced when it starts */
+	struct billing_state s = {.status = "trialing",
+				  .trial_start = 5000,
+				  .trial_end = 5000 + day,
+				  .period_end = 5000 + day};
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_TRIAL_WILL_END);
+	cr_assert_eq(at, 5000);
+	/* an active subscription has no trial to announce */
+	struct billing_state a = {
+	    .status = "active", .trial_start = 0, .trial_end = 10, .period_end = 99};
+	cr_assert_eq(billing_next_action(&a, &at), BILLING_RENEW);
+	/* a paused one waits for resume */
+	struct billing_state p = {.status = "paused", .trial_end = 10, .period_end = 10};
+	cr_assert_eq(billing_next_action(&p, &at), BILLING_NONE);
+	cr_assert_eq(at, 0);
+	/* but its resumption invoice is retried */
+	p.invoice_next_attempt = 77;
+	cr_assert_eq(billing_next_action(&p, &at), BILLING_RETRY);
+	cr_assert_eq(at, 77);
+}
+
+Test(billing, period_at_finds_the_period_around_a_time)
+{
+	int64_t anchor = utc(2025, 1, 31, 12, 0, 0), k = 0, s = 0, e = 0;
+	cr_assert_eq(billing_period_at(anchor, BILLING_MONTH, 1, anchor, &k, &s, &e), 0);
+	cr_assert_eq(k, 1);
+	cr_assert_eq(s, anchor);
+	cr_assert_eq(e, utc(2025, 2, 28, 12, 0, 0));
+	/* Mar 1 is in the second period (Feb 28 … Mar 31) */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 1, utc(2025, 3, 1, 0, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 2);
+	cr_assert_eq(s, utc(2025, 2, 28, 12, 0, 0));
+	cr_assert_eq(e, utc(2025, 3, 31, 12, 0, 0));
+	/* a period's end belongs to the next one */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 1, utc(2025, 3, 31, 12, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 3);
+	cr_assert_eq(e, utc(2025, 4, 30, 12, 0, 0));
+	/* the second before it does not */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 1, utc(2025, 3, 31, 11, 59, 59), &k, &s, &e),
+	    0);
+	cr_assert_eq(k, 2);
+	/* quarters, years, weeks, days */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 3, utc(2025, 9, 1, 0, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 3);
+	cr_assert_eq(s, utc(2025, 7, 31, 12, 0, 0));
+	cr_assert_eq(e, utc(2025, 10, 31, 12, 0, 0));
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_YEAR, 1, utc(2027, 1, 31, 11, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 2);
+	cr_assert_eq(billing_period_at(anchor, BILLING_WEEK, 2, anchor + 15 * 86400, &k, &s, &e),
+		     0);
+	cr_assert_eq(k, 2);
+	cr_assert_eq(s, anchor + 14 * 86400);
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_DAY, 1, anchor + 86400 * 700 + 5, &k, &s, &e), 0);
+	cr_assert_eq(k, 701);
+	cr_assert_eq(e, anchor + 701 * 86400);
+	/* before the anchor: refused */
+	k = 42;
+	cr_assert_eq(billing_period_at(anchor, BILLING_MONTH, 1, anchor - 1, &k, &s, &e), -1);
+	cr_assert_eq(billing_period_at(anchor, BILLING_MONTH, 0, anchor, &k, &s, &e), -1);
+	cr_assert_eq(k, 42);
 }
