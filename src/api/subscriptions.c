@@ -2113,8 +2113,9 @@ static int change_before(struct req *r, struct db *db, void *p)
 static int change_answer(struct req *r, struct db *db, void *p, int rc)
 {
 	struct change_ctx *x = p;
+	bool strict = is(x->c->payment_behavior, "error_if_incomplete");
 	if (rc == REQ_COMMIT_ERR) {
-		if (is(x->c->payment_behavior, "error_if_incomplete")) {
+		if (strict) {
 			/* nothing is kept: the card error alone */
 			r->err.charge_id[0] = '\0';
 			buf_reset(&r->err.extra);
@@ -2125,6 +2126,15 @@ static int change_answer(struct req *r, struct db *db, void *p, int rc)
 		r->err.set = false;
 		r->err.charge_id[0] = '\0';
 		buf_reset(&r->err.extra);
+	} else if (strict) {
+		/* not declined but not paid either: the card asks for 3-D Secure, which the
+		 * cardholder, away, cannot give. Stripe refuses the change (402) rather than keep
+		 * it waiting: the write is rolled back */
+		struct invoice in;
+		if (invoice_load(r, db, x->invoice_id, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!is(in.status, "paid"))
+			return req_fail(r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
 	}
 	return change_respond(r, db, x);
 }
