@@ -17,7 +17,7 @@ if [ $# -eq 0 ]; then
     integration/setup_intents.test.js integration/checkout.test.js integration/payment_links.test.js \
     integration/connect_accounts.test.js integration/connect_transfers.test.js \
     integration/subscriptions.test.js integration/subscription_changes.test.js integration/checkout_subscription.test.js \
-    integration/subscription_lifecycle.test.js \
+    integration/subscription_lifecycle.test.js integration/coupons.test.js \
     integration/connect_webhooks.test.js
 fi
 cd tests

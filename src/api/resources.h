@@ -29,6 +29,8 @@ extern const struct route invoices_routes[];
 extern const struct route invoice_items_routes[];
 extern const struct route subscription_items_routes[];
 extern const struct route test_clocks_routes[];
+extern const struct route coupons_routes[];
+extern const struct route promotion_codes_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test

@@ -26,5 +26,7 @@ const struct route *const api_route_tables[] = {
     invoice_items_routes,
     subscription_items_routes,
     test_clocks_routes,
+    coupons_routes,
+    promotion_codes_routes,
     NULL,
 };

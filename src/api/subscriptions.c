@@ -70,9 +70,14 @@
  *  - customer.subscription.trial_will_end is a step of the scheduler like a renewal
  *    (BILLING_TRIAL_WILL_END, three days before trial_end), recorded with the trial_end it
  *    announced (trial_notice_for) so that each trial is announced once.
+ *  - Discounts (discounts.c): a subscription's discounts are rows of their own, made by create
+ *    and update (discounts[], coupon, promotion_code) and taken by each invoice it makes, at
+ *    that invoice's time (invoice_for_period); every invoice's total before its write comes
+ *    from the same computation over the same lines (planned_total), so the payment asks for
+ *    what the invoice then records.
  *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
- *    decimals), coupons, taxes, send_invoice, POST …/pause, schedules, billing_cycle_anchor
- *    choice at creation.
+ *    decimals), taxes, send_invoice, POST …/pause, schedules, billing_cycle_anchor choice at
+ *    creation, items' own discounts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,6 +453,34 @@ static int items_render(struct req *r, struct db *db, const struct subscription 
 	return 0;
 }
 
+static const char SQL_LIVE_DISCOUNTS[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND ended = 0"
+    " ORDER BY pos LIMIT $3";
+
+/* The subscription's discounts (not ended), as the JSON array of their ids. */
+static int sub_live_discount_ids(struct req *r, struct db *db, const char *sub, const char **ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_LIVE_DISCOUNTS);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	db_bind_int64(st, 3, DISCOUNTS_MAX);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_str(&j, db_col_text(st, 0, NULL));
+	db_reset(st);
+	json_arr_close(&j);
+	*ret = rc >= 0 && !b.failed ? arena_strndup(&r->arena, b.data, b.len) : NULL;
+	buf_release(&b);
+	return *ret ? 0 : -1;
+}
+
 /* prefix: where s sits in the answer, for expand[] ("" at the top); NULL: nothing expanded
  * (an event's object). */
 static int sub_render(struct req *r, struct db *db, const struct subscription *s,
@@ -499,7 +532,12 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_null(j, "default_source");
 	json_kv_raw(j, "default_tax_rates", "[]", 2);
 	json_kv_str_or_null(j, "description", s->description);
-	json_kv_raw(j, "discounts", "[]", 2);
+	json_key(j, "discounts");
+	const char *dids;
+	snprintf(path, sizeof(path), "%sdiscounts", prefix ? prefix : "");
+	if (sub_live_discount_ids(r, db, s->id, &dids) != 0 ||
+	    discounts_render_ids(r, db, dids, prefix && req_expand_has(r, path), j) != 0)
+		return -1;
 	time_or_null(j, "ended_at", s->ended_at);
 	json_key(j, "invoice_settings");
 	json_obj_open(j);
@@ -670,6 +708,27 @@ static const char *line_description(struct req *r, const struct sub_item *it, bo
 			    (long long)(a % scale), it->pf.currency, it->pf.interval);
 }
 
+/* The JSON array of the ids of the discounts subscription `sub`'s invoice at t takes. */
+static int sub_discount_ids(struct req *r, struct db *db, const char *sub, int64_t t,
+			    const char **ret)
+{
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	if (!ds || subscription_discounts(r, db, sub, t, ds, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < n; i++)
+		json_str(&j, ds[i].id);
+	json_arr_close(&j);
+	*ret = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 /* The invoice of s's current period (s->period_start … period_end) at time t: its lines
  * (trial: at 0), total, number; its id is `id` (chosen by the caller, so that the intent paying
  * it can name it). 0, or -1 with r->err. */
@@ -779,7 +838,15 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 	json_arr_close(&j);
 	in->lines = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
 	buf_release(&b);
-	return in->lines ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (!in->lines)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the subscription's discounts at t (those that ran out end now), then what they take:
+	 * the total is the lines less the discounts (discounts.c); a `once` one is used up */
+	if (subscription_discounts_expire(r, db, s->id, t) != 0 ||
+	    sub_discount_ids(r, db, s->id, t, &in->discounts) != 0 ||
+	    invoice_discounts_apply(r, db, in) != 0 || invoice_discounts_used(r, db, in, t) != 0)
+		return -1;
+	return 0;
 }
 
 /* Stores invoice in and appends invoice.created and invoice.finalized; a zero invoice is paid
@@ -913,6 +980,60 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 	return resumed ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL) : 0;
 }
 
+/* ---- an invoice's total before its write ----
+ *
+ * A payment is authorized before the write that records it, so an invoice's total (what its
+ * PaymentIntent asks for) is computed first, over the lines the invoice will have, in the order
+ * it will have them (its invoice items by id, then the period's lines): the same discounts
+ * computation then gives the same total inside the write, which checks that it did. */
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct inv_line *)a)->id, ((const struct inv_line *)b)->id);
+}
+
+/* The total of the invoice s makes at t: the pending items p, the prorations pr (not stored
+ * yet), and the period's lines (period: at their price, or 0 for a trial's; else none), less
+ * discounts ds. 0, or -1 with r->err. */
+static int planned_total(struct req *r, struct db *db, const struct subscription *s, bool period,
+			 bool trial, const struct pending_items *p, const struct invoice_item *pr,
+			 int n_pr, const struct discount *ds, int n_ds, int64_t *ret_total)
+{
+	int n_p = p ? p->n : 0;
+	int n = n_p + n_pr + (period ? s->n_items : 0);
+	struct inv_line *lines = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*lines));
+	if (!lines || (n_p && invoice_item_lines_load(r, db, p->ids, n_p, lines) != DB_OK))
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n_pr; i++) {
+		struct inv_line *l = &lines[n_p + i];
+		memset(l, 0, sizeof(*l));
+		memcpy(l->id, "il_", 3);
+		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
+		l->amount = pr[i].amount;
+		l->discountable = pr[i].discountable;
+	}
+	qsort(lines, (size_t)(n_p + n_pr), sizeof(*lines), line_cmp);
+	for (int i = 0; period && i < s->n_items; i++) {
+		struct inv_line *l = &lines[n_p + n_pr + i];
+		memset(l, 0, sizeof(*l));
+		l->discountable = true;
+		l->product = s->items[i].pf.product;
+		if (!trial && __builtin_mul_overflow(s->items[i].pf.unit_amount,
+						     s->items[i].quantity, &l->amount))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The invoice is too large.");
+	}
+	int64_t subtotal;
+	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, &subtotal, ret_total) != 0)
+		return -1;
+	if (subtotal > BILLING_AMOUNT_MAX || subtotal < -BILLING_AMOUNT_MAX ||
+	    *ret_total > BILLING_AMOUNT_MAX || *ret_total < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+				"The invoice would add up to more than %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	return 0;
+}
+
 /* ---- create ---- */
 
 static const char *const behaviors[] = {"allow_incomplete", "error_if_incomplete",
@@ -928,7 +1049,11 @@ struct create_ctx {
 	int64_t t0;
 	bool trial;
 	const char *customer_clock;
-	int64_t total;
+	int64_t total; /* a period's, at the items' prices */
+	int64_t due;   /* the first invoice's, after its discounts */
+	struct discount_spec spec;
+	struct discount *ds; /* the discounts to make, as resolved before the write */
+	int n_ds;
 	/* the timeline's parameters, applied in the subscription's own time (create_run) */
 	int64_t trial_end_at, trial_days; /* 0: none */
 	bool cancel_at_period_end;
@@ -1065,11 +1190,26 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	if (c->n_ds) {
+		/* a re-run of the write starts again from what was resolved */
+		struct discount *ds = arena_alloc(&r->arena, (size_t)c->n_ds * sizeof(*ds));
+		if (!ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memcpy(ds, c->ds, (size_t)c->n_ds * sizeof(*ds));
+		if (discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, s->id, s->customer, c->t0, ds,
+				     c->n_ds, NULL) != 0)
+			return -1;
+	}
 	if (sub_emit(r, db, s, "customer.subscription.created", NULL) != 0)
 		return -1;
 	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial, 0,
 			       &c->in) != 0)
 		return -1;
+	/* the payment was made for the total read before the write */
+	if (c->in.total != c->due)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The subscription's discounts changed while it was made; try "
+				"again.");
 	c->in.payment_intent = c->pi_id[0] ? c->pi_id : NULL;
 	return invoice_store(r, db, &c->in);
 }
@@ -1191,6 +1331,22 @@ static int parse_items(struct req *r, struct create_ctx *c)
 
 static int create_run(struct req *r, struct create_ctx *c);
 
+/* The discounts asked for, checked and priced against the first invoice (a period's items:
+ * their total is what a promotion code's minimum_amount looks at). */
+static int create_discounts_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	struct subscription *s = &c->s;
+	c->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*c->ds));
+	if (!c->ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
+			      c->ds, &c->n_ds) != 0)
+		return -1;
+	return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, c->ds, c->n_ds, &c->due);
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -1233,6 +1389,8 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	s->description = desc && *desc ? desc : NULL;
 	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
+	if (discount_spec_parse(r, "discounts", true, &c.spec) != 0)
+		return -1;
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
 	s->trial_missing_pm = mpm ? mpm : "create_invoice";
 	return create_run(r, &c);
@@ -1405,11 +1563,18 @@ static int create_run(struct req *r, struct create_ctx *c)
 	/* every later invoice is this total: one the card networks cannot take is refused now */
 	if (c->total > 0 && payments_check_minimum(r, c->total, s->currency, "items", "items") != 0)
 		return -1;
+	/* the first invoice's discounts, and so what it asks for */
+	c->due = c->trial ? 0 : c->total;
+	if (c->spec.n && req_read(r, create_discounts_fn, c) != 0)
+		return -1;
+	if (c->due > 0 && c->due != c->total &&
+	    payments_check_minimum(r, c->due, s->currency, "discounts", "discounts") != 0)
+		return -1;
 	id_new_at(c->invoice_id, "in_", t0);
 	if (c->co)
 		str_copy(c->co->invoice_id, sizeof(c->co->invoice_id), c->invoice_id);
 	s->latest_invoice = c->invoice_id;
-	if (c->trial || c->total == 0) {
+	if (c->trial || c->due <= 0) {
 		s->status = c->trial ? "trialing" : "active";
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
@@ -1420,7 +1585,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"method. Please consider adding a default payment method.");
 	sub_schedule(s, 0);
 	struct pi_invoice pv = {
-	    .amount = c->total,
+	    .amount = c->due,
 	    .currency = s->currency,
 	    .description = "Subscription creation",
 	    .customer = s->customer,
@@ -1535,6 +1700,36 @@ static int pause_params(struct req *r, struct subscription *s, int64_t now, stru
 	return 0;
 }
 
+static int next_total(const struct subscription *s, int64_t *ret);
+
+/* discounts[] (or coupon / promotion_code) of an update: the subscription's discounts
+ * become those (kept ones by discounts[n][discount]), redeemed now; the previous ids go into
+ * pj. A promotion code's minimum_amount looks at a period's total. 0, or -1 with r->err. */
+static int discount_params(struct req *r, struct db *db, struct subscription *s, int64_t now,
+			   struct json *pj)
+{
+	struct discount_spec spec;
+	if (discount_spec_parse(r, "discounts", true, &spec) != 0)
+		return -1;
+	if (!spec.present)
+		return 0;
+	const char *old;
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	int64_t per = 0;
+	if (!ds || sub_live_discount_ids(r, db, s->id, &old) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (next_total(s, &per) != 0)
+		per = BILLING_AMOUNT_MAX;
+	if (discounts_resolve(r, db, &spec, s->customer, s->currency, per, s->id, now, ds, &n) !=
+		0 ||
+	    discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, s->id, s->customer, now, ds, n, NULL) !=
+		0)
+		return -1;
+	json_kv_raw(pj, "discounts", old, strlen(old));
+	return 0;
+}
+
 /* POST /v1/subscriptions/{id}'s own parameters (all but items and proration), applied to s
  * at `now`; what they change goes into the open previous_attributes object pj. 0, or -1 with
  * r->err. */
@@ -1542,15 +1737,18 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		      struct json *pj)
 {
 	bool ended = is(s->status, "canceled") || is(s->status, "incomplete_expired");
-	if (ended &&
-	    (param_present(r, "cancel_at_period_end") ||
-	     param_present(r, "default_payment_method") || param_present(r, "description") ||
-	     param_present(r, "pause_collection") || param_present(r, "trial_settings")))
+	if (ended && (param_present(r, "cancel_at_period_end") ||
+		      param_present(r, "default_payment_method") ||
+		      param_present(r, "description") || param_present(r, "pause_collection") ||
+		      param_present(r, "trial_settings") || param_present(r, "discounts") ||
+		      param_present(r, "coupon") || param_present(r, "promotion_code")))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"A %s subscription can only update its cancellation_details and "
 				"metadata.",
 				s->status);
 	if (param_present(r, "pause_collection") && pause_params(r, s, now, pj) != 0)
+		return -1;
+	if (discount_params(r, db, s, now, pj) != 0)
 		return -1;
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
 	if (mpm && !is(mpm, s->trial_missing_pm)) {
@@ -1959,6 +2157,22 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The invoice would add up to more than %lld.",
 				(long long)BILLING_AMOUNT_MAX);
+	/* less its discounts: the subscription's, or those this update gives it */
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n_ds = 0;
+	struct discount_spec spec = {0};
+	if (!ds || (x->c->own_params && discount_spec_parse(r, "discounts", true, &spec) != 0))
+		return ds ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	if (spec.present) {
+		if (discounts_resolve(r, db, &spec, s->customer, s->currency, period_total, s->id,
+				      x->t, ds, &n_ds) != 0)
+			return -1;
+	} else if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK) {
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (planned_total(r, db, s, x->reset, false, &x->pending, x->pr, x->n_pr, ds, n_ds,
+			  &x->total) != 0)
+		return -1;
 	struct customer_facts cf;
 	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2419,6 +2633,35 @@ static int h_cancel(struct req *r)
 	return req_write(r, cancel_fn, &x);
 }
 
+/* DELETE /v1/subscriptions/{id}/discount: its discounts end (customer.discount.deleted); the
+ * answer is the (first) one removed, deleted. */
+static int delete_discount_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	int64_t now;
+	const char *old;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	if (sub_live_discount_ids(r, db, s->id, &old) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (subscription_discounts_remove(r, db, s->id, now) != 0)
+		return -1;
+	const char *prev = arena_printf(&r->arena, "{\"discounts\":%s}", old);
+	if (!prev || sub_save(r, db, s) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	return sub_emit(r, db, s, "customer.subscription.updated", prev);
+}
+
+static int h_delete_discount(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_discount_fn, &x);
+}
+
 static const char SQL_CUSTOMER_SUBS[] =
     "SELECT id FROM subscriptions WHERE merchant_id = $1 AND customer = $2"
     " AND status <> 'canceled' AND status <> 'incomplete_expired' ORDER BY id LIMIT $3";
@@ -2543,9 +2786,22 @@ static int step_read_fn(struct db *db, void *p)
 	/* a new period's invoice takes the customer's pending items (this subscription's and
 	 * those of none) */
 	memset(&x->pending, 0, sizeof(x->pending));
-	if ((x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) &&
-	    invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
-		return -1;
+	x->total = 0;
+	if (x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) {
+		/* the new period's invoice: its lines and the pending items, less the discounts
+		 * it will take at the step's time */
+		struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+		int n_ds = 0;
+		if (!ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
+			return -1;
+		if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, ds, n_ds,
+				  &x->total) != 0)
+			return -1;
+	}
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -2861,11 +3117,7 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 			rc = req_write(&r, trial_end_missing_pm_fn, x);
 			break;
 		}
-		int64_t total = 0;
-		if (!retry && (next_total(&x->s, &total) != 0 ||
-			       __builtin_add_overflow(total, x->pending.sum, &total)))
-			break;
-		x->total = total;
+		int64_t total = retry ? 0 : x->total; /* computed with its discounts by the read */
 		if (!retry)
 			id_new_at(x->invoice_id, "in_", t);
 		if (!retry && (total <= 0 || x->s.pause_behavior)) {
@@ -3139,9 +3391,18 @@ static const struct param_spec pause_collection_children[] = {
     {"resumes_at", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SUB_ITEMS_MAX, NULL, item_children},
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
@@ -3174,6 +3435,9 @@ static const struct param_spec update_params[] = {
     {"cancellation_details", PT_OBJECT, 0, 0, NULL, cancellation_children},
     {"pause_collection", PT_OBJECT, PF_EMPTYABLE, 0, NULL, pause_collection_children},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec resume_anchor_children[] = {
@@ -3215,5 +3479,6 @@ const struct route subscriptions_routes[] = {
     {"POST", "/v1/subscriptions/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/subscriptions/{id}", h_cancel, cancel_params, 0},
     {"POST", "/v1/subscriptions/{id}/resume", h_resume, resume_params, 0},
+    {"DELETE", "/v1/subscriptions/{id}/discount", h_delete_discount, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

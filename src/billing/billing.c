@@ -1,5 +1,6 @@
 #include "billing/billing.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DAY_S 86400LL
@@ -256,5 +257,115 @@ int billing_prorate(int64_t amount, int64_t remaining_s, int64_t period_s, int64
 	__int128 q = (2 * mag + period_s) / (2 * (__int128)period_s);
 	int64_t v = (int64_t)q; /* <= |amount|: fits */
 	*ret = amount < 0 ? -v : v;
+	return 0;
+}
+
+int billing_percent_parse(const char *s, int64_t *ret_e4)
+{
+	if (!s || !*s)
+		return -1;
+	int64_t whole = 0, frac = 0;
+	int digits = 0, decimals = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (++digits > 3)
+			return -1; /* at most 100 */
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (++decimals > 4)
+				return -1;
+			frac = frac * 10 + (*p - '0');
+		}
+		if (decimals == 0)
+			return -1;
+	}
+	if (*p || digits == 0)
+		return -1;
+	for (int i = decimals; i < 4; i++)
+		frac *= 10;
+	int64_t v = whole * 10000 + frac;
+	if (v <= 0 || v > BILLING_PERCENT_ONE)
+		return -1;
+	*ret_e4 = v;
+	return 0;
+}
+
+void billing_percent_format(int64_t percent_e4, char *out, size_t size)
+{
+	int64_t whole = percent_e4 / 10000, frac = percent_e4 % 10000;
+	if (frac == 0) {
+		snprintf(out, size, "%lld", (long long)whole);
+		return;
+	}
+	char f[8];
+	snprintf(f, sizeof(f), "%04lld", (long long)frac);
+	size_t len = strlen(f);
+	while (len > 0 && f[len - 1] == '0')
+		f[--len] = '\0';
+	snprintf(out, size, "%lld.%s", (long long)whole, f);
+}
+
+int billing_discount_lines(int64_t percent_e4, int64_t amount_off, int64_t *remaining,
+			   const bool *eligible, int n, int64_t *ret_amounts, int64_t *ret_total)
+{
+	if (n < 0 || n > BILLING_DISCOUNT_LINES_MAX || percent_e4 < 0 ||
+	    percent_e4 > BILLING_PERCENT_ONE || amount_off < 0 || amount_off > BILLING_AMOUNT_MAX)
+		return -1;
+	int64_t base = 0; /* what the discount may take from: the eligible lines' rest */
+	for (int i = 0; i < n; i++) {
+		if (remaining[i] > BILLING_AMOUNT_MAX || remaining[i] < -BILLING_AMOUNT_MAX)
+			return -1;
+		if (eligible[i] && remaining[i] > 0)
+			base += remaining[i]; /* at most 512 lines × 1e8: no overflow */
+	}
+	int64_t total = 0;
+	if (percent_e4 > 0) {
+		for (int i = 0; i < n; i++) {
+			int64_t d = 0;
+			if (eligible[i] && remaining[i] > 0)
+				d = (remaining[i] * percent_e4 + BILLING_PERCENT_ONE / 2) /
+				    BILLING_PERCENT_ONE; /* <= remaining: p <= 100 % */
+			ret_amounts[i] = d;
+			total += d;
+		}
+	} else {
+		int64_t pool = amount_off < base ? amount_off : base, given = 0;
+		for (int i = 0; i < n; i++) {
+			ret_amounts[i] = 0;
+			if (eligible[i] && remaining[i] > 0 && base > 0) {
+				ret_amounts[i] = (int64_t)((__int128)pool * remaining[i] / base);
+				given += ret_amounts[i];
+			}
+		}
+		/* the odd units: to the largest remainders, ties to the earlier line (fewer than
+		 * one per eligible line, and a line below its whole rest gets at most one) */
+		int64_t left = pool - given;
+		bool bumped[BILLING_DISCOUNT_LINES_MAX];
+		memset(bumped, 0, (size_t)n * sizeof(bool));
+		for (; left > 0; left--) {
+			int best = -1;
+			int64_t best_frac = -1;
+			for (int i = 0; i < n; i++) {
+				if (!eligible[i] || remaining[i] <= 0 || bumped[i])
+					continue;
+				int64_t frac = (int64_t)((__int128)pool * remaining[i] % base);
+				if (frac > best_frac) {
+					best_frac = frac;
+					best = i;
+				}
+			}
+			if (best < 0)
+				return -1; /* cannot happen: fewer odd units than eligible lines */
+			bumped[best] = true;
+			ret_amounts[best]++;
+		}
+		total = pool;
+	}
+	for (int i = 0; i < n; i++)
+		remaining[i] -= ret_amounts[i];
+	*ret_total = total;
 	return 0;
 }

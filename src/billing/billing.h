@@ -13,6 +13,7 @@
 #define TENDER_BILLING_BILLING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum billing_interval { BILLING_DAY, BILLING_WEEK, BILLING_MONTH, BILLING_YEAR };
@@ -108,5 +109,31 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
  * (t < anchor, count < 1, overflow). */
 int billing_period_at(int64_t anchor, enum billing_interval iv, int64_t count, int64_t t,
 		      int64_t *ret_k, int64_t *ret_start, int64_t *ret_end);
+
+/* ---- discounts ----
+ *
+ * A coupon takes either a percentage or an amount off. Percentages are kept as integers in
+ * millionths of the whole (percent × 10,000: 25.5 % is 255,000; 100 % is 1,000,000), so no float
+ * ever touches an amount. One rounding rule, Stripe's: a percentage is taken off each line on
+ * its own, rounded to the nearest minor unit (halves up: discounted amounts are positive). An
+ * amount off is one sum for the whole invoice, spread over the lines it applies to in proportion
+ * to what is left of them (largest remainders get the odd units, ties to the earlier line), so
+ * the lines' shares add up to it exactly. Neither ever takes a line below zero. */
+#define BILLING_PERCENT_ONE 1000000LL  /* 100 % */
+#define BILLING_DISCOUNT_LINES_MAX 512 /* more lines than an invoice holds */
+
+/* "25.5", "100", "0.0001" → percent × 10,000 (at most four decimals, 0 < p <= 100). 0, or -1
+ * for anything else (signs, exponents, spaces, more decimals, out of range). */
+int billing_percent_parse(const char *s, int64_t *ret_e4);
+/* The shortest decimal for percent_e4 ("25.5", "100", "0.0001") into out (size >= 16). */
+void billing_percent_format(int64_t percent_e4, char *out, size_t size);
+
+/* Applies one discount to n lines: for each line i with eligible[i] and remaining[i] > 0, its
+ * share ret_amounts[i] (0 for the others), taken off remaining[i]. percent_e4 > 0: a percentage;
+ * else amount_off (>= 0) spread as described above, at most what is left. *ret_total: the sum.
+ * 0, or -1 on bad input (a remaining amount or the total out of BILLING_AMOUNT_MAX) with nothing
+ * written. */
+int billing_discount_lines(int64_t percent_e4, int64_t amount_off, int64_t *remaining,
+			   const bool *eligible, int n, int64_t *ret_amounts, int64_t *ret_total);
 
 #endif

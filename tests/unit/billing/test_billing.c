@@ -291,3 +291,122 @@ Test(billing, period_at_finds_the_period_around_a_time)
 	cr_assert_eq(billing_period_at(anchor, BILLING_MONTH, 0, anchor, &k, &s, &e), -1);
 	cr_assert_eq(k, 42);
 }
+
+Test(billing, percent_parse_and_format)
+{
+	int64_t v = 0;
+	cr_assert_eq(billing_percent_parse("25.5", &v), 0);
+	cr_assert_eq(v, 255000);
+	cr_assert_eq(billing_percent_parse("100", &v), 0);
+	cr_assert_eq(v, BILLING_PERCENT_ONE);
+	cr_assert_eq(billing_percent_parse("0.0001", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(billing_percent_parse("33.3333", &v), 0);
+	cr_assert_eq(v, 333333);
+	cr_assert_eq(billing_percent_parse("7.50", &v), 0);
+	cr_assert_eq(v, 75000);
+	v = 42;
+	const char *bad[] = {"",   "0",	 "0.0", "100.0001", "101",  "-5",  "+5",  "1e2", " 5",
+			     "5 ", "5.", ".5",	"1.00001",  "1000", "abc", "5,5", NULL};
+	for (int i = 0; bad[i]; i++)
+		cr_assert_eq(billing_percent_parse(bad[i], &v), -1, "%s", bad[i]);
+	cr_assert_eq(v, 42);
+	char out[16];
+	billing_percent_format(255000, out, sizeof(out));
+	cr_assert_str_eq(out, "25.5");
+	billing_percent_format(BILLING_PERCENT_ONE, out, sizeof(out));
+	cr_assert_str_eq(out, "100");
+	billing_percent_format(1, out, sizeof(out));
+	cr_assert_str_eq(out, "0.0001");
+	billing_percent_format(333333, out, sizeof(out));
+	cr_assert_str_eq(out, "33.3333");
+}
+
+Test(billing, percent_off_rounds_each_line_to_the_nearest_unit)
+{
+	int64_t rem[4] = {3000, 999, 1, 250};
+	bool el[4] = {true, true, true, false};
+	int64_t out[4], total = 0;
+	/* 15 %: 450; 149.85 → 150; 0.15 → 0; the ineligible line none */
+	cr_assert_eq(billing_discount_lines(150000, 0, rem, el, 4, out, &total), 0);
+	cr_assert_eq(out[0], 450);
+	cr_assert_eq(out[1], 150);
+	cr_assert_eq(out[2], 0);
+	cr_assert_eq(out[3], 0);
+	cr_assert_eq(total, 600);
+	cr_assert_eq(rem[0], 2550);
+	cr_assert_eq(rem[1], 849);
+	cr_assert_eq(rem[3], 250);
+	/* an exact half rounds up: 10 % of 5 = 0.5 → 1 */
+	int64_t r2[1] = {5};
+	bool e2[1] = {true};
+	cr_assert_eq(billing_discount_lines(100000, 0, r2, e2, 1, out, &total), 0);
+	cr_assert_eq(out[0], 1);
+	/* 100 % takes the whole line, never more; a credit line (negative) is left alone */
+	int64_t r3[2] = {1234, -500};
+	bool e3[2] = {true, true};
+	cr_assert_eq(billing_discount_lines(BILLING_PERCENT_ONE, 0, r3, e3, 2, out, &total), 0);
+	cr_assert_eq(out[0], 1234);
+	cr_assert_eq(out[1], 0);
+	cr_assert_eq(r3[0], 0);
+	cr_assert_eq(r3[1], -500);
+}
+
+Test(billing, amount_off_is_spread_in_proportion_and_adds_up_exactly)
+{
+	/* 10.00 over 30.00 + 15.00 + 5.00: 6.00, 3.00, 1.00 */
+	int64_t rem[3] = {3000, 1500, 500};
+	bool el[3] = {true, true, true};
+	int64_t out[3], total = 0;
+	cr_assert_eq(billing_discount_lines(0, 1000, rem, el, 3, out, &total), 0);
+	cr_assert_eq(out[0], 600);
+	cr_assert_eq(out[1], 300);
+	cr_assert_eq(out[2], 100);
+	cr_assert_eq(total, 1000);
+	/* 1.00 over three equal lines: 34 + 33 + 33, the odd unit to the first */
+	int64_t r2[3] = {100, 100, 100};
+	cr_assert_eq(billing_discount_lines(0, 100, r2, el, 3, out, &total), 0);
+	cr_assert_eq(out[0], 34);
+	cr_assert_eq(out[1], 33);
+	cr_assert_eq(out[2], 33);
+	cr_assert_eq(out[0] + out[1] + out[2], 100);
+	/* 2 units over 1, 1, 998: remainders 0.002, 0.002, 1.996 → 0, 0, 2 */
+	int64_t r3[3] = {1, 1, 998};
+	cr_assert_eq(billing_discount_lines(0, 2, r3, el, 3, out, &total), 0);
+	cr_assert_eq(out[0] + out[1] + out[2], 2);
+	cr_assert_eq(out[2], 2);
+	/* more off than there is: the lines go to zero, no further */
+	int64_t r4[3] = {300, 200, 700};
+	bool e4[3] = {true, true, false};
+	cr_assert_eq(billing_discount_lines(0, 5000, r4, e4, 3, out, &total), 0);
+	cr_assert_eq(out[0], 300);
+	cr_assert_eq(out[1], 200);
+	cr_assert_eq(out[2], 0);
+	cr_assert_eq(total, 500);
+	cr_assert_eq(r4[0], 0);
+	cr_assert_eq(r4[2], 700);
+	/* nothing eligible: nothing off */
+	int64_t r5[1] = {500};
+	bool e5[1] = {false};
+	cr_assert_eq(billing_discount_lines(0, 100, r5, e5, 1, out, &total), 0);
+	cr_assert_eq(total, 0);
+	cr_assert_eq(out[0], 0);
+}
+
+Test(billing, discounts_refuse_bad_input)
+{
+	int64_t rem[1] = {BILLING_AMOUNT_MAX + 1}, out[1] = {77}, total = 5;
+	bool el[1] = {true};
+	cr_assert_eq(billing_discount_lines(100000, 0, rem, el, 1, out, &total), -1);
+	rem[0] = 100;
+	cr_assert_eq(billing_discount_lines(BILLING_PERCENT_ONE + 1, 0, rem, el, 1, out, &total),
+		     -1);
+	cr_assert_eq(billing_discount_lines(0, -1, rem, el, 1, out, &total), -1);
+	cr_assert_eq(billing_discount_lines(0, BILLING_AMOUNT_MAX + 1, rem, el, 1, out, &total),
+		     -1);
+	cr_assert_eq(
+	    billing_discount_lines(0, 1, rem, el, BILLING_DISCOUNT_LINES_MAX + 1, out, &total), -1);
+	cr_assert_eq(out[0], 77);
+	cr_assert_eq(total, 5);
+	cr_assert_eq(rem[0], 100);
+}
