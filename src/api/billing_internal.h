@@ -222,6 +222,8 @@ struct promotion_code {
 	char minimum_amount_currency[8];
 };
 int promotion_code_load(struct req *r, struct db *db, const char *id, struct promotion_code *ret);
+/* The active promotion code whose code is `code` (whatever its case): DB_OK, DB_NOTFOUND, < 0. */
+int promotion_code_find(struct req *r, struct db *db, const char *code, struct promotion_code *ret);
 
 /* One discount: a coupon applied (through a promotion code or not) to a subscription, an
  * invoice or an invoice item. id "" while it is only about to be made (discounts_resolve). */
@@ -265,7 +267,12 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 		      const char *keep_sub, int64_t t, struct discount *ret, int *ret_n);
 
 /* What a set of discounts is attached to. */
-enum discount_parent { DISCOUNT_SUBSCRIPTION, DISCOUNT_INVOICE, DISCOUNT_INVOICE_ITEM };
+enum discount_parent {
+	DISCOUNT_SUBSCRIPTION,
+	DISCOUNT_INVOICE,
+	DISCOUNT_INVOICE_ITEM,
+	DISCOUNT_CHECKOUT_SESSION
+};
 /* Inside the write: parent's discounts become ds (in order): the ones it had and ds does not
  * keep end, the new ones are made, each redeeming its coupon and promotion code (counted, and
  * refused when their limits were reached meanwhile); a subscription's appear in

@@ -62,6 +62,9 @@ static const char SQL_LIVE_INVOICE[] =
 static const char SQL_LIVE_ITEM[] =
     "SELECT id FROM discounts WHERE merchant_id = $1 AND invoice_item = $2 AND ended = 0"
     " ORDER BY pos LIMIT $3";
+static const char SQL_LIVE_CHECKOUT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND checkout_session = $2 AND ended = 0"
+    " ORDER BY pos LIMIT $3";
 static const char SQL_EXPIRED_SUB[] =
     "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND ended = 0"
     " AND end_at IS NOT NULL AND end_at <= $3 ORDER BY pos LIMIT $4";
@@ -370,9 +373,10 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 
 static const char *live_sql(enum discount_parent kind)
 {
-	return kind == DISCOUNT_SUBSCRIPTION ? SQL_LIVE_SUB
-	       : kind == DISCOUNT_INVOICE    ? SQL_LIVE_INVOICE
-					     : SQL_LIVE_ITEM;
+	return kind == DISCOUNT_SUBSCRIPTION   ? SQL_LIVE_SUB
+	       : kind == DISCOUNT_INVOICE      ? SQL_LIVE_INVOICE
+	       : kind == DISCOUNT_INVOICE_ITEM ? SQL_LIVE_ITEM
+					       : SQL_LIVE_CHECKOUT;
 }
 
 /* The ids of the discounts of parent not ended, in order (at most DISCOUNTS_MAX). */
@@ -513,6 +517,7 @@ int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, co
 		d->subscription = kind == DISCOUNT_SUBSCRIPTION ? parent : NULL;
 		d->invoice = kind == DISCOUNT_INVOICE ? parent : NULL;
 		d->invoice_item = kind == DISCOUNT_INVOICE_ITEM ? parent : NULL;
+		d->checkout_session = kind == DISCOUNT_CHECKOUT_SESSION ? parent : NULL;
 		struct db_stmt *st = db_prepare(db, SQL_INSERT);
 		if (!st) {
 			rc = req_fail(r, ERR_API, NULL, NULL);
@@ -527,7 +532,7 @@ int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, co
 		db_bind_text(st, 7, d->subscription, -1);
 		db_bind_text(st, 8, d->invoice, -1);
 		db_bind_text(st, 9, d->invoice_item, -1);
-		db_bind_text(st, 10, NULL, -1);
+		db_bind_text(st, 10, d->checkout_session, -1);
 		db_bind_int64(st, 11, i);
 		db_bind_int64(st, 12, t);
 		db_bind_int64_or_null(st, 13, d->end);

@@ -86,6 +86,29 @@ int promotion_code_load(struct req *r, struct db *db, const char *id, struct pro
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
+static const char SQL_FIND[] =
+    "SELECT id FROM promotion_codes WHERE merchant_id = $1 AND code_lower = $2 AND active = 1"
+    " ORDER BY id LIMIT 1";
+
+static const char *lower_dup(struct req *r, const char *s);
+
+int promotion_code_find(struct req *r, struct db *db, const char *code, struct promotion_code *p)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FIND);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, lower_dup(r, code), -1);
+	int rc = db_step(st);
+	char id[ID_MAX] = "";
+	if (rc == DB_ROW)
+		str_copy(id, sizeof(id), db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	return promotion_code_load(r, db, id, p);
+}
+
 /* prefix: where it sits, for expand[]=promotion.coupon; NULL: an event's object */
 static int promo_render(struct req *r, struct db *db, const struct promotion_code *p,
 			const char *prefix, struct json *j)

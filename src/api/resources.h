@@ -238,6 +238,8 @@ struct sub_checkout {
 	} items[SUB_CHECKOUT_ITEMS_MAX];
 	int64_t trial_days;
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
+	/* the session's discount (or NULL): a coupon, or the promotion code that names it */
+	const char *coupon, *promotion_code;
 	char id[ID_MAX], pi_id[ID_MAX];
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	void *ctx;

@@ -1455,6 +1455,14 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	struct subscription *s = &c->s;
 	s->customer = co->customer;
 	s->trial_missing_pm = "create_invoice";
+	if (co->coupon || co->promotion_code) {
+		/* the session's discount becomes the subscription's (redeemed by create_rows) */
+		c->spec.present = true;
+		c->spec.n = 1;
+		c->spec.e[0].coupon = co->promotion_code ? NULL : co->coupon;
+		c->spec.e[0].promotion_code = co->promotion_code;
+		c->spec.e[0].shown = co->promotion_code ? "promotion_code" : "discounts[0][coupon]";
+	}
 	s->metadata = co->metadata ? co->metadata : "{}";
 	s->description = co->description;
 	str_copy(s->id, sizeof(s->id), co->id);

@@ -10,7 +10,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { startTender, stopAll, tender } = require('./helpers');
+const { startTender, stopAll, tender, assertStripeShape } = require('./helpers');
 
 let env;
 let stripe;
@@ -40,6 +40,10 @@ const OUTDATED = [
   /^\$\.lines\.data\[\d+\]\.(amount_excluding_tax|price|proration_details|unit_amount_excluding_tax): absent /,
   /^\$(\.discounts\[\d+\])?\.coupon: missing required property$/,
 ];
+
+function assertStripeShapeCheckout(s) {
+  assertStripeShape(s, 'checkout.session');
+}
 
 function shape(obj, schema) {
   const validator = require(path.join(process.env.TENDER_SHARED || path.resolve(__dirname, '..', '..', '..', 'shared'), 'tools', 'stripe-openapi-validate.js'));
@@ -565,6 +569,152 @@ test('one-off invoices: invoice-level and item-level discounts; a draft follows 
     (e) => e.statusCode === 400 && e.param === 'discounts[0][coupon]');
   await assert.rejects(stripe.invoices.create({ customer: customer.id, discounts: [{ coupon: 'NOPE' }] }),
     (e) => e.statusCode === 404 && e.param === 'discounts[0][coupon]');
+});
+
+// ---- Checkout Sessions: discounts[] and the page's promotion code field (headless Chromium) ----
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let browser;
+let shop; // where success_url goes
+let okUrl;
+async function launch() {
+  if (!shop) {
+    shop = require('node:http').createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>Shop</title><h1>ok</h1>');
+    });
+    await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+    okUrl = `http://127.0.0.1:${shop.address().port}/ok?cs={CHECKOUT_SESSION_ID}`;
+  }
+  if (!browser) {
+    const { chromium } = require('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }
+  return browser;
+}
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+});
+
+async function fillCard(page, number) {
+  await page.getByLabel('Name on card').fill('Ada Lovelace');
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Month (MM)').fill('10');
+  await page.getByLabel('Year (YYYY)').fill('2035');
+  await page.getByLabel('CVC').fill('321');
+}
+
+test('checkout: a promotion code typed on the page (allow_promotion_codes) discounts the payment; redeemed when paid', async () => {
+  const b = await launch();
+  const book = await stripe.prices.create({ currency: 'eur', unit_amount: 1500, product_data: { name: 'Book' } });
+  const pen = await stripe.prices.create({ currency: 'eur', unit_amount: 250, product_data: { name: 'Pen' } });
+  const c = await stripe.coupons.create({ percent_off: 20, name: 'Twenty' });
+  const code = await stripe.promotionCodes.create({ coupon: c.id, code: 'SPRING20' });
+  const usdOff = await stripe.coupons.create({ amount_off: 100, currency: 'usd' });
+  await stripe.promotionCodes.create({ coupon: usdOff.id, code: 'DOLLAR' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'payment', line_items: [{ price: book.id, quantity: 2 }, { price: pen.id }],
+    success_url: okUrl, allow_promotion_codes: true,
+  });
+  assert.equal(s.allow_promotion_codes, true);
+  assert.deepEqual([s.amount_subtotal, s.amount_total, s.total_details.amount_discount], [3250, 3250, 0]);
+  assert.deepEqual(s.discounts, []);
+  const page = await b.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#total'), '32.50 EUR');
+  // an unknown code, and one that does not fit (an amount off in another currency): the page says why
+  await page.getByLabel('Promotion code').fill('nope');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /not valid/);
+  await page.getByLabel('Promotion code').fill('dollar');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /usd/);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).amount_total, 3250, 'nothing changed');
+  // the code, whatever its case: 20 % off each line (6.00 + 0.50)
+  await page.getByLabel('Promotion code').fill('spring20');
+  await Promise.all([page.waitForURL(s.url), page.getByRole('button', { name: 'Apply' }).click()]);
+  assert.equal(await page.textContent('#subtotal'), '32.50 EUR');
+  assert.equal(await page.textContent('#discount'), '−6.50 EUR');
+  assert.equal(await page.textContent('#applied-code'), 'SPRING20');
+  assert.equal(await page.textContent('#total'), '26.00 EUR');
+  let cur = await stripe.checkout.sessions.retrieve(s.id);
+  assert.deepEqual([cur.amount_subtotal, cur.amount_total, cur.total_details.amount_discount], [3250, 2600, 650]);
+  assert.deepEqual(cur.discounts, [{ coupon: c.id, promotion_code: code.id }]);
+  assertStripeShapeCheckout(cur);
+  assert.equal((await stripe.promotionCodes.retrieve(code.id)).times_redeemed, 0, 'redeemed only when paid');
+  // removed, then applied again
+  await Promise.all([page.waitForURL(s.url), page.getByRole('button', { name: 'Remove' }).click()]);
+  assert.equal(await page.textContent('#total'), '32.50 EUR');
+  assert.deepEqual((await stripe.checkout.sessions.retrieve(s.id)).discounts, []);
+  await page.getByLabel('Promotion code').fill('SPRING20');
+  await Promise.all([page.waitForURL(s.url), page.getByRole('button', { name: 'Apply' }).click()]);
+  // paid: the PaymentIntent is the discounted total; the code and its coupon are redeemed
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay 26\.00 EUR/ }).click()]);
+  await page.close();
+  cur = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(cur.status, 'complete');
+  assert.equal(cur.amount_total, 2600);
+  const pi = await stripe.paymentIntents.retrieve(cur.payment_intent, { expand: ['latest_charge.balance_transaction'] });
+  assert.equal(pi.amount, 2600);
+  assert.equal(pi.latest_charge.amount_captured, 2600);
+  assert.equal(pi.latest_charge.balance_transaction.currency, 'usd', 'settled in usd: converted, not compared');
+  assert.equal((await stripe.promotionCodes.retrieve(code.id)).times_redeemed, 1);
+  assert.equal((await stripe.coupons.retrieve(c.id)).times_redeemed, 1);
+  // a session that takes no codes refuses one posted to it
+  const plain = await stripe.checkout.sessions.create({ mode: 'payment', line_items: [{ price: pen.id }], success_url: 'http://127.0.0.1:9/ok' });
+  const res = await env.request({ method: 'POST', path: new URL(plain.url).pathname + '/promotion_code', body: 'promotion_code=SPRING20' });
+  assert.equal(res.status, 400);
+  assert.equal((await stripe.checkout.sessions.retrieve(plain.id)).amount_total, 250);
+});
+
+test('checkout: discounts[0][coupon] on a subscription-mode session: the subscription and its first invoice are discounted', async () => {
+  const b = await launch();
+  const half = await stripe.coupons.create({ percent_off: 50, duration: 'forever', name: 'Half' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 2 }], discounts: [{ coupon: half.id }],
+    success_url: okUrl,
+  });
+  assert.deepEqual([s.amount_subtotal, s.amount_total, s.total_details.amount_discount], [6000, 3000, 3000]);
+  assert.deepEqual(s.discounts, [{ coupon: half.id, promotion_code: null }]);
+  assertStripeShapeCheckout(s);
+  const page = await b.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#discount-label'), 'Half');
+  assert.equal(await page.textContent('#total'), '30.00 USD');
+  assert.equal(await page.locator('#promotion_code').count(), 0, 'no code field: the session has its discount');
+  await page.getByLabel('Email').fill('grace@example.com');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Subscribe' }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['subscription.discounts'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  const sub = done.subscription;
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.discounts[0].source.coupon, half.id);
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.subtotal, 6000);
+  assert.equal(inv.total, 3000);
+  assert.equal(inv.status, 'paid');
+  await assertConserved(inv);
+  assert.equal((await stripe.coupons.retrieve(half.id)).times_redeemed, 1);
+  // refused: both ways of discounting at once, a discount in setup mode, an unknown coupon
+  const base = { line_items: [{ price: monthly.id }], success_url: 'http://127.0.0.1:9/ok' };
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, mode: 'subscription', discounts: [{ coupon: half.id }], allow_promotion_codes: true }),
+    (e) => e.statusCode === 400 && e.param === 'allow_promotion_codes');
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'setup', currency: 'usd', success_url: 'http://127.0.0.1:9/ok', discounts: [{ coupon: half.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'discounts');
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, mode: 'subscription', discounts: [{ coupon: 'NOPE' }] }),
+    (e) => e.statusCode === 404 && e.param === 'discounts[0][coupon]');
+  assert.equal((await stripe.coupons.retrieve(half.id)).times_redeemed, 1);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {

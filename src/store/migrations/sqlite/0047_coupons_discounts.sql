@@ -89,3 +89,10 @@ CREATE TABLE invoice_discount_amounts (
 ) WITHOUT ROWID;
 ALTER TABLE invoices ADD COLUMN discounts TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE invoices ADD COLUMN total_discount_amounts TEXT NOT NULL DEFAULT '[]';
+-- A Checkout Session's discount (checkout.c): the coupon (and the promotion code that brought
+-- it, when the buyer typed one: allow_promotion_codes) and what the session costs before it
+-- (amount_subtotal; amount_total is after it).
+ALTER TABLE checkout_sessions ADD COLUMN allow_promotion_codes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE checkout_sessions ADD COLUMN amount_subtotal INTEGER;
+ALTER TABLE checkout_sessions ADD COLUMN discount_coupon TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN discount_promotion_code TEXT;
