@@ -334,6 +334,9 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 				return req_fail(r, ERR_PARAM_BAD, shown,
 						"The discount %s is not one of this object's.",
 						d->id);
+			if (d->end && d->end <= t)
+				return req_fail(r, ERR_PARAM_BAD, shown,
+						"The discount %s has run out.", d->id);
 		} else {
 			const char *coupon = spec->e[i].coupon;
 			if (spec->e[i].promotion_code) {
