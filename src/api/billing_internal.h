@@ -28,7 +28,11 @@ struct invoice {
 	int64_t period_start, period_end;
 	const char *number, *payment_intent, *customer_email, *customer_name, *description;
 	const char *metadata, *lines, *test_clock; /* lines: JSON array of line_item objects */
+	/* the invoice-level discounts it takes (JSON array of ids), and once computed what every
+	 * discount took in all (JSON array of {amount, discount}); see invoice_discounts_apply */
+	const char *discounts, *total_discount_amounts;
 	int64_t finalized_at, paid_at, voided_at;  /* 0: not */
+	int64_t marked_uncollectible_at;	   /* 0: not */
 };
 
 /* DB_OK, DB_NOTFOUND, or < 0. */
@@ -91,7 +95,9 @@ int invoice_items_pending(struct req *r, struct db *db, const char *customer, co
 int invoice_items_claim(struct req *r, struct db *db, const struct pending_items *p,
 			const char *invoice);
 /* The lines of invoice `invoice`'s items, each an element of the open JSON array j. 0 or < 0. */
-int invoice_items_lines(struct req *r, struct db *db, const char *invoice, struct json *j);
+/* discounted: the invoice has discounts (its lines show theirs; else none are looked up). */
+int invoice_items_lines(struct req *r, struct db *db, const char *invoice, bool discounted,
+			struct json *j);
 /* Inside a write: a deleted draft's items are pending again. 0, or -1 with r->err. */
 int invoice_items_release(struct req *r, struct db *db, const char *invoice);
 /* Inside the write that closes invoice in with a total below zero (nothing is charged): the
@@ -118,6 +124,15 @@ struct sub_change {
 	int64_t proration_date;		/* 0: now (the subscription's time) */
 	const char *payment_behavior;	/* allow_incomplete (NULL) or error_if_incomplete */
 	bool own_params;		/* also POST /v1/subscriptions/{id}'s other parameters */
+	/* POST /v1/subscriptions/{id}/resume: a paused subscription billed again, from now
+	 * (billing_cycle_anchor now) or on its old cycle (unchanged, its current period's
+	 * remaining time prorated by proration_behavior) */
+	bool resume;
+	bool resume_unchanged;
+	/* payment_behavior=resume_on_payment_success: it stays paused until its resumption
+	 * invoice is paid (retried meanwhile); else it resumes on the attempt (a decline leaves
+	 * it past_due, the invoice not retried by itself) */
+	bool resume_on_success;
 	enum sub_change_answer answer;
 	char item[ID_MAX]; /* the item answered; a new item's id is set here */
 };
@@ -163,5 +178,149 @@ int subscriptions_cancel_for_customer(struct req *r, struct db *db, const char *
  * (test_helpers.test_clock.ready), unless it changed meanwhile. 0 or < 0. */
 int test_clock_ready(struct app *app, struct store *s, const char *merchant, const char *id,
 		     int64_t target);
+
+/* ---- coupons, promotion codes and discounts (coupons.c, promotion_codes.c, discounts.c) ---- */
+
+/* Stripe's bound on the discounts of one object. */
+#define DISCOUNTS_MAX 20
+/* The longest coupon id a merchant may choose. */
+#define COUPON_ID_MAX 200
+
+struct coupon {
+	char id[COUPON_ID_MAX + 1];
+	int64_t created;
+	const char *name;
+	int64_t percent_e4; /* percent_off × 10,000 (billing.h); 0: an amount_off coupon */
+	int64_t amount_off;
+	char currency[8];     /* amount_off's */
+	const char *duration; /* once, repeating, forever */
+	int64_t duration_in_months;
+	int64_t max_redemptions, redeem_by; /* 0: none */
+	int64_t times_redeemed;
+	const char *applies_to; /* JSON array of product ids; NULL: every product */
+	const char *metadata;
+	bool deleted;
+};
+/* DB_OK (a deleted one too: c->deleted), DB_NOTFOUND, or < 0. */
+int coupon_load(struct req *r, struct db *db, const char *id, struct coupon *ret);
+/* Can it be redeemed at `now` (real time): not deleted, before redeem_by, under
+ * max_redemptions. */
+bool coupon_valid(const struct coupon *c, int64_t now);
+/* Does it apply to a line of product `product` (NULL: a line without one)? */
+bool coupon_applies_to(const struct coupon *c, const char *product);
+/* Renders it (prefix: where it sits for expand[]: applies_to; NULL: an event's object). */
+void coupon_render(struct req *r, const struct coupon *c, const char *prefix, struct json *j);
+
+struct promotion_code {
+	char id[ID_MAX];
+	int64_t created;
+	const char *code, *coupon, *customer, *metadata;
+	bool active, first_time_transaction;
+	int64_t expires_at, max_redemptions, times_redeemed; /* 0: none */
+	bool has_minimum;
+	int64_t minimum_amount;
+	char minimum_amount_currency[8];
+};
+int promotion_code_load(struct req *r, struct db *db, const char *id, struct promotion_code *ret);
+/* The active promotion code whose code is `code` (whatever its case): DB_OK, DB_NOTFOUND, < 0. */
+int promotion_code_find(struct req *r, struct db *db, const char *code, struct promotion_code *ret);
+
+/* One discount: a coupon applied (through a promotion code or not) to a subscription, an
+ * invoice or an invoice item. id "" while it is only about to be made (discounts_resolve). */
+struct discount {
+	char id[ID_MAX];
+	struct coupon coupon;
+	char promotion_code[ID_MAX]; /* "" none */
+	const char *customer, *subscription, *invoice, *invoice_item, *checkout_session;
+	int64_t start, end; /* end 0: none */
+	bool ended;
+};
+int discount_load(struct req *r, struct db *db, const char *id, struct discount *ret);
+/* Renders it; deleted: Stripe's deleted_discount (DELETE …/discount, its event). */
+void discount_render(struct req *r, const struct discount *d, bool deleted, struct json *j);
+/* A JSON array of discount ids, rendered as ids or (expand) as discount objects. */
+int discounts_render_ids(struct req *r, struct db *db, const char *ids_json, bool expand,
+			 struct json *j);
+
+/* A request's discounts: discounts[n][coupon | promotion_code | discount], or (legacy) the
+ * single coupon / promotion_code parameters. present: the request names them (replace what
+ * the object had; n 0: remove them all, discounts=''). */
+struct discount_spec {
+	bool present;
+	int n;
+	struct {
+		const char *coupon, *promotion_code, *discount;
+		const char *shown; /* its parameter's name in errors */
+	} e[DISCOUNTS_MAX];
+};
+/* Reads `param` (and, with legacy, coupon and promotion_code). 0, or -1 with r->err. */
+int discount_spec_parse(struct req *r, const char *param, bool legacy, struct discount_spec *ret);
+
+/* What a spec's discounts will be for an object of customer `customer` in `currency` whose
+ * amount (for promotion codes' minimum_amount) is `amount`, made at `t` (the object's time):
+ * each coupon or promotion code checked (it exists, can be redeemed now, fits the currency and
+ * the code's restrictions), each `discount` one of `keep_sub`'s own (subscription updates
+ * keep theirs this way), no coupon twice. ret: DISCOUNTS_MAX entries; new ones have id "". 0,
+ * or -1 with r->err naming the parameter. */
+int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *spec,
+		      const char *customer, const char *currency, int64_t amount,
+		      const char *keep_sub, int64_t t, struct discount *ret, int *ret_n);
+
+/* What a set of discounts is attached to. */
+enum discount_parent {
+	DISCOUNT_SUBSCRIPTION,
+	DISCOUNT_INVOICE,
+	DISCOUNT_INVOICE_ITEM,
+	DISCOUNT_CHECKOUT_SESSION
+};
+/* Inside the write: parent's discounts become ds (in order): the ones it had and ds does not
+ * keep end, the new ones are made, each redeeming its coupon and promotion code (counted, and
+ * refused when their limits were reached meanwhile); a subscription's appear in
+ * customer.discount.created / .deleted. ds's ids are set. ret_ids: the JSON array of their ids
+ * (r's arena; may be NULL). 0, or -1 with r->err. */
+int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, const char *parent,
+		     const char *customer, int64_t t, struct discount *ds, int n,
+		     const char **ret_ids);
+/* The discounts a subscription's invoice made at t takes: its discounts not ended, a repeating
+ * one only before its end. ret: DISCOUNTS_MAX entries. 0 or < 0. */
+int subscription_discounts(struct req *r, struct db *db, const char *sub, int64_t t,
+			   struct discount *ret, int *ret_n);
+/* Inside the write of a subscription's invoice at t: its discounts whose time is over
+ * (repeating ones at their end) end, with customer.discount.deleted. 0, or -1 with r->err. */
+int subscription_discounts_expire(struct req *r, struct db *db, const char *sub, int64_t t);
+/* DELETE /v1/subscriptions/{id}/discount, inside its write: every discount of sub ends; the
+ * answer is the first, deleted. 0, or -1 with r->err (404 when it has none). */
+int subscription_discounts_remove(struct req *r, struct db *db, const char *sub, int64_t t);
+
+/* One line of an invoice as discounts see it, in the invoice's order (its invoice items by id,
+ * then its subscription's lines). */
+struct inv_line {
+	char id[ID_MAX];
+	int64_t amount;
+	bool discountable;
+	const char *product; /* NULL: none */
+	int n_own;
+	struct discount *own; /* an invoice item's own discounts, applied first */
+};
+/* The lines of invoice items `ids` (stored), with their own discounts and products. */
+int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], int n,
+			    struct inv_line *out);
+/* Lines' total before and after discounts `inv` (the invoice-level ones, in order, after each
+ * line's own). 0, or -1 with r->err. */
+int invoice_discount_total(struct req *r, const char *currency, struct inv_line *lines, int n,
+			   const struct discount *inv, int n_inv, int64_t *ret_subtotal,
+			   int64_t *ret_total);
+/* Inside a write: invoice in's discounts computed from what it holds now (its stored
+ * subscription lines, the invoice items on it and their own discounts, the discounts it
+ * names): what each took from each line is stored (replacing a draft's), and in->subtotal,
+ * in->total and in->total_discount_amounts are set (the caller saves the row). 0, or -1 with
+ * r->err. */
+int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in);
+/* Inside the write of a subscription's invoice: its `once` discounts that took something are
+ * used up (ended, customer.discount.deleted). 0, or -1 with r->err. */
+int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *in, int64_t t);
+/* A line's discount_amounts ([{amount, discount}]) as stored for invoice `invoice`. */
+int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,
+				  const char *line, struct json *j);
 
 #endif

@@ -43,11 +43,24 @@
  *    refused: Tender's invoices have no one-off items.
  *  - subscription and invoice show once the session is complete (an attempt under way is not
  *    yet the session's); payment_intent stays null, the intent being the invoice's.
+ *
+ * Discounts. A session takes one (as on Stripe): discounts[0][coupon | promotion_code] when it
+ * is made, or, with allow_promotion_codes, a code the buyer types on the page (its own small
+ * form, POST …/promotion_code, then a redirect back: no scripts, GET never writes). Either is
+ * checked as the API checks a redemption (discounts_resolve) and priced as an invoice's
+ * discount is (invoice_discount_total over the line items): amount_subtotal before it,
+ * amount_total after, which is what the payment (or the subscription's first invoice) asks
+ * for. A code changes only while no attempt to pay is under way, and an attempt is refused if
+ * the total moved since its page was read, so the buyer pays what the page showed. A payment's
+ * discount is redeemed (counted, refused at its limits) in the payment's own write, as the
+ * session completes; a subscription's by the subscription it makes. A payment-mode discount
+ * must leave a payment the card networks take (Tender makes no free payment-mode sessions).
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/list.h"
@@ -298,6 +311,11 @@ struct session {
 	const char *subscription, *invoice;
 	int64_t sub_trial_days;
 	const char *sub_metadata, *sub_description;
+	/* its discount (one, as on Stripe): a coupon, and the promotion code that brought it;
+	 * amount_subtotal is before it, amount_total after */
+	bool allow_promotion_codes;
+	int64_t amount_subtotal;
+	const char *discount_coupon, *discount_promotion_code;
 };
 
 static const char SQL_GET[] =
@@ -305,16 +323,25 @@ static const char SQL_GET[] =
     " success_url, cancel_url, customer, customer_email, client_reference_id, metadata,"
     " payment_intent, payment_link, pi_capture_method, pi_description, submit_type,"
     " confirmation_message, details_email, details_name, mode, setup_intent, attempt_at,"
-    " subscription, invoice, sub_trial_days, sub_metadata, sub_description"
+    " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
+    " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code"
     " FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
     " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
     " customer_email, client_reference_id, metadata, payment_intent, payment_link,"
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
-    " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description)"
+    " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
+    " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
-    " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24)";
+    " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+/* the buyer's promotion code (or none), while the session is open and takes codes */
+static const char SQL_SET_DISCOUNT[] =
+    "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
+    " amount_total = $5 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " AND allow_promotion_codes = 1"
+    " AND (payment_intent = $6 OR (payment_intent IS NULL AND $6 IS NULL))"
+    " AND (subscription = $7 OR (subscription IS NULL AND $7 IS NULL))";
 static const char SQL_BY_NONCE[] =
     "SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND link_nonce = $2";
 /* the attempt's PaymentIntent, only while open */
@@ -393,6 +420,12 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->sub_trial_days = db_col_int64(st, 27);
 		s->sub_metadata = col_text_dup(a, st, 28);
 		s->sub_description = col_text_dup(a, st, 29);
+		s->allow_promotion_codes = db_col_int64(st, 30) != 0;
+		/* sessions made before discounts: nothing off */
+		s->amount_subtotal =
+		    db_col_text(st, 31, NULL) ? db_col_int64(st, 31) : s->amount_total;
+		s->discount_coupon = col_text_dup(a, st, 32);
+		s->discount_promotion_code = col_text_dup(a, st, 33);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -432,6 +465,10 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_int64(st, 22, s->sub_trial_days);
 	db_bind_text(st, 23, s->sub_metadata, -1);
 	db_bind_text(st, 24, s->sub_description, -1);
+	db_bind_int64(st, 25, s->allow_promotion_codes ? 1 : 0);
+	db_bind_int64(st, 26, s->amount_subtotal);
+	db_bind_text(st, 27, s->discount_coupon, -1);
+	db_bind_text(st, 28, s->discount_promotion_code, -1);
 	return db_step_done(st);
 }
 
@@ -456,12 +493,15 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "checkout.session");
 	json_kv_null(j, "after_expiration");
-	json_kv_null(j, "allow_promotion_codes");
+	if (s->allow_promotion_codes)
+		json_kv_bool(j, "allow_promotion_codes", true);
+	else
+		json_kv_null(j, "allow_promotion_codes");
 	if (setup) {
 		json_kv_null(j, "amount_subtotal");
 		json_kv_null(j, "amount_total");
 	} else {
-		json_kv_int(j, "amount_subtotal", s->amount_total);
+		json_kv_int(j, "amount_subtotal", s->amount_subtotal);
 		json_kv_int(j, "amount_total", s->amount_total);
 	}
 	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null,\"status\":null}",
@@ -494,6 +534,15 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 		json_nil(j);
 	}
 	json_kv_str_or_null(j, "customer_email", s->customer_email);
+	json_key(j, "discounts");
+	json_arr_open(j);
+	if (s->discount_coupon) {
+		json_obj_open(j);
+		json_kv_str(j, "coupon", s->discount_coupon);
+		json_kv_str_or_null(j, "promotion_code", s->discount_promotion_code);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
 	json_kv_int(j, "expires_at", s->expires_at);
 	/* a subscription's first invoice and the subscription itself: what the completed
 	 * session bought (an attempt under way is not yet the session's) */
@@ -541,9 +590,12 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str_or_null(j, "success_url", s->success_url);
 	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
 		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
-	json_kv_raw(j, "total_details",
-		    "{\"amount_discount\":0,\"amount_shipping\":0,\"amount_tax\":0}",
-		    strlen("{\"amount_discount\":0,\"amount_shipping\":0,\"amount_tax\":0}"));
+	json_key(j, "total_details");
+	json_obj_open(j);
+	json_kv_int(j, "amount_discount", setup ? 0 : s->amount_subtotal - s->amount_total);
+	json_kv_int(j, "amount_shipping", 0);
+	json_kv_int(j, "amount_tax", 0);
+	json_obj_close(j);
 	json_key(j, "url");
 	if (open)
 		json_str(j, session_url(r, merchant_id, s->id));
@@ -579,8 +631,9 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 	if (!st)
 		return DB_ERR;
 	/* nothing is charged to save a card, nor to start a trial (Stripe's payment_status) */
-	bool free = strcmp(s->mode, "setup") == 0 ||
-		    (strcmp(s->mode, "subscription") == 0 && s->sub_trial_days > 0);
+	bool free =
+	    strcmp(s->mode, "setup") == 0 || (strcmp(s->mode, "subscription") == 0 &&
+					      (s->sub_trial_days > 0 || s->amount_total == 0));
 	const char *payment_status = free ? "no_payment_required" : done ? "paid" : "unpaid";
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, s->id, -1);
@@ -607,7 +660,69 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 		return 0;
 	if (rc == DB_OK)
 		rc = session_close(r, db, r->merchant_id, &s, true, r->now);
-	return rc == DB_OK || rc == DB_CONFLICT ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (rc == DB_CONFLICT)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a payment's discount is redeemed as the session completes, in the payment's write (a
+	 * subscription's was, by the subscription); refused there, the payment is not taken */
+	if (!s.discount_coupon || strcmp(s.mode, "payment") != 0)
+		return 0;
+	struct discount d;
+	memset(&d, 0, sizeof(d));
+	if (coupon_load(r, db, s.discount_coupon, &d.coupon) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (s.discount_promotion_code)
+		str_copy(d.promotion_code, sizeof(d.promotion_code), s.discount_promotion_code);
+	return discounts_attach(r, db, DISCOUNT_CHECKOUT_SESSION, s.id, s.customer, r->now, &d, 1,
+				NULL);
+}
+
+/* The session's amount_total after its discount (coupon), from amount_subtotal: the first
+ * charge of its line items (nothing during a trial) less the discount, computed as an
+ * invoice's (discounts.c: a percentage off each line to the nearest unit, an amount off spread
+ * over them, only lines of the products it applies to). d NULL: none. 0, or -1 with r->err. */
+static int session_discounted(struct req *r, struct db *db, struct session *s,
+			      const struct discount *d)
+{
+	s->amount_total = s->amount_subtotal;
+	if (!d || s->amount_subtotal == 0)
+		return 0;
+	json_error_t e;
+	json_t *items = json_loads(s->line_items, 0, &e);
+	size_t n = json_is_array(items) ? json_array_size(items) : 0;
+	struct inv_line *lines = arena_alloc(&r->arena, (n ? n : 1) * sizeof(*lines));
+	if (!json_is_array(items) || !lines || n > INVOICE_LINES_MAX) {
+		json_decref(items);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	size_t i;
+	json_t *it;
+	int rc = 0;
+	json_array_foreach(items, i, it)
+	{
+		struct inv_line *l = &lines[i];
+		memset(l, 0, sizeof(*l));
+		const char *id = json_string_value(json_object_get(it, "id"));
+		const char *price = json_string_value(json_object_get(it, "price"));
+		str_copy(l->id, sizeof(l->id), id ? id : "");
+		l->amount =
+		    json_integer_value(json_object_get(it, "unit_amount")) *
+		    json_integer_value(json_object_get(it, "quantity")); /* priced: bounded */
+		l->discountable = true;
+		struct price_facts pf;
+		if (!price || price_facts_get(r, db, price, &pf) != DB_OK) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+		l->product = pf.product;
+	}
+	json_decref(items);
+	int64_t sub;
+	if (rc == 0)
+		rc = invoice_discount_total(r, s->currency, lines, (int)n, d, 1, &sub,
+					    &s->amount_total);
+	return rc;
 }
 
 /* ---- the API ---- */
@@ -653,7 +768,14 @@ static const struct param_spec subscription_data_children[] = {
     {"description", PT_STRING, 0, 500, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"discounts", PT_OBJECT_ARRAY, 0, 1, NULL, discount_children},
+    {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"mode", PT_ENUM, PF_REQUIRED, 0,
      (const char *const[]){"payment", "setup", "subscription", NULL}, NULL},
     {"subscription_data", PT_OBJECT, 0, 0, NULL, subscription_data_children},
@@ -692,6 +814,7 @@ struct create_ctx {
 	struct session s;
 	const char *want_currency;
 	const char *items_param;
+	struct discount_spec spec;
 };
 
 static int create_fn(struct db *db, void *arg)
@@ -709,6 +832,26 @@ static int create_fn(struct db *db, void *arg)
 	/* the first invoice is what is due now: nothing, during a trial */
 	if (sub && s->sub_trial_days > 0)
 		s->amount_total = 0;
+	s->amount_subtotal = s->amount_total;
+	if (c->spec.n) {
+		/* its discount, checked as a subscription's or an invoice's would be, and priced */
+		struct discount *d = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*d));
+		int n = 0;
+		if (!d || discounts_resolve(r, db, &c->spec, s->customer, s->currency,
+					    s->amount_subtotal, NULL, r->now, d, &n) != 0)
+			return d ? -1 : req_fail(r, ERR_API, NULL, NULL);
+		s->discount_coupon = arena_strdup(&r->arena, d->coupon.id);
+		s->discount_promotion_code = d->promotion_code[0] ? d->promotion_code : NULL;
+		if (session_discounted(r, db, s, d) != 0)
+			return -1;
+		/* a payment must still be one the card networks take (Tender makes no free
+		 * payment-mode sessions); a subscription's first invoice may be free */
+		if (!sub && payments_check_minimum_db(r, db, s->amount_total, s->currency,
+						      "discounts", "discounts") != 0)
+			return -1;
+		if (sub && s->amount_total == 0)
+			s->payment_status = "no_payment_required";
+	}
 	if (session_insert(r, db, s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	session_render(r, db, r->merchant_id, s, "", req_json(r));
@@ -814,6 +957,17 @@ static int h_create(struct req *r)
 	s->metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &s->metadata) != 0)
 		return -1;
+	if (discount_spec_parse(r, "discounts", false, &c.spec) != 0)
+		return -1;
+	param_bool(r, "allow_promotion_codes", &s->allow_promotion_codes);
+	if (c.spec.present && s->allow_promotion_codes)
+		return req_fail(r, ERR_PARAM_BAD, "allow_promotion_codes",
+				"You may only specify one of these parameters: "
+				"allow_promotion_codes, discounts.");
+	if ((c.spec.present || s->allow_promotion_codes) && strcmp(s->mode, "setup") == 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				c.spec.present ? "discounts" : "allow_promotion_codes",
+				"Discounts do not apply in `setup` mode.");
 	c.want_currency = param_str(r, "currency");
 	return req_write(r, create_fn, &c);
 }
@@ -845,7 +999,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	id_new_at(s.id, "cs_test_", r->now);
 	s.created = r->now;
 	s.expires_at = r->now + EXPIRES_MAX;
-	s.amount_total = amount_total;
+	s.amount_total = s.amount_subtotal = amount_total;
 	str_copy(s.currency, sizeof(s.currency), currency);
 	s.status = "open";
 	s.mode = "payment";
@@ -997,6 +1151,9 @@ struct page_ctx {
 	bool si_succeeded; /* setup mode: the last attempt's SetupIntent succeeded */
 	const char *action; /* where the form posts: NULL for the session's own page */
 	const char *nonce;  /* a payment link's form: its one-time value, posted back */
+	/* its discount as the page names it: the promotion code's text, else the coupon's name
+	 * (or id) */
+	const char *discount_label;
 };
 
 static int page_load_fn(struct db *db, void *arg)
@@ -1008,6 +1165,15 @@ static int page_load_fn(struct db *db, void *arg)
 	if (challenge_merchant_name(db, x->acct, x->merchant_name, sizeof(x->merchant_name)) != 0)
 		return -1;
 	x->found = true;
+	if (x->s.discount_promotion_code) {
+		struct promotion_code pc;
+		if (promotion_code_load(r, db, x->s.discount_promotion_code, &pc) == DB_OK)
+			x->discount_label = pc.code;
+	} else if (x->s.discount_coupon) {
+		struct coupon c;
+		if (coupon_load(r, db, x->s.discount_coupon, &c) == DB_OK)
+			x->discount_label = c.name ? c.name : arena_strdup(&r->arena, c.id);
+	}
 	x->has_pi = x->s.payment_intent &&
 		    pi_load(db, &r->arena, x->acct, x->s.payment_intent, &x->pi) == DB_OK;
 	const char *si_status = NULL;
@@ -1124,6 +1290,15 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		buf_puts(&b, "</td></tr>");
 	}
 	json_decref(items);
+	if (!setup && x->s.discount_coupon && x->s.amount_subtotal != x->s.amount_total) {
+		buf_puts(&b, "<tr><td>Subtotal</td><td class=\"amt\" id=\"subtotal\">");
+		html_amount(&b, x->s.amount_subtotal, x->s.currency);
+		buf_puts(&b, "</td></tr><tr><td>Discount (<span id=\"discount-label\">");
+		html_escape(&b, x->discount_label ? x->discount_label : "");
+		buf_puts(&b, "</span>)</td><td class=\"amt\" id=\"discount\">−");
+		html_amount(&b, x->s.amount_subtotal - x->s.amount_total, x->s.currency);
+		buf_puts(&b, "</td></tr>");
+	}
 	if (!setup) {
 		buf_puts(&b, sub ? "<tr><th>Due today</th><th class=\"amt\" id=\"total\">"
 				 : "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
@@ -1139,7 +1314,27 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			buf_puts(&b, "Then ");
 		html_amount(&b, per_period, x->s.currency);
 		html_interval(&b, interval, interval_count);
+		buf_puts(&b, x->s.discount_coupon ? " before discounts" : "");
 		buf_puts(&b, ", charged to this card until you cancel.</p>");
+	}
+	/* a promotion code: its own small form, posted before the card's (no scripts) */
+	if (x->s.allow_promotion_codes && !x->action) {
+		buf_puts(&b, "<form class=\"promo\" method=\"post\" action=\"");
+		html_escape(
+		    &b, arena_printf(&r->arena, "/checkout/%s/%s/promotion_code", x->acct, x->id));
+		buf_puts(&b, "\">");
+		if (x->s.discount_promotion_code) {
+			buf_puts(&b, "<p>Promotion code <strong id=\"applied-code\">");
+			html_escape(&b, x->discount_label ? x->discount_label : "");
+			buf_puts(&b, "</strong> <input type=\"hidden\" name=\"promotion_code\" "
+				     "value=\"\"><button type=\"submit\">Remove</button></p>");
+		} else {
+			buf_puts(&b, "<label for=\"promotion_code\">Promotion code</label><input "
+				     "id=\"promotion_code\" name=\"promotion_code\" required "
+				     "maxlength=\"100\" autocomplete=\"off\"><p><button "
+				     "type=\"submit\">Apply</button></p>");
+		}
+		buf_puts(&b, "</form>");
 	}
 	if (error) {
 		buf_puts(&b, "<p class=\"error\" role=\"alert\">");
@@ -1262,6 +1457,10 @@ static int attempt_fn(struct db *db, void *arg)
 		return rc == DB_NOTFOUND ? 0 : req_fail(r, ERR_API, NULL, NULL);
 	const char *last = setup ? cur.setup_intent : cur.payment_intent;
 	if (strcmp(cur.status, "open") != 0)
+		return 0;
+	/* a promotion code applied (or removed) since the page was read: the buyer pays what
+	 * the page showed or nothing (the page is shown again) */
+	if (cur.amount_total != x->s.amount_total)
 		return 0;
 	if (sub && cur.subscription) {
 		/* subscription mode: the attempt is its subscription. Not there: being made now
@@ -1463,7 +1662,10 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 	co->checkout_session = x->s.id;
 	co->return_url = ret_url;
 	id_new_at(co->id, "sub_", r->now);
-	if (co->trial_days == 0)
+	co->coupon = x->s.discount_coupon;
+	co->promotion_code = x->s.discount_promotion_code;
+	/* nothing due now (a trial, or a discount that takes it all): no intent */
+	if (co->trial_days == 0 && x->s.amount_total > 0)
 		id_new_at(co->pi_id, "pi_", r->now);
 	/* the customer's email: the one the session was made with, else the one typed */
 	struct sub_rows sr = {x, co, x->s.customer_email ? x->s.customer_email : x->s.details_email,
@@ -1560,6 +1762,105 @@ static int h_pay(struct req *r)
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	return pay(r, &x);
+}
+
+/* ---- the buyer's promotion code (allow_promotion_codes) ---- */
+
+struct promo_ctx {
+	struct req *r;
+	struct page_ctx *x;
+	const char *code; /* "": remove the one applied */
+	bool done;
+};
+
+/* Inside a write: the code is checked as the API checks it (discounts_resolve: active, not
+ * expired or used up, the session's customer, its subtotal's minimum) and the session's
+ * discount and total change, while no attempt to pay is under way (a payment made for the old
+ * total must not complete a session of another). */
+static int promo_fn(struct db *db, void *arg)
+{
+	struct promo_ctx *c = arg;
+	struct req *r = c->r;
+	struct page_ctx *x = c->x;
+	c->done = false;
+	struct session cur;
+	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(cur.status, "open") != 0 || !cur.allow_promotion_codes)
+		return 0;
+	if (cur.payment_intent) {
+		struct payment_intent pi;
+		rc = pi_load(db, &r->arena, x->acct, cur.payment_intent, &pi);
+		if (rc == DB_OK && strcmp(pi.status, "requires_payment_method") != 0 &&
+		    strcmp(pi.status, "canceled") != 0)
+			return 0;
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else if (cur.subscription) {
+		return 0; /* a trial's attempt: it completed the session, or is doing so */
+	}
+	struct discount *d = NULL;
+	if (*c->code) {
+		struct promotion_code p;
+		rc = promotion_code_find(r, db, c->code, &p);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_PARAM_BAD, "promotion_code",
+					"This promotion code is not valid.");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		struct discount_spec spec = {.present = true, .n = 1};
+		spec.e[0].promotion_code = p.id;
+		spec.e[0].shown = "promotion_code";
+		d = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*d));
+		int n = 0;
+		if (!d || discounts_resolve(r, db, &spec, cur.customer, cur.currency,
+					    cur.amount_subtotal, NULL, r->now, d, &n) != 0)
+			return d ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (session_discounted(r, db, &cur, d) != 0)
+		return -1;
+	if (strcmp(cur.mode, "payment") == 0 &&
+	    payments_check_minimum_db(r, db, cur.amount_total, cur.currency, "promotion_code",
+				      "promotion_code") != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_SET_DISCOUNT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_text(st, 3, d ? d->coupon.id : NULL, -1);
+	db_bind_text(st, 4, d ? d->promotion_code : NULL, -1);
+	db_bind_int64(st, 5, cur.amount_total);
+	db_bind_text(st, 6, cur.payment_intent, -1);
+	db_bind_text(st, 7, cur.subscription, -1);
+	int64_t changed;
+	if (db_step_changes(st, &changed) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->done = changed == 1;
+	return 0;
+}
+
+static int h_promotion_code(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (!x.s.allow_promotion_codes)
+		return checkout_page(r, &x, 400, "This checkout does not take promotion codes.");
+	const char *code = param_str(r, "promotion_code");
+	struct promo_ctx c = {r, &x, code ? code : "", false};
+	if (req_write(r, promo_fn, &c) != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return checkout_page(r, &x, 400, msg);
+	}
+	if (!c.done)
+		return busy_page(r);
+	/* the page again, by GET: a reload does not post the code twice */
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.id);
+	return challenge_redirect(r);
 }
 
 struct name_ctx {
@@ -1690,6 +1991,10 @@ int checkout_expire_tick(struct store *s, int64_t now)
 	return rc == 0 ? c.done : rc;
 }
 
+static const struct param_spec promo_params[] = {
+    {"promotion_code", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pay_params[] = {
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -1706,5 +2011,7 @@ const struct route checkout_routes[] = {
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"GET", "/checkout/{acct}/{cs}/complete", h_complete, complete_params,
      ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/checkout/{acct}/{cs}/promotion_code", h_promotion_code, promo_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -106,7 +106,29 @@ int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoi
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
+static const char SQL_OWN_DISCOUNTS[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND invoice_item = $2 AND ended = 0"
+    " ORDER BY pos LIMIT $3";
+
 /* ---- rendering ---- */
+
+/* The item's own discounts (their ids, in order): its `discounts`, and its line's. */
+static int own_discounts_render(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_OWN_DISCOUNTS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_int64(st, 3, DISCOUNTS_MAX);
+	json_arr_open(j);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_str(j, db_col_text(st, 0, NULL));
+	db_reset(st);
+	json_arr_close(j);
+	return rc < 0 ? rc : DB_OK;
+}
 
 /* "pricing" of an item or its line: its price (and the price's product) when it has one */
 static void render_pricing(const struct invoice_item *ii, const char *product, struct json *j)
@@ -163,7 +185,9 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 	json_kv_int(j, "date", ii->created);
 	json_kv_str_or_null(j, "description", ii->description);
 	json_kv_bool(j, "discountable", ii->discountable);
-	json_kv_raw(j, "discounts", "[]", 2);
+	json_key(j, "discounts");
+	if (own_discounts_render(r, db, ii->id, j) != DB_OK)
+		return -1;
 	json_kv_str_or_null(j, "invoice", ii->invoice);
 	json_kv_bool(j, "livemode", false);
 	json_kv_raw(j, "metadata", ii->metadata, strlen(ii->metadata));
@@ -204,7 +228,8 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 
 /* An invoice's line for item ii: its id follows from the item's, so it is the same on every
  * rendering. */
-static void line_render(struct req *r, struct db *db, const struct invoice_item *ii, struct json *j)
+static int line_render(struct req *r, struct db *db, const struct invoice_item *ii, bool discounted,
+		       struct json *j)
 {
 	char lid[ID_MAX + 4];
 	snprintf(lid, sizeof(lid), "il_%s", ii->id + 3);
@@ -214,9 +239,18 @@ static void line_render(struct req *r, struct db *db, const struct invoice_item 
 	json_kv_int(j, "amount", ii->amount);
 	json_kv_str(j, "currency", ii->currency);
 	json_kv_str_or_null(j, "description", ii->description);
-	json_kv_raw(j, "discount_amounts", "[]", 2);
+	/* an invoice without any discount has none on its lines: no lookups */
+	json_key(j, "discount_amounts");
+	if (!discounted)
+		json_raw(j, "[]", 2);
+	else if (invoice_line_discounts_render(r, db, ii->invoice, lid, j) != DB_OK)
+		return -1;
 	json_kv_bool(j, "discountable", ii->discountable);
-	json_kv_raw(j, "discounts", "[]", 2);
+	json_key(j, "discounts");
+	if (!discounted)
+		json_raw(j, "[]", 2);
+	else if (own_discounts_render(r, db, ii->id, j) != DB_OK)
+		return -1;
 	json_kv_str(j, "invoice", ii->invoice);
 	json_kv_bool(j, "livemode", false);
 	json_kv_raw(j, "metadata", ii->metadata, strlen(ii->metadata));
@@ -243,9 +277,11 @@ static void line_render(struct req *r, struct db *db, const struct invoice_item 
 	json_kv_int(j, "subtotal", ii->amount);
 	json_kv_raw(j, "taxes", "[]", 2);
 	json_obj_close(j);
+	return 0;
 }
 
-int invoice_items_lines(struct req *r, struct db *db, const char *invoice, struct json *j)
+int invoice_items_lines(struct req *r, struct db *db, const char *invoice, bool discounted,
+			struct json *j)
 {
 	char(*ids)[ID_MAX] = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
 	if (!ids)
@@ -267,7 +303,8 @@ int invoice_items_lines(struct req *r, struct db *db, const char *invoice, struc
 		rc = invoice_item_load(r, db, ids[i], &ii);
 		if (rc != DB_OK)
 			return rc < 0 ? rc : DB_ERR;
-		line_render(r, db, &ii, j);
+		if (line_render(r, db, &ii, discounted, j) != 0)
+			return DB_ERR;
 	}
 	return DB_OK;
 }
@@ -297,7 +334,8 @@ static int ii_emit(struct req *r, struct db *db, const struct invoice_item *ii, 
 	return rc == 0 ? 0 : r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-int invoice_item_insert(struct req *r, struct db *db, const struct invoice_item *ii)
+/* The row alone (its event is the caller's). 0, or -1 with r->err. */
+static int ii_insert_row(struct req *r, struct db *db, const struct invoice_item *ii)
 {
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
@@ -323,6 +361,13 @@ int invoice_item_insert(struct req *r, struct db *db, const struct invoice_item 
 	db_bind_text(st, 19, ii->test_clock, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+int invoice_item_insert(struct req *r, struct db *db, const struct invoice_item *ii)
+{
+	if (ii_insert_row(r, db, ii) != 0)
+		return -1;
 	return ii_emit(r, db, ii, "invoiceitem.created", NULL);
 }
 
@@ -444,12 +489,12 @@ int invoice_credit_carry(struct req *r, struct db *db, const struct invoice *in,
 	return invoice_item_insert(r, db, &ii);
 }
 
-/* A draft invoice's total moved by delta (an item added, changed or removed), in the same
- * write. 0, or -1 with r->err. */
-static int draft_adjust(struct req *r, struct db *db, const char *invoice, int64_t delta,
-			const char *param)
+/* A draft invoice after one of its items was added, changed or removed, in the same write:
+ * its subtotal, discounts and total computed again from its lines as they now are. 0, or -1
+ * with r->err (a total out of range is a 400 on `param`). */
+static int draft_adjust(struct req *r, struct db *db, const char *invoice, const char *param)
 {
-	if (!invoice || delta == 0)
+	if (!invoice)
 		return 0;
 	struct invoice in;
 	if (invoice_load(r, db, invoice, &in) != DB_OK)
@@ -458,13 +503,16 @@ static int draft_adjust(struct req *r, struct db *db, const char *invoice, int64
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s is %s: its items can no longer change.", in.id,
 				in.status);
-	int64_t t;
-	if (__builtin_add_overflow(in.total, delta, &t) || t > BILLING_AMOUNT_MAX ||
-	    t < -BILLING_AMOUNT_MAX)
-		return req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
-				"The invoice's total would exceed %lld.",
-				(long long)BILLING_AMOUNT_MAX);
-	in.total = in.subtotal = t;
+	int64_t was_total = in.total, was_subtotal = in.subtotal;
+	const char *was_tda = in.total_discount_amounts;
+	if (invoice_discounts_apply(r, db, &in) != 0) {
+		if (r->err.code == ERR_AMOUNT_TOO_LARGE)
+			str_copy(r->err.param, sizeof(r->err.param), param);
+		return -1;
+	}
+	if (in.total == was_total && in.subtotal == was_subtotal &&
+	    is(in.total_discount_amounts, was_tda))
+		return 0; /* nothing the invoice shows of its total moved */
 	if (invoice_update(r, db, &in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return invoice_emit(r, db, &in, "invoice.updated");
@@ -477,7 +525,29 @@ struct ii_ctx {
 	const char *id;
 	struct invoice_item ii;
 	bool price_data;
+	struct discount_spec spec; /* its own discounts[] */
 };
+
+/* The item's own discounts[], redeemed for it (inside the write, the row stored). A line-level
+ * discount needs a line that discounts apply to. 0, or -1 with r->err. */
+static int own_discounts_set(struct req *r, struct db *db, struct ii_ctx *x)
+{
+	struct invoice_item *ii = &x->ii;
+	if (!x->spec.present)
+		return 0;
+	if (x->spec.n && (!ii->discountable || ii->amount <= 0))
+		return req_fail(r, ERR_PARAM_BAD, "discounts",
+				"Discounts apply to a discountable item of a positive amount.");
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	if (!ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (discounts_resolve(r, db, &x->spec, ii->customer, ii->currency, ii->amount, NULL,
+			      ii->created, ds, &n) != 0)
+		return -1;
+	return discounts_attach(r, db, DISCOUNT_INVOICE_ITEM, ii->id, ii->customer, ii->created, ds,
+				n, NULL);
+}
 
 /* amount = unit × quantity within Stripe's bound */
 static int amount_of(struct req *r, struct invoice_item *ii, const char *param)
@@ -611,8 +681,9 @@ static int create_fn(struct db *db, void *p)
 		ii->invoice = inv;
 	}
 	id_new_at(ii->id, "ii_", ii->created);
-	if (invoice_item_insert(r, db, ii) != 0 ||
-	    draft_adjust(r, db, ii->invoice, ii->amount, "amount") != 0)
+	if (ii_insert_row(r, db, ii) != 0 || own_discounts_set(r, db, x) != 0 ||
+	    ii_emit(r, db, ii, "invoiceitem.created", NULL) != 0 ||
+	    draft_adjust(r, db, ii->invoice, "amount") != 0)
 		return -1;
 	r->answer_event[0] = '\0';
 	return ii_render(r, db, ii, req_json(r));
@@ -675,7 +746,8 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	ii->description = desc && *desc ? desc : NULL;
 	param_bool(r, "discountable", &ii->discountable);
-	if (metadata_apply(r, NULL, "metadata", &ii->metadata) != 0 || period_params(r, ii) != 0)
+	if (metadata_apply(r, NULL, "metadata", &ii->metadata) != 0 || period_params(r, ii) != 0 ||
+	    discount_spec_parse(r, "discounts", false, &x.spec) != 0)
 		return -1;
 	return req_write(r, create_fn, &x);
 }
@@ -806,9 +878,9 @@ static int update_fn(struct db *db, void *p)
 	buf_release(&pb);
 	if (!prev)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (ii_save(r, db, ii, ii->invoice) != 0 ||
+	if (ii_save(r, db, ii, ii->invoice) != 0 || own_discounts_set(r, db, x) != 0 ||
 	    ii_emit(r, db, ii, "invoiceitem.updated", prev) != 0 ||
-	    draft_adjust(r, db, ii->invoice, ii->amount - old_amount, "amount") != 0)
+	    draft_adjust(r, db, ii->invoice, "amount") != 0)
 		return -1;
 	r->answer_event[0] = '\0';
 	return ii_render(r, db, ii, req_json(r));
@@ -817,6 +889,8 @@ static int update_fn(struct db *db, void *p)
 static int h_update(struct req *r)
 {
 	struct ii_ctx x = {.r = r, .id = r->args[0]};
+	if (discount_spec_parse(r, "discounts", false, &x.spec) != 0)
+		return -1;
 	return req_write(r, update_fn, &x);
 }
 
@@ -830,7 +904,7 @@ static int delete_fn(struct db *db, void *p)
 	ii->deleted = true;
 	if (ii_save(r, db, ii, ii->invoice) != 0 ||
 	    ii_emit(r, db, ii, "invoiceitem.deleted", NULL) != 0 ||
-	    draft_adjust(r, db, ii->invoice, -ii->amount, "id") != 0)
+	    draft_adjust(r, db, ii->invoice, "id") != 0)
 		return -1;
 	r->answer_event[0] = '\0';
 	return ii_render(r, db, ii, req_json(r));
@@ -905,8 +979,15 @@ static const struct param_spec price_data_children[] = {
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
@@ -922,6 +1003,7 @@ static const struct param_spec create_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},

@@ -1,14 +1,16 @@
 /*
  * /v1/invoices: create (one-off drafts), update, delete (drafts), retrieve, list, pay, finalize,
- * void, lines — the invoices subscriptions make (subscriptions.c) and one-off ones. A one-off
- * invoice is a draft of invoice items (invoice_items.c) until it is finalized; its lines are its
- * items' (rendered from their rows, so a draft's follow them) and its total moves with them. An
- * invoice is made finalized (open) with its lines and total fixed, and is paid by one PaymentIntent
- * of its amount, confirmed again for each attempt (Stripe's newer model: the intent is found
- * through `payments`, expand[]=payments). Whichever confirmation settles that intent — the
- * scheduler's, POST /v1/invoices/{id}/pay, the API's own confirm, or the 3-D Secure page — settles
- * the invoice in the same transaction (invoice_payment_settled), so an invoice is paid exactly when
- * its payment's charge is recorded, never apart from it.
+ * void, mark_uncollectible, lines — the invoices subscriptions make (subscriptions.c) and
+ * one-off ones. A one-off invoice is a draft of invoice items (invoice_items.c) until it is
+ * finalized; its lines are its items' (rendered from their rows, so a draft's follow them) and
+ * its total moves with them. An invoice is made finalized (open) with its lines and total
+ * fixed, and is paid by one PaymentIntent of its amount, confirmed again for each attempt
+ * (Stripe's newer model: the intent is found through `payments`, expand[]=payments). Whichever
+ * confirmation settles that intent — the scheduler's, POST /v1/invoices/{id}/pay, the API's own
+ * confirm, or the 3-D Secure page — settles the invoice in the same transaction
+ * (invoice_payment_settled), so an invoice is paid exactly when its payment's charge is
+ * recorded, never apart from it. An uncollectible invoice (written off) is still payable and
+ * voidable, as on Stripe; only its automatic attempts stop.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,20 +28,23 @@ static const char SQL_GET[] =
     "SELECT id, created, version, customer, subscription, status, billing_reason, currency,"
     " subtotal, total, amount_paid, attempt_count, next_payment_attempt, auto_advance,"
     " period_start, period_end, number, payment_intent, customer_email, customer_name,"
-    " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at"
-    " FROM invoices WHERE merchant_id = $1 AND id = $2";
+    " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
+    " marked_uncollectible_at, discounts, total_discount_amounts FROM invoices"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
     " billing_reason, currency, subtotal, total, amount_paid, attempt_count,"
     " next_payment_attempt, auto_advance, period_start, period_end, number, payment_intent,"
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
-    " paid_at, voided_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-    " $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+    " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts)"
+    " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+    " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
     " payment_intent = $10, metadata = $11, finalized_at = $12, paid_at = $13, voided_at = $14,"
-    " subtotal = $15, total = $16, description = $17"
+    " subtotal = $15, total = $16, description = $17, marked_uncollectible_at = $18,"
+    " discounts = $19, total_discount_amounts = $20"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
@@ -110,8 +115,11 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->finalized_at = db_col_int64_or0(st, 24);
 		in->paid_at = db_col_int64_or0(st, 25);
 		in->voided_at = db_col_int64_or0(st, 26);
+		in->marked_uncollectible_at = db_col_int64_or0(st, 27);
+		in->discounts = col_text_dup(a, st, 28);
+		in->total_discount_amounts = col_text_dup(a, st, 29);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
-		    !in->lines)
+		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
 	}
 	db_reset(st);
@@ -152,6 +160,9 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64_or_null(st, 25, in->finalized_at);
 	db_bind_int64_or_null(st, 26, in->paid_at);
 	db_bind_int64_or_null(st, 27, in->voided_at);
+	db_bind_int64_or_null(st, 28, in->marked_uncollectible_at);
+	db_bind_text(st, 29, in->discounts ? in->discounts : "[]", -1);
+	db_bind_text(st, 30, in->total_discount_amounts ? in->total_discount_amounts : "[]", -1);
 	return db_step_done(st);
 }
 
@@ -177,6 +188,9 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64(st, 15, in->subtotal);
 	db_bind_int64(st, 16, in->total);
 	db_bind_text(st, 17, in->description, -1);
+	db_bind_int64_or_null(st, 18, in->marked_uncollectible_at);
+	db_bind_text(st, 19, in->discounts ? in->discounts : "[]", -1);
+	db_bind_text(st, 20, in->total_discount_amounts ? in->total_discount_amounts : "[]", -1);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -292,6 +306,51 @@ static int split_array(const char *s, const char **items, size_t *lens, int max)
 	return n;
 }
 
+/* A subscription line of the invoice (stored JSON, written with "discount_amounts":[] by
+ * invoice_for_period) with what the discounts took from it: the stored shares replace that
+ * empty array, so a draft's lines follow its discounts as they are computed again. */
+static int sub_line_render(struct req *r, struct db *db, const struct invoice *in, const char *line,
+			   size_t len, struct json *j)
+{
+	static const char KEY[] = "\"discount_amounts\":[]";
+	static const char ID[] = "\"id\":\"";
+	const char *at = memmem(line, len, KEY, sizeof(KEY) - 1);
+	const char *idp = memmem(line, len, ID, sizeof(ID) - 1);
+	if (!at || !idp || !in->total_discount_amounts ||
+	    strcmp(in->total_discount_amounts, "[]") == 0) {
+		json_raw(j, line, len);
+		return 0;
+	}
+	char lid[ID_MAX] = "";
+	idp += sizeof(ID) - 1;
+	const char *q = memchr(idp, '"', len - (size_t)(idp - line));
+	if (!q || (size_t)(q - idp) >= sizeof(lid))
+		return -1;
+	memcpy(lid, idp, (size_t)(q - idp));
+	lid[q - idp] = '\0';
+	struct buf b;
+	struct json dj;
+	buf_init(&b, 64 * 1024);
+	json_init(&dj, &b);
+	if (invoice_line_discounts_render(r, db, in->id, lid, &dj) != DB_OK || b.failed) {
+		buf_release(&b);
+		return -1;
+	}
+	/* the line up to the array, the array, the rest (one raw value in three pieces) */
+	struct buf out;
+	buf_init(&out, 1u << 20);
+	size_t head = (size_t)(at - line) + strlen("\"discount_amounts\":");
+	buf_append(&out, line, head);
+	buf_append(&out, b.data, b.len);
+	buf_append(&out, at + sizeof(KEY) - 1, len - (size_t)(at + sizeof(KEY) - 1 - line));
+	buf_release(&b);
+	int rc = out.failed ? -1 : 0;
+	if (rc == 0)
+		json_raw(j, out.data, out.len);
+	buf_release(&out);
+	return rc;
+}
+
 /* The invoice's lines as one JSON array in b: its invoice items' (rendered from their rows, so a
  * draft's follow its items), then its subscription's (stored with it). 0 or -1. */
 static int lines_array(struct req *r, struct db *db, const struct invoice *in, struct buf *b)
@@ -299,13 +358,16 @@ static int lines_array(struct req *r, struct db *db, const struct invoice *in, s
 	struct json j;
 	json_init(&j, b);
 	json_arr_open(&j);
-	if (invoice_items_lines(r, db, in->id, &j) != DB_OK)
+	bool discounted =
+	    in->total_discount_amounts && strcmp(in->total_discount_amounts, "[]") != 0;
+	if (invoice_items_lines(r, db, in->id, discounted, &j) != DB_OK)
 		return -1;
 	const char *items[SUB_ITEMS_MAX];
 	size_t lens[SUB_ITEMS_MAX];
 	int n = split_array(in->lines, items, lens, SUB_ITEMS_MAX);
 	for (int i = 0; i < n; i++)
-		json_raw(&j, items[i], lens[i]);
+		if (sub_line_render(r, db, in, items[i], lens[i], &j) != 0)
+			return -1;
 	json_arr_close(&j);
 	return b->failed ? -1 : 0;
 }
@@ -314,7 +376,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		   struct json *j)
 {
 	bool draft = strcmp(in->status, "draft") == 0;
-	int64_t remaining = strcmp(in->status, "open") == 0 ? in->total - in->amount_paid : 0;
+	char path[128];
+	/* an uncollectible invoice can still be paid: what it lacks stays shown */
+	bool collectible =
+	    strcmp(in->status, "open") == 0 || strcmp(in->status, "uncollectible") == 0;
+	int64_t remaining = collectible && in->total > 0 ? in->total - in->amount_paid : 0;
 	/* a total below zero charges nothing (its credit is carried, invoice_credit_carry) */
 	int64_t due = in->total > 0 ? in->total : 0;
 	json_obj_open(j);
@@ -359,7 +425,10 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_null(j, "default_source");
 	json_kv_raw(j, "default_tax_rates", "[]", 2);
 	json_kv_str_or_null(j, "description", in->description);
-	json_kv_raw(j, "discounts", "[]", 2);
+	json_key(j, "discounts");
+	snprintf(path, sizeof(path), "%sdiscounts", prefix ? prefix : "");
+	if (discounts_render_ids(r, db, in->discounts, prefix && req_expand_has(r, path), j) != 0)
+		return -1;
 	json_kv_null(j, "due_date");
 	time_or_null(j, "effective_at", in->finalized_at);
 	if (draft)
@@ -417,7 +486,6 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_null(j, "payment_method_options");
 	json_kv_null(j, "payment_method_types");
 	json_obj_close(j);
-	char path[128];
 	snprintf(path, sizeof(path), "%spayments", prefix ? prefix : "");
 	if (prefix && req_expand_has(r, path))
 		render_payments(in, j);
@@ -435,7 +503,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_key(j, "status_transitions");
 	json_obj_open(j);
 	time_or_null(j, "finalized_at", in->finalized_at);
-	json_kv_null(j, "marked_uncollectible_at");
+	time_or_null(j, "marked_uncollectible_at", in->marked_uncollectible_at);
 	time_or_null(j, "paid_at", in->paid_at);
 	time_or_null(j, "voided_at", in->voided_at);
 	json_obj_close(j);
@@ -444,7 +512,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "subtotal_excluding_tax", in->subtotal);
 	json_kv_str_or_null(j, "test_clock", in->test_clock);
 	json_kv_int(j, "total", in->total);
-	json_kv_raw(j, "total_discount_amounts", "[]", 2);
+	const char *tda = in->total_discount_amounts ? in->total_discount_amounts : "[]";
+	json_kv_raw(j, "total_discount_amounts", tda, strlen(tda));
 	json_kv_int(j, "total_excluding_tax", in->total);
 	json_kv_raw(j, "total_pretax_credit_amounts", "[]", 2);
 	json_kv_raw(j, "total_taxes", "[]", 2);
@@ -485,7 +554,8 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bool succeeded = strcmp(pi->status, "succeeded") == 0;
-	if (strcmp(in.status, "open") != 0) {
+	/* an uncollectible invoice can still be paid (Stripe: it is only written off) */
+	if (strcmp(in.status, "open") != 0 && strcmp(in.status, "uncollectible") != 0) {
 		/* a voided (or paid) invoice takes no more money: the payment is rolled back */
 		if (succeeded)
 			return req_fail(
@@ -748,7 +818,8 @@ static int pay_before(struct req *r, struct db *db, void *p)
 	struct invoice cur;
 	if (invoice_load(r, db, c->x.in.id, &cur) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != c->x.in.version || strcmp(cur.status, "open") != 0)
+	if (cur.version != c->x.in.version ||
+	    (strcmp(cur.status, "open") != 0 && strcmp(cur.status, "uncollectible") != 0))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s changed while it was being paid; try again.", cur.id);
 	if (c->new_intent) {
@@ -800,9 +871,11 @@ static int h_pay(struct req *r)
 	struct invoice *in = &c.x.in;
 	if (strcmp(in->status, "paid") == 0)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice is already paid.");
-	if (strcmp(in->status, "open") != 0)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"You can only pay an open invoice; this one is %s.", in->status);
+	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "You can only pay an open or uncollectible invoice; this one is %s.",
+		    in->status);
 	if (!c.x.pm)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"This customer has no attached payment source or default payment "
@@ -883,9 +956,11 @@ static int void_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct invoice *in = &x->in;
-	if (strcmp(in->status, "open") != 0)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"You can only void an open invoice; this one is %s.", in->status);
+	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "You can only void an open or uncollectible invoice; this one is %s.",
+		    in->status);
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;
@@ -912,6 +987,44 @@ static int h_void(struct req *r)
 	return req_write(r, void_fn, &x);
 }
 
+/* Written off: no more automatic attempts (a 3-D Secure challenge still open is abandoned),
+ * but it can still be paid or voided, as on Stripe. Its subscription keeps its status (an
+ * invoice marked uncollectible is not a payment); only its retries stop. */
+static int uncollectible_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	if (strcmp(in->status, "open") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "You can only mark an open invoice as uncollectible; this one is %s.",
+		    in->status);
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	in->status = "uncollectible";
+	in->marked_uncollectible_at = now;
+	in->next_payment_attempt = 0;
+	in->auto_advance = false;
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (in->payment_intent && payment_intent_abandon(r, db, in->payment_intent) != 0)
+		return -1;
+	if (invoice_emit(r, db, in, "invoice.marked_uncollectible") != 0 ||
+	    subscription_invoice_failed(r, db, in, false) != 0)
+		return -1;
+	return answer_invoice(r, db, in->id);
+}
+
+static int h_mark_uncollectible(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, uncollectible_fn, &x);
+}
+
 /* ---- create (one-off invoices), update, delete (drafts) ---- */
 
 static const char SQL_FIRST_PENDING_CURRENCY[] =
@@ -922,7 +1035,30 @@ struct create_ctx {
 	struct req *r;
 	struct invoice in;
 	bool include;
+	struct discount_spec spec;
 };
+
+/* A draft's own discounts[] (invoice-level), redeemed for it inside the write, replacing the
+ * ones it had; its amounts computed again. in's row is saved by the caller. 0, or -1 with
+ * r->err. */
+static int draft_discounts_set(struct req *r, struct db *db, struct invoice *in,
+			       const struct discount_spec *spec, int64_t t)
+{
+	if (spec->present) {
+		struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+		int n = 0;
+		if (!ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		/* a promotion code's minimum is checked against the invoice as it stands */
+		if (invoice_discounts_apply(r, db, in) != 0 ||
+		    discounts_resolve(r, db, spec, in->customer, in->currency, in->subtotal, NULL,
+				      t, ds, &n) != 0 ||
+		    discounts_attach(r, db, DISCOUNT_INVOICE, in->id, in->customer, t, ds, n,
+				     &in->discounts) != 0)
+			return -1;
+	}
+	return invoice_discounts_apply(r, db, in);
+}
 
 /* A one-off invoice: a draft of the customer's pending items (include) or of none (exclude,
  * Stripe's default), in the currency asked for, else the customer's, else its oldest pending
@@ -963,14 +1099,16 @@ static int create_fn(struct db *db, void *p)
 	in->customer_name = bc.name;
 	in->test_clock = bc.test_clock;
 	in->lines = "[]";
+	in->discounts = in->total_discount_amounts = "[]";
 	in->subtotal = in->total = 0;
 	if (c->include) {
 		struct pending_items pi;
 		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
-		in->subtotal = in->total = pi.sum;
 	}
+	if (draft_discounts_set(r, db, in, &c->spec, now) != 0)
+		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, in, "invoice.created") != 0)
@@ -999,7 +1137,8 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	c.in.description = desc && *desc ? desc : NULL;
 	c.in.metadata = "{}";
-	if (metadata_apply(r, NULL, "metadata", &c.in.metadata) != 0)
+	if (metadata_apply(r, NULL, "metadata", &c.in.metadata) != 0 ||
+	    discount_spec_parse(r, "discounts", false, &c.spec) != 0)
 		return -1;
 	return req_write(r, create_fn, &c);
 }
@@ -1013,11 +1152,19 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	struct invoice *in = &x->in;
 	bool draft = strcmp(in->status, "draft") == 0;
-	if (!draft && (param_present(r, "description") || param_present(r, "auto_advance")))
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"Only a draft invoice's description and auto_advance can change; "
-				"this one is %s.",
-				in->status);
+	if (!draft && (param_present(r, "description") || param_present(r, "auto_advance") ||
+		       param_present(r, "discounts")))
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "Only a draft invoice's description, auto_advance and discounts can "
+		    "change; this one is %s.",
+		    in->status);
+	struct discount_spec spec;
+	int64_t now;
+	if (discount_spec_parse(r, "discounts", false, &spec) != 0 ||
+	    billing_now(r, db, in->test_clock, &now) != 0 ||
+	    (spec.present && draft_discounts_set(r, db, in, &spec, now) != 0))
+		return -1;
 	const char *desc = param_str(r, "description");
 	if (desc)
 		in->description = *desc ? desc : NULL;
@@ -1038,6 +1185,8 @@ static int h_update(struct req *r)
 	return req_write(r, update_fn, &x);
 }
 
+static const char SQL_DELETE_AMOUNTS[] =
+    "DELETE FROM invoice_discount_amounts WHERE merchant_id = $1 AND invoice = $2";
 static const char SQL_DELETE_DRAFT[] =
     "DELETE FROM invoices WHERE merchant_id = $1 AND id = $2 AND status = 'draft'"
     " AND version = $3";
@@ -1060,6 +1209,20 @@ static int delete_fn(struct db *db, void *p)
 	if (invoice_emit(r, db, in, "invoice.deleted") != 0 ||
 	    invoice_items_release(r, db, in->id) != 0)
 		return -1;
+	/* its own discounts end with it (their redemptions stay counted, as on Stripe); the
+	 * shares it computed go */
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0 ||
+	    discounts_attach(r, db, DISCOUNT_INVOICE, in->id, in->customer, now, NULL, 0, NULL) !=
+		0)
+		return -1;
+	struct db_stmt *da = db_prepare(db, SQL_DELETE_AMOUNTS);
+	if (!da)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(da, 1, r->merchant_id, -1);
+	db_bind_text(da, 2, in->id, -1);
+	if (db_step_done(da) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_DELETE_DRAFT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1087,8 +1250,15 @@ static int h_delete(struct req *r)
 }
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
@@ -1100,6 +1270,7 @@ static const struct param_spec create_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -1134,5 +1305,6 @@ const struct route invoices_routes[] = {
     {"POST", "/v1/invoices/{id}/pay", h_pay, pay_params, 0},
     {"POST", "/v1/invoices/{id}/finalize", h_finalize, finalize_params, 0},
     {"POST", "/v1/invoices/{id}/void", h_void, no_params, 0},
+    {"POST", "/v1/invoices/{id}/mark_uncollectible", h_mark_uncollectible, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -37,6 +37,8 @@ extern const struct route sources_routes[];
 extern const struct route setup_attempts_routes[];
 extern const struct route customer_balance_routes[];
 extern const struct route tax_ids_routes[];
+extern const struct route coupons_routes[];
+extern const struct route promotion_codes_routes[];
 
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
@@ -252,6 +254,8 @@ struct sub_checkout {
 	} items[SUB_CHECKOUT_ITEMS_MAX];
 	int64_t trial_days;
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
+	/* the session's discount (or NULL): a coupon, or the promotion code that names it */
+	const char *coupon, *promotion_code;
 	char id[ID_MAX], pi_id[ID_MAX];
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	void *ctx;

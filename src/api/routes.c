@@ -34,5 +34,7 @@ const struct route *const api_route_tables[] = {
     setup_attempts_routes,
     customer_balance_routes,
     tax_ids_routes,
+    coupons_routes,
+    promotion_codes_routes,
     NULL,
 };

@@ -59,9 +59,25 @@
  *  - Changes of items (POST …/{id} items[], /v1/subscription_items) prorate as Stripe does; see
  *    "changing items" below. Pending invoice items of the customer (this subscription's and
  *    those of none) are taken by the next period's invoice (invoice_items.c).
+ *  - Pausing. pause_collection leaves the status as it is: each period's invoice is still
+ *    made, in the renewal's own write, but kept as a draft, voided or marked uncollectible
+ *    instead of charged (invoice_store_paused); at resumes_at the scheduler unsets it
+ *    (BILLING_RESUME_COLLECTION). A trial that ends without a payment method follows
+ *    trial_settings.end_behavior.missing_payment_method: create_invoice (an unpaid invoice,
+ *    past_due), cancel, or pause: status paused, nothing due until POST …/resume, which is a
+ *    change of the subscription like an item change (the same write and payment; see
+ *    "resume" below).
+ *  - customer.subscription.trial_will_end is a step of the scheduler like a renewal
+ *    (BILLING_TRIAL_WILL_END, three days before trial_end), recorded with the trial_end it
+ *    announced (trial_notice_for) so that each trial is announced once.
+ *  - Discounts (discounts.c): a subscription's discounts are rows of their own, made by create
+ *    and update (discounts[], coupon, promotion_code) and taken by each invoice it makes, at
+ *    that invoice's time (invoice_for_period); every invoice's total before its write comes
+ *    from the same computation over the same lines (planned_total), so the payment asks for
+ *    what the invoice then records.
  *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
- *    decimals), coupons, taxes, send_invoice, pausing, schedules, trial_will_end,
- *    billing_cycle_anchor choice.
+ *    decimals), taxes, send_invoice, POST …/pause, schedules, billing_cycle_anchor choice at
+ *    creation, items' own discounts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +127,12 @@ struct subscription {
 	const char *cancellation_reason, *cancellation_comment, *cancellation_feedback;
 	const char *default_payment_method, *description, *latest_invoice, *metadata, *test_clock;
 	int64_t next_action_at; /* 0: none */
+	/* pause_collection (behavior NULL: collecting), and resumes_at (0: none) */
+	const char *pause_behavior;
+	int64_t pause_resumes_at;
+	const char *trial_missing_pm; /* trial_settings.end_behavior.missing_payment_method */
+	int64_t trial_notice_for;     /* the trial_end trial_will_end was sent for (0: none) */
+	int64_t paused_at;	      /* status paused: since when */
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -120,7 +142,8 @@ static const char SQL_GET[] =
     " billing_interval_count, billing_cycle_anchor, period_index, current_period_start,"
     " current_period_end, start_date, trial_start, trial_end, cancel_at_period_end, canceled_at,"
     " ended_at, cancellation_reason, cancellation_comment, cancellation_feedback,"
-    " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at"
+    " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
+    " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at"
     " FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
@@ -128,8 +151,10 @@ static const char SQL_INSERT[] =
     " current_period_start, current_period_end, start_date, trial_start, trial_end,"
     " cancel_at_period_end, canceled_at, ended_at, cancellation_reason, cancellation_comment,"
     " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
-    " test_clock, next_action_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-    " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+    " test_clock, next_action_at, pause_behavior, pause_resumes_at, trial_missing_pm,"
+    " trial_notice_for, paused_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+    " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
+    " $31, $32, $33)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -137,7 +162,9 @@ static const char SQL_UPDATE[] =
     " cancel_at_period_end = $10, canceled_at = $11, ended_at = $12, cancellation_reason = $13,"
     " cancellation_comment = $14, cancellation_feedback = $15, default_payment_method = $16,"
     " description = $17, latest_invoice = $18, metadata = $19, next_action_at = $20,"
-    " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23"
+    " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23,"
+    " pause_behavior = $24, pause_resumes_at = $25, trial_missing_pm = $26,"
+    " trial_notice_for = $27, paused_at = $28"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata FROM subscription_items"
@@ -191,7 +218,12 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->metadata = col_text_dup(a, st, 24);
 		s->test_clock = col_text_dup(a, st, 25);
 		s->next_action_at = db_col_int64_or0(st, 26);
-		if (!s->customer || !s->status || !s->metadata)
+		s->pause_behavior = col_text_dup(a, st, 27);
+		s->pause_resumes_at = db_col_int64_or0(st, 28);
+		s->trial_missing_pm = col_text_dup(a, st, 29);
+		s->trial_notice_for = db_col_int64_or0(st, 30);
+		s->paused_at = db_col_int64_or0(st, 31);
+		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
 	db_reset(st);
@@ -227,7 +259,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 	return DB_OK;
 }
 
-/* SQL_INSERT's parameters (all 28: SQLite binds no gaps) */
+/* SQL_INSERT's parameters (all 33: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -258,20 +290,34 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_text(st, 26, s->metadata, -1);
 	db_bind_text(st, 27, s->test_clock, -1);
 	db_bind_int64_or_null(st, 28, s->next_action_at);
+	db_bind_text(st, 29, s->pause_behavior, -1);
+	db_bind_int64_or_null(st, 30, s->pause_resumes_at);
+	db_bind_text(st, 31, s->trial_missing_pm ? s->trial_missing_pm : "create_invoice", -1);
+	db_bind_int64_or_null(st, 32, s->trial_notice_for);
+	db_bind_int64_or_null(st, 33, s->paused_at);
+}
+
+/* What the scheduler sees of s, given its latest invoice's next automatic attempt (0: none). */
+static struct billing_state sub_state(const struct subscription *s, int64_t invoice_next_attempt)
+{
+	return (struct billing_state){
+	    .status = s->status,
+	    .created = s->created,
+	    .period_end = s->period_end,
+	    .trial_start = s->trial_start,
+	    .trial_end = s->trial_end,
+	    .cancel_at_period_end = s->cancel_at_period_end,
+	    .invoice_next_attempt = invoice_next_attempt,
+	    .pause_resumes_at = s->pause_behavior ? s->pause_resumes_at : 0,
+	    .trial_notice_sent = s->trial_end && s->trial_notice_for == s->trial_end,
+	};
 }
 
 /* When the scheduler next has something to do for s, given its latest invoice's next
  * automatic attempt (0: none). */
 static void sub_schedule(struct subscription *s, int64_t invoice_next_attempt)
 {
-	struct billing_state b = {
-	    .status = s->status,
-	    .created = s->created,
-	    .period_end = s->period_end,
-	    .trial_end = s->trial_end,
-	    .cancel_at_period_end = s->cancel_at_period_end,
-	    .invoice_next_attempt = invoice_next_attempt,
-	};
+	struct billing_state b = sub_state(s, invoice_next_attempt);
 	int64_t at;
 	billing_next_action(&b, &at);
 	s->next_action_at = at;
@@ -307,6 +353,11 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_text(st, 21, s->interval, -1);
 	db_bind_int64(st, 22, s->interval_count);
 	db_bind_int64(st, 23, s->anchor);
+	db_bind_text(st, 24, s->pause_behavior, -1);
+	db_bind_int64_or_null(st, 25, s->pause_resumes_at);
+	db_bind_text(st, 26, s->trial_missing_pm ? s->trial_missing_pm : "create_invoice", -1);
+	db_bind_int64_or_null(st, 27, s->trial_notice_for);
+	db_bind_int64_or_null(st, 28, s->paused_at);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -402,6 +453,34 @@ static int items_render(struct req *r, struct db *db, const struct subscription 
 	return 0;
 }
 
+static const char SQL_LIVE_DISCOUNTS[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND ended = 0"
+    " ORDER BY pos LIMIT $3";
+
+/* The subscription's discounts (not ended), as the JSON array of their ids. */
+static int sub_live_discount_ids(struct req *r, struct db *db, const char *sub, const char **ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_LIVE_DISCOUNTS);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	db_bind_int64(st, 3, DISCOUNTS_MAX);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_str(&j, db_col_text(st, 0, NULL));
+	db_reset(st);
+	json_arr_close(&j);
+	*ret = rc >= 0 && !b.failed ? arena_strndup(&r->arena, b.data, b.len) : NULL;
+	buf_release(&b);
+	return *ret ? 0 : -1;
+}
+
 /* prefix: where s sits in the answer, for expand[] ("" at the top); NULL: nothing expanded
  * (an event's object). */
 static int sub_render(struct req *r, struct db *db, const struct subscription *s,
@@ -453,7 +532,12 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_null(j, "default_source");
 	json_kv_raw(j, "default_tax_rates", "[]", 2);
 	json_kv_str_or_null(j, "description", s->description);
-	json_kv_raw(j, "discounts", "[]", 2);
+	json_key(j, "discounts");
+	const char *dids;
+	snprintf(path, sizeof(path), "%sdiscounts", prefix ? prefix : "");
+	if (sub_live_discount_ids(r, db, s->id, &dids) != 0 ||
+	    discounts_render_ids(r, db, dids, prefix && req_expand_has(r, path), j) != 0)
+		return -1;
 	time_or_null(j, "ended_at", s->ended_at);
 	json_key(j, "invoice_settings");
 	json_obj_open(j);
@@ -480,7 +564,15 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_null(j, "next_pending_invoice_item_invoice");
 	json_kv_null(j, "on_behalf_of");
-	json_kv_null(j, "pause_collection");
+	json_key(j, "pause_collection");
+	if (s->pause_behavior) {
+		json_obj_open(j);
+		json_kv_str(j, "behavior", s->pause_behavior);
+		time_or_null(j, "resumes_at", s->pause_resumes_at);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
 	json_key(j, "payment_settings");
 	json_obj_open(j);
 	json_kv_null(j, "payment_method_options");
@@ -493,6 +585,22 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_null(j, "schedule");
 	json_kv_int(j, "start_date", s->start_date);
 	json_kv_str(j, "status", s->status);
+	if (is(s->status, "paused")) {
+		/* Stripe's API shows why and since when (only a trial that ended without a payment
+		 * method pauses a Tender subscription) */
+		json_key(j, "status_details");
+		json_obj_open(j);
+		json_key(j, "paused");
+		json_obj_open(j);
+		json_key(j, "subscription");
+		json_obj_open(j);
+		json_kv_str(j, "type", "trial_end_without_payment_method");
+		json_obj_close(j);
+		json_kv_int(j, "transitioned_at", s->paused_at);
+		json_kv_str(j, "type", "subscription");
+		json_obj_close(j);
+		json_obj_close(j);
+	}
 	json_kv_str_or_null(j, "test_clock", s->test_clock);
 	json_kv_null(j, "transfer_data");
 	time_or_null(j, "trial_end", s->trial_end);
@@ -500,7 +608,8 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_obj_open(j);
 	json_key(j, "end_behavior");
 	json_obj_open(j);
-	json_kv_str(j, "missing_payment_method", "create_invoice");
+	json_kv_null(j, "billing_cycle_anchor");
+	json_kv_str(j, "missing_payment_method", s->trial_missing_pm);
 	json_obj_close(j);
 	json_obj_close(j);
 	time_or_null(j, "trial_start", s->trial_start);
@@ -597,6 +706,27 @@ static const char *line_description(struct req *r, const struct sub_item *it, bo
 	return arena_printf(&r->arena, "%lld × %s (at %lld.%0*lld %s / %s)",
 			    (long long)it->quantity, name, (long long)(a / scale), e,
 			    (long long)(a % scale), it->pf.currency, it->pf.interval);
+}
+
+/* The JSON array of the ids of the discounts subscription `sub`'s invoice at t takes. */
+static int sub_discount_ids(struct req *r, struct db *db, const char *sub, int64_t t,
+			    const char **ret)
+{
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	if (!ds || subscription_discounts(r, db, sub, t, ds, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < n; i++)
+		json_str(&j, ds[i].id);
+	json_arr_close(&j);
+	*ret = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* The invoice of s's current period (s->period_start … period_end) at time t: its lines
@@ -708,7 +838,15 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 	json_arr_close(&j);
 	in->lines = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
 	buf_release(&b);
-	return in->lines ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (!in->lines)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the subscription's discounts at t (those that ran out end now), then what they take:
+	 * the total is the lines less the discounts (discounts.c); a `once` one is used up */
+	if (subscription_discounts_expire(r, db, s->id, t) != 0 ||
+	    sub_discount_ids(r, db, s->id, t, &in->discounts) != 0 ||
+	    invoice_discounts_apply(r, db, in) != 0 || invoice_discounts_used(r, db, in, t) != 0)
+		return -1;
+	return 0;
 }
 
 /* Stores invoice in and appends invoice.created and invoice.finalized; a zero invoice is paid
@@ -734,6 +872,41 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in)
 	return 0;
 }
 
+/* Stores the invoice of a period whose collection is paused (pause_collection[behavior]):
+ * made, as every period's invoice is, but not charged. keep_as_draft leaves it a draft (no
+ * number, auto_advance false: the merchant finalizes and collects it later), void finalizes
+ * and voids it, mark_uncollectible finalizes it and writes it off; each with the events
+ * Stripe sends on the way. Nothing to collect (a total of 0 or below) is paid as usual. */
+static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in,
+				const char *behavior)
+{
+	if (!behavior || in->total <= 0)
+		return invoice_store(r, db, in);
+	in->auto_advance = false;
+	if (is(behavior, "keep_as_draft")) {
+		in->status = "draft";
+		in->finalized_at = 0;
+		in->number = NULL; /* numbered when finalized */
+		if (invoice_insert(r, db, in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return invoice_emit(r, db, in, "invoice.created");
+	}
+	if (invoice_insert(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.created") != 0 ||
+	    invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	bool voided = is(behavior, "void");
+	in->status = voided ? "void" : "uncollectible";
+	if (voided)
+		in->voided_at = in->finalized_at;
+	else
+		in->marked_uncollectible_at = in->finalized_at;
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return invoice_emit(r, db, in, voided ? "invoice.voided" : "invoice.marked_uncollectible");
+}
+
 /* ---- the subscription's side of its invoices' outcomes ---- */
 
 static int load_for_invoice(struct req *r, struct db *db, const struct invoice *in,
@@ -755,14 +928,19 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	const char *was = s.status;
-	if (is(was, "incomplete") || is(was, "past_due") || is(was, "unpaid"))
+	if (is(was, "incomplete") || is(was, "past_due") || is(was, "unpaid") || is(was, "paused"))
 		s.status = "active";
+	/* a paused one's latest invoice is its resumption invoice (resume_on_payment_success):
+	 * paid, it resumes */
+	if (is(was, "paused"))
+		s.paused_at = 0;
 	sub_schedule(&s, 0);
 	if (sub_save(r, db, &s) != 0)
 		return -1;
-	return s.status != was
-		   ? sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was))
-		   : 0;
+	if (s.status != was &&
+	    sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was)) != 0)
+		return -1;
+	return is(was, "paused") ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL) : 0;
 }
 
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
@@ -775,7 +953,13 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 	const char *was = s.status;
 	bool live = is(was, "active") || is(was, "past_due") || is(was, "unpaid");
 	const char *type = "customer.subscription.updated";
-	if (is(in->status, "void")) {
+	bool resumed = false;
+	if (is(in->status, "uncollectible") && is(was, "paused")) {
+		/* a resumption invoice written off: Stripe resumes the subscription */
+		s.status = "active";
+		s.paused_at = 0;
+		resumed = true;
+	} else if (is(in->status, "void") || is(in->status, "uncollectible")) {
 		/* retries stop; the status stays */
 	} else if (give_up && live) {
 		int64_t now;
@@ -791,7 +975,63 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 	sub_schedule(&s, in->next_payment_attempt);
 	if (sub_save(r, db, &s) != 0)
 		return -1;
-	return s.status != was ? sub_emit(r, db, &s, type, prev_status(r, was)) : 0;
+	if (s.status != was && sub_emit(r, db, &s, type, prev_status(r, was)) != 0)
+		return -1;
+	return resumed ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL) : 0;
+}
+
+/* ---- an invoice's total before its write ----
+ *
+ * A payment is authorized before the write that records it, so an invoice's total (what its
+ * PaymentIntent asks for) is computed first, over the lines the invoice will have, in the order
+ * it will have them (its invoice items by id, then the period's lines): the same discounts
+ * computation then gives the same total inside the write, which checks that it did. */
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct inv_line *)a)->id, ((const struct inv_line *)b)->id);
+}
+
+/* The total of the invoice s makes at t: the pending items p, the prorations pr (not stored
+ * yet), and the period's lines (period: at their price, or 0 for a trial's; else none), less
+ * discounts ds. 0, or -1 with r->err. */
+static int planned_total(struct req *r, struct db *db, const struct subscription *s, bool period,
+			 bool trial, const struct pending_items *p, const struct invoice_item *pr,
+			 int n_pr, const struct discount *ds, int n_ds, int64_t *ret_total)
+{
+	int n_p = p ? p->n : 0;
+	int n = n_p + n_pr + (period ? s->n_items : 0);
+	struct inv_line *lines = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*lines));
+	if (!lines || (n_p && invoice_item_lines_load(r, db, p->ids, n_p, lines) != DB_OK))
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n_pr; i++) {
+		struct inv_line *l = &lines[n_p + i];
+		memset(l, 0, sizeof(*l));
+		memcpy(l->id, "il_", 3);
+		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
+		l->amount = pr[i].amount;
+		l->discountable = pr[i].discountable;
+	}
+	qsort(lines, (size_t)(n_p + n_pr), sizeof(*lines), line_cmp);
+	for (int i = 0; period && i < s->n_items; i++) {
+		struct inv_line *l = &lines[n_p + n_pr + i];
+		memset(l, 0, sizeof(*l));
+		l->discountable = true;
+		l->product = s->items[i].pf.product;
+		if (!trial && __builtin_mul_overflow(s->items[i].pf.unit_amount,
+						     s->items[i].quantity, &l->amount))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The invoice is too large.");
+	}
+	int64_t subtotal;
+	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, &subtotal, ret_total) != 0)
+		return -1;
+	if (subtotal > BILLING_AMOUNT_MAX || subtotal < -BILLING_AMOUNT_MAX ||
+	    *ret_total > BILLING_AMOUNT_MAX || *ret_total < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+				"The invoice would add up to more than %lld.",
+				(long long)BILLING_AMOUNT_MAX);
+	return 0;
 }
 
 /* ---- create ---- */
@@ -809,7 +1049,11 @@ struct create_ctx {
 	int64_t t0;
 	bool trial;
 	const char *customer_clock;
-	int64_t total;
+	int64_t total; /* a period's, at the items' prices */
+	int64_t due;   /* the first invoice's, after its discounts */
+	struct discount_spec spec;
+	struct discount *ds; /* the discounts to make, as resolved before the write */
+	int n_ds;
 	/* the timeline's parameters, applied in the subscription's own time (create_run) */
 	int64_t trial_end_at, trial_days; /* 0: none */
 	bool cancel_at_period_end;
@@ -946,11 +1190,26 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	if (c->n_ds) {
+		/* a re-run of the write starts again from what was resolved */
+		struct discount *ds = arena_alloc(&r->arena, (size_t)c->n_ds * sizeof(*ds));
+		if (!ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memcpy(ds, c->ds, (size_t)c->n_ds * sizeof(*ds));
+		if (discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, s->id, s->customer, c->t0, ds,
+				     c->n_ds, NULL) != 0)
+			return -1;
+	}
 	if (sub_emit(r, db, s, "customer.subscription.created", NULL) != 0)
 		return -1;
 	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial, 0,
 			       &c->in) != 0)
 		return -1;
+	/* the payment was made for the total read before the write */
+	if (c->in.total != c->due)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The subscription's discounts changed while it was made; try "
+				"again.");
 	c->in.payment_intent = c->pi_id[0] ? c->pi_id : NULL;
 	return invoice_store(r, db, &c->in);
 }
@@ -1072,6 +1331,22 @@ static int parse_items(struct req *r, struct create_ctx *c)
 
 static int create_run(struct req *r, struct create_ctx *c);
 
+/* The discounts asked for, checked and priced against the first invoice (a period's items:
+ * their total is what a promotion code's minimum_amount looks at). */
+static int create_discounts_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	struct subscription *s = &c->s;
+	c->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*c->ds));
+	if (!c->ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
+			      c->ds, &c->n_ds) != 0)
+		return -1;
+	return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, c->ds, c->n_ds, &c->due);
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -1114,6 +1389,10 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	s->description = desc && *desc ? desc : NULL;
 	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
+	if (discount_spec_parse(r, "discounts", true, &c.spec) != 0)
+		return -1;
+	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
+	s->trial_missing_pm = mpm ? mpm : "create_invoice";
 	return create_run(r, &c);
 }
 
@@ -1175,6 +1454,15 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	c->trial_days = co->trial_days;
 	struct subscription *s = &c->s;
 	s->customer = co->customer;
+	s->trial_missing_pm = "create_invoice";
+	if (co->coupon || co->promotion_code) {
+		/* the session's discount becomes the subscription's (redeemed by create_rows) */
+		c->spec.present = true;
+		c->spec.n = 1;
+		c->spec.e[0].coupon = co->promotion_code ? NULL : co->coupon;
+		c->spec.e[0].promotion_code = co->promotion_code;
+		c->spec.e[0].shown = co->promotion_code ? "promotion_code" : "discounts[0][coupon]";
+	}
 	s->metadata = co->metadata ? co->metadata : "{}";
 	s->description = co->description;
 	str_copy(s->id, sizeof(s->id), co->id);
@@ -1283,11 +1571,18 @@ static int create_run(struct req *r, struct create_ctx *c)
 	/* every later invoice is this total: one the card networks cannot take is refused now */
 	if (c->total > 0 && payments_check_minimum(r, c->total, s->currency, "items", "items") != 0)
 		return -1;
+	/* the first invoice's discounts, and so what it asks for */
+	c->due = c->trial ? 0 : c->total;
+	if (c->spec.n && req_read(r, create_discounts_fn, c) != 0)
+		return -1;
+	if (c->due > 0 && c->due != c->total &&
+	    payments_check_minimum(r, c->due, s->currency, "discounts", "discounts") != 0)
+		return -1;
 	id_new_at(c->invoice_id, "in_", t0);
 	if (c->co)
 		str_copy(c->co->invoice_id, sizeof(c->co->invoice_id), c->invoice_id);
 	s->latest_invoice = c->invoice_id;
-	if (c->trial || c->total == 0) {
+	if (c->trial || c->due <= 0) {
 		s->status = c->trial ? "trialing" : "active";
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
@@ -1298,7 +1593,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"method. Please consider adding a default payment method.");
 	sub_schedule(s, 0);
 	struct pi_invoice pv = {
-	    .amount = c->total,
+	    .amount = c->due,
 	    .currency = s->currency,
 	    .description = "Subscription creation",
 	    .customer = s->customer,
@@ -1379,6 +1674,70 @@ static int clock_guard(struct req *r, struct db *db, const struct subscription *
 	return 0;
 }
 
+/* pause_collection[behavior, resumes_at] (or "" to unset) on s at `now`; the previous value
+ * goes into pj. Collection can be paused while the subscription bills (trialing, active,
+ * past_due, unpaid), not while it is incomplete or paused. 0, or -1 with r->err. */
+static int pause_params(struct req *r, struct subscription *s, int64_t now, struct json *pj)
+{
+	const char *whole = param_str(r, "pause_collection");
+	bool unset = whole && !*whole;
+	const char *behavior = unset ? NULL : param_str(r, "pause_collection.behavior");
+	int64_t resumes_at = 0;
+	if (!unset) {
+		if (!is(s->status, "active") && !is(s->status, "past_due") &&
+		    !is(s->status, "trialing") && !is(s->status, "unpaid"))
+			return req_fail(r, ERR_INVALID_STATE, "pause_collection",
+					"Collection cannot be paused on a %s subscription.",
+					s->status);
+		if (param_int(r, "pause_collection.resumes_at", &resumes_at) == 1 &&
+		    resumes_at <= now)
+			return req_fail(r, ERR_PARAM_BAD, "pause_collection[resumes_at]",
+					"pause_collection[resumes_at] must be in the future.");
+	}
+	json_key(pj, "pause_collection");
+	if (s->pause_behavior) {
+		json_obj_open(pj);
+		json_kv_str(pj, "behavior", s->pause_behavior);
+		time_or_null(pj, "resumes_at", s->pause_resumes_at);
+		json_obj_close(pj);
+	} else {
+		json_nil(pj);
+	}
+	s->pause_behavior = behavior;
+	s->pause_resumes_at = behavior ? resumes_at : 0;
+	return 0;
+}
+
+static int next_total(const struct subscription *s, int64_t *ret);
+
+/* discounts[] (or coupon / promotion_code) of an update: the subscription's discounts
+ * become those (kept ones by discounts[n][discount]), redeemed now; the previous ids go into
+ * pj. A promotion code's minimum_amount looks at a period's total. 0, or -1 with r->err. */
+static int discount_params(struct req *r, struct db *db, struct subscription *s, int64_t now,
+			   struct json *pj)
+{
+	struct discount_spec spec;
+	if (discount_spec_parse(r, "discounts", true, &spec) != 0)
+		return -1;
+	if (!spec.present)
+		return 0;
+	const char *old;
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	int64_t per = 0;
+	if (!ds || sub_live_discount_ids(r, db, s->id, &old) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (next_total(s, &per) != 0)
+		per = BILLING_AMOUNT_MAX;
+	if (discounts_resolve(r, db, &spec, s->customer, s->currency, per, s->id, now, ds, &n) !=
+		0 ||
+	    discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, s->id, s->customer, now, ds, n, NULL) !=
+		0)
+		return -1;
+	json_kv_raw(pj, "discounts", old, strlen(old));
+	return 0;
+}
+
 /* POST /v1/subscriptions/{id}'s own parameters (all but items and proration), applied to s
  * at `now`; what they change goes into the open previous_attributes object pj. 0, or -1 with
  * r->err. */
@@ -1386,13 +1745,31 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		      struct json *pj)
 {
 	bool ended = is(s->status, "canceled") || is(s->status, "incomplete_expired");
-	if (ended &&
-	    (param_present(r, "cancel_at_period_end") ||
-	     param_present(r, "default_payment_method") || param_present(r, "description")))
+	if (ended && (param_present(r, "cancel_at_period_end") ||
+		      param_present(r, "default_payment_method") ||
+		      param_present(r, "description") || param_present(r, "pause_collection") ||
+		      param_present(r, "trial_settings") || param_present(r, "discounts") ||
+		      param_present(r, "coupon") || param_present(r, "promotion_code")))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"A %s subscription can only update its cancellation_details and "
 				"metadata.",
 				s->status);
+	if (param_present(r, "pause_collection") && pause_params(r, s, now, pj) != 0)
+		return -1;
+	if (discount_params(r, db, s, now, pj) != 0)
+		return -1;
+	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
+	if (mpm && !is(mpm, s->trial_missing_pm)) {
+		json_key(pj, "trial_settings");
+		json_obj_open(pj);
+		json_key(pj, "end_behavior");
+		json_obj_open(pj);
+		json_kv_null(pj, "billing_cycle_anchor");
+		json_kv_str(pj, "missing_payment_method", s->trial_missing_pm);
+		json_obj_close(pj);
+		json_obj_close(pj);
+		s->trial_missing_pm = mpm;
+	}
 	bool cape;
 	if (param_bool(r, "cancel_at_period_end", &cape) == 1 && cape != s->cancel_at_period_end) {
 		json_kv_bool(pj, "cancel_at_period_end", s->cancel_at_period_end);
@@ -1619,6 +1996,8 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 	return 0;
 }
 
+static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x);
+
 static int change_read_fn(struct db *db, void *p)
 {
 	struct change_ctx *x = p;
@@ -1761,6 +2140,14 @@ static int change_read_fn(struct db *db, void *p)
 			return -1;
 	}
 	x->invoice_now = x->reset || (is(behavior, "always_invoice") && x->n_pr > 0);
+	return change_invoice_read(r, db, x);
+}
+
+/* The invoice a change makes now (x->invoice_now), read before its write: the pending items
+ * it takes, its total, and the payment method that pays it. 0, or -1 with r->err. */
+static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x)
+{
+	struct subscription *s = &x->s;
 	memset(&x->pending, 0, sizeof(x->pending));
 	x->total = 0;
 	if (!x->invoice_now)
@@ -1778,6 +2165,22 @@ static int change_read_fn(struct db *db, void *p)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The invoice would add up to more than %lld.",
 				(long long)BILLING_AMOUNT_MAX);
+	/* less its discounts: the subscription's, or those this update gives it */
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n_ds = 0;
+	struct discount_spec spec = {0};
+	if (!ds || (x->c->own_params && discount_spec_parse(r, "discounts", true, &spec) != 0))
+		return ds ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	if (spec.present) {
+		if (discounts_resolve(r, db, &spec, s->customer, s->currency, period_total, s->id,
+				      x->t, ds, &n_ds) != 0)
+			return -1;
+	} else if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK) {
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (planned_total(r, db, s, x->reset, false, &x->pending, x->pr, x->n_pr, ds, n_ds,
+			  &x->total) != 0)
+		return -1;
 	struct customer_facts cf;
 	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1808,28 +2211,32 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	json_init(&pj, &pb);
 	json_obj_open(&pj);
 	int rc = x->c->own_params ? own_params(r, db, s, x->t, &pj) : 0;
-	if (rc == 0) {
+	if (rc == 0 && x->c->resume) {
+		json_kv_str(&pj, "status", x->old.status);
+	} else if (rc == 0) {
 		json_key(&pj, "items");
 		rc = items_render(r, db, &x->old, &pj);
 	}
-	if (rc == 0 && x->reset) {
+	if (rc == 0 && x->reset)
 		json_kv_int(&pj, "billing_cycle_anchor", x->old.anchor);
+	if (rc == 0 && x->invoice_now)
 		json_kv_str(&pj, "latest_invoice", x->old.latest_invoice);
-	}
 	json_obj_close(&pj);
 	const char *prev = rc == 0 && !pb.failed ? arena_strndup(&r->arena, pb.data, pb.len) : NULL;
 	buf_release(&pb);
 	if (!prev)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
-	/* the items: rewritten in their order */
-	struct db_stmt *st = db_prepare(db, SQL_ITEMS_DELETE);
-	if (!st)
+	/* the items: rewritten in their order (a resume keeps them as they are) */
+	struct db_stmt *st = x->c->resume ? NULL : db_prepare(db, SQL_ITEMS_DELETE);
+	if (!st && !x->c->resume)
 		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, s->id, -1);
-	if (db_step_done(st) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	for (int i = 0; i < s->n_items; i++) {
+	if (st) {
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, s->id, -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	for (int i = 0; !x->c->resume && i < s->n_items; i++) {
 		const struct sub_item *it = &s->items[i];
 		st = db_prepare(db, SQL_ITEM_INSERT);
 		if (!st)
@@ -1852,6 +2259,14 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (invoice_item_insert(r, db, &ii) != 0)
 			return -1;
 	}
+	/* a resume: active now, or, on payment success, once its invoice is paid
+	 * (subscription_invoice_paid) */
+	bool resumed_now = false;
+	if (x->c->resume && !(x->c->resume_on_success && x->invoice_now && x->total > 0)) {
+		s->status = "active";
+		s->paused_at = 0;
+		resumed_now = true;
+	}
 	if (x->invoice_now) {
 		if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0)
 			return -1;
@@ -1863,6 +2278,10 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 			return req_fail(r, ERR_INVALID_STATE, NULL,
 					"Subscription %s changed meanwhile.", s->id);
 		x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
+		/* resumed on the attempt: a declined resumption invoice is not retried by itself
+		 * (Stripe's resume_on_payment_attempt); on success it is, as a renewal's */
+		if (x->c->resume && !x->c->resume_on_success)
+			x->in.auto_advance = false;
 		s->latest_invoice = x->invoice_id;
 		if (invoice_store(r, db, &x->in) != 0)
 			return -1;
@@ -1870,6 +2289,10 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	sub_schedule(s, 0);
 	if (sub_save(r, db, s) != 0 ||
 	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
+		return -1;
+	/* the invoice's payment, settled after this in the same write, may yet make it past_due:
+	 * it is resumed either way (it bills again) */
+	if (resumed_now && sub_emit(r, db, s, "customer.subscription.resumed", NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -1912,8 +2335,9 @@ static int change_before(struct req *r, struct db *db, void *p)
 static int change_answer(struct req *r, struct db *db, void *p, int rc)
 {
 	struct change_ctx *x = p;
+	bool strict = is(x->c->payment_behavior, "error_if_incomplete");
 	if (rc == REQ_COMMIT_ERR) {
-		if (is(x->c->payment_behavior, "error_if_incomplete")) {
+		if (strict) {
 			/* nothing is kept: the card error alone */
 			r->err.charge_id[0] = '\0';
 			buf_reset(&r->err.extra);
@@ -1924,9 +2348,20 @@ static int change_answer(struct req *r, struct db *db, void *p, int rc)
 		r->err.set = false;
 		r->err.charge_id[0] = '\0';
 		buf_reset(&r->err.extra);
+	} else if (strict) {
+		/* not declined but not paid either: the card asks for 3-D Secure, which the
+		 * cardholder, away, cannot give. Stripe refuses the change (402) rather than keep
+		 * it waiting: the write is rolled back */
+		struct invoice in;
+		if (invoice_load(r, db, x->invoice_id, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!is(in.status, "paid"))
+			return req_fail(r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
 	}
 	return change_respond(r, db, x);
 }
+
+static int change_commit(struct req *r, struct change_ctx *x);
 
 int subscription_change(struct req *r, struct sub_change *c)
 {
@@ -1938,6 +2373,13 @@ int subscription_change(struct req *r, struct sub_change *c)
 	x->c = c;
 	if (req_read(r, change_read_fn, x) != 0)
 		return -1;
+	return change_commit(r, x);
+}
+
+/* After the change's read: its write, with the invoice's payment when it makes one that
+ * charges. */
+static int change_commit(struct req *r, struct change_ctx *x)
+{
 	if (x->invoice_now)
 		id_new_at(x->invoice_id, "in_", x->t);
 	if (!x->invoice_now || x->total <= 0)
@@ -1961,6 +2403,108 @@ int subscription_change(struct req *r, struct sub_change *c)
 	};
 	str_copy(pv.id, sizeof(pv.id), x->pi_id);
 	return payment_intents_invoice(r, &pv);
+}
+
+/* ---- resume ----
+ *
+ * POST /v1/subscriptions/{id}/resume bills a paused subscription again (only a trial that
+ * ended without a payment method pauses one). billing_cycle_anchor[type]=now (the default)
+ * starts a new period now and invoices it in full at once; unchanged keeps the old cycle: the
+ * period around now is the current one, and its remaining time is prorated as a change's
+ * would be (create_prorations: a pending item for the next invoice; always_invoice: invoiced
+ * and paid at once; none: nothing for it). The resume is a change of the subscription through
+ * the same write and payment as subscription_change (status active, customer.subscription.
+ * updated and .resumed); a declined payment leaves it past_due, its invoice retried as a
+ * renewal's would be. */
+
+static int resume_read_fn(struct db *db, void *p)
+{
+	struct change_ctx *x = p;
+	struct req *r = x->r;
+	struct sub_change *c = x->c;
+	int rc = sub_load(r, db, c->subscription, true, &x->old);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "subscription", c->subscription, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (clock_guard(r, db, &x->old) != 0 || billing_now(r, db, x->old.test_clock, &x->t) != 0)
+		return -1;
+	if (!is(x->old.status, "paused"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s cannot be resumed because it is not paused (it is "
+				"%s).",
+				x->old.id, x->old.status);
+	/* a resumption invoice still waiting for its payment (resume_on_payment_success) is
+	 * paid, voided or written off first: one resume at a time */
+	struct invoice last;
+	if (x->old.latest_invoice && invoice_load(r, db, x->old.latest_invoice, &last) == DB_OK &&
+	    is(last.status, "open"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s is waiting for the payment of invoice %s, which "
+				"resumes it.",
+				x->old.id, last.id);
+	x->s = x->old;
+	struct subscription *s = &x->s;
+	enum billing_interval iv;
+	if (billing_interval_parse(s->interval, &iv) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->n_pr = 0;
+	x->pr_sum = 0;
+	if (!c->resume_unchanged) {
+		x->reset = true;
+		x->pr_t = x->t;
+		s->anchor = s->period_start = x->t;
+		s->period_index = 1;
+		if (billing_period_end(x->t, iv, s->interval_count, 1, &s->period_end) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
+					"The billing period is out of range.");
+		x->invoice_now = true;
+		return change_invoice_read(r, db, x);
+	}
+	int64_t k, ps, pe;
+	if (billing_period_at(s->anchor, iv, s->interval_count, x->t, &k, &ps, &pe) != 0)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "billing_cycle_anchor",
+		    "The subscription's cycle cannot be kept: its billing period is out "
+		    "of range.");
+	s->period_index = k;
+	s->period_start = ps;
+	s->period_end = pe;
+	/* proration_add measures the remaining time against the period around now */
+	x->old.period_start = ps;
+	x->old.period_end = pe;
+	x->pr_t = c->proration_date ? c->proration_date : x->t;
+	if (c->proration_date && (x->pr_t < ps || x->pr_t > x->t))
+		return req_fail(r, ERR_PARAM_BAD, "proration_date",
+				"proration_date must be within the current period and not in the "
+				"future.");
+	const char *behavior = c->proration_behavior ? c->proration_behavior : "create_prorations";
+	for (int i = 0; !is(behavior, "none") && x->pr_t < pe && i < s->n_items; i++)
+		if (proration_add(x, &s->items[i], +1) != 0)
+			return -1;
+	x->invoice_now = is(behavior, "always_invoice") && x->n_pr > 0;
+	return change_invoice_read(r, db, x);
+}
+
+static int h_resume(struct req *r)
+{
+	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!c || !x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	memset(x, 0, sizeof(*x));
+	c->subscription = r->args[0];
+	c->resume = true;
+	c->resume_unchanged = is(param_str(r, "billing_cycle_anchor.type"), "unchanged");
+	c->proration_behavior = param_str(r, "proration_behavior");
+	param_int(r, "proration_date", &c->proration_date);
+	c->resume_on_success = is(param_str(r, "payment_behavior"), "resume_on_payment_success");
+	x->r = r;
+	x->c = c;
+	if (req_read(r, resume_read_fn, x) != 0)
+		return -1;
+	return change_commit(r, x);
 }
 
 static const char SQL_ITEM_SUB[] =
@@ -2097,6 +2641,35 @@ static int h_cancel(struct req *r)
 	return req_write(r, cancel_fn, &x);
 }
 
+/* DELETE /v1/subscriptions/{id}/discount: its discounts end (customer.discount.deleted); the
+ * answer is the (first) one removed, deleted. */
+static int delete_discount_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	int64_t now;
+	const char *old;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	if (sub_live_discount_ids(r, db, s->id, &old) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (subscription_discounts_remove(r, db, s->id, now) != 0)
+		return -1;
+	const char *prev = arena_printf(&r->arena, "{\"discounts\":%s}", old);
+	if (!prev || sub_save(r, db, s) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	return sub_emit(r, db, s, "customer.subscription.updated", prev);
+}
+
+static int h_delete_discount(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_discount_fn, &x);
+}
+
 static const char SQL_CUSTOMER_SUBS[] =
     "SELECT id FROM subscriptions WHERE merchant_id = $1 AND customer = $2"
     " AND status <> 'canceled' AND status <> 'incomplete_expired' ORDER BY id LIMIT $3";
@@ -2211,15 +2784,8 @@ static int step_read_fn(struct db *db, void *p)
 	struct subscription *s = &x->s;
 	x->has_invoice =
 	    s->latest_invoice && invoice_load(r, db, s->latest_invoice, &x->in) == DB_OK;
-	struct billing_state b = {
-	    .status = s->status,
-	    .created = s->created,
-	    .period_end = s->period_end,
-	    .trial_end = s->trial_end,
-	    .cancel_at_period_end = s->cancel_at_period_end,
-	    .invoice_next_attempt =
-		x->has_invoice && is(x->in.status, "open") ? x->in.next_payment_attempt : 0,
-	};
+	struct billing_state b = sub_state(
+	    s, x->has_invoice && is(x->in.status, "open") ? x->in.next_payment_attempt : 0);
 	x->action = billing_next_action(&b, &x->due);
 	struct customer_facts cf;
 	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
@@ -2228,9 +2794,22 @@ static int step_read_fn(struct db *db, void *p)
 	/* a new period's invoice takes the customer's pending items (this subscription's and
 	 * those of none) */
 	memset(&x->pending, 0, sizeof(x->pending));
-	if ((x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) &&
-	    invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
-		return -1;
+	x->total = 0;
+	if (x->action == BILLING_RENEW || x->action == BILLING_TRIAL_END) {
+		/* the new period's invoice: its lines and the pending items, less the discounts
+		 * it will take at the step's time */
+		struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+		int n_ds = 0;
+		if (!ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
+			return -1;
+		if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, ds, n_ds,
+				  &x->total) != 0)
+			return -1;
+	}
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -2364,7 +2943,8 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
 				s.id);
 	x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
-	return invoice_store(r, db, &x->in);
+	/* the version check above makes s.pause_behavior the one the step decided by */
+	return invoice_store_paused(r, db, &x->in, s.pause_behavior);
 }
 
 static int renew_before(struct req *r, struct db *db, void *p)
@@ -2429,11 +3009,73 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	return subscription_invoice_failed(r, db, &in, give_up);
 }
 
-static int zero_renew_fn(struct db *db, void *p)
+/* A renewal that charges nothing now: a total of 0 or below, or collection paused. */
+static int uncharged_renew_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
 	x->pi_id[0] = '\0';
 	return renew_rows(x->r, db, x);
+}
+
+/* TRIAL_WILL_END and RESUME_COLLECTION: the subscription alone changes, with its event. */
+static int step_notice_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*s = x->s; /* a re-run starts again from what was read */
+	struct subscription cur;
+	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
+	int64_t next_attempt =
+	    x->has_invoice && is(x->in.status, "open") ? x->in.next_payment_attempt : 0;
+	if (x->action == BILLING_TRIAL_WILL_END) {
+		s->trial_notice_for = s->trial_end;
+		sub_schedule(s, next_attempt);
+		if (sub_save(r, db, s) != 0)
+			return -1;
+		return sub_emit(r, db, s, "customer.subscription.trial_will_end", NULL);
+	}
+	/* pause_collection's resumes_at: collection resumes, the setting is gone */
+	const char *prev =
+	    arena_printf(&r->arena, "{\"pause_collection\":{\"behavior\":%s,\"resumes_at\":%lld}}",
+			 json_quote(r, s->pause_behavior), (long long)s->pause_resumes_at);
+	s->pause_behavior = NULL;
+	s->pause_resumes_at = 0;
+	sub_schedule(s, next_attempt);
+	if (!prev || sub_save(r, db, s) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	return sub_emit(r, db, s, "customer.subscription.updated", prev);
+}
+
+static int cancel_now(struct req *r, struct db *db, struct subscription *s, int64_t now,
+		      const char *reason);
+
+/* A trial that ends without a payment method, by trial_settings.end_behavior: paused
+ * (customer.subscription.paused; no invoice until POST …/resume) or canceled. */
+static int trial_end_missing_pm_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*s = x->s;
+	struct subscription cur;
+	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
+	if (is(s->trial_missing_pm, "cancel"))
+		return cancel_now(r, db, s, x->t, "cancellation_requested");
+	const char *was = s->status;
+	s->status = "paused";
+	s->paused_at = x->t;
+	sub_schedule(s, 0);
+	if (sub_save(r, db, s) != 0 ||
+	    sub_emit(r, db, s, "customer.subscription.updated", prev_status(r, was)) != 0)
+		return -1;
+	return sub_emit(r, db, s, "customer.subscription.paused", NULL);
 }
 
 /* The total of s's next period (its items × quantities). */
@@ -2470,19 +3112,24 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	case BILLING_CANCEL:
 		rc = req_write(&r, step_end_fn, x);
 		break;
+	case BILLING_TRIAL_WILL_END:
+	case BILLING_RESUME_COLLECTION:
+		rc = req_write(&r, step_notice_fn, x);
+		break;
 	case BILLING_RENEW:
 	case BILLING_TRIAL_END:
 	case BILLING_RETRY: {
 		bool retry = x->action == BILLING_RETRY;
-		int64_t total = 0;
-		if (!retry && (next_total(&x->s, &total) != 0 ||
-			       __builtin_add_overflow(total, x->pending.sum, &total)))
+		if (x->action == BILLING_TRIAL_END && !x->pm &&
+		    (is(x->s.trial_missing_pm, "pause") || is(x->s.trial_missing_pm, "cancel"))) {
+			rc = req_write(&r, trial_end_missing_pm_fn, x);
 			break;
-		x->total = total;
+		}
+		int64_t total = retry ? 0 : x->total; /* computed with its discounts by the read */
 		if (!retry)
 			id_new_at(x->invoice_id, "in_", t);
-		if (!retry && total <= 0) {
-			rc = req_write(&r, zero_renew_fn, x);
+		if (!retry && (total <= 0 || x->s.pause_behavior)) {
+			rc = req_write(&r, uncharged_renew_fn, x);
 			break;
 		}
 		if (x->pm) {
@@ -2737,8 +3384,33 @@ static const struct param_spec cancellation_children[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const missing_pm_behaviors[] = {"cancel", "create_invoice", "pause", NULL};
+static const struct param_spec end_behavior_children[] = {
+    {"missing_payment_method", PT_ENUM, PF_REQUIRED, 0, missing_pm_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec trial_settings_children[] = {
+    {"end_behavior", PT_OBJECT, PF_REQUIRED, 0, NULL, end_behavior_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pause_collection_children[] = {
+    {"behavior", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"keep_as_draft", "mark_uncollectible", "void", NULL}, NULL},
+    {"resumes_at", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SUB_ITEMS_MAX, NULL, item_children},
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
@@ -2769,6 +3441,23 @@ static const struct param_spec update_params[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"cancellation_details", PT_OBJECT, 0, 0, NULL, cancellation_children},
+    {"pause_collection", PT_OBJECT, PF_EMPTYABLE, 0, NULL, pause_collection_children},
+    {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec resume_anchor_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec resume_params[] = {
+    {"billing_cycle_anchor", PT_OBJECT, 0, 0, NULL, resume_anchor_children},
+    {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
+    {"proration_date", PT_INT, 0, 0, NULL, NULL},
+    {"payment_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"resume_on_payment_attempt", "resume_on_payment_success", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancel_params[] = {
@@ -2797,5 +3486,7 @@ const struct route subscriptions_routes[] = {
     {"GET", "/v1/subscriptions/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/subscriptions/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/subscriptions/{id}", h_cancel, cancel_params, 0},
+    {"POST", "/v1/subscriptions/{id}/resume", h_resume, resume_params, 0},
+    {"DELETE", "/v1/subscriptions/{id}/discount", h_delete_discount, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -1,5 +1,6 @@
 #include "billing/billing.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DAY_S 86400LL
@@ -154,23 +155,39 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 		*ret_at = s->created + BILLING_INCOMPLETE_S;
 		return BILLING_EXPIRE;
 	}
+	bool live = is(s->status, "active") || is(s->status, "past_due") ||
+		    is(s->status, "unpaid") || is(s->status, "trialing");
+	bool trialing = is(s->status, "trialing");
+	/* candidates in tie order: one replaces the best only when strictly earlier */
 	enum billing_action best = BILLING_NONE;
 	int64_t at = 0;
-	/* candidates in tie order: the first one at the earliest time wins */
-	if ((is(s->status, "active") || is(s->status, "past_due") || is(s->status, "unpaid")) &&
+	/* a paused subscription's resumption invoice (resume_on_payment_success) is retried
+	 * too: paying it is what resumes it */
+	if ((is(s->status, "active") || is(s->status, "past_due") || is(s->status, "unpaid") ||
+	     is(s->status, "paused")) &&
 	    s->invoice_next_attempt > 0) {
 		best = BILLING_RETRY;
 		at = s->invoice_next_attempt;
 	}
-	bool live = is(s->status, "active") || is(s->status, "past_due") ||
-		    is(s->status, "unpaid") || is(s->status, "trialing");
+	if (live && s->pause_resumes_at > 0 && (best == BILLING_NONE || s->pause_resumes_at < at)) {
+		best = BILLING_RESUME_COLLECTION;
+		at = s->pause_resumes_at;
+	}
+	if (trialing && s->trial_end && !s->trial_notice_sent) {
+		int64_t notice = s->trial_end - BILLING_TRIAL_NOTICE_S;
+		if (notice < s->trial_start)
+			notice = s->trial_start;
+		if (best == BILLING_NONE || notice < at) {
+			best = BILLING_TRIAL_WILL_END;
+			at = notice;
+		}
+	}
 	if (live) {
-		enum billing_action end = s->cancel_at_period_end     ? BILLING_CANCEL
-					  : is(s->status, "trialing") ? BILLING_TRIAL_END
-								      : BILLING_RENEW;
-		int64_t when = is(s->status, "trialing") && !s->cancel_at_period_end && s->trial_end
-				   ? s->trial_end
-				   : s->period_end;
+		enum billing_action end = s->cancel_at_period_end ? BILLING_CANCEL
+					  : trialing		  ? BILLING_TRIAL_END
+								  : BILLING_RENEW;
+		int64_t when = trialing && !s->cancel_at_period_end && s->trial_end ? s->trial_end
+										    : s->period_end;
 		if (best == BILLING_NONE || when < at) {
 			best = end;
 			at = when;
@@ -178,6 +195,56 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 	}
 	*ret_at = at;
 	return best;
+}
+
+int billing_period_at(int64_t anchor, enum billing_interval iv, int64_t count, int64_t t,
+		      int64_t *ret_k, int64_t *ret_start, int64_t *ret_end)
+{
+	if (count < 1 || t < anchor)
+		return -1;
+	/* a first guess k0 <= the answer, from the elapsed whole intervals, then forward: the
+	 * guess is off by at most one period (month ends clamp by under a month), so a few steps
+	 * settle it */
+	int64_t k = 1;
+	if (iv == BILLING_DAY || iv == BILLING_WEEK) {
+		int64_t step = (iv == BILLING_DAY ? DAY_S : 7 * DAY_S);
+		if (__builtin_mul_overflow(step, count, &step))
+			return -1;
+		k = (t - anchor) / step + 1;
+	} else {
+		int64_t ya, ma, da, yt, mt, dt;
+		int64_t a_days = anchor / DAY_S - (anchor % DAY_S < 0),
+			t_days = t / DAY_S - (t % DAY_S < 0);
+		civil_from_days(a_days, &ya, &ma, &da);
+		civil_from_days(t_days, &yt, &mt, &dt);
+		int64_t months = (yt * 12 + mt) - (ya * 12 + ma);
+		int64_t per = iv == BILLING_YEAR ? 12 : 1;
+		if (__builtin_mul_overflow(per, count, &per))
+			return -1;
+		k = months / per; /* whole periods may be one short of it: checked below */
+		if (k < 1)
+			k = 1;
+	}
+	for (int guard = 0; guard < 4; guard++, k++) {
+		int64_t end, start = anchor;
+		if (billing_period_end(anchor, iv, count, k, &end) != 0 ||
+		    (k > 1 && billing_period_end(anchor, iv, count, k - 1, &start) != 0))
+			return -1;
+		if (t < start) {
+			/* the guess overshot: step back once (cannot happen twice) */
+			if (k <= 1)
+				return -1;
+			k -= 2;
+			continue;
+		}
+		if (t < end) {
+			*ret_k = k;
+			*ret_start = start;
+			*ret_end = end;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int billing_prorate(int64_t amount, int64_t remaining_s, int64_t period_s, int64_t *ret)
@@ -190,5 +257,115 @@ int billing_prorate(int64_t amount, int64_t remaining_s, int64_t period_s, int64
 	__int128 q = (2 * mag + period_s) / (2 * (__int128)period_s);
 	int64_t v = (int64_t)q; /* <= |amount|: fits */
 	*ret = amount < 0 ? -v : v;
+	return 0;
+}
+
+int billing_percent_parse(const char *s, int64_t *ret_e4)
+{
+	if (!s || !*s)
+		return -1;
+	int64_t whole = 0, frac = 0;
+	int digits = 0, decimals = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (++digits > 3)
+			return -1; /* at most 100 */
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (++decimals > 4)
+				return -1;
+			frac = frac * 10 + (*p - '0');
+		}
+		if (decimals == 0)
+			return -1;
+	}
+	if (*p || digits == 0)
+		return -1;
+	for (int i = decimals; i < 4; i++)
+		frac *= 10;
+	int64_t v = whole * 10000 + frac;
+	if (v <= 0 || v > BILLING_PERCENT_ONE)
+		return -1;
+	*ret_e4 = v;
+	return 0;
+}
+
+void billing_percent_format(int64_t percent_e4, char *out, size_t size)
+{
+	int64_t whole = percent_e4 / 10000, frac = percent_e4 % 10000;
+	if (frac == 0) {
+		snprintf(out, size, "%lld", (long long)whole);
+		return;
+	}
+	char f[8];
+	snprintf(f, sizeof(f), "%04lld", (long long)frac);
+	size_t len = strlen(f);
+	while (len > 0 && f[len - 1] == '0')
+		f[--len] = '\0';
+	snprintf(out, size, "%lld.%s", (long long)whole, f);
+}
+
+int billing_discount_lines(int64_t percent_e4, int64_t amount_off, int64_t *remaining,
+			   const bool *eligible, int n, int64_t *ret_amounts, int64_t *ret_total)
+{
+	if (n < 0 || n > BILLING_DISCOUNT_LINES_MAX || percent_e4 < 0 ||
+	    percent_e4 > BILLING_PERCENT_ONE || amount_off < 0 || amount_off > BILLING_AMOUNT_MAX)
+		return -1;
+	int64_t base = 0; /* what the discount may take from: the eligible lines' rest */
+	for (int i = 0; i < n; i++) {
+		if (remaining[i] > BILLING_AMOUNT_MAX || remaining[i] < -BILLING_AMOUNT_MAX)
+			return -1;
+		if (eligible[i] && remaining[i] > 0)
+			base += remaining[i]; /* at most 512 lines × 1e8: no overflow */
+	}
+	int64_t total = 0;
+	if (percent_e4 > 0) {
+		for (int i = 0; i < n; i++) {
+			int64_t d = 0;
+			if (eligible[i] && remaining[i] > 0)
+				d = (remaining[i] * percent_e4 + BILLING_PERCENT_ONE / 2) /
+				    BILLING_PERCENT_ONE; /* <= remaining: p <= 100 % */
+			ret_amounts[i] = d;
+			total += d;
+		}
+	} else {
+		int64_t pool = amount_off < base ? amount_off : base, given = 0;
+		for (int i = 0; i < n; i++) {
+			ret_amounts[i] = 0;
+			if (eligible[i] && remaining[i] > 0 && base > 0) {
+				ret_amounts[i] = (int64_t)((__int128)pool * remaining[i] / base);
+				given += ret_amounts[i];
+			}
+		}
+		/* the odd units: to the largest remainders, ties to the earlier line (fewer than
+		 * one per eligible line, and a line below its whole rest gets at most one) */
+		int64_t left = pool - given;
+		bool bumped[BILLING_DISCOUNT_LINES_MAX];
+		memset(bumped, 0, (size_t)n * sizeof(bool));
+		for (; left > 0; left--) {
+			int best = -1;
+			int64_t best_frac = -1;
+			for (int i = 0; i < n; i++) {
+				if (!eligible[i] || remaining[i] <= 0 || bumped[i])
+					continue;
+				int64_t frac = (int64_t)((__int128)pool * remaining[i] % base);
+				if (frac > best_frac) {
+					best_frac = frac;
+					best = i;
+				}
+			}
+			if (best < 0)
+				return -1; /* cannot happen: fewer odd units than eligible lines */
+			bumped[best] = true;
+			ret_amounts[best]++;
+		}
+		total = pool;
+	}
+	for (int i = 0; i < n; i++)
+		remaining[i] -= ret_amounts[i];
+	*ret_total = total;
 	return 0;
 }

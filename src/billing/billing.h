@@ -13,6 +13,7 @@
 #define TENDER_BILLING_BILLING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum billing_interval { BILLING_DAY, BILLING_WEEK, BILLING_MONTH, BILLING_YEAR };
@@ -66,28 +67,73 @@ int billing_next_attempt(int64_t finalized_at, int attempts, int64_t *ret_next);
 /* How long a subscription whose first invoice is not paid stays incomplete (Stripe: 23 h). */
 #define BILLING_INCOMPLETE_S (23 * 3600)
 
+/* How long before a trial's end Stripe announces it (customer.subscription.trial_will_end). */
+#define BILLING_TRIAL_NOTICE_S (3 * 86400)
+
 /* What a subscription waits for, as the scheduler sees it. */
 struct billing_state {
 	const char *status;	      /* Stripe's subscription status */
 	int64_t created;	      /* the subscription's creation (incomplete expires from it) */
 	int64_t period_end;	      /* current_period_end */
+	int64_t trial_start;	      /* 0: none */
 	int64_t trial_end;	      /* 0: none */
 	bool cancel_at_period_end;    /* cancel at period_end instead of renewing */
 	int64_t invoice_next_attempt; /* the latest invoice's next automatic attempt, 0: none */
+	int64_t pause_resumes_at;     /* pause_collection.resumes_at, 0: none (or not paused) */
+	bool trial_notice_sent;	      /* trial_will_end already announced for this trial_end */
 };
 
 enum billing_action {
-	BILLING_NONE,	   /* nothing will happen by itself (canceled, incomplete_expired) */
-	BILLING_EXPIRE,	   /* incomplete → incomplete_expired, its invoice voided */
-	BILLING_RETRY,	   /* the open latest invoice is attempted again */
-	BILLING_CANCEL,	   /* cancel_at_period_end reached */
-	BILLING_TRIAL_END, /* the trial ends: the first paid period starts */
-	BILLING_RENEW,	   /* the period ends: the next one starts with its invoice */
+	BILLING_NONE,		   /* nothing will happen by itself (canceled, paused, …) */
+	BILLING_EXPIRE,		   /* incomplete → incomplete_expired, its invoice voided */
+	BILLING_RETRY,		   /* the open latest invoice is attempted again */
+	BILLING_RESUME_COLLECTION, /* pause_collection's resumes_at reached: it is unset */
+	BILLING_TRIAL_WILL_END,	   /* three days before the trial's end: announced, once */
+	BILLING_CANCEL,		   /* cancel_at_period_end reached */
+	BILLING_TRIAL_END,	   /* the trial ends: the first paid period starts */
+	BILLING_RENEW,		   /* the period ends: the next one starts with its invoice */
 };
 
 /* The first thing due for s, and when (*ret_at). Ties are taken in the order above: an
- * expiring or retried invoice is dealt with before the period moves on. BILLING_NONE leaves
- * *ret_at 0. */
+ * expiring or retried invoice is dealt with before the period moves on, collection resumes
+ * before a renewal at the same instant (that renewal is collected), and a trial is announced
+ * before it ends. The announcement is due BILLING_TRIAL_NOTICE_S before trial_end, or at the
+ * trial's start when the trial is shorter. A paused subscription has nothing due but the
+ * retry of its resumption invoice: only POST …/resume moves it. BILLING_NONE leaves *ret_at 0.
+ */
 enum billing_action billing_next_action(const struct billing_state *s, int64_t *ret_at);
+
+/* The billing period of a subscription anchored at `anchor` (every `count` intervals) that
+ * contains t >= anchor: period k (k >= 1) runs from end(k-1) (the anchor for k = 1) to end(k),
+ * with end(k-1) <= t < end(k). Used to resume a paused subscription on its old cycle. 0, or -1
+ * (t < anchor, count < 1, overflow). */
+int billing_period_at(int64_t anchor, enum billing_interval iv, int64_t count, int64_t t,
+		      int64_t *ret_k, int64_t *ret_start, int64_t *ret_end);
+
+/* ---- discounts ----
+ *
+ * A coupon takes either a percentage or an amount off. Percentages are kept as integers in
+ * millionths of the whole (percent × 10,000: 25.5 % is 255,000; 100 % is 1,000,000), so no float
+ * ever touches an amount. One rounding rule, Stripe's: a percentage is taken off each line on
+ * its own, rounded to the nearest minor unit (halves up: discounted amounts are positive). An
+ * amount off is one sum for the whole invoice, spread over the lines it applies to in proportion
+ * to what is left of them (largest remainders get the odd units, ties to the earlier line), so
+ * the lines' shares add up to it exactly. Neither ever takes a line below zero. */
+#define BILLING_PERCENT_ONE 1000000LL  /* 100 % */
+#define BILLING_DISCOUNT_LINES_MAX 512 /* more lines than an invoice holds */
+
+/* "25.5", "100", "0.0001" → percent × 10,000 (at most four decimals, 0 < p <= 100). 0, or -1
+ * for anything else (signs, exponents, spaces, more decimals, out of range). */
+int billing_percent_parse(const char *s, int64_t *ret_e4);
+/* The shortest decimal for percent_e4 ("25.5", "100", "0.0001") into out (size >= 16). */
+void billing_percent_format(int64_t percent_e4, char *out, size_t size);
+
+/* Applies one discount to n lines: for each line i with eligible[i] and remaining[i] > 0, its
+ * share ret_amounts[i] (0 for the others), taken off remaining[i]. percent_e4 > 0: a percentage;
+ * else amount_off (>= 0) spread as described above, at most what is left. *ret_total: the sum.
+ * 0, or -1 on bad input (a remaining amount or the total out of BILLING_AMOUNT_MAX) with nothing
+ * written. */
+int billing_discount_lines(int64_t percent_e4, int64_t amount_off, int64_t *remaining,
+			   const bool *eligible, int n, int64_t *ret_amounts, int64_t *ret_total);
 
 #endif

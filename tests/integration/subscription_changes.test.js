@@ -370,6 +370,90 @@ test('always_invoice: a price change is invoiced and paid at once; the money add
   await assertConserved(next);
 });
 
+test('always_invoice with a declined card: error_if_incomplete is a 402 and changes nothing; allow_incomplete leaves it past_due', async () => {
+  const { clock, customer } = await setup();
+  const pro = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+  await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
+  const now = T0 + 10 * DAY;
+  await advance(clock, now);
+  const change = { items: [{ id: si, price: pro.id }], proration_behavior: 'always_invoice' };
+  const due = prorate(-3000, APR1 - now, P) + prorate(5000, APR1 - now, P);
+  // error_if_incomplete: the card error, and nothing of the change is kept
+  const before = await stripe.subscriptions.retrieve(sub.id);
+  const count = async () => [
+    (await eventsOf(sub.id)).length,
+    (await stripe.invoices.list({ customer: customer.id, limit: 100 })).data.length,
+    (await stripe.invoiceItems.list({ customer: customer.id, limit: 100 })).data.length,
+    (await stripe.paymentIntents.list({ customer: customer.id, limit: 100 })).data.length,
+    (await stripe.charges.list({ customer: customer.id, limit: 100 })).data.length,
+  ];
+  const counted = await count();
+  const key = `change-${Date.now()}`;
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(stripe.subscriptions.update(sub.id, { ...change, payment_behavior: 'error_if_incomplete' }, { idempotencyKey: key }),
+      (e) => e.statusCode === 402 && e.type === 'StripeCardError' && e.code === 'card_declined');
+  }
+  assert.deepEqual(await stripe.subscriptions.retrieve(sub.id), before);
+  assert.deepEqual(await count(), counted, 'no event, invoice, item, intent or charge kept');
+  // allow_incomplete (the default): the change stays, its invoice open, the subscription past_due
+  const upd = await stripe.subscriptions.update(sub.id, { ...change, expand: ['latest_invoice'] });
+  assert.equal(upd.status, 'past_due');
+  assert.equal(upd.items.data[0].price.id, pro.id);
+  const inv = upd.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_update');
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.total, due);
+  assert.equal(inv.amount_remaining, due);
+  assert.equal(inv.attempt_count, 1);
+  assert.equal(inv.next_payment_attempt, now + 3 * DAY, 'retried as a renewal is');
+  shape(inv, 'invoice');
+  shape({ ...upd, latest_invoice: inv.id }, 'subscription');
+  await assertConserved(inv);
+  assert.deepEqual(await eventsOf(inv.id), ['invoice.created', 'invoice.finalized', 'invoice.payment_failed']);
+  assert.deepEqual((await eventsOf(sub.id)).slice(-2), ['customer.subscription.updated', 'customer.subscription.updated']);
+  const failed = (await stripe.charges.list({ customer: customer.id })).data.filter((c) => c.status === 'failed');
+  assert.deepEqual(failed.map((c) => c.amount), [due]);
+  // a good card pays it: active again, the money adds up
+  const good = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+  const paid = await stripe.invoices.pay(inv.id, { payment_method: good.id });
+  assert.equal(paid.status, 'paid');
+  await assertConserved(paid);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+});
+
+test('always_invoice with a card that asks for 3-D Secure: error_if_incomplete is a 402 and changes nothing; allow_incomplete waits', async () => {
+  const { clock, customer } = await setup();
+  const pro = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  const tds = await stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
+  await stripe.subscriptions.update(sub.id, { default_payment_method: tds.id });
+  await advance(clock, T0 + 10 * DAY);
+  const before = await stripe.subscriptions.retrieve(sub.id);
+  const invoices = (await stripe.invoices.list({ customer: customer.id })).data.length;
+  const intents = (await stripe.paymentIntents.list({ customer: customer.id })).data.length;
+  const change = { items: [{ id: si, price: pro.id }], proration_behavior: 'always_invoice' };
+  await assert.rejects(stripe.subscriptions.update(sub.id, { ...change, payment_behavior: 'error_if_incomplete' }),
+    (e) => e.statusCode === 402 && e.code === 'authentication_required');
+  // the same through /v1/subscription_items
+  await assert.rejects(stripe.subscriptionItems.update(si, { price: pro.id, proration_behavior: 'always_invoice', payment_behavior: 'error_if_incomplete' }),
+    (e) => e.statusCode === 402 && e.code === 'authentication_required');
+  assert.deepEqual(await stripe.subscriptions.retrieve(sub.id), before);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, invoices);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, intents);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 0);
+  // allow_incomplete: kept, the invoice waiting for the cardholder, the subscription past_due
+  const upd = await stripe.subscriptions.update(sub.id, { ...change, expand: ['latest_invoice.payments'] });
+  assert.equal(upd.status, 'past_due');
+  assert.equal(upd.latest_invoice.status, 'open');
+  const pi = await stripe.paymentIntents.retrieve(upd.latest_invoice.payments.data[0].payment.payment_intent);
+  assert.equal(pi.status, 'requires_action');
+  assert.deepEqual((await eventsOf(upd.latest_invoice.id)).slice(-1), ['invoice.payment_action_required']);
+});
+
 test('a new interval starts a new period now and invoices it at once', async () => {
   const { clock, customer } = await setup();
   const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });

@@ -136,7 +136,9 @@ Test(billing, next_action_picks_the_earliest_and_breaks_ties_in_order)
 	s.invoice_next_attempt = 1001;
 	cr_assert_eq(billing_next_action(&s, &at), BILLING_RENEW);
 
-	struct billing_state t = {.status = "trialing", .period_end = 500, .trial_end = 500};
+	/* (the trial was announced already: see a_trial_is_announced_three_days_before…) */
+	struct billing_state t = {
+	    .status = "trialing", .period_end = 500, .trial_end = 500, .trial_notice_sent = true};
 	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_END);
 	cr_assert_eq(at, 500);
 	t.cancel_at_period_end = true;
@@ -191,4 +193,220 @@ Test(billing, prorate_refuses_bad_input)
 	cr_assert_eq(billing_prorate(BILLING_AMOUNT_MAX + 1, 1, 10, &v), -1);
 	cr_assert_eq(billing_prorate(-BILLING_AMOUNT_MAX - 1, 1, 10, &v), -1);
 	cr_assert_eq(v, 77);
+}
+
+Test(billing, pause_resumes_before_a_renewal_at_the_same_time)
+{
+	int64_t at = -1;
+	struct billing_state s = {.status = "active", .period_end = 1000, .pause_resumes_at = 700};
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RESUME_COLLECTION);
+	cr_assert_eq(at, 700);
+	s.pause_resumes_at = 1000; /* collection resumes first: the renewal is collected */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RESUME_COLLECTION);
+	s.pause_resumes_at = 1001;
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RENEW);
+	cr_assert_eq(at, 1000);
+	s.pause_resumes_at = 500;
+	s.invoice_next_attempt = 500; /* an older invoice's retry goes before */
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_RETRY);
+	/* nothing resumes a canceled one */
+	s.status = "canceled";
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_NONE);
+}
+
+Test(billing, a_trial_is_announced_three_days_before_it_ends_once)
+{
+	int64_t at = -1, day = 86400;
+	struct billing_state t = {
+	    .status = "trialing", .trial_start = 0, .trial_end = 14 * day, .period_end = 14 * day};
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_WILL_END);
+	cr_assert_eq(at, 11 * day);
+	t.trial_notice_sent = true;
+	cr_assert_eq(billing_next_action(&t, &at), BILLING_TRIAL_END);
+	cr_assert_eq(at, 14 * day);
+	/* a trial shorter than three days is announced when it starts */
+	struct billing_state s = {.status = "trialing",
+				  .trial_start = 5000,
+				  .trial_end = 5000 + day,
+				  .period_end = 5000 + day};
+	cr_assert_eq(billing_next_action(&s, &at), BILLING_TRIAL_WILL_END);
+	cr_assert_eq(at, 5000);
+	/* an active subscription has no trial to announce */
+	struct billing_state a = {
+	    .status = "active", .trial_start = 0, .trial_end = 10, .period_end = 99};
+	cr_assert_eq(billing_next_action(&a, &at), BILLING_RENEW);
+	/* a paused one waits for resume */
+	struct billing_state p = {.status = "paused", .trial_end = 10, .period_end = 10};
+	cr_assert_eq(billing_next_action(&p, &at), BILLING_NONE);
+	cr_assert_eq(at, 0);
+	/* but its resumption invoice is retried */
+	p.invoice_next_attempt = 77;
+	cr_assert_eq(billing_next_action(&p, &at), BILLING_RETRY);
+	cr_assert_eq(at, 77);
+}
+
+Test(billing, period_at_finds_the_period_around_a_time)
+{
+	int64_t anchor = utc(2025, 1, 31, 12, 0, 0), k = 0, s = 0, e = 0;
+	cr_assert_eq(billing_period_at(anchor, BILLING_MONTH, 1, anchor, &k, &s, &e), 0);
+	cr_assert_eq(k, 1);
+	cr_assert_eq(s, anchor);
+	cr_assert_eq(e, utc(2025, 2, 28, 12, 0, 0));
+	/* Mar 1 is in the second period (Feb 28 … Mar 31) */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 1, utc(2025, 3, 1, 0, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 2);
+	cr_assert_eq(s, utc(2025, 2, 28, 12, 0, 0));
+	cr_assert_eq(e, utc(2025, 3, 31, 12, 0, 0));
+	/* a period's end belongs to the next one */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 1, utc(2025, 3, 31, 12, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 3);
+	cr_assert_eq(e, utc(2025, 4, 30, 12, 0, 0));
+	/* the second before it does not */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 1, utc(2025, 3, 31, 11, 59, 59), &k, &s, &e),
+	    0);
+	cr_assert_eq(k, 2);
+	/* quarters, years, weeks, days */
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_MONTH, 3, utc(2025, 9, 1, 0, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 3);
+	cr_assert_eq(s, utc(2025, 7, 31, 12, 0, 0));
+	cr_assert_eq(e, utc(2025, 10, 31, 12, 0, 0));
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_YEAR, 1, utc(2027, 1, 31, 11, 0, 0), &k, &s, &e), 0);
+	cr_assert_eq(k, 2);
+	cr_assert_eq(billing_period_at(anchor, BILLING_WEEK, 2, anchor + 15 * 86400, &k, &s, &e),
+		     0);
+	cr_assert_eq(k, 2);
+	cr_assert_eq(s, anchor + 14 * 86400);
+	cr_assert_eq(
+	    billing_period_at(anchor, BILLING_DAY, 1, anchor + 86400 * 700 + 5, &k, &s, &e), 0);
+	cr_assert_eq(k, 701);
+	cr_assert_eq(e, anchor + 701 * 86400);
+	/* before the anchor: refused */
+	k = 42;
+	cr_assert_eq(billing_period_at(anchor, BILLING_MONTH, 1, anchor - 1, &k, &s, &e), -1);
+	cr_assert_eq(billing_period_at(anchor, BILLING_MONTH, 0, anchor, &k, &s, &e), -1);
+	cr_assert_eq(k, 42);
+}
+
+Test(billing, percent_parse_and_format)
+{
+	int64_t v = 0;
+	cr_assert_eq(billing_percent_parse("25.5", &v), 0);
+	cr_assert_eq(v, 255000);
+	cr_assert_eq(billing_percent_parse("100", &v), 0);
+	cr_assert_eq(v, BILLING_PERCENT_ONE);
+	cr_assert_eq(billing_percent_parse("0.0001", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(billing_percent_parse("33.3333", &v), 0);
+	cr_assert_eq(v, 333333);
+	cr_assert_eq(billing_percent_parse("7.50", &v), 0);
+	cr_assert_eq(v, 75000);
+	v = 42;
+	const char *bad[] = {"",   "0",	 "0.0", "100.0001", "101",  "-5",  "+5",  "1e2", " 5",
+			     "5 ", "5.", ".5",	"1.00001",  "1000", "abc", "5,5", NULL};
+	for (int i = 0; bad[i]; i++)
+		cr_assert_eq(billing_percent_parse(bad[i], &v), -1, "%s", bad[i]);
+	cr_assert_eq(v, 42);
+	char out[16];
+	billing_percent_format(255000, out, sizeof(out));
+	cr_assert_str_eq(out, "25.5");
+	billing_percent_format(BILLING_PERCENT_ONE, out, sizeof(out));
+	cr_assert_str_eq(out, "100");
+	billing_percent_format(1, out, sizeof(out));
+	cr_assert_str_eq(out, "0.0001");
+	billing_percent_format(333333, out, sizeof(out));
+	cr_assert_str_eq(out, "33.3333");
+}
+
+Test(billing, percent_off_rounds_each_line_to_the_nearest_unit)
+{
+	int64_t rem[4] = {3000, 999, 1, 250};
+	bool el[4] = {true, true, true, false};
+	int64_t out[4], total = 0;
+	/* 15 %: 450; 149.85 → 150; 0.15 → 0; the ineligible line none */
+	cr_assert_eq(billing_discount_lines(150000, 0, rem, el, 4, out, &total), 0);
+	cr_assert_eq(out[0], 450);
+	cr_assert_eq(out[1], 150);
+	cr_assert_eq(out[2], 0);
+	cr_assert_eq(out[3], 0);
+	cr_assert_eq(total, 600);
+	cr_assert_eq(rem[0], 2550);
+	cr_assert_eq(rem[1], 849);
+	cr_assert_eq(rem[3], 250);
+	/* an exact half rounds up: 10 % of 5 = 0.5 → 1 */
+	int64_t r2[1] = {5};
+	bool e2[1] = {true};
+	cr_assert_eq(billing_discount_lines(100000, 0, r2, e2, 1, out, &total), 0);
+	cr_assert_eq(out[0], 1);
+	/* 100 % takes the whole line, never more; a credit line (negative) is left alone */
+	int64_t r3[2] = {1234, -500};
+	bool e3[2] = {true, true};
+	cr_assert_eq(billing_discount_lines(BILLING_PERCENT_ONE, 0, r3, e3, 2, out, &total), 0);
+	cr_assert_eq(out[0], 1234);
+	cr_assert_eq(out[1], 0);
+	cr_assert_eq(r3[0], 0);
+	cr_assert_eq(r3[1], -500);
+}
+
+Test(billing, amount_off_is_spread_in_proportion_and_adds_up_exactly)
+{
+	/* 10.00 over 30.00 + 15.00 + 5.00: 6.00, 3.00, 1.00 */
+	int64_t rem[3] = {3000, 1500, 500};
+	bool el[3] = {true, true, true};
+	int64_t out[3], total = 0;
+	cr_assert_eq(billing_discount_lines(0, 1000, rem, el, 3, out, &total), 0);
+	cr_assert_eq(out[0], 600);
+	cr_assert_eq(out[1], 300);
+	cr_assert_eq(out[2], 100);
+	cr_assert_eq(total, 1000);
+	/* 1.00 over three equal lines: 34 + 33 + 33, the odd unit to the first */
+	int64_t r2[3] = {100, 100, 100};
+	cr_assert_eq(billing_discount_lines(0, 100, r2, el, 3, out, &total), 0);
+	cr_assert_eq(out[0], 34);
+	cr_assert_eq(out[1], 33);
+	cr_assert_eq(out[2], 33);
+	cr_assert_eq(out[0] + out[1] + out[2], 100);
+	/* 2 units over 1, 1, 998: remainders 0.002, 0.002, 1.996 → 0, 0, 2 */
+	int64_t r3[3] = {1, 1, 998};
+	cr_assert_eq(billing_discount_lines(0, 2, r3, el, 3, out, &total), 0);
+	cr_assert_eq(out[0] + out[1] + out[2], 2);
+	cr_assert_eq(out[2], 2);
+	/* more off than there is: the lines go to zero, no further */
+	int64_t r4[3] = {300, 200, 700};
+	bool e4[3] = {true, true, false};
+	cr_assert_eq(billing_discount_lines(0, 5000, r4, e4, 3, out, &total), 0);
+	cr_assert_eq(out[0], 300);
+	cr_assert_eq(out[1], 200);
+	cr_assert_eq(out[2], 0);
+	cr_assert_eq(total, 500);
+	cr_assert_eq(r4[0], 0);
+	cr_assert_eq(r4[2], 700);
+	/* nothing eligible: nothing off */
+	int64_t r5[1] = {500};
+	bool e5[1] = {false};
+	cr_assert_eq(billing_discount_lines(0, 100, r5, e5, 1, out, &total), 0);
+	cr_assert_eq(total, 0);
+	cr_assert_eq(out[0], 0);
+}
+
+Test(billing, discounts_refuse_bad_input)
+{
+	int64_t rem[1] = {BILLING_AMOUNT_MAX + 1}, out[1] = {77}, total = 5;
+	bool el[1] = {true};
+	cr_assert_eq(billing_discount_lines(100000, 0, rem, el, 1, out, &total), -1);
+	rem[0] = 100;
+	cr_assert_eq(billing_discount_lines(BILLING_PERCENT_ONE + 1, 0, rem, el, 1, out, &total),
+		     -1);
+	cr_assert_eq(billing_discount_lines(0, -1, rem, el, 1, out, &total), -1);
+	cr_assert_eq(billing_discount_lines(0, BILLING_AMOUNT_MAX + 1, rem, el, 1, out, &total),
+		     -1);
+	cr_assert_eq(
+	    billing_discount_lines(0, 1, rem, el, BILLING_DISCOUNT_LINES_MAX + 1, out, &total), -1);
+	cr_assert_eq(out[0], 77);
+	cr_assert_eq(total, 5);
+	cr_assert_eq(rem[0], 100);
 }

@@ -1,0 +1,504 @@
+'use strict';
+// A subscription's life beyond billing every period, through stripe-node: collection paused
+// (pause_collection: renewals kept as drafts, voided or marked uncollectible) and resumed,
+// invoices marked uncollectible, trials that end without a payment method (paused, canceled or
+// invoiced, trial_settings), POST /v1/subscriptions/{id}/resume, and the trial_will_end notice.
+// Time moves with test clocks. New objects are checked against Stripe's OpenAPI spec and money
+// is checked to add up: an invoice's total is the sum of its lines, a paid one's PaymentIntent,
+// charge and balance transaction are its amount_due, and `tender verify` passes at the end.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { startTender, stopAll, tender } = require('./helpers');
+
+let env;
+let stripe;
+let other;
+const DAY = 86400;
+const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1
+const APR1 = Date.UTC(2025, 3, 1, 0, 0, 0) / 1000;
+const MAY1 = Date.UTC(2025, 4, 1, 0, 0, 0) / 1000;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+// The validator's 2023-08-16 spec predates the 2025 invoice and subscription shapes that
+// stripe-node 23 speaks and Tender follows (see subscriptions.test.js): these exact problems are
+// the spec being out of date.
+const OUTDATED = [
+  /^\$\.current_period_(start|end): missing required property$/,
+  /^\$\.discount: absent /,
+  /^\$\.(paid|paid_out_of_band|total_tax_amounts): missing required property$/,
+  /^\$\.(application_fee_amount|charge|payment_intent|quote|rendering_options|subscription_details|tax|transfer_data): absent /,
+  /^\$\.lines\.data\[\d+\]\.(proration|type): missing required property$/,
+  /^\$\.lines\.data\[\d+\]\.(amount_excluding_tax|price|proration_details|unit_amount_excluding_tax): absent /,
+];
+
+function shape(obj, schema) {
+  const validator = require(path.join(process.env.TENDER_SHARED || path.resolve(__dirname, '..', '..', '..', 'shared'), 'tools', 'stripe-openapi-validate.js'));
+  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true })
+    .filter((p) => !OUTDATED.some((re) => re.test(p)));
+  assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
+}
+
+async function ready(clock) {
+  for (let i = 0; i < 300; i++) {
+    const c = await stripe.testHelpers.testClocks.retrieve(clock.id);
+    if (c.status === 'ready') return c;
+    assert.equal(c.status, 'advancing');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the clock did not finish advancing');
+}
+
+async function advance(clock, to) {
+  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to });
+  const c = await ready(clock);
+  assert.equal(c.frozen_time, to);
+  return c;
+}
+
+// Events of one object, oldest first (events on a clock carry its time: read them all).
+async function eventsFull(id) {
+  const all = await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 10000 });
+  return all.filter((e) => e.data.object.id === id).reverse();
+}
+async function eventsOf(id) {
+  return (await eventsFull(id)).map((e) => e.type);
+}
+
+async function setup(pm = 'pm_card_visa', frozen = T0) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+  const opts = { test_clock: clock.id, email: 'jenny@example.com' };
+  if (pm) Object.assign(opts, { payment_method: pm, invoice_settings: { default_payment_method: pm } });
+  const customer = await stripe.customers.create(opts);
+  return { clock, customer };
+}
+
+// An invoice adds up: total = sum of lines; a paid one's payment, charge and balance
+// transaction are its amount_due.
+async function assertConserved(inv) {
+  const lines = await stripe.invoices.listLineItems(inv.id, { limit: 100 });
+  const sum = lines.data.reduce((a, l) => a + l.amount, 0);
+  assert.equal(inv.total, sum, 'total is the sum of the lines');
+  assert.equal(inv.subtotal, sum);
+  assert.equal(inv.amount_due, Math.max(0, sum));
+  if (inv.status === 'paid' && inv.amount_due > 0) {
+    const full = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+    const pi = await stripe.paymentIntents.retrieve(full.payments.data[0].payment.payment_intent,
+      { expand: ['latest_charge.balance_transaction'] });
+    assert.equal(pi.status, 'succeeded');
+    assert.equal(pi.amount, inv.amount_due);
+    assert.equal(pi.latest_charge.amount_captured, inv.amount_due);
+    assert.equal(pi.latest_charge.balance_transaction.amount, inv.amount_due);
+    assert.equal(inv.amount_paid, inv.amount_due);
+  }
+  return lines.data;
+}
+
+// Stripe's proration of one line: amount × remaining / period, to the nearest minor unit,
+// halves away from zero (computed with BigInt, independently of Tender).
+function prorate(amount, remaining, period) {
+  const mag = BigInt(Math.abs(amount)) * BigInt(remaining);
+  const q = (2n * mag + BigInt(period)) / (2n * BigInt(period));
+  return amount < 0 ? -Number(q) : Number(q);
+}
+
+let monthly; // 30.00 usd a month
+
+test('pause_collection keep_as_draft: renewals are drafts, nothing is charged; unset, collection goes on', async () => {
+  monthly = await stripe.prices.create({
+    currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Team' },
+  });
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  assert.equal(sub.pause_collection, null);
+  const p = await stripe.subscriptions.update(sub.id, { pause_collection: { behavior: 'keep_as_draft' } });
+  assert.deepEqual(p.pause_collection, { behavior: 'keep_as_draft', resumes_at: null });
+  assert.equal(p.status, 'active', 'pausing collection leaves the status as it is');
+  shape(p, 'subscription');
+  let evs = await eventsFull(sub.id);
+  assert.equal(evs[evs.length - 1].type, 'customer.subscription.updated');
+  assert.deepEqual(evs[evs.length - 1].data.previous_attributes, { pause_collection: null });
+  assert.deepEqual(evs[evs.length - 1].data.object.pause_collection, p.pause_collection);
+  await advance(clock, APR1 + 60);
+  const s1 = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s1.status, 'active');
+  assert.equal(s1.items.data[0].current_period_start, APR1);
+  const draft = await stripe.invoices.retrieve(s1.latest_invoice);
+  assert.equal(draft.status, 'draft');
+  assert.equal(draft.billing_reason, 'subscription_cycle');
+  assert.equal(draft.auto_advance, false);
+  assert.equal(draft.number, null);
+  assert.equal(draft.status_transitions.finalized_at, null);
+  assert.equal(draft.total, 3000);
+  shape(draft, 'invoice');
+  await assertConserved(draft);
+  assert.deepEqual(await eventsOf(draft.id), ['invoice.created']);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 1, 'only the first invoice was charged');
+  // a subscription's draft is not deleted
+  await assert.rejects(stripe.invoices.del(draft.id), (e) => e.statusCode === 400);
+  // unset: the next renewal is charged
+  const u = await stripe.subscriptions.update(sub.id, { pause_collection: '' });
+  assert.equal(u.pause_collection, null);
+  evs = await eventsFull(sub.id);
+  assert.deepEqual(evs[evs.length - 1].data.previous_attributes,
+    { pause_collection: { behavior: 'keep_as_draft', resumes_at: null } });
+  await advance(clock, MAY1 + 60);
+  const s2 = await stripe.subscriptions.retrieve(sub.id);
+  const inv2 = await stripe.invoices.retrieve(s2.latest_invoice);
+  assert.equal(inv2.status, 'paid');
+  assert.equal(inv2.total, 3000);
+  await assertConserved(inv2);
+  // the draft is the merchant's to collect later: finalized (numbered), then paid
+  const fin = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.equal(fin.status, 'open');
+  assert.match(fin.number, /-\d{4}$/);
+  const paid = await stripe.invoices.pay(draft.id);
+  assert.equal(paid.status, 'paid');
+  await assertConserved(paid);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  // refused input changes nothing
+  const at = (await stripe.testHelpers.testClocks.retrieve(clock.id)).frozen_time;
+  await assert.rejects(stripe.subscriptions.update(sub.id, { pause_collection: { behavior: 'later' } }),
+    (e) => e.statusCode === 400 && e.param === 'pause_collection[behavior]');
+  await assert.rejects(stripe.subscriptions.update(sub.id, { pause_collection: { resumes_at: at + DAY } }),
+    (e) => e.statusCode === 400 && e.param === 'pause_collection[behavior]');
+  await assert.rejects(stripe.subscriptions.update(sub.id, { pause_collection: { behavior: 'void', resumes_at: at - 1 } }),
+    (e) => e.statusCode === 400 && e.param === 'pause_collection[resumes_at]');
+  await assert.rejects(other.subscriptions.update(sub.id, { pause_collection: { behavior: 'void' } }),
+    (e) => e.statusCode === 404);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).pause_collection, null);
+});
+
+test('pause_collection void with resumes_at: the renewal is voided, collection resumes by itself', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const resumesAt = APR1 + 10 * DAY;
+  const p = await stripe.subscriptions.update(sub.id, { pause_collection: { behavior: 'void', resumes_at: resumesAt } });
+  assert.deepEqual(p.pause_collection, { behavior: 'void', resumes_at: resumesAt });
+  await advance(clock, APR1 + 60);
+  let s = await stripe.subscriptions.retrieve(sub.id);
+  const voided = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(voided.status, 'void');
+  assert.equal(voided.status_transitions.voided_at, APR1);
+  assert.equal(voided.status_transitions.finalized_at, APR1);
+  assert.equal(voided.amount_remaining, 0);
+  assert.equal(voided.auto_advance, false);
+  shape(voided, 'invoice');
+  await assertConserved(voided);
+  assert.deepEqual(await eventsOf(voided.id), ['invoice.created', 'invoice.finalized', 'invoice.voided']);
+  assert.deepEqual(s.pause_collection, { behavior: 'void', resumes_at: resumesAt });
+  // resumes_at passes: the setting is gone, with its event at that time
+  await advance(clock, resumesAt + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.pause_collection, null);
+  const evs = await eventsFull(sub.id);
+  const last = evs[evs.length - 1];
+  assert.equal(last.type, 'customer.subscription.updated');
+  assert.equal(last.created, resumesAt);
+  assert.deepEqual(last.data.previous_attributes, { pause_collection: { behavior: 'void', resumes_at: resumesAt } });
+  // the next renewal is charged
+  await advance(clock, MAY1 + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  const inv = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  await assertConserved(inv);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 2);
+});
+
+test('pause_collection mark_uncollectible, and POST /v1/invoices/{id}/mark_uncollectible', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  await stripe.subscriptions.update(sub.id, { pause_collection: { behavior: 'mark_uncollectible' } });
+  await advance(clock, APR1 + 60);
+  const s = await stripe.subscriptions.retrieve(sub.id);
+  const unc = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(unc.status, 'uncollectible');
+  assert.equal(unc.status_transitions.marked_uncollectible_at, APR1);
+  assert.equal(unc.amount_remaining, 3000, 'an uncollectible invoice still shows what it lacks');
+  assert.equal(unc.next_payment_attempt, null);
+  shape(unc, 'invoice');
+  assert.deepEqual(await eventsOf(unc.id), ['invoice.created', 'invoice.finalized', 'invoice.marked_uncollectible']);
+  assert.equal((await stripe.invoices.list({ customer: customer.id, status: 'uncollectible' })).data[0].id, unc.id);
+  // an uncollectible invoice can still be paid
+  const paid = await stripe.invoices.pay(unc.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.status_transitions.marked_uncollectible_at, APR1);
+  await assertConserved(paid);
+
+  // the endpoint, on a one-off invoice: open → uncollectible, then voided
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 1200, currency: 'usd' });
+  const one = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  await assert.rejects(stripe.invoices.markUncollectible(one.id), (e) => e.statusCode === 400, 'a draft cannot be');
+  await stripe.invoices.finalizeInvoice(one.id);
+  const m = await stripe.invoices.markUncollectible(one.id);
+  assert.equal(m.status, 'uncollectible');
+  assert.equal(m.status_transitions.marked_uncollectible_at, APR1 + 60);
+  assert.equal(m.auto_advance, false);
+  shape(m, 'invoice');
+  await assert.rejects(stripe.invoices.markUncollectible(one.id), (e) => e.statusCode === 400);
+  await assert.rejects(other.invoices.markUncollectible(one.id), (e) => e.statusCode === 404);
+  const v = await stripe.invoices.voidInvoice(one.id);
+  assert.equal(v.status, 'void');
+  assert.deepEqual((await eventsOf(one.id)).slice(-3), ['invoice.finalized', 'invoice.marked_uncollectible', 'invoice.voided']);
+  await assert.rejects(stripe.invoices.markUncollectible(paid.id), (e) => e.statusCode === 400);
+});
+
+test('a past_due renewal marked uncollectible is not retried; the subscription goes on', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+  await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
+  await advance(clock, APR1 + 60);
+  let s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'past_due');
+  let inv = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(inv.next_payment_attempt, APR1 + 3 * DAY);
+  inv = await stripe.invoices.markUncollectible(inv.id);
+  assert.equal(inv.next_payment_attempt, null);
+  await advance(clock, APR1 + 8 * DAY);
+  inv = await stripe.invoices.retrieve(inv.id);
+  assert.equal(inv.attempt_count, 1, 'no retries after it was written off');
+  s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'past_due', 'the status stays (Stripe: it is not a payment)');
+  assert.equal((await stripe.charges.list({ customer: customer.id })).data.filter((c) => c.status === 'failed').length, 1);
+});
+
+test('trial_settings pause: a trial ending without a payment method pauses; trial_will_end once; resume bills it from now', async () => {
+  const { clock, customer } = await setup(null);
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 14,
+    trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+  });
+  assert.equal(sub.status, 'trialing');
+  assert.deepEqual(sub.trial_settings, { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'pause' } });
+  shape(sub, 'subscription');
+  const trialEnd = T0 + 14 * DAY;
+  await advance(clock, T0 + 10 * DAY);
+  assert.ok(!(await eventsOf(sub.id)).includes('customer.subscription.trial_will_end'));
+  await advance(clock, T0 + 12 * DAY);
+  let evs = (await eventsFull(sub.id)).filter((e) => e.type === 'customer.subscription.trial_will_end');
+  assert.equal(evs.length, 1);
+  assert.equal(evs[0].created, trialEnd - 3 * DAY, 'three days before the end, at the clock\'s time');
+  assert.equal(evs[0].data.object.id, sub.id);
+  assert.equal(evs[0].data.object.trial_end, trialEnd);
+  await advance(clock, T0 + 13 * DAY);
+  assert.equal((await eventsOf(sub.id)).filter((t) => t === 'customer.subscription.trial_will_end').length, 1, 'once per trial');
+  // the trial ends with no payment method: paused, no invoice, nothing charged
+  await advance(clock, T0 + 15 * DAY);
+  const paused = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(paused.status, 'paused');
+  assert.deepEqual(paused.status_details, {
+    paused: { subscription: { type: 'trial_end_without_payment_method' }, transitioned_at: trialEnd, type: 'subscription' },
+  });
+  assert.equal(paused.latest_invoice, sub.latest_invoice);
+  shape(paused, 'subscription');
+  assert.deepEqual((await eventsOf(sub.id)).slice(-2), ['customer.subscription.updated', 'customer.subscription.paused']);
+  evs = await eventsFull(sub.id);
+  assert.deepEqual(evs[evs.length - 2].data.previous_attributes, { status: 'trialing' });
+  assert.equal(evs[evs.length - 1].created, trialEnd);
+  assert.ok((await stripe.subscriptions.list({ customer: customer.id, status: 'paused' })).data.some((x) => x.id === sub.id));
+  // nothing happens while it is paused
+  const later = T0 + 60 * DAY;
+  await advance(clock, later);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'paused');
+  assert.equal((await stripe.invoices.list({ subscription: sub.id })).data.length, 1);
+  // resuming needs a payment method; refused, nothing changes
+  await assert.rejects(stripe.subscriptions.resume(sub.id), (e) => e.statusCode === 400 && e.param === 'default_payment_method');
+  await assert.rejects(other.subscriptions.resume(sub.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'later' } }),
+    (e) => e.statusCode === 400 && e.param === 'billing_cycle_anchor[type]');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'paused');
+  const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+  await stripe.subscriptions.update(sub.id, { default_payment_method: pm.id });
+  const r = await stripe.subscriptions.resume(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(r.status, 'active');
+  assert.equal(r.status_details, undefined);
+  assert.equal(r.billing_cycle_anchor, later, 'billing_cycle_anchor now: a new cycle from the resume');
+  assert.equal(r.items.data[0].current_period_start, later);
+  assert.equal(r.items.data[0].current_period_end, Date.UTC(2025, 4, 30, 0, 0, 0) / 1000); // Apr 30 + 1 month
+  const inv = r.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_update');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 3000, 'the new period, in full');
+  shape({ ...r, latest_invoice: inv.id }, 'subscription');
+  shape(inv, 'invoice');
+  await assertConserved(inv);
+  assert.deepEqual((await eventsOf(sub.id)).slice(-2), ['customer.subscription.updated', 'customer.subscription.resumed']);
+  evs = await eventsFull(sub.id);
+  assert.equal(evs[evs.length - 2].data.previous_attributes.status, 'paused');
+  // only a paused subscription resumes
+  await assert.rejects(stripe.subscriptions.resume(sub.id), (e) => e.statusCode === 400 && /not paused/.test(e.message));
+  // and it renews on its new cycle
+  await advance(clock, Date.UTC(2025, 4, 30, 0, 1, 0) / 1000);
+  const renewed = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(renewed.billing_reason, 'subscription_cycle');
+  assert.equal(renewed.status, 'paid');
+  // trial_settings can change on update, with its previous value in the event
+  const u = await stripe.subscriptions.update(sub.id, { trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
+  assert.equal(u.trial_settings.end_behavior.missing_payment_method, 'cancel');
+  evs = await eventsFull(sub.id);
+  assert.deepEqual(evs[evs.length - 1].data.previous_attributes,
+    { trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'pause' } } });
+});
+
+test('trial_settings cancel: the trial ends without a payment method, the subscription is canceled', async () => {
+  const { clock, customer } = await setup(null);
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 7,
+    trial_settings: { end_behavior: { missing_payment_method: 'cancel' } },
+  });
+  await advance(clock, T0 + 8 * DAY);
+  const s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'canceled');
+  assert.equal(s.ended_at, T0 + 7 * DAY);
+  assert.equal((await stripe.invoices.list({ subscription: sub.id })).data.length, 1, 'no invoice at the trial\'s end');
+  assert.deepEqual((await eventsOf(sub.id)).slice(-1), ['customer.subscription.deleted']);
+  await assert.rejects(stripe.subscriptions.resume(sub.id), (e) => e.statusCode === 400);
+});
+
+test('trial_settings create_invoice (the default): the trial\'s end invoices, unpaid without a card', async () => {
+  const { clock, customer } = await setup(null);
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 7 });
+  assert.equal(sub.trial_settings.end_behavior.missing_payment_method, 'create_invoice');
+  await advance(clock, T0 + 8 * DAY);
+  const s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'past_due');
+  const inv = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.total, 3000);
+  assert.equal(inv.attempt_count, 1);
+});
+
+test('resume on the old cycle (billing_cycle_anchor unchanged): always_invoice, create_prorations, none', async () => {
+  const trialEnd = T0 + 14 * DAY; // Mar 15: the anchor
+  const APR15 = Date.UTC(2025, 3, 15, 0, 0, 0) / 1000;
+  const at = trialEnd + 10 * DAY; // Mar 25
+  const makePaused = async () => {
+    const { clock, customer } = await setup(null);
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id, items: [{ price: monthly.id, quantity: 2 }], trial_period_days: 14,
+      trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+    });
+    await advance(clock, at);
+    assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'paused');
+    const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+    return { clock, customer, sub };
+  };
+  const share = prorate(6000, APR15 - at, APR15 - trialEnd);
+  // always_invoice: the period's remaining time invoiced and paid at once
+  {
+    const { sub } = await makePaused();
+    const r = await stripe.subscriptions.resume(sub.id, {
+      billing_cycle_anchor: { type: 'unchanged' }, proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+    });
+    assert.equal(r.status, 'active');
+    assert.equal(r.billing_cycle_anchor, trialEnd);
+    assert.equal(r.items.data[0].current_period_start, trialEnd);
+    assert.equal(r.items.data[0].current_period_end, APR15);
+    const inv = r.latest_invoice;
+    assert.equal(inv.status, 'paid');
+    assert.equal(inv.total, share);
+    const lines = await assertConserved(inv);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].parent.invoice_item_details.proration, true);
+    assert.deepEqual(lines[0].period, { start: at, end: APR15 });
+  }
+  // create_prorations (the default for unchanged): a pending item, billed on the next renewal
+  {
+    const { clock, customer, sub } = await makePaused();
+    const r = await stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'unchanged' } });
+    assert.equal(r.status, 'active');
+    assert.equal(r.latest_invoice, sub.latest_invoice, 'nothing invoiced now');
+    const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+    assert.deepEqual(pending.map((x) => x.amount), [share]);
+    await advance(clock, APR15 + 60);
+    const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+    assert.equal(inv.billing_reason, 'subscription_cycle');
+    assert.equal(inv.total, 6000 + share);
+    assert.equal(inv.status, 'paid');
+    await assertConserved(inv);
+  }
+  // none: nothing for the rest of this period
+  {
+    const { customer, sub } = await makePaused();
+    const r = await stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'unchanged' }, proration_behavior: 'none' });
+    assert.equal(r.status, 'active');
+    assert.equal(r.items.data[0].current_period_end, APR15);
+    assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+    assert.equal(r.latest_invoice, sub.latest_invoice);
+  }
+});
+
+test('resume with a declining card: past_due on the attempt; resume_on_payment_success stays paused until paid', async () => {
+  const makePaused = async () => {
+    const { clock, customer } = await setup(null);
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 3,
+      trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+    });
+    await advance(clock, T0 + 4 * DAY);
+    const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+    await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
+    return { clock, customer, sub };
+  };
+  // resume_on_payment_attempt (the default): resumed, the decline leaves it past_due
+  {
+    const { sub } = await makePaused();
+    const r = await stripe.subscriptions.resume(sub.id);
+    assert.equal(r.status, 'past_due');
+    const inv = await stripe.invoices.retrieve(r.latest_invoice);
+    assert.equal(inv.status, 'open');
+    assert.equal(inv.attempt_count, 1);
+    assert.equal(inv.next_payment_attempt, null, 'not retried by itself');
+    const evs = await eventsOf(sub.id);
+    assert.ok(evs.includes('customer.subscription.resumed'));
+  }
+  // resume_on_payment_success: still paused, the invoice retried; paid, it resumes
+  {
+    const { clock, customer, sub } = await makePaused();
+    const r = await stripe.subscriptions.resume(sub.id, { payment_behavior: 'resume_on_payment_success' });
+    assert.equal(r.status, 'paused');
+    const inv = await stripe.invoices.retrieve(r.latest_invoice);
+    assert.equal(inv.status, 'open');
+    assert.equal(inv.next_payment_attempt, T0 + 4 * DAY + 3 * DAY);
+    assert.ok(!(await eventsOf(sub.id)).includes('customer.subscription.resumed'));
+    await assert.rejects(stripe.subscriptions.resume(sub.id), (e) => e.statusCode === 400, 'one resumption at a time');
+    const good = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    await stripe.subscriptions.update(sub.id, { default_payment_method: good.id });
+    await advance(clock, T0 + 7 * DAY + 60);
+    const s = await stripe.subscriptions.retrieve(sub.id);
+    assert.equal(s.status, 'active');
+    const paid = await stripe.invoices.retrieve(inv.id);
+    assert.equal(paid.status, 'paid');
+    await assertConserved(paid);
+    assert.deepEqual((await eventsOf(sub.id)).slice(-2), ['customer.subscription.updated', 'customer.subscription.resumed']);
+  }
+});
+
+test('trial_will_end in real time: a trial shorter than three days is announced at once, by the scheduler', async () => {
+  const pm = 'pm_card_visa';
+  const customer = await stripe.customers.create({ payment_method: pm, invoice_settings: { default_payment_method: pm } });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 1 });
+  let found = [];
+  for (let i = 0; i < 100 && found.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const evs = await stripe.events.list({ type: 'customer.subscription.trial_will_end', limit: 100 });
+    found = evs.data.filter((e) => e.data.object.id === sub.id);
+  }
+  assert.equal(found.length, 1);
+  await new Promise((r) => setTimeout(r, 1200)); // a few more ticks: still once
+  const evs = await stripe.events.list({ type: 'customer.subscription.trial_will_end', limit: 100 });
+  assert.equal(evs.data.filter((e) => e.data.object.id === sub.id).length, 1);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'trialing');
+});
+
+test('tender verify passes: the money in the ledger adds up', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
