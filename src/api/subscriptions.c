@@ -660,35 +660,6 @@ static const char *prev_status(struct req *r, const char *status)
 
 /* ---- invoices of a period ---- */
 
-static const char SQL_CUSTOMER[] =
-    "SELECT email, name, default_payment_method, test_clock, deleted FROM customers"
-    " WHERE merchant_id = $1 AND id = $2";
-
-struct customer_facts {
-	const char *email, *name, *default_pm, *test_clock;
-	bool found;
-};
-
-static int customer_facts(struct req *r, struct db *db, const char *id, struct customer_facts *c)
-{
-	memset(c, 0, sizeof(*c));
-	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW && db_col_int64(st, 4) == 0) {
-		c->found = true;
-		c->email = col_text_dup(&r->arena, st, 0);
-		c->name = col_text_dup(&r->arena, st, 1);
-		c->default_pm = col_text_dup(&r->arena, st, 2);
-		c->test_clock = col_text_dup(&r->arena, st, 3);
-	}
-	db_reset(st);
-	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
-}
-
 /* "2 × Pro plan (at 20.00 usd / month)" */
 static const char *line_description(struct req *r, const struct sub_item *it, bool trial)
 {
@@ -767,8 +738,8 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 	in->metadata = "{}";
 	in->test_clock = s->test_clock;
 	in->finalized_at = t;
-	struct customer_facts cf;
-	if (customer_facts(r, db, s->customer, &cf) != DB_OK ||
+	struct billing_customer cf;
+	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK ||
 	    invoice_number_next(r, db, s->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->customer_email = cf.email;
@@ -1065,12 +1036,12 @@ static int create_read_fn(struct db *db, void *p)
 	struct create_ctx *c = p;
 	struct req *r = c->r;
 	struct subscription *s = &c->s;
-	struct customer_facts cf;
+	struct billing_customer cf;
 	c->t0 = r->now;
 	if (c->co && c->co->new_customer) {
 		/* made by the checkout's own rows in the payment's write: no clock, no default */
 		memset(&cf, 0, sizeof(cf));
-	} else if (customer_facts(r, db, s->customer, &cf) != DB_OK) {
+	} else if (billing_customer_get(r, db, s->customer, &cf) != DB_OK) {
 		return req_fail(r, ERR_API, NULL, NULL);
 	} else if (!cf.found) {
 		return req_fail_missing(r, "customer", s->customer, "customer");
@@ -2181,8 +2152,8 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	if (planned_total(r, db, s, x->reset, false, &x->pending, x->pr, x->n_pr, ds, n_ds,
 			  &x->total) != 0)
 		return -1;
-	struct customer_facts cf;
-	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
+	struct billing_customer cf;
+	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
 	return 0;
@@ -2787,8 +2758,8 @@ static int step_read_fn(struct db *db, void *p)
 	struct billing_state b = sub_state(
 	    s, x->has_invoice && is(x->in.status, "open") ? x->in.next_payment_attempt : 0);
 	x->action = billing_next_action(&b, &x->due);
-	struct customer_facts cf;
-	if (customer_facts(r, db, s->customer, &cf) != DB_OK)
+	struct billing_customer cf;
+	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	x->pm = s->default_payment_method ? s->default_payment_method : cf.default_pm;
 	/* a new period's invoice takes the customer's pending items (this subscription's and
