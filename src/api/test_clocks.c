@@ -20,6 +20,7 @@
 #include "api/billing_internal.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "api/resources.h"
 #include "core/clock.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -310,6 +311,9 @@ static int delete_fn(struct db *db, void *p)
 		    event_append(db, r->merchant_id, &o, "customer.deleted", ids[i], js,
 				 (size_t)len, NULL, r->now, NULL) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
+		/* as DELETE /v1/customers/{id}: a deleted customer's cards can pay no more */
+		if (customer_pms_detach_all(r, db, ids[i]) != 0)
+			return -1;
 	}
 	st = db_prepare(db, SQL_DELETE);
 	if (!st)

@@ -437,6 +437,13 @@ test('deleting a clock deletes its customers and cancels their subscriptions', a
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'canceled');
   const gone = await stripe.customers.retrieve(customer.id);
   assert.equal(gone.deleted, true);
+  // as when the customer itself is deleted: its card is detached and can pay no more
+  const pm = await stripe.paymentMethods.retrieve(customer.invoice_settings.default_payment_method);
+  assert.equal(pm.customer, null);
+  await assert.rejects(
+    stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: pm.id, confirm: true }),
+    (e) => e.statusCode === 400,
+  );
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
