@@ -33,6 +33,9 @@ struct invoice {
 	const char *discounts, *total_discount_amounts;
 	int64_t finalized_at, paid_at, voided_at;  /* 0: not */
 	int64_t marked_uncollectible_at;	   /* 0: not */
+	/* set when it is finalized (invoice_balance_apply): the customer's balance before and
+	 * after it took it, and what it charges (total + starting_balance, at least 0) */
+	int64_t starting_balance, ending_balance, amount_due;
 };
 
 /* DB_OK, DB_NOTFOUND, or < 0. */
@@ -47,6 +50,21 @@ int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const c
  * "latest_invoice." inside a subscription; NULL expands nothing (an event's object). */
 int invoice_render(struct req *r, struct db *db, const struct invoice *in, const char *prefix,
 		   struct json *j);
+/* Inside the write that finalizes invoice in (its total set, its row not yet saved): the
+ * customer's credit balance applied to it (customer_balance_apply: a credit pays up to its
+ * total, a debit is added, a total below zero credits the balance), setting
+ * in->starting_balance, ending_balance and amount_due. planned_due: what the amount due was
+ * computed to be before the write (its PaymentIntent's amount; invoice_planned_due), or -1 for
+ * an invoice charged later (POST …/pay); a different result fails the write (the balance moved
+ * meanwhile). 0, or -1 with r->err. */
+int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int64_t planned_due);
+/* Before an invoice's write: its amount due with the customer's balance as it is now. 0, or -1
+ * with r->err. */
+int invoice_planned_due(struct req *r, struct db *db, const char *customer, const char *currency,
+			int64_t total, int64_t *ret_due);
+/* Inside the write that voids invoice in: the balance it took goes back to the customer
+ * (unapplied_from_invoice). 0, or -1 with r->err. */
+int invoice_balance_return(struct req *r, struct db *db, const struct invoice *in);
 /* The invoice's `number`: the customer's invoice_prefix and its count of invoices so far. */
 int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret);
 
@@ -100,8 +118,10 @@ int invoice_items_lines(struct req *r, struct db *db, const char *invoice, bool 
 			struct json *j);
 /* Inside a write: a deleted draft's items are pending again. 0, or -1 with r->err. */
 int invoice_items_release(struct req *r, struct db *db, const char *invoice);
-/* Inside the write that closes invoice in with a total below zero (nothing is charged): the
- * credit is a new pending item of the customer, for its next invoice. 0, or -1 with r->err. */
+/* Inside the write that finalizes invoice in with a total below zero, when its customer's
+ * balance is in another currency and cannot take the credit (invoice_balance_apply): the credit
+ * is a new pending item of the customer, for its next invoice in the invoice's currency. 0, or
+ * -1 with r->err. */
 int invoice_credit_carry(struct req *r, struct db *db, const struct invoice *in, int64_t now);
 
 /* ---- changing a subscription's items (subscriptions.c; subscription_items.c calls it) ---- */

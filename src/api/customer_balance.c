@@ -11,9 +11,11 @@
  */
 #include "api/customer_balance.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
@@ -37,8 +39,11 @@ static const char SQL_INSERT[] =
     " amount, currency, ending_balance, description, metadata, invoice)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 static const char SQL_APPLIED[] =
-    "SELECT amount FROM customer_balance_transactions WHERE merchant_id = $1 AND invoice = $2"
-    " AND type = 'applied_to_invoice'";
+    "SELECT amount, ending_balance FROM customer_balance_transactions WHERE merchant_id = $1"
+    " AND invoice = $2 AND type = 'applied_to_invoice'";
+static const char SQL_APPLIED_FULL[] =
+    "SELECT amount, currency FROM customer_balance_transactions WHERE merchant_id = $1"
+    " AND invoice = $2 AND type = 'applied_to_invoice'";
 static const char SQL_GET[] =
     "SELECT id, created, customer, type, amount, currency, ending_balance, description,"
     " metadata, invoice FROM customer_balance_transactions WHERE merchant_id = $1 AND id = $2";
@@ -165,9 +170,55 @@ int customer_balance_txn_record(struct db *db, const char *merchant_id, const ch
 	return txn_insert(db, merchant_id, &m, ending_balance, now);
 }
 
+/* What an invoice of `total` does to a balance it takes (same currency): the balance after it
+ * and what the invoice then asks for. Both are bounded (±CUSTOMER_BALANCE_ABS_MAX and the
+ * invoice's own bound), so the sum is checked only for form. DB_OK or DB_ERR. */
+static int split(int64_t balance, int64_t total, int64_t *ret_ending, int64_t *ret_due)
+{
+	int64_t sum;
+	if (total == 0) {
+		/* an invoice of nothing (a trial's) is not one a balance is applied to: a debit
+		 * waits for an invoice that charges, a credit for one it can pay */
+		*ret_ending = balance;
+		*ret_due = 0;
+		return DB_OK;
+	}
+	if (__builtin_add_overflow(balance, total, &sum))
+		return DB_ERR;
+	*ret_ending = sum < 0 ? sum : 0;
+	*ret_due = sum > 0 ? sum : 0;
+	return DB_OK;
+}
+
+/* the balance is in the invoice's currency, or in none yet (it then takes the invoice's) */
+static bool same_currency(const char *cur, const char *currency)
+{
+	return !cur[0] || strcmp(cur, currency) == 0;
+}
+
+int customer_balance_preview(struct db *db, const char *merchant_id, const char *customer,
+			     const char *currency, int64_t total, int64_t *ret_starting,
+			     int64_t *ret_amount_due)
+{
+	int64_t balance = 0, ending;
+	char cur[8] = "";
+	int rc = customer_balance_load(db, merchant_id, customer, &balance, cur);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && !same_currency(cur, currency)))
+		balance = 0;
+	else if (rc != DB_OK)
+		return rc;
+	int64_t due;
+	if (split(balance, total, &ending, &due) != DB_OK)
+		return DB_ERR;
+	*ret_starting = balance;
+	*ret_amount_due = due;
+	return DB_OK;
+}
+
 int customer_balance_apply(struct db *db, const char *merchant_id, const char *customer,
-			   const char *currency, const char *invoice, int64_t amount_due,
-			   int64_t now, const struct event_origin *origin, int64_t *ret_applied)
+			   const char *currency, const char *invoice, int64_t total, int64_t now,
+			   const struct event_origin *origin, int64_t *ret_starting,
+			   int64_t *ret_applied)
 {
 	/* once per invoice: a second call answers what the first applied */
 	struct db_stmt *st = db_prepare(db, SQL_APPLIED);
@@ -177,8 +228,10 @@ int customer_balance_apply(struct db *db, const char *merchant_id, const char *c
 	db_bind_text(st, 2, invoice, -1);
 	int rc = db_step(st);
 	int64_t done = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	int64_t done_ending = rc == DB_ROW ? db_col_int64(st, 1) : 0;
 	db_reset(st);
 	if (rc == DB_ROW) {
+		*ret_starting = done_ending - done; /* bounded: both within the balance's range */
 		*ret_applied = done;
 		return 0;
 	}
@@ -189,18 +242,20 @@ int customer_balance_apply(struct db *db, const char *merchant_id, const char *c
 	rc = customer_balance_load(db, merchant_id, customer, &balance, cur);
 	if (rc != DB_OK)
 		return rc;
-	int64_t applied = 0;
-	if (balance != 0 && cur[0] && strcmp(cur, currency) == 0) {
-		if (balance > 0)
-			applied = -balance; /* the debit is billed with the invoice */
-		else if (amount_due > 0)
-			applied = -balance < amount_due ? -balance : amount_due;
+	if (!same_currency(cur, currency)) {
+		*ret_starting = 0;
+		*ret_applied = 0;
+		return CUSTOMER_BALANCE_OTHER_CURRENCY;
 	}
+	int64_t ending, due;
+	if (split(balance, total, &ending, &due) != DB_OK)
+		return DB_ERR;
+	int64_t applied = ending - balance; /* both within bounds */
 	if (applied == 0) {
+		*ret_starting = balance;
 		*ret_applied = 0;
 		return 0;
 	}
-	/* the transaction moves the balance towards 0 by what the invoice took */
 	char id[ID_MAX];
 	id_new_at(id, CUSTOMER_BALANCE_TXN_PREFIX, now);
 	struct move m = {.id = id,
@@ -211,12 +266,74 @@ int customer_balance_apply(struct db *db, const char *merchant_id, const char *c
 			 .amount = applied};
 	struct arena a;
 	arena_init(&a, 4u << 20);
-	int64_t ending = 0;
-	rc = balance_move(db, &a, merchant_id, &m, now, origin, &ending);
+	int64_t after = 0;
+	rc = balance_move(db, &a, merchant_id, &m, now, origin, &after);
 	arena_release(&a);
+	/* a positive refusal: a credit invoice that would take the balance beyond its bound */
 	if (rc != DB_OK)
-		return rc > 0 ? DB_ERR : rc; /* cannot happen: same currency, towards 0 */
+		return rc > 0 ? DB_ERR : rc;
+	*ret_starting = balance;
 	*ret_applied = applied;
+	return 0;
+}
+
+static const char SQL_UNAPPLIED[] =
+    "SELECT COUNT(*) FROM customer_balance_transactions WHERE merchant_id = $1 AND invoice = $2"
+    " AND type = 'unapplied_from_invoice'";
+
+int customer_balance_unapply(struct db *db, const char *merchant_id, const char *customer,
+			     const char *invoice, int64_t now, const struct event_origin *origin,
+			     int64_t *ret_returned)
+{
+	*ret_returned = 0;
+	int64_t applied = 0, returned = 0;
+	char cur[8] = "";
+	struct db_stmt *st = db_prepare(db, SQL_APPLIED_FULL);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		applied = db_col_int64(st, 0);
+		const char *c = db_col_text(st, 1, NULL);
+		str_copy(cur, sizeof(cur), c ? c : "");
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return 0; /* it took nothing */
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	st = db_prepare(db, SQL_UNAPPLIED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	rc = db_step(st);
+	returned = rc == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (returned < 0)
+		return rc < 0 ? rc : DB_ERR;
+	if (returned > 0 || applied == 0)
+		return 0;
+	char id[ID_MAX];
+	id_new_at(id, CUSTOMER_BALANCE_TXN_PREFIX, now);
+	struct move m = {.id = id,
+			 .customer = customer,
+			 .type = "unapplied_from_invoice",
+			 .currency = cur,
+			 .invoice = invoice,
+			 .amount = -applied};
+	struct arena a;
+	arena_init(&a, 4u << 20);
+	int64_t after = 0;
+	rc = balance_move(db, &a, merchant_id, &m, now, origin, &after);
+	arena_release(&a);
+	if (rc == DB_NOTFOUND)
+		return 0; /* the customer is gone, and its balance with it */
+	if (rc != DB_OK)
+		return rc > 0 ? DB_ERR : rc;
+	*ret_returned = -applied;
 	return 0;
 }
 
@@ -310,6 +427,7 @@ struct ctx {
 	struct req *r;
 	const char *customer, *id;
 	struct move m;
+	char *id_buf; /* create: m.id, made in the write (at the customer's time) */
 };
 
 /* The transaction in the path is one of the customer's (which exists). */
@@ -338,9 +456,18 @@ static int create_fn(struct db *db, void *p)
 	struct req *r = x->r;
 	if (customer_check(r, db, x->customer) != 0)
 		return -1;
+	/* a customer on a test clock has its transactions at the clock's time, as its invoices'
+	 * are: its balance's history sorts in the order it happened */
+	struct billing_customer bc;
+	int64_t now;
+	if (billing_customer_get(r, db, x->customer, &bc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (billing_now(r, db, bc.test_clock, &now) != 0)
+		return -1;
+	id_new_at(x->id_buf, CUSTOMER_BALANCE_TXN_PREFIX, now);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	int64_t ending = 0;
-	int rc = balance_move(db, &r->arena, r->merchant_id, &x->m, r->now, &o, &ending);
+	int rc = balance_move(db, &r->arena, r->merchant_id, &x->m, now, &o, &ending);
 	if (rc == MOVE_CURRENCY) {
 		int64_t bal = 0;
 		char cur[8] = "";
@@ -386,7 +513,7 @@ static int h_create(struct req *r)
 	char *id = arena_zalloc(&r->arena, ID_MAX);
 	if (!id)
 		return req_fail(r, ERR_API, NULL, NULL);
-	id_new_at(id, CUSTOMER_BALANCE_TXN_PREFIX, r->now);
+	x.id_buf = id;
 	x.m = (struct move){.id = id,
 			    .customer = x.customer,
 			    .type = "adjustment",

@@ -7,8 +7,9 @@
  * customer.updated event that shows it (previous_attributes.balance).
  *
  * Who changes it: the API (`balance` on POST /v1/customers[/{id}] and POST
- * /v1/customers/{id}/balance_transactions, type adjustment) and invoices
- * (customer_balance_apply, type applied_to_invoice).
+ * /v1/customers/{id}/balance_transactions, type adjustment) and invoices: each finalized
+ * invoice takes it (customer_balance_apply, type applied_to_invoice), and a voided one gives
+ * back what it took (customer_balance_unapply, type unapplied_from_invoice).
  */
 #ifndef TENDER_API_CUSTOMER_BALANCE_H
 #define TENDER_API_CUSTOMER_BALANCE_H
@@ -29,27 +30,54 @@
 /* customer_balance_apply's answer for a customer that does not exist (or was deleted) */
 #define CUSTOMER_BALANCE_NO_CUSTOMER DB_NOTFOUND
 
+/* customer_balance_apply's answer when the customer's balance is in another currency than the
+ * invoice's: nothing is applied (a credit invoice's credit cannot go on that balance). */
+#define CUSTOMER_BALANCE_OTHER_CURRENCY 1
+
 /*
- * For an invoice's write (the billing module calls it; Tender's invoices do not yet): applies
- * customer `customer`'s balance to invoice `invoice` of merchant_id, whose amount due (its
- * total, before the balance) is amount_due in `currency` (lowercase ISO code).
- *   - a credit (negative balance) in the invoice's currency pays up to amount_due of it;
- *   - a debit (positive balance) in that currency is all added to the invoice;
- *   - a balance of 0, or in another currency, applies nothing.
- * What is applied is appended as an applied_to_invoice customer balance transaction naming the
- * invoice, the customer's balance moves by it, and customer.updated is appended
- * (previous_attributes.balance; origin: the event's request, NULL fields for Tender's own
- * work). *ret_applied is the amount the invoice's amount due goes down by: positive for a
- * credit applied, negative for a debit added, 0 for none (so the invoice's amount_remaining is
- * amount_due - *ret_applied).
+ * For an invoice's write, when the invoice is finalized (invoices.c): applies customer
+ * `customer`'s balance to invoice `invoice` of merchant_id, whose total is `total` in
+ * `currency` (lowercase ISO code), as Stripe does: the invoice takes the balance whole, and
+ * what is below zero afterwards stays (or goes) on the balance:
+ *   ending = min(0, balance + total), amount_due = max(0, balance + total)
+ * So a credit (negative balance) pays up to the total, a debit (positive balance) is all added
+ * to the invoice, and a credit invoice (total below zero) credits the balance with it. An
+ * invoice of 0 (a trial's) takes nothing: Tender's choice, so that a trial is never charged
+ * for a debit; the next invoice that charges takes it.
+ * The move (ending - balance) is appended as one applied_to_invoice customer balance
+ * transaction naming the invoice, the customer's balance moves by it, and customer.updated is
+ * appended (previous_attributes.balance; origin: the event's request, NULL fields for
+ * Tender's own work). *ret_starting is the balance before; *ret_applied the move, which is what
+ * the invoice's amount due is below its total (amount_due = total - *ret_applied): positive
+ * for a credit applied, negative for a debit added or a credit invoice's credit, 0 for none.
  * An invoice has the balance applied once: calling it again for the same invoice changes
- * nothing and gives what the first call applied. amount_due < 0 (a credit invoice) applies
- * nothing of a credit. Runs inside the caller's write transaction; 0, CUSTOMER_BALANCE_NO_CUSTOMER,
- * or another negative store code (the caller then fails its write).
+ * nothing and gives what the first call did. Runs inside the caller's write transaction; 0,
+ * CUSTOMER_BALANCE_OTHER_CURRENCY (a balance in another currency: nothing applied,
+ * *ret_starting and *ret_applied 0), CUSTOMER_BALANCE_NO_CUSTOMER, or another negative store
+ * code (the caller then fails its write).
  */
 int customer_balance_apply(struct db *db, const char *merchant_id, const char *customer,
-			   const char *currency, const char *invoice, int64_t amount_due,
-			   int64_t now, const struct event_origin *origin, int64_t *ret_applied);
+			   const char *currency, const char *invoice, int64_t total, int64_t now,
+			   const struct event_origin *origin, int64_t *ret_starting,
+			   int64_t *ret_applied);
+
+/* Before an invoice's write (a read transaction): what customer_balance_apply would make the
+ * amount due of an invoice of `total` in `currency` with the customer's balance as it is now
+ * (the write applies it again and checks that it came out the same). *ret_starting: the
+ * balance it would take (0 for one in another currency). A customer that does not exist yet
+ * (a checkout's, made in the payment's write) has none. DB_OK or < 0. */
+int customer_balance_preview(struct db *db, const char *merchant_id, const char *customer,
+			     const char *currency, int64_t total, int64_t *ret_starting,
+			     int64_t *ret_amount_due);
+
+/* For a voided invoice's write: what customer_balance_apply moved for `invoice` goes back, as
+ * an unapplied_from_invoice transaction of the opposite amount (Stripe returns the balance an
+ * invoice took when it is voided), with customer.updated. Once per invoice; nothing when it
+ * took nothing or its customer is gone. *ret_returned: the amount of that transaction (0:
+ * none). 0 or < 0. */
+int customer_balance_unapply(struct db *db, const char *merchant_id, const char *customer,
+			     const char *invoice, int64_t now, const struct event_origin *origin,
+			     int64_t *ret_returned);
 
 /* The currency a customer without one gets its balance in: the merchant's settlement currency
  * (as its payouts). DB_OK or < 0. */

@@ -18,8 +18,9 @@
  * Money: amount = unit_amount × quantity (a proration's amount is its line rounded, its
  * unit_amount the unit's share rounded on its own), overflow-checked, at most BILLING_AMOUNT_MAX
  * either way; a negative amount is a credit. An invoice whose total ends below zero charges
- * nothing; its credit is carried to the customer's next invoice as a new pending item
- * (invoice_credit_carry) — where Stripe would credit the customer's balance.
+ * nothing; its credit goes to the customer's credit balance (invoice_balance_apply), which the
+ * next invoice takes, as on Stripe. Only when that balance is in another currency is the credit
+ * carried to the customer's next invoice as a new pending item (invoice_credit_carry).
  */
 #include <stdio.h>
 #include <string.h>

@@ -17,6 +17,7 @@
 
 #include "api/billing_internal.h"
 #include "api/common.h"
+#include "api/customer_balance.h"
 #include "api/list.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -29,22 +30,24 @@ static const char SQL_GET[] =
     " subtotal, total, amount_paid, attempt_count, next_payment_attempt, auto_advance,"
     " period_start, period_end, number, payment_intent, customer_email, customer_name,"
     " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
-    " marked_uncollectible_at, discounts, total_discount_amounts FROM invoices"
-    " WHERE merchant_id = $1 AND id = $2";
+    " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
+    " ending_balance, amount_due FROM invoices WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
     " billing_reason, currency, subtotal, total, amount_paid, attempt_count,"
     " next_payment_attempt, auto_advance, period_start, period_end, number, payment_intent,"
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
-    " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts)"
+    " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
+    " starting_balance, ending_balance, amount_due)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-    " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)";
+    " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
     " payment_intent = $10, metadata = $11, finalized_at = $12, paid_at = $13, voided_at = $14,"
     " subtotal = $15, total = $16, description = $17, marked_uncollectible_at = $18,"
-    " discounts = $19, total_discount_amounts = $20"
+    " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
+    " ending_balance = $22, amount_due = $23"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
@@ -118,6 +121,9 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->marked_uncollectible_at = db_col_int64_or0(st, 27);
 		in->discounts = col_text_dup(a, st, 28);
 		in->total_discount_amounts = col_text_dup(a, st, 29);
+		in->starting_balance = db_col_int64(st, 30);
+		in->ending_balance = db_col_int64(st, 31);
+		in->amount_due = db_col_int64(st, 32);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -163,6 +169,9 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64_or_null(st, 28, in->marked_uncollectible_at);
 	db_bind_text(st, 29, in->discounts ? in->discounts : "[]", -1);
 	db_bind_text(st, 30, in->total_discount_amounts ? in->total_discount_amounts : "[]", -1);
+	db_bind_int64(st, 31, in->starting_balance);
+	db_bind_int64(st, 32, in->ending_balance);
+	db_bind_int64(st, 33, in->amount_due);
 	return db_step_done(st);
 }
 
@@ -191,6 +200,9 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64_or_null(st, 18, in->marked_uncollectible_at);
 	db_bind_text(st, 19, in->discounts ? in->discounts : "[]", -1);
 	db_bind_text(st, 20, in->total_discount_amounts ? in->total_discount_amounts : "[]", -1);
+	db_bind_int64(st, 21, in->starting_balance);
+	db_bind_int64(st, 22, in->ending_balance);
+	db_bind_int64(st, 23, in->amount_due);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -199,6 +211,68 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 		return DB_CONFLICT;
 	in->version++;
 	return DB_OK;
+}
+
+static void invoice_origin(struct req *r, struct event_origin *o)
+{
+	*o = (struct event_origin){r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				   r->livemode};
+}
+
+int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int64_t planned_due)
+{
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	struct event_origin o;
+	invoice_origin(r, &o);
+	int64_t starting = 0, applied = 0;
+	int rc = customer_balance_apply(db, r->merchant_id, in->customer, in->currency, in->id,
+					in->total, now, &o, &starting, &applied);
+	bool carry = false;
+	if (rc == CUSTOMER_BALANCE_OTHER_CURRENCY || rc == CUSTOMER_BALANCE_NO_CUSTOMER) {
+		/* no balance it can take: it charges its total; a credit stays a credit of the
+		 * customer's in the invoice's currency, as its next invoice's item */
+		carry = rc == CUSTOMER_BALANCE_OTHER_CURRENCY && in->total < 0;
+		starting = applied = 0;
+	} else if (rc != 0) {
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int64_t due; /* bounded: |total| and |applied| are far below int64's limits */
+	if (__builtin_sub_overflow(in->total, applied, &due))
+		return req_fail(r, ERR_API, NULL, NULL);
+	in->starting_balance = starting;
+	in->ending_balance = starting + applied;
+	in->amount_due = due > 0 ? due : 0;
+	if (planned_due >= 0 && in->amount_due != planned_due)
+		return req_fail(r, ERR_INVALID_STATE, "customer",
+				"The customer's balance changed while invoice %s was made; try "
+				"again.",
+				in->id);
+	return carry ? invoice_credit_carry(r, db, in, now) : 0;
+}
+
+int invoice_planned_due(struct req *r, struct db *db, const char *customer, const char *currency,
+			int64_t total, int64_t *ret_due)
+{
+	int64_t starting;
+	if (customer_balance_preview(db, r->merchant_id, customer, currency, total, &starting,
+				     ret_due) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+int invoice_balance_return(struct req *r, struct db *db, const struct invoice *in)
+{
+	int64_t now, returned;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	struct event_origin o;
+	invoice_origin(r, &o);
+	return customer_balance_unapply(db, r->merchant_id, in->customer, in->id, now, &o,
+					&returned) == 0
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
 }
 
 int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret)
@@ -252,7 +326,7 @@ static void render_payments(const struct invoice *in, struct json *j)
 		json_kv_str(j, "id", id);
 		json_kv_str(j, "object", "invoice_payment");
 		json_kv_int(j, "amount_paid", in->amount_paid);
-		json_kv_int(j, "amount_requested", in->total > 0 ? in->total : 0);
+		json_kv_int(j, "amount_requested", in->amount_due);
 		json_kv_int(j, "created", in->finalized_at ? in->finalized_at : in->created);
 		json_kv_str(j, "currency", in->currency);
 		json_kv_str(j, "invoice", in->id);
@@ -380,9 +454,15 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	/* an uncollectible invoice can still be paid: what it lacks stays shown */
 	bool collectible =
 	    strcmp(in->status, "open") == 0 || strcmp(in->status, "uncollectible") == 0;
-	int64_t remaining = collectible && in->total > 0 ? in->total - in->amount_paid : 0;
-	/* a total below zero charges nothing (its credit is carried, invoice_credit_carry) */
-	int64_t due = in->total > 0 ? in->total : 0;
+	int64_t remaining = collectible ? in->amount_due - in->amount_paid : 0;
+	int64_t due = in->amount_due, starting = in->starting_balance;
+	if (draft) {
+		/* not finalized: Stripe shows the customer's balance as it is now, and what the
+		 * invoice would charge with it (what finalizing it applies) */
+		if (customer_balance_preview(db, r->merchant_id, in->customer, in->currency,
+					     in->total, &starting, &due) != DB_OK)
+			return -1;
+	}
 	json_obj_open(j);
 	json_kv_str(j, "id", in->id);
 	json_kv_str(j, "object", "invoice");
@@ -434,7 +514,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	if (draft)
 		json_kv_null(j, "ending_balance");
 	else
-		json_kv_int(j, "ending_balance", 0);
+		json_kv_int(j, "ending_balance", in->ending_balance);
 	json_kv_null(j, "footer");
 	json_kv_null(j, "from_invoice");
 	json_kv_null(j, "hosted_invoice_url");
@@ -497,7 +577,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_null(j, "rendering");
 	json_kv_null(j, "shipping_cost");
 	json_kv_null(j, "shipping_details");
-	json_kv_int(j, "starting_balance", 0);
+	json_kv_int(j, "starting_balance", starting);
 	json_kv_null(j, "statement_descriptor");
 	json_kv_str(j, "status", in->status);
 	json_key(j, "status_transitions");
@@ -572,7 +652,7 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	in.payment_intent = pi->id;
 	if (succeeded) {
 		in.status = "paid";
-		in.amount_paid = in.total;
+		in.amount_paid = in.amount_due;
 		in.paid_at = now;
 		in.next_payment_attempt = 0;
 		in.auto_advance = false; /* Stripe: a paid invoice has nothing left to advance */
@@ -885,7 +965,7 @@ static int h_pay(struct req *r)
 		return -1;
 	struct pi_invoice pv = {
 	    .existing = c.new_intent ? NULL : in->payment_intent,
-	    .amount = in->total - in->amount_paid,
+	    .amount = in->amount_due - in->amount_paid,
 	    .currency = in->currency,
 	    .description = in->subscription ? "Subscription update" : NULL,
 	    .customer = in->customer,
@@ -924,9 +1004,13 @@ static int finalize_fn(struct db *db, void *p)
 		in->auto_advance = aa;
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	/* nothing to charge (Stripe marks a zero invoice paid when it is finalized); a credit is
-	 * carried to the customer's next invoice */
-	bool nothing_due = in->total <= 0;
+	/* the customer's balance, applied as it is now (the invoice is charged later, by
+	 * POST …/pay, for its amount due) */
+	if (invoice_balance_apply(r, db, in, -1) != 0)
+		return -1;
+	/* nothing to charge (Stripe marks an invoice with nothing due paid when it is finalized;
+	 * a credit went to the customer's balance) */
+	bool nothing_due = in->amount_due <= 0;
 	if (nothing_due) {
 		in->status = "paid";
 		in->paid_at = now;
@@ -937,8 +1021,7 @@ static int finalize_fn(struct db *db, void *p)
 	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
 		return -1;
 	if (nothing_due && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
-			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
-			    invoice_credit_carry(r, db, in, now) != 0))
+			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0))
 		return -1;
 	return answer_invoice(r, db, in->id);
 }
@@ -974,7 +1057,8 @@ static int void_fn(struct db *db, void *p)
 	 * other state is refused by invoice_payment_settled */
 	if (in->payment_intent && payment_intent_abandon(r, db, in->payment_intent) != 0)
 		return -1;
-	if (invoice_emit(r, db, in, "invoice.voided") != 0)
+	if (invoice_emit(r, db, in, "invoice.voided") != 0 ||
+	    invoice_balance_return(r, db, in) != 0)
 		return -1;
 	if (subscription_invoice_failed(r, db, in, false) != 0)
 		return -1;

@@ -820,12 +820,16 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 	return 0;
 }
 
-/* Stores invoice in and appends invoice.created and invoice.finalized; a zero invoice is paid
- * at once (invoice.paid, invoice.payment_succeeded), as Stripe pays a trial's; one below zero
- * too, its credit carried to the customer's next invoice. */
-static int invoice_store(struct req *r, struct db *db, struct invoice *in)
+/* Stores invoice in, finalized with the customer's balance applied (invoice_balance_apply;
+ * planned_due: its amount due as computed before the write, which it must still be), and
+ * appends invoice.created and invoice.finalized; one with nothing due is paid at once
+ * (invoice.paid, invoice.payment_succeeded), as Stripe pays a trial's; one below zero too, its
+ * credit gone to the customer's balance. */
+static int invoice_store(struct req *r, struct db *db, struct invoice *in, int64_t planned_due)
 {
-	bool zero = in->total <= 0;
+	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+		return -1;
+	bool zero = in->amount_due <= 0;
 	if (zero) {
 		in->status = "paid";
 		in->paid_at = in->finalized_at;
@@ -837,8 +841,7 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in)
 	    invoice_emit(r, db, in, "invoice.finalized") != 0)
 		return -1;
 	if (zero && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
-		     invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
-		     invoice_credit_carry(r, db, in, in->finalized_at) != 0))
+		     invoice_emit(r, db, in, "invoice.payment_succeeded") != 0))
 		return -1;
 	return 0;
 }
@@ -847,12 +850,14 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in)
  * made, as every period's invoice is, but not charged. keep_as_draft leaves it a draft (no
  * number, auto_advance false: the merchant finalizes and collects it later), void finalizes
  * and voids it, mark_uncollectible finalizes it and writes it off; each with the events
- * Stripe sends on the way. Nothing to collect (a total of 0 or below) is paid as usual. */
+ * Stripe sends on the way. Nothing to collect (a total of 0 or below, or a total the customer's
+ * balance pays) is paid as usual. A finalized one takes the customer's balance, as every
+ * finalized invoice does; voided, it gives it back. */
 static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in,
-				const char *behavior)
+				const char *behavior, int64_t planned_due)
 {
 	if (!behavior || in->total <= 0)
-		return invoice_store(r, db, in);
+		return invoice_store(r, db, in, planned_due);
 	in->auto_advance = false;
 	if (is(behavior, "keep_as_draft")) {
 		in->status = "draft";
@@ -862,6 +867,10 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 			return req_fail(r, ERR_API, NULL, NULL);
 		return invoice_emit(r, db, in, "invoice.created");
 	}
+	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+		return -1;
+	if (in->amount_due <= 0)
+		return invoice_store(r, db, in, planned_due); /* applied once: the same again */
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, in, "invoice.created") != 0 ||
@@ -875,6 +884,8 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 		in->marked_uncollectible_at = in->finalized_at;
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (voided && invoice_balance_return(r, db, in) != 0)
+		return -1;
 	return invoice_emit(r, db, in, voided ? "invoice.voided" : "invoice.marked_uncollectible");
 }
 
@@ -1020,8 +1031,9 @@ struct create_ctx {
 	int64_t t0;
 	bool trial;
 	const char *customer_clock;
-	int64_t total; /* a period's, at the items' prices */
-	int64_t due;   /* the first invoice's, after its discounts */
+	int64_t total;	    /* a period's, at the items' prices */
+	int64_t due;	    /* the first invoice's total, after its discounts */
+	int64_t amount_due; /* what it charges: due with the customer's balance applied */
 	struct discount_spec spec;
 	struct discount *ds; /* the discounts to make, as resolved before the write */
 	int n_ds;
@@ -1182,7 +1194,7 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 				"The subscription's discounts changed while it was made; try "
 				"again.");
 	c->in.payment_intent = c->pi_id[0] ? c->pi_id : NULL;
-	return invoice_store(r, db, &c->in);
+	return invoice_store(r, db, &c->in, c->amount_due);
 }
 
 /* a subscription whose first invoice is 0 (a trial, a free price): no payment */
@@ -1450,6 +1462,14 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	return create_run(r, c);
 }
 
+/* The first invoice's amount due: its total with the customer's balance as it is now (a
+ * checkout's new customer has none). */
+static int create_due_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	return invoice_planned_due(c->r, db, c->s.customer, c->s.currency, c->due, &c->amount_due);
+}
+
 /* The create after its parameters (the API's, or a Checkout Session's): prices and customer
  * read, the timeline in the subscription's own time, then its rows with the first invoice's
  * payment (or without one: a trial, a free first period). */
@@ -1549,11 +1569,17 @@ static int create_run(struct req *r, struct create_ctx *c)
 	if (c->due > 0 && c->due != c->total &&
 	    payments_check_minimum(r, c->due, s->currency, "discounts", "discounts") != 0)
 		return -1;
+	/* and the customer's balance: what the first invoice charges */
+	if (req_read(r, create_due_fn, c) != 0)
+		return -1;
+	if (c->amount_due > 0 && c->amount_due != c->due &&
+	    payments_check_minimum(r, c->amount_due, s->currency, "customer", "customer") != 0)
+		return -1;
 	id_new_at(c->invoice_id, "in_", t0);
 	if (c->co)
 		str_copy(c->co->invoice_id, sizeof(c->co->invoice_id), c->invoice_id);
 	s->latest_invoice = c->invoice_id;
-	if (c->trial || c->due <= 0) {
+	if (c->amount_due <= 0) {
 		s->status = c->trial ? "trialing" : "active";
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
@@ -1564,7 +1590,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"method. Please consider adding a default payment method.");
 	sub_schedule(s, 0);
 	struct pi_invoice pv = {
-	    .amount = c->due,
+	    .amount = c->amount_due,
 	    .currency = s->currency,
 	    .description = "Subscription creation",
 	    .customer = s->customer,
@@ -1880,6 +1906,7 @@ struct change_ctx {
 	struct invoice_item pr[2 * SUB_ITEMS_MAX];
 	int n_pr;
 	int64_t pr_sum, total;
+	int64_t due; /* the invoice's amount due: total with the customer's balance */
 	struct pending_items pending;
 	char invoice_id[ID_MAX], pi_id[ID_MAX];
 	const char *pm;
@@ -2150,7 +2177,8 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 		return req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (planned_total(r, db, s, x->reset, false, &x->pending, x->pr, x->n_pr, ds, n_ds,
-			  &x->total) != 0)
+			  &x->total) != 0 ||
+	    invoice_planned_due(r, db, s->customer, s->currency, x->total, &x->due) != 0)
 		return -1;
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
@@ -2233,7 +2261,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	/* a resume: active now, or, on payment success, once its invoice is paid
 	 * (subscription_invoice_paid) */
 	bool resumed_now = false;
-	if (x->c->resume && !(x->c->resume_on_success && x->invoice_now && x->total > 0)) {
+	if (x->c->resume && !(x->c->resume_on_success && x->invoice_now && x->due > 0)) {
 		s->status = "active";
 		s->paused_at = 0;
 		resumed_now = true;
@@ -2254,7 +2282,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (x->c->resume && !x->c->resume_on_success)
 			x->in.auto_advance = false;
 		s->latest_invoice = x->invoice_id;
-		if (invoice_store(r, db, &x->in) != 0)
+		if (invoice_store(r, db, &x->in, x->due) != 0)
 			return -1;
 	}
 	sub_schedule(s, 0);
@@ -2353,7 +2381,7 @@ static int change_commit(struct req *r, struct change_ctx *x)
 {
 	if (x->invoice_now)
 		id_new_at(x->invoice_id, "in_", x->t);
-	if (!x->invoice_now || x->total <= 0)
+	if (!x->invoice_now || x->due <= 0)
 		return req_write(r, change_fn, x);
 	if (!x->pm)
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
@@ -2361,7 +2389,7 @@ static int change_commit(struct req *r, struct change_ctx *x)
 				"method. Please consider adding a default payment method.");
 	id_new_at(x->pi_id, "pi_", x->t);
 	struct pi_invoice pv = {
-	    .amount = x->total,
+	    .amount = x->due,
 	    .currency = x->s.currency,
 	    .description = "Subscription update",
 	    .customer = x->s.customer,
@@ -2741,6 +2769,7 @@ struct step_ctx {
 	bool new_intent;
 	struct pending_items pending; /* RENEW/TRIAL_END: the invoice items the invoice takes */
 	int64_t total;		      /* RENEW/TRIAL_END: the new invoice's total */
+	int64_t amount_due;	      /* and what it charges, with the customer's balance */
 };
 
 static const char SQL_PI_STATUS[] =
@@ -2778,7 +2807,9 @@ static int step_read_fn(struct db *db, void *p)
 		if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, ds, n_ds,
-				  &x->total) != 0)
+				  &x->total) != 0 ||
+		    invoice_planned_due(r, db, s->customer, s->currency, x->total,
+					&x->amount_due) != 0)
 			return -1;
 	}
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
@@ -2818,7 +2849,8 @@ static int expire_incomplete(struct req *r, struct db *db, struct subscription *
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (in.payment_intent && payment_intent_abandon(r, db, in.payment_intent) != 0)
 			return -1;
-		if (invoice_emit(r, db, &in, "invoice.voided") != 0)
+		if (invoice_emit(r, db, &in, "invoice.voided") != 0 ||
+		    invoice_balance_return(r, db, &in) != 0)
 			return -1;
 	}
 	if (sub_save(r, db, s) != 0)
@@ -2915,7 +2947,7 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 				s.id);
 	x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
 	/* the version check above makes s.pause_behavior the one the step decided by */
-	return invoice_store_paused(r, db, &x->in, s.pause_behavior);
+	return invoice_store_paused(r, db, &x->in, s.pause_behavior, x->amount_due);
 }
 
 static int renew_before(struct req *r, struct db *db, void *p)
@@ -3096,10 +3128,11 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 			rc = req_write(&r, trial_end_missing_pm_fn, x);
 			break;
 		}
-		int64_t total = retry ? 0 : x->total; /* computed with its discounts by the read */
+		/* computed with its discounts and the customer's balance by the read */
+		int64_t due = retry ? 0 : x->amount_due;
 		if (!retry)
 			id_new_at(x->invoice_id, "in_", t);
-		if (!retry && (total <= 0 || x->s.pause_behavior)) {
+		if (!retry && (due <= 0 || x->s.pause_behavior)) {
 			rc = req_write(&r, uncharged_renew_fn, x);
 			break;
 		}
@@ -3108,7 +3141,7 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 				id_new_at(x->pi_id, "pi_", t);
 			struct pi_invoice pv = {
 			    .existing = x->new_intent ? NULL : x->in.payment_intent,
-			    .amount = retry ? x->in.total - x->in.amount_paid : total,
+			    .amount = retry ? x->in.amount_due - x->in.amount_paid : due,
 			    .currency = x->s.currency,
 			    .description = "Subscription update",
 			    .customer = x->s.customer,

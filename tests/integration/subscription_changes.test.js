@@ -78,7 +78,8 @@ async function assertConserved(inv) {
   const sum = lines.data.reduce((a, l) => a + l.amount, 0);
   assert.equal(inv.total, sum, 'total is the sum of the lines');
   assert.equal(inv.subtotal, sum);
-  assert.equal(inv.amount_due, Math.max(0, sum));
+  // finalized, it took the customer's balance (customer_balance_invoices.test.js)
+  assert.equal(inv.amount_due, Math.max(0, sum + inv.starting_balance));
   if (inv.status === 'paid' && inv.amount_due > 0) {
     const full = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
     const pi = await stripe.paymentIntents.retrieve(full.payments.data[0].payment.payment_intent,
@@ -228,7 +229,7 @@ test('a one-off invoice takes the pending items (include), is finalized and paid
   // deleting that draft makes its item pending again
   await stripe.invoices.del(e.id);
   assert.equal((await stripe.invoiceItems.retrieve(eurItem.id)).invoice, null);
-  // a draft whose total is below zero: nothing charged, the credit carried to the next invoice
+  // a draft whose total is below zero: nothing charged, the credit goes to the customer's balance
   await stripe.invoiceItems.create({ customer: customer.id, amount: -800, currency: 'usd', description: 'Refund of overcharge' });
   const neg = await stripe.invoices.create({ customer: customer.id, currency: 'usd', pending_invoice_items_behavior: 'include' });
   assert.equal(neg.total, -800);
@@ -236,9 +237,9 @@ test('a one-off invoice takes the pending items (include), is finalized and paid
   const negFin = await stripe.invoices.finalizeInvoice(neg.id);
   assert.equal(negFin.status, 'paid');
   assert.equal(negFin.amount_paid, 0);
-  const carried = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.filter((x) => x.currency === 'usd');
-  assert.equal(carried.length, 1);
-  assert.equal(carried[0].amount, -800);
+  assert.deepEqual([negFin.starting_balance, negFin.ending_balance], [0, -800]);
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, -800);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.filter((x) => x.currency === 'usd').length, 0);
   // tenants
   await assert.rejects(other.invoices.create({ customer: customer.id }), (e) => e.statusCode === 404);
   await assert.rejects(stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice' }),
@@ -353,20 +354,23 @@ test('always_invoice: a price change is invoiced and paid at once; the money add
   assert.equal(lines.length, 2);
   assert.ok(lines.every((l) => l.parent.invoice_item_details.proration));
   assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
-  // a downgrade with always_invoice: a credit, nothing charged, carried to the next invoice
+  // a downgrade with always_invoice: a credit, nothing charged, on the customer's balance
   const down = await stripe.subscriptions.update(sub.id, {
     items: [{ id: si, price: monthly.id }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
   });
-  assert.equal(down.latest_invoice.total, prorate(-5000, 21 * DAY, P) + prorate(3000, 21 * DAY, P));
+  const credit = down.latest_invoice.total;
+  assert.equal(credit, prorate(-5000, 21 * DAY, P) + prorate(3000, 21 * DAY, P));
   assert.equal(down.latest_invoice.amount_due, 0);
   assert.equal(down.latest_invoice.status, 'paid');
-  const carried = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
-  assert.equal(carried.length, 1);
-  assert.equal(carried[0].amount, down.latest_invoice.total);
+  assert.equal(down.latest_invoice.ending_balance, credit);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, credit);
   // the renewal takes the credit
   await advance(clock, APR1 + 60);
   const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
-  assert.equal(next.total, 3000 + carried[0].amount);
+  assert.equal(next.total, 3000);
+  assert.equal(next.starting_balance, credit);
+  assert.equal(next.amount_due, 3000 + credit);
   await assertConserved(next);
 });
 

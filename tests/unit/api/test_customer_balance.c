@@ -1,6 +1,7 @@
 /*
- * customer_balance_apply on a real SQLite store: a credit pays up to the amount due, a debit is
- * all billed, other currencies and zero balances apply nothing, an invoice takes the balance
+ * customer_balance_apply, _preview and _unapply on a real SQLite store: a credit pays up to the
+ * total, a debit is all billed, a credit invoice credits the balance, other currencies and
+ * invoices of 0 apply nothing, an invoice takes the balance once and a voided one gives it back
  * once, every move is a transaction whose amounts sum to the balance, with its customer.updated
  * event; merchants do not see each other's customers.
  */
@@ -67,7 +68,7 @@ static void customer(const char *id, int64_t balance, const char *currency)
 
 struct apply {
 	const char *merchant, *customer, *currency, *invoice;
-	int64_t due, applied;
+	int64_t due, applied, starting;
 	int rc;
 };
 
@@ -77,16 +78,69 @@ static int apply_fn(struct db *db, void *p)
 	struct event_origin o = {NULL, NULL, 0};
 	a->applied = INT64_MIN;
 	a->rc = customer_balance_apply(db, a->merchant, a->customer, a->currency, a->invoice,
-				       a->due, T0, &o, &a->applied);
-	return a->rc == 0 || a->rc == CUSTOMER_BALANCE_NO_CUSTOMER ? 0 : -1;
+				       a->due, T0, &o, &a->starting, &a->applied);
+	return a->rc == 0 || a->rc == CUSTOMER_BALANCE_NO_CUSTOMER ||
+		       a->rc == CUSTOMER_BALANCE_OTHER_CURRENCY
+		   ? 0
+		   : -1;
+}
+
+static int64_t apply_rc(const char *cus, const char *currency, const char *invoice, int64_t due,
+			int want_rc, int64_t *ret_starting)
+{
+	struct apply a = {M1, cus, currency, invoice, due, 0, 0, 0};
+	cr_assert_eq(store_write(s, NULL, apply_fn, &a), 0);
+	cr_assert_eq(a.rc, want_rc);
+	if (ret_starting)
+		*ret_starting = a.starting;
+	return a.applied;
 }
 
 static int64_t apply(const char *cus, const char *currency, const char *invoice, int64_t due)
 {
-	struct apply a = {M1, cus, currency, invoice, due, 0, 0};
-	cr_assert_eq(store_write(s, NULL, apply_fn, &a), 0);
-	cr_assert_eq(a.rc, 0);
-	return a.applied;
+	return apply_rc(cus, currency, invoice, due, 0, NULL);
+}
+
+struct unapply {
+	const char *customer, *invoice;
+	int64_t returned;
+	int rc;
+};
+
+static int unapply_fn(struct db *db, void *p)
+{
+	struct unapply *u = p;
+	struct event_origin o = {NULL, NULL, 0};
+	u->rc = customer_balance_unapply(db, M1, u->customer, u->invoice, T0, &o, &u->returned);
+	return u->rc == 0 ? 0 : -1;
+}
+
+static int64_t unapply(const char *cus, const char *invoice)
+{
+	struct unapply u = {cus, invoice, INT64_MIN, 0};
+	cr_assert_eq(store_write(s, NULL, unapply_fn, &u), 0);
+	return u.returned;
+}
+
+struct preview {
+	const char *customer, *currency;
+	int64_t total, starting, due;
+};
+
+static int preview_fn(struct db *db, void *p)
+{
+	struct preview *v = p;
+	return customer_balance_preview(db, M1, v->customer, v->currency, v->total, &v->starting,
+					&v->due) == DB_OK
+		   ? 0
+		   : -1;
+}
+
+static int64_t preview_due(const char *cus, const char *currency, int64_t total)
+{
+	struct preview v = {cus, currency, total, 0, 0};
+	cr_assert_eq(store_read(s, NULL, preview_fn, &v), 0);
+	return v.due;
 }
 
 struct q {
@@ -189,37 +243,105 @@ Test(customer_balance, a_credit_pays_up_to_the_amount_due_once_per_invoice)
 Test(customer_balance, a_debit_is_billed_whole)
 {
 	customer("cus_2", 700, "usd");
+	cr_assert_eq(preview_due("cus_2", "usd", 100), 800);
 	cr_assert_eq(apply("cus_2", "usd", "in_4", 100), -700);
 	cr_assert_eq(balance("cus_2"), 0);
 	cr_assert_eq(txn_sum("cus_2"), -700);
-	/* even on an invoice of 0 */
+	/* not on an invoice of 0 (a trial's): it waits for one that charges */
 	customer("cus_3", 50, "usd");
-	cr_assert_eq(apply("cus_3", "usd", "in_5", 0), -50);
+	cr_assert_eq(apply("cus_3", "usd", "in_5", 0), 0);
+	cr_assert_eq(balance("cus_3"), 50);
+	cr_assert_eq(txn_count("cus_3"), 0);
+	/* a debit larger than a credit invoice: what is left is due */
+	cr_assert_eq(preview_due("cus_3", "usd", -20), 30);
+	cr_assert_eq(apply("cus_3", "usd", "in_5b", -20), -50);
 	cr_assert_eq(balance("cus_3"), 0);
 }
 
-Test(customer_balance, nothing_applies_across_currencies_or_to_a_credit_invoice)
+Test(customer_balance, a_credit_invoice_credits_the_balance)
 {
+	/* a balance in the invoice's currency grows by the credit */
 	customer("cus_4", -500, "eur");
-	cr_assert_eq(apply("cus_4", "usd", "in_6", 1000), 0);
-	cr_assert_eq(balance("cus_4"), -500);
-	cr_assert_eq(apply("cus_4", "eur", "in_7", -100), 0);
-	cr_assert_eq(apply("cus_4", "eur", "in_8", 0), 0);
-	cr_assert_eq(balance("cus_4"), -500);
-	cr_assert_eq(txn_count("cus_4"), 0);
-	cr_assert_eq(updated_events("cus_4"), 0);
+	int64_t starting = 1;
+	cr_assert_eq(apply_rc("cus_4", "eur", "in_7", -100, 0, &starting), -100);
+	cr_assert_eq(starting, -500);
+	cr_assert_eq(balance("cus_4"), -600);
+	cr_assert_eq(
+	    query("SELECT ending_balance FROM customer_balance_transactions WHERE"
+		  " merchant_id = 'acct_1' AND invoice = $1 AND type = 'applied_to_invoice'",
+		  "in_7", NULL)
+		.v,
+	    -600);
+	/* a customer without a balance currency gets the invoice's */
 	customer("cus_5", 0, NULL);
-	cr_assert_eq(apply("cus_5", "usd", "in_9", 1000), 0);
+	cr_assert_eq(preview_due("cus_5", "usd", -700), 0);
+	cr_assert_eq(apply("cus_5", "usd", "in_9", -700), -700);
+	cr_assert_eq(balance("cus_5"), -700);
+	cr_assert_str_eq(query("SELECT currency FROM customers WHERE merchant_id = 'acct_1' AND"
+			       " id = $1",
+			       "cus_5", NULL)
+			     .text,
+			 "usd");
+	/* which the next invoice takes: 1000 - 700 */
+	cr_assert_eq(preview_due("cus_5", "usd", 1000), 300);
+	cr_assert_eq(apply("cus_5", "usd", "in_9b", 1000), 700);
+	cr_assert_eq(balance("cus_5"), 0);
+	cr_assert_eq(txn_sum("cus_5"), 0);
+}
+
+Test(customer_balance, nothing_applies_across_currencies)
+{
+	customer("cus_6", -500, "eur");
+	int64_t starting = 1;
+	cr_assert_eq(
+	    apply_rc("cus_6", "usd", "in_6", 1000, CUSTOMER_BALANCE_OTHER_CURRENCY, &starting), 0);
+	cr_assert_eq(starting, 0);
+	cr_assert_eq(apply_rc("cus_6", "usd", "in_6b", -300, CUSTOMER_BALANCE_OTHER_CURRENCY, NULL),
+		     0);
+	cr_assert_eq(preview_due("cus_6", "usd", 1000), 1000);
+	cr_assert_eq(apply("cus_6", "eur", "in_8", 0), 0);
+	cr_assert_eq(balance("cus_6"), -500);
+	cr_assert_eq(txn_count("cus_6"), 0);
+	cr_assert_eq(updated_events("cus_6"), 0);
+	/* a customer that does not exist (yet) has no balance to preview */
+	cr_assert_eq(preview_due("cus_none", "usd", 1000), 1000);
+}
+
+Test(customer_balance, a_voided_invoice_gives_back_what_it_took_once)
+{
+	customer("cus_7", -500, "usd");
+	cr_assert_eq(apply("cus_7", "usd", "in_20", 300), 300);
+	cr_assert_eq(balance("cus_7"), -200);
+	cr_assert_eq(unapply("cus_7", "in_20"), -300);
+	cr_assert_eq(balance("cus_7"), -500);
+	cr_assert_eq(query("SELECT ending_balance FROM customer_balance_transactions WHERE"
+			   " merchant_id = 'acct_1' AND invoice = $1 AND"
+			   " type = 'unapplied_from_invoice'",
+			   "in_20", NULL)
+			 .v,
+		     -500);
+	/* once */
+	cr_assert_eq(unapply("cus_7", "in_20"), 0);
+	cr_assert_eq(balance("cus_7"), -500);
+	cr_assert_eq(txn_sum("cus_7"), 0, "applied and unapplied cancel out");
+	/* an invoice that took nothing gives nothing */
+	cr_assert_eq(unapply("cus_7", "in_21"), 0);
+	cr_assert_eq(txn_count("cus_7"), 2);
+	/* a debit that was added goes back on the balance */
+	customer("cus_8", 400, "usd");
+	cr_assert_eq(apply("cus_8", "usd", "in_22", 1000), -400);
+	cr_assert_eq(unapply("cus_8", "in_22"), 400);
+	cr_assert_eq(balance("cus_8"), 400);
 }
 
 Test(customer_balance, missing_and_other_merchants_customers)
 {
-	customer("cus_6", -500, "usd");
-	struct apply a = {M1, "cus_nope", "usd", "in_10", 100, 0, 0};
+	customer("cus_9", -500, "usd");
+	struct apply a = {M1, "cus_nope", "usd", "in_10", 100, 0, 0, 0};
 	cr_assert_eq(store_write(s, NULL, apply_fn, &a), 0);
 	cr_assert_eq(a.rc, CUSTOMER_BALANCE_NO_CUSTOMER);
-	struct apply b = {"acct_2", "cus_6", "usd", "in_11", 100, 0, 0};
+	struct apply b = {"acct_2", "cus_9", "usd", "in_11", 100, 0, 0, 0};
 	cr_assert_eq(store_write(s, NULL, apply_fn, &b), 0);
 	cr_assert_eq(b.rc, CUSTOMER_BALANCE_NO_CUSTOMER);
-	cr_assert_eq(balance("cus_6"), -500);
+	cr_assert_eq(balance("cus_9"), -500);
 }
