@@ -75,6 +75,11 @@
  *    that invoice's time (invoice_for_period); every invoice's total before its write comes
  *    from the same computation over the same lines (planned_total), so the payment asks for
  *    what the invoice then records.
+ *  - The customer's credit balance (customer_balance.h): every invoice takes it when it is
+ *    finalized (invoice_store → invoice_balance_apply), in the same write; its PaymentIntent
+ *    is for amount_due (the total with the balance applied, read before the write by
+ *    invoice_planned_due and checked inside it, as the total is), and an invoice with nothing
+ *    due is paid at once. A credit invoice (a downgrade's prorations) credits the balance.
  *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
  *    decimals), taxes, send_invoice, POST …/pause, schedules, billing_cycle_anchor choice at
  *    creation, items' own discounts.
