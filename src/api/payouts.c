@@ -479,11 +479,8 @@ static int cancel_fn(struct db *db, void *arg)
 	if (load_fn(db, arg) != 0)
 		return -1;
 	struct payout *p = &x->p;
-	if (strcmp(p->status, "pending") != 0)
-		return req_fail(
-		    r, ERR_INVALID_STATE, NULL,
-		    "Payouts can only be canceled while they are pending; this one is %s.",
-		    p->status);
+	/* what a payout is comes before where it is: an instant payout is never cancelable, and
+	 * the scheduler may already have paid it by the time its cancel arrives */
 	if (p->automatic)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"You cannot cancel automatic payouts: %s was made by the account's "
@@ -492,6 +489,11 @@ static int cancel_fn(struct db *db, void *arg)
 	if (strcmp(p->method, "instant") == 0)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Instant payouts cannot be canceled: %s was sent at once.", p->id);
+	if (strcmp(p->status, "pending") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "Payouts can only be canceled while they are pending; this one is %s.",
+		    p->status);
 	char bt[ID_MAX];
 	if (ledger_payout_cancel(db, r->merchant_id, p->id, p->amount, p->currency, r->now, bt) !=
 	    DB_OK)
