@@ -514,3 +514,27 @@ test('increment_authorization: a larger hold on an uncaptured payment that asked
   // the books agree: holds, captures and releases
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+test('4000000000000077 (pm_card_bypassPending): available at once, and its available_on says so', async () => {
+  // Stripe: the funds skip the pending balance; the balance transaction's available_on is when
+  // its funds became available, not the day an ordinary charge's would
+  const auto = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true,
+    expand: ['latest_charge.balance_transaction'],
+  });
+  const manual = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, capture_method: 'manual',
+  });
+  const captured = await stripe.paymentIntents.capture(manual.id, { amount_to_capture: 2000, expand: ['latest_charge.balance_transaction'] });
+  for (const bt of [auto.latest_charge.balance_transaction, captured.latest_charge.balance_transaction]) {
+    assert.equal(bt.status, 'available');
+    assert.ok(bt.available_on <= bt.created + 1, `available_on ${bt.available_on}, created ${bt.created}`);
+    assert.deepEqual(await stripe.balanceTransactions.retrieve(bt.id), bt);
+  }
+  // an ordinary charge's funds are pending until their day
+  const plain = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, expand: ['latest_charge.balance_transaction'],
+  });
+  assert.equal(plain.latest_charge.balance_transaction.status, 'pending');
+  assert.ok(plain.latest_charge.balance_transaction.available_on > plain.latest_charge.balance_transaction.created);
+});
