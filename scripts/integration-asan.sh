@@ -17,7 +17,8 @@ if [ $# -eq 0 ]; then
     integration/setup_intents.test.js integration/checkout.test.js integration/payment_links.test.js \
     integration/connect_accounts.test.js integration/connect_transfers.test.js \
     integration/subscriptions.test.js integration/subscription_changes.test.js integration/checkout_subscription.test.js \
-    integration/connect_webhooks.test.js integration/customer_sources.test.js
+    integration/connect_webhooks.test.js integration/customer_sources.test.js \
+    integration/invariants.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
