@@ -19,7 +19,7 @@ if [ $# -eq 0 ]; then
     integration/subscriptions.test.js integration/subscription_changes.test.js integration/checkout_subscription.test.js \
     integration/connect_webhooks.test.js integration/customer_sources.test.js integration/connect_onboarding.test.js \
     integration/customers_more.test.js integration/connect_payouts.test.js \
-    integration/subscription_lifecycle.test.js integration/coupons.test.js
+    integration/subscription_lifecycle.test.js integration/coupons.test.js integration/invariants.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

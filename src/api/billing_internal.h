@@ -187,7 +187,9 @@ int test_clock_load(struct req *r, struct db *db, const char *id, struct test_cl
  * test_clocks.c). */
 struct app;
 /* Does the first thing due for subscription `id` of merchant at time t (its own time), in its
- * own writes. 1 done, 0 nothing was due, < 0 failed (nothing done). */
+ * own writes. 1 done, 0 nothing was due, < 0 failed (nothing done): SUBSCRIPTION_STEP_AGAIN
+ * when the store was overloaded (nothing is wrong with the subscription; do it again soon). */
+#define SUBSCRIPTION_STEP_AGAIN (-2)
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t);
 

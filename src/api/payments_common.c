@@ -214,19 +214,13 @@ int payments_check_minimum(struct req *r, int64_t amount, const char *currency,
 
 /* ---- the card half of an authorization ---- */
 
+/* The payment method as read before the write (read_card_fn). */
 struct materialize_ctx {
 	struct req *r;
 	const char *ref;
 	struct pm_card pm;
 	int rc;
 };
-
-static int materialize_fn(struct db *db, void *p)
-{
-	struct materialize_ctx *m = p;
-	m->rc = pm_materialize(db, m->r->app->vault, m->r->merchant_id, m->ref, m->r->now, &m->pm);
-	return m->rc == 0 ? 0 : -1;
-}
 
 /*
  * Fraud scoring sits between the vault and the acquirer: the features are read from the store
@@ -458,6 +452,7 @@ struct read_card_ctx {
 	struct materialize_ctx *m;
 	bool loaded;
 	const char *alias; /* a pm_card_* / tok_* test alias, stored only by the payment's commit */
+	const char *token; /* a single-use token, read here and used up by the payment's commit */
 	struct reveal_ctx *rc;
 	struct risk_ctx *risk;
 	const char *customer;
@@ -468,8 +463,8 @@ struct read_card_ctx {
 	struct card_auth *out; /* have_pricing, pricing: read here too */
 };
 
-/* Reads the PaymentMethod (unless materialized already) and has the vault reveal its card to
- * the acquirer, in one read transaction. */
+/* Reads the PaymentMethod or the token (an alias's facts are known already) and has the vault
+ * reveal its card to the acquirer, in one read transaction. */
 static int read_card_fn(struct db *db, void *p)
 {
 	struct read_card_ctx *c = p;
@@ -489,7 +484,11 @@ static int read_card_fn(struct db *db, void *p)
 		if (c->minimum_rc != 0)
 			return 0; /* m->r->err is set; the card stays untouched */
 	}
-	if (!c->loaded) {
+	if (c->token) {
+		m->rc = pm_token_peek(db, m->r->merchant_id, m->ref, &m->pm);
+		if (m->rc != 0)
+			return 0;
+	} else if (!c->loaded) {
 		m->rc = pm_load(db, m->r->merchant_id, m->ref, &m->pm);
 		if (m->rc != 0)
 			return 0;
@@ -541,7 +540,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	memset(out, 0, sizeof(*out));
 	struct materialize_ctx m = {.r = r, .ref = pm_ref};
 	bool loaded = false;
-	const char *alias = NULL;
+	const char *alias = NULL, *token = NULL;
 	if (vault_is_test_alias(pm_ref)) {
 		/* Stripe's test aliases: the card's facts are known without storing anything; the
 		 * PaymentMethod is stored by the payment's own transaction (payments_card_commit),
@@ -562,26 +561,13 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 		m.pm.cvc_provided = info.cvc_provided;
 		alias = pm_ref;
 		loaded = true;
-	} else if (strncmp(pm_ref, "pm_", 3) != 0 && !card_source_id(pm_ref)) {
-		/* a token is used up by the write below: check the amount before, on its own */
-		if (check_minimum &&
-		    payments_check_minimum(r, amount, currency, "currency", "amount") != 0)
-			return -1;
-		check_minimum = false;
-		/* a test alias or a token becomes a stored PaymentMethod first */
-		/* a write of its own (not req_write: the idempotent response is saved with the
-		 * payment, not with this preparatory step) */
-		int wrc = store_write(r->app->store, r->merchant_id, materialize_fn, &m);
-		if (wrc != 0 && m.rc == 0)
-			return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL,
-					NULL);
-		if (m.rc == DB_NOTFOUND)
-			return req_fail(r, ERR_RESOURCE_MISSING, param,
-					"No such PaymentMethod: '%s'", pm_ref);
-		if (m.rc != 0)
-			return req_fail(r, m.rc == VAULT_ERR_TOKEN_USED ? ERR_TOKEN_USED : ERR_API,
-					param, "%s", pm_ref);
-		loaded = true;
+	} else if (strncmp(pm_ref, "tok_", 4) == 0) {
+		/* A single-use token is read here and used up by the payment's own write
+		 * (payments_card_commit), like an alias: were it used up by a write of its own, a
+		 * crash (or a failed payment write) between the two would leave it used with no
+		 * payment, and the client's retry with the same Idempotency-Key would be refused
+		 * with token_already_used. */
+		token = pm_ref;
 	}
 	struct vault_access *acc = arena_zalloc(&r->arena, sizeof(*acc));
 	if (!acc)
@@ -602,6 +588,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	struct read_card_ctx rcc = {.m = &m,
 				    .loaded = loaded,
 				    .alias = alias,
+				    .token = token,
 				    .rc = &rc,
 				    .risk = &risk,
 				    .customer = customer,
@@ -618,6 +605,8 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 				pm_ref);
 	if (m.rc == PM_RC_DETACHED)
 		return req_fail(r, ERR_PARAM_BAD, param, "%s", PM_DETACHED_MESSAGE);
+	if (m.rc == VAULT_ERR_TOKEN_USED)
+		return req_fail(r, ERR_TOKEN_USED, param, "%s", pm_ref);
 	if (m.rc != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (rcc.vault_rc == 0) {
@@ -644,6 +633,8 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	if (alias)
 		acc = NULL; /* nothing was decrypted */
 	out->alias = alias;
+	out->token = token;
+	out->param = param;
 	out->access = acc;
 	out->risk_probability = risk.scored ? risk.p : -1;
 	str_copy(out->pm_id, sizeof(out->pm_id), m.pm.id);
@@ -679,7 +670,7 @@ int payments_card_verify(struct req *r, const char *pm_ref, const char *param, c
 
 int payments_card_choose_pm(struct req *r, struct card_auth *ca)
 {
-	if (!ca->alias)
+	if (!ca->alias && !ca->token)
 		return 0;
 	id_new_at(ca->pm_id, "pm_", r->now);
 	ca->card.payment_method = arena_strdup(&r->arena, ca->pm_id);
@@ -691,12 +682,16 @@ int payments_card_choose_pm(struct req *r, struct card_auth *ca)
 
 int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 {
-	if (ca->alias) { /* once per transaction attempt: a retried attempt stores it again */
+	const char *ref = ca->alias ? ca->alias : ca->token;
+	if (ref) { /* once per transaction attempt: a retried attempt stores it again */
 		struct pm_card pm;
-		int rc = ca->pm_id_chosen ? pm_materialize_as(db, r->app->vault, r->merchant_id,
-							      ca->alias, ca->pm_id, r->now, &pm)
-					  : pm_materialize(db, r->app->vault, r->merchant_id,
-							   ca->alias, r->now, &pm);
+		int rc = ca->pm_id_chosen
+			     ? pm_materialize_as(db, r->app->vault, r->merchant_id, ref, ca->pm_id,
+						 r->now, &pm)
+			     : pm_materialize(db, r->app->vault, r->merchant_id, ref, r->now, &pm);
+		/* another payment used the token since this one read it */
+		if (rc == VAULT_ERR_TOKEN_USED)
+			return req_fail(r, ERR_TOKEN_USED, ca->param, "%s", ref);
 		if (rc != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(ca->pm_id, sizeof(ca->pm_id), pm.id);

@@ -29,10 +29,10 @@ int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, cons
 
 /*
  * The card side of an authorization, before the write transaction: resolves the payment method
- * (a pm_… id, or a test alias / token that is materialized first), has the vault reveal the card
- * to the acquirer, and returns the acquirer's decision plus the public card facts. The vault's
- * access record is kept in out and must be persisted in the write transaction
- * (payments_card_commit). 0, or -1 with r->err.
+ * (a pm_… id, or a test alias / token that the payment's write stores: payments_card_commit),
+ * has the vault reveal the card to the acquirer, and returns the acquirer's decision plus the
+ * public card facts. The vault's access record is kept in out and must be persisted in the
+ * write transaction (payments_card_commit). 0, or -1 with r->err.
  */
 struct card_auth {
 	struct payment_card card;
@@ -42,7 +42,9 @@ struct card_auth {
 	void *access;	       /* opaque vault access record */
 	bool needs_3ds;	       /* the card or the risk model asks for 3-D Secure: not authorized */
 	const char *alias;     /* a test alias still to be stored (payments_card_commit does) */
-	bool pm_id_chosen; /* alias: pm_id was chosen before the write (payments_card_choose_pm) */
+	const char *token;     /* a token still to be used up and stored (payments_card_commit) */
+	const char *param;     /* the parameter that named the card (errors of the commit) */
+	bool pm_id_chosen; /* alias or token: pm_id was chosen before the write (…_choose_pm) */
 	double risk_probability;
 	/* the merchant's pricing, read with the card (have_pricing); payments_pricing_for uses it
 	 * instead of reading it again inside the write */
@@ -54,8 +56,7 @@ struct card_auth {
  * completed, so the card is authorized rather than challenged. off_session: the cardholder is
  * away (a card set up with authentication may then not be challenged: pm_card.set_up).
  * check_minimum: first apply payments_check_minimum to amount/currency (params
- * "amount"/"currency"), in the same read transaction as the card when nothing has to be stored
- * before (a token is checked before it is used up). */
+ * "amount"/"currency"), in the same read transaction as the card. */
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
 			    const char *currency, const char *customer, bool authenticated,
 			    bool off_session, bool check_minimum, struct card_auth *out);
@@ -64,12 +65,14 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
  * Secure decide as for a payment. */
 int payments_card_verify(struct req *r, const char *pm_ref, const char *param, const char *customer,
 			 bool authenticated, struct card_auth *out);
-/* Inside the write transaction, before the charge is recorded: stores a test alias's
- * PaymentMethod (filling pm_id and card.payment_method) and the vault's access record. */
+/* Inside the write transaction, before the charge is recorded: stores a test alias's or a
+ * token's PaymentMethod (filling pm_id and card.payment_method; the token is used up here, and
+ * one used since it was read fails the request with token_already_used) and the vault's access
+ * record. */
 int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca);
-/* Before the write: for a test alias, chooses the id its PaymentMethod will be stored under
- * (pm_id and card.payment_method), so that objects naming it can be rendered before the write.
- * 0, or -1 with the request failed. */
+/* Before the write: for a test alias or a token, chooses the id its PaymentMethod will be stored
+ * under (pm_id and card.payment_method), so that objects naming it can be rendered before the
+ * write. 0, or -1 with the request failed. */
 int payments_card_choose_pm(struct req *r, struct card_auth *ca);
 
 /* The merchant's pricing (inside a transaction). */

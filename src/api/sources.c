@@ -45,24 +45,23 @@
 static const char SQL_TOKEN_CARD[] =
     "SELECT card_id FROM tokens WHERE merchant_id = $1 AND id = $2";
 
-struct materialize_ctx {
+struct token_card_ctx {
 	struct req *r;
 	const char *token;
 	char id[ID_MAX];
 	int rc;
 };
 
-/* The token's card becomes a stored (not yet attached) card source under the token's card.id,
- * using the token up. Re-runnable: every output is assigned. */
-static int materialize_fn(struct db *db, void *p)
+/* The token's card.id, which its card source takes. Re-runnable: every output is assigned. */
+static int token_card_fn(struct db *db, void *p)
 {
-	struct materialize_ctx *m = p;
+	struct token_card_ctx *m = p;
 	struct req *r = m->r;
 	m->id[0] = '\0';
 	struct db_stmt *st = db_prepare(db, SQL_TOKEN_CARD);
 	if (!st) {
 		m->rc = DB_ERR;
-		return -1;
+		return 0;
 	}
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, m->token, -1);
@@ -70,17 +69,11 @@ static int materialize_fn(struct db *db, void *p)
 	if (rc == DB_ROW)
 		str_copy(m->id, sizeof(m->id), db_col_text(st, 0, NULL));
 	db_reset(st);
-	if (rc != DB_ROW) {
-		m->rc = rc == DB_DONE ? DB_NOTFOUND : rc;
-		return -1;
-	}
-	if (!card_source_id(m->id)) { /* a token made before cards had card_ ids */
+	m->rc = rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc;
+	/* a token made before cards had card_ ids */
+	if (m->rc == DB_OK && !card_source_id(m->id))
 		m->rc = DB_NOTFOUND;
-		return -1;
-	}
-	struct pm_card pm;
-	m->rc = pm_materialize_as(db, r->app->vault, r->merchant_id, m->token, m->id, r->now, &pm);
-	return m->rc == 0 ? 0 : -1;
+	return 0;
 }
 
 int source_prepare(struct req *r, const char *ref, const char *param, const char *customer,
@@ -89,33 +82,30 @@ int source_prepare(struct req *r, const char *ref, const char *param, const char
 	memset(sn, 0, sizeof(*sn));
 	if (!ref || strncmp(ref, "tok_", 4) != 0)
 		return req_fail_missing(r, "token", ref ? ref : "", param);
+	/* Nothing is stored before the verification: the attach's write stores the card under
+	 * the id chosen here (payments_card_commit), and uses a token up in that same write, so
+	 * that a failed verification or attach (or a crash) leaves the token unused and a retry
+	 * with the same Idempotency-Key does what the first attempt would have done. A test alias
+	 * gets a new card_…; a token's card keeps the token's card.id. */
 	if (vault_is_test_alias(ref)) {
-		/* nothing is stored before the verification: the attach stores the alias's card
-		 * under the id chosen here (payments_card_commit) */
-		if (payments_card_verify(r, ref, param, customer, false, &sn->ca) != 0)
-			return -1;
 		id_new_at(sn->id, CARD_SOURCE_PREFIX, r->now);
-		str_copy(sn->ca.pm_id, sizeof(sn->ca.pm_id), sn->id);
-		sn->ca.card.payment_method = arena_strdup(&r->arena, sn->id);
-		if (!sn->ca.card.payment_method)
-			return req_fail(r, ERR_API, NULL, NULL);
-		sn->ca.pm_id_chosen = true;
 	} else {
-		/* a write of its own, not req_write: the request's idempotent answer is saved with
-		 * the attach (as payments_card_authorize does for a token it is given) */
-		struct materialize_ctx m = {.r = r, .token = ref};
-		int wrc = store_write(r->app->store, r->merchant_id, materialize_fn, &m);
+		struct token_card_ctx m = {.r = r, .token = ref};
+		if (req_read(r, token_card_fn, &m) != 0)
+			return -1;
 		if (m.rc == DB_NOTFOUND)
 			return req_fail_missing(r, "token", ref, param);
-		if (m.rc == VAULT_ERR_TOKEN_USED)
-			return req_fail(r, ERR_TOKEN_USED, param, "%s", ref);
-		if (m.rc != 0 || wrc != 0)
-			return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL,
-					NULL);
+		if (m.rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(sn->id, sizeof(sn->id), m.id);
-		if (payments_card_verify(r, sn->id, param, customer, false, &sn->ca) != 0)
-			return -1;
 	}
+	if (payments_card_verify(r, ref, param, customer, false, &sn->ca) != 0)
+		return -1;
+	str_copy(sn->ca.pm_id, sizeof(sn->ca.pm_id), sn->id);
+	sn->ca.card.payment_method = arena_strdup(&r->arena, sn->id);
+	if (!sn->ca.card.payment_method)
+		return req_fail(r, ERR_API, NULL, NULL);
+	sn->ca.pm_id_chosen = true;
 	if (!sn->ca.decision.approved) {
 		req_fail(r, sn->ca.decision.err, NULL, NULL);
 		snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",

@@ -3160,6 +3160,11 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 			rc = payment_intents_invoice(&r, &pv);
 			if (rc == 0)
 				break;
+			/* the store failed (overloaded, or a commit whose outcome is unknown):
+			 * nothing is known of the card, so no failed attempt is recorded; the
+			 * step is done again later */
+			if (api_error_info(r.err.code)->status >= 500)
+				break;
 			/* nothing was recorded (the payment method is gone, …): the attempt
 			 * is recorded as failed without a charge below */
 			log_msg(LOG_INFO, "subscription %s: payment not attempted: %s", id,
@@ -3179,6 +3184,8 @@ out:
 	if (rc < 0)
 		log_msg(LOG_WARN, "subscription %s of %s: step failed: %s", id, merchant,
 			r.err.set ? req_error_message(&r) : "store error");
+	if (rc < 0 && r.err.set && r.err.code == ERR_OVERLOADED)
+		rc = SUBSCRIPTION_STEP_AGAIN;
 	req_internal_release(&r);
 	return rc;
 }
@@ -3338,6 +3345,8 @@ int subscriptions_tick(struct store *s, int64_t now)
 			int k = subscription_step(tick_app, tick_host, clk->merchant, d.sub, d.at);
 			if (k > 0)
 				done++;
+			if (k == SUBSCRIPTION_STEP_AGAIN)
+				break; /* the store is overloaded: the next tick goes on */
 			if (k <= 0) {
 				/* due but not done: the clock cannot reach its time (Stripe's
 				 * internal_failure) rather than spin */

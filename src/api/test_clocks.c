@@ -172,6 +172,9 @@ struct clock_ctx {
 	struct req *r;
 	const char *id;
 	struct test_clock c;
+	/* advance: the requested frozen_time, kept apart from c, which every run of the write
+	 * loads afresh (a callback may run again: store.h) */
+	int64_t target;
 };
 
 static int create_fn(struct db *db, void *p)
@@ -235,7 +238,7 @@ static int advance_fn(struct db *db, void *p)
 {
 	struct clock_ctx *x = p;
 	struct req *r = x->r;
-	int64_t target = x->c.target_time;
+	int64_t target = x->target;
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct test_clock *c = &x->c;
@@ -268,7 +271,7 @@ static int advance_fn(struct db *db, void *p)
 static int h_advance(struct req *r)
 {
 	struct clock_ctx x = {.r = r, .id = r->args[0]};
-	param_int(r, "frozen_time", &x.c.target_time);
+	param_int(r, "frozen_time", &x.target);
 	return req_write(r, advance_fn, &x);
 }
 

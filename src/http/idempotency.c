@@ -10,7 +10,9 @@
 #include "core/str.h"
 #include "events/pack.h"
 #include "http/form.h"
+#include "app.h"
 #include "http/req.h"
+#include "store/store.h"
 
 /*
  * The request hash covers method, path and every parameter in order, except card numbers,
@@ -167,6 +169,58 @@ int idem_save(struct db *db, struct req *r)
 	if (rc != DB_DONE)
 		return -1;
 	return changed == 0 ? 1 : 0;
+}
+
+bool idem_error_saved(enum api_err code)
+{
+	int status = api_error_info(code)->status;
+	if (status >= 500 || status == 401 || status == 403 || status == 409 || status == 413 ||
+	    status == 429)
+		return false;
+	switch (code) {
+	/* the parameters' own validation (params.c and the forms the handlers parse) */
+	case ERR_PARAM_UNKNOWN:
+	case ERR_PARAM_MISSING:
+	case ERR_PARAM_INVALID_INTEGER:
+	case ERR_PARAM_INVALID_STRING:
+	case ERR_PARAM_INVALID:
+	case ERR_PARAM_INVALID_BOOL:
+	case ERR_PARAM_INVALID_ENUM:
+	case ERR_PARAM_DUPLICATE:
+	case ERR_MALFORMED_BODY:
+	case ERR_METADATA:
+	case ERR_LIST_LIMIT:
+	case ERR_NOT_FOUND_ROUTE:
+	case ERR_IDEMPOTENCY_MISMATCH:
+	case ERR_IDEMPOTENCY_KEY_TOO_LONG:
+		return false;
+	default:
+		return true;
+	}
+}
+
+struct save_error_ctx {
+	struct req *r;
+	bool taken; /* another node saved a result for the key first */
+};
+
+static int save_error_fn(struct db *db, void *p)
+{
+	struct save_error_ctx *x = p;
+	int s = idem_save(db, x->r);
+	x->taken = s == 1;
+	return s < 0 ? -1 : 0;
+}
+
+int idem_save_error(struct req *r)
+{
+	req_render_error(r);
+	struct save_error_ctx x = {.r = r};
+	if (store_write(r->app->store, r->merchant_id, save_error_fn, &x) != 0)
+		return -1;
+	if (x.taken) /* theirs is the answer */
+		return idem_lookup(r) == 1 ? 0 : -1;
+	return 0;
 }
 
 /*

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "http/errors.h"
 #include "store/db.h"
 
 struct req;
@@ -38,6 +39,18 @@ void idem_release(struct req *r);
 /* Inside the write transaction: saves r->status/r->out. 0 ok, 1 when a record already exists
  * (another node won the race), < 0 on error. */
 int idem_save(struct db *db, struct req *r);
+/* Whether an error a keyed request's handler answered is saved as that key's result, as Stripe
+ * saves the outcome of a request once its endpoint began executing: its refusals (a refund
+ * beyond the charge, a balance too small, a charge already captured …) and declines, so that the
+ * same key replays them and refuses other parameters. Not saved: what never began executing or
+ * may be asked again as it is (the parameters' validation, authentication, 409 conflicts with a
+ * request running at the same time, 429, 5xx). */
+bool idem_error_saved(enum api_err code);
+/* After the handler failed with such an error (r->err): renders it and saves it in a write of its
+ * own (the handler's effects were rolled back; there are none to save it with). 0 when r->out and
+ * r->status now hold the answer to send (the error, or the result another node saved first for
+ * the key), -1 when nothing could be saved (r->err is answered unsaved). */
+int idem_save_error(struct req *r);
 /* Deletes records older than the TTL (at most batch_max, from the oldest; see idempotency.c on
  * SQLite); returns the number pruned or < 0. */
 int idem_prune(struct db *db, int64_t now, int64_t batch_max);

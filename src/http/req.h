@@ -119,7 +119,8 @@ bool req_expand_has(const struct req *r, const char *field);
  *   0              commit; r->out holds the response (fn renders it inside the transaction);
  *   REQ_COMMIT_ERR commit the effects AND answer with the error fn set via req_fail (e.g. a 402
  *                  decline that recorded a failed charge); the error response is saved too;
- *   negative       roll back; respond with r->err (not saved).
+ *   negative       roll back; respond with r->err (a refusal is still saved as the key's
+ *                  result, in a write of its own after the handler: idem_error_saved).
  * Returns 0 when r->out/r->status hold the answer to send (success or committed error), -1 when
  * r->err holds an error to render.
  */

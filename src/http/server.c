@@ -510,6 +510,11 @@ static void process_back(struct conn_req *c)
 		req_fail(r, ERR_API, NULL, NULL);
 	else if (rc == 0)
 		r->err.set = false;
+	/* a refusal is this key's result too (idem_error_saved): the same key replays it and
+	 * other parameters get idempotency_error, rather than running again */
+	if (rc != 0 && r->idempotency_key && !r->replayed && idem_error_saved(r->err.code) &&
+	    idem_save_error(r) == 0)
+		r->err.set = false;
 }
 
 static enum MHD_Result add_header(struct MHD_Response *resp, const char *k, const char *v)

@@ -812,9 +812,12 @@ static const char SQL_DUE[] =
 static const char SQL_DUE_PG[] =
     "SELECT merchant_id, id FROM balance_transactions WHERE status = 'pending'"
     " AND available_on <= $1 ORDER BY available_on LIMIT $2 FOR UPDATE SKIP LOCKED";
+/* A transaction made available before its available_on (test card 4000000000000077) says so:
+ * available_on is when its funds became available, as on Stripe, never a later day. */
 static const char SQL_MAKE_AVAILABLE[] =
-    "UPDATE balance_transactions SET status = 'available' WHERE merchant_id = $1 AND id = $2"
-    " AND status = 'pending'";
+    "UPDATE balance_transactions SET status = 'available',"
+    " available_on = CASE WHEN available_on > $3 THEN $3 ELSE available_on END"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'pending'";
 
 static const char SQL_BT_NET[] =
     "SELECT net, currency FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
@@ -846,6 +849,7 @@ int ledger_make_available_one(struct db *db, const char *merchant_id, const char
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, balance_txn_id, -1);
+	db_bind_int64(st, 3, now);
 	rc = db_step(st);
 	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);

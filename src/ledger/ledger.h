@@ -222,7 +222,8 @@ int ledger_convert_like_charge(struct db *db, const char *merchant_id, const cha
 int ledger_make_available(struct db *db, int64_t now, int limit);
 
 /* Makes one balance transaction available now, whatever its available_on: switches its status by
- * the conditional update and, only when that update changed the row, posts DR merchant_pending /
+ * the conditional update (an available_on still ahead becomes now) and, only when that update
+ * changed the row, posts DR merchant_pending /
  * CR merchant_available of its net. Returns 1 when this call moved it, 0 when it was not pending
  * (another runner moved it first) or does not exist, < 0 on error. */
 int ledger_make_available_one(struct db *db, const char *merchant_id, const char *balance_txn_id,

@@ -131,6 +131,52 @@ static void pm_card_fill(const char *pm_id, const char *card_id, const struct va
 	billing_country(billing_details, ret->billing_country);
 }
 
+/* A token's row: its card and what Stripe shows of it, and whether it was used. DB_NOTFOUND
+ * when the merchant has no such token. */
+static int token_read(struct db *db, const char *merchant_id, const char *ref, char *card_id,
+		      struct vault_card_info *info, char *fp, bool *ret_used)
+{
+	if (strncmp(ref, "tok_", 4) != 0)
+		return DB_NOTFOUND;
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, ref, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(info, 0, sizeof(*info));
+		copy(card_id, ID_MAX, db_col_text(st, 0, NULL));
+		copy(info->brand, sizeof(info->brand), db_col_text(st, 1, NULL));
+		copy(info->last4, sizeof(info->last4), db_col_text(st, 2, NULL));
+		info->exp_month = (int)db_col_int64(st, 3);
+		info->exp_year = (int)db_col_int64(st, 4);
+		copy(info->funding, sizeof(info->funding), db_col_text(st, 5, NULL));
+		copy(info->country, sizeof(info->country), db_col_text(st, 6, NULL));
+		copy(fp, 24, db_col_text(st, 7, NULL));
+		info->cvc_provided = db_col_int64(st, 8) != 0;
+		*ret_used = db_col_int64(st, 9) != 0;
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return DB_NOTFOUND;
+	return rc == DB_ROW ? DB_OK : rc;
+}
+
+int pm_token_peek(struct db *db, const char *merchant_id, const char *ref, struct pm_card *ret)
+{
+	char card_id[ID_MAX], fp[24];
+	struct vault_card_info info;
+	bool used = false;
+	int rc = token_read(db, merchant_id, ref, card_id, &info, fp, &used);
+	if (rc != DB_OK)
+		return rc;
+	if (used)
+		return VAULT_ERR_TOKEN_USED;
+	pm_card_fill("", card_id, &info, fp, NULL, ret);
+	return DB_OK;
+}
+
 /* pm_create_from_ref, and what it stored into ret when ret is not NULL. */
 static int create_from_ref(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 			   const char *pm_id, const char *billing_details, const char *metadata,
@@ -149,37 +195,14 @@ static int create_from_ref(struct db *db, struct vault *v, const char *merchant_
 			pm_card_fill(pm_id, card_id, &info, fp, billing_details, ret);
 		return rc;
 	}
-	if (strncmp(ref, "tok_", 4) != 0)
-		return DB_NOTFOUND;
-	struct db_stmt *st = db_prepare(db, SQL_TOKEN_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, ref, -1);
-	int rc = db_step(st);
 	bool used = false;
-	if (rc == DB_ROW) {
-		memset(&info, 0, sizeof(info));
-		copy(card_id, sizeof(card_id), db_col_text(st, 0, NULL));
-		copy(info.brand, sizeof(info.brand), db_col_text(st, 1, NULL));
-		copy(info.last4, sizeof(info.last4), db_col_text(st, 2, NULL));
-		info.exp_month = (int)db_col_int64(st, 3);
-		info.exp_year = (int)db_col_int64(st, 4);
-		copy(info.funding, sizeof(info.funding), db_col_text(st, 5, NULL));
-		copy(info.country, sizeof(info.country), db_col_text(st, 6, NULL));
-		copy(fp, sizeof(fp), db_col_text(st, 7, NULL));
-		info.cvc_provided = db_col_int64(st, 8) != 0;
-		used = db_col_int64(st, 9) != 0;
-	}
-	db_reset(st);
-	if (rc == DB_DONE)
-		return DB_NOTFOUND;
-	if (rc != DB_ROW)
+	int rc = token_read(db, merchant_id, ref, card_id, &info, fp, &used);
+	if (rc != DB_OK)
 		return rc;
 	if (used)
 		return VAULT_ERR_TOKEN_USED;
 	/* single use: the conditional update decides between two racing uses */
-	st = db_prepare(db, SQL_TOKEN_USE);
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_USE);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);

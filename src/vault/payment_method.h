@@ -46,6 +46,10 @@ int pm_materialize(struct db *db, struct vault *v, const char *merchant_id, cons
 /* The same under an id the caller generated (id_new "pm_") before the write. */
 int pm_materialize_as(struct db *db, struct vault *v, const char *merchant_id, const char *ref,
 		      const char *pm_id, int64_t now, struct pm_card *ret);
+/* Reads an unused token's card into ret (id empty: no PaymentMethod exists yet) without using
+ * the token up, so that a payment can check the card before its own write stores it
+ * (pm_materialize there uses the token). 0, DB_NOTFOUND, VAULT_ERR_TOKEN_USED, or < 0. */
+int pm_token_peek(struct db *db, const char *merchant_id, const char *ref, struct pm_card *ret);
 int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct json *j);
 /* Inside the caller's write transaction: stores PaymentMethod pm_id for a test alias (its card
  * is sealed once per merchant, alias and expiry and shared: vault_alias_card) or an unused token

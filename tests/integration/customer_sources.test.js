@@ -207,8 +207,14 @@ test('declining cards: attach fails with the card error; chargeCustomerFail atta
   assert.equal((await stripe.customers.retrieve(c.id)).default_source, null);
   // a real token with a declining number: declined on attach too
   const t = await cardToken('4000000000000002');
-  const e3 = await stripe.customers.createSource(c.id, { source: t.id }).then(() => null, (e) => e);
+  const e3 = await stripe.customers.createSource(c.id, { source: t.id }, { idempotencyKey: `decl-${t.id}` }).then(() => null, (e) => e);
   assert.equal(e3.code, 'card_declined');
+  // the SDK's retry of that request (same key) gets the same answer, not token_already_used:
+  // the declined attach stored nothing, so it did not use the token up either
+  const e3again = await stripe.customers.createSource(c.id, { source: t.id }, { idempotencyKey: `decl-${t.id}` }).then(() => null, (e) => e);
+  assert.equal(e3again.statusCode, 402, e3again.message);
+  assert.equal(e3again.code, 'card_declined');
+  assert.equal(e3again.decline_code, e3.decline_code);
   // attaches (the issuer verifies it), charges decline: 402 with the charge's id
   const tok = await cardToken('4000000000000341');
   const card = await stripe.customers.createSource(c.id, { source: tok.id });

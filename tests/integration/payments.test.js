@@ -291,6 +291,40 @@ test('a declined keyed request replays its 402 byte for byte', async () => {
   assert.equal(b.headers['idempotent-replayed'], 'true');
 });
 
+test('a refused keyed request is its key\'s result: replayed, and other parameters are refused', async () => {
+  // Stripe saves the outcome once the endpoint began executing, refusals included: the same key
+  // with a refund that fits must not make one now
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const key = `refused-${Date.now()}`;
+  const post = (amount) => env.request({ method: 'POST', path: '/v1/refunds', key: env.merchant.secret_key,
+    body: `payment_intent=${pi.id}&amount=${amount}`, headers: { 'Idempotency-Key': key } });
+  const a = await post(5000);
+  assert.equal(a.status, 400);
+  assert.equal(a.json.error.code, 'amount_too_large');
+  const b = await post(5000);
+  assert.equal(b.status, 400);
+  assert.equal(b.body, a.body);
+  assert.equal(b.headers['idempotent-replayed'], 'true');
+  const c = await post(500);
+  assert.equal(c.status, 400);
+  assert.equal(c.json.error.type, 'idempotency_error');
+  assert.deepEqual((await stripe.refunds.list({ payment_intent: pi.id })).data, []);
+  // a draw refused for the balance: the same, even once the balance would allow it
+  const pkey = `refused-payout-${Date.now()}`;
+  const p1 = await stripe.payouts.create({ amount: 100000, currency: 'usd' }, { idempotencyKey: pkey }).then(() => null, (e) => e);
+  assert.equal(p1.code, 'balance_insufficient');
+  await stripe.paymentIntents.create({ amount: 200000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true });
+  const p2 = await stripe.payouts.create({ amount: 100000, currency: 'usd' }, { idempotencyKey: pkey }).then(() => null, (e) => e);
+  assert.equal(p2.code, 'balance_insufficient');
+  assert.equal(p2.headers['idempotent-replayed'], 'true');
+  // parameter validation never began executing: not saved, the corrected request goes through
+  const vkey = `invalid-${Date.now()}`;
+  const v1 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', bogus: 1 }, { idempotencyKey: vkey }).then(() => null, (e) => e);
+  assert.equal(v1.code, 'parameter_unknown');
+  const v2 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' }, { idempotencyKey: vkey });
+  assert.equal(v2.status, 'requires_payment_method');
+});
+
 test('parameter errors: amount, currency, minimums', async () => {
   await assert.rejects(stripe.paymentIntents.create({ currency: 'usd' }), (e) => e.code === 'parameter_missing' && e.param === 'amount');
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000 }), (e) => e.code === 'parameter_missing' && e.param === 'currency');
@@ -513,4 +547,28 @@ test('increment_authorization: a larger hold on an uncaptured payment that asked
   assert.equal((await stripe.paymentIntents.retrieve(plain.id)).amount, 1000);
   // the books agree: holds, captures and releases
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('4000000000000077 (pm_card_bypassPending): available at once, and its available_on says so', async () => {
+  // Stripe: the funds skip the pending balance; the balance transaction's available_on is when
+  // its funds became available, not the day an ordinary charge's would
+  const auto = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true,
+    expand: ['latest_charge.balance_transaction'],
+  });
+  const manual = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, capture_method: 'manual',
+  });
+  const captured = await stripe.paymentIntents.capture(manual.id, { amount_to_capture: 2000, expand: ['latest_charge.balance_transaction'] });
+  for (const bt of [auto.latest_charge.balance_transaction, captured.latest_charge.balance_transaction]) {
+    assert.equal(bt.status, 'available');
+    assert.ok(bt.available_on <= bt.created + 1, `available_on ${bt.available_on}, created ${bt.created}`);
+    assert.deepEqual(await stripe.balanceTransactions.retrieve(bt.id), bt);
+  }
+  // an ordinary charge's funds are pending until their day
+  const plain = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, expand: ['latest_charge.balance_transaction'],
+  });
+  assert.equal(plain.latest_charge.balance_transaction.status, 'pending');
+  assert.ok(plain.latest_charge.balance_transaction.available_on > plain.latest_charge.balance_transaction.created);
 });

@@ -5,7 +5,8 @@
 // and `tender verify` at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, assertStripeShape, tender } = require('./helpers');
+const { spawn } = require('node:child_process');
+const { startTender, stopAll, assertStripeShape, tender, storeSql, withDatabaseUrls, PG_SHARD_URLS } = require('./helpers');
 
 let env;
 let stripe;
@@ -448,4 +449,62 @@ test('deleting a clock deletes its customers and cancels their subscriptions', a
 
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('an advance that PostgreSQL runs again after a serialization failure keeps its frozen_time',
+  { skip: PG_SHARD_URLS.length === 0 && 'PostgreSQL only: the write fails mid-way and runs again' }, async () => {
+  const c = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  // Another transaction changes the clock's row and holds it: the advance's UPDATE waits, fails
+  // with a serialization failure when that transaction commits, and the store runs the whole
+  // write again, which must still ask for the requested frozen_time.
+  const argv = withDatabaseUrls(['--data', env.dataDir]);
+  const urls = argv.filter((_, i) => argv[i - 1] === '--database-url');
+  const holders = urls.map((u) => {
+    const child = spawn('psql', [u, '-q', '-v', 'ON_ERROR_STOP=1', '-c',
+      `BEGIN; UPDATE test_clocks SET name = name WHERE id = '${c.id}'; SELECT pg_sleep(1.5); COMMIT;`],
+    { env: { ...process.env, PGAPPNAME: 'clock-holder' }, stdio: 'ignore' });
+    return new Promise((resolve) => child.on('exit', resolve));
+  });
+  for (let i = 0; ; i++) {
+    const sleeping = storeSql(env.dataDir, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'clock-holder' AND wait_event = 'PgSleep'");
+    if (sleeping.every((x) => Number(x) > 0)) break;
+    assert.ok(i < 200, 'the holding transactions did not start');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const a = await stripe.testHelpers.testClocks.advance(c.id, { frozen_time: T0 + DAY });
+  assert.equal(a.status, 'advancing');
+  assert.equal(a.status_details.advancing.target_frozen_time, T0 + DAY);
+  assert.deepEqual(await Promise.all(holders), urls.map(() => 0));
+  assert.equal((await ready(c)).frozen_time, T0 + DAY);
+});
+
+test('a renewal the store cannot write (overloaded) is done again, not recorded as a failed payment',
+  { skip: PG_SHARD_URLS.length === 0 && 'PostgreSQL only: serialization failures exhaust the retries' }, async () => {
+  const { clock, customer } = await setup();
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Renewal' } });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  assert.equal(sub.status, 'active');
+  // every charge row fails its write with a serialization failure, as a conflict would: the
+  // renewal's payment runs out of retries (503 for an API request)
+  storeSql(env.dataDir, `CREATE SEQUENCE IF NOT EXISTS renewal_blocked;
+    CREATE OR REPLACE FUNCTION renewal_blocked() RETURNS trigger AS $$ BEGIN
+      PERFORM nextval('renewal_blocked'); RAISE EXCEPTION 'blocked' USING ERRCODE = '40001'; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER renewal_blocked BEFORE INSERT ON charges FOR EACH ROW EXECUTE FUNCTION renewal_blocked();`);
+  const feb28 = Date.UTC(2025, 1, 28, 12, 0, 0) / 1000;
+  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: feb28 + 3600 });
+  for (let i = 0; ; i++) {
+    const hits = storeSql(env.dataDir, 'SELECT last_value FROM renewal_blocked').reduce((a, x) => a + Number(x), 0);
+    if (hits >= 16) break; // one whole write, retries included
+    assert.ok(i < 600, 'the renewal was not attempted');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  storeSql(env.dataDir, 'DROP TRIGGER renewal_blocked ON charges');
+  assert.equal((await ready(clock)).frozen_time, feb28 + 3600);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(renewed.status, 'active');
+  const inv = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.attempt_count, 1, 'the overloaded store was no payment attempt');
+  assert.deepEqual((await eventsOf(inv.id)).filter((t) => t === 'invoice.payment_failed'), []);
 });

@@ -84,6 +84,8 @@ static const char SQL_NET_BY_STATUS[] = "SELECT COALESCE(SUM(net), 0) FROM balan
 					" WHERE merchant_id = $1 AND status = $2";
 static const char SQL_TXN_COUNT[] = "SELECT COUNT(*) FROM journal_txns WHERE merchant_id = $1";
 static const char SQL_ENTRY_COUNT[] = "SELECT COUNT(*) FROM journal_entries";
+static const char SQL_BT_AVAILABLE_ON[] =
+    "SELECT available_on FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_BT_STATUS_AVAILABLE[] =
     "SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1 AND id = $2"
     " AND status = 'available'";
@@ -614,6 +616,8 @@ Test(ledger, balance_is_the_sum_of_balance_transactions_and_funds_move_once)
 	cr_assert_eq(make_available(T0 + 30 * 86400, 100), 0, "nor in the next");
 	cr_assert_eq(q_int(SQL_BT_STATUS_AVAILABLE, M1, bt1), 1);
 	cr_assert_eq(q_int(SQL_BT_STATUS_AVAILABLE, M1, bt2), 1);
+	cr_assert_eq(q_int(SQL_BT_AVAILABLE_ON, M1, bt1), 1700179200,
+		     "made available when due: available_on stays the day it was due");
 	bal = render(M1, NULL, NULL);
 	cr_assert_eq(balance_amount(bal, "pending", "usd"), 0);
 	cr_assert_eq(balance_amount(bal, "available", "usd"), 10000 - 320 + 5000 - 175 - 1000);
@@ -641,10 +645,14 @@ Test(ledger, the_conditional_update_lets_one_runner_move_the_funds)
 	char bt[ID_MAX];
 	must(AUTH, "ch_1", 1000, NULL);
 	must(CAPTURE, "ch_1", 1000, bt);
+	cr_assert_gt(q_int(SQL_BT_AVAILABLE_ON, M1, bt), T0, "pending: due days later");
 	struct one o = {bt, -1, -1};
 	cr_assert_eq(store_write(s, NULL, one_twice_fn, &o), 0);
 	cr_assert_eq(o.first, 1);
 	cr_assert_eq(o.second, 0, "the guard held: not moved twice");
+	/* available before its day (test card 4000000000000077): available_on says when it became
+	 * available, as Stripe's does, not a day still to come */
+	cr_assert_eq(q_int(SQL_BT_AVAILABLE_ON, M1, bt), T0);
 	struct one again = {bt, -1, -1};
 	cr_assert_eq(store_write(s, NULL, one_twice_fn, &again), 0);
 	cr_assert_eq(again.first, 0, "nor by a later runner");

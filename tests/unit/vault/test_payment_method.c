@@ -144,6 +144,45 @@ Test(payment_method, tokens_are_single_use)
 	cr_assert_eq(junk.rc, DB_NOTFOUND);
 }
 
+static int peek_fn(struct db *db, void *p)
+{
+	struct mat *m = p;
+	m->rc = pm_token_peek(db, m->merchant, m->ref, &m->pm);
+	return 0;
+}
+
+/* A payment reads its token before its write (pm_token_peek) and uses it up in that write
+ * (pm_materialize): reading leaves it unused, so a payment that never committed leaves the token
+ * to its retry. */
+Test(payment_method, a_token_is_read_without_being_used_up)
+{
+	cr_assert_eq(store_write(s, NULL, token_fn, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		struct mat m = {.merchant = "acct_A", .ref = "tok_1"};
+		cr_assert_eq(store_read(s, NULL, peek_fn, &m), 0);
+		cr_assert_eq(m.rc, 0);
+		cr_assert_str_eq(m.pm.id, "", "no PaymentMethod exists yet");
+		cr_assert_str_eq(m.pm.card_id, "card_t");
+		cr_assert_str_eq(m.pm.brand, "visa");
+		cr_assert_str_eq(m.pm.last4, "4242");
+		cr_assert_str_eq(m.pm.fingerprint, "fpfpfpfpfpfpfpfp");
+		cr_assert_eq(m.pm.exp_year, 2034);
+		cr_assert(m.pm.cvc_provided);
+	}
+	struct mat other = {.merchant = "acct_B", .ref = "tok_1"};
+	store_read(s, NULL, peek_fn, &other);
+	cr_assert_eq(other.rc, DB_NOTFOUND, "another merchant's token does not exist");
+	struct mat none = {.merchant = "acct_A", .ref = "tok_nope"};
+	store_read(s, NULL, peek_fn, &none);
+	cr_assert_eq(none.rc, DB_NOTFOUND);
+	struct mat used = {.merchant = "acct_A", .ref = "tok_1"};
+	cr_assert_eq(store_write(s, NULL, materialize_fn, &used), 0);
+	cr_assert_eq(used.rc, 0, "still unused after being read");
+	struct mat after = {.merchant = "acct_A", .ref = "tok_1"};
+	store_read(s, NULL, peek_fn, &after);
+	cr_assert_eq(after.rc, VAULT_ERR_TOKEN_USED);
+}
+
 Test(payment_method, aliases_become_payment_methods_and_render)
 {
 	struct mat a = {.merchant = "acct_A", .ref = "pm_card_amex"},
