@@ -43,7 +43,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const Stripe = require('stripe');
-const { startTender, startServer, stopAll, tender, readStoreFiles, request, pgChaos } = require('./helpers');
+const { startTender, startServer, stopAll, tender, storeFiles, request, pgChaos } = require('./helpers');
 
 after(stopAll);
 
@@ -1142,16 +1142,18 @@ async function run(t) {
     out = `${e.stdout}${e.stderr}`;
   }
   assert.match(out, /verify: ok/, out);
-  const stored = readStoreFiles(env.dataDir);
-  const files = [...stored.map((x) => x.file), W.srv.logPath];
-  const hay = [...stored.map((x) => x.data), fs.readFileSync(W.srv.logPath)];
-  for (const n of PANS) {
-    for (const form of [n, n.replace(/(\d{4})/g, '$1 ').trim()]) {
-      for (let i = 0; i < hay.length; i++) {
-        assert.ok(!hay[i].includes(form), `card …${n.slice(-4)} found in clear in ${files[i]}`);
-        assert.ok(!hay[i].includes(Buffer.from(form, 'utf16le')), `card …${n.slice(-4)} (utf16) in ${files[i]}`);
-      }
+  // one file at a time: PostgreSQL's clusters hold every database of the suite
+  const needles = PANS.flatMap((n) => [n, n.replace(/(\d{4})/g, '$1 ').trim()]
+    .flatMap((form) => [[n, Buffer.from(form)], [n, Buffer.from(form, 'utf16le')]]));
+  for (const file of [...storeFiles(env.dataDir), W.srv.logPath]) {
+    let data;
+    try {
+      data = fs.readFileSync(file);
+    } catch (e) {
+      if (e.code === 'ENOENT') continue; // a temporary file PostgreSQL removed meanwhile
+      throw e;
     }
+    for (const [n, needle] of needles) assert.ok(!data.includes(needle), `card …${n.slice(-4)} found in clear in ${file}`);
   }
   t.diagnostic(`${totalOps} operations (${JSON.stringify(W.stats.ops)}), ${W.stats.requests} requests, ` +
     `${replays.length} replays, ${W.stats.twice} sent again, ${W.stats.together} sent twice at once, ` +
