@@ -51,7 +51,7 @@ const SEED = process.env.TENDER_INVARIANTS_SEED !== undefined
   ? Number(process.env.TENDER_INVARIANTS_SEED) >>> 0
   : crypto.randomInt(2 ** 31);
 const WORKERS = 8;
-const OPS_PER_WORKER = Number(process.env.TENDER_INVARIANTS_OPS || 60);
+const OPS_PER_WORKER = Number(process.env.TENDER_INVARIANTS_OPS || 80);
 const DAY = 86400;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
