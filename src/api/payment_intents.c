@@ -1610,7 +1610,10 @@ static int fail_fn(struct db *db, void *p)
 {
 	struct challenge_ctx *x = p;
 	struct req *r = x->r;
-	struct payment_intent *pi = &x->pi;
+	/* a copy: run again (store.h), the write starts from the intent as the page read it, not
+	 * from this run's changes (pi_update moves the version on) */
+	struct payment_intent changed = x->pi;
+	struct payment_intent *pi = &changed;
 	struct payment_intent cur;
 	if (pi_load(db, &r->arena, r->merchant_id, pi->id, &cur) != DB_OK ||
 	    cur.version != pi->version)

@@ -1009,7 +1009,10 @@ static int fail_fn(struct db *db, void *p)
 {
 	struct challenge_ctx *x = p;
 	struct req *r = x->r;
-	struct setup_intent *si = &x->si;
+	/* a copy: run again (store.h), the write starts from the intent as the page read it, not
+	 * from this run's changes (si_write moves the version on) */
+	struct setup_intent changed = x->si;
+	struct setup_intent *si = &changed;
 	struct setup_intent cur;
 	if (si_load(r, db, r->merchant_id, si->id, &cur) != DB_OK || cur.version != si->version)
 		return req_fail(r, ERR_SETUP_INTENT_UNEXPECTED_STATE, NULL, "%s",

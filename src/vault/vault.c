@@ -1416,13 +1416,21 @@ int vault_access_record(struct db *db, const struct vault_access *a)
 
 /* ---- rotation, status, verification ---- */
 
-struct rotate_ctx {
-	struct vault *old, *new;
-	char err[512];
+struct rotate_counts {
 	int keys; /* data keys re-wrapped */
 	int fpks; /* fingerprint roots re-wrapped */
 	int shards;
 	int already;
+};
+
+struct rotate_ctx {
+	struct vault *old, *new;
+	char err[512];
+	struct rotate_counts n;
+	/* the shard rotate_fn last ran on (-1 before the first) and the counts before that run:
+	 * a run again on the same shard (its first was undone, see store.h) counts from there */
+	int shard;
+	struct rotate_counts base;
 };
 
 static const char SQL_DK_PAGE[] = "SELECT id, wrapped FROM vault_data_keys WHERE id > $1"
@@ -1464,9 +1472,9 @@ static int rewrap(struct rotate_ctx *c, struct db *db, const struct wrapped_row 
 	if (db_step_done(st) != DB_OK)
 		return -1;
 	if (strncmp(row->id, FPK_PREFIX, strlen(FPK_PREFIX)) == 0)
-		c->fpks++;
+		c->n.fpks++;
 	else
-		c->keys++;
+		c->n.keys++;
 	return 0;
 }
 
@@ -1476,7 +1484,14 @@ static int rewrap(struct rotate_ctx *c, struct db *db, const struct wrapped_row 
 static int rotate_fn(struct db *db, void *p)
 {
 	struct rotate_ctx *c = p;
-	c->shards++;
+	int shard = store_current_shard();
+	if (c->shard == shard) {
+		c->n = c->base;
+	} else {
+		c->shard = shard;
+		c->base = c->n;
+	}
+	c->n.shards++;
 	struct db_stmt *st = db_prepare(db, SQL_META_GET);
 	if (!st)
 		return -1;
@@ -1496,7 +1511,7 @@ static int rotate_fn(struct db *db, void *p)
 		return -1;
 	}
 	if (new_ok) {
-		c->already++;
+		c->n.already++;
 		return 0;
 	}
 	if (!old_ok) {
@@ -1576,6 +1591,7 @@ int vault_rotate(struct store *s, const char *old_key_file, const char *new_key_
 {
 	struct rotate_ctx c;
 	memset(&c, 0, sizeof(c));
+	c.shard = -1;
 	err_clear(err, errlen);
 	if (vault_open(&c.old, old_key_file, err, errlen) != 0)
 		return -1;
@@ -1595,8 +1611,8 @@ int vault_rotate(struct store *s, const char *old_key_file, const char *new_key_
 		snprintf(err, errlen,
 			 "re-wrapped %d data key(s) and %d fingerprint key(s) on %d shard(s) under "
 			 "master key %s%s; serve with the new key file from now on",
-			 c.keys, c.fpks, c.shards - c.already, c.new->key_id,
-			 c.already ? " (shards already under the new key were skipped)" : "");
+			 c.n.keys, c.n.fpks, c.n.shards - c.n.already, c.new->key_id,
+			 c.n.already ? " (shards already under the new key were skipped)" : "");
 	}
 	vault_free(c.old);
 	vault_free(c.new);

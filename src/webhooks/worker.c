@@ -98,9 +98,11 @@ struct webhooks {
 	struct candidate cands[CANDIDATES_MAX];
 	struct candidate staged[SLOTS_MAX];
 	int n_staged;
-	/* the shard claim_fn last ran on, and n_staged before that run: a run again on the same
-	 * shard (its first was undone, see store.h) stages from there, not after its own claims */
-	const struct db *stage_db;
+	/* the shard claim_fn last ran on (store_current_shard; -1 before the first), and n_staged
+	 * before that run: a run again on the same shard (its first was undone, see store.h)
+	 * stages from there, not after its own claims. The shard, not the connection: PostgreSQL
+	 * may run the transaction again on another of its pooled connections. */
+	int stage_shard;
 	int stage_base;
 };
 
@@ -273,10 +275,11 @@ static bool already_held(const struct webhooks *w, const struct candidate *c)
 static int claim_fn(struct db *db, void *p)
 {
 	struct webhooks *w = p;
-	if (w->stage_db == db) {
+	int shard = store_current_shard();
+	if (w->stage_shard == shard) {
 		w->n_staged = w->stage_base;
 	} else {
-		w->stage_db = db;
+		w->stage_shard = shard;
 		w->stage_base = w->n_staged;
 	}
 	int64_t now_ms = clock_now_ms();
@@ -469,7 +472,7 @@ static int claim(struct webhooks *w)
 	if (store_each_shard_read(w->app->store, any_due_fn, &d) != 0 || !d.due)
 		return 0;
 	w->n_staged = 0;
-	w->stage_db = NULL;
+	w->stage_shard = -1;
 	if (store_each_shard_write(w->app->store, claim_fn, w) != 0) {
 		w->n_staged = 0;
 		return -1;

@@ -101,6 +101,23 @@ function readStoreFiles(dataDir) {
   }
   return out;
 }
+// Injected serialization failures (PostgreSQL): every row a statement writes fails it with
+// SQLSTATE 40001 with probability p, as a conflict with another transaction would, so that the
+// store runs each write callback again from wherever it failed. TENDER_PG_CHAOS=p does it for
+// every server the suite starts (scripts/integration-pg.sh); tests that check their own 503s
+// then see more of them. The shard bookkeeping a node writes once at start is left alone.
+function pgChaos(dataDir, p) {
+  if (PG_SHARD_URLS.length === 0) throw new Error('injected serialization failures need PostgreSQL');
+  storeSql(dataDir, `CREATE OR REPLACE FUNCTION chaos_fail() RETURNS trigger AS $$ BEGIN
+      IF random() < ${Number(p)} THEN RAISE EXCEPTION 'chaos' USING ERRCODE = '40001'; END IF;
+      RETURN COALESCE(NEW, OLD); END $$ LANGUAGE plpgsql`);
+  storeSql(dataDir, `DO $$ DECLARE t text; BEGIN
+      FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN
+        ('schema_migrations', 'shards', 'shard_identity', 'shard_map', 'shard_residents', 'merchants', 'api_keys') LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS chaos ON %I', t);
+        EXECUTE format('CREATE TRIGGER chaos BEFORE INSERT OR UPDATE OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION chaos_fail()', t);
+      END LOOP; END $$`);
+}
 // ---- end of the PostgreSQL block -------------------------------------------------------------
 
 function tender(args, opts = {}) {
@@ -144,6 +161,7 @@ async function startServer({ dataDir, keyFile, args = [], env = {} }) {
       reject(new Error(`tender exited with ${code} before listening; log: ${fs.readFileSync(logPath, 'utf8')}`));
     });
   });
+  if (process.env.TENDER_PG_CHAOS && PG_SHARD_URLS.length > 0) pgChaos(dataDir, process.env.TENDER_PG_CHAOS);
   child.stdout.removeAllListeners('data');
   child.removeAllListeners('exit');
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -230,5 +248,5 @@ async function stopAll() {
 
 module.exports = {
   BIN, ROOT, SHARED, tender, newDataDir, createMerchant, startServer, startTender, request,
-  assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles, readStoreFiles,
+  assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles, readStoreFiles, pgChaos,
 };

@@ -191,3 +191,38 @@ test('a wrong token shows a 404 page, not a payment', async () => {
   assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_action');
   assert.ok(fs.existsSync(env.dataDir));
 });
+
+test('a failed challenge whose write PostgreSQL runs again still fails the intent',
+  { skip: require('./helpers').PG_SHARD_URLS.length === 0 && 'PostgreSQL only: the write fails mid-way and runs again' }, async () => {
+  const { storeSql } = require('./helpers');
+  const pi = await requiresAction();
+  const si = await stripe.setupIntents.create({
+    payment_method: (await stripe.paymentMethods.create(card3ds)).id, confirm: true,
+    return_url: `http://127.0.0.1:${shopPort}/return`,
+  });
+  assert.equal(si.status, 'requires_action');
+  // each failure's event fails its first insert with a serialization failure, as a conflict
+  // would, after the intent's row was written: the store runs the whole write again, which must
+  // start from the intent as the page read it
+  storeSql(env.dataDir, `CREATE SEQUENCE IF NOT EXISTS intent_conflict;
+    CREATE OR REPLACE FUNCTION intent_conflict() RETURNS trigger AS $$ BEGIN
+      IF nextval('intent_conflict') % 2 = 1 THEN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END IF;
+      RETURN NEW; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER intent_conflict BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION intent_conflict();`);
+  try {
+    for (const url of [pi.next_action.redirect_to_url.url, si.next_action.redirect_to_url.url]) {
+      const r = await env.request({ method: 'POST', path: `${new URL(url).pathname}/fail`, body: '' });
+      assert.ok(r.status === 302 || r.status === 303, `${r.status} ${r.body}`);
+      assert.equal(new URL(r.headers.location).searchParams.get('redirect_status'), 'failed');
+    }
+  } finally {
+    storeSql(env.dataDir, 'DROP TRIGGER intent_conflict ON events');
+  }
+  assert.ok(storeSql(env.dataDir, 'SELECT last_value FROM intent_conflict').some((x) => Number(x) >= 2), 'the failures happened');
+  const p = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(p.status, 'requires_payment_method');
+  assert.equal(p.last_payment_error.code, 'payment_intent_authentication_failure');
+  const s = await stripe.setupIntents.retrieve(si.id);
+  assert.equal(s.status, 'requires_payment_method');
+  assert.equal(s.last_setup_error.code, 'setup_intent_authentication_failure');
+});

@@ -198,3 +198,23 @@ test('master key rotation through the CLI keeps old cards working', async () => 
   assert.ok(Number(n) >= 1);
   await srv.stop();
 });
+
+test('a rotation that PostgreSQL runs again after a serialization failure reports what it did once',
+  { skip: require('./helpers').PG_SHARD_URLS.length === 0 && 'PostgreSQL only: a shard\'s rotation fails mid-way and runs again' }, async () => {
+  const e3 = await startTender();
+  await e3.stop();
+  // the first data key re-wrapped fails with a serialization failure (as a conflict would):
+  // that shard's transaction runs again, and its keys must be counted once
+  storeSql(e3.dataDir, `CREATE SEQUENCE rotate_conflict;
+    CREATE FUNCTION rotate_conflict() RETURNS trigger AS $$ BEGIN
+      IF nextval('rotate_conflict') = 1 THEN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END IF;
+      RETURN NEW; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER rotate_conflict BEFORE UPDATE ON vault_data_keys FOR EACH ROW EXECUTE FUNCTION rotate_conflict();`);
+  const newKey = `${e3.keyFile}.new`;
+  tender(['keygen', newKey]);
+  const out = tender(['keys', 'rotate', '--data', e3.dataDir, '--master-key-file', e3.keyFile, '--new-master-key-file', newKey]);
+  const shards = require('./helpers').PG_SHARD_URLS.length;
+  assert.match(out, new RegExp(`re-wrapped ${shards} data key\\(s\\) and \\d+ fingerprint key\\(s\\) on ${shards} shard\\(s\\)`));
+  assert.ok(storeSql(e3.dataDir, 'SELECT last_value FROM rotate_conflict').some((x) => Number(x) > 1), 'the failure happened');
+  assert.match(tender(['keys', 'status', '--data', e3.dataDir, '--master-key-file', newKey]), /matches the key file/);
+});

@@ -5,7 +5,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const Stripe = require('stripe');
-const { startTender, startServer, stopAll, tender, assertStripeShape } = require('./helpers');
+const { startTender, startServer, stopAll, tender, assertStripeShape, storeSql, PG_SHARD_URLS } = require('./helpers');
 
 let env;
 let stripe;
@@ -199,6 +199,33 @@ test('a hanging endpoint delays neither API calls nor deliveries to other endpoi
   assert.equal(slow.got.length, 0, 'the healthy endpoint was served while the slow one still hung');
   await stripe.webhookEndpoints.del(weSlow.id);
   await stripe.webhookEndpoints.del(weFast.id);
+});
+
+test('claims run again after serialization failures deliver each event once',
+  { skip: PG_SHARD_URLS.length === 0 && 'PostgreSQL only: a claim fails mid-way and runs again' }, async () => {
+  // The worker's claim of due deliveries fails now and then (as a conflict with another
+  // transaction would) and PostgreSQL runs it again, perhaps on another pooled connection: what
+  // the failed run staged was undone and must not be delivered as well
+  const rcv = await receiver();
+  await endpointFor(rcv, ['payment_intent.created']);
+  storeSql(env.dataDir, `CREATE OR REPLACE FUNCTION claim_conflict() RETURNS trigger AS $$ BEGIN
+      IF NEW.status = 'delivering' AND random() < 0.3 THEN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END IF;
+      RETURN NEW; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER claim_conflict BEFORE UPDATE ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION claim_conflict();`);
+  const made = [];
+  for (let round = 0; round < 3; round++) {
+    made.push(...await Promise.all(Array.from({ length: 8 }, () => stripe.paymentIntents.create({ amount: 1000, currency: 'usd' }))));
+  }
+  const ours = () => rcv.got.filter((e) => made.some((p) => p.id === e.data.object.id));
+  await waitFor(() => new Set(ours().map((e) => e.id)).size >= made.length, 30000);
+  // every delivery recorded: no attempt of them is still to come
+  await waitFor(async () => {
+    const evts = (await stripe.events.list({ type: 'payment_intent.created', limit: 100 })).data;
+    return made.every((p) => evts.some((e) => e.data.object.id === p.id && e.pending_webhooks === 0));
+  }, 30000);
+  storeSql(env.dataDir, 'DROP TRIGGER claim_conflict ON webhook_deliveries');
+  const ids = ours().map((e) => e.id);
+  assert.equal(ids.length, new Set(ids).size, `${ids.length - new Set(ids).size} deliveries of events already delivered`);
 });
 
 test('pending deliveries survive SIGKILL and are delivered after restart; resend works', async () => {
