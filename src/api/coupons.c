@@ -48,11 +48,6 @@ static const char SQL_DELETE[] =
     "UPDATE coupons SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 static const char SQL_PRODUCT[] = "SELECT 1 FROM products WHERE merchant_id = $1 AND id = $2";
 
-static bool is(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
 int coupon_load(struct req *r, struct db *db, const char *id, struct coupon *c)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -313,7 +308,7 @@ static int h_create(struct req *r)
 	if (!c->duration)
 		c->duration = "once";
 	bool has_months = param_int(r, "duration_in_months", &c->duration_in_months) == 1;
-	if (is(c->duration, "repeating") != has_months)
+	if (str_eq(c->duration, "repeating") != has_months)
 		return req_fail(r, has_months ? ERR_PARAM_BAD : ERR_PARAM_MISSING,
 				"duration_in_months",
 				has_months ? "duration_in_months goes with duration=repeating."

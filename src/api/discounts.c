@@ -94,11 +94,6 @@ static const char SQL_AMOUNT_OF[] =
     "SELECT COALESCE(SUM(amount), 0) FROM invoice_discount_amounts WHERE merchant_id = $1"
     " AND invoice = $2 AND discount = $3";
 
-static bool is(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
 int discount_load(struct req *r, struct db *db, const char *id, struct discount *d)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -293,7 +288,7 @@ static int promo_check(struct req *r, struct db *db, const char *id, const char 
 				"The promotion code %s has reached its maximum number of "
 				"redemptions.",
 				p->code);
-	if (p->customer && !is(p->customer, customer))
+	if (p->customer && !str_eq(p->customer, customer))
 		return req_fail(r, ERR_PARAM_BAD, shown,
 				"The promotion code %s cannot be redeemed by this customer.",
 				p->code);
@@ -308,7 +303,7 @@ static int promo_check(struct req *r, struct db *db, const char *id, const char 
 					p->code);
 	}
 	if (p->has_minimum &&
-	    (!is(p->minimum_amount_currency, currency) || amount < p->minimum_amount))
+	    (!str_eq(p->minimum_amount_currency, currency) || amount < p->minimum_amount))
 		return req_fail(r, ERR_PARAM_BAD, shown,
 				"The promotion code %s needs a purchase of at least %lld %s.",
 				p->code, (long long)p->minimum_amount, p->minimum_amount_currency);
@@ -330,7 +325,7 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 				return req_fail_missing(r, "discount", spec->e[i].discount, shown);
 			if (rc != DB_OK)
 				return req_fail(r, ERR_API, NULL, NULL);
-			if (d->ended || !keep_sub || !is(d->subscription, keep_sub))
+			if (d->ended || !keep_sub || !str_eq(d->subscription, keep_sub))
 				return req_fail(r, ERR_PARAM_BAD, shown,
 						"The discount %s is not one of this object's.",
 						d->id);
@@ -359,7 +354,7 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 			d->customer = customer;
 			d->start = t;
 		}
-		if (!d->coupon.percent_e4 && !is(d->coupon.currency, currency))
+		if (!d->coupon.percent_e4 && !str_eq(d->coupon.currency, currency))
 			return req_fail(r, ERR_PARAM_BAD, shown,
 					"The coupon %s takes an amount off in %s; this is in %s.",
 					d->coupon.id, d->coupon.currency, currency);
@@ -511,7 +506,7 @@ int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, co
 		d->customer = customer;
 		d->start = t;
 		d->end = 0;
-		if (sub && is(d->coupon.duration, "repeating") &&
+		if (sub && str_eq(d->coupon.duration, "repeating") &&
 		    billing_add(t, BILLING_MONTH, d->coupon.duration_in_months, &d->end) != 0) {
 			rc = req_fail(r, ERR_PARAM_BAD, NULL,
 				      "The coupon's duration is out of range.");
@@ -678,7 +673,7 @@ struct calc {
 static bool line_takes(const struct inv_line *l, const struct discount *d, const char *currency)
 {
 	return l->discountable && coupon_applies_to(&d->coupon, l->product) &&
-	       (d->coupon.percent_e4 || is(d->coupon.currency, currency));
+	       (d->coupon.percent_e4 || str_eq(d->coupon.currency, currency));
 }
 
 static int calc_add_disc(struct calc *c, const struct discount *d, int64_t amount)
@@ -924,7 +919,7 @@ int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *i
 		return req_fail(r, ERR_API, NULL, NULL);
 	for (int k = 0; k < n; k++) {
 		const struct discount *d = &inv[k];
-		if (!d->subscription || d->ended || !is(d->coupon.duration, "once"))
+		if (!d->subscription || d->ended || !str_eq(d->coupon.duration, "once"))
 			continue;
 		struct db_stmt *st = db_prepare(db, SQL_AMOUNT_OF);
 		if (!st)

@@ -63,11 +63,6 @@ static const char SQL_RELEASE[] =
 static const char SQL_SUB[] =
     "SELECT customer, currency, status FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 
-static bool is(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
 int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoice_item *ii)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -500,7 +495,7 @@ static int draft_adjust(struct req *r, struct db *db, const char *invoice, const
 	struct invoice in;
 	if (invoice_load(r, db, invoice, &in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (!is(in.status, "draft"))
+	if (!str_eq(in.status, "draft"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s is %s: its items can no longer change.", in.id,
 				in.status);
@@ -512,7 +507,7 @@ static int draft_adjust(struct req *r, struct db *db, const char *invoice, const
 		return -1;
 	}
 	if (in.total == was_total && in.subtotal == was_subtotal &&
-	    is(in.total_discount_amounts, was_tda))
+	    str_eq(in.total_discount_amounts, was_tda))
 		return 0; /* nothing the invoice shows of its total moved */
 	if (invoice_update(r, db, &in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -640,8 +635,8 @@ static int create_fn(struct db *db, void *p)
 		db_bind_text(st, 1, r->merchant_id, -1);
 		db_bind_text(st, 2, sub, -1);
 		int rc = db_step(st);
-		bool mine = rc == DB_ROW && is(db_col_text(st, 0, NULL), ii->customer);
-		bool same_cur = rc == DB_ROW && is(db_col_text(st, 1, NULL), ii->currency);
+		bool mine = rc == DB_ROW && str_eq(db_col_text(st, 0, NULL), ii->customer);
+		bool same_cur = rc == DB_ROW && str_eq(db_col_text(st, 1, NULL), ii->currency);
 		const char *status = rc == DB_ROW ? col_text_dup(&r->arena, st, 2) : NULL;
 		db_reset(st);
 		if (rc != DB_ROW)
@@ -652,7 +647,7 @@ static int create_fn(struct db *db, void *p)
 		if (!same_cur)
 			return req_fail(r, ERR_PARAM_BAD, "currency",
 					"The invoice item's currency must be its subscription's.");
-		if (is(status, "canceled") || is(status, "incomplete_expired"))
+		if (str_eq(status, "canceled") || str_eq(status, "incomplete_expired"))
 			return req_fail(r, ERR_INVALID_STATE, "subscription",
 					"The subscription %s is %s: it makes no more invoices.",
 					sub, status);
@@ -666,10 +661,10 @@ static int create_fn(struct db *db, void *p)
 			return req_fail_missing(r, "invoice", inv, "invoice");
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (!is(in.customer, ii->customer))
+		if (!str_eq(in.customer, ii->customer))
 			return req_fail(r, ERR_PARAM_BAD, "invoice",
 					"The invoice %s belongs to another customer.", inv);
-		if (!is(in.status, "draft"))
+		if (!str_eq(in.status, "draft"))
 			return req_fail(r, ERR_INVALID_STATE, "invoice",
 					"Invoice items can only be added to draft invoices; %s is "
 					"%s.",
@@ -786,7 +781,7 @@ static int changeable(struct req *r, struct db *db, const struct invoice_item *i
 	struct invoice in;
 	if (invoice_load(r, db, ii->invoice, &in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (!is(in.status, "draft"))
+	if (!str_eq(in.status, "draft"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"The invoice item %s is on invoice %s, which is %s: it can no "
 				"longer be changed or deleted.",

@@ -45,11 +45,6 @@ static const char SQL_CODE_TAKEN[] =
 static const char SQL_CUSTOMER[] =
     "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
-static bool is(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
 int promotion_code_load(struct req *r, struct db *db, const char *id, struct promotion_code *p)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
@@ -322,7 +317,7 @@ static int h_create(struct req *r)
 	p->created = r->now;
 	const char *legacy = param_str(r, "coupon");
 	const char *coupon = param_str(r, "promotion.coupon");
-	if (param_present(r, "promotion") && !is(param_str(r, "promotion.type"), "coupon"))
+	if (param_present(r, "promotion") && !str_eq(param_str(r, "promotion.type"), "coupon"))
 		return req_fail(r, ERR_PARAM_MISSING, "promotion[type]", "promotion[type]");
 	if ((legacy && *legacy) == (coupon && *coupon))
 		return req_fail(r, legacy ? ERR_PARAM_BAD : ERR_PARAM_MISSING, "promotion[coupon]",

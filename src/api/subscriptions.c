@@ -178,11 +178,6 @@ static const char SQL_ITEM_INSERT[] =
     "INSERT INTO subscription_items (merchant_id, id, subscription, pos, created, price,"
     " quantity, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-static bool is(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
 /* The row, and with prices its items with their prices' facts. */
 static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		    struct subscription *s)
@@ -510,7 +505,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_obj_close(j);
 	json_kv_null(j, "billing_thresholds");
 	time_or_null(j, "cancel_at",
-		     s->cancel_at_period_end && !is(s->status, "canceled") ? s->period_end : 0);
+		     s->cancel_at_period_end && !str_eq(s->status, "canceled") ? s->period_end : 0);
 	json_kv_bool(j, "cancel_at_period_end", s->cancel_at_period_end);
 	time_or_null(j, "canceled_at", s->canceled_at);
 	json_key(j, "cancellation_details");
@@ -590,7 +585,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_null(j, "schedule");
 	json_kv_int(j, "start_date", s->start_date);
 	json_kv_str(j, "status", s->status);
-	if (is(s->status, "paused")) {
+	if (str_eq(s->status, "paused")) {
 		/* Stripe's API shows why and since when (only a trial that ended without a payment
 		 * method pauses a Tender subscription) */
 		json_key(j, "status_details");
@@ -864,7 +859,7 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 	if (!behavior || in->total <= 0)
 		return invoice_store(r, db, in, planned_due);
 	in->auto_advance = false;
-	if (is(behavior, "keep_as_draft")) {
+	if (str_eq(behavior, "keep_as_draft")) {
 		in->status = "draft";
 		in->finalized_at = 0;
 		in->number = NULL; /* numbered when finalized */
@@ -881,7 +876,7 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 	if (invoice_emit(r, db, in, "invoice.created") != 0 ||
 	    invoice_emit(r, db, in, "invoice.finalized") != 0)
 		return -1;
-	bool voided = is(behavior, "void");
+	bool voided = str_eq(behavior, "void");
 	in->status = voided ? "void" : "uncollectible";
 	if (voided)
 		in->voided_at = in->finalized_at;
@@ -905,7 +900,7 @@ static int load_for_invoice(struct req *r, struct db *db, const struct invoice *
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* an older invoice of it changes nothing of the subscription */
-	return is(s->latest_invoice, in->id) ? 0 : 1;
+	return str_eq(s->latest_invoice, in->id) ? 0 : 1;
 }
 
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in)
@@ -915,11 +910,11 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	const char *was = s.status;
-	if (is(was, "incomplete") || is(was, "past_due") || is(was, "unpaid") || is(was, "paused"))
+	if (str_eq(was, "incomplete") || str_eq(was, "past_due") || str_eq(was, "unpaid") || str_eq(was, "paused"))
 		s.status = "active";
 	/* a paused one's latest invoice is its resumption invoice (resume_on_payment_success):
 	 * paid, it resumes */
-	if (is(was, "paused"))
+	if (str_eq(was, "paused"))
 		s.paused_at = 0;
 	sub_schedule(&s, 0);
 	if (sub_save(r, db, &s) != 0)
@@ -927,7 +922,7 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (s.status != was &&
 	    sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was)) != 0)
 		return -1;
-	return is(was, "paused") ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL) : 0;
+	return str_eq(was, "paused") ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL) : 0;
 }
 
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
@@ -938,15 +933,15 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	const char *was = s.status;
-	bool live = is(was, "active") || is(was, "past_due") || is(was, "unpaid");
+	bool live = str_eq(was, "active") || str_eq(was, "past_due") || str_eq(was, "unpaid");
 	const char *type = "customer.subscription.updated";
 	bool resumed = false;
-	if (is(in->status, "uncollectible") && is(was, "paused")) {
+	if (str_eq(in->status, "uncollectible") && str_eq(was, "paused")) {
 		/* a resumption invoice written off: Stripe resumes the subscription */
 		s.status = "active";
 		s.paused_at = 0;
 		resumed = true;
-	} else if (is(in->status, "void") || is(in->status, "uncollectible")) {
+	} else if (str_eq(in->status, "void") || str_eq(in->status, "uncollectible")) {
 		/* retries stop; the status stays */
 	} else if (give_up && live) {
 		int64_t now;
@@ -956,7 +951,7 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 		s.canceled_at = s.ended_at = now;
 		s.cancellation_reason = "payment_failed";
 		type = "customer.subscription.deleted";
-	} else if (is(was, "active") && !is(in->billing_reason, "subscription_create")) {
+	} else if (str_eq(was, "active") && !str_eq(in->billing_reason, "subscription_create")) {
 		s.status = "past_due";
 	}
 	sub_schedule(&s, in->next_payment_attempt);
@@ -1067,7 +1062,7 @@ static int create_read_fn(struct db *db, void *p)
 		struct test_clock clk;
 		if (test_clock_load(r, db, cf.test_clock, &clk) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (!is(clk.status, "ready"))
+		if (!str_eq(clk.status, "ready"))
 			return req_fail(r, ERR_INVALID_STATE, "customer",
 					"The customer's test clock %s is advancing: wait until "
 					"it is ready.",
@@ -1099,7 +1094,7 @@ static int create_read_fn(struct db *db, void *p)
 					"The price specified (%s) is a one-time price. A "
 					"subscription's items need recurring prices.",
 					it->price);
-		if (!it->pf.has_unit_amount || !is(it->pf.usage_type, "licensed"))
+		if (!it->pf.has_unit_amount || !str_eq(it->pf.usage_type, "licensed"))
 			return req_fail(
 			    r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
 			    "Tender subscriptions take licensed per-unit prices with an "
@@ -1219,7 +1214,7 @@ static int create_before(struct req *r, struct db *db, void *p)
 static int create_answer(struct req *r, struct db *db, void *p, int rc)
 {
 	struct create_ctx *c = p;
-	bool strict = is(c->behavior, "error_if_incomplete");
+	bool strict = str_eq(c->behavior, "error_if_incomplete");
 	if (rc == REQ_COMMIT_ERR) {
 		if (strict) {
 			/* nothing is kept: the card error alone, naming nothing rolled back */
@@ -1234,7 +1229,7 @@ static int create_answer(struct req *r, struct db *db, void *p, int rc)
 	struct subscription s;
 	if (sub_load(r, db, c->s.id, false, &s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (strict && !is(s.status, "active"))
+	if (strict && !str_eq(s.status, "active"))
 		return req_fail(r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
 	return answer_sub(r, db, c->s.id);
 }
@@ -1343,14 +1338,14 @@ static int h_create(struct req *r)
 	struct subscription *s = &c.s;
 	s->customer = param_str(r, "customer");
 	const char *cm = param_str(r, "collection_method");
-	if (cm && !is(cm, "charge_automatically"))
+	if (cm && !str_eq(cm, "charge_automatically"))
 		return req_fail(r, ERR_PARAM_BAD, "collection_method",
 				"Tender collects subscriptions automatically only "
 				"(collection_method=charge_automatically).");
 	c.behavior = param_str(r, "payment_behavior");
 	if (!c.behavior)
 		c.behavior = "allow_incomplete";
-	if (is(c.behavior, "pending_if_incomplete"))
+	if (str_eq(c.behavior, "pending_if_incomplete"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
 				"pending_if_incomplete only applies to updates that change the "
 				"subscription's items.");
@@ -1361,7 +1356,7 @@ static int h_create(struct req *r)
 		return -1;
 	int64_t days;
 	const char *te = param_str(r, "trial_end");
-	if (te && !is(te, "now")) {
+	if (te && !str_eq(te, "now")) {
 		if (parse_i64(te, &c.trial_end_at) != 0)
 			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
 	} else if (!te && param_int(r, "trial_period_days", &days) == 1) {
@@ -1589,7 +1584,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
 	}
-	if (!c->pm && !is(c->behavior, "default_incomplete"))
+	if (!c->pm && !str_eq(c->behavior, "default_incomplete"))
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
 				"This customer has no attached payment source or default payment "
 				"method. Please consider adding a default payment method.");
@@ -1602,7 +1597,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 	    .pm_id = c->pm,
 	    .return_url = c->co ? c->co->return_url : NULL,
 	    .checkout_session = c->co ? c->co->checkout_session : NULL,
-	    .confirm = !is(c->behavior, "default_incomplete"),
+	    .confirm = !str_eq(c->behavior, "default_incomplete"),
 	    .before = c->co ? checkout_before : create_before,
 	    .answer = c->co ? checkout_answer : create_answer,
 	    .ctx = c,
@@ -1657,7 +1652,7 @@ static int64_t latest_next_attempt(struct req *r, struct db *db, const struct su
 	struct invoice in;
 	if (!s->latest_invoice || invoice_load(r, db, s->latest_invoice, &in) != DB_OK)
 		return 0;
-	return is(in.status, "open") ? in.next_payment_attempt : 0;
+	return str_eq(in.status, "open") ? in.next_payment_attempt : 0;
 }
 
 /* Is the subscription's test clock advancing? (Its subscriptions cannot change then.) */
@@ -1668,7 +1663,7 @@ static int clock_guard(struct req *r, struct db *db, const struct subscription *
 	struct test_clock c;
 	if (test_clock_load(r, db, s->test_clock, &c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (!is(c.status, "ready"))
+	if (!str_eq(c.status, "ready"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"The subscription's test clock %s is advancing: wait until it is "
 				"ready.",
@@ -1686,8 +1681,8 @@ static int pause_params(struct req *r, struct subscription *s, int64_t now, stru
 	const char *behavior = unset ? NULL : param_str(r, "pause_collection.behavior");
 	int64_t resumes_at = 0;
 	if (!unset) {
-		if (!is(s->status, "active") && !is(s->status, "past_due") &&
-		    !is(s->status, "trialing") && !is(s->status, "unpaid"))
+		if (!str_eq(s->status, "active") && !str_eq(s->status, "past_due") &&
+		    !str_eq(s->status, "trialing") && !str_eq(s->status, "unpaid"))
 			return req_fail(r, ERR_INVALID_STATE, "pause_collection",
 					"Collection cannot be paused on a %s subscription.",
 					s->status);
@@ -1746,7 +1741,7 @@ static int discount_params(struct req *r, struct db *db, struct subscription *s,
 static int own_params(struct req *r, struct db *db, struct subscription *s, int64_t now,
 		      struct json *pj)
 {
-	bool ended = is(s->status, "canceled") || is(s->status, "incomplete_expired");
+	bool ended = str_eq(s->status, "canceled") || str_eq(s->status, "incomplete_expired");
 	if (ended && (param_present(r, "cancel_at_period_end") ||
 		      param_present(r, "default_payment_method") ||
 		      param_present(r, "description") || param_present(r, "pause_collection") ||
@@ -1761,7 +1756,7 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 	if (discount_params(r, db, s, now, pj) != 0)
 		return -1;
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
-	if (mpm && !is(mpm, s->trial_missing_pm)) {
+	if (mpm && !str_eq(mpm, s->trial_missing_pm)) {
 		json_key(pj, "trial_settings");
 		json_obj_open(pj);
 		json_key(pj, "end_behavior");
@@ -1827,7 +1822,7 @@ static int update_fn(struct db *db, void *p)
 	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
 		return -1;
 	struct subscription *s = &x->s;
-	bool ended = is(s->status, "canceled") || is(s->status, "incomplete_expired");
+	bool ended = str_eq(s->status, "canceled") || str_eq(s->status, "incomplete_expired");
 	int64_t now;
 	if (billing_now(r, db, s->test_clock, &now) != 0)
 		return -1;
@@ -1867,8 +1862,8 @@ static int h_update(struct req *r)
 		c->own_params = true;
 		c->proration_behavior = param_str(r, "proration_behavior");
 		c->payment_behavior = param_str(r, "payment_behavior");
-		if (is(c->payment_behavior, "pending_if_incomplete") ||
-		    is(c->payment_behavior, "default_incomplete"))
+		if (str_eq(c->payment_behavior, "pending_if_incomplete") ||
+		    str_eq(c->payment_behavior, "default_incomplete"))
 			return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
 					"Tender takes allow_incomplete or error_if_incomplete for "
 					"a change of items.");
@@ -1991,7 +1986,7 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 				"The price specified (%s) is a one-time price. A subscription's "
 				"items need recurring prices.",
 				price);
-	if (!pf->has_unit_amount || !is(pf->usage_type, "licensed"))
+	if (!pf->has_unit_amount || !str_eq(pf->usage_type, "licensed"))
 		return req_fail(r, ERR_PARAM_BAD, param,
 				"Tender subscriptions take licensed per-unit prices with an "
 				"integer unit_amount; %s is not one.",
@@ -2016,7 +2011,7 @@ static int change_read_fn(struct db *db, void *p)
 		return -1;
 	x->s = x->old;
 	struct subscription *s = &x->s;
-	if (!is(s->status, "active") && !is(s->status, "past_due") && !is(s->status, "trialing"))
+	if (!str_eq(s->status, "active") && !str_eq(s->status, "past_due") && !str_eq(s->status, "trialing"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"The items of a %s subscription cannot change.", s->status);
 	for (int k = 0; k < c->n; k++) {
@@ -2101,7 +2096,7 @@ static int change_read_fn(struct db *db, void *p)
 	str_copy(s->interval, sizeof(s->interval), p0->interval);
 	s->interval_count = p0->interval_count;
 	const char *behavior = c->proration_behavior ? c->proration_behavior : "create_prorations";
-	bool billed = is(s->status, "active") || is(s->status, "past_due");
+	bool billed = str_eq(s->status, "active") || str_eq(s->status, "past_due");
 	/* a trial's new interval counts from the trial's end (its anchor) */
 	x->reset = new_interval && billed;
 	x->pr_t = c->proration_date ? c->proration_date : x->t;
@@ -2110,7 +2105,7 @@ static int change_read_fn(struct db *db, void *p)
 		return req_fail(r, ERR_PARAM_BAD, "proration_date",
 				"proration_date must be within the current period and not in the "
 				"future.");
-	bool prorate = billed && !is(behavior, "none") && x->pr_t < x->old.period_end;
+	bool prorate = billed && !str_eq(behavior, "none") && x->pr_t < x->old.period_end;
 	x->n_pr = 0;
 	x->pr_sum = 0;
 	if (x->reset) {
@@ -2142,7 +2137,7 @@ static int change_read_fn(struct db *db, void *p)
 		if (is_new && proration_add(x, &s->items[k], +1) != 0)
 			return -1;
 	}
-	x->invoice_now = x->reset || (is(behavior, "always_invoice") && x->n_pr > 0);
+	x->invoice_now = x->reset || (str_eq(behavior, "always_invoice") && x->n_pr > 0);
 	return change_invoice_read(r, db, x);
 }
 
@@ -2339,7 +2334,7 @@ static int change_before(struct req *r, struct db *db, void *p)
 static int change_answer(struct req *r, struct db *db, void *p, int rc)
 {
 	struct change_ctx *x = p;
-	bool strict = is(x->c->payment_behavior, "error_if_incomplete");
+	bool strict = str_eq(x->c->payment_behavior, "error_if_incomplete");
 	if (rc == REQ_COMMIT_ERR) {
 		if (strict) {
 			/* nothing is kept: the card error alone */
@@ -2359,7 +2354,7 @@ static int change_answer(struct req *r, struct db *db, void *p, int rc)
 		struct invoice in;
 		if (invoice_load(r, db, x->invoice_id, &in) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (!is(in.status, "paid"))
+		if (!str_eq(in.status, "paid"))
 			return req_fail(r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
 	}
 	return change_respond(r, db, x);
@@ -2433,7 +2428,7 @@ static int resume_read_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (clock_guard(r, db, &x->old) != 0 || billing_now(r, db, x->old.test_clock, &x->t) != 0)
 		return -1;
-	if (!is(x->old.status, "paused"))
+	if (!str_eq(x->old.status, "paused"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Subscription %s cannot be resumed because it is not paused (it is "
 				"%s).",
@@ -2442,7 +2437,7 @@ static int resume_read_fn(struct db *db, void *p)
 	 * paid, voided or written off first: one resume at a time */
 	struct invoice last;
 	if (x->old.latest_invoice && invoice_load(r, db, x->old.latest_invoice, &last) == DB_OK &&
-	    is(last.status, "open"))
+	    str_eq(last.status, "open"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Subscription %s is waiting for the payment of invoice %s, which "
 				"resumes it.",
@@ -2483,10 +2478,10 @@ static int resume_read_fn(struct db *db, void *p)
 				"proration_date must be within the current period and not in the "
 				"future.");
 	const char *behavior = c->proration_behavior ? c->proration_behavior : "create_prorations";
-	for (int i = 0; !is(behavior, "none") && x->pr_t < pe && i < s->n_items; i++)
+	for (int i = 0; !str_eq(behavior, "none") && x->pr_t < pe && i < s->n_items; i++)
 		if (proration_add(x, &s->items[i], +1) != 0)
 			return -1;
-	x->invoice_now = is(behavior, "always_invoice") && x->n_pr > 0;
+	x->invoice_now = str_eq(behavior, "always_invoice") && x->n_pr > 0;
 	return change_invoice_read(r, db, x);
 }
 
@@ -2500,10 +2495,10 @@ static int h_resume(struct req *r)
 	memset(x, 0, sizeof(*x));
 	c->subscription = r->args[0];
 	c->resume = true;
-	c->resume_unchanged = is(param_str(r, "billing_cycle_anchor.type"), "unchanged");
+	c->resume_unchanged = str_eq(param_str(r, "billing_cycle_anchor.type"), "unchanged");
 	c->proration_behavior = param_str(r, "proration_behavior");
 	param_int(r, "proration_date", &c->proration_date);
-	c->resume_on_success = is(param_str(r, "payment_behavior"), "resume_on_payment_success");
+	c->resume_on_success = str_eq(param_str(r, "payment_behavior"), "resume_on_payment_success");
 	x->r = r;
 	x->c = c;
 	if (req_read(r, resume_read_fn, x) != 0)
@@ -2596,7 +2591,7 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 	s->next_action_at = 0;
 	struct invoice in;
 	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
-	    is(in.status, "open") && (in.next_payment_attempt || in.auto_advance)) {
+	    str_eq(in.status, "open") && (in.next_payment_attempt || in.auto_advance)) {
 		in.next_payment_attempt = 0;
 		in.auto_advance = false;
 		if (invoice_update(r, db, &in) != DB_OK ||
@@ -2615,7 +2610,7 @@ static int cancel_fn(struct db *db, void *p)
 	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
 		return -1;
 	struct subscription *s = &x->s;
-	if (is(s->status, "canceled") || is(s->status, "incomplete_expired"))
+	if (str_eq(s->status, "canceled") || str_eq(s->status, "incomplete_expired"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"No such subscription: '%s': it is %s already.", s->id, s->status);
 	int64_t now;
@@ -2790,7 +2785,7 @@ static int step_read_fn(struct db *db, void *p)
 	x->has_invoice =
 	    s->latest_invoice && invoice_load(r, db, s->latest_invoice, &x->in) == DB_OK;
 	struct billing_state b = sub_state(
-	    s, x->has_invoice && is(x->in.status, "open") ? x->in.next_payment_attempt : 0);
+	    s, x->has_invoice && str_eq(x->in.status, "open") ? x->in.next_payment_attempt : 0);
 	x->action = billing_next_action(&b, &x->due);
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
@@ -2826,9 +2821,9 @@ static int step_read_fn(struct db *db, void *p)
 		db_bind_text(st, 1, r->merchant_id, -1);
 		db_bind_text(st, 2, x->in.payment_intent, -1);
 		const char *status = db_step(st) == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
-		x->new_intent = !status || !(is(status, "requires_payment_method") ||
-					     is(status, "requires_confirmation") ||
-					     is(status, "requires_action"));
+		x->new_intent = !status || !(str_eq(status, "requires_payment_method") ||
+					     str_eq(status, "requires_confirmation") ||
+					     str_eq(status, "requires_action"));
 		db_reset(st);
 	}
 	return 0;
@@ -2845,7 +2840,7 @@ static int expire_incomplete(struct req *r, struct db *db, struct subscription *
 	s->next_action_at = 0;
 	struct invoice in;
 	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
-	    is(in.status, "open")) {
+	    str_eq(in.status, "open")) {
 		in.status = "void";
 		in.voided_at = t;
 		in.next_payment_attempt = 0;
@@ -2886,7 +2881,7 @@ int subscription_end_incomplete(struct req *r, struct db *db, const char *id)
 		return 0;
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (!is(s.status, "incomplete"))
+	if (!str_eq(s.status, "incomplete"))
 		return 0;
 	int64_t now;
 	if (billing_now(r, db, s.test_clock, &now) != 0)
@@ -2931,7 +2926,7 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	s.period_index++;
 	if (billing_period_end(s.anchor, iv, s.interval_count, s.period_index, &s.period_end) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (is(s.status, "trialing"))
+	if (str_eq(s.status, "trialing"))
 		s.status = "active";
 	s.latest_invoice = x->invoice_id;
 	sub_schedule(&s, 0);
@@ -2968,7 +2963,7 @@ static int retry_before(struct req *r, struct db *db, void *p)
 	struct invoice cur;
 	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != x->in.version || !is(cur.status, "open"))
+	if (cur.version != x->in.version || !str_eq(cur.status, "open"))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
 	if (x->new_intent) {
@@ -2993,7 +2988,7 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	if (invoice_load(r, db, x->action == BILLING_RETRY ? x->in.id : x->invoice_id, &in) !=
 	    DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (!is(in.status, "open"))
+	if (!str_eq(in.status, "open"))
 		return 0; /* a zero invoice is paid already */
 	if (x->action == BILLING_RETRY && in.version != x->in.version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.", in.id);
@@ -3038,7 +3033,7 @@ static int step_notice_fn(struct db *db, void *p)
 	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
 	int64_t next_attempt =
-	    x->has_invoice && is(x->in.status, "open") ? x->in.next_payment_attempt : 0;
+	    x->has_invoice && str_eq(x->in.status, "open") ? x->in.next_payment_attempt : 0;
 	if (x->action == BILLING_TRIAL_WILL_END) {
 		s->trial_notice_for = s->trial_end;
 		sub_schedule(s, next_attempt);
@@ -3074,7 +3069,7 @@ static int trial_end_missing_pm_fn(struct db *db, void *p)
 	struct subscription cur;
 	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
-	if (is(s->trial_missing_pm, "cancel"))
+	if (str_eq(s->trial_missing_pm, "cancel"))
 		return cancel_now(r, db, s, x->t, "cancellation_requested");
 	const char *was = s->status;
 	s->status = "paused";
@@ -3129,7 +3124,7 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	case BILLING_RETRY: {
 		bool retry = x->action == BILLING_RETRY;
 		if (x->action == BILLING_TRIAL_END && !x->pm &&
-		    (is(x->s.trial_missing_pm, "pause") || is(x->s.trial_missing_pm, "cancel"))) {
+		    (str_eq(x->s.trial_missing_pm, "pause") || str_eq(x->s.trial_missing_pm, "cancel"))) {
 			rc = req_write(&r, trial_end_missing_pm_fn, x);
 			break;
 		}

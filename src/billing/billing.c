@@ -1,3 +1,4 @@
+#include "core/str.h"
 #include "billing/billing.h"
 
 #include <stdio.h>
@@ -143,28 +144,23 @@ int billing_next_attempt(int64_t finalized_at, int attempts, int64_t *ret_next)
 	return 1;
 }
 
-static bool is(const char *a, const char *b)
-{
-	return a && strcmp(a, b) == 0;
-}
-
 enum billing_action billing_next_action(const struct billing_state *s, int64_t *ret_at)
 {
 	*ret_at = 0;
-	if (is(s->status, "incomplete")) {
+	if (str_eq(s->status, "incomplete")) {
 		*ret_at = s->created + BILLING_INCOMPLETE_S;
 		return BILLING_EXPIRE;
 	}
-	bool live = is(s->status, "active") || is(s->status, "past_due") ||
-		    is(s->status, "unpaid") || is(s->status, "trialing");
-	bool trialing = is(s->status, "trialing");
+	bool live = str_eq(s->status, "active") || str_eq(s->status, "past_due") ||
+		    str_eq(s->status, "unpaid") || str_eq(s->status, "trialing");
+	bool trialing = str_eq(s->status, "trialing");
 	/* candidates in tie order: one replaces the best only when strictly earlier */
 	enum billing_action best = BILLING_NONE;
 	int64_t at = 0;
 	/* a paused subscription's resumption invoice (resume_on_payment_success) is retried
 	 * too: paying it is what resumes it */
-	if ((is(s->status, "active") || is(s->status, "past_due") || is(s->status, "unpaid") ||
-	     is(s->status, "paused")) &&
+	if ((str_eq(s->status, "active") || str_eq(s->status, "past_due") || str_eq(s->status, "unpaid") ||
+	     str_eq(s->status, "paused")) &&
 	    s->invoice_next_attempt > 0) {
 		best = BILLING_RETRY;
 		at = s->invoice_next_attempt;

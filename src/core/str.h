@@ -4,8 +4,15 @@
 #ifndef TENDER_CORE_STR_H
 #define TENDER_CORE_STR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+
+/* a and b are both set and equal: for optional fields (NULL: not given), which never match. */
+static inline bool str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
 
 /* snprintf(dst, size, "%s", src) without the format machinery (~500 instructions a call there,
  * a few dozen here; a confirmed payment made ~25 such copies): copies at most size - 1 bytes of
