@@ -178,6 +178,29 @@ static const char SQL_ITEM_INSERT[] =
     "INSERT INTO subscription_items (merchant_id, id, subscription, pos, created, price,"
     " quantity, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
+/* Writes s's items in their order (a create, and a change that rewrote them). 0, or -1 with
+ * r->err. */
+static int items_insert(struct req *r, struct db *db, const struct subscription *s)
+{
+	for (int i = 0; i < s->n_items; i++) {
+		const struct sub_item *it = &s->items[i];
+		struct db_stmt *st = db_prepare(db, SQL_ITEM_INSERT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, it->id, -1);
+		db_bind_text(st, 3, s->id, -1);
+		db_bind_int64(st, 4, i);
+		db_bind_int64(st, 5, it->created);
+		db_bind_text(st, 6, it->price, -1);
+		db_bind_int64(st, 7, it->quantity);
+		db_bind_text(st, 8, it->metadata, -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
 /* The row, and with prices its items with their prices' facts. */
 static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		    struct subscription *s)
@@ -1157,22 +1180,8 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	bind_row(r, st, s);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	for (int i = 0; i < s->n_items; i++) {
-		struct sub_item *it = &s->items[i];
-		st = db_prepare(db, SQL_ITEM_INSERT);
-		if (!st)
-			return req_fail(r, ERR_API, NULL, NULL);
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, it->id, -1);
-		db_bind_text(st, 3, s->id, -1);
-		db_bind_int64(st, 4, i);
-		db_bind_int64(st, 5, it->created);
-		db_bind_text(st, 6, it->price, -1);
-		db_bind_int64(st, 7, it->quantity);
-		db_bind_text(st, 8, it->metadata, -1);
-		if (db_step_done(st) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
+	if (items_insert(r, db, s) != 0)
+		return -1;
 	if (c->n_ds) {
 		/* a re-run of the write starts again from what was resolved */
 		struct discount *ds = arena_alloc(&r->arena, (size_t)c->n_ds * sizeof(*ds));
@@ -2235,22 +2244,8 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	for (int i = 0; !x->c->resume && i < s->n_items; i++) {
-		const struct sub_item *it = &s->items[i];
-		st = db_prepare(db, SQL_ITEM_INSERT);
-		if (!st)
-			return req_fail(r, ERR_API, NULL, NULL);
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, it->id, -1);
-		db_bind_text(st, 3, s->id, -1);
-		db_bind_int64(st, 4, i);
-		db_bind_int64(st, 5, it->created);
-		db_bind_text(st, 6, it->price, -1);
-		db_bind_int64(st, 7, it->quantity);
-		db_bind_text(st, 8, it->metadata, -1);
-		if (db_step_done(st) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
+	if (!x->c->resume && items_insert(r, db, s) != 0)
+		return -1;
 	/* the prorations: pending, or on the invoice made now */
 	for (int i = 0; i < x->n_pr; i++) {
 		struct invoice_item ii = x->pr[i];
