@@ -11,6 +11,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { startTender, stopAll, tender, assertStripeShape } = require('./helpers');
+const { billingShape, clockReady, clockAdvance } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -28,46 +29,19 @@ before(async () => {
 });
 after(stopAll);
 
-// The validator's 2023-08-16 spec predates the shapes stripe-node 23 speaks and Tender follows
-// (see subscriptions.test.js). For discounts and promotion codes: the coupon moved from
-// `coupon` (an object) to `source.coupon` / `promotion.coupon` (an id, expandable) in 2025.
-const OUTDATED = [
-  /^\$\.current_period_(start|end): missing required property$/,
-  /^\$\.discount: absent /,
-  /^\$\.(paid|paid_out_of_band|total_tax_amounts): missing required property$/,
-  /^\$\.(application_fee_amount|charge|payment_intent|quote|rendering_options|subscription_details|tax|transfer_data): absent /,
-  /^\$\.lines\.data\[\d+\]\.(proration|type): missing required property$/,
-  /^\$\.lines\.data\[\d+\]\.(amount_excluding_tax|price|proration_details|unit_amount_excluding_tax): absent /,
-  /^\$(\.discounts\[\d+\])?\.coupon: missing required property$/,
-];
 
 function assertStripeShapeCheckout(s) {
   assertStripeShape(s, 'checkout.session');
 }
 
-function shape(obj, schema) {
-  const validator = require(path.join(process.env.TENDER_SHARED || path.resolve(__dirname, '..', '..', '..', 'shared'), 'tools', 'stripe-openapi-validate.js'));
-  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true })
-    .filter((p) => !OUTDATED.some((re) => re.test(p)));
-  assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
-}
+// and the discount's coupon, which the 2025 shapes moved (source.coupon)
+const shape = (obj, schema) => billingShape(obj, schema, [
+  /^\$(\.discounts\[\d+\])?\.coupon: missing required property$/,
+]);
 
-async function ready(clock) {
-  for (let i = 0; i < 300; i++) {
-    const c = await stripe.testHelpers.testClocks.retrieve(clock.id);
-    if (c.status === 'ready') return c;
-    assert.equal(c.status, 'advancing');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the clock did not finish advancing');
-}
+const ready = (clock) => clockReady(stripe, clock);
 
-async function advance(clock, to) {
-  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to });
-  const c = await ready(clock);
-  assert.equal(c.frozen_time, to);
-  return c;
-}
+const advance = (clock, to) => clockAdvance(stripe, clock, to);
 
 async function eventsFull(id) {
   const all = await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 10000 });

@@ -11,6 +11,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { startTender, stopAll, tender } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -25,36 +26,10 @@ before(async () => {
 });
 after(stopAll);
 
-// The validator's 2023-08-16 spec predates the 2025 invoice shapes stripe-node 23 speaks and
-// Tender follows (see subscription_changes.test.js): these exact problems are the spec's age.
-const OUTDATED = [
-  /^\$\.current_period_(start|end): missing required property$/,
-  /^\$\.discount: absent /,
-  /^\$\.(paid|paid_out_of_band|total_tax_amounts): missing required property$/,
-  /^\$\.(application_fee_amount|charge|payment_intent|quote|rendering_options|subscription_details|tax|transfer_data): absent /,
-  /^\$\.lines\.data\[\d+\]\.(proration|type): missing required property$/,
-  /^\$\.lines\.data\[\d+\]\.(amount_excluding_tax|price|proration_details|unit_amount_excluding_tax): absent /,
-];
 
-function shape(obj, schema) {
-  const validator = require(path.join(process.env.TENDER_SHARED || path.resolve(__dirname, '..', '..', '..', 'shared'), 'tools', 'stripe-openapi-validate.js'));
-  const problems = validator.validate(JSON.stringify(obj), schema, { complete: true })
-    .filter((p) => !OUTDATED.some((re) => re.test(p)));
-  assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
-}
+const shape = (obj, schema) => billingShape(obj, schema);
 
-async function advance(clock, to) {
-  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to });
-  for (let i = 0; i < 300; i++) {
-    const c = await stripe.testHelpers.testClocks.retrieve(clock.id);
-    if (c.status === 'ready') {
-      assert.equal(c.frozen_time, to);
-      return c;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the clock did not finish advancing');
-}
+const advance = (clock, to) => clockAdvance(stripe, clock, to);
 
 async function setup(pm = 'pm_card_visa') {
   const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
