@@ -933,7 +933,8 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	const char *was = s.status;
-	if (str_eq(was, "incomplete") || str_eq(was, "past_due") || str_eq(was, "unpaid") || str_eq(was, "paused"))
+	if (str_eq(was, "incomplete") || str_eq(was, "past_due") || str_eq(was, "unpaid") ||
+	    str_eq(was, "paused"))
 		s.status = "active";
 	/* a paused one's latest invoice is its resumption invoice (resume_on_payment_success):
 	 * paid, it resumes */
@@ -945,7 +946,8 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (s.status != was &&
 	    sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was)) != 0)
 		return -1;
-	return str_eq(was, "paused") ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL) : 0;
+	return str_eq(was, "paused") ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL)
+				     : 0;
 }
 
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
@@ -2020,7 +2022,8 @@ static int change_read_fn(struct db *db, void *p)
 		return -1;
 	x->s = x->old;
 	struct subscription *s = &x->s;
-	if (!str_eq(s->status, "active") && !str_eq(s->status, "past_due") && !str_eq(s->status, "trialing"))
+	if (!str_eq(s->status, "active") && !str_eq(s->status, "past_due") &&
+	    !str_eq(s->status, "trialing"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"The items of a %s subscription cannot change.", s->status);
 	for (int k = 0; k < c->n; k++) {
@@ -2493,7 +2496,8 @@ static int h_resume(struct req *r)
 	c->resume_unchanged = str_eq(param_str(r, "billing_cycle_anchor.type"), "unchanged");
 	c->proration_behavior = param_str(r, "proration_behavior");
 	param_int(r, "proration_date", &c->proration_date);
-	c->resume_on_success = str_eq(param_str(r, "payment_behavior"), "resume_on_payment_success");
+	c->resume_on_success =
+	    str_eq(param_str(r, "payment_behavior"), "resume_on_payment_success");
 	x->r = r;
 	x->c = c;
 	if (req_read(r, resume_read_fn, x) != 0)
@@ -3119,7 +3123,8 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	case BILLING_RETRY: {
 		bool retry = x->action == BILLING_RETRY;
 		if (x->action == BILLING_TRIAL_END && !x->pm &&
-		    (str_eq(x->s.trial_missing_pm, "pause") || str_eq(x->s.trial_missing_pm, "cancel"))) {
+		    (str_eq(x->s.trial_missing_pm, "pause") ||
+		     str_eq(x->s.trial_missing_pm, "cancel"))) {
 			rc = req_write(&r, trial_end_missing_pm_fn, x);
 			break;
 		}

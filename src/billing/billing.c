@@ -159,8 +159,8 @@ enum billing_action billing_next_action(const struct billing_state *s, int64_t *
 	int64_t at = 0;
 	/* a paused subscription's resumption invoice (resume_on_payment_success) is retried
 	 * too: paying it is what resumes it */
-	if ((str_eq(s->status, "active") || str_eq(s->status, "past_due") || str_eq(s->status, "unpaid") ||
-	     str_eq(s->status, "paused")) &&
+	if ((str_eq(s->status, "active") || str_eq(s->status, "past_due") ||
+	     str_eq(s->status, "unpaid") || str_eq(s->status, "paused")) &&
 	    s->invoice_next_attempt > 0) {
 		best = BILLING_RETRY;
 		at = s->invoice_next_attempt;
