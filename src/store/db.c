@@ -127,7 +127,8 @@ void db_bind_int64_or_null(struct db_stmt *st, int idx, int64_t v)
 
 /* ---- deferred counters ---- */
 
-#define COUNTERS_MAX 4096 /* a full batch makes the next additions run at once */
+/* a full batch makes the next additions run at once */
+#define COUNTERS_MAX 4096
 
 struct counter {
 	const char *sql;
@@ -139,7 +140,7 @@ struct counter {
 
 struct db_counters {
 	struct counter *v;
-	size_t len;
+	size_t len, cap;
 };
 
 static void counter_bind(struct db_stmt *st, const char *k1, const char *k2, const char *k3,
@@ -203,24 +204,27 @@ int db_counter_add(struct db *db, const char *sql, const char *update, const cha
 		/* too long to batch: bind the caller's strings directly */
 		return counter_exec(db, sql, update, k1, k2, k3, k4, c.d);
 	struct db_counters *b = db->counters;
-	if (!b || b->len >= COUNTERS_MAX)
+	if (!b || b->len >= b->cap)
 		return counter_run(db, &c);
 	b->v[b->len++] = c;
 	return DB_OK;
 }
 
-int db_counters_enable(struct db *db)
+int db_counters_enable(struct db *db, size_t cap)
 {
 	if (db->counters)
 		return 0;
+	if (cap == 0 || cap > COUNTERS_MAX)
+		cap = COUNTERS_MAX;
 	struct db_counters *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -1;
-	b->v = calloc(COUNTERS_MAX, sizeof(*b->v));
+	b->v = calloc(cap, sizeof(*b->v));
 	if (!b->v) {
 		free(b);
 		return -1;
 	}
+	b->cap = cap;
 	db->counters = b;
 	return 0;
 }
@@ -249,6 +253,11 @@ void db_counters_discard(struct db *db)
 {
 	if (db->counters)
 		db->counters->len = 0;
+}
+
+bool db_counters_pending(struct db *db)
+{
+	return db->counters && db->counters->len > 0;
 }
 
 static int counter_key_cmp(const void *pa, const void *pb)

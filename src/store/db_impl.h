@@ -40,8 +40,9 @@ struct db_stmt {
 
 /* Deferred counters (db.c; see db_counter_add). The group-commit writer enables them on its
  * connection, takes a mark at each job's SAVEPOINT, rolls back to it with the job, and flushes
- * before COMMIT. */
-int db_counters_enable(struct db *db);
+ * before COMMIT. PostgreSQL connections enable them too, with a small batch, and flush after
+ * COMMIT (store_pg.c, "Counters after the commit"). cap bounds the batch (0: the largest). */
+int db_counters_enable(struct db *db, size_t cap);
 void db_counters_free(struct db *db);
 size_t db_counters_mark(struct db *db);
 void db_counters_rollback(struct db *db, size_t mark);
@@ -49,6 +50,7 @@ void db_counters_rollback(struct db *db, size_t mark);
 int db_counters_flush(struct db *db);
 /* Forgets the batch (its transaction was rolled back). */
 void db_counters_discard(struct db *db);
+bool db_counters_pending(struct db *db);
 
 /* SQLite backend (store/sqlite_db.c) */
 struct db *sqlite_db_open(const char *path, int readonly, char *err, size_t errlen);

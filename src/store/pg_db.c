@@ -598,6 +598,7 @@ void pg_db_close(struct db *db)
 	if (!db)
 		return;
 	struct pg_db *d = (struct pg_db *)db;
+	db_counters_free(db);
 	drop_cache(d);
 	free(d->cache);
 	PQfinish(d->c);

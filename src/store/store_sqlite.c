@@ -914,7 +914,7 @@ int sqlite_store_open(struct sqlite_store **ret, const struct store_config *cfg,
 		return -1;
 	}
 	sqlite_db_track_wal(s->writer_db);
-	if (db_counters_enable(s->writer_db) != 0) {
+	if (db_counters_enable(s->writer_db, 0) != 0) {
 		snprintf(err, errlen, "out of memory");
 		sqlite_store_close(s);
 		return -1;

@@ -110,6 +110,30 @@ test('velocity rules see each card\'s attempts and amounts of the hour', async (
   await e2.stop();
 });
 
+// Every payment of a merchant bumps the same velocity rows (its card's, and its server's IP's).
+// On PostgreSQL those bumps once ran inside each payment's serializable transaction, so
+// concurrent payments aborted each other and some were answered 503 after their retries; they
+// are now written after the payment commits (store_pg.c, "Counters after the commit"). Each
+// attempt must still be counted once.
+test('concurrent payments with one card: none refused, every attempt counted', async () => {
+  const dir = newDataDir();
+  const rulesFile = `${dir}.rules`;
+  const n = 48;
+  fs.writeFileSync(rulesFile, `block if card_velocity_hour >= ${n}\n`);
+  const e2 = await startTender({ args: ['--rules-file', rulesFile] });
+  const s = e2.stripe();
+  const results = await Promise.all(Array.from({ length: n }, (_, i) =>
+    s.paymentIntents.create({ amount: 100 + i, currency: 'usd', payment_method: 'pm_card_visa', confirm: true })
+      .then((pi) => pi.status, (e) => `${e.statusCode} ${e.code || e.type}`)));
+  assert.deepEqual(results.filter((r) => r !== 'succeeded'), [], 'every concurrent payment succeeds');
+  // the card has n attempts this hour: the next one reaches the rule
+  const err = await s.paymentIntents.create({ amount: 100, currency: 'usd', payment_method: 'pm_card_visa', confirm: true })
+    .then(() => null, (e) => e);
+  assert.ok(err, `attempt ${n + 1} must be blocked by the velocity rule`);
+  assert.equal(err.decline_code, 'fraudulent');
+  await e2.stop();
+});
+
 test('merchant rules (--rules-file): block, review, and a bad file refused', async () => {
   const dir = newDataDir();
   const rulesFile = `${dir}.rules`;

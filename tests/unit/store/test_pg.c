@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +427,89 @@ Test(store_pg, serialization_failures_are_retried)
 	struct cust r = {.merchant = m, .id = "cus_c"};
 	cr_assert_eq(store_read(b, m, cust_get_fn, &r), 0);
 	cr_assert_eq(r.balance, 100);
+	store_close(a);
+	store_close(b);
+}
+
+/* Counters after the commit (store_pg.c): every payment of a merchant bumps the same velocity
+ * rows. Concurrent transactions that bump one row must not abort each other (each callback runs
+ * once), every committed transaction's bump is counted once, and a rolled-back one's not at all. */
+static const char SQL_HOT_BUMP[] =
+    "INSERT INTO risk_velocity (merchant_id, kind, key, hour, attempts, amount, declines)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (merchant_id, kind, key, hour) DO UPDATE"
+    " SET attempts = risk_velocity.attempts + $5, amount = risk_velocity.amount + $6,"
+    " declines = risk_velocity.declines + $7";
+static const char SQL_HOT_ADD[] =
+    "UPDATE risk_velocity SET attempts = attempts + $5, amount = amount + $6,"
+    " declines = declines + $7 WHERE merchant_id = $1 AND kind = $2 AND key = $3 AND hour = $4";
+static const char SQL_HOT_GET[] = "SELECT attempts, amount FROM risk_velocity"
+				  " WHERE merchant_id = $1 AND kind = 'card' AND key = 'hot'";
+
+struct hot {
+	struct store *s;
+	const char *merchant;
+	atomic_int *calls;
+	int fail;
+	int64_t attempts, amount;
+};
+
+static int hot_fn(struct db *db, void *p)
+{
+	struct hot *h = p;
+	atomic_fetch_add(h->calls, 1);
+	if (db_counter_add(db, SQL_HOT_BUMP, SQL_HOT_ADD, h->merchant, "card", "hot", 1, 1, 10,
+			   0) != DB_OK)
+		return -1;
+	return h->fail ? -7 : 0;
+}
+
+static void *hot_thread(void *p)
+{
+	struct hot *h = p;
+	for (int i = 0; i < 25; i++)
+		cr_assert_eq(store_write(h->s, h->merchant, hot_fn, h), 0);
+	return NULL;
+}
+
+static int hot_get_fn(struct db *db, void *p)
+{
+	struct hot *h = p;
+	struct db_stmt *st = db_prepare(db, SQL_HOT_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, h->merchant, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		h->attempts = db_col_int64(st, 0);
+		h->amount = db_col_int64(st, 1);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
+}
+
+Test(store_pg, hot_counters_do_not_abort_concurrent_writers)
+{
+	struct store *a = open_store();
+	struct store *b = open_store(); /* a second node */
+	char m[40];
+	new_merchant(a, m);
+	atomic_int calls = 0;
+	pthread_t t[8];
+	struct hot ctx[8];
+	for (int i = 0; i < 8; i++) {
+		ctx[i] = (struct hot){.s = i % 2 ? b : a, .merchant = m, .calls = &calls};
+		pthread_create(&t[i], NULL, hot_thread, &ctx[i]);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(atomic_load(&calls), 200, "callbacks run %d times for 200 writes",
+		     atomic_load(&calls));
+	struct hot rolled = {.s = a, .merchant = m, .calls = &calls, .fail = 1};
+	cr_assert_eq(store_write(a, m, hot_fn, &rolled), -7);
+	struct hot r = {.merchant = m};
+	cr_assert_eq(store_read(b, m, hot_get_fn, &r), 0);
+	cr_assert_eq(r.attempts, 200);
+	cr_assert_eq(r.amount, 2000);
 	store_close(a);
 	store_close(b);
 }
