@@ -62,6 +62,20 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return rc;
 }
 
+int application_fee_render_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	return list_render(r, db, id, j, NULL);
+}
+
+int fee_refund_render_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct fee_refund v;
+	int rc = fee_refund_load(db, &r->arena, r->merchant_id, NULL, id, &v);
+	if (rc == DB_OK)
+		fee_refund_render(&v, j);
+	return rc;
+}
+
 static int h_list(struct req *r)
 {
 	static const struct list_spec spec = {

@@ -1,12 +1,24 @@
 /*
  * GET /v1/balance_transactions and GET /v1/balance_transactions/{id}. The list takes the filters
  * the ledger can apply exactly: type, source, currency (plus created, limit and cursors from
- * list.h); Stripe's `payout` filter is not accepted while there are no payouts.
+ * list.h); Stripe's `payout` filter (automatic payouts only) is not accepted: Tender does not
+ * record which transactions an automatic payout took.
+ *
+ * `source` expands (expand[]=source, expand[]=data.source on the list) to the object that made
+ * the transaction, whatever its kind, found by its id's prefix: a charge, refund, payout,
+ * dispute, transfer or its reversal, application fee or its refund. The connected account's side
+ * of a transfer (`py_…` payments and their `pyr_…` refunds) has no object of its own in Tender,
+ * so its id stays an id.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "api/list.h"
+#include "api/payments_common.h"
 #include "api/resources.h"
 #include "ledger/ledger.h"
 #include "money/currency.h"
+#include "payments/payments.h"
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 static const struct param_spec list_params[] = {
@@ -21,10 +33,65 @@ struct id_ctx {
 	const char *id;
 };
 
+struct source_ctx {
+	struct req *r;
+	const char *field; /* "source" or "data.source": the expand path of the field */
+};
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* The expanded source: the object its id names (see the top of this file). One the store does
+ * not have (a connected account's payment, or a row that is gone) stays its id. */
+static int render_source(void *p, struct db *db, const char *id, struct json *j)
+{
+	struct source_ctx *x = p;
+	struct req *r = x->r;
+	char dotted[32];
+	snprintf(dotted, sizeof(dotted), "%s.", x->field);
+	int rc = DB_NOTFOUND;
+	/* longer prefixes first: "trr_" before "tr_", "fr_" is not "fee_" */
+	if (has_prefix(id, "ch_")) {
+		struct expand_set ex;
+		payments_expand_from_req(r, &ex, x->field);
+		rc = charge_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
+	} else if (has_prefix(id, "re_")) {
+		rc = refund_render_id(r, db, id, j);
+	} else if (has_prefix(id, "po_")) {
+		rc = payout_render_id(r, db, id, dotted, j);
+	} else if (has_prefix(id, "dp_")) {
+		rc = dispute_render_id(r, db, id, x->field, j);
+	} else if (has_prefix(id, "trr_")) {
+		rc = transfer_reversal_render_id(r, db, id, j);
+	} else if (has_prefix(id, "tr_")) {
+		rc = transfer_render_id(r, db, id, j);
+	} else if (has_prefix(id, "fee_")) {
+		rc = application_fee_render_id(r, db, id, j);
+	} else if (has_prefix(id, "fr_")) {
+		rc = fee_refund_render_id(r, db, id, j);
+	}
+	if (rc == DB_NOTFOUND) {
+		json_str(j, id);
+		return DB_OK;
+	}
+	return rc;
+}
+
+static int bt_render(struct req *r, struct db *db, const char *id, const char *field,
+		     struct json *j)
+{
+	struct source_ctx x = {r, field};
+	bool expand = req_expand_has(r, field);
+	return ledger_balance_txn_render_ex(db, r->merchant_id, id, expand ? render_source : NULL,
+					    &x, j);
+}
+
 static int retrieve_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
-	int rc = ledger_balance_txn_render(db, x->r->merchant_id, x->id, req_json(x->r));
+	int rc = bt_render(x->r, db, x->id, "source", req_json(x->r));
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(x->r, "balance transaction", x->id, "id");
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
@@ -77,7 +144,7 @@ static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
 static int render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	(void)ctx;
-	return ledger_balance_txn_render(db, r->merchant_id, id, j);
+	return bt_render(r, db, id, "data.source", j);
 }
 
 static int h_list(struct req *r)

@@ -301,6 +301,16 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return render_to(r, db, &d, "data", j);
 }
 
+int dispute_render_id(struct req *r, struct db *db, const char *id, const char *expand_prefix,
+		      struct json *j)
+{
+	struct dispute d;
+	int rc = dispute_load(db, &r->arena, r->merchant_id, id, &d);
+	if (rc != DB_OK)
+		return rc;
+	return render_to(r, db, &d, expand_prefix, j);
+}
+
 static int h_list(struct req *r)
 {
 	static const struct list_spec spec = {

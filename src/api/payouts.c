@@ -542,6 +542,16 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return payout_render(db, r->merchant_id, r->livemode, &p, "data.", r, j);
 }
 
+int payout_render_id(struct req *r, struct db *db, const char *id, const char *expand_prefix,
+		     struct json *j)
+{
+	struct payout p;
+	int rc = payout_load(db, &r->arena, r->merchant_id, id, &p);
+	if (rc != DB_OK)
+		return rc;
+	return payout_render(db, r->merchant_id, r->livemode, &p, expand_prefix, r, j);
+}
+
 static int h_list(struct req *r)
 {
 	static const struct list_spec spec = {

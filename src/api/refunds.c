@@ -651,6 +651,11 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return DB_OK;
 }
 
+int refund_render_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	return list_render(r, db, id, j, NULL);
+}
+
 static int h_list(struct req *r)
 {
 	static const struct list_spec spec = {

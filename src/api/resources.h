@@ -40,6 +40,19 @@ extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route promotion_codes_routes[];
 
+/* One object by id, for a balance transaction's expanded `source`: DB_OK, DB_NOTFOUND or < 0.
+ * expand_prefix is the path of the field that holds it, for the object's own nested expansions:
+ * "source." / "data.source." for payouts, "source" / "data.source" for disputes. */
+int refund_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+int payout_render_id(struct req *r, struct db *db, const char *id, const char *expand_prefix,
+		     struct json *j);
+int transfer_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+int transfer_reversal_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+int application_fee_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+int fee_refund_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+int dispute_render_id(struct req *r, struct db *db, const char *id, const char *expand_prefix,
+		      struct json *j);
+
 struct store;
 /* Scheduler step: settles due refunds (pending → succeeded, succeeded → failed for the test
  * cards that do that). Returns how many moved, or < 0. */

@@ -287,6 +287,20 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return transfer_render(db, &r->arena, r->merchant_id, r->livemode, &t, j);
 }
 
+int transfer_render_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	return list_render(r, db, id, j, NULL);
+}
+
+int transfer_reversal_render_id(struct req *r, struct db *db, const char *id, struct json *j)
+{
+	struct transfer_reversal v;
+	int rc = transfer_reversal_load(db, &r->arena, r->merchant_id, NULL, id, &v);
+	if (rc == DB_OK)
+		transfer_reversal_render(&v, j);
+	return rc;
+}
+
 static int h_list(struct req *r)
 {
 	static const struct list_spec spec = {

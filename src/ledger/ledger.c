@@ -1031,6 +1031,12 @@ static const char SQL_BT_GET[] =
 int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char *id,
 			      struct json *j)
 {
+	return ledger_balance_txn_render_ex(db, merchant_id, id, NULL, NULL, j);
+}
+
+int ledger_balance_txn_render_ex(struct db *db, const char *merchant_id, const char *id,
+				 ledger_source_fn source_fn, void *ctx, struct json *j)
+{
 	struct db_stmt *st = db_prepare(db, SQL_BT_GET);
 	if (!st)
 		return DB_ERR;
@@ -1079,10 +1085,28 @@ int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char
 	json_arr_close(j);
 	json_kv_int(j, "net", db_col_int64(st, 7));
 	json_kv_str(j, "reporting_category", db_col_text(st, 3, NULL));
-	json_kv_str_or_null(j, "source", db_col_text(st, 4, NULL));
-	json_kv_str(j, "status", db_col_text(st, 10, NULL));
-	json_kv_str(j, "type", db_col_text(st, 2, NULL));
-	json_obj_close(j);
+	/* The rest is copied out and the statement reset before an expanded source is rendered:
+	 * that render may itself render balance transactions (a dispute lists its own) with this
+	 * same cached statement. Types and statuses are short words of Tender's own. */
+	const char *src = db_col_text(st, 4, NULL);
+	char source[ID_MAX], status[32], type[32];
+	bool has_source = src != NULL;
+	str_copy(source, sizeof(source), src ? src : "");
+	str_copy(status, sizeof(status), db_col_text(st, 10, NULL));
+	str_copy(type, sizeof(type), db_col_text(st, 2, NULL));
 	db_reset(st);
+	json_key(j, "source");
+	if (!has_source) {
+		json_nil(j);
+	} else if (source_fn) {
+		rc = source_fn(ctx, db, source, j);
+		if (rc != DB_OK)
+			return rc;
+	} else {
+		json_str(j, source);
+	}
+	json_kv_str(j, "status", status);
+	json_kv_str(j, "type", type);
+	json_obj_close(j);
 	return DB_OK;
 }

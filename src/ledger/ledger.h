@@ -251,5 +251,11 @@ int ledger_balance_render(struct db *db, const char *merchant_id, int livemode, 
 /* Renders one balance transaction; DB_NOTFOUND when absent. */
 int ledger_balance_txn_render(struct db *db, const char *merchant_id, const char *id,
 			      struct json *j);
+/* The same, with its `source` rendered by source_fn (Stripe's expand[]=source): it writes one
+ * JSON value for the source id (the object, or the id itself when it has none) and returns
+ * DB_OK or < 0. */
+typedef int (*ledger_source_fn)(void *ctx, struct db *db, const char *source_id, struct json *j);
+int ledger_balance_txn_render_ex(struct db *db, const char *merchant_id, const char *id,
+				 ledger_source_fn source_fn, void *ctx, struct json *j);
 
 #endif

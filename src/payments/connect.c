@@ -298,6 +298,8 @@ static const char SQL_R_INSERT[] =
 	" destination_payment_refund, destination_balance_transaction, source_refund, metadata"
 static const char SQL_R_GET[] = "SELECT " R_COLS " FROM transfer_reversals WHERE merchant_id = $1"
 				" AND transfer = $2 AND id = $3";
+static const char SQL_R_GET_ANY[] = "SELECT " R_COLS " FROM transfer_reversals"
+				    " WHERE merchant_id = $1 AND id = $2";
 /* a transfer's newest reversals, for its inline list */
 static const char SQL_R_OF[] = "SELECT " R_COLS " FROM transfer_reversals WHERE merchant_id = $1"
 			       " AND transfer = $2 ORDER BY id DESC LIMIT $3";
@@ -325,6 +327,8 @@ static int reversal_row(struct arena *a, struct db_stmt *st, void *out)
 int transfer_reversal_load(struct db *db, struct arena *a, const char *platform,
 			   const char *transfer_id, const char *id, struct transfer_reversal *v)
 {
+	if (!transfer_id)
+		return load_row(db, a, SQL_R_GET_ANY, platform, id, NULL, reversal_row, v);
 	return load_row(db, a, SQL_R_GET, platform, transfer_id, id, reversal_row, v);
 }
 
@@ -504,6 +508,8 @@ static const char SQL_FR_INSERT[] =
 	" metadata"
 static const char SQL_FR_GET[] = "SELECT " FR_COLS " FROM application_fee_refunds"
 				 " WHERE merchant_id = $1 AND fee = $2 AND id = $3";
+static const char SQL_FR_GET_ANY[] = "SELECT " FR_COLS " FROM application_fee_refunds"
+				     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_FR_OF[] = "SELECT " FR_COLS " FROM application_fee_refunds"
 				" WHERE merchant_id = $1 AND fee = $2 ORDER BY id DESC LIMIT $3";
 static const char SQL_FR_METADATA[] = "UPDATE application_fee_refunds SET metadata = $4"
@@ -530,6 +536,8 @@ static int fee_refund_row(struct arena *a, struct db_stmt *st, void *out)
 int fee_refund_load(struct db *db, struct arena *a, const char *platform, const char *fee_id,
 		    const char *id, struct fee_refund *v)
 {
+	if (!fee_id)
+		return load_row(db, a, SQL_FR_GET_ANY, platform, id, NULL, fee_refund_row, v);
 	return load_row(db, a, SQL_FR_GET, platform, fee_id, id, fee_refund_row, v);
 }
 

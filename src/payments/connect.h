@@ -97,6 +97,7 @@ int transfer_update(struct db *db, const char *platform, const struct transfer *
 int transfer_reverse(struct db *db, struct arena *a, const char *platform, struct transfer *t,
 		     int64_t r, const char *metadata, const char *source_refund, int64_t now,
 		     const struct event_origin *origin, struct transfer_reversal *ret);
+/* transfer_id NULL: the reversal of whichever of the platform's transfers has it */
 int transfer_reversal_load(struct db *db, struct arena *a, const char *platform,
 			   const char *transfer_id, const char *id, struct transfer_reversal *ret);
 void transfer_reversal_render(const struct transfer_reversal *v, struct json *j);
@@ -115,6 +116,7 @@ struct fee_refund {
 int application_fee_refund(struct db *db, struct arena *a, const char *platform,
 			   struct application_fee *f, int64_t amount, const char *metadata,
 			   int64_t now, const struct event_origin *origin, struct fee_refund *ret);
+/* fee_id NULL: the refund of whichever of the platform's fees has it */
 int fee_refund_load(struct db *db, struct arena *a, const char *platform, const char *fee_id,
 		    const char *id, struct fee_refund *ret);
 void fee_refund_render(const struct fee_refund *v, struct json *j);
