@@ -72,6 +72,7 @@
 #include "money/currency.h"
 #include "payments/payments.h"
 #include "store/store.h"
+#include "scheduler/scheduler.h"
 
 #define QUANTITY_MAX 999
 #define AMOUNT_TOTAL_MAX 99999999 /* a PaymentIntent's most */
@@ -1957,8 +1958,9 @@ static int expire_due_fn(struct db *db, void *arg)
 		return DB_ERR;
 	}
 	db_bind_int64(st, 1, c->now);
-	db_bind_int64(st, 2, EXPIRE_BATCH);
-	while (n < EXPIRE_BATCH && db_step(st) == DB_ROW) {
+	const int batch = scheduler_batch(EXPIRE_BATCH);
+	db_bind_int64(st, 2, batch);
+	while (n < batch && db_step(st) == DB_ROW) {
 		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
 		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
 		n++;

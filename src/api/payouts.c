@@ -43,6 +43,7 @@
 #include "ledger/ledger_payout.h"
 #include "money/currency.h"
 #include "store/store.h"
+#include "scheduler/scheduler.h"
 
 #define PAYOUT_TEST_ARRIVAL_S 2
 #define SETTLE_BATCH 64
@@ -633,8 +634,9 @@ static int settle_fn(struct db *db, void *arg)
 		return DB_ERR;
 	}
 	db_bind_int64(st, 1, c->now);
-	db_bind_int64(st, 2, SETTLE_BATCH);
-	while (n < SETTLE_BATCH && db_step(st) == DB_ROW) {
+	const int batch = scheduler_batch(SETTLE_BATCH);
+	db_bind_int64(st, 2, batch);
+	while (n < batch && db_step(st) == DB_ROW) {
 		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
 		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
 		n++;
@@ -811,8 +813,9 @@ static int auto_fn(struct db *db, void *arg)
 	if (!st)
 		return DB_ERR;
 	db_bind_int64(st, 1, c->now);
-	db_bind_int64(st, 2, AUTO_BATCH);
-	while (n < AUTO_BATCH && (rc = db_step(st)) == DB_ROW) {
+	const int batch = scheduler_batch(AUTO_BATCH);
+	db_bind_int64(st, 2, batch);
+	while (n < batch && (rc = db_step(st)) == DB_ROW) {
 		struct auto_due *d = &due[n];
 		memset(d, 0, sizeof(*d));
 		const char *plat = db_col_text(st, 0, NULL), *acct = db_col_text(st, 1, NULL);
@@ -831,7 +834,7 @@ static int auto_fn(struct db *db, void *arg)
 		d->sched.monthly_anchor = (int)db_col_int64_or0(st, 5);
 		n++;
 	}
-	if (n == AUTO_BATCH)
+	if (n == batch)
 		rc = DB_DONE;
 	db_reset(st);
 	if (rc != DB_DONE)

@@ -20,6 +20,7 @@
 #include "money/rational.h"
 #include "payments/connect.h"
 #include "store/store.h"
+#include "scheduler/scheduler.h"
 
 #define REFUND_SETTLE_DELAY_S 2
 
@@ -568,8 +569,9 @@ static int settle_fn(struct db *db, void *p)
 		return DB_ERR;
 	}
 	db_bind_int64(st, 1, c->now);
-	db_bind_int64(st, 2, SETTLE_BATCH);
-	while (n < SETTLE_BATCH && db_step(st) == DB_ROW) {
+	const int batch = scheduler_batch(SETTLE_BATCH);
+	db_bind_int64(st, 2, batch);
+	while (n < batch && db_step(st) == DB_ROW) {
 		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
 		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
 		n++;

@@ -22,6 +22,7 @@
 #include "payments/payments.h"
 #include "processor/processor.h"
 #include "store/store.h"
+#include "scheduler/scheduler.h"
 
 #define DAY_S 86400
 #define TICK_BATCH 64
@@ -767,9 +768,10 @@ static int due_rows(struct db *db, const char *sql, int64_t now, struct due_row 
 	if (!st)
 		return DB_ERR;
 	db_bind_int64(st, 1, now);
-	db_bind_int64(st, 2, TICK_BATCH);
+	const int batch = scheduler_batch(TICK_BATCH);
+	db_bind_int64(st, 2, batch);
 	int n = 0, rc = DB_DONE;
-	while (n < TICK_BATCH && (rc = db_step(st)) == DB_ROW) {
+	while (n < batch && (rc = db_step(st)) == DB_ROW) {
 		const char *m = db_col_text(st, 0, NULL), *k = db_col_text(st, 1, NULL);
 		str_copy(rows[n].merchant, ID_MAX, m ? m : "");
 		str_copy(rows[n].key, ID_MAX, k ? k : "");
@@ -781,7 +783,7 @@ static int due_rows(struct db *db, const char *sql, int64_t now, struct due_row 
 		n++;
 	}
 	db_reset(st);
-	if (n < TICK_BATCH && rc != DB_DONE)
+	if (n < batch && rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
 	return n;
 }

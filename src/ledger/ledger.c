@@ -25,6 +25,7 @@
 #include "money/currency.h"
 #include "money/money.h"
 #include "store/store.h"
+#include "scheduler/scheduler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -924,11 +925,12 @@ struct tick_ctx {
 static int tick_fn(struct db *db, void *p)
 {
 	struct tick_ctx *c = p;
-	int moved = ledger_make_available(db, c->now, DUE_BATCH_MAX);
+	const int batch = scheduler_batch(DUE_BATCH_MAX);
+	int moved = ledger_make_available(db, c->now, batch);
 	if (moved < 0)
 		return moved;
 	c->moved += (int)shard_share_add(&c->share, db, moved);
-	if (moved == DUE_BATCH_MAX)
+	if (moved == batch)
 		c->full = 1;
 	return 0;
 }

@@ -13,10 +13,22 @@
 
 #define JOBS_MAX 16
 #define PRUNE_BATCH 1000
+/*
+ * Batches that shrink when they are refused. A job's run is one write transaction per shard,
+ * taking up to a batch of due items; on PostgreSQL the whole transaction is retried when it
+ * conflicts with another (store_pg.c) and refused with STORE_OVERLOADED once its attempts run
+ * out. The more items a run takes, the likelier each attempt meets a conflict, so under
+ * contention a full batch could be refused at every tick and the work (a dispute to open, a
+ * payout to settle) never done. So a refused run is retried at once with half the batch, down to
+ * one item (BATCH_SHIFT_MAX halvings at most), and each run that goes through lets the next one
+ * take twice as many again, up to the job's own maximum. Jobs ask scheduler_batch(max).
+ */
+#define BATCH_SHIFT_MAX 10
 
 struct scheduler {
 	struct store *store;
 	struct scheduler_job jobs[JOBS_MAX];
+	int shift[JOBS_MAX]; /* each job's batch is its maximum >> shift */
 	int njobs;
 	int tick_ms;
 	pthread_t thread;
@@ -24,6 +36,31 @@ struct scheduler {
 	pthread_cond_t cv;
 	int stopping;
 };
+
+static _Thread_local int batch_shift; /* the running job's; 0 outside the scheduler */
+
+int scheduler_batch(int max)
+{
+	int b = max >> batch_shift;
+	return b < 1 ? 1 : b;
+}
+
+/* Runs job i with its batch, halving the batch while the store refuses the run as overloaded. */
+static int run_job(struct scheduler *sc, int i, int64_t now)
+{
+	int rc;
+	for (;;) {
+		batch_shift = sc->shift[i];
+		rc = sc->jobs[i].fn(sc->store, now);
+		if (rc != STORE_OVERLOADED || sc->shift[i] >= BATCH_SHIFT_MAX)
+			break;
+		sc->shift[i]++;
+	}
+	batch_shift = 0;
+	if (rc >= 0 && sc->shift[i] > 0)
+		sc->shift[i]--;
+	return rc;
+}
 
 struct probe_ctx {
 	const char *sql;
@@ -87,7 +124,7 @@ static void *scheduler_main(void *p)
 		for (int i = 0; i < sc->njobs; i++) {
 			if (!job_due(sc, &sc->jobs[i], now))
 				continue;
-			int rc = sc->jobs[i].fn(sc->store, now);
+			int rc = run_job(sc, i, now);
 			if (rc < 0)
 				log_msg(LOG_ERROR, "scheduler: job %s failed (%d)", sc->jobs[i].name, rc);
 		}
@@ -136,7 +173,7 @@ struct prune_ctx {
 static int prune_fn(struct db *db, void *p)
 {
 	struct prune_ctx *c = p;
-	c->n = idem_prune(db, c->now, PRUNE_BATCH);
+	c->n = idem_prune(db, c->now, scheduler_batch(PRUNE_BATCH));
 	return c->n < 0 ? -1 : 0;
 }
 

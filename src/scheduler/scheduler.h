@@ -30,6 +30,10 @@ struct scheduler_job {
 
 int scheduler_start(struct scheduler **ret, struct store *s, const struct scheduler_job *jobs,
                     int tick_ms);
+/* The batch the running job should take, at most max: less after the store refused its runs as
+ * overloaded (scheduler.c, "Batches that shrink when they are refused"); max outside the
+ * scheduler's thread. Never below one. */
+int scheduler_batch(int max);
 void scheduler_stop(struct scheduler *sc);
 
 /* Built-in job: prunes expired idempotency records (bounded batch); its probe (due_fn). */

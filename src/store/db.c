@@ -297,8 +297,12 @@ int db_counters_flush(struct db *db)
 			}
 		}
 		int rc = counter_run(db, &acc);
-		if (rc != DB_OK)
+		if (rc != DB_OK) {
+			/* the batch is kept (sorted, whole) for the caller to retry or discard:
+			 * what was written of it goes with the transaction's rollback */
+			b->len = n;
 			return rc;
+		}
 		if (c)
 			acc = *c;
 	}

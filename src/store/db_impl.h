@@ -46,7 +46,8 @@ int db_counters_enable(struct db *db, size_t cap);
 void db_counters_free(struct db *db);
 size_t db_counters_mark(struct db *db);
 void db_counters_rollback(struct db *db, size_t mark);
-/* Writes the summed deltas, one upsert per distinct (sql, key); empties the batch. */
+/* Writes the summed deltas, one upsert per distinct (sql, key); empties the batch (on a failure
+ * it keeps it, for a retry or db_counters_discard). */
 int db_counters_flush(struct db *db);
 /* Forgets the batch (its transaction was rolled back). */
 void db_counters_discard(struct db *db);

@@ -614,17 +614,27 @@ static int check_residency(struct db *db, struct tx *t)
 static const char SQL_BEGIN_COUNTERS[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
 static const char SQL_COUNTERS_NO_WAIT[] = "SET LOCAL synchronous_commit TO OFF";
 
+#define PG_COUNTERS_ATTEMPTS 3
+
 static void counters_after_commit(struct db *db, int i)
 {
-	if (!db_counters_pending(db))
-		return;
-	int rc = db_exec(db, SQL_BEGIN_COUNTERS);
-	if (rc == DB_OK)
-		rc = db_exec(db, SQL_COUNTERS_NO_WAIT);
-	if (rc == DB_OK)
-		rc = db_counters_flush(db);
-	if (rc == DB_OK)
-		rc = db_exec(db, SQL_COMMIT);
+	int rc = DB_OK;
+	for (int n = 0; n < PG_COUNTERS_ATTEMPTS && db_counters_pending(db); n++) {
+		if (n > 0) {
+			/* a retryable failure (its transaction is rolled back, the batch kept) */
+			db_exec(db, SQL_ROLLBACK);
+			pg_db_clear_error(db);
+		}
+		rc = db_exec(db, SQL_BEGIN_COUNTERS);
+		if (rc == DB_OK)
+			rc = db_exec(db, SQL_COUNTERS_NO_WAIT);
+		if (rc == DB_OK)
+			rc = db_counters_flush(db);
+		if (rc == DB_OK)
+			rc = db_exec(db, SQL_COMMIT);
+		if (rc == DB_OK || !pg_db_retryable(db))
+			break;
+	}
 	if (rc != DB_OK) {
 		log_msg(LOG_WARN, "store: shard %d: velocity counters not written: %s", i,
 			db_errmsg(db));

@@ -1,6 +1,7 @@
 /*
  * The scheduler calls a job only when its probe finds work on some shard: an idle job costs a
- * read, not a write transaction.
+ * read, not a write transaction. A job whose run the store refuses as overloaded is run again at
+ * once with half its batch, and the batch grows back after runs that go through.
  */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
@@ -183,4 +184,41 @@ Test(scheduler, expired_records_are_pruned_from_the_front)
 		total += pr.pruned;
 	}
 	cr_assert_eq(total, 1101);
+}
+
+/* A job whose runs are refused while its batch is above 5 (a transaction that conflicts when it
+ * takes too much): the batches it is given, in order. */
+static atomic_int batches[64];
+static atomic_int nbatch;
+
+static int picky_job(struct store *st, int64_t now)
+{
+	(void)st;
+	(void)now;
+	int b = scheduler_batch(64);
+	int i = atomic_fetch_add(&nbatch, 1);
+	if (i < 64)
+		atomic_store(&batches[i], b);
+	return b > 5 ? STORE_OVERLOADED : 0;
+}
+
+Test(scheduler, a_refused_run_is_retried_with_half_the_batch_which_grows_back)
+{
+	atomic_store(&nbatch, 0);
+	const struct scheduler_job jobs[] = {
+	    {"picky", picky_job, NULL, NULL},
+	    {NULL, NULL, NULL, NULL},
+	};
+	struct scheduler *sc;
+	cr_assert_eq(scheduler_start(&sc, s, jobs, 5), 0);
+	cr_assert(wait_for(&nbatch, 12));
+	scheduler_stop(sc);
+	/* first tick: 64 refused, 32, 16, 8 refused, 4 goes through; the next tick tries 8
+	 * (refused) then 4; and so on: it never asks more than twice what went through */
+	const int want[] = {64, 32, 16, 8, 4, 8, 4, 8, 4, 8, 4};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert_eq(atomic_load(&batches[i]), want[i], "run %zu: batch %d, not %d", i,
+			     atomic_load(&batches[i]), want[i]);
+	/* outside the scheduler's thread, a job takes its whole batch */
+	cr_assert_eq(scheduler_batch(64), 64);
 }
