@@ -79,11 +79,19 @@ static int list_fn(struct db *db, void *p)
 		db_bind_text(cs, 1, r->merchant_id, -1);
 		db_bind_text(cs, 2, cursor, -1);
 		int rc = db_step(cs);
+		const char *key = rc == DB_ROW && spec->keyed ? db_col_text(cs, 0, NULL) : NULL;
+		if (key)
+			key = arena_strdup(&r->arena, key);
 		db_reset(cs);
 		if (rc != DB_ROW)
 			return req_fail_missing(r, spec->object_name, cursor,
 						run->q.starting_after ? "starting_after"
 								      : "ending_before");
+		if (spec->keyed) {
+			if (!key)
+				return req_fail(r, ERR_API, NULL, NULL);
+			cursor = key; /* the bounds below are list keys */
+		}
 	}
 	/* created >= lo is id > bound(lo); created <= hi is id < bound(hi + 1) */
 	char lo[ID_MAX], hi[ID_MAX];

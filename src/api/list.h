@@ -14,9 +14,16 @@
  *   sql_asc:    the same, ORDER BY id ASC LIMIT $4
  * $2 and $3 are exclusive bounds: the created range's and the cursor's, whichever is tighter.
  * bind_filters binds the resource's own filters from index 5 on.
+ *
+ * A resource whose ids the merchant may choose (a product's) keeps a second, time-ordered key of
+ * its creation (list_key, made like an id: id_new_at with the same prefix) and sets `keyed`:
+ * then sql_cursor selects the cursor object's list_key, and sql_desc / sql_asc bound and order
+ * by list_key (still selecting the id).
  */
 #ifndef TENDER_API_LIST_H
 #define TENDER_API_LIST_H
+
+#include <stdbool.h>
 
 #include "http/req.h"
 
@@ -27,6 +34,7 @@ struct list_spec {
 	const char *sql_cursor;
 	const char *sql_desc;
 	const char *sql_asc;
+	bool keyed; /* rows page by their list_key (above), not their id */
 	int (*bind_filters)(struct req *r, struct db_stmt *st, int first_idx, void *ctx);
 	/* Renders one object; returns DB_OK, DB_NOTFOUND (skipped) or < 0. */
 	int (*render)(struct req *r, struct db *db, const char *id, struct json *j, void *ctx);

@@ -28,6 +28,7 @@
 
 struct product {
 	char id[ID_MAX];
+	char list_key[ID_MAX]; /* its creation's time-ordered key (list.h); set when it is made */
 	int64_t created, updated;
 	bool active, deleted;
 	int shippable; /* -1: null */
@@ -53,8 +54,8 @@ static const char SQL_PRODUCT_GET[] =
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRODUCT_INSERT[] =
     "INSERT INTO products (merchant_id, id, created, updated, active, deleted, shippable, name,"
-    " description, images, metadata, url, unit_label, statement_descriptor, default_price)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    " description, images, metadata, url, unit_label, statement_descriptor, default_price,"
+    " list_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 /* $3 (created) never changes: both statements bind the same numbers */
 static const char SQL_PRODUCT_UPDATE[] =
     "UPDATE products SET updated = $4, active = $5, deleted = $6, shippable = $7, name = $8,"
@@ -118,6 +119,8 @@ static int product_write(struct req *r, struct db *db, const struct product *p, 
 	db_bind_text(st, 13, p->unit_label, -1);
 	db_bind_text(st, 14, p->statement_descriptor, -1);
 	db_bind_text(st, 15, p->default_price, -1);
+	if (first)
+		db_bind_text(st, 16, p->list_key[0] ? p->list_key : p->id, -1);
 	return db_step_done(st);
 }
 
@@ -390,6 +393,7 @@ static const struct param_spec default_price_children[] = {
 	}
 
 static const struct param_spec product_create_params[] = {
+    {"id", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
     {"name", PT_STRING, PF_REQUIRED, 250, NULL, NULL},
     PRODUCT_WRITABLE_PARAMS,
     {"default_price_data", PT_OBJECT, 0, 0, NULL, default_price_children},
@@ -652,7 +656,10 @@ static int product_create_fn(struct db *db, void *arg)
 {
 	struct product_ctx *c = arg;
 	struct req *r = c->r;
-	if (product_write(r, db, &c->p, true) != DB_OK)
+	int wrc = product_write(r, db, &c->p, true);
+	if (wrc == DB_CONSTRAINT) /* the merchant's own id, taken (a deleted product's too) */
+		return req_fail(r, ERR_RESOURCE_EXISTS, "id", "Product already exists.");
+	if (wrc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_product(r, db, &c->p, "product.created", NULL) != 0)
 		return -1;
@@ -663,11 +670,31 @@ static int product_create_fn(struct db *db, void *arg)
 	return 0;
 }
 
+static bool own_id_ok(const char *s)
+{
+	for (const char *q = s; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      (*q >= '0' && *q <= '9') || *q == '-' || *q == '_'))
+			return false;
+	return *s != '\0';
+}
+
 static int h_product_create(struct req *r)
 {
 	struct product_ctx c = {.r = r};
 	struct product *p = &c.p;
-	id_new_at(p->id, "prod_", r->now);
+	/* Stripe lets the merchant choose a product's id ("gold-plan"): letters, digits, '-', '_'
+	 * (it appears in URLs). Lists page by list_key, which is time-ordered either way. */
+	id_new_at(p->list_key, "prod_", r->now);
+	const char *own = param_str(r, "id");
+	if (own && *own) {
+		if (!own_id_ok(own))
+			return req_fail(r, ERR_PARAM_BAD, "id",
+					"Invalid product id: use letters, digits, '-' and '_'.");
+		str_copy(p->id, sizeof(p->id), own);
+	} else {
+		memcpy(p->id, p->list_key, sizeof(p->id));
+	}
 	p->created = p->updated = r->now;
 	p->active = true;
 	p->shippable = -1;
@@ -852,16 +879,17 @@ static int bind_bool_filter(struct req *r, struct db_stmt *st, int idx, const ch
 	return db_bind_null(st, idx);
 }
 
+/* by list_key (list.h): a product's id may be the merchant's own */
 static const char SQL_PRODUCT_CURSOR[] =
-    "SELECT created FROM products WHERE merchant_id = $1 AND id = $2";
+    "SELECT list_key FROM products WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRODUCT_DESC[] =
-    "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
-    " AND ($7 IS NULL OR url = $7) ORDER BY id DESC LIMIT $4";
+    "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND list_key > $2"
+    " AND list_key < $3 AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
+    " AND ($7 IS NULL OR url = $7) ORDER BY list_key DESC LIMIT $4";
 static const char SQL_PRODUCT_ASC[] =
-    "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
-    " AND ($7 IS NULL OR url = $7) ORDER BY id ASC LIMIT $4";
+    "SELECT id FROM products WHERE merchant_id = $1 AND deleted = 0 AND list_key > $2"
+    " AND list_key < $3 AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR shippable = $6)"
+    " AND ($7 IS NULL OR url = $7) ORDER BY list_key ASC LIMIT $4";
 
 static int product_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -900,6 +928,7 @@ static int h_product_list(struct req *r)
 	    .sql_cursor = SQL_PRODUCT_CURSOR,
 	    .sql_desc = SQL_PRODUCT_DESC,
 	    .sql_asc = SQL_PRODUCT_ASC,
+	    .keyed = true,
 	    .bind_filters = product_list_bind,
 	    .render = product_list_render,
 	};
@@ -909,9 +938,9 @@ static int h_product_list(struct req *r)
 /* Stripe's search fields for products: active, created, description, metadata, name,
  * shippable, url. */
 static const char SQL_PRODUCT_SEARCH[] =
-    "SELECT id, active, created, description, metadata, name, shippable, url FROM products"
-    " WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR name = $5) ORDER BY id DESC LIMIT $4";
+    "SELECT list_key, active, created, description, metadata, name, shippable, url, id"
+    " FROM products WHERE merchant_id = $1 AND deleted = 0 AND list_key > $2"
+    " AND list_key < $3 AND ($5 IS NULL OR name = $5) ORDER BY list_key DESC LIMIT $4";
 static const struct search_field product_search_fields[] = {
     {"active", SEARCH_BOOL, false, 1},	     {"created", SEARCH_NUMBER, false, 2},
     {"description", SEARCH_STRING, true, 3}, {"metadata", SEARCH_METADATA, false, 4},
@@ -929,6 +958,7 @@ static int h_product_search(struct req *r)
 	    .sql_scan = SQL_PRODUCT_SEARCH,
 	    .prefilter = NULL,
 	    .render = product_render_by_id,
+	    .id_col = 8,
 	};
 	return search_respond(r, &spec);
 }

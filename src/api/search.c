@@ -421,8 +421,9 @@ static int search_fn(struct db *db, void *p)
 	bool has_more = false;
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
-		const char *id = db_col_text(st, 0, NULL);
-		if (!id)
+		const char *key = db_col_text(st, 0, NULL);
+		const char *id = spec->id_col ? db_col_text(st, spec->id_col, NULL) : key;
+		if (!id || !key)
 			continue;
 		bool m = row_match(&run->q, st, meta_col);
 		if (m && (int64_t)n == run->limit) {
@@ -430,13 +431,19 @@ static int search_fn(struct db *db, void *p)
 			has_more = true;
 			break;
 		}
-		last = arena_strdup(&r->arena, id);
+		last = arena_strdup(&r->arena, key);
 		if (!last) {
 			db_reset(st);
 			return req_fail(r, ERR_API, NULL, NULL);
 		}
-		if (m)
-			ids[n++] = last;
+		if (m) {
+			ids[n] = spec->id_col ? arena_strdup(&r->arena, id) : last;
+			if (!ids[n]) {
+				db_reset(st);
+				return req_fail(r, ERR_API, NULL, NULL);
+			}
+			n++;
+		}
 		scanned++;
 	}
 	db_reset(st);

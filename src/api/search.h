@@ -55,6 +55,10 @@ struct search_spec {
 	const char *prefilter; /* a SEARCH_STRING field matched exactly (case-sensitively) by
 				  the scan's $5, or NULL */
 	int (*render)(struct req *r, struct db *db, const char *id, struct json *j);
+	/* 0: column 0 is the id, and the scan bounds and orders by id. Otherwise column 0 is the
+	 * row's list_key (list.h: a resource whose ids the merchant may choose), the scan bounds
+	 * and orders by it, next_page is one, and the id is column id_col. */
+	int id_col;
 };
 
 struct search_clause {

@@ -1,5 +1,6 @@
 'use strict';
-// Products and prices through stripe-node: create (default_price_data, product_data), retrieve,
+// Products and prices through stripe-node: create (default_price_data, product_data, an id of the
+// merchant's own), retrieve,
 // update with previous_attributes, delete rules, lists and their filters, lookup keys, search,
 // events, Stripe's shapes, refused input, tenants.
 const { test, before, after } = require('node:test');
@@ -160,6 +161,47 @@ test('lists and their filters; search', async () => {
   assert.deepEqual((await stripe.products.search({ query: `name~'${tag}'` })).data.map((x) => x.id), [p2.id, p1.id]);
   assert.deepEqual((await stripe.prices.search({ query: `product:'${p1.id}' AND currency:'gbp'` })).data.map((x) => x.id), [pr2.id]);
   assert.deepEqual((await stripe.prices.search({ query: `product:'${p1.id}' AND type:'recurring'` })).data.map((x) => x.id), [pr1.id]);
+});
+
+test('a product id of the merchant\'s own: taken once, listed and searched in creation order', async () => {
+  const other = env.stripe(env.merchants[1].secret_key);
+  const first = await stripe.products.create({ name: `Before ${tag}` });
+  const own = await stripe.products.create({ id: `gold-${tag}`, name: `Gold ${tag}`, default_price_data: { currency: 'usd', unit_amount: 1500 } });
+  assert.equal(own.id, `gold-${tag}`);
+  assertStripeShape(own, 'product');
+  const short = await stripe.products.create({ id: `a-${tag}`, name: `After ${tag}` }); // sorts before "gold" by id
+  const last = await stripe.products.create({ name: `Last ${tag}` });
+  assert.equal((await stripe.products.retrieve(own.id)).name, `Gold ${tag}`);
+  const price = await stripe.prices.retrieve(own.default_price);
+  assert.equal(price.product, own.id);
+  const p2 = await stripe.prices.create({ product: own.id, currency: 'usd', unit_amount: 900, recurring: { interval: 'month' } });
+  assert.equal(p2.product, own.id);
+  // taken: by this merchant, refused; another merchant may have its own product with that id
+  await assert.rejects(stripe.products.create({ id: own.id, name: 'Again' }), (e) => e.statusCode === 400 && e.code === 'resource_already_exists' && e.param === 'id');
+  await assert.rejects(stripe.products.create({ id: 'no spaces', name: 'Bad' }), (e) => e.statusCode === 400 && e.param === 'id');
+  const theirs = await other.products.create({ id: own.id, name: 'Theirs' });
+  assert.equal(theirs.id, own.id);
+  assert.equal((await stripe.products.retrieve(own.id)).name, `Gold ${tag}`, 'each merchant its own');
+  assert.equal((await other.products.del(theirs.id)).deleted, true); // the other merchant's list stays empty for the tenants test
+  assert.equal((await stripe.products.retrieve(own.id)).active, true);
+  // newest first by creation, whatever the ids; cursors by id
+  const want = [last.id, short.id, own.id, first.id];
+  const page = await stripe.products.list({ limit: 4 });
+  assert.deepEqual(page.data.map((x) => x.id), want);
+  const after = await stripe.products.list({ limit: 2, starting_after: short.id });
+  assert.deepEqual(after.data.map((x) => x.id), [own.id, first.id]);
+  const beforeOwn = await stripe.products.list({ limit: 2, ending_before: own.id });
+  assert.deepEqual(beforeOwn.data.map((x) => x.id), [last.id, short.id]);
+  const walked = [];
+  for await (const x of stripe.products.list({ limit: 1 })) {
+    walked.push(x.id);
+    if (walked.length === 4) break;
+  }
+  assert.deepEqual(walked, want);
+  // search pages in the same order
+  const found = [];
+  for await (const x of stripe.products.search({ query: `name~"${tag}"`, limit: 1 })) found.push(x.id);
+  assert.deepEqual(found.filter((id) => want.includes(id)), want);
 });
 
 test('delete: only a product without prices; then it is gone', async () => {

@@ -1,0 +1,7 @@
+-- PostgreSQL port of migrations/sqlite/0059_product_ids.sql. A product's id may be the merchant's own (POST
+-- by creation. Each product keeps a second, time-ordered key of its creation, made like an id
+-- (list_key, api/list.h), by which lists and searches page. Products made before have
+-- time-ordered ids of their own: their key is their id.
+ALTER TABLE products ADD COLUMN list_key TEXT;
+UPDATE products SET list_key = id;
+CREATE INDEX products_list ON products (merchant_id, list_key);
