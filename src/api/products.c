@@ -670,15 +670,6 @@ static int product_create_fn(struct db *db, void *arg)
 	return 0;
 }
 
-static bool own_id_ok(const char *s)
-{
-	for (const char *q = s; *q; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-		      (*q >= '0' && *q <= '9') || *q == '-' || *q == '_'))
-			return false;
-	return *s != '\0';
-}
-
 static int h_product_create(struct req *r)
 {
 	struct product_ctx c = {.r = r};
@@ -688,7 +679,7 @@ static int h_product_create(struct req *r)
 	id_new_at(p->list_key, "prod_", r->now);
 	const char *own = param_str(r, "id");
 	if (own && *own) {
-		if (!own_id_ok(own))
+		if (!str_is_own_id(own))
 			return req_fail(r, ERR_PARAM_BAD, "id",
 					"Invalid product id: use letters, digits, '-' and '_'.");
 		str_copy(p->id, sizeof(p->id), own);

@@ -14,6 +14,19 @@ static inline bool str_eq(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* An id the merchant chose (a coupon's, a product's): non-empty, only letters, digits, '-' and
+ * '_', since it appears in URLs. */
+static inline bool str_is_own_id(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
 /* snprintf(dst, size, "%s", src) without the format machinery (~500 instructions a call there,
  * a few dozen here; a confirmed payment made ~25 such copies): copies at most size - 1 bytes of
  * src and terminates dst. NULL copies as "". */

@@ -53,3 +53,14 @@ Test(str, ipv4_as_inet_ntop_writes_it)
 		cr_assert_str_eq(mine, theirs);
 	}
 }
+
+Test(str, own_ids_are_letters_digits_dashes_and_underscores)
+{
+	cr_assert(str_is_own_id("gold-plan_2"));
+	cr_assert(str_is_own_id("SUMMER25"));
+	cr_assert_not(str_is_own_id(""));
+	cr_assert_not(str_is_own_id(NULL));
+	cr_assert_not(str_is_own_id("a b"));
+	cr_assert_not(str_is_own_id("a/b"));
+	cr_assert_not(str_is_own_id("caf\xc3\xa9"));
+}
