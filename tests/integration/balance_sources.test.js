@@ -5,7 +5,7 @@
 // expansions; unexpanded it stays an id; another merchant's transactions stay out of reach.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, assertStripeShape } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, waitFor } = require('./helpers');
 
 let env;
 let stripe;
@@ -19,16 +19,6 @@ before(async () => {
   acct = await stripe.accounts.create({ type: 'custom', country: 'US', capabilities: { transfers: { requested: true } } });
 });
 after(stopAll);
-
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function sourceOf(btId) {
   const bt = await stripe.balanceTransactions.retrieve(btId, { expand: ['source'] });

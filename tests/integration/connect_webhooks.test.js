@@ -10,7 +10,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const Stripe = require('stripe');
-const { startTender, stopAll, tender, assertStripeShape } = require('./helpers');
+const { startTender, stopAll, tender, assertStripeShape, waitFor } = require('./helpers');
 
 const verifier = new Stripe('sk_test_unused');
 let env;
@@ -55,16 +55,6 @@ async function endpoint(s, rcv, params = {}, opts = undefined) {
   );
   rcv.secret = we.secret;
   return we;
-}
-
-async function waitFor(fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const as = (a) => ({ stripeAccount: a.id });

@@ -4,7 +4,7 @@
 // the money (withdrawal + 15.00 fee, reinstatement when won), events, verify, the dispute rate.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll, tender } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, waitFor } = require('./helpers');
 
 let env;
 let stripe;   // merchant 0: most tests
@@ -20,16 +20,6 @@ after(stopAll);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Polls fn until it returns a truthy value (the network answers a few seconds later).
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
 async function pay(client, pm, amount = 4000) {
   const pi = await client.paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true });
   assert.equal(pi.status, 'succeeded');

@@ -242,11 +242,25 @@ function assertStripeShape(obj, schema) {
   assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
 }
 
+// Polls fn (sync or async) every 100 ms until it returns something truthy, which it returns;
+// throws after timeoutMs. waitFor(fn, 'what it waits for', ms), or waitFor(fn, ms).
+async function waitFor(fn, what = 'a condition', timeoutMs = 20000) {
+  if (typeof what === 'number') [what, timeoutMs] = ['a condition', what];
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function stopAll() {
   for (const srv of [...running]) await srv.stop();
 }
 
 module.exports = {
+  waitFor,
   BIN, ROOT, SHARED, tender, newDataDir, createMerchant, startServer, startTender, request,
   assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles, readStoreFiles, pgChaos,
 };

@@ -43,7 +43,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const Stripe = require('stripe');
-const { startTender, startServer, stopAll, tender, storeFiles, request, pgChaos } = require('./helpers');
+const { startTender, startServer, stopAll, tender, storeFiles, request, pgChaos, waitFor } = require('./helpers');
 
 after(stopAll);
 
@@ -1168,15 +1168,6 @@ const CHAOS = Number(process.env.TENDER_INVARIANTS_CHAOS || 0);
 
 // American Express cards take a four-digit security code, the others three.
 const rawCard = (number, month, year) => ({ number, exp_month: month, exp_year: year, cvc: number.length === 15 ? '1234' : '123' });
-
-async function waitFor(fn, what, timeoutMs = 30000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 async function pool(n, items, fn) {
   let i = 0;

@@ -2,7 +2,7 @@
 // PaymentIntents, charges, refunds, balance: the heart of the gateway, through stripe-node.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll, tender, storeSql } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, storeSql, waitFor } = require('./helpers');
 
 let env;
 let stripe;
@@ -393,16 +393,6 @@ test('refund of an uncaptured payment cancels it', async () => {
   const after = await stripe.paymentIntents.retrieve(pi.id);
   assert.equal(after.status, 'canceled');
 });
-
-async function waitFor(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('refund test cards: 7726 pending then succeeded, 5126 succeeded then failed', async () => {
   const pm1 = await stripe.paymentMethods.create(card('4000000000007726'));

@@ -5,7 +5,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const Stripe = require('stripe');
-const { startTender, startServer, stopAll, tender, assertStripeShape, storeSql, PG_SHARD_URLS } = require('./helpers');
+const { startTender, startServer, stopAll, tender, assertStripeShape, storeSql, PG_SHARD_URLS, waitFor } = require('./helpers');
 
 let env;
 let stripe;
@@ -46,16 +46,6 @@ function receiver({ fail = 0, sleepMs = 0 } = {}) {
   srv.got = got;
   srv.seen = 0;
   return new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv)));
-}
-
-async function waitFor(fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const receivers = [];
