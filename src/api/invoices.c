@@ -19,6 +19,7 @@
 #include "api/common.h"
 #include "api/customer_balance.h"
 #include "api/list.h"
+#include "api/payments_common.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -219,6 +220,45 @@ static void invoice_origin(struct req *r, struct event_origin *o)
 				   r->livemode};
 }
 
+static const char SQL_CUSTOMER_CURRENCY[] =
+    "SELECT currency FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+/* Is an amount due of `amount` (> 0) in currency below what a card can be charged (Stripe's
+ * minimum charge amount, payments_check_minimum's rule)? 1 or 0; another refusal of the check
+ * (a currency the rates cannot convert) is not this one: the payment meets it. */
+static int amount_too_small(struct req *r, struct db *db, int64_t amount, const char *currency)
+{
+	const struct currency *c = currency_find(currency);
+	if (c && currency_min_documented(currency) && amount < c->min_charge_minor)
+		return 1;
+	if (payments_check_minimum_db(r, db, amount, currency, "currency", "amount") == 0)
+		return 0;
+	bool small = r->err.code == ERR_AMOUNT_TOO_SMALL;
+	r->err.set = false;
+	return small ? 1 : 0;
+}
+
+/* Would an invoice of customer in currency with amount due `due` be too small (its balance
+ * able to take the debit: the customer exists and its balance is in that currency or none)? */
+static int due_too_small(struct req *r, struct db *db, const char *customer, const char *currency,
+			 int64_t due)
+{
+	if (due <= 0)
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_CURRENCY);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int rc = db_step(st);
+	const char *cur = rc == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
+	bool takes = rc == DB_ROW && (!cur || !*cur || strcmp(cur, currency) == 0);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return takes ? amount_too_small(r, db, due, currency) : 0;
+}
+
 int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int64_t planned_due)
 {
 	int64_t now;
@@ -244,7 +284,24 @@ int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int6
 	in->starting_balance = starting;
 	in->ending_balance = starting + applied;
 	in->amount_due = due > 0 ? due : 0;
-	if (planned_due >= 0 && in->amount_due != planned_due)
+	/* below the minimum charge (Stripe's invoice_too_small): not charged; paid, the amount
+	 * a debit on the customer's balance for its next invoice */
+	in->too_small = false;
+	int small = rc == 0 ? due_too_small(r, db, in->customer, in->currency, in->amount_due) : 0;
+	if (small < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (small) {
+		int k = customer_balance_too_small(db, r->merchant_id, in->customer, in->currency,
+						   in->id, in->amount_due, now, &o);
+		if (k < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (k == 0) {
+			in->too_small = true;
+			in->amount_paid = in->amount_due;
+		}
+	}
+	int64_t charged = in->too_small ? 0 : in->amount_due;
+	if (planned_due >= 0 && charged != planned_due)
 		return req_fail(r, ERR_INVALID_STATE, "customer",
 				"The customer's balance changed while invoice %s was made; try "
 				"again.",
@@ -256,9 +313,14 @@ int invoice_planned_due(struct req *r, struct db *db, const char *customer, cons
 			int64_t total, int64_t *ret_due)
 {
 	int64_t starting;
+	int64_t due;
 	if (customer_balance_preview(db, r->merchant_id, customer, currency, total, &starting,
-				     ret_due) != DB_OK)
+				     &due) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	int small = due_too_small(r, db, customer, currency, due);
+	if (small < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret_due = small ? 0 : due;
 	return 0;
 }
 
@@ -1004,13 +1066,17 @@ static int finalize_fn(struct db *db, void *p)
 		in->auto_advance = aa;
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* a `once` discount of its customer's that took something is used up */
+	if (invoice_discounts_used(r, db, in, now) != 0)
+		return -1;
 	/* the customer's balance, applied as it is now (the invoice is charged later, by
 	 * POST …/pay, for its amount due) */
 	if (invoice_balance_apply(r, db, in, -1) != 0)
 		return -1;
 	/* nothing to charge (Stripe marks an invoice with nothing due paid when it is finalized;
-	 * a credit went to the customer's balance) */
-	bool nothing_due = in->amount_due <= 0;
+	 * a credit went to the customer's balance), or too little (invoice_too_small: the amount
+	 * went to the customer's balance) */
+	bool nothing_due = in->amount_due <= 0 || in->too_small;
 	if (nothing_due) {
 		in->status = "paid";
 		in->paid_at = now;
@@ -1190,6 +1256,18 @@ static int create_fn(struct db *db, void *p)
 		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
+	}
+	if (!c->spec.present) {
+		/* none asked for: it inherits its customer's discount (Stripe: `discounts` not
+		 * specified; '' avoids it) */
+		struct discount d;
+		int rc = customer_discount_get(r, db, in->customer, now, &d);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (rc == DB_OK)
+			in->discounts = arena_printf(&r->arena, "[%s]", json_quote(r, d.id));
+		if (!in->discounts)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (draft_discounts_set(r, db, in, &c->spec, now) != 0)
 		return -1;

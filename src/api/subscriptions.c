@@ -852,7 +852,8 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in, int64
 {
 	if (invoice_balance_apply(r, db, in, planned_due) != 0)
 		return -1;
-	bool zero = in->amount_due <= 0;
+	/* too small to charge: paid, the amount on the customer's balance (invoices.c) */
+	bool zero = in->amount_due <= 0 || in->too_small;
 	if (zero) {
 		in->status = "paid";
 		in->paid_at = in->finalized_at;
@@ -892,7 +893,7 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 	}
 	if (invoice_balance_apply(r, db, in, planned_due) != 0)
 		return -1;
-	if (in->amount_due <= 0)
+	if (in->amount_due <= 0 || in->too_small)
 		return invoice_store(r, db, in, planned_due); /* applied once: the same again */
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1335,6 +1336,17 @@ static int create_discounts_fn(struct db *db, void *p)
 	c->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*c->ds));
 	if (!c->ds)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (!c->spec.n) {
+		/* none of its own: its invoices take the customer's (discounts.c), which is not
+		 * made for it */
+		c->n_ds = 0;
+		struct discount *cd = arena_alloc(&r->arena, sizeof(*cd));
+		int rc = cd ? customer_discount_get(r, db, s->customer, c->t0, cd) : DB_ERR;
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, cd, rc == DB_OK,
+				     &c->due);
+	}
 	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
 			      c->ds, &c->n_ds) != 0)
 		return -1;
@@ -1570,21 +1582,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's items add up to more than %lld per period.",
 				(long long)BILLING_AMOUNT_MAX);
-	/* every later invoice is this total: one the card networks cannot take is refused now */
-	if (c->total > 0 && payments_check_minimum(r, c->total, s->currency, "items", "items") != 0)
-		return -1;
-	/* the first invoice's discounts, and so what it asks for */
+	/* the first invoice's discounts (its own, else its customer's), and so what it asks
+	 * for; with the customer's balance, what it charges: an amount below the minimum charge
+	 * is not charged (invoice_too_small, invoices.c) */
 	c->due = c->trial ? 0 : c->total;
-	if (c->spec.n && req_read(r, create_discounts_fn, c) != 0)
-		return -1;
-	if (c->due > 0 && c->due != c->total &&
-	    payments_check_minimum(r, c->due, s->currency, "discounts", "discounts") != 0)
-		return -1;
-	/* and the customer's balance: what the first invoice charges */
-	if (req_read(r, create_due_fn, c) != 0)
-		return -1;
-	if (c->amount_due > 0 && c->amount_due != c->due &&
-	    payments_check_minimum(r, c->amount_due, s->currency, "customer", "customer") != 0)
+	if (req_read(r, create_discounts_fn, c) != 0 || req_read(r, create_due_fn, c) != 0)
 		return -1;
 	id_new_at(c->invoice_id, "in_", t0);
 	if (c->co)
@@ -2181,7 +2183,13 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	struct discount_spec spec = {0};
 	if (!ds || (x->c->own_params && discount_spec_parse(r, "discounts", true, &spec) != 0))
 		return ds ? -1 : req_fail(r, ERR_API, NULL, NULL);
-	if (spec.present) {
+	if (spec.present && !spec.n) {
+		/* '' removes its own: its customer's then applies (discounts.c) */
+		int rc = customer_discount_get(r, db, s->customer, x->t, &ds[0]);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		n_ds = rc == DB_OK;
+	} else if (spec.present) {
 		if (discounts_resolve(r, db, &spec, s->customer, s->currency, period_total, s->id,
 				      x->t, ds, &n_ds) != 0)
 			return -1;

@@ -1,0 +1,108 @@
+'use strict';
+// What happens when an invoice is finalized, through stripe-node: an amount due below the
+// currency's minimum charge (Stripe's invoice_too_small: the invoice is paid without a charge
+// and the amount goes onto the customer's balance as a debit, which the next invoice takes),
+// for a subscription's first invoice, its renewals and one-off invoices. Every object is checked
+// against Stripe's OpenAPI spec.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
+
+let env;
+let stripe;
+const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1
+const APR1 = Date.UTC(2025, 3, 1, 0, 0, 0) / 1000;
+
+before(async () => {
+  env = await startTender({ merchants: 1 });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const shape = (obj, schema) => billingShape(obj, schema, [
+  /^\$(\.discounts\[\d+\])?\.coupon: missing required property$/,
+  /^\$\.cash_balance: absent/,
+]);
+
+async function clockCustomer(params = {}, frozen = T0) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' }, ...params,
+  });
+  return { clock, customer };
+}
+
+async function balanceTxns(customer) {
+  return (await stripe.customers.listBalanceTransactions(customer, { limit: 100 })).data.reverse();
+}
+
+async function paymentsOf(inv) {
+  return (await stripe.invoices.retrieve(inv, { expand: ['payments'] })).payments.data;
+}
+
+test('invoice_too_small: a subscription of 0.30 usd: its first invoice is paid without a charge, the amount a debit the next invoice takes', async () => {
+  const cheap = await stripe.prices.create({ currency: 'usd', unit_amount: 30, recurring: { interval: 'month' }, product_data: { name: 'Tiny' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: cheap.id }], expand: ['latest_invoice'] });
+  assert.equal(sub.status, 'active', 'not incomplete: the invoice is paid');
+  const inv = sub.latest_invoice;
+  assert.deepEqual([inv.status, inv.total, inv.amount_due, inv.amount_paid, inv.amount_remaining], ['paid', 30, 30, 30, 0]);
+  assert.deepEqual(await paymentsOf(inv.id), [], 'no payment was made');
+  shape(inv, 'invoice');
+  const c = await stripe.customers.retrieve(customer.id);
+  assert.equal(c.balance, 30, 'the amount is a debit on the customer\'s balance');
+  const txns = await balanceTxns(customer.id);
+  assert.equal(txns.length, 1);
+  assert.deepEqual([txns[0].type, txns[0].amount, txns[0].invoice, txns[0].ending_balance, txns[0].currency], ['invoice_too_small', 30, inv.id, 30, 'usd']);
+  assert.equal(txns[0].created, T0, 'at the clock\'s time');
+  shape(txns[0], 'customer_balance_transaction');
+  const types = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === inv.id).map((e) => e.type).reverse();
+  assert.deepEqual(types, ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  // Apr 1: 0.30 + the 0.30 debit = 0.60, charged
+  await clockAdvance(stripe, clock, APR1 + 2 * 3600);
+  const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.notEqual(next.id, inv.id);
+  assert.deepEqual([next.status, next.total, next.starting_balance, next.ending_balance, next.amount_due, next.amount_paid], ['paid', 30, 30, 0, 60, 60]);
+  const pays = await paymentsOf(next.id);
+  assert.equal(pays.length, 1);
+  const pi = await stripe.paymentIntents.retrieve(pays[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount], ['succeeded', 60]);
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, 0);
+  assert.deepEqual((await balanceTxns(customer.id)).map((t) => [t.type, t.amount, t.ending_balance]),
+    [['invoice_too_small', 30, 30], ['applied_to_invoice', -30, 0]]);
+});
+
+test('invoice_too_small: a discount or a credit balance that leaves less than the minimum; a customer without a card', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  const big = await stripe.coupons.create({ amount_off: 1980, currency: 'usd', duration: 'once' });
+  // no card at all: nothing is charged, so none is needed
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const customer = await stripe.customers.create({ test_clock: clock.id });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }], discounts: [{ coupon: big.id }], expand: ['latest_invoice'] });
+  assert.equal(sub.status, 'active');
+  assert.deepEqual([sub.latest_invoice.total, sub.latest_invoice.amount_due, sub.latest_invoice.status], [20, 20, 'paid']);
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, 20);
+
+  // one-off: 10.00 less a 9.70 credit leaves 0.30 due
+  const cust = await stripe.customers.create({ balance: -970, payment_method: 'pm_card_visa' });
+  await stripe.invoiceItems.create({ customer: cust.id, amount: 1000, currency: 'usd' });
+  const draft = await stripe.invoices.create({ customer: cust.id, pending_invoice_items_behavior: 'include' });
+  const fin = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([fin.status, fin.total, fin.starting_balance, fin.ending_balance, fin.amount_due, fin.amount_paid], ['paid', 1000, -970, 0, 30, 30]);
+  shape(fin, 'invoice');
+  assert.deepEqual(await paymentsOf(fin.id), []);
+  assert.equal((await stripe.customers.retrieve(cust.id)).balance, 30);
+  assert.deepEqual((await balanceTxns(cust.id)).map((t) => [t.type, t.amount, t.ending_balance]),
+    [['adjustment', -970, -970], ['applied_to_invoice', 970, 0], ['invoice_too_small', 30, 30]]);
+  await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400, 'paid already');
+  // at the minimum itself it is charged
+  await stripe.customers.update(cust.id, { balance: 0 });
+  await stripe.invoiceItems.create({ customer: cust.id, amount: 50, currency: 'usd' });
+  const d2 = await stripe.invoices.create({ customer: cust.id, pending_invoice_items_behavior: 'include' });
+  const f2 = await stripe.invoices.finalizeInvoice(d2.id);
+  assert.deepEqual([f2.status, f2.amount_due], ['open', 50]);
+  const p2 = await stripe.invoices.pay(f2.id, { payment_method: (await stripe.customers.listPaymentMethods(cust.id)).data[0].id });
+  assert.deepEqual([p2.status, p2.amount_paid], ['paid', 50]);
+});
