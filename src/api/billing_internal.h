@@ -14,6 +14,9 @@
  * and so on an invoice's lines. */
 #define INVOICE_ITEMS_MAX 250
 #define INVOICE_LINES_MAX (SUB_ITEMS_MAX + INVOICE_ITEMS_MAX)
+/* How long an auto-advancing draft waits before it is finalized (and its payment attempted):
+ * Stripe's hour (a subscription's renewal invoice, a one-off invoice with auto_advance). */
+#define INVOICE_DRAFT_WINDOW_S 3600
 /* Stripe's bound on a quantity. */
 #define BILLING_QUANTITY_MAX 1000000
 
@@ -174,6 +177,10 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in);
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
 				bool give_up);
+
+/* The time of an invoice's next automatic step (0: none): an open one's next payment attempt,
+ * or an auto-advancing draft's finalization (shown as its next_payment_attempt, as on Stripe). */
+int64_t invoice_next_step(const struct invoice *in);
 
 /* The time billing runs on for objects of test clock `clock` (NULL: r->now): the clock's
  * frozen time, or, while the scheduler advances it, r->now (the step's own time). */

@@ -220,6 +220,13 @@ static void invoice_origin(struct req *r, struct event_origin *o)
 				   r->livemode};
 }
 
+int64_t invoice_next_step(const struct invoice *in)
+{
+	if (str_eq(in->status, "open") || (str_eq(in->status, "draft") && in->auto_advance))
+		return in->next_payment_attempt;
+	return 0;
+}
+
 static const char SQL_CUSTOMER_CURRENCY[] =
     "SELECT currency FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
@@ -1064,6 +1071,9 @@ static int finalize_fn(struct db *db, void *p)
 	bool aa;
 	if (param_bool(r, "auto_advance", &aa) == 1)
 		in->auto_advance = aa;
+	/* finalized before its hour: a subscription's is attempted by its subscription's step
+	 * (now, at the latest when its hour would have ended); else it waits for POST …/pay */
+	in->next_payment_attempt = in->subscription && in->auto_advance ? now : 0;
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a `once` discount of its customer's that took something is used up */
@@ -1087,7 +1097,8 @@ static int finalize_fn(struct db *db, void *p)
 	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
 		return -1;
 	if (nothing_due && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
-			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0))
+			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
+			    subscription_invoice_paid(r, db, in) != 0))
 		return -1;
 	return answer_invoice(r, db, in->id);
 }

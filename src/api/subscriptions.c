@@ -1665,7 +1665,7 @@ static int64_t latest_next_attempt(struct req *r, struct db *db, const struct su
 	struct invoice in;
 	if (!s->latest_invoice || invoice_load(r, db, s->latest_invoice, &in) != DB_OK)
 		return 0;
-	return str_eq(in.status, "open") ? in.next_payment_attempt : 0;
+	return invoice_next_step(&in);
 }
 
 /* Is the subscription's test clock advancing? (Its subscriptions cannot change then.) */
@@ -2291,7 +2291,8 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (invoice_store(r, db, &x->in, x->due) != 0)
 			return -1;
 	}
-	sub_schedule(s, 0);
+	/* a renewal's draft (or an open invoice's retry) still waits for its step */
+	sub_schedule(s, x->invoice_now ? 0 : latest_next_attempt(r, db, s));
 	if (sub_save(r, db, s) != 0 ||
 	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
 		return -1;
@@ -2598,7 +2599,8 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 	s->next_action_at = 0;
 	struct invoice in;
 	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
-	    str_eq(in.status, "open") && (in.next_payment_attempt || in.auto_advance)) {
+	    (str_eq(in.status, "open") || str_eq(in.status, "draft")) &&
+	    (in.next_payment_attempt || in.auto_advance)) {
 		in.next_payment_attempt = 0;
 		in.auto_advance = false;
 		if (invoice_update(r, db, &in) != DB_OK ||
@@ -2777,6 +2779,9 @@ struct step_ctx {
 	struct pending_items pending; /* RENEW/TRIAL_END: the invoice items the invoice takes */
 	int64_t total;		      /* RENEW/TRIAL_END: the new invoice's total */
 	int64_t amount_due;	      /* and what it charges, with the customer's balance */
+	/* RENEW/TRIAL_END: the invoice is a draft for INVOICE_DRAFT_WINDOW_S, then finalized and
+	 * attempted by a RETRY step (Stripe's hour before a renewal invoice is finalized) */
+	bool draft;
 };
 
 static const char SQL_PI_STATUS[] =
@@ -2791,8 +2796,7 @@ static int step_read_fn(struct db *db, void *p)
 	struct subscription *s = &x->s;
 	x->has_invoice =
 	    s->latest_invoice && invoice_load(r, db, s->latest_invoice, &x->in) == DB_OK;
-	struct billing_state b = sub_state(
-	    s, x->has_invoice && str_eq(x->in.status, "open") ? x->in.next_payment_attempt : 0);
+	struct billing_state b = sub_state(s, x->has_invoice ? invoice_next_step(&x->in) : 0);
 	x->action = billing_next_action(&b, &x->due);
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
@@ -2819,6 +2823,11 @@ static int step_read_fn(struct db *db, void *p)
 					&x->amount_due) != 0)
 			return -1;
 	}
+	/* a draft's first attempt: it is finalized first, with the customer's balance now */
+	if (x->action == BILLING_RETRY && str_eq(x->in.status, "draft") &&
+	    invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
+				&x->amount_due) != 0)
+		return -1;
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -2936,7 +2945,7 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	if (str_eq(s.status, "trialing"))
 		s.status = "active";
 	s.latest_invoice = x->invoice_id;
-	sub_schedule(&s, 0);
+	sub_schedule(&s, x->draft ? x->t + INVOICE_DRAFT_WINDOW_S : 0);
 	if (sub_save(r, db, &s) != 0)
 		return -1;
 	const char *prev = arena_printf(
@@ -2953,8 +2962,65 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
 				s.id);
 	x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
+	if (x->draft) {
+		/* finalized (and attempted) an hour later by a RETRY step: no number yet, the
+		 * customer's balance taken then */
+		x->in.status = "draft";
+		x->in.finalized_at = 0;
+		x->in.number = NULL;
+		x->in.next_payment_attempt = x->t + INVOICE_DRAFT_WINDOW_S;
+		if (invoice_insert(r, db, &x->in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return invoice_emit(r, db, &x->in, "invoice.created");
+	}
 	/* the version check above makes s.pause_behavior the one the step decided by */
 	return invoice_store_paused(r, db, &x->in, s.pause_behavior, x->amount_due);
+}
+
+/* A renewal's draft finalized at t (its hour is over, inside the write of its first attempt):
+ * numbered, the customer's balance applied (planned_due: what the attempt charges); with
+ * nothing to charge it is paid at once, as a renewal with nothing due always was. 0, or -1 with
+ * r->err. */
+static int draft_finalize(struct req *r, struct db *db, struct invoice *in, int64_t t,
+			  int64_t planned_due)
+{
+	if (invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	in->status = "open";
+	in->finalized_at = t;
+	in->next_payment_attempt = 0;
+	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+		return -1;
+	bool zero = in->amount_due <= 0 || in->too_small;
+	if (zero) {
+		in->status = "paid";
+		in->paid_at = t;
+		in->auto_advance = false;
+	}
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	if (!zero)
+		return 0;
+	if (invoice_emit(r, db, in, "invoice.paid") != 0 ||
+	    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0)
+		return -1;
+	return subscription_invoice_paid(r, db, in);
+}
+
+/* RETRY of a draft with nothing to charge: finalized, paid. */
+static int draft_uncharged_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice cur;
+	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	return draft_finalize(r, db, &cur, x->t, x->amount_due);
 }
 
 static int renew_before(struct req *r, struct db *db, void *p)
@@ -2970,9 +3036,12 @@ static int retry_before(struct req *r, struct db *db, void *p)
 	struct invoice cur;
 	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != x->in.version || !str_eq(cur.status, "open"))
+	if (cur.version != x->in.version ||
+	    !(str_eq(cur.status, "open") || str_eq(cur.status, "draft")))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
+	if (str_eq(cur.status, "draft") && draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+		return -1;
 	if (x->new_intent) {
 		cur.payment_intent = x->pi_id;
 		if (invoice_update(r, db, &cur) != DB_OK)
@@ -2995,10 +3064,13 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	if (invoice_load(r, db, x->action == BILLING_RETRY ? x->in.id : x->invoice_id, &in) !=
 	    DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (!str_eq(in.status, "open"))
-		return 0; /* a zero invoice is paid already */
 	if (x->action == BILLING_RETRY && in.version != x->in.version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.", in.id);
+	/* a renewal's draft, its hour over: finalized first */
+	if (str_eq(in.status, "draft") && draft_finalize(r, db, &in, x->t, x->amount_due) != 0)
+		return -1;
+	if (!str_eq(in.status, "open"))
+		return 0; /* a zero invoice is paid already */
 	in.attempt_count++;
 	in.next_payment_attempt = 0;
 	bool give_up = false;
@@ -3019,7 +3091,8 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	return subscription_invoice_failed(r, db, &in, give_up);
 }
 
-/* A renewal that charges nothing now: a total of 0 or below, or collection paused. */
+/* A renewal: the next period and its invoice, a draft (x->draft) or, collection paused, as
+ * pause_collection says; nothing is charged in this write. */
 static int uncharged_renew_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
@@ -3039,8 +3112,7 @@ static int step_notice_fn(struct db *db, void *p)
 	struct subscription cur;
 	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
-	int64_t next_attempt =
-	    x->has_invoice && str_eq(x->in.status, "open") ? x->in.next_payment_attempt : 0;
+	int64_t next_attempt = x->has_invoice ? invoice_next_step(&x->in) : 0;
 	if (x->action == BILLING_TRIAL_WILL_END) {
 		s->trial_notice_for = s->trial_end;
 		sub_schedule(s, next_attempt);
@@ -3098,6 +3170,24 @@ static int next_total(const struct subscription *s, int64_t *ret)
 	return billing_total(lines, s->n_items, amounts, ret);
 }
 
+static const char SQL_RESCHEDULE[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND version = $4";
+
+/* The row's next_action_at set to the state's (x->due, 0: none) where it is still as read. */
+static int reschedule_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct db_stmt *st = db_prepare(db, SQL_RESCHEDULE);
+	if (!st)
+		return req_fail(x->r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->r->merchant_id, -1);
+	db_bind_text(st, 2, x->s.id, -1);
+	db_bind_int64_or_null(st, 3, x->due);
+	db_bind_int64(st, 4, x->s.version);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t)
 {
@@ -3114,7 +3204,16 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	if (req_read(&r, step_read_fn, x) != 0)
 		goto out;
 	if (x->action == BILLING_NONE || x->due > t) {
+		/* due at t by the row, not by the state (its invoice changed by itself: a draft
+		 * finalized by hand, auto_advance turned off): the row is put right */
+		int64_t at = x->action == BILLING_NONE ? 0 : x->due;
 		rc = 0;
+		if (x->s.next_action_at && x->s.next_action_at <= t && at != x->s.next_action_at) {
+			x->due = at;
+			rc = req_write(&r, reschedule_fn, x);
+			if (rc == 0)
+				rc = 1;
+		}
 		goto out;
 	}
 	switch (x->action) {
@@ -3138,10 +3237,18 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		}
 		/* computed with its discounts and the customer's balance by the read */
 		int64_t due = retry ? 0 : x->amount_due;
+		bool draft = retry && str_eq(x->in.status, "draft");
 		if (!retry)
 			id_new_at(x->invoice_id, "in_", t);
-		if (!retry && (due <= 0 || x->s.pause_behavior)) {
+		/* a renewal's invoice is a draft for an hour (a paused collection's is made as
+		 * pause_collection says, at once); its RETRY step finalizes and attempts it */
+		x->draft = !retry && !x->s.pause_behavior;
+		if (!retry) {
 			rc = req_write(&r, uncharged_renew_fn, x);
+			break;
+		}
+		if (draft && x->amount_due <= 0) {
+			rc = req_write(&r, draft_uncharged_fn, x);
 			break;
 		}
 		if (x->pm) {
@@ -3149,7 +3256,9 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 				id_new_at(x->pi_id, "pi_", t);
 			struct pi_invoice pv = {
 			    .existing = x->new_intent ? NULL : x->in.payment_intent,
-			    .amount = retry ? x->in.amount_due - x->in.amount_paid : due,
+			    .amount = draft   ? x->amount_due
+				      : retry ? x->in.amount_due - x->in.amount_paid
+					      : due,
 			    .currency = x->s.currency,
 			    .description = "Subscription update",
 			    .customer = x->s.customer,

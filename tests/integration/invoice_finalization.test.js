@@ -106,3 +106,85 @@ test('invoice_too_small: a discount or a credit balance that leaves less than th
   const p2 = await stripe.invoices.pay(f2.id, { payment_method: (await stripe.customers.listPaymentMethods(cust.id)).data[0].id });
   assert.deepEqual([p2.status, p2.amount_paid], ['paid', 50]);
 });
+
+const HOUR = 3600;
+
+async function eventTypes(id) {
+  const all = await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 10000 });
+  return all.filter((e) => e.data.object.id === id).reverse().map((e) => e.type);
+}
+
+test('a renewal\'s invoice is a draft for an hour (the first invoice is finalized at once), then finalized and charged', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 2500, recurring: { interval: 'month' }, product_data: { name: 'Hourly' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }], expand: ['latest_invoice'] });
+  assert.deepEqual([sub.latest_invoice.status, sub.latest_invoice.status_transitions.finalized_at], ['paid', T0], 'the first: at once');
+  await clockAdvance(stripe, clock, APR1 + 60);
+  let s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'active');
+  assert.equal(s.items.data[0].current_period_start, APR1, 'the new period has begun');
+  let draft = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.notEqual(draft.id, sub.latest_invoice.id);
+  assert.deepEqual([draft.status, draft.auto_advance, draft.number, draft.total, draft.amount_paid, draft.attempt_count],
+    ['draft', true, null, 2500, 0, 0]);
+  assert.equal(draft.created, APR1);
+  assert.equal(draft.next_payment_attempt, APR1 + HOUR, 'finalized and attempted an hour after it was made');
+  assert.equal(draft.status_transitions.finalized_at, null);
+  shape(draft, 'invoice');
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created']);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 1, 'nothing charged yet');
+  // a pending item added within the hour is not on it (it was made with its lines), and the
+  // customer's balance is taken when it is finalized
+  await stripe.customers.createBalanceTransaction(customer.id, { amount: -400, currency: 'usd' });
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const paid = await stripe.invoices.retrieve(draft.id, { expand: ['payments'] });
+  assert.deepEqual([paid.status, paid.starting_balance, paid.amount_due, paid.amount_paid, paid.attempt_count], ['paid', -400, 2100, 2100, 1]);
+  assert.equal(paid.status_transitions.finalized_at, APR1 + HOUR);
+  assert.equal(paid.status_transitions.paid_at, APR1 + HOUR);
+  assert.match(paid.number, /-0002$/);
+  assert.equal(paid.next_payment_attempt, null);
+  const pi = await stripe.paymentIntents.retrieve(paid.payments.data[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount, pi.created], ['succeeded', 2100, APR1 + HOUR]);
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  shape(paid, 'invoice');
+
+  // finalized by hand within the hour: charged by its subscription's step
+  const MAY1 = Date.UTC(2025, 4, 1, 0, 0, 0) / 1000;
+  await clockAdvance(stripe, clock, MAY1 + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  draft = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(draft.status, 'draft');
+  const fin = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([fin.status, fin.status_transitions.finalized_at], ['open', MAY1 + 60]);
+  await clockAdvance(stripe, clock, MAY1 + HOUR + 60);
+  const after = await stripe.invoices.retrieve(draft.id);
+  assert.deepEqual([after.status, after.amount_paid, after.attempt_count], ['paid', 2500, 1]);
+
+  // auto_advance=false: it stays a draft; the clock goes on (nothing is stuck)
+  const JUN1 = Date.UTC(2025, 5, 1, 0, 0, 0) / 1000;
+  await clockAdvance(stripe, clock, JUN1 + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  draft = await stripe.invoices.update(s.latest_invoice, { auto_advance: false });
+  assert.deepEqual([draft.status, draft.auto_advance], ['draft', false]);
+  await clockAdvance(stripe, clock, JUN1 + 2 * HOUR);
+  const kept = await stripe.invoices.retrieve(draft.id);
+  assert.deepEqual([kept.status, kept.number, kept.amount_paid], ['draft', null, 0]);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created', 'invoice.updated']);
+});
+
+test('a renewal draft with a declining card: finalized after its hour, the attempt fails (past_due), retried from its finalization', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' }, product_data: { name: 'Declines' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }] });
+  const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+  await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
+  await clockAdvance(stripe, clock, APR1 + 60);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active', 'a draft is no failed payment yet');
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'past_due');
+  const inv = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.deepEqual([inv.status, inv.attempt_count, inv.next_payment_attempt], ['open', 1, APR1 + HOUR + 3 * 86400]);
+  assert.deepEqual(await eventTypes(inv.id), ['invoice.created', 'invoice.finalized', 'invoice.payment_failed']);
+});
