@@ -205,6 +205,14 @@ struct app;
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t);
 
+/* The scheduler's step for one-off invoice `id` of merchant at time t (invoices.c): an
+ * auto-advancing draft whose hour is over is finalized, then an open invoice whose next attempt
+ * is due is attempted with its customer's default PaymentMethod (none: a failed attempt), in its
+ * own writes. 1 done, 0 nothing was due, < 0 failed (SUBSCRIPTION_STEP_AGAIN: the store was
+ * overloaded). */
+int invoice_advance_step(struct app *app, const char *host, const char *merchant, const char *id,
+			 int64_t t);
+
 /* Inside a write: every live subscription of customer canceled now (a test clock's deletion
  * takes its customers with it). 0, or -1 with r->err. */
 int subscriptions_cancel_for_customer(struct req *r, struct db *db, const char *customer);

@@ -3313,20 +3313,34 @@ void subscriptions_scheduler_init(struct app *app, const char *host)
 	str_copy(tick_host, sizeof(tick_host), host);
 }
 
+/* one-off invoices (invoices.c, invoice_advance_step): an auto-advancing draft whose hour is
+ * over, an open one whose next attempt is due */
+#define INVOICE_DUE_WHERE                                                                          \
+	" subscription IS NULL AND next_payment_attempt IS NOT NULL"                               \
+	" AND next_payment_attempt <= $1"                                                          \
+	" AND (status = 'open' OR (status = 'draft' AND auto_advance = 1))"
 const char SUBSCRIPTIONS_DUE_SQL[] =
     "SELECT 1 FROM subscriptions WHERE next_action_at IS NOT NULL AND test_clock IS NULL"
     " AND next_action_at <= $1 UNION ALL SELECT 1 FROM test_clocks WHERE status = 'advancing'"
-    " LIMIT 1";
+    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE " LIMIT 1";
+static const char SQL_DUE_INVOICES[] =
+    "SELECT merchant_id, id FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
+    " ORDER BY next_payment_attempt LIMIT $2";
+static const char SQL_DEFER_INVOICE[] =
+    "UPDATE invoices SET next_payment_attempt = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DUE_REALTIME[] =
     "SELECT merchant_id, id FROM subscriptions WHERE next_action_at IS NOT NULL"
     " AND test_clock IS NULL AND next_action_at <= $1 ORDER BY next_action_at LIMIT $2";
 static const char SQL_ADVANCING[] =
     "SELECT merchant_id, id, target_time FROM test_clocks WHERE status = 'advancing'"
     " ORDER BY id LIMIT $1";
+/* the clock's subscriptions and one-off invoices ($4: its target, as $1 of INVOICE_DUE_WHERE) */
 static const char SQL_DUE_ON_CLOCK[] =
-    "SELECT id, next_action_at FROM subscriptions WHERE merchant_id = $1 AND test_clock = $2"
-    " AND next_action_at IS NOT NULL AND next_action_at <= $3 ORDER BY next_action_at, id"
-    " LIMIT 1";
+    "SELECT id, at, kind FROM (SELECT id, next_action_at AS at, 0 AS kind FROM subscriptions"
+    " WHERE merchant_id = $2 AND test_clock = $3 AND next_action_at IS NOT NULL"
+    " AND next_action_at <= $1 UNION ALL SELECT id, next_payment_attempt AS at, 1 AS kind"
+    " FROM invoices WHERE merchant_id = $2 AND test_clock = $3 AND" INVOICE_DUE_WHERE
+    ") AS due ORDER BY at, kind, id LIMIT 1";
 static const char SQL_DEFER[] =
     "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_CLOCK_FAILED[] =
@@ -3344,6 +3358,8 @@ struct collect_ctx {
 	int n_subs;
 	struct due_item clocks[TICK_CLOCKS_MAX];
 	int n_clocks;
+	struct due_item invs[TICK_REALTIME_BATCH];
+	int n_invs;
 };
 
 static int collect_fn(struct db *db, void *p)
@@ -3371,14 +3387,25 @@ static int collect_fn(struct db *db, void *p)
 		d->at = db_col_int64(st, 2);
 	}
 	db_reset(st);
+	st = db_prepare(db, SQL_DUE_INVOICES);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, TICK_REALTIME_BATCH - c->n_invs);
+	while (c->n_invs < TICK_REALTIME_BATCH && db_step(st) == DB_ROW) {
+		struct due_item *d = &c->invs[c->n_invs++];
+		str_copy(d->merchant, ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(d->id, ID_MAX, db_col_text(st, 1, NULL));
+	}
+	db_reset(st);
 	return 0;
 }
 
 struct clock_due_ctx {
 	const struct due_item *clock;
-	char sub[ID_MAX];
+	char sub[ID_MAX]; /* or a one-off invoice (invoice) */
 	int64_t at;
-	bool found;
+	bool found, invoice;
 };
 
 static int clock_due_fn(struct db *db, void *p)
@@ -3388,13 +3415,14 @@ static int clock_due_fn(struct db *db, void *p)
 	struct db_stmt *st = db_prepare(db, SQL_DUE_ON_CLOCK);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, c->clock->merchant, -1);
-	db_bind_text(st, 2, c->clock->id, -1);
-	db_bind_int64(st, 3, c->clock->at);
+	db_bind_int64(st, 1, c->clock->at);
+	db_bind_text(st, 2, c->clock->merchant, -1);
+	db_bind_text(st, 3, c->clock->id, -1);
 	if (db_step(st) == DB_ROW) {
 		c->found = true;
 		str_copy(c->sub, ID_MAX, db_col_text(st, 0, NULL));
 		c->at = db_col_int64(st, 1);
+		c->invoice = db_col_int64(st, 2) == 1;
 	}
 	db_reset(st);
 	return 0;
@@ -3404,12 +3432,15 @@ struct mark_ctx {
 	const char *merchant, *id;
 	int64_t until;
 	bool clock;
+	bool invoice; /* a one-off invoice's step deferred */
 };
 
 static int mark_fn(struct db *db, void *p)
 {
 	struct mark_ctx *m = p;
-	struct db_stmt *st = db_prepare(db, m->clock ? SQL_CLOCK_FAILED : SQL_DEFER);
+	struct db_stmt *st = db_prepare(db, m->clock	 ? SQL_CLOCK_FAILED
+					    : m->invoice ? SQL_DEFER_INVOICE
+							 : SQL_DEFER);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, m->merchant, -1);
@@ -3437,7 +3468,18 @@ int subscriptions_tick(struct store *s, int64_t now)
 		if (k < 0) {
 			/* a step that cannot be done is tried again later, not every tick */
 			struct mark_ctx m = {c->subs[i].merchant, c->subs[i].id,
-					     now + DEFER_AFTER_FAILURE_S, false};
+					     now + DEFER_AFTER_FAILURE_S, false, false};
+			store_write(s, m.merchant, mark_fn, &m);
+		}
+	}
+	for (int i = 0; rc == 0 && i < c->n_invs; i++) {
+		int k = invoice_advance_step(tick_app, tick_host, c->invs[i].merchant,
+					     c->invs[i].id, now);
+		if (k > 0)
+			done++;
+		if (k < 0) {
+			struct mark_ctx m = {c->invs[i].merchant, c->invs[i].id,
+					     now + DEFER_AFTER_FAILURE_S, false, true};
 			store_write(s, m.merchant, mark_fn, &m);
 		}
 	}
@@ -3454,7 +3496,10 @@ int subscriptions_tick(struct store *s, int64_t now)
 				finished = true;
 				break;
 			}
-			int k = subscription_step(tick_app, tick_host, clk->merchant, d.sub, d.at);
+			int k = d.invoice ? invoice_advance_step(tick_app, tick_host, clk->merchant,
+								 d.sub, d.at)
+					  : subscription_step(tick_app, tick_host, clk->merchant,
+							      d.sub, d.at);
 			if (k > 0)
 				done++;
 			if (k == SUBSCRIPTION_STEP_AGAIN)
@@ -3462,7 +3507,7 @@ int subscriptions_tick(struct store *s, int64_t now)
 			if (k <= 0) {
 				/* due but not done: the clock cannot reach its time (Stripe's
 				 * internal_failure) rather than spin */
-				struct mark_ctx m = {clk->merchant, clk->id, 0, true};
+				struct mark_ctx m = {clk->merchant, clk->id, 0, true, false};
 				store_write(s, m.merchant, mark_fn, &m);
 				log_msg(LOG_ERROR,
 					"test clock %s: subscription %s could not advance", clk->id,

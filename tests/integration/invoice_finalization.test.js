@@ -188,3 +188,48 @@ test('a renewal draft with a declining card: finalized after its hour, the attem
   assert.deepEqual([inv.status, inv.attempt_count, inv.next_payment_attempt], ['open', 1, APR1 + HOUR + 3 * 86400]);
   assert.deepEqual(await eventTypes(inv.id), ['invoice.created', 'invoice.finalized', 'invoice.payment_failed']);
 });
+
+test('a one-off invoice with auto_advance: finalized an hour after it is made, then charged; auto_advance=false stays a draft; no card: a failed attempt, retried', async () => {
+  const { clock, customer } = await clockCustomer();
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 1800, currency: 'usd' });
+  const inv = await stripe.invoices.create({ customer: customer.id, auto_advance: true, pending_invoice_items_behavior: 'include' });
+  assert.deepEqual([inv.status, inv.auto_advance, inv.next_payment_attempt, inv.total], ['draft', true, T0 + HOUR, 1800]);
+  shape(inv, 'invoice');
+  const manual = await stripe.invoices.create({ customer: customer.id });
+  assert.deepEqual([manual.auto_advance, manual.next_payment_attempt], [false, null], 'auto_advance is false unless asked for');
+  const later = await stripe.invoices.create({ customer: customer.id });
+  const turned = await stripe.invoices.update(later.id, { auto_advance: true });
+  assert.equal(turned.next_payment_attempt, T0 + HOUR, 'turned on: an hour after it was made');
+  await clockAdvance(stripe, clock, T0 + HOUR - 60);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'draft', 'not before its hour');
+  await clockAdvance(stripe, clock, T0 + HOUR + 60);
+  const paid = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+  assert.deepEqual([paid.status, paid.amount_paid, paid.attempt_count, paid.next_payment_attempt], ['paid', 1800, 1, null]);
+  assert.equal(paid.status_transitions.finalized_at, T0 + HOUR);
+  assert.match(paid.number, /-\d{4}$/);
+  const pi = await stripe.paymentIntents.retrieve(paid.payments.data[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount, pi.invoice], ['succeeded', 1800, inv.id]);
+  assert.deepEqual(await eventTypes(inv.id), ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  // an empty one turned on: finalized with nothing to charge, paid
+  const t = await stripe.invoices.retrieve(later.id);
+  assert.deepEqual([t.status, t.amount_due], ['paid', 0]);
+  // auto_advance false: still a draft
+  await clockAdvance(stripe, clock, T0 + 3 * HOUR);
+  assert.equal((await stripe.invoices.retrieve(manual.id)).status, 'draft');
+
+  // a customer without a card: the attempt fails, retried 3 days after the finalization
+  const bare = await stripe.customers.create({ test_clock: clock.id });
+  await stripe.invoiceItems.create({ customer: bare.id, amount: 900, currency: 'usd' });
+  const t0 = T0 + 3 * HOUR;
+  const owed = await stripe.invoices.create({ customer: bare.id, auto_advance: true, pending_invoice_items_behavior: 'include' });
+  await clockAdvance(stripe, clock, t0 + HOUR + 60);
+  let o = await stripe.invoices.retrieve(owed.id);
+  assert.deepEqual([o.status, o.attempt_count, o.next_payment_attempt], ['open', 1, t0 + HOUR + 3 * 86400]);
+  assert.deepEqual(await eventTypes(owed.id), ['invoice.created', 'invoice.finalized', 'invoice.payment_failed']);
+  // a card meanwhile: the retry pays it
+  const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: bare.id });
+  await stripe.customers.update(bare.id, { invoice_settings: { default_payment_method: pm.id } });
+  await clockAdvance(stripe, clock, t0 + HOUR + 3 * 86400 + 60);
+  o = await stripe.invoices.retrieve(owed.id);
+  assert.deepEqual([o.status, o.attempt_count, o.amount_paid], ['paid', 2, 900]);
+});
