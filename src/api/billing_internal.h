@@ -14,6 +14,9 @@
  * and so on an invoice's lines. */
 #define INVOICE_ITEMS_MAX 250
 #define INVOICE_LINES_MAX (SUB_ITEMS_MAX + INVOICE_ITEMS_MAX)
+/* How long an auto-advancing draft waits before it is finalized (and its payment attempted):
+ * Stripe's hour (a subscription's renewal invoice, a one-off invoice with auto_advance). */
+#define INVOICE_DRAFT_WINDOW_S 3600
 /* Stripe's bound on a quantity. */
 #define BILLING_QUANTITY_MAX 1000000
 
@@ -36,6 +39,10 @@ struct invoice {
 	/* set when it is finalized (invoice_balance_apply): the customer's balance before and
 	 * after it took it, and what it charges (total + starting_balance, at least 0) */
 	int64_t starting_balance, ending_balance, amount_due;
+	/* set by invoice_balance_apply: its amount due was below the currency's minimum charge
+	 * (Stripe's invoice_too_small): not charged, it is paid and the amount went onto the
+	 * customer's balance as a debit; the caller marks it paid as one with nothing due */
+	bool too_small;
 };
 
 /* DB_OK, DB_NOTFOUND, or < 0. */
@@ -58,8 +65,9 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
  * an invoice charged later (POST …/pay); a different result fails the write (the balance moved
  * meanwhile). 0, or -1 with r->err. */
 int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int64_t planned_due);
-/* Before an invoice's write: its amount due with the customer's balance as it is now. 0, or -1
- * with r->err. */
+/* Before an invoice's write: what it will charge, its amount due with the customer's balance as
+ * it is now; 0 when that is below the currency's minimum charge (invoice_too_small: it will not
+ * be charged). 0, or -1 with r->err. */
 int invoice_planned_due(struct req *r, struct db *db, const char *customer, const char *currency,
 			int64_t total, int64_t *ret_due);
 /* Inside the write that voids invoice in: the balance it took goes back to the customer
@@ -170,6 +178,10 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
 				bool give_up);
 
+/* The time of an invoice's next automatic step (0: none): an open one's next payment attempt,
+ * or an auto-advancing draft's finalization (shown as its next_payment_attempt, as on Stripe). */
+int64_t invoice_next_step(const struct invoice *in);
+
 /* The time billing runs on for objects of test clock `clock` (NULL: r->now): the clock's
  * frozen time, or, while the scheduler advances it, r->now (the step's own time). */
 int billing_now(struct req *r, struct db *db, const char *clock, int64_t *ret);
@@ -192,6 +204,14 @@ struct app;
 #define SUBSCRIPTION_STEP_AGAIN (-2)
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t);
+
+/* The scheduler's step for one-off invoice `id` of merchant at time t (invoices.c): an
+ * auto-advancing draft whose hour is over is finalized, then an open invoice whose next attempt
+ * is due is attempted with its customer's default PaymentMethod (none: a failed attempt), in its
+ * own writes. 1 done, 0 nothing was due, < 0 failed (SUBSCRIPTION_STEP_AGAIN: the store was
+ * overloaded). */
+int invoice_advance_step(struct app *app, const char *host, const char *merchant, const char *id,
+			 int64_t t);
 
 /* Inside a write: every live subscription of customer canceled now (a test clock's deletion
  * takes its customers with it). 0, or -1 with r->err. */
@@ -293,7 +313,8 @@ enum discount_parent {
 	DISCOUNT_SUBSCRIPTION,
 	DISCOUNT_INVOICE,
 	DISCOUNT_INVOICE_ITEM,
-	DISCOUNT_CHECKOUT_SESSION
+	DISCOUNT_CHECKOUT_SESSION,
+	DISCOUNT_CUSTOMER /* the customer's own (customers.c): none of the others named */
 };
 /* Inside the write: parent's discounts become ds (in order): the ones it had and ds does not
  * keep end, the new ones are made, each redeeming its coupon and promotion code (counted, and
@@ -304,12 +325,34 @@ int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, co
 		     const char *customer, int64_t t, struct discount *ds, int n,
 		     const char **ret_ids);
 /* The discounts a subscription's invoice made at t takes: its discounts not ended, a repeating
- * one only before its end. ret: DISCOUNTS_MAX entries. 0 or < 0. */
+ * one only before its end; when it has none, its customer's discount (Stripe: a subscription
+ * without discounts of its own inherits the customer's). ret: DISCOUNTS_MAX entries. 0 or < 0. */
 int subscription_discounts(struct req *r, struct db *db, const char *sub, int64_t t,
 			   struct discount *ret, int *ret_n);
 /* Inside the write of a subscription's invoice at t: its discounts whose time is over
- * (repeating ones at their end) end, with customer.discount.deleted. 0, or -1 with r->err. */
+ * (repeating ones at their end) end, with customer.discount.deleted; its customer's too. 0, or
+ * -1 with r->err. */
 int subscription_discounts_expire(struct req *r, struct db *db, const char *sub, int64_t t);
+/* ---- a customer's own discount (discounts.c; customers.c calls these) ---- */
+/* The customer's discount that an invoice made at t takes (live, before its end): DB_OK,
+ * DB_NOTFOUND (none), or < 0. */
+int customer_discount_get(struct req *r, struct db *db, const char *customer, int64_t t,
+			  struct discount *ret);
+/* Inside a customer's write: `coupon` / `promotion_code` (Stripe's customer parameters; "" removes
+ * it) checked and redeemed as the customer's one discount at t, replacing the one it had;
+ * customer.discount.created / updated / deleted. Nothing when neither is sent. ret_changed (may be
+ * NULL): whether it changed. 0, or -1 with r->err. */
+int customer_discount_params(struct req *r, struct db *db, const char *customer, int64_t t,
+			     bool *ret_changed);
+/* DELETE /v1/customers/{id}/discount, inside its write: the discount ends
+ * (customer.discount.deleted) and is the answer, deleted. 0, or -1 with r->err (404 when it has
+ * none). */
+int customer_discount_remove(struct req *r, struct db *db, const char *customer, int64_t t);
+/* The customer's live discount rendered as JSON (arena a), or NULL when it has none; for the
+ * customer object's `discount` (customers.c renders without a request). DB_OK or < 0. */
+int customer_discount_json(struct arena *a, const char *merchant_id, struct db *db,
+			   const char *customer, const char **ret);
+
 /* DELETE /v1/subscriptions/{id}/discount, inside its write: every discount of sub ends; the
  * answer is the first, deleted. 0, or -1 with r->err (404 when it has none). */
 int subscription_discounts_remove(struct req *r, struct db *db, const char *sub, int64_t t);
@@ -338,8 +381,9 @@ int invoice_discount_total(struct req *r, const char *currency, struct inv_line 
  * in->total and in->total_discount_amounts are set (the caller saves the row). 0, or -1 with
  * r->err. */
 int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in);
-/* Inside the write of a subscription's invoice: its `once` discounts that took something are
- * used up (ended, customer.discount.deleted). 0, or -1 with r->err. */
+/* Inside the write that finalizes an invoice: the `once` discounts of its subscription or of its
+ * customer that took something are used up (ended, customer.discount.deleted). 0, or -1 with
+ * r->err. */
 int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *in, int64_t t);
 /* A line's discount_amounts ([{amount, discount}]) as stored for invoice `invoice`. */
 int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,

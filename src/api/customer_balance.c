@@ -277,6 +277,44 @@ int customer_balance_apply(struct db *db, const char *merchant_id, const char *c
 	return 0;
 }
 
+static const char SQL_TOO_SMALL_DONE[] =
+    "SELECT 1 FROM customer_balance_transactions WHERE merchant_id = $1 AND invoice = $2"
+    " AND type = 'invoice_too_small'";
+
+int customer_balance_too_small(struct db *db, const char *merchant_id, const char *customer,
+			       const char *currency, const char *invoice, int64_t amount,
+			       int64_t now, const struct event_origin *origin)
+{
+	/* once per invoice */
+	struct db_stmt *st = db_prepare(db, SQL_TOO_SMALL_DONE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 0;
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	char id[ID_MAX];
+	id_new_at(id, CUSTOMER_BALANCE_TXN_PREFIX, now);
+	struct move m = {.id = id,
+			 .customer = customer,
+			 .type = "invoice_too_small",
+			 .currency = currency,
+			 .invoice = invoice,
+			 .amount = amount};
+	struct arena a;
+	arena_init(&a, 4u << 20);
+	int64_t after = 0;
+	rc = balance_move(db, &a, merchant_id, &m, now, origin, &after);
+	arena_release(&a);
+	if (rc == MOVE_CURRENCY || rc == MOVE_RANGE)
+		return CUSTOMER_BALANCE_OTHER_CURRENCY;
+	return rc == DB_OK ? 0 : rc > 0 ? DB_ERR : rc;
+}
+
 static const char SQL_UNAPPLIED[] =
     "SELECT COUNT(*) FROM customer_balance_transactions WHERE merchant_id = $1 AND invoice = $2"
     " AND type = 'unapplied_from_invoice'";

@@ -70,6 +70,16 @@ int customer_balance_preview(struct db *db, const char *merchant_id, const char 
 			     const char *currency, int64_t total, int64_t *ret_starting,
 			     int64_t *ret_amount_due);
 
+/* For the write that finalizes an invoice whose amount due (`amount`, > 0) is below the
+ * currency's minimum charge (invoices.c): the invoice is not charged, and the amount goes onto
+ * the customer's balance as a debit, an invoice_too_small transaction naming it (Stripe's rule),
+ * with customer.updated, for the next invoice to take. Once per invoice. 0,
+ * CUSTOMER_BALANCE_OTHER_CURRENCY (the balance cannot take it: in another currency, or out of
+ * range), or < 0. */
+int customer_balance_too_small(struct db *db, const char *merchant_id, const char *customer,
+			       const char *currency, const char *invoice, int64_t amount,
+			       int64_t now, const struct event_origin *origin);
+
 /* For a voided invoice's write: what customer_balance_apply moved for `invoice` goes back, as
  * an unapplied_from_invoice transaction of the opposite amount (Stripe returns the balance an
  * invoice took when it is voided), with customer.updated. Once per invoice; nothing when it

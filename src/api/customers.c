@@ -8,10 +8,15 @@
  * (the card becomes default_source) and on update (Stripe's rule: the new card replaces the
  * default source, whose card is deleted), `default_source` on update, and default_source /
  * sources expandable in what retrieve, list, search, create and update answer.
+ *
+ * A customer's own discount (`coupon` / `promotion_code` on create and update, DELETE
+ * /v1/customers/{id}/discount) is made and ended by discounts.c, which its invoices take;
+ * the customer shows it in `discount`.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "api/common.h"
 #include "api/customer_balance.h"
 #include "api/list.h"
@@ -36,6 +41,7 @@ struct customer {
 	const char *default_source; /* a card_… of its sources (api/sources.c), or NULL */
 	int64_t balance;
 	int deleted;
+	const char *discount; /* its discount's JSON (discounts.c), or NULL */
 };
 
 static const char SQL_GET[] =
@@ -76,7 +82,8 @@ static int customer_load_in(struct arena *a, const char *merchant_id, struct db 
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
-		return DB_OK;
+		return c->deleted ? DB_OK
+				  : customer_discount_json(a, merchant_id, db, id, &c->discount);
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
@@ -142,7 +149,7 @@ static int customer_render(const struct customer *c, struct json *j,
 	}
 	json_kv_bool(j, "delinquent", false);
 	json_kv_str_or_null(j, "description", c->description);
-	json_kv_null(j, "discount");
+	json_kv_raw_or_null(j, "discount", c->discount);
 	json_kv_str_or_null(j, "email", c->email);
 	if (x && x->invoice_credit_balance) {
 		/* the balance by currency: the one currency it is in, if any */
@@ -273,6 +280,8 @@ static const struct param_spec invoice_settings_children[] = {
 #define CUSTOMER_WRITABLE_PARAMS                                                                   \
 	{"address", PT_OBJECT, PF_EMPTYABLE, 0, NULL, address_children},                           \
 	    {"balance", PT_INT, 0, 0, NULL, NULL},                                                  \
+	    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},                         \
+	    {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                           \
 	    {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                             \
 	    {"email", PT_STRING, PF_EMPTYABLE, 512, NULL, NULL},                                    \
 	    {"invoice_prefix", PT_STRING, PF_EMPTYABLE, 12, NULL, NULL},                            \
@@ -434,6 +443,23 @@ static int respond_expanded(struct req *r, struct db *db, const struct customer 
 	return customer_render(c, req_json(r), &x) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* `coupon` / `promotion_code`: the customer's discount (discounts.c), at the customer's time
+ * (its test clock's), and c->discount as it then is. 0, or -1 with r->err. */
+static int discount_apply(struct req *r, struct db *db, struct customer *c)
+{
+	if (!param_present(r, "coupon") && !param_present(r, "promotion_code"))
+		return 0;
+	int64_t t;
+	bool changed = false;
+	if (billing_now(r, db, c->test_clock, &t) != 0 ||
+	    customer_discount_params(r, db, c->id, t, &changed) != 0)
+		return -1;
+	if (changed &&
+	    customer_discount_json(&r->arena, r->merchant_id, db, c->id, &c->discount) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int create_fn(struct db *db, void *p)
 {
 	struct write_ctx *w = p;
@@ -490,6 +516,9 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 18, c->default_source, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	c->discount = NULL; /* set from the request on every run */
+	if (discount_apply(r, db, c) != 0)
+		return -1;
 	if (emit(r, db, c, "customer.created", NULL, true) != 0)
 		return -1;
 	if (tax_ids_create_from_data(r, db, c->id) != 0)
@@ -633,6 +662,14 @@ static const char *previous_attributes(struct req *r, const struct customer *o,
 	PREV_STR(currency)
 	PREV_STR(default_source)
 #undef PREV_STR
+	if ((o->discount == NULL) != (n->discount == NULL) ||
+	    (o->discount && n->discount && strcmp(o->discount, n->discount) != 0)) {
+		json_key(&j, "discount");
+		if (o->discount)
+			json_raw(&j, o->discount, strlen(o->discount));
+		else
+			json_nil(&j);
+	}
 	if ((o->default_payment_method == NULL) != (n->default_payment_method == NULL) ||
 	    (o->default_payment_method && n->default_payment_method &&
 	     strcmp(o->default_payment_method, n->default_payment_method) != 0)) {
@@ -749,6 +786,8 @@ static int update_fn(struct db *db, void *p)
 	if (default_source_apply(r, db, w, c) != 0)
 		return -1;
 	if (customer_save(r, db, c) != 0)
+		return -1;
+	if (discount_apply(r, db, c) != 0)
 		return -1;
 	if (emit(r, db, c, "customer.updated", previous_attributes(r, &old, c), true) != 0)
 		return -1;
@@ -881,6 +920,29 @@ static int h_delete(struct req *r)
 	return req_write(r, delete_fn, &w);
 }
 
+/* DELETE /v1/customers/{id}/discount: its discount ends; the answer is it, deleted. */
+static int delete_discount_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct customer c;
+	int rc = customer_load(r, db, w->id, &c);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && c.deleted))
+		return req_fail_missing(r, "customer", w->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t t;
+	if (billing_now(r, db, c.test_clock, &t) != 0)
+		return -1;
+	return customer_discount_remove(r, db, c.id, t);
+}
+
+static int h_delete_discount(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_write(r, delete_discount_fn, &w);
+}
+
 static const char SQL_CURSOR[] = "SELECT created FROM customers WHERE merchant_id = $1 AND id = $2";
 static const char SQL_LIST_DESC[] =
     "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
@@ -959,5 +1021,6 @@ const struct route customers_routes[] = {
     {"GET", "/v1/customers/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/customers/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/customers/{id}", h_delete, no_params, 0},
+    {"DELETE", "/v1/customers/{id}/discount", h_delete_discount, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

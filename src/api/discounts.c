@@ -31,6 +31,14 @@
  * duration_in_months (an invoice made at or after that does not take it); forever. A discount
  * that ends — used, run out, removed — keeps its row (ended = 1) and is announced by
  * customer.discount.deleted.
+ *
+ * A customer's own discount (coupon / promotion_code on customers) is a row naming the customer
+ * and nothing else; a customer has at most one. It is what a subscription without discounts of
+ * its own gives its invoices (subscription_discounts falls back to it), and what a one-off
+ * invoice created without `discounts` names (invoices.c), with the same durations: `once` is
+ * used up by the first invoice it takes something from, `repeating` ends at start +
+ * duration_in_months, `forever` stays. Its events are customer.discount.created, .updated
+ * (another coupon replaced it) and .deleted.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -65,6 +73,16 @@ static const char SQL_LIVE_ITEM[] =
 static const char SQL_LIVE_CHECKOUT[] =
     "SELECT id FROM discounts WHERE merchant_id = $1 AND checkout_session = $2 AND ended = 0"
     " ORDER BY pos LIMIT $3";
+static const char SQL_LIVE_CUSTOMER[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND customer = $2 AND subscription IS NULL"
+    " AND invoice IS NULL AND invoice_item IS NULL AND checkout_session IS NULL AND ended = 0"
+    " ORDER BY pos LIMIT $3";
+static const char SQL_CUSTOMER_ROW[] =
+    "SELECT id, coupon, promotion_code, start_at, end_at FROM discounts WHERE merchant_id = $1"
+    " AND customer = $2 AND subscription IS NULL AND invoice IS NULL AND invoice_item IS NULL"
+    " AND checkout_session IS NULL AND ended = 0 ORDER BY pos LIMIT 1";
+static const char SQL_SUB_CUSTOMER[] =
+    "SELECT customer FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_EXPIRED_SUB[] =
     "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND ended = 0"
     " AND end_at IS NOT NULL AND end_at <= $3 ORDER BY pos LIMIT $4";
@@ -129,9 +147,8 @@ int discount_load(struct req *r, struct db *db, const char *id, struct discount 
 	return rc == DB_OK ? DB_OK : rc == DB_NOTFOUND ? DB_ERR : rc;
 }
 
-void discount_render(struct req *r, const struct discount *d, bool deleted, struct json *j)
+static void render_discount(const struct discount *d, bool deleted, struct json *j)
 {
-	(void)r;
 	json_obj_open(j);
 	json_kv_str(j, "id", d->id);
 	json_kv_str(j, "object", "discount");
@@ -156,6 +173,12 @@ void discount_render(struct req *r, const struct discount *d, bool deleted, stru
 	json_kv_str_or_null(j, "subscription", d->subscription);
 	json_kv_null(j, "subscription_item");
 	json_obj_close(j);
+}
+
+void discount_render(struct req *r, const struct discount *d, bool deleted, struct json *j)
+{
+	(void)r;
+	render_discount(d, deleted, j);
 }
 
 int discounts_render_ids(struct req *r, struct db *db, const char *ids_json, bool expand,
@@ -354,7 +377,9 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 			d->customer = customer;
 			d->start = t;
 		}
-		if (!d->coupon.percent_e4 && !str_eq(d->coupon.currency, currency))
+		/* currency NULL: a customer's discount, for invoices in any currency (an amount
+		 * off takes something only from those in its own) */
+		if (currency && !d->coupon.percent_e4 && !str_eq(d->coupon.currency, currency))
 			return req_fail(r, ERR_PARAM_BAD, shown,
 					"The coupon %s takes an amount off in %s; this is in %s.",
 					d->coupon.id, d->coupon.currency, currency);
@@ -374,6 +399,7 @@ static const char *live_sql(enum discount_parent kind)
 	return kind == DISCOUNT_SUBSCRIPTION   ? SQL_LIVE_SUB
 	       : kind == DISCOUNT_INVOICE      ? SQL_LIVE_INVOICE
 	       : kind == DISCOUNT_INVOICE_ITEM ? SQL_LIVE_ITEM
+	       : kind == DISCOUNT_CUSTOMER     ? SQL_LIVE_CUSTOMER
 					       : SQL_LIVE_CHECKOUT;
 }
 
@@ -451,11 +477,15 @@ static int redeem(struct req *r, struct db *db, const char *sql, const char *id)
 	return n == 1 ? 0 : 1;
 }
 
-int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, const char *parent,
-		     const char *customer, int64_t t, struct discount *ds, int n,
-		     const char **ret_ids)
+/* discounts_attach; announce: its discounts' customer.discount.created / .deleted are sent (a
+ * subscription's; a customer's are sent by customer_discount_params, which knows an update) */
+static int attach(struct req *r, struct db *db, enum discount_parent kind, const char *parent,
+		  const char *customer, int64_t t, struct discount *ds, int n, bool announce,
+		  const char **ret_ids)
 {
-	bool sub = kind == DISCOUNT_SUBSCRIPTION;
+	bool sub = announce;
+	/* a subscription's or a customer's: how long it lasts counts (repeating: its end) */
+	bool timed = kind == DISCOUNT_SUBSCRIPTION || kind == DISCOUNT_CUSTOMER;
 	char old[DISCOUNTS_MAX][ID_MAX];
 	int n_old = 0;
 	if (live_ids(r, db, live_sql(kind), parent, old, &n_old) != DB_OK)
@@ -506,7 +536,7 @@ int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, co
 		d->customer = customer;
 		d->start = t;
 		d->end = 0;
-		if (sub && str_eq(d->coupon.duration, "repeating") &&
+		if (timed && str_eq(d->coupon.duration, "repeating") &&
 		    billing_add(t, BILLING_MONTH, d->coupon.duration_in_months, &d->end) != 0) {
 			rc = req_fail(r, ERR_PARAM_BAD, NULL,
 				      "The coupon's duration is out of range.");
@@ -556,7 +586,28 @@ int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, co
 	return 0;
 }
 
+int discounts_attach(struct req *r, struct db *db, enum discount_parent kind, const char *parent,
+		     const char *customer, int64_t t, struct discount *ds, int n,
+		     const char **ret_ids)
+{
+	return attach(r, db, kind, parent, customer, t, ds, n, kind == DISCOUNT_SUBSCRIPTION,
+		      ret_ids);
+}
+
 /* ---- a subscription's ---- */
+
+/* The customer of subscription sub (r's arena), or NULL. */
+static const char *sub_customer(struct req *r, struct db *db, const char *sub)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SUB_CUSTOMER);
+	if (!st)
+		return NULL;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	const char *c = db_step(st) == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	return c;
+}
 
 int subscription_discounts(struct req *r, struct db *db, const char *sub, int64_t t,
 			   struct discount *ret, int *ret_n)
@@ -572,6 +623,15 @@ int subscription_discounts(struct req *r, struct db *db, const char *sub, int64_
 			return rc < 0 ? rc : DB_ERR;
 		if (!ret[k].end || t < ret[k].end)
 			k++;
+	}
+	if (k == 0) {
+		/* none of its own: its customer's (Stripe's precedence) */
+		const char *customer = sub_customer(r, db, sub);
+		rc = customer ? customer_discount_get(r, db, customer, t, &ret[0]) : DB_NOTFOUND;
+		if (rc == DB_OK)
+			k = 1;
+		else if (rc != DB_NOTFOUND)
+			return rc;
 	}
 	*ret_n = k;
 	return DB_OK;
@@ -594,6 +654,145 @@ int subscription_discounts_expire(struct req *r, struct db *db, const char *sub,
 	for (int i = 0; i < n; i++)
 		if (end_one(r, db, ids[i], t, true) != 0)
 			return -1;
+	/* the customer's, which its invoices may take, too */
+	const char *customer = sub_customer(r, db, sub);
+	char cid[DISCOUNTS_MAX][ID_MAX];
+	int nc = 0;
+	if (customer && live_ids(r, db, SQL_LIVE_CUSTOMER, customer, cid, &nc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < nc; i++) {
+		struct discount d;
+		if (discount_load(r, db, cid[i], &d) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (d.end && d.end <= t && end_one(r, db, d.id, t, true) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- a customer's ---- */
+
+/* Is d a customer's own discount (attached to nothing else)? */
+static bool customer_level(const struct discount *d)
+{
+	return d->customer && !d->subscription && !d->invoice && !d->invoice_item &&
+	       !d->checkout_session;
+}
+
+int customer_discount_get(struct req *r, struct db *db, const char *customer, int64_t t,
+			  struct discount *ret)
+{
+	char ids[DISCOUNTS_MAX][ID_MAX];
+	int n = 0;
+	int rc = live_ids(r, db, SQL_LIVE_CUSTOMER, customer, ids, &n);
+	if (rc != DB_OK)
+		return rc;
+	if (n == 0)
+		return DB_NOTFOUND;
+	rc = discount_load(r, db, ids[0], ret);
+	if (rc != DB_OK)
+		return rc < 0 ? rc : DB_ERR;
+	return !ret->end || t < ret->end ? DB_OK : DB_NOTFOUND;
+}
+
+int customer_discount_json(struct arena *a, const char *merchant_id, struct db *db,
+			   const char *customer, const char **ret)
+{
+	*ret = NULL;
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_ROW);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int rc = db_step(st);
+	struct discount d;
+	if (rc == DB_ROW) {
+		memset(&d, 0, sizeof(d));
+		str_copy(d.id, sizeof(d.id), db_col_text(st, 0, NULL));
+		const char *c = db_col_text(st, 1, NULL);
+		str_copy(d.coupon.id, sizeof(d.coupon.id), c ? c : "");
+		const char *promo = db_col_text(st, 2, NULL);
+		str_copy(d.promotion_code, sizeof(d.promotion_code), promo ? promo : "");
+		d.customer = customer;
+		d.start = db_col_int64(st, 3);
+		d.end = db_col_int64_or0(st, 4);
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return DB_OK;
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 16 * 1024);
+	json_init(&j, &b);
+	render_discount(&d, false, &j);
+	*ret = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_release(&b);
+	return *ret ? DB_OK : DB_ERR;
+}
+
+int customer_discount_params(struct req *r, struct db *db, const char *customer, int64_t t,
+			     bool *ret_changed)
+{
+	if (ret_changed)
+		*ret_changed = false;
+	struct discount_spec spec;
+	/* only the customer's own parameters (no discounts[] on customers) */
+	if (discount_spec_parse(r, "customer_discounts_none", true, &spec) != 0)
+		return -1;
+	if (!spec.present)
+		return 0;
+	char old[DISCOUNTS_MAX][ID_MAX];
+	int n_old = 0;
+	if (live_ids(r, db, SQL_LIVE_CUSTOMER, customer, old, &n_old) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (spec.n == 0) {
+		/* "": removed */
+		for (int k = 0; k < n_old; k++)
+			if (end_one(r, db, old[k], t, true) != 0)
+				return -1;
+		if (ret_changed)
+			*ret_changed = n_old > 0;
+		return 0;
+	}
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	if (!ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* no currency (it serves invoices in any) and no purchase: a promotion code with a
+	 * minimum amount cannot be checked against one, and is refused */
+	if (discounts_resolve(r, db, &spec, customer, NULL, -1, NULL, t, ds, &n) != 0)
+		return -1;
+	/* the one it had ends quietly: the new one is an update of the customer's discount */
+	for (int k = 0; k < n_old; k++)
+		if (end_one(r, db, old[k], t, false) != 0)
+			return -1;
+	if (attach(r, db, DISCOUNT_CUSTOMER, customer, customer, t, ds, n, false, NULL) != 0)
+		return -1;
+	if (ret_changed)
+		*ret_changed = true;
+	return discount_emit(r, db, &ds[0],
+			     n_old ? "customer.discount.updated" : "customer.discount.created", t);
+}
+
+int customer_discount_remove(struct req *r, struct db *db, const char *customer, int64_t t)
+{
+	char ids[DISCOUNTS_MAX][ID_MAX];
+	int n = 0;
+	if (live_ids(r, db, SQL_LIVE_CUSTOMER, customer, ids, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n == 0)
+		return req_fail(r, ERR_RESOURCE_MISSING, NULL,
+				"No active discount for customer: '%s'", customer);
+	struct discount first;
+	if (discount_load(r, db, ids[0], &first) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++)
+		if (end_one(r, db, ids[i], t, true) != 0)
+			return -1;
+	r->answer_event[0] = '\0';
+	discount_render(r, &first, true, req_json(r));
 	return 0;
 }
 
@@ -919,7 +1118,8 @@ int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *i
 		return req_fail(r, ERR_API, NULL, NULL);
 	for (int k = 0; k < n; k++) {
 		const struct discount *d = &inv[k];
-		if (!d->subscription || d->ended || !str_eq(d->coupon.duration, "once"))
+		if (!(d->subscription || customer_level(d)) || d->ended ||
+		    !str_eq(d->coupon.duration, "once"))
 			continue;
 		struct db_stmt *st = db_prepare(db, SQL_AMOUNT_OF);
 		if (!st)

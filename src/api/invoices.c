@@ -19,6 +19,7 @@
 #include "api/common.h"
 #include "api/customer_balance.h"
 #include "api/list.h"
+#include "api/payments_common.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -219,6 +220,52 @@ static void invoice_origin(struct req *r, struct event_origin *o)
 				   r->livemode};
 }
 
+int64_t invoice_next_step(const struct invoice *in)
+{
+	if (str_eq(in->status, "open") || (str_eq(in->status, "draft") && in->auto_advance))
+		return in->next_payment_attempt;
+	return 0;
+}
+
+static const char SQL_CUSTOMER_CURRENCY[] =
+    "SELECT currency FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+/* Is an amount due of `amount` (> 0) in currency below what a card can be charged (Stripe's
+ * minimum charge amount, payments_check_minimum's rule)? 1 or 0; another refusal of the check
+ * (a currency the rates cannot convert) is not this one: the payment meets it. */
+static int amount_too_small(struct req *r, struct db *db, int64_t amount, const char *currency)
+{
+	const struct currency *c = currency_find(currency);
+	if (c && currency_min_documented(currency) && amount < c->min_charge_minor)
+		return 1;
+	if (payments_check_minimum_db(r, db, amount, currency, "currency", "amount") == 0)
+		return 0;
+	bool small = r->err.code == ERR_AMOUNT_TOO_SMALL;
+	r->err.set = false;
+	return small ? 1 : 0;
+}
+
+/* Would an invoice of customer in currency with amount due `due` be too small (its balance
+ * able to take the debit: the customer exists and its balance is in that currency or none)? */
+static int due_too_small(struct req *r, struct db *db, const char *customer, const char *currency,
+			 int64_t due)
+{
+	if (due <= 0)
+		return 0;
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_CURRENCY);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int rc = db_step(st);
+	const char *cur = rc == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
+	bool takes = rc == DB_ROW && (!cur || !*cur || strcmp(cur, currency) == 0);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return takes ? amount_too_small(r, db, due, currency) : 0;
+}
+
 int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int64_t planned_due)
 {
 	int64_t now;
@@ -244,7 +291,24 @@ int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int6
 	in->starting_balance = starting;
 	in->ending_balance = starting + applied;
 	in->amount_due = due > 0 ? due : 0;
-	if (planned_due >= 0 && in->amount_due != planned_due)
+	/* below the minimum charge (Stripe's invoice_too_small): not charged; paid, the amount
+	 * a debit on the customer's balance for its next invoice */
+	in->too_small = false;
+	int small = rc == 0 ? due_too_small(r, db, in->customer, in->currency, in->amount_due) : 0;
+	if (small < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (small) {
+		int k = customer_balance_too_small(db, r->merchant_id, in->customer, in->currency,
+						   in->id, in->amount_due, now, &o);
+		if (k < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (k == 0) {
+			in->too_small = true;
+			in->amount_paid = in->amount_due;
+		}
+	}
+	int64_t charged = in->too_small ? 0 : in->amount_due;
+	if (planned_due >= 0 && charged != planned_due)
 		return req_fail(r, ERR_INVALID_STATE, "customer",
 				"The customer's balance changed while invoice %s was made; try "
 				"again.",
@@ -256,9 +320,14 @@ int invoice_planned_due(struct req *r, struct db *db, const char *customer, cons
 			int64_t total, int64_t *ret_due)
 {
 	int64_t starting;
+	int64_t due;
 	if (customer_balance_preview(db, r->merchant_id, customer, currency, total, &starting,
-				     ret_due) != DB_OK)
+				     &due) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	int small = due_too_small(r, db, customer, currency, due);
+	if (small < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret_due = small ? 0 : due;
 	return 0;
 }
 
@@ -985,6 +1054,47 @@ static int h_pay(struct req *r)
 
 /* ---- finalize, void ---- */
 
+/* Finalizes draft in at now, inside the caller's write: numbered, a `once` discount of its
+ * customer's used up, the customer's balance applied (planned_due: what the scheduler's attempt
+ * will charge, or -1 for a hand finalize), paid at once when there is nothing (or too little)
+ * to charge; else, when it advances by itself, its first attempt is due now (its
+ * subscription's step or invoice_advance_step makes it). 0, or -1 with r->err. */
+static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
+			 int64_t planned_due)
+{
+	in->status = "open";
+	in->finalized_at = now;
+	in->next_payment_attempt = in->auto_advance ? now : 0;
+	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a `once` discount of its customer's that took something is used up */
+	if (invoice_discounts_used(r, db, in, now) != 0)
+		return -1;
+	/* the customer's balance, applied as it is now (the invoice is charged afterwards for
+	 * its amount due) */
+	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+		return -1;
+	/* nothing to charge (Stripe marks an invoice with nothing due paid when it is finalized;
+	 * a credit went to the customer's balance), or too little (invoice_too_small: the amount
+	 * went to the customer's balance) */
+	bool nothing_due = in->amount_due <= 0 || in->too_small;
+	if (nothing_due) {
+		in->status = "paid";
+		in->paid_at = now;
+		in->auto_advance = false;
+		in->next_payment_attempt = 0;
+	}
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	if (nothing_due && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
+			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
+			    subscription_invoice_paid(r, db, in) != 0))
+		return -1;
+	return 0;
+}
+
 static int finalize_fn(struct db *db, void *p)
 {
 	struct inv_ctx *x = p;
@@ -997,31 +1107,13 @@ static int finalize_fn(struct db *db, void *p)
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;
-	in->status = "open";
-	in->finalized_at = now;
 	bool aa;
 	if (param_bool(r, "auto_advance", &aa) == 1)
 		in->auto_advance = aa;
-	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	/* the customer's balance, applied as it is now (the invoice is charged later, by
-	 * POST …/pay, for its amount due) */
-	if (invoice_balance_apply(r, db, in, -1) != 0)
-		return -1;
-	/* nothing to charge (Stripe marks an invoice with nothing due paid when it is finalized;
-	 * a credit went to the customer's balance) */
-	bool nothing_due = in->amount_due <= 0;
-	if (nothing_due) {
-		in->status = "paid";
-		in->paid_at = now;
-		in->auto_advance = false;
-	}
-	if (invoice_update(r, db, in) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
-		return -1;
-	if (nothing_due && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
-			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0))
+	/* finalized before its hour: with auto_advance it is attempted at once by the scheduler
+	 * (a subscription's by its subscription's step, at the latest when its hour would have
+	 * ended); else it waits for POST …/pay */
+	if (finalize_rows(r, db, in, now, -1) != 0)
 		return -1;
 	return answer_invoice(r, db, in->id);
 }
@@ -1185,11 +1277,25 @@ static int create_fn(struct db *db, void *p)
 	in->lines = "[]";
 	in->discounts = in->total_discount_amounts = "[]";
 	in->subtotal = in->total = 0;
+	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe */
+	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
 	if (c->include) {
 		struct pending_items pi;
 		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
+	}
+	if (!c->spec.present) {
+		/* none asked for: it inherits its customer's discount (Stripe: `discounts` not
+		 * specified; '' avoids it) */
+		struct discount d;
+		int rc = customer_discount_get(r, db, in->customer, now, &d);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (rc == DB_OK)
+			in->discounts = arena_printf(&r->arena, "[%s]", json_quote(r, d.id));
+		if (!in->discounts)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (draft_discounts_set(r, db, in, &c->spec, now) != 0)
 		return -1;
@@ -1252,7 +1358,14 @@ static int update_fn(struct db *db, void *p)
 	const char *desc = param_str(r, "description");
 	if (desc)
 		in->description = *desc ? desc : NULL;
+	bool was_aa = in->auto_advance;
 	param_bool(r, "auto_advance", &in->auto_advance);
+	if (draft && !in->subscription && in->auto_advance != was_aa) {
+		/* a one-off draft: finalized an hour after it was made (now, when that is past), or
+		 * not at all */
+		int64_t at = in->created + INVOICE_DRAFT_WINDOW_S;
+		in->next_payment_attempt = !in->auto_advance ? 0 : at > now ? at : now;
+	}
 	if (param_present(r, "metadata") &&
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
 		return -1;
@@ -1331,6 +1444,180 @@ static int h_delete(struct req *r)
 {
 	struct inv_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, delete_fn, &x);
+}
+
+/* ---- the scheduler's step for a one-off invoice ----
+ *
+ * A one-off invoice with auto_advance is finalized an hour after it was made (its
+ * next_payment_attempt while a draft), then its payment is attempted with its customer's default
+ * PaymentMethod, and a failed attempt is tried again on the renewals' schedule (3 and 7 days
+ * after its finalization), as Stripe's automatic collection does. subscriptions_tick calls it
+ * for the invoices due, in real time or during a test clock's advance (at the clock's time). */
+
+struct advance_ctx {
+	struct req *r;
+	const char *id;
+	int64_t t;
+	struct invoice in;
+	const char *pm;
+	int64_t due;	 /* when its next step is due (0: none) */
+	int64_t planned; /* a draft: what its first attempt will charge */
+	char pi_id[ID_MAX];
+	bool new_intent;
+};
+
+static int advance_read_fn(struct db *db, void *p)
+{
+	struct advance_ctx *x = p;
+	struct req *r = x->r;
+	x->due = x->planned = 0;
+	x->pm = NULL;
+	x->new_intent = true;
+	int rc = invoice_load(r, db, x->id, &x->in);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (x->in.subscription)
+		return 0; /* its subscription's step does it */
+	x->due = invoice_next_step(&x->in);
+	x->pm = default_pm(r, db, &x->in);
+	if (str_eq(x->in.status, "draft"))
+		return invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
+					   &x->planned);
+	if (x->in.payment_intent) {
+		/* an intent is confirmed again while it can be; else the attempt gets a new one */
+		struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, x->in.payment_intent, -1);
+		const char *status = db_step(st) == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
+		x->new_intent = !status || !(str_eq(status, "requires_payment_method") ||
+					     str_eq(status, "requires_confirmation") ||
+					     str_eq(status, "requires_action"));
+		db_reset(st);
+	}
+	return 0;
+}
+
+/* the draft, its hour over: finalized at the step's time */
+static int advance_finalize_fn(struct db *db, void *p)
+{
+	struct advance_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice cur;
+	if (invoice_load(r, db, x->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	if (finalize_rows(r, db, &cur, x->t, x->planned) != 0)
+		return -1;
+	x->in = cur; /* assigned: a re-run of the write gives the same */
+	return 0;
+}
+
+/* inside the attempt's write: the invoice is still the one read; this attempt is its own */
+static int advance_before(struct req *r, struct db *db, void *p)
+{
+	struct advance_ctx *x = p;
+	struct invoice cur;
+	if (invoice_load(r, db, x->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "open"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	cur.next_payment_attempt = 0; /* the outcome sets the next one */
+	if (x->new_intent)
+		cur.payment_intent = x->pi_id;
+	return invoice_update(r, db, &cur) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* an attempt that could not reach a card (none, or one that is gone): a failed attempt */
+static int advance_no_card_fn(struct db *db, void *p)
+{
+	struct advance_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice cur;
+	if (invoice_load(r, db, x->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "open"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	cur.attempt_count++;
+	cur.next_payment_attempt = 0;
+	int64_t next = 0;
+	int k = cur.attempt_count >= BILLING_ATTEMPTS_MAX
+		    ? 0
+		    : billing_next_attempt(cur.finalized_at, (int)cur.attempt_count, &next);
+	if (k < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (k == 1)
+		cur.next_payment_attempt = next;
+	if (invoice_update(r, db, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return invoice_emit(r, db, &cur, "invoice.payment_failed");
+}
+
+int invoice_advance_step(struct app *app, const char *host, const char *merchant, const char *id,
+			 int64_t t)
+{
+	struct req r;
+	req_internal_init(&r, app, merchant, t, host);
+	struct advance_ctx *x = arena_alloc(&r.arena, sizeof(*x));
+	int rc = -1;
+	if (!x)
+		goto out;
+	memset(x, 0, sizeof(*x));
+	x->r = &r;
+	x->id = id;
+	x->t = t;
+	if (req_read(&r, advance_read_fn, x) != 0)
+		goto out;
+	if (!x->due || x->due > t) {
+		rc = 0;
+		goto out;
+	}
+	if (str_eq(x->in.status, "draft")) {
+		if (req_write(&r, advance_finalize_fn, x) != 0)
+			goto out;
+		if (!str_eq(x->in.status, "open")) {
+			rc = 1; /* nothing (or too little) to charge: paid */
+			goto out;
+		}
+	}
+	if (x->pm) {
+		if (x->new_intent)
+			id_new_at(x->pi_id, "pi_", t);
+		struct pi_invoice pv = {
+		    .existing = x->new_intent ? NULL : x->in.payment_intent,
+		    .amount = x->in.amount_due - x->in.amount_paid,
+		    .currency = x->in.currency,
+		    .customer = x->in.customer,
+		    .pm_id = x->pm,
+		    .invoice = x->in.id,
+		    .confirm = true,
+		    .before = advance_before,
+		    .ctx = x,
+		};
+		str_copy(pv.id, sizeof(pv.id), x->pi_id);
+		rc = payment_intents_invoice(&r, &pv);
+		if (rc == 0) {
+			rc = 1;
+			goto out;
+		}
+		/* the store failed: nothing is known of the card; done again later */
+		if (api_error_info(r.err.code)->status >= 500)
+			goto out;
+		r.err.set = false; /* nothing was recorded: a failed attempt, below */
+	}
+	rc = req_write(&r, advance_no_card_fn, x) == 0 ? 1 : -1;
+out:
+	if (rc < 0 && r.err.set && r.err.code == ERR_OVERLOADED)
+		rc = SUBSCRIPTION_STEP_AGAIN;
+	req_internal_release(&r);
+	return rc;
 }
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

@@ -852,7 +852,8 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in, int64
 {
 	if (invoice_balance_apply(r, db, in, planned_due) != 0)
 		return -1;
-	bool zero = in->amount_due <= 0;
+	/* too small to charge: paid, the amount on the customer's balance (invoices.c) */
+	bool zero = in->amount_due <= 0 || in->too_small;
 	if (zero) {
 		in->status = "paid";
 		in->paid_at = in->finalized_at;
@@ -892,7 +893,7 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 	}
 	if (invoice_balance_apply(r, db, in, planned_due) != 0)
 		return -1;
-	if (in->amount_due <= 0)
+	if (in->amount_due <= 0 || in->too_small)
 		return invoice_store(r, db, in, planned_due); /* applied once: the same again */
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1335,6 +1336,17 @@ static int create_discounts_fn(struct db *db, void *p)
 	c->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*c->ds));
 	if (!c->ds)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (!c->spec.n) {
+		/* none of its own: its invoices take the customer's (discounts.c), which is not
+		 * made for it */
+		c->n_ds = 0;
+		struct discount *cd = arena_alloc(&r->arena, sizeof(*cd));
+		int rc = cd ? customer_discount_get(r, db, s->customer, c->t0, cd) : DB_ERR;
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, cd, rc == DB_OK,
+				     &c->due);
+	}
 	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
 			      c->ds, &c->n_ds) != 0)
 		return -1;
@@ -1570,21 +1582,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's items add up to more than %lld per period.",
 				(long long)BILLING_AMOUNT_MAX);
-	/* every later invoice is this total: one the card networks cannot take is refused now */
-	if (c->total > 0 && payments_check_minimum(r, c->total, s->currency, "items", "items") != 0)
-		return -1;
-	/* the first invoice's discounts, and so what it asks for */
+	/* the first invoice's discounts (its own, else its customer's), and so what it asks
+	 * for; with the customer's balance, what it charges: an amount below the minimum charge
+	 * is not charged (invoice_too_small, invoices.c) */
 	c->due = c->trial ? 0 : c->total;
-	if (c->spec.n && req_read(r, create_discounts_fn, c) != 0)
-		return -1;
-	if (c->due > 0 && c->due != c->total &&
-	    payments_check_minimum(r, c->due, s->currency, "discounts", "discounts") != 0)
-		return -1;
-	/* and the customer's balance: what the first invoice charges */
-	if (req_read(r, create_due_fn, c) != 0)
-		return -1;
-	if (c->amount_due > 0 && c->amount_due != c->due &&
-	    payments_check_minimum(r, c->amount_due, s->currency, "customer", "customer") != 0)
+	if (req_read(r, create_discounts_fn, c) != 0 || req_read(r, create_due_fn, c) != 0)
 		return -1;
 	id_new_at(c->invoice_id, "in_", t0);
 	if (c->co)
@@ -1663,7 +1665,7 @@ static int64_t latest_next_attempt(struct req *r, struct db *db, const struct su
 	struct invoice in;
 	if (!s->latest_invoice || invoice_load(r, db, s->latest_invoice, &in) != DB_OK)
 		return 0;
-	return str_eq(in.status, "open") ? in.next_payment_attempt : 0;
+	return invoice_next_step(&in);
 }
 
 /* Is the subscription's test clock advancing? (Its subscriptions cannot change then.) */
@@ -2181,7 +2183,13 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	struct discount_spec spec = {0};
 	if (!ds || (x->c->own_params && discount_spec_parse(r, "discounts", true, &spec) != 0))
 		return ds ? -1 : req_fail(r, ERR_API, NULL, NULL);
-	if (spec.present) {
+	if (spec.present && !spec.n) {
+		/* '' removes its own: its customer's then applies (discounts.c) */
+		int rc = customer_discount_get(r, db, s->customer, x->t, &ds[0]);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		n_ds = rc == DB_OK;
+	} else if (spec.present) {
 		if (discounts_resolve(r, db, &spec, s->customer, s->currency, period_total, s->id,
 				      x->t, ds, &n_ds) != 0)
 			return -1;
@@ -2283,7 +2291,8 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (invoice_store(r, db, &x->in, x->due) != 0)
 			return -1;
 	}
-	sub_schedule(s, 0);
+	/* a renewal's draft (or an open invoice's retry) still waits for its step */
+	sub_schedule(s, x->invoice_now ? 0 : latest_next_attempt(r, db, s));
 	if (sub_save(r, db, s) != 0 ||
 	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
 		return -1;
@@ -2590,7 +2599,8 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 	s->next_action_at = 0;
 	struct invoice in;
 	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
-	    str_eq(in.status, "open") && (in.next_payment_attempt || in.auto_advance)) {
+	    (str_eq(in.status, "open") || str_eq(in.status, "draft")) &&
+	    (in.next_payment_attempt || in.auto_advance)) {
 		in.next_payment_attempt = 0;
 		in.auto_advance = false;
 		if (invoice_update(r, db, &in) != DB_OK ||
@@ -2769,6 +2779,9 @@ struct step_ctx {
 	struct pending_items pending; /* RENEW/TRIAL_END: the invoice items the invoice takes */
 	int64_t total;		      /* RENEW/TRIAL_END: the new invoice's total */
 	int64_t amount_due;	      /* and what it charges, with the customer's balance */
+	/* RENEW/TRIAL_END: the invoice is a draft for INVOICE_DRAFT_WINDOW_S, then finalized and
+	 * attempted by a RETRY step (Stripe's hour before a renewal invoice is finalized) */
+	bool draft;
 };
 
 static const char SQL_PI_STATUS[] =
@@ -2783,8 +2796,7 @@ static int step_read_fn(struct db *db, void *p)
 	struct subscription *s = &x->s;
 	x->has_invoice =
 	    s->latest_invoice && invoice_load(r, db, s->latest_invoice, &x->in) == DB_OK;
-	struct billing_state b = sub_state(
-	    s, x->has_invoice && str_eq(x->in.status, "open") ? x->in.next_payment_attempt : 0);
+	struct billing_state b = sub_state(s, x->has_invoice ? invoice_next_step(&x->in) : 0);
 	x->action = billing_next_action(&b, &x->due);
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
@@ -2811,6 +2823,11 @@ static int step_read_fn(struct db *db, void *p)
 					&x->amount_due) != 0)
 			return -1;
 	}
+	/* a draft's first attempt: it is finalized first, with the customer's balance now */
+	if (x->action == BILLING_RETRY && str_eq(x->in.status, "draft") &&
+	    invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
+				&x->amount_due) != 0)
+		return -1;
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -2928,7 +2945,7 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	if (str_eq(s.status, "trialing"))
 		s.status = "active";
 	s.latest_invoice = x->invoice_id;
-	sub_schedule(&s, 0);
+	sub_schedule(&s, x->draft ? x->t + INVOICE_DRAFT_WINDOW_S : 0);
 	if (sub_save(r, db, &s) != 0)
 		return -1;
 	const char *prev = arena_printf(
@@ -2945,8 +2962,65 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
 				s.id);
 	x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
+	if (x->draft) {
+		/* finalized (and attempted) an hour later by a RETRY step: no number yet, the
+		 * customer's balance taken then */
+		x->in.status = "draft";
+		x->in.finalized_at = 0;
+		x->in.number = NULL;
+		x->in.next_payment_attempt = x->t + INVOICE_DRAFT_WINDOW_S;
+		if (invoice_insert(r, db, &x->in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return invoice_emit(r, db, &x->in, "invoice.created");
+	}
 	/* the version check above makes s.pause_behavior the one the step decided by */
 	return invoice_store_paused(r, db, &x->in, s.pause_behavior, x->amount_due);
+}
+
+/* A renewal's draft finalized at t (its hour is over, inside the write of its first attempt):
+ * numbered, the customer's balance applied (planned_due: what the attempt charges); with
+ * nothing to charge it is paid at once, as a renewal with nothing due always was. 0, or -1 with
+ * r->err. */
+static int draft_finalize(struct req *r, struct db *db, struct invoice *in, int64_t t,
+			  int64_t planned_due)
+{
+	if (invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	in->status = "open";
+	in->finalized_at = t;
+	in->next_payment_attempt = 0;
+	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+		return -1;
+	bool zero = in->amount_due <= 0 || in->too_small;
+	if (zero) {
+		in->status = "paid";
+		in->paid_at = t;
+		in->auto_advance = false;
+	}
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, in, "invoice.finalized") != 0)
+		return -1;
+	if (!zero)
+		return 0;
+	if (invoice_emit(r, db, in, "invoice.paid") != 0 ||
+	    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0)
+		return -1;
+	return subscription_invoice_paid(r, db, in);
+}
+
+/* RETRY of a draft with nothing to charge: finalized, paid. */
+static int draft_uncharged_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice cur;
+	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	return draft_finalize(r, db, &cur, x->t, x->amount_due);
 }
 
 static int renew_before(struct req *r, struct db *db, void *p)
@@ -2962,9 +3036,12 @@ static int retry_before(struct req *r, struct db *db, void *p)
 	struct invoice cur;
 	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != x->in.version || !str_eq(cur.status, "open"))
+	if (cur.version != x->in.version ||
+	    !(str_eq(cur.status, "open") || str_eq(cur.status, "draft")))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
+	if (str_eq(cur.status, "draft") && draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+		return -1;
 	if (x->new_intent) {
 		cur.payment_intent = x->pi_id;
 		if (invoice_update(r, db, &cur) != DB_OK)
@@ -2987,10 +3064,13 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	if (invoice_load(r, db, x->action == BILLING_RETRY ? x->in.id : x->invoice_id, &in) !=
 	    DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (!str_eq(in.status, "open"))
-		return 0; /* a zero invoice is paid already */
 	if (x->action == BILLING_RETRY && in.version != x->in.version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.", in.id);
+	/* a renewal's draft, its hour over: finalized first */
+	if (str_eq(in.status, "draft") && draft_finalize(r, db, &in, x->t, x->amount_due) != 0)
+		return -1;
+	if (!str_eq(in.status, "open"))
+		return 0; /* a zero invoice is paid already */
 	in.attempt_count++;
 	in.next_payment_attempt = 0;
 	bool give_up = false;
@@ -3011,7 +3091,8 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	return subscription_invoice_failed(r, db, &in, give_up);
 }
 
-/* A renewal that charges nothing now: a total of 0 or below, or collection paused. */
+/* A renewal: the next period and its invoice, a draft (x->draft) or, collection paused, as
+ * pause_collection says; nothing is charged in this write. */
 static int uncharged_renew_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
@@ -3031,8 +3112,7 @@ static int step_notice_fn(struct db *db, void *p)
 	struct subscription cur;
 	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
-	int64_t next_attempt =
-	    x->has_invoice && str_eq(x->in.status, "open") ? x->in.next_payment_attempt : 0;
+	int64_t next_attempt = x->has_invoice ? invoice_next_step(&x->in) : 0;
 	if (x->action == BILLING_TRIAL_WILL_END) {
 		s->trial_notice_for = s->trial_end;
 		sub_schedule(s, next_attempt);
@@ -3090,6 +3170,24 @@ static int next_total(const struct subscription *s, int64_t *ret)
 	return billing_total(lines, s->n_items, amounts, ret);
 }
 
+static const char SQL_RESCHEDULE[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND version = $4";
+
+/* The row's next_action_at set to the state's (x->due, 0: none) where it is still as read. */
+static int reschedule_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct db_stmt *st = db_prepare(db, SQL_RESCHEDULE);
+	if (!st)
+		return req_fail(x->r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->r->merchant_id, -1);
+	db_bind_text(st, 2, x->s.id, -1);
+	db_bind_int64_or_null(st, 3, x->due);
+	db_bind_int64(st, 4, x->s.version);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t)
 {
@@ -3106,7 +3204,16 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	if (req_read(&r, step_read_fn, x) != 0)
 		goto out;
 	if (x->action == BILLING_NONE || x->due > t) {
+		/* due at t by the row, not by the state (its invoice changed by itself: a draft
+		 * finalized by hand, auto_advance turned off): the row is put right */
+		int64_t at = x->action == BILLING_NONE ? 0 : x->due;
 		rc = 0;
+		if (x->s.next_action_at && x->s.next_action_at <= t && at != x->s.next_action_at) {
+			x->due = at;
+			rc = req_write(&r, reschedule_fn, x);
+			if (rc == 0)
+				rc = 1;
+		}
 		goto out;
 	}
 	switch (x->action) {
@@ -3130,10 +3237,18 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		}
 		/* computed with its discounts and the customer's balance by the read */
 		int64_t due = retry ? 0 : x->amount_due;
+		bool draft = retry && str_eq(x->in.status, "draft");
 		if (!retry)
 			id_new_at(x->invoice_id, "in_", t);
-		if (!retry && (due <= 0 || x->s.pause_behavior)) {
+		/* a renewal's invoice is a draft for an hour (a paused collection's is made as
+		 * pause_collection says, at once); its RETRY step finalizes and attempts it */
+		x->draft = !retry && !x->s.pause_behavior;
+		if (!retry) {
 			rc = req_write(&r, uncharged_renew_fn, x);
+			break;
+		}
+		if (draft && x->amount_due <= 0) {
+			rc = req_write(&r, draft_uncharged_fn, x);
 			break;
 		}
 		if (x->pm) {
@@ -3141,7 +3256,9 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 				id_new_at(x->pi_id, "pi_", t);
 			struct pi_invoice pv = {
 			    .existing = x->new_intent ? NULL : x->in.payment_intent,
-			    .amount = retry ? x->in.amount_due - x->in.amount_paid : due,
+			    .amount = draft   ? x->amount_due
+				      : retry ? x->in.amount_due - x->in.amount_paid
+					      : due,
 			    .currency = x->s.currency,
 			    .description = "Subscription update",
 			    .customer = x->s.customer,
@@ -3196,20 +3313,34 @@ void subscriptions_scheduler_init(struct app *app, const char *host)
 	str_copy(tick_host, sizeof(tick_host), host);
 }
 
+/* one-off invoices (invoices.c, invoice_advance_step): an auto-advancing draft whose hour is
+ * over, an open one whose next attempt is due */
+#define INVOICE_DUE_WHERE                                                                          \
+	" subscription IS NULL AND next_payment_attempt IS NOT NULL"                               \
+	" AND next_payment_attempt <= $1"                                                          \
+	" AND (status = 'open' OR (status = 'draft' AND auto_advance = 1))"
 const char SUBSCRIPTIONS_DUE_SQL[] =
     "SELECT 1 FROM subscriptions WHERE next_action_at IS NOT NULL AND test_clock IS NULL"
     " AND next_action_at <= $1 UNION ALL SELECT 1 FROM test_clocks WHERE status = 'advancing'"
-    " LIMIT 1";
+    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE " LIMIT 1";
+static const char SQL_DUE_INVOICES[] =
+    "SELECT merchant_id, id FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
+    " ORDER BY next_payment_attempt LIMIT $2";
+static const char SQL_DEFER_INVOICE[] =
+    "UPDATE invoices SET next_payment_attempt = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DUE_REALTIME[] =
     "SELECT merchant_id, id FROM subscriptions WHERE next_action_at IS NOT NULL"
     " AND test_clock IS NULL AND next_action_at <= $1 ORDER BY next_action_at LIMIT $2";
 static const char SQL_ADVANCING[] =
     "SELECT merchant_id, id, target_time FROM test_clocks WHERE status = 'advancing'"
     " ORDER BY id LIMIT $1";
+/* the clock's subscriptions and one-off invoices ($4: its target, as $1 of INVOICE_DUE_WHERE) */
 static const char SQL_DUE_ON_CLOCK[] =
-    "SELECT id, next_action_at FROM subscriptions WHERE merchant_id = $1 AND test_clock = $2"
-    " AND next_action_at IS NOT NULL AND next_action_at <= $3 ORDER BY next_action_at, id"
-    " LIMIT 1";
+    "SELECT id, at, kind FROM (SELECT id, next_action_at AS at, 0 AS kind FROM subscriptions"
+    " WHERE merchant_id = $2 AND test_clock = $3 AND next_action_at IS NOT NULL"
+    " AND next_action_at <= $1 UNION ALL SELECT id, next_payment_attempt AS at, 1 AS kind"
+    " FROM invoices WHERE merchant_id = $2 AND test_clock = $3 AND" INVOICE_DUE_WHERE
+    ") AS due ORDER BY at, kind, id LIMIT 1";
 static const char SQL_DEFER[] =
     "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_CLOCK_FAILED[] =
@@ -3227,6 +3358,8 @@ struct collect_ctx {
 	int n_subs;
 	struct due_item clocks[TICK_CLOCKS_MAX];
 	int n_clocks;
+	struct due_item invs[TICK_REALTIME_BATCH];
+	int n_invs;
 };
 
 static int collect_fn(struct db *db, void *p)
@@ -3254,14 +3387,25 @@ static int collect_fn(struct db *db, void *p)
 		d->at = db_col_int64(st, 2);
 	}
 	db_reset(st);
+	st = db_prepare(db, SQL_DUE_INVOICES);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, TICK_REALTIME_BATCH - c->n_invs);
+	while (c->n_invs < TICK_REALTIME_BATCH && db_step(st) == DB_ROW) {
+		struct due_item *d = &c->invs[c->n_invs++];
+		str_copy(d->merchant, ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(d->id, ID_MAX, db_col_text(st, 1, NULL));
+	}
+	db_reset(st);
 	return 0;
 }
 
 struct clock_due_ctx {
 	const struct due_item *clock;
-	char sub[ID_MAX];
+	char sub[ID_MAX]; /* or a one-off invoice (invoice) */
 	int64_t at;
-	bool found;
+	bool found, invoice;
 };
 
 static int clock_due_fn(struct db *db, void *p)
@@ -3271,13 +3415,14 @@ static int clock_due_fn(struct db *db, void *p)
 	struct db_stmt *st = db_prepare(db, SQL_DUE_ON_CLOCK);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, c->clock->merchant, -1);
-	db_bind_text(st, 2, c->clock->id, -1);
-	db_bind_int64(st, 3, c->clock->at);
+	db_bind_int64(st, 1, c->clock->at);
+	db_bind_text(st, 2, c->clock->merchant, -1);
+	db_bind_text(st, 3, c->clock->id, -1);
 	if (db_step(st) == DB_ROW) {
 		c->found = true;
 		str_copy(c->sub, ID_MAX, db_col_text(st, 0, NULL));
 		c->at = db_col_int64(st, 1);
+		c->invoice = db_col_int64(st, 2) == 1;
 	}
 	db_reset(st);
 	return 0;
@@ -3287,12 +3432,15 @@ struct mark_ctx {
 	const char *merchant, *id;
 	int64_t until;
 	bool clock;
+	bool invoice; /* a one-off invoice's step deferred */
 };
 
 static int mark_fn(struct db *db, void *p)
 {
 	struct mark_ctx *m = p;
-	struct db_stmt *st = db_prepare(db, m->clock ? SQL_CLOCK_FAILED : SQL_DEFER);
+	struct db_stmt *st = db_prepare(db, m->clock	 ? SQL_CLOCK_FAILED
+					    : m->invoice ? SQL_DEFER_INVOICE
+							 : SQL_DEFER);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, m->merchant, -1);
@@ -3320,7 +3468,18 @@ int subscriptions_tick(struct store *s, int64_t now)
 		if (k < 0) {
 			/* a step that cannot be done is tried again later, not every tick */
 			struct mark_ctx m = {c->subs[i].merchant, c->subs[i].id,
-					     now + DEFER_AFTER_FAILURE_S, false};
+					     now + DEFER_AFTER_FAILURE_S, false, false};
+			store_write(s, m.merchant, mark_fn, &m);
+		}
+	}
+	for (int i = 0; rc == 0 && i < c->n_invs; i++) {
+		int k = invoice_advance_step(tick_app, tick_host, c->invs[i].merchant,
+					     c->invs[i].id, now);
+		if (k > 0)
+			done++;
+		if (k < 0) {
+			struct mark_ctx m = {c->invs[i].merchant, c->invs[i].id,
+					     now + DEFER_AFTER_FAILURE_S, false, true};
 			store_write(s, m.merchant, mark_fn, &m);
 		}
 	}
@@ -3337,7 +3496,10 @@ int subscriptions_tick(struct store *s, int64_t now)
 				finished = true;
 				break;
 			}
-			int k = subscription_step(tick_app, tick_host, clk->merchant, d.sub, d.at);
+			int k = d.invoice ? invoice_advance_step(tick_app, tick_host, clk->merchant,
+								 d.sub, d.at)
+					  : subscription_step(tick_app, tick_host, clk->merchant,
+							      d.sub, d.at);
 			if (k > 0)
 				done++;
 			if (k == SUBSCRIPTION_STEP_AGAIN)
@@ -3345,7 +3507,7 @@ int subscriptions_tick(struct store *s, int64_t now)
 			if (k <= 0) {
 				/* due but not done: the clock cannot reach its time (Stripe's
 				 * internal_failure) rather than spin */
-				struct mark_ctx m = {clk->merchant, clk->id, 0, true};
+				struct mark_ctx m = {clk->merchant, clk->id, 0, true, false};
 				store_write(s, m.merchant, mark_fn, &m);
 				log_msg(LOG_ERROR,
 					"test clock %s: subscription %s could not advance", clk->id,

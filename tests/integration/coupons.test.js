@@ -17,6 +17,8 @@ let env;
 let stripe;
 let other;
 const DAY = 86400;
+// a renewal's invoice is a draft for an hour before it is finalized and charged (Stripe's)
+const HOUR = 3600;
 const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1
 const APR1 = Date.UTC(2025, 3, 1, 0, 0, 0) / 1000;
 const MAY1 = Date.UTC(2025, 4, 1, 0, 0, 0) / 1000;
@@ -264,7 +266,7 @@ test('a forever percent coupon on a subscription: every invoice discounted line 
   assert.equal((await stripe.coupons.retrieve(coupon.id)).times_redeemed, 1);
   assert.deepEqual(await eventsOf(d.id), ['customer.discount.created']);
   // renewals keep it
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
   assert.equal(next.total, 6750 - offA - offB);
   assert.equal(next.status, 'paid');
@@ -291,7 +293,7 @@ test('durations: once is used by the first paid invoice (not a trial\'s), repeat
   const rd = await (async () => (await stripe.subscriptions.retrieve(sub.id, { expand: ['discounts'] })).discounts)();
   assert.equal(rd[1].end, Date.UTC(2025, 4, 1, 0, 0, 0) / 1000, 'repeating: start + 2 months');
   // the trial ends (Mar 15): 30.00 − 5.00 (once) − 10 % of the rest (2.50)
-  await advance(clock, T0 + 14 * DAY + 60);
+  await advance(clock, T0 + 14 * DAY + HOUR + 60);
   let s = await stripe.subscriptions.retrieve(sub.id);
   let inv = await stripe.invoices.retrieve(s.latest_invoice);
   assert.equal(inv.subtotal, 3000);
@@ -302,13 +304,13 @@ test('durations: once is used by the first paid invoice (not a trial\'s), repeat
   assert.deepEqual(s.discounts, [dRep], 'once is used up');
   assert.deepEqual(await eventsOf(dOnce), ['customer.discount.created', 'customer.discount.deleted']);
   // Apr 15: the repeating one still (before May 1)
-  await advance(clock, T0 + 45 * DAY + 60);
+  await advance(clock, T0 + 45 * DAY + HOUR + 60);
   s = await stripe.subscriptions.retrieve(sub.id);
   inv = await stripe.invoices.retrieve(s.latest_invoice);
   assert.equal(inv.total, 2700);
   await assertConserved(inv);
   // May 15: it ran out on May 1
-  await advance(clock, T0 + 75 * DAY + 60);
+  await advance(clock, T0 + 75 * DAY + HOUR + 60);
   s = await stripe.subscriptions.retrieve(sub.id);
   inv = await stripe.invoices.retrieve(s.latest_invoice);
   assert.equal(inv.total, 3000);
@@ -432,7 +434,7 @@ test('a subscription\'s discounts change: update replaces them, \'\' clears, DEL
   assert.equal(u2.discounts.length, 2);
   assert.equal((await stripe.coupons.retrieve(c10.id)).times_redeemed, 1, 'kept, not redeemed again');
   // the renewal takes both, one after the other: 30.00 − 3.00 = 27.00, − 5.40 = 21.60
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
   assert.deepEqual(inv.total_discount_amounts.map((x) => x.amount), [300, 540]);
   assert.equal(inv.total, 2160);
@@ -454,7 +456,7 @@ test('a subscription\'s discounts change: update replaces them, \'\' clears, DEL
   assert.deepEqual(u4.discounts, []);
   evs = await eventsFull(sub.id);
   assert.deepEqual(evs[evs.length - 1].data.previous_attributes, { discounts: u3.discounts });
-  await advance(clock, MAY1 + 60);
+  await advance(clock, MAY1 + HOUR + 60);
   const full = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
   assert.equal(full.total, 3000);
   // another subscription's discount cannot be kept

@@ -16,6 +16,8 @@ const { billingShape, clockAdvance } = require('./billing_helpers');
 let env;
 let stripe;
 const DAY = 86400;
+// a renewal's invoice is a draft for an hour before it is finalized and charged (Stripe's)
+const HOUR = 3600;
 const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1: a 31-day first period
 const P = 31 * DAY;
 const APR1 = T0 + P;
@@ -110,7 +112,7 @@ test('a customer with a credit pays less on its first invoice and on its renewal
   assert.equal((await stripe.customers.retrieve(customer.id)).balance, 0);
   // a new credit; the renewal takes it
   await stripe.customers.createBalanceTransaction(customer.id, { amount: -500, currency: 'usd' });
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   const renewed = await stripe.subscriptions.retrieve(sub.id);
   assert.equal(renewed.status, 'active');
   const second = await stripe.invoices.retrieve(renewed.latest_invoice);
@@ -140,7 +142,7 @@ test('a credit larger than the invoice charges nothing and leaves the rest on th
   assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0, 'no payment at all');
   assert.equal((await stripe.customers.retrieve(customer.id)).balance, -2000);
   // the renewal takes the rest: 3000 - 2000
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   const second = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
   assert.deepEqual([second.starting_balance, second.ending_balance, second.amount_due, second.status], [-2000, 0, 1000, 'paid']);
   await assertInvoiceMoney(second);
@@ -166,7 +168,7 @@ test('a downgrade with always_invoice credits the balance, which the next renewa
   // no pending item carries it any more: the balance does
   assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
   assert.equal((await stripe.customers.retrieve(customer.id)).balance, credit);
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
   assert.deepEqual([next.total, next.starting_balance, next.ending_balance, next.amount_due, next.status],
     [3000, credit, 0, 3000 + credit, 'paid']);

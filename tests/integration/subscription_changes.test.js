@@ -14,6 +14,8 @@ let env;
 let stripe;
 let other;
 const DAY = 86400;
+// a renewal's invoice is a draft for an hour before it is finalized and charged (Stripe's)
+const HOUR = 3600;
 const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1: a 31-day first period
 
 before(async () => {
@@ -229,7 +231,7 @@ test('a renewal invoice takes the pending items of its customer and subscription
   assert.equal(a.parent.subscription_details.subscription, sub.id);
   shape(a, 'invoiceitem');
   const b = await stripe.invoiceItems.create({ customer: customer.id, amount: 50, currency: 'usd' });
-  await advance(clock, T0 + 31 * DAY + 60);
+  await advance(clock, T0 + 31 * DAY + HOUR + 60);
   const renewed = await stripe.subscriptions.retrieve(sub.id);
   const inv = await stripe.invoices.retrieve(renewed.latest_invoice);
   assert.equal(inv.billing_reason, 'subscription_cycle');
@@ -290,7 +292,7 @@ test('a quantity change mid-period: unused time credited, remaining time charged
   assert.equal(none.items.data[0].quantity, 3);
   assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 2);
   // the renewal: 3 × 30.00 for April, with the prorations
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   const renewed = await stripe.subscriptions.retrieve(sub.id);
   const inv = await stripe.invoices.retrieve(renewed.latest_invoice);
   assert.equal(inv.billing_reason, 'subscription_cycle');
@@ -338,7 +340,7 @@ test('always_invoice: a price change is invoiced and paid at once; the money add
   assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
   assert.equal((await stripe.customers.retrieve(customer.id)).balance, credit);
   // the renewal takes the credit
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
   assert.equal(next.total, 3000);
   assert.equal(next.starting_balance, credit);

@@ -16,6 +16,8 @@ let env;
 let stripe;
 let other;
 const DAY = 86400;
+// a renewal's invoice is a draft for an hour before it is finalized and charged (Stripe's)
+const HOUR = 3600;
 const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1
 const APR1 = Date.UTC(2025, 3, 1, 0, 0, 0) / 1000;
 const MAY1 = Date.UTC(2025, 4, 1, 0, 0, 0) / 1000;
@@ -120,7 +122,7 @@ test('pause_collection keep_as_draft: renewals are drafts, nothing is charged; u
   evs = await eventsFull(sub.id);
   assert.deepEqual(evs[evs.length - 1].data.previous_attributes,
     { pause_collection: { behavior: 'keep_as_draft', resumes_at: null } });
-  await advance(clock, MAY1 + 60);
+  await advance(clock, MAY1 + HOUR + 60);
   const s2 = await stripe.subscriptions.retrieve(sub.id);
   const inv2 = await stripe.invoices.retrieve(s2.latest_invoice);
   assert.equal(inv2.status, 'paid');
@@ -175,7 +177,7 @@ test('pause_collection void with resumes_at: the renewal is voided, collection r
   assert.equal(last.created, resumesAt);
   assert.deepEqual(last.data.previous_attributes, { pause_collection: { behavior: 'void', resumes_at: resumesAt } });
   // the next renewal is charged
-  await advance(clock, MAY1 + 60);
+  await advance(clock, MAY1 + HOUR + 60);
   s = await stripe.subscriptions.retrieve(sub.id);
   const inv = await stripe.invoices.retrieve(s.latest_invoice);
   assert.equal(inv.status, 'paid');
@@ -226,11 +228,11 @@ test('a past_due renewal marked uncollectible is not retried; the subscription g
   const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
   const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
   await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
-  await advance(clock, APR1 + 60);
+  await advance(clock, APR1 + HOUR + 60);
   let s = await stripe.subscriptions.retrieve(sub.id);
   assert.equal(s.status, 'past_due');
   let inv = await stripe.invoices.retrieve(s.latest_invoice);
-  assert.equal(inv.next_payment_attempt, APR1 + 3 * DAY);
+  assert.equal(inv.next_payment_attempt, APR1 + HOUR + 3 * DAY, 'three days after it was finalized');
   inv = await stripe.invoices.markUncollectible(inv.id);
   assert.equal(inv.next_payment_attempt, null);
   await advance(clock, APR1 + 8 * DAY);
@@ -307,7 +309,7 @@ test('trial_settings pause: a trial ending without a payment method pauses; tria
   // only a paused subscription resumes
   await assert.rejects(stripe.subscriptions.resume(sub.id), (e) => e.statusCode === 400 && /not paused/.test(e.message));
   // and it renews on its new cycle
-  await advance(clock, Date.UTC(2025, 4, 30, 0, 1, 0) / 1000);
+  await advance(clock, Date.UTC(2025, 4, 30, 1, 1, 0) / 1000);
   const renewed = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
   assert.equal(renewed.billing_reason, 'subscription_cycle');
   assert.equal(renewed.status, 'paid');
@@ -390,7 +392,7 @@ test('resume on the old cycle (billing_cycle_anchor unchanged): always_invoice, 
     assert.equal(r.latest_invoice, sub.latest_invoice, 'nothing invoiced now');
     const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
     assert.deepEqual(pending.map((x) => x.amount), [share]);
-    await advance(clock, APR15 + 60);
+    await advance(clock, APR15 + HOUR + 60);
     const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
     assert.equal(inv.billing_reason, 'subscription_cycle');
     assert.equal(inv.total, 6000 + share);

@@ -12,6 +12,8 @@ let env;
 let stripe;
 let other;
 const DAY = 86400;
+// a renewal's invoice is a draft for an hour before it is finalized and charged (Stripe's)
+const HOUR = 3600;
 const T0 = Date.UTC(2025, 0, 31, 12, 0, 0) / 1000; // Jan 31: month ends clamp
 
 before(async () => {
@@ -256,26 +258,26 @@ test('a card that declines on renewal: past_due, retried on day 3 and day 7, the
   const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
   await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
   const feb28 = Date.UTC(2025, 1, 28, 12, 0, 0) / 1000;
-  await advance(clock, feb28 + 60);
+  await advance(clock, feb28 + HOUR + 60);
   let s = await stripe.subscriptions.retrieve(sub.id);
   assert.equal(s.status, 'past_due');
   let inv = await stripe.invoices.retrieve(s.latest_invoice, { expand: ['payments'] });
   assert.equal(inv.status, 'open');
   assert.equal(inv.attempt_count, 1);
   assert.equal(inv.amount_remaining, 2000);
-  assert.equal(inv.next_payment_attempt, feb28 + 3 * DAY);
+  assert.equal(inv.next_payment_attempt, feb28 + HOUR + 3 * DAY, 'three days after it was finalized');
   const pi = await stripe.paymentIntents.retrieve(inv.payments.data[0].payment.payment_intent);
   assert.equal(pi.status, 'requires_payment_method');
   assert.equal(pi.last_payment_error.code, 'card_declined');
   assert.deepEqual((await eventsOf(inv.id)).slice(-1), ['invoice.payment_failed']);
   // day 3: the second attempt fails too
-  await advance(clock, feb28 + 3 * DAY + 60);
+  await advance(clock, feb28 + HOUR + 3 * DAY + 60);
   inv = await stripe.invoices.retrieve(inv.id);
   assert.equal(inv.attempt_count, 2);
-  assert.equal(inv.next_payment_attempt, feb28 + 7 * DAY);
+  assert.equal(inv.next_payment_attempt, feb28 + HOUR + 7 * DAY);
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'past_due');
   // day 7: the last attempt fails: the subscription is canceled, the invoice stays open
-  await advance(clock, feb28 + 7 * DAY + 60);
+  await advance(clock, feb28 + HOUR + 7 * DAY + 60);
   inv = await stripe.invoices.retrieve(inv.id);
   assert.equal(inv.attempt_count, 3);
   assert.equal(inv.next_payment_attempt, null);
@@ -299,7 +301,7 @@ test('a retry that succeeds makes the subscription active again; POST /v1/invoic
   const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
   await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
   const feb28 = Date.UTC(2025, 1, 28, 12, 0, 0) / 1000;
-  await advance(clock, feb28 + 60);
+  await advance(clock, feb28 + HOUR + 60);
   const s = await stripe.subscriptions.retrieve(sub.id);
   assert.equal(s.status, 'past_due');
   // paying by hand with the failing card: 402, one more failed attempt recorded
@@ -308,7 +310,7 @@ test('a retry that succeeds makes the subscription active again; POST /v1/invoic
   // a good card, then the scheduled retry pays it
   const good = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id });
   await stripe.subscriptions.update(sub.id, { default_payment_method: good.id });
-  await advance(clock, feb28 + 7 * DAY + 60);
+  await advance(clock, feb28 + HOUR + 7 * DAY + 60);
   const inv = await stripe.invoices.retrieve(s.latest_invoice);
   assert.equal(inv.status, 'paid');
   assert.equal(inv.attempt_count, 3);
@@ -491,7 +493,7 @@ test('a renewal the store cannot write (overloaded) is done again, not recorded 
       PERFORM nextval('renewal_blocked'); RAISE EXCEPTION 'blocked' USING ERRCODE = '40001'; END $$ LANGUAGE plpgsql;
     CREATE TRIGGER renewal_blocked BEFORE INSERT ON charges FOR EACH ROW EXECUTE FUNCTION renewal_blocked();`);
   const feb28 = Date.UTC(2025, 1, 28, 12, 0, 0) / 1000;
-  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: feb28 + 3600 });
+  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: feb28 + HOUR + 60 });
   for (let i = 0; ; i++) {
     const hits = storeSql(env.dataDir, 'SELECT last_value FROM renewal_blocked').reduce((a, x) => a + Number(x), 0);
     if (hits >= 16) break; // one whole write, retries included
@@ -499,7 +501,7 @@ test('a renewal the store cannot write (overloaded) is done again, not recorded 
     await new Promise((r) => setTimeout(r, 50));
   }
   storeSql(env.dataDir, 'DROP TRIGGER renewal_blocked ON charges');
-  assert.equal((await ready(clock)).frozen_time, feb28 + 3600);
+  assert.equal((await ready(clock)).frozen_time, feb28 + HOUR + 60);
   const renewed = await stripe.subscriptions.retrieve(sub.id);
   assert.equal(renewed.status, 'active');
   const inv = await stripe.invoices.retrieve(renewed.latest_invoice);

@@ -1,0 +1,235 @@
+'use strict';
+// What happens when an invoice is finalized, through stripe-node: an amount due below the
+// currency's minimum charge (Stripe's invoice_too_small: the invoice is paid without a charge
+// and the amount goes onto the customer's balance as a debit, which the next invoice takes),
+// for a subscription's first invoice, its renewals and one-off invoices. Every object is checked
+// against Stripe's OpenAPI spec.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
+
+let env;
+let stripe;
+const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1
+const APR1 = Date.UTC(2025, 3, 1, 0, 0, 0) / 1000;
+
+before(async () => {
+  env = await startTender({ merchants: 1 });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const shape = (obj, schema) => billingShape(obj, schema, [
+  /^\$(\.discounts\[\d+\])?\.coupon: missing required property$/,
+  /^\$\.cash_balance: absent/,
+]);
+
+async function clockCustomer(params = {}, frozen = T0) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' }, ...params,
+  });
+  return { clock, customer };
+}
+
+async function balanceTxns(customer) {
+  return (await stripe.customers.listBalanceTransactions(customer, { limit: 100 })).data.reverse();
+}
+
+async function paymentsOf(inv) {
+  return (await stripe.invoices.retrieve(inv, { expand: ['payments'] })).payments.data;
+}
+
+test('invoice_too_small: a subscription of 0.30 usd: its first invoice is paid without a charge, the amount a debit the next invoice takes', async () => {
+  const cheap = await stripe.prices.create({ currency: 'usd', unit_amount: 30, recurring: { interval: 'month' }, product_data: { name: 'Tiny' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: cheap.id }], expand: ['latest_invoice'] });
+  assert.equal(sub.status, 'active', 'not incomplete: the invoice is paid');
+  const inv = sub.latest_invoice;
+  assert.deepEqual([inv.status, inv.total, inv.amount_due, inv.amount_paid, inv.amount_remaining], ['paid', 30, 30, 30, 0]);
+  assert.deepEqual(await paymentsOf(inv.id), [], 'no payment was made');
+  shape(inv, 'invoice');
+  const c = await stripe.customers.retrieve(customer.id);
+  assert.equal(c.balance, 30, 'the amount is a debit on the customer\'s balance');
+  const txns = await balanceTxns(customer.id);
+  assert.equal(txns.length, 1);
+  assert.deepEqual([txns[0].type, txns[0].amount, txns[0].invoice, txns[0].ending_balance, txns[0].currency], ['invoice_too_small', 30, inv.id, 30, 'usd']);
+  assert.equal(txns[0].created, T0, 'at the clock\'s time');
+  shape(txns[0], 'customer_balance_transaction');
+  const types = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === inv.id).map((e) => e.type).reverse();
+  assert.deepEqual(types, ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  // Apr 1: 0.30 + the 0.30 debit = 0.60, charged
+  await clockAdvance(stripe, clock, APR1 + 2 * 3600);
+  const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.notEqual(next.id, inv.id);
+  assert.deepEqual([next.status, next.total, next.starting_balance, next.ending_balance, next.amount_due, next.amount_paid], ['paid', 30, 30, 0, 60, 60]);
+  const pays = await paymentsOf(next.id);
+  assert.equal(pays.length, 1);
+  const pi = await stripe.paymentIntents.retrieve(pays[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount], ['succeeded', 60]);
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, 0);
+  assert.deepEqual((await balanceTxns(customer.id)).map((t) => [t.type, t.amount, t.ending_balance]),
+    [['invoice_too_small', 30, 30], ['applied_to_invoice', -30, 0]]);
+});
+
+test('invoice_too_small: a discount or a credit balance that leaves less than the minimum; a customer without a card', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  const big = await stripe.coupons.create({ amount_off: 1980, currency: 'usd', duration: 'once' });
+  // no card at all: nothing is charged, so none is needed
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const customer = await stripe.customers.create({ test_clock: clock.id });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }], discounts: [{ coupon: big.id }], expand: ['latest_invoice'] });
+  assert.equal(sub.status, 'active');
+  assert.deepEqual([sub.latest_invoice.total, sub.latest_invoice.amount_due, sub.latest_invoice.status], [20, 20, 'paid']);
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, 20);
+
+  // one-off: 10.00 less a 9.70 credit leaves 0.30 due
+  const cust = await stripe.customers.create({ balance: -970, payment_method: 'pm_card_visa' });
+  await stripe.invoiceItems.create({ customer: cust.id, amount: 1000, currency: 'usd' });
+  const draft = await stripe.invoices.create({ customer: cust.id, pending_invoice_items_behavior: 'include' });
+  const fin = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([fin.status, fin.total, fin.starting_balance, fin.ending_balance, fin.amount_due, fin.amount_paid], ['paid', 1000, -970, 0, 30, 30]);
+  shape(fin, 'invoice');
+  assert.deepEqual(await paymentsOf(fin.id), []);
+  assert.equal((await stripe.customers.retrieve(cust.id)).balance, 30);
+  assert.deepEqual((await balanceTxns(cust.id)).map((t) => [t.type, t.amount, t.ending_balance]),
+    [['adjustment', -970, -970], ['applied_to_invoice', 970, 0], ['invoice_too_small', 30, 30]]);
+  await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400, 'paid already');
+  // at the minimum itself it is charged
+  await stripe.customers.update(cust.id, { balance: 0 });
+  await stripe.invoiceItems.create({ customer: cust.id, amount: 50, currency: 'usd' });
+  const d2 = await stripe.invoices.create({ customer: cust.id, pending_invoice_items_behavior: 'include' });
+  const f2 = await stripe.invoices.finalizeInvoice(d2.id);
+  assert.deepEqual([f2.status, f2.amount_due], ['open', 50]);
+  const p2 = await stripe.invoices.pay(f2.id, { payment_method: (await stripe.customers.listPaymentMethods(cust.id)).data[0].id });
+  assert.deepEqual([p2.status, p2.amount_paid], ['paid', 50]);
+});
+
+const HOUR = 3600;
+
+async function eventTypes(id) {
+  const all = await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 10000 });
+  return all.filter((e) => e.data.object.id === id).reverse().map((e) => e.type);
+}
+
+test('a renewal\'s invoice is a draft for an hour (the first invoice is finalized at once), then finalized and charged', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 2500, recurring: { interval: 'month' }, product_data: { name: 'Hourly' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }], expand: ['latest_invoice'] });
+  assert.deepEqual([sub.latest_invoice.status, sub.latest_invoice.status_transitions.finalized_at], ['paid', T0], 'the first: at once');
+  await clockAdvance(stripe, clock, APR1 + 60);
+  let s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'active');
+  assert.equal(s.items.data[0].current_period_start, APR1, 'the new period has begun');
+  let draft = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.notEqual(draft.id, sub.latest_invoice.id);
+  assert.deepEqual([draft.status, draft.auto_advance, draft.number, draft.total, draft.amount_paid, draft.attempt_count],
+    ['draft', true, null, 2500, 0, 0]);
+  assert.equal(draft.created, APR1);
+  assert.equal(draft.next_payment_attempt, APR1 + HOUR, 'finalized and attempted an hour after it was made');
+  assert.equal(draft.status_transitions.finalized_at, null);
+  shape(draft, 'invoice');
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created']);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 1, 'nothing charged yet');
+  // a pending item added within the hour is not on it (it was made with its lines), and the
+  // customer's balance is taken when it is finalized
+  await stripe.customers.createBalanceTransaction(customer.id, { amount: -400, currency: 'usd' });
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const paid = await stripe.invoices.retrieve(draft.id, { expand: ['payments'] });
+  assert.deepEqual([paid.status, paid.starting_balance, paid.amount_due, paid.amount_paid, paid.attempt_count], ['paid', -400, 2100, 2100, 1]);
+  assert.equal(paid.status_transitions.finalized_at, APR1 + HOUR);
+  assert.equal(paid.status_transitions.paid_at, APR1 + HOUR);
+  assert.match(paid.number, /-0002$/);
+  assert.equal(paid.next_payment_attempt, null);
+  const pi = await stripe.paymentIntents.retrieve(paid.payments.data[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount, pi.created], ['succeeded', 2100, APR1 + HOUR]);
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  shape(paid, 'invoice');
+
+  // finalized by hand within the hour: charged by its subscription's step
+  const MAY1 = Date.UTC(2025, 4, 1, 0, 0, 0) / 1000;
+  await clockAdvance(stripe, clock, MAY1 + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  draft = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.equal(draft.status, 'draft');
+  const fin = await stripe.invoices.finalizeInvoice(draft.id);
+  assert.deepEqual([fin.status, fin.status_transitions.finalized_at], ['open', MAY1 + 60]);
+  await clockAdvance(stripe, clock, MAY1 + HOUR + 60);
+  const after = await stripe.invoices.retrieve(draft.id);
+  assert.deepEqual([after.status, after.amount_paid, after.attempt_count], ['paid', 2500, 1]);
+
+  // auto_advance=false: it stays a draft; the clock goes on (nothing is stuck)
+  const JUN1 = Date.UTC(2025, 5, 1, 0, 0, 0) / 1000;
+  await clockAdvance(stripe, clock, JUN1 + 60);
+  s = await stripe.subscriptions.retrieve(sub.id);
+  draft = await stripe.invoices.update(s.latest_invoice, { auto_advance: false });
+  assert.deepEqual([draft.status, draft.auto_advance], ['draft', false]);
+  await clockAdvance(stripe, clock, JUN1 + 2 * HOUR);
+  const kept = await stripe.invoices.retrieve(draft.id);
+  assert.deepEqual([kept.status, kept.number, kept.amount_paid], ['draft', null, 0]);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  assert.deepEqual(await eventTypes(draft.id), ['invoice.created', 'invoice.updated']);
+});
+
+test('a renewal draft with a declining card: finalized after its hour, the attempt fails (past_due), retried from its finalization', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' }, product_data: { name: 'Declines' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }] });
+  const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+  await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
+  await clockAdvance(stripe, clock, APR1 + 60);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active', 'a draft is no failed payment yet');
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'past_due');
+  const inv = await stripe.invoices.retrieve(s.latest_invoice);
+  assert.deepEqual([inv.status, inv.attempt_count, inv.next_payment_attempt], ['open', 1, APR1 + HOUR + 3 * 86400]);
+  assert.deepEqual(await eventTypes(inv.id), ['invoice.created', 'invoice.finalized', 'invoice.payment_failed']);
+});
+
+test('a one-off invoice with auto_advance: finalized an hour after it is made, then charged; auto_advance=false stays a draft; no card: a failed attempt, retried', async () => {
+  const { clock, customer } = await clockCustomer();
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 1800, currency: 'usd' });
+  const inv = await stripe.invoices.create({ customer: customer.id, auto_advance: true, pending_invoice_items_behavior: 'include' });
+  assert.deepEqual([inv.status, inv.auto_advance, inv.next_payment_attempt, inv.total], ['draft', true, T0 + HOUR, 1800]);
+  shape(inv, 'invoice');
+  const manual = await stripe.invoices.create({ customer: customer.id });
+  assert.deepEqual([manual.auto_advance, manual.next_payment_attempt], [false, null], 'auto_advance is false unless asked for');
+  const later = await stripe.invoices.create({ customer: customer.id });
+  const turned = await stripe.invoices.update(later.id, { auto_advance: true });
+  assert.equal(turned.next_payment_attempt, T0 + HOUR, 'turned on: an hour after it was made');
+  await clockAdvance(stripe, clock, T0 + HOUR - 60);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'draft', 'not before its hour');
+  await clockAdvance(stripe, clock, T0 + HOUR + 60);
+  const paid = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+  assert.deepEqual([paid.status, paid.amount_paid, paid.attempt_count, paid.next_payment_attempt], ['paid', 1800, 1, null]);
+  assert.equal(paid.status_transitions.finalized_at, T0 + HOUR);
+  assert.match(paid.number, /-\d{4}$/);
+  const pi = await stripe.paymentIntents.retrieve(paid.payments.data[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount, pi.invoice], ['succeeded', 1800, inv.id]);
+  assert.deepEqual(await eventTypes(inv.id), ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  // an empty one turned on: finalized with nothing to charge, paid
+  const t = await stripe.invoices.retrieve(later.id);
+  assert.deepEqual([t.status, t.amount_due], ['paid', 0]);
+  // auto_advance false: still a draft
+  await clockAdvance(stripe, clock, T0 + 3 * HOUR);
+  assert.equal((await stripe.invoices.retrieve(manual.id)).status, 'draft');
+
+  // a customer without a card: the attempt fails, retried 3 days after the finalization
+  const bare = await stripe.customers.create({ test_clock: clock.id });
+  await stripe.invoiceItems.create({ customer: bare.id, amount: 900, currency: 'usd' });
+  const t0 = T0 + 3 * HOUR;
+  const owed = await stripe.invoices.create({ customer: bare.id, auto_advance: true, pending_invoice_items_behavior: 'include' });
+  await clockAdvance(stripe, clock, t0 + HOUR + 60);
+  let o = await stripe.invoices.retrieve(owed.id);
+  assert.deepEqual([o.status, o.attempt_count, o.next_payment_attempt], ['open', 1, t0 + HOUR + 3 * 86400]);
+  assert.deepEqual(await eventTypes(owed.id), ['invoice.created', 'invoice.finalized', 'invoice.payment_failed']);
+  // a card meanwhile: the retry pays it
+  const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: bare.id });
+  await stripe.customers.update(bare.id, { invoice_settings: { default_payment_method: pm.id } });
+  await clockAdvance(stripe, clock, t0 + HOUR + 3 * 86400 + 60);
+  o = await stripe.invoices.retrieve(owed.id);
+  assert.deepEqual([o.status, o.attempt_count, o.amount_paid], ['paid', 2, 900]);
+});
