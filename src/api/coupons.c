@@ -22,6 +22,7 @@
 
 #include "api/billing_internal.h"
 #include "api/common.h"
+#include "api/list.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -243,18 +244,6 @@ static int create_fn(struct db *db, void *p)
 	return coupon_emit(r, db, c, "coupon.created", NULL, true);
 }
 
-/* A merchant's own coupon id: letters, digits, '-' and '_' (it appears in URLs). */
-static bool id_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-			return false;
-	return true;
-}
-
 static int h_create(struct req *r)
 {
 	struct create_ctx x;
@@ -263,7 +252,7 @@ static int h_create(struct req *r)
 	struct coupon *c = &x.c;
 	const char *id = param_str(r, "id");
 	if (id && *id) {
-		if (!id_ok(id))
+		if (!str_is_own_id(id))
 			return req_fail(r, ERR_PARAM_BAD, "id",
 					"Invalid coupon id: use letters, digits, '-' and '_'.");
 		str_copy(c->id, sizeof(c->id), id);
@@ -451,9 +440,7 @@ static int h_delete(struct req *r)
 	return req_write(r, delete_fn, &x);
 }
 
-/* ---- list: by list_key (see the top of this file) ---- */
-
-#define LIST_LIMIT_MAX 100
+/* ---- list: by list_key (see the top of this file; api/list.h) ---- */
 
 static const char SQL_LIST_CURSOR[] =
     "SELECT list_key FROM coupons WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
@@ -464,113 +451,29 @@ static const char SQL_LIST_ASC[] =
     "SELECT id FROM coupons WHERE merchant_id = $1 AND list_key > $2 AND list_key < $3"
     " AND deleted = 0 ORDER BY list_key ASC LIMIT $4";
 
-struct list_ctx {
-	struct req *r;
-	int64_t limit, lo, hi;
-	const char *after, *before;
-};
-
-static int list_fn(struct db *db, void *p)
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
-	struct list_ctx *x = p;
-	struct req *r = x->r;
-	/* created >= lo is list_key > bound(lo); created <= hi is list_key < bound(hi + 1) */
-	char lo[ID_MAX], hi[ID_MAX], cursor_key[ID_MAX] = "";
-	id_created_bound(lo, "cpn_", x->lo);
-	id_created_bound(hi, "cpn_", x->hi >= ID_CREATED_MAX ? INT64_MAX : x->hi + 1);
-	const char *cursor = x->after ? x->after : x->before;
-	if (cursor) {
-		struct db_stmt *cs = db_prepare(db, SQL_LIST_CURSOR);
-		if (!cs)
-			return req_fail(r, ERR_API, NULL, NULL);
-		db_bind_text(cs, 1, r->merchant_id, -1);
-		db_bind_text(cs, 2, cursor, -1);
-		int rc = db_step(cs);
-		if (rc == DB_ROW)
-			str_copy(cursor_key, sizeof(cursor_key), db_col_text(cs, 0, NULL));
-		db_reset(cs);
-		if (rc != DB_ROW)
-			return req_fail_missing(r, "coupon", cursor,
-						x->after ? "starting_after" : "ending_before");
-	}
-	bool asc = x->before != NULL;
-	const char *from = lo, *to = hi;
-	if (asc && strcmp(cursor_key, from) > 0)
-		from = cursor_key;
-	else if (!asc && cursor && strcmp(cursor_key, to) < 0)
-		to = cursor_key;
-	struct db_stmt *st = db_prepare(db, asc ? SQL_LIST_ASC : SQL_LIST_DESC);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, from, -1);
-	db_bind_text(st, 3, to, -1);
-	db_bind_int64(st, 4, x->limit + 1);
-	char(*ids)[COUPON_ID_MAX + 1] =
-	    arena_alloc(&r->arena, (LIST_LIMIT_MAX + 1) * (COUPON_ID_MAX + 1));
-	if (!ids) {
-		db_reset(st);
-		return req_fail(r, ERR_API, NULL, NULL);
-	}
-	int n = 0, rc;
-	while (n <= LIST_LIMIT_MAX && (rc = db_step(st)) == DB_ROW)
-		str_copy(ids[n++], COUPON_ID_MAX + 1, db_col_text(st, 0, NULL));
-	db_reset(st);
-	if (rc < 0)
-		return req_fail(r, ERR_API, NULL, NULL);
-	bool more = n > x->limit;
-	if (more)
-		n = (int)x->limit;
-	struct json *j = req_json(r);
-	json_obj_open(j);
-	json_kv_str(j, "object", "list");
-	json_key(j, "data");
-	json_arr_open(j);
-	/* newest first, also when walking towards newer ones (ending_before) */
-	for (int k = 0; k < n; k++) {
-		struct coupon c;
-		if (coupon_load(r, db, ids[asc ? n - 1 - k : k], &c) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
+	(void)ctx;
+	struct coupon c;
+	int rc = coupon_load(r, db, id, &c);
+	if (rc == DB_OK)
 		coupon_render(r, &c, "data.", j);
-	}
-	json_arr_close(j);
-	json_kv_bool(j, "has_more", more);
-	json_kv_str(j, "url", "/v1/coupons");
-	json_obj_close(j);
-	return 0;
+	return rc;
 }
 
 static int h_list(struct req *r)
 {
-	struct list_ctx x = {.r = r, .limit = 10, .lo = INT64_MIN, .hi = INT64_MAX};
-	if (param_int(r, "limit", &x.limit) == 1 && (x.limit < 1 || x.limit > LIST_LIMIT_MAX))
-		return req_fail(r, ERR_LIST_LIMIT, "limit", "%lld", (long long)x.limit);
-	const struct form_node *c = param_node(r, "created");
-	int64_t v;
-	if (c && c->kind == FORM_SCALAR) {
-		if (param_int(r, "created", &v) == 1)
-			x.lo = x.hi = v;
-	} else if (c) {
-		if (param_int(r, "created.gt", &v) == 1 && v < INT64_MAX)
-			x.lo = v + 1;
-		if (param_int(r, "created.gte", &v) == 1 && v > x.lo)
-			x.lo = v;
-		if (param_int(r, "created.lt", &v) == 1 && v > INT64_MIN)
-			x.hi = v - 1;
-		if (param_int(r, "created.lte", &v) == 1 && v < x.hi)
-			x.hi = v;
-	}
-	x.after = param_str(r, "starting_after");
-	x.before = param_str(r, "ending_before");
-	if (x.after && !*x.after)
-		x.after = NULL;
-	if (x.before && !*x.before)
-		x.before = NULL;
-	if (x.after && x.before)
-		return req_fail(r, ERR_PARAM_BAD, "ending_before",
-				"You may only specify one of these parameters: ending_before, "
-				"starting_after.");
-	return req_read(r, list_fn, &x);
+	static const struct list_spec spec = {
+	    .url = "/v1/coupons",
+	    .object_name = "coupon",
+	    .id_prefix = "cpn_",
+	    .sql_cursor = SQL_LIST_CURSOR,
+	    .sql_desc = SQL_LIST_DESC,
+	    .sql_asc = SQL_LIST_ASC,
+	    .keyed = true,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
 }
 
 static const struct param_spec applies_to_children[] = {
