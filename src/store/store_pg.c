@@ -611,8 +611,9 @@ static int check_residency(struct db *db, struct tx *t)
  * transaction, as before.
  */
 #define PG_COUNTERS_MAX 16
-static const char SQL_BEGIN_COUNTERS[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
-static const char SQL_COUNTERS_NO_WAIT[] = "SET LOCAL synchronous_commit TO OFF";
+/* one round trip: PQexec runs both (db_exec), and stops at the first that fails */
+static const char SQL_BEGIN_COUNTERS[] = "BEGIN ISOLATION LEVEL READ COMMITTED;"
+					 " SET LOCAL synchronous_commit TO OFF";
 
 #define PG_COUNTERS_ATTEMPTS 3
 
@@ -626,8 +627,6 @@ static void counters_after_commit(struct db *db, int i)
 			pg_db_clear_error(db);
 		}
 		rc = db_exec(db, SQL_BEGIN_COUNTERS);
-		if (rc == DB_OK)
-			rc = db_exec(db, SQL_COUNTERS_NO_WAIT);
 		if (rc == DB_OK)
 			rc = db_counters_flush(db);
 		if (rc == DB_OK)
