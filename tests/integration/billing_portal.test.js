@@ -273,6 +273,14 @@ test('the page: a new card through the vault becomes the default; a decline show
   await page.waitForSelector('#error');
   assert.match(await page.locator('#error').textContent(), /declined/);
   assert.equal(await page.locator('#card-last4').textContent(), '4242');
+  // a card that asks for 3-D Secure: refused on the page, its SetupIntent abandoned
+  await fill('4000002760003184');
+  await page.waitForSelector('#error');
+  assert.match(await page.locator('#error').textContent(), /authentication/);
+  assert.equal(await page.locator('#card-last4').textContent(), '4242');
+  const sis = await stripe.setupIntents.list({ customer: customer.id });
+  assert.ok(sis.data.some((si) => si.status === 'canceled' && si.cancellation_reason === 'abandoned'));
+  assert.ok(!sis.data.some((si) => si.status === 'requires_action'));
   await fill('5555555555554444');
   await page.waitForSelector('#notice');
   assert.equal(await page.locator('#card-brand').textContent(), 'mastercard');
@@ -288,6 +296,7 @@ test('the page: a new card through the vault becomes the default; a decline show
   for (const { file, data } of readStoreFiles(env.dataDir)) {
     assert.ok(!data.includes('5555555555554444'), `card number in ${file}`);
     assert.ok(!data.includes('4000000000000002'), `card number in ${file}`);
+    assert.ok(!data.includes('4000002760003184'), `card number in ${file}`);
   }
   assert.ok(!fs.readFileSync(env.server.logPath).includes('5555555555554444'));
 });
