@@ -56,6 +56,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/accounts.h"
 #include "api/billing_internal.h"
 #include "api/challenge.h"
 #include "api/common.h"
@@ -708,6 +709,16 @@ static int session_create_fn(struct db *db, void *p)
 				c.id);
 	const char *locale = param_str(r, "locale");
 	const char *obo = param_str(r, "on_behalf_of");
+	if (obo && *obo) {
+		/* one of the merchant's connected accounts */
+		struct account_due due;
+		int rc = accounts_due(r, db, r->merchant_id, obo, &due);
+		if (rc == DB_NOTFOUND)
+			return req_fail(r, ERR_RESOURCE_MISSING, "on_behalf_of",
+					"No such account: '%s'", obo);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	struct db_stmt *st = db_prepare(db, SQL_SESSION_PUT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);

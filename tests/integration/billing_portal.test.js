@@ -164,6 +164,11 @@ test('sessions: the default configuration made on first use, validation, another
   await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), flow_data: { type: 'payment_method_update' } }),
     (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
 
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), on_behalf_of: 'acct_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'on_behalf_of');
+  const connected = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const obo = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), on_behalf_of: connected.id });
+  assert.equal(obo.on_behalf_of, connected.id);
   const s = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), locale: 'en' });
   assertStripeShape(s, 'billing_portal.session');
   assert.match(s.id, /^bps_/);
