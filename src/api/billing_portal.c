@@ -1520,11 +1520,9 @@ static int h_card(struct req *r)
 	char pm[ID_MAX];
 	if (pm_create_from_data(r, "payment_method_data", pm) != 0)
 		return card_page_error(r, &x, 400);
-	struct si_checkout co = {
-	    .customer = x.customer,
-	    .return_url = arena_printf(&r->arena, "http://%s%s",
-				       r->host && *r->host ? r->host : "127.0.0.1:4242", x.base),
-	    .pm_id = pm};
+	/* return_url: the merchant's, not the page's (its path holds the session's secret, and a
+	 * challenge is not taken here anyway) */
+	struct si_checkout co = {.customer = x.customer, .return_url = x.return_url, .pm_id = pm};
 	if (setup_intents_checkout(r, &co) != 0)
 		return card_page_error(r, &x, 402);
 	if (co.challenge_url || !str_eq(co.status, "succeeded")) {

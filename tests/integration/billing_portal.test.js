@@ -263,7 +263,11 @@ test('the page: subscription, invoices, card; cancel at the period\'s end throug
 
 test('the page: a new card through the vault becomes the default; a decline shows its error', async () => {
   const { customer } = await subscribed();
-  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back() });
+  // made without an Idempotency-Key, so that no saved answer holds its URL (checked below)
+  const made = await request({ port: env.port, method: 'POST', path: '/v1/billing_portal/sessions', key: env.merchant.secret_key,
+    body: `customer=${customer.id}&return_url=${encodeURIComponent(back())}` });
+  assert.equal(made.status, 200);
+  const s = made.json;
   const page = await browser.newPage();
   await page.goto(s.url);
   const fill = async (number) => {
@@ -304,6 +308,9 @@ test('the page: a new card through the vault becomes the default; a decline show
     assert.ok(!data.includes('4000002760003184'), `card number in ${file}`);
   }
   assert.ok(!fs.readFileSync(env.server.logPath).includes('5555555555554444'));
+  // nor the page's secret (the SetupIntents' return_url is the merchant's)
+  const secret = s.url.split('/').pop();
+  assert.ok(readStoreFiles(env.dataDir).every(({ data }) => !data.includes(secret)), 'the link is stored in clear');
 });
 
 test('cancel at once; a link is single-use and expires; a stale form is refused', async () => {
