@@ -189,6 +189,9 @@ test('sessions: the default configuration made on first use, validation, another
   assert.equal(def.features.subscription_cancel.enabled, true);
   assert.equal(def.features.subscription_cancel.mode, 'at_period_end');
   assertStripeShape(def, 'billing_portal.configuration');
+  const defCreated = (await eventsOf('billing_portal.configuration.created')).filter((e) => e.data.object.id === def.id);
+  assert.equal(defCreated.length, 1);
+  assert.deepEqual(defCreated[0].data.object, def);
   const s2 = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back() });
   assert.equal(s2.configuration, def.id);
   assert.equal((await stripe.billingPortal.configurations.list({ is_default: true })).data.length, 1);
