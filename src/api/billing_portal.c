@@ -4,14 +4,16 @@
  *
  * Configurations. A configuration says what the portal offers: invoice_history, a card update
  * (payment_method_update), a cancel (subscription_cancel: at_period_end or immediately, with
- * the cancellation reasons to choose from), its business_profile and default_return_url. Its
- * features and business_profile are kept as the JSON objects the API renders (every field
- * filled in when it is made), and an update edits them in place. Tender's portal does not offer
- * what Stripe's also can (changing a plan, pausing, editing the customer's details, the login
- * page): a configuration that enables subscription_update, subscription_pause, customer_update
- * or login_page is refused with a message that says so, rather than accepted and ignored; and
- * subscription_cancel's proration_behavior is `none` only (a cancel does not prorate, as the
- * API's DELETE). Settings of features that stay disabled are kept and shown as given.
+ * the cancellation reasons to choose from), the customer's details it may edit
+ * (customer_update: email, name, phone, address, tax_id), its business_profile and
+ * default_return_url. Its features and business_profile are kept as the JSON objects the API
+ * renders (every field filled in when it is made), and an update edits them in place. Tender's
+ * portal does not offer what Stripe's also can (changing a plan, pausing, shipping details, the
+ * login page): a configuration that enables subscription_update, subscription_pause or
+ * login_page, or allows shipping updates, is refused with a message that says so, rather than
+ * accepted and ignored; and subscription_cancel's proration_behavior is `none` only (a cancel
+ * does not prorate, as the API's DELETE). Settings of features that stay disabled are kept and
+ * shown as given.
  *
  * The default configuration. On Stripe a test-mode session needs the portal to have been saved
  * in the dashboard first. Tender has no dashboard, so the first session that names no
@@ -41,6 +43,10 @@
  * through the API's own code, so the events, invoices and state are the same:
  *  - cancel: subscription_portal_cancel (subscriptions.c) in the write that checks the form's
  *    one-time value, and the subscription is the session's customer's (another's is not found);
+ *  - details: the form's fields carry the customer update's own parameter names (email, name,
+ *    phone, address[…], and tax_id_data[0][type, value] for a tax id), each refused unless the
+ *    configuration allows it, and go through customer_portal_update (customers.c: the update's
+ *    checks, customer.updated) and tax_ids_create_from_data (customer.tax_id.created);
  *  - a new card: the form's fields are a PaymentMethod's own (payment_method_data[card][…]),
  *    stored through the vault by pm_create_from_data as checkout's card is (the number is never
  *    kept or logged in clear), then checked and attached to the customer by a SetupIntent
@@ -62,6 +68,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "api/tax_ids.h"
 #include "core/digest.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -369,10 +376,19 @@ static int features_apply(struct req *r, const char *old, const char **ret)
 	    set_products(r, su) != 0)
 		goto out;
 	if (json_is_true(json_object_get(cu, "enabled"))) {
-		req_fail(r, ERR_PARAM_BAD, "features[customer_update][enabled]",
-			 "Tender's customer portal does not let customers edit their details yet: "
-			 "features[customer_update][enabled] must be false.");
-		goto out;
+		size_t k;
+		json_t *u;
+		json_array_foreach(json_object_get(cu, "allowed_updates"), k, u)
+		{
+			if (str_eq(json_string_value(u), "shipping")) {
+				req_fail(
+				    r, ERR_PARAM_BAD, "features[customer_update][allowed_updates]",
+				    "Tender's customer portal does not let customers edit their "
+				    "shipping details yet: leave shipping out of "
+				    "features[customer_update][allowed_updates].");
+				goto out;
+			}
+		}
 	}
 	if (json_is_true(json_object_get(su, "enabled"))) {
 		req_fail(r, ERR_PARAM_BAD, "features[subscription_update][enabled]",
@@ -1161,6 +1177,135 @@ static int section_payment_method(struct db *db, struct page_ctx *x, const char 
 	return DB_OK;
 }
 
+static bool allowed(json_t *f, const char *what)
+{
+	json_t *cu = json_object_get(f, "customer_update");
+	if (!json_is_true(json_object_get(cu, "enabled")))
+		return false;
+	size_t i;
+	json_t *u;
+	json_array_foreach(json_object_get(cu, "allowed_updates"), i, u)
+	{
+		if (str_eq(json_string_value(u), what))
+			return true;
+	}
+	return false;
+}
+
+static void detail_field(struct buf *b, const char *label, const char *name, const char *id,
+			 const char *value, const char *autocomplete)
+{
+	buf_puts(b, "<label for=\"");
+	html_escape(b, id);
+	buf_puts(b, "\">");
+	html_escape(b, label);
+	buf_puts(b, "</label><input id=\"");
+	html_escape(b, id);
+	buf_puts(b, "\" name=\"");
+	html_escape(b, name);
+	buf_puts(b, "\" autocomplete=\"");
+	html_escape(b, autocomplete);
+	buf_puts(b, "\" value=\"");
+	html_escape(b, value ? value : "");
+	buf_puts(b, "\">");
+}
+
+/* The customer's details that the configuration lets them edit (customer_update). */
+static int section_details(struct req *r, struct db *db, struct page_ctx *x, json_t *f)
+{
+	bool email = allowed(f, "email"), name = allowed(f, "name"), phone = allowed(f, "phone");
+	bool address = allowed(f, "address"), tax = allowed(f, "tax_id");
+	if (!email && !name && !phone && !address && !tax)
+		return DB_OK;
+	struct buf *b = &x->body, cb;
+	struct json j;
+	buf_init(&cb, 256 * 1024);
+	json_init(&j, &cb);
+	int rc = customer_render_by_id(r, db, x->customer, &j);
+	json_error_t e;
+	json_t *cus = rc == DB_OK && !cb.failed ? json_loadb(cb.data, cb.len, 0, &e) : NULL;
+	buf_reset(&cb);
+	json_init(&j, &cb);
+	if (rc == DB_OK && tax)
+		rc = tax_ids_render_embedded(r, db, x->customer, &j);
+	json_t *tids = rc == DB_OK && tax && !cb.failed ? json_loadb(cb.data, cb.len, 0, &e) : NULL;
+	buf_release(&cb);
+	if (rc != DB_OK || !cus) {
+		json_decref(cus);
+		json_decref(tids);
+		return rc != DB_OK ? rc : DB_ERR;
+	}
+	buf_puts(b, "<h2>Your details</h2>");
+	if (email || name || phone || address) {
+		buf_puts(b, "<form id=\"details\" method=\"post\" action=\"");
+		html_escape(b, x->base);
+		buf_puts(b, "/details\">");
+		hidden_nonce(b, x);
+		if (name)
+			detail_field(b, "Name", "name", "detail-name",
+				     json_string_value(json_object_get(cus, "name")), "name");
+		if (email)
+			detail_field(b, "Email", "email", "detail-email",
+				     json_string_value(json_object_get(cus, "email")), "email");
+		if (phone)
+			detail_field(b, "Phone", "phone", "detail-phone",
+				     json_string_value(json_object_get(cus, "phone")), "tel");
+		if (address) {
+			static const char *const parts[][3] = {
+			    {"line1", "Address line 1", "address-line1"},
+			    {"line2", "Address line 2", "address-line2"},
+			    {"city", "City", "address-level2"},
+			    {"state", "State or region", "address-level1"},
+			    {"postal_code", "Postal code", "postal-code"},
+			    {"country", "Country (2 letters)", "country"},
+			};
+			json_t *a = json_object_get(cus, "address");
+			for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+				char nm[48], id[48];
+				snprintf(nm, sizeof(nm), "address[%s]", parts[i][0]);
+				snprintf(id, sizeof(id), "detail-%s", parts[i][0]);
+				detail_field(b, parts[i][1], nm, id,
+					     json_string_value(json_object_get(a, parts[i][0])),
+					     parts[i][2]);
+			}
+		}
+		buf_puts(b, "<p><button type=\"submit\">Save details</button></p></form>");
+	}
+	if (tax) {
+		buf_puts(b, "<ul id=\"tax-ids\">");
+		size_t i;
+		json_t *t;
+		json_array_foreach(json_object_get(tids, "data"), i, t)
+		{
+			buf_puts(b, "<li>");
+			html_escape(b, json_string_value(json_object_get(t, "type")));
+			buf_puts(b, " ");
+			html_escape(b, json_string_value(json_object_get(t, "value")));
+			buf_puts(b, "</li>");
+		}
+		buf_puts(b, "</ul><form id=\"tax-id\" method=\"post\" action=\"");
+		html_escape(b, x->base);
+		buf_puts(b, "/details\">");
+		hidden_nonce(b, x);
+		buf_puts(b, "<label for=\"tax-type\">Tax ID type</label><select id=\"tax-type\" "
+			    "name=\"tax_id_data[0][type]\">");
+		static const char *const types[] = {"eu_vat", "gb_vat", "us_ein", "au_abn",
+						    "ca_bn",  "ch_vat", "no_vat", "nz_gst"};
+		for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+			buf_puts(b, "<option>");
+			buf_puts(b, types[k]);
+			buf_puts(b, "</option>");
+		}
+		buf_puts(b,
+			 "</select><label for=\"tax-value\">Tax ID</label><input id=\"tax-value\" "
+			 "required name=\"tax_id_data[0][value]\"><p><button type=\"submit\">Add "
+			 "tax ID</button></p></form>");
+	}
+	json_decref(cus);
+	json_decref(tids);
+	return DB_OK;
+}
+
 static const char SQL_INVOICES[] =
     "SELECT id, number, created, total, currency, status FROM invoices"
     " WHERE merchant_id = $1 AND customer = $2 AND status <> 'draft'"
@@ -1241,6 +1386,8 @@ static int portal_fn(struct db *db, void *p)
 		buf_puts(b, "</p>");
 	}
 	int rc = bc.found ? section_subscriptions(r, db, x, f) : DB_OK;
+	if (rc == DB_OK && bc.found)
+		rc = section_details(r, db, x, f);
 	if (rc == DB_OK && bc.found)
 		rc = section_payment_method(
 		    db, x, bc.default_pm,
@@ -1541,6 +1688,65 @@ static int h_card(struct req *r)
 	return portal_page(r, &x, 200, NULL);
 }
 
+/* ---- the page's details (customer_update) ---- */
+
+static int details_fn(struct db *db, void *p)
+{
+	struct page_ctx *x = p;
+	struct req *r = x->r;
+	if (touch(r, db, x) != 0)
+		return -1;
+	if (x->outcome != VISIT_OK)
+		return 0;
+	struct conf cf;
+	if (conf_load(r, db, x->conf, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_error_t e;
+	json_t *f = json_loads(cf.features, 0, &e);
+	static const char *const fields[][2] = {{"email", "email"},
+						{"name", "name"},
+						{"phone", "phone"},
+						{"address", "address"},
+						{"tax_id_data", "tax_id"}};
+	const char *refused_field = NULL;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (param_present(r, fields[i][0]) && !allowed(f, fields[i][1]))
+			refused_field = fields[i][0];
+	json_decref(f);
+	if (refused_field)
+		return req_fail(r, ERR_PARAM_BAD, refused_field, "Changing %s is not offered here.",
+				refused_field);
+	if (customer_portal_update(r, db, x->customer) != 0)
+		return -1;
+	if (param_present(r, "tax_id_data") && tax_ids_create_from_data(r, db, x->customer) != 0)
+		return -1;
+	return 0;
+}
+
+static int h_details(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_init(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : not_found_page(r);
+	const char *given = param_str(r, "nonce");
+	if ((param_present(r, "tax_id_data") && tax_ids_check_data(r) != 0) ||
+	    req_write(r, details_fn, &x) != 0) {
+		const char *msg = arena_strdup(&r->arena, req_error_message(r));
+		r->err.set = false;
+		if (req_read(r, reread_fn, &x) != 0 || x.outcome != VISIT_OK || !given ||
+		    strlen(given) != PORTAL_KEY_LEN)
+			return expired_page(r);
+		return refused(r, &x, given, msg);
+	}
+	if (x.outcome == VISIT_NOT_FOUND)
+		return not_found_page(r);
+	if (x.outcome == VISIT_EXPIRED)
+		return expired_page(r);
+	x.notice = "Your details were updated.";
+	return portal_page(r, &x, 200, NULL);
+}
+
 /* ---- routes ---- */
 
 static const struct param_spec enabled_children[] = {
@@ -1642,6 +1848,24 @@ static const struct param_spec card_params[] = {
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec details_address_children[] = {
+    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec details_params[] = {
+    {"nonce", PT_STRING, 0, 64, NULL, NULL},
+    {"email", PT_STRING, PF_EMPTYABLE, 512, NULL, NULL},
+    {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},
+    {"phone", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"address", PT_OBJECT, PF_EMPTYABLE, 0, NULL, details_address_children},
+    {"tax_id_data", PT_OBJECT_ARRAY, 0, 1, NULL, tax_id_data_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 const struct route billing_portal_routes[] = {
@@ -1654,6 +1878,8 @@ const struct route billing_portal_routes[] = {
     {"POST", "/billing_portal/{acct}/{key}/cancel", h_cancel, cancel_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/billing_portal/{acct}/{key}/payment_method", h_card, card_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/billing_portal/{acct}/{key}/details", h_details, details_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -287,6 +287,10 @@ int customer_create_for_checkout(struct req *r, struct db *db, const char *id, c
  * invoice_settings.default_payment_method, with customer.updated (the customer portal). 0, or
  * -1 with r->err. */
 int customer_set_default_pm(struct req *r, struct db *db, const char *id, const char *pm);
+/* Inside a write: the customer portal's edit of customer `id`: r's parameters among email,
+ * name, phone and address, through the update's own checks; customer.updated when something
+ * changed. 0, or -1 with r->err. */
+int customer_portal_update(struct req *r, struct db *db, const char *id);
 /* Inside a write: the customer portal's cancel of subscription `id` of r's merchant
  * (subscriptions.c): at the period's end (as cancel_at_period_end=true) or now (as DELETE), with
  * cancellation_details.feedback (or NULL); the same events as through the API. 0, or -1 with

@@ -130,7 +130,7 @@ test('configurations: create, retrieve, update, list, Stripe\'s shape, events, r
   // what Tender's portal does not offer is refused, not ignored
   for (const features of [
     { subscription_update: { enabled: true, default_allowed_updates: ['price'], products: [] } },
-    { customer_update: { enabled: true, allowed_updates: ['email'] } },
+    { customer_update: { enabled: true, allowed_updates: ['email', 'shipping'] } },
     { subscription_pause: { enabled: true } },
     { subscription_cancel: { enabled: true, proration_behavior: 'create_prorations' } },
   ]) {
@@ -372,6 +372,60 @@ test('cancel at once; a link is single-use and expires; a stale form is refused'
   // a wrong key
   const bad = await request({ port: env.port, path: `/billing_portal/${env.merchant.id}/AAAAAAAAAAAAAAAAAAAAAAAA` });
   assert.equal(bad.status, 404);
+});
+
+test('the page: the customer edits the details customer_update allows, through the customer update\'s own code', async () => {
+  const { customer } = await subscribed(monthly, 'old@example.com');
+  // Stripe's own example configuration
+  const conf = await stripe.billingPortal.configurations.create({
+    features: {
+      customer_update: { allowed_updates: ['email', 'tax_id', 'name', 'address'], enabled: true },
+      invoice_history: { enabled: true },
+    },
+  });
+  assertStripeShape(conf, 'billing_portal.configuration');
+  assert.deepEqual(conf.features.customer_update, { allowed_updates: ['email', 'tax_id', 'name', 'address'], enabled: true });
+  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: conf.id, return_url: back() });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.getByLabel('Email').inputValue(), 'old@example.com');
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Jenny Rosen');
+  assert.equal(await page.locator('#detail-phone').count(), 0); // phone is not allowed
+  await page.getByLabel('Email').fill('new@example.com');
+  await page.getByLabel('Address line 1').fill('1 Main St');
+  await page.getByLabel('City').fill('Dublin');
+  await page.getByLabel('Country (2 letters)').fill('IE');
+  await page.getByRole('button', { name: 'Save details' }).click();
+  await page.waitForSelector('#notice');
+  let c = await stripe.customers.retrieve(customer.id);
+  assert.equal(c.email, 'new@example.com');
+  assert.equal(c.name, 'Jenny Rosen');
+  assert.equal(c.address.line1, '1 Main St');
+  assert.equal(c.address.city, 'Dublin');
+  assert.equal(c.address.country, 'IE');
+  const ev = (await eventsOf('customer.updated')).find((e) => e.data.object.id === customer.id && e.data.object.email === 'new@example.com');
+  assert.equal(ev.data.previous_attributes.email, 'old@example.com');
+  assert.equal(await page.getByLabel('Email').inputValue(), 'new@example.com');
+  // a tax id, checked as the API checks it
+  await page.selectOption('#tax-type', 'eu_vat');
+  await page.getByLabel('Tax ID', { exact: true }).fill('nonsense');
+  await page.getByRole('button', { name: 'Add tax ID' }).click();
+  await page.waitForSelector('#error');
+  await page.selectOption('#tax-type', 'eu_vat');
+  await page.getByLabel('Tax ID', { exact: true }).fill('DE123456789');
+  await page.getByRole('button', { name: 'Add tax ID' }).click();
+  await page.waitForSelector('#notice');
+  assert.match(await page.locator('#tax-ids').textContent(), /eu_vat DE123456789/);
+  const tids = await stripe.customers.listTaxIds(customer.id);
+  assert.deepEqual(tids.data.map((t) => [t.type, t.value]), [['eu_vat', 'DE123456789']]);
+  // a field the configuration does not allow, posted anyway: refused, nothing changes
+  const nonce = await page.locator('#details input[name="nonce"]').getAttribute('value');
+  const path = new URL(s.url).pathname;
+  const res = await request({ port: env.port, method: 'POST', path: `${path}/details`, body: `nonce=${nonce}&phone=%2B15555550100` });
+  assert.equal(res.status, 400);
+  c = await stripe.customers.retrieve(customer.id);
+  assert.equal(c.phone, null);
+  await page.close();
 });
 
 test('tenants: a session shows only its customer; another customer\'s subscription cannot be canceled', async () => {
