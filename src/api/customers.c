@@ -856,6 +856,44 @@ int customer_set_default_source(struct req *r, struct db *db, const char *id, co
 	return emit(r, db, &c, "customer.updated", previous_attributes(r, &old, &c), false);
 }
 
+int customer_set_default_pm(struct req *r, struct db *db, const char *id, const char *pm)
+{
+	struct customer old, c;
+	int rc = customer_load(r, db, id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return req_fail_missing(r, "customer", id, "customer");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (old.default_payment_method && strcmp(old.default_payment_method, pm) == 0)
+		return 0;
+	if (check_default_pm(r, db, pm, id) != 0)
+		return -1;
+	c = old;
+	c.default_payment_method = pm;
+	if (customer_save(r, db, &c) != 0)
+		return -1;
+	return emit(r, db, &c, "customer.updated", previous_attributes(r, &old, &c), false);
+}
+
+int customer_portal_update(struct req *r, struct db *db, const char *id)
+{
+	struct customer old, c;
+	int rc = customer_load(r, db, id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return req_fail_missing(r, "customer", id, "customer");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c = old;
+	if (apply_params(r, &c) != 0)
+		return -1;
+	const char *prev = previous_attributes(r, &old, &c);
+	if (strcmp(prev, "{}") == 0)
+		return 0;
+	if (customer_save(r, db, &c) != 0)
+		return -1;
+	return emit(r, db, &c, "customer.updated", prev, false);
+}
+
 struct exists_ctx {
 	struct req *r;
 	const char *id;

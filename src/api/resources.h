@@ -39,6 +39,7 @@ extern const struct route customer_balance_routes[];
 extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route promotion_codes_routes[];
+extern const struct route billing_portal_routes[];
 
 /* One object by id, for a balance transaction's expanded `source`: DB_OK, DB_NOTFOUND or < 0.
  * expand_prefix is the path of the field that holds it, for the object's own nested expansions:
@@ -294,6 +295,21 @@ int subscription_render_by_id(struct req *r, struct db *db, const char *id, cons
  * may be NULL); customer.created. Nothing goes to the request's answer. 0, or -1 with r->err. */
 int customer_create_for_checkout(struct req *r, struct db *db, const char *id, const char *email,
 				 const char *name);
+
+/* Inside a write: PaymentMethod pm (attached to customer `id`) becomes the customer's
+ * invoice_settings.default_payment_method, with customer.updated (the customer portal). 0, or
+ * -1 with r->err. */
+int customer_set_default_pm(struct req *r, struct db *db, const char *id, const char *pm);
+/* Inside a write: the customer portal's edit of customer `id`: r's parameters among email,
+ * name, phone and address, through the update's own checks; customer.updated when something
+ * changed. 0, or -1 with r->err. */
+int customer_portal_update(struct req *r, struct db *db, const char *id);
+/* Inside a write: the customer portal's cancel of subscription `id` of r's merchant
+ * (subscriptions.c): at the period's end (as cancel_at_period_end=true) or now (as DELETE), with
+ * cancellation_details.feedback (or NULL); the same events as through the API. 0, or -1 with
+ * r->err. */
+int subscription_portal_cancel(struct req *r, struct db *db, const char *id, bool at_period_end,
+			       const char *feedback);
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

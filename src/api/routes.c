@@ -36,5 +36,6 @@ const struct route *const api_route_tables[] = {
     tax_ids_routes,
     coupons_routes,
     promotion_codes_routes,
+    billing_portal_routes,
     NULL,
 };

@@ -3665,3 +3665,42 @@ const struct route subscriptions_routes[] = {
     {"DELETE", "/v1/subscriptions/{id}/discount", h_delete_discount, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
+
+/* The customer portal's cancel (billing_portal.c), through the same steps as the API's: at the
+ * period's end as POST /v1/subscriptions/{id} cancel_at_period_end=true does, or now as DELETE
+ * does; feedback (or NULL) is cancellation_details.feedback. */
+int subscription_portal_cancel(struct req *r, struct db *db, const char *id, bool at_period_end,
+			       const char *feedback)
+{
+	struct one_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->id = id;
+	if (one_load(db, x, true) != 0 || clock_guard(r, db, &x->s) != 0)
+		return -1;
+	struct subscription *s = &x->s;
+	if (str_eq(s->status, "canceled") || str_eq(s->status, "incomplete_expired"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "The subscription is %s already.",
+				s->status);
+	int64_t now;
+	if (billing_now(r, db, s->test_clock, &now) != 0)
+		return -1;
+	if (feedback)
+		s->cancellation_feedback = feedback;
+	if (!at_period_end) {
+		s->cancel_at_period_end = false;
+		return cancel_now(r, db, s, now, "cancellation_requested");
+	}
+	if (s->cancel_at_period_end)
+		return 0;
+	const char *prev = "{\"cancel_at_period_end\":false,\"canceled_at\":null}";
+	s->cancel_at_period_end = true;
+	s->canceled_at = now; /* Stripe: when the cancellation was asked for */
+	s->cancellation_reason = "cancellation_requested";
+	sub_schedule(s, latest_next_attempt(r, db, s));
+	if (sub_save(r, db, s) != 0)
+		return -1;
+	return sub_emit(r, db, s, "customer.subscription.updated", prev);
+}

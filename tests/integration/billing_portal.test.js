@@ -1,0 +1,456 @@
+'use strict';
+// The customer portal through stripe-node: configurations (create, retrieve, update, list, the
+// default one made on the first session, Stripe's spec), sessions (validation, another
+// merchant's customer or configuration), and the portal page in headless Chromium (Debian's
+// chromium + playwright-core): the customer's subscription and invoices, a cancel at the
+// period's end or at once through the subscription's own code, a new card that becomes the
+// default, single-use and expiring links, tenants. No card number reaches the store or the log.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const { startTender, stopAll, assertStripeShape, storeSql, readStoreFiles, request } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let env;
+let stripe;
+let stripeB;
+let browser;
+let shop;
+let shopPort;
+let monthly; // 20.00 usd a month
+let yen; // 500 jpy a month
+
+before(async () => {
+  env = await startTender({ merchants: 2, args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+  stripeB = env.stripe(env.merchants[1].secret_key);
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Pro plan' } });
+  yen = await stripe.prices.create({ currency: 'jpy', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Yen plan' } });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+const back = () => `http://127.0.0.1:${shopPort}/account`;
+
+async function subscribed(price = monthly, email = 'jenny@example.com') {
+  const customer = await stripe.customers.create({
+    email, name: 'Jenny Rosen', payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const c = await stripe.customers.retrieve(customer.id);
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  assert.equal(sub.status, 'active');
+  return { customer: c, sub };
+}
+
+async function eventsOf(type) {
+  const ev = await stripe.events.list({ type, limit: 100 });
+  return ev.data;
+}
+
+test('configurations: create, retrieve, update, list, Stripe\'s shape, events, refusals', async () => {
+  const conf = await stripe.billingPortal.configurations.create({
+    business_profile: { headline: 'Acme billing', privacy_policy_url: 'https://example.com/privacy' },
+    features: {
+      invoice_history: { enabled: true },
+      payment_method_update: { enabled: true },
+      subscription_cancel: {
+        enabled: true, mode: 'immediately',
+        cancellation_reason: { enabled: true, options: ['too_expensive', 'unused'] },
+      },
+    },
+    default_return_url: 'https://example.com/account',
+    metadata: { team: 'billing' },
+  });
+  assertStripeShape(conf, 'billing_portal.configuration');
+  assert.match(conf.id, /^bpc_/);
+  assert.equal(conf.object, 'billing_portal.configuration');
+  assert.equal(conf.active, true);
+  assert.equal(conf.is_default, false);
+  assert.equal(conf.livemode, false);
+  assert.equal(conf.default_return_url, 'https://example.com/account');
+  assert.deepEqual(conf.business_profile, { headline: 'Acme billing', privacy_policy_url: 'https://example.com/privacy', terms_of_service_url: null });
+  assert.equal(conf.features.invoice_history.enabled, true);
+  assert.equal(conf.features.payment_method_update.enabled, true);
+  assert.deepEqual(conf.features.subscription_cancel, {
+    cancellation_reason: { enabled: true, options: ['too_expensive', 'unused'] },
+    enabled: true, mode: 'immediately', proration_behavior: 'none',
+  });
+  assert.equal(conf.features.customer_update.enabled, false);
+  assert.equal(conf.features.subscription_update.enabled, false);
+  assert.deepEqual(conf.login_page, { enabled: false, url: null });
+  assert.deepEqual(conf.metadata, { team: 'billing' });
+  assert.deepEqual(await stripe.billingPortal.configurations.retrieve(conf.id), conf);
+
+  const up = await stripe.billingPortal.configurations.update(conf.id, {
+    features: { subscription_cancel: { mode: 'at_period_end' }, invoice_history: { enabled: false } },
+    business_profile: { headline: '' },
+    default_return_url: '',
+  });
+  assertStripeShape(up, 'billing_portal.configuration');
+  assert.equal(up.features.subscription_cancel.mode, 'at_period_end');
+  assert.deepEqual(up.features.subscription_cancel.cancellation_reason.options, ['too_expensive', 'unused']);
+  assert.equal(up.features.invoice_history.enabled, false);
+  assert.equal(up.business_profile.headline, null);
+  assert.equal(up.default_return_url, null);
+  const off = await stripe.billingPortal.configurations.update(conf.id, { active: false });
+  assert.equal(off.active, false);
+
+  const created = (await eventsOf('billing_portal.configuration.created')).filter((e) => e.data.object.id === conf.id);
+  assert.equal(created.length, 1);
+  assert.deepEqual(created[0].data.object, conf);
+  const updated = (await eventsOf('billing_portal.configuration.updated')).filter((e) => e.data.object.id === conf.id);
+  assert.equal(updated.length, 2);
+  assert.equal(updated[0].data.object.active, false);
+  assert.deepEqual(updated[0].data.previous_attributes.active, true);
+  assert.equal(updated[1].data.previous_attributes.features.subscription_cancel.mode, 'immediately');
+
+  const inactive = await stripe.billingPortal.configurations.list({ active: false });
+  assert.ok(inactive.data.some((c) => c.id === conf.id));
+  const active = await stripe.billingPortal.configurations.list({ active: true });
+  assert.ok(!active.data.some((c) => c.id === conf.id));
+  for (const c of (await stripe.billingPortal.configurations.list()).data) assertStripeShape(c, 'billing_portal.configuration');
+
+  // what Tender's portal does not offer is refused, not ignored
+  for (const features of [
+    { subscription_update: { enabled: true, default_allowed_updates: ['price'], products: [] } },
+    { customer_update: { enabled: true, allowed_updates: ['email', 'shipping'] } },
+    { subscription_pause: { enabled: true } },
+    { subscription_cancel: { enabled: true, proration_behavior: 'create_prorations' } },
+  ]) {
+    await assert.rejects(stripe.billingPortal.configurations.create({ features }),
+      (e) => e.statusCode === 400 && e.type === 'StripeInvalidRequestError', JSON.stringify(features));
+  }
+  await assert.rejects(stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } }, login_page: { enabled: true } }),
+    (e) => e.statusCode === 400 && e.param === 'login_page[enabled]');
+  await assert.rejects(stripe.billingPortal.configurations.create({ business_profile: { headline: 'x' } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  await assert.rejects(stripe.billingPortal.configurations.create({
+    features: { subscription_cancel: { enabled: true, cancellation_reason: { enabled: true, options: ['bored'] } } },
+  }), (e) => e.statusCode === 400);
+  // another merchant sees none of it
+  await assert.rejects(stripeB.billingPortal.configurations.retrieve(conf.id), (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripeB.billingPortal.configurations.update(conf.id, { active: true }), (e) => e.statusCode === 404);
+  assert.equal((await stripeB.billingPortal.configurations.list()).data.length, 0);
+});
+
+test('sessions: the default configuration made on first use, validation, another merchant\'s customer', async () => {
+  const { customer } = await subscribed();
+  await assert.rejects(stripe.billingPortal.sessions.create({ return_url: back() }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'customer');
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: 'cus_nope', return_url: back() }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'customer');
+  const other = await stripeB.customers.create({ email: 'b@example.com' });
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: other.id, return_url: back() }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: 'javascript:alert(1)' }),
+    (e) => e.statusCode === 400 && e.param === 'return_url');
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), flow_data: { type: 'payment_method_update' } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), on_behalf_of: 'acct_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'on_behalf_of');
+  const connected = await stripe.accounts.create({ type: 'custom', country: 'US' });
+  const obo = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), on_behalf_of: connected.id });
+  assert.equal(obo.on_behalf_of, connected.id);
+  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back(), locale: 'en' });
+  assertStripeShape(s, 'billing_portal.session');
+  assert.match(s.id, /^bps_/);
+  assert.equal(s.object, 'billing_portal.session');
+  assert.equal(s.customer, customer.id);
+  assert.equal(s.return_url, back());
+  assert.equal(s.locale, 'en');
+  assert.equal(s.flow, null);
+  assert.match(s.url, new RegExp(`^http://127\\.0\\.0\\.1:${env.port}/billing_portal/${env.merchant.id}/[A-Za-z0-9]{24}$`));
+  // the default configuration, made now, and used by later sessions
+  const defaults = await stripe.billingPortal.configurations.list({ is_default: true });
+  assert.equal(defaults.data.length, 1);
+  const def = defaults.data[0];
+  assert.equal(def.id, s.configuration);
+  assert.equal(def.is_default, true);
+  assert.equal(def.features.invoice_history.enabled, true);
+  assert.equal(def.features.payment_method_update.enabled, true);
+  assert.equal(def.features.subscription_cancel.enabled, true);
+  assert.equal(def.features.subscription_cancel.mode, 'at_period_end');
+  assertStripeShape(def, 'billing_portal.configuration');
+  const defCreated = (await eventsOf('billing_portal.configuration.created')).filter((e) => e.data.object.id === def.id);
+  assert.equal(defCreated.length, 1);
+  assert.deepEqual(defCreated[0].data.object, def);
+  const s2 = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back() });
+  assert.equal(s2.configuration, def.id);
+  assert.equal((await stripe.billingPortal.configurations.list({ is_default: true })).data.length, 1);
+  await assert.rejects(stripe.billingPortal.configurations.update(def.id, { active: false }),
+    (e) => e.statusCode === 400 && e.param === 'active');
+  // no return_url and a configuration without a default one
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id }),
+    (e) => e.statusCode === 400 && e.param === 'return_url');
+  const withUrl = await stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } }, default_return_url: back() });
+  const s3 = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: withUrl.id });
+  assert.equal(s3.return_url, back());
+  assert.equal(s3.configuration, withUrl.id);
+  // an inactive configuration, another merchant's
+  const inactive = await stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } });
+  await stripe.billingPortal.configurations.update(inactive.id, { active: false });
+  await assert.rejects(stripe.billingPortal.sessions.create({ customer: customer.id, configuration: inactive.id, return_url: back() }),
+    (e) => e.statusCode === 400 && e.param === 'configuration');
+  await assert.rejects(stripeB.billingPortal.sessions.create({ customer: other.id, configuration: withUrl.id, return_url: back() }),
+    (e) => e.statusCode === 404 && e.param === 'configuration');
+  // the event: the session, without its URL's secret
+  const ev = (await eventsOf('billing_portal.session.created')).find((e) => e.data.object.id === s.id);
+  assert.ok(ev);
+  assert.equal(ev.data.object.customer, customer.id);
+  assert.equal(ev.data.object.configuration, def.id);
+  assert.ok(!ev.data.object.url.includes(s.url.split('/').pop()));
+  // the store keeps only the secret's hash (and the request's saved answer, for an idempotent
+  // replay, as every POST's): a session made without a key leaves no usable link behind
+  const raw = await request({ port: env.port, method: 'POST', path: '/v1/billing_portal/sessions', key: env.merchant.secret_key,
+    body: `customer=${customer.id}&return_url=${encodeURIComponent(back())}` });
+  assert.equal(raw.status, 200);
+  const secret = raw.json.url.split('/').pop();
+  assert.ok(readStoreFiles(env.dataDir).every(({ data }) => !data.includes(secret)), 'the link is stored in clear');
+});
+
+test('the page: subscription, invoices, card; cancel at the period\'s end through the subscription\'s own code', async () => {
+  const { customer, sub } = await subscribed();
+  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back() });
+  const page = await browser.newPage();
+  const res = await page.goto(s.url);
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-security-policy'] || '', /default-src 'none'|script-src/);
+  const sec = page.locator(`section[id="${sub.id}"]`);
+  assert.match(await sec.textContent(), /Pro plan/);
+  assert.equal(await page.locator(`[id="amount-${sub.id}"]`).textContent(), '20.00 USD per month');
+  const renew = new Date(sub.items.data[0].current_period_end * 1000).toISOString().slice(0, 10);
+  assert.match(await sec.locator('.renewal').textContent(), new RegExp(`Renews on ${renew}`));
+  assert.equal(await page.locator('#card-brand').textContent(), 'visa');
+  assert.equal(await page.locator('#card-last4').textContent(), '4242');
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  const row = page.locator(`tr[id="${inv.id}"]`);
+  assert.match(await row.textContent(), new RegExp(`${inv.number}.*20\\.00 USD.*paid`));
+  assert.equal(await page.locator('#return').getAttribute('href'), back());
+  assert.equal(await page.locator('script').count(), 0);
+
+  await page.selectOption('select[name="reason"]', 'too_expensive');
+  await page.getByRole('button', { name: 'Cancel plan' }).click();
+  await page.waitForSelector('#notice');
+  assert.match(await page.locator('#notice').textContent(), /end of the billing period/);
+  assert.match(await page.locator(`section[id="${sub.id}"] .renewal`).textContent(), new RegExp(`canceled on ${renew}`));
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.cancel_at_period_end, true);
+  assert.equal(after.status, 'active');
+  assert.equal(after.cancellation_details.feedback, 'too_expensive');
+  assert.equal(after.cancellation_details.reason, 'cancellation_requested');
+  const ev = (await eventsOf('customer.subscription.updated')).find((e) => e.data.object.id === sub.id);
+  assert.equal(ev.data.object.cancel_at_period_end, true);
+  assert.equal(ev.data.previous_attributes.cancel_at_period_end, false);
+  // the link back
+  await Promise.all([page.waitForURL(/\/account$/), page.click('#return')]);
+  await page.close();
+});
+
+test('the page: a new card through the vault becomes the default; a decline shows its error', async () => {
+  const { customer } = await subscribed();
+  // made without an Idempotency-Key, so that no saved answer holds its URL (checked below)
+  const made = await request({ port: env.port, method: 'POST', path: '/v1/billing_portal/sessions', key: env.merchant.secret_key,
+    body: `customer=${customer.id}&return_url=${encodeURIComponent(back())}` });
+  assert.equal(made.status, 200);
+  const s = made.json;
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  const fill = async (number) => {
+    await page.getByLabel('Name on card').fill('Jenny Rosen');
+    await page.getByLabel('Card number').fill(number);
+    await page.getByLabel('Month (MM)').fill('12');
+    await page.getByLabel('Year (YYYY)').fill('2034');
+    await page.getByLabel('CVC').fill('123');
+    await page.getByRole('button', { name: 'Add card' }).click();
+  };
+  await fill('4000000000000002'); // declined
+  await page.waitForSelector('#error');
+  assert.match(await page.locator('#error').textContent(), /declined/);
+  assert.equal(await page.locator('#card-last4').textContent(), '4242');
+  // a card that asks for 3-D Secure: refused on the page, its SetupIntent abandoned
+  await fill('4000002760003184');
+  await page.waitForSelector('#error');
+  assert.match(await page.locator('#error').textContent(), /authentication/);
+  assert.equal(await page.locator('#card-last4').textContent(), '4242');
+  const sis = await stripe.setupIntents.list({ customer: customer.id });
+  assert.ok(sis.data.some((si) => si.status === 'canceled' && si.cancellation_reason === 'abandoned'));
+  assert.ok(!sis.data.some((si) => si.status === 'requires_action'));
+  await fill('5555555555554444');
+  await page.waitForSelector('#notice');
+  assert.equal(await page.locator('#card-brand').textContent(), 'mastercard');
+  assert.equal(await page.locator('#card-last4').textContent(), '4444');
+  const c = await stripe.customers.retrieve(customer.id);
+  const pm = await stripe.paymentMethods.retrieve(c.invoice_settings.default_payment_method);
+  assert.equal(pm.card.last4, '4444');
+  assert.equal(pm.customer, customer.id);
+  assert.notEqual(pm.id, customer.invoice_settings.default_payment_method);
+  const ev = (await eventsOf('customer.updated')).find((e) => e.data.object.id === customer.id && e.data.object.invoice_settings.default_payment_method === pm.id);
+  assert.ok(ev);
+  await page.close();
+  for (const { file, data } of readStoreFiles(env.dataDir)) {
+    assert.ok(!data.includes('5555555555554444'), `card number in ${file}`);
+    assert.ok(!data.includes('4000000000000002'), `card number in ${file}`);
+    assert.ok(!data.includes('4000002760003184'), `card number in ${file}`);
+  }
+  assert.ok(!fs.readFileSync(env.server.logPath).includes('5555555555554444'));
+  // nor the page's secret (the SetupIntents' return_url is the merchant's)
+  const secret = s.url.split('/').pop();
+  assert.ok(readStoreFiles(env.dataDir).every(({ data }) => !data.includes(secret)), 'the link is stored in clear');
+});
+
+test('cancel at once; a link is single-use and expires; a stale form is refused', async () => {
+  const { customer, sub } = await subscribed(yen);
+  const conf = await stripe.billingPortal.configurations.create({
+    features: { subscription_cancel: { enabled: true, mode: 'immediately' }, invoice_history: { enabled: false } },
+  });
+  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: conf.id, return_url: back() });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.locator(`[id="amount-${sub.id}"]`).textContent(), '500 JPY per month');
+  assert.equal(await page.locator('#invoices').count(), 0); // invoice history disabled
+  assert.equal(await page.locator('form[action$="/payment_method"]').count(), 0); // card update disabled
+  const nonce = await page.locator('input[name="nonce"]').first().getAttribute('value');
+  await page.getByRole('button', { name: 'Cancel plan now' }).click();
+  await page.waitForSelector('#notice');
+  assert.equal(await page.locator(`section[id="${sub.id}"]`).count(), 0);
+  const gone = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(gone.status, 'canceled');
+  assert.ok((await eventsOf('customer.subscription.deleted')).some((e) => e.data.object.id === sub.id));
+  // the used one-time value is refused
+  const path = new URL(s.url).pathname;
+  const stale = await request({ port: env.port, method: 'POST', path: `${path}/cancel`, body: `nonce=${nonce}&subscription=${sub.id}` });
+  assert.equal(stale.status, 410);
+  assert.ok(!stale.body.includes(customer.email) && !stale.body.includes(sub.id));
+  // a second visit: expired, nothing of the customer
+  const again = await browser.newPage();
+  const r2 = await again.goto(s.url);
+  assert.equal(r2.status(), 410);
+  const text = await again.content();
+  assert.match(text, /expired/);
+  assert.ok(!text.includes(customer.email) && !text.includes('Jenny') && !text.includes(sub.id));
+  await again.close();
+  await page.close();
+  // a link not opened within five minutes
+  const old = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back() });
+  storeSql(env.dataDir, `UPDATE billing_portal_sessions SET created = created - 301 WHERE id = '${old.id}'`);
+  const r3 = await request({ port: env.port, path: new URL(old.url).pathname });
+  assert.equal(r3.status, 410);
+  assert.ok(!r3.body.includes('Jenny'));
+  // an open page idle for five minutes takes no more posts
+  const idle = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: back() });
+  const p4 = await browser.newPage();
+  await p4.goto(idle.url);
+  storeSql(env.dataDir, `UPDATE billing_portal_sessions SET last_active = last_active - 301 WHERE id = '${idle.id}'`);
+  const { customer: c2 } = await subscribed();
+  void c2;
+  assert.equal(await p4.locator('form[action$="/payment_method"]').count(), 1);
+  await p4.getByLabel('Card number').fill('5555555555554444');
+  await p4.getByLabel('Month (MM)').fill('12');
+  await p4.getByLabel('Year (YYYY)').fill('2034');
+  await p4.getByLabel('CVC').fill('123');
+  const [resp] = await Promise.all([p4.waitForResponse((r) => r.request().method() === 'POST'), p4.getByRole('button', { name: 'Add card' }).click()]);
+  assert.equal(resp.status(), 410);
+  await p4.close();
+  // a wrong key
+  const bad = await request({ port: env.port, path: `/billing_portal/${env.merchant.id}/AAAAAAAAAAAAAAAAAAAAAAAA` });
+  assert.equal(bad.status, 404);
+});
+
+test('the page: the customer edits the details customer_update allows, through the customer update\'s own code', async () => {
+  const { customer } = await subscribed(monthly, 'old@example.com');
+  // Stripe's own example configuration
+  const conf = await stripe.billingPortal.configurations.create({
+    features: {
+      customer_update: { allowed_updates: ['email', 'tax_id', 'name', 'address'], enabled: true },
+      invoice_history: { enabled: true },
+    },
+  });
+  assertStripeShape(conf, 'billing_portal.configuration');
+  assert.deepEqual(conf.features.customer_update, { allowed_updates: ['email', 'tax_id', 'name', 'address'], enabled: true });
+  const s = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: conf.id, return_url: back() });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.getByLabel('Email').inputValue(), 'old@example.com');
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Jenny Rosen');
+  assert.equal(await page.locator('#detail-phone').count(), 0); // phone is not allowed
+  await page.getByLabel('Email').fill('new@example.com');
+  await page.getByLabel('Address line 1').fill('1 Main St');
+  await page.getByLabel('City').fill('Dublin');
+  await page.getByLabel('Country (2 letters)').fill('IE');
+  await page.getByRole('button', { name: 'Save details' }).click();
+  await page.waitForSelector('#notice');
+  let c = await stripe.customers.retrieve(customer.id);
+  assert.equal(c.email, 'new@example.com');
+  assert.equal(c.name, 'Jenny Rosen');
+  assert.equal(c.address.line1, '1 Main St');
+  assert.equal(c.address.city, 'Dublin');
+  assert.equal(c.address.country, 'IE');
+  const ev = (await eventsOf('customer.updated')).find((e) => e.data.object.id === customer.id && e.data.object.email === 'new@example.com');
+  assert.equal(ev.data.previous_attributes.email, 'old@example.com');
+  assert.equal(await page.getByLabel('Email').inputValue(), 'new@example.com');
+  // a tax id, checked as the API checks it
+  await page.selectOption('#tax-type', 'eu_vat');
+  await page.getByLabel('Tax ID', { exact: true }).fill('nonsense');
+  await page.getByRole('button', { name: 'Add tax ID' }).click();
+  await page.waitForSelector('#error');
+  await page.selectOption('#tax-type', 'eu_vat');
+  await page.getByLabel('Tax ID', { exact: true }).fill('DE123456789');
+  await page.getByRole('button', { name: 'Add tax ID' }).click();
+  await page.waitForSelector('#notice');
+  assert.match(await page.locator('#tax-ids').textContent(), /eu_vat DE123456789/);
+  const tids = await stripe.customers.listTaxIds(customer.id);
+  assert.deepEqual(tids.data.map((t) => [t.type, t.value]), [['eu_vat', 'DE123456789']]);
+  // a field the configuration does not allow, posted anyway: refused, nothing changes
+  const nonce = await page.locator('#details input[name="nonce"]').getAttribute('value');
+  const path = new URL(s.url).pathname;
+  const res = await request({ port: env.port, method: 'POST', path: `${path}/details`, body: `nonce=${nonce}&phone=%2B15555550100` });
+  assert.equal(res.status, 400);
+  c = await stripe.customers.retrieve(customer.id);
+  assert.equal(c.phone, null);
+  await page.close();
+});
+
+test('tenants: a session shows only its customer; another customer\'s subscription cannot be canceled', async () => {
+  const mine = await subscribed(monthly, 'mine@example.com');
+  const theirs = await subscribed(monthly, 'theirs@example.com');
+  const s = await stripe.billingPortal.sessions.create({ customer: mine.customer.id, return_url: back() });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  const html = await page.content();
+  assert.ok(html.includes(mine.sub.id));
+  assert.ok(!html.includes(theirs.sub.id) && !html.includes(theirs.customer.id));
+  // the form posted with another customer's subscription: refused, nothing changes
+  await page.locator(`section[id="${mine.sub.id}"] input[name="subscription"]`).evaluate((el, id) => { el.value = id; }, theirs.sub.id);
+  await page.getByRole('button', { name: 'Cancel plan' }).click();
+  await page.waitForSelector('#error');
+  assert.match(await page.locator('#error').textContent(), /No such subscription/);
+  assert.equal((await stripe.subscriptions.retrieve(theirs.sub.id)).cancel_at_period_end, false);
+  assert.equal((await stripe.subscriptions.retrieve(mine.sub.id)).cancel_at_period_end, false);
+  // the page still works with the same form value after the refusal
+  await page.getByRole('button', { name: 'Cancel plan' }).click();
+  await page.waitForSelector('#notice');
+  assert.equal((await stripe.subscriptions.retrieve(mine.sub.id)).cancel_at_period_end, true);
+  await page.close();
+  // another merchant's path to the same key finds nothing
+  const key = s.url.split('/').pop();
+  const other = await request({ port: env.port, path: `/billing_portal/${env.merchants[1].id}/${key}` });
+  assert.equal(other.status, 404);
+});
