@@ -1368,14 +1368,15 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 	sc->n_phases = keep + np->n_phases;
 	sc->next_action_at = str_eq(sc->status, "active") ? sc->phases[keep].end : start;
 	if (str_eq(sc->status, "active") && sc->subscription) {
-		struct sub_items cur;
-		if (sub_items_read(r, db, sc->subscription, &cur) != 0)
+		/* in r's arena: the change names its items by these ids after this read */
+		struct sub_items *cur = arena_alloc(&r->arena, sizeof(*cur));
+		if (!cur || sub_items_read(r, db, sc->subscription, cur) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 		if (!c)
 			return req_fail(r, ERR_API, NULL, NULL);
 		memset(c, 0, sizeof(*c));
-		change_to_phase(&cur, &sc->phases[keep], c);
+		change_to_phase(cur, &sc->phases[keep], c);
 		c->subscription = sc->subscription;
 		c->proration_behavior = sc->phases[keep].proration_behavior;
 		u->change = c->n ? c : NULL;
