@@ -1186,9 +1186,11 @@ static int cancel_fn(struct db *db, void *p)
 static int h_cancel(struct req *r)
 {
 	bool v = false;
-	if (param_bool(r, "invoice_now", &v) == 1 && v)
-		return req_fail(r, ERR_PARAM_BAD, "invoice_now",
-				"Tender does not invoice on cancellation yet.");
+	if ((param_bool(r, "invoice_now", &v) == 1 && v) ||
+	    (param_bool(r, "prorate", &v) == 1 && v))
+		return req_fail(r, ERR_PARAM_BAD,
+				param_present(r, "prorate") ? "prorate" : "invoice_now",
+				"Tender does not prorate or invoice on cancellation yet.");
 	struct one_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, cancel_fn, &x);
 }
@@ -1378,7 +1380,9 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 		memset(c, 0, sizeof(*c));
 		change_to_phase(cur, &sc->phases[keep], c);
 		c->subscription = sc->subscription;
-		c->proration_behavior = sc->phases[keep].proration_behavior;
+		/* the request's proration_behavior, else the phase's */
+		const char *pb = param_str(r, "proration_behavior");
+		c->proration_behavior = pb ? pb : sc->phases[keep].proration_behavior;
 		u->change = c->n ? c : NULL;
 	}
 	return 0;

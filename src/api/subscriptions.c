@@ -980,6 +980,8 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 		s.canceled_at = s.ended_at = now;
 		s.cancellation_reason = "payment_failed";
 		type = "customer.subscription.deleted";
+		if (subscription_schedule_sub_ended(r, db, s.id, "payment_failed", now) != 0)
+			return -1;
 	} else if (str_eq(was, "active") && !str_eq(in->billing_reason, "subscription_create")) {
 		s.status = "past_due";
 	}
@@ -2918,7 +2920,8 @@ static int expire_incomplete(struct req *r, struct db *db, struct subscription *
 		    invoice_balance_return(r, db, &in) != 0)
 			return -1;
 	}
-	if (sub_save(r, db, s) != 0)
+	if (sub_save(r, db, s) != 0 ||
+	    subscription_schedule_sub_ended(r, db, s->id, "incomplete_expired", t) != 0)
 		return -1;
 	return sub_emit(r, db, s, "customer.subscription.updated", prev_status(r, was));
 }
