@@ -79,6 +79,8 @@ struct sched_phase {
 	char currency[8];
 	int n_items;
 	struct sched_item items[SCHEDULE_ITEMS_MAX];
+	int n_coupons; /* its discounts: coupons, in order */
+	const char *coupons[DISCOUNTS_MAX];
 };
 
 struct schedule {
@@ -141,6 +143,11 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 		json_kv_str_or_null(&j, "md", p->metadata);
 		json_kv_str_or_null(&j, "d", p->description);
 		json_kv_str(&j, "c", p->currency);
+		json_key(&j, "dc");
+		json_arr_open(&j);
+		for (int k = 0; k < p->n_coupons; k++)
+			json_str(&j, p->coupons[k]);
+		json_arr_close(&j);
 		json_key(&j, "i");
 		json_arr_open(&j);
 		for (int k = 0; k < p->n_items; k++) {
@@ -192,9 +199,18 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 		p->description = jstr(r, o, "d");
 		str_copy(p->currency, sizeof(p->currency),
 			 json_string_value(json_object_get(o, "c")));
-		json_t *items = json_object_get(o, "i");
 		size_t k;
 		json_t *it;
+		json_array_foreach(json_object_get(o, "dc"), k, it)
+		{
+			if (p->n_coupons == DISCOUNTS_MAX)
+				break;
+			const char *cp = json_string_value(it);
+			p->coupons[p->n_coupons++] = cp ? arena_strdup(&r->arena, cp) : NULL;
+			if (!cp)
+				rc = DB_ERR;
+		}
+		json_t *items = json_object_get(o, "i");
 		json_array_foreach(items, k, it)
 		{
 			if (p->n_items == SCHEDULE_ITEMS_MAX)
@@ -363,7 +379,16 @@ static void phase_render(const struct sched_phase *p, struct json *j)
 	json_kv_str_or_null(j, "default_payment_method", p->pm);
 	json_kv_raw(j, "default_tax_rates", "[]", 2);
 	json_kv_str_or_null(j, "description", p->description);
-	json_kv_raw(j, "discounts", "[]", 2);
+	json_key(j, "discounts");
+	json_arr_open(j);
+	for (int k = 0; k < p->n_coupons; k++) {
+		json_obj_open(j);
+		json_kv_str(j, "coupon", p->coupons[k]);
+		json_kv_null(j, "discount");
+		json_kv_null(j, "promotion_code");
+		json_obj_close(j);
+	}
+	json_arr_close(j);
 	json_kv_int(j, "end_date", p->end);
 	json_kv_null(j, "invoice_settings");
 	json_key(j, "items");
@@ -389,7 +414,35 @@ static void phase_render(const struct sched_phase *p, struct json *j)
 	json_obj_close(j);
 }
 
-static void sched_render(const struct schedule *sc, struct json *j)
+/* Renders an expandable id at `field`: expanded by render when expand[] names prefix+field. */
+static int expandable(struct req *r, struct db *db, const char *prefix, const char *field,
+		      const char *id, struct json *j)
+{
+	json_key(j, field);
+	if (!id) {
+		json_nil(j);
+		return 0;
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "%s%s", prefix ? prefix : "", field);
+	if (prefix && req_expand_has(r, path)) {
+		snprintf(path, sizeof(path), "%s%s.", prefix, field);
+		int rc = str_eq(field, "customer")
+			     ? customer_render_by_id(r, db, id, j)
+			     : subscription_render_by_id(r, db, id, arena_strdup(&r->arena, path), j);
+		if (rc == DB_OK)
+			return 0;
+		if (rc != DB_NOTFOUND)
+			return -1;
+	}
+	json_str(j, id);
+	return 0;
+}
+
+/* prefix: where sc sits in the answer, for expand[] (customer, subscription); NULL: nothing
+ * expanded (an event's object). 0 or -1. */
+static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
+			const char *prefix, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", sc->id);
@@ -413,7 +466,8 @@ static void sched_render(const struct schedule *sc, struct json *j)
 	} else {
 		json_nil(j);
 	}
-	json_kv_str(j, "customer", sc->customer);
+	if (expandable(r, db, prefix, "customer", sc->customer, j) != 0)
+		return -1;
 	json_kv_null(j, "customer_account");
 	json_key(j, "default_settings");
 	json_obj_open(j);
@@ -447,9 +501,11 @@ static void sched_render(const struct schedule *sc, struct json *j)
 	time_or_null(j, "released_at", sc->released_at);
 	json_kv_str_or_null(j, "released_subscription", sc->released_subscription);
 	json_kv_str(j, "status", sc->status);
-	json_kv_str_or_null(j, "subscription", sc->subscription);
+	if (expandable(r, db, prefix, "subscription", sc->subscription, j) != 0)
+		return -1;
 	json_kv_str_or_null(j, "test_clock", sc->test_clock);
 	json_obj_close(j);
+	return 0;
 }
 
 /* Appends event `type` with sc as its object, at time t (the schedule's own). */
@@ -460,9 +516,10 @@ static int sched_emit(struct req *r, struct db *db, const struct schedule *sc, c
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	sched_render(sc, &j);
-	int rc = -1;
-	if (!b.failed) {
+	int rc = sched_render(r, db, sc, NULL, &j);
+	if (rc == 0 && b.failed)
+		rc = -1;
+	if (rc == 0) {
 		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
 					 r->idempotency_key, r->livemode};
 		rc = event_append(db, r->merchant_id, &o, type, sc->id, b.data, b.len, NULL, t,
@@ -480,8 +537,7 @@ static int sched_answer(struct req *r, struct db *db, const char *id)
 	if (!sc || sched_load(r, db, id, sc) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	r->answer_event[0] = '\0';
-	sched_render(sc, req_json(r));
-	return 0;
+	return sched_render(r, db, sc, "", req_json(r)) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* ---- what subscriptions.c asks ---- */
@@ -519,6 +575,96 @@ int subscription_schedule_sub_ended(struct req *r, struct db *db, const char *su
 			  str_eq(reason, "payment_failed") ? "subscription_schedule.aborted"
 							   : "subscription_schedule.canceled",
 			  t);
+}
+
+int schedule_metadata_merge(struct req *r, const char *old, const char *add, const char **ret)
+{
+	json_error_t e;
+	json_t *o = json_loads(old ? old : "{}", 0, &e);
+	json_t *a = json_loads(add ? add : "{}", 0, &e);
+	char *text = NULL;
+	if (json_is_object(o) && json_is_object(a) && json_object_update(o, a) == 0)
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	json_decref(a);
+	if (!text)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = arena_strdup(&r->arena, text);
+	free(text);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- a phase entered: its settings and discounts on the subscription ---- */
+
+static const char SQL_LIVE_DISCOUNT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND coupon = $3"
+    " AND ended = 0 ORDER BY pos LIMIT 1";
+
+static bool coupons_same(const struct sched_phase *a, const struct sched_phase *b)
+{
+	if (a->n_coupons != b->n_coupons)
+		return false;
+	for (int k = 0; k < a->n_coupons; k++)
+		if (!str_eq(a->coupons[k], b->coupons[k]))
+			return false;
+	return true;
+}
+
+/* Inside a write: the subscription's discounts become phase p's coupons (one it already has a
+ * discount from keeps that discount), at t. A coupon that can no longer be redeemed leaves the
+ * discounts as they were (logged): the phase change goes on. 0, or -1 with r->err. */
+static int phase_discounts_apply(struct req *r, struct db *db, const struct schedule *sc,
+				 const struct sched_phase *p, int64_t t)
+{
+	struct discount_spec spec;
+	memset(&spec, 0, sizeof(spec));
+	spec.present = true;
+	spec.n = p->n_coupons;
+	for (int k = 0; k < p->n_coupons; k++) {
+		struct db_stmt *st = db_prepare(db, SQL_LIVE_DISCOUNT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, sc->subscription, -1);
+		db_bind_text(st, 3, p->coupons[k], -1);
+		int rc = db_step(st);
+		const char *kept = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+		db_reset(st);
+		if (rc < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		spec.e[k].discount = kept;
+		spec.e[k].coupon = kept ? NULL : p->coupons[k];
+		spec.e[k].shown = "phases";
+	}
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	if (!ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (discounts_resolve(r, db, &spec, sc->customer, p->currency, 0, sc->subscription, t, ds,
+			      &n) != 0) {
+		if (api_error_info(r->err.code)->status >= 500)
+			return -1;
+		log_msg(LOG_INFO, "subscription schedule %s: the phase's discounts not applied: %s",
+			sc->id, req_error_message(r));
+		r->err.set = false;
+		return 0;
+	}
+	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t,
+				ds, n, NULL);
+}
+
+/* Inside a write: phase `to` entered (from phase `from`, or -1 when it is the same phase
+ * changed by an update): its payment method, metadata and discounts on the subscription. */
+static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
+		       const struct sched_phase *from, const struct sched_phase *to, int64_t t)
+{
+	if (!sc->subscription)
+		return 0;
+	if (subscription_phase_settings(r, db, sc->subscription, to->pm, to->metadata) != 0)
+		return -1;
+	if (from && coupons_same(from, to))
+		return 0;
+	return phase_discounts_apply(r, db, sc, to, t);
 }
 
 /* ---- parsing and checking phases ---- */
@@ -645,6 +791,35 @@ static int phases_parse(struct req *r, struct schedule *sc)
 					    "price: %s.",
 					    it->price);
 		}
+		snprintf(path, sizeof(path), "phases.%d.discounts", n);
+		const struct form_node *dn = param_node(r, path);
+		for (const struct form_node *y = dn ? dn->first_child : NULL; y; y = y->next) {
+			int k = p->n_coupons;
+			if (k == DISCOUNTS_MAX)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[discounts]", shown),
+						"At most %d discounts can be applied.", DISCOUNTS_MAX);
+			const char *dshown =
+			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
+			snprintf(path, sizeof(path), "phases.%d.discounts.%d.coupon", n, k);
+			const char *cp = param_str(r, path);
+			snprintf(path, sizeof(path), "phases.%d.discounts.%d.promotion_code", n, k);
+			bool other = param_present(r, path);
+			snprintf(path, sizeof(path), "phases.%d.discounts.%d.discount", n, k);
+			other = other || param_present(r, path);
+			if (other)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[discounts][%d]", shown, k),
+						"A Tender schedule's phases take discounts as coupons "
+						"(discounts[n][coupon]).");
+			if (!cp || !*cp)
+				return req_fail(r, ERR_PARAM_MISSING, dshown, "%s", dshown);
+			for (int m = 0; m < k; m++)
+				if (str_eq(p->coupons[m], cp))
+					return req_fail(r, ERR_PARAM_BAD, dshown,
+							"The coupon %s is applied twice.", cp);
+			p->coupons[p->n_coupons++] = cp;
+		}
 		if (p->n_items == 0)
 			return req_fail(r, ERR_PARAM_MISSING,
 					arena_printf(&r->arena, "%s[items]", shown), "%s[items]",
@@ -739,6 +914,23 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 				    "The customer does not have a payment method with the ID %s. "
 				    "The payment method must be attached to the customer.",
 				    p->pm);
+		}
+		for (int k = 0; k < p->n_coupons; k++) {
+			const char *dshown =
+			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
+			struct coupon cp;
+			int rc = coupon_load(r, db, p->coupons[k], &cp);
+			if (rc == DB_NOTFOUND || (rc == DB_OK && cp.deleted))
+				return req_fail_missing(r, "coupon", p->coupons[k], dshown);
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (!coupon_valid(&cp, r->now))
+				return req_fail(r, ERR_PARAM_BAD, dshown,
+						"Coupon %s is no longer valid.", p->coupons[k]);
+			if (cp.amount_off && strcmp(cp.currency, p->currency) != 0)
+				return req_fail(r, ERR_PARAM_BAD, dshown,
+						"The coupon %s is in %s; the phase bills in %s.",
+						p->coupons[k], cp.currency, p->currency);
 		}
 		/* the dates */
 		int64_t ps = i == 0 ? start : sc->phases[i - 1].end;
@@ -927,6 +1119,13 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 		x->items[k].quantity = p->items[k].quantity;
 	}
 	x->trial_end = p->trial_end;
+	memset(&x->discounts, 0, sizeof(x->discounts));
+	x->discounts.present = p->n_coupons > 0;
+	x->discounts.n = p->n_coupons;
+	for (int k = 0; k < p->n_coupons; k++) {
+		x->discounts.e[k].coupon = p->coupons[k];
+		x->discounts.e[k].shown = "phases[0][discounts]";
+	}
 }
 
 /* from_subscription: the subscription as the schedule's one phase, its current period */
@@ -1094,8 +1293,9 @@ static int retrieve_fn(struct db *db, void *p)
 	struct one_ctx *x = p;
 	if (one_load(db, x) != 0)
 		return -1;
-	sched_render(x->sc, req_json(x->r));
-	return 0;
+	return sched_render(x->r, db, x->sc, "", req_json(x->r)) == 0
+		   ? 0
+		   : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
 static int h_retrieve(struct req *r)
@@ -1129,8 +1329,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	int rc = sched_load(r, db, id, sc);
 	if (rc != DB_OK)
 		return rc;
-	sched_render(sc, j);
-	return DB_OK;
+	return sched_render(r, db, sc, "data.", j) == 0 ? DB_OK : DB_ERR;
 }
 
 static int h_list(struct req *r)
@@ -1419,6 +1618,11 @@ static int update_fn(struct db *db, void *p)
 	if (sched_save(r, db, u->sc) != 0 ||
 	    sched_emit(r, db, u->sc, "subscription_schedule.updated", now) != 0)
 		return -1;
+	/* the current phase changed: its settings and discounts on the subscription now */
+	int k = u->sc->current_phase;
+	if (u->phases && str_eq(u->sc->status, "active") && k >= 0 && k < cur.n_phases &&
+	    phase_enter(r, db, u->sc, &cur.phases[k], &u->sc->phases[k], now) != 0)
+		return -1;
 	return sched_answer(r, db, u->id);
 }
 
@@ -1452,6 +1656,7 @@ struct step_ctx {
 	int64_t t;
 	struct schedule *sc;
 	int64_t version;
+	int phase_read; /* current_phase as read */
 	bool customer_gone;
 	int64_t period_end; /* the subscription's current period's end */
 	const char *sub_status;
@@ -1466,6 +1671,7 @@ static int step_read_fn(struct db *db, void *p)
 	if (sched_load(r, db, s->id, s->sc) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	s->version = s->sc->version;
+	s->phase_read = s->sc->current_phase;
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->sc->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1524,9 +1730,14 @@ static int start_answer(struct req *r, struct db *db, void *p)
 static int next_phase_fn(struct db *db, void *p)
 {
 	struct step_ctx *s = p;
-	s->sc->current_phase++;
-	s->sc->next_action_at = s->sc->phases[s->sc->current_phase].end;
-	return step_save(s->r, db, s, "subscription_schedule.updated");
+	struct schedule *sc = s->sc;
+	/* a re-run starts from the phase as read */
+	sc->current_phase = s->phase_read + 1;
+	sc->next_action_at = sc->phases[sc->current_phase].end;
+	if (step_save(s->r, db, s, "subscription_schedule.updated") != 0)
+		return -1;
+	return phase_enter(s->r, db, sc, &sc->phases[s->phase_read],
+			   &sc->phases[sc->current_phase], s->t);
 }
 
 static int end_fn(struct db *db, void *p)
@@ -1737,7 +1948,14 @@ static const struct param_spec item_children[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec phase_children[] = {
+    {"discounts", PT_OBJECT_ARRAY, 0, DISCOUNTS_MAX, NULL, discount_children},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},
     {"iterations", PT_INT, 0, 0, NULL, NULL},
     {"start_date", PT_STRING, 0, 20, NULL, NULL},

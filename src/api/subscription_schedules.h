@@ -26,6 +26,7 @@ struct sub_for_schedule {
 		int64_t quantity;
 	} items[SUB_ITEMS_MAX];
 	int64_t trial_end; /* 0: none */
+	struct discount_spec discounts; /* the first phase's (n 0: none) */
 	bool scheduled;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx);
@@ -38,6 +39,16 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x);
 /* Inside a write: subscription `id` canceled now (its schedule's cancel). 0, or -1 with r->err
  * (DB_NOTFOUND-like states: a subscription already ended is left as it is). */
 int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *id);
+
+/* Inside a write: a schedule's new phase's settings on subscription `id`: its default payment
+ * method (pm; NULL: unchanged) and metadata (JSON text added to the subscription's, keys
+ * replaced; NULL: unchanged); customer.subscription.updated when something changed. 0, or -1
+ * with r->err. */
+int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
+				const char *metadata);
+/* old's keys with add's added or replaced (both JSON objects): *ret in r's arena. 0, or -1 with
+ * r->err. */
+int schedule_metadata_merge(struct req *r, const char *old, const char *add, const char **ret);
 
 /* The schedule managing subscription `sub` (not_started or active), for its `schedule` field:
  * 0 with *ret its id (r's arena) or NULL, or -1. */

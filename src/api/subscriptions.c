@@ -1499,6 +1499,7 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	c->behavior = "allow_incomplete";
 	c->pm = x->pm;
 	c->trial_end_at = x->trial_end;
+	c->spec = x->discounts;
 	struct subscription *s = &c->s;
 	s->customer = x->customer;
 	s->trial_missing_pm = "create_invoice";
@@ -2651,6 +2652,46 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 	if (subscription_schedule_sub_ended(r, db, s->id, reason, now) != 0)
 		return -1;
 	return sub_emit(r, db, s, "customer.subscription.deleted", prev_status(r, was));
+}
+
+int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
+				const char *metadata)
+{
+	struct subscription s;
+	int rc = sub_load(r, db, id, true, &s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (str_eq(s.status, "canceled") || str_eq(s.status, "incomplete_expired"))
+		return 0;
+	const char *md = s.metadata;
+	if (metadata && schedule_metadata_merge(r, s.metadata, metadata, &md) != 0)
+		return -1;
+	bool pm_changes = pm && !str_eq(pm, s.default_payment_method);
+	bool md_changes = strcmp(md, s.metadata) != 0;
+	if (!pm_changes && !md_changes)
+		return 0;
+	struct buf pb;
+	struct json pj;
+	buf_init(&pb, 64 * 1024);
+	json_init(&pj, &pb);
+	json_obj_open(&pj);
+	if (pm_changes)
+		json_kv_str_or_null(&pj, "default_payment_method", s.default_payment_method);
+	if (md_changes)
+		json_kv_raw(&pj, "metadata", s.metadata, strlen(s.metadata));
+	json_obj_close(&pj);
+	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
+	buf_release(&pb);
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (pm_changes)
+		s.default_payment_method = pm;
+	s.metadata = md;
+	if (sub_save(r, db, &s) != 0)
+		return -1;
+	return sub_emit(r, db, &s, "customer.subscription.updated", prev);
 }
 
 int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *id)

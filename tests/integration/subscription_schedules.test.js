@@ -428,45 +428,113 @@ test('list, scoping and validation errors', async () => {
 });
 
 test('a subscription canceled because its payments failed aborts its schedule', async () => {
-  const { clock, customer } = await setup();
-  const s = await stripe.subscriptionSchedules.create({
-    customer: customer.id, phases: [{ items: [{ price: basic.id }], iterations: 6 }],
-  });
-  const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
-  await stripe.subscriptions.update(s.subscription, { default_payment_method: bad.id });
-  await advance(clock, APR1 + 8 * DAY);
-  const sub = await stripe.subscriptions.retrieve(s.subscription);
-  assert.equal(sub.status, 'canceled');
-  assert.equal(sub.cancellation_details.reason, 'payment_failed');
-  const s2 = await stripe.subscriptionSchedules.retrieve(s.id);
-  shape(s2);
-  assert.equal(s2.status, 'canceled');
-  assert.equal(s2.canceled_at, APR1 + 7 * DAY);
-  assert.deepEqual(await eventsOf(s.id), ['subscription_schedule.created', 'subscription_schedule.aborted']);
+	const {clock, customer} = await setup();
+	const s = await stripe.subscriptionSchedules.create({
+		customer : customer.id,
+		phases : [ {items : [ {price : basic.id} ], iterations : 6} ],
+	});
+	const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail',
+						       {customer : customer.id});
+	await stripe.subscriptions.update(s.subscription, {default_payment_method : bad.id});
+	await advance(clock, APR1 + 8 * DAY);
+	const sub = await stripe.subscriptions.retrieve(s.subscription);
+	assert.equal(sub.status, 'canceled');
+	assert.equal(sub.cancellation_details.reason, 'payment_failed');
+	const s2 = await stripe.subscriptionSchedules.retrieve(s.id);
+	shape(s2);
+	assert.equal(s2.status, 'canceled');
+	assert.equal(s2.canceled_at, APR1 + 7 * DAY);
+	assert.deepEqual(await eventsOf(s.id),
+			 [ 'subscription_schedule.created', 'subscription_schedule.aborted' ]);
 });
 
 test('without a test clock, the scheduler starts a schedule at its start_date', async () => {
-  const customer = await stripe.customers.create({
-    payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' },
-  });
-  const start = Math.floor(Date.now() / 1000) + 2;
+	const customer = await stripe.customers.create({
+		payment_method : 'pm_card_visa',
+		invoice_settings : {default_payment_method : 'pm_card_visa'},
+	});
+	const start = Math.floor(Date.now() / 1000) + 2;
+	const s = await stripe.subscriptionSchedules.create({
+		customer : customer.id,
+		start_date : start,
+		phases : [ {items : [ {price : basic.id} ], iterations : 1} ],
+	});
+	assert.equal(s.status, 'not_started');
+	assert.equal(s.test_clock, null);
+	let s2;
+	for (let i = 0; i < 100; i++) {
+		s2 = await stripe.subscriptionSchedules.retrieve(s.id);
+		if (s2.status !== 'not_started')
+			break;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	shape(s2);
+	assert.equal(s2.status, 'active');
+	const sub =
+	    await stripe.subscriptions.retrieve(s2.subscription, {expand : [ 'latest_invoice' ]});
+	assert.equal(sub.schedule, s.id);
+	assert.equal(sub.status, 'active');
+	assert.ok(sub.start_date >= start);
+	assert.equal(sub.latest_invoice.status, 'paid');
+	assert.equal(sub.latest_invoice.total, 1000);
+});
+
+test('each phase brings its coupons, payment method and metadata to the subscription', async () => {
+  const { clock, customer } = await setup();
+  const mc = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id });
+  const off100 = await stripe.coupons.create({ amount_off: 100, currency: 'usd', duration: 'forever' });
+  const pct20 = await stripe.coupons.create({ percent_off: 20, duration: 'forever' });
   const s = await stripe.subscriptionSchedules.create({
-    customer: customer.id, start_date: start, phases: [{ items: [{ price: basic.id }], iterations: 1 }],
+    customer: customer.id,
+    phases: [
+      { items: [{ price: basic.id }], iterations: 1, discounts: [{ coupon: off100.id }], metadata: { a: '1' } },
+      {
+        items: [{ price: pro.id }], iterations: 1, discounts: [{ coupon: pct20.id }],
+        default_payment_method: mc.id, metadata: { b: '2' },
+      },
+      { items: [{ price: pro.id }], iterations: 1 },
+    ],
+    expand: ['subscription', 'customer'],
   });
-  assert.equal(s.status, 'not_started');
-  assert.equal(s.test_clock, null);
-  let s2;
-  for (let i = 0; i < 100; i++) {
-    s2 = await stripe.subscriptionSchedules.retrieve(s.id);
-    if (s2.status !== 'not_started') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  shape(s2);
-  assert.equal(s2.status, 'active');
-  const sub = await stripe.subscriptions.retrieve(s2.subscription, { expand: ['latest_invoice'] });
-  assert.equal(sub.schedule, s.id);
-  assert.equal(sub.status, 'active');
-  assert.ok(sub.start_date >= start);
-  assert.equal(sub.latest_invoice.status, 'paid');
-  assert.equal(sub.latest_invoice.total, 1000);
+  // (the expanded objects are checked by their own files; the schedule itself here)
+  shape(await stripe.subscriptionSchedules.retrieve(s.id));
+  assert.equal(s.customer.object, 'customer');
+  assert.equal(s.customer.id, customer.id);
+  assert.equal(s.subscription.object, 'subscription');
+  assert.equal(s.subscription.schedule, s.id);
+  assert.deepEqual(s.phases[0].discounts, [{ coupon: off100.id, discount: null, promotion_code: null }]);
+  assert.equal(s.phases[1].default_payment_method, mc.id);
+  const subId = s.subscription.id;
+  let invs = await invoicesOf(subId);
+  assert.equal(invs[0].total, 900);
+  assert.equal(invs[0].status, 'paid');
+  assert.equal((await stripe.subscriptions.retrieve(subId)).discounts.length, 1);
+
+  await advance(clock, APR1 + HOUR);
+  const sub = await stripe.subscriptions.retrieve(subId, { expand: ['discounts'] });
+  assert.equal(sub.default_payment_method, mc.id);
+  assert.deepEqual(sub.metadata, { a: '1', b: '2' });
+  assert.equal(sub.discounts.length, 1);
+  assert.equal(sub.discounts[0].source.coupon, pct20.id);
+  invs = await invoicesOf(subId);
+  assert.equal(invs.length, 2);
+  assert.equal(invs[1].total, 2000);
+  assert.equal(invs[1].status, 'paid');
+  const paid = await stripe.invoices.retrieve(invs[1].id, { expand: ['payments'] });
+  const pi = await stripe.paymentIntents.retrieve(paid.payments.data[0].payment.payment_intent);
+  assert.equal(pi.payment_method, mc.id);
+
+  await advance(clock, MAY1 + HOUR);
+  invs = await invoicesOf(subId);
+  assert.equal(invs.length, 3);
+  assert.equal(invs[2].total, 2500);
+  assert.equal((await stripe.subscriptions.retrieve(subId)).discounts.length, 0);
+
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }], discounts: [{ coupon: 'nope' }] }],
+  }), (e) => e.statusCode === 404 && e.param === 'phases[0][discounts][0][coupon]');
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }], discounts: [{ promotion_code: 'promo_x' }] }],
+  }), (e) => e.statusCode === 400 && e.param === 'phases[0][discounts][0]');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
