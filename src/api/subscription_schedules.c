@@ -427,9 +427,10 @@ static int expandable(struct req *r, struct db *db, const char *prefix, const ch
 	snprintf(path, sizeof(path), "%s%s", prefix ? prefix : "", field);
 	if (prefix && req_expand_has(r, path)) {
 		snprintf(path, sizeof(path), "%s%s.", prefix, field);
-		int rc = str_eq(field, "customer")
-			     ? customer_render_by_id(r, db, id, j)
-			     : subscription_render_by_id(r, db, id, arena_strdup(&r->arena, path), j);
+		int rc =
+		    str_eq(field, "customer")
+			? customer_render_by_id(r, db, id, j)
+			: subscription_render_by_id(r, db, id, arena_strdup(&r->arena, path), j);
 		if (rc == DB_OK)
 			return 0;
 		if (rc != DB_NOTFOUND)
@@ -441,8 +442,8 @@ static int expandable(struct req *r, struct db *db, const char *prefix, const ch
 
 /* prefix: where sc sits in the answer, for expand[] (customer, subscription); NULL: nothing
  * expanded (an event's object). 0 or -1. */
-static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
-			const char *prefix, struct json *j)
+static int sched_render(struct req *r, struct db *db, const struct schedule *sc, const char *prefix,
+			struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", sc->id);
@@ -649,8 +650,8 @@ static int phase_discounts_apply(struct req *r, struct db *db, const struct sche
 		r->err.set = false;
 		return 0;
 	}
-	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t,
-				ds, n, NULL);
+	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t, ds,
+				n, NULL);
 }
 
 /* Inside a write: phase `to` entered (from phase `from`, or -1 when it is the same phase
@@ -798,7 +799,8 @@ static int phases_parse(struct req *r, struct schedule *sc)
 			if (k == DISCOUNTS_MAX)
 				return req_fail(r, ERR_PARAM_BAD,
 						arena_printf(&r->arena, "%s[discounts]", shown),
-						"At most %d discounts can be applied.", DISCOUNTS_MAX);
+						"At most %d discounts can be applied.",
+						DISCOUNTS_MAX);
 			const char *dshown =
 			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
 			snprintf(path, sizeof(path), "phases.%d.discounts.%d.coupon", n, k);
@@ -808,10 +810,11 @@ static int phases_parse(struct req *r, struct schedule *sc)
 			snprintf(path, sizeof(path), "phases.%d.discounts.%d.discount", n, k);
 			other = other || param_present(r, path);
 			if (other)
-				return req_fail(r, ERR_PARAM_BAD,
-						arena_printf(&r->arena, "%s[discounts][%d]", shown, k),
-						"A Tender schedule's phases take discounts as coupons "
-						"(discounts[n][coupon]).");
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "%s[discounts][%d]", shown, k),
+				    "A Tender schedule's phases take discounts as coupons "
+				    "(discounts[n][coupon]).");
 			if (!cp || !*cp)
 				return req_fail(r, ERR_PARAM_MISSING, dshown, "%s", dshown);
 			for (int m = 0; m < k; m++)
@@ -1736,8 +1739,8 @@ static int next_phase_fn(struct db *db, void *p)
 	sc->next_action_at = sc->phases[sc->current_phase].end;
 	if (step_save(s->r, db, s, "subscription_schedule.updated") != 0)
 		return -1;
-	return phase_enter(s->r, db, sc, &sc->phases[s->phase_read],
-			   &sc->phases[sc->current_phase], s->t);
+	return phase_enter(s->r, db, sc, &sc->phases[s->phase_read], &sc->phases[sc->current_phase],
+			   s->t);
 }
 
 static int end_fn(struct db *db, void *p)

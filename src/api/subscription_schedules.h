@@ -25,7 +25,7 @@ struct sub_for_schedule {
 		const char *price;
 		int64_t quantity;
 	} items[SUB_ITEMS_MAX];
-	int64_t trial_end; /* 0: none */
+	int64_t trial_end;		/* 0: none */
 	struct discount_spec discounts; /* the first phase's (n 0: none) */
 	bool scheduled;
 	int (*before)(struct req *r, struct db *db, void *ctx);

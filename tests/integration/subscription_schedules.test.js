@@ -428,55 +428,47 @@ test('list, scoping and validation errors', async () => {
 });
 
 test('a subscription canceled because its payments failed aborts its schedule', async () => {
-	const {clock, customer} = await setup();
-	const s = await stripe.subscriptionSchedules.create({
-		customer : customer.id,
-		phases : [ {items : [ {price : basic.id} ], iterations : 6} ],
-	});
-	const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail',
-						       {customer : customer.id});
-	await stripe.subscriptions.update(s.subscription, {default_payment_method : bad.id});
-	await advance(clock, APR1 + 8 * DAY);
-	const sub = await stripe.subscriptions.retrieve(s.subscription);
-	assert.equal(sub.status, 'canceled');
-	assert.equal(sub.cancellation_details.reason, 'payment_failed');
-	const s2 = await stripe.subscriptionSchedules.retrieve(s.id);
-	shape(s2);
-	assert.equal(s2.status, 'canceled');
-	assert.equal(s2.canceled_at, APR1 + 7 * DAY);
-	assert.deepEqual(await eventsOf(s.id),
-			 [ 'subscription_schedule.created', 'subscription_schedule.aborted' ]);
+  const { clock, customer } = await setup();
+  const s = await stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }], iterations: 6 }],
+  });
+  const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+  await stripe.subscriptions.update(s.subscription, { default_payment_method: bad.id });
+  await advance(clock, APR1 + 8 * DAY);
+  const sub = await stripe.subscriptions.retrieve(s.subscription);
+  assert.equal(sub.status, 'canceled');
+  assert.equal(sub.cancellation_details.reason, 'payment_failed');
+  const s2 = await stripe.subscriptionSchedules.retrieve(s.id);
+  shape(s2);
+  assert.equal(s2.status, 'canceled');
+  assert.equal(s2.canceled_at, APR1 + 7 * DAY);
+  assert.deepEqual(await eventsOf(s.id), ['subscription_schedule.created', 'subscription_schedule.aborted']);
 });
 
 test('without a test clock, the scheduler starts a schedule at its start_date', async () => {
-	const customer = await stripe.customers.create({
-		payment_method : 'pm_card_visa',
-		invoice_settings : {default_payment_method : 'pm_card_visa'},
-	});
-	const start = Math.floor(Date.now() / 1000) + 2;
-	const s = await stripe.subscriptionSchedules.create({
-		customer : customer.id,
-		start_date : start,
-		phases : [ {items : [ {price : basic.id} ], iterations : 1} ],
-	});
-	assert.equal(s.status, 'not_started');
-	assert.equal(s.test_clock, null);
-	let s2;
-	for (let i = 0; i < 100; i++) {
-		s2 = await stripe.subscriptionSchedules.retrieve(s.id);
-		if (s2.status !== 'not_started')
-			break;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	shape(s2);
-	assert.equal(s2.status, 'active');
-	const sub =
-	    await stripe.subscriptions.retrieve(s2.subscription, {expand : [ 'latest_invoice' ]});
-	assert.equal(sub.schedule, s.id);
-	assert.equal(sub.status, 'active');
-	assert.ok(sub.start_date >= start);
-	assert.equal(sub.latest_invoice.status, 'paid');
-	assert.equal(sub.latest_invoice.total, 1000);
+  const customer = await stripe.customers.create({
+    payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const start = Math.floor(Date.now() / 1000) + 2;
+  const s = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: start, phases: [{ items: [{ price: basic.id }], iterations: 1 }],
+  });
+  assert.equal(s.status, 'not_started');
+  assert.equal(s.test_clock, null);
+  let s2;
+  for (let i = 0; i < 100; i++) {
+    s2 = await stripe.subscriptionSchedules.retrieve(s.id);
+    if (s2.status !== 'not_started') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  shape(s2);
+  assert.equal(s2.status, 'active');
+  const sub = await stripe.subscriptions.retrieve(s2.subscription, { expand: ['latest_invoice'] });
+  assert.equal(sub.schedule, s.id);
+  assert.equal(sub.status, 'active');
+  assert.ok(sub.start_date >= start);
+  assert.equal(sub.latest_invoice.status, 'paid');
+  assert.equal(sub.latest_invoice.total, 1000);
 });
 
 test('each phase brings its coupons, payment method and metadata to the subscription', async () => {
