@@ -668,6 +668,44 @@ static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
 	return phase_discounts_apply(r, db, sc, to, t);
 }
 
+static const char SQL_CUSTOMER_LIVE[] =
+    "SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND customer = $2"
+    " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT $3";
+
+int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, const char *customer)
+{
+	/* bounded: a test clock's customer holds few schedules; the rest would stay */
+	enum { MAX = 100 };
+	char(*ids)[ID_MAX] = arena_alloc(&r->arena, MAX * ID_MAX);
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	struct db_stmt *st = ids && sc ? db_prepare(db, SQL_CUSTOMER_LIVE) : NULL;
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_int64(st, 3, MAX);
+	int n = 0, rc;
+	while (n < MAX && (rc = db_step(st)) == DB_ROW)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		int64_t now;
+		if (sched_load(r, db, ids[i], sc) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (billing_now(r, db, sc->test_clock, &now) != 0)
+			return -1;
+		sc->status = "canceled";
+		sc->canceled_at = now;
+		sc->next_action_at = 0;
+		if (sched_save(r, db, sc) != 0 ||
+		    sched_emit(r, db, sc, "subscription_schedule.canceled", now) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- parsing and checking phases ---- */
 
 static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",

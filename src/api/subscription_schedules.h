@@ -60,6 +60,10 @@ int subscription_schedule_of(struct req *r, struct db *db, const char *sub, cons
 int subscription_schedule_sub_ended(struct req *r, struct db *db, const char *sub,
 				    const char *reason, int64_t t);
 
+/* Inside a write: every not_started or active schedule of customer canceled now (its test
+ * clock's deletion; subscription_schedule.canceled). 0, or -1 with r->err. */
+int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, const char *customer);
+
 /* The scheduler (subscriptions_tick calls these). Does what is due for schedule `id` at t (its
  * start, or the end of its current phase). 1 done, 0 nothing due, < 0 failed. */
 struct app;

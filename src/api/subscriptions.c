@@ -2807,7 +2807,8 @@ int subscriptions_cancel_for_customer(struct req *r, struct db *db, const char *
 		if (cancel_now(r, db, &s, now, "cancellation_requested") != 0)
 			return -1;
 	}
-	return 0;
+	/* and the schedules that have not made their subscription yet */
+	return subscription_schedules_cancel_for_customer(r, db, customer);
 }
 
 static const char SQL_CURSOR[] =

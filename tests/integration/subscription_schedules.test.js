@@ -530,3 +530,22 @@ test('each phase brings its coupons, payment method and metadata to the subscrip
   }), (e) => e.statusCode === 400 && e.param === 'phases[0][discounts][0]');
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+test('deleting a test clock cancels its customers\' schedules, started or not', async () => {
+  const { clock, customer } = await setup();
+  const now = await stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: basic.id }] }],
+  });
+  const later = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: T0 + DAY, phases: [{ items: [{ price: basic.id }] }],
+  });
+  await stripe.testHelpers.testClocks.del(clock.id);
+  for (const s of [now, later]) {
+    const x = await stripe.subscriptionSchedules.retrieve(s.id);
+    shape(x);
+    assert.equal(x.status, 'canceled');
+    assert.equal(x.canceled_at, T0);
+    assert.deepEqual(await eventsOf(s.id), ['subscription_schedule.created', 'subscription_schedule.canceled']);
+  }
+  assert.equal((await stripe.subscriptions.retrieve(now.subscription)).status, 'canceled');
+});
