@@ -1390,21 +1390,33 @@ static int h_list(struct req *r)
 
 /* ---- cancel, release ---- */
 
-static int live_guard(struct req *r, const struct schedule *sc, const char *verb)
+/* Can sc change now: not_started or active, and its test clock (if any) not advancing. */
+static int live_guard(struct req *r, struct db *db, const struct schedule *sc, const char *verb)
 {
-	if (str_eq(sc->status, "not_started") || str_eq(sc->status, "active"))
+	if (!str_eq(sc->status, "not_started") && !str_eq(sc->status, "active"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You cannot %s a subscription schedule that is %s; it must be "
+				"not_started or active.",
+				verb, sc->status);
+	if (!sc->test_clock)
 		return 0;
-	return req_fail(r, ERR_INVALID_STATE, NULL,
-			"You cannot %s a subscription schedule that is %s; it must be not_started "
-			"or active.",
-			verb, sc->status);
+	struct test_clock c;
+	if (test_clock_load(r, db, sc->test_clock, &c) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(c.status, "ready"))
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "The subscription schedule's test clock %s is advancing: wait until "
+		    "it is ready.",
+		    c.id);
+	return 0;
 }
 
 static int cancel_fn(struct db *db, void *p)
 {
 	struct one_ctx *x = p;
 	struct req *r = x->r;
-	if (one_load(db, x) != 0 || live_guard(r, x->sc, "cancel") != 0)
+	if (one_load(db, x) != 0 || live_guard(r, db, x->sc, "cancel") != 0)
 		return -1;
 	struct schedule *sc = x->sc;
 	int64_t now;
@@ -1452,7 +1464,7 @@ static int release_fn(struct db *db, void *p)
 {
 	struct one_ctx *x = p;
 	struct req *r = x->r;
-	if (one_load(db, x) != 0 || live_guard(r, x->sc, "release") != 0)
+	if (one_load(db, x) != 0 || live_guard(r, db, x->sc, "release") != 0)
 		return -1;
 	int64_t now;
 	if (billing_now(r, db, x->sc->test_clock, &now) != 0 ||
@@ -1602,7 +1614,10 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 				SCHEDULE_PHASES_MAX);
 	if (phases_check(r, db, np, start) != 0)
 		return -1;
-	if (str_eq(sc->status, "active") && np->phases[0].end <= r->now && !sc->test_clock)
+	int64_t now;
+	if (billing_now(r, db, sc->test_clock, &now) != 0)
+		return -1;
+	if (str_eq(sc->status, "active") && np->phases[0].end <= now)
 		return req_fail(r, ERR_PARAM_BAD, "phases[0][end_date]",
 				"The current phase must end in the future.");
 	for (int i = 0; i < np->n_phases; i++)
@@ -1633,7 +1648,7 @@ static int update_read_fn(struct db *db, void *p)
 	struct update_ctx *u = p;
 	struct req *r = u->r;
 	struct one_ctx x = {.r = r, .id = u->id};
-	if (one_load(db, &x) != 0 || live_guard(r, x.sc, "update") != 0)
+	if (one_load(db, &x) != 0 || live_guard(r, db, x.sc, "update") != 0)
 		return -1;
 	u->sc = x.sc;
 	u->version = x.sc->version;
@@ -1698,7 +1713,8 @@ struct step_ctx {
 	struct schedule *sc;
 	int64_t version;
 	int phase_read; /* current_phase as read */
-	bool customer_gone;
+	bool
+	    end_canceled; /* the schedule ends canceled: its customer is gone, or it cannot start */
 	int64_t period_end; /* the subscription's current period's end */
 	const char *sub_status;
 	struct sub_items cur;
@@ -1716,7 +1732,7 @@ static int step_read_fn(struct db *db, void *p)
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->sc->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	s->customer_gone = !cf.found;
+	s->end_canceled = !cf.found;
 	s->period_end = 0;
 	s->sub_status = NULL;
 	if (s->sc->subscription) {
@@ -1786,7 +1802,7 @@ static int end_fn(struct db *db, void *p)
 	struct step_ctx *s = p;
 	struct req *r = s->r;
 	struct schedule *sc = s->sc;
-	if (s->customer_gone) {
+	if (s->end_canceled) {
 		sc->status = "canceled";
 		sc->canceled_at = s->t;
 		sc->next_action_at = 0;
@@ -1828,7 +1844,7 @@ int subscription_schedule_step(struct app *app, const char *host, const char *me
 		rc = 0;
 		goto out;
 	}
-	if (s->customer_gone) {
+	if (s->end_canceled) {
 		rc = req_write(&r, end_fn, s);
 	} else if (str_eq(sc->status, "not_started")) {
 		first_phase_sub(sc, &s->x);
@@ -1837,6 +1853,18 @@ int subscription_schedule_step(struct app *app, const char *host, const char *me
 		s->x.answer = start_answer;
 		s->x.ctx = s;
 		rc = subscription_create_for_schedule(&r, &s->x);
+		if (rc != 0 && r.err.set && api_error_info(r.err.code)->status < 500) {
+			/* the subscription cannot be made (a price archived since, …): the
+			 * schedule ends rather than be tried again forever */
+			log_msg(LOG_INFO,
+				"subscription schedule %s: its subscription could not be made at "
+				"its start, the schedule is canceled: %s",
+				id, req_error_message(&r));
+			r.err.set = false;
+			s->end_canceled = true; /* end_fn: canceled */
+			buf_reset(&r.out);
+			rc = req_write(&r, end_fn, s);
+		}
 	} else if (str_eq(sc->status, "active") && sc->current_phase + 1 < sc->n_phases) {
 		const struct sched_phase *np = &sc->phases[sc->current_phase + 1];
 		struct sub_change *c = arena_alloc(&r.arena, sizeof(*c));

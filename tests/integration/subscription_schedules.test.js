@@ -549,3 +549,21 @@ test('deleting a test clock cancels its customers\' schedules, started or not', 
   }
   assert.equal((await stripe.subscriptions.retrieve(now.subscription)).status, 'canceled');
 });
+
+test('a schedule whose subscription cannot be made at its start is canceled', async () => {
+  const { clock, customer } = await setup();
+  const gone = await stripe.prices.create({
+    currency: 'usd', unit_amount: 700, recurring: { interval: 'month' }, product_data: { name: 'Gone' },
+  });
+  const s = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: T0 + DAY, phases: [{ items: [{ price: gone.id }] }],
+  });
+  await stripe.prices.update(gone.id, { active: false });
+  await advance(clock, T0 + DAY + HOUR);
+  const s2 = await stripe.subscriptionSchedules.retrieve(s.id);
+  shape(s2);
+  assert.equal(s2.status, 'canceled');
+  assert.equal(s2.canceled_at, T0 + DAY);
+  assert.equal(s2.subscription, null);
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+});
