@@ -13,10 +13,11 @@
  *
  * The subscription. A schedule that starts now makes its subscription at once, through the
  * same create as POST /v1/subscriptions (subscription_create_for_schedule: the first phase's
- * items, trial and payment method), and the schedule's row is written inside that create's
- * write, so the subscription's own events already name it in `schedule`. A schedule that starts
- * later is not_started until the scheduler reaches its start_date (next_action_at), and the
- * same create then runs at that time, on a test clock at the clock's time. The subscription
+ * items, trial, payment method, metadata and coupons), and the schedule's row is written inside
+ * that create's write, so the subscription's own events already name it in `schedule`. A schedule
+ * that starts later is not_started until the scheduler reaches its start_date (next_action_at), and
+ * the same create then runs at that time, on a test clock at the clock's time (a subscription that
+ * cannot be made then, its price archived meanwhile, cancels the schedule). The subscription
  * shows the schedule managing it (subscription_schedule_of: the not_started or active schedule
  * naming it).
  *
@@ -24,23 +25,28 @@
  * items to the next phase's, as POST /v1/subscriptions/{id} with items[] would (the same
  * subscription_change: prorations by the next phase's proration_behavior; none when the phase
  * ends where the billing period does, where nothing would be left to prorate), then moves
- * current_phase on (subscription_schedule.updated). A phase change due at the same time as the
- * subscription's renewal goes first (subscriptions_tick), so the renewal bills the new items.
- * After the last phase, end_behavior decides: release (the schedule is released, the
- * subscription goes on alone) or cancel (the subscription is canceled, the schedule completed).
- * The change and the schedule's row are two writes: a crash between them leaves the schedule on
- * its phase with the items already changed, and the next step finds nothing to change and
- * moves the phase on.
+ * current_phase on (subscription_schedule.updated) and, in that same write, gives the
+ * subscription the new phase's payment method, metadata (keys added or replaced) and coupons
+ * (phase_enter: its discounts become the phase's; one it already has a discount from keeps it). A
+ * phase change due at the same time as the subscription's renewal goes first (subscriptions_tick),
+ * so the renewal bills the new items. After the last phase, end_behavior decides: release (the
+ * schedule is released, the subscription goes on alone) or cancel (the subscription is canceled,
+ * the schedule completed). The change and the schedule's row are two writes: a crash between them
+ * leaves the schedule on its phase with the items already changed, and the next step finds nothing
+ * to change and moves the phase on.
  *
  * A subscription that ends by itself (canceled, or its payments failed) cancels its schedule
  * in the same write (subscription_schedule_sub_ended: subscription_schedule.canceled, or
  * .aborted for a delinquent one).
  *
- * Not covered: phases' add_invoice_items, discounts and coupons, billing_cycle_anchor,
- * collection_method send_invoice, automatic_tax, a trial in a phase other than the first, a
- * phase's default_payment_method and metadata applied at a phase change (the first phase's go
- * to the new subscription), backdated start dates, end_behavior none/renew, and the list's
- * canceled_at / completed_at / released_at / scheduled filters.
+ * An update of an active schedule's current phase changes the subscription at once the same
+ * way, its item change first (its own write, not under the request's idempotency key: a retry
+ * finds nothing left to change) and then the schedule's row.
+ *
+ * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor,
+ * collection_method send_invoice, automatic_tax, a trial in a phase other than the first,
+ * backdated start dates, end_behavior none/renew, and the list's canceled_at / completed_at /
+ * released_at / scheduled filters.
  */
 #include "api/subscription_schedules.h"
 
