@@ -420,6 +420,20 @@ static void phase_render(const struct sched_phase *p, struct json *j)
 	json_obj_close(j);
 }
 
+static void current_phase_render(const struct schedule *sc, struct json *j)
+{
+	if (str_eq(sc->status, "active") && sc->current_phase >= 0 &&
+	    sc->current_phase < sc->n_phases) {
+		const struct sched_phase *p = &sc->phases[sc->current_phase];
+		json_obj_open(j);
+		json_kv_int(j, "end_date", p->end);
+		json_kv_int(j, "start_date", p->start);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+}
+
 /* Renders an expandable id at `field`: expanded by render when expand[] names prefix+field. */
 static int expandable(struct req *r, struct db *db, const char *prefix, const char *field,
 		      const char *id, struct json *j)
@@ -463,16 +477,7 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	time_or_null(j, "completed_at", sc->completed_at);
 	json_kv_int(j, "created", sc->created);
 	json_key(j, "current_phase");
-	if (str_eq(sc->status, "active") && sc->current_phase >= 0 &&
-	    sc->current_phase < sc->n_phases) {
-		const struct sched_phase *p = &sc->phases[sc->current_phase];
-		json_obj_open(j);
-		json_kv_int(j, "end_date", p->end);
-		json_kv_int(j, "start_date", p->start);
-		json_obj_close(j);
-	} else {
-		json_nil(j);
-	}
+	current_phase_render(sc, j);
 	if (expandable(r, db, prefix, "customer", sc->customer, j) != 0)
 		return -1;
 	json_kv_null(j, "customer_account");
@@ -515,27 +520,99 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	return 0;
 }
 
-/* Appends event `type` with sc as its object, at time t (the schedule's own). */
-static int sched_emit(struct req *r, struct db *db, const struct schedule *sc, const char *type,
-		      int64_t t)
+/* A copy of sc in r's arena (what it was, for previous_attributes), or NULL. */
+static struct schedule *sched_copy(struct req *r, const struct schedule *sc)
 {
-	struct buf b;
-	struct json j;
+	struct schedule *c = arena_alloc(&r->arena, sizeof(*c));
+	if (c)
+		memcpy(c, sc, sizeof(*c));
+	return c;
+}
+
+/* equal, both NULL included (str_eq wants both set) */
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || str_eq(a, b);
+}
+
+/* previous_attributes: the top-level fields of old that sc changed (phases compared by their
+ * stored form). */
+static void prev_render(struct req *r, const struct schedule *old, const struct schedule *sc,
+			struct json *j)
+{
+	json_obj_open(j);
+	if (!str_eq(old->status, sc->status) || old->current_phase != sc->current_phase ||
+	    (old->current_phase >= 0 && sc->current_phase == old->current_phase &&
+	     sc->current_phase < sc->n_phases && old->current_phase < old->n_phases &&
+	     (old->phases[old->current_phase].start != sc->phases[sc->current_phase].start ||
+	      old->phases[old->current_phase].end != sc->phases[sc->current_phase].end))) {
+		json_key(j, "current_phase");
+		current_phase_render(old, j);
+	}
+	if (!same(old->default_pm, sc->default_pm)) {
+		json_key(j, "default_settings");
+		json_obj_open(j);
+		json_kv_str_or_null(j, "default_payment_method", old->default_pm);
+		json_obj_close(j);
+	}
+	if (!str_eq(old->end_behavior, sc->end_behavior))
+		json_kv_str(j, "end_behavior", old->end_behavior);
+	if (!str_eq(old->metadata, sc->metadata))
+		json_kv_raw(j, "metadata", old->metadata, strlen(old->metadata));
+	const char *op = phases_store(r, old), *np = phases_store(r, sc);
+	if (op && np && strcmp(op, np) != 0) {
+		json_key(j, "phases");
+		json_arr_open(j);
+		for (int i = 0; i < old->n_phases; i++)
+			phase_render(&old->phases[i], j);
+		json_arr_close(j);
+	}
+	if (old->released_at != sc->released_at)
+		time_or_null(j, "released_at", old->released_at);
+	if (!same(old->released_subscription, sc->released_subscription))
+		json_kv_str_or_null(j, "released_subscription", old->released_subscription);
+	if (!str_eq(old->status, sc->status))
+		json_kv_str(j, "status", old->status);
+	if (!same(old->subscription, sc->subscription))
+		json_kv_str_or_null(j, "subscription", old->subscription);
+	json_obj_close(j);
+}
+
+/* Appends event `type` with sc as its object, at time t (the schedule's own); old: what it was
+ * before (previous_attributes), or NULL. */
+static int sched_emit_prev(struct req *r, struct db *db, const struct schedule *sc,
+			   const char *type, int64_t t, const struct schedule *old)
+{
+	struct buf b, pb;
+	struct json j, pj;
 	buf_init(&b, 1u << 20);
+	buf_init(&pb, 1u << 20);
 	json_init(&j, &b);
+	json_init(&pj, &pb);
 	int rc = sched_render(r, db, sc, NULL, &j);
-	if (rc == 0 && b.failed)
+	if (old)
+		prev_render(r, old, sc, &pj);
+	if (rc == 0 && (b.failed || pb.failed))
 		rc = -1;
 	if (rc == 0) {
 		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
 					 r->idempotency_key, r->livemode};
-		rc = event_append(db, r->merchant_id, &o, type, sc->id, b.data, b.len, NULL, t,
-				  NULL) == DB_OK
+		const char *prev = old ? arena_strndup(&r->arena, pb.data, pb.len) : NULL;
+		rc = (old && !prev) ? -1
+		     : event_append(db, r->merchant_id, &o, type, sc->id, b.data, b.len, prev, t,
+				    NULL) == DB_OK
 			 ? 0
 			 : -1;
 	}
 	buf_release(&b);
+	buf_release(&pb);
 	return rc == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int sched_emit(struct req *r, struct db *db, const struct schedule *sc, const char *type,
+		      int64_t t)
+{
+	return sched_emit_prev(r, db, sc, type, t, NULL);
 }
 
 static int sched_answer(struct req *r, struct db *db, const char *id)
@@ -573,15 +650,18 @@ int subscription_schedule_sub_ended(struct req *r, struct db *db, const char *su
 	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
 	if (!sc || sched_load(r, db, id, sc) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	const struct schedule *old = sched_copy(r, sc);
+	if (!old)
+		return req_fail(r, ERR_API, NULL, NULL);
 	sc->status = "canceled";
 	sc->canceled_at = t;
 	sc->next_action_at = 0;
 	if (sched_save(r, db, sc) != 0)
 		return -1;
-	return sched_emit(r, db, sc,
-			  str_eq(reason, "payment_failed") ? "subscription_schedule.aborted"
-							   : "subscription_schedule.canceled",
-			  t);
+	return sched_emit_prev(r, db, sc,
+			       str_eq(reason, "payment_failed") ? "subscription_schedule.aborted"
+								: "subscription_schedule.canceled",
+			       t, old);
 }
 
 int schedule_metadata_merge(struct req *r, const char *old, const char *add, const char **ret)
@@ -702,11 +782,14 @@ int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, con
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (billing_now(r, db, sc->test_clock, &now) != 0)
 			return -1;
+		const struct schedule *old = sched_copy(r, sc);
+		if (!old)
+			return req_fail(r, ERR_API, NULL, NULL);
 		sc->status = "canceled";
 		sc->canceled_at = now;
 		sc->next_action_at = 0;
 		if (sched_save(r, db, sc) != 0 ||
-		    sched_emit(r, db, sc, "subscription_schedule.canceled", now) != 0)
+		    sched_emit_prev(r, db, sc, "subscription_schedule.canceled", now, old) != 0)
 			return -1;
 	}
 	return 0;
@@ -1428,6 +1511,9 @@ static int cancel_fn(struct db *db, void *p)
 	int64_t now;
 	if (billing_now(r, db, sc->test_clock, &now) != 0)
 		return -1;
+	const struct schedule *old = sched_copy(r, sc);
+	if (!old)
+		return req_fail(r, ERR_API, NULL, NULL);
 	sc->status = "canceled";
 	sc->canceled_at = now;
 	sc->next_action_at = 0;
@@ -1436,7 +1522,7 @@ static int cancel_fn(struct db *db, void *p)
 		return -1;
 	if (sc->subscription && subscription_cancel_for_schedule(r, db, sc->subscription) != 0)
 		return -1;
-	if (sched_emit(r, db, sc, "subscription_schedule.canceled", now) != 0)
+	if (sched_emit_prev(r, db, sc, "subscription_schedule.canceled", now, old) != 0)
 		return -1;
 	return sched_answer(r, db, sc->id);
 }
@@ -1456,6 +1542,9 @@ static int h_cancel(struct req *r)
 /* The schedule lets its subscription go (or, not started, ends without one) at now. */
 static int release_rows(struct req *r, struct db *db, struct schedule *sc, int64_t now)
 {
+	const struct schedule *old = sched_copy(r, sc);
+	if (!old)
+		return req_fail(r, ERR_API, NULL, NULL);
 	sc->status = "released";
 	sc->released_at = now;
 	sc->released_subscription = sc->subscription;
@@ -1463,7 +1552,7 @@ static int release_rows(struct req *r, struct db *db, struct schedule *sc, int64
 	sc->next_action_at = 0;
 	if (sched_save(r, db, sc) != 0)
 		return -1;
-	return sched_emit(r, db, sc, "subscription_schedule.released", now);
+	return sched_emit_prev(r, db, sc, "subscription_schedule.released", now, old);
 }
 
 static int release_fn(struct db *db, void *p)
@@ -1678,7 +1767,7 @@ static int update_fn(struct db *db, void *p)
 	if (billing_now(r, db, u->sc->test_clock, &now) != 0)
 		return -1;
 	if (sched_save(r, db, u->sc) != 0 ||
-	    sched_emit(r, db, u->sc, "subscription_schedule.updated", now) != 0)
+	    sched_emit_prev(r, db, u->sc, "subscription_schedule.updated", now, &cur) != 0)
 		return -1;
 	/* the current phase changed: its settings and discounts on the subscription now */
 	int k = u->sc->current_phase;
@@ -1768,7 +1857,7 @@ static int step_save(struct req *r, struct db *db, struct step_ctx *s, const cha
 		return req_fail(r, ERR_INVALID_STATE, NULL, "The schedule changed meanwhile.");
 	if (sched_save(r, db, s->sc) != 0)
 		return -1;
-	return type ? sched_emit(r, db, s->sc, type, s->t) : 0;
+	return type ? sched_emit_prev(r, db, s->sc, type, s->t, &cur) : 0;
 }
 
 /* not_started → active, inside the write that makes its subscription */

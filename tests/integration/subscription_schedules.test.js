@@ -146,6 +146,14 @@ test('a schedule that starts now makes its subscription; phases change its price
   assert.equal(invs[2].status, 'paid');
   assert.deepEqual(await eventsOf(s.id), ['subscription_schedule.created',
     'subscription_schedule.updated', 'subscription_schedule.released']);
+  const evs = (await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 10000 }))
+    .filter((e) => e.data.object.id === s.id).reverse();
+  assert.deepEqual(evs[1].data.previous_attributes, { current_phase: { end_date: APR1, start_date: T0 } });
+  assert.equal(evs[1].created, APR1);
+  assert.deepEqual(evs[2].data.previous_attributes, {
+    current_phase: { end_date: MAY1, start_date: APR1 }, released_at: null, released_subscription: null,
+    status: 'active', subscription: sub.id,
+  });
   // and later renewals keep the last phase's price
   await advance(clock, JUN1 + HOUR);
   invs = await invoicesOf(sub.id);
