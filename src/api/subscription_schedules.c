@@ -1918,6 +1918,24 @@ static int end_fn(struct db *db, void *p)
 	return release_rows(r, db, sc, s->t);
 }
 
+/* When sc next has something due: its start, or its current phase's end (0: nothing). */
+static int64_t step_due(const struct schedule *sc)
+{
+	if (str_eq(sc->status, "not_started") && sc->n_phases > 0)
+		return sc->phases[0].start;
+	if (str_eq(sc->status, "active") && sc->current_phase >= 0 &&
+	    sc->current_phase < sc->n_phases)
+		return sc->phases[sc->current_phase].end;
+	return 0;
+}
+
+/* next_action_at put back where the state says */
+static int repair_fn(struct db *db, void *p)
+{
+	struct step_ctx *s = p;
+	return step_save(s->r, db, s, NULL);
+}
+
 int subscription_schedule_step(struct app *app, const char *host, const char *merchant,
 			       const char *id, int64_t t)
 {
@@ -1935,8 +1953,18 @@ int subscription_schedule_step(struct app *app, const char *host, const char *me
 	s->sc = sc;
 	if (req_read(&r, step_read_fn, s) != 0)
 		goto out;
-	if (!sc->next_action_at || sc->next_action_at > t) {
+	/* what is due comes from the schedule's state, not from next_action_at: that is only
+	 * the scheduler's index, which a deferral after a failure (or another node's step)
+	 * may have moved */
+	int64_t due = step_due(sc);
+	if (!s->end_canceled && (!due || due > t)) {
 		rc = 0;
+		if (sc->next_action_at != due) {
+			sc->next_action_at = due;
+			rc = req_write(&r, repair_fn, s);
+			if (rc == 0)
+				rc = 1;
+		}
 		goto out;
 	}
 	if (s->end_canceled) {

@@ -7,7 +7,7 @@
 // subscriptions it manages) is checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, tender } = require('./helpers');
+const { startTender, stopAll, tender, storeSql } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
 let env;
@@ -574,4 +574,21 @@ test('a schedule whose subscription cannot be made at its start is canceled', as
   assert.equal(s2.canceled_at, T0 + DAY);
   assert.equal(s2.subscription, null);
   assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
+});
+
+test('the scheduler acts on the schedule\'s state: a next_action_at moved early (a deferral) changes no phase', async () => {
+  const { clock, customer } = await setup();
+  const s = await stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    phases: [{ items: [{ price: basic.id }], iterations: 1 }, { items: [{ price: pro.id }], iterations: 1 }],
+  });
+  storeSql(env.dataDir, `UPDATE subscription_schedules SET next_action_at = ${T0 + DAY} WHERE id = '${s.id}'`);
+  await advance(clock, T0 + 2 * DAY);
+  const s2 = await stripe.subscriptionSchedules.retrieve(s.id);
+  assert.deepEqual(s2.current_phase, { start_date: T0, end_date: APR1 });
+  assert.equal((await stripe.subscriptions.retrieve(s.subscription)).items.data[0].price.id, basic.id);
+  assert.deepEqual(await eventsOf(s.id), ['subscription_schedule.created']);
+  await advance(clock, APR1 + HOUR);
+  assert.deepEqual((await stripe.subscriptionSchedules.retrieve(s.id)).current_phase, { start_date: APR1, end_date: MAY1 });
+  assert.equal((await stripe.subscriptions.retrieve(s.subscription)).items.data[0].price.id, pro.id);
 });
