@@ -2002,6 +2002,25 @@ int subscription_schedule_step(struct app *app, const char *host, const char *me
 		if (c->n && sc->subscription) {
 			rc = subscription_change(&r, c);
 			if (rc != 0 && r.err.set && api_error_info(r.err.code)->status < 500) {
+				/* once more from a fresh read: the subscription may have changed
+				 * meanwhile (another node's step did the change) */
+				r.err.set = false;
+				int64_t v0 = s->version;
+				if (req_read(&r, step_read_fn, s) != 0)
+					goto out;
+				if (s->version != v0) {
+					rc = 1;
+					goto out; /* the schedule moved meanwhile */
+				}
+				memset(c, 0, sizeof(*c));
+				change_to_phase(&s->cur, np, c);
+				c->subscription = sc->subscription;
+				c->scheduled = true;
+				c->proration_behavior =
+				    t >= s->period_end ? "none" : np->proration_behavior;
+				rc = c->n ? subscription_change(&r, c) : 0;
+			}
+			if (rc != 0 && r.err.set && api_error_info(r.err.code)->status < 500) {
 				/* the subscription cannot change now (it ended, is incomplete
 				 * or paused): the schedule moves on all the same */
 				log_msg(LOG_INFO,
