@@ -45,8 +45,7 @@
  *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor,
  * collection_method send_invoice, automatic_tax, a trial in a phase other than the first,
- * backdated start dates, end_behavior none/renew, and the list's canceled_at / completed_at /
- * released_at / scheduled filters.
+ * backdated start dates, and end_behavior none/renew.
  */
 #include "api/subscription_schedules.h"
 
@@ -1436,17 +1435,63 @@ static int h_retrieve(struct req *r)
 
 static const char SQL_CURSOR[] =
     "SELECT created FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
+/* $6-$11: canceled_at, completed_at, released_at ranges (NULL: no filter); $12: scheduled */
 #define LIST_SQL                                                                                   \
 	"SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND id > $2 AND id < $3"     \
-	" AND ($5 IS NULL OR customer = $5)"
+	" AND ($5 IS NULL OR customer = $5)"                                                       \
+	" AND ($6 IS NULL OR (canceled_at >= $6 AND canceled_at <= $7))"                           \
+	" AND ($8 IS NULL OR (completed_at >= $8 AND completed_at <= $9))"                         \
+	" AND ($10 IS NULL OR (released_at >= $10 AND released_at <= $11))"                        \
+	" AND ($12 IS NULL OR ($12 = 1 AND status = 'not_started')"                                \
+	" OR ($12 = 0 AND status <> 'not_started'))"
 static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+
+/* A timestamp filter (an integer, or gt/gte/lt/lte) as inclusive bounds at idx, idx + 1;
+ * absent: both NULL. */
+static void bind_range(struct req *r, struct db_stmt *st, int idx, const char *name)
+{
+	const struct form_node *c = param_node(r, name);
+	if (!c || (c->kind == FORM_SCALAR && !c->value_len)) {
+		db_bind_null(st, idx);
+		db_bind_null(st, idx + 1);
+		return;
+	}
+	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
+	char path[48];
+	if (param_int(r, name, &v) == 1) {
+		lo = hi = v;
+	} else {
+		snprintf(path, sizeof(path), "%s.gt", name);
+		if (param_int(r, path, &v) == 1 && v < INT64_MAX && v + 1 > lo)
+			lo = v + 1;
+		snprintf(path, sizeof(path), "%s.gte", name);
+		if (param_int(r, path, &v) == 1 && v > lo)
+			lo = v;
+		snprintf(path, sizeof(path), "%s.lt", name);
+		if (param_int(r, path, &v) == 1 && v > INT64_MIN && v - 1 < hi)
+			hi = v - 1;
+		snprintf(path, sizeof(path), "%s.lte", name);
+		if (param_int(r, path, &v) == 1 && v < hi)
+			hi = v;
+	}
+	db_bind_int64(st, idx, lo);
+	db_bind_int64(st, idx + 1, hi);
+}
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	const char *v = param_str(r, "customer");
 	db_bind_text(st, first, v && *v ? v : NULL, -1);
+	bind_range(r, st, first + 1, "canceled_at");
+	bind_range(r, st, first + 3, "completed_at");
+	bind_range(r, st, first + 5, "released_at");
+	bool scheduled;
+	if (param_bool(r, "scheduled", &scheduled) == 1)
+		db_bind_int64(st, first + 7, scheduled ? 1 : 0);
+	else
+		db_bind_null(st, first + 7);
 	return 0;
 }
 
@@ -2207,8 +2252,9 @@ static const struct param_spec update_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {
-    {"customer", PT_STRING, 0, 255, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},  {"canceled_at", PT_RANGE, 0, 0, NULL, NULL},
+    {"completed_at", PT_RANGE, 0, 0, NULL, NULL}, {"released_at", PT_RANGE, 0, 0, NULL, NULL},
+    {"scheduled", PT_BOOL, 0, 0, NULL, NULL},	  {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancel_params[] = {
     {"invoice_now", PT_BOOL, 0, 0, NULL, NULL},

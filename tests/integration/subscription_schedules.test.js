@@ -253,6 +253,15 @@ test('release and cancel', async () => {
   const lr = await stripe.subscriptionSchedules.release(later.id);
   assert.equal(lr.status, 'released');
   assert.equal(lr.released_subscription, null);
+  // the list's filters
+  const ids = async (params) => (await stripe.subscriptionSchedules.list({ customer: customer.id, ...params }))
+    .data.map((x) => x.id).sort();
+  assert.deepEqual(await ids({ released_at: T0 }), [s.id, later.id].sort());
+  assert.deepEqual(await ids({ released_at: { gt: T0 } }), []);
+  assert.deepEqual(await ids({ canceled_at: { gte: T0, lte: T0 + 1 } }), [c.id]);
+  assert.deepEqual(await ids({ completed_at: { lt: T0 + DAY } }), []);
+  assert.deepEqual(await ids({ scheduled: true }), []);
+  assert.deepEqual(await ids({ scheduled: false }), [s.id, c.id, later.id].sort());
 });
 
 test('canceling the subscription cancels its schedule', async () => {
@@ -385,6 +394,8 @@ test('list, scoping and validation errors', async () => {
   l.data.forEach(shape);
   const all = await stripe.subscriptionSchedules.list({ customer: customer.id }).autoPagingToArray({ limit: 100 });
   assert.deepEqual(all.map((x) => x.id).sort(), made.map((x) => x.id).sort());
+  assert.equal((await stripe.subscriptionSchedules.list({ customer: customer.id, scheduled: true })).data.length, 3);
+  assert.equal((await stripe.subscriptionSchedules.list({ customer: customer.id, scheduled: false })).data.length, 0);
   assert.equal((await other.subscriptionSchedules.list()).data.length, 0);
   await assert.rejects(other.subscriptionSchedules.retrieve(made[0].id), (e) => e.statusCode === 404);
   await assert.rejects(stripe.subscriptionSchedules.retrieve('sub_sched_nope'),
