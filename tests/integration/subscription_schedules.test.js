@@ -444,6 +444,15 @@ test('list, scoping and validation errors', async () => {
     customer: customer.id, start_date: T0 + 20 * DAY, phases: [{ items: [{ price: pro.id }] }],
   }, { idempotencyKey: key });
   assert.equal(a.id, b.id);
+  // and one that starts now makes one subscription, one charge
+  const key2 = `sched-now-${Date.now()}`;
+  const params = { customer: customer.id, phases: [{ items: [{ price: pro.id }] }] };
+  const a2 = await stripe.subscriptionSchedules.create(params, { idempotencyKey: key2 });
+  const b2 = await stripe.subscriptionSchedules.create(params, { idempotencyKey: key2 });
+  assert.equal(a2.id, b2.id);
+  assert.equal(a2.subscription, b2.subscription);
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 1);
+  assert.equal((await stripe.charges.list({ customer: customer.id })).data.length, 1);
 });
 
 test('a subscription canceled because its payments failed aborts its schedule', async () => {
