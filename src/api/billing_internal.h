@@ -161,6 +161,9 @@ struct sub_change {
 	 * invoice is paid (retried meanwhile); else it resumes on the attempt (a decline leaves
 	 * it past_due, the invoice not retried by itself) */
 	bool resume_on_success;
+	/* made by a subscription schedule's phase change (the scheduler, at the phase's end): the
+	 * subscription's test clock may be advancing */
+	bool scheduled;
 	enum sub_change_answer answer;
 	char item[ID_MAX]; /* the item answered; a new item's id is set here */
 };

@@ -32,6 +32,7 @@ extern const struct route subscriptions_routes[];
 extern const struct route invoices_routes[];
 extern const struct route invoice_items_routes[];
 extern const struct route subscription_items_routes[];
+extern const struct route subscription_schedules_routes[];
 extern const struct route test_clocks_routes[];
 extern const struct route sources_routes[];
 extern const struct route setup_attempts_routes[];

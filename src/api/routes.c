@@ -29,6 +29,7 @@ const struct route *const api_route_tables[] = {
     invoices_routes,
     invoice_items_routes,
     subscription_items_routes,
+    subscription_schedules_routes,
     test_clocks_routes,
     sources_routes,
     setup_attempts_routes,

@@ -93,6 +93,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/payments_common.h"
+#include "api/subscription_schedules.h"
 #include "app.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -605,7 +606,10 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_null(j, "pending_invoice_item_interval");
 	json_kv_null(j, "pending_setup_intent");
 	json_kv_null(j, "pending_update");
-	json_kv_null(j, "schedule");
+	const char *sched;
+	if (subscription_schedule_of(r, db, s->id, &sched) != 0)
+		return -1;
+	json_kv_str_or_null(j, "schedule", sched);
 	json_kv_int(j, "start_date", s->start_date);
 	json_kv_str(j, "status", s->status);
 	if (str_eq(s->status, "paused")) {
@@ -977,6 +981,8 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 		s.canceled_at = s.ended_at = now;
 		s.cancellation_reason = "payment_failed";
 		type = "customer.subscription.deleted";
+		if (subscription_schedule_sub_ended(r, db, s.id, "payment_failed", now) != 0)
+			return -1;
 	} else if (str_eq(was, "active") && !str_eq(in->billing_reason, "subscription_create")) {
 		s.status = "past_due";
 	}
@@ -1067,6 +1073,7 @@ struct create_ctx {
 	int64_t trial_end_at, trial_days; /* 0: none */
 	bool cancel_at_period_end;
 	struct sub_checkout *co; /* bought through a Checkout Session (NULL: the API's create) */
+	struct sub_for_schedule *sc; /* made by a subscription schedule (NULL: not) */
 };
 
 static int create_read_fn(struct db *db, void *p)
@@ -1088,12 +1095,14 @@ static int create_read_fn(struct db *db, void *p)
 		struct test_clock clk;
 		if (test_clock_load(r, db, cf.test_clock, &clk) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (!str_eq(clk.status, "ready"))
+		bool scheduled = c->sc && c->sc->scheduled;
+		if (!scheduled && !str_eq(clk.status, "ready"))
 			return req_fail(r, ERR_INVALID_STATE, "customer",
 					"The customer's test clock %s is advancing: wait until "
 					"it is ready.",
 					clk.id);
-		c->t0 = clk.frozen_time;
+		/* a schedule's start, during the clock's advance: the step's own time */
+		c->t0 = scheduled ? r->now : clk.frozen_time;
 		s->test_clock = cf.test_clock;
 	}
 	for (int i = 0; i < s->n_items; i++) {
@@ -1157,6 +1166,8 @@ static int create_read_fn(struct db *db, void *p)
 static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 {
 	struct subscription *s = &c->s;
+	if (c->sc && c->sc->before(r, db, c->sc->ctx) != 0)
+		return -1;
 	for (int i = 0; i < s->n_items; i++) {
 		struct sub_item *it = &s->items[i];
 		if (it->data < 0)
@@ -1215,6 +1226,8 @@ static int create_free_fn(struct db *db, void *p)
 	struct create_ctx *c = p;
 	if (create_rows(c->r, db, c) != 0)
 		return -1;
+	if (c->sc)
+		return c->sc->answer(c->r, db, c->sc->ctx);
 	return answer_sub(c->r, db, c->s.id);
 }
 
@@ -1238,6 +1251,8 @@ static int create_answer(struct req *r, struct db *db, void *p, int rc)
 		r->err.charge_id[0] = '\0';
 		buf_reset(&r->err.extra);
 	}
+	if (c->sc)
+		return c->sc->answer(r, db, c->sc->ctx);
 	struct subscription s;
 	if (sub_load(r, db, c->s.id, false, &s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1485,6 +1500,35 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	return create_run(r, c);
 }
 
+int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
+{
+	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->sc = x;
+	c->behavior = "allow_incomplete";
+	c->pm = x->pm;
+	c->trial_end_at = x->trial_end;
+	c->spec = x->discounts;
+	struct subscription *s = &c->s;
+	s->customer = x->customer;
+	s->trial_missing_pm = "create_invoice";
+	s->metadata = x->metadata ? x->metadata : "{}";
+	for (int i = 0; i < x->n_items && i < SUB_ITEMS_MAX; i++) {
+		struct sub_item *it = &s->items[i];
+		memset(it, 0, sizeof(*it));
+		it->data = -1;
+		id_new_at(it->id, "si_", r->now);
+		it->price = x->items[i].price;
+		it->quantity = x->items[i].quantity;
+		it->metadata = "{}";
+	}
+	s->n_items = x->n_items < SUB_ITEMS_MAX ? x->n_items : SUB_ITEMS_MAX;
+	return create_run(r, c);
+}
+
 /* The first invoice's amount due: its total with the customer's balance as it is now (a
  * checkout's new customer has none). */
 static int create_due_fn(struct db *db, void *p)
@@ -1549,6 +1593,8 @@ static int create_run(struct req *r, struct create_ctx *c)
 				TRIAL_DAYS_MAX);
 	if (!c->co)
 		id_new_at(s->id, "sub_", t0);
+	if (c->sc)
+		str_copy(c->sc->id, sizeof(c->sc->id), s->id);
 	s->created = s->start_date = t0;
 	s->version = 1;
 	bool cape = c->cancel_at_period_end;
@@ -1597,6 +1643,9 @@ static int create_run(struct req *r, struct create_ctx *c)
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
 	}
+	/* a schedule starting by itself without a card: its first invoice waits for one */
+	if (!c->pm && c->sc && c->sc->scheduled)
+		c->behavior = "default_incomplete";
 	if (!c->pm && !str_eq(c->behavior, "default_incomplete"))
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
 				"This customer has no attached payment source or default payment "
@@ -2020,7 +2069,8 @@ static int change_read_fn(struct db *db, void *p)
 					c->own_params ? "id" : "subscription");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (clock_guard(r, db, &x->old) != 0 || billing_now(r, db, x->old.test_clock, &x->t) != 0)
+	if ((!c->scheduled && clock_guard(r, db, &x->old) != 0) ||
+	    billing_now(r, db, x->old.test_clock, &x->t) != 0)
 		return -1;
 	x->s = x->old;
 	struct subscription *s = &x->s;
@@ -2609,7 +2659,66 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 	}
 	if (sub_save(r, db, s) != 0)
 		return -1;
+	if (subscription_schedule_sub_ended(r, db, s->id, reason, now) != 0)
+		return -1;
 	return sub_emit(r, db, s, "customer.subscription.deleted", prev_status(r, was));
+}
+
+int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
+				const char *metadata)
+{
+	struct subscription s;
+	int rc = sub_load(r, db, id, true, &s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (str_eq(s.status, "canceled") || str_eq(s.status, "incomplete_expired"))
+		return 0;
+	const char *md = s.metadata;
+	if (metadata && schedule_metadata_merge(r, s.metadata, metadata, &md) != 0)
+		return -1;
+	bool pm_changes = pm && !str_eq(pm, s.default_payment_method);
+	bool md_changes = strcmp(md, s.metadata) != 0;
+	if (!pm_changes && !md_changes)
+		return 0;
+	struct buf pb;
+	struct json pj;
+	buf_init(&pb, 64 * 1024);
+	json_init(&pj, &pb);
+	json_obj_open(&pj);
+	if (pm_changes)
+		json_kv_str_or_null(&pj, "default_payment_method", s.default_payment_method);
+	if (md_changes)
+		json_kv_raw(&pj, "metadata", s.metadata, strlen(s.metadata));
+	json_obj_close(&pj);
+	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
+	buf_release(&pb);
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (pm_changes)
+		s.default_payment_method = pm;
+	s.metadata = md;
+	if (sub_save(r, db, &s) != 0)
+		return -1;
+	return sub_emit(r, db, &s, "customer.subscription.updated", prev);
+}
+
+int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *id)
+{
+	struct subscription s;
+	int rc = sub_load(r, db, id, true, &s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (str_eq(s.status, "canceled") || str_eq(s.status, "incomplete_expired"))
+		return 0;
+	int64_t now;
+	if (billing_now(r, db, s.test_clock, &now) != 0)
+		return -1;
+	s.cancel_at_period_end = false;
+	return cancel_now(r, db, &s, now, "cancellation_requested");
 }
 
 static int cancel_fn(struct db *db, void *p)
@@ -2708,7 +2817,8 @@ int subscriptions_cancel_for_customer(struct req *r, struct db *db, const char *
 		if (cancel_now(r, db, &s, now, "cancellation_requested") != 0)
 			return -1;
 	}
-	return 0;
+	/* and the schedules that have not made their subscription yet */
+	return subscription_schedules_cancel_for_customer(r, db, customer);
 }
 
 static const char SQL_CURSOR[] =
@@ -2869,7 +2979,8 @@ static int expire_incomplete(struct req *r, struct db *db, struct subscription *
 		    invoice_balance_return(r, db, &in) != 0)
 			return -1;
 	}
-	if (sub_save(r, db, s) != 0)
+	if (sub_save(r, db, s) != 0 ||
+	    subscription_schedule_sub_ended(r, db, s->id, "incomplete_expired", t) != 0)
 		return -1;
 	return sub_emit(r, db, s, "customer.subscription.updated", prev_status(r, was));
 }
@@ -3322,6 +3433,8 @@ void subscriptions_scheduler_init(struct app *app, const char *host)
 const char SUBSCRIPTIONS_DUE_SQL[] =
     "SELECT 1 FROM subscriptions WHERE next_action_at IS NOT NULL AND test_clock IS NULL"
     " AND next_action_at <= $1 UNION ALL SELECT 1 FROM test_clocks WHERE status = 'advancing'"
+    " UNION ALL SELECT 1 FROM subscription_schedules WHERE next_action_at IS NOT NULL"
+    " AND test_clock IS NULL AND next_action_at <= $1"
     " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE " LIMIT 1";
 static const char SQL_DUE_INVOICES[] =
     "SELECT merchant_id, id FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
@@ -3406,6 +3519,7 @@ struct clock_due_ctx {
 	char sub[ID_MAX]; /* or a one-off invoice (invoice) */
 	int64_t at;
 	bool found, invoice;
+	bool schedule; /* sub names a subscription schedule */
 };
 
 static int clock_due_fn(struct db *db, void *p)
@@ -3425,6 +3539,21 @@ static int clock_due_fn(struct db *db, void *p)
 		c->invoice = db_col_int64(st, 2) == 1;
 	}
 	db_reset(st);
+	/* a schedule's phase change due at the same time goes first: the renewal then bills the
+	 * new phase's items */
+	char sched[ID_MAX];
+	int64_t at;
+	c->schedule = false;
+	int rc = subscription_schedules_due_on_clock(db, c->clock->merchant, c->clock->id,
+						     c->clock->at, sched, &at);
+	if (rc < 0)
+		return rc;
+	if (rc == 1 && (!c->found || at <= c->at)) {
+		c->found = c->schedule = true;
+		c->invoice = false;
+		str_copy(c->sub, ID_MAX, sched);
+		c->at = at;
+	}
 	return 0;
 }
 
@@ -3460,6 +3589,10 @@ int subscriptions_tick(struct store *s, int64_t now)
 	c->now = now;
 	int rc = store_each_shard_read(s, collect_fn, c);
 	int done = 0;
+	/* schedules first: a phase that ends now changes the items its renewal bills */
+	int ks = subscription_schedules_tick(tick_app, tick_host, s, now);
+	if (ks > 0)
+		done += ks;
 	for (int i = 0; rc == 0 && i < c->n_subs; i++) {
 		int k =
 		    subscription_step(tick_app, tick_host, c->subs[i].merchant, c->subs[i].id, now);
@@ -3496,10 +3629,12 @@ int subscriptions_tick(struct store *s, int64_t now)
 				finished = true;
 				break;
 			}
-			int k = d.invoice ? invoice_advance_step(tick_app, tick_host, clk->merchant,
-								 d.sub, d.at)
-					  : subscription_step(tick_app, tick_host, clk->merchant,
-							      d.sub, d.at);
+			int k = d.schedule  ? subscription_schedule_step(tick_app, tick_host,
+									 clk->merchant, d.sub, d.at)
+				: d.invoice ? invoice_advance_step(tick_app, tick_host, clk->merchant,
+								   d.sub, d.at)
+					    : subscription_step(tick_app, tick_host, clk->merchant,
+								d.sub, d.at);
 			if (k > 0)
 				done++;
 			if (k == SUBSCRIPTION_STEP_AGAIN)

@@ -1,0 +1,2278 @@
+/*
+ * /v1/subscription_schedules — create (phases, or from_subscription), retrieve, update, list,
+ * cancel, release — and the scheduler's steps that start a schedule and move it from phase to
+ * phase.
+ *
+ * The model. A schedule is a list of phases, each a set of items (prices × quantities) for a
+ * stretch of time: [start_date, end_date), the first starting at the schedule's start_date and
+ * each next one where the previous ended. A phase's end is its end_date, or `iterations`
+ * billing periods of its prices from its start (the last phase: one when neither is given).
+ * Phases are stored with their dates computed (in the schedule's own time: its customer's test
+ * clock's, or the real time) as one JSON array in Tender's own shape (phases_store), read back
+ * whole: at most 10 phases of at most 20 items.
+ *
+ * The subscription. A schedule that starts now makes its subscription at once, through the
+ * same create as POST /v1/subscriptions (subscription_create_for_schedule: the first phase's
+ * items, trial, payment method, metadata and coupons), and the schedule's row is written inside
+ * that create's write, so the subscription's own events already name it in `schedule`. A schedule
+ * that starts later is not_started until the scheduler reaches its start_date (next_action_at), and
+ * the same create then runs at that time, on a test clock at the clock's time (a subscription that
+ * cannot be made then, its price archived meanwhile, cancels the schedule). The subscription
+ * shows the schedule managing it (subscription_schedule_of: the not_started or active schedule
+ * naming it).
+ *
+ * Phase changes. At the end of the current phase the scheduler changes the subscription's
+ * items to the next phase's, as POST /v1/subscriptions/{id} with items[] would (the same
+ * subscription_change: prorations by the next phase's proration_behavior; none when the phase
+ * ends where the billing period does, where nothing would be left to prorate), then moves
+ * current_phase on (subscription_schedule.updated) and, in that same write, gives the
+ * subscription the new phase's payment method, metadata (keys added or replaced) and coupons
+ * (phase_enter: its discounts become the phase's; one it already has a discount from keeps it). A
+ * phase change due at the same time as the subscription's renewal goes first (subscriptions_tick),
+ * so the renewal bills the new items. After the last phase, end_behavior decides: release (the
+ * schedule is released, the subscription goes on alone) or cancel (the subscription is canceled,
+ * the schedule completed). The change and the schedule's row are two writes: a crash between them
+ * leaves the schedule on its phase with the items already changed, and the next step finds nothing
+ * to change and moves the phase on.
+ *
+ * A subscription that ends by itself (canceled, or its payments failed) cancels its schedule
+ * in the same write (subscription_schedule_sub_ended: subscription_schedule.canceled, or
+ * .aborted for a delinquent one).
+ *
+ * An update of an active schedule's current phase changes the subscription at once the same
+ * way, its item change first (its own write, not under the request's idempotency key: a retry
+ * finds nothing left to change) and then the schedule's row.
+ *
+ * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor,
+ * collection_method send_invoice, automatic_tax, a trial in a phase other than the first,
+ * backdated start dates, and end_behavior none/renew.
+ */
+#include "api/subscription_schedules.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/list.h"
+#include "app.h"
+#include "billing/billing.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/errors.h"
+#include "http/form.h"
+#include "store/store.h"
+#include "vault/payment_method.h"
+
+#define ITERATIONS_MAX 1000
+#define TICK_BATCH 32
+#define DEFER_AFTER_FAILURE_S 3600
+
+struct sched_item {
+	const char *price, *metadata; /* metadata: JSON text */
+	int64_t quantity;
+};
+
+struct sched_phase {
+	int64_t start, end, trial_end; /* trial_end 0: none */
+	int64_t iterations;	       /* as asked (0: end_date given); only while parsing */
+	const char *proration_behavior;
+	const char *pm, *metadata, *description; /* NULL: none; metadata JSON text */
+	char currency[8];
+	int n_items;
+	struct sched_item items[SCHEDULE_ITEMS_MAX];
+	int n_coupons; /* its discounts: coupons, in order */
+	const char *coupons[DISCOUNTS_MAX];
+};
+
+struct schedule {
+	char id[ID_MAX];
+	int64_t created, version;
+	const char *customer, *status, *subscription, *released_subscription, *end_behavior;
+	int current_phase; /* -1: none */
+	const char *default_pm, *metadata, *test_clock;
+	int64_t next_action_at, canceled_at, completed_at, released_at; /* 0: none */
+	int n_phases;
+	struct sched_phase phases[SCHEDULE_PHASES_MAX];
+};
+
+static const char SQL_GET[] =
+    "SELECT id, created, version, customer, status, subscription, released_subscription,"
+    " end_behavior, current_phase, phases, default_payment_method, metadata, test_clock,"
+    " next_action_at, canceled_at, completed_at, released_at FROM subscription_schedules"
+    " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO subscription_schedules (merchant_id, id, created, version, customer, status,"
+    " subscription, released_subscription, end_behavior, current_phase, phases,"
+    " default_payment_method, metadata, test_clock, next_action_at, canceled_at, completed_at,"
+    " released_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " $16, $17, $18)";
+static const char SQL_UPDATE[] =
+    "UPDATE subscription_schedules SET version = $3 + 1, status = $4, subscription = $5,"
+    " released_subscription = $6, end_behavior = $7, current_phase = $8, phases = $9,"
+    " default_payment_method = $10, metadata = $11, next_action_at = $12, canceled_at = $13,"
+    " completed_at = $14, released_at = $15"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+static const char SQL_OF_SUB[] =
+    "SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND subscription = $2"
+    " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT 1";
+static const char SQL_SUB_FACTS[] =
+    "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock"
+    " FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+static const char SQL_SUB_ITEMS[] =
+    "SELECT id, price, quantity FROM subscription_items WHERE merchant_id = $1"
+    " AND subscription = $2 ORDER BY pos LIMIT $3";
+
+/* ---- the phases' stored form ---- */
+
+/* phases as Tender stores them: [{"s":start,"e":end,"t":trial_end,"pb":…,"pm":…,"md":…,
+ * "d":…,"c":currency,"i":[{"p":price,"q":quantity,"m":metadata}]}] (metadata as JSON text) */
+static const char *phases_store(struct req *r, const struct schedule *sc)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < sc->n_phases; i++) {
+		const struct sched_phase *p = &sc->phases[i];
+		json_obj_open(&j);
+		json_kv_int(&j, "s", p->start);
+		json_kv_int(&j, "e", p->end);
+		json_kv_int(&j, "t", p->trial_end);
+		json_kv_str(&j, "pb", p->proration_behavior);
+		json_kv_str_or_null(&j, "pm", p->pm);
+		json_kv_str_or_null(&j, "md", p->metadata);
+		json_kv_str_or_null(&j, "d", p->description);
+		json_kv_str(&j, "c", p->currency);
+		json_key(&j, "dc");
+		json_arr_open(&j);
+		for (int k = 0; k < p->n_coupons; k++)
+			json_str(&j, p->coupons[k]);
+		json_arr_close(&j);
+		json_key(&j, "i");
+		json_arr_open(&j);
+		for (int k = 0; k < p->n_items; k++) {
+			json_obj_open(&j);
+			json_kv_str(&j, "p", p->items[k].price);
+			json_kv_int(&j, "q", p->items[k].quantity);
+			json_kv_str(&j, "m", p->items[k].metadata ? p->items[k].metadata : "{}");
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	const char *out = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return out;
+}
+
+static const char *jstr(struct req *r, json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? arena_strdup(&r->arena, s) : NULL;
+}
+
+static int phases_load(struct req *r, const char *text, struct schedule *sc)
+{
+	json_error_t e;
+	json_t *arr = json_loads(text, 0, &e);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return DB_ERR;
+	}
+	int rc = DB_OK;
+	sc->n_phases = 0;
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o)
+	{
+		if (sc->n_phases == SCHEDULE_PHASES_MAX)
+			break;
+		struct sched_phase *p = &sc->phases[sc->n_phases++];
+		memset(p, 0, sizeof(*p));
+		p->start = json_integer_value(json_object_get(o, "s"));
+		p->end = json_integer_value(json_object_get(o, "e"));
+		p->trial_end = json_integer_value(json_object_get(o, "t"));
+		p->proration_behavior = jstr(r, o, "pb");
+		p->pm = jstr(r, o, "pm");
+		p->metadata = jstr(r, o, "md");
+		p->description = jstr(r, o, "d");
+		str_copy(p->currency, sizeof(p->currency),
+			 json_string_value(json_object_get(o, "c")));
+		size_t k;
+		json_t *it;
+		json_array_foreach(json_object_get(o, "dc"), k, it)
+		{
+			if (p->n_coupons == DISCOUNTS_MAX)
+				break;
+			const char *cp = json_string_value(it);
+			p->coupons[p->n_coupons++] = cp ? arena_strdup(&r->arena, cp) : NULL;
+			if (!cp)
+				rc = DB_ERR;
+		}
+		json_t *items = json_object_get(o, "i");
+		json_array_foreach(items, k, it)
+		{
+			if (p->n_items == SCHEDULE_ITEMS_MAX)
+				break;
+			struct sched_item *x = &p->items[p->n_items++];
+			x->price = jstr(r, it, "p");
+			x->quantity = json_integer_value(json_object_get(it, "q"));
+			x->metadata = jstr(r, it, "m");
+			if (!x->price)
+				rc = DB_ERR;
+		}
+		if (!p->proration_behavior)
+			rc = DB_ERR;
+	}
+	json_decref(arr);
+	return rc;
+}
+
+/* ---- rows ---- */
+
+static int sched_load(struct req *r, struct db *db, const char *id, struct schedule *sc)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	const char *phases = NULL;
+	if (rc == DB_ROW) {
+		struct arena *a = &r->arena;
+		memset(sc, 0, sizeof(*sc));
+		str_copy(sc->id, sizeof(sc->id), db_col_text(st, 0, NULL));
+		sc->created = db_col_int64(st, 1);
+		sc->version = db_col_int64(st, 2);
+		sc->customer = col_text_dup(a, st, 3);
+		sc->status = col_text_dup(a, st, 4);
+		sc->subscription = col_text_dup(a, st, 5);
+		sc->released_subscription = col_text_dup(a, st, 6);
+		sc->end_behavior = col_text_dup(a, st, 7);
+		sc->current_phase = (int)db_col_int64(st, 8);
+		phases = col_text_dup(a, st, 9);
+		sc->default_pm = col_text_dup(a, st, 10);
+		sc->metadata = col_text_dup(a, st, 11);
+		sc->test_clock = col_text_dup(a, st, 12);
+		sc->next_action_at = db_col_int64_or0(st, 13);
+		sc->canceled_at = db_col_int64_or0(st, 14);
+		sc->completed_at = db_col_int64_or0(st, 15);
+		sc->released_at = db_col_int64_or0(st, 16);
+		if (!sc->customer || !sc->status || !sc->end_behavior || !phases || !sc->metadata)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	return phases_load(r, phases, sc);
+}
+
+static int bind_row(struct req *r, struct db_stmt *st, const struct schedule *sc)
+{
+	const char *phases = phases_store(r, sc);
+	if (!phases)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sc->id, -1);
+	db_bind_int64(st, 3, sc->created);
+	db_bind_int64(st, 4, sc->version);
+	db_bind_text(st, 5, sc->customer, -1);
+	db_bind_text(st, 6, sc->status, -1);
+	db_bind_text(st, 7, sc->subscription, -1);
+	db_bind_text(st, 8, sc->released_subscription, -1);
+	db_bind_text(st, 9, sc->end_behavior, -1);
+	db_bind_int64(st, 10, sc->current_phase);
+	db_bind_text(st, 11, phases, -1);
+	db_bind_text(st, 12, sc->default_pm, -1);
+	db_bind_text(st, 13, sc->metadata, -1);
+	db_bind_text(st, 14, sc->test_clock, -1);
+	db_bind_int64_or_null(st, 15, sc->next_action_at);
+	db_bind_int64_or_null(st, 16, sc->canceled_at);
+	db_bind_int64_or_null(st, 17, sc->completed_at);
+	db_bind_int64_or_null(st, 18, sc->released_at);
+	return 0;
+}
+
+static int sched_insert(struct req *r, struct db *db, const struct schedule *sc)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st || bind_row(r, st, sc) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+/* Stores sc where it is still at sc->version (sc->version itself is left as read, so that a
+ * re-run of the write binds the same). 0, or -1 with r->err. */
+static int sched_save(struct req *r, struct db *db, const struct schedule *sc)
+{
+	const char *phases = phases_store(r, sc);
+	struct db_stmt *st = phases ? db_prepare(db, SQL_UPDATE) : NULL;
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sc->id, -1);
+	db_bind_int64(st, 3, sc->version);
+	db_bind_text(st, 4, sc->status, -1);
+	db_bind_text(st, 5, sc->subscription, -1);
+	db_bind_text(st, 6, sc->released_subscription, -1);
+	db_bind_text(st, 7, sc->end_behavior, -1);
+	db_bind_int64(st, 8, sc->current_phase);
+	db_bind_text(st, 9, phases, -1);
+	db_bind_text(st, 10, sc->default_pm, -1);
+	db_bind_text(st, 11, sc->metadata, -1);
+	db_bind_int64_or_null(st, 12, sc->next_action_at);
+	db_bind_int64_or_null(st, 13, sc->canceled_at);
+	db_bind_int64_or_null(st, 14, sc->completed_at);
+	db_bind_int64_or_null(st, 15, sc->released_at);
+	int64_t n;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription schedule %s changed while this request ran; try "
+				"again.",
+				sc->id);
+	return 0;
+}
+
+/* ---- rendering ---- */
+
+static void time_or_null(struct json *j, const char *key, int64_t t)
+{
+	if (t)
+		json_kv_int(j, key, t);
+	else
+		json_kv_null(j, key);
+}
+
+static void raw_or(struct json *j, const char *key, const char *raw, const char *dflt)
+{
+	const char *v = raw ? raw : dflt;
+	json_kv_raw(j, key, v, strlen(v));
+}
+
+static void automatic_tax_render(struct json *j)
+{
+	json_key(j, "automatic_tax");
+	json_obj_open(j);
+	json_kv_null(j, "disabled_reason");
+	json_kv_bool(j, "enabled", false);
+	json_kv_null(j, "liability");
+	json_obj_close(j);
+}
+
+static void phase_render(const struct sched_phase *p, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_raw(j, "add_invoice_items", "[]", 2);
+	json_kv_null(j, "application_fee_percent");
+	automatic_tax_render(j);
+	json_kv_null(j, "billing_cycle_anchor");
+	json_kv_null(j, "billing_thresholds");
+	json_kv_null(j, "collection_method");
+	json_kv_null(j, "coupon");
+	json_kv_str(j, "currency", p->currency);
+	json_kv_str_or_null(j, "default_payment_method", p->pm);
+	json_kv_raw(j, "default_tax_rates", "[]", 2);
+	json_kv_str_or_null(j, "description", p->description);
+	json_key(j, "discounts");
+	json_arr_open(j);
+	for (int k = 0; k < p->n_coupons; k++) {
+		json_obj_open(j);
+		json_kv_str(j, "coupon", p->coupons[k]);
+		json_kv_null(j, "discount");
+		json_kv_null(j, "promotion_code");
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_kv_int(j, "end_date", p->end);
+	json_kv_null(j, "invoice_settings");
+	json_key(j, "items");
+	json_arr_open(j);
+	for (int k = 0; k < p->n_items; k++) {
+		json_obj_open(j);
+		json_kv_null(j, "billing_thresholds");
+		json_kv_raw(j, "discounts", "[]", 2);
+		raw_or(j, "metadata", p->items[k].metadata, "{}");
+		json_kv_str(j, "plan", p->items[k].price);
+		json_kv_str(j, "price", p->items[k].price);
+		json_kv_int(j, "quantity", p->items[k].quantity);
+		json_kv_raw(j, "tax_rates", "[]", 2);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	raw_or(j, "metadata", p->metadata, "{}");
+	json_kv_null(j, "on_behalf_of");
+	json_kv_str(j, "proration_behavior", p->proration_behavior);
+	json_kv_int(j, "start_date", p->start);
+	json_kv_null(j, "transfer_data");
+	time_or_null(j, "trial_end", p->trial_end);
+	json_obj_close(j);
+}
+
+static void current_phase_render(const struct schedule *sc, struct json *j)
+{
+	if (str_eq(sc->status, "active") && sc->current_phase >= 0 &&
+	    sc->current_phase < sc->n_phases) {
+		const struct sched_phase *p = &sc->phases[sc->current_phase];
+		json_obj_open(j);
+		json_kv_int(j, "end_date", p->end);
+		json_kv_int(j, "start_date", p->start);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+}
+
+/* Renders an expandable id at `field`: expanded by render when expand[] names prefix+field. */
+static int expandable(struct req *r, struct db *db, const char *prefix, const char *field,
+		      const char *id, struct json *j)
+{
+	json_key(j, field);
+	if (!id) {
+		json_nil(j);
+		return 0;
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "%s%s", prefix ? prefix : "", field);
+	if (prefix && req_expand_has(r, path)) {
+		snprintf(path, sizeof(path), "%s%s.", prefix, field);
+		int rc =
+		    str_eq(field, "customer")
+			? customer_render_by_id(r, db, id, j)
+			: subscription_render_by_id(r, db, id, arena_strdup(&r->arena, path), j);
+		if (rc == DB_OK)
+			return 0;
+		if (rc != DB_NOTFOUND)
+			return -1;
+	}
+	json_str(j, id);
+	return 0;
+}
+
+/* prefix: where sc sits in the answer, for expand[] (customer, subscription); NULL: nothing
+ * expanded (an event's object). 0 or -1. */
+static int sched_render(struct req *r, struct db *db, const struct schedule *sc, const char *prefix,
+			struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", sc->id);
+	json_kv_str(j, "object", "subscription_schedule");
+	json_kv_null(j, "application");
+	json_key(j, "billing_mode");
+	json_obj_open(j);
+	json_kv_str(j, "type", "classic");
+	json_obj_close(j);
+	time_or_null(j, "canceled_at", sc->canceled_at);
+	time_or_null(j, "completed_at", sc->completed_at);
+	json_kv_int(j, "created", sc->created);
+	json_key(j, "current_phase");
+	current_phase_render(sc, j);
+	if (expandable(r, db, prefix, "customer", sc->customer, j) != 0)
+		return -1;
+	json_kv_null(j, "customer_account");
+	json_key(j, "default_settings");
+	json_obj_open(j);
+	json_kv_null(j, "application_fee_percent");
+	automatic_tax_render(j);
+	json_kv_str(j, "billing_cycle_anchor", "automatic");
+	json_kv_null(j, "billing_thresholds");
+	json_kv_str(j, "collection_method", "charge_automatically");
+	json_kv_str_or_null(j, "default_payment_method", sc->default_pm);
+	json_kv_null(j, "description");
+	json_key(j, "invoice_settings");
+	json_obj_open(j);
+	json_kv_null(j, "account_tax_ids");
+	json_kv_null(j, "days_until_due");
+	json_key(j, "issuer");
+	json_obj_open(j);
+	json_kv_str(j, "type", "self");
+	json_obj_close(j);
+	json_obj_close(j);
+	json_kv_null(j, "on_behalf_of");
+	json_kv_null(j, "transfer_data");
+	json_obj_close(j);
+	json_kv_str(j, "end_behavior", sc->end_behavior);
+	json_kv_bool(j, "livemode", false);
+	json_kv_raw(j, "metadata", sc->metadata, strlen(sc->metadata));
+	json_key(j, "phases");
+	json_arr_open(j);
+	for (int i = 0; i < sc->n_phases; i++)
+		phase_render(&sc->phases[i], j);
+	json_arr_close(j);
+	time_or_null(j, "released_at", sc->released_at);
+	json_kv_str_or_null(j, "released_subscription", sc->released_subscription);
+	json_kv_str(j, "status", sc->status);
+	if (expandable(r, db, prefix, "subscription", sc->subscription, j) != 0)
+		return -1;
+	json_kv_str_or_null(j, "test_clock", sc->test_clock);
+	json_obj_close(j);
+	return 0;
+}
+
+/* A copy of sc in r's arena (what it was, for previous_attributes), or NULL. */
+static struct schedule *sched_copy(struct req *r, const struct schedule *sc)
+{
+	struct schedule *c = arena_alloc(&r->arena, sizeof(*c));
+	if (c)
+		memcpy(c, sc, sizeof(*c));
+	return c;
+}
+
+/* equal, both NULL included (str_eq wants both set) */
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || str_eq(a, b);
+}
+
+/* previous_attributes: the top-level fields of old that sc changed (phases compared by their
+ * stored form). */
+static void prev_render(struct req *r, const struct schedule *old, const struct schedule *sc,
+			struct json *j)
+{
+	json_obj_open(j);
+	if (!str_eq(old->status, sc->status) || old->current_phase != sc->current_phase ||
+	    (old->current_phase >= 0 && sc->current_phase == old->current_phase &&
+	     sc->current_phase < sc->n_phases && old->current_phase < old->n_phases &&
+	     (old->phases[old->current_phase].start != sc->phases[sc->current_phase].start ||
+	      old->phases[old->current_phase].end != sc->phases[sc->current_phase].end))) {
+		json_key(j, "current_phase");
+		current_phase_render(old, j);
+	}
+	if (!same(old->default_pm, sc->default_pm)) {
+		json_key(j, "default_settings");
+		json_obj_open(j);
+		json_kv_str_or_null(j, "default_payment_method", old->default_pm);
+		json_obj_close(j);
+	}
+	if (!str_eq(old->end_behavior, sc->end_behavior))
+		json_kv_str(j, "end_behavior", old->end_behavior);
+	if (!str_eq(old->metadata, sc->metadata))
+		json_kv_raw(j, "metadata", old->metadata, strlen(old->metadata));
+	const char *op = phases_store(r, old), *np = phases_store(r, sc);
+	if (op && np && strcmp(op, np) != 0) {
+		json_key(j, "phases");
+		json_arr_open(j);
+		for (int i = 0; i < old->n_phases; i++)
+			phase_render(&old->phases[i], j);
+		json_arr_close(j);
+	}
+	if (old->released_at != sc->released_at)
+		time_or_null(j, "released_at", old->released_at);
+	if (!same(old->released_subscription, sc->released_subscription))
+		json_kv_str_or_null(j, "released_subscription", old->released_subscription);
+	if (!str_eq(old->status, sc->status))
+		json_kv_str(j, "status", old->status);
+	if (!same(old->subscription, sc->subscription))
+		json_kv_str_or_null(j, "subscription", old->subscription);
+	json_obj_close(j);
+}
+
+/* Appends event `type` with sc as its object, at time t (the schedule's own); old: what it was
+ * before (previous_attributes), or NULL. */
+static int sched_emit_prev(struct req *r, struct db *db, const struct schedule *sc,
+			   const char *type, int64_t t, const struct schedule *old)
+{
+	struct buf b, pb;
+	struct json j, pj;
+	buf_init(&b, 1u << 20);
+	buf_init(&pb, 1u << 20);
+	json_init(&j, &b);
+	json_init(&pj, &pb);
+	int rc = sched_render(r, db, sc, NULL, &j);
+	if (old)
+		prev_render(r, old, sc, &pj);
+	if (rc == 0 && (b.failed || pb.failed))
+		rc = -1;
+	if (rc == 0) {
+		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
+					 r->idempotency_key, r->livemode};
+		const char *prev = old ? arena_strndup(&r->arena, pb.data, pb.len) : NULL;
+		rc = (old && !prev) ? -1
+		     : event_append(db, r->merchant_id, &o, type, sc->id, b.data, b.len, prev, t,
+				    NULL) == DB_OK
+			 ? 0
+			 : -1;
+	}
+	buf_release(&b);
+	buf_release(&pb);
+	return rc == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int sched_emit(struct req *r, struct db *db, const struct schedule *sc, const char *type,
+		      int64_t t)
+{
+	return sched_emit_prev(r, db, sc, type, t, NULL);
+}
+
+static int sched_answer(struct req *r, struct db *db, const char *id)
+{
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	if (!sc || sched_load(r, db, id, sc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	r->answer_event[0] = '\0';
+	return sched_render(r, db, sc, "", req_json(r)) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- what subscriptions.c asks ---- */
+
+int subscription_schedule_of(struct req *r, struct db *db, const char *sub, const char **ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_OF_SUB);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int subscription_schedule_sub_ended(struct req *r, struct db *db, const char *sub,
+				    const char *reason, int64_t t)
+{
+	const char *id;
+	if (subscription_schedule_of(r, db, sub, &id) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!id)
+		return 0;
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	if (!sc || sched_load(r, db, id, sc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const struct schedule *old = sched_copy(r, sc);
+	if (!old)
+		return req_fail(r, ERR_API, NULL, NULL);
+	sc->status = "canceled";
+	sc->canceled_at = t;
+	sc->next_action_at = 0;
+	if (sched_save(r, db, sc) != 0)
+		return -1;
+	return sched_emit_prev(r, db, sc,
+			       str_eq(reason, "payment_failed") ? "subscription_schedule.aborted"
+								: "subscription_schedule.canceled",
+			       t, old);
+}
+
+int schedule_metadata_merge(struct req *r, const char *old, const char *add, const char **ret)
+{
+	json_error_t e;
+	json_t *o = json_loads(old ? old : "{}", 0, &e);
+	json_t *a = json_loads(add ? add : "{}", 0, &e);
+	char *text = NULL;
+	if (json_is_object(o) && json_is_object(a) && json_object_update(o, a) == 0)
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	json_decref(a);
+	if (!text)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = arena_strdup(&r->arena, text);
+	free(text);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* ---- a phase entered: its settings and discounts on the subscription ---- */
+
+static const char SQL_LIVE_DISCOUNT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND coupon = $3"
+    " AND ended = 0 ORDER BY pos LIMIT 1";
+
+static bool coupons_same(const struct sched_phase *a, const struct sched_phase *b)
+{
+	if (a->n_coupons != b->n_coupons)
+		return false;
+	for (int k = 0; k < a->n_coupons; k++)
+		if (!str_eq(a->coupons[k], b->coupons[k]))
+			return false;
+	return true;
+}
+
+/* Inside a write: the subscription's discounts become phase p's coupons (one it already has a
+ * discount from keeps that discount), at t. A coupon that can no longer be redeemed leaves the
+ * discounts as they were (logged): the phase change goes on. 0, or -1 with r->err. */
+static int phase_discounts_apply(struct req *r, struct db *db, const struct schedule *sc,
+				 const struct sched_phase *p, int64_t t)
+{
+	struct discount_spec spec;
+	memset(&spec, 0, sizeof(spec));
+	spec.present = true;
+	spec.n = p->n_coupons;
+	for (int k = 0; k < p->n_coupons; k++) {
+		struct db_stmt *st = db_prepare(db, SQL_LIVE_DISCOUNT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, sc->subscription, -1);
+		db_bind_text(st, 3, p->coupons[k], -1);
+		int rc = db_step(st);
+		const char *kept = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+		db_reset(st);
+		if (rc < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		spec.e[k].discount = kept;
+		spec.e[k].coupon = kept ? NULL : p->coupons[k];
+		spec.e[k].shown = "phases";
+	}
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	if (!ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (discounts_resolve(r, db, &spec, sc->customer, p->currency, 0, sc->subscription, t, ds,
+			      &n) != 0) {
+		if (api_error_info(r->err.code)->status >= 500)
+			return -1;
+		log_msg(LOG_INFO, "subscription schedule %s: the phase's discounts not applied: %s",
+			sc->id, req_error_message(r));
+		r->err.set = false;
+		return 0;
+	}
+	return discounts_attach(r, db, DISCOUNT_SUBSCRIPTION, sc->subscription, sc->customer, t, ds,
+				n, NULL);
+}
+
+/* Inside a write: phase `to` entered (from phase `from`, or -1 when it is the same phase
+ * changed by an update): its payment method, metadata and discounts on the subscription. */
+static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
+		       const struct sched_phase *from, const struct sched_phase *to, int64_t t)
+{
+	if (!sc->subscription)
+		return 0;
+	if (subscription_phase_settings(r, db, sc->subscription, to->pm, to->metadata) != 0)
+		return -1;
+	if (from && coupons_same(from, to))
+		return 0;
+	return phase_discounts_apply(r, db, sc, to, t);
+}
+
+static const char SQL_CUSTOMER_LIVE[] =
+    "SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND customer = $2"
+    " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT $3";
+
+int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, const char *customer)
+{
+	/* bounded: a test clock's customer holds few schedules; the rest would stay */
+	enum { MAX = 100 };
+	char(*ids)[ID_MAX] = arena_alloc(&r->arena, MAX * ID_MAX);
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	struct db_stmt *st = ids && sc ? db_prepare(db, SQL_CUSTOMER_LIVE) : NULL;
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_int64(st, 3, MAX);
+	int n = 0, rc;
+	while (n < MAX && (rc = db_step(st)) == DB_ROW)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		int64_t now;
+		if (sched_load(r, db, ids[i], sc) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (billing_now(r, db, sc->test_clock, &now) != 0)
+			return -1;
+		const struct schedule *old = sched_copy(r, sc);
+		if (!old)
+			return req_fail(r, ERR_API, NULL, NULL);
+		sc->status = "canceled";
+		sc->canceled_at = now;
+		sc->next_action_at = 0;
+		if (sched_save(r, db, sc) != 0 ||
+		    sched_emit_prev(r, db, sc, "subscription_schedule.canceled", now, old) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- parsing and checking phases ---- */
+
+static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
+						  NULL};
+
+/* phases[n] of the request → sc->phases (prices not yet checked, dates not yet computed).
+ * 0, or -1 with r->err. */
+static int phases_parse(struct req *r, struct schedule *sc)
+{
+	const struct form_node *phases = param_node(r, "phases");
+	int n = 0;
+	char path[96];
+	for (const struct form_node *x = phases ? phases->first_child : NULL; x; x = x->next) {
+		if (n == SCHEDULE_PHASES_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "phases",
+					"A subscription schedule can have at most %d phases.",
+					SCHEDULE_PHASES_MAX);
+		struct sched_phase *p = &sc->phases[n];
+		memset(p, 0, sizeof(*p));
+		const char *shown = arena_printf(&r->arena, "phases[%d]", n);
+		snprintf(path, sizeof(path), "phases.%d.proration_behavior", n);
+		p->proration_behavior = param_str(r, path);
+		if (!p->proration_behavior)
+			p->proration_behavior = "create_prorations";
+		snprintf(path, sizeof(path), "phases.%d.default_payment_method", n);
+		p->pm = param_str(r, path);
+		if (p->pm && !*p->pm)
+			p->pm = NULL;
+		snprintf(path, sizeof(path), "phases.%d.description", n);
+		p->description = param_str(r, path);
+		if (p->description && !*p->description)
+			p->description = NULL;
+		snprintf(path, sizeof(path), "phases.%d.metadata", n);
+		if (param_present(r, path) && metadata_apply(r, NULL, path, &p->metadata) != 0)
+			return -1;
+		snprintf(path, sizeof(path), "phases.%d.currency", n);
+		const char *cur = param_str(r, path);
+		for (int k = 0; cur && k < 3 && cur[k]; k++)
+			p->currency[k] =
+			    (char)(cur[k] >= 'A' && cur[k] <= 'Z' ? cur[k] - 'A' + 'a' : cur[k]);
+		snprintf(path, sizeof(path), "phases.%d.start_date", n);
+		const char *sd = param_str(r, path);
+		if (sd && *sd && (parse_i64(sd, &p->start) != 0 || p->start <= 0))
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER,
+					arena_printf(&r->arena, "%s[start_date]", shown), "%s", sd);
+		snprintf(path, sizeof(path), "phases.%d.end_date", n);
+		const char *ed = param_str(r, path);
+		if (ed && *ed && (parse_i64(ed, &p->end) != 0 || p->end <= 0))
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER,
+					arena_printf(&r->arena, "%s[end_date]", shown), "%s", ed);
+		snprintf(path, sizeof(path), "phases.%d.iterations", n);
+		if (param_int(r, path, &p->iterations) == 1) {
+			if (p->iterations < 1 || p->iterations > ITERATIONS_MAX)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[iterations]", shown),
+						"iterations must be between 1 and %d.",
+						ITERATIONS_MAX);
+			if (p->end)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[iterations]", shown),
+						"You may only specify one of end_date and "
+						"iterations.");
+		}
+		bool trial = false;
+		snprintf(path, sizeof(path), "phases.%d.trial", n);
+		param_bool(r, path, &trial);
+		snprintf(path, sizeof(path), "phases.%d.trial_end", n);
+		const char *te = param_str(r, path);
+		if (te && *te) {
+			if (parse_i64(te, &p->trial_end) != 0 || p->trial_end <= 0)
+				return req_fail(r, ERR_PARAM_INVALID_INTEGER,
+						arena_printf(&r->arena, "%s[trial_end]", shown),
+						"%s", te);
+			if (trial)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[trial]", shown),
+						"You may only specify one of trial and trial_end.");
+		}
+		if (trial)
+			p->trial_end = -1; /* the phase's end, once computed */
+		if (p->trial_end && n > 0)
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[trial_end]", shown),
+					"Tender schedules take a trial in their first phase only.");
+		snprintf(path, sizeof(path), "phases.%d.items", n);
+		const struct form_node *items = param_node(r, path);
+		for (const struct form_node *y = items ? items->first_child : NULL; y;
+		     y = y->next) {
+			if (p->n_items == SCHEDULE_ITEMS_MAX)
+				return req_fail(
+				    r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[items]", shown),
+				    "A phase can have at most %d items.", SCHEDULE_ITEMS_MAX);
+			int k = p->n_items;
+			struct sched_item *it = &p->items[p->n_items++];
+			snprintf(path, sizeof(path), "phases.%d.items.%d.price", n, k);
+			it->price = param_str(r, path);
+			if (!it->price || !*it->price)
+				return req_fail(
+				    r, ERR_PARAM_MISSING,
+				    arena_printf(&r->arena, "%s[items][%d][price]", shown, k),
+				    "%s[items][%d][price]", shown, k);
+			it->quantity = 1;
+			snprintf(path, sizeof(path), "phases.%d.items.%d.quantity", n, k);
+			if (param_int(r, path, &it->quantity) == 1 &&
+			    (it->quantity < 1 || it->quantity > BILLING_QUANTITY_MAX))
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "%s[items][%d][quantity]", shown, k),
+				    "Invalid quantity: must be between 1 and %d.",
+				    BILLING_QUANTITY_MAX);
+			it->metadata = "{}";
+			snprintf(path, sizeof(path), "phases.%d.items.%d.metadata", n, k);
+			if (metadata_apply(r, NULL, path, &it->metadata) != 0)
+				return -1;
+			for (int m = 0; m < k; m++)
+				if (strcmp(p->items[m].price, it->price) == 0)
+					return req_fail(
+					    r, ERR_PARAM_BAD,
+					    arena_printf(&r->arena, "%s[items][%d][price]", shown,
+							 k),
+					    "Cannot add multiple subscription items with the same "
+					    "price: %s.",
+					    it->price);
+		}
+		snprintf(path, sizeof(path), "phases.%d.discounts", n);
+		const struct form_node *dn = param_node(r, path);
+		for (const struct form_node *y = dn ? dn->first_child : NULL; y; y = y->next) {
+			int k = p->n_coupons;
+			if (k == DISCOUNTS_MAX)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[discounts]", shown),
+						"At most %d discounts can be applied.",
+						DISCOUNTS_MAX);
+			const char *dshown =
+			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
+			snprintf(path, sizeof(path), "phases.%d.discounts.%d.coupon", n, k);
+			const char *cp = param_str(r, path);
+			snprintf(path, sizeof(path), "phases.%d.discounts.%d.promotion_code", n, k);
+			bool other = param_present(r, path);
+			snprintf(path, sizeof(path), "phases.%d.discounts.%d.discount", n, k);
+			other = other || param_present(r, path);
+			if (other)
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "%s[discounts][%d]", shown, k),
+				    "A Tender schedule's phases take discounts as coupons "
+				    "(discounts[n][coupon]).");
+			if (!cp || !*cp)
+				return req_fail(r, ERR_PARAM_MISSING, dshown, "%s", dshown);
+			for (int m = 0; m < k; m++)
+				if (str_eq(p->coupons[m], cp))
+					return req_fail(r, ERR_PARAM_BAD, dshown,
+							"The coupon %s is applied twice.", cp);
+			p->coupons[p->n_coupons++] = cp;
+		}
+		if (p->n_items == 0)
+			return req_fail(r, ERR_PARAM_MISSING,
+					arena_printf(&r->arena, "%s[items]", shown), "%s[items]",
+					shown);
+		n++;
+	}
+	if (n == 0)
+		return req_fail(r, ERR_PARAM_MISSING, "phases", "phases");
+	sc->n_phases = n;
+	return 0;
+}
+
+/* Inside a transaction: every phase's prices checked (active, recurring, licensed per-unit,
+ * one currency and one interval in a phase, one currency in the schedule), its payment method
+ * attached to the customer, and its dates computed from `start` on. first_start_fixed: the
+ * first phase's start_date, when given, must be `start` (an active schedule's current phase).
+ * 0, or -1 with r->err. */
+static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64_t start)
+{
+	char sched_currency[8] = "";
+	for (int i = 0; i < sc->n_phases; i++) {
+		struct sched_phase *p = &sc->phases[i];
+		const char *shown = arena_printf(&r->arena, "phases[%d]", i);
+		char interval[8] = "";
+		int64_t interval_count = 0;
+		for (int k = 0; k < p->n_items; k++) {
+			struct price_facts pf;
+			const char *ishown =
+			    arena_printf(&r->arena, "%s[items][%d][price]", shown, k);
+			int rc = price_facts_get(r, db, p->items[k].price, &pf);
+			if (rc == DB_NOTFOUND)
+				return req_fail_missing(r, "price", p->items[k].price, ishown);
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (!pf.active || !pf.product_active)
+				return req_fail(r, ERR_PARAM_BAD, ishown,
+						"The price specified (%s) is inactive. This field "
+						"only accepts active prices.",
+						p->items[k].price);
+			if (!pf.recurring || !pf.has_unit_amount ||
+			    !str_eq(pf.usage_type, "licensed"))
+				return req_fail(
+				    r, ERR_PARAM_BAD, ishown,
+				    "Tender schedules take recurring licensed per-unit "
+				    "prices with an integer unit_amount; %s is not one.",
+				    p->items[k].price);
+			if (k == 0) {
+				str_copy(interval, sizeof(interval), pf.interval);
+				interval_count = pf.interval_count;
+				if (p->currency[0] && strcmp(p->currency, pf.currency) != 0)
+					return req_fail(
+					    r, ERR_PARAM_BAD,
+					    arena_printf(&r->arena, "%s[currency]", shown),
+					    "The phase's currency (%s) is not its "
+					    "prices' (%s).",
+					    p->currency, pf.currency);
+				str_copy(p->currency, sizeof(p->currency), pf.currency);
+			} else if (strcmp(pf.currency, p->currency) != 0) {
+				return req_fail(r, ERR_PARAM_BAD, ishown,
+						"All of a phase's prices must be in the same "
+						"currency (%s).",
+						p->currency);
+			} else if (strcmp(pf.interval, interval) != 0 ||
+				   pf.interval_count != interval_count) {
+				return req_fail(
+				    r, ERR_PARAM_BAD, ishown,
+				    "All of a phase's prices must have the same billing "
+				    "interval (every %lld %s).",
+				    (long long)interval_count, interval);
+			}
+		}
+		if (i == 0)
+			str_copy(sched_currency, sizeof(sched_currency), p->currency);
+		else if (strcmp(sched_currency, p->currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s", shown),
+					"Every phase of a Tender schedule bills in one currency "
+					"(%s).",
+					sched_currency);
+		if (p->pm) {
+			struct pm_card pc;
+			int rc = pm_load(db, r->merchant_id, p->pm, &pc);
+			if (rc == DB_NOTFOUND)
+				return req_fail_missing(
+				    r, "payment_method", p->pm,
+				    arena_printf(&r->arena, "%s[default_payment_method]", shown));
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (strcmp(pc.customer, sc->customer) != 0)
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "%s[default_payment_method]", shown),
+				    "The customer does not have a payment method with the ID %s. "
+				    "The payment method must be attached to the customer.",
+				    p->pm);
+		}
+		for (int k = 0; k < p->n_coupons; k++) {
+			const char *dshown =
+			    arena_printf(&r->arena, "%s[discounts][%d][coupon]", shown, k);
+			struct coupon cp;
+			int rc = coupon_load(r, db, p->coupons[k], &cp);
+			if (rc == DB_NOTFOUND || (rc == DB_OK && cp.deleted))
+				return req_fail_missing(r, "coupon", p->coupons[k], dshown);
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (!coupon_valid(&cp, r->now))
+				return req_fail(r, ERR_PARAM_BAD, dshown,
+						"Coupon %s is no longer valid.", p->coupons[k]);
+			if (cp.amount_off && strcmp(cp.currency, p->currency) != 0)
+				return req_fail(r, ERR_PARAM_BAD, dshown,
+						"The coupon %s is in %s; the phase bills in %s.",
+						p->coupons[k], cp.currency, p->currency);
+		}
+		/* the dates */
+		int64_t ps = i == 0 ? start : sc->phases[i - 1].end;
+		if (i == 0 && p->start && p->start != start)
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[start_date]", shown),
+					"The first phase starts at the schedule's start (%lld).",
+					(long long)start);
+		p->start = ps;
+		if (p->end) {
+			if (p->end <= ps)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[end_date]", shown),
+						"The phase must end after it starts (%lld).",
+						(long long)ps);
+		} else {
+			int64_t iters = p->iterations;
+			if (!iters && i + 1 < sc->n_phases)
+				return req_fail(r, ERR_PARAM_MISSING,
+						arena_printf(&r->arena, "%s[end_date]", shown),
+						"Every phase but the last needs end_date or "
+						"iterations.");
+			if (!iters)
+				iters = 1;
+			enum billing_interval iv;
+			if (billing_interval_parse(interval, &iv) != 0 ||
+			    billing_period_end(ps, iv, interval_count, iters, &p->end) != 0)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[iterations]", shown),
+						"The phase's end is out of range.");
+		}
+		if (p->trial_end == -1)
+			p->trial_end = p->end;
+		if (p->trial_end && (p->trial_end <= ps || p->trial_end > p->end))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[trial_end]", shown),
+					"The trial must end inside its phase.");
+		/* a phase change rewrites at most a subscription's items: the next phase's, and
+		 * this one's that it drops */
+		if (i > 0) {
+			const struct sched_phase *q = &sc->phases[i - 1];
+			int dropped = 0;
+			for (int k = 0; k < q->n_items; k++) {
+				bool kept = false;
+				for (int m = 0; m < p->n_items; m++)
+					kept = kept || str_eq(q->items[k].price, p->items[m].price);
+				dropped += !kept;
+			}
+			if (dropped + p->n_items > SUB_ITEMS_MAX)
+				return req_fail(
+				    r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s", shown),
+				    "A phase change can replace at most %d items.", SUB_ITEMS_MAX);
+		}
+	}
+	return 0;
+}
+
+/* The customer's time and clock (a test clock must be ready). */
+static int customer_time(struct req *r, struct db *db, struct schedule *sc, int64_t *ret_now)
+{
+	struct billing_customer cf;
+	if (billing_customer_get(r, db, sc->customer, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!cf.found)
+		return req_fail_missing(r, "customer", sc->customer, "customer");
+	int64_t now = r->now;
+	sc->test_clock = NULL;
+	if (cf.test_clock) {
+		struct test_clock clk;
+		if (test_clock_load(r, db, cf.test_clock, &clk) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!str_eq(clk.status, "ready"))
+			return req_fail(r, ERR_INVALID_STATE, "customer",
+					"The customer's test clock %s is advancing: wait until "
+					"it is ready.",
+					clk.id);
+		now = clk.frozen_time;
+		sc->test_clock = cf.test_clock;
+	}
+	*ret_now = now;
+	return 0;
+}
+
+/* ---- create ---- */
+
+struct create_ctx {
+	struct req *r;
+	struct schedule *sc;
+	const char *start_param; /* start_date as given (NULL, "now" or a timestamp) */
+	bool start_now;
+	const char *from_sub;
+	struct sub_for_schedule x;
+};
+
+static int create_read_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	struct schedule *sc = c->sc;
+	int64_t now = 0;
+	if (customer_time(r, db, sc, &now) != 0)
+		return -1;
+	int64_t start = now;
+	c->start_now = true;
+	if (c->start_param && !str_eq(c->start_param, "now")) {
+		if (parse_i64(c->start_param, &start) != 0)
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "start_date", "%s",
+					c->start_param);
+		/* a few seconds of skew between the caller's clock and ours are now */
+		if (start < now - 60)
+			return req_fail(r, ERR_PARAM_BAD, "start_date",
+					"Tender does not backdate schedules: start_date must be "
+					"now or in the future.");
+		c->start_now = start <= now;
+		if (c->start_now)
+			start = now;
+	}
+	if (sc->default_pm) {
+		struct pm_card pc;
+		int rc = pm_load(db, r->merchant_id, sc->default_pm, &pc);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "payment_method", sc->default_pm,
+						"default_settings[default_payment_method]");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (strcmp(pc.customer, sc->customer) != 0)
+			return req_fail(r, ERR_PARAM_BAD,
+					"default_settings[default_payment_method]",
+					"The customer does not have a payment method with the ID "
+					"%s. The payment method must be attached to the customer.",
+					sc->default_pm);
+	}
+	if (phases_check(r, db, sc, start) != 0)
+		return -1;
+	sc->created = now;
+	id_new_at(sc->id, "sub_sched_", now);
+	if (c->start_now) {
+		sc->status = "active";
+		sc->current_phase = 0;
+		sc->next_action_at = sc->phases[0].end;
+	} else {
+		sc->status = "not_started";
+		sc->current_phase = -1;
+		sc->next_action_at = start;
+	}
+	return 0;
+}
+
+/* The schedule's row, inside the write that makes its subscription (before its rows). */
+static int create_before(struct req *r, struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	c->sc->subscription = c->x.id;
+	if (sched_insert(r, db, c->sc) != 0)
+		return -1;
+	return sched_emit(r, db, c->sc, "subscription_schedule.created", c->sc->created);
+}
+
+static int create_answer(struct req *r, struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	return sched_answer(r, db, c->sc->id);
+}
+
+/* a schedule that starts later: its row alone */
+static int create_later_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	if (sched_insert(r, db, c->sc) != 0 ||
+	    sched_emit(r, db, c->sc, "subscription_schedule.created", c->sc->created) != 0)
+		return -1;
+	return sched_answer(r, db, c->sc->id);
+}
+
+/* The first phase as the subscription the schedule makes. */
+static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
+{
+	const struct sched_phase *p = &sc->phases[0];
+	x->customer = sc->customer;
+	x->pm = p->pm ? p->pm : sc->default_pm;
+	x->metadata = p->metadata;
+	x->n_items = p->n_items;
+	for (int k = 0; k < p->n_items; k++) {
+		x->items[k].price = p->items[k].price;
+		x->items[k].quantity = p->items[k].quantity;
+	}
+	x->trial_end = p->trial_end;
+	memset(&x->discounts, 0, sizeof(x->discounts));
+	x->discounts.present = p->n_coupons > 0;
+	x->discounts.n = p->n_coupons;
+	for (int k = 0; k < p->n_coupons; k++) {
+		x->discounts.e[k].coupon = p->coupons[k];
+		x->discounts.e[k].shown = "phases[0][discounts]";
+	}
+}
+
+/* from_subscription: the subscription as the schedule's one phase, its current period */
+static int from_sub_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	struct req *r = c->r;
+	struct schedule *sc = c->sc;
+	struct db_stmt *st = db_prepare(db, SQL_SUB_FACTS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c->from_sub, -1);
+	int rc = db_step(st);
+	const char *status = NULL;
+	struct sched_phase *ph = &sc->phases[0];
+	memset(ph, 0, sizeof(*ph));
+	if (rc == DB_ROW) {
+		sc->customer = col_text_dup(&r->arena, st, 0);
+		status = col_text_dup(&r->arena, st, 1);
+		ph->start = db_col_int64(st, 2);
+		ph->end = db_col_int64(st, 3);
+		ph->trial_end = db_col_int64_or0(st, 4);
+		sc->test_clock = col_text_dup(&r->arena, st, 5);
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "subscription", c->from_sub, "from_subscription");
+	if (rc != DB_ROW || !sc->customer || !status)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (str_eq(status, "canceled") || str_eq(status, "incomplete_expired") ||
+	    str_eq(status, "incomplete"))
+		return req_fail(r, ERR_INVALID_STATE, "from_subscription",
+				"A %s subscription cannot be managed by a schedule.", status);
+	const char *other;
+	if (subscription_schedule_of(r, db, c->from_sub, &other) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (other)
+		return req_fail(r, ERR_INVALID_STATE, "from_subscription",
+				"The subscription %s is already managed by the subscription "
+				"schedule %s.",
+				c->from_sub, other);
+	if (ph->trial_end && ph->trial_end < ph->start)
+		ph->trial_end = 0;
+	ph->proration_behavior = "create_prorations";
+	st = db_prepare(db, SQL_SUB_ITEMS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c->from_sub, -1);
+	db_bind_int64(st, 3, SCHEDULE_ITEMS_MAX);
+	while (ph->n_items < SCHEDULE_ITEMS_MAX && (rc = db_step(st)) == DB_ROW) {
+		struct sched_item *it = &ph->items[ph->n_items++];
+		it->price = col_text_dup(&r->arena, st, 1);
+		it->quantity = db_col_int64(st, 2);
+		it->metadata = "{}";
+	}
+	db_reset(st);
+	if (rc < 0 || ph->n_items == 0 || !ph->items[0].price)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct price_facts pf;
+	if (price_facts_get(r, db, ph->items[0].price, &pf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	str_copy(ph->currency, sizeof(ph->currency), pf.currency);
+	sc->n_phases = 1;
+	int64_t now;
+	if (billing_now(r, db, sc->test_clock, &now) != 0)
+		return -1;
+	if (sc->test_clock) {
+		struct test_clock clk;
+		if (test_clock_load(r, db, sc->test_clock, &clk) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!str_eq(clk.status, "ready"))
+			return req_fail(r, ERR_INVALID_STATE, "from_subscription",
+					"The subscription's test clock %s is advancing: wait "
+					"until it is ready.",
+					clk.id);
+	}
+	sc->created = now;
+	id_new_at(sc->id, "sub_sched_", now);
+	sc->status = "active";
+	sc->current_phase = 0;
+	sc->subscription = c->from_sub;
+	sc->next_action_at = ph->end;
+	if (sched_insert(r, db, sc) != 0 ||
+	    sched_emit(r, db, sc, "subscription_schedule.created", now) != 0)
+		return -1;
+	return sched_answer(r, db, sc->id);
+}
+
+static int h_create(struct req *r)
+{
+	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	if (!c || !sc)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	memset(sc, 0, sizeof(*sc));
+	c->r = r;
+	c->sc = sc;
+	sc->version = 1;
+	sc->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &sc->metadata) != 0)
+		return -1;
+	sc->end_behavior = param_str(r, "end_behavior");
+	if (!sc->end_behavior)
+		sc->end_behavior = "release";
+	if (!str_eq(sc->end_behavior, "release") && !str_eq(sc->end_behavior, "cancel"))
+		return req_fail(r, ERR_PARAM_BAD, "end_behavior",
+				"Tender schedules end by release or cancel.");
+	sc->default_pm = param_str(r, "default_settings.default_payment_method");
+	if (sc->default_pm && !*sc->default_pm)
+		sc->default_pm = NULL;
+	c->from_sub = param_str(r, "from_subscription");
+	if (c->from_sub) {
+		static const char *const alone[] = {"customer", "phases", "start_date",
+						    "end_behavior", "default_settings"};
+		for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++)
+			if (param_present(r, alone[i]))
+				return req_fail(
+				    r, ERR_PARAM_BAD, alone[i],
+				    "You cannot set '%s' if 'from_subscription' is set.", alone[i]);
+		return req_write(r, from_sub_fn, c);
+	}
+	sc->customer = param_str(r, "customer");
+	if (!sc->customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	c->start_param = param_str(r, "start_date");
+	if (phases_parse(r, sc) != 0)
+		return -1;
+	if (req_read(r, create_read_fn, c) != 0)
+		return -1;
+	if (!c->start_now)
+		return req_write(r, create_later_fn, c);
+	first_phase_sub(sc, &c->x);
+	c->x.before = create_before;
+	c->x.answer = create_answer;
+	c->x.ctx = c;
+	return subscription_create_for_schedule(r, &c->x);
+}
+
+/* ---- retrieve, list ---- */
+
+struct one_ctx {
+	struct req *r;
+	const char *id;
+	struct schedule *sc;
+};
+
+static int one_load(struct db *db, struct one_ctx *x)
+{
+	struct req *r = x->r;
+	if (!x->sc)
+		x->sc = arena_alloc(&r->arena, sizeof(*x->sc));
+	if (!x->sc)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int rc = sched_load(r, db, x->id, x->sc);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "subscription_schedule", x->id, "schedule");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	if (one_load(db, x) != 0)
+		return -1;
+	return sched_render(x->r, db, x->sc, "", req_json(x->r)) == 0
+		   ? 0
+		   : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &x);
+}
+
+static const char SQL_CURSOR[] =
+    "SELECT created FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
+/* $6-$11: canceled_at, completed_at, released_at ranges (NULL: no filter); $12: scheduled */
+#define LIST_SQL                                                                                   \
+	"SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND id > $2 AND id < $3"     \
+	" AND ($5 IS NULL OR customer = $5)"                                                       \
+	" AND ($6 IS NULL OR (canceled_at >= $6 AND canceled_at <= $7))"                           \
+	" AND ($8 IS NULL OR (completed_at >= $8 AND completed_at <= $9))"                         \
+	" AND ($10 IS NULL OR (released_at >= $10 AND released_at <= $11))"                        \
+	" AND ($12 IS NULL OR ($12 = 1 AND status = 'not_started')"                                \
+	" OR ($12 = 0 AND status <> 'not_started'))"
+static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
+
+/* A timestamp filter (an integer, or gt/gte/lt/lte) as inclusive bounds at idx, idx + 1;
+ * absent: both NULL. */
+static void bind_range(struct req *r, struct db_stmt *st, int idx, const char *name)
+{
+	const struct form_node *c = param_node(r, name);
+	if (!c || (c->kind == FORM_SCALAR && !c->value_len)) {
+		db_bind_null(st, idx);
+		db_bind_null(st, idx + 1);
+		return;
+	}
+	int64_t lo = INT64_MIN, hi = INT64_MAX, v;
+	char path[48];
+	if (param_int(r, name, &v) == 1) {
+		lo = hi = v;
+	} else {
+		snprintf(path, sizeof(path), "%s.gt", name);
+		if (param_int(r, path, &v) == 1 && v < INT64_MAX && v + 1 > lo)
+			lo = v + 1;
+		snprintf(path, sizeof(path), "%s.gte", name);
+		if (param_int(r, path, &v) == 1 && v > lo)
+			lo = v;
+		snprintf(path, sizeof(path), "%s.lt", name);
+		if (param_int(r, path, &v) == 1 && v > INT64_MIN && v - 1 < hi)
+			hi = v - 1;
+		snprintf(path, sizeof(path), "%s.lte", name);
+		if (param_int(r, path, &v) == 1 && v < hi)
+			hi = v;
+	}
+	db_bind_int64(st, idx, lo);
+	db_bind_int64(st, idx + 1, hi);
+}
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	const char *v = param_str(r, "customer");
+	db_bind_text(st, first, v && *v ? v : NULL, -1);
+	bind_range(r, st, first + 1, "canceled_at");
+	bind_range(r, st, first + 3, "completed_at");
+	bind_range(r, st, first + 5, "released_at");
+	bool scheduled;
+	if (param_bool(r, "scheduled", &scheduled) == 1)
+		db_bind_int64(st, first + 7, scheduled ? 1 : 0);
+	else
+		db_bind_null(st, first + 7);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct schedule *sc = arena_alloc(&r->arena, sizeof(*sc));
+	if (!sc)
+		return DB_ERR;
+	int rc = sched_load(r, db, id, sc);
+	if (rc != DB_OK)
+		return rc;
+	return sched_render(r, db, sc, "data.", j) == 0 ? DB_OK : DB_ERR;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/subscription_schedules",
+	    .object_name = "subscription_schedule",
+	    .id_prefix = "sub_sched_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- cancel, release ---- */
+
+/* Can sc change now: not_started or active, and its test clock (if any) not advancing. */
+static int live_guard(struct req *r, struct db *db, const struct schedule *sc, const char *verb)
+{
+	if (!str_eq(sc->status, "not_started") && !str_eq(sc->status, "active"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You cannot %s a subscription schedule that is %s; it must be "
+				"not_started or active.",
+				verb, sc->status);
+	if (!sc->test_clock)
+		return 0;
+	struct test_clock c;
+	if (test_clock_load(r, db, sc->test_clock, &c) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(c.status, "ready"))
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "The subscription schedule's test clock %s is advancing: wait until "
+		    "it is ready.",
+		    c.id);
+	return 0;
+}
+
+static int cancel_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x) != 0 || live_guard(r, db, x->sc, "cancel") != 0)
+		return -1;
+	struct schedule *sc = x->sc;
+	int64_t now;
+	if (billing_now(r, db, sc->test_clock, &now) != 0)
+		return -1;
+	const struct schedule *old = sched_copy(r, sc);
+	if (!old)
+		return req_fail(r, ERR_API, NULL, NULL);
+	sc->status = "canceled";
+	sc->canceled_at = now;
+	sc->next_action_at = 0;
+	/* saved first: the subscription's cancellation then finds no live schedule to end */
+	if (sched_save(r, db, sc) != 0)
+		return -1;
+	if (sc->subscription && subscription_cancel_for_schedule(r, db, sc->subscription) != 0)
+		return -1;
+	if (sched_emit_prev(r, db, sc, "subscription_schedule.canceled", now, old) != 0)
+		return -1;
+	return sched_answer(r, db, sc->id);
+}
+
+static int h_cancel(struct req *r)
+{
+	bool v = false;
+	if ((param_bool(r, "invoice_now", &v) == 1 && v) ||
+	    (param_bool(r, "prorate", &v) == 1 && v))
+		return req_fail(r, ERR_PARAM_BAD,
+				param_present(r, "prorate") ? "prorate" : "invoice_now",
+				"Tender does not prorate or invoice on cancellation yet.");
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, cancel_fn, &x);
+}
+
+/* The schedule lets its subscription go (or, not started, ends without one) at now. */
+static int release_rows(struct req *r, struct db *db, struct schedule *sc, int64_t now)
+{
+	const struct schedule *old = sched_copy(r, sc);
+	if (!old)
+		return req_fail(r, ERR_API, NULL, NULL);
+	sc->status = "released";
+	sc->released_at = now;
+	sc->released_subscription = sc->subscription;
+	sc->subscription = NULL;
+	sc->next_action_at = 0;
+	if (sched_save(r, db, sc) != 0)
+		return -1;
+	return sched_emit_prev(r, db, sc, "subscription_schedule.released", now, old);
+}
+
+static int release_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (one_load(db, x) != 0 || live_guard(r, db, x->sc, "release") != 0)
+		return -1;
+	int64_t now;
+	if (billing_now(r, db, x->sc->test_clock, &now) != 0 ||
+	    release_rows(r, db, x->sc, now) != 0)
+		return -1;
+	return sched_answer(r, db, x->sc->id);
+}
+
+static int h_release(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, release_fn, &x);
+}
+
+/* ---- update ---- */
+
+struct update_ctx {
+	struct req *r;
+	const char *id;
+	struct schedule *sc; /* as read, with the request's changes */
+	int64_t version;     /* the version they were read at */
+	bool phases;
+	struct sub_change *change; /* the current phase's items, changed at once (or NULL) */
+};
+
+/* The subscription's items now. */
+struct sub_items {
+	int n;
+	char ids[SUB_ITEMS_MAX][ID_MAX];
+	const char *prices[SUB_ITEMS_MAX];
+	int64_t quantities[SUB_ITEMS_MAX];
+};
+
+static int sub_items_read(struct req *r, struct db *db, const char *sub, struct sub_items *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SUB_ITEMS);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	db_bind_int64(st, 3, SUB_ITEMS_MAX);
+	int rc;
+	ret->n = 0;
+	while (ret->n < SUB_ITEMS_MAX && (rc = db_step(st)) == DB_ROW) {
+		str_copy(ret->ids[ret->n], ID_MAX, db_col_text(st, 0, NULL));
+		ret->prices[ret->n] = col_text_dup(&r->arena, st, 1);
+		ret->quantities[ret->n] = db_col_int64(st, 2);
+		if (!ret->prices[ret->n])
+			rc = DB_ERR;
+		ret->n++;
+	}
+	db_reset(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The change that makes the subscription's items phase p's (n 0: they are already). */
+static void change_to_phase(const struct sub_items *cur, const struct sched_phase *p,
+			    struct sub_change *c)
+{
+	c->n = 0;
+	for (int i = 0; i < cur->n; i++) {
+		bool kept = false;
+		for (int k = 0; k < p->n_items; k++)
+			kept = kept || str_eq(cur->prices[i], p->items[k].price);
+		if (!kept)
+			c->ch[c->n++] = (struct sub_item_change){
+			    .id = cur->ids[i], .deleted = true, .shown = "phases"};
+	}
+	for (int k = 0; k < p->n_items && c->n < SUB_ITEMS_MAX; k++) {
+		int found = -1;
+		for (int i = 0; i < cur->n; i++)
+			if (str_eq(cur->prices[i], p->items[k].price))
+				found = i;
+		if (found >= 0 && cur->quantities[found] == p->items[k].quantity)
+			continue;
+		c->ch[c->n++] =
+		    (struct sub_item_change){.id = found >= 0 ? cur->ids[found] : NULL,
+					     .price = found >= 0 ? NULL : p->items[k].price,
+					     .quantity = p->items[k].quantity,
+					     .shown = "phases"};
+	}
+}
+
+static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
+{
+	struct schedule *sc = u->sc;
+	const char *eb = param_str(r, "end_behavior");
+	if (eb) {
+		if (!str_eq(eb, "release") && !str_eq(eb, "cancel"))
+			return req_fail(r, ERR_PARAM_BAD, "end_behavior",
+					"Tender schedules end by release or cancel.");
+		sc->end_behavior = eb;
+	}
+	if (metadata_apply(r, sc->metadata, "metadata", &sc->metadata) != 0)
+		return -1;
+	if (param_present(r, "default_settings.default_payment_method")) {
+		const char *pm = param_str(r, "default_settings.default_payment_method");
+		sc->default_pm = pm && *pm ? pm : NULL;
+		if (sc->default_pm) {
+			struct pm_card pc;
+			int rc = pm_load(db, r->merchant_id, sc->default_pm, &pc);
+			if (rc == DB_NOTFOUND)
+				return req_fail_missing(r, "payment_method", sc->default_pm,
+							"default_settings[default_payment_method]");
+			if (rc != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			if (strcmp(pc.customer, sc->customer) != 0)
+				return req_fail(r, ERR_PARAM_BAD,
+						"default_settings[default_payment_method]",
+						"The customer does not have a payment method with "
+						"the ID %s. The payment method must be attached to "
+						"the customer.",
+						sc->default_pm);
+		}
+	}
+	if (!u->phases)
+		return 0;
+	/* the new phases: a not_started schedule's all of them, from its start (the first
+	 * phase's start_date may move it); an active one's from its current phase on, the
+	 * phases before kept */
+	struct schedule *np = arena_alloc(&r->arena, sizeof(*np));
+	if (!np)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(np, 0, sizeof(*np));
+	np->customer = sc->customer;
+	if (phases_parse(r, np) != 0)
+		return -1;
+	int64_t start;
+	int keep = 0;
+	if (str_eq(sc->status, "not_started")) {
+		int64_t now;
+		if (billing_now(r, db, sc->test_clock, &now) != 0)
+			return -1;
+		start = np->phases[0].start ? np->phases[0].start : sc->phases[0].start;
+		if (start < now)
+			return req_fail(r, ERR_PARAM_BAD, "phases[0][start_date]",
+					"Tender does not backdate schedules: the first phase "
+					"starts now or in the future.");
+		np->phases[0].start = 0;
+	} else {
+		keep = sc->current_phase;
+		start = sc->phases[keep].start;
+	}
+	if (keep + np->n_phases > SCHEDULE_PHASES_MAX)
+		return req_fail(r, ERR_PARAM_BAD, "phases",
+				"A subscription schedule can have at most %d phases.",
+				SCHEDULE_PHASES_MAX);
+	if (phases_check(r, db, np, start) != 0)
+		return -1;
+	int64_t now;
+	if (billing_now(r, db, sc->test_clock, &now) != 0)
+		return -1;
+	if (str_eq(sc->status, "active") && np->phases[0].end <= now)
+		return req_fail(r, ERR_PARAM_BAD, "phases[0][end_date]",
+				"The current phase must end in the future.");
+	for (int i = 0; i < np->n_phases; i++)
+		sc->phases[keep + i] = np->phases[i];
+	sc->n_phases = keep + np->n_phases;
+	sc->next_action_at = str_eq(sc->status, "active") ? sc->phases[keep].end : start;
+	if (str_eq(sc->status, "active") && sc->subscription) {
+		/* in r's arena: the change names its items by these ids after this read */
+		struct sub_items *cur = arena_alloc(&r->arena, sizeof(*cur));
+		if (!cur || sub_items_read(r, db, sc->subscription, cur) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+		if (!c)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memset(c, 0, sizeof(*c));
+		change_to_phase(cur, &sc->phases[keep], c);
+		c->subscription = sc->subscription;
+		/* the request's proration_behavior, else the phase's */
+		const char *pb = param_str(r, "proration_behavior");
+		c->proration_behavior = pb ? pb : sc->phases[keep].proration_behavior;
+		u->change = c->n ? c : NULL;
+	}
+	return 0;
+}
+
+static int update_read_fn(struct db *db, void *p)
+{
+	struct update_ctx *u = p;
+	struct req *r = u->r;
+	struct one_ctx x = {.r = r, .id = u->id};
+	if (one_load(db, &x) != 0 || live_guard(r, db, x.sc, "update") != 0)
+		return -1;
+	u->sc = x.sc;
+	u->version = x.sc->version;
+	return update_apply(r, db, u);
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct update_ctx *u = p;
+	struct req *r = u->r;
+	struct schedule cur;
+	if (sched_load(r, db, u->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != u->version)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription schedule %s changed while this request ran; try "
+				"again.",
+				u->id);
+	u->sc->version = cur.version;
+	int64_t now;
+	if (billing_now(r, db, u->sc->test_clock, &now) != 0)
+		return -1;
+	if (sched_save(r, db, u->sc) != 0 ||
+	    sched_emit_prev(r, db, u->sc, "subscription_schedule.updated", now, &cur) != 0)
+		return -1;
+	/* the current phase changed: its settings and discounts on the subscription now */
+	int k = u->sc->current_phase;
+	if (u->phases && str_eq(u->sc->status, "active") && k >= 0 && k < cur.n_phases &&
+	    phase_enter(r, db, u->sc, &cur.phases[k], &u->sc->phases[k], now) != 0)
+		return -1;
+	return sched_answer(r, db, u->id);
+}
+
+static int h_update(struct req *r)
+{
+	struct update_ctx u = {.r = r, .id = r->args[0], .phases = param_present(r, "phases")};
+	if (req_read(r, update_read_fn, &u) != 0)
+		return -1;
+	if (u.change) {
+		/* the current phase's items, as the subscription's own update would change them;
+		 * the schedule's row follows in a write of its own. The request's idempotency key
+		 * records that last write's answer (the schedule), not the change's: a retry
+		 * after a failure between the two finds the items already changed (no change
+		 * to make) and writes the schedule */
+		const char *key = r->idempotency_key;
+		r->idempotency_key = NULL;
+		int rc = subscription_change(r, u.change);
+		r->idempotency_key = key;
+		if (rc != 0)
+			return -1;
+		buf_reset(&r->out);
+	}
+	return req_write(r, update_fn, &u);
+}
+
+/* ---- the scheduler's steps ---- */
+
+struct step_ctx {
+	struct req *r;
+	const char *id;
+	int64_t t;
+	struct schedule *sc;
+	int64_t version;
+	int phase_read; /* current_phase as read */
+	bool
+	    end_canceled; /* the schedule ends canceled: its customer is gone, or it cannot start */
+	int64_t period_end; /* the subscription's current period's end */
+	const char *sub_status;
+	struct sub_items cur;
+	struct sub_for_schedule x;
+};
+
+static int step_read_fn(struct db *db, void *p)
+{
+	struct step_ctx *s = p;
+	struct req *r = s->r;
+	if (sched_load(r, db, s->id, s->sc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->version = s->sc->version;
+	s->phase_read = s->sc->current_phase;
+	struct billing_customer cf;
+	if (billing_customer_get(r, db, s->sc->customer, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->end_canceled = !cf.found;
+	s->period_end = 0;
+	s->sub_status = NULL;
+	if (s->sc->subscription) {
+		struct db_stmt *st = db_prepare(db, SQL_SUB_FACTS);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, s->sc->subscription, -1);
+		if (db_step(st) == DB_ROW) {
+			s->sub_status = col_text_dup(&r->arena, st, 1);
+			s->period_end = db_col_int64(st, 3);
+		}
+		db_reset(st);
+		if (sub_items_read(r, db, s->sc->subscription, &s->cur) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+/* the row as the step left it, where it is still as read */
+static int step_save(struct req *r, struct db *db, struct step_ctx *s, const char *type)
+{
+	struct schedule cur;
+	if (sched_load(r, db, s->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != s->version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "The schedule changed meanwhile.");
+	if (sched_save(r, db, s->sc) != 0)
+		return -1;
+	return type ? sched_emit_prev(r, db, s->sc, type, s->t, &cur) : 0;
+}
+
+/* not_started → active, inside the write that makes its subscription */
+static int start_before(struct req *r, struct db *db, void *p)
+{
+	struct step_ctx *s = p;
+	s->sc->status = "active";
+	s->sc->current_phase = 0;
+	s->sc->subscription = s->x.id;
+	s->sc->next_action_at = s->sc->phases[0].end;
+	return step_save(r, db, s, "subscription_schedule.updated");
+}
+
+static int start_answer(struct req *r, struct db *db, void *p)
+{
+	(void)r;
+	(void)db;
+	(void)p;
+	return 0;
+}
+
+static int next_phase_fn(struct db *db, void *p)
+{
+	struct step_ctx *s = p;
+	struct schedule *sc = s->sc;
+	/* a re-run starts from the phase as read */
+	sc->current_phase = s->phase_read + 1;
+	sc->next_action_at = sc->phases[sc->current_phase].end;
+	if (step_save(s->r, db, s, "subscription_schedule.updated") != 0)
+		return -1;
+	return phase_enter(s->r, db, sc, &sc->phases[s->phase_read], &sc->phases[sc->current_phase],
+			   s->t);
+}
+
+static int end_fn(struct db *db, void *p)
+{
+	struct step_ctx *s = p;
+	struct req *r = s->r;
+	struct schedule *sc = s->sc;
+	if (s->end_canceled) {
+		sc->status = "canceled";
+		sc->canceled_at = s->t;
+		sc->next_action_at = 0;
+		return step_save(r, db, s, "subscription_schedule.canceled");
+	}
+	if (str_eq(sc->end_behavior, "cancel")) {
+		sc->status = "completed";
+		sc->completed_at = s->t;
+		sc->next_action_at = 0;
+		if (step_save(r, db, s, "subscription_schedule.completed") != 0)
+			return -1;
+		return sc->subscription ? subscription_cancel_for_schedule(r, db, sc->subscription)
+					: 0;
+	}
+	struct schedule cur;
+	if (sched_load(r, db, s->id, &cur) != DB_OK || cur.version != s->version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "The schedule changed meanwhile.");
+	return release_rows(r, db, sc, s->t);
+}
+
+/* When sc next has something due: its start, or its current phase's end (0: nothing). */
+static int64_t step_due(const struct schedule *sc)
+{
+	if (str_eq(sc->status, "not_started") && sc->n_phases > 0)
+		return sc->phases[0].start;
+	if (str_eq(sc->status, "active") && sc->current_phase >= 0 &&
+	    sc->current_phase < sc->n_phases)
+		return sc->phases[sc->current_phase].end;
+	return 0;
+}
+
+/* next_action_at put back where the state says */
+static int repair_fn(struct db *db, void *p)
+{
+	struct step_ctx *s = p;
+	return step_save(s->r, db, s, NULL);
+}
+
+int subscription_schedule_step(struct app *app, const char *host, const char *merchant,
+			       const char *id, int64_t t)
+{
+	struct req r;
+	req_internal_init(&r, app, merchant, t, host);
+	struct step_ctx *s = arena_alloc(&r.arena, sizeof(*s));
+	struct schedule *sc = arena_alloc(&r.arena, sizeof(*sc));
+	int rc = -1;
+	if (!s || !sc)
+		goto out;
+	memset(s, 0, sizeof(*s));
+	s->r = &r;
+	s->id = id;
+	s->t = t;
+	s->sc = sc;
+	if (req_read(&r, step_read_fn, s) != 0)
+		goto out;
+	/* what is due comes from the schedule's state, not from next_action_at: that is only
+	 * the scheduler's index, which a deferral after a failure (or another node's step)
+	 * may have moved */
+	int64_t due = step_due(sc);
+	if (!s->end_canceled && (!due || due > t)) {
+		rc = 0;
+		if (sc->next_action_at != due) {
+			sc->next_action_at = due;
+			rc = req_write(&r, repair_fn, s);
+			if (rc == 0)
+				rc = 1;
+		}
+		goto out;
+	}
+	if (s->end_canceled) {
+		rc = req_write(&r, end_fn, s);
+	} else if (str_eq(sc->status, "not_started")) {
+		first_phase_sub(sc, &s->x);
+		s->x.scheduled = true;
+		s->x.before = start_before;
+		s->x.answer = start_answer;
+		s->x.ctx = s;
+		rc = subscription_create_for_schedule(&r, &s->x);
+		if (rc != 0 && r.err.set && api_error_info(r.err.code)->status < 500) {
+			/* the subscription cannot be made (a price archived since, …): the
+			 * schedule ends rather than be tried again forever */
+			log_msg(LOG_INFO,
+				"subscription schedule %s: its subscription could not be made at "
+				"its start, the schedule is canceled: %s",
+				id, req_error_message(&r));
+			r.err.set = false;
+			s->end_canceled = true; /* end_fn: canceled */
+			buf_reset(&r.out);
+			rc = req_write(&r, end_fn, s);
+		}
+	} else if (str_eq(sc->status, "active") && sc->current_phase + 1 < sc->n_phases) {
+		const struct sched_phase *np = &sc->phases[sc->current_phase + 1];
+		struct sub_change *c = arena_alloc(&r.arena, sizeof(*c));
+		if (!c)
+			goto out;
+		memset(c, 0, sizeof(*c));
+		change_to_phase(&s->cur, np, c);
+		c->subscription = sc->subscription;
+		c->scheduled = true;
+		/* at the period's end nothing is left of it to prorate */
+		c->proration_behavior = t >= s->period_end ? "none" : np->proration_behavior;
+		if (c->n && sc->subscription) {
+			rc = subscription_change(&r, c);
+			if (rc != 0 && r.err.set && api_error_info(r.err.code)->status < 500) {
+				/* once more from a fresh read: the subscription may have changed
+				 * meanwhile (another node's step did the change) */
+				r.err.set = false;
+				int64_t v0 = s->version;
+				if (req_read(&r, step_read_fn, s) != 0)
+					goto out;
+				if (s->version != v0) {
+					rc = 1;
+					goto out; /* the schedule moved meanwhile */
+				}
+				memset(c, 0, sizeof(*c));
+				change_to_phase(&s->cur, np, c);
+				c->subscription = sc->subscription;
+				c->scheduled = true;
+				c->proration_behavior =
+				    t >= s->period_end ? "none" : np->proration_behavior;
+				rc = c->n ? subscription_change(&r, c) : 0;
+			}
+			if (rc != 0 && r.err.set && api_error_info(r.err.code)->status < 500) {
+				/* the subscription cannot change now (it ended, is incomplete
+				 * or paused): the schedule moves on all the same */
+				log_msg(LOG_INFO,
+					"subscription schedule %s: phase change not "
+					"applied: %s",
+					id, req_error_message(&r));
+				r.err.set = false;
+				rc = 0;
+			}
+			if (rc != 0)
+				goto out;
+		}
+		buf_reset(&r.out);
+		rc = req_write(&r, next_phase_fn, s);
+	} else if (str_eq(sc->status, "active")) {
+		rc = req_write(&r, end_fn, s);
+	} else {
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0)
+		rc = 1;
+out:
+	if (rc < 0)
+		log_msg(LOG_WARN, "subscription schedule %s of %s: step failed: %s", id, merchant,
+			r.err.set ? req_error_message(&r) : "store error");
+	req_internal_release(&r);
+	return rc;
+}
+
+/* ---- the scheduler's queries ---- */
+
+static const char SQL_DUE_ON_CLOCK[] =
+    "SELECT id, next_action_at FROM subscription_schedules WHERE merchant_id = $1"
+    " AND test_clock = $2 AND next_action_at IS NOT NULL AND next_action_at <= $3"
+    " ORDER BY next_action_at, id LIMIT 1";
+static const char SQL_DUE_REALTIME[] =
+    "SELECT merchant_id, id FROM subscription_schedules WHERE next_action_at IS NOT NULL"
+    " AND test_clock IS NULL AND next_action_at <= $1 ORDER BY next_action_at LIMIT $2";
+static const char SQL_DEFER[] =
+    "UPDATE subscription_schedules SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2";
+
+int subscription_schedules_due_on_clock(struct db *db, const char *merchant, const char *clock,
+					int64_t until, char ret_id[ID_MAX], int64_t *ret_at)
+{
+	struct db_stmt *st = db_prepare(db, SQL_DUE_ON_CLOCK);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant, -1);
+	db_bind_text(st, 2, clock, -1);
+	db_bind_int64(st, 3, until);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		str_copy(ret_id, ID_MAX, db_col_text(st, 0, NULL));
+		*ret_at = db_col_int64(st, 1);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERR;
+}
+
+struct due {
+	char merchant[ID_MAX], id[ID_MAX];
+};
+
+struct collect_ctx {
+	int64_t now;
+	struct due d[TICK_BATCH];
+	int n;
+};
+
+static int collect_fn(struct db *db, void *p)
+{
+	struct collect_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_DUE_REALTIME);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, c->now);
+	db_bind_int64(st, 2, TICK_BATCH - c->n);
+	int rc;
+	while (c->n < TICK_BATCH && (rc = db_step(st)) == DB_ROW) {
+		str_copy(c->d[c->n].merchant, ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(c->d[c->n].id, ID_MAX, db_col_text(st, 1, NULL));
+		c->n++;
+	}
+	db_reset(st);
+	return 0;
+}
+
+struct defer_ctx {
+	const char *merchant, *id;
+	int64_t until;
+};
+
+static int defer_fn(struct db *db, void *p)
+{
+	struct defer_ctx *d = p;
+	struct db_stmt *st = db_prepare(db, SQL_DEFER);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, d->merchant, -1);
+	db_bind_text(st, 2, d->id, -1);
+	db_bind_int64(st, 3, d->until);
+	return db_step_done(st);
+}
+
+int subscription_schedules_tick(struct app *app, const char *host, struct store *s, int64_t now)
+{
+	if (!app)
+		return 0;
+	struct collect_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -1;
+	c->now = now;
+	int rc = store_each_shard_read(s, collect_fn, c);
+	int done = 0;
+	for (int i = 0; rc == 0 && i < c->n; i++) {
+		int k = subscription_schedule_step(app, host, c->d[i].merchant, c->d[i].id, now);
+		if (k > 0)
+			done++;
+		if (k < 0) {
+			/* tried again later, not every tick */
+			struct defer_ctx d = {c->d[i].merchant, c->d[i].id,
+					      now + DEFER_AFTER_FAILURE_S};
+			store_write(s, d.merchant, defer_fn, &d);
+		}
+	}
+	free(c);
+	return rc == 0 ? done : rc;
+}
+
+/* ---- routes ---- */
+
+static const struct param_spec item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec phase_children[] = {
+    {"discounts", PT_OBJECT_ARRAY, 0, DISCOUNTS_MAX, NULL, discount_children},
+    {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},
+    {"iterations", PT_INT, 0, 0, NULL, NULL},
+    {"start_date", PT_STRING, 0, 20, NULL, NULL},
+    {"end_date", PT_STRING, 0, 20, NULL, NULL},
+    {"trial", PT_BOOL, 0, 0, NULL, NULL},
+    {"trial_end", PT_STRING, 0, 20, NULL, NULL},
+    {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
+    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"collection_method", PT_ENUM, 0, 0, (const char *const[]){"charge_automatically", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec default_settings_children[] = {
+    {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"collection_method", PT_ENUM, 0, 0, (const char *const[]){"charge_automatically", NULL}, NULL},
+    {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"automatic", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const end_behaviors[] = {"cancel", "none", "release", "renew", NULL};
+static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"from_subscription", PT_STRING, 0, 255, NULL, NULL},
+    {"start_date", PT_STRING, 0, 20, NULL, NULL},
+    {"end_behavior", PT_ENUM, 0, 0, end_behaviors, NULL},
+    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, phase_children},
+    {"default_settings", PT_OBJECT, 0, 0, NULL, default_settings_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    {"end_behavior", PT_ENUM, 0, 0, end_behaviors, NULL},
+    {"phases", PT_OBJECT_ARRAY, 0, SCHEDULE_PHASES_MAX, NULL, phase_children},
+    {"default_settings", PT_OBJECT, 0, 0, NULL, default_settings_children},
+    {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},  {"canceled_at", PT_RANGE, 0, 0, NULL, NULL},
+    {"completed_at", PT_RANGE, 0, 0, NULL, NULL}, {"released_at", PT_RANGE, 0, 0, NULL, NULL},
+    {"scheduled", PT_BOOL, 0, 0, NULL, NULL},	  {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cancel_params[] = {
+    {"invoice_now", PT_BOOL, 0, 0, NULL, NULL},
+    {"prorate", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec release_params[] = {
+    {"preserve_cancel_date", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+const struct route subscription_schedules_routes[] = {
+    {"POST", "/v1/subscription_schedules", h_create, create_params, 0},
+    {"GET", "/v1/subscription_schedules", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/subscription_schedules/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/subscription_schedules/{id}", h_update, update_params, 0},
+    {"POST", "/v1/subscription_schedules/{id}/cancel", h_cancel, cancel_params, 0},
+    {"POST", "/v1/subscription_schedules/{id}/release", h_release, release_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
