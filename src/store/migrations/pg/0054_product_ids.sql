@@ -4,4 +4,4 @@
 -- time-ordered ids of their own: their key is their id.
 ALTER TABLE products ADD COLUMN list_key TEXT;
 UPDATE products SET list_key = id;
-CREATE INDEX products_list ON products (merchant_id, list_key);
+CREATE UNIQUE INDEX products_by_list_key ON products (merchant_id, list_key);
