@@ -1570,6 +1570,29 @@ static int reread_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* A form post's first write (fn checks the session and its one-time value before it acts). true:
+ * it went through, and the handler goes on; false: the answer is rendered (the refusal shown on
+ * the page, or the expired or missing page) and *ret is what the handler returns. */
+static bool post_write(struct req *r, struct page_ctx *x, store_fn fn, void *ctx, int *ret)
+{
+	const char *given = param_str(r, "nonce");
+	if (req_write(r, fn, ctx) != 0) {
+		const char *msg = arena_strdup(&r->arena, req_error_message(r));
+		r->err.set = false;
+		if (req_read(r, reread_fn, x) != 0 || x->outcome != VISIT_OK || !given ||
+		    strlen(given) != PORTAL_KEY_LEN)
+			*ret = expired_page(r);
+		else
+			*ret = refused(r, x, given, msg);
+		return false;
+	}
+	if (x->outcome == VISIT_NOT_FOUND || x->outcome == VISIT_EXPIRED) {
+		*ret = x->outcome == VISIT_NOT_FOUND ? not_found_page(r) : expired_page(r);
+		return false;
+	}
+	return true;
+}
+
 static int h_cancel(struct req *r)
 {
 	struct page_ctx x;
@@ -1577,19 +1600,8 @@ static int h_cancel(struct req *r)
 	if (rc != 0)
 		return rc < 0 ? -1 : not_found_page(r);
 	struct cancel_ctx c = {&x, param_str(r, "subscription"), param_str(r, "reason"), true};
-	const char *given = param_str(r, "nonce");
-	if (req_write(r, cancel_fn, &c) != 0) {
-		const char *msg = arena_strdup(&r->arena, req_error_message(r));
-		r->err.set = false;
-		if (req_read(r, reread_fn, &x) != 0 || x.outcome != VISIT_OK || !given ||
-		    strlen(given) != PORTAL_KEY_LEN)
-			return expired_page(r);
-		return refused(r, &x, given, msg);
-	}
-	if (x.outcome == VISIT_NOT_FOUND)
-		return not_found_page(r);
-	if (x.outcome == VISIT_EXPIRED)
-		return expired_page(r);
+	if (!post_write(r, &x, cancel_fn, &c, &rc))
+		return rc;
 	x.notice = c.at_period_end ? "Your plan will be canceled at the end of the billing period."
 				   : "Your plan has been canceled.";
 	return portal_page(r, &x, 200, NULL);
@@ -1650,19 +1662,8 @@ static int h_card(struct req *r)
 	if (rc != 0)
 		return rc < 0 ? -1 : not_found_page(r);
 	/* the session and its one-time value first (the form's next value is x.nonce from now) */
-	const char *given = param_str(r, "nonce");
-	if (req_write(r, card_touch_fn, &x) != 0) {
-		const char *msg = arena_strdup(&r->arena, req_error_message(r));
-		r->err.set = false;
-		if (req_read(r, reread_fn, &x) != 0 || x.outcome != VISIT_OK || !given ||
-		    strlen(given) != PORTAL_KEY_LEN)
-			return expired_page(r);
-		return refused(r, &x, given, msg);
-	}
-	if (x.outcome == VISIT_NOT_FOUND)
-		return not_found_page(r);
-	if (x.outcome == VISIT_EXPIRED)
-		return expired_page(r);
+	if (!post_write(r, &x, card_touch_fn, &x, &rc))
+		return rc;
 	struct card_ctx c = {&x, NULL, NULL};
 	char pm[ID_MAX];
 	if (pm_create_from_data(r, "payment_method_data", pm) != 0)
