@@ -392,4 +392,8 @@ int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *i
 int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,
 				  const char *line, struct json *j);
 
+/* A cancellation's `prorate` / `invoice_now` set to true: refused (400), as Tender does not
+ * prorate or invoice on cancellation (subscriptions and their schedules). 0 or -1 with r->err. */
+int subscription_cancel_proration_refuse(struct req *r);
+
 #endif

@@ -1574,12 +1574,8 @@ static int cancel_fn(struct db *db, void *p)
 
 static int h_cancel(struct req *r)
 {
-	bool v = false;
-	if ((param_bool(r, "invoice_now", &v) == 1 && v) ||
-	    (param_bool(r, "prorate", &v) == 1 && v))
-		return req_fail(r, ERR_PARAM_BAD,
-				param_present(r, "prorate") ? "prorate" : "invoice_now",
-				"Tender does not prorate or invoice on cancellation yet.");
+	if (subscription_cancel_proration_refuse(r) != 0)
+		return -1;
 	struct one_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, cancel_fn, &x);
 }

@@ -2746,7 +2746,7 @@ static int cancel_fn(struct db *db, void *p)
 	return answer_sub(r, db, s->id);
 }
 
-static int h_cancel(struct req *r)
+int subscription_cancel_proration_refuse(struct req *r)
 {
 	bool v = false;
 	if ((param_bool(r, "invoice_now", &v) == 1 && v) ||
@@ -2754,6 +2754,13 @@ static int h_cancel(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD,
 				param_present(r, "prorate") ? "prorate" : "invoice_now",
 				"Tender does not prorate or invoice on cancellation yet.");
+	return 0;
+}
+
+static int h_cancel(struct req *r)
+{
+	if (subscription_cancel_proration_refuse(r) != 0)
+		return -1;
 	struct one_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, cancel_fn, &x);
 }
