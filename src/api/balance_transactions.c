@@ -1,8 +1,9 @@
 /*
  * GET /v1/balance_transactions and GET /v1/balance_transactions/{id}. The list takes the filters
  * the ledger can apply exactly: type, source, currency (plus created, limit and cursors from
- * list.h); Stripe's `payout` filter (automatic payouts only) is not accepted: Tender does not
- * record which transactions an automatic payout took.
+ * list.h), and `payout`: the transactions an automatic payout took (balance_transactions.payout,
+ * set by the payout's write: ledger_payout_take), its own included; as on Stripe, a manual
+ * payout's id is refused (what a manual payout "took" is not defined).
  *
  * `source` expands (expand[]=source, expand[]=data.source on the list) to the object that made
  * the transaction, whatever its kind, found by its id's prefix: a charge, refund, payout,
@@ -25,6 +26,7 @@ static const struct param_spec list_params[] = {
     {"type", PT_STRING, 0, 64, NULL, NULL},
     {"source", PT_STRING, 0, 255, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"payout", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -114,6 +116,18 @@ static const char SQL_ASC[] =
     " AND ($5 IS NULL OR type = $5) AND ($6 IS NULL OR source = $6)"
     " AND ($7 IS NULL OR currency = $7) ORDER BY id ASC LIMIT $4";
 
+/* by the payout's index (merchant_id, payout, id) */
+static const char SQL_PAYOUT_DESC[] =
+    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND payout = $5 AND id > $2"
+    " AND id < $3 AND ($6 IS NULL OR type = $6) AND ($7 IS NULL OR source = $7)"
+    " AND ($8 IS NULL OR currency = $8) ORDER BY id DESC LIMIT $4";
+static const char SQL_PAYOUT_ASC[] =
+    "SELECT id FROM balance_transactions WHERE merchant_id = $1 AND payout = $5 AND id > $2"
+    " AND id < $3 AND ($6 IS NULL OR type = $6) AND ($7 IS NULL OR source = $7)"
+    " AND ($8 IS NULL OR currency = $8) ORDER BY id ASC LIMIT $4";
+static const char SQL_PAYOUT_KIND[] =
+    "SELECT automatic FROM payouts WHERE merchant_id = $1 AND id = $2";
+
 static const char *nonempty(const char *s)
 {
 	return s && *s ? s : NULL;
@@ -141,6 +155,36 @@ static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
 	return 0;
 }
 
+static int bind_payout_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	db_bind_text(st, first, param_str(r, "payout"), -1);
+	return bind_filters(r, st, first + 1, ctx);
+}
+
+/* The payout a list is filtered on: one of the merchant's, and automatic. */
+static int payout_kind_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	const char *id = param_str(r, "payout");
+	struct db_stmt *st = db_prepare(db, SQL_PAYOUT_KIND);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	bool automatic = rc == DB_ROW && db_col_int64(st, 0) != 0;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "payout", id, "payout");
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!automatic)
+		return req_fail(r, ERR_PARAM_BAD, "payout",
+				"Balance transaction history can only be filtered on automatic "
+				"transfers, not manual.");
+	return 0;
+}
+
 static int render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	(void)ctx;
@@ -159,9 +203,24 @@ static int h_list(struct req *r)
 	    .bind_filters = bind_filters,
 	    .render = render,
 	};
+	static const struct list_spec by_payout = {
+	    .url = "/v1/balance_transactions",
+	    .object_name = "balance transaction",
+	    .id_prefix = "txn_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_PAYOUT_DESC,
+	    .sql_asc = SQL_PAYOUT_ASC,
+	    .bind_filters = bind_payout_filters,
+	    .render = render,
+	};
 	const char *cur = currency_filter(r);
 	if (cur && !currency_find(cur))
 		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.", cur);
+	if (nonempty(param_str(r, "payout"))) {
+		if (req_read(r, payout_kind_fn, r) != 0)
+			return -1;
+		return list_respond(r, &by_payout);
+	}
 	return list_respond(r, &spec);
 }
 

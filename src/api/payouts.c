@@ -738,6 +738,8 @@ static int auto_payout(struct db *db, struct arena *a, const char *account, cons
 	p.automatic = true;
 	char bt[ID_MAX];
 	rc = ledger_payout(db, account, p.id, amount, currency, now, bt);
+	if (rc == DB_OK)
+		rc = ledger_payout_take(db, account, currency, p.id);
 	if (rc != DB_OK)
 		return rc;
 	p.balance_transaction = arena_strdup(a, bt);

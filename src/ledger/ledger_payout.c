@@ -254,3 +254,21 @@ int ledger_instant_payout_fee(int64_t amount, int64_t *ret_fee)
 	*ret_fee = fee < LEDGER_INSTANT_FEE_MIN ? LEDGER_INSTANT_FEE_MIN : fee;
 	return DB_OK;
 }
+
+/* A merchant's transactions, walked by its primary key: only a connected account with a payout
+ * schedule gets here, once per due date. */
+static const char SQL_TAKE[] =
+    "UPDATE balance_transactions SET payout = $3 WHERE merchant_id = $1 AND currency = $2"
+    " AND status = 'available' AND payout IS NULL";
+
+int ledger_payout_take(struct db *db, const char *merchant_id, const char *currency,
+		       const char *payout_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TAKE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	db_bind_text(st, 3, payout_id, -1);
+	return db_step_done(st);
+}

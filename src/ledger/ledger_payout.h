@@ -71,6 +71,12 @@ int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *pay
 int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payout_id,
 		       int64_t amount, const char *currency, int64_t now,
 		       char ret_balance_txn_id[ID_MAX]);
+/* An automatic payout takes what it pays out: every available transaction of the merchant in
+ * currency that no earlier automatic payout took, its own included, is marked as paid out by
+ * payout_id (balance_transactions.payout, migration 0063), for GET /v1/balance_transactions
+ * ?payout=. DB_OK or < 0. */
+int ledger_payout_take(struct db *db, const char *merchant_id, const char *currency,
+		       const char *payout_id);
 int ledger_payout_fee(struct db *db, const char *merchant_id, const char *payout_id, int64_t fee,
 		      const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX]);
 

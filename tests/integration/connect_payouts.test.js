@@ -533,6 +533,12 @@ test('automatic payouts: the scheduler pays out the available balance at the due
   assert.equal(created.length, 1);
   assert.equal(created[0].account, acct.id);
   await assert.rejects(stripe.payouts.cancel(po.id, {}, o), (e) => e.statusCode === 400 && /automatic/.test(e.message));
+  // reconciliation: the transactions the payout took (Stripe's payout filter), its own included
+  const took = (await stripe.balanceTransactions.list({ payout: po.id, limit: 100 }, o)).data;
+  assert.ok(took.some((b) => b.id === po.balance_transaction), 'the payout\'s own transaction');
+  assert.equal(took.reduce((t, b) => t + b.net, 0), 0, 'what it took is what it paid out');
+  assert.equal(took.filter((b) => b.id !== po.balance_transaction).reduce((t, b) => t + b.net, 0), po.amount);
+  assert.ok(took.every((b) => b.status === 'available'), 'pending funds are not taken');
   assert.equal((await waitPayout(po.id, o, 'paid')).status, 'paid');
   // once per due date: no second payout, even with new funds, until the next one
   await fundAccount(acct.id, 2000);
@@ -544,6 +550,10 @@ test('automatic payouts: the scheduler pays out the available balance at the due
   const two = await automaticPayouts(o, 2);
   assert.equal(two.length, 2);
   assert.equal(two[0].amount, avail);
+  const took2 = (await stripe.balanceTransactions.list({ payout: two[0].id, limit: 100 }, o)).data;
+  assert.equal(took2.reduce((t, b) => t + b.net, 0), 0);
+  assert.ok(took2.every((b) => !took.some((x) => x.id === b.id)), 'no transaction is taken twice');
+  assert.equal(took2.length, 2, 'the new funds and the payout');
   assert.equal((await balanceOf(o)).available, 0);
   await assertBalanceIsItsTransactions(o);
   // due with nothing available: no payout, the due date still moves on
@@ -551,6 +561,19 @@ test('automatic payouts: the scheduler pays out the available balance at the due
   for (let i = 0; i < 40 && !isNextMidnight(nextDue(acct.id)); i++) await sleep(150);
   assert.ok(isNextMidnight(nextDue(acct.id)));
   assert.equal((await automaticPayouts(o, 3, 1)).length, 2);
+});
+
+test('the payout filter of balance transactions: automatic payouts only, the caller\'s own', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom' });
+  const o = as(acct.id);
+  await stripe.accounts.createExternalAccount(acct.id, { external_account: bank('000123456789') });
+  await fundAccount(acct.id, 4000);
+  const manual = await stripe.payouts.create({ amount: 1000, currency: 'usd' }, o);
+  assert.equal(manual.automatic, false);
+  await assert.rejects(stripe.balanceTransactions.list({ payout: manual.id }, o),
+    (e) => e.statusCode === 400 && e.param === 'payout' && /automatic/.test(e.message));
+  await assert.rejects(stripe.balanceTransactions.list({ payout: 'po_nope' }, o), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.balanceTransactions.list({ payout: manual.id }), (e) => e.statusCode === 404, 'the platform does not see it');
 });
 
 test('automatic payouts skip an errored bank account until it is updated, and an account without one', async () => {
