@@ -19,7 +19,9 @@ if [ $# -eq 0 ]; then
     integration/subscriptions.test.js integration/subscription_changes.test.js integration/checkout_subscription.test.js \
     integration/connect_webhooks.test.js integration/customer_sources.test.js integration/connect_onboarding.test.js \
     integration/customers_more.test.js integration/connect_payouts.test.js \
-    integration/subscription_lifecycle.test.js integration/coupons.test.js integration/invariants.test.js
+    integration/subscription_lifecycle.test.js integration/coupons.test.js integration/invariants.test.js \
+    integration/subscription_schedules.test.js integration/billing_portal.test.js integration/customer_discounts.test.js \
+    integration/invoice_finalization.test.js integration/balance_sources.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
