@@ -1950,28 +1950,19 @@ static int expire_due_fn(struct db *db, void *arg)
 	struct req r;
 	memset(&r, 0, sizeof(r));
 	arena_init(&r.arena, 4u << 20);
-	char merchants[EXPIRE_BATCH][ID_MAX], ids[EXPIRE_BATCH][ID_MAX];
+	struct scheduler_due due[EXPIRE_BATCH];
 	int n = 0, done = 0, rc = DB_OK;
-	struct db_stmt *st = db_prepare(db, SQL_DUE);
-	if (!st) {
+	if (scheduler_due_read(db, SQL_DUE, c->now, due, &n, scheduler_batch(EXPIRE_BATCH)) !=
+	    DB_OK) {
 		arena_release(&r.arena);
 		return DB_ERR;
 	}
-	db_bind_int64(st, 1, c->now);
-	const int batch = scheduler_batch(EXPIRE_BATCH);
-	db_bind_int64(st, 2, batch);
-	while (n < batch && db_step(st) == DB_ROW) {
-		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
-		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
-		n++;
-	}
-	db_reset(st);
 	for (int i = 0; i < n && rc == DB_OK; i++) {
 		struct session s;
-		if (session_load(&r.arena, db, merchants[i], ids[i], &s) != DB_OK)
+		if (session_load(&r.arena, db, due[i].merchant, due[i].id, &s) != DB_OK)
 			continue;
 		/* a paid session completed with its payment's own write: open means unpaid */
-		rc = session_close(&r, db, merchants[i], &s, false, c->now);
+		rc = session_close(&r, db, due[i].merchant, &s, false, c->now);
 		if (rc == DB_CONFLICT) {
 			rc = DB_OK;
 			continue;

@@ -626,30 +626,21 @@ static int settle_fn(struct db *db, void *arg)
 	struct settle_ctx *c = arg;
 	struct arena a;
 	arena_init(&a, 4u << 20);
-	char merchants[SETTLE_BATCH][ID_MAX], ids[SETTLE_BATCH][ID_MAX];
+	struct scheduler_due due[SETTLE_BATCH];
 	int n = 0, done = 0, rc = DB_OK;
-	struct db_stmt *st = db_prepare(db, SQL_DUE);
-	if (!st) {
+	if (scheduler_due_read(db, SQL_DUE, c->now, due, &n, scheduler_batch(SETTLE_BATCH)) !=
+	    DB_OK) {
 		arena_release(&a);
 		return DB_ERR;
 	}
-	db_bind_int64(st, 1, c->now);
-	const int batch = scheduler_batch(SETTLE_BATCH);
-	db_bind_int64(st, 2, batch);
-	while (n < batch && db_step(st) == DB_ROW) {
-		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
-		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
-		n++;
-	}
-	db_reset(st);
 	for (int i = 0; i < n && rc == DB_OK; i++) {
 		struct payout p;
-		if (payout_load(db, &a, merchants[i], ids[i], &p) != DB_OK)
+		if (payout_load(db, &a, due[i].merchant, due[i].id, &p) != DB_OK)
 			continue;
 		struct event_origin o = {NULL, NULL, 0};
 		char failure[32] = "";
 		if (p.destination) {
-			rc = external_account_payout_failure(db, merchants[i], p.destination,
+			rc = external_account_payout_failure(db, due[i].merchant, p.destination,
 							     failure);
 			if (rc != DB_OK && rc != DB_NOTFOUND)
 				break;
@@ -657,21 +648,21 @@ static int settle_fn(struct db *db, void *arg)
 		}
 		if (failure[0]) {
 			/* DB_CONFLICT: it moved meanwhile (a cancel), nothing was done */
-			rc = fail_one(db, &a, merchants[i], &p, failure, c->now);
+			rc = fail_one(db, &a, due[i].merchant, &p, failure, c->now);
 			if (rc == DB_CONFLICT)
 				rc = DB_OK;
 			else if (rc == DB_OK)
 				done++;
 			continue;
 		}
-		if (transition(db, merchants[i], &p, "pending", "paid") != DB_OK)
+		if (transition(db, due[i].merchant, &p, "pending", "paid") != DB_OK)
 			continue;
-		rc = ledger_payout_paid(db, merchants[i], p.id, p.amount, p.currency, c->now);
+		rc = ledger_payout_paid(db, due[i].merchant, p.id, p.amount, p.currency, c->now);
 		if (rc == DB_OK)
-			rc = emit(db, merchants[i], &o, &p, "payout.updated",
+			rc = emit(db, due[i].merchant, &o, &p, "payout.updated",
 				  "{\"status\":\"pending\"}", c->now);
 		if (rc == DB_OK)
-			rc = emit(db, merchants[i], &o, &p, "payout.paid", NULL, c->now);
+			rc = emit(db, due[i].merchant, &o, &p, "payout.paid", NULL, c->now);
 		if (rc == DB_OK)
 			done++;
 	}

@@ -561,31 +561,22 @@ static int settle_fn(struct db *db, void *p)
 	struct settle_ctx *c = p;
 	struct arena a;
 	arena_init(&a, 4u << 20);
-	char merchants[SETTLE_BATCH][ID_MAX], ids[SETTLE_BATCH][ID_MAX];
+	struct scheduler_due due[SETTLE_BATCH];
 	int n = 0, done = 0;
-	struct db_stmt *st = db_prepare(db, SQL_DUE);
-	if (!st) {
+	if (scheduler_due_read(db, SQL_DUE, c->now, due, &n, scheduler_batch(SETTLE_BATCH)) !=
+	    DB_OK) {
 		arena_release(&a);
 		return DB_ERR;
 	}
-	db_bind_int64(st, 1, c->now);
-	const int batch = scheduler_batch(SETTLE_BATCH);
-	db_bind_int64(st, 2, batch);
-	while (n < batch && db_step(st) == DB_ROW) {
-		str_copy(merchants[n], ID_MAX, db_col_text(st, 0, NULL));
-		str_copy(ids[n], ID_MAX, db_col_text(st, 1, NULL));
-		n++;
-	}
-	db_reset(st);
 	for (int i = 0; i < n; i++) {
 		struct refund rf;
-		if (refund_load(db, &a, merchants[i], ids[i], &rf) != DB_OK)
+		if (refund_load(db, &a, due[i].merchant, due[i].id, &rf) != DB_OK)
 			continue;
 		const char *from = rf.status;
 		if (strcmp(rf.status, "pending") == 0) {
 			rf.status = "succeeded";
 		} else if (strcmp(rf.status, "succeeded") == 0) {
-			if (refund_reverse(db, &a, merchants[i], &rf, c->now) != DB_OK) {
+			if (refund_reverse(db, &a, due[i].merchant, &rf, c->now) != DB_OK) {
 				arena_release(&a);
 				return DB_ERR;
 			}
@@ -594,16 +585,17 @@ static int settle_fn(struct db *db, void *p)
 		} else {
 			continue;
 		}
-		if (refund_transition(db, merchants[i], &rf, from) != DB_OK)
+		if (refund_transition(db, due[i].merchant, &rf, from) != DB_OK)
 			continue;
 		size_t len;
 		const char *js = refund_json(&a, &rf, &len);
 		struct event_origin o = {NULL, NULL, 0};
-		if (!js || event_append(db, merchants[i], &o, "refund.updated", rf.id, js, len, NULL,
-		                        c->now, NULL) != DB_OK ||
+		if (!js ||
+		    event_append(db, due[i].merchant, &o, "refund.updated", rf.id, js, len, NULL,
+				 c->now, NULL) != DB_OK ||
 		    (strcmp(rf.status, "failed") == 0 &&
-		     event_append(db, merchants[i], &o, "refund.failed", rf.id, js, len, NULL, c->now,
-		                  NULL) != DB_OK)) {
+		     event_append(db, due[i].merchant, &o, "refund.failed", rf.id, js, len, NULL,
+				  c->now, NULL) != DB_OK)) {
 			arena_release(&a);
 			return DB_ERR;
 		}

@@ -66,6 +66,7 @@
 #include "http/form.h"
 #include "store/store.h"
 #include "vault/payment_method.h"
+#include "scheduler/scheduler.h"
 
 #define ITERATIONS_MAX 1000
 #define TICK_BATCH 32
@@ -2122,32 +2123,16 @@ int subscription_schedules_due_on_clock(struct db *db, const char *merchant, con
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERR;
 }
 
-struct due {
-	char merchant[ID_MAX], id[ID_MAX];
-};
-
 struct collect_ctx {
 	int64_t now;
-	struct due d[TICK_BATCH];
+	struct scheduler_due d[TICK_BATCH];
 	int n;
 };
 
 static int collect_fn(struct db *db, void *p)
 {
 	struct collect_ctx *c = p;
-	struct db_stmt *st = db_prepare(db, SQL_DUE_REALTIME);
-	if (!st)
-		return DB_ERR;
-	db_bind_int64(st, 1, c->now);
-	db_bind_int64(st, 2, TICK_BATCH - c->n);
-	int rc;
-	while (c->n < TICK_BATCH && (rc = db_step(st)) == DB_ROW) {
-		str_copy(c->d[c->n].merchant, ID_MAX, db_col_text(st, 0, NULL));
-		str_copy(c->d[c->n].id, ID_MAX, db_col_text(st, 1, NULL));
-		c->n++;
-	}
-	db_reset(st);
-	return 0;
+	return scheduler_due_read(db, SQL_DUE_REALTIME, c->now, c->d, &c->n, TICK_BATCH);
 }
 
 struct defer_ctx {

@@ -103,6 +103,7 @@
 #include "http/form.h"
 #include "money/currency.h"
 #include "vault/payment_method.h"
+#include "scheduler/scheduler.h"
 
 #define TRIAL_DAYS_MAX 730
 #define QUANTITY_MAX 1000000
@@ -3474,29 +3475,22 @@ struct due_item {
 
 struct collect_ctx {
 	int64_t now;
-	struct due_item subs[TICK_REALTIME_BATCH];
+	struct scheduler_due subs[TICK_REALTIME_BATCH];
 	int n_subs;
 	struct due_item clocks[TICK_CLOCKS_MAX];
 	int n_clocks;
-	struct due_item invs[TICK_REALTIME_BATCH];
+	struct scheduler_due invs[TICK_REALTIME_BATCH];
 	int n_invs;
 };
 
 static int collect_fn(struct db *db, void *p)
 {
 	struct collect_ctx *c = p;
-	struct db_stmt *st = db_prepare(db, SQL_DUE_REALTIME);
-	if (!st)
-		return DB_ERR;
-	db_bind_int64(st, 1, c->now);
-	db_bind_int64(st, 2, TICK_REALTIME_BATCH - c->n_subs);
-	while (c->n_subs < TICK_REALTIME_BATCH && db_step(st) == DB_ROW) {
-		struct due_item *d = &c->subs[c->n_subs++];
-		str_copy(d->merchant, ID_MAX, db_col_text(st, 0, NULL));
-		str_copy(d->id, ID_MAX, db_col_text(st, 1, NULL));
-	}
-	db_reset(st);
-	st = db_prepare(db, SQL_ADVANCING);
+	int rc = scheduler_due_read(db, SQL_DUE_REALTIME, c->now, c->subs, &c->n_subs,
+				    TICK_REALTIME_BATCH);
+	if (rc != DB_OK)
+		return rc;
+	struct db_stmt *st = db_prepare(db, SQL_ADVANCING);
 	if (!st)
 		return DB_ERR;
 	db_bind_int64(st, 1, TICK_CLOCKS_MAX - c->n_clocks);
@@ -3507,18 +3501,8 @@ static int collect_fn(struct db *db, void *p)
 		d->at = db_col_int64(st, 2);
 	}
 	db_reset(st);
-	st = db_prepare(db, SQL_DUE_INVOICES);
-	if (!st)
-		return DB_ERR;
-	db_bind_int64(st, 1, c->now);
-	db_bind_int64(st, 2, TICK_REALTIME_BATCH - c->n_invs);
-	while (c->n_invs < TICK_REALTIME_BATCH && db_step(st) == DB_ROW) {
-		struct due_item *d = &c->invs[c->n_invs++];
-		str_copy(d->merchant, ID_MAX, db_col_text(st, 0, NULL));
-		str_copy(d->id, ID_MAX, db_col_text(st, 1, NULL));
-	}
-	db_reset(st);
-	return 0;
+	return scheduler_due_read(db, SQL_DUE_INVOICES, c->now, c->invs, &c->n_invs,
+				  TICK_REALTIME_BATCH);
 }
 
 struct clock_due_ctx {

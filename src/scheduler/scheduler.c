@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "http/idempotency.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -43,6 +44,26 @@ int scheduler_batch(int max)
 {
 	int b = max >> batch_shift;
 	return b < 1 ? 1 : b;
+}
+
+int scheduler_due_read(struct db *db, const char *sql, int64_t now, struct scheduler_due *rows,
+		       int *n, int max)
+{
+	if (*n >= max)
+		return DB_OK;
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, max - *n);
+	int rc;
+	while (*n < max && (rc = db_step(st)) == DB_ROW) {
+		str_copy(rows[*n].merchant, ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(rows[*n].id, ID_MAX, db_col_text(st, 1, NULL));
+		(*n)++;
+	}
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : (rc < 0 ? rc : DB_ERR);
 }
 
 /* Runs job i with its batch, halving the batch while the store refuses the run as overloaded. */

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "core/id.h"
+
 struct db;
 struct store;
 struct scheduler;
@@ -34,6 +36,15 @@ int scheduler_start(struct scheduler **ret, struct store *s, const struct schedu
  * overloaded (scheduler.c, "Batches that shrink when they are refused"); max outside the
  * scheduler's thread. Never below one. */
 int scheduler_batch(int max);
+
+/* One row of a job's due statement: what is due, and whose. */
+struct scheduler_due {
+	char merchant[ID_MAX], id[ID_MAX];
+};
+/* Reads the rows (merchant_id, id) of a job's due statement (sql: $1 now, $2 a LIMIT) into
+ * rows[*n] up to rows[max - 1], *n counting them. DB_OK or < 0. */
+int scheduler_due_read(struct db *db, const char *sql, int64_t now, struct scheduler_due *rows,
+		       int *n, int max);
 void scheduler_stop(struct scheduler *sc);
 
 /* Built-in job: prunes expired idempotency records (bounded batch); its probe (due_fn). */
