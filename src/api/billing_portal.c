@@ -1490,6 +1490,24 @@ static int h_page(struct req *r)
 	return portal_page(r, &x, 200, NULL);
 }
 
+/* A form post's write begins here: the session touched and its one-time value checked, then,
+ * when the visit is good, its configuration's features (*ret_features, for json_decref).
+ * 1: go on; 0: the visit is not good (x->outcome says why), nothing more to write; -1 with
+ * r->err. */
+static int post_begin(struct req *r, struct db *db, struct page_ctx *x, json_t **ret_features)
+{
+	if (touch(r, db, x) != 0)
+		return -1;
+	if (x->outcome != VISIT_OK)
+		return 0;
+	struct conf cf;
+	if (conf_load(r, db, x->conf, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_error_t e;
+	*ret_features = json_loads(cf.features, 0, &e);
+	return 1;
+}
+
 /* ---- the page's cancel ---- */
 
 static const char SQL_SUB_OWNER[] =
@@ -1506,15 +1524,10 @@ static int cancel_fn(struct db *db, void *p)
 	struct cancel_ctx *c = p;
 	struct page_ctx *x = c->x;
 	struct req *r = x->r;
-	if (touch(r, db, x) != 0)
-		return -1;
-	if (x->outcome != VISIT_OK)
-		return 0;
-	struct conf cf;
-	if (conf_load(r, db, x->conf, &cf) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	json_error_t e;
-	json_t *f = json_loads(cf.features, 0, &e);
+	json_t *f = NULL;
+	int go = post_begin(r, db, x, &f);
+	if (go <= 0)
+		return go;
 	json_t *sc = json_object_get(f, "subscription_cancel");
 	bool enabled = json_is_true(json_object_get(sc, "enabled"));
 	c->at_period_end = !str_eq(json_string_value(json_object_get(sc, "mode")), "immediately");
@@ -1631,15 +1644,10 @@ static int card_touch_fn(struct db *db, void *p)
 {
 	struct page_ctx *x = p;
 	struct req *r = x->r;
-	if (touch(r, db, x) != 0)
-		return -1;
-	if (x->outcome != VISIT_OK)
-		return 0;
-	struct conf cf;
-	if (conf_load(r, db, x->conf, &cf) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	json_error_t e;
-	json_t *f = json_loads(cf.features, 0, &e);
+	json_t *f = NULL;
+	int go = post_begin(r, db, x, &f);
+	if (go <= 0)
+		return go;
 	bool on =
 	    json_is_true(json_object_get(json_object_get(f, "payment_method_update"), "enabled"));
 	json_decref(f);
@@ -1695,15 +1703,10 @@ static int details_fn(struct db *db, void *p)
 {
 	struct page_ctx *x = p;
 	struct req *r = x->r;
-	if (touch(r, db, x) != 0)
-		return -1;
-	if (x->outcome != VISIT_OK)
-		return 0;
-	struct conf cf;
-	if (conf_load(r, db, x->conf, &cf) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	json_error_t e;
-	json_t *f = json_loads(cf.features, 0, &e);
+	json_t *f = NULL;
+	int go = post_begin(r, db, x, &f);
+	if (go <= 0)
+		return go;
 	static const char *const fields[][2] = {{"email", "email"},
 						{"name", "name"},
 						{"phone", "phone"},
