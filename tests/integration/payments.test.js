@@ -242,6 +242,27 @@ test('a keyed confirm is saved as a reference to its event and replays byte for 
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
+test('events list filters: type, a type wildcard, types[] (up to 20, not with type)', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
+  const mine = (l) => l.data.filter((e) => [pi.id, pi.latest_charge, refund.id].includes(e.data.object.id)).map((e) => e.type).sort();
+  assert.deepEqual(mine(await stripe.events.list({ types: ['payment_intent.succeeded', 'refund.created'], limit: 20 })), ['payment_intent.succeeded', 'refund.created']);
+  assert.deepEqual(mine(await stripe.events.list({ types: ['charge.succeeded'], limit: 20 })), ['charge.succeeded']);
+  assert.deepEqual(mine(await stripe.events.list({ type: 'charge.*', limit: 20 })), ['charge.refunded', 'charge.succeeded']);
+  assert.deepEqual(mine(await stripe.events.list({ type: 'payment_intent.created', limit: 20 })), ['payment_intent.created']);
+  // paging with types[]: one at a time, newest first, the same two
+  const paged = [];
+  for await (const e of stripe.events.list({ types: ['payment_intent.succeeded', 'refund.created'], limit: 1 })) {
+    if ([pi.id, refund.id].includes(e.data.object.id)) paged.push(e.type);
+    if (paged.length === 2) break;
+  }
+  assert.deepEqual(paged, ['refund.created', 'payment_intent.succeeded']);
+  await assert.rejects(stripe.events.list({ type: 'charge.succeeded', types: ['refund.created'] }), (e) => e.statusCode === 400 && e.param === 'types');
+  const many = Array.from({ length: 21 }, (_, i) => `customer.t${i}`);
+  await assert.rejects(stripe.events.list({ types: many }), (e) => e.statusCode === 400 && e.param === 'types');
+  assert.equal((await stripe.events.list({ types: many.slice(0, 20) })).data.length, 0);
+});
+
 test('events keep their objects packed in the embedded store and give them back whole', async () => {
   // a confirm (its three events packed before the write) and a partial refund (packed by the
   // writer), then every event read back through the SDK: the objects are the API's own
