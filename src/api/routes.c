@@ -6,6 +6,7 @@ const struct route *const api_route_tables[] = {
     customers_routes,
     balance_routes,
     events_routes,
+    exchange_rates_routes,
     payment_intents_routes,
     charges_routes,
     refunds_routes,

@@ -37,6 +37,7 @@ struct fx_table {
 	atomic_long refs;
 	size_t n;
 	struct fx_entry *e;
+	unsigned char *named; /* [currency index]: 1 when some rate has it as base or quote */
 };
 
 /* A growing array of entries while a file is parsed. */
@@ -115,6 +116,14 @@ static struct fx_table *builder_finish(struct builder *b, const char *what, char
 		set_err(err, errlen, "%s: out of memory", what);
 		goto fail;
 	}
+	t->named = calloc(currency_count(), 1);
+	if (!t->named) {
+		free(t);
+		set_err(err, errlen, "%s: out of memory", what);
+		goto fail;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		t->named[b->e[i].base] = t->named[b->e[i].quote] = 1;
 	atomic_init(&t->refs, 1);
 	t->n = b->n;
 	t->e = b->e;
@@ -661,7 +670,14 @@ void fx_table_free(struct fx_table *t)
 	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
 		return;
 	free(t->e);
+	free(t->named);
 	free(t);
+}
+
+bool fx_table_names(const struct fx_table *t, const char *code)
+{
+	const struct currency *c = t ? currency_find(code) : NULL;
+	return c && t->named[cur_index(c)];
 }
 
 size_t fx_table_count(const struct fx_table *t)

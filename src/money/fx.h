@@ -68,6 +68,7 @@
 #ifndef TENDER_MONEY_FX_H
 #define TENDER_MONEY_FX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,6 +101,8 @@ struct fx_table *fx_table_load_bundled(void);
 struct fx_table *fx_table_ref(struct fx_table *t);
 /* Drops a reference; the last one frees the table. NULL is fine. */
 void fx_table_free(struct fx_table *t);
+/* Whether some rate of t has code (lowercase) as its base or quote: the currencies t converts. */
+bool fx_table_names(const struct fx_table *t, const char *code);
 /* The loaded rates in (base, quote, valid_from) order, for listings and diagnostics. */
 size_t fx_table_count(const struct fx_table *t);
 int fx_table_at(const struct fx_table *t, size_t i, struct fx_rate *ret_rate);

@@ -110,6 +110,42 @@ test('usd-settled merchant: eur, jpy and kwd charges settle in usd at the file r
   assert.match(raw.body, /"exchange_rate":1\.0823[,}]/);
 });
 
+test('exchange rates: the table\'s currencies, each with the rate a payment made now converts at', async () => {
+  const list = await usd.exchangeRates.list();
+  assert.deepEqual(list.data.map((x) => x.id), ['eur', 'jpy', 'kwd', 'usd']);
+  assert.equal(list.has_more, false);
+  for (const x of list.data) assertStripeShape(x, 'exchange_rate');
+  const byId = Object.fromEntries(list.data.map((x) => [x.id, x.rates]));
+  // direct pairs as the file gives them, not inverted: usd→eur is 0.924, eur→usd 1.0823
+  assert.equal(byId.eur.usd, 1.0823);
+  assert.equal(byId.usd.eur, 0.924);
+  assert.equal(byId.usd.jpy, 156.73);
+  assert.equal(byId.kwd.usd, 3.2531);
+  assert.equal(byId.jpy.eur, 0.0059);
+  assert.ok(!('usd' in byId.usd), 'a currency has no rate to itself');
+  // the inverse (fx.h rule 2), rounded to 12 decimals: 1 / 156.73 = 0.006380399413003…
+  assert.equal(byId.jpy.usd, 0.006380399413);
+  // what a payment converts at is what the list says: 1,000 jpy → usd
+  const ch = await pay(usd, 1000, 'jpy');
+  assert.equal(ch.balance_transaction.exchange_rate, byId.jpy.usd);
+  // retrieve (any case), paging by code, unknown codes
+  const e = await usd.exchangeRates.retrieve('EUR');
+  assert.deepEqual(e.rates, byId.eur);
+  const page = await usd.exchangeRates.list({ limit: 2, starting_after: 'eur' });
+  assert.deepEqual(page.data.map((x) => x.id), ['jpy', 'kwd']);
+  assert.equal(page.has_more, true);
+  const back = await usd.exchangeRates.list({ limit: 2, ending_before: 'usd' });
+  assert.deepEqual(back.data.map((x) => x.id), ['jpy', 'kwd']);
+  assert.equal(back.has_more, true);
+  const auto = [];
+  for await (const x of usd.exchangeRates.list({ limit: 1 })) auto.push(x.id);
+  assert.deepEqual(auto, ['eur', 'jpy', 'kwd', 'usd']);
+  await assert.rejects(usd.exchangeRates.retrieve('gbp'), (err) => err.statusCode === 404 && err.code === 'resource_missing');
+  await assert.rejects(usd.exchangeRates.retrieve('nope'), (err) => err.statusCode === 404);
+  await assert.rejects(usd.exchangeRates.list({ limit: 0 }), (err) => err.statusCode === 400 && err.param === 'limit');
+  await assert.rejects(usd.exchangeRates.list({ starting_after: 'gbp' }), (err) => err.statusCode === 404);
+});
+
 test('eur-settled merchant: usd, jpy and kwd charges settle in eur', async () => {
   // 20.00 usd × 0.924 = 18.48 eur → 1848; fee 1848 × 0.029 = 53.592 → 54, + 30 = 84; net 1764
   const u = await pay(eur, 2000, 'usd');

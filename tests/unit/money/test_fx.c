@@ -840,3 +840,16 @@ Test(fx, shared_table_with_references)
 	}
 	fx_table_free(NULL);
 }
+
+Test(fx, names_the_currencies_its_rates_use)
+{
+	struct fx_table *t = csv("eur,usd,1.0823,2026-01-01\nusd,jpy,156.73,2026-01-01\n");
+	cr_assert(fx_table_names(t, "eur"));
+	cr_assert(fx_table_names(t, "usd"));
+	cr_assert(fx_table_names(t, "jpy"));
+	cr_assert_not(fx_table_names(t, "gbp"), "a known currency without a rate");
+	cr_assert_not(fx_table_names(t, "EUR"), "codes are lowercase");
+	cr_assert_not(fx_table_names(t, "xyz"));
+	cr_assert_not(fx_table_names(NULL, "usd"));
+	fx_table_free(t);
+}
