@@ -34,3 +34,20 @@ if [ ! -d tests/node_modules/stripe ] || [ ! -d tests/node_modules/playwright-co
   (cd tests && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error >/dev/null)
   touch tests/node_modules/.installed
 fi
+
+# promtool (Prometheus' checker) for the metrics test: it validates the /metrics exposition and
+# runs the alert rules' unit tests. Only the binary is taken out of Debian's prometheus package
+# (installing the package would also set up and try to start a Prometheus server).
+if [ ! -x tests/.tools/promtool ]; then
+  echo "deps: promtool (from Debian's prometheus package)"
+  tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1)
+  fi
+  dpkg -x "$tmp"/prometheus_*.deb "$tmp/x"
+  mkdir -p tests/.tools
+  cp "$tmp/x/usr/bin/promtool" tests/.tools/promtool
+  rm -rf "$tmp"
+fi

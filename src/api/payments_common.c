@@ -6,6 +6,8 @@
 
 #include "api/resources.h"
 #include "app.h"
+#include "core/clock.h"
+#include "metrics/metrics.h"
 #include "events/events.h"
 #include "events/pack.h"
 #include "merchant/merchant.h"
@@ -533,6 +535,24 @@ static int read_card_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* The acquirer's answer for the operators' metrics (metrics.h): what the cardholder's bank or
+ * Radar said, and Radar's own decision when the model scored the payment. */
+static void count_decision(const struct card_auth *out, const char *brand, bool scored)
+{
+	const struct processor_decision *d = &out->decision;
+	bool blocked = d->outcome_type && strcmp(d->outcome_type, "blocked") == 0;
+	const char *outcome = out->needs_3ds ? "requires_action"
+			      : d->approved  ? "approved"
+			      : blocked	     ? "blocked"
+			      : d->outcome_type && strcmp(d->outcome_type, "invalid") == 0
+				  ? "error"
+				  : "declined";
+	metrics_authorization(brand, outcome,
+			      d->approved || out->needs_3ds ? NULL : d->decline_code);
+	if (scored)
+		metrics_fraud_decision(blocked ? "block" : out->needs_3ds ? "review" : "allow");
+}
+
 static int card_check(struct req *r, const char *pm_ref, const char *param, int64_t amount,
 		      const char *currency, const char *customer, bool authenticated,
 		      bool off_session, bool check_minimum, bool verify, struct card_auth *out)
@@ -613,8 +633,10 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 		if (r->app->risk && risk.have_features) {
 			float v[RISK_FEATURE_COUNT];
 			risk_features_to_vector(&risk.f, v, RISK_FEATURE_COUNT);
+			int64_t t0 = clock_mono_ns();
 			if (risk_score_batched(r->app->risk, v, &risk.p) == 0)
 				risk.scored = true;
+			metrics_fraud_score(clock_mono_ns() - t0);
 		}
 		decide(&rc);
 	} else {
@@ -637,6 +659,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	out->param = param;
 	out->access = acc;
 	out->risk_probability = risk.scored ? risk.p : -1;
+	count_decision(out, m.pm.brand, risk.scored);
 	str_copy(out->pm_id, sizeof(out->pm_id), m.pm.id);
 	str_copy(out->customer, sizeof(out->customer), m.pm.customer);
 	struct payment_card *c = &out->card;

@@ -27,6 +27,7 @@
 #include "vault/vault.h"
 #include "events/events.h"
 #include "webhooks/webhooks.h"
+#include "metrics/metrics.h"
 
 #define DRAIN_TIMEOUT_MS 30000
 #define SCHEDULER_TICK_MS 500
@@ -72,6 +73,9 @@ static void usage(FILE *f)
 	      "                                thread serves others meanwhile; workers: it runs\n"
 	      "                                on a worker thread that sleeps until the commit\n"
 	      "                                (always so on PostgreSQL)\n"
+	      "  --metrics-listen HOST:PORT    Prometheus metrics (GET /metrics) on this address,\n"
+	      "                                apart from the API: every merchant's traffic, so\n"
+	      "                                keep it where only monitoring reaches; default none\n"
 	      "  --log-level LEVEL             debug, info (default), warn, error\n"
 	      "  --help                        this text\n",
 	      f);
@@ -127,6 +131,7 @@ int cli_serve(int argc, char **argv)
 	struct app app;
 	memset(&app, 0, sizeof(app));
 	const char *listen = "127.0.0.1:4242";
+	const char *metrics_listen = NULL;
 	app.cfg.rate_limit_per_s = 1000;
 	app.cfg.rate_limit_burst = 2000;
 	static const struct option opts[] = {
@@ -142,6 +147,7 @@ int cli_serve(int argc, char **argv)
 	    {"workers", required_argument, NULL, 'W'},
 	    {"write-path", required_argument, NULL, 'P'},
 	    {"log-level", required_argument, NULL, 'L'},
+	    {"metrics-listen", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -224,6 +230,9 @@ int cli_serve(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'M':
+			metrics_listen = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -242,6 +251,14 @@ int cli_serve(int argc, char **argv)
 		return 2;
 	}
 	app.cfg.listen_host = host;
+	char metrics_host[256];
+	int metrics_port = 0;
+	if (metrics_listen &&
+	    parse_listen(metrics_listen, metrics_host, sizeof(metrics_host), &metrics_port) != 0) {
+		fprintf(stderr, "tender serve: --metrics-listen: expected HOST:PORT, e.g. "
+				"127.0.0.1:9464\n");
+		return 2;
+	}
 	if (!sf.data_dir) {
 		fprintf(stderr, "tender serve: --data DIR is required\n");
 		return 2;
@@ -315,9 +332,23 @@ int cli_serve(int argc, char **argv)
 	log_msg(LOG_INFO, "exchange rates: %zu from %s", fx_table_count(fx),
 	        app.cfg.rates_file ? app.cfg.rates_file : "the bundled snapshot");
 	app.ratelimit = ratelimit_new(app.cfg.rate_limit_per_s, app.cfg.rate_limit_burst);
+	metrics_init();
+	struct metrics_server *metrics = NULL;
+	if (metrics_listen &&
+	    metrics_server_start(&metrics, metrics_host, metrics_port, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tender serve: --metrics-listen: %s\n", err);
+		ratelimit_free(app.ratelimit);
+		app_fx_release(&app);
+		risk_rules_free(app.rules);
+		risk_model_free(app.risk);
+		store_close(app.store);
+		vault_free(app.vault);
+		return 1;
+	}
 	struct server *srv = NULL;
 	if (server_start(&srv, &app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tender serve: %s\n", err);
+		metrics_server_stop(metrics);
 		ratelimit_free(app.ratelimit);
 		app_fx_release(&app);
 		store_close(app.store);
@@ -328,6 +359,7 @@ int cli_serve(int argc, char **argv)
 	if (webhooks_start(&hooks, &app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tender serve: %s\n", err);
 		server_stop(srv, 0);
+		metrics_server_stop(metrics);
 		ratelimit_free(app.ratelimit);
 		app_fx_release(&app);
 		store_close(app.store);
@@ -344,12 +376,16 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "tender serve: cannot start the scheduler\n");
 		server_stop(srv, 0);
 		webhooks_stop(hooks);
+		metrics_server_stop(metrics);
 		ratelimit_free(app.ratelimit);
 		app_fx_release(&app);
 		store_close(app.store);
 		vault_free(app.vault);
 		return 1;
 	}
+	if (metrics)
+		printf("tender metrics on http://%s:%d/metrics\n", metrics_host,
+		       metrics_server_port(metrics));
 	printf("tender listening on http://%s:%d\n", host, server_port(srv));
 	fflush(stdout);
 	log_msg(LOG_INFO, "listening on %s:%d", host, server_port(srv));
@@ -368,6 +404,7 @@ int cli_serve(int argc, char **argv)
 	server_stop(srv, DRAIN_TIMEOUT_MS);
 	scheduler_stop(sched);
 	webhooks_stop(hooks);
+	metrics_server_stop(metrics);
 	ratelimit_free(app.ratelimit);
 	app_fx_release(&app);
 	risk_model_free(app.risk);

@@ -9,5 +9,7 @@ int64_t clock_now(void);
 int64_t clock_now_ms(void);
 /* Monotonic microseconds, for durations. */
 int64_t clock_mono_us(void);
+/* Monotonic nanoseconds, for durations of microseconds (the fraud model's score). */
+int64_t clock_mono_ns(void);
 
 #endif

@@ -62,6 +62,8 @@ static int append(struct db *db, const char *merchant_id, const struct event_ori
 	db_bind_int64(st, 10, pending);
 	int rc = db_step_done(st);
 	buf_release(&own);
+	if (rc == DB_OK)
+		db_tally_event(db, type);
 	if (rc == DB_OK && ret_id)
 		memcpy(ret_id, id, ID_MAX);
 	return rc;

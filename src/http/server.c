@@ -62,6 +62,7 @@
 #include "http/router.h"
 #include "merchant/connect.h"
 #include "merchant/merchant.h"
+#include "metrics/metrics.h"
 
 #define REQ_ARENA_MAX (8u << 20)
 #define RESPONSE_MAX (16u << 20)
@@ -180,7 +181,7 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	c->r.app = srv->app;
 	c->r.status = 200;
 	id_new(c->r.request_id, "req_");
-	atomic_fetch_add(&srv->inflight, 1);
+	metrics_inflight_set(atomic_fetch_add(&srv->inflight, 1) + 1);
 	return c;
 }
 
@@ -929,6 +930,9 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
 			json_kv_int(&l.j, "termination", toe);
 	}
 	log_end(&l);
+	metrics_http(r->route, r->method, r->status,
+		     r->err.set || r->status >= 400 ? (int)r->err.code : -1,
+		     r->idempotency_key != NULL, r->replayed, clock_mono_us() - c->start_us);
 	if (c->was_suspended) {
 		/* the client closed while its request was suspended: after the resume MHD saw the
 		 * closed socket and ends the request here without calling access_cb in CS_DONE */
@@ -938,7 +942,7 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
 		finish_orphan(srv, c);
 	conn_req_free(c);
 	*con_cls = NULL;
-	atomic_fetch_sub(&srv->inflight, 1);
+	metrics_inflight_set(atomic_fetch_sub(&srv->inflight, 1) - 1);
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
+#include "metrics/metrics.h"
+
 enum db_kind db_kind(const struct db *db)
 {
 	return db->ops->kind;
@@ -141,7 +144,12 @@ struct counter {
 struct db_counters {
 	struct counter *v;
 	size_t len, cap;
+	/* the event types the transaction appended (db_tally_event), and their count at the last
+	 * db_counters_mark: a job's rollback takes its events out of the tally with its counters */
+	char (*tally)[METRICS_EVENT_TYPE_MAX];
+	size_t tally_len, tally_cap, tally_mark;
 };
+#define TALLY_MAX 4096
 
 static void counter_bind(struct db_stmt *st, const char *k1, const char *k2, const char *k3,
 			 int64_t k4, const int64_t d[3])
@@ -234,25 +242,73 @@ void db_counters_free(struct db *db)
 	if (!db || !db->counters)
 		return;
 	free(db->counters->v);
+	free(db->counters->tally);
 	free(db->counters);
 	db->counters = NULL;
 }
 
 size_t db_counters_mark(struct db *db)
 {
-	return db->counters ? db->counters->len : 0;
+	if (!db->counters)
+		return 0;
+	db->counters->tally_mark = db->counters->tally_len;
+	return db->counters->len;
 }
 
 void db_counters_rollback(struct db *db, size_t mark)
 {
-	if (db->counters && mark < db->counters->len)
+	if (!db->counters)
+		return;
+	if (mark < db->counters->len)
 		db->counters->len = mark;
+	if (db->counters->tally_mark < db->counters->tally_len)
+		db->counters->tally_len = db->counters->tally_mark;
 }
 
 void db_counters_discard(struct db *db)
 {
-	if (db->counters)
+	if (db->counters) {
 		db->counters->len = 0;
+		db->counters->tally_len = db->counters->tally_mark = 0;
+	}
+}
+
+/* The metrics' event counts (metrics.h): noted per transaction, published once it commits, so
+ * that a job rolled back or a PostgreSQL attempt run again counts nothing. On a connection
+ * without deferred counters (a CLI command's) the type is counted at once. */
+void db_tally_event(struct db *db, const char *type)
+{
+	struct db_counters *b = db->counters;
+	char one[1][METRICS_EVENT_TYPE_MAX];
+	if (!b) {
+		str_copy(one[0], sizeof(one[0]), type);
+		metrics_events_committed((const char(*)[METRICS_EVENT_TYPE_MAX])one, 1);
+		return;
+	}
+	if (b->tally_len == b->tally_cap) {
+		size_t cap = b->tally_cap ? 2 * b->tally_cap : 64;
+		void *t = cap <= TALLY_MAX ? realloc(b->tally, cap * sizeof(*b->tally)) : NULL;
+		if (!t)
+			return; /* statistics only: a transaction past TALLY_MAX events is
+				   undercounted */
+		b->tally = t;
+		b->tally_cap = cap;
+	}
+	/* a type too long for the tally counts as "other" */
+	if (strlen(type) >= METRICS_EVENT_TYPE_MAX)
+		b->tally[b->tally_len][0] = '\0';
+	else
+		str_copy(b->tally[b->tally_len], METRICS_EVENT_TYPE_MAX, type);
+	b->tally_len++;
+}
+
+void db_tally_publish(struct db *db)
+{
+	struct db_counters *b = db->counters;
+	if (!b || b->tally_len == 0)
+		return;
+	metrics_events_committed((const char(*)[METRICS_EVENT_TYPE_MAX])b->tally, b->tally_len);
+	b->tally_len = b->tally_mark = 0;
 }
 
 bool db_counters_pending(struct db *db)

@@ -90,6 +90,10 @@ const char *db_errmsg(struct db *db);
 int db_counter_add(struct db *db, const char *sql, const char *update, const char *k1,
 		   const char *k2, const char *k3, int64_t k4, int64_t d1, int64_t d2, int64_t d3);
 
+/* An event of `type` appended in the current transaction: the metrics count it once the
+ * transaction commits (src/metrics/metrics.h), never for one rolled back or run again. */
+void db_tally_event(struct db *db, const char *type);
+
 /* One-shot helpers: run a statement with no result rows; returns DB_OK or < 0. */
 int db_step_done(struct db_stmt *st);
 /* The same for an INSERT/UPDATE/DELETE whose caller wants the number of rows it changed (a

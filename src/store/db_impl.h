@@ -49,8 +49,12 @@ void db_counters_rollback(struct db *db, size_t mark);
 /* Writes the summed deltas, one upsert per distinct (sql, key); empties the batch (on a failure
  * it keeps it, for a retry or db_counters_discard). */
 int db_counters_flush(struct db *db);
-/* Forgets the batch (its transaction was rolled back). */
+/* Forgets the batch and the event tally (its transaction was rolled back). A mark also marks
+ * the tally, and a rollback to it takes the job's events out of it. */
 void db_counters_discard(struct db *db);
+/* Hands the committed transaction's event tally (db_tally_event) to the metrics and empties
+ * it: call right after a successful COMMIT. */
+void db_tally_publish(struct db *db);
 bool db_counters_pending(struct db *db);
 
 /* SQLite backend (store/sqlite_db.c) */

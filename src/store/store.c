@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/clock.h"
+#include "metrics/metrics.h"
 #include "store/store_impl.h"
 
 struct store {
@@ -127,8 +129,11 @@ int store_test_syncing(struct store *s)
 
 int store_write(struct store *s, const char *merchant_id, store_fn fn, void *ctx)
 {
-	return s->pg ? pg_store_write(s->pg, merchant_id, fn, ctx)
-		     : sqlite_store_write(s->sq, merchant_id, fn, ctx);
+	int64_t t0 = clock_mono_us();
+	int rc = s->pg ? pg_store_write(s->pg, merchant_id, fn, ctx)
+		       : sqlite_store_write(s->sq, merchant_id, fn, ctx);
+	metrics_store_write(clock_mono_us() - t0, rc);
+	return rc;
 }
 
 int store_read(struct store *s, const char *merchant_id, store_fn fn, void *ctx)

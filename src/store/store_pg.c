@@ -701,6 +701,7 @@ static int attempt(struct pg_store *s, int i, const char *begin, struct tx *t)
 		 * connection during COMMIT leaves the outcome unknown */
 		return retry ? TRY_AGAIN : STORE_COMMIT_FAILED;
 	}
+	db_tally_publish(db); /* its events, now committed, for the metrics */
 	if (t->writing)
 		counters_after_commit(db, i);
 	db_counters_discard(db);

@@ -49,6 +49,7 @@
 #include "core/str.h"
 #include "store/db_impl.h"
 #include "store/migrate.h"
+#include "metrics/metrics.h"
 
 #define WRITE_QUEUE_MAX 8192
 #define WRITE_BATCH_MAX 256
@@ -331,8 +332,10 @@ static int run_group(struct sqlite_store *s, struct write_job **jobs, size_t *re
 			pthread_mutex_unlock(&s->ckpt_mu);
 		}
 		s->stat_commit_us += clock_mono_us() - t_commit;
-		if (crc == DB_OK)
+		if (crc == DB_OK) {
+			db_tally_publish(db);
 			return 1;
+		}
 	}
 	db_counters_discard(db);
 	log_msg(LOG_ERROR, "store: group commit of %zu jobs failed: %s", n, db_errmsg(db));
@@ -427,6 +430,8 @@ static void *syncer_main(void *arg)
 		int64_t t0 = clock_mono_us();
 		int src = failed ? -1 : wal_sync(s);
 		int64_t took = clock_mono_us() - t0;
+		if (!failed)
+			metrics_store_fsync(took, src == 0);
 		atomic_fetch_add(&s->stat_syncs, 1);
 		atomic_fetch_add(&s->stat_sync_us, took);
 		if (took > atomic_load(&s->stat_sync_max_us))

@@ -38,6 +38,7 @@
 #include "events/events.h"
 #include "store/store.h"
 #include "webhooks/webhooks.h"
+#include "metrics/metrics.h"
 
 #define SLOTS_MAX 16	   /* transfers in flight; each has its own connection */
 #define PER_ENDPOINT_MAX 4 /* in flight to one endpoint */
@@ -521,6 +522,10 @@ static void collect(struct webhooks *w)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_TOTAL_TIME_T, &us);
 		j->duration_ms = (int64_t)us / 1000;
 		CURLcode res = m->data.result;
+		long code = 0;
+		if (res == CURLE_OK)
+			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		metrics_webhook_attempt(code >= 200 && code < 300, j->duration_ms);
 		if (res == CURLE_OK) {
 			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &j->status);
 			job_finish(j, NULL);

@@ -145,8 +145,8 @@ async function startServer({ dataDir, keyFile, args = [], env = {} }) {
     { stdio: ['ignore', 'pipe', log], env: { ...process.env, ...env } },
   );
   fs.closeSync(log);
+  let out = '';
   const port = await new Promise((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => reject(new Error(`tender did not start: ${out}`)), 15000);
     child.stdout.on('data', (d) => {
       out += d;
@@ -165,7 +165,9 @@ async function startServer({ dataDir, keyFile, args = [], env = {} }) {
   child.stdout.removeAllListeners('data');
   child.removeAllListeners('exit');
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const srv = { child, port, logPath, exited };
+  // --metrics-listen: the metrics listener's port, printed before the API's
+  const mm = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(out);
+  const srv = { child, port, logPath, exited, metricsPort: mm ? Number(mm[1]) : null };
   running.add(srv);
   srv.stop = async (signal = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -4,11 +4,14 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/id.h"
+#include "metrics/metrics.h"
 #include "store/db.h"
 #include "store/store.h"
 #include "store/store_impl.h"
@@ -246,6 +249,44 @@ Test(store, counters_sum_per_group_and_roll_back_with_their_job)
 		cr_assert_eq(x.attempts, per_n[c], "%s: %lld attempts", key, (long long)x.attempts);
 		cr_assert_eq(x.amount, per[c]);
 	}
+}
+
+/* Event counts for the metrics: a job's events count once its group commits, and a job that
+ * fails (rolled back to its savepoint, or its group run again with savepoints) counts none. */
+static int tally_fn(struct db *db, void *p)
+{
+	long k = (long)(intptr_t)p;
+	db_tally_event(db, "unit.tally");
+	db_tally_event(db, "unit.tally");
+	return k % 4 == 0 ? -7 : 0;
+}
+
+static void *tallier(void *p)
+{
+	long i = (long)p;
+	for (long k = 1; k <= 30; k++)
+		cr_assert_eq(store_write(s, NULL, tally_fn, (void *)(intptr_t)(i * 30 + k)),
+			     (i * 30 + k) % 4 == 0 ? -7 : 0);
+	return NULL;
+}
+
+Test(store, events_count_for_the_metrics_only_when_their_job_commits)
+{
+	pthread_t t[8];
+	for (long i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, tallier, (void *)i);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	long ok = 0;
+	for (long n = 1; n <= 8 * 30; n++)
+		ok += n % 4 != 0;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	cr_assert_eq(metrics_render(&b), 0);
+	char want[128];
+	snprintf(want, sizeof(want), "tender_events_total{type=\"unit.tally\"} %ld\n", 2 * ok);
+	cr_assert_not_null(strstr(buf_cstr(&b), want), "want %s", want);
+	buf_release(&b);
 }
 
 /* A hold keeps this thread's reads in one transaction: a commit made meanwhile is not in the
