@@ -47,6 +47,9 @@ struct app {
 	struct fx_table *fx;
 	pthread_mutex_t fx_lock; /* guards the fx pointer (not the table: tables are immutable) */
 	struct ratelimit *ratelimit;
+	/* set when shutdown starts (server_stop): /healthz answers 503 so that load balancers take
+	 * the node out while it drains */
+	_Atomic int draining;
 };
 
 /* Loads the exchange rates for `tender serve`: the file (ECB XML or CSV, src/money/fx.h) when

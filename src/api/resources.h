@@ -10,6 +10,7 @@ extern const struct route customers_routes[];
 extern const struct route balance_routes[];
 extern const struct route events_routes[];
 extern const struct route exchange_rates_routes[];
+extern const struct route health_routes[];
 extern const struct route payment_intents_routes[];
 extern const struct route charges_routes[];
 extern const struct route refunds_routes[];

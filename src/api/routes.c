@@ -7,6 +7,7 @@ const struct route *const api_route_tables[] = {
     balance_routes,
     events_routes,
     exchange_rates_routes,
+    health_routes,
     payment_intents_routes,
     charges_routes,
     refunds_routes,

@@ -1121,6 +1121,8 @@ void server_stop(struct server *srv, int timeout_ms)
 		/* From here, writes on new and kept-alive connections alike are answered 503 at
 		 * once (retryable). The listen socket stays open until the daemons stop. */
 		atomic_store(&srv->draining, 1);
+		if (srv->app)
+			atomic_store(&srv->app->draining, 1);
 		int64_t deadline = clock_mono_us() + (int64_t)timeout_ms * 1000;
 		while (atomic_load(&srv->inflight) > 0 && clock_mono_us() < deadline) {
 			struct timespec ts = {0, 10 * 1000 * 1000};

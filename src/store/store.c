@@ -100,6 +100,11 @@ bool store_writes_park(const struct store *s)
 	return !s->pg;
 }
 
+bool store_writable(struct store *s)
+{
+	return s->pg || sqlite_store_writable(s->sq);
+}
+
 void store_test_hold_checkpoints(struct store *s, int on)
 {
 	if (!s->pg)

@@ -92,6 +92,10 @@ void store_read_release(struct store *s);
  * is durable instead of blocking the thread: SQLite's group commit does; PostgreSQL's writes run
  * on the calling thread's own connection, so they block it. */
 bool store_writes_park(const struct store *s);
+/* False once the embedded store has refused writes for good (a failed WAL fsync: nothing written
+ * since can be trusted until a restart); always true on PostgreSQL, whose failures are per
+ * transaction. */
+bool store_writable(struct store *s);
 
 /* Every shard in turn (verify, pruning, schedulers). fn gets the shard index via ctx if needed. */
 int store_each_shard_write(struct store *s, store_fn fn, void *ctx);

@@ -5,6 +5,7 @@
 #ifndef TENDER_STORE_STORE_IMPL_H
 #define TENDER_STORE_STORE_IMPL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/migrate.h"
@@ -29,6 +30,7 @@ uint64_t sqlite_store_barrier_pending(struct sqlite_store *s, uint64_t need);
 void sqlite_store_hold_syncs(struct sqlite_store *s, int on);
 int sqlite_store_syncing(struct sqlite_store *s);
 int64_t sqlite_store_writebacks(struct sqlite_store *s);
+bool sqlite_store_writable(struct sqlite_store *s);
 
 /* store_pg.c: PostgreSQL shards, a bounded connection pool per shard. */
 struct pg_store;

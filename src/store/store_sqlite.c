@@ -526,6 +526,11 @@ int sqlite_store_barrier_wait(struct sqlite_store *s, uint64_t need)
 	return need ? durable_wait(s, need) : 0;
 }
 
+bool sqlite_store_writable(struct sqlite_store *s)
+{
+	return !atomic_load(&s->sync_failed);
+}
+
 void sqlite_store_hold_checkpoints(struct sqlite_store *s, int on)
 {
 	if (on)

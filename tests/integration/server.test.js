@@ -116,6 +116,31 @@ test('SIGTERM drains and exits 0', async () => {
   await srv2.stop();
 });
 
+test('/healthz: ok without a key while serving, 503 draining once SIGTERM has begun', async () => {
+  const env = await startTender();
+  const r = await env.request({ path: '/healthz' });
+  assert.equal(r.status, 200);
+  const shards = require('./helpers').PG_SHARD_URLS.length || 1;
+  assert.deepEqual(r.json, { status: 'ok', shards });
+  // a request that stays in flight (its body never comes) holds the drain open
+  const net = require('node:net');
+  const sock = net.connect(env.port, '127.0.0.1', () => sock.write('POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nemail='));
+  sock.on('error', () => {});
+  await new Promise((res) => setTimeout(res, 200));
+  const exit = env.server.stop('SIGTERM');
+  let draining = null;
+  for (let i = 0; i < 50 && !draining; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    const h = await env.request({ path: '/healthz' }).catch(() => null);
+    if (h && h.status === 503) draining = h;
+  }
+  assert.ok(draining, 'no 503 while draining');
+  assert.deepEqual(draining.json, { status: 'draining' });
+  assert.equal(draining.headers['stripe-should-retry'], 'true');
+  sock.destroy();
+  assert.equal((await exit).code, 0);
+});
+
 test('a slow client that never finishes its request is disconnected', async () => {
   const env = await startTender();
   const net = require('node:net');
