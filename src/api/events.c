@@ -1,4 +1,5 @@
 /* GET /v1/events (type, types[] filters) and GET /v1/events/{id}. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "api/list.h"
@@ -10,6 +11,7 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 static const struct param_spec list_params[] = {
     {"type", PT_STRING, 0, 200, NULL, NULL},
     {"types", PT_STRING_ARRAY, 0, 200, NULL, NULL},
+    {"delivery_success", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -35,12 +37,22 @@ static int h_retrieve(struct req *r)
 
 /* `type` may end in ".*" (Stripe's wildcard): "charge.*" matches every charge event; it becomes
  * a LIKE prefix with the wildcard characters of the rest escaped. `types[]` names up to 20 exact
- * types, in the 20 slots of the IN list (the unused ones NULL); Stripe takes one or the other. */
+ * types, in the 20 slots of the IN list (the unused ones NULL); Stripe takes one or the other.
+ * `delivery_success`: true, every webhook of the event was delivered (none pending, none given
+ * up on; an event no endpoint wanted counts as delivered); false, one is still pending or has
+ * failed all its attempts. A connected account's event may also have gone to its platform's
+ * connect endpoints, whose deliveries are the platform's rows naming the account
+ * (event_merchant_id): both are looked up through webhook_deliveries_event. */
 #define TYPES_MAX 20
 #define TYPES_FILTER                                                                               \
 	" AND ($5 IS NULL OR type = $5) AND ($6 IS NULL OR type LIKE $6 ESCAPE '\\')"              \
 	" AND ($7 IS NULL OR type IN ($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"    \
-	" $19, $20, $21, $22, $23, $24, $25, $26))"
+	" $19, $20, $21, $22, $23, $24, $25, $26))"                                              \
+	" AND ($27 IS NULL OR $27 = CASE WHEN pending_webhooks = 0 AND NOT EXISTS ("              \
+	" SELECT 1 FROM webhook_deliveries d WHERE d.merchant_id IN ($1,"                          \
+	" (SELECT platform FROM merchants WHERE id = $1)) AND d.event_id = events.id"              \
+	" AND COALESCE(d.event_merchant_id, d.merchant_id) = $1 AND d.status = 'failed')"          \
+	" THEN 1 ELSE 0 END)"
 static const char SQL_CURSOR[] = "SELECT created FROM events WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
     "SELECT id FROM events WHERE merchant_id = $1 AND id > $2 AND id < $3" TYPES_FILTER
@@ -75,6 +87,11 @@ static int bind_filters(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	if (bind_types(r, st, first + 2) != 0)
 		return -1;
+	bool delivered;
+	if (param_bool(r, "delivery_success", &delivered))
+		db_bind_int64(st, first + 2 + TYPES_MAX, delivered ? 1 : 0);
+	else
+		db_bind_null(st, first + 2 + TYPES_MAX);
 	const char *type = param_str(r, "type");
 	if (!type || !*type) {
 		db_bind_null(st, first);

@@ -118,6 +118,37 @@ test('a 503 is retried on the schedule and then delivered; attempts are recorded
   await stripe.webhookEndpoints.del(we.id);
 });
 
+test('events list delivery_success: delivered, pending, failed after every attempt, no endpoint', async () => {
+  // a server of its own, so that no other test's endpoint takes these events
+  const own = await startTender({ args: ['--webhook-retry-schedule', '300ms,300ms'] });
+  const s = own.stripe();
+  const ok = await receiver();
+  const bad = await receiver({ fail: 1000 });
+  receivers.push(ok, bad);
+  ok.secret = (await s.webhookEndpoints.create({ url: `http://127.0.0.1:${ok.address().port}/hook`, enabled_events: ['product.created'] })).secret;
+  await s.webhookEndpoints.create({ url: `http://127.0.0.1:${bad.address().port}/hook`, enabled_events: ['coupon.created'] });
+  const product = await s.products.create({ name: 'Delivered' });
+  const coupon = await s.coupons.create({ percent_off: 5, duration: 'once' });
+  const cus = await s.customers.create({ email: 'nobody-listens@example.com' });
+  const ids = async (params) => (await s.events.list({ limit: 100, ...params })).data.map((e) => e.data.object.id);
+  // the coupon's event is pending (its endpoint failing), then failed after its three attempts
+  assert.ok((await ids({ delivery_success: false })).includes(coupon.id));
+  await waitFor(async () => (await s.events.list({ type: 'coupon.created' })).data[0].pending_webhooks === 0, 'the coupon event given up', 15000);
+  assert.equal(bad.seen, 3);
+  await waitFor(() => ok.got.some((e) => e.data.object.id === product.id), 'the product event delivered');
+  await waitFor(async () => (await s.events.list({ type: 'product.created' })).data[0].pending_webhooks === 0, 'its delivery recorded');
+  const delivered = await ids({ delivery_success: true });
+  const notDelivered = await ids({ delivery_success: false });
+  assert.ok(delivered.includes(product.id));
+  assert.ok(delivered.includes(cus.id), 'an event no endpoint wanted counts as delivered');
+  assert.ok(!delivered.includes(coupon.id));
+  assert.deepEqual(notDelivered, [coupon.id]);
+  // with the other filters
+  assert.deepEqual(await ids({ delivery_success: false, type: 'product.created' }), []);
+  assert.deepEqual(await ids({ delivery_success: true, types: ['product.created', 'coupon.created'] }), [product.id]);
+  await own.stop();
+});
+
 test('endpoint objects match Stripe; SSRF targets and bad filters are refused in test mode', async () => {
   const we = await stripe.webhookEndpoints.create({ url: 'http://127.0.0.1:9/hook', enabled_events: ['customer.created'], description: 'local', metadata: { k: 'v' } });
   assertStripeShape(we, 'webhook_endpoint');
