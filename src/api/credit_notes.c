@@ -671,7 +671,9 @@ static int plan(struct db *db, struct plan_ctx *x)
 			    "Refund amount (%lld %s) is greater than unrefunded amount on "
 			    "charge (%lld %s)",
 			    (long long)refund_amount, ch.currency, (long long)left, ch.currency);
-		x->charge = ch.id;
+		x->charge = arena_strdup(&r->arena, ch.id);
+		if (!x->charge)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	/* the number: the invoice's, then its count of credit notes */
 	struct db_stmt *st = db_prepare(db, SQL_COUNT);
