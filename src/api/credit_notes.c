@@ -33,6 +33,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "billing/credit_note.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -439,22 +440,23 @@ static int invoice_line_plan(struct req *r, struct db *db, const struct invoice 
 	l->quantity = 1;
 	if (has_qty) {
 		/* by quantity: the line's unit amount times the quantity */
-		if (src->quantity < 1 || src->amount % src->quantity != 0)
+		int k = credit_note_line_by_quantity(src->amount, src->quantity, qty, &unit,
+						     ret_amount);
+		if (k == CREDIT_NOTE_NO_UNIT)
 			return req_fail(r, ERR_PARAM_BAD, "lines",
-					"Invoice line item %s has no whole unit "
-					"amount: credit it by amount (%s).",
+					"Invoice line item %s has no whole unit amount: credit it "
+					"by amount (%s).",
 					ili, shown);
-		if (qty > src->quantity)
+		if (k == CREDIT_NOTE_TOO_MUCH)
 			return req_fail(r, ERR_PARAM_BAD, "lines",
-					"%s[quantity] (%lld) is more than the "
-					"quantity of invoice line item %s (%lld).",
+					"%s[quantity] (%lld) is more than the quantity of invoice "
+					"line item %s (%lld).",
 					shown, (long long)qty, ili, (long long)src->quantity);
-		unit = src->amount / src->quantity;
+		if (k != 0)
+			return req_fail(r, ERR_PARAM_BAD, "lines", "%s is too large.", shown);
 		l->quantity = qty;
 		l->unit_amount = unit;
 		l->has_unit = true;
-		if (__builtin_mul_overflow(unit, qty, ret_amount))
-			return req_fail(r, ERR_PARAM_BAD, "lines", "%s is too large.", shown);
 	}
 	int64_t done = line_credited(r, db, in->id, src->id);
 	int64_t after;
@@ -615,43 +617,35 @@ static int plan(struct db *db, struct plan_ctx *x)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"A credit note's total must be greater than 0.");
 	/* first what is still due, then (only) what was paid and not yet credited */
-	int64_t remaining = unpaid ? in->amount_due - in->amount_paid : 0;
-	if (remaining < 0)
-		remaining = 0;
-	int64_t pre_before = 0, post_before = 0;
+	int64_t pre_before = 0, post_before = 0, max = 0;
 	if (credit_notes_invoice_amounts(r, db, in->id, &pre_before, &post_before) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	int64_t creditable_post = in->amount_paid - post_before;
-	if (creditable_post < 0)
-		creditable_post = 0;
-	cn->pre = total < remaining ? total : remaining;
-	cn->post = total - cn->pre;
-	if (cn->post > creditable_post) {
-		int64_t max = remaining + creditable_post; /* both bounded by the invoice's */
-		return req_fail(
-		    r, ERR_PARAM_BAD, param_node(r, "lines") ? "lines" : "amount",
-		    "The credit note's total (%lld) is greater than what invoice %s can "
-		    "still be credited (%lld): its amount remaining (%lld) and what was "
-		    "paid less earlier credit notes (%lld).",
-		    (long long)total, in->id, (long long)max, (long long)remaining,
-		    (long long)creditable_post);
-	}
-	int64_t split;
-	if (__builtin_add_overflow(refund_amount, credit_amount, &split) ||
-	    __builtin_add_overflow(split, oob, &split))
+	rc = credit_note_split(total, unpaid, in->amount_due, in->amount_paid, post_before,
+			       &cn->pre, &cn->post, &max);
+	if (rc == CREDIT_NOTE_TOO_MUCH)
+		return req_fail(r, ERR_PARAM_BAD, param_node(r, "lines") ? "lines" : "amount",
+				"The credit note's total (%lld) is greater than what invoice %s "
+				"can still be credited (%lld): what it still asks for, and what "
+				"was paid less earlier credit notes.",
+				(long long)total, in->id, (long long)max);
+	if (rc != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	rc = credit_note_parts_check(cn->post, refund_amount, credit_amount, oob);
+	if (rc == CREDIT_NOTE_MISMATCH && cn->post)
+		return req_fail(r, ERR_PARAM_BAD, "refund_amount",
+				"The sum of refund_amount (%lld), credit_amount (%lld) and "
+				"out_of_band_amount (%lld) must equal the credit note's "
+				"post-payment amount (%lld).",
+				(long long)refund_amount, (long long)credit_amount, (long long)oob,
+				(long long)cn->post);
+	if (rc == CREDIT_NOTE_MISMATCH)
+		return req_fail(r, ERR_PARAM_BAD, "credit_amount",
+				"refund_amount, credit_amount and out_of_band_amount apply to what "
+				"was paid; this credit note only lowers what invoice %s still asks "
+				"for.",
+				in->id);
+	if (rc != 0)
 		return req_fail(r, ERR_PARAM_BAD, "refund_amount", "The amounts are too large.");
-	if (split != cn->post)
-		return req_fail(
-		    r, ERR_PARAM_BAD, cn->post ? "refund_amount" : "credit_amount",
-		    cn->post
-			? "The sum of refund_amount (%lld), credit_amount (%lld) and "
-			  "out_of_band_amount (%lld) must equal the credit note's post-payment "
-			  "amount (%lld)."
-			: "refund_amount (%lld), credit_amount (%lld) and out_of_band_amount "
-			  "(%lld) apply to a paid invoice only; this credit note lowers what "
-			  "invoice is due, and nothing of it (%lld) comes after payment.",
-		    (long long)refund_amount, (long long)credit_amount, (long long)oob,
-		    (long long)cn->post);
 	if (refund_amount > 0) {
 		struct payment_intent pi;
 		if (!in->payment_intent ||
