@@ -224,7 +224,20 @@ static void line_render(struct req *r, const struct cn_line *l, struct json *j)
 	json_obj_close(j);
 }
 
-static void cn_render(struct req *r, const struct credit_note *cn, struct json *j)
+/* expand[] of `field` at prefix (NULL: an event's object, which expands nothing) */
+static bool expands(struct req *r, const char *prefix, const char *field)
+{
+	char path[64];
+	if (!prefix)
+		return false;
+	snprintf(path, sizeof(path), "%s%s", prefix, field);
+	return req_expand_has(r, path);
+}
+
+/* Renders it; prefix: where it sits in the answer for expand[] (customer, invoice, refund): ""
+ * at the top, "data." in a list, NULL for an event's object. 0, or < 0. */
+static int cn_render(struct req *r, struct db *db, const struct credit_note *cn, const char *prefix,
+		     struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", cn->id);
@@ -233,13 +246,29 @@ static void cn_render(struct req *r, const struct credit_note *cn, struct json *
 	json_kv_int(j, "amount_shipping", 0);
 	json_kv_int(j, "created", cn->created);
 	json_kv_str(j, "currency", cn->currency);
-	json_kv_str(j, "customer", cn->customer);
+	json_key(j, "customer");
+	if (expands(r, prefix, "customer")) {
+		if (customer_render_by_id(r, db, cn->customer, j) != DB_OK)
+			return DB_ERR;
+	} else {
+		json_str(j, cn->customer);
+	}
 	json_kv_null(j, "customer_account");
 	json_kv_str_or_null(j, "customer_balance_transaction", cn->cbt);
 	json_kv_int(j, "discount_amount", 0);
 	json_kv_raw(j, "discount_amounts", "[]", 2);
 	json_kv_int(j, "effective_at", cn->effective_at);
-	json_kv_str(j, "invoice", cn->invoice);
+	json_key(j, "invoice");
+	if (expands(r, prefix, "invoice")) {
+		struct invoice in;
+		char sub[32];
+		snprintf(sub, sizeof(sub), "%sinvoice.", prefix);
+		if (invoice_load(r, db, cn->invoice, &in) != DB_OK ||
+		    invoice_render(r, db, &in, sub, j) != 0)
+			return DB_ERR;
+	} else {
+		json_str(j, cn->invoice);
+	}
 	json_key(j, "lines");
 	json_obj_open(j);
 	json_kv_str(j, "object", "list");
@@ -271,7 +300,15 @@ static void cn_render(struct req *r, const struct credit_note *cn, struct json *
 	json_kv_int(j, "pre_payment_amount", cn->pre);
 	json_kv_raw(j, "pretax_credit_amounts", "[]", 2);
 	json_kv_str_or_null(j, "reason", cn->reason);
-	json_kv_str_or_null(j, "refund", cn->refund);
+	json_key(j, "refund");
+	if (cn->refund && expands(r, prefix, "refund")) {
+		if (refund_render_id(r, db, cn->refund, j) != DB_OK)
+			return DB_ERR;
+	} else if (cn->refund) {
+		json_str(j, cn->refund);
+	} else {
+		json_nil(j);
+	}
 	json_key(j, "refunds");
 	json_arr_open(j);
 	if (cn->refund) {
@@ -297,6 +334,7 @@ static void cn_render(struct req *r, const struct credit_note *cn, struct json *
 	else
 		json_kv_null(j, "voided_at");
 	json_obj_close(j);
+	return 0;
 }
 
 static int cn_emit(struct req *r, struct db *db, const struct credit_note *cn, const char *type,
@@ -306,11 +344,12 @@ static int cn_emit(struct req *r, struct db *db, const struct credit_note *cn, c
 	struct json j;
 	buf_init(&b, 4u << 20);
 	json_init(&j, &b);
-	cn_render(r, cn, &j);
+	int rendered = cn_render(r, db, cn, NULL, &j);
 	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
 				 r->livemode};
-	int rc = !b.failed && event_append(db, r->merchant_id, &o, type, cn->id, b.data, b.len,
-					   prev, now, NULL) == DB_OK
+	int rc = rendered == 0 && !b.failed &&
+			 event_append(db, r->merchant_id, &o, type, cn->id, b.data, b.len, prev,
+				      now, NULL) == DB_OK
 		     ? 0
 		     : -1;
 	buf_release(&b);
@@ -876,8 +915,7 @@ static int create_fn(struct db *db, void *p)
 	if (paid_now && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
 			 subscription_invoice_paid(r, db, in) != 0))
 		return -1;
-	cn_render(r, cn, req_json(r));
-	return 0;
+	return cn_render(r, db, cn, "", req_json(r)) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int h_create(struct req *r)
@@ -901,8 +939,9 @@ static int preview_fn(struct db *db, void *p)
 	for (int i = 0; i < cn->n_lines; i++)
 		id_new_at(cn->lines[i].id, "cnli_", x->now);
 	/* the refund and balance transaction it would make do not exist yet */
-	cn_render(x->r, cn, req_json(x->r));
-	return 0;
+	return cn_render(x->r, db, cn, "", req_json(x->r)) == 0
+		   ? 0
+		   : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
 static int h_preview(struct req *r)
@@ -987,8 +1026,9 @@ static int retrieve_fn(struct db *db, void *p)
 	struct id_ctx *x = p;
 	if (load_fn(db, p) != 0)
 		return -1;
-	cn_render(x->r, &x->cn, req_json(x->r));
-	return 0;
+	return cn_render(x->r, db, &x->cn, "", req_json(x->r)) == 0
+		   ? 0
+		   : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
 static int h_retrieve(struct req *r)
@@ -1055,8 +1095,7 @@ static int update_fn(struct db *db, void *p)
 	if (billing_now(r, db, in.test_clock, &now) != 0 ||
 	    cn_emit(r, db, cn, "credit_note.updated", prev, now) != 0)
 		return -1;
-	cn_render(r, cn, req_json(r));
-	return 0;
+	return cn_render(r, db, cn, "", req_json(r)) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int h_update(struct req *r)
@@ -1131,8 +1170,7 @@ static int void_fn(struct db *db, void *p)
 		    now) != 0 ||
 	    invoice_emit(r, db, &in, "invoice.updated") != 0)
 		return -1;
-	cn_render(r, cn, req_json(r));
-	return 0;
+	return cn_render(r, db, cn, "", req_json(r)) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int h_void(struct req *r)
@@ -1168,8 +1206,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	int rc = cn_load(r, db, id, &cn);
 	if (rc != DB_OK)
 		return rc;
-	cn_render(r, &cn, j);
-	return DB_OK;
+	return cn_render(r, db, &cn, "data.", j) == 0 ? DB_OK : DB_ERR;
 }
 
 static int h_list(struct req *r)

@@ -240,6 +240,11 @@ test('post-payment: refund, customer balance credit and out of band add up to th
   const after1 = await stripe.invoices.retrieve(inv.id);
   assert.deepEqual([after1.status, after1.amount_paid, after1.post_payment_credit_notes_amount, after1.pre_payment_credit_notes_amount], ['paid', 2000, 1800, 0]);
   assert.ok((await eventsOf(cn.id)).includes('credit_note.created'));
+  const expanded = await stripe.creditNotes.retrieve(cn.id, { expand: ['refund', 'invoice', 'customer'] });
+  assert.deepEqual([expanded.refund.id, expanded.refund.object, expanded.invoice.id, expanded.invoice.post_payment_credit_notes_amount, expanded.customer.id, expanded.customer.balance],
+    [re.id, 'refund', inv.id, 1800, customer.id, -600]);
+  const listed = await stripe.creditNotes.list({ invoice: inv.id, expand: ['data.refund'] });
+  assert.equal(listed.data[0].refund.id, re.id);
   const refundEvents = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === re.id).map((e) => e.type);
   assert.deepEqual(refundEvents, ['refund.created']);
 
