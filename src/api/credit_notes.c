@@ -91,6 +91,9 @@ static const char SQL_INSERT_LINE[] =
 static const char SQL_SUMS[] =
     "SELECT COALESCE(SUM(pre_payment_amount), 0), COALESCE(SUM(post_payment_amount), 0)"
     " FROM credit_notes WHERE merchant_id = $1 AND invoice = $2 AND status = 'issued'";
+static const char SQL_REFUNDED[] =
+    "SELECT COALESCE(SUM(refund_amount), 0) FROM credit_notes WHERE merchant_id = $1"
+    " AND invoice = $2";
 static const char SQL_COUNT[] =
     "SELECT COUNT(*) FROM credit_notes WHERE merchant_id = $1 AND invoice = $2";
 static const char SQL_LINE_CREDITED[] =
@@ -655,17 +658,48 @@ static int plan(struct db *db, struct plan_ctx *x)
 	if (total <= 0)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"A credit note's total must be greater than 0.");
-	/* first what is still due, then (only) what was paid and not yet credited */
+	/* the invoice's charge (none: paid without one, or not paid) */
+	struct charge ch;
+	bool has_charge = false;
+	if (in->payment_intent && in->amount_paid > 0) {
+		struct payment_intent pi;
+		rc = pi_load(db, &r->arena, r->merchant_id, in->payment_intent, &pi);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (rc == DB_OK && str_eq(pi.status, "succeeded") && pi.latest_charge) {
+			if (charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) !=
+			    DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+			has_charge = true;
+		}
+	}
+	/* first what is still due, then (only) what was paid and not yet credited: earlier credit
+	 * notes' post-payment amounts, and (as Stripe counts them) refunds of the invoice's charge
+	 * made through POST /v1/refunds rather than by its credit notes */
 	int64_t pre_before = 0, post_before = 0, max = 0;
 	if (credit_notes_invoice_amounts(r, db, in->id, &pre_before, &post_before) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (has_charge) {
+		struct db_stmt *st = db_prepare(db, SQL_REFUNDED);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, in->id, -1);
+		int64_t by_notes = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+		db_reset(st);
+		if (by_notes < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		int64_t outside = ch.amount_refunded - by_notes; /* both bounded by the charge */
+		if (outside > 0 && __builtin_add_overflow(post_before, outside, &post_before))
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	rc = credit_note_split(total, unpaid, in->amount_due, in->amount_paid, post_before,
 			       &cn->pre, &cn->post, &max);
 	if (rc == CREDIT_NOTE_TOO_MUCH)
 		return req_fail(r, ERR_PARAM_BAD, param_node(r, "lines") ? "lines" : "amount",
 				"The credit note's total (%lld) is greater than what invoice %s "
 				"can still be credited (%lld): what it still asks for, and what "
-				"was paid less earlier credit notes.",
+				"was paid less earlier credit notes and refunds.",
 				(long long)total, in->id, (long long)max);
 	if (rc != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -686,17 +720,11 @@ static int plan(struct db *db, struct plan_ctx *x)
 	if (rc != 0)
 		return req_fail(r, ERR_PARAM_BAD, "refund_amount", "The amounts are too large.");
 	if (refund_amount > 0) {
-		struct payment_intent pi;
-		if (!in->payment_intent ||
-		    pi_load(db, &r->arena, r->merchant_id, in->payment_intent, &pi) != DB_OK ||
-		    !str_eq(pi.status, "succeeded") || !pi.latest_charge)
+		if (!has_charge)
 			return req_fail(r, ERR_PARAM_BAD, "refund_amount",
 					"Invoice %s was paid without a charge: there is nothing to "
 					"refund. Use credit_amount or out_of_band_amount.",
 					in->id);
-		struct charge ch;
-		if (charge_load(db, &r->arena, r->merchant_id, pi.latest_charge, &ch) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
 		int64_t left = ch.amount_captured - ch.amount_refunded;
 		if (refund_amount > left)
 			return req_fail(

@@ -265,6 +265,20 @@ test('post-payment: refund, customer balance credit and out of band add up to th
   await assert.rejects(stripe.creditNotes.voidCreditNote(cn.id), (e) => e.statusCode === 400);
 });
 
+test('post-payment: a refund made through the Refunds API counts against what can be credited', async () => {
+  const customer = await customerWithCard();
+  const inv = await paidInvoice(customer);
+  const { pi, charge } = await chargeOf(inv);
+  await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 1501, credit_amount: 1501 }),
+    (e) => e.statusCode === 400 && e.param === 'amount');
+  const cn = await stripe.creditNotes.create({ invoice: inv.id, amount: 1500, refund_amount: 1500, out_of_band_amount: 0 });
+  assert.deepEqual([cn.post_payment_amount, cn.out_of_band_amount], [1500, 0]);
+  await assert.rejects(stripe.creditNotes.create({ invoice: inv.id, amount: 1, credit_amount: 1 }), (e) => e.statusCode === 400);
+  assert.equal((await stripe.charges.retrieve(charge.id)).amount_refunded, 2000);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).post_payment_credit_notes_amount, 1500);
+});
+
 test('void: a credit-only post-payment credit note gives the credit back; a pre-payment one raises amount_due again', async () => {
   const customer = await customerWithCard();
   const inv = await paidInvoice(customer);
