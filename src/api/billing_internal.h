@@ -73,6 +73,9 @@ int invoice_planned_due(struct req *r, struct db *db, const char *customer, cons
 /* Inside the write that voids invoice in: the balance it took goes back to the customer
  * (unapplied_from_invoice). 0, or -1 with r->err. */
 int invoice_balance_return(struct req *r, struct db *db, const struct invoice *in);
+/* The invoice's lines as one JSON array of line_item objects, into b (credit_notes.c reads
+ * them). 0 or -1. */
+int invoice_lines_json(struct req *r, struct db *db, const struct invoice *in, struct buf *b);
 /* The invoice's `number`: the customer's invoice_prefix and its count of invoices so far. */
 int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret);
 

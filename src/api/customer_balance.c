@@ -36,8 +36,8 @@ static const char SQL_SET_BALANCE[] =
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0 AND balance = $5";
 static const char SQL_INSERT[] =
     "INSERT INTO customer_balance_transactions (merchant_id, id, created, customer, type,"
-    " amount, currency, ending_balance, description, metadata, invoice)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    " amount, currency, ending_balance, description, metadata, invoice, credit_note)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 static const char SQL_APPLIED[] =
     "SELECT amount, ending_balance FROM customer_balance_transactions WHERE merchant_id = $1"
     " AND invoice = $2 AND type = 'applied_to_invoice'";
@@ -46,7 +46,8 @@ static const char SQL_APPLIED_FULL[] =
     " AND invoice = $2 AND type = 'applied_to_invoice'";
 static const char SQL_GET[] =
     "SELECT id, created, customer, type, amount, currency, ending_balance, description,"
-    " metadata, invoice FROM customer_balance_transactions WHERE merchant_id = $1 AND id = $2";
+    " metadata, invoice, credit_note FROM customer_balance_transactions"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_UPDATE[] =
     "UPDATE customer_balance_transactions SET description = $4, metadata = $5"
     " WHERE merchant_id = $1 AND id = $2 AND customer = $3";
@@ -54,6 +55,7 @@ static const char SQL_UPDATE[] =
 struct move {
 	const char *id; /* cbtxn_… */
 	const char *customer, *type, *currency, *description, *metadata, *invoice;
+	const char *credit_note; /* a credit note's credit (or its void), else NULL */
 	int64_t amount;
 };
 
@@ -74,6 +76,7 @@ static int txn_insert(struct db *db, const char *merchant_id, const struct move 
 	db_bind_text(st, 9, m->description, -1);
 	db_bind_text(st, 10, m->metadata ? m->metadata : "{}", -1);
 	db_bind_text(st, 11, m->invoice, -1);
+	db_bind_text(st, 12, m->credit_note, -1);
 	return db_step_done(st);
 }
 
@@ -375,10 +378,38 @@ int customer_balance_unapply(struct db *db, const char *merchant_id, const char 
 	return 0;
 }
 
+int customer_balance_credit_note(struct db *db, const char *merchant_id, const char *customer,
+				 const char *currency, const char *credit_note, const char *invoice,
+				 int64_t amount, int64_t now, const struct event_origin *origin,
+				 char ret_id[ID_MAX])
+{
+	char id[ID_MAX];
+	id_new_at(id, CUSTOMER_BALANCE_TXN_PREFIX, now);
+	struct move m = {.id = id,
+			 .customer = customer,
+			 .type = "credit_note",
+			 .currency = currency,
+			 .invoice = invoice,
+			 .credit_note = credit_note,
+			 .amount = amount};
+	struct arena a;
+	arena_init(&a, 4u << 20);
+	int64_t after = 0;
+	int rc = balance_move(db, &a, merchant_id, &m, now, origin, &after);
+	arena_release(&a);
+	if (rc == MOVE_CURRENCY || rc == MOVE_RANGE)
+		return CUSTOMER_BALANCE_OTHER_CURRENCY;
+	if (rc != DB_OK)
+		return rc > 0 ? DB_ERR : rc;
+	str_copy(ret_id, ID_MAX, id);
+	return 0;
+}
+
 /* ---- rendering ---- */
 
 struct txn {
 	const char *id, *customer, *type, *currency, *description, *metadata, *invoice;
+	const char *credit_note;
 	int64_t created, amount, ending_balance;
 };
 
@@ -402,6 +433,7 @@ static int txn_load(struct req *r, struct db *db, const char *id, struct txn *t)
 		t->description = col_text_dup(&r->arena, st, 7);
 		t->metadata = col_text_dup(&r->arena, st, 8);
 		t->invoice = col_text_dup(&r->arena, st, 9);
+		t->credit_note = col_text_dup(&r->arena, st, 10);
 		if (!t->id || !t->customer || !t->type || !t->currency || !t->metadata)
 			rc = DB_ERR;
 	}
@@ -424,7 +456,7 @@ static int txn_render(struct req *r, struct db *db, const struct txn *t, const c
 	json_kv_int(j, "amount", t->amount);
 	json_kv_null(j, "checkout_session");
 	json_kv_int(j, "created", t->created);
-	json_kv_null(j, "credit_note");
+	json_kv_str_or_null(j, "credit_note", t->credit_note);
 	json_kv_str(j, "currency", t->currency);
 	json_key(j, "customer");
 	if (req_expand_has(r, path)) {

@@ -89,6 +89,17 @@ int customer_balance_unapply(struct db *db, const char *merchant_id, const char 
 			     const char *invoice, int64_t now, const struct event_origin *origin,
 			     int64_t *ret_returned);
 
+/* For a credit note's write (credit_notes.c): the customer's balance moves by `amount` (negative:
+ * a post-payment credit note's credit_amount; positive: that credit taken back when the credit
+ * note is voided), as one `credit_note` transaction naming the credit note and its invoice, with
+ * customer.updated. ret_id: the transaction's id. 0, CUSTOMER_BALANCE_OTHER_CURRENCY (the
+ * balance is in another currency, or would leave its range: nothing moved),
+ * CUSTOMER_BALANCE_NO_CUSTOMER, or another negative store code. */
+int customer_balance_credit_note(struct db *db, const char *merchant_id, const char *customer,
+				 const char *currency, const char *credit_note, const char *invoice,
+				 int64_t amount, int64_t now, const struct event_origin *origin,
+				 char ret_id[ID_MAX]);
+
 /* The currency a customer without one gets its balance in: the merchant's settlement currency
  * (as its payouts). DB_OK or < 0. */
 int customer_balance_default_currency(struct db *db, const char *merchant_id, char ret[8]);

@@ -515,6 +515,11 @@ static int lines_array(struct req *r, struct db *db, const struct invoice *in, s
 	return b->failed ? -1 : 0;
 }
 
+int invoice_lines_json(struct req *r, struct db *db, const struct invoice *in, struct buf *b)
+{
+	return lines_array(r, db, in, b);
+}
+
 int invoice_render(struct req *r, struct db *db, const struct invoice *in, const char *prefix,
 		   struct json *j)
 {
@@ -640,8 +645,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		render_payments(in, j);
 	json_kv_int(j, "period_end", in->period_end);
 	json_kv_int(j, "period_start", in->period_start);
-	json_kv_int(j, "post_payment_credit_notes_amount", 0);
-	json_kv_int(j, "pre_payment_credit_notes_amount", 0);
+	int64_t cn_pre = 0, cn_post = 0; /* its credit notes' (credit_notes.c) */
+	if (!draft && credit_notes_invoice_amounts(r, db, in->id, &cn_pre, &cn_post) != DB_OK)
+		return -1;
+	json_kv_int(j, "post_payment_credit_notes_amount", cn_post);
+	json_kv_int(j, "pre_payment_credit_notes_amount", cn_pre);
 	json_kv_null(j, "receipt_number");
 	json_kv_null(j, "rendering");
 	json_kv_null(j, "shipping_cost");

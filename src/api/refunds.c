@@ -286,6 +286,71 @@ static int connect_unwind(struct req *r, struct db *db, const struct charge *ch,
 	return 0;
 }
 
+/* The refund of captured charge ch: amount (the rest of it when !amount_given) checked against
+ * what is left of the charge (and what a chargeback took), the charge, the acquirer's books and
+ * the journal moved, the refund inserted and refund.created / charge.refunded appended. rf is
+ * set up by the caller (id, created, charge, payment_intent, currency, reason, metadata). Inside
+ * the caller's write; 0, or -1 with r->err. */
+static int refund_captured(struct req *r, struct db *db, struct charge *ch, struct refund *rf,
+			   bool amount_given, int64_t amount)
+{
+	int64_t remaining = ch->amount_captured - ch->amount_refunded;
+	if (remaining <= 0)
+		return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
+				"Charge %s has already been refunded.", ch->id);
+	if (!amount_given)
+		amount = remaining;
+	if (ch->disputed) {
+		/* the disputed amount of a chargeback already went back to the cardholder */
+		int64_t blocked = 0;
+		if (dispute_charge_blocked_amount(db, r->merchant_id, ch->id, &blocked) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (blocked > 0 && (!amount_given || amount > remaining - blocked))
+			return req_fail(r, ERR_CHARGE_DISPUTED, "charge",
+					"Charge %s has been charged back; cannot issue a refund.",
+					ch->id);
+	}
+	if (amount_given) {
+		if (amount <= 0)
+			return req_fail(r, ERR_PARAM_BAD, "amount",
+					"Invalid amount: must be at least 1.");
+		if (amount > remaining)
+			return req_fail(
+			    r, ERR_REFUND_EXCEEDS, "amount",
+			    "Refund amount (%lld %s) is greater than unrefunded amount on "
+			    "charge (%lld %s)",
+			    (long long)amount, ch->currency, (long long)remaining, ch->currency);
+	}
+	int rc = charge_add_refunded(db, r->merchant_id, ch->id, amount);
+	if (rc == DB_CONFLICT)
+		return req_fail(r, ERR_REFUND_EXCEEDS, "amount",
+				"Refund amount is greater than unrefunded amount on charge.");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	ch->amount_refunded += amount;
+	enum refund_mode mode = REFUND_IMMEDIATE;
+	if (processor_refund(db, r->merchant_id, ch->id, amount, &mode) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	char bt[ID_MAX];
+	if (ledger_refund(db, r->merchant_id, rf->id, ch->id, amount, ch->currency, r->now, bt) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	rf->amount = amount;
+	rf->balance_transaction = arena_strdup(&r->arena, bt);
+	if (!rf->balance_transaction)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (connect_unwind(r, db, ch, rf, amount) != 0)
+		return -1;
+	rf->status = mode == REFUND_PENDING_THEN_OK ? "pending" : "succeeded";
+	rf->settle_at = mode == REFUND_IMMEDIATE ? 0 : r->now + REFUND_SETTLE_DELAY_S;
+	if (refund_insert(db, r->merchant_id, rf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_refund(r, db, rf, "refund.created") != 0 ||
+	    emit_charge(r, db, ch, "charge.refunded") != 0)
+		return -1;
+	return 0;
+}
+
 static int create_fn(struct db *db, void *p)
 {
 	struct req *r = p;
@@ -375,58 +440,37 @@ static int create_fn(struct db *db, void *p)
 		return 0;
 	}
 
-	int64_t remaining = ch.amount_captured - ch.amount_refunded;
-	if (remaining <= 0)
-		return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
-		                "Charge %s has already been refunded.", ch.id);
-	int64_t amount = remaining;
+	int64_t amount = 0;
 	bool amount_given = param_int(r, "amount", &amount) == 1;
-	if (ch.disputed) {
-		/* the disputed amount of a chargeback already went back to the cardholder */
-		int64_t blocked = 0;
-		if (dispute_charge_blocked_amount(db, r->merchant_id, ch.id, &blocked) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (blocked > 0 && (!amount_given || amount > remaining - blocked))
-			return req_fail(r, ERR_CHARGE_DISPUTED, "charge",
-			                "Charge %s has been charged back; cannot issue a refund.",
-			                ch.id);
-	}
-	if (amount_given) {
-		if (amount <= 0)
-			return req_fail(r, ERR_PARAM_BAD, "amount",
-			                "Invalid amount: must be at least 1.");
-		if (amount > remaining)
-			return req_fail(r, ERR_REFUND_EXCEEDS, "amount",
-			                "Refund amount (%lld %s) is greater than unrefunded amount on "
-			                "charge (%lld %s)",
-			                (long long)amount, ch.currency, (long long)remaining, ch.currency);
-	}
-	rc = charge_add_refunded(db, r->merchant_id, ch.id, amount);
-	if (rc == DB_CONFLICT)
-		return req_fail(r, ERR_REFUND_EXCEEDS, "amount",
-		                "Refund amount is greater than unrefunded amount on charge.");
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	ch.amount_refunded += amount;
-	enum refund_mode mode = REFUND_IMMEDIATE;
-	if (processor_refund(db, r->merchant_id, ch.id, amount, &mode) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	char bt[ID_MAX];
-	if (ledger_refund(db, r->merchant_id, rf.id, ch.id, amount, ch.currency, r->now, bt) !=
-	    DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	rf.amount = amount;
-	rf.balance_transaction = bt;
-	if (connect_unwind(r, db, &ch, &rf, amount) != 0)
-		return -1;
-	rf.status = mode == REFUND_PENDING_THEN_OK ? "pending" : "succeeded";
-	rf.settle_at = mode == REFUND_IMMEDIATE ? 0 : r->now + REFUND_SETTLE_DELAY_S;
-	if (refund_insert(db, r->merchant_id, &rf) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit_refund(r, db, &rf, "refund.created") != 0 ||
-	    emit_charge(r, db, &ch, "charge.refunded") != 0)
+	if (refund_captured(r, db, &ch, &rf, amount_given, amount) != 0)
 		return -1;
 	refund_render(&rf, req_json(r));
+	return 0;
+}
+
+int refund_for_credit_note(struct req *r, struct db *db, const char *charge_id, int64_t amount,
+			   const char *reason, char ret_id[ID_MAX])
+{
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, charge_id, &ch);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(ch.status, "succeeded") != 0 || !ch.captured)
+		return req_fail(r, ERR_INVALID_STATE, "refund_amount",
+				"Charge %s cannot be refunded because it has a status of %s.",
+				ch.id, ch.status);
+	struct refund rf;
+	memset(&rf, 0, sizeof(rf));
+	id_new_at(rf.id, "re_", r->now);
+	rf.created = r->now;
+	rf.charge = ch.id;
+	rf.payment_intent = ch.payment_intent;
+	str_copy(rf.currency, sizeof(rf.currency), ch.currency);
+	rf.reason = reason;
+	rf.metadata = "{}";
+	if (refund_captured(r, db, &ch, &rf, true, amount) != 0)
+		return -1;
+	str_copy(ret_id, ID_MAX, rf.id);
 	return 0;
 }
 

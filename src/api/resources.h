@@ -43,11 +43,23 @@ extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route promotion_codes_routes[];
 extern const struct route billing_portal_routes[];
+extern const struct route credit_notes_routes[];
 
 /* One object by id, for a balance transaction's expanded `source`: DB_OK, DB_NOTFOUND or < 0.
  * expand_prefix is the path of the field that holds it, for the object's own nested expansions:
  * "source." / "data.source." for payouts, "source" / "data.source" for disputes. */
 int refund_render_id(struct req *r, struct db *db, const char *id, struct json *j);
+/* Inside a credit note's write (credit_notes.c): a refund of `amount` of captured charge
+ * charge_id, through POST /v1/refunds' own path (the charge, the acquirer's books, the journal,
+ * refund.created and charge.refunded); reason: a refund reason or NULL. ret_id: its id. 0, or -1
+ * with r->err (more than is left of the charge: Stripe's 400). */
+int refund_for_credit_note(struct req *r, struct db *db, const char *charge_id, int64_t amount,
+			   const char *reason, char ret_id[ID_MAX]);
+/* What invoice's issued (not void) credit notes took before and after its payment: its
+ * pre_payment_credit_notes_amount and post_payment_credit_notes_amount (credit_notes.c). DB_OK
+ * or < 0. */
+int credit_notes_invoice_amounts(struct req *r, struct db *db, const char *invoice,
+				 int64_t *ret_pre, int64_t *ret_post);
 int payout_render_id(struct req *r, struct db *db, const char *id, const char *expand_prefix,
 		     struct json *j);
 int transfer_render_id(struct req *r, struct db *db, const char *id, struct json *j);

@@ -40,5 +40,6 @@ const struct route *const api_route_tables[] = {
     coupons_routes,
     promotion_codes_routes,
     billing_portal_routes,
+    credit_notes_routes,
     NULL,
 };
