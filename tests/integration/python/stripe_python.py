@@ -174,6 +174,23 @@ try:
     evs = stripe.Event.list(limit=5, type="payment_intent.succeeded")
     check("events filtered by type", evs.data and all(x.type == "payment_intent.succeeded" for x in evs.data))
     check("customer delete", stripe.Customer.delete(cu.id).deleted is True)
+    # arrays as stripe-python encodes them (types[0]=…&types[1]=…)
+    evs = stripe.Event.list(limit=20, types=["payment_intent.succeeded", "charge.refunded"])
+    check("events filtered by types[]", evs.data and {x.type for x in evs.data} <= {"payment_intent.succeeded", "charge.refunded"}
+          and "charge.refunded" in {x.type for x in evs.data}, [x.type for x in evs.data])
+    rates = stripe.ExchangeRate.list()
+    usd = stripe.ExchangeRate.retrieve("usd")
+    check("exchange rates", any(x.id == "usd" for x in rates.data) and usd.rates["eur"] > 0, usd.id)
+    # a credit note on a paid one-off invoice: half refunded, half credited to the balance
+    cn_cus = stripe.Customer.create(email="cn@example.com", payment_method="pm_card_visa",
+                                    invoice_settings={"default_payment_method": "pm_card_visa"})
+    stripe.InvoiceItem.create(customer=cn_cus.id, amount=4000, currency="usd", description="Py item")
+    inv = stripe.Invoice.create(customer=cn_cus.id, pending_invoice_items_behavior="include")
+    inv = stripe.Invoice.pay(stripe.Invoice.finalize_invoice(inv.id).id)
+    cn = stripe.CreditNote.create(invoice=inv.id, amount=1000, refund_amount=500, credit_amount=500,
+                                  reason="order_change")
+    check("credit note on a paid invoice", cn.type == "post_payment" and cn.amount == 1000 and cn.refund
+          and stripe.Customer.retrieve(cn_cus.id).balance == -500, (cn.type, cn.amount, cn.refund))
 
     # The webhook for the first payment, verified as a Python merchant verifies it.
     deadline = time.time() + 20
