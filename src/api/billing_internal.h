@@ -456,13 +456,14 @@ struct sub_preview_req {
 	const char *invoice_id;	   /* the preview's id */
 	struct sub_change *change; /* NULL: the subscription as it is */
 	int cancel_at_period_end;  /* -1: as it is, else 0 / 1 */
+	bool cancel_now;	   /* canceled now: Tender invoices nothing for that */
 	bool recurring;		   /* preview_mode=recurring: its period's lines alone */
 };
 /* The invoice subscription q->subscription makes next: with a change, the invoice the change
  * makes at once (always_invoice, a new interval), else its next period's with the change's
  * prorations; without one, its next period's (its renewal, or its trial's end). Read only,
  * through the same computations as the change and the renewal. 0; 1 when it makes no invoice
- * (canceled, ending, paused; r->err not set); -1 with r->err. */
+ * (canceled or canceled now, ending, paused; r->err not set); -1 with r->err. */
 int subscription_preview(struct req *r, struct db *db, const struct sub_preview_req *q,
 			 struct invoice_preview *ret);
 

@@ -24,9 +24,13 @@
  * id is `upcoming_in_…`, the form Stripe's newer previews have (the spec's id is a plain string,
  * "always present unless the invoice is an upcoming invoice"; Tender gives one either way).
  *
+ * subscription_details[cancel_now] (subscription_cancel_now) previews a cancellation now, which
+ * Tender neither prorates nor invoices: invoice_upcoming_none.
+ *
  * Not taken (parameter_unknown): schedule / schedule_details, customer_details, invoice_items,
- * subscription_details other than items, proration_behavior, proration_date and
- * cancel_at_period_end (cancel_now, trial_end, billing_cycle_anchor, …), automatic_tax.
+ * subscription_details other than items, proration_behavior, proration_date,
+ * cancel_at_period_end and cancel_now (trial_end, billing_cycle_anchor, cancel_at, …),
+ * automatic_tax.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -44,15 +48,20 @@
 /* The parameters' names on each endpoint. */
 struct preview_names {
 	const char *items, *items_shown, *proration_behavior, *proration_date,
-	    *cancel_at_period_end;
+	    *cancel_at_period_end, *cancel_now;
 };
-static const struct preview_names NEW_NAMES = {
-    "subscription_details.items", "subscription_details[items]",
-    "subscription_details.proration_behavior", "subscription_details.proration_date",
-    "subscription_details.cancel_at_period_end"};
-static const struct preview_names OLD_NAMES = {
-    "subscription_items", "subscription_items", "subscription_proration_behavior",
-    "subscription_proration_date", "subscription_cancel_at_period_end"};
+static const struct preview_names NEW_NAMES = {"subscription_details.items",
+					       "subscription_details[items]",
+					       "subscription_details.proration_behavior",
+					       "subscription_details.proration_date",
+					       "subscription_details.cancel_at_period_end",
+					       "subscription_details.cancel_now"};
+static const struct preview_names OLD_NAMES = {"subscription_items",
+					       "subscription_items",
+					       "subscription_proration_behavior",
+					       "subscription_proration_date",
+					       "subscription_cancel_at_period_end",
+					       "subscription_cancel_now"};
 
 struct preview_ctx {
 	struct req *r;
@@ -61,6 +70,7 @@ struct preview_ctx {
 	bool recurring;
 	struct sub_change *change; /* NULL: none asked */
 	int cancel_at_period_end;  /* -1: not asked */
+	bool cancel_now;
 	struct discount_spec spec;
 	struct invoice_preview p;
 	bool lines_only; /* GET …/upcoming/lines */
@@ -155,6 +165,7 @@ static int sub_preview(struct preview_ctx *x, struct db *db, struct discount *ds
 	    .subscription = x->subscription,
 	    .change = x->change,
 	    .cancel_at_period_end = x->cancel_at_period_end,
+	    .cancel_now = x->cancel_now,
 	    .recurring = x->recurring,
 	};
 	char id[ID_MAX];
@@ -342,6 +353,9 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 	bool cape = false;
 	x->cancel_at_period_end =
 	    param_bool(r, names->cancel_at_period_end, &cape) == 1 ? cape : -1;
+	if (param_bool(r, names->cancel_now, &x->cancel_now) == 1 && x->cancel_now &&
+	    !x->subscription)
+		return req_fail(r, ERR_PARAM_MISSING, "subscription", "subscription");
 	if (discount_spec_parse(r, "discounts", true, &x->spec) != 0)
 		return -1;
 	return req_read(r, preview_fn, x);
@@ -367,6 +381,7 @@ static const struct param_spec sub_details_children[] = {
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
+    {"cancel_now", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_preview_params[] = {
@@ -392,8 +407,9 @@ static const struct param_spec create_preview_params[] = {
 	    {"subscription_proration_behavior", PT_ENUM, 0, 0,                                     \
 	     subscription_proration_behaviors,	NULL},                                             \
 	    {"subscription_proration_date", PT_INT, 0, 0, NULL, NULL},                             \
+	    {"subscription_cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},                      \
 	{                                                                                          \
-		"subscription_cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL                     \
+		"subscription_cancel_now", PT_BOOL, 0, 0, NULL, NULL                               \
 	}
 static const struct param_spec upcoming_params[] = {
     UPCOMING_PARAMS,

@@ -2505,6 +2505,9 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		if (billing_now(r, db, x->s.test_clock, &x->t) != 0)
 			return -1;
 	}
+	/* a cancellation is neither prorated nor invoiced (DELETE): nothing comes of it */
+	if (q->cancel_now)
+		return 1;
 	*n = x->s;
 	memset(ret, 0, sizeof(*ret));
 	bool now = q->change && x->invoice_now;

@@ -252,6 +252,19 @@ test('a customer alone: its pending items; nothing to invoice is invoice_upcomin
   assert.equal(ok.total, 3000);
   await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_at_period_end: true } }),
     (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  // canceled now: Tender neither prorates nor invoices a cancellation
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_now: true } }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_cancel_now: true }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  assert.equal((await upcoming({ subscription: sub.id, subscription_cancel_now: false })).total, 3000);
+  // a trial: the first paid period, at the trial's end
+  const trial = await stripe.subscriptions.create({ customer: c2.id, items: [{ price: pro.id }], trial_period_days: 14 });
+  const tp = await stripe.invoices.createPreview({ subscription: trial.id });
+  shape(tp);
+  assert.equal(tp.created, T0 + 14 * DAY);
+  assert.deepEqual([tp.period_start, tp.period_end], [T0 + 14 * DAY, T0 + 14 * DAY + 31 * DAY]);
+  assert.deepEqual(tp.lines.data.map((l) => l.amount), [5000]);
   await stripe.subscriptions.cancel(sub.id);
   await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id }),
     (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
@@ -267,7 +280,8 @@ test("another merchant's objects are 404; unknown and wrong parameters are 400; 
   await assert.rejects(upcoming({ subscription: sub.id }, other),
     (e) => e.statusCode === 404 && e.code === 'resource_missing');
   for (const params of [
-    { subscription: sub.id, subscription_details: { cancel_now: true } },
+    { subscription: sub.id, subscription_details: { trial_end: 'now' } },
+    { subscription: sub.id, subscription_details: { cancel_at: T0 + 40 * DAY } },
     { subscription: sub.id, schedule: 'sub_sched_x' },
     { customer: customer.id, customer_details: { tax_exempt: 'none' } },
     { customer: customer.id, invoice_items: [{ amount: 100, currency: 'usd' }] },
