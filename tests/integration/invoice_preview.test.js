@@ -6,7 +6,7 @@
 // checked to write nothing (invoices, events, invoice items, coupon redemptions, idempotency).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll } = require('./helpers');
+const { startTender, stopAll, storeSql } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
 let env;
@@ -64,6 +64,14 @@ async function snapshot(customer, coupons = []) {
   };
 }
 
+// What the store holds, row counts and versions, on every shard: a preview changes none of it.
+const STORE_COUNTS = ['idempotency_keys', 'events', 'invoices', 'invoice_items', 'discounts',
+  'invoice_discount_amounts', 'customer_balance_transactions', 'subscriptions', 'subscription_items',
+  'payment_intents', 'customers', 'coupons', 'promotion_codes'].map((t) => `(SELECT COUNT(*) FROM ${t})`);
+const STORE_SUMS = [['version', 'subscriptions'], ['version', 'invoices'], ['times_redeemed', 'coupons']]
+  .map(([col, t]) => `(SELECT COALESCE(SUM(${col}), 0) FROM ${t})`);
+const storeState = () => storeSql(env.dataDir, `SELECT ${[...STORE_COUNTS, ...STORE_SUMS].join(" || ',' || ")}`);
+
 // Stripe's proration of one line (BigInt, independently of Tender): halves away from zero.
 function prorate(amount, remaining, period) {
   const mag = BigInt(Math.abs(amount)) * BigInt(remaining);
@@ -94,6 +102,7 @@ test('a renewal preview: next period, a pending item, a coupon and the balance, 
   const item = await stripe.invoiceItems.create({ customer: customer.id, amount: 1250, currency: 'usd', description: 'Setup' });
   await stripe.customers.createBalanceTransaction(customer.id, { amount: -500, currency: 'usd' });
   const before = await snapshot(customer.id, [coupon.id]);
+  const stored = storeState();
 
   const prev = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
   shape(prev);
@@ -124,6 +133,7 @@ test('a renewal preview: next period, a pending item, a coupon and the balance, 
   assert.equal(prev.starting_balance, -500);
   assert.equal(prev.amount_due, 4250 - 1063 - 500);
   assert.deepEqual(await snapshot(customer.id, [coupon.id]), before, 'a preview writes nothing');
+  assert.deepEqual(storeState(), stored, 'the store is as it was');
 
   // the older endpoint, and its lines paged
   const old = await upcoming({ customer: customer.id, subscription: sub.id });
@@ -154,6 +164,11 @@ test('a renewal preview: next period, a pending item, a coupon and the balance, 
   assert.match(other10.discounts[0], /^di_/);
   shape(other10);
   assert.equal((await stripe.coupons.retrieve(off.id)).times_redeemed, 0);
+  const offStored = storeState();
+  await stripe.invoices.createPreview({ subscription: sub.id, discounts: [{ coupon: off.id }] });
+  await upcoming({ subscription: sub.id, coupon: off.id });
+  assert.deepEqual(storeState(), offStored, 'the store is as it was');
+  assert.notDeepEqual(offStored, stored); // (the coupon made in between shows)
 
   // the renewal itself: the same lines, discounts and amount due
   await clockAdvance(stripe, clock, APR1 + HOUR + 60);
@@ -177,6 +192,7 @@ test('a price change previewed with a proration_date: the update then makes the 
   await clockAdvance(stripe, clock, T0 + 10 * DAY);
   const at = T0 + 10 * DAY - HOUR;
   const before = await snapshot(customer.id);
+  const stored = storeState();
   const prev = await stripe.invoices.createPreview({
     customer: customer.id, subscription: sub.id,
     subscription_details: { items: [{ id: si, price: pro.id }], proration_date: at },
@@ -209,6 +225,7 @@ test('a price change previewed with a proration_date: the update then makes the 
   });
   assert.deepEqual(none.lines.data.map((l) => l.amount), [6000]);
   assert.deepEqual(await snapshot(customer.id), before, 'previews write nothing');
+  assert.deepEqual(storeState(), stored, 'the store is as it was');
 
   // the update with the same proration_date: the same prorations, to the unit
   await stripe.subscriptions.update(sub.id, { items: [{ id: si, price: pro.id }], proration_date: at });
