@@ -238,6 +238,47 @@ test('a price change previewed with a proration_date: the update then makes the 
   assert.equal(after.total, prev.total);
 });
 
+test('an invoice made at once (always_invoice, a new interval): previewed as the update then makes it', async () => {
+  const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  const item = await stripe.invoiceItems.create({ customer: customer.id, amount: 400, currency: 'usd' });
+  await clockAdvance(stripe, clock, T0 + 5 * DAY);
+  const at = T0 + 5 * DAY - 2 * HOUR;
+  const stored = storeState();
+  const change = { items: [{ id: si, price: pro.id }], proration_behavior: 'always_invoice', proration_date: at };
+  const prev = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: change });
+  shape(prev);
+  assert.equal(prev.billing_reason, 'subscription_update');
+  assert.equal(prev.lines.data.length, 3); // the pending item and the two prorations
+  const upd = await stripe.subscriptions.update(sub.id, { ...change, expand: ['latest_invoice'] });
+  const inv = upd.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_update');
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(lines.map(lineKey), prev.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'amount_due', 'starting_balance']) assert.equal(inv[k], prev[k], k);
+  assert.ok(lines.some((l) => l.parent.type === 'invoice_item_details' && l.parent.invoice_item_details.invoice_item === item.id));
+  assert.notDeepEqual(storeState(), stored);
+
+  // a new interval: a new period from now, its year invoiced in full with the unused month credited
+  const later = storeState();
+  const yprev = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { items: [{ id: si, price: yearly.id }] } });
+  shape(yprev);
+  assert.deepEqual(storeState(), later);
+  assert.equal(yprev.billing_reason, 'subscription_update');
+  const T5 = T0 + 5 * DAY;
+  assert.deepEqual([yprev.period_start, yprev.period_end], [T5, Date.UTC(2026, 2, 6) / 1000]);
+  const ylines = yprev.lines.data;
+  assert.deepEqual(ylines.filter((l) => l.parent.type === 'subscription_item_details').map((l) => l.amount), [30000]);
+  assert.deepEqual(ylines.filter((l) => l.parent.type === 'invoice_item_details').map((l) => l.amount), [prorate(-5000, APR1 - T5, P)]);
+  const yupd = await stripe.subscriptions.update(sub.id, { items: [{ id: si, price: yearly.id }], expand: ['latest_invoice'] });
+  const yinv = yupd.latest_invoice;
+  const yl = (await stripe.invoices.listLineItems(yinv.id, { limit: 100 })).data;
+  assert.deepEqual(yl.map((l) => l.amount), ylines.map((l) => l.amount));
+  for (const k of ['subtotal', 'total', 'amount_due', 'period_start', 'period_end']) assert.equal(yinv[k], yprev[k], k);
+});
+
 test('a customer alone: its pending items; nothing to invoice is invoice_upcoming_none', async () => {
   const { customer } = await setup();
   await assert.rejects(stripe.invoices.createPreview({ customer: customer.id }),
