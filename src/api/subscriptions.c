@@ -731,10 +731,11 @@ static int sub_discount_ids(struct req *r, struct db *db, const char *sub, int64
 /* The JSON array of s's first n_lines lines for its period (s->period_start … period_end) on
  * invoice `invoice` at t, line i of amounts[i] (trial: the trial's lines), each with
  * "discount_amounts":[] (what discounts take is filled in when it is rendered); NULL when out of
- * memory. */
+ * memory. A preview's lines (tmp_ids) are stored nowhere: their ids, il_tmp_ and their item's,
+ * are the same on every preview, so that its lines page. */
 static const char *period_lines_json(struct req *r, const struct subscription *s, int64_t t,
 				     const char *invoice, bool trial, const int64_t *amounts,
-				     int n_lines)
+				     int n_lines, bool tmp_ids)
 {
 	struct buf b;
 	struct json j;
@@ -743,8 +744,11 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 	json_arr_open(&j);
 	for (int i = 0; i < n_lines; i++) {
 		const struct sub_item *it = &s->items[i];
-		char lid[ID_MAX];
-		id_new_at(lid, "il_", t);
+		char lid[ID_MAX + 8];
+		if (tmp_ids)
+			snprintf(lid, sizeof(lid), "il_tmp_%s", it->id + 3);
+		else
+			id_new_at(lid, "il_", t);
 		json_obj_open(&j);
 		json_kv_str(&j, "id", lid);
 		json_kv_str(&j, "object", "line_item");
@@ -808,7 +812,7 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
  * (chosen by the caller, so that the intent paying it can name it). 0, or -1 with r->err. */
 static int period_invoice_build(struct req *r, struct db *db, const struct subscription *s,
 				int64_t t, const char *id, const char *reason, int trial,
-				int64_t extra, struct invoice *in)
+				int64_t extra, bool preview, struct invoice *in)
 {
 	struct billing_line lines[SUB_ITEMS_MAX];
 	int64_t amounts[SUB_ITEMS_MAX];
@@ -847,7 +851,7 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->customer_email = cf.email;
 	in->customer_name = cf.name;
-	in->lines = period_lines_json(r, s, t, in->id, trial > 0, amounts, n_lines);
+	in->lines = period_lines_json(r, s, t, in->id, trial > 0, amounts, n_lines, preview);
 	return in->lines ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -857,7 +861,7 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 			      const char *id, const char *reason, int trial, int64_t extra,
 			      struct invoice *in)
 {
-	if (period_invoice_build(r, db, s, t, id, reason, trial, extra, in) != 0)
+	if (period_invoice_build(r, db, s, t, id, reason, trial, extra, false, in) != 0)
 		return -1;
 	/* the subscription's discounts at t (those that ran out end now), then what they take:
 	 * the total is the lines less the discounts (discounts.c); a `once` one is used up */
@@ -2542,10 +2546,16 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		if (invoice_items_pending(r, db, n->customer, n->currency, n->id, &ret->pending) !=
 		    0)
 			return -1;
+		/* the prorations' ids as a preview's lines show them: the same on every preview
+		 * (ii_tmp_, the subscription's, their order), after every stored item's */
+		const char *body = strchr(n->id, '_');
+		for (int k = 0; k < x->n_pr; k++)
+			snprintf(x->pr[k].id, sizeof(x->pr[k].id), "ii_tmp_%.40s_%02d",
+				 body ? body + 1 : n->id, k);
 		ret->pr = x->pr;
 		ret->n_pr = x->n_pr;
 	}
-	if (period_invoice_build(r, db, n, ret->t, q->invoice_id, reason, period ? 0 : -1, 0,
+	if (period_invoice_build(r, db, n, ret->t, q->invoice_id, reason, period ? 0 : -1, 0, true,
 				 &ret->in) != 0)
 		return -1;
 	ret->n_period = period ? n->n_items : 0;

@@ -211,6 +211,20 @@ test('a price change previewed with a proration_date: the update then makes the 
     subscription: sub.id, subscription_items: [{ id: si, price: pro.id }], subscription_proration_date: at,
   });
   assert.deepEqual(old.lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  // a preview's lines keep their ids from one preview to the next: they page, one at a time
+  const flat = { subscription: sub.id, subscription_items: [{ id: si, price: pro.id }], subscription_proration_date: at };
+  assert.deepEqual(old.lines.data.map((l) => l.id), (await upcoming(flat)).lines.data.map((l) => l.id));
+  const paged = [];
+  let page = await upcomingLines({ ...flat, limit: 1 });
+  for (let i = 0; i < 5; i++) {
+    paged.push(...page.data);
+    if (!page.has_more) break;
+    page = await upcomingLines({ ...flat, limit: 1, starting_after: page.data[0].id });
+  }
+  assert.deepEqual(paged.map((l) => l.id), old.lines.data.map((l) => l.id));
+  const back = await upcomingLines({ ...flat, limit: 2, ending_before: paged[2].id });
+  assert.deepEqual(back.data.map((l) => l.id), paged.slice(0, 2).map((l) => l.id));
+  assert.equal(back.has_more, false);
   // always_invoice: the invoice the change makes at once, its prorations alone
   const now = await stripe.invoices.createPreview({
     subscription: sub.id,
