@@ -36,6 +36,8 @@ struct invoice {
 	const char *discounts, *total_discount_amounts;
 	int64_t finalized_at, paid_at, voided_at;  /* 0: not */
 	int64_t marked_uncollectible_at;	   /* 0: not */
+	/* a preview's (invoice_preview.c) lines, rendered whole: nothing of it is stored */
+	const char *preview_lines;
 	/* set when it is finalized (invoice_balance_apply): the customer's balance before and
 	 * after it took it, and what it charges (total + starting_balance, at least 0) */
 	int64_t starting_balance, ending_balance, amount_due;
@@ -76,6 +78,12 @@ int invoice_balance_return(struct req *r, struct db *db, const struct invoice *i
 /* The invoice's lines as one JSON array of line_item objects, into b (credit_notes.c reads
  * them). 0 or -1. */
 int invoice_lines_json(struct req *r, struct db *db, const struct invoice *in, struct buf *b);
+/* A one-off invoice's header before its write (POST /v1/invoices, a preview of the customer's
+ * pending items): customer in->customer (of r's merchant, else 404), currency `cur` (NULL or "":
+ * the customer's, else its oldest pending item's, else usd), a draft made now (ret_now: the
+ * customer's clock's time) without lines or discounts. 0, or -1 with r->err. */
+int invoice_oneoff_head(struct req *r, struct db *db, const char *cur, struct invoice *in,
+			int64_t *ret_now);
 /* The invoice's `number`: the customer's invoice_prefix and its count of invoices so far. */
 int invoice_number_next(struct req *r, struct db *db, const char *customer, const char **ret);
 
@@ -127,6 +135,10 @@ int invoice_items_claim(struct req *r, struct db *db, const struct pending_items
 /* discounted: the invoice has discounts (its lines show theirs; else none are looked up). */
 int invoice_items_lines(struct req *r, struct db *db, const char *invoice, bool discounted,
 			struct json *j);
+/* Renders item ii's line on its invoice (ii->invoice); discounted: the invoice has discounts,
+ * and what they took from the line is `amounts` (a JSON array; NULL: as stored). 0 or -1. */
+int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_item *ii,
+			     bool discounted, const char *amounts, struct json *j);
 /* Inside a write: a deleted draft's items are pending again. 0, or -1 with r->err. */
 int invoice_items_release(struct req *r, struct db *db, const char *invoice);
 /* Inside the write that finalizes invoice in with a total below zero, when its customer's
@@ -170,6 +182,15 @@ struct sub_change {
 	enum sub_change_answer answer;
 	char item[ID_MAX]; /* the item answered; a new item's id is set here */
 };
+/* Reads the changes of items `param` (items, subscription_details.items, subscription_items)
+ * into c (n and ch[]); shown: their name in errors ("items"). 0, or -1 with r->err. */
+int subscription_changes_parse(struct req *r, const char *param, const char *shown,
+			       struct sub_change *c);
+/* The parameters of a change (POST /v1/subscriptions/{id}'s, a preview's): items[n]'s,
+ * proration_behavior's values, and discounts[n]'s. */
+extern const struct param_spec subscription_change_item_params[];
+extern const char *const subscription_proration_behaviors[];
+extern const struct param_spec subscription_discount_params[];
 /* Applies c as one change of the subscription (its items, prorations as invoice items, an
  * invoice paid at once for always_invoice or a new interval) and answers. 0, or -1 with r->err. */
 int subscription_change(struct req *r, struct sub_change *c);
@@ -376,6 +397,23 @@ struct inv_line {
 /* The lines of invoice items `ids` (stored), with their own discounts and products. */
 int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], int n,
 			    struct inv_line *out);
+/* An invoice's lines as discounts see them, in its order: the pending items p (stored, with their
+ * own discounts) and the prorations pr (not stored yet) by id, then the period's lines (n_period,
+ * as given). ret: r's arena. 0, or -1 with r->err. */
+int invoice_lines_plan(struct req *r, struct db *db, const struct pending_items *p,
+		       const struct invoice_item *pr, int n_pr, const struct inv_line *period,
+		       int n_period, struct inv_line **ret, int *ret_n);
+/* What discounts took from an invoice's lines, computed and not stored (a preview's):
+ * line_amounts[i] the JSON array of line i's ({amount, discount}), total_discount_amounts the
+ * sums, subtotal and total as invoice_discounts_apply would set them. */
+struct invoice_discounts_result {
+	const char **line_amounts;
+	const char *total_discount_amounts;
+	int64_t subtotal, total;
+};
+int invoice_discounts_compute(struct req *r, const char *currency, struct inv_line *lines, int n,
+			      const struct discount *inv, int n_inv,
+			      struct invoice_discounts_result *ret);
 /* Lines' total before and after discounts `inv` (the invoice-level ones, in order, after each
  * line's own). 0, or -1 with r->err. */
 int invoice_discount_total(struct req *r, const char *currency, struct inv_line *lines, int n,
@@ -394,6 +432,43 @@ int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *i
 /* A line's discount_amounts ([{amount, discount}]) as stored for invoice `invoice`. */
 int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,
 				  const char *line, struct json *j);
+
+/* ---- invoice lines (invoices.c) ---- */
+/* The top-level elements of a stored JSON array (an invoice's lines), at most max. */
+int invoice_lines_split(const char *s, const char **items, size_t *lens, int max);
+/* Renders a stored subscription line (len bytes, with "discount_amounts":[]) with that array
+ * replaced by `amounts` (a JSON array; NULL: left empty). 0 or -1. */
+int invoice_line_render_with_amounts(const char *line, size_t len, const char *amounts,
+				     struct json *j);
+
+/* ---- previews of an invoice to come (invoice_preview.c; subscriptions.c a subscription's) ----
+ * Everything is read, nothing is written. */
+struct invoice_preview {
+	/* its header (a draft, not numbered); in.lines: its period's lines (a JSON array whose
+	 * discount_amounts are filled when it is rendered) */
+	struct invoice in;
+	int64_t t;		       /* when it would be made: its discounts are those of then */
+	struct pending_items pending;  /* the customer's pending items it takes */
+	const struct invoice_item *pr; /* a change's prorations (not stored) */
+	int n_pr;
+	struct inv_line *period; /* its period's lines as discounts see them */
+	int n_period;
+};
+struct sub_preview_req {
+	const char *subscription;
+	const char *invoice_id;	   /* the preview's id */
+	struct sub_change *change; /* NULL: the subscription as it is */
+	int cancel_at_period_end;  /* -1: as it is, else 0 / 1 */
+	bool cancel_now;	   /* canceled now: Tender invoices nothing for that */
+	bool recurring;		   /* preview_mode=recurring: its period's lines alone */
+};
+/* The invoice subscription q->subscription makes next: with a change, the invoice the change
+ * makes at once (always_invoice, a new interval), else its next period's with the change's
+ * prorations; without one, its next period's (its renewal, or its trial's end). Read only,
+ * through the same computations as the change and the renewal. 0; 1 when it makes no invoice
+ * (canceled or canceled now, ending, paused; r->err not set); -1 with r->err. */
+int subscription_preview(struct req *r, struct db *db, const struct sub_preview_req *q,
+			 struct invoice_preview *ret);
 
 /* A cancellation's `prorate` / `invoice_now` set to true: refused (400), as Tender does not
  * prorate or invoice on cancellation (subscriptions and their schedules). 0 or -1 with r->err. */

@@ -42,6 +42,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/billing_internal.h"
@@ -853,6 +854,36 @@ int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], i
 	return DB_OK;
 }
 
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct inv_line *)a)->id, ((const struct inv_line *)b)->id);
+}
+
+int invoice_lines_plan(struct req *r, struct db *db, const struct pending_items *p,
+		       const struct invoice_item *pr, int n_pr, const struct inv_line *period,
+		       int n_period, struct inv_line **ret, int *ret_n)
+{
+	int n_p = p ? p->n : 0;
+	int n = n_p + n_pr + n_period;
+	struct inv_line *lines = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*lines));
+	if (!lines || (n_p && invoice_item_lines_load(r, db, p->ids, n_p, lines) != DB_OK))
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n_pr; i++) {
+		struct inv_line *l = &lines[n_p + i];
+		memset(l, 0, sizeof(*l));
+		memcpy(l->id, "il_", 3);
+		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
+		l->amount = pr[i].amount;
+		l->discountable = pr[i].discountable;
+	}
+	qsort(lines, (size_t)(n_p + n_pr), sizeof(*lines), line_cmp);
+	if (n_period)
+		memcpy(&lines[n_p + n_pr], period, (size_t)n_period * sizeof(*lines));
+	*ret = lines;
+	*ret_n = n;
+	return 0;
+}
+
 /* What the discounts took: per line, one entry per discount it was eligible for. */
 struct calc_entry {
 	const struct discount *d;
@@ -965,6 +996,55 @@ int invoice_discount_total(struct req *r, const char *currency, struct inv_line 
 		return -1;
 	*ret_subtotal = c->subtotal;
 	*ret_total = c->subtotal - c->discounted;
+	return 0;
+}
+
+/* What c's discounts took, as a JSON array of {amount, discount} in r's arena: line `line`'s,
+ * or (line -1) the invoice's sums. NULL when out of memory. */
+static const char *calc_json(struct req *r, const struct calc *c, int line)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int n = line < 0 ? c->n_disc : c->n_entries[line];
+	for (int k = 0; k < n; k++) {
+		json_obj_open(&j);
+		json_kv_int(&j, "amount", line < 0 ? c->disc_total[k] : c->entries[line][k].amount);
+		json_kv_str(&j, "discount", line < 0 ? c->disc[k]->id : c->entries[line][k].d->id);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	const char *out = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return out;
+}
+
+int invoice_discounts_compute(struct req *r, const char *currency, struct inv_line *lines, int n,
+			      const struct discount *inv, int n_inv,
+			      struct invoice_discounts_result *ret)
+{
+	struct calc *c = arena_alloc(&r->arena, sizeof(*c));
+	const char **amounts = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*amounts));
+	if (!c || !amounts)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (calc_run(r, currency, lines, n, inv, n_inv, c) != 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (!(amounts[i] = calc_json(r, c, i)))
+			return req_fail(r, ERR_API, NULL, NULL);
+	ret->line_amounts = amounts;
+	ret->total_discount_amounts = calc_json(r, c, -1);
+	ret->subtotal = c->subtotal;
+	ret->total = c->subtotal - c->discounted;
+	if (!ret->total_discount_amounts)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (c->subtotal > BILLING_AMOUNT_MAX || c->subtotal < -BILLING_AMOUNT_MAX ||
+	    ret->total > BILLING_AMOUNT_MAX || ret->total < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
+				"The invoice's total would exceed %lld.",
+				(long long)BILLING_AMOUNT_MAX);
 	return 0;
 }
 
@@ -1089,20 +1169,7 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 			if (db_step_done(st) != DB_OK)
 				return req_fail(r, ERR_API, NULL, NULL);
 		}
-	struct buf b;
-	struct json j;
-	buf_init(&b, 64 * 1024);
-	json_init(&j, &b);
-	json_arr_open(&j);
-	for (int k = 0; k < c->n_disc; k++) {
-		json_obj_open(&j);
-		json_kv_int(&j, "amount", c->disc_total[k]);
-		json_kv_str(&j, "discount", c->disc[k]->id);
-		json_obj_close(&j);
-	}
-	json_arr_close(&j);
-	in->total_discount_amounts = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
-	buf_release(&b);
+	in->total_discount_amounts = calc_json(r, c, -1);
 	if (!in->total_discount_amounts)
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->subtotal = c->subtotal;

@@ -224,8 +224,8 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 
 /* An invoice's line for item ii: its id follows from the item's, so it is the same on every
  * rendering. */
-static int line_render(struct req *r, struct db *db, const struct invoice_item *ii, bool discounted,
-		       struct json *j)
+int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_item *ii,
+			     bool discounted, const char *amounts, struct json *j)
 {
 	char lid[ID_MAX + 4];
 	snprintf(lid, sizeof(lid), "il_%s", ii->id + 3);
@@ -239,6 +239,8 @@ static int line_render(struct req *r, struct db *db, const struct invoice_item *
 	json_key(j, "discount_amounts");
 	if (!discounted)
 		json_raw(j, "[]", 2);
+	else if (amounts)
+		json_raw(j, amounts, strlen(amounts));
 	else if (invoice_line_discounts_render(r, db, ii->invoice, lid, j) != DB_OK)
 		return -1;
 	json_kv_bool(j, "discountable", ii->discountable);
@@ -299,7 +301,7 @@ int invoice_items_lines(struct req *r, struct db *db, const char *invoice, bool 
 		rc = invoice_item_load(r, db, ids[i], &ii);
 		if (rc != DB_OK)
 			return rc < 0 ? rc : DB_ERR;
-		if (line_render(r, db, &ii, discounted, j) != 0)
+		if (invoice_item_line_render(r, db, &ii, discounted, NULL, j) != 0)
 			return DB_ERR;
 	}
 	return DB_OK;

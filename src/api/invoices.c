@@ -422,8 +422,7 @@ static void render_payments(const struct invoice *in, struct json *j)
 	json_obj_close(j);
 }
 
-/* The top-level elements of a stored JSON array (an invoice's lines), at most max. */
-static int split_array(const char *s, const char **items, size_t *lens, int max)
+int invoice_lines_split(const char *s, const char **items, size_t *lens, int max)
 {
 	int n = 0, depth = 0;
 	bool in_str = false;
@@ -449,21 +448,39 @@ static int split_array(const char *s, const char **items, size_t *lens, int max)
 	return n;
 }
 
+int invoice_line_render_with_amounts(const char *line, size_t len, const char *amounts,
+				     struct json *j)
+{
+	static const char KEY[] = "\"discount_amounts\":[]";
+	const char *at = memmem(line, len, KEY, sizeof(KEY) - 1);
+	if (!at || !amounts) {
+		json_raw(j, line, len);
+		return 0;
+	}
+	/* the line up to the array, the array, the rest (one raw value in three pieces) */
+	struct buf out;
+	buf_init(&out, 1u << 20);
+	size_t head = (size_t)(at - line) + strlen("\"discount_amounts\":");
+	buf_append(&out, line, head);
+	buf_append(&out, amounts, strlen(amounts));
+	buf_append(&out, at + sizeof(KEY) - 1, len - (size_t)(at + sizeof(KEY) - 1 - line));
+	int rc = out.failed ? -1 : 0;
+	if (rc == 0)
+		json_raw(j, out.data, out.len);
+	buf_release(&out);
+	return rc;
+}
+
 /* A subscription line of the invoice (stored JSON, written with "discount_amounts":[] by
  * invoice_for_period) with what the discounts took from it: the stored shares replace that
  * empty array, so a draft's lines follow its discounts as they are computed again. */
 static int sub_line_render(struct req *r, struct db *db, const struct invoice *in, const char *line,
 			   size_t len, struct json *j)
 {
-	static const char KEY[] = "\"discount_amounts\":[]";
 	static const char ID[] = "\"id\":\"";
-	const char *at = memmem(line, len, KEY, sizeof(KEY) - 1);
 	const char *idp = memmem(line, len, ID, sizeof(ID) - 1);
-	if (!at || !idp || !in->total_discount_amounts ||
-	    strcmp(in->total_discount_amounts, "[]") == 0) {
-		json_raw(j, line, len);
-		return 0;
-	}
+	if (!idp || !in->total_discount_amounts || strcmp(in->total_discount_amounts, "[]") == 0)
+		return invoice_line_render_with_amounts(line, len, NULL, j);
 	char lid[ID_MAX] = "";
 	idp += sizeof(ID) - 1;
 	const char *q = memchr(idp, '"', len - (size_t)(idp - line));
@@ -475,22 +492,13 @@ static int sub_line_render(struct req *r, struct db *db, const struct invoice *i
 	struct json dj;
 	buf_init(&b, 64 * 1024);
 	json_init(&dj, &b);
-	if (invoice_line_discounts_render(r, db, in->id, lid, &dj) != DB_OK || b.failed) {
-		buf_release(&b);
-		return -1;
+	int rc = -1;
+	if (invoice_line_discounts_render(r, db, in->id, lid, &dj) == DB_OK) {
+		buf_append(&b, "", 1); /* a string for the splice */
+		if (!b.failed)
+			rc = invoice_line_render_with_amounts(line, len, b.data, j);
 	}
-	/* the line up to the array, the array, the rest (one raw value in three pieces) */
-	struct buf out;
-	buf_init(&out, 1u << 20);
-	size_t head = (size_t)(at - line) + strlen("\"discount_amounts\":");
-	buf_append(&out, line, head);
-	buf_append(&out, b.data, b.len);
-	buf_append(&out, at + sizeof(KEY) - 1, len - (size_t)(at + sizeof(KEY) - 1 - line));
 	buf_release(&b);
-	int rc = out.failed ? -1 : 0;
-	if (rc == 0)
-		json_raw(j, out.data, out.len);
-	buf_release(&out);
 	return rc;
 }
 
@@ -498,6 +506,10 @@ static int sub_line_render(struct req *r, struct db *db, const struct invoice *i
  * draft's follow its items), then its subscription's (stored with it). 0 or -1. */
 static int lines_array(struct req *r, struct db *db, const struct invoice *in, struct buf *b)
 {
+	if (in->preview_lines) {
+		buf_append(b, in->preview_lines, strlen(in->preview_lines));
+		return b->failed ? -1 : 0;
+	}
 	struct json j;
 	json_init(&j, b);
 	json_arr_open(&j);
@@ -507,7 +519,7 @@ static int lines_array(struct req *r, struct db *db, const struct invoice *in, s
 		return -1;
 	const char *items[SUB_ITEMS_MAX];
 	size_t lens[SUB_ITEMS_MAX];
-	int n = split_array(in->lines, items, lens, SUB_ITEMS_MAX);
+	int n = invoice_lines_split(in->lines, items, lens, SUB_ITEMS_MAX);
 	for (int i = 0; i < n; i++)
 		if (sub_line_render(r, db, in, items[i], lens[i], &j) != 0)
 			return -1;
@@ -612,7 +624,10 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		return -1;
 	json_kv_bool(j, "has_more", false);
 	char url[96];
-	snprintf(url, sizeof(url), "/v1/invoices/%s/lines", in->id);
+	if (in->preview_lines)
+		snprintf(url, sizeof(url), "/v1/invoices/upcoming/lines");
+	else
+		snprintf(url, sizeof(url), "/v1/invoices/%s/lines", in->id);
 	json_kv_str(j, "url", url);
 	json_obj_close(j);
 	json_kv_bool(j, "livemode", false);
@@ -882,7 +897,7 @@ static int lines_fn(struct db *db, void *p)
 	buf_release(&lb);
 	if (!s)
 		return req_fail(r, ERR_API, NULL, NULL);
-	int n = split_array(s, items, lens, INVOICE_LINES_MAX);
+	int n = invoice_lines_split(s, items, lens, INVOICE_LINES_MAX);
 	int from = 0, to = n;
 	for (int i = 0; i < n; i++) {
 		char needle[ID_MAX + 12];
@@ -1222,6 +1237,45 @@ struct create_ctx {
 	struct discount_spec spec;
 };
 
+int invoice_oneoff_head(struct req *r, struct db *db, const char *cur, struct invoice *in,
+			int64_t *ret_now)
+{
+	struct billing_customer bc;
+	if (billing_customer_get(r, db, in->customer, &bc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!bc.found)
+		return req_fail_missing(r, "customer", in->customer, "customer");
+	int64_t now;
+	if (billing_now(r, db, bc.test_clock, &now) != 0)
+		return -1;
+	if (!cur || !*cur)
+		cur = bc.currency;
+	if (!cur || !*cur) {
+		struct db_stmt *st = db_prepare(db, SQL_FIRST_PENDING_CURRENCY);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, in->customer, -1);
+		cur = db_step(st) == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+		db_reset(st);
+	}
+	str_copy(in->currency, sizeof(in->currency), cur && *cur ? cur : "usd");
+	id_new_at(in->id, "in_", now);
+	in->created = now;
+	in->version = 1;
+	in->status = "draft";
+	in->billing_reason = "manual";
+	in->period_start = in->period_end = now;
+	in->customer_email = bc.email;
+	in->customer_name = bc.name;
+	in->test_clock = bc.test_clock;
+	in->lines = "[]";
+	in->discounts = in->total_discount_amounts = "[]";
+	in->subtotal = in->total = 0;
+	*ret_now = now;
+	return 0;
+}
+
 /* A draft's own discounts[] (invoice-level), redeemed for it inside the write, replacing the
  * ones it had; its amounts computed again. in's row is saved by the caller. 0, or -1 with
  * r->err. */
@@ -1252,39 +1306,9 @@ static int create_fn(struct db *db, void *p)
 	struct create_ctx *c = p;
 	struct req *r = c->r;
 	struct invoice *in = &c->in;
-	struct billing_customer bc;
-	if (billing_customer_get(r, db, in->customer, &bc) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (!bc.found)
-		return req_fail_missing(r, "customer", in->customer, "customer");
 	int64_t now;
-	if (billing_now(r, db, bc.test_clock, &now) != 0)
+	if (invoice_oneoff_head(r, db, param_str(r, "currency"), in, &now) != 0)
 		return -1;
-	const char *cur = param_str(r, "currency");
-	if (!cur || !*cur)
-		cur = bc.currency;
-	if (!cur || !*cur) {
-		struct db_stmt *st = db_prepare(db, SQL_FIRST_PENDING_CURRENCY);
-		if (!st)
-			return req_fail(r, ERR_API, NULL, NULL);
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, in->customer, -1);
-		cur = db_step(st) == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
-		db_reset(st);
-	}
-	str_copy(in->currency, sizeof(in->currency), cur && *cur ? cur : "usd");
-	id_new_at(in->id, "in_", now);
-	in->created = now;
-	in->version = 1;
-	in->status = "draft";
-	in->billing_reason = "manual";
-	in->period_start = in->period_end = now;
-	in->customer_email = bc.email;
-	in->customer_name = bc.name;
-	in->test_clock = bc.test_clock;
-	in->lines = "[]";
-	in->discounts = in->total_discount_amounts = "[]";
-	in->subtotal = in->total = 0;
 	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe */
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
 	if (c->include) {

@@ -32,6 +32,7 @@ extern const struct route persons_routes[];
 extern const struct route login_links_routes[];
 extern const struct route subscriptions_routes[];
 extern const struct route invoices_routes[];
+extern const struct route invoice_preview_routes[];
 extern const struct route invoice_items_routes[];
 extern const struct route subscription_items_routes[];
 extern const struct route subscription_schedules_routes[];

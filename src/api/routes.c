@@ -28,6 +28,7 @@ const struct route *const api_route_tables[] = {
     persons_routes,
     login_links_routes,
     subscriptions_routes,
+    invoice_preview_routes, /* before invoices_routes: its literal paths */
     invoices_routes,
     invoice_items_routes,
     subscription_items_routes,

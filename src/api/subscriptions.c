@@ -728,12 +728,91 @@ static int sub_discount_ids(struct req *r, struct db *db, const char *sub, int64
 	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-/* The invoice of s's current period (s->period_start … period_end) at time t: its lines
- * (trial: at 0), total, number; its id is `id` (chosen by the caller, so that the intent paying
- * it can name it). 0, or -1 with r->err. */
-static int invoice_for_period(struct req *r, struct db *db, const struct subscription *s, int64_t t,
-			      const char *id, const char *reason, int trial, int64_t extra,
-			      struct invoice *in)
+/* The JSON array of s's first n_lines lines for its period (s->period_start … period_end) on
+ * invoice `invoice` at t, line i of amounts[i] (trial: the trial's lines), each with
+ * "discount_amounts":[] (what discounts take is filled in when it is rendered); NULL when out of
+ * memory. A preview's lines (tmp_ids) are stored nowhere: their ids, il_tmp_ and their item's,
+ * are the same on every preview, so that its lines page. */
+static const char *period_lines_json(struct req *r, const struct subscription *s, int64_t t,
+				     const char *invoice, bool trial, const int64_t *amounts,
+				     int n_lines, bool tmp_ids)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < n_lines; i++) {
+		const struct sub_item *it = &s->items[i];
+		char lid[ID_MAX + 8];
+		if (tmp_ids)
+			snprintf(lid, sizeof(lid), "il_tmp_%s", it->id + 3);
+		else
+			id_new_at(lid, "il_", t);
+		json_obj_open(&j);
+		json_kv_str(&j, "id", lid);
+		json_kv_str(&j, "object", "line_item");
+		json_kv_int(&j, "amount", amounts[i]);
+		json_kv_str(&j, "currency", s->currency);
+		json_kv_str(&j, "description", line_description(r, it, trial));
+		json_kv_raw(&j, "discount_amounts", "[]", 2);
+		json_kv_bool(&j, "discountable", true);
+		json_kv_raw(&j, "discounts", "[]", 2);
+		json_kv_str(&j, "invoice", invoice);
+		json_kv_bool(&j, "livemode", false);
+		json_kv_raw(&j, "metadata", "{}", 2);
+		json_key(&j, "parent");
+		json_obj_open(&j);
+		json_kv_null(&j, "invoice_item_details");
+		json_key(&j, "subscription_item_details");
+		json_obj_open(&j);
+		json_kv_null(&j, "invoice_item");
+		json_kv_bool(&j, "proration", false);
+		json_key(&j, "proration_details");
+		json_obj_open(&j);
+		json_kv_null(&j, "credited_items");
+		json_obj_close(&j);
+		json_kv_str(&j, "subscription", s->id);
+		json_kv_str(&j, "subscription_item", it->id);
+		json_obj_close(&j);
+		json_kv_str(&j, "type", "subscription_item_details");
+		json_obj_close(&j);
+		json_key(&j, "period");
+		json_obj_open(&j);
+		json_kv_int(&j, "end", s->period_end);
+		json_kv_int(&j, "start", s->period_start);
+		json_obj_close(&j);
+		json_kv_raw(&j, "pretax_credit_amounts", "[]", 2);
+		json_key(&j, "pricing");
+		json_obj_open(&j);
+		json_key(&j, "price_details");
+		json_obj_open(&j);
+		json_kv_str(&j, "price", it->price);
+		json_kv_str_or_null(&j, "product", it->pf.product);
+		json_obj_close(&j);
+		json_kv_str(&j, "type", "price_details");
+		json_kv_str(
+		    &j, "unit_amount_decimal",
+		    trial ? "0" : (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
+		json_obj_close(&j);
+		json_kv_int(&j, "quantity", it->quantity);
+		json_kv_str(&j, "subscription", s->id);
+		json_kv_int(&j, "subtotal", amounts[i]);
+		json_kv_raw(&j, "taxes", "[]", 2);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	const char *lines = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return lines;
+}
+
+/* The invoice of s's current period (s->period_start … period_end) at time t, before its
+ * discounts (reads only; a preview's too): its lines (trial: at 0), total, number; its id is `id`
+ * (chosen by the caller, so that the intent paying it can name it). 0, or -1 with r->err. */
+static int period_invoice_build(struct req *r, struct db *db, const struct subscription *s,
+				int64_t t, const char *id, const char *reason, int trial,
+				int64_t extra, bool preview, struct invoice *in)
 {
 	struct billing_line lines[SUB_ITEMS_MAX];
 	int64_t amounts[SUB_ITEMS_MAX];
@@ -772,73 +851,18 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->customer_email = cf.email;
 	in->customer_name = cf.name;
-	struct buf b;
-	struct json j;
-	buf_init(&b, 1u << 20);
-	json_init(&j, &b);
-	json_arr_open(&j);
-	for (int i = 0; i < n_lines; i++) {
-		const struct sub_item *it = &s->items[i];
-		char lid[ID_MAX];
-		id_new_at(lid, "il_", t);
-		json_obj_open(&j);
-		json_kv_str(&j, "id", lid);
-		json_kv_str(&j, "object", "line_item");
-		json_kv_int(&j, "amount", amounts[i]);
-		json_kv_str(&j, "currency", s->currency);
-		json_kv_str(&j, "description", line_description(r, it, trial > 0));
-		json_kv_raw(&j, "discount_amounts", "[]", 2);
-		json_kv_bool(&j, "discountable", true);
-		json_kv_raw(&j, "discounts", "[]", 2);
-		json_kv_str(&j, "invoice", in->id);
-		json_kv_bool(&j, "livemode", false);
-		json_kv_raw(&j, "metadata", "{}", 2);
-		json_key(&j, "parent");
-		json_obj_open(&j);
-		json_kv_null(&j, "invoice_item_details");
-		json_key(&j, "subscription_item_details");
-		json_obj_open(&j);
-		json_kv_null(&j, "invoice_item");
-		json_kv_bool(&j, "proration", false);
-		json_key(&j, "proration_details");
-		json_obj_open(&j);
-		json_kv_null(&j, "credited_items");
-		json_obj_close(&j);
-		json_kv_str(&j, "subscription", s->id);
-		json_kv_str(&j, "subscription_item", it->id);
-		json_obj_close(&j);
-		json_kv_str(&j, "type", "subscription_item_details");
-		json_obj_close(&j);
-		json_key(&j, "period");
-		json_obj_open(&j);
-		json_kv_int(&j, "end", s->period_end);
-		json_kv_int(&j, "start", s->period_start);
-		json_obj_close(&j);
-		json_kv_raw(&j, "pretax_credit_amounts", "[]", 2);
-		json_key(&j, "pricing");
-		json_obj_open(&j);
-		json_key(&j, "price_details");
-		json_obj_open(&j);
-		json_kv_str(&j, "price", it->price);
-		json_kv_str_or_null(&j, "product", it->pf.product);
-		json_obj_close(&j);
-		json_kv_str(&j, "type", "price_details");
-		json_kv_str(&j, "unit_amount_decimal",
-			    trial > 0
-				? "0"
-				: (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
-		json_obj_close(&j);
-		json_kv_int(&j, "quantity", it->quantity);
-		json_kv_str(&j, "subscription", s->id);
-		json_kv_int(&j, "subtotal", amounts[i]);
-		json_kv_raw(&j, "taxes", "[]", 2);
-		json_obj_close(&j);
-	}
-	json_arr_close(&j);
-	in->lines = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
-	buf_release(&b);
-	if (!in->lines)
-		return req_fail(r, ERR_API, NULL, NULL);
+	in->lines = period_lines_json(r, s, t, in->id, trial > 0, amounts, n_lines, preview);
+	return in->lines ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The invoice of s's current period (s->period_start … period_end) at time t, inside its write:
+ * period_invoice_build's, then what its discounts take. 0, or -1 with r->err. */
+static int invoice_for_period(struct req *r, struct db *db, const struct subscription *s, int64_t t,
+			      const char *id, const char *reason, int trial, int64_t extra,
+			      struct invoice *in)
+{
+	if (period_invoice_build(r, db, s, t, id, reason, trial, extra, false, in) != 0)
+		return -1;
 	/* the subscription's discounts at t (those that ran out end now), then what they take:
 	 * the total is the lines less the discounts (discounts.c); a `once` one is used up */
 	if (subscription_discounts_expire(r, db, s->id, t) != 0 ||
@@ -1002,9 +1026,22 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
  * it will have them (its invoice items by id, then the period's lines): the same discounts
  * computation then gives the same total inside the write, which checks that it did. */
 
-static int line_cmp(const void *a, const void *b)
+/* s's period lines as discounts see them (trial: at 0), into out (s->n_items entries). 0, or -1
+ * with r->err. */
+static int period_inv_lines(struct req *r, const struct subscription *s, bool trial,
+			    struct inv_line *out)
 {
-	return strcmp(((const struct inv_line *)a)->id, ((const struct inv_line *)b)->id);
+	for (int i = 0; i < s->n_items; i++) {
+		struct inv_line *l = &out[i];
+		memset(l, 0, sizeof(*l));
+		l->discountable = true;
+		l->product = s->items[i].pf.product;
+		if (!trial && __builtin_mul_overflow(s->items[i].pf.unit_amount,
+						     s->items[i].quantity, &l->amount))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The invoice is too large.");
+	}
+	return 0;
 }
 
 /* The total of the invoice s makes at t: the pending items p, the prorations pr (not stored
@@ -1014,30 +1051,13 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 			 bool trial, const struct pending_items *p, const struct invoice_item *pr,
 			 int n_pr, const struct discount *ds, int n_ds, int64_t *ret_total)
 {
-	int n_p = p ? p->n : 0;
-	int n = n_p + n_pr + (period ? s->n_items : 0);
-	struct inv_line *lines = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*lines));
-	if (!lines || (n_p && invoice_item_lines_load(r, db, p->ids, n_p, lines) != DB_OK))
-		return req_fail(r, ERR_API, NULL, NULL);
-	for (int i = 0; i < n_pr; i++) {
-		struct inv_line *l = &lines[n_p + i];
-		memset(l, 0, sizeof(*l));
-		memcpy(l->id, "il_", 3);
-		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
-		l->amount = pr[i].amount;
-		l->discountable = pr[i].discountable;
-	}
-	qsort(lines, (size_t)(n_p + n_pr), sizeof(*lines), line_cmp);
-	for (int i = 0; period && i < s->n_items; i++) {
-		struct inv_line *l = &lines[n_p + n_pr + i];
-		memset(l, 0, sizeof(*l));
-		l->discountable = true;
-		l->product = s->items[i].pf.product;
-		if (!trial && __builtin_mul_overflow(s->items[i].pf.unit_amount,
-						     s->items[i].quantity, &l->amount))
-			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
-					"The invoice is too large.");
-	}
+	struct inv_line pl[SUB_ITEMS_MAX];
+	int n_period = period ? s->n_items : 0;
+	struct inv_line *lines;
+	int n;
+	if ((period && period_inv_lines(r, s, trial, pl) != 0) ||
+	    invoice_lines_plan(r, db, p, pr, n_pr, pl, n_period, &lines, &n) != 0)
+		return -1;
 	int64_t subtotal;
 	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, &subtotal, ret_total) != 0)
 		return -1;
@@ -1911,8 +1931,6 @@ static int update_fn(struct db *db, void *p)
 	return answer_sub(r, db, s->id);
 }
 
-static int parse_changes(struct req *r, struct sub_change *c);
-
 static int h_update(struct req *r)
 {
 	if (param_present(r, "items") || param_present(r, "proration_behavior") ||
@@ -1931,7 +1949,7 @@ static int h_update(struct req *r)
 					"Tender takes allow_incomplete or error_if_incomplete for "
 					"a change of items.");
 		param_int(r, "proration_date", &c->proration_date);
-		if (parse_changes(r, c) != 0)
+		if (subscription_changes_parse(r, "items", "items", c) != 0)
 			return -1;
 		return subscription_change(r, c);
 	}
@@ -2462,6 +2480,91 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	return payment_intents_invoice(r, &pv);
 }
 
+/* ---- previews (invoice_preview.c) ----
+ *
+ * A preview reads what the write would do and stops there: a change goes through
+ * change_read_fn (the same items, prices and prorations as the update), a renewal through the
+ * period arithmetic of renew_rows, and the invoice's lines through period_invoice_build, as the
+ * real invoice's are made. */
+
+int subscription_preview(struct req *r, struct db *db, const struct sub_preview_req *q,
+			 struct invoice_preview *ret)
+{
+	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	struct subscription *n = arena_alloc(&r->arena, sizeof(*n));
+	if (!x || !n)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	if (q->change) {
+		x->c = q->change;
+		if (change_read_fn(db, x) != 0)
+			return -1;
+	} else {
+		int rc = sub_load(r, db, q->subscription, true, &x->s);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "subscription", q->subscription, "subscription");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (billing_now(r, db, x->s.test_clock, &x->t) != 0)
+			return -1;
+	}
+	/* a cancellation is neither prorated nor invoiced (DELETE): nothing comes of it */
+	if (q->cancel_now)
+		return 1;
+	*n = x->s;
+	memset(ret, 0, sizeof(*ret));
+	bool now = q->change && x->invoice_now;
+	bool period = true;
+	const char *reason = "subscription_cycle";
+	if (now) {
+		/* the invoice the change makes at once: its prorations, and a new interval's
+		 * whole new period */
+		ret->t = x->t;
+		period = x->reset;
+		reason = "subscription_update";
+	} else {
+		bool cape = q->cancel_at_period_end < 0 ? n->cancel_at_period_end
+							: q->cancel_at_period_end == 1;
+		if (cape || !(str_eq(n->status, "active") || str_eq(n->status, "past_due") ||
+			      str_eq(n->status, "trialing")))
+			return 1;
+		/* the next period, as renew_rows starts it */
+		enum billing_interval iv;
+		if (billing_interval_parse(n->interval, &iv) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		ret->t = n->period_end;
+		n->period_start = n->period_end;
+		n->period_index++;
+		if (billing_period_end(n->anchor, iv, n->interval_count, n->period_index,
+				       &n->period_end) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (str_eq(n->status, "trialing"))
+			n->status = "active";
+	}
+	if (!q->recurring) {
+		if (invoice_items_pending(r, db, n->customer, n->currency, n->id, &ret->pending) !=
+		    0)
+			return -1;
+		/* the prorations' ids as a preview's lines show them: the same on every preview
+		 * (ii_tmp_, the subscription's, their order), after every stored item's */
+		const char *body = strchr(n->id, '_');
+		for (int k = 0; k < x->n_pr; k++)
+			snprintf(x->pr[k].id, sizeof(x->pr[k].id), "ii_tmp_%.40s_%02d",
+				 body ? body + 1 : n->id, k);
+		ret->pr = x->pr;
+		ret->n_pr = x->n_pr;
+	}
+	if (period_invoice_build(r, db, n, ret->t, q->invoice_id, reason, period ? 0 : -1, 0, true,
+				 &ret->in) != 0)
+		return -1;
+	ret->n_period = period ? n->n_items : 0;
+	ret->period = arena_alloc(&r->arena, SUB_ITEMS_MAX * sizeof(*ret->period));
+	if (!ret->period)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return period ? period_inv_lines(r, n, false, ret->period) : 0;
+}
+
 /* ---- resume ----
  *
  * POST /v1/subscriptions/{id}/resume bills a paused subscription again (only a trial that
@@ -2594,40 +2697,41 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 }
 
 /* items[n][id, price, quantity, metadata, deleted] of POST /v1/subscriptions/{id} */
-static int parse_changes(struct req *r, struct sub_change *c)
+int subscription_changes_parse(struct req *r, const char *param, const char *shown,
+			       struct sub_change *c)
 {
-	const struct form_node *items = param_node(r, "items");
+	const struct form_node *items = param_node(r, param);
 	int n = 0;
 	for (const struct form_node *x = items ? items->first_child : NULL; x; x = x->next) {
 		if (n == SUB_ITEMS_MAX)
-			return req_fail(r, ERR_PARAM_BAD, "items",
+			return req_fail(r, ERR_PARAM_BAD, shown,
 					"A subscription can have at most %d items.", SUB_ITEMS_MAX);
 		struct sub_item_change *ch = &c->ch[n];
 		memset(ch, 0, sizeof(*ch));
-		ch->shown = arena_printf(&r->arena, "items[%d]", n);
-		char path[64];
-		snprintf(path, sizeof(path), "items.%d.id", n);
+		ch->shown = arena_printf(&r->arena, "%s[%d]", shown, n);
+		char path[96];
+		snprintf(path, sizeof(path), "%s.%d.id", param, n);
 		const char *id = param_str(r, path);
 		ch->id = id && *id ? id : NULL;
-		snprintf(path, sizeof(path), "items.%d.price", n);
+		snprintf(path, sizeof(path), "%s.%d.price", param, n);
 		const char *price = param_str(r, path);
 		ch->price = price && *price ? price : NULL;
-		snprintf(path, sizeof(path), "items.%d.quantity", n);
+		snprintf(path, sizeof(path), "%s.%d.quantity", param, n);
 		if (param_int(r, path, &ch->quantity) == 1 &&
 		    (ch->quantity < 1 || ch->quantity > QUANTITY_MAX))
 			return req_fail(
-			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][quantity]", n),
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[quantity]", ch->shown),
 			    "Invalid quantity: must be between 1 and %d.", QUANTITY_MAX);
-		snprintf(path, sizeof(path), "items.%d.metadata", n);
+		snprintf(path, sizeof(path), "%s.%d.metadata", param, n);
 		if (param_present(r, path))
 			ch->metadata_path = arena_strdup(&r->arena, path);
-		snprintf(path, sizeof(path), "items.%d.deleted", n);
+		snprintf(path, sizeof(path), "%s.%d.deleted", param, n);
 		bool del = false;
 		if (param_bool(r, path, &del) == 1 && del) {
-			if (!ch->id)
-				return req_fail(r, ERR_PARAM_MISSING,
-						arena_printf(&r->arena, "items[%d][id]", n),
-						"items[%d][id]", n);
+			if (!ch->id) {
+				const char *idp = arena_printf(&r->arena, "%s[id]", ch->shown);
+				return req_fail(r, ERR_PARAM_MISSING, idp, "%s", idp);
+			}
 			ch->deleted = true;
 		}
 		n++;
@@ -3700,7 +3804,7 @@ static const struct param_spec pause_collection_children[] = {
     {"resumes_at", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec discount_children[] = {
+const struct param_spec subscription_discount_params[] = {
     {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
     {"discount", PT_STRING, 0, 255, NULL, NULL},
@@ -3709,7 +3813,7 @@ static const struct param_spec discount_children[] = {
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
-    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SUB_ITEMS_MAX, NULL, item_children},
@@ -3725,16 +3829,16 @@ static const struct param_spec create_params[] = {
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec change_item_children[] = {
+const struct param_spec subscription_change_item_params[] = {
     {"id", PT_STRING, 0, 255, NULL, NULL},  {"price", PT_STRING, 0, 255, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL}, {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"deleted", PT_BOOL, 0, 0, NULL, NULL}, {NULL, 0, 0, 0, NULL, NULL},
 };
-static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
-						  NULL};
+const char *const subscription_proration_behaviors[] = {"always_invoice", "create_prorations",
+							"none", NULL};
 static const struct param_spec update_params[] = {
-    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, change_item_children},
-    {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
+    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
+    {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
@@ -3744,7 +3848,7 @@ static const struct param_spec update_params[] = {
     {"cancellation_details", PT_OBJECT, 0, 0, NULL, cancellation_children},
     {"pause_collection", PT_OBJECT, PF_EMPTYABLE, 0, NULL, pause_collection_children},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
-    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -3755,7 +3859,7 @@ static const struct param_spec resume_anchor_children[] = {
 };
 static const struct param_spec resume_params[] = {
     {"billing_cycle_anchor", PT_OBJECT, 0, 0, NULL, resume_anchor_children},
-    {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
+    {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"resume_on_payment_attempt", "resume_on_payment_success", NULL}, NULL},

@@ -18,6 +18,9 @@ typedef int (*handler_fn)(struct req *r);
 /* a page without an API key that takes the rate limit of the merchant named by its first
  * path argument (checkout pages, where a card can be tried) */
 #define ROUTE_PAGE_LIMIT 0x10u
+/* a POST that only reads (an invoice preview): its Idempotency-Key is not looked up, claimed or
+ * saved, so that it writes nothing */
+#define ROUTE_READ_ONLY 0x20u
 
 struct route {
 	const char *method;

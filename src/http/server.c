@@ -481,7 +481,7 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 		return true;
 
 	const char *ik = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	if (is_post && ik && *ik && !(rt->flags & ROUTE_NO_AUTH)) {
+	if (is_post && ik && *ik && !(rt->flags & (ROUTE_NO_AUTH | ROUTE_READ_ONLY))) {
 		if (strlen(ik) > IDEMPOTENCY_KEY_MAX) {
 			req_fail(r, ERR_IDEMPOTENCY_KEY_TOO_LONG, NULL, NULL);
 			return true;

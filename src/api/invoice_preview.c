@@ -1,0 +1,433 @@
+/*
+ * Previews of an invoice to come: POST /v1/invoices/create_preview (stripe-node's
+ * invoices.createPreview) and the older GET /v1/invoices/upcoming and /v1/invoices/upcoming/lines,
+ * whose flat parameters (subscription_items, subscription_proration_behavior, …) name the same
+ * things as create_preview's subscription_details[…].
+ *
+ * What is previewed. With a subscription: the invoice it makes next (subscription_preview in
+ * subscriptions.c): its next period's lines at its renewal (or its trial's end), the customer's
+ * pending items that invoice takes, and, with subscription_details, the prorations the change
+ * would make, through the update's own read (change_read_fn): a preview and the update with the
+ * same proration_date give the same lines to the unit. A change that invoices at once
+ * (always_invoice, a new billing interval) previews that invoice. With a customer alone: its
+ * pending items of no subscription, as a one-off invoice that includes them would take them.
+ * Nothing to invoice is Stripe's 404 invoice_upcoming_none.
+ *
+ * Its discounts are those the real invoice would take at its time (the subscription's, else the
+ * customer's; `discounts` replaces them, '' removes them), computed by the same code as a real
+ * invoice's (invoice_lines_plan, then invoice_discounts_compute, the computation
+ * invoice_discounts_apply stores), and the customer's balance is shown as a draft shows it
+ * (starting_balance, amount_due as finalizing would apply it).
+ *
+ * A preview writes nothing: it runs in one read transaction, its POST is ROUTE_READ_ONLY (no
+ * idempotency record), new discounts get ids for the answer only, and no coupon is redeemed. Its
+ * id is `upcoming_in_…`, the form Stripe's newer previews have (the spec's id is a plain string,
+ * "always present unless the invoice is an upcoming invoice"; Tender gives one either way).
+ *
+ * subscription_details[cancel_now] (subscription_cancel_now) previews a cancellation now, which
+ * Tender neither prorates nor invoices: invoice_upcoming_none.
+ *
+ * Not taken (parameter_unknown): schedule / schedule_details, customer_details, invoice_items,
+ * subscription_details other than items, proration_behavior, proration_date,
+ * cancel_at_period_end and cancel_now (trial_end, billing_cycle_anchor, cancel_at, …),
+ * automatic_tax.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/billing_internal.h"
+#include "api/common.h"
+#include "core/str.h"
+#include "http/form.h"
+
+#define LINES_LIMIT_DEFAULT 10
+#define LINES_LIMIT_MAX 100
+
+/* The parameters' names on each endpoint. */
+struct preview_names {
+	const char *items, *items_shown, *proration_behavior, *proration_date,
+	    *cancel_at_period_end, *cancel_now;
+};
+static const struct preview_names NEW_NAMES = {"subscription_details.items",
+					       "subscription_details[items]",
+					       "subscription_details.proration_behavior",
+					       "subscription_details.proration_date",
+					       "subscription_details.cancel_at_period_end",
+					       "subscription_details.cancel_now"};
+static const struct preview_names OLD_NAMES = {"subscription_items",
+					       "subscription_items",
+					       "subscription_proration_behavior",
+					       "subscription_proration_date",
+					       "subscription_cancel_at_period_end",
+					       "subscription_cancel_now"};
+
+struct preview_ctx {
+	struct req *r;
+	const struct preview_names *names;
+	const char *customer, *subscription, *currency;
+	bool recurring;
+	struct sub_change *change; /* NULL: none asked */
+	int cancel_at_period_end;  /* -1: not asked */
+	bool cancel_now;
+	struct discount_spec spec;
+	struct invoice_preview p;
+	bool lines_only; /* GET …/upcoming/lines */
+};
+
+/* The lines of p with what discounts ds take, rendered whole into p->in (preview_lines,
+ * subtotal, total, discounts). 0, or -1 with r->err. */
+static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p,
+			 struct discount *ds, int n_ds)
+{
+	struct invoice *in = &p->in;
+	/* its discounts' ids: new ones (a preview's `discounts`) get one for the answer alone */
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int k = 0; k < n_ds; k++) {
+		if (!ds[k].id[0])
+			id_new(ds[k].id, "di_");
+		json_str(&j, ds[k].id);
+	}
+	json_arr_close(&j);
+	in->discounts = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	if (!in->discounts)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct inv_line *lines;
+	int n;
+	struct invoice_discounts_result res;
+	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
+			       &n) != 0 ||
+	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
+		return -1;
+	bool discounted = strcmp(res.total_discount_amounts, "[]") != 0;
+	buf_init(&b, 8u << 20);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int n_items = n - p->n_period, rc = 0;
+	/* its invoice items by id (the order planned), as a real invoice shows them */
+	for (int i = 0; rc == 0 && i < n_items; i++) {
+		struct invoice_item ii = {0};
+		const struct invoice_item *found = NULL;
+		for (int k = 0; k < p->n_pr && !found; k++)
+			if (strcmp(p->pr[k].id + 3, lines[i].id + 3) == 0)
+				found = &p->pr[k];
+		if (found) {
+			ii = *found;
+		} else {
+			char id[ID_MAX];
+			snprintf(id, sizeof(id), "ii_%s", lines[i].id + 3);
+			rc = invoice_item_load(r, db, id, &ii) == DB_OK ? 0 : -1;
+		}
+		if (rc != 0)
+			break;
+		ii.invoice = in->id;
+		rc = invoice_item_line_render(r, db, &ii, discounted, res.line_amounts[i], &j);
+	}
+	/* then its period's */
+	const char *items[SUB_ITEMS_MAX];
+	size_t lens[SUB_ITEMS_MAX];
+	int n_sub = invoice_lines_split(in->lines, items, lens, SUB_ITEMS_MAX);
+	for (int k = 0; rc == 0 && k < n_sub && n_items + k < n; k++)
+		rc = invoice_line_render_with_amounts(items[k], lens[k],
+						      res.line_amounts[n_items + k], &j);
+	json_arr_close(&j);
+	in->preview_lines = rc == 0 && !b.failed ? arena_strndup(&r->arena, b.data, b.len) : NULL;
+	buf_release(&b);
+	if (!in->preview_lines)
+		return req_fail(r, ERR_API, NULL, NULL);
+	in->total_discount_amounts = res.total_discount_amounts;
+	in->subtotal = res.subtotal;
+	in->total = res.total;
+	in->status = "draft";
+	in->number = NULL;
+	in->finalized_at = 0;
+	in->metadata = in->metadata ? in->metadata : "{}";
+	return 0;
+}
+
+static int upcoming_none(struct req *r, const char *customer)
+{
+	return req_fail(r, ERR_INVOICE_UPCOMING_NONE, NULL, "No upcoming invoices for customer: %s",
+			customer ? customer : "");
+}
+
+/* A subscription's preview: its invoice to come and the discounts it takes. */
+static int sub_preview(struct preview_ctx *x, struct db *db, struct discount *ds, int *n_ds)
+{
+	struct req *r = x->r;
+	struct sub_preview_req q = {
+	    .subscription = x->subscription,
+	    .change = x->change,
+	    .cancel_at_period_end = x->cancel_at_period_end,
+	    .cancel_now = x->cancel_now,
+	    .recurring = x->recurring,
+	};
+	char id[ID_MAX];
+	str_copy(id, sizeof(id), x->p.in.id);
+	q.invoice_id = id;
+	int rc = subscription_preview(r, db, &q, &x->p);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return upcoming_none(r, x->customer ? x->customer : x->p.in.customer);
+	struct invoice *in = &x->p.in;
+	if (x->customer && !str_eq(x->customer, in->customer))
+		return req_fail(r, ERR_PARAM_BAD, "subscription",
+				"The subscription %s is not one of customer %s's.", x->subscription,
+				x->customer);
+	if (x->currency && !str_eq(x->currency, in->currency))
+		return req_fail(r, ERR_PARAM_BAD, "currency",
+				"The subscription %s bills in %s, not %s.", x->subscription,
+				in->currency, x->currency);
+	/* a renewal waits an hour as a draft; a change's invoice is attempted at once */
+	in->auto_advance = true;
+	in->next_payment_attempt =
+	    str_eq(in->billing_reason, "subscription_cycle") ? x->p.t + INVOICE_DRAFT_WINDOW_S : 0;
+	if (x->spec.present) {
+		int64_t period_total = 0;
+		for (int i = 0; i < x->p.n_period; i++)
+			period_total += x->p.period[i].amount; /* each bounded: 20 lines */
+		return discounts_resolve(r, db, &x->spec, in->customer, in->currency, period_total,
+					 x->subscription, x->p.t, ds, n_ds);
+	}
+	return subscription_discounts(r, db, x->subscription, x->p.t, ds, n_ds) == DB_OK
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* A customer's preview: its pending items of no subscription, as a one-off invoice takes them. */
+static int customer_preview(struct preview_ctx *x, struct db *db, struct discount *ds, int *n_ds)
+{
+	struct req *r = x->r;
+	struct invoice *in = &x->p.in;
+	in->customer = x->customer;
+	int64_t now;
+	if (invoice_oneoff_head(r, db, x->currency, in, &now) != 0)
+		return -1;
+	x->p.t = now;
+	in->metadata = "{}";
+	if (!x->recurring &&
+	    invoice_items_pending(r, db, x->customer, in->currency, NULL, &x->p.pending) != 0)
+		return -1;
+	if (x->p.pending.n == 0)
+		return upcoming_none(r, x->customer);
+	if (x->spec.present)
+		return discounts_resolve(r, db, &x->spec, x->customer, in->currency,
+					 x->p.pending.sum, NULL, now, ds, n_ds);
+	int rc = customer_discount_get(r, db, x->customer, now, &ds[0]);
+	if (rc != DB_OK && rc != DB_NOTFOUND)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*n_ds = rc == DB_OK;
+	return 0;
+}
+
+/* GET …/upcoming/lines: a page of the preview's lines (limit, starting_after, ending_before
+ * by line id). */
+static int lines_page(struct req *r, const char *lines)
+{
+	int64_t limit = LINES_LIMIT_DEFAULT;
+	if (param_int(r, "limit", &limit) == 1 && (limit < 1 || limit > LINES_LIMIT_MAX))
+		return req_fail(r, ERR_LIST_LIMIT, "limit", "%lld", (long long)limit);
+	const char *after = param_str(r, "starting_after");
+	const char *before = param_str(r, "ending_before");
+	json_error_t e;
+	json_t *arr = json_loads(lines, 0, &e);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	size_t n = json_array_size(arr), from = 0, to = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(arr, i), "id"));
+		if (after && *after && id && strcmp(id, after) == 0)
+			from = i + 1;
+		if (before && *before && id && strcmp(id, before) == 0)
+			to = i;
+	}
+	/* ending_before pages backwards: the last `limit` before it */
+	if (before && *before && to > from && to - from > (size_t)limit)
+		from = to - (size_t)limit;
+	size_t end = from + (size_t)limit < to ? from + (size_t)limit : to;
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	int rc = 0;
+	for (size_t i = from; i < end && rc == 0; i++) {
+		char *s = json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s)
+			json_raw(j, s, strlen(s));
+		else
+			rc = -1;
+		free(s);
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", before && *before ? from > 0 : end < to);
+	json_kv_str(j, "url", "/v1/invoices/upcoming/lines");
+	json_obj_close(j);
+	json_decref(arr);
+	return rc == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int preview_fn(struct db *db, void *ctx)
+{
+	struct preview_ctx *x = ctx;
+	struct req *r = x->r;
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	if (!ds)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int n_ds = 0;
+	memset(&x->p, 0, sizeof(x->p));
+	id_new(x->p.in.id, "upcoming_in_");
+	if (x->customer) {
+		struct billing_customer bc;
+		if (billing_customer_get(r, db, x->customer, &bc) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!bc.found)
+			return req_fail_missing(r, "customer", x->customer, "customer");
+	}
+	int rc =
+	    x->subscription ? sub_preview(x, db, ds, &n_ds) : customer_preview(x, db, ds, &n_ds);
+	if (rc != 0 || preview_lines(r, db, &x->p, ds, n_ds) != 0)
+		return -1;
+	if (x->lines_only)
+		return lines_page(r, x->p.in.preview_lines);
+	/* an event's rendering: nothing to expand (its discounts may not exist) */
+	return invoice_render(r, db, &x->p.in, NULL, req_json(r)) == 0
+		   ? 0
+		   : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int preview(struct req *r, const struct preview_names *names, bool lines_only)
+{
+	struct preview_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->names = names;
+	x->lines_only = lines_only;
+	const char *v = param_str(r, "customer");
+	x->customer = v && *v ? v : NULL;
+	v = param_str(r, "subscription");
+	x->subscription = v && *v ? v : NULL;
+	v = param_str(r, "currency");
+	if (v && *v) {
+		char *cur = arena_strdup(&r->arena, v);
+		if (!cur)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (char *c = cur; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		x->currency = cur;
+	}
+	x->recurring = str_eq(param_str(r, "preview_mode"), "recurring");
+	if (!x->customer && !x->subscription)
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
+	bool changes = param_present(r, names->items) ||
+		       param_present(r, names->proration_behavior) ||
+		       param_present(r, names->proration_date);
+	if (changes && !x->subscription)
+		return req_fail(r, ERR_PARAM_BAD, "subscription",
+				"Tender previews changes of an existing subscription: name it in "
+				"`subscription`.");
+	if (changes) {
+		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+		if (!c)
+			return req_fail(r, ERR_API, NULL, NULL);
+		memset(c, 0, sizeof(*c));
+		c->subscription = x->subscription;
+		c->proration_behavior = param_str(r, names->proration_behavior);
+		param_int(r, names->proration_date, &c->proration_date);
+		if (subscription_changes_parse(r, names->items, names->items_shown, c) != 0)
+			return -1;
+		x->change = c;
+	}
+	bool cape = false;
+	x->cancel_at_period_end =
+	    param_bool(r, names->cancel_at_period_end, &cape) == 1 ? cape : -1;
+	if (param_bool(r, names->cancel_now, &x->cancel_now) == 1 && x->cancel_now &&
+	    !x->subscription)
+		return req_fail(r, ERR_PARAM_MISSING, "subscription", "subscription");
+	if (discount_spec_parse(r, "discounts", true, &x->spec) != 0)
+		return -1;
+	return req_read(r, preview_fn, x);
+}
+
+static int h_create_preview(struct req *r)
+{
+	return preview(r, &NEW_NAMES, false);
+}
+
+static int h_upcoming(struct req *r)
+{
+	return preview(r, &OLD_NAMES, false);
+}
+
+static int h_upcoming_lines(struct req *r)
+{
+	return preview(r, &OLD_NAMES, true);
+}
+
+static const struct param_spec sub_details_children[] = {
+    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
+    {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
+    {"proration_date", PT_INT, 0, 0, NULL, NULL},
+    {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
+    {"cancel_now", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec create_preview_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"subscription", PT_STRING, 0, 255, NULL, NULL},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
+    {"preview_mode", PT_ENUM, 0, 0, (const char *const[]){"next", "recurring", NULL}, NULL},
+    {"subscription_details", PT_OBJECT, 0, 0, NULL, sub_details_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* the older endpoint's flat names; its lines also page */
+#define UPCOMING_PARAMS                                                                            \
+	{"customer", PT_STRING, 0, 255, NULL, NULL},                                               \
+	    {"subscription", PT_STRING, 0, 255, NULL, NULL},                                       \
+	    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},                                           \
+	    {"discounts",  PT_OBJECT_ARRAY,                                                        \
+	     PF_EMPTYABLE, DISCOUNTS_MAX,                                                          \
+	     NULL,	   subscription_discount_params},                                          \
+	    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},                        \
+	    {"subscription_items",	     PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL,              \
+	     subscription_change_item_params},                                                     \
+	    {"subscription_proration_behavior", PT_ENUM, 0, 0,                                     \
+	     subscription_proration_behaviors,	NULL},                                             \
+	    {"subscription_proration_date", PT_INT, 0, 0, NULL, NULL},                             \
+	    {"subscription_cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},                      \
+	{                                                                                          \
+		"subscription_cancel_now", PT_BOOL, 0, 0, NULL, NULL                               \
+	}
+static const struct param_spec upcoming_params[] = {
+    UPCOMING_PARAMS,
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec upcoming_lines_params[] = {
+    UPCOMING_PARAMS,
+    {"limit", PT_INT, 0, 0, NULL, NULL},
+    {"starting_after", PT_STRING, 0, 255, NULL, NULL},
+    {"ending_before", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* before invoices_routes: these literal paths would otherwise be taken for invoice ids */
+const struct route invoice_preview_routes[] = {
+    {"POST", "/v1/invoices/create_preview", h_create_preview, create_preview_params,
+     ROUTE_READ_ONLY},
+    {"GET", "/v1/invoices/upcoming", h_upcoming, upcoming_params, 0},
+    {"GET", "/v1/invoices/upcoming/lines", h_upcoming_lines, upcoming_lines_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,383 @@
+'use strict';
+// Previews of an invoice to come, through stripe-node: invoices.createPreview (POST
+// /v1/invoices/create_preview) and the older GET /v1/invoices/upcoming and …/upcoming/lines
+// (rawRequest). A renewal's preview is compared with the renewal the test clock then makes, a
+// change's with the update made afterwards with the same proration_date, and previews are
+// checked to write nothing (invoices, events, invoice items, coupon redemptions, idempotency).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, storeSql } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
+
+let env;
+let stripe;
+let other;
+const DAY = 86400;
+const HOUR = 3600;
+const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1: a 31-day first period
+const P = 31 * DAY;
+const APR1 = T0 + P;
+const MAY1 = APR1 + 30 * DAY;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+const shape = (obj) => billingShape(obj, 'invoice');
+
+// the query string of a GET, brackets as stripe-node writes them
+function qs(params, prefix = '') {
+  const out = [];
+  for (const [k, v] of Object.entries(params)) {
+    const key = prefix ? `${prefix}[${k}]` : k;
+    if (v !== null && typeof v === 'object') out.push(qs(v, key));
+    else out.push(`${key}=${encodeURIComponent(v)}`);
+  }
+  return out.filter(Boolean).join('&');
+}
+
+const upcoming = (params, client = stripe) => client.rawRequest('GET', `/v1/invoices/upcoming?${qs(params)}`);
+const upcomingLines = (params, client = stripe) =>
+  client.rawRequest('GET', `/v1/invoices/upcoming/lines?${qs(params)}`);
+
+async function setup(frozen = T0) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+  const pm = 'pm_card_visa';
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, email: 'preview@example.com', payment_method: pm,
+    invoice_settings: { default_payment_method: pm },
+  });
+  return { clock, customer };
+}
+
+// Everything a preview could have written, to compare before and after.
+async function snapshot(customer, coupons = []) {
+  return {
+    invoices: (await stripe.invoices.list({ limit: 100 })).data.map((i) => i.id),
+    events: (await stripe.events.list({ limit: 100 })).data.map((e) => e.id),
+    items: (await stripe.invoiceItems.list({ customer, limit: 100 })).data.map((i) => [i.id, i.invoice, i.amount]),
+    coupons: await Promise.all(coupons.map(async (c) => (await stripe.coupons.retrieve(c)).times_redeemed)),
+    sub_discounts: (await stripe.subscriptions.list({ customer, status: 'all' })).data.map((s) => s.discounts),
+  };
+}
+
+// What the store holds, row counts and versions, on every shard: a preview changes none of it.
+const STORE_COUNTS = ['idempotency_keys', 'events', 'invoices', 'invoice_items', 'discounts',
+  'invoice_discount_amounts', 'customer_balance_transactions', 'subscriptions', 'subscription_items',
+  'payment_intents', 'customers', 'coupons', 'promotion_codes'].map((t) => `(SELECT COUNT(*) FROM ${t})`);
+const STORE_SUMS = [['version', 'subscriptions'], ['version', 'invoices'], ['times_redeemed', 'coupons']]
+  .map(([col, t]) => `(SELECT COALESCE(SUM(${col}), 0) FROM ${t})`);
+const storeState = () => storeSql(env.dataDir, `SELECT ${[...STORE_COUNTS, ...STORE_SUMS].join(" || ',' || ")}`);
+
+// Stripe's proration of one line (BigInt, independently of Tender): halves away from zero.
+function prorate(amount, remaining, period) {
+  const mag = BigInt(Math.abs(amount)) * BigInt(remaining);
+  const q = (2n * mag + BigInt(period)) / (2n * BigInt(period));
+  return amount < 0 ? -Number(q) : Number(q);
+}
+
+// a line as the comparison sees it: what it bills, not its id
+const lineKey = (l) => JSON.stringify([l.amount, l.description, l.period, l.quantity,
+  l.parent.type, l.discount_amounts.map((d) => d.amount), l.pricing.price_details && l.pricing.price_details.price]);
+
+let monthly;
+let pro;
+let product;
+
+test('a renewal preview: next period, a pending item, a coupon and the balance, as the renewal then bills them', async () => {
+  monthly = await stripe.prices.create({
+    currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Team' },
+  });
+  product = monthly.product;
+  pro = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product });
+  const { clock, customer } = await setup();
+  const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'forever' });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: monthly.id }], discounts: [{ coupon: coupon.id }],
+  });
+  assert.equal(sub.status, 'active');
+  const item = await stripe.invoiceItems.create({ customer: customer.id, amount: 1250, currency: 'usd', description: 'Setup' });
+  await stripe.customers.createBalanceTransaction(customer.id, { amount: -500, currency: 'usd' });
+  const before = await snapshot(customer.id, [coupon.id]);
+  const stored = storeState();
+
+  const prev = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  shape(prev);
+  assert.equal(prev.object, 'invoice');
+  assert.match(prev.id, /^upcoming_in_/);
+  assert.equal(prev.status, 'draft');
+  assert.equal(prev.number, null);
+  assert.equal(prev.billing_reason, 'subscription_cycle');
+  assert.equal(prev.subscription, sub.id);
+  assert.equal(prev.customer, customer.id);
+  assert.equal(prev.created, APR1);
+  assert.equal(prev.period_start, APR1);
+  assert.equal(prev.period_end, MAY1);
+  assert.equal(prev.lines.data.length, 2);
+  const [il, sl] = prev.lines.data;
+  assert.equal(il.parent.type, 'invoice_item_details');
+  assert.equal(il.parent.invoice_item_details.invoice_item, item.id);
+  assert.equal(il.amount, 1250);
+  assert.deepEqual(il.discount_amounts.map((d) => d.amount), [313]); // 25 % of 12.50, halves up
+  assert.equal(sl.parent.type, 'subscription_item_details');
+  assert.equal(sl.amount, 3000);
+  assert.deepEqual(sl.period, { start: APR1, end: MAY1 });
+  assert.deepEqual(sl.discount_amounts.map((d) => d.amount), [750]);
+  assert.equal(prev.subtotal, 4250);
+  assert.equal(prev.total, 4250 - 1063);
+  assert.deepEqual(prev.total_discount_amounts.map((d) => d.amount), [1063]);
+  assert.deepEqual(prev.discounts, sub.discounts);
+  assert.equal(prev.starting_balance, -500);
+  assert.equal(prev.amount_due, 4250 - 1063 - 500);
+  assert.deepEqual(await snapshot(customer.id, [coupon.id]), before, 'a preview writes nothing');
+  assert.deepEqual(storeState(), stored, 'the store is as it was');
+
+  // the older endpoint, and its lines paged
+  const old = await upcoming({ customer: customer.id, subscription: sub.id });
+  shape(old);
+  assert.deepEqual(old.lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  assert.equal(old.total, prev.total);
+  const page = await upcomingLines({ customer: customer.id, subscription: sub.id, limit: 1 });
+  assert.equal(page.object, 'list');
+  assert.equal(page.data.length, 1);
+  assert.equal(page.has_more, true);
+  assert.equal(page.data[0].amount, 1250);
+  const rest = await upcomingLines({ customer: customer.id, subscription: sub.id, limit: 1, starting_after: page.data[0].id });
+  assert.equal(rest.data.length, 1);
+  assert.equal(rest.has_more, false);
+  assert.equal(rest.data[0].amount, 3000);
+  // preview_mode=recurring: the period's lines alone
+  const rec = await stripe.invoices.createPreview({ subscription: sub.id, preview_mode: 'recurring' });
+  assert.deepEqual(rec.lines.data.map((l) => l.amount), [3000]);
+  assert.equal(rec.total, 2250);
+  // discounts='' : none; discounts given: those instead (not redeemed)
+  const bare = await stripe.invoices.createPreview({ subscription: sub.id, discounts: '' });
+  assert.equal(bare.total, 4250);
+  assert.deepEqual(bare.discounts, []);
+  const off = await stripe.coupons.create({ amount_off: 1000, currency: 'usd', duration: 'once' });
+  const other10 = await stripe.invoices.createPreview({ subscription: sub.id, discounts: [{ coupon: off.id }] });
+  assert.equal(other10.total, 3250);
+  assert.equal(other10.total_discount_amounts[0].amount, 1000);
+  assert.match(other10.discounts[0], /^di_/);
+  shape(other10);
+  assert.equal((await stripe.coupons.retrieve(off.id)).times_redeemed, 0);
+  const offStored = storeState();
+  await stripe.invoices.createPreview({ subscription: sub.id, discounts: [{ coupon: off.id }] });
+  await upcoming({ subscription: sub.id, coupon: off.id });
+  assert.deepEqual(storeState(), offStored, 'the store is as it was');
+  assert.notDeepEqual(offStored, stored); // (the coupon made in between shows)
+
+  // the renewal itself: the same lines, discounts and amount due
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const inv = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.status, 'paid');
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(lines.map(lineKey), prev.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'starting_balance', 'amount_due', 'period_start', 'period_end', 'created']) {
+    assert.equal(inv[k], prev[k], k);
+  }
+  assert.deepEqual(inv.discounts, prev.discounts);
+  assert.deepEqual(inv.total_discount_amounts, prev.total_discount_amounts);
+});
+
+test('a price change previewed with a proration_date: the update then makes the same prorations', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  const at = T0 + 10 * DAY - HOUR;
+  const before = await snapshot(customer.id);
+  const stored = storeState();
+  const prev = await stripe.invoices.createPreview({
+    customer: customer.id, subscription: sub.id,
+    subscription_details: { items: [{ id: si, price: pro.id }], proration_date: at },
+  });
+  shape(prev);
+  assert.equal(prev.billing_reason, 'subscription_cycle');
+  const pr = prev.lines.data.filter((l) => l.parent.type === 'invoice_item_details');
+  assert.ok(pr.every((l) => l.parent.invoice_item_details.proration));
+  const rem = APR1 - at;
+  assert.deepEqual(pr.map((l) => l.amount).sort((a, b) => a - b), [prorate(-3000, rem, P), prorate(5000, rem, P)]);
+  const period = prev.lines.data.filter((l) => l.parent.type === 'subscription_item_details');
+  assert.deepEqual(period.map((l) => [l.amount, l.pricing.price_details.price]), [[5000, pro.id]]);
+  assert.equal(prev.total, 5000 + prorate(-3000, rem, P) + prorate(5000, rem, P));
+  // the older endpoint's flat names: the same
+  const old = await upcoming({
+    subscription: sub.id, subscription_items: [{ id: si, price: pro.id }], subscription_proration_date: at,
+  });
+  assert.deepEqual(old.lines.data.map(lineKey), prev.lines.data.map(lineKey));
+  // a preview's lines keep their ids from one preview to the next: they page, one at a time
+  const flat = { subscription: sub.id, subscription_items: [{ id: si, price: pro.id }], subscription_proration_date: at };
+  assert.deepEqual(old.lines.data.map((l) => l.id), (await upcoming(flat)).lines.data.map((l) => l.id));
+  const paged = [];
+  let page = await upcomingLines({ ...flat, limit: 1 });
+  for (let i = 0; i < 5; i++) {
+    paged.push(...page.data);
+    if (!page.has_more) break;
+    page = await upcomingLines({ ...flat, limit: 1, starting_after: page.data[0].id });
+  }
+  assert.deepEqual(paged.map((l) => l.id), old.lines.data.map((l) => l.id));
+  const back = await upcomingLines({ ...flat, limit: 2, ending_before: paged[2].id });
+  assert.deepEqual(back.data.map((l) => l.id), paged.slice(0, 2).map((l) => l.id));
+  assert.equal(back.has_more, false);
+  // always_invoice: the invoice the change makes at once, its prorations alone
+  const now = await stripe.invoices.createPreview({
+    subscription: sub.id,
+    subscription_details: { items: [{ id: si, price: pro.id }], proration_date: at, proration_behavior: 'always_invoice' },
+  });
+  shape(now);
+  assert.equal(now.billing_reason, 'subscription_update');
+  assert.deepEqual(now.lines.data.map(lineKey), pr.map(lineKey));
+  // none: the next period at the new price, no prorations
+  const none = await stripe.invoices.createPreview({
+    subscription: sub.id, subscription_details: { items: [{ id: si, quantity: 2 }], proration_behavior: 'none' },
+  });
+  assert.deepEqual(none.lines.data.map((l) => l.amount), [6000]);
+  assert.deepEqual(await snapshot(customer.id), before, 'previews write nothing');
+  assert.deepEqual(storeState(), stored, 'the store is as it was');
+
+  // the update with the same proration_date: the same prorations, to the unit
+  await stripe.subscriptions.update(sub.id, { items: [{ id: si, price: pro.id }], proration_date: at });
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  const asLine = (x) => JSON.stringify([x.amount, x.description, x.period, x.quantity]);
+  assert.deepEqual(pending.map(asLine).sort(), pr.map(asLine).sort());
+  // and the next preview now shows those stored items, the same again
+  const after = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.deepEqual(after.lines.data.map((l) => l.amount), prev.lines.data.map((l) => l.amount));
+  assert.equal(after.total, prev.total);
+});
+
+test('an invoice made at once (always_invoice, a new interval): previewed as the update then makes it', async () => {
+  const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, product });
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  const item = await stripe.invoiceItems.create({ customer: customer.id, amount: 400, currency: 'usd' });
+  await clockAdvance(stripe, clock, T0 + 5 * DAY);
+  const at = T0 + 5 * DAY - 2 * HOUR;
+  const stored = storeState();
+  const change = { items: [{ id: si, price: pro.id }], proration_behavior: 'always_invoice', proration_date: at };
+  const prev = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: change });
+  shape(prev);
+  assert.equal(prev.billing_reason, 'subscription_update');
+  assert.equal(prev.lines.data.length, 3); // the pending item and the two prorations
+  const upd = await stripe.subscriptions.update(sub.id, { ...change, expand: ['latest_invoice'] });
+  const inv = upd.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_update');
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 100 })).data;
+  assert.deepEqual(lines.map(lineKey), prev.lines.data.map(lineKey));
+  for (const k of ['subtotal', 'total', 'amount_due', 'starting_balance']) assert.equal(inv[k], prev[k], k);
+  assert.ok(lines.some((l) => l.parent.type === 'invoice_item_details' && l.parent.invoice_item_details.invoice_item === item.id));
+  assert.notDeepEqual(storeState(), stored);
+
+  // a new interval: a new period from now, its year invoiced in full with the unused month credited
+  const later = storeState();
+  const yprev = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { items: [{ id: si, price: yearly.id }] } });
+  shape(yprev);
+  assert.deepEqual(storeState(), later);
+  assert.equal(yprev.billing_reason, 'subscription_update');
+  const T5 = T0 + 5 * DAY;
+  assert.deepEqual([yprev.period_start, yprev.period_end], [T5, Date.UTC(2026, 2, 6) / 1000]);
+  const ylines = yprev.lines.data;
+  assert.deepEqual(ylines.filter((l) => l.parent.type === 'subscription_item_details').map((l) => l.amount), [30000]);
+  assert.deepEqual(ylines.filter((l) => l.parent.type === 'invoice_item_details').map((l) => l.amount), [prorate(-5000, APR1 - T5, P)]);
+  const yupd = await stripe.subscriptions.update(sub.id, { items: [{ id: si, price: yearly.id }], expand: ['latest_invoice'] });
+  const yinv = yupd.latest_invoice;
+  const yl = (await stripe.invoices.listLineItems(yinv.id, { limit: 100 })).data;
+  assert.deepEqual(yl.map((l) => l.amount), ylines.map((l) => l.amount));
+  for (const k of ['subtotal', 'total', 'amount_due', 'period_start', 'period_end']) assert.equal(yinv[k], yprev[k], k);
+});
+
+test('a customer alone: its pending items; nothing to invoice is invoice_upcoming_none', async () => {
+  const { customer } = await setup();
+  await assert.rejects(stripe.invoices.createPreview({ customer: customer.id }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  await assert.rejects(upcoming({ customer: customer.id }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  const a = await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const b = await stripe.invoiceItems.create({ customer: customer.id, amount: 300, currency: 'usd', discountable: false });
+  const coupon = await stripe.coupons.create({ percent_off: 10, duration: 'once' });
+  await stripe.customers.update(customer.id, { coupon: coupon.id });
+  const times = (await stripe.coupons.retrieve(coupon.id)).times_redeemed;
+  const before = await snapshot(customer.id, [coupon.id]);
+  const prev = await stripe.invoices.createPreview({ customer: customer.id });
+  shape(prev);
+  assert.equal(prev.billing_reason, 'manual');
+  assert.equal(prev.subscription, null);
+  assert.deepEqual(prev.lines.data.map((l) => l.parent.invoice_item_details.invoice_item), [a.id, b.id]);
+  assert.equal(prev.subtotal, 1000);
+  assert.equal(prev.total, 1000 - 70); // the customer's 10 %, on the discountable item alone
+  assert.equal((await stripe.coupons.retrieve(coupon.id)).times_redeemed, times);
+  assert.deepEqual(await snapshot(customer.id, [coupon.id]), before);
+  // a subscription that ends at its period's end, or is canceled, invoices nothing more
+  const { customer: c2 } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: c2.id, items: [{ price: monthly.id }], cancel_at_period_end: true });
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  await stripe.subscriptions.update(sub.id, { cancel_at_period_end: false });
+  const ok = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.equal(ok.total, 3000);
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_at_period_end: true } }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  // canceled now: Tender neither prorates nor invoices a cancellation
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { cancel_now: true } }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_cancel_now: true }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+  assert.equal((await upcoming({ subscription: sub.id, subscription_cancel_now: false })).total, 3000);
+  // a trial: the first paid period, at the trial's end
+  const trial = await stripe.subscriptions.create({ customer: c2.id, items: [{ price: pro.id }], trial_period_days: 14 });
+  const tp = await stripe.invoices.createPreview({ subscription: trial.id });
+  shape(tp);
+  assert.equal(tp.created, T0 + 14 * DAY);
+  assert.deepEqual([tp.period_start, tp.period_end], [T0 + 14 * DAY, T0 + 14 * DAY + 31 * DAY]);
+  assert.deepEqual(tp.lines.data.map((l) => l.amount), [5000]);
+  await stripe.subscriptions.cancel(sub.id);
+  await assert.rejects(stripe.invoices.createPreview({ subscription: sub.id }),
+    (e) => e.statusCode === 404 && e.code === 'invoice_upcoming_none');
+});
+
+test("another merchant's objects are 404; unknown and wrong parameters are 400; nothing is kept for a key", async () => {
+  const { customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  await assert.rejects(other.invoices.createPreview({ subscription: sub.id }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'subscription');
+  await assert.rejects(other.invoices.createPreview({ customer: customer.id }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing' && e.param === 'customer');
+  await assert.rejects(upcoming({ subscription: sub.id }, other),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  for (const params of [
+    { subscription: sub.id, subscription_details: { trial_end: 'now' } },
+    { subscription: sub.id, subscription_details: { cancel_at: T0 + 40 * DAY } },
+    { subscription: sub.id, schedule: 'sub_sched_x' },
+    { customer: customer.id, customer_details: { tax_exempt: 'none' } },
+    { customer: customer.id, invoice_items: [{ amount: 100, currency: 'usd' }] },
+  ]) {
+    await assert.rejects(stripe.invoices.createPreview(params),
+      (e) => e.statusCode === 400 && e.code === 'parameter_unknown', JSON.stringify(params));
+  }
+  await assert.rejects(upcoming({ subscription: sub.id, subscription_trial_end: 'now' }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  await assert.rejects(stripe.invoices.createPreview({}),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing');
+  const { customer: c2 } = await setup();
+  await assert.rejects(stripe.invoices.createPreview({ customer: c2.id, subscription: sub.id }),
+    (e) => e.statusCode === 400 && e.param === 'subscription');
+  await assert.rejects(stripe.invoices.createPreview({
+    subscription: sub.id, subscription_details: { items: [{ id: sub.items.data[0].id, quantity: 2 }], proration_date: T0 - 5 },
+  }), (e) => e.statusCode === 400 && e.param === 'proration_date');
+  await assert.rejects(stripe.invoices.createPreview({
+    subscription: sub.id, subscription_details: { items: [{ id: 'si_nope', quantity: 2 }] },
+  }), (e) => e.statusCode === 404 && e.param === 'subscription_details[items][0][id]');
+  // a POST that only reads: its key keeps nothing (other parameters with it are not refused)
+  const k = { idempotencyKey: `preview-${Date.now()}` };
+  const one = await stripe.invoices.createPreview({ subscription: sub.id }, k);
+  const two = await stripe.invoices.createPreview({ subscription: sub.id, preview_mode: 'recurring' }, k);
+  assert.equal(one.total, two.total);
+  assert.notEqual(one.id, two.id);
+});
