@@ -660,6 +660,8 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	out->access = acc;
 	out->risk_probability = risk.scored ? risk.p : -1;
 	count_decision(out, m.pm.brand, risk.scored);
+	if (!verify && out->decision.approved && !out->needs_3ds)
+		metrics_payment_approved(currency, amount);
 	str_copy(out->pm_id, sizeof(out->pm_id), m.pm.id);
 	str_copy(out->customer, sizeof(out->customer), m.pm.customer);
 	struct payment_card *c = &out->card;

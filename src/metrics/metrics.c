@@ -152,6 +152,8 @@ static struct family authorizations = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static struct family declines = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static struct family fraud_decisions = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static struct family events = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static struct family approved_payments = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static struct family approved_amounts = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- HTTP ---- */
 
@@ -278,6 +280,14 @@ void metrics_authorization(const char *brand, const char *outcome, const char *d
 	family_inc(&authorizations, key, 1);
 	if (decline_code && *decline_code)
 		family_inc(&declines, decline_code, 1);
+}
+
+void metrics_payment_approved(const char *currency, int64_t amount_minor)
+{
+	if (!currency || !*currency || amount_minor < 0)
+		return;
+	family_inc(&approved_payments, currency, 1);
+	family_inc(&approved_amounts, currency, (uint64_t)amount_minor);
 }
 
 void metrics_fraud_score(int64_t duration_ns)
@@ -525,6 +535,15 @@ static void render_payments(struct buf *b)
 	render_family(b, &authorizations, "tender_card_authorizations_total", "brand", "outcome");
 	head(b, "tender_card_declines_total", "counter", "Declined cards, by decline code.");
 	render_family(b, &declines, "tender_card_declines_total", "decline_code", NULL);
+	head(b, "tender_card_approved_payments_total", "counter",
+	     "Approved card payments (not checks without an amount), by currency.");
+	render_family(b, &approved_payments, "tender_card_approved_payments_total", "currency",
+		      NULL);
+	head(b, "tender_card_approved_amount_minor_total", "counter",
+	     "What approved card payments were for, in the currency's minor units (cents, yen, "
+	     "fils), by currency: with the count above, the average transaction value.");
+	render_family(b, &approved_amounts, "tender_card_approved_amount_minor_total", "currency",
+		      NULL);
 	head(b, "tender_fraud_decisions_total", "counter",
 	     "Radar's decisions on scored payments: allow, review (3-D Secure) or block.");
 	render_family(b, &fraud_decisions, "tender_fraud_decisions_total", "action", NULL);

@@ -51,6 +51,10 @@ void metrics_http(const struct route *rt, const char *method, int status, int er
 /* The acquirer's answer to a card: brand ("visa", …), outcome ("approved", "declined",
  * "blocked", "requires_action", "error") and, for a decline, its code ("" or NULL: none). */
 void metrics_authorization(const char *brand, const char *outcome, const char *decline_code);
+/* An approved card payment's amount (minor units of currency), for the design's average
+ * transaction value and revenue dashboards: tender_card_approved_amount_minor_total and
+ * tender_card_approved_payments_total by currency. */
+void metrics_payment_approved(const char *currency, int64_t amount_minor);
 /* One fraud score: the model's time, and what the decision was ("allow", "review", "block"). */
 void metrics_fraud_score(int64_t duration_ns);
 void metrics_fraud_decision(const char *action);

@@ -67,7 +67,11 @@ test('payments, declines, blocks, 3-D Secure and refunds count exactly; the expo
   const tds = await stripe.paymentIntents.create({ amount: 2400, currency: 'usd', payment_method: 'pm_card_threeDSecure2Required', confirm: true, return_url: 'https://example.com/back' });
   assert.equal(tds.status, 'requires_action');
   await stripe.refunds.create({ payment_intent: ok.id, amount: 500 });
-  const s1 = await scrape();
+  // a request is counted when libmicrohttpd reports it complete, just after its answer went out
+  const s1 = await waitFor(async () => {
+    const m = await scrape();
+    return delta(s0, m, reqs('/v1/refunds', 'POST', '200')) === 1 && m;
+  }, 'the refund counted', 5000);
 
   assert.equal(delta(s0, s1, auth('visa', 'approved')), 1);
   assert.equal(delta(s0, s1, auth('mastercard', 'approved')), 1);
@@ -79,6 +83,10 @@ test('payments, declines, blocks, 3-D Secure and refunds count exactly; the expo
   assert.equal(delta(s0, s1, 'tender_fraud_decisions_total{action="review"}'), 1);
   assert.equal(delta(s0, s1, 'tender_fraud_decisions_total{action="allow"}'), 3);
   assert.equal(delta(s0, s1, 'tender_fraud_score_duration_seconds_count'), 5);
+  // the two approved payments, by currency: 20.00 + 21.00 usd (the declined, blocked and 3-D
+  // Secure ones moved nothing)
+  assert.equal(delta(s0, s1, 'tender_card_approved_payments_total{currency="usd"}'), 2);
+  assert.equal(delta(s0, s1, 'tender_card_approved_amount_minor_total{currency="usd"}'), 4100);
   // events, counted once committed
   assert.equal(delta(s0, s1, ev('charge.succeeded')), 2);
   assert.equal(delta(s0, s1, ev('charge.failed')), 2);
@@ -114,7 +122,10 @@ test('idempotency: a replay, a key reused with other parameters', async () => {
   assert.equal(a.id, b.id);
   await assert.rejects(stripe.paymentIntents.create({ amount: 1600, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, { idempotencyKey: key }),
     (e) => e.statusCode === 400 && e.type === 'StripeIdempotencyError');
-  const s1 = await scrape();
+  const s1 = await waitFor(async () => {
+    const m = await scrape();
+    return delta(s0, m, idem('mismatch')) === 1 && m;
+  }, 'the last request counted', 5000);
   assert.equal(delta(s0, s1, idem('executed')), 1);
   assert.equal(delta(s0, s1, idem('replayed')), 1);
   assert.equal(delta(s0, s1, idem('mismatch')), 1);
@@ -163,8 +174,7 @@ test('only the metrics listener serves them, and only at GET /metrics', async ()
   // an unmatched path counts under "(unmatched)", not under its own (unbounded) label
   const before = s.get(reqs('(unmatched)', 'GET', '404')) || 0;
   await request({ port: env.port, path: '/v1/no_such_thing/abc', key: env.merchant.secret_key });
-  const after = (await scrape()).get(reqs('(unmatched)', 'GET', '404'));
-  assert.equal(after, before + 1);
+  await waitFor(async () => (await scrape()).get(reqs('(unmatched)', 'GET', '404')) === before + 1, 'the unmatched request counted', 5000);
 });
 
 test('rate-limited requests are counted', async () => {
@@ -180,7 +190,10 @@ test('rate-limited requests are counted', async () => {
     }
   }
   assert.ok(refused >= 3, `refused ${refused}`);
-  const m = parse(await scrapeText(e2.server.metricsPort));
+  const m = await waitFor(async () => {
+    const x = parse(await scrapeText(e2.server.metricsPort));
+    return x.get('tender_rate_limited_total') === refused && x;
+  }, 'the refusals counted', 5000);
   assert.equal(m.get('tender_rate_limited_total'), refused);
   assert.equal(m.get('tender_api_errors_total{error="rate_limit",type="invalid_request_error",code="rate_limit"}'), refused);
 });

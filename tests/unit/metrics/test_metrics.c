@@ -88,6 +88,10 @@ Test(metrics, authorizations_declines_and_events_by_label)
 	metrics_authorization(NULL, NULL, NULL);
 	char types[2][METRICS_EVENT_TYPE_MAX] = {"charge.succeeded", "we\"ird\\type"};
 	metrics_events_committed((const char(*)[METRICS_EVENT_TYPE_MAX])types, 2);
+	metrics_payment_approved("jpy", 1000);
+	metrics_payment_approved("jpy", 250);
+	metrics_payment_approved("", 5);
+	metrics_payment_approved("usd", -1);
 	metrics_fraud_score(7000);   /* 7 µs */
 	metrics_fraud_score(150000); /* 150 µs */
 	struct buf b;
@@ -97,6 +101,9 @@ Test(metrics, authorizations_declines_and_events_by_label)
 	has(t, "tender_card_authorizations_total{brand=\"unknown\",outcome=\"error\"} 1\n");
 	has(t, "tender_card_declines_total{decline_code=\"insufficient_funds\"} 1\n");
 	has(t, "tender_events_total{type=\"charge.succeeded\"} 1\n");
+	has(t, "tender_card_approved_payments_total{currency=\"jpy\"} 2\n");
+	has(t, "tender_card_approved_amount_minor_total{currency=\"jpy\"} 1250\n");
+	cr_assert_null(strstr(t, "tender_card_approved_payments_total{currency=\"usd\"}"));
 	/* label values escape quotes and backslashes */
 	has(t, "tender_events_total{type=\"we\\\"ird\\\\type\"} 1\n");
 	has(t, "tender_fraud_score_duration_seconds_bucket{le=\"0.00001\"} 1\n");
