@@ -300,10 +300,16 @@ void metrics_fraud_decision(const char *action)
 	family_inc(&fraud_decisions, action ? action : "allow", 1);
 }
 
-void metrics_events_committed(const char (*types)[METRICS_EVENT_TYPE_MAX], size_t n)
+struct metrics_counter *metrics_event_counter(const char *type)
+{
+	const char *key = type && *type && strlen(type) < METRICS_EVENT_TYPE_MAX ? type : "other";
+	return (struct metrics_counter *)family_get(&events, key);
+}
+
+void metrics_events_count(struct metrics_counter *const *counters, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		family_inc(&events, types[i][0] ? types[i] : "other", 1);
+		inc(counters[i] ? (counter *)counters[i] : &labels_dropped, 1);
 }
 
 void metrics_store_write(int64_t duration_us, int rc)

@@ -58,8 +58,13 @@ void metrics_payment_approved(const char *currency, int64_t amount_minor);
 /* One fraud score: the model's time, and what the decision was ("allow", "review", "block"). */
 void metrics_fraud_score(int64_t duration_ns);
 void metrics_fraud_decision(const char *action);
-/* Event types of a transaction that committed (n entries of METRICS_EVENT_TYPE_MAX bytes). */
-void metrics_events_committed(const char (*types)[METRICS_EVENT_TYPE_MAX], size_t n);
+/* The counter of events of `type` (tender_events_total{type}; a type of
+ * METRICS_EVENT_TYPE_MAX bytes or more counts as "other"), found when an event is appended and
+ * bumped by metrics_events_count once its transaction has committed. NULL when the label set is
+ * full (metrics_events_count then counts it as dropped). */
+struct metrics_counter;
+struct metrics_counter *metrics_event_counter(const char *type);
+void metrics_events_count(struct metrics_counter *const *counters, size_t n);
 /* A store write from the call to its answer; rc is store_write's result. */
 void metrics_store_write(int64_t duration_us, int rc);
 /* One WAL fsync of the embedded store. */

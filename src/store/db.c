@@ -144,9 +144,10 @@ struct counter {
 struct db_counters {
 	struct counter *v;
 	size_t len, cap;
-	/* the event types the transaction appended (db_tally_event), and their count at the last
-	 * db_counters_mark: a job's rollback takes its events out of the tally with its counters */
-	char (*tally)[METRICS_EVENT_TYPE_MAX];
+	/* the metrics counters of the events the transaction appended (db_tally_event), and their
+	 * count at the last db_counters_mark: a job's rollback takes its events out of the tally
+	 * with its counters */
+	struct metrics_counter **tally;
 	size_t tally_len, tally_cap, tally_mark;
 };
 #define TALLY_MAX 4096
@@ -279,10 +280,9 @@ void db_counters_discard(struct db *db)
 void db_tally_event(struct db *db, const char *type)
 {
 	struct db_counters *b = db->counters;
-	char one[1][METRICS_EVENT_TYPE_MAX];
+	struct metrics_counter *c = metrics_event_counter(type);
 	if (!b) {
-		str_copy(one[0], sizeof(one[0]), type);
-		metrics_events_committed((const char(*)[METRICS_EVENT_TYPE_MAX])one, 1);
+		metrics_events_count(&c, 1);
 		return;
 	}
 	if (b->tally_len == b->tally_cap) {
@@ -294,12 +294,7 @@ void db_tally_event(struct db *db, const char *type)
 		b->tally = t;
 		b->tally_cap = cap;
 	}
-	/* a type too long for the tally counts as "other" */
-	if (strlen(type) >= METRICS_EVENT_TYPE_MAX)
-		b->tally[b->tally_len][0] = '\0';
-	else
-		str_copy(b->tally[b->tally_len], METRICS_EVENT_TYPE_MAX, type);
-	b->tally_len++;
+	b->tally[b->tally_len++] = c;
 }
 
 void db_tally_publish(struct db *db)
@@ -307,7 +302,7 @@ void db_tally_publish(struct db *db)
 	struct db_counters *b = db->counters;
 	if (!b || b->tally_len == 0)
 		return;
-	metrics_events_committed((const char(*)[METRICS_EVENT_TYPE_MAX])b->tally, b->tally_len);
+	metrics_events_count(b->tally, b->tally_len);
 	b->tally_len = b->tally_mark = 0;
 }
 

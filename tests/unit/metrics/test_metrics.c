@@ -86,8 +86,10 @@ Test(metrics, authorizations_declines_and_events_by_label)
 	metrics_authorization("visa", "approved", "");
 	metrics_authorization("amex", "declined", "insufficient_funds");
 	metrics_authorization(NULL, NULL, NULL);
-	char types[2][METRICS_EVENT_TYPE_MAX] = {"charge.succeeded", "we\"ird\\type"};
-	metrics_events_committed((const char(*)[METRICS_EVENT_TYPE_MAX])types, 2);
+	struct metrics_counter *c[3] = {metrics_event_counter("charge.succeeded"),
+					metrics_event_counter("we\"ird\\type"),
+					metrics_event_counter("")};
+	metrics_events_count(c, 3);
 	metrics_payment_approved("jpy", 1000);
 	metrics_payment_approved("jpy", 250);
 	metrics_payment_approved("", 5);
@@ -106,6 +108,7 @@ Test(metrics, authorizations_declines_and_events_by_label)
 	cr_assert_null(strstr(t, "tender_card_approved_payments_total{currency=\"usd\"}"));
 	/* label values escape quotes and backslashes */
 	has(t, "tender_events_total{type=\"we\\\"ird\\\\type\"} 1\n");
+	has(t, "tender_events_total{type=\"other\"} 1\n");
 	has(t, "tender_fraud_score_duration_seconds_bucket{le=\"0.00001\"} 1\n");
 	has(t, "tender_fraud_score_duration_seconds_bucket{le=\"0.0002\"} 2\n");
 	has(t, "tender_fraud_score_duration_seconds_sum 0.000157\n");
