@@ -1247,11 +1247,9 @@ static int draft_discounts_set(struct req *r, struct db *db, struct invoice *in,
 /* A one-off invoice: a draft of the customer's pending items (include) or of none (exclude,
  * Stripe's default), in the currency asked for, else the customer's, else its oldest pending
  * item's, else usd. It is charged once finalized and paid (POST …/finalize, …/pay). */
-static int create_fn(struct db *db, void *p)
+int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const char *currency,
+			 bool include, const struct discount_spec *spec)
 {
-	struct create_ctx *c = p;
-	struct req *r = c->r;
-	struct invoice *in = &c->in;
 	struct billing_customer bc;
 	if (billing_customer_get(r, db, in->customer, &bc) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1260,7 +1258,7 @@ static int create_fn(struct db *db, void *p)
 	int64_t now;
 	if (billing_now(r, db, bc.test_clock, &now) != 0)
 		return -1;
-	const char *cur = param_str(r, "currency");
+	const char *cur = currency;
 	if (!cur || !*cur)
 		cur = bc.currency;
 	if (!cur || !*cur) {
@@ -1273,7 +1271,8 @@ static int create_fn(struct db *db, void *p)
 		db_reset(st);
 	}
 	str_copy(in->currency, sizeof(in->currency), cur && *cur ? cur : "usd");
-	id_new_at(in->id, "in_", now);
+	if (!in->id[0])
+		id_new_at(in->id, "in_", now);
 	in->created = now;
 	in->version = 1;
 	in->status = "draft";
@@ -1287,13 +1286,13 @@ static int create_fn(struct db *db, void *p)
 	in->subtotal = in->total = 0;
 	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe */
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
-	if (c->include) {
+	if (include) {
 		struct pending_items pi;
 		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
 	}
-	if (!c->spec.present) {
+	if (!spec->present) {
 		/* none asked for: it inherits its customer's discount (Stripe: `discounts` not
 		 * specified; '' avoids it) */
 		struct discount d;
@@ -1305,13 +1304,20 @@ static int create_fn(struct db *db, void *p)
 		if (!in->discounts)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (draft_discounts_set(r, db, in, &c->spec, now) != 0)
+	if (draft_discounts_set(r, db, in, spec, now) != 0)
 		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (invoice_emit(r, db, in, "invoice.created") != 0)
+	return invoice_emit(r, db, in, "invoice.created");
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	if (invoice_draft_create(c->r, db, &c->in, param_str(c->r, "currency"), c->include,
+				 &c->spec) != 0)
 		return -1;
-	return answer_invoice(r, db, in->id);
+	return answer_invoice(c->r, db, c->in.id);
 }
 
 static int h_create(struct req *r)
