@@ -1016,6 +1016,7 @@ struct accept_ctx {
 	int n;
 	struct qline lines[QUOTE_LINES_MAX];
 	char invoice_id[ID_MAX];
+	int64_t now; /* the quote's time (its customer's test clock's) when it was read */
 	struct sub_for_schedule sx;
 };
 
@@ -1038,6 +1039,7 @@ static int accept_read_fn(struct db *db, void *p)
 	if (load_or_404(r, db, c->id, &c->q) != 0 ||
 	    billing_now(r, db, c->q.test_clock, &now) != 0 || accept_check(r, &c->q, now) != 0)
 		return -1;
+	c->now = now;
 	if (lines_parse(r, c->q.line_items, c->lines, &c->n) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c->recurring = c->n > 0 && c->lines[0].recurring;
@@ -1178,13 +1180,14 @@ static int h_accept(struct req *r)
 	struct sub_for_schedule *x = &c->sx;
 	x->customer = q->customer;
 	x->metadata = q->sub_metadata;
+	x->description = q->sub_description;
 	x->n_items = c->n;
 	for (int i = 0; i < c->n && i < SUB_ITEMS_MAX; i++) {
 		x->items[i].price = c->lines[i].price;
 		x->items[i].quantity = c->lines[i].quantity;
 	}
 	if (q->sub_trial_days > 0)
-		x->trial_end = r->now + q->sub_trial_days * 86400;
+		x->trial_end = c->now + q->sub_trial_days * 86400;
 	if (spec_from_json(r, q->discounts_spec, &x->discounts) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	x->before = accept_sub_before;

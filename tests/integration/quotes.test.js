@@ -125,7 +125,7 @@ test('recurring lines: accepted into a subscription whose first invoice is paid;
     customer: cus.id,
     line_items: [{ price: monthly.id, quantity: 2 }, { price: monthly2.id }],
     discounts: [{ coupon: fiver.id }],
-    subscription_data: { metadata: { plan: 'team' } },
+    subscription_data: { metadata: { plan: 'team' }, description: 'Team plan' },
   });
   quoteShape(q);
   // 2 × 2000 + 300 = 4300, 500 off spread in proportion: 4300 − 500 = 3800
@@ -150,6 +150,8 @@ test('recurring lines: accepted into a subscription whose first invoice is paid;
   assert.equal(sub.status, 'active');
   assert.equal(sub.customer, cus.id);
   assert.equal(sub.metadata.plan, 'team');
+  assert.equal(sub.description, 'Team plan');
+  assert.equal(acc.subscription_data.description, 'Team plan');
   assert.equal(sub.items.data.length, 2);
   const inv = await stripe.invoices.retrieve(acc.invoice);
   assert.equal(inv.status, 'paid');
@@ -169,6 +171,21 @@ test('a trial: nothing upfront, the subscription trialing', async () => {
   const acc = await stripe.quotes.accept(q.id);
   const sub = await stripe.subscriptions.retrieve(acc.subscription);
   assert.equal(sub.status, 'trialing');
+});
+
+test('a promotion code: redeemed by the invoice the acceptance makes, not before', async () => {
+  const cus = await customerWithCard();
+  const coupon = await stripe.coupons.create({ amount_off: 300, currency: 'usd', duration: 'once' });
+  const promo = await stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code: 'QUOTE300' });
+  const q = await stripe.quotes.create({ customer: cus.id, line_items: [{ price: once.id }], discounts: [{ promotion_code: promo.id }] });
+  assert.equal(q.amount_total, 700);
+  await stripe.quotes.finalizeQuote(q.id);
+  assert.equal((await stripe.promotionCodes.retrieve(promo.id)).times_redeemed, 0);
+  const acc = await stripe.quotes.accept(q.id);
+  const inv = await stripe.invoices.retrieve(acc.invoice);
+  assert.equal(inv.total, 700);
+  assert.deepEqual(inv.discounts, acc.discounts);
+  assert.equal((await stripe.promotionCodes.retrieve(promo.id)).times_redeemed, 1);
 });
 
 test('refusals: mixed lines, send_invoice, another currency, unknown customer', async () => {
