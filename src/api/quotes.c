@@ -1313,11 +1313,20 @@ static int h_list(struct req *r)
 
 /* ---- the scheduler: draft and open quotes past expires_at are canceled ---- */
 
-const char QUOTES_EXPIRE_DUE_SQL[] = "SELECT 1 FROM quotes WHERE status IN ('draft', 'open')"
-				     " AND expires_at <= $1 LIMIT 1";
-static const char SQL_DUE[] = "SELECT merchant_id, id FROM quotes WHERE"
-			      " status IN ('draft', 'open') AND expires_at <= $1"
-			      " ORDER BY expires_at LIMIT $2";
+/* a test-clock customer's quote expires on the clock's time: once an advance has taken the
+ * clock's frozen_time to its expires_at */
+#define QUOTES_DUE_REAL                                                                            \
+	"SELECT merchant_id, id, expires_at FROM quotes WHERE status IN ('draft', 'open')"         \
+	" AND test_clock IS NULL AND expires_at <= $1"
+#define QUOTES_DUE_CLOCK                                                                           \
+	"SELECT q.merchant_id, q.id, q.expires_at FROM quotes q JOIN test_clocks c"                \
+	" ON c.merchant_id = q.merchant_id AND c.id = q.test_clock"                                \
+	" WHERE q.status IN ('draft', 'open') AND q.test_clock IS NOT NULL"                        \
+	" AND q.expires_at <= c.frozen_time"
+const char QUOTES_EXPIRE_DUE_SQL[] = "SELECT 1 FROM (" QUOTES_DUE_REAL " UNION ALL " QUOTES_DUE_CLOCK
+				     ") AS x LIMIT 1";
+static const char SQL_DUE[] = "SELECT merchant_id, id FROM (" QUOTES_DUE_REAL
+			      " UNION ALL " QUOTES_DUE_CLOCK ") AS x ORDER BY expires_at LIMIT $2";
 
 struct expire_ctx {
 	int64_t now;

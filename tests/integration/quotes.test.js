@@ -9,7 +9,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll } = require('./helpers');
-const { billingShape } = require('./billing_helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -253,4 +253,26 @@ test('expiry: an open quote past expires_at is canceled by the scheduler', async
   assert.equal(got.status, 'canceled');
   assert.equal(got.status_transitions.canceled_at, now + 2);
   assert.deepEqual(await eventsOf(q.id), ['quote.created', 'quote.finalized', 'quote.canceled']);
+});
+
+test("a test-clock customer's quote expires on the clock's time", async () => {
+  const start = Math.floor(Date.now() / 1000) - 60 * 86400;
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+  const cus = await stripe.customers.create({ test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const q = await stripe.quotes.create({ customer: cus.id, line_items: [{ price: once.id }] });
+  assert.equal(q.created, start);
+  assert.equal(q.test_clock, clock.id);
+  assert.equal(q.expires_at, start + 30 * 86400); // already past in real time
+  await stripe.quotes.finalizeQuote(q.id);
+  await new Promise((r) => setTimeout(r, 1200)); // a couple of scheduler ticks
+  assert.equal((await stripe.quotes.retrieve(q.id)).status, 'open');
+  await clockAdvance(stripe, clock, start + 31 * 86400);
+  let got;
+  for (let i = 0; i < 100; i++) {
+    got = await stripe.quotes.retrieve(q.id);
+    if (got.status !== 'open') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(got.status, 'canceled');
+  assert.equal(got.status_transitions.canceled_at, start + 30 * 86400);
 });

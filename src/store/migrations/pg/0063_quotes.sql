@@ -37,3 +37,5 @@ CREATE TABLE quotes (
 );
 CREATE INDEX quotes_customer ON quotes (merchant_id, customer, id);
 CREATE INDEX quotes_expiry ON quotes (status, expires_at);
+-- a test-clock customer's quotes expire on the clock's time (api/quotes.c)
+CREATE INDEX quotes_clock ON quotes (status, test_clock) WHERE test_clock IS NOT NULL;
