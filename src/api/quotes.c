@@ -1323,8 +1323,8 @@ static int h_list(struct req *r)
 	" ON c.merchant_id = q.merchant_id AND c.id = q.test_clock"                                \
 	" WHERE q.status IN ('draft', 'open') AND q.test_clock IS NOT NULL"                        \
 	" AND q.expires_at <= c.frozen_time"
-const char QUOTES_EXPIRE_DUE_SQL[] = "SELECT 1 FROM (" QUOTES_DUE_REAL " UNION ALL " QUOTES_DUE_CLOCK
-				     ") AS x LIMIT 1";
+const char QUOTES_EXPIRE_DUE_SQL[] =
+    "SELECT 1 FROM (" QUOTES_DUE_REAL " UNION ALL " QUOTES_DUE_CLOCK ") AS x LIMIT 1";
 static const char SQL_DUE[] = "SELECT merchant_id, id FROM (" QUOTES_DUE_REAL
 			      " UNION ALL " QUOTES_DUE_CLOCK ") AS x ORDER BY expires_at LIMIT $2";
 
