@@ -28,6 +28,7 @@
  * takes only `forever` coupons, as Stripe's does (a `once` or `repeating` one ends).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -259,9 +260,49 @@ static void total_details(struct json *j, int64_t discount)
 	json_obj_close(j);
 }
 
-static void quote_render(struct req *r, const struct quote *q, struct json *j)
+/* Renders q; with expand, the includable line_items and computed.upfront.line_items that the
+ * request's expand[] asks for (events expand nothing). 0, or -1 with r->err. */
+static int lines_list(struct req *r, struct db *db, const struct quote *q, bool upfront, bool paged,
+		      struct json *j);
+static int computed_render(struct req *r, struct db *db, const struct quote *q, struct json *j)
 {
-	(void)r;
+	if (!req_expand_has(r, "computed.upfront.line_items")) {
+		json_kv_raw_or_null(j, "computed", q->computed);
+		return 0;
+	}
+	json_error_t e;
+	json_t *c = json_loads(q->computed, 0, &e);
+	json_t *up = json_object_get(c, "upfront");
+	char *rec = c ? json_dumps(json_object_get(c, "recurring"), JSON_ENCODE_ANY) : NULL;
+	char *td = up ? json_dumps(json_object_get(up, "total_details"), 0) : NULL;
+	int rc = 0;
+	if (!rec || !td) {
+		rc = req_fail(r, ERR_API, NULL, NULL);
+		goto out;
+	}
+	json_key(j, "computed");
+	json_obj_open(j);
+	json_kv_raw(j, "recurring", rec, strlen(rec));
+	json_key(j, "upfront");
+	json_obj_open(j);
+	json_kv_int(j, "amount_subtotal",
+		    json_integer_value(json_object_get(up, "amount_subtotal")));
+	json_kv_int(j, "amount_total", json_integer_value(json_object_get(up, "amount_total")));
+	json_key(j, "line_items");
+	rc = lines_list(r, db, q, true, false, j);
+	json_kv_raw(j, "total_details", td, strlen(td));
+	json_obj_close(j);
+	json_obj_close(j);
+out:
+	free(rec);
+	free(td);
+	json_decref(c);
+	return rc;
+}
+
+static int quote_render(struct req *r, struct db *db, const struct quote *q, bool expand,
+			struct json *j)
+{
 	json_obj_open(j);
 	json_kv_str(j, "id", q->id);
 	json_kv_str(j, "object", "quote");
@@ -276,7 +317,12 @@ static void quote_render(struct req *r, const struct quote *q, struct json *j)
 	json_kv_null(j, "status");
 	json_obj_close(j);
 	json_kv_str(j, "collection_method", "charge_automatically");
-	json_kv_raw_or_null(j, "computed", q->computed);
+	if (expand) {
+		if (computed_render(r, db, q, j) != 0)
+			return -1;
+	} else {
+		json_kv_raw_or_null(j, "computed", q->computed);
+	}
 	json_kv_int(j, "created", q->created);
 	json_kv_str(j, "currency", q->currency);
 	json_kv_str(j, "customer", q->customer);
@@ -294,6 +340,11 @@ static void quote_render(struct req *r, const struct quote *q, struct json *j)
 	json_obj_open(j);
 	json_kv_null(j, "days_until_due");
 	json_obj_close(j);
+	if (expand && req_expand_has(r, "line_items")) {
+		json_key(j, "line_items");
+		if (lines_list(r, db, q, false, false, j) != 0)
+			return -1;
+	}
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw_or_null(j, "metadata", q->metadata);
 	json_kv_str_or_null(j, "number", q->number);
@@ -331,6 +382,7 @@ static void quote_render(struct req *r, const struct quote *q, struct json *j)
 	total_details(j, q->amount_subtotal - q->amount_total);
 	json_kv_null(j, "transfer_data");
 	json_obj_close(j);
+	return 0;
 }
 
 /* Appends event `type` with q as its object; with answer, that JSON is the request's answer
@@ -342,8 +394,7 @@ static int quote_emit(struct req *r, struct db *db, const struct quote *q, const
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	quote_render(r, q, &j);
-	int rc = -1;
+	quote_render(r, db, q, false, &j);
 	char ev[ID_MAX];
 	const char *js = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
 	size_t len = b.len;
@@ -357,8 +408,12 @@ static int quote_emit(struct req *r, struct db *db, const struct quote *q, const
 		return -1;
 	if (event_append(db, r->merchant_id, &o, type, q->id, js, len, NULL, now, ev) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	rc = answer ? req_answer_event(r, ev, js, len) : 0;
-	return rc;
+	if (!answer)
+		return 0;
+	/* the event's object is the answer, unless expand[] asks for more of it */
+	if (req_expand_has(r, "line_items") || req_expand_has(r, "computed.upfront.line_items"))
+		return quote_render(r, db, q, true, req_json(r));
+	return req_answer_event(r, ev, js, len);
 }
 
 /* ---- pricing ---- */
@@ -850,8 +905,7 @@ static int retrieve_fn(struct db *db, void *p)
 	struct write_ctx *w = p;
 	if (load_or_404(w->r, db, w->id, &w->q) != 0)
 		return -1;
-	quote_render(w->r, &w->q, req_json(w->r));
-	return 0;
+	return quote_render(w->r, db, &w->q, true, req_json(w->r));
 }
 
 static int h_retrieve(struct req *r)
@@ -891,8 +945,7 @@ static int update_fn(struct db *db, void *p)
 	}
 	if (quote_price(r, db, q, now) != 0 || quote_save(r, db, r->merchant_id, q, "draft") != 0)
 		return -1;
-	quote_render(r, q, req_json(r));
-	return 0;
+	return quote_render(r, db, q, true, req_json(r));
 }
 
 static int h_update(struct req *r)
@@ -1198,31 +1251,46 @@ static int h_accept(struct req *r)
 
 /* ---- line items, list ---- */
 
-static int line_items_fn(struct db *db, void *p)
+/* The quote's lines as a list of Stripe's `item` objects (upfront: as its first invoice
+ * charges them); paged by limit and starting_after / ending_before (a line's id) when the
+ * request is the list itself (paged). 0, or -1 with r->err. */
+static int lines_list(struct req *r, struct db *db, const struct quote *q, bool upfront, bool paged,
+		      struct json *j)
 {
-	struct write_ctx *w = p;
-	struct req *r = w->r;
-	if (load_or_404(r, db, w->id, &w->q) != 0)
-		return -1;
-	bool upfront = str_eq(r->route->pattern, "/v1/quotes/{id}/computed_upfront_line_items");
-	struct qline *lines = arena_alloc(&r->arena, QUOTE_LINES_MAX * sizeof(*lines));
-	int n = 0;
 	json_error_t e;
-	json_t *arr = json_loads(w->q.line_items, 0, &e);
-	if (!lines || !json_is_array(arr)) {
+	json_t *arr = json_loads(q->line_items, 0, &e);
+	if (!json_is_array(arr)) {
 		json_decref(arr);
 		return req_fail(r, ERR_API, NULL, NULL);
 	}
-	struct json *j = req_json(r);
+	int64_t limit = 10;
+	const char *after = paged ? param_str(r, "starting_after") : NULL;
+	const char *before = paged ? param_str(r, "ending_before") : NULL;
+	if (!paged || param_int(r, "limit", &limit) != 1)
+		limit = paged ? 10 : QUOTE_LINES_MAX;
+	/* the window [from, to) of the lines, in their order */
+	size_t n = json_array_size(arr), from = 0, to = n;
+	for (size_t k = 0; k < n; k++) {
+		const char *id = json_string_value(json_object_get(json_array_get(arr, k), "id"));
+		if (after && *after && id && str_eq(id, after))
+			from = k + 1;
+		if (before && *before && id && str_eq(id, before))
+			to = k;
+	}
+	if (before && *before && to - from > (size_t)limit && to >= from)
+		from = to - (size_t)limit;
+	bool has_more = false;
+	if (to > from && to - from > (size_t)limit) {
+		to = from + (size_t)limit;
+		has_more = true;
+	}
 	json_obj_open(j);
 	json_kv_str(j, "object", "list");
 	json_key(j, "data");
 	json_arr_open(j);
-	size_t i;
-	json_t *v;
 	int rc = DB_OK;
-	json_array_foreach(arr, i, v)
-	{
+	for (size_t k = from; k < to && rc == DB_OK; k++) {
+		json_t *v = json_array_get(arr, k);
 		int64_t amount =
 		    json_integer_value(json_object_get(v, upfront ? "upfront_amount" : "amount"));
 		int64_t disc = json_integer_value(
@@ -1234,26 +1302,33 @@ static int line_items_fn(struct db *db, void *p)
 		json_kv_int(j, "amount_subtotal", amount);
 		json_kv_int(j, "amount_tax", 0);
 		json_kv_int(j, "amount_total", amount - disc);
-		json_kv_str(j, "currency", w->q.currency);
+		json_kv_str(j, "currency", q->currency);
 		json_kv_str(j, "description", json_string_value(json_object_get(v, "description")));
 		json_key(j, "price");
 		rc = price_render_id(r, db, json_string_value(json_object_get(v, "price")), j);
-		if (rc != DB_OK)
-			break;
 		json_kv_int(j, "quantity", json_integer_value(json_object_get(v, "quantity")));
 		json_obj_close(j);
-		n++;
 	}
 	json_decref(arr);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	json_arr_close(j);
-	json_kv_bool(j, "has_more", false);
+	json_kv_bool(j, "has_more", has_more);
 	json_kv_str(j, "url",
-		    arena_printf(&r->arena, "/v1/quotes/%s/%s", w->q.id,
+		    arena_printf(&r->arena, "/v1/quotes/%s/%s", q->id,
 				 upfront ? "computed_upfront_line_items" : "line_items"));
 	json_obj_close(j);
 	return 0;
+}
+
+static int line_items_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	if (load_or_404(r, db, w->id, &w->q) != 0)
+		return -1;
+	bool upfront = str_eq(r->route->pattern, "/v1/quotes/{id}/computed_upfront_line_items");
+	return lines_list(r, db, &w->q, upfront, true, req_json(r));
 }
 
 static int h_line_items(struct req *r)
@@ -1291,8 +1366,8 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	(void)ctx;
 	struct quote q;
 	int rc = quote_load(r, db, r->merchant_id, id, &q);
-	if (rc == DB_OK)
-		quote_render(r, &q, j);
+	if (rc == DB_OK && quote_render(r, db, &q, true, j) != 0)
+		return DB_ERR;
 	return rc;
 }
 

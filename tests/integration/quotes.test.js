@@ -74,6 +74,21 @@ test('one-time lines with a coupon: computed by hand, finalized, accepted into a
   const up = await stripe.quotes.listComputedUpfrontLineItems(q.id);
   assert.equal(up.data.length, 2);
   assert.equal(up.data[0].price.id, once.id);
+  // paged, and every page auto-paginated
+  const page = await stripe.quotes.listLineItems(q.id, { limit: 1 });
+  assert.equal(page.has_more, true);
+  const rest = await stripe.quotes.listLineItems(q.id, { limit: 1, starting_after: page.data[0].id });
+  assert.deepEqual(rest.data.map((l) => l.id), [lines.data[1].id]);
+  assert.equal(rest.has_more, false);
+  const walked = [];
+  for await (const l of stripe.quotes.listLineItems(q.id, { limit: 1 })) walked.push(l.id);
+  assert.deepEqual(walked, lines.data.map((l) => l.id));
+  // the includable lists, expanded
+  const x = await stripe.quotes.retrieve(q.id, { expand: ['line_items', 'computed.upfront.line_items'] });
+  quoteShape(x);
+  assert.deepEqual(x.line_items.data.map((l) => l.id), lines.data.map((l) => l.id));
+  assert.equal(x.computed.upfront.line_items.data.length, 2);
+  assert.equal(x.computed.upfront.amount_total, 2925);
 
   // a draft takes updates
   const upd = await stripe.quotes.update(q.id, { line_items: [{ price: once.id, quantity: 2 }], description: 'Two days' });
