@@ -156,10 +156,15 @@ test('recurring lines: accepted into a subscription whose first invoice is paid;
   assert.deepEqual(lines.data.map((l) => l.amount_discount), [465, 35]);
 
   await stripe.quotes.finalizeQuote(q.id);
-  const acc = await stripe.quotes.accept(q.id);
+  const key = `accept-${q.id}`;
+  const acc = await stripe.quotes.accept(q.id, {}, { idempotencyKey: key });
   quoteShape(acc);
   assert.equal(acc.status, 'accepted');
   assert.ok(acc.subscription.startsWith('sub_'));
+  const again = await stripe.quotes.accept(q.id, {}, { idempotencyKey: key });
+  assert.equal(again.subscription, acc.subscription);
+  assert.equal((await stripe.subscriptions.list({ customer: cus.id })).data.length, 1);
+  assert.equal((await stripe.paymentIntents.list({ customer: cus.id })).data.length, 1);
   assert.ok(acc.invoice.startsWith('in_'));
   const sub = await stripe.subscriptions.retrieve(acc.subscription);
   assert.equal(sub.status, 'active');
