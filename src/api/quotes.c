@@ -130,7 +130,7 @@ static const char SQL_UPDATE[] =
     " metadata = $18, amount_subtotal = $19, amount_total = $20, computed = $21,"
     " finalized_at = $22, accepted_at = $23, canceled_at = $24, invoice = $25,"
     " subscription = $26, test_clock = $27 WHERE merchant_id = $1 AND id = $2 AND status = $28"
-    " AND $3 = $3";
+    " AND created = $3";
 
 static int64_t col_or0(struct db_stmt *st, int c)
 {
@@ -1347,7 +1347,8 @@ static int h_pdf(struct req *r)
 static const char SQL_CURSOR[] = "SELECT created FROM quotes WHERE merchant_id = $1 AND id = $2";
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM quotes WHERE merchant_id = $1 AND id > $2 AND id < $3"                     \
-	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR status = $6)"
+	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR status = $6)"                       \
+	" AND ($7 IS NULL OR test_clock = $7)"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
@@ -1358,6 +1359,8 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 	const char *s = param_str(r, "status");
 	db_bind_text(st, first, c && *c ? c : NULL, -1);
 	db_bind_text(st, first + 1, s && *s ? s : NULL, -1);
+	const char *t = param_str(r, "test_clock");
+	db_bind_text(st, first + 2, t && *t ? t : NULL, -1);
 	return 0;
 }
 
@@ -1521,6 +1524,7 @@ static const struct param_spec finalize_params[] = {
 };
 static const struct param_spec list_params[] = {
     {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"test_clock", PT_STRING, 0, 255, NULL, NULL},
     {"status", PT_ENUM, 0, 0, (const char *const[]){"accepted", "canceled", "draft", "open", NULL},
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},

@@ -284,6 +284,7 @@ test("a test-clock customer's quote expires on the clock's time", async () => {
   assert.equal(q.test_clock, clock.id);
   assert.equal(q.expires_at, start + 30 * 86400); // already past in real time
   await stripe.quotes.finalizeQuote(q.id);
+  assert.deepEqual((await stripe.quotes.list({ test_clock: clock.id })).data.map((x) => x.id), [q.id]);
   await new Promise((r) => setTimeout(r, 1200)); // a couple of scheduler ticks
   assert.equal((await stripe.quotes.retrieve(q.id)).status, 'open');
   await clockAdvance(stripe, clock, start + 31 * 86400);
