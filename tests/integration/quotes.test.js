@@ -8,7 +8,7 @@
 // checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll } = require('./helpers');
+const { startTender, stopAll, tender } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
 let env;
@@ -296,4 +296,8 @@ test("a test-clock customer's quote expires on the clock's time", async () => {
   }
   assert.equal(got.status, 'canceled');
   assert.equal(got.status_transitions.canceled_at, start + 30 * 86400);
+});
+
+test('tender verify passes: the money the accepted quotes moved adds up', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
