@@ -474,4 +474,21 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
  * prorate or invoice on cancellation (subscriptions and their schedules). 0 or -1 with r->err. */
 int subscription_cancel_proration_refuse(struct req *r);
 
+/* ---- quotes (quotes.c) and what they ask of invoices.c ---- */
+
+/* Inside a write: a one-off draft invoice of in->customer (POST /v1/invoices' create, whose
+ * answer it does not render): in->id (kept when set, else made), currency (NULL: the
+ * customer's, else its oldest pending item's, else usd), include: the customer's pending items
+ * taken, spec: its discounts (not present: the customer's own discount), in->auto_advance,
+ * description and metadata as the caller set them; invoice.created. 0, or -1 with r->err. */
+int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const char *currency,
+			 bool include, const struct discount_spec *spec);
+/* What coupons (in order, each on what the previous left) take off n lines of amounts (each of
+ * product products[i], NULL: none): percentages per line, amounts off spread
+ * (billing_discount_lines), only on lines of products a coupon applies to. ret_line_discounts
+ * (n entries) and the total. 0, or -1 on bad input (n above 20, an amount out of range). */
+int quote_discount_lines(const int64_t *amounts, const char *const *products, int n,
+			 const struct coupon *coupons, int n_coupons, int64_t *ret_line_discounts,
+			 int64_t *ret_total_discount);
+
 #endif

@@ -1260,7 +1260,8 @@ int invoice_oneoff_head(struct req *r, struct db *db, const char *cur, struct in
 		db_reset(st);
 	}
 	str_copy(in->currency, sizeof(in->currency), cur && *cur ? cur : "usd");
-	id_new_at(in->id, "in_", now);
+	if (!in->id[0]) /* a quote's acceptance names its invoice before making it */
+		id_new_at(in->id, "in_", now);
 	in->created = now;
 	in->version = 1;
 	in->status = "draft";
@@ -1301,23 +1302,21 @@ static int draft_discounts_set(struct req *r, struct db *db, struct invoice *in,
 /* A one-off invoice: a draft of the customer's pending items (include) or of none (exclude,
  * Stripe's default), in the currency asked for, else the customer's, else its oldest pending
  * item's, else usd. It is charged once finalized and paid (POST …/finalize, …/pay). */
-static int create_fn(struct db *db, void *p)
+int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const char *currency,
+			 bool include, const struct discount_spec *spec)
 {
-	struct create_ctx *c = p;
-	struct req *r = c->r;
-	struct invoice *in = &c->in;
 	int64_t now;
-	if (invoice_oneoff_head(r, db, param_str(r, "currency"), in, &now) != 0)
+	if (invoice_oneoff_head(r, db, currency, in, &now) != 0)
 		return -1;
 	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe */
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
-	if (c->include) {
+	if (include) {
 		struct pending_items pi;
 		if (invoice_items_pending(r, db, in->customer, in->currency, NULL, &pi) != 0 ||
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
 	}
-	if (!c->spec.present) {
+	if (!spec->present) {
 		/* none asked for: it inherits its customer's discount (Stripe: `discounts` not
 		 * specified; '' avoids it) */
 		struct discount d;
@@ -1329,13 +1328,20 @@ static int create_fn(struct db *db, void *p)
 		if (!in->discounts)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (draft_discounts_set(r, db, in, &c->spec, now) != 0)
+	if (draft_discounts_set(r, db, in, spec, now) != 0)
 		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (invoice_emit(r, db, in, "invoice.created") != 0)
+	return invoice_emit(r, db, in, "invoice.created");
+}
+
+static int create_fn(struct db *db, void *p)
+{
+	struct create_ctx *c = p;
+	if (invoice_draft_create(c->r, db, &c->in, param_str(c->r, "currency"), c->include,
+				 &c->spec) != 0)
 		return -1;
-	return answer_invoice(r, db, in->id);
+	return answer_invoice(c->r, db, c->in.id);
 }
 
 static int h_create(struct req *r)

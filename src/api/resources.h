@@ -44,6 +44,7 @@ extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route promotion_codes_routes[];
 extern const struct route billing_portal_routes[];
+extern const struct route quotes_routes[];
 extern const struct route credit_notes_routes[];
 
 /* One object by id, for a balance transaction's expanded `source`: DB_OK, DB_NOTFOUND or < 0.
@@ -78,6 +79,9 @@ extern const char REFUNDS_SETTLE_DUE_SQL[]; /* its probe for the scheduler */
 /* Scheduler step: expires open Checkout Sessions past expires_at (checkout.c). */
 int checkout_expire_tick(struct store *s, int64_t now);
 extern const char CHECKOUT_EXPIRE_DUE_SQL[];
+/* Scheduler step: cancels draft and open quotes past expires_at (quotes.c). */
+int quotes_expire_tick(struct store *s, int64_t now);
+extern const char QUOTES_EXPIRE_DUE_SQL[];
 /* Scheduler step: pays pending payouts whose arrival_date has come (payouts.c). */
 int payouts_settle_tick(struct store *s, int64_t now);
 extern const char PAYOUTS_DUE_SQL[];

@@ -42,5 +42,6 @@ const struct route *const api_route_tables[] = {
     promotion_codes_routes,
     billing_portal_routes,
     credit_notes_routes,
+    quotes_routes,
     NULL,
 };

@@ -20,6 +20,7 @@
  * pay later instead of a refusal). */
 struct sub_for_schedule {
 	const char *customer, *pm, *metadata;
+	const char *description; /* NULL: none (a quote's subscription_data[description]) */
 	int n_items;
 	struct {
 		const char *price;

@@ -1537,6 +1537,7 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->customer = x->customer;
 	s->trial_missing_pm = "create_invoice";
 	s->metadata = x->metadata ? x->metadata : "{}";
+	s->description = x->description;
 	for (int i = 0; i < x->n_items && i < SUB_ITEMS_MAX; i++) {
 		struct sub_item *it = &s->items[i];
 		memset(it, 0, sizeof(*it));

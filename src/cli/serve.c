@@ -37,6 +37,7 @@ static const struct scheduler_job scheduler_jobs[] = {
     {"refunds_settle", refunds_settle_tick, REFUNDS_SETTLE_DUE_SQL, NULL},
     {"payouts", payouts_settle_tick, PAYOUTS_DUE_SQL, NULL},
     {"checkout_expire", checkout_expire_tick, CHECKOUT_EXPIRE_DUE_SQL, NULL},
+    {"quotes_expire", quotes_expire_tick, QUOTES_EXPIRE_DUE_SQL, NULL},
     {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL, NULL},
     {"subscriptions", subscriptions_tick, SUBSCRIPTIONS_DUE_SQL, NULL},
     {"idempotency_prune", scheduler_prune_idempotency, NULL, scheduler_prune_due},

@@ -1,0 +1,1545 @@
+/*
+ * /v1/quotes — Stripe's quotes: a price offered to a customer (draft, editable), finalized
+ * (open, numbered, until expires_at), then accepted or canceled.
+ *
+ * A quote is priced when it is written (create, update, finalize): its lines' prices are read
+ * and its discounts checked as a redemption would check them (discounts_resolve), and what
+ * they come to is stored with it (its lines with their amounts, `computed`, the totals), so a
+ * read shows what was offered even when a price or coupon changes later. Nothing is redeemed
+ * until it is accepted.
+ *
+ * Acceptance makes what the quote offered through the same functions the API's own creates
+ * use, in the write that accepts it (the quote is guarded on `open` there, so two accepts make
+ * one thing):
+ * - one-time lines only: a one-off invoice (invoice_draft_create, as POST /v1/invoices), its
+ *   lines invoice items of the quote's prices, the quote's discounts the invoice's; a draft
+ *   with auto_advance, finalized and charged to the customer's default card an hour later by
+ *   the scheduler (or by POST /v1/invoices/{id}/finalize and …/pay at once), as Stripe does;
+ * - recurring lines only: a subscription (subscription_create_for_schedule, the create behind
+ *   POST /v1/subscriptions), its first invoice paid by the subscription's own payment; the
+ *   quote's write is that payment's write (the before / answer hooks).
+ * Stripe bills a quote's one-time lines next to recurring ones on the subscription's first
+ * invoice; Tender's subscription create takes recurring prices only, so such a mix is refused
+ * when the quote is written (README, Not covered).
+ *
+ * Discounts: a percentage is taken off each line, rounded (halves up); an amount off is spread
+ * over the lines in proportion (billing_discount_lines, as invoices do), coupons in order, each
+ * on what the previous left, only lines of products a coupon applies to. `computed.recurring`
+ * takes only `forever` coupons, as Stripe's does (a `once` or `repeating` one ends).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api/billing_internal.h"
+#include "api/common.h"
+#include "api/list.h"
+#include "api/resources.h"
+#include "api/subscription_schedules.h"
+#include "core/parse.h"
+#include "core/str.h"
+#include "events/events.h"
+#include "http/form.h"
+#include "money/currency.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
+
+#define QUOTE_LINES_MAX 20		     /* Stripe's bound on a quote's line items */
+#define QUOTE_EXPIRES_DEFAULT_S (30 * 86400) /* Stripe's default: 30 days */
+#define QUOTE_EXPIRES_MAX_S (5LL * 365 * 86400)
+#define QUOTE_QUANTITY_MAX 999999
+#define QUOTE_TRIAL_DAYS_MAX 730
+#define QUOTE_EXPIRE_BATCH 64
+
+struct quote {
+	char id[ID_MAX];
+	int64_t created, expires_at;
+	int64_t finalized_at, accepted_at, canceled_at; /* 0: not */
+	const char *status, *customer, *description, *header, *footer, *number;
+	char currency[8];
+	const char *line_items, *discounts_spec, *discounts, *computed, *metadata;
+	const char *sub_description, *sub_metadata;
+	int64_t sub_trial_days; /* -1: none */
+	int64_t amount_subtotal, amount_total;
+	const char *invoice, *subscription, *test_clock;
+};
+
+/* ---- the discount arithmetic (pure) ---- */
+
+int quote_discount_lines(const int64_t *amounts, const char *const *products, int n,
+			 const struct coupon *coupons, int n_coupons, int64_t *ret_line_discounts,
+			 int64_t *ret_total_discount)
+{
+	if (n < 0 || n > QUOTE_LINES_MAX || n_coupons < 0 || n_coupons > DISCOUNTS_MAX)
+		return -1;
+	int64_t remaining[QUOTE_LINES_MAX], took[QUOTE_LINES_MAX], line_disc[QUOTE_LINES_MAX];
+	bool eligible[QUOTE_LINES_MAX];
+	int64_t total = 0;
+	for (int i = 0; i < n; i++) {
+		if (amounts[i] < 0 || amounts[i] > BILLING_AMOUNT_MAX)
+			return -1;
+		remaining[i] = amounts[i];
+		line_disc[i] = 0;
+	}
+	for (int k = 0; k < n_coupons; k++) {
+		for (int i = 0; i < n; i++)
+			eligible[i] = coupon_applies_to(&coupons[k], products[i]);
+		int64_t t;
+		if (billing_discount_lines(coupons[k].percent_e4, coupons[k].amount_off, remaining,
+					   eligible, n, took, &t) != 0)
+			return -1;
+		for (int i = 0; i < n; i++)
+			if (__builtin_add_overflow(line_disc[i], took[i], &line_disc[i]))
+				return -1;
+		if (__builtin_add_overflow(total, t, &total))
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		ret_line_discounts[i] = line_disc[i];
+	*ret_total_discount = total;
+	return 0;
+}
+
+/* ---- rows ---- */
+
+static const char SQL_COLS[] =
+    "id, created, status, customer, currency, description, header, footer, expires_at, number,"
+    " line_items, discounts_spec, discounts, sub_description, sub_trial_days, sub_metadata,"
+    " metadata, amount_subtotal, amount_total, computed, finalized_at, accepted_at, canceled_at,"
+    " invoice, subscription, test_clock";
+#define QUOTE_SELECT                                                                               \
+	"SELECT id, created, status, customer, currency, description, header, footer, expires_at," \
+	" number, line_items, discounts_spec, discounts, sub_description, sub_trial_days,"         \
+	" sub_metadata, metadata, amount_subtotal, amount_total, computed, finalized_at,"          \
+	" accepted_at, canceled_at, invoice, subscription, test_clock FROM quotes"
+static const char SQL_GET[] = QUOTE_SELECT " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO quotes (merchant_id, id, created, status, customer, currency, description,"
+    " header, footer, expires_at, number, line_items, discounts_spec, discounts, sub_description,"
+    " sub_trial_days, sub_metadata, metadata, amount_subtotal, amount_total, computed,"
+    " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock) VALUES ($1, $2,"
+    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
+    " $22, $23, $24, $25, $26, $27)";
+/* every mutable column, where the row is still in the status it was read in ($28) */
+static const char SQL_UPDATE[] =
+    "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
+    " footer = $9, expires_at = $10, number = $11, line_items = $12, discounts_spec = $13,"
+    " discounts = $14, sub_description = $15, sub_trial_days = $16, sub_metadata = $17,"
+    " metadata = $18, amount_subtotal = $19, amount_total = $20, computed = $21,"
+    " finalized_at = $22, accepted_at = $23, canceled_at = $24, invoice = $25,"
+    " subscription = $26, test_clock = $27 WHERE merchant_id = $1 AND id = $2 AND status = $28"
+    " AND created = $3";
+
+static int64_t col_or0(struct db_stmt *st, int c)
+{
+	return db_col_is_null(st, c) ? 0 : db_col_int64(st, c);
+}
+
+static int quote_load(struct req *r, struct db *db, const char *merchant, const char *id,
+		      struct quote *q)
+{
+	(void)SQL_COLS;
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? DB_NOTFOUND : DB_ERR;
+	}
+	struct arena *a = &r->arena;
+	memset(q, 0, sizeof(*q));
+	const char *s = db_col_text(st, 0, NULL);
+	str_copy(q->id, sizeof(q->id), s ? s : "");
+	q->created = db_col_int64(st, 1);
+	q->status = col_text_dup(a, st, 2);
+	q->customer = col_text_dup(a, st, 3);
+	s = db_col_text(st, 4, NULL);
+	str_copy(q->currency, sizeof(q->currency), s ? s : "");
+	q->description = col_text_dup(a, st, 5);
+	q->header = col_text_dup(a, st, 6);
+	q->footer = col_text_dup(a, st, 7);
+	q->expires_at = db_col_int64(st, 8);
+	q->number = col_text_dup(a, st, 9);
+	q->line_items = col_text_dup(a, st, 10);
+	q->discounts_spec = col_text_dup(a, st, 11);
+	q->discounts = col_text_dup(a, st, 12);
+	q->sub_description = col_text_dup(a, st, 13);
+	q->sub_trial_days = db_col_is_null(st, 14) ? -1 : db_col_int64(st, 14);
+	q->sub_metadata = col_text_dup(a, st, 15);
+	q->metadata = col_text_dup(a, st, 16);
+	q->amount_subtotal = db_col_int64(st, 17);
+	q->amount_total = db_col_int64(st, 18);
+	q->computed = col_text_dup(a, st, 19);
+	q->finalized_at = col_or0(st, 20);
+	q->accepted_at = col_or0(st, 21);
+	q->canceled_at = col_or0(st, 22);
+	q->invoice = col_text_dup(a, st, 23);
+	q->subscription = col_text_dup(a, st, 24);
+	q->test_clock = col_text_dup(a, st, 25);
+	db_reset(st);
+	if (!q->status || !q->customer || !q->line_items || !q->discounts_spec || !q->discounts ||
+	    !q->metadata || !q->computed)
+		return DB_ERR;
+	return DB_OK;
+}
+
+static void bind_row(const char *merchant, struct db_stmt *st, const struct quote *q)
+{
+	db_bind_text(st, 1, merchant, -1);
+	db_bind_text(st, 2, q->id, -1);
+	db_bind_int64(st, 3, q->created);
+	db_bind_text(st, 4, q->status, -1);
+	db_bind_text(st, 5, q->customer, -1);
+	db_bind_text(st, 6, q->currency, -1);
+	db_bind_text(st, 7, q->description, -1);
+	db_bind_text(st, 8, q->header, -1);
+	db_bind_text(st, 9, q->footer, -1);
+	db_bind_int64(st, 10, q->expires_at);
+	db_bind_text(st, 11, q->number, -1);
+	db_bind_text(st, 12, q->line_items, -1);
+	db_bind_text(st, 13, q->discounts_spec, -1);
+	db_bind_text(st, 14, q->discounts, -1);
+	db_bind_text(st, 15, q->sub_description, -1);
+	if (q->sub_trial_days >= 0)
+		db_bind_int64(st, 16, q->sub_trial_days);
+	else
+		db_bind_null(st, 16);
+	db_bind_text(st, 17, q->sub_metadata, -1);
+	db_bind_text(st, 18, q->metadata, -1);
+	db_bind_int64(st, 19, q->amount_subtotal);
+	db_bind_int64(st, 20, q->amount_total);
+	db_bind_text(st, 21, q->computed, -1);
+	db_bind_int64_or_null(st, 22, q->finalized_at);
+	db_bind_int64_or_null(st, 23, q->accepted_at);
+	db_bind_int64_or_null(st, 24, q->canceled_at);
+	db_bind_text(st, 25, q->invoice, -1);
+	db_bind_text(st, 26, q->subscription, -1);
+	db_bind_text(st, 27, q->test_clock, -1);
+}
+
+static int quote_insert(struct req *r, struct db *db, const struct quote *q)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bind_row(r->merchant_id, st, q);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Saves q where it is still in status `was`: 0, or -1 with r->err (a change meanwhile is a
+ * 400 on the quote's state). */
+static int quote_save(struct req *r, struct db *db, const char *merchant, const struct quote *q,
+		      const char *was)
+{
+	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bind_row(merchant, st, q);
+	db_bind_text(st, 28, was, -1);
+	int64_t n;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return n == 1 ? 0
+		      : req_fail(r, ERR_INVALID_STATE, NULL,
+				 "The quote %s changed while this request ran; try again.", q->id);
+}
+
+/* ---- rendering ---- */
+
+static void total_details(struct json *j, int64_t discount)
+{
+	json_obj_open(j);
+	json_kv_int(j, "amount_discount", discount);
+	json_kv_int(j, "amount_shipping", 0);
+	json_kv_int(j, "amount_tax", 0);
+	json_obj_close(j);
+}
+
+/* Renders q; with expand, the includable line_items and computed.upfront.line_items that the
+ * request's expand[] asks for (events expand nothing). 0, or -1 with r->err. */
+static int lines_list(struct req *r, struct db *db, const struct quote *q, bool upfront, bool paged,
+		      struct json *j);
+static int computed_render(struct req *r, struct db *db, const struct quote *q, struct json *j)
+{
+	if (!req_expand_has(r, "computed.upfront.line_items")) {
+		json_kv_raw_or_null(j, "computed", q->computed);
+		return 0;
+	}
+	json_error_t e;
+	json_t *c = json_loads(q->computed, 0, &e);
+	json_t *up = json_object_get(c, "upfront");
+	char *rec = c ? json_dumps(json_object_get(c, "recurring"), JSON_ENCODE_ANY) : NULL;
+	char *td = up ? json_dumps(json_object_get(up, "total_details"), 0) : NULL;
+	int rc = 0;
+	if (!rec || !td) {
+		rc = req_fail(r, ERR_API, NULL, NULL);
+		goto out;
+	}
+	json_key(j, "computed");
+	json_obj_open(j);
+	json_kv_raw(j, "recurring", rec, strlen(rec));
+	json_key(j, "upfront");
+	json_obj_open(j);
+	json_kv_int(j, "amount_subtotal",
+		    json_integer_value(json_object_get(up, "amount_subtotal")));
+	json_kv_int(j, "amount_total", json_integer_value(json_object_get(up, "amount_total")));
+	json_key(j, "line_items");
+	rc = lines_list(r, db, q, true, false, j);
+	json_kv_raw(j, "total_details", td, strlen(td));
+	json_obj_close(j);
+	json_obj_close(j);
+out:
+	free(rec);
+	free(td);
+	json_decref(c);
+	return rc;
+}
+
+static int quote_render(struct req *r, struct db *db, const struct quote *q, bool expand,
+			struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", q->id);
+	json_kv_str(j, "object", "quote");
+	json_kv_int(j, "amount_subtotal", q->amount_subtotal);
+	json_kv_int(j, "amount_total", q->amount_total);
+	json_kv_null(j, "application");
+	json_kv_null(j, "application_fee_amount");
+	json_kv_null(j, "application_fee_percent");
+	json_key(j, "automatic_tax");
+	json_obj_open(j);
+	json_kv_bool(j, "enabled", false);
+	json_kv_null(j, "status");
+	json_obj_close(j);
+	json_kv_str(j, "collection_method", "charge_automatically");
+	if (expand) {
+		if (computed_render(r, db, q, j) != 0)
+			return -1;
+	} else {
+		json_kv_raw_or_null(j, "computed", q->computed);
+	}
+	json_kv_int(j, "created", q->created);
+	json_kv_str(j, "currency", q->currency);
+	json_kv_str(j, "customer", q->customer);
+	json_key(j, "default_tax_rates");
+	json_arr_open(j);
+	json_arr_close(j);
+	json_kv_str_or_null(j, "description", q->description);
+	json_kv_raw_or_null(j, "discounts", q->discounts);
+	json_kv_int(j, "expires_at", q->expires_at);
+	json_kv_str_or_null(j, "footer", q->footer);
+	json_kv_null(j, "from_quote");
+	json_kv_str_or_null(j, "header", q->header);
+	json_kv_str_or_null(j, "invoice", q->invoice);
+	json_key(j, "invoice_settings");
+	json_obj_open(j);
+	json_kv_null(j, "days_until_due");
+	json_obj_close(j);
+	if (expand && req_expand_has(r, "line_items")) {
+		json_key(j, "line_items");
+		if (lines_list(r, db, q, false, false, j) != 0)
+			return -1;
+	}
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_raw_or_null(j, "metadata", q->metadata);
+	json_kv_str_or_null(j, "number", q->number);
+	json_kv_null(j, "on_behalf_of");
+	json_kv_str(j, "status", q->status);
+	json_key(j, "status_transitions");
+	json_obj_open(j);
+	if (q->accepted_at)
+		json_kv_int(j, "accepted_at", q->accepted_at);
+	else
+		json_kv_null(j, "accepted_at");
+	if (q->canceled_at)
+		json_kv_int(j, "canceled_at", q->canceled_at);
+	else
+		json_kv_null(j, "canceled_at");
+	if (q->finalized_at)
+		json_kv_int(j, "finalized_at", q->finalized_at);
+	else
+		json_kv_null(j, "finalized_at");
+	json_obj_close(j);
+	json_kv_str_or_null(j, "subscription", q->subscription);
+	json_key(j, "subscription_data");
+	json_obj_open(j);
+	json_kv_str_or_null(j, "description", q->sub_description);
+	json_kv_null(j, "effective_date");
+	json_kv_raw_or_null(j, "metadata", q->sub_metadata ? q->sub_metadata : "{}");
+	if (q->sub_trial_days >= 0)
+		json_kv_int(j, "trial_period_days", q->sub_trial_days);
+	else
+		json_kv_null(j, "trial_period_days");
+	json_obj_close(j);
+	json_kv_null(j, "subscription_schedule");
+	json_kv_str_or_null(j, "test_clock", q->test_clock);
+	json_key(j, "total_details");
+	total_details(j, q->amount_subtotal - q->amount_total);
+	json_kv_null(j, "transfer_data");
+	json_obj_close(j);
+	return 0;
+}
+
+/* Appends event `type` with q as its object; with answer, that JSON is the request's answer
+ * too. 0, or -1 with r->err. */
+static int quote_emit(struct req *r, struct db *db, const struct quote *q, const char *type,
+		      bool answer)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 20);
+	json_init(&j, &b);
+	quote_render(r, db, q, false, &j);
+	char ev[ID_MAX];
+	const char *js = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	size_t len = b.len;
+	buf_release(&b);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	int64_t now;
+	if (billing_now(r, db, q->test_clock, &now) != 0)
+		return -1;
+	if (event_append(db, r->merchant_id, &o, type, q->id, js, len, NULL, now, ev) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!answer)
+		return 0;
+	/* the event's object is the answer, unless expand[] asks for more of it */
+	if (req_expand_has(r, "line_items") || req_expand_has(r, "computed.upfront.line_items"))
+		return quote_render(r, db, q, true, req_json(r));
+	return req_answer_event(r, ev, js, len);
+}
+
+/* ---- pricing ---- */
+
+/* One line as a quote prices it. */
+struct qline {
+	char id[ID_MAX];
+	const char *price, *description, *product;
+	int64_t quantity, unit_amount, amount, discount;
+	bool recurring;
+	char interval[8];
+	int64_t interval_count;
+};
+
+static int lines_parse(struct req *r, const char *js, struct qline *out, int *ret_n)
+{
+	json_error_t e;
+	json_t *arr = json_loads(js, 0, &e);
+	if (!json_is_array(arr) || json_array_size(arr) > QUOTE_LINES_MAX) {
+		json_decref(arr);
+		return -1;
+	}
+	size_t i;
+	json_t *v;
+	int n = 0;
+	json_array_foreach(arr, i, v)
+	{
+		struct qline *l = &out[n++];
+		memset(l, 0, sizeof(*l));
+		const char *s = json_string_value(json_object_get(v, "id"));
+		str_copy(l->id, sizeof(l->id), s ? s : "");
+		s = json_string_value(json_object_get(v, "price"));
+		l->price = s ? arena_strdup(&r->arena, s) : NULL;
+		s = json_string_value(json_object_get(v, "description"));
+		l->description = arena_strdup(&r->arena, s ? s : "");
+		s = json_string_value(json_object_get(v, "product"));
+		l->product = s ? arena_strdup(&r->arena, s) : NULL;
+		l->quantity = json_integer_value(json_object_get(v, "quantity"));
+		l->unit_amount = json_integer_value(json_object_get(v, "unit_amount"));
+		l->amount = json_integer_value(json_object_get(v, "amount"));
+		l->discount = json_integer_value(json_object_get(v, "amount_discount"));
+		s = json_string_value(json_object_get(v, "interval"));
+		l->recurring = s != NULL;
+		str_copy(l->interval, sizeof(l->interval), s ? s : "");
+		l->interval_count = json_integer_value(json_object_get(v, "interval_count"));
+	}
+	json_decref(arr);
+	*ret_n = n;
+	return 0;
+}
+
+/* The discount_spec stored as [{coupon} | {promotion_code}]. */
+static int spec_from_json(struct req *r, const char *js, struct discount_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	json_error_t e;
+	json_t *arr = json_loads(js, 0, &e);
+	if (!json_is_array(arr) || json_array_size(arr) > DISCOUNTS_MAX) {
+		json_decref(arr);
+		return -1;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		const char *c = json_string_value(json_object_get(v, "coupon"));
+		const char *p = json_string_value(json_object_get(v, "promotion_code"));
+		spec->e[spec->n].coupon = c ? arena_strdup(&r->arena, c) : NULL;
+		spec->e[spec->n].promotion_code = p ? arena_strdup(&r->arena, p) : NULL;
+		spec->e[spec->n].shown = arena_printf(&r->arena, "discounts[%d]", spec->n);
+		spec->n++;
+	}
+	spec->present = spec->n > 0;
+	json_decref(arr);
+	return 0;
+}
+
+static int spec_to_json(struct req *r, const struct discount_spec *spec, const char **ret)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < spec->n; i++) {
+		json_obj_open(&j);
+		if (spec->e[i].coupon)
+			json_kv_str(&j, "coupon", spec->e[i].coupon);
+		if (spec->e[i].promotion_code)
+			json_kv_str(&j, "promotion_code", spec->e[i].promotion_code);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* Inside a transaction: the line_items[n] parameters (price or price_data, quantity) priced
+ * into q->line_items (price_data makes an inactive price, as Stripe does; a write only). */
+static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool write)
+{
+	const struct form_node *items = param_node(r, "line_items");
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int n = 0, rc = 0;
+	bool any_recurring = false, any_once = false;
+	char interval[8] = "";
+	int64_t interval_count = 0;
+	for (const struct form_node *it = items ? items->first_child : NULL; it && rc == 0;
+	     it = it->next, n++) {
+		if (n == QUOTE_LINES_MAX) {
+			rc = req_fail(r, ERR_PARAM_BAD, "line_items",
+				      "A quote can have at most %d line items.", QUOTE_LINES_MAX);
+			break;
+		}
+		const char *shown = arena_printf(&r->arena, "line_items[%d][price]", n);
+		const struct form_node *pn = form_get(it, "price");
+		const char *price = pn && pn->value && *pn->value ? pn->value : NULL;
+		bool inline_price = form_get(it, "price_data") != NULL;
+		if ((price != NULL) == inline_price) {
+			rc =
+			    req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "line_items[%d]", n),
+				     "Each line item needs exactly one of price and price_data.");
+			break;
+		}
+		int64_t qty = 1;
+		const struct form_node *qn = form_get(it, "quantity");
+		if (qn &&
+		    (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > QUOTE_QUANTITY_MAX)) {
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      arena_printf(&r->arena, "line_items[%d][quantity]", n),
+				      "Invalid quantity: must be between 1 and %d.",
+				      QUOTE_QUANTITY_MAX);
+			break;
+		}
+		struct price_facts pf;
+		char made[ID_MAX];
+		if (inline_price) {
+			shown = arena_printf(&r->arena, "line_items[%d][price_data]", n);
+			if (form_get(form_get(it, "price_data"), "recurring")) {
+				/* the subscription create takes active prices only */
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "Tender quotes take recurring prices by id only "
+					      "(line_items[n][price]); price_data makes one-time "
+					      "prices.");
+				break;
+			}
+			if (!write) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			char prefix[64];
+			snprintf(prefix, sizeof(prefix), "line_items.%d.price_data.", n);
+			if (price_create_inline(r, db, prefix, shown, &pf, made) != 0) {
+				rc = -1;
+				break;
+			}
+			price = made;
+			if (price_facts_get(r, db, price, &pf) != DB_OK) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+		} else {
+			int prc = price_facts_get(r, db, price, &pf);
+			if (prc == DB_NOTFOUND) {
+				rc = req_fail_missing(r, "price", price, shown);
+				break;
+			}
+			if (prc != DB_OK) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			if (!pf.active || !pf.product_active) {
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "The price specified (%s) is inactive. This field "
+					      "only accepts active prices.",
+					      price);
+				break;
+			}
+		}
+		if (!pf.has_unit_amount) {
+			rc = req_fail(
+			    r, ERR_PARAM_BAD, shown,
+			    "The price %s has a sub-cent unit_amount_decimal, which Tender "
+			    "quotes do not take.",
+			    price);
+			break;
+		}
+		if (pf.recurring && (!pf.usage_type || !str_eq(pf.usage_type, "licensed"))) {
+			rc = req_fail(r, ERR_PARAM_BAD, shown,
+				      "Tender subscriptions take licensed per-unit prices; %s is "
+				      "metered.",
+				      price);
+			break;
+		}
+		if (q->currency[0] && !str_eq(q->currency, pf.currency)) {
+			rc = req_fail(r, ERR_PARAM_BAD, shown,
+				      "All of a quote's prices must be in the same currency (%s); "
+				      "%s is in %s.",
+				      q->currency, price, pf.currency);
+			break;
+		}
+		str_copy(q->currency, sizeof(q->currency), pf.currency);
+		if (pf.recurring) {
+			if (interval[0] && (!str_eq(interval, pf.interval) ||
+					    interval_count != pf.interval_count)) {
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "All of a quote's recurring prices must have the "
+					      "same billing interval (every %lld %s).",
+					      (long long)interval_count, interval);
+				break;
+			}
+			str_copy(interval, sizeof(interval), pf.interval);
+			interval_count = pf.interval_count;
+			any_recurring = true;
+		} else {
+			any_once = true;
+		}
+		if (any_recurring && any_once) {
+			rc = req_fail(r, ERR_PARAM_BAD, "line_items",
+				      "Tender quotes take either one-time prices (an invoice) or "
+				      "recurring prices (a subscription), not both.");
+			break;
+		}
+		int64_t amount;
+		if (__builtin_mul_overflow(pf.unit_amount, qty, &amount) ||
+		    amount > BILLING_AMOUNT_MAX) {
+			rc = req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
+				      "The line's amount must be at most %lld.",
+				      (long long)BILLING_AMOUNT_MAX);
+			break;
+		}
+		char li[ID_MAX];
+		id_new_at(li, "li_", r->now);
+		json_obj_open(&j);
+		json_kv_str(&j, "id", li);
+		json_kv_str(&j, "price", price);
+		json_kv_int(&j, "quantity", qty);
+		json_kv_int(&j, "unit_amount", pf.unit_amount);
+		json_kv_int(&j, "amount", amount);
+		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
+		json_kv_str_or_null(&j, "product", pf.product);
+		if (pf.recurring) {
+			json_kv_str(&j, "interval", pf.interval);
+			json_kv_int(&j, "interval_count", pf.interval_count);
+		}
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	if (rc == 0 && n == 0)
+		rc = req_fail(r, ERR_PARAM_MISSING, "line_items", "line_items");
+	if (rc == 0) {
+		q->line_items = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		if (!q->line_items)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	buf_release(&b);
+	return rc;
+}
+
+/* Inside a transaction: q's discounts checked (as a redemption at q's time would check them)
+ * and its totals, its lines' discounts and `computed` set from its lines. 0, or -1 with r->err. */
+static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
+{
+	struct qline *lines = arena_alloc(&r->arena, QUOTE_LINES_MAX * sizeof(*lines));
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	struct coupon *cs = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*cs));
+	struct discount_spec *spec = arena_alloc(&r->arena, sizeof(*spec));
+	int n = 0, n_ds = 0;
+	if (!lines || !ds || !cs || !spec || lines_parse(r, q->line_items, lines, &n) != 0 ||
+	    spec_from_json(r, q->discounts_spec, spec) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t amounts[QUOTE_LINES_MAX], up_amounts[QUOTE_LINES_MAX];
+	int64_t disc[QUOTE_LINES_MAX], up_disc[QUOTE_LINES_MAX], rec_disc[QUOTE_LINES_MAX];
+	const char *products[QUOTE_LINES_MAX];
+	int64_t subtotal = 0, up_subtotal = 0;
+	bool recurring = false, trial = q->sub_trial_days > 0;
+	for (int i = 0; i < n; i++) {
+		amounts[i] = lines[i].amount;
+		products[i] = lines[i].product;
+		recurring = recurring || lines[i].recurring;
+		/* a trial's first invoice charges nothing for the recurring lines */
+		up_amounts[i] = lines[i].recurring && trial ? 0 : lines[i].amount;
+		if (__builtin_add_overflow(subtotal, amounts[i], &subtotal) ||
+		    __builtin_add_overflow(up_subtotal, up_amounts[i], &up_subtotal) ||
+		    subtotal > BILLING_AMOUNT_MAX)
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "line_items",
+					"The quote's lines add up to more than %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+	}
+	if (spec->n && discounts_resolve(r, db, spec, q->customer, q->currency, subtotal, NULL, t,
+					 ds, &n_ds) != 0)
+		return -1;
+	int n_forever = 0;
+	struct coupon *forever = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*forever));
+	if (!forever)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < n_ds; k++) {
+		cs[k] = ds[k].coupon;
+		if (str_eq(ds[k].coupon.duration, "forever"))
+			forever[n_forever++] = ds[k].coupon;
+	}
+	int64_t td, up_td, rec_td = 0;
+	if (quote_discount_lines(amounts, products, n, cs, n_ds, disc, &td) != 0 ||
+	    quote_discount_lines(up_amounts, products, n, cs, n_ds, up_disc, &up_td) != 0 ||
+	    quote_discount_lines(amounts, products, n, forever, n_forever, rec_disc, &rec_td) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	q->amount_subtotal = subtotal;
+	q->amount_total = subtotal - td;
+	/* the lines again, with what the discounts take from each */
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	for (int i = 0; i < n; i++) {
+		const struct qline *l = &lines[i];
+		json_obj_open(&j);
+		json_kv_str(&j, "id", l->id);
+		json_kv_str(&j, "price", l->price);
+		json_kv_int(&j, "quantity", l->quantity);
+		json_kv_int(&j, "unit_amount", l->unit_amount);
+		json_kv_int(&j, "amount", l->amount);
+		json_kv_int(&j, "amount_discount", disc[i]);
+		json_kv_int(&j, "upfront_amount", up_amounts[i]);
+		json_kv_int(&j, "upfront_discount", up_disc[i]);
+		json_kv_str(&j, "description", l->description);
+		json_kv_str_or_null(&j, "product", l->product);
+		if (l->recurring) {
+			json_kv_str(&j, "interval", l->interval);
+			json_kv_int(&j, "interval_count", l->interval_count);
+		}
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	q->line_items = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_reset(&b);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "recurring");
+	if (recurring) {
+		int64_t rec_sub = 0;
+		for (int i = 0; i < n; i++)
+			if (lines[i].recurring)
+				rec_sub += amounts[i]; /* at most subtotal: checked above */
+		json_obj_open(&j);
+		json_kv_int(&j, "amount_subtotal", rec_sub);
+		json_kv_int(&j, "amount_total", rec_sub - rec_td);
+		json_kv_str(&j, "interval", lines[0].interval);
+		json_kv_int(&j, "interval_count", lines[0].interval_count);
+		json_key(&j, "total_details");
+		total_details(&j, rec_td);
+		json_obj_close(&j);
+	} else {
+		json_nil(&j);
+	}
+	json_key(&j, "upfront");
+	json_obj_open(&j);
+	json_kv_int(&j, "amount_subtotal", up_subtotal);
+	json_kv_int(&j, "amount_total", up_subtotal - up_td);
+	json_key(&j, "total_details");
+	total_details(&j, up_td);
+	json_obj_close(&j);
+	json_obj_close(&j);
+	q->computed = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!q->line_items || !q->computed)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+/* ---- parameters shared by create and update ---- */
+
+/* description, header, footer, expires_at, metadata, discounts, subscription_data: what the
+ * request sets of them on q (a draft). 0, or -1 with r->err. */
+static int common_params(struct req *r, struct quote *q, int64_t now)
+{
+	const char *cm = param_str(r, "collection_method");
+	if (cm && !str_eq(cm, "charge_automatically"))
+		return req_fail(r, ERR_PARAM_BAD, "collection_method",
+				"Tender collects automatically only "
+				"(collection_method=charge_automatically); send_invoice is not "
+				"supported.");
+	q->description = str_update(r, "description", q->description);
+	q->header = str_update(r, "header", q->header);
+	q->footer = str_update(r, "footer", q->footer);
+	int64_t v;
+	if (param_int(r, "expires_at", &v) == 1) {
+		if (v <= now || v > now + QUOTE_EXPIRES_MAX_S)
+			return req_fail(r, ERR_PARAM_BAD, "expires_at",
+					"Invalid timestamp: must be in the future and at most 5 "
+					"years from now.");
+		q->expires_at = v;
+	}
+	if (metadata_apply(r, q->metadata, "metadata", &q->metadata) != 0)
+		return -1;
+	if (param_present(r, "discounts")) {
+		struct discount_spec spec;
+		if (discount_spec_parse(r, "discounts", false, &spec) != 0)
+			return -1;
+		for (int i = 0; i < spec.n; i++)
+			if (spec.e[i].discount)
+				return req_fail(r, ERR_PARAM_BAD, spec.e[i].shown,
+						"A quote takes coupons and promotion codes, not "
+						"existing discounts.");
+		if (spec_to_json(r, &spec, &q->discounts_spec) != 0)
+			return -1;
+	}
+	q->sub_description = str_update(r, "subscription_data.description", q->sub_description);
+	if (param_present(r, "subscription_data.effective_date"))
+		return req_fail(r, ERR_PARAM_BAD, "subscription_data[effective_date]",
+				"Tender quotes start their subscription when they are accepted "
+				"(subscription_data[effective_date] is not supported).");
+	const char *td = param_str(r, "subscription_data.trial_period_days");
+	if (td && !*td) {
+		q->sub_trial_days = -1;
+	} else if (param_int(r, "subscription_data.trial_period_days", &v) == 1) {
+		if (v < 1 || v > QUOTE_TRIAL_DAYS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
+					"trial_period_days must be between 1 and %d.",
+					QUOTE_TRIAL_DAYS_MAX);
+		q->sub_trial_days = v;
+	}
+	const char *old = q->sub_metadata ? q->sub_metadata : "{}";
+	if (metadata_apply(r, old, "subscription_data.metadata", &q->sub_metadata) != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- create ---- */
+
+struct write_ctx {
+	struct req *r;
+	const char *id;
+	struct quote q;
+};
+
+static int create_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct quote *q = &w->q;
+	memset(q, 0, sizeof(*q));
+	q->customer = param_str(r, "customer");
+	struct billing_customer bc;
+	if (billing_customer_get(r, db, q->customer, &bc) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!bc.found)
+		return req_fail_missing(r, "customer", q->customer, "customer");
+	int64_t now;
+	if (billing_now(r, db, bc.test_clock, &now) != 0)
+		return -1;
+	q->test_clock = bc.test_clock;
+	id_new_at(q->id, "qt_", now);
+	q->created = now;
+	q->status = "draft";
+	q->expires_at = now + QUOTE_EXPIRES_DEFAULT_S;
+	q->metadata = "{}";
+	q->discounts_spec = q->discounts = "[]";
+	q->sub_trial_days = -1;
+	if (common_params(r, q, now) != 0 || lines_from_params(r, db, q, true) != 0 ||
+	    quote_price(r, db, q, now) != 0 || quote_insert(r, db, q) != 0)
+		return -1;
+	return quote_emit(r, db, q, "quote.created", true);
+}
+
+static int h_create(struct req *r)
+{
+	struct write_ctx w = {.r = r};
+	return req_write(r, create_fn, &w);
+}
+
+/* ---- retrieve, update, finalize, cancel ---- */
+
+static int load_or_404(struct req *r, struct db *db, const char *id, struct quote *q)
+{
+	int rc = quote_load(r, db, r->merchant_id, id, q);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "quote", id, "id");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int retrieve_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	if (load_or_404(w->r, db, w->id, &w->q) != 0)
+		return -1;
+	return quote_render(w->r, db, &w->q, true, req_json(w->r));
+}
+
+static int h_retrieve(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_read(r, retrieve_fn, &w);
+}
+
+static int update_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct quote *q = &w->q;
+	if (load_or_404(r, db, w->id, q) != 0)
+		return -1;
+	if (!str_eq(q->status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You can only update a quote in the draft status; %s is %s.", q->id,
+				q->status);
+	if (param_present(r, "customer") && !str_eq(param_str(r, "customer"), q->customer)) {
+		struct billing_customer bc;
+		const char *c = param_str(r, "customer");
+		if (billing_customer_get(r, db, c, &bc) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!bc.found)
+			return req_fail_missing(r, "customer", c, "customer");
+		q->customer = c;
+		q->test_clock = bc.test_clock;
+	}
+	int64_t now;
+	if (billing_now(r, db, q->test_clock, &now) != 0 || common_params(r, q, now) != 0)
+		return -1;
+	if (param_present(r, "line_items")) {
+		q->currency[0] = '\0';
+		if (lines_from_params(r, db, q, true) != 0)
+			return -1;
+	}
+	if (quote_price(r, db, q, now) != 0 || quote_save(r, db, r->merchant_id, q, "draft") != 0)
+		return -1;
+	return quote_render(r, db, q, true, req_json(r));
+}
+
+static int h_update(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_write(r, update_fn, &w);
+}
+
+static const char SQL_CUSTOMER_PREFIX[] =
+    "SELECT invoice_prefix FROM customers WHERE merchant_id = $1 AND id = $2";
+static const char SQL_COUNT_NUMBERED[] =
+    "SELECT COUNT(*) FROM quotes WHERE merchant_id = $1 AND customer = $2 AND number IS NOT NULL";
+
+/* Stripe's quote number: QT-{the customer's invoice prefix}-{its count of numbered quotes,
+ * four digits}-1 (the last part counts revisions, which Tender does not make). */
+static int quote_number(struct req *r, struct db *db, const char *customer, const char **ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_PREFIX);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	const char *prefix = db_step(st) == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	st = db_prepare(db, SQL_COUNT_NUMBERED);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int64_t count = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
+	if (count < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = arena_printf(&r->arena, "QT-%s-%04lld-1", prefix && *prefix ? prefix : "TENDER",
+			    (long long)(count + 1));
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int finalize_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct quote *q = &w->q;
+	if (load_or_404(r, db, w->id, q) != 0)
+		return -1;
+	if (!str_eq(q->status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"This quote is %s; only a draft quote can be finalized.",
+				q->status);
+	int64_t now, v;
+	if (billing_now(r, db, q->test_clock, &now) != 0)
+		return -1;
+	if (param_int(r, "expires_at", &v) == 1) {
+		if (v <= now || v > now + QUOTE_EXPIRES_MAX_S)
+			return req_fail(r, ERR_PARAM_BAD, "expires_at",
+					"Invalid timestamp: must be in the future and at most 5 "
+					"years from now.");
+		q->expires_at = v;
+	}
+	if (q->expires_at <= now)
+		return req_fail(r, ERR_INVALID_STATE, "expires_at",
+				"The quote's expires_at has passed; set a later one to finalize "
+				"it.");
+	/* priced again: what is offered is what can be redeemed now */
+	if (quote_price(r, db, q, now) != 0 || quote_number(r, db, q->customer, &q->number) != 0)
+		return -1;
+	q->status = "open";
+	q->finalized_at = now;
+	if (quote_save(r, db, r->merchant_id, q, "draft") != 0)
+		return -1;
+	return quote_emit(r, db, q, "quote.finalized", true);
+}
+
+static int h_finalize(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_write(r, finalize_fn, &w);
+}
+
+/* Inside a write: q (draft or open) canceled at t, quote.canceled. */
+static int quote_cancel(struct req *r, struct db *db, struct quote *q, int64_t t, bool answer)
+{
+	const char *was = q->status;
+	q->status = "canceled";
+	q->canceled_at = t;
+	if (quote_save(r, db, r->merchant_id, q, was) != 0)
+		return -1;
+	return quote_emit(r, db, q, "quote.canceled", answer);
+}
+
+static int cancel_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct quote *q = &w->q;
+	if (load_or_404(r, db, w->id, q) != 0)
+		return -1;
+	if (!str_eq(q->status, "draft") && !str_eq(q->status, "open"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"This quote is %s; only a draft or open quote can be canceled.",
+				q->status);
+	int64_t now;
+	if (billing_now(r, db, q->test_clock, &now) != 0)
+		return -1;
+	return quote_cancel(r, db, q, now, true);
+}
+
+static int h_cancel(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_write(r, cancel_fn, &w);
+}
+
+/* ---- accept ---- */
+
+struct accept_ctx {
+	struct req *r;
+	const char *id;
+	struct quote q;
+	bool recurring;
+	int n;
+	struct qline lines[QUOTE_LINES_MAX];
+	char invoice_id[ID_MAX];
+	int64_t now; /* the quote's time (its customer's test clock's) when it was read */
+	struct sub_for_schedule sx;
+};
+
+static int accept_check(struct req *r, struct quote *q, int64_t now)
+{
+	if (!str_eq(q->status, "open"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"This quote is %s; only an open quote can be accepted.", q->status);
+	if (q->expires_at <= now)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "This quote expired at %lld.",
+				(long long)q->expires_at);
+	return 0;
+}
+
+static int accept_read_fn(struct db *db, void *p)
+{
+	struct accept_ctx *c = p;
+	struct req *r = c->r;
+	int64_t now;
+	if (load_or_404(r, db, c->id, &c->q) != 0 ||
+	    billing_now(r, db, c->q.test_clock, &now) != 0 || accept_check(r, &c->q, now) != 0)
+		return -1;
+	c->now = now;
+	if (lines_parse(r, c->q.line_items, c->lines, &c->n) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->recurring = c->n > 0 && c->lines[0].recurring;
+	return 0;
+}
+
+/* The quote's side of its acceptance, inside the write that made the invoice or subscription:
+ * guarded on `open`, quote.accepted, and the answer. */
+static int accept_finish(struct req *r, struct db *db, struct accept_ctx *c, const char *discounts)
+{
+	struct quote *q = &c->q;
+	struct quote cur;
+	int64_t now;
+	if (load_or_404(r, db, c->id, &cur) != 0 || billing_now(r, db, cur.test_clock, &now) != 0 ||
+	    accept_check(r, &cur, now) != 0)
+		return -1;
+	*q = cur;
+	q->status = "accepted";
+	q->accepted_at = now;
+	q->invoice = c->invoice_id[0] ? c->invoice_id : NULL;
+	q->subscription = c->sx.id[0] ? c->sx.id : NULL;
+	q->discounts = discounts ? discounts : "[]";
+	if (quote_save(r, db, r->merchant_id, q, "open") != 0)
+		return -1;
+	return quote_emit(r, db, q, "quote.accepted", true);
+}
+
+static int accept_invoice_fn(struct db *db, void *p)
+{
+	struct accept_ctx *c = p;
+	struct req *r = c->r;
+	struct quote *q = &c->q;
+	struct invoice in;
+	memset(&in, 0, sizeof(in));
+	str_copy(in.id, sizeof(in.id), c->invoice_id);
+	in.customer = q->customer;
+	in.description = q->description;
+	in.metadata = "{}";
+	in.auto_advance = true;
+	int64_t now;
+	if (billing_now(r, db, q->test_clock, &now) != 0)
+		return -1;
+	for (int i = 0; i < c->n; i++) {
+		const struct qline *l = &c->lines[i];
+		struct invoice_item ii;
+		memset(&ii, 0, sizeof(ii));
+		id_new_at(ii.id, "ii_", now);
+		ii.created = now;
+		ii.customer = q->customer;
+		str_copy(ii.currency, sizeof(ii.currency), q->currency);
+		ii.amount = l->amount;
+		ii.unit_amount = l->unit_amount;
+		ii.quantity = l->quantity;
+		ii.price = l->price;
+		ii.description = l->description;
+		ii.metadata = "{}";
+		ii.invoice = c->invoice_id;
+		ii.test_clock = q->test_clock;
+		ii.period_start = ii.period_end = now;
+		ii.discountable = true;
+		if (invoice_item_insert(r, db, &ii) != 0)
+			return -1;
+	}
+	struct discount_spec spec;
+	if (spec_from_json(r, q->discounts_spec, &spec) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the quote's discounts are the invoice's (none: none, not the customer's) */
+	spec.present = true;
+	if (invoice_draft_create(r, db, &in, q->currency, false, &spec) != 0)
+		return -1;
+	return accept_finish(r, db, c, in.discounts);
+}
+
+static const char SQL_SUB_INVOICE[] =
+    "SELECT latest_invoice FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+static const char SQL_SUB_DISCOUNTS[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos";
+
+static int accept_sub_before(struct req *r, struct db *db, void *p)
+{
+	(void)r;
+	(void)db;
+	(void)p;
+	return 0;
+}
+
+/* After the subscription's rows, in its write: its first invoice and discounts named by the
+ * quote. */
+static int accept_sub_answer(struct req *r, struct db *db, void *p)
+{
+	struct accept_ctx *c = p;
+	struct db_stmt *st = db_prepare(db, SQL_SUB_INVOICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c->sx.id, -1);
+	const char *inv = db_step(st) == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	str_copy(c->invoice_id, sizeof(c->invoice_id), inv ? inv : "");
+	st = db_prepare(db, SQL_SUB_DISCOUNTS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, c->sx.id, -1);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int rc;
+	for (int k = 0; (rc = db_step(st)) == DB_ROW && k < DISCOUNTS_MAX; k++)
+		json_str(&j, db_col_text(st, 0, NULL));
+	db_reset(st);
+	json_arr_close(&j);
+	const char *ids = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	if (!ids || (rc != DB_DONE && rc != DB_ROW))
+		return req_fail(r, ERR_API, NULL, NULL);
+	return accept_finish(r, db, c, ids);
+}
+
+static int h_accept(struct req *r)
+{
+	struct accept_ctx *c = arena_alloc(&r->arena, sizeof(*c));
+	if (!c)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->id = r->args[0];
+	if (req_read(r, accept_read_fn, c) != 0)
+		return -1;
+	struct quote *q = &c->q;
+	if (!c->recurring) {
+		id_new_at(c->invoice_id, "in_", r->now);
+		return req_write(r, accept_invoice_fn, c);
+	}
+	/* the subscription, through the create behind POST /v1/subscriptions */
+	struct sub_for_schedule *x = &c->sx;
+	x->customer = q->customer;
+	x->metadata = q->sub_metadata;
+	x->description = q->sub_description;
+	x->n_items = c->n;
+	for (int i = 0; i < c->n && i < SUB_ITEMS_MAX; i++) {
+		x->items[i].price = c->lines[i].price;
+		x->items[i].quantity = c->lines[i].quantity;
+	}
+	if (q->sub_trial_days > 0)
+		x->trial_end = c->now + q->sub_trial_days * 86400;
+	if (spec_from_json(r, q->discounts_spec, &x->discounts) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->before = accept_sub_before;
+	x->answer = accept_sub_answer;
+	x->ctx = c;
+	return subscription_create_for_schedule(r, x);
+}
+
+/* ---- line items, list ---- */
+
+/* The quote's lines as a list of Stripe's `item` objects (upfront: as its first invoice
+ * charges them); paged by limit and starting_after / ending_before (a line's id) when the
+ * request is the list itself (paged). 0, or -1 with r->err. */
+static int lines_list(struct req *r, struct db *db, const struct quote *q, bool upfront, bool paged,
+		      struct json *j)
+{
+	json_error_t e;
+	json_t *arr = json_loads(q->line_items, 0, &e);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int64_t limit = 10;
+	const char *after = paged ? param_str(r, "starting_after") : NULL;
+	const char *before = paged ? param_str(r, "ending_before") : NULL;
+	if (!paged || param_int(r, "limit", &limit) != 1)
+		limit = paged ? 10 : QUOTE_LINES_MAX;
+	/* the window [from, to) of the lines, in their order */
+	size_t n = json_array_size(arr), from = 0, to = n;
+	for (size_t k = 0; k < n; k++) {
+		const char *id = json_string_value(json_object_get(json_array_get(arr, k), "id"));
+		if (after && *after && id && str_eq(id, after))
+			from = k + 1;
+		if (before && *before && id && str_eq(id, before))
+			to = k;
+	}
+	if (before && *before && to - from > (size_t)limit && to >= from)
+		from = to - (size_t)limit;
+	bool has_more = false;
+	if (to > from && to - from > (size_t)limit) {
+		to = from + (size_t)limit;
+		has_more = true;
+	}
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	int rc = DB_OK;
+	for (size_t k = from; k < to && rc == DB_OK; k++) {
+		json_t *v = json_array_get(arr, k);
+		int64_t amount =
+		    json_integer_value(json_object_get(v, upfront ? "upfront_amount" : "amount"));
+		int64_t disc = json_integer_value(
+		    json_object_get(v, upfront ? "upfront_discount" : "amount_discount"));
+		json_obj_open(j);
+		json_kv_str(j, "id", json_string_value(json_object_get(v, "id")));
+		json_kv_str(j, "object", "item");
+		json_kv_int(j, "amount_discount", disc);
+		json_kv_int(j, "amount_subtotal", amount);
+		json_kv_int(j, "amount_tax", 0);
+		json_kv_int(j, "amount_total", amount - disc);
+		json_kv_str(j, "currency", q->currency);
+		json_kv_str(j, "description", json_string_value(json_object_get(v, "description")));
+		json_key(j, "price");
+		rc = price_render_id(r, db, json_string_value(json_object_get(v, "price")), j);
+		json_kv_int(j, "quantity", json_integer_value(json_object_get(v, "quantity")));
+		json_obj_close(j);
+	}
+	json_decref(arr);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", has_more);
+	json_kv_str(j, "url",
+		    arena_printf(&r->arena, "/v1/quotes/%s/%s", q->id,
+				 upfront ? "computed_upfront_line_items" : "line_items"));
+	json_obj_close(j);
+	return 0;
+}
+
+static int line_items_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	if (load_or_404(r, db, w->id, &w->q) != 0)
+		return -1;
+	bool upfront = str_eq(r->route->pattern, "/v1/quotes/{id}/computed_upfront_line_items");
+	return lines_list(r, db, &w->q, upfront, true, req_json(r));
+}
+
+static int h_line_items(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_read(r, line_items_fn, &w);
+}
+
+/* Tender renders no documents: as for an invoice's PDF, there is none to fetch. */
+static int h_pdf(struct req *r)
+{
+	return req_fail(r, ERR_RESOURCE_MISSING, NULL,
+			"Tender renders no PDFs: there is no PDF of quote %s.", r->args[0]);
+}
+
+static const char SQL_CURSOR[] = "SELECT created FROM quotes WHERE merchant_id = $1 AND id = $2";
+#define LIST_WHERE                                                                                 \
+	"SELECT id FROM quotes WHERE merchant_id = $1 AND id > $2 AND id < $3"                     \
+	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR status = $6)"                       \
+	" AND ($7 IS NULL OR test_clock = $7)"
+static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
+
+static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
+{
+	(void)ctx;
+	const char *c = param_str(r, "customer");
+	const char *s = param_str(r, "status");
+	db_bind_text(st, first, c && *c ? c : NULL, -1);
+	db_bind_text(st, first + 1, s && *s ? s : NULL, -1);
+	const char *t = param_str(r, "test_clock");
+	db_bind_text(st, first + 2, t && *t ? t : NULL, -1);
+	return 0;
+}
+
+static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
+{
+	(void)ctx;
+	struct quote q;
+	int rc = quote_load(r, db, r->merchant_id, id, &q);
+	if (rc == DB_OK && quote_render(r, db, &q, true, j) != 0)
+		return DB_ERR;
+	return rc;
+}
+
+static int h_list(struct req *r)
+{
+	static const struct list_spec spec = {
+	    .url = "/v1/quotes",
+	    .object_name = "quote",
+	    .id_prefix = "qt_",
+	    .sql_cursor = SQL_CURSOR,
+	    .sql_desc = SQL_DESC,
+	    .sql_asc = SQL_ASC,
+	    .bind_filters = list_bind,
+	    .render = list_render,
+	};
+	return list_respond(r, &spec);
+}
+
+/* ---- the scheduler: draft and open quotes past expires_at are canceled ---- */
+
+/* a test-clock customer's quote expires on the clock's time: once an advance has taken the
+ * clock's frozen_time to its expires_at */
+#define QUOTES_DUE_REAL                                                                            \
+	"SELECT merchant_id, id, expires_at FROM quotes WHERE status IN ('draft', 'open')"         \
+	" AND test_clock IS NULL AND expires_at <= $1"
+#define QUOTES_DUE_CLOCK                                                                           \
+	"SELECT q.merchant_id, q.id, q.expires_at FROM quotes q JOIN test_clocks c"                \
+	" ON c.merchant_id = q.merchant_id AND c.id = q.test_clock"                                \
+	" WHERE q.status IN ('draft', 'open') AND q.test_clock IS NOT NULL"                        \
+	" AND q.expires_at <= c.frozen_time"
+const char QUOTES_EXPIRE_DUE_SQL[] =
+    "SELECT 1 FROM (" QUOTES_DUE_REAL " UNION ALL " QUOTES_DUE_CLOCK ") AS x LIMIT 1";
+static const char SQL_DUE[] = "SELECT merchant_id, id FROM (" QUOTES_DUE_REAL
+			      " UNION ALL " QUOTES_DUE_CLOCK ") AS x ORDER BY expires_at LIMIT $2";
+
+struct expire_ctx {
+	int64_t now;
+	int done;
+	struct shard_share share;
+};
+
+static int expire_due_fn(struct db *db, void *arg)
+{
+	struct expire_ctx *c = arg;
+	struct scheduler_due due[QUOTE_EXPIRE_BATCH];
+	int n = 0, done = 0, rc = DB_OK;
+	if (scheduler_due_read(db, SQL_DUE, c->now, due, &n, scheduler_batch(QUOTE_EXPIRE_BATCH)) !=
+	    DB_OK)
+		return DB_ERR;
+	for (int i = 0; i < n && rc == DB_OK; i++) {
+		struct req r;
+		memset(&r, 0, sizeof(r));
+		arena_init(&r.arena, 1u << 20);
+		str_copy(r.merchant_id, sizeof(r.merchant_id), due[i].merchant);
+		r.now = c->now;
+		r.livemode = false;
+		struct quote q;
+		int lrc = quote_load(&r, db, due[i].merchant, due[i].id, &q);
+		if (lrc == DB_OK && (str_eq(q.status, "draft") || str_eq(q.status, "open"))) {
+			/* canceled at its expiry, as Stripe's quote shows it */
+			if (quote_cancel(&r, db, &q, q.expires_at, false) == 0)
+				done++;
+			else
+				rc = DB_ERR;
+		} else if (lrc != DB_OK) {
+			rc = DB_ERR;
+		}
+		arena_release(&r.arena);
+	}
+	if (rc != DB_OK)
+		return rc;
+	c->done += (int)shard_share_add(&c->share, db, done);
+	return 0;
+}
+
+int quotes_expire_tick(struct store *s, int64_t now)
+{
+	struct expire_ctx c = {.now = now};
+	int rc = store_each_shard_write(s, expire_due_fn, &c);
+	return rc == 0 ? c.done : rc;
+}
+
+/* ---- routes ---- */
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec discount_children[] = {
+    {"coupon", PT_STRING, 0, COUPON_ID_MAX, NULL, NULL},
+    {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
+    {"discount", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec recurring_children[] = {
+    {"interval", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"day", "week", "month", "year", NULL}, NULL},
+    {"interval_count", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec line_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec sub_data_children[] = {
+    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
+    {"effective_date", PT_STRING, PF_EMPTYABLE, 32, NULL, NULL},
+    {"trial_period_days", PT_INT, PF_EMPTYABLE, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+#define QUOTE_COMMON_PARAMS                                                                        \
+	{"line_items", PT_OBJECT_ARRAY, 0, QUOTE_LINES_MAX, NULL, line_children},                  \
+	    {"collection_method",                                                                  \
+	     PT_ENUM,                                                                              \
+	     0,                                                                                    \
+	     0,                                                                                    \
+	     (const char *const[]){"charge_automatically", "send_invoice", NULL},                  \
+	     NULL},                                                                                \
+	    {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},                             \
+	    {"header", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},                                   \
+	    {"footer", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},                                  \
+	    {"expires_at", PT_INT, 0, 0, NULL, NULL},                                              \
+	    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},  \
+	    {"subscription_data", PT_OBJECT, 0, 0, NULL, sub_data_children},                       \
+	{                                                                                          \
+		"metadata", PT_METADATA, 0, 0, NULL, NULL                                          \
+	}
+static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    QUOTE_COMMON_PARAMS,
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec update_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    QUOTE_COMMON_PARAMS,
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec finalize_params[] = {
+    {"expires_at", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec list_params[] = {
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"test_clock", PT_STRING, 0, 255, NULL, NULL},
+    {"status", PT_ENUM, 0, 0, (const char *const[]){"accepted", "canceled", "draft", "open", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct route quotes_routes[] = {
+    {"POST", "/v1/quotes", h_create, create_params, 0},
+    {"GET", "/v1/quotes", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/quotes/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/quotes/{id}", h_update, update_params, 0},
+    {"POST", "/v1/quotes/{id}/finalize", h_finalize, finalize_params, 0},
+    {"POST", "/v1/quotes/{id}/accept", h_accept, no_params, 0},
+    {"POST", "/v1/quotes/{id}/cancel", h_cancel, no_params, 0},
+    {"GET", "/v1/quotes/{id}/line_items", h_line_items, no_params, ROUTE_LIST},
+    {"GET", "/v1/quotes/{id}/computed_upfront_line_items", h_line_items, no_params, ROUTE_LIST},
+    {"GET", "/v1/quotes/{id}/pdf", h_pdf, no_params, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
