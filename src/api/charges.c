@@ -352,10 +352,8 @@ static const char SQL_ASC[] =
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
-	const char *c = param_str(r, "customer");
-	const char *pi = param_str(r, "payment_intent");
-	db_bind_text(st, first, c && *c ? c : NULL, -1);
-	db_bind_text(st, first + 1, pi && *pi ? pi : NULL, -1);
+	list_bind_filter(r, st, first, "customer");
+	list_bind_filter(r, st, first + 1, "payment_intent");
 	return 0;
 }
 

@@ -1220,10 +1220,8 @@ static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	const char *inv = param_str(r, "invoice");
-	const char *cus = param_str(r, "customer");
-	db_bind_text(st, first, inv && *inv ? inv : NULL, -1);
-	db_bind_text(st, first + 1, cus && *cus ? cus : NULL, -1);
+	list_bind_filter(r, st, first, "invoice");
+	list_bind_filter(r, st, first + 1, "customer");
 	return 0;
 }
 

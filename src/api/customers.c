@@ -993,10 +993,8 @@ static const char SQL_LIST_ASC[] =
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
-	const char *email = param_str(r, "email");
-	db_bind_text(st, first, email && *email ? email : NULL, -1);
-	const char *clock = param_str(r, "test_clock");
-	db_bind_text(st, first + 1, clock && *clock ? clock : NULL, -1);
+	list_bind_filter(r, st, first, "email");
+	list_bind_filter(r, st, first + 1, "test_clock");
 	return 0;
 }
 

@@ -169,3 +169,9 @@ int list_respond(struct req *r, const struct list_spec *spec)
 	int rc = req_read(r, list_fn, &run);
 	return rc == 0 ? 0 : -1;
 }
+
+void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *name)
+{
+	const char *v = param_str(r, name);
+	db_bind_text(st, idx, v && *v ? v : NULL, -1);
+}

@@ -41,6 +41,10 @@ struct list_spec {
 	void *ctx;
 };
 
+/* Binds the list filter `name` (a text parameter) at idx of a resource's list statement: its
+ * value, or NULL when it is absent or empty (no filter: the statement's `$n IS NULL OR …`). */
+void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *name);
+
 /* A complete list handler body: parses the list parameters, reads, renders into r->out. */
 int list_respond(struct req *r, const struct list_spec *spec);
 

@@ -1455,8 +1455,7 @@ static const char SQL_ASC[] =
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
-	const char *c = param_str(r, "customer");
-	db_bind_text(st, first, c && *c ? c : NULL, -1);
+	list_bind_filter(r, st, first, "customer");
 	return 0;
 }
 

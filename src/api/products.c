@@ -887,8 +887,7 @@ static int product_list_bind(struct req *r, struct db_stmt *st, int first, void 
 	(void)ctx;
 	bind_bool_filter(r, st, first, "active");
 	bind_bool_filter(r, st, first + 1, "shippable");
-	const char *url = param_str(r, "url");
-	db_bind_text(st, first + 2, url && *url ? url : NULL, -1);
+	list_bind_filter(r, st, first + 2, "url");
 	return 0;
 }
 
@@ -1137,8 +1136,7 @@ static int price_list_bind(struct req *r, struct db_stmt *st, int first, void *c
 	for (int i = 0; c && c[i] && i < 7; i++)
 		cur[i] = (char)(c[i] >= 'A' && c[i] <= 'Z' ? c[i] - 'A' + 'a' : c[i]);
 	db_bind_text(st, first + 1, cur[0] ? cur : NULL, -1);
-	const char *product = param_str(r, "product");
-	db_bind_text(st, first + 2, product && *product ? product : NULL, -1);
+	list_bind_filter(r, st, first + 2, "product");
 	db_bind_text(st, first + 3, param_str(r, "type"), -1);
 	db_bind_text(st, first + 4, param_str(r, "recurring.interval"), -1);
 	db_bind_text(st, first + 5, param_str(r, "recurring.usage_type"), -1);

@@ -1355,12 +1355,9 @@ static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	const char *c = param_str(r, "customer");
-	const char *s = param_str(r, "status");
-	db_bind_text(st, first, c && *c ? c : NULL, -1);
-	db_bind_text(st, first + 1, s && *s ? s : NULL, -1);
-	const char *t = param_str(r, "test_clock");
-	db_bind_text(st, first + 2, t && *t ? t : NULL, -1);
+	list_bind_filter(r, st, first, "customer");
+	list_bind_filter(r, st, first + 1, "status");
+	list_bind_filter(r, st, first + 2, "test_clock");
 	return 0;
 }
 

@@ -884,10 +884,8 @@ static const char SQL_ASC[] =
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	const char *c = param_str(r, "customer");
-	db_bind_text(st, first, c && *c ? c : NULL, -1);
-	const char *pm = param_str(r, "payment_method");
-	db_bind_text(st, first + 1, pm && *pm ? pm : NULL, -1);
+	list_bind_filter(r, st, first, "customer");
+	list_bind_filter(r, st, first + 1, "payment_method");
 	return 0;
 }
 

@@ -629,9 +629,8 @@ static const char SQL_ASC[] =
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	const char *object = param_str(r, "object");
 	db_bind_text(st, first, r->args[0], -1);
-	db_bind_text(st, first + 1, object && *object ? object : NULL, -1);
+	list_bind_filter(r, st, first + 1, "object");
 	return 0;
 }
 

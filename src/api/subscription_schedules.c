@@ -1483,8 +1483,7 @@ static void bind_range(struct req *r, struct db_stmt *st, int idx, const char *n
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	const char *v = param_str(r, "customer");
-	db_bind_text(st, first, v && *v ? v : NULL, -1);
+	list_bind_filter(r, st, first, "customer");
 	bind_range(r, st, first + 1, "canceled_at");
 	bind_range(r, st, first + 3, "completed_at");
 	bind_range(r, st, first + 5, "released_at");
