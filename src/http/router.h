@@ -18,6 +18,8 @@ typedef int (*handler_fn)(struct req *r);
 /* a page without an API key that takes the rate limit of the merchant named by its first
  * path argument (checkout pages, where a card can be tried) */
 #define ROUTE_PAGE_LIMIT 0x10u
+/* takes a multipart/form-data body (http/multipart.h) of up to MULTIPART_BODY_MAX bytes */
+#define ROUTE_MULTIPART 0x20u
 
 struct route {
 	const char *method;
