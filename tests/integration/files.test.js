@@ -255,6 +255,23 @@ test('malformed and over-bounded multipart bodies are 400s; a body past 16 MiB i
   assert.equal(fileCount(), n + 1);
 });
 
+test('an upload\'s idempotency key covers its bytes; publishable keys upload but make no links', async () => {
+  const key = `files-${Date.now()}`;
+  const a = await stripe.files.create({ file: { data: pdf, name: 'i.pdf', type: 'application/pdf' }, purpose: 'dispute_evidence' }, { idempotencyKey: key });
+  const b = await stripe.files.create({ file: { data: pdf, name: 'i.pdf', type: 'application/pdf' }, purpose: 'dispute_evidence' }, { idempotencyKey: key });
+  assert.equal(b.id, a.id);
+  assert.equal(b.lastResponse.headers['idempotent-replayed'], 'true');
+  // the same key with other bytes is another request
+  await assert.rejects(stripe.files.create({ file: { data: makePdf('Receipt 43'), name: 'i.pdf', type: 'application/pdf' }, purpose: 'dispute_evidence' }, { idempotencyKey: key }),
+    (e) => e.type === 'StripeIdempotencyError');
+  const pk = env.stripe(env.merchant.publishable_key);
+  const f = await pk.files.create({ file: { data: png, name: 'p.png', type: 'image/png' }, purpose: 'dispute_evidence' });
+  assert.equal(f.purpose, 'dispute_evidence');
+  await assert.rejects(pk.files.create({ file: { data: png, name: 'p.png', type: 'image/png' }, purpose: 'dispute_evidence', file_link_data: { create: true } }),
+    (e) => e.statusCode === 400 && e.param === 'file_link_data');
+  await assert.rejects(pk.files.retrieve(f.id), (e) => e.statusCode === 403 || e.statusCode === 401);
+});
+
 test('file links: created on upload or on their own, fetched without a key, refused once expired', async () => {
   const now = Math.floor(Date.now() / 1000);
   const f = await stripe.files.create({
