@@ -19,9 +19,11 @@
  * (base62), the store keeping only its SHA-256. The URL names the merchant so that the store
  * reads the right shard, and spends that merchant's rate (ROUTE_PAGE_LIMIT) as the checkout pages
  * do. Since the token itself is not kept, a link's url is shown when it is made (the create's
- * answer, the upload's file_link_data, file.created) and is null afterwards (Stripe's url is
- * nullable). Contents are served with a sandboxing Content-Security-Policy and nosniff: an
- * uploaded SVG or PDF must not run script on Tender's origin.
+ * answer, the upload's file_link_data) and is null afterwards, file.created's copy included
+ * (Stripe's url is nullable). The answer that shows it is still saved as its idempotency key's
+ * result for 24 hours, as every answer is. Contents are served with a sandboxing
+ * Content-Security-Policy and nosniff: an uploaded SVG or PDF must not run script on Tender's
+ * origin.
  *
  * Events: file.created (Stripe's only file event). File links send none.
  */
@@ -537,19 +539,26 @@ static int create_fn(struct db *db, void *p)
 	if (x->link &&
 	    link_insert(r, db, id, x->link_expires_at, x->link_metadata, link_id, token) != 0)
 		return -1;
+	/* the event's file shows no link url: the token is kept nowhere (see the top) */
 	struct json *j = req_json(r);
-	if (file_render(r, db, id, link_id[0] ? link_id : NULL, token, j) != DB_OK || r->out.failed)
+	if (file_render(r, db, id, NULL, NULL, j) != DB_OK || r->out.failed)
 		return req_fail(r, ERR_API, NULL, NULL);
 	char *json = arena_strndup(&r->arena, r->out.data, r->out.len);
+	size_t len = r->out.len;
 	if (!json)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
 				       r->livemode};
 	char evt[ID_MAX];
-	if (event_append(db, r->merchant_id, &o, "file.created", id, json, r->out.len, NULL, r->now,
+	if (event_append(db, r->merchant_id, &o, "file.created", id, json, len, NULL, r->now,
 			 evt) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return req_answer_event(r, evt, json, r->out.len);
+	if (!link_id[0])
+		return req_answer_event(r, evt, json, len);
+	j = req_json(r);
+	if (file_render(r, db, id, link_id, token, j) != DB_OK || r->out.failed)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
 }
 
 /* the types a purpose takes, as the file upload guide names them */
@@ -581,6 +590,9 @@ static int h_create(struct req *r)
 	if (!pr)
 		return req_fail(r, ERR_PARAM_BAD, "purpose", "Invalid purpose: %s.",
 				purpose ? purpose : "");
+	if (!utf8_text((const unsigned char *)up->filename, strlen(up->filename)))
+		return req_fail(r, ERR_PARAM_BAD, "file",
+				"Invalid file: its filename must be UTF-8 text.");
 	const char *mime = NULL;
 	const char *type = file_sniff((const unsigned char *)up->data.data, up->data.len, &mime);
 	int64_t size = (int64_t)up->data.len;

@@ -284,6 +284,9 @@ test('file links: created on upload or on their own, fetched without a key, refu
   assertStripeShape(l0, 'file_link');
   assert.match(l0.url, new RegExp(`^http://127\\.0\\.0\\.1:${env.port}/links/acct_[A-Za-z0-9]+/[A-Za-z0-9]{43}$`));
   assert.deepEqual(l0.metadata, { order: '7' });
+  const created = await waitFor(async () => (await stripe.events.list({ type: 'file.created', limit: 10 })).data
+    .find((e) => e.data.object.id === f.id), 'file.created');
+  assert.equal(created.data.object.links.data[0].url, null); // the token is kept nowhere
   const pub = await get(new URL(l0.url).pathname);
   assert.equal(pub.status, 200);
   assert.ok(pub.body.equals(png));
