@@ -230,3 +230,14 @@ Test(multipart, content_type_check)
 	cr_assert_not(multipart_content_type("multipart/mixed; boundary=x"));
 	cr_assert_not(multipart_content_type(NULL));
 }
+
+Test(multipart, an_empty_text_part_is_one_empty_pair)
+{
+	static const char body[] =
+	    "--B0und\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\r\n"
+	    "--B0und\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\nx\r\n"
+	    "--B0und--\r\n";
+	post(CT, body, sizeof(body) - 1);
+	cr_assert_eq(seen.rc, MULTIPART_OK);
+	cr_assert_str_eq(seen.form, "a=&b=x");
+}
