@@ -5,7 +5,9 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const zlib = require('node:zlib');
 const http = require('node:http');
-const { startTender, assertStripeShape, stopAll, waitFor, storeSql } = require('./helpers');
+const {
+  startTender, assertStripeShape, stopAll, waitFor, storeSql, startServer, newDataDir, tender, withDatabaseUrls, PG_SHARD_URLS,
+} = require('./helpers');
 
 let env;
 let stripe; // merchant 0
@@ -355,3 +357,31 @@ test('dispute evidence names uploaded files: accepted and shown; unknown, other-
   assert.equal(cleared.evidence.customer_communication, null);
   assert.equal(cleared.evidence.receipt, pdfFile.id);
 });
+
+test('PostgreSQL: another node serves the bytes, and they move with their merchant between shards',
+  { skip: PG_SHARD_URLS.length < 2 ? 'needs two PostgreSQL shards (scripts/integration-pg.sh)' : false }, async () => {
+    const args = withDatabaseUrls(['--data', env.dataDir]);
+    const dbFlags = args.slice(2);
+    const node2 = await startServer({ dataDir: newDataDir('tender-files-b-'), keyFile: env.keyFile, args: dbFlags });
+    const fetch2 = (p) => new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: node2.port, path: p, headers: auth(sk0()) }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    let r = await fetch2(`/v1/files/${pdfFile.id}/contents`);
+    assert.equal(r.status, 200);
+    assert.ok(r.body.equals(pdf));
+    const m = env.merchants[0].id;
+    const line = tender(['shards', 'list', ...dbFlags]).split('\n').find((l) => l.startsWith(`${m}\t`));
+    const to = Number(line.split('\t')[1]) === 0 ? 1 : 0;
+    const out = JSON.parse(tender(['shards', 'rebalance', '--move', m, '--to', String(to), ...dbFlags]));
+    assert.equal(out.to, to);
+    r = await fetch2(`/v1/files/${pdfFile.id}/contents`);
+    assert.equal(r.status, 200);
+    assert.ok(r.body.equals(pdf));
+    const c = await get(`/v1/files/${pngFile.id}/contents`, auth(sk0()));
+    assert.ok(c.body.equals(png));
+    await node2.stop();
+  });
