@@ -82,6 +82,9 @@
 #define POLL_CONNS 128
 #define LISTEN_BACKLOG 1024
 #define DISCARD_MAX_BYTES (16u << 20)
+/* Uploads (POST /v1/files) read at once: each may hold its 16 MiB body and the file copied out
+ * of it, so their number bounds that memory (about 256 MiB); one past it is a retryable 503. */
+#define UPLOADS_MAX 8
 
 /* CS_BARRIER: answered on the epoll thread, but what it read is not yet durable: a worker waits
  * for the fsync (store_barrier_wait) and then lets it go. CS_PARKED: its handler's coroutine is
@@ -96,6 +99,8 @@ struct conn_req {
 	struct buf body;
 	bool too_large;
 	struct multipart *mp; /* a ROUTE_MULTIPART request's parts (r.upload points into it) */
+	bool upload_slot;     /* holds one of UPLOADS_MAX (its body may reach MULTIPART_BODY_MAX) */
+	bool upload_refused;  /* an upload past UPLOADS_MAX: answered 503 */
 	enum conn_state state;
 	int64_t start_us;
 	struct ratelimit_result rl;
@@ -140,6 +145,7 @@ struct server {
 	 * socket stays open until the end, see server_stop) are answered 503 at once instead of
 	 * being suspended. */
 	atomic_int draining;
+	atomic_int uploads; /* requests holding an upload slot (UPLOADS_MAX) */
 	int port;
 	bool async; /* writes run in coroutines (see the top of this file) */
 	/* Where a write's time goes outside the handler, for the debug statistics line: waiting in
@@ -165,6 +171,8 @@ static void conn_req_free(struct conn_req *c)
 		multipart_release(c->mp);
 		free(c->mp);
 	}
+	if (c->upload_slot)
+		atomic_fetch_sub(&c->srv->uploads, 1);
 	if (c->uri_raw)
 		explicit_bzero(c->uri_raw, strlen(c->uri_raw));
 	free(c->uri_raw);
@@ -494,6 +502,10 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 			req_fail(r, ERR_RATE_LIMIT, NULL, NULL);
 			return true;
 		}
+	}
+	if (c->upload_refused && (rt->flags & ROUTE_MULTIPART)) {
+		req_fail(r, ERR_OVERLOADED, NULL, NULL);
+		return true;
 	}
 	if (c->too_large || (c->body.len > BODY_MAX_BYTES && !(rt->flags & ROUTE_MULTIPART))) {
 		req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u",
@@ -875,8 +887,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		/* the upload route (ROUTE_MULTIPART) takes a larger body; process_front holds
 		 * every other route to BODY_MAX_BYTES whatever the path said here */
 		if (method[0] == 'P' && strcmp(url, "/v1/files") == 0 &&
-		    strcmp(method, "POST") == 0)
-			c->body.max = MULTIPART_BODY_MAX;
+		    strcmp(method, "POST") == 0) {
+			if (atomic_fetch_add(&srv->uploads, 1) < UPLOADS_MAX) {
+				c->upload_slot = true;
+				c->body.max = MULTIPART_BODY_MAX;
+			} else {
+				atomic_fetch_sub(&srv->uploads, 1);
+				c->upload_refused = true;
+			}
+		}
 		return MHD_YES;
 	}
 	if (c->state == CS_UPLOAD) {
