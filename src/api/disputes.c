@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/files.h"
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
@@ -200,6 +201,42 @@ static const char *evidence_merge(struct req *r, const char *old_json)
 	return out;
 }
 
+/* The evidence fields Stripe types as files: each names a file_… of this merchant uploaded with
+ * purpose dispute_evidence (POST /v1/files), else Stripe's 400 "No such file upload". */
+static const char *const evidence_file_fields[] = {
+    "cancellation_policy",
+    "customer_communication",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "receipt",
+    "refund_policy",
+    "service_documentation",
+    "shipping_documentation",
+    "uncategorized_file",
+    NULL,
+};
+
+/* Inside the update's transaction: every file the request names exists. 0, or -1 with r->err. */
+static int evidence_files_check(struct req *r, struct db *db)
+{
+	char path[96];
+	for (size_t i = 0; evidence_file_fields[i]; i++) {
+		snprintf(path, sizeof(path), "evidence.%s", evidence_file_fields[i]);
+		const char *v = param_str(r, path);
+		if (!v || !*v)
+			continue;
+		int rc = file_check_purpose(db, r->merchant_id, v, "dispute_evidence");
+		if (rc == DB_NOTFOUND)
+			return req_fail(
+			    r, ERR_PARAM_RESOURCE_MISSING,
+			    arena_printf(&r->arena, "evidence[%s]", evidence_file_fields[i]),
+			    "No such file upload: '%s'", v);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
 static int state_error(struct req *r, const struct dispute *d)
 {
 	if (dispute_status_is_closed(d->status))
@@ -227,6 +264,8 @@ static int update_fn(struct db *db, void *p)
 	if (param_present(r, "submit") && param_bool(r, "submit", &submit) != 1)
 		submit = has_evidence;
 	change.submit = submit;
+	if (has_evidence && evidence_files_check(r, db) != 0)
+		return -1;
 	if (has_evidence && !(change.evidence = evidence_merge(r, d.evidence)))
 		return -1;
 	if (param_present(r, "metadata")) {

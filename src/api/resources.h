@@ -46,6 +46,7 @@ extern const struct route promotion_codes_routes[];
 extern const struct route billing_portal_routes[];
 extern const struct route quotes_routes[];
 extern const struct route credit_notes_routes[];
+extern const struct route files_routes[];
 
 /* One object by id, for a balance transaction's expanded `source`: DB_OK, DB_NOTFOUND or < 0.
  * expand_prefix is the path of the field that holds it, for the object's own nested expansions:

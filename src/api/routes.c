@@ -43,5 +43,6 @@ const struct route *const api_route_tables[] = {
     billing_portal_routes,
     credit_notes_routes,
     quotes_routes,
+    files_routes,
     NULL,
 };

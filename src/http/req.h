@@ -27,6 +27,7 @@
 struct app;
 struct route;
 struct form_node;
+struct multipart_file;
 
 struct api_error {
 	enum api_err code;
@@ -49,6 +50,8 @@ struct req {
 	const struct route *route;
 	const char *args[ROUTE_ARGS_MAX];
 	const struct form_node *params;
+	/* ROUTE_MULTIPART routes: the uploaded `file` part (http/multipart.h), or NULL */
+	const struct multipart_file *upload;
 
 	char request_id[ID_MAX];
 	const char *idempotency_key;

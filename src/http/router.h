@@ -21,6 +21,8 @@ typedef int (*handler_fn)(struct req *r);
 /* a POST that only reads (an invoice preview): its Idempotency-Key is not looked up, claimed or
  * saved, so that it writes nothing */
 #define ROUTE_READ_ONLY 0x20u
+/* takes a multipart/form-data body (http/multipart.h) of up to MULTIPART_BODY_MAX bytes */
+#define ROUTE_MULTIPART 0x40u
 
 struct route {
 	const char *method;

@@ -28,7 +28,8 @@
  * bounded number go there: at 64 busy connections poll() served 6-8 % more confirms, and with
  * 2,000 idle connections beside them it served a third fewer than epoll.
  *
- * Bounds: body ≤ 1 MiB (413), per-connection memory (headers; MHD answers 431 past it),
+ * Bounds: body ≤ 1 MiB (413; 16 MiB on the one multipart route, POST /v1/files: multipart.h),
+ * per-connection memory (headers; MHD answers 431 past it),
  * connection timeout, connection count, worker queue (503 when full), request arena.
  */
 #include "http/server.h"
@@ -57,6 +58,7 @@
 #include "core/str.h"
 #include "http/form.h"
 #include "http/idempotency.h"
+#include "http/multipart.h"
 #include "http/ratelimit.h"
 #include "http/req.h"
 #include "http/router.h"
@@ -80,6 +82,9 @@
 #define POLL_CONNS 128
 #define LISTEN_BACKLOG 1024
 #define DISCARD_MAX_BYTES (16u << 20)
+/* Uploads (POST /v1/files) read at once: each may hold its 16 MiB body and the file copied out
+ * of it, so their number bounds that memory (about 256 MiB); one past it is a retryable 503. */
+#define UPLOADS_MAX 8
 
 /* CS_BARRIER: answered on the epoll thread, but what it read is not yet durable: a worker waits
  * for the fsync (store_barrier_wait) and then lets it go. CS_PARKED: its handler's coroutine is
@@ -93,6 +98,9 @@ struct conn_req {
 	char *uri_raw;
 	struct buf body;
 	bool too_large;
+	struct multipart *mp; /* a ROUTE_MULTIPART request's parts (r.upload points into it) */
+	bool upload_slot;     /* holds one of UPLOADS_MAX (its body may reach MULTIPART_BODY_MAX) */
+	bool upload_refused;  /* an upload past UPLOADS_MAX: answered 503 */
 	enum conn_state state;
 	int64_t start_us;
 	struct ratelimit_result rl;
@@ -137,6 +145,7 @@ struct server {
 	 * socket stays open until the end, see server_stop) are answered 503 at once instead of
 	 * being suspended. */
 	atomic_int draining;
+	atomic_int uploads; /* requests holding an upload slot (UPLOADS_MAX) */
 	int port;
 	bool async; /* writes run in coroutines (see the top of this file) */
 	/* Where a write's time goes outside the handler, for the debug statistics line: waiting in
@@ -158,6 +167,12 @@ static void conn_req_free(struct conn_req *c)
 	if (c->body.data)
 		explicit_bzero(c->body.data, c->body.cap);
 	buf_release(&c->body);
+	if (c->mp) {
+		multipart_release(c->mp);
+		free(c->mp);
+	}
+	if (c->upload_slot)
+		atomic_fetch_sub(&c->srv->uploads, 1);
 	if (c->uri_raw)
 		explicit_bzero(c->uri_raw, strlen(c->uri_raw));
 	free(c->uri_raw);
@@ -380,6 +395,34 @@ static int parse_params(struct req *r, const char *src, size_t len)
 	}
 }
 
+/* A ROUTE_MULTIPART route's body: its text parts become r->params (through the form decoder,
+ * see multipart.h), its file part r->upload. The raw body is let go once parsed. */
+static int parse_multipart(struct conn_req *c)
+{
+	struct req *r = &c->r;
+	c->mp = malloc(sizeof(*c->mp));
+	if (!c->mp)
+		return req_fail(r, ERR_API, NULL, NULL);
+	multipart_init(c->mp);
+	int rc = multipart_parse(c->conn, c->body.data, c->body.len, c->mp);
+	buf_release(&c->body);
+	if (rc == MULTIPART_ERR_LIMIT)
+		return req_fail(r, ERR_MALFORMED_BODY, NULL,
+				"Invalid request: the multipart/form-data body has more than %d "
+				"parts, or a part whose name or value is too long.",
+				MULTIPART_PARTS_MAX);
+	if (rc == MULTIPART_ERR_NOMEM)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (rc != 0)
+		return req_fail(r, ERR_MALFORMED_BODY, NULL,
+				"Invalid request: malformed multipart/form-data body.");
+	if (parse_params(r, c->mp->form.data ? c->mp->form.data : "", c->mp->form.len) != 0)
+		return -1;
+	if (c->mp->file.present)
+		r->upload = &c->mp->file;
+	return 0;
+}
+
 static bool content_type_ok(struct MHD_Connection *con)
 {
 	const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
@@ -460,12 +503,22 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 			return true;
 		}
 	}
-	if (c->too_large) {
-		req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
+	if (c->upload_refused && (rt->flags & ROUTE_MULTIPART)) {
+		req_fail(r, ERR_OVERLOADED, NULL, NULL);
+		return true;
+	}
+	if (c->too_large || (c->body.len > BODY_MAX_BYTES && !(rt->flags & ROUTE_MULTIPART))) {
+		req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u",
+			 (rt->flags & ROUTE_MULTIPART) ? MULTIPART_BODY_MAX : BODY_MAX_BYTES);
 		return true;
 	}
 	bool is_post = strcmp(method, "POST") == 0;
-	if (is_post && c->body.len > 0) {
+	if (is_post && c->body.len > 0 && (rt->flags & ROUTE_MULTIPART) &&
+	    multipart_content_type(
+		MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type"))) {
+		if (parse_multipart(c) != 0)
+			return true;
+	} else if (is_post && c->body.len > 0) {
 		if (!content_type_ok(c->conn)) {
 			req_fail(r, ERR_MALFORMED_BODY, NULL,
 			         "Invalid request: request bodies must be "
@@ -830,6 +883,18 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 			req_fail(&c->r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
 			c->state = CS_DONE;
 			return send_response(c);
+		}
+		/* the upload route (ROUTE_MULTIPART) takes a larger body; process_front holds
+		 * every other route to BODY_MAX_BYTES whatever the path said here */
+		if (method[0] == 'P' && strcmp(url, "/v1/files") == 0 &&
+		    strcmp(method, "POST") == 0) {
+			if (atomic_fetch_add(&srv->uploads, 1) < UPLOADS_MAX) {
+				c->upload_slot = true;
+				c->body.max = MULTIPART_BODY_MAX;
+			} else {
+				atomic_fetch_sub(&srv->uploads, 1);
+				c->upload_refused = true;
+			}
 		}
 		return MHD_YES;
 	}
