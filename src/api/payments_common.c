@@ -18,6 +18,7 @@
 #include "risk/batch.h"
 #include "risk/model.h"
 #include "risk/rules.h"
+#include "risk/value_lists.h"
 #include "vault/card_source.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
@@ -236,6 +237,10 @@ struct risk_ctx {
 	bool have_features;
 	const struct risk_rules *rules;
 	const char *fingerprint;
+	const char *customer;	/* the payment's, else the PaymentMethod's (rules' `customer`) */
+	const char *ip_address; /* the client's (rules' `ip_address`) */
+	/* which values are in the merchant's value lists the rules name (risk/value_lists.h) */
+	uint16_t list_hits[RISK_RULE_MAX_LISTS];
 };
 
 /* A key's hourly rows since hour $4 (30 days back), summed in velocity_read rather than by six
@@ -404,8 +409,12 @@ static void decide(struct reveal_ctx *c)
 	 * nothing overrides a card that is always blocked */
 	const char *rule_reason = NULL;
 	if (c->risk->rules && c->risk->have_features && card.behavior != ACQ_FRAUD_BLOCK) {
-		struct risk_rule_input in = {&c->risk->f, c->risk->fingerprint,
-					     c->risk->scored ? score : -1};
+		struct risk_rule_input in = {.f = &c->risk->f,
+					     .fingerprint = c->risk->fingerprint,
+					     .risk_score = c->risk->scored ? score : -1,
+					     .ip_address = c->risk->ip_address,
+					     .customer = c->risk->customer};
+		memcpy(in.list_hits, c->risk->list_hits, sizeof(in.list_hits));
 		struct risk_rule_match mt;
 		risk_rules_eval(c->risk->rules, &in, &mt);
 		if (mt.action == RISK_RULE_ALLOW) {
@@ -523,6 +532,22 @@ static int read_card_fn(struct db *db, void *p)
 		if (c->out->have_pricing)
 			f->mcc = terms.mcc;
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
+		c->risk->customer = c->customer && *c->customer ? c->customer : m->pm.customer;
+		c->risk->ip_address = r->client_ip;
+		if (risk_rules_value_list_count(r->app->rules) > 0) {
+			/* one indexed query, only for a merchant with value lists */
+			struct risk_rule_input in = {.f = f,
+						     .fingerprint = m->pm.fingerprint,
+						     .risk_score = -1,
+						     .ip_address = c->risk->ip_address,
+						     .customer = c->risk->customer};
+			if (risk_value_lists_lookup(db, r->merchant_id, r->app->rules, r->now,
+						    &in) != 0) {
+				m->rc = DB_ERR;
+				return 0;
+			}
+			memcpy(c->risk->list_hits, in.list_hits, sizeof(in.list_hits));
+		}
 	}
 	if (c->alias)
 		c->vault_rc = vault_alias_reveal(c->alias, reveal_fn, c->rc);

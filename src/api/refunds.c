@@ -16,6 +16,7 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "disputes/dispute.h"
+#include "disputes/early_fraud_warning.h"
 #include "events/events.h"
 #include "money/rational.h"
 #include "payments/connect.h"
@@ -408,6 +409,10 @@ static int create_fn(struct db *db, void *p)
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	ch.amount_refunded += amount;
+	/* refunded in full, its early fraud warning is no longer actionable */
+	struct event_origin efw_origin = {r->request_id, r->idempotency_key, r->livemode};
+	if (efw_charge_changed(db, r->merchant_id, &efw_origin, ch.id, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	enum refund_mode mode = REFUND_IMMEDIATE;
 	if (processor_refund(db, r->merchant_id, ch.id, amount, &mode) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -38,5 +38,6 @@ const struct route *const api_route_tables[] = {
     coupons_routes,
     promotion_codes_routes,
     billing_portal_routes,
+    radar_routes,
     NULL,
 };

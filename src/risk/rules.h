@@ -24,7 +24,14 @@
  * billing_country, card_velocity_hour, card_velocity_day, card_amount_hour, card_amount_day,
  * customer_velocity_hour, customer_velocity_day, customer_amount_hour, customer_amount_day,
  * decline_rate, card_attempts_30d, card_declines_30d, first_time_card, ip_velocity_hour,
- * fingerprint, risk_score; the model's column names (card_count_1h …) are accepted as aliases.
+ * fingerprint (card_fingerprint), risk_score, ip_address (the client's), customer (customer_id,
+ * compared exactly); the model's column names (card_count_1h …) are accepted as aliases.
+ *
+ * Value lists: `FIELD in @ALIAS` where no `list ALIAS = …` line precedes it names the merchant's
+ * Radar value list of that alias (POST /v1/radar/value_lists, per merchant, changed at run time):
+ * the caller finds, before evaluating, which of the payment's values are in which of those lists
+ * (risk/value_lists.h fills risk_rule_input.list_hits); a merchant without such a list matches
+ * nothing. A later `list ALIAS = …` line of the same name is an error.
  *
  * Precedence follows Radar: if any allow rule matches, the attempt is allowed (rules and model
  * alike are skipped); otherwise the first matching block rule blocks; otherwise the first
@@ -36,7 +43,9 @@
 #ifndef TENDER_RISK_RULES_H
 #define TENDER_RISK_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "risk/features.h"
 
@@ -52,11 +61,27 @@ enum risk_rule_action { RISK_RULE_NONE = 0, RISK_RULE_ALLOW, RISK_RULE_BLOCK, RI
 
 struct risk_rules;
 
+/* The payment's text values a value list can hold (risk_rule_slot_value). */
+enum risk_rule_slot {
+	RISK_SLOT_FINGERPRINT,
+	RISK_SLOT_CARD_COUNTRY,
+	RISK_SLOT_BILLING_COUNTRY,
+	RISK_SLOT_BRAND,
+	RISK_SLOT_FUNDING,
+	RISK_SLOT_IP_ADDRESS,
+	RISK_SLOT_CUSTOMER,
+	RISK_SLOT_COUNT,
+};
+
 /* What a rule can look at. */
 struct risk_rule_input {
         const struct risk_features *f;
         const char *fingerprint; /* card fingerprint, NULL if unknown */
         int risk_score;          /* 0..100, or -1 when the model did not score the attempt */
+	const char *ip_address;	 /* the client's, NULL if unknown */
+	const char *customer;	 /* cus_…, NULL if none */
+	/* value list k (risk_rules_value_list) holds slot s's value: bit s of list_hits[k] */
+	uint16_t list_hits[RISK_RULE_MAX_LISTS];
 };
 
 struct risk_rule_match {
@@ -72,6 +97,15 @@ int risk_rules_parse(const char *text, size_t len, struct risk_rules **ret, char
 int risk_rules_load_file(const char *path, struct risk_rules **ret, char *err, size_t errlen);
 void risk_rules_free(struct risk_rules *r);
 size_t risk_rules_count(const struct risk_rules *r);
+
+/* The merchants' value lists the rules name (`in @alias` with no list of that name in the file):
+ * how many, the k-th one's alias (NULL past the end) with the slots compared with it
+ * (bit s = enum risk_rule_slot s), and whether an alias is among them. */
+size_t risk_rules_value_list_count(const struct risk_rules *r);
+const char *risk_rules_value_list(const struct risk_rules *r, size_t k, uint32_t *ret_slots);
+bool risk_rules_uses_value_list(const struct risk_rules *r, const char *alias);
+/* The payment's value in slot s (NULL when unknown), as the rules compare it. */
+const char *risk_rule_slot_value(const struct risk_rule_input *in, enum risk_rule_slot s);
 
 /* Evaluates the rules (NULL rules = none). Always succeeds; ret->action may be RISK_RULE_NONE. */
 void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *in,

@@ -1,0 +1,46 @@
+-- PostgreSQL port of migrations/sqlite/0066_radar.sql.
+-- Stripe's Radar API (src/api/radar.c): value lists and their items, which the fraud rules read
+-- by alias (risk/value_lists.h); early fraud warnings; reviews.
+CREATE TABLE radar_value_lists (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  alias TEXT NOT NULL,
+  name TEXT NOT NULL,
+  item_type TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  item_count BIGINT NOT NULL DEFAULT 0 CHECK (item_count >= 0),
+  PRIMARY KEY (merchant_id, id)
+);
+CREATE UNIQUE INDEX radar_value_lists_alias ON radar_value_lists (merchant_id, alias);
+
+-- match_value: the value as the list's type compares it (lowercase for the case-insensitive
+-- types), what the scorer looks up.
+CREATE TABLE radar_value_list_items (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  value_list TEXT NOT NULL,
+  value TEXT NOT NULL,
+  match_value TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  PRIMARY KEY (merchant_id, id)
+);
+CREATE UNIQUE INDEX radar_value_list_items_value
+  ON radar_value_list_items (merchant_id, value_list, match_value);
+CREATE INDEX radar_value_list_items_match ON radar_value_list_items (merchant_id, match_value);
+CREATE INDEX radar_value_list_items_list ON radar_value_list_items (merchant_id, value_list, id);
+
+CREATE TABLE radar_early_fraud_warnings (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  charge TEXT NOT NULL,
+  payment_intent TEXT,
+  fraud_type TEXT NOT NULL,
+  actionable BIGINT NOT NULL,
+  PRIMARY KEY (merchant_id, id)
+);
+CREATE UNIQUE INDEX radar_early_fraud_warnings_charge
+  ON radar_early_fraud_warnings (merchant_id, charge);
