@@ -478,13 +478,15 @@ static const char SQL_LISTS_CURSOR[] =
 static const char SQL_LISTS_DESC[] =
     "SELECT id FROM radar_value_lists l WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR alias = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM"
-    " radar_value_list_items i WHERE i.merchant_id = $1 AND i.value_list = l.id"
-    " AND i.value = $6)) ORDER BY id DESC LIMIT $4";
+    " radar_value_list_items i WHERE i.merchant_id = $1 AND i.match_value IN ($6, $7)"
+    " AND i.value_list = l.id AND (i.match_value = $6 OR l.item_type IN ('email', 'string',"
+    " 'country', 'ip_address', 'card_bin')))) ORDER BY id DESC LIMIT $4";
 static const char SQL_LISTS_ASC[] =
     "SELECT id FROM radar_value_lists l WHERE merchant_id = $1 AND id > $2 AND id < $3"
     " AND ($5 IS NULL OR alias = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM"
-    " radar_value_list_items i WHERE i.merchant_id = $1 AND i.value_list = l.id"
-    " AND i.value = $6)) ORDER BY id ASC LIMIT $4";
+    " radar_value_list_items i WHERE i.merchant_id = $1 AND i.match_value IN ($6, $7)"
+    " AND i.value_list = l.id AND (i.match_value = $6 OR l.item_type IN ('email', 'string',"
+    " 'country', 'ip_address', 'card_bin')))) ORDER BY id ASC LIMIT $4";
 
 static void bind_opt(struct db_stmt *st, int idx, const char *v)
 {
@@ -498,7 +500,17 @@ static int lists_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	bind_opt(st, first, param_str(r, "alias"));
-	bind_opt(st, first + 1, param_str(r, "contains"));
+	/* the value as the list's type compares it (risk_value_list_normalize): as given for an
+	 * exact type, lowercased for the others (the SQL's list), so that the unique index's
+	 * prefix finds it */
+	const char *contains = param_str(r, "contains");
+	bind_opt(st, first + 1, contains);
+	char low[RISK_VALUE_LIST_VALUE_MAX + 1];
+	if (contains && *contains &&
+	    risk_value_list_normalize("string", contains, low, sizeof(low)) == 0)
+		db_bind_text(st, first + 2, low, -1);
+	else
+		db_bind_null(st, first + 2);
 	return 0;
 }
 

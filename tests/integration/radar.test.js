@@ -92,6 +92,13 @@ test('value lists: create, retrieve, update, list (alias, contains), delete; Str
   assert.equal(byAlias.url, '/v1/radar/value_lists');
   const contains = await stripe.radar.valueLists.list({ contains: 'Jenny@Example.com' });
   assert.deepEqual(contains.data.map((x) => x.id), [l.id]);
+  // `contains` compares as each list does: an email list ignores case, a case-sensitive one not
+  assert.deepEqual((await stripe.radar.valueLists.list({ contains: 'JENNY@example.com' })).data.map((x) => x.id), [l.id]);
+  const cs = await stripe.radar.valueLists.create({ alias: 'crud_cs', name: 'Exact', item_type: 'case_sensitive_string' });
+  await stripe.radar.valueListItems.create({ value_list: cs.id, value: 'AbC' });
+  await stripe.radar.valueListItems.create({ value_list: cs.id, value: 'abc' }); // another value here
+  assert.deepEqual((await stripe.radar.valueLists.list({ contains: 'AbC' })).data.map((x) => x.id), [cs.id]);
+  assert.deepEqual((await stripe.radar.valueLists.list({ contains: 'ABC' })).data, []);
   const all = await stripe.radar.valueLists.list({ limit: 100 });
   assert.ok(all.data.findIndex((x) => x.id === other.id) < all.data.findIndex((x) => x.id === l.id), 'newest first');
   for (const x of all.data) assertStripeShape(x, 'radar.value_list');

@@ -15,7 +15,8 @@ CREATE TABLE radar_value_lists (
 CREATE UNIQUE INDEX radar_value_lists_alias ON radar_value_lists (merchant_id, alias);
 
 -- match_value: the value as the list's type compares it (lowercase for the case-insensitive
--- types), what the scorer looks up.
+-- types), what the scorer looks up: one value once per list, and the scorer's lookup of a
+-- payment's values in every list of the merchant is a search of the unique index's prefix.
 CREATE TABLE radar_value_list_items (
   merchant_id TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -27,9 +28,8 @@ CREATE TABLE radar_value_list_items (
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX radar_value_list_items_value
-  ON radar_value_list_items (merchant_id, value_list, match_value);
-CREATE INDEX radar_value_list_items_match ON radar_value_list_items (merchant_id, match_value);
-CREATE INDEX radar_value_list_items_list ON radar_value_list_items (merchant_id, value_list, id);
+  ON radar_value_list_items (merchant_id, match_value, value_list);
+CREATE INDEX radar_value_list_items_list_id ON radar_value_list_items (merchant_id, value_list, id, value);
 
 CREATE TABLE radar_early_fraud_warnings (
   merchant_id TEXT NOT NULL,
