@@ -18,6 +18,7 @@
 #include "risk/batch.h"
 #include "risk/model.h"
 #include "risk/rules.h"
+#include "risk/review.h"
 #include "risk/value_lists.h"
 #include "vault/card_source.h"
 #include "vault/payment_method.h"
@@ -408,6 +409,7 @@ static void decide(struct reveal_ctx *c)
 	/* the merchant's rules, as Radar applies them: allow wins, then block, then review;
 	 * nothing overrides a card that is always blocked */
 	const char *rule_reason = NULL;
+	bool manual_review = false; /* a manual_review rule: authorized, then placed in review */
 	if (c->risk->rules && c->risk->have_features && card.behavior != ACQ_FRAUD_BLOCK) {
 		struct risk_rule_input in = {.f = &c->risk->f,
 					     .fingerprint = c->risk->fingerprint,
@@ -424,6 +426,8 @@ static void decide(struct reveal_ctx *c)
 			rule_reason = "rule";
 		} else if (mt.action == RISK_RULE_REVIEW && dec != RISK_BLOCK) {
 			dec = RISK_REVIEW_3DS;
+		} else if (mt.action == RISK_RULE_MANUAL_REVIEW && dec == RISK_ALLOW) {
+			manual_review = !c->verify;
 		}
 	}
 	if (dec == RISK_BLOCK) {
@@ -451,6 +455,12 @@ static void decide(struct reveal_ctx *c)
 	if (c->decision->approved || strcmp(c->decision->outcome_type, "blocked") != 0) {
 		c->decision->risk_level = level;
 		c->decision->risk_score = score;
+	}
+	if (c->decision->approved && manual_review) {
+		/* the payment's write opens the review (payment_record_attempt) */
+		c->decision->outcome_type = REVIEW_OUTCOME_TYPE;
+		c->decision->reason = "rule";
+		c->decision->seller_message = "Placed in review by one of your fraud rules.";
 	}
 }
 

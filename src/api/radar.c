@@ -1,6 +1,7 @@
 /*
  * Stripe's Radar API: value lists (/v1/radar/value_lists), their items
- * (/v1/radar/value_list_items) and early fraud warnings (/v1/radar/early_fraud_warnings).
+ * (/v1/radar/value_list_items), early fraud warnings (/v1/radar/early_fraud_warnings) and reviews
+ * (/v1/reviews: list, retrieve, approve; risk/review.h).
  *
  * Value lists are per merchant (another merchant's list or item is 404) and are what the fraud
  * rules' `in @alias` reads when the rules file defines no list of that name (risk/rules.h,
@@ -25,6 +26,7 @@
 #include "app.h"
 #include "core/str.h"
 #include "disputes/early_fraud_warning.h"
+#include "risk/review.h"
 #include "risk/rules.h"
 #include "risk/value_lists.h"
 
@@ -756,6 +758,76 @@ static int h_efw_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* ---- reviews ---- */
+
+static int review_render_by_id(struct req *r, struct db *db, const char *id, struct json *j,
+			       void *ctx)
+{
+	(void)ctx;
+	return review_render(db, r->merchant_id, r->livemode, id, j, NULL);
+}
+
+static int review_retrieve_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	int rc = review_render(db, r->merchant_id, r->livemode, r->args[0], req_json(r), NULL);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "review", r->args[0], "review");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int h_review_retrieve(struct req *r)
+{
+	return req_read(r, review_retrieve_fn, r);
+}
+
+static int review_approve_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	bool open = false;
+	int rc = review_render(db, r->merchant_id, r->livemode, r->args[0], NULL, &open);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "review", r->args[0], "review");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!open)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "This review is already closed.");
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	rc = review_close(db, r->merchant_id, &o, r->args[0], "approved", r->now);
+	if (rc == DB_OK)
+		rc = review_render(db, r->merchant_id, r->livemode, r->args[0], req_json(r), NULL);
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int h_review_approve(struct req *r)
+{
+	return req_write(r, review_approve_fn, r);
+}
+
+static const char SQL_REVIEWS_CURSOR[] =
+    "SELECT created FROM radar_reviews WHERE merchant_id = $1 AND id = $2";
+static const char SQL_REVIEWS_DESC[] =
+    "SELECT id FROM radar_reviews WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " ORDER BY id DESC LIMIT $4";
+static const char SQL_REVIEWS_ASC[] =
+    "SELECT id FROM radar_reviews WHERE merchant_id = $1 AND id > $2 AND id < $3"
+    " ORDER BY id ASC LIMIT $4";
+
+static int h_reviews_list(struct req *r)
+{
+	const struct list_spec spec = {
+	    .url = "/v1/reviews",
+	    .object_name = "review",
+	    .id_prefix = "prv_",
+	    .sql_cursor = SQL_REVIEWS_CURSOR,
+	    .sql_desc = SQL_REVIEWS_DESC,
+	    .sql_asc = SQL_REVIEWS_ASC,
+	    .render = review_render_by_id,
+	};
+	return list_respond(r, &spec);
+}
+
 /* ---- routes ---- */
 
 static const struct param_spec list_create_params[] = {
@@ -804,5 +876,8 @@ const struct route radar_routes[] = {
     {"DELETE", "/v1/radar/value_list_items/{id}", h_item_delete, no_params, 0},
     {"GET", "/v1/radar/early_fraud_warnings", h_efw_list, efw_list_params, ROUTE_LIST},
     {"GET", "/v1/radar/early_fraud_warnings/{id}", h_efw_retrieve, no_params, 0},
+    {"GET", "/v1/reviews", h_reviews_list, no_params, ROUTE_LIST},
+    {"GET", "/v1/reviews/{id}", h_review_retrieve, no_params, 0},
+    {"POST", "/v1/reviews/{id}/approve", h_review_approve, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -22,6 +22,7 @@
 #include "ledger/ledger_dispute.h"
 #include "payments/payments.h"
 #include "processor/processor.h"
+#include "risk/review.h"
 #include "store/store.h"
 #include "scheduler/scheduler.h"
 
@@ -498,6 +499,8 @@ int dispute_open(struct db *db, struct arena *a, const char *merchant_id,
 			  now);
 	if (rc == DB_OK) /* a disputed charge's early fraud warning is no longer actionable */
 		rc = efw_charge_changed(db, merchant_id, origin, d.charge, now);
+	if (rc == DB_OK) /* and its review, if it is in one, is closed */
+		rc = review_close_for_charge(db, merchant_id, origin, d.charge, "disputed", now);
 	if (rc != DB_OK)
 		return rc;
 	if (ret)

@@ -516,9 +516,12 @@ static int parse_line(struct lexer *lx, struct risk_rules *r)
                 action = RISK_RULE_BLOCK;
         else if (strcmp(t.text, "review") == 0)
                 action = RISK_RULE_REVIEW;
-        else
-                return fail(lx, "unknown action '%s' (allow, block, review, list)", t.text);
-        if (r->nrules >= RISK_RULES_MAX)
+	else if (strcmp(t.text, "manual_review") == 0)
+		action = RISK_RULE_MANUAL_REVIEW;
+	else
+		return fail(lx, "unknown action '%s' (allow, block, review, manual_review, list)",
+			    t.text);
+	if (r->nrules >= RISK_RULES_MAX)
                 return fail(lx, "more than %d rules", RISK_RULES_MAX);
         if ((rc = next_tok(lx, &t)) != 0)
                 return rc;
@@ -847,10 +850,11 @@ void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *i
 {
         struct risk_rule_match m = {RISK_RULE_NONE, -1, 0};
         /* Radar precedence: any allow beats any block, any block beats any review. */
-        static const enum risk_rule_action order[] = {RISK_RULE_ALLOW, RISK_RULE_BLOCK,
-                                                      RISK_RULE_REVIEW};
-        for (size_t k = 0; r != NULL && k < 3 && m.action == RISK_RULE_NONE; k++) {
-                for (size_t i = 0; i < r->nrules; i++) {
+	static const enum risk_rule_action order[] = {RISK_RULE_ALLOW, RISK_RULE_BLOCK,
+						      RISK_RULE_REVIEW, RISK_RULE_MANUAL_REVIEW};
+	for (size_t k = 0;
+	     r != NULL && k < sizeof(order) / sizeof(order[0]) && m.action == RISK_RULE_NONE; k++) {
+		for (size_t i = 0; i < r->nrules; i++) {
                         const struct rule *ru = &r->rules[i];
                         if (ru->action != order[k])
                                 continue;
@@ -864,8 +868,8 @@ void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *i
                                 break;
                         }
                 }
-        }
-        *ret = m;
+	}
+	*ret = m;
 }
 
 const char *risk_rule_action_name(enum risk_rule_action a)
@@ -877,7 +881,9 @@ const char *risk_rule_action_name(enum risk_rule_action a)
                 return "block";
         case RISK_RULE_REVIEW:
                 return "review";
-        case RISK_RULE_NONE:
+	case RISK_RULE_MANUAL_REVIEW:
+		return "manual_review";
+	case RISK_RULE_NONE:
                 break;
         }
         return "none";

@@ -35,7 +35,10 @@
  *
  * Precedence follows Radar: if any allow rule matches, the attempt is allowed (rules and model
  * alike are skipped); otherwise the first matching block rule blocks; otherwise the first
- * matching review rule asks for 3-D Secure; otherwise no rule applies and the model decides.
+ * matching review rule asks for 3-D Secure; otherwise the first matching manual_review rule
+ * places the payment in review (Stripe Radar's "Review" action: the payment goes through, a
+ * review is opened on its charge, outcome.type manual_review; Tender's `review` already meant
+ * 3-D Secure); otherwise no rule applies and the model decides.
  *
  * Bounds: at most 100 rules, 8 conditions per rule, 16 lists (inline lists count), 256 words
  * per list, 64 bytes per word, 1024 bytes per line, 1 MiB per file.
@@ -57,7 +60,13 @@
 #define RISK_RULE_LINE_MAX 1024
 #define RISK_RULES_FILE_MAX (1u << 20)
 
-enum risk_rule_action { RISK_RULE_NONE = 0, RISK_RULE_ALLOW, RISK_RULE_BLOCK, RISK_RULE_REVIEW };
+enum risk_rule_action {
+	RISK_RULE_NONE = 0,
+	RISK_RULE_ALLOW,
+	RISK_RULE_BLOCK,
+	RISK_RULE_REVIEW,
+	RISK_RULE_MANUAL_REVIEW,
+};
 
 struct risk_rules;
 

@@ -1,6 +1,7 @@
 'use strict';
 // Stripe's Radar API through stripe-node: value lists and their items (per merchant, bounded,
-// read by the fraud rules' `in @alias` at scoring time), early fraud warnings (test card 5423).
+// read by the fraud rules' `in @alias` at scoring time), early fraud warnings (test card 5423),
+// reviews (a `manual_review` rule: the payment goes through, in review).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -20,6 +21,7 @@ before(async () => {
     'block if customer in @blocked_customers',
     'allow if card_fingerprint in @trusted_cards',
     'block if amount == 7777',
+    'manual_review if amount == 4321',
   ].join('\n'));
   env = await startTender({ merchants: 2, args: ['--rules-file', rulesFile] });
   stripe = env.stripe();
@@ -249,4 +251,71 @@ test('card 5423 (pm_card_createIssuerFraudRecord) succeeds, then an early fraud 
   const plain = await pay(stripe, 'pm_card_visa', { amount: 2600 });
   await new Promise((r) => setTimeout(r, 3000));
   assert.deepEqual((await stripe.radar.earlyFraudWarnings.list({ charge: plain.latest_charge })).data, []);
+});
+
+test('a manual_review rule places the payment in review: it succeeds, its charge names an open review; approve closes it', async () => {
+  const pi = await pay(stripe, 'pm_card_visa', { amount: 4321 });
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assertStripeShape(ch, 'charge');
+  assert.equal(ch.outcome.type, 'manual_review');
+  assert.equal(ch.outcome.reason, 'rule');
+  assert.equal(ch.paid, true);
+  assert.match(ch.review, /^prv_/);
+  const rv = await stripe.reviews.retrieve(ch.review);
+  assertStripeShape(rv, 'review');
+  assert.equal(rv.object, 'review');
+  assert.equal(rv.open, true);
+  assert.equal(rv.reason, 'rule');
+  assert.equal(rv.opened_reason, 'rule');
+  assert.equal(rv.closed_reason, null);
+  assert.equal(rv.charge, ch.id);
+  assert.equal(rv.payment_intent, pi.id);
+  assert.ok((await stripe.reviews.list({ limit: 100 })).data.some((x) => x.id === rv.id));
+  // the charge.succeeded event (rendered before the write) names it too
+  const evs = [];
+  for await (const e of stripe.events.list({ limit: 100 })) {
+    if (e.data.object.id === ch.id || e.data.object.id === rv.id) evs.push(e);
+  }
+  const succeeded = evs.find((e) => e.type === 'charge.succeeded');
+  assert.equal(succeeded.data.object.review, rv.id);
+  assert.ok(evs.some((e) => e.type === 'review.opened' && e.data.object.id === rv.id));
+
+  await rejects(stripe1.reviews.retrieve(rv.id), 404);
+  await rejects(stripe1.reviews.approve(rv.id), 404);
+  const ok = await stripe.reviews.approve(rv.id);
+  assertStripeShape(ok, 'review');
+  assert.equal(ok.open, false);
+  assert.equal(ok.closed_reason, 'approved');
+  assert.equal(ok.reason, 'approved');
+  await rejects(stripe.reviews.approve(rv.id), 400);
+  const closed = [];
+  for await (const e of stripe.events.list({ type: 'review.closed', limit: 100 })) {
+    if (e.data.object.id === rv.id) closed.push(e);
+  }
+  assert.equal(closed.length, 1);
+  assert.equal(closed[0].data.object.closed_reason, 'approved');
+  assert.equal(closed[0].data.previous_attributes.open, true);
+
+  // an ordinary payment is in no review
+  const plain = await stripe.charges.retrieve((await pay(stripe, 'pm_card_visa')).latest_charge);
+  assert.equal(plain.review, null);
+  assert.equal(plain.outcome.type, 'authorized');
+});
+
+test('a refund closes the charge\'s review (refunded, or refunded_as_fraud)', async () => {
+  const a = await pay(stripe, 'pm_card_visa', { amount: 4321 });
+  const b = await pay(stripe, 'pm_card_mastercard', { amount: 4321 });
+  const ra = (await stripe.charges.retrieve(a.latest_charge)).review;
+  const rb = (await stripe.charges.retrieve(b.latest_charge)).review;
+  await stripe.refunds.create({ payment_intent: a.id, amount: 100 });
+  await stripe.refunds.create({ payment_intent: b.id, reason: 'fraudulent' });
+  const x = await stripe.reviews.retrieve(ra);
+  const y = await stripe.reviews.retrieve(rb);
+  assertStripeShape(x, 'review');
+  assert.equal(x.open, false);
+  assert.equal(x.closed_reason, 'refunded');
+  assert.equal(y.closed_reason, 'refunded_as_fraud');
+  await rejects(stripe.reviews.approve(ra), 400);
+  assert.deepEqual((await stripe1.reviews.list()).data, []);
 });

@@ -382,3 +382,27 @@ Test(risk_rules, value_lists_count_against_the_list_bound)
         cr_assert_eq(risk_rules_value_list_count(r), 1);
         risk_rules_free(r);
 }
+
+Test(risk_rules, manual_review_comes_after_every_other_action)
+{
+	struct risk_rules *r = parse_ok("manual_review if amount > 1000\n"
+					"review if amount > 5000\n"
+					"block if amount > 9000\n"
+					"allow if amount == 9999\n");
+	struct risk_features f = plain();
+	int line = 0;
+	f.amount_usd_minor = 500;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_NONE);
+	f.amount_usd_minor = 2000;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_MANUAL_REVIEW);
+	cr_assert_eq(line, 1);
+	f.amount_usd_minor = 6000;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_REVIEW);
+	f.amount_usd_minor = 9500;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_BLOCK);
+	f.amount_usd_minor = 9999;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_ALLOW);
+	cr_assert_str_eq(risk_rule_action_name(RISK_RULE_MANUAL_REVIEW), "manual_review");
+	risk_rules_free(r);
+	parse_fails("manual_reviews if amount > 1\n", "manual_review");
+}

@@ -44,3 +44,19 @@ CREATE TABLE radar_early_fraud_warnings (
 );
 CREATE UNIQUE INDEX radar_early_fraud_warnings_charge
   ON radar_early_fraud_warnings (merchant_id, charge);
+
+-- reviews (risk/review.h): one per charge a manual_review rule placed in review
+CREATE TABLE radar_reviews (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  charge TEXT NOT NULL,
+  payment_intent TEXT,
+  open BIGINT NOT NULL,
+  opened_reason TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  closed_reason TEXT,
+  ip_address TEXT,
+  PRIMARY KEY (merchant_id, id)
+);
+CREATE UNIQUE INDEX radar_reviews_charge ON radar_reviews (merchant_id, charge);
