@@ -242,6 +242,9 @@ struct risk_ctx {
 	const char *ip_address; /* the client's (rules' `ip_address`) */
 	/* which values are in the merchant's value lists the rules name (risk/value_lists.h) */
 	uint16_t list_hits[RISK_RULE_MAX_LISTS];
+	uint16_t
+	    builtin_hits[RISK_RULE_MAX_LISTS]; /* the default rules' (Stripe's default lists) */
+	bool builtin_any; /* a default list holds one of the payment's values */
 };
 
 /* A key's hourly rows since hour $4 (30 days back), summed in velocity_read rather than by six
@@ -410,7 +413,9 @@ static void decide(struct reveal_ctx *c)
 	 * nothing overrides a card that is always blocked */
 	const char *rule_reason = NULL;
 	bool manual_review = false; /* a manual_review rule: authorized, then placed in review */
-	if (c->risk->rules && c->risk->have_features && card.behavior != ACQ_FRAUD_BLOCK) {
+	/* (the default rules read only the default lists: nothing to evaluate without a hit) */
+	if (c->risk->have_features && (c->risk->rules || c->risk->builtin_any) &&
+	    card.behavior != ACQ_FRAUD_BLOCK) {
 		struct risk_rule_input in = {.f = &c->risk->f,
 					     .fingerprint = c->risk->fingerprint,
 					     .risk_score = c->risk->scored ? score : -1,
@@ -418,7 +423,7 @@ static void decide(struct reveal_ctx *c)
 					     .customer = c->risk->customer};
 		memcpy(in.list_hits, c->risk->list_hits, sizeof(in.list_hits));
 		struct risk_rule_match mt;
-		risk_rules_eval(c->risk->rules, &in, &mt);
+		risk_rules_eval_with_builtin(c->risk->rules, &in, c->risk->builtin_hits, &mt);
 		if (mt.action == RISK_RULE_ALLOW) {
 			dec = RISK_ALLOW;
 		} else if (mt.action == RISK_RULE_BLOCK) {
@@ -544,20 +549,21 @@ static int read_card_fn(struct db *db, void *p)
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
 		c->risk->customer = c->customer && *c->customer ? c->customer : m->pm.customer;
 		c->risk->ip_address = r->client_ip;
-		if (risk_rules_value_list_count(r->app->rules) > 0) {
-			/* one indexed query, only for a merchant with value lists */
-			struct risk_rule_input in = {.f = f,
-						     .fingerprint = m->pm.fingerprint,
-						     .risk_score = -1,
-						     .ip_address = c->risk->ip_address,
-						     .customer = c->risk->customer};
-			if (risk_value_lists_lookup(db, r->merchant_id, r->app->rules, r->now,
-						    &in) != 0) {
-				m->rc = DB_ERR;
-				return 0;
-			}
-			memcpy(c->risk->list_hits, in.list_hits, sizeof(in.list_hits));
+		/* the rules file's value lists and Stripe's default ones: one indexed query,
+		 * only for a merchant that has value lists (risk/value_lists.h) */
+		struct risk_rule_input in = {.f = f,
+					     .fingerprint = m->pm.fingerprint,
+					     .risk_score = -1,
+					     .ip_address = c->risk->ip_address,
+					     .customer = c->risk->customer};
+		if (risk_value_lists_lookup(db, r->merchant_id, r->app->rules, r->now, &in,
+					    c->risk->builtin_hits) != 0) {
+			m->rc = DB_ERR;
+			return 0;
 		}
+		memcpy(c->risk->list_hits, in.list_hits, sizeof(in.list_hits));
+		for (int k = 0; k < RISK_RULE_MAX_LISTS; k++)
+			c->risk->builtin_any = c->risk->builtin_any || c->risk->builtin_hits[k];
 	}
 	if (c->alias)
 		c->vault_rc = vault_alias_reveal(c->alias, reveal_fn, c->rc);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -887,4 +888,79 @@ const char *risk_rule_action_name(enum risk_rule_action a)
                 break;
         }
         return "none";
+}
+
+/* ---- Stripe's default lists ---- */
+
+/* Radar's default allow and block rules, which read each account's default lists (Stripe: "Your
+ * default allow and block rules can reference the allow lists and block lists" of card
+ * fingerprints, card countries, client IP addresses and customer ids, among others Tender's rules
+ * have no field for). They apply to every payment whatever the rules file says. */
+static const char builtin_text[] = "allow if card_fingerprint in @card_fingerprint_allowlist\n"
+				   "allow if card_country in @card_country_allowlist\n"
+				   "allow if ip_address in @client_ip_address_allowlist\n"
+				   "allow if customer in @customer_id_allowlist\n"
+				   "block if card_fingerprint in @card_fingerprint_blocklist\n"
+				   "block if card_country in @card_country_blocklist\n"
+				   "block if ip_address in @client_ip_address_blocklist\n"
+				   "block if customer in @customer_id_blocklist\n";
+
+static struct risk_rules *builtin;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_parse(void)
+{
+	char err[200];
+	if (risk_rules_parse(builtin_text, sizeof(builtin_text) - 1, &builtin, err, sizeof(err)) !=
+	    0)
+		builtin = NULL; /* cannot happen: the text is fixed (tested) */
+}
+
+const struct risk_rules *risk_rules_builtin(void)
+{
+	pthread_once(&builtin_once, builtin_parse);
+	return builtin;
+}
+
+static int rank(enum risk_rule_action a)
+{
+	switch (a) {
+	case RISK_RULE_ALLOW:
+		return 0;
+	case RISK_RULE_BLOCK:
+		return 1;
+	case RISK_RULE_REVIEW:
+		return 2;
+	case RISK_RULE_MANUAL_REVIEW:
+		return 3;
+	case RISK_RULE_NONE:
+		break;
+	}
+	return 4;
+}
+
+void risk_rules_eval_with_builtin(const struct risk_rules *r, const struct risk_rule_input *in,
+				  const uint16_t builtin_hits[RISK_RULE_MAX_LISTS],
+				  struct risk_rule_match *ret)
+{
+	struct risk_rule_match file, def;
+	risk_rules_eval(r, in, &file);
+	bool any = false;
+	for (int k = 0; k < RISK_RULE_MAX_LISTS && builtin_hits; k++)
+		any = any || builtin_hits[k] != 0;
+	if (!any) { /* the default rules have only list conditions */
+		*ret = file;
+		return;
+	}
+	struct risk_rule_input bin = *in;
+	memcpy(bin.list_hits, builtin_hits, sizeof(bin.list_hits));
+	risk_rules_eval(risk_rules_builtin(), &bin, &def);
+	if (rank(def.action) < rank(file.action)) {
+		/* a default rule: not a line of the rules file */
+		def.rule_index = -1;
+		def.line = 0;
+		*ret = def;
+	} else {
+		*ret = file;
+	}
 }

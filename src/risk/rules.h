@@ -122,4 +122,18 @@ void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *i
 
 const char *risk_rule_action_name(enum risk_rule_action a); /* "none", "allow", "block", … */
 
+/* Stripe's default rules over each merchant's default lists (Radar's "default allow and block
+ * rules"): allow if card_fingerprint / card_country / ip_address / customer is in
+ * @card_fingerprint_allowlist / @card_country_allowlist / @client_ip_address_allowlist /
+ * @customer_id_allowlist, block likewise with the …_blocklist aliases. Parsed once; never NULL. */
+const struct risk_rules *risk_rules_builtin(void);
+
+/* risk_rules_eval of r (the rules file, may be NULL) and of the default rules together, Radar's
+ * precedence across both (allow, then block, then review, then manual_review); in->list_hits are
+ * r's value list hits, builtin_hits the default rules'. A default rule's match has line 0 and
+ * rule_index -1. */
+void risk_rules_eval_with_builtin(const struct risk_rules *r, const struct risk_rule_input *in,
+				  const uint16_t builtin_hits[RISK_RULE_MAX_LISTS],
+				  struct risk_rule_match *ret);
+
 #endif

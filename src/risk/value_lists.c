@@ -158,17 +158,20 @@ void risk_value_lists_note_created(const char *merchant_id)
 
 static const char SQL_ANY[] = "SELECT 1 FROM radar_value_lists WHERE merchant_id = $1 LIMIT 1";
 
-/* $2..$15: each slot's value as given and lowercased; $16..$31: the aliases the rules name */
+/* $2..$15: each slot's value as given and lowercased; $16..$31: the aliases the rules file names,
+ * $32..$47 the default rules' */
 #define FIRST_VALUE_PARAM 2
 #define FIRST_ALIAS_PARAM (FIRST_VALUE_PARAM + 2 * RISK_SLOT_COUNT)
-#define LOOKUP_ROWS_MAX (RISK_RULE_MAX_LISTS * 2 * RISK_SLOT_COUNT)
+#define SETS 2
+#define LOOKUP_ROWS_MAX (SETS * RISK_RULE_MAX_LISTS * 2 * RISK_SLOT_COUNT)
 static const char SQL_LOOKUP[] =
     "SELECT l.alias, l.item_type, i.match_value FROM radar_value_list_items i"
     " JOIN radar_value_lists l ON l.merchant_id = i.merchant_id AND l.id = i.value_list"
     " WHERE i.merchant_id = $1"
     " AND i.match_value IN ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     " AND l.alias IN ($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29,"
-    " $30, $31) LIMIT $32";
+    " $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47)"
+    " LIMIT $48";
 
 _Static_assert(FIRST_ALIAS_PARAM == 16, "SQL_LOOKUP's parameters");
 _Static_assert(RISK_RULE_MAX_LISTS == 16, "SQL_LOOKUP's alias parameters");
@@ -194,22 +197,29 @@ static int merchant_has_lists(struct db *db, const char *merchant_id, int64_t no
 }
 
 int risk_value_lists_lookup(struct db *db, const char *merchant_id, const struct risk_rules *r,
-			    int64_t now, struct risk_rule_input *in)
+			    int64_t now, struct risk_rule_input *in,
+			    uint16_t builtin_hits[RISK_RULE_MAX_LISTS])
 {
 	memset(in->list_hits, 0, sizeof(in->list_hits));
-	size_t nlists = risk_rules_value_list_count(r);
-	if (nlists == 0)
+	if (builtin_hits)
+		memset(builtin_hits, 0, RISK_RULE_MAX_LISTS * sizeof(builtin_hits[0]));
+	const struct risk_rules *sets[SETS] = {r, builtin_hits ? risk_rules_builtin() : NULL};
+	uint16_t *hits[SETS] = {in->list_hits, builtin_hits};
+	size_t total = 0;
+	uint32_t used = 0;
+	for (int x = 0; x < SETS; x++)
+		for (size_t k = 0; k < risk_rules_value_list_count(sets[x]); k++) {
+			uint32_t slots = 0;
+			risk_rules_value_list(sets[x], k, &slots);
+			used |= slots;
+			total++;
+		}
+	if (total == 0)
 		return 0;
 	bool has = false;
 	int rc = merchant_has_lists(db, merchant_id, now, &has);
 	if (rc != 0 || !has)
 		return rc;
-	uint32_t used = 0;
-	for (size_t k = 0; k < nlists; k++) {
-		uint32_t slots = 0;
-		risk_rules_value_list(r, k, &slots);
-		used |= slots;
-	}
 	struct db_stmt *st = db_prepare(db, SQL_LOOKUP);
 	if (!st)
 		return DB_ERR;
@@ -235,14 +245,16 @@ int risk_value_lists_lookup(struct db *db, const char *merchant_id, const struct
 		db_reset(st);
 		return 0;
 	}
-	for (size_t k = 0; k < RISK_RULE_MAX_LISTS; k++) {
-		const char *alias = risk_rules_value_list(r, k, NULL);
-		if (alias)
-			db_bind_text(st, FIRST_ALIAS_PARAM + (int)k, alias, -1);
-		else
-			db_bind_null(st, FIRST_ALIAS_PARAM + (int)k);
-	}
-	db_bind_int64(st, FIRST_ALIAS_PARAM + RISK_RULE_MAX_LISTS, LOOKUP_ROWS_MAX);
+	for (int x = 0; x < SETS; x++)
+		for (size_t k = 0; k < RISK_RULE_MAX_LISTS; k++) {
+			const char *alias = risk_rules_value_list(sets[x], k, NULL);
+			int idx = FIRST_ALIAS_PARAM + x * RISK_RULE_MAX_LISTS + (int)k;
+			if (alias)
+				db_bind_text(st, idx, alias, -1);
+			else
+				db_bind_null(st, idx);
+		}
+	db_bind_int64(st, FIRST_ALIAS_PARAM + SETS * RISK_RULE_MAX_LISTS, LOOKUP_ROWS_MAX);
 	/* each row: an item of a named list equal to one of the values; which slots it
 	 * matches depends on the list's type (its normalization of each value) */
 	int n = 0;
@@ -252,21 +264,23 @@ int risk_value_lists_lookup(struct db *db, const char *merchant_id, const struct
 		const char *match = db_col_text(st, 2, NULL);
 		if (!alias || !type || !match)
 			continue;
-		for (size_t k = 0; k < nlists; k++) {
-			uint32_t slots = 0;
-			const char *a = risk_rules_value_list(r, k, &slots);
-			if (strcmp(a, alias) != 0)
-				continue;
-			for (int s = 0; s < RISK_SLOT_COUNT; s++) {
-				const char *v =
-				    (slots >> s) & 1u ? risk_rule_slot_value(in, s) : NULL;
-				char norm[RISK_VALUE_LIST_VALUE_MAX + 1];
-				if (v &&
-				    risk_value_list_normalize(type, v, norm, sizeof(norm)) == 0 &&
-				    strcmp(norm, match) == 0)
-					in->list_hits[k] |= (uint16_t)(1u << s);
+		for (int x = 0; x < SETS; x++)
+			for (size_t k = 0; k < risk_rules_value_list_count(sets[x]); k++) {
+				uint32_t slots = 0;
+				const char *a = risk_rules_value_list(sets[x], k, &slots);
+				if (strcmp(a, alias) != 0)
+					continue;
+				for (int s = 0; s < RISK_SLOT_COUNT; s++) {
+					const char *v =
+					    (slots >> s) & 1u ? risk_rule_slot_value(in, s) : NULL;
+					char norm[RISK_VALUE_LIST_VALUE_MAX + 1];
+					if (v &&
+					    risk_value_list_normalize(type, v, norm,
+								      sizeof(norm)) == 0 &&
+					    strcmp(norm, match) == 0)
+						hits[x][k] |= (uint16_t)(1u << s);
+				}
 			}
-		}
 	}
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)

@@ -12,11 +12,11 @@
  * case_sensitive_string, customer_id and the bank fingerprints), so the lookup is an equality on
  * an index (merchant_id, match_value).
  *
- * The query is skipped when the rules name no value list (no rules file, or none with `@alias`
- * of the merchant's), and when the merchant has no value list: that answer is cached per
- * process. A merchant known to have lists stays known (a list made and deleted costs a query per
- * payment that finds nothing). "No list" is kept for RISK_VALUE_LISTS_NEG_TTL_S seconds and
- * forgotten at once by this process's own create (risk_value_lists_note_created, called before
+ * Stripe's default rules (risk_rules_builtin) name the default lists' aliases, so every payment
+ * may look lists up; the query is skipped when the merchant has no value list: that answer is
+ * cached per process. A merchant known to have lists stays known (a list made and deleted costs a
+ * query per payment that finds nothing). "No list" is kept for RISK_VALUE_LISTS_NEG_TTL_S seconds
+ * and forgotten at once by this process's own create (risk_value_lists_note_created, called before
  * the create's write commits), so on one node a list is in force for the first payment scored
  * after its create answered; another node sharing the database (PostgreSQL) sees it within
  * RISK_VALUE_LISTS_NEG_TTL_S seconds. Items added to an existing list are seen at once
@@ -49,10 +49,12 @@ int risk_value_list_check_value(const char *item_type, const char *value);
 /* The merchant made a value list (or is about to): its payments look lists up from now on. */
 void risk_value_lists_note_created(const char *merchant_id);
 
-/* Inside the payment's read transaction: fills in->list_hits for rules r (in's other fields
- * set). Does nothing (no query) when r names no value list or the merchant has none. 0, or a
- * negative store code (the caller then evaluates without lists: hits stay 0). */
+/* Inside the payment's read transaction: fills in->list_hits for rules r (the rules file; in's
+ * other fields set) and, when builtin_hits is not NULL, builtin_hits for the default rules
+ * (risk_rules_builtin), in one query. Does nothing (no query) when no rule names a value list or
+ * the merchant has none. 0, or a negative store code. */
 int risk_value_lists_lookup(struct db *db, const char *merchant_id, const struct risk_rules *r,
-			    int64_t now, struct risk_rule_input *in);
+			    int64_t now, struct risk_rule_input *in,
+			    uint16_t builtin_hits[RISK_RULE_MAX_LISTS]);
 
 #endif

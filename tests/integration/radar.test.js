@@ -319,3 +319,27 @@ test('a refund closes the charge\'s review (refunded, or refunded_as_fraud)', as
   await rejects(stripe.reviews.approve(ra), 400);
   assert.deepEqual((await stripe1.reviews.list()).data, []);
 });
+
+test('Stripe\'s default lists (card_fingerprint_blocklist, customer_id_allowlist, …) apply without a rule of the merchant\'s, even with no rules file', async () => {
+  const bare = await startTender(); // no --rules-file
+  const s2 = bare.stripe();
+  const fp = await fingerprintOf(s2, 'pm_card_discover');
+  const bl = await s2.radar.valueLists.create({ alias: 'card_fingerprint_blocklist', name: 'Block list', item_type: 'card_fingerprint' });
+  const item = await s2.radar.valueListItems.create({ value_list: bl.id, value: fp });
+  const e = await rejects(pay(s2, 'pm_card_discover'), 402, (err) => assert.equal(err.decline_code, 'fraudulent'));
+  const ch = await s2.charges.retrieve(e.raw.payment_intent.latest_charge);
+  assert.equal(ch.outcome.type, 'blocked');
+  assert.equal(ch.outcome.reason, 'rule');
+  assert.equal((await pay(s2, 'pm_card_visa')).status, 'succeeded');
+  await s2.radar.valueListItems.del(item.id);
+  assert.equal((await pay(s2, 'pm_card_discover')).status, 'succeeded');
+
+  // with the rules file: a default allow list beats the file's `block if amount == 7777`
+  const cus = await stripe1.customers.create();
+  await rejects(pay(stripe1, 'pm_card_mastercard', { amount: 7777, customer: cus.id }), 402);
+  const al = await stripe1.radar.valueLists.create({ alias: 'customer_id_allowlist', name: 'Allow list', item_type: 'customer_id' });
+  await stripe1.radar.valueListItems.create({ value_list: al.id, value: cus.id });
+  assert.equal((await pay(stripe1, 'pm_card_mastercard', { amount: 7777, customer: cus.id })).status, 'succeeded');
+  // merchant 0 has no such list: its payments of that amount are still blocked
+  await rejects(pay(stripe, 'pm_card_mastercard', { amount: 7777 }), 402);
+});

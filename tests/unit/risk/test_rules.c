@@ -406,3 +406,47 @@ Test(risk_rules, manual_review_comes_after_every_other_action)
 	risk_rules_free(r);
 	parse_fails("manual_reviews if amount > 1\n", "manual_review");
 }
+
+Test(risk_rules, stripes_default_rules_read_the_default_lists)
+{
+	const struct risk_rules *b = risk_rules_builtin();
+	cr_assert_not_null(b);
+	cr_assert_eq(risk_rules_builtin(), b, "parsed once");
+	cr_assert_eq(risk_rules_count(b), 8);
+	cr_assert_eq(risk_rules_value_list_count(b), 8);
+	cr_assert(risk_rules_uses_value_list(b, "card_fingerprint_blocklist"));
+	cr_assert(risk_rules_uses_value_list(b, "customer_id_allowlist"));
+	cr_assert(risk_rules_uses_value_list(b, "client_ip_address_blocklist"));
+	cr_assert(risk_rules_uses_value_list(b, "card_country_blocklist"));
+
+	struct risk_rules *r = parse_ok("block if amount > 1000\nreview if amount > 500\n");
+	struct risk_features f = plain();
+	f.amount_usd_minor = 700;
+	struct risk_rule_input in = {.f = &f, .fingerprint = "fp", .risk_score = -1};
+	uint16_t hits[RISK_RULE_MAX_LISTS] = {0};
+	struct risk_rule_match m;
+	risk_rules_eval_with_builtin(r, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_REVIEW, "no default list hit: the file decides");
+	cr_assert_eq(m.line, 2);
+	/* card_fingerprint_blocklist (the default rules' fifth list) holds the card */
+	uint32_t slots = 0;
+	cr_assert_str_eq(risk_rules_value_list(b, 4, &slots), "card_fingerprint_blocklist");
+	hits[4] = 1u << RISK_SLOT_FINGERPRINT;
+	risk_rules_eval_with_builtin(r, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK, "a default block beats the file's review");
+	cr_assert_eq(m.line, 0);
+	cr_assert_eq(m.rule_index, -1);
+	risk_rules_eval_with_builtin(NULL, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK, "without a rules file too");
+	/* a default allow list beats the file's block */
+	memset(hits, 0, sizeof(hits));
+	cr_assert_str_eq(risk_rules_value_list(b, 0, NULL), "card_fingerprint_allowlist");
+	hits[0] = 1u << RISK_SLOT_FINGERPRINT;
+	f.amount_usd_minor = 5000;
+	risk_rules_eval_with_builtin(r, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_ALLOW);
+	risk_rules_eval_with_builtin(r, &in, NULL, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK);
+	cr_assert_eq(m.line, 1);
+	risk_rules_free(r);
+}

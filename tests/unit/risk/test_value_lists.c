@@ -129,20 +129,21 @@ struct lookup {
 	const struct risk_rules *rules;
 	int64_t now;
 	struct risk_rule_input *in;
+	uint16_t *builtin;
 	int rc;
 };
 
 static int lookup_fn(struct db *db, void *ctx)
 {
 	struct lookup *l = ctx;
-	l->rc = risk_value_lists_lookup(db, l->merchant, l->rules, l->now, l->in);
+	l->rc = risk_value_lists_lookup(db, l->merchant, l->rules, l->now, l->in, l->builtin);
 	return 0;
 }
 
 static void lookup(const char *merchant, const struct risk_rules *r, int64_t now,
 		   struct risk_rule_input *in)
 {
-	struct lookup l = {merchant, r, now, in, -1};
+	struct lookup l = {merchant, r, now, in, NULL, -1};
 	cr_assert_eq(store_read(s, merchant, lookup_fn, &l), 0);
 	cr_assert_eq(l.rc, 0);
 }
@@ -246,4 +247,39 @@ Test(value_lists, no_rules_with_lists_or_no_list_means_no_hits)
 	cr_assert_eq(in.list_hits[0], 1u << RISK_SLOT_FINGERPRINT,
 		     "this process's create: at once");
 	risk_rules_free(r);
+}
+
+Test(value_lists, the_default_lists_are_looked_up_in_the_same_query)
+{
+	/* no rules file at all: the default rules alone */
+	add_list("acct_6", "rsl_60", "card_fingerprint_blocklist", "card_fingerprint");
+	add_item("acct_6", "rsli_60", "rsl_60", "card_fingerprint", "FpSix");
+	add_list("acct_6", "rsl_61", "customer_id_allowlist", "customer_id");
+	add_item("acct_6", "rsli_61", "rsl_61", "customer_id", "cus_ok");
+	risk_value_lists_note_created("acct_6");
+	struct risk_features f;
+	risk_features_init(&f);
+	struct risk_rule_input in = {.f = &f, .fingerprint = "FpSix", .risk_score = -1};
+	uint16_t hits[RISK_RULE_MAX_LISTS];
+	struct lookup l = {"acct_6", NULL, 7000, &in, hits, -1};
+	cr_assert_eq(store_read(s, "acct_6", lookup_fn, &l), 0);
+	cr_assert_eq(l.rc, 0);
+	const struct risk_rules *b = risk_rules_builtin();
+	for (size_t k = 0; k < risk_rules_value_list_count(b); k++) {
+		const char *alias = risk_rules_value_list(b, k, NULL);
+		bool want = strcmp(alias, "card_fingerprint_blocklist") == 0;
+		cr_assert_eq(hits[k] != 0, want, "%s", alias);
+	}
+	struct risk_rule_match m;
+	risk_rules_eval_with_builtin(NULL, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK);
+	in.customer = "cus_ok";
+	cr_assert_eq(store_read(s, "acct_6", lookup_fn, &l), 0);
+	risk_rules_eval_with_builtin(NULL, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_ALLOW, "the default allow list wins");
+	/* another merchant with the same card: nothing */
+	struct lookup l2 = {"acct_7", NULL, 7000, &in, hits, -1};
+	cr_assert_eq(store_read(s, "acct_7", lookup_fn, &l2), 0);
+	for (int k = 0; k < RISK_RULE_MAX_LISTS; k++)
+		cr_assert_eq(hits[k], 0);
 }
