@@ -352,9 +352,12 @@ static int h_list_create(struct req *r)
 		return req_fail(r, ERR_API, NULL, NULL);
 	id_new_at(id, "rsl_", r->now);
 	x.id = id;
-	/* before the write commits: a payment scored after it answers looks the lists up */
+	/* before the write commits and once it did: a payment scored after the answer looks the
+	 * lists up (a "no list" read racing the commit is not kept: risk/value_lists.c) */
 	risk_value_lists_note_created(r->merchant_id);
-	return req_write(r, list_create_fn, &x);
+	int rc = req_write(r, list_create_fn, &x);
+	risk_value_lists_note_created(r->merchant_id);
+	return rc;
 }
 
 static int list_load_or_404(struct db *db, struct list_ctx *x)
@@ -427,7 +430,9 @@ static int h_list_update(struct req *r)
 				"You passed an empty string for 'name'. 'name' cannot be unset.");
 	/* a list renamed to an alias the rules name is in force at once, as a new one is */
 	risk_value_lists_note_created(r->merchant_id);
-	return req_write(r, list_update_fn, &x);
+	int rc = req_write(r, list_update_fn, &x);
+	risk_value_lists_note_created(r->merchant_id);
+	return rc;
 }
 
 static int deleted_answer(struct req *r, const char *id, const char *object)

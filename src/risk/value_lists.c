@@ -110,6 +110,9 @@ struct cache_entry {
 
 static struct cache_entry cache[CACHE_SLOTS];
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+/* moved on by every create (under cache_mu): a "no list" read is kept only when no create was
+ * noted since before it (its snapshot may predate that create's commit) */
+static uint64_t creates;
 
 static size_t slot_of_merchant(const char *merchant_id)
 {
@@ -119,31 +122,39 @@ static size_t slot_of_merchant(const char *merchant_id)
 	return (size_t)(h % CACHE_SLOTS);
 }
 
-/* 1 known to have lists, 0 known to have none (recently), -1 unknown */
-static int cache_get(const char *merchant_id, int64_t now)
+/* 1 known to have lists, 0 known to have none (recently, or at all when this process is the
+ * store's only writer), -1 unknown */
+static int cache_get(const char *merchant_id, int64_t now, bool only_node, uint64_t *ret_creates)
 {
 	struct cache_entry *e = &cache[slot_of_merchant(merchant_id)];
 	int v = -1;
 	pthread_mutex_lock(&cache_mu);
+	*ret_creates = creates;
 	if (strcmp(e->merchant, merchant_id) == 0) {
 		if (e->has)
 			v = 1;
-		else if (now >= e->checked_at && now - e->checked_at < RISK_VALUE_LISTS_NEG_TTL_S)
+		else if (only_node ||
+			 (now >= e->checked_at && now - e->checked_at < RISK_VALUE_LISTS_NEG_TTL_S))
 			v = 0;
 	}
 	pthread_mutex_unlock(&cache_mu);
 	return v;
 }
 
-static void cache_put(const char *merchant_id, bool has, int64_t now)
+/* has: noted by a create (creates moves on); else a read that found none, made when creates was
+ * read_creates */
+static void cache_put(const char *merchant_id, bool has, int64_t now, uint64_t read_creates)
 {
 	if (strlen(merchant_id) >= ID_MAX)
 		return;
 	struct cache_entry *e = &cache[slot_of_merchant(merchant_id)];
 	pthread_mutex_lock(&cache_mu);
-	/* "has" is never taken back by a read made before it (a payment's read racing the
-	 * create that set it) */
-	if (has || strcmp(e->merchant, merchant_id) != 0 || !e->has) {
+	if (has)
+		creates++;
+	/* "has" is never taken back by a read that may have begun before the create (a
+	 * payment's read racing it): not even when another merchant took the slot meanwhile */
+	if (has ||
+	    (read_creates == creates && (strcmp(e->merchant, merchant_id) != 0 || !e->has))) {
 		memcpy(e->merchant, merchant_id, strlen(merchant_id) + 1);
 		e->has = has;
 		e->checked_at = now;
@@ -153,7 +164,7 @@ static void cache_put(const char *merchant_id, bool has, int64_t now)
 
 void risk_value_lists_note_created(const char *merchant_id)
 {
-	cache_put(merchant_id, true, 0);
+	cache_put(merchant_id, true, 0, 0);
 }
 
 static const char SQL_ANY[] = "SELECT 1 FROM radar_value_lists WHERE merchant_id = $1 LIMIT 1";
@@ -178,7 +189,9 @@ _Static_assert(RISK_RULE_MAX_LISTS == 16, "SQL_LOOKUP's alias parameters");
 
 static int merchant_has_lists(struct db *db, const char *merchant_id, int64_t now, bool *ret)
 {
-	int known = cache_get(merchant_id, now);
+	/* SQLite (--data) is one process's store: no other node makes lists */
+	uint64_t seen = 0;
+	int known = cache_get(merchant_id, now, db_kind(db) == DB_SQLITE, &seen);
 	if (known >= 0) {
 		*ret = known == 1;
 		return 0;
@@ -191,7 +204,10 @@ static int merchant_has_lists(struct db *db, const char *merchant_id, int64_t no
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
-	cache_put(merchant_id, rc == DB_ROW, now);
+	if (rc == DB_DONE)
+		cache_put(merchant_id, false, now, seen);
+	else
+		cache_put(merchant_id, true, now, 0);
 	*ret = rc == DB_ROW;
 	return 0;
 }

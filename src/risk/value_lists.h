@@ -15,12 +15,14 @@
  * Stripe's default rules (risk_rules_builtin) name the default lists' aliases, so every payment
  * may look lists up; the query is skipped when the merchant has no value list: that answer is
  * cached per process. A merchant known to have lists stays known (a list made and deleted costs a
- * query per payment that finds nothing). "No list" is kept for RISK_VALUE_LISTS_NEG_TTL_S seconds
- * and forgotten at once by this process's own create (risk_value_lists_note_created, called before
- * the create's write commits), so on one node a list is in force for the first payment scored
- * after its create answered; another node sharing the database (PostgreSQL) sees it within
- * RISK_VALUE_LISTS_NEG_TTL_S seconds. Items added to an existing list are seen at once
- * everywhere (the query reads them).
+ * query per payment that finds nothing). "No list" is forgotten at once by this process's own
+ * create (risk_value_lists_note_created, called before the create's write commits), so a list is
+ * in force for the first payment scored after its create answered. On SQLite (one process, the
+ * only one that makes lists) "no list" is kept until then: a merchant without lists costs no
+ * query at all. On PostgreSQL, where another node may make the list, it is kept for
+ * RISK_VALUE_LISTS_NEG_TTL_S seconds (one query per merchant and process in that time), so
+ * another node's first list applies within that time. Items added to an existing list are seen
+ * at once everywhere (the query reads them).
  */
 #ifndef TENDER_RISK_VALUE_LISTS_H
 #define TENDER_RISK_VALUE_LISTS_H
@@ -46,7 +48,8 @@ int risk_value_list_normalize(const char *item_type, const char *value, char *ou
  * any value 1 to RISK_VALUE_LIST_VALUE_MAX bytes). 0 or -EINVAL. */
 int risk_value_list_check_value(const char *item_type, const char *value);
 
-/* The merchant made a value list (or is about to): its payments look lists up from now on. */
+/* The merchant made a value list (or is about to): its payments look lists up from now on. The
+ * create calls it before its write and again once it committed. */
 void risk_value_lists_note_created(const char *merchant_id);
 
 /* Inside the payment's read transaction: fills in->list_hits for rules r (the rules file; in's
