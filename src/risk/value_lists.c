@@ -219,23 +219,22 @@ int risk_value_lists_lookup(struct db *db, const char *merchant_id, const struct
 	memset(in->list_hits, 0, sizeof(in->list_hits));
 	if (builtin_hits)
 		memset(builtin_hits, 0, RISK_RULE_MAX_LISTS * sizeof(builtin_hits[0]));
+	if (!builtin_hits && risk_rules_value_list_count(r) == 0)
+		return 0;
+	/* first, as it is all a payment of a merchant without lists costs: the cache */
+	bool has = false;
+	int rc = merchant_has_lists(db, merchant_id, now, &has);
+	if (rc != 0 || !has)
+		return rc;
 	const struct risk_rules *sets[SETS] = {r, builtin_hits ? risk_rules_builtin() : NULL};
 	uint16_t *hits[SETS] = {in->list_hits, builtin_hits};
-	size_t total = 0;
 	uint32_t used = 0;
 	for (int x = 0; x < SETS; x++)
 		for (size_t k = 0; k < risk_rules_value_list_count(sets[x]); k++) {
 			uint32_t slots = 0;
 			risk_rules_value_list(sets[x], k, &slots);
 			used |= slots;
-			total++;
 		}
-	if (total == 0)
-		return 0;
-	bool has = false;
-	int rc = merchant_has_lists(db, merchant_id, now, &has);
-	if (rc != 0 || !has)
-		return rc;
 	struct db_stmt *st = db_prepare(db, SQL_LOOKUP);
 	if (!st)
 		return DB_ERR;
