@@ -20,6 +20,8 @@
 #include "risk/batch.h"
 #include "risk/model.h"
 #include "risk/rules.h"
+#include "risk/review.h"
+#include "risk/value_lists.h"
 #include "vault/card_source.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
@@ -238,6 +240,13 @@ struct risk_ctx {
 	bool have_features;
 	const struct risk_rules *rules;
 	const char *fingerprint;
+	const char *customer;	/* the payment's, else the PaymentMethod's (rules' `customer`) */
+	const char *ip_address; /* the client's (rules' `ip_address`) */
+	/* which values are in the merchant's value lists the rules name (risk/value_lists.h) */
+	uint16_t list_hits[RISK_RULE_MAX_LISTS];
+	uint16_t
+	    builtin_hits[RISK_RULE_MAX_LISTS]; /* the default rules' (Stripe's default lists) */
+	bool builtin_any; /* a default list holds one of the payment's values */
 };
 
 /* A key's hourly rows since hour $4 (30 days back), summed in velocity_read rather than by six
@@ -405,11 +414,18 @@ static void decide(struct reveal_ctx *c)
 	/* the merchant's rules, as Radar applies them: allow wins, then block, then review;
 	 * nothing overrides a card that is always blocked */
 	const char *rule_reason = NULL;
-	if (c->risk->rules && c->risk->have_features && card.behavior != ACQ_FRAUD_BLOCK) {
-		struct risk_rule_input in = {&c->risk->f, c->risk->fingerprint,
-					     c->risk->scored ? score : -1};
+	bool manual_review = false; /* a manual_review rule: authorized, then placed in review */
+	/* (the default rules read only the default lists: nothing to evaluate without a hit) */
+	if (c->risk->have_features && (c->risk->rules || c->risk->builtin_any) &&
+	    card.behavior != ACQ_FRAUD_BLOCK) {
+		struct risk_rule_input in = {.f = &c->risk->f,
+					     .fingerprint = c->risk->fingerprint,
+					     .risk_score = c->risk->scored ? score : -1,
+					     .ip_address = c->risk->ip_address,
+					     .customer = c->risk->customer};
+		memcpy(in.list_hits, c->risk->list_hits, sizeof(in.list_hits));
 		struct risk_rule_match mt;
-		risk_rules_eval(c->risk->rules, &in, &mt);
+		risk_rules_eval_with_builtin(c->risk->rules, &in, c->risk->builtin_hits, &mt);
 		if (mt.action == RISK_RULE_ALLOW) {
 			dec = RISK_ALLOW;
 		} else if (mt.action == RISK_RULE_BLOCK) {
@@ -417,6 +433,8 @@ static void decide(struct reveal_ctx *c)
 			rule_reason = "rule";
 		} else if (mt.action == RISK_RULE_REVIEW && dec != RISK_BLOCK) {
 			dec = RISK_REVIEW_3DS;
+		} else if (mt.action == RISK_RULE_MANUAL_REVIEW && dec == RISK_ALLOW) {
+			manual_review = !c->verify;
 		}
 	}
 	if (dec == RISK_BLOCK) {
@@ -444,6 +462,12 @@ static void decide(struct reveal_ctx *c)
 	if (c->decision->approved || strcmp(c->decision->outcome_type, "blocked") != 0) {
 		c->decision->risk_level = level;
 		c->decision->risk_score = score;
+	}
+	if (c->decision->approved && manual_review) {
+		/* the payment's write opens the review (payment_record_attempt) */
+		c->decision->outcome_type = REVIEW_OUTCOME_TYPE;
+		c->decision->reason = "rule";
+		c->decision->seller_message = "Placed in review by one of your fraud rules.";
 	}
 }
 
@@ -525,6 +549,23 @@ static int read_card_fn(struct db *db, void *p)
 		if (c->out->have_pricing)
 			f->mcc = terms.mcc;
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
+		c->risk->customer = c->customer && *c->customer ? c->customer : m->pm.customer;
+		c->risk->ip_address = r->client_ip;
+		/* the rules file's value lists and Stripe's default ones: one indexed query,
+		 * only for a merchant that has value lists (risk/value_lists.h) */
+		struct risk_rule_input in = {.f = f,
+					     .fingerprint = m->pm.fingerprint,
+					     .risk_score = -1,
+					     .ip_address = c->risk->ip_address,
+					     .customer = c->risk->customer};
+		if (risk_value_lists_lookup(db, r->merchant_id, r->app->rules, r->now, &in,
+					    c->risk->builtin_hits) != 0) {
+			m->rc = DB_ERR;
+			return 0;
+		}
+		memcpy(c->risk->list_hits, in.list_hits, sizeof(in.list_hits));
+		for (int k = 0; k < RISK_RULE_MAX_LISTS; k++)
+			c->risk->builtin_any = c->risk->builtin_any || c->risk->builtin_hits[k];
 	}
 	if (c->alias)
 		c->vault_rc = vault_alias_reveal(c->alias, reveal_fn, c->rc);

@@ -16,6 +16,8 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "disputes/dispute.h"
+#include "disputes/early_fraud_warning.h"
+#include "risk/review.h"
 #include "events/events.h"
 #include "money/rational.h"
 #include "payments/connect.h"
@@ -328,6 +330,17 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	ch->amount_refunded += amount;
+	/* refunded in full, its early fraud warning is no longer actionable */
+	struct event_origin origin = {r->request_id, r->idempotency_key, r->livemode};
+	if (efw_charge_changed(db, r->merchant_id, &origin, ch->id, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a refund closes the charge's review, if it is in one (risk/review.h) */
+	if (review_close_for_charge(db, r->merchant_id, &origin, ch->id,
+				    rf->reason && strcmp(rf->reason, "fraudulent") == 0
+					? "refunded_as_fraud"
+					: "refunded",
+				    r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	enum refund_mode mode = REFUND_IMMEDIATE;
 	if (processor_refund(db, r->merchant_id, ch->id, amount, &mode) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -42,6 +42,7 @@ extern const struct route setup_attempts_routes[];
 extern const struct route customer_balance_routes[];
 extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
+extern const struct route radar_routes[];
 extern const struct route promotion_codes_routes[];
 extern const struct route billing_portal_routes[];
 extern const struct route quotes_routes[];

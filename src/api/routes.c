@@ -44,5 +44,6 @@ const struct route *const api_route_tables[] = {
     credit_notes_routes,
     quotes_routes,
     files_routes,
+    radar_routes,
     NULL,
 };

@@ -312,7 +312,12 @@ static int do_check_rules(const struct flags *fl)
                 return 1;
         }
         printf("%s: %zu rules ok\n", fl->rules, risk_rules_count(r));
-        risk_rules_free(r);
+	/* `in @alias` with no list of that name in the file: the merchants' value lists
+	 * (POST /v1/radar/value_lists); named here, as a typo would otherwise match nothing */
+	for (size_t k = 0; k < risk_rules_value_list_count(r); k++)
+		printf("value list @%s: each merchant's Radar value list of that alias\n",
+		       risk_rules_value_list(r, k, NULL));
+	risk_rules_free(r);
         return 0;
 }
 

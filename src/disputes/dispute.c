@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disputes/early_fraud_warning.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_dispute.h"
 #include "payments/payments.h"
 #include "processor/processor.h"
+#include "risk/review.h"
 #include "store/store.h"
 #include "scheduler/scheduler.h"
 
@@ -495,6 +497,10 @@ int dispute_open(struct db *db, struct arena *a, const char *merchant_id,
 	if (rc == DB_OK && !inquiry)
 		rc = emit(db, a, merchant_id, origin, &d, "charge.dispute.funds_withdrawn", NULL,
 			  now);
+	if (rc == DB_OK) /* a disputed charge's early fraud warning is no longer actionable */
+		rc = efw_charge_changed(db, merchant_id, origin, d.charge, now);
+	if (rc == DB_OK) /* and its review, if it is in one, is closed */
+		rc = review_close_for_charge(db, merchant_id, origin, d.charge, "disputed", now);
 	if (rc != DB_OK)
 		return rc;
 	if (ret)
@@ -528,6 +534,7 @@ int dispute_network_schedule_known(struct db *db, const char *merchant_id, const
 	const char *reason = b == ACQ_DISPUTE_FRAUDULENT	     ? "fraudulent"
 			     : b == ACQ_DISPUTE_PRODUCT_NOT_RECEIVED ? "product_not_received"
 			     : b == ACQ_DISPUTE_INQUIRY		     ? "inquiry"
+			     : b == ACQ_EARLY_FRAUD_WARNING	     ? EFW_JOB_REASON
 								     : NULL;
 	if (!reason)
 		return DB_OK;
@@ -830,6 +837,16 @@ static int open_due(struct db *db, struct arena *a, int64_t now, struct due_row 
 	const struct event_origin origin = {NULL, NULL, 0};
 	for (int i = 0; i < n; i++) {
 		struct dispute d;
+		if (strcmp(rows[i].reason, EFW_JOB_REASON) == 0) {
+			/* the issuer's early fraud warning rides the same network jobs */
+			int rc = efw_open(db, rows[i].merchant, &origin, rows[i].key, now);
+			if (rc == DB_OK)
+				rc = job_claim(db, rows[i].merchant, rows[i].key, NULL);
+			if (rc != DB_OK)
+				return rc;
+			done++;
+			continue;
+		}
 		/* what the charge has left now: a refund since the capture shrinks the dispute */
 		int rc = dispute_open(db, a, rows[i].merchant, &origin, rows[i].key, rows[i].reason,
 				      0, now, &d);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "risk/review.h"
 #include "events/pack.h"
 #include "ledger/ledger.h"
 #include "payments/payments.h"
@@ -464,7 +465,16 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_null(j, "receipt_number");
 	json_kv_null(j, "receipt_url");
 	json_kv_bool(j, "refunded", ch->amount_captured > 0 && ch->amount_refunded == ch->amount_captured);
-	json_kv_null(j, "review");
+	/* only a charge placed in review looks its review up (risk/review.h) */
+	char review[ID_MAX];
+	if (ch->review) {
+		json_kv_str(j, "review", ch->review);
+	} else {
+		rc = review_for_charge(db, merchant_id, ch->id, ch->outcome, review);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return rc;
+		json_kv_str_or_null(j, "review", rc == DB_OK ? review : NULL);
+	}
 	json_kv_null(j, "shipping");
 	/* Stripe's legacy `source`: the card object of a charge made through the Charges API
 	 * with a customer's card source (card_…), shown with the charge's customer even once the

@@ -1,4 +1,5 @@
 #include "payments/flow.h"
+#include "risk/review.h"
 #include "core/str.h"
 
 #include "disputes/dispute.h"
@@ -170,6 +171,13 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 				return DB_ERR;
 		}
 	}
+	if (d->outcome_type && strcmp(d->outcome_type, REVIEW_OUTCOME_TYPE) == 0) {
+		char id[ID_MAX];
+		id_new_at(id, "prv_", in->now);
+		ch->review = arena_strdup(a, id);
+		if (!ch->review)
+			return DB_ERR;
+	}
 	ch->capture_before = in->capture ? 0 : in->now + 7 * 86400;
 	ch->authorization_code = arena_strdup(a, d->auth_code);
 	ch->card = ch->authorization_code ? card_details_json(a, in, ch->authorization_code) : NULL;
@@ -278,6 +286,16 @@ int payment_charge_final(struct arena *a, const struct attempt *in, const struct
 	return charge_set_captured(a, ch, in->amount, in->balance_txn_id);
 }
 
+/* A charge a manual_review rule placed in review: its review, in the same write. */
+static int open_review(struct db *db, const struct attempt *in, const struct charge *ch)
+{
+	static const struct event_origin none = {NULL, NULL, 0};
+	if (!ch->review)
+		return DB_OK;
+	return review_open(db, in->merchant_id, in->origin ? in->origin : &none, ch->review, ch->id,
+			   ch->payment_intent, in->client_ip, in->now);
+}
+
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
 			   struct charge *ch)
 {
@@ -314,7 +332,8 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 				      in->now);
 		if (rc != DB_OK)
 			return rc;
-		return charge_insert(db, in->merchant_id, ch);
+		rc = charge_insert(db, in->merchant_id, ch);
+		return rc == DB_OK ? open_review(db, in, ch) : rc;
 	}
 	/* automatic capture: authorized and captured in this one transaction, a sale to the
 	 * ledger (no hold posted only to be released; ledger.h) */
@@ -329,6 +348,8 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_insert(db, in->merchant_id, ch);
+	if (rc == DB_OK)
+		rc = open_review(db, in, ch);
 	if (rc != DB_OK)
 		return rc;
 	/* the card's test behavior is the one just given to the hold: not read back */

@@ -119,6 +119,9 @@ struct charge {
 	/* the ids its capture will use, chosen when the charge was prepared so that a charge
 	 * rendered before its write names them (NULL: new ones at capture) */
 	const char *reserved_transfer, *reserved_fee;
+	/* the review a manual_review rule opens with the charge (risk/review.h), chosen when it
+	 * was prepared; NULL otherwise, and on a charge read back (the render looks it up) */
+	const char *review;
 };
 
 /* What a render may expand (expand[]=latest_charge.balance_transaction etc.). */

@@ -44,6 +44,9 @@ enum acq_behavior {
 	/* 4000002500003155: asks for 3-D Secure, except for an off-session payment with a card
 	 * that was set up (authenticated) for later payments */
 	ACQ_3DS_UNLESS_SET_UP,
+	/* 4000000000005423: the charge succeeds, then the issuer sends an early fraud warning
+	 * (src/disputes/early_fraud_warning.h) */
+	ACQ_EARLY_FRAUD_WARNING,
 };
 
 struct processor_card {

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,33 +22,45 @@
 
 #include "core/parse.h"
 
-enum field_type { FT_INT, FT_BOOL, FT_RATE, FT_COUNTRY, FT_BRAND, FT_FUNDING, FT_FINGERPRINT };
+enum field_type {
+	FT_INT,
+	FT_BOOL,
+	FT_RATE,
+	FT_COUNTRY,
+	FT_BRAND,
+	FT_FUNDING,
+	FT_FINGERPRINT,
+	FT_IP,
+	FT_CUSTOMER,
+};
 
 enum field_id {
-        FLD_AMOUNT,
-        FLD_MCC,
-        FLD_HOUR,
-        FLD_WEEKDAY,
-        FLD_IS_USD,
-        FLD_BRAND,
-        FLD_FUNDING,
-        FLD_CARD_COUNTRY,
-        FLD_BILLING_COUNTRY,
-        FLD_CARD_COUNT_1H,
-        FLD_CARD_COUNT_24H,
-        FLD_CARD_SUM_1H,
-        FLD_CARD_SUM_24H,
-        FLD_CUST_COUNT_1H,
-        FLD_CUST_COUNT_24H,
-        FLD_CUST_SUM_1H,
-        FLD_CUST_SUM_24H,
-        FLD_DECLINE_RATE,
-        FLD_ATTEMPTS_30D,
-        FLD_DECLINES_30D,
-        FLD_FIRST_TIME_CARD,
-        FLD_IP_COUNT_1H,
-        FLD_FINGERPRINT,
-        FLD_RISK_SCORE,
+	FLD_AMOUNT,
+	FLD_MCC,
+	FLD_HOUR,
+	FLD_WEEKDAY,
+	FLD_IS_USD,
+	FLD_BRAND,
+	FLD_FUNDING,
+	FLD_CARD_COUNTRY,
+	FLD_BILLING_COUNTRY,
+	FLD_CARD_COUNT_1H,
+	FLD_CARD_COUNT_24H,
+	FLD_CARD_SUM_1H,
+	FLD_CARD_SUM_24H,
+	FLD_CUST_COUNT_1H,
+	FLD_CUST_COUNT_24H,
+	FLD_CUST_SUM_1H,
+	FLD_CUST_SUM_24H,
+	FLD_DECLINE_RATE,
+	FLD_ATTEMPTS_30D,
+	FLD_DECLINES_30D,
+	FLD_FIRST_TIME_CARD,
+	FLD_IP_COUNT_1H,
+	FLD_FINGERPRINT,
+	FLD_RISK_SCORE,
+	FLD_IP_ADDRESS,
+	FLD_CUSTOMER,
 };
 
 static const struct field_def {
@@ -93,6 +106,9 @@ static const struct field_def {
     {"fingerprint", FLD_FINGERPRINT, FT_FINGERPRINT},
     {"card_fingerprint", FLD_FINGERPRINT, FT_FINGERPRINT},
     {"risk_score", FLD_RISK_SCORE, FT_INT},
+    {"ip_address", FLD_IP_ADDRESS, FT_IP},
+    {"customer", FLD_CUSTOMER, FT_CUSTOMER},
+    {"customer_id", FLD_CUSTOMER, FT_CUSTOMER},
 };
 
 enum op { OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ, OP_NE, OP_IN };
@@ -117,6 +133,11 @@ struct word_list {
         char name[RISK_RULE_WORD_MAX]; /* "" for inline lists */
         size_t n;
         char (*words)[RISK_RULE_WORD_MAX];
+	/* a merchant's value list (@alias not defined in the file): its ordinal among them
+	 * (risk_rule_input.list_hits) and the fields compared with it; no words */
+	bool value_list;
+	int ordinal;
+	uint32_t slots;
 };
 
 struct risk_rules {
@@ -124,6 +145,8 @@ struct risk_rules {
         struct rule rules[RISK_RULES_MAX];
         size_t nlists;
         struct word_list lists[RISK_RULE_MAX_LISTS];
+	size_t nvalue_lists;
+	int value_list_index[RISK_RULE_MAX_LISTS]; /* ordinal → index into lists */
 };
 
 /* ---- tokenizer ---- */
@@ -243,8 +266,29 @@ static const struct field_def *find_field(const char *name)
 
 static bool is_text(const struct field_def *f)
 {
-        return f->type == FT_COUNTRY || f->type == FT_BRAND || f->type == FT_FUNDING ||
-               f->type == FT_FINGERPRINT;
+	return f->type == FT_COUNTRY || f->type == FT_BRAND || f->type == FT_FUNDING ||
+	       f->type == FT_FINGERPRINT || f->type == FT_IP || f->type == FT_CUSTOMER;
+}
+
+/* The text field's slot (risk_rule_slot_value): which of the payment's values it compares. */
+static enum risk_rule_slot slot_of(enum field_id id)
+{
+	switch (id) {
+	case FLD_CARD_COUNTRY:
+		return RISK_SLOT_CARD_COUNTRY;
+	case FLD_BILLING_COUNTRY:
+		return RISK_SLOT_BILLING_COUNTRY;
+	case FLD_BRAND:
+		return RISK_SLOT_BRAND;
+	case FLD_FUNDING:
+		return RISK_SLOT_FUNDING;
+	case FLD_IP_ADDRESS:
+		return RISK_SLOT_IP_ADDRESS;
+	case FLD_CUSTOMER:
+		return RISK_SLOT_CUSTOMER;
+	default:
+		return RISK_SLOT_FINGERPRINT;
+	}
 }
 
 /* Checks and canonicalises a text value for field f in place. */
@@ -364,7 +408,12 @@ static int parse_cond(struct lexer *lx, struct risk_rules *r, struct cond *c)
                 if (t.kind != T_WORD)
                         return fail(lx, "expected a list name after '@'");
                 for (size_t i = 0; i < r->nlists; i++) {
-                        if (strcmp(r->lists[i].name, t.text) == 0) {
+			if (r->lists[i].value_list && strcmp(r->lists[i].name, t.text) == 0) {
+				r->lists[i].slots |= 1u << slot_of(c->field->id);
+				c->list = (int)i;
+				return 0;
+			}
+			if (strcmp(r->lists[i].name, t.text) == 0) {
                                 /* Named lists are stored raw; re-check words against this field. */
                                 for (size_t k = 0; k < r->lists[i].n; k++) {
                                         char w[RISK_RULE_WORD_MAX];
@@ -376,9 +425,21 @@ static int parse_cond(struct lexer *lx, struct risk_rules *r, struct cond *c)
                                 return 0;
                         }
                 }
-                return fail(lx, "unknown list '@%s' (define it with 'list NAME = …' first)",
-                            t.text);
-        }
+		/* Not defined in the file: the merchant's Radar value list of that alias
+		 * (POST /v1/radar/value_lists), looked up when a payment is scored. */
+		if (r->nlists >= RISK_RULE_MAX_LISTS)
+			return fail(lx, "more than %d lists", RISK_RULE_MAX_LISTS);
+		struct word_list *l = &r->lists[r->nlists];
+		memset(l, 0, sizeof(*l));
+		snprintf(l->name, sizeof(l->name), "%s", t.text);
+		l->value_list = true;
+		l->ordinal = (int)r->nvalue_lists;
+		l->slots = 1u << slot_of(c->field->id);
+		r->value_list_index[r->nvalue_lists++] = (int)r->nlists;
+		c->list = (int)r->nlists;
+		r->nlists++;
+		return 0;
+	}
         if (t.kind != T_OP)
                 return fail(lx, "expected an operator (> >= < <= == != in) after '%s'", fname);
         c->op = t.op;
@@ -435,8 +496,12 @@ static int parse_line(struct lexer *lx, struct risk_rules *r)
                         return fail(lx, "expected a list name after 'list'");
                 for (size_t i = 0; i < r->nlists; i++)
                         if (strcmp(r->lists[i].name, t.text) == 0)
-                                return fail(lx, "list '%s' is already defined", t.text);
-                char name[RISK_RULE_WORD_MAX];
+				return fail(lx,
+					    r->lists[i].value_list
+						? "list '%s' is used above as a value list"
+						: "list '%s' is already defined",
+					    t.text);
+		char name[RISK_RULE_WORD_MAX];
                 memcpy(name, t.text, sizeof(name));
                 if ((rc = next_tok(lx, &t)) != 0)
                         return rc;
@@ -452,9 +517,12 @@ static int parse_line(struct lexer *lx, struct risk_rules *r)
                 action = RISK_RULE_BLOCK;
         else if (strcmp(t.text, "review") == 0)
                 action = RISK_RULE_REVIEW;
-        else
-                return fail(lx, "unknown action '%s' (allow, block, review, list)", t.text);
-        if (r->nrules >= RISK_RULES_MAX)
+	else if (strcmp(t.text, "manual_review") == 0)
+		action = RISK_RULE_MANUAL_REVIEW;
+	else
+		return fail(lx, "unknown action '%s' (allow, block, review, manual_review, list)",
+			    t.text);
+	if (r->nrules >= RISK_RULES_MAX)
                 return fail(lx, "more than %d rules", RISK_RULES_MAX);
         if ((rc = next_tok(lx, &t)) != 0)
                 return rc;
@@ -570,6 +638,29 @@ int risk_rules_load_file(const char *path, struct risk_rules **ret, char *err, s
 size_t risk_rules_count(const struct risk_rules *r)
 {
         return r ? r->nrules : 0;
+}
+
+size_t risk_rules_value_list_count(const struct risk_rules *r)
+{
+	return r ? r->nvalue_lists : 0;
+}
+
+const char *risk_rules_value_list(const struct risk_rules *r, size_t k, uint32_t *ret_slots)
+{
+	if (r == NULL || k >= r->nvalue_lists)
+		return NULL;
+	const struct word_list *l = &r->lists[r->value_list_index[k]];
+	if (ret_slots)
+		*ret_slots = l->slots;
+	return l->name;
+}
+
+bool risk_rules_uses_value_list(const struct risk_rules *r, const char *alias)
+{
+	for (size_t k = 0; r != NULL && k < r->nvalue_lists; k++)
+		if (strcmp(r->lists[r->value_list_index[k]].name, alias) == 0)
+			return true;
+	return false;
 }
 
 /* ---- evaluation ---- */
@@ -696,14 +787,35 @@ static const char *text_of(const struct risk_rule_input *in, enum field_id id)
                 return risk_country_code(f->billing_country) ? f->billing_country : NULL;
         case FLD_FINGERPRINT:
                 return (in->fingerprint && in->fingerprint[0]) ? in->fingerprint : NULL;
-        default:
+	case FLD_IP_ADDRESS:
+		return (in->ip_address && in->ip_address[0]) ? in->ip_address : NULL;
+	case FLD_CUSTOMER:
+		return (in->customer && in->customer[0]) ? in->customer : NULL;
+	default:
                 return NULL;
         }
 }
 
+const char *risk_rule_slot_value(const struct risk_rule_input *in, enum risk_rule_slot s)
+{
+	static const enum field_id ids[RISK_SLOT_COUNT] = {
+	    [RISK_SLOT_FINGERPRINT] = FLD_FINGERPRINT,
+	    [RISK_SLOT_CARD_COUNTRY] = FLD_CARD_COUNTRY,
+	    [RISK_SLOT_BILLING_COUNTRY] = FLD_BILLING_COUNTRY,
+	    [RISK_SLOT_BRAND] = FLD_BRAND,
+	    [RISK_SLOT_FUNDING] = FLD_FUNDING,
+	    [RISK_SLOT_IP_ADDRESS] = FLD_IP_ADDRESS,
+	    [RISK_SLOT_CUSTOMER] = FLD_CUSTOMER,
+	};
+	if ((unsigned)s >= RISK_SLOT_COUNT)
+		return NULL;
+	return text_of(in, ids[s]);
+}
+
 static bool text_eq(const struct field_def *fd, const char *a, const char *b)
 {
-        return fd->type == FT_FINGERPRINT ? strcmp(a, b) == 0 : strcasecmp(a, b) == 0;
+	return fd->type == FT_FINGERPRINT || fd->type == FT_CUSTOMER ? strcmp(a, b) == 0
+								     : strcasecmp(a, b) == 0;
 }
 
 static bool cond_true(const struct risk_rules *r, const struct cond *c,
@@ -723,7 +835,9 @@ static bool cond_true(const struct risk_rules *r, const struct cond *c,
                 return false;
         if (c->op == OP_IN) {
                 const struct word_list *l = &r->lists[c->list];
-                for (size_t i = 0; i < l->n; i++)
+		if (l->value_list)
+			return (in->list_hits[l->ordinal] >> slot_of(c->field->id)) & 1u;
+		for (size_t i = 0; i < l->n; i++)
                         if (text_eq(c->field, v, l->words[i]))
                                 return true;
                 return false;
@@ -737,10 +851,11 @@ void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *i
 {
         struct risk_rule_match m = {RISK_RULE_NONE, -1, 0};
         /* Radar precedence: any allow beats any block, any block beats any review. */
-        static const enum risk_rule_action order[] = {RISK_RULE_ALLOW, RISK_RULE_BLOCK,
-                                                      RISK_RULE_REVIEW};
-        for (size_t k = 0; r != NULL && k < 3 && m.action == RISK_RULE_NONE; k++) {
-                for (size_t i = 0; i < r->nrules; i++) {
+	static const enum risk_rule_action order[] = {RISK_RULE_ALLOW, RISK_RULE_BLOCK,
+						      RISK_RULE_REVIEW, RISK_RULE_MANUAL_REVIEW};
+	for (size_t k = 0;
+	     r != NULL && k < sizeof(order) / sizeof(order[0]) && m.action == RISK_RULE_NONE; k++) {
+		for (size_t i = 0; i < r->nrules; i++) {
                         const struct rule *ru = &r->rules[i];
                         if (ru->action != order[k])
                                 continue;
@@ -754,8 +869,8 @@ void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *i
                                 break;
                         }
                 }
-        }
-        *ret = m;
+	}
+	*ret = m;
 }
 
 const char *risk_rule_action_name(enum risk_rule_action a)
@@ -767,8 +882,85 @@ const char *risk_rule_action_name(enum risk_rule_action a)
                 return "block";
         case RISK_RULE_REVIEW:
                 return "review";
-        case RISK_RULE_NONE:
+	case RISK_RULE_MANUAL_REVIEW:
+		return "manual_review";
+	case RISK_RULE_NONE:
                 break;
         }
         return "none";
+}
+
+/* ---- Stripe's default lists ---- */
+
+/* Radar's default allow and block rules, which read each account's default lists (Stripe: "Your
+ * default allow and block rules can reference the allow lists and block lists" of card
+ * fingerprints, card countries, client IP addresses and customer ids, among others Tender's rules
+ * have no field for). They apply to every payment whatever the rules file says. */
+static const char builtin_text[] = "allow if card_fingerprint in @card_fingerprint_allowlist\n"
+				   "allow if card_country in @card_country_allowlist\n"
+				   "allow if ip_address in @client_ip_address_allowlist\n"
+				   "allow if customer in @customer_id_allowlist\n"
+				   "block if card_fingerprint in @card_fingerprint_blocklist\n"
+				   "block if card_country in @card_country_blocklist\n"
+				   "block if ip_address in @client_ip_address_blocklist\n"
+				   "block if customer in @customer_id_blocklist\n";
+
+static struct risk_rules *builtin;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_parse(void)
+{
+	char err[200];
+	if (risk_rules_parse(builtin_text, sizeof(builtin_text) - 1, &builtin, err, sizeof(err)) !=
+	    0)
+		builtin = NULL; /* cannot happen: the text is fixed (tested) */
+}
+
+const struct risk_rules *risk_rules_builtin(void)
+{
+	pthread_once(&builtin_once, builtin_parse);
+	return builtin;
+}
+
+static int rank(enum risk_rule_action a)
+{
+	switch (a) {
+	case RISK_RULE_ALLOW:
+		return 0;
+	case RISK_RULE_BLOCK:
+		return 1;
+	case RISK_RULE_REVIEW:
+		return 2;
+	case RISK_RULE_MANUAL_REVIEW:
+		return 3;
+	case RISK_RULE_NONE:
+		break;
+	}
+	return 4;
+}
+
+void risk_rules_eval_with_builtin(const struct risk_rules *r, const struct risk_rule_input *in,
+				  const uint16_t builtin_hits[RISK_RULE_MAX_LISTS],
+				  struct risk_rule_match *ret)
+{
+	struct risk_rule_match file, def;
+	risk_rules_eval(r, in, &file);
+	bool any = false;
+	for (int k = 0; k < RISK_RULE_MAX_LISTS && builtin_hits; k++)
+		any = any || builtin_hits[k] != 0;
+	if (!any) { /* the default rules have only list conditions */
+		*ret = file;
+		return;
+	}
+	struct risk_rule_input bin = *in;
+	memcpy(bin.list_hits, builtin_hits, sizeof(bin.list_hits));
+	risk_rules_eval(risk_rules_builtin(), &bin, &def);
+	if (rank(def.action) < rank(file.action)) {
+		/* a default rule: not a line of the rules file */
+		def.rule_index = -1;
+		def.line = 0;
+		*ret = def;
+	} else {
+		*ret = file;
+	}
 }

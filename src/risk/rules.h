@@ -24,11 +24,21 @@
  * billing_country, card_velocity_hour, card_velocity_day, card_amount_hour, card_amount_day,
  * customer_velocity_hour, customer_velocity_day, customer_amount_hour, customer_amount_day,
  * decline_rate, card_attempts_30d, card_declines_30d, first_time_card, ip_velocity_hour,
- * fingerprint, risk_score; the model's column names (card_count_1h …) are accepted as aliases.
+ * fingerprint (card_fingerprint), risk_score, ip_address (the client's), customer (customer_id,
+ * compared exactly); the model's column names (card_count_1h …) are accepted as aliases.
+ *
+ * Value lists: `FIELD in @ALIAS` where no `list ALIAS = …` line precedes it names the merchant's
+ * Radar value list of that alias (POST /v1/radar/value_lists, per merchant, changed at run time):
+ * the caller finds, before evaluating, which of the payment's values are in which of those lists
+ * (risk/value_lists.h fills risk_rule_input.list_hits); a merchant without such a list matches
+ * nothing. A later `list ALIAS = …` line of the same name is an error.
  *
  * Precedence follows Radar: if any allow rule matches, the attempt is allowed (rules and model
  * alike are skipped); otherwise the first matching block rule blocks; otherwise the first
- * matching review rule asks for 3-D Secure; otherwise no rule applies and the model decides.
+ * matching review rule asks for 3-D Secure; otherwise the first matching manual_review rule
+ * places the payment in review (Stripe Radar's "Review" action: the payment goes through, a
+ * review is opened on its charge, outcome.type manual_review; Tender's `review` already meant
+ * 3-D Secure); otherwise no rule applies and the model decides.
  *
  * Bounds: at most 100 rules, 8 conditions per rule, 16 lists (inline lists count), 256 words
  * per list, 64 bytes per word, 1024 bytes per line, 1 MiB per file.
@@ -36,7 +46,9 @@
 #ifndef TENDER_RISK_RULES_H
 #define TENDER_RISK_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "risk/features.h"
 
@@ -48,15 +60,37 @@
 #define RISK_RULE_LINE_MAX 1024
 #define RISK_RULES_FILE_MAX (1u << 20)
 
-enum risk_rule_action { RISK_RULE_NONE = 0, RISK_RULE_ALLOW, RISK_RULE_BLOCK, RISK_RULE_REVIEW };
+enum risk_rule_action {
+	RISK_RULE_NONE = 0,
+	RISK_RULE_ALLOW,
+	RISK_RULE_BLOCK,
+	RISK_RULE_REVIEW,
+	RISK_RULE_MANUAL_REVIEW,
+};
 
 struct risk_rules;
+
+/* The payment's text values a value list can hold (risk_rule_slot_value). */
+enum risk_rule_slot {
+	RISK_SLOT_FINGERPRINT,
+	RISK_SLOT_CARD_COUNTRY,
+	RISK_SLOT_BILLING_COUNTRY,
+	RISK_SLOT_BRAND,
+	RISK_SLOT_FUNDING,
+	RISK_SLOT_IP_ADDRESS,
+	RISK_SLOT_CUSTOMER,
+	RISK_SLOT_COUNT,
+};
 
 /* What a rule can look at. */
 struct risk_rule_input {
         const struct risk_features *f;
         const char *fingerprint; /* card fingerprint, NULL if unknown */
         int risk_score;          /* 0..100, or -1 when the model did not score the attempt */
+	const char *ip_address;	 /* the client's, NULL if unknown */
+	const char *customer;	 /* cus_…, NULL if none */
+	/* value list k (risk_rules_value_list) holds slot s's value: bit s of list_hits[k] */
+	uint16_t list_hits[RISK_RULE_MAX_LISTS];
 };
 
 struct risk_rule_match {
@@ -73,10 +107,33 @@ int risk_rules_load_file(const char *path, struct risk_rules **ret, char *err, s
 void risk_rules_free(struct risk_rules *r);
 size_t risk_rules_count(const struct risk_rules *r);
 
+/* The merchants' value lists the rules name (`in @alias` with no list of that name in the file):
+ * how many, the k-th one's alias (NULL past the end) with the slots compared with it
+ * (bit s = enum risk_rule_slot s), and whether an alias is among them. */
+size_t risk_rules_value_list_count(const struct risk_rules *r);
+const char *risk_rules_value_list(const struct risk_rules *r, size_t k, uint32_t *ret_slots);
+bool risk_rules_uses_value_list(const struct risk_rules *r, const char *alias);
+/* The payment's value in slot s (NULL when unknown), as the rules compare it. */
+const char *risk_rule_slot_value(const struct risk_rule_input *in, enum risk_rule_slot s);
+
 /* Evaluates the rules (NULL rules = none). Always succeeds; ret->action may be RISK_RULE_NONE. */
 void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *in,
                      struct risk_rule_match *ret);
 
 const char *risk_rule_action_name(enum risk_rule_action a); /* "none", "allow", "block", … */
+
+/* Stripe's default rules over each merchant's default lists (Radar's "default allow and block
+ * rules"): allow if card_fingerprint / card_country / ip_address / customer is in
+ * @card_fingerprint_allowlist / @card_country_allowlist / @client_ip_address_allowlist /
+ * @customer_id_allowlist, block likewise with the …_blocklist aliases. Parsed once; never NULL. */
+const struct risk_rules *risk_rules_builtin(void);
+
+/* risk_rules_eval of r (the rules file, may be NULL) and of the default rules together, Radar's
+ * precedence across both (allow, then block, then review, then manual_review); in->list_hits are
+ * r's value list hits, builtin_hits the default rules'. A default rule's match has line 0 and
+ * rule_index -1. */
+void risk_rules_eval_with_builtin(const struct risk_rules *r, const struct risk_rule_input *in,
+				  const uint16_t builtin_hits[RISK_RULE_MAX_LISTS],
+				  struct risk_rule_match *ret);
 
 #endif

@@ -58,6 +58,8 @@ static const struct testcard cards[] = {
     TC("4000000000000259", "visa", "credit", "US", "0259", ACQ_DISPUTE_FRAUDULENT),
     TC("4000000000002685", "visa", "credit", "US", "2685", ACQ_DISPUTE_PRODUCT_NOT_RECEIVED),
     TC("4000000000001976", "visa", "credit", "US", "1976", ACQ_DISPUTE_INQUIRY),
+    /* an early fraud warning after the charge */
+    TC("4000000000005423", "visa", "credit", "US", "5423", ACQ_EARLY_FRAUD_WARNING),
     /* refunds */
     TC("4000000000007726", "visa", "credit", "US", "7726", ACQ_REFUND_PENDING),
     TC("4000000000005126", "visa", "credit", "US", "5126", ACQ_REFUND_FAILS),
@@ -105,6 +107,7 @@ static const struct alias aliases[] = {
     {"createDispute", "4000000000000259"},
     {"createDisputeProductNotReceived", "4000000000002685"},
     {"createDisputeInquiry", "4000000000001976"},
+    {"createIssuerFraudRecord", "4000000000005423"},
     {"pendingRefund", "4000000000007726"},
     {"refundFail", "4000000000005126"},
 };

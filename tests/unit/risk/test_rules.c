@@ -175,7 +175,8 @@ Test(risk_rules, errors_name_the_line)
         parse_fails("block if decline_rate > 1.5\n", "not a rate between 0 and 1");
         parse_fails("block if first_time_card > 0\n", "only supports == and !=");
         parse_fails("block if card_country > US\n", "only supports ==, != and in");
-        parse_fails("block if fingerprint in @nope\n", "unknown list '@nope'");
+        parse_fails("block if fingerprint in @nope\nlist nope = a\n",
+                    "line 2: list 'nope' is used above as a value list");
         parse_fails("block if fingerprint in (a, b\n", "expected ',' or ')'");
         parse_fails("block if amount > 5 or mcc == 1\n", "expected 'and'");
         parse_fails("block if amount > 5 and\n", "expected a field name");
@@ -267,4 +268,185 @@ Test(risk_rules, action_names)
         cr_assert_str_eq(risk_rule_action_name(RISK_RULE_BLOCK), "block");
         cr_assert_str_eq(risk_rule_action_name(RISK_RULE_REVIEW), "review");
         cr_assert_str_eq(risk_rule_action_name(RISK_RULE_NONE), "none");
+}
+
+/* ---- merchants' value lists: `in @alias` with no list of that name in the file ---- */
+
+Test(risk_rules, value_lists_are_named_by_alias)
+{
+        struct risk_rules *r = parse_ok("list trusted = fp_a\n"
+                                        "allow if fingerprint in @trusted\n"
+                                        "block if card_fingerprint in @blocked_cards\n"
+                                        "block if card_country in @blocked_countries\n"
+                                        "review if billing_country in @blocked_countries\n"
+                                        "block if customer in @bad_customers\n"
+                                        "block if ip_address in @bad_ips and amount > 100\n");
+        cr_assert_eq(risk_rules_value_list_count(r), 4);
+        uint32_t slots = 0;
+        cr_assert_str_eq(risk_rules_value_list(r, 0, &slots), "blocked_cards");
+        cr_assert_eq(slots, 1u << RISK_SLOT_FINGERPRINT);
+        cr_assert_str_eq(risk_rules_value_list(r, 1, &slots), "blocked_countries");
+        cr_assert_eq(slots, (1u << RISK_SLOT_CARD_COUNTRY) | (1u << RISK_SLOT_BILLING_COUNTRY));
+        cr_assert_str_eq(risk_rules_value_list(r, 2, &slots), "bad_customers");
+        cr_assert_eq(slots, 1u << RISK_SLOT_CUSTOMER);
+        cr_assert_str_eq(risk_rules_value_list(r, 3, &slots), "bad_ips");
+        cr_assert_eq(slots, 1u << RISK_SLOT_IP_ADDRESS);
+        cr_assert_null(risk_rules_value_list(r, 4, &slots));
+        cr_assert(risk_rules_uses_value_list(r, "bad_ips"));
+        cr_assert(!risk_rules_uses_value_list(r, "trusted")); /* the file's own list */
+        cr_assert(!risk_rules_uses_value_list(r, "other"));
+        cr_assert(!risk_rules_uses_value_list(NULL, "bad_ips"));
+        cr_assert_eq(risk_rules_value_list_count(NULL), 0);
+        risk_rules_free(r);
+}
+
+Test(risk_rules, value_list_hits_decide_the_conditions)
+{
+        struct risk_rules *r = parse_ok("allow if fingerprint in @trusted_cards\n"
+                                        "block if card_fingerprint in @blocked_cards\n"
+                                        "review if billing_country in @risky_countries\n"
+                                        "block if customer in @bad_customers and amount > 1000\n");
+        struct risk_features f = plain();
+        struct risk_rule_input in = {.f = &f,
+                                     .fingerprint = "fp1",
+                                     .risk_score = -1,
+                                     .ip_address = "10.0.0.1",
+                                     .customer = "cus_1"};
+        struct risk_rule_match m;
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_NONE, "no list holds anything");
+        in.list_hits[1] = 1u << RISK_SLOT_FINGERPRINT; /* blocked_cards holds the card */
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_BLOCK);
+        cr_assert_eq(m.line, 2);
+        in.list_hits[0] = 1u << RISK_SLOT_FINGERPRINT; /* and trusted_cards: allow wins */
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_ALLOW);
+        memset(in.list_hits, 0, sizeof(in.list_hits));
+        /* a hit for another slot does not make a condition on this one true */
+        in.list_hits[2] = 1u << RISK_SLOT_CARD_COUNTRY;
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_NONE);
+        in.list_hits[2] = 1u << RISK_SLOT_BILLING_COUNTRY;
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_REVIEW);
+        memset(in.list_hits, 0, sizeof(in.list_hits));
+        in.list_hits[3] = 1u << RISK_SLOT_CUSTOMER;
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_BLOCK);
+        cr_assert_eq(m.line, 4);
+        /* a payment without a customer matches no customer condition, whatever the hits */
+        in.customer = NULL;
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_NONE);
+        risk_rules_free(r);
+}
+
+Test(risk_rules, ip_address_and_customer_fields)
+{
+        struct risk_rules *r = parse_ok("block if ip_address == 10.0.0.9\n"
+                                        "review if customer_id in (cus_A, cus_b)\n");
+        struct risk_features f = plain();
+        struct risk_rule_input in = {.f = &f, .risk_score = -1, .ip_address = "10.0.0.1"};
+        cr_assert_str_eq(risk_rule_slot_value(&in, RISK_SLOT_IP_ADDRESS), "10.0.0.1");
+        cr_assert_null(risk_rule_slot_value(&in, RISK_SLOT_CUSTOMER));
+        cr_assert_str_eq(risk_rule_slot_value(&in, RISK_SLOT_CARD_COUNTRY), "US");
+        cr_assert_str_eq(risk_rule_slot_value(&in, RISK_SLOT_BRAND), "visa");
+        cr_assert_null(risk_rule_slot_value(&in, RISK_SLOT_COUNT));
+        struct risk_rule_match m;
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_NONE);
+        in.ip_address = "10.0.0.9";
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_BLOCK);
+        in.ip_address = NULL;
+        in.customer = "cus_B"; /* customer ids compare exactly */
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_NONE);
+        in.customer = "cus_b";
+        risk_rules_eval(r, &in, &m);
+        cr_assert_eq(m.action, RISK_RULE_REVIEW);
+        risk_rules_free(r);
+}
+
+Test(risk_rules, value_lists_count_against_the_list_bound)
+{
+        char text[4096];
+        size_t off = 0;
+        for (int i = 0; i <= RISK_RULE_MAX_LISTS; i++)
+                off += (size_t)snprintf(text + off, sizeof(text) - off,
+                                        "block if fingerprint in @list_%d\n", i);
+        parse_fails(text, "more than 16 lists");
+        /* the same alias named twice is one list */
+        struct risk_rules *r = parse_ok("block if fingerprint in @a\nreview if fingerprint in @a\n");
+        cr_assert_eq(risk_rules_value_list_count(r), 1);
+        risk_rules_free(r);
+}
+
+Test(risk_rules, manual_review_comes_after_every_other_action)
+{
+	struct risk_rules *r = parse_ok("manual_review if amount > 1000\n"
+					"review if amount > 5000\n"
+					"block if amount > 9000\n"
+					"allow if amount == 9999\n");
+	struct risk_features f = plain();
+	int line = 0;
+	f.amount_usd_minor = 500;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_NONE);
+	f.amount_usd_minor = 2000;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_MANUAL_REVIEW);
+	cr_assert_eq(line, 1);
+	f.amount_usd_minor = 6000;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_REVIEW);
+	f.amount_usd_minor = 9500;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_BLOCK);
+	f.amount_usd_minor = 9999;
+	cr_assert_eq(eval(r, &f, NULL, -1, &line), RISK_RULE_ALLOW);
+	cr_assert_str_eq(risk_rule_action_name(RISK_RULE_MANUAL_REVIEW), "manual_review");
+	risk_rules_free(r);
+	parse_fails("manual_reviews if amount > 1\n", "manual_review");
+}
+
+Test(risk_rules, stripes_default_rules_read_the_default_lists)
+{
+	const struct risk_rules *b = risk_rules_builtin();
+	cr_assert_not_null(b);
+	cr_assert_eq(risk_rules_builtin(), b, "parsed once");
+	cr_assert_eq(risk_rules_count(b), 8);
+	cr_assert_eq(risk_rules_value_list_count(b), 8);
+	cr_assert(risk_rules_uses_value_list(b, "card_fingerprint_blocklist"));
+	cr_assert(risk_rules_uses_value_list(b, "customer_id_allowlist"));
+	cr_assert(risk_rules_uses_value_list(b, "client_ip_address_blocklist"));
+	cr_assert(risk_rules_uses_value_list(b, "card_country_blocklist"));
+
+	struct risk_rules *r = parse_ok("block if amount > 1000\nreview if amount > 500\n");
+	struct risk_features f = plain();
+	f.amount_usd_minor = 700;
+	struct risk_rule_input in = {.f = &f, .fingerprint = "fp", .risk_score = -1};
+	uint16_t hits[RISK_RULE_MAX_LISTS] = {0};
+	struct risk_rule_match m;
+	risk_rules_eval_with_builtin(r, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_REVIEW, "no default list hit: the file decides");
+	cr_assert_eq(m.line, 2);
+	/* card_fingerprint_blocklist (the default rules' fifth list) holds the card */
+	uint32_t slots = 0;
+	cr_assert_str_eq(risk_rules_value_list(b, 4, &slots), "card_fingerprint_blocklist");
+	hits[4] = 1u << RISK_SLOT_FINGERPRINT;
+	risk_rules_eval_with_builtin(r, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK, "a default block beats the file's review");
+	cr_assert_eq(m.line, 0);
+	cr_assert_eq(m.rule_index, -1);
+	risk_rules_eval_with_builtin(NULL, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK, "without a rules file too");
+	/* a default allow list beats the file's block */
+	memset(hits, 0, sizeof(hits));
+	cr_assert_str_eq(risk_rules_value_list(b, 0, NULL), "card_fingerprint_allowlist");
+	hits[0] = 1u << RISK_SLOT_FINGERPRINT;
+	f.amount_usd_minor = 5000;
+	risk_rules_eval_with_builtin(r, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_ALLOW);
+	risk_rules_eval_with_builtin(r, &in, NULL, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK);
+	cr_assert_eq(m.line, 1);
+	risk_rules_free(r);
 }
