@@ -274,6 +274,37 @@ test('an upload\'s idempotency key covers its bytes; publishable keys upload but
   await assert.rejects(pk.files.retrieve(f.id), (e) => e.statusCode === 403 || e.statusCode === 401);
 });
 
+test('at most 8 uploads are read at once: the next is a retryable 503, and the slots come back', async () => {
+  const net = require('node:net');
+  const b = 'SlOt';
+  const body = Buffer.concat([part(b, 'purpose', 'dispute_evidence'), part(b, 'file', pdf, 'a.pdf', 'application/pdf'), Buffer.from(`--${b}--\r\n`)]);
+  // uploads whose bodies never come: twelve, so that eight hold the slots whatever the order
+  // in which the server reads them and the probes below (a probe read first takes a slot,
+  // answers and gives it back; a stalled one read after eight others waits, refused, for a body
+  // that never comes)
+  const stalled = [];
+  for (let i = 0; i < 12; i++) {
+    const sock = net.connect(env.port, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write(`POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${sk0()}\r\n` +
+      `Content-Type: multipart/form-data; boundary=${b}\r\nContent-Length: 1000000\r\n\r\n`);
+    stalled.push(sock);
+  }
+  const refused = await waitFor(async () => {
+    const r = await rawUpload(body, b);
+    return r.status === 503 ? r : null;
+  }, 'an upload refused for want of a slot');
+  assert.equal(refused.json.error.type, 'api_error');
+  // the other routes are not affected
+  assert.equal((await env.request({ method: 'POST', path: '/v1/customers', key: sk0(), body: 'name=x' })).status, 200);
+  for (const sock of stalled) sock.destroy();
+  const ok = await waitFor(async () => {
+    const r = await rawUpload(body, b);
+    return r.status === 200 ? r : null;
+  }, 'an upload accepted once the slots are free');
+  assert.equal(ok.json.size, pdf.length);
+});
+
 test('file links: created on upload or on their own, fetched without a key, refused once expired', async () => {
   const now = Math.floor(Date.now() / 1000);
   const f = await stripe.files.create({
