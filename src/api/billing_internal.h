@@ -64,6 +64,14 @@ bool invoice_sends(const struct invoice *in);
  * NULL when the vault cannot derive it. ret_hash (may be NULL): the secret's SHA-256, what the
  * invoice row keeps. */
 const char *invoice_hosted_url(struct req *r, const char *id, char ret_hash[65]);
+/* The hosted page's payment (invoice_page.c): open invoice in, as the page read it (its version
+ * guards the payment's write: a form posted twice, or an invoice changed meanwhile, pays
+ * nothing), paid with PaymentMethod pm through the same PaymentIntent path as POST …/pay, with
+ * the cardholder present: a card asking for 3-D Secure leaves the intent requires_action and
+ * ret_challenge_url the challenge, which comes back to return_url. 0 (ret_challenge_url NULL:
+ * the intent's write settled the invoice), or -1 with r->err (a decline is a card error). */
+int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
+			const char *return_url, const char **ret_challenge_url);
 /* Finalizes draft in at now inside the caller's write (invoices.c's finalize: numbered, the
  * customer's balance applied, invoice.finalized); planned_due as invoice_balance_apply's. 0, or
  * -1 with r->err. */

@@ -692,7 +692,6 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	time_or_null(j, "next_payment_attempt", invoice_sends(in) ? 0 : in->next_payment_attempt);
 	json_kv_str_or_null(j, "number", in->number);
 	json_kv_null(j, "on_behalf_of");
-	json_kv_bool(j, "paid", strcmp(in->status, "paid") == 0);
 	json_kv_bool(j, "paid_out_of_band", in->paid_out_of_band);
 	json_key(j, "parent");
 	if (in->subscription) {
@@ -1181,6 +1180,41 @@ static int h_pay(struct req *r)
 		str_copy(pv.id, sizeof(pv.id), c.pi_id);
 	}
 	return payment_intents_invoice(r, &pv);
+}
+
+int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
+			const char *return_url, const char **ret_challenge_url)
+{
+	struct pay_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.x.r = r;
+	c.x.id = in->id;
+	c.x.in = *in;
+	c.x.pm = pm;
+	c.new_intent = in->payment_intent == NULL;
+	if (!c.new_intent && req_read(r, pi_status_fn, &c) != 0)
+		return -1;
+	struct pi_invoice pv = {
+	    .existing = c.new_intent ? NULL : in->payment_intent,
+	    .amount = in->amount_due - in->amount_paid,
+	    .currency = in->currency,
+	    .description = in->subscription ? "Subscription update" : NULL,
+	    .customer = in->customer,
+	    .pm_id = pm,
+	    .invoice = in->id,
+	    .return_url = return_url,
+	    .confirm = true,
+	    .before = pay_before,
+	    .ctx = &c,
+	};
+	if (c.new_intent) {
+		id_new_at(c.pi_id, "pi_", r->now);
+		str_copy(pv.id, sizeof(pv.id), c.pi_id);
+	}
+	int rc = payment_intents_invoice(r, &pv);
+	if (rc == 0)
+		*ret_challenge_url = pv.challenge_url;
+	return rc;
 }
 
 /* ---- finalize, void ---- */
