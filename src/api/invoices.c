@@ -151,9 +151,8 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 /* the send_invoice columns, from parameter `first` on */
 static void invoice_bind_send(struct db_stmt *st, int first, const struct invoice *in)
 {
-	db_bind_text(st, first, in->collection_method ? in->collection_method
-						      : "charge_automatically",
-		     -1);
+	db_bind_text(st, first,
+		     in->collection_method ? in->collection_method : "charge_automatically", -1);
 	if (in->has_days_until_due)
 		db_bind_int64(st, first + 1, in->days_until_due);
 	else
@@ -1515,9 +1514,10 @@ static int collection_params(struct req *r, struct invoice *in, bool create)
 		in->collection_method = cm;
 	bool sends = invoice_sends(in);
 	if (!sends && (has_days || has_due))
-		return req_fail(r, ERR_PARAM_BAD, has_days ? "days_until_due" : "due_date",
-				"%s can only be set on invoices with collection_method=send_invoice.",
-				has_days ? "days_until_due" : "due_date");
+		return req_fail(
+		    r, ERR_PARAM_BAD, has_days ? "days_until_due" : "due_date",
+		    "%s can only be set on invoices with collection_method=send_invoice.",
+		    has_days ? "days_until_due" : "due_date");
 	if (!sends) {
 		in->has_days_until_due = false;
 		in->days_until_due = in->due_date = 0;
@@ -1555,7 +1555,8 @@ static int create_fn(struct db *db, void *p)
 	in->days_until_due = days;
 	in->due_date = due;
 	if (in->due_date && in->due_date <= now)
-		return req_fail(r, ERR_PARAM_BAD, "due_date", "The due_date must be in the future.");
+		return req_fail(r, ERR_PARAM_BAD, "due_date",
+				"The due_date must be in the future.");
 	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe */
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
 	if (c->include) {

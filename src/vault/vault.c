@@ -967,14 +967,13 @@ int vault_bank_fingerprint(struct vault *v, const char *merchant_id, const char 
 int vault_page_token(struct vault *v, const char *merchant_id, const char *object_id,
 		     char ret_token[VAULT_PAGE_TOKEN_LEN + 1])
 {
-	static const char B62[] =
-	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	char info[ID_MAX + 16];
 	unsigned char key[KEY_LEN], mac[32];
 	int il = snprintf(info, sizeof(info), "tender-page%s", merchant_id);
 	size_t ol = strlen(object_id);
-	if (!v->k->has_fp_root || il < 0 || (size_t)il >= sizeof(info) || ol == 0 ||
-	    ol >= ID_MAX || hkdf(v->k->fp_root, info, (size_t)il, key) != 0)
+	if (!v->k->has_fp_root || il < 0 || (size_t)il >= sizeof(info) || ol == 0 || ol >= ID_MAX ||
+	    hkdf(v->k->fp_root, info, (size_t)il, key) != 0)
 		return VAULT_ERR_NOKEY;
 	int rc = hmac_sha256(key, (const unsigned char *)object_id, ol, mac);
 	OPENSSL_cleanse(key, sizeof(key));
