@@ -23,7 +23,7 @@ if [ $# -eq 0 ]; then
     integration/subscription_schedules.test.js integration/billing_portal.test.js integration/customer_discounts.test.js \
     integration/invoice_finalization.test.js integration/balance_sources.test.js \
     integration/metrics.test.js integration/fx.test.js integration/credit_notes.test.js \
-    integration/invoice_preview.test.js
+    integration/invoice_preview.test.js integration/send_invoice.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -328,3 +328,29 @@ test('tenants and unknown pages: 404', async () => {
   assert.equal(post.status, 404);
   assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'open');
 });
+
+test('the page takes untrusted forms: bad cards, values and shapes are refused on the page or by the parameter check, nothing paid', async () => {
+  const customer = await customerWithCard();
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const attempt = await pageAttempt(inv);
+  const post = (body) => env.request({
+    method: 'POST', path: pagePath(inv), body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  const bad = await post(formBody(attempt, '4242424242424241'));
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /class="error"/);
+  assert.doesNotMatch(bad.body, /4242424242424241/, 'the number is never echoed');
+  for (const body of [
+    formBody('abc'), formBody('9'.repeat(40)), formBody(`${attempt}<script>`),
+    `attempt=${attempt}`, '', 'payment_method_data=x', `attempt=${attempt}&payment_method_data[card][number][x]=1`,
+    `attempt=${attempt}&${'a'.repeat(5000)}=1`, `attempt=%ZZ&payment_method_data[type]=card`,
+    formBody(attempt).replace('cvc%5D=321', 'cvc%5D=' + '1'.repeat(3000)),
+  ]) {
+    const r = await post(body);
+    assert.ok(r.status >= 400 && r.status < 500, `${r.status} for ${body.slice(0, 80)}`);
+    assert.doesNotMatch(r.body, /<script>/);
+  }
+  const cur = await stripe.invoices.retrieve(inv.id);
+  assert.deepEqual([cur.status, cur.amount_paid], ['open', 0]);
+  assert.equal((await stripe.charges.list({ customer: customer.id })).data.length, 0);
+});
