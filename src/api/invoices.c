@@ -892,15 +892,16 @@ static const char SQL_CURSOR[] = "SELECT created FROM invoices WHERE merchant_id
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM invoices WHERE merchant_id = $1 AND id > $2 AND id < $3"                   \
 	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR subscription = $6)"                 \
-	" AND ($7 IS NULL OR status = $7)"
+	" AND ($7 IS NULL OR status = $7) AND ($8 IS NULL OR collection_method = $8)"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	static const char *const names[] = {"customer", "subscription", "status"};
-	for (int i = 0; i < 3; i++) {
+	static const char *const names[] = {"customer", "subscription", "status",
+					    "collection_method"};
+	for (int i = 0; i < 4; i++) {
 		const char *v = param_str(r, names[i]);
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}

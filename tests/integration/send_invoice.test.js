@@ -304,6 +304,11 @@ test('parameter errors: 400 and nothing stored', async () => {
   assert.deepEqual([back.collection_method, back.due_date], ['charge_automatically', null]);
   const fin = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
   await assert.rejects(stripe.invoices.update(fin.id, { days_until_due: 3 }), (e) => e.statusCode === 400);
+  // the list's collection_method filter
+  const sends = await stripe.invoices.list({ customer: customer.id, collection_method: 'send_invoice' });
+  assert.deepEqual(sends.data.map((i) => i.id), [fin.id]);
+  const autos = await stripe.invoices.list({ customer: customer.id, collection_method: 'charge_automatically' });
+  assert.deepEqual(autos.data.map((i) => i.id), [d.id]);
 });
 
 test('tenants and unknown pages: 404', async () => {
