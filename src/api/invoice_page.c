@@ -85,6 +85,7 @@ struct page_ctx {
 	struct invoice in;
 	char merchant_name[256];
 	const char *lines; /* JSON array of line_item objects */
+	int64_t now;	   /* the invoice's time (its customer's test clock's, if any) */
 };
 
 static int load_fn(struct db *db, void *p)
@@ -107,6 +108,8 @@ static int load_fn(struct db *db, void *p)
 	if (invoice_load(r, db, id, &x->in) != DB_OK ||
 	    challenge_merchant_name(db, x->acct, x->merchant_name, sizeof(x->merchant_name)) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (billing_now(r, db, x->in.test_clock, &x->now) != 0)
+		return -1;
 	struct buf b;
 	buf_init(&b, 8u << 20);
 	int lrc = invoice_lines_json(r, db, &x->in, &b);
@@ -177,7 +180,8 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	buf_puts(&b, "</strong> · <span id=\"status\" data-status=\"");
 	html_escape(&b, in->status);
 	buf_puts(&b, "\">");
-	buf_puts(&b, status_label(in->status));
+	bool overdue = open && in->due_date && x->now >= in->due_date;
+	buf_puts(&b, overdue ? "Overdue" : status_label(in->status));
 	buf_puts(&b, "</span></p>");
 	char date[32];
 	if (in->due_date && invoice_page_date(in->due_date, date, sizeof(date)) == 0) {
@@ -213,9 +217,10 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
 	html_amount(&b, in->total, in->currency);
 	buf_puts(&b, "</th></tr>");
-	if (in->starting_balance)
+	/* what the customer's balance took off (a credit, below zero) or added (a debit) */
+	if (in->starting_balance != in->ending_balance)
 		row(&b, "Applied balance", "applied_balance",
-		    in->ending_balance - in->starting_balance, in->currency);
+		    in->starting_balance - in->ending_balance, in->currency);
 	if (in->amount_paid)
 		row(&b, "Amount paid", "amount_paid", in->amount_paid, in->currency);
 	buf_puts(&b, "<tr><th>Amount due</th><th class=\"amt\" id=\"amount_due\">");

@@ -117,6 +117,11 @@ test('days_until_due: a draft, finalized open with a due date and a hosted page,
   assert.deepEqual([later.status, later.attempt_count, later.amount_paid, later.payments.data.length], ['open', 0, 0, 0]);
   assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
   assert.equal((await eventsOf(d.id, 'invoice.finalized')).length, 1);
+  const r = await env.request({ path: pagePath(fin) });
+  assert.match(r.body, /id="total">25\.00 USD</);
+  assert.match(r.body, /id="applied_balance">-5\.00 USD</);
+  assert.match(r.body, /id="amount_due">20\.00 USD</);
+  assert.match(r.body, /Pay 20\.00 USD/);
 });
 
 test('the hosted page in the browser: a decline shows on the page, 4242 pays it (charge, balance transaction, invoice.paid)', async () => {
@@ -252,6 +257,9 @@ test('overdue: invoice.overdue once its due date passes on the test clock, once'
   assert.equal(ev[0].data.object.status, 'open');
   await clockAdvance(stripe, clock, T0 + 10 * DAY);
   assert.equal((await eventsOf(inv.id, 'invoice.overdue')).length, 1);
+  const pg = await env.request({ path: pagePath(inv) });
+  assert.match(pg.body, /data-status="open">Overdue</);
+  assert.match(pg.body, /<form class="pay"/, 'still payable');
   const cur = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
   assert.deepEqual([cur.status, cur.attempt_count, cur.payments.data.length], ['open', 0, 0], 'still never charged');
   // an invoice paid before its due date is never overdue
