@@ -1634,8 +1634,13 @@ static int update_fn(struct db *db, void *p)
 		if (in->subscription)
 			return req_fail(r, ERR_PARAM_BAD, "collection_method",
 					"A subscription's invoices are collected automatically.");
-		if (collection_params(r, in, false) != 0)
+		int64_t t;
+		if (collection_params(r, in, false) != 0 ||
+		    billing_now(r, db, in->test_clock, &t) != 0)
 			return -1;
+		if (param_present(r, "due_date") && in->due_date <= t)
+			return req_fail(r, ERR_PARAM_BAD, "due_date",
+					"The due_date must be in the future.");
 	}
 	struct discount_spec spec;
 	int64_t now;

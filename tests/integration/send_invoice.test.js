@@ -308,6 +308,9 @@ test('parameter errors: 400 and nothing stored', async () => {
   await assert.rejects(stripe.invoices.update(d.id, { collection_method: 'send_invoice' }), (e) => e.statusCode === 400);
   const u = await stripe.invoices.update(d.id, { collection_method: 'send_invoice', days_until_due: 5 });
   assert.deepEqual([u.collection_method, u.due_date], ['send_invoice', u.created + 5 * DAY]);
+  await assert.rejects(stripe.invoices.update(d.id, { due_date: 1000 }), (e) => e.statusCode === 400 && e.param === 'due_date');
+  const byDate = await stripe.invoices.update(d.id, { due_date: 2000000000 });
+  assert.equal(byDate.due_date, 2000000000);
   const back = await stripe.invoices.update(d.id, { collection_method: 'charge_automatically' });
   assert.deepEqual([back.collection_method, back.due_date], ['charge_automatically', null]);
   const fin = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
