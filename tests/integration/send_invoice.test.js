@@ -234,6 +234,18 @@ test('POST …/send: invoice.sent (a draft is finalized first); refused for char
   assert.equal((await eventsOf(d.id, 'invoice.sent')).length, 2);
   const auto = await stripe.invoices.create({ customer: customer.id });
   await assert.rejects(stripe.invoices.sendInvoice(auto.id), (e) => e.statusCode === 400 && /send_invoice/.test(e.message));
+  // a charge_automatically one-off invoice has its hosted page too, once finalized
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 900, currency: 'usd', invoice: auto.id });
+  const autoFin = await stripe.invoices.finalizeInvoice(auto.id);
+  assert.equal(autoFin.collection_method, 'charge_automatically');
+  assert.equal(autoFin.due_date, null);
+  assert.match(autoFin.hosted_invoice_url, /\/invoice\//);
+  const autoPage = await env.request({ path: pagePath(autoFin) });
+  assert.equal(autoPage.status, 200);
+  assert.match(autoPage.body, /id="total">9\.00 USD</);
+  // webhook endpoints can ask for the new events
+  const we = await stripe.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['invoice.sent', 'invoice.overdue'] });
+  assert.deepEqual(we.enabled_events, ['invoice.sent', 'invoice.overdue']);
   await stripe.invoices.voidInvoice(d.id);
   await assert.rejects(stripe.invoices.sendInvoice(d.id), (e) => e.statusCode === 400);
   // a void invoice's page: its state, no form
