@@ -24,7 +24,8 @@ if [ $# -eq 0 ]; then
     integration/invoice_finalization.test.js integration/balance_sources.test.js \
     integration/metrics.test.js integration/fx.test.js integration/credit_notes.test.js \
     integration/invoice_preview.test.js integration/quotes.test.js integration/files.test.js \
-    integration/radar.test.js
+    integration/radar.test.js \
+    integration/send_invoice.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -17,6 +17,8 @@
 /* How long an auto-advancing draft waits before it is finalized (and its payment attempted):
  * Stripe's hour (a subscription's renewal invoice, a one-off invoice with auto_advance). */
 #define INVOICE_DRAFT_WINDOW_S 3600
+/* The longest payment term Tender takes (days_until_due; ten years). */
+#define INVOICE_DAYS_UNTIL_DUE_MAX 3650
 /* Stripe's bound on a quantity. */
 #define BILLING_QUANTITY_MAX 1000000
 
@@ -45,7 +47,36 @@ struct invoice {
 	 * (Stripe's invoice_too_small): not charged, it is paid and the amount went onto the
 	 * customer's balance as a debit; the caller marks it paid as one with nothing due */
 	bool too_small;
+	/* charge_automatically (NULL reads as it) or send_invoice: the customer pays through the
+	 * hosted page (invoice_page.c) or the merchant marks it paid; never charged by Tender's
+	 * scheduler. days_until_due (when has_days_until_due) or due_date (0: none) says when it is
+	 * due; an open one's next_payment_attempt is then the time of its overdue notice (rendered
+	 * null). */
+	const char *collection_method;
+	bool has_days_until_due;
+	int64_t days_until_due, due_date;
+	const char *hosted_token_hash; /* finalized one-off invoices: their page's secret's hash */
+	bool paid_out_of_band;
 };
+/* Is it collected by the customer (collection_method=send_invoice)? */
+bool invoice_sends(const struct invoice *in);
+/* The URL of invoice id's hosted page (http://host/invoice/{merchant}/{secret}), in r's arena;
+ * NULL when the vault cannot derive it. ret_hash (may be NULL): the secret's SHA-256, what the
+ * invoice row keeps. */
+const char *invoice_hosted_url(struct req *r, const char *id, char ret_hash[65]);
+/* The hosted page's payment (invoice_page.c): open invoice in, as the page read it (its version
+ * guards the payment's write: a form posted twice, or an invoice changed meanwhile, pays
+ * nothing), paid with PaymentMethod pm through the same PaymentIntent path as POST …/pay, with
+ * the cardholder present: a card asking for 3-D Secure leaves the intent requires_action and
+ * ret_challenge_url the challenge, which comes back to return_url. 0 (ret_challenge_url NULL:
+ * the intent's write settled the invoice), or -1 with r->err (a decline is a card error). */
+int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
+			const char *return_url, const char **ret_challenge_url);
+/* Finalizes draft in at now inside the caller's write (invoices.c's finalize: numbered, the
+ * customer's balance applied, invoice.finalized); planned_due as invoice_balance_apply's. 0, or
+ * -1 with r->err. */
+int invoice_finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
+			  int64_t planned_due);
 
 /* DB_OK, DB_NOTFOUND, or < 0. */
 int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *ret);

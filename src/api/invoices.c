@@ -20,11 +20,14 @@
 #include "api/customer_balance.h"
 #include "api/list.h"
 #include "api/payments_common.h"
+#include "app.h"
+#include "core/digest.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
 #include "payments/payments.h"
+#include "vault/vault.h"
 
 static const char SQL_GET[] =
     "SELECT id, created, version, customer, subscription, status, billing_reason, currency,"
@@ -32,23 +35,27 @@ static const char SQL_GET[] =
     " period_start, period_end, number, payment_intent, customer_email, customer_name,"
     " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
     " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
-    " ending_balance, amount_due FROM invoices WHERE merchant_id = $1 AND id = $2";
+    " ending_balance, amount_due, collection_method, days_until_due, due_date,"
+    " hosted_token_hash, paid_out_of_band FROM invoices WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
     " billing_reason, currency, subtotal, total, amount_paid, attempt_count,"
     " next_payment_attempt, auto_advance, period_start, period_end, number, payment_intent,"
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
     " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
-    " starting_balance, ending_balance, amount_due)"
+    " starting_balance, ending_balance, amount_due, collection_method, days_until_due,"
+    " due_date, hosted_token_hash, paid_out_of_band)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-    " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)";
+    " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
+    " $35, $36, $37, $38)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
     " payment_intent = $10, metadata = $11, finalized_at = $12, paid_at = $13, voided_at = $14,"
     " subtotal = $15, total = $16, description = $17, marked_uncollectible_at = $18,"
     " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
-    " ending_balance = $22, amount_due = $23"
+    " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
+    " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
@@ -125,6 +132,12 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->starting_balance = db_col_int64(st, 30);
 		in->ending_balance = db_col_int64(st, 31);
 		in->amount_due = db_col_int64(st, 32);
+		in->collection_method = col_text_dup(a, st, 33);
+		in->has_days_until_due = !db_col_is_null(st, 34);
+		in->days_until_due = db_col_int64_or0(st, 34);
+		in->due_date = db_col_int64_or0(st, 35);
+		in->hosted_token_hash = col_text_dup(a, st, 36);
+		in->paid_out_of_band = db_col_int64(st, 37) != 0;
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -133,6 +146,37 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 	if (rc == DB_ROW)
 		return DB_OK;
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+/* the send_invoice columns, from parameter `first` on */
+static void invoice_bind_send(struct db_stmt *st, int first, const struct invoice *in)
+{
+	db_bind_text(st, first,
+		     in->collection_method ? in->collection_method : "charge_automatically", -1);
+	if (in->has_days_until_due)
+		db_bind_int64(st, first + 1, in->days_until_due);
+	else
+		db_bind_null(st, first + 1);
+	db_bind_int64_or_null(st, first + 2, in->due_date);
+	db_bind_text(st, first + 3, in->hosted_token_hash, -1);
+	db_bind_int64(st, first + 4, in->paid_out_of_band ? 1 : 0);
+}
+
+bool invoice_sends(const struct invoice *in)
+{
+	return in->collection_method && strcmp(in->collection_method, "send_invoice") == 0;
+}
+
+const char *invoice_hosted_url(struct req *r, const char *id, char ret_hash[65])
+{
+	char tok[VAULT_PAGE_TOKEN_LEN + 1];
+	if (!r->app || !r->app->vault ||
+	    vault_page_token(r->app->vault, r->merchant_id, id, tok) != 0)
+		return NULL;
+	if (ret_hash && digest_sha256_hex(tok, VAULT_PAGE_TOKEN_LEN, ret_hash) != 0)
+		return NULL;
+	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
+	return arena_printf(&r->arena, "http://%s/invoice/%s/%s", host, r->merchant_id, tok);
 }
 
 int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
@@ -173,6 +217,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64(st, 31, in->starting_balance);
 	db_bind_int64(st, 32, in->ending_balance);
 	db_bind_int64(st, 33, in->amount_due);
+	invoice_bind_send(st, 34, in);
 	return db_step_done(st);
 }
 
@@ -204,6 +249,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64(st, 21, in->starting_balance);
 	db_bind_int64(st, 22, in->ending_balance);
 	db_bind_int64(st, 23, in->amount_due);
+	invoice_bind_send(st, 24, in);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -574,7 +620,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_obj_close(j);
 	json_kv_null(j, "automatically_finalizes_at");
 	json_kv_str(j, "billing_reason", in->billing_reason);
-	json_kv_str(j, "collection_method", "charge_automatically");
+	json_kv_str(j, "collection_method",
+		    invoice_sends(in) ? "send_invoice" : "charge_automatically");
 	json_kv_int(j, "created", in->created);
 	json_kv_str(j, "currency", in->currency);
 	json_kv_null(j, "custom_fields");
@@ -595,7 +642,12 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	snprintf(path, sizeof(path), "%sdiscounts", prefix ? prefix : "");
 	if (discounts_render_ids(r, db, in->discounts, prefix && req_expand_has(r, path), j) != 0)
 		return -1;
-	json_kv_null(j, "due_date");
+	/* a draft due some days after it was made shows when that would be (its finalization
+	 * counts them again from then) */
+	int64_t due_at = in->due_date;
+	if (!due_at && draft && invoice_sends(in) && in->has_days_until_due)
+		due_at = in->created + in->days_until_due * 86400;
+	time_or_null(j, "due_date", invoice_sends(in) ? due_at : 0);
 	time_or_null(j, "effective_at", in->finalized_at);
 	if (draft)
 		json_kv_null(j, "ending_balance");
@@ -603,7 +655,10 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		json_kv_int(j, "ending_balance", in->ending_balance);
 	json_kv_null(j, "footer");
 	json_kv_null(j, "from_invoice");
-	json_kv_null(j, "hosted_invoice_url");
+	const char *hosted = !draft && in->hosted_token_hash && !in->preview_lines
+				 ? invoice_hosted_url(r, in->id, NULL)
+				 : NULL;
+	json_kv_str_or_null(j, "hosted_invoice_url", hosted);
 	json_kv_null(j, "invoice_pdf");
 	json_key(j, "issuer");
 	json_obj_open(j);
@@ -632,9 +687,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_obj_close(j);
 	json_kv_bool(j, "livemode", false);
 	json_kv_raw(j, "metadata", in->metadata, strlen(in->metadata));
-	time_or_null(j, "next_payment_attempt", in->next_payment_attempt);
+	/* a send_invoice invoice is never attempted: its column holds its overdue notice's time */
+	time_or_null(j, "next_payment_attempt", invoice_sends(in) ? 0 : in->next_payment_attempt);
 	json_kv_str_or_null(j, "number", in->number);
 	json_kv_null(j, "on_behalf_of");
+	json_kv_bool(j, "paid_out_of_band", in->paid_out_of_band);
 	json_key(j, "parent");
 	if (in->subscription) {
 		json_obj_open(j);
@@ -762,8 +819,13 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	 * finalization; a subscription's first invoice is never retried by itself (Stripe: the
 	 * subscription stays incomplete for 23 h, waiting for the customer). */
 	bool give_up = false;
+	int64_t overdue_at = in.next_payment_attempt;
 	in.next_payment_attempt = 0;
-	if (strcmp(in.billing_reason, "subscription_create") != 0 && in.auto_advance) {
+	if (invoice_sends(&in)) {
+		/* the customer's own attempt (the hosted page): nothing is retried by itself, and
+		 * its overdue notice stays due */
+		in.next_payment_attempt = overdue_at;
+	} else if (strcmp(in.billing_reason, "subscription_create") != 0 && in.auto_advance) {
 		int64_t next = 0;
 		int k = in.attempt_count >= BILLING_ATTEMPTS_MAX
 			    ? 0
@@ -830,15 +892,16 @@ static const char SQL_CURSOR[] = "SELECT created FROM invoices WHERE merchant_id
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM invoices WHERE merchant_id = $1 AND id > $2 AND id < $3"                   \
 	" AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR subscription = $6)"                 \
-	" AND ($7 IS NULL OR status = $7)"
+	" AND ($7 IS NULL OR status = $7) AND ($8 IS NULL OR collection_method = $8)"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	static const char *const names[] = {"customer", "subscription", "status"};
-	for (int i = 0; i < 3; i++) {
+	static const char *const names[] = {"customer", "subscription", "status",
+					    "collection_method"};
+	for (int i = 0; i < 4; i++) {
 		const char *v = param_str(r, names[i]);
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}
@@ -1029,8 +1092,52 @@ static int pi_status_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* paid_out_of_band=true: marked paid, no money moves (Stripe: paid_out_of_band true, its amount
+ * due counted as paid); a 3-D Secure challenge still open is abandoned so it cannot pay twice. */
+static int oob_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	if (strcmp(in->status, "paid") == 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice is already paid.");
+	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "You can only pay an open or uncollectible invoice; this one is %s.",
+		    in->status);
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	in->status = "paid";
+	in->paid_out_of_band = true;
+	in->amount_paid = in->amount_due;
+	in->paid_at = now;
+	in->next_payment_attempt = 0;
+	in->auto_advance = false;
+	if (invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (in->payment_intent && payment_intent_abandon(r, db, in->payment_intent) != 0)
+		return -1;
+	if (invoice_emit(r, db, in, "invoice.paid") != 0 ||
+	    subscription_invoice_paid(r, db, in) != 0)
+		return -1;
+	return answer_invoice(r, db, in->id);
+}
+
 static int h_pay(struct req *r)
 {
+	bool oob = false;
+	if (param_bool(r, "paid_out_of_band", &oob) == 1 && oob) {
+		const char *pm = param_str(r, "payment_method");
+		if (pm && *pm)
+			return req_fail(r, ERR_PARAM_BAD, "paid_out_of_band",
+					"You cannot pass payment_method with paid_out_of_band.");
+		struct inv_ctx x = {.r = r, .id = r->args[0]};
+		return req_write(r, oob_fn, &x);
+	}
 	struct pay_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.x.r = r;
@@ -1075,6 +1182,41 @@ static int h_pay(struct req *r)
 	return payment_intents_invoice(r, &pv);
 }
 
+int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
+			const char *return_url, const char **ret_challenge_url)
+{
+	struct pay_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.x.r = r;
+	c.x.id = in->id;
+	c.x.in = *in;
+	c.x.pm = pm;
+	c.new_intent = in->payment_intent == NULL;
+	if (!c.new_intent && req_read(r, pi_status_fn, &c) != 0)
+		return -1;
+	struct pi_invoice pv = {
+	    .existing = c.new_intent ? NULL : in->payment_intent,
+	    .amount = in->amount_due - in->amount_paid,
+	    .currency = in->currency,
+	    .description = in->subscription ? "Subscription update" : NULL,
+	    .customer = in->customer,
+	    .pm_id = pm,
+	    .invoice = in->id,
+	    .return_url = return_url,
+	    .confirm = true,
+	    .before = pay_before,
+	    .ctx = &c,
+	};
+	if (c.new_intent) {
+		id_new_at(c.pi_id, "pi_", r->now);
+		str_copy(pv.id, sizeof(pv.id), c.pi_id);
+	}
+	int rc = payment_intents_invoice(r, &pv);
+	if (rc == 0)
+		*ret_challenge_url = pv.challenge_url;
+	return rc;
+}
+
 /* ---- finalize, void ---- */
 
 /* Finalizes draft in at now, inside the caller's write: numbered, a `once` discount of its
@@ -1088,6 +1230,20 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	in->status = "open";
 	in->finalized_at = now;
 	in->next_payment_attempt = in->auto_advance ? now : 0;
+	if (invoice_sends(in)) {
+		/* never charged by Tender: due days_until_due days from its finalization (or on its
+		 * due_date), and its scheduler step is then the overdue notice */
+		if (in->has_days_until_due)
+			in->due_date = now + in->days_until_due * 86400; /* bounded by the params */
+		in->next_payment_attempt = in->due_date;
+	}
+	if (!in->subscription) {
+		/* its hosted page: the row keeps only the secret's hash, to find it */
+		char hash[65];
+		if (!invoice_hosted_url(r, in->id, hash) ||
+		    !(in->hosted_token_hash = arena_strdup(&r->arena, hash)))
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a `once` discount of its customer's that took something is used up */
@@ -1118,6 +1274,12 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	return 0;
 }
 
+int invoice_finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
+			  int64_t planned_due)
+{
+	return finalize_rows(r, db, in, now, planned_due);
+}
+
 static int finalize_fn(struct db *db, void *p)
 {
 	struct inv_ctx *x = p;
@@ -1145,6 +1307,38 @@ static int h_finalize(struct req *r)
 {
 	struct inv_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, finalize_fn, &x);
+}
+
+/* POST …/send: a send_invoice invoice (a draft is finalized first) is sent to its customer.
+ * Tender sends no email (as Stripe in test mode): invoice.sent says it was asked for. */
+static int send_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	struct req *r = x->r;
+	if (load_fn(db, p) != 0)
+		return -1;
+	struct invoice *in = &x->in;
+	if (!invoice_sends(in))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"You can only manually send an invoice if its collection method is "
+				"'send_invoice'.");
+	if (strcmp(in->status, "void") == 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "You cannot send a void invoice.");
+	if (strcmp(in->status, "draft") == 0) {
+		int64_t now;
+		if (billing_now(r, db, in->test_clock, &now) != 0 ||
+		    finalize_rows(r, db, in, now, -1) != 0)
+			return -1;
+	}
+	if (invoice_emit(r, db, in, "invoice.sent") != 0)
+		return -1;
+	return answer_invoice(r, db, in->id);
+}
+
+static int h_send(struct req *r)
+{
+	struct inv_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, send_fn, &x);
 }
 
 static int void_fn(struct db *db, void *p)
@@ -1299,6 +1493,50 @@ static int draft_discounts_set(struct req *r, struct db *db, struct invoice *in,
 	return invoice_discounts_apply(r, db, in);
 }
 
+/* Stripe's rules for collection_method, days_until_due and due_date (a create's, or a draft's
+ * update over in's values): send_invoice needs exactly one of the two, charge_automatically
+ * neither. Sets in's fields. 0, or -1 with r->err. */
+static int collection_params(struct req *r, struct invoice *in, bool create)
+{
+	const char *cm = param_str(r, "collection_method");
+	int64_t days = 0, due = 0;
+	bool has_days = param_int(r, "days_until_due", &days) == 1;
+	bool has_due = param_int(r, "due_date", &due) == 1;
+	if (has_days && has_due)
+		return req_fail(r, ERR_PARAM_BAD, "due_date",
+				"You can not pass both due_date and days_until_due.");
+	if (has_days && (days < 0 || days > INVOICE_DAYS_UNTIL_DUE_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "days_until_due",
+				"days_until_due must be between 0 and %d.",
+				INVOICE_DAYS_UNTIL_DUE_MAX);
+	if (has_due && due <= 0)
+		return req_fail(r, ERR_PARAM_BAD, "due_date", "Invalid due_date: %lld.",
+				(long long)due);
+	if (cm && *cm)
+		in->collection_method = cm;
+	bool sends = invoice_sends(in);
+	if (!sends && (has_days || has_due))
+		return req_fail(
+		    r, ERR_PARAM_BAD, has_days ? "days_until_due" : "due_date",
+		    "%s can only be set on invoices with collection_method=send_invoice.",
+		    has_days ? "days_until_due" : "due_date");
+	if (!sends) {
+		in->has_days_until_due = false;
+		in->days_until_due = in->due_date = 0;
+		return 0;
+	}
+	if (has_days || has_due) {
+		in->has_days_until_due = has_days;
+		in->days_until_due = has_days ? days : 0;
+		in->due_date = has_due ? due : 0;
+	}
+	if (!in->has_days_until_due && !in->due_date)
+		return req_fail(r, ERR_PARAM_BAD, create ? "collection_method" : "days_until_due",
+				"Invoices with collection_method=send_invoice need either "
+				"days_until_due or due_date.");
+	return 0;
+}
+
 /* A one-off invoice: a draft of the customer's pending items (include) or of none (exclude,
  * Stripe's default), in the currency asked for, else the customer's, else its oldest pending
  * item's, else usd. It is charged once finalized and paid (POST …/finalize, …/pay). */
@@ -1306,8 +1544,19 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 			 bool include, const struct discount_spec *spec)
 {
 	int64_t now;
+	/* assigned again: a re-run of the write starts from the request's values */
+	const char *cm = in->collection_method;
+	bool has_days = in->has_days_until_due;
+	int64_t days = in->days_until_due, due = in->due_date;
 	if (invoice_oneoff_head(r, db, currency, in, &now) != 0)
 		return -1;
+	in->collection_method = cm;
+	in->has_days_until_due = has_days;
+	in->days_until_due = days;
+	in->due_date = due;
+	if (in->due_date && in->due_date <= now)
+		return req_fail(r, ERR_PARAM_BAD, "due_date",
+				"The due_date must be in the future.");
 	/* auto_advance: finalized (then attempted) an hour after it is made, as on Stripe */
 	in->next_payment_attempt = in->auto_advance ? now + INVOICE_DRAFT_WINDOW_S : 0;
 	if (include) {
@@ -1349,11 +1598,9 @@ static int h_create(struct req *r)
 	struct create_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.r = r;
-	const char *cm = param_str(r, "collection_method");
-	if (cm && strcmp(cm, "charge_automatically") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "collection_method",
-				"Tender collects invoices automatically only "
-				"(collection_method=charge_automatically).");
+	c.in.collection_method = "charge_automatically";
+	if (collection_params(r, &c.in, true) != 0)
+		return -1;
 	const char *cur = param_str(r, "currency");
 	if (cur && *cur && !currency_find(cur))
 		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.", cur);
@@ -1381,12 +1628,26 @@ static int update_fn(struct db *db, void *p)
 	struct invoice *in = &x->in;
 	bool draft = strcmp(in->status, "draft") == 0;
 	if (!draft && (param_present(r, "description") || param_present(r, "auto_advance") ||
-		       param_present(r, "discounts")))
+		       param_present(r, "discounts") || param_present(r, "collection_method") ||
+		       param_present(r, "days_until_due") || param_present(r, "due_date")))
 		return req_fail(
 		    r, ERR_INVALID_STATE, NULL,
-		    "Only a draft invoice's description, auto_advance and discounts can "
-		    "change; this one is %s.",
+		    "Only a draft invoice's description, auto_advance, discounts, "
+		    "collection_method, days_until_due and due_date can change; this one is %s.",
 		    in->status);
+	if (draft && (param_present(r, "collection_method") || param_present(r, "days_until_due") ||
+		      param_present(r, "due_date"))) {
+		if (in->subscription)
+			return req_fail(r, ERR_PARAM_BAD, "collection_method",
+					"A subscription's invoices are collected automatically.");
+		int64_t t;
+		if (collection_params(r, in, false) != 0 ||
+		    billing_now(r, db, in->test_clock, &t) != 0)
+			return -1;
+		if (param_present(r, "due_date") && in->due_date <= t)
+			return req_fail(r, ERR_PARAM_BAD, "due_date",
+					"The due_date must be in the future.");
+	}
 	struct discount_spec spec;
 	int64_t now;
 	if (discount_spec_parse(r, "discounts", false, &spec) != 0 ||
@@ -1598,6 +1859,24 @@ static int advance_no_card_fn(struct db *db, void *p)
 	return invoice_emit(r, db, &cur, "invoice.payment_failed");
 }
 
+/* a send_invoice invoice still open at its due date: invoice.overdue, once (its step is then
+ * none) */
+static int overdue_fn(struct db *db, void *p)
+{
+	struct advance_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice cur;
+	if (invoice_load(r, db, x->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "open") || !invoice_sends(&cur))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	cur.next_payment_attempt = 0;
+	if (invoice_update(r, db, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return invoice_emit(r, db, &cur, "invoice.overdue");
+}
+
 int invoice_advance_step(struct app *app, const char *host, const char *merchant, const char *id,
 			 int64_t t)
 {
@@ -1615,6 +1894,15 @@ int invoice_advance_step(struct app *app, const char *host, const char *merchant
 		goto out;
 	if (!x->due || x->due > t) {
 		rc = 0;
+		goto out;
+	}
+	if (invoice_sends(&x->in)) {
+		/* never charged: a draft's hour over, it is finalized (and waits for its customer);
+		 * an open one's due date passed, its overdue notice */
+		rc = req_write(&r, str_eq(x->in.status, "draft") ? advance_finalize_fn : overdue_fn,
+			       x) == 0
+			 ? 1
+			 : -1;
 		goto out;
 	}
 	if (str_eq(x->in.status, "draft")) {
@@ -1667,6 +1955,8 @@ static const struct param_spec discount_children[] = {
 };
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"days_until_due", PT_INT, 0, 0, NULL, NULL},
+    {"due_date", PT_INT, 0, 0, NULL, NULL},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
@@ -1680,6 +1970,10 @@ static const struct param_spec create_params[] = {
 };
 static const struct param_spec update_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
+    {"collection_method", PT_ENUM, 0, 0,
+     (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"days_until_due", PT_INT, 0, 0, NULL, NULL},
+    {"due_date", PT_INT, 0, 0, NULL, NULL},
     {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -1697,6 +1991,7 @@ static const struct param_spec list_params[] = {
 static const struct param_spec pay_params[] = {
     {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
+    {"paid_out_of_band", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec finalize_params[] = {
@@ -1715,5 +2010,6 @@ const struct route invoices_routes[] = {
     {"POST", "/v1/invoices/{id}/finalize", h_finalize, finalize_params, 0},
     {"POST", "/v1/invoices/{id}/void", h_void, no_params, 0},
     {"POST", "/v1/invoices/{id}/mark_uncollectible", h_mark_uncollectible, no_params, 0},
+    {"POST", "/v1/invoices/{id}/send", h_send, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

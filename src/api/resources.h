@@ -46,6 +46,14 @@ extern const struct route radar_routes[];
 extern const struct route promotion_codes_routes[];
 extern const struct route billing_portal_routes[];
 extern const struct route quotes_routes[];
+/* The hosted invoice page (invoice_page.c): /invoice/{merchant}/{secret}. */
+extern const struct route invoice_page_routes[];
+/* Its pure checks (invoice_page.c): a page secret's shape (VAULT_PAGE_TOKEN_LEN base62
+ * characters), an account id's (letters, digits, '_', shorter than ID_MAX), and a time as
+ * YYYY-MM-DD in UTC into out (0, or -1 with out "" when it does not fit or t < 0). */
+bool invoice_page_token_ok(const char *s);
+bool invoice_page_account_ok(const char *s);
+int invoice_page_date(int64_t t, char *out, size_t n);
 extern const struct route credit_notes_routes[];
 extern const struct route files_routes[];
 

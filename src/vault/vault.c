@@ -964,6 +964,37 @@ int vault_bank_fingerprint(struct vault *v, const char *merchant_id, const char 
 	return rc;
 }
 
+int vault_page_token(struct vault *v, const char *merchant_id, const char *object_id,
+		     char ret_token[VAULT_PAGE_TOKEN_LEN + 1])
+{
+	static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	char info[ID_MAX + 16];
+	unsigned char key[KEY_LEN], mac[32];
+	int il = snprintf(info, sizeof(info), "tender-page%s", merchant_id);
+	size_t ol = strlen(object_id);
+	if (!v->k->has_fp_root || il < 0 || (size_t)il >= sizeof(info) || ol == 0 || ol >= ID_MAX ||
+	    hkdf(v->k->fp_root, info, (size_t)il, key) != 0)
+		return VAULT_ERR_NOKEY;
+	int rc = hmac_sha256(key, (const unsigned char *)object_id, ol, mac);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc != 0)
+		return VAULT_ERR_NOKEY;
+	/* 256 bits read as base62 digits, least significant first: 43 digits hold them all */
+	unsigned char n[32];
+	memcpy(n, mac, sizeof(n));
+	for (int i = 0; i < VAULT_PAGE_TOKEN_LEN; i++) {
+		unsigned rem = 0;
+		for (int k = 0; k < 32; k++) {
+			unsigned cur = rem * 256u + n[k];
+			n[k] = (unsigned char)(cur / 62u);
+			rem = cur % 62u;
+		}
+		ret_token[i] = B62[rem];
+	}
+	ret_token[VAULT_PAGE_TOKEN_LEN] = '\0';
+	return 0;
+}
+
 static const char SQL_CARD_PUT[] =
     "INSERT INTO vault_cards (merchant_id, id, data_key_id, sealed, fingerprint, exp_month,"
     " exp_year, cvc_provided, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";

@@ -133,6 +133,16 @@ int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, co
 int vault_bank_fingerprint(struct vault *v, const char *merchant_id, const char *routing,
 			   const char *account, char ret_fingerprint[24]);
 
+/* The secret of the page Tender serves for object_id of merchant_id (the hosted invoice page):
+ * 43 base62 characters of HMAC-SHA256(object_id) under HKDF(fingerprint root, "tender-page" ||
+ * merchant_id). Derived, not stored: the same every time (the object's URL is stable, as
+ * Stripe's hosted_invoice_url), unguessable without the key, and unchanged by a rotation of the
+ * master key (the fingerprint root survives it). Callers keep only its hash, to find the object.
+ * 0, or VAULT_ERR_NOKEY. */
+#define VAULT_PAGE_TOKEN_LEN 43
+int vault_page_token(struct vault *v, const char *merchant_id, const char *object_id,
+		     char ret_token[VAULT_PAGE_TOKEN_LEN + 1]);
+
 /* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
  * card, when ref is one. */
 bool vault_is_test_alias(const char *ref);

@@ -1046,3 +1046,35 @@ Test(vault, every_shard_gets_the_same_fingerprint_root)
 	vault_free(fresh);
 	store_close(s2);
 }
+
+/* Page secrets (the hosted invoice page's URL): the same for the same object every time, other
+ * for another object or merchant, base62 of full length, unchanged by a restart or a rotation of
+ * the master key (derived from the fingerprint root), and refused before the vault is attached. */
+Test(vault, page_tokens)
+{
+	char a[VAULT_PAGE_TOKEN_LEN + 1], b[VAULT_PAGE_TOKEN_LEN + 1], c[VAULT_PAGE_TOKEN_LEN + 1],
+	    d[VAULT_PAGE_TOKEN_LEN + 1];
+	cr_assert_eq(vault_page_token(v, "acct_A", "in_1", a), 0);
+	cr_assert_eq(vault_page_token(v, "acct_A", "in_1", b), 0);
+	cr_assert_eq(vault_page_token(v, "acct_B", "in_1", c), 0);
+	cr_assert_eq(vault_page_token(v, "acct_A", "in_2", d), 0);
+	cr_assert_str_eq(a, b);
+	cr_assert_str_neq(a, c, "other merchant: other secret");
+	cr_assert_str_neq(a, d, "other invoice: other secret");
+	cr_assert_eq(strlen(a), VAULT_PAGE_TOKEN_LEN);
+	cr_assert_eq(strspn(a, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+		     VAULT_PAGE_TOKEN_LEN);
+	cr_assert_neq(vault_page_token(v, "acct_A", "", d), 0, "no object, no secret");
+	char err[256];
+	struct vault *fresh;
+	cr_assert_eq(vault_open(&fresh, key1, err, sizeof(err)), 0);
+	cr_assert_neq(vault_page_token(fresh, "acct_A", "in_1", d), 0, "not attached yet");
+	vault_free(fresh);
+	cr_assert_eq(vault_rotate(s, key1, key2, err, sizeof(err)), 0, "%s", err);
+	struct vault *rotated;
+	cr_assert_eq(vault_open(&rotated, key2, err, sizeof(err)), 0);
+	cr_assert_eq(store_write(s, NULL, attach_fn, rotated), 0);
+	cr_assert_eq(vault_page_token(rotated, "acct_A", "in_1", d), 0);
+	cr_assert_str_eq(d, a, "a rotation keeps every page's URL");
+	vault_free(rotated);
+}

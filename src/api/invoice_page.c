@@ -1,0 +1,367 @@
+/*
+ * The hosted invoice page (/invoice/{merchant}/{secret}): what an invoice's hosted_invoice_url
+ * opens, without an API key. It shows the invoice (number, lines, total, amount paid and due,
+ * due date, status) and, while it is open, a card form that pays what is due.
+ *
+ * The secret. The URL's last part is vault_page_token(merchant, invoice): derived from a key
+ * only the vault holds, so it is the same every time the invoice is rendered (Stripe's URL is
+ * stable) yet cannot be guessed; the invoice row keeps only its SHA-256, which is how the page
+ * finds the invoice. (The URL itself travels in the invoice's API answers and events, as on
+ * Stripe.) A secret of the wrong shape, or one that finds nothing, is a 404 that says nothing
+ * of any invoice.
+ *
+ * The payment. The card goes from the form to the vault as a PaymentMethod
+ * (pm_create_from_data, as on the checkout page), then invoice_pay_on_page pays the amount due
+ * through the invoice's ordinary PaymentIntent, the same path as POST /v1/invoices/{id}/pay:
+ * the charge, ledger entries, events (invoice.paid …) and the invoice's settlement are that
+ * path's. A card that asks for 3-D Secure goes to the challenge, which comes back to
+ * …/complete, and that page shows how it ended (the intent's confirmation settled the invoice
+ * whether or not the browser came back). The form carries a one-time value, the invoice's
+ * version when the page was read: a post whose value is no longer the invoice's (a second click
+ * of the same form, or a form left open while the invoice changed) pays nothing and shows the
+ * invoice as it is now; two posts at once are decided by the payment's own write, which
+ * re-checks that version. Paid, void and uncollectible invoices show their state and no form.
+ *
+ * The page is plain HTML without scripts, under the checkout pages' content security policy
+ * (challenge_page), every value escaped; its POST spends the merchant's page rate limit.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/billing_internal.h"
+#include "api/challenge.h"
+#include "api/common.h"
+#include "api/resources.h"
+#include "core/digest.h"
+#include "core/str.h"
+#include "vault/vault.h"
+
+static const char SQL_BY_HASH[] =
+    "SELECT id FROM invoices WHERE merchant_id = $1 AND hosted_token_hash = $2";
+
+bool invoice_page_token_ok(const char *s)
+{
+	size_t n = 0;
+	for (; s && s[n]; n++) {
+		char c = s[n];
+		if (n >= VAULT_PAGE_TOKEN_LEN ||
+		    !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return false;
+	}
+	return n == VAULT_PAGE_TOKEN_LEN;
+}
+
+bool invoice_page_account_ok(const char *s)
+{
+	size_t n = 0;
+	for (; s && s[n]; n++) {
+		char c = s[n];
+		if (n + 1 >= ID_MAX || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+					 (c >= 'A' && c <= 'Z') || c == '_'))
+			return false;
+	}
+	return n > 0;
+}
+
+int invoice_page_date(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (t < 0 || n == 0 || !gmtime_r(&tt, &tm) || strftime(out, n, "%Y-%m-%d", &tm) == 0) {
+		if (n)
+			out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+struct page_ctx {
+	struct req *r;
+	const char *acct, *token;
+	char hash[65];
+	bool found;
+	struct invoice in;
+	char merchant_name[256];
+	const char *lines; /* JSON array of line_item objects */
+	int64_t now;	   /* the invoice's time (its customer's test clock's, if any) */
+};
+
+static int load_fn(struct db *db, void *p)
+{
+	struct page_ctx *x = p;
+	struct req *r = x->r;
+	x->found = false;
+	struct db_stmt *st = db_prepare(db, SQL_BY_HASH);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->hash, -1);
+	int rc = db_step(st);
+	const char *id = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!id)
+		return 0;
+	if (invoice_load(r, db, id, &x->in) != DB_OK ||
+	    challenge_merchant_name(db, x->acct, x->merchant_name, sizeof(x->merchant_name)) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (billing_now(r, db, x->in.test_clock, &x->now) != 0)
+		return -1;
+	struct buf b;
+	buf_init(&b, 8u << 20);
+	int lrc = invoice_lines_json(r, db, &x->in, &b);
+	x->lines = lrc == 0 && !b.failed ? arena_strndup(&r->arena, b.data, b.len) : NULL;
+	buf_release(&b);
+	if (!x->lines)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->found = true;
+	return 0;
+}
+
+/* 0: found (x filled); 1: answered with the not-found page; -1: error. */
+static int lookup(struct req *r, struct page_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->r = r;
+	x->acct = r->args[0];
+	x->token = r->args[1];
+	if (!invoice_page_account_ok(x->acct) || !invoice_page_token_ok(x->token) ||
+	    digest_sha256_hex(x->token, VAULT_PAGE_TOKEN_LEN, x->hash) != 0)
+		goto missing;
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
+	if (req_read(r, load_fn, x) != 0)
+		return -1;
+	if (x->found)
+		return 0;
+missing:
+	challenge_page(r, 404, "Invoice not found", "<h1>This invoice does not exist</h1>");
+	return 1;
+}
+
+static const char *status_label(const char *status)
+{
+	if (strcmp(status, "open") == 0)
+		return "Due";
+	if (strcmp(status, "paid") == 0)
+		return "Paid";
+	if (strcmp(status, "void") == 0)
+		return "Void";
+	if (strcmp(status, "uncollectible") == 0)
+		return "Uncollectible";
+	return "Draft";
+}
+
+static void row(struct buf *b, const char *label, const char *id, int64_t amount,
+		const char *currency)
+{
+	buf_puts(b, "<tr><td>");
+	html_escape(b, label);
+	buf_puts(b, "</td><td class=\"amt\" id=\"");
+	buf_puts(b, id);
+	buf_puts(b, "\">");
+	html_amount(b, amount, currency);
+	buf_puts(b, "</td></tr>");
+}
+
+static int invoice_page(struct req *r, struct page_ctx *x, int status, const char *error)
+{
+	const struct invoice *in = &x->in;
+	bool open = strcmp(in->status, "open") == 0;
+	int64_t remaining = open ? in->amount_due - in->amount_paid : 0;
+	struct buf b;
+	buf_init(&b, 256 * 1024);
+	buf_puts(&b, "<h1>");
+	html_escape(&b, x->merchant_name[0] ? x->merchant_name : "Invoice");
+	buf_puts(&b, "</h1><p>Invoice <strong id=\"invoice_number\">");
+	html_escape(&b, in->number ? in->number : "");
+	buf_puts(&b, "</strong> · <span id=\"status\" data-status=\"");
+	html_escape(&b, in->status);
+	buf_puts(&b, "\">");
+	bool overdue = open && in->due_date && x->now >= in->due_date;
+	buf_puts(&b, overdue ? "Overdue" : status_label(in->status));
+	buf_puts(&b, "</span></p>");
+	char date[32];
+	if (in->due_date && invoice_page_date(in->due_date, date, sizeof(date)) == 0) {
+		buf_puts(&b, "<p>Due date: <span id=\"due_date\">");
+		buf_puts(&b, date);
+		buf_puts(&b, "</span></p>");
+	}
+	if (in->description) {
+		buf_puts(&b, "<p id=\"description\">");
+		html_escape(&b, in->description);
+		buf_puts(&b, "</p>");
+	}
+	buf_puts(&b, "<table id=\"lines\">");
+	json_error_t e;
+	json_t *lines = json_loads(x->lines, 0, &e);
+	size_t i;
+	json_t *it;
+	json_array_foreach(lines, i, it)
+	{
+		const char *d = json_string_value(json_object_get(it, "description"));
+		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
+		buf_puts(&b, "<tr class=\"line\"><td>");
+		html_escape(&b, d ? d : "");
+		if (qty > 1)
+			buf_printf(&b, " × %lld", (long long)qty);
+		buf_puts(&b, "</td><td class=\"amt\">");
+		html_amount(&b, json_integer_value(json_object_get(it, "amount")), in->currency);
+		buf_puts(&b, "</td></tr>");
+	}
+	json_decref(lines);
+	if (in->subtotal != in->total)
+		row(&b, "Subtotal", "subtotal", in->subtotal, in->currency);
+	buf_puts(&b, "<tr><th>Total</th><th class=\"amt\" id=\"total\">");
+	html_amount(&b, in->total, in->currency);
+	buf_puts(&b, "</th></tr>");
+	/* what the customer's balance took off (a credit, below zero) or added (a debit) */
+	if (in->starting_balance != in->ending_balance)
+		row(&b, "Applied balance", "applied_balance",
+		    in->starting_balance - in->ending_balance, in->currency);
+	if (in->amount_paid)
+		row(&b, "Amount paid", "amount_paid", in->amount_paid, in->currency);
+	buf_puts(&b, "<tr><th>Amount due</th><th class=\"amt\" id=\"amount_due\">");
+	html_amount(&b, remaining, in->currency);
+	buf_puts(&b, "</th></tr></table>");
+	if (error) {
+		buf_puts(&b, "<p class=\"error\" role=\"alert\">");
+		html_escape(&b, error);
+		buf_puts(&b, "</p>");
+	}
+	if (open && remaining > 0) {
+		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
+		html_escape(&b, arena_printf(&r->arena, "/invoice/%s/%s", x->acct, x->token));
+		buf_printf(&b,
+			   "\"><input type=\"hidden\" name=\"attempt\" value=\"%lld\">"
+			   "<input type=\"hidden\" name=\"payment_method_data[type]\" "
+			   "value=\"card\">",
+			   (long long)in->version);
+		buf_puts(
+		    &b,
+		    "<label for=\"name\">Name on card</label><input id=\"name\" "
+		    "name=\"payment_method_data[billing_details][name]\" autocomplete=\"cc-name\">"
+		    "<label for=\"number\">Card number</label><input id=\"number\" required "
+		    "inputmode=\"numeric\" autocomplete=\"cc-number\" "
+		    "name=\"payment_method_data[card][number]\">"
+		    "<div class=\"row\"><div><label for=\"exp_month\">Month (MM)</label><input "
+		    "id=\"exp_month\" required inputmode=\"numeric\" autocomplete=\"cc-exp-month\" "
+		    "name=\"payment_method_data[card][exp_month]\"></div><div><label "
+		    "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
+		    "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
+		    "name=\"payment_method_data[card][exp_year]\"></div><div><label "
+		    "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
+		    "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>"
+		    "<p><button type=\"submit\" class=\"complete\">Pay ");
+		html_amount(&b, remaining, in->currency);
+		buf_puts(&b, "</button></p></form>");
+	} else if (strcmp(in->status, "paid") == 0) {
+		buf_puts(&b, "<p id=\"done\">This invoice is paid. Thank you.</p>");
+	} else if (!open) {
+		buf_puts(&b, "<p id=\"closed\">This invoice cannot be paid here.</p>");
+	}
+	int rc = challenge_page(r, status, "Invoice", b.failed ? "" : buf_cstr(&b));
+	buf_release(&b);
+	return rc;
+}
+
+static int h_page(struct req *r)
+{
+	struct page_ctx x;
+	int rc = lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return invoice_page(r, &x, 200, NULL);
+}
+
+static int h_pay(struct req *r)
+{
+	struct page_ctx x;
+	int rc = lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (strcmp(x.in.status, "open") != 0 || x.in.amount_due - x.in.amount_paid <= 0)
+		return invoice_page(r, &x, 409, NULL);
+	/* the form's one-time value: the invoice as the page showed it */
+	const char *attempt = param_str(r, "attempt");
+	char want[24];
+	snprintf(want, sizeof(want), "%lld", (long long)x.in.version);
+	if (!attempt || strcmp(attempt, want) != 0)
+		return invoice_page(r, &x, 409,
+				    "This invoice changed since the page was opened: check it "
+				    "below before paying.");
+	char pm[ID_MAX];
+	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return invoice_page(r, &x, 400, msg);
+	}
+	const char *ret_url =
+	    arena_printf(&r->arena, "http://%s/invoice/%s/%s/complete",
+			 r->host && *r->host ? r->host : "127.0.0.1:4242", x.acct, x.token);
+	const char *challenge = NULL;
+	rc = ret_url ? invoice_pay_on_page(r, &x.in, pm, ret_url, &challenge) : -1;
+	/* a decline commits its failed attempt and answers with the card error (r->err) */
+	if (rc != 0 || r->err.set) {
+		const char *msg = r->err.set && r->err.code == ERR_INVALID_STATE
+				      ? "This invoice changed while it was being paid: check it "
+					"below."
+				      : req_error_message(r);
+		int status = r->err.set ? api_error_info(r->err.code)->status : 500;
+		r->err.set = false;
+		/* the page again, as it is now (a decline recorded a failed attempt) */
+		struct page_ctx again;
+		int k = lookup(r, &again);
+		if (k != 0)
+			return k < 0 ? -1 : 0;
+		return invoice_page(r, &again, status >= 500 ? 500 : status, msg);
+	}
+	if (challenge) {
+		r->location = challenge;
+		return challenge_redirect(r);
+	}
+	struct page_ctx after;
+	rc = lookup(r, &after);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return invoice_page(r, &after, 200, NULL);
+}
+
+/* Where 3-D Secure comes back to: the invoice as its intent's confirmation left it. */
+static int h_complete(struct req *r)
+{
+	struct page_ctx x;
+	int rc = lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	bool paid = strcmp(x.in.status, "paid") == 0;
+	return invoice_page(r, &x, paid ? 200 : 402,
+			    paid ? NULL
+				 : "Your bank did not confirm the payment. Try again, or use "
+				   "another card.");
+}
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec pay_params[] = {
+    {"attempt", PT_STRING, 0, 24, NULL, NULL},
+    {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* what the 3-D Secure page appends to the return URL */
+static const struct param_spec complete_params[] = {
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_intent_client_secret", PT_STRING, 0, 255, NULL, NULL},
+    {"redirect_status", PT_STRING, 0, 32, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct route invoice_page_routes[] = {
+    {"GET", "/invoice/{acct}/{token}", h_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/invoice/{acct}/{token}", h_pay, pay_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"GET", "/invoice/{acct}/{token}/complete", h_complete, complete_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {NULL, NULL, NULL, NULL, 0},
+};

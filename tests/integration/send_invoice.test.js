@@ -1,0 +1,384 @@
+'use strict';
+// Invoices with collection_method=send_invoice through stripe-node: days_until_due / due_date,
+// finalized without a charge, the hosted invoice page (paid in headless Chromium: Debian's
+// chromium + playwright-core, never a downloaded browser), POST …/send (invoice.sent), the
+// overdue notice on a test clock (invoice.overdue, once), pay with paid_out_of_band, parameter
+// refusals, tenants. Objects are checked against Stripe's OpenAPI spec.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const DAY = 86400;
+const T0 = Date.UTC(2025, 4, 1, 0, 0, 0) / 1000;
+let env;
+let stripe;
+let other;
+let browser;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  if (browser) await browser.close();
+  await stopAll();
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const shape = (obj) => billingShape(obj, 'invoice', [
+  /^\$(\.discounts\[\d+\])?\.coupon: missing required property$/,
+]);
+
+async function customerWithCard(params = {}) {
+  return stripe.customers.create({
+    email: 'ada@example.com', name: 'Ada', payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' }, ...params,
+  });
+}
+
+// a draft send_invoice invoice of one item of `amount` usd cents
+async function draft(customer, params = { days_until_due: 30 }, amount = 2500) {
+  await stripe.invoiceItems.create({ customer: customer.id, amount, currency: 'usd', description: 'Consulting <b>' });
+  return stripe.invoices.create({
+    customer: customer.id, collection_method: 'send_invoice', pending_invoice_items_behavior: 'include', ...params,
+  });
+}
+
+async function eventsOf(id, type) {
+  const all = await stripe.events.list({ type, limit: 100 });
+  return all.data.filter((e) => e.data.object.id === id);
+}
+
+async function fillCard(page, number) {
+  await page.getByLabel('Name on card').fill('Ada Lovelace');
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Month (MM)').fill('10');
+  await page.getByLabel('Year (YYYY)').fill('2035');
+  await page.getByLabel('CVC').fill('321');
+}
+
+function pagePath(inv) {
+  return new URL(inv.hosted_invoice_url).pathname;
+}
+
+function formBody(attempt, number = '4242424242424242') {
+  return new URLSearchParams({
+    attempt: String(attempt), 'payment_method_data[type]': 'card',
+    'payment_method_data[card][number]': number, 'payment_method_data[card][exp_month]': '10',
+    'payment_method_data[card][exp_year]': '2035', 'payment_method_data[card][cvc]': '321',
+  }).toString();
+}
+
+async function pageAttempt(inv) {
+  const r = await env.request({ path: pagePath(inv) });
+  assert.equal(r.status, 200);
+  const m = r.body.match(/name="attempt" value="(\d+)"/);
+  assert.ok(m, 'the page has a form with its one-time value');
+  return m[1];
+}
+
+test('days_until_due: a draft, finalized open with a due date and a hosted page, never charged', async () => {
+  const customer = await customerWithCard({ balance: -500 });
+  const d = await draft(customer);
+  assert.equal(d.status, 'draft');
+  assert.equal(d.collection_method, 'send_invoice');
+  assert.equal(d.due_date, d.created + 30 * DAY);
+  assert.equal(d.hosted_invoice_url, null);
+  assert.equal(d.next_payment_attempt, null);
+  shape(d);
+  const upd = await stripe.invoices.update(d.id, { days_until_due: 10 });
+  assert.equal(upd.due_date, d.created + 10 * DAY);
+  const fin = await stripe.invoices.finalizeInvoice(d.id, { auto_advance: true });
+  assert.equal(fin.status, 'open');
+  assert.equal(fin.collection_method, 'send_invoice');
+  assert.equal(typeof fin.due_date, 'number');
+  assert.equal(fin.due_date, fin.status_transitions.finalized_at + 10 * DAY);
+  assert.equal(fin.next_payment_attempt, null);
+  assert.equal(fin.auto_advance, true);
+  assert.match(fin.hosted_invoice_url, /^http:\/\/127\.0\.0\.1:\d+\/invoice\/acct_\w+\/[0-9A-Za-z]{43}$/);
+  assert.deepEqual([fin.total, fin.starting_balance, fin.ending_balance, fin.amount_due], [2500, -500, 0, 2000]);
+  assert.match(fin.number, /-0001$/);
+  shape(fin);
+  // the URL is the same on every read; the row keeps only the secret's hash
+  const again = await stripe.invoices.retrieve(d.id);
+  assert.equal(again.hosted_invoice_url, fin.hosted_invoice_url);
+  // past several scheduler ticks: nothing is charged
+  await sleep(1600);
+  const later = await stripe.invoices.retrieve(d.id, { expand: ['payments'] });
+  assert.deepEqual([later.status, later.attempt_count, later.amount_paid, later.payments.data.length], ['open', 0, 0, 0]);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  assert.equal((await eventsOf(d.id, 'invoice.finalized')).length, 1);
+  const r = await env.request({ path: pagePath(fin) });
+  assert.match(r.body, /id="total">25\.00 USD</);
+  assert.match(r.body, /id="applied_balance">-5\.00 USD</);
+  assert.match(r.body, /id="amount_due">20\.00 USD</);
+  assert.match(r.body, /Pay 20\.00 USD/);
+});
+
+test('the hosted page in the browser: a decline shows on the page, 4242 pays it (charge, balance transaction, invoice.paid)', async () => {
+  const customer = await customerWithCard();
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer, { days_until_due: 7, description: 'May work' })).id);
+  const page = await browser.newPage();
+  const res = await page.goto(inv.hosted_invoice_url);
+  assert.equal(res.status(), 200);
+  const headers = res.headers();
+  assert.match(headers['content-security-policy'] || '', /default-src 'none'/);
+  assert.equal(await page.locator('#invoice_number').textContent(), inv.number);
+  assert.equal(await page.locator('#status').textContent(), 'Due');
+  assert.equal(await page.locator('#total').textContent(), '25.00 USD');
+  assert.equal(await page.locator('#amount_due').textContent(), '25.00 USD');
+  assert.equal(await page.locator('#due_date').textContent(), new Date(inv.due_date * 1000).toISOString().slice(0, 10));
+  assert.match(await page.locator('#lines').textContent(), /Consulting <b>/, 'escaped, shown as text');
+  assert.equal(await page.locator('script').count(), 0);
+  // declined
+  await fillCard(page, '4000000000000002');
+  await page.getByRole('button', { name: /Pay 25\.00 USD/ }).click();
+  await page.waitForSelector('.error');
+  assert.match(await page.locator('.error').textContent(), /declined/i);
+  assert.equal(await page.locator('#status').textContent(), 'Due');
+  let cur = await stripe.invoices.retrieve(inv.id);
+  assert.deepEqual([cur.status, cur.attempt_count, cur.next_payment_attempt], ['open', 1, null]);
+  // then a good card
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: /Pay 25\.00 USD/ }).click();
+  await page.waitForSelector('#done');
+  assert.equal(await page.locator('#status').textContent(), 'Paid');
+  assert.equal(await page.locator('form.pay').count(), 0);
+  await page.close();
+  cur = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+  assert.deepEqual([cur.status, cur.amount_paid, cur.amount_remaining, cur.paid_out_of_band], ['paid', 2500, 0, false]);
+  shape(cur);
+  const pi = await stripe.paymentIntents.retrieve(cur.payments.data[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount, pi.currency, pi.customer], ['succeeded', 2500, 'usd', customer.id]);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.paid, true);
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  assert.equal(bt.amount, 2500);
+  assert.equal((await eventsOf(inv.id, 'invoice.paid')).length, 1);
+  assert.equal((await eventsOf(inv.id, 'invoice.payment_failed')).length, 1);
+  // the paid invoice's page: its state, no form
+  const r = await env.request({ path: pagePath(inv) });
+  assert.equal(r.status, 200);
+  assert.match(r.body, /id="done"/);
+  assert.doesNotMatch(r.body, /<form/);
+});
+
+test('a double submit pays once: the same form posted again, and two posts at once', async () => {
+  const customer = await customerWithCard();
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const attempt = await pageAttempt(inv);
+  const post = () => env.request({
+    method: 'POST', path: pagePath(inv), body: formBody(attempt),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  const first = await post();
+  assert.equal(first.status, 200);
+  assert.match(first.body, /id="done"/);
+  const second = await post();
+  assert.equal(second.status, 409);
+  assert.match(second.body, /id="done"/);
+  const inv2 = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const a2 = await pageAttempt(inv2);
+  const both = await Promise.all([0, 1].map(() => env.request({
+    method: 'POST', path: pagePath(inv2), body: formBody(a2),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  })));
+  assert.equal(both.filter((r) => r.status === 200).length >= 1, true);
+  assert.equal((await stripe.invoices.retrieve(inv2.id)).status, 'paid');
+  const charges = await stripe.charges.list({ customer: customer.id, limit: 100 });
+  assert.equal(charges.data.filter((c) => c.paid).length, 2, 'one charge per invoice');
+  // a form of a stale version pays nothing
+  const inv3 = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const stale = await env.request({
+    method: 'POST', path: pagePath(inv3), body: formBody(Number(await pageAttempt(inv3)) - 1),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(stale.status, 409);
+  assert.equal((await stripe.invoices.retrieve(inv3.id)).status, 'open');
+});
+
+test('3-D Secure on the page: the challenge comes back to the page, paid', async () => {
+  const customer = await customerWithCard();
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const page = await browser.newPage();
+  const res = await page.goto(inv.hosted_invoice_url);
+  assert.equal(res.status(), 200, await page.content());
+  await fillCard(page, '4000002760003184');
+  await Promise.all([page.waitForURL(/\/3ds\//), page.getByRole('button', { name: /Pay/ }).click()]);
+  await Promise.all([page.waitForURL(/\/complete\?/), page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  await page.waitForSelector('#done');
+  await page.close();
+  assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'paid');
+});
+
+test('POST …/send: invoice.sent (a draft is finalized first); refused for charge_automatically and void invoices', async () => {
+  const customer = await customerWithCard();
+  const d = await draft(customer, { due_date: Math.floor(Date.now() / 1000) + 5 * DAY });
+  const sent = await stripe.invoices.sendInvoice(d.id);
+  assert.equal(sent.status, 'open');
+  assert.equal(sent.due_date, d.due_date);
+  assert.ok(sent.hosted_invoice_url);
+  shape(sent);
+  assert.equal((await eventsOf(d.id, 'invoice.finalized')).length, 1);
+  assert.equal((await eventsOf(d.id, 'invoice.sent')).length, 1);
+  await stripe.invoices.sendInvoice(d.id);
+  assert.equal((await eventsOf(d.id, 'invoice.sent')).length, 2);
+  const auto = await stripe.invoices.create({ customer: customer.id });
+  await assert.rejects(stripe.invoices.sendInvoice(auto.id), (e) => e.statusCode === 400 && /send_invoice/.test(e.message));
+  // a charge_automatically one-off invoice has its hosted page too, once finalized
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 900, currency: 'usd', invoice: auto.id });
+  const autoFin = await stripe.invoices.finalizeInvoice(auto.id);
+  assert.equal(autoFin.collection_method, 'charge_automatically');
+  assert.equal(autoFin.due_date, null);
+  assert.match(autoFin.hosted_invoice_url, /\/invoice\//);
+  const autoPage = await env.request({ path: pagePath(autoFin) });
+  assert.equal(autoPage.status, 200);
+  assert.match(autoPage.body, /id="total">9\.00 USD</);
+  // webhook endpoints can ask for the new events
+  const we = await stripe.webhookEndpoints.create({ url: 'https://example.com/hook', enabled_events: ['invoice.sent', 'invoice.overdue'] });
+  assert.deepEqual(we.enabled_events, ['invoice.sent', 'invoice.overdue']);
+  await stripe.invoices.voidInvoice(d.id);
+  await assert.rejects(stripe.invoices.sendInvoice(d.id), (e) => e.statusCode === 400);
+  // a void invoice's page: its state, no form
+  const r = await env.request({ path: pagePath(sent) });
+  assert.equal(r.status, 200);
+  assert.match(r.body, /data-status="void"/);
+  assert.doesNotMatch(r.body, /<form/);
+});
+
+test('overdue: invoice.overdue once its due date passes on the test clock, once', async () => {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const customer = await customerWithCard({ test_clock: clock.id });
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer, { days_until_due: 2 })).id);
+  assert.equal(inv.due_date, T0 + 2 * DAY);
+  await clockAdvance(stripe, clock, T0 + DAY);
+  assert.equal((await eventsOf(inv.id, 'invoice.overdue')).length, 0);
+  await clockAdvance(stripe, clock, T0 + 3 * DAY);
+  const ev = await eventsOf(inv.id, 'invoice.overdue');
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].created, T0 + 2 * DAY, 'at the clock\'s time');
+  assert.equal(ev[0].data.object.status, 'open');
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  assert.equal((await eventsOf(inv.id, 'invoice.overdue')).length, 1);
+  const pg = await env.request({ path: pagePath(inv) });
+  assert.match(pg.body, /data-status="open">Overdue</);
+  assert.match(pg.body, /<form class="pay"/, 'still payable');
+  const cur = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+  assert.deepEqual([cur.status, cur.attempt_count, cur.payments.data.length], ['open', 0, 0], 'still never charged');
+  // an invoice paid before its due date is never overdue
+  const paid = await stripe.invoices.finalizeInvoice((await draft(customer, { days_until_due: 1 })).id);
+  await stripe.invoices.pay(paid.id, { paid_out_of_band: true });
+  await clockAdvance(stripe, clock, T0 + 12 * DAY);
+  assert.equal((await eventsOf(paid.id, 'invoice.overdue')).length, 0);
+});
+
+test('pay with paid_out_of_band: paid, no money moves', async () => {
+  const customer = await customerWithCard();
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  await assert.rejects(stripe.invoices.pay(inv.id, { paid_out_of_band: true, payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400);
+  const paid = await stripe.invoices.pay(inv.id, { paid_out_of_band: true });
+  assert.deepEqual([paid.status, paid.paid_out_of_band, paid.amount_paid, paid.amount_remaining], ['paid', true, 2500, 0]);
+  assert.ok(paid.status_transitions.paid_at);
+  shape(paid);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  assert.equal((await eventsOf(inv.id, 'invoice.paid')).length, 1);
+  await assert.rejects(stripe.invoices.pay(inv.id, { paid_out_of_band: true }), (e) => e.statusCode === 400);
+  // a charge_automatically invoice too, and pay with a payment method still works on send_invoice
+  const inv2 = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const p2 = await stripe.invoices.pay(inv2.id, { payment_method: 'pm_card_visa' });
+  assert.deepEqual([p2.status, p2.paid_out_of_band], ['paid', false]);
+});
+
+test('parameter errors: 400 and nothing stored', async () => {
+  const customer = await customerWithCard();
+  const before = (await stripe.invoices.list({ customer: customer.id })).data.length;
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice' }),
+    (e) => e.statusCode === 400 && e.param === 'collection_method');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, days_until_due: 3 }),
+    (e) => e.statusCode === 400 && e.param === 'days_until_due');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, collection_method: 'charge_automatically', due_date: 2000000000 }),
+    (e) => e.statusCode === 400 && e.param === 'due_date');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: 3, due_date: 2000000000 }),
+    (e) => e.statusCode === 400);
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', due_date: 1000 }),
+    (e) => e.statusCode === 400 && e.param === 'due_date');
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', days_until_due: -1 }),
+    (e) => e.statusCode === 400 && e.param === 'days_until_due');
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, before);
+  // a draft's collection method changes by update
+  const d = await stripe.invoices.create({ customer: customer.id });
+  await assert.rejects(stripe.invoices.update(d.id, { collection_method: 'send_invoice' }), (e) => e.statusCode === 400);
+  const u = await stripe.invoices.update(d.id, { collection_method: 'send_invoice', days_until_due: 5 });
+  assert.deepEqual([u.collection_method, u.due_date], ['send_invoice', u.created + 5 * DAY]);
+  await assert.rejects(stripe.invoices.update(d.id, { due_date: 1000 }), (e) => e.statusCode === 400 && e.param === 'due_date');
+  const byDate = await stripe.invoices.update(d.id, { due_date: 2000000000 });
+  assert.equal(byDate.due_date, 2000000000);
+  const back = await stripe.invoices.update(d.id, { collection_method: 'charge_automatically' });
+  assert.deepEqual([back.collection_method, back.due_date], ['charge_automatically', null]);
+  const fin = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  await assert.rejects(stripe.invoices.update(fin.id, { days_until_due: 3 }), (e) => e.statusCode === 400);
+  // the list's collection_method filter
+  const sends = await stripe.invoices.list({ customer: customer.id, collection_method: 'send_invoice' });
+  assert.deepEqual(sends.data.map((i) => i.id), [fin.id]);
+  const autos = await stripe.invoices.list({ customer: customer.id, collection_method: 'charge_automatically' });
+  assert.deepEqual(autos.data.map((i) => i.id), [d.id]);
+});
+
+test('tenants and unknown pages: 404', async () => {
+  const customer = await customerWithCard();
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  await assert.rejects(other.invoices.retrieve(inv.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.invoices.sendInvoice(inv.id), (e) => e.statusCode === 404);
+  await assert.rejects(other.invoices.pay(inv.id, { paid_out_of_band: true }), (e) => e.statusCode === 404);
+  const p = pagePath(inv);
+  const token = p.split('/').pop();
+  const unknown = token.slice(0, -1) + (token.endsWith('a') ? 'b' : 'a');
+  for (const path of [p.replace(token, unknown), p.replace(token, 'short'), p.replace(env.merchant.id, env.merchants[1].id),
+    `/invoice/x'y/${token}`]) {
+    const r = await env.request({ path });
+    assert.equal(r.status, 404, path);
+    assert.doesNotMatch(r.body, new RegExp(inv.number));
+  }
+  const post = await env.request({
+    method: 'POST', path: p.replace(token, unknown), body: formBody(1),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(post.status, 404);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'open');
+});
+
+test('the page takes untrusted forms: bad cards, values and shapes are refused on the page or by the parameter check, nothing paid', async () => {
+  const customer = await customerWithCard();
+  const inv = await stripe.invoices.finalizeInvoice((await draft(customer)).id);
+  const attempt = await pageAttempt(inv);
+  const post = (body) => env.request({
+    method: 'POST', path: pagePath(inv), body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  const bad = await post(formBody(attempt, '4242424242424241'));
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /class="error"/);
+  assert.doesNotMatch(bad.body, /4242424242424241/, 'the number is never echoed');
+  for (const body of [
+    formBody('abc'), formBody('9'.repeat(40)), formBody(`${attempt}<script>`),
+    `attempt=${attempt}`, '', 'payment_method_data=x', `attempt=${attempt}&payment_method_data[card][number][x]=1`,
+    `attempt=${attempt}&${'a'.repeat(5000)}=1`, `attempt=%ZZ&payment_method_data[type]=card`,
+    formBody(attempt).replace('cvc%5D=321', 'cvc%5D=' + '1'.repeat(3000)),
+  ]) {
+    const r = await post(body);
+    assert.ok(r.status >= 400 && r.status < 500, `${r.status} for ${body.slice(0, 80)}`);
+    assert.doesNotMatch(r.body, /<script>/);
+  }
+  const cur = await stripe.invoices.retrieve(inv.id);
+  assert.deepEqual([cur.status, cur.amount_paid], ['open', 0]);
+  assert.equal((await stripe.charges.list({ customer: customer.id })).data.length, 0);
+});
