@@ -1,4 +1,4 @@
--- PostgreSQL port of migrations/sqlite/0067_files.sql.
+-- PostgreSQL port of migrations/sqlite/0066_files.sql.
 -- Stripe's Files API (src/api/files.c): the uploaded bytes themselves live here, so that every
 -- node of a PostgreSQL deployment serves them. `type` is what the content was sniffed as (pdf,
 -- jpg, png, gif, svg, csv), never the client's claim. expires_at NULL: the purpose's files never

@@ -1,4 +1,4 @@
--- PostgreSQL port of migrations/sqlite/0068_quotes.sql.
+-- PostgreSQL port of migrations/sqlite/0067_quotes.sql.
 -- Quotes (api/quotes.c): Stripe's quote, a price offered to a customer that becomes an invoice
 -- (one-time lines) or a subscription (recurring lines) when it is accepted. line_items: the
 -- JSON array of its lines as priced when last written ({id, price, quantity, unit_amount,

@@ -1,4 +1,4 @@
--- PostgreSQL port of migrations/sqlite/0066_radar.sql.
+-- PostgreSQL port of migrations/sqlite/0065_radar.sql.
 -- Stripe's Radar API (src/api/radar.c): value lists and their items, which the fraud rules read
 -- by alias (risk/value_lists.h); early fraud warnings; reviews.
 CREATE TABLE radar_value_lists (
