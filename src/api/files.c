@@ -325,16 +325,10 @@ int file_check_purpose(struct db *db, const char *merchant_id, const char *id, c
 static int link_render(struct req *r, struct db *db, const char *id, const char *token,
 		       struct json *j)
 {
-	struct db_stmt *st = db_prepare(db, SQL_LINK_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_LINK_GET, r->merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
 	const char *lid = col_text_dup(&r->arena, st, 0);
 	int64_t created = db_col_int64(st, 1);
 	const char *file = col_text_dup(&r->arena, st, 2);
@@ -401,16 +395,10 @@ static int link_insert(struct req *r, struct db *db, const char *file, int64_t e
 static int file_render(struct req *r, struct db *db, const char *id, const char *new_link,
 		       const char *new_token, struct json *j)
 {
-	struct db_stmt *st = db_prepare(db, SQL_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_GET, r->merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
 	const char *fid = col_text_dup(&r->arena, st, 0);
 	int64_t created = db_col_int64(st, 1);
 	const char *purpose = col_text_dup(&r->arena, st, 2);

@@ -457,19 +457,8 @@ static int list_delete_fn(struct db *db, void *p)
 		    r, ERR_PARAM_BAD, NULL,
 		    "The value list '%s' is referenced in a rule and cannot be deleted.",
 		    x->l.alias);
-	struct db_stmt *st = db_prepare(db, SQL_LIST_DELETE_ITEMS);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, x->l.id, -1);
-	if (db_step_done(st) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	st = db_prepare(db, SQL_LIST_DELETE);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, x->l.id, -1);
-	if (db_step_done(st) != DB_OK)
+	if (db_run_by_id(db, SQL_LIST_DELETE_ITEMS, r->merchant_id, x->l.id) != DB_OK ||
+	    db_run_by_id(db, SQL_LIST_DELETE, r->merchant_id, x->l.id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return deleted_answer(r, x->l.id, "radar.value_list");
 }
@@ -646,12 +635,7 @@ static int item_delete_fn(struct db *db, void *p)
 	int64_t changed = 0;
 	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
-	st = db_prepare(db, SQL_LIST_COUNT_DOWN);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, x->it.value_list, -1);
-	if (db_step_done(st) != DB_OK)
+	if (db_run_by_id(db, SQL_LIST_COUNT_DOWN, r->merchant_id, x->it.value_list) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return deleted_answer(r, x->it.id, "radar.value_list_item");
 }

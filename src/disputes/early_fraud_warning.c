@@ -125,21 +125,17 @@ int efw_open(struct db *db, const char *merchant_id, const struct event_origin *
 int efw_charge_changed(struct db *db, const char *merchant_id, const struct event_origin *origin,
 		       const char *charge_id, int64_t now)
 {
-	struct db_stmt *st = db_prepare(db, SQL_BY_CHARGE);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, charge_id, -1);
-	int rc = db_step(st);
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_BY_CHARGE, merchant_id, charge_id, &st);
 	char id[ID_MAX];
 	bool actionable = false;
-	if (rc == DB_ROW) {
+	if (rc == DB_OK) {
 		str_copy(id, sizeof(id), db_col_text(st, 0, NULL));
 		actionable = db_col_int64(st, 1) != 0;
+		db_reset(st);
+	} else if (rc != DB_NOTFOUND) {
+		return rc;
 	}
-	db_reset(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return rc < 0 ? rc : DB_ERR;
 	if (!actionable)
 		return DB_OK; /* none, or no longer actionable: the common case, one lookup */
 	struct charge_state cs;

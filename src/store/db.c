@@ -359,3 +359,30 @@ int db_counters_flush(struct db *db)
 	}
 	return DB_OK;
 }
+
+int db_row_by_id(struct db *db, const char *sql, const char *merchant_id, const char *id,
+		 struct db_stmt **ret_st)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*ret_st = st;
+		return DB_OK;
+	}
+	db_reset(st);
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int db_run_by_id(struct db *db, const char *sql, const char *merchant_id, const char *id)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	return db_step_done(st);
+}

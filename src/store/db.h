@@ -94,6 +94,14 @@ int db_counter_add(struct db *db, const char *sql, const char *update, const cha
  * transaction commits (src/metrics/metrics.h), never for one rolled back or run again. */
 void db_tally_event(struct db *db, const char *type);
 
+/* The shape of most single-object statements, $1 = merchant_id and $2 = id (or another key).
+ * db_row_by_id steps sql to its first row: DB_OK with *ret_st on it (the caller reads its
+ * columns, then db_reset), DB_NOTFOUND (no row; reset already), or < 0. db_run_by_id runs a
+ * statement without result rows: DB_OK or < 0. */
+int db_row_by_id(struct db *db, const char *sql, const char *merchant_id, const char *id,
+		 struct db_stmt **ret_st);
+int db_run_by_id(struct db *db, const char *sql, const char *merchant_id, const char *id);
+
 /* One-shot helpers: run a statement with no result rows; returns DB_OK or < 0. */
 int db_step_done(struct db_stmt *st);
 /* The same for an INSERT/UPDATE/DELETE whose caller wants the number of rows it changed (a
