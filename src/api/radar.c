@@ -73,16 +73,10 @@ struct item {
 
 static int item_load(struct req *r, struct db *db, const char *id, struct item *ret)
 {
-	struct db_stmt *st = db_prepare(db, SQL_ITEM_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_ITEM_GET, r->merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
 	struct item it = {
 	    .id = col_text_dup(&r->arena, st, 0),
 	    .created = db_col_int64(st, 1),
@@ -152,16 +146,10 @@ struct vlist {
 
 static int vlist_load(struct req *r, struct db *db, const char *id, struct vlist *ret)
 {
-	struct db_stmt *st = db_prepare(db, SQL_LIST_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_LIST_GET, r->merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
 	struct vlist l = {
 	    .id = col_text_dup(&r->arena, st, 0),
 	    .created = db_col_int64(st, 1),

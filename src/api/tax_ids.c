@@ -228,16 +228,10 @@ static const char SQL_COUNT[] =
 static int tax_id_render(struct req *r, struct db *db, const char *id, const char *prefix,
 			 struct json *j, const char **ret_customer, bool *ret_deleted)
 {
-	struct db_stmt *st = db_prepare(db, SQL_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_GET, r->merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
 	const char *tid = col_text_dup(&r->arena, st, 0);
 	int64_t created = db_col_int64(st, 1);
 	const char *customer = col_text_dup(&r->arena, st, 2);

@@ -24,16 +24,10 @@ static const char SQL_UNACTIONABLE[] =
 int efw_render(struct db *db, const char *merchant_id, bool livemode, const char *id,
 	       struct json *j)
 {
-	struct db_stmt *st = db_prepare(db, SQL_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_GET, merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
 	json_obj_open(j);
 	json_kv_str(j, "id", db_col_text(st, 0, NULL));
 	json_kv_str(j, "object", "radar.early_fraud_warning");
@@ -73,16 +67,10 @@ struct charge_state {
 static int charge_state(struct db *db, const char *merchant_id, const char *charge_id,
 			struct charge_state *ret)
 {
-	struct db_stmt *st = db_prepare(db, SQL_CHARGE);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, charge_id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_CHARGE, merchant_id, charge_id, &st);
+	if (rc != DB_OK)
+		return rc;
 	const char *pi = db_col_text(st, 0, NULL);
 	str_copy(ret->payment_intent, sizeof(ret->payment_intent), pi ? pi : "");
 	int64_t captured = db_col_int64(st, 1), refunded = db_col_int64(st, 2);

@@ -20,16 +20,10 @@ static const char SQL_CLOSE[] = "UPDATE radar_reviews SET open = 0, reason = $3,
 int review_render(struct db *db, const char *merchant_id, bool livemode, const char *id,
 		  struct json *j, bool *ret_open)
 {
-	struct db_stmt *st = db_prepare(db, SQL_GET);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	}
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_GET, merchant_id, id, &st);
+	if (rc != DB_OK)
+		return rc;
 	bool open = db_col_int64(st, 4) != 0;
 	if (ret_open)
 		*ret_open = open;
