@@ -841,6 +841,94 @@ static const struct param_spec efw_list_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+/* ---- the default block lists a fraudulent refund feeds ---- */
+
+static const char SQL_LIST_FOR_BLOCK[] =
+    "SELECT id, item_type, item_count FROM radar_value_lists WHERE merchant_id = $1"
+    " AND alias = $2";
+
+int radar_block_default(struct req *r, struct db *db, const char *item_type, const char *value)
+{
+	bool card = strcmp(item_type, "card_fingerprint") == 0;
+	const char *alias = card ? "card_fingerprint_blocklist" : "email_blocklist";
+	char match[RISK_VALUE_LIST_VALUE_MAX + 1];
+	if (!value || !*value || risk_value_list_check_value(item_type, value) != 0 ||
+	    risk_value_list_normalize(item_type, value, match, sizeof(match)) != 0)
+		return 0; /* nothing usable to list */
+	char list_id[ID_MAX] = "";
+	int64_t count = 0;
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_LIST_FOR_BLOCK, r->merchant_id, alias, &st);
+	if (rc == DB_OK) {
+		const char *type = db_col_text(st, 1, NULL);
+		bool same = type && strcmp(type, item_type) == 0;
+		str_copy(list_id, sizeof(list_id), db_col_text(st, 0, NULL));
+		count = db_col_int64(st, 2);
+		db_reset(st);
+		if (!same)
+			return 0; /* the merchant's own list of that alias, of another type */
+	} else if (rc == DB_NOTFOUND) {
+		/* Stripe's accounts have their default lists from the start; Tender makes one the
+		 * first time it is needed (within the bound on lists) */
+		st = db_prepare(db, SQL_LISTS_COUNT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_int64(st, 2, RADAR_VALUE_LISTS_MAX);
+		int64_t n = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+		db_reset(st);
+		if (n < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (n >= RADAR_VALUE_LISTS_MAX)
+			return 0;
+		id_new_at(list_id, "rsl_", r->now);
+		risk_value_lists_note_created(r->merchant_id);
+		st = db_prepare(db, SQL_LIST_INSERT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, list_id, -1);
+		db_bind_int64(st, 3, r->now);
+		db_bind_text(st, 4, alias, -1);
+		db_bind_text(st, 5, card ? "Default card fingerprint block list"
+					 : "Default email block list",
+			     -1);
+		db_bind_text(st, 6, item_type, -1);
+		db_bind_text(st, 7, r->merchant_id, -1);
+		db_bind_text(st, 8, "{}", -1);
+		if (db_step_done(st) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else {
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (count >= RADAR_VALUE_LIST_ITEMS_MAX)
+		return 0;
+	char item_id[ID_MAX];
+	id_new_at(item_id, "rsli_", r->now);
+	st = db_prepare(db, SQL_ITEM_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, item_id, -1);
+	db_bind_int64(st, 3, r->now);
+	db_bind_text(st, 4, list_id, -1);
+	db_bind_text(st, 5, value, -1);
+	db_bind_text(st, 6, match, -1);
+	db_bind_text(st, 7, r->merchant_id, -1);
+	int64_t changed = 0;
+	if (db_step_changes(st, &changed) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (changed == 0)
+		return 0; /* listed already */
+	st = db_prepare(db, SQL_LIST_COUNT_UP);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, list_id, -1);
+	db_bind_int64(st, 3, RADAR_VALUE_LIST_ITEMS_MAX);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 const struct route radar_routes[] = {
     {"POST", "/v1/radar/value_lists", h_list_create, list_create_params, 0},
     {"GET", "/v1/radar/value_lists", h_lists_list, lists_list_params, ROUTE_LIST},

@@ -7,6 +7,8 @@
  * write transaction, and the acquirer's books refuse the same excess independently.
  * A refund of an uncaptured payment releases the hold instead (Stripe calls that a cancel).
  */
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 #include "disputes/dispute.h"
 #include "disputes/early_fraud_warning.h"
 #include "risk/review.h"
+#include "risk/value_lists.h"
 #include "events/events.h"
 #include "money/rational.h"
 #include "payments/connect.h"
@@ -288,6 +291,20 @@ static int connect_unwind(struct req *r, struct db *db, const struct charge *ch,
 	return 0;
 }
 
+/* The email a charge is associated with: its receipt_email, else its billing details' email;
+ * NULL when it has none (r's arena). */
+static const char *charge_email(struct req *r, const struct charge *ch)
+{
+	if (ch->receipt_email && *ch->receipt_email)
+		return ch->receipt_email;
+	if (!ch->billing_details)
+		return NULL;
+	json_t *b = json_loads(ch->billing_details, 0, NULL);
+	const char *e = b ? json_string_value(json_object_get(b, "email")) : NULL;
+	const char *ret = e ? arena_strdup(&r->arena, e) : NULL;
+	json_decref(b);
+	return ret;
+}
 /* The refund of captured charge ch: amount (the rest of it when !amount_given) checked against
  * what is left of the charge (and what a chargeback took), the charge, the acquirer's books and
  * the journal moved, the refund inserted and refund.created / charge.refunded appended. rf is
@@ -335,12 +352,15 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 	if (efw_charge_changed(db, r->merchant_id, &origin, ch->id, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a refund closes the charge's review, if it is in one (risk/review.h) */
+	bool fraudulent = rf->reason && strcmp(rf->reason, "fraudulent") == 0;
 	if (review_close_for_charge(db, r->merchant_id, &origin, ch->id,
-				    rf->reason && strcmp(rf->reason, "fraudulent") == 0
-					? "refunded_as_fraud"
-					: "refunded",
-				    r->now) != DB_OK)
+				    fraudulent ? "refunded_as_fraud" : "refunded", r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* Stripe: "specifying fraudulent as the reason will add the associated card and email to
+	 * your block lists", which its default rules read: the card's next payment is blocked */
+	if (fraudulent && (radar_block_default(r, db, "card_fingerprint", ch->fingerprint) != 0 ||
+			   radar_block_default(r, db, "email", charge_email(r, ch)) != 0))
+		return -1;
 	enum refund_mode mode = REFUND_IMMEDIATE;
 	if (processor_refund(db, r->merchant_id, ch->id, amount, &mode) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -493,7 +513,13 @@ static int h_create(struct req *r)
 	const char *pi = param_str(r, "payment_intent");
 	if ((!c || !*c) && (!pi || !*pi))
 		return req_fail(r, ERR_PARAM_MISSING, "charge", "%s", "charge");
-	return req_write(r, create_fn, r);
+	int rc = req_write(r, create_fn, r);
+	/* a fraudulent refund may have made a default block list: the payments scored from now
+	 * on look it up (risk/value_lists.h; the write noted it before its commit too) */
+	const char *reason = param_str(r, "reason");
+	if (reason && strcmp(reason, "fraudulent") == 0)
+		risk_value_lists_note_created(r->merchant_id);
+	return rc;
 }
 
 struct id_ctx {

@@ -43,6 +43,13 @@ extern const struct route customer_balance_routes[];
 extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route radar_routes[];
+/* Inside a write of r's merchant: value (a card fingerprint, item_type "card_fingerprint", or an
+ * email, "email") goes into the merchant's default block list of that type, Stripe's
+ * `card_fingerprint_blocklist` or `email_blocklist`, which Stripe's default rules read; the list
+ * is made first when the merchant has none of that alias. A value already listed, one the list's
+ * type does not take, a list of that alias of another type, or a full list is left alone. A
+ * refund with reason `fraudulent` does it, as on Stripe. 0, or -1 with r->err. */
+int radar_block_default(struct req *r, struct db *db, const char *item_type, const char *value);
 extern const struct route promotion_codes_routes[];
 extern const struct route billing_portal_routes[];
 extern const struct route quotes_routes[];

@@ -21,7 +21,7 @@ static const char SQL_GET[] =
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
     " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
-    " connect, invoice FROM charges WHERE merchant_id = $1 AND id = $2";
+    " connect, invoice, fingerprint FROM charges WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
                 struct charge *ch)
@@ -65,6 +65,7 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 					   &ch->transfer, &ch->application_fee) != DB_OK)
 			rc = DB_ERR;
 		ch->invoice = dup(a, st, 27);
+		ch->fingerprint = dup(a, st, 28);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)

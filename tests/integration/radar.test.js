@@ -305,6 +305,8 @@ test('a manual_review rule places the payment in review: it succeeds, its charge
 
 test('a refund closes the charge\'s review (refunded, or refunded_as_fraud)', async () => {
   const a = await pay(stripe, 'pm_card_visa', { amount: 4321 });
+  // a fraudulent refund also block-lists the card (the last test): mastercard is blocked for
+  // this merchant from here on
   const b = await pay(stripe, 'pm_card_mastercard', { amount: 4321 });
   const ra = (await stripe.charges.retrieve(a.latest_charge)).review;
   const rb = (await stripe.charges.retrieve(b.latest_charge)).review;
@@ -340,6 +342,41 @@ test('Stripe\'s default lists (card_fingerprint_blocklist, customer_id_allowlist
   const al = await stripe1.radar.valueLists.create({ alias: 'customer_id_allowlist', name: 'Allow list', item_type: 'customer_id' });
   await stripe1.radar.valueListItems.create({ value_list: al.id, value: cus.id });
   assert.equal((await pay(stripe1, 'pm_card_mastercard', { amount: 7777, customer: cus.id })).status, 'succeeded');
-  // merchant 0 has no such list: its payments of that amount are still blocked
-  await rejects(pay(stripe, 'pm_card_mastercard', { amount: 7777 }), 402);
+  // merchant 0 has no such list: its payments of that amount are still blocked (visa: its
+  // mastercard is in its card block list since a fraudulent refund above)
+  await rejects(pay(stripe, 'pm_card_visa', { amount: 7777 }), 402);
+});
+
+test('a refund with reason fraudulent puts the card and the email into the default block lists: the card\'s next payment is blocked', async () => {
+  const own = await startTender(); // no rules file: Stripe's default rules alone
+  const s2 = own.stripe();
+  const first = await pay(s2, 'pm_card_visa', { receipt_email: 'Fraud@Example.com' });
+  const fp = (await s2.charges.retrieve(first.latest_charge)).payment_method_details.card.fingerprint;
+  assert.equal((await s2.radar.valueLists.list()).data.length, 0);
+  // a refund for another reason lists nothing
+  await s2.refunds.create({ payment_intent: first.id, amount: 100, reason: 'requested_by_customer' });
+  assert.equal((await s2.radar.valueLists.list()).data.length, 0);
+  await s2.refunds.create({ payment_intent: first.id, reason: 'fraudulent' });
+  const lists = (await s2.radar.valueLists.list()).data;
+  const cards = lists.find((l) => l.alias === 'card_fingerprint_blocklist');
+  const emails = lists.find((l) => l.alias === 'email_blocklist');
+  assert.equal(cards.item_type, 'card_fingerprint');
+  assert.equal(emails.item_type, 'email');
+  for (const l of lists) assertStripeShape(l, 'radar.value_list');
+  assert.deepEqual((await s2.radar.valueListItems.list({ value_list: cards.id })).data.map((i) => i.value), [fp]);
+  assert.deepEqual((await s2.radar.valueListItems.list({ value_list: emails.id })).data.map((i) => i.value), ['Fraud@Example.com']);
+  // the card's next payment is blocked by the default rule; another card pays
+  const e = await rejects(pay(s2, 'pm_card_visa'), 402, (err) => assert.equal(err.decline_code, 'fraudulent'));
+  assert.equal((await s2.charges.retrieve(e.raw.payment_intent.latest_charge)).outcome.type, 'blocked');
+  assert.equal((await pay(s2, 'pm_card_mastercard')).status, 'succeeded');
+  // a second fraudulent refund of the same card lists it once
+  const again = await pay(s2, 'pm_card_mastercard', { receipt_email: 'fraud@example.com' });
+  await s2.refunds.create({ payment_intent: again.id, reason: 'fraudulent' });
+  assert.equal((await s2.radar.valueListItems.list({ value_list: emails.id })).data.length, 1);
+  assert.equal((await s2.radar.valueListItems.list({ value_list: cards.id })).data.length, 2);
+  // taking the card off the list unblocks it
+  const item = (await s2.radar.valueListItems.list({ value_list: cards.id, value: fp })).data[0];
+  await s2.radar.valueListItems.del(item.id);
+  assert.equal((await pay(s2, 'pm_card_visa')).status, 'succeeded');
+  await own.stop();
 });
