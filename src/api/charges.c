@@ -38,8 +38,14 @@ static const struct param_spec create_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const char *const user_reports[] = {"fraudulent", "safe", NULL};
+static const struct param_spec fraud_details_params[] = {
+    {"user_report", PT_ENUM, 0, 0, user_reports, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec update_params[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 1000, NULL, NULL},
+    {"fraud_details", PT_OBJECT, 0, 0, NULL, fraud_details_params},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -113,14 +119,23 @@ static int update_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const char *old_desc = ch.description;
 	const char *old_meta = ch.metadata;
+	const char *old_report = ch.user_report;
+	/* the merchant's own report (Stripe keeps it to learn from; Tender records it) */
+	const char *report = param_str(r, "fraud_details.user_report");
+	if (report && *report)
+		ch.user_report = report;
 	ch.description = str_update(r, "description", ch.description);
 	ch.receipt_email = str_update(r, "receipt_email", ch.receipt_email);
 	if (metadata_apply(r, ch.metadata, "metadata", &ch.metadata) != 0)
 		return -1;
 	if (charge_update(db, r->merchant_id, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	const char *prev = arena_printf(&r->arena, "{\"description\":%s,\"metadata\":%s}",
-	                                json_quote(r, old_desc), old_meta ? old_meta : "{}");
+	const char *prev = arena_printf(
+	    &r->arena, "{\"description\":%s,\"fraud_details\":%s,\"metadata\":%s}",
+	    json_quote(r, old_desc),
+	    old_report ? arena_printf(&r->arena, "{\"user_report\":%s}", json_quote(r, old_report))
+		       : "{}",
+	    old_meta ? old_meta : "{}");
 	if (emit_charge(r, db, &ch, "charge.updated", prev) != 0)
 		return -1;
 	return render_response(r, db, &ch);

@@ -21,7 +21,7 @@ static const char SQL_GET[] =
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
     " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
-    " connect, invoice, fingerprint FROM charges WHERE merchant_id = $1 AND id = $2";
+    " connect, invoice, fingerprint, user_report FROM charges WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
                 struct charge *ch)
@@ -66,6 +66,7 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 			rc = DB_ERR;
 		ch->invoice = dup(a, st, 27);
 		ch->fingerprint = dup(a, st, 28);
+		ch->user_report = dup(a, st, 29);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -185,7 +186,7 @@ int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **r
 static const char SQL_UPDATE[] =
     "UPDATE charges SET amount_captured = $3, amount_refunded = $4, status = $5, captured = $6,"
     " paid = $7, disputed = $8, description = $9, metadata = $10, balance_transaction = $11,"
-    " receipt_email = $12, connect = $13 WHERE merchant_id = $1 AND id = $2";
+    " receipt_email = $12, connect = $13, user_report = $14 WHERE merchant_id = $1 AND id = $2";
 
 int charge_update(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -208,6 +209,7 @@ int charge_update(struct db *db, const char *merchant_id, const struct charge *c
 	buf_init(&cj, CONNECT_JSON_MAX);
 	int enc = payment_connect_encode(&cj, &ch->connect, ch->transfer, ch->application_fee);
 	db_bind_text(st, 13, enc == 1 ? buf_cstr(&cj) : NULL, -1);
+	db_bind_text(st, 14, ch->user_report, -1);
 	int rc = enc < 0 ? DB_ERR : db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -434,6 +436,8 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_str_or_null(j, "failure_message", ch->failure_message);
 	json_key(j, "fraud_details");
 	json_obj_open(j);
+	if (ch->user_report)
+		json_kv_str(j, "user_report", ch->user_report);
 	json_obj_close(j);
 	json_kv_str_or_null(j, "invoice", ch->invoice);
 	json_kv_bool(j, "livemode", livemode != 0);

@@ -113,6 +113,7 @@ struct charge {
 	bool three_d_secure; /* authenticated with 3-D Secure (liability shift) */
 	const char *fingerprint;
 	const char *client_ip;
+	const char *user_report; /* fraud_details[user_report]: "fraudulent", "safe" or NULL */
 	struct payment_connect connect;
 	/* what a destination charge's capture made (NULL before, and on other charges) */
 	const char *transfer, *application_fee;

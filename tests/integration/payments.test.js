@@ -242,6 +242,26 @@ test('a keyed confirm is saved as a reference to its event and replays byte for 
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
+test('a charge takes the merchant\'s fraud report: fraud_details[user_report]', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1700, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const before = await stripe.charges.retrieve(pi.latest_charge);
+  assert.deepEqual(before.fraud_details, {});
+  const ch = await stripe.charges.update(pi.latest_charge, { fraud_details: { user_report: 'fraudulent' } });
+  assert.deepEqual(ch.fraud_details, { user_report: 'fraudulent' });
+  assertStripeShape(ch, 'charge');
+  assert.deepEqual((await stripe.charges.retrieve(ch.id)).fraud_details, { user_report: 'fraudulent' });
+  const ev = (await stripe.events.list({ type: 'charge.updated', limit: 5 })).data.find((e) => e.data.object.id === ch.id);
+  assert.deepEqual(ev.data.previous_attributes.fraud_details, {});
+  assert.deepEqual(ev.data.object.fraud_details, { user_report: 'fraudulent' });
+  // kept through a refund (which saves the charge again), changed to safe
+  await stripe.refunds.create({ charge: ch.id, amount: 200 });
+  assert.deepEqual((await stripe.charges.retrieve(ch.id)).fraud_details, { user_report: 'fraudulent' });
+  assert.deepEqual((await stripe.charges.update(ch.id, { fraud_details: { user_report: 'safe' } })).fraud_details, { user_report: 'safe' });
+  await assert.rejects(stripe.charges.update(ch.id, { fraud_details: { user_report: 'maybe' } }), (e) => e.statusCode === 400 && e.param === 'fraud_details[user_report]');
+  await assert.rejects(stripe.charges.update(ch.id, { fraud_details: { stripe_report: 'fraudulent' } }), (e) => e.statusCode === 400);
+  assert.deepEqual((await stripe.charges.retrieve(ch.id)).fraud_details, { user_report: 'safe' });
+});
+
 test('events list filters: type, a type wildcard, types[] (up to 20, not with type)', async () => {
   const pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
   const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
