@@ -278,21 +278,25 @@ test('at most 8 uploads are read at once: the next is a retryable 503, and the s
   const net = require('node:net');
   const b = 'SlOt';
   const body = Buffer.concat([part(b, 'purpose', 'dispute_evidence'), part(b, 'file', pdf, 'a.pdf', 'application/pdf'), Buffer.from(`--${b}--\r\n`)]);
-  // uploads whose bodies never come: twelve, so that eight hold the slots whatever the order
-  // in which the server reads them and the probes below (a probe read first takes a slot,
-  // answers and gives it back; a stalled one read after eight others waits, refused, for a body
-  // that never comes)
+  // uploads whose bodies never come. The server reads each one's headers when it gets to it, in
+  // no set order with the probes below: a probe read before the eighth stalled upload takes a
+  // slot, answers and gives it back, and a stalled upload read while the slots were full waits,
+  // refused, for a body that never comes. So each probe that is answered adds one more stalled
+  // upload until eight of them hold the slots (each takes one as long as one is free).
   const stalled = [];
-  for (let i = 0; i < 12; i++) {
+  const stall = () => {
     const sock = net.connect(env.port, '127.0.0.1');
     sock.on('error', () => {});
     sock.write(`POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${sk0()}\r\n` +
       `Content-Type: multipart/form-data; boundary=${b}\r\nContent-Length: 1000000\r\n\r\n`);
     stalled.push(sock);
-  }
+  };
+  for (let i = 0; i < 8; i++) stall();
   const refused = await waitFor(async () => {
     const r = await rawUpload(body, b);
-    return r.status === 503 ? r : null;
+    if (r.status === 503) return r;
+    if (stalled.length < 40) stall();
+    return null;
   }, 'an upload refused for want of a slot');
   assert.equal(refused.json.error.type, 'api_error');
   // the other routes are not affected
