@@ -1092,6 +1092,26 @@ static int pi_status_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* An invoice that can still be paid or voided: open, or written off (uncollectible), as on
+ * Stripe. 0, or -1 with r->err naming the verb refused. */
+static int invoice_still_owed(struct req *r, const struct invoice *in, const char *verb)
+{
+	if (strcmp(in->status, "open") == 0 || strcmp(in->status, "uncollectible") == 0)
+		return 0;
+	return req_fail(r, ERR_INVALID_STATE, NULL,
+			"You can only %s an open or uncollectible invoice; this one is %s.", verb,
+			in->status);
+}
+
+/* The same for a payment (POST …/pay, by card or out of band), with Stripe's own message for
+ * one already paid. */
+static int invoice_payable(struct req *r, const struct invoice *in)
+{
+	if (strcmp(in->status, "paid") == 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice is already paid.");
+	return invoice_still_owed(r, in, "pay");
+}
+
 /* paid_out_of_band=true: marked paid, no money moves (Stripe: paid_out_of_band true, its amount
  * due counted as paid); a 3-D Secure challenge still open is abandoned so it cannot pay twice. */
 static int oob_fn(struct db *db, void *p)
@@ -1101,13 +1121,8 @@ static int oob_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct invoice *in = &x->in;
-	if (strcmp(in->status, "paid") == 0)
-		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice is already paid.");
-	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
-		return req_fail(
-		    r, ERR_INVALID_STATE, NULL,
-		    "You can only pay an open or uncollectible invoice; this one is %s.",
-		    in->status);
+	if (invoice_payable(r, in) != 0)
+		return -1;
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;
@@ -1148,13 +1163,8 @@ static int h_pay(struct req *r)
 	if (req_read(r, pay_load_fn, &c.x) != 0)
 		return -1;
 	struct invoice *in = &c.x.in;
-	if (strcmp(in->status, "paid") == 0)
-		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice is already paid.");
-	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
-		return req_fail(
-		    r, ERR_INVALID_STATE, NULL,
-		    "You can only pay an open or uncollectible invoice; this one is %s.",
-		    in->status);
+	if (invoice_payable(r, in) != 0)
+		return -1;
 	if (!c.x.pm)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"This customer has no attached payment source or default payment "
@@ -1348,11 +1358,8 @@ static int void_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct invoice *in = &x->in;
-	if (strcmp(in->status, "open") != 0 && strcmp(in->status, "uncollectible") != 0)
-		return req_fail(
-		    r, ERR_INVALID_STATE, NULL,
-		    "You can only void an open or uncollectible invoice; this one is %s.",
-		    in->status);
+	if (invoice_still_owed(r, in, "void") != 0)
+		return -1;
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;

@@ -459,36 +459,24 @@ static int h_list_delete(struct req *r)
 
 static const char SQL_LISTS_CURSOR[] =
     "SELECT created FROM radar_value_lists WHERE merchant_id = $1 AND id = $2";
-static const char SQL_LISTS_DESC[] =
-    "SELECT id FROM radar_value_lists l WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR alias = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM"
-    " radar_value_list_items i WHERE i.merchant_id = $1 AND i.match_value IN ($6, $7)"
-    " AND i.value_list = l.id AND (i.match_value = $6 OR l.item_type IN ('email', 'string',"
-    " 'country', 'ip_address', 'card_bin')))) ORDER BY id DESC LIMIT $4";
-static const char SQL_LISTS_ASC[] =
-    "SELECT id FROM radar_value_lists l WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR alias = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM"
-    " radar_value_list_items i WHERE i.merchant_id = $1 AND i.match_value IN ($6, $7)"
-    " AND i.value_list = l.id AND (i.match_value = $6 OR l.item_type IN ('email', 'string',"
-    " 'country', 'ip_address', 'card_bin')))) ORDER BY id ASC LIMIT $4";
-
-static void bind_opt(struct db_stmt *st, int idx, const char *v)
-{
-	if (v && *v)
-		db_bind_text(st, idx, v, -1);
-	else
-		db_bind_null(st, idx);
-}
+#define LISTS_WHERE                                                                                \
+	"SELECT id FROM radar_value_lists l WHERE merchant_id = $1 AND id > $2 AND id < $3"        \
+	" AND ($5 IS NULL OR alias = $5) AND ($6 IS NULL OR EXISTS (SELECT 1 FROM"                 \
+	" radar_value_list_items i WHERE i.merchant_id = $1 AND i.match_value IN ($6, $7)"         \
+	" AND i.value_list = l.id AND (i.match_value = $6 OR l.item_type IN ('email', 'string',"   \
+	" 'country', 'ip_address', 'card_bin'))))"
+static const char SQL_LISTS_DESC[] = LISTS_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_LISTS_ASC[] = LISTS_WHERE " ORDER BY id ASC LIMIT $4";
 
 static int lists_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	bind_opt(st, first, param_str(r, "alias"));
+	list_bind_filter(r, st, first, "alias");
 	/* the value as the list's type compares it (risk_value_list_normalize): as given for an
 	 * exact type, lowercased for the others (the SQL's list), so that the unique index's
 	 * prefix finds it */
 	const char *contains = param_str(r, "contains");
-	bind_opt(st, first + 1, contains);
+	list_bind_filter(r, st, first + 1, "contains");
 	char low[RISK_VALUE_LIST_VALUE_MAX + 1];
 	if (contains && *contains &&
 	    risk_value_list_normalize("string", contains, low, sizeof(low)) == 0)
@@ -636,18 +624,17 @@ static int h_item_delete(struct req *r)
 
 static const char SQL_ITEMS_CURSOR[] =
     "SELECT created FROM radar_value_list_items WHERE merchant_id = $1 AND id = $2";
-static const char SQL_ITEMS_DESC[] =
-    "SELECT id FROM radar_value_list_items WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND value_list = $5 AND ($6 IS NULL OR value = $6) ORDER BY id DESC LIMIT $4";
-static const char SQL_ITEMS_ASC[] =
-    "SELECT id FROM radar_value_list_items WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND value_list = $5 AND ($6 IS NULL OR value = $6) ORDER BY id ASC LIMIT $4";
+#define ITEMS_WHERE                                                                                \
+	"SELECT id FROM radar_value_list_items WHERE merchant_id = $1 AND id > $2 AND id < $3"     \
+	" AND value_list = $5 AND ($6 IS NULL OR value = $6)"
+static const char SQL_ITEMS_DESC[] = ITEMS_WHERE " ORDER BY id DESC LIMIT $4";
+static const char SQL_ITEMS_ASC[] = ITEMS_WHERE " ORDER BY id ASC LIMIT $4";
 
 static int items_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
 	db_bind_text(st, first, param_str(r, "value_list"), -1);
-	bind_opt(st, first + 1, param_str(r, "value"));
+	list_bind_filter(r, st, first + 1, "value");
 	return 0;
 }
 
@@ -715,8 +702,8 @@ static const char SQL_EFW_ASC[] =
 static int efw_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	bind_opt(st, first, param_str(r, "charge"));
-	bind_opt(st, first + 1, param_str(r, "payment_intent"));
+	list_bind_filter(r, st, first, "charge");
+	list_bind_filter(r, st, first + 1, "payment_intent");
 	return 0;
 }
 
