@@ -223,6 +223,7 @@ struct materialize_ctx {
 	struct req *r;
 	const char *ref;
 	struct pm_card pm;
+	const char *billing_details; /* the PaymentMethod's, for its charge (JSON or NULL) */
 	int rc;
 };
 
@@ -530,6 +531,12 @@ static int read_card_fn(struct db *db, void *p)
 			m->rc = PM_RC_DETACHED;
 			return 0;
 		}
+		if (m->pm.has_billing) {
+			m->rc = pm_billing_details(db, m->r->merchant_id, m->ref, &m->r->arena,
+						   &m->billing_details);
+			if (m->rc != 0)
+				return 0;
+		}
 	}
 	struct req *r = m->r;
 	c->rc->set_up = m->pm.set_up;
@@ -714,6 +721,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	c->fingerprint = arena_strdup(&r->arena, m.pm.fingerprint);
 	c->exp_month = m.pm.exp_month;
 	c->exp_year = m.pm.exp_year;
+	c->billing_details = m.billing_details;
 	c->behavior = behavior;
 	return 0;
 }

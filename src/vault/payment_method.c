@@ -84,6 +84,7 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		copy(ret->fingerprint, sizeof(ret->fingerprint), db_col_text(st, 9, NULL));
 		ret->cvc_provided = db_col_int64(st, 10) != 0;
 		billing_country(db_col_text(st, 11, NULL), ret->billing_country);
+		ret->has_billing = !db_col_is_null(st, 11);
 		ret->set_up = db_col_int64(st, 12) != 0;
 		ret->detached = db_col_int64(st, 13) != 0;
 	}
@@ -91,6 +92,25 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 	if (rc == DB_ROW)
 		return DB_OK;
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+static const char SQL_BILLING[] =
+    "SELECT billing_details FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+
+int pm_billing_details(struct db *db, const char *merchant_id, const char *pm_id, struct arena *a,
+		       const char **ret)
+{
+	struct db_stmt *st;
+	int rc = db_row_by_id(db, SQL_BILLING, merchant_id, pm_id, &st);
+	if (rc != DB_OK)
+		return rc;
+	const char *t = db_col_text(st, 0, NULL);
+	const char *bd = t ? arena_strdup(a, t) : NULL;
+	db_reset(st);
+	if (t && !bd)
+		return DB_ERR;
+	*ret = bd;
+	return DB_OK;
 }
 
 static const char SQL_SET_UP[] =
@@ -129,6 +149,7 @@ static void pm_card_fill(const char *pm_id, const char *card_id, const struct va
 	copy(ret->fingerprint, sizeof(ret->fingerprint), fp);
 	ret->cvc_provided = info->cvc_provided;
 	billing_country(billing_details, ret->billing_country);
+	ret->has_billing = billing_details != NULL;
 }
 
 /* A token's row: its card and what Stripe shows of it, and whether it was used. DB_NOTFOUND

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/id.h"
 #include "core/json.h"
 #include "store/db.h"
@@ -19,6 +20,9 @@ struct pm_card {
 	char card_id[ID_MAX];
 	char brand[16], last4[5], funding[16], country[3], fingerprint[24];
 	char billing_country[3]; /* billing_details.address.country, "" when not given */
+	/* the row has billing_details (pm_billing_details reads them): a payment copies them onto
+	 * its charge, as Stripe does */
+	bool has_billing;
 	int exp_month, exp_year;
 	bool cvc_provided;
 	/* set up for later payments with the cardholder authenticated (a SetupIntent, or a
@@ -37,6 +41,11 @@ struct pm_card {
 	"times, you must attach it to a Customer first."
 
 int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm_card *ret);
+/* The PaymentMethod's billing_details JSON copied into a (NULL when it has none). 0,
+ * DB_NOTFOUND, or < 0. Read apart from pm_load, and only when pm_card.has_billing says there
+ * is something: most payments' cards (the test aliases, most tokens) have none. */
+int pm_billing_details(struct db *db, const char *merchant_id, const char *pm_id, struct arena *a,
+		       const char **ret);
 /* Inside a write: records that pm_id was set up with authentication (pm_card.set_up). */
 int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id);
 /* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,
