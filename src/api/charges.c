@@ -394,26 +394,34 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
-/* Stripe's search fields for charges, as far as Tender keeps them in columns: amount, created,
- * currency, customer, disputed, metadata, refunded (in full), status. An exact customer narrows
+/* Stripe's search fields for charges: amount, billing_details.address.postal_code, created,
+ * currency, customer, disputed, metadata, payment_method_details.card.{brand, exp_month,
+ * exp_year, fingerprint, last4}, refunded (in full), status. The card's details and the billing
+ * details are JSON objects read by path (the card's packed on SQLite); an exact customer narrows
  * the scan to that customer's charges. */
 static const char SQL_SEARCH[] =
     "SELECT id, amount, created, currency, customer, disputed, metadata,"
     " CASE WHEN captured = 1 AND amount_captured > 0 AND amount_refunded = amount_captured"
-    " THEN 1 ELSE 0 END, status FROM charges"
+    " THEN 1 ELSE 0 END, status, card, billing_details, fingerprint FROM charges"
     " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR customer = $5)"
     " ORDER BY id DESC LIMIT $4";
 
 static const struct search_field search_fields[] = {
-    {"amount", SEARCH_NUMBER, false, 1},
-    {"created", SEARCH_NUMBER, false, 2},
-    {"currency", SEARCH_STRING, false, 3},
-    {"customer", SEARCH_STRING, false, 4},
-    {"disputed", SEARCH_BOOL, false, 5},
-    {"metadata", SEARCH_METADATA, false, 6},
-    {"refunded", SEARCH_BOOL, false, 7},
-    {"status", SEARCH_STRING, false, 8},
-    {NULL, 0, false, 0},
+    {"amount", SEARCH_NUMBER, false, 1, NULL},
+    {"billing_details.address.postal_code", SEARCH_STRING, false, 10, "address.postal_code"},
+    {"created", SEARCH_NUMBER, false, 2, NULL},
+    {"currency", SEARCH_STRING, false, 3, NULL},
+    {"customer", SEARCH_STRING, false, 4, NULL},
+    {"disputed", SEARCH_BOOL, false, 5, NULL},
+    {"metadata", SEARCH_METADATA, false, 6, NULL},
+    {"payment_method_details.card.brand", SEARCH_STRING, false, 9, "brand"},
+    {"payment_method_details.card.exp_month", SEARCH_NUMBER, false, 9, "exp_month"},
+    {"payment_method_details.card.exp_year", SEARCH_NUMBER, false, 9, "exp_year"},
+    {"payment_method_details.card.fingerprint", SEARCH_STRING, false, 11, NULL},
+    {"payment_method_details.card.last4", SEARCH_STRING, false, 9, "last4"},
+    {"refunded", SEARCH_BOOL, false, 7, NULL},
+    {"status", SEARCH_STRING, false, 8, NULL},
+    {NULL, 0, false, 0, NULL},
 };
 
 static int search_render(struct req *r, struct db *db, const char *id, struct json *j)

@@ -1026,9 +1026,9 @@ static const char SQL_SEARCH[] =
     " ORDER BY id DESC LIMIT $4";
 
 static const struct search_field search_fields[] = {
-    {"created", SEARCH_NUMBER, false, 1},    {"email", SEARCH_STRING, true, 2},
-    {"metadata", SEARCH_METADATA, false, 5}, {"name", SEARCH_STRING, true, 3},
-    {"phone", SEARCH_STRING, true, 4},	     {NULL, 0, false, 0},
+    {"created", SEARCH_NUMBER, false, 1, NULL},	   {"email", SEARCH_STRING, true, 2, NULL},
+    {"metadata", SEARCH_METADATA, false, 5, NULL}, {"name", SEARCH_STRING, true, 3, NULL},
+    {"phone", SEARCH_STRING, true, 4, NULL},	   {NULL, 0, false, 0, NULL},
 };
 
 static int search_render(struct req *r, struct db *db, const char *id, struct json *j)

@@ -1489,13 +1489,13 @@ static const char SQL_SEARCH[] =
     " ORDER BY id DESC LIMIT $4";
 
 static const struct search_field search_fields[] = {
-    {"amount", SEARCH_NUMBER, false, 1},
-    {"created", SEARCH_NUMBER, false, 2},
-    {"currency", SEARCH_STRING, false, 3},
-    {"customer", SEARCH_STRING, false, 4},
-    {"metadata", SEARCH_METADATA, false, 5},
-    {"status", SEARCH_STRING, false, 6},
-    {NULL, 0, false, 0},
+    {"amount", SEARCH_NUMBER, false, 1, NULL},
+    {"created", SEARCH_NUMBER, false, 2, NULL},
+    {"currency", SEARCH_STRING, false, 3, NULL},
+    {"customer", SEARCH_STRING, false, 4, NULL},
+    {"metadata", SEARCH_METADATA, false, 5, NULL},
+    {"status", SEARCH_STRING, false, 6, NULL},
+    {NULL, 0, false, 0, NULL},
 };
 
 static int search_render(struct req *r, struct db *db, const char *id, struct json *j)

@@ -932,10 +932,10 @@ static const char SQL_PRODUCT_SEARCH[] =
     " FROM products WHERE merchant_id = $1 AND deleted = 0 AND list_key > $2"
     " AND list_key < $3 AND ($5 IS NULL OR name = $5) ORDER BY list_key DESC LIMIT $4";
 static const struct search_field product_search_fields[] = {
-    {"active", SEARCH_BOOL, false, 1},	     {"created", SEARCH_NUMBER, false, 2},
-    {"description", SEARCH_STRING, true, 3}, {"metadata", SEARCH_METADATA, false, 4},
-    {"name", SEARCH_STRING, true, 5},	     {"shippable", SEARCH_BOOL, false, 6},
-    {"url", SEARCH_STRING, false, 7},	     {NULL, 0, false, 0},
+    {"active", SEARCH_BOOL, false, 1, NULL},	   {"created", SEARCH_NUMBER, false, 2, NULL},
+    {"description", SEARCH_STRING, true, 3, NULL}, {"metadata", SEARCH_METADATA, false, 4, NULL},
+    {"name", SEARCH_STRING, true, 5, NULL},	   {"shippable", SEARCH_BOOL, false, 6, NULL},
+    {"url", SEARCH_STRING, false, 7, NULL},	   {NULL, 0, false, 0, NULL},
 };
 
 static int h_product_search(struct req *r)
@@ -1308,13 +1308,13 @@ static const char SQL_PRICE_SEARCH[] =
     " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR product = $5)"
     " ORDER BY id DESC LIMIT $4";
 static const struct search_field price_search_fields[] = {
-    {"active", SEARCH_BOOL, false, 1},
-    {"currency", SEARCH_STRING, false, 2},
-    {"lookup_key", SEARCH_STRING, false, 3},
-    {"metadata", SEARCH_METADATA, false, 4},
-    {"product", SEARCH_STRING, false, 5},
-    {"type", SEARCH_STRING, false, 6},
-    {NULL, 0, false, 0},
+    {"active", SEARCH_BOOL, false, 1, NULL},
+    {"currency", SEARCH_STRING, false, 2, NULL},
+    {"lookup_key", SEARCH_STRING, false, 3, NULL},
+    {"metadata", SEARCH_METADATA, false, 4, NULL},
+    {"product", SEARCH_STRING, false, 5, NULL},
+    {"type", SEARCH_STRING, false, 6, NULL},
+    {NULL, 0, false, 0, NULL},
 };
 
 static int h_price_search(struct req *r)

@@ -5,9 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/id.h"
 #include "core/str.h"
 #include "http/errors.h"
+#include "events/pack.h"
 #include "store/db.h"
 
 #define QUERY_MAX 1000
@@ -267,43 +269,105 @@ static bool contains_ci(const char *hay, const char *needle)
 	return false;
 }
 
-static bool clause_match(const struct search_clause *c, struct db_stmt *st, json_t *meta)
+/* The documents (JSON object columns) a row's clauses read by path, each decoded once per row
+ * and only when a clause asks for it. */
+#define ROW_DOCS_MAX 4
+
+struct row {
+	struct db_stmt *st;
+	json_t *meta;
+	int ndocs;
+	int doc_col[ROW_DOCS_MAX];
+	json_t *doc[ROW_DOCS_MAX];
+};
+
+/* The JSON object in column col: plain JSON text, or a packed object (events/pack.h), as a
+ * charge's card details are kept on SQLite. NULL when the column is NULL or not an object. */
+static json_t *row_doc(struct row *rw, int col)
+{
+	for (int i = 0; i < rw->ndocs; i++)
+		if (rw->doc_col[i] == col)
+			return rw->doc[i];
+	size_t n = 0;
+	const char *bytes = db_col_text(rw->st, col, &n);
+	json_t *doc = NULL;
+	if (bytes) {
+		struct buf scratch;
+		buf_init(&scratch, BUF_MAX_DEFAULT);
+		const char *js = NULL;
+		size_t len = 0;
+		json_error_t e;
+		if (event_unpack(bytes, n, &scratch, &js, &len) == 0)
+			doc = json_loadb(js, len, 0, &e);
+		buf_release(&scratch);
+	}
+	if (rw->ndocs < ROW_DOCS_MAX) {
+		rw->doc_col[rw->ndocs] = col;
+		rw->doc[rw->ndocs++] = doc;
+	}
+	return doc;
+}
+
+/* The value at a dotted path ("address.postal_code") of the field's document, or NULL. */
+static json_t *path_value(const struct search_field *f, struct row *rw)
+{
+	json_t *v = row_doc(rw, f->col);
+	const char *p = f->path;
+	while (v && *p) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		v = json_object_getn(v, p, len);
+		p += len + (dot ? 1 : 0);
+	}
+	return json_is_null(v) ? NULL : v;
+}
+
+static bool number_match(const struct search_clause *c, int64_t v)
+{
+	switch (c->op) {
+	case '>':
+		return v > c->number;
+	case '<':
+		return v < c->number;
+	case 'g':
+		return v >= c->number;
+	case 'l':
+		return v <= c->number;
+	default:
+		return v == c->number;
+	}
+}
+
+static bool string_match(const struct search_clause *c, const char *v)
+{
+	if (c->is_null)
+		return v == NULL || !*v;
+	if (!v)
+		return false;
+	return c->op == '~' ? contains_ci(v, c->value) : strcasecmp(v, c->value) == 0;
+}
+
+static bool clause_match(const struct search_clause *c, struct row *rw)
 {
 	const struct search_field *f = c->field;
 	bool m;
 	if (f->kind == SEARCH_METADATA) {
-		const char *v = json_string_value(json_object_get(meta, c->key));
+		const char *v = json_string_value(json_object_get(rw->meta, c->key));
 		m = c->is_null ? v == NULL : v && strcasecmp(v, c->value) == 0;
-	} else if (f->kind == SEARCH_STRING) {
-		const char *v = db_col_text(st, f->col, NULL);
-		if (c->is_null)
-			m = v == NULL || !*v;
-		else if (!v)
-			m = false;
+	} else if (f->path) {
+		json_t *v = path_value(f, rw);
+		if (f->kind == SEARCH_STRING)
+			m = string_match(c, json_string_value(v));
+		else if (!json_is_integer(v))
+			m = c->is_null;
 		else
-			m = c->op == '~' ? contains_ci(v, c->value) : strcasecmp(v, c->value) == 0;
-	} else if (db_col_is_null(st, f->col)) {
+			m = !c->is_null && number_match(c, (int64_t)json_integer_value(v));
+	} else if (f->kind == SEARCH_STRING) {
+		m = string_match(c, db_col_text(rw->st, f->col, NULL));
+	} else if (db_col_is_null(rw->st, f->col)) {
 		m = c->is_null;
-	} else if (c->is_null) {
-		m = false;
 	} else {
-		int64_t v = db_col_int64(st, f->col);
-		switch (c->op) {
-		case '>':
-			m = v > c->number;
-			break;
-		case '<':
-			m = v < c->number;
-			break;
-		case 'g':
-			m = v >= c->number;
-			break;
-		case 'l':
-			m = v <= c->number;
-			break;
-		default:
-			m = v == c->number;
-		}
+		m = !c->is_null && number_match(c, db_col_int64(rw->st, f->col));
 	}
 	return c->negate ? !m : m;
 }
@@ -334,14 +398,16 @@ static json_t *row_metadata(const struct search_query *q, struct db_stmt *st, in
 
 static bool row_match(const struct search_query *q, struct db_stmt *st, int meta_col)
 {
-	json_t *meta = meta_col >= 0 ? row_metadata(q, st, meta_col) : NULL;
+	struct row rw = {.st = st, .meta = meta_col >= 0 ? row_metadata(q, st, meta_col) : NULL};
 	bool all = true, one = false;
 	for (int i = 0; i < q->n; i++) {
-		bool m = clause_match(&q->c[i], st, meta);
+		bool m = clause_match(&q->c[i], &rw);
 		all = all && m;
 		one = one || m;
 	}
-	json_decref(meta);
+	json_decref(rw.meta);
+	for (int i = 0; i < rw.ndocs; i++)
+		json_decref(rw.doc[i]);
 	return q->any ? one : all;
 }
 

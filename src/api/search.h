@@ -39,6 +39,10 @@ struct search_field {
 	enum search_kind kind;
 	bool substring; /* `~` allowed */
 	int col;	/* its column in the scan statement's rows (column 0 is the id) */
+	/* NULL: the column is the value. Else the column holds a JSON object (plain, or packed as
+	 * events/pack.h packs; a charge's card details) and the value is at this dotted path in it
+	 * ("brand", "address.postal_code"): a SEARCH_STRING or SEARCH_NUMBER there. */
+	const char *path;
 };
 
 /*

@@ -1,10 +1,12 @@
 'use strict';
-// Stripe's Search API through stripe-node: customers, PaymentIntents and charges searched with
+// Stripe's Search API through stripe-node: customers, PaymentIntents, charges (their card's
+// details and billing postal code too), invoices and subscriptions searched with
 // Stripe's query language, pages followed with next_page (and the SDK's auto-pagination),
 // refused queries, and tenant isolation.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, assertStripeShape } = require('./helpers');
+const { billingShape } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -109,6 +111,98 @@ test('charges: customer, amount, refunded, disputed, status', async () => {
   const kept = await stripe.charges.search({ query: `customer:'${cus.id}' AND status:'succeeded' AND refunded:false AND disputed:false` });
   assert.deepEqual(kept.data.map((c) => c.payment_intent), [paid.id]);
   assert.equal((await stripe.charges.search({ query: `customer:'${cus.id}' AND amount<3000` })).data.length, 1);
+});
+
+test("charges: the card's brand, last4, expiry and fingerprint, and the billing postal code", async () => {
+  const cus = await stripe.customers.create({});
+  const visa = await stripe.paymentIntents.create({ amount: 1100, currency: 'usd', customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  const mc = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', customer: cus.id, payment_method: 'pm_card_mastercard', confirm: true });
+  const pm = await stripe.paymentMethods.create({
+    type: 'card', card: { token: 'tok_visa' },
+    billing_details: { address: { postal_code: '94107', country: 'US' }, email: 'zip@example.com' },
+  });
+  const zip = await stripe.paymentIntents.create({ amount: 1300, currency: 'usd', customer: cus.id, payment_method: pm.id, confirm: true });
+  const chargeOf = async (pi) => (await stripe.charges.list({ payment_intent: pi.id })).data[0];
+  const [cv, cm, cz] = [await chargeOf(visa), await chargeOf(mc), await chargeOf(zip)];
+  const q = async (query) => (await stripe.charges.search({ query: `customer:'${cus.id}' AND ${query}` })).data.map((c) => c.id);
+
+  assert.deepEqual(await q("payment_method_details.card.brand:'mastercard'"), [cm.id]);
+  assert.deepEqual(await q("payment_method_details.card.last4:'4242'"), [cz.id, cv.id]);
+  assert.deepEqual(await q("-payment_method_details.card.last4:'4242'"), [cm.id]);
+  const { exp_month: month, exp_year: year } = cm.payment_method_details.card;
+  assert.deepEqual(await q(`payment_method_details.card.exp_month:${month} AND payment_method_details.card.exp_year:${year} AND payment_method_details.card.brand:'mastercard'`), [cm.id]);
+  assert.deepEqual(await q(`payment_method_details.card.exp_year>${year + 50}`), []);
+  assert.deepEqual(await q(`payment_method_details.card.fingerprint:'${cv.payment_method_details.card.fingerprint}'`), [cz.id, cv.id]);
+  // the PaymentMethod's billing details are the charge's, as on Stripe
+  assert.equal(cz.billing_details.address.postal_code, '94107');
+  assert.equal(cz.billing_details.email, 'zip@example.com');
+  assert.deepEqual(await q("billing_details.address.postal_code:'94107'"), [cz.id]);
+  assert.deepEqual(await q('billing_details.address.postal_code:null'), [cm.id, cv.id]);
+  // without the customer: the whole table is scanned, the card details unpacked row by row
+  const all = await stripe.charges.search({ query: `payment_method_details.card.brand:'mastercard' AND amount:1200 AND created>=${cm.created}` });
+  assert.deepEqual(all.data.map((c) => c.id), [cm.id]);
+  assertStripeShape(all.data[0], 'charge');
+  await assert.rejects(stripe.charges.search({ query: "payment_method_details.card.last4>'1'" }),
+    (e) => e.statusCode === 400 && e.param === 'query' && /cannot be compared/.test(e.message));
+  await assert.rejects(stripe.charges.search({ query: "payment_method_details.card.exp_year:'soon'" }),
+    (e) => e.statusCode === 400 && /whole number/.test(e.message));
+  await assert.rejects(stripe.charges.search({ query: "payment_method_details.card.cvc:'123'" }),
+    (e) => e.statusCode === 400 && /unsupported search field for resource `charges`/.test(e.message));
+});
+
+test('invoices: customer, status, total, number, currency, subscription, metadata; fields Tender never fills match only null', async () => {
+  const cus = await stripe.customers.create({ email: 'inv-search@example.com', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const make = async (amount, meta) => {
+    const inv = await stripe.invoices.create({ customer: cus.id, metadata: { tag, ...meta } });
+    await stripe.invoiceItems.create({ customer: cus.id, amount, currency: 'usd', invoice: inv.id });
+    return stripe.invoices.retrieve(inv.id);
+  };
+  const draft = await make(1500, { kind: 'draft' });
+  let open = await make(2500, { kind: 'open' });
+  open = await stripe.invoices.finalizeInvoice(open.id, { auto_advance: false });
+  let paid = await make(3500, { kind: 'paid' });
+  await stripe.invoices.finalizeInvoice(paid.id, { auto_advance: false });
+  paid = await stripe.invoices.pay(paid.id);
+  assert.equal(paid.status, 'paid');
+  const q = async (query) => (await stripe.invoices.search({ query })).data.map((x) => x.id);
+
+  const res = await stripe.invoices.search({ query: `customer:'${cus.id}'` });
+  assert.equal(res.url, '/v1/invoices/search');
+  assert.deepEqual(res.data.map((x) => x.id), [paid.id, open.id, draft.id]);
+  billingShape(res.data[0], 'invoice');
+  assert.deepEqual(res.data[0], await stripe.invoices.retrieve(paid.id));
+  assert.deepEqual(await q(`customer:'${cus.id}' AND status:'open'`), [open.id]);
+  assert.deepEqual(await q(`customer:'${cus.id}' AND total>=2500`), [paid.id, open.id]);
+  assert.deepEqual(await q(`number:'${open.number}'`), [open.id]);
+  assert.deepEqual(await q(`metadata['tag']:'${tag}' AND metadata['kind']:'draft'`), [draft.id]);
+  assert.deepEqual(await q(`customer:'${cus.id}' AND currency:'usd' AND subscription:null AND receipt_number:null AND last_finalization_error_code:null`),
+    [paid.id, open.id, draft.id]);
+  assert.deepEqual(await q(`customer:'${cus.id}' AND last_finalization_error_type:'card_error'`), []);
+  await assert.rejects(stripe.invoices.search({ query: "amount_due:5" }),
+    (e) => e.statusCode === 400 && /resource `invoices`/.test(e.message));
+  // another merchant finds none of them
+  const other = env.stripe(env.merchants[1].secret_key);
+  assert.deepEqual((await other.invoices.search({ query: `customer:'${cus.id}'` })).data, []);
+});
+
+test('subscriptions: status, metadata, created', async () => {
+  const product = await stripe.products.create({ name: `search ${tag}` });
+  const price = await stripe.prices.create({ product: product.id, unit_amount: 900, currency: 'usd', recurring: { interval: 'month' } });
+  const cus = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const a = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], metadata: { tag, plan: 'a' } });
+  const b = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], metadata: { tag, plan: 'b' } });
+  await stripe.subscriptions.cancel(b.id);
+  const q = async (query) => (await stripe.subscriptions.search({ query })).data.map((x) => x.id);
+  const res = await stripe.subscriptions.search({ query: `metadata['tag']:'${tag}'` });
+  assert.equal(res.url, '/v1/subscriptions/search');
+  assert.deepEqual(res.data.map((x) => x.id), [b.id, a.id]);
+  assert.deepEqual(res.data[0], await stripe.subscriptions.retrieve(b.id));
+  assert.deepEqual(await q(`metadata['tag']:'${tag}' AND status:'active'`), [a.id]);
+  assert.deepEqual(await q(`metadata['plan']:'b' AND status:'canceled' AND created>=${a.created}`), [b.id]);
+  await assert.rejects(stripe.subscriptions.search({ query: `customer:'${cus.id}'` }),
+    (e) => e.statusCode === 400 && /resource `subscriptions`/.test(e.message));
+  const other = env.stripe(env.merchants[1].secret_key);
+  assert.deepEqual((await other.subscriptions.search({ query: `metadata['tag']:'${tag}'` })).data, []);
 });
 
 test('refused queries: 400 on query, nothing else', async () => {

@@ -7,9 +7,14 @@
 #include "http/req.h"
 
 static const struct search_field fields[] = {
-    {"amount", SEARCH_NUMBER, false, 1}, {"email", SEARCH_STRING, true, 2},
-    {"refunded", SEARCH_BOOL, false, 3}, {"metadata", SEARCH_METADATA, false, 4},
-    {"status", SEARCH_STRING, false, 5}, {NULL, 0, false, 0},
+    {"amount", SEARCH_NUMBER, false, 1, NULL},
+    {"email", SEARCH_STRING, true, 2, NULL},
+    {"refunded", SEARCH_BOOL, false, 3, NULL},
+    {"metadata", SEARCH_METADATA, false, 4, NULL},
+    {"status", SEARCH_STRING, false, 5, NULL},
+    {"card.exp_year", SEARCH_NUMBER, false, 6, "exp_year"},
+    {"card.last4", SEARCH_STRING, false, 6, "last4"},
+    {NULL, 0, false, 0, NULL},
 };
 static const struct search_spec spec = {.resource = "things", .id_prefix = "th_", .fields = fields};
 
@@ -94,4 +99,21 @@ Test(search, refusals)
 	for (int i = 0; i < 11; i++)
 		strcat(many, i ? " OR status:'x'" : "status:'x'");
 	refused(many, "at most 10");
+}
+
+Test(search, fields_read_by_path_parse_by_their_kind)
+{
+	cr_assert_eq(search_parse(&r, &spec, "card.exp_year>=2030 AND card.last4:'4242'", &q), 0,
+		     "%s", r.err.detail);
+	cr_assert_eq(q.n, 2);
+	cr_assert_str_eq(q.c[0].field->path, "exp_year");
+	cr_assert_eq(q.c[0].op, 'g');
+	cr_assert_eq(q.c[0].number, 2030);
+	cr_assert_str_eq(q.c[1].value, "4242");
+	memset(&r.err, 0, sizeof(r.err));
+	cr_assert_neq(search_parse(&r, &spec, "card.last4>4242", &q), 0);
+	cr_assert_str_eq(r.err.param, "query");
+	memset(&r.err, 0, sizeof(r.err));
+	cr_assert_neq(search_parse(&r, &spec, "card.exp_year:'soon'", &q), 0);
+	cr_assert_str_eq(r.err.param, "query");
 }
