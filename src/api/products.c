@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/catalog.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/payments_common.h"
@@ -24,29 +25,7 @@
 
 #define UNIT_AMOUNT_MAX 99999999 /* Stripe's eight digits */
 
-/* ---- rows ---- */
-
-struct product {
-	char id[ID_MAX];
-	char list_key[ID_MAX]; /* its creation's time-ordered key (list.h); set when it is made */
-	int64_t created, updated;
-	bool active, deleted;
-	int shippable; /* -1: null */
-	const char *name, *description, *images, *metadata, *url, *unit_label;
-	const char *statement_descriptor, *default_price;
-};
-
-struct price {
-	char id[ID_MAX];
-	int64_t created;
-	bool active;
-	char currency[8];
-	bool has_unit_amount;
-	int64_t unit_amount;
-	const char *unit_amount_decimal, *product, *nickname, *lookup_key, *metadata, *type;
-	const char *interval, *usage_type, *tax_behavior;
-	int64_t interval_count;
-};
+/* ---- rows (struct product, struct price: api/catalog.h) ---- */
 
 static const char SQL_PRODUCT_GET[] =
     "SELECT id, created, updated, active, deleted, shippable, name, description, images,"
@@ -63,7 +42,7 @@ static const char SQL_PRODUCT_UPDATE[] =
     " statement_descriptor = $14, default_price = $15"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3";
 
-static int product_load(struct req *r, struct db *db, const char *id, struct product *p)
+int product_load(struct req *r, struct db *db, const char *id, struct product *p)
 {
 	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_GET);
 	if (!st)
@@ -96,7 +75,7 @@ static int product_load(struct req *r, struct db *db, const char *id, struct pro
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
-static int product_write(struct req *r, struct db *db, const struct product *p, bool first)
+int product_write(struct req *r, struct db *db, const struct product *p, bool first)
 {
 	struct db_stmt *st = db_prepare(db, first ? SQL_PRODUCT_INSERT : SQL_PRODUCT_UPDATE);
 	if (!st)
@@ -127,18 +106,20 @@ static int product_write(struct req *r, struct db *db, const struct product *p, 
 static const char SQL_PRICE_GET[] =
     "SELECT id, created, active, currency, unit_amount, unit_amount_decimal, product, nickname,"
     " lookup_key, metadata, type, recurring_interval, recurring_interval_count,"
-    " recurring_usage_type, tax_behavior FROM prices WHERE merchant_id = $1 AND id = $2";
+    " recurring_usage_type, tax_behavior, trial_period_days, plan_deleted FROM prices"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRICE_INSERT[] =
     "INSERT INTO prices (merchant_id, id, created, active, currency, unit_amount,"
     " unit_amount_decimal, product, nickname, lookup_key, metadata, type, recurring_interval,"
-    " recurring_interval_count, recurring_usage_type, tax_behavior)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    " recurring_interval_count, recurring_usage_type, tax_behavior, list_key, trial_period_days)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 /* only what an update may change; the amount, currency, product and recurrence never do */
 static const char SQL_PRICE_UPDATE[] =
     "UPDATE prices SET active = $3, nickname = $4, lookup_key = $5, metadata = $6,"
-    " tax_behavior = $7 WHERE merchant_id = $1 AND id = $2";
+    " tax_behavior = $7, trial_period_days = $8, plan_deleted = $9"
+    " WHERE merchant_id = $1 AND id = $2";
 
-static int price_load(struct req *r, struct db *db, const char *id, struct price *p)
+int price_load(struct req *r, struct db *db, const char *id, struct price *p)
 {
 	struct db_stmt *st = db_prepare(db, SQL_PRICE_GET);
 	if (!st)
@@ -164,6 +145,9 @@ static int price_load(struct req *r, struct db *db, const char *id, struct price
 		p->interval_count = db_col_int64(st, 12);
 		p->usage_type = col_text_dup(&r->arena, st, 13);
 		p->tax_behavior = col_text_dup(&r->arena, st, 14);
+		p->has_trial = !db_col_is_null(st, 15);
+		p->trial_period_days = db_col_int64(st, 15);
+		p->plan_deleted = db_col_int64(st, 16) != 0;
 		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
 		    !p->tax_behavior)
 			rc = DB_ERR;
@@ -174,7 +158,7 @@ static int price_load(struct req *r, struct db *db, const char *id, struct price
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
-static int price_insert(struct req *r, struct db *db, const struct price *p)
+int price_insert(struct req *r, struct db *db, const struct price *p)
 {
 	struct db_stmt *st = db_prepare(db, SQL_PRICE_INSERT);
 	if (!st)
@@ -201,10 +185,15 @@ static int price_insert(struct req *r, struct db *db, const struct price *p)
 		db_bind_null(st, 14);
 	db_bind_text(st, 15, p->usage_type, -1);
 	db_bind_text(st, 16, p->tax_behavior, -1);
+	db_bind_text(st, 17, p->list_key[0] ? p->list_key : p->id, -1);
+	if (p->has_trial)
+		db_bind_int64(st, 18, p->trial_period_days);
+	else
+		db_bind_null(st, 18);
 	return db_step_done(st);
 }
 
-static int price_update(struct req *r, struct db *db, const struct price *p)
+int price_update(struct req *r, struct db *db, const struct price *p)
 {
 	struct db_stmt *st = db_prepare(db, SQL_PRICE_UPDATE);
 	if (!st)
@@ -216,6 +205,11 @@ static int price_update(struct req *r, struct db *db, const struct price *p)
 	db_bind_text(st, 5, p->lookup_key, -1);
 	db_bind_text(st, 6, p->metadata, -1);
 	db_bind_text(st, 7, p->tax_behavior, -1);
+	if (p->has_trial)
+		db_bind_int64(st, 8, p->trial_period_days);
+	else
+		db_bind_null(st, 8);
+	db_bind_int64(st, 9, p->plan_deleted);
 	return db_step_done(st);
 }
 
@@ -254,7 +248,7 @@ static void product_render(struct req *r, const struct product *p, struct json *
 	json_obj_close(j);
 }
 
-static int render_product_cb(void *ctx, struct db *db, const char *id, struct json *j)
+int product_render_cb(void *ctx, struct db *db, const char *id, struct json *j)
 {
 	struct req *r = ctx;
 	struct product p;
@@ -280,7 +274,7 @@ static int price_render(struct req *r, struct db *db, const struct price *p, boo
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
 	json_kv_str_or_null(j, "nickname", p->nickname);
 	int rc = payments_expandable(j, db, "product", p->product, expand_product && db,
-				     render_product_cb, r);
+				     product_render_cb, r);
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "recurring");
@@ -290,7 +284,10 @@ static int price_render(struct req *r, struct db *db, const struct price *p, boo
 		json_kv_str(j, "interval", p->interval);
 		json_kv_int(j, "interval_count", p->interval_count);
 		json_kv_null(j, "meter");
-		json_kv_null(j, "trial_period_days");
+		if (p->has_trial)
+			json_kv_int(j, "trial_period_days", p->trial_period_days);
+		else
+			json_kv_null(j, "trial_period_days");
 		json_kv_str(j, "usage_type", p->usage_type ? p->usage_type : "licensed");
 		json_obj_close(j);
 	} else {
@@ -317,8 +314,8 @@ static int emit_json(struct req *r, struct db *db, const char *type, const char 
 			 : payments_event(r, db, type, id, b->data, b->len, prev);
 }
 
-static int emit_product(struct req *r, struct db *db, const struct product *p, const char *type,
-			const char *prev)
+int product_emit(struct req *r, struct db *db, const struct product *p, const char *type,
+		 const char *prev)
 {
 	struct buf b;
 	struct json j;
@@ -330,8 +327,8 @@ static int emit_product(struct req *r, struct db *db, const struct product *p, c
 	return rc;
 }
 
-static int emit_price(struct req *r, struct db *db, const struct price *p, const char *type,
-		      const char *prev)
+int price_emit(struct req *r, struct db *db, const struct price *p, const char *type,
+	       const char *prev)
 {
 	struct buf b;
 	struct json j;
@@ -457,7 +454,7 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 /* A decimal count of minor units: digits, then optionally '.' and 1–12 digits; the integer part
  * at most UNIT_AMOUNT_MAX. A whole number (any zero decimals) also sets unit_amount and is kept
  * as its digits. No floating point: the text is checked and kept as it is. */
-static int unit_amount_decimal(struct req *r, const char *param, const char *s, struct price *p)
+int price_amount_decimal(struct req *r, const char *param, const char *s, struct price *p)
 {
 	const char *dot = strchr(s, '.');
 	size_t int_len = dot ? (size_t)(dot - s) : strlen(s);
@@ -539,7 +536,7 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 		p->unit_amount = amount;
 		p->unit_amount_decimal = arena_printf(&r->arena, "%lld", (long long)amount);
 	} else if (dec) {
-		if (unit_amount_decimal(r, SHOWN("unit_amount_decimal"), dec, p) != 0)
+		if (price_amount_decimal(r, SHOWN("unit_amount_decimal"), dec, p) != 0)
 			return -1;
 	} else {
 		return req_fail(r, ERR_PARAM_MISSING, SHOWN("unit_amount"), "%s",
@@ -606,7 +603,7 @@ static int claim_lookup_key(struct req *r, struct db *db, const struct price *p)
 	moved.lookup_key = NULL;
 	if (price_update(r, db, &moved) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return emit_price(
+	return price_emit(
 	    r, db, &moved, "price.updated",
 	    arena_printf(&r->arena, "{\"lookup_key\":%s}", json_quote(r, old.lookup_key)));
 }
@@ -661,10 +658,10 @@ static int product_create_fn(struct db *db, void *arg)
 		return req_fail(r, ERR_RESOURCE_EXISTS, "id", "Product already exists.");
 	if (wrc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit_product(r, db, &c->p, "product.created", NULL) != 0)
+	if (product_emit(r, db, &c->p, "product.created", NULL) != 0)
 		return -1;
 	if (c->has_dp && (price_insert(r, db, &c->dp) != DB_OK ||
-			  emit_price(r, db, &c->dp, "price.created", NULL) != 0))
+			  price_emit(r, db, &c->dp, "price.created", NULL) != 0))
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	product_render(r, &c->p, req_json(r));
 	return 0;
@@ -809,7 +806,7 @@ static int product_update_fn(struct db *db, void *arg)
 	p->updated = r->now;
 	if (product_write(r, db, p, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit_product(r, db, p, "product.updated", product_prev(r, &old, p)) != 0)
+	if (product_emit(r, db, p, "product.updated", product_prev(r, &old, p)) != 0)
 		return -1;
 	product_render(r, p, req_json(r));
 	return 0;
@@ -846,7 +843,7 @@ static int product_delete_fn(struct db *db, void *arg)
 				"This product cannot be deleted because it has one or more prices. "
 				"Archive it instead (active=false).");
 	/* the event carries the product as it was; the response is the deleted stub */
-	if (emit_product(r, db, p, "product.deleted", NULL) != 0)
+	if (product_emit(r, db, p, "product.deleted", NULL) != 0)
 		return -1;
 	p->deleted = true;
 	p->updated = r->now;
@@ -971,7 +968,7 @@ static int price_create_fn(struct db *db, void *arg)
 	if (c->has_np) {
 		if (product_write(r, db, &c->np, true) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (emit_product(r, db, &c->np, "product.created", NULL) != 0)
+		if (product_emit(r, db, &c->np, "product.created", NULL) != 0)
 			return -1;
 	} else {
 		struct product prod;
@@ -985,7 +982,7 @@ static int price_create_fn(struct db *db, void *arg)
 		return -1;
 	if (price_insert(r, db, p) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit_price(r, db, p, "price.created", NULL) != 0)
+	if (price_emit(r, db, p, "price.created", NULL) != 0)
 		return -1;
 	return price_respond(r, db, p);
 }
@@ -1103,7 +1100,7 @@ static int price_update_fn(struct db *db, void *arg)
 	json_obj_close(&j);
 	const char *prev = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);
-	if (!prev || emit_price(r, db, p, "price.updated", prev) != 0)
+	if (!prev || price_emit(r, db, p, "price.updated", prev) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	return price_respond(r, db, p);
 }
@@ -1115,17 +1112,18 @@ static int h_price_update(struct req *r)
 }
 
 #define LOOKUP_KEYS_MAX 10
+/* by list_key (list.h): a plan's id, and so its price's, may be the merchant's own */
 static const char SQL_PRICE_CURSOR[] =
-    "SELECT created FROM prices WHERE merchant_id = $1 AND id = $2";
+    "SELECT list_key FROM prices WHERE merchant_id = $1 AND id = $2";
 #define PRICE_LIST_WHERE                                                                           \
-	"SELECT id FROM prices WHERE merchant_id = $1 AND id > $2 AND id < $3"                     \
+	"SELECT id FROM prices WHERE merchant_id = $1 AND list_key > $2 AND list_key < $3"         \
 	" AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR currency = $6)"                       \
 	" AND ($7 IS NULL OR product = $7) AND ($8 IS NULL OR type = $8)"                          \
 	" AND ($9 IS NULL OR recurring_interval = $9) AND ($10 IS NULL OR recurring_usage_type = " \
 	"$10) AND ($11 IS NULL OR lookup_key IN ($11, $12, $13, $14, $15, $16, $17, $18, $19,"     \
 	" $20))"
-static const char SQL_PRICE_DESC[] = PRICE_LIST_WHERE " ORDER BY id DESC LIMIT $4";
-static const char SQL_PRICE_ASC[] = PRICE_LIST_WHERE " ORDER BY id ASC LIMIT $4";
+static const char SQL_PRICE_DESC[] = PRICE_LIST_WHERE " ORDER BY list_key DESC LIMIT $4";
+static const char SQL_PRICE_ASC[] = PRICE_LIST_WHERE " ORDER BY list_key ASC LIMIT $4";
 
 static int price_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -1235,7 +1233,7 @@ int price_create_inline(struct req *r, struct db *db, const char *prefix, const 
 			return -1;
 		if (product_write(r, db, &prod, true) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (emit_product(r, db, &prod, "product.created", NULL) != 0)
+		if (product_emit(r, db, &prod, "product.created", NULL) != 0)
 			return -1;
 	}
 	/* Stripe keeps a price made from price_data out of the way: inactive, used where made */
@@ -1246,7 +1244,7 @@ int price_create_inline(struct req *r, struct db *db, const char *prefix, const 
 	p.metadata = "{}";
 	if (!p.product || price_insert(r, db, &p) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit_price(r, db, &p, "price.created", NULL) != 0)
+	if (price_emit(r, db, &p, "price.created", NULL) != 0)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->active = true;
@@ -1296,6 +1294,7 @@ static int h_price_list(struct req *r)
 	    .sql_desc = SQL_PRICE_DESC,
 	    .sql_asc = SQL_PRICE_ASC,
 	    .bind_filters = price_list_bind,
+	    .keyed = true,
 	    .render = price_list_render,
 	};
 	return list_respond(r, &spec);
@@ -1304,9 +1303,9 @@ static int h_price_list(struct req *r)
 /* Stripe's search fields for prices: active, currency, lookup_key, metadata, product, type. An
  * exact product narrows the scan to that product's prices. */
 static const char SQL_PRICE_SEARCH[] =
-    "SELECT id, active, currency, lookup_key, metadata, product, type FROM prices"
-    " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR product = $5)"
-    " ORDER BY id DESC LIMIT $4";
+    "SELECT list_key, active, currency, lookup_key, metadata, product, type, id FROM prices"
+    " WHERE merchant_id = $1 AND list_key > $2 AND list_key < $3"
+    " AND ($5 IS NULL OR product = $5) ORDER BY list_key DESC LIMIT $4";
 static const struct search_field price_search_fields[] = {
     {"active", SEARCH_BOOL, false, 1, NULL},
     {"currency", SEARCH_STRING, false, 2, NULL},
@@ -1327,6 +1326,7 @@ static int h_price_search(struct req *r)
 	    .sql_scan = SQL_PRICE_SEARCH,
 	    .prefilter = "product",
 	    .render = price_render_by_id,
+	    .id_col = 7,
 	};
 	return search_respond(r, &spec);
 }

@@ -1,0 +1,73 @@
+/*
+ * The catalog's rows (products and prices, api/products.c) for the resources that are other
+ * views of them: the legacy Plans API (api/plans.c) shows a recurring price as a plan. Only
+ * those files include this; the rest of the API reads prices through resources.h's
+ * price_facts.
+ */
+#ifndef TENDER_API_CATALOG_H
+#define TENDER_API_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/id.h"
+#include "core/json.h"
+#include "http/req.h"
+#include "store/db.h"
+
+struct product {
+	char id[ID_MAX];
+	char list_key[ID_MAX]; /* its creation's time-ordered key (list.h); set when it is made */
+	int64_t created, updated;
+	bool active, deleted;
+	int shippable; /* -1: null */
+	const char *name, *description, *images, *metadata, *url, *unit_label;
+	const char *statement_descriptor, *default_price;
+};
+
+struct price {
+	char id[ID_MAX];
+	int64_t created;
+	bool active;
+	char currency[8];
+	bool has_unit_amount;
+	int64_t unit_amount;
+	const char *unit_amount_decimal, *product, *nickname, *lookup_key, *metadata, *type;
+	const char *interval, *usage_type, *tax_behavior;
+	int64_t interval_count;
+	/* its creation's time-ordered key (list.h), set when it is made (empty: the id is the
+	 * key): a plan's id, and so its price's, may be the merchant's own */
+	char list_key[ID_MAX];
+	/* a plan's default trial (recurring.trial_period_days), when it has one */
+	bool has_trial;
+	int64_t trial_period_days;
+	/* DELETE /v1/plans/{id}: gone as a plan (404), kept as an inactive price for what uses it
+	 */
+	bool plan_deleted;
+};
+
+/* Rows, inside the caller's transaction: DB_OK, DB_NOTFOUND (loads), DB_CONSTRAINT (an insert
+ * whose id is taken), or < 0. Strings land in r's arena. */
+int product_load(struct req *r, struct db *db, const char *id, struct product *p);
+/* first: insert, else update */
+int product_write(struct req *r, struct db *db, const struct product *p, bool first);
+int price_load(struct req *r, struct db *db, const char *id, struct price *p);
+int price_insert(struct req *r, struct db *db, const struct price *p);
+/* what may change after creation: active, nickname, lookup_key, metadata, tax_behavior, the
+ * trial and plan_deleted */
+int price_update(struct req *r, struct db *db, const struct price *p);
+
+/* A product rendered by id, for payments_expandable (ctx: the struct req). */
+int product_render_cb(void *ctx, struct db *db, const char *id, struct json *j);
+
+/* product.* / price.* events (prev: previous_attributes JSON or NULL). 0, or -1 with r->err. */
+int product_emit(struct req *r, struct db *db, const struct product *p, const char *type,
+		 const char *prev);
+int price_emit(struct req *r, struct db *db, const struct price *p, const char *type,
+	       const char *prev);
+
+/* A decimal count of minor units (unit_amount_decimal, a plan's amount_decimal) checked into p's
+ * unit_amount_decimal (and unit_amount when whole). 0, or -1 with r->err on param. */
+int price_amount_decimal(struct req *r, const char *param, const char *s, struct price *p);
+
+#endif
