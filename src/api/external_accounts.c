@@ -83,6 +83,17 @@ static const char *number_failure(const char *number)
 	return NULL;
 }
 
+const char *bank_test_token_failure(const char *token, bool *ret_known)
+{
+	*ret_known = false;
+	for (size_t i = 0; token && i < N_ELEMS(test_tokens); i++)
+		if (strcmp(test_tokens[i].token, token) == 0) {
+			*ret_known = true;
+			return number_failure(test_tokens[i].number);
+		}
+	return NULL;
+}
+
 const char *external_account_failure_message(const char *code)
 {
 	static const char *const msgs[][2] = {

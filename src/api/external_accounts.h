@@ -87,6 +87,10 @@ int external_accounts_list_render(struct db *db, const char *owner, struct json 
 
 /* The message Stripe gives a payout's failure_code. */
 const char *external_account_failure_message(const char *code);
+/* Stripe's test bank tokens (btok_us_verified, btok_us_verified_noAccount, …): *ret_known says
+ * whether token is one, and the answer is what its bank does to a debit or a payout (a failure
+ * code), NULL when it pays. */
+const char *bank_test_token_failure(const char *token, bool *ret_known);
 
 /* POST /v1/tokens with bank_account[…], and GET /v1/tokens/btok_… (tokens.c dispatches). */
 int bank_tokens_h_create(struct req *r);

@@ -22,6 +22,7 @@ extern const struct route setup_intents_routes[];
 extern const struct route products_routes[];
 extern const struct route plans_routes[];
 extern const struct route payouts_routes[];
+extern const struct route topups_routes[];
 extern const struct route transfers_routes[];
 extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];
@@ -104,6 +105,9 @@ extern const char QUOTES_EXPIRE_DUE_SQL[];
 /* Scheduler step: pays pending payouts whose arrival_date has come (payouts.c). */
 int payouts_settle_tick(struct store *s, int64_t now);
 extern const char PAYOUTS_DUE_SQL[];
+/* Top-ups whose bank has answered (api/topups.c): succeeded (booked) or failed. */
+int topups_settle_tick(struct store *s, int64_t now);
+extern const char TOPUPS_DUE_SQL[];
 
 /* Scheduler step: subscriptions' due renewals, retries, expiries and cancellations in real
  * time, and the advance of test clocks (subscriptions.c). subscriptions_scheduler_init gives it

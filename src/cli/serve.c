@@ -36,6 +36,7 @@ static const struct scheduler_job scheduler_jobs[] = {
     {"funds_available", ledger_scheduler_tick, LEDGER_DUE_SQL, NULL},
     {"refunds_settle", refunds_settle_tick, REFUNDS_SETTLE_DUE_SQL, NULL},
     {"payouts", payouts_settle_tick, PAYOUTS_DUE_SQL, NULL},
+    {"topups", topups_settle_tick, TOPUPS_DUE_SQL, NULL},
     {"checkout_expire", checkout_expire_tick, CHECKOUT_EXPIRE_DUE_SQL, NULL},
     {"quotes_expire", quotes_expire_tick, QUOTES_EXPIRE_DUE_SQL, NULL},
     {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL, NULL},

@@ -20,6 +20,7 @@
 #include "ledger/ledger_connect.h"
 #include "ledger/ledger_internal.h"
 #include "ledger/ledger_payout.h"
+#include "ledger/ledger_topup.h"
 #include "merchant/merchant.h"
 
 #include "money/currency.h"
@@ -48,6 +49,7 @@ static const char *const accounts[] = {
     LEDGER_ACCT_PAYOUTS_IN_TRANSIT,
     LEDGER_ACCT_PAID_OUT,
     LEDGER_ACCT_CONNECT_CLEARING,
+    LEDGER_ACCT_TOPUP_FUNDING,
     NULL,
 };
 

@@ -80,7 +80,7 @@ static const char SQL_ENTRY_ABSURD[] =
     " FROM journal_entries WHERE amount = 0 OR amount > $1 OR amount < -$1"
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
-    " 'payouts_in_transit', 'paid_out', 'connect_clearing')"
+    " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -98,6 +98,7 @@ static const char SQL_BT_ABSURD[] =
     " OR status <> 'available'))"
     " OR (type = 'transfer' AND (amount >= 0 OR fee <> 0))"
     " OR (type = 'stripe_fee' AND (amount >= 0 OR fee <> 0 OR status <> 'available'))"
+    " OR (type = 'topup' AND (amount <= 0 OR fee <> 0 OR status <> 'available'))"
     " OR (type = 'payment' AND (amount <= 0 OR fee > amount))"
     " OR (type = 'application_fee' AND (amount = 0 OR fee <> 0))"
     " OR (type IN ('transfer_refund', 'payment_refund', 'application_fee_refund') AND (fee <> 0"
@@ -107,7 +108,7 @@ static const char SQL_BT_DUPLICATE[] =
     "SELECT merchant_id, type || ' ' || source || ' booked ' || COUNT(*) || ' times'"
     " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure', 'payout',"
     " 'payout_cancel', 'payout_failure', 'transfer', 'payment', 'application_fee',"
-    " 'transfer_refund', 'payment_refund', 'application_fee_refund', 'stripe_fee')"
+    " 'transfer_refund', 'payment_refund', 'application_fee_refund', 'stripe_fee', 'topup')"
     " GROUP BY merchant_id, type, source HAVING COUNT(*) > 1";
 /* (3) every balance transaction has its journal transaction, for the same source, and that
  * journal transaction moved exactly its net into or out of the merchant's accounts */
@@ -280,6 +281,21 @@ static const char SQL_PAYOUT_BT[] =
     " WHERE b.id IS NULL OR b.type <> 'payout' OR b.source <> p.id OR b.amount <> -p.amount"
     " OR b.currency <> p.currency";
 
+/* (6b) the funds banks paid in are exactly the succeeded top-ups, and a top-up's amount matches
+ * its balance transaction (ledger_topup.h) */
+static const char SQL_TOPUP_FUNDING[] =
+    "SELECT merchant_id, currency || ' topup_funding differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'topup_funding'"
+    " UNION ALL SELECT merchant_id, currency, -amount FROM topups"
+    " WHERE status = 'succeeded') AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+static const char SQL_TOPUP_BT[] =
+    "SELECT t.merchant_id, t.id FROM topups t LEFT JOIN balance_transactions b"
+    " ON b.merchant_id = t.merchant_id AND b.id = t.balance_transaction"
+    " WHERE (t.status = 'succeeded') <> (b.id IS NOT NULL) OR (b.id IS NOT NULL AND"
+    " (b.type <> 'topup' OR b.source <> t.id OR b.amount <> t.amount"
+    " OR b.currency <> t.currency))";
+
 /* (7) Connect (ledger_connect.h): what left a merchant for another of the shard came in there,
  * in every currency; each transfer, reversal and application fee has the balance transactions
  * of both sides, for its amount; a transfer's reversals add up to what it says was reversed */
@@ -351,6 +367,9 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_FX_REFUNDS, 0, "refunds of a converted charge that do not add up"},
 	    {SQL_PAYOUTS_IN_TRANSIT, 0, "funds in transit that the open payouts do not explain"},
 	    {SQL_PAYOUT_BT, 0, "payout without its balance transaction, or another amount"},
+	    {SQL_TOPUP_FUNDING, 0, "funds paid in that the succeeded top-ups do not explain"},
+	    {SQL_TOPUP_BT, 0,
+	     "top-up whose balance transaction is missing, extra, or of another amount"},
 	    {SQL_CONNECT_CLEARING, 0, "money that left one merchant for another and arrived short"},
 	    {SQL_TRANSFER_BT, 0, "transfer without both balance transactions, or another amount"},
 	    {SQL_REVERSAL_BT, 0,
