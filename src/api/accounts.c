@@ -738,29 +738,51 @@ static int store_extras(struct req *r, struct db *db, struct account *a)
 	return 0;
 }
 
-/* capability.updated for each requested capability whose status moved from o to n. */
+/* Stripe's Capability object: one of the account's capabilities, requested or not. */
+static void capability_render(struct json *j, const struct account *acct, int i)
+{
+	const char *status = cap_status_of(acct, i);
+	bool requested = acct->cap[i] == 1;
+	json_obj_open(j);
+	json_kv_str(j, "id", cap_names[i]);
+	json_kv_str(j, "object", "capability");
+	json_kv_str(j, "account", acct->id);
+	render_requirements(j, "future_requirements", NULL, 0);
+	json_kv_bool(j, "requested", requested);
+	if (requested)
+		json_kv_int(j, "requested_at", acct->created);
+	else
+		json_kv_null(j, "requested_at");
+	/* what onboarding still owes holds back a requested capability only */
+	render_requirements(j, "requirements", acct->due, status ? acct->n_due : 0);
+	json_kv_str(j, "status", status ? status : "unrequested");
+	json_obj_close(j);
+}
+
+/* capability.updated for each capability whose status moved from o to n (asking for one moves
+ * it from unrequested, withdrawing the ask back there). */
 static int capability_events(struct req *r, struct db *db, const struct account *o,
 			     const struct account *n)
 {
 	for (int i = 0; i < CAP_N; i++) {
 		const char *was = cap_status_of(o, i), *now = cap_status_of(n, i);
-		if (!was || !now || strcmp(was, now) == 0)
+		was = was ? was : "unrequested";
+		now = now ? now : "unrequested";
+		bool ask_moved = (o->cap[i] == 1) != (n->cap[i] == 1);
+		if (strcmp(was, now) == 0 && !ask_moved)
 			continue;
 		struct buf b;
 		struct json j;
 		buf_init(&b, 1u << 16);
 		json_init(&j, &b);
-		json_obj_open(&j);
-		json_kv_str(&j, "id", cap_names[i]);
-		json_kv_str(&j, "object", "capability");
-		json_kv_str(&j, "account", n->id);
-		render_requirements(&j, "future_requirements", NULL, 0);
-		json_kv_bool(&j, "requested", n->cap[i] == 1);
-		json_kv_int(&j, "requested_at", n->created);
-		render_requirements(&j, "requirements", n->due, n->n_due);
-		json_kv_str(&j, "status", now);
-		json_obj_close(&j);
-		const char *prev = arena_printf(&r->arena, "{\"status\":\"%s\"}", was);
+		capability_render(&j, n, i);
+		const char *prev =
+		    strcmp(was, now) == 0
+			? arena_printf(&r->arena, "{\"requested\":%s}",
+				       ask_moved && o->cap[i] == 1 ? "true" : "false")
+		    : ask_moved ? arena_printf(&r->arena, "{\"requested\":%s,\"status\":\"%s\"}",
+					       o->cap[i] == 1 ? "true" : "false", was)
+				: arena_printf(&r->arena, "{\"status\":\"%s\"}", was);
 		struct event_origin eo = {r->request_id, r->idempotency_key, r->livemode};
 		int rc = b.failed || !prev
 			     ? DB_ERR
@@ -1144,6 +1166,8 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 
 /* An update of a (loaded) by the request's parameters, with its events; the page's
  * tos_acceptance=accept is the account holder accepting now. 0, or -1 with r->err. */
+static int account_save(struct req *r, struct db *db, const struct account *old, struct account *a);
+
 static int account_change(struct req *r, struct db *db, struct account *a, bool page)
 {
 	struct account old = *a;
@@ -1155,6 +1179,13 @@ static int account_change(struct req *r, struct db *db, struct account *a, bool 
 		a->tos_date = r->now;
 		a->tos_ip = r->client_ip[0] ? arena_strdup(&r->arena, r->client_ip) : "0.0.0.0";
 	}
+	return account_save(r, db, &old, a);
+}
+
+/* Stores a (changed from old) with account.updated and its capabilities' events. 0, or -1
+ * with r->err. */
+static int account_save(struct req *r, struct db *db, const struct account *old, struct account *a)
+{
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1179,10 +1210,10 @@ static int account_change(struct req *r, struct db *db, struct account *a, bool 
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	size_t len = 0;
 	const char *js = account_json(r, db, a, &len);
-	const char *prev = previous_attributes(r, &old, a);
+	const char *prev = previous_attributes(r, old, a);
 	if (!js || !prev || payments_event(r, db, "account.updated", a->id, js, len, prev) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return capability_events(r, db, &old, a);
+	return capability_events(r, db, old, a);
 }
 
 static int update_fn(struct db *db, void *arg)
@@ -1449,6 +1480,101 @@ static const struct param_spec update_params[] = {
     {"settings", PT_OBJECT, 0, 0, NULL, settings_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* ---- an account's capabilities (GET/POST /v1/accounts/{id}/capabilities[/{capability}]) ----
+ * Tender's two, card_payments and transfers, each as Stripe's Capability: its status follows the
+ * account's onboarding (active once nothing is due), `unrequested` when not asked for. Asking for
+ * one, or withdrawing the ask, is the account update's capabilities[…][requested], with the same
+ * events (account.updated, and capability.updated when a status moves). */
+
+struct cap_ctx {
+	struct id_ctx x;
+	int cap;
+};
+
+static int cap_find(struct req *r, const char *name)
+{
+	for (int i = 0; i < CAP_N; i++)
+		if (strcmp(cap_names[i], name) == 0)
+			return i;
+	return req_fail(r, ERR_RESOURCE_MISSING, "capability", "No such capability: '%s'", name);
+}
+
+static int caps_list_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0)
+		return -1;
+	struct json *j = req_json(r);
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (int i = 0; i < CAP_N; i++)
+		capability_render(j, &x->acct, i);
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", false);
+	const char *url = arena_printf(&r->arena, "/v1/accounts/%s/capabilities", x->acct.id);
+	if (!url)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return 0;
+}
+
+static int h_caps_list(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_read(r, caps_list_fn, &x) == 0 ? 0 : -1;
+}
+
+static int cap_retrieve_fn(struct db *db, void *arg)
+{
+	struct cap_ctx *c = arg;
+	if (load_fn(db, &c->x) != 0)
+		return -1;
+	capability_render(req_json(c->x.r), &c->x.acct, c->cap);
+	return 0;
+}
+
+static int h_cap_retrieve(struct req *r)
+{
+	struct cap_ctx c = {.x = {.r = r, .id = r->args[0]}};
+	if ((c.cap = cap_find(r, r->args[1])) < 0)
+		return -1;
+	return req_read(r, cap_retrieve_fn, &c) == 0 ? 0 : -1;
+}
+
+static int cap_update_fn(struct db *db, void *arg)
+{
+	struct cap_ctx *c = arg;
+	struct req *r = c->x.r;
+	if (load_fn(db, &c->x) != 0 || refuse_self(r, &c->x) != 0)
+		return -1;
+	struct account *a = &c->x.acct;
+	struct account old = *a;
+	bool requested;
+	if (param_bool(r, "requested", &requested) == 1)
+		a->cap[c->cap] = requested ? 1 : 0;
+	if (account_save(r, db, &old, a) != 0)
+		return -1;
+	capability_render(req_json(r), a, c->cap);
+	return 0;
+}
+
+static int h_cap_update(struct req *r)
+{
+	struct cap_ctx c = {.x = {.r = r, .id = r->args[0]}};
+	if ((c.cap = cap_find(r, r->args[1])) < 0)
+		return -1;
+	return req_write(r, cap_update_fn, &c);
+}
+
+static const struct param_spec cap_update_params[] = {
+    {"requested", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 const struct route accounts_routes[] = {
@@ -1458,5 +1584,8 @@ const struct route accounts_routes[] = {
     {"GET", "/v1/accounts/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/accounts/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/accounts/{id}", h_delete, no_params, 0},
+    {"GET", "/v1/accounts/{id}/capabilities", h_caps_list, no_params, 0},
+    {"GET", "/v1/accounts/{id}/capabilities/{capability}", h_cap_retrieve, no_params, 0},
+    {"POST", "/v1/accounts/{id}/capabilities/{capability}", h_cap_update, cap_update_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
