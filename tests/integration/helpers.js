@@ -54,7 +54,9 @@ function withDatabaseUrls(args) {
 // an UPDATE elsewhere changes nothing). Returns one output string per database.
 function storeSql(dataDir, sql) {
   if (PG_SHARD_URLS.length === 0) {
-    return [execFileSync('sqlite3', [path.join(dataDir, 'tender.db'), sql], { encoding: 'utf8' })];
+    // the server's writer may hold the write lock for a moment (a group, a scheduler tick):
+    // wait for it, as the server's own connections do, instead of failing at once
+    return [execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(dataDir, 'tender.db'), sql], { encoding: 'utf8' })];
   }
   return pgUrlsFor(dataDir).map((u) => execFileSync('psql', [u, '-qAt', '-c', sql], { encoding: 'utf8' }));
 }
