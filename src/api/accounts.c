@@ -935,14 +935,9 @@ static int h_create(struct req *r)
 		cc[1] = (char)(country[1] & ~0x20);
 	}
 	a->country = arena_strdup(&r->arena, cc);
-	const char *cur = param_str(r, "default_currency");
-	if (cur) {
-		for (int i = 0; cur[i] && i < 7; i++)
-			a->default_currency[i] =
-			    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-		if (strlen(cur) != 3 || !currency_find(a->default_currency))
-			return req_fail(r, ERR_INVALID_CURRENCY, "default_currency",
-					"Invalid currency: %s.", cur);
+	if (param_present(r, "default_currency")) {
+		if (param_currency(r, "default_currency", NULL, a->default_currency) != 0)
+			return -1;
 	} else {
 		str_copy(a->default_currency, sizeof(a->default_currency),
 			 country_currency(a->country));

@@ -889,13 +889,9 @@ static int h_create(struct req *r)
 					"This parameter is only for `payment` mode.");
 		s->payment_status = "no_payment_required";
 		s->line_items = "[]";
-		const char *cur = param_str(r, "currency");
-		for (int i = 0; cur && cur[i] && i < 3; i++)
-			s->currency[i] =
-			    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-		if (cur && !currency_find(s->currency))
-			return req_fail(r, ERR_INVALID_CURRENCY, "currency",
-					"Invalid currency: %s.", cur);
+		if (param_present(r, "currency") &&
+		    param_currency(r, "currency", NULL, s->currency) != 0)
+			return -1;
 	} else if (!param_present(r, "line_items")) {
 		return req_fail(r, ERR_PARAM_MISSING, "line_items", "%s", "line_items");
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http/form.h"
+#include "money/currency.h"
 
 #define METADATA_KEYS_MAX 50
 
@@ -176,4 +177,16 @@ const char *json_quote(struct req *r, const char *s)
 	const char *out = b.failed ? "null" : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);
 	return out ? out : "null";
+}
+
+int param_currency(struct req *r, const char *path, const char *shown, char out[8])
+{
+	const char *cur = param_str(r, path);
+	memset(out, 0, 8);
+	for (int i = 0; cur && cur[i] && i < 7; i++)
+		out[i] = (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+	if (!cur || strlen(cur) != 3 || !currency_find(out))
+		return req_fail(r, ERR_INVALID_CURRENCY, shown ? shown : path,
+				"Invalid currency: %s.", cur ? cur : "");
+	return 0;
 }

@@ -35,4 +35,9 @@ void json_kv_raw_or_null(struct json *j, const char *key, const char *raw);
 /* Canonical JSON of one string value (for previous_attributes), arena memory. */
 const char *json_quote(struct req *r, const char *s);
 
+/* The currency parameter at path (absent counts as invalid) lowercased into out and checked
+ * against ISO 4217 (money/currency.h). 0, or -1 with r->err: Stripe's invalid_currency on shown
+ * (NULL: path itself). */
+int param_currency(struct req *r, const char *path, const char *shown, char out[8]);
+
 #endif

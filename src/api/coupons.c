@@ -283,12 +283,8 @@ static int h_create(struct req *r)
 		const char *cur = param_str(r, "currency");
 		if (!cur || !*cur)
 			return req_fail(r, ERR_PARAM_MISSING, "currency", "currency");
-		for (int i = 0; i < 3 && cur[i]; i++)
-			c->currency[i] =
-			    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-		if (!currency_find(c->currency))
-			return req_fail(r, ERR_INVALID_CURRENCY, "currency",
-					"Invalid currency: %s.", cur);
+		if (param_currency(r, "currency", NULL, c->currency) != 0)
+			return -1;
 	} else if (param_present(r, "currency")) {
 		return req_fail(r, ERR_PARAM_BAD, "currency",
 				"currency goes with amount_off, not with percent_off.");

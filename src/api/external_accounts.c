@@ -182,13 +182,9 @@ int bank_facts_from_params(struct req *r, const char *prefix, const char *mercha
 	f.country[0] = (char)(country[0] & ~0x20);
 	f.country[1] = (char)(country[1] & ~0x20);
 	snprintf(path, sizeof(path), "%s.currency", prefix);
-	const char *cur = param_str(r, path);
-	for (int i = 0; cur[i] && i < 7; i++)
-		f.currency[i] =
-		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
 	snprintf(name, sizeof(name), "%s[currency]", prefix);
-	if (strlen(cur) != 3 || !currency_find(f.currency))
-		return req_fail(r, ERR_INVALID_CURRENCY, name, "Invalid currency: %s.", cur);
+	if (param_currency(r, path, name, f.currency) != 0)
+		return -1;
 	bool us = strcmp(f.country, "US") == 0;
 	snprintf(path, sizeof(path), "%s.routing_number", prefix);
 	const char *routing = param_str(r, path);

@@ -346,13 +346,8 @@ static int h_create(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"Invalid amount: a payout is 1 or more of the currency's smallest "
 				"unit.");
-	const char *cur = param_str(r, "currency");
-	for (int i = 0; cur && cur[i] && i < 7; i++)
-		p->currency[i] =
-		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-	if (!cur || strlen(cur) != 3 || !currency_find(p->currency))
-		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
-				cur ? cur : "");
+	if (param_currency(r, "currency", NULL, p->currency) != 0)
+		return -1;
 	const char *method = param_str(r, "method");
 	p->method = method && strcmp(method, "instant") == 0 ? "instant" : "standard";
 	int64_t draw_amount = amount;

@@ -270,13 +270,8 @@ static int h_create(struct req *r)
 	} else {
 		memcpy(p->id, p->list_key, sizeof(p->id));
 	}
-	const char *cur = param_str(r, "currency");
-	for (int i = 0; cur && cur[i] && i < 3; i++)
-		p->currency[i] =
-		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-	if (!cur || strlen(cur) != 3 || !currency_find(p->currency))
-		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
-				cur ? cur : "");
+	if (param_currency(r, "currency", NULL, p->currency) != 0)
+		return -1;
 	if (plan_amount(r, p) != 0 || trial_days(r, p) != 0)
 		return -1;
 	p->type = "recurring";

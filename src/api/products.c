@@ -508,17 +508,8 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 	char path[96], shown[96];
 #define PARAM(name) (snprintf(path, sizeof(path), "%s%s", prefix, name), path)
 #define SHOWN(name) shown_name(shown, sizeof(shown), shown_prefix, name)
-	const char *cur = param_str(r, PARAM("currency"));
-	if (!cur || strlen(cur) != 3)
-		return req_fail(r, ERR_INVALID_CURRENCY, SHOWN("currency"), "Invalid currency: %s.",
-				cur ? cur : "");
-	for (int i = 0; i < 3; i++)
-		p->currency[i] =
-		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-	p->currency[3] = '\0';
-	if (!currency_find(p->currency))
-		return req_fail(r, ERR_INVALID_CURRENCY, SHOWN("currency"), "Invalid currency: %s.",
-				p->currency);
+	if (param_currency(r, PARAM("currency"), SHOWN("currency"), p->currency) != 0)
+		return -1;
 	int64_t amount;
 	bool has_int = param_int(r, PARAM("unit_amount"), &amount) == 1;
 	const char *dec = param_str(r, PARAM("unit_amount_decimal"));

@@ -251,13 +251,8 @@ static int h_create(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"Invalid amount: a top-up is 1 or more of the currency's smallest "
 				"unit.");
-	const char *cur = param_str(r, "currency");
-	for (int i = 0; cur && cur[i] && i < 7; i++)
-		t->currency[i] =
-		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-	if (!cur || strlen(cur) != 3 || !currency_find(t->currency))
-		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
-				cur ? cur : "");
+	if (param_currency(r, "currency", NULL, t->currency) != 0)
+		return -1;
 	const char *source = param_str(r, "source");
 	if (source && *source) {
 		bool known = false;

@@ -146,13 +146,8 @@ static int h_create(struct req *r)
 		    r, ERR_PARAM_BAD, "amount",
 		    "Invalid amount: a transfer is 1 or more of the currency's smallest "
 		    "unit.");
-	const char *cur = param_str(r, "currency");
-	for (int i = 0; cur && cur[i] && i < 7; i++)
-		c.currency[i] =
-		    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
-	if (!cur || strlen(cur) != 3 || !currency_find(c.currency))
-		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.",
-				cur ? cur : "");
+	if (param_currency(r, "currency", NULL, c.currency) != 0)
+		return -1;
 	c.in.platform = r->merchant_id;
 	c.in.destination = param_str(r, "destination");
 	c.in.amount = amount;
