@@ -15,6 +15,9 @@
  * ending_balance the net of everything created before interval_end. The balance is the whole
  * balance, pending and available alike, as a transaction counts from its creation.
  *
+ * payout_reconciliation.* instead select by the automatic payout that settled each transaction
+ * (see RECON_FROM): each payout's rows sum to the amount that reached the bank.
+ *
  * Amounts leave the store as int64 minor units and are written as decimal major units by the
  * currency's ISO 4217 exponent (src/money/currencies.def: jpy 0, usd 2, kwd 3) with integer
  * division only; sums are SQL SUMs (exact integers on both stores), checked against int64 here.
@@ -92,6 +95,37 @@ static const char *const payouts_itemized_defaults[] = {"payout_id",
 							"payout_description",
 							NULL};
 
+static const char *const recon_itemized_columns[] = {
+    "automatic_payout_id",
+    "automatic_payout_effective_at_utc",
+    "automatic_payout_effective_at",
+    "balance_transaction_id",
+    "created_utc",
+    "created",
+    "available_on_utc",
+    "available_on",
+    "currency",
+    "gross",
+    "fee",
+    "net",
+    "reporting_category",
+    "source_id",
+    "description",
+    NULL,
+};
+static const char *const recon_itemized_defaults[] = {"automatic_payout_id",
+						      "automatic_payout_effective_at_utc",
+						      "balance_transaction_id",
+						      "created_utc",
+						      "available_on_utc",
+						      "currency",
+						      "gross",
+						      "fee",
+						      "net",
+						      "reporting_category",
+						      "description",
+						      NULL};
+
 static const struct report_type types[] = {
     {"balance.summary.1", "Balance summary", 1, RK_BALANCE_SUMMARY, RP_CURRENCY | RP_COLUMNS,
      summary_columns, summary_columns},
@@ -103,6 +137,12 @@ static const struct report_type types[] = {
      activity_summary_columns, activity_summary_columns},
     {"payouts.itemized.1", "Payouts (itemized)", 1, RK_PAYOUTS_ITEMIZED,
      RP_CURRENCY | RP_COLUMNS | RP_TIMEZONE, payouts_itemized_columns, payouts_itemized_defaults},
+    {"payout_reconciliation.itemized.5", "Payout reconciliation (itemized)", 5, RK_RECON_ITEMIZED,
+     RP_CURRENCY | RP_COLUMNS | RP_TIMEZONE | RP_REPORTING_CATEGORY, recon_itemized_columns,
+     recon_itemized_defaults},
+    {"payout_reconciliation.summary.1", "Payout reconciliation (summary)", 1, RK_RECON_SUMMARY,
+     RP_CURRENCY | RP_COLUMNS | RP_REPORTING_CATEGORY, activity_summary_columns,
+     activity_summary_columns},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -272,6 +312,25 @@ static const char SQL_PAYOUTS_ITEMIZED[] =
     " AND b.reporting_category IN " PAYOUT_CATEGORIES
     " AND ($4 IS NULL OR b.currency = $4) ORDER BY b.created, b.id LIMIT $5";
 
+/* Payout reconciliation: the transactions each automatic payout settled (balance_transactions.
+ * payout, set by the payout's own write), the payout's own transaction aside, for the automatic
+ * payouts whose arrival_date (Stripe's effective_at) is in the interval: what arrived in the bank
+ * then, however long before the transactions were made. */
+#define RECON_FROM                                                                                 \
+	" FROM balance_transactions AS b JOIN payouts AS p"                                        \
+	" ON p.merchant_id = b.merchant_id AND p.id = b.payout"                                    \
+	" WHERE b.merchant_id = $1 AND p.automatic = 1 AND p.arrival_date >= $2"                   \
+	" AND p.arrival_date < $3 AND b.id <> p.balance_transaction"                               \
+	" AND ($4 IS NULL OR b.currency = $4) AND ($5 IS NULL OR b.reporting_category = $5)"
+static const char SQL_RECON_ITEMIZED[] =
+    "SELECT p.id, p.arrival_date, b.id, b.created, b.available_on, b.currency, b.amount, b.fee,"
+    " b.net, b.reporting_category, b.source, b.description" RECON_FROM
+    " ORDER BY p.arrival_date, p.id, b.created, b.id LIMIT $6";
+static const char SQL_RECON_SUMMARY[] =
+    "SELECT b.reporting_category, b.currency, COUNT(*), SUM(b.amount), SUM(b.fee), "
+    "SUM(b.net)" RECON_FROM " GROUP BY b.currency, b.reporting_category"
+    " ORDER BY b.currency, b.reporting_category LIMIT $6";
+
 /* One row's values by the type's column index (NULL: empty field). */
 struct row {
 	const char *v[REPORT_COLUMNS_MAX];
@@ -412,10 +471,12 @@ static int balance_summary(struct db *db, const char *merchant_id, const struct 
 	return step_end(st, rc);
 }
 
-static int activity_summary(struct db *db, const char *merchant_id, const struct report_params *p,
-			    struct out *o)
+/* balance_change_from_activity.summary.1 and payout_reconciliation.summary.1: one statement's
+ * (category, currency, count, gross, fee, net) rows */
+static int category_summary(struct db *db, const char *sql, const char *merchant_id,
+			    const struct report_params *p, struct out *o)
 {
-	struct db_stmt *st = db_prepare(db, SQL_ACTIVITY_SUMMARY);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
@@ -526,6 +587,45 @@ static int payouts_itemized(struct db *db, const char *merchant_id, const struct
 	return step_end(st, rc);
 }
 
+static int recon_itemized(struct db *db, const char *merchant_id, const struct report_params *p,
+			  struct out *o)
+{
+	struct db_stmt *st = db_prepare(db, SQL_RECON_ITEMIZED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_int64(st, 2, p->interval_start);
+	db_bind_int64(st, 3, p->interval_end);
+	db_bind_text(st, 4, p->currency, -1);
+	db_bind_text(st, 5, p->reporting_category, -1);
+	db_bind_int64(st, 6, REPORT_ROWS_MAX + 1);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct row r;
+		memset(&r, 0, sizeof(r));
+		const char *cur = db_col_text(st, 5, NULL);
+		r.v[0] = db_col_text(st, 0, NULL);
+		r.v[1] = r.v[2] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[3] = db_col_text(st, 2, NULL);
+		r.v[4] = r.v[5] = utc(&r, 1, db_col_int64(st, 3));
+		r.v[6] = r.v[7] = utc(&r, 2, db_col_int64(st, 4));
+		r.v[8] = cur;
+		r.v[9] = amount(&r, 0, db_col_int64(st, 6), cur);
+		r.v[10] = amount(&r, 1, db_col_int64(st, 7), cur);
+		r.v[11] = amount(&r, 2, db_col_int64(st, 8), cur);
+		r.v[12] = db_col_text(st, 9, NULL);
+		r.v[13] = db_col_text(st, 10, NULL);
+		r.v[14] = db_col_text(st, 11, NULL);
+		if (!r.v[1] || !r.v[4] || !r.v[6] || !r.v[9] || !r.v[10] || !r.v[11]) {
+			rc = REPORT_BAD;
+			break;
+		}
+		if ((rc = out_row(o, &r)) != REPORT_OK)
+			break;
+	}
+	return step_end(st, rc);
+}
+
 int report_compute(struct db *db, const char *merchant_id, const struct report_type *t,
 		   const struct report_params *p, struct buf *out)
 {
@@ -540,7 +640,13 @@ int report_compute(struct db *db, const char *merchant_id, const struct report_t
 		rc = balance_summary(db, merchant_id, p, &o);
 		break;
 	case RK_ACTIVITY_SUMMARY:
-		rc = activity_summary(db, merchant_id, p, &o);
+		rc = category_summary(db, SQL_ACTIVITY_SUMMARY, merchant_id, p, &o);
+		break;
+	case RK_RECON_SUMMARY:
+		rc = category_summary(db, SQL_RECON_SUMMARY, merchant_id, p, &o);
+		break;
+	case RK_RECON_ITEMIZED:
+		rc = recon_itemized(db, merchant_id, p, &o);
 		break;
 	case RK_ACTIVITY_ITEMIZED:
 		rc = activity_itemized(db, merchant_id, p, &o);

@@ -33,6 +33,8 @@ enum report_kind {
 	RK_ACTIVITY_SUMMARY,
 	RK_ACTIVITY_ITEMIZED,
 	RK_PAYOUTS_ITEMIZED,
+	RK_RECON_ITEMIZED,
+	RK_RECON_SUMMARY,
 };
 
 struct report_type {

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const Stripe = require('stripe');
 const {
-  stopAll, assertStripeShape, waitFor, newDataDir, tender, createMerchant, startServer, request,
+  stopAll, assertStripeShape, waitFor, newDataDir, tender, createMerchant, startServer, request, storeSql,
 } = require('./helpers');
 
 let env;
@@ -25,7 +25,7 @@ before(async () => {
     createMerchant(dataDir, 'Yen merchant', ['--settlement-currency', 'JPY'])];
   const srv = await startServer({ dataDir, keyFile, args: ['--rate-limit', '0'] });
   const client = (m) => new Stripe(m.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http', maxNetworkRetries: 0 });
-  env = { merchants, request: (opts) => request({ port: srv.port, ...opts }) };
+  env = { dataDir, merchants, request: (opts) => request({ port: srv.port, ...opts }) };
   stripe = client(merchants[0]);
   other = client(merchants[1]);
   yen = client(merchants[2]);
@@ -76,8 +76,8 @@ async function allBalanceTransactions(s) {
   return out;
 }
 
-async function runReport(s, report_type, parameters) {
-  const run = await s.reporting.reportRuns.create({ report_type, parameters });
+async function runReport(s, report_type, parameters, opts = {}) {
+  const run = await s.reporting.reportRuns.create({ report_type, parameters }, opts);
   assert.match(run.id, /^frr_/);
   assert.equal(run.object, 'reporting.report_run');
   assert.equal(run.status, 'pending');
@@ -85,10 +85,10 @@ async function runReport(s, report_type, parameters) {
   assert.equal(run.succeeded_at, null);
   assertStripeShape(run, 'reporting.report_run');
   const ev = await waitFor(async () => {
-    const evs = await s.events.list({ type: 'reporting.report_run.succeeded', limit: 100 });
+    const evs = await s.events.list({ type: 'reporting.report_run.succeeded', limit: 100 }, opts);
     return evs.data.find((e) => e.data.object.id === run.id);
   }, `the run ${run.id} to succeed`, 20000);
-  const done = await s.reporting.reportRuns.retrieve(run.id);
+  const done = await s.reporting.reportRuns.retrieve(run.id, {}, opts);
   assert.equal(done.status, 'succeeded');
   assert.equal(done.error, null);
   assert.ok(done.succeeded_at >= run.created);
@@ -103,7 +103,8 @@ async function runReport(s, report_type, parameters) {
   assertStripeShape(ev.data.object, 'reporting.report_run');
   const url = new URL(done.result.url);
   assert.equal(url.pathname, `/v1/files/${done.result.id}/contents`);
-  const res = await env.request({ path: url.pathname, key: keys.get(s) });
+  const headers = opts.stripeAccount ? { 'Stripe-Account': opts.stripeAccount } : {};
+  const res = await env.request({ path: url.pathname, key: keys.get(s), headers });
   assert.equal(res.status, 200);
   assert.equal(res.headers['content-type'], 'text/csv');
   assert.equal(Buffer.byteLength(res.body), done.result.size);
@@ -116,10 +117,11 @@ test('report types: listed in a fresh account, Stripe shapes, default columns', 
   const list = await other.reporting.reportTypes.list();
   const ids = list.data.map((x) => x.id);
   assert.deepEqual(ids, ['balance.summary.1', 'balance_change_from_activity.itemized.1',
-    'balance_change_from_activity.summary.1', 'payouts.itemized.1']);
+    'balance_change_from_activity.summary.1', 'payouts.itemized.1', 'payout_reconciliation.itemized.5',
+    'payout_reconciliation.summary.1']);
   for (const rt of list.data) {
     assertStripeShape(rt, 'reporting.report_type');
-    assert.equal(rt.version, 1);
+    assert.equal(rt.version, Number(rt.id.split('.').pop()));
     assert.ok(rt.data_available_start <= rt.data_available_end);
     assert.equal(rt.data_available_start % 86400, 0);
   }
@@ -342,4 +344,43 @@ test('refusals: Stripe\'s 400s, and nothing is written', async () => {
   assert.equal(usd.starting_balance, '0.00');
   const netAll = t.bts.filter((x) => x.currency === 'usd').reduce((acc, x) => acc + BigInt(x.net), 0n);
   assert.equal(toMinor(usd.ending_balance, 'usd'), netAll);
+});
+
+test('payout reconciliation: the transactions an automatic payout settled, summing to what reached the bank', async () => {
+  const acct = await stripe.accounts.create({ type: 'custom', settings: { payouts: { schedule: { interval: 'daily' } } } });
+  const o = { stripeAccount: acct.id };
+  await stripe.accounts.createExternalAccount(acct.id, { external_account: {
+    object: 'bank_account', country: 'US', currency: 'usd', routing_number: '110000000', account_number: '000123456789' } });
+  for (const [amount, pm] of [[30000, 'pm_card_bypassPending'], [4500, 'pm_card_bypassPending'], [5000, 'pm_card_visa']]) {
+    const pi = await stripe.paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true }, o);
+    assert.equal(pi.status, 'succeeded');
+  }
+  const ch = (await stripe.charges.list({ limit: 3 }, o)).data.find((c) => c.amount === 4500);
+  await stripe.refunds.create({ charge: ch.id, amount: 500 }, o);
+  // the account's payout is due now
+  storeSql(env.dataDir, `UPDATE connected_accounts SET po_next_due = ${Math.floor(Date.now() / 1000) - 5} WHERE id = '${acct.id}'`);
+  const po = await waitFor(async () => (await stripe.payouts.list({ limit: 10 }, o)).data.find((p) => p.automatic),
+    'an automatic payout', 20000);
+  // reported once it has arrived (its arrival_date is Stripe's effective_at)
+  await waitFor(async () => (await stripe.reporting.reportTypes.retrieve('payout_reconciliation.itemized.5', {}, o))
+    .data_available_end > po.arrival_date, 'the arrival date to pass', 20000);
+  const settled = [];
+  for await (const bt of stripe.balanceTransactions.list({ payout: po.id, limit: 100 }, o)) {
+    if (bt.id !== po.balance_transaction) settled.push(bt);
+  }
+  assert.ok(settled.length >= 3);
+  const item = await runReport(stripe, 'payout_reconciliation.itemized.5', {}, o);
+  assert.deepEqual(item.csv.header, ['automatic_payout_id', 'automatic_payout_effective_at_utc', 'balance_transaction_id',
+    'created_utc', 'available_on_utc', 'currency', 'gross', 'fee', 'net', 'reporting_category', 'description']);
+  assert.deepEqual(item.csv.rows.map((r) => r.balance_transaction_id).sort(), settled.map((x) => x.id).sort());
+  assert.ok(item.csv.rows.every((r) => r.automatic_payout_id === po.id && r.automatic_payout_effective_at_utc === utc(po.arrival_date)));
+  const net = item.csv.rows.reduce((acc, r) => acc + toMinor(r.net, 'usd'), 0n);
+  assert.equal(net, BigInt(po.amount));
+  assert.ok(item.csv.rows.some((r) => r.reporting_category === 'refund'));
+  const sum = await runReport(stripe, 'payout_reconciliation.summary.1', {}, o);
+  assert.equal(sum.csv.rows.reduce((acc, r) => acc + toMinor(r.net, 'usd'), 0n), BigInt(po.amount));
+  assert.equal(sum.csv.rows.reduce((n, r) => n + Number(r.count), 0), settled.length);
+  // the platform's own reports and runs do not hold the account's
+  await assert.rejects(stripe.reporting.reportRuns.retrieve(item.run.id), (e) => e.statusCode === 404);
+  assert.equal((await stripe.reporting.reportRuns.list({ limit: 100 }, o)).data.length, 2);
 });
