@@ -337,6 +337,30 @@ test('refusals: Stripe\'s 400s, and nothing is written', async () => {
   assert.equal((await stripe.reporting.reportRuns.list({ limit: 100 })).data.length, before);
   await assert.rejects(stripe.reporting.reportRuns.retrieve('frr_nope'), (e) => e.statusCode === 404);
 
+  // a run that cannot be computed fails, with its error and reporting.report_run.failed (a type
+  // the store names but Tender no longer runs, put there behind the API's back)
+  const victim = (await stripe.reporting.reportRuns.list({ limit: 1 })).data[0];
+  storeSql(env.dataDir, `UPDATE report_runs SET status = 'pending', result = NULL, succeeded_at = NULL,
+    report_type = 'balance.summary.0' WHERE id = '${victim.id}'`);
+  const failed = await waitFor(async () => {
+    const evs = await stripe.events.list({ type: 'reporting.report_run.failed', limit: 10 });
+    return evs.data.find((e) => e.data.object.id === victim.id);
+  }, 'the run to fail', 20000);
+  assert.equal(failed.data.object.status, 'failed');
+  assert.equal(failed.data.object.result, null);
+  assert.match(failed.data.object.error, /could not be computed/);
+  assertStripeShape(failed.data.object, 'reporting.report_run');
+  // stripe-node takes a top-level string `error` for an OAuth error and throws, so a failed run
+  // (Stripe's own shape: `error` a string) is read here over raw HTTP, and in lists
+  const f = (await env.request({ path: `/v1/reporting/report_runs/${victim.id}`, key: keys.get(stripe) })).json;
+  assert.equal(f.status, 'failed');
+  assert.equal(f.succeeded_at, null);
+  assert.equal(f.error, failed.data.object.error);
+  assertStripeShape(f, 'reporting.report_run');
+  const listed = (await stripe.reporting.reportRuns.list({ limit: 1 })).data[0];
+  assert.equal(listed.id, victim.id);
+  assert.equal(listed.status, 'failed');
+
   // defaults: the whole data available
   const all = await runReport(stripe, 'balance.summary.1', {});
   assert.equal(all.run.parameters.interval_start, rt.data_available_start);

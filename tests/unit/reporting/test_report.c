@@ -257,8 +257,63 @@ Test(report_store, activity_and_payouts)
 	cr_assert_str_eq(run("payouts.itemized.1", &e, REPORT_OK),
 			 "payout_id,effective_at_utc,currency,gross,fee,net,reporting_category,"
 			 "payout_expected_arrival_date,payout_status,payout_description\r\n");
+	/* past the output's bound: too large, not cut short */
+	struct run_ctx c = {
+	    report_type_find("balance_change_from_activity.itemized.1"), &p, {0}, 0, 0, 0};
+	p.ncolumns = 0;
+	buf_init(&c.out, 200);
+	cr_assert_eq(store_read(s, M1, run_fn, &c), 0);
+	cr_assert_eq(c.rc, REPORT_TOO_LARGE);
+	buf_release(&c.out);
 	/* a column the type does not give */
 	e.columns[0] = "category";
 	e.ncolumns = 1;
 	run("payouts.itemized.1", &e, REPORT_BAD);
+}
+
+/* txn_1..txn_3 settled by automatic payout po_1 (txn_4 its own), arriving at T0 + 600 */
+static int auto_payout_fn(struct db *db, void *p)
+{
+	(void)p;
+	static const char *const sql[] = {
+	    "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
+	    " balance_transaction, automatic) VALUES ('" M1 "', 'po_1', 1700000300, 13005, 'usd',"
+	    " 'paid', 1700000600, 'txn_4', 1)",
+	    "UPDATE balance_transactions SET payout = 'po_1' WHERE merchant_id = '" M1 "'"
+	    " AND id IN ('txn_1', 'txn_2', 'txn_3', 'txn_4')",
+	};
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+		if (db_exec(db, sql[i]) != DB_OK)
+			return DB_ERR;
+	return 0;
+}
+
+Test(report_store, payout_reconciliation)
+{
+	cr_assert_eq(store_write(s, M1, seed_fn, NULL), 0);
+	cr_assert_eq(store_write(s, M1, auto_payout_fn, NULL), 0);
+	struct report_params p = {.interval_start = T0 + 600, .interval_end = T0 + 601};
+	p.columns[0] = "automatic_payout_id";
+	p.columns[1] = "automatic_payout_effective_at_utc";
+	p.columns[2] = "balance_transaction_id";
+	p.columns[3] = "net";
+	p.columns[4] = "source_id";
+	p.ncolumns = 5;
+	/* 96.80 + 48.25 - 15.00 = 130.05, what the payout took */
+	cr_assert_str_eq(run("payout_reconciliation.itemized.5", &p, REPORT_OK),
+			 "automatic_payout_id,automatic_payout_effective_at_utc,"
+			 "balance_transaction_id,net,source_id\r\n"
+			 "po_1,2023-11-14 22:23:20,txn_1,96.80,ch_1\r\n"
+			 "po_1,2023-11-14 22:23:20,txn_2,48.25,ch_2\r\n"
+			 "po_1,2023-11-14 22:23:20,txn_3,-15.00,re_1\r\n");
+	p.ncolumns = 0;
+	cr_assert_str_eq(run("payout_reconciliation.summary.1", &p, REPORT_OK),
+			 "reporting_category,currency,count,gross,fee,net\r\n"
+			 "charge,usd,2,150.00,4.95,145.05\r\n"
+			 "refund,usd,1,-15.00,0.00,-15.00\r\n");
+	/* the interval is the payout's arrival: before it, nothing */
+	p.interval_start = T0;
+	p.interval_end = T0 + 600;
+	cr_assert_str_eq(run("payout_reconciliation.summary.1", &p, REPORT_OK),
+			 "reporting_category,currency,count,gross,fee,net\r\n");
 }
