@@ -336,6 +336,14 @@ test('refusals: Stripe\'s 400s, and nothing is written', async () => {
     parameters: { interval_start: t.start, payout: 'po_1' } }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
   assert.equal((await stripe.reporting.reportRuns.list({ limit: 100 })).data.length, before);
   await assert.rejects(stripe.reporting.reportRuns.retrieve('frr_nope'), (e) => e.statusCode === 404);
+  // a publishable key reads no report and runs none
+  for (const [method, p] of [['GET', '/v1/reporting/report_runs'], ['GET', '/v1/reporting/report_types'],
+    ['POST', '/v1/reporting/report_runs']]) {
+    const res = await env.request({ method, path: p, key: env.merchants[0].publishable_key,
+      body: method === 'POST' ? 'report_type=balance.summary.1' : null });
+    assert.ok(res.status === 401 || res.status === 403, `${method} ${p}: ${res.status}`);
+  }
+  assert.equal((await stripe.reporting.reportRuns.list({ limit: 100 })).data.length, before);
 
   // a run that cannot be computed fails, with its error and reporting.report_run.failed (a type
   // the store names but Tender no longer runs, put there behind the API's back)
