@@ -365,10 +365,12 @@ static int h_create(struct req *r)
 	const char *tz = param_str(r, "parameters.timezone");
 	if (tz && *tz) {
 		if (!report_timezone_supported(tz))
-			return req_fail(r, ERR_PARAM_BAD, "parameters[timezone]",
-					"Invalid timezone: %s. Tender renders reports in UTC only "
-					"(Etc/UTC).",
-					tz);
+			return req_fail(
+			    r, ERR_PARAM_BAD, "parameters[timezone]",
+			    "Invalid timezone: %s. Tender renders reports in UTC "
+			    "(Etc/UTC) and the fixed-offset zones Etc/GMT+1 to Etc/GMT+12 "
+			    "and Etc/GMT-1 to Etc/GMT-14 only.",
+			    tz);
 		x.timezone = tz;
 	}
 	const struct form_node *cols = param_node(r, "parameters.columns");
@@ -506,6 +508,8 @@ static int run_compute(struct db *db, const char *merchant, const char *id, int6
 	p.interval_end = u.interval_end;
 	p.currency = u.currency;
 	p.reporting_category = u.reporting_category;
+	if (u.timezone && report_timezone_offset(u.timezone, &p.tz_offset_s) != 0)
+		p.tz_offset_s = 0; /* checked when the run was made */
 	if (columns_split(&r.arena, u.columns, &p) != 0) {
 		rc = DB_ERR;
 		goto out;

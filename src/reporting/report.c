@@ -21,7 +21,9 @@
  * Amounts leave the store as int64 minor units and are written as decimal major units by the
  * currency's ISO 4217 exponent (src/money/currencies.def: jpy 0, usd 2, kwd 3) with integer
  * division only; sums are SQL SUMs (exact integers on both stores), checked against int64 here.
- * Times are UTC ("YYYY-MM-DD HH:MM:SS"): the API refuses a timezone it cannot render exactly.
+ * Times are "YYYY-MM-DD HH:MM:SS": the _utc columns in UTC, the others in the run's timezone,
+ * which Tender takes only when it can render it exactly without a time zone database (UTC and
+ * the fixed-offset Etc/GMT±N zones): the API refuses the others.
  *
  * Bounds: a report has at most REPORT_ROWS_MAX rows (the statements ask for one more, to know)
  * and the output buffer's max bytes; past either the run fails rather than being cut short.
@@ -172,12 +174,36 @@ bool report_column_known(const struct report_type *t, const char *column)
 	return t && column_index(t->columns, column) >= 0;
 }
 
+int report_timezone_offset(const char *tz, int32_t *ret_offset_s)
+{
+	static const char *const utc[] = {
+	    "Etc/UTC",	 "Etc/UCT",   "Etc/Universal", "Etc/Zulu", "Etc/GMT", "Etc/GMT0",
+	    "Etc/GMT+0", "Etc/GMT-0", "Etc/Greenwich", "UTC",	   "UCT",     "Universal",
+	    "Zulu",	 "GMT",	      "GMT0",	       "GMT+0",	   "GMT-0",   "Greenwich",
+	    NULL};
+	if (column_index(utc, tz) >= 0) {
+		*ret_offset_s = 0;
+		return 0;
+	}
+	/* Etc/GMT+N (N 1..12) and Etc/GMT-N (N 1..14): no leading zero, nothing after */
+	if (!tz || strncmp(tz, "Etc/GMT", 7) != 0 || (tz[7] != '+' && tz[7] != '-'))
+		return -1;
+	const char *d = tz + 8;
+	if (d[0] < '1' || d[0] > '9' || (d[1] && (d[1] < '0' || d[1] > '9' || d[2])))
+		return -1;
+	int n = d[0] - '0';
+	if (d[1])
+		n = n * 10 + (d[1] - '0');
+	if (n > (tz[7] == '+' ? 12 : 14))
+		return -1;
+	*ret_offset_s = (int32_t)(tz[7] == '+' ? -n * 3600 : n * 3600);
+	return 0;
+}
+
 bool report_timezone_supported(const char *tz)
 {
-	static const char *const utc[] = {"Etc/UTC",  "UTC",	       "Etc/GMT",
-					  "GMT",      "Etc/Universal", "Universal",
-					  "Etc/Zulu", "Zulu",	       NULL};
-	return column_index(utc, tz) >= 0;
+	int32_t off;
+	return report_timezone_offset(tz, &off) == 0;
 }
 
 int report_amount_format(int64_t amount_minor, const char *currency, char *out, size_t n)
@@ -335,7 +361,7 @@ static const char SQL_RECON_SUMMARY[] =
 struct row {
 	const char *v[REPORT_COLUMNS_MAX];
 	char amt[3][32];
-	char time[3][24];
+	char time[6][24];
 	char count[24];
 };
 
@@ -402,6 +428,12 @@ static const char *utc(struct row *r, int slot, int64_t t)
 {
 	return report_time_format(t, r->time[slot], sizeof(r->time[slot])) == 0 ? r->time[slot]
 										: NULL;
+}
+
+/* a time in the run's timezone (the columns without _utc) */
+static const char *local(struct row *r, int slot, int64_t t, const struct report_params *p)
+{
+	return utc(r, slot, t + p->tz_offset_s);
 }
 
 /* finishes a statement's loop: DB_DONE is success */
@@ -525,8 +557,10 @@ static int activity_itemized(struct db *db, const char *merchant_id, const struc
 		memset(&r, 0, sizeof(r));
 		const char *cur = db_col_text(st, 3, NULL);
 		r.v[0] = db_col_text(st, 0, NULL);
-		r.v[1] = r.v[2] = utc(&r, 0, db_col_int64(st, 1));
-		r.v[3] = r.v[4] = utc(&r, 1, db_col_int64(st, 2));
+		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
+		r.v[3] = utc(&r, 1, db_col_int64(st, 2));
+		r.v[4] = local(&r, 4, db_col_int64(st, 2), p);
 		r.v[5] = cur;
 		r.v[6] = amount(&r, 0, db_col_int64(st, 4), cur);
 		r.v[7] = amount(&r, 1, db_col_int64(st, 5), cur);
@@ -562,7 +596,8 @@ static int payouts_itemized(struct db *db, const char *merchant_id, const struct
 		memset(&r, 0, sizeof(r));
 		const char *cur = db_col_text(st, 2, NULL);
 		r.v[0] = db_col_text(st, 0, NULL);
-		r.v[1] = r.v[2] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
 		r.v[3] = cur;
 		r.v[4] = amount(&r, 0, db_col_int64(st, 3), cur);
 		r.v[5] = amount(&r, 1, db_col_int64(st, 4), cur);
@@ -605,10 +640,13 @@ static int recon_itemized(struct db *db, const char *merchant_id, const struct r
 		memset(&r, 0, sizeof(r));
 		const char *cur = db_col_text(st, 5, NULL);
 		r.v[0] = db_col_text(st, 0, NULL);
-		r.v[1] = r.v[2] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
 		r.v[3] = db_col_text(st, 2, NULL);
-		r.v[4] = r.v[5] = utc(&r, 1, db_col_int64(st, 3));
-		r.v[6] = r.v[7] = utc(&r, 2, db_col_int64(st, 4));
+		r.v[4] = utc(&r, 1, db_col_int64(st, 3));
+		r.v[5] = local(&r, 4, db_col_int64(st, 3), p);
+		r.v[6] = utc(&r, 2, db_col_int64(st, 4));
+		r.v[7] = local(&r, 5, db_col_int64(st, 4), p);
 		r.v[8] = cur;
 		r.v[9] = amount(&r, 0, db_col_int64(st, 6), cur);
 		r.v[10] = amount(&r, 1, db_col_int64(st, 7), cur);

@@ -245,14 +245,18 @@ test('payments, a refund and a payout: the reports reconcile with the balance tr
   assert.equal(eur.csv.rows.length, 0);
   assert.equal(eur.raw, 'category,description,net_amount,currency\r\n');
 
-  // a category filter and Etc/UTC
+  // a category filter and a fixed-offset time zone (Etc/GMT-14: 14 hours ahead of UTC)
   const refunds = await runReport(stripe, 'balance_change_from_activity.itemized.1',
-    { interval_start: start, interval_end: end, reporting_category: 'refund', timezone: 'Etc/UTC',
-      columns: ['balance_transaction_id', 'created', 'net', 'source_id'] });
+    { interval_start: start, interval_end: end, reporting_category: 'refund', timezone: 'Etc/GMT-14',
+      columns: ['balance_transaction_id', 'created', 'created_utc', 'net', 'source_id'] });
   assert.equal(refunds.csv.rows.length, 1);
   assert.equal(refunds.csv.rows[0].net, '-15.00');
   assert.match(refunds.csv.rows[0].source_id, /^re_/);
-  assert.equal(refunds.run.parameters.timezone, 'Etc/UTC');
+  const rbt = bts.find((x) => x.id === refunds.csv.rows[0].balance_transaction_id);
+  assert.equal(rbt.reporting_category, 'refund');
+  assert.equal(refunds.csv.rows[0].created_utc, utc(rbt.created));
+  assert.equal(refunds.csv.rows[0].created, utc(rbt.created + 14 * 3600));
+  assert.equal(refunds.run.parameters.timezone, 'Etc/GMT-14');
 });
 
 test('a zero-decimal currency: whole yen, reconciled', async () => {

@@ -100,6 +100,21 @@ Test(report_types, table)
 			cr_assert(report_column_known(x, x->defaults[k]), "%s: %s", x->id,
 				  x->defaults[k]);
 	}
+	int32_t off = 1;
+	cr_assert_eq(report_timezone_offset("Etc/UTC", &off), 0);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(report_timezone_offset("Etc/GMT+5", &off), 0);
+	cr_assert_eq(off, -5 * 3600);
+	cr_assert_eq(report_timezone_offset("Etc/GMT-14", &off), 0);
+	cr_assert_eq(off, 14 * 3600);
+	cr_assert_eq(report_timezone_offset("Etc/GMT+12", &off), 0);
+	cr_assert_eq(off, -12 * 3600);
+	cr_assert_eq(report_timezone_offset("Etc/GMT+13", &off), -1);
+	cr_assert_eq(report_timezone_offset("Etc/GMT-15", &off), -1);
+	cr_assert_eq(report_timezone_offset("Etc/GMT+05", &off), -1);
+	cr_assert_eq(report_timezone_offset("Etc/GMT+5x", &off), -1);
+	cr_assert_eq(report_timezone_offset("Etc/GMT+", &off), -1);
+	cr_assert_eq(report_timezone_offset("Europe/Paris", &off), -1);
 	cr_assert(report_timezone_supported("Etc/UTC"));
 	cr_assert(report_timezone_supported("UTC"));
 	cr_assert_not(report_timezone_supported("America/New_York"));
@@ -249,6 +264,16 @@ Test(report_store, activity_and_payouts)
 	p.columns[1] = "net";
 	p.columns[2] = "payout_status";
 	p.ncolumns = 3;
+	/* the timezone's columns and the _utc ones */
+	struct report_params z = {
+	    .interval_start = T0, .interval_end = T0 + 1, .tz_offset_s = -5 * 3600};
+	z.columns[0] = "created_utc";
+	z.columns[1] = "created";
+	z.columns[2] = "available_on";
+	z.ncolumns = 3;
+	cr_assert_str_eq(run("balance_change_from_activity.itemized.1", &z, REPORT_OK),
+			 "created_utc,created,available_on\r\n"
+			 "2023-11-14 22:13:20,2023-11-14 17:13:20,2023-11-15 17:13:20\r\n");
 	/* no payouts row: the payout's own fields are empty */
 	cr_assert_str_eq(run("payouts.itemized.1", &p, REPORT_OK),
 			 "payout_id,net,payout_status\r\npo_1,-30.00,\r\n");
