@@ -9,7 +9,8 @@
  *
  * A run is made `pending` after its parameters are checked against its type (parameters it does
  * not take, unknown columns, an interval outside the data available: Stripe's 400s; a refused run
- * writes nothing). The scheduler then computes it (reporting_runs_tick) and, in one write, stores
+ * writes nothing). The scheduler then computes it (reporting_runs_tick, in a read transaction: see
+ * compute_fn) and, in one write, stores
  * the CSV as a file of purpose finance_report_run (its bytes in the store, downloaded from the
  * file's url with the secret key, never uploadable), sets `result` (the file object, as Stripe
  * embeds it), `succeeded_at` and `succeeded`, and appends reporting.report_run.succeeded; a report
@@ -483,80 +484,110 @@ static const char *report_error_text(int rc)
 	}
 }
 
-/* Computes run `id` of merchant inside the scheduler's write: DB_OK (done, or nothing to do),
- * or a store error (the write rolls back and is tried again). */
-static int run_compute(struct db *db, const char *merchant, const char *id, int64_t now,
-		       bool *ret_done)
-{
-	struct req r;
-	req_internal_init(&r, NULL, merchant, now, NULL);
+/*
+ * A run is computed in a read transaction of its merchant's shard, off the writer, then stored in
+ * a write of its own: the file, the run's new state and its event together. Reading first is
+ * exact because a run's interval ends no later than its creation and balance transactions are
+ * never changed once written, except a transaction's `payout`, set in the automatic payout's own
+ * write at its creation, before its arrival_date (payout reconciliation's interval) can pass.
+ */
+struct compute_ctx {
+	const char *merchant, *id;
+	int64_t now;
 	struct buf csv;
-	buf_init(&csv, REPORT_BYTES_MAX);
+	int crc;       /* report_compute's */
+	bool pending;  /* the run was still pending when read */
+	bool livemode; /* the run's */
+	bool done;     /* the write stored it */
+};
+
+static int compute_fn(struct db *db, void *p)
+{
+	struct compute_ctx *c = p;
+	struct arena a;
+	arena_init(&a, 1u << 16);
+	buf_reset(&c->csv);
+	c->pending = false;
 	struct run u;
-	int rc = run_load(&r.arena, db, merchant, id, &u);
+	int rc = run_load(&a, db, c->merchant, c->id, &u);
 	if (rc == DB_NOTFOUND || (rc == DB_OK && strcmp(u.status, "pending") != 0)) {
 		rc = DB_OK;
 		goto out;
 	}
 	if (rc != DB_OK)
 		goto out;
-	r.host = u.host;
-	r.livemode = u.livemode;
-	struct report_params p;
-	memset(&p, 0, sizeof(p));
-	p.interval_start = u.interval_start;
-	p.interval_end = u.interval_end;
-	p.currency = u.currency;
-	p.reporting_category = u.reporting_category;
-	if (u.timezone && report_timezone_offset(u.timezone, &p.tz_offset_s) != 0)
-		p.tz_offset_s = 0; /* checked when the run was made */
-	if (columns_split(&r.arena, u.columns, &p) != 0) {
+	struct report_params rp;
+	memset(&rp, 0, sizeof(rp));
+	rp.interval_start = u.interval_start;
+	rp.interval_end = u.interval_end;
+	rp.currency = u.currency;
+	rp.reporting_category = u.reporting_category;
+	if (u.timezone && report_timezone_offset(u.timezone, &rp.tz_offset_s) != 0)
+		rp.tz_offset_s = 0; /* checked when the run was made */
+	if (columns_split(&a, u.columns, &rp) != 0) {
 		rc = DB_ERR;
 		goto out;
 	}
-	int crc = report_compute(db, merchant, report_type_find(u.report_type), &p, &csv);
-	if (crc < 0 && crc != REPORT_TOO_LARGE && crc != REPORT_OVERFLOW && crc != REPORT_BAD) {
-		rc = crc; /* the store's: tried again */
+	c->crc = report_compute(db, c->merchant, report_type_find(u.report_type), &rp, &c->csv);
+	if (c->crc < 0 && c->crc != REPORT_TOO_LARGE && c->crc != REPORT_OVERFLOW &&
+	    c->crc != REPORT_BAD) {
+		rc = c->crc; /* the store's: tried again at a later tick */
 		goto out;
 	}
+	c->pending = true;
+	c->livemode = u.livemode;
+out:
+	arena_release(&a);
+	return rc;
+}
+
+static int save_fn(struct db *db, void *p)
+{
+	struct compute_ctx *c = p;
+	c->done = false;
+	struct req r;
+	req_internal_init(&r, NULL, c->merchant, c->now, NULL);
+	r.livemode = c->livemode;
 	char file_id[ID_MAX] = "";
 	struct db_stmt *st;
-	if (crc == REPORT_OK) {
-		id_new_at(file_id, "file_", now);
+	int rc;
+	if (c->crc == REPORT_OK) {
+		id_new_at(file_id, "file_", c->now);
 		st = db_prepare(db, SQL_SUCCEED);
 		if (!st) {
 			rc = DB_ERR;
 			goto out;
 		}
-		db_bind_text(st, 1, merchant, -1);
-		db_bind_text(st, 2, id, -1);
+		db_bind_text(st, 1, c->merchant, -1);
+		db_bind_text(st, 2, c->id, -1);
 		db_bind_text(st, 3, file_id, -1);
-		db_bind_int64(st, 4, now);
+		db_bind_int64(st, 4, c->now);
 	} else {
 		st = db_prepare(db, SQL_FAIL);
 		if (!st) {
 			rc = DB_ERR;
 			goto out;
 		}
-		db_bind_text(st, 1, merchant, -1);
-		db_bind_text(st, 2, id, -1);
-		db_bind_text(st, 3, report_error_text(crc), -1);
+		db_bind_text(st, 1, c->merchant, -1);
+		db_bind_text(st, 2, c->id, -1);
+		db_bind_text(st, 3, report_error_text(c->crc), -1);
 	}
 	int64_t changed = 0;
 	rc = db_step_changes(st, &changed);
 	if (rc != DB_OK || changed != 1)
-		goto out; /* another node took it */
-	if (crc == REPORT_OK) {
-		rc = file_store_generated(db, merchant, file_id, now, "finance_report_run", file_id,
-					  csv.data, csv.len);
+		goto out; /* another node stored it first */
+	if (c->crc == REPORT_OK) {
+		rc = file_store_generated(db, c->merchant, file_id, c->now, "finance_report_run",
+					  file_id, c->csv.data, c->csv.len);
 		if (rc != DB_OK)
 			goto out;
 	}
-	rc = run_load(&r.arena, db, merchant, id, &u);
+	struct run u;
+	rc = run_load(&r.arena, db, c->merchant, c->id, &u);
 	if (rc != DB_OK)
 		goto out;
-	struct json *j = req_json(&r);
-	rc = run_render(&r, db, &u, j);
+	r.host = u.host; /* the result file's url names the address the run was asked through */
+	rc = run_render(&r, db, &u, req_json(&r));
 	if (rc != DB_OK)
 		goto out;
 	if (r.out.failed) {
@@ -565,48 +596,67 @@ static int run_compute(struct db *db, const char *merchant, const char *id, int6
 	}
 	const struct event_origin o = {NULL, NULL, u.livemode};
 	char evt[ID_MAX];
-	rc = event_append(db, merchant, &o,
-			  crc == REPORT_OK ? "reporting.report_run.succeeded"
-					   : "reporting.report_run.failed",
-			  id, r.out.data, r.out.len, NULL, now, evt);
+	rc = event_append(db, c->merchant, &o,
+			  c->crc == REPORT_OK ? "reporting.report_run.succeeded"
+					      : "reporting.report_run.failed",
+			  c->id, r.out.data, r.out.len, NULL, c->now, evt);
 	if (rc == DB_OK)
-		*ret_done = true;
+		c->done = true;
 out:
-	buf_release(&csv);
 	req_internal_release(&r);
 	return rc;
 }
 
-struct tick_ctx {
+struct due_ctx {
 	int64_t now;
-	int done;
-	struct shard_share share;
+	struct scheduler_due due[REPORT_RUN_BATCH];
+	int n;
+	const struct db *shard; /* the shard being read, and where its rows start in due[] */
+	int shard_start;
 };
 
-static int tick_fn(struct db *db, void *arg)
+/* store_each_shard_write's callback, reading only: the due runs, at most REPORT_RUN_BATCH in all
+ * (a re-run on the same shard replaces that shard's rows) */
+static int due_fn(struct db *db, void *arg)
 {
-	struct tick_ctx *c = arg;
-	struct scheduler_due due[REPORT_RUN_BATCH];
-	int n = 0, done = 0;
-	if (scheduler_due_read(db, SQL_DUE, c->now, due, &n, scheduler_batch(REPORT_RUN_BATCH)) !=
-	    DB_OK)
-		return DB_ERR;
-	for (int i = 0; i < n; i++) {
-		bool d = false;
-		int rc = run_compute(db, due[i].merchant, due[i].id, c->now, &d);
-		if (rc != DB_OK)
-			return rc;
-		done += d;
+	struct due_ctx *c = arg;
+	if (c->shard == db)
+		c->n = c->shard_start;
+	else {
+		c->shard = db;
+		c->shard_start = c->n;
 	}
-	c->done += (int)shard_share_add(&c->share, db, done);
+	int room = scheduler_batch(REPORT_RUN_BATCH) - c->n, n = 0;
+	if (room <= 0)
+		return 0;
+	if (scheduler_due_read(db, SQL_DUE, c->now, c->due + c->n, &n, room) != DB_OK)
+		return DB_ERR;
+	c->n += n;
 	return 0;
 }
 
 int reporting_runs_tick(struct store *s, int64_t now)
 {
-	struct tick_ctx c = {.now = now};
-	int rc = store_each_shard_write(s, tick_fn, &c);
-	return rc == 0 ? c.done : rc;
+	struct due_ctx d;
+	memset(&d, 0, sizeof(d));
+	d.now = now;
+	int rc = store_each_shard_write(s, due_fn, &d);
+	if (rc != 0)
+		return rc;
+	int done = 0;
+	for (int i = 0; i < d.n; i++) {
+		struct compute_ctx c = {
+		    .merchant = d.due[i].merchant, .id = d.due[i].id, .now = now};
+		buf_init(&c.csv, REPORT_BYTES_MAX);
+		rc = store_read(s, c.merchant, compute_fn, &c);
+		if (rc == 0 && c.pending)
+			rc = store_write(s, c.merchant, save_fn, &c);
+		buf_release(&c.csv);
+		if (rc != 0)
+			return rc;
+		done += c.done;
+	}
+	return done;
 }
 
 /* ---- routes ---- */
