@@ -319,6 +319,51 @@ static int refuse_param(struct req *r, const struct report_type *t, const char *
 			shown, t->id);
 }
 
+/* parameters[columns]: each one of the type's, none twice, at most REPORT_COLUMNS_MAX; *ret the
+ * comma-joined list (untouched when none is given). 0, or -1 with r->err. */
+static int columns_param(struct req *r, const struct report_type *t, const char **ret)
+{
+	const struct form_node *cols = param_node(r, "parameters.columns");
+	if (!cols || (cols->kind == FORM_SCALAR && cols->value_len == 0))
+		return 0;
+	const char *names[REPORT_COLUMNS_MAX];
+	int n = 0;
+	size_t len = 0;
+	const struct form_node *c = cols->kind == FORM_SCALAR ? cols : cols->first_child;
+	for (; c; c = cols->kind == FORM_SCALAR ? NULL : c->next) {
+		const char *name = c->value ? c->value : "";
+		if (!report_column_known(t, name))
+			return req_fail(r, ERR_PARAM_BAD, "parameters[columns]",
+					"Unknown column: '%s' is not a column of report type %s.",
+					name, t->id);
+		for (int i = 0; i < n; i++)
+			if (strcmp(names[i], name) == 0)
+				return req_fail(r, ERR_PARAM_BAD, "parameters[columns]",
+						"Column '%s' is asked for more than once.", name);
+		if (n == REPORT_COLUMNS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "parameters[columns]",
+					"At most %d columns may be asked for.", REPORT_COLUMNS_MAX);
+		names[n++] = name;
+		len += strlen(name) + 1;
+	}
+	if (n == 0)
+		return 0;
+	char *joined = arena_alloc(&r->arena, len);
+	if (!joined)
+		return req_fail(r, ERR_API, NULL, NULL);
+	size_t at = 0;
+	for (int i = 0; i < n; i++) {
+		size_t k = strlen(names[i]);
+		if (i)
+			joined[at++] = ',';
+		memcpy(joined + at, names[i], k);
+		at += k;
+	}
+	joined[at] = '\0';
+	*ret = joined;
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	const char *type = param_str(r, "report_type");
@@ -374,58 +419,8 @@ static int h_create(struct req *r)
 			    tz);
 		x.timezone = tz;
 	}
-	const struct form_node *cols = param_node(r, "parameters.columns");
-	if (cols && !(cols->kind == FORM_SCALAR && cols->value_len == 0)) {
-		struct buf b;
-		buf_init(&b, 4096);
-		int n = 0, bad = 0;
-		const char *unknown = NULL;
-		const struct form_node *c = cols->kind == FORM_SCALAR ? cols : cols->first_child;
-		for (; c && !bad; c = cols->kind == FORM_SCALAR ? NULL : c->next) {
-			const char *name = c->value;
-			if (!name || !report_column_known(x.t, name)) {
-				unknown = name ? name : "";
-				bad = 1;
-			} else if (++n > REPORT_COLUMNS_MAX) {
-				bad = 2;
-			} else {
-				/* a column asked twice is refused, as a column Stripe does not know
-				 */
-				bool dup = false;
-				const char *s = b.len ? buf_cstr(&b) : "";
-				size_t k = strlen(name);
-				for (const char *q = s; *q;) {
-					size_t m = strcspn(q, ",");
-					if (m == k && strncmp(q, name, k) == 0)
-						dup = true;
-					q += m + (q[m] == ',');
-				}
-				if (dup) {
-					unknown = name;
-					bad = 3;
-				}
-				if (b.len)
-					buf_putc(&b, ',');
-				buf_puts(&b, name);
-			}
-		}
-		const char *joined =
-		    !bad && !b.failed && b.len ? arena_strdup(&r->arena, buf_cstr(&b)) : NULL;
-		buf_release(&b);
-		if (bad == 1)
-			return req_fail(r, ERR_PARAM_BAD, "parameters[columns]",
-					"Unknown column: '%s' is not a column of report type %s.",
-					unknown, x.t->id);
-		if (bad == 2)
-			return req_fail(r, ERR_PARAM_BAD, "parameters[columns]",
-					"At most %d columns may be asked for.", REPORT_COLUMNS_MAX);
-		if (bad == 3)
-			return req_fail(r, ERR_PARAM_BAD, "parameters[columns]",
-					"Column '%s' is asked for more than once.", unknown);
-		if (!joined)
-			return req_fail(r, ERR_API, NULL, NULL);
-		x.columns = joined;
-	}
+	if (columns_param(r, x.t, &x.columns) != 0)
+		return -1;
 	return req_write(r, create_fn, &x);
 }
 

@@ -328,6 +328,8 @@ test('refusals: Stripe\'s 400s, and nothing is written', async () => {
   await bad('balance.summary.1', { interval_start: t.end - 1, interval_end: t.start }, 'parameters[interval_end]');
   await bad('balance.summary.1', { interval_start: t.start, interval_end: t.end, columns: ['category', 'nope'] },
     'parameters[columns]');
+  await bad('balance.summary.1', { interval_start: t.start, interval_end: t.end, columns: ['currency', 'currency'] },
+    'parameters[columns]');
   await bad('balance.summary.1', { interval_start: t.start, interval_end: t.end, timezone: 'Etc/UTC' },
     'parameters[timezone]');
   await bad('balance_change_from_activity.itemized.1', { interval_start: t.start, interval_end: t.end,
