@@ -54,7 +54,7 @@ enum {
 	T_SVG = 0x10,
 	T_CSV = 0x20,
 };
-enum expiry { EXP_NEVER, EXP_9_MONTHS, EXP_7_DAYS };
+enum expiry { EXP_NEVER, EXP_9_MONTHS, EXP_7_DAYS, EXP_1_YEAR };
 
 /* Stripe's file upload guide: the types, the largest size, when it expires, whether it can be
  * downloaded (has a url), whether a file link may point at it. */
@@ -71,6 +71,9 @@ static const struct purpose_rule {
     {"business_logo", T_JPG | T_PNG | T_GIF, 512 << 10, EXP_NEVER, true, true},
     {"customer_signature", T_JPG | T_PNG | T_SVG, 4 << 20, EXP_7_DAYS, true, true},
     {"dispute_evidence", T_PDF | T_JPG | T_PNG, 5 << 20, EXP_9_MONTHS, true, true},
+    /* a report run's CSV (src/api/reporting.c): Tender makes it, the merchant downloads it
+     * with its key and cannot upload one (not in `purposes`); no public link to its books */
+    {"finance_report_run", T_CSV, 16 << 20, EXP_1_YEAR, true, false},
     {"identity_document", T_PDF | T_JPG | T_PNG, 16 << 20, EXP_NEVER, false, false},
     {"pci_document", T_PDF | T_JPG | T_PNG, 16 << 20, EXP_NEVER, true, true},
     {"tax_document_user_upload", T_PDF | T_JPG | T_PNG | T_CSV, 16 << 20, EXP_NEVER, true, true},
@@ -213,6 +216,8 @@ int64_t file_expires_at(const char *purpose, int64_t created)
 		return 0;
 	if (pr->expiry == EXP_7_DAYS)
 		return created + 7 * 86400;
+	if (pr->expiry == EXP_1_YEAR) /* Stripe's report files: 365 days */
+		return created + 365 * 86400;
 	/* nine calendar months later, the day clamped to the month's last */
 	time_t t = (time_t)created;
 	struct tm tm;
@@ -317,6 +322,29 @@ int file_check_purpose(struct db *db, const char *merchant_id, const char *id, c
 	if (rc != DB_ROW && rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
 	return ok ? DB_OK : DB_NOTFOUND;
+}
+
+int file_store_generated(struct db *db, const char *merchant_id, const char *id, int64_t now,
+			 const char *purpose, const char *filename, const void *data, size_t len)
+{
+	const char *mime = NULL;
+	const char *type = file_sniff(data, len, &mime);
+	if (file_rule_check(purpose, type, (int64_t)len) != FILE_OK || !mime)
+		return DB_ERR;
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_int64(st, 3, now);
+	db_bind_text(st, 4, purpose, -1);
+	db_bind_text(st, 5, type, -1);
+	db_bind_text(st, 6, mime, -1);
+	db_bind_text(st, 7, filename, -1);
+	db_bind_int64(st, 8, (int64_t)len);
+	db_bind_int64_or_null(st, 9, file_expires_at(purpose, now));
+	db_bind_blob(st, 10, data, len);
+	return db_step_done(st);
 }
 
 /* ---- file links ---- */

@@ -34,6 +34,11 @@ int64_t file_expires_at(const char *purpose, int64_t created);
  * merchant's file, another purpose, no such file), < 0 on a store error. */
 int file_check_purpose(struct db *db, const char *merchant_id, const char *id, const char *purpose);
 
+/* Inside a write: stores bytes Tender made itself (a report run's CSV) as file `id` of
+ * merchant_id, checked against purpose's rules like an upload. DB_OK or < 0. */
+int file_store_generated(struct db *db, const char *merchant_id, const char *id, int64_t now,
+			 const char *purpose, const char *filename, const void *data, size_t len);
+
 /* Renders file `id` of r's merchant (its `links` the newest file links). DB_OK, DB_NOTFOUND or
  * < 0. */
 int file_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);

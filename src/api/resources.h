@@ -66,6 +66,7 @@ bool invoice_page_account_ok(const char *s);
 int invoice_page_date(int64_t t, char *out, size_t n);
 extern const struct route credit_notes_routes[];
 extern const struct route files_routes[];
+extern const struct route reporting_routes[];
 
 /* One object by id, for a balance transaction's expanded `source`: DB_OK, DB_NOTFOUND or < 0.
  * expand_prefix is the path of the field that holds it, for the object's own nested expansions:
@@ -102,6 +103,9 @@ extern const char CHECKOUT_EXPIRE_DUE_SQL[];
 /* Scheduler step: cancels draft and open quotes past expires_at (quotes.c). */
 int quotes_expire_tick(struct store *s, int64_t now);
 extern const char QUOTES_EXPIRE_DUE_SQL[];
+/* Scheduler step: computes pending report runs into their files (reporting.c). */
+int reporting_runs_tick(struct store *s, int64_t now);
+extern const char REPORTING_DUE_SQL[];
 /* Scheduler step: pays pending payouts whose arrival_date has come (payouts.c). */
 int payouts_settle_tick(struct store *s, int64_t now);
 extern const char PAYOUTS_DUE_SQL[];

@@ -48,6 +48,7 @@ const struct route *const api_route_tables[] = {
     credit_notes_routes,
     quotes_routes,
     files_routes,
+    reporting_routes,
     radar_routes,
     NULL,
 };

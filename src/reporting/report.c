@@ -1,0 +1,701 @@
+/*
+ * Reconciliation reports from the balance transactions (Stripe's Reporting API).
+ *
+ * Every report reads only balance_transactions (and, for payouts, the payouts they belong to),
+ * which the ledger appends and never edits, selected by `created` in [interval_start,
+ * interval_end): Stripe's balance reports select by creation too. So a report over a past
+ * interval is fixed, and the reports agree with each other and with GET /v1/balance_transactions:
+ *
+ *   ending_balance = starting_balance + activity + payouts     (per currency, exactly)
+ *
+ * where starting_balance is the net of everything created before interval_start, activity the
+ * net of the interval's transactions other than payouts (balance_change_from_activity.*: its
+ * summary's rows are the itemized rows grouped), payouts the net of the interval's `payout` and
+ * `payout_reversal` transactions (payouts.itemized.1's rows; negative: money that left), and
+ * ending_balance the net of everything created before interval_end. The balance is the whole
+ * balance, pending and available alike, as a transaction counts from its creation.
+ *
+ * payout_reconciliation.* instead select by the automatic payout that settled each transaction
+ * (see RECON_FROM): each payout's rows sum to the amount that reached the bank.
+ *
+ * Amounts leave the store as int64 minor units and are written as decimal major units by the
+ * currency's ISO 4217 exponent (src/money/currencies.def: jpy 0, usd 2, kwd 3) with integer
+ * division only; sums are SQL SUMs (exact integers on both stores), checked against int64 here.
+ * Times are "YYYY-MM-DD HH:MM:SS": the _utc columns in UTC, the others in the run's timezone,
+ * which Tender takes only when it can render it exactly without a time zone database (UTC and
+ * the fixed-offset Etc/GMT±N zones): the API refuses the others.
+ *
+ * Bounds: a report has at most REPORT_ROWS_MAX rows (the statements ask for one more, to know)
+ * and the output buffer's max bytes; past either the run fails rather than being cut short.
+ */
+#include "reporting/report.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/str.h"
+#include "money/currency.h"
+
+static const char *const summary_columns[] = {"category", "description", "net_amount", "currency",
+					      NULL};
+static const char *const activity_summary_columns[] = {
+    "reporting_category", "currency", "count", "gross", "fee", "net", NULL};
+static const char *const activity_itemized_columns[] = {
+    "balance_transaction_id",
+    "created_utc",
+    "created",
+    "available_on_utc",
+    "available_on",
+    "currency",
+    "gross",
+    "fee",
+    "net",
+    "reporting_category",
+    "source_id",
+    "description",
+    "automatic_payout_id",
+    NULL,
+};
+static const char *const activity_itemized_defaults[] = {"balance_transaction_id",
+							 "created_utc",
+							 "available_on_utc",
+							 "currency",
+							 "gross",
+							 "fee",
+							 "net",
+							 "reporting_category",
+							 "description",
+							 NULL};
+static const char *const payouts_itemized_columns[] = {
+    "payout_id",
+    "effective_at_utc",
+    "effective_at",
+    "currency",
+    "gross",
+    "fee",
+    "net",
+    "reporting_category",
+    "description",
+    "payout_expected_arrival_date",
+    "payout_status",
+    "payout_type",
+    "payout_description",
+    "payout_destination_id",
+    "balance_transaction_id",
+    NULL,
+};
+static const char *const payouts_itemized_defaults[] = {"payout_id",
+							"effective_at_utc",
+							"currency",
+							"gross",
+							"fee",
+							"net",
+							"reporting_category",
+							"payout_expected_arrival_date",
+							"payout_status",
+							"payout_description",
+							NULL};
+
+static const char *const recon_itemized_columns[] = {
+    "automatic_payout_id",
+    "automatic_payout_effective_at_utc",
+    "automatic_payout_effective_at",
+    "balance_transaction_id",
+    "created_utc",
+    "created",
+    "available_on_utc",
+    "available_on",
+    "currency",
+    "gross",
+    "fee",
+    "net",
+    "reporting_category",
+    "source_id",
+    "description",
+    NULL,
+};
+static const char *const recon_itemized_defaults[] = {"automatic_payout_id",
+						      "automatic_payout_effective_at_utc",
+						      "balance_transaction_id",
+						      "created_utc",
+						      "available_on_utc",
+						      "currency",
+						      "gross",
+						      "fee",
+						      "net",
+						      "reporting_category",
+						      "description",
+						      NULL};
+
+static const struct report_type types[] = {
+    {"balance.summary.1", "Balance summary", 1, RK_BALANCE_SUMMARY, RP_CURRENCY | RP_COLUMNS,
+     summary_columns, summary_columns},
+    {"balance_change_from_activity.itemized.1", "Balance change from activity (itemized)", 1,
+     RK_ACTIVITY_ITEMIZED, RP_CURRENCY | RP_COLUMNS | RP_TIMEZONE | RP_REPORTING_CATEGORY,
+     activity_itemized_columns, activity_itemized_defaults},
+    {"balance_change_from_activity.summary.1", "Balance change from activity (summary)", 1,
+     RK_ACTIVITY_SUMMARY, RP_CURRENCY | RP_COLUMNS | RP_REPORTING_CATEGORY,
+     activity_summary_columns, activity_summary_columns},
+    {"payouts.itemized.1", "Payouts (itemized)", 1, RK_PAYOUTS_ITEMIZED,
+     RP_CURRENCY | RP_COLUMNS | RP_TIMEZONE, payouts_itemized_columns, payouts_itemized_defaults},
+    {"payout_reconciliation.itemized.5", "Payout reconciliation (itemized)", 5, RK_RECON_ITEMIZED,
+     RP_CURRENCY | RP_COLUMNS | RP_TIMEZONE | RP_REPORTING_CATEGORY, recon_itemized_columns,
+     recon_itemized_defaults},
+    {"payout_reconciliation.summary.1", "Payout reconciliation (summary)", 1, RK_RECON_SUMMARY,
+     RP_CURRENCY | RP_COLUMNS | RP_REPORTING_CATEGORY, activity_summary_columns,
+     activity_summary_columns},
+};
+#define NTYPES (sizeof(types) / sizeof(types[0]))
+
+const struct report_type *report_type_find(const char *id)
+{
+	for (size_t i = 0; id && i < NTYPES; i++)
+		if (strcmp(types[i].id, id) == 0)
+			return &types[i];
+	return NULL;
+}
+
+const struct report_type *report_type_at(size_t i)
+{
+	return i < NTYPES ? &types[i] : NULL;
+}
+
+static int column_index(const char *const *cols, const char *c)
+{
+	for (int i = 0; c && cols[i]; i++)
+		if (strcmp(cols[i], c) == 0)
+			return i;
+	return -1;
+}
+
+bool report_column_known(const struct report_type *t, const char *column)
+{
+	return t && column_index(t->columns, column) >= 0;
+}
+
+int report_timezone_offset(const char *tz, int32_t *ret_offset_s)
+{
+	static const char *const utc[] = {
+	    "Etc/UTC",	 "Etc/UCT",   "Etc/Universal", "Etc/Zulu", "Etc/GMT", "Etc/GMT0",
+	    "Etc/GMT+0", "Etc/GMT-0", "Etc/Greenwich", "UTC",	   "UCT",     "Universal",
+	    "Zulu",	 "GMT",	      "GMT0",	       "GMT+0",	   "GMT-0",   "Greenwich",
+	    NULL};
+	if (column_index(utc, tz) >= 0) {
+		*ret_offset_s = 0;
+		return 0;
+	}
+	/* Etc/GMT+N (N 1..12) and Etc/GMT-N (N 1..14): no leading zero, nothing after */
+	if (!tz || strncmp(tz, "Etc/GMT", 7) != 0 || (tz[7] != '+' && tz[7] != '-'))
+		return -1;
+	const char *d = tz + 8;
+	if (d[0] < '1' || d[0] > '9' || (d[1] && (d[1] < '0' || d[1] > '9' || d[2])))
+		return -1;
+	int n = d[0] - '0';
+	if (d[1])
+		n = n * 10 + (d[1] - '0');
+	if (n > (tz[7] == '+' ? 12 : 14))
+		return -1;
+	*ret_offset_s = (int32_t)(tz[7] == '+' ? -n * 3600 : n * 3600);
+	return 0;
+}
+
+bool report_timezone_supported(const char *tz)
+{
+	int32_t off;
+	return report_timezone_offset(tz, &off) == 0;
+}
+
+int report_amount_format(int64_t amount_minor, const char *currency, char *out, size_t n)
+{
+	const struct currency *c = currency_find(currency);
+	if (!c || c->exponent < 0 || c->exponent > 3 || n == 0)
+		return -1;
+	/* the magnitude as unsigned: INT64_MIN has no positive int64 */
+	uint64_t u =
+	    amount_minor < 0 ? (uint64_t)0 - (uint64_t)amount_minor : (uint64_t)amount_minor;
+	uint64_t p = 1;
+	for (int i = 0; i < c->exponent; i++)
+		p *= 10;
+	int w;
+	if (c->exponent == 0)
+		w = snprintf(out, n, "%s%llu", amount_minor < 0 ? "-" : "", (unsigned long long)u);
+	else
+		w = snprintf(out, n, "%s%llu.%0*llu", amount_minor < 0 ? "-" : "",
+			     (unsigned long long)(u / p), c->exponent, (unsigned long long)(u % p));
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static int time_format(int64_t t, bool date_only, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || n == 0)
+		return -1;
+	size_t w = date_only ? strftime(out, n, "%Y-%m-%d", &tm)
+			     : strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	return w == 0 ? -1 : 0;
+}
+
+int report_time_format(int64_t t, char *out, size_t n)
+{
+	return time_format(t, false, out, n);
+}
+
+/* a control byte other than tab, CR and LF becomes a space: the file is text (files.c sniffs
+ * it as CSV) */
+static void put_text(struct buf *b, const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		buf_putc(b, c < 0x20 && c != '\t' && c != '\r' && c != '\n' ? ' ' : *p);
+	}
+}
+
+void report_csv_field(struct buf *b, const char *s)
+{
+	if (!s)
+		return;
+	if (!s[strcspn(s, ",\"\r\n")]) {
+		put_text(b, s);
+		return;
+	}
+	buf_putc(b, '"');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			buf_putc(b, '"');
+		char one[2] = {*p, 0};
+		put_text(b, one);
+	}
+	buf_putc(b, '"');
+}
+
+static const char SQL_FIRST[] =
+    "SELECT MIN(created) FROM balance_transactions WHERE merchant_id = $1";
+
+int report_data_available(struct db *db, const char *merchant_id, int64_t now, int64_t *ret_start,
+			  int64_t *ret_end)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FIRST);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	int rc = db_step(st);
+	int64_t first = now;
+	if (rc == DB_ROW && !db_col_is_null(st, 0))
+		first = db_col_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	if (first > now)
+		first = now;
+	/* the UTC day the data starts (Stripe's reports start on a day) */
+	int64_t day = first - (first % 86400 + 86400) % 86400;
+	*ret_start = day;
+	*ret_end = now;
+	return DB_OK;
+}
+
+/* ---- the reports ---- */
+
+#define PAYOUT_CATEGORIES "('payout', 'payout_reversal')"
+
+static const char SQL_SUMMARY[] =
+    "SELECT currency,"
+    " SUM(CASE WHEN created < $2 THEN net ELSE 0 END),"
+    " SUM(CASE WHEN created >= $2 AND reporting_category NOT IN " PAYOUT_CATEGORIES
+    " THEN amount ELSE 0 END),"
+    " SUM(CASE WHEN created >= $2 AND reporting_category NOT IN " PAYOUT_CATEGORIES
+    " THEN fee ELSE 0 END),"
+    " SUM(CASE WHEN created >= $2 AND reporting_category NOT IN " PAYOUT_CATEGORIES
+    " THEN net ELSE 0 END),"
+    " SUM(CASE WHEN created >= $2 AND reporting_category IN " PAYOUT_CATEGORIES
+    " THEN net ELSE 0 END)"
+    " FROM balance_transactions WHERE merchant_id = $1 AND created < $3"
+    " AND ($4 IS NULL OR currency = $4) GROUP BY currency ORDER BY currency LIMIT $5";
+
+static const char SQL_ACTIVITY_SUMMARY[] =
+    "SELECT reporting_category, currency, COUNT(*), SUM(amount), SUM(fee), SUM(net)"
+    " FROM balance_transactions WHERE merchant_id = $1 AND created >= $2 AND created < $3"
+    " AND reporting_category NOT IN " PAYOUT_CATEGORIES
+    " AND ($4 IS NULL OR currency = $4) AND ($5 IS NULL OR reporting_category = $5)"
+    " GROUP BY currency, reporting_category ORDER BY currency, reporting_category LIMIT $6";
+
+static const char SQL_ACTIVITY_ITEMIZED[] =
+    "SELECT id, created, available_on, currency, amount, fee, net, reporting_category, source,"
+    " description, payout FROM balance_transactions"
+    " WHERE merchant_id = $1 AND created >= $2 AND created < $3"
+    " AND reporting_category NOT IN " PAYOUT_CATEGORIES
+    " AND ($4 IS NULL OR currency = $4) AND ($5 IS NULL OR reporting_category = $5)"
+    " ORDER BY created, id LIMIT $6";
+
+static const char SQL_PAYOUTS_ITEMIZED[] =
+    "SELECT b.source, b.created, b.currency, b.amount, b.fee, b.net, b.reporting_category,"
+    " b.description, p.arrival_date, p.status, p.type, p.description, p.destination, b.id"
+    " FROM balance_transactions AS b LEFT JOIN payouts AS p"
+    " ON p.merchant_id = b.merchant_id AND p.id = b.source"
+    " WHERE b.merchant_id = $1 AND b.created >= $2 AND b.created < $3"
+    " AND b.reporting_category IN " PAYOUT_CATEGORIES
+    " AND ($4 IS NULL OR b.currency = $4) ORDER BY b.created, b.id LIMIT $5";
+
+/* Payout reconciliation: the transactions each automatic payout settled (balance_transactions.
+ * payout, set by the payout's own write), the payout's own transaction aside, for the automatic
+ * payouts whose arrival_date (Stripe's effective_at) is in the interval: what arrived in the bank
+ * then, however long before the transactions were made. */
+#define RECON_FROM                                                                                 \
+	" FROM balance_transactions AS b JOIN payouts AS p"                                        \
+	" ON p.merchant_id = b.merchant_id AND p.id = b.payout"                                    \
+	" WHERE b.merchant_id = $1 AND p.automatic = 1 AND p.arrival_date >= $2"                   \
+	" AND p.arrival_date < $3 AND b.id <> p.balance_transaction"                               \
+	" AND ($4 IS NULL OR b.currency = $4) AND ($5 IS NULL OR b.reporting_category = $5)"
+static const char SQL_RECON_ITEMIZED[] =
+    "SELECT p.id, p.arrival_date, b.id, b.created, b.available_on, b.currency, b.amount, b.fee,"
+    " b.net, b.reporting_category, b.source, b.description" RECON_FROM
+    " ORDER BY p.arrival_date, p.id, b.created, b.id LIMIT $6";
+static const char SQL_RECON_SUMMARY[] =
+    "SELECT b.reporting_category, b.currency, COUNT(*), SUM(b.amount), SUM(b.fee), "
+    "SUM(b.net)" RECON_FROM " GROUP BY b.currency, b.reporting_category"
+    " ORDER BY b.currency, b.reporting_category LIMIT $6";
+
+/* One row's values by the type's column index (NULL: empty field). */
+struct row {
+	const char *v[REPORT_COLUMNS_MAX];
+	char amt[3][32];
+	char time[6][24];
+	char count[24];
+};
+
+struct out {
+	const struct report_type *t;
+	const char *const *cols;
+	int ncols;
+	int idx[REPORT_COLUMNS_MAX]; /* the selected columns' indexes in t->columns */
+	struct buf *b;
+	int rows;
+};
+
+static int out_init(struct out *o, const struct report_type *t, const struct report_params *p,
+		    struct buf *b)
+{
+	memset(o, 0, sizeof(*o));
+	o->t = t;
+	o->b = b;
+	if (p->ncolumns > 0) {
+		o->cols = p->columns;
+		o->ncols = p->ncolumns;
+	} else {
+		o->cols = t->defaults;
+		while (t->defaults[o->ncols])
+			o->ncols++;
+	}
+	if (o->ncols > REPORT_COLUMNS_MAX)
+		return REPORT_BAD;
+	for (int i = 0; i < o->ncols; i++) {
+		o->idx[i] = column_index(t->columns, o->cols[i]);
+		if (o->idx[i] < 0 || o->idx[i] >= REPORT_COLUMNS_MAX)
+			return REPORT_BAD;
+	}
+	for (int i = 0; i < o->ncols; i++) {
+		if (i)
+			buf_putc(b, ',');
+		report_csv_field(b, o->cols[i]);
+	}
+	buf_puts(b, "\r\n");
+	return REPORT_OK;
+}
+
+static int out_row(struct out *o, const struct row *r)
+{
+	if (++o->rows > REPORT_ROWS_MAX)
+		return REPORT_TOO_LARGE;
+	for (int i = 0; i < o->ncols; i++) {
+		if (i)
+			buf_putc(o->b, ',');
+		report_csv_field(o->b, r->v[o->idx[i]]);
+	}
+	buf_puts(o->b, "\r\n");
+	return o->b->failed ? REPORT_TOO_LARGE : REPORT_OK;
+}
+
+static const char *amount(struct row *r, int slot, int64_t v, const char *currency)
+{
+	if (report_amount_format(v, currency, r->amt[slot], sizeof(r->amt[slot])) != 0)
+		return NULL;
+	return r->amt[slot];
+}
+
+static const char *utc(struct row *r, int slot, int64_t t)
+{
+	return report_time_format(t, r->time[slot], sizeof(r->time[slot])) == 0 ? r->time[slot]
+										: NULL;
+}
+
+/* a time in the run's timezone (the columns without _utc) */
+static const char *local(struct row *r, int slot, int64_t t, const struct report_params *p)
+{
+	return utc(r, slot, t + p->tz_offset_s);
+}
+
+/* finishes a statement's loop: DB_DONE is success */
+static int step_end(struct db_stmt *st, int rc)
+{
+	db_reset(st);
+	if (rc == DB_DONE || rc == REPORT_OK)
+		return REPORT_OK;
+	return rc;
+}
+
+static int add3(int64_t a, int64_t b, int64_t c, int64_t *ret)
+{
+	int64_t s;
+	if (__builtin_add_overflow(a, b, &s) || __builtin_add_overflow(s, c, &s))
+		return REPORT_OVERFLOW;
+	*ret = s;
+	return REPORT_OK;
+}
+
+static int balance_summary(struct db *db, const char *merchant_id, const struct report_params *p,
+			   struct out *o)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SUMMARY);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_int64(st, 2, p->interval_start);
+	db_bind_int64(st, 3, p->interval_end);
+	db_bind_text(st, 4, p->currency, -1);
+	db_bind_int64(st, 5, REPORT_ROWS_MAX + 1);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		char cur[8];
+		str_copy(cur, sizeof(cur), db_col_text(st, 0, NULL));
+		int64_t start = db_col_int64(st, 1), gross = db_col_int64(st, 2);
+		int64_t fee = db_col_int64(st, 3), act = db_col_int64(st, 4);
+		int64_t payouts = db_col_int64(st, 5), end, neg_fee;
+		if (__builtin_sub_overflow((int64_t)0, fee, &neg_fee) ||
+		    add3(start, act, payouts, &end) != REPORT_OK) {
+			rc = REPORT_OVERFLOW;
+			break;
+		}
+		static const char *const cat[] = {"starting_balance", "activity_gross",
+						  "activity_fee",     "activity",
+						  "payouts",	      "ending_balance"};
+		static const char *const desc[] = {
+		    "Starting balance", "Activity before fees",
+		    "Less fees",	"Net balance change from activity",
+		    "Total payouts",	"Ending balance"};
+		const int64_t val[] = {start, gross, neg_fee, act, payouts, end};
+		for (int i = 0; i < 6 && rc == DB_ROW; i++) {
+			struct row r;
+			memset(&r, 0, sizeof(r));
+			r.v[0] = cat[i];
+			r.v[1] = desc[i];
+			r.v[2] = amount(&r, 0, val[i], cur);
+			r.v[3] = cur;
+			if (!r.v[2])
+				rc = REPORT_BAD;
+			else if (out_row(o, &r) != REPORT_OK)
+				rc = REPORT_TOO_LARGE;
+		}
+		if (rc != DB_ROW)
+			break;
+	}
+	return step_end(st, rc);
+}
+
+/* balance_change_from_activity.summary.1 and payout_reconciliation.summary.1: one statement's
+ * (category, currency, count, gross, fee, net) rows */
+static int category_summary(struct db *db, const char *sql, const char *merchant_id,
+			    const struct report_params *p, struct out *o)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_int64(st, 2, p->interval_start);
+	db_bind_int64(st, 3, p->interval_end);
+	db_bind_text(st, 4, p->currency, -1);
+	db_bind_text(st, 5, p->reporting_category, -1);
+	db_bind_int64(st, 6, REPORT_ROWS_MAX + 1);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct row r;
+		memset(&r, 0, sizeof(r));
+		const char *cur = db_col_text(st, 1, NULL);
+		r.v[0] = db_col_text(st, 0, NULL);
+		r.v[1] = cur;
+		snprintf(r.count, sizeof(r.count), "%lld", (long long)db_col_int64(st, 2));
+		r.v[2] = r.count;
+		r.v[3] = amount(&r, 0, db_col_int64(st, 3), cur);
+		r.v[4] = amount(&r, 1, db_col_int64(st, 4), cur);
+		r.v[5] = amount(&r, 2, db_col_int64(st, 5), cur);
+		if (!r.v[3] || !r.v[4] || !r.v[5]) {
+			rc = REPORT_BAD;
+			break;
+		}
+		if ((rc = out_row(o, &r)) != REPORT_OK)
+			break;
+	}
+	return step_end(st, rc);
+}
+
+static int activity_itemized(struct db *db, const char *merchant_id, const struct report_params *p,
+			     struct out *o)
+{
+	struct db_stmt *st = db_prepare(db, SQL_ACTIVITY_ITEMIZED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_int64(st, 2, p->interval_start);
+	db_bind_int64(st, 3, p->interval_end);
+	db_bind_text(st, 4, p->currency, -1);
+	db_bind_text(st, 5, p->reporting_category, -1);
+	db_bind_int64(st, 6, REPORT_ROWS_MAX + 1);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct row r;
+		memset(&r, 0, sizeof(r));
+		const char *cur = db_col_text(st, 3, NULL);
+		r.v[0] = db_col_text(st, 0, NULL);
+		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
+		r.v[3] = utc(&r, 1, db_col_int64(st, 2));
+		r.v[4] = local(&r, 4, db_col_int64(st, 2), p);
+		r.v[5] = cur;
+		r.v[6] = amount(&r, 0, db_col_int64(st, 4), cur);
+		r.v[7] = amount(&r, 1, db_col_int64(st, 5), cur);
+		r.v[8] = amount(&r, 2, db_col_int64(st, 6), cur);
+		r.v[9] = db_col_text(st, 7, NULL);
+		r.v[10] = db_col_text(st, 8, NULL);
+		r.v[11] = db_col_text(st, 9, NULL);
+		r.v[12] = db_col_text(st, 10, NULL);
+		if (!r.v[1] || !r.v[3] || !r.v[6] || !r.v[7] || !r.v[8]) {
+			rc = REPORT_BAD;
+			break;
+		}
+		if ((rc = out_row(o, &r)) != REPORT_OK)
+			break;
+	}
+	return step_end(st, rc);
+}
+
+static int payouts_itemized(struct db *db, const char *merchant_id, const struct report_params *p,
+			    struct out *o)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PAYOUTS_ITEMIZED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_int64(st, 2, p->interval_start);
+	db_bind_int64(st, 3, p->interval_end);
+	db_bind_text(st, 4, p->currency, -1);
+	db_bind_int64(st, 5, REPORT_ROWS_MAX + 1);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct row r;
+		memset(&r, 0, sizeof(r));
+		const char *cur = db_col_text(st, 2, NULL);
+		r.v[0] = db_col_text(st, 0, NULL);
+		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
+		r.v[3] = cur;
+		r.v[4] = amount(&r, 0, db_col_int64(st, 3), cur);
+		r.v[5] = amount(&r, 1, db_col_int64(st, 4), cur);
+		r.v[6] = amount(&r, 2, db_col_int64(st, 5), cur);
+		r.v[7] = db_col_text(st, 6, NULL);
+		r.v[8] = db_col_text(st, 7, NULL);
+		if (!db_col_is_null(st, 8) &&
+		    time_format(db_col_int64(st, 8), true, r.time[1], sizeof(r.time[1])) == 0)
+			r.v[9] = r.time[1];
+		r.v[10] = db_col_text(st, 9, NULL);
+		r.v[11] = db_col_text(st, 10, NULL);
+		r.v[12] = db_col_text(st, 11, NULL);
+		r.v[13] = db_col_text(st, 12, NULL);
+		r.v[14] = db_col_text(st, 13, NULL);
+		if (!r.v[1] || !r.v[4] || !r.v[5] || !r.v[6]) {
+			rc = REPORT_BAD;
+			break;
+		}
+		if ((rc = out_row(o, &r)) != REPORT_OK)
+			break;
+	}
+	return step_end(st, rc);
+}
+
+static int recon_itemized(struct db *db, const char *merchant_id, const struct report_params *p,
+			  struct out *o)
+{
+	struct db_stmt *st = db_prepare(db, SQL_RECON_ITEMIZED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_int64(st, 2, p->interval_start);
+	db_bind_int64(st, 3, p->interval_end);
+	db_bind_text(st, 4, p->currency, -1);
+	db_bind_text(st, 5, p->reporting_category, -1);
+	db_bind_int64(st, 6, REPORT_ROWS_MAX + 1);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct row r;
+		memset(&r, 0, sizeof(r));
+		const char *cur = db_col_text(st, 5, NULL);
+		r.v[0] = db_col_text(st, 0, NULL);
+		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
+		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
+		r.v[3] = db_col_text(st, 2, NULL);
+		r.v[4] = utc(&r, 1, db_col_int64(st, 3));
+		r.v[5] = local(&r, 4, db_col_int64(st, 3), p);
+		r.v[6] = utc(&r, 2, db_col_int64(st, 4));
+		r.v[7] = local(&r, 5, db_col_int64(st, 4), p);
+		r.v[8] = cur;
+		r.v[9] = amount(&r, 0, db_col_int64(st, 6), cur);
+		r.v[10] = amount(&r, 1, db_col_int64(st, 7), cur);
+		r.v[11] = amount(&r, 2, db_col_int64(st, 8), cur);
+		r.v[12] = db_col_text(st, 9, NULL);
+		r.v[13] = db_col_text(st, 10, NULL);
+		r.v[14] = db_col_text(st, 11, NULL);
+		if (!r.v[1] || !r.v[4] || !r.v[6] || !r.v[9] || !r.v[10] || !r.v[11]) {
+			rc = REPORT_BAD;
+			break;
+		}
+		if ((rc = out_row(o, &r)) != REPORT_OK)
+			break;
+	}
+	return step_end(st, rc);
+}
+
+int report_compute(struct db *db, const char *merchant_id, const struct report_type *t,
+		   const struct report_params *p, struct buf *out)
+{
+	struct out o;
+	if (!t || p->interval_start > p->interval_end)
+		return REPORT_BAD;
+	int rc = out_init(&o, t, p, out);
+	if (rc != REPORT_OK)
+		return rc;
+	switch (t->kind) {
+	case RK_BALANCE_SUMMARY:
+		rc = balance_summary(db, merchant_id, p, &o);
+		break;
+	case RK_ACTIVITY_SUMMARY:
+		rc = category_summary(db, SQL_ACTIVITY_SUMMARY, merchant_id, p, &o);
+		break;
+	case RK_RECON_SUMMARY:
+		rc = category_summary(db, SQL_RECON_SUMMARY, merchant_id, p, &o);
+		break;
+	case RK_RECON_ITEMIZED:
+		rc = recon_itemized(db, merchant_id, p, &o);
+		break;
+	case RK_ACTIVITY_ITEMIZED:
+		rc = activity_itemized(db, merchant_id, p, &o);
+		break;
+	case RK_PAYOUTS_ITEMIZED:
+		rc = payouts_itemized(db, merchant_id, p, &o);
+		break;
+	default:
+		rc = REPORT_BAD;
+	}
+	if (rc == REPORT_OK && out->failed)
+		rc = REPORT_TOO_LARGE;
+	return rc;
+}
