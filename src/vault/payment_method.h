@@ -19,6 +19,8 @@ struct pm_card {
 	char card_id[ID_MAX];
 	char brand[16], last4[5], funding[16], country[3], fingerprint[24];
 	char billing_country[3]; /* billing_details.address.country, "" when not given */
+	char billing_email[256]; /* billing_details.email, "" when not given */
+	char bin[7]; /* the first six digits (Radar's card_bin; shown nowhere), "" when unknown */
 	int exp_month, exp_year;
 	bool cvc_provided;
 	/* set up for later payments with the cardholder authenticated (a SetupIntent, or a
