@@ -81,6 +81,21 @@ static int fail_load(struct req *r, int rc, const char *id)
 	return req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* The evidence fields Stripe types as files: each names a file_… of this merchant uploaded with
+ * purpose dispute_evidence (POST /v1/files), else Stripe's 400 "No such file upload". */
+static const char *const evidence_file_fields[] = {
+    "cancellation_policy",
+    "customer_communication",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "receipt",
+    "refund_policy",
+    "service_documentation",
+    "shipping_documentation",
+    "uncategorized_file",
+    NULL,
+};
+
 struct expand_ctx {
 	struct req *r;
 	const char *prefix; /* "data" in lists, NULL otherwise */
@@ -103,9 +118,24 @@ static int expand_render(void *p, struct db *db, const char *field, const char *
 		 field);
 	struct expand_set ex;
 	payments_expand_from_req(r, &ex, nested); /* charge.balance_transaction etc. */
+	if (strncmp(field, "evidence.", 9) == 0)  /* a file the merchant uploaded (api/files.h) */
+		return file_render_by_id(r, db, id, j);
 	if (strcmp(field, "charge") == 0)
 		return charge_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
 	return pi_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
+}
+
+static bool evidence_expanded(void *p, const char *field)
+{
+	struct expand_ctx *x = p;
+	bool file = false;
+	for (size_t i = 0; evidence_file_fields[i] && !file; i++)
+		file = strcmp(evidence_file_fields[i], field) == 0;
+	if (!file) /* only the fields Stripe types as files expand */
+		return false;
+	char path[96];
+	snprintf(path, sizeof(path), "evidence.%s", field);
+	return wants(x->r, x->prefix, path);
 }
 
 static int render_to(struct req *r, struct db *db, const struct dispute *d, const char *prefix,
@@ -117,6 +147,7 @@ static int render_to(struct req *r, struct db *db, const struct dispute *d, cons
 	    .payment_intent = wants(r, prefix, "payment_intent"),
 	    .render = expand_render,
 	    .ctx = &x,
+	    .evidence_expanded = evidence_expanded,
 	};
 	return dispute_render(db, r->merchant_id, r->livemode, d, &ex, j);
 }
@@ -200,21 +231,6 @@ static const char *evidence_merge(struct req *r, const char *old_json)
 		req_fail(r, ERR_API, NULL, NULL);
 	return out;
 }
-
-/* The evidence fields Stripe types as files: each names a file_… of this merchant uploaded with
- * purpose dispute_evidence (POST /v1/files), else Stripe's 400 "No such file upload". */
-static const char *const evidence_file_fields[] = {
-    "cancellation_policy",
-    "customer_communication",
-    "customer_signature",
-    "duplicate_charge_documentation",
-    "receipt",
-    "refund_policy",
-    "service_documentation",
-    "shipping_documentation",
-    "uncategorized_file",
-    NULL,
-};
 
 /* Inside the update's transaction: every file the request names exists. 0, or -1 with r->err. */
 static int evidence_files_check(struct req *r, struct db *db)

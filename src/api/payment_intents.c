@@ -650,8 +650,9 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	bool off_session = c->action_off_session ||
 			   (off && (strcasecmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 				    strcmp(off, "recurring") == 0));
-	if (payments_card_authorize(r, pm_ref, "payment_method", pi->amount, pi->currency,
-				    pi->customer, c->authenticated, off_session, true, &c->ca) != 0)
+	if (payments_card_authorize_email(r, pm_ref, "payment_method", pi->amount, pi->currency,
+					  pi->customer, pi->receipt_email, c->authenticated,
+					  off_session, true, &c->ca) != 0)
 		return -1;
 	if (pi->customer && c->ca.customer[0] && strcmp(pi->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",

@@ -27,6 +27,7 @@
 #include "vault/vault.h"
 
 #define AMOUNT_MAX 99999999 /* Stripe's limit: eight digits */
+#define CUSTOMER_EMAIL_MAX 256 /* a customer's email longer than this matches no email rule */
 
 static int render_customer_cb(void *ctx, struct db *db, const char *id, struct json *j)
 {
@@ -243,6 +244,11 @@ struct risk_ctx {
 	const char *fingerprint;
 	const char *customer;	/* the payment's, else the PaymentMethod's (rules' `customer`) */
 	const char *ip_address; /* the client's (rules' `ip_address`) */
+	const char *card_bin;	/* the card's first six digits (rules' `card_bin`), "" unknown */
+	/* the payment's receipt_email, else its card's billing email, else its customer's (rules'
+	 * `email`, `email_domain`); NULL when none */
+	const char *email;
+	char *customer_email; /* the caller's buffer for the customer's (CUSTOMER_EMAIL_MAX) */
 	/* which values are in the merchant's value lists the rules name (risk/value_lists.h) */
 	uint16_t list_hits[RISK_RULE_MAX_LISTS];
 	uint16_t
@@ -423,7 +429,9 @@ static void decide(struct reveal_ctx *c)
 					     .fingerprint = c->risk->fingerprint,
 					     .risk_score = c->risk->scored ? score : -1,
 					     .ip_address = c->risk->ip_address,
-					     .customer = c->risk->customer};
+					     .customer = c->risk->customer,
+					     .card_bin = c->risk->card_bin,
+					     .email = c->risk->email};
 		memcpy(in.list_hits, c->risk->list_hits, sizeof(in.list_hits));
 		struct risk_rule_match mt;
 		risk_rules_eval_with_builtin(c->risk->rules, &in, c->risk->builtin_hits, &mt);
@@ -558,13 +566,29 @@ static int read_card_fn(struct db *db, void *p)
 		read_velocity(db, r, &m->pm, c->customer, f, c->rc->currency);
 		c->risk->customer = c->customer && *c->customer ? c->customer : m->pm.customer;
 		c->risk->ip_address = r->client_ip;
+		c->risk->card_bin = m->pm.bin;
+		if (!c->risk->email && m->pm.billing_email[0])
+			c->risk->email = m->pm.billing_email;
+		if (!c->risk->email && c->risk->customer && *c->risk->customer) {
+			/* read only when a rule may compare it (risk/value_lists.h) */
+			if (risk_value_lists_customer_email(
+				db, r->merchant_id, r->app->rules, r->now, c->risk->customer,
+				c->risk->customer_email, CUSTOMER_EMAIL_MAX) != 0) {
+				m->rc = DB_ERR;
+				return 0;
+			}
+			if (c->risk->customer_email[0])
+				c->risk->email = c->risk->customer_email;
+		}
 		/* the rules file's value lists and Stripe's default ones: one indexed query,
 		 * only for a merchant that has value lists (risk/value_lists.h) */
 		struct risk_rule_input in = {.f = f,
 					     .fingerprint = m->pm.fingerprint,
 					     .risk_score = -1,
 					     .ip_address = c->risk->ip_address,
-					     .customer = c->risk->customer};
+					     .customer = c->risk->customer,
+					     .card_bin = c->risk->card_bin,
+					     .email = c->risk->email};
 		if (risk_value_lists_lookup(db, r->merchant_id, r->app->rules, r->now, &in,
 					    c->risk->builtin_hits) != 0) {
 			m->rc = DB_ERR;
@@ -602,8 +626,9 @@ static void count_decision(const struct card_auth *out, const char *brand, bool 
 }
 
 static int card_check(struct req *r, const char *pm_ref, const char *param, int64_t amount,
-		      const char *currency, const char *customer, bool authenticated,
-		      bool off_session, bool check_minimum, bool verify, struct card_auth *out)
+		      const char *currency, const char *customer, const char *receipt_email,
+		      bool authenticated, bool off_session, bool check_minimum, bool verify,
+		      struct card_auth *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct materialize_ctx m = {.r = r, .ref = pm_ref};
@@ -624,6 +649,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 		str_copy(m.pm.funding, sizeof(m.pm.funding), info.funding);
 		str_copy(m.pm.country, sizeof(m.pm.country), info.country);
 		str_copy(m.pm.fingerprint, sizeof(m.pm.fingerprint), fp);
+		str_copy(m.pm.bin, sizeof(m.pm.bin), info.iin);
 		m.pm.exp_month = info.exp_month;
 		m.pm.exp_year = info.exp_year;
 		m.pm.cvc_provided = info.cvc_provided;
@@ -643,6 +669,10 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	enum acq_behavior behavior = ACQ_SUCCEED;
 	struct risk_ctx risk;
 	memset(&risk, 0, sizeof(risk));
+	char customer_email[CUSTOMER_EMAIL_MAX]; /* written only when read (read_card_fn) */
+	customer_email[0] = '\0';
+	risk.customer_email = customer_email;
+	risk.email = receipt_email && *receipt_email ? receipt_email : NULL;
 	struct reveal_ctx rc = {.amount = amount,
 				.currency = currency,
 				.now = r->now,
@@ -730,16 +760,26 @@ int payments_card_authorize(struct req *r, const char *pm_ref, const char *param
 			    const char *currency, const char *customer, bool authenticated,
 			    bool off_session, bool check_minimum, struct card_auth *out)
 {
-	return card_check(r, pm_ref, param, amount, currency, customer, authenticated, off_session,
-			  check_minimum, false, out);
+	return card_check(r, pm_ref, param, amount, currency, customer,
+			  param_str(r, "receipt_email"), authenticated, off_session, check_minimum,
+			  false, out);
+}
+
+int payments_card_authorize_email(struct req *r, const char *pm_ref, const char *param,
+				  int64_t amount, const char *currency, const char *customer,
+				  const char *receipt_email, bool authenticated, bool off_session,
+				  bool check_minimum, struct card_auth *out)
+{
+	return card_check(r, pm_ref, param, amount, currency, customer, receipt_email,
+			  authenticated, off_session, check_minimum, false, out);
 }
 
 int payments_card_verify(struct req *r, const char *pm_ref, const char *param, const char *customer,
 			 bool authenticated, struct card_auth *out)
 {
 	/* Radar's features see a zero amount in the merchant's own terms */
-	return card_check(r, pm_ref, param, 0, "usd", customer, authenticated, false, false, true,
-			  out);
+	return card_check(r, pm_ref, param, 0, "usd", customer, NULL, authenticated, false, false,
+			  true, out);
 }
 
 int payments_card_choose_pm(struct req *r, struct card_auth *ca)

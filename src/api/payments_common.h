@@ -60,6 +60,14 @@ struct card_auth {
 int payments_card_authorize(struct req *r, const char *pm_ref, const char *param, int64_t amount,
 			    const char *currency, const char *customer, bool authenticated,
 			    bool off_session, bool check_minimum, struct card_auth *out);
+/* payments_card_authorize for a payment whose receipt_email is known (a PaymentIntent's, NULL
+ * for none): Radar's email rule fields read it before the card's billing email and the
+ * customer's. payments_card_authorize takes the request's receipt_email parameter instead (a
+ * charge's create). */
+int payments_card_authorize_email(struct req *r, const char *pm_ref, const char *param,
+				  int64_t amount, const char *currency, const char *customer,
+				  const char *receipt_email, bool authenticated, bool off_session,
+				  bool check_minimum, struct card_auth *out);
 /* The same card side for a check without an amount (a SetupIntent's confirmation): the
  * acquirer verifies the card (processor_verify) instead of authorizing an amount; Radar and 3-D
  * Secure decide as for a payment. */

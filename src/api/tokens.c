@@ -59,8 +59,8 @@ int tokens_card_params(struct req *r, struct vault_card_info *ret_info)
 
 static const char SQL_TOKEN_PUT[] =
     "INSERT INTO tokens (merchant_id, id, created, card_id, brand, last4, exp_month, exp_year,"
-    " funding, country, fingerprint, cvc_provided, client_ip) VALUES ($1, $2, $3, $4, $5, $6,"
-    " $7, $8, $9, $10, $11, $12, $13)";
+    " funding, country, fingerprint, cvc_provided, client_ip, bin) VALUES ($1, $2, $3, $4, $5,"
+    " $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 static const char SQL_TOKEN_GET[] =
     "SELECT id, created, card_id, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, client_ip, used FROM tokens WHERE merchant_id = $1 AND id = $2";
@@ -204,6 +204,7 @@ static int token_fn(struct db *db, void *p)
 	db_bind_text(st, 11, fp, -1);
 	db_bind_int64(st, 12, t->info.cvc_provided);
 	db_bind_text(st, 13, r->client_ip[0] ? r->client_ip : NULL, -1);
+	db_bind_text(st, 14, t->info.iin[0] ? t->info.iin : NULL, -1); /* Radar's card_bin */
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* rendered from the values just inserted, as token_render would read them back (the

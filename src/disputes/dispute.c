@@ -242,18 +242,36 @@ static int render_balance_txns(struct db *db, const char *merchant_id, const cha
 	return DB_OK;
 }
 
-static void render_evidence(struct json *j, const char *evidence_json)
+/* The evidence object; a file field that expand[] names (evidence.receipt …) is its File
+ * object, as on Stripe (a file that cannot be found stays its id). */
+static int render_evidence(struct db *db, const struct dispute_expand *ex, struct json *j,
+			   const char *evidence_json)
 {
 	json_error_t e;
 	json_t *doc = evidence_json ? json_loads(evidence_json, 0, &e) : NULL;
+	int rc = DB_OK;
 	json_obj_open(j);
-	for (size_t i = 0; dispute_evidence_fields[i]; i++) {
-		json_t *v = doc ? json_object_get(doc, dispute_evidence_fields[i]) : NULL;
+	for (size_t i = 0; dispute_evidence_fields[i] && rc == DB_OK; i++) {
+		const char *field = dispute_evidence_fields[i];
+		json_t *v = doc ? json_object_get(doc, field) : NULL;
 		const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-		json_kv_str_or_null(j, dispute_evidence_fields[i], s && *s ? s : NULL);
+		if (s && *s && ex && ex->render && ex->evidence_expanded &&
+		    ex->evidence_expanded(ex->ctx, field)) {
+			char path[64];
+			snprintf(path, sizeof(path), "evidence.%s", field);
+			json_key(j, field);
+			rc = ex->render(ex->ctx, db, path, s, j);
+			if (rc == DB_NOTFOUND) {
+				json_str_or_null(j, s);
+				rc = DB_OK;
+			}
+			continue;
+		}
+		json_kv_str_or_null(j, field, s && *s ? s : NULL);
 	}
 	json_obj_close(j);
 	json_decref(doc);
+	return rc;
 }
 
 int dispute_render(struct db *db, const char *merchant_id, int livemode, const struct dispute *d,
@@ -278,7 +296,9 @@ int dispute_render(struct db *db, const char *merchant_id, int livemode, const s
 	json_kv_int(j, "created", d->created);
 	json_kv_str(j, "currency", d->currency);
 	json_key(j, "evidence");
-	render_evidence(j, d->evidence);
+	rc = render_evidence(db, ex, j, d->evidence);
+	if (rc != DB_OK)
+		return rc;
 	json_key(j, "evidence_details");
 	json_obj_open(j);
 	json_kv_int(j, "due_by", d->due_by);

@@ -92,8 +92,12 @@ int dispute_load(struct db *db, struct arena *a, const char *merchant_id, const 
  * ("charge" or "payment_intent") and id. */
 struct dispute_expand {
 	bool charge, payment_intent;
+	/* field is "charge", "payment_intent" or "evidence.<file field>" (a File's id) */
 	int (*render)(void *ctx, struct db *db, const char *field, const char *id, struct json *j);
 	void *ctx;
+	/* whether expand[] asks for evidence field `field` (one Stripe types as a file, such as
+	 * "receipt"); NULL: none is */
+	bool (*evidence_expanded)(void *ctx, const char *field);
 };
 /* Renders the dispute object (balance_transactions expanded, as Stripe does); ex may be NULL
  * (charge and payment_intent as ids). */

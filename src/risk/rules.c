@@ -32,6 +32,9 @@ enum field_type {
 	FT_FINGERPRINT,
 	FT_IP,
 	FT_CUSTOMER,
+	FT_BIN,
+	FT_EMAIL,
+	FT_EMAIL_DOMAIN,
 };
 
 enum field_id {
@@ -61,6 +64,9 @@ enum field_id {
 	FLD_RISK_SCORE,
 	FLD_IP_ADDRESS,
 	FLD_CUSTOMER,
+	FLD_CARD_BIN,
+	FLD_EMAIL,
+	FLD_EMAIL_DOMAIN,
 };
 
 static const struct field_def {
@@ -109,6 +115,9 @@ static const struct field_def {
     {"ip_address", FLD_IP_ADDRESS, FT_IP},
     {"customer", FLD_CUSTOMER, FT_CUSTOMER},
     {"customer_id", FLD_CUSTOMER, FT_CUSTOMER},
+    {"card_bin", FLD_CARD_BIN, FT_BIN},
+    {"email", FLD_EMAIL, FT_EMAIL},
+    {"email_domain", FLD_EMAIL_DOMAIN, FT_EMAIL_DOMAIN},
 };
 
 enum op { OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ, OP_NE, OP_IN };
@@ -147,6 +156,7 @@ struct risk_rules {
         struct word_list lists[RISK_RULE_MAX_LISTS];
 	size_t nvalue_lists;
 	int value_list_index[RISK_RULE_MAX_LISTS]; /* ordinal → index into lists */
+	uint32_t slots_read; /* the text slots any condition reads (risk_rules_slots_read) */
 };
 
 /* ---- tokenizer ---- */
@@ -172,6 +182,12 @@ static bool word_char(char c)
                c == '_' || c == '.' || c == ':' || c == '-';
 }
 
+/* Inside a word (not first: a leading '@' names a list) an email's '@' and '+' are part of it. */
+static bool word_cont_char(char c)
+{
+	return word_char(c) || c == '@' || c == '+';
+}
+
 __attribute__((format(printf, 2, 3))) static int fail(struct lexer *lx, const char *fmt, ...)
 {
         char msg[200];
@@ -195,8 +211,8 @@ static int next_tok(struct lexer *lx, struct tok *t)
         }
         if (word_char(c)) {
                 size_t n = 0;
-                while (word_char(lx->p[n]))
-                        n++;
+		while (word_cont_char(lx->p[n]))
+			n++;
                 if (n >= sizeof(t->text))
                         return fail(lx, "word longer than %d bytes", RISK_RULE_WORD_MAX - 1);
                 memcpy(t->text, lx->p, n);
@@ -267,7 +283,8 @@ static const struct field_def *find_field(const char *name)
 static bool is_text(const struct field_def *f)
 {
 	return f->type == FT_COUNTRY || f->type == FT_BRAND || f->type == FT_FUNDING ||
-	       f->type == FT_FINGERPRINT || f->type == FT_IP || f->type == FT_CUSTOMER;
+	       f->type == FT_FINGERPRINT || f->type == FT_IP || f->type == FT_CUSTOMER ||
+	       f->type == FT_BIN || f->type == FT_EMAIL || f->type == FT_EMAIL_DOMAIN;
 }
 
 /* The text field's slot (risk_rule_slot_value): which of the payment's values it compares. */
@@ -286,6 +303,12 @@ static enum risk_rule_slot slot_of(enum field_id id)
 		return RISK_SLOT_IP_ADDRESS;
 	case FLD_CUSTOMER:
 		return RISK_SLOT_CUSTOMER;
+	case FLD_CARD_BIN:
+		return RISK_SLOT_CARD_BIN;
+	case FLD_EMAIL:
+		return RISK_SLOT_EMAIL;
+	case FLD_EMAIL_DOMAIN:
+		return RISK_SLOT_EMAIL_DOMAIN;
 	default:
 		return RISK_SLOT_FINGERPRINT;
 	}
@@ -315,7 +338,21 @@ static int text_value(struct lexer *lx, const struct field_def *f, char *word)
                 snprintf(word, RISK_RULE_WORD_MAX, "%s", risk_funding_name(fu));
                 return 0;
         }
-        default:
+	case FT_BIN: /* Stripe's card_bin: the card number's first six digits */
+		if (strlen(word) != 6 || strspn(word, "0123456789") != 6)
+			return fail(lx, "'%s' is not a card BIN (six digits)", word);
+		return 0;
+	case FT_EMAIL: {
+		const char *at = strchr(word, '@');
+		if (at == NULL || at == word || at[1] == '\0' || strchr(at + 1, '@'))
+			return fail(lx, "'%s' is not an email address", word);
+		return 0;
+	}
+	case FT_EMAIL_DOMAIN:
+		if (strchr(word, '@'))
+			return fail(lx, "'%s' is not an email domain (no '@')", word);
+		return 0;
+	default:
                 return 0;
         }
 }
@@ -388,7 +425,9 @@ static int parse_cond(struct lexer *lx, struct risk_rules *r, struct cond *c)
         c->field = find_field(t.text);
         if (c->field == NULL)
                 return fail(lx, "unknown field '%s'", t.text);
-        char fname[RISK_RULE_WORD_MAX];
+	if (is_text(c->field))
+		r->slots_read |= 1u << slot_of(c->field->id);
+	char fname[RISK_RULE_WORD_MAX];
         snprintf(fname, sizeof(fname), "%s", t.text);
 
         if ((rc = next_tok(lx, &t)) != 0)
@@ -655,6 +694,11 @@ const char *risk_rules_value_list(const struct risk_rules *r, size_t k, uint32_t
 	return l->name;
 }
 
+uint32_t risk_rules_slots_read(const struct risk_rules *r)
+{
+	return r ? r->slots_read : 0;
+}
+
 bool risk_rules_uses_value_list(const struct risk_rules *r, const char *alias)
 {
 	for (size_t k = 0; r != NULL && k < r->nvalue_lists; k++)
@@ -791,6 +835,15 @@ static const char *text_of(const struct risk_rule_input *in, enum field_id id)
 		return (in->ip_address && in->ip_address[0]) ? in->ip_address : NULL;
 	case FLD_CUSTOMER:
 		return (in->customer && in->customer[0]) ? in->customer : NULL;
+	case FLD_CARD_BIN:
+		return (in->card_bin && in->card_bin[0]) ? in->card_bin : NULL;
+	case FLD_EMAIL:
+		return (in->email && in->email[0]) ? in->email : NULL;
+	case FLD_EMAIL_DOMAIN: {
+		/* the part after the email's '@' (Stripe's email_domain) */
+		const char *at = in->email ? strrchr(in->email, '@') : NULL;
+		return at && at != in->email && at[1] ? at + 1 : NULL;
+	}
 	default:
                 return NULL;
         }
@@ -806,6 +859,9 @@ const char *risk_rule_slot_value(const struct risk_rule_input *in, enum risk_rul
 	    [RISK_SLOT_FUNDING] = FLD_FUNDING,
 	    [RISK_SLOT_IP_ADDRESS] = FLD_IP_ADDRESS,
 	    [RISK_SLOT_CUSTOMER] = FLD_CUSTOMER,
+	    [RISK_SLOT_CARD_BIN] = FLD_CARD_BIN,
+	    [RISK_SLOT_EMAIL] = FLD_EMAIL,
+	    [RISK_SLOT_EMAIL_DOMAIN] = FLD_EMAIL_DOMAIN,
 	};
 	if ((unsigned)s >= RISK_SLOT_COUNT)
 		return NULL;
@@ -893,17 +949,24 @@ const char *risk_rule_action_name(enum risk_rule_action a)
 /* ---- Stripe's default lists ---- */
 
 /* Radar's default allow and block rules, which read each account's default lists (Stripe: "Your
- * default allow and block rules can reference the allow lists and block lists" of card
- * fingerprints, card countries, client IP addresses and customer ids, among others Tender's rules
- * have no field for). They apply to every payment whatever the rules file says. */
+ * default allow and block rules can reference the allow lists and block lists" of card BINs,
+ * card fingerprints, card countries, client IP addresses, customer ids, emails and email
+ * domains, and of charge descriptions and client IP countries, which Tender's rules have no
+ * field for). They apply to every payment whatever the rules file says. */
 static const char builtin_text[] = "allow if card_fingerprint in @card_fingerprint_allowlist\n"
 				   "allow if card_country in @card_country_allowlist\n"
 				   "allow if ip_address in @client_ip_address_allowlist\n"
 				   "allow if customer in @customer_id_allowlist\n"
+				   "allow if card_bin in @card_bin_allowlist\n"
+				   "allow if email in @email_allowlist\n"
+				   "allow if email_domain in @email_domain_allowlist\n"
 				   "block if card_fingerprint in @card_fingerprint_blocklist\n"
 				   "block if card_country in @card_country_blocklist\n"
 				   "block if ip_address in @client_ip_address_blocklist\n"
-				   "block if customer in @customer_id_blocklist\n";
+				   "block if customer in @customer_id_blocklist\n"
+				   "block if card_bin in @card_bin_blocklist\n"
+				   "block if email in @email_blocklist\n"
+				   "block if email_domain in @email_domain_blocklist\n";
 
 static struct risk_rules *builtin;
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;

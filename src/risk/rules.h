@@ -25,7 +25,12 @@
  * customer_velocity_hour, customer_velocity_day, customer_amount_hour, customer_amount_day,
  * decline_rate, card_attempts_30d, card_declines_30d, first_time_card, ip_velocity_hour,
  * fingerprint (card_fingerprint), risk_score, ip_address (the client's), customer (customer_id,
- * compared exactly); the model's column names (card_count_1h …) are accepted as aliases.
+ * compared exactly), card_bin (the card number's first six digits), email (the payment's
+ * receipt_email, else its card's billing email, else its customer's email, as Stripe's :email:)
+ * and email_domain (that email's part after the '@'); the model's column names (card_count_1h …)
+ * are accepted as aliases. A word may hold '@' and '+' after its first character (emails); a
+ * card_bin value is six digits, an email value has one '@', an email_domain value none; emails
+ * and domains compare case-insensitively.
  *
  * Value lists: `FIELD in @ALIAS` where no `list ALIAS = …` line precedes it names the merchant's
  * Radar value list of that alias (POST /v1/radar/value_lists, per merchant, changed at run time):
@@ -79,6 +84,9 @@ enum risk_rule_slot {
 	RISK_SLOT_FUNDING,
 	RISK_SLOT_IP_ADDRESS,
 	RISK_SLOT_CUSTOMER,
+	RISK_SLOT_CARD_BIN,
+	RISK_SLOT_EMAIL,
+	RISK_SLOT_EMAIL_DOMAIN,
 	RISK_SLOT_COUNT,
 };
 
@@ -89,6 +97,8 @@ struct risk_rule_input {
         int risk_score;          /* 0..100, or -1 when the model did not score the attempt */
 	const char *ip_address;	 /* the client's, NULL if unknown */
 	const char *customer;	 /* cus_…, NULL if none */
+	const char *card_bin;	 /* the card's first six digits, NULL if unknown */
+	const char *email;	 /* the payment's email (rules' email; email_domain its domain) */
 	/* value list k (risk_rules_value_list) holds slot s's value: bit s of list_hits[k] */
 	uint16_t list_hits[RISK_RULE_MAX_LISTS];
 };
@@ -113,6 +123,8 @@ size_t risk_rules_count(const struct risk_rules *r);
 size_t risk_rules_value_list_count(const struct risk_rules *r);
 const char *risk_rules_value_list(const struct risk_rules *r, size_t k, uint32_t *ret_slots);
 bool risk_rules_uses_value_list(const struct risk_rules *r, const char *alias);
+/* The slots (bit s = enum risk_rule_slot s) any of r's conditions reads (0 for NULL r). */
+uint32_t risk_rules_slots_read(const struct risk_rules *r);
 /* The payment's value in slot s (NULL when unknown), as the rules compare it. */
 const char *risk_rule_slot_value(const struct risk_rule_input *in, enum risk_rule_slot s);
 
@@ -123,9 +135,11 @@ void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *i
 const char *risk_rule_action_name(enum risk_rule_action a); /* "none", "allow", "block", … */
 
 /* Stripe's default rules over each merchant's default lists (Radar's "default allow and block
- * rules"): allow if card_fingerprint / card_country / ip_address / customer is in
- * @card_fingerprint_allowlist / @card_country_allowlist / @client_ip_address_allowlist /
- * @customer_id_allowlist, block likewise with the …_blocklist aliases. Parsed once; never NULL. */
+ * rules"): allow if card_fingerprint / card_country / ip_address / customer / card_bin / email /
+ * email_domain is in @card_fingerprint_allowlist / @card_country_allowlist /
+ * @client_ip_address_allowlist / @customer_id_allowlist / @card_bin_allowlist /
+ * @email_allowlist / @email_domain_allowlist, block likewise with the …_blocklist aliases.
+ * Parsed once; never NULL. */
 const struct risk_rules *risk_rules_builtin(void);
 
 /* risk_rules_eval of r (the rules file, may be NULL) and of the default rules together, Radar's

@@ -169,8 +169,8 @@ void risk_value_lists_note_created(const char *merchant_id)
 
 static const char SQL_ANY[] = "SELECT 1 FROM radar_value_lists WHERE merchant_id = $1 LIMIT 1";
 
-/* $2..$15: each slot's value as given and lowercased; $16..$31: the aliases the rules file names,
- * $32..$47 the default rules' */
+/* $2..$21: each slot's value as given and lowercased; $22..$37: the aliases the rules file names,
+ * $38..$53 the default rules'; $54 the row bound */
 #define FIRST_VALUE_PARAM 2
 #define FIRST_ALIAS_PARAM (FIRST_VALUE_PARAM + 2 * RISK_SLOT_COUNT)
 #define SETS 2
@@ -179,12 +179,13 @@ static const char SQL_LOOKUP[] =
     "SELECT l.alias, l.item_type, i.match_value FROM radar_value_list_items i"
     " JOIN radar_value_lists l ON l.merchant_id = i.merchant_id AND l.id = i.value_list"
     " WHERE i.merchant_id = $1"
-    " AND i.match_value IN ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-    " AND l.alias IN ($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29,"
-    " $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47)"
-    " LIMIT $48";
+    " AND i.match_value IN ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+    " $17, $18, $19, $20, $21)"
+    " AND l.alias IN ($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
+    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53)"
+    " LIMIT $54";
 
-_Static_assert(FIRST_ALIAS_PARAM == 16, "SQL_LOOKUP's parameters");
+_Static_assert(FIRST_ALIAS_PARAM == 22, "SQL_LOOKUP's parameters");
 _Static_assert(RISK_RULE_MAX_LISTS == 16, "SQL_LOOKUP's alias parameters");
 
 static int merchant_has_lists(struct db *db, const char *merchant_id, int64_t now, bool *ret)
@@ -209,6 +210,46 @@ static int merchant_has_lists(struct db *db, const char *merchant_id, int64_t no
 	else
 		cache_put(merchant_id, true, now, 0);
 	*ret = rc == DB_ROW;
+	return 0;
+}
+
+static const char SQL_CUSTOMER_EMAIL[] =
+    "SELECT email FROM customers WHERE merchant_id = $1 AND id = $2";
+
+int risk_value_lists_customer_email(struct db *db, const char *merchant_id,
+				    const struct risk_rules *r, int64_t now, const char *customer,
+				    char *out, size_t outsize)
+{
+	if (outsize == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	if (!customer || !*customer)
+		return 0;
+	const uint32_t email_slots = (1u << RISK_SLOT_EMAIL) | (1u << RISK_SLOT_EMAIL_DOMAIN);
+	if (!(risk_rules_slots_read(r) & email_slots)) {
+		/* only the default rules could read it, and only with lists to read */
+		bool has = false;
+		int rc = merchant_has_lists(db, merchant_id, now, &has);
+		if (rc != 0 || !has)
+			return rc;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EMAIL);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *e = db_col_text(st, 0, NULL);
+		size_t n = e ? strlen(e) : 0;
+		if (n < outsize) { /* one too long to keep is unknown: it matches no rule */
+			memcpy(out, e ? e : "", n);
+			out[n] = '\0';
+		}
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
 	return 0;
 }
 

@@ -52,6 +52,17 @@ int risk_value_list_check_value(const char *item_type, const char *value);
  * create calls it before its write and again once it committed. */
 void risk_value_lists_note_created(const char *merchant_id);
 
+/* Inside the payment's read transaction, for a payment with no email of its own (no
+ * receipt_email, no billing email on its card) but a customer: the customer's email, which the
+ * rules then compare as the payment's (Stripe's :email: is the charge's, else the card's, else
+ * the customer's). Read only when a rule may compare it: the rules file r reads email or
+ * email_domain, or the merchant has value lists (the default rules read the default email
+ * lists); otherwise no query, as for a merchant without lists. out is "" when there is none (or
+ * it does not fit outsize). 0, or a negative store code. */
+int risk_value_lists_customer_email(struct db *db, const char *merchant_id,
+				    const struct risk_rules *r, int64_t now, const char *customer,
+				    char *out, size_t outsize);
+
 /* Inside the payment's read transaction: fills in->list_hits for rules r (the rules file; in's
  * other fields set) and, when builtin_hits is not NULL, builtin_hits for the default rules
  * (risk_rules_builtin), in one query. Does nothing (no query) when no rule names a value list or

@@ -7,8 +7,8 @@
 
 static const char SQL_INSERT[] =
     "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
-    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
+    " bin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
 int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const char *card_id,
 	      const struct vault_card_info *info, const char *fingerprint,
@@ -32,12 +32,13 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 	db_bind_int64(st, 13, info->cvc_provided);
 	db_bind_text_ref(st, 14, billing_details, -1);
 	db_bind_text_ref(st, 15, metadata ? metadata : "{}", -1);
+	db_bind_text_ref(st, 16, info->iin[0] ? info->iin : NULL, -1);
 	return db_step_done(st);
 }
 
 static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
-    " fingerprint, cvc_provided, billing_details, set_up, detached FROM payment_methods"
+    " fingerprint, cvc_provided, billing_details, set_up, detached, bin FROM payment_methods"
     " WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
@@ -45,20 +46,26 @@ static void copy(char *dst, size_t n, const char *src)
 	str_copy(dst, n, src ? src : "");
 }
 
-/* billing_details.address.country of the stored billing JSON (written by the API from validated
- * params), for the fraud model's billing-vs-card country feature; "" when absent or not a
- * two-letter code. Parsed only for PaymentMethods that have billing details at all. */
-static void billing_country(const char *billing_json, char out[3])
+/* billing_details.address.country and .email of the stored billing JSON (written by the API from
+ * validated params), for the fraud model's billing-vs-card country feature and Radar's email
+ * rule fields; "" when absent (or not a two-letter code, or an email too long to keep). Parsed
+ * only for PaymentMethods whose billing details name either. */
+static void billing_facts(const char *billing_json, struct pm_card *ret)
 {
-	out[0] = '\0';
-	if (!billing_json || !strstr(billing_json, "\"country\""))
+	ret->billing_country[0] = '\0';
+	ret->billing_email[0] = '\0';
+	if (!billing_json ||
+	    (!strstr(billing_json, "\"country\"") && !strstr(billing_json, "\"email\"")))
 		return;
 	json_error_t e;
 	json_t *root = json_loads(billing_json, JSON_REJECT_DUPLICATES, &e);
 	const char *c =
 	    json_string_value(json_object_get(json_object_get(root, "address"), "country"));
 	if (c && strlen(c) == 2)
-		str_copy(out, 3, c);
+		str_copy(ret->billing_country, sizeof(ret->billing_country), c);
+	const char *em = json_string_value(json_object_get(root, "email"));
+	if (em && strlen(em) < sizeof(ret->billing_email))
+		str_copy(ret->billing_email, sizeof(ret->billing_email), em);
 	json_decref(root);
 }
 
@@ -83,10 +90,11 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		copy(ret->country, sizeof(ret->country), db_col_text(st, 8, NULL));
 		copy(ret->fingerprint, sizeof(ret->fingerprint), db_col_text(st, 9, NULL));
 		ret->cvc_provided = db_col_int64(st, 10) != 0;
-		billing_country(db_col_text(st, 11, NULL), ret->billing_country);
+		billing_facts(db_col_text(st, 11, NULL), ret);
 		ret->has_billing = !db_col_is_null(st, 11);
 		ret->set_up = db_col_int64(st, 12) != 0;
 		ret->detached = db_col_int64(st, 13) != 0;
+		copy(ret->bin, sizeof(ret->bin), db_col_text(st, 14, NULL));
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -130,7 +138,7 @@ static const char SQL_TOKEN_USE[] =
     "UPDATE tokens SET used = 1 WHERE merchant_id = $1 AND id = $2 AND used = 0";
 static const char SQL_TOKEN_GET[] =
     "SELECT card_id, brand, last4, exp_month, exp_year, funding, country, fingerprint,"
-    " cvc_provided, used FROM tokens WHERE merchant_id = $1 AND id = $2";
+    " cvc_provided, used, bin FROM tokens WHERE merchant_id = $1 AND id = $2";
 
 /* pm_load's answer for the row pm_insert just stored from these values (no customer), without
  * reading it back. */
@@ -148,7 +156,8 @@ static void pm_card_fill(const char *pm_id, const char *card_id, const struct va
 	copy(ret->country, sizeof(ret->country), info->country);
 	copy(ret->fingerprint, sizeof(ret->fingerprint), fp);
 	ret->cvc_provided = info->cvc_provided;
-	billing_country(billing_details, ret->billing_country);
+	copy(ret->bin, sizeof(ret->bin), info->iin);
+	billing_facts(billing_details, ret);
 	ret->has_billing = billing_details != NULL;
 }
 
@@ -177,6 +186,7 @@ static int token_read(struct db *db, const char *merchant_id, const char *ref, c
 		copy(fp, 24, db_col_text(st, 7, NULL));
 		info->cvc_provided = db_col_int64(st, 8) != 0;
 		*ret_used = db_col_int64(st, 9) != 0;
+		copy(info->iin, sizeof(info->iin), db_col_text(st, 10, NULL));
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
@@ -265,6 +275,7 @@ int pm_token_take(struct db *db, const char *merchant_id, const char *token,
 		copy(fp, sizeof(fp), db_col_text(st, 7, NULL));
 		info.cvc_provided = db_col_int64(st, 8) != 0;
 		used = db_col_int64(st, 9) != 0;
+		copy(info.iin, sizeof(info.iin), db_col_text(st, 10, NULL));
 	}
 	db_reset(st);
 	if (rc == DB_DONE)

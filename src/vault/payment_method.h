@@ -20,6 +20,8 @@ struct pm_card {
 	char card_id[ID_MAX];
 	char brand[16], last4[5], funding[16], country[3], fingerprint[24];
 	char billing_country[3]; /* billing_details.address.country, "" when not given */
+	char billing_email[256]; /* billing_details.email, "" when not given */
+	char bin[7]; /* the first six digits (Radar's card_bin; shown nowhere), "" when unknown */
 	/* the row has billing_details (pm_billing_details reads them): a payment copies them onto
 	 * its charge, as Stripe does */
 	bool has_billing;

@@ -351,6 +351,8 @@ test('a refund with reason fraudulent puts the card and the email into the defau
   const own = await startTender(); // no rules file: Stripe's default rules alone
   const s2 = own.stripe();
   const first = await pay(s2, 'pm_card_visa', { receipt_email: 'Fraud@Example.com' });
+  // paid before the lists exist (once the email is listed, Stripe's default rule blocks it)
+  const again = await pay(s2, 'pm_card_mastercard', { receipt_email: 'fraud@example.com' });
   const fp = (await s2.charges.retrieve(first.latest_charge)).payment_method_details.card.fingerprint;
   assert.equal((await s2.radar.valueLists.list()).data.length, 0);
   // a refund for another reason lists nothing
@@ -369,8 +371,10 @@ test('a refund with reason fraudulent puts the card and the email into the defau
   const e = await rejects(pay(s2, 'pm_card_visa'), 402, (err) => assert.equal(err.decline_code, 'fraudulent'));
   assert.equal((await s2.charges.retrieve(e.raw.payment_intent.latest_charge)).outcome.type, 'blocked');
   assert.equal((await pay(s2, 'pm_card_mastercard')).status, 'succeeded');
-  // a second fraudulent refund of the same card lists it once
-  const again = await pay(s2, 'pm_card_mastercard', { receipt_email: 'fraud@example.com' });
+  // the listed email blocks its next payment, whatever the card (email_blocklist)
+  await rejects(pay(s2, 'pm_card_mastercard', { receipt_email: 'fraud@example.com' }), 402,
+    (err) => assert.equal(err.decline_code, 'fraudulent'));
+  // a second fraudulent refund of the same email lists it once
   await s2.refunds.create({ payment_intent: again.id, reason: 'fraudulent' });
   assert.equal((await s2.radar.valueListItems.list({ value_list: emails.id })).data.length, 1);
   assert.equal((await s2.radar.valueListItems.list({ value_list: cards.id })).data.length, 2);

@@ -412,8 +412,14 @@ Test(risk_rules, stripes_default_rules_read_the_default_lists)
 	const struct risk_rules *b = risk_rules_builtin();
 	cr_assert_not_null(b);
 	cr_assert_eq(risk_rules_builtin(), b, "parsed once");
-	cr_assert_eq(risk_rules_count(b), 8);
-	cr_assert_eq(risk_rules_value_list_count(b), 8);
+	cr_assert_eq(risk_rules_count(b), 14);
+	cr_assert_eq(risk_rules_value_list_count(b), 14);
+	cr_assert(risk_rules_uses_value_list(b, "card_bin_blocklist"));
+	cr_assert(risk_rules_uses_value_list(b, "card_bin_allowlist"));
+	cr_assert(risk_rules_uses_value_list(b, "email_blocklist"));
+	cr_assert(risk_rules_uses_value_list(b, "email_allowlist"));
+	cr_assert(risk_rules_uses_value_list(b, "email_domain_blocklist"));
+	cr_assert(risk_rules_uses_value_list(b, "email_domain_allowlist"));
 	cr_assert(risk_rules_uses_value_list(b, "card_fingerprint_blocklist"));
 	cr_assert(risk_rules_uses_value_list(b, "customer_id_allowlist"));
 	cr_assert(risk_rules_uses_value_list(b, "client_ip_address_blocklist"));
@@ -428,10 +434,10 @@ Test(risk_rules, stripes_default_rules_read_the_default_lists)
 	risk_rules_eval_with_builtin(r, &in, hits, &m);
 	cr_assert_eq(m.action, RISK_RULE_REVIEW, "no default list hit: the file decides");
 	cr_assert_eq(m.line, 2);
-	/* card_fingerprint_blocklist (the default rules' fifth list) holds the card */
+	/* card_fingerprint_blocklist (the default rules' eighth list) holds the card */
 	uint32_t slots = 0;
-	cr_assert_str_eq(risk_rules_value_list(b, 4, &slots), "card_fingerprint_blocklist");
-	hits[4] = 1u << RISK_SLOT_FINGERPRINT;
+	cr_assert_str_eq(risk_rules_value_list(b, 7, &slots), "card_fingerprint_blocklist");
+	hits[7] = 1u << RISK_SLOT_FINGERPRINT;
 	risk_rules_eval_with_builtin(r, &in, hits, &m);
 	cr_assert_eq(m.action, RISK_RULE_BLOCK, "a default block beats the file's review");
 	cr_assert_eq(m.line, 0);
@@ -448,5 +454,113 @@ Test(risk_rules, stripes_default_rules_read_the_default_lists)
 	risk_rules_eval_with_builtin(r, &in, NULL, &m);
 	cr_assert_eq(m.action, RISK_RULE_BLOCK);
 	cr_assert_eq(m.line, 1);
+	risk_rules_free(r);
+}
+
+Test(risk_rules, card_bin_email_and_email_domain_fields)
+{
+	struct risk_rules *r =
+	    parse_ok("block if card_bin == 424242\n"
+		     "review if email == Jenny+Fraud@Example.com\n"
+		     "manual_review if email_domain in (example.org, Spam.Test)\n"
+		     "allow if email_domain == vip.example and card_bin in (555555)\n");
+	struct risk_features f = plain();
+	struct risk_rule_input in = {.f = &f, .risk_score = -1};
+	struct risk_rule_match m;
+	/* unknown BIN and email: no condition matches, not even != */
+	cr_assert_null(risk_rule_slot_value(&in, RISK_SLOT_CARD_BIN));
+	cr_assert_null(risk_rule_slot_value(&in, RISK_SLOT_EMAIL));
+	cr_assert_null(risk_rule_slot_value(&in, RISK_SLOT_EMAIL_DOMAIN));
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_NONE);
+
+	in.card_bin = "424242";
+	cr_assert_str_eq(risk_rule_slot_value(&in, RISK_SLOT_CARD_BIN), "424242");
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK);
+	cr_assert_eq(m.line, 1);
+	in.card_bin = "";
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_NONE, "an empty BIN is unknown");
+
+	in.email = "jenny+fraud@EXAMPLE.com"; /* emails compare without case */
+	cr_assert_str_eq(risk_rule_slot_value(&in, RISK_SLOT_EMAIL_DOMAIN), "EXAMPLE.com");
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_REVIEW);
+	in.email = "jenny@example.com";
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_NONE);
+	in.email = "someone@spam.test";
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_MANUAL_REVIEW);
+	in.email = "someone@sub.spam.test"; /* the whole domain, not a suffix */
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_NONE);
+	/* no domain without an '@' and something after it */
+	in.email = "spam.test";
+	cr_assert_null(risk_rule_slot_value(&in, RISK_SLOT_EMAIL_DOMAIN));
+	in.email = "a@";
+	cr_assert_null(risk_rule_slot_value(&in, RISK_SLOT_EMAIL_DOMAIN));
+	in.email = "a@b@vip.example"; /* the last '@' */
+	cr_assert_str_eq(risk_rule_slot_value(&in, RISK_SLOT_EMAIL_DOMAIN), "vip.example");
+
+	/* allow beats block across fields */
+	in.email = "boss@VIP.example";
+	in.card_bin = "555555";
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_ALLOW);
+	in.card_bin = "424242";
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK);
+	cr_assert_eq(risk_rules_slots_read(r), (1u << RISK_SLOT_CARD_BIN) |
+						   (1u << RISK_SLOT_EMAIL) |
+						   (1u << RISK_SLOT_EMAIL_DOMAIN));
+	cr_assert_eq(risk_rules_slots_read(NULL), 0);
+	risk_rules_free(r);
+}
+
+Test(risk_rules, card_bin_and_email_values_are_checked)
+{
+	parse_fails("block if card_bin == 4242\n", "not a card BIN");
+	parse_fails("block if card_bin == 42424242\n", "not a card BIN");
+	parse_fails("block if card_bin in (424242, 4242x4)\n", "not a card BIN");
+	parse_fails("block if card_bin > 424242\n", "only supports ==, != and in");
+	parse_fails("block if email == jenny\n", "not an email address");
+	parse_fails("block if email == a@b@c\n", "not an email address");
+	parse_fails("block if email_domain == a@example.com\n", "not an email domain");
+	/* '@' starts a list only at the start of a word */
+	parse_fails("block if email in foo@bar\n", "expected '(' or '@list'");
+	struct risk_rules *r = parse_ok("block if email in @bad_emails\n"
+					"block if email_domain in @bad_domains\n"
+					"block if card_bin in @bad_bins\n"
+					"list words = a@b.c, z@y.x\n"
+					"allow if email in @words\n");
+	cr_assert_eq(risk_rules_value_list_count(r), 3);
+	uint32_t slots = 0;
+	cr_assert_str_eq(risk_rules_value_list(r, 0, &slots), "bad_emails");
+	cr_assert_eq(slots, 1u << RISK_SLOT_EMAIL);
+	cr_assert_str_eq(risk_rules_value_list(r, 1, &slots), "bad_domains");
+	cr_assert_eq(slots, 1u << RISK_SLOT_EMAIL_DOMAIN);
+	cr_assert_str_eq(risk_rules_value_list(r, 2, &slots), "bad_bins");
+	cr_assert_eq(slots, 1u << RISK_SLOT_CARD_BIN);
+	/* a value list's hit is a bit of the slot it was compared with */
+	struct risk_features f = plain();
+	struct risk_rule_input in = {
+	    .f = &f, .risk_score = -1, .email = "x@y.z", .card_bin = "411111"};
+	struct risk_rule_match m;
+	in.list_hits[1] = 1u << RISK_SLOT_EMAIL; /* the email's bit on the domain list: no */
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_NONE);
+	in.list_hits[1] = 1u << RISK_SLOT_EMAIL_DOMAIN;
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_BLOCK);
+	cr_assert_eq(m.line, 2);
+	in.list_hits[1] = 0;
+	in.list_hits[2] = 1u << RISK_SLOT_CARD_BIN;
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.line, 3);
+	in.email = "A@B.C"; /* the file's own list, compared without case */
+	risk_rules_eval(r, &in, &m);
+	cr_assert_eq(m.action, RISK_RULE_ALLOW);
 	risk_rules_free(r);
 }

@@ -288,3 +288,129 @@ Test(value_lists, the_default_lists_are_looked_up_in_the_same_query)
 	for (int k = 0; k < RISK_RULE_MAX_LISTS; k++)
 		cr_assert_eq(hits[k], 0);
 }
+
+Test(value_lists, card_bin_email_and_domain_slots_are_looked_up_by_their_lists_types)
+{
+	struct risk_rules *r = rules("block if card_bin in @bins\n"
+				     "block if email in @emails\n"
+				     "block if email_domain in @domains\n");
+	add_list("acct_8", "rsl_80", "bins", "card_bin");
+	add_item("acct_8", "rsli_80", "rsl_80", "card_bin", "424242");
+	add_list("acct_8", "rsl_81", "emails", "email");
+	add_item("acct_8", "rsli_81", "rsl_81", "email", "Jenny@Example.com");
+	add_list("acct_8", "rsl_82", "domains", "string");
+	add_item("acct_8", "rsli_82", "rsl_82", "string", "Spam.Test");
+	/* the default lists of the same fields, looked up in the same query */
+	add_list("acct_8", "rsl_83", "email_domain_blocklist", "string");
+	add_item("acct_8", "rsli_83", "rsl_83", "string", "example.com");
+	add_list("acct_8", "rsl_84", "card_bin_allowlist", "card_bin");
+	add_item("acct_8", "rsli_84", "rsl_84", "card_bin", "555555");
+	risk_value_lists_note_created("acct_8");
+	struct risk_features f;
+	risk_features_init(&f);
+	struct risk_rule_input in = {
+	    .f = &f, .risk_score = -1, .card_bin = "424242", .email = "JENNY@example.COM"};
+	uint16_t hits[RISK_RULE_MAX_LISTS];
+	struct lookup l = {"acct_8", r, 8000, &in, hits, -1};
+	cr_assert_eq(store_read(s, "acct_8", lookup_fn, &l), 0);
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(in.list_hits[0], 1u << RISK_SLOT_CARD_BIN);
+	cr_assert_eq(in.list_hits[1], 1u << RISK_SLOT_EMAIL, "email lists ignore case");
+	cr_assert_eq(in.list_hits[2], 0);
+	const struct risk_rules *b = risk_rules_builtin();
+	for (size_t k = 0; k < risk_rules_value_list_count(b); k++) {
+		const char *alias = risk_rules_value_list(b, k, NULL);
+		uint16_t want = strcmp(alias, "email_domain_blocklist") == 0
+				    ? (uint16_t)(1u << RISK_SLOT_EMAIL_DOMAIN)
+				    : 0;
+		cr_assert_eq(hits[k], want, "%s", alias);
+	}
+	in.email = "x@spam.TEST";
+	in.card_bin = "555555";
+	cr_assert_eq(store_read(s, "acct_8", lookup_fn, &l), 0);
+	cr_assert_eq(in.list_hits[0], 0);
+	cr_assert_eq(in.list_hits[1], 0);
+	cr_assert_eq(in.list_hits[2], 1u << RISK_SLOT_EMAIL_DOMAIN, "string lists ignore case");
+	struct risk_rule_match m;
+	risk_rules_eval_with_builtin(r, &in, hits, &m);
+	cr_assert_eq(m.action, RISK_RULE_ALLOW, "card_bin_allowlist beats the file's block");
+	/* another merchant: nothing */
+	struct lookup l2 = {"acct_9", r, 8000, &in, hits, -1};
+	cr_assert_eq(store_read(s, "acct_9", lookup_fn, &l2), 0);
+	for (int k = 0; k < RISK_RULE_MAX_LISTS; k++)
+		cr_assert_eq(in.list_hits[k] | hits[k], 0);
+	risk_rules_free(r);
+}
+
+struct cemail {
+	const char *merchant;
+	const struct risk_rules *rules;
+	const char *customer;
+	char out[64];
+	int rc;
+};
+
+static int cemail_fn(struct db *db, void *ctx)
+{
+	struct cemail *c = ctx;
+	memset(c->out, 'x', sizeof(c->out));
+	c->rc = risk_value_lists_customer_email(db, c->merchant, c->rules, 9000, c->customer,
+						c->out, sizeof(c->out));
+	return 0;
+}
+
+static void add_customer(const char *merchant, const char *id, const char *email)
+{
+	struct exec e = {"INSERT INTO customers (merchant_id, id, created, email, invoice_prefix)"
+			 " VALUES ($1, $2, 1, $3, 'ABC')",
+			 {merchant, id, email}};
+	cr_assert_eq(store_write(s, merchant, exec_fn, &e), 0);
+}
+
+Test(value_lists, the_customers_email_is_read_only_when_a_rule_may_compare_it)
+{
+	add_customer("acct_10", "cus_a", "Ann@Example.com");
+	add_customer("acct_11", "cus_a", "other@example.com");
+	struct risk_rules *emails = rules("block if email_domain == example.com\n");
+	struct risk_rules *plain = rules("block if amount > 5\n");
+	/* a rules file that reads email: read, for this merchant's customer only */
+	struct cemail c = {"acct_10", emails, "cus_a", "", -1};
+	cr_assert_eq(store_read(s, "acct_10", cemail_fn, &c), 0);
+	cr_assert_eq(c.rc, 0);
+	cr_assert_str_eq(c.out, "Ann@Example.com");
+	c.customer = "cus_none";
+	cr_assert_eq(store_read(s, "acct_10", cemail_fn, &c), 0);
+	cr_assert_str_eq(c.out, "");
+	c.customer = NULL;
+	cr_assert_eq(store_read(s, "acct_10", cemail_fn, &c), 0);
+	cr_assert_str_eq(c.out, "");
+	/* no rule reads it and the merchant has no list: not read */
+	c.customer = "cus_a";
+	c.rules = plain;
+	cr_assert_eq(store_read(s, "acct_10", cemail_fn, &c), 0);
+	cr_assert_eq(c.rc, 0);
+	cr_assert_str_eq(c.out, "");
+	c.rules = NULL;
+	cr_assert_eq(store_read(s, "acct_10", cemail_fn, &c), 0);
+	cr_assert_str_eq(c.out, "");
+	/* with a value list the default rules may read it */
+	add_list("acct_10", "rsl_100", "email_blocklist", "email");
+	risk_value_lists_note_created("acct_10");
+	cr_assert_eq(store_read(s, "acct_10", cemail_fn, &c), 0);
+	cr_assert_str_eq(c.out, "Ann@Example.com");
+	struct cemail c11 = {"acct_11", emails, "cus_a", "", -1};
+	cr_assert_eq(store_read(s, "acct_11", cemail_fn, &c11), 0);
+	cr_assert_str_eq(c11.out, "other@example.com");
+	/* an email that does not fit is unknown */
+	char longer[80];
+	memset(longer, 'a', sizeof(longer));
+	memcpy(longer + 60, "@example.com", 13);
+	add_customer("acct_10", "cus_long", longer);
+	c.customer = "cus_long";
+	c.rules = emails;
+	cr_assert_eq(store_read(s, "acct_10", cemail_fn, &c), 0);
+	cr_assert_eq(c.rc, 0);
+	cr_assert_str_eq(c.out, "");
+	risk_rules_free(emails);
+	risk_rules_free(plain);
+}
