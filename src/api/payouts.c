@@ -27,6 +27,14 @@
  * balance check covers amount + fee. A card payout is never returned in Tender's test mode (no
  * failing test card), so an instant payout never fails; and it cannot be canceled once made,
  * nor can an automatic one (the account's schedule made it), as on Stripe.
+ *
+ * A connected account's paid standard payout to a bank account can be reversed (POST
+ * /v1/payouts/{id}/reverse, within 90 days of its arrival, once): the bank account is debited
+ * back. The reversal is a payout of its own with the negative amount, naming the payout it
+ * reverses (original_payout; that one names it in reversed_by, with payout.updated). Its money
+ * is back in the available balance at once (ledger_payout_reversal: a "payout" balance
+ * transaction of +amount, reporting category payout_reversal), and the scheduler marks it paid at
+ * its arrival_date like any payout (the account it debits has just been paid, so it pays).
  */
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +54,7 @@
 #include "scheduler/scheduler.h"
 
 #define PAYOUT_TEST_ARRIVAL_S 2
+#define REVERSAL_WINDOW_S (90 * 86400) /* Stripe: arrived less than 90 days ago */
 #define SETTLE_BATCH 64
 
 struct payout {
@@ -58,18 +67,20 @@ struct payout {
 	const char *method, *type;	     /* standard | instant; bank_account | card */
 	bool automatic;			     /* made by the account's payout schedule */
 	const char *fee_balance_transaction; /* an instant payout's fee (NULL: none) */
+	/* a reversal names the payout it reverses; that one names its reversal */
+	const char *original_payout, *reversed_by;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, amount, currency, status, arrival_date, description,"
     " statement_descriptor, metadata, balance_transaction, failure_balance_transaction,"
-    " destination, failure_code, method, type, automatic, fee_balance_transaction"
-    " FROM payouts WHERE merchant_id = $1 AND id = $2";
+    " destination, failure_code, method, type, automatic, fee_balance_transaction,"
+    " original_payout, reversed_by FROM payouts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payouts (merchant_id, id, created, amount, currency, status, arrival_date,"
     " description, statement_descriptor, metadata, balance_transaction, settle_at,"
-    " destination, method, type, automatic, fee_balance_transaction) VALUES ($1, $2, $3, $4,"
-    " $5, 'pending', $6, $7, $8, $9, $10, $6, $11, $12, $13, $14, $15)";
+    " destination, method, type, automatic, fee_balance_transaction, original_payout) VALUES"
+    " ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $6, $11, $12, $13, $14, $15, $16)";
 /* a status change only from the status it was read in, so the scheduler and a cancel never
  * both move one payout */
 static const char SQL_TRANSITION[] =
@@ -106,6 +117,8 @@ static int payout_load(struct db *db, struct arena *a, const char *merchant_id, 
 		p->type = col_text_dup(a, st, 14);
 		p->automatic = db_col_int64(st, 15) != 0;
 		p->fee_balance_transaction = col_text_dup(a, st, 16);
+		p->original_payout = col_text_dup(a, st, 17);
+		p->reversed_by = col_text_dup(a, st, 18);
 		if (!p->status || !p->metadata || !p->balance_transaction || !p->method || !p->type)
 			rc = DB_ERR;
 	}
@@ -186,9 +199,9 @@ static int payout_render(struct db *db, const char *merchant_id, int livemode,
 	json_kv_bool(j, "livemode", livemode);
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
 	json_kv_str(j, "method", p->method);
-	json_kv_null(j, "original_payout");
+	json_kv_str_or_null(j, "original_payout", p->original_payout);
 	json_kv_str(j, "reconciliation_status", "not_applicable");
-	json_kv_null(j, "reversed_by");
+	json_kv_str_or_null(j, "reversed_by", p->reversed_by);
 	json_kv_str(j, "source_type", "card");
 	json_kv_str_or_null(j, "statement_descriptor", p->statement_descriptor);
 	json_kv_str(j, "status", p->status);
@@ -244,6 +257,7 @@ static int payout_insert(struct db *db, const char *merchant_id, const struct pa
 	db_bind_text(st, 13, p->type, -1);
 	db_bind_int64(st, 14, p->automatic);
 	db_bind_text(st, 15, p->fee_balance_transaction, -1);
+	db_bind_text(st, 16, p->original_payout, -1);
 	return db_step_done(st);
 }
 
@@ -510,6 +524,94 @@ static int h_cancel(struct req *r)
 	return req_write(r, cancel_fn, &x);
 }
 
+static const char SQL_REVERSED_BY[] =
+    "UPDATE payouts SET reversed_by = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND reversed_by IS NULL AND status = 'paid'";
+
+/* Why payout p cannot be reversed (Stripe's conditions), or NULL. */
+static const char *unreversible(const struct req *r, const struct payout *p)
+{
+	if (!r->platform_id[0])
+		return "Only a connected account's payouts can be reversed: send this request with "
+		       "the Stripe-Account header of the account.";
+	if (p->original_payout)
+		return "A payout reversal cannot itself be reversed.";
+	if (p->reversed_by)
+		return "This payout has already been reversed.";
+	if (strcmp(p->status, "pending") == 0)
+		return "This payout is still pending: cancel it instead of reversing it.";
+	if (strcmp(p->status, "paid") != 0)
+		return "Only a paid payout can be reversed.";
+	if (strcmp(p->method, "instant") == 0 || strcmp(p->type, "bank_account") != 0 ||
+	    !p->destination)
+		return "Only a standard payout to a bank account can be reversed.";
+	if (r->now - p->arrival_date >= REVERSAL_WINDOW_S)
+		return "A payout can be reversed only within 90 days of its arrival.";
+	return NULL;
+}
+
+struct reverse_ctx {
+	struct id_ctx x;
+	struct payout rev; /* the reversal */
+};
+
+static int reverse_fn(struct db *db, void *arg)
+{
+	struct reverse_ctx *c = arg;
+	struct req *r = c->x.r;
+	if (load_fn(db, &c->x) != 0)
+		return -1;
+	struct payout *o = &c->x.p, *v = &c->rev;
+	const char *why = unreversible(r, o);
+	if (why)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "%s", why);
+	id_new_at(v->id, "po_", r->now);
+	v->created = r->now;
+	v->amount = -o->amount;
+	str_copy(v->currency, sizeof(v->currency), o->currency);
+	v->arrival_date = r->now + PAYOUT_TEST_ARRIVAL_S;
+	v->status = "pending";
+	v->destination = o->destination;
+	v->method = "standard";
+	v->type = "bank_account";
+	v->original_payout = o->id;
+	v->metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &v->metadata) != 0)
+		return -1;
+	char bt[ID_MAX];
+	struct db_stmt *st = db_prepare(db, SQL_REVERSED_BY);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, o->id, -1);
+	db_bind_text(st, 3, v->id, -1);
+	int64_t n = 0;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1) /* reversed or moved since it was read */
+		return req_fail(r, ERR_INVALID_STATE, NULL, "%s",
+				"This payout has already been reversed.");
+	if (ledger_payout_reversal(db, r->merchant_id, v->id, o->amount, v->currency, r->now, bt) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	v->balance_transaction = arena_strdup(&r->arena, bt);
+	if (!v->balance_transaction || payout_insert(db, r->merchant_id, v) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	o->reversed_by = v->id;
+	struct event_origin eo = {r->request_id, r->idempotency_key, r->livemode};
+	if (emit(db, r->merchant_id, &eo, o, "payout.updated", "{\"reversed_by\":null}", r->now) !=
+		DB_OK ||
+	    emit(db, r->merchant_id, &eo, v, "payout.created", NULL, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return respond(r, db, v);
+}
+
+static int h_reverse(struct req *r)
+{
+	struct reverse_ctx c = {.x = {.r = r, .id = r->args[0]}};
+	return req_write(r, reverse_fn, &c);
+}
+
 static const char SQL_CURSOR[] = "SELECT created FROM payouts WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DESC[] =
     "SELECT id FROM payouts WHERE merchant_id = $1 AND id > $2 AND id < $3"
@@ -634,7 +736,8 @@ static int settle_fn(struct db *db, void *arg)
 			continue;
 		struct event_origin o = {NULL, NULL, 0};
 		char failure[32] = "";
-		if (p.destination) {
+		/* a reversal debits the account its payout was just paid to: it pays */
+		if (p.destination && !p.original_payout) {
 			rc = external_account_payout_failure(db, due[i].merchant, p.destination,
 							     failure);
 			if (rc != DB_OK && rc != DB_NOTFOUND)
@@ -652,7 +755,10 @@ static int settle_fn(struct db *db, void *arg)
 		}
 		if (transition(db, due[i].merchant, &p, "pending", "paid") != DB_OK)
 			continue;
-		rc = ledger_payout_paid(db, due[i].merchant, p.id, p.amount, p.currency, c->now);
+		rc = p.original_payout ? ledger_payout_reversal_paid(db, due[i].merchant, p.id,
+								     -p.amount, p.currency, c->now)
+				       : ledger_payout_paid(db, due[i].merchant, p.id, p.amount,
+							    p.currency, c->now);
 		if (rc == DB_OK)
 			rc = emit(db, due[i].merchant, &o, &p, "payout.updated",
 				  "{\"status\":\"pending\"}", c->now);
@@ -870,5 +976,6 @@ const struct route payouts_routes[] = {
     {"GET", "/v1/payouts/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/payouts/{id}", h_update, update_params, 0},
     {"POST", "/v1/payouts/{id}/cancel", h_cancel, no_params, 0},
+    {"POST", "/v1/payouts/{id}/reverse", h_reverse, update_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -339,7 +339,9 @@ static const char *reporting_category(const char *type, int64_t amount)
 {
 	if (strcmp(type, "adjustment") == 0)
 		return amount > 0 ? "dispute_reversal" : "dispute";
-	if (strcmp(type, "payout_cancel") == 0 || strcmp(type, "payout_failure") == 0)
+	/* a payout's reversal (ledger_payout.h) is a "payout" that brings the money back */
+	if (strcmp(type, "payout_cancel") == 0 || strcmp(type, "payout_failure") == 0 ||
+	    (strcmp(type, "payout") == 0 && amount > 0))
 		return "payout_reversal";
 	/* Connect (ledger_connect.h): a connected account's payment and its refund are its charge
 	 * and refund; the platform's fees are its earnings */

@@ -212,6 +212,28 @@ int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payou
 			     "PAYOUT FAILED", ret_balance_txn_id);
 }
 
+int ledger_payout_reversal(struct db *db, const char *merchant_id, const char *reversal_id,
+			   int64_t amount, const char *currency, int64_t now,
+			   char ret_balance_txn_id[ID_MAX])
+{
+	/* the movement of a returned payout, as a "payout" of its own */
+	return payout_return(db, merchant_id, reversal_id, amount, currency, now, "payout",
+			     "STRIPE PAYOUT REVERSAL", ret_balance_txn_id);
+}
+
+int ledger_payout_reversal_paid(struct db *db, const char *merchant_id, const char *reversal_id,
+				int64_t amount, const char *currency, int64_t now)
+{
+	int rc = amount_ok(amount);
+	if (rc != DB_OK)
+		return rc;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_PAID_OUT, currency, amount},
+	    {LEDGER_ACCT_PAYOUTS_IN_TRANSIT, currency, -amount},
+	};
+	return ledger_post(db, merchant_id, "payout_reversal_paid", reversal_id, e, 2, now, NULL);
+}
+
 int ledger_payout_fee(struct db *db, const char *merchant_id, const char *payout_id, int64_t fee,
 		      const char *currency, int64_t now, char ret_balance_txn_id[ID_MAX])
 {

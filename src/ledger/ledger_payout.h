@@ -15,6 +15,12 @@
  *                   "payout_cancel", amount +a (the funds come back)
  *   payout_failure  the same movement when the bank returned the payout (a Stripe test bank
  *                   account that fails): balance txn type "payout_failure", amount +a
+ *   payout_reversal a paid payout's reversal r (the bank account debited back, Connect):
+ *                   DR payouts_in_transit / CR merchant_available; balance txn type "payout"
+ *                   with amount +r (reporting category payout_reversal), available at once;
+ *                   the reversal's row is a payout of −r, so the in-transit account still
+ *                   holds exactly the open payouts
+ *   payout_reversal_paid  the bank paid the reversal back: DR paid_out / CR payouts_in_transit
  *   payout_fee      an instant payout's fee f: DR merchant_available / CR fees; a balance txn of
  *                   its own, type "stripe_fee", amount −f, fee 0 (Stripe's fee for the service,
  *                   not part of the money sent: the payout's own balance txn stays −a)
@@ -71,6 +77,12 @@ int ledger_payout_cancel(struct db *db, const char *merchant_id, const char *pay
 int ledger_payout_fail(struct db *db, const char *merchant_id, const char *payout_id,
 		       int64_t amount, const char *currency, int64_t now,
 		       char ret_balance_txn_id[ID_MAX]);
+/* A reversal (reversal_id, of a paid payout of amount) and its arrival; amount > 0. */
+int ledger_payout_reversal(struct db *db, const char *merchant_id, const char *reversal_id,
+			   int64_t amount, const char *currency, int64_t now,
+			   char ret_balance_txn_id[ID_MAX]);
+int ledger_payout_reversal_paid(struct db *db, const char *merchant_id, const char *reversal_id,
+				int64_t amount, const char *currency, int64_t now);
 /* An automatic payout takes what it pays out: every available transaction of the merchant in
  * currency that no earlier automatic payout took, its own included, is marked as paid out by
  * payout_id (balance_transactions.payout, migration 0063), for GET /v1/balance_transactions

@@ -93,7 +93,7 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'refund' AND (amount > 0 OR fee <> 0 OR (amount = 0 AND fx_rate_e12 IS NULL)))"
     " OR (type = 'refund_failure' AND (amount < 0 OR fee <> 0"
     " OR (amount = 0 AND fx_rate_e12 IS NULL)))"
-    " OR (type = 'payout' AND (amount >= 0 OR fee <> 0 OR status <> 'available'))"
+    " OR (type = 'payout' AND (amount = 0 OR fee <> 0 OR status <> 'available'))"
     " OR (type IN ('payout_cancel', 'payout_failure') AND (amount <= 0 OR fee <> 0"
     " OR status <> 'available'))"
     " OR (type = 'transfer' AND (amount >= 0 OR fee <> 0))"
@@ -267,7 +267,8 @@ static int fx_report(struct db *db, struct verify_report *rep)
 }
 
 /* (6) the funds in transit to banks are exactly the payouts neither paid nor returned, and a
- * payout's amount matches its balance transaction (ledger_payout.h) */
+ * payout's amount matches its balance transaction (ledger_payout.h); only a reversal (which
+ * names the payout it reverses) has a negative amount */
 static const char SQL_PAYOUTS_IN_TRANSIT[] =
     "SELECT merchant_id, currency || ' payouts_in_transit differs by ' || SUM(v) FROM ("
     " SELECT merchant_id, currency, amount AS v FROM journal_entries"
@@ -279,7 +280,8 @@ static const char SQL_PAYOUT_BT[] =
     "SELECT p.merchant_id, p.id FROM payouts p LEFT JOIN balance_transactions b"
     " ON b.merchant_id = p.merchant_id AND b.id = p.balance_transaction"
     " WHERE b.id IS NULL OR b.type <> 'payout' OR b.source <> p.id OR b.amount <> -p.amount"
-    " OR b.currency <> p.currency";
+    " OR b.currency <> p.currency OR p.amount = 0"
+    " OR (p.amount < 0) <> (p.original_payout IS NOT NULL)";
 
 /* (6b) the funds banks paid in are exactly the succeeded top-ups, and a top-up's amount matches
  * its balance transaction (ledger_topup.h) */
