@@ -192,6 +192,25 @@ try:
     check("credit note on a paid invoice", cn.type == "post_payment" and cn.amount == 1000 and cn.refund
           and stripe.Customer.retrieve(cn_cus.id).balance == -500, (cn.type, cn.amount, cn.refund))
 
+    # the legacy Plans API, as older Python billing code still calls it
+    plan = stripe.Plan.create(id="py-gold-%s" % uuid.uuid4().hex[:8], amount=1500, currency="usd",
+                              interval="month", product={"name": "Py Gold"}, trial_period_days=7)
+    check("plan create with an id of our own", plan.object == "plan" and plan.amount == 1500
+          and plan.trial_period_days == 7 and stripe.Price.retrieve(plan.id).recurring.interval == "month", plan.id)
+    check("plan list by product", [x.id for x in stripe.Plan.list(product=plan.product).data] == [plan.id])
+    check("plan delete", stripe.Plan.delete(plan.id).deleted is True)
+    # a top-up, settled by the scheduler a moment later
+    tu = stripe.Topup.create(amount=2500, currency="usd", description="Py funding", source="btok_us_verified")
+    deadline = time.time() + 20
+    while time.time() < deadline and tu.status == "pending":
+        time.sleep(0.3)
+        tu = stripe.Topup.retrieve(tu.id)
+    check("top-up succeeds", tu.status == "succeeded" and tu.balance_transaction, tu.status)
+    # search by a charge's card details and invoices by status
+    found = stripe.Charge.search(query="payment_method_details.card.brand:'visa' AND amount:%d" % pi.amount)
+    check("charge search by card brand", any(c.payment_intent == pi.id for c in found.data), len(found.data))
+    found = stripe.Invoice.search(query="customer:'%s' AND status:'paid'" % cn_cus.id)
+    check("invoice search", [x.id for x in found.data] == [inv.id], [x.id for x in found.data])
     # The webhook for the first payment, verified as a Python merchant verifies it.
     deadline = time.time() + 20
     event = None
