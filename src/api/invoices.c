@@ -1764,6 +1764,8 @@ static int h_update(struct req *r)
 
 static const char SQL_DELETE_AMOUNTS[] =
     "DELETE FROM invoice_discount_amounts WHERE merchant_id = $1 AND invoice = $2";
+static const char SQL_DELETE_TAXES[] =
+    "DELETE FROM invoice_tax_amounts WHERE merchant_id = $1 AND invoice = $2";
 static const char SQL_DELETE_DRAFT[] =
     "DELETE FROM invoices WHERE merchant_id = $1 AND id = $2 AND status = 'draft'"
     " AND version = $3";
@@ -1800,6 +1802,17 @@ static int delete_fn(struct db *db, void *p)
 	db_bind_text(da, 2, in->id, -1);
 	if (db_step_done(da) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* and its taxes' (its default_tax_rates go with it too) */
+	struct tax_rate_spec none = {.present = true, .shown = "default_tax_rates"};
+	da = db_prepare(db, SQL_DELETE_TAXES);
+	if (!da)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(da, 1, r->merchant_id, -1);
+	db_bind_text(da, 2, in->id, -1);
+	if (db_step_done(da) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (tax_links_set(r, db, in->id, &none) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_DELETE_DRAFT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);

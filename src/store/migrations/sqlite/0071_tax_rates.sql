@@ -24,7 +24,6 @@ CREATE TABLE tax_rates (
   metadata TEXT NOT NULL DEFAULT '{}',
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
-CREATE INDEX tax_rates_list ON tax_rates (merchant_id, created DESC, id DESC);
 CREATE TABLE tax_rate_links (
   merchant_id TEXT NOT NULL,
   owner TEXT NOT NULL,
