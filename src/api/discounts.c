@@ -884,6 +884,11 @@ int invoice_lines_plan(struct req *r, struct db *db, const struct pending_items 
 		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
 		l->amount = pr[i].amount;
 		l->discountable = pr[i].discountable;
+		/* a proration is taxed at its item's own rates as they are (the write copies
+		 * them onto the proration before it stores the change's) */
+		if (pr[i].subscription_item &&
+		    invoice_line_tax_own(r, db, pr[i].subscription_item, NULL, l) != 0)
+			return -1;
 	}
 	qsort(lines, (size_t)(n_p + n_pr), sizeof(*lines), line_cmp);
 	if (n_period)

@@ -796,7 +796,10 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		return -1;
 	json_kv_int(j, "subtotal", in->subtotal);
 	json_kv_int(j, "subtotal_excluding_tax", in->subtotal - tt->pre_discount_inclusive);
-	json_kv_int(j, "tax", tt->exclusive + tt->inclusive);
+	if (tt->n) /* null without tax rates, as Stripe shows it */
+		json_kv_int(j, "tax", tt->exclusive + tt->inclusive);
+	else
+		json_kv_null(j, "tax");
 	json_kv_str_or_null(j, "test_clock", in->test_clock);
 	json_kv_int(j, "total", in->total);
 	const char *tda = in->total_discount_amounts ? in->total_discount_amounts : "[]";

@@ -204,10 +204,40 @@ test('a subscription with default_tax_rates and an item\'s own rate renews taxed
   assert.deepEqual(lines.map((l) => l.tax_amounts.map((t) => [t.amount, t.inclusive])), [[[83, false]], [[200, true]]]);
   assert.deepEqual(lines.map((l) => l.tax_rates.map((t) => t.id)), [[], [incl.id]]);
   for (const l of lines) lineShape(l);
+  // a change invoiced at once: its prorations are taxed at their item's own (inclusive) rate,
+  // and what the change charges is that invoice's total
+  const euItem = cur.items.data.find((i) => i.price.id === eu.id);
+  const changed = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: euItem.id, quantity: 2 }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  const pinv = changed.latest_invoice;
+  assert.notEqual(pinv.id, next.id);
+  assert.equal(pinv.status, 'paid');
+  const plines = (await stripe.invoices.listLineItems(pinv.id)).data;
+  assert.equal(plines.length, 2);
+  let exclusive = 0;
+  let inclusive = 0;
+  for (const l of plines) {
+    assert.equal(l.parent.invoice_item_details.proration, true);
+    assert.deepEqual(l.tax_amounts.map((t) => [t.tax_rate, t.inclusive]), [[incl.id, true]]);
+    // 20 % inside the amount, rounded half away from zero (a credit's is negative)
+    const want = Math.sign(l.amount) * Math.round(Math.abs(l.amount) * 20 / 120);
+    assert.equal(l.tax_amounts[0].amount, want);
+    inclusive += want;
+    lineShape(l);
+  }
+  assert.equal(pinv.total, plines.reduce((a, l) => a + l.amount, 0) + exclusive);
+  assert.equal(pinv.tax, inclusive);
+  billingShape(pinv, 'invoice');
   // the defaults removed: the next renewal charges the inclusive item's tax only
   const upd = await stripe.subscriptions.update(sub.id, { default_tax_rates: '' });
   assert.deepEqual(upd.default_tax_rates, []);
   const p2 = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
-  assert.equal(p2.total, 2200);
-  assert.equal(p2.tax, 200);
+  assert.equal(p2.total, 3400);
+  assert.equal(p2.tax, 400);
+  assert.deepEqual(p2.default_tax_rates, []);
+  // an untaxed invoice shows no tax
+  const plain = await stripe.invoices.create({ customer: customer.id });
+  assert.equal(plain.tax, null);
+  assert.deepEqual(plain.total_tax_amounts, []);
 });
