@@ -6,6 +6,7 @@
 
 #include "api/resources.h"
 #include "billing/billing.h"
+#include "billing/tax.h"
 #include "http/req.h"
 
 /* Stripe's bound on a subscription's items (and so on an invoice's subscription lines). */
@@ -22,6 +23,29 @@
 /* Stripe's bound on a quantity. */
 #define BILLING_QUANTITY_MAX 1000000
 
+/* A request's rates (`tax_rates[]`, `default_tax_rates[]`): present when sent (they replace the
+ * object's; "" or an empty array: none). shown: the parameter's name in errors. */
+struct tax_rate_spec {
+	bool present;
+	int n;
+	const char *ids[BILLING_TAX_RATES_MAX];
+	const char *shown;
+};
+/* What one rate took from a line, or (summed) from an invoice. */
+struct invoice_tax_entry {
+	char rate[ID_MAX];
+	bool inclusive;
+	int64_t amount, taxable;
+};
+#define INVOICE_TAX_TOTALS_MAX 64
+/* An invoice's taxes: per rate (and inclusiveness), in the order the lines first take them;
+ * exclusive and inclusive sums; pre_discount_inclusive the inclusive tax inside its lines'
+ * amounts before discounts (subtotal_excluding_tax = subtotal − it). */
+struct invoice_tax_totals {
+	int n;
+	struct invoice_tax_entry e[INVOICE_TAX_TOTALS_MAX];
+	int64_t exclusive, inclusive, pre_discount_inclusive;
+};
 struct invoice {
 	char id[ID_MAX];
 	int64_t created, version;
@@ -57,6 +81,10 @@ struct invoice {
 	int64_t days_until_due, due_date;
 	const char *hosted_token_hash; /* finalized one-off invoices: their page's secret's hash */
 	bool paid_out_of_band;
+	/* a preview's taxes (nothing of it is stored; NULL: read from invoice_tax_amounts) */
+	const struct invoice_tax_totals *preview_taxes;
+	/* a create's default_tax_rates (invoice_draft_create; NULL: none) */
+	const struct tax_rate_spec *default_tax_spec;
 };
 /* Is it collected by the customer (collection_method=send_invoice)? */
 bool invoice_sends(const struct invoice *in);
@@ -170,6 +198,10 @@ int invoice_items_lines(struct req *r, struct db *db, const char *invoice, bool 
  * and what they took from the line is `amounts` (a JSON array; NULL: as stored). 0 or -1. */
 int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_item *ii,
 			     bool discounted, const char *amounts, struct json *j);
+/* The same with taxes e (n entries; e NULL: as stored for the line). */
+int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct invoice_item *ii,
+				   bool discounted, const char *amounts,
+				   const struct invoice_tax_entry *e, int n, struct json *j);
 /* Inside a write: a deleted draft's items are pending again. 0, or -1 with r->err. */
 int invoice_items_release(struct req *r, struct db *db, const char *invoice);
 /* Inside the write that finalizes invoice in with a total below zero, when its customer's
@@ -186,6 +218,7 @@ struct sub_item_change {
 	const char *price;	   /* the new price; NULL: unchanged (a new item needs one) */
 	int64_t quantity;	   /* 0: unchanged (a new item: 1) */
 	const char *metadata_path; /* the param path of its metadata hash; NULL: unchanged */
+	struct tax_rate_spec tax;  /* its tax_rates[] (present: replaced) */
 	bool deleted;
 	const char *shown; /* its name in errors: "items[0]", "" for subscription_items */
 };
@@ -198,6 +231,8 @@ struct sub_change {
 	int64_t proration_date;		/* 0: now (the subscription's time) */
 	const char *payment_behavior;	/* allow_incomplete (NULL) or error_if_incomplete */
 	bool own_params;		/* also POST /v1/subscriptions/{id}'s other parameters */
+	struct tax_rate_spec
+	    default_tax; /* its default_tax_rates[] (own_params; present: replaced) */
 	/* POST /v1/subscriptions/{id}/resume: a paused subscription billed again, from now
 	 * (billing_cycle_anchor now) or on its old cycle (unchanged, its current period's
 	 * remaining time prorated by proration_behavior) */
@@ -424,6 +459,11 @@ struct inv_line {
 	const char *product; /* NULL: none */
 	int n_own;
 	struct discount *own; /* an invoice item's own discounts, applied first */
+	/* the tax rates taken on what is left of it after discounts: its own (tax_own: an invoice
+	 * item's or subscription item's) or its invoice's defaults */
+	int n_tax;
+	const struct tax_rate *tax;
+	bool tax_own;
 };
 /* The lines of invoice items `ids` (stored), with their own discounts and products. */
 int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], int n,
@@ -441,6 +481,10 @@ struct invoice_discounts_result {
 	const char **line_amounts;
 	const char *total_discount_amounts;
 	int64_t subtotal, total;
+	/* the taxes: line i's (line_taxes[i], n_line_taxes[i] entries) and the invoice's */
+	struct invoice_tax_entry (*line_taxes)[BILLING_TAX_RATES_MAX];
+	int *n_line_taxes;
+	struct invoice_tax_totals *taxes;
 };
 int invoice_discounts_compute(struct req *r, const char *currency, struct inv_line *lines, int n,
 			      const struct discount *inv, int n_inv,
@@ -464,6 +508,68 @@ int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *i
 int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,
 				  const char *line, struct json *j);
 
+/* ---- tax rates (tax_rates.c; the arithmetic in billing/tax.h) ---- */
+
+struct tax_rate {
+	char id[ID_MAX];
+	int64_t created;
+	int64_t percent_e4; /* percent × 10,000 (billing/tax.h) */
+	bool inclusive, active;
+	const char *display_name, *country, *state, *jurisdiction, *description, *tax_type;
+	const char *metadata;
+};
+/* DB_OK, DB_NOTFOUND, or < 0. */
+int tax_rate_load(struct req *r, struct db *db, const char *id, struct tax_rate *ret);
+void tax_rate_render(const struct tax_rate *t, struct json *j);
+/* Reads form parameter `param` (a path: "items.0.tax_rates"). 0, or -1 with r->err. */
+int tax_rate_spec_parse(struct req *r, const char *param, const char *shown,
+			struct tax_rate_spec *ret);
+/* Inside a write: owner's (an invoice item, invoice, subscription or subscription item id)
+ * rates become s's, each one of r's merchant (else 404) and active unless owner had it already
+ * (an archived rate is not newly applied). Nothing when !s->present. 0, or -1 with r->err. */
+int tax_links_set(struct req *r, struct db *db, const char *owner, const struct tax_rate_spec *s);
+/* owner's rates in order (ret: BILLING_TAX_RATES_MAX entries). DB_OK or < 0. */
+int tax_links_load(struct req *r, struct db *db, const char *owner, struct tax_rate *ret,
+		   int *ret_n);
+/* Inside a write: `to` gets from's rates as they are (a subscription's defaults become its new
+ * invoice's). 0, or -1 with r->err. */
+int tax_links_copy(struct req *r, struct db *db, const char *from, const char *to);
+/* owner's rates as a JSON array of tax_rate objects. DB_OK or < 0. */
+int tax_links_render(struct req *r, struct db *db, const char *owner, struct json *j);
+
+/* Renders entries as a JSON array: the spec's invoice_tax_amount objects (tax_amounts), or with
+ * newer the newer API's (taxes: tax_behavior, tax_rate_details). */
+void invoice_tax_entries_render(const struct invoice_tax_entry *e, int n, bool newer,
+				struct json *j);
+/* Line `line` of invoice `invoice` as stored (invoice_tax_amounts). ret_own: the rates are the
+ * line's own (not the invoice's defaults). DB_OK or < 0. */
+int invoice_line_taxes_load(struct req *r, struct db *db, const char *invoice, const char *line,
+			    struct invoice_tax_entry *ret, int *ret_n, bool *ret_own);
+/* Renders a line's keys "tax_amounts" and "taxes" (entries e) and "tax_rates" (owner's rates: the
+ * invoice item or subscription item of the line; NULL: none) into the open object j. */
+void invoice_line_taxes_keys(struct req *r, struct db *db, const struct invoice_tax_entry *e, int n,
+			     const char *owner, struct json *j);
+/* The same, its entries as stored for line `line` of invoice `invoice`. DB_OK or < 0. */
+int invoice_line_taxes_render(struct req *r, struct db *db, const char *invoice, const char *line,
+			      const char *owner, struct json *j);
+/* The same keys as a JSON fragment (no braces) in r's arena, to splice into a stored line;
+ * NULL when out of memory. */
+const char *invoice_line_taxes_json(struct req *r, struct db *db, const struct invoice_tax_entry *e,
+				    int n, const char *owner);
+/* The invoice's taxes as stored. DB_OK or < 0. */
+int invoice_tax_totals_load(struct req *r, struct db *db, const char *invoice,
+			    struct invoice_tax_totals *ret);
+/* Line l's own rates: those spec s names when it is present (a create's or change's, before
+ * its write), else owner's (an invoice item or subscription item id); in r's arena; l->tax_own
+ * when it has some. 0, or -1 with r->err. */
+int invoice_line_tax_own(struct req *r, struct db *db, const char *owner,
+			 const struct tax_rate_spec *s, struct inv_line *l);
+/* Gives each of n lines without rates of their own the invoice's defaults: those s names when
+ * it is present, else owner's (an invoice's or a subscription's default_tax_rates; NULL: none),
+ * before the invoice computation. 0, or -1 with r->err. */
+int invoice_lines_tax_defaults(struct req *r, struct db *db, const char *owner,
+			       const struct tax_rate_spec *s, struct inv_line *lines, int n);
+
 /* ---- invoice lines (invoices.c) ---- */
 /* The top-level elements of a stored JSON array (an invoice's lines), at most max. */
 int invoice_lines_split(const char *s, const char **items, size_t *lens, int max);
@@ -471,6 +577,12 @@ int invoice_lines_split(const char *s, const char **items, size_t *lens, int max
  * replaced by `amounts` (a JSON array; NULL: left empty). 0 or -1. */
 int invoice_line_render_with_amounts(const char *line, size_t len, const char *amounts,
 				     struct json *j);
+/* Renders a stored subscription line with `amounts` as above and its taxes: its "taxes":[]
+ * replaced by the keys tax_amounts, tax_rates (its subscription item's) and taxes of entries
+ * e (n). 0 or -1. */
+int invoice_line_render_spliced(struct req *r, struct db *db, const char *line, size_t len,
+				const char *amounts, const struct invoice_tax_entry *e, int n,
+				struct json *j);
 
 /* ---- previews of an invoice to come (invoice_preview.c; subscriptions.c a subscription's) ----
  * Everything is read, nothing is written. */

@@ -22,9 +22,16 @@
  * (invoice_discounts_apply); both see the same lines in the same order, so both give the same
  * total, and the write checks that they did.
  *
+ * Taxes (tax_rates.c). After its discounts, each line's rates (its own, else the invoice's
+ * default_tax_rates) are taken on what is left of it, by billing_tax_line (billing/tax.h: each
+ * line's tax per rate rounded on its own, halves away from zero): exclusive taxes add to the
+ * total, inclusive ones are inside it. This is the one place an invoice's total is computed, so
+ * the payment's amount, the stored invoice and a preview carry the same taxes.
+ *
  * What an invoice keeps. Each line's share of each discount (invoice_discount_amounts), the sum
- * per discount (invoices.total_discount_amounts) and subtotal / total (total = subtotal − the
- * discounts). A draft's are computed again whenever it changes; once finalized they are fixed.
+ * per discount (invoices.total_discount_amounts), each line's tax per rate (invoice_tax_amounts)
+ * and subtotal / total (total = subtotal − the discounts + exclusive taxes). A draft's are computed
+ * again whenever it changes; once finalized they are fixed.
  *
  * Durations (a subscription's discounts). once: used up by the first invoice it takes something
  * from (so a trial's zero invoice leaves it for the first paid one); repeating: until start +
@@ -837,6 +844,8 @@ int invoice_item_lines_load(struct req *r, struct db *db, char (*ids)[ID_MAX], i
 		struct price_facts pf;
 		if (ii.price && price_facts_get(r, db, ii.price, &pf) == DB_OK)
 			l->product = pf.product;
+		if (invoice_line_tax_own(r, db, ii.id, NULL, l) != 0)
+			return DB_ERR;
 		char own[DISCOUNTS_MAX][ID_MAX];
 		int n_own = 0;
 		if (live_ids(r, db, SQL_LIVE_ITEM, ii.id, own, &n_own) != DB_OK)
@@ -875,6 +884,11 @@ int invoice_lines_plan(struct req *r, struct db *db, const struct pending_items 
 		str_copy(l->id + 3, sizeof(l->id) - 3, pr[i].id + 3);
 		l->amount = pr[i].amount;
 		l->discountable = pr[i].discountable;
+		/* a proration is taxed at its item's own rates as they are (the write copies
+		 * them onto the proration before it stores the change's) */
+		if (pr[i].subscription_item &&
+		    invoice_line_tax_own(r, db, pr[i].subscription_item, NULL, l) != 0)
+			return -1;
 	}
 	qsort(lines, (size_t)(n_p + n_pr), sizeof(*lines), line_cmp);
 	if (n_period)
@@ -898,7 +912,78 @@ struct calc {
 	int n_disc, max_disc;
 	const struct discount **disc;
 	int64_t *disc_total;
+	/* each line's taxes (one entry per rate, as its rates are ordered), the invoice's sums */
+	int *n_tax;
+	struct invoice_tax_entry (*tax)[BILLING_TAX_RATES_MAX];
+	int64_t *tax_pre; /* per line: the inclusive tax inside its amount before discounts */
+	struct invoice_tax_totals *totals;
 };
+
+/* The invoice's total once c has run: subtotal − discounts + exclusive taxes (each term within
+ * bounds checked by calc_run). */
+static int64_t calc_total(const struct calc *c)
+{
+	return c->subtotal - c->discounted + c->totals->exclusive;
+}
+
+/* Adds one line's entry to the invoice's sums, per rate and inclusiveness in first-seen order. */
+static int totals_add(struct invoice_tax_totals *t, const struct invoice_tax_entry *e, int64_t pre)
+{
+	int k = 0;
+	while (k < t->n &&
+	       !(strcmp(t->e[k].rate, e->rate) == 0 && t->e[k].inclusive == e->inclusive))
+		k++;
+	if (k == t->n) {
+		if (t->n == INVOICE_TAX_TOTALS_MAX)
+			return -1;
+		t->e[t->n] = *e;
+		t->e[t->n].amount = t->e[t->n].taxable = 0;
+		t->n++;
+	}
+	int64_t *sum = e->inclusive ? &t->inclusive : &t->exclusive;
+	if (__builtin_add_overflow(t->e[k].amount, e->amount, &t->e[k].amount) ||
+	    __builtin_add_overflow(t->e[k].taxable, e->taxable, &t->e[k].taxable) ||
+	    __builtin_add_overflow(*sum, e->amount, sum) ||
+	    __builtin_add_overflow(t->pre_discount_inclusive, pre, &t->pre_discount_inclusive))
+		return -1;
+	return 0;
+}
+
+/* Line l's taxes on `taxable` (what its discounts left) into c's entries for line i. */
+static int calc_line_tax(struct calc *c, int i, const struct inv_line *l, int64_t taxable)
+{
+	int n = l->n_tax;
+	c->n_tax[i] = 0;
+	if (n == 0)
+		return 0;
+	if (n > BILLING_TAX_RATES_MAX)
+		return -1;
+	int64_t pct[BILLING_TAX_RATES_MAX], amounts[BILLING_TAX_RATES_MAX],
+	    pre_amounts[BILLING_TAX_RATES_MAX];
+	bool inc[BILLING_TAX_RATES_MAX];
+	for (int k = 0; k < n; k++) {
+		pct[k] = l->tax[k].percent_e4;
+		inc[k] = l->tax[k].inclusive;
+	}
+	int64_t net, exc, incl, pre_net, pre_exc, pre_incl;
+	if (billing_tax_line(taxable, pct, inc, n, amounts, &net, &exc, &incl) != 0 ||
+	    billing_tax_line(l->amount, pct, inc, n, pre_amounts, &pre_net, &pre_exc, &pre_incl) !=
+		0)
+		return -1;
+	for (int k = 0; k < n; k++) {
+		struct invoice_tax_entry *e = &c->tax[i][k];
+		memset(e, 0, sizeof(*e));
+		str_copy(e->rate, sizeof(e->rate), l->tax[k].id);
+		e->inclusive = inc[k];
+		e->amount = amounts[k];
+		e->taxable = net;
+		if (totals_add(c->totals, e, inc[k] ? pre_amounts[k] : 0) != 0)
+			return -1;
+	}
+	c->tax_pre[i] = pre_incl;
+	c->n_tax[i] = n;
+	return 0;
+}
 
 static bool line_takes(const struct inv_line *l, const struct discount *d, const char *currency)
 {
@@ -937,8 +1022,14 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 		c->max_disc += lines[i].n_own < DISCOUNTS_MAX ? lines[i].n_own : DISCOUNTS_MAX;
 	c->disc = arena_alloc(&r->arena, (size_t)(c->max_disc + 1) * sizeof(*c->disc));
 	c->disc_total = arena_alloc(&r->arena, (size_t)(c->max_disc + 1) * sizeof(int64_t));
-	if (!c->n_entries || !c->entries || !rem || !out || !el || !c->disc || !c->disc_total)
+	c->n_tax = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int));
+	c->tax = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(*c->tax));
+	c->tax_pre = arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof(int64_t));
+	c->totals = arena_alloc(&r->arena, sizeof(*c->totals));
+	if (!c->n_entries || !c->entries || !rem || !out || !el || !c->disc || !c->disc_total ||
+	    !c->n_tax || !c->tax || !c->tax_pre || !c->totals)
 		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c->totals, 0, sizeof(*c->totals));
 	for (int i = 0; i < n; i++) {
 		c->n_entries[i] = 0;
 		rem[i] = lines[i].amount;
@@ -982,6 +1073,18 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 				c->entries[i][c->n_entries[i]++] = (struct calc_entry){d, out[i]};
 		c->discounted += sum;
 	}
+	/* then each line's taxes on what the discounts left of it */
+	for (int i = 0; i < n; i++) {
+		c->tax_pre[i] = 0;
+		if (calc_line_tax(c, i, &lines[i], rem[i]) != 0)
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
+					"The invoice's taxes would exceed %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+	}
+	if (c->totals->exclusive > BILLING_AMOUNT_MAX || c->totals->exclusive < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
+				"The invoice's total would exceed %lld.",
+				(long long)BILLING_AMOUNT_MAX);
 	return 0;
 }
 
@@ -994,8 +1097,13 @@ int invoice_discount_total(struct req *r, const char *currency, struct inv_line 
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (calc_run(r, currency, lines, n, inv, n_inv, c) != 0)
 		return -1;
+	int64_t total = calc_total(c);
+	if (total > BILLING_AMOUNT_MAX || total < -BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
+				"The invoice's total would exceed %lld.",
+				(long long)BILLING_AMOUNT_MAX);
 	*ret_subtotal = c->subtotal;
-	*ret_total = c->subtotal - c->discounted;
+	*ret_total = total;
 	return 0;
 }
 
@@ -1037,7 +1145,10 @@ int invoice_discounts_compute(struct req *r, const char *currency, struct inv_li
 	ret->line_amounts = amounts;
 	ret->total_discount_amounts = calc_json(r, c, -1);
 	ret->subtotal = c->subtotal;
-	ret->total = c->subtotal - c->discounted;
+	ret->total = calc_total(c);
+	ret->line_taxes = c->tax;
+	ret->n_line_taxes = c->n_tax;
+	ret->taxes = c->totals;
 	if (!ret->total_discount_amounts)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (c->subtotal > BILLING_AMOUNT_MAX || c->subtotal < -BILLING_AMOUNT_MAX ||
@@ -1049,8 +1160,8 @@ int invoice_discounts_compute(struct req *r, const char *currency, struct inv_li
 }
 
 /* The subscription lines stored with an invoice (in->lines) as discounts see them. */
-static int stored_lines(struct req *r, const char *lines_json, struct inv_line *out, int max,
-			int *ret_n)
+static int stored_lines(struct req *r, struct db *db, const char *lines_json, struct inv_line *out,
+			int max, int *ret_n)
 {
 	*ret_n = 0;
 	json_error_t e;
@@ -1078,6 +1189,12 @@ static int stored_lines(struct req *r, const char *lines_json, struct inv_line *
 		    json_object_get(json_object_get(v, "pricing"), "price_details"), "product"));
 		l->product = product ? arena_strdup(&r->arena, product) : NULL;
 		if (!id || (product && !l->product))
+			rc = -1;
+		/* its subscription item's own rates (else the invoice's defaults) */
+		const char *si = json_string_value(json_object_get(
+		    json_object_get(json_object_get(v, "parent"), "subscription_item_details"),
+		    "subscription_item"));
+		if (si && invoice_line_tax_own(r, db, si, NULL, l) != 0)
 			rc = -1;
 	}
 	json_decref(arr);
@@ -1113,6 +1230,50 @@ static int named_discounts(struct req *r, struct db *db, const char *ids_json, s
 	return rc;
 }
 
+static const char SQL_TAXES_DELETE[] =
+    "DELETE FROM invoice_tax_amounts WHERE merchant_id = $1 AND invoice = $2";
+static const char SQL_TAX_INSERT[] =
+    "INSERT INTO invoice_tax_amounts (merchant_id, invoice, line, pos, tax_rate, inclusive,"
+    " amount, taxable_amount, pre_discount, own) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+    " $10)";
+
+/* Inside the invoice's write: its lines' taxes as c computed them replace a draft's earlier
+ * ones. The pre-discount inclusive tax of a line is kept on its first inclusive entry. */
+static int taxes_store(struct req *r, struct db *db, const char *invoice,
+		       const struct inv_line *lines, int n, const struct calc *c)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TAXES_DELETE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, invoice, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		bool pre_done = false;
+		for (int k = 0; k < c->n_tax[i]; k++) {
+			const struct invoice_tax_entry *e = &c->tax[i][k];
+			st = db_prepare(db, SQL_TAX_INSERT);
+			if (!st)
+				return req_fail(r, ERR_API, NULL, NULL);
+			db_bind_text(st, 1, r->merchant_id, -1);
+			db_bind_text(st, 2, invoice, -1);
+			db_bind_text(st, 3, lines[i].id, -1);
+			db_bind_int64(st, 4, k);
+			db_bind_text(st, 5, e->rate, -1);
+			db_bind_int64(st, 6, e->inclusive);
+			db_bind_int64(st, 7, e->amount);
+			db_bind_int64(st, 8, e->taxable);
+			db_bind_int64(st, 9, e->inclusive && !pre_done ? c->tax_pre[i] : 0);
+			db_bind_int64(st, 10, lines[i].tax_own);
+			pre_done = pre_done || e->inclusive;
+			if (db_step_done(st) != DB_OK)
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
+	}
+	return 0;
+}
+
 int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 {
 	struct inv_line *lines = arena_alloc(&r->arena, INVOICE_LINES_MAX * sizeof(*lines));
@@ -1135,13 +1296,16 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 	if (rc < 0 || invoice_item_lines_load(r, db, ids, n_items, lines) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	int n_sub = 0, n_inv = 0;
-	if (stored_lines(r, in->lines, lines + n_items, INVOICE_LINES_MAX - n_items, &n_sub) != 0 ||
+	if (stored_lines(r, db, in->lines, lines + n_items, INVOICE_LINES_MAX - n_items, &n_sub) !=
+		0 ||
 	    named_discounts(r, db, in->discounts, inv, &n_inv) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	int n = n_items + n_sub;
+	if (invoice_lines_tax_defaults(r, db, in->id, NULL, lines, n) != 0)
+		return -1;
 	if (calc_run(r, in->currency, lines, n, inv, n_inv, c) != 0)
 		return -1;
-	int64_t total = c->subtotal - c->discounted;
+	int64_t total = calc_total(c);
 	if (c->subtotal > BILLING_AMOUNT_MAX || c->subtotal < -BILLING_AMOUNT_MAX ||
 	    total > BILLING_AMOUNT_MAX || total < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
@@ -1169,6 +1333,8 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 			if (db_step_done(st) != DB_OK)
 				return req_fail(r, ERR_API, NULL, NULL);
 		}
+	if (taxes_store(r, db, in->id, lines, n, c) != 0)
+		return -1;
 	in->total_discount_amounts = calc_json(r, c, -1);
 	if (!in->total_discount_amounts)
 		return req_fail(r, ERR_API, NULL, NULL);

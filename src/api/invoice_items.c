@@ -212,7 +212,9 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 	json_kv_str_or_null(j, "subscription", ii->subscription);
 	if (ii->subscription_item)
 		json_kv_str(j, "subscription_item", ii->subscription_item);
-	json_kv_raw(j, "tax_rates", "[]", 2);
+	json_key(j, "tax_rates");
+	if (tax_links_render(r, db, ii->id, j) != DB_OK)
+		return -1;
 	json_kv_str_or_null(j, "test_clock", ii->test_clock);
 	json_kv_int(j, "unit_amount", ii->unit_amount);
 	char dec[32];
@@ -226,6 +228,13 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
  * rendering. */
 int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_item *ii,
 			     bool discounted, const char *amounts, struct json *j)
+{
+	return invoice_item_line_render_taxed(r, db, ii, discounted, amounts, NULL, 0, j);
+}
+
+int invoice_item_line_render_taxed(struct req *r, struct db *db, const struct invoice_item *ii,
+				   bool discounted, const char *amounts,
+				   const struct invoice_tax_entry *e, int n, struct json *j)
 {
 	char lid[ID_MAX + 4];
 	snprintf(lid, sizeof(lid), "il_%s", ii->id + 3);
@@ -273,7 +282,11 @@ int invoice_item_line_render(struct req *r, struct db *db, const struct invoice_
 	json_kv_int(j, "quantity", ii->quantity);
 	json_kv_str_or_null(j, "subscription", ii->subscription);
 	json_kv_int(j, "subtotal", ii->amount);
-	json_kv_raw(j, "taxes", "[]", 2);
+	/* its taxes (tax_rates.c): tax_amounts, tax_rates (the item's own), taxes */
+	if (e)
+		invoice_line_taxes_keys(r, db, e, n, ii->id, j);
+	else if (invoice_line_taxes_render(r, db, ii->invoice, lid, ii->id, j) != DB_OK)
+		return -1;
 	json_obj_close(j);
 	return 0;
 }
@@ -524,6 +537,7 @@ struct ii_ctx {
 	struct invoice_item ii;
 	bool price_data;
 	struct discount_spec spec; /* its own discounts[] */
+	struct tax_rate_spec tax;  /* its own tax_rates[] (tax_rates.c) */
 };
 
 /* The item's own discounts[], redeemed for it (inside the write, the row stored). A line-level
@@ -680,6 +694,7 @@ static int create_fn(struct db *db, void *p)
 	}
 	id_new_at(ii->id, "ii_", ii->created);
 	if (ii_insert_row(r, db, ii) != 0 || own_discounts_set(r, db, x) != 0 ||
+	    tax_links_set(r, db, ii->id, &x->tax) != 0 ||
 	    ii_emit(r, db, ii, "invoiceitem.created", NULL) != 0 ||
 	    draft_adjust(r, db, ii->invoice, "amount") != 0)
 		return -1;
@@ -745,7 +760,8 @@ static int h_create(struct req *r)
 	ii->description = desc && *desc ? desc : NULL;
 	param_bool(r, "discountable", &ii->discountable);
 	if (metadata_apply(r, NULL, "metadata", &ii->metadata) != 0 || period_params(r, ii) != 0 ||
-	    discount_spec_parse(r, "discounts", false, &x.spec) != 0)
+	    discount_spec_parse(r, "discounts", false, &x.spec) != 0 ||
+	    tax_rate_spec_parse(r, "tax_rates", "tax_rates", &x.tax) != 0)
 		return -1;
 	return req_write(r, create_fn, &x);
 }
@@ -877,6 +893,7 @@ static int update_fn(struct db *db, void *p)
 	if (!prev)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (ii_save(r, db, ii, ii->invoice) != 0 || own_discounts_set(r, db, x) != 0 ||
+	    tax_links_set(r, db, ii->id, &x->tax) != 0 ||
 	    ii_emit(r, db, ii, "invoiceitem.updated", prev) != 0 ||
 	    draft_adjust(r, db, ii->invoice, "amount") != 0)
 		return -1;
@@ -887,7 +904,8 @@ static int update_fn(struct db *db, void *p)
 static int h_update(struct req *r)
 {
 	struct ii_ctx x = {.r = r, .id = r->args[0]};
-	if (discount_spec_parse(r, "discounts", false, &x.spec) != 0)
+	if (discount_spec_parse(r, "discounts", false, &x.spec) != 0 ||
+	    tax_rate_spec_parse(r, "tax_rates", "tax_rates", &x.tax) != 0)
 		return -1;
 	return req_write(r, update_fn, &x);
 }
@@ -998,6 +1016,7 @@ static const struct param_spec create_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
     {"invoice", PT_STRING, 0, 255, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -1009,6 +1028,7 @@ static const struct param_spec update_params[] = {
     {"discountable", PT_BOOL, 0, 0, NULL, NULL},
     {"period", PT_OBJECT, 0, 0, NULL, period_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {

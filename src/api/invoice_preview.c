@@ -101,8 +101,10 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 	struct inv_line *lines;
 	int n;
 	struct invoice_discounts_result res;
+	/* a subscription's invoice takes its default_tax_rates (tax_rates.c) */
 	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
 			       &n) != 0 ||
+	    invoice_lines_tax_defaults(r, db, in->subscription, NULL, lines, n) != 0 ||
 	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
 		return -1;
 	bool discounted = strcmp(res.total_discount_amounts, "[]") != 0;
@@ -127,21 +129,24 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 		if (rc != 0)
 			break;
 		ii.invoice = in->id;
-		rc = invoice_item_line_render(r, db, &ii, discounted, res.line_amounts[i], &j);
+		rc = invoice_item_line_render_taxed(r, db, &ii, discounted, res.line_amounts[i],
+						    res.line_taxes[i], res.n_line_taxes[i], &j);
 	}
 	/* then its period's */
 	const char *items[SUB_ITEMS_MAX];
 	size_t lens[SUB_ITEMS_MAX];
 	int n_sub = invoice_lines_split(in->lines, items, lens, SUB_ITEMS_MAX);
 	for (int k = 0; rc == 0 && k < n_sub && n_items + k < n; k++)
-		rc = invoice_line_render_with_amounts(items[k], lens[k],
-						      res.line_amounts[n_items + k], &j);
+		rc = invoice_line_render_spliced(
+		    r, db, items[k], lens[k], res.line_amounts[n_items + k],
+		    res.line_taxes[n_items + k], res.n_line_taxes[n_items + k], &j);
 	json_arr_close(&j);
 	in->preview_lines = rc == 0 && !b.failed ? arena_strndup(&r->arena, b.data, b.len) : NULL;
 	buf_release(&b);
 	if (!in->preview_lines)
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->total_discount_amounts = res.total_discount_amounts;
+	in->preview_taxes = res.taxes;
 	in->subtotal = res.subtotal;
 	in->total = res.total;
 	in->status = "draft";

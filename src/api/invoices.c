@@ -517,23 +517,67 @@ int invoice_line_render_with_amounts(const char *line, size_t len, const char *a
 	return rc;
 }
 
-/* A subscription line of the invoice (stored JSON, written with "discount_amounts":[] by
- * invoice_for_period) with what the discounts took from it: the stored shares replace that
- * empty array, so a draft's lines follow its discounts as they are computed again. */
+/* The value of "key":"…" in a stored line (its first occurrence), into out; "" when absent. */
+static void line_str(const char *line, size_t len, const char *key, char *out, size_t size)
+{
+	char pat[64];
+	out[0] = '\0';
+	int k = snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	if (k < 0 || (size_t)k >= sizeof(pat))
+		return;
+	const char *p = memmem(line, len, pat, (size_t)k);
+	if (!p)
+		return;
+	p += k;
+	const char *q = memchr(p, '"', len - (size_t)(p - line));
+	if (!q || (size_t)(q - p) >= size)
+		return;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+}
+
+int invoice_line_render_spliced(struct req *r, struct db *db, const char *line, size_t len,
+				const char *amounts, const struct invoice_tax_entry *e, int n,
+				struct json *j)
+{
+	static const char KEY[] = "\"taxes\":[]";
+	char si[ID_MAX];
+	line_str(line, len, "subscription_item", si, sizeof(si));
+	const char *frag = invoice_line_taxes_json(r, db, e, n, si[0] ? si : NULL);
+	const char *at = memmem(line, len, KEY, sizeof(KEY) - 1);
+	if (!frag)
+		return -1;
+	if (!at)
+		return invoice_line_render_with_amounts(line, len, amounts, j);
+	/* the line with its taxes spliced in, then its discounts' amounts */
+	struct buf out;
+	buf_init(&out, 1u << 20);
+	buf_append(&out, line, (size_t)(at - line));
+	buf_append(&out, frag, strlen(frag));
+	buf_append(&out, at + sizeof(KEY) - 1, len - (size_t)(at + sizeof(KEY) - 1 - line));
+	int rc = out.failed ? -1 : invoice_line_render_with_amounts(out.data, out.len, amounts, j);
+	buf_release(&out);
+	return rc;
+}
+
+/* A subscription line of the invoice (stored JSON, written with "discount_amounts":[] and
+ * "taxes":[] by invoice_for_period) with what the discounts and taxes took from it: the stored
+ * shares replace those empty arrays, so a draft's lines follow its discounts as they are
+ * computed again. */
 static int sub_line_render(struct req *r, struct db *db, const struct invoice *in, const char *line,
 			   size_t len, struct json *j)
 {
-	static const char ID[] = "\"id\":\"";
-	const char *idp = memmem(line, len, ID, sizeof(ID) - 1);
-	if (!idp || !in->total_discount_amounts || strcmp(in->total_discount_amounts, "[]") == 0)
-		return invoice_line_render_with_amounts(line, len, NULL, j);
-	char lid[ID_MAX] = "";
-	idp += sizeof(ID) - 1;
-	const char *q = memchr(idp, '"', len - (size_t)(idp - line));
-	if (!q || (size_t)(q - idp) >= sizeof(lid))
+	char lid[ID_MAX];
+	line_str(line, len, "id", lid, sizeof(lid));
+	if (!lid[0])
 		return -1;
-	memcpy(lid, idp, (size_t)(q - idp));
-	lid[q - idp] = '\0';
+	struct invoice_tax_entry e[BILLING_TAX_RATES_MAX];
+	int n = 0;
+	bool own;
+	if (invoice_line_taxes_load(r, db, in->id, lid, e, &n, &own) != DB_OK)
+		return -1;
+	if (!in->total_discount_amounts || strcmp(in->total_discount_amounts, "[]") == 0)
+		return invoice_line_render_spliced(r, db, line, len, NULL, e, n, j);
 	struct buf b;
 	struct json dj;
 	buf_init(&b, 64 * 1024);
@@ -542,7 +586,7 @@ static int sub_line_render(struct req *r, struct db *db, const struct invoice *i
 	if (invoice_line_discounts_render(r, db, in->id, lid, &dj) == DB_OK) {
 		buf_append(&b, "", 1); /* a string for the splice */
 		if (!b.failed)
-			rc = invoice_line_render_with_amounts(line, len, b.data, j);
+			rc = invoice_line_render_spliced(r, db, line, len, b.data, e, n, j);
 	}
 	buf_release(&b);
 	return rc;
@@ -636,7 +680,12 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_raw(j, "customer_tax_ids", "[]", 2);
 	json_kv_null(j, "default_payment_method");
 	json_kv_null(j, "default_source");
-	json_kv_raw(j, "default_tax_rates", "[]", 2);
+	/* a preview shows its subscription's, which it would take */
+	json_key(j, "default_tax_rates");
+	if (tax_links_render(r, db,
+			     in->preview_lines && in->subscription ? in->subscription : in->id,
+			     j) != DB_OK)
+		return -1;
 	json_kv_str_or_null(j, "description", in->description);
 	json_key(j, "discounts");
 	snprintf(path, sizeof(path), "%sdiscounts", prefix ? prefix : "");
@@ -737,15 +786,30 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	time_or_null(j, "voided_at", in->voided_at);
 	json_obj_close(j);
 	json_kv_str_or_null(j, "subscription", in->subscription);
+	/* its taxes (tax_rates.c): a preview's as computed, else as stored with its lines */
+	struct invoice_tax_totals *tt = arena_alloc(&r->arena, sizeof(*tt));
+	if (!tt)
+		return -1;
+	if (in->preview_taxes)
+		*tt = *in->preview_taxes;
+	else if (invoice_tax_totals_load(r, db, in->id, tt) != DB_OK)
+		return -1;
 	json_kv_int(j, "subtotal", in->subtotal);
-	json_kv_int(j, "subtotal_excluding_tax", in->subtotal);
+	json_kv_int(j, "subtotal_excluding_tax", in->subtotal - tt->pre_discount_inclusive);
+	if (tt->n) /* null without tax rates, as Stripe shows it */
+		json_kv_int(j, "tax", tt->exclusive + tt->inclusive);
+	else
+		json_kv_null(j, "tax");
 	json_kv_str_or_null(j, "test_clock", in->test_clock);
 	json_kv_int(j, "total", in->total);
 	const char *tda = in->total_discount_amounts ? in->total_discount_amounts : "[]";
 	json_kv_raw(j, "total_discount_amounts", tda, strlen(tda));
-	json_kv_int(j, "total_excluding_tax", in->total);
+	json_kv_int(j, "total_excluding_tax", in->total - tt->exclusive - tt->inclusive);
 	json_kv_raw(j, "total_pretax_credit_amounts", "[]", 2);
-	json_kv_raw(j, "total_taxes", "[]", 2);
+	json_key(j, "total_tax_amounts");
+	invoice_tax_entries_render(tt->e, tt->n, false, j);
+	json_key(j, "total_taxes");
+	invoice_tax_entries_render(tt->e, tt->n, true, j);
 	json_kv_int(j, "webhooks_delivered_at", in->created);
 	json_obj_close(j);
 	return 0;
@@ -1436,6 +1500,7 @@ struct create_ctx {
 	struct invoice in;
 	bool include;
 	struct discount_spec spec;
+	struct tax_rate_spec tax; /* its default_tax_rates */
 };
 
 int invoice_oneoff_head(struct req *r, struct db *db, const char *cur, struct invoice *in,
@@ -1572,6 +1637,9 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 		    invoice_items_claim(r, db, &pi, in->id) != 0)
 			return -1;
 	}
+	/* its default_tax_rates (tax_rates.c), before its amounts are computed */
+	if (in->default_tax_spec && tax_links_set(r, db, in->id, in->default_tax_spec) != 0)
+		return -1;
 	if (!spec->present) {
 		/* none asked for: it inherits its customer's discount (Stripe: `discounts` not
 		 * specified; '' avoids it) */
@@ -1620,8 +1688,10 @@ static int h_create(struct req *r)
 	c.in.description = desc && *desc ? desc : NULL;
 	c.in.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.in.metadata) != 0 ||
-	    discount_spec_parse(r, "discounts", false, &c.spec) != 0)
+	    discount_spec_parse(r, "discounts", false, &c.spec) != 0 ||
+	    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", &c.tax) != 0)
 		return -1;
+	c.in.default_tax_spec = &c.tax;
 	return req_write(r, create_fn, &c);
 }
 
@@ -1635,7 +1705,8 @@ static int update_fn(struct db *db, void *p)
 	struct invoice *in = &x->in;
 	bool draft = strcmp(in->status, "draft") == 0;
 	if (!draft && (param_present(r, "description") || param_present(r, "auto_advance") ||
-		       param_present(r, "discounts") || param_present(r, "collection_method") ||
+		       param_present(r, "discounts") || param_present(r, "default_tax_rates") ||
+		       param_present(r, "collection_method") ||
 		       param_present(r, "days_until_due") || param_present(r, "due_date")))
 		return req_fail(
 		    r, ERR_INVALID_STATE, NULL,
@@ -1656,10 +1727,16 @@ static int update_fn(struct db *db, void *p)
 					"The due_date must be in the future.");
 	}
 	struct discount_spec spec;
+	struct tax_rate_spec tax;
 	int64_t now;
 	if (discount_spec_parse(r, "discounts", false, &spec) != 0 ||
-	    billing_now(r, db, in->test_clock, &now) != 0 ||
-	    (spec.present && draft_discounts_set(r, db, in, &spec, now) != 0))
+	    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", &tax) != 0 ||
+	    billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	/* new default_tax_rates: its amounts computed again (draft_discounts_set does it) */
+	if (tax.present && tax_links_set(r, db, in->id, &tax) != 0)
+		return -1;
+	if ((spec.present || tax.present) && draft_discounts_set(r, db, in, &spec, now) != 0)
 		return -1;
 	const char *desc = param_str(r, "description");
 	if (desc)
@@ -1690,6 +1767,8 @@ static int h_update(struct req *r)
 
 static const char SQL_DELETE_AMOUNTS[] =
     "DELETE FROM invoice_discount_amounts WHERE merchant_id = $1 AND invoice = $2";
+static const char SQL_DELETE_TAXES[] =
+    "DELETE FROM invoice_tax_amounts WHERE merchant_id = $1 AND invoice = $2";
 static const char SQL_DELETE_DRAFT[] =
     "DELETE FROM invoices WHERE merchant_id = $1 AND id = $2 AND status = 'draft'"
     " AND version = $3";
@@ -1726,6 +1805,17 @@ static int delete_fn(struct db *db, void *p)
 	db_bind_text(da, 2, in->id, -1);
 	if (db_step_done(da) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* and its taxes' (its default_tax_rates go with it too) */
+	struct tax_rate_spec none = {.present = true, .shown = "default_tax_rates"};
+	da = db_prepare(db, SQL_DELETE_TAXES);
+	if (!da)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(da, 1, r->merchant_id, -1);
+	db_bind_text(da, 2, in->id, -1);
+	if (db_step_done(da) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (tax_links_set(r, db, in->id, &none) != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_DELETE_DRAFT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1973,6 +2063,7 @@ static const struct param_spec create_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"pending_invoice_items_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"exclude", "include", NULL}, NULL},
+    {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -1984,6 +2075,7 @@ static const struct param_spec update_params[] = {
     {"auto_advance", PT_BOOL, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {

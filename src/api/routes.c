@@ -43,6 +43,7 @@ const struct route *const api_route_tables[] = {
     customer_balance_routes,
     tax_ids_routes,
     coupons_routes,
+    tax_rates_routes,
     promotion_codes_routes,
     billing_portal_routes,
     credit_notes_routes,

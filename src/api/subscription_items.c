@@ -34,6 +34,9 @@ static struct sub_change *change_new(struct req *r)
 
 static int quantity_param(struct req *r, struct sub_change *c)
 {
+	/* and its tax_rates[] (tax_rates.c) */
+	if (tax_rate_spec_parse(r, "tax_rates", "tax_rates", &c->ch[0].tax) != 0)
+		return -1;
 	if (param_int(r, "quantity", &c->ch[0].quantity) == 1 &&
 	    (c->ch[0].quantity < 1 || c->ch[0].quantity > BILLING_QUANTITY_MAX))
 		return req_fail(r, ERR_PARAM_BAD, "quantity",
@@ -154,6 +157,7 @@ static const struct param_spec create_params[] = {
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -163,6 +167,7 @@ static const struct param_spec update_params[] = {
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, payment_behaviors, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec delete_params[] = {

@@ -120,6 +120,9 @@ struct sub_item {
 	int64_t quantity, created;
 	struct price_facts pf;
 	int data; /* create: index of an items[n][price_data] to store, or -1 */
+	/* its tax_rates[] as a create or change asks (planned with these, then stored; NULL or
+	 * not present: as stored) */
+	const struct tax_rate_spec *tax;
 };
 
 struct subscription {
@@ -140,6 +143,8 @@ struct subscription {
 	const char *trial_missing_pm; /* trial_settings.end_behavior.missing_payment_method */
 	int64_t trial_notice_for;     /* the trial_end trial_will_end was sent for (0: none) */
 	int64_t paused_at;	      /* status paused: since when */
+	/* its default_tax_rates[] as a create or update asks (NULL or not present: as stored) */
+	const struct tax_rate_spec *default_tax;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -200,6 +205,18 @@ static int items_insert(struct req *r, struct db *db, const struct subscription 
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	return 0;
+}
+
+/* The tax rates a create or change asked for (s->default_tax, its items' tax): stored, each
+ * checked (of the merchant, active when newly applied). 0, or -1 with r->err. */
+static int tax_rates_store(struct req *r, struct db *db, const struct subscription *s)
+{
+	if (s->default_tax && tax_links_set(r, db, s->id, s->default_tax) != 0)
+		return -1;
+	for (int i = 0; i < s->n_items; i++)
+		if (s->items[i].tax && tax_links_set(r, db, s->items[i].id, s->items[i].tax) != 0)
+			return -1;
 	return 0;
 }
 
@@ -453,7 +470,9 @@ static int item_render(struct req *r, struct db *db, const struct subscription *
 		return -1;
 	json_kv_int(j, "quantity", it->quantity);
 	json_kv_str(j, "subscription", s->id);
-	json_kv_raw(j, "tax_rates", "[]", 2);
+	json_key(j, "tax_rates");
+	if (tax_links_render(r, db, it->id, j) != DB_OK)
+		return -1;
 	json_obj_close(j);
 	return 0;
 }
@@ -555,7 +574,9 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_null(j, "days_until_due");
 	json_kv_str_or_null(j, "default_payment_method", s->default_payment_method);
 	json_kv_null(j, "default_source");
-	json_kv_raw(j, "default_tax_rates", "[]", 2);
+	json_key(j, "default_tax_rates");
+	if (tax_links_render(r, db, s->id, j) != DB_OK)
+		return -1;
 	json_kv_str_or_null(j, "description", s->description);
 	json_key(j, "discounts");
 	const char *dids;
@@ -865,9 +886,11 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
 		return -1;
 	/* the subscription's discounts at t (those that ran out end now), then what they take:
 	 * the total is the lines less the discounts (discounts.c); a `once` one is used up */
+	/* its default_tax_rates are the subscription's as they are now (tax_rates.c) */
 	if (subscription_discounts_expire(r, db, s->id, t) != 0 ||
 	    sub_discount_ids(r, db, s->id, t, &in->discounts) != 0 ||
-	    invoice_discounts_apply(r, db, in) != 0 || invoice_discounts_used(r, db, in, t) != 0)
+	    tax_links_copy(r, db, s->id, in->id) != 0 || invoice_discounts_apply(r, db, in) != 0 ||
+	    invoice_discounts_used(r, db, in, t) != 0)
 		return -1;
 	return 0;
 }
@@ -1028,7 +1051,7 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 
 /* s's period lines as discounts see them (trial: at 0), into out (s->n_items entries). 0, or -1
  * with r->err. */
-static int period_inv_lines(struct req *r, const struct subscription *s, bool trial,
+static int period_inv_lines(struct req *r, struct db *db, const struct subscription *s, bool trial,
 			    struct inv_line *out)
 {
 	for (int i = 0; i < s->n_items; i++) {
@@ -1036,6 +1059,9 @@ static int period_inv_lines(struct req *r, const struct subscription *s, bool tr
 		memset(l, 0, sizeof(*l));
 		l->discountable = true;
 		l->product = s->items[i].pf.product;
+		/* the item's own tax rates (else the subscription's defaults, given after) */
+		if (invoice_line_tax_own(r, db, s->items[i].id, s->items[i].tax, l) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
 		if (!trial && __builtin_mul_overflow(s->items[i].pf.unit_amount,
 						     s->items[i].quantity, &l->amount))
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
@@ -1055,8 +1081,9 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 	int n_period = period ? s->n_items : 0;
 	struct inv_line *lines;
 	int n;
-	if ((period && period_inv_lines(r, s, trial, pl) != 0) ||
-	    invoice_lines_plan(r, db, p, pr, n_pr, pl, n_period, &lines, &n) != 0)
+	if ((period && period_inv_lines(r, db, s, trial, pl) != 0) ||
+	    invoice_lines_plan(r, db, p, pr, n_pr, pl, n_period, &lines, &n) != 0 ||
+	    invoice_lines_tax_defaults(r, db, s->id, s->default_tax, lines, n) != 0)
 		return -1;
 	int64_t subtotal;
 	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, &subtotal, ret_total) != 0)
@@ -1095,6 +1122,9 @@ struct create_ctx {
 	bool cancel_at_period_end;
 	struct sub_checkout *co; /* bought through a Checkout Session (NULL: the API's create) */
 	struct sub_for_schedule *sc; /* made by a subscription schedule (NULL: not) */
+	/* default_tax_rates[] and items[n][tax_rates] (tax_rates.c) */
+	struct tax_rate_spec default_tax;
+	struct tax_rate_spec item_tax[SUB_ITEMS_MAX];
 };
 
 static int create_read_fn(struct db *db, void *p)
@@ -1215,7 +1245,7 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	bind_row(r, st, s);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (items_insert(r, db, s) != 0)
+	if (items_insert(r, db, s) != 0 || tax_rates_store(r, db, s) != 0)
 		return -1;
 	if (c->n_ds) {
 		/* a re-run of the write starts again from what was resolved */
@@ -1298,6 +1328,11 @@ static int parse_items(struct req *r, struct create_ctx *c)
 		it->data = -1;
 		id_new_at(it->id, "si_", r->now);
 		char path[64];
+		snprintf(path, sizeof(path), "items.%d.tax_rates", n);
+		if (tax_rate_spec_parse(r, path, arena_printf(&r->arena, "items[%d][tax_rates]", n),
+					&c->item_tax[n]) != 0)
+			return -1;
+		it->tax = &c->item_tax[n];
 		snprintf(path, sizeof(path), "items.%d.price", n);
 		it->price = param_str(r, path);
 		snprintf(path, sizeof(path), "items.%d.price_data", n);
@@ -1431,8 +1466,10 @@ static int h_create(struct req *r)
 	const char *desc = param_str(r, "description");
 	s->description = desc && *desc ? desc : NULL;
 	param_bool(r, "cancel_at_period_end", &c.cancel_at_period_end);
-	if (discount_spec_parse(r, "discounts", true, &c.spec) != 0)
+	if (discount_spec_parse(r, "discounts", true, &c.spec) != 0 ||
+	    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", &c.default_tax) != 0)
 		return -1;
+	s->default_tax = &c.default_tax;
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
 	s->trial_missing_pm = mpm ? mpm : "create_invoice";
 	return create_run(r, &c);
@@ -1885,6 +1922,22 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		json_kv_str_or_null(pj, "description", s->description);
 		s->description = *desc ? desc : NULL;
 	}
+	/* default_tax_rates[] (tax_rates.c): its later invoices take them */
+	struct tax_rate_spec *dt = arena_alloc(&r->arena, sizeof(*dt));
+	if (!dt || tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", dt) != 0)
+		return dt ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	if (dt->present) {
+		if (ended)
+			return req_fail(r, ERR_INVALID_STATE, NULL,
+					"A %s subscription can only update its "
+					"cancellation_details and metadata.",
+					s->status);
+		json_key(pj, "default_tax_rates");
+		if (tax_links_render(r, db, s->id, pj) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (tax_links_set(r, db, s->id, dt) != 0)
+			return -1;
+	}
 	const char *comment = param_str(r, "cancellation_details.comment");
 	if (comment)
 		s->cancellation_comment = *comment ? comment : NULL;
@@ -1950,7 +2003,9 @@ static int h_update(struct req *r)
 					"Tender takes allow_incomplete or error_if_incomplete for "
 					"a change of items.");
 		param_int(r, "proration_date", &c->proration_date);
-		if (subscription_changes_parse(r, "items", "items", c) != 0)
+		if (subscription_changes_parse(r, "items", "items", c) != 0 ||
+		    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates",
+					&c->default_tax) != 0)
 			return -1;
 		return subscription_change(r, c);
 	}
@@ -2094,6 +2149,9 @@ static int change_read_fn(struct db *db, void *p)
 		return -1;
 	x->s = x->old;
 	struct subscription *s = &x->s;
+	/* planned with the default_tax_rates the update asks for (own_params stores them) */
+	if (x->c->own_params && x->c->default_tax.present)
+		s->default_tax = &x->c->default_tax;
 	if (!str_eq(s->status, "active") && !str_eq(s->status, "past_due") &&
 	    !str_eq(s->status, "trialing"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
@@ -2145,6 +2203,8 @@ static int change_read_fn(struct db *db, void *p)
 		}
 		if (ch->quantity)
 			it->quantity = ch->quantity;
+		if (ch->tax.present)
+			it->tax = &ch->tax;
 		if (ch->metadata_path &&
 		    metadata_apply(r, it->metadata, ch->metadata_path, &it->metadata) != 0)
 			return -1;
@@ -2327,13 +2387,20 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	}
 	if (!x->c->resume && items_insert(r, db, s) != 0)
 		return -1;
-	/* the prorations: pending, or on the invoice made now */
+	/* the prorations: pending, or on the invoice made now; each taxed at its item's rates as
+	 * they were before this change (what its total was planned with) */
 	for (int i = 0; i < x->n_pr; i++) {
 		struct invoice_item ii = x->pr[i];
 		ii.invoice = x->invoice_now ? x->invoice_id : NULL;
-		if (invoice_item_insert(r, db, &ii) != 0)
+		if (invoice_item_insert(r, db, &ii) != 0 ||
+		    (ii.subscription_item &&
+		     tax_links_copy(r, db, ii.subscription_item, ii.id) != 0))
 			return -1;
 	}
+	/* the items' tax_rates[] asked for (the defaults: own_params) */
+	for (int i = 0; !x->c->resume && i < s->n_items; i++)
+		if (s->items[i].tax && tax_links_set(r, db, s->items[i].id, s->items[i].tax) != 0)
+			return -1;
 	/* a resume: active now, or, on payment success, once its invoice is paid
 	 * (subscription_invoice_paid) */
 	bool resumed_now = false;
@@ -2563,7 +2630,7 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 	ret->period = arena_alloc(&r->arena, SUB_ITEMS_MAX * sizeof(*ret->period));
 	if (!ret->period)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return period ? period_inv_lines(r, n, false, ret->period) : 0;
+	return period ? period_inv_lines(r, db, n, false, ret->period) : 0;
 }
 
 /* ---- resume ----
@@ -2606,6 +2673,9 @@ static int resume_read_fn(struct db *db, void *p)
 				x->old.id, last.id);
 	x->s = x->old;
 	struct subscription *s = &x->s;
+	/* planned with the default_tax_rates the update asks for (own_params stores them) */
+	if (x->c->own_params && x->c->default_tax.present)
+		s->default_tax = &x->c->default_tax;
 	enum billing_interval iv;
 	if (billing_interval_parse(s->interval, &iv) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2726,6 +2796,11 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 		snprintf(path, sizeof(path), "%s.%d.metadata", param, n);
 		if (param_present(r, path))
 			ch->metadata_path = arena_strdup(&r->arena, path);
+		snprintf(path, sizeof(path), "%s.%d.tax_rates", param, n);
+		if (tax_rate_spec_parse(r, path,
+					arena_printf(&r->arena, "%s[tax_rates]", ch->shown),
+					&ch->tax) != 0)
+			return -1;
 		snprintf(path, sizeof(path), "%s.%d.deleted", param, n);
 		bool del = false;
 		if (param_bool(r, path, &del) == 1 && del) {
@@ -3780,6 +3855,7 @@ static const struct param_spec item_children[] = {
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancellation_children[] = {
@@ -3828,12 +3904,17 @@ static const struct param_spec create_params[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
+    {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec subscription_change_item_params[] = {
-    {"id", PT_STRING, 0, 255, NULL, NULL},  {"price", PT_STRING, 0, 255, NULL, NULL},
-    {"quantity", PT_INT, 0, 0, NULL, NULL}, {"metadata", PT_METADATA, 0, 0, NULL, NULL},
-    {"deleted", PT_BOOL, 0, 0, NULL, NULL}, {NULL, 0, 0, 0, NULL, NULL},
+    {"id", PT_STRING, 0, 255, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"deleted", PT_BOOL, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 const char *const subscription_proration_behaviors[] = {"always_invoice", "create_prorations",
 							"none", NULL};
@@ -3852,6 +3933,7 @@ static const struct param_spec update_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec resume_anchor_children[] = {
