@@ -1,6 +1,7 @@
 #include "api/common.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,23 @@ const char *json_quote(struct req *r, const char *s)
 	const char *out = b.failed ? "null" : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);
 	return out ? out : "null";
+}
+
+int param_price_or_plan(struct req *r, const char *prefix, const char *shown, const char **ret)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s%sprice", prefix, *prefix ? "." : "");
+	const char *price = param_str(r, path);
+	snprintf(path, sizeof(path), "%s%splan", prefix, *prefix ? "." : "");
+	const char *plan = param_str(r, path);
+	price = price && *price ? price : NULL;
+	plan = plan && *plan ? plan : NULL;
+	if (price && plan)
+		return req_fail(r, ERR_PARAM_BAD,
+				*shown ? arena_printf(&r->arena, "%s[plan]", shown) : "plan",
+				"You may only specify one of these parameters: price, plan.");
+	*ret = price ? price : plan;
+	return 0;
 }
 
 int param_currency(struct req *r, const char *path, const char *shown, char out[8])

@@ -40,4 +40,9 @@ const char *json_quote(struct req *r, const char *s);
  * (NULL: path itself). */
 int param_currency(struct req *r, const char *path, const char *shown, char out[8]);
 
+/* A subscription item's price under `prefix` (dotted, "" for the top level): its `price`, or
+ * `plan`, the legacy Plans API's name for a recurring price (api/plans.c); both is a 400 on
+ * shown ("" for the top level). *ret is NULL when neither is given (or empty). 0, or -1. */
+int param_price_or_plan(struct req *r, const char *prefix, const char *shown, const char **ret);
+
 #endif

@@ -1158,6 +1158,7 @@ static void price_facts_terms(const struct price *p, struct price_facts *out)
 	out->product = p->product;
 	out->nickname = p->nickname;
 	out->unit_amount_decimal = p->unit_amount_decimal;
+	out->trial_period_days = p->has_trial ? p->trial_period_days : -1;
 }
 
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out)

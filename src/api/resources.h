@@ -173,6 +173,7 @@ struct price_facts {
 	char interval[8];
 	int64_t interval_count, created;
 	const char *usage_type, *product, *nickname, *unit_amount_decimal;
+	int64_t trial_period_days; /* a plan's default trial (trial_from_plan), -1: none */
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
 /* Inside a write: a price made from the request's price_data object at `prefix` (dotted, e.g.

@@ -25,8 +25,8 @@ static struct sub_change *change_new(struct req *r)
 	param_int(r, "proration_date", &c->proration_date);
 	c->n = 1;
 	c->ch[0].shown = "";
-	const char *price = param_str(r, "price");
-	c->ch[0].price = price && *price ? price : NULL;
+	if (param_price_or_plan(r, "", "", &c->ch[0].price) != 0)
+		return NULL;
 	if (param_present(r, "metadata"))
 		c->ch[0].metadata_path = "metadata";
 	return c;
@@ -151,7 +151,9 @@ static const char *const payment_behaviors[] = {"allow_incomplete", "error_if_in
 
 static const struct param_spec create_params[] = {
     {"subscription", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
-    {"price", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    /* one of the two: plan is the legacy name of a recurring price */
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"plan", PT_STRING, 0, 255, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
@@ -162,6 +164,7 @@ static const struct param_spec create_params[] = {
 };
 static const struct param_spec update_params[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"plan", PT_STRING, 0, 255, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},

@@ -444,7 +444,10 @@ static void render_plan(const struct sub_item *it, struct json *j)
 	json_kv_str_or_null(j, "product", p->product);
 	json_kv_null(j, "tiers_mode");
 	json_kv_null(j, "transform_usage");
-	json_kv_null(j, "trial_period_days");
+	if (p->trial_period_days >= 0)
+		json_kv_int(j, "trial_period_days", p->trial_period_days);
+	else
+		json_kv_null(j, "trial_period_days");
 	json_kv_str(j, "usage_type", p->usage_type ? p->usage_type : "licensed");
 	json_obj_close(j);
 }
@@ -1119,6 +1122,8 @@ struct create_ctx {
 	int n_ds;
 	/* the timeline's parameters, applied in the subscription's own time (create_run) */
 	int64_t trial_end_at, trial_days; /* 0: none */
+	/* trial_from_plan: the longest trial_period_days of the items' plans (create_read_fn) */
+	bool trial_from_plan;
 	bool cancel_at_period_end;
 	struct sub_checkout *co; /* bought through a Checkout Session (NULL: the API's create) */
 	struct sub_for_schedule *sc; /* made by a subscription schedule (NULL: not) */
@@ -1186,6 +1191,8 @@ static int create_read_fn(struct db *db, void *p)
 			    "Tender subscriptions take licensed per-unit prices with an "
 			    "integer unit_amount; %s is not one.",
 			    it->price);
+		if (c->trial_from_plan && it->pf.trial_period_days > c->trial_days)
+			c->trial_days = it->pf.trial_period_days;
 	}
 	/* the payment method: the subscription's own (attached to the customer), else the
 	 * customer's default. A checkout's card is the buyer's, just made: attached to the
@@ -1333,8 +1340,10 @@ static int parse_items(struct req *r, struct create_ctx *c)
 					&c->item_tax[n]) != 0)
 			return -1;
 		it->tax = &c->item_tax[n];
-		snprintf(path, sizeof(path), "items.%d.price", n);
-		it->price = param_str(r, path);
+		snprintf(path, sizeof(path), "items.%d", n);
+		if (param_price_or_plan(r, path, arena_printf(&r->arena, "items[%d]", n),
+					&it->price) != 0)
+			return -1;
 		snprintf(path, sizeof(path), "items.%d.price_data", n);
 		bool data = param_present(r, path);
 		if ((it->price && *it->price) == data)
@@ -1460,6 +1469,11 @@ static int h_create(struct req *r)
 					TRIAL_DAYS_MAX);
 		c.trial_days = days;
 	}
+	param_bool(r, "trial_from_plan", &c.trial_from_plan);
+	if (c.trial_from_plan && (te || param_present(r, "trial_period_days")))
+		return req_fail(r, ERR_PARAM_BAD, "trial_from_plan",
+				"trial_from_plan cannot be combined with trial_end or "
+				"trial_period_days.");
 	s->metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &s->metadata) != 0)
 		return -1;
@@ -2784,9 +2798,9 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 		snprintf(path, sizeof(path), "%s.%d.id", param, n);
 		const char *id = param_str(r, path);
 		ch->id = id && *id ? id : NULL;
-		snprintf(path, sizeof(path), "%s.%d.price", param, n);
-		const char *price = param_str(r, path);
-		ch->price = price && *price ? price : NULL;
+		snprintf(path, sizeof(path), "%s.%d", param, n);
+		if (param_price_or_plan(r, path, ch->shown, &ch->price) != 0)
+			return -1;
 		snprintf(path, sizeof(path), "%s.%d.quantity", param, n);
 		if (param_int(r, path, &ch->quantity) == 1 &&
 		    (ch->quantity < 1 || ch->quantity > QUANTITY_MAX))
@@ -3852,6 +3866,7 @@ static const struct param_spec price_data_children[] = {
 };
 static const struct param_spec item_children[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"plan", PT_STRING, 0, 255, NULL, NULL}, /* the legacy name of a recurring price */
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -3899,6 +3914,7 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
     {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
+    {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
@@ -3910,6 +3926,7 @@ static const struct param_spec create_params[] = {
 const struct param_spec subscription_change_item_params[] = {
     {"id", PT_STRING, 0, 255, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"plan", PT_STRING, 0, 255, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"deleted", PT_BOOL, 0, 0, NULL, NULL},

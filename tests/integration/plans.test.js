@@ -187,3 +187,36 @@ test('refused input changes nothing; tenants', async () => {
   assert.equal(theirs.id, plan.id);
   assert.equal((await stripe.plans.retrieve(plan.id)).amount, 100);
 });
+
+test('subscriptions to plans: items[n][plan], trial_from_plan, subscription items by plan', async () => {
+  const cus = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const gold = await stripe.plans.create({ id: `gold-${tag}`, amount: 2500, currency: 'usd', interval: 'month', product: { name: `Gold sub ${tag}` }, trial_period_days: 7 });
+  const seat = await stripe.plans.create({ amount: 300, currency: 'usd', interval: 'month', product: gold.product, trial_period_days: 3 });
+  const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ plan: gold.id }, { plan: seat.id, quantity: 2 }], trial_from_plan: true });
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.trial_end - sub.trial_start, 7 * 86400, 'the longest of the plans\' trials');
+  assert.equal(sub.items.data[0].price.id, gold.id);
+  assert.equal(sub.items.data[0].plan.id, gold.id);
+  assert.equal(sub.items.data[0].plan.trial_period_days, 7);
+  assert.equal(sub.items.data[1].quantity, 2);
+
+  // without trial_from_plan the plans' trials do not apply
+  const now = await stripe.subscriptions.create({ customer: cus.id, items: [{ plan: gold.id }] });
+  assert.equal(now.status, 'active');
+  assert.equal(now.trial_end, null);
+
+  // a subscription item by plan, and an item's plan changed by plan
+  const si = await stripe.subscriptionItems.create({ subscription: now.id, plan: seat.id, proration_behavior: 'none' });
+  assert.equal(si.price.id, seat.id);
+  const other = await stripe.plans.create({ amount: 900, currency: 'usd', interval: 'month', product: gold.product });
+  const up = await stripe.subscriptions.update(now.id, { items: [{ id: si.id, plan: other.id }], proration_behavior: 'none' });
+  assert.equal(up.items.data.find((x) => x.id === si.id).price.id, other.id);
+
+  // refused
+  await assert.rejects(stripe.subscriptions.create({ customer: cus.id, items: [{ plan: gold.id, price: seat.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'items[0][plan]');
+  await assert.rejects(stripe.subscriptions.create({ customer: cus.id, items: [{ plan: gold.id }], trial_from_plan: true, trial_end: sub.trial_end }),
+    (e) => e.statusCode === 400 && e.param === 'trial_from_plan');
+  await assert.rejects(stripe.subscriptions.create({ customer: cus.id, items: [{ plan: 'gold-missing' }] }),
+    (e) => e.statusCode === 404);
+});
