@@ -81,7 +81,7 @@
  *    invoice_planned_due and checked inside it, as the total is), and an invoice with nothing
  *    due is paid at once. A credit invoice (a downgrade's prorations) credits the balance.
  *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
- *    decimals), taxes, send_invoice, POST …/pause, schedules, billing_cycle_anchor choice at
+ *    decimals), automatic tax, send_invoice, POST …/pause, billing_cycle_anchor choice at
  *    creation, items' own discounts.
  */
 #include <stdio.h>
