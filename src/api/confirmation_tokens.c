@@ -537,8 +537,9 @@ int confirmation_token_resolve(struct req *r, const char *id, struct ctoken_use 
 
 void confirmation_token_card(const struct ctoken_use *ct, struct card_auth *ca)
 {
-	/* an existing PaymentMethod keeps its own billing details */
-	if (!ca->alias && !ca->token)
+	/* an existing PaymentMethod keeps its own billing details; so does a payment method the
+	 * request gave itself (confirmation_token_resolve's caller cleared them) */
+	if ((!ca->alias && !ca->token) || (!ct->billing_details && !ct->pm_metadata))
 		return;
 	ca->pm_billing_details = ct->billing_details;
 	ca->pm_metadata = ct->pm_metadata;

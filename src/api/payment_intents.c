@@ -928,24 +928,24 @@ static int ctoken_apply(struct req *r, struct confirm_ctx *c, const char **pm)
 	const char *id = param_str(r, "confirmation_token");
 	if (!id || !*id)
 		return 0;
-	if ((*pm && **pm) || param_present(r, "payment_method_data"))
-		return req_fail(r, ERR_PARAM_BAD, "confirmation_token",
-				"You may only specify one of these parameters: confirmation_token, "
-				"payment_method, payment_method_data.");
 	struct ctoken_use *ct = arena_zalloc(&r->arena, sizeof(*ct));
 	if (!ct)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (confirmation_token_resolve(r, id, ct) != 0)
 		return -1;
+	/* as on Stripe, what the request gives itself takes precedence over the token's */
 	struct payment_intent *pi = &c->pi;
-	if (ct->setup_future_usage)
+	if (ct->setup_future_usage && !param_present(r, "setup_future_usage"))
 		pi->setup_future_usage = ct->setup_future_usage;
-	if (ct->shipping)
+	if (ct->shipping && !param_present(r, "shipping"))
 		pi->shipping = ct->shipping;
 	if (ct->return_url && !param_str(r, "return_url"))
 		pi->return_url = ct->return_url;
 	c->ct = ct;
-	*pm = ct->pm_ref;
+	if ((*pm && **pm) || param_present(r, "payment_method_data"))
+		ct->billing_details = ct->pm_metadata = NULL; /* the token's card is not used */
+	else
+		*pm = ct->pm_ref;
 	return 0;
 }
 
@@ -1191,7 +1191,7 @@ static int h_confirm(struct req *r)
 					"requires_payment_method, requires_confirmation, "
 					"requires_action");
 	const char *pm = param_str(r, "payment_method");
-	if (ctoken_apply(r, &c, &pm) != 0 || (!c.ct && pm_from_data(r, &pm) != 0))
+	if (ctoken_apply(r, &c, &pm) != 0 || pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm || !*pm)
 		pm = c.pi.payment_method;

@@ -644,19 +644,19 @@ static int ctoken_apply(struct req *r, struct confirm_ctx *c, const char **pm)
 	const char *id = param_str(r, "confirmation_token");
 	if (!id || !*id)
 		return 0;
-	if ((*pm && **pm) || param_present(r, "payment_method_data"))
-		return req_fail(r, ERR_PARAM_BAD, "confirmation_token",
-				"You may only specify one of these parameters: confirmation_token, "
-				"payment_method, payment_method_data.");
 	struct ctoken_use *ct = arena_zalloc(&r->arena, sizeof(*ct));
 	if (!ct)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (confirmation_token_resolve(r, id, ct) != 0)
 		return -1;
+	/* as on Stripe, what the request gives itself takes precedence over the token's */
 	if (ct->return_url && !param_str(r, "return_url"))
 		c->si.return_url = ct->return_url;
 	c->ct = ct;
-	*pm = ct->pm_ref;
+	if ((*pm && **pm) || param_present(r, "payment_method_data"))
+		ct->billing_details = ct->pm_metadata = NULL; /* the token's card is not used */
+	else
+		*pm = ct->pm_ref;
 	return 0;
 }
 
@@ -689,7 +689,9 @@ static int h_create(struct req *r)
 	si->return_url = param_str(r, "return_url");
 	if (ctoken_apply(r, &c, &pm) != 0)
 		return -1;
-	if (!c.ct && (check_pm_ref(r, pm) != 0 || pm_from_data(r, &pm) != 0))
+	/* the request's own payment method is checked; the token's is the token's */
+	bool from_token = c.ct && !param_present(r, "payment_method_data") && pm == c.ct->pm_ref;
+	if (!from_token && (check_pm_ref(r, pm) != 0 || pm_from_data(r, &pm) != 0))
 		return -1;
 	if (pm)
 		si->status = "requires_confirmation";
@@ -822,7 +824,7 @@ static int h_confirm(struct req *r)
 	const char *pm = param_str(r, "payment_method");
 	if (pm && !*pm)
 		pm = NULL;
-	if (ctoken_apply(r, &c, &pm) != 0 || (!c.ct && pm_from_data(r, &pm) != 0))
+	if (ctoken_apply(r, &c, &pm) != 0 || pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm)
 		pm = c.si.payment_method;

@@ -2,9 +2,10 @@
 // ConfirmationTokens through stripe-node (Stripe's deferred-intent flow): made by the test
 // helper from a PaymentMethod, a test alias or card data, retrieved (Stripe's shape, public card
 // facts only), then used once to create-and-confirm or confirm a PaymentIntent (automatic and
-// manual capture, 3-D Secure, a decline) or a SetupIntent; a second use, an expired token and
-// another merchant's are refused and change nothing; an idempotent retry replays without using
-// the token again; no card number in any store file or log.
+// manual capture, 3-D Secure, a decline) or a SetupIntent, the request's own values taking
+// precedence over the token's; a second use, an expired token and another merchant's are
+// refused and change nothing; an idempotent retry replays without using the token again; no
+// card number in any store file or log.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -129,14 +130,21 @@ test('pays a PaymentIntent (create+confirm, automatic capture): the token\'s det
   await assert.rejects(stripe.paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, confirmation_token: ct.id }),
     (e) => e.statusCode === 400 && e.param === 'confirmation_token');
   assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, n);
-  // confirmation_token needs confirm=true, and cannot come with a payment method
-  const ct2 = await stripe.testHelpers.confirmationTokens.create({ payment_method: 'pm_card_visa' });
+  // confirmation_token needs confirm=true
+  const ct2 = await stripe.testHelpers.confirmationTokens.create({ payment_method: 'pm_card_visa', shipping });
   await assert.rejects(stripe.paymentIntents.create({ amount: 500, currency: 'usd', confirmation_token: ct2.id }),
-    (e) => e.statusCode === 400 && e.param === 'confirmation_token');
-  await assert.rejects(stripe.paymentIntents.create({ amount: 500, currency: 'usd', confirm: true, confirmation_token: ct2.id, payment_method: 'pm_card_visa' }),
     (e) => e.statusCode === 400 && e.param === 'confirmation_token');
   assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, n);
   assert.equal((await stripe.confirmationTokens.retrieve(ct2.id)).payment_intent, null);
+  // as on Stripe, what the request gives itself takes precedence over the token's
+  const own = await stripe.paymentIntents.create({
+    amount: 500, currency: 'usd', confirm: true, confirmation_token: ct2.id,
+    payment_method: 'pm_card_mastercard', shipping: { ...shipping, name: 'Request Name' },
+  });
+  assert.equal(own.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(own.payment_method)).card.brand, 'mastercard');
+  assert.equal(own.shipping.name, 'Request Name');
+  assert.equal((await stripe.confirmationTokens.retrieve(ct2.id)).payment_intent, own.id);
 });
 
 test('confirm an existing PaymentIntent with manual capture, from a PaymentMethod', async () => {
