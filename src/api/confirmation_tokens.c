@@ -169,9 +169,7 @@ struct create_ctx {
 	char tok_id[ID_MAX], card_id[ID_MAX];
 };
 
-/* payment_method_preview from a rendered PaymentMethod: its public shape without what names
- * the PaymentMethod itself (a preview is not one). Arena memory, NULL on failure. */
-static const char *preview_from_pm(struct req *r, const char *pm_json)
+const char *confirmation_token_preview(struct arena *a, const char *pm_json)
 {
 	json_error_t e;
 	json_t *o = json_loads(pm_json, 0, &e);
@@ -188,7 +186,7 @@ static const char *preview_from_pm(struct req *r, const char *pm_json)
 		json_object_set_new(o, "customer_account", json_null());
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
-	const char *out = s ? arena_strdup(&r->arena, s) : NULL;
+	const char *out = s ? arena_strdup(a, s) : NULL;
 	free(s);
 	return out;
 }
@@ -202,7 +200,7 @@ static const char *preview_from_info(struct req *r, const struct vault_card_info
 	buf_init(&b, 64 * 1024);
 	json_init(&j, &b);
 	pm_render_new(&j, "pm_preview", info, fp, billing, NULL, NULL, r->now);
-	const char *out = b.failed ? NULL : preview_from_pm(r, buf_cstr(&b));
+	const char *out = b.failed ? NULL : confirmation_token_preview(&r->arena, buf_cstr(&b));
 	buf_release(&b);
 	return out;
 }
@@ -254,7 +252,8 @@ static const char *preview_of_pm(struct req *r, struct db *db, const char *id)
 	buf_init(&b, 64 * 1024);
 	json_init(&j, &b);
 	rc = pm_render(db, r->merchant_id, id, &j);
-	const char *out = rc == DB_OK && !b.failed ? preview_from_pm(r, buf_cstr(&b)) : NULL;
+	const char *out =
+	    rc == DB_OK && !b.failed ? confirmation_token_preview(&r->arena, buf_cstr(&b)) : NULL;
 	buf_release(&b);
 	if (!out)
 		req_fail(r, ERR_API, NULL, NULL);

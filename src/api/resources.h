@@ -377,6 +377,11 @@ struct ctoken_use {
 	const char *return_url, *setup_future_usage, *shipping; /* shipping: JSON */
 };
 struct card_auth;
+/* A ConfirmationToken's payment_method_preview from a rendered PaymentMethod (JSON text): its
+ * public shape without what names the PaymentMethod itself (id, object, created, livemode,
+ * metadata), with allow_redisplay and customer_account. Arena memory, NULL when pm_json is not
+ * a JSON object (or memory ran out). */
+const char *confirmation_token_preview(struct arena *a, const char *pm_json);
 int confirmation_token_resolve(struct req *r, const char *id, struct ctoken_use *ret);
 void confirmation_token_card(const struct ctoken_use *ct, struct card_auth *ca);
 int confirmation_token_consume(struct req *r, struct db *db, const struct ctoken_use *ct,
