@@ -505,8 +505,8 @@ static int confirm_body(struct db *db, void *p)
 						"requires_payment_method, requires_confirmation, "
 						"requires_action");
 	}
-	/* the token first: a second confirmation with it is refused as a used token, not as a
-	 * used card */
+	/* the ConfirmationToken before its card: of two confirmations racing with one token,
+	 * the second is refused for the token */
 	if (c->ct && confirmation_token_consume(r, db, c->ct, pi->id, NULL) != 0)
 		return -1;
 	if (payments_card_commit(r, db, &c->ca) != 0)
@@ -920,8 +920,9 @@ static int pm_from_data(struct req *r, const char **pm)
 /*
  * confirmation_token (create with confirm=true, confirm): the token's card is the payment
  * method (confirmation_tokens.c), and its setup_future_usage, shipping and return_url apply to
- * the intent; the intent's write uses the token up (confirm_body). *pm: the payment method
- * parameter, replaced by what the token pays with. 0, or -1 with r->err.
+ * the intent, unless the request gives its own; the intent's write uses the token up
+ * (confirm_body). *pm: the payment method parameter, replaced by what the token pays with when
+ * the request names none. 0, or -1 with r->err.
  */
 static int ctoken_apply(struct req *r, struct confirm_ctx *c, const char **pm)
 {

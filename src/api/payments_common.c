@@ -801,8 +801,7 @@ int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 		struct pm_card pm;
 		int rc;
 		if (ca->pm_billing_details || ca->pm_metadata) {
-			/* a ConfirmationToken's card: its billing details go on the PaymentMethod
-			 */
+			/* a ConfirmationToken's card: its billing details go on it */
 			memset(&pm, 0, sizeof(pm));
 			if (ca->pm_id_chosen)
 				str_copy(pm.id, sizeof(pm.id), ca->pm_id);

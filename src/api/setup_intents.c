@@ -637,8 +637,9 @@ static int create_fn(struct db *db, void *p)
 }
 
 /* confirmation_token (create with confirm=true, confirm): the token's card is the payment
- * method (confirmation_tokens.c) and its return_url applies; the intent's write uses the token
- * up (confirm_fn). *pm: replaced by what the token pays with. 0, or -1 with r->err. */
+ * method (confirmation_tokens.c) and its return_url applies, unless the request gives its own;
+ * the intent's write uses the token up (confirm_fn). *pm: replaced by what the token pays with
+ * when the request names none. 0, or -1 with r->err. */
 static int ctoken_apply(struct req *r, struct confirm_ctx *c, const char **pm)
 {
 	const char *id = param_str(r, "confirmation_token");
