@@ -109,6 +109,7 @@ static const struct param_spec create_params[] = {
     {"automatic_payment_methods", PT_OBJECT, 0, 0, NULL, apm_children},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
+    {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -134,6 +135,7 @@ static const struct param_spec confirm_params[] = {
     {"error_on_requires_action", PT_BOOL, 0, 0, NULL, NULL},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_children},
+    {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -350,6 +352,8 @@ struct confirm_ctx {
 	 * instead of declining with authentication_required; a card set up for off-session use
 	 * with authentication is not asked */
 	bool action_off_session;
+	/* confirmation_token: what the intent is confirmed with, used up by its write */
+	const struct ctoken_use *ct;
 };
 
 /* Stores the confirmed intent: its first row when create+confirm deferred the insert, otherwise
@@ -501,6 +505,10 @@ static int confirm_body(struct db *db, void *p)
 						"requires_payment_method, requires_confirmation, "
 						"requires_action");
 	}
+	/* the ConfirmationToken before its card: of two confirmations racing with one token,
+	 * the second is refused for the token */
+	if (c->ct && confirmation_token_consume(r, db, c->ct, pi->id, NULL) != 0)
+		return -1;
 	if (payments_card_commit(r, db, &c->ca) != 0)
 		return -1;
 	if (c->require_3ds)
@@ -654,6 +662,8 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 					  pi->customer, pi->receipt_email, c->authenticated,
 					  off_session, true, &c->ca) != 0)
 		return -1;
+	if (c->ct)
+		confirmation_token_card(c->ct, &c->ca);
 	if (pi->customer && c->ca.customer[0] && strcmp(pi->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
@@ -907,6 +917,39 @@ static int pm_from_data(struct req *r, const char **pm)
 	return *pm ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/*
+ * confirmation_token (create with confirm=true, confirm): the token's card is the payment
+ * method (confirmation_tokens.c), and its setup_future_usage, shipping and return_url apply to
+ * the intent, unless the request gives its own; the intent's write uses the token up
+ * (confirm_body). *pm: the payment method parameter, replaced by what the token pays with when
+ * the request names none. 0, or -1 with r->err.
+ */
+static int ctoken_apply(struct req *r, struct confirm_ctx *c, const char **pm)
+{
+	const char *id = param_str(r, "confirmation_token");
+	if (!id || !*id)
+		return 0;
+	struct ctoken_use *ct = arena_zalloc(&r->arena, sizeof(*ct));
+	if (!ct)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (confirmation_token_resolve(r, id, ct) != 0)
+		return -1;
+	/* as on Stripe, what the request gives itself takes precedence over the token's */
+	struct payment_intent *pi = &c->pi;
+	if (ct->setup_future_usage && !param_present(r, "setup_future_usage"))
+		pi->setup_future_usage = ct->setup_future_usage;
+	if (ct->shipping && !param_present(r, "shipping"))
+		pi->shipping = ct->shipping;
+	if (ct->return_url && !param_str(r, "return_url"))
+		pi->return_url = ct->return_url;
+	c->ct = ct;
+	if ((*pm && **pm) || param_present(r, "payment_method_data"))
+		ct->billing_details = ct->pm_metadata = NULL; /* the token's card is not used */
+	else
+		*pm = ct->pm_ref;
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct confirm_ctx c;
@@ -936,6 +979,13 @@ static int h_create(struct req *r)
 	if (connect_apply(r, pi, true) != 0)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
+	bool confirm = false;
+	param_bool(r, "confirm", &confirm);
+	if (param_present(r, "confirmation_token") && !confirm)
+		return req_fail(r, ERR_PARAM_BAD, "confirmation_token",
+				"confirmation_token can only be used when confirm=true.");
+	if (ctoken_apply(r, &c, &pm) != 0)
+		return -1;
 	/* no card is stored for an amount the payment could not take */
 	bool minimum_checked = param_present(r, "payment_method_data");
 	if (minimum_checked &&
@@ -947,8 +997,6 @@ static int h_create(struct req *r)
 	const char *ru = param_str(r, "return_url");
 	if (ru)
 		pi->return_url = ru;
-	bool confirm = false;
-	param_bool(r, "confirm", &confirm);
 	if (confirm) {
 		/* confirm_intent checks the minimum */
 		c.insert_first = true;
@@ -1144,7 +1192,7 @@ static int h_confirm(struct req *r)
 					"requires_payment_method, requires_confirmation, "
 					"requires_action");
 	const char *pm = param_str(r, "payment_method");
-	if (pm_from_data(r, &pm) != 0)
+	if (ctoken_apply(r, &c, &pm) != 0 || pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm || !*pm)
 		pm = c.pi.payment_method;

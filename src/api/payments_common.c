@@ -799,10 +799,22 @@ int payments_card_commit(struct req *r, struct db *db, struct card_auth *ca)
 	const char *ref = ca->alias ? ca->alias : ca->token;
 	if (ref) { /* once per transaction attempt: a retried attempt stores it again */
 		struct pm_card pm;
-		int rc = ca->pm_id_chosen
-			     ? pm_materialize_as(db, r->app->vault, r->merchant_id, ref, ca->pm_id,
-						 r->now, &pm)
-			     : pm_materialize(db, r->app->vault, r->merchant_id, ref, r->now, &pm);
+		int rc;
+		if (ca->pm_billing_details || ca->pm_metadata) {
+			/* a ConfirmationToken's card: its billing details go on it */
+			memset(&pm, 0, sizeof(pm));
+			if (ca->pm_id_chosen)
+				str_copy(pm.id, sizeof(pm.id), ca->pm_id);
+			else
+				id_new_at(pm.id, "pm_", r->now);
+			rc = pm_create_from_ref(db, r->app->vault, r->merchant_id, ref, pm.id,
+						ca->pm_billing_details, ca->pm_metadata, r->now);
+		} else {
+			rc = ca->pm_id_chosen ? pm_materialize_as(db, r->app->vault, r->merchant_id,
+								  ref, ca->pm_id, r->now, &pm)
+					      : pm_materialize(db, r->app->vault, r->merchant_id,
+							       ref, r->now, &pm);
+		}
 		/* another payment used the token since this one read it */
 		if (rc == VAULT_ERR_TOKEN_USED)
 			return req_fail(r, ERR_TOKEN_USED, ca->param, "%s", ref);

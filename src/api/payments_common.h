@@ -45,6 +45,9 @@ struct card_auth {
 	const char *token;     /* a token still to be used up and stored (payments_card_commit) */
 	const char *param;     /* the parameter that named the card (errors of the commit) */
 	bool pm_id_chosen; /* alias or token: pm_id was chosen before the write (…_choose_pm) */
+	/* alias or token: billing_details / metadata JSON for the PaymentMethod the commit
+	 * stores (a ConfirmationToken's card); NULL for none */
+	const char *pm_billing_details, *pm_metadata;
 	double risk_probability;
 	/* the merchant's pricing, read with the card (have_pricing); payments_pricing_for uses it
 	 * instead of reading it again inside the write */

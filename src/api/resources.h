@@ -47,6 +47,7 @@ extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route tax_rates_routes[];
 extern const struct route radar_routes[];
+extern const struct route confirmation_tokens_routes[];
 /* Inside a write of r's merchant: value (a card fingerprint, item_type "card_fingerprint", or an
  * email, "email") goes into the merchant's default block list of that type, Stripe's
  * `card_fingerprint_blocklist` or `email_blocklist`, which Stripe's default rules read; the list
@@ -362,5 +363,30 @@ int subscription_portal_cancel(struct req *r, struct db *db, const char *id, boo
 
 /* Renders customer `id` of r's merchant; DB_NOTFOUND when it does not exist. */
 int customer_render_by_id(struct req *r, struct db *db, const char *id, struct json *j);
+
+/* A ConfirmationToken an intent is confirmed with (api/confirmation_tokens.c).
+ * confirmation_token_resolve (before the write): the unused, unexpired token id of r's merchant
+ * (else 404 resource_missing, or 400 on param confirmation_token), what it pays with (pm_ref: a
+ * pm_… id, a test alias or a tok_…, given to payments_card_authorize / _verify as the payment
+ * method) and what it sets on the intent (NULL when not given). confirmation_token_card: after
+ * the card check, the token's billing details for the PaymentMethod the payment's write stores.
+ * confirmation_token_consume (inside the intent's write, before payments_card_commit): marks it
+ * used by the intent, refusing one used or expired since it was resolved. 0, or -1 with r->err. */
+struct ctoken_use {
+	char id[ID_MAX];
+	const char *pm_ref;
+	const char *billing_details, *pm_metadata; /* JSON, for a PaymentMethod made from it */
+	const char *return_url, *setup_future_usage, *shipping; /* shipping: JSON */
+};
+struct card_auth;
+/* A ConfirmationToken's payment_method_preview from a rendered PaymentMethod (JSON text): its
+ * public shape without what names the PaymentMethod itself (id, object, created, livemode,
+ * metadata), with allow_redisplay and customer_account. Arena memory, NULL when pm_json is not
+ * a JSON object (or memory ran out). */
+const char *confirmation_token_preview(struct arena *a, const char *pm_json);
+int confirmation_token_resolve(struct req *r, const char *id, struct ctoken_use *ret);
+void confirmation_token_card(const struct ctoken_use *ct, struct card_auth *ca);
+int confirmation_token_consume(struct req *r, struct db *db, const struct ctoken_use *ct,
+			       const char *payment_intent, const char *setup_intent);
 
 #endif

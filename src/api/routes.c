@@ -51,5 +51,6 @@ const struct route *const api_route_tables[] = {
     files_routes,
     reporting_routes,
     radar_routes,
+    confirmation_tokens_routes,
     NULL,
 };

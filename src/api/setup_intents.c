@@ -283,6 +283,7 @@ static const struct param_spec create_params[] = {
     {"automatic_payment_methods", PT_OBJECT, 0, 0, NULL, apm_children},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
+    {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -295,6 +296,7 @@ static const struct param_spec confirm_params[] = {
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
+    {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancel_params[] = {
@@ -380,6 +382,8 @@ struct confirm_ctx {
 	bool require_3ds;
 	bool authenticated; /* the cardholder completed the challenge */
 	char attempt_id[ID_MAX]; /* the SetupAttempt this confirmation makes (before the write) */
+	/* confirmation_token: what the intent is confirmed with, used up by its write */
+	const struct ctoken_use *ct;
 };
 
 /* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
@@ -541,6 +545,8 @@ static int confirm_fn(struct db *db, void *p)
 		if (cur.version != si->version)
 			return unexpected_state(r, "confirm", &cur);
 	}
+	if (c->ct && confirmation_token_consume(r, db, c->ct, NULL, si->id) != 0)
+		return -1;
 	if (payments_card_commit(r, db, &c->ca) != 0)
 		return -1;
 	if (c->require_3ds)
@@ -590,6 +596,8 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 	if (payments_card_verify(r, pm_ref, "payment_method", si->customer, c->authenticated,
 				 &c->ca) != 0)
 		return -1;
+	if (c->ct)
+		confirmation_token_card(c->ct, &c->ca);
 	if (si->customer && c->ca.customer[0] && strcmp(si->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
@@ -628,6 +636,31 @@ static int create_fn(struct db *db, void *p)
 	return render_response(r, db, &c->si);
 }
 
+/* confirmation_token (create with confirm=true, confirm): the token's card is the payment
+ * method (confirmation_tokens.c) and its return_url applies, unless the request gives its own;
+ * the intent's write uses the token up (confirm_fn). *pm: replaced by what the token pays with
+ * when the request names none. 0, or -1 with r->err. */
+static int ctoken_apply(struct req *r, struct confirm_ctx *c, const char **pm)
+{
+	const char *id = param_str(r, "confirmation_token");
+	if (!id || !*id)
+		return 0;
+	struct ctoken_use *ct = arena_zalloc(&r->arena, sizeof(*ct));
+	if (!ct)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (confirmation_token_resolve(r, id, ct) != 0)
+		return -1;
+	/* as on Stripe, what the request gives itself takes precedence over the token's */
+	if (ct->return_url && !param_str(r, "return_url"))
+		c->si.return_url = ct->return_url;
+	c->ct = ct;
+	if ((*pm && **pm) || param_present(r, "payment_method_data"))
+		ct->billing_details = ct->pm_metadata = NULL; /* the token's card is not used */
+	else
+		*pm = ct->pm_ref;
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct confirm_ctx c;
@@ -649,15 +682,22 @@ static int h_create(struct req *r)
 	const char *pm = param_str(r, "payment_method");
 	if (pm && !*pm)
 		pm = NULL;
-	if (check_pm_ref(r, pm) != 0 || pm_from_data(r, &pm) != 0)
+	bool confirm = false;
+	param_bool(r, "confirm", &confirm);
+	if (param_present(r, "confirmation_token") && !confirm)
+		return req_fail(r, ERR_PARAM_BAD, "confirmation_token",
+				"confirmation_token can only be used when confirm=true.");
+	si->return_url = param_str(r, "return_url");
+	if (ctoken_apply(r, &c, &pm) != 0)
+		return -1;
+	/* the request's own payment method is checked; the token's is the token's */
+	bool from_token = c.ct && !param_present(r, "payment_method_data") && pm == c.ct->pm_ref;
+	if (!from_token && (check_pm_ref(r, pm) != 0 || pm_from_data(r, &pm) != 0))
 		return -1;
 	if (pm)
 		si->status = "requires_confirmation";
-	si->return_url = param_str(r, "return_url");
 	if (check_return_url(r, si->return_url) != 0)
 		return -1;
-	bool confirm = false;
-	param_bool(r, "confirm", &confirm);
 	if (confirm) {
 		c.insert_first = true;
 		si->status = "requires_confirmation";
@@ -785,7 +825,7 @@ static int h_confirm(struct req *r)
 	const char *pm = param_str(r, "payment_method");
 	if (pm && !*pm)
 		pm = NULL;
-	if (pm_from_data(r, &pm) != 0)
+	if (ctoken_apply(r, &c, &pm) != 0 || pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm)
 		pm = c.si.payment_method;
