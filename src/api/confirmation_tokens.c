@@ -87,12 +87,6 @@ static const char SQL_USE[] =
     "UPDATE confirmation_tokens SET payment_intent = $3, setup_intent = $4"
     " WHERE merchant_id = $1 AND id = $2 AND payment_intent IS NULL AND setup_intent IS NULL"
     " AND expires_at > $5";
-/* the single-use card token a token made of card data pays with (tokens.c's row) */
-static const char SQL_TOKEN_PUT[] =
-    "INSERT INTO tokens (merchant_id, id, created, card_id, brand, last4, exp_month, exp_year,"
-    " funding, country, fingerprint, cvc_provided, client_ip, bin) VALUES ($1, $2, $3, $4, $5,"
-    " $6, $7, $8, $9, $10, $11, $12, $13, $14)";
-
 struct ctoken {
 	const char *id, *pm_ref, *preview, *billing_details, *pm_metadata, *return_url;
 	const char *setup_future_usage, *shipping, *payment_intent, *setup_intent;
@@ -205,28 +199,6 @@ static const char *preview_from_info(struct req *r, const struct vault_card_info
 	return out;
 }
 
-static int insert_token_row(struct req *r, struct db *db, struct create_ctx *c, const char *fp)
-{
-	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, c->tok_id, -1);
-	db_bind_int64(st, 3, r->now);
-	db_bind_text(st, 4, c->card_id, -1);
-	db_bind_text(st, 5, c->info.brand, -1);
-	db_bind_text(st, 6, c->info.last4, -1);
-	db_bind_int64(st, 7, c->info.exp_month);
-	db_bind_int64(st, 8, c->info.exp_year);
-	db_bind_text(st, 9, c->info.funding, -1);
-	db_bind_text(st, 10, c->info.country[0] ? c->info.country : NULL, -1);
-	db_bind_text(st, 11, fp, -1);
-	db_bind_int64(st, 12, c->info.cvc_provided ? 1 : 0);
-	db_bind_text(st, 13, r->client_ip[0] ? r->client_ip : NULL, -1);
-	db_bind_text(st, 14, c->info.iin[0] ? c->info.iin : NULL, -1);
-	return db_step_done(st);
-}
-
 /* The PaymentMethod a token names: loaded and rendered in the token's write. */
 static const char *preview_of_pm(struct req *r, struct db *db, const char *id)
 {
@@ -306,7 +278,7 @@ static int create_fn(struct db *db, void *p)
 	case CT_NUMBER:
 		if (vault_card_store(r->app->vault, db, r->merchant_id, c->card_id, c->number,
 				     &c->sealed, &c->info, r->now, fp) != DB_OK ||
-		    insert_token_row(r, db, c, fp) != DB_OK)
+		    tokens_row_insert(r, db, c->tok_id, c->card_id, &c->info, fp) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		t->preview = preview_from_info(r, &c->info, fp, t->billing_details);
 		break;

@@ -180,6 +180,29 @@ const char *tokens_card_preseal(struct req *r, const char *card_id, struct vault
 	return number;
 }
 
+int tokens_row_insert(struct req *r, struct db *db, const char *id, const char *card_id,
+		      const struct vault_card_info *info, const char *fp)
+{
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_int64(st, 3, r->now);
+	db_bind_text(st, 4, card_id, -1);
+	db_bind_text(st, 5, info->brand, -1);
+	db_bind_text(st, 6, info->last4, -1);
+	db_bind_int64(st, 7, info->exp_month);
+	db_bind_int64(st, 8, info->exp_year);
+	db_bind_text(st, 9, info->funding, -1);
+	db_bind_text(st, 10, info->country[0] ? info->country : NULL, -1);
+	db_bind_text(st, 11, fp, -1);
+	db_bind_int64(st, 12, info->cvc_provided ? 1 : 0);
+	db_bind_text(st, 13, r->client_ip[0] ? r->client_ip : NULL, -1);
+	db_bind_text(st, 14, info->iin[0] ? info->iin : NULL, -1); /* Radar's card_bin */
+	return db_step_done(st);
+}
+
 static int token_fn(struct db *db, void *p)
 {
 	struct token_ctx *t = p;
@@ -188,24 +211,7 @@ static int token_fn(struct db *db, void *p)
 	if (vault_card_store(r->app->vault, db, r->merchant_id, t->card_id, t->number, &t->sealed,
 			     &t->info, r->now, fp) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	struct db_stmt *st = db_prepare(db, SQL_TOKEN_PUT);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, t->id, -1);
-	db_bind_int64(st, 3, r->now);
-	db_bind_text(st, 4, t->card_id, -1);
-	db_bind_text(st, 5, t->info.brand, -1);
-	db_bind_text(st, 6, t->info.last4, -1);
-	db_bind_int64(st, 7, t->info.exp_month);
-	db_bind_int64(st, 8, t->info.exp_year);
-	db_bind_text(st, 9, t->info.funding, -1);
-	db_bind_text(st, 10, t->info.country, -1);
-	db_bind_text(st, 11, fp, -1);
-	db_bind_int64(st, 12, t->info.cvc_provided);
-	db_bind_text(st, 13, r->client_ip[0] ? r->client_ip : NULL, -1);
-	db_bind_text(st, 14, t->info.iin[0] ? t->info.iin : NULL, -1); /* Radar's card_bin */
-	if (db_step_done(st) != DB_OK)
+	if (tokens_row_insert(r, db, t->id, t->card_id, &t->info, fp) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* rendered from the values just inserted, as token_render would read them back (the
 	 * single writer does not read its own row again) */

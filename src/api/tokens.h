@@ -18,6 +18,11 @@ int tokens_card_params(struct req *r, struct vault_card_info *ret_info);
  * presealed card does not fit). */
 const char *tokens_card_preseal(struct req *r, const char *card_id, struct vault_sealed_card *ret);
 
+/* Inside a write: the tokens row of single-use token id for the card just stored as card_id
+ * (its public facts, fingerprint fp, Radar's BIN, the request's client IP). DB_OK or < 0. */
+int tokens_row_insert(struct req *r, struct db *db, const char *id, const char *card_id,
+		      const struct vault_card_info *info, const char *fp);
+
 extern const struct param_spec tokens_create_params[];
 int tokens_h_create(struct req *r);
 int tokens_h_retrieve(struct req *r);
