@@ -27,6 +27,26 @@ extern const struct route transfers_routes[];
 extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];
 extern const struct route checkout_routes[];
+extern const struct route shipping_rates_routes[];
+/* Shipping rates (shipping_rates.c), for Checkout Sessions' shipping_options: what a session
+ * needs of one (display_name: r's arena). */
+struct shipping_rate_facts {
+	char id[ID_MAX];
+	bool active;
+	int64_t amount;
+	char currency[8];
+	const char *display_name;
+};
+/* Rate id of r's merchant; DB_OK, DB_NOTFOUND or < 0. */
+int shipping_rate_get(struct req *r, struct db *db, const char *id,
+		      struct shipping_rate_facts *ret);
+/* Inside a write: a rate made from the request's shipping_rate_data at prefix (dotted,
+ * "shipping_options.0.shipping_rate_data."; shown: its name in errors), as POST
+ * /v1/shipping_rates makes one. 0, or -1 with r->err. */
+int shipping_rate_create_inline(struct req *r, struct db *db, const char *prefix, const char *shown,
+				struct shipping_rate_facts *ret);
+/* The parameters of a shipping rate (POST /v1/shipping_rates, shipping_rate_data). */
+extern const struct param_spec shipping_rate_data_params[];
 extern const struct route accounts_routes[];
 extern const struct route external_accounts_routes[];
 extern const struct route account_links_routes[];
@@ -194,6 +214,7 @@ struct pi_checkout {
 	int64_t amount;
 	const char *currency, *description, *metadata, *capture_method, *return_url, *pm_id;
 	const char *customer, *checkout_session;
+	const char *shipping; /* Stripe's shipping hash as JSON text, or NULL */
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
