@@ -55,6 +55,17 @@
  * discount is redeemed (counted, refused at its limits) in the payment's own write, as the
  * session completes; a subscription's by the subscription it makes. A payment-mode discount
  * must leave a payment the card networks take (Tender makes no free payment-mode sessions).
+ *
+ * Shipping (mode=payment only). shipping_options are shipping rates (shipping_rates.c) resolved
+ * when the session is made (active, in its currency) and kept on the row with their amounts, so
+ * a rate archived later does not change what the session offered; the first is chosen. The
+ * page offers them as radio buttons inside the card form (no scripts: each shows the total it
+ * makes), and asks for the address when shipping_address_collection is set. The choice and
+ * the address are checked before anything is written (shipping_choice: one of the session's
+ * options, a country of the allowed ones) and recorded by the attempt's own write with the
+ * total they make, which is what the PaymentIntent charges (with the address as its
+ * `shipping`): amount_total is always the items after their discount plus the chosen shipping
+ * (session_discounted), so a coupon never takes anything off shipping, as on Stripe.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -827,11 +838,8 @@ static int session_discounted(struct req *r, struct db *db, struct session *s,
 	return 0;
 }
 
-/* Inside create's write: the request's shipping_options (at most 5, by the parameter table),
- * each an existing active rate of the merchant or one made from shipping_rate_data, all in the
- * session's currency; the first is chosen until the buyer picks another. 0, or -1 with
- * r->err. */
-static int shipping_resolve(struct req *r, struct db *db, struct session *s)
+int checkout_shipping_options(struct req *r, struct db *db, const char *currency,
+			      struct checkout_shipping *ship)
 {
 	const struct form_node *opts = param_node(r, "shipping_options");
 	if (!opts)
@@ -882,11 +890,12 @@ static int shipping_resolve(struct req *r, struct db *db, struct session *s)
 				break;
 			}
 		}
-		if (strcmp(f.currency, s->currency) != 0) {
-			rc = req_fail(r, ERR_PARAM_BAD, shown,
-				      "The shipping rate `%s` is in %s; a session's shipping "
-				      "options must be in its currency, %s.",
-				      f.id, f.currency, s->currency);
+		if (strcmp(f.currency, currency) != 0) {
+			rc =
+			    req_fail(r, ERR_PARAM_BAD, shown,
+				     "The shipping rate `%s` is in %s; shipping options must be in "
+				     "the line items' currency, %s.",
+				     f.id, f.currency, currency);
 			break;
 		}
 		json_obj_open(&j);
@@ -895,14 +904,14 @@ static int shipping_resolve(struct req *r, struct db *db, struct session *s)
 		json_kv_str(&j, "display_name", f.display_name ? f.display_name : "");
 		json_obj_close(&j);
 		if (idx == 0) {
-			s->shipping_rate = arena_strdup(&r->arena, f.id);
-			s->amount_shipping = f.amount;
+			ship->rate = arena_strdup(&r->arena, f.id);
+			ship->amount = f.amount;
 		}
 	}
 	json_arr_close(&j);
 	if (rc == 0 && idx > 0) {
-		s->shipping_options = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
-		if (!s->shipping_options || !s->shipping_rate)
+		ship->options = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		if (!ship->options || !ship->rate)
 			rc = req_fail(r, ERR_API, NULL, NULL);
 	}
 	buf_release(&b);
@@ -999,20 +1008,8 @@ static const struct param_spec list_params[] = {
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
-/* shipping_address_collection[allowed_countries] as a JSON array of two-letter country codes
- * (mode=payment only, as shipping_options: Tender's subscription and setup sessions take no
- * shipping). 0, or -1 with r->err. */
-static int shipping_countries_parse(struct req *r, struct session *s)
+int checkout_shipping_countries(struct req *r, struct checkout_shipping *ship)
 {
-	bool payment = strcmp(s->mode, "payment") == 0;
-	if (!payment && (param_present(r, "shipping_options") ||
-			 param_present(r, "shipping_address_collection")))
-		return req_fail(r, ERR_PARAM_BAD,
-				param_present(r, "shipping_options")
-				    ? "shipping_options"
-				    : "shipping_address_collection",
-				"Tender takes shipping_options and shipping_address_collection in "
-				"`payment` mode only.");
 	const struct form_node *n = param_node(r, "shipping_address_collection.allowed_countries");
 	if (!n)
 		return 0;
@@ -1043,12 +1040,44 @@ static int shipping_countries_parse(struct req *r, struct session *s)
 		    req_fail(r, ERR_PARAM_MISSING, "shipping_address_collection[allowed_countries]",
 			     "%s", "shipping_address_collection[allowed_countries]");
 	if (rc == 0) {
-		s->shipping_countries = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
-		if (!s->shipping_countries)
+		ship->countries = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		if (!ship->countries)
 			rc = req_fail(r, ERR_API, NULL, NULL);
 	}
 	buf_release(&b);
 	return rc;
+}
+
+/* shipping_address_collection (mode=payment only, as shipping_options: Tender's subscription
+ * and setup sessions take no shipping). 0, or -1 with r->err. */
+static int shipping_countries_parse(struct req *r, struct session *s)
+{
+	if (strcmp(s->mode, "payment") != 0 && (param_present(r, "shipping_options") ||
+						param_present(r, "shipping_address_collection")))
+		return req_fail(r, ERR_PARAM_BAD,
+				param_present(r, "shipping_options")
+				    ? "shipping_options"
+				    : "shipping_address_collection",
+				"Tender takes shipping_options and shipping_address_collection in "
+				"`payment` mode only.");
+	struct checkout_shipping ship = {0};
+	if (checkout_shipping_countries(r, &ship) != 0)
+		return -1;
+	s->shipping_countries = ship.countries;
+	return 0;
+}
+
+/* Inside create's write: the session's shipping options (checkout_shipping_options), the first
+ * chosen until the buyer picks another. 0, or -1 with r->err. */
+static int shipping_resolve(struct req *r, struct db *db, struct session *s)
+{
+	struct checkout_shipping ship = {0};
+	if (checkout_shipping_options(r, db, s->currency, &ship) != 0)
+		return -1;
+	s->shipping_options = ship.options;
+	s->shipping_rate = ship.rate;
+	s->amount_shipping = ship.amount;
+	return 0;
 }
 
 static bool http_url(const char *u)
@@ -1225,7 +1254,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
-			      const char *submit_type, const char *nonce, char ret_id[ID_MAX])
+			      const char *submit_type, const struct checkout_shipping *ship,
+			      const char *nonce, char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -1250,6 +1280,15 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.expires_at = r->now + EXPIRES_MAX;
 	s.amount_total = s.amount_subtotal = amount_total;
 	str_copy(s.currency, sizeof(s.currency), currency);
+	if (ship) {
+		s.shipping_options = ship->options;
+		s.shipping_rate = ship->rate;
+		s.amount_shipping = ship->rate ? ship->amount : 0;
+		s.shipping_countries = ship->countries;
+		/* the link's items and first option were checked together when it was made */
+		if (__builtin_add_overflow(s.amount_total, s.amount_shipping, &s.amount_total))
+			return DB_ERR;
+	}
 	s.status = "open";
 	s.mode = "payment";
 	s.payment_status = "unpaid";
@@ -2307,7 +2346,7 @@ static int name_fn(struct db *db, void *arg)
 
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,
-		       const char *action)
+		       const struct checkout_shipping *ship, const char *action)
 {
 	struct page_ctx x;
 	memset(&x, 0, sizeof(x));
@@ -2322,6 +2361,13 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 	x.s.amount_total = amount_total;
 	str_copy(x.s.currency, sizeof(x.s.currency), currency);
 	x.s.submit_type = submit_type;
+	if (ship) {
+		x.s.shipping_options = ship->options;
+		x.s.shipping_rate = ship->rate;
+		x.s.amount_shipping = ship->rate ? ship->amount : 0;
+		x.s.shipping_countries = ship->countries;
+		x.s.amount_total += x.s.amount_shipping; /* bounded when the link was made */
+	}
 	struct name_ctx nc = {acct, x.merchant_name, sizeof(x.merchant_name)};
 	if (req_read(r, name_fn, &nc) != 0)
 		return -1;
@@ -2426,14 +2472,14 @@ static const struct param_spec ship_address_params[] = {
     {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec ship_params[] = {
+const struct param_spec checkout_ship_params[] = {
     {"name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
     {"address", PT_OBJECT, 0, 0, NULL, ship_address_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
-    {"shipping", PT_OBJECT, 0, 0, NULL, ship_params},
+    {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };

@@ -280,10 +280,11 @@ int checkout_complete(struct req *r, struct db *db, const char *id);
  * made the session). 0, or -1 with r->err. */
 int checkout_pay_session(struct req *r, const char *acct, const char *cs);
 /* The card form of a payment link (GET /pay/…, which must not write): its items and total,
- * posting to `action`. */
+ * its shipping (or NULL), posting to `action`. */
+struct checkout_shipping;
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,
-		       const char *action);
+		       const struct checkout_shipping *ship, const char *action);
 
 /* Checkout's line items (checkout.c), shared with payment links: prices the request's
  * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time
@@ -291,6 +292,22 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
  * `recurring` (a subscription-mode session), recurring licensed prices of one interval instead
  * — and gives their JSON, total (per period, when recurring) and currency; the total must be a
  * payment the merchant can take. 0, or -1 with r->err naming the offending item. */
+/* Shipping offered by a session or payment link (checkout.c): options as JSON
+ * [{shipping_rate, shipping_amount, display_name}] (NULL: none), the first option's rate and
+ * amount, and the countries an address may be in as a JSON array (NULL: no address asked). */
+struct checkout_shipping {
+	const char *options, *rate, *countries;
+	int64_t amount;
+};
+/* Inside a write: the request's shipping_options (each shipping_rate, active, or
+ * shipping_rate_data, made then), all in currency, onto ship. 0, or -1 with r->err. */
+int checkout_shipping_options(struct req *r, struct db *db, const char *currency,
+			      struct checkout_shipping *ship);
+/* The request's shipping_address_collection[allowed_countries] onto ship. 0, or -1 with
+ * r->err. */
+int checkout_shipping_countries(struct req *r, struct checkout_shipping *ship);
+/* The card form's `shipping` hash (name, address[…]): the checkout pages' parameter table. */
+extern const struct param_spec checkout_ship_params[];
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
 			 bool recurring, const char **ret_json, int64_t *ret_total,
 			 char ret_currency[8]);
@@ -305,7 +322,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
-			      const char *submit_type, const char *nonce, char ret_id[ID_MAX]);
+			      const char *submit_type, const struct checkout_shipping *ship,
+			      const char *nonce, char ret_id[ID_MAX]);
 
 /* Inside the write that creates a customer with test_clock=clock (subscriptions.c): the clock
  * must be one of r's merchant's, not deleted, not advancing, and hold fewer than Stripe's 3

@@ -247,3 +247,48 @@ test('two options and an address: the buyer picks the second on the page, the pa
   assert.equal(bt.currency, 'usd');
   assert.equal(bt.net, bt.amount - bt.fee);
 });
+
+test('a payment link passes its shipping to the session each payment opens', async () => {
+  await assert.rejects(stripe.paymentLinks.create({
+    line_items: [{ price: book.id, quantity: 1 }], shipping_options: [{ shipping_rate: euro.id }],
+  }), (e) => e.statusCode === 400 && e.param === 'shipping_options[0][shipping_rate]');
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: book.id, quantity: 1 }],
+    shipping_options: [{ shipping_rate: standard.id }, { shipping_rate: express.id }],
+    shipping_address_collection: { allowed_countries: ['US'] },
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assert.deepEqual(link.shipping_options, [
+    { shipping_amount: 500, shipping_rate: standard.id }, { shipping_amount: 1500, shipping_rate: express.id },
+  ]);
+  assert.deepEqual(link.shipping_address_collection, { allowed_countries: ['US'] });
+  assertStripeShape(link, 'payment_link');
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.textContent('#total'), '20.00 USD');
+  await page.check(`input[name="shipping_rate"][value="${express.id}"]`);
+  await page.getByLabel('Name', { exact: true }).fill('Grace Hopper');
+  await page.getByLabel('Address', { exact: true }).fill('1 Navy Way');
+  await page.getByLabel('City').fill('Arlington');
+  await page.getByLabel('State or region').fill('VA');
+  await page.selectOption('#ship_country', 'US');
+  await page.getByLabel('Card number').fill('4242424242424242');
+  await page.getByLabel('Month (MM)').fill('10');
+  await page.getByLabel('Year (YYYY)').fill('2035');
+  await page.getByLabel('CVC').fill('321');
+  await Promise.all([page.waitForURL(/\/thanks/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(s.status, 'complete');
+  assert.equal(s.amount_total, 1500 + 1500);
+  assert.equal(s.total_details.amount_shipping, 1500);
+  assert.equal(s.shipping_cost.shipping_rate, express.id);
+  assert.equal(s.shipping_details.name, 'Grace Hopper');
+  assert.equal(s.shipping_details.address.state, 'VA');
+  assertStripeShape(s, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(s.payment_intent);
+  assert.equal(pi.amount, 3000);
+  assert.equal(pi.shipping.address.country, 'US');
+});

@@ -25,3 +25,10 @@ ALTER TABLE checkout_sessions ADD COLUMN shipping_rate TEXT;
 ALTER TABLE checkout_sessions ADD COLUMN amount_shipping INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE checkout_sessions ADD COLUMN shipping_countries TEXT;
 ALTER TABLE checkout_sessions ADD COLUMN shipping_details TEXT;
+
+-- A payment link's shipping, passed to the session each payment opens (api/payment_links.c):
+-- the same options JSON, first option and countries as a session's.
+ALTER TABLE payment_links ADD COLUMN shipping_options TEXT;
+ALTER TABLE payment_links ADD COLUMN shipping_rate TEXT;
+ALTER TABLE payment_links ADD COLUMN shipping_amount INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payment_links ADD COLUMN shipping_countries TEXT;
