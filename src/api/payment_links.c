@@ -6,6 +6,11 @@
  * PaymentIntent for the total (metadata.payment_link names the link), 3-D Secure, then the
  * link's after_completion (its redirect URL as the session's success_url, or a confirmation on
  * Tender's page) and checkout.session.completed.
+ *
+ * Shipping: shipping_options (resolved when the link is made, checkout_shipping_options) and
+ * shipping_address_collection are kept on the link and given to each payment's session; the
+ * link's page offers them as the session's page does, and the session checks the buyer's
+ * choice and address (checkout.c).
  */
 #include <jansson.h>
 #include <stdio.h>
