@@ -55,9 +55,21 @@
  * discount is redeemed (counted, refused at its limits) in the payment's own write, as the
  * session completes; a subscription's by the subscription it makes. A payment-mode discount
  * must leave a payment the card networks take (Tender makes no free payment-mode sessions).
+ *
+ * Shipping (mode=payment only). shipping_options are shipping rates (shipping_rates.c) resolved
+ * when the session is made (active, in its currency) and kept on the row with their amounts, so
+ * a rate archived later does not change what the session offered; the first is chosen. The
+ * page offers them as radio buttons inside the card form (no scripts: each shows the total it
+ * makes), and asks for the address when shipping_address_collection is set. The choice and
+ * the address are checked before anything is written (shipping_choice: one of the session's
+ * options, a country of the allowed ones) and recorded by the attempt's own write with the
+ * total they make, which is what the PaymentIntent charges (with the address as its
+ * `shipping`): amount_total is always the items after their discount plus the chosen shipping
+ * (session_discounted), so a coupon never takes anything off shipping, as on Stripe.
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/billing_internal.h"
@@ -81,6 +93,7 @@
 #define EXPIRE_BATCH 64
 #define ATTEMPT_STALE_S 120 /* an attempt whose intent is not there after this never will be */
 #define TRIAL_DAYS_MAX 730  /* subscriptions.c's bound */
+#define SHIP_COUNTRIES_MAX 250
 
 /* ---- line items, shared with payment links ---- */
 
@@ -317,6 +330,12 @@ struct session {
 	bool allow_promotion_codes;
 	int64_t amount_subtotal;
 	const char *discount_coupon, *discount_promotion_code;
+	/* shipping (mode=payment): the options (JSON [{shipping_rate, shipping_amount,
+	 * display_name}] or NULL), the chosen rate and its amount (amount_total includes it), the
+	 * countries an address may be in (JSON array, NULL: none asked for), and the address the
+	 * buyer gave (Stripe's shipping hash as JSON, recorded with the attempt) */
+	const char *shipping_options, *shipping_rate, *shipping_countries, *shipping_details;
+	int64_t amount_shipping;
 };
 
 static const char SQL_GET[] =
@@ -325,7 +344,8 @@ static const char SQL_GET[] =
     " payment_intent, payment_link, pi_capture_method, pi_description, submit_type,"
     " confirmation_message, details_email, details_name, mode, setup_intent, attempt_at,"
     " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
-    " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code"
+    " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
+    " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details"
     " FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -333,9 +353,11 @@ static const char SQL_INSERT[] =
     " customer_email, client_reference_id, metadata, payment_intent, payment_link,"
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
-    " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code)"
+    " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
+    " shipping_options, shipping_rate, amount_shipping, shipping_countries)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
-    " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+    " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
+    " $31, $32)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -350,7 +372,8 @@ static const char SQL_BY_NONCE[] =
  * the same value, one moves it; see attempt_fn). */
 static const char SQL_ATTEMPT[] =
     "UPDATE checkout_sessions SET payment_intent = $3, details_email = $4, details_name = $5,"
-    " attempt_at = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " attempt_at = $6, shipping_rate = $8, amount_shipping = $9, amount_total = $10,"
+    " shipping_details = $11 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
     " AND (payment_intent = $7 OR (payment_intent IS NULL AND $7 IS NULL))";
 /* mode=subscription: the attempt is its subscription (a trial has no intent); the intent paying
  * its first invoice, when there is one, is recorded with it */
@@ -427,6 +450,11 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		    db_col_text(st, 31, NULL) ? db_col_int64(st, 31) : s->amount_total;
 		s->discount_coupon = col_text_dup(a, st, 32);
 		s->discount_promotion_code = col_text_dup(a, st, 33);
+		s->shipping_options = col_text_dup(a, st, 34);
+		s->shipping_rate = col_text_dup(a, st, 35);
+		s->amount_shipping = db_col_int64(st, 36);
+		s->shipping_countries = col_text_dup(a, st, 37);
+		s->shipping_details = col_text_dup(a, st, 38);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -470,6 +498,10 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_int64(st, 26, s->amount_subtotal);
 	db_bind_text(st, 27, s->discount_coupon, -1);
 	db_bind_text(st, 28, s->discount_promotion_code, -1);
+	db_bind_text(st, 29, s->shipping_options, -1);
+	db_bind_text(st, 30, s->shipping_rate, -1);
+	db_bind_int64(st, 31, s->amount_shipping);
+	db_bind_text(st, 32, s->shipping_countries, -1);
 	return db_step_done(st);
 }
 
@@ -479,6 +511,53 @@ static const char *session_url(struct req *r, const char *merchant_id, const cha
 {
 	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
 	return arena_printf(&r->arena, "http://%s/checkout/%s/%s", host, merchant_id, id);
+}
+
+/* shipping_address_collection, shipping_cost (the chosen option), shipping_details (the
+ * address, once the session is complete) and shipping_options */
+static void shipping_render(const struct session *s, bool complete, struct json *j)
+{
+	json_key(j, "shipping_address_collection");
+	if (s->shipping_countries) {
+		json_obj_open(j);
+		json_kv_raw(j, "allowed_countries", s->shipping_countries,
+			    strlen(s->shipping_countries));
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_key(j, "shipping_cost");
+	if (s->shipping_rate) {
+		json_obj_open(j);
+		json_kv_int(j, "amount_subtotal", s->amount_shipping);
+		json_kv_int(j, "amount_tax", 0);
+		json_kv_int(j, "amount_total", s->amount_shipping);
+		json_kv_str(j, "shipping_rate", s->shipping_rate);
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	if (complete && s->shipping_details)
+		json_kv_raw(j, "shipping_details", s->shipping_details,
+			    strlen(s->shipping_details));
+	else
+		json_kv_null(j, "shipping_details");
+	json_key(j, "shipping_options");
+	json_arr_open(j);
+	json_t *opts = s->shipping_options ? json_loads(s->shipping_options, 0, NULL) : NULL;
+	size_t i;
+	json_t *o;
+	json_array_foreach(opts, i, o)
+	{
+		json_obj_open(j);
+		json_kv_int(j, "shipping_amount",
+			    json_integer_value(json_object_get(o, "shipping_amount")));
+		json_kv_str(j, "shipping_rate",
+			    json_string_value(json_object_get(o, "shipping_rate")));
+		json_obj_close(j);
+	}
+	json_decref(opts);
+	json_arr_close(j);
 }
 
 /* prefix: where the session sits in the answer, for expand[] ("" at the top); NULL expands
@@ -508,6 +587,26 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null,\"status\":null}",
 		    strlen("{\"enabled\":false,\"liability\":null,\"status\":null}"));
 	json_kv_null(j, "billing_address_collection");
+	/* the newer API's home of the address given (Stripe 2025-03-31), with the spec's own
+	 * shipping_details below */
+	json_key(j, "collected_information");
+	if (complete && s->shipping_details) {
+		json_t *sd = json_loads(s->shipping_details, 0, NULL);
+		json_obj_open(j);
+		json_key(j, "shipping_details");
+		json_obj_open(j);
+		char *addr = json_is_object(sd)
+				 ? json_dumps(json_object_get(sd, "address"), JSON_COMPACT)
+				 : NULL;
+		json_kv_raw(j, "address", addr ? addr : "null", addr ? strlen(addr) : 4);
+		free(addr);
+		json_kv_str_or_null(j, "name", json_string_value(json_object_get(sd, "name")));
+		json_obj_close(j);
+		json_obj_close(j);
+		json_decref(sd);
+	} else {
+		json_nil(j);
+	}
 	json_kv_str_or_null(j, "cancel_url", s->cancel_url);
 	json_kv_str_or_null(j, "client_reference_id", s->client_reference_id);
 	json_kv_null(j, "consent");
@@ -571,10 +670,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 		    strlen("{\"enabled\":false}"));
 	json_kv_null(j, "recovered_from");
 	json_kv_str_or_null(j, "setup_intent", s->setup_intent);
-	json_kv_null(j, "shipping_address_collection");
-	json_kv_null(j, "shipping_cost");
-	json_kv_null(j, "shipping_details");
-	json_kv_raw(j, "shipping_options", "[]", 2);
+	shipping_render(s, complete, j);
 	json_kv_str(j, "status", s->status);
 	if (setup || sub)
 		json_kv_null(j, "submit_type");
@@ -593,8 +689,9 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
 	json_key(j, "total_details");
 	json_obj_open(j);
-	json_kv_int(j, "amount_discount", setup ? 0 : s->amount_subtotal - s->amount_total);
-	json_kv_int(j, "amount_shipping", 0);
+	json_kv_int(j, "amount_discount",
+		    setup ? 0 : s->amount_subtotal + s->amount_shipping - s->amount_total);
+	json_kv_int(j, "amount_shipping", s->amount_shipping);
 	json_kv_int(j, "amount_tax", 0);
 	json_obj_close(j);
 	json_key(j, "url");
@@ -683,8 +780,8 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
  * charge of its line items (nothing during a trial) less the discount, computed as an
  * invoice's (discounts.c: a percentage off each line to the nearest unit, an amount off spread
  * over them, only lines of the products it applies to). d NULL: none. 0, or -1 with r->err. */
-static int session_discounted(struct req *r, struct db *db, struct session *s,
-			      const struct discount *d)
+static int items_discounted(struct req *r, struct db *db, struct session *s,
+			    const struct discount *d)
 {
 	s->amount_total = s->amount_subtotal;
 	if (!d || s->amount_subtotal == 0)
@@ -723,6 +820,101 @@ static int session_discounted(struct req *r, struct db *db, struct session *s,
 	if (rc == 0)
 		rc = invoice_discount_total(r, s->currency, lines, (int)n, d, 1, &sub,
 					    &s->amount_total);
+	return rc;
+}
+
+/* The session's amount_total: its items after their discount (items_discounted), plus the
+ * chosen shipping option's amount, which no coupon touches (as on Stripe). 0, or -1 with
+ * r->err. */
+static int session_discounted(struct req *r, struct db *db, struct session *s,
+			      const struct discount *d)
+{
+	if (items_discounted(r, db, s, d) != 0)
+		return -1;
+	if (__builtin_add_overflow(s->amount_total, s->amount_shipping, &s->amount_total) ||
+	    s->amount_total > AMOUNT_TOTAL_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "shipping_options",
+				"The total with shipping must be at most %d.", AMOUNT_TOTAL_MAX);
+	return 0;
+}
+
+int checkout_shipping_options(struct req *r, struct db *db, const char *currency,
+			      struct checkout_shipping *ship)
+{
+	const struct form_node *opts = param_node(r, "shipping_options");
+	if (!opts)
+		return 0;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int idx = 0, rc = 0;
+	for (const struct form_node *it = opts->first_child; it && rc == 0; it = it->next, idx++) {
+		char shown[80], prefix[80];
+		const struct form_node *rn = form_get(it, "shipping_rate");
+		bool inline_rate = form_get(it, "shipping_rate_data") != NULL;
+		struct shipping_rate_facts f;
+		if ((rn != NULL) == inline_rate) {
+			snprintf(shown, sizeof(shown), "shipping_options[%d]", idx);
+			rc = req_fail(r, ERR_PARAM_BAD, shown,
+				      "Exactly one of shipping_rate and shipping_rate_data is "
+				      "required in %s.",
+				      shown);
+			break;
+		}
+		if (inline_rate) {
+			snprintf(prefix, sizeof(prefix), "shipping_options.%d.shipping_rate_data.",
+				 idx);
+			snprintf(shown, sizeof(shown), "shipping_options[%d][shipping_rate_data]",
+				 idx);
+			if (shipping_rate_create_inline(r, db, prefix, shown, &f) != 0) {
+				rc = -1;
+				break;
+			}
+		} else {
+			snprintf(shown, sizeof(shown), "shipping_options[%d][shipping_rate]", idx);
+			int grc = rn->value ? shipping_rate_get(r, db, rn->value, &f) : DB_NOTFOUND;
+			if (grc == DB_NOTFOUND) {
+				rc = req_fail_missing(r, "shipping_rate",
+						      rn->value ? rn->value : "", shown);
+				break;
+			}
+			if (grc != DB_OK) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			if (!f.active) {
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "The shipping rate `%s` is not active.", f.id);
+				break;
+			}
+		}
+		if (strcmp(f.currency, currency) != 0) {
+			rc =
+			    req_fail(r, ERR_PARAM_BAD, shown,
+				     "The shipping rate `%s` is in %s; shipping options must be in "
+				     "the line items' currency, %s.",
+				     f.id, f.currency, currency);
+			break;
+		}
+		json_obj_open(&j);
+		json_kv_str(&j, "shipping_rate", f.id);
+		json_kv_int(&j, "shipping_amount", f.amount);
+		json_kv_str(&j, "display_name", f.display_name ? f.display_name : "");
+		json_obj_close(&j);
+		if (idx == 0) {
+			ship->rate = arena_strdup(&r->arena, f.id);
+			ship->amount = f.amount;
+		}
+	}
+	json_arr_close(&j);
+	if (rc == 0 && idx > 0) {
+		ship->options = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		if (!ship->options || !ship->rate)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	buf_release(&b);
 	return rc;
 }
 
@@ -774,7 +966,18 @@ static const struct param_spec discount_children[] = {
     {"promotion_code", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec shipping_option_children[] = {
+    {"shipping_rate", PT_STRING, 0, 255, NULL, NULL},
+    {"shipping_rate_data", PT_OBJECT, 0, 0, NULL, shipping_rate_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec shipping_collection_children[] = {
+    {"allowed_countries", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
+    {"shipping_address_collection", PT_OBJECT, 0, 0, NULL, shipping_collection_children},
     {"discounts", PT_OBJECT_ARRAY, 0, 1, NULL, discount_children},
     {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"mode", PT_ENUM, PF_REQUIRED, 0,
@@ -805,6 +1008,78 @@ static const struct param_spec list_params[] = {
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+int checkout_shipping_countries(struct req *r, struct checkout_shipping *ship)
+{
+	const struct form_node *n = param_node(r, "shipping_address_collection.allowed_countries");
+	if (!n)
+		return 0;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int count = 0, rc = 0;
+	for (const struct form_node *x = n->kind != FORM_SCALAR ? n->first_child : n; x;
+	     x = n->kind == FORM_SCALAR ? NULL : x->next) {
+		const char *v = x->value;
+		if (!v || strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z' ||
+		    ++count > SHIP_COUNTRIES_MAX) {
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      "shipping_address_collection[allowed_countries]",
+				      "Invalid shipping_address_collection[allowed_countries]: "
+				      "two-letter country codes in capitals (ISO 3166-1), at most "
+				      "%d.",
+				      SHIP_COUNTRIES_MAX);
+			break;
+		}
+		json_str(&j, v);
+	}
+	json_arr_close(&j);
+	if (rc == 0 && count == 0)
+		rc =
+		    req_fail(r, ERR_PARAM_MISSING, "shipping_address_collection[allowed_countries]",
+			     "%s", "shipping_address_collection[allowed_countries]");
+	if (rc == 0) {
+		ship->countries = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+		if (!ship->countries)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	buf_release(&b);
+	return rc;
+}
+
+/* shipping_address_collection (mode=payment only, as shipping_options: Tender's subscription
+ * and setup sessions take no shipping). 0, or -1 with r->err. */
+static int shipping_countries_parse(struct req *r, struct session *s)
+{
+	if (strcmp(s->mode, "payment") != 0 && (param_present(r, "shipping_options") ||
+						param_present(r, "shipping_address_collection")))
+		return req_fail(r, ERR_PARAM_BAD,
+				param_present(r, "shipping_options")
+				    ? "shipping_options"
+				    : "shipping_address_collection",
+				"Tender takes shipping_options and shipping_address_collection in "
+				"`payment` mode only.");
+	struct checkout_shipping ship = {0};
+	if (checkout_shipping_countries(r, &ship) != 0)
+		return -1;
+	s->shipping_countries = ship.countries;
+	return 0;
+}
+
+/* Inside create's write: the session's shipping options (checkout_shipping_options), the first
+ * chosen until the buyer picks another. 0, or -1 with r->err. */
+static int shipping_resolve(struct req *r, struct db *db, struct session *s)
+{
+	struct checkout_shipping ship = {0};
+	if (checkout_shipping_options(r, db, s->currency, &ship) != 0)
+		return -1;
+	s->shipping_options = ship.options;
+	s->shipping_rate = ship.rate;
+	s->amount_shipping = ship.amount;
+	return 0;
+}
+
 static bool http_url(const char *u)
 {
 	return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0);
@@ -834,6 +1109,10 @@ static int create_fn(struct db *db, void *arg)
 	if (sub && s->sub_trial_days > 0)
 		s->amount_total = 0;
 	s->amount_subtotal = s->amount_total;
+	if (shipping_resolve(r, db, s) != 0)
+		return -1;
+	if (!c->spec.n && session_discounted(r, db, s, NULL) != 0)
+		return -1;
 	if (c->spec.n) {
 		/* its discount, checked as a subscription's or an invoice's would be, and priced */
 		struct discount *d = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*d));
@@ -965,6 +1244,8 @@ static int h_create(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD,
 				c.spec.present ? "discounts" : "allow_promotion_codes",
 				"Discounts do not apply in `setup` mode.");
+	if (shipping_countries_parse(r, s) != 0)
+		return -1;
 	c.want_currency = param_str(r, "currency");
 	return req_write(r, create_fn, &c);
 }
@@ -973,7 +1254,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
-			      const char *submit_type, const char *nonce, char ret_id[ID_MAX])
+			      const char *submit_type, const struct checkout_shipping *ship,
+			      const char *nonce, char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -998,6 +1280,15 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.expires_at = r->now + EXPIRES_MAX;
 	s.amount_total = s.amount_subtotal = amount_total;
 	str_copy(s.currency, sizeof(s.currency), currency);
+	if (ship) {
+		s.shipping_options = ship->options;
+		s.shipping_rate = ship->rate;
+		s.amount_shipping = ship->rate ? ship->amount : 0;
+		s.shipping_countries = ship->countries;
+		/* the link's items and first option were checked together when it was made */
+		if (__builtin_add_overflow(s.amount_total, s.amount_shipping, &s.amount_total))
+			return DB_ERR;
+	}
 	s.status = "open";
 	s.mode = "payment";
 	s.payment_status = "unpaid";
@@ -1251,6 +1542,76 @@ static void html_interval(struct buf *b, const char *interval, int64_t count)
 		buf_printf(b, " / %s", interval);
 }
 
+/* Inside the card form: the shipping options as radio buttons when there are several (each
+ * with the total it makes; no scripts), and the shipping address when the session asks for
+ * one, its country one of the allowed ones (checked again by shipping_choice). */
+static void shipping_fields(struct buf *b, const struct session *s, json_t *ship)
+{
+	size_t i;
+	json_t *it;
+	if (json_is_array(ship) && json_array_size(ship) > 1) {
+		int64_t items = s->amount_total - s->amount_shipping;
+		buf_puts(b, "<fieldset id=\"shipping-options\"><legend>Shipping</legend>");
+		json_array_foreach(ship, i, it)
+		{
+			const char *id = json_string_value(json_object_get(it, "shipping_rate"));
+			int64_t amt = json_integer_value(json_object_get(it, "shipping_amount"));
+			if (!id)
+				continue;
+			buf_printf(b,
+				   "<label><input type=\"radio\" name=\"shipping_rate\" "
+				   "id=\"shipping_rate_%zu\" value=\"",
+				   i);
+			html_escape(b, id);
+			buf_puts(b, s->shipping_rate && strcmp(id, s->shipping_rate) == 0
+					? "\" checked> "
+					: "\"> ");
+			html_escape(b, json_string_value(json_object_get(it, "display_name")));
+			buf_puts(b, " — ");
+			html_amount(b, amt, s->currency);
+			buf_puts(b, " (total ");
+			html_amount(b, items + amt, s->currency); /* bounded: options ≤ 5 rates */
+			buf_puts(b, ")</label>");
+		}
+		buf_puts(b, "</fieldset>");
+	}
+	json_t *countries =
+	    s->shipping_countries ? json_loads(s->shipping_countries, 0, NULL) : NULL;
+	if (json_is_array(countries)) {
+		buf_puts(
+		    b,
+		    "<fieldset id=\"shipping-address\"><legend>Shipping address</legend>"
+		    "<label for=\"ship_name\">Name</label><input id=\"ship_name\" required "
+		    "maxlength=\"200\" name=\"shipping[name]\" autocomplete=\"shipping name\">"
+		    "<label for=\"ship_line1\">Address</label><input id=\"ship_line1\" required "
+		    "maxlength=\"200\" name=\"shipping[address][line1]\" "
+		    "autocomplete=\"shipping address-line1\">"
+		    "<label for=\"ship_line2\">Address line 2</label><input id=\"ship_line2\" "
+		    "maxlength=\"200\" name=\"shipping[address][line2]\" "
+		    "autocomplete=\"shipping address-line2\">"
+		    "<div class=\"row\"><div><label for=\"ship_city\">City</label><input "
+		    "id=\"ship_city\" required maxlength=\"200\" name=\"shipping[address][city]\" "
+		    "autocomplete=\"shipping address-level2\"></div><div><label "
+		    "for=\"ship_postal_code\">Postal code</label><input id=\"ship_postal_code\" "
+		    "maxlength=\"20\" name=\"shipping[address][postal_code]\" "
+		    "autocomplete=\"shipping postal-code\"></div></div>"
+		    "<label for=\"ship_state\">State or region</label><input id=\"ship_state\" "
+		    "maxlength=\"200\" name=\"shipping[address][state]\" "
+		    "autocomplete=\"shipping address-level1\">"
+		    "<label for=\"ship_country\">Country</label><select id=\"ship_country\" "
+		    "required name=\"shipping[address][country]\" "
+		    "autocomplete=\"shipping country\">");
+		json_array_foreach(countries, i, it)
+		{
+			buf_puts(b, "<option>");
+			html_escape(b, json_string_value(it));
+			buf_puts(b, "</option>");
+		}
+		buf_puts(b, "</select></fieldset>");
+	}
+	json_decref(countries);
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -1294,6 +1655,22 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		html_escape(&b, x->discount_label ? x->discount_label : "");
 		buf_puts(&b, "</span>)</td><td class=\"amt\" id=\"discount\">−");
 		html_amount(&b, x->s.amount_subtotal - x->s.amount_total, x->s.currency);
+		buf_puts(&b, "</td></tr>");
+	}
+	json_t *ship = x->s.shipping_options ? json_loads(x->s.shipping_options, 0, &e) : NULL;
+	size_t n_ship = json_is_array(ship) ? json_array_size(ship) : 0;
+	if (!setup && n_ship) {
+		const char *chosen = "";
+		json_array_foreach(ship, i, it)
+		{
+			const char *id = json_string_value(json_object_get(it, "shipping_rate"));
+			if (id && x->s.shipping_rate && strcmp(id, x->s.shipping_rate) == 0)
+				chosen = json_string_value(json_object_get(it, "display_name"));
+		}
+		buf_puts(&b, "<tr><td>Shipping (<span id=\"shipping-label\">");
+		html_escape(&b, chosen ? chosen : "");
+		buf_puts(&b, "</span>)</td><td class=\"amt\" id=\"shipping\">");
+		html_amount(&b, x->s.amount_shipping, x->s.currency);
 		buf_puts(&b, "</td></tr>");
 	}
 	if (!setup) {
@@ -1368,8 +1745,10 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		 "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
 		 "name=\"payment_method_data[card][exp_year]\"></div><div><label "
 		 "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
-		 "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>"
-		 "<p><button type=\"submit\" class=\"complete\">");
+		 "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>");
+	if (!setup && !sub)
+		shipping_fields(&b, &x->s, ship);
+	buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
 	if (setup) {
 		buf_puts(&b, "Save card");
 	} else if (sub) {
@@ -1378,10 +1757,14 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		buf_puts(&b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
 			     : strcmp(x->s.submit_type, "book") == 0 ? "Book"
 								     : "Pay");
-		buf_puts(&b, " ");
-		html_amount(&b, x->s.amount_total, x->s.currency);
+		/* several shipping options: the total is the one chosen (each shows its own) */
+		if (n_ship < 2) {
+			buf_puts(&b, " ");
+			html_amount(&b, x->s.amount_total, x->s.currency);
+		}
 	}
 	buf_puts(&b, "</button></p></form>");
+	json_decref(ship);
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
 		html_escape(&b, x->s.cancel_url);
@@ -1407,6 +1790,10 @@ struct attempt_ctx {
 	const char *pi_id;
 	bool still_open;
 	const char *sub_id; /* subscription mode: the attempt's subscription */
+	/* mode=payment: the shipping the buyer chose (shipping_choice), recorded with the
+	 * attempt, and the total it makes (what the intent charges) */
+	const char *ship_rate, *ship_details;
+	int64_t ship_amount, new_total;
 };
 
 /* Subscription mode, inside attempt_fn: the last attempt's subscription, if it was made and
@@ -1507,6 +1894,12 @@ static int attempt_fn(struct db *db, void *arg)
 	db_bind_text(st, 5, x->s.details_name, -1);
 	db_bind_int64(st, 6, r->now);
 	db_bind_text(st, 7, last, -1);
+	if (!setup) {
+		db_bind_text(st, 8, a->ship_rate, -1);
+		db_bind_int64(st, 9, a->ship_amount);
+		db_bind_int64(st, 10, a->new_total);
+		db_bind_text(st, 11, a->ship_details, -1);
+	}
 	rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
@@ -1531,7 +1924,7 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .pm_id = pm,
 				 .checkout_session = x->s.id};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false, NULL};
+	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -1669,7 +2062,8 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 			      x->s.details_name};
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
-	struct attempt_ctx a = {r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id};
+	struct attempt_ctx a = {r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL,
+				0, 0};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -1694,6 +2088,73 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 	return completed(r, x);
 }
 
+/* mode=payment: the shipping option the form chose (one of the session's; none posted: the
+ * session's current one) and the address (required when the session asks for one, its country
+ * one of the allowed), onto a, with the total they make. Checked before anything is written:
+ * NULL, or the message the page shows. */
+static const char *shipping_choice(struct req *r, const struct session *s, struct attempt_ctx *a)
+{
+	a->ship_rate = s->shipping_rate;
+	a->ship_amount = s->amount_shipping;
+	a->new_total = s->amount_total;
+	a->ship_details = NULL;
+	const char *want = param_str(r, "shipping_rate");
+	if (s->shipping_options && want && *want &&
+	    !(s->shipping_rate && strcmp(want, s->shipping_rate) == 0)) {
+		json_t *opts = json_loads(s->shipping_options, 0, NULL);
+		size_t i;
+		json_t *o;
+		bool found = false;
+		json_array_foreach(opts, i, o)
+		{
+			const char *id = json_string_value(json_object_get(o, "shipping_rate"));
+			if (!found && id && strcmp(id, want) == 0) {
+				found = true;
+				a->ship_rate = arena_strdup(&r->arena, id);
+				a->ship_amount =
+				    json_integer_value(json_object_get(o, "shipping_amount"));
+			}
+		}
+		json_decref(opts);
+		if (!found || !a->ship_rate)
+			return "Choose one of the shipping options offered.";
+		/* the items after their discount, then the chosen shipping */
+		int64_t items = s->amount_total - s->amount_shipping;
+		if (__builtin_add_overflow(items, a->ship_amount, &a->new_total) ||
+		    a->new_total > AMOUNT_TOTAL_MAX || a->new_total < 1)
+			return "This shipping option cannot be paid for here.";
+	} else if (!s->shipping_options && want && *want) {
+		return "This checkout has no shipping options.";
+	}
+	if (!s->shipping_countries)
+		return NULL;
+	static const char *const need[] = {"shipping.name", "shipping.address.line1",
+					   "shipping.address.city", "shipping.address.country"};
+	for (size_t k = 0; k < sizeof(need) / sizeof(need[0]); k++) {
+		const char *v = param_str(r, need[k]);
+		if (!v || !*v)
+			return "Enter the name and address to ship to.";
+	}
+	const char *country = param_str(r, "shipping.address.country");
+	json_t *cs = json_loads(s->shipping_countries, 0, NULL);
+	size_t i;
+	json_t *c;
+	bool allowed = false;
+	json_array_foreach(cs, i, c)
+	{
+		const char *v = json_string_value(c);
+		allowed = allowed || (v && strcmp(v, country) == 0);
+	}
+	json_decref(cs);
+	if (!allowed)
+		return "This shop does not ship to that country.";
+	if (shipping_from_params(r, "shipping", &a->ship_details) != 0 || !a->ship_details) {
+		r->err.set = false;
+		return "Enter the name and address to ship to.";
+	}
+	return NULL;
+}
+
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
@@ -1701,6 +2162,12 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct page_ctx x = *x_;
 	int rc;
 	char pm[ID_MAX];
+	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0};
+	if (strcmp(x.s.mode, "payment") == 0) {
+		const char *bad = shipping_choice(r, &x.s, &a);
+		if (bad)
+			return checkout_page(r, &x, 400, bad);
+	}
 	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
@@ -1719,7 +2186,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 		return subscribe(r, &x, pm, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	struct pi_checkout co = {
-	    .amount = x.s.amount_total,
+	    .amount = a.new_total,
+	    .shipping = a.ship_details,
 	    .currency = x.s.currency,
 	    .description = x.s.pi_description,
 	    .metadata = x.s.payment_link
@@ -1732,12 +2200,16 @@ static int pay(struct req *r, struct page_ctx *x_)
 	    .checkout_session = x.s.id,
 	};
 	id_new_at(co.id, "pi_", r->now);
-	struct attempt_ctx a = {r, &x, co.id, false, NULL};
+	a.pi_id = co.id;
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
 		return busy_page(r);
 	x.s.payment_intent = co.id;
+	x.s.shipping_rate = a.ship_rate;
+	x.s.amount_shipping = a.ship_amount;
+	x.s.amount_total = a.new_total;
+	x.s.shipping_details = a.ship_details;
 	rc = payment_intents_checkout(r, &co);
 	if (rc != 0) {
 		const char *msg = req_error_message(r);
@@ -1874,7 +2346,7 @@ static int name_fn(struct db *db, void *arg)
 
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,
-		       const char *action)
+		       const struct checkout_shipping *ship, const char *action)
 {
 	struct page_ctx x;
 	memset(&x, 0, sizeof(x));
@@ -1889,6 +2361,13 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 	x.s.amount_total = amount_total;
 	str_copy(x.s.currency, sizeof(x.s.currency), currency);
 	x.s.submit_type = submit_type;
+	if (ship) {
+		x.s.shipping_options = ship->options;
+		x.s.shipping_rate = ship->rate;
+		x.s.amount_shipping = ship->rate ? ship->amount : 0;
+		x.s.shipping_countries = ship->countries;
+		x.s.amount_total += x.s.amount_shipping; /* bounded when the link was made */
+	}
 	struct name_ctx nc = {acct, x.merchant_name, sizeof(x.merchant_name)};
 	if (req_read(r, name_fn, &nc) != 0)
 		return -1;
@@ -1984,7 +2463,23 @@ static const struct param_spec promo_params[] = {
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec ship_address_params[] = {
+    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec checkout_ship_params[] = {
+    {"name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address", PT_OBJECT, 0, 0, NULL, ship_address_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pay_params[] = {
+    {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };

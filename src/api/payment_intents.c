@@ -1041,6 +1041,7 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	pi->return_url = co->return_url;
 	pi->customer = co->customer;
 	pi->checkout_session = co->checkout_session;
+	pi->shipping = co->shipping;
 	if (!pi->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c.insert_first = true;

@@ -6,6 +6,11 @@
  * PaymentIntent for the total (metadata.payment_link names the link), 3-D Secure, then the
  * link's after_completion (its redirect URL as the session's success_url, or a confirmation on
  * Tender's page) and checkout.session.completed.
+ *
+ * Shipping: shipping_options (resolved when the link is made, checkout_shipping_options) and
+ * shipping_address_collection are kept on the link and given to each payment's session; the
+ * link's page offers them as the session's page does, and the session checks the buyer's
+ * choice and address (checkout.c).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -22,6 +27,7 @@
 #include "payments/payments.h"
 
 #define LINE_ITEMS_MAX 20
+#define AMOUNT_TOTAL_MAX 99999999 /* a PaymentIntent's most (checkout.c's bound) */
 
 struct link {
 	char id[ID_MAX];
@@ -30,17 +36,21 @@ struct link {
 	char currency[8];
 	const char *line_items, *after_type, *redirect_url, *confirmation_message, *submit_type;
 	const char *pi_capture_method, *pi_description, *metadata;
+	struct checkout_shipping ship; /* passed to each payment's session */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, currency, amount_total, line_items, after_completion_type,"
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
-    " metadata FROM payment_links WHERE merchant_id = $1 AND id = $2";
+    " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries"
+    " FROM payment_links WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
     " line_items, after_completion_type, redirect_url, confirmation_message, submit_type,"
-    " pi_capture_method, pi_description, metadata)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
+    " shipping_amount, shipping_countries)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+    " $18)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7 WHERE merchant_id = $1 AND id = $2";
@@ -69,6 +79,10 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->pi_capture_method = col_text_dup(&r->arena, st, 10);
 		l->pi_description = col_text_dup(&r->arena, st, 11);
 		l->metadata = col_text_dup(&r->arena, st, 12);
+		l->ship.options = col_text_dup(&r->arena, st, 13);
+		l->ship.rate = col_text_dup(&r->arena, st, 14);
+		l->ship.amount = db_col_int64(st, 15);
+		l->ship.countries = col_text_dup(&r->arena, st, 16);
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -146,8 +160,30 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	json_kv_raw(j, "phone_number_collection", "{\"enabled\":false}",
 		    strlen("{\"enabled\":false}"));
 	json_kv_null(j, "restrictions");
-	json_kv_null(j, "shipping_address_collection");
-	json_kv_raw(j, "shipping_options", "[]", 2);
+	json_key(j, "shipping_address_collection");
+	if (l->ship.countries) {
+		json_obj_open(j);
+		json_kv_raw(j, "allowed_countries", l->ship.countries, strlen(l->ship.countries));
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	json_key(j, "shipping_options");
+	json_arr_open(j);
+	json_t *opts = l->ship.options ? json_loads(l->ship.options, 0, NULL) : NULL;
+	size_t i;
+	json_t *o;
+	json_array_foreach(opts, i, o)
+	{
+		json_obj_open(j);
+		json_kv_int(j, "shipping_amount",
+			    json_integer_value(json_object_get(o, "shipping_amount")));
+		json_kv_str(j, "shipping_rate",
+			    json_string_value(json_object_get(o, "shipping_rate")));
+		json_obj_close(j);
+	}
+	json_decref(opts);
+	json_arr_close(j);
 	json_kv_str(j, "submit_type", l->submit_type);
 	json_kv_null(j, "subscription_data");
 	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
@@ -199,8 +235,19 @@ static const struct param_spec pi_data_children[] = {
     {"description", PT_STRING, 0, 1000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec shipping_option_children[] = {
+    {"shipping_rate", PT_STRING, 0, 255, NULL, NULL},
+    {"shipping_rate_data", PT_OBJECT, 0, 0, NULL, shipping_rate_data_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec shipping_collection_children[] = {
+    {"allowed_countries", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"line_items", PT_OBJECT_ARRAY, PF_REQUIRED, LINE_ITEMS_MAX, NULL, line_item_children},
+    {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
+    {"shipping_address_collection", PT_OBJECT, 0, 0, NULL, shipping_collection_children},
     {"after_completion", PT_OBJECT, 0, 0, NULL, after_children},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -263,6 +310,17 @@ static int create_fn(struct db *db, void *arg)
 	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), false,
 				 &l->line_items, &l->amount_total, l->currency) != 0)
 		return -1;
+	/* its shipping options, in its currency; each payment's session offers them */
+	l->ship.options = NULL;
+	l->ship.rate = NULL;
+	l->ship.amount = 0;
+	if (checkout_shipping_options(r, db, l->currency, &l->ship) != 0)
+		return -1;
+	int64_t with_shipping;
+	if (__builtin_add_overflow(l->amount_total, l->ship.amount, &with_shipping) ||
+	    with_shipping > AMOUNT_TOTAL_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "shipping_options",
+				"The total with shipping must be at most %d.", AMOUNT_TOTAL_MAX);
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -280,6 +338,10 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 12, l->pi_capture_method, -1);
 	db_bind_text(st, 13, l->pi_description, -1);
 	db_bind_text(st, 14, l->metadata, -1);
+	db_bind_text(st, 15, l->ship.options, -1);
+	db_bind_text(st, 16, l->ship.rate, -1);
+	db_bind_int64(st, 17, l->ship.amount);
+	db_bind_text(st, 18, l->ship.countries, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
@@ -301,7 +363,8 @@ static int h_create(struct req *r)
 	l->pi_capture_method = param_str(r, "payment_intent_data.capture_method");
 	l->pi_description = param_str(r, "payment_intent_data.description");
 	l->metadata = "{}";
-	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0)
+	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0 ||
+	    checkout_shipping_countries(r, &l->ship) != 0)
 		return -1;
 	return req_write(r, create_fn, &c);
 }
@@ -492,7 +555,7 @@ static int visit_write_fn(struct db *db, void *arg)
 	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
 				      x->l.currency, success, x->l.confirmation_message,
 				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
-				      x->nonce, x->session) != DB_OK)
+				      &x->l.ship, x->nonce, x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -523,7 +586,7 @@ static int h_page(struct req *r)
 	if (visit_gone(r, &x))
 		return 0;
 	return checkout_link_page(r, x.acct, x.l.line_items, x.l.amount_total, x.l.currency,
-				  x.l.submit_type,
+				  x.l.submit_type, &x.l.ship,
 				  arena_printf(&r->arena, "/pay/%s/%s", x.acct, x.id));
 }
 
@@ -541,6 +604,8 @@ static int h_pay(struct req *r)
 }
 
 static const struct param_spec pay_params[] = {
+    {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
     {"link_nonce", PT_STRING, 0, 64, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

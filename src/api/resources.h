@@ -27,6 +27,26 @@ extern const struct route transfers_routes[];
 extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];
 extern const struct route checkout_routes[];
+extern const struct route shipping_rates_routes[];
+/* Shipping rates (shipping_rates.c), for Checkout Sessions' shipping_options: what a session
+ * needs of one (display_name: r's arena). */
+struct shipping_rate_facts {
+	char id[ID_MAX];
+	bool active;
+	int64_t amount;
+	char currency[8];
+	const char *display_name;
+};
+/* Rate id of r's merchant; DB_OK, DB_NOTFOUND or < 0. */
+int shipping_rate_get(struct req *r, struct db *db, const char *id,
+		      struct shipping_rate_facts *ret);
+/* Inside a write: a rate made from the request's shipping_rate_data at prefix (dotted,
+ * "shipping_options.0.shipping_rate_data."; shown: its name in errors), as POST
+ * /v1/shipping_rates makes one. 0, or -1 with r->err. */
+int shipping_rate_create_inline(struct req *r, struct db *db, const char *prefix, const char *shown,
+				struct shipping_rate_facts *ret);
+/* The parameters of a shipping rate (POST /v1/shipping_rates, shipping_rate_data). */
+extern const struct param_spec shipping_rate_data_params[];
 extern const struct route accounts_routes[];
 extern const struct route external_accounts_routes[];
 extern const struct route account_links_routes[];
@@ -197,6 +217,7 @@ struct pi_checkout {
 	int64_t amount;
 	const char *currency, *description, *metadata, *capture_method, *return_url, *pm_id;
 	const char *customer, *checkout_session;
+	const char *shipping; /* Stripe's shipping hash as JSON text, or NULL */
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
@@ -262,10 +283,11 @@ int checkout_complete(struct req *r, struct db *db, const char *id);
  * made the session). 0, or -1 with r->err. */
 int checkout_pay_session(struct req *r, const char *acct, const char *cs);
 /* The card form of a payment link (GET /pay/…, which must not write): its items and total,
- * posting to `action`. */
+ * its shipping (or NULL), posting to `action`. */
+struct checkout_shipping;
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,
-		       const char *action);
+		       const struct checkout_shipping *ship, const char *action);
 
 /* Checkout's line items (checkout.c), shared with payment links: prices the request's
  * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time
@@ -273,6 +295,22 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
  * `recurring` (a subscription-mode session), recurring licensed prices of one interval instead
  * — and gives their JSON, total (per period, when recurring) and currency; the total must be a
  * payment the merchant can take. 0, or -1 with r->err naming the offending item. */
+/* Shipping offered by a session or payment link (checkout.c): options as JSON
+ * [{shipping_rate, shipping_amount, display_name}] (NULL: none), the first option's rate and
+ * amount, and the countries an address may be in as a JSON array (NULL: no address asked). */
+struct checkout_shipping {
+	const char *options, *rate, *countries;
+	int64_t amount;
+};
+/* Inside a write: the request's shipping_options (each shipping_rate, active, or
+ * shipping_rate_data, made then), all in currency, onto ship. 0, or -1 with r->err. */
+int checkout_shipping_options(struct req *r, struct db *db, const char *currency,
+			      struct checkout_shipping *ship);
+/* The request's shipping_address_collection[allowed_countries] onto ship. 0, or -1 with
+ * r->err. */
+int checkout_shipping_countries(struct req *r, struct checkout_shipping *ship);
+/* The card form's `shipping` hash (name, address[…]): the checkout pages' parameter table. */
+extern const struct param_spec checkout_ship_params[];
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
 			 bool recurring, const char **ret_json, int64_t *ret_total,
 			 char ret_currency[8]);
@@ -287,7 +325,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
-			      const char *submit_type, const char *nonce, char ret_id[ID_MAX]);
+			      const char *submit_type, const struct checkout_shipping *ship,
+			      const char *nonce, char ret_id[ID_MAX]);
 
 /* Inside the write that creates a customer with test_clock=clock (subscriptions.c): the clock
  * must be one of r's merchant's, not deleted, not advancing, and hold fewer than Stripe's 3

@@ -22,6 +22,7 @@ const struct route *const api_route_tables[] = {
     topups_routes,
     payment_links_routes,
     checkout_routes,
+    shipping_rates_routes,
     transfers_routes,
     application_fees_routes,
     accounts_routes,
