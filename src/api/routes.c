@@ -50,5 +50,6 @@ const struct route *const api_route_tables[] = {
     files_routes,
     reporting_routes,
     radar_routes,
+    ephemeral_keys_routes,
     NULL,
 };
