@@ -506,7 +506,8 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 	if (rt->flags & ROUTE_STRIPE_VERSION)
 		r->stripe_version =
 		    MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Version");
-	if (query_has_key(query)) {
+	/* most requests (a POST's form is its body) have no query string to scan */
+	if (*query && query_has_key(query)) {
 		req_fail(r, ERR_AUTH_QUERY_KEY, NULL, NULL);
 		return true;
 	}

@@ -164,7 +164,7 @@ Test(ephkey_auth, live_key_of_an_existing_customer_only)
 	cr_assert_eq(ephkey_authenticate(st_, other, 2000, &a), 1);
 	cr_assert_eq(ephkey_authenticate(st_, hash, 2000, &a), 1);
 	/* the same random part presented as a customer session: kinds do not mix */
-	char as_session[EPHKEY_SECRET_MAX];
+	char as_session[EPHKEY_SECRET_MAX + 16];
 	snprintf(as_session, sizeof(as_session), "cuss_secret_%s", secret + 8);
 	cr_assert_eq(ephkey_authenticate(st_, as_session, 2000, &a), 1);
 
