@@ -125,8 +125,13 @@ int ephkey_secret_parse(const char *secret, char ret_merchant[ID_MAX], bool *ret
 	if (ml == 0 || ml >= ID_MAX || (size_t)dl - ml - 1 != EPHKEY_RANDOM_CHARS ||
 	    memchr(dec, '\0', ml))
 		goto out;
-	memcpy(ret_merchant, dec, ml);
-	ret_merchant[ml] = '\0';
+	char m[ID_MAX];
+	memcpy(m, dec, ml);
+	m[ml] = '\0';
+	/* only an account id's shape reaches the store (a forged one is then merely unknown) */
+	if (!id_valid(m, "acct_"))
+		goto out;
+	memcpy(ret_merchant, m, ml + 1);
 	*ret_session = session;
 	rc = 0;
 out:
@@ -184,11 +189,40 @@ static int auth_fn(struct db *db, void *p)
 	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
 }
 
+/* merchants are authoritative on shard 0 (as api_keys are): an id that is not there is not
+ * looked for on a shard (the PostgreSQL store would wait for an unknown merchant to arrive) */
+static const char SQL_MERCHANT[] = "SELECT 1 FROM merchants WHERE id = $1";
+
+struct merchant_ctx {
+	const char *merchant_id;
+	int found;
+};
+
+static int merchant_fn(struct db *db, void *p)
+{
+	struct merchant_ctx *c = p;
+	c->found = 0;
+	struct db_stmt *st = db_prepare(db, SQL_MERCHANT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, c->merchant_id, -1);
+	int rc = db_step(st);
+	c->found = rc == DB_ROW;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
+}
+
 int ephkey_authenticate(struct store *s, const char *secret, int64_t now, struct ephkey_auth *ret)
 {
 	char merchant[ID_MAX];
 	bool session = false;
 	if (ephkey_secret_parse(secret, merchant, &session) != 0)
+		return 1;
+	struct merchant_ctx mc = {.merchant_id = merchant};
+	int mrc = store_read(s, NULL, merchant_fn, &mc);
+	if (mrc != 0)
+		return mrc < 0 ? mrc : -1;
+	if (!mc.found)
 		return 1;
 	char hash[65];
 	merchant_key_hash(secret, hash);

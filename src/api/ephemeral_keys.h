@@ -45,7 +45,8 @@ struct ephkey_auth {
 
 /* Resolves a presented secret at now: 0 (ret filled) for a live key of a customer that still
  * exists, 1 for an unknown, malformed, expired or deleted key (or a deleted customer), < 0 a
- * store error. Reads the merchant's shard (the merchant id is in the secret). */
+ * store error. Reads shard 0 (is the merchant the secret names one?), then that merchant's
+ * shard. */
 int ephkey_authenticate(struct store *s, const char *secret, int64_t now, struct ephkey_auth *ret);
 
 #endif

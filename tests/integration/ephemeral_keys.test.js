@@ -173,6 +173,10 @@ test('deleted and expired keys are refused with 401', async () => {
   const forged = `ek_test_${Buffer.from(`${env.merchant.id},${'A'.repeat(32)}`).toString('base64url')}`;
   assert.equal(await status(ekClient(forged).customers.retrieve(cus.id)), 401);
   assert.equal(await status(ekClient('ek_test_garbage').customers.retrieve(cus.id)), 401);
+  const unknown = `ek_test_${Buffer.from(`acct_nobody,${'A'.repeat(32)}`).toString('base64url')}`;
+  assert.equal(await status(ekClient(unknown).customers.retrieve(cus.id)), 401);
+  const odd = `cuss_secret_${Buffer.from(`acct_x'; --,${'A'.repeat(32)}`).toString('base64url')}`;
+  assert.equal(await status(ekClient(odd).customers.retrieve(cus.id)), 401);
 });
 
 test('customer sessions: 30 minutes, a client_secret that acts for the customer', async () => {

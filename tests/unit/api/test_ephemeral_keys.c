@@ -62,6 +62,17 @@ Test(ephkey_secret, refuses_what_it_could_not_have_made)
 	cr_assert_eq(ephkey_secret_new(MERCHANT, false, false, s, sizeof(s)), 0);
 	s[strlen(s) - 3] = '\0'; /* truncated */
 	cr_assert_eq(ephkey_secret_parse(s, m, &session), -1);
+	/* "acct_x!,<32 random>": not an account id's shape */
+	cr_assert_eq(
+	    ephkey_secret_parse("ek_test_YWNjdF94ISxBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ", m,
+				&session),
+	    -1);
+	/* "acct_x,<32 random>" is one */
+	cr_assert_eq(
+	    ephkey_secret_parse("ek_test_YWNjdF94LEFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB", m,
+				&session),
+	    0);
+	cr_assert_str_eq(m, "acct_x");
 	cr_assert_not(ephkey_secret_shaped("sk_test_abc"));
 	cr_assert_not(ephkey_secret_shaped("pk_test_abc"));
 	/* a merchant id that does not fit, or with the separator in it */
@@ -117,10 +128,18 @@ struct seed {
 static int seed_fn(struct db *db, void *p)
 {
 	const struct seed *s = p;
-	struct db_stmt *st = db_prepare(
-	    db, "INSERT INTO customers (merchant_id, id, created, invoice_prefix, deleted)"
-		" VALUES ($1, 'cus_a', 1, 'ABCDEF', $2)"
-		" ON CONFLICT (merchant_id, id) DO UPDATE SET deleted = $2");
+	struct db_stmt *st = db_prepare(db, "INSERT INTO merchants (id, name, settlement_currency,"
+					    " created) VALUES ($1, 'M', 'usd', 1)"
+					    " ON CONFLICT (id) DO NOTHING");
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, MERCHANT, -1);
+	if (db_step_done(st) != DB_OK)
+		return DB_ERR;
+	st = db_prepare(db,
+			"INSERT INTO customers (merchant_id, id, created, invoice_prefix, deleted)"
+			" VALUES ($1, 'cus_a', 1, 'ABCDEF', $2)"
+			" ON CONFLICT (merchant_id, id) DO UPDATE SET deleted = $2");
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, MERCHANT, -1);
@@ -154,6 +173,10 @@ Test(ephkey_auth, live_key_of_an_existing_customer_only)
 
 	struct ephkey_auth a;
 	memset(&a, 0, sizeof(a));
+	/* a well-formed secret of a merchant that does not exist */
+	char nobody[EPHKEY_SECRET_MAX];
+	cr_assert_eq(ephkey_secret_new("acct_nobody", false, false, nobody, sizeof(nobody)), 0);
+	cr_assert_eq(ephkey_authenticate(st_, nobody, 2000, &a), 1);
 	cr_assert_eq(ephkey_authenticate(st_, secret, 4599, &a), 0);
 	cr_assert_str_eq(a.merchant_id, MERCHANT);
 	cr_assert_str_eq(a.customer, "cus_a");
