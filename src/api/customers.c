@@ -620,6 +620,8 @@ static int retrieve_fn(struct db *db, void *p)
 
 static int h_retrieve(struct req *r)
 {
+	if (req_scope_customer(r, r->args[0], "customer", r->args[0], "id") != 0)
+		return -1;
 	struct read_ctx x = {r, r->args[0]};
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
@@ -1054,7 +1056,7 @@ const struct route customers_routes[] = {
     {"POST", "/v1/customers", h_create, create_params, 0},
     {"GET", "/v1/customers", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/customers/search", h_search, search_params, 0},
-    {"GET", "/v1/customers/{id}", h_retrieve, no_params, 0},
+    {"GET", "/v1/customers/{id}", h_retrieve, no_params, ROUTE_EPHEMERAL},
     {"POST", "/v1/customers/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/customers/{id}", h_delete, no_params, 0},
     {"DELETE", "/v1/customers/{id}/discount", h_delete_discount, no_params, 0},

@@ -317,6 +317,8 @@ static int retrieve_visible_fn(struct db *db, void *p)
 		return req_fail_missing(x->r, "payment_method", x->id, "payment_method");
 	if (rc != DB_OK)
 		return req_fail(x->r, ERR_API, NULL, NULL);
+	if (req_scope_customer(x->r, pm.customer, "payment_method", x->id, "payment_method") != 0)
+		return -1;
 	return retrieve_fn(db, x);
 }
 
@@ -346,7 +348,8 @@ static int retrieve_alias_fn(struct db *db, void *p)
 static int h_retrieve(struct req *r)
 {
 	struct id_ctx x = {r, r->args[0]};
-	if (vault_is_test_alias(x.id))
+	/* an alias is a new PaymentMethod of no customer: none a customer-scoped key can see */
+	if (vault_is_test_alias(x.id) && !r->scope_customer[0])
 		return req_write(r, retrieve_alias_fn, &x);
 	return req_read(r, retrieve_visible_fn, &x) == 0 ? 0 : -1;
 }
@@ -392,6 +395,8 @@ static int update_fn(struct db *db, void *p)
 		return req_fail_missing(r, "payment_method", x->id, "payment_method");
 	if (vrc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (req_scope_customer(r, pm.customer, "payment_method", x->id, "payment_method") != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_PM_META);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -531,8 +536,14 @@ static int attach_fn(struct db *db, void *p)
 	char owner[ID_MAX];
 	if (pm_attach_resolve(r, db, x->id, "payment_method", &x->id, owner) != 0)
 		return -1;
+	/* a customer-scoped key attaches a PaymentMethod of no customer (or its own) to its
+	 * customer only */
+	if (owner[0] &&
+	    req_scope_customer(r, owner, "payment_method", x->id, "payment_method") != 0)
+		return -1;
 	const char *customer = param_str(r, "customer");
-	if (customer_check(r, db, customer) != 0)
+	if (req_scope_customer(r, customer, "customer", customer, "customer") != 0 ||
+	    customer_check(r, db, customer) != 0)
 		return -1;
 	if (pm_attach_finish(r, db, x->id, owner, customer) != 0)
 		return -1;
@@ -567,6 +578,8 @@ static int detach_fn(struct db *db, void *p)
 		return req_fail_missing(r, "payment_method", x->id, "payment_method");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (req_scope_customer(r, pm.customer, "payment_method", x->id, "payment_method") != 0)
+		return -1;
 	if (!pm.customer[0])
 		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
 				"The payment method you provided is not attached to a customer so "
@@ -806,6 +819,14 @@ static int customer_list_respond(struct req *r, const char *customer, const char
 static int h_list(struct req *r)
 {
 	const char *c = param_str(r, "customer");
+	if (r->scope_customer[0] && (!c || !*c))
+		return req_fail(
+		    r, ERR_KEY_PERMISSION, "customer",
+		    "An ephemeral key lists the PaymentMethods of its own customer only: "
+		    "pass customer=%s.",
+		    r->scope_customer);
+	if (req_scope_customer(r, c, "customer", c, "customer") != 0)
+		return -1;
 	if (c && *c)
 		return customer_list_respond(r, c, "/v1/payment_methods");
 	return list_pms(r, "/v1/payment_methods");
@@ -827,6 +848,8 @@ static int customer_exists_fn(struct db *db, void *p)
 
 static int h_customer_list(struct req *r)
 {
+	if (req_scope_customer(r, r->args[0], "customer", r->args[0], "customer") != 0)
+		return -1;
 	const char *url = arena_printf(&r->arena, "/v1/customers/%s/payment_methods", r->args[0]);
 	if (!url)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -851,21 +874,24 @@ static int customer_retrieve_fn(struct db *db, void *p)
 
 static int h_customer_retrieve(struct req *r)
 {
+	if (req_scope_customer(r, r->args[0], "customer", r->args[0], "customer") != 0)
+		return -1;
 	struct id_ctx x = {r, r->args[0]};
 	return req_read(r, customer_retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
 const struct route payment_methods_routes[] = {
     {"POST", "/v1/payment_methods", h_create, create_params, ROUTE_PUBLISHABLE},
-    {"GET", "/v1/payment_methods", h_list, list_params, ROUTE_LIST},
-    {"GET", "/v1/payment_methods/{id}", h_retrieve, no_params, 0},
-    {"POST", "/v1/payment_methods/{id}", h_update, update_params, 0},
-    {"POST", "/v1/payment_methods/{id}/attach", h_attach, attach_params, 0},
-    {"POST", "/v1/payment_methods/{id}/detach", h_detach, no_params, 0},
+    {"GET", "/v1/payment_methods", h_list, list_params, ROUTE_LIST | ROUTE_EPHEMERAL},
+    {"GET", "/v1/payment_methods/{id}", h_retrieve, no_params, ROUTE_EPHEMERAL},
+    {"POST", "/v1/payment_methods/{id}", h_update, update_params, ROUTE_EPHEMERAL},
+    {"POST", "/v1/payment_methods/{id}/attach", h_attach, attach_params, ROUTE_EPHEMERAL},
+    {"POST", "/v1/payment_methods/{id}/detach", h_detach, no_params, ROUTE_EPHEMERAL},
     {"POST", "/v1/tokens", tokens_h_create, tokens_create_params, ROUTE_PUBLISHABLE},
     {"GET", "/v1/tokens/{id}", tokens_h_retrieve, no_params, 0},
     {"GET", "/v1/customers/{customer}/payment_methods", h_customer_list, customer_list_params,
-     ROUTE_LIST},
-    {"GET", "/v1/customers/{customer}/payment_methods/{id}", h_customer_retrieve, no_params, 0},
+     ROUTE_LIST | ROUTE_EPHEMERAL},
+    {"GET", "/v1/customers/{customer}/payment_methods/{id}", h_customer_retrieve, no_params,
+     ROUTE_EPHEMERAL},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -53,5 +53,6 @@ const struct route *const api_route_tables[] = {
     reporting_routes,
     radar_routes,
     confirmation_tokens_routes,
+    ephemeral_keys_routes,
     NULL,
 };

@@ -59,6 +59,14 @@ int req_fail_missing(struct req *r, const char *object_name, const char *id, con
 	                object_name, id);
 }
 
+int req_scope_customer(struct req *r, const char *customer, const char *object_name, const char *id,
+		       const char *param)
+{
+	if (!r->scope_customer[0] || (customer && strcmp(customer, r->scope_customer) == 0))
+		return 0;
+	return req_fail_missing(r, object_name, id, param);
+}
+
 struct json *req_json(struct req *r)
 {
 	buf_reset(&r->out);

@@ -62,6 +62,12 @@ struct req {
 	char platform_id[ID_MAX];
 	bool livemode;
 	bool publishable;
+	/* Authenticated with an ephemeral key or customer session secret (api/ephemeral_keys.h):
+	 * the one customer it may act on, "" for an API key. Only ROUTE_EPHEMERAL routes run
+	 * with it set, and they check their objects with req_scope_customer. */
+	char scope_customer[ID_MAX];
+	/* the Stripe-Version header, for ROUTE_STRIPE_VERSION routes (NULL when absent) */
+	const char *stripe_version;
 	int64_t now;
 
 	int status;
@@ -104,6 +110,12 @@ __attribute__((format(printf, 4, 5))) int req_fail(struct req *r, enum api_err c
                                                    const char *param, const char *fmt, ...);
 /* "No such customer: 'cus_123'" as resource_missing (404), param "id" unless given. */
 int req_fail_missing(struct req *r, const char *object_name, const char *id, const char *param);
+
+/* 0 when r may act on an object of customer (NULL or "": of none): r is not customer-scoped,
+ * or customer is its scope's. Otherwise -1 with Stripe's 404 "No such <object_name>: '<id>'"
+ * (param as req_fail_missing), the answer for an object the key cannot see. */
+int req_scope_customer(struct req *r, const char *customer, const char *object_name, const char *id,
+		       const char *param);
 
 /* Starts a JSON response: resets r->out, sets status 200 and returns the writer. */
 struct json *req_json(struct req *r);

@@ -23,6 +23,11 @@ typedef int (*handler_fn)(struct req *r);
 #define ROUTE_READ_ONLY 0x20u
 /* takes a multipart/form-data body (http/multipart.h) of up to MULTIPART_BODY_MAX bytes */
 #define ROUTE_MULTIPART 0x40u
+/* an ephemeral key or customer session secret (a request scoped to one customer,
+ * r->scope_customer) may call it; its handler refuses other customers' objects */
+#define ROUTE_EPHEMERAL 0x80u
+/* the handler reads the Stripe-Version header (r->stripe_version; looked up for these only) */
+#define ROUTE_STRIPE_VERSION 0x100u
 
 struct route {
 	const char *method;

@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/ephemeral_keys.h"
 #include "app.h"
 #include "core/clock.h"
 #include "core/coro.h"
@@ -272,12 +273,42 @@ static int presented_key(struct MHD_Connection *con, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * An ephemeral key or customer session secret (api/ephemeral_keys.h): the request is scoped to
+ * that key's customer (r->scope_customer), which process_front lets reach ROUTE_EPHEMERAL routes
+ * only. Unknown, expired and deleted keys are Stripe's 401 for an invalid key. The key is wiped
+ * here, as the caller's is; c->masked_key is always set (the 403 for a route it may not call
+ * names it).
+ */
+static int authenticate_ephemeral(struct conn_req *c, char *key, size_t keylen)
+{
+	struct req *r = &c->r;
+	struct ephkey_auth a;
+	int rc = ephkey_authenticate(r->app->store, key, r->now, &a);
+	c->stripe_account = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Account");
+	mask_key(key, c->masked_key, sizeof(c->masked_key));
+	OPENSSL_cleanse(key, keylen);
+	if (rc == STORE_OVERLOADED)
+		return req_fail(r, ERR_OVERLOADED, NULL, NULL);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (rc == 1)
+		return req_fail(r, ERR_AUTH_INVALID, NULL, "%s", c->masked_key);
+	str_copy(r->merchant_id, sizeof(r->merchant_id), a.merchant_id);
+	str_copy(r->scope_customer, sizeof(r->scope_customer), a.customer);
+	r->livemode = a.livemode;
+	return 0;
+}
+
 static int authenticate(struct conn_req *c)
 {
 	struct req *r = &c->r;
 	char key[API_KEY_MAX];
 	if (presented_key(c->conn, key, sizeof(key)) != 0)
 		return req_fail(r, ERR_AUTH_MISSING, NULL, NULL);
+	/* one byte's test on the way of an ordinary key (sk_, pk_, rk_) */
+	if ((key[0] == 'e' || key[0] == 'c') && ephkey_secret_shaped(key))
+		return authenticate_ephemeral(c, key, sizeof(key));
 	/* the masked key is only for the error message, made before the key is wiped */
 	char masked[80];
 	if (!key_well_formed(key)) {
@@ -340,7 +371,7 @@ static int act_as_account(struct conn_req *c, const char *account)
 		return 0;
 	size_t n = strnlen(account, 256);
 	bool shown = n < ID_MAX && !redact_pan_like(account, n);
-	if (!r->publishable && n < ID_MAX) {
+	if (!r->publishable && !r->scope_customer[0] && n < ID_MAX) {
 		struct acting_ctx x = {.platform = r->merchant_id, .account = account};
 		int rc = store_read(r->app->store, r->merchant_id, acting_fn, &x);
 		if (rc == STORE_OVERLOADED)
@@ -363,8 +394,9 @@ static int act_as_account(struct conn_req *c, const char *account)
  * end up in proxy logs and browser histories. */
 static bool query_has_key(const char *q)
 {
-	static const char *const prefixes[] = {"sk_test_", "sk_live_", "rk_test_", "rk_live_",
-	                                       "pk_test_", "pk_live_", NULL};
+	static const char *const prefixes[] = {"sk_test_",     "sk_live_", "rk_test_", "rk_live_",
+					       "pk_test_",     "pk_live_", "ek_test_", "ek_live_",
+					       "cuss_secret_", NULL};
 	for (const char *const *p = prefixes; *p; p++)
 		if (strstr(q, *p))
 			return true;
@@ -471,7 +503,11 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 		return true;
 	}
 	r->route = rt;
-	if (query_has_key(query)) {
+	if (rt->flags & ROUTE_STRIPE_VERSION)
+		r->stripe_version =
+		    MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Stripe-Version");
+	/* most requests (a POST's form is its body) have no query string to scan */
+	if (*query && query_has_key(query)) {
 		req_fail(r, ERR_AUTH_QUERY_KEY, NULL, NULL);
 		return true;
 	}
@@ -480,6 +516,15 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 			return true;
 		if (r->publishable && !(rt->flags & ROUTE_PUBLISHABLE)) {
 			req_fail(r, ERR_PUBLISHABLE_KEY, NULL, NULL);
+			return true;
+		}
+		if (r->scope_customer[0] && !(rt->flags & ROUTE_EPHEMERAL)) {
+			req_fail(
+			    r, ERR_KEY_PERMISSION, NULL,
+			    "The provided key '%s' does not have the required permissions for "
+			    "this endpoint on account '%s'. Having more permissions would allow "
+			    "this request to continue.",
+			    c->masked_key, r->merchant_id);
 			return true;
 		}
 		ratelimit_take(r->app->ratelimit, r->merchant_id, clock_mono_us(), &c->rl);
@@ -534,7 +579,10 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 		return true;
 
 	const char *ik = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	if (is_post && ik && *ik && !(rt->flags & (ROUTE_NO_AUTH | ROUTE_READ_ONLY))) {
+	/* a customer-scoped request (an ephemeral key) neither replays nor keeps a result under
+	 * the merchant's idempotency keys: a replay would skip its handler's customer check */
+	if (is_post && ik && *ik && !(rt->flags & (ROUTE_NO_AUTH | ROUTE_READ_ONLY)) &&
+	    !r->scope_customer[0]) {
 		if (strlen(ik) > IDEMPOTENCY_KEY_MAX) {
 			req_fail(r, ERR_IDEMPOTENCY_KEY_TOO_LONG, NULL, NULL);
 			return true;

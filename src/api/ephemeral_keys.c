@@ -1,0 +1,560 @@
+/*
+ * Ephemeral keys (/v1/ephemeral_keys) and customer sessions (/v1/customer_sessions): the keys
+ * Stripe's mobile PaymentSheet and Customer Sheet work with a customer through. The merchant's
+ * server makes one for one customer and hands its secret to the app, which then calls the API
+ * with it as its key. Such a request is scoped to that customer (r->scope_customer): the
+ * framework lets it reach only the routes flagged ROUTE_EPHEMERAL (read the customer, list,
+ * retrieve, attach, detach and update its PaymentMethods) and refuses every other route with
+ * Stripe's 403 "does not have the required permissions"; those handlers answer 404 for another
+ * customer's objects (req_scope_customer), as if they did not exist.
+ *
+ * The secret is shown once, in the create's answer, and kept only as its SHA-256 (as API keys
+ * are: merchant_key_hash), so neither the store nor a log nor the idempotency record of a later
+ * request holds it in clear. The create's own answer does hold it, as the answer to an
+ * Idempotency-Key must replay byte for byte; so the create takes no Idempotency-Key
+ * (ROUTE_READ_ONLY: a retried create makes a second key, which is harmless).
+ *
+ * The secret carries its merchant's id (base64url of "acct_…,random", the shape of Stripe's
+ * own), so that authentication reads the right shard directly. An ephemeral key lives an hour,
+ * a customer session 30 minutes; DELETE /v1/ephemeral_keys/{id} moves expires to now. A key of
+ * a customer deleted since stops working. Stripe sends no events for either object, so
+ * neither does Tender.
+ *
+ * Stripe refuses an ephemeral key create without a Stripe-Version header (the key's object
+ * differs between versions and the mobile SDK names the version it speaks); stripe-node sends
+ * the `apiVersion` its caller must pass for this call as that header.
+ */
+#include "api/ephemeral_keys.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "api/resources.h"
+#include "app.h"
+#include "core/str.h"
+#include "merchant/merchant.h"
+#include "store/db.h"
+#include "store/store.h"
+
+#define EPHKEY_RANDOM_CHARS 32
+
+static const char PREFIX_TEST[] = "ek_test_";
+static const char PREFIX_LIVE[] = "ek_live_";
+static const char PREFIX_SESSION[] = "cuss_secret_";
+
+/* ---- secrets ---- */
+
+int ephkey_secret_new(const char *merchant_id, bool session, bool livemode, char *out,
+		      size_t outlen)
+{
+	char raw[ID_MAX + 1 + EPHKEY_RANDOM_CHARS + 1];
+	size_t ml = strnlen(merchant_id, ID_MAX);
+	if (ml == 0 || ml >= ID_MAX || strchr(merchant_id, ',') || outlen < EPHKEY_SECRET_MAX)
+		return -1;
+	memcpy(raw, merchant_id, ml);
+	raw[ml] = ',';
+	id_random_base62(raw + ml + 1, EPHKEY_RANDOM_CHARS);
+	size_t rl = ml + 1 + EPHKEY_RANDOM_CHARS;
+	raw[rl] = '\0';
+	unsigned char enc[4 * ((sizeof(raw) + 2) / 3) + 1];
+	int el = EVP_EncodeBlock(enc, (const unsigned char *)raw, (int)rl);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (el <= 0)
+		return -1;
+	while (el > 0 && enc[el - 1] == '=')
+		el--;
+	for (int i = 0; i < el; i++) {
+		if (enc[i] == '+')
+			enc[i] = '-';
+		else if (enc[i] == '/')
+			enc[i] = '_';
+	}
+	const char *prefix = session ? PREFIX_SESSION : livemode ? PREFIX_LIVE : PREFIX_TEST;
+	int n = snprintf(out, outlen, "%s%.*s", prefix, el, (const char *)enc);
+	OPENSSL_cleanse(enc, sizeof(enc));
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+bool ephkey_secret_shaped(const char *key)
+{
+	return strncmp(key, PREFIX_TEST, sizeof(PREFIX_TEST) - 1) == 0 ||
+	       strncmp(key, PREFIX_LIVE, sizeof(PREFIX_LIVE) - 1) == 0 ||
+	       strncmp(key, PREFIX_SESSION, sizeof(PREFIX_SESSION) - 1) == 0;
+}
+
+int ephkey_secret_parse(const char *secret, char ret_merchant[ID_MAX], bool *ret_session)
+{
+	bool session = strncmp(secret, PREFIX_SESSION, sizeof(PREFIX_SESSION) - 1) == 0;
+	if (!session && !ephkey_secret_shaped(secret))
+		return -1;
+	const char *b = secret + (session ? sizeof(PREFIX_SESSION) - 1 : sizeof(PREFIX_TEST) - 1);
+	size_t n = strnlen(b, EPHKEY_SECRET_MAX);
+	if (n < 8 || n >= EPHKEY_SECRET_MAX)
+		return -1;
+	/* back to standard base64 with its padding, for EVP_DecodeBlock */
+	unsigned char in[EPHKEY_SECRET_MAX + 4];
+	for (size_t i = 0; i < n; i++) {
+		char ch = b[i];
+		if (ch == '-')
+			ch = '+';
+		else if (ch == '_')
+			ch = '/';
+		else if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			   (ch >= '0' && ch <= '9')))
+			return -1;
+		in[i] = (unsigned char)ch;
+	}
+	if (n % 4 == 1)
+		return -1;
+	size_t pad = (4 - n % 4) % 4;
+	for (size_t i = 0; i < pad; i++)
+		in[n + i] = '=';
+	unsigned char dec[EPHKEY_SECRET_MAX];
+	int dl = EVP_DecodeBlock(dec, in, (int)(n + pad));
+	int rc = -1;
+	if (dl <= 0)
+		goto out;
+	dl -= (int)pad; /* EVP_DecodeBlock counts padding bytes as output */
+	const unsigned char *comma = memchr(dec, ',', (size_t)dl);
+	if (!comma)
+		goto out;
+	size_t ml = (size_t)(comma - dec);
+	if (ml == 0 || ml >= ID_MAX || (size_t)dl - ml - 1 != EPHKEY_RANDOM_CHARS ||
+	    memchr(dec, '\0', ml))
+		goto out;
+	char m[ID_MAX];
+	memcpy(m, dec, ml);
+	m[ml] = '\0';
+	/* only an account id's shape reaches the store (a forged one is then merely unknown) */
+	if (!id_valid(m, "acct_"))
+		goto out;
+	memcpy(ret_merchant, m, ml + 1);
+	*ret_session = session;
+	rc = 0;
+out:
+	OPENSSL_cleanse(in, sizeof(in));
+	OPENSSL_cleanse(dec, sizeof(dec));
+	return rc;
+}
+
+int64_t ephkey_expires_at(int64_t created, int64_t ttl_s)
+{
+	int64_t e;
+	if (__builtin_add_overflow(created, ttl_s, &e))
+		return INT64_MAX;
+	return e;
+}
+
+bool ephkey_usable(int64_t expires, int64_t now)
+{
+	return now < expires;
+}
+
+/* ---- authentication ---- */
+
+static const char SQL_AUTH[] =
+    "SELECT k.customer, k.expires, k.livemode FROM ephemeral_keys k"
+    " WHERE k.merchant_id = $1 AND k.secret_hash = $2 AND k.kind = $3"
+    " AND EXISTS (SELECT 1 FROM customers c WHERE c.merchant_id = $1 AND c.id = k.customer"
+    " AND c.deleted = 0)";
+
+struct auth_ctx {
+	const char *merchant_id, *hash, *kind;
+	int64_t now;
+	struct ephkey_auth *out;
+	int found;
+};
+
+static int auth_fn(struct db *db, void *p)
+{
+	struct auth_ctx *c = p;
+	c->found = 0;
+	struct db_stmt *st = db_prepare(db, SQL_AUTH);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, c->merchant_id, -1);
+	db_bind_text(st, 2, c->hash, -1);
+	db_bind_text(st, 3, c->kind, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW && ephkey_usable(db_col_int64(st, 1), c->now)) {
+		const char *cus = db_col_text(st, 0, NULL);
+		str_copy(c->out->customer, sizeof(c->out->customer), cus ? cus : "");
+		c->out->livemode = db_col_int64(st, 2) != 0;
+		c->found = c->out->customer[0] != '\0';
+	}
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
+}
+
+/* merchants are authoritative on shard 0 (as api_keys are): an id that is not there is not
+ * looked for on a shard (the PostgreSQL store would wait for an unknown merchant to arrive) */
+static const char SQL_MERCHANT[] = "SELECT 1 FROM merchants WHERE id = $1";
+
+struct merchant_ctx {
+	const char *merchant_id;
+	int found;
+};
+
+static int merchant_fn(struct db *db, void *p)
+{
+	struct merchant_ctx *c = p;
+	c->found = 0;
+	struct db_stmt *st = db_prepare(db, SQL_MERCHANT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, c->merchant_id, -1);
+	int rc = db_step(st);
+	c->found = rc == DB_ROW;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : rc;
+}
+
+int ephkey_authenticate(struct store *s, const char *secret, int64_t now, struct ephkey_auth *ret)
+{
+	char merchant[ID_MAX];
+	bool session = false;
+	if (ephkey_secret_parse(secret, merchant, &session) != 0)
+		return 1;
+	struct merchant_ctx mc = {.merchant_id = merchant};
+	int mrc = store_read(s, NULL, merchant_fn, &mc);
+	if (mrc != 0)
+		return mrc < 0 ? mrc : -1;
+	if (!mc.found)
+		return 1;
+	char hash[65];
+	merchant_key_hash(secret, hash);
+	struct ephkey_auth a;
+	memset(&a, 0, sizeof(a));
+	struct auth_ctx c = {.merchant_id = merchant,
+			     .hash = hash,
+			     .kind = session ? "customer_session" : "ephemeral_key",
+			     .now = now,
+			     .out = &a};
+	int rc = store_read(s, merchant, auth_fn, &c);
+	if (rc != 0)
+		return rc < 0 ? rc : -1;
+	if (!c.found)
+		return 1;
+	str_copy(a.merchant_id, sizeof(a.merchant_id), merchant);
+	*ret = a;
+	return 0;
+}
+
+/* ---- the API ---- */
+
+static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+
+static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const char SQL_INSERT[] =
+    "INSERT INTO ephemeral_keys (merchant_id, id, kind, customer, secret_hash, created, expires,"
+    " livemode, components) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+static const char SQL_GET[] = "SELECT customer, created, expires, livemode FROM ephemeral_keys"
+			      " WHERE merchant_id = $1 AND id = $2 AND kind = 'ephemeral_key'";
+static const char SQL_EXPIRE[] = "UPDATE ephemeral_keys SET expires = $3"
+				 " WHERE merchant_id = $1 AND id = $2 AND kind = 'ephemeral_key'"
+				 " AND expires > $3";
+
+struct ek {
+	char id[ID_MAX];
+	char customer[ID_MAX];
+	int64_t created, expires;
+	bool livemode;
+};
+
+/* secret: shown in the create's answer only; NULL leaves the field out, as Stripe does. */
+static void ek_render(struct json *j, const struct ek *k, const char *secret)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", k->id);
+	json_kv_str(j, "object", "ephemeral_key");
+	json_key(j, "associated_objects");
+	json_arr_open(j);
+	json_obj_open(j);
+	json_kv_str(j, "id", k->customer);
+	json_kv_str(j, "type", "customer");
+	json_obj_close(j);
+	json_arr_close(j);
+	json_kv_int(j, "created", k->created);
+	json_kv_int(j, "expires", k->expires);
+	json_kv_bool(j, "livemode", k->livemode);
+	if (secret)
+		json_kv_str(j, "secret", secret);
+	json_obj_close(j);
+}
+
+static int customer_exists(struct req *r, struct db *db, const char *customer)
+{
+	static const char SQL_CUSTOMER[] =
+	    "SELECT 1 FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "customer", customer, "customer");
+	return rc == DB_ROW ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+struct create_ctx {
+	struct req *r;
+	const char *kind;
+	const char *customer;
+	const char *components; /* customer sessions: the components object's JSON */
+	struct ek k;
+	char secret[EPHKEY_SECRET_MAX];
+	char hash[65];
+};
+
+static int insert_fn(struct db *db, void *p)
+{
+	struct create_ctx *x = p;
+	struct req *r = x->r;
+	if (customer_exists(r, db, x->customer) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->k.id, -1);
+	db_bind_text(st, 3, x->kind, -1);
+	db_bind_text(st, 4, x->customer, -1);
+	db_bind_text(st, 5, x->hash, -1);
+	db_bind_int64(st, 6, x->k.created);
+	db_bind_int64(st, 7, x->k.expires);
+	db_bind_int64(st, 8, x->k.livemode ? 1 : 0);
+	if (x->components)
+		db_bind_text(st, 9, x->components, -1);
+	else
+		db_bind_null(st, 9);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct json *j = req_json(r);
+	if (x->components) {
+		json_obj_open(j);
+		json_kv_str(j, "object", "customer_session");
+		json_kv_str(j, "client_secret", x->secret);
+		json_key(j, "components");
+		json_raw(j, x->components, strlen(x->components));
+		json_kv_int(j, "created", x->k.created);
+		json_kv_str(j, "customer", x->customer);
+		json_kv_null(j, "customer_account");
+		json_kv_int(j, "expires_at", x->k.expires);
+		json_kv_bool(j, "livemode", x->k.livemode);
+		json_obj_close(j);
+	} else {
+		ek_render(j, &x->k, x->secret);
+	}
+	return 0;
+}
+
+/* Makes the key's id and secret and writes it; the secret is wiped from ctx afterwards (the
+ * answer in r->out is its only copy). */
+static int create_key(struct req *r, struct create_ctx *x, bool session, int64_t ttl_s)
+{
+	id_new_at(x->k.id, session ? "cuss_" : "ephkey_", r->now);
+	str_copy(x->k.customer, sizeof(x->k.customer), x->customer);
+	x->k.created = r->now;
+	x->k.expires = ephkey_expires_at(r->now, ttl_s);
+	x->k.livemode = r->livemode;
+	if (ephkey_secret_new(r->merchant_id, session, r->livemode, x->secret, sizeof(x->secret)) !=
+	    0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	merchant_key_hash(x->secret, x->hash);
+	int rc = req_write(r, insert_fn, x);
+	OPENSSL_cleanse(x->secret, sizeof(x->secret));
+	return rc;
+}
+
+static int h_create(struct req *r)
+{
+	if (!r->stripe_version || !*r->stripe_version)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"Stripe-Version header is required when creating ephemeral keys: "
+				"pass the API version your mobile SDK uses (e.g. 'Stripe-Version: "
+				"2020-08-27').");
+	struct create_ctx x;
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	x.kind = "ephemeral_key";
+	x.customer = param_str(r, "customer");
+	return create_key(r, &x, false, EPHKEY_TTL_S);
+}
+
+struct ek_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int ek_load(struct db *db, const char *merchant_id, const char *id, struct ek *k)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		str_copy(k->id, sizeof(k->id), id);
+		const char *c = db_col_text(st, 0, NULL);
+		str_copy(k->customer, sizeof(k->customer), c ? c : "");
+		k->created = db_col_int64(st, 1);
+		k->expires = db_col_int64(st, 2);
+		k->livemode = db_col_int64(st, 3) != 0;
+	}
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+/* DELETE: expires now (a key already expired keeps its time); the answer has no secret. */
+static int delete_fn(struct db *db, void *p)
+{
+	struct ek_ctx *x = p;
+	struct req *r = x->r;
+	struct db_stmt *st = db_prepare(db, SQL_EXPIRE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_int64(st, 3, r->now);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct ek k;
+	int rc = ek_load(db, r->merchant_id, x->id, &k);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "ephemeral_key", x->id, "key");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	ek_render(req_json(r), &k, NULL);
+	return 0;
+}
+
+static int h_delete(struct req *r)
+{
+	struct ek_ctx x = {r, r->args[0]};
+	return req_write(r, delete_fn, &x);
+}
+
+/* ---- customer sessions ---- */
+
+static const struct param_spec enabled_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const char *const components_names[] = {
+    "buy_button",      "customer_sheet", "mobile_payment_element",
+    "payment_element", "pricing_table",	 NULL,
+};
+
+static const struct param_spec components_children[] = {
+    {"buy_button", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"customer_sheet", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"mobile_payment_element", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"payment_element", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"pricing_table", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct param_spec session_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 5000, NULL, NULL},
+    {"components", PT_OBJECT, PF_REQUIRED, 0, NULL, components_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* The features Stripe shows for a component (its defaults; Tender takes no `features`). */
+static void component_features(struct json *j, const char *name)
+{
+	if (strcmp(name, "payment_element") == 0) {
+		json_key(j, "features");
+		json_obj_open(j);
+		json_key(j, "payment_method_allow_redisplay_filters");
+		json_arr_open(j);
+		json_str(j, "always");
+		json_arr_close(j);
+		json_kv_str(j, "payment_method_redisplay", "disabled");
+		json_kv_null(j, "payment_method_redisplay_limit");
+		json_kv_str(j, "payment_method_remove", "disabled");
+		json_kv_str(j, "payment_method_save", "disabled");
+		json_kv_null(j, "payment_method_save_usage");
+		json_obj_close(j);
+	} else if (strcmp(name, "customer_sheet") == 0) {
+		json_key(j, "features");
+		json_obj_open(j);
+		json_kv_null(j, "payment_method_allow_redisplay_filters");
+		json_kv_null(j, "payment_method_remove");
+		json_obj_close(j);
+	} else if (strcmp(name, "mobile_payment_element") == 0) {
+		json_key(j, "features");
+		json_obj_open(j);
+		json_kv_null(j, "payment_method_allow_redisplay_filters");
+		json_kv_null(j, "payment_method_redisplay");
+		json_kv_null(j, "payment_method_remove");
+		json_kv_null(j, "payment_method_save");
+		json_kv_null(j, "payment_method_save_allow_redisplay_override");
+		json_obj_close(j);
+	}
+}
+
+/* The components object as Stripe answers it (every component, enabled or not) in arena
+ * memory; -1 with r->err when none is enabled. */
+static int components_json(struct req *r, const char **ret)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 1u << 14);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	int enabled_count = 0;
+	char path[64];
+	for (const char *const *n = components_names; *n; n++) {
+		bool on = false;
+		snprintf(path, sizeof(path), "components.%s.enabled", *n);
+		if (param_bool(r, path, &on) == 1 && on)
+			enabled_count++;
+		json_key_n(&j, *n, strlen(*n), false);
+		json_obj_open(&j);
+		json_kv_bool(&j, "enabled", on);
+		component_features(&j, *n);
+		json_obj_close(&j);
+	}
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strdup(&r->arena, b.data);
+	buf_release(&b);
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (enabled_count == 0)
+		return req_fail(r, ERR_PARAM_BAD, "components",
+				"At least one component must be enabled.");
+	*ret = s;
+	return 0;
+}
+
+static int h_session_create(struct req *r)
+{
+	struct create_ctx x;
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	x.kind = "customer_session";
+	x.customer = param_str(r, "customer");
+	if (components_json(r, &x.components) != 0)
+		return -1;
+	return create_key(r, &x, true, CUSTOMER_SESSION_TTL_S);
+}
+
+const struct route ephemeral_keys_routes[] = {
+    /* ROUTE_READ_ONLY: no Idempotency-Key record, which would keep the secret (see above) */
+    {"POST", "/v1/ephemeral_keys", h_create, create_params, ROUTE_READ_ONLY | ROUTE_STRIPE_VERSION},
+    {"DELETE", "/v1/ephemeral_keys/{id}", h_delete, no_params, 0},
+    {"POST", "/v1/customer_sessions", h_session_create, session_params, ROUTE_READ_ONLY},
+    {NULL, NULL, NULL, NULL, 0},
+};
