@@ -1397,15 +1397,6 @@ static const struct param_spec controller_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const struct param_spec company_address_params[] = {
-    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec company_params[] = {
     {"name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
     {"phone", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
@@ -1419,7 +1410,7 @@ static const struct param_spec company_params[] = {
 			   "tax_exempt_government_instrumentality", "unincorporated_association",
 			   "unincorporated_non_profit", NULL},
      NULL},
-    {"address", PT_OBJECT, 0, 0, NULL, company_address_params},
+    {"address", PT_OBJECT, 0, 0, NULL, address_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -1852,21 +1852,12 @@ static const struct param_spec card_params[] = {
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec details_address_children[] = {
-    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec details_params[] = {
     {"nonce", PT_STRING, 0, 64, NULL, NULL},
     {"email", PT_STRING, PF_EMPTYABLE, 512, NULL, NULL},
     {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},
     {"phone", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"address", PT_OBJECT, PF_EMPTYABLE, 0, NULL, details_address_children},
+    {"address", PT_OBJECT, PF_EMPTYABLE, 0, NULL, address_params},
     {"tax_id_data", PT_OBJECT_ARRAY, 0, 1, NULL, tax_id_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };

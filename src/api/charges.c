@@ -35,6 +35,7 @@ static const struct param_spec create_params[] = {
     {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
     {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},
     {"statement_descriptor_suffix", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},
+    {"shipping", PT_OBJECT, 0, 0, NULL, payment_shipping_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -155,6 +156,7 @@ struct create_ctx {
 	struct card_auth ca;
 	const char *customer;
 	const char *metadata;
+	const char *shipping; /* JSON or NULL */
 	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
 };
 
@@ -181,6 +183,7 @@ static int create_fn(struct db *db, void *p)
 	    .metadata = c->metadata,
 	    .receipt_email = email && *email ? email : NULL,
 	    .statement_descriptor = sd && *sd ? sd : NULL,
+	    .shipping = c->shipping,
 	    .capture = c->capture,
 	    .now = r->now,
 	    .card = &c->ca.card,
@@ -245,6 +248,8 @@ static int h_create(struct req *r)
 		return -1;
 	c.capture = true;
 	param_bool(r, "capture", &c.capture);
+	if (shipping_from_params(r, "shipping", &c.shipping) != 0)
+		return -1;
 	const char *source = param_str(r, "source");
 	const char *customer = param_str(r, "customer");
 	c.customer = customer && *customer ? customer : NULL;

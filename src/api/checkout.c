@@ -2463,18 +2463,9 @@ static const struct param_spec promo_params[] = {
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec ship_address_params[] = {
-    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 const struct param_spec checkout_ship_params[] = {
     {"name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"address", PT_OBJECT, 0, 0, NULL, ship_address_params},
+    {"address", PT_OBJECT, 0, 0, NULL, address_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pay_params[] = {

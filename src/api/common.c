@@ -80,6 +80,30 @@ int address_from_params(struct req *r, const char *param, const char **ret)
 	return 0;
 }
 
+const struct param_spec address_params[] = {
+    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
+    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec shipping_params[] = {
+    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
+    {"name", PT_STRING, PF_REQUIRED, 500, NULL, NULL},
+    {"phone", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec payment_shipping_params[] = {
+    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
+    {"name", PT_STRING, PF_REQUIRED, 500, NULL, NULL},
+    {"phone", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},
+    {"carrier", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"tracking_number", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 int shipping_from_params(struct req *r, const char *param, const char **ret)
 {
 	const struct form_node *n = param_node(r, param);

@@ -15,6 +15,13 @@ int metadata_apply(struct req *r, const char *old_json, const char *param, const
  * as JSON text in arena memory; "" → NULL (unset). *ret untouched when the param is absent. */
 int address_from_params(struct req *r, const char *param, const char **ret);
 /* Stripe's shipping hash: {address:{…}, name, phone}. */
+/* Stripe's address hash (city, country, line1, line2, postal_code, state; each may be ""), a
+ * shipping hash (address, name, phone: a customer's, a confirmation token's), and the shipping of
+ * a payment (the same with carrier and tracking_number: PaymentIntents, charges). */
+extern const struct param_spec address_params[];
+extern const struct param_spec shipping_params[];
+extern const struct param_spec payment_shipping_params[];
+
 int shipping_from_params(struct req *r, const char *param, const char **ret);
 
 /* "" → NULL, absent → keep old, else the new value (arena). */

@@ -49,27 +49,12 @@
 
 static const char *const sfu_values[] = {"off_session", "on_session", NULL};
 
-static const struct param_spec address_children[] = {
-    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
-    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-static const struct param_spec shipping_children[] = {
-    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_children},
-    {"name", PT_STRING, PF_REQUIRED, 256, NULL, NULL},
-    {"phone", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec create_params[] = {
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
     {"setup_future_usage", PT_ENUM, 0, 0, sfu_values, NULL},
-    {"shipping", PT_OBJECT, 0, 0, NULL, shipping_children},
+    {"shipping", PT_OBJECT, 0, 0, NULL, shipping_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};

@@ -255,43 +255,28 @@ int customer_updated_event(struct db *db, struct arena *arena, const char *merch
 
 static const char *const tax_exempt_values[] = {"none", "exempt", "reverse", NULL};
 
-static const struct param_spec address_children[] = {
-    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
-    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
-static const struct param_spec shipping_children[] = {
-    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_children},
-    {"name", PT_STRING, PF_REQUIRED, 500, NULL, NULL},
-    {"phone", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-
 static const struct param_spec invoice_settings_children[] = {
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 #define CUSTOMER_WRITABLE_PARAMS                                                                   \
-	{"address", PT_OBJECT, PF_EMPTYABLE, 0, NULL, address_children},                           \
-	    {"balance", PT_INT, 0, 0, NULL, NULL},                                                  \
-	    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},                         \
-	    {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                           \
-	    {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                             \
-	    {"email", PT_STRING, PF_EMPTYABLE, 512, NULL, NULL},                                    \
-	    {"invoice_prefix", PT_STRING, PF_EMPTYABLE, 12, NULL, NULL},                            \
+	{"address", PT_OBJECT, PF_EMPTYABLE, 0, NULL, address_params},                             \
+	    {"balance", PT_INT, 0, 0, NULL, NULL},                                                 \
+	    {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},                        \
+	    {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                          \
+	    {"description", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},                            \
+	    {"email", PT_STRING, PF_EMPTYABLE, 512, NULL, NULL},                                   \
+	    {"invoice_prefix", PT_STRING, PF_EMPTYABLE, 12, NULL, NULL},                           \
 	    {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},                \
-	    {"metadata", PT_METADATA, 0, 0, NULL, NULL},                                            \
-	    {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},                                     \
-	    {"phone", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},                                     \
-	    {"preferred_locales", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                    \
-	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_children},                      \
-	    {"tax_exempt", PT_ENUM, PF_EMPTYABLE, 0, tax_exempt_values, NULL}
+	    {"metadata", PT_METADATA, 0, 0, NULL, NULL},                                           \
+	    {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},                                    \
+	    {"phone", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},                                    \
+	    {"preferred_locales", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},                   \
+	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_params},                       \
+	{                                                                                          \
+		"tax_exempt", PT_ENUM, PF_EMPTYABLE, 0, tax_exempt_values, NULL                    \
+	}
 
 static const struct param_spec create_params[] = {
     CUSTOMER_WRITABLE_PARAMS,

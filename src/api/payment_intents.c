@@ -32,23 +32,6 @@ static const char *const sfu_values[] = {"on_session", "off_session", NULL};
 static const char *const cancel_reasons[] = {"duplicate", "fraudulent", "requested_by_customer",
 					     "abandoned", NULL};
 
-static const struct param_spec address_children[] = {
-    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
-    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
-static const struct param_spec shipping_children[] = {
-    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_children},
-    {"name", PT_STRING, PF_REQUIRED, 500, NULL, NULL},
-    {"phone", PT_STRING, PF_EMPTYABLE, 50, NULL, NULL},
-    {"carrier", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"tracking_number", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec pmo_card_children[] = {
     {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, (const char *const[]){"manual", NULL}, NULL},
     {"request_three_d_secure", PT_ENUM, 0, 0, (const char *const[]){"any", "automatic", NULL},
@@ -74,7 +57,7 @@ static const struct param_spec apm_children[] = {
 	    {"payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},                          \
 	    {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},                           \
 	    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, sfu_values, NULL},                    \
-	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_children},                     \
+	    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, payment_shipping_params},               \
 	    {"statement_descriptor", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},                     \
 	    {"statement_descriptor_suffix", PT_STRING, PF_EMPTYABLE, 22, NULL, NULL},              \
 	    {"capture_method", PT_ENUM, 0, 0, capture_methods, NULL},                              \
@@ -134,7 +117,7 @@ static const struct param_spec confirm_params[] = {
     {"capture_method", PT_ENUM, 0, 0, capture_methods, NULL},
     {"error_on_requires_action", PT_BOOL, 0, 0, NULL, NULL},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
-    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_children},
+    {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, payment_shipping_params},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -386,6 +369,7 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .metadata = NULL,
 	    .receipt_email = pi->receipt_email,
 	    .statement_descriptor = pi->statement_descriptor,
+	    .shipping = pi->shipping,
 	    .capture = c->capture,
 	    .now = r->now,
 	    .card = &c->ca.card,

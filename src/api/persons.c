@@ -33,15 +33,6 @@ static const struct param_spec dob_params[] = {
     {"year", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec address_params[] = {
-    {"line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
-    {"postal_code", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
-    {"country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec relationship_params[] = {
     {"director", PT_BOOL, 0, 0, NULL, NULL},
     {"executive", PT_BOOL, 0, 0, NULL, NULL},

@@ -21,7 +21,8 @@ static const char SQL_GET[] =
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
     " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
-    " connect, invoice, fingerprint, user_report FROM charges WHERE merchant_id = $1 AND id = $2";
+    " connect, invoice, fingerprint, user_report, shipping FROM charges"
+    " WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
                 struct charge *ch)
@@ -67,6 +68,7 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		ch->invoice = dup(a, st, 27);
 		ch->fingerprint = dup(a, st, 28);
 		ch->user_report = dup(a, st, 29);
+		ch->shipping = dup(a, st, 30);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -79,9 +81,9 @@ static const char SQL_INSERT[] =
     " amount_refunded, currency, status, captured, paid, disputed, customer, payment_method,"
     " description, metadata, receipt_email, statement_descriptor, balance_transaction,"
     " failure_code, failure_message, outcome, card, billing_details, authorization_code,"
-    " capture_before, three_d_secure, fingerprint, client_ip, connect, invoice) VALUES ($1, $2,"
-    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
-    " $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)";
+    " capture_before, three_d_secure, fingerprint, client_ip, connect, invoice, shipping)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
 
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -132,6 +134,7 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	int enc = payment_connect_encode(&cj, &ch->connect, ch->transfer, ch->application_fee);
 	db_bind_text(st, 30, enc == 1 ? buf_cstr(&cj) : NULL, -1);
 	db_bind_text_ref(st, 31, ch->invoice, -1);
+	db_bind_text_ref(st, 32, ch->shipping, -1);
 	int rc = enc < 0 ? DB_ERR : db_step_done(st);
 	if (enc < 0)
 		db_reset(st);
@@ -480,7 +483,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 			return rc;
 		json_kv_str_or_null(j, "review", rc == DB_OK ? review : NULL);
 	}
-	json_kv_null(j, "shipping");
+	kv_raw_or(j, "shipping", ch->shipping, NULL);
 	/* Stripe's legacy `source`: the card object of a charge made through the Charges API
 	 * with a customer's card source (card_…), shown with the charge's customer even once the
 	 * card was deleted; null for a PaymentIntent's charge (rendered before its write too,

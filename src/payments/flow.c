@@ -136,6 +136,7 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 	ch->description = in->description;
 	ch->metadata = in->metadata;
 	ch->receipt_email = in->receipt_email;
+	ch->shipping = in->shipping;
 	ch->statement_descriptor = in->statement_descriptor;
 	ch->billing_details = in->card->billing_details;
 	ch->three_d_secure = in->three_d_secure;

@@ -108,6 +108,7 @@ struct charge {
 	/* outcome and card packed ahead of the write (charge_pack), or empty */
 	struct charge_packed packed;
 	const char *billing_details; /* JSON or NULL */
+	const char *shipping;	     /* JSON or NULL: its PaymentIntent's, or the Charges API's */
 	const char *authorization_code;
 	int64_t capture_before;
 	bool three_d_secure; /* authenticated with 3-D Secure (liability shift) */

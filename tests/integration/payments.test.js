@@ -603,3 +603,23 @@ test('4000000000000077 (pm_card_bypassPending): available at once, and its avail
   assert.equal(plain.latest_charge.balance_transaction.status, 'pending');
   assert.ok(plain.latest_charge.balance_transaction.available_on > plain.latest_charge.balance_transaction.created);
 });
+
+test("a charge carries its PaymentIntent's shipping, or the Charges API's own", async () => {
+  const shipping = { name: 'Jenny Rosen', phone: '+15555550123', carrier: 'UPS', tracking_number: '1Z999',
+    address: { line1: '510 Townsend St', city: 'San Francisco', postal_code: '94103', state: 'CA', country: 'US' } };
+  const pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, shipping });
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const want = { ...shipping, address: { line2: null, ...shipping.address } };
+  assert.deepEqual(ch.shipping, want);
+  assert.deepEqual(pi.shipping, want);
+  const legacy = await stripe.charges.create({ amount: 1600, currency: 'usd', source: 'tok_visa', shipping: { name: 'Ann', address: { line1: '1 Main St', country: 'US' } } });
+  assert.equal(legacy.shipping.name, 'Ann');
+  assert.equal(legacy.shipping.address.line1, '1 Main St');
+  assert.equal(legacy.shipping.carrier, null);
+  assert.deepEqual((await stripe.charges.retrieve(legacy.id)).shipping, legacy.shipping);
+  // without shipping: null, as before
+  const plain = await stripe.paymentIntents.create({ amount: 1700, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  assert.equal((await stripe.charges.retrieve(plain.latest_charge)).shipping, null);
+  await assert.rejects(stripe.charges.create({ amount: 1600, currency: 'usd', source: 'tok_visa', shipping: { address: { line1: 'x' } } }),
+    (e) => e.statusCode === 400 && /shipping\[name\]/.test(e.param));
+});
