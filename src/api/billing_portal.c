@@ -600,13 +600,8 @@ static int conf_list_bind(struct req *r, struct db_stmt *st, int first, void *ct
 {
 	(void)ctx;
 	static const char *const names[] = {"active", "is_default"};
-	for (int i = 0; i < 2; i++) {
-		bool v;
-		if (param_bool(r, names[i], &v) == 1)
-			db_bind_int64(st, first + i, v ? 1 : 0);
-		else
-			db_bind_null(st, first + i);
-	}
+	for (int i = 0; i < 2; i++)
+		list_bind_bool(r, st, first + i, names[i]);
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/id.h"
+#include "core/str.h"
 #include "http/form.h"
 #include "money/currency.h"
 
@@ -202,6 +204,22 @@ const char *json_quote(struct req *r, const char *s)
 	const char *out = b.failed ? "null" : arena_strdup(&r->arena, buf_cstr(&b));
 	buf_release(&b);
 	return out ? out : "null";
+}
+
+int own_id_or_key(struct req *r, const char *path, const char *shown, const char *what,
+		  const char *prefix, char id[ID_MAX], char list_key[ID_MAX])
+{
+	id_new_at(list_key, prefix, r->now);
+	const char *own = param_str(r, path);
+	if (own && *own) {
+		if (!str_is_own_id(own))
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"Invalid %s id: use letters, digits, '-' and '_'.", what);
+		str_copy(id, ID_MAX, own);
+	} else {
+		memcpy(id, list_key, ID_MAX);
+	}
+	return 0;
 }
 
 int param_price_or_plan(struct req *r, const char *prefix, const char *shown, const char **ret)

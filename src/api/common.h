@@ -47,6 +47,13 @@ const char *json_quote(struct req *r, const char *s);
  * (NULL: path itself). */
 int param_currency(struct req *r, const char *path, const char *shown, char out[8]);
 
+/* An object whose id the merchant may choose (a product's, a plan's: Stripe's `id` parameter):
+ * list_key gets a new time-ordered key (prefix "prod_", …, list.h), and id the parameter at path
+ * when given (letters, digits, '-' and '_', since it appears in URLs; else a 400 on shown naming
+ * `what`), or list_key itself. 0, or -1 with r->err. */
+int own_id_or_key(struct req *r, const char *path, const char *shown, const char *what,
+		  const char *prefix, char id[ID_MAX], char list_key[ID_MAX]);
+
 /* A subscription item's price under `prefix` (dotted, "" for the top level): its `price`, or
  * `plan`, the legacy Plans API's name for a recurring price (api/plans.c); both is a 400 on
  * shown ("" for the top level). *ret is NULL when neither is given (or empty). 0, or -1. */

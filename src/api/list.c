@@ -170,6 +170,15 @@ int list_respond(struct req *r, const struct list_spec *spec)
 	return rc == 0 ? 0 : -1;
 }
 
+void list_bind_bool(struct req *r, struct db_stmt *st, int idx, const char *name)
+{
+	bool v;
+	if (param_bool(r, name, &v) == 1)
+		db_bind_int64(st, idx, v ? 1 : 0);
+	else
+		db_bind_null(st, idx);
+}
+
 void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *name)
 {
 	const char *v = param_str(r, name);

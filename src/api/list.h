@@ -45,6 +45,9 @@ struct list_spec {
  * value, or NULL when it is absent or empty (no filter: the statement's `$n IS NULL OR …`). */
 void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *name);
 
+/* The same for a boolean list filter (active=true): 1 or 0, or NULL when absent. */
+void list_bind_bool(struct req *r, struct db_stmt *st, int idx, const char *name);
+
 /* A complete list handler body: parses the list parameters, reads, renders into r->out. */
 int list_respond(struct req *r, const struct list_spec *spec);
 

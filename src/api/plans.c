@@ -231,16 +231,9 @@ static int trial_days(struct req *r, struct price *p)
 /* product[…]: the product made with the plan (its own id if product[id] names one) */
 static int new_product(struct req *r, struct product *np)
 {
-	const char *own = param_str(r, "product.id");
-	id_new_at(np->list_key, "prod_", r->now);
-	if (own && *own) {
-		if (!str_is_own_id(own))
-			return req_fail(r, ERR_PARAM_BAD, "product[id]",
-					"Invalid product id: use letters, digits, '-' and '_'.");
-		str_copy(np->id, sizeof(np->id), own);
-	} else {
-		memcpy(np->id, np->list_key, sizeof(np->id));
-	}
+	if (own_id_or_key(r, "product.id", "product[id]", "product", "prod_", np->id,
+			  np->list_key) != 0)
+		return -1;
 	np->created = np->updated = r->now;
 	np->active = true;
 	param_bool(r, "product.active", &np->active);
@@ -260,16 +253,8 @@ static int h_create(struct req *r)
 {
 	struct plan_ctx c = {.r = r};
 	struct price *p = &c.p;
-	id_new_at(p->list_key, "price_", r->now);
-	const char *own = param_str(r, "id");
-	if (own && *own) {
-		if (!str_is_own_id(own))
-			return req_fail(r, ERR_PARAM_BAD, "id",
-					"Invalid plan id: use letters, digits, '-' and '_'.");
-		str_copy(p->id, sizeof(p->id), own);
-	} else {
-		memcpy(p->id, p->list_key, sizeof(p->id));
-	}
+	if (own_id_or_key(r, "id", "id", "plan", "price_", p->id, p->list_key) != 0)
+		return -1;
 	if (param_currency(r, "currency", NULL, p->currency) != 0)
 		return -1;
 	if (plan_amount(r, p) != 0 || trial_days(r, p) != 0)
@@ -449,11 +434,7 @@ static const char SQL_ASC[] = LIST_WHERE " ORDER BY list_key ASC LIMIT $4";
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	bool active;
-	if (param_bool(r, "active", &active) == 1)
-		db_bind_int64(st, first, active ? 1 : 0);
-	else
-		db_bind_null(st, first);
+	list_bind_bool(r, st, first, "active");
 	list_bind_filter(r, st, first + 1, "product");
 	return 0;
 }

@@ -664,16 +664,8 @@ static int h_product_create(struct req *r)
 	struct product *p = &c.p;
 	/* Stripe lets the merchant choose a product's id ("gold-plan"): letters, digits, '-', '_'
 	 * (it appears in URLs). Lists page by list_key, which is time-ordered either way. */
-	id_new_at(p->list_key, "prod_", r->now);
-	const char *own = param_str(r, "id");
-	if (own && *own) {
-		if (!str_is_own_id(own))
-			return req_fail(r, ERR_PARAM_BAD, "id",
-					"Invalid product id: use letters, digits, '-' and '_'.");
-		str_copy(p->id, sizeof(p->id), own);
-	} else {
-		memcpy(p->id, p->list_key, sizeof(p->id));
-	}
+	if (own_id_or_key(r, "id", "id", "product", "prod_", p->id, p->list_key) != 0)
+		return -1;
 	p->created = p->updated = r->now;
 	p->active = true;
 	p->shippable = -1;
@@ -850,14 +842,6 @@ static int h_product_delete(struct req *r)
 	return req_write(r, product_delete_fn, &c);
 }
 
-static int bind_bool_filter(struct req *r, struct db_stmt *st, int idx, const char *param)
-{
-	bool v;
-	if (param_bool(r, param, &v) == 1)
-		return db_bind_int64(st, idx, v);
-	return db_bind_null(st, idx);
-}
-
 /* by list_key (list.h): a product's id may be the merchant's own */
 static const char SQL_PRODUCT_CURSOR[] =
     "SELECT list_key FROM products WHERE merchant_id = $1 AND id = $2";
@@ -873,8 +857,8 @@ static const char SQL_PRODUCT_ASC[] =
 static int product_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	bind_bool_filter(r, st, first, "active");
-	bind_bool_filter(r, st, first + 1, "shippable");
+	list_bind_bool(r, st, first, "active");
+	list_bind_bool(r, st, first + 1, "shippable");
 	list_bind_filter(r, st, first + 2, "url");
 	return 0;
 }
@@ -1119,7 +1103,7 @@ static const char SQL_PRICE_ASC[] = PRICE_LIST_WHERE " ORDER BY list_key ASC LIM
 static int price_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	bind_bool_filter(r, st, first, "active");
+	list_bind_bool(r, st, first, "active");
 	char cur[8] = "";
 	const char *c = param_str(r, "currency");
 	for (int i = 0; c && c[i] && i < 7; i++)

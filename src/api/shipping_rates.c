@@ -375,11 +375,7 @@ static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	bool v;
-	if (param_bool(r, "active", &v) == 1)
-		db_bind_int64(st, first, v ? 1 : 0);
-	else
-		db_bind_null(st, first);
+	list_bind_bool(r, st, first, "active");
 	char cur[8];
 	if (param_present(r, "currency") && param_currency(r, "currency", NULL, cur) == 0)
 		db_bind_text(st, first + 1, cur, -1);
