@@ -30,13 +30,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 static const struct search_field fields[] = {
-    {"amount", SEARCH_NUMBER, false, 1},
-    {"created", SEARCH_NUMBER, false, 2},
-    {"email", SEARCH_STRING, true, 3},
-    {"status", SEARCH_STRING, false, 4},
-    {"refunded", SEARCH_BOOL, false, 5},
-    {"metadata", SEARCH_METADATA, false, 6},
-    {NULL, 0, false, 0},
+    {"amount", SEARCH_NUMBER, false, 1, NULL},
+    {"created", SEARCH_NUMBER, false, 2, NULL},
+    {"email", SEARCH_STRING, true, 3, NULL},
+    {"status", SEARCH_STRING, false, 4, NULL},
+    {"refunded", SEARCH_BOOL, false, 5, NULL},
+    {"metadata", SEARCH_METADATA, false, 6, NULL},
+    {"card.exp_year", SEARCH_NUMBER, false, 7, "exp_year"},
+    {"card.last4", SEARCH_STRING, false, 7, "last4"},
+    {NULL, 0, false, 0, NULL},
 };
 static const struct search_spec spec = {.resource = "things", .id_prefix = "th_", .fields = fields};
 
