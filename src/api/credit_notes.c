@@ -19,6 +19,16 @@
  * voided credit takes the customer's balance credit back; a credit note that refunded cannot be
  * voided (the money is gone), as on Stripe.
  *
+ * Taxes: a line of type invoice_line_item credits its share of each tax its invoice line took
+ * (invoice_tax_amounts): the line's tax for the rate × credited amount / line amount, rounded
+ * half away from zero to the minor unit (billing_tax_share), the share that completes the line
+ * taking exactly what is left of that tax after the invoice's other issued credit notes, so no
+ * line is ever credited more tax than it had. The shares are kept per line
+ * (credit_note_line_taxes) and render the same later; a void takes them out of what was credited,
+ * as it does the amounts. Exclusive taxes add to the total (and so to amount, the split and the
+ * caps); inclusive ones are inside the line's amount. A plain `amount` and custom lines are
+ * untaxed, as on Stripe.
+ *
  * Every write is one store write (its idempotency record commits with the refund, the balance
  * move, the invoice's change and the events), and re-runnable: the plan is computed again inside
  * it from what the store holds.
@@ -34,6 +44,7 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "billing/credit_note.h"
+#include "billing/tax.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -54,6 +65,10 @@ struct cn_line {
 	int64_t unit_amount; /* with has_unit */
 	bool has_unit;
 	const char *description;
+	/* a line of type invoice_line_item: its share of each tax of the invoice line, in the
+	 * line's order (tax[k] is the line's k-th tax); NULL when n_tax is 0 */
+	int n_tax;
+	struct invoice_tax_entry *tax;
 };
 
 struct credit_note {
@@ -101,6 +116,18 @@ static const char SQL_LINE_CREDITED[] =
     " ON c.merchant_id = l.merchant_id AND c.id = l.credit_note"
     " WHERE l.merchant_id = $1 AND l.invoice_line_item = $2 AND c.invoice = $3"
     " AND c.status = 'issued'";
+static const char SQL_LINE_TAXES_OF[] =
+    "SELECT idx, pos, tax_rate, inclusive, amount, taxable_amount FROM credit_note_line_taxes"
+    " WHERE merchant_id = $1 AND credit_note = $2 ORDER BY idx, pos LIMIT $3";
+static const char SQL_LINE_TAX_CREDITED[] =
+    "SELECT COALESCE(SUM(t.amount), 0), COALESCE(SUM(t.taxable_amount), 0)"
+    " FROM credit_note_line_taxes t JOIN credit_notes c"
+    " ON c.merchant_id = t.merchant_id AND c.id = t.credit_note"
+    " WHERE t.merchant_id = $1 AND t.invoice_line_item = $2 AND t.pos = $3 AND c.invoice = $4"
+    " AND c.status = 'issued'";
+static const char SQL_INSERT_LINE_TAX[] =
+    "INSERT INTO credit_note_line_taxes (merchant_id, credit_note, idx, pos, invoice_line_item,"
+    " tax_rate, inclusive, amount, taxable_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 static const char SQL_UPDATE[] = "UPDATE credit_notes SET memo = $3, metadata = $4"
 				 " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_VOID[] = "UPDATE credit_notes SET status = 'void', voided_at = $3"
@@ -121,6 +148,42 @@ int credit_notes_invoice_amounts(struct req *r, struct db *db, const char *invoi
 	}
 	db_reset(st);
 	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* The stored tax shares of cn's lines (loaded, in idx order: idx is a line's index). DB_OK or
+ * < 0. */
+static int cn_taxes_load(struct req *r, struct db *db, struct credit_note *cn)
+{
+	struct db_stmt *st = db_prepare(db, SQL_LINE_TAXES_OF);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, cn->id, -1);
+	db_bind_int64(st, 3, (int64_t)CN_LINES_MAX * BILLING_TAX_RATES_MAX);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t idx = db_col_int64(st, 0), pos = db_col_int64(st, 1);
+		if (idx < 0 || idx >= cn->n_lines || pos != cn->lines[idx].n_tax ||
+		    pos >= BILLING_TAX_RATES_MAX) {
+			rc = DB_ERR;
+			break;
+		}
+		struct cn_line *l = &cn->lines[idx];
+		if (!l->tax)
+			l->tax = arena_alloc(&r->arena, BILLING_TAX_RATES_MAX * sizeof(*l->tax));
+		if (!l->tax) {
+			rc = DB_ERR;
+			break;
+		}
+		struct invoice_tax_entry *e = &l->tax[l->n_tax++];
+		memset(e, 0, sizeof(*e));
+		str_copy(e->rate, sizeof(e->rate), db_col_text(st, 2, NULL));
+		e->inclusive = db_col_int64(st, 3) != 0;
+		e->amount = db_col_int64(st, 4);
+		e->taxable = db_col_int64(st, 5);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
 static int cn_load(struct req *r, struct db *db, const char *id, struct credit_note *cn)
@@ -186,18 +249,61 @@ static int cn_load(struct req *r, struct db *db, const char *id, struct credit_n
 			rc = DB_ERR;
 	}
 	db_reset(st);
-	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	return cn_taxes_load(r, db, cn);
 }
 
 /* ---- rendering ---- */
 
-static void line_render(struct req *r, const struct cn_line *l, struct json *j)
+/* x / d as Stripe's decimal strings print it: at most 12 decimals, rounded half away from zero,
+ * no trailing zeros ("909.0909090909", "1000"). d >= 1. */
+static void decimal_div(int64_t x, int64_t d, char *out, size_t size)
 {
+	__int128 scaled = (__int128)x * 1000000000000LL, q = scaled / d, rem = scaled % d;
+	if (2 * (rem < 0 ? -rem : rem) >= d)
+		q += scaled < 0 ? -1 : 1;
+	bool neg = q < 0;
+	if (neg)
+		q = -q;
+	long long whole = (long long)(q / 1000000000000LL);
+	long long frac = (long long)(q % 1000000000000LL);
+	if (frac == 0) {
+		snprintf(out, size, "%s%lld", neg ? "-" : "", whole);
+		return;
+	}
+	int digits = 12;
+	while (frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	snprintf(out, size, "%s%lld.%0*lld", neg ? "-" : "", whole, digits, frac);
+}
+
+/* the tax shares of line l: *ret_exclusive (added to the credit note's total) and
+ * *ret_inclusive (inside l's amount). 0, or -1 on an overflow. */
+static int line_tax_sums(const struct cn_line *l, int64_t *ret_exclusive, int64_t *ret_inclusive)
+{
+	int64_t exc = 0, inc = 0;
+	for (int k = 0; k < l->n_tax; k++)
+		if (__builtin_add_overflow(l->tax[k].inclusive ? inc : exc, l->tax[k].amount,
+					   l->tax[k].inclusive ? &inc : &exc))
+			return -1;
+	*ret_exclusive = exc;
+	*ret_inclusive = inc;
+	return 0;
+}
+
+static int line_render(struct req *r, struct db *db, const struct cn_line *l, struct json *j)
+{
+	int64_t exc, inc, net; /* net: the amount excluding tax */
+	if (line_tax_sums(l, &exc, &inc) != 0 || __builtin_sub_overflow(l->amount, inc, &net))
+		return DB_ERR;
 	json_obj_open(j);
 	json_kv_str(j, "id", l->id);
 	json_kv_str(j, "object", "credit_note_line_item");
 	json_kv_int(j, "amount", l->amount);
-	json_kv_int(j, "amount_excluding_tax", l->amount);
+	json_kv_int(j, "amount_excluding_tax", net);
 	json_kv_str_or_null(j, "description", l->description);
 	json_kv_int(j, "discount_amount", 0);
 	json_kv_raw(j, "discount_amounts", "[]", 2);
@@ -209,22 +315,43 @@ static void line_render(struct req *r, const struct cn_line *l, struct json *j)
 		json_kv_int(j, "quantity", l->quantity);
 	else
 		json_kv_null(j, "quantity");
-	json_kv_raw(j, "tax_amounts", "[]", 2);
-	json_kv_raw(j, "tax_rates", "[]", 2);
-	json_kv_raw(j, "taxes", "[]", 2);
+	json_key(j, "tax_amounts");
+	invoice_tax_entries_render(l->tax, l->n_tax, false, j);
+	/* the rates its taxes were taken at (each once, in the line's order) */
+	json_key(j, "tax_rates");
+	json_arr_open(j);
+	for (int k = 0; k < l->n_tax; k++) {
+		bool seen = false;
+		for (int m = 0; m < k && !seen; m++)
+			seen = strcmp(l->tax[m].rate, l->tax[k].rate) == 0;
+		if (seen)
+			continue;
+		struct tax_rate t;
+		if (tax_rate_load(r, db, l->tax[k].rate, &t) != DB_OK)
+			return DB_ERR;
+		tax_rate_render(&t, j);
+	}
+	json_arr_close(j);
+	json_key(j, "taxes");
+	invoice_tax_entries_render(l->tax, l->n_tax, true, j);
 	json_kv_str(j, "type", l->type);
 	if (l->has_unit) {
-		char dec[32];
+		char dec[32], exdec[48];
 		snprintf(dec, sizeof(dec), "%lld", (long long)l->unit_amount);
+		if (inc && l->quantity > 0)
+			decimal_div(net, l->quantity, exdec, sizeof(exdec));
+		else
+			snprintf(exdec, sizeof(exdec), "%s", dec);
 		json_kv_int(j, "unit_amount", l->unit_amount);
 		json_kv_str(j, "unit_amount_decimal", dec);
-		json_kv_str(j, "unit_amount_excluding_tax", dec);
+		json_kv_str(j, "unit_amount_excluding_tax", exdec);
 	} else {
 		json_kv_null(j, "unit_amount");
 		json_kv_null(j, "unit_amount_decimal");
 		json_kv_null(j, "unit_amount_excluding_tax");
 	}
 	json_obj_close(j);
+	return 0;
 }
 
 /* expand[] of `field` at prefix (NULL: an event's object, which expands nothing) */
@@ -278,7 +405,8 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 	json_key(j, "data");
 	json_arr_open(j);
 	for (int i = 0; i < cn->n_lines; i++)
-		line_render(r, &cn->lines[i], j);
+		if (line_render(r, db, &cn->lines[i], j) != 0)
+			return DB_ERR;
 	json_arr_close(j);
 	json_kv_bool(j, "has_more", false);
 	char url[96];
@@ -325,12 +453,49 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 	json_arr_close(j);
 	json_kv_null(j, "shipping_cost");
 	json_kv_str(j, "status", cn->status);
-	json_kv_int(j, "subtotal", cn->total);
-	json_kv_int(j, "subtotal_excluding_tax", cn->total);
-	json_kv_raw(j, "tax_amounts", "[]", 2);
+	/* the lines' taxes: summed per rate (and inclusiveness), in the order the lines take them;
+	 * subtotal is the lines' amounts (exclusive taxes come on top, inclusive ones are inside)
+	 */
+	struct invoice_tax_entry sums[INVOICE_TAX_TOTALS_MAX];
+	int n_sums = 0;
+	int64_t exc = 0, inc = 0, subtotal = cn->n_lines ? 0 : cn->total;
+	for (int i = 0; i < cn->n_lines; i++) {
+		const struct cn_line *l = &cn->lines[i];
+		if (__builtin_add_overflow(subtotal, l->amount, &subtotal))
+			return DB_ERR;
+		for (int k = 0; k < l->n_tax; k++) {
+			const struct invoice_tax_entry *e = &l->tax[k];
+			int m = 0;
+			while (m < n_sums && (strcmp(sums[m].rate, e->rate) != 0 ||
+					      sums[m].inclusive != e->inclusive))
+				m++;
+			if (m == n_sums) {
+				if (n_sums == INVOICE_TAX_TOTALS_MAX)
+					return DB_ERR;
+				sums[n_sums++] =
+				    (struct invoice_tax_entry){.inclusive = e->inclusive};
+				str_copy(sums[m].rate, sizeof(sums[m].rate), e->rate);
+			}
+			if (__builtin_add_overflow(sums[m].amount, e->amount, &sums[m].amount) ||
+			    __builtin_add_overflow(sums[m].taxable, e->taxable, &sums[m].taxable) ||
+			    __builtin_add_overflow(e->inclusive ? inc : exc, e->amount,
+						   e->inclusive ? &inc : &exc))
+				return DB_ERR;
+		}
+	}
+	int64_t sub_ex, total_ex;
+	if (__builtin_sub_overflow(subtotal, inc, &sub_ex) ||
+	    __builtin_sub_overflow(cn->total, exc, &total_ex) ||
+	    __builtin_sub_overflow(total_ex, inc, &total_ex))
+		return DB_ERR;
+	json_kv_int(j, "subtotal", subtotal);
+	json_kv_int(j, "subtotal_excluding_tax", sub_ex);
+	json_key(j, "tax_amounts");
+	invoice_tax_entries_render(sums, n_sums, false, j);
 	json_kv_int(j, "total", cn->total);
-	json_kv_int(j, "total_excluding_tax", cn->total);
-	json_kv_raw(j, "total_taxes", "[]", 2);
+	json_kv_int(j, "total_excluding_tax", total_ex);
+	json_key(j, "total_taxes");
+	invoice_tax_entries_render(sums, n_sums, true, j);
 	json_kv_str(j, "type", cn->type);
 	if (cn->voided_at)
 		json_kv_int(j, "voided_at", cn->voided_at);
@@ -420,6 +585,68 @@ static int64_t line_credited(struct req *r, struct db *db, const char *invoice, 
 	int64_t v = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
 	db_reset(st);
 	return v;
+}
+
+/* Line i of cn credits `amount` of invoice line src, of which `done` was credited before (by
+ * issued credit notes and earlier lines of this one): its share of each of the line's taxes
+ * (billing_tax_share: the line's tax × amount / the line's amount, halves away from zero, the
+ * share completing the line taking what is left of the tax), and as much of each tax's taxable
+ * amount. 0, or -1 with r->err. */
+static int line_taxes_plan(struct req *r, struct db *db, const struct invoice *in,
+			   struct credit_note *cn, int i, const struct inv_line_info *src,
+			   int64_t done, int64_t amount)
+{
+	struct cn_line *l = &cn->lines[i];
+	struct invoice_tax_entry e[BILLING_TAX_RATES_MAX];
+	int n = 0;
+	bool own = false;
+	l->n_tax = 0;
+	l->tax = NULL;
+	if (invoice_line_taxes_load(r, db, in->id, src->id, e, &n, &own) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n == 0)
+		return 0;
+	l->tax = arena_alloc(&r->arena, (size_t)n * sizeof(*l->tax));
+	struct db_stmt *st = NULL;
+	if (!l->tax)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < n; k++) {
+		st = db_prepare(db, SQL_LINE_TAX_CREDITED);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, src->id, -1);
+		db_bind_int64(st, 3, k);
+		db_bind_text(st, 4, in->id, -1);
+		int rc = db_step(st);
+		int64_t tax_before = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+		int64_t taxable_before = rc == DB_ROW ? db_col_int64(st, 1) : 0;
+		db_reset(st);
+		if (rc != DB_ROW)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (int m = 0; m < i; m++) {
+			const struct cn_line *o = &cn->lines[m];
+			if (!o->invoice_line_item || strcmp(o->invoice_line_item, src->id) != 0 ||
+			    o->n_tax <= k)
+				continue;
+			if (__builtin_add_overflow(tax_before, o->tax[k].amount, &tax_before) ||
+			    __builtin_add_overflow(taxable_before, o->tax[k].taxable,
+						   &taxable_before))
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
+		struct invoice_tax_entry *t = &l->tax[k];
+		*t = e[k];
+		t->amount = t->taxable = 0;
+		if (amount > 0 && (billing_tax_share(e[k].amount, amount, src->amount, done,
+						     tax_before, &t->amount) != 0 ||
+				   billing_tax_share(e[k].taxable, amount, src->amount, done,
+						     taxable_before, &t->taxable) != 0))
+			return req_fail(r, ERR_PARAM_BAD, "lines",
+					"The taxes of invoice line item %s cannot be credited.",
+					src->id);
+	}
+	l->n_tax = n;
+	return 0;
 }
 
 /* an amount parameter (absent: 0, not given) within 0..CN_AMOUNT_MAX; 0 or -1 with r->err */
@@ -517,10 +744,11 @@ static int invoice_line_plan(struct req *r, struct db *db, const struct invoice 
 				"amount (%lld).",
 				src->id, (long long)*ret_amount, (long long)done,
 				(long long)src->amount);
-	return 0;
+	return line_taxes_plan(r, db, in, cn, i, src, done, *ret_amount);
 }
 
-/* The lines[] of the request; sum their amounts into *ret_sum. 0, or -1 with r->err. */
+/* The lines[] of the request; sum their amounts and exclusive taxes into *ret_sum. 0, or -1 with
+ * r->err. */
 static int lines_plan(struct req *r, struct db *db, const struct invoice *in,
 		      struct credit_note *cn, int64_t *ret_sum)
 {
@@ -593,7 +821,12 @@ static int lines_plan(struct req *r, struct db *db, const struct invoice *in,
 		l->type = strcmp(type, "invoice_line_item") == 0 ? "invoice_line_item"
 								 : "custom_line_item";
 		l->amount = amount;
-		if (__builtin_add_overflow(sum, amount, &sum) || sum > CN_AMOUNT_MAX)
+		/* a line's exclusive taxes add to the total; its inclusive ones are in its amount
+		 */
+		int64_t exc = 0, inc = 0;
+		if (line_tax_sums(l, &exc, &inc) != 0 ||
+		    __builtin_add_overflow(sum, amount, &sum) ||
+		    __builtin_add_overflow(sum, exc, &sum) || sum > CN_AMOUNT_MAX)
 			return req_fail(r, ERR_PARAM_BAD, "lines",
 					"The lines' total is too large.");
 		cn->n_lines++;
@@ -652,7 +885,8 @@ static int plan(struct db *db, struct plan_ctx *x)
 	if (param_node(r, "lines") && amount_given && amount != sum)
 		return req_fail(
 		    r, ERR_PARAM_BAD, "amount",
-		    "The amount (%lld) must equal the sum of the lines' amounts (%lld).",
+		    "The amount (%lld) must equal the credit note's total: the sum of the lines' "
+		    "amounts and their exclusive taxes (%lld).",
 		    (long long)amount, (long long)sum);
 	int64_t total = param_node(r, "lines") ? sum : amount;
 	if (total <= 0)
@@ -863,6 +1097,22 @@ static int cn_insert(struct req *r, struct db *db, const struct credit_note *cn)
 			db_bind_null(st, 9);
 		db_bind_text(st, 10, l->description, -1);
 		rc = db_step_done(st);
+		for (int k = 0; rc == DB_OK && k < l->n_tax; k++) {
+			const struct invoice_tax_entry *e = &l->tax[k];
+			st = db_prepare(db, SQL_INSERT_LINE_TAX);
+			if (!st)
+				return DB_ERR;
+			db_bind_text(st, 1, r->merchant_id, -1);
+			db_bind_text(st, 2, cn->id, -1);
+			db_bind_int64(st, 3, i);
+			db_bind_int64(st, 4, k);
+			db_bind_text(st, 5, l->invoice_line_item, -1);
+			db_bind_text(st, 6, e->rate, -1);
+			db_bind_int64(st, 7, e->inclusive);
+			db_bind_int64(st, 8, e->amount);
+			db_bind_int64(st, 9, e->taxable);
+			rc = db_step_done(st);
+		}
 	}
 	return rc;
 }
@@ -981,7 +1231,8 @@ static int h_preview(struct req *r)
 }
 
 /* Lines paged by limit and starting_after / ending_before over their order. */
-static int lines_respond(struct req *r, const struct credit_note *cn, const char *url)
+static int lines_respond(struct req *r, struct db *db, const struct credit_note *cn,
+			 const char *url)
 {
 	int64_t limit = 10;
 	if (param_int(r, "limit", &limit) == 1 && (limit < 1 || limit > 100))
@@ -1006,7 +1257,8 @@ static int lines_respond(struct req *r, const struct credit_note *cn, const char
 	json_key(j, "data");
 	json_arr_open(j);
 	for (int i = from; i < to; i++)
-		line_render(r, &cn->lines[i], j);
+		if (line_render(r, db, &cn->lines[i], j) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
 	json_arr_close(j);
 	json_kv_bool(j, "has_more", more);
 	json_kv_str(j, "url", url);
@@ -1021,7 +1273,7 @@ static int preview_lines_fn(struct db *db, void *p)
 		return -1;
 	for (int i = 0; i < x->cn.n_lines; i++)
 		id_new_at(x->cn.lines[i].id, "cnli_", x->now);
-	return lines_respond(x->r, &x->cn, "/v1/credit_notes/preview/lines");
+	return lines_respond(x->r, db, &x->cn, "/v1/credit_notes/preview/lines");
 }
 
 static int h_preview_lines(struct req *r)
@@ -1072,7 +1324,7 @@ static int lines_fn(struct db *db, void *p)
 		return -1;
 	char url[96];
 	snprintf(url, sizeof(url), "/v1/credit_notes/%s/lines", x->cn.id);
-	return lines_respond(x->r, &x->cn, url);
+	return lines_respond(x->r, db, &x->cn, url);
 }
 
 static int h_lines(struct req *r)

@@ -96,3 +96,27 @@ int billing_tax_line(int64_t taxable, const int64_t *percent_e4, const bool *inc
 	*ret_inclusive = inc_sum;
 	return 0;
 }
+
+int billing_tax_share(int64_t tax, int64_t part, int64_t whole, int64_t before_amount,
+		      int64_t before_tax, int64_t *ret)
+{
+	int64_t done, left;
+	if (part < 1 || whole < 1 || before_amount < 0 ||
+	    __builtin_add_overflow(before_amount, part, &done) || done > whole ||
+	    __builtin_sub_overflow(tax, before_tax, &left))
+		return -1;
+	/* what is left has the tax's sign (earlier shares never took more than the tax) */
+	if ((tax >= 0 && (left < 0 || left > tax)) || (tax < 0 && (left > 0 || left < tax)))
+		return -1;
+	int64_t share;
+	if (done == whole) {
+		share = left; /* the last share takes the remainder */
+	} else {
+		if (billing_mul_div_round(tax, part, whole, &share) != 0)
+			return -1;
+		if ((tax >= 0 && share > left) || (tax < 0 && share < left))
+			share = left;
+	}
+	*ret = share;
+	return 0;
+}

@@ -41,4 +41,16 @@ int billing_tax_line(int64_t taxable, const int64_t *percent_e4, const bool *inc
 		     int64_t *ret_amounts, int64_t *ret_net, int64_t *ret_exclusive,
 		     int64_t *ret_inclusive);
 
+/* A part of a line's tax credited back (a credit note crediting part of an invoice line): the
+ * line's tax for one rate (or its taxable amount) times the credited share, part / whole (the
+ * credited amount over the line's amount), rounded to the minor unit halves away from zero. The
+ * line's earlier credits took before_amount of its amount and before_tax of this tax; when this
+ * part completes the line (before_amount + part == whole) it takes exactly the remainder
+ * (tax − before_tax), and no share ever takes more than that remainder, so all of a line's
+ * credits together never credit more tax than the line had. tax of either sign (the share has
+ * its sign), 0 < part, 0 <= before_amount, before_amount + part <= whole. 0 (*ret set), or -1
+ * on bad input or an overflow with nothing written. */
+int billing_tax_share(int64_t tax, int64_t part, int64_t whole, int64_t before_amount,
+		      int64_t before_tax, int64_t *ret);
+
 #endif
