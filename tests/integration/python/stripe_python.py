@@ -211,6 +211,29 @@ try:
     check("charge search by card brand", any(c.payment_intent == pi.id for c in found.data), len(found.data))
     found = stripe.Invoice.search(query="customer:'%s' AND status:'paid'" % cn_cus.id)
     check("invoice search", [x.id for x in found.data] == [inv.id], [x.id for x in found.data])
+    # a tax rate on a one-off invoice: 8.25 % exclusive, kept exact
+    txr = stripe.TaxRate.create(display_name="Sales tax", percentage=8.25, inclusive=False, country="US")
+    tcus = stripe.Customer.create(payment_method="pm_card_visa", invoice_settings={"default_payment_method": "pm_card_visa"})
+    tinv = stripe.Invoice.create(customer=tcus.id, default_tax_rates=[txr.id])
+    stripe.InvoiceItem.create(customer=tcus.id, invoice=tinv.id, amount=10000, currency="usd")
+    tinv = stripe.Invoice.finalize_invoice(tinv.id)
+    check("tax rate on an invoice", txr.percentage == 8.25 and tinv.total == 10825 and tinv.amount_due == 10825,
+          (txr.percentage, tinv.total))
+    # a shipping rate
+    shr = stripe.ShippingRate.create(display_name="Ground", type="fixed_amount",
+                                     fixed_amount={"amount": 500, "currency": "usd"})
+    check("shipping rate", shr.fixed_amount.amount == 500 and stripe.ShippingRate.retrieve(shr.id).active, shr.id)
+    # an ephemeral key for a customer, as a mobile backend makes one
+    ek = stripe.EphemeralKey.create(customer=tcus.id, stripe_version="2024-06-20")
+    check("ephemeral key", ek.secret.startswith("ek_test_") and ek.associated_objects[0].id == tcus.id, ek.id)
+    # a balance report, computed by the scheduler and downloadable as CSV
+    run = stripe.reporting.ReportRun.create(report_type="balance.summary.1")
+    deadline = time.time() + 30
+    while time.time() < deadline and run.status == "pending":
+        time.sleep(0.5)
+        run = stripe.reporting.ReportRun.retrieve(run.id)
+    check("report run", run.status == "succeeded" and run.result and run.result.purpose == "finance_report_run",
+          run.status)
     # The webhook for the first payment, verified as a Python merchant verifies it.
     deadline = time.time() + 20
     event = None
