@@ -1176,6 +1176,30 @@ static int invoice_payable(struct req *r, const struct invoice *in)
 	return invoice_still_owed(r, in, "pay");
 }
 
+static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
+			 int64_t planned_due);
+
+/* Paying a draft finalizes it first, as Stripe does (numbered, its customer's balance and a
+ * once discount applied, invoice.finalized), in the write of its own below (a card payment's
+ * write is the payment's) or in the out-of-band payment's own write. 0, or -1 with r->err. */
+static int finalize_for_payment(struct req *r, struct db *db, struct invoice *in)
+{
+	if (strcmp(in->status, "draft") != 0)
+		return 0;
+	int64_t now;
+	if (billing_now(r, db, in->test_clock, &now) != 0)
+		return -1;
+	return finalize_rows(r, db, in, now, -1);
+}
+
+static int finalize_draft_fn(struct db *db, void *p)
+{
+	struct inv_ctx *x = p;
+	if (load_fn(db, p) != 0)
+		return -1;
+	return finalize_for_payment(x->r, db, &x->in);
+}
+
 /* paid_out_of_band=true: marked paid, no money moves (Stripe: paid_out_of_band true, its amount
  * due counted as paid); a 3-D Secure challenge still open is abandoned so it cannot pay twice. */
 static int oob_fn(struct db *db, void *p)
@@ -1185,7 +1209,7 @@ static int oob_fn(struct db *db, void *p)
 	if (load_fn(db, p) != 0)
 		return -1;
 	struct invoice *in = &x->in;
-	if (invoice_payable(r, in) != 0)
+	if (finalize_for_payment(r, db, in) != 0 || invoice_payable(r, in) != 0)
 		return -1;
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
@@ -1227,6 +1251,23 @@ static int h_pay(struct req *r)
 	if (req_read(r, pay_load_fn, &c.x) != 0)
 		return -1;
 	struct invoice *in = &c.x.in;
+	if (strcmp(in->status, "draft") == 0) {
+		/* a write of its own, not req_write: the request's idempotent answer is the
+		 * payment's (a retry finds the invoice open and pays it) */
+		struct inv_ctx f = {.r = r, .id = in->id};
+		int wrc = store_write(r->app->store, r->merchant_id, finalize_draft_fn, &f);
+		buf_reset(&r->out);
+		if (r->err.set)
+			return -1;
+		if (wrc != 0)
+			return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL,
+					NULL);
+		if (req_read(r, pay_load_fn, &c.x) != 0)
+			return -1;
+		/* nothing left to charge: finalizing paid it (its balance, a 100 % discount) */
+		if (strcmp(in->status, "paid") == 0)
+			return req_read(r, retrieve_fn, &c.x);
+	}
 	if (invoice_payable(r, in) != 0)
 		return -1;
 	if (!c.x.pm)

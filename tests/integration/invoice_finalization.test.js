@@ -233,3 +233,39 @@ test('a one-off invoice with auto_advance: finalized an hour after it is made, t
   o = await stripe.invoices.retrieve(owed.id);
   assert.deepEqual([o.status, o.attempt_count, o.amount_paid], ['paid', 2, 900]);
 });
+
+test('paying a draft finalizes it first, by card or out of band, as Stripe does', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const draft = await stripe.invoices.create({ customer: customer.id, auto_advance: false });
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, amount: 2500, currency: 'usd' });
+  assert.equal((await stripe.invoices.retrieve(draft.id)).status, 'draft');
+  const paid = await stripe.invoices.pay(draft.id);
+  assert.equal(paid.status, 'paid');
+  assert.ok(paid.number, 'numbered when finalized');
+  assert.equal(paid.amount_paid, 2500);
+  shape(paid, 'invoice');
+  const pis = (await stripe.paymentIntents.list({ customer: customer.id })).data;
+  assert.deepEqual(pis.map((x) => [x.amount, x.status]), [[2500, 'succeeded']]);
+  const types = (await stripe.events.list({ limit: 30 })).data.filter((e) => e.data.object.id === draft.id).map((e) => e.type).reverse();
+  assert.deepEqual(types.filter((t) => t === 'invoice.finalized' || t === 'invoice.paid'), ['invoice.finalized', 'invoice.paid']);
+
+  const oob = await stripe.invoices.create({ customer: customer.id, auto_advance: false });
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: oob.id, amount: 900, currency: 'usd' });
+  const done = await stripe.invoices.pay(oob.id, { paid_out_of_band: true });
+  assert.equal(done.status, 'paid');
+  assert.equal(done.paid_out_of_band, true);
+  assert.ok(done.number);
+
+  // a declined card leaves the draft finalized (open), as Stripe's attempt does
+  const bad = await stripe.invoices.create({ customer: customer.id, auto_advance: false });
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: bad.id, amount: 700, currency: 'usd' });
+  const declined = await stripe.paymentMethods.attach('pm_card_chargeDeclined', { customer: customer.id });
+  await assert.rejects(stripe.invoices.pay(bad.id, { payment_method: declined.id }), (e) => e.statusCode === 402);
+  assert.equal((await stripe.invoices.retrieve(bad.id)).status, 'open');
+  // a void invoice is still refused
+  const v = await stripe.invoices.create({ customer: customer.id, auto_advance: false });
+  await stripe.invoiceItems.create({ customer: customer.id, invoice: v.id, amount: 700, currency: 'usd' });
+  await stripe.invoices.finalizeInvoice(v.id);
+  await stripe.invoices.voidInvoice(v.id);
+  await assert.rejects(stripe.invoices.pay(v.id), (e) => e.statusCode === 400 && /void/.test(e.message));
+});
