@@ -178,7 +178,7 @@ test('a one-off invoice takes the pending items (include), is finalized and paid
   assert.equal(cur.lines.data.length, 2);
   await assert.rejects(stripe.invoiceItems.create({ customer: customer.id, amount: 1, currency: 'eur', invoice: inv.id }),
     (e) => e.statusCode === 400 && e.param === 'currency');
-  await assert.rejects(stripe.invoices.pay(inv.id), (e) => e.statusCode === 400);
+  // (paying a draft would finalize it first, as Stripe does: invoice_finalization.test.js)
   // finalize: numbered, open; its items are fixed
   const fin = await stripe.invoices.finalizeInvoice(inv.id);
   assert.equal(fin.status, 'open');
