@@ -118,6 +118,10 @@ int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const c
  * "latest_invoice." inside a subscription; NULL expands nothing (an event's object). */
 int invoice_render(struct req *r, struct db *db, const struct invoice *in, const char *prefix,
 		   struct json *j);
+/* invoice id loaded and rendered (a list's or a search's row: prefix "data."). DB_OK,
+ * DB_NOTFOUND or < 0. */
+int invoice_render_by_id(struct req *r, struct db *db, const char *id, const char *prefix,
+			 struct json *j);
 /* Inside the write that finalizes invoice in (its total set, its row not yet saved): the
  * customer's credit balance applied to it (customer_balance_apply: a credit pays up to its
  * total, a debit is added, a total below zero credits the balance), setting

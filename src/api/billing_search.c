@@ -42,11 +42,7 @@ static const struct search_field invoice_search_fields[] = {
 
 static int invoice_search_render(struct req *r, struct db *db, const char *id, struct json *j)
 {
-	struct invoice in;
-	int rc = invoice_load(r, db, id, &in);
-	if (rc != DB_OK)
-		return rc;
-	return invoice_render(r, db, &in, "data.", j) == 0 ? DB_OK : DB_ERR;
+	return invoice_render_by_id(r, db, id, "data.", j);
 }
 
 static int h_invoice_search(struct req *r)

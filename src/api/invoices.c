@@ -965,21 +965,25 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 	(void)ctx;
 	static const char *const names[] = {"customer", "subscription", "status",
 					    "collection_method"};
-	for (int i = 0; i < 4; i++) {
-		const char *v = param_str(r, names[i]);
-		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
-	}
+	for (int i = 0; i < 4; i++)
+		list_bind_filter(r, st, first + i, names[i]);
 	return 0;
+}
+
+int invoice_render_by_id(struct req *r, struct db *db, const char *id, const char *prefix,
+			 struct json *j)
+{
+	struct invoice in;
+	int rc = invoice_load(r, db, id, &in);
+	if (rc != DB_OK)
+		return rc;
+	return invoice_render(r, db, &in, prefix, j) == 0 ? DB_OK : DB_ERR;
 }
 
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	(void)ctx;
-	struct invoice in;
-	int rc = invoice_load(r, db, id, &in);
-	if (rc != DB_OK)
-		return rc;
-	return invoice_render(r, db, &in, "data.", j) == 0 ? DB_OK : DB_ERR;
+	return invoice_render_by_id(r, db, id, "data.", j);
 }
 
 static int h_list(struct req *r)
