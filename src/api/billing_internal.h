@@ -508,6 +508,19 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in);
  * customer that took something are used up (ended, customer.discount.deleted). 0, or -1 with
  * r->err. */
 int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *in, int64_t t);
+/* What one discount took from a line (an invoice's, a credit note's). */
+struct discount_amount {
+	char discount[ID_MAX];
+	int64_t amount;
+};
+/* The most discounts one line carries (its own and its invoice's). */
+#define LINE_DISCOUNTS_MAX (2 * DISCOUNTS_MAX)
+/* What each discount took from line `line` of invoice `invoice`, as stored, in the order they
+ * were applied: up to LINE_DISCOUNTS_MAX entries in out[]. DB_OK (*ret_n set), or < 0. */
+int invoice_line_discounts_load(struct req *r, struct db *db, const char *invoice, const char *line,
+				struct discount_amount *out, int *ret_n);
+/* [{amount, discount}] of n entries */
+void discount_amounts_render(const struct discount_amount *e, int n, struct json *j);
 /* A line's discount_amounts ([{amount, discount}]) as stored for invoice `invoice`. */
 int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,
 				  const char *line, struct json *j);

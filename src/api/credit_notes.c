@@ -29,6 +29,14 @@
  * caps); inclusive ones are inside the line's amount. A plain `amount` and custom lines are
  * untaxed, as on Stripe.
  *
+ * Discounts: such a line also credits its share of each discount its invoice line took
+ * (invoice_discount_amounts), shared as the taxes are (billing_tax_share, the share completing
+ * the line taking what is left of the discount; kept in credit_note_line_discounts). The line's
+ * amount is Stripe's gross amount, before discounts; the credit note's total is the lines'
+ * amounts less their discounts plus their exclusive taxes, so crediting every line of a
+ * discounted invoice credits exactly what it charged. The taxes were taken after the discounts,
+ * so their shares need no adjustment.
+ *
  * Every write is one store write (its idempotency record commits with the refund, the balance
  * move, the invoice's change and the events), and re-runnable: the plan is computed again inside
  * it from what the store holds.
@@ -52,6 +60,8 @@
 
 /* The most lines one credit note takes (an invoice has at most INVOICE_LINES_MAX). */
 #define CN_LINES_MAX 100
+/* The most distinct discounts one credit note's lines credit (summed per discount). */
+#define CN_DISCOUNT_TOTALS_MAX 128
 /* A credit note's amounts stay within this (far below int64's limits: sums of a few of them
  * never overflow, and they are checked anyway). */
 #define CN_AMOUNT_MAX INT64_C(99999999999)
@@ -69,6 +79,10 @@ struct cn_line {
 	 * line's order (tax[k] is the line's k-th tax); NULL when n_tax is 0 */
 	int n_tax;
 	struct invoice_tax_entry *tax;
+	/* its share of each discount the invoice line took, in the line's order; NULL when n_disc
+	 * is 0. The line's amount is before them (Stripe's gross amount), the total after. */
+	int n_disc;
+	struct discount_amount *disc;
 };
 
 struct credit_note {
@@ -128,6 +142,17 @@ static const char SQL_LINE_TAX_CREDITED[] =
 static const char SQL_INSERT_LINE_TAX[] =
     "INSERT INTO credit_note_line_taxes (merchant_id, credit_note, idx, pos, invoice_line_item,"
     " tax_rate, inclusive, amount, taxable_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+static const char SQL_LINE_DISCOUNTS_OF[] =
+    "SELECT idx, pos, discount, amount FROM credit_note_line_discounts"
+    " WHERE merchant_id = $1 AND credit_note = $2 ORDER BY idx, pos LIMIT $3";
+static const char SQL_LINE_DISCOUNT_CREDITED[] =
+    "SELECT COALESCE(SUM(d.amount), 0) FROM credit_note_line_discounts d JOIN credit_notes c"
+    " ON c.merchant_id = d.merchant_id AND c.id = d.credit_note"
+    " WHERE d.merchant_id = $1 AND d.invoice_line_item = $2 AND d.discount = $3"
+    " AND c.invoice = $4 AND c.status = 'issued'";
+static const char SQL_INSERT_LINE_DISCOUNT[] =
+    "INSERT INTO credit_note_line_discounts (merchant_id, credit_note, idx, pos,"
+    " invoice_line_item, discount, amount) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 static const char SQL_UPDATE[] = "UPDATE credit_notes SET memo = $3, metadata = $4"
 				 " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_VOID[] = "UPDATE credit_notes SET status = 'void', voided_at = $3"
@@ -181,6 +206,38 @@ static int cn_taxes_load(struct req *r, struct db *db, struct credit_note *cn)
 		e->inclusive = db_col_int64(st, 3) != 0;
 		e->amount = db_col_int64(st, 4);
 		e->taxable = db_col_int64(st, 5);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* The stored discount shares of cn's lines (loaded, in idx order). DB_OK or < 0. */
+static int cn_discounts_load(struct req *r, struct db *db, struct credit_note *cn)
+{
+	struct db_stmt *st = db_prepare(db, SQL_LINE_DISCOUNTS_OF);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, cn->id, -1);
+	db_bind_int64(st, 3, (int64_t)CN_LINES_MAX * LINE_DISCOUNTS_MAX);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t idx = db_col_int64(st, 0), pos = db_col_int64(st, 1);
+		if (idx < 0 || idx >= cn->n_lines || pos != cn->lines[idx].n_disc ||
+		    pos >= LINE_DISCOUNTS_MAX) {
+			rc = DB_ERR;
+			break;
+		}
+		struct cn_line *l = &cn->lines[idx];
+		if (!l->disc)
+			l->disc = arena_alloc(&r->arena, LINE_DISCOUNTS_MAX * sizeof(*l->disc));
+		if (!l->disc) {
+			rc = DB_ERR;
+			break;
+		}
+		struct discount_amount *e = &l->disc[l->n_disc++];
+		str_copy(e->discount, sizeof(e->discount), db_col_text(st, 2, NULL));
+		e->amount = db_col_int64(st, 3);
 	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
@@ -251,7 +308,8 @@ static int cn_load(struct req *r, struct db *db, const char *id, struct credit_n
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
-	return cn_taxes_load(r, db, cn);
+	rc = cn_taxes_load(r, db, cn);
+	return rc == DB_OK ? cn_discounts_load(r, db, cn) : rc;
 }
 
 /* ---- rendering ---- */
@@ -294,10 +352,22 @@ static int line_tax_sums(const struct cn_line *l, int64_t *ret_exclusive, int64_
 	return 0;
 }
 
+/* the sum of line l's discount shares into *ret. 0, or -1 on an overflow. */
+static int line_discount_sum(const struct cn_line *l, int64_t *ret)
+{
+	int64_t sum = 0;
+	for (int k = 0; k < l->n_disc; k++)
+		if (__builtin_add_overflow(sum, l->disc[k].amount, &sum))
+			return -1;
+	*ret = sum;
+	return 0;
+}
+
 static int line_render(struct req *r, struct db *db, const struct cn_line *l, struct json *j)
 {
-	int64_t exc, inc, net; /* net: the amount excluding tax */
-	if (line_tax_sums(l, &exc, &inc) != 0 || __builtin_sub_overflow(l->amount, inc, &net))
+	int64_t exc, inc, net, disc; /* net: the amount excluding tax */
+	if (line_tax_sums(l, &exc, &inc) != 0 || __builtin_sub_overflow(l->amount, inc, &net) ||
+	    line_discount_sum(l, &disc) != 0)
 		return DB_ERR;
 	json_obj_open(j);
 	json_kv_str(j, "id", l->id);
@@ -305,8 +375,9 @@ static int line_render(struct req *r, struct db *db, const struct cn_line *l, st
 	json_kv_int(j, "amount", l->amount);
 	json_kv_int(j, "amount_excluding_tax", net);
 	json_kv_str_or_null(j, "description", l->description);
-	json_kv_int(j, "discount_amount", 0);
-	json_kv_raw(j, "discount_amounts", "[]", 2);
+	json_kv_int(j, "discount_amount", disc);
+	json_key(j, "discount_amounts");
+	discount_amounts_render(l->disc, l->n_disc, j);
 	if (l->invoice_line_item)
 		json_kv_str(j, "invoice_line_item", l->invoice_line_item);
 	json_kv_bool(j, "livemode", r->livemode);
@@ -354,6 +425,44 @@ static int line_render(struct req *r, struct db *db, const struct cn_line *l, st
 	return 0;
 }
 
+/* The lines' discount shares summed per discount, in the order the lines take them, into an
+ * array of the arena (*ret_n entries). 0, or -1 (an overflow, too many, no memory). */
+static int cn_discount_totals(struct req *r, const struct credit_note *cn,
+			      struct discount_amount **ret, int *ret_n, int64_t *ret_sum)
+{
+	struct discount_amount *sums = NULL;
+	int n = 0;
+	int64_t all = 0;
+	for (int i = 0; i < cn->n_lines; i++) {
+		const struct cn_line *l = &cn->lines[i];
+		for (int k = 0; k < l->n_disc; k++) {
+			const struct discount_amount *e = &l->disc[k];
+			if (!sums)
+				sums =
+				    arena_alloc(&r->arena, CN_DISCOUNT_TOTALS_MAX * sizeof(*sums));
+			if (!sums)
+				return -1;
+			int m = 0;
+			while (m < n && strcmp(sums[m].discount, e->discount) != 0)
+				m++;
+			if (m == n) {
+				if (n == CN_DISCOUNT_TOTALS_MAX)
+					return -1;
+				sums[n++] = *e;
+			} else if (__builtin_add_overflow(sums[m].amount, e->amount,
+							  &sums[m].amount)) {
+				return -1;
+			}
+			if (__builtin_add_overflow(all, e->amount, &all))
+				return -1;
+		}
+	}
+	*ret = sums;
+	*ret_n = n;
+	*ret_sum = all;
+	return 0;
+}
+
 /* expand[] of `field` at prefix (NULL: an event's object, which expands nothing) */
 static bool expands(struct req *r, const char *prefix, const char *field)
 {
@@ -385,8 +494,14 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 	}
 	json_kv_null(j, "customer_account");
 	json_kv_str_or_null(j, "customer_balance_transaction", cn->cbt);
-	json_kv_int(j, "discount_amount", 0);
-	json_kv_raw(j, "discount_amounts", "[]", 2);
+	struct discount_amount *dsums;
+	int n_dsums;
+	int64_t discounted;
+	if (cn_discount_totals(r, cn, &dsums, &n_dsums, &discounted) != 0)
+		return DB_ERR;
+	json_kv_int(j, "discount_amount", discounted);
+	json_key(j, "discount_amounts");
+	discount_amounts_render(dsums, n_dsums, j);
 	json_kv_int(j, "effective_at", cn->effective_at);
 	json_key(j, "invoice");
 	if (expands(r, prefix, "invoice")) {
@@ -649,6 +764,60 @@ static int line_taxes_plan(struct req *r, struct db *db, const struct invoice *i
 	return 0;
 }
 
+/* Line i of cn credits `amount` of invoice line src, of which `done` was credited before: its
+ * share of each discount the line took, as its taxes are shared (billing_tax_share: the
+ * discount × amount / the line's amount, halves away from zero, the share completing the line
+ * taking what is left of the discount after the issued credit notes and earlier lines of this
+ * one), so a line credited whole credits exactly what it was discounted. 0, or -1 with r->err. */
+static int line_discounts_plan(struct req *r, struct db *db, const struct invoice *in,
+			       struct credit_note *cn, int i, const struct inv_line_info *src,
+			       int64_t done, int64_t amount)
+{
+	struct cn_line *l = &cn->lines[i];
+	struct discount_amount e[LINE_DISCOUNTS_MAX];
+	int n = 0;
+	l->n_disc = 0;
+	l->disc = NULL;
+	if (invoice_line_discounts_load(r, db, in->id, src->id, e, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n == 0 || amount <= 0)
+		return 0;
+	l->disc = arena_alloc(&r->arena, (size_t)n * sizeof(*l->disc));
+	if (!l->disc)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < n; k++) {
+		struct db_stmt *st = db_prepare(db, SQL_LINE_DISCOUNT_CREDITED);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, src->id, -1);
+		db_bind_text(st, 3, e[k].discount, -1);
+		db_bind_text(st, 4, in->id, -1);
+		int rc = db_step(st);
+		int64_t before = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+		db_reset(st);
+		if (rc != DB_ROW)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (int m = 0; m < i; m++) {
+			const struct cn_line *o = &cn->lines[m];
+			if (!o->invoice_line_item || strcmp(o->invoice_line_item, src->id) != 0)
+				continue;
+			for (int q = 0; q < o->n_disc; q++)
+				if (strcmp(o->disc[q].discount, e[k].discount) == 0 &&
+				    __builtin_add_overflow(before, o->disc[q].amount, &before))
+					return req_fail(r, ERR_API, NULL, NULL);
+		}
+		l->disc[k] = e[k];
+		if (billing_tax_share(e[k].amount, amount, src->amount, done, before,
+				      &l->disc[k].amount) != 0)
+			return req_fail(r, ERR_PARAM_BAD, "lines",
+					"The discounts of invoice line item %s cannot be credited.",
+					src->id);
+	}
+	l->n_disc = n;
+	return 0;
+}
+
 /* an amount parameter (absent: 0, not given) within 0..CN_AMOUNT_MAX; 0 or -1 with r->err */
 static int amount_param(struct req *r, const char *name, int64_t *ret, bool *ret_given)
 {
@@ -744,7 +913,9 @@ static int invoice_line_plan(struct req *r, struct db *db, const struct invoice 
 				"amount (%lld).",
 				src->id, (long long)*ret_amount, (long long)done,
 				(long long)src->amount);
-	return line_taxes_plan(r, db, in, cn, i, src, done, *ret_amount);
+	if (line_taxes_plan(r, db, in, cn, i, src, done, *ret_amount) != 0)
+		return -1;
+	return line_discounts_plan(r, db, in, cn, i, src, done, *ret_amount);
 }
 
 /* The lines[] of the request; sum their amounts and exclusive taxes into *ret_sum. 0, or -1 with
@@ -821,12 +992,13 @@ static int lines_plan(struct req *r, struct db *db, const struct invoice *in,
 		l->type = strcmp(type, "invoice_line_item") == 0 ? "invoice_line_item"
 								 : "custom_line_item";
 		l->amount = amount;
-		/* a line's exclusive taxes add to the total; its inclusive ones are in its amount
-		 */
-		int64_t exc = 0, inc = 0;
-		if (line_tax_sums(l, &exc, &inc) != 0 ||
+		/* a line's exclusive taxes add to the total, its discounts are taken from it; its
+		 * inclusive taxes are in its amount */
+		int64_t exc = 0, inc = 0, disc = 0;
+		if (line_tax_sums(l, &exc, &inc) != 0 || line_discount_sum(l, &disc) != 0 ||
 		    __builtin_add_overflow(sum, amount, &sum) ||
-		    __builtin_add_overflow(sum, exc, &sum) || sum > CN_AMOUNT_MAX)
+		    __builtin_add_overflow(sum, exc, &sum) ||
+		    __builtin_sub_overflow(sum, disc, &sum) || sum > CN_AMOUNT_MAX)
 			return req_fail(r, ERR_PARAM_BAD, "lines",
 					"The lines' total is too large.");
 		cn->n_lines++;
@@ -886,7 +1058,7 @@ static int plan(struct db *db, struct plan_ctx *x)
 		return req_fail(
 		    r, ERR_PARAM_BAD, "amount",
 		    "The amount (%lld) must equal the credit note's total: the sum of the lines' "
-		    "amounts and their exclusive taxes (%lld).",
+		    "amounts less their discounts, with their exclusive taxes (%lld).",
 		    (long long)amount, (long long)sum);
 	int64_t total = param_node(r, "lines") ? sum : amount;
 	if (total <= 0)
@@ -1111,6 +1283,19 @@ static int cn_insert(struct req *r, struct db *db, const struct credit_note *cn)
 			db_bind_int64(st, 7, e->inclusive);
 			db_bind_int64(st, 8, e->amount);
 			db_bind_int64(st, 9, e->taxable);
+			rc = db_step_done(st);
+		}
+		for (int k = 0; rc == DB_OK && k < l->n_disc; k++) {
+			st = db_prepare(db, SQL_INSERT_LINE_DISCOUNT);
+			if (!st)
+				return DB_ERR;
+			db_bind_text(st, 1, r->merchant_id, -1);
+			db_bind_text(st, 2, cn->id, -1);
+			db_bind_int64(st, 3, i);
+			db_bind_int64(st, 4, k);
+			db_bind_text(st, 5, l->invoice_line_item, -1);
+			db_bind_text(st, 6, l->disc[k].discount, -1);
+			db_bind_int64(st, 7, l->disc[k].amount);
 			rc = db_step_done(st);
 		}
 	}

@@ -1370,25 +1370,49 @@ int invoice_discounts_used(struct req *r, struct db *db, const struct invoice *i
 	return 0;
 }
 
-int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,
-				  const char *line, struct json *j)
+int invoice_line_discounts_load(struct req *r, struct db *db, const char *invoice, const char *line,
+				struct discount_amount *out, int *ret_n)
 {
-	json_arr_open(j);
 	struct db_stmt *st = db_prepare(db, SQL_AMOUNTS_LINE);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, invoice, -1);
 	db_bind_text(st, 3, line, -1);
-	db_bind_int64(st, 4, 2 * DISCOUNTS_MAX);
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		json_obj_open(j);
-		json_kv_int(j, "amount", db_col_int64(st, 1));
-		json_kv_str(j, "discount", db_col_text(st, 0, NULL));
-		json_obj_close(j);
+	db_bind_int64(st, 4, LINE_DISCOUNTS_MAX);
+	int rc, n = 0;
+	while ((rc = db_step(st)) == DB_ROW && n < LINE_DISCOUNTS_MAX) {
+		str_copy(out[n].discount, sizeof(out[n].discount), db_col_text(st, 0, NULL));
+		out[n].amount = db_col_int64(st, 1);
+		n++;
 	}
 	db_reset(st);
+	if (rc < 0)
+		return rc;
+	*ret_n = n;
+	return DB_OK;
+}
+
+void discount_amounts_render(const struct discount_amount *e, int n, struct json *j)
+{
+	json_arr_open(j);
+	for (int i = 0; i < n; i++) {
+		json_obj_open(j);
+		json_kv_int(j, "amount", e[i].amount);
+		json_kv_str(j, "discount", e[i].discount);
+		json_obj_close(j);
+	}
 	json_arr_close(j);
-	return rc < 0 ? rc : DB_OK;
+}
+
+int invoice_line_discounts_render(struct req *r, struct db *db, const char *invoice,
+				  const char *line, struct json *j)
+{
+	struct discount_amount e[LINE_DISCOUNTS_MAX];
+	int n = 0;
+	int rc = invoice_line_discounts_load(r, db, invoice, line, e, &n);
+	if (rc != DB_OK)
+		return rc;
+	discount_amounts_render(e, n, j);
+	return DB_OK;
 }
