@@ -90,6 +90,9 @@ struct account {
 	int n_due;
 	struct payout_schedule sched; /* settings.payouts.schedule */
 	int64_t po_next_due;	      /* its next due date, 0: none (manual) */
+	/* rejected by its platform (POST …/reject): "fraud", "terms_of_service" or "other";
+	 * NULL while it is not */
+	const char *rejected;
 };
 
 #define COLS                                                                                       \
@@ -99,8 +102,11 @@ struct account {
 	" tos_service_agreement, deleted, co_name, co_phone, co_address, co_structure,"            \
 	" co_tax_id_provided, po_interval, po_delay_days, po_weekly_anchor, po_monthly_anchor,"    \
 	" po_next_due"
-static const char SQL_GET[] = "SELECT " COLS " FROM connected_accounts"
+static const char SQL_GET[] = "SELECT " COLS ", rejected FROM connected_accounts"
 			      " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_REJECT[] = "UPDATE connected_accounts SET rejected = $3"
+				 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0"
+				 " AND rejected IS NULL";
 static const char SQL_INSERT[] =
     "INSERT INTO connected_accounts (merchant_id, " COLS ")"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
@@ -159,6 +165,25 @@ static bool needs_onboarding(const struct account *acct)
 {
 	return !acct->own &&
 	       (strcmp(acct->type, "express") == 0 || strcmp(acct->type, "standard") == 0);
+}
+
+/* It can take charges and make payouts: it owes nothing and was not rejected. */
+static bool acct_enabled(const struct account *acct)
+{
+	return acct->n_due == 0 && !acct->rejected;
+}
+
+/* requirements.disabled_reason: a rejection's, else what onboarding owes; NULL: enabled. */
+static const char *disabled_reason(const struct account *acct)
+{
+	if (acct->rejected) {
+		if (strcmp(acct->rejected, "fraud") == 0)
+			return "rejected.fraud";
+		if (strcmp(acct->rejected, "terms_of_service") == 0)
+			return "rejected.terms_of_service";
+		return "rejected.other";
+	}
+	return acct->n_due ? "requirements.past_due" : NULL;
 }
 
 static bool is_company(const char *business_type)
@@ -259,6 +284,7 @@ static int account_load(struct db *db, struct arena *a, const char *platform_id,
 			acct->sched.weekly_anchor = -1;
 		acct->sched.monthly_anchor = (int)db_col_int64_or0(st, 30);
 		acct->po_next_due = db_col_int64_or0(st, 31);
+		acct->rejected = col_text_dup(a, st, 32);
 		if (!acct->type || !acct->country || !acct->metadata)
 			rc = DB_ERR;
 	}
@@ -302,18 +328,17 @@ static void render_due(struct json *j, const char *key, const char *const *due, 
 }
 
 /* An account's (or a capability's) requirements: what is due is also past due (onboarding has
- * no deadline in test mode) and disables the account. */
-static void render_requirements(struct json *j, const char *key, const char *const *due, int n)
+ * no deadline in test mode) and disables the account, as a rejection does (`disabled`: the
+ * reason, NULL when enabled). */
+static void render_requirements(struct json *j, const char *key, const char *const *due, int n,
+				const char *disabled)
 {
 	json_key(j, key);
 	json_obj_open(j);
 	render_due(j, "alternatives", NULL, 0);
 	json_kv_null(j, "current_deadline");
 	render_due(j, "currently_due", due, n);
-	if (n)
-		json_kv_str(j, "disabled_reason", "requirements.past_due");
-	else
-		json_kv_null(j, "disabled_reason");
+	json_kv_str_or_null(j, "disabled_reason", disabled);
 	render_due(j, "errors", NULL, 0);
 	render_due(j, "eventually_due", due, n);
 	render_due(j, "past_due", due, n);
@@ -436,7 +461,7 @@ static const char *cap_status_of(const struct account *acct, int i)
 {
 	if (acct->cap[i] == CAP_NOT_REQUESTED)
 		return NULL;
-	return acct->cap[i] && acct->n_due == 0 ? "active" : "inactive";
+	return acct->cap[i] && acct_enabled(acct) ? "active" : "inactive";
 }
 
 /* Every field of Stripe's Account but the nested settings of payment methods Tender does not
@@ -444,7 +469,7 @@ static const char *cap_status_of(const struct account *acct, int i)
 static int account_render(struct db *db, struct arena *a, const struct account *acct,
 			  struct json *j)
 {
-	bool enabled = acct->n_due == 0;
+	bool enabled = acct_enabled(acct);
 	json_obj_open(j);
 	json_kv_str(j, "id", acct->id);
 	json_kv_str(j, "object", "account");
@@ -482,20 +507,20 @@ static int account_render(struct db *db, struct arena *a, const struct account *
 	json_kv_str(j, "country", acct->country);
 	json_kv_int(j, "created", acct->created);
 	json_kv_str(j, "default_currency", acct->default_currency);
-	json_kv_bool(j, "details_submitted", enabled);
+	json_kv_bool(j, "details_submitted", acct->n_due == 0);
 	json_kv_str_or_null(j, "email", acct->email);
 	json_key(j, "external_accounts");
 	int rc = external_accounts_list_render(db, acct->id, j);
 	if (rc != DB_OK)
 		return rc;
-	render_requirements(j, "future_requirements", NULL, 0);
+	render_requirements(j, "future_requirements", NULL, 0, NULL);
 	if (acct->has_individual) {
 		json_key(j, "individual");
 		person_render(a, &acct->individual, j);
 	}
 	json_kv_raw(j, "metadata", acct->metadata, strlen(acct->metadata));
 	json_kv_bool(j, "payouts_enabled", enabled);
-	render_requirements(j, "requirements", acct->due, acct->n_due);
+	render_requirements(j, "requirements", acct->due, acct->n_due, disabled_reason(acct));
 	render_settings(j, acct);
 	json_key(j, "tos_acceptance");
 	json_obj_open(j);
@@ -747,14 +772,16 @@ static void capability_render(struct json *j, const struct account *acct, int i)
 	json_kv_str(j, "id", cap_names[i]);
 	json_kv_str(j, "object", "capability");
 	json_kv_str(j, "account", acct->id);
-	render_requirements(j, "future_requirements", NULL, 0);
+	render_requirements(j, "future_requirements", NULL, 0, NULL);
 	json_kv_bool(j, "requested", requested);
 	if (requested)
 		json_kv_int(j, "requested_at", acct->created);
 	else
 		json_kv_null(j, "requested_at");
 	/* what onboarding still owes holds back a requested capability only */
-	render_requirements(j, "requirements", acct->due, status ? acct->n_due : 0);
+	render_requirements(j, "requirements", acct->due, status ? acct->n_due : 0,
+			    status && strcmp(status, "inactive") == 0 ? disabled_reason(acct)
+								      : NULL);
 	json_kv_str(j, "status", status ? status : "unrequested");
 	json_obj_close(j);
 }
@@ -1085,22 +1112,20 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 	}
 	if (open)
 		json_obj_close(&j);
-	if ((o->n_due == 0) != (n->n_due == 0)) {
-		json_kv_bool(&j, "charges_enabled", o->n_due == 0);
+	if (acct_enabled(o) != acct_enabled(n))
+		json_kv_bool(&j, "charges_enabled", acct_enabled(o));
+	if ((o->n_due == 0) != (n->n_due == 0))
 		json_kv_bool(&j, "details_submitted", o->n_due == 0);
-		json_kv_bool(&j, "payouts_enabled", o->n_due == 0);
-	}
-	bool due_same = o->n_due == n->n_due;
+	if (acct_enabled(o) != acct_enabled(n))
+		json_kv_bool(&j, "payouts_enabled", acct_enabled(o));
+	bool due_same = o->n_due == n->n_due && str_same(disabled_reason(o), disabled_reason(n));
 	for (int i = 0; due_same && i < o->n_due; i++)
 		due_same = strcmp(o->due[i], n->due[i]) == 0;
 	if (!due_same) {
 		json_key(&j, "requirements");
 		json_obj_open(&j);
 		render_due(&j, "currently_due", o->due, o->n_due);
-		if (o->n_due)
-			json_kv_str(&j, "disabled_reason", "requirements.past_due");
-		else
-			json_kv_null(&j, "disabled_reason");
+		json_kv_str_or_null(&j, "disabled_reason", disabled_reason(o));
 		render_due(&j, "eventually_due", o->due, o->n_due);
 		render_due(&j, "past_due", o->due, o->n_due);
 		json_obj_close(&j);
@@ -1162,6 +1187,10 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 /* An update of a (loaded) by the request's parameters, with its events; the page's
  * tos_acceptance=accept is the account holder accepting now. 0, or -1 with r->err. */
 static int account_save(struct req *r, struct db *db, const struct account *old, struct account *a);
+/* account.updated (with what changed from old) and its capabilities' events. 0, or -1 with
+ * r->err. */
+static int account_announce(struct req *r, struct db *db, const struct account *old,
+			    const struct account *a);
 
 static int account_change(struct req *r, struct db *db, struct account *a, bool page)
 {
@@ -1203,6 +1232,12 @@ static int account_save(struct req *r, struct db *db, const struct account *old,
 	bind_schedule(st, 24, a);
 	if (db_step_done(st) != DB_OK || store_extras(r, db, a) != 0)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	return account_announce(r, db, old, a);
+}
+
+static int account_announce(struct req *r, struct db *db, const struct account *old,
+			    const struct account *a)
+{
 	size_t len = 0;
 	const char *js = account_json(r, db, a, &len);
 	const char *prev = previous_attributes(r, old, a);
@@ -1334,6 +1369,53 @@ static int h_delete(struct req *r)
 {
 	struct id_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, delete_fn, &x);
+}
+
+/*
+ * POST …/reject: the platform rejects an account it flagged (Stripe's test mode lets it at any
+ * balance). Only accounts whose losses the platform carries, Custom and Express, as on Stripe.
+ * A rejected account stays rejected (Stripe's unreject is a later API version's): charges_enabled
+ * and payouts_enabled false, requirements.disabled_reason rejected.<reason>, its requested
+ * capabilities inactive; it takes no transfers or destination charges, makes no payments or
+ * payouts of its own, and its payout schedule stops (payouts.c). Its balance stays in the
+ * ledger, where it was: a rejection moves no money.
+ */
+static int reject_fn(struct db *db, void *arg)
+{
+	struct id_ctx *x = arg;
+	struct req *r = x->r;
+	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0)
+		return -1;
+	struct account *a = &x->acct;
+	if (strcmp(a->type, "custom") != 0 && strcmp(a->type, "express") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Only Custom and Express accounts can be rejected; %s is a %s "
+				"account.",
+				a->id, a->type);
+	if (a->rejected)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Account %s was already rejected.",
+				a->id);
+	struct account old = *a;
+	const char *reason = param_str(r, "reason");
+	a->rejected = reason;
+	struct db_stmt *st = db_prepare(db, SQL_REJECT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, a->id, -1);
+	db_bind_text(st, 3, reason, -1);
+	int64_t n = 0;
+	if (db_step_changes(st, &n) != DB_OK || n != 1)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (account_announce(r, db, &old, a) != 0)
+		return -1;
+	return respond(r, db, a);
+}
+
+static int h_reject(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, reject_fn, &x);
 }
 
 /* ---- list ---- */
@@ -1563,6 +1645,12 @@ static const struct param_spec cap_update_params[] = {
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+static const struct param_spec reject_params[] = {
+    {"reason", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"fraud", "terms_of_service", "other", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const struct route accounts_routes[] = {
     {"GET", "/v1/account", h_self, no_params, 0},
     {"POST", "/v1/accounts", h_create, create_params, 0},
@@ -1573,5 +1661,6 @@ const struct route accounts_routes[] = {
     {"GET", "/v1/accounts/{id}/capabilities", h_caps_list, no_params, 0},
     {"GET", "/v1/accounts/{id}/capabilities/{capability}", h_cap_retrieve, no_params, 0},
     {"POST", "/v1/accounts/{id}/capabilities/{capability}", h_cap_update, cap_update_params, 0},
+    {"POST", "/v1/accounts/{id}/reject", h_reject, reject_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -781,11 +781,16 @@ static int connect_check_fn(struct db *db, void *p)
 	for (int i = 0; i < 2; i++) {
 		if (!accounts[i])
 			continue;
-		int rc = connect_account_check(db, r->merchant_id, accounts[i], NULL);
+		int rc = connect_account_usable(db, r->merchant_id, accounts[i]);
 		if (rc == DB_NOTFOUND)
 			return req_fail(r, ERR_PARAM_BAD, params[i],
 					"No such destination: '%s': it is not a connected account "
 					"of yours.",
+					accounts[i]);
+		if (rc == CONNECT_REJECTED)
+			return req_fail(r, ERR_TRANSFER_CAPABILITIES, params[i],
+					"The connected account %s was rejected: it can take no "
+					"payments.",
 					accounts[i]);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);

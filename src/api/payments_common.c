@@ -631,6 +631,10 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 		      struct card_auth *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (r->account_rejected && !verify)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Your account cannot currently make charges: its platform rejected "
+				"it.");
 	struct materialize_ctx m = {.r = r, .ref = pm_ref};
 	bool loaded = false;
 	const char *alias = NULL, *token = NULL;

@@ -60,9 +60,14 @@ struct create_ctx {
 
 static int destination_ok(struct req *r, struct db *db, const char *destination)
 {
-	int rc = connect_account_check(db, r->merchant_id, destination, NULL);
+	int rc = connect_account_usable(db, r->merchant_id, destination);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "destination", destination, "destination");
+	if (rc == CONNECT_REJECTED)
+		return req_fail(r, ERR_TRANSFER_CAPABILITIES, "destination",
+				"Your destination account %s was rejected: it can receive no "
+				"transfers.",
+				destination);
 	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 

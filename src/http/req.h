@@ -62,6 +62,9 @@ struct req {
 	char platform_id[ID_MAX];
 	bool livemode;
 	bool publishable;
+	/* acting as a connected account its platform rejected (Stripe-Account): it makes no
+	 * payments or payouts (api/accounts.c) */
+	bool account_rejected;
 	/* Authenticated with an ephemeral key or customer session secret (api/ephemeral_keys.h):
 	 * the one customer it may act on, "" for an API key. Only ROUTE_EPHEMERAL routes run
 	 * with it set, and they check their objects with req_scope_customer. */

@@ -342,12 +342,13 @@ static int authenticate(struct conn_req *c)
 struct acting_ctx {
 	const char *platform, *account;
 	int rc;
+	bool rejected;
 };
 
 static int acting_fn(struct db *db, void *p)
 {
 	struct acting_ctx *x = p;
-	x->rc = connect_account_check(db, x->platform, x->account, NULL);
+	x->rc = connect_account_state(db, x->platform, x->account, NULL, &x->rejected);
 	return x->rc == DB_OK || x->rc == DB_NOTFOUND ? 0 : x->rc;
 }
 
@@ -381,6 +382,7 @@ static int act_as_account(struct conn_req *c, const char *account)
 		if (x.rc == DB_OK) {
 			str_copy(r->platform_id, sizeof(r->platform_id), r->merchant_id);
 			str_copy(r->merchant_id, sizeof(r->merchant_id), account);
+			r->account_rejected = x.rejected;
 			return 0;
 		}
 	}

@@ -9,6 +9,8 @@
 #ifndef TENDER_MERCHANT_CONNECT_H
 #define TENDER_MERCHANT_CONNECT_H
 
+#include <stdbool.h>
+
 #include "store/db.h"
 
 /* DB_OK when account_id is a connected account of platform_id that is not deleted (its
@@ -16,5 +18,13 @@
  * store error. Runs inside the caller's read or write transaction on the platform's shard. */
 int connect_account_check(struct db *db, const char *platform_id, const char *account_id,
 			  char ret_currency[8]);
+/* The same, and *ret_rejected (when non-NULL): the platform rejected it (POST
+ * /v1/accounts/{id}/reject), so it takes no transfers and makes no payments or payouts. */
+int connect_account_state(struct db *db, const char *platform_id, const char *account_id,
+			  char ret_currency[8], bool *ret_rejected);
+/* For money sent to it (transfers, destination charges, on_behalf_of): DB_OK, DB_NOTFOUND,
+ * CONNECT_REJECTED (positive) for a rejected account, or < 0. */
+#define CONNECT_REJECTED 100
+int connect_account_usable(struct db *db, const char *platform_id, const char *account_id);
 
 #endif
