@@ -90,9 +90,10 @@ struct account {
 	int n_due;
 	struct payout_schedule sched; /* settings.payouts.schedule */
 	int64_t po_next_due;	      /* its next due date, 0: none (manual) */
-	/* rejected by its platform (POST …/reject): "fraud", "terms_of_service" or "other";
-	 * NULL while it is not */
+	/* rejected by its platform (POST …/reject): the reason given, NULL while it is not;
+	 * payouts_paused: that rejection paused its payouts (payouts_action=pause) */
 	const char *rejected;
+	bool payouts_paused;
 };
 
 #define COLS                                                                                       \
@@ -102,11 +103,14 @@ struct account {
 	" tos_service_agreement, deleted, co_name, co_phone, co_address, co_structure,"            \
 	" co_tax_id_provided, po_interval, po_delay_days, po_weekly_anchor, po_monthly_anchor,"    \
 	" po_next_due"
-static const char SQL_GET[] = "SELECT " COLS ", rejected FROM connected_accounts"
+static const char SQL_GET[] = "SELECT " COLS ", rejected, payouts_paused FROM connected_accounts"
 			      " WHERE merchant_id = $1 AND id = $2";
-static const char SQL_REJECT[] = "UPDATE connected_accounts SET rejected = $3"
-				 " WHERE merchant_id = $1 AND id = $2 AND deleted = 0"
-				 " AND rejected IS NULL";
+static const char SQL_REJECT[] = "UPDATE connected_accounts SET rejected = $3,"
+				 " payouts_paused = $4 WHERE merchant_id = $1 AND id = $2"
+				 " AND deleted = 0 AND rejected IS NULL";
+static const char SQL_UNREJECT[] = "UPDATE connected_accounts SET rejected = NULL,"
+				   " payouts_paused = 0 WHERE merchant_id = $1 AND id = $2"
+				   " AND deleted = 0 AND rejected IS NOT NULL";
 static const char SQL_INSERT[] =
     "INSERT INTO connected_accounts (merchant_id, " COLS ")"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
@@ -167,21 +171,28 @@ static bool needs_onboarding(const struct account *acct)
 	       (strcmp(acct->type, "express") == 0 || strcmp(acct->type, "standard") == 0);
 }
 
-/* It can take charges and make payouts: it owes nothing and was not rejected. */
+/* It can take charges: it owes nothing and was not rejected. */
 static bool acct_enabled(const struct account *acct)
 {
 	return acct->n_due == 0 && !acct->rejected;
 }
 
-/* requirements.disabled_reason: a rejection's, else what onboarding owes; NULL: enabled. */
+/* It can make payouts: it owes nothing, and no rejection paused them. */
+static bool acct_payouts_enabled(const struct account *acct)
+{
+	return acct->n_due == 0 && !acct->payouts_paused;
+}
+
+/* requirements.disabled_reason: a rejection's (Stripe's names for one its platform made, since
+ * API version 2026-09-30), else what onboarding owes; NULL: enabled. */
 static const char *disabled_reason(const struct account *acct)
 {
 	if (acct->rejected) {
-		if (strcmp(acct->rejected, "fraud") == 0)
-			return "rejected.fraud";
+		if (strncmp(acct->rejected, "fraud", 5) == 0)
+			return "rejected.platform_fraud";
 		if (strcmp(acct->rejected, "terms_of_service") == 0)
-			return "rejected.terms_of_service";
-		return "rejected.other";
+			return "rejected.platform_terms_of_service";
+		return "rejected.platform_other";
 	}
 	return acct->n_due ? "requirements.past_due" : NULL;
 }
@@ -285,6 +296,7 @@ static int account_load(struct db *db, struct arena *a, const char *platform_id,
 		acct->sched.monthly_anchor = (int)db_col_int64_or0(st, 30);
 		acct->po_next_due = db_col_int64_or0(st, 31);
 		acct->rejected = col_text_dup(a, st, 32);
+		acct->payouts_paused = db_col_int64(st, 33) != 0;
 		if (!acct->type || !acct->country || !acct->metadata)
 			rc = DB_ERR;
 	}
@@ -519,7 +531,7 @@ static int account_render(struct db *db, struct arena *a, const struct account *
 		person_render(a, &acct->individual, j);
 	}
 	json_kv_raw(j, "metadata", acct->metadata, strlen(acct->metadata));
-	json_kv_bool(j, "payouts_enabled", enabled);
+	json_kv_bool(j, "payouts_enabled", acct_payouts_enabled(acct));
 	render_requirements(j, "requirements", acct->due, acct->n_due, disabled_reason(acct));
 	render_settings(j, acct);
 	json_key(j, "tos_acceptance");
@@ -1116,8 +1128,8 @@ static const char *previous_attributes(struct req *r, const struct account *o,
 		json_kv_bool(&j, "charges_enabled", acct_enabled(o));
 	if ((o->n_due == 0) != (n->n_due == 0))
 		json_kv_bool(&j, "details_submitted", o->n_due == 0);
-	if (acct_enabled(o) != acct_enabled(n))
-		json_kv_bool(&j, "payouts_enabled", acct_enabled(o));
+	if (acct_payouts_enabled(o) != acct_payouts_enabled(n))
+		json_kv_bool(&j, "payouts_enabled", acct_payouts_enabled(o));
 	bool due_same = o->n_due == n->n_due && str_same(disabled_reason(o), disabled_reason(n));
 	for (int i = 0; due_same && i < o->n_due; i++)
 		due_same = strcmp(o->due[i], n->due[i]) == 0;
@@ -1372,19 +1384,20 @@ static int h_delete(struct req *r)
 }
 
 /*
- * POST …/reject: the platform rejects an account it flagged (Stripe's test mode lets it at any
- * balance). Only accounts whose losses the platform carries, Custom and Express, as on Stripe.
- * A rejected account stays rejected (Stripe's unreject is a later API version's): charges_enabled
- * and payouts_enabled false, requirements.disabled_reason rejected.<reason>, its requested
- * capabilities inactive; it takes no transfers or destination charges, makes no payments or
- * payouts of its own, and its payout schedule stops (payouts.c). Its balance stays in the
- * ledger, where it was: a rejection moves no money.
+ * POST …/reject and …/unreject, as in the API version stripe-node speaks (2026-10-28): the
+ * platform rejects an account it flagged, whatever its balance, and may take the rejection back.
+ * Only accounts whose losses the platform carries, Custom and Express. A rejected account has
+ * charges_enabled false, requirements.disabled_reason rejected.platform_<fraud | terms_of_service
+ * | other>, its requested capabilities inactive; it takes no transfers, destination charges or
+ * on_behalf_of payments and makes no payments of its own. payouts_action=pause (the default)
+ * also stops its payouts (payouts_enabled false, no payout, its schedule skipped); none leaves
+ * them going. Its balance stays in the ledger where it was: a rejection moves no money. Unreject
+ * gives back what the rejection took (what onboarding owes still holds it back).
  */
-static int reject_fn(struct db *db, void *arg)
+static int reject_change(struct db *db, struct id_ctx *x, bool reject)
 {
-	struct id_ctx *x = arg;
 	struct req *r = x->r;
-	if (load_fn(db, arg) != 0 || refuse_self(r, x) != 0)
+	if (load_fn(db, x) != 0 || refuse_self(r, x) != 0)
 		return -1;
 	struct account *a = &x->acct;
 	if (strcmp(a->type, "custom") != 0 && strcmp(a->type, "express") != 0)
@@ -1392,18 +1405,24 @@ static int reject_fn(struct db *db, void *arg)
 				"Only Custom and Express accounts can be rejected; %s is a %s "
 				"account.",
 				a->id, a->type);
-	if (a->rejected)
-		return req_fail(r, ERR_INVALID_STATE, NULL, "Account %s was already rejected.",
+	if (reject == (a->rejected != NULL))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				reject ? "Account %s was already rejected."
+				       : "Account %s was not rejected by your platform.",
 				a->id);
 	struct account old = *a;
-	const char *reason = param_str(r, "reason");
-	a->rejected = reason;
-	struct db_stmt *st = db_prepare(db, SQL_REJECT);
+	const char *action = param_str(r, "payouts_action");
+	a->rejected = reject ? param_str(r, "reason") : NULL;
+	a->payouts_paused = reject && !(action && strcmp(action, "none") == 0);
+	struct db_stmt *st = db_prepare(db, reject ? SQL_REJECT : SQL_UNREJECT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, a->id, -1);
-	db_bind_text(st, 3, reason, -1);
+	if (reject) {
+		db_bind_text(st, 3, a->rejected, -1);
+		db_bind_int64(st, 4, a->payouts_paused);
+	}
 	int64_t n = 0;
 	if (db_step_changes(st, &n) != DB_OK || n != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1412,10 +1431,26 @@ static int reject_fn(struct db *db, void *arg)
 	return respond(r, db, a);
 }
 
+static int reject_fn(struct db *db, void *arg)
+{
+	return reject_change(db, arg, true);
+}
+
+static int unreject_fn(struct db *db, void *arg)
+{
+	return reject_change(db, arg, false);
+}
+
 static int h_reject(struct req *r)
 {
 	struct id_ctx x = {.r = r, .id = r->args[0]};
 	return req_write(r, reject_fn, &x);
+}
+
+static int h_unreject(struct req *r)
+{
+	struct id_ctx x = {.r = r, .id = r->args[0]};
+	return req_write(r, unreject_fn, &x);
 }
 
 /* ---- list ---- */
@@ -1645,9 +1680,15 @@ static const struct param_spec cap_update_params[] = {
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+/* Stripe's reasons since 2026-09-30, and the older `fraud` that clients pinned to an earlier
+ * version still send */
 static const struct param_spec reject_params[] = {
     {"reason", PT_ENUM, PF_REQUIRED, 0,
-     (const char *const[]){"fraud", "terms_of_service", "other", NULL}, NULL},
+     (const char *const[]){"fraud_payment_method_casher", "fraud_payment_method_tester",
+			   "fraud_no_intent_to_fulfill", "fraud_other", "credit",
+			   "terms_of_service", "other", "fraud", NULL},
+     NULL},
+    {"payouts_action", PT_ENUM, 0, 0, (const char *const[]){"pause", "none", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -1662,5 +1703,6 @@ const struct route accounts_routes[] = {
     {"GET", "/v1/accounts/{id}/capabilities/{capability}", h_cap_retrieve, no_params, 0},
     {"POST", "/v1/accounts/{id}/capabilities/{capability}", h_cap_update, cap_update_params, 0},
     {"POST", "/v1/accounts/{id}/reject", h_reject, reject_params, 0},
+    {"POST", "/v1/accounts/{id}/unreject", h_unreject, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

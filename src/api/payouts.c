@@ -354,7 +354,7 @@ static int h_create(struct req *r)
 {
 	struct create_ctx c = {.r = r};
 	struct payout *p = &c.p;
-	if (r->account_rejected)
+	if (r->account_payouts_paused)
 		return req_fail(r, ERR_PAYOUTS_NOT_ALLOWED, NULL,
 				"Payouts have been disabled on this account: its platform "
 				"rejected it.");
@@ -675,7 +675,7 @@ static int h_list(struct req *r)
 const char PAYOUTS_DUE_SQL[] =
     "SELECT 1 FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
     " UNION ALL SELECT 1 FROM connected_accounts WHERE po_next_due IS NOT NULL"
-    " AND po_next_due <= $1 AND deleted = 0 AND rejected IS NULL LIMIT 1";
+    " AND po_next_due <= $1 AND deleted = 0 AND payouts_paused = 0 LIMIT 1";
 static const char SQL_DUE[] =
     "SELECT merchant_id, id FROM payouts WHERE settle_at IS NOT NULL AND settle_at <= $1"
     " ORDER BY settle_at LIMIT $2";
@@ -797,10 +797,10 @@ static int settle_fn(struct db *db, void *arg)
 static const char SQL_AUTO_DUE[] =
     "SELECT merchant_id, id, po_next_due, po_interval, po_weekly_anchor, po_monthly_anchor"
     " FROM connected_accounts WHERE po_next_due IS NOT NULL AND po_next_due <= $1"
-    " AND deleted = 0 AND rejected IS NULL ORDER BY po_next_due LIMIT $2";
+    " AND deleted = 0 AND payouts_paused = 0 ORDER BY po_next_due LIMIT $2";
 static const char SQL_AUTO_CLAIM[] =
     "UPDATE connected_accounts SET po_next_due = $4 WHERE merchant_id = $1 AND id = $2"
-    " AND po_next_due = $3 AND deleted = 0";
+    " AND po_next_due = $3 AND deleted = 0 AND payouts_paused = 0";
 
 struct auto_due {
 	char platform[ID_MAX], account[ID_MAX];

@@ -63,8 +63,9 @@ struct req {
 	bool livemode;
 	bool publishable;
 	/* acting as a connected account its platform rejected (Stripe-Account): it makes no
-	 * payments or payouts (api/accounts.c) */
+	 * payments, and no payouts when the rejection paused them (api/accounts.c) */
 	bool account_rejected;
+	bool account_payouts_paused;
 	/* Authenticated with an ephemeral key or customer session secret (api/ephemeral_keys.h):
 	 * the one customer it may act on, "" for an API key. Only ROUTE_EPHEMERAL routes run
 	 * with it set, and they check their objects with req_scope_customer. */

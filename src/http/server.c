@@ -342,13 +342,13 @@ static int authenticate(struct conn_req *c)
 struct acting_ctx {
 	const char *platform, *account;
 	int rc;
-	bool rejected;
+	unsigned flags;
 };
 
 static int acting_fn(struct db *db, void *p)
 {
 	struct acting_ctx *x = p;
-	x->rc = connect_account_state(db, x->platform, x->account, NULL, &x->rejected);
+	x->rc = connect_account_state(db, x->platform, x->account, NULL, &x->flags);
 	return x->rc == DB_OK || x->rc == DB_NOTFOUND ? 0 : x->rc;
 }
 
@@ -382,7 +382,8 @@ static int act_as_account(struct conn_req *c, const char *account)
 		if (x.rc == DB_OK) {
 			str_copy(r->platform_id, sizeof(r->platform_id), r->merchant_id);
 			str_copy(r->merchant_id, sizeof(r->merchant_id), account);
-			r->account_rejected = x.rejected;
+			r->account_rejected = (x.flags & CONNECT_REJECTED_FLAG) != 0;
+			r->account_payouts_paused = (x.flags & CONNECT_PAYOUTS_PAUSED) != 0;
 			return 0;
 		}
 	}
