@@ -547,9 +547,10 @@ static const char SQL_ENT_GET[] =
     " JOIN entitlement_features f ON f.merchant_id = ae.merchant_id AND f.id = ae.feature"
     " WHERE ae.merchant_id = $1 AND ae.id = $2";
 
+/* ctx: a bool, expand the feature (expand[]=feature, or data.feature on a list) */
 static int ent_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
-	(void)ctx;
+	bool expand = ctx && *(const bool *)ctx;
 	struct db_stmt *st = NULL;
 	int rc = db_row_by_id(db, SQL_ENT_GET, r->merchant_id, id, &st);
 	if (rc != DB_OK)
@@ -560,7 +561,22 @@ static int ent_render(struct req *r, struct db *db, const char *id, struct json 
 	str_copy(e.feature, sizeof(e.feature), db_col_text(st, 1, NULL));
 	str_copy(e.lookup_key, sizeof(e.lookup_key), db_col_text(st, 2, NULL));
 	db_reset(st);
-	entitlement_render(j, &e, r->livemode);
+	if (!expand) {
+		entitlement_render(j, &e, r->livemode);
+		return DB_OK;
+	}
+	struct feature f;
+	rc = feature_load(r, db, e.feature, &f);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? DB_ERR : rc;
+	json_obj_open(j);
+	json_kv_str(j, "id", e.id);
+	json_kv_str(j, "object", "entitlements.active_entitlement");
+	json_key(j, "feature");
+	feature_render(r, &f, j);
+	json_kv_bool(j, "livemode", r->livemode);
+	json_kv_str(j, "lookup_key", e.lookup_key);
+	json_obj_close(j);
 	return DB_OK;
 }
 
@@ -572,7 +588,8 @@ struct ent_ctx {
 static int ent_retrieve_fn(struct db *db, void *arg)
 {
 	struct ent_ctx *x = arg;
-	int rc = ent_render(x->r, db, x->id, req_json(x->r), NULL);
+	bool expand = req_expand_has(x->r, "feature");
+	int rc = ent_render(x->r, db, x->id, req_json(x->r), &expand);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(x->r, "active_entitlement", x->id, "id");
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
@@ -612,7 +629,8 @@ static int h_ent_list(struct req *r)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
 	if (req_read(r, customer_fn, &x) != 0)
 		return -1;
-	static const struct list_spec spec = {
+	bool expand = req_expand_has(r, "data.feature");
+	const struct list_spec spec = {
 	    .url = "/v1/entitlements/active_entitlements",
 	    .object_name = "active_entitlement",
 	    .id_prefix = "ent_",
@@ -621,6 +639,7 @@ static int h_ent_list(struct req *r)
 	    .sql_asc = SQL_ENT_ASC,
 	    .bind_filters = ent_list_bind,
 	    .render = ent_render,
+	    .ctx = &expand,
 	};
 	return list_respond(r, &spec);
 }

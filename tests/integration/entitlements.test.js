@@ -251,6 +251,11 @@ test('a subscription grants its products\' features; item changes, attach and de
   assert.equal(ent.livemode, false);
   assertShape(ent, 'entitlements.active_entitlement');
   assert.deepEqual(await stripe.entitlements.activeEntitlements.retrieve(ent.id), ent);
+  const fa2 = await stripe.entitlements.features.retrieve(fa.id);
+  assert.deepEqual(await stripe.entitlements.activeEntitlements.retrieve(ent.id, { expand: ['feature'] }),
+    { ...ent, feature: fa2 });
+  const expanded = await stripe.entitlements.activeEntitlements.list({ customer: customer.id, expand: ['data.feature'] });
+  assert.deepEqual(expanded.data, [{ ...ent, feature: fa2 }]);
   let ev = await summaries(customer.id);
   assert.equal(ev.length, 1);
   assertShape(ev[0].data.object, 'entitlements.active_entitlement_summary');
