@@ -19,7 +19,7 @@
 #include "events/events.h"
 #include "store/db.h"
 
-/* A customer's active entitlements, at most (past that the set is cut, by feature id). */
+/* A customer's active entitlements, at most (past that the set is cut). */
 #define ENTITLEMENTS_MAX 500
 /* Customers one attach or detach of a product feature brings up to date, at most. */
 #define ENTITLEMENTS_FANOUT_MAX 1000
