@@ -69,6 +69,7 @@ extern const struct route tax_rates_routes[];
 extern const struct route radar_routes[];
 extern const struct route confirmation_tokens_routes[];
 extern const struct route ephemeral_keys_routes[];
+extern const struct route entitlements_routes[];
 /* Inside a write of r's merchant: value (a card fingerprint, item_type "card_fingerprint", or an
  * email, "email") goes into the merchant's default block list of that type, Stripe's
  * `card_fingerprint_blocklist` or `email_blocklist`, which Stripe's default rules read; the list

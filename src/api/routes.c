@@ -54,5 +54,6 @@ const struct route *const api_route_tables[] = {
     radar_routes,
     confirmation_tokens_routes,
     ephemeral_keys_routes,
+    entitlements_routes,
     NULL,
 };

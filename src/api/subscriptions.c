@@ -95,6 +95,7 @@
 #include "api/payments_common.h"
 #include "api/subscription_schedules.h"
 #include "app.h"
+#include "billing/entitlements.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -687,6 +688,8 @@ static int sub_emit(struct req *r, struct db *db, const struct subscription *s, 
 		if (rc == 0 && event_append(db, r->merchant_id, &o, type, s->id, b.data, b.len,
 					    prev, now, NULL) != DB_OK)
 			rc = -1;
+		if (rc == 0 && entitlements_sync(db, r->merchant_id, s->customer, &o, now) != 0)
+			rc = -1; /* the customer's entitlements follow its subscriptions' states */
 	} else {
 		rc = -1;
 	}
