@@ -1,13 +1,16 @@
 /*
  * Keeping a customer's active entitlements equal to what its subscriptions give (see
  * entitlements.h). The set is computed by one query over the store (subscriptions in status
- * active or trialing → their items → the items' prices → the prices' products → the products'
+ * active, trialing, past_due or paused → their items → the items' prices → the prices' products → the products'
  * features), never from what a caller believes changed, so every path that changes a
  * subscription (create, item changes, status changes by payments and the scheduler,
  * cancellation) and every attach or detach of a feature end in the same answer.
  *
- * Which statuses grant: active and trialing, Stripe's rule for provisioning access; past_due,
- * unpaid, paused, incomplete, incomplete_expired and canceled give none. A feature that is
+ * Which statuses grant: those of a subscription that lasts, active, trialing, past_due (its
+ * payment is being retried) and paused (a trial ended without a payment method: Stripe keeps
+ * the entitlements of a paused subscription); incomplete (never started), incomplete_expired,
+ * unpaid and canceled give none. Stripe's docs: a customer keeps its entitlements "as long as
+ * [it] maintains an active subscription". A feature that is
  * archived keeps the entitlements it gives (archiving only stops new attachments).
  *
  * Sets are compared sorted by feature id in C (strcmp), not by the store's ORDER BY, whose
@@ -29,7 +32,8 @@ static const char SQL_WANT[] =
     " JOIN prices p ON p.merchant_id = si.merchant_id AND p.id = si.price"
     " JOIN product_features pf ON pf.merchant_id = p.merchant_id AND pf.product = p.product"
     " JOIN entitlement_features f ON f.merchant_id = pf.merchant_id AND f.id = pf.feature"
-    " WHERE s.merchant_id = $1 AND s.customer = $2 AND s.status IN ('active', 'trialing')"
+    " WHERE s.merchant_id = $1 AND s.customer = $2 AND s.status IN ('active', 'trialing',"
+    " 'past_due', 'paused')"
     " LIMIT $3";
 static const char SQL_HAVE[] =
     "SELECT ae.id, ae.feature, f.lookup_key FROM active_entitlements ae"
@@ -46,7 +50,8 @@ static const char SQL_PRODUCT_CUSTOMERS[] =
     " JOIN subscription_items si ON si.merchant_id = s.merchant_id AND si.subscription = s.id"
     " JOIN prices p ON p.merchant_id = si.merchant_id AND p.id = si.price"
     " LEFT JOIN test_clocks c ON c.merchant_id = s.merchant_id AND c.id = s.test_clock"
-    " WHERE s.merchant_id = $1 AND p.product = $2 AND s.status IN ('active', 'trialing')"
+    " WHERE s.merchant_id = $1 AND p.product = $2 AND s.status IN ('active', 'trialing',"
+    " 'past_due', 'paused')"
     " LIMIT $3";
 
 static int cmp_feature(const void *a, const void *b)

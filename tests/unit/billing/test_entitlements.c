@@ -190,8 +190,12 @@ Test(entitlements_store, follows_statuses_features_and_items)
 	cr_assert_eq(count("SELECT COUNT(*) FROM active_entitlements WHERE merchant_id = $1"
 			   " AND feature = 'feat_a' AND id LIKE 'ent_%'"),
 		     1);
-	/* past_due and canceled grant nothing */
+	/* past_due still grants (its payment is being retried); unpaid and canceled do not */
 	exec("UPDATE subscriptions SET status = 'past_due' WHERE id = 'sub_2'");
+	sync("cus_1");
+	cr_assert_eq(count(ROWS), 2);
+	cr_assert_eq(count(SUMMARIES), 2);
+	exec("UPDATE subscriptions SET status = 'unpaid' WHERE id = 'sub_2'");
 	sync("cus_1");
 	cr_assert_eq(count(ROWS), 1);
 	exec("UPDATE subscriptions SET status = 'canceled' WHERE id = 'sub_1'");
