@@ -411,12 +411,10 @@ static int h_create(struct req *r)
 	const char *tz = param_str(r, "parameters.timezone");
 	if (tz && *tz) {
 		if (!report_timezone_supported(tz))
-			return req_fail(
-			    r, ERR_PARAM_BAD, "parameters[timezone]",
-			    "Invalid timezone: %s. Tender renders reports in UTC "
-			    "(Etc/UTC) and the fixed-offset zones Etc/GMT+1 to Etc/GMT+12 "
-			    "and Etc/GMT-1 to Etc/GMT-14 only.",
-			    tz);
+			return req_fail(r, ERR_PARAM_BAD, "parameters[timezone]",
+					"Invalid timezone: %s. Use a name of the IANA time zone "
+					"database, such as Etc/UTC or America/New_York.",
+					tz);
 		x.timezone = tz;
 	}
 	if (columns_param(r, x.t, &x.columns) != 0)
@@ -503,6 +501,8 @@ static int compute_fn(struct db *db, void *p)
 	arena_init(&a, 1u << 16);
 	buf_reset(&c->csv);
 	c->pending = false;
+	struct report_params rp;
+	memset(&rp, 0, sizeof(rp));
 	struct run u;
 	int rc = run_load(&a, db, c->merchant, c->id, &u);
 	if (rc == DB_NOTFOUND || (rc == DB_OK && strcmp(u.status, "pending") != 0)) {
@@ -511,14 +511,12 @@ static int compute_fn(struct db *db, void *p)
 	}
 	if (rc != DB_OK)
 		goto out;
-	struct report_params rp;
-	memset(&rp, 0, sizeof(rp));
 	rp.interval_start = u.interval_start;
 	rp.interval_end = u.interval_end;
 	rp.currency = u.currency;
 	rp.reporting_category = u.reporting_category;
-	if (u.timezone && report_timezone_offset(u.timezone, &rp.tz_offset_s) != 0)
-		rp.tz_offset_s = 0; /* checked when the run was made */
+	if (u.timezone && report_zone_open(u.timezone, &rp.zone) != 0)
+		rp.zone = NULL; /* checked when the run was made: UTC if ICU lost it since */
 	if (columns_split(&a, u.columns, &rp) != 0) {
 		rc = DB_ERR;
 		goto out;
@@ -532,6 +530,7 @@ static int compute_fn(struct db *db, void *p)
 	c->pending = true;
 	c->livemode = u.livemode;
 out:
+	report_zone_close(rp.zone);
 	arena_release(&a);
 	return rc;
 }

@@ -21,9 +21,9 @@
  * Amounts leave the store as int64 minor units and are written as decimal major units by the
  * currency's ISO 4217 exponent (src/money/currencies.def: jpy 0, usd 2, kwd 3) with integer
  * division only; sums are SQL SUMs (exact integers on both stores), checked against int64 here.
- * Times are "YYYY-MM-DD HH:MM:SS": the _utc columns in UTC, the others in the run's timezone,
- * which Tender takes only when it can render it exactly without a time zone database (UTC and
- * the fixed-offset Etc/GMT±N zones): the API refuses the others.
+ * Times are "YYYY-MM-DD HH:MM:SS": the _utc columns in UTC, the others in the run's timezone at
+ * that instant (its offset then, daylight saving time included, from ICU's copy of the IANA
+ * database: each time is converted on its own, so a report across a change shows both offsets).
  *
  * Bounds: a report has at most REPORT_ROWS_MAX rows (the statements ask for one more, to know)
  * and the output buffer's max bytes; past either the run fails rather than being cut short.
@@ -31,8 +31,11 @@
 #include "reporting/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
 
 #include "core/str.h"
 #include "money/currency.h"
@@ -174,36 +177,76 @@ bool report_column_known(const struct report_type *t, const char *column)
 	return t && column_index(t->columns, column) >= 0;
 }
 
-int report_timezone_offset(const char *tz, int32_t *ret_offset_s)
+struct report_zone {
+	UCalendar *cal;
+};
+
+/* ICU's zone names are UTF-16; IANA names are short ASCII */
+#define ZONE_NAME_MAX 64
+
+int report_zone_open(const char *tz, struct report_zone **ret)
 {
-	static const char *const utc[] = {
-	    "Etc/UTC",	 "Etc/UCT",   "Etc/Universal", "Etc/Zulu", "Etc/GMT", "Etc/GMT0",
-	    "Etc/GMT+0", "Etc/GMT-0", "Etc/Greenwich", "UTC",	   "UCT",     "Universal",
-	    "Zulu",	 "GMT",	      "GMT0",	       "GMT+0",	   "GMT-0",   "Greenwich",
-	    NULL};
-	if (column_index(utc, tz) >= 0) {
-		*ret_offset_s = 0;
-		return 0;
+	if (!tz || !*tz || strlen(tz) >= ZONE_NAME_MAX)
+		return -1;
+	UChar id[ZONE_NAME_MAX], canonical[ZONE_NAME_MAX];
+	for (size_t i = 0;; i++) {
+		if ((unsigned char)tz[i] > 0x7e)
+			return -1;
+		id[i] = (UChar)tz[i];
+		if (!tz[i])
+			break;
 	}
-	/* Etc/GMT+N (N 1..12) and Etc/GMT-N (N 1..14): no leading zero, nothing after */
-	if (!tz || strncmp(tz, "Etc/GMT", 7) != 0 || (tz[7] != '+' && tz[7] != '-'))
+	/* ucal_open takes an unknown name for GMT without a word: ask for the name first */
+	UErrorCode st = U_ZERO_ERROR;
+	UBool system = 0;
+	ucal_getCanonicalTimeZoneID(id, -1, canonical, ZONE_NAME_MAX, &system, &st);
+	if (U_FAILURE(st) || !system)
 		return -1;
-	const char *d = tz + 8;
-	if (d[0] < '1' || d[0] > '9' || (d[1] && (d[1] < '0' || d[1] > '9' || d[2])))
+	struct report_zone *z = malloc(sizeof(*z));
+	if (!z)
 		return -1;
-	int n = d[0] - '0';
-	if (d[1])
-		n = n * 10 + (d[1] - '0');
-	if (n > (tz[7] == '+' ? 12 : 14))
+	z->cal = ucal_open(id, -1, "en_US_POSIX", UCAL_GREGORIAN, &st);
+	if (U_FAILURE(st) || !z->cal) {
+		if (z->cal)
+			ucal_close(z->cal);
+		free(z);
 		return -1;
-	*ret_offset_s = (int32_t)(tz[7] == '+' ? -n * 3600 : n * 3600);
+	}
+	*ret = z;
+	return 0;
+}
+
+void report_zone_close(struct report_zone *z)
+{
+	if (!z)
+		return;
+	ucal_close(z->cal);
+	free(z);
+}
+
+int report_zone_offset(struct report_zone *z, int64_t t, int32_t *ret_offset_s)
+{
+	/* ICU's instants are milliseconds in a double (exact for any time a report holds: far
+	 * below 2^53); no amount passes here */
+	if (t < -(INT64_C(1) << 40) || t > (INT64_C(1) << 40))
+		return -1;
+	UErrorCode st = U_ZERO_ERROR;
+	ucal_setMillis(z->cal, (UDate)t * 1000.0, &st);
+	int32_t raw = ucal_get(z->cal, UCAL_ZONE_OFFSET, &st);
+	int32_t dst = ucal_get(z->cal, UCAL_DST_OFFSET, &st);
+	if (U_FAILURE(st))
+		return -1;
+	*ret_offset_s = (raw + dst) / 1000;
 	return 0;
 }
 
 bool report_timezone_supported(const char *tz)
 {
-	int32_t off;
-	return report_timezone_offset(tz, &off) == 0;
+	struct report_zone *z;
+	if (report_zone_open(tz, &z) != 0)
+		return false;
+	report_zone_close(z);
+	return true;
 }
 
 int report_amount_format(int64_t amount_minor, const char *currency, char *out, size_t n)
@@ -433,7 +476,10 @@ static const char *utc(struct row *r, int slot, int64_t t)
 /* a time in the run's timezone (the columns without _utc) */
 static const char *local(struct row *r, int slot, int64_t t, const struct report_params *p)
 {
-	return utc(r, slot, t + p->tz_offset_s);
+	int32_t off = 0;
+	if (p->zone && report_zone_offset(p->zone, t, &off) != 0)
+		return NULL;
+	return utc(r, slot, t + off);
 }
 
 /* finishes a statement's loop: DB_DONE is success */

@@ -54,11 +54,16 @@ const struct report_type *report_type_at(size_t i);
 /* True when the report type gives this column. */
 bool report_column_known(const struct report_type *t, const char *column);
 
-/* The offset from UTC of a time zone Tender renders exactly: UTC under its IANA names (Etc/UTC,
- * UTC, Etc/GMT, GMT, Etc/Universal, Zulu, …: 0) and the fixed-offset zones Etc/GMT+1 … Etc/GMT+12
- * and Etc/GMT-1 … Etc/GMT-14 (POSIX's sign: Etc/GMT+5 is 5 hours behind UTC). 0, or -1 for a zone
- * with daylight saving time or history (America/New_York …), which Tender refuses. */
-int report_timezone_offset(const char *tz, int32_t *ret_offset_s);
+/* A time zone of the IANA database (Etc/UTC, America/New_York, Etc/GMT+5 …), read through ICU's
+ * calendar, which carries the rules of every zone, daylight saving time and history included.
+ * Opened once per report run and used by one thread. */
+struct report_zone;
+/* 0 (*ret open), or -1 for a name ICU does not know (or no memory). */
+int report_zone_open(const char *tz, struct report_zone **ret);
+void report_zone_close(struct report_zone *z);
+/* The zone's offset from UTC at unix time t, in seconds (east positive: America/New_York is
+ * −18000 in January, −14400 in July). 0, or -1. */
+int report_zone_offset(struct report_zone *z, int64_t t, int32_t *ret_offset_s);
 bool report_timezone_supported(const char *tz);
 
 /* Formats amount_minor of currency (its ISO 4217 exponent: "1234" usd → "12.34", jpy → "1234",
@@ -77,7 +82,7 @@ struct report_params {
 	int64_t interval_start, interval_end; /* [start, end) on balance transactions' created */
 	const char *currency;		      /* NULL: every currency */
 	const char *reporting_category;	      /* NULL: every one the report covers */
-	int32_t tz_offset_s; /* the timezone's (report_timezone_offset): for the non-_utc times */
+	struct report_zone *zone; /* the run's timezone, for the non-_utc times; NULL: UTC */
 	const char *columns[REPORT_COLUMNS_MAX];
 	int ncolumns; /* 0: the type's default columns */
 };

@@ -257,6 +257,24 @@ test('payments, a refund and a payout: the reports reconcile with the balance tr
   assert.equal(refunds.csv.rows[0].created_utc, utc(rbt.created));
   assert.equal(refunds.csv.rows[0].created, utc(rbt.created + 14 * 3600));
   assert.equal(refunds.run.parameters.timezone, 'Etc/GMT-14');
+
+  // a zone with daylight saving time: each time at the zone's offset then (as Node's Intl says)
+  const inZone = (secs, timeZone) => new Intl.DateTimeFormat('sv-SE', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    second: '2-digit', hourCycle: 'h23' }).format(new Date(secs * 1000));
+  for (const timeZone of ['America/New_York', 'Australia/Lord_Howe']) {
+    const local = await runReport(stripe, 'balance_change_from_activity.itemized.1',
+      { interval_start: start, interval_end: end, timezone: timeZone,
+        columns: ['balance_transaction_id', 'created', 'created_utc', 'available_on'] });
+    assert.equal(local.run.parameters.timezone, timeZone);
+    assert.ok(local.csv.rows.length >= 3);
+    for (const row of local.csv.rows) {
+      const b = bts.find((x) => x.id === row.balance_transaction_id);
+      assert.equal(row.created_utc, utc(b.created));
+      assert.equal(row.created, inZone(b.created, timeZone));
+      assert.equal(row.available_on, inZone(b.available_on, timeZone));
+    }
+  }
 });
 
 test('a zero-decimal currency: whole yen, reconciled', async () => {
@@ -278,7 +296,7 @@ test('a zero-decimal currency: whole yen, reconciled', async () => {
 
 test('runs: list with created filter and cursors; tenants apart; the file cannot be uploaded', async () => {
   const all = await stripe.reporting.reportRuns.list({ limit: 100 });
-  assert.equal(all.data.length, 6);
+  assert.equal(all.data.length, 8);
   assert.equal(all.data[0].report_type, 'balance_change_from_activity.itemized.1'); // newest first
   assert.equal(all.url, '/v1/reporting/report_runs');
   const page = await stripe.reporting.reportRuns.list({ limit: 2 });
@@ -287,8 +305,8 @@ test('runs: list with created filter and cursors; tenants apart; the file cannot
   assert.equal(next.data[0].id, all.data[2].id);
   const none = await stripe.reporting.reportRuns.list({ created: { gt: all.data[0].created } });
   assert.equal(none.data.length, 0);
-  const some = await stripe.reporting.reportRuns.list({ created: { gte: all.data[5].created }, limit: 100 });
-  assert.equal(some.data.length, 6);
+  const some = await stripe.reporting.reportRuns.list({ created: { gte: all.data[7].created }, limit: 100 });
+  assert.equal(some.data.length, 8);
 
   // another merchant sees neither the run nor its file
   const run = all.data[0];
@@ -302,7 +320,7 @@ test('runs: list with created filter and cursors; tenants apart; the file cannot
   assert.equal((await env.request({ path: `/v1/files/${run.result.id}/contents` })).status, 401);
   // the merchant reads it among its files
   const files = await stripe.files.list({ purpose: 'finance_report_run', limit: 100 });
-  assert.equal(files.data.length, 6);
+  assert.equal(files.data.length, 8);
   // but cannot upload one
   await assert.rejects(stripe.files.create({ purpose: 'finance_report_run',
     file: { data: Buffer.from('a,b\r\n1,2\r\n'), name: 'r.csv', type: 'text/csv' } }),
@@ -333,7 +351,7 @@ test('refusals: Stripe\'s 400s, and nothing is written', async () => {
   await bad('balance.summary.1', { interval_start: t.start, interval_end: t.end, timezone: 'Etc/UTC' },
     'parameters[timezone]');
   await bad('balance_change_from_activity.itemized.1', { interval_start: t.start, interval_end: t.end,
-    timezone: 'America/New_York' }, 'parameters[timezone]');
+    timezone: 'Mars/Olympus_Mons' }, 'parameters[timezone]');
   await bad('payouts.itemized.1', { interval_start: t.start, interval_end: t.end, reporting_category: 'charge' },
     'parameters[reporting_category]');
   await bad('balance.summary.1', { interval_start: t.start, interval_end: t.end, currency: 'xyz' },

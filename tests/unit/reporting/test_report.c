@@ -100,24 +100,40 @@ Test(report_types, table)
 			cr_assert(report_column_known(x, x->defaults[k]), "%s: %s", x->id,
 				  x->defaults[k]);
 	}
-	int32_t off = 1;
-	cr_assert_eq(report_timezone_offset("Etc/UTC", &off), 0);
-	cr_assert_eq(off, 0);
-	cr_assert_eq(report_timezone_offset("Etc/GMT+5", &off), 0);
-	cr_assert_eq(off, -5 * 3600);
-	cr_assert_eq(report_timezone_offset("Etc/GMT-14", &off), 0);
-	cr_assert_eq(off, 14 * 3600);
-	cr_assert_eq(report_timezone_offset("Etc/GMT+12", &off), 0);
-	cr_assert_eq(off, -12 * 3600);
-	cr_assert_eq(report_timezone_offset("Etc/GMT+13", &off), -1);
-	cr_assert_eq(report_timezone_offset("Etc/GMT-15", &off), -1);
-	cr_assert_eq(report_timezone_offset("Etc/GMT+05", &off), -1);
-	cr_assert_eq(report_timezone_offset("Etc/GMT+5x", &off), -1);
-	cr_assert_eq(report_timezone_offset("Etc/GMT+", &off), -1);
-	cr_assert_eq(report_timezone_offset("Europe/Paris", &off), -1);
-	cr_assert(report_timezone_supported("Etc/UTC"));
-	cr_assert(report_timezone_supported("UTC"));
-	cr_assert_not(report_timezone_supported("America/New_York"));
+	/* zones through ICU: fixed ones, and one with daylight saving time on both sides of a
+	 * change (America/New_York: EST −5 h until 2024-03-10 07:00 UTC, EDT −4 h from then) */
+	struct {
+		const char *tz;
+		int64_t t;
+		int32_t off;
+	} zones[] = {
+	    {"Etc/UTC", 1700000000, 0},
+	    {"UTC", 1700000000, 0},
+	    {"Etc/GMT+5", 1700000000, -5 * 3600},
+	    {"Etc/GMT-14", 1700000000, 14 * 3600},
+	    {"America/New_York", 1710053999, -5 * 3600},
+	    {"America/New_York", 1710054000, -4 * 3600},
+	    {"Europe/Paris", 1720000000, 2 * 3600},
+	    {"Europe/Paris", 1700000000, 3600},
+	    {"Asia/Kolkata", 1700000000, 19800},
+	};
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		struct report_zone *z = NULL;
+		int32_t off = 1;
+		cr_assert_eq(report_zone_open(zones[i].tz, &z), 0, "%s", zones[i].tz);
+		cr_assert_eq(report_zone_offset(z, zones[i].t, &off), 0);
+		cr_assert_eq(off, zones[i].off, "%s at %lld: %d", zones[i].tz,
+			     (long long)zones[i].t, off);
+		report_zone_close(z);
+	}
+	struct report_zone *bad = NULL;
+	cr_assert_eq(report_zone_open("Etc/GMT+13", &bad), -1);
+	cr_assert_eq(report_zone_open("Mars/Olympus_Mons", &bad), -1);
+	cr_assert_eq(report_zone_open("America/New_York\xc3\xa9", &bad), -1);
+	cr_assert_eq(report_zone_open("", &bad), -1);
+	cr_assert_null(bad);
+	cr_assert(report_timezone_supported("America/New_York"));
+	cr_assert_not(report_timezone_supported("Nowhere/Town"));
 	cr_assert_not(report_timezone_supported(NULL));
 }
 
@@ -265,8 +281,8 @@ Test(report_store, activity_and_payouts)
 	p.columns[2] = "payout_status";
 	p.ncolumns = 3;
 	/* the timezone's columns and the _utc ones */
-	struct report_params z = {
-	    .interval_start = T0, .interval_end = T0 + 1, .tz_offset_s = -5 * 3600};
+	struct report_params z = {.interval_start = T0, .interval_end = T0 + 1};
+	cr_assert_eq(report_zone_open("Etc/GMT+5", &z.zone), 0);
 	z.columns[0] = "created_utc";
 	z.columns[1] = "created";
 	z.columns[2] = "available_on";
@@ -274,6 +290,7 @@ Test(report_store, activity_and_payouts)
 	cr_assert_str_eq(run("balance_change_from_activity.itemized.1", &z, REPORT_OK),
 			 "created_utc,created,available_on\r\n"
 			 "2023-11-14 22:13:20,2023-11-14 17:13:20,2023-11-15 17:13:20\r\n");
+	report_zone_close(z.zone);
 	/* no payouts row: the payout's own fields are empty */
 	cr_assert_str_eq(run("payouts.itemized.1", &p, REPORT_OK),
 			 "payout_id,net,payout_status\r\npo_1,-30.00,\r\n");
