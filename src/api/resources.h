@@ -355,6 +355,9 @@ struct sub_checkout {
 	struct {
 		const char *price;
 		int64_t quantity;
+		/* its tax_rates[] (ids of the merchant's rates; n_tax_rates 0: none) */
+		const char *const *tax_rates;
+		int n_tax_rates;
 	} items[SUB_CHECKOUT_ITEMS_MAX];
 	int64_t trial_days;
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
