@@ -97,6 +97,25 @@
 
 /* ---- line items, shared with payment links ---- */
 
+int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *ids, int n,
+			     const char *shown)
+{
+	for (int k = 0; k < n; k++) {
+		struct tax_rate t;
+		int rc = tax_rate_load(r, db, ids[k], &t);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "tax_rate", ids[k], shown);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!t.active)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"Tax rate %s is archived (active=false) and cannot be "
+					"applied.",
+					t.id);
+	}
+	return 0;
+}
+
 /* Line item idx's tax_rates[] (param[idx][tax_rates]: fixed rates, each one of r's merchant, else
  * 404, and active, as Stripe applies no archived rate anew) into *ts. dynamic_tax_rates (rates
  * chosen by the buyer's address) is refused. A payment link's items take neither (its parameter
@@ -118,20 +137,7 @@ static int line_tax_rates(struct req *r, struct db *db, const char *param, int i
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (tax_rate_spec_parse(r, path, shown, ts) != 0)
 		return -1;
-	for (int k = 0; k < ts->n; k++) {
-		struct tax_rate t;
-		int rc = tax_rate_load(r, db, ts->ids[k], &t);
-		if (rc == DB_NOTFOUND)
-			return req_fail_missing(r, "tax_rate", ts->ids[k], shown);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (!t.active)
-			return req_fail(r, ERR_PARAM_BAD, shown,
-					"Tax rate %s is archived (active=false) and cannot be "
-					"applied.",
-					t.id);
-	}
-	return 0;
+	return checkout_tax_rates_check(r, db, ts->ids, ts->n, shown);
 }
 
 /* What line item `it` (stored) took: its discount, all its taxes (inclusive ones are inside its
