@@ -66,6 +66,16 @@
  * total they make, which is what the PaymentIntent charges (with the address as its
  * `shipping`): amount_total is always the items after their discount plus the chosen shipping
  * (session_discounted), so a coupon never takes anything off shipping, as on Stripe.
+ *
+ * Tax rates (mode=payment and subscription). line_items[n][tax_rates] names fixed rates (the
+ * merchant's, active) kept with the line; the session's items are priced by the invoice
+ * computation itself (invoice_discounts_compute: the discount first, then each rate on what it
+ * left of its line, billing/tax.h), so a subscription's first invoice comes to the session's
+ * amount_total exactly. What each line took (amount_discount, amount_tax, taxes) is written into
+ * the stored items whenever the total is (create, a promotion code), and the session's
+ * total_details and the page are read from them. A subscription-mode session passes each line's
+ * rates to its subscription item, so renewals are taxed too. dynamic_tax_rates (rates chosen by
+ * the buyer's address) is refused.
  */
 #include <jansson.h>
 #include <stdio.h>

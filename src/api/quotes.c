@@ -26,6 +26,13 @@
  * over the lines in proportion (billing_discount_lines, as invoices do), coupons in order, each
  * on what the previous left, only lines of products a coupon applies to. `computed.recurring`
  * takes only `forever` coupons, as Stripe's does (a `once` or `repeating` one ends).
+ *
+ * Tax rates: default_tax_rates (tax_rate_links of the quote, as an invoice's) and each line's own
+ * tax_rates (kept in its stored line; they replace the defaults) are taken on what the discounts
+ * left of each line with the invoices' arithmetic (billing_tax_line), for the quote's amounts,
+ * computed.upfront and computed.recurring, and stored per line. Acceptance passes them to what
+ * it makes (the invoice's default_tax_rates and its items' tax_rates; the subscription's and its
+ * items'), so the invoice's total is the quote's.
  */
 #include <stdio.h>
 #include <stdlib.h>
