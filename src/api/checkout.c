@@ -66,6 +66,16 @@
  * total they make, which is what the PaymentIntent charges (with the address as its
  * `shipping`): amount_total is always the items after their discount plus the chosen shipping
  * (session_discounted), so a coupon never takes anything off shipping, as on Stripe.
+ *
+ * Tax rates (mode=payment and subscription). line_items[n][tax_rates] names fixed rates (the
+ * merchant's, active) kept with the line; the session's items are priced by the invoice
+ * computation itself (invoice_discounts_compute: the discount first, then each rate on what it
+ * left of its line, billing/tax.h), so a subscription's first invoice comes to the session's
+ * amount_total exactly. What each line took (amount_discount, amount_tax, taxes) is written into
+ * the stored items whenever the total is (create, a promotion code), and the session's
+ * total_details and the page are read from them. A subscription-mode session passes each line's
+ * rates to its subscription item, so renewals are taxed too. dynamic_tax_rates (rates chosen by
+ * the buyer's address) is refused.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -96,6 +106,83 @@
 #define SHIP_COUNTRIES_MAX 250
 
 /* ---- line items, shared with payment links ---- */
+
+int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *ids, int n,
+			     const char *shown)
+{
+	for (int k = 0; k < n; k++) {
+		struct tax_rate t;
+		int rc = tax_rate_load(r, db, ids[k], &t);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "tax_rate", ids[k], shown);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!t.active)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"Tax rate %s is archived (active=false) and cannot be "
+					"applied.",
+					t.id);
+	}
+	return 0;
+}
+
+/* Line item idx's tax_rates[] (param[idx][tax_rates]: fixed rates, each one of r's merchant, else
+ * 404, and active, as Stripe applies no archived rate anew) into *ts. dynamic_tax_rates (rates
+ * chosen by the buyer's address) is refused. A payment link's items take neither (its parameter
+ * table has no such keys). 0, or -1 with r->err. */
+static int line_tax_rates(struct req *r, struct db *db, const char *param, int idx,
+			  const struct form_node *it, struct tax_rate_spec *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	if (form_get(it, "dynamic_tax_rates"))
+		return req_fail(r, ERR_PARAM_BAD,
+				arena_printf(&r->arena, "%s[%d][dynamic_tax_rates]", param, idx),
+				"Tender does not choose tax rates by the customer's address "
+				"(dynamic_tax_rates); use tax_rates.");
+	if (!form_get(it, "tax_rates"))
+		return 0;
+	const char *path = arena_printf(&r->arena, "%s.%d.tax_rates", param, idx);
+	const char *shown = arena_printf(&r->arena, "%s[%d][tax_rates]", param, idx);
+	if (!path || !shown)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (tax_rate_spec_parse(r, path, shown, ts) != 0)
+		return -1;
+	return checkout_tax_rates_check(r, db, ts->ids, ts->n, shown);
+}
+
+/* What line item `it` (stored) took: its discount, all its taxes (inclusive ones are inside its
+ * amount), and the exclusive ones (added to it). */
+static void item_tax_amounts(json_t *it, int64_t *ret_discount, int64_t *ret_tax,
+			     int64_t *ret_exclusive)
+{
+	*ret_discount = json_integer_value(json_object_get(it, "amount_discount"));
+	*ret_tax = json_integer_value(json_object_get(it, "amount_tax"));
+	*ret_exclusive = 0;
+	size_t k;
+	json_t *e;
+	json_array_foreach(json_object_get(it, "taxes"), k, e)
+	{
+		if (!json_is_true(json_object_get(e, "inclusive")))
+			*ret_exclusive += json_integer_value(json_object_get(e, "amount"));
+	}
+}
+
+/* A session's taxes from its stored items: all of them, and the exclusive ones (in its total). */
+static void items_tax_sums(const char *items_json, int64_t *ret_tax, int64_t *ret_exclusive)
+{
+	*ret_tax = *ret_exclusive = 0;
+	json_t *items = items_json ? json_loads(items_json, 0, NULL) : NULL;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		int64_t disc, tax, exc;
+		item_tax_amounts(it, &disc, &tax, &exc);
+		*ret_tax += tax; /* each bounded by the session's total */
+		*ret_exclusive += exc;
+	}
+	json_decref(items);
+}
 
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
 			 bool recurring, const char **ret_json, int64_t *ret_total,
@@ -194,6 +281,11 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				      price, pf.currency, cur);
 		if (rc != 0)
 			break;
+		struct tax_rate_spec ts;
+		if (line_tax_rates(r, db, param, idx, it, &ts) != 0) {
+			rc = -1;
+			break;
+		}
 		if (recurring && !pf.recurring && onetime < 0) {
 			/* refused after the loop (Stripe's message if none is recurring) */
 			onetime = idx;
@@ -225,6 +317,13 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		if (pf.recurring) {
 			json_kv_str(&j, "interval", pf.interval);
 			json_kv_int(&j, "interval_count", pf.interval_count);
+		}
+		if (ts.n) {
+			json_key(&j, "tax_rates");
+			json_arr_open(&j);
+			for (int k = 0; k < ts.n; k++)
+				json_str(&j, ts.ids[k]);
+			json_arr_close(&j);
 		}
 		json_obj_close(&j);
 	}
@@ -280,13 +379,15 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
 	{
 		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
 		int64_t unit = json_integer_value(json_object_get(it, "unit_amount"));
+		int64_t disc, tax, exc;
+		item_tax_amounts(it, &disc, &tax, &exc);
 		json_obj_open(j);
 		json_kv_str(j, "id", json_string_value(json_object_get(it, "id")));
 		json_kv_str(j, "object", "item");
-		json_kv_int(j, "amount_discount", 0);
+		json_kv_int(j, "amount_discount", disc);
 		json_kv_int(j, "amount_subtotal", unit * qty);
-		json_kv_int(j, "amount_tax", 0);
-		json_kv_int(j, "amount_total", unit * qty);
+		json_kv_int(j, "amount_tax", tax);
+		json_kv_int(j, "amount_total", unit * qty - disc + exc);
 		json_kv_str(j, "currency", currency);
 		json_kv_str(j, "description",
 			    json_string_value(json_object_get(it, "description")));
@@ -295,6 +396,33 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
 		if (rc != DB_OK)
 			break;
 		json_kv_int(j, "quantity", qty);
+		/* includable, as on Stripe (expand[]=data.taxes) */
+		if (req_expand_has(r, "data.taxes")) {
+			json_key(j, "taxes");
+			json_arr_open(j);
+			size_t k;
+			json_t *te;
+			json_array_foreach(json_object_get(it, "taxes"), k, te)
+			{
+				const char *rate = json_string_value(json_object_get(te, "rate"));
+				struct tax_rate t;
+				rc = rate ? tax_rate_load(r, db, rate, &t) : DB_ERR;
+				if (rc != DB_OK)
+					break;
+				json_obj_open(j);
+				json_kv_int(j, "amount",
+					    json_integer_value(json_object_get(te, "amount")));
+				json_key(j, "rate");
+				tax_rate_render(&t, j);
+				json_kv_str(j, "taxability_reason", "standard_rated");
+				json_kv_int(j, "taxable_amount",
+					    json_integer_value(json_object_get(te, "taxable")));
+				json_obj_close(j);
+			}
+			if (rc != DB_OK)
+				break;
+			json_arr_close(j);
+		}
 		json_obj_close(j);
 	}
 	json_decref(items);
@@ -361,7 +489,7 @@ static const char SQL_INSERT[] =
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
-    " amount_total = $5 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " amount_total = $5, line_items = $8 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
     " AND allow_promotion_codes = 1"
     " AND (payment_intent = $6 OR (payment_intent IS NULL AND $6 IS NULL))"
     " AND (subscription = $7 OR (subscription IS NULL AND $7 IS NULL))";
@@ -687,12 +815,18 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str_or_null(j, "success_url", s->success_url);
 	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
 		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
+	/* the items' taxes: the exclusive ones are in amount_total, the inclusive ones inside
+	 * amount_subtotal; amount_tax is both */
+	int64_t tax = 0, tax_exclusive = 0;
+	if (!setup)
+		items_tax_sums(s->line_items, &tax, &tax_exclusive);
 	json_key(j, "total_details");
 	json_obj_open(j);
-	json_kv_int(j, "amount_discount",
-		    setup ? 0 : s->amount_subtotal + s->amount_shipping - s->amount_total);
+	json_kv_int(
+	    j, "amount_discount",
+	    setup ? 0 : s->amount_subtotal + s->amount_shipping + tax_exclusive - s->amount_total);
 	json_kv_int(j, "amount_shipping", s->amount_shipping);
-	json_kv_int(j, "amount_tax", 0);
+	json_kv_int(j, "amount_tax", tax);
 	json_obj_close(j);
 	json_key(j, "url");
 	if (open)
@@ -776,15 +910,19 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 				NULL);
 }
 
-/* The session's amount_total after its discount (coupon), from amount_subtotal: the first
- * charge of its line items (nothing during a trial) less the discount, computed as an
- * invoice's (discounts.c: a percentage off each line to the nearest unit, an amount off spread
- * over them, only lines of the products it applies to). d NULL: none. 0, or -1 with r->err. */
+/* The session's amount_total from amount_subtotal: the first charge of its line items (nothing
+ * during a trial) less its discount (coupon) plus their exclusive taxes, computed as an
+ * invoice's is (discounts.c's invoice computation: a percentage off each line to the nearest
+ * unit, an amount off spread over them, only lines of the products it applies to; then each
+ * line's tax rates on what the discount left, rounded per line and rate, billing/tax.h), so a
+ * subscription's first invoice comes to the same. What each line took (amount_discount,
+ * amount_tax and taxes [{rate, inclusive, amount, taxable}]) is written into s->line_items. d
+ * NULL: none. 0, or -1 with r->err. */
 static int items_discounted(struct req *r, struct db *db, struct session *s,
 			    const struct discount *d)
 {
 	s->amount_total = s->amount_subtotal;
-	if (!d || s->amount_subtotal == 0)
+	if (s->amount_subtotal == 0)
 		return 0;
 	json_error_t e;
 	json_t *items = json_loads(s->line_items, 0, &e);
@@ -814,13 +952,67 @@ static int items_discounted(struct req *r, struct db *db, struct session *s,
 			break;
 		}
 		l->product = pf.product;
+		json_t *tr = json_object_get(it, "tax_rates");
+		size_t nt = json_is_array(tr) ? json_array_size(tr) : 0;
+		struct tax_rate *t = nt ? arena_alloc(&r->arena, nt * sizeof(*t)) : NULL;
+		if (nt > BILLING_TAX_RATES_MAX || (nt && !t)) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+		/* the rates as they are (an archived one keeps working where it was applied) */
+		for (size_t k = 0; k < nt && rc == 0; k++) {
+			const char *rid = json_string_value(json_array_get(tr, k));
+			if (!rid || tax_rate_load(r, db, rid, &t[k]) != DB_OK)
+				rc = req_fail(r, ERR_API, NULL, NULL);
+		}
+		if (rc != 0)
+			break;
+		l->tax = t;
+		l->n_tax = (int)nt;
+		l->tax_own = nt > 0;
 	}
-	json_decref(items);
-	int64_t sub;
+	struct invoice_discounts_result res;
+	memset(&res, 0, sizeof(res));
 	if (rc == 0)
-		rc = invoice_discount_total(r, s->currency, lines, (int)n, d, 1, &sub,
-					    &s->amount_total);
-	return rc;
+		rc = invoice_discounts_compute(r, s->currency, lines, (int)n, d, d ? 1 : 0, &res);
+	json_array_foreach(items, i, it)
+	{
+		if (rc != 0)
+			break;
+		int64_t disc = 0, tax = 0;
+		json_t *da = json_loads(res.line_amounts[i], 0, &e);
+		size_t k;
+		json_t *x;
+		json_array_foreach(da, k, x) disc +=
+		    json_integer_value(json_object_get(x, "amount"));
+		json_decref(da);
+		json_t *taxes = json_array();
+		for (int q = 0; q < res.n_line_taxes[i]; q++) {
+			const struct invoice_tax_entry *te = &res.line_taxes[i][q];
+			json_array_append_new(taxes, json_pack("{s:s, s:b, s:I, s:I}", "rate",
+							       te->rate, "inclusive", te->inclusive,
+							       "amount", (json_int_t)te->amount,
+							       "taxable", (json_int_t)te->taxable));
+			tax += te->amount;
+		}
+		json_object_set_new(it, "amount_discount", json_integer(disc));
+		json_object_set_new(it, "amount_tax", json_integer(tax));
+		json_object_set_new(it, "taxes", taxes);
+	}
+	char *out = rc == 0 ? json_dumps(items, JSON_COMPACT) : NULL;
+	json_decref(items);
+	if (rc != 0)
+		return -1;
+	s->line_items = out ? arena_strdup(&r->arena, out) : NULL;
+	free(out);
+	if (!s->line_items)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (res.total > AMOUNT_TOTAL_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "line_items",
+				"The line items' total with tax must be at most %d.",
+				AMOUNT_TOTAL_MAX);
+	s->amount_total = res.total;
+	return 0;
 }
 
 /* The session's amount_total: its items after their discount (items_discounted), plus the
@@ -947,6 +1139,8 @@ static const struct param_spec line_item_children[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"dynamic_tax_rates", PT_STRING_ARRAY, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pi_data_children[] = {
@@ -1648,13 +1842,32 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		buf_puts(&b, "</td></tr>");
 	}
 	json_decref(items);
-	if (!setup && x->s.discount_coupon && x->s.amount_subtotal != x->s.amount_total) {
+	int64_t tax = 0, tax_exclusive = 0;
+	if (!setup)
+		items_tax_sums(x->s.line_items, &tax, &tax_exclusive);
+	int64_t discount =
+	    x->s.amount_subtotal + x->s.amount_shipping + tax_exclusive - x->s.amount_total;
+	if (!setup && ((x->s.discount_coupon && discount != 0) || tax != 0)) {
 		buf_puts(&b, "<tr><td>Subtotal</td><td class=\"amt\" id=\"subtotal\">");
 		html_amount(&b, x->s.amount_subtotal, x->s.currency);
-		buf_puts(&b, "</td></tr><tr><td>Discount (<span id=\"discount-label\">");
+		buf_puts(&b, "</td></tr>");
+	}
+	if (!setup && x->s.discount_coupon && discount != 0) {
+		buf_puts(&b, "<tr><td>Discount (<span id=\"discount-label\">");
 		html_escape(&b, x->discount_label ? x->discount_label : "");
 		buf_puts(&b, "</span>)</td><td class=\"amt\" id=\"discount\">−");
-		html_amount(&b, x->s.amount_subtotal - x->s.amount_total, x->s.currency);
+		html_amount(&b, discount, x->s.currency);
+		buf_puts(&b, "</td></tr>");
+	}
+	/* the items' taxes: exclusive ones add to the total, inclusive ones are inside it */
+	if (!setup && tax_exclusive != 0) {
+		buf_puts(&b, "<tr><td>Tax</td><td class=\"amt\" id=\"tax\">");
+		html_amount(&b, tax_exclusive, x->s.currency);
+		buf_puts(&b, "</td></tr>");
+	}
+	if (!setup && tax != tax_exclusive) {
+		buf_puts(&b, "<tr><td>Tax included</td><td class=\"amt\" id=\"tax-included\">");
+		html_amount(&b, tax - tax_exclusive, x->s.currency);
 		buf_puts(&b, "</td></tr>");
 	}
 	json_t *ship = x->s.shipping_options ? json_loads(x->s.shipping_options, 0, &e) : NULL;
@@ -1689,6 +1902,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		html_amount(&b, per_period, x->s.currency);
 		html_interval(&b, interval, interval_count);
 		buf_puts(&b, x->s.discount_coupon ? " before discounts" : "");
+		buf_puts(&b, tax_exclusive ? ", plus tax" : "");
 		buf_puts(&b, ", charged to this card until you cancel.</p>");
 	}
 	/* a promotion code: its own small form, posted before the card's (no scripts) */
@@ -2031,6 +2245,25 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 		    json_integer_value(json_object_get(it, "quantity"));
 		if (!co->items[co->n_items].price)
 			break;
+		/* its tax rates become its subscription item's, so every invoice is taxed */
+		json_t *tr = json_object_get(it, "tax_rates");
+		size_t nt = json_is_array(tr) ? json_array_size(tr) : 0;
+		const char **ids = nt ? arena_alloc(&r->arena, nt * sizeof(*ids)) : NULL;
+		if (nt > BILLING_TAX_RATES_MAX || (nt && !ids))
+			break;
+		size_t k;
+		json_t *v;
+		json_array_foreach(tr, k, v)
+		{
+			const char *id = json_string_value(v);
+			ids[k] = id ? arena_strdup(&r->arena, id) : NULL;
+			if (!ids[k])
+				break;
+		}
+		if (k != nt)
+			break;
+		co->items[co->n_items].tax_rates = ids;
+		co->items[co->n_items].n_tax_rates = (int)nt;
 		co->n_items++;
 	}
 	bool bad = !json_is_array(items) || (size_t)co->n_items != json_array_size(items);
@@ -2303,6 +2536,7 @@ static int promo_fn(struct db *db, void *arg)
 	db_bind_int64(st, 5, cur.amount_total);
 	db_bind_text(st, 6, cur.payment_intent, -1);
 	db_bind_text(st, 7, cur.subscription, -1);
+	db_bind_text(st, 8, cur.line_items, -1); /* what the discount and taxes took per line */
 	int64_t changed;
 	if (db_step_changes(st, &changed) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

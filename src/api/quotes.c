@@ -26,6 +26,13 @@
  * over the lines in proportion (billing_discount_lines, as invoices do), coupons in order, each
  * on what the previous left, only lines of products a coupon applies to. `computed.recurring`
  * takes only `forever` coupons, as Stripe's does (a `once` or `repeating` one ends).
+ *
+ * Tax rates: default_tax_rates (tax_rate_links of the quote, as an invoice's) and each line's own
+ * tax_rates (kept in its stored line; they replace the defaults) are taken on what the discounts
+ * left of each line with the invoices' arithmetic (billing_tax_line), for the quote's amounts,
+ * computed.upfront and computed.recurring, and stored per line. Acceptance passes them to what
+ * it makes (the invoice's default_tax_rates and its items' tax_rates; the subscription's and its
+ * items'), so the invoice's total is the quote's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,13 +258,46 @@ static int quote_save(struct req *r, struct db *db, const char *merchant, const 
 
 /* ---- rendering ---- */
 
-static void total_details(struct json *j, int64_t discount)
+static void total_details(struct json *j, int64_t discount, int64_t tax)
 {
 	json_obj_open(j);
 	json_kv_int(j, "amount_discount", discount);
 	json_kv_int(j, "amount_shipping", 0);
-	json_kv_int(j, "amount_tax", 0);
+	json_kv_int(j, "amount_tax", tax);
 	json_obj_close(j);
+}
+
+/* What a stored line's taxes came to (key: "taxes", or "upfront_taxes" as its first invoice
+ * charges it): all of them, and the exclusive ones (added to its amount). */
+static void line_tax_sums(json_t *v, const char *key, int64_t *ret_tax, int64_t *ret_exclusive)
+{
+	*ret_tax = *ret_exclusive = 0;
+	size_t k;
+	json_t *e;
+	json_array_foreach(json_object_get(v, key), k, e)
+	{
+		int64_t a = json_integer_value(json_object_get(e, "amount"));
+		*ret_tax += a; /* each at most its line's amount (rates are at most 100 %) */
+		if (!json_is_true(json_object_get(e, "inclusive")))
+			*ret_exclusive += a;
+	}
+}
+
+/* The quote's taxes from its stored lines: all, and the exclusive ones (in amount_total). */
+static void quote_tax_sums(const struct quote *q, int64_t *ret_tax, int64_t *ret_exclusive)
+{
+	*ret_tax = *ret_exclusive = 0;
+	json_t *arr = q->line_items ? json_loads(q->line_items, 0, NULL) : NULL;
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		int64_t t, x;
+		line_tax_sums(v, "taxes", &t, &x);
+		*ret_tax += t;
+		*ret_exclusive += x;
+	}
+	json_decref(arr);
 }
 
 /* Renders q; with expand, the includable line_items and computed.upfront.line_items that the
@@ -327,8 +367,8 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_str(j, "currency", q->currency);
 	json_kv_str(j, "customer", q->customer);
 	json_key(j, "default_tax_rates");
-	json_arr_open(j);
-	json_arr_close(j);
+	if (!db || tax_links_render(r, db, q->id, j) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	json_kv_str_or_null(j, "description", q->description);
 	json_kv_raw_or_null(j, "discounts", q->discounts);
 	json_kv_int(j, "expires_at", q->expires_at);
@@ -378,8 +418,10 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_obj_close(j);
 	json_kv_null(j, "subscription_schedule");
 	json_kv_str_or_null(j, "test_clock", q->test_clock);
+	int64_t tax, tax_exclusive;
+	quote_tax_sums(q, &tax, &tax_exclusive);
 	json_key(j, "total_details");
-	total_details(j, q->amount_subtotal - q->amount_total);
+	total_details(j, q->amount_subtotal + tax_exclusive - q->amount_total, tax);
 	json_kv_null(j, "transfer_data");
 	json_obj_close(j);
 	return 0;
@@ -394,7 +436,10 @@ static int quote_emit(struct req *r, struct db *db, const struct quote *q, const
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	quote_render(r, db, q, false, &j);
+	if (quote_render(r, db, q, false, &j) != 0) {
+		buf_release(&b);
+		return -1;
+	}
 	char ev[ID_MAX];
 	const char *js = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
 	size_t len = b.len;
@@ -426,6 +471,9 @@ struct qline {
 	bool recurring;
 	char interval[8];
 	int64_t interval_count;
+	/* its own tax_rates (ids; n_tax 0: the quote's default_tax_rates) */
+	int n_tax;
+	const char *tax[BILLING_TAX_RATES_MAX];
 };
 
 static int lines_parse(struct req *r, const char *js, struct qline *out, int *ret_n)
@@ -459,6 +507,22 @@ static int lines_parse(struct req *r, const char *js, struct qline *out, int *re
 		l->recurring = s != NULL;
 		str_copy(l->interval, sizeof(l->interval), s ? s : "");
 		l->interval_count = json_integer_value(json_object_get(v, "interval_count"));
+		json_t *tr = json_object_get(v, "tax_rates");
+		size_t k;
+		json_t *x;
+		json_array_foreach(tr, k, x)
+		{
+			if (l->n_tax == BILLING_TAX_RATES_MAX || !json_string_value(x))
+				break;
+			l->tax[l->n_tax++] = arena_strdup(&r->arena, json_string_value(x));
+		}
+		for (int t = 0; t < l->n_tax; t++)
+			if (!l->tax[t])
+				l->n_tax = -1;
+		if (l->n_tax < 0 || (size_t)l->n_tax != json_array_size(tr)) {
+			json_decref(arr);
+			return -1;
+		}
 	}
 	json_decref(arr);
 	*ret_n = n;
@@ -650,6 +714,15 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 				      (long long)BILLING_AMOUNT_MAX);
 			break;
 		}
+		/* its own tax rates (they replace the quote's default_tax_rates) */
+		struct tax_rate_spec ts;
+		const char *tshown = arena_printf(&r->arena, "line_items[%d][tax_rates]", n);
+		if (tax_rate_spec_parse(r, arena_printf(&r->arena, "line_items.%d.tax_rates", n),
+					tshown, &ts) != 0 ||
+		    checkout_tax_rates_check(r, db, ts.ids, ts.n, tshown) != 0) {
+			rc = -1;
+			break;
+		}
 		char li[ID_MAX];
 		id_new_at(li, "li_", r->now);
 		json_obj_open(&j);
@@ -664,6 +737,13 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 			json_kv_str(&j, "interval", pf.interval);
 			json_kv_int(&j, "interval_count", pf.interval_count);
 		}
+		if (ts.n) {
+			json_key(&j, "tax_rates");
+			json_arr_open(&j);
+			for (int k = 0; k < ts.n; k++)
+				json_str(&j, ts.ids[k]);
+			json_arr_close(&j);
+		}
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
@@ -676,6 +756,78 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 	}
 	buf_release(&b);
 	return rc;
+}
+
+/* The taxes of one line: each rate's on what its discounts left of it (billing_tax_line, the
+ * invoice computation's arithmetic, so the invoice or subscription the quote makes comes to the
+ * same), all of them and the exclusive ones. */
+struct qtax {
+	int n;
+	struct invoice_tax_entry e[BILLING_TAX_RATES_MAX];
+	int64_t all, exclusive;
+};
+
+static int qtax_compute(const struct tax_rate *t, int n, int64_t taxable, struct qtax *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (n <= 0)
+		return 0;
+	int64_t pct[BILLING_TAX_RATES_MAX], amounts[BILLING_TAX_RATES_MAX], net, exc, incl;
+	bool inc[BILLING_TAX_RATES_MAX];
+	if (n > BILLING_TAX_RATES_MAX)
+		return -1;
+	for (int k = 0; k < n; k++) {
+		pct[k] = t[k].percent_e4;
+		inc[k] = t[k].inclusive;
+	}
+	if (billing_tax_line(taxable, pct, inc, n, amounts, &net, &exc, &incl) != 0)
+		return -1;
+	for (int k = 0; k < n; k++) {
+		str_copy(ret->e[k].rate, sizeof(ret->e[k].rate), t[k].id);
+		ret->e[k].inclusive = inc[k];
+		ret->e[k].amount = amounts[k];
+		ret->e[k].taxable = net;
+	}
+	ret->n = n;
+	ret->exclusive = exc;
+	return __builtin_add_overflow(exc, incl, &ret->all) ? -1 : 0;
+}
+
+static void qtax_json(struct json *j, const char *key, const struct qtax *t)
+{
+	json_key(j, key);
+	json_arr_open(j);
+	for (int k = 0; k < t->n; k++) {
+		json_obj_open(j);
+		json_kv_str(j, "rate", t->e[k].rate);
+		json_kv_bool(j, "inclusive", t->e[k].inclusive);
+		json_kv_int(j, "amount", t->e[k].amount);
+		json_kv_int(j, "taxable", t->e[k].taxable);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
+/* The rates line l takes: its own, else the quote's default_tax_rates (dflt, n_dflt), as they
+ * are now (an archived rate keeps working where it was applied); in r's arena. 0, or -1 with
+ * r->err. */
+static int qline_rates(struct req *r, struct db *db, const struct qline *l,
+		       const struct tax_rate *dflt, int n_dflt, const struct tax_rate **ret,
+		       int *ret_n)
+{
+	*ret = dflt;
+	*ret_n = n_dflt;
+	if (l->n_tax == 0)
+		return 0;
+	struct tax_rate *t = arena_alloc(&r->arena, (size_t)l->n_tax * sizeof(*t));
+	if (!t)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < l->n_tax; k++)
+		if (tax_rate_load(r, db, l->tax[k], &t[k]) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	*ret = t;
+	*ret_n = l->n_tax;
+	return 0;
 }
 
 /* Inside a transaction: q's discounts checked (as a redemption at q's time would check them)
@@ -725,9 +877,42 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 	    quote_discount_lines(up_amounts, products, n, cs, n_ds, up_disc, &up_td) != 0 ||
 	    quote_discount_lines(amounts, products, n, forever, n_forever, rec_disc, &rec_td) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* then each line's taxes on what the discounts left of it: as offered (the quote's
+	 * amounts), as its first invoice charges it (upfront) and as each period does (recurring,
+	 * after the forever discounts only) */
+	struct tax_rate *dflt = arena_alloc(&r->arena, BILLING_TAX_RATES_MAX * sizeof(*dflt));
+	struct qtax *tx = arena_alloc(&r->arena, 3 * (size_t)(n ? n : 1) * sizeof(*tx));
+	int n_dflt = 0;
+	if (!dflt || !tx || tax_links_load(r, db, q->id, dflt, &n_dflt) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct qtax *up_tx = tx + n, *rec_tx = tx + 2 * n;
+	int64_t tax_exc = 0, tax_all = 0, up_exc = 0, up_all = 0, rec_exc = 0, rec_all = 0;
+	for (int i = 0; i < n; i++) {
+		const struct tax_rate *rt;
+		int nr;
+		if (qline_rates(r, db, &lines[i], dflt, n_dflt, &rt, &nr) != 0)
+			return -1;
+		if (qtax_compute(rt, nr, amounts[i] - disc[i], &tx[i]) != 0 ||
+		    qtax_compute(rt, nr, up_amounts[i] - up_disc[i], &up_tx[i]) != 0 ||
+		    qtax_compute(rt, lines[i].recurring ? nr : 0, amounts[i] - rec_disc[i],
+				 &rec_tx[i]) != 0 ||
+		    __builtin_add_overflow(tax_exc, tx[i].exclusive, &tax_exc) ||
+		    __builtin_add_overflow(tax_all, tx[i].all, &tax_all) ||
+		    __builtin_add_overflow(up_exc, up_tx[i].exclusive, &up_exc) ||
+		    __builtin_add_overflow(up_all, up_tx[i].all, &up_all) ||
+		    __builtin_add_overflow(rec_exc, rec_tx[i].exclusive, &rec_exc) ||
+		    __builtin_add_overflow(rec_all, rec_tx[i].all, &rec_all))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "line_items",
+					"The quote's taxes would exceed %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+	}
+	if (subtotal - td + tax_exc > BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "line_items",
+				"The quote's total with tax would exceed %lld.",
+				(long long)BILLING_AMOUNT_MAX);
 	q->amount_subtotal = subtotal;
-	q->amount_total = subtotal - td;
-	/* the lines again, with what the discounts take from each */
+	q->amount_total = subtotal - td + tax_exc;
+	/* the lines again, with what the discounts and taxes take from each */
 	struct buf b;
 	struct json j;
 	buf_init(&b, 256 * 1024);
@@ -750,6 +935,15 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 			json_kv_str(&j, "interval", l->interval);
 			json_kv_int(&j, "interval_count", l->interval_count);
 		}
+		if (l->n_tax) {
+			json_key(&j, "tax_rates");
+			json_arr_open(&j);
+			for (int k = 0; k < l->n_tax; k++)
+				json_str(&j, l->tax[k]);
+			json_arr_close(&j);
+		}
+		qtax_json(&j, "taxes", &tx[i]);
+		qtax_json(&j, "upfront_taxes", &up_tx[i]);
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
@@ -765,11 +959,11 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 				rec_sub += amounts[i]; /* at most subtotal: checked above */
 		json_obj_open(&j);
 		json_kv_int(&j, "amount_subtotal", rec_sub);
-		json_kv_int(&j, "amount_total", rec_sub - rec_td);
+		json_kv_int(&j, "amount_total", rec_sub - rec_td + rec_exc);
 		json_kv_str(&j, "interval", lines[0].interval);
 		json_kv_int(&j, "interval_count", lines[0].interval_count);
 		json_key(&j, "total_details");
-		total_details(&j, rec_td);
+		total_details(&j, rec_td, rec_all);
 		json_obj_close(&j);
 	} else {
 		json_nil(&j);
@@ -777,9 +971,9 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 	json_key(&j, "upfront");
 	json_obj_open(&j);
 	json_kv_int(&j, "amount_subtotal", up_subtotal);
-	json_kv_int(&j, "amount_total", up_subtotal - up_td);
+	json_kv_int(&j, "amount_total", up_subtotal - up_td + up_exc);
 	json_key(&j, "total_details");
-	total_details(&j, up_td);
+	total_details(&j, up_td, up_all);
 	json_obj_close(&j);
 	json_obj_close(&j);
 	q->computed = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
@@ -847,6 +1041,17 @@ static int common_params(struct req *r, struct quote *q, int64_t now)
 	return 0;
 }
 
+/* Inside a write: the request's default_tax_rates[] become q's (kept as tax_rate_links of the
+ * quote, tax_rates.c: each of r's merchant and active unless q had it; '' removes them); the
+ * lines without rates of their own take them. 0, or -1 with r->err. */
+static int default_tax_rates_set(struct req *r, struct db *db, const struct quote *q)
+{
+	struct tax_rate_spec s;
+	if (tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", &s) != 0)
+		return -1;
+	return tax_links_set(r, db, q->id, &s);
+}
+
 /* ---- create ---- */
 
 struct write_ctx {
@@ -878,8 +1083,9 @@ static int create_fn(struct db *db, void *p)
 	q->metadata = "{}";
 	q->discounts_spec = q->discounts = "[]";
 	q->sub_trial_days = -1;
-	if (common_params(r, q, now) != 0 || lines_from_params(r, db, q, true) != 0 ||
-	    quote_price(r, db, q, now) != 0 || quote_insert(r, db, q) != 0)
+	if (common_params(r, q, now) != 0 || default_tax_rates_set(r, db, q) != 0 ||
+	    lines_from_params(r, db, q, true) != 0 || quote_price(r, db, q, now) != 0 ||
+	    quote_insert(r, db, q) != 0)
 		return -1;
 	return quote_emit(r, db, q, "quote.created", true);
 }
@@ -936,7 +1142,8 @@ static int update_fn(struct db *db, void *p)
 		q->test_clock = bc.test_clock;
 	}
 	int64_t now;
-	if (billing_now(r, db, q->test_clock, &now) != 0 || common_params(r, q, now) != 0)
+	if (billing_now(r, db, q->test_clock, &now) != 0 || common_params(r, q, now) != 0 ||
+	    default_tax_rates_set(r, db, q) != 0)
 		return -1;
 	if (param_present(r, "line_items")) {
 		q->currency[0] = '\0';
@@ -1071,6 +1278,10 @@ struct accept_ctx {
 	char invoice_id[ID_MAX];
 	int64_t now; /* the quote's time (its customer's test clock's) when it was read */
 	struct sub_for_schedule sx;
+	/* its default_tax_rates, for what it makes */
+	int n_dflt;
+	struct tax_rate dflt[BILLING_TAX_RATES_MAX];
+	const char *dflt_ids[BILLING_TAX_RATES_MAX];
 };
 
 static int accept_check(struct req *r, struct quote *q, int64_t now)
@@ -1093,8 +1304,11 @@ static int accept_read_fn(struct db *db, void *p)
 	    billing_now(r, db, c->q.test_clock, &now) != 0 || accept_check(r, &c->q, now) != 0)
 		return -1;
 	c->now = now;
-	if (lines_parse(r, c->q.line_items, c->lines, &c->n) != 0)
+	if (lines_parse(r, c->q.line_items, c->lines, &c->n) != 0 ||
+	    tax_links_load(r, db, c->q.id, c->dflt, &c->n_dflt) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	for (int k = 0; k < c->n_dflt; k++)
+		c->dflt_ids[k] = c->dflt[k].id;
 	c->recurring = c->n > 0 && c->lines[0].recurring;
 	return 0;
 }
@@ -1153,9 +1367,20 @@ static int accept_invoice_fn(struct db *db, void *p)
 		ii.test_clock = q->test_clock;
 		ii.period_start = ii.period_end = now;
 		ii.discountable = true;
-		if (invoice_item_insert(r, db, &ii) != 0)
+		/* its own tax rates, before its invoiceitem.created shows them */
+		struct tax_rate_spec ts = {
+		    .present = l->n_tax > 0, .n = l->n_tax, .shown = "line_items[tax_rates]"};
+		for (int k = 0; k < l->n_tax; k++)
+			ts.ids[k] = l->tax[k];
+		if (tax_links_set(r, db, ii.id, &ts) != 0 || invoice_item_insert(r, db, &ii) != 0)
 			return -1;
 	}
+	/* the quote's default_tax_rates are the invoice's */
+	struct tax_rate_spec dts = {
+	    .present = c->n_dflt > 0, .n = c->n_dflt, .shown = "default_tax_rates"};
+	for (int k = 0; k < c->n_dflt; k++)
+		dts.ids[k] = c->dflt_ids[k];
+	in.default_tax_spec = &dts;
 	struct discount_spec spec;
 	if (spec_from_json(r, q->discounts_spec, &spec) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1238,7 +1463,11 @@ static int h_accept(struct req *r)
 	for (int i = 0; i < c->n && i < SUB_ITEMS_MAX; i++) {
 		x->items[i].price = c->lines[i].price;
 		x->items[i].quantity = c->lines[i].quantity;
+		x->items[i].tax_rates = c->lines[i].tax;
+		x->items[i].n_tax_rates = c->lines[i].n_tax;
 	}
+	x->default_tax_rates = c->dflt_ids;
+	x->n_default_tax_rates = c->n_dflt;
 	if (q->sub_trial_days > 0)
 		x->trial_end = c->now + q->sub_trial_days * 86400;
 	if (spec_from_json(r, q->discounts_spec, &x->discounts) != 0)
@@ -1295,18 +1524,49 @@ static int lines_list(struct req *r, struct db *db, const struct quote *q, bool 
 		    json_integer_value(json_object_get(v, upfront ? "upfront_amount" : "amount"));
 		int64_t disc = json_integer_value(
 		    json_object_get(v, upfront ? "upfront_discount" : "amount_discount"));
+		const char *tkey = upfront ? "upfront_taxes" : "taxes";
+		int64_t tax, tax_exclusive;
+		line_tax_sums(v, tkey, &tax, &tax_exclusive);
 		json_obj_open(j);
 		json_kv_str(j, "id", json_string_value(json_object_get(v, "id")));
 		json_kv_str(j, "object", "item");
 		json_kv_int(j, "amount_discount", disc);
 		json_kv_int(j, "amount_subtotal", amount);
-		json_kv_int(j, "amount_tax", 0);
-		json_kv_int(j, "amount_total", amount - disc);
+		json_kv_int(j, "amount_tax", tax);
+		json_kv_int(j, "amount_total", amount - disc + tax_exclusive);
 		json_kv_str(j, "currency", q->currency);
 		json_kv_str(j, "description", json_string_value(json_object_get(v, "description")));
 		json_key(j, "price");
 		rc = price_render_id(r, db, json_string_value(json_object_get(v, "price")), j);
 		json_kv_int(j, "quantity", json_integer_value(json_object_get(v, "quantity")));
+		/* includable, as on Stripe (expand[]=…data.taxes) */
+		const char *want = paged     ? "data.taxes"
+				   : upfront ? "computed.upfront.line_items.data.taxes"
+					     : "line_items.data.taxes";
+		if (rc == DB_OK && req_expand_has(r, want)) {
+			json_key(j, "taxes");
+			json_arr_open(j);
+			size_t tk;
+			json_t *te;
+			json_array_foreach(json_object_get(v, tkey), tk, te)
+			{
+				const char *rate = json_string_value(json_object_get(te, "rate"));
+				struct tax_rate t;
+				rc = rate ? tax_rate_load(r, db, rate, &t) : DB_ERR;
+				if (rc != DB_OK)
+					break;
+				json_obj_open(j);
+				json_kv_int(j, "amount",
+					    json_integer_value(json_object_get(te, "amount")));
+				json_key(j, "rate");
+				tax_rate_render(&t, j);
+				json_kv_str(j, "taxability_reason", "standard_rated");
+				json_kv_int(j, "taxable_amount",
+					    json_integer_value(json_object_get(te, "taxable")));
+				json_obj_close(j);
+			}
+			json_arr_close(j);
+		}
 		json_obj_close(j);
 	}
 	json_decref(arr);
@@ -1479,6 +1739,7 @@ static const struct param_spec line_children[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec sub_data_children[] = {
@@ -1507,11 +1768,13 @@ static const struct param_spec sub_data_children[] = {
 	}
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     QUOTE_COMMON_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
     {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     QUOTE_COMMON_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };

@@ -316,6 +316,11 @@ extern const struct param_spec checkout_ship_params[];
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
 			 bool recurring, const char **ret_json, int64_t *ret_total,
 			 char ret_currency[8]);
+/* Tax rates ids (n) newly applied to a line (a Checkout Session's or a quote's): each one of r's
+ * merchant (else 404, parameter `shown`) and active (an archived rate is not applied anew, 400).
+ * 0, or -1 with r->err. */
+int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *ids, int n,
+			     const char *shown);
 /* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
 int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
 			       const char *currency, const char *url);
@@ -356,6 +361,9 @@ struct sub_checkout {
 	struct {
 		const char *price;
 		int64_t quantity;
+		/* its tax_rates[] (ids of the merchant's rates; n_tax_rates 0: none) */
+		const char *const *tax_rates;
+		int n_tax_rates;
 	} items[SUB_CHECKOUT_ITEMS_MAX];
 	int64_t trial_days;
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;

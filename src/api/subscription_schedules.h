@@ -25,7 +25,13 @@ struct sub_for_schedule {
 	struct {
 		const char *price;
 		int64_t quantity;
+		/* its tax_rates[] (ids of the merchant's rates; n_tax_rates 0: none) */
+		const char *const *tax_rates;
+		int n_tax_rates;
 	} items[SUB_ITEMS_MAX];
+	/* its default_tax_rates[] (a quote's; n_default_tax_rates 0: none) */
+	const char *const *default_tax_rates;
+	int n_default_tax_rates;
 	int64_t trial_end;		/* 0: none */
 	struct discount_spec discounts; /* the first phase's (n 0: none) */
 	bool scheduled;

@@ -1537,6 +1537,21 @@ static int checkout_free_fn(struct db *db, void *p)
 	return checkout_complete(r, db, c->co->checkout_session);
 }
 
+/* ids (n of them, at most BILLING_TAX_RATES_MAX taken) as the tax_rate_spec *s a create asks
+ * for (a Checkout Session's or a quote's rates, checked again when stored); NULL when n is 0. */
+static const struct tax_rate_spec *spec_of_ids(struct tax_rate_spec *s, const char *const *ids,
+					       int n, const char *shown)
+{
+	memset(s, 0, sizeof(*s));
+	if (n <= 0 || !ids)
+		return NULL;
+	s->present = true;
+	s->shown = shown;
+	for (int k = 0; k < n && k < BILLING_TAX_RATES_MAX; k++)
+		s->ids[s->n++] = ids[k];
+	return s;
+}
+
 int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 {
 	struct create_ctx *c = arena_alloc(&r->arena, sizeof(*c));
@@ -1570,6 +1585,8 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 		it->price = co->items[i].price;
 		it->quantity = co->items[i].quantity;
 		it->metadata = "{}";
+		it->tax = spec_of_ids(&c->item_tax[i], co->items[i].tax_rates,
+				      co->items[i].n_tax_rates, "line_items[tax_rates]");
 	}
 	s->n_items = co->n_items;
 	return create_run(r, c);
@@ -1600,8 +1617,12 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 		it->price = x->items[i].price;
 		it->quantity = x->items[i].quantity;
 		it->metadata = "{}";
+		it->tax = spec_of_ids(&c->item_tax[i], x->items[i].tax_rates,
+				      x->items[i].n_tax_rates, "line_items[tax_rates]");
 	}
 	s->n_items = x->n_items < SUB_ITEMS_MAX ? x->n_items : SUB_ITEMS_MAX;
+	s->default_tax = spec_of_ids(&c->default_tax, x->default_tax_rates, x->n_default_tax_rates,
+				     "default_tax_rates");
 	return create_run(r, c);
 }
 
