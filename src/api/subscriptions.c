@@ -80,9 +80,19 @@
  *    is for amount_due (the total with the balance applied, read before the write by
  *    invoice_planned_due and checked inside it, as the total is), and an invoice with nothing
  *    due is paid at once. A credit invoice (a downgrade's prorations) credits the balance.
+ *  - collection_method=send_invoice (with days_until_due): no card is needed and the
+ *    subscription is active at once (trialing with a trial); every invoice it makes is created
+ *    and finalized as a charged one would be, and invoice_finalize_terms (invoices.c, the
+ *    one-off invoices' code) gives it its due_date and hosted page; nothing charges it (the
+ *    create, a change and the renewal's RETRY step finalize it and stop). Its overdue notice is
+ *    the one-off invoices' scheduler step (invoice_advance_step, for every open send_invoice
+ *    invoice), which then calls subscription_invoice_overdue: the latest invoice overdue makes
+ *    an active subscription past_due (Stripe's default settings), paid it is active again; it is
+ *    never canceled for it. The method is the subscription's now: an invoice keeps the one it
+ *    was made with.
  *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
- *    decimals), automatic tax, send_invoice, POST …/pause, billing_cycle_anchor choice at
- *    creation, items' own discounts.
+ *    decimals), automatic tax, POST …/pause, billing_cycle_anchor choice at creation, items'
+ *    own discounts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -3787,22 +3797,30 @@ void subscriptions_scheduler_init(struct app *app, const char *host)
 }
 
 /* one-off invoices (invoices.c, invoice_advance_step): an auto-advancing draft whose hour is
- * over, an open one whose next attempt is due; and any open send_invoice invoice whose due date
- * passed (its overdue notice: a subscription's too, whether or not it is its latest) */
+ * over, an open one whose next attempt is due */
 #define INVOICE_DUE_WHERE                                                                          \
-	" (subscription IS NULL OR (collection_method = 'send_invoice' AND status = 'open'))"      \
-	" AND next_payment_attempt IS NOT NULL"                                                    \
+	" subscription IS NULL AND next_payment_attempt IS NOT NULL"                               \
 	" AND next_payment_attempt <= $1"                                                          \
 	" AND (status = 'open' OR (status = 'draft' AND auto_advance = 1))"
+/* and a subscription's open send_invoice invoice whose due date passed: its overdue notice is
+ * the same step's, whether or not it is its subscription's latest (each set has its partial
+ * index: invoices_next_step, invoices_overdue_step) */
+#define INVOICE_OVERDUE_WHERE                                                                      \
+	" subscription IS NOT NULL AND collection_method = 'send_invoice' AND status = 'open'"     \
+	" AND next_payment_attempt IS NOT NULL AND next_payment_attempt <= $1"
 const char SUBSCRIPTIONS_DUE_SQL[] =
     "SELECT 1 FROM subscriptions WHERE next_action_at IS NOT NULL AND test_clock IS NULL"
     " AND next_action_at <= $1 UNION ALL SELECT 1 FROM test_clocks WHERE status = 'advancing'"
     " UNION ALL SELECT 1 FROM subscription_schedules WHERE next_action_at IS NOT NULL"
     " AND test_clock IS NULL AND next_action_at <= $1"
-    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE " LIMIT 1";
+    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
+    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_OVERDUE_WHERE
+    " LIMIT 1";
 static const char SQL_DUE_INVOICES[] =
-    "SELECT merchant_id, id FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
-    " ORDER BY next_payment_attempt LIMIT $2";
+    "SELECT merchant_id, id FROM (SELECT merchant_id, id, next_payment_attempt AS at"
+    " FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
+    " UNION ALL SELECT merchant_id, id, next_payment_attempt AS at FROM invoices"
+    " WHERE test_clock IS NULL AND" INVOICE_OVERDUE_WHERE ") AS due ORDER BY at LIMIT $2";
 static const char SQL_DEFER_INVOICE[] =
     "UPDATE invoices SET next_payment_attempt = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DUE_REALTIME[] =
@@ -3811,12 +3829,14 @@ static const char SQL_DUE_REALTIME[] =
 static const char SQL_ADVANCING[] =
     "SELECT merchant_id, id, target_time FROM test_clocks WHERE status = 'advancing'"
     " ORDER BY id LIMIT $1";
-/* the clock's subscriptions and one-off invoices ($4: its target, as $1 of INVOICE_DUE_WHERE) */
+/* the clock's subscriptions and invoices ($1: its target, as in INVOICE_DUE_WHERE) */
 static const char SQL_DUE_ON_CLOCK[] =
     "SELECT id, at, kind FROM (SELECT id, next_action_at AS at, 0 AS kind FROM subscriptions"
     " WHERE merchant_id = $2 AND test_clock = $3 AND next_action_at IS NOT NULL"
     " AND next_action_at <= $1 UNION ALL SELECT id, next_payment_attempt AS at, 1 AS kind"
     " FROM invoices WHERE merchant_id = $2 AND test_clock = $3 AND" INVOICE_DUE_WHERE
+    " UNION ALL SELECT id, next_payment_attempt AS at, 1 AS kind FROM invoices"
+    " WHERE merchant_id = $2 AND test_clock = $3 AND" INVOICE_OVERDUE_WHERE
     ") AS due ORDER BY at, kind, id LIMIT 1";
 static const char SQL_DEFER[] =
     "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2";
