@@ -317,3 +317,56 @@ test('always_invoice prorations make a send_invoice invoice; trials; cancel; the
   assert.equal(paid.status, 'paid');
   assert.equal((await stripe.subscriptions.retrieve(trial.id)).status, 'canceled');
 });
+
+// the hosted page's form, as a browser posts it
+function formBody(attempt, number) {
+  return new URLSearchParams({
+    attempt: String(attempt), 'payment_method_data[type]': 'card',
+    'payment_method_data[card][number]': number, 'payment_method_data[card][exp_month]': '10',
+    'payment_method_data[card][exp_year]': '2035', 'payment_method_data[card][cvc]': '321',
+  }).toString();
+}
+async function pagePost(inv, number) {
+  const path = new URL(inv.hosted_invoice_url).pathname;
+  const page = await env.request({ path });
+  assert.equal(page.status, 200);
+  const m = page.body.match(/name="attempt" value="(\d+)"/);
+  assert.ok(m, 'the page has a form');
+  return env.request({
+    method: 'POST', path, body: formBody(m[1], number),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+}
+
+test('the hosted page: a declined attempt changes no status; paid there, an overdue subscription is active again', async () => {
+  const { clock, customer } = await setup(false);
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], collection_method: 'send_invoice', days_until_due: 2,
+  });
+  let inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  const declined = await pagePost(inv, '4000000000000002');
+  assert.notEqual(declined.status, 500);
+  inv = await stripe.invoices.retrieve(inv.id);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.attempt_count, 1);
+  assert.equal(inv.next_payment_attempt, null);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active', 'the customer\'s decline is not past_due');
+  // overdue: past_due
+  await clockAdvance(stripe, clock, T0 + 3 * DAY);
+  assert.equal((await eventsOf(inv.id, 'invoice.overdue')).length, 1);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'past_due');
+  // paid on the page
+  const ok = await pagePost(await stripe.invoices.retrieve(inv.id), '4242424242424242');
+  assert.equal(ok.status, 200);
+  assert.match(ok.body, /id="done"/);
+  inv = await stripe.invoices.retrieve(inv.id);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 2000);
+  shape(inv, 'invoice');
+  const s = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(s.status, 'active');
+  shape(s, 'subscription');
+  const paidCharges = (await charges(customer)).filter((c) => c.paid);
+  assert.equal(paidCharges.length, 1);
+  assert.equal(paidCharges[0].amount, 2000);
+});
