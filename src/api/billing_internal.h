@@ -105,6 +105,10 @@ int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
  * -1 with r->err. */
 int invoice_finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
 			  int64_t planned_due);
+/* The terms of invoice in finalized at now, before its row is saved: a send_invoice one's
+ * due_date (days_until_due counted from now) and its overdue notice as its next step; the
+ * hosted page's secret hash of a one-off or send_invoice one. 0, or -1 with r->err. */
+int invoice_finalize_terms(struct req *r, struct invoice *in, int64_t now);
 
 /* DB_OK, DB_NOTFOUND, or < 0. */
 int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *ret);
@@ -274,6 +278,10 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in);
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
 				bool give_up);
+/* A send_invoice invoice of a subscription still open past its due date (invoice.overdue just
+ * emitted): its subscription, when that is its latest invoice and it is active, is past_due. 0,
+ * or -1 with r->err. */
+int subscription_invoice_overdue(struct req *r, struct db *db, const struct invoice *in);
 
 /* The time of an invoice's next automatic step (0: none): an open one's next payment attempt,
  * or an auto-advancing draft's finalization (shown as its next_payment_attempt, as on Stripe). */

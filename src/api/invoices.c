@@ -1338,6 +1338,25 @@ int invoice_pay_on_page(struct req *r, const struct invoice *in, const char *pm,
 
 /* ---- finalize, void ---- */
 
+int invoice_finalize_terms(struct req *r, struct invoice *in, int64_t now)
+{
+	if (invoice_sends(in)) {
+		/* never charged by Tender: due days_until_due days from its finalization (or on its
+		 * due_date), and its scheduler step is then the overdue notice */
+		if (in->has_days_until_due)
+			in->due_date = now + in->days_until_due * 86400; /* bounded by the params */
+		in->next_payment_attempt = in->due_date;
+	}
+	if (!in->subscription || invoice_sends(in)) {
+		/* its hosted page: the row keeps only the secret's hash, to find it */
+		char hash[65];
+		if (!invoice_hosted_url(r, in->id, hash) ||
+		    !(in->hosted_token_hash = arena_strdup(&r->arena, hash)))
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
 /* Finalizes draft in at now, inside the caller's write: numbered, a `once` discount of its
  * customer's used up, the customer's balance applied (planned_due: what the scheduler's attempt
  * will charge, or -1 for a hand finalize), paid at once when there is nothing (or too little)
@@ -1349,20 +1368,8 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 	in->status = "open";
 	in->finalized_at = now;
 	in->next_payment_attempt = in->auto_advance ? now : 0;
-	if (invoice_sends(in)) {
-		/* never charged by Tender: due days_until_due days from its finalization (or on its
-		 * due_date), and its scheduler step is then the overdue notice */
-		if (in->has_days_until_due)
-			in->due_date = now + in->days_until_due * 86400; /* bounded by the params */
-		in->next_payment_attempt = in->due_date;
-	}
-	if (!in->subscription) {
-		/* its hosted page: the row keeps only the secret's hash, to find it */
-		char hash[65];
-		if (!invoice_hosted_url(r, in->id, hash) ||
-		    !(in->hosted_token_hash = arena_strdup(&r->arena, hash)))
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
+	if (invoice_finalize_terms(r, in, now) != 0)
+		return -1;
 	if (!in->number && invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a `once` discount of its customer's that took something is used up */
@@ -1919,8 +1926,10 @@ static int advance_read_fn(struct db *db, void *p)
 		return 0;
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (x->in.subscription)
-		return 0; /* its subscription's step does it */
+	/* its subscription's step does it; but a send_invoice invoice's overdue notice is this
+	 * step's, whether or not it is its subscription's latest */
+	if (x->in.subscription && !(invoice_sends(&x->in) && str_eq(x->in.status, "open")))
+		return 0;
 	x->due = invoice_next_step(&x->in);
 	x->pm = default_pm(r, db, &x->in);
 	if (str_eq(x->in.status, "draft"))
@@ -2016,7 +2025,9 @@ static int overdue_fn(struct db *db, void *p)
 	cur.next_payment_attempt = 0;
 	if (invoice_update(r, db, &cur) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return invoice_emit(r, db, &cur, "invoice.overdue");
+	if (invoice_emit(r, db, &cur, "invoice.overdue") != 0)
+		return -1;
+	return cur.subscription ? subscription_invoice_overdue(r, db, &cur) : 0;
 }
 
 int invoice_advance_step(struct app *app, const char *host, const char *merchant, const char *id,

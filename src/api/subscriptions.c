@@ -80,9 +80,19 @@
  *    is for amount_due (the total with the balance applied, read before the write by
  *    invoice_planned_due and checked inside it, as the total is), and an invoice with nothing
  *    due is paid at once. A credit invoice (a downgrade's prorations) credits the balance.
+ *  - collection_method=send_invoice (with days_until_due): no card is needed and the
+ *    subscription is active at once (trialing with a trial); every invoice it makes is created
+ *    and finalized as a charged one would be, and invoice_finalize_terms (invoices.c, the
+ *    one-off invoices' code) gives it its due_date and hosted page; nothing charges it (the
+ *    create, a change and the renewal's RETRY step finalize it and stop). Its overdue notice is
+ *    the one-off invoices' scheduler step (invoice_advance_step, for every open send_invoice
+ *    invoice), which then calls subscription_invoice_overdue: the latest invoice overdue makes
+ *    an active subscription past_due (Stripe's default settings), paid it is active again; it is
+ *    never canceled for it. The method is the subscription's now: an invoice keeps the one it
+ *    was made with.
  *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
- *    decimals), automatic tax, send_invoice, POST …/pause, billing_cycle_anchor choice at
- *    creation, items' own discounts.
+ *    decimals), automatic tax, POST …/pause, billing_cycle_anchor choice at creation, items'
+ *    own discounts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +154,10 @@ struct subscription {
 	const char *trial_missing_pm; /* trial_settings.end_behavior.missing_payment_method */
 	int64_t trial_notice_for;     /* the trial_end trial_will_end was sent for (0: none) */
 	int64_t paused_at;	      /* status paused: since when */
+	/* collection_method send_invoice (else charge_automatically): its invoices are finalized
+	 * without being charged, each due days_until_due days after its finalization */
+	bool sends;
+	int64_t days_until_due;
 	/* its default_tax_rates[] as a create or update asks (NULL or not present: as stored) */
 	const struct tax_rate_spec *default_tax;
 	int n_items;
@@ -156,8 +170,8 @@ static const char SQL_GET[] =
     " current_period_end, start_date, trial_start, trial_end, cancel_at_period_end, canceled_at,"
     " ended_at, cancellation_reason, cancellation_comment, cancellation_feedback,"
     " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
-    " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at"
-    " FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+    " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at,"
+    " collection_method, days_until_due FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
     " billing_interval, billing_interval_count, billing_cycle_anchor, period_index,"
@@ -165,9 +179,9 @@ static const char SQL_INSERT[] =
     " cancel_at_period_end, canceled_at, ended_at, cancellation_reason, cancellation_comment,"
     " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
     " test_clock, next_action_at, pause_behavior, pause_resumes_at, trial_missing_pm,"
-    " trial_notice_for, paused_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-    " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33)";
+    " trial_notice_for, paused_at, collection_method, days_until_due) VALUES ($1, $2, $3, $4,"
+    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+    " $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -177,7 +191,7 @@ static const char SQL_UPDATE[] =
     " description = $17, latest_invoice = $18, metadata = $19, next_action_at = $20,"
     " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23,"
     " pause_behavior = $24, pause_resumes_at = $25, trial_missing_pm = $26,"
-    " trial_notice_for = $27, paused_at = $28"
+    " trial_notice_for = $27, paused_at = $28, collection_method = $29, days_until_due = $30"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata FROM subscription_items"
@@ -266,6 +280,8 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->trial_missing_pm = col_text_dup(a, st, 29);
 		s->trial_notice_for = db_col_int64_or0(st, 30);
 		s->paused_at = db_col_int64_or0(st, 31);
+		s->sends = str_eq(db_col_text(st, 32, NULL), "send_invoice");
+		s->days_until_due = db_col_int64_or0(st, 33);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -302,7 +318,17 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 	return DB_OK;
 }
 
-/* SQL_INSERT's parameters (all 33: SQLite binds no gaps) */
+/* the collection columns, from parameter `first` on */
+static void bind_collection(struct db_stmt *st, int first, const struct subscription *s)
+{
+	db_bind_text(st, first, s->sends ? "send_invoice" : "charge_automatically", -1);
+	if (s->sends)
+		db_bind_int64(st, first + 1, s->days_until_due);
+	else
+		db_bind_null(st, first + 1);
+}
+
+/* SQL_INSERT's parameters (all 35: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -338,6 +364,17 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_text(st, 31, s->trial_missing_pm ? s->trial_missing_pm : "create_invoice", -1);
 	db_bind_int64_or_null(st, 32, s->trial_notice_for);
 	db_bind_int64_or_null(st, 33, s->paused_at);
+	bind_collection(st, 34, s);
+}
+
+/* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
+ * finalization, an open invoice's next attempt; an open send_invoice invoice's overdue notice
+ * is the invoice's own step (invoice_advance_step, with the one-off invoices'). */
+static int64_t sub_invoice_step(const struct invoice *in)
+{
+	if (invoice_sends(in) && !str_eq(in->status, "draft"))
+		return 0;
+	return invoice_next_step(in);
 }
 
 /* What the scheduler sees of s, given its latest invoice's next automatic attempt (0: none). */
@@ -401,6 +438,7 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_text(st, 26, s->trial_missing_pm ? s->trial_missing_pm : "create_invoice", -1);
 	db_bind_int64_or_null(st, 27, s->trial_notice_for);
 	db_bind_int64_or_null(st, 28, s->paused_at);
+	bind_collection(st, 29, s);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -562,7 +600,7 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_kv_str_or_null(j, "feedback", s->cancellation_feedback);
 	json_kv_str_or_null(j, "reason", s->cancellation_reason);
 	json_obj_close(j);
-	json_kv_str(j, "collection_method", "charge_automatically");
+	json_kv_str(j, "collection_method", s->sends ? "send_invoice" : "charge_automatically");
 	json_kv_int(j, "created", s->created);
 	json_kv_str(j, "currency", s->currency);
 	char path[128];
@@ -575,7 +613,10 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 		json_str(j, s->customer);
 	}
 	json_kv_null(j, "customer_account");
-	json_kv_null(j, "days_until_due");
+	if (s->sends)
+		json_kv_int(j, "days_until_due", s->days_until_due);
+	else
+		json_kv_null(j, "days_until_due");
 	json_kv_str_or_null(j, "default_payment_method", s->default_payment_method);
 	json_kv_null(j, "default_source");
 	json_key(j, "default_tax_rates");
@@ -872,6 +913,10 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 	in->metadata = "{}";
 	in->test_clock = s->test_clock;
 	in->finalized_at = t;
+	/* the subscription's collection method as it is now: the invoice keeps it */
+	in->collection_method = s->sends ? "send_invoice" : "charge_automatically";
+	in->has_days_until_due = s->sends;
+	in->days_until_due = s->sends ? s->days_until_due : 0;
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK ||
 	    invoice_number_next(r, db, s->customer, &in->number) != DB_OK)
@@ -908,7 +953,9 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
  * credit gone to the customer's balance. */
 static int invoice_store(struct req *r, struct db *db, struct invoice *in, int64_t planned_due)
 {
-	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+	/* a send_invoice one's due date, overdue notice and hosted page (invoices.c) */
+	if (invoice_finalize_terms(r, in, in->finalized_at) != 0 ||
+	    invoice_balance_apply(r, db, in, planned_due) != 0)
 		return -1;
 	/* too small to charge: paid, the amount on the customer's balance (invoices.c) */
 	bool zero = in->amount_due <= 0 || in->too_small;
@@ -916,6 +963,7 @@ static int invoice_store(struct req *r, struct db *db, struct invoice *in, int64
 		in->status = "paid";
 		in->paid_at = in->finalized_at;
 		in->auto_advance = false;
+		in->next_payment_attempt = 0;
 	}
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -953,6 +1001,8 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 		return -1;
 	if (in->amount_due <= 0 || in->too_small)
 		return invoice_store(r, db, in, planned_due); /* applied once: the same again */
+	if (invoice_finalize_terms(r, in, in->finalized_at) != 0)
+		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, in, "invoice.created") != 0 ||
@@ -960,6 +1010,7 @@ static int invoice_store_paused(struct req *r, struct db *db, struct invoice *in
 		return -1;
 	bool voided = str_eq(behavior, "void");
 	in->status = voided ? "void" : "uncollectible";
+	in->next_payment_attempt = 0; /* a send_invoice one's overdue notice too */
 	if (voided)
 		in->voided_at = in->finalized_at;
 	else
@@ -1027,6 +1078,9 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 		resumed = true;
 	} else if (str_eq(in->status, "void") || str_eq(in->status, "uncollectible")) {
 		/* retries stop; the status stays */
+	} else if (invoice_sends(in)) {
+		/* the customer's own attempt failed (the hosted page): the status stays until the
+		 * invoice is overdue (subscription_invoice_overdue) */
 	} else if (give_up && live) {
 		int64_t now;
 		if (billing_now(r, db, s.test_clock, &now) != 0)
@@ -1040,12 +1094,32 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 	} else if (str_eq(was, "active") && !str_eq(in->billing_reason, "subscription_create")) {
 		s.status = "past_due";
 	}
-	sub_schedule(&s, in->next_payment_attempt);
+	sub_schedule(&s, invoice_sends(in) ? 0 : in->next_payment_attempt);
 	if (sub_save(r, db, &s) != 0)
 		return -1;
 	if (s.status != was && sub_emit(r, db, &s, type, prev_status(r, was)) != 0)
 		return -1;
 	return resumed ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL) : 0;
+}
+
+/* Decision (Stripe's default subscription settings): a send_invoice subscription whose latest
+ * invoice is still open past its due date is past_due (from active); it stays so, renewing as
+ * usual, until that invoice is paid (active again) — it is not canceled or made unpaid by
+ * itself. An older invoice overdue changes nothing of the subscription (it is not the one its
+ * status follows, as for retries). */
+int subscription_invoice_overdue(struct req *r, struct db *db, const struct invoice *in)
+{
+	struct subscription s;
+	int rc = load_for_invoice(r, db, in, &s);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (!str_eq(s.status, "active"))
+		return 0;
+	s.status = "past_due";
+	sub_schedule(&s, 0);
+	if (sub_save(r, db, &s) != 0)
+		return -1;
+	return sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, "active"));
 }
 
 /* ---- an invoice's total before its write ----
@@ -1409,6 +1483,35 @@ static int parse_items(struct req *r, struct create_ctx *c)
 
 static int create_run(struct req *r, struct create_ctx *c);
 
+/* collection_method and days_until_due of a create (s NULL) or of an update of s: what the
+ * subscription's become (ret_sends, ret_days). Stripe's rules: send_invoice needs
+ * days_until_due (an update of a send_invoice subscription keeps its own), which
+ * charge_automatically refuses. Nothing is read or written. 0, or -1 with r->err. */
+static int collection_parse(struct req *r, const struct subscription *s, bool *ret_sends,
+			    int64_t *ret_days)
+{
+	const char *cm = param_str(r, "collection_method");
+	bool sends = cm ? str_eq(cm, "send_invoice") : s && s->sends;
+	int64_t days = 0;
+	bool has_days = param_int(r, "days_until_due", &days) == 1;
+	if (has_days && !sends)
+		return req_fail(r, ERR_PARAM_BAD, "days_until_due",
+				"Invalid days_until_due: it can only be set when collection_method "
+				"is send_invoice.");
+	if (has_days && (days < 0 || days > INVOICE_DAYS_UNTIL_DUE_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "days_until_due",
+				"days_until_due must be between 0 and %d.",
+				INVOICE_DAYS_UNTIL_DUE_MAX);
+	if (sends && !has_days) {
+		if (!s || !s->sends)
+			return req_fail(r, ERR_PARAM_MISSING, "days_until_due", "days_until_due");
+		days = s->days_until_due;
+	}
+	*ret_sends = sends;
+	*ret_days = sends ? days : 0;
+	return 0;
+}
+
 /* The discounts asked for, checked and priced against the first invoice (a period's items:
  * their total is what a promotion code's minimum_amount looks at). */
 static int create_discounts_fn(struct db *db, void *p)
@@ -1443,11 +1546,8 @@ static int h_create(struct req *r)
 	c.r = r;
 	struct subscription *s = &c.s;
 	s->customer = param_str(r, "customer");
-	const char *cm = param_str(r, "collection_method");
-	if (cm && !str_eq(cm, "charge_automatically"))
-		return req_fail(r, ERR_PARAM_BAD, "collection_method",
-				"Tender collects subscriptions automatically only "
-				"(collection_method=charge_automatically).");
+	if (collection_parse(r, NULL, &s->sends, &s->days_until_due) != 0)
+		return -1;
 	c.behavior = param_str(r, "payment_behavior");
 	if (!c.behavior)
 		c.behavior = "allow_incomplete";
@@ -1735,7 +1835,10 @@ static int create_run(struct req *r, struct create_ctx *c)
 	if (c->co)
 		str_copy(c->co->invoice_id, sizeof(c->co->invoice_id), c->invoice_id);
 	s->latest_invoice = c->invoice_id;
-	if (c->amount_due <= 0) {
+	/* nothing to charge, or send_invoice: its first invoice is finalized for the customer to
+	 * pay (due days_until_due days from now) and it is active at once, as on Stripe; that
+	 * invoice's overdue notice is the invoice's own step */
+	if (c->amount_due <= 0 || s->sends) {
 		s->status = c->trial ? "trialing" : "active";
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
@@ -1811,7 +1914,7 @@ static int64_t latest_next_attempt(struct req *r, struct db *db, const struct su
 	struct invoice in;
 	if (!s->latest_invoice || invoice_load(r, db, s->latest_invoice, &in) != DB_OK)
 		return 0;
-	return invoice_next_step(&in);
+	return sub_invoice_step(&in);
 }
 
 /* Is the subscription's test clock advancing? (Its subscriptions cannot change then.) */
@@ -1901,11 +2004,12 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		      struct json *pj)
 {
 	bool ended = str_eq(s->status, "canceled") || str_eq(s->status, "incomplete_expired");
-	if (ended && (param_present(r, "cancel_at_period_end") ||
-		      param_present(r, "default_payment_method") ||
-		      param_present(r, "description") || param_present(r, "pause_collection") ||
-		      param_present(r, "trial_settings") || param_present(r, "discounts") ||
-		      param_present(r, "coupon") || param_present(r, "promotion_code")))
+	if (ended &&
+	    (param_present(r, "cancel_at_period_end") || param_present(r, "collection_method") ||
+	     param_present(r, "days_until_due") || param_present(r, "default_payment_method") ||
+	     param_present(r, "description") || param_present(r, "pause_collection") ||
+	     param_present(r, "trial_settings") || param_present(r, "discounts") ||
+	     param_present(r, "coupon") || param_present(r, "promotion_code")))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"A %s subscription can only update its cancellation_details and "
 				"metadata.",
@@ -1954,6 +2058,22 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		}
 		json_kv_str_or_null(pj, "default_payment_method", s->default_payment_method);
 		s->default_payment_method = *pm ? pm : NULL;
+	}
+	/* the collection method: invoices made from now on take it (those made keep theirs) */
+	bool sends;
+	int64_t days;
+	if (collection_parse(r, s, &sends, &days) != 0)
+		return -1;
+	if (sends != s->sends || days != s->days_until_due) {
+		if (sends != s->sends)
+			json_kv_str(pj, "collection_method",
+				    s->sends ? "send_invoice" : "charge_automatically");
+		if (s->sends)
+			json_kv_int(pj, "days_until_due", s->days_until_due);
+		else
+			json_kv_null(pj, "days_until_due");
+		s->sends = sends;
+		s->days_until_due = days;
 	}
 	const char *desc = param_str(r, "description");
 	if (desc) {
@@ -2086,6 +2206,7 @@ struct change_ctx {
 	char invoice_id[ID_MAX], pi_id[ID_MAX];
 	const char *pm;
 	struct invoice in;
+	bool sends; /* the invoice made now is send_invoice: not charged */
 };
 
 /* "2 × Team", or "Team" for one */
@@ -2320,6 +2441,12 @@ static int change_read_fn(struct db *db, void *p)
 			return -1;
 	}
 	x->invoice_now = x->reset || (str_eq(behavior, "always_invoice") && x->n_pr > 0);
+	/* the invoice made now takes the collection method this update gives (own_params
+	 * applies it in the write) */
+	int64_t days;
+	x->sends = s->sends;
+	if (c->own_params && collection_parse(r, s, &x->sends, &days) != 0)
+		return -1;
 	return change_invoice_read(r, db, x);
 }
 
@@ -2563,7 +2690,8 @@ static int change_commit(struct req *r, struct change_ctx *x)
 {
 	if (x->invoice_now)
 		id_new_at(x->invoice_id, "in_", x->t);
-	if (!x->invoice_now || x->due <= 0)
+	/* a send_invoice invoice is finalized for the customer to pay, not charged */
+	if (!x->invoice_now || x->due <= 0 || x->sends)
 		return req_write(r, change_fn, x);
 	if (!x->pm)
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
@@ -3058,15 +3186,16 @@ static const char SQL_CURSOR[] =
 	" AND (($7 IS NULL AND status <> 'canceled' AND status <> 'incomplete_expired')"           \
 	" OR $7 = 'all' OR ($7 = 'ended' AND (status = 'canceled' OR"                              \
 	" status = 'incomplete_expired')) OR status = $7)"                                         \
-	" AND ($8 IS NULL OR test_clock = $8)"
+	" AND ($8 IS NULL OR test_clock = $8) AND ($9 IS NULL OR collection_method = $9)"
 static const char SQL_DESC[] = LIST_SQL " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_SQL " ORDER BY id ASC LIMIT $4";
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
 	(void)ctx;
-	static const char *const names[] = {"customer", "price", "status", "test_clock"};
-	for (int i = 0; i < 4; i++) {
+	static const char *const names[] = {"customer", "price", "status", "test_clock",
+					    "collection_method"};
+	for (int i = 0; i < 5; i++) {
 		const char *v = param_str(r, names[i]);
 		db_bind_text(st, first + i, v && *v ? v : NULL, -1);
 	}
@@ -3132,7 +3261,7 @@ static int step_read_fn(struct db *db, void *p)
 	struct subscription *s = &x->s;
 	x->has_invoice =
 	    s->latest_invoice && invoice_load(r, db, s->latest_invoice, &x->in) == DB_OK;
-	struct billing_state b = sub_state(s, x->has_invoice ? invoice_next_step(&x->in) : 0);
+	struct billing_state b = sub_state(s, x->has_invoice ? sub_invoice_step(&x->in) : 0);
 	x->action = billing_next_action(&b, &x->due);
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
@@ -3326,13 +3455,16 @@ static int draft_finalize(struct req *r, struct db *db, struct invoice *in, int6
 	in->status = "open";
 	in->finalized_at = t;
 	in->next_payment_attempt = 0;
-	if (invoice_balance_apply(r, db, in, planned_due) != 0)
+	/* a send_invoice one: due days_until_due days from now, its overdue notice then */
+	if (invoice_finalize_terms(r, in, t) != 0 ||
+	    invoice_balance_apply(r, db, in, planned_due) != 0)
 		return -1;
 	bool zero = in->amount_due <= 0 || in->too_small;
 	if (zero) {
 		in->status = "paid";
 		in->paid_at = t;
 		in->auto_advance = false;
+		in->next_payment_attempt = 0;
 	}
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -3358,6 +3490,42 @@ static int draft_uncharged_fn(struct db *db, void *p)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
 	return draft_finalize(r, db, &cur, x->t, x->amount_due);
+}
+
+static const char SQL_RESCHEDULE[] =
+    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND version = $4";
+
+/* RETRY of a send_invoice draft, its hour over: finalized (open, due days_until_due days from
+ * now), not charged; the subscription's next step is its renewal (the invoice's overdue notice
+ * is the invoice's own step). */
+static int draft_send_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice cur;
+	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	if (draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+		return -1;
+	/* paid at once (nothing due): subscription_invoice_paid saved it already */
+	if (!str_eq(cur.status, "open"))
+		return 0;
+	struct subscription s;
+	if (sub_load(r, db, x->s.id, false, &s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	sub_schedule(&s, 0);
+	struct db_stmt *st = db_prepare(db, SQL_RESCHEDULE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s.id, -1);
+	db_bind_int64_or_null(st, 3, s.next_action_at);
+	db_bind_int64(st, 4, s.version);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 static int renew_before(struct req *r, struct db *db, void *p)
@@ -3449,7 +3617,7 @@ static int step_notice_fn(struct db *db, void *p)
 	struct subscription cur;
 	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
-	int64_t next_attempt = x->has_invoice ? invoice_next_step(&x->in) : 0;
+	int64_t next_attempt = x->has_invoice ? sub_invoice_step(&x->in) : 0;
 	if (x->action == BILLING_TRIAL_WILL_END) {
 		s->trial_notice_for = s->trial_end;
 		sub_schedule(s, next_attempt);
@@ -3507,10 +3675,6 @@ static int next_total(const struct subscription *s, int64_t *ret)
 	return billing_total(lines, s->n_items, amounts, ret);
 }
 
-static const char SQL_RESCHEDULE[] =
-    "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2"
-    " AND version = $4";
-
 /* The row's next_action_at set to the state's (x->due, 0: none) where it is still as read. */
 static int reschedule_fn(struct db *db, void *p)
 {
@@ -3566,7 +3730,8 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	case BILLING_TRIAL_END:
 	case BILLING_RETRY: {
 		bool retry = x->action == BILLING_RETRY;
-		if (x->action == BILLING_TRIAL_END && !x->pm &&
+		/* a send_invoice subscription needs no payment method at its trial's end */
+		if (x->action == BILLING_TRIAL_END && !x->pm && !x->s.sends &&
 		    (str_eq(x->s.trial_missing_pm, "pause") ||
 		     str_eq(x->s.trial_missing_pm, "cancel"))) {
 			rc = req_write(&r, trial_end_missing_pm_fn, x);
@@ -3586,6 +3751,11 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		}
 		if (draft && x->amount_due <= 0) {
 			rc = req_write(&r, draft_uncharged_fn, x);
+			break;
+		}
+		/* a send_invoice draft is finalized and waits for its customer */
+		if (draft && invoice_sends(&x->in)) {
+			rc = req_write(&r, draft_send_fn, x);
 			break;
 		}
 		if (x->pm) {
@@ -3656,15 +3826,25 @@ void subscriptions_scheduler_init(struct app *app, const char *host)
 	" subscription IS NULL AND next_payment_attempt IS NOT NULL"                               \
 	" AND next_payment_attempt <= $1"                                                          \
 	" AND (status = 'open' OR (status = 'draft' AND auto_advance = 1))"
+/* and a subscription's open send_invoice invoice whose due date passed: its overdue notice is
+ * the same step's, whether or not it is its subscription's latest (each set has its partial
+ * index: invoices_next_step, invoices_overdue_step) */
+#define INVOICE_OVERDUE_WHERE                                                                      \
+	" subscription IS NOT NULL AND collection_method = 'send_invoice' AND status = 'open'"     \
+	" AND next_payment_attempt IS NOT NULL AND next_payment_attempt <= $1"
 const char SUBSCRIPTIONS_DUE_SQL[] =
     "SELECT 1 FROM subscriptions WHERE next_action_at IS NOT NULL AND test_clock IS NULL"
     " AND next_action_at <= $1 UNION ALL SELECT 1 FROM test_clocks WHERE status = 'advancing'"
     " UNION ALL SELECT 1 FROM subscription_schedules WHERE next_action_at IS NOT NULL"
     " AND test_clock IS NULL AND next_action_at <= $1"
-    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE " LIMIT 1";
+    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
+    " UNION ALL SELECT 1 FROM invoices WHERE test_clock IS NULL AND" INVOICE_OVERDUE_WHERE
+    " LIMIT 1";
 static const char SQL_DUE_INVOICES[] =
-    "SELECT merchant_id, id FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
-    " ORDER BY next_payment_attempt LIMIT $2";
+    "SELECT merchant_id, id FROM (SELECT merchant_id, id, next_payment_attempt AS at"
+    " FROM invoices WHERE test_clock IS NULL AND" INVOICE_DUE_WHERE
+    " UNION ALL SELECT merchant_id, id, next_payment_attempt AS at FROM invoices"
+    " WHERE test_clock IS NULL AND" INVOICE_OVERDUE_WHERE ") AS due ORDER BY at LIMIT $2";
 static const char SQL_DEFER_INVOICE[] =
     "UPDATE invoices SET next_payment_attempt = $3 WHERE merchant_id = $1 AND id = $2";
 static const char SQL_DUE_REALTIME[] =
@@ -3673,12 +3853,14 @@ static const char SQL_DUE_REALTIME[] =
 static const char SQL_ADVANCING[] =
     "SELECT merchant_id, id, target_time FROM test_clocks WHERE status = 'advancing'"
     " ORDER BY id LIMIT $1";
-/* the clock's subscriptions and one-off invoices ($4: its target, as $1 of INVOICE_DUE_WHERE) */
+/* the clock's subscriptions and invoices ($1: its target, as in INVOICE_DUE_WHERE) */
 static const char SQL_DUE_ON_CLOCK[] =
     "SELECT id, at, kind FROM (SELECT id, next_action_at AS at, 0 AS kind FROM subscriptions"
     " WHERE merchant_id = $2 AND test_clock = $3 AND next_action_at IS NOT NULL"
     " AND next_action_at <= $1 UNION ALL SELECT id, next_payment_attempt AS at, 1 AS kind"
     " FROM invoices WHERE merchant_id = $2 AND test_clock = $3 AND" INVOICE_DUE_WHERE
+    " UNION ALL SELECT id, next_payment_attempt AS at, 1 AS kind FROM invoices"
+    " WHERE merchant_id = $2 AND test_clock = $3 AND" INVOICE_OVERDUE_WHERE
     ") AS due ORDER BY at, kind, id LIMIT 1";
 static const char SQL_DEFER[] =
     "UPDATE subscriptions SET next_action_at = $3 WHERE merchant_id = $1 AND id = $2";
@@ -3936,6 +4118,7 @@ static const struct param_spec create_params[] = {
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
@@ -3966,6 +4149,9 @@ static const struct param_spec update_params[] = {
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"cancel_at_period_end", PT_BOOL, 0, 0, NULL, NULL},
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
+    {"collection_method", PT_ENUM, 0, 0,
+     (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},
+    {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"cancellation_details", PT_OBJECT, 0, 0, NULL, cancellation_children},

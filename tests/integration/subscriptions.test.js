@@ -399,7 +399,7 @@ test('refused input changes nothing', async () => {
     [{ items: [{ price: price.id }, { price: price.id }] }, 'items[1][price]'],
     [{ items: [{ price: price.id, quantity: 0 }] }, 'items[0][quantity]'],
     [{ items: [{ price: price.id }], trial_period_days: 1000 }, 'trial_period_days'],
-    [{ items: [{ price: price.id }], collection_method: 'send_invoice' }, 'collection_method'],
+    [{ items: [{ price: price.id }], collection_method: 'send_invoice' }, 'days_until_due'],
     [{ items: [{ price: price.id }], default_payment_method: 'pm_card_visa' }, 'default_payment_method'],
   ];
   for (const [params, param] of cases) {
