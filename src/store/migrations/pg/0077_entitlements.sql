@@ -1,4 +1,4 @@
--- PostgreSQL port of migrations/sqlite/0083_entitlements.sql.
+-- PostgreSQL port of migrations/sqlite/0082_entitlements.sql.
 -- Entitlements (api/entitlements.c, billing/entitlements.c): the merchant's features, the
 -- features attached to its products, and each customer's active entitlements (one row per
 -- customer and feature, kept equal to what its active or trialing subscriptions' products give,
