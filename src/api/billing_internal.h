@@ -30,6 +30,10 @@ struct tax_rate_spec {
 	int n;
 	const char *ids[BILLING_TAX_RATES_MAX];
 	const char *shown;
+	/* the rates come from an object that took them already (a Checkout Session's or a quote's
+	 * lines, a schedule's phase): one archived since keeps applying, as an archived rate keeps
+	 * working where it is applied */
+	bool carried;
 };
 /* What one rate took from a line, or (summed) from an invoice. */
 struct invoice_tax_entry {

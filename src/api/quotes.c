@@ -1368,16 +1368,20 @@ static int accept_invoice_fn(struct db *db, void *p)
 		ii.period_start = ii.period_end = now;
 		ii.discountable = true;
 		/* its own tax rates, before its invoiceitem.created shows them */
-		struct tax_rate_spec ts = {
-		    .present = l->n_tax > 0, .n = l->n_tax, .shown = "line_items[tax_rates]"};
+		struct tax_rate_spec ts = {.present = l->n_tax > 0,
+					   .n = l->n_tax,
+					   .shown = "line_items[tax_rates]",
+					   .carried = true};
 		for (int k = 0; k < l->n_tax; k++)
 			ts.ids[k] = l->tax[k];
 		if (tax_links_set(r, db, ii.id, &ts) != 0 || invoice_item_insert(r, db, &ii) != 0)
 			return -1;
 	}
 	/* the quote's default_tax_rates are the invoice's */
-	struct tax_rate_spec dts = {
-	    .present = c->n_dflt > 0, .n = c->n_dflt, .shown = "default_tax_rates"};
+	struct tax_rate_spec dts = {.present = c->n_dflt > 0,
+				    .n = c->n_dflt,
+				    .shown = "default_tax_rates",
+				    .carried = true};
 	for (int k = 0; k < c->n_dflt; k++)
 		dts.ids[k] = c->dflt_ids[k];
 	in.default_tax_spec = &dts;

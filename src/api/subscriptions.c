@@ -1647,6 +1647,7 @@ static const struct tax_rate_spec *spec_of_ids(struct tax_rate_spec *s, const ch
 		return NULL;
 	s->present = true;
 	s->shown = shown;
+	s->carried = true;
 	for (int k = 0; k < n && k < BILLING_TAX_RATES_MAX; k++)
 		s->ids[s->n++] = ids[k];
 	return s;

@@ -191,7 +191,7 @@ int tax_links_set(struct req *r, struct db *db, const char *owner, const struct 
 		for (int k = 0; k < n_had; k++)
 			kept = kept || strcmp(had[k].id, t.id) == 0;
 		/* an archived rate keeps working where it is, and is not applied anew */
-		if (!t.active && !kept)
+		if (!t.active && !kept && !s->carried)
 			return req_fail(r, ERR_PARAM_BAD, s->shown,
 					"Tax rate %s is archived (active=false) and cannot be "
 					"applied.",

@@ -301,6 +301,30 @@ test('a recurring quote: computed.recurring is taxed and its subscription carrie
   assert.equal(inv.total, 3000);
 });
 
+test('a rate archived between a quote and its acceptance keeps applying to what the quote makes', async () => {
+  const cus = await customerWithCard();
+  const soonOne = await stripe.taxRates.create({ display_name: 'Retiring', percentage: 10, inclusive: false });
+  const soonSub = await stripe.taxRates.create({ display_name: 'Retiring too', percentage: 20, inclusive: false });
+  const seat = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Seat' } });
+  const one = await stripe.quotes.create({ customer: cus.id, default_tax_rates: [soonOne.id], line_items: [{ price: book.id }] });
+  const rec = await stripe.quotes.create({ customer: cus.id, line_items: [{ price: seat.id, tax_rates: [soonSub.id] }] });
+  assert.deepEqual([one.amount_total, rec.amount_total], [1100, 600]);
+  await stripe.quotes.finalizeQuote(one.id);
+  await stripe.quotes.finalizeQuote(rec.id);
+  await stripe.taxRates.update(soonOne.id, { active: false });
+  await stripe.taxRates.update(soonSub.id, { active: false });
+  const a1 = await stripe.quotes.accept(one.id);
+  const inv = await stripe.invoices.retrieve(a1.invoice);
+  assert.deepEqual([inv.total, inv.default_tax_rates.map((t) => t.id)], [1100, [soonOne.id]]);
+  const a2 = await stripe.quotes.accept(rec.id);
+  const sub = await stripe.subscriptions.retrieve(a2.subscription);
+  assert.deepEqual(sub.items.data[0].tax_rates.map((t) => t.id), [soonSub.id]);
+  assert.equal((await stripe.invoices.retrieve(sub.latest_invoice)).total, 600);
+  // but a new use of either is still refused
+  await assert.rejects(stripe.quotes.create({ customer: cus.id, default_tax_rates: [soonOne.id], line_items: [{ price: book.id }] }),
+    (e) => e.statusCode === 400 && /archived/.test(e.message));
+});
+
 test('quotes refuse an archived rate and another merchant\'s, and tell nobody else about theirs', async () => {
   const cus = await customerWithCard();
   await assert.rejects(stripe.quotes.create({ customer: cus.id, default_tax_rates: [archived.id], line_items: [{ price: book.id }] }),
