@@ -107,6 +107,32 @@
 
 /* ---- line items, shared with payment links ---- */
 
+int checkout_item_taxes_render(struct req *r, struct db *db, const struct json_t *taxes,
+			       struct json *j)
+{
+	json_arr_open(j);
+	size_t k;
+	json_t *te;
+	json_array_foreach((json_t *)taxes, k, te)
+	{
+		const char *rate = json_string_value(json_object_get(te, "rate"));
+		struct tax_rate t;
+		int rc = rate ? tax_rate_load(r, db, rate, &t) : DB_ERR;
+		if (rc != DB_OK)
+			return rc < 0 ? rc : DB_ERR;
+		json_obj_open(j);
+		json_kv_int(j, "amount", json_integer_value(json_object_get(te, "amount")));
+		json_key(j, "rate");
+		tax_rate_render(&t, j);
+		json_kv_str(j, "taxability_reason", "standard_rated");
+		json_kv_int(j, "taxable_amount",
+			    json_integer_value(json_object_get(te, "taxable")));
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	return DB_OK;
+}
+
 int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *ids, int n,
 			     const char *shown)
 {
@@ -399,29 +425,9 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
 		/* includable, as on Stripe (expand[]=data.taxes) */
 		if (req_expand_has(r, "data.taxes")) {
 			json_key(j, "taxes");
-			json_arr_open(j);
-			size_t k;
-			json_t *te;
-			json_array_foreach(json_object_get(it, "taxes"), k, te)
-			{
-				const char *rate = json_string_value(json_object_get(te, "rate"));
-				struct tax_rate t;
-				rc = rate ? tax_rate_load(r, db, rate, &t) : DB_ERR;
-				if (rc != DB_OK)
-					break;
-				json_obj_open(j);
-				json_kv_int(j, "amount",
-					    json_integer_value(json_object_get(te, "amount")));
-				json_key(j, "rate");
-				tax_rate_render(&t, j);
-				json_kv_str(j, "taxability_reason", "standard_rated");
-				json_kv_int(j, "taxable_amount",
-					    json_integer_value(json_object_get(te, "taxable")));
-				json_obj_close(j);
-			}
+			rc = checkout_item_taxes_render(r, db, json_object_get(it, "taxes"), j);
 			if (rc != DB_OK)
 				break;
-			json_arr_close(j);
 		}
 		json_obj_close(j);
 	}

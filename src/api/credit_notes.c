@@ -175,72 +175,64 @@ int credit_notes_invoice_amounts(struct req *r, struct db *db, const char *invoi
 	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
-/* The stored tax shares of cn's lines (loaded, in idx order: idx is a line's index). DB_OK or
- * < 0. */
-static int cn_taxes_load(struct req *r, struct db *db, struct credit_note *cn)
+/* One stored share row of line l (its pos-th): taken into l. 0, or -1 (out of order, no memory). */
+typedef int (*cn_share_take)(struct req *r, struct cn_line *l, int64_t pos, struct db_stmt *st);
+
+/* The stored shares of cn's lines (taxes or discounts: rows of idx, pos, …, in idx and pos
+ * order, idx a line's index), each handed to take. DB_OK or < 0. */
+static int cn_shares_load(struct req *r, struct db *db, struct credit_note *cn, const char *sql,
+			  int per_line, cn_share_take take)
 {
-	struct db_stmt *st = db_prepare(db, SQL_LINE_TAXES_OF);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, r->merchant_id, -1);
 	db_bind_text(st, 2, cn->id, -1);
-	db_bind_int64(st, 3, (int64_t)CN_LINES_MAX * BILLING_TAX_RATES_MAX);
+	db_bind_int64(st, 3, (int64_t)CN_LINES_MAX * per_line);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t idx = db_col_int64(st, 0), pos = db_col_int64(st, 1);
-		if (idx < 0 || idx >= cn->n_lines || pos != cn->lines[idx].n_tax ||
-		    pos >= BILLING_TAX_RATES_MAX) {
+		if (idx < 0 || idx >= cn->n_lines || pos < 0 || pos >= per_line ||
+		    take(r, &cn->lines[idx], pos, st) != 0) {
 			rc = DB_ERR;
 			break;
 		}
-		struct cn_line *l = &cn->lines[idx];
-		if (!l->tax)
-			l->tax = arena_alloc(&r->arena, BILLING_TAX_RATES_MAX * sizeof(*l->tax));
-		if (!l->tax) {
-			rc = DB_ERR;
-			break;
-		}
-		struct invoice_tax_entry *e = &l->tax[l->n_tax++];
-		memset(e, 0, sizeof(*e));
-		str_copy(e->rate, sizeof(e->rate), db_col_text(st, 2, NULL));
-		e->inclusive = db_col_int64(st, 3) != 0;
-		e->amount = db_col_int64(st, 4);
-		e->taxable = db_col_int64(st, 5);
 	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
-/* The stored discount shares of cn's lines (loaded, in idx order). DB_OK or < 0. */
-static int cn_discounts_load(struct req *r, struct db *db, struct credit_note *cn)
+/* a tax share: idx, pos, tax_rate, inclusive, amount, taxable_amount */
+static int take_tax(struct req *r, struct cn_line *l, int64_t pos, struct db_stmt *st)
 {
-	struct db_stmt *st = db_prepare(db, SQL_LINE_DISCOUNTS_OF);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, cn->id, -1);
-	db_bind_int64(st, 3, (int64_t)CN_LINES_MAX * LINE_DISCOUNTS_MAX);
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		int64_t idx = db_col_int64(st, 0), pos = db_col_int64(st, 1);
-		if (idx < 0 || idx >= cn->n_lines || pos != cn->lines[idx].n_disc ||
-		    pos >= LINE_DISCOUNTS_MAX) {
-			rc = DB_ERR;
-			break;
-		}
-		struct cn_line *l = &cn->lines[idx];
-		if (!l->disc)
-			l->disc = arena_alloc(&r->arena, LINE_DISCOUNTS_MAX * sizeof(*l->disc));
-		if (!l->disc) {
-			rc = DB_ERR;
-			break;
-		}
-		struct discount_amount *e = &l->disc[l->n_disc++];
-		str_copy(e->discount, sizeof(e->discount), db_col_text(st, 2, NULL));
-		e->amount = db_col_int64(st, 3);
-	}
-	db_reset(st);
-	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+	if (pos != l->n_tax)
+		return -1;
+	if (!l->tax)
+		l->tax = arena_alloc(&r->arena, BILLING_TAX_RATES_MAX * sizeof(*l->tax));
+	if (!l->tax)
+		return -1;
+	struct invoice_tax_entry *e = &l->tax[l->n_tax++];
+	memset(e, 0, sizeof(*e));
+	str_copy(e->rate, sizeof(e->rate), db_col_text(st, 2, NULL));
+	e->inclusive = db_col_int64(st, 3) != 0;
+	e->amount = db_col_int64(st, 4);
+	e->taxable = db_col_int64(st, 5);
+	return 0;
+}
+
+/* a discount share: idx, pos, discount, amount */
+static int take_discount(struct req *r, struct cn_line *l, int64_t pos, struct db_stmt *st)
+{
+	if (pos != l->n_disc)
+		return -1;
+	if (!l->disc)
+		l->disc = arena_alloc(&r->arena, LINE_DISCOUNTS_MAX * sizeof(*l->disc));
+	if (!l->disc)
+		return -1;
+	struct discount_amount *e = &l->disc[l->n_disc++];
+	str_copy(e->discount, sizeof(e->discount), db_col_text(st, 2, NULL));
+	e->amount = db_col_int64(st, 3);
+	return 0;
 }
 
 static int cn_load(struct req *r, struct db *db, const char *id, struct credit_note *cn)
@@ -308,8 +300,10 @@ static int cn_load(struct req *r, struct db *db, const char *id, struct credit_n
 	db_reset(st);
 	if (rc != DB_ROW && rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
-	rc = cn_taxes_load(r, db, cn);
-	return rc == DB_OK ? cn_discounts_load(r, db, cn) : rc;
+	rc = cn_shares_load(r, db, cn, SQL_LINE_TAXES_OF, BILLING_TAX_RATES_MAX, take_tax);
+	return rc == DB_OK ? cn_shares_load(r, db, cn, SQL_LINE_DISCOUNTS_OF, LINE_DISCOUNTS_MAX,
+					    take_discount)
+			   : rc;
 }
 
 /* ---- rendering ---- */

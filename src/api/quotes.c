@@ -1549,27 +1549,7 @@ static int lines_list(struct req *r, struct db *db, const struct quote *q, bool 
 					     : "line_items.data.taxes";
 		if (rc == DB_OK && req_expand_has(r, want)) {
 			json_key(j, "taxes");
-			json_arr_open(j);
-			size_t tk;
-			json_t *te;
-			json_array_foreach(json_object_get(v, tkey), tk, te)
-			{
-				const char *rate = json_string_value(json_object_get(te, "rate"));
-				struct tax_rate t;
-				rc = rate ? tax_rate_load(r, db, rate, &t) : DB_ERR;
-				if (rc != DB_OK)
-					break;
-				json_obj_open(j);
-				json_kv_int(j, "amount",
-					    json_integer_value(json_object_get(te, "amount")));
-				json_key(j, "rate");
-				tax_rate_render(&t, j);
-				json_kv_str(j, "taxability_reason", "standard_rated");
-				json_kv_int(j, "taxable_amount",
-					    json_integer_value(json_object_get(te, "taxable")));
-				json_obj_close(j);
-			}
-			json_arr_close(j);
+			rc = checkout_item_taxes_render(r, db, json_object_get(v, tkey), j);
 		}
 		json_obj_close(j);
 	}

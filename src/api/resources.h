@@ -321,6 +321,12 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
  * 0, or -1 with r->err. */
 int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *ids, int n,
 			     const char *shown);
+/* An item's "taxes": Stripe's list of {amount, rate (rendered), taxability_reason,
+ * taxable_amount} from the stored array of {rate, amount, taxable} (a jansson array: a Checkout
+ * Session's or a quote's line). DB_OK, or < 0 with the list left open. */
+struct json_t;
+int checkout_item_taxes_render(struct req *r, struct db *db, const struct json_t *taxes,
+			       struct json *j);
 /* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
 int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
 			       const char *currency, const char *url);
