@@ -3479,18 +3479,27 @@ static int draft_finalize(struct req *r, struct db *db, struct invoice *in, int6
 	return subscription_invoice_paid(r, db, in);
 }
 
+/* The step's draft as it is now, into *cur, unless it changed since the step read it. 0, or -1
+ * with r->err. */
+static int step_draft_load(struct req *r, struct db *db, const struct step_ctx *x,
+			   struct invoice *cur)
+{
+	if (invoice_load(r, db, x->in.id, cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur->version != x->in.version || !str_eq(cur->status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur->id);
+	return 0;
+}
+
 /* RETRY of a draft with nothing to charge: finalized, paid. */
 static int draft_uncharged_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
-	struct req *r = x->r;
 	struct invoice cur;
-	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
-		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
-				cur.id);
-	return draft_finalize(r, db, &cur, x->t, x->amount_due);
+	if (step_draft_load(x->r, db, x, &cur) != 0)
+		return -1;
+	return draft_finalize(x->r, db, &cur, x->t, x->amount_due);
 }
 
 static const char SQL_RESCHEDULE[] =
@@ -3505,12 +3514,8 @@ static int draft_send_fn(struct db *db, void *p)
 	struct step_ctx *x = p;
 	struct req *r = x->r;
 	struct invoice cur;
-	if (invoice_load(r, db, x->in.id, &cur) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != x->in.version || !str_eq(cur.status, "draft"))
-		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
-				cur.id);
-	if (draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+	if (step_draft_load(r, db, x, &cur) != 0 ||
+	    draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
 		return -1;
 	/* paid at once (nothing due): subscription_invoice_paid saved it already */
 	if (!str_eq(cur.status, "open"))
