@@ -40,6 +40,11 @@
  * customer it makes, the session's attempt) and completes the session (checkout.c).
  *
  * Decisions (where Stripe leaves a setting to the merchant, its defaults):
+ *  - payment_behavior on a change (items, /v1/subscription_items): allow_incomplete keeps it with
+ *    its invoice open (past_due), error_if_incomplete answers 402 and keeps nothing,
+ *    default_incomplete keeps it with its invoice's intent unconfirmed (nothing attempted, the
+ *    status as it was), pending_if_incomplete keeps it aside until its invoice is paid ("pending
+ *    updates" below).
  *  - payment_behavior: allow_incomplete (default) answers 200 with the subscription incomplete
  *    when its first payment fails or needs the cardholder; error_if_incomplete answers the 402
  *    card error and keeps nothing (no subscription, invoice, intent or failed charge: Stripe
@@ -1281,6 +1286,12 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (!pending && !str_eq(s.latest_invoice, in->id))
 		return 0;
 	const char *pprev = NULL;
+	if (pending && (str_eq(s.status, "canceled") || str_eq(s.status, "incomplete_expired"))) {
+		/* ended meanwhile: nothing left to apply it to */
+		s.pending_update = s.pending_invoice = NULL;
+		s.pending_expires_at = 0;
+		return sub_save(r, db, &s) == 0 && pending_store(r, db, &s) == 0 ? 0 : -1;
+	}
 	if (pending && pending_apply(r, db, &s, &pprev) != 0)
 		return -1;
 	const char *was = s.status;
@@ -1319,13 +1330,24 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 		 * written off) drops the pending update */
 		if (!str_eq(in->status, "void") && !str_eq(in->status, "uncollectible"))
 			return 0;
+		struct buf pb;
+		struct json pj;
+		buf_init(&pb, 1u << 20);
+		json_init(&pj, &pb);
+		json_obj_open(&pj);
+		rc = pending_render(r, db, &s, &pj);
+		json_obj_close(&pj);
+		const char *prev =
+		    rc == 0 && !pb.failed ? arena_strndup(&r->arena, pb.data, pb.len) : NULL;
+		buf_release(&pb);
+		if (!prev)
+			return req_fail(r, ERR_API, NULL, NULL);
 		s.pending_update = s.pending_invoice = NULL;
 		s.pending_expires_at = 0;
 		sub_schedule(&s, 0);
 		if (sub_save(r, db, &s) != 0 || pending_store(r, db, &s) != 0)
 			return -1;
-		return sub_emit(r, db, &s, "customer.subscription.updated",
-				"{\"pending_update\":null}");
+		return sub_emit(r, db, &s, "customer.subscription.updated", prev);
 	}
 	const char *was = s.status;
 	bool live = str_eq(was, "active") || str_eq(was, "past_due") || str_eq(was, "unpaid");

@@ -174,6 +174,27 @@ test('pending_if_incomplete, not paid: the scheduler drops it at expires_at and 
   assert.equal((await charges(customer)).filter((c) => c.status === 'succeeded').length, 1);
 });
 
+test('pending_if_incomplete: voiding its invoice drops the pending update', async () => {
+  const { customer, sub, si } = await setup('pm_card_chargeCustomerFail');
+  const upd = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, quantity: 3 }], proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete',
+  });
+  assert.equal(upd.pending_update.subscription_items[0].quantity, 3);
+  const voided = await stripe.invoices.voidInvoice(upd.latest_invoice);
+  assert.equal(voided.status, 'void');
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.pending_update, null);
+  assert.equal(after.items.data[0].quantity, 1);
+  assert.equal(after.status, 'active');
+  const last = (await eventsOf(sub.id)).pop();
+  assert.equal(last.type, 'customer.subscription.updated');
+  assert.equal(last.data.previous_attributes.pending_update.subscription_items[0].quantity, 3);
+  // a new change is taken again
+  const again = await stripe.subscriptions.update(sub.id, { items: [{ id: si, quantity: 2 }], proration_behavior: 'none' });
+  assert.equal(again.items.data[0].quantity, 2);
+  assert.equal((await charges(customer)).filter((c) => c.status === 'succeeded').length, 1);
+});
+
 test('pending_if_incomplete with 3-D Secure: pending until the intent is confirmed, then applied', async () => {
   const { customer, sub, si } = await setup('pm_card_authenticationRequired');
   const upd = await stripe.subscriptionItems.update(si, {
