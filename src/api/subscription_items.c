@@ -3,7 +3,9 @@
  * at a time. Each write is a change of its subscription's items through the same path as
  * POST /v1/subscriptions/{id} items[] (subscription_change in subscriptions.c): the same
  * checks, prorations (proration_behavior, proration_date), invoice for always_invoice and
- * customer.subscription.updated; only the answer differs (the item).
+ * customer.subscription.updated, and payment_behavior (pending_if_incomplete keeps the change as
+ * the subscription's pending update until its invoice is paid); only the answer differs (the
+ * item).
  */
 #include <string.h>
 
@@ -147,7 +149,8 @@ static int h_list(struct req *r)
 
 static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
 						  NULL};
-static const char *const payment_behaviors[] = {"allow_incomplete", "error_if_incomplete", NULL};
+static const char *const payment_behaviors[] = {
+    "allow_incomplete", "error_if_incomplete", "default_incomplete", "pending_if_incomplete", NULL};
 
 static const struct param_spec create_params[] = {
     {"subscription", PT_STRING, PF_REQUIRED, 255, NULL, NULL},

@@ -40,6 +40,11 @@
  * customer it makes, the session's attempt) and completes the session (checkout.c).
  *
  * Decisions (where Stripe leaves a setting to the merchant, its defaults):
+ *  - payment_behavior on a change (items, /v1/subscription_items): allow_incomplete keeps it with
+ *    its invoice open (past_due), error_if_incomplete answers 402 and keeps nothing,
+ *    default_incomplete keeps it with its invoice's intent unconfirmed (nothing attempted, the
+ *    status as it was), pending_if_incomplete keeps it aside until its invoice is paid ("pending
+ *    updates" below).
  *  - payment_behavior: allow_incomplete (default) answers 200 with the subscription incomplete
  *    when its first payment fails or needs the cardholder; error_if_incomplete answers the 402
  *    card error and keeps nothing (no subscription, invoice, intent or failed charge: Stripe
@@ -98,6 +103,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "api/billing_internal.h"
 #include "api/common.h"
@@ -160,6 +167,10 @@ struct subscription {
 	int64_t days_until_due;
 	/* its default_tax_rates[] as a create or update asks (NULL or not present: as stored) */
 	const struct tax_rate_spec *default_tax;
+	/* its pending update (see "pending updates"; NULL/0: none): the subscription as it will
+	 * be, as JSON; the invoice whose payment applies it; when it is dropped */
+	const char *pending_update, *pending_invoice;
+	int64_t pending_expires_at;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -171,7 +182,8 @@ static const char SQL_GET[] =
     " ended_at, cancellation_reason, cancellation_comment, cancellation_feedback,"
     " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
     " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at,"
-    " collection_method, days_until_due FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+    " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at"
+    " FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
     " billing_interval, billing_interval_count, billing_cycle_anchor, period_index,"
@@ -282,6 +294,9 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->paused_at = db_col_int64_or0(st, 31);
 		s->sends = str_eq(db_col_text(st, 32, NULL), "send_invoice");
 		s->days_until_due = db_col_int64_or0(st, 33);
+		s->pending_update = col_text_dup(a, st, 34);
+		s->pending_invoice = col_text_dup(a, st, 35);
+		s->pending_expires_at = db_col_int64_or0(st, 36);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -400,6 +415,9 @@ static void sub_schedule(struct subscription *s, int64_t invoice_next_attempt)
 	struct billing_state b = sub_state(s, invoice_next_attempt);
 	int64_t at;
 	billing_next_action(&b, &at);
+	/* a pending update is dropped at its expiry (subscription_step) */
+	if (s->pending_expires_at && (!at || s->pending_expires_at < at))
+		at = s->pending_expires_at;
 	s->next_action_at = at;
 }
 
@@ -539,6 +557,164 @@ static int items_render(struct req *r, struct db *db, const struct subscription 
 	return 0;
 }
 
+/* ---- pending updates ----
+ *
+ * payment_behavior=pending_if_incomplete on a change that makes an invoice to pay now (Stripe's
+ * pending updates): the change is kept aside, not applied, until that invoice is paid. The
+ * subscription's row keeps what it has (its items, period, status); pending_update holds the
+ * subscription as the change makes it (its items, and for a new interval its period), as JSON,
+ * pending_invoice the invoice (made and attempted as any change's, with the same lines; its
+ * latest_invoice) and pending_expires_at its end, 23 hours after. The invoice's payment —
+ * at once, by POST /v1/invoices/{id}/pay or after 3-D Secure — applies it in the payment's own
+ * write (subscription_invoice_paid: customer.subscription.updated and
+ * customer.subscription.pending_update_applied); a failed attempt changes nothing of the
+ * subscription (no past_due: it cycles as if no update had been asked) and is not retried by
+ * itself; at expires_at the scheduler drops it and voids its invoice if still open
+ * (customer.subscription.pending_update_expired), and voiding that invoice by hand drops it too.
+ * Only one pending update at a time: a change of items meanwhile is refused.
+ */
+#define PENDING_UPDATE_TTL_S (23 * 3600)
+
+static const char SQL_PENDING_SET[] =
+    "UPDATE subscriptions SET pending_update = $3, pending_invoice = $4, pending_expires_at = $5"
+    " WHERE merchant_id = $1 AND id = $2";
+
+/* Stores s's pending update fields (after sub_save, in the same write). 0, or -1 with r->err. */
+static int pending_store(struct req *r, struct db *db, const struct subscription *s)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PENDING_SET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_text(st, 3, s->pending_update, -1);
+	db_bind_text(st, 4, s->pending_invoice, -1);
+	db_bind_int64_or_null(st, 5, s->pending_expires_at);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* The subscription p as a change makes it, as pending_update's JSON (NULL: out of memory). */
+static const char *pending_json(struct req *r, const struct subscription *p, bool reset)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_bool(&j, "reset", reset);
+	json_kv_int(&j, "anchor", p->anchor);
+	json_kv_int(&j, "period_index", p->period_index);
+	json_kv_int(&j, "period_start", p->period_start);
+	json_kv_int(&j, "period_end", p->period_end);
+	json_kv_str(&j, "interval", p->interval);
+	json_kv_int(&j, "interval_count", p->interval_count);
+	json_key(&j, "items");
+	json_arr_open(&j);
+	for (int i = 0; i < p->n_items; i++) {
+		const struct sub_item *it = &p->items[i];
+		json_obj_open(&j);
+		json_kv_str(&j, "id", it->id);
+		json_kv_str(&j, "price", it->price);
+		json_kv_int(&j, "quantity", it->quantity);
+		json_kv_int(&j, "created", it->created);
+		json_kv_str(&j, "metadata", it->metadata ? it->metadata : "{}");
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_obj_close(&j);
+	const char *out = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return out;
+}
+
+static int64_t pending_int(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static const char *pending_str(struct req *r, json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? arena_strdup(&r->arena, v) : NULL;
+}
+
+/* s (its items loaded) as its pending update makes it, into *ret; ret_reset: the update starts
+ * a new period. DB_OK, DB_NOTFOUND (none), or an error. */
+static int pending_load(struct req *r, struct db *db, const struct subscription *s,
+			struct subscription *ret, bool *ret_reset)
+{
+	if (!s->pending_update)
+		return DB_NOTFOUND;
+	json_t *root = json_loads(s->pending_update, 0, NULL);
+	json_t *items = json_object_get(root, "items");
+	if (!json_is_object(root) || !json_is_array(items) || json_array_size(items) == 0 ||
+	    json_array_size(items) > SUB_ITEMS_MAX) {
+		json_decref(root);
+		return DB_ERR;
+	}
+	*ret = *s;
+	*ret_reset = json_is_true(json_object_get(root, "reset"));
+	ret->anchor = pending_int(root, "anchor");
+	ret->period_index = pending_int(root, "period_index");
+	ret->period_start = pending_int(root, "period_start");
+	ret->period_end = pending_int(root, "period_end");
+	const char *iv = json_string_value(json_object_get(root, "interval"));
+	str_copy(ret->interval, sizeof(ret->interval), iv ? iv : s->interval);
+	ret->interval_count = pending_int(root, "interval_count");
+	ret->n_items = 0;
+	int rc = DB_OK;
+	for (size_t i = 0; rc == DB_OK && i < json_array_size(items); i++) {
+		json_t *o = json_array_get(items, i);
+		struct sub_item *it = &ret->items[ret->n_items++];
+		memset(it, 0, sizeof(*it));
+		const char *id = json_string_value(json_object_get(o, "id"));
+		str_copy(it->id, sizeof(it->id), id ? id : "");
+		it->price = pending_str(r, o, "price");
+		it->metadata = pending_str(r, o, "metadata");
+		it->quantity = pending_int(o, "quantity");
+		it->created = pending_int(o, "created");
+		it->data = -1;
+		if (!id || !it->price || !it->metadata)
+			rc = DB_ERR;
+		else if ((rc = price_facts_get(r, db, it->price, &it->pf)) == DB_NOTFOUND)
+			rc = DB_ERR;
+	}
+	json_decref(root);
+	return rc;
+}
+
+/* pending_update as Stripe shows it (null: none). 0, or -1. */
+static int pending_render(struct req *r, struct db *db, const struct subscription *s,
+			  struct json *j)
+{
+	json_key(j, "pending_update");
+	if (!s->pending_update) {
+		json_nil(j);
+		return 0;
+	}
+	struct subscription *p = arena_alloc(&r->arena, sizeof(*p));
+	bool reset = false;
+	if (!p || pending_load(r, db, s, p, &reset) != DB_OK)
+		return -1;
+	json_obj_open(j);
+	if (reset)
+		json_kv_int(j, "billing_cycle_anchor", p->anchor);
+	else
+		json_kv_null(j, "billing_cycle_anchor");
+	json_kv_int(j, "expires_at", s->pending_expires_at);
+	json_key(j, "subscription_items");
+	json_arr_open(j);
+	for (int i = 0; i < p->n_items; i++)
+		if (item_render(r, db, p, &p->items[i], j) != 0)
+			return -1;
+	json_arr_close(j);
+	json_kv_null(j, "trial_end");
+	json_kv_null(j, "trial_from_plan");
+	json_obj_close(j);
+	return 0;
+}
+
 static const char SQL_LIVE_DISCOUNTS[] =
     "SELECT id FROM discounts WHERE merchant_id = $1 AND subscription = $2 AND ended = 0"
     " ORDER BY pos LIMIT $3";
@@ -672,7 +848,8 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_obj_close(j);
 	json_kv_null(j, "pending_invoice_item_interval");
 	json_kv_null(j, "pending_setup_intent");
-	json_kv_null(j, "pending_update");
+	if (pending_render(r, db, s, j) != 0)
+		return -1;
 	const char *sched;
 	if (subscription_schedule_of(r, db, s->id, &sched) != 0)
 		return -1;
@@ -1036,12 +1213,87 @@ static int load_for_invoice(struct req *r, struct db *db, const struct invoice *
 	return str_eq(s->latest_invoice, in->id) ? 0 : 1;
 }
 
+static const char SQL_ITEMS_DELETE[] =
+    "DELETE FROM subscription_items WHERE merchant_id = $1 AND subscription = $2";
+
+/* Is in the invoice of s's pending update? */
+static bool pending_of(const struct subscription *s, const struct invoice *in)
+{
+	return s->pending_update && s->pending_invoice && str_eq(s->pending_invoice, in->id);
+}
+
+/* s's pending update applied to s (its items rewritten; s itself is saved by the caller, then
+ * pending_store): what it changed as previous_attributes (with the status it had, `was`, if
+ * that changes too) into *ret_prev. 0, or -1 with r->err. */
+static int pending_apply(struct req *r, struct db *db, struct subscription *s,
+			 const char **ret_prev)
+{
+	struct subscription *p = arena_alloc(&r->arena, sizeof(*p));
+	bool reset = false;
+	if (!p || pending_load(r, db, s, p, &reset) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf pb;
+	struct json pj;
+	buf_init(&pb, 1u << 20);
+	json_init(&pj, &pb);
+	json_obj_open(&pj);
+	json_key(&pj, "items");
+	int rc = items_render(r, db, s, &pj);
+	if (reset)
+		json_kv_int(&pj, "billing_cycle_anchor", s->anchor);
+	json_obj_close(&pj);
+	const char *prev = rc == 0 && !pb.failed ? arena_strndup(&r->arena, pb.data, pb.len) : NULL;
+	buf_release(&pb);
+	if (!prev)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_ITEMS_DELETE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *status = s->status;
+	*s = *p; /* a copy of s with the update's items and period */
+	s->status = status;
+	s->pending_update = s->pending_invoice = NULL;
+	s->pending_expires_at = 0;
+	if (items_insert(r, db, s) != 0)
+		return -1;
+	*ret_prev = prev;
+	return 0;
+}
+
+/* previous_attributes prev (an object) with "status": was added */
+static const char *prev_with_status(struct req *r, const char *prev, const char *was)
+{
+	size_t n = strlen(prev);
+	if (n < 2)
+		return prev;
+	return arena_printf(&r->arena, "%.*s%s\"status\":\"%s\"}", (int)(n - 1), prev,
+			    n > 2 ? "," : "", was);
+}
+
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in)
 {
 	struct subscription s;
-	int rc = load_for_invoice(r, db, in, &s);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
+	if (!in->subscription)
+		return 0;
+	if (sub_load(r, db, in->subscription, true, &s) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool pending = pending_of(&s, in);
+	/* an older invoice of it changes nothing of the subscription */
+	if (!pending && !str_eq(s.latest_invoice, in->id))
+		return 0;
+	const char *pprev = NULL;
+	if (pending && (str_eq(s.status, "canceled") || str_eq(s.status, "incomplete_expired"))) {
+		/* ended meanwhile: nothing left to apply it to */
+		s.pending_update = s.pending_invoice = NULL;
+		s.pending_expires_at = 0;
+		return sub_save(r, db, &s) == 0 && pending_store(r, db, &s) == 0 ? 0 : -1;
+	}
+	if (pending && pending_apply(r, db, &s, &pprev) != 0)
+		return -1;
 	const char *was = s.status;
 	if (str_eq(was, "incomplete") || str_eq(was, "past_due") || str_eq(was, "unpaid") ||
 	    str_eq(was, "paused"))
@@ -1051,11 +1303,17 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (str_eq(was, "paused"))
 		s.paused_at = 0;
 	sub_schedule(&s, 0);
-	if (sub_save(r, db, &s) != 0)
+	if (sub_save(r, db, &s) != 0 || (pending && pending_store(r, db, &s) != 0))
 		return -1;
-	if (s.status != was &&
-	    sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was)) != 0)
+	if (pending) {
+		const char *prev = s.status != was ? prev_with_status(r, pprev, was) : pprev;
+		if (!prev || sub_emit(r, db, &s, "customer.subscription.updated", prev) != 0 ||
+		    sub_emit(r, db, &s, "customer.subscription.pending_update_applied", NULL) != 0)
+			return -1;
+	} else if (s.status != was &&
+		   sub_emit(r, db, &s, "customer.subscription.updated", prev_status(r, was)) != 0) {
 		return -1;
+	}
 	return str_eq(was, "paused") ? sub_emit(r, db, &s, "customer.subscription.resumed", NULL)
 				     : 0;
 }
@@ -1067,6 +1325,30 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 	int rc = load_for_invoice(r, db, in, &s);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	if (pending_of(&s, in)) {
+		/* a failed attempt leaves the subscription as it was; the invoice voided (or
+		 * written off) drops the pending update */
+		if (!str_eq(in->status, "void") && !str_eq(in->status, "uncollectible"))
+			return 0;
+		struct buf pb;
+		struct json pj;
+		buf_init(&pb, 1u << 20);
+		json_init(&pj, &pb);
+		json_obj_open(&pj);
+		rc = pending_render(r, db, &s, &pj);
+		json_obj_close(&pj);
+		const char *prev =
+		    rc == 0 && !pb.failed ? arena_strndup(&r->arena, pb.data, pb.len) : NULL;
+		buf_release(&pb);
+		if (!prev)
+			return req_fail(r, ERR_API, NULL, NULL);
+		s.pending_update = s.pending_invoice = NULL;
+		s.pending_expires_at = 0;
+		sub_schedule(&s, 0);
+		if (sub_save(r, db, &s) != 0 || pending_store(r, db, &s) != 0)
+			return -1;
+		return sub_emit(r, db, &s, "customer.subscription.updated", prev);
+	}
 	const char *was = s.status;
 	bool live = str_eq(was, "active") || str_eq(was, "past_due") || str_eq(was, "unpaid");
 	const char *type = "customer.subscription.updated";
@@ -2144,8 +2426,52 @@ static int update_fn(struct db *db, void *p)
 	return answer_sub(r, db, s->id);
 }
 
+/* Stripe's pending updates take only the parameters that prorate or make the invoice: of
+ * POST /v1/subscriptions/{id}, items (price, quantity), proration_behavior, proration_date,
+ * payment_behavior and expand (trial_end, trial_from_plan, billing_cycle_anchor and
+ * add_invoice_items, also allowed by Stripe, are not parameters of Tender's update); of the
+ * item endpoints, price, quantity and the same. 0, or -1 with r->err (400). */
+static const char *const pending_refused[] = {"cancel_at_period_end",
+					      "default_payment_method",
+					      "collection_method",
+					      "days_until_due",
+					      "description",
+					      "metadata",
+					      "cancellation_details",
+					      "pause_collection",
+					      "trial_settings",
+					      "discounts",
+					      "coupon",
+					      "promotion_code",
+					      "default_tax_rates",
+					      "tax_rates",
+					      NULL};
+
+static int pending_params_check(struct req *r, const struct sub_change *c)
+{
+	if (!str_eq(param_str(r, "payment_behavior"), "pending_if_incomplete"))
+		return 0;
+	const char *bad = NULL;
+	for (int i = 0; !bad && pending_refused[i]; i++)
+		if (param_present(r, pending_refused[i]))
+			bad = pending_refused[i];
+	for (int k = 0; !bad && c && k < c->n; k++)
+		if (c->ch[k].metadata_path || c->ch[k].tax.present)
+			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path : "items[tax_rates]";
+	if (!bad)
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, bad,
+			"When payment_behavior is pending_if_incomplete, only these parameters "
+			"are supported: expand, payment_behavior, proration_behavior, "
+			"proration_date, billing_cycle_anchor, items (price, quantity), trial_end, "
+			"trial_from_plan and add_invoice_items. Received: %s.",
+			bad);
+}
+
 static int h_update(struct req *r)
 {
+	if (pending_params_check(r, NULL) != 0)
+		return -1;
 	if (param_present(r, "items") || param_present(r, "proration_behavior") ||
 	    param_present(r, "proration_date")) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
@@ -2156,11 +2482,6 @@ static int h_update(struct req *r)
 		c->own_params = true;
 		c->proration_behavior = param_str(r, "proration_behavior");
 		c->payment_behavior = param_str(r, "payment_behavior");
-		if (str_eq(c->payment_behavior, "pending_if_incomplete") ||
-		    str_eq(c->payment_behavior, "default_incomplete"))
-			return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
-					"Tender takes allow_incomplete or error_if_incomplete for "
-					"a change of items.");
 		param_int(r, "proration_date", &c->proration_date);
 		if (subscription_changes_parse(r, "items", "items", c) != 0 ||
 		    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates",
@@ -2208,6 +2529,11 @@ struct change_ctx {
 	const char *pm;
 	struct invoice in;
 	bool sends; /* the invoice made now is send_invoice: not charged */
+	/* payment_behavior=pending_if_incomplete on a change that charges now: kept as the
+	 * subscription's pending update until its invoice is paid ("pending updates") */
+	bool held;
+	/* payment_behavior=default_incomplete: the invoice's intent is made, not confirmed */
+	bool unconfirmed;
 };
 
 /* "2 × Team", or "Team" for one */
@@ -2503,9 +2829,6 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	return 0;
 }
 
-static const char SQL_ITEMS_DELETE[] =
-    "DELETE FROM subscription_items WHERE merchant_id = $1 AND subscription = $2";
-
 /* Inside the write (its own, or the invoice's payment's): the change stored. */
 static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 {
@@ -2526,13 +2849,15 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	json_init(&pj, &pb);
 	json_obj_open(&pj);
 	int rc = x->c->own_params ? own_params(r, db, s, x->t, &pj) : 0;
-	if (rc == 0 && x->c->resume) {
+	if (rc == 0 && x->held) {
+		json_kv_null(&pj, "pending_update");
+	} else if (rc == 0 && x->c->resume) {
 		json_kv_str(&pj, "status", x->old.status);
 	} else if (rc == 0) {
 		json_key(&pj, "items");
 		rc = items_render(r, db, &x->old, &pj);
 	}
-	if (rc == 0 && x->reset)
+	if (rc == 0 && x->reset && !x->held)
 		json_kv_int(&pj, "billing_cycle_anchor", x->old.anchor);
 	if (rc == 0 && x->invoice_now)
 		json_kv_str(&pj, "latest_invoice", x->old.latest_invoice);
@@ -2541,9 +2866,11 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	buf_release(&pb);
 	if (!prev)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
-	/* the items: rewritten in their order (a resume keeps them as they are) */
-	struct db_stmt *st = x->c->resume ? NULL : db_prepare(db, SQL_ITEMS_DELETE);
-	if (!st && !x->c->resume)
+	/* the items: rewritten in their order (a resume keeps them as they are; a pending update
+	 * is applied when its invoice is paid) */
+	bool keep_items = x->c->resume || x->held;
+	struct db_stmt *st = keep_items ? NULL : db_prepare(db, SQL_ITEMS_DELETE);
+	if (!st && !keep_items)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (st) {
 		db_bind_text(st, 1, r->merchant_id, -1);
@@ -2551,7 +2878,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (!x->c->resume && items_insert(r, db, s) != 0)
+	if (!keep_items && items_insert(r, db, s) != 0)
 		return -1;
 	/* the prorations: pending, or on the invoice made now; each taxed at its item's rates as
 	 * they were before this change (what its total was planned with) */
@@ -2564,7 +2891,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 			return -1;
 	}
 	/* the items' tax_rates[] asked for (the defaults: own_params) */
-	for (int i = 0; !x->c->resume && i < s->n_items; i++)
+	for (int i = 0; !keep_items && i < s->n_items; i++)
 		if (s->items[i].tax && tax_links_set(r, db, s->items[i].id, s->items[i].tax) != 0)
 			return -1;
 	/* a resume: active now, or, on payment success, once its invoice is paid
@@ -2590,9 +2917,33 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		 * (Stripe's resume_on_payment_attempt); on success it is, as a renewal's */
 		if (x->c->resume && !x->c->resume_on_success)
 			x->in.auto_advance = false;
+		/* a pending update's invoice is paid by hand or expires with it; a
+		 * default_incomplete one waits for its intent's confirmation: neither is attempted
+		 * by the scheduler */
+		if (x->held || x->unconfirmed) {
+			x->in.auto_advance = false;
+			x->in.next_payment_attempt = 0;
+		}
 		s->latest_invoice = x->invoice_id;
 		if (invoice_store(r, db, &x->in, x->due) != 0)
 			return -1;
+	}
+	if (x->held) {
+		/* the subscription stays as it was, with its pending update and the invoice */
+		struct subscription *o = arena_alloc(&r->arena, sizeof(*o));
+		if (!o)
+			return req_fail(r, ERR_API, NULL, NULL);
+		*o = x->old;
+		o->latest_invoice = x->invoice_id;
+		o->pending_update = pending_json(r, s, x->reset);
+		o->pending_invoice = x->invoice_id;
+		o->pending_expires_at = x->t + PENDING_UPDATE_TTL_S;
+		if (!o->pending_update)
+			return req_fail(r, ERR_API, NULL, NULL);
+		sub_schedule(o, 0);
+		if (sub_save(r, db, o) != 0 || pending_store(r, db, o) != 0)
+			return -1;
+		return sub_emit(r, db, o, "customer.subscription.updated", prev);
 	}
 	/* a renewal's draft (or an open invoice's retry) still waits for its step */
 	sub_schedule(s, x->invoice_now ? 0 : latest_next_attempt(r, db, s));
@@ -2621,6 +2972,18 @@ static int change_respond(struct req *r, struct db *db, struct change_ctx *x)
 		json_kv_bool(j, "deleted", true);
 		json_obj_close(j);
 		return 0;
+	}
+	/* an item of a pending update not applied yet: as the update makes it */
+	for (int i = 0; x->held && i < x->s.n_items; i++) {
+		struct subscription cur;
+		if (strcmp(x->s.items[i].id, c->item) != 0)
+			continue;
+		if (sub_load(r, db, x->s.id, false, &cur) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (cur.pending_update)
+			return item_render(r, db, &x->s, &x->s.items[i], j) == 0
+				   ? 0
+				   : req_fail(r, ERR_API, NULL, NULL);
 	}
 	return subscription_item_render_by_id(r, db, c->item, j, NULL) == DB_OK
 		   ? 0
@@ -2674,6 +3037,8 @@ static int change_commit(struct req *r, struct change_ctx *x);
 
 int subscription_change(struct req *r, struct sub_change *c)
 {
+	if (!c->resume && !c->scheduled && pending_params_check(r, c) != 0)
+		return -1;
 	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
 	if (!x)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2689,6 +3054,19 @@ int subscription_change(struct req *r, struct sub_change *c)
  * charges. */
 static int change_commit(struct req *r, struct change_ctx *x)
 {
+	const char *pb = x->c->payment_behavior;
+	if (x->old.pending_update && !x->c->resume)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s has a pending update: its items cannot change "
+				"until its invoice %s is paid or the update expires.",
+				x->old.id, x->old.pending_invoice);
+	if (str_eq(pb, "pending_if_incomplete") && x->invoice_now && x->sends)
+		return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
+				"Pending updates are not supported for subscriptions with "
+				"collection_method=send_invoice.");
+	/* a change that charges nothing now is applied at once, whatever payment_behavior */
+	x->held = str_eq(pb, "pending_if_incomplete") && x->invoice_now && x->due > 0;
+	x->unconfirmed = str_eq(pb, "default_incomplete") && x->invoice_now && x->due > 0;
 	if (x->invoice_now)
 		id_new_at(x->invoice_id, "in_", x->t);
 	/* a send_invoice invoice is finalized for the customer to pay, not charged */
@@ -2706,7 +3084,7 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	    .customer = x->s.customer,
 	    .pm_id = x->pm,
 	    .invoice = x->invoice_id,
-	    .confirm = true,
+	    .confirm = !x->unconfirmed,
 	    .before = change_before,
 	    .answer = change_answer,
 	    .ctx = x,
@@ -3695,6 +4073,39 @@ static int reschedule_fn(struct db *db, void *p)
 	return db_step_done(st) == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
+/* A pending update at its expires_at: dropped, its invoice voided if still open (its intent,
+ * if waiting for 3-D Secure, abandoned), as Stripe does; the subscription otherwise as it is. */
+static int pending_expire_fn(struct db *db, void *p)
+{
+	struct step_ctx *x = p;
+	struct req *r = x->r;
+	struct subscription *s = &x->s;
+	struct subscription cur;
+	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
+	struct invoice in;
+	if (s->pending_invoice && invoice_load(r, db, s->pending_invoice, &in) == DB_OK &&
+	    str_eq(in.status, "open")) {
+		in.status = "void";
+		in.voided_at = x->t;
+		in.next_payment_attempt = 0;
+		in.auto_advance = false;
+		if (invoice_update(r, db, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (in.payment_intent && payment_intent_abandon(r, db, in.payment_intent) != 0)
+			return -1;
+		if (invoice_emit(r, db, &in, "invoice.voided") != 0 ||
+		    invoice_balance_return(r, db, &in) != 0)
+			return -1;
+	}
+	s->pending_update = s->pending_invoice = NULL;
+	s->pending_expires_at = 0;
+	sub_schedule(s, latest_next_attempt(r, db, s));
+	if (sub_save(r, db, s) != 0 || pending_store(r, db, s) != 0)
+		return -1;
+	return sub_emit(r, db, s, "customer.subscription.pending_update_expired", NULL);
+}
+
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t)
 {
@@ -3710,10 +4121,18 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 	x->t = t;
 	if (req_read(&r, step_read_fn, x) != 0)
 		goto out;
+	if (x->s.pending_expires_at && x->s.pending_expires_at <= t) {
+		rc = req_write(&r, pending_expire_fn, x);
+		if (rc == 0)
+			rc = 1;
+		goto out;
+	}
 	if (x->action == BILLING_NONE || x->due > t) {
 		/* due at t by the row, not by the state (its invoice changed by itself: a draft
 		 * finalized by hand, auto_advance turned off): the row is put right */
 		int64_t at = x->action == BILLING_NONE ? 0 : x->due;
+		if (x->s.pending_expires_at && (!at || x->s.pending_expires_at < at))
+			at = x->s.pending_expires_at;
 		rc = 0;
 		if (x->s.next_action_at && x->s.next_action_at <= t && at != x->s.next_action_at) {
 			x->due = at;
