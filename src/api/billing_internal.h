@@ -241,7 +241,8 @@ struct sub_change {
 	struct sub_item_change ch[SUB_ITEMS_MAX];
 	const char *proration_behavior; /* create_prorations (NULL), none, always_invoice */
 	int64_t proration_date;		/* 0: now (the subscription's time) */
-	const char *payment_behavior;	/* allow_incomplete (NULL) or error_if_incomplete */
+	const char *payment_behavior;	/* allow_incomplete (NULL), error_if_incomplete,
+					 * pending_if_incomplete or default_incomplete */
 	bool own_params;		/* also POST /v1/subscriptions/{id}'s other parameters */
 	struct tax_rate_spec
 	    default_tax; /* its default_tax_rates[] (own_params; present: replaced) */
