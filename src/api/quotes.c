@@ -137,16 +137,16 @@ static const char SQL_INSERT[] =
     " sub_trial_days, sub_metadata, metadata, amount_subtotal, amount_total, computed,"
     " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock,"
     " collection_method, days_until_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29, $30)";
-/* every mutable column, where the row is still in the status it was read in ($28) */
+    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)";
+/* every mutable column, where the row is still in the status it was read in ($30) */
 static const char SQL_UPDATE[] =
     "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
     " footer = $9, expires_at = $10, number = $11, line_items = $12, discounts_spec = $13,"
     " discounts = $14, sub_description = $15, sub_trial_days = $16, sub_metadata = $17,"
     " metadata = $18, amount_subtotal = $19, amount_total = $20, computed = $21,"
     " finalized_at = $22, accepted_at = $23, canceled_at = $24, invoice = $25,"
-    " subscription = $26, test_clock = $27, collection_method = $29, days_until_due = $30"
-    " WHERE merchant_id = $1 AND id = $2 AND status = $28 AND created = $3";
+    " subscription = $26, test_clock = $27, collection_method = $28, days_until_due = $29"
+    " WHERE merchant_id = $1 AND id = $2 AND status = $30 AND created = $3";
 
 static int64_t col_or0(struct db_stmt *st, int c)
 {
@@ -239,11 +239,11 @@ static void bind_row(const char *merchant, struct db_stmt *st, const struct quot
 	db_bind_text(st, 25, q->invoice, -1);
 	db_bind_text(st, 26, q->subscription, -1);
 	db_bind_text(st, 27, q->test_clock, -1);
-	db_bind_text(st, 29, q->sends ? "send_invoice" : "charge_automatically", -1);
+	db_bind_text(st, 28, q->sends ? "send_invoice" : "charge_automatically", -1);
 	if (q->sends)
-		db_bind_int64(st, 30, q->days_until_due);
+		db_bind_int64(st, 29, q->days_until_due);
 	else
-		db_bind_null(st, 30);
+		db_bind_null(st, 29);
 }
 
 static int quote_insert(struct req *r, struct db *db, const struct quote *q)
@@ -264,7 +264,7 @@ static int quote_save(struct req *r, struct db *db, const char *merchant, const 
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bind_row(merchant, st, q);
-	db_bind_text(st, 28, was, -1);
+	db_bind_text(st, 30, was, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
