@@ -15,9 +15,13 @@
  *   lines invoice items of the quote's prices, the quote's discounts the invoice's; a draft
  *   with auto_advance, finalized and charged to the customer's default card an hour later by
  *   the scheduler (or by POST /v1/invoices/{id}/finalize and …/pay at once), as Stripe does;
+ *   collection_method=send_invoice makes it a send_invoice draft with the quote's
+ *   invoice_settings[days_until_due], finalized for the customer to pay, never charged;
  * - recurring lines only: a subscription (subscription_create_for_schedule, the create behind
  *   POST /v1/subscriptions), its first invoice paid by the subscription's own payment; the
- *   quote's write is that payment's write (the before / answer hooks).
+ *   quote's write is that payment's write (the before / answer hooks). A send_invoice quote
+ *   makes a send_invoice subscription (no card needed, active at once, its invoices due
+ *   days_until_due days after they are finalized).
  * Stripe bills a quote's one-time lines next to recurring ones on the subscription's first
  * invoice; Tender's subscription create takes recurring prices only, so such a mix is refused
  * when the quote is written (README, Not covered).
@@ -71,6 +75,10 @@ struct quote {
 	int64_t sub_trial_days; /* -1: none */
 	int64_t amount_subtotal, amount_total;
 	const char *invoice, *subscription, *test_clock;
+	/* collection_method send_invoice (else charge_automatically) and its
+	 * invoice_settings[days_until_due] */
+	bool sends;
+	int64_t days_until_due;
 };
 
 /* ---- the discount arithmetic (pure) ---- */
@@ -115,29 +123,30 @@ static const char SQL_COLS[] =
     "id, created, status, customer, currency, description, header, footer, expires_at, number,"
     " line_items, discounts_spec, discounts, sub_description, sub_trial_days, sub_metadata,"
     " metadata, amount_subtotal, amount_total, computed, finalized_at, accepted_at, canceled_at,"
-    " invoice, subscription, test_clock";
+    " invoice, subscription, test_clock, collection_method, days_until_due";
 #define QUOTE_SELECT                                                                               \
 	"SELECT id, created, status, customer, currency, description, header, footer, expires_at," \
 	" number, line_items, discounts_spec, discounts, sub_description, sub_trial_days,"         \
 	" sub_metadata, metadata, amount_subtotal, amount_total, computed, finalized_at,"          \
-	" accepted_at, canceled_at, invoice, subscription, test_clock FROM quotes"
+	" accepted_at, canceled_at, invoice, subscription, test_clock, collection_method,"         \
+	" days_until_due FROM quotes"
 static const char SQL_GET[] = QUOTE_SELECT " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO quotes (merchant_id, id, created, status, customer, currency, description,"
     " header, footer, expires_at, number, line_items, discounts_spec, discounts, sub_description,"
     " sub_trial_days, sub_metadata, metadata, amount_subtotal, amount_total, computed,"
-    " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock) VALUES ($1, $2,"
-    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
-    " $22, $23, $24, $25, $26, $27)";
-/* every mutable column, where the row is still in the status it was read in ($28) */
+    " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock,"
+    " collection_method, days_until_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)";
+/* every mutable column, where the row is still in the status it was read in ($30) */
 static const char SQL_UPDATE[] =
     "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
     " footer = $9, expires_at = $10, number = $11, line_items = $12, discounts_spec = $13,"
     " discounts = $14, sub_description = $15, sub_trial_days = $16, sub_metadata = $17,"
     " metadata = $18, amount_subtotal = $19, amount_total = $20, computed = $21,"
     " finalized_at = $22, accepted_at = $23, canceled_at = $24, invoice = $25,"
-    " subscription = $26, test_clock = $27 WHERE merchant_id = $1 AND id = $2 AND status = $28"
-    " AND created = $3";
+    " subscription = $26, test_clock = $27, collection_method = $28, days_until_due = $29"
+    " WHERE merchant_id = $1 AND id = $2 AND status = $30 AND created = $3";
 
 static int64_t col_or0(struct db_stmt *st, int c)
 {
@@ -188,6 +197,9 @@ static int quote_load(struct req *r, struct db *db, const char *merchant, const 
 	q->invoice = col_text_dup(a, st, 23);
 	q->subscription = col_text_dup(a, st, 24);
 	q->test_clock = col_text_dup(a, st, 25);
+	s = db_col_text(st, 26, NULL);
+	q->sends = s && str_eq(s, "send_invoice");
+	q->days_until_due = col_or0(st, 27);
 	db_reset(st);
 	if (!q->status || !q->customer || !q->line_items || !q->discounts_spec || !q->discounts ||
 	    !q->metadata || !q->computed)
@@ -227,6 +239,11 @@ static void bind_row(const char *merchant, struct db_stmt *st, const struct quot
 	db_bind_text(st, 25, q->invoice, -1);
 	db_bind_text(st, 26, q->subscription, -1);
 	db_bind_text(st, 27, q->test_clock, -1);
+	db_bind_text(st, 28, q->sends ? "send_invoice" : "charge_automatically", -1);
+	if (q->sends)
+		db_bind_int64(st, 29, q->days_until_due);
+	else
+		db_bind_null(st, 29);
 }
 
 static int quote_insert(struct req *r, struct db *db, const struct quote *q)
@@ -247,7 +264,7 @@ static int quote_save(struct req *r, struct db *db, const char *merchant, const 
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bind_row(merchant, st, q);
-	db_bind_text(st, 28, was, -1);
+	db_bind_text(st, 30, was, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -356,7 +373,7 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_bool(j, "enabled", false);
 	json_kv_null(j, "status");
 	json_obj_close(j);
-	json_kv_str(j, "collection_method", "charge_automatically");
+	json_kv_str(j, "collection_method", q->sends ? "send_invoice" : "charge_automatically");
 	if (expand) {
 		if (computed_render(r, db, q, j) != 0)
 			return -1;
@@ -378,7 +395,10 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_str_or_null(j, "invoice", q->invoice);
 	json_key(j, "invoice_settings");
 	json_obj_open(j);
-	json_kv_null(j, "days_until_due");
+	if (q->sends)
+		json_kv_int(j, "days_until_due", q->days_until_due);
+	else
+		json_kv_null(j, "days_until_due");
 	json_obj_close(j);
 	if (expand && req_expand_has(r, "line_items")) {
 		json_key(j, "line_items");
@@ -989,12 +1009,28 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
  * request sets of them on q (a draft). 0, or -1 with r->err. */
 static int common_params(struct req *r, struct quote *q, int64_t now)
 {
+	/* the collection method, by a subscription's rules: send_invoice needs days_until_due
+	 * (an update of a send_invoice quote keeps its own), which charge_automatically refuses */
 	const char *cm = param_str(r, "collection_method");
-	if (cm && !str_eq(cm, "charge_automatically"))
-		return req_fail(r, ERR_PARAM_BAD, "collection_method",
-				"Tender collects automatically only "
-				"(collection_method=charge_automatically); send_invoice is not "
-				"supported.");
+	bool sends = cm ? str_eq(cm, "send_invoice") : q->sends;
+	int64_t days = 0;
+	bool has_days = param_int(r, "invoice_settings.days_until_due", &days) == 1;
+	if (has_days && !sends)
+		return req_fail(r, ERR_PARAM_BAD, "invoice_settings[days_until_due]",
+				"Invalid days_until_due: it can only be set when collection_method "
+				"is send_invoice.");
+	if (has_days && (days < 0 || days > INVOICE_DAYS_UNTIL_DUE_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_settings[days_until_due]",
+				"days_until_due must be between 0 and %d.",
+				INVOICE_DAYS_UNTIL_DUE_MAX);
+	if (sends && !has_days) {
+		if (!q->sends)
+			return req_fail(r, ERR_PARAM_MISSING, "invoice_settings[days_until_due]",
+					"invoice_settings[days_until_due]");
+		days = q->days_until_due;
+	}
+	q->sends = sends;
+	q->days_until_due = sends ? days : 0;
 	q->description = str_update(r, "description", q->description);
 	q->header = str_update(r, "header", q->header);
 	q->footer = str_update(r, "footer", q->footer);
@@ -1346,6 +1382,11 @@ static int accept_invoice_fn(struct db *db, void *p)
 	in.description = q->description;
 	in.metadata = "{}";
 	in.auto_advance = true;
+	/* send_invoice: the draft is finalized for the customer to pay, due days_until_due days
+	 * later (invoices.c), never charged */
+	in.collection_method = q->sends ? "send_invoice" : "charge_automatically";
+	in.has_days_until_due = q->sends;
+	in.days_until_due = q->sends ? q->days_until_due : 0;
 	int64_t now;
 	if (billing_now(r, db, q->test_clock, &now) != 0)
 		return -1;
@@ -1470,6 +1511,8 @@ static int h_accept(struct req *r)
 		x->items[i].tax_rates = c->lines[i].tax;
 		x->items[i].n_tax_rates = c->lines[i].n_tax;
 	}
+	x->sends = q->sends;
+	x->days_until_due = q->days_until_due;
 	x->default_tax_rates = c->dflt_ids;
 	x->n_default_tax_rates = c->n_dflt;
 	if (q->sub_trial_days > 0)
@@ -1733,6 +1776,10 @@ static const struct param_spec sub_data_children[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec invoice_settings_children[] = {
+    {"days_until_due", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 #define QUOTE_COMMON_PARAMS                                                                        \
 	{"line_items", PT_OBJECT_ARRAY, 0, QUOTE_LINES_MAX, NULL, line_children},                  \
 	    {"collection_method",                                                                  \
@@ -1751,12 +1798,14 @@ static const struct param_spec sub_data_children[] = {
 		"metadata", PT_METADATA, 0, 0, NULL, NULL                                          \
 	}
 static const struct param_spec create_params[] = {
+    {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     QUOTE_COMMON_PARAMS,
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
+    {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     QUOTE_COMMON_PARAMS,

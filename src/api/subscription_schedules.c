@@ -43,9 +43,16 @@
  * way, its item change first (its own write, not under the request's idempotency key: a retry
  * finds nothing left to change) and then the schedule's row.
  *
- * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor,
- * collection_method send_invoice, automatic_tax, a trial in a phase other than the first,
- * backdated start dates, and end_behavior none/renew.
+ * Collection. default_settings[collection_method] and [invoice_settings][days_until_due] (stored
+ * on the row), each phase's own (in its JSON; none: the default settings'), checked as a
+ * subscription's are (send_invoice needs days_until_due, charge_automatically refuses it). The
+ * subscription is made with its first phase's (subscription_create_for_schedule: a send_invoice
+ * one needs no card and is active at once), and each phase entered sets it as
+ * POST /v1/subscriptions/{id} would (subscription_phase_settings). from_subscription copies the
+ * subscription's into the default settings and its phase.
+ *
+ * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, automatic_tax, a
+ * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
 #include "api/subscription_schedules.h"
 
@@ -87,6 +94,11 @@ struct sched_phase {
 	struct sched_item items[SCHEDULE_ITEMS_MAX];
 	int n_coupons; /* its discounts: coupons, in order */
 	const char *coupons[DISCOUNTS_MAX];
+	/* its collection_method (NULL: the schedule's default_settings') and
+	 * invoice_settings[days_until_due] (has_days false: the default settings') */
+	const char *cm;
+	bool has_days;
+	int64_t days;
 };
 
 struct schedule {
@@ -96,6 +108,11 @@ struct schedule {
 	int current_phase; /* -1: none */
 	const char *default_pm, *metadata, *test_clock;
 	int64_t next_action_at, canceled_at, completed_at, released_at; /* 0: none */
+	/* default_settings' collection_method (NULL: charge_automatically) and
+	 * invoice_settings[days_until_due] (has_days false: none) */
+	const char *cm;
+	bool has_days;
+	int64_t days;
 	int n_phases;
 	struct sched_phase phases[SCHEDULE_PHASES_MAX];
 };
@@ -103,26 +120,26 @@ struct schedule {
 static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, subscription, released_subscription,"
     " end_behavior, current_phase, phases, default_payment_method, metadata, test_clock,"
-    " next_action_at, canceled_at, completed_at, released_at FROM subscription_schedules"
-    " WHERE merchant_id = $1 AND id = $2";
+    " next_action_at, canceled_at, completed_at, released_at, collection_method, days_until_due"
+    " FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscription_schedules (merchant_id, id, created, version, customer, status,"
     " subscription, released_subscription, end_behavior, current_phase, phases,"
     " default_payment_method, metadata, test_clock, next_action_at, canceled_at, completed_at,"
-    " released_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-    " $16, $17, $18)";
+    " released_at, collection_method, days_until_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+    " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
 static const char SQL_UPDATE[] =
     "UPDATE subscription_schedules SET version = $3 + 1, status = $4, subscription = $5,"
     " released_subscription = $6, end_behavior = $7, current_phase = $8, phases = $9,"
     " default_payment_method = $10, metadata = $11, next_action_at = $12, canceled_at = $13,"
-    " completed_at = $14, released_at = $15"
+    " completed_at = $14, released_at = $15, collection_method = $16, days_until_due = $17"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_OF_SUB[] =
     "SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND subscription = $2"
     " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT 1";
 static const char SQL_SUB_FACTS[] =
-    "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock"
-    " FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+    "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock,"
+    " collection_method, days_until_due FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_SUB_ITEMS[] =
     "SELECT id, price, quantity FROM subscription_items WHERE merchant_id = $1"
     " AND subscription = $2 ORDER BY pos LIMIT $3";
@@ -149,6 +166,11 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 		json_kv_str_or_null(&j, "md", p->metadata);
 		json_kv_str_or_null(&j, "d", p->description);
 		json_kv_str(&j, "c", p->currency);
+		json_kv_str_or_null(&j, "cm", p->cm);
+		if (p->has_days)
+			json_kv_int(&j, "dd", p->days);
+		else
+			json_kv_null(&j, "dd");
 		json_key(&j, "dc");
 		json_arr_open(&j);
 		for (int k = 0; k < p->n_coupons; k++)
@@ -205,6 +227,10 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 		p->description = jstr(r, o, "d");
 		str_copy(p->currency, sizeof(p->currency),
 			 json_string_value(json_object_get(o, "c")));
+		p->cm = jstr(r, o, "cm");
+		json_t *dd = json_object_get(o, "dd");
+		p->has_days = json_is_integer(dd);
+		p->days = p->has_days ? json_integer_value(dd) : 0;
 		size_t k;
 		json_t *it;
 		json_array_foreach(json_object_get(o, "dc"), k, it)
@@ -266,6 +292,9 @@ static int sched_load(struct req *r, struct db *db, const char *id, struct sched
 		sc->canceled_at = db_col_int64_or0(st, 14);
 		sc->completed_at = db_col_int64_or0(st, 15);
 		sc->released_at = db_col_int64_or0(st, 16);
+		sc->cm = col_text_dup(a, st, 17);
+		sc->has_days = !db_col_is_null(st, 18);
+		sc->days = db_col_int64_or0(st, 18);
 		if (!sc->customer || !sc->status || !sc->end_behavior || !phases || !sc->metadata)
 			rc = DB_ERR;
 	}
@@ -298,6 +327,11 @@ static int bind_row(struct req *r, struct db_stmt *st, const struct schedule *sc
 	db_bind_int64_or_null(st, 16, sc->canceled_at);
 	db_bind_int64_or_null(st, 17, sc->completed_at);
 	db_bind_int64_or_null(st, 18, sc->released_at);
+	db_bind_text(st, 19, sc->cm, -1);
+	if (sc->has_days)
+		db_bind_int64(st, 20, sc->days);
+	else
+		db_bind_null(st, 20);
 	return 0;
 }
 
@@ -334,6 +368,11 @@ static int sched_save(struct req *r, struct db *db, const struct schedule *sc)
 	db_bind_int64_or_null(st, 13, sc->canceled_at);
 	db_bind_int64_or_null(st, 14, sc->completed_at);
 	db_bind_int64_or_null(st, 15, sc->released_at);
+	db_bind_text(st, 16, sc->cm, -1);
+	if (sc->has_days)
+		db_bind_int64(st, 17, sc->days);
+	else
+		db_bind_null(st, 17);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -379,7 +418,7 @@ static void phase_render(const struct sched_phase *p, struct json *j)
 	automatic_tax_render(j);
 	json_kv_null(j, "billing_cycle_anchor");
 	json_kv_null(j, "billing_thresholds");
-	json_kv_null(j, "collection_method");
+	json_kv_str_or_null(j, "collection_method", p->cm);
 	json_kv_null(j, "coupon");
 	json_kv_str(j, "currency", p->currency);
 	json_kv_str_or_null(j, "default_payment_method", p->pm);
@@ -396,7 +435,16 @@ static void phase_render(const struct sched_phase *p, struct json *j)
 	}
 	json_arr_close(j);
 	json_kv_int(j, "end_date", p->end);
-	json_kv_null(j, "invoice_settings");
+	json_key(j, "invoice_settings");
+	if (p->has_days) {
+		json_obj_open(j);
+		json_kv_null(j, "account_tax_ids");
+		json_kv_int(j, "days_until_due", p->days);
+		json_kv_null(j, "issuer");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
 	json_key(j, "items");
 	json_arr_open(j);
 	for (int k = 0; k < p->n_items; k++) {
@@ -487,13 +535,16 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	automatic_tax_render(j);
 	json_kv_str(j, "billing_cycle_anchor", "automatic");
 	json_kv_null(j, "billing_thresholds");
-	json_kv_str(j, "collection_method", "charge_automatically");
+	json_kv_str(j, "collection_method", sc->cm ? sc->cm : "charge_automatically");
 	json_kv_str_or_null(j, "default_payment_method", sc->default_pm);
 	json_kv_null(j, "description");
 	json_key(j, "invoice_settings");
 	json_obj_open(j);
 	json_kv_null(j, "account_tax_ids");
-	json_kv_null(j, "days_until_due");
+	if (sc->has_days)
+		json_kv_int(j, "days_until_due", sc->days);
+	else
+		json_kv_null(j, "days_until_due");
 	json_key(j, "issuer");
 	json_obj_open(j);
 	json_kv_str(j, "type", "self");
@@ -549,10 +600,26 @@ static void prev_render(struct req *r, const struct schedule *old, const struct 
 		json_key(j, "current_phase");
 		current_phase_render(old, j);
 	}
-	if (!same(old->default_pm, sc->default_pm)) {
+	bool cm_changed = !str_eq(old->cm ? old->cm : "charge_automatically",
+				  sc->cm ? sc->cm : "charge_automatically");
+	bool days_changed = old->has_days != sc->has_days || old->days != sc->days;
+	if (!same(old->default_pm, sc->default_pm) || cm_changed || days_changed) {
 		json_key(j, "default_settings");
 		json_obj_open(j);
-		json_kv_str_or_null(j, "default_payment_method", old->default_pm);
+		if (cm_changed)
+			json_kv_str(j, "collection_method",
+				    old->cm ? old->cm : "charge_automatically");
+		if (!same(old->default_pm, sc->default_pm))
+			json_kv_str_or_null(j, "default_payment_method", old->default_pm);
+		if (days_changed) {
+			json_key(j, "invoice_settings");
+			json_obj_open(j);
+			if (old->has_days)
+				json_kv_int(j, "days_until_due", old->days);
+			else
+				json_kv_null(j, "days_until_due");
+			json_obj_close(j);
+		}
 		json_obj_close(j);
 	}
 	if (!str_eq(old->end_behavior, sc->end_behavior))
@@ -740,14 +807,28 @@ static int phase_discounts_apply(struct req *r, struct db *db, const struct sche
 				n, NULL);
 }
 
+/* A phase's collection method: its own, else the schedule's default settings'. */
+static bool phase_sends(const struct schedule *sc, const struct sched_phase *p)
+{
+	const char *cm = p->cm ? p->cm : sc->cm;
+	return cm && str_eq(cm, "send_invoice");
+}
+
+static int64_t phase_days(const struct schedule *sc, const struct sched_phase *p)
+{
+	return p->has_days ? p->days : sc->has_days ? sc->days : 0;
+}
+
 /* Inside a write: phase `to` entered (from phase `from`, or -1 when it is the same phase
- * changed by an update): its payment method, metadata and discounts on the subscription. */
+ * changed by an update): its payment method, metadata, collection method and discounts on
+ * the subscription. */
 static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
 		       const struct sched_phase *from, const struct sched_phase *to, int64_t t)
 {
 	if (!sc->subscription)
 		return 0;
-	if (subscription_phase_settings(r, db, sc->subscription, to->pm, to->metadata) != 0)
+	if (subscription_phase_settings(r, db, sc->subscription, to->pm, to->metadata,
+					phase_sends(sc, to), phase_days(sc, to)) != 0)
 		return -1;
 	if (from && coupons_same(from, to))
 		return 0;
@@ -800,6 +881,60 @@ int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, con
 static const char *const proration_behaviors[] = {"always_invoice", "create_prorations", "none",
 						  NULL};
 
+/* default_settings[collection_method] and [invoice_settings][days_until_due] of the request
+ * on sc (a create's, or an update's over what sc had: a change to charge_automatically drops
+ * the days). 0, or -1 with r->err. */
+static int default_collection_parse(struct req *r, struct schedule *sc)
+{
+	const char *cm = param_str(r, "default_settings.collection_method");
+	if (cm) {
+		sc->cm = cm;
+		if (!str_eq(cm, "send_invoice"))
+			sc->has_days = false, sc->days = 0;
+	}
+	int64_t v;
+	if (param_int(r, "default_settings.invoice_settings.days_until_due", &v) == 1) {
+		if (v < 0 || v > INVOICE_DAYS_UNTIL_DUE_MAX)
+			return req_fail(
+			    r, ERR_PARAM_BAD, "default_settings[invoice_settings][days_until_due]",
+			    "days_until_due must be between 0 and %d.", INVOICE_DAYS_UNTIL_DUE_MAX);
+		sc->has_days = true;
+		sc->days = v;
+	}
+	return 0;
+}
+
+/* Stripe's rules on the collection settings, as a subscription's (subscriptions.c): send_invoice
+ * needs days_until_due (a phase's own, else the default settings'), which charge_automatically
+ * refuses; checked for the default settings and the phases from `first` on. 0, or -1 with
+ * r->err. */
+static int collection_check(struct req *r, const struct schedule *sc, int first)
+{
+	bool dsends = sc->cm && str_eq(sc->cm, "send_invoice");
+	if (sc->has_days && !dsends)
+		return req_fail(r, ERR_PARAM_BAD,
+				"default_settings[invoice_settings][days_until_due]",
+				"Invalid days_until_due: it can only be set when collection_method "
+				"is send_invoice.");
+	if (dsends && !sc->has_days)
+		return req_fail(r, ERR_PARAM_MISSING,
+				"default_settings[invoice_settings][days_until_due]",
+				"default_settings[invoice_settings][days_until_due]");
+	for (int i = first < 0 ? 0 : first; i < sc->n_phases; i++) {
+		const struct sched_phase *p = &sc->phases[i];
+		bool sends = phase_sends(sc, p);
+		const char *shown =
+		    arena_printf(&r->arena, "phases[%d][invoice_settings][days_until_due]", i);
+		if (p->has_days && !sends)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"Invalid days_until_due: it can only be set when "
+					"collection_method is send_invoice.");
+		if (sends && !p->has_days && !sc->has_days)
+			return req_fail(r, ERR_PARAM_MISSING, shown, "%s", shown);
+	}
+	return 0;
+}
+
 /* phases[n] of the request → sc->phases (prices not yet checked, dates not yet computed).
  * 0, or -1 with r->err. */
 static int phases_parse(struct req *r, struct schedule *sc)
@@ -830,6 +965,19 @@ static int phases_parse(struct req *r, struct schedule *sc)
 		snprintf(path, sizeof(path), "phases.%d.metadata", n);
 		if (param_present(r, path) && metadata_apply(r, NULL, path, &p->metadata) != 0)
 			return -1;
+		snprintf(path, sizeof(path), "phases.%d.collection_method", n);
+		p->cm = param_str(r, path);
+		snprintf(path, sizeof(path), "phases.%d.invoice_settings.days_until_due", n);
+		if (param_int(r, path, &p->days) == 1) {
+			if (p->days < 0 || p->days > INVOICE_DAYS_UNTIL_DUE_MAX)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena,
+							     "%s[invoice_settings][days_until_due]",
+							     shown),
+						"days_until_due must be between 0 and %d.",
+						INVOICE_DAYS_UNTIL_DUE_MAX);
+			p->has_days = true;
+		}
 		snprintf(path, sizeof(path), "phases.%d.currency", n);
 		const char *cur = param_str(r, path);
 		for (int k = 0; cur && k < 3 && cur[k]; k++)
@@ -1249,6 +1397,8 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 		x->items[k].quantity = p->items[k].quantity;
 	}
 	x->trial_end = p->trial_end;
+	x->sends = phase_sends(sc, p);
+	x->days_until_due = phase_days(sc, p);
 	memset(&x->discounts, 0, sizeof(x->discounts));
 	x->discounts.present = p->n_coupons > 0;
 	x->discounts.n = p->n_coupons;
@@ -1280,6 +1430,13 @@ static int from_sub_fn(struct db *db, void *p)
 		ph->end = db_col_int64(st, 3);
 		ph->trial_end = db_col_int64_or0(st, 4);
 		sc->test_clock = col_text_dup(&r->arena, st, 5);
+		/* its collection method, the schedule's default settings' and its phase's */
+		const char *cm = db_col_text(st, 6, NULL);
+		if (cm && str_eq(cm, "send_invoice")) {
+			sc->cm = ph->cm = "send_invoice";
+			sc->has_days = ph->has_days = true;
+			sc->days = ph->days = db_col_int64_or0(st, 7);
+		}
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
@@ -1384,7 +1541,8 @@ static int h_create(struct req *r)
 	if (!sc->customer)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
 	c->start_param = param_str(r, "start_date");
-	if (phases_parse(r, sc) != 0)
+	if (default_collection_parse(r, sc) != 0 || phases_parse(r, sc) != 0 ||
+	    collection_check(r, sc, 0) != 0)
 		return -1;
 	if (req_read(r, create_read_fn, c) != 0)
 		return -1;
@@ -1716,8 +1874,10 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 						sc->default_pm);
 		}
 	}
+	if (default_collection_parse(r, sc) != 0)
+		return -1;
 	if (!u->phases)
-		return 0;
+		return collection_check(r, sc, sc->current_phase);
 	/* the new phases: a not_started schedule's all of them, from its start (the first
 	 * phase's start_date may move it); an active one's from its current phase on, the
 	 * phases before kept */
@@ -1759,6 +1919,8 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 	for (int i = 0; i < np->n_phases; i++)
 		sc->phases[keep + i] = np->phases[i];
 	sc->n_phases = keep + np->n_phases;
+	if (collection_check(r, sc, keep) != 0)
+		return -1;
 	sc->next_action_at = str_eq(sc->status, "active") ? sc->phases[keep].end : start;
 	if (str_eq(sc->status, "active") && sc->subscription) {
 		/* in r's arena: the change names its items by these ids after this read */
@@ -1812,7 +1974,8 @@ static int update_fn(struct db *db, void *p)
 		return -1;
 	/* the current phase changed: its settings and discounts on the subscription now */
 	int k = u->sc->current_phase;
-	if (u->phases && str_eq(u->sc->status, "active") && k >= 0 && k < cur.n_phases &&
+	if ((u->phases || param_present(r, "default_settings")) &&
+	    str_eq(u->sc->status, "active") && k >= 0 && k < cur.n_phases &&
 	    phase_enter(r, db, u->sc, &cur.phases[k], &u->sc->phases[k], now) != 0)
 		return -1;
 	return sched_answer(r, db, u->id);
@@ -2190,6 +2353,11 @@ static const struct param_spec discount_children[] = {
     {"discount", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const collection_methods[] = {"charge_automatically", "send_invoice", NULL};
+static const struct param_spec invoice_settings_children[] = {
+    {"days_until_due", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec phase_children[] = {
     {"discounts", PT_OBJECT_ARRAY, 0, DISCOUNTS_MAX, NULL, discount_children},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},
@@ -2203,12 +2371,14 @@ static const struct param_spec phase_children[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
-    {"collection_method", PT_ENUM, 0, 0, (const char *const[]){"charge_automatically", NULL}, NULL},
+    {"collection_method", PT_ENUM, 0, 0, collection_methods, NULL},
+    {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec default_settings_children[] = {
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
-    {"collection_method", PT_ENUM, 0, 0, (const char *const[]){"charge_automatically", NULL}, NULL},
+    {"collection_method", PT_ENUM, 0, 0, collection_methods, NULL},
+    {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},
     {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"automatic", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };

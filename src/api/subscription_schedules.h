@@ -34,6 +34,9 @@ struct sub_for_schedule {
 	int n_default_tax_rates;
 	int64_t trial_end;		/* 0: none */
 	struct discount_spec discounts; /* the first phase's (n 0: none) */
+	/* collection_method send_invoice (else charge_automatically), its days_until_due */
+	bool sends;
+	int64_t days_until_due;
 	bool scheduled;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx);
@@ -48,11 +51,12 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x);
 int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *id);
 
 /* Inside a write: a schedule's new phase's settings on subscription `id`: its default payment
- * method (pm; NULL: unchanged) and metadata (JSON text added to the subscription's, keys
- * replaced; NULL: unchanged); customer.subscription.updated when something changed. 0, or -1
- * with r->err. */
+ * method (pm; NULL: unchanged), metadata (JSON text added to the subscription's, keys
+ * replaced; NULL: unchanged) and collection method (sends: send_invoice with days_until_due
+ * days, else charge_automatically; as POST /v1/subscriptions/{id} would set them);
+ * customer.subscription.updated when something changed. 0, or -1 with r->err. */
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
-				const char *metadata);
+				const char *metadata, bool sends, int64_t days_until_due);
 /* old's keys with add's added or replaced (both JSON objects): *ret in r's arena. 0, or -1 with
  * r->err. */
 int schedule_metadata_merge(struct req *r, const char *old, const char *add, const char **ret);

@@ -1992,6 +1992,8 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->trial_missing_pm = "create_invoice";
 	s->metadata = x->metadata ? x->metadata : "{}";
 	s->description = x->description;
+	s->sends = x->sends;
+	s->days_until_due = x->sends ? x->days_until_due : 0;
 	for (int i = 0; i < x->n_items && i < SUB_ITEMS_MAX; i++) {
 		struct sub_item *it = &s->items[i];
 		memset(it, 0, sizeof(*it));
@@ -3391,7 +3393,7 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 }
 
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
-				const char *metadata)
+				const char *metadata, bool sends, int64_t days_until_due)
 {
 	struct subscription s;
 	int rc = sub_load(r, db, id, true, &s);
@@ -3406,7 +3408,9 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 		return -1;
 	bool pm_changes = pm && !str_eq(pm, s.default_payment_method);
 	bool md_changes = strcmp(md, s.metadata) != 0;
-	if (!pm_changes && !md_changes)
+	int64_t days = sends ? days_until_due : 0;
+	bool cm_changes = sends != s.sends || days != s.days_until_due;
+	if (!pm_changes && !md_changes && !cm_changes)
 		return 0;
 	struct buf pb;
 	struct json pj;
@@ -3417,6 +3421,13 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 		json_kv_str_or_null(&pj, "default_payment_method", s.default_payment_method);
 	if (md_changes)
 		json_kv_raw(&pj, "metadata", s.metadata, strlen(s.metadata));
+	if (cm_changes && sends != s.sends)
+		json_kv_str(&pj, "collection_method",
+			    s.sends ? "send_invoice" : "charge_automatically");
+	if (cm_changes && s.sends)
+		json_kv_int(&pj, "days_until_due", s.days_until_due);
+	else if (cm_changes)
+		json_kv_null(&pj, "days_until_due");
 	json_obj_close(&pj);
 	const char *prev = pb.failed ? NULL : arena_strndup(&r->arena, pb.data, pb.len);
 	buf_release(&pb);
@@ -3425,6 +3436,8 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 	if (pm_changes)
 		s.default_payment_method = pm;
 	s.metadata = md;
+	s.sends = sends;
+	s.days_until_due = days;
 	if (sub_save(r, db, &s) != 0)
 		return -1;
 	return sub_emit(r, db, &s, "customer.subscription.updated", prev);

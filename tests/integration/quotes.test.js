@@ -213,7 +213,7 @@ test('refusals: mixed lines, send_invoice, another currency, unknown customer', 
   await assert.rejects(stripe.quotes.create({ customer: cus.id, line_items: [{ price: once.id }, { price: monthly.id }] }),
     (e) => e.statusCode === 400 && e.param === 'line_items');
   await assert.rejects(stripe.quotes.create({ customer: cus.id, collection_method: 'send_invoice', line_items: [{ price: once.id }] }),
-    (e) => e.statusCode === 400 && e.param === 'collection_method');
+    (e) => e.statusCode === 400 && e.param === 'invoice_settings[days_until_due]');
   const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 100, product: product.id });
   await assert.rejects(stripe.quotes.create({ customer: cus.id, line_items: [{ price: once.id }, { price: eur.id }] }),
     (e) => e.statusCode === 400);
