@@ -3702,6 +3702,28 @@ static int step_read_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* Invoice id, if it is still open, voided at t (what it took of the customer's balance given
+ * back, its intent abandoned if it waits for 3-D Secure), with invoice.voided. An invoice that
+ * is not open, or is gone, is left alone. 0, or -1 with r->err. */
+static int open_invoice_void(struct req *r, struct db *db, const char *id, int64_t t)
+{
+	struct invoice in;
+	if (invoice_load(r, db, id, &in) != DB_OK || !str_eq(in.status, "open"))
+		return 0;
+	in.status = "void";
+	in.voided_at = t;
+	in.next_payment_attempt = 0;
+	in.auto_advance = false;
+	if (invoice_update(r, db, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (in.payment_intent && payment_intent_abandon(r, db, in.payment_intent) != 0)
+		return -1;
+	if (invoice_emit(r, db, &in, "invoice.voided") != 0 ||
+	    invoice_balance_return(r, db, &in) != 0)
+		return -1;
+	return 0;
+}
+
 /* An incomplete subscription s (its items loaded) ends at t: incomplete_expired, its first
  * invoice (if still open) voided and that invoice's intent, if waiting for 3-D Secure,
  * abandoned. */
@@ -3711,21 +3733,8 @@ static int expire_incomplete(struct req *r, struct db *db, struct subscription *
 	s->status = "incomplete_expired";
 	s->ended_at = t;
 	s->next_action_at = 0;
-	struct invoice in;
-	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
-	    str_eq(in.status, "open")) {
-		in.status = "void";
-		in.voided_at = t;
-		in.next_payment_attempt = 0;
-		in.auto_advance = false;
-		if (invoice_update(r, db, &in) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (in.payment_intent && payment_intent_abandon(r, db, in.payment_intent) != 0)
-			return -1;
-		if (invoice_emit(r, db, &in, "invoice.voided") != 0 ||
-		    invoice_balance_return(r, db, &in) != 0)
-			return -1;
-	}
+	if (s->latest_invoice && open_invoice_void(r, db, s->latest_invoice, t) != 0)
+		return -1;
 	if (sub_save(r, db, s) != 0 ||
 	    subscription_schedule_sub_ended(r, db, s->id, "incomplete_expired", t) != 0)
 		return -1;
@@ -4096,21 +4105,8 @@ static int pending_expire_fn(struct db *db, void *p)
 	struct subscription cur;
 	if (sub_load(r, db, s->id, false, &cur) != DB_OK || cur.version != s->version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "changed meanwhile");
-	struct invoice in;
-	if (s->pending_invoice && invoice_load(r, db, s->pending_invoice, &in) == DB_OK &&
-	    str_eq(in.status, "open")) {
-		in.status = "void";
-		in.voided_at = x->t;
-		in.next_payment_attempt = 0;
-		in.auto_advance = false;
-		if (invoice_update(r, db, &in) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (in.payment_intent && payment_intent_abandon(r, db, in.payment_intent) != 0)
-			return -1;
-		if (invoice_emit(r, db, &in, "invoice.voided") != 0 ||
-		    invoice_balance_return(r, db, &in) != 0)
-			return -1;
-	}
+	if (s->pending_invoice && open_invoice_void(r, db, s->pending_invoice, x->t) != 0)
+		return -1;
 	s->pending_update = s->pending_invoice = NULL;
 	s->pending_expires_at = 0;
 	sub_schedule(s, latest_next_attempt(r, db, s));
