@@ -12,20 +12,16 @@ export TENDER_BIN="$PWD/build-asan/tender"
 source scripts/shared.sh
 work=$(mktemp -d /tmp/tender-asan-it-XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# The default list is bounded by CI's 20 minutes (2026-12-06: 31 files took 138 s of a 20.7-minute
+# run, and the list was cut to the files whose handlers move the most money and state: the
+# others run under the sanitizers by hand, e.g. scripts/integration-asan.sh integration/files.test.js).
 if [ $# -eq 0 ]; then
-  set -- integration/search.test.js integration/products.test.js integration/payouts.test.js \
-    integration/setup_intents.test.js integration/checkout.test.js integration/payment_links.test.js \
-    integration/connect_accounts.test.js integration/connect_transfers.test.js \
-    integration/subscriptions.test.js integration/subscription_changes.test.js integration/checkout_subscription.test.js \
-    integration/connect_webhooks.test.js integration/customer_sources.test.js integration/connect_onboarding.test.js \
-    integration/customers_more.test.js integration/connect_payouts.test.js \
-    integration/subscription_lifecycle.test.js integration/coupons.test.js integration/invariants.test.js \
-    integration/subscription_schedules.test.js integration/billing_portal.test.js integration/customer_discounts.test.js \
-    integration/invoice_finalization.test.js integration/balance_sources.test.js \
-    integration/metrics.test.js integration/fx.test.js integration/credit_notes.test.js \
-    integration/invoice_preview.test.js integration/quotes.test.js integration/files.test.js \
-    integration/radar.test.js \
-    integration/send_invoice.test.js
+  set -- integration/connect_transfers.test.js integration/connect_payouts.test.js \
+    integration/subscriptions.test.js integration/subscription_changes.test.js \
+    integration/checkout_subscription.test.js integration/subscription_lifecycle.test.js \
+    integration/invariants.test.js integration/subscription_schedules.test.js \
+    integration/invoice_finalization.test.js integration/credit_notes.test.js \
+    integration/quotes.test.js integration/radar.test.js integration/send_invoice.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { BIN, startTender, startServer, newDataDir, createMerchant, tender, stopAll, withDatabaseUrls, readStoreFiles } = require('./helpers');
+const { BIN, startTender, startServer, newDataDir, createMerchant, tender, stopAll, withDatabaseUrls, readStoreFiles, PG_SHARD_URLS } = require('./helpers');
 
 after(stopAll);
 
@@ -141,7 +141,10 @@ test('/healthz: ok without a key while serving, 503 draining once SIGTERM has be
   assert.equal((await exit).code, 0);
 });
 
-test('a slow client that never finishes its request is disconnected', async () => {
+// the HTTP layer's timeout is the same on every store: run on SQLite only (it waits 30 s, and CI
+// has 20 minutes)
+test('a slow client that never finishes its request is disconnected',
+  { skip: PG_SHARD_URLS.length > 0 && 'the HTTP timeout does not depend on the store (run on SQLite)' }, async () => {
   const env = await startTender();
   const net = require('node:net');
   const t0 = Date.now();
