@@ -70,6 +70,7 @@ extern const struct route radar_routes[];
 extern const struct route confirmation_tokens_routes[];
 extern const struct route ephemeral_keys_routes[];
 extern const struct route entitlements_routes[];
+extern const struct route billing_meters_routes[];
 /* Inside a write of r's merchant: value (a card fingerprint, item_type "card_fingerprint", or an
  * email, "email") goes into the merchant's default block list of that type, Stripe's
  * `card_fingerprint_blocklist` or `email_blocklist`, which Stripe's default rules read; the list
@@ -182,6 +183,13 @@ int customer_unset_default_pm(struct req *r, struct db *db, const char *customer
 /* Inside a transaction: the customer exists (and is not deleted) for r's merchant, else
  * resource_missing on `customer`. 0, or -1 with r->err. */
 int customer_check(struct req *r, struct db *db, const char *customer);
+
+/* A customer's usage of a billing meter in [start, end) (billing_meters.c), aggregated by the
+ * meter's formula into ret (check ret->overflow). DB_OK, DB_NOTFOUND (no such meter) or < 0;
+ * inside a transaction. */
+struct meter_usage;
+int billing_meter_usage(struct db *db, const char *merchant_id, const char *meter_id,
+			const char *customer, int64_t start, int64_t end, struct meter_usage *ret);
 
 /* A price of r's merchant as a payment link needs it (products.c): whether it and its product
  * are active, its amount (has_unit_amount false for a sub-cent decimal price), currency, and

@@ -55,5 +55,6 @@ const struct route *const api_route_tables[] = {
     confirmation_tokens_routes,
     ephemeral_keys_routes,
     entitlements_routes,
+    billing_meters_routes,
     NULL,
 };
