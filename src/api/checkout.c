@@ -74,8 +74,10 @@
  * amount_total exactly. What each line took (amount_discount, amount_tax, taxes) is written into
  * the stored items whenever the total is (create, a promotion code), and the session's
  * total_details and the page are read from them. A subscription-mode session passes each line's
- * rates to its subscription item, so renewals are taxed too. dynamic_tax_rates (rates chosen by
- * the buyer's address) is refused.
+ * rates to its subscription item, so renewals are taxed too. dynamic_tax_rates are candidates
+ * the billing address the page asks for picks from (see "dynamic tax rates" below); the address
+ * is recorded and the session priced again in one write (address_fn), under promo_fn's rule,
+ * and total_details.breakdown (expand[]) is read from the same stored items.
  */
 #include <jansson.h>
 #include <stdio.h>
