@@ -74,8 +74,10 @@
  * amount_total exactly. What each line took (amount_discount, amount_tax, taxes) is written into
  * the stored items whenever the total is (create, a promotion code), and the session's
  * total_details and the page are read from them. A subscription-mode session passes each line's
- * rates to its subscription item, so renewals are taxed too. dynamic_tax_rates (rates chosen by
- * the buyer's address) is refused.
+ * rates to its subscription item, so renewals are taxed too. dynamic_tax_rates are candidates
+ * the billing address the page asks for picks from (see "dynamic tax rates" below); the address
+ * is recorded and the session priced again in one write (address_fn), under promo_fn's rule,
+ * and total_details.breakdown (expand[]) is read from the same stored items.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -133,6 +135,72 @@ int checkout_item_taxes_render(struct req *r, struct db *db, const struct json_t
 	return DB_OK;
 }
 
+int checkout_breakdown_render(struct req *r, struct db *db, const struct discount *ds,
+			      const int64_t *amounts, int n_ds, const struct json_t *lines,
+			      const char *key, struct json *j)
+{
+	/* the taxes summed per rate, in the order the lines first take them (each line's at most
+	 * its amount: the sums are bounded by the object's total) */
+	json_t *sums = json_array();
+	size_t i, k, q;
+	json_t *l, *e, *x;
+	json_array_foreach((json_t *)lines, i, l)
+	{
+		json_array_foreach(json_object_get(l, key), k, e)
+		{
+			const char *rate = json_string_value(json_object_get(e, "rate"));
+			if (!rate)
+				continue;
+			json_t *sum = NULL;
+			json_array_foreach(sums, q, x)
+			{
+				if (!sum && strcmp(json_string_value(json_object_get(x, "rate")),
+						   rate) == 0)
+					sum = x;
+			}
+			if (!sum) {
+				sum = json_pack("{s:s, s:I, s:I}", "rate", rate, "amount",
+						(json_int_t)0, "taxable", (json_int_t)0);
+				json_array_append_new(sums, sum);
+			}
+			json_object_set_new(
+			    sum, "amount",
+			    json_integer(json_integer_value(json_object_get(sum, "amount")) +
+					 json_integer_value(json_object_get(e, "amount"))));
+			json_object_set_new(
+			    sum, "taxable",
+			    json_integer(json_integer_value(json_object_get(sum, "taxable")) +
+					 json_integer_value(json_object_get(e, "taxable"))));
+		}
+	}
+	/* rendered aside first: an error leaves nothing half written in j */
+	struct buf b;
+	struct json bj;
+	buf_init(&b, 1u << 20);
+	json_init(&bj, &b);
+	json_obj_open(&bj);
+	json_key(&bj, "discounts");
+	json_arr_open(&bj);
+	for (int d = 0; d < n_ds; d++) {
+		json_obj_open(&bj);
+		json_kv_int(&bj, "amount", amounts[d]);
+		json_key(&bj, "discount");
+		discount_render(r, &ds[d], false, &bj);
+		json_obj_close(&bj);
+	}
+	json_arr_close(&bj);
+	json_key(&bj, "taxes");
+	int rc = checkout_item_taxes_render(r, db, sums, &bj);
+	json_decref(sums);
+	json_obj_close(&bj);
+	if (rc == DB_OK && b.failed)
+		rc = DB_ERR;
+	if (rc == DB_OK)
+		json_kv_raw(j, "breakdown", b.data, b.len);
+	buf_release(&b);
+	return rc;
+}
+
 int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *ids, int n,
 			     const char *shown)
 {
@@ -153,18 +221,12 @@ int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *id
 }
 
 /* Line item idx's tax_rates[] (param[idx][tax_rates]: fixed rates, each one of r's merchant, else
- * 404, and active, as Stripe applies no archived rate anew) into *ts. dynamic_tax_rates (rates
- * chosen by the buyer's address) is refused. A payment link's items take neither (its parameter
- * table has no such keys). 0, or -1 with r->err. */
+ * 404, and active, as Stripe applies no archived rate anew) into *ts. A payment link's items take
+ * none (its parameter table has no such key). 0, or -1 with r->err. */
 static int line_tax_rates(struct req *r, struct db *db, const char *param, int idx,
 			  const struct form_node *it, struct tax_rate_spec *ts)
 {
 	memset(ts, 0, sizeof(*ts));
-	if (form_get(it, "dynamic_tax_rates"))
-		return req_fail(r, ERR_PARAM_BAD,
-				arena_printf(&r->arena, "%s[%d][dynamic_tax_rates]", param, idx),
-				"Tender does not choose tax rates by the customer's address "
-				"(dynamic_tax_rates); use tax_rates.");
 	if (!form_get(it, "tax_rates"))
 		return 0;
 	const char *path = arena_printf(&r->arena, "%s.%d.tax_rates", param, idx);
@@ -208,6 +270,143 @@ static void items_tax_sums(const char *items_json, int64_t *ret_tax, int64_t *re
 		*ret_exclusive += exc;
 	}
 	json_decref(items);
+}
+
+/* ---- dynamic tax rates (line_items[n][dynamic_tax_rates]) ----
+ *
+ * A line's dynamic rates are candidates: the buyer's billing address, given on the page, picks
+ * one (dynamic_rate_pick), which then taxes the line as a fixed rate does (the same invoice
+ * computation). Until an address is given the line is untaxed, as on Stripe, and the page asks
+ * for the address before it takes a card, so the buyer pays the total the page showed. The rate
+ * chosen is kept on the stored line ("dynamic_tax_rate") with what it took, and becomes the
+ * subscription item's rate in subscription mode. */
+
+/* Tender's bound on one line's candidates (Stripe documents none in its spec). */
+#define DYNAMIC_TAX_RATES_MAX 100
+
+/* Line item idx's dynamic_tax_rates[]: each one of r's merchant (else 404), active, with a
+ * country (a rate without one could never match), none twice; not with fixed tax_rates (a
+ * line's rates are either). *ret_json: the JSON array of their ids (r's arena), or NULL when
+ * there are none. 0, or -1 with r->err. */
+static int line_dynamic_rates(struct req *r, struct db *db, const char *param, int idx,
+			      const struct form_node *it, bool fixed, const char **ret_json)
+{
+	*ret_json = NULL;
+	const struct form_node *n = form_get(it, "dynamic_tax_rates");
+	if (!n)
+		return 0;
+	const char *shown = arena_printf(&r->arena, "%s[%d][dynamic_tax_rates]", param, idx);
+	if (!shown)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool scalar = n->kind == FORM_SCALAR;
+	if (scalar && (!n->value || !*n->value))
+		return 0; /* "": none */
+	if (fixed)
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"You may only specify one of these parameters: tax_rates, "
+				"dynamic_tax_rates.");
+	json_t *ids = json_array();
+	int rc = 0;
+	for (const struct form_node *x = scalar ? n : n->first_child; x && rc == 0;
+	     x = scalar ? NULL : x->next) {
+		const char *id = x->kind == FORM_SCALAR ? x->value : NULL;
+		if (!id || !*id) {
+			rc = req_fail(r, ERR_PARAM_BAD, shown, "Invalid tax rate id.");
+			break;
+		}
+		if (json_array_size(ids) == DYNAMIC_TAX_RATES_MAX) {
+			rc = req_fail(r, ERR_PARAM_BAD, shown,
+				      "At most %d dynamic tax rates can be given for a line item.",
+				      DYNAMIC_TAX_RATES_MAX);
+			break;
+		}
+		size_t k;
+		json_t *v;
+		json_array_foreach(ids, k, v)
+		{
+			if (strcmp(json_string_value(v), id) == 0)
+				rc = req_fail(r, ERR_PARAM_BAD, shown,
+					      "Tax rate %s is given twice.", id);
+		}
+		if (rc != 0)
+			break;
+		struct tax_rate t;
+		int lrc = tax_rate_load(r, db, id, &t);
+		if (lrc == DB_NOTFOUND)
+			rc = req_fail_missing(r, "tax_rate", id, shown);
+		else if (lrc != DB_OK)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+		else if (!t.active)
+			rc = req_fail(
+			    r, ERR_PARAM_BAD, shown,
+			    "Tax rate %s is archived (active=false) and cannot be applied.", t.id);
+		else if (!t.country || !*t.country)
+			rc =
+			    req_fail(r, ERR_PARAM_BAD, shown,
+				     "Tax rate %s has no country: dynamic tax rates are matched to "
+				     "the customer's country (and state).",
+				     t.id);
+		else
+			json_array_append_new(ids, json_string(id));
+	}
+	char *out = rc == 0 && json_array_size(ids) ? json_dumps(ids, JSON_COMPACT) : NULL;
+	json_decref(ids);
+	if (out) {
+		*ret_json = arena_strdup(&r->arena, out);
+		free(out);
+		if (!*ret_json)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	return rc;
+}
+
+static bool ascii_ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'a' && *a <= 'z' ? (char)(*a - 32) : *a;
+		char y = *b >= 'a' && *b <= 'z' ? (char)(*b - 32) : *b;
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+/* The rate stored line `it`'s dynamic_tax_rates take for billing address `address` (JSON, NULL:
+ * none given): the first, in the order given, whose country is the address's and whose state,
+ * when it has one, is the address's (Stripe: the first rate with a matching country/state);
+ * none when nothing matches. The rates as they are now (one archived since the session was made
+ * still applies, as an applied rate does). DB_OK (*ret_found), or < 0. */
+static int dynamic_rate_pick(struct req *r, struct db *db, json_t *it, const char *address,
+			     struct tax_rate *ret, bool *ret_found)
+{
+	*ret_found = false;
+	json_t *ids = json_object_get(it, "dynamic_tax_rates");
+	if (!json_is_array(ids) || !address)
+		return DB_OK;
+	json_t *addr = json_loads(address, 0, NULL);
+	const char *country = json_string_value(json_object_get(addr, "country"));
+	const char *state = json_string_value(json_object_get(addr, "state"));
+	int rc = DB_OK;
+	size_t k;
+	json_t *v;
+	json_array_foreach(ids, k, v)
+	{
+		if (*ret_found || rc != DB_OK || !country || !*country)
+			break;
+		const char *id = json_string_value(v);
+		struct tax_rate t;
+		rc = id ? tax_rate_load(r, db, id, &t) : DB_ERR;
+		if (rc != DB_OK)
+			break;
+		if (!t.country || !ascii_ieq(t.country, country))
+			continue;
+		if (t.state && *t.state && !(state && ascii_ieq(t.state, state)))
+			continue;
+		*ret = t;
+		*ret_found = true;
+	}
+	json_decref(addr);
+	return rc;
 }
 
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
@@ -308,7 +507,9 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		if (rc != 0)
 			break;
 		struct tax_rate_spec ts;
-		if (line_tax_rates(r, db, param, idx, it, &ts) != 0) {
+		const char *dynamic = NULL;
+		if (line_tax_rates(r, db, param, idx, it, &ts) != 0 ||
+		    line_dynamic_rates(r, db, param, idx, it, ts.n > 0, &dynamic) != 0) {
 			rc = -1;
 			break;
 		}
@@ -351,6 +552,8 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				json_str(&j, ts.ids[k]);
 			json_arr_close(&j);
 		}
+		if (dynamic)
+			json_kv_raw(&j, "dynamic_tax_rates", dynamic, strlen(dynamic));
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
@@ -470,6 +673,9 @@ struct session {
 	 * buyer gave (Stripe's shipping hash as JSON, recorded with the attempt) */
 	const char *shipping_options, *shipping_rate, *shipping_countries, *shipping_details;
 	int64_t amount_shipping;
+	/* the buyer's billing address (Stripe's address hash as JSON; NULL: none given), which
+	 * chooses the rate of lines with dynamic_tax_rates */
+	const char *billing_address;
 };
 
 static const char SQL_GET[] =
@@ -479,8 +685,8 @@ static const char SQL_GET[] =
     " confirmation_message, details_email, details_name, mode, setup_intent, attempt_at,"
     " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
-    " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details"
-    " FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
+    " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
+    " billing_address FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
     " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
@@ -589,6 +795,7 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->amount_shipping = db_col_int64(st, 36);
 		s->shipping_countries = col_text_dup(a, st, 37);
 		s->shipping_details = col_text_dup(a, st, 38);
+		s->billing_address = col_text_dup(a, st, 39);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -694,6 +901,59 @@ static void shipping_render(const struct session *s, bool complete, struct json 
 	json_arr_close(j);
 }
 
+static const char SQL_SESSION_DISCOUNT[] =
+    "SELECT id FROM discounts WHERE merchant_id = $1 AND checkout_session = $2"
+    " ORDER BY pos LIMIT 1";
+
+/* total_details.breakdown of s (checkout_breakdown_render): its discount with what it took from
+ * the items (amount_discount), and its items' taxes per rate. The discount object is the one
+ * the session's payment redeemed once it is complete; before that (and in subscription mode,
+ * whose discount becomes the subscription's) Tender has made none, and shows the one it will
+ * be, named after the session ("di_" and the session id's body). Nothing is written when a
+ * read fails (the key is then left out). */
+static void session_breakdown(struct req *r, struct db *db, const struct session *s,
+			      int64_t discount, struct json *j)
+{
+	struct discount d;
+	memset(&d, 0, sizeof(d));
+	int n = 0;
+	if (s->discount_coupon) {
+		n = 1;
+		bool found = false;
+		struct db_stmt *st = db_prepare(db, SQL_SESSION_DISCOUNT);
+		if (!st)
+			return;
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, s->id, -1);
+		char id[ID_MAX] = "";
+		int rc = db_step(st);
+		if (rc == DB_ROW)
+			str_copy(id, sizeof(id), db_col_text(st, 0, NULL));
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return;
+		if (id[0] && discount_load(r, db, id, &d) == DB_OK)
+			found = true;
+		if (!found) {
+			memset(&d, 0, sizeof(d));
+			const char *body = strncmp(s->id, "cs_", 3) == 0 ? s->id + 3 : s->id;
+			snprintf(d.id, sizeof(d.id), "di_%.56s", body);
+			if (coupon_load(r, db, s->discount_coupon, &d.coupon) != DB_OK)
+				return;
+			if (s->discount_promotion_code)
+				str_copy(d.promotion_code, sizeof(d.promotion_code),
+					 s->discount_promotion_code);
+			d.customer = s->customer;
+			d.checkout_session = s->id;
+			d.start = s->created;
+		}
+	}
+	json_t *items = json_loads(s->line_items, 0, NULL);
+	if (json_is_array(items))
+		(void)checkout_breakdown_render(r, db, &d, &discount, n, items, "taxes", j);
+	json_decref(items);
+}
+
 /* prefix: where the session sits in the answer, for expand[] ("" at the top); NULL expands
  * nothing (an event's object). */
 static void session_render(struct req *r, struct db *db, const char *merchant_id,
@@ -755,9 +1015,9 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str_or_null(j, "customer", s->customer);
 	json_kv_str(j, "customer_creation", "if_required");
 	json_key(j, "customer_details");
-	if (s->details_email || s->details_name) {
+	if (s->details_email || s->details_name || s->billing_address) {
 		json_obj_open(j);
-		json_kv_null(j, "address");
+		json_kv_raw_or_null(j, "address", s->billing_address);
 		json_kv_str_or_null(j, "email", s->details_email);
 		json_kv_str_or_null(j, "name", s->details_name);
 		json_kv_null(j, "phone");
@@ -826,13 +1086,17 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	int64_t tax = 0, tax_exclusive = 0;
 	if (!setup)
 		items_tax_sums(s->line_items, &tax, &tax_exclusive);
+	int64_t discount =
+	    setup ? 0 : s->amount_subtotal + s->amount_shipping + tax_exclusive - s->amount_total;
 	json_key(j, "total_details");
 	json_obj_open(j);
-	json_kv_int(
-	    j, "amount_discount",
-	    setup ? 0 : s->amount_subtotal + s->amount_shipping + tax_exclusive - s->amount_total);
+	json_kv_int(j, "amount_discount", discount);
 	json_kv_int(j, "amount_shipping", s->amount_shipping);
 	json_kv_int(j, "amount_tax", tax);
+	/* includable, as on Stripe (expand[]=total_details.breakdown) */
+	const char *bd = arena_printf(&r->arena, "%stotal_details.breakdown", prefix ? prefix : "");
+	if (!setup && prefix && db && bd && req_expand_has(r, bd))
+		session_breakdown(r, db, s, discount, j);
 	json_obj_close(j);
 	json_key(j, "url");
 	if (open)
@@ -916,6 +1180,26 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 				NULL);
 }
 
+/* Line `it` of s with no fixed rates: the rate its dynamic_tax_rates take for s's billing address
+ * (dynamic_rate_pick), recorded on the line ("dynamic_tax_rate"; removed when none). *ret_t: one
+ * rate in r's arena and *ret_n 1, or untouched and 0. 0, or -1 with r->err. */
+static int item_dynamic_rate(struct req *r, struct db *db, const struct session *s, json_t *it,
+			     struct tax_rate **ret_t, size_t *ret_n)
+{
+	*ret_n = 0;
+	json_object_del(it, "dynamic_tax_rate");
+	struct tax_rate *t = arena_alloc(&r->arena, sizeof(*t));
+	bool found = false;
+	if (!t || dynamic_rate_pick(r, db, it, s->billing_address, t, &found) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!found)
+		return 0;
+	json_object_set_new(it, "dynamic_tax_rate", json_string(t->id));
+	*ret_t = t;
+	*ret_n = 1;
+	return 0;
+}
+
 /* The session's amount_total from amount_subtotal: the first charge of its line items (nothing
  * during a trial) less its discount (coupon) plus their exclusive taxes, computed as an
  * invoice's is (discounts.c's invoice computation: a percentage off each line to the nearest
@@ -973,6 +1257,10 @@ static int items_discounted(struct req *r, struct db *db, struct session *s,
 		}
 		if (rc != 0)
 			break;
+		if (nt == 0 && item_dynamic_rate(r, db, s, it, &t, &nt) != 0) {
+			rc = -1;
+			break;
+		}
 		l->tax = t;
 		l->n_tax = (int)nt;
 		l->tax_own = nt > 0;
@@ -1812,6 +2100,61 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 	json_decref(countries);
 }
 
+/* Does a line of s have dynamic_tax_rates (the page then asks for the billing address)? */
+static bool session_dynamic(const struct session *s)
+{
+	json_t *items = s->line_items ? json_loads(s->line_items, 0, NULL) : NULL;
+	bool any = false;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) any =
+	    any || json_is_array(json_object_get(it, "dynamic_tax_rates"));
+	json_decref(items);
+	return any;
+}
+
+static void address_input(struct buf *b, const char *id, const char *label, const char *name,
+			  const char *attrs, json_t *addr, const char *key)
+{
+	buf_printf(b, "<label for=\"%s\">%s</label><input id=\"%s\" name=\"%s\" %s", id, label, id,
+		   name, attrs);
+	const char *v = json_string_value(json_object_get(addr, key));
+	if (v) {
+		buf_puts(b, " value=\"");
+		html_escape(b, v);
+		buf_puts(b, "\"");
+	}
+	buf_puts(b, ">");
+}
+
+/* Lines with dynamic_tax_rates: the billing address that chooses their rates, in its own small
+ * form posted before the card's (POST …/address, then a redirect back: no scripts, GET never
+ * writes), so the page shows the tax the card will pay. */
+static void billing_address_form(struct req *r, struct buf *b, const struct page_ctx *x)
+{
+	json_t *addr = x->s.billing_address ? json_loads(x->s.billing_address, 0, NULL) : NULL;
+	buf_puts(b, "<form class=\"address\" method=\"post\" action=\"");
+	html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/address", x->acct, x->id));
+	buf_puts(b, "\"><fieldset id=\"billing-address\"><legend>Billing address</legend>");
+	if (!addr)
+		buf_puts(b, "<p id=\"address-first\">The tax depends on your billing address: "
+			    "enter it to see the total and pay.</p>");
+	address_input(b, "bill_line1", "Address", "address[line1]",
+		      "maxlength=\"200\" autocomplete=\"billing address-line1\"", addr, "line1");
+	address_input(b, "bill_city", "City", "address[city]",
+		      "maxlength=\"200\" autocomplete=\"billing address-level2\"", addr, "city");
+	address_input(b, "bill_postal_code", "Postal code", "address[postal_code]",
+		      "maxlength=\"20\" autocomplete=\"billing postal-code\"", addr, "postal_code");
+	address_input(b, "bill_state", "State or region", "address[state]",
+		      "maxlength=\"200\" autocomplete=\"billing address-level1\"", addr, "state");
+	address_input(b, "bill_country", "Country (two-letter code)", "address[country]",
+		      "required maxlength=\"2\" autocomplete=\"billing country\"", addr, "country");
+	buf_puts(b, addr ? "<p><button type=\"submit\">Update address</button></p>"
+			 : "<p><button type=\"submit\">Continue</button></p>");
+	buf_puts(b, "</fieldset></form>");
+	json_decref(addr);
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -1935,55 +2278,66 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		html_escape(&b, error);
 		buf_puts(&b, "</p>");
 	}
-	buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
-	html_escape(&b, x->action ? x->action
-				  : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
-	buf_puts(&b, "\">");
-	if (x->nonce) {
-		buf_puts(&b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
-		html_escape(&b, x->nonce);
+	bool dynamic = !setup && session_dynamic(&x->s);
+	if (dynamic)
+		billing_address_form(r, &b, x);
+	/* the taxes depend on the address: no card before the buyer sees them */
+	if (!dynamic || x->s.billing_address) {
+		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
+		html_escape(&b, x->action
+				    ? x->action
+				    : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
 		buf_puts(&b, "\">");
-	}
-	buf_puts(&b, "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
-		     "<label for=\"email\">Email</label><input id=\"email\" type=\"email\" "
-		     "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
-	if (x->s.customer_email) {
-		buf_puts(&b, " value=\"");
-		html_escape(&b, x->s.customer_email);
-		buf_puts(&b, "\"");
-	}
-	buf_puts(&b,
-		 "><label for=\"name\">Name on card</label><input id=\"name\" "
-		 "name=\"payment_method_data[billing_details][name]\" autocomplete=\"cc-name\">"
-		 "<label for=\"number\">Card number</label><input id=\"number\" required "
-		 "inputmode=\"numeric\" autocomplete=\"cc-number\" "
-		 "name=\"payment_method_data[card][number]\">"
-		 "<div class=\"row\"><div><label for=\"exp_month\">Month (MM)</label><input "
-		 "id=\"exp_month\" required inputmode=\"numeric\" autocomplete=\"cc-exp-month\" "
-		 "name=\"payment_method_data[card][exp_month]\"></div><div><label "
-		 "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
-		 "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
-		 "name=\"payment_method_data[card][exp_year]\"></div><div><label "
-		 "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
-		 "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>");
-	if (!setup && !sub)
-		shipping_fields(&b, &x->s, ship);
-	buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
-	if (setup) {
-		buf_puts(&b, "Save card");
-	} else if (sub) {
-		buf_puts(&b, x->s.sub_trial_days > 0 ? "Start trial" : "Subscribe");
-	} else {
-		buf_puts(&b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
-			     : strcmp(x->s.submit_type, "book") == 0 ? "Book"
-								     : "Pay");
-		/* several shipping options: the total is the one chosen (each shows its own) */
-		if (n_ship < 2) {
-			buf_puts(&b, " ");
-			html_amount(&b, x->s.amount_total, x->s.currency);
+		if (x->nonce) {
+			buf_puts(&b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
+			html_escape(&b, x->nonce);
+			buf_puts(&b, "\">");
 		}
+		buf_puts(
+		    &b,
+		    "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
+		    "<label for=\"email\">Email</label><input id=\"email\" type=\"email\" "
+		    "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
+		if (x->s.customer_email) {
+			buf_puts(&b, " value=\"");
+			html_escape(&b, x->s.customer_email);
+			buf_puts(&b, "\"");
+		}
+		buf_puts(
+		    &b,
+		    "><label for=\"name\">Name on card</label><input id=\"name\" "
+		    "name=\"payment_method_data[billing_details][name]\" autocomplete=\"cc-name\">"
+		    "<label for=\"number\">Card number</label><input id=\"number\" required "
+		    "inputmode=\"numeric\" autocomplete=\"cc-number\" "
+		    "name=\"payment_method_data[card][number]\">"
+		    "<div class=\"row\"><div><label for=\"exp_month\">Month (MM)</label><input "
+		    "id=\"exp_month\" required inputmode=\"numeric\" autocomplete=\"cc-exp-month\" "
+		    "name=\"payment_method_data[card][exp_month]\"></div><div><label "
+		    "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
+		    "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
+		    "name=\"payment_method_data[card][exp_year]\"></div><div><label "
+		    "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
+		    "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>");
+		if (!setup && !sub)
+			shipping_fields(&b, &x->s, ship);
+		buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
+		if (setup) {
+			buf_puts(&b, "Save card");
+		} else if (sub) {
+			buf_puts(&b, x->s.sub_trial_days > 0 ? "Start trial" : "Subscribe");
+		} else {
+			buf_puts(&b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+				     : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+									     : "Pay");
+			/* several shipping options: the total is the one chosen (each shows its
+			 * own) */
+			if (n_ship < 2) {
+				buf_puts(&b, " ");
+				html_amount(&b, x->s.amount_total, x->s.currency);
+			}
+		}
+		buf_puts(&b, "</button></p></form>");
 	}
-	buf_puts(&b, "</button></p></form>");
 	json_decref(ship);
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
@@ -2253,19 +2607,23 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 			break;
 		/* its tax rates become its subscription item's, so every invoice is taxed */
 		json_t *tr = json_object_get(it, "tax_rates");
+		json_t *dyn = NULL; /* or the one its dynamic_tax_rates took */
+		if (!tr && json_is_string(json_object_get(it, "dynamic_tax_rate")))
+			tr = dyn = json_pack("[O]", json_object_get(it, "dynamic_tax_rate"));
 		size_t nt = json_is_array(tr) ? json_array_size(tr) : 0;
 		const char **ids = nt ? arena_alloc(&r->arena, nt * sizeof(*ids)) : NULL;
-		if (nt > BILLING_TAX_RATES_MAX || (nt && !ids))
-			break;
-		size_t k;
+		size_t k = 0;
 		json_t *v;
-		json_array_foreach(tr, k, v)
-		{
-			const char *id = json_string_value(v);
-			ids[k] = id ? arena_strdup(&r->arena, id) : NULL;
-			if (!ids[k])
-				break;
+		if (nt <= BILLING_TAX_RATES_MAX && (!nt || ids)) {
+			json_array_foreach(tr, k, v)
+			{
+				const char *id = json_string_value(v);
+				ids[k] = id ? arena_strdup(&r->arena, id) : NULL;
+				if (!ids[k])
+					break;
+			}
 		}
+		json_decref(dyn);
 		if (k != nt)
 			break;
 		co->items[co->n_items].tax_rates = ids;
@@ -2402,6 +2760,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	int rc;
 	char pm[ID_MAX];
 	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0};
+	if (!x.s.billing_address && strcmp(x.s.mode, "setup") != 0 && session_dynamic(&x.s))
+		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
 		const char *bad = shipping_choice(r, &x.s, &a);
 		if (bad)
@@ -2572,6 +2932,139 @@ static int h_promotion_code(struct req *r)
 	return challenge_redirect(r);
 }
 
+/* ---- the buyer's billing address (lines with dynamic_tax_rates) ---- */
+
+static const char SQL_SET_ADDRESS[] =
+    "UPDATE checkout_sessions SET billing_address = $3, amount_total = $4, line_items = $5"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " AND (payment_intent = $6 OR (payment_intent IS NULL AND $6 IS NULL))"
+    " AND (subscription = $7 OR (subscription IS NULL AND $7 IS NULL))";
+
+struct address_ctx {
+	struct req *r;
+	struct page_ctx *x;
+	const char *address; /* JSON */
+	bool done;
+};
+
+/* Inside a write: the address is recorded and the session priced again (its discount, then each
+ * line's rates, a dynamic line's chosen by the address), while no attempt to pay is under way
+ * (as promo_fn: a payment made for the old total must not complete a session of another). */
+static int address_fn(struct db *db, void *arg)
+{
+	struct address_ctx *c = arg;
+	struct req *r = c->r;
+	struct page_ctx *x = c->x;
+	c->done = false;
+	struct session cur;
+	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(cur.status, "open") != 0)
+		return 0;
+	if (cur.payment_intent) {
+		struct payment_intent pi;
+		rc = pi_load(db, &r->arena, x->acct, cur.payment_intent, &pi);
+		if (rc == DB_OK && strcmp(pi.status, "requires_payment_method") != 0 &&
+		    strcmp(pi.status, "canceled") != 0)
+			return 0;
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else if (cur.subscription) {
+		return 0;
+	}
+	struct discount d;
+	memset(&d, 0, sizeof(d));
+	if (cur.discount_coupon) {
+		if (coupon_load(r, db, cur.discount_coupon, &d.coupon) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (cur.discount_promotion_code)
+			str_copy(d.promotion_code, sizeof(d.promotion_code),
+				 cur.discount_promotion_code);
+	}
+	cur.billing_address = c->address;
+	if (session_discounted(r, db, &cur, cur.discount_coupon ? &d : NULL) != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_SET_ADDRESS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_text(st, 3, c->address, -1);
+	db_bind_int64(st, 4, cur.amount_total);
+	db_bind_text(st, 5, cur.line_items, -1);
+	db_bind_text(st, 6, cur.payment_intent, -1);
+	db_bind_text(st, 7, cur.subscription, -1);
+	int64_t changed;
+	if (db_step_changes(st, &changed) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->done = changed == 1;
+	return 0;
+}
+
+/* The form's address as Stripe's address hash (JSON, r's arena): the country two letters (in
+ * capitals), and for the United States a state and a postal code. NULL, or the message the page
+ * shows (*ret set). */
+static const char *address_parse(struct req *r, const char **ret)
+{
+	static const char *const keys[] = {"city",  "country",	   "line1",
+					   "line2", "postal_code", "state"};
+	const char *v[6];
+	for (int k = 0; k < 6; k++) {
+		char path[32];
+		snprintf(path, sizeof(path), "address.%s", keys[k]);
+		v[k] = param_str(r, path);
+		if (v[k] && !*v[k])
+			v[k] = NULL;
+	}
+	char country[3] = "";
+	const char *c = v[1];
+	if (!c || strlen(c) != 2)
+		return "Enter your country as its two-letter code (DE, FR, US …).";
+	for (int k = 0; k < 2; k++) {
+		char ch = c[k] >= 'a' && c[k] <= 'z' ? (char)(c[k] - 32) : c[k];
+		if (ch < 'A' || ch > 'Z')
+			return "Enter your country as its two-letter code (DE, FR, US …).";
+		country[k] = ch;
+	}
+	if (strcmp(country, "US") == 0 && (!v[4] || !v[5]))
+		return "Enter your state and ZIP code.";
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	for (int k = 0; k < 6; k++)
+		json_kv_str_or_null(&j, keys[k], k == 1 ? country : v[k]);
+	json_obj_close(&j);
+	*ret = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return *ret ? NULL : "This address cannot be taken.";
+}
+
+static int h_address(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (strcmp(x.s.mode, "setup") == 0 || !session_dynamic(&x.s))
+		return checkout_page(r, &x, 400, "This checkout does not ask for an address.");
+	struct address_ctx c = {r, &x, NULL, false};
+	const char *bad = address_parse(r, &c.address);
+	if (bad)
+		return checkout_page(r, &x, 400, bad);
+	if (req_write(r, address_fn, &c) != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return checkout_page(r, &x, 400, msg);
+	}
+	if (!c.done)
+		return busy_page(r);
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.id);
+	return challenge_redirect(r);
+}
+
 struct name_ctx {
 	const char *acct;
 	char *out;
@@ -2708,6 +3201,10 @@ const struct param_spec checkout_ship_params[] = {
     {"address", PT_OBJECT, 0, 0, NULL, address_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec address_form_params[] = {
+    {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
@@ -2727,6 +3224,8 @@ const struct route checkout_routes[] = {
     {"GET", "/checkout/{acct}/{cs}/complete", h_complete, complete_params,
      ROUTE_NO_AUTH | ROUTE_RAW},
     {"POST", "/checkout/{acct}/{cs}/promotion_code", h_promotion_code, promo_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/checkout/{acct}/{cs}/address", h_address, address_form_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -317,6 +317,23 @@ static void quote_tax_sums(const struct quote *q, int64_t *ret_tax, int64_t *ret
 	json_decref(arr);
 }
 
+/* ---- total_details.breakdown (includable: expand[]=total_details.breakdown,
+ * computed.upfront.total_details.breakdown, computed.recurring.total_details.breakdown; after
+ * the lines' parsing below) ---- */
+/* Which of a quote's totals: its own, its first invoice's (computed.upfront) or each period's
+ * (computed.recurring: forever coupons only, as quote_price prices it). */
+enum qtotals { QT_QUOTE, QT_UPFRONT, QT_RECURRING };
+static int quote_breakdown(struct req *r, struct db *db, const struct quote *q, enum qtotals which,
+			   struct json *j);
+static const char *computed_breakdowns(struct req *r, struct db *db, const struct quote *q);
+/* Does expand[] ask for one of the breakdowns? */
+static bool quote_expands_breakdown(struct req *r)
+{
+	return req_expand_has(r, "total_details.breakdown") ||
+	       req_expand_has(r, "computed.upfront.total_details.breakdown") ||
+	       req_expand_has(r, "computed.recurring.total_details.breakdown");
+}
+
 /* Renders q; with expand, the includable line_items and computed.upfront.line_items that the
  * request's expand[] asks for (events expand nothing). 0, or -1 with r->err. */
 static int lines_list(struct req *r, struct db *db, const struct quote *q, bool upfront, bool paged,
@@ -375,8 +392,10 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_obj_close(j);
 	json_kv_str(j, "collection_method", q->sends ? "send_invoice" : "charge_automatically");
 	if (expand) {
-		if (computed_render(r, db, q, j) != 0)
-			return -1;
+		struct quote qb = *q; /* computed with what expand[] asks of its breakdowns */
+		qb.computed = computed_breakdowns(r, db, q);
+		if (!qb.computed || computed_render(r, db, &qb, j) != 0)
+			return qb.computed ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	} else {
 		json_kv_raw_or_null(j, "computed", q->computed);
 	}
@@ -441,7 +460,14 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	int64_t tax, tax_exclusive;
 	quote_tax_sums(q, &tax, &tax_exclusive);
 	json_key(j, "total_details");
-	total_details(j, q->amount_subtotal + tax_exclusive - q->amount_total, tax);
+	json_obj_open(j);
+	json_kv_int(j, "amount_discount", q->amount_subtotal + tax_exclusive - q->amount_total);
+	json_kv_int(j, "amount_shipping", 0);
+	json_kv_int(j, "amount_tax", tax);
+	if (expand && db && req_expand_has(r, "total_details.breakdown") &&
+	    quote_breakdown(r, db, q, QT_QUOTE, j) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	json_obj_close(j);
 	json_kv_null(j, "transfer_data");
 	json_obj_close(j);
 	return 0;
@@ -476,7 +502,8 @@ static int quote_emit(struct req *r, struct db *db, const struct quote *q, const
 	if (!answer)
 		return 0;
 	/* the event's object is the answer, unless expand[] asks for more of it */
-	if (req_expand_has(r, "line_items") || req_expand_has(r, "computed.upfront.line_items"))
+	if (req_expand_has(r, "line_items") || req_expand_has(r, "computed.upfront.line_items") ||
+	    quote_expands_breakdown(r))
 		return quote_render(r, db, q, true, req_json(r));
 	return req_answer_event(r, ev, js, len);
 }
@@ -573,6 +600,113 @@ static int spec_from_json(struct req *r, const char *js, struct discount_spec *s
 	spec->present = spec->n > 0;
 	json_decref(arr);
 	return 0;
+}
+
+/* ---- total_details.breakdown (declared above) ---- */
+
+/* The "breakdown" key of one of q's total_details into the open object j: each discount with
+ * what it took of those totals' lines (billing_discount_lines in order, as quote_price takes
+ * them, so the amounts add up to amount_discount), and the lines' stored taxes per rate. The
+ * discount objects: those acceptance made (q->discounts, in order), else the ones it will make,
+ * named after the quote ("di_", the quote id's body and the discount's position: Tender makes
+ * discounts only when a quote is accepted). DB_OK, or < 0 with nothing written. */
+static int quote_breakdown(struct req *r, struct db *db, const struct quote *q, enum qtotals which,
+			   struct json *j)
+{
+	struct qline *lines = arena_alloc(&r->arena, QUOTE_LINES_MAX * sizeof(*lines));
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	struct discount_spec *spec = arena_alloc(&r->arena, sizeof(*spec));
+	int n = 0, nd = 0;
+	if (!lines || !ds || !spec || lines_parse(r, q->line_items, lines, &n) != 0 ||
+	    spec_from_json(r, q->discounts_spec, spec) != 0)
+		return DB_ERR;
+	json_t *stored = json_loads(q->line_items, 0, NULL);
+	json_t *made = q->discounts ? json_loads(q->discounts, 0, NULL) : NULL;
+	int64_t remaining[QUOTE_LINES_MAX], took[QUOTE_LINES_MAX], amounts[DISCOUNTS_MAX];
+	bool eligible[QUOTE_LINES_MAX];
+	for (int i = 0; i < n; i++) {
+		json_t *v = json_array_get(stored, (size_t)i);
+		remaining[i] = which == QT_UPFRONT
+				   ? json_integer_value(json_object_get(v, "upfront_amount"))
+				   : lines[i].amount;
+	}
+	int rc = json_is_array(stored) ? DB_OK : DB_ERR;
+	const char *body = strncmp(q->id, "qt_", 3) == 0 ? q->id + 3 : q->id;
+	for (int k = 0; k < spec->n && rc == DB_OK; k++) {
+		struct discount *d = &ds[nd];
+		memset(d, 0, sizeof(*d));
+		const char *coupon = spec->e[k].coupon;
+		struct promotion_code pc;
+		if (spec->e[k].promotion_code) {
+			rc = promotion_code_load(r, db, spec->e[k].promotion_code, &pc);
+			coupon = rc == DB_OK ? pc.coupon : NULL;
+			if (rc == DB_OK)
+				str_copy(d->promotion_code, sizeof(d->promotion_code), pc.id);
+		}
+		if (rc == DB_OK)
+			rc = coupon ? coupon_load(r, db, coupon, &d->coupon) : DB_ERR;
+		if (rc != DB_OK)
+			break;
+		if (which == QT_RECURRING && !str_eq(d->coupon.duration, "forever"))
+			continue;
+		const char *id = json_string_value(json_array_get(made, (size_t)k));
+		if (!(id && discount_load(r, db, id, d) == DB_OK)) {
+			snprintf(d->id, sizeof(d->id), "di_%.48s_%d", body, k);
+			d->customer = q->customer;
+			d->start = q->created;
+		}
+		for (int i = 0; i < n; i++)
+			eligible[i] = coupon_applies_to(&d->coupon, lines[i].product);
+		if (billing_discount_lines(d->coupon.percent_e4, d->coupon.amount_off, remaining,
+					   eligible, n, took, &amounts[nd]) != 0)
+			rc = DB_ERR;
+		nd++;
+	}
+	static const char *const keys[] = {"taxes", "upfront_taxes", "recurring_taxes"};
+	if (rc == DB_OK)
+		rc = checkout_breakdown_render(r, db, ds, amounts, nd, stored, keys[which], j);
+	json_decref(stored);
+	json_decref(made);
+	return rc < 0 ? rc : rc == DB_OK ? DB_OK : DB_ERR;
+}
+
+/* q->computed with the breakdowns expand[] asks for spliced into its total_details (r's arena),
+ * or NULL on an error. */
+static const char *computed_breakdowns(struct req *r, struct db *db, const struct quote *q)
+{
+	static const char *const paths[] = {"computed.upfront.total_details.breakdown",
+					    "computed.recurring.total_details.breakdown"};
+	static const char *const parts[] = {"upfront", "recurring"};
+	bool any = false;
+	for (int k = 0; k < 2; k++)
+		any = any || req_expand_has(r, paths[k]);
+	if (!any || !db || !q->computed)
+		return q->computed;
+	json_t *c = json_loads(q->computed, 0, NULL);
+	bool ok = json_is_object(c);
+	for (int k = 0; k < 2 && ok; k++) {
+		json_t *td = json_object_get(json_object_get(c, parts[k]), "total_details");
+		if (!req_expand_has(r, paths[k]) || !json_is_object(td))
+			continue; /* no recurring part: null */
+		struct buf b;
+		struct json j;
+		buf_init(&b, 1u << 20);
+		json_init(&j, &b);
+		json_obj_open(&j);
+		ok = quote_breakdown(r, db, q, k == 0 ? QT_UPFRONT : QT_RECURRING, &j) == DB_OK;
+		json_obj_close(&j);
+		json_t *o = ok && !b.failed ? json_loads(buf_cstr(&b), 0, NULL) : NULL;
+		ok = json_is_object(json_object_get(o, "breakdown"));
+		if (ok)
+			json_object_set(td, "breakdown", json_object_get(o, "breakdown"));
+		json_decref(o);
+		buf_release(&b);
+	}
+	char *out = ok ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	const char *ret = out ? arena_strdup(&r->arena, out) : NULL;
+	free(out);
+	return ret;
 }
 
 static int spec_to_json(struct req *r, const struct discount_spec *spec, const char **ret)
@@ -964,6 +1098,7 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 		}
 		qtax_json(&j, "taxes", &tx[i]);
 		qtax_json(&j, "upfront_taxes", &up_tx[i]);
+		qtax_json(&j, "recurring_taxes", &rec_tx[i]); /* computed.recurring's breakdown */
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);

@@ -335,6 +335,15 @@ int checkout_tax_rates_check(struct req *r, struct db *db, const char *const *id
 struct json_t;
 int checkout_item_taxes_render(struct req *r, struct db *db, const struct json_t *taxes,
 			       struct json *j);
+/* total_details.breakdown of a Checkout Session or a quote (expand[]=…total_details.breakdown):
+ * key "breakdown" into the open object j, with `discounts` ({amount: amounts[k], discount: ds[k]
+ * rendered}, n_ds of them) and `taxes`, one per rate: the stored entries ({rate, amount,
+ * taxable}) under `key` of every line of `lines` (a jansson array) summed per rate, in the order
+ * first taken. DB_OK, or < 0 with nothing written. */
+struct discount;
+int checkout_breakdown_render(struct req *r, struct db *db, const struct discount *ds,
+			      const int64_t *amounts, int n_ds, const struct json_t *lines,
+			      const char *key, struct json *j);
 /* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
 int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
 			       const char *currency, const char *url);
