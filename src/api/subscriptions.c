@@ -2513,7 +2513,13 @@ static int h_update(struct req *r)
  * changed item has both lines (its old price and quantity credited, the new charged); an
  * unchanged one none. Only a period that was billed is prorated (active or past_due; not a
  * trial). A new interval starts a new period now (billing_cycle_anchor = now): the old items'
- * unused time is credited and the new period is invoiced in full at once.
+ * unused time is credited and the new period is invoiced in full at once. The same reset is
+ * what billing_cycle_anchor=now asks for, and what trial_end=now does to a trialing one (no
+ * credit: its trial was not billed; it is active from now, its first paid period invoiced and
+ * charged as this change's invoice). trial_end=<time> moves a trial's end (its anchor; nothing
+ * invoiced), or starts a trial on a billed one: the new period is a trial until then, and the
+ * invoice made now has its lines at 0 and the old period's unused time credited (below zero:
+ * paid at once, the credit on the customer's balance).
  */
 
 static int next_total(const struct subscription *s, int64_t *ret);
@@ -3178,8 +3184,9 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	x->unconfirmed = str_eq(pb, "default_incomplete") && x->invoice_now && x->due > 0;
 	if (x->invoice_now)
 		id_new_at(x->invoice_id, "in_", x->t);
-	/* a send_invoice invoice is finalized for the customer to pay, not charged */
-	if (!x->invoice_now || x->due <= 0 || x->sends)
+	/* a send_invoice invoice is finalized for the customer to pay, not charged; so is a
+	 * final invoice of a customer without a card (the cancellation is not refused for it) */
+	if (!x->invoice_now || x->due <= 0 || x->sends || (x->cancel && !x->pm))
 		return req_write(r, change_fn, x);
 	if (!x->pm)
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
@@ -3629,7 +3636,8 @@ int subscription_cancel_proration_refuse(struct req *r)
  * finalized with the customer's balance applied; a total below zero is paid at once, its
  * credit on the customer's balance (invoice_store); one above is charged as a change's invoice
  * is (change_commit: the charge and the cancellation in one write; declined, the subscription
- * is canceled all the same and the invoice stays open). Decision: as for an open latest invoice
+ * is canceled all the same and the invoice stays open; without a payment method it is left
+ * open, not charged). Decision: as for an open latest invoice
  * of a canceled subscription (cancel_now), the final invoice is not retried by itself. */
 
 static int cancel_read_fn(struct db *db, void *p)

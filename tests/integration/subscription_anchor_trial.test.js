@@ -282,6 +282,59 @@ test('a pending update replaced by another pending_if_incomplete update: the fir
   assert.deepEqual((await charges(customer)).filter((c) => c.status === 'succeeded').map((c) => c.amount), [due, 3000]);
 });
 
+test('cancel with invoice_now, the card declined: canceled all the same, the final invoice open, one failed charge', async () => {
+  const { customer, sub } = await setup(0, 'pm_card_chargeCustomerFail');
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd', description: 'Setup' });
+  const del = await stripe.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true, expand: ['latest_invoice'] });
+  assert.equal(del.status, 'canceled');
+  const inv = del.latest_invoice;
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.total, 5000 + CREDIT);
+  assert.equal(inv.amount_remaining, 5000 + CREDIT);
+  assert.equal(inv.attempt_count, 1);
+  assert.equal(inv.next_payment_attempt, null, 'not retried by itself');
+  shape(inv, 'invoice');
+  const cs = await charges(customer);
+  assert.deepEqual(cs.map((c) => [c.amount, c.status]).sort(), [[3000, 'succeeded'], [5000 + CREDIT, 'failed']].sort());
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'canceled');
+});
+
+test('cancel with invoice_now and no payment method: canceled, the final invoice left open', async () => {
+  if (!monthly) await setup(0);
+  const customer = await stripe.customers.create({ email: 'nocard@example.com' });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 7,
+  });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 1234, currency: 'usd' });
+  const del = await stripe.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true, expand: ['latest_invoice'] });
+  assert.equal(del.status, 'canceled');
+  assert.equal(del.latest_invoice.status, 'open');
+  assert.equal(del.latest_invoice.total, 1234, 'a trial is not prorated');
+  assert.equal((await charges(customer)).length, 0);
+});
+
+test('billing_cycle_anchor=now as a pending update: held until paid, then the anchor moves', async () => {
+  const { customer, sub } = await setup(0, 'pm_card_chargeCustomerFail');
+  const upd = await stripe.subscriptions.update(sub.id, {
+    billing_cycle_anchor: 'now', payment_behavior: 'pending_if_incomplete', expand: ['latest_invoice.payments'],
+  });
+  assert.equal(upd.billing_cycle_anchor, T0, 'not applied');
+  assert.equal(upd.pending_update.billing_cycle_anchor, NOW);
+  assert.equal(upd.latest_invoice.total, 3000 + CREDIT);
+  assert.equal(upd.latest_invoice.status, 'open');
+  shape({ ...upd, latest_invoice: upd.latest_invoice.id }, 'subscription');
+  await assert.rejects(stripe.subscriptions.update(sub.id, { trial_end: NOW + DAY, payment_behavior: 'pending_if_incomplete' }),
+    (e) => e.statusCode === 400 && e.param === 'trial_end');
+  const piId = upd.latest_invoice.payments.data[0].payment.payment_intent;
+  assert.equal((await stripe.paymentIntents.confirm(piId, { payment_method: 'pm_card_visa' })).status, 'succeeded');
+  const done = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(done.pending_update, null);
+  assert.equal(done.billing_cycle_anchor, NOW);
+  assert.equal(done.items.data[0].current_period_end, APR11);
+  assert.deepEqual((await charges(customer)).filter((c) => c.status === 'succeeded').map((c) => c.amount).sort((a, b) => a - b),
+    [3000 + CREDIT, 3000]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
