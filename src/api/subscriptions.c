@@ -2861,6 +2861,17 @@ static int change_read_fn(struct db *db, void *p)
 	x->sends = s->sends;
 	if (c->own_params && collection_parse(r, s, &x->sends, &days) != 0)
 		return -1;
+	/* a pending update replaced (change_commit): its invoice is voided in the write, which
+	 * gives back what it took of the customer's balance; this invoice's amount due, charged
+	 * before that write, is planned without it, so such a replacement is refused */
+	struct invoice held;
+	if (x->old.pending_update && x->old.pending_invoice && !c->resume &&
+	    invoice_load(r, db, x->old.pending_invoice, &held) == DB_OK &&
+	    str_eq(held.status, "open") && held.starting_balance != held.ending_balance)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The pending update's invoice %s took part of the customer's "
+				"balance: void it before replacing the update.",
+				held.id);
 	return change_invoice_read(r, db, x);
 }
 
