@@ -220,6 +220,9 @@ test('cancel with invoice_now: pending invoice items with the credit, charged on
   await stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd', description: 'Setup' });
   const del = await stripe.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true, expand: ['latest_invoice'] });
   assert.equal(del.status, 'canceled');
+  // a second cancel is refused and charges nothing (Stripe takes no idempotency key on DELETE)
+  await assert.rejects(stripe.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true }),
+    (e) => e.statusCode === 400);
   const inv = del.latest_invoice;
   assert.equal(inv.total, 5000 + CREDIT);
   assert.equal(inv.amount_paid, 5000 + CREDIT);
@@ -311,6 +314,24 @@ test('cancel with invoice_now and no payment method: canceled, the final invoice
   assert.equal(del.latest_invoice.status, 'open');
   assert.equal(del.latest_invoice.total, 1234, 'a trial is not prorated');
   assert.equal((await charges(customer)).length, 0);
+});
+
+test('a pending update whose invoice took part of the balance is not replaced', async () => {
+  const { customer, sub, si } = await setup(0, 'pm_card_chargeCustomerFail');
+  await stripe.customers.createBalanceTransaction(customer.id, { amount: -500, currency: 'usd' });
+  const first = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, quantity: 2 }], proration_behavior: 'always_invoice',
+    payment_behavior: 'pending_if_incomplete', expand: ['latest_invoice'],
+  });
+  assert.ok(first.pending_update);
+  const due = prorate(-3000, APR1 - NOW, P) + prorate(6000, APR1 - NOW, P);
+  assert.equal(first.latest_invoice.amount_due, due - 500);
+  await assert.rejects(stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, quantity: 3 }], proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete',
+  }), (e) => e.statusCode === 400);
+  const still = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(still.pending_update.subscription_items[0].quantity, 2);
+  assert.equal((await stripe.invoices.retrieve(first.latest_invoice.id)).status, 'open');
 });
 
 test('billing_cycle_anchor=now as a pending update: held until paid, then the anchor moves', async () => {
