@@ -2866,6 +2866,7 @@ static int change_read_fn(struct db *db, void *p)
 	 * before that write, is planned without it, so such a replacement is refused */
 	struct invoice held;
 	if (x->old.pending_update && x->old.pending_invoice && !c->resume &&
+	    str_eq(c->payment_behavior, "pending_if_incomplete") &&
 	    invoice_load(r, db, x->old.pending_invoice, &held) == DB_OK &&
 	    str_eq(held.status, "open") && held.starting_balance != held.ending_balance)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
@@ -3488,8 +3489,6 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 	return 0;
 }
 
-/* Cancels s now (inside the caller's write): no more invoices; an open latest invoice stays
- * open without further automatic attempts (Stripe's default). */
 /* s's latest invoice, if still open (or a draft), attempted no more. 0, or -1 with r->err. */
 static int latest_invoice_stop(struct req *r, struct db *db, const struct subscription *s)
 {
@@ -3524,6 +3523,8 @@ static int cancel_finish(struct req *r, struct db *db, struct subscription *s, i
 	return sub_emit(r, db, s, "customer.subscription.deleted", prev_status(r, was));
 }
 
+/* Cancels s now (inside the caller's write): no more invoices; an open latest invoice stays
+ * open without further automatic attempts (Stripe's default). */
 static int cancel_now(struct req *r, struct db *db, struct subscription *s, int64_t now,
 		      const char *reason)
 {
@@ -3648,8 +3649,8 @@ int subscription_cancel_proration_refuse(struct req *r)
  * credit on the customer's balance (invoice_store); one above is charged as a change's invoice
  * is (change_commit: the charge and the cancellation in one write; declined, the subscription
  * is canceled all the same and the invoice stays open; without a payment method it is left
- * open, not charged). Decision: as for an open latest invoice
- * of a canceled subscription (cancel_now), the final invoice is not retried by itself. */
+ * open, not charged). Decision: as for an open latest invoice of a canceled subscription
+ * (cancel_now), the final invoice is not retried by itself. */
 
 static int cancel_read_fn(struct db *db, void *p)
 {
