@@ -2430,9 +2430,9 @@ static int update_fn(struct db *db, void *p)
 
 /* Stripe's pending updates take only the parameters that prorate or make the invoice: of
  * POST /v1/subscriptions/{id}, items (price, quantity), proration_behavior, proration_date,
- * payment_behavior and expand (trial_end, trial_from_plan, billing_cycle_anchor and
- * add_invoice_items, also allowed by Stripe, are not parameters of Tender's update); of the
- * item endpoints, price, quantity and the same. 0, or -1 with r->err (400). */
+ * billing_cycle_anchor, payment_behavior and expand (trial_end is refused by trial_params;
+ * trial_from_plan and add_invoice_items, also allowed by Stripe, are not parameters of Tender's
+ * update); of the item endpoints, price, quantity and the same. 0, or -1 with r->err (400). */
 static const char *const pending_refused[] = {"cancel_at_period_end",
 					      "default_payment_method",
 					      "collection_method",
@@ -2474,8 +2474,10 @@ static int h_update(struct req *r)
 {
 	if (pending_params_check(r, NULL) != 0)
 		return -1;
+	/* billing_cycle_anchor=unchanged is the default: no change by itself */
 	if (param_present(r, "items") || param_present(r, "proration_behavior") ||
-	    param_present(r, "proration_date")) {
+	    param_present(r, "proration_date") || param_present(r, "trial_end") ||
+	    str_eq(param_str(r, "billing_cycle_anchor"), "now")) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 		if (!c)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -2511,7 +2513,13 @@ static int h_update(struct req *r)
  * changed item has both lines (its old price and quantity credited, the new charged); an
  * unchanged one none. Only a period that was billed is prorated (active or past_due; not a
  * trial). A new interval starts a new period now (billing_cycle_anchor = now): the old items'
- * unused time is credited and the new period is invoiced in full at once.
+ * unused time is credited and the new period is invoiced in full at once. The same reset is
+ * what billing_cycle_anchor=now asks for, and what trial_end=now does to a trialing one (no
+ * credit: its trial was not billed; it is active from now, its first paid period invoiced and
+ * charged as this change's invoice). trial_end=<time> moves a trial's end (its anchor; nothing
+ * invoiced), or starts a trial on a billed one: the new period is a trial until then, and the
+ * invoice made now has its lines at 0 and the old period's unused time credited (below zero:
+ * paid at once, the credit on the customer's balance).
  */
 
 static int next_total(const struct subscription *s, int64_t *ret);
@@ -2536,6 +2544,11 @@ struct change_ctx {
 	bool held;
 	/* payment_behavior=default_incomplete: the invoice's intent is made, not confirmed */
 	bool unconfirmed;
+	/* trial_end=<time> on a billed subscription: the new period is a trial, its lines at 0
+	 * (the invoice made now carries the old period's credit) */
+	bool trial_inv;
+	/* DELETE /v1/subscriptions/{id} with prorate or invoice_now ("cancellation" below) */
+	bool cancel, cancel_prorate;
 };
 
 /* "2 × Team", or "Team" for one */
@@ -2620,6 +2633,55 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 }
 
 static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x);
+static int open_invoice_void(struct req *r, struct db *db, const char *id, int64_t t);
+static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x);
+
+/* trial_end and billing_cycle_anchor of POST /v1/subscriptions/{id}, as the change reads them */
+struct trial_change {
+	bool end_now;	 /* trial_end=now (on a trialing one: its trial ends, it bills now) */
+	int64_t until;	 /* trial_end=<time> (0: none): a trial until then */
+	bool anchor_now; /* billing_cycle_anchor=now */
+};
+
+/* Reads them (POST /v1/subscriptions/{id} only: c->own_params) for a subscription trialing or
+ * not at t, into *ret. Stripe's rules: a trial_end at most TRIAL_DAYS_MAX days ahead, in the
+ * future; billing_cycle_anchor=now with a trial that goes on is refused (the anchor would be
+ * before trial_end). A trial_end change is not held as a pending update here (its pending_update
+ * would need the trial's fields); billing_cycle_anchor=now is, as a new interval's reset is.
+ * 0, or -1 with r->err (400). */
+static int trial_params(struct req *r, const struct sub_change *c, bool trialing, int64_t t,
+			struct trial_change *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!c->own_params)
+		return 0;
+	const char *te = param_str(r, "trial_end");
+	ret->anchor_now = str_eq(param_str(r, "billing_cycle_anchor"), "now");
+	if (te && str_eq(te, "now")) {
+		ret->end_now = true;
+	} else if (te) {
+		if (parse_i64(te, &ret->until) != 0)
+			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
+		if (ret->until <= t || ret->until > t + TRIAL_DAYS_MAX * 86400LL)
+			return req_fail(r, ERR_PARAM_BAD, "trial_end",
+					"Invalid timestamp: must be in the future and at most %d "
+					"days from now.",
+					TRIAL_DAYS_MAX);
+		if (ret->anchor_now)
+			return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
+					"billing_cycle_anchor cannot be now while trial_end is "
+					"later: the trial must end first (trial_end=now).");
+	}
+	if (ret->anchor_now && trialing && !ret->end_now)
+		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
+				"billing_cycle_anchor cannot be set to now while the subscription "
+				"is trialing: end the trial with trial_end=now.");
+	if (te && str_eq(param_str(r, "payment_behavior"), "pending_if_incomplete"))
+		return req_fail(r, ERR_PARAM_BAD, "trial_end",
+				"Tender does not hold a change of trial_end as a pending update: "
+				"use another payment_behavior.");
+	return 0;
+}
 
 static int change_read_fn(struct db *db, void *p)
 {
@@ -2729,8 +2791,16 @@ static int change_read_fn(struct db *db, void *p)
 	s->interval_count = p0->interval_count;
 	const char *behavior = c->proration_behavior ? c->proration_behavior : "create_prorations";
 	bool billed = str_eq(s->status, "active") || str_eq(s->status, "past_due");
-	/* a trial's new interval counts from the trial's end (its anchor) */
-	x->reset = new_interval && billed;
+	bool trialing = str_eq(s->status, "trialing");
+	struct trial_change tc;
+	if (trial_params(r, c, trialing, x->t, &tc) != 0)
+		return -1;
+	/* a trial's new interval counts from the trial's end (its anchor); billing_cycle_anchor=now
+	 * and a trial's end now start a new period now, as does a trial started on a billed one
+	 * (its unused time credited) */
+	x->reset = (new_interval && billed) || (tc.anchor_now && billed) ||
+		   (tc.end_now && trialing) || (tc.until && billed);
+	x->trial_inv = tc.until && billed;
 	x->pr_t = c->proration_date ? c->proration_date : x->t;
 	if (c->proration_date &&
 	    (x->pr_t < x->old.period_start || x->pr_t > x->old.period_end || x->pr_t > x->t))
@@ -2748,6 +2818,21 @@ static int change_read_fn(struct db *db, void *p)
 		if (billing_period_end(x->t, iv, s->interval_count, 1, &s->period_end) != 0)
 			return req_fail(r, ERR_PARAM_BAD, "items",
 					"The billing period is out of range.");
+	}
+	if (tc.end_now && trialing) {
+		/* the trial ends now: its first paid period starts (reset above) */
+		s->status = "active";
+		s->trial_end = x->t;
+	} else if (tc.until) {
+		/* a trial until tc.until: its end is the new anchor, the period a trial's (index
+		 * 0, as a create with a trial makes it) */
+		if (!trialing)
+			s->trial_start = x->t;
+		if (billed)
+			s->period_start = x->t;
+		s->status = "trialing";
+		s->trial_end = s->anchor = s->period_end = tc.until;
+		s->period_index = 0;
 	}
 	for (int i = 0; prorate && i < x->old.n_items; i++) {
 		const struct sub_item *o = &x->old.items[i];
@@ -2776,6 +2861,18 @@ static int change_read_fn(struct db *db, void *p)
 	x->sends = s->sends;
 	if (c->own_params && collection_parse(r, s, &x->sends, &days) != 0)
 		return -1;
+	/* a pending update replaced (change_commit): its invoice is voided in the write, which
+	 * gives back what it took of the customer's balance; this invoice's amount due, charged
+	 * before that write, is planned without it, so such a replacement is refused */
+	struct invoice held;
+	if (x->old.pending_update && x->old.pending_invoice && !c->resume &&
+	    str_eq(c->payment_behavior, "pending_if_incomplete") &&
+	    invoice_load(r, db, x->old.pending_invoice, &held) == DB_OK &&
+	    str_eq(held.status, "open") && held.starting_balance != held.ending_balance)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The pending update's invoice %s took part of the customer's "
+				"balance: void it before replacing the update.",
+				held.id);
 	return change_invoice_read(r, db, x);
 }
 
@@ -2791,7 +2888,7 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	if (invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
 		return -1;
 	int64_t period_total = 0;
-	if (x->reset && next_total(s, &period_total) != 0)
+	if (x->reset && !x->trial_inv && next_total(s, &period_total) != 0)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's items add up to more than %lld per period.",
 				(long long)BILLING_AMOUNT_MAX);
@@ -2820,7 +2917,7 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	} else if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK) {
 		return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (planned_total(r, db, s, x->reset, false, &x->pending, x->pr, x->n_pr, ds, n_ds,
+	if (planned_total(r, db, s, x->reset, x->trial_inv, &x->pending, x->pr, x->n_pr, ds, n_ds,
 			  &x->total) != 0 ||
 	    invoice_planned_due(r, db, s->customer, s->currency, x->total, &x->due) != 0)
 		return -1;
@@ -2834,6 +2931,8 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 /* Inside the write (its own, or the invoice's payment's): the change stored. */
 static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 {
+	if (x->cancel)
+		return cancel_rows(r, db, x);
 	struct subscription cur;
 	if (sub_load(r, db, x->old.id, false, &cur) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2852,15 +2951,25 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	json_obj_open(&pj);
 	int rc = x->c->own_params ? own_params(r, db, s, x->t, &pj) : 0;
 	if (rc == 0 && x->held) {
-		json_kv_null(&pj, "pending_update");
+		/* a pending update replaced: it was the one before */
+		if (x->old.pending_update)
+			rc = pending_render(r, db, &x->old, &pj);
+		else
+			json_kv_null(&pj, "pending_update");
 	} else if (rc == 0 && x->c->resume) {
 		json_kv_str(&pj, "status", x->old.status);
 	} else if (rc == 0) {
 		json_key(&pj, "items");
 		rc = items_render(r, db, &x->old, &pj);
 	}
-	if (rc == 0 && x->reset && !x->held)
+	if (rc == 0 && (x->reset || s->anchor != x->old.anchor) && !x->held)
 		json_kv_int(&pj, "billing_cycle_anchor", x->old.anchor);
+	if (rc == 0 && !x->held && s->trial_start != x->old.trial_start)
+		time_or_null(&pj, "trial_start", x->old.trial_start);
+	if (rc == 0 && !x->held && s->trial_end != x->old.trial_end)
+		time_or_null(&pj, "trial_end", x->old.trial_end);
+	if (rc == 0 && !x->held && !x->c->resume && !str_eq(s->status, x->old.status))
+		json_kv_str(&pj, "status", x->old.status);
 	if (rc == 0 && x->invoice_now)
 		json_kv_str(&pj, "latest_invoice", x->old.latest_invoice);
 	json_obj_close(&pj);
@@ -2868,6 +2977,16 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	buf_release(&pb);
 	if (!prev)
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	/* a pending update this change replaces (change_commit lets only pending_if_incomplete
+	 * through): dropped, its invoice voided as at its expiry; the change was read from the
+	 * subscription as it is, without it */
+	if (x->old.pending_update && !x->c->resume) {
+		if (x->old.pending_invoice &&
+		    open_invoice_void(r, db, x->old.pending_invoice, x->t) != 0)
+			return -1;
+		s->pending_update = s->pending_invoice = NULL;
+		s->pending_expires_at = 0;
+	}
 	/* the items: rewritten in their order (a resume keeps them as they are; a pending update
 	 * is applied when its invoice is paid) */
 	bool keep_items = x->c->resume || x->held;
@@ -2909,7 +3028,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 			return -1;
 		int64_t extra = x->pending.sum + x->pr_sum; /* both bounded by the read */
 		if (invoice_for_period(r, db, s, x->t, x->invoice_id, "subscription_update",
-				       x->reset ? 0 : -1, extra, &x->in) != 0)
+				       x->reset ? (x->trial_inv ? 1 : 0) : -1, extra, &x->in) != 0)
 			return -1;
 		if (x->in.total != x->total)
 			return req_fail(r, ERR_INVALID_STATE, NULL,
@@ -2936,6 +3055,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (!o)
 			return req_fail(r, ERR_API, NULL, NULL);
 		*o = x->old;
+		o->version = s->version;
 		o->latest_invoice = x->invoice_id;
 		o->pending_update = pending_json(r, s, x->reset);
 		o->pending_invoice = x->invoice_id;
@@ -2950,6 +3070,7 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	/* a renewal's draft (or an open invoice's retry) still waits for its step */
 	sub_schedule(s, x->invoice_now ? 0 : latest_next_attempt(r, db, s));
 	if (sub_save(r, db, s) != 0 ||
+	    (x->old.pending_update && !x->c->resume && pending_store(r, db, s) != 0) ||
 	    sub_emit(r, db, s, "customer.subscription.updated", prev) != 0)
 		return -1;
 	/* the invoice's payment, settled after this in the same write, may yet make it past_due:
@@ -3057,10 +3178,14 @@ int subscription_change(struct req *r, struct sub_change *c)
 static int change_commit(struct req *r, struct change_ctx *x)
 {
 	const char *pb = x->c->payment_behavior;
-	if (x->old.pending_update && !x->c->resume)
+	/* Stripe: a pending update is replaced by a later update made with
+	 * pending_if_incomplete (its invoice voided); any other change waits for it */
+	if (x->old.pending_update && !x->c->resume && !x->cancel &&
+	    !str_eq(pb, "pending_if_incomplete"))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Subscription %s has a pending update: its items cannot change "
-				"until its invoice %s is paid or the update expires.",
+				"until its invoice %s is paid or the update expires, or an update "
+				"with payment_behavior=pending_if_incomplete replaces it.",
 				x->old.id, x->old.pending_invoice);
 	if (str_eq(pb, "pending_if_incomplete") && x->invoice_now && x->sends)
 		return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
@@ -3071,8 +3196,9 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	x->unconfirmed = str_eq(pb, "default_incomplete") && x->invoice_now && x->due > 0;
 	if (x->invoice_now)
 		id_new_at(x->invoice_id, "in_", x->t);
-	/* a send_invoice invoice is finalized for the customer to pay, not charged */
-	if (!x->invoice_now || x->due <= 0 || x->sends)
+	/* a send_invoice invoice is finalized for the customer to pay, not charged; so is a
+	 * final invoice of a customer without a card (the cancellation is not refused for it) */
+	if (!x->invoice_now || x->due <= 0 || x->sends || (x->cancel && !x->pm))
 		return req_write(r, change_fn, x);
 	if (!x->pm)
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
@@ -3082,7 +3208,7 @@ static int change_commit(struct req *r, struct change_ctx *x)
 	struct pi_invoice pv = {
 	    .amount = x->due,
 	    .currency = x->s.currency,
-	    .description = "Subscription update",
+	    .description = x->cancel ? "Subscription cancellation" : "Subscription update",
 	    .customer = x->s.customer,
 	    .pm_id = x->pm,
 	    .invoice = x->invoice_id,
@@ -3363,18 +3489,9 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 	return 0;
 }
 
-/* Cancels s now (inside the caller's write): no more invoices; an open latest invoice stays
- * open without further automatic attempts (Stripe's default). */
-static int cancel_now(struct req *r, struct db *db, struct subscription *s, int64_t now,
-		      const char *reason)
+/* s's latest invoice, if still open (or a draft), attempted no more. 0, or -1 with r->err. */
+static int latest_invoice_stop(struct req *r, struct db *db, const struct subscription *s)
 {
-	const char *was = s->status;
-	s->status = "canceled";
-	if (!s->canceled_at || !s->cancel_at_period_end)
-		s->canceled_at = now;
-	s->ended_at = now;
-	s->cancellation_reason = reason;
-	s->next_action_at = 0;
 	struct invoice in;
 	if (s->latest_invoice && invoice_load(r, db, s->latest_invoice, &in) == DB_OK &&
 	    (str_eq(in.status, "open") || str_eq(in.status, "draft")) &&
@@ -3385,11 +3502,35 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 		    invoice_emit(r, db, &in, "invoice.updated") != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	return 0;
+}
+
+/* s canceled at now, saved, with its event (its latest invoice already dealt with). */
+static int cancel_finish(struct req *r, struct db *db, struct subscription *s, int64_t now,
+			 const char *reason)
+{
+	const char *was = s->status;
+	s->status = "canceled";
+	if (!s->canceled_at || !s->cancel_at_period_end)
+		s->canceled_at = now;
+	s->ended_at = now;
+	s->cancellation_reason = reason;
+	s->next_action_at = 0;
 	if (sub_save(r, db, s) != 0)
 		return -1;
 	if (subscription_schedule_sub_ended(r, db, s->id, reason, now) != 0)
 		return -1;
 	return sub_emit(r, db, s, "customer.subscription.deleted", prev_status(r, was));
+}
+
+/* Cancels s now (inside the caller's write): no more invoices; an open latest invoice stays
+ * open without further automatic attempts (Stripe's default). */
+static int cancel_now(struct req *r, struct db *db, struct subscription *s, int64_t now,
+		      const char *reason)
+{
+	if (latest_invoice_stop(r, db, s) != 0)
+		return -1;
+	return cancel_finish(r, db, s, now, reason);
 }
 
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
@@ -3496,12 +3637,127 @@ int subscription_cancel_proration_refuse(struct req *r)
 	return 0;
 }
 
+/* ---- cancellation with proration ----
+ *
+ * DELETE /v1/subscriptions/{id} with prorate=true credits the unused time of the period it
+ * billed (active or past_due; a trial was not billed), item by item, as a change that removes
+ * them does (proration_add: -(unit × quantity) × (period_end - now) / (period_end -
+ * period_start), in exact seconds, rounded half away from zero): invoice items of the customer,
+ * pending. invoice_now=true makes the final invoice at once of the customer's pending invoice
+ * items, those prorations included (the items a renewal would take: invoice_items_pending):
+ * finalized with the customer's balance applied; a total below zero is paid at once, its
+ * credit on the customer's balance (invoice_store); one above is charged as a change's invoice
+ * is (change_commit: the charge and the cancellation in one write; declined, the subscription
+ * is canceled all the same and the invoice stays open; without a payment method it is left
+ * open, not charged). Decision: as for an open latest invoice of a canceled subscription
+ * (cancel_now), the final invoice is not retried by itself. */
+
+static int cancel_read_fn(struct db *db, void *p)
+{
+	struct change_ctx *x = p;
+	struct req *r = x->r;
+	const char *id = x->c->subscription;
+	int rc = sub_load(r, db, id, true, &x->old);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "subscription", id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (clock_guard(r, db, &x->old) != 0 || billing_now(r, db, x->old.test_clock, &x->t) != 0)
+		return -1;
+	if (str_eq(x->old.status, "canceled") || str_eq(x->old.status, "incomplete_expired"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"No such subscription: '%s': it is %s already.", x->old.id,
+				x->old.status);
+	x->s = x->old;
+	x->pr_t = x->t;
+	x->n_pr = 0;
+	x->pr_sum = 0;
+	bool billed = str_eq(x->old.status, "active") || str_eq(x->old.status, "past_due");
+	if (x->cancel_prorate && billed && x->t < x->old.period_end && x->t >= x->old.period_start)
+		for (int i = 0; i < x->old.n_items; i++)
+			if (proration_add(x, &x->old.items[i], -1) != 0)
+				return -1;
+	x->sends = x->s.sends;
+	return change_invoice_read(r, db, x);
+}
+
+/* Inside the write (its own, or the final invoice's payment's): the prorations, the final
+ * invoice, the cancellation. */
+static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
+{
+	struct subscription cur;
+	if (sub_load(r, db, x->old.id, false, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->old.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Subscription %s changed while this request ran; try again.",
+				cur.id);
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*s = x->s; /* a re-run of the write starts again from what was read */
+	const char *comment = param_str(r, "cancellation_details.comment");
+	if (comment)
+		s->cancellation_comment = *comment ? comment : NULL;
+	const char *fb = param_str(r, "cancellation_details.feedback");
+	if (fb)
+		s->cancellation_feedback = *fb ? fb : NULL;
+	s->cancel_at_period_end = false;
+	/* the invoice it had stops being attempted (cancel_now) */
+	if (latest_invoice_stop(r, db, s) != 0)
+		return -1;
+	for (int i = 0; i < x->n_pr; i++) {
+		struct invoice_item ii = x->pr[i];
+		ii.invoice = x->invoice_now ? x->invoice_id : NULL;
+		if (invoice_item_insert(r, db, &ii) != 0 ||
+		    tax_links_copy(r, db, ii.subscription_item, ii.id) != 0)
+			return -1;
+	}
+	if (x->invoice_now) {
+		if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0)
+			return -1;
+		int64_t extra = x->pending.sum + x->pr_sum; /* both bounded by the read */
+		if (invoice_for_period(r, db, s, x->t, x->invoice_id, "subscription_update", -1,
+				       extra, &x->in) != 0)
+			return -1;
+		if (x->in.total != x->total)
+			return req_fail(r, ERR_INVALID_STATE, NULL,
+					"Subscription %s changed meanwhile.", s->id);
+		x->in.payment_intent = x->pi_id[0] ? x->pi_id : NULL;
+		x->in.auto_advance = false;
+		x->in.next_payment_attempt = 0;
+		s->latest_invoice = x->invoice_id;
+		if (invoice_store(r, db, &x->in, x->due) != 0)
+			return -1;
+	}
+	return cancel_finish(r, db, s, x->t, "cancellation_requested");
+}
+
 static int h_cancel(struct req *r)
 {
-	if (subscription_cancel_proration_refuse(r) != 0)
+	bool prorate = false, invoice_now = false;
+	param_bool(r, "prorate", &prorate);
+	param_bool(r, "invoice_now", &invoice_now);
+	if (!prorate && !invoice_now) {
+		struct one_ctx x = {.r = r, .id = r->args[0]};
+		return req_write(r, cancel_fn, &x);
+	}
+	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!c || !x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	memset(x, 0, sizeof(*x));
+	c->subscription = r->args[0];
+	c->answer = SUB_ANSWER_SUBSCRIPTION;
+	x->r = r;
+	x->c = c;
+	x->cancel = true;
+	x->cancel_prorate = prorate;
+	x->invoice_now = invoice_now;
+	if (req_read(r, cancel_read_fn, x) != 0)
 		return -1;
-	struct one_ctx x = {.r = r, .id = r->args[0]};
-	return req_write(r, cancel_fn, &x);
+	return change_commit(r, x);
 }
 
 /* DELETE /v1/subscriptions/{id}/discount: its discounts end (customer.discount.deleted); the
@@ -4578,6 +4834,8 @@ const char *const subscription_proration_behaviors[] = {"always_invoice", "creat
 							"none", NULL};
 static const struct param_spec update_params[] = {
     {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
+    {"trial_end", PT_STRING, 0, 20, NULL, NULL},
+    {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
