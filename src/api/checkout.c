@@ -296,6 +296,12 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				      "All of a subscription's prices must have the same billing "
 				      "interval (every %lld %s); `%s` is not.",
 				      (long long)interval_count, interval, price);
+		else if (pf.tiers) /* its lines keep a unit_amount: not a tiered price's */
+			rc =
+			    req_fail(r, ERR_PARAM_BAD, pp,
+				     "The price `%s` is tiered (`billing_scheme=tiered`); Tender's "
+				     "Checkout Sessions take per-unit prices only.",
+				     price);
 		else if (!pf.has_unit_amount)
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
 				      "The price `%s` has a sub-cent unit_amount_decimal, which a "
