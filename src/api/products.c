@@ -715,9 +715,13 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 				      "Invalid %s: must be a positive integer or `inf`.", shown);
 			break;
 		}
-		bool has_amount = form_get(x, "unit_amount") ||
-				  form_get(x, "unit_amount_decimal") ||
-				  form_get(x, "flat_amount") || form_get(x, "flat_amount_decimal");
+		static const char *const amounts[] = {"unit_amount", "unit_amount_decimal",
+						      "flat_amount", "flat_amount_decimal"};
+		bool has_amount = false;
+		for (size_t k = 0; k < sizeof(amounts) / sizeof(amounts[0]); k++) {
+			const struct form_node *an = form_get(x, amounts[k]);
+			has_amount = has_amount || (an && an->value && *an->value);
+		}
 		if (!has_amount) {
 			snprintf(shown, sizeof(shown), "tiers[%d]", n);
 			rc = req_fail(r, ERR_PARAM_MISSING, arena_strdup(&r->arena, shown),

@@ -4,8 +4,9 @@
 // `tiers` shown only when expand[] asks for it; a subscription on a graduated and on a volume
 // price, its first invoice's amount checked exactly, a quantity change that crosses a tier with
 // its proration (the tiered amount of each quantity prorated whole), the renewal through a test
-// clock, the upcoming invoice's preview; a quote of tiered prices accepted into a subscription;
-// the places that take no tiered price (invoice items, Checkout) refusing it with a 400.
+// clock, the upcoming invoice's preview; a quote accepted and a Checkout Session paid into a
+// subscription; the places that take no tiered price (invoice items, Checkout's payment mode: a
+// tiered price is recurring) refusing it with a 400.
 // `tender verify` passes at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -170,6 +171,9 @@ test('tiered prices: Stripe\'s refusals', async () => {
     ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf' }],
   }), 400, 'tiers[0]');
   await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf', unit_amount: '' }],
+  }), 400, 'tiers[0][unit_amount]');
+  await expectError(stripe.prices.create({
     ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf', unit_amount: 1, unit_amount_decimal: '1' }],
   }), 400, 'tiers[0][unit_amount]');
   await expectError(stripe.prices.create({
@@ -321,13 +325,9 @@ test('a quantity change within one volume tier, and down across a tier', async (
   assert.equal(charge.amount, prorate(3000, 11 * DAY, P));
 });
 
-test('where a tiered price is not taken: invoice items, Checkout', async () => {
+test('where a tiered price is not taken: invoice items, Checkout in payment mode', async () => {
   const { customer } = await customerOnClock();
   await expectError(stripe.invoiceItems.create({ customer: customer.id, price: graduated.id }), 400, 'price', /one_time/);
-  await expectError(stripe.checkout.sessions.create({
-    mode: 'subscription', customer: customer.id, success_url: 'https://example.com/ok',
-    line_items: [{ price: graduated.id, quantity: 2 }],
-  }), 400, 'line_items[0][price]', /tiered/);
   await expectError(stripe.checkout.sessions.create({
     mode: 'payment', success_url: 'https://example.com/ok',
     line_items: [{ price: volume.id, quantity: 2 }],
@@ -362,6 +362,47 @@ test('a quote of tiered prices: its lines priced by the tiers, accepted into a s
   assert.equal(inv.status, 'paid');
   assert.equal(inv.total, g7 + v11);
   assert.equal(inv.amount_paid, g7 + v11);
+  shape(inv, 'invoice');
+});
+
+const card = (number) => `payment_method_data[type]=card&payment_method_data[card][number]=${number}` +
+  '&payment_method_data[card][exp_month]=12&payment_method_data[card][exp_year]=2034&payment_method_data[card][cvc]=123';
+
+test('a Checkout Session in subscription mode: tiered lines priced by their tiers, paid into a subscription', async () => {
+  const customer = await stripe.customers.create({ email: 'tiers@example.com' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', customer: customer.id, success_url: 'https://example.com/ok',
+    line_items: [{ price: graduated.id, quantity: 12 }, { price: volume.id, quantity: 7 }],
+  });
+  const g12 = tiered('graduated', TIERS, 12);
+  const v7 = tiered('volume', TIERS, 7);
+  assert.equal(g12, 10700);
+  assert.equal(v7, 7 * 800 + 500);
+  assert.equal(s.amount_subtotal, g12 + v7);
+  assert.equal(s.amount_total, g12 + v7);
+  const items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[12, g12, g12], [7, v7, v7]]);
+  for (const i of items.data) {
+    assert.equal(i.price.billing_scheme, 'tiered');
+    shape(i, 'item');
+  }
+  const p = new URL(s.url).pathname;
+  const page = await env.request({ method: 'GET', path: p });
+  assert.equal(page.status, 200);
+  // the page shows each line at its tiers' amount, and their sum due today
+  assert.ok(page.body.includes('<td class="amt">107.00 USD / month</td>'));
+  assert.ok(page.body.includes('<td class="amt">61.00 USD / month</td>'));
+  assert.ok(page.body.includes('id="total">168.00 USD<'));
+  const r = await env.request({ method: 'POST', path: p, body: card('4242424242424242') });
+  assert.equal(r.status, 303);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, g12 + v7);
+  assert.equal(inv.amount_paid, g12 + v7);
   shape(inv, 'invoice');
 });
 
