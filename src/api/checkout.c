@@ -176,8 +176,6 @@ static int line_tax_rates(struct req *r, struct db *db, const char *param, int i
 	return checkout_tax_rates_check(r, db, ts->ids, ts->n, shown);
 }
 
-/* What line item `it` (stored) took: its discount, all its taxes (inclusive ones are inside its
- * amount), and the exclusive ones (added to it). */
 /* A stored line's amount before discounts and taxes: a tiered price's `amount` (its tiers',
  * billing/tiers.h), else unit_amount × quantity (bounded when the line was priced). */
 static int64_t line_subtotal(json_t *it)
@@ -189,6 +187,8 @@ static int64_t line_subtotal(json_t *it)
 	       json_integer_value(json_object_get(it, "quantity"));
 }
 
+/* What line item `it` (stored) took: its discount, all its taxes (inclusive ones are inside its
+ * amount), and the exclusive ones (added to it). */
 static void item_tax_amounts(json_t *it, int64_t *ret_discount, int64_t *ret_tax,
 			     int64_t *ret_exclusive)
 {

@@ -651,13 +651,15 @@ static int tier_amount(struct req *r, const struct form_node *t, int i, const ch
 		json_kv_int(j, name, *ret_whole);
 		json_kv_str(j, dname, arena_printf(&r->arena, "%lld", (long long)*ret_whole));
 	} else {
-		/* the decimal as given, without the zeros that end it */
-		size_t len = strlen(dv);
-		while (dv[len - 1] == '0')
+		/* the decimal's digits, without the zeros that end it ("01.50" is "1.5") */
+		char text[40];
+		int len = snprintf(text, sizeof(text), "%lld.%012lld", (long long)*ret_whole,
+				   (long long)*ret_frac);
+		while (len > 0 && text[len - 1] == '0')
 			len--;
 		json_kv_null(j, name);
 		json_key(j, dname);
-		json_strn(j, dv, len);
+		json_strn(j, text, (size_t)(len > 0 ? len : 0));
 	}
 	return 0;
 }

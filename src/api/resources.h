@@ -183,10 +183,10 @@ int customer_unset_default_pm(struct req *r, struct db *db, const char *customer
  * resource_missing on `customer`. 0, or -1 with r->err. */
 int customer_check(struct req *r, struct db *db, const char *customer);
 
+struct tiers;
 /* A price of r's merchant as a payment link needs it (products.c): whether it and its product
  * are active, its amount (has_unit_amount false for a sub-cent decimal price), currency, and
  * its product's name. DB_OK or DB_NOTFOUND, inside a transaction. */
-struct tiers;
 struct price_facts {
 	bool active, product_active, has_unit_amount, recurring;
 	int64_t unit_amount;

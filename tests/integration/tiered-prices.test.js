@@ -135,7 +135,7 @@ test('tiered prices: created, tiers only when expanded, retrieved, listed, updat
     product, currency: 'usd', recurring: { interval: 'month' },
     billing_scheme: 'tiered', tiers_mode: 'graduated',
     tiers: [{ up_to: 100, unit_amount_decimal: '0.5', flat_amount_decimal: '250.00' },
-      { up_to: 'inf', unit_amount_decimal: '0.25' }],
+      { up_to: 'inf', unit_amount_decimal: '00.2500' }],
     expand: ['tiers'],
   });
   assert.deepEqual(plainTiers(decimal.tiers)[0], {
