@@ -44,6 +44,9 @@ struct price {
 	/* DELETE /v1/plans/{id}: gone as a plan (404), kept as an inactive price for what uses it
 	 */
 	bool plan_deleted;
+	/* billing_scheme "per_unit" or "tiered"; a tiered price's tiers_mode ("graduated",
+	 * "volume") and tiers (the JSON array the API shows); NULL for per_unit */
+	const char *billing_scheme, *tiers_mode, *tiers;
 };
 
 /* Rows, inside the caller's transaction: DB_OK, DB_NOTFOUND (loads), DB_CONSTRAINT (an insert
@@ -69,5 +72,10 @@ int price_emit(struct req *r, struct db *db, const struct price *p, const char *
 /* A decimal count of minor units (unit_amount_decimal, a plan's amount_decimal) checked into p's
  * unit_amount_decimal (and unit_amount when whole). 0, or -1 with r->err on param. */
 int price_amount_decimal(struct req *r, const char *param, const char *s, struct price *p);
+
+/* A price or plan create's billing_scheme, tiers_mode and tiers[] into p (amount_name: the
+ * create's own amount parameter, "unit_amount" or "amount", which tiered prices refuse). 1 when
+ * tiered (p's tiers set, no unit amount), 0 for per_unit, -1 with r->err. */
+int price_tiers_terms(struct req *r, const char *amount_name, struct price *p);
 
 #endif

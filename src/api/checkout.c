@@ -238,6 +238,17 @@ static int line_tax_rates(struct req *r, struct db *db, const char *param, int i
 	return checkout_tax_rates_check(r, db, ts->ids, ts->n, shown);
 }
 
+/* A stored line's amount before discounts and taxes: a tiered price's `amount` (its tiers',
+ * billing/tiers.h), else unit_amount × quantity (bounded when the line was priced). */
+static int64_t line_subtotal(json_t *it)
+{
+	json_t *a = json_object_get(it, "amount");
+	if (json_is_integer(a))
+		return json_integer_value(a);
+	return json_integer_value(json_object_get(it, "unit_amount")) *
+	       json_integer_value(json_object_get(it, "quantity"));
+}
+
 /* What line item `it` (stored) took: its discount, all its taxes (inclusive ones are inside its
  * amount), and the exclusive ones (added to it). */
 static void item_tax_amounts(json_t *it, int64_t *ret_discount, int64_t *ret_tax,
@@ -495,7 +506,7 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				      "All of a subscription's prices must have the same billing "
 				      "interval (every %lld %s); `%s` is not.",
 				      (long long)interval_count, interval, price);
-		else if (!pf.has_unit_amount)
+		else if (!pf.has_unit_amount && !pf.tiers)
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
 				      "The price `%s` has a sub-cent unit_amount_decimal, which a "
 				      "payment cannot charge.",
@@ -526,7 +537,7 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		if (!cur[0])
 			str_copy(cur, sizeof(cur), pf.currency);
 		int64_t line;
-		if (__builtin_mul_overflow(pf.unit_amount, qty, &line) ||
+		if (price_facts_amount(&pf, qty, &line) != 0 ||
 		    __builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX) {
 			rc =
 			    req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
@@ -540,6 +551,8 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		json_kv_str(&j, "price", price);
 		json_kv_int(&j, "quantity", qty);
 		json_kv_int(&j, "unit_amount", pf.unit_amount);
+		if (pf.tiers) /* a tiered price's line: its tiers' amount (line_subtotal) */
+			json_kv_int(&j, "amount", line);
 		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
 		if (pf.recurring) {
 			json_kv_str(&j, "interval", pf.interval);
@@ -607,16 +620,16 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
 	json_array_foreach(items, i, it)
 	{
 		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
-		int64_t unit = json_integer_value(json_object_get(it, "unit_amount"));
+		int64_t subtotal = line_subtotal(it);
 		int64_t disc, tax, exc;
 		item_tax_amounts(it, &disc, &tax, &exc);
 		json_obj_open(j);
 		json_kv_str(j, "id", json_string_value(json_object_get(it, "id")));
 		json_kv_str(j, "object", "item");
 		json_kv_int(j, "amount_discount", disc);
-		json_kv_int(j, "amount_subtotal", unit * qty);
+		json_kv_int(j, "amount_subtotal", subtotal);
 		json_kv_int(j, "amount_tax", tax);
-		json_kv_int(j, "amount_total", unit * qty - disc + exc);
+		json_kv_int(j, "amount_total", subtotal - disc + exc);
 		json_kv_str(j, "currency", currency);
 		json_kv_str(j, "description",
 			    json_string_value(json_object_get(it, "description")));
@@ -1232,9 +1245,7 @@ static int items_discounted(struct req *r, struct db *db, struct session *s,
 		const char *id = json_string_value(json_object_get(it, "id"));
 		const char *price = json_string_value(json_object_get(it, "price"));
 		str_copy(l->id, sizeof(l->id), id ? id : "");
-		l->amount =
-		    json_integer_value(json_object_get(it, "unit_amount")) *
-		    json_integer_value(json_object_get(it, "quantity")); /* priced: bounded */
+		l->amount = line_subtotal(it); /* priced: bounded */
 		l->discountable = true;
 		struct price_facts pf;
 		if (!price || price_facts_get(r, db, price, &pf) != DB_OK) {
@@ -2176,17 +2187,17 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	json_array_foreach(items, i, it)
 	{
 		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
-		int64_t unit = json_integer_value(json_object_get(it, "unit_amount"));
+		int64_t subtotal = line_subtotal(it);
 		buf_puts(&b, "<tr><td>");
 		html_escape(&b, json_string_value(json_object_get(it, "description")));
 		buf_printf(&b, " × %lld</td><td class=\"amt\">", (long long)qty);
-		html_amount(&b, unit * qty, x->s.currency);
+		html_amount(&b, subtotal, x->s.currency);
 		const char *iv = json_string_value(json_object_get(it, "interval"));
 		if (sub && iv) {
 			interval = arena_strdup(&r->arena, iv);
 			interval_count = json_integer_value(json_object_get(it, "interval_count"));
 			html_interval(&b, interval, interval_count);
-			per_period += unit * qty; /* bounded by checkout_price_items */
+			per_period += subtotal; /* bounded by checkout_price_items */
 		}
 		buf_puts(&b, "</td></tr>");
 	}

@@ -23,6 +23,7 @@
 #include "http/form.h"
 #include "money/currency.h"
 #include "payments/payments.h"
+#include "billing/tiers.h"
 
 #define TRIAL_DAYS_MAX 730 /* Stripe's bound on a trial */
 
@@ -38,6 +39,16 @@ static const struct param_spec product_children[] = {
     {"unit_label", PT_STRING, 0, 12, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const billing_schemes[] = {"per_unit", "tiered", NULL};
+static const char *const tiers_modes[] = {"graduated", "volume", NULL};
+static const struct param_spec tier_children[] = {
+    {"up_to", PT_STRING, PF_REQUIRED, 20, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"flat_amount", PT_INT, 0, 0, NULL, NULL},
+    {"flat_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"id", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
@@ -47,7 +58,9 @@ static const struct param_spec create_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
-    {"billing_scheme", PT_ENUM, 0, 0, (const char *const[]){"per_unit", NULL}, NULL},
+    {"billing_scheme", PT_ENUM, 0, 0, billing_schemes, NULL},
+    {"tiers_mode", PT_ENUM, 0, 0, tiers_modes, NULL},
+    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, tier_children},
     {"interval_count", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"nickname", PT_STRING, 0, 5000, NULL, NULL},
@@ -76,8 +89,14 @@ static bool is_plan(const struct price *p)
 	return p->interval && !p->plan_deleted;
 }
 
+static bool plan_tiered(const struct price *p)
+{
+	return p->billing_scheme && str_eq(p->billing_scheme, "tiered") && p->tiers;
+}
+
+/* expand_tiers: tiers is includable, as a price's (absent unless expand[] asks for it) */
 static int plan_render(struct req *r, struct db *db, const struct price *p, bool expand_product,
-		       struct json *j)
+		       bool expand_tiers, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", p->id);
@@ -88,8 +107,8 @@ static int plan_render(struct req *r, struct db *db, const struct price *p, bool
 		json_kv_int(j, "amount", p->unit_amount);
 	else
 		json_kv_null(j, "amount");
-	json_kv_str(j, "amount_decimal", p->unit_amount_decimal);
-	json_kv_str(j, "billing_scheme", "per_unit");
+	json_kv_str_or_null(j, "amount_decimal", plan_tiered(p) ? NULL : p->unit_amount_decimal);
+	json_kv_str(j, "billing_scheme", plan_tiered(p) ? "tiered" : "per_unit");
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
 	json_kv_str(j, "interval", p->interval);
@@ -102,7 +121,9 @@ static int plan_render(struct req *r, struct db *db, const struct price *p, bool
 				     product_render_cb, r);
 	if (rc != DB_OK)
 		return rc;
-	json_kv_null(j, "tiers_mode");
+	if (plan_tiered(p) && expand_tiers)
+		json_kv_raw(j, "tiers", p->tiers, strlen(p->tiers));
+	json_kv_str_or_null(j, "tiers_mode", plan_tiered(p) ? p->tiers_mode : NULL);
 	json_kv_null(j, "transform_usage");
 	if (p->has_trial)
 		json_kv_int(j, "trial_period_days", p->trial_period_days);
@@ -122,7 +143,7 @@ static int emit_both(struct req *r, struct db *db, const struct price *p, const 
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	int rc = plan_render(r, NULL, p, false, &j);
+	int rc = plan_render(r, NULL, p, false, false, &j);
 	rc = rc == DB_OK && !b.failed ? payments_event(r, db, plan_type, p->id, b.data, b.len, prev)
 				      : req_fail(r, ERR_API, NULL, NULL);
 	buf_release(&b);
@@ -133,7 +154,8 @@ static int emit_both(struct req *r, struct db *db, const struct price *p, const 
 
 static int respond(struct req *r, struct db *db, const struct price *p)
 {
-	return plan_render(r, db, p, req_expand_has(r, "product"), req_json(r)) == DB_OK
+	return plan_render(r, db, p, req_expand_has(r, "product"), req_expand_has(r, "tiers"),
+			   req_json(r)) == DB_OK
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
@@ -257,7 +279,8 @@ static int h_create(struct req *r)
 		return -1;
 	if (param_currency(r, "currency", NULL, p->currency) != 0)
 		return -1;
-	if (plan_amount(r, p) != 0 || trial_days(r, p) != 0)
+	int tiered = price_tiers_terms(r, "amount", p);
+	if (tiered < 0 || (!tiered && plan_amount(r, p) != 0) || trial_days(r, p) != 0)
 		return -1;
 	p->type = "recurring";
 	p->interval = param_str(r, "interval");
@@ -446,7 +469,8 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	int rc = price_load(r, db, id, &p);
 	if (rc != DB_OK)
 		return rc;
-	return plan_render(r, db, &p, req_expand_has(r, "data.product"), j);
+	return plan_render(r, db, &p, req_expand_has(r, "data.product"),
+			   req_expand_has(r, "data.tiers"), j);
 }
 
 static int h_list(struct req *r)

@@ -10,6 +10,7 @@
  * given: no floating point touches it. lookup_key is unique among a merchant's prices
  * (transfer_lookup_key moves it from the price that has it).
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "api/search.h"
+#include "billing/tiers.h"
+#include "core/parse.h"
 #include "core/str.h"
 #include "http/form.h"
 #include "money/currency.h"
@@ -106,13 +109,15 @@ int product_write(struct req *r, struct db *db, const struct product *p, bool fi
 static const char SQL_PRICE_GET[] =
     "SELECT id, created, active, currency, unit_amount, unit_amount_decimal, product, nickname,"
     " lookup_key, metadata, type, recurring_interval, recurring_interval_count,"
-    " recurring_usage_type, tax_behavior, trial_period_days, plan_deleted FROM prices"
+    " recurring_usage_type, tax_behavior, trial_period_days, plan_deleted, billing_scheme,"
+    " tiers_mode, tiers FROM prices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRICE_INSERT[] =
     "INSERT INTO prices (merchant_id, id, created, active, currency, unit_amount,"
     " unit_amount_decimal, product, nickname, lookup_key, metadata, type, recurring_interval,"
-    " recurring_interval_count, recurring_usage_type, tax_behavior, list_key, trial_period_days)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+    " recurring_interval_count, recurring_usage_type, tax_behavior, list_key, trial_period_days,"
+    " billing_scheme, tiers_mode, tiers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
 /* only what an update may change; the amount, currency, product and recurrence never do */
 static const char SQL_PRICE_UPDATE[] =
     "UPDATE prices SET active = $3, nickname = $4, lookup_key = $5, metadata = $6,"
@@ -148,8 +153,12 @@ int price_load(struct req *r, struct db *db, const char *id, struct price *p)
 		p->has_trial = !db_col_is_null(st, 15);
 		p->trial_period_days = db_col_int64(st, 15);
 		p->plan_deleted = db_col_int64(st, 16) != 0;
+		p->billing_scheme = col_text_dup(&r->arena, st, 17);
+		p->tiers_mode = col_text_dup(&r->arena, st, 18);
+		p->tiers = col_text_dup(&r->arena, st, 19);
 		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
-		    !p->tax_behavior)
+		    !p->tax_behavior || !p->billing_scheme ||
+		    (str_eq(p->billing_scheme, "tiered") && (!p->tiers_mode || !p->tiers)))
 			rc = DB_ERR;
 	}
 	db_reset(st);
@@ -190,6 +199,9 @@ int price_insert(struct req *r, struct db *db, const struct price *p)
 		db_bind_int64(st, 18, p->trial_period_days);
 	else
 		db_bind_null(st, 18);
+	db_bind_text(st, 19, p->billing_scheme ? p->billing_scheme : "per_unit", -1);
+	db_bind_text(st, 20, p->tiers_mode, -1);
+	db_bind_text(st, 21, p->tiers, -1);
 	return db_step_done(st);
 }
 
@@ -258,14 +270,24 @@ int product_render_cb(void *ctx, struct db *db, const char *id, struct json *j)
 	return rc;
 }
 
-static int price_render(struct req *r, struct db *db, const struct price *p, bool expand_product,
+static bool price_tiered(const struct price *p)
+{
+	return p->billing_scheme && str_eq(p->billing_scheme, "tiered") && p->tiers;
+}
+
+/* expand: bit 0 the product, bit 1 the tiers (an includable field: absent unless asked for) */
+#define EXPAND_PRODUCT 1u
+#define EXPAND_TIERS 2u
+
+static int price_render(struct req *r, struct db *db, const struct price *p, unsigned expand,
 			struct json *j)
 {
+	bool expand_product = (expand & EXPAND_PRODUCT) != 0;
 	json_obj_open(j);
 	json_kv_str(j, "id", p->id);
 	json_kv_str(j, "object", "price");
 	json_kv_bool(j, "active", p->active);
-	json_kv_str(j, "billing_scheme", "per_unit");
+	json_kv_str(j, "billing_scheme", price_tiered(p) ? "tiered" : "per_unit");
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
 	json_kv_null(j, "custom_unit_amount");
@@ -294,14 +316,17 @@ static int price_render(struct req *r, struct db *db, const struct price *p, boo
 		json_nil(j);
 	}
 	json_kv_str(j, "tax_behavior", p->tax_behavior);
-	json_kv_null(j, "tiers_mode");
+	if (price_tiered(p) && (expand & EXPAND_TIERS))
+		json_kv_raw(j, "tiers", p->tiers, strlen(p->tiers));
+	json_kv_str_or_null(j, "tiers_mode", price_tiered(p) ? p->tiers_mode : NULL);
 	json_kv_null(j, "transform_quantity");
 	json_kv_str(j, "type", p->type);
 	if (p->has_unit_amount)
 		json_kv_int(j, "unit_amount", p->unit_amount);
 	else
 		json_kv_null(j, "unit_amount");
-	json_kv_str(j, "unit_amount_decimal", p->unit_amount_decimal);
+	json_kv_str_or_null(j, "unit_amount_decimal",
+			    price_tiered(p) ? NULL : p->unit_amount_decimal);
 	json_obj_close(j);
 	return DB_OK;
 }
@@ -334,7 +359,7 @@ int price_emit(struct req *r, struct db *db, const struct price *p, const char *
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	int rc = price_render(r, NULL, p, false, &j);
+	int rc = price_render(r, NULL, p, 0, &j);
 	rc = rc == DB_OK ? emit_json(r, db, type, p->id, &b, prev)
 			 : req_fail(r, ERR_API, NULL, NULL);
 	buf_release(&b);
@@ -343,7 +368,9 @@ int price_emit(struct req *r, struct db *db, const struct price *p, const char *
 
 static int price_respond(struct req *r, struct db *db, const struct price *p)
 {
-	return price_render(r, db, p, req_expand_has(r, "product"), req_json(r)) == DB_OK
+	unsigned expand = (req_expand_has(r, "product") ? EXPAND_PRODUCT : 0) |
+			  (req_expand_has(r, "tiers") ? EXPAND_TIERS : 0);
+	return price_render(r, db, p, expand, req_json(r)) == DB_OK
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
 }
@@ -408,6 +435,16 @@ static const struct param_spec product_list_params[] = {
     {"url", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const billing_schemes[] = {"per_unit", "tiered", NULL};
+static const char *const tiers_modes[] = {"graduated", "volume", NULL};
+static const struct param_spec tier_children[] = {
+    {"up_to", PT_STRING, PF_REQUIRED, 20, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"flat_amount", PT_INT, 0, 0, NULL, NULL},
+    {"flat_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec price_create_params[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, 0, 255, NULL, NULL},
@@ -416,7 +453,9 @@ static const struct param_spec price_create_params[] = {
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
-    {"billing_scheme", PT_ENUM, 0, 0, (const char *const[]){"per_unit", NULL}, NULL},
+    {"billing_scheme", PT_ENUM, 0, 0, billing_schemes, NULL},
+    {"tiers_mode", PT_ENUM, 0, 0, tiers_modes, NULL},
+    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, tier_children},
     {"lookup_key", PT_STRING, 0, 200, NULL, NULL},
     {"transfer_lookup_key", PT_BOOL, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -510,6 +549,10 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 #define SHOWN(name) shown_name(shown, sizeof(shown), shown_prefix, name)
 	if (param_currency(r, PARAM("currency"), SHOWN("currency"), p->currency) != 0)
 		return -1;
+	/* only POST /v1/prices takes tiers (price_data and default_price_data do not) */
+	int tiered = *prefix ? 0 : price_tiers_terms(r, "unit_amount", p);
+	if (tiered < 0)
+		return -1;
 	int64_t amount;
 	bool has_int = param_int(r, PARAM("unit_amount"), &amount) == 1;
 	const char *dec = param_str(r, PARAM("unit_amount_decimal"));
@@ -517,7 +560,9 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 		return req_fail(r, ERR_PARAM_BAD, SHOWN("unit_amount"),
 				"You may only specify one of these parameters: unit_amount, "
 				"unit_amount_decimal.");
-	if (has_int) {
+	if (tiered) {
+		/* the amounts are the tiers' (price_tiers_terms refused unit_amount) */
+	} else if (has_int) {
 		if (amount < 0 || amount > UNIT_AMOUNT_MAX)
 			return req_fail(r, ERR_PARAM_BAD, SHOWN("unit_amount"),
 					"Invalid integer: %lld. unit_amount must be between 0 and "
@@ -553,11 +598,189 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 					"interval is three years (%s).",
 					p->interval);
 	}
+	if (tiered && !p->interval)
+		return req_fail(r, ERR_PARAM_BAD, "billing_scheme",
+				"Tiered pricing is only available for recurring prices: set "
+				"`recurring` or use `billing_scheme=per_unit`.");
 	const char *tb = param_str(r, PARAM("tax_behavior"));
 	p->tax_behavior = tb ? tb : "unspecified";
 #undef PARAM
 #undef SHOWN
 	return 0;
+}
+
+/* One amount of tier `i` (unit or flat): the integer or the decimal (exactly one), into the
+ * tier's whole and fraction; shown in the JSON as `<name>` (null when not whole) and
+ * `<name>_decimal`. Neither given: both null, 0. 0, or -1 with r->err. */
+static int tier_amount(struct req *r, const struct form_node *t, int i, const char *name,
+		       int64_t *ret_whole, int64_t *ret_frac, struct json *j)
+{
+	char dname[32], shown[64];
+	snprintf(dname, sizeof(dname), "%s_decimal", name);
+	const struct form_node *in = form_get(t, name), *dn = form_get(t, dname);
+	const char *iv = in && *in->value ? in->value : NULL;
+	const char *dv = dn && *dn->value ? dn->value : NULL;
+	*ret_whole = *ret_frac = 0;
+	if (iv && dv) {
+		snprintf(shown, sizeof(shown), "tiers[%d][%s]", i, name);
+		return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+				"You may only specify one of these parameters: %s, %s.", name,
+				dname);
+	}
+	if (iv) {
+		int64_t v;
+		if (parse_i64(iv, &v) != 0 || v < 0 || v > UNIT_AMOUNT_MAX) {
+			snprintf(shown, sizeof(shown), "tiers[%d][%s]", i, name);
+			return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+					"Invalid integer: %s. %s must be between 0 and 99999999.",
+					iv, shown);
+		}
+		*ret_whole = v;
+	} else if (dv && tiers_decimal_parse(dv, ret_whole, ret_frac) != 0) {
+		snprintf(shown, sizeof(shown), "tiers[%d][%s]", i, dname);
+		return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+				"Invalid decimal: %s. It must be a non-negative number of the "
+				"currency's smallest unit with at most 8 digits before the decimal "
+				"point and 12 after it.",
+				dv);
+	}
+	if (!iv && !dv) {
+		json_kv_null(j, name);
+		json_kv_null(j, dname);
+	} else if (*ret_frac == 0) {
+		json_kv_int(j, name, *ret_whole);
+		json_kv_str(j, dname, arena_printf(&r->arena, "%lld", (long long)*ret_whole));
+	} else {
+		/* the decimal's digits, without the zeros that end it ("01.50" is "1.5") */
+		char text[40];
+		int len = snprintf(text, sizeof(text), "%lld.%012lld", (long long)*ret_whole,
+				   (long long)*ret_frac);
+		while (len > 0 && text[len - 1] == '0')
+			len--;
+		json_kv_null(j, name);
+		json_key(j, dname);
+		json_strn(j, text, (size_t)(len > 0 ? len : 0));
+	}
+	return 0;
+}
+
+int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
+{
+	const char *scheme = param_str(r, "billing_scheme");
+	const char *mode = param_str(r, "tiers_mode");
+	const struct form_node *tn = param_node(r, "tiers");
+	p->billing_scheme = "per_unit";
+	if (!scheme || !str_eq(scheme, "tiered")) {
+		if (tn || mode)
+			return req_fail(r, ERR_PARAM_BAD, tn ? "tiers" : "tiers_mode",
+					"`%s` can only be set when `billing_scheme` is `tiered`.",
+					tn ? "tiers" : "tiers_mode");
+		return 0;
+	}
+	char dname[32];
+	snprintf(dname, sizeof(dname), "%s_decimal", amount_name);
+	if (param_present(r, amount_name) || param_present(r, dname))
+		return req_fail(r, ERR_PARAM_BAD,
+				param_present(r, amount_name) ? amount_name : dname,
+				"You may not set `%s` when `billing_scheme` is `tiered`: the "
+				"amounts are the tiers'.",
+				param_present(r, amount_name) ? amount_name : dname);
+	enum tiers_mode m;
+	if (!mode || tiers_mode_parse(mode, &m) != 0)
+		return req_fail(r, ERR_PARAM_MISSING, "tiers_mode", "%s", "tiers_mode");
+	if (!tn || tn->kind != FORM_ARRAY || !tn->first_child)
+		return req_fail(r, ERR_PARAM_MISSING, "tiers", "%s", "tiers");
+	struct tier *t = arena_alloc(&r->arena, TIERS_MAX * sizeof(*t));
+	if (!t)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_arr_open(&j);
+	int n = 0, rc = 0;
+	char shown[64];
+	for (const struct form_node *x = tn->first_child; x && rc == 0 && n < TIERS_MAX;
+	     x = x->next, n++) {
+		struct tier *ti = &t[n];
+		const struct form_node *up = form_get(x, "up_to");
+		snprintf(shown, sizeof(shown), "tiers[%d][up_to]", n);
+		if (!up || !*up->value) {
+			rc = req_fail(r, ERR_PARAM_MISSING, arena_strdup(&r->arena, shown), "%s",
+				      shown);
+			break;
+		}
+		if (str_eq(up->value, "inf")) {
+			ti->up_to = TIER_UP_TO_INF;
+		} else if (parse_i64(up->value, &ti->up_to) != 0 || ti->up_to < 1) {
+			rc = req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
+				      "Invalid %s: must be a positive integer or `inf`.", shown);
+			break;
+		}
+		static const char *const amounts[] = {"unit_amount", "unit_amount_decimal",
+						      "flat_amount", "flat_amount_decimal"};
+		bool has_amount = false;
+		for (size_t k = 0; k < sizeof(amounts) / sizeof(amounts[0]); k++) {
+			const struct form_node *an = form_get(x, amounts[k]);
+			has_amount = has_amount || (an && an->value && *an->value);
+		}
+		if (!has_amount) {
+			snprintf(shown, sizeof(shown), "tiers[%d]", n);
+			rc = req_fail(r, ERR_PARAM_MISSING, arena_strdup(&r->arena, shown),
+				      "Each tier needs an amount: set %s[unit_amount] or "
+				      "%s[flat_amount] (or their _decimal forms).",
+				      shown, shown);
+			break;
+		}
+		json_obj_open(&j);
+		if (tier_amount(r, x, n, "flat_amount", &ti->flat_whole, &ti->flat_frac, &j) != 0 ||
+		    tier_amount(r, x, n, "unit_amount", &ti->unit_whole, &ti->unit_frac, &j) != 0) {
+			rc = -1;
+			break;
+		}
+		if (ti->up_to == TIER_UP_TO_INF)
+			json_kv_null(&j, "up_to");
+		else
+			json_kv_int(&j, "up_to", ti->up_to);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	const char *text = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	if (rc != 0)
+		return -1;
+	if (!text)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct tiers ts = {m, n, t};
+	int idx, why;
+	if (tiers_check(&ts, &idx, &why) != 0) {
+		snprintf(shown, sizeof(shown), "tiers[%d][up_to]", idx);
+		const char *param = arena_strdup(&r->arena, shown);
+		switch (why) {
+		case 1:
+			return req_fail(r, ERR_PARAM_BAD, param,
+					"Invalid %s: the tiers' `up_to` must increase from one "
+					"tier to the next.",
+					shown);
+		case 2:
+			return req_fail(r, ERR_PARAM_BAD, param,
+					"Invalid %s: the last tier's `up_to` must be `inf`.",
+					shown);
+		case 3:
+			return req_fail(r, ERR_PARAM_BAD, param,
+					"Invalid %s: only the last tier's `up_to` may be `inf`.",
+					shown);
+		default:
+			return req_fail(r, ERR_PARAM_BAD, "tiers", "%s", "Invalid tiers.");
+		}
+	}
+	p->billing_scheme = "tiered";
+	p->tiers_mode = mode;
+	p->tiers = text;
+	p->has_unit_amount = false;
+	p->unit_amount = 0;
+	p->unit_amount_decimal = "";
+	return 1;
 }
 
 static const char SQL_LOOKUP_OWNER[] =
@@ -1145,6 +1368,52 @@ static void price_facts_terms(const struct price *p, struct price_facts *out)
 	out->trial_period_days = p->has_trial ? p->trial_period_days : -1;
 }
 
+/* A stored tiers array (price_tiers_terms wrote it) into r's arena. 0, or -1. */
+static int tiers_from_json(struct req *r, const char *mode, const char *text,
+			   const struct tiers **ret)
+{
+	enum tiers_mode m;
+	if (tiers_mode_parse(mode, &m) != 0)
+		return -1;
+	json_t *a = json_loads(text, 0, NULL);
+	size_t n = a && json_is_array(a) ? json_array_size(a) : 0;
+	struct tier *t = n >= 1 && n <= TIERS_MAX ? arena_alloc(&r->arena, n * sizeof(*t)) : NULL;
+	struct tiers *ts = t ? arena_alloc(&r->arena, sizeof(*ts)) : NULL;
+	int rc = ts ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		json_t *x = json_array_get(a, i);
+		json_t *up = json_object_get(x, "up_to");
+		const char *ud = json_string_value(json_object_get(x, "unit_amount_decimal"));
+		const char *fd = json_string_value(json_object_get(x, "flat_amount_decimal"));
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].up_to = json_is_integer(up) ? json_integer_value(up) : TIER_UP_TO_INF;
+		if ((ud && tiers_decimal_parse(ud, &t[i].unit_whole, &t[i].unit_frac) != 0) ||
+		    (fd && tiers_decimal_parse(fd, &t[i].flat_whole, &t[i].flat_frac) != 0))
+			rc = -1;
+	}
+	json_decref(a);
+	if (rc != 0)
+		return -1;
+	*ts = (struct tiers){m, (int)n, t};
+	int idx, why;
+	if (tiers_check(ts, &idx, &why) != 0)
+		return -1;
+	*ret = ts;
+	return 0;
+}
+
+int price_facts_amount(const struct price_facts *pf, int64_t quantity, int64_t *ret)
+{
+	if (pf->tiers)
+		return tiers_amount(pf->tiers, quantity, ret);
+	int64_t v;
+	if (!pf->has_unit_amount || quantity < 0 ||
+	    __builtin_mul_overflow(pf->unit_amount, quantity, &v))
+		return -1;
+	*ret = v;
+	return 0;
+}
+
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out)
 {
 	struct price p;
@@ -1158,6 +1427,8 @@ int price_facts_get(struct req *r, struct db *db, const char *id, struct price_f
 	str_copy(out->currency, sizeof(out->currency), p.currency);
 	out->recurring = p.interval != NULL;
 	price_facts_terms(&p, out);
+	if (price_tiered(&p) && tiers_from_json(r, p.tiers_mode, p.tiers, &out->tiers) != 0)
+		return DB_ERR;
 	struct product prod;
 	rc = product_load(r, db, p.product, &prod);
 	if (rc != DB_OK)
@@ -1241,7 +1512,7 @@ int price_render_id(struct req *r, struct db *db, const char *id, struct json *j
 	int rc = price_load(r, db, id, &p);
 	if (rc != DB_OK)
 		return rc;
-	return price_render(r, db, &p, false, j);
+	return price_render(r, db, &p, 0, j);
 }
 
 static int price_render_by_id(struct req *r, struct db *db, const char *id, struct json *j)
@@ -1250,7 +1521,9 @@ static int price_render_by_id(struct req *r, struct db *db, const char *id, stru
 	int rc = price_load(r, db, id, &p);
 	if (rc != DB_OK)
 		return rc;
-	return price_render(r, db, &p, req_expand_has(r, "data.product"), j);
+	unsigned expand = (req_expand_has(r, "data.product") ? EXPAND_PRODUCT : 0) |
+			  (req_expand_has(r, "data.tiers") ? EXPAND_TIERS : 0);
+	return price_render(r, db, &p, expand, j);
 }
 
 static int price_list_render(struct req *r, struct db *db, const char *id, struct json *j,

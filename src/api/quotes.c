@@ -816,7 +816,7 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 				break;
 			}
 		}
-		if (!pf.has_unit_amount) {
+		if (!pf.has_unit_amount && !pf.tiers) {
 			rc = req_fail(
 			    r, ERR_PARAM_BAD, shown,
 			    "The price %s has a sub-cent unit_amount_decimal, which Tender "
@@ -861,8 +861,7 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 			break;
 		}
 		int64_t amount;
-		if (__builtin_mul_overflow(pf.unit_amount, qty, &amount) ||
-		    amount > BILLING_AMOUNT_MAX) {
+		if (price_facts_amount(&pf, qty, &amount) != 0 || amount > BILLING_AMOUNT_MAX) {
 			rc = req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
 				      "The line's amount must be at most %lld.",
 				      (long long)BILLING_AMOUNT_MAX);

@@ -191,6 +191,7 @@ struct meter_usage;
 int billing_meter_usage(struct db *db, const char *merchant_id, const char *meter_id,
 			const char *customer, int64_t start, int64_t end, struct meter_usage *ret);
 
+struct tiers;
 /* A price of r's merchant as a payment link needs it (products.c): whether it and its product
  * are active, its amount (has_unit_amount false for a sub-cent decimal price), currency, and
  * its product's name. DB_OK or DB_NOTFOUND, inside a transaction. */
@@ -205,6 +206,9 @@ struct price_facts {
 	int64_t interval_count, created;
 	const char *usage_type, *product, *nickname, *unit_amount_decimal;
 	int64_t trial_period_days; /* a plan's default trial (trial_from_plan), -1: none */
+	/* a tiered price's tiers (billing/tiers.h, r's arena; has_unit_amount is then false),
+	 * NULL for per_unit */
+	const struct tiers *tiers;
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
 /* Inside a write: a price made from the request's price_data object at `prefix` (dotted, e.g.
@@ -214,6 +218,9 @@ int price_facts_get(struct req *r, struct db *db, const char *id, struct price_f
  * describes it as if active. 0, or -1 with r->err. */
 int price_create_inline(struct req *r, struct db *db, const char *prefix, const char *shown,
 			struct price_facts *out, char ret_id[ID_MAX]);
+/* What `quantity` of price pf costs for one period: unit_amount × quantity, or the tiers'
+ * amount (billing/tiers.h). 0, or -1 (no integer amount, overflow). */
+int price_facts_amount(const struct price_facts *pf, int64_t quantity, int64_t *ret);
 /* Renders price `id` of r's merchant (nothing expanded); DB_NOTFOUND when absent. */
 int price_render_id(struct req *r, struct db *db, const char *id, struct json *j);
 

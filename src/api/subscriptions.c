@@ -113,6 +113,7 @@
 #include "api/subscription_schedules.h"
 #include "app.h"
 #include "billing/entitlements.h"
+#include "billing/tiers.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -468,6 +469,17 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	return 0;
 }
 
+/* One period of item it as a billing line: its unit amount × quantity, or a tiered price's
+ * whole amount (billing/tiers.h) as one unit; one billing_total refuses when it does not fit. */
+static struct billing_line item_line(const struct sub_item *it)
+{
+	int64_t a;
+	if (!it->pf.tiers)
+		return (struct billing_line){it->pf.unit_amount, it->quantity};
+	return (struct billing_line){price_facts_amount(&it->pf, it->quantity, &a) == 0 ? a : -1,
+				     1};
+}
+
 /* ---- rendering ---- */
 
 static void time_or_null(struct json *j, const char *key, int64_t t)
@@ -487,9 +499,15 @@ static void render_plan(const struct sub_item *it, struct json *j)
 	json_kv_str(j, "object", "plan");
 	json_kv_bool(j, "active", p->active);
 	json_kv_null(j, "aggregate_usage");
-	json_kv_int(j, "amount", p->unit_amount);
-	json_kv_str(j, "amount_decimal", p->unit_amount_decimal ? p->unit_amount_decimal : "0");
-	json_kv_str(j, "billing_scheme", "per_unit");
+	if (p->tiers) { /* tiered: no amount of its own (its tiers are includable) */
+		json_kv_null(j, "amount");
+		json_kv_null(j, "amount_decimal");
+	} else {
+		json_kv_int(j, "amount", p->unit_amount);
+		json_kv_str(j, "amount_decimal",
+			    p->unit_amount_decimal ? p->unit_amount_decimal : "0");
+	}
+	json_kv_str(j, "billing_scheme", p->tiers ? "tiered" : "per_unit");
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
 	json_kv_str(j, "interval", p->interval);
@@ -499,7 +517,10 @@ static void render_plan(const struct sub_item *it, struct json *j)
 	json_kv_null(j, "meter");
 	json_kv_str_or_null(j, "nickname", p->nickname);
 	json_kv_str_or_null(j, "product", p->product);
-	json_kv_null(j, "tiers_mode");
+	json_kv_str_or_null(j, "tiers_mode",
+			    !p->tiers			     ? NULL
+			    : p->tiers->mode == TIERS_VOLUME ? "volume"
+							     : "graduated");
 	json_kv_null(j, "transform_usage");
 	if (p->trial_period_days >= 0)
 		json_kv_int(j, "trial_period_days", p->trial_period_days);
@@ -933,12 +954,15 @@ static const char *prev_status(struct req *r, const char *status)
 
 /* ---- invoices of a period ---- */
 
-/* "2 × Pro plan (at 20.00 usd / month)" */
+/* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)" */
 static const char *line_description(struct req *r, const struct sub_item *it, bool trial)
 {
 	const char *name = it->pf.product_name ? it->pf.product_name : "";
 	if (trial)
 		return arena_printf(&r->arena, "Trial period for %s", name);
+	if (it->pf.tiers)
+		return arena_printf(&r->arena, "%lld × %s (tiered / %s)", (long long)it->quantity,
+				    name, it->pf.interval);
 	const struct currency *cur = currency_find(it->pf.currency);
 	int e = cur ? cur->exponent : 2;
 	int64_t scale = e == 0 ? 1 : e == 3 ? 1000 : 100;
@@ -1036,9 +1060,15 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_kv_str_or_null(&j, "product", it->pf.product);
 		json_obj_close(&j);
 		json_kv_str(&j, "type", "price_details");
-		json_kv_str(
-		    &j, "unit_amount_decimal",
-		    trial ? "0" : (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
+		char tiered_unit[40]; /* a tiered price's: the line's amount / quantity */
+		if (it->pf.tiers &&
+		    tiers_unit_decimal(amounts[i], it->quantity, tiered_unit, sizeof(tiered_unit)))
+			snprintf(tiered_unit, sizeof(tiered_unit), "0");
+		json_kv_str(&j, "unit_amount_decimal",
+			    trial ? "0"
+			    : it->pf.tiers
+				? tiered_unit
+				: (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
 		json_obj_close(&j);
 		json_kv_int(&j, "quantity", it->quantity);
 		json_kv_str(&j, "subscription", s->id);
@@ -1064,8 +1094,8 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 	/* trial < 0: an invoice of invoice items only (a change's prorations), no period lines */
 	int n_lines = trial < 0 ? 0 : s->n_items;
 	for (int i = 0; i < n_lines; i++)
-		lines[i] = (struct billing_line){trial > 0 ? 0 : s->items[i].pf.unit_amount,
-						 s->items[i].quantity};
+		lines[i] = trial > 0 ? (struct billing_line){0, s->items[i].quantity}
+				     : item_line(&s->items[i]);
 	int64_t total;
 	/* extra: the invoice items it takes (claimed by the caller), a credit when negative */
 	if (billing_total(lines, n_lines, amounts, &total) != 0 ||
@@ -1424,8 +1454,8 @@ static int period_inv_lines(struct req *r, struct db *db, const struct subscript
 		/* the item's own tax rates (else the subscription's defaults, given after) */
 		if (invoice_line_tax_own(r, db, s->items[i].id, s->items[i].tax, l) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (!trial && __builtin_mul_overflow(s->items[i].pf.unit_amount,
-						     s->items[i].quantity, &l->amount))
+		if (!trial &&
+		    price_facts_amount(&s->items[i].pf, s->items[i].quantity, &l->amount) != 0)
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 					"The invoice is too large.");
 	}
@@ -1544,7 +1574,8 @@ static int create_read_fn(struct db *db, void *p)
 					"The price specified (%s) is a one-time price. A "
 					"subscription's items need recurring prices.",
 					it->price);
-		if (!it->pf.has_unit_amount || !str_eq(it->pf.usage_type, "licensed"))
+		if ((!it->pf.has_unit_amount && !it->pf.tiers) ||
+		    !str_eq(it->pf.usage_type, "licensed"))
 			return req_fail(
 			    r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
 			    "Tender subscriptions take licensed per-unit prices with an "
@@ -2105,7 +2136,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 	struct billing_line lines[SUB_ITEMS_MAX];
 	int64_t amounts[SUB_ITEMS_MAX];
 	for (int i = 0; i < s->n_items; i++)
-		lines[i] = (struct billing_line){s->items[i].pf.unit_amount, s->items[i].quantity};
+		lines[i] = item_line(&s->items[i]);
 	if (billing_total(lines, s->n_items, amounts, &c->total) != 0)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's items add up to more than %lld per period.",
@@ -2568,9 +2599,11 @@ static int proration_add(struct change_ctx *x, const struct sub_item *it, int si
 	int64_t period_s = x->old.period_end - x->old.period_start;
 	int64_t remaining = x->old.period_end - x->pr_t;
 	int64_t whole, amount, unit;
-	if (__builtin_mul_overflow(it->pf.unit_amount, it->quantity, &whole) ||
+	/* a tiered price prorates its whole amount; its unit_amount is the line's share */
+	if (price_facts_amount(&it->pf, it->quantity, &whole) != 0 || it->quantity < 1 ||
 	    billing_prorate(sign * whole, remaining, period_s, &amount) != 0 ||
-	    billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0 ||
+	    (!it->pf.tiers &&
+	     billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0) ||
 	    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "The proration is out of range.");
 	struct invoice_item *ii = &x->pr[x->n_pr++];
@@ -2579,7 +2612,10 @@ static int proration_add(struct change_ctx *x, const struct sub_item *it, int si
 	ii->created = x->t;
 	ii->customer = x->s.customer;
 	str_copy(ii->currency, sizeof(ii->currency), x->s.currency);
-	/* amount is the line rounded; unit_amount the unit's share rounded on its own */
+	/* amount is the line rounded; unit_amount the unit's share rounded on its own (a tiered
+	 * price's: the line's share of each unit) */
+	if (it->pf.tiers)
+		unit = amount / it->quantity;
 	ii->amount = amount;
 	ii->unit_amount = unit;
 	ii->quantity = it->quantity;
@@ -2624,7 +2660,7 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 				"The price specified (%s) is a one-time price. A subscription's "
 				"items need recurring prices.",
 				price);
-	if (!pf->has_unit_amount || !str_eq(pf->usage_type, "licensed"))
+	if ((!pf->has_unit_amount && !pf->tiers) || !str_eq(pf->usage_type, "licensed"))
 		return req_fail(r, ERR_PARAM_BAD, param,
 				"Tender subscriptions take licensed per-unit prices with an "
 				"integer unit_amount; %s is not one.",
@@ -4333,7 +4369,7 @@ static int next_total(const struct subscription *s, int64_t *ret)
 	struct billing_line lines[SUB_ITEMS_MAX];
 	int64_t amounts[SUB_ITEMS_MAX];
 	for (int i = 0; i < s->n_items; i++)
-		lines[i] = (struct billing_line){s->items[i].pf.unit_amount, s->items[i].quantity};
+		lines[i] = item_line(&s->items[i]);
 	return billing_total(lines, s->n_items, amounts, ret);
 }
 

@@ -1,0 +1,411 @@
+'use strict';
+// Tiered prices and plans (billing_scheme=tiered), through stripe-node: creating them (graduated
+// and volume, integer and decimal amounts, flat amounts) and Stripe's refusals of bad tiers;
+// `tiers` shown only when expand[] asks for it; a subscription on a graduated and on a volume
+// price, its first invoice's amount checked exactly, a quantity change that crosses a tier with
+// its proration (the tiered amount of each quantity prorated whole), the renewal through a test
+// clock, the upcoming invoice's preview; a quote accepted and a Checkout Session paid into a
+// subscription; the places that take no tiered price (invoice items, Checkout's payment mode: a
+// tiered price is recurring) refusing it with a 400.
+// `tender verify` passes at the end.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, tender } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
+
+let env;
+let stripe;
+const DAY = 86400;
+const HOUR = 3600;
+const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1: a 31-day first period
+const P = 31 * DAY;
+const APR1 = T0 + P;
+
+before(async () => {
+  env = await startTender();
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const shape = (obj, schema, extra) => billingShape(obj, schema, extra);
+
+// stripe-node gives decimal strings as Decimal objects: their text, for comparing
+const dec = (v) => (v == null ? v : String(v));
+const plainTiers = (tiers) => tiers.map((t) => ({
+  ...t, unit_amount_decimal: dec(t.unit_amount_decimal), flat_amount_decimal: dec(t.flat_amount_decimal),
+}));
+
+// Tiers computed here independently of Tender: graduated sums each tier's share (plus its
+// flat amount), volume prices every unit at the tier the quantity falls in.
+function tiered(mode, tiers, q) {
+  if (mode === 'volume') {
+    const t = tiers.find((x) => x.up_to === 'inf' || q <= x.up_to);
+    return (t.unit_amount || 0) * q + (t.flat_amount || 0);
+  }
+  let sum = 0;
+  let lower = 0;
+  for (const t of tiers) {
+    const top = t.up_to === 'inf' ? q : Math.min(q, t.up_to);
+    sum += (t.unit_amount || 0) * Math.max(0, top - lower) + (t.flat_amount || 0);
+    if (t.up_to === 'inf' || q <= t.up_to) break;
+    lower = t.up_to;
+  }
+  return sum;
+}
+
+// Stripe's proration of one line: amount × remaining / period, halves away from zero.
+function prorate(amount, remaining, period) {
+  const mag = BigInt(Math.abs(amount)) * BigInt(remaining);
+  const q = (2n * mag + BigInt(period)) / (2n * BigInt(period));
+  return amount < 0 ? -Number(q) : Number(q);
+}
+
+// 1–5 seats at 10.00; 6–10 at 8.00 with a 5.00 flat fee; 11 and up at 6.00
+const TIERS = [
+  { up_to: 5, unit_amount: 1000 },
+  { up_to: 10, unit_amount: 800, flat_amount: 500 },
+  { up_to: 'inf', unit_amount: 600 },
+];
+
+let product;
+let graduated;
+let volume;
+
+async function customerOnClock(frozen = T0) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  return { clock, customer };
+}
+
+async function expectError(p, status, param, re) {
+  await assert.rejects(p, (e) => {
+    assert.equal(e.statusCode, status, e.message);
+    if (param !== undefined) assert.equal(e.raw.param, param, e.message);
+    if (re) assert.match(e.message, re);
+    return true;
+  });
+}
+
+test('tiered prices: created, tiers only when expanded, retrieved, listed, updated', async () => {
+  product = (await stripe.products.create({ name: 'Seats' })).id;
+  graduated = await stripe.prices.create({
+    product, currency: 'usd', recurring: { interval: 'month' },
+    billing_scheme: 'tiered', tiers_mode: 'graduated', tiers: TIERS,
+    expand: ['tiers'],
+  });
+  assert.equal(graduated.billing_scheme, 'tiered');
+  assert.equal(graduated.tiers_mode, 'graduated');
+  assert.equal(graduated.unit_amount, null);
+  assert.equal(graduated.unit_amount_decimal, null);
+  assert.deepEqual(plainTiers(graduated.tiers), [
+    { flat_amount: null, flat_amount_decimal: null, unit_amount: 1000, unit_amount_decimal: '1000', up_to: 5 },
+    { flat_amount: 500, flat_amount_decimal: '500', unit_amount: 800, unit_amount_decimal: '800', up_to: 10 },
+    { flat_amount: null, flat_amount_decimal: null, unit_amount: 600, unit_amount_decimal: '600', up_to: null },
+  ]);
+  shape(graduated, 'price');
+  volume = await stripe.prices.create({
+    product, currency: 'usd', recurring: { interval: 'month' },
+    billing_scheme: 'tiered', tiers_mode: 'volume', tiers: TIERS,
+  });
+  assert.equal(volume.tiers_mode, 'volume');
+  assert.equal('tiers' in volume, false, 'tiers is includable: absent unless expanded');
+  shape(volume, 'price');
+  const got = await stripe.prices.retrieve(volume.id);
+  assert.equal('tiers' in got, false);
+  const exp = await stripe.prices.retrieve(volume.id, { expand: ['tiers'] });
+  assert.equal(exp.tiers.length, 3);
+  assert.equal(exp.tiers[2].up_to, null);
+  const listed = await stripe.prices.list({ product, expand: ['data.tiers'] });
+  assert.deepEqual(listed.data.map((p) => p.id).sort(), [graduated.id, volume.id].sort());
+  for (const p of listed.data) {
+    assert.equal(p.tiers.length, 3);
+    shape(p, 'price');
+  }
+  const plain = await stripe.prices.list({ product });
+  assert.ok(plain.data.every((p) => !('tiers' in p)));
+  const upd = await stripe.prices.update(graduated.id, { nickname: 'seats', metadata: { k: 'v' } });
+  assert.equal(upd.nickname, 'seats');
+  assert.equal(upd.billing_scheme, 'tiered');
+  assert.equal(upd.tiers_mode, 'graduated');
+  // decimal amounts are kept as given; whole ones also give the integer
+  const decimal = await stripe.prices.create({
+    product, currency: 'usd', recurring: { interval: 'month' },
+    billing_scheme: 'tiered', tiers_mode: 'graduated',
+    tiers: [{ up_to: 100, unit_amount_decimal: '0.5', flat_amount_decimal: '250.00' },
+      { up_to: 'inf', unit_amount_decimal: '00.2500' }],
+    expand: ['tiers'],
+  });
+  assert.deepEqual(plainTiers(decimal.tiers)[0], {
+    flat_amount: 250, flat_amount_decimal: '250', unit_amount: null, unit_amount_decimal: '0.5', up_to: 100,
+  });
+  assert.equal(String(decimal.tiers[1].unit_amount_decimal), '0.25');
+  shape(decimal, 'price');
+  // the event carries the price too
+  const evs = await stripe.events.list({ type: 'price.created', limit: 10 });
+  const ev = evs.data.find((e) => e.data.object.id === volume.id);
+  assert.equal(ev.data.object.billing_scheme, 'tiered');
+});
+
+test('tiered prices: Stripe\'s refusals', async () => {
+  const base = { product, currency: 'usd', recurring: { interval: 'month' }, billing_scheme: 'tiered' };
+  await expectError(stripe.prices.create({ ...base, tiers: TIERS }), 400, 'tiers_mode');
+  await expectError(stripe.prices.create({ ...base, tiers_mode: 'volume' }), 400, 'tiers');
+  await expectError(stripe.prices.create({ ...base, tiers_mode: 'volume', tiers: TIERS, unit_amount: 100 }),
+    400, 'unit_amount', /tiered/);
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 10, unit_amount: 1 }, { up_to: 5, unit_amount: 1 }, { up_to: 'inf', unit_amount: 1 }],
+  }), 400, 'tiers[1][up_to]', /increase/);
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 10, unit_amount: 1 }, { up_to: 20, unit_amount: 1 }],
+  }), 400, 'tiers[1][up_to]', /inf/);
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf', unit_amount: 1 }, { up_to: 'inf', unit_amount: 1 }],
+  }), 400, 'tiers[0][up_to]', /last/);
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ unit_amount: 1 }],
+  }), 400, 'tiers[0][up_to]');
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf' }],
+  }), 400, 'tiers[0]');
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf', unit_amount: '' }],
+  }), 400, 'tiers[0][unit_amount]');
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf', unit_amount: 1, unit_amount_decimal: '1' }],
+  }), 400, 'tiers[0][unit_amount]');
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 0, unit_amount: 1 }, { up_to: 'inf', unit_amount: 1 }],
+  }), 400, 'tiers[0][up_to]');
+  await expectError(stripe.prices.create({
+    ...base, tiers_mode: 'volume', tiers: [{ up_to: 'inf', unit_amount_decimal: '1.2.3' }],
+  }), 400, 'tiers[0][unit_amount_decimal]');
+  // per_unit takes no tiers; tiered takes no one-time price
+  await expectError(stripe.prices.create({ product, currency: 'usd', unit_amount: 100, tiers: TIERS }), 400, 'tiers');
+  await expectError(stripe.prices.create({ product, currency: 'usd', unit_amount: 100, tiers_mode: 'volume' }), 400, 'tiers_mode');
+  await expectError(stripe.prices.create({ product, currency: 'usd', billing_scheme: 'tiered', tiers_mode: 'volume', tiers: TIERS }),
+    400, 'billing_scheme', /recurring/);
+  await expectError(stripe.prices.create({ ...base, tiers_mode: 'stacked', tiers: TIERS }), 400, 'tiers_mode');
+});
+
+test('tiered plans: the legacy Plans API', async () => {
+  const plan = await stripe.plans.create({
+    product, currency: 'usd', interval: 'month', billing_scheme: 'tiered', tiers_mode: 'graduated',
+    tiers: TIERS, expand: ['tiers'],
+  });
+  assert.equal(plan.object, 'plan');
+  assert.equal(plan.billing_scheme, 'tiered');
+  assert.equal(plan.tiers_mode, 'graduated');
+  assert.equal(plan.amount, null);
+  assert.equal(plan.amount_decimal, null);
+  assert.equal(plan.tiers.length, 3);
+  assert.equal(plan.tiers[1].flat_amount, 500);
+  shape(plan, 'plan');
+  const got = await stripe.plans.retrieve(plan.id);
+  assert.equal('tiers' in got, false);
+  assert.equal(got.tiers_mode, 'graduated');
+  shape(got, 'plan');
+  const listed = await stripe.plans.list({ product, expand: ['data.tiers'] });
+  assert.ok(listed.data.find((p) => p.id === plan.id).tiers.length === 3);
+  const upd = await stripe.plans.update(plan.id, { nickname: 'legacy seats' });
+  assert.equal(upd.nickname, 'legacy seats');
+  assert.equal(upd.billing_scheme, 'tiered');
+  // the same row as a price
+  const asPrice = await stripe.prices.retrieve(plan.id, { expand: ['tiers'] });
+  assert.equal(asPrice.billing_scheme, 'tiered');
+  assert.deepEqual(plainTiers(asPrice.tiers), plainTiers(plan.tiers));
+  await expectError(stripe.plans.create({
+    product, currency: 'usd', interval: 'month', billing_scheme: 'tiered', tiers_mode: 'volume', tiers: TIERS, amount: 100,
+  }), 400, 'amount');
+  await expectError(stripe.plans.create({
+    product, currency: 'usd', interval: 'month', billing_scheme: 'tiered', tiers_mode: 'volume',
+    tiers: [{ up_to: 3, unit_amount: 1 }],
+  }), 400, 'tiers[0][up_to]');
+  await expectError(stripe.plans.create({ product, currency: 'usd', interval: 'month', billing_scheme: 'tiered', tiers: TIERS }),
+    400, 'tiers_mode');
+  // a subscription on the plan
+  const { customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ plan: plan.id, quantity: 7 }] });
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.items.data[0].plan.billing_scheme, 'tiered');
+  assert.equal(sub.items.data[0].plan.amount, null);
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.total, tiered('graduated', TIERS, 7));
+  assert.equal(inv.total, 5000 + 1600 + 500);
+});
+
+async function subscriptionOn(price, quantity) {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity }] });
+  return { clock, customer, sub };
+}
+
+for (const mode of ['graduated', 'volume']) {
+  test(`a subscription on a ${mode} price: first invoice, a change across a tier with its proration, the renewal`, async () => {
+    const price = mode === 'graduated' ? graduated : volume;
+    const { clock, customer, sub } = await subscriptionOn(price, 4);
+    assert.equal(sub.status, 'active');
+    shape(sub, 'subscription');
+    assert.equal(sub.items.data[0].price.billing_scheme, 'tiered');
+    assert.equal(sub.items.data[0].plan.tiers_mode, mode);
+    // four seats: all in the first tier
+    const first = await stripe.invoices.retrieve(sub.latest_invoice);
+    assert.equal(first.status, 'paid');
+    assert.equal(first.total, 4000);
+    assert.equal(first.amount_paid, 4000);
+    shape(first, 'invoice');
+    const firstLines = await stripe.invoices.listLineItems(first.id);
+    assert.equal(firstLines.data.length, 1);
+    assert.equal(firstLines.data[0].amount, 4000);
+    assert.equal(firstLines.data[0].quantity, 4);
+    assert.equal(firstLines.data[0].pricing.price_details.price, price.id);
+    assert.equal(dec(firstLines.data[0].pricing.unit_amount_decimal), '1000');
+    // ten days in: 12 seats crosses two tiers
+    await clockAdvance(stripe, clock, T0 + 10 * DAY);
+    const si = sub.items.data[0].id;
+    const upd = await stripe.subscriptions.update(sub.id, { items: [{ id: si, quantity: 12 }] });
+    assert.equal(upd.items.data[0].quantity, 12);
+    const at12 = tiered(mode, TIERS, 12);
+    assert.equal(at12, mode === 'graduated' ? 5000 + 4000 + 500 + 1200 : 12 * 600);
+    const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+    assert.equal(pending.length, 2);
+    const credit = pending.find((x) => x.amount < 0);
+    const charge = pending.find((x) => x.amount > 0);
+    assert.equal(credit.amount, prorate(-4000, 21 * DAY, P));
+    assert.equal(charge.amount, prorate(at12, 21 * DAY, P));
+    assert.equal(credit.quantity, 4);
+    assert.equal(charge.quantity, 12);
+    for (const x of [credit, charge]) {
+      assert.equal(x.proration, true);
+      assert.equal(x.pricing.price_details.price, price.id);
+      shape(x, 'invoiceitem');
+    }
+    // the preview of the renewal: 12 seats for April, with the prorations
+    const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+    const expected = at12 + credit.amount + charge.amount;
+    assert.equal(preview.total, expected);
+    // the renewal
+    await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+    const renewed = await stripe.subscriptions.retrieve(sub.id);
+    const inv = await stripe.invoices.retrieve(renewed.latest_invoice);
+    assert.equal(inv.billing_reason, 'subscription_cycle');
+    assert.equal(inv.status, 'paid');
+    assert.equal(inv.total, expected);
+    assert.equal(inv.amount_paid, expected);
+    shape(inv, 'invoice');
+    const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+    assert.equal(lines.reduce((a, l) => a + l.amount, 0), inv.total);
+    const period = lines.find((l) => l.parent.type === 'subscription_item_details' && !l.parent.subscription_item_details.proration);
+    assert.equal(period.amount, at12);
+    assert.equal(period.quantity, 12);
+    assert.equal(period.pricing.price_details.price, price.id);
+    // amount / quantity, exactly, to 12 decimals
+    const unit = mode === 'graduated' ? '891.666666666666' : '600';
+    assert.equal(dec(period.pricing.unit_amount_decimal), unit);
+    const pi = await stripe.invoices.retrieve(inv.id, { expand: ['payments'] });
+    const intent = await stripe.paymentIntents.retrieve(pi.payments.data[0].payment.payment_intent);
+    assert.equal(intent.amount, expected);
+    assert.equal(intent.status, 'succeeded');
+  });
+}
+
+test('a quantity change within one volume tier, and down across a tier', async () => {
+  const { clock, customer, sub } = await subscriptionOn(volume, 6);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.total, 6 * 800 + 500);
+  await clockAdvance(stripe, clock, T0 + 20 * DAY);
+  const si = sub.items.data[0].id;
+  await stripe.subscriptions.update(sub.id, { items: [{ id: si, quantity: 3 }] });
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  const credit = pending.find((x) => x.amount < 0);
+  const charge = pending.find((x) => x.amount > 0);
+  assert.equal(credit.amount, prorate(-(6 * 800 + 500), 11 * DAY, P));
+  assert.equal(charge.amount, prorate(3000, 11 * DAY, P));
+});
+
+test('where a tiered price is not taken: invoice items, Checkout in payment mode', async () => {
+  const { customer } = await customerOnClock();
+  await expectError(stripe.invoiceItems.create({ customer: customer.id, price: graduated.id }), 400, 'price', /one_time/);
+  await expectError(stripe.checkout.sessions.create({
+    mode: 'payment', success_url: 'https://example.com/ok',
+    line_items: [{ price: volume.id, quantity: 2 }],
+  }), 400, 'line_items[0][price]', /recurring/);
+});
+
+test('a quote of tiered prices: its lines priced by the tiers, accepted into a subscription', async () => {
+  const { customer } = await customerOnClock();
+  const q = await stripe.quotes.create({
+    customer: customer.id,
+    line_items: [{ price: graduated.id, quantity: 7 }, { price: volume.id, quantity: 11 }],
+  });
+  const g7 = tiered('graduated', TIERS, 7);
+  const v11 = tiered('volume', TIERS, 11);
+  assert.equal(g7, 5000 + 1600 + 500);
+  assert.equal(v11, 6600);
+  shape(q, 'quote');
+  assert.equal(q.amount_subtotal, g7 + v11);
+  assert.equal(q.amount_total, g7 + v11);
+  assert.equal(q.computed.recurring.amount_subtotal, g7 + v11);
+  const lines = await stripe.quotes.listLineItems(q.id);
+  assert.deepEqual(lines.data.map((l) => l.amount_subtotal), [g7, v11]);
+  assert.deepEqual(lines.data.map((l) => l.quantity), [7, 11]);
+  for (const l of lines.data) shape(l, 'item');
+  await stripe.quotes.finalizeQuote(q.id);
+  const acc = await stripe.quotes.accept(q.id);
+  assert.equal(acc.status, 'accepted');
+  const sub = await stripe.subscriptions.retrieve(acc.subscription);
+  assert.equal(sub.status, 'active');
+  assert.deepEqual(sub.items.data.map((i) => i.quantity).sort((a, b) => a - b), [7, 11]);
+  const inv = await stripe.invoices.retrieve(acc.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, g7 + v11);
+  assert.equal(inv.amount_paid, g7 + v11);
+  shape(inv, 'invoice');
+});
+
+const card = (number) => `payment_method_data[type]=card&payment_method_data[card][number]=${number}` +
+  '&payment_method_data[card][exp_month]=12&payment_method_data[card][exp_year]=2034&payment_method_data[card][cvc]=123';
+
+test('a Checkout Session in subscription mode: tiered lines priced by their tiers, paid into a subscription', async () => {
+  const customer = await stripe.customers.create({ email: 'tiers@example.com' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', customer: customer.id, success_url: 'https://example.com/ok',
+    line_items: [{ price: graduated.id, quantity: 12 }, { price: volume.id, quantity: 7 }],
+  });
+  const g12 = tiered('graduated', TIERS, 12);
+  const v7 = tiered('volume', TIERS, 7);
+  assert.equal(g12, 10700);
+  assert.equal(v7, 7 * 800 + 500);
+  assert.equal(s.amount_subtotal, g12 + v7);
+  assert.equal(s.amount_total, g12 + v7);
+  const items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[12, g12, g12], [7, v7, v7]]);
+  for (const i of items.data) {
+    assert.equal(i.price.billing_scheme, 'tiered');
+    shape(i, 'item');
+  }
+  const p = new URL(s.url).pathname;
+  const page = await env.request({ method: 'GET', path: p });
+  assert.equal(page.status, 200);
+  // the page shows each line at its tiers' amount, and their sum due today
+  assert.ok(page.body.includes('<td class="amt">107.00 USD / month</td>'));
+  assert.ok(page.body.includes('<td class="amt">61.00 USD / month</td>'));
+  assert.ok(page.body.includes('id="total">168.00 USD<'));
+  const r = await env.request({ method: 'POST', path: p, body: card('4242424242424242') });
+  assert.equal(r.status, 303);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, g12 + v7);
+  assert.equal(inv.amount_paid, g12 + v7);
+  shape(inv, 'invoice');
+});
+
+test('tender verify passes: the money in the ledger adds up', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});

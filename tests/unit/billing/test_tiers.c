@@ -1,0 +1,132 @@
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "billing/tiers.h"
+
+/* 1–5 at 10.00, 6–10 at 8.00 + 5.00 flat, 11+ at 6.00 */
+static const struct tier three[] = {
+    {5, 1000, 0, 0, 0},
+    {10, 800, 0, 500, 0},
+    {TIER_UP_TO_INF, 600, 0, 0, 0},
+};
+
+static int64_t amount(enum tiers_mode mode, const struct tier *t, int n, int64_t q)
+{
+	struct tiers ts = {mode, n, t};
+	int64_t v = -1;
+	cr_assert_eq(tiers_amount(&ts, q, &v), 0, "quantity %lld", (long long)q);
+	return v;
+}
+
+Test(tiers, graduated_sums_each_tiers_share)
+{
+	cr_assert_eq(amount(TIERS_GRADUATED, three, 3, 1), 1000);
+	cr_assert_eq(amount(TIERS_GRADUATED, three, 3, 5), 5000);
+	/* 5 × 10.00 + 1 × 8.00 + 5.00 */
+	cr_assert_eq(amount(TIERS_GRADUATED, three, 3, 6), 5000 + 800 + 500);
+	cr_assert_eq(amount(TIERS_GRADUATED, three, 3, 10), 5000 + 4000 + 500);
+	/* 5 × 10 + 5 × 8 + 5 flat + 5 × 6 */
+	cr_assert_eq(amount(TIERS_GRADUATED, three, 3, 15), 5000 + 4000 + 500 + 3000);
+}
+
+Test(tiers, volume_prices_every_unit_at_one_tier)
+{
+	cr_assert_eq(amount(TIERS_VOLUME, three, 3, 5), 5000);
+	cr_assert_eq(amount(TIERS_VOLUME, three, 3, 6), 6 * 800 + 500);
+	cr_assert_eq(amount(TIERS_VOLUME, three, 3, 10), 10 * 800 + 500);
+	cr_assert_eq(amount(TIERS_VOLUME, three, 3, 11), 11 * 600);
+	cr_assert_eq(amount(TIERS_VOLUME, three, 3, 1000000), 600000000);
+}
+
+Test(tiers, quantity_zero_falls_in_the_first_tier)
+{
+	static const struct tier flat_first[] = {
+	    {1, 0, 0, 2500, 0},
+	    {TIER_UP_TO_INF, 300, 0, 0, 0},
+	};
+	cr_assert_eq(amount(TIERS_GRADUATED, flat_first, 2, 0), 2500);
+	cr_assert_eq(amount(TIERS_VOLUME, flat_first, 2, 0), 2500);
+	cr_assert_eq(amount(TIERS_GRADUATED, flat_first, 2, 3), 2500 + 600);
+	cr_assert_eq(amount(TIERS_VOLUME, flat_first, 2, 3), 900);
+}
+
+Test(tiers, decimals_are_exact_and_rounded_once)
+{
+	int64_t w, f;
+	cr_assert_eq(tiers_decimal_parse("1.5", &w, &f), 0);
+	cr_assert_eq(w, 1);
+	cr_assert_eq(f, 500000000000LL);
+	cr_assert_eq(tiers_decimal_parse("0.000000000001", &w, &f), 0);
+	cr_assert_eq(f, 1);
+	const char *bad[] = {"", ".5", "5.", "1.0000000000001", "123456789", "1e3", "-1", "1,5"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(tiers_decimal_parse(bad[i], &w, &f), -1, "%s", bad[i]);
+	/* 3 × 0.333333333333 = 0.999999999999 → 1; never 3 × round(0.33) = 0 */
+	static const struct tier third[] = {{TIER_UP_TO_INF, 0, 333333333333LL, 0, 0}};
+	cr_assert_eq(amount(TIERS_VOLUME, third, 1, 3), 1);
+	/* 0.5 rounds up; 0.4999… down */
+	static const struct tier half[] = {{TIER_UP_TO_INF, 0, 500000000000LL, 0, 0}};
+	cr_assert_eq(amount(TIERS_GRADUATED, half, 1, 1), 1);
+	static const struct tier under[] = {{TIER_UP_TO_INF, 0, 499999999999LL, 0, 0}};
+	cr_assert_eq(amount(TIERS_GRADUATED, under, 1, 1), 0);
+}
+
+Test(tiers, check_refuses_bad_tiers)
+{
+	int idx, why;
+	struct tier t[3];
+	memcpy(t, three, sizeof(t));
+	struct tiers ts = {TIERS_GRADUATED, 3, t};
+	cr_assert_eq(tiers_check(&ts, &idx, &why), 0);
+	t[1].up_to = 5; /* not ascending */
+	cr_assert_eq(tiers_check(&ts, &idx, &why), -1);
+	cr_assert_eq(idx, 1);
+	cr_assert_eq(why, 1);
+	memcpy(t, three, sizeof(t));
+	t[2].up_to = 20; /* last not infinite */
+	cr_assert_eq(tiers_check(&ts, &idx, &why), -1);
+	cr_assert_eq(idx, 2);
+	cr_assert_eq(why, 2);
+	memcpy(t, three, sizeof(t));
+	t[0].up_to = TIER_UP_TO_INF; /* infinite before the last */
+	cr_assert_eq(tiers_check(&ts, &idx, &why), -1);
+	cr_assert_eq(idx, 0);
+	cr_assert_eq(why, 3);
+	memcpy(t, three, sizeof(t));
+	t[1].unit_frac = TIER_FRAC_ONE;
+	cr_assert_eq(tiers_check(&ts, &idx, &why), -1);
+	cr_assert_eq(why, 4);
+	ts.n = 0;
+	cr_assert_eq(tiers_check(&ts, &idx, &why), -1);
+	cr_assert_eq(why, 5);
+	int64_t v = 7;
+	cr_assert_eq(tiers_amount(&ts, 1, &v), -1);
+	cr_assert_eq(v, 7);
+}
+
+Test(tiers, overflow_is_refused)
+{
+	static const struct tier big[] = {{TIER_UP_TO_INF, 99999999, 999999999999LL, 0, 0}};
+	struct tiers ts = {TIERS_VOLUME, 1, big};
+	int64_t v = 7;
+	cr_assert_eq(tiers_amount(&ts, INT64_MAX, &v), -1);
+	cr_assert_eq(v, 7);
+	cr_assert_eq(tiers_amount(&ts, -1, &v), -1);
+	/* the largest that fits still comes out exact */
+	cr_assert_eq(tiers_amount(&ts, 1000, &v), 0);
+	cr_assert_eq(v, 100000000000LL);
+}
+
+Test(tiers, unit_decimal_is_amount_over_quantity)
+{
+	char buf[40];
+	cr_assert_eq(tiers_unit_decimal(9500, 10, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "950");
+	cr_assert_eq(tiers_unit_decimal(1000, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "333.333333333333");
+	cr_assert_eq(tiers_unit_decimal(5, 4, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "1.25");
+	cr_assert_eq(tiers_unit_decimal(5, 0, buf, sizeof(buf)), -1);
+	cr_assert_eq(tiers_unit_decimal(1000, 3, buf, 4), -1);
+}
