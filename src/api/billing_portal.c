@@ -1010,7 +1010,8 @@ static int sub_items(struct req *r, struct db *db, struct page_ctx *x, const str
 		if (rc != DB_OK)
 			return rc;
 		int64_t line;
-		if (__builtin_mul_overflow(pf.unit_amount, items[i].qty, &line) ||
+		/* unit_amount × quantity, or a tiered price's amount for that quantity */
+		if (price_facts_amount(&pf, items[i].qty, &line) != 0 ||
 		    __builtin_add_overflow(total, line, &total))
 			return DB_ERR;
 		buf_puts(b, "<li>");
