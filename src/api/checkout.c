@@ -2852,6 +2852,31 @@ struct promo_ctx {
 	bool done;
 };
 
+/* Inside a write: loads session x into cur and tells whether its price may change now: 1 when
+ * it is open and no attempt to pay is under way (a payment made for the old total must not
+ * complete a session of another), 0 when not (nothing to do), -1 with r->err. */
+static int session_repriceable(struct req *r, struct db *db, struct page_ctx *x,
+			       struct session *cur)
+{
+	int rc = session_load(&r->arena, db, x->acct, x->id, cur);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(cur->status, "open") != 0)
+		return 0;
+	if (cur->payment_intent) {
+		struct payment_intent pi;
+		rc = pi_load(db, &r->arena, x->acct, cur->payment_intent, &pi);
+		if (rc == DB_OK && strcmp(pi.status, "requires_payment_method") != 0 &&
+		    strcmp(pi.status, "canceled") != 0)
+			return 0;
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else if (cur->subscription) {
+		return 0; /* a trial's attempt: it completed the session, or is doing so */
+	}
+	return 1;
+}
+
 /* Inside a write: the code is checked as the API checks it (discounts_resolve: active, not
  * expired or used up, the session's customer, its subtotal's minimum) and the session's
  * discount and total change, while no attempt to pay is under way (a payment made for the old
@@ -2863,22 +2888,9 @@ static int promo_fn(struct db *db, void *arg)
 	struct page_ctx *x = c->x;
 	c->done = false;
 	struct session cur;
-	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
-	if (rc != DB_OK)
-		return rc == DB_NOTFOUND ? 0 : req_fail(r, ERR_API, NULL, NULL);
-	if (strcmp(cur.status, "open") != 0 || !cur.allow_promotion_codes)
-		return 0;
-	if (cur.payment_intent) {
-		struct payment_intent pi;
-		rc = pi_load(db, &r->arena, x->acct, cur.payment_intent, &pi);
-		if (rc == DB_OK && strcmp(pi.status, "requires_payment_method") != 0 &&
-		    strcmp(pi.status, "canceled") != 0)
-			return 0;
-		if (rc != DB_OK && rc != DB_NOTFOUND)
-			return req_fail(r, ERR_API, NULL, NULL);
-	} else if (cur.subscription) {
-		return 0; /* a trial's attempt: it completed the session, or is doing so */
-	}
+	int rc = session_repriceable(r, db, x, &cur);
+	if (rc <= 0 || !cur.allow_promotion_codes)
+		return rc < 0 ? -1 : 0;
 	struct discount *d = NULL;
 	if (*c->code) {
 		struct promotion_code p;
@@ -2959,8 +2971,7 @@ struct address_ctx {
 };
 
 /* Inside a write: the address is recorded and the session priced again (its discount, then each
- * line's rates, a dynamic line's chosen by the address), while no attempt to pay is under way
- * (as promo_fn: a payment made for the old total must not complete a session of another). */
+ * line's rates, a dynamic line's chosen by the address), when session_repriceable says it may. */
 static int address_fn(struct db *db, void *arg)
 {
 	struct address_ctx *c = arg;
@@ -2968,22 +2979,9 @@ static int address_fn(struct db *db, void *arg)
 	struct page_ctx *x = c->x;
 	c->done = false;
 	struct session cur;
-	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
-	if (rc != DB_OK)
-		return rc == DB_NOTFOUND ? 0 : req_fail(r, ERR_API, NULL, NULL);
-	if (strcmp(cur.status, "open") != 0)
-		return 0;
-	if (cur.payment_intent) {
-		struct payment_intent pi;
-		rc = pi_load(db, &r->arena, x->acct, cur.payment_intent, &pi);
-		if (rc == DB_OK && strcmp(pi.status, "requires_payment_method") != 0 &&
-		    strcmp(pi.status, "canceled") != 0)
-			return 0;
-		if (rc != DB_OK && rc != DB_NOTFOUND)
-			return req_fail(r, ERR_API, NULL, NULL);
-	} else if (cur.subscription) {
-		return 0;
-	}
+	int rc = session_repriceable(r, db, x, &cur);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 0;
 	struct discount d;
 	memset(&d, 0, sizeof(d));
 	if (cur.discount_coupon) {
