@@ -2664,6 +2664,9 @@ struct change_ctx {
 	bool trial_inv;
 	/* DELETE /v1/subscriptions/{id} with prorate or invoice_now ("cancellation" below) */
 	bool cancel, cancel_prorate;
+	/* invoice_now on a subscription with metered items: its metered items alone, with the
+	 * usage window [period_start, now) (their lines on the final invoice); NULL: none */
+	struct subscription *usage;
 };
 
 /* "2 × Team", or "Team" for one */
@@ -3055,8 +3058,9 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	} else if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK) {
 		return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (planned_total(r, db, s, x->reset, x->trial_inv, &x->pending, x->pr, x->n_pr, ds, n_ds,
-			  &x->total) != 0 ||
+	/* a final invoice's metered lines: the usage so far (cancel_read_fn) */
+	if (planned_total(r, db, x->usage ? x->usage : s, x->reset || x->usage, x->trial_inv,
+			  &x->pending, x->pr, x->n_pr, ds, n_ds, &x->total) != 0 ||
 	    invoice_planned_due(r, db, s->customer, s->currency, x->total, &x->due) != 0)
 		return -1;
 	struct billing_customer cf;
@@ -3820,6 +3824,24 @@ static int cancel_read_fn(struct db *db, void *p)
 		for (int i = 0; i < x->old.n_items; i++)
 			if (proration_add(x, &x->old.items[i], -1) != 0)
 				return -1;
+	/* invoice_now bills the metered items' usage of the period up to now (Stripe's final
+	 * invoice), unless the period is a trial's */
+	x->usage = NULL;
+	const struct subscription *o = &x->old;
+	if (x->invoice_now && billed && x->t > o->period_start && x->t <= o->period_end &&
+	    !(o->trial_end && o->trial_end > o->period_start)) {
+		struct subscription *u = arena_alloc(&r->arena, sizeof(*u));
+		if (!u)
+			return req_fail(r, ERR_API, NULL, NULL);
+		*u = *o;
+		u->n_items = 0;
+		for (int i = 0; i < o->n_items; i++)
+			if (item_metered(&o->items[i]))
+				u->items[u->n_items++] = o->items[i];
+		u->usage_start = o->period_start;
+		u->usage_end = x->t;
+		x->usage = u->n_items ? u : NULL;
+	}
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);
 }
@@ -3860,8 +3882,10 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0)
 			return -1;
 		int64_t extra = x->pending.sum + x->pr_sum; /* both bounded by the read */
-		if (invoice_for_period(r, db, s, x->t, x->invoice_id, "subscription_update", -1,
-				       extra, &x->in) != 0)
+		/* with the metered items' usage lines when it has them (x->usage) */
+		if (invoice_for_period(r, db, x->usage ? x->usage : s, x->t, x->invoice_id,
+				       "subscription_update", x->usage ? 0 : -1, extra,
+				       &x->in) != 0)
 			return -1;
 		if (x->in.total != x->total)
 			return req_fail(r, ERR_INVALID_STATE, NULL,

@@ -248,6 +248,40 @@ test('usage billed in arrears: first invoice, events in the clock\'s time, previ
   assert.equal('quantity' in after.items.data.find((i) => i.price.id === callsPrice.id), false);
 });
 
+test('cancel with invoice_now: the final invoice bills the usage up to the cancellation, charged once', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }, { price: callsPrice.id }],
+  });
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  await meterEvent('api_calls', customer.id, 30, T0 + 2 * DAY);
+  await meterEvent('api_calls', customer.id, 12, T0 + 10 * DAY - 60);
+  const del = await stripe.subscriptions.cancel(sub.id, { invoice_now: true, expand: ['latest_invoice'] });
+  assert.equal(del.status, 'canceled');
+  const inv = del.latest_invoice;
+  assert.notEqual(inv.id, sub.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 42 * 5);
+  assert.equal(inv.amount_paid, 42 * 5);
+  assert.equal(inv.lines.data.length, 1);
+  const l = inv.lines.data[0];
+  assert.deepEqual([l.quantity, l.amount, l.period, l.pricing.price_details.price],
+    [42, 210, { start: T0, end: T0 + 10 * DAY }, callsPrice.id]);
+  shape({ ...del, latest_invoice: inv.id }, 'subscription');
+  shape(inv, 'invoice');
+  // without usage: a final invoice at 0, charging nothing
+  const { clock: c2, customer: cu2 } = await customerOnClock();
+  const sub2 = await stripe.subscriptions.create({ customer: cu2.id, items: [{ price: callsPrice.id }] });
+  assert.equal((await stripe.invoices.retrieve(sub2.latest_invoice)).total, 0);
+  await clockAdvance(stripe, c2, T0 + 3 * DAY);
+  const del2 = await stripe.subscriptions.cancel(sub2.id, { invoice_now: true, expand: ['latest_invoice'] });
+  assert.equal(del2.latest_invoice.total, 0);
+  assert.equal(del2.latest_invoice.lines.data[0].quantity, 0);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [210, 2000]);
+  assert.equal((await stripe.charges.list({ customer: cu2.id })).data.length, 0);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
