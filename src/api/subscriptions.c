@@ -95,9 +95,19 @@
  *    an active subscription past_due (Stripe's default settings), paid it is active again; it is
  *    never canceled for it. The method is the subscription's now: an invoice keeps the one it
  *    was made with.
- *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
- *    decimals), automatic tax, POST …/pause, billing_cycle_anchor choice at creation, items'
- *    own discounts.
+ *  - Usage-based billing. A metered item (its price backed by a billing meter, pf.meter) has
+ *    no quantity (stored 0, shown absent) and is billed in arrears: an invoice's line for it
+ *    is the usage of the customer over the subscription's usage window (usage_start …
+ *    usage_end: the period that ended, set by the renewal's read and write and by the
+ *    upcoming preview; none on a first invoice or after a trial, where the line is 0), priced
+ *    by price_facts_amount, its `period` that window. The renewal reads that usage before its
+ *    write and again inside it; an event that came meanwhile changes the total, and the write's
+ *    "changed meanwhile" makes the step run again. invoice_now on cancel bills the period up to
+ *    now (cancel_read_fn's x->usage). Prorations leave metered items out; a new period now on
+ *    a subscription with one is refused (its usage would go unbilled), as is adding one by a
+ *    change (not built yet).
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice
+ *    at creation, items' own discounts, metered prices without a meter (usage records).
  */
 #include <stdio.h>
 #include <stdlib.h>
