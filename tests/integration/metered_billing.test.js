@@ -7,7 +7,9 @@
 // invoice's preview with the usage so far, and the renewals billing each period's usage in
 // arrears (the metered lines for the period that ended, the licensed one for the new period),
 // each paid invoice with exactly one charge; a metered item takes no quantity; changes that
-// Tender refuses on metered items. `tender verify` passes at the end.
+// Tender refuses on metered items; cancellation with invoice_now billing the usage so far; a
+// metered plan with a meter and a tiered metered price on a `last` meter.
+// `tender verify` passes at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');
@@ -280,6 +282,53 @@ test('cancel with invoice_now: the final invoice bills the usage up to the cance
   const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
   assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [210, 2000]);
   assert.equal((await stripe.charges.list({ customer: cu2.id })).data.length, 0);
+});
+
+test('a metered plan with a meter and a tiered metered price on a `last` meter, renewed', async () => {
+  const gauge = await stripe.billing.meters.create({
+    display_name: 'Peak seats', event_name: 'peak_seats', default_aggregation: { formula: 'last' },
+  });
+  const plan = await stripe.plans.create({
+    amount: 3, currency: 'usd', interval: 'month', product: { name: 'Calls (plan)' },
+    usage_type: 'metered', meter: calls.id,
+  });
+  assert.equal(plan.meter, calls.id);
+  assert.equal(plan.usage_type, 'metered');
+  shape(plan, 'plan');
+  await expectError(stripe.plans.create({
+    amount: 3, currency: 'usd', interval: 'month', product: product, meter: calls.id,
+  }), 400, 'meter');
+  await expectError(stripe.plans.create({
+    amount: 3, currency: 'usd', interval: 'month', product: product, usage_type: 'metered', meter: 'mtr_none',
+  }), 404, 'meter');
+  // the first 100 free, then 2 cents each (graduated)
+  const tieredPrice = await stripe.prices.create({
+    product, currency: 'usd', recurring: { interval: 'month', usage_type: 'metered', meter: gauge.id },
+    billing_scheme: 'tiered', tiers_mode: 'graduated',
+    tiers: [{ up_to: 100, unit_amount: 0 }, { up_to: 'inf', unit_amount: 2 }],
+  });
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ plan: plan.id }, { price: tieredPrice.id }],
+  });
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.total, 0);
+  assert.equal(first.status, 'paid');
+  await clockAdvance(stripe, clock, T0 + 3 * DAY);
+  await meterEvent('api_calls', customer.id, 11, T0 + 1 * DAY);
+  await meterEvent('peak_seats', customer.id, 150, T0 + 1 * DAY);
+  await meterEvent('peak_seats', customer.id, 120, T0 + 2 * DAY);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 11 * 3 + 20 * 2);
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  const byPrice = (id) => lines.find((l) => l.pricing.price_details.price === id);
+  assert.deepEqual([byPrice(plan.id).quantity, byPrice(plan.id).amount], [11, 33]);
+  assert.deepEqual([byPrice(tieredPrice.id).quantity, byPrice(tieredPrice.id).amount,
+    byPrice(tieredPrice.id).period], [120, 40, { start: T0, end: APR1 }]);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount), [73]);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
