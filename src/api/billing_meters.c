@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
@@ -464,6 +465,7 @@ struct event_ctx {
 	struct req *r;
 	const char *event_name, *identifier, *payload;
 	int64_t ts;
+	bool has_ts; /* timestamp given (else the customer's time) */
 };
 
 /* The active meter of event_name into m: 0, or -1 with r->err (400 when there is none). */
@@ -497,6 +499,20 @@ static int event_create_fn(struct db *db, void *arg)
 		return req_fail(r, ERR_PARAM_MISSING, "payload", "payload[%s]", m.customer_key);
 	if (customer_check(r, db, customer) != 0)
 		return -1;
+	/* the customer's time: its test clock's frozen time when it has one, so that a
+	 * simulation can report usage in the clock's time (and its periods bill it) */
+	struct billing_customer cf;
+	int64_t now = r->now;
+	if (billing_customer_get(r, db, customer, &cf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (billing_now(r, db, cf.test_clock, &now) != 0)
+		return -1;
+	int64_t ts = c->has_ts ? c->ts : now;
+	if (ts < now - EVENT_PAST_S || ts > now + EVENT_AHEAD_S)
+		return req_fail(r, ERR_PARAM_BAD, "timestamp",
+				"The timestamp must be within the past 35 calendar days and no "
+				"more than 5 minutes in the future%s.",
+				cf.test_clock ? " of the customer's test clock" : "");
 	int64_t value = 1; /* a count meter counts events: the value may be left out */
 	snprintf(path, sizeof(path), "payload.%s", m.value_key);
 	const char *vs = param_str(r, path);
@@ -517,7 +533,7 @@ static int event_create_fn(struct db *db, void *arg)
 	db_bind_text(st, 2, c->identifier, -1);
 	db_bind_text(st, 3, c->event_name, -1);
 	db_bind_int64(st, 4, r->now);
-	db_bind_int64(st, 5, c->ts);
+	db_bind_int64(st, 5, ts);
 	db_bind_text(st, 6, customer, -1);
 	db_bind_int64(st, 7, value);
 	db_bind_text(st, 8, c->payload, -1);
@@ -535,7 +551,7 @@ static int event_create_fn(struct db *db, void *arg)
 	json_kv_str(j, "identifier", c->identifier);
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw(j, "payload", c->payload, strlen(c->payload));
-	json_kv_int(j, "timestamp", c->ts);
+	json_kv_int(j, "timestamp", ts);
 	json_obj_close(j);
 	return 0;
 }
@@ -590,11 +606,8 @@ static int h_event_create(struct req *r)
 		id_new(gen, "");
 		c.identifier = gen;
 	}
-	if (param_int(r, "timestamp", &c.ts) == 1 &&
-	    (c.ts < r->now - EVENT_PAST_S || c.ts > r->now + EVENT_AHEAD_S))
-		return req_fail(r, ERR_PARAM_BAD, "timestamp",
-				"The timestamp must be within the past 35 calendar days and no "
-				"more than 5 minutes in the future.");
+	/* checked in the write against the customer's time (its test clock's, if any) */
+	c.has_ts = param_int(r, "timestamp", &c.ts) == 1;
 	return req_write(r, event_create_fn, &c);
 }
 
@@ -693,6 +706,15 @@ static const char SQL_USAGE[] =
     "SELECT ts, value FROM billing_meter_events WHERE merchant_id = $1 AND event_name = $2"
     " AND customer = $3 AND ts >= $4 AND ts < $5 AND canceled = 0"
     " ORDER BY ts, created, identifier";
+
+int billing_meter_find(struct db *db, const char *merchant_id, const char *meter_id)
+{
+	struct db_stmt *st = NULL;
+	int rc = db_row_by_id(db, SQL_METER_GET, merchant_id, meter_id, &st);
+	if (rc == DB_OK)
+		db_reset(st);
+	return rc;
+}
 
 int billing_meter_usage(struct db *db, const char *merchant_id, const char *meter_id,
 			const char *customer, int64_t start, int64_t end, struct meter_usage *ret)

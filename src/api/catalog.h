@@ -47,6 +47,9 @@ struct price {
 	/* billing_scheme "per_unit" or "tiered"; a tiered price's tiers_mode ("graduated",
 	 * "volume") and tiers (the JSON array the API shows); NULL for per_unit */
 	const char *billing_scheme, *tiers_mode, *tiers;
+	/* a metered price's billing meter (recurring.meter; NULL: none, a legacy metered price
+	 * or a licensed one) */
+	const char *meter;
 };
 
 /* Rows, inside the caller's transaction: DB_OK, DB_NOTFOUND (loads), DB_CONSTRAINT (an insert

@@ -66,6 +66,7 @@ static const struct param_spec create_params[] = {
     {"nickname", PT_STRING, 0, 5000, NULL, NULL},
     {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
     {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
+    {"meter", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -115,7 +116,7 @@ static int plan_render(struct req *r, struct db *db, const struct price *p, bool
 	json_kv_int(j, "interval_count", p->interval_count);
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
-	json_kv_null(j, "meter");
+	json_kv_str_or_null(j, "meter", p->meter);
 	json_kv_str_or_null(j, "nickname", p->nickname);
 	int rc = payments_expandable(j, db, "product", p->product, expand_product && db,
 				     product_render_cb, r);
@@ -199,6 +200,13 @@ static int create_fn(struct db *db, void *arg)
 		int rc = product_load(r, db, p->product, &prod);
 		if (rc == DB_NOTFOUND || (rc == DB_OK && prod.deleted))
 			return req_fail_missing(r, "product", p->product, "product");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (p->meter) {
+		int rc = billing_meter_find(db, r->merchant_id, p->meter);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "billing.meter", p->meter, "meter");
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
@@ -299,6 +307,13 @@ static int h_create(struct req *r)
 	p->usage_type = param_str(r, "usage_type");
 	if (!p->usage_type)
 		p->usage_type = "licensed";
+	/* a metered plan's billing meter (checked to be the merchant's in the write) */
+	p->meter = param_str(r, "meter");
+	if (p->meter && !*p->meter)
+		p->meter = NULL;
+	if (p->meter && !str_eq(p->usage_type, "metered"))
+		return req_fail(r, ERR_PARAM_BAD, "meter",
+				"A meter can only be set on a plan with usage_type=metered.");
 	p->tax_behavior = "unspecified";
 	p->created = r->now;
 	p->active = true;

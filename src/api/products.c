@@ -110,14 +110,14 @@ static const char SQL_PRICE_GET[] =
     "SELECT id, created, active, currency, unit_amount, unit_amount_decimal, product, nickname,"
     " lookup_key, metadata, type, recurring_interval, recurring_interval_count,"
     " recurring_usage_type, tax_behavior, trial_period_days, plan_deleted, billing_scheme,"
-    " tiers_mode, tiers FROM prices"
+    " tiers_mode, tiers, recurring_meter FROM prices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRICE_INSERT[] =
     "INSERT INTO prices (merchant_id, id, created, active, currency, unit_amount,"
     " unit_amount_decimal, product, nickname, lookup_key, metadata, type, recurring_interval,"
     " recurring_interval_count, recurring_usage_type, tax_behavior, list_key, trial_period_days,"
-    " billing_scheme, tiers_mode, tiers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+    " billing_scheme, tiers_mode, tiers, recurring_meter) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+    " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
 /* only what an update may change; the amount, currency, product and recurrence never do */
 static const char SQL_PRICE_UPDATE[] =
     "UPDATE prices SET active = $3, nickname = $4, lookup_key = $5, metadata = $6,"
@@ -156,6 +156,7 @@ int price_load(struct req *r, struct db *db, const char *id, struct price *p)
 		p->billing_scheme = col_text_dup(&r->arena, st, 17);
 		p->tiers_mode = col_text_dup(&r->arena, st, 18);
 		p->tiers = col_text_dup(&r->arena, st, 19);
+		p->meter = col_text_dup(&r->arena, st, 20);
 		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
 		    !p->tax_behavior || !p->billing_scheme ||
 		    (str_eq(p->billing_scheme, "tiered") && (!p->tiers_mode || !p->tiers)))
@@ -202,6 +203,7 @@ int price_insert(struct req *r, struct db *db, const struct price *p)
 	db_bind_text(st, 19, p->billing_scheme ? p->billing_scheme : "per_unit", -1);
 	db_bind_text(st, 20, p->tiers_mode, -1);
 	db_bind_text(st, 21, p->tiers, -1);
+	db_bind_text(st, 22, p->meter, -1);
 	return db_step_done(st);
 }
 
@@ -305,7 +307,7 @@ static int price_render(struct req *r, struct db *db, const struct price *p, uns
 		json_kv_null(j, "aggregate_usage");
 		json_kv_str(j, "interval", p->interval);
 		json_kv_int(j, "interval_count", p->interval_count);
-		json_kv_null(j, "meter");
+		json_kv_str_or_null(j, "meter", p->meter);
 		if (p->has_trial)
 			json_kv_int(j, "trial_period_days", p->trial_period_days);
 		else
@@ -388,6 +390,14 @@ static const struct param_spec recurring_children[] = {
     {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* POST /v1/prices' recurring: a metered price may be backed by a billing meter */
+static const struct param_spec price_recurring_children[] = {
+    {"interval", PT_ENUM, PF_REQUIRED, 0, intervals, NULL},
+    {"interval_count", PT_INT, 0, 0, NULL, NULL},
+    {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
+    {"meter", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec product_data_children[] = {
     {"name", PT_STRING, PF_REQUIRED, 250, NULL, NULL},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
@@ -451,7 +461,7 @@ static const struct param_spec price_create_params[] = {
     {"product_data", PT_OBJECT, 0, 0, NULL, product_data_children},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
-    {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
+    {"recurring", PT_OBJECT, 0, 0, NULL, price_recurring_children},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
     {"billing_scheme", PT_ENUM, 0, 0, billing_schemes, NULL},
     {"tiers_mode", PT_ENUM, 0, 0, tiers_modes, NULL},
@@ -585,6 +595,14 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 		p->usage_type = param_str(r, PARAM("recurring.usage_type"));
 		if (!p->usage_type)
 			p->usage_type = "licensed";
+		/* only POST /v1/prices takes a meter (checked to be the merchant's in its write) */
+		p->meter = *prefix ? NULL : param_str(r, "recurring.meter");
+		if (p->meter && !*p->meter)
+			p->meter = NULL;
+		if (p->meter && !str_eq(p->usage_type, "metered"))
+			return req_fail(r, ERR_PARAM_BAD, "recurring[meter]",
+					"A meter can only be set on a price with "
+					"recurring[usage_type]=metered.");
 		p->interval_count = 1;
 		param_int(r, PARAM("recurring.interval_count"), &p->interval_count);
 		/* Stripe's bound: at most three years between two billings */
@@ -1176,6 +1194,13 @@ static int price_create_fn(struct db *db, void *arg)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	if (p->meter) {
+		int rc = billing_meter_find(db, r->merchant_id, p->meter);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "billing.meter", p->meter, "recurring[meter]");
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	if (claim_lookup_key(r, db, p) != 0)
 		return -1;
 	if (price_insert(r, db, p) != DB_OK)
@@ -1361,6 +1386,7 @@ static void price_facts_terms(const struct price *p, struct price_facts *out)
 	str_copy(out->interval, sizeof(out->interval), p->interval);
 	out->interval_count = p->interval ? p->interval_count : 0;
 	out->usage_type = p->usage_type;
+	out->meter = p->meter;
 	out->created = p->created;
 	out->product = p->product;
 	out->nickname = p->nickname;

@@ -188,6 +188,9 @@ int customer_check(struct req *r, struct db *db, const char *customer);
  * meter's formula into ret (check ret->overflow). DB_OK, DB_NOTFOUND (no such meter) or < 0;
  * inside a transaction. */
 struct meter_usage;
+/* Inside a transaction: meter_id is one of the merchant's billing meters (active or not).
+ * DB_OK, DB_NOTFOUND or < 0. */
+int billing_meter_find(struct db *db, const char *merchant_id, const char *meter_id);
 int billing_meter_usage(struct db *db, const char *merchant_id, const char *meter_id,
 			const char *customer, int64_t start, int64_t end, struct meter_usage *ret);
 
@@ -205,6 +208,7 @@ struct price_facts {
 	char interval[8];
 	int64_t interval_count, created;
 	const char *usage_type, *product, *nickname, *unit_amount_decimal;
+	const char *meter;	   /* a metered price's billing meter (NULL: none) */
 	int64_t trial_period_days; /* a plan's default trial (trial_from_plan), -1: none */
 	/* a tiered price's tiers (billing/tiers.h, r's arena; has_unit_amount is then false),
 	 * NULL for per_unit */

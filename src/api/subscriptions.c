@@ -95,9 +95,19 @@
  *    an active subscription past_due (Stripe's default settings), paid it is active again; it is
  *    never canceled for it. The method is the subscription's now: an invoice keeps the one it
  *    was made with.
- *  - Not covered: quantities other than licensed per-unit prices (usage-based, tiers,
- *    decimals), automatic tax, POST …/pause, billing_cycle_anchor choice at creation, items'
- *    own discounts.
+ *  - Usage-based billing. A metered item (its price backed by a billing meter, pf.meter) has
+ *    no quantity (stored 0, shown absent) and is billed in arrears: an invoice's line for it
+ *    is the usage of the customer over the subscription's usage window (usage_start …
+ *    usage_end: the period that ended, set by the renewal's read and write and by the
+ *    upcoming preview; none on a first invoice or after a trial, where the line is 0), priced
+ *    by price_facts_amount, its `period` that window. The renewal reads that usage before its
+ *    write and again inside it; an event that came meanwhile changes the total, and the write's
+ *    "changed meanwhile" makes the step run again. invoice_now on cancel bills the period up to
+ *    now (cancel_read_fn's x->usage). Prorations leave metered items out; a new period now on
+ *    a subscription with one is refused (its usage would go unbilled), as is adding one by a
+ *    change (not built yet).
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice
+ *    at creation, items' own discounts, metered prices without a meter (usage records).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +123,7 @@
 #include "api/subscription_schedules.h"
 #include "app.h"
 #include "billing/entitlements.h"
+#include "billing/meter_usage.h"
 #include "billing/tiers.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -139,6 +150,7 @@ struct sub_item {
 	int64_t quantity, created;
 	struct price_facts pf;
 	int data; /* create: index of an items[n][price_data] to store, or -1 */
+	bool quantity_given; /* create: items[n][quantity] was given (a metered item takes none) */
 	/* its tax_rates[] as a create or change asks (planned with these, then stored; NULL or
 	 * not present: as stored) */
 	const struct tax_rate_spec *tax;
@@ -172,6 +184,9 @@ struct subscription {
 	 * be, as JSON; the invoice whose payment applies it; when it is dropped */
 	const char *pending_update, *pending_invoice;
 	int64_t pending_expires_at;
+	/* the usage window [usage_start, usage_end) a renewal's invoice bills its metered items
+	 * for (the period that ended); usage_end 0: none (a first invoice's metered lines are 0) */
+	int64_t usage_start, usage_end;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
@@ -469,11 +484,65 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	return 0;
 }
 
+/* A metered item (its price backed by a billing meter): no quantity of its own, billed in
+ * arrears for the usage the meter aggregated over the period that ended. */
+static bool item_metered(const struct sub_item *it)
+{
+	return it->pf.meter != NULL;
+}
+
+/* The quantity and amount of metered item it on an invoice of s: the usage of s's customer in
+ * s's usage window, meter_usage_quantity (a negative total bills 0), priced by the price
+ * (unit_amount × quantity, or its tiers); 0 and 0 without a usage window (a first invoice, a
+ * trial's end). 0, or -1 with r->err. */
+static int item_usage(struct req *r, struct db *db, const struct subscription *s,
+		      const struct sub_item *it, int64_t *ret_quantity, int64_t *ret_amount)
+{
+	if (!s->usage_end) {
+		*ret_quantity = *ret_amount = 0;
+		return 0;
+	}
+	struct meter_usage u;
+	int rc = billing_meter_usage(db, r->merchant_id, it->pf.meter, s->customer, s->usage_start,
+				     s->usage_end, &u);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t q = meter_usage_quantity(&u);
+	if (u.overflow || price_facts_amount(&it->pf, q, ret_amount) != 0 ||
+	    *ret_amount > BILLING_AMOUNT_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+				"The usage of %s is too large to invoice.", it->price);
+	*ret_quantity = q;
+	return 0;
+}
+
+/* The terms of recurring price `price` an item can bill: an integer unit_amount or tiers, and
+ * metered only with a billing meter (Tender has no usage records). 0, or -1 with r->err on
+ * `param`. */
+static int item_price_check(struct req *r, const struct price_facts *pf, const char *price,
+			    const char *param)
+{
+	if (pf->usage_type && str_eq(pf->usage_type, "metered") && !pf->meter)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The price %s is metered without a meter: Tender does not support "
+				"usage records. Use a metered price backed by a billing meter "
+				"(recurring[meter]).",
+				price);
+	if (!pf->has_unit_amount && !pf->tiers)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"Tender subscriptions take per-unit prices with an integer "
+				"unit_amount, or tiered prices; %s is not one.",
+				price);
+	return 0;
+}
+
 /* One period of item it as a billing line: its unit amount × quantity, or a tiered price's
  * whole amount (billing/tiers.h) as one unit; one billing_total refuses when it does not fit. */
 static struct billing_line item_line(const struct sub_item *it)
 {
 	int64_t a;
+	if (item_metered(it)) /* billed in arrears for its usage (item_usage), nothing ahead */
+		return (struct billing_line){0, 1};
 	if (!it->pf.tiers)
 		return (struct billing_line){it->pf.unit_amount, it->quantity};
 	return (struct billing_line){price_facts_amount(&it->pf, it->quantity, &a) == 0 ? a : -1,
@@ -514,7 +583,7 @@ static void render_plan(const struct sub_item *it, struct json *j)
 	json_kv_int(j, "interval_count", p->interval_count);
 	json_kv_bool(j, "livemode", false);
 	json_kv_raw(j, "metadata", "{}", 2);
-	json_kv_null(j, "meter");
+	json_kv_str_or_null(j, "meter", p->meter);
 	json_kv_str_or_null(j, "nickname", p->nickname);
 	json_kv_str_or_null(j, "product", p->product);
 	json_kv_str_or_null(j, "tiers_mode",
@@ -549,7 +618,8 @@ static int item_render(struct req *r, struct db *db, const struct subscription *
 	json_key(j, "price");
 	if (price_render_id(r, db, it->price, j) != DB_OK)
 		return -1;
-	json_kv_int(j, "quantity", it->quantity);
+	if (!item_metered(it)) /* Stripe's metered items show no quantity */
+		json_kv_int(j, "quantity", it->quantity);
 	json_kv_str(j, "subscription", s->id);
 	json_key(j, "tax_rates");
 	if (tax_links_render(r, db, it->id, j) != DB_OK)
@@ -955,25 +1025,25 @@ static const char *prev_status(struct req *r, const char *status)
 /* ---- invoices of a period ---- */
 
 /* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)" */
-static const char *line_description(struct req *r, const struct sub_item *it, bool trial)
+static const char *line_description(struct req *r, const struct sub_item *it, int64_t quantity,
+				    bool trial)
 {
 	const char *name = it->pf.product_name ? it->pf.product_name : "";
 	if (trial)
 		return arena_printf(&r->arena, "Trial period for %s", name);
 	if (it->pf.tiers)
-		return arena_printf(&r->arena, "%lld × %s (tiered / %s)", (long long)it->quantity,
-				    name, it->pf.interval);
+		return arena_printf(&r->arena, "%lld × %s (tiered / %s)", (long long)quantity, name,
+				    it->pf.interval);
 	const struct currency *cur = currency_find(it->pf.currency);
 	int e = cur ? cur->exponent : 2;
 	int64_t scale = e == 0 ? 1 : e == 3 ? 1000 : 100;
 	int64_t a = it->pf.unit_amount;
 	if (e == 0)
-		return arena_printf(&r->arena, "%lld × %s (at %lld %s / %s)",
-				    (long long)it->quantity, name, (long long)a, it->pf.currency,
-				    it->pf.interval);
-	return arena_printf(&r->arena, "%lld × %s (at %lld.%0*lld %s / %s)",
-			    (long long)it->quantity, name, (long long)(a / scale), e,
-			    (long long)(a % scale), it->pf.currency, it->pf.interval);
+		return arena_printf(&r->arena, "%lld × %s (at %lld %s / %s)", (long long)quantity,
+				    name, (long long)a, it->pf.currency, it->pf.interval);
+	return arena_printf(&r->arena, "%lld × %s (at %lld.%0*lld %s / %s)", (long long)quantity,
+			    name, (long long)(a / scale), e, (long long)(a % scale),
+			    it->pf.currency, it->pf.interval);
 }
 
 /* The JSON array of the ids of the discounts subscription `sub`'s invoice at t takes. */
@@ -1004,7 +1074,7 @@ static int sub_discount_ids(struct req *r, struct db *db, const char *sub, int64
  * are the same on every preview, so that its lines page. */
 static const char *period_lines_json(struct req *r, const struct subscription *s, int64_t t,
 				     const char *invoice, bool trial, const int64_t *amounts,
-				     int n_lines, bool tmp_ids)
+				     const int64_t *quantities, int n_lines, bool tmp_ids)
 {
 	struct buf b;
 	struct json j;
@@ -1013,6 +1083,9 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 	json_arr_open(&j);
 	for (int i = 0; i < n_lines; i++) {
 		const struct sub_item *it = &s->items[i];
+		int64_t qty = quantities[i];
+		/* a metered item's usage line is for the window it bills (in arrears) */
+		bool arrears = item_metered(it) && s->usage_end;
 		char lid[ID_MAX + 8];
 		if (tmp_ids)
 			snprintf(lid, sizeof(lid), "il_tmp_%s", it->id + 3);
@@ -1023,7 +1096,7 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_kv_str(&j, "object", "line_item");
 		json_kv_int(&j, "amount", amounts[i]);
 		json_kv_str(&j, "currency", s->currency);
-		json_kv_str(&j, "description", line_description(r, it, trial));
+		json_kv_str(&j, "description", line_description(r, it, qty, trial));
 		json_kv_raw(&j, "discount_amounts", "[]", 2);
 		json_kv_bool(&j, "discountable", true);
 		json_kv_raw(&j, "discounts", "[]", 2);
@@ -1048,8 +1121,8 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_obj_close(&j);
 		json_key(&j, "period");
 		json_obj_open(&j);
-		json_kv_int(&j, "end", s->period_end);
-		json_kv_int(&j, "start", s->period_start);
+		json_kv_int(&j, "end", arrears ? s->usage_end : s->period_end);
+		json_kv_int(&j, "start", arrears ? s->usage_start : s->period_start);
 		json_obj_close(&j);
 		json_kv_raw(&j, "pretax_credit_amounts", "[]", 2);
 		json_key(&j, "pricing");
@@ -1062,7 +1135,7 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_kv_str(&j, "type", "price_details");
 		char tiered_unit[40]; /* a tiered price's: the line's amount / quantity */
 		if (it->pf.tiers &&
-		    tiers_unit_decimal(amounts[i], it->quantity, tiered_unit, sizeof(tiered_unit)))
+		    tiers_unit_decimal(amounts[i], qty, tiered_unit, sizeof(tiered_unit)))
 			snprintf(tiered_unit, sizeof(tiered_unit), "0");
 		json_kv_str(&j, "unit_amount_decimal",
 			    trial ? "0"
@@ -1070,7 +1143,7 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 				? tiered_unit
 				: (it->pf.unit_amount_decimal ? it->pf.unit_amount_decimal : "0"));
 		json_obj_close(&j);
-		json_kv_int(&j, "quantity", it->quantity);
+		json_kv_int(&j, "quantity", qty);
 		json_kv_str(&j, "subscription", s->id);
 		json_kv_int(&j, "subtotal", amounts[i]);
 		json_kv_raw(&j, "taxes", "[]", 2);
@@ -1090,12 +1163,23 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 				int64_t extra, bool preview, struct invoice *in)
 {
 	struct billing_line lines[SUB_ITEMS_MAX];
-	int64_t amounts[SUB_ITEMS_MAX];
+	int64_t amounts[SUB_ITEMS_MAX], quantities[SUB_ITEMS_MAX];
 	/* trial < 0: an invoice of invoice items only (a change's prorations), no period lines */
 	int n_lines = trial < 0 ? 0 : s->n_items;
-	for (int i = 0; i < n_lines; i++)
-		lines[i] = trial > 0 ? (struct billing_line){0, s->items[i].quantity}
-				     : item_line(&s->items[i]);
+	for (int i = 0; i < n_lines; i++) {
+		const struct sub_item *it = &s->items[i];
+		quantities[i] = it->quantity;
+		if (item_metered(it)) {
+			/* its usage's amount as one line (0 during a trial, as Stripe bills it) */
+			int64_t a = 0;
+			if (trial <= 0 && item_usage(r, db, s, it, &quantities[i], &a) != 0)
+				return -1;
+			lines[i] = (struct billing_line){trial > 0 ? 0 : a, 1};
+		} else {
+			lines[i] =
+			    trial > 0 ? (struct billing_line){0, it->quantity} : item_line(it);
+		}
+	}
 	int64_t total;
 	/* extra: the invoice items it takes (claimed by the caller), a credit when negative */
 	if (billing_total(lines, n_lines, amounts, &total) != 0 ||
@@ -1130,7 +1214,8 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->customer_email = cf.email;
 	in->customer_name = cf.name;
-	in->lines = period_lines_json(r, s, t, in->id, trial > 0, amounts, n_lines, preview);
+	in->lines =
+	    period_lines_json(r, s, t, in->id, trial > 0, amounts, quantities, n_lines, preview);
 	return in->lines ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -1454,10 +1539,15 @@ static int period_inv_lines(struct req *r, struct db *db, const struct subscript
 		/* the item's own tax rates (else the subscription's defaults, given after) */
 		if (invoice_line_tax_own(r, db, s->items[i].id, s->items[i].tax, l) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (!trial &&
-		    price_facts_amount(&s->items[i].pf, s->items[i].quantity, &l->amount) != 0)
+		int64_t q;
+		if (!trial && item_metered(&s->items[i])) {
+			if (item_usage(r, db, s, &s->items[i], &q, &l->amount) != 0)
+				return -1;
+		} else if (!trial && price_facts_amount(&s->items[i].pf, s->items[i].quantity,
+							&l->amount) != 0) {
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 					"The invoice is too large.");
+		}
 	}
 	return 0;
 }
@@ -1574,13 +1664,17 @@ static int create_read_fn(struct db *db, void *p)
 					"The price specified (%s) is a one-time price. A "
 					"subscription's items need recurring prices.",
 					it->price);
-		if ((!it->pf.has_unit_amount && !it->pf.tiers) ||
-		    !str_eq(it->pf.usage_type, "licensed"))
-			return req_fail(
-			    r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
-			    "Tender subscriptions take licensed per-unit prices with an "
-			    "integer unit_amount; %s is not one.",
-			    it->price);
+		if (item_price_check(r, &it->pf, it->price, arena_strdup(&r->arena, shown)) != 0)
+			return -1;
+		if (item_metered(it)) {
+			if (it->quantity_given)
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "items[%d][quantity]", i),
+						"Quantity should not be specified where usage_type "
+						"is `metered`. Remove quantity from `items[%d]`.",
+						i);
+			it->quantity = 0; /* its usage is its quantity, period by period */
+		}
 		if (c->trial_from_plan && it->pf.trial_period_days > c->trial_days)
 			c->trial_days = it->pf.trial_period_days;
 	}
@@ -1741,8 +1835,8 @@ static int parse_items(struct req *r, struct create_ctx *c)
 					"Each item needs exactly one of price and price_data.");
 		it->quantity = 1;
 		snprintf(path, sizeof(path), "items.%d.quantity", n);
-		if (param_int(r, path, &it->quantity) == 1 &&
-		    (it->quantity < 1 || it->quantity > QUANTITY_MAX))
+		it->quantity_given = param_int(r, path, &it->quantity) == 1;
+		if (it->quantity_given && (it->quantity < 1 || it->quantity > QUANTITY_MAX))
 			return req_fail(
 			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][quantity]", n),
 			    "Invalid quantity: must be between 1 and %d.", QUANTITY_MAX);
@@ -2580,6 +2674,9 @@ struct change_ctx {
 	bool trial_inv;
 	/* DELETE /v1/subscriptions/{id} with prorate or invoice_now ("cancellation" below) */
 	bool cancel, cancel_prorate;
+	/* invoice_now on a subscription with metered items: its metered items alone, with the
+	 * usage window [period_start, now) (their lines on the final invoice); NULL: none */
+	struct subscription *usage;
 };
 
 /* "2 × Team", or "Team" for one */
@@ -2596,6 +2693,8 @@ static const char *item_label(struct req *r, const struct sub_item *it)
 static int proration_add(struct change_ctx *x, const struct sub_item *it, int sign)
 {
 	struct req *r = x->r;
+	if (item_metered(it)) /* billed in arrears for its usage: nothing to prorate */
+		return 0;
 	int64_t period_s = x->old.period_end - x->old.period_start;
 	int64_t remaining = x->old.period_end - x->pr_t;
 	int64_t whole, amount, unit;
@@ -2660,10 +2759,12 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 				"The price specified (%s) is a one-time price. A subscription's "
 				"items need recurring prices.",
 				price);
-	if ((!pf->has_unit_amount && !pf->tiers) || !str_eq(pf->usage_type, "licensed"))
+	if (item_price_check(r, pf, price, param) != 0)
+		return -1;
+	if (pf->meter)
 		return req_fail(r, ERR_PARAM_BAD, param,
-				"Tender subscriptions take licensed per-unit prices with an "
-				"integer unit_amount; %s is not one.",
+				"A metered price (%s) can be part of a subscription from its "
+				"creation only: Tender does not add one to a subscription yet.",
 				price);
 	return 0;
 }
@@ -2787,6 +2888,13 @@ static int change_read_fn(struct db *db, void *p)
 				return -1;
 			it->price = ch->price;
 		}
+		if (ch->quantity && item_metered(it))
+			return req_fail(r, ERR_PARAM_BAD,
+					*ch->shown
+					    ? arena_printf(&r->arena, "%s[quantity]", ch->shown)
+					    : "quantity",
+					"Quantity should not be specified where usage_type is "
+					"`metered`.");
 		if (ch->quantity)
 			it->quantity = ch->quantity;
 		if (ch->tax.present)
@@ -2837,6 +2945,13 @@ static int change_read_fn(struct db *db, void *p)
 	x->reset = (new_interval && billed) || (tc.anchor_now && billed) ||
 		   (tc.end_now && trialing) || (tc.until && billed);
 	x->trial_inv = tc.until && billed;
+	/* a new period now would end the metered items' period early, its usage unbilled */
+	for (int i = 0; x->reset && i < x->old.n_items; i++)
+		if (item_metered(&x->old.items[i]))
+			return req_fail(r, ERR_PARAM_BAD, "items",
+					"Tender does not start a new billing period on a "
+					"subscription with metered items (its usage would go "
+					"unbilled); change it at its period's end instead.");
 	x->pr_t = c->proration_date ? c->proration_date : x->t;
 	if (c->proration_date &&
 	    (x->pr_t < x->old.period_start || x->pr_t > x->old.period_end || x->pr_t > x->t))
@@ -2953,8 +3068,9 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	} else if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK) {
 		return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (planned_total(r, db, s, x->reset, x->trial_inv, &x->pending, x->pr, x->n_pr, ds, n_ds,
-			  &x->total) != 0 ||
+	/* a final invoice's metered lines: the usage so far (cancel_read_fn) */
+	if (planned_total(r, db, x->usage ? x->usage : s, x->reset || x->usage, x->trial_inv,
+			  &x->pending, x->pr, x->n_pr, ds, n_ds, &x->total) != 0 ||
 	    invoice_planned_due(r, db, s->customer, s->currency, x->total, &x->due) != 0)
 		return -1;
 	struct billing_customer cf;
@@ -3311,6 +3427,11 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		if (billing_interval_parse(n->interval, &iv) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		ret->t = n->period_end;
+		/* its metered items: the usage of the period that ends, as recorded so far */
+		if (!(n->trial_end && n->trial_end > n->period_start)) {
+			n->usage_start = n->period_start;
+			n->usage_end = n->period_end;
+		}
 		n->period_start = n->period_end;
 		n->period_index++;
 		if (billing_period_end(n->anchor, iv, n->interval_count, n->period_index,
@@ -3713,6 +3834,24 @@ static int cancel_read_fn(struct db *db, void *p)
 		for (int i = 0; i < x->old.n_items; i++)
 			if (proration_add(x, &x->old.items[i], -1) != 0)
 				return -1;
+	/* invoice_now bills the metered items' usage of the period up to now (Stripe's final
+	 * invoice), unless the period is a trial's */
+	x->usage = NULL;
+	const struct subscription *o = &x->old;
+	if (x->invoice_now && billed && x->t > o->period_start && x->t <= o->period_end &&
+	    !(o->trial_end && o->trial_end > o->period_start)) {
+		struct subscription *u = arena_alloc(&r->arena, sizeof(*u));
+		if (!u)
+			return req_fail(r, ERR_API, NULL, NULL);
+		*u = *o;
+		u->n_items = 0;
+		for (int i = 0; i < o->n_items; i++)
+			if (item_metered(&o->items[i]))
+				u->items[u->n_items++] = o->items[i];
+		u->usage_start = o->period_start;
+		u->usage_end = x->t;
+		x->usage = u->n_items ? u : NULL;
+	}
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);
 }
@@ -3753,8 +3892,10 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (invoice_items_claim(r, db, &x->pending, x->invoice_id) != 0)
 			return -1;
 		int64_t extra = x->pending.sum + x->pr_sum; /* both bounded by the read */
-		if (invoice_for_period(r, db, s, x->t, x->invoice_id, "subscription_update", -1,
-				       extra, &x->in) != 0)
+		/* with the metered items' usage lines when it has them (x->usage) */
+		if (invoice_for_period(r, db, x->usage ? x->usage : s, x->t, x->invoice_id,
+				       "subscription_update", x->usage ? 0 : -1, extra,
+				       &x->in) != 0)
 			return -1;
 		if (x->in.total != x->total)
 			return req_fail(r, ERR_INVALID_STATE, NULL,
@@ -3964,6 +4105,11 @@ static int step_read_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (invoice_items_pending(r, db, s->customer, s->currency, s->id, &x->pending) != 0)
 			return -1;
+		/* its metered items bill the usage of the period that ends, unless a trial's */
+		if (!(s->trial_end && s->trial_end > s->period_start)) {
+			s->usage_start = s->period_start;
+			s->usage_end = s->period_end;
+		}
 		if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, ds, n_ds,
@@ -4097,6 +4243,9 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	if (billing_interval_parse(s.interval, &iv) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const char *was = s.status;
+	/* the usage window the total read before the write was planned with */
+	s.usage_start = x->s.usage_start;
+	s.usage_end = x->s.usage_end;
 	s.period_start = s.period_end;
 	s.period_index++;
 	if (billing_period_end(s.anchor, iv, s.interval_count, s.period_index, &s.period_end) != 0)
