@@ -2933,6 +2933,23 @@ static int promo_fn(struct db *db, void *arg)
 	return 0;
 }
 
+/* The answer to one of the page's small forms (a promotion code, the billing address) once its
+ * write ran (wrc, req_write's result; done: it changed the session): the page with the
+ * write's error, the busy page when an attempt to pay was under way, or the page again by GET,
+ * so that a reload does not post the form twice. */
+static int form_written(struct req *r, struct page_ctx *x, int wrc, bool done)
+{
+	if (wrc != 0) {
+		const char *msg = req_error_message(r);
+		r->err.set = false;
+		return checkout_page(r, x, 400, msg);
+	}
+	if (!done)
+		return busy_page(r);
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id);
+	return challenge_redirect(r);
+}
+
 static int h_promotion_code(struct req *r)
 {
 	struct page_ctx x;
@@ -2943,16 +2960,8 @@ static int h_promotion_code(struct req *r)
 		return checkout_page(r, &x, 400, "This checkout does not take promotion codes.");
 	const char *code = param_str(r, "promotion_code");
 	struct promo_ctx c = {r, &x, code ? code : "", false};
-	if (req_write(r, promo_fn, &c) != 0) {
-		const char *msg = req_error_message(r);
-		r->err.set = false;
-		return checkout_page(r, &x, 400, msg);
-	}
-	if (!c.done)
-		return busy_page(r);
-	/* the page again, by GET: a reload does not post the code twice */
-	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.id);
-	return challenge_redirect(r);
+	int wrc = req_write(r, promo_fn, &c);
+	return form_written(r, &x, wrc, c.done);
 }
 
 /* ---- the buyer's billing address (lines with dynamic_tax_rates) ---- */
@@ -3063,15 +3072,8 @@ static int h_address(struct req *r)
 	const char *bad = address_parse(r, &c.address);
 	if (bad)
 		return checkout_page(r, &x, 400, bad);
-	if (req_write(r, address_fn, &c) != 0) {
-		const char *msg = req_error_message(r);
-		r->err.set = false;
-		return checkout_page(r, &x, 400, msg);
-	}
-	if (!c.done)
-		return busy_page(r);
-	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.id);
-	return challenge_redirect(r);
+	int wrc = req_write(r, address_fn, &c);
+	return form_written(r, &x, wrc, c.done);
 }
 
 struct name_ctx {

@@ -484,6 +484,17 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	return 0;
 }
 
+/* A cancellation's cancellation_details[comment, feedback] onto s ("" unsets). */
+static void cancellation_details_apply(struct req *r, struct subscription *s)
+{
+	const char *comment = param_str(r, "cancellation_details.comment");
+	if (comment)
+		s->cancellation_comment = *comment ? comment : NULL;
+	const char *fb = param_str(r, "cancellation_details.feedback");
+	if (fb)
+		s->cancellation_feedback = *fb ? fb : NULL;
+}
+
 /* A metered item (its price backed by a billing meter): no quantity of its own, billed in
  * arrears for the usage the meter aggregated over the period that ended. */
 static bool item_metered(const struct sub_item *it)
@@ -2506,12 +2517,7 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		if (tax_links_set(r, db, s->id, dt) != 0)
 			return -1;
 	}
-	const char *comment = param_str(r, "cancellation_details.comment");
-	if (comment)
-		s->cancellation_comment = *comment ? comment : NULL;
-	const char *fb = param_str(r, "cancellation_details.feedback");
-	if (fb)
-		s->cancellation_feedback = *fb ? fb : NULL;
+	cancellation_details_apply(r, s);
 	if (param_present(r, "metadata")) {
 		json_kv_raw(pj, "metadata", s->metadata, strlen(s->metadata));
 		if (metadata_apply(r, s->metadata, "metadata", &s->metadata) != 0)
@@ -3080,22 +3086,38 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	return 0;
 }
 
+/* Inside a change's write: the subscription is still the version the change was read from, and
+ * the change's copy of it (r's arena) to work on; a re-run of the write starts again from what
+ * was read. NULL with r->err when it changed meanwhile. */
+static struct subscription *change_current(struct req *r, struct db *db, struct change_ctx *x)
+{
+	struct subscription cur;
+	if (sub_load(r, db, x->old.id, false, &cur) != DB_OK) {
+		req_fail(r, ERR_API, NULL, NULL);
+		return NULL;
+	}
+	if (cur.version != x->old.version) {
+		req_fail(r, ERR_INVALID_STATE, NULL,
+			 "Subscription %s changed while this request ran; try again.", cur.id);
+		return NULL;
+	}
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!s) {
+		req_fail(r, ERR_API, NULL, NULL);
+		return NULL;
+	}
+	*s = x->s;
+	return s;
+}
+
 /* Inside the write (its own, or the invoice's payment's): the change stored. */
 static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 {
 	if (x->cancel)
 		return cancel_rows(r, db, x);
-	struct subscription cur;
-	if (sub_load(r, db, x->old.id, false, &cur) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != x->old.version)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"Subscription %s changed while this request ran; try again.",
-				cur.id);
-	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	struct subscription *s = change_current(r, db, x);
 	if (!s)
-		return req_fail(r, ERR_API, NULL, NULL);
-	*s = x->s; /* a re-run of the write starts again from what was read */
+		return -1;
 	struct buf pb;
 	struct json pj;
 	buf_init(&pb, 1u << 20);
@@ -3771,12 +3793,7 @@ static int cancel_fn(struct db *db, void *p)
 	int64_t now;
 	if (billing_now(r, db, s->test_clock, &now) != 0)
 		return -1;
-	const char *comment = param_str(r, "cancellation_details.comment");
-	if (comment)
-		s->cancellation_comment = *comment ? comment : NULL;
-	const char *fb = param_str(r, "cancellation_details.feedback");
-	if (fb)
-		s->cancellation_feedback = *fb ? fb : NULL;
+	cancellation_details_apply(r, s);
 	s->cancel_at_period_end = false;
 	if (cancel_now(r, db, s, now, "cancellation_requested") != 0)
 		return -1;
@@ -3860,23 +3877,10 @@ static int cancel_read_fn(struct db *db, void *p)
  * invoice, the cancellation. */
 static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 {
-	struct subscription cur;
-	if (sub_load(r, db, x->old.id, false, &cur) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (cur.version != x->old.version)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"Subscription %s changed while this request ran; try again.",
-				cur.id);
-	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	struct subscription *s = change_current(r, db, x);
 	if (!s)
-		return req_fail(r, ERR_API, NULL, NULL);
-	*s = x->s; /* a re-run of the write starts again from what was read */
-	const char *comment = param_str(r, "cancellation_details.comment");
-	if (comment)
-		s->cancellation_comment = *comment ? comment : NULL;
-	const char *fb = param_str(r, "cancellation_details.feedback");
-	if (fb)
-		s->cancellation_feedback = *fb ? fb : NULL;
+		return -1;
+	cancellation_details_apply(r, s);
 	s->cancel_at_period_end = false;
 	/* the invoice it had stops being attempted (cancel_now) */
 	if (latest_invoice_stop(r, db, s) != 0)
