@@ -2308,9 +2308,14 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			buf_printf(&b, "Free for %lld days, then ", (long long)x->s.sub_trial_days);
 		else
 			buf_puts(&b, "Then ");
-		html_amount(&b, per_period, x->s.currency);
-		html_interval(&b, interval, interval_count);
-		buf_puts(&b, metered ? " plus usage" : "");
+		if (metered && per_period == 0) { /* only metered prices */
+			buf_puts(&b, "billed by usage");
+			html_interval(&b, interval, interval_count);
+		} else {
+			html_amount(&b, per_period, x->s.currency);
+			html_interval(&b, interval, interval_count);
+			buf_puts(&b, metered ? " plus usage" : "");
+		}
 		buf_puts(&b, x->s.discount_coupon ? " before discounts" : "");
 		buf_puts(&b, tax_exclusive ? ", plus tax" : "");
 		buf_puts(&b, ", charged to this card until you cancel.</p>");

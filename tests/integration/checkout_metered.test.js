@@ -186,6 +186,7 @@ test('a session of only metered prices: nothing due, the card still taken, a fir
   await page.goto(s.url);
   assert.equal(await page.textContent('#total'), '0.00 USD');
   assert.match(await page.textContent('td.metered'), /Billed by usage, 0\.05 USD per unit/);
+  assert.match(await page.textContent('#recurring'), /^Then billed by usage \/ month, charged to this card/);
   await fillCard(page, '4242424242424242');
   await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Subscribe' }).click()]);
   await page.close();
@@ -205,6 +206,30 @@ test('a session of only metered prices: nothing due, the card still taken, a fir
   assert.equal(first.total, 0);
   assert.equal(first.amount_due, 0);
   assert.equal((await stripe.paymentIntents.list({ customer: done.customer })).data.length, 0);
+});
+
+test('a coupon on a session of only metered prices takes nothing now; a tiered metered price shows as tiered', async () => {
+  const coupon = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'forever' });
+  const s = await stripe.checkout.sessions.create(subParams({
+    line_items: [{ price: calls.id }], discounts: [{ coupon: coupon.id }],
+  }));
+  assert.deepEqual([s.amount_subtotal, s.amount_total, s.total_details.amount_discount], [0, 0, 0]);
+  assert.equal(s.payment_status, 'no_payment_required');
+  const tiered = await stripe.prices.create({
+    currency: 'usd', product_data: { name: 'Storage' }, billing_scheme: 'tiered', tiers_mode: 'graduated',
+    tiers: [{ up_to: 10, unit_amount: 0 }, { up_to: 'inf', unit_amount: 3 }],
+    recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+  });
+  const t = await stripe.checkout.sessions.create(subParams({
+    line_items: [{ price: seat.id }, { price: tiered.id }],
+  }));
+  assert.equal(t.amount_total, 2000);
+  const items = (await stripe.checkout.sessions.listLineItems(t.id)).data;
+  assert.deepEqual(items.map((i) => [i.quantity, i.amount_total]), [[1, 2000], [null, 0]]);
+  const page = await browser.newPage();
+  await page.goto(t.url);
+  assert.equal(await page.textContent('td.metered'), 'Billed by usage (tiered) / month');
+  await page.close();
 });
 
 test('a quote with a metered line: 0 in its totals, its subscription gets the metered item', async () => {
