@@ -41,6 +41,11 @@
  *    checked by a SetupIntent as Stripe's Checkout does; the first renewal is its first charge.
  *  - One-time prices in subscription mode (Stripe bills them once on the first invoice) are
  *    refused: Tender's invoices have no one-off items.
+ *  - A metered price backed by a billing meter is a line without a quantity (Stripe refuses
+ *    one) worth 0 now: its usage is billed in arrears by the subscription's metered item. The
+ *    line is stored with "metered" (amount 0), shows quantity null and "Billed by usage" on the
+ *    page; a session of only metered prices is 0 now (no_payment_required) and still takes the
+ *    card, through the trial's path (nothing charged, the card attached).
  *  - subscription and invoice show once the session is complete (an attempt under way is not
  *    yet the session's); payment_intent stays null, the intent being the invoice's.
  *

@@ -26,6 +26,10 @@
  * invoice; Tender's subscription create takes recurring prices only, so such a mix is refused
  * when the quote is written (README, Not covered).
  *
+ * A metered price backed by a billing meter is a recurring line without a quantity, worth 0 in
+ * every total (its usage is billed in arrears by the subscription's metered item); its stored
+ * line says "metered" and its line item shows quantity null, as Stripe's.
+ *
  * Discounts: a percentage is taken off each line, rounded (halves up); an amount off is spread
  * over the lines in proportion (billing_discount_lines, as invoices do), coupons in order, each
  * on what the previous left, only lines of products a coupon applies to. `computed.recurring`
