@@ -41,6 +41,11 @@
  *    checked by a SetupIntent as Stripe's Checkout does; the first renewal is its first charge.
  *  - One-time prices in subscription mode (Stripe bills them once on the first invoice) are
  *    refused: Tender's invoices have no one-off items.
+ *  - A metered price backed by a billing meter is a line without a quantity (Stripe refuses
+ *    one) worth 0 now: its usage is billed in arrears by the subscription's metered item. The
+ *    line is stored with "metered" (amount 0), shows quantity null and "Billed by usage" on the
+ *    page; a session of only metered prices is 0 now (no_payment_required) and still takes the
+ *    card, through the trial's path (nothing charged, the card attached).
  *  - subscription and invoice show once the session is complete (an attempt under way is not
  *    yet the session's); payment_intent stays null, the intent being the invoice's.
  *
@@ -429,7 +434,7 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 	int64_t interval_count = 0;
 	int onetime = -1; /* the first one-time price's line, when recurring */
 	const char *onetime_price = NULL;
-	bool any_recurring = false;
+	bool any_recurring = false, any_metered = false;
 	const struct form_node *items = param_node(r, param);
 	char cur[8] = "";
 	for (int i = 0; want && want[i] && i < 7; i++)
@@ -494,11 +499,19 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				      "You specified `payment` mode but passed a recurring price. "
 				      "Either switch to `subscription` mode or use only one-time "
 				      "prices.");
-		else if (pf.recurring && (!pf.usage_type || strcmp(pf.usage_type, "licensed") != 0))
+		else if (pf.recurring && !pf.meter &&
+			 (!pf.usage_type || strcmp(pf.usage_type, "licensed") != 0))
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
-				      "Tender subscriptions take licensed per-unit prices; `%s` is "
-				      "metered.",
+				      "The price `%s` is metered without a meter: Tender does not "
+				      "support usage records. Use a metered price backed by a "
+				      "billing meter (recurring[meter]).",
 				      price);
+		else if (pf.meter && qn)
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      arena_printf(&r->arena, "%s[%d][quantity]", param, idx),
+				      "Quantity should not be specified where usage_type is "
+				      "`metered`. Remove quantity from `%s[%d]`.",
+				      param, idx);
 		else if (pf.recurring && interval[0] &&
 			 (strcmp(interval, pf.interval) != 0 ||
 			  interval_count != pf.interval_count))
@@ -536,8 +549,12 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		}
 		if (!cur[0])
 			str_copy(cur, sizeof(cur), pf.currency);
-		int64_t line;
-		if (price_facts_amount(&pf, qty, &line) != 0 ||
+		/* a metered line is billed in arrears for its meter's usage: nothing now */
+		bool metered = pf.meter != NULL;
+		if (metered)
+			any_metered = true;
+		int64_t line = 0;
+		if ((!metered && price_facts_amount(&pf, qty, &line) != 0) ||
 		    __builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX) {
 			rc =
 			    req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
@@ -549,10 +566,14 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		json_obj_open(&j);
 		json_kv_str(&j, "id", li);
 		json_kv_str(&j, "price", price);
-		json_kv_int(&j, "quantity", qty);
+		json_kv_int(&j, "quantity", metered ? 0 : qty);
 		json_kv_int(&j, "unit_amount", pf.unit_amount);
-		if (pf.tiers) /* a tiered price's line: its tiers' amount (line_subtotal) */
+		if (pf.tiers || metered) /* its tiers' amount, or 0 (line_subtotal) */
 			json_kv_int(&j, "amount", line);
+		if (metered) { /* no quantity; the page says how its usage is priced */
+			json_kv_bool(&j, "metered", true);
+			json_kv_bool(&j, "tiered", pf.tiers != NULL);
+		}
 		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
 		if (pf.recurring) {
 			json_kv_str(&j, "interval", pf.interval);
@@ -583,7 +604,9 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 			: "You must provide at least one recurring price in `subscription` "
 			  "mode when using prices; `%s` is a one-time price.",
 		    onetime_price);
-	if (rc == 0 && total < 1)
+	/* only metered prices: nothing is due now (the card is still collected, its first
+	 * invoice is 0), as on Stripe */
+	if (rc == 0 && total < 1 && !any_metered)
 		rc = req_fail(r, ERR_PARAM_BAD, param, "%s",
 			      "The line items' total must be more than zero.");
 	if (rc == 0) {
@@ -596,6 +619,8 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 	buf_release(&b);
 	if (rc != 0)
 		return -1;
+	if (total == 0 && any_metered)
+		return 0;
 	/* the total must be a payment this merchant can take */
 	return payments_check_minimum_db(r, db, total, ret_currency, param, param);
 }
@@ -637,7 +662,10 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
 		rc = price_render_id(r, db, json_string_value(json_object_get(it, "price")), j);
 		if (rc != DB_OK)
 			break;
-		json_kv_int(j, "quantity", qty);
+		if (json_is_true(json_object_get(it, "metered")))
+			json_kv_null(j, "quantity"); /* Stripe's metered line: usage, later */
+		else
+			json_kv_int(j, "quantity", qty);
 		/* includable, as on Stripe (expand[]=data.taxes) */
 		if (req_expand_has(r, "data.taxes")) {
 			json_key(j, "taxes");
@@ -1607,6 +1635,9 @@ static int create_fn(struct db *db, void *arg)
 	/* the first invoice is what is due now: nothing, during a trial */
 	if (sub && s->sub_trial_days > 0)
 		s->amount_total = 0;
+	/* only metered prices: nothing due now either (usage is billed later) */
+	if (sub && s->amount_total == 0)
+		s->payment_status = "no_payment_required";
 	s->amount_subtotal = s->amount_total;
 	if (shipping_resolve(r, db, s) != 0)
 		return -1;
@@ -2171,6 +2202,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	bool setup = strcmp(x->s.mode, "setup") == 0;
 	bool sub = strcmp(x->s.mode, "subscription") == 0;
 	int64_t per_period = 0; /* subscription mode: what each period costs after the first */
+	bool metered = false;	/* and whether usage adds to it */
 	const char *interval = NULL;
 	int64_t interval_count = 1;
 	struct buf b;
@@ -2188,11 +2220,33 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	{
 		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
 		int64_t subtotal = line_subtotal(it);
+		const char *iv = json_string_value(json_object_get(it, "interval"));
 		buf_puts(&b, "<tr><td>");
 		html_escape(&b, json_string_value(json_object_get(it, "description")));
+		if (json_is_true(json_object_get(it, "metered"))) {
+			/* billed later for its meter's usage: its price per unit, not an amount */
+			metered = true;
+			buf_puts(&b, "</td><td class=\"amt metered\">Billed by usage");
+			if (json_is_true(json_object_get(it, "tiered"))) {
+				buf_puts(&b, " (tiered)");
+			} else {
+				buf_puts(&b, ", ");
+				html_amount(&b,
+					    json_integer_value(json_object_get(it, "unit_amount")),
+					    x->s.currency);
+				buf_puts(&b, " per unit");
+			}
+			if (iv) {
+				interval = arena_strdup(&r->arena, iv);
+				interval_count =
+				    json_integer_value(json_object_get(it, "interval_count"));
+				html_interval(&b, interval, interval_count);
+			}
+			buf_puts(&b, "</td></tr>");
+			continue;
+		}
 		buf_printf(&b, " × %lld</td><td class=\"amt\">", (long long)qty);
 		html_amount(&b, subtotal, x->s.currency);
-		const char *iv = json_string_value(json_object_get(it, "interval"));
 		if (sub && iv) {
 			interval = arena_strdup(&r->arena, iv);
 			interval_count = json_integer_value(json_object_get(it, "interval_count"));
@@ -2259,8 +2313,14 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			buf_printf(&b, "Free for %lld days, then ", (long long)x->s.sub_trial_days);
 		else
 			buf_puts(&b, "Then ");
-		html_amount(&b, per_period, x->s.currency);
-		html_interval(&b, interval, interval_count);
+		if (metered && per_period == 0) { /* only metered prices */
+			buf_puts(&b, "billed by usage");
+			html_interval(&b, interval, interval_count);
+		} else {
+			html_amount(&b, per_period, x->s.currency);
+			html_interval(&b, interval, interval_count);
+			buf_puts(&b, metered ? " plus usage" : "");
+		}
 		buf_puts(&b, x->s.discount_coupon ? " before discounts" : "");
 		buf_puts(&b, tax_exclusive ? ", plus tax" : "");
 		buf_puts(&b, ", charged to this card until you cancel.</p>");

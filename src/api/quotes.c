@@ -26,6 +26,10 @@
  * invoice; Tender's subscription create takes recurring prices only, so such a mix is refused
  * when the quote is written (README, Not covered).
  *
+ * A metered price backed by a billing meter is a recurring line without a quantity, worth 0 in
+ * every total (its usage is billed in arrears by the subscription's metered item); its stored
+ * line says "metered" and its line item shows quantity null, as Stripe's.
+ *
  * Discounts: a percentage is taken off each line, rounded (halves up); an amount off is spread
  * over the lines in proportion (billing_discount_lines, as invoices do), coupons in order, each
  * on what the previous left, only lines of products a coupon applies to. `computed.recurring`
@@ -516,6 +520,7 @@ struct qline {
 	const char *price, *description, *product;
 	int64_t quantity, unit_amount, amount, discount;
 	bool recurring;
+	bool metered; /* its price's meter bills its usage later: no quantity, 0 now */
 	char interval[8];
 	int64_t interval_count;
 	/* its own tax_rates (ids; n_tax 0: the quote's default_tax_rates) */
@@ -550,6 +555,7 @@ static int lines_parse(struct req *r, const char *js, struct qline *out, int *re
 		l->unit_amount = json_integer_value(json_object_get(v, "unit_amount"));
 		l->amount = json_integer_value(json_object_get(v, "amount"));
 		l->discount = json_integer_value(json_object_get(v, "amount_discount"));
+		l->metered = json_is_true(json_object_get(v, "metered"));
 		s = json_string_value(json_object_get(v, "interval"));
 		l->recurring = s != NULL;
 		str_copy(l->interval, sizeof(l->interval), s ? s : "");
@@ -824,11 +830,23 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 			    price);
 			break;
 		}
-		if (pf.recurring && (!pf.usage_type || !str_eq(pf.usage_type, "licensed"))) {
+		if (pf.recurring && !pf.meter &&
+		    (!pf.usage_type || !str_eq(pf.usage_type, "licensed"))) {
 			rc = req_fail(r, ERR_PARAM_BAD, shown,
-				      "Tender subscriptions take licensed per-unit prices; %s is "
-				      "metered.",
+				      "The price %s is metered without a meter: Tender does not "
+				      "support usage records. Use a metered price backed by a "
+				      "billing meter (recurring[meter]).",
 				      price);
+			break;
+		}
+		/* a metered line: its meter's usage is billed by the subscription, later */
+		bool metered = pf.meter != NULL;
+		if (metered && qn) {
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      arena_printf(&r->arena, "line_items[%d][quantity]", n),
+				      "Quantity should not be specified where usage_type is "
+				      "`metered`. Remove quantity from `line_items[%d]`.",
+				      n);
 			break;
 		}
 		if (q->currency[0] && !str_eq(q->currency, pf.currency)) {
@@ -860,8 +878,11 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 				      "recurring prices (a subscription), not both.");
 			break;
 		}
-		int64_t amount;
-		if (price_facts_amount(&pf, qty, &amount) != 0 || amount > BILLING_AMOUNT_MAX) {
+		int64_t amount = 0;
+		if (metered)
+			qty = 0;
+		else if (price_facts_amount(&pf, qty, &amount) != 0 ||
+			 amount > BILLING_AMOUNT_MAX) {
 			rc = req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
 				      "The line's amount must be at most %lld.",
 				      (long long)BILLING_AMOUNT_MAX);
@@ -886,6 +907,8 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 		json_kv_int(&j, "amount", amount);
 		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
 		json_kv_str_or_null(&j, "product", pf.product);
+		if (metered)
+			json_kv_bool(&j, "metered", true);
 		if (pf.recurring) {
 			json_kv_str(&j, "interval", pf.interval);
 			json_kv_int(&j, "interval_count", pf.interval_count);
@@ -1084,6 +1107,8 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 		json_kv_int(&j, "upfront_discount", up_disc[i]);
 		json_kv_str(&j, "description", l->description);
 		json_kv_str_or_null(&j, "product", l->product);
+		if (l->metered)
+			json_kv_bool(&j, "metered", true);
 		if (l->recurring) {
 			json_kv_str(&j, "interval", l->interval);
 			json_kv_int(&j, "interval_count", l->interval_count);
@@ -1719,7 +1744,11 @@ static int lines_list(struct req *r, struct db *db, const struct quote *q, bool 
 		json_kv_str(j, "description", json_string_value(json_object_get(v, "description")));
 		json_key(j, "price");
 		rc = price_render_id(r, db, json_string_value(json_object_get(v, "price")), j);
-		json_kv_int(j, "quantity", json_integer_value(json_object_get(v, "quantity")));
+		if (json_is_true(json_object_get(v, "metered")))
+			json_kv_null(j, "quantity"); /* Stripe's metered line: usage, later */
+		else
+			json_kv_int(j, "quantity",
+				    json_integer_value(json_object_get(v, "quantity")));
 		/* includable, as on Stripe (expand[]=…data.taxes) */
 		const char *want = paged     ? "data.taxes"
 				   : upfront ? "computed.upfront.line_items.data.taxes"

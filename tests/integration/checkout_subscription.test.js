@@ -316,7 +316,7 @@ test('refused sessions change nothing', async () => {
     [{ line_items: [{ price: monthly.id }, { price: book.id }] }, 'line_items[1][price]', /recurring prices only/],
     [{ line_items: [{ price: monthly.id }, { price: yearly.id }] }, 'line_items[1][price]', /same billing interval/],
     [{ line_items: [{ price: monthly.id }, { price: usd.id }] }, 'line_items[1][price]', /every line item must be in eur/],
-    [{ line_items: [{ price: metered.id }] }, 'line_items[0][price]', /licensed/],
+    [{ line_items: [{ price: metered.id }] }, 'line_items[0][price]', /usage records/],
     [{ line_items: [{ price_data: { currency: 'eur', product_data: { name: 'x' }, unit_amount: 100 } }] }, 'line_items[0][price]', /recurring/],
     [{ subscription_data: { trial_period_days: 0 } }, 'subscription_data[trial_period_days]', /between 1/],
     [{ subscription_data: { trial_period_days: 731 } }, 'subscription_data[trial_period_days]', /between 1/],
