@@ -2680,6 +2680,10 @@ struct change_ctx {
 	bool trial_inv;
 	/* DELETE /v1/subscriptions/{id} with prorate or invoice_now ("cancellation" below) */
 	bool cancel, cancel_prorate;
+	/* the scheduler's end of a subscription with metered items at its period end
+	 * (cancel_at_period_end): its final invoice bills the last period's usage, and the
+	 * cancellation keeps canceled_at, cancel_at_period_end and cancellation_details as set */
+	bool at_period_end;
 	/* invoice_now on a subscription with metered items: its metered items alone, with the
 	 * usage window [period_start, now) (their lines on the final invoice); NULL: none */
 	struct subscription *usage;
@@ -3826,6 +3830,9 @@ int subscription_cancel_proration_refuse(struct req *r)
  * open, not charged). Decision: as for an open latest invoice of a canceled subscription
  * (cancel_now), the final invoice is not retried by itself. */
 
+static int final_usage(struct req *r, const struct subscription *o, int64_t end,
+		       struct subscription **ret);
+
 static int cancel_read_fn(struct db *db, void *p)
 {
 	struct change_ctx *x = p;
@@ -3854,21 +3861,59 @@ static int cancel_read_fn(struct db *db, void *p)
 	/* invoice_now bills the metered items' usage of the period up to now (Stripe's final
 	 * invoice), unless the period is a trial's */
 	x->usage = NULL;
-	const struct subscription *o = &x->old;
-	if (x->invoice_now && billed && x->t > o->period_start && x->t <= o->period_end &&
-	    !(o->trial_end && o->trial_end > o->period_start)) {
-		struct subscription *u = arena_alloc(&r->arena, sizeof(*u));
-		if (!u)
-			return req_fail(r, ERR_API, NULL, NULL);
-		*u = *o;
-		u->n_items = 0;
-		for (int i = 0; i < o->n_items; i++)
-			if (item_metered(&o->items[i]))
-				u->items[u->n_items++] = o->items[i];
-		u->usage_start = o->period_start;
-		u->usage_end = x->t;
-		x->usage = u->n_items ? u : NULL;
-	}
+	if (x->invoice_now && final_usage(r, &x->old, x->t, &x->usage) != 0)
+		return -1;
+	x->sends = x->s.sends;
+	return change_invoice_read(r, db, x);
+}
+
+/* The lines of a final invoice of o (billed: active or past_due) ending at `end`: o's metered
+ * items alone, with the usage window [period_start, end), into *ret; NULL when it has none, or
+ * bills none (a trial's period, end outside the period, not billed). 0, or -1 with r->err. */
+static int final_usage(struct req *r, const struct subscription *o, int64_t end,
+		       struct subscription **ret)
+{
+	*ret = NULL;
+	bool billed = str_eq(o->status, "active") || str_eq(o->status, "past_due");
+	if (!billed || end <= o->period_start || end > o->period_end ||
+	    (o->trial_end && o->trial_end > o->period_start))
+		return 0;
+	struct subscription *u = arena_alloc(&r->arena, sizeof(*u));
+	if (!u)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*u = *o;
+	u->n_items = 0;
+	for (int i = 0; i < o->n_items; i++)
+		if (item_metered(&o->items[i]))
+			u->items[u->n_items++] = o->items[i];
+	u->usage_start = o->period_start;
+	u->usage_end = end;
+	*ret = u->n_items ? u : NULL;
+	return 0;
+}
+
+/* The scheduler's CANCEL of a subscription with metered items at its period end, read: its
+ * final invoice (Stripe: "any metered usage is charged for in a final invoice when the
+ * subscription cancels at the end of the billing period") — the last period's usage, with the
+ * customer's pending invoice items, which Stripe also collects at the period's end — made and
+ * charged as invoice_now's is (change_commit), in the write that cancels it. x->usage NULL: it
+ * bills no usage, and the step ends it as any other. */
+static int period_end_read_fn(struct db *db, void *p)
+{
+	struct change_ctx *x = p;
+	struct req *r = x->r;
+	if (sub_load(r, db, x->c->subscription, true, &x->old) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->s = x->old;
+	x->pr_t = x->t;
+	x->n_pr = 0;
+	x->pr_sum = 0;
+	x->usage = NULL;
+	x->invoice_now = false;
+	if (final_usage(r, &x->old, x->t < x->old.period_end ? x->t : x->old.period_end,
+			&x->usage) != 0)
+		return -1;
+	x->invoice_now = x->usage != NULL;
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);
 }
@@ -3880,8 +3925,10 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 	struct subscription *s = change_current(r, db, x);
 	if (!s)
 		return -1;
-	cancellation_details_apply(r, s);
-	s->cancel_at_period_end = false;
+	if (!x->at_period_end) {
+		cancellation_details_apply(r, s);
+		s->cancel_at_period_end = false;
+	}
 	/* the invoice it had stops being attempted (cancel_now) */
 	if (latest_invoice_stop(r, db, s) != 0)
 		return -1;
@@ -3898,8 +3945,9 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 		int64_t extra = x->pending.sum + x->pr_sum; /* both bounded by the read */
 		/* with the metered items' usage lines when it has them (x->usage) */
 		if (invoice_for_period(r, db, x->usage ? x->usage : s, x->t, x->invoice_id,
-				       "subscription_update", x->usage ? 0 : -1, extra,
-				       &x->in) != 0)
+				       x->at_period_end ? "subscription_cycle"
+							: "subscription_update",
+				       x->usage ? 0 : -1, extra, &x->in) != 0)
 			return -1;
 		if (x->in.total != x->total)
 			return req_fail(r, ERR_INVALID_STATE, NULL,
@@ -4560,6 +4608,50 @@ static int pending_expire_fn(struct db *db, void *p)
 	return sub_emit(r, db, s, "customer.subscription.pending_update_expired", NULL);
 }
 
+/* CANCEL: a subscription with metered items ends with its final invoice (period_end_read_fn),
+ * paid in the write that ends it. 0 when done (or -1 with r->err), 1 when it bills no usage
+ * and ends as any other (step_end_fn). */
+static int period_end_final(struct req *r, struct step_ctx *x)
+{
+	bool metered = false;
+	for (int i = 0; i < x->s.n_items; i++)
+		metered = metered || item_metered(&x->s.items[i]);
+	if (!metered)
+		return 1;
+	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+	struct change_ctx *cx = arena_alloc(&r->arena, sizeof(*cx));
+	if (!c || !cx)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	memset(cx, 0, sizeof(*cx));
+	c->subscription = x->s.id;
+	c->answer = SUB_ANSWER_SUBSCRIPTION;
+	cx->r = r;
+	cx->c = c;
+	cx->cancel = true;
+	cx->at_period_end = true;
+	cx->t = x->t;
+	if (req_read(r, period_end_read_fn, cx) != 0)
+		return -1;
+	/* what the step decided by must still be so (else it is done again, read anew) */
+	if (cx->old.version != x->s.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				x->s.id);
+	if (!cx->usage)
+		return 1;
+	if (change_commit(r, cx) == 0)
+		return 0;
+	if (api_error_info(r->err.code)->status >= 500)
+		return -1;
+	/* nothing was recorded (the payment method is gone, …): the final invoice is made
+	 * without a charge, left open as a cancellation's without a card is */
+	log_msg(LOG_INFO, "subscription %s: final invoice not charged: %s", x->s.id,
+		req_error_message(r));
+	r->err.set = false;
+	cx->pm = NULL;
+	return change_commit(r, cx);
+}
+
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t)
 {
@@ -4597,8 +4689,13 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		goto out;
 	}
 	switch (x->action) {
-	case BILLING_EXPIRE:
 	case BILLING_CANCEL:
+		rc = period_end_final(&r, x);
+		if (rc <= 0)
+			break;
+		rc = req_write(&r, step_end_fn, x);
+		break;
+	case BILLING_EXPIRE:
 		rc = req_write(&r, step_end_fn, x);
 		break;
 	case BILLING_TRIAL_WILL_END:

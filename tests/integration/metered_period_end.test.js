@@ -1,0 +1,141 @@
+'use strict';
+// Metered prices at a subscription's period end, through stripe-node on test clocks: a
+// subscription with metered items set to cancel_at_period_end ends with a final invoice that
+// bills its last period's usage (billing_reason subscription_cycle, its lines' period the last
+// period), charged once; without usage the final invoice is 0 and paid at once, no charge; a
+// subscription without metered items ends with no invoice, as before. The renewal's draft hour:
+// a meter event stamped in the period that ended and reported during the hour the renewal's
+// invoice is a draft is billed on it when it is finalized (quantity, amount, discount and total
+// recomputed), charged once for exactly that total. Amounts exactly checked, one charge per paid
+// invoice, `tender verify` at the end.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, tender } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
+
+let env;
+let stripe;
+const DAY = 86400;
+const HOUR = 3600;
+const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1: a 31-day first period
+const APR1 = T0 + 31 * DAY;
+
+before(async () => {
+  env = await startTender({ args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+const shape = (obj, schema, extra) => billingShape(obj, schema, extra);
+
+let product;
+let calls; // sum meter
+let callsPrice; // 0.05 usd a call
+let seat; // licensed, 20.00 usd a month
+
+test('setup: a sum meter, its metered price, a licensed price', async () => {
+  product = (await stripe.products.create({ name: 'API' })).id;
+  calls = await stripe.billing.meters.create({
+    display_name: 'API calls', event_name: 'pe_calls', default_aggregation: { formula: 'sum' },
+  });
+  callsPrice = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 5,
+    recurring: { interval: 'month', usage_type: 'metered', meter: calls.id },
+  });
+  seat = await stripe.prices.create({ product, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
+});
+
+async function customerOnClock(frozen = T0) {
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+  const customer = await stripe.customers.create({
+    test_clock: clock.id, payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  return { clock, customer };
+}
+
+const meterEvent = (customer, value, timestamp) => stripe.billing.meterEvents.create({
+  event_name: 'pe_calls',
+  payload: { stripe_customer_id: customer, value: String(value) },
+  ...(timestamp == null ? {} : { timestamp }),
+});
+
+async function chargesOf(customer) {
+  return (await stripe.charges.list({ customer, limit: 20 })).data;
+}
+
+test('cancel_at_period_end: the final invoice bills the last period\'s usage, charged once', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }, { price: callsPrice.id }],
+  });
+  assert.equal((await stripe.invoices.retrieve(sub.latest_invoice)).total, 2000);
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  await meterEvent(customer.id, 70, T0 + 2 * DAY);
+  await meterEvent(customer.id, 13, T0 + 10 * DAY - 60);
+  const set = await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+  assert.equal(set.cancel_at, APR1);
+  const canceledAt = set.canceled_at;
+  assert.equal(canceledAt, T0 + 10 * DAY);
+  await clockAdvance(stripe, clock, APR1 - 120);
+  await meterEvent(customer.id, 17, APR1 - 600);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const ended = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(ended.status, 'canceled');
+  assert.equal(ended.ended_at, APR1);
+  assert.equal(ended.canceled_at, canceledAt, 'canceled_at stays when it was asked for');
+  assert.equal(ended.cancel_at_period_end, true);
+  const inv = ended.latest_invoice;
+  assert.notEqual(inv.id, sub.latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.status, 'paid');
+  const usage = 70 + 13 + 17;
+  assert.equal(inv.total, usage * 5);
+  assert.equal(inv.amount_paid, usage * 5);
+  assert.equal(inv.created, APR1);
+  assert.equal(inv.lines.data.length, 1, 'the usage alone: the seat is not billed again');
+  const l = inv.lines.data[0];
+  assert.deepEqual([l.quantity, l.amount, l.period, l.pricing.price_details.price],
+    [usage, usage * 5, { start: T0, end: APR1 }, callsPrice.id]);
+  shape({ ...ended, latest_invoice: inv.id }, 'subscription');
+  shape(inv, 'invoice');
+  const invoices = (await stripe.invoices.list({ customer: customer.id, limit: 10 })).data;
+  assert.equal(invoices.length, 2);
+  const charges = await chargesOf(customer.id);
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [usage * 5, 2000]);
+  assert.ok(charges.every((c) => c.status === 'succeeded'));
+  assert.equal(new Set(charges.map((c) => c.payment_intent)).size, 2);
+  // nothing more happens to it later
+  await clockAdvance(stripe, clock, APR1 + 40 * DAY);
+  assert.equal((await stripe.invoices.list({ customer: customer.id, limit: 10 })).data.length, 2);
+  assert.equal((await chargesOf(customer.id)).length, 2);
+});
+
+test('cancel_at_period_end without usage: a final invoice of 0, paid at once, no charge', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }, { price: callsPrice.id }],
+    cancel_at_period_end: true,
+  });
+  await clockAdvance(stripe, clock, APR1 + 60);
+  const ended = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(ended.status, 'canceled');
+  const inv = ended.latest_invoice;
+  assert.notEqual(inv.id, sub.latest_invoice);
+  assert.deepEqual([inv.total, inv.amount_due, inv.status], [0, 0, 'paid']);
+  assert.deepEqual([inv.lines.data[0].quantity, inv.lines.data[0].amount], [0, 0]);
+  shape(inv, 'invoice');
+  assert.deepEqual((await chargesOf(customer.id)).map((c) => c.amount), [2000]);
+});
+
+test('a subscription without metered items ends at its period end with no invoice', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }], cancel_at_period_end: true,
+  });
+  await clockAdvance(stripe, clock, APR1 + 60);
+  const ended = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(ended.status, 'canceled');
+  assert.equal(ended.latest_invoice, sub.latest_invoice);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 1);
+});
