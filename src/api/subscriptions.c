@@ -4124,7 +4124,96 @@ struct step_ctx {
 	/* RENEW/TRIAL_END: the invoice is a draft for INVOICE_DRAFT_WINDOW_S, then finalized and
 	 * attempted by a RETRY step (Stripe's hour before a renewal invoice is finalized) */
 	bool draft;
+	/* RETRY of a draft: its total with its metered lines' usage as the read found it
+	 * (draft_usage_refresh), which the finalizing write must find again */
+	int64_t draft_total;
 };
+
+/* A renewal's draft `in` of s, its metered lines' usage read again (its hour of grace: events
+ * stamped in the period that ended and reported since the draft was made are billed on it, as
+ * Stripe includes usage reported while a renewal invoice is a draft): each line of a metered
+ * item of s that bills a window that ended by the invoice's period start (the period that
+ * ended; not a trial-end invoice's 0 line of the new period) gets the usage of that window
+ * now, its quantity, amount, subtotal, description (and a tiered price's unit amount); then the
+ * invoice's subtotal, discounts, taxes and total are computed from its lines as they are:
+ * `store` (inside the finalizing write) writes the lines and the discounts' and taxes' shares,
+ * else (the read before it) in->lines and in->total are only set. A line whose item left s
+ * stays as it was. 0, or -1 with r->err. */
+static int draft_usage_refresh(struct req *r, struct db *db, const struct subscription *s,
+			       struct invoice *in, bool store)
+{
+	bool metered = false;
+	for (int i = 0; i < s->n_items; i++)
+		metered = metered || item_metered(&s->items[i]);
+	if (!metered || !in->lines)
+		return 0;
+	json_t *arr = json_loads(in->lines, 0, NULL);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int rc = 0;
+	bool changed = false;
+	size_t k;
+	json_t *l;
+	json_array_foreach(arr, k, l)
+	{
+		const char *si = json_string_value(json_object_get(
+		    json_object_get(json_object_get(l, "parent"), "subscription_item_details"),
+		    "subscription_item"));
+		json_t *period = json_object_get(l, "period");
+		int64_t ps = json_integer_value(json_object_get(period, "start"));
+		int64_t pe = json_integer_value(json_object_get(period, "end"));
+		const struct sub_item *it = NULL;
+		for (int i = 0; si && i < s->n_items; i++)
+			if (str_eq(s->items[i].id, si) && item_metered(&s->items[i]))
+				it = &s->items[i];
+		if (!it || !pe || pe > in->period_start || ps >= pe)
+			continue;
+		struct subscription w = *s;
+		w.usage_start = ps;
+		w.usage_end = pe;
+		int64_t q, a;
+		if (item_usage(r, db, &w, it, &q, &a) != 0) {
+			rc = -1;
+			break;
+		}
+		if (q == json_integer_value(json_object_get(l, "quantity")) &&
+		    a == json_integer_value(json_object_get(l, "amount")))
+			continue;
+		changed = true;
+		char unit[40];
+		if (it->pf.tiers && json_is_object(json_object_get(l, "pricing"))) {
+			if (tiers_unit_decimal(a, q, unit, sizeof(unit)))
+				snprintf(unit, sizeof(unit), "0");
+			json_object_set_new(json_object_get(l, "pricing"), "unit_amount_decimal",
+					    json_string(unit));
+		}
+		if (json_object_set_new(l, "quantity", json_integer(q)) != 0 ||
+		    json_object_set_new(l, "amount", json_integer(a)) != 0 ||
+		    json_object_set_new(l, "subtotal", json_integer(a)) != 0 ||
+		    json_object_set_new(l, "description",
+					json_string(line_description(r, it, q, false))) != 0) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+	}
+	char *text =
+	    rc == 0 && changed ? json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(arr);
+	if (rc != 0 || !changed)
+		return rc;
+	in->lines = text ? arena_strdup(&r->arena, text) : NULL;
+	free(text);
+	if (!in->lines)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!store)
+		return invoice_discounts_total(r, db, in, &in->total);
+	if (invoice_lines_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				in->id);
+	return invoice_discounts_apply(r, db, in);
+}
 
 static const char SQL_PI_STATUS[] =
     "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
@@ -4170,11 +4259,17 @@ static int step_read_fn(struct db *db, void *p)
 					&x->amount_due) != 0)
 			return -1;
 	}
-	/* a draft's first attempt: it is finalized first, with the customer's balance now */
-	if (x->action == BILLING_RETRY && str_eq(x->in.status, "draft") &&
-	    invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
-				&x->amount_due) != 0)
-		return -1;
+	/* a draft's first attempt: it is finalized first, its metered lines' usage as it is now,
+	 * with the customer's balance now */
+	x->draft_total = 0;
+	if (x->action == BILLING_RETRY && str_eq(x->in.status, "draft")) {
+		if (draft_usage_refresh(r, db, s, &x->in, false) != 0)
+			return -1;
+		x->draft_total = x->in.total;
+		if (invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
+					&x->amount_due) != 0)
+			return -1;
+	}
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -4341,9 +4436,16 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
  * numbered, the customer's balance applied (planned_due: what the attempt charges); with
  * nothing to charge it is paid at once, as a renewal with nothing due always was. 0, or -1 with
  * r->err. */
-static int draft_finalize(struct req *r, struct db *db, struct invoice *in, int64_t t,
-			  int64_t planned_due)
+static int draft_finalize(struct req *r, struct db *db, struct invoice *in,
+			  const struct step_ctx *x)
 {
+	int64_t t = x->t, planned_due = x->amount_due;
+	/* its metered lines' usage as it is now, the total the read planned the payment for */
+	if (draft_usage_refresh(r, db, &x->s, in, true) != 0)
+		return -1;
+	if (in->total != x->draft_total)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				in->id);
 	if (invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->status = "open";
@@ -4392,7 +4494,7 @@ static int draft_uncharged_fn(struct db *db, void *p)
 	struct invoice cur;
 	if (step_draft_load(x->r, db, x, &cur) != 0)
 		return -1;
-	return draft_finalize(x->r, db, &cur, x->t, x->amount_due);
+	return draft_finalize(x->r, db, &cur, x);
 }
 
 static const char SQL_RESCHEDULE[] =
@@ -4407,8 +4509,7 @@ static int draft_send_fn(struct db *db, void *p)
 	struct step_ctx *x = p;
 	struct req *r = x->r;
 	struct invoice cur;
-	if (step_draft_load(r, db, x, &cur) != 0 ||
-	    draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+	if (step_draft_load(r, db, x, &cur) != 0 || draft_finalize(r, db, &cur, x) != 0)
 		return -1;
 	/* paid at once (nothing due): subscription_invoice_paid saved it already */
 	if (!str_eq(cur.status, "open"))
@@ -4444,7 +4545,7 @@ static int retry_before(struct req *r, struct db *db, void *p)
 	    !(str_eq(cur.status, "open") || str_eq(cur.status, "draft")))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
-	if (str_eq(cur.status, "draft") && draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+	if (str_eq(cur.status, "draft") && draft_finalize(r, db, &cur, x) != 0)
 		return -1;
 	if (x->new_intent) {
 		cur.payment_intent = x->pi_id;
@@ -4471,7 +4572,7 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	if (x->action == BILLING_RETRY && in.version != x->in.version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.", in.id);
 	/* a renewal's draft, its hour over: finalized first */
-	if (str_eq(in.status, "draft") && draft_finalize(r, db, &in, x->t, x->amount_due) != 0)
+	if (str_eq(in.status, "draft") && draft_finalize(r, db, &in, x) != 0)
 		return -1;
 	if (!str_eq(in.status, "open"))
 		return 0; /* a zero invoice is paid already */

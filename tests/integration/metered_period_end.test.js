@@ -139,3 +139,52 @@ test('a subscription without metered items ends at its period end with no invoic
   assert.equal(ended.latest_invoice, sub.latest_invoice);
   assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 1);
 });
+
+test('the renewal\'s draft hour: usage of the ended period reported then is billed at finalization', async () => {
+  const { clock, customer } = await customerOnClock();
+  const coupon = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
+  const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }, { price: callsPrice.id }],
+    discounts: [{ coupon: coupon.id }], default_tax_rates: [vat.id],
+  });
+  // the first invoice: (2000 - 200) + 10% = 1980
+  assert.equal((await stripe.invoices.retrieve(sub.latest_invoice)).total, 1980);
+  await clockAdvance(stripe, clock, T0 + 5 * DAY);
+  await meterEvent(customer.id, 100, T0 + 2 * DAY);
+  // the renewal's invoice is a draft for an hour, with the usage reported so far
+  await clockAdvance(stripe, clock, APR1 + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const draft = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(draft.status, 'draft');
+  assert.equal(draft.billing_reason, 'subscription_cycle');
+  // (2000 - 200) + (500 - 50) = 2250, + 10% = 2475
+  assert.deepEqual([draft.subtotal, draft.total], [2500, 2475]);
+  // reported during the hour: one stamped in March (billed on it), one in April (not)
+  await meterEvent(customer.id, 60, APR1 - 300);
+  await meterEvent(customer.id, 9, APR1 + 30);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve(draft.id);
+  assert.equal(inv.status, 'paid');
+  // (2000 - 200) + (800 - 80) = 2520, + 10% = 2772
+  assert.deepEqual([inv.subtotal, inv.total, inv.amount_due, inv.amount_paid], [2800, 2772, 2772, 2772]);
+  assert.equal(inv.total_discount_amounts.reduce((a, d) => a + d.amount, 0), 280);
+  assert.ok(inv.number, 'numbered when finalized');
+  shape(inv, 'invoice');
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  const usage = lines.find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual([usage.quantity, usage.amount, usage.period], [160, 800, { start: T0, end: APR1 }]);
+  assert.match(usage.description, /^160 × API/);
+  assert.equal(usage.discount_amounts.reduce((a, d) => a + d.amount, 0), 80);
+  const charges = await chargesOf(customer.id);
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [1980, 2772]);
+  assert.ok(charges.every((c) => c.status === 'succeeded'));
+  // the event stamped in April is May's
+  const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  const next = preview.lines.data.find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual([next.quantity, next.amount], [9, 45]);
+});
+
+test('tender verify passes: the money in the ledger adds up', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
