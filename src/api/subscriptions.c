@@ -5,9 +5,10 @@
  * The model. A subscription bills its items (prices × quantities, one currency, one interval)
  * period after period. Periods are counted from its billing cycle anchor on the UTC calendar
  * (billing/billing.h: period k ends at anchor + k intervals, month ends clamped), in its own
- * time: the real time, or its customer's test clock's. Each period makes one invoice, created
- * already finalized (open) — Stripe's hour-long draft window is not modelled — and paid by a
- * PaymentIntent. `next_action_at` on the row is the first time something is due for it
+ * time: the real time, or its customer's test clock's. Each period makes one invoice, paid by a
+ * PaymentIntent: a renewal's is a draft for Stripe's hour (INVOICE_DRAFT_WINDOW_S), then
+ * finalized and attempted by the next step (draft_finalize); a first invoice, a change's and a
+ * final invoice are made finalized. `next_action_at` on the row is the first time something is due for it
  * (billing_next_action: an incomplete subscription expiring after 23 h, a retry of its latest
  * invoice, a cancellation at period end, the end of a trial, a renewal); the scheduler does the
  * due steps one at a time, oldest first.
@@ -102,8 +103,18 @@
  *    upcoming preview; none on a first invoice or after a trial, where the line is 0), priced
  *    by price_facts_amount, its `period` that window. The renewal reads that usage before its
  *    write and again inside it; an event that came meanwhile changes the total, and the write's
- *    "changed meanwhile" makes the step run again. invoice_now on cancel bills the period up to
- *    now (cancel_read_fn's x->usage). Prorations leave metered items out; a new period now on
+ *    "changed meanwhile" makes the step run again. The renewal's invoice is a draft for an hour
+ *    (not when pause_collection makes it: that one is stored at once as its behavior says, and a
+ *    keep_as_draft one is finalized by hand as it stands): when its first attempt finalizes it,
+ *    its metered lines take the usage of their window as it is then (draft_usage_refresh), so
+ *    events stamped in the period that ended and reported during the hour are billed, as on
+ *    Stripe; its discounts, taxes and total follow, read before the attempt's write and found
+ *    the same inside it, which pays exactly that. invoice_now on cancel bills the period up to
+ *    now (cancel_read_fn's x->usage); a subscription with metered items that ends at its period
+ *    end (cancel_at_period_end, a schedule's end) bills its last period's usage on a final
+ *    invoice (billing_reason subscription_cycle, with the customer's pending invoice items),
+ *    made finalized and charged in the write that cancels it (period_end_final: no draft hour
+ *    for it); with no usage it is 0 and paid at once. Prorations leave metered items out; a new period now on
  *    a subscription with one is refused (its usage would go unbilled), as is adding one by a
  *    change (not built yet).
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice

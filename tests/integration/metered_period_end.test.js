@@ -185,6 +185,74 @@ test('the renewal\'s draft hour: usage of the ended period reported then is bill
   assert.deepEqual([next.quantity, next.amount], [9, 45]);
 });
 
+test('schedules: phases take metered prices with a meter, without quantity', async () => {
+  const { clock, customer } = await customerOnClock();
+  const MAY1 = APR1 + 30 * DAY;
+  // refusals: a quantity on a metered price, a metered price a later phase adds, one without a meter
+  const bad = async (phases, param, re) => {
+    await assert.rejects(stripe.subscriptionSchedules.create({ customer: customer.id, start_date: 'now', phases }), (e) => {
+      assert.equal(e.statusCode, 400, e.message);
+      assert.equal(e.raw.param, param, e.message);
+      assert.match(e.message, re);
+      return true;
+    });
+  };
+  await bad([{ items: [{ price: seat.id }, { price: callsPrice.id, quantity: 2 }], iterations: 1 }],
+    'phases[0][items][1][quantity]', /metered/);
+  await bad([{ items: [{ price: seat.id }], iterations: 1 }, { items: [{ price: seat.id }, { price: callsPrice.id }], iterations: 1 }],
+    'phases[1][items][1][price]', /first/);
+  const legacy = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 5, recurring: { interval: 'month', usage_type: 'metered' },
+  });
+  await bad([{ items: [{ price: legacy.id }], iterations: 1 }], 'phases[0][items][0][price]', /billing meter/);
+  const yearly = await stripe.prices.create({ product, currency: 'usd', unit_amount: 20000, recurring: { interval: 'year' } });
+  await bad([{ items: [{ price: callsPrice.id }], iterations: 1 }, { items: [{ price: yearly.id }], iterations: 1 }],
+    'phases[1][items]', /interval/);
+  assert.equal((await stripe.subscriptionSchedules.list({ customer: customer.id })).data.length, 0);
+
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now', end_behavior: 'release',
+    phases: [
+      { items: [{ price: seat.id }, { price: callsPrice.id }], iterations: 1 },
+      { items: [{ price: seat.id, quantity: 2 }, { price: callsPrice.id }], iterations: 1 },
+    ],
+  });
+  const phaseItem = (ph) => ph.items.find((i) => i.price === callsPrice.id);
+  assert.equal('quantity' in phaseItem(sched.phases[0]), false, 'a metered phase item shows no quantity');
+  assert.equal('quantity' in phaseItem(sched.phases[1]), false);
+  shape(sched, 'subscription_schedule');
+  const got = await stripe.subscriptionSchedules.retrieve(sched.id);
+  assert.equal('quantity' in phaseItem(got.phases[0]), false);
+  const sub = await stripe.subscriptions.retrieve(sched.subscription);
+  assert.equal(sub.status, 'active');
+  const subItem = sub.items.data.find((i) => i.price.id === callsPrice.id);
+  assert.equal('quantity' in subItem, false);
+  assert.equal((await stripe.invoices.retrieve(sub.latest_invoice)).total, 2000);
+  await clockAdvance(stripe, clock, T0 + 4 * DAY);
+  await meterEvent(customer.id, 40, T0 + 3 * DAY);
+  // April: the second phase (two seats), March's usage billed in arrears
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const apr = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(apr.items.data.find((i) => i.price.id === seat.id).quantity, 2);
+  assert.equal('quantity' in apr.items.data.find((i) => i.price.id === callsPrice.id), false);
+  const invs = (await stripe.invoices.list({ customer: customer.id, limit: 10 })).data;
+  const paid = invs.filter((i) => i.status === 'paid');
+  assert.equal(paid.length, invs.length);
+  const aprInv = await stripe.invoices.retrieve(apr.latest_invoice);
+  const lines = (await stripe.invoices.listLineItems(aprInv.id, { limit: 10 })).data;
+  const usage = lines.find((l) => l.pricing.price_details.price === callsPrice.id);
+  assert.deepEqual([usage.quantity, usage.amount, usage.period], [40, 200, { start: T0, end: APR1 }]);
+  // one charge per paid invoice, for its amount
+  const charges = await chargesOf(customer.id);
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b),
+    invs.filter((i) => i.amount_paid > 0).map((i) => i.amount_paid).sort((a, b) => a - b));
+  assert.equal(invs.reduce((a, i) => a + i.amount_paid, 0), 2000 + 4000 + 200,
+    'the first seat, April\'s two seats and March\'s usage');
+  await clockAdvance(stripe, clock, MAY1 + HOUR + 60);
+  const released = await stripe.subscriptionSchedules.retrieve(sched.id);
+  assert.equal(released.status, 'released');
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
