@@ -51,6 +51,13 @@
  * POST /v1/subscriptions/{id} would (subscription_phase_settings). from_subscription copies the
  * subscription's into the default settings and its phase.
  *
+ * Metered prices (backed by a billing meter) are taken without a quantity (stored 0, shown
+ * absent): the subscription bills their usage in arrears. As Tender's subscriptions do not add a
+ * metered item by a change yet, a later phase may keep the first phase's metered prices but not
+ * add one, and a schedule with them keeps the first phase's interval (a new interval would start
+ * a new period at once, its usage unbilled). end_behavior=cancel at the last phase's end leaves
+ * the subscription's own step to end it with its final invoice (subscription_cancel_for_schedule).
+ *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, automatic_tax, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */

@@ -2791,6 +2791,8 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 }
 
 static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x);
+static int final_usage(struct req *r, const struct subscription *o, int64_t end,
+		       struct subscription **ret);
 static int open_invoice_void(struct req *r, struct db *db, const char *id, int64_t t);
 static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x);
 
@@ -3791,6 +3793,27 @@ int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *i
 	int64_t now;
 	if (billing_now(r, db, s.test_clock, &now) != 0)
 		return -1;
+	/* at its period's end (a schedule that completes with end_behavior=cancel) a subscription
+	 * with metered items ends as cancel_at_period_end ends it: its own CANCEL step, due now,
+	 * bills the period's usage on its final invoice and pays it (period_end_final), which no
+	 * schedule's write can */
+	bool metered = false;
+	for (int i = 0; i < s.n_items; i++)
+		metered = metered || item_metered(&s.items[i]);
+	struct subscription *u = NULL;
+	if (metered && now >= s.period_end && final_usage(r, &s, s.period_end, &u) != 0)
+		return -1;
+	if (u) {
+		if (s.cancel_at_period_end)
+			return 0;
+		const char *prev = "{\"cancel_at_period_end\":false,\"canceled_at\":null}";
+		s.cancel_at_period_end = true;
+		s.canceled_at = now;
+		sub_schedule(&s, latest_next_attempt(r, db, &s));
+		if (sub_save(r, db, &s) != 0)
+			return -1;
+		return sub_emit(r, db, &s, "customer.subscription.updated", prev);
+	}
 	s.cancel_at_period_end = false;
 	return cancel_now(r, db, &s, now, "cancellation_requested");
 }
@@ -3840,9 +3863,6 @@ int subscription_cancel_proration_refuse(struct req *r)
  * is canceled all the same and the invoice stays open; without a payment method it is left
  * open, not charged). Decision: as for an open latest invoice of a canceled subscription
  * (cancel_now), the final invoice is not retried by itself. */
-
-static int final_usage(struct req *r, const struct subscription *o, int64_t end,
-		       struct subscription **ret);
 
 static int cancel_read_fn(struct db *db, void *p)
 {

@@ -3,11 +3,13 @@
 // subscription with metered items set to cancel_at_period_end ends with a final invoice that
 // bills its last period's usage (billing_reason subscription_cycle, its lines' period the last
 // period), charged once; without usage the final invoice is 0 and paid at once, no charge; a
-// subscription without metered items ends with no invoice, as before. The renewal's draft hour:
+// subscription without metered items ends with no invoice, as before; a schedule that ends with
+// end_behavior=cancel bills it the same way. The renewal's draft hour:
 // a meter event stamped in the period that ended and reported during the hour the renewal's
 // invoice is a draft is billed on it when it is finalized (quantity, amount, discount and total
-// recomputed), charged once for exactly that total. Amounts exactly checked, one charge per paid
-// invoice, `tender verify` at the end.
+// recomputed), charged once for exactly that total. A schedule's phases take metered prices
+// with a meter (no quantity; Tender's refusals around them). Amounts exactly checked, one charge
+// per paid invoice, `tender verify` at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');
@@ -251,6 +253,26 @@ test('schedules: phases take metered prices with a meter, without quantity', asy
   await clockAdvance(stripe, clock, MAY1 + HOUR + 60);
   const released = await stripe.subscriptionSchedules.retrieve(sched.id);
   assert.equal(released.status, 'released');
+});
+
+test('a schedule that ends with end_behavior=cancel bills the last period\'s usage on a final invoice', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now', end_behavior: 'cancel',
+    phases: [{ items: [{ price: seat.id }, { price: callsPrice.id }], iterations: 1 }],
+  });
+  await clockAdvance(stripe, clock, T0 + 2 * DAY);
+  await meterEvent(customer.id, 40, T0 + DAY);
+  await clockAdvance(stripe, clock, APR1 + 2 * HOUR);
+  assert.equal((await stripe.subscriptionSchedules.retrieve(sched.id)).status, 'completed');
+  const sub = await stripe.subscriptions.retrieve(sched.subscription, { expand: ['latest_invoice'] });
+  assert.deepEqual([sub.status, sub.ended_at], ['canceled', APR1]);
+  const inv = sub.latest_invoice;
+  assert.deepEqual([inv.billing_reason, inv.status, inv.total, inv.amount_paid, inv.created],
+    ['subscription_cycle', 'paid', 200, 200, APR1]);
+  assert.deepEqual([inv.lines.data[0].quantity, inv.lines.data[0].period], [40, { start: T0, end: APR1 }]);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 2);
+  assert.deepEqual((await chargesOf(customer.id)).map((c) => c.amount).sort((a, b) => a - b), [200, 2000]);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
