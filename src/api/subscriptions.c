@@ -4773,7 +4773,9 @@ static int period_end_final(struct req *r, struct step_ctx *x)
 		return 1;
 	if (change_commit(r, cx) == 0)
 		return 0;
-	if (api_error_info(r->err.code)->status >= 500)
+	/* the store failed, or the subscription or its usage changed since the read: the step
+	 * is done again, read anew */
+	if (api_error_info(r->err.code)->status >= 500 || r->err.code == ERR_INVALID_STATE)
 		return -1;
 	/* nothing was recorded (the payment method is gone, …): the final invoice is made
 	 * without a charge, left open as a cancellation's without a card is */
