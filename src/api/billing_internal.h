@@ -120,6 +120,10 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in);
 /* Writes the mutable columns where the row is still at in->version; bumps it. DB_CONFLICT when
  * it changed meanwhile. */
 int invoice_update(struct req *r, struct db *db, struct invoice *in);
+/* Writes in->lines (a draft's subscription lines, recomputed before it is finalized:
+ * subscriptions.c) where the row is still at in->version, without bumping it (the caller's
+ * invoice_update does). DB_OK, DB_CONFLICT when it changed meanwhile, or < 0. */
+int invoice_lines_update(struct req *r, struct db *db, const struct invoice *in);
 /* Appends event `type` with the invoice as its object. 0, or -1 with r->err. */
 int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const char *type);
 /* Renders it; prefix: where it sits in the answer for expand[] (`payments`), "" at the top,
@@ -517,6 +521,10 @@ int invoice_discount_total(struct req *r, const char *currency, struct inv_line 
  * in->total and in->total_discount_amounts are set (the caller saves the row). 0, or -1 with
  * r->err. */
 int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in);
+/* The same computation read only (nothing stored): the total in would have with its lines as
+ * in->lines holds them. 0, or -1 with r->err. */
+int invoice_discounts_total(struct req *r, struct db *db, const struct invoice *in,
+			    int64_t *ret_total);
 /* Inside the write that finalizes an invoice: the `once` discounts of its subscription or of its
  * customer that took something are used up (ended, customer.discount.deleted). 0, or -1 with
  * r->err. */

@@ -1274,7 +1274,12 @@ static int taxes_store(struct req *r, struct db *db, const char *invoice,
 	return 0;
 }
 
-int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
+/* Invoice in's lines as it holds them (its items', then its stored subscription lines) and
+ * what its discounts take of them, into *ret_lines (n of them) and c; the total into
+ * *ret_total. Reads only. 0, or -1 with r->err. */
+static int invoice_calc(struct req *r, struct db *db, const struct invoice *in,
+			struct inv_line **ret_lines, int *ret_n, struct calc **ret_c,
+			int64_t *ret_total)
 {
 	struct inv_line *lines = arena_alloc(&r->arena, INVOICE_LINES_MAX * sizeof(*lines));
 	char(*ids)[ID_MAX] = arena_alloc(&r->arena, INVOICE_ITEMS_MAX * ID_MAX);
@@ -1311,8 +1316,32 @@ int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
 				"The invoice's total would exceed %lld.",
 				(long long)BILLING_AMOUNT_MAX);
+	*ret_lines = lines;
+	*ret_n = n;
+	*ret_c = c;
+	*ret_total = total;
+	return 0;
+}
+
+int invoice_discounts_total(struct req *r, struct db *db, const struct invoice *in,
+			    int64_t *ret_total)
+{
+	struct inv_line *lines;
+	struct calc *c;
+	int n;
+	return invoice_calc(r, db, in, &lines, &n, &c, ret_total);
+}
+
+int invoice_discounts_apply(struct req *r, struct db *db, struct invoice *in)
+{
+	struct inv_line *lines;
+	struct calc *c;
+	int n;
+	int64_t total;
+	if (invoice_calc(r, db, in, &lines, &n, &c, &total) != 0)
+		return -1;
 	/* a draft's earlier shares go; the new ones are stored */
-	st = db_prepare(db, SQL_AMOUNTS_DELETE);
+	struct db_stmt *st = db_prepare(db, SQL_AMOUNTS_DELETE);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);

@@ -57,6 +57,8 @@ static const char SQL_UPDATE[] =
     " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
     " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
+				       " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
 static const char SQL_COUNT_FOR_CUSTOMER[] =
     "SELECT COUNT(*) FROM invoices WHERE merchant_id = $1 AND customer = $2"
@@ -258,6 +260,22 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 		return DB_CONFLICT;
 	in->version++;
 	return DB_OK;
+}
+
+int invoice_lines_update(struct req *r, struct db *db, const struct invoice *in)
+{
+	struct db_stmt *st = db_prepare(db, SQL_LINES_UPDATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, in->id, -1);
+	db_bind_int64(st, 3, in->version);
+	db_bind_text(st, 4, in->lines, -1);
+	int64_t n;
+	int rc = db_step_changes(st, &n);
+	if (rc != DB_OK)
+		return rc;
+	return n == 1 ? DB_OK : DB_CONFLICT;
 }
 
 static void invoice_origin(struct req *r, struct event_origin *o)

@@ -51,6 +51,13 @@
  * POST /v1/subscriptions/{id} would (subscription_phase_settings). from_subscription copies the
  * subscription's into the default settings and its phase.
  *
+ * Metered prices (backed by a billing meter) are taken without a quantity (stored 0, shown
+ * absent): the subscription bills their usage in arrears. As Tender's subscriptions do not add a
+ * metered item by a change yet, a later phase may keep the first phase's metered prices but not
+ * add one, and a schedule with them keeps the first phase's interval (a new interval would start
+ * a new period at once, its usage unbilled). end_behavior=cancel at the last phase's end leaves
+ * the subscription's own step to end it with its final invoice (subscription_cancel_for_schedule).
+ *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, automatic_tax, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
@@ -81,7 +88,8 @@
 
 struct sched_item {
 	const char *price, *metadata; /* metadata: JSON text */
-	int64_t quantity;
+	int64_t quantity;	      /* 0: a metered price's (its usage is its quantity) */
+	bool quantity_given;	      /* only while parsing */
 };
 
 struct sched_phase {
@@ -454,7 +462,8 @@ static void phase_render(const struct sched_phase *p, struct json *j)
 		raw_or(j, "metadata", p->items[k].metadata, "{}");
 		json_kv_str(j, "plan", p->items[k].price);
 		json_kv_str(j, "price", p->items[k].price);
-		json_kv_int(j, "quantity", p->items[k].quantity);
+		if (p->items[k].quantity) /* a metered price's shows none, as Stripe's */
+			json_kv_int(j, "quantity", p->items[k].quantity);
 		json_kv_raw(j, "tax_rates", "[]", 2);
 		json_obj_close(j);
 	}
@@ -1046,7 +1055,8 @@ static int phases_parse(struct req *r, struct schedule *sc)
 				    "%s[items][%d][price]", shown, k);
 			it->quantity = 1;
 			snprintf(path, sizeof(path), "phases.%d.items.%d.quantity", n, k);
-			if (param_int(r, path, &it->quantity) == 1 &&
+			it->quantity_given = param_int(r, path, &it->quantity) == 1;
+			if (it->quantity_given &&
 			    (it->quantity < 1 || it->quantity > BILLING_QUANTITY_MAX))
 				return req_fail(
 				    r, ERR_PARAM_BAD,
@@ -1110,6 +1120,32 @@ static int phases_parse(struct req *r, struct schedule *sc)
 	return 0;
 }
 
+/* Item k of phase i, its price metered (backed by a billing meter): no quantity (its usage is
+ * its quantity, billed in arrears by the subscription), and only a price of the first phase:
+ * Tender does not add a metered price to a subscription by a change yet (a phase that starts
+ * later changes the subscription's items). 0, or -1 with r->err. */
+static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, const char *shown)
+{
+	struct sched_item *it = &sc->phases[i].items[k];
+	if (it->quantity_given)
+		return req_fail(r, ERR_PARAM_BAD,
+				arena_printf(&r->arena, "%s[items][%d][quantity]", shown, k),
+				"Quantity should not be specified where usage_type is `metered`. "
+				"Remove quantity from `%s[items][%d]`.",
+				shown, k);
+	it->quantity = 0;
+	bool first = i == 0;
+	for (int m = 0; !first && m < sc->phases[0].n_items; m++)
+		first = str_eq(sc->phases[0].items[m].price, it->price);
+	if (!first)
+		return req_fail(r, ERR_PARAM_BAD,
+				arena_printf(&r->arena, "%s[items][%d][price]", shown, k),
+				"A metered price (%s) can be in a later phase only if it is in the "
+				"first: Tender does not add one to a subscription yet.",
+				it->price);
+	return 0;
+}
+
 /* Inside a transaction: every phase's prices checked (active, recurring, licensed per-unit,
  * one currency and one interval in a phase, one currency in the schedule), its payment method
  * attached to the customer, and its dates computed from `start` on. first_start_fixed: the
@@ -1118,6 +1154,10 @@ static int phases_parse(struct req *r, struct schedule *sc)
 static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64_t start)
 {
 	char sched_currency[8] = "";
+	/* the first phase's interval, which every phase keeps when it has metered prices */
+	bool first_metered = false;
+	char first_interval[8] = "";
+	int64_t first_count = 0;
 	for (int i = 0; i < sc->n_phases; i++) {
 		struct sched_phase *p = &sc->phases[i];
 		const char *shown = arena_printf(&r->arena, "phases[%d]", i);
@@ -1137,13 +1177,18 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 						"The price specified (%s) is inactive. This field "
 						"only accepts active prices.",
 						p->items[k].price);
+			bool metered = pf.meter != NULL;
 			if (!pf.recurring || !pf.has_unit_amount ||
-			    !str_eq(pf.usage_type, "licensed"))
+			    !(str_eq(pf.usage_type, "licensed") || metered))
 				return req_fail(
 				    r, ERR_PARAM_BAD, ishown,
 				    "Tender schedules take recurring licensed per-unit "
-				    "prices with an integer unit_amount; %s is not one.",
+				    "prices with an integer unit_amount, or metered ones "
+				    "backed by a billing meter; %s is not one.",
 				    p->items[k].price);
+			if (metered && metered_item_check(r, sc, i, k, shown) != 0)
+				return -1;
+			first_metered = first_metered || (i == 0 && metered);
 			if (k == 0) {
 				str_copy(interval, sizeof(interval), pf.interval);
 				interval_count = pf.interval_count;
@@ -1168,6 +1213,19 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 				    "interval (every %lld %s).",
 				    (long long)interval_count, interval);
 			}
+		}
+		if (i == 0) {
+			str_copy(first_interval, sizeof(first_interval), interval);
+			first_count = interval_count;
+		} else if (first_metered &&
+			   (strcmp(interval, first_interval) != 0 || interval_count != first_count)) {
+			/* a new interval starts a new period at once, which would leave the
+			 * metered items' usage unbilled: the subscription refuses it */
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[items]", shown),
+					"A schedule whose first phase has metered prices keeps its "
+					"billing interval (every %lld %s) in every phase.",
+					(long long)first_count, first_interval);
 		}
 		if (i == 0)
 			str_copy(sched_currency, sizeof(sched_currency), p->currency);

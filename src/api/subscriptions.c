@@ -5,9 +5,10 @@
  * The model. A subscription bills its items (prices × quantities, one currency, one interval)
  * period after period. Periods are counted from its billing cycle anchor on the UTC calendar
  * (billing/billing.h: period k ends at anchor + k intervals, month ends clamped), in its own
- * time: the real time, or its customer's test clock's. Each period makes one invoice, created
- * already finalized (open) — Stripe's hour-long draft window is not modelled — and paid by a
- * PaymentIntent. `next_action_at` on the row is the first time something is due for it
+ * time: the real time, or its customer's test clock's. Each period makes one invoice, paid by a
+ * PaymentIntent: a renewal's is a draft for Stripe's hour (INVOICE_DRAFT_WINDOW_S), then
+ * finalized and attempted by the next step (draft_finalize); a first invoice, a change's and a
+ * final invoice are made finalized. `next_action_at` on the row is the first time something is due for it
  * (billing_next_action: an incomplete subscription expiring after 23 h, a retry of its latest
  * invoice, a cancellation at period end, the end of a trial, a renewal); the scheduler does the
  * due steps one at a time, oldest first.
@@ -102,8 +103,18 @@
  *    upcoming preview; none on a first invoice or after a trial, where the line is 0), priced
  *    by price_facts_amount, its `period` that window. The renewal reads that usage before its
  *    write and again inside it; an event that came meanwhile changes the total, and the write's
- *    "changed meanwhile" makes the step run again. invoice_now on cancel bills the period up to
- *    now (cancel_read_fn's x->usage). Prorations leave metered items out; a new period now on
+ *    "changed meanwhile" makes the step run again. The renewal's invoice is a draft for an hour
+ *    (not when pause_collection makes it: that one is stored at once as its behavior says, and a
+ *    keep_as_draft one is finalized by hand as it stands): when its first attempt finalizes it,
+ *    its metered lines take the usage of their window as it is then (draft_usage_refresh), so
+ *    events stamped in the period that ended and reported during the hour are billed, as on
+ *    Stripe; its discounts, taxes and total follow, read before the attempt's write and found
+ *    the same inside it, which pays exactly that. invoice_now on cancel bills the period up to
+ *    now (cancel_read_fn's x->usage); a subscription with metered items that ends at its period
+ *    end (cancel_at_period_end, a schedule's end) bills its last period's usage on a final
+ *    invoice (billing_reason subscription_cycle, with the customer's pending invoice items),
+ *    made finalized and charged in the write that cancels it (period_end_final: no draft hour
+ *    for it); with no usage it is 0 and paid at once. Prorations leave metered items out; a new period now on
  *    a subscription with one is refused (its usage would go unbilled), as is adding one by a
  *    change (not built yet).
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice
@@ -2680,6 +2691,10 @@ struct change_ctx {
 	bool trial_inv;
 	/* DELETE /v1/subscriptions/{id} with prorate or invoice_now ("cancellation" below) */
 	bool cancel, cancel_prorate;
+	/* the scheduler's end of a subscription with metered items at its period end
+	 * (cancel_at_period_end): its final invoice bills the last period's usage, and the
+	 * cancellation keeps canceled_at, cancel_at_period_end and cancellation_details as set */
+	bool at_period_end;
 	/* invoice_now on a subscription with metered items: its metered items alone, with the
 	 * usage window [period_start, now) (their lines on the final invoice); NULL: none */
 	struct subscription *usage;
@@ -2776,6 +2791,8 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 }
 
 static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x);
+static int final_usage(struct req *r, const struct subscription *o, int64_t end,
+		       struct subscription **ret);
 static int open_invoice_void(struct req *r, struct db *db, const char *id, int64_t t);
 static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x);
 
@@ -3776,6 +3793,27 @@ int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *i
 	int64_t now;
 	if (billing_now(r, db, s.test_clock, &now) != 0)
 		return -1;
+	/* at its period's end (a schedule that completes with end_behavior=cancel) a subscription
+	 * with metered items ends as cancel_at_period_end ends it: its own CANCEL step, due now,
+	 * bills the period's usage on its final invoice and pays it (period_end_final), which no
+	 * schedule's write can */
+	bool metered = false;
+	for (int i = 0; i < s.n_items; i++)
+		metered = metered || item_metered(&s.items[i]);
+	struct subscription *u = NULL;
+	if (metered && now >= s.period_end && final_usage(r, &s, s.period_end, &u) != 0)
+		return -1;
+	if (u) {
+		if (s.cancel_at_period_end)
+			return 0;
+		const char *prev = "{\"cancel_at_period_end\":false,\"canceled_at\":null}";
+		s.cancel_at_period_end = true;
+		s.canceled_at = now;
+		sub_schedule(&s, latest_next_attempt(r, db, &s));
+		if (sub_save(r, db, &s) != 0)
+			return -1;
+		return sub_emit(r, db, &s, "customer.subscription.updated", prev);
+	}
 	s.cancel_at_period_end = false;
 	return cancel_now(r, db, &s, now, "cancellation_requested");
 }
@@ -3854,21 +3892,59 @@ static int cancel_read_fn(struct db *db, void *p)
 	/* invoice_now bills the metered items' usage of the period up to now (Stripe's final
 	 * invoice), unless the period is a trial's */
 	x->usage = NULL;
-	const struct subscription *o = &x->old;
-	if (x->invoice_now && billed && x->t > o->period_start && x->t <= o->period_end &&
-	    !(o->trial_end && o->trial_end > o->period_start)) {
-		struct subscription *u = arena_alloc(&r->arena, sizeof(*u));
-		if (!u)
-			return req_fail(r, ERR_API, NULL, NULL);
-		*u = *o;
-		u->n_items = 0;
-		for (int i = 0; i < o->n_items; i++)
-			if (item_metered(&o->items[i]))
-				u->items[u->n_items++] = o->items[i];
-		u->usage_start = o->period_start;
-		u->usage_end = x->t;
-		x->usage = u->n_items ? u : NULL;
-	}
+	if (x->invoice_now && final_usage(r, &x->old, x->t, &x->usage) != 0)
+		return -1;
+	x->sends = x->s.sends;
+	return change_invoice_read(r, db, x);
+}
+
+/* The lines of a final invoice of o (billed: active or past_due) ending at `end`: o's metered
+ * items alone, with the usage window [period_start, end), into *ret; NULL when it has none, or
+ * bills none (a trial's period, end outside the period, not billed). 0, or -1 with r->err. */
+static int final_usage(struct req *r, const struct subscription *o, int64_t end,
+		       struct subscription **ret)
+{
+	*ret = NULL;
+	bool billed = str_eq(o->status, "active") || str_eq(o->status, "past_due");
+	if (!billed || end <= o->period_start || end > o->period_end ||
+	    (o->trial_end && o->trial_end > o->period_start))
+		return 0;
+	struct subscription *u = arena_alloc(&r->arena, sizeof(*u));
+	if (!u)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*u = *o;
+	u->n_items = 0;
+	for (int i = 0; i < o->n_items; i++)
+		if (item_metered(&o->items[i]))
+			u->items[u->n_items++] = o->items[i];
+	u->usage_start = o->period_start;
+	u->usage_end = end;
+	*ret = u->n_items ? u : NULL;
+	return 0;
+}
+
+/* The scheduler's CANCEL of a subscription with metered items at its period end, read: its
+ * final invoice (Stripe: "any metered usage is charged for in a final invoice when the
+ * subscription cancels at the end of the billing period") — the last period's usage, with the
+ * customer's pending invoice items, which Stripe also collects at the period's end — made and
+ * charged as invoice_now's is (change_commit), in the write that cancels it. x->usage NULL: it
+ * bills no usage, and the step ends it as any other. */
+static int period_end_read_fn(struct db *db, void *p)
+{
+	struct change_ctx *x = p;
+	struct req *r = x->r;
+	if (sub_load(r, db, x->c->subscription, true, &x->old) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->s = x->old;
+	x->pr_t = x->t;
+	x->n_pr = 0;
+	x->pr_sum = 0;
+	x->usage = NULL;
+	x->invoice_now = false;
+	if (final_usage(r, &x->old, x->t < x->old.period_end ? x->t : x->old.period_end,
+			&x->usage) != 0)
+		return -1;
+	x->invoice_now = x->usage != NULL;
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);
 }
@@ -3880,8 +3956,10 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 	struct subscription *s = change_current(r, db, x);
 	if (!s)
 		return -1;
-	cancellation_details_apply(r, s);
-	s->cancel_at_period_end = false;
+	if (!x->at_period_end) {
+		cancellation_details_apply(r, s);
+		s->cancel_at_period_end = false;
+	}
 	/* the invoice it had stops being attempted (cancel_now) */
 	if (latest_invoice_stop(r, db, s) != 0)
 		return -1;
@@ -3898,8 +3976,9 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 		int64_t extra = x->pending.sum + x->pr_sum; /* both bounded by the read */
 		/* with the metered items' usage lines when it has them (x->usage) */
 		if (invoice_for_period(r, db, x->usage ? x->usage : s, x->t, x->invoice_id,
-				       "subscription_update", x->usage ? 0 : -1, extra,
-				       &x->in) != 0)
+				       x->at_period_end ? "subscription_cycle"
+							: "subscription_update",
+				       x->usage ? 0 : -1, extra, &x->in) != 0)
 			return -1;
 		if (x->in.total != x->total)
 			return req_fail(r, ERR_INVALID_STATE, NULL,
@@ -4076,7 +4155,96 @@ struct step_ctx {
 	/* RENEW/TRIAL_END: the invoice is a draft for INVOICE_DRAFT_WINDOW_S, then finalized and
 	 * attempted by a RETRY step (Stripe's hour before a renewal invoice is finalized) */
 	bool draft;
+	/* RETRY of a draft: its total with its metered lines' usage as the read found it
+	 * (draft_usage_refresh), which the finalizing write must find again */
+	int64_t draft_total;
 };
+
+/* A renewal's draft `in` of s, its metered lines' usage read again (its hour of grace: events
+ * stamped in the period that ended and reported since the draft was made are billed on it, as
+ * Stripe includes usage reported while a renewal invoice is a draft): each line of a metered
+ * item of s that bills a window that ended by the invoice's period start (the period that
+ * ended; not a trial-end invoice's 0 line of the new period) gets the usage of that window
+ * now, its quantity, amount, subtotal, description (and a tiered price's unit amount); then the
+ * invoice's subtotal, discounts, taxes and total are computed from its lines as they are:
+ * `store` (inside the finalizing write) writes the lines and the discounts' and taxes' shares,
+ * else (the read before it) in->lines and in->total are only set. A line whose item left s
+ * stays as it was. 0, or -1 with r->err. */
+static int draft_usage_refresh(struct req *r, struct db *db, const struct subscription *s,
+			       struct invoice *in, bool store)
+{
+	bool metered = false;
+	for (int i = 0; i < s->n_items; i++)
+		metered = metered || item_metered(&s->items[i]);
+	if (!metered || !in->lines)
+		return 0;
+	json_t *arr = json_loads(in->lines, 0, NULL);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int rc = 0;
+	bool changed = false;
+	size_t k;
+	json_t *l;
+	json_array_foreach(arr, k, l)
+	{
+		const char *si = json_string_value(json_object_get(
+		    json_object_get(json_object_get(l, "parent"), "subscription_item_details"),
+		    "subscription_item"));
+		json_t *period = json_object_get(l, "period");
+		int64_t ps = json_integer_value(json_object_get(period, "start"));
+		int64_t pe = json_integer_value(json_object_get(period, "end"));
+		const struct sub_item *it = NULL;
+		for (int i = 0; si && i < s->n_items; i++)
+			if (str_eq(s->items[i].id, si) && item_metered(&s->items[i]))
+				it = &s->items[i];
+		if (!it || !pe || pe > in->period_start || ps >= pe)
+			continue;
+		struct subscription w = *s;
+		w.usage_start = ps;
+		w.usage_end = pe;
+		int64_t q, a;
+		if (item_usage(r, db, &w, it, &q, &a) != 0) {
+			rc = -1;
+			break;
+		}
+		if (q == json_integer_value(json_object_get(l, "quantity")) &&
+		    a == json_integer_value(json_object_get(l, "amount")))
+			continue;
+		changed = true;
+		char unit[40];
+		if (it->pf.tiers && json_is_object(json_object_get(l, "pricing"))) {
+			if (tiers_unit_decimal(a, q, unit, sizeof(unit)))
+				snprintf(unit, sizeof(unit), "0");
+			json_object_set_new(json_object_get(l, "pricing"), "unit_amount_decimal",
+					    json_string(unit));
+		}
+		if (json_object_set_new(l, "quantity", json_integer(q)) != 0 ||
+		    json_object_set_new(l, "amount", json_integer(a)) != 0 ||
+		    json_object_set_new(l, "subtotal", json_integer(a)) != 0 ||
+		    json_object_set_new(l, "description",
+					json_string(line_description(r, it, q, false))) != 0) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+	}
+	char *text =
+	    rc == 0 && changed ? json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(arr);
+	if (rc != 0 || !changed)
+		return rc;
+	in->lines = text ? arena_strdup(&r->arena, text) : NULL;
+	free(text);
+	if (!in->lines)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!store)
+		return invoice_discounts_total(r, db, in, &in->total);
+	if (invoice_lines_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				in->id);
+	return invoice_discounts_apply(r, db, in);
+}
 
 static const char SQL_PI_STATUS[] =
     "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
@@ -4122,11 +4290,17 @@ static int step_read_fn(struct db *db, void *p)
 					&x->amount_due) != 0)
 			return -1;
 	}
-	/* a draft's first attempt: it is finalized first, with the customer's balance now */
-	if (x->action == BILLING_RETRY && str_eq(x->in.status, "draft") &&
-	    invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
-				&x->amount_due) != 0)
-		return -1;
+	/* a draft's first attempt: it is finalized first, its metered lines' usage as it is now,
+	 * with the customer's balance now */
+	x->draft_total = 0;
+	if (x->action == BILLING_RETRY && str_eq(x->in.status, "draft")) {
+		if (draft_usage_refresh(r, db, s, &x->in, false) != 0)
+			return -1;
+		x->draft_total = x->in.total;
+		if (invoice_planned_due(r, db, x->in.customer, x->in.currency, x->in.total,
+					&x->amount_due) != 0)
+			return -1;
+	}
 	/* an intent is confirmed again while it can be; else the attempt gets a new one */
 	x->new_intent = true;
 	if (x->action == BILLING_RETRY && x->in.payment_intent) {
@@ -4293,9 +4467,16 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
  * numbered, the customer's balance applied (planned_due: what the attempt charges); with
  * nothing to charge it is paid at once, as a renewal with nothing due always was. 0, or -1 with
  * r->err. */
-static int draft_finalize(struct req *r, struct db *db, struct invoice *in, int64_t t,
-			  int64_t planned_due)
+static int draft_finalize(struct req *r, struct db *db, struct invoice *in,
+			  const struct step_ctx *x)
 {
+	int64_t t = x->t, planned_due = x->amount_due;
+	/* its metered lines' usage as it is now, the total the read planned the payment for */
+	if (draft_usage_refresh(r, db, &x->s, in, true) != 0)
+		return -1;
+	if (in->total != x->draft_total)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				in->id);
 	if (invoice_number_next(r, db, in->customer, &in->number) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	in->status = "open";
@@ -4344,7 +4525,7 @@ static int draft_uncharged_fn(struct db *db, void *p)
 	struct invoice cur;
 	if (step_draft_load(x->r, db, x, &cur) != 0)
 		return -1;
-	return draft_finalize(x->r, db, &cur, x->t, x->amount_due);
+	return draft_finalize(x->r, db, &cur, x);
 }
 
 static const char SQL_RESCHEDULE[] =
@@ -4359,8 +4540,7 @@ static int draft_send_fn(struct db *db, void *p)
 	struct step_ctx *x = p;
 	struct req *r = x->r;
 	struct invoice cur;
-	if (step_draft_load(r, db, x, &cur) != 0 ||
-	    draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+	if (step_draft_load(r, db, x, &cur) != 0 || draft_finalize(r, db, &cur, x) != 0)
 		return -1;
 	/* paid at once (nothing due): subscription_invoice_paid saved it already */
 	if (!str_eq(cur.status, "open"))
@@ -4396,7 +4576,7 @@ static int retry_before(struct req *r, struct db *db, void *p)
 	    !(str_eq(cur.status, "open") || str_eq(cur.status, "draft")))
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
 				cur.id);
-	if (str_eq(cur.status, "draft") && draft_finalize(r, db, &cur, x->t, x->amount_due) != 0)
+	if (str_eq(cur.status, "draft") && draft_finalize(r, db, &cur, x) != 0)
 		return -1;
 	if (x->new_intent) {
 		cur.payment_intent = x->pi_id;
@@ -4423,7 +4603,7 @@ static int attempt_without_card_fn(struct db *db, void *p)
 	if (x->action == BILLING_RETRY && in.version != x->in.version)
 		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.", in.id);
 	/* a renewal's draft, its hour over: finalized first */
-	if (str_eq(in.status, "draft") && draft_finalize(r, db, &in, x->t, x->amount_due) != 0)
+	if (str_eq(in.status, "draft") && draft_finalize(r, db, &in, x) != 0)
 		return -1;
 	if (!str_eq(in.status, "open"))
 		return 0; /* a zero invoice is paid already */
@@ -4560,6 +4740,52 @@ static int pending_expire_fn(struct db *db, void *p)
 	return sub_emit(r, db, s, "customer.subscription.pending_update_expired", NULL);
 }
 
+/* CANCEL: a subscription with metered items ends with its final invoice (period_end_read_fn),
+ * paid in the write that ends it. 0 when done (or -1 with r->err), 1 when it bills no usage
+ * and ends as any other (step_end_fn). */
+static int period_end_final(struct req *r, struct step_ctx *x)
+{
+	bool metered = false;
+	for (int i = 0; i < x->s.n_items; i++)
+		metered = metered || item_metered(&x->s.items[i]);
+	if (!metered)
+		return 1;
+	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+	struct change_ctx *cx = arena_alloc(&r->arena, sizeof(*cx));
+	if (!c || !cx)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	memset(cx, 0, sizeof(*cx));
+	c->subscription = x->s.id;
+	c->answer = SUB_ANSWER_SUBSCRIPTION;
+	cx->r = r;
+	cx->c = c;
+	cx->cancel = true;
+	cx->at_period_end = true;
+	cx->t = x->t;
+	if (req_read(r, period_end_read_fn, cx) != 0)
+		return -1;
+	/* what the step decided by must still be so (else it is done again, read anew) */
+	if (cx->old.version != x->s.version)
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Subscription %s changed meanwhile.",
+				x->s.id);
+	if (!cx->usage)
+		return 1;
+	if (change_commit(r, cx) == 0)
+		return 0;
+	/* the store failed, or the subscription or its usage changed since the read: the step
+	 * is done again, read anew */
+	if (api_error_info(r->err.code)->status >= 500 || r->err.code == ERR_INVALID_STATE)
+		return -1;
+	/* nothing was recorded (the payment method is gone, …): the final invoice is made
+	 * without a charge, left open as a cancellation's without a card is */
+	log_msg(LOG_INFO, "subscription %s: final invoice not charged: %s", x->s.id,
+		req_error_message(r));
+	r->err.set = false;
+	cx->pm = NULL;
+	return change_commit(r, cx);
+}
+
 int subscription_step(struct app *app, const char *host, const char *merchant, const char *id,
 		      int64_t t)
 {
@@ -4597,8 +4823,13 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		goto out;
 	}
 	switch (x->action) {
-	case BILLING_EXPIRE:
 	case BILLING_CANCEL:
+		rc = period_end_final(&r, x);
+		if (rc <= 0)
+			break;
+		rc = req_write(&r, step_end_fn, x);
+		break;
+	case BILLING_EXPIRE:
 		rc = req_write(&r, step_end_fn, x);
 		break;
 	case BILLING_TRIAL_WILL_END:
