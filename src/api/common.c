@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/id.h"
 #include "core/str.h"
+#include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
 
@@ -248,5 +250,22 @@ int param_currency(struct req *r, const char *path, const char *shown, char out[
 	if (!cur || strlen(cur) != 3 || !currency_find(out))
 		return req_fail(r, ERR_INVALID_CURRENCY, shown ? shown : path,
 				"Invalid currency: %s.", cur ? cur : "");
+	return 0;
+}
+
+int api_event_append(struct req *r, struct db *db, const char *type, const char *id, struct buf *b,
+		     const char *prev, const char **ret_js, size_t *ret_len, char ret_ev[ID_MAX])
+{
+	const char *js = b->failed ? NULL : arena_strndup(&r->arena, b->data, b->len);
+	size_t len = b->len;
+	buf_release(b);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	if (event_append(db, r->merchant_id, &o, type, id, js, len, prev, r->now, ret_ev) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret_js = js;
+	*ret_len = len;
 	return 0;
 }

@@ -6,6 +6,15 @@
 
 struct form_node;
 
+/* Inside a write: appends event `type` of object `id` whose JSON is in b (a buffer the caller
+ * rendered the object into; released here), with r's origin (request id, idempotency key,
+ * livemode) and prev (previous_attributes JSON, or NULL). *ret_js / *ret_len get a copy of the
+ * JSON in r's arena and ret_ev the event's id, for req_answer_event. 0, or -1 with r->err. */
+struct buf;
+struct db;
+int api_event_append(struct req *r, struct db *db, const char *type, const char *id, struct buf *b,
+		     const char *prev, const char **ret_js, size_t *ret_len, char ret_ev[ID_MAX]);
+
 /* Applies a metadata parameter (absent → unchanged, "" → cleared, [k]="" → key removed) to
  * old_json (may be NULL) and returns the new JSON object text in arena memory via ret. 0 or -1
  * with r->err set (e.g. more than 50 keys after the merge). */

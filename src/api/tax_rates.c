@@ -415,16 +415,11 @@ static int tax_rate_emit(struct req *r, struct db *db, const struct tax_rate *t,
 	buf_init(&b, 64 * 1024);
 	json_init(&j, &b);
 	tax_rate_render(t, &j);
-	const char *js = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
-	size_t len = b.len;
-	buf_release(&b);
-	if (!js)
-		return req_fail(r, ERR_API, NULL, NULL);
-	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
-				 r->livemode};
+	const char *js;
+	size_t len;
 	char ev[ID_MAX];
-	if (event_append(db, r->merchant_id, &o, type, t->id, js, len, prev, r->now, ev) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	if (api_event_append(r, db, type, t->id, &b, prev, &js, &len, ev) != 0)
+		return -1;
 	return req_answer_event(r, ev, js, len);
 }
 
