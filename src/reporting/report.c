@@ -404,7 +404,6 @@ static const char SQL_RECON_SUMMARY[] =
 struct row {
 	const char *v[REPORT_COLUMNS_MAX];
 	char amt[3][32];
-	char time[6][24];
 	char count[24];
 };
 
@@ -465,21 +464,6 @@ static const char *amount(struct row *r, int slot, int64_t v, const char *curren
 	if (report_amount_format(v, currency, r->amt[slot], sizeof(r->amt[slot])) != 0)
 		return NULL;
 	return r->amt[slot];
-}
-
-static const char *utc(struct row *r, int slot, int64_t t)
-{
-	return report_time_format(t, r->time[slot], sizeof(r->time[slot])) == 0 ? r->time[slot]
-										: NULL;
-}
-
-/* a time in the run's timezone (the columns without _utc) */
-static const char *local(struct row *r, int slot, int64_t t, const struct report_params *p)
-{
-	int32_t off = 0;
-	if (p->zone && report_zone_offset(p->zone, t, &off) != 0)
-		return NULL;
-	return utc(r, slot, t + off);
 }
 
 /* finishes a statement's loop: DB_DONE is success */
@@ -585,126 +569,114 @@ static int category_summary(struct db *db, const char *sql, const char *merchant
 	return step_end(st, rc);
 }
 
-static int activity_itemized(struct db *db, const char *merchant_id, const struct report_params *p,
-			     struct out *o)
+/* An itemized report is its statement and, for each of its columns (in the type's column order),
+ * where the value comes from: one statement column, as it is, or formatted. */
+enum cell_kind {
+	CELL_TEXT,    /* the column's text (NULL: an empty field) */
+	CELL_UTC,     /* a time in UTC */
+	CELL_LOCAL,   /* the same instant in the run's timezone */
+	CELL_AMOUNT,  /* minor units written in the row's currency */
+	CELL_DATE_OR, /* a date, or an empty field when the column is NULL */
+};
+
+struct cell {
+	unsigned char kind;
+	unsigned char src; /* the statement's column */
+	bool required;	   /* a value that fails to format fails the run */
+};
+
+struct itemized {
+	const char *sql;
+	bool by_category; /* binds the reporting_category filter as $5 */
+	unsigned char currency_src;
+	unsigned char ncells;
+	struct cell cells[REPORT_COLUMNS_MAX];
+};
+
+/* the cells, by kind: T(c) text, U(c) UTC time, L(c) local time, A(c) amount, D(c) date or empty */
+/* clang-format off */
+#define T(c) {CELL_TEXT, c, false}
+#define U(c) {CELL_UTC, c, true}
+#define L(c) {CELL_LOCAL, c, false}
+#define A(c) {CELL_AMOUNT, c, true}
+#define D(c) {CELL_DATE_OR, c, false}
+/* clang-format on */
+static const struct itemized activity_itemized = {
+    .sql = SQL_ACTIVITY_ITEMIZED,
+    .by_category = true,
+    .currency_src = 3,
+    .ncells = 13,
+    .cells = {T(0), U(1), L(1), U(2), L(2), T(3), A(4), A(5), A(6), T(7), T(8), T(9), T(10)}};
+static const struct itemized payouts_itemized = {.sql = SQL_PAYOUTS_ITEMIZED,
+						 .by_category = false,
+						 .currency_src = 2,
+						 .ncells = 15,
+						 .cells = {T(0), U(1), L(1), T(2), A(3), A(4), A(5),
+							   T(6), T(7), D(8), T(9), T(10), T(11),
+							   T(12), T(13)}};
+static const struct itemized recon_itemized = {.sql = SQL_RECON_ITEMIZED,
+					       .by_category = true,
+					       .currency_src = 5,
+					       .ncells = 15,
+					       .cells = {T(0), U(1), L(1), T(2), U(3), L(3), U(4),
+							 L(4), T(5), A(6), A(7), A(8), T(9), T(10),
+							 T(11)}};
+#undef T
+#undef U
+#undef L
+#undef A
+#undef D
+
+/* one cell's value, formatted into f (NULL: an empty field) */
+static const char *cell_value(const struct cell *c, struct db_stmt *st, const char *currency,
+			      const struct report_params *p, char *f, size_t n)
 {
-	struct db_stmt *st = db_prepare(db, SQL_ACTIVITY_ITEMIZED);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_int64(st, 2, p->interval_start);
-	db_bind_int64(st, 3, p->interval_end);
-	db_bind_text(st, 4, p->currency, -1);
-	db_bind_text(st, 5, p->reporting_category, -1);
-	db_bind_int64(st, 6, REPORT_ROWS_MAX + 1);
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		struct row r;
-		memset(&r, 0, sizeof(r));
-		const char *cur = db_col_text(st, 3, NULL);
-		r.v[0] = db_col_text(st, 0, NULL);
-		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
-		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
-		r.v[3] = utc(&r, 1, db_col_int64(st, 2));
-		r.v[4] = local(&r, 4, db_col_int64(st, 2), p);
-		r.v[5] = cur;
-		r.v[6] = amount(&r, 0, db_col_int64(st, 4), cur);
-		r.v[7] = amount(&r, 1, db_col_int64(st, 5), cur);
-		r.v[8] = amount(&r, 2, db_col_int64(st, 6), cur);
-		r.v[9] = db_col_text(st, 7, NULL);
-		r.v[10] = db_col_text(st, 8, NULL);
-		r.v[11] = db_col_text(st, 9, NULL);
-		r.v[12] = db_col_text(st, 10, NULL);
-		if (!r.v[1] || !r.v[3] || !r.v[6] || !r.v[7] || !r.v[8]) {
-			rc = REPORT_BAD;
-			break;
-		}
-		if ((rc = out_row(o, &r)) != REPORT_OK)
-			break;
+	int64_t v = db_col_int64(st, c->src);
+	int32_t off = 0;
+	switch (c->kind) {
+	case CELL_AMOUNT:
+		return report_amount_format(v, currency, f, n) == 0 ? f : NULL;
+	case CELL_LOCAL:
+		if (p->zone && report_zone_offset(p->zone, v, &off) != 0)
+			return NULL;
+		return time_format(v + off, false, f, n) == 0 ? f : NULL;
+	case CELL_UTC:
+		return time_format(v, false, f, n) == 0 ? f : NULL;
+	case CELL_DATE_OR:
+		if (db_col_is_null(st, c->src))
+			return NULL;
+		return time_format(v, true, f, n) == 0 ? f : NULL;
+	default:
+		return db_col_text(st, c->src, NULL);
 	}
-	return step_end(st, rc);
 }
 
-static int payouts_itemized(struct db *db, const char *merchant_id, const struct report_params *p,
-			    struct out *o)
+static int itemized(struct db *db, const struct itemized *it, const char *merchant_id,
+		    const struct report_params *p, struct out *o)
 {
-	struct db_stmt *st = db_prepare(db, SQL_PAYOUTS_ITEMIZED);
+	struct db_stmt *st = db_prepare(db, it->sql);
 	if (!st)
 		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_int64(st, 2, p->interval_start);
-	db_bind_int64(st, 3, p->interval_end);
-	db_bind_text(st, 4, p->currency, -1);
-	db_bind_int64(st, 5, REPORT_ROWS_MAX + 1);
+	int n = 1;
+	db_bind_text(st, n++, merchant_id, -1);
+	db_bind_int64(st, n++, p->interval_start);
+	db_bind_int64(st, n++, p->interval_end);
+	db_bind_text(st, n++, p->currency, -1);
+	if (it->by_category)
+		db_bind_text(st, n++, p->reporting_category, -1);
+	db_bind_int64(st, n, REPORT_ROWS_MAX + 1);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct row r;
+		char f[REPORT_COLUMNS_MAX][32];
 		memset(&r, 0, sizeof(r));
-		const char *cur = db_col_text(st, 2, NULL);
-		r.v[0] = db_col_text(st, 0, NULL);
-		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
-		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
-		r.v[3] = cur;
-		r.v[4] = amount(&r, 0, db_col_int64(st, 3), cur);
-		r.v[5] = amount(&r, 1, db_col_int64(st, 4), cur);
-		r.v[6] = amount(&r, 2, db_col_int64(st, 5), cur);
-		r.v[7] = db_col_text(st, 6, NULL);
-		r.v[8] = db_col_text(st, 7, NULL);
-		if (!db_col_is_null(st, 8) &&
-		    time_format(db_col_int64(st, 8), true, r.time[1], sizeof(r.time[1])) == 0)
-			r.v[9] = r.time[1];
-		r.v[10] = db_col_text(st, 9, NULL);
-		r.v[11] = db_col_text(st, 10, NULL);
-		r.v[12] = db_col_text(st, 11, NULL);
-		r.v[13] = db_col_text(st, 12, NULL);
-		r.v[14] = db_col_text(st, 13, NULL);
-		if (!r.v[1] || !r.v[4] || !r.v[5] || !r.v[6]) {
-			rc = REPORT_BAD;
-			break;
+		const char *cur = db_col_text(st, it->currency_src, NULL);
+		for (int i = 0; i < it->ncells && rc == DB_ROW; i++) {
+			r.v[i] = cell_value(&it->cells[i], st, cur, p, f[i], sizeof(f[i]));
+			if (!r.v[i] && it->cells[i].required)
+				rc = REPORT_BAD;
 		}
-		if ((rc = out_row(o, &r)) != REPORT_OK)
-			break;
-	}
-	return step_end(st, rc);
-}
-
-static int recon_itemized(struct db *db, const char *merchant_id, const struct report_params *p,
-			  struct out *o)
-{
-	struct db_stmt *st = db_prepare(db, SQL_RECON_ITEMIZED);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_int64(st, 2, p->interval_start);
-	db_bind_int64(st, 3, p->interval_end);
-	db_bind_text(st, 4, p->currency, -1);
-	db_bind_text(st, 5, p->reporting_category, -1);
-	db_bind_int64(st, 6, REPORT_ROWS_MAX + 1);
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		struct row r;
-		memset(&r, 0, sizeof(r));
-		const char *cur = db_col_text(st, 5, NULL);
-		r.v[0] = db_col_text(st, 0, NULL);
-		r.v[1] = utc(&r, 0, db_col_int64(st, 1));
-		r.v[2] = local(&r, 3, db_col_int64(st, 1), p);
-		r.v[3] = db_col_text(st, 2, NULL);
-		r.v[4] = utc(&r, 1, db_col_int64(st, 3));
-		r.v[5] = local(&r, 4, db_col_int64(st, 3), p);
-		r.v[6] = utc(&r, 2, db_col_int64(st, 4));
-		r.v[7] = local(&r, 5, db_col_int64(st, 4), p);
-		r.v[8] = cur;
-		r.v[9] = amount(&r, 0, db_col_int64(st, 6), cur);
-		r.v[10] = amount(&r, 1, db_col_int64(st, 7), cur);
-		r.v[11] = amount(&r, 2, db_col_int64(st, 8), cur);
-		r.v[12] = db_col_text(st, 9, NULL);
-		r.v[13] = db_col_text(st, 10, NULL);
-		r.v[14] = db_col_text(st, 11, NULL);
-		if (!r.v[1] || !r.v[4] || !r.v[6] || !r.v[9] || !r.v[10] || !r.v[11]) {
-			rc = REPORT_BAD;
-			break;
-		}
-		if ((rc = out_row(o, &r)) != REPORT_OK)
+		if (rc != DB_ROW || (rc = out_row(o, &r)) != REPORT_OK)
 			break;
 	}
 	return step_end(st, rc);
@@ -730,13 +702,13 @@ int report_compute(struct db *db, const char *merchant_id, const struct report_t
 		rc = category_summary(db, SQL_RECON_SUMMARY, merchant_id, p, &o);
 		break;
 	case RK_RECON_ITEMIZED:
-		rc = recon_itemized(db, merchant_id, p, &o);
+		rc = itemized(db, &recon_itemized, merchant_id, p, &o);
 		break;
 	case RK_ACTIVITY_ITEMIZED:
-		rc = activity_itemized(db, merchant_id, p, &o);
+		rc = itemized(db, &activity_itemized, merchant_id, p, &o);
 		break;
 	case RK_PAYOUTS_ITEMIZED:
-		rc = payouts_itemized(db, merchant_id, p, &o);
+		rc = itemized(db, &payouts_itemized, merchant_id, p, &o);
 		break;
 	default:
 		rc = REPORT_BAD;
