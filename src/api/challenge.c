@@ -160,9 +160,9 @@ int challenge_return(struct req *r, const char *return_url, const char *kind, co
 	if (!return_url)
 		return challenge_done(r, ok);
 	const char *sep = strchr(return_url, '?') ? "&" : "?";
-	r->location = arena_printf(&r->arena, "%s%s%s=%s&%s_client_secret=%s&redirect_status=%s",
-				   return_url, sep, kind, id, kind, client_secret,
-				   ok ? "succeeded" : "failed");
+	r->location =
+	    arena_printf(&r->arena, "%s%s%s=%s&%s_client_secret=%s&redirect_status=%s", return_url,
+			 sep, kind, id, kind, client_secret, ok ? "succeeded" : "failed");
 	return challenge_redirect(r);
 }
 

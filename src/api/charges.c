@@ -74,7 +74,7 @@ static int render_response(struct req *r, struct db *db, const struct charge *ch
 }
 
 static int emit_charge(struct req *r, struct db *db, const struct charge *ch, const char *type,
-                       const char *prev)
+		       const char *prev)
 {
 	size_t len = 0;
 	const char *js = charge_json(db, &r->arena, r->merchant_id, r->livemode, ch, &len);
@@ -157,7 +157,7 @@ struct create_ctx {
 	const char *customer;
 	const char *metadata;
 	const char *shipping; /* JSON or NULL */
-	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
+	struct fx_table *fx;  /* the rates a capture converts with (held across the write) */
 };
 
 static int create_fn(struct db *db, void *p)
@@ -199,7 +199,7 @@ static int create_fn(struct db *db, void *p)
 			return -1;
 		req_fail(r, c->ca.decision.err, NULL, NULL);
 		snprintf(r->err.decline_code, sizeof(r->err.decline_code), "%s",
-		         c->ca.decision.decline_code);
+			 c->ca.decision.decline_code);
 		str_copy(r->err.charge_id, sizeof(r->err.charge_id), ch.id);
 		return REQ_COMMIT_ERR;
 	}
@@ -302,11 +302,11 @@ static int capture_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (ch.captured)
 		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
-		                "Charge %s has already been captured.", ch.id);
+				"Charge %s has already been captured.", ch.id);
 	if (strcmp(ch.status, "succeeded") != 0)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
-		                "Charge %s cannot be captured because it has a status of %s.", ch.id,
-		                ch.status);
+				"Charge %s cannot be captured because it has a status of %s.",
+				ch.id, ch.status);
 	struct payment_intent pi;
 	bool has_pi = ch.payment_intent != NULL;
 	if (has_pi) {
@@ -314,13 +314,14 @@ static int capture_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (strcmp(pi.status, "requires_capture") != 0)
 			return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
-			                "This charge's PaymentIntent has a status of %s.", pi.status);
+					"This charge's PaymentIntent has a status of %s.",
+					pi.status);
 	}
 	int64_t amount = ch.amount;
 	if (param_int(r, "amount", &amount) == 1 && (amount <= 0 || amount > ch.amount))
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "amount",
-		                "The amount to capture must be between 1 and %lld.",
-		                (long long)ch.amount);
+				"The amount to capture must be between 1 and %lld.",
+				(long long)ch.amount);
 	struct ledger_pricing pricing;
 	char cur[8];
 	if (payments_pricing(r, db, &pricing, cur) != 0)
@@ -333,7 +334,7 @@ static int capture_fn(struct db *db, void *p)
 	rc = payment_capture(db, &r->arena, r->merchant_id, &ch, amount, &pricing, r->now, &origin);
 	if (rc == DB_CONFLICT)
 		return req_fail(r, ERR_CHARGE_ALREADY_CAPTURED, NULL,
-		                "Charge %s has already been captured.", ch.id);
+				"Charge %s has already been captured.", ch.id);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_charge(r, db, &ch, "charge.captured", NULL) != 0)

@@ -33,14 +33,16 @@ int metadata_apply(struct req *r, const char *old_json, const char *param, const
 			if (c->value_len == 0)
 				json_object_del(obj, c->key);
 			else
-				json_object_set_new(obj, c->key, json_stringn(c->value, c->value_len));
+				json_object_set_new(obj, c->key,
+						    json_stringn(c->value, c->value_len));
 		}
 	}
 	if (json_object_size(obj) > METADATA_KEYS_MAX) {
 		json_decref(obj);
-		return req_fail(r, ERR_METADATA, param,
-		                "Invalid metadata: You can specify up to 50 keys, with key names up "
-		                "to 40 characters long and values up to 500 characters long.");
+		return req_fail(
+		    r, ERR_METADATA, param,
+		    "Invalid metadata: You can specify up to 50 keys, with key names up "
+		    "to 40 characters long and values up to 500 characters long.");
 	}
 	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(obj);
@@ -53,8 +55,8 @@ int metadata_apply(struct req *r, const char *old_json, const char *param, const
 
 static void address_body(struct req *r, struct json *j, const char *param)
 {
-	static const char *const fields[] = {"city", "country", "line1", "line2", "postal_code",
-	                                     "state", NULL};
+	static const char *const fields[] = {"city",	    "country", "line1", "line2",
+					     "postal_code", "state",   NULL};
 	char path[128];
 	json_obj_open(j);
 	for (const char *const *f = fields; *f; f++) {

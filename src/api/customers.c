@@ -37,7 +37,7 @@ struct customer {
 	const char *email, *name, *description, *phone;
 	const char *address, *shipping, *metadata, *currency, *invoice_prefix;
 	const char *preferred_locales, *tax_exempt, *default_payment_method;
-	const char *test_clock; /* the test clock it lives on (subscriptions.c), or NULL */
+	const char *test_clock;	    /* the test clock it lives on (subscriptions.c), or NULL */
 	const char *default_source; /* a card_… of its sources (api/sources.c), or NULL */
 	int64_t balance;
 	int deleted;
@@ -169,12 +169,12 @@ static int customer_render(const struct customer *c, struct json *j,
 	json_obj_close(j);
 	json_kv_bool(j, "livemode", false);
 	json_kv_raw(j, "metadata", c->metadata ? c->metadata : "{}",
-	            c->metadata ? strlen(c->metadata) : 2);
+		    c->metadata ? strlen(c->metadata) : 2);
 	json_kv_str_or_null(j, "name", c->name);
 	json_kv_int(j, "next_invoice_sequence", 1);
 	json_kv_str_or_null(j, "phone", c->phone);
 	json_kv_raw(j, "preferred_locales", c->preferred_locales ? c->preferred_locales : "[]",
-	            c->preferred_locales ? strlen(c->preferred_locales) : 2);
+		    c->preferred_locales ? strlen(c->preferred_locales) : 2);
 	json_kv_raw_or_null(j, "shipping", c->shipping);
 	if (x && x->sources) { /* includable: only when asked for, as on Stripe */
 		json_key(j, "sources");
@@ -613,7 +613,7 @@ static int h_retrieve(struct req *r)
 
 /* previous_attributes: the old value of every top-level field this update changed. */
 static const char *previous_attributes(struct req *r, const struct customer *o,
-                                       const struct customer *n)
+				       const struct customer *n)
 {
 	struct buf b;
 	struct json j;
@@ -929,7 +929,7 @@ static int delete_fn(struct db *db, void *p)
 	const char *js = customer_json(r, &old, &len);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (!js || event_append(db, r->merchant_id, &o, "customer.deleted", old.id, js, len, NULL,
-	                        r->now, NULL) != DB_OK)
+				r->now, NULL) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* Stripe removes a deleted customer's cards: none of them can pay any more */
 	if (customer_pms_detach_all(r, db, old.id) != 0)

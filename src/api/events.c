@@ -47,8 +47,8 @@ static int h_retrieve(struct req *r)
 #define TYPES_FILTER                                                                               \
 	" AND ($5 IS NULL OR type = $5) AND ($6 IS NULL OR type LIKE $6 ESCAPE '\\')"              \
 	" AND ($7 IS NULL OR type IN ($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"    \
-	" $19, $20, $21, $22, $23, $24, $25, $26))"                                              \
-	" AND ($27 IS NULL OR $27 = CASE WHEN pending_webhooks = 0 AND NOT EXISTS ("              \
+	" $19, $20, $21, $22, $23, $24, $25, $26))"                                                \
+	" AND ($27 IS NULL OR $27 = CASE WHEN pending_webhooks = 0 AND NOT EXISTS ("               \
 	" SELECT 1 FROM webhook_deliveries d WHERE d.merchant_id IN ($1,"                          \
 	" (SELECT platform FROM merchants WHERE id = $1)) AND d.event_id = events.id"              \
 	" AND COALESCE(d.event_merchant_id, d.merchant_id) = $1 AND d.status = 'failed')"          \

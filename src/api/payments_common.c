@@ -26,7 +26,7 @@
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
-#define AMOUNT_MAX 99999999 /* Stripe's limit: eight digits */
+#define AMOUNT_MAX 99999999    /* Stripe's limit: eight digits */
 #define CUSTOMER_EMAIL_MAX 256 /* a customer's email longer than this matches no email rule */
 
 static int render_customer_cb(void *ctx, struct db *db, const char *id, struct json *j)

@@ -877,9 +877,9 @@ int radar_block_default(struct req *r, struct db *db, const char *item_type, con
 		db_bind_text(st, 2, list_id, -1);
 		db_bind_int64(st, 3, r->now);
 		db_bind_text(st, 4, alias, -1);
-		db_bind_text(st, 5, card ? "Default card fingerprint block list"
-					 : "Default email block list",
-			     -1);
+		db_bind_text(
+		    st, 5,
+		    card ? "Default card fingerprint block list" : "Default email block list", -1);
 		db_bind_text(st, 6, item_type, -1);
 		db_bind_text(st, 7, r->merchant_id, -1);
 		db_bind_text(st, 8, "{}", -1);

@@ -77,7 +77,7 @@ static const char SQL_GET[] =
     " transfer_reversal FROM refunds WHERE merchant_id = $1 AND id = $2";
 
 static int refund_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
-                       struct refund *rf)
+		       struct refund *rf)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
@@ -144,7 +144,7 @@ static const char SQL_TRANSITION[] =
     " settle_at = NULL, metadata = $7 WHERE merchant_id = $1 AND id = $2 AND status = $3";
 
 static int refund_transition(struct db *db, const char *merchant_id, const struct refund *rf,
-                             const char *from)
+			     const char *from)
 {
 	struct db_stmt *st = db_prepare(db, SQL_TRANSITION);
 	if (!st)
@@ -179,7 +179,7 @@ static void refund_render(const struct refund *rf, struct json *j)
 	if (rf->failure_reason)
 		json_kv_str(j, "failure_reason", rf->failure_reason);
 	json_kv_raw(j, "metadata", rf->metadata ? rf->metadata : "{}",
-	            rf->metadata ? strlen(rf->metadata) : 2);
+		    rf->metadata ? strlen(rf->metadata) : 2);
 	json_kv_str_or_null(j, "payment_intent", rf->payment_intent);
 	json_kv_str_or_null(j, "reason", rf->reason);
 	json_kv_null(j, "receipt_number");
@@ -398,15 +398,16 @@ static int create_fn(struct db *db, void *p)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (!pi.latest_charge || (strcmp(pi.status, "succeeded") != 0 &&
-		                          strcmp(pi.status, "requires_capture") != 0))
-			return req_fail(r, ERR_INVALID_STATE, "payment_intent",
-			                "This PaymentIntent (%s) does not have a successful charge to "
-			                "refund.",
-			                pi_id);
+					  strcmp(pi.status, "requires_capture") != 0))
+			return req_fail(
+			    r, ERR_INVALID_STATE, "payment_intent",
+			    "This PaymentIntent (%s) does not have a successful charge to "
+			    "refund.",
+			    pi_id);
 		if (charge_id && *charge_id && strcmp(charge_id, pi.latest_charge) != 0)
 			return req_fail(r, ERR_PARAM_BAD, "charge",
-			                "The charge %s does not belong to the PaymentIntent %s.",
-			                charge_id, pi_id);
+					"The charge %s does not belong to the PaymentIntent %s.",
+					charge_id, pi_id);
 		charge_id = pi.latest_charge;
 		has_pi = true;
 	}
@@ -418,8 +419,8 @@ static int create_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (strcmp(ch.status, "succeeded") != 0)
 		return req_fail(r, ERR_INVALID_STATE, "charge",
-		                "Charge %s cannot be refunded because it has a status of %s.", ch.id,
-		                ch.status);
+				"Charge %s cannot be refunded because it has a status of %s.",
+				ch.id, ch.status);
 	if (!has_pi && ch.payment_intent) {
 		if (pi_load(db, &r->arena, r->merchant_id, ch.payment_intent, &pi) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -443,14 +444,14 @@ static int create_fn(struct db *db, void *p)
 		int64_t amount = ch.amount;
 		if (param_int(r, "amount", &amount) == 1 && amount != ch.amount)
 			return req_fail(r, ERR_PARAM_BAD, "amount",
-			                "An uncaptured charge can only be refunded in full (%lld).",
-			                (long long)ch.amount);
+					"An uncaptured charge can only be refunded in full (%lld).",
+					(long long)ch.amount);
 		if (has_pi && strcmp(pi.status, "requires_capture") != 0)
 			return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
-			                "Charge %s has already been refunded.", ch.id);
+					"Charge %s has already been refunded.", ch.id);
 		if (payment_release(db, r->merchant_id, &ch, r->now) != DB_OK)
 			return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
-			                "Charge %s has already been refunded.", ch.id);
+					"Charge %s has already been refunded.", ch.id);
 		rf.amount = ch.amount;
 		rf.status = "succeeded";
 		if (refund_insert(db, r->merchant_id, &rf) != DB_OK)
@@ -465,8 +466,10 @@ static int create_fn(struct db *db, void *p)
 			if (pi_update(db, r->merchant_id, &pi) != DB_OK)
 				return req_fail(r, ERR_API, NULL, NULL);
 			size_t len = 0;
-			const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, &pi, &len);
-			if (!js || payments_event(r, db, "payment_intent.canceled", pi.id, js, len, NULL))
+			const char *js =
+			    pi_json(db, &r->arena, r->merchant_id, r->livemode, &pi, &len);
+			if (!js ||
+			    payments_event(r, db, "payment_intent.canceled", pi.id, js, len, NULL))
 				return req_fail(r, ERR_API, NULL, NULL);
 		}
 		refund_render(&rf, req_json(r));
@@ -574,7 +577,7 @@ static int h_update(struct req *r)
 
 /* Money of a refund comes back: the charge, the acquirer's books and the journal reverse it. */
 static int refund_reverse(struct db *db, struct arena *a, const char *merchant_id,
-                          struct refund *rf, int64_t now)
+			  struct refund *rf, int64_t now)
 {
 	struct charge ch;
 	if (charge_load(db, a, merchant_id, rf->charge, &ch) != DB_OK)
@@ -605,9 +608,9 @@ static int cancel_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (strcmp(rf.status, "pending") != 0)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
-		                "You cannot cancel refund %s because it has a status of %s; only "
-		                "pending refunds can be canceled.",
-		                rf.id, rf.status);
+				"You cannot cancel refund %s because it has a status of %s; only "
+				"pending refunds can be canceled.",
+				rf.id, rf.status);
 	if (refund_reverse(db, &r->arena, r->merchant_id, &rf, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	rf.status = "canceled";

@@ -14,28 +14,29 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: tender merchant create --data DIR [--database-url URL ...] --name NAME\n"
-	      "                              [--settlement-currency CUR] [--mcc NNNN]\n"
-	      "       tender merchant list   --data DIR [--database-url URL ...]\n"
-	      "       tender merchant show   --data DIR [--database-url URL ...] acct_…\n"
-	      "\n"
-	      "  create   creates a merchant (test mode) and prints one JSON object with its\n"
-	      "           id (acct_…), secret_key (sk_test_…) and publishable_key (pk_test_…).\n"
-	      "           The keys are shown only now: Tender stores only their hashes.\n"
-	      "  list     prints every merchant as a JSON array.\n"
-	      "  show     prints one merchant as JSON with its dispute rate over its whole history:\n"
-	      "           chargebacks opened (inquiries excluded) / charges succeeded and captured,\n"
-	      "           flagged (\"above_threshold\": true, and a warning on stderr) above 1 %.\n"
-	      "\n"
-	      "  --data DIR                 the data directory (SQLite store: DIR/tender.db)\n"
-	      "  --database-url URL         a PostgreSQL shard (repeat for each shard)\n"
-	      "  --name NAME                the merchant's display name (create)\n"
-	      "  --settlement-currency CUR  ISO 4217 code funds settle in (default usd)\n"
-	      "  --mcc NNNN                 merchant category code (ISO 18245, e.g. 5411 for\n"
-	      "                             grocery stores); a fraud-model feature (default 0,\n"
-	      "                             unknown)\n"
-	      "  --help                     this text\n",
-	      f);
+	fputs(
+	    "usage: tender merchant create --data DIR [--database-url URL ...] --name NAME\n"
+	    "                              [--settlement-currency CUR] [--mcc NNNN]\n"
+	    "       tender merchant list   --data DIR [--database-url URL ...]\n"
+	    "       tender merchant show   --data DIR [--database-url URL ...] acct_…\n"
+	    "\n"
+	    "  create   creates a merchant (test mode) and prints one JSON object with its\n"
+	    "           id (acct_…), secret_key (sk_test_…) and publishable_key (pk_test_…).\n"
+	    "           The keys are shown only now: Tender stores only their hashes.\n"
+	    "  list     prints every merchant as a JSON array.\n"
+	    "  show     prints one merchant as JSON with its dispute rate over its whole history:\n"
+	    "           chargebacks opened (inquiries excluded) / charges succeeded and captured,\n"
+	    "           flagged (\"above_threshold\": true, and a warning on stderr) above 1 %.\n"
+	    "\n"
+	    "  --data DIR                 the data directory (SQLite store: DIR/tender.db)\n"
+	    "  --database-url URL         a PostgreSQL shard (repeat for each shard)\n"
+	    "  --name NAME                the merchant's display name (create)\n"
+	    "  --settlement-currency CUR  ISO 4217 code funds settle in (default usd)\n"
+	    "  --mcc NNNN                 merchant category code (ISO 18245, e.g. 5411 for\n"
+	    "                             grocery stores); a fraud-model feature (default 0,\n"
+	    "                             unknown)\n"
+	    "  --help                     this text\n",
+	    f);
 }
 
 static void print_one(const struct merchant_info *m, void *ctx)
@@ -118,7 +119,8 @@ static int merchant_show(const struct cli_store_flags *sf, const char *id)
 	printf("%s\n", buf_cstr(&b));
 	buf_release(&b);
 	if (above)
-		fprintf(stderr, "tender merchant show: WARNING: %s's dispute rate %s %% is above %s %%\n",
+		fprintf(stderr,
+			"tender merchant show: WARNING: %s's dispute rate %s %% is above %s %%\n",
 			c.m.id, rate, threshold);
 	return 0;
 }

@@ -48,40 +48,42 @@ static const struct scheduler_job scheduler_jobs[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: tender serve --data DIR --master-key-file FILE [options]\n"
-	      "\n"
-	      "Serves Stripe's v1 HTTP API.\n"
-	      "\n"
-	      "  --listen HOST:PORT            address to listen on (default 127.0.0.1:4242;\n"
-	      "                                port 0 picks a free port, printed at start)\n"
-	      "  --data DIR                    data directory, created when missing; holds the\n"
-	      "                                SQLite store when no --database-url is given\n"
-	      "  --master-key-file FILE        the vault's master key (tender keygen FILE); must\n"
-	      "                                not be readable by group or others\n"
-	      "  --database-url URL            a PostgreSQL shard; repeat once per shard\n"
-	      "  --webhook-retry-schedule LIST delays between webhook attempts, e.g. 1s,2s,4s\n"
-	      "                                (units ms, s, m, h, d; default: the seed's schedule)\n"
-	      "  --rate-limit RATE[/BURST]     requests per second per merchant (default\n"
-	      "                                1000/2000); 0 turns rate limiting off\n"
-	      "  --rates-file FILE             exchange rates (ECB XML or CSV base,quote,rate,\n"
-	      "                                valid_from); default: the bundled snapshot;\n"
-	      "                                reloaded on SIGHUP (a bad file keeps the old)\n"
-	      "  --fraud-model FILE            XGBoost model (JSON) for fraud scoring; default:\n"
-	      "                                the bundled model\n"
-	      "  --rules-file FILE             fraud rules (allow / block / review if …, see\n"
-	      "                                src/risk/rules.h); checked by tender fraud check-rules\n"
-	      "  --workers N                   request worker threads (default 64)\n"
-	      "  --write-path async|workers    async (default on the embedded store): a write's\n"
-	      "                                handler parks on its group commit and the HTTP\n"
-	      "                                thread serves others meanwhile; workers: it runs\n"
-	      "                                on a worker thread that sleeps until the commit\n"
-	      "                                (always so on PostgreSQL)\n"
-	      "  --metrics-listen HOST:PORT    Prometheus metrics (GET /metrics) on this address,\n"
-	      "                                apart from the API: every merchant's traffic, so\n"
-	      "                                keep it where only monitoring reaches; default none\n"
-	      "  --log-level LEVEL             debug, info (default), warn, error\n"
-	      "  --help                        this text\n",
-	      f);
+	fputs(
+	    "usage: tender serve --data DIR --master-key-file FILE [options]\n"
+	    "\n"
+	    "Serves Stripe's v1 HTTP API.\n"
+	    "\n"
+	    "  --listen HOST:PORT            address to listen on (default 127.0.0.1:4242;\n"
+	    "                                port 0 picks a free port, printed at start)\n"
+	    "  --data DIR                    data directory, created when missing; holds the\n"
+	    "                                SQLite store when no --database-url is given\n"
+	    "  --master-key-file FILE        the vault's master key (tender keygen FILE); must\n"
+	    "                                not be readable by group or others\n"
+	    "  --database-url URL            a PostgreSQL shard; repeat once per shard\n"
+	    "  --webhook-retry-schedule LIST delays between webhook attempts, e.g. 1s,2s,4s\n"
+	    "                                (units ms, s, m, h, d; default: the seed's schedule)\n"
+	    "  --rate-limit RATE[/BURST]     requests per second per merchant (default\n"
+	    "                                1000/2000); 0 turns rate limiting off\n"
+	    "  --rates-file FILE             exchange rates (ECB XML or CSV base,quote,rate,\n"
+	    "                                valid_from); default: the bundled snapshot;\n"
+	    "                                reloaded on SIGHUP (a bad file keeps the old)\n"
+	    "  --fraud-model FILE            XGBoost model (JSON) for fraud scoring; default:\n"
+	    "                                the bundled model\n"
+	    "  --rules-file FILE             fraud rules (allow / block / review if …, see\n"
+	    "                                src/risk/rules.h); checked by tender fraud "
+	    "check-rules\n"
+	    "  --workers N                   request worker threads (default 64)\n"
+	    "  --write-path async|workers    async (default on the embedded store): a write's\n"
+	    "                                handler parks on its group commit and the HTTP\n"
+	    "                                thread serves others meanwhile; workers: it runs\n"
+	    "                                on a worker thread that sleeps until the commit\n"
+	    "                                (always so on PostgreSQL)\n"
+	    "  --metrics-listen HOST:PORT    Prometheus metrics (GET /metrics) on this address,\n"
+	    "                                apart from the API: every merchant's traffic, so\n"
+	    "                                keep it where only monitoring reaches; default none\n"
+	    "  --log-level LEVEL             debug, info (default), warn, error\n"
+	    "  --help                        this text\n",
+	    f);
 }
 
 static int parse_listen(const char *s, char *host, size_t hostlen, int *port)
@@ -117,15 +119,16 @@ static void reload_rates(struct app *app)
 	char err[1024];
 	struct fx_table *t = app_fx_load(app->cfg.rates_file, err, sizeof(err));
 	if (!t) {
-		log_msg(LOG_ERROR, "SIGHUP: exchange rates not reloaded, keeping the old ones: %s%s%s",
-		        app->cfg.rates_file ? app->cfg.rates_file : "", app->cfg.rates_file ? ": " : "",
-		        err);
+		log_msg(LOG_ERROR,
+			"SIGHUP: exchange rates not reloaded, keeping the old ones: %s%s%s",
+			app->cfg.rates_file ? app->cfg.rates_file : "",
+			app->cfg.rates_file ? ": " : "", err);
 		return;
 	}
 	size_t n = fx_table_count(t);
 	app_fx_swap(app, t);
 	log_msg(LOG_INFO, "SIGHUP: exchange rates reloaded: %zu from %s", n,
-	        app->cfg.rates_file ? app->cfg.rates_file : "the bundled snapshot");
+		app->cfg.rates_file ? app->cfg.rates_file : "the bundled snapshot");
 }
 
 int cli_serve(int argc, char **argv)
@@ -176,8 +179,9 @@ int cli_serve(int argc, char **argv)
 		case 'w': {
 			struct webhook_schedule sched;
 			if (webhook_schedule_parse(optarg, &sched) != 0) {
-				fprintf(stderr, "tender serve: --webhook-retry-schedule: expected a "
-				                "comma-separated list of durations like 1s,2s,4s\n");
+				fprintf(stderr,
+					"tender serve: --webhook-retry-schedule: expected a "
+					"comma-separated list of durations like 1s,2s,4s\n");
 				return 2;
 			}
 			app.cfg.webhook_retry_schedule = optarg;
@@ -185,9 +189,10 @@ int cli_serve(int argc, char **argv)
 		}
 		case 'r':
 			if (ratelimit_parse(optarg, &app.cfg.rate_limit_per_s,
-			                    &app.cfg.rate_limit_burst) != 0) {
-				fprintf(stderr, "tender serve: --rate-limit: expected RATE[/BURST], "
-				                "e.g. 1000/2000, or 0 to turn it off\n");
+					    &app.cfg.rate_limit_burst) != 0) {
+				fprintf(stderr,
+					"tender serve: --rate-limit: expected RATE[/BURST], "
+					"e.g. 1000/2000, or 0 to turn it off\n");
 				return 2;
 			}
 			break;
@@ -215,7 +220,8 @@ int cli_serve(int argc, char **argv)
 			} else if (strcmp(optarg, "workers") == 0) {
 				app.cfg.write_path_workers = true;
 			} else {
-				fprintf(stderr, "tender serve: --write-path: expected async or workers\n");
+				fprintf(stderr,
+					"tender serve: --write-path: expected async or workers\n");
 				return 2;
 			}
 			break;
@@ -229,7 +235,8 @@ int cli_serve(int argc, char **argv)
 			else if (strcmp(optarg, "error") == 0)
 				log_set_level(LOG_ERROR);
 			else {
-				fprintf(stderr, "tender serve: --log-level: debug, info, warn or error\n");
+				fprintf(stderr,
+					"tender serve: --log-level: debug, info, warn or error\n");
 				return 2;
 			}
 			break;
@@ -250,7 +257,8 @@ int cli_serve(int argc, char **argv)
 	}
 	char host[256];
 	if (parse_listen(listen, host, sizeof(host), &app.cfg.listen_port) != 0) {
-		fprintf(stderr, "tender serve: --listen: expected HOST:PORT, e.g. 127.0.0.1:4242\n");
+		fprintf(stderr,
+			"tender serve: --listen: expected HOST:PORT, e.g. 127.0.0.1:4242\n");
 		return 2;
 	}
 	app.cfg.listen_host = host;
@@ -268,7 +276,7 @@ int cli_serve(int argc, char **argv)
 	}
 	if (!app.cfg.master_key_file) {
 		fprintf(stderr, "tender serve: --master-key-file FILE is required "
-		                "(create one with: tender keygen FILE)\n");
+				"(create one with: tender keygen FILE)\n");
 		return 2;
 	}
 	app.cfg.data_dir = sf.data_dir;
@@ -296,14 +304,15 @@ int cli_serve(int argc, char **argv)
 	event_set_outbox(webhooks_outbox);
 	struct attach_ctx ac = {.v = app.vault};
 	if (store_each_shard_write(app.store, attach_fn, &ac) != 0) {
-		fprintf(stderr, "tender serve: %s\n", ac.err[0] ? ac.err : "cannot unlock the vault");
+		fprintf(stderr, "tender serve: %s\n",
+			ac.err[0] ? ac.err : "cannot unlock the vault");
 		store_close(app.store);
 		vault_free(app.vault);
 		return 1;
 	}
 	int mrc = app.cfg.fraud_model_file
-	              ? risk_model_load_file(&app.risk, app.cfg.fraud_model_file, err, sizeof(err))
-	              : risk_model_load_bundled(&app.risk, err, sizeof(err));
+		      ? risk_model_load_file(&app.risk, app.cfg.fraud_model_file, err, sizeof(err))
+		      : risk_model_load_bundled(&app.risk, err, sizeof(err));
 	if (mrc != 0) {
 		fprintf(stderr, "tender serve: fraud model: %s\n", err);
 		store_close(app.store);
@@ -323,8 +332,8 @@ int cli_serve(int argc, char **argv)
 	struct fx_table *fx = app_fx_load(app.cfg.rates_file, err, sizeof(err));
 	if (!fx || app_fx_init(&app, fx) != 0) {
 		fprintf(stderr, "tender serve: %s%s: %s\n",
-		        app.cfg.rates_file ? "--rates-file " : "exchange rates",
-		        app.cfg.rates_file ? app.cfg.rates_file : "", fx ? "cannot lock" : err);
+			app.cfg.rates_file ? "--rates-file " : "exchange rates",
+			app.cfg.rates_file ? app.cfg.rates_file : "", fx ? "cannot lock" : err);
 		fx_table_free(fx);
 		risk_rules_free(app.rules);
 		risk_model_free(app.risk);
@@ -333,7 +342,7 @@ int cli_serve(int argc, char **argv)
 		return 1;
 	}
 	log_msg(LOG_INFO, "exchange rates: %zu from %s", fx_table_count(fx),
-	        app.cfg.rates_file ? app.cfg.rates_file : "the bundled snapshot");
+		app.cfg.rates_file ? app.cfg.rates_file : "the bundled snapshot");
 	app.ratelimit = ratelimit_new(app.cfg.rate_limit_per_s, app.cfg.rate_limit_burst);
 	metrics_init();
 	struct metrics_server *metrics = NULL;

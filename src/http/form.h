@@ -58,32 +58,32 @@
 #define FORM_ERROR_PATH_MAX 128
 
 enum form_err {
-        FORM_OK = 0,
-        FORM_ERR_MALFORMED = -1,
-        FORM_ERR_DUPLICATE = -2,
-        FORM_ERR_CONFLICT = -3,
-        FORM_ERR_LIMIT = -4,
-        FORM_ERR_ENCODING = -5,
-        FORM_ERR_NOMEM = -6,
+	FORM_OK = 0,
+	FORM_ERR_MALFORMED = -1,
+	FORM_ERR_DUPLICATE = -2,
+	FORM_ERR_CONFLICT = -3,
+	FORM_ERR_LIMIT = -4,
+	FORM_ERR_ENCODING = -5,
+	FORM_ERR_NOMEM = -6,
 };
 
 enum form_kind { FORM_SCALAR, FORM_OBJECT, FORM_ARRAY };
 
 struct form_node {
-        const char *key; /* NUL-terminated, decoded; array items: the index as text ("" for root) */
-        size_t key_len;
-        enum form_kind kind;
-        const char *value; /* FORM_SCALAR only (NULL otherwise): decoded, NUL-terminated, no NUL */
-        size_t value_len;
-        /* Children in order: object keys in first-seen order, array items sorted by index. */
-        struct form_node *first_child, *last_child, *next;
-        size_t child_count;
+	const char *key; /* NUL-terminated, decoded; array items: the index as text ("" for root) */
+	size_t key_len;
+	enum form_kind kind;
+	const char *value; /* FORM_SCALAR only (NULL otherwise): decoded, NUL-terminated, no NUL */
+	size_t value_len;
+	/* Children in order: object keys in first-seen order, array items sorted by index. */
+	struct form_node *first_child, *last_child, *next;
+	size_t child_count;
 };
 
 struct form_error {
-        int code;                       /* one of FORM_ERR_* */
-        char path[FORM_ERROR_PATH_MAX]; /* offending parameter name (never a value), or "" */
-        const char *message;            /* static text, lowercase, no final period */
+	int code;			/* one of FORM_ERR_* */
+	char path[FORM_ERROR_PATH_MAX]; /* offending parameter name (never a value), or "" */
+	const char *message;		/* static text, lowercase, no final period */
 };
 
 /*
@@ -93,7 +93,7 @@ struct form_error {
  * whatever was allocated stays in the arena until the arena is released.
  */
 int form_parse(struct arena *a, const char *input, size_t len, struct form_node **ret_root,
-               struct form_error *ret_err);
+	       struct form_error *ret_err);
 
 /* Child of an object or array by exact key ("0" finds an array's item with key "0"), or NULL
  * when obj is NULL, a scalar, or has no such child. Linear in the number of children. */

@@ -16,10 +16,8 @@
 #define METADATA_VALUE_MAX 500
 
 static const struct param_spec range_children[] = {
-    {"gt", PT_INT, 0, 0, NULL, NULL},
-    {"gte", PT_INT, 0, 0, NULL, NULL},
-    {"lt", PT_INT, 0, 0, NULL, NULL},
-    {"lte", PT_INT, 0, 0, NULL, NULL},
+    {"gt", PT_INT, 0, 0, NULL, NULL}, {"gte", PT_INT, 0, 0, NULL, NULL},
+    {"lt", PT_INT, 0, 0, NULL, NULL}, {"lte", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -84,17 +82,17 @@ static const struct param_spec *spec_find(const struct param_spec *spec, const c
 static int fail_empty(struct req *r, const char *path)
 {
 	return req_fail(r, ERR_PARAM_INVALID, path,
-	                "You passed an empty string for '%s'. We assume empty values are an "
-	                "attempt to unset a parameter; however '%s' cannot be unset. You should "
-	                "remove '%s' from your request or supply a non-empty value.",
-	                path, path, path);
+			"You passed an empty string for '%s'. We assume empty values are an "
+			"attempt to unset a parameter; however '%s' cannot be unset. You should "
+			"remove '%s' from your request or supply a non-empty value.",
+			path, path, path);
 }
 
 static int check_scalar(struct req *r, const struct form_node *n, const char *path)
 {
 	if (n->kind != FORM_SCALAR)
 		return req_fail(r, ERR_PARAM_BAD, path,
-		                "Invalid %s: expected a single value, not a hash or array.", path);
+				"Invalid %s: expected a single value, not a hash or array.", path);
 	return 0;
 }
 
@@ -114,27 +112,29 @@ static int check_metadata(struct req *r, const struct form_node *n, const char *
 		if (n->value_len == 0)
 			return 0; /* metadata= clears every key */
 		return req_fail(r, ERR_METADATA, path,
-		                "Invalid metadata: metadata must be a set of key-value pairs.");
+				"Invalid metadata: metadata must be a set of key-value pairs.");
 	}
 	if (n->child_count > METADATA_KEYS_MAX)
-		return req_fail(r, ERR_METADATA, path,
-		                "Invalid metadata: You can specify up to %d keys, with key names up "
-		                "to %d characters long and values up to %d characters long.",
-		                METADATA_KEYS_MAX, METADATA_KEY_MAX, METADATA_VALUE_MAX);
+		return req_fail(
+		    r, ERR_METADATA, path,
+		    "Invalid metadata: You can specify up to %d keys, with key names up "
+		    "to %d characters long and values up to %d characters long.",
+		    METADATA_KEYS_MAX, METADATA_KEY_MAX, METADATA_VALUE_MAX);
 	for (const struct form_node *c = n->first_child; c; c = c->next) {
 		char sub[PARAM_PATH_MAX];
 		path_join(sub, sizeof(sub), path, c->key);
 		if (c->kind != FORM_SCALAR)
-			return req_fail(r, ERR_METADATA, sub,
-			                "Invalid metadata: values must be strings, not hashes or arrays.");
+			return req_fail(
+			    r, ERR_METADATA, sub,
+			    "Invalid metadata: values must be strings, not hashes or arrays.");
 		if (c->key_len == 0 || c->key_len > METADATA_KEY_MAX)
 			return req_fail(r, ERR_METADATA, sub,
-			                "Metadata keys must be between 1 and %d characters long.",
-			                METADATA_KEY_MAX);
+					"Metadata keys must be between 1 and %d characters long.",
+					METADATA_KEY_MAX);
 		if (c->value_len > METADATA_VALUE_MAX)
 			return req_fail(r, ERR_METADATA, sub,
-			                "Metadata values can have up to %d characters.",
-			                METADATA_VALUE_MAX);
+					"Metadata values can have up to %d characters.",
+					METADATA_VALUE_MAX);
 	}
 	return 0;
 }
@@ -144,22 +144,23 @@ static int check_array(struct req *r, const struct form_node *n, const char *pat
 	if (n->kind == FORM_SCALAR)
 		return 0; /* a lone value is an array of one, as curl users write it */
 	if (n->kind != FORM_ARRAY)
-		return req_fail(r, ERR_PARAM_BAD, path, "Invalid array: %s must be an array.", path);
+		return req_fail(r, ERR_PARAM_BAD, path, "Invalid array: %s must be an array.",
+				path);
 	for (const struct form_node *c = n->first_child; c; c = c->next) {
 		char sub[PARAM_PATH_MAX];
 		path_join(sub, sizeof(sub), path, c->key);
 		if (c->kind != FORM_SCALAR)
 			return req_fail(r, ERR_PARAM_BAD, sub,
-			                "Invalid array: %s must be an array of strings.", path);
+					"Invalid array: %s must be an array of strings.", path);
 	}
 	return 0;
 }
 
 static int validate_object(struct req *r, const struct form_node *obj,
-                           const struct param_spec *spec, const char *prefix, int top);
+			   const struct param_spec *spec, const char *prefix, int top);
 
 static int check_one(struct req *r, const struct form_node *n, const struct param_spec *sp,
-                     const char *path)
+		     const char *path)
 {
 	bool empty = n->kind == FORM_SCALAR && n->value_len == 0;
 	if (empty && sp->type != PT_METADATA) {
@@ -177,7 +178,7 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 			max = 3;
 		if (n->value_len > max)
 			return req_fail(r, ERR_PARAM_BAD, path,
-			                "Invalid %s: must be at most %zu characters", path, max);
+					"Invalid %s: must be at most %zu characters", path, max);
 		return 0;
 	}
 	case PT_INT:
@@ -199,13 +200,14 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 		char opts[512] = "";
 		size_t off = 0;
 		for (const char *const *e = sp->enum_values; e && *e; e++) {
-			int w = snprintf(opts + off, sizeof(opts) - off, "%s%s", off ? ", " : "", *e);
+			int w =
+			    snprintf(opts + off, sizeof(opts) - off, "%s%s", off ? ", " : "", *e);
 			if (w < 0 || (size_t)w >= sizeof(opts) - off)
 				break;
 			off += (size_t)w;
 		}
 		return req_fail(r, ERR_PARAM_INVALID_ENUM, path, "Invalid %s: must be one of %s",
-		                path, opts);
+				path, opts);
 	}
 	case PT_METADATA:
 		return check_metadata(r, n, path);
@@ -223,7 +225,7 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 		}
 		if (n->kind == FORM_SCALAR)
 			return req_fail(r, ERR_PARAM_BAD, path,
-			                "Invalid object: %s must be a hash of parameters.", path);
+					"Invalid object: %s must be a hash of parameters.", path);
 		return validate_object(r, n, sp->children, path, 0);
 	case PT_RANGE:
 		if (n->kind == FORM_SCALAR)
@@ -253,12 +255,13 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 	case PT_HASH:
 		if (n->kind == FORM_SCALAR)
 			return req_fail(r, ERR_PARAM_BAD, path,
-			                "Invalid object: %s must be a hash of parameters.", path);
+					"Invalid object: %s must be a hash of parameters.", path);
 		for (const struct form_node *c = n->first_child; c; c = c->next) {
 			char sub[PARAM_PATH_MAX];
 			path_join(sub, sizeof(sub), path, c->key);
 			if (c->kind != FORM_SCALAR)
-				return req_fail(r, ERR_PARAM_BAD, sub, "Invalid value for %s.", sub);
+				return req_fail(r, ERR_PARAM_BAD, sub, "Invalid value for %s.",
+						sub);
 		}
 		return 0;
 	}
@@ -268,7 +271,7 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 static const struct param_spec expand_spec = {"expand", PT_EXPAND, 0, 0, NULL, NULL};
 
 static int validate_object(struct req *r, const struct form_node *obj,
-                           const struct param_spec *spec, const char *prefix, int top)
+			   const struct param_spec *spec, const char *prefix, int top)
 {
 	/* unknown parameters first: a typo should be reported as a typo */
 	for (const struct form_node *c = obj->first_child; c; c = c->next) {

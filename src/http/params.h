@@ -43,7 +43,7 @@ struct param_spec {
 	enum param_type type;
 	unsigned flags;
 	size_t max_len;
-	const char *const *enum_values; /* NULL-terminated, for PT_ENUM */
+	const char *const *enum_values;	   /* NULL-terminated, for PT_ENUM */
 	const struct param_spec *children; /* {NULL}-terminated, for PT_OBJECT */
 };
 
@@ -63,6 +63,5 @@ const char *param_str(const struct req *r, const char *path);
 /* 1 and *ret set when present and non-empty; 0 when absent or empty. Validated already. */
 int param_int(const struct req *r, const char *path, int64_t *ret);
 int param_bool(const struct req *r, const char *path, bool *ret);
-
 
 #endif

@@ -7,7 +7,8 @@
 #include "core/id.h"
 #include "core/parse.h"
 
-#define BUCKETS_MAX 16384 /* distinct merchants tracked; beyond that, buckets are shared by hash */
+#define BUCKETS_MAX 16384 /* distinct merchants tracked; beyond that, buckets are shared by hash   \
+			   */
 #define STRIPES 64
 #define MICRO 1000000
 
@@ -62,7 +63,7 @@ static uint64_t hash_str(const char *s)
 }
 
 void ratelimit_take(struct ratelimit *rl, const char *merchant_id, int64_t now_us,
-                    struct ratelimit_result *ret)
+		    struct ratelimit_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->allowed = true;

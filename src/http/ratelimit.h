@@ -21,7 +21,7 @@ struct ratelimit_result {
 struct ratelimit *ratelimit_new(int64_t rate_per_s, int64_t burst);
 void ratelimit_free(struct ratelimit *rl);
 void ratelimit_take(struct ratelimit *rl, const char *merchant_id, int64_t now_us,
-                    struct ratelimit_result *ret);
+		    struct ratelimit_result *ret);
 /* Parses "RATE[/BURST]"; BURST defaults to 2×RATE. 0 or -1. */
 int ratelimit_parse(const char *s, int64_t *ret_rate, int64_t *ret_burst);
 

@@ -56,7 +56,7 @@ int req_fail(struct req *r, enum api_err code, const char *param, const char *fm
 int req_fail_missing(struct req *r, const char *object_name, const char *id, const char *param)
 {
 	return req_fail(r, ERR_RESOURCE_MISSING, param ? param : "id", "No such %s: '%s'",
-	                object_name, id);
+			object_name, id);
 }
 
 int req_scope_customer(struct req *r, const char *customer, const char *object_name, const char *id,
@@ -159,7 +159,8 @@ bool req_expand_has(const struct req *r, const char *field)
 	     c = single ? NULL : c->next) {
 		if (c->kind != FORM_SCALAR)
 			continue;
-		if (strncmp(c->value, field, fl) == 0 && (c->value[fl] == '\0' || c->value[fl] == '.'))
+		if (strncmp(c->value, field, fl) == 0 &&
+		    (c->value[fl] == '\0' || c->value[fl] == '.'))
 			return true;
 	}
 	return false;

@@ -32,10 +32,11 @@ struct multipart_file;
 struct api_error {
 	enum api_err code;
 	char param[128];
-	char detail[1024];      /* fills the %s of the table's message */
+	char detail[1024]; /* fills the %s of the table's message */
 	char decline_code[48];
 	char charge_id[ID_MAX]; /* error.charge */
-	struct buf extra;       /* raw JSON members appended inside "error":{…}, e.g. "payment_intent":{…} */
+	struct buf
+	    extra; /* raw JSON members appended inside "error":{…}, e.g. "payment_intent":{…} */
 	bool set;
 };
 
@@ -76,8 +77,8 @@ struct req {
 
 	int status;
 	const char *content_type; /* NULL: application/json (ROUTE_RAW handlers may set it) */
-	const char *location;     /* Location header for redirects (ROUTE_RAW) */
-	const char *csp;          /* Content-Security-Policy for pages (ROUTE_RAW) */
+	const char *location;	  /* Location header for redirects (ROUTE_RAW) */
+	const char *csp;	  /* Content-Security-Policy for pages (ROUTE_RAW) */
 	struct buf out;
 	struct json j;
 	struct api_error err;
@@ -111,7 +112,7 @@ void req_internal_release(struct req *r);
 /* Sets r->err and returns -1. fmt fills the %s of the error's message (may be NULL). `param`
  * may be NULL. Never pass a card number, CVC or key in fmt's arguments. */
 __attribute__((format(printf, 4, 5))) int req_fail(struct req *r, enum api_err code,
-                                                   const char *param, const char *fmt, ...);
+						   const char *param, const char *fmt, ...);
 /* "No such customer: 'cus_123'" as resource_missing (404), param "id" unless given. */
 int req_fail_missing(struct req *r, const char *object_name, const char *id, const char *param);
 

@@ -12,9 +12,9 @@ struct req;
 typedef int (*handler_fn)(struct req *r);
 
 #define ROUTE_PUBLISHABLE 0x1u /* publishable keys may call it (tokens, payment methods) */
-#define ROUTE_LIST 0x2u        /* accepts the common list parameters */
+#define ROUTE_LIST 0x2u	       /* accepts the common list parameters */
 #define ROUTE_NO_AUTH 0x4u     /* served without an API key (3-D Secure pages, health) */
-#define ROUTE_RAW 0x8u         /* the handler sets its own content type (HTML pages) */
+#define ROUTE_RAW 0x8u	       /* the handler sets its own content type (HTML pages) */
 /* a page without an API key that takes the rate limit of the merchant named by its first
  * path argument (checkout pages, where a card can be tried) */
 #define ROUTE_PAGE_LIMIT 0x10u
@@ -40,7 +40,7 @@ struct route {
 /* Finds the route; fills args (decoded segments, arena memory). Returns NULL when no pattern
  * matches; *ret_path_known is set when the path matched under another method. */
 const struct route *router_match(struct req *r, const char *method, const char *path,
-                                 int *ret_path_known);
+				 int *ret_path_known);
 
 /* Route tables, registered in src/api/routes.c */
 extern const struct route *const api_route_tables[];

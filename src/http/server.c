@@ -222,7 +222,7 @@ static void mask_key(const char *k, char *out, size_t outlen)
 		return;
 	}
 	snprintf(out, outlen, "%.8s%.*s%s", k, (int)(n - 12 > 40 ? 40 : n - 12),
-	         "****************************************", k + n - 4);
+		 "****************************************", k + n - 4);
 }
 
 /* Extracts the presented key into out. 0 found, -1 none. */
@@ -425,8 +425,9 @@ static int parse_params(struct req *r, const char *src, size_t len)
 		return req_fail(r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
 	default:
 		return req_fail(r, ERR_MALFORMED_BODY, fe.path[0] ? fe.path : NULL,
-		                "Invalid request: %s%s%s.", fe.message ? fe.message : "malformed parameters",
-		                fe.path[0] ? " at " : "", fe.path);
+				"Invalid request: %s%s%s.",
+				fe.message ? fe.message : "malformed parameters",
+				fe.path[0] ? " at " : "", fe.path);
 	}
 }
 
@@ -486,10 +487,10 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
 			str_ipv4((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr,
-			         r->client_ip);
+				 r->client_ip);
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-			          r->client_ip, sizeof(r->client_ip));
+				  r->client_ip, sizeof(r->client_ip));
 	}
 	r->now = clock_now();
 	const char *q = strchr(c->uri_raw, '?');
@@ -569,8 +570,8 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 	} else if (is_post && c->body.len > 0) {
 		if (!content_type_ok(c->conn)) {
 			req_fail(r, ERR_MALFORMED_BODY, NULL,
-			         "Invalid request: request bodies must be "
-			         "application/x-www-form-urlencoded");
+				 "Invalid request: request bodies must be "
+				 "application/x-www-form-urlencoded");
 			return true;
 		}
 		if (parse_params(r, c->body.data, c->body.len) != 0)
@@ -643,8 +644,7 @@ static enum MHD_Result send_response(struct conn_req *c)
 	    MHD_create_response_from_buffer_with_free_callback(len, body ? body : strdup(""), free);
 	if (!resp)
 		return MHD_NO;
-	add_header(resp, "Content-Type",
-	           r->content_type ? r->content_type : "application/json");
+	add_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
 	add_header(resp, "Request-Id", r->request_id);
 	add_header(resp, "Cache-Control", "no-cache, no-store");
 	if (r->location)
@@ -657,8 +657,8 @@ static enum MHD_Result send_response(struct conn_req *c)
 	if (r->idempotency_key) {
 		add_header(resp, "Idempotency-Key", r->idempotency_key);
 		add_header(resp, "Original-Request",
-		           r->replayed && r->original_request[0] ? r->original_request
-		                                                 : r->request_id);
+			   r->replayed && r->original_request[0] ? r->original_request
+								 : r->request_id);
 	}
 	if (r->replayed)
 		add_header(resp, "Idempotent-Replayed", "true");
@@ -883,7 +883,8 @@ static void finish_orphan(struct server *srv, struct conn_req *c)
 	}
 	coro_owner_blocks(false);
 	store_barrier_take(srv->app->store); /* nobody to answer */
-	log_msg(LOG_DEBUG, "http: the client left while its write was in flight; its handler finished");
+	log_msg(LOG_DEBUG,
+		"http: the client left while its write was in flight; its handler finished");
 	sem_destroy(&c->orphan_done);
 	coro_free(c->co);
 	c->co = NULL;
@@ -907,14 +908,14 @@ static void hand_off_stats(struct server *srv, struct conn_req *c)
 	hist_take(&srv->hand_run, &r50, &r99);
 	hist_take(&srv->hand_back, &b50, &b99);
 	log_msg(LOG_DEBUG,
-	        "http: writes' hand-offs p50/p99 ms: worker queue %.1f/%.1f, worker run %.1f/%.1f,"
-	        " back to the epoll thread %.1f/%.1f",
-	        q50, q99, r50, r99, b50, b99);
+		"http: writes' hand-offs p50/p99 ms: worker queue %.1f/%.1f, worker run %.1f/%.1f,"
+		" back to the epoll thread %.1f/%.1f",
+		q50, q99, r50, r99, b50, b99);
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
-                                 const char *method, const char *version, const char *upload_data,
-                                 size_t *upload_data_size, void **con_cls)
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct conn_req *c = *con_cls;
@@ -923,12 +924,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 	if (c->state == CS_NEW) {
 		c->state = CS_UPLOAD;
 		c->conn = con;
-		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+		const char *cl =
+		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 		int64_t n = 0;
 		if (cl && parse_i64(cl, &n) == 0 && n > (int64_t)DISCARD_MAX_BYTES) {
-			/* Far too large: refuse before reading; MHD closes the connection after this
-			 * answer, which a client still sending may see as a reset. Between 1 and 16 MiB
-			 * the body is read and thrown away so the client gets its 413 cleanly. */
+			/* Far too large: refuse before reading; MHD closes the connection after
+			 * this answer, which a client still sending may see as a reset. Between 1
+			 * and 16 MiB the body is read and thrown away so the client gets its 413
+			 * cleanly. */
 			c->r.method = method;
 			c->r.path = url;
 			req_fail(&c->r, ERR_BODY_TOO_LARGE, NULL, "%u", BODY_MAX_BYTES);
@@ -1022,7 +1025,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct server *srv = cls;
 	struct conn_req *c = *con_cls;
@@ -1194,7 +1197,8 @@ int server_start(struct server **ret, struct app *app, char *err, size_t errlen)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)app->cfg.listen_port);
 	if (inet_pton(AF_INET, app->cfg.listen_host, &sa.sin_addr) != 1) {
-		snprintf(err, errlen, "--listen: '%s' is not an IPv4 address", app->cfg.listen_host);
+		snprintf(err, errlen, "--listen: '%s' is not an IPv4 address",
+			 app->cfg.listen_host);
 		server_stop(srv, 0);
 		return -1;
 	}

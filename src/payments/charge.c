@@ -25,7 +25,7 @@ static const char SQL_GET[] =
     " WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
-                struct charge *ch)
+		struct charge *ch)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
@@ -401,7 +401,7 @@ static const char EMPTY_BILLING[] =
     "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null}";
 
 int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                  const struct charge *ch, const struct expand_set *ex, struct json *j)
+		  const struct charge *ch, const struct expand_set *ex, struct json *j)
 {
 	static const struct expand_set none;
 	if (!ex)
@@ -417,7 +417,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_str_or_null(j, "application_fee", ch->application_fee);
 	payments_render_connect_fee(j, &ch->connect);
 	rc = payments_expandable(j, db, "balance_transaction", ch->balance_transaction,
-	                ex->balance_transaction, ex->render_balance_txn, ex->ctx);
+				 ex->balance_transaction, ex->render_balance_txn, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
 	kv_raw_or(j, "billing_details", ch->billing_details, EMPTY_BILLING);
@@ -429,7 +429,8 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_bool(j, "captured", ch->captured);
 	json_kv_int(j, "created", ch->created);
 	json_kv_str(j, "currency", ch->currency);
-	rc = payments_expandable(j, db, "customer", ch->customer, ex->customer, ex->render_customer, ex->ctx);
+	rc = payments_expandable(j, db, "customer", ch->customer, ex->customer, ex->render_customer,
+				 ex->ctx);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", ch->description);
@@ -450,11 +451,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_bool(j, "paid", ch->paid);
 	struct pi_ctx pc = {a, merchant_id, livemode, ex};
 	rc = payments_expandable(j, db, "payment_intent", ch->payment_intent, ex->payment_intent,
-	                render_pi_cb, &pc);
+				 render_pi_cb, &pc);
 	if (rc != DB_OK)
 		return rc;
 	rc = payments_expandable(j, db, "payment_method", ch->payment_method, ex->payment_method,
-	                ex->render_payment_method, ex->ctx);
+				 ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "payment_method_details");
@@ -472,7 +473,8 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_str_or_null(j, "receipt_email", ch->receipt_email);
 	json_kv_null(j, "receipt_number");
 	json_kv_null(j, "receipt_url");
-	json_kv_bool(j, "refunded", ch->amount_captured > 0 && ch->amount_refunded == ch->amount_captured);
+	json_kv_bool(j, "refunded",
+		     ch->amount_captured > 0 && ch->amount_refunded == ch->amount_captured);
 	/* only a charge placed in review looks its review up (risk/review.h) */
 	char review[ID_MAX];
 	if (ch->review) {
@@ -509,7 +511,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 }
 
 int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                        const char *id, const struct expand_set *ex, struct json *j)
+			const char *id, const struct expand_set *ex, struct json *j)
 {
 	struct charge ch;
 	int rc = charge_load(db, a, merchant_id, id, &ch);
@@ -519,7 +521,7 @@ int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id,
 }
 
 const char *charge_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                        const struct charge *ch, size_t *ret_len)
+			const struct charge *ch, size_t *ret_len)
 {
 	struct buf b;
 	struct json j;

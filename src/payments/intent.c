@@ -21,7 +21,7 @@ static const char SQL_GET[] =
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
-            struct payment_intent *pi)
+	    struct payment_intent *pi)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
@@ -188,9 +188,8 @@ static void kv_raw_or_null(struct json *j, const char *key, const char *raw)
 
 /* An expandable field: the id, the expanded object, or null. */
 
-int payments_expandable(struct json *j, struct db *db, const char *key, const char *id,
-                        bool expand, int (*render)(void *, struct db *, const char *, struct json *),
-                        void *ctx)
+int payments_expandable(struct json *j, struct db *db, const char *key, const char *id, bool expand,
+			int (*render)(void *, struct db *, const char *, struct json *), void *ctx)
 {
 	json_key(j, key);
 	if (!id) {
@@ -225,7 +224,7 @@ static int render_charge_cb(void *p, struct db *db, const char *id, struct json 
 }
 
 int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-              const struct payment_intent *pi, const struct expand_set *ex, struct json *j)
+	      const struct payment_intent *pi, const struct expand_set *ex, struct json *j)
 {
 	static const struct expand_set none;
 	if (!ex)
@@ -256,7 +255,8 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_str(j, "confirmation_method", pi->confirmation_method);
 	json_kv_int(j, "created", pi->created);
 	json_kv_str(j, "currency", pi->currency);
-	rc = payments_expandable(j, db, "customer", pi->customer, ex->customer, ex->render_customer, ex->ctx);
+	rc = payments_expandable(j, db, "customer", pi->customer, ex->customer, ex->render_customer,
+				 ex->ctx);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", pi->description);
@@ -264,7 +264,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	kv_raw_or_null(j, "last_payment_error", pi->last_payment_error);
 	struct charge_ctx cc = {a, merchant_id, livemode, ex};
 	rc = payments_expandable(j, db, "latest_charge", pi->latest_charge, ex->latest_charge,
-	                render_charge_cb, &cc);
+				 render_charge_cb, &cc);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_bool(j, "livemode", livemode != 0);
@@ -272,7 +272,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	kv_raw_or_null(j, "next_action", pi->next_action);
 	payments_render_on_behalf_of(j, &pi->connect);
 	rc = payments_expandable(j, db, "payment_method", pi->payment_method, ex->payment_method,
-	                ex->render_payment_method, ex->ctx);
+				 ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
 	json_kv_null(j, "payment_method_configuration_details");
@@ -312,7 +312,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 }
 
 int pi_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                    const char *id, const struct expand_set *ex, struct json *j)
+		    const char *id, const struct expand_set *ex, struct json *j)
 {
 	struct payment_intent pi;
 	int rc = pi_load(db, a, merchant_id, id, &pi);
@@ -322,7 +322,7 @@ int pi_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int
 }
 
 const char *pi_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                    const struct payment_intent *pi, size_t *ret_len)
+		    const struct payment_intent *pi, size_t *ret_len)
 {
 	struct buf b;
 	struct json j;

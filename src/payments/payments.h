@@ -56,9 +56,9 @@ struct payment_intent {
 	int64_t amount_received;
 	const char *latest_charge;
 	const char *last_payment_error; /* JSON object or NULL */
-	const char *next_action;        /* JSON object or NULL */
+	const char *next_action;	/* JSON object or NULL */
 	const char *cancellation_reason;
-	int64_t canceled_at; /* 0: null */
+	int64_t canceled_at;		  /* 0: null */
 	const char *three_d_secure_token; /* set while requires_action */
 	/* payment_method_options[card]: "manual" or NULL (capture_method applies); "any",
 	 * "automatic" or NULL (renders "automatic") */
@@ -103,8 +103,8 @@ struct charge {
 	const char *balance_transaction;
 	const char *failure_code;
 	const char *failure_message;
-	const char *outcome;         /* JSON */
-	const char *card;            /* JSON: payment_method_details.card */
+	const char *outcome; /* JSON */
+	const char *card;    /* JSON: payment_method_details.card */
 	/* outcome and card packed ahead of the write (charge_pack), or empty */
 	struct charge_packed packed;
 	const char *billing_details; /* JSON or NULL */
@@ -137,18 +137,18 @@ struct expand_set {
 };
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
-            struct payment_intent *ret);
+	    struct payment_intent *ret);
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi);
 /* Writes every mutable column of pi where version = pi->version; bumps pi->version on success.
  * DB_CONFLICT when the row changed meanwhile. */
 int pi_update(struct db *db, const char *merchant_id, struct payment_intent *pi);
 int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-              const struct payment_intent *pi, const struct expand_set *ex, struct json *j);
+	      const struct payment_intent *pi, const struct expand_set *ex, struct json *j);
 int pi_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                    const char *id, const struct expand_set *ex, struct json *j);
+		    const char *id, const struct expand_set *ex, struct json *j);
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
-                struct charge *ret);
+		struct charge *ret);
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch);
 /* Packs ch's outcome and card into out (reset first) and points ch->packed at them; on a store
  * that keeps JSON text (events/pack.h, event_packs), or when packing fails, ch->packed stays
@@ -167,14 +167,13 @@ int charge_add_refunded(struct db *db, const char *merchant_id, const char *id, 
 int payment_increment(struct db *db, const char *merchant_id, struct charge *ch, int64_t amount,
 		      int64_t now);
 int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                  const struct charge *ch, const struct expand_set *ex, struct json *j);
+		  const struct charge *ch, const struct expand_set *ex, struct json *j);
 int charge_render_by_id(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                        const char *id, const struct expand_set *ex, struct json *j);
+			const char *id, const struct expand_set *ex, struct json *j);
 
 /* An expandable field: the id, the object rendered by `render` when expanded, or null. */
-int payments_expandable(struct json *j, struct db *db, const char *key, const char *id,
-                        bool expand, int (*render)(void *, struct db *, const char *, struct json *),
-                        void *ctx);
+int payments_expandable(struct json *j, struct db *db, const char *key, const char *id, bool expand,
+			int (*render)(void *, struct db *, const char *, struct json *), void *ctx);
 
 /* The longest `connect` column (a transfer_group of 5,000 characters, escaped) */
 #define CONNECT_JSON_MAX (64u << 10)
@@ -200,8 +199,8 @@ void payments_render_transfer_data(struct json *j, const struct payment_connect 
 
 /* Renders into a new arena string (for events and responses at once). */
 const char *pi_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                    const struct payment_intent *pi, size_t *ret_len);
+		    const struct payment_intent *pi, size_t *ret_len);
 const char *charge_json(struct db *db, struct arena *a, const char *merchant_id, int livemode,
-                        const struct charge *ch, size_t *ret_len);
+			const struct charge *ch, size_t *ret_len);
 
 #endif

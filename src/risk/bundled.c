@@ -15,16 +15,16 @@
 
 const unsigned char *risk_model_bundled_data(size_t *ret_len)
 {
-        *ret_len = risk_model_bundled_json_len;
-        return risk_model_bundled_json;
+	*ret_len = risk_model_bundled_json_len;
+	return risk_model_bundled_json;
 }
 
 #else
 
 const unsigned char *risk_model_bundled_data(size_t *ret_len)
 {
-        *ret_len = 0;
-        return NULL;
+	*ret_len = 0;
+	return NULL;
 }
 
 #endif

@@ -13,16 +13,16 @@ enum risk_decision { RISK_ALLOW, RISK_REVIEW_3DS, RISK_BLOCK };
 
 /* Stripe outcome.risk_level values. */
 enum risk_level {
-        RISK_LEVEL_NOT_ASSESSED, /* not a card payment / not scored */
-        RISK_LEVEL_UNKNOWN,      /* scoring failed */
-        RISK_LEVEL_NORMAL,
-        RISK_LEVEL_ELEVATED,
-        RISK_LEVEL_HIGHEST,
+	RISK_LEVEL_NOT_ASSESSED, /* not a card payment / not scored */
+	RISK_LEVEL_UNKNOWN,	 /* scoring failed */
+	RISK_LEVEL_NORMAL,
+	RISK_LEVEL_ELEVATED,
+	RISK_LEVEL_HIGHEST,
 };
 
 struct risk_thresholds {
-        double block;     /* default 0.8: p > block blocks */
-        double challenge; /* default 0.5: p >= challenge asks for 3DS */
+	double block;	  /* default 0.8: p > block blocks */
+	double challenge; /* default 0.5: p >= challenge asks for 3DS */
 };
 
 #define RISK_THRESHOLD_BLOCK_DEFAULT 0.8

@@ -22,75 +22,75 @@
 
 /* Column order of the model input vector (fixed; append only). */
 enum risk_feature_column {
-        RISK_F_AMOUNT_USD_MINOR = 0,  /* amount in USD-equivalent minor units */
-        RISK_F_LOG_AMOUNT,            /* log1p(amount_usd_minor) */
-        RISK_F_CURRENCY_IS_USD,       /* 1 if the presentment currency is usd, else 0 */
-        RISK_F_MCC,                   /* merchant category code, e.g. 5411 (0 = unknown) */
-        RISK_F_HOUR_UTC,              /* 0..23 */
-        RISK_F_WEEKDAY_UTC,           /* 0 = Sunday .. 6 = Saturday */
-        RISK_F_CARD_BRAND,            /* enum risk_card_brand */
-        RISK_F_FUNDING,               /* enum risk_funding */
-        RISK_F_CARD_COUNTRY,          /* risk_country_code() of the issuing country, 0 = unknown */
-        RISK_F_BILLING_COUNTRY_MATCH, /* 1 match, 0 mismatch, -1 unknown (either side missing) */
-        RISK_F_CARD_COUNT_1H,         /* attempts with this card in the last hour (all merchants) */
-        RISK_F_CARD_SUM_1H,           /* their sum, USD-equivalent minor units */
-        RISK_F_CARD_COUNT_24H,
-        RISK_F_CARD_SUM_24H,
-        RISK_F_CUSTOMER_COUNT_1H, /* attempts by this customer in the last hour (0 if none) */
-        RISK_F_CUSTOMER_SUM_1H,
-        RISK_F_CUSTOMER_COUNT_24H,
-        RISK_F_CUSTOMER_SUM_24H,
-        RISK_F_CARD_DECLINE_RATE_30D, /* declines / attempts over 30 days, 0 when no attempts */
-        RISK_F_CARD_ATTEMPTS_30D,     /* the denominator, so the trees can discount 1/1 */
-        RISK_F_FIRST_TIME_CARD,       /* 1 if this merchant has never seen this card */
-        RISK_F_IP_COUNT_1H,           /* attempts from the client IP in the last hour */
-        RISK_FEATURE_COUNT
+	RISK_F_AMOUNT_USD_MINOR = 0,  /* amount in USD-equivalent minor units */
+	RISK_F_LOG_AMOUNT,	      /* log1p(amount_usd_minor) */
+	RISK_F_CURRENCY_IS_USD,	      /* 1 if the presentment currency is usd, else 0 */
+	RISK_F_MCC,		      /* merchant category code, e.g. 5411 (0 = unknown) */
+	RISK_F_HOUR_UTC,	      /* 0..23 */
+	RISK_F_WEEKDAY_UTC,	      /* 0 = Sunday .. 6 = Saturday */
+	RISK_F_CARD_BRAND,	      /* enum risk_card_brand */
+	RISK_F_FUNDING,		      /* enum risk_funding */
+	RISK_F_CARD_COUNTRY,	      /* risk_country_code() of the issuing country, 0 = unknown */
+	RISK_F_BILLING_COUNTRY_MATCH, /* 1 match, 0 mismatch, -1 unknown (either side missing) */
+	RISK_F_CARD_COUNT_1H,	      /* attempts with this card in the last hour (all merchants) */
+	RISK_F_CARD_SUM_1H,	      /* their sum, USD-equivalent minor units */
+	RISK_F_CARD_COUNT_24H,
+	RISK_F_CARD_SUM_24H,
+	RISK_F_CUSTOMER_COUNT_1H, /* attempts by this customer in the last hour (0 if none) */
+	RISK_F_CUSTOMER_SUM_1H,
+	RISK_F_CUSTOMER_COUNT_24H,
+	RISK_F_CUSTOMER_SUM_24H,
+	RISK_F_CARD_DECLINE_RATE_30D, /* declines / attempts over 30 days, 0 when no attempts */
+	RISK_F_CARD_ATTEMPTS_30D,     /* the denominator, so the trees can discount 1/1 */
+	RISK_F_FIRST_TIME_CARD,	      /* 1 if this merchant has never seen this card */
+	RISK_F_IP_COUNT_1H,	      /* attempts from the client IP in the last hour */
+	RISK_FEATURE_COUNT
 };
 
 /* Stable names of the columns, indexed by enum risk_feature_column (CSV header, model metadata). */
 extern const char *const risk_feature_names[RISK_FEATURE_COUNT];
 
 enum risk_card_brand {
-        RISK_BRAND_UNKNOWN = 0,
-        RISK_BRAND_VISA,
-        RISK_BRAND_MASTERCARD,
-        RISK_BRAND_AMEX,
-        RISK_BRAND_DISCOVER,
-        RISK_BRAND_JCB,
-        RISK_BRAND_DINERS,
-        RISK_BRAND_UNIONPAY,
+	RISK_BRAND_UNKNOWN = 0,
+	RISK_BRAND_VISA,
+	RISK_BRAND_MASTERCARD,
+	RISK_BRAND_AMEX,
+	RISK_BRAND_DISCOVER,
+	RISK_BRAND_JCB,
+	RISK_BRAND_DINERS,
+	RISK_BRAND_UNIONPAY,
 };
 
 enum risk_funding {
-        RISK_FUNDING_UNKNOWN = 0,
-        RISK_FUNDING_CREDIT,
-        RISK_FUNDING_DEBIT,
-        RISK_FUNDING_PREPAID,
+	RISK_FUNDING_UNKNOWN = 0,
+	RISK_FUNDING_CREDIT,
+	RISK_FUNDING_DEBIT,
+	RISK_FUNDING_PREPAID,
 };
 
 struct risk_features {
-        int64_t amount_usd_minor; /* >= 0 */
-        bool currency_is_usd;
-        int mcc;         /* 0..9999, 0 = unknown */
-        int hour_utc;    /* 0..23 */
-        int weekday_utc; /* 0 = Sunday .. 6 */
-        enum risk_card_brand card_brand;
-        enum risk_funding funding;
-        char card_country[3];    /* ISO 3166-1 alpha-2, uppercase or lowercase; "" = unknown */
-        char billing_country[3]; /* same; "" = not provided */
+	int64_t amount_usd_minor; /* >= 0 */
+	bool currency_is_usd;
+	int mcc;	 /* 0..9999, 0 = unknown */
+	int hour_utc;	 /* 0..23 */
+	int weekday_utc; /* 0 = Sunday .. 6 */
+	enum risk_card_brand card_brand;
+	enum risk_funding funding;
+	char card_country[3];	 /* ISO 3166-1 alpha-2, uppercase or lowercase; "" = unknown */
+	char billing_country[3]; /* same; "" = not provided */
 
-        uint32_t card_count_1h;
-        int64_t card_sum_1h_usd_minor;
-        uint32_t card_count_24h;
-        int64_t card_sum_24h_usd_minor;
-        uint32_t customer_count_1h;
-        int64_t customer_sum_1h_usd_minor;
-        uint32_t customer_count_24h;
-        int64_t customer_sum_24h_usd_minor;
-        uint32_t card_attempts_30d;
-        uint32_t card_declines_30d; /* <= card_attempts_30d (clamped if not) */
-        bool first_time_card;       /* first time this merchant sees the card fingerprint */
-        uint32_t ip_count_1h;
+	uint32_t card_count_1h;
+	int64_t card_sum_1h_usd_minor;
+	uint32_t card_count_24h;
+	int64_t card_sum_24h_usd_minor;
+	uint32_t customer_count_1h;
+	int64_t customer_sum_1h_usd_minor;
+	uint32_t customer_count_24h;
+	int64_t customer_sum_24h_usd_minor;
+	uint32_t card_attempts_30d;
+	uint32_t card_declines_30d; /* <= card_attempts_30d (clamped if not) */
+	bool first_time_card;	    /* first time this merchant sees the card fingerprint */
+	uint32_t ip_count_1h;
 };
 
 /* Zeroes f; every field then means "unknown / none". */

@@ -32,7 +32,7 @@ int risk_model_load_file(struct risk_model **ret, const char *path, char *err, s
 int risk_model_load_bundled(struct risk_model **ret, char *err, size_t errlen);
 /* Loads a model from memory (JSON or UBJ bytes). */
 int risk_model_load_buffer(struct risk_model **ret, const void *data, size_t len, char *err,
-                           size_t errlen);
+			   size_t errlen);
 void risk_model_free(struct risk_model *m);
 
 /* Fraud probability in [0, 1] for one attempt. Thread safe; 0 or a negative code. */

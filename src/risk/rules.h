@@ -92,9 +92,9 @@ enum risk_rule_slot {
 
 /* What a rule can look at. */
 struct risk_rule_input {
-        const struct risk_features *f;
-        const char *fingerprint; /* card fingerprint, NULL if unknown */
-        int risk_score;          /* 0..100, or -1 when the model did not score the attempt */
+	const struct risk_features *f;
+	const char *fingerprint; /* card fingerprint, NULL if unknown */
+	int risk_score;		 /* 0..100, or -1 when the model did not score the attempt */
 	const char *ip_address;	 /* the client's, NULL if unknown */
 	const char *customer;	 /* cus_…, NULL if none */
 	const char *card_bin;	 /* the card's first six digits, NULL if unknown */
@@ -104,15 +104,15 @@ struct risk_rule_input {
 };
 
 struct risk_rule_match {
-        enum risk_rule_action action; /* RISK_RULE_NONE when no rule matched */
-        int rule_index;               /* 0-based among rules, -1 when none */
-        int line;                     /* 1-based line in the source, 0 when none */
+	enum risk_rule_action action; /* RISK_RULE_NONE when no rule matched */
+	int rule_index;		      /* 0-based among rules, -1 when none */
+	int line;		      /* 1-based line in the source, 0 when none */
 };
 
 /* Parses rules from text (len bytes, need not be NUL-terminated). On error returns -EINVAL and
  * err holds "line N: reason". */
 int risk_rules_parse(const char *text, size_t len, struct risk_rules **ret, char *err,
-                     size_t errlen);
+		     size_t errlen);
 int risk_rules_load_file(const char *path, struct risk_rules **ret, char *err, size_t errlen);
 void risk_rules_free(struct risk_rules *r);
 size_t risk_rules_count(const struct risk_rules *r);
@@ -130,7 +130,7 @@ const char *risk_rule_slot_value(const struct risk_rule_input *in, enum risk_rul
 
 /* Evaluates the rules (NULL rules = none). Always succeeds; ret->action may be RISK_RULE_NONE. */
 void risk_rules_eval(const struct risk_rules *r, const struct risk_rule_input *in,
-                     struct risk_rule_match *ret);
+		     struct risk_rule_match *ret);
 
 const char *risk_rule_action_name(enum risk_rule_action a); /* "none", "allow", "block", … */
 

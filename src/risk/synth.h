@@ -23,7 +23,7 @@
 #define RISK_SYNTH_MAX_ROWS 2000000u
 
 struct risk_rng {
-        uint64_t s[4];
+	uint64_t s[4];
 };
 
 /* One splitmix64 step: advances *state and returns the next output. */
@@ -35,16 +35,16 @@ double risk_rng_uniform(struct risk_rng *r);
 
 /* Which part of the story a row came from (useful for tests and diagnostics). */
 enum risk_synth_kind {
-        RISK_SYNTH_LEGIT = 0,
-        RISK_SYNTH_CARD_TESTING,
-        RISK_SYNTH_BIG_TICKET,
-        RISK_SYNTH_ACCOUNT_TAKEOVER,
-        RISK_SYNTH_CLEAN_FRAUD, /* fraud that looks exactly like legitimate traffic */
+	RISK_SYNTH_LEGIT = 0,
+	RISK_SYNTH_CARD_TESTING,
+	RISK_SYNTH_BIG_TICKET,
+	RISK_SYNTH_ACCOUNT_TAKEOVER,
+	RISK_SYNTH_CLEAN_FRAUD, /* fraud that looks exactly like legitimate traffic */
 };
 
 /* Draws one row; *ret_label is 1 for fraud. */
 void risk_synth_row(struct risk_rng *r, struct risk_features *ret_f, int *ret_label,
-                    enum risk_synth_kind *ret_kind);
+		    enum risk_synth_kind *ret_kind);
 
 /* Draws one row (any kind) straight into the model's input vector, v[RISK_FEATURE_COUNT]: what
  * scoring benchmarks and tests feed risk_model_score_vector / _rows. */
@@ -52,7 +52,7 @@ void risk_synth_vector(struct risk_rng *r, float *v);
 
 /* Draws one row of the given kind (for tests that need obvious fraud or obvious legit). */
 void risk_synth_row_kind(struct risk_rng *r, enum risk_synth_kind kind,
-                         struct risk_features *ret_f);
+			 struct risk_features *ret_f);
 
 /* CSV: header "<risk_feature_names...>,label" then one line per row, values printed "%.9g".
  * These return 0 or -EIO. */

@@ -18,28 +18,28 @@
 #define RISK_TRAIN_MAX_DEPTH 12
 
 struct risk_train_opts {
-        int rounds;          /* boosting rounds = trees, 1..RISK_TRAIN_MAX_ROUNDS (default 80) */
-        int max_depth;       /* 1..RISK_TRAIN_MAX_DEPTH (default 5) */
-        double eta;          /* learning rate, (0, 1] (default 0.1) */
-        int nthread;         /* XGBoost threads, 1..64 (default 2) */
-        uint64_t split_seed; /* chooses the held-out fifth (default 20240601) */
+	int rounds;	     /* boosting rounds = trees, 1..RISK_TRAIN_MAX_ROUNDS (default 80) */
+	int max_depth;	     /* 1..RISK_TRAIN_MAX_DEPTH (default 5) */
+	double eta;	     /* learning rate, (0, 1] (default 0.1) */
+	int nthread;	     /* XGBoost threads, 1..64 (default 2) */
+	uint64_t split_seed; /* chooses the held-out fifth (default 20240601) */
 };
 
 struct risk_operating_point {
-        const char *name; /* "challenge_or_block (p >= 0.5)" … */
-        double threshold;
-        uint64_t tp, fp, fn, tn;
-        double precision; /* tp / (tp + fp), 0 when nothing is flagged */
-        double recall;    /* tp / (tp + fn), 0 when there are no positives */
+	const char *name; /* "challenge_or_block (p >= 0.5)" … */
+	double threshold;
+	uint64_t tp, fp, fn, tn;
+	double precision; /* tp / (tp + fp), 0 when nothing is flagged */
+	double recall;	  /* tp / (tp + fn), 0 when there are no positives */
 };
 
 struct risk_train_report {
-        uint64_t train_rows, train_positives;
-        uint64_t test_rows, test_positives;
-        int rounds;
-        double auc;                            /* ROC AUC on the held-out rows (ties averaged) */
-        double logloss;                        /* mean binary log loss on the held-out rows */
-        struct risk_operating_point points[2]; /* [0] p >= 0.5, [1] p > 0.8 */
+	uint64_t train_rows, train_positives;
+	uint64_t test_rows, test_positives;
+	int rounds;
+	double auc;			       /* ROC AUC on the held-out rows (ties averaged) */
+	double logloss;			       /* mean binary log loss on the held-out rows */
+	struct risk_operating_point points[2]; /* [0] p >= 0.5, [1] p > 0.8 */
 };
 
 void risk_train_opts_default(struct risk_train_opts *o);
@@ -47,7 +47,7 @@ void risk_train_opts_default(struct risk_train_opts *o);
 /* Trains on `input`, writes the model to `output` (name must end in .json or .ubj; written to a
  * temporary name and renamed). 0 or a negative code with a one-line reason in err. */
 int risk_train_csv(const char *input, const char *output, const struct risk_train_opts *o,
-                   struct risk_train_report *ret, char *err, size_t errlen);
+		   struct risk_train_report *ret, char *err, size_t errlen);
 
 /* ROC AUC of scores p against 0/1 labels y (n entries); -1 when a class is absent. Exposed for
  * tests. */

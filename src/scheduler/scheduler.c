@@ -117,7 +117,8 @@ static bool job_due(struct scheduler *sc, const struct scheduler_job *j, int64_t
 		return true;
 	struct probe_ctx c = {j->due_sql, j->due_fn, now, false};
 	if (store_each_shard_read(sc->store, probe_fn, &c) != 0) {
-		log_msg(LOG_ERROR, "scheduler: the probe of job %s failed; running the job", j->name);
+		log_msg(LOG_ERROR, "scheduler: the probe of job %s failed; running the job",
+			j->name);
 		return true;
 	}
 	return c.due;
@@ -147,13 +148,14 @@ static void *scheduler_main(void *p)
 				continue;
 			int rc = run_job(sc, i, now);
 			if (rc < 0)
-				log_msg(LOG_ERROR, "scheduler: job %s failed (%d)", sc->jobs[i].name, rc);
+				log_msg(LOG_ERROR, "scheduler: job %s failed (%d)",
+					sc->jobs[i].name, rc);
 		}
 	}
 }
 
 int scheduler_start(struct scheduler **ret, struct store *s, const struct scheduler_job *jobs,
-                    int tick_ms)
+		    int tick_ms)
 {
 	struct scheduler *sc = calloc(1, sizeof(*sc));
 	if (!sc)

@@ -20,8 +20,8 @@ struct scheduler_job {
 	const char *name;
 	scheduler_job_fn fn;
 	/* A read-only probe, $1 = now (unix seconds), that returns a row when the job has work on a
-	 * shard. The scheduler runs it in a read transaction first and calls fn only when some shard
-	 * answered a row, so an idle job costs one indexed read per shard instead of a write
+	 * shard. The scheduler runs it in a read transaction first and calls fn only when some
+	 * shard answered a row, so an idle job costs one indexed read per shard instead of a write
 	 * transaction through the writer (SQLite) or a SERIALIZABLE transaction (PostgreSQL).
 	 * NULL (and no due_fn): fn runs every tick. */
 	const char *due_sql;
@@ -31,7 +31,7 @@ struct scheduler_job {
 };
 
 int scheduler_start(struct scheduler **ret, struct store *s, const struct scheduler_job *jobs,
-                    int tick_ms);
+		    int tick_ms);
 /* The batch the running job should take, at most max: less after the store refused its runs as
  * overloaded (scheduler.c, "Batches that shrink when they are refused"); max outside the
  * scheduler's thread. Never below one. */

@@ -9,14 +9,11 @@
  * values in it: values only ever travel as bound parameters.
  *
  * Usage:
- *     static const char SQL_GET[] = "SELECT name, created FROM customers WHERE merchant_id = $1 AND id = $2";
- *     struct db_stmt *st = db_prepare(db, SQL_GET);
- *     if (!st) return DB_ERR;
- *     db_bind_text(st, 1, merchant_id, -1);
- *     db_bind_text(st, 2, id, -1);
- *     int rc = db_step(st);   // DB_ROW, DB_DONE, or < 0
- *     if (rc == DB_ROW) { const char *name = db_col_text(st, 0, NULL); ... }
- *     db_reset(st);           // always: returns the statement to the cache, clears bindings
+ *     static const char SQL_GET[] = "SELECT name, created FROM customers WHERE merchant_id = $1 AND
+ * id = $2"; struct db_stmt *st = db_prepare(db, SQL_GET); if (!st) return DB_ERR; db_bind_text(st,
+ * 1, merchant_id, -1); db_bind_text(st, 2, id, -1); int rc = db_step(st);   // DB_ROW, DB_DONE, or
+ * < 0 if (rc == DB_ROW) { const char *name = db_col_text(st, 0, NULL); ... } db_reset(st); //
+ * always: returns the statement to the cache, clears bindings
  *
  * Column text/blob pointers stay valid until the next db_step/db_reset on that statement.
  * Connections are not thread-safe; each is used by one thread at a time.
@@ -35,11 +32,11 @@ enum db_rc {
 	DB_OK = 0,
 	DB_ROW = 1,
 	DB_DONE = 2,
-	DB_ERR = -1,        /* unexpected engine error (logged by the store layer) */
+	DB_ERR = -1,	    /* unexpected engine error (logged by the store layer) */
 	DB_CONSTRAINT = -2, /* unique / foreign key / check violation */
-	DB_BUSY = -3,       /* lock timeout, serialization failure, deadlock: the tx may be retried */
-	DB_NOTFOUND = -4,   /* convenience code for helpers that look one row up */
-	DB_CONFLICT = -5,   /* a conditional update's guard did not hold (0 rows changed) */
+	DB_BUSY = -3,	  /* lock timeout, serialization failure, deadlock: the tx may be retried */
+	DB_NOTFOUND = -4, /* convenience code for helpers that look one row up */
+	DB_CONFLICT = -5, /* a conditional update's guard did not hold (0 rows changed) */
 };
 
 enum db_kind { DB_SQLITE = 1, DB_POSTGRES = 2 };

@@ -5,8 +5,8 @@
 #include "core/clock.h"
 
 static const char SQL_CREATE[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                                 " applied INTEGER NOT NULL)";
+				 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+				 " applied INTEGER NOT NULL)";
 static const char SQL_MAX[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 static const char SQL_INSERT[] =
     "INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)";

@@ -35,9 +35,9 @@ struct sqlite_db {
 	struct sqlite_stmt **cache;
 	size_t cache_cap;
 	size_t cache_len;
-	int64_t steps;      /* statements stepped (the writer's statistics) */
+	int64_t steps;	    /* statements stepped (the writer's statistics) */
 	int64_t wal_frames; /* WAL frames appended by this connection's commits */
-	int wal_last;       /* frames in the WAL after the previous commit */
+	int wal_last;	    /* frames in the WAL after the previous commit */
 };
 
 static const struct db_ops sqlite_ops;
@@ -106,7 +106,8 @@ static struct db_stmt *s_prepare(struct db *db, const char *sql)
 	struct sqlite_stmt *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->s, NULL) !=
+	    SQLITE_OK) {
 		log_msg(LOG_ERROR, "sqlite prepare failed: %s", sqlite3_errmsg(d->h));
 		free(st);
 		return NULL;
@@ -152,7 +153,7 @@ static int s_bind_int64(struct db_stmt *base, int idx, int64_t v)
 }
 
 static int bind_text_as(struct db_stmt *base, int idx, const char *s, size_t len,
-                        sqlite3_destructor_type how)
+			sqlite3_destructor_type how)
 {
 	struct sqlite_stmt *st = (struct sqlite_stmt *)base;
 	int i = param_index(st, idx);
@@ -321,14 +322,14 @@ struct db *sqlite_db_open(const char *path, int readonly, char *err, size_t errl
 		return NULL;
 	}
 	d->base.ops = &sqlite_ops;
-	int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
-	                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	int flags = SQLITE_OPEN_NOMUTEX |
+		    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	/* read-write connections gather each commit's WAL frames into one write (store/walbuf.h) */
 	const char *vfs = !readonly && walbuf_register() == SQLITE_OK ? WALBUF_VFS : NULL;
 	int rc = sqlite3_open_v2(path, &d->h, flags, vfs);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
-		         d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));
+			 d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));
 		sqlite3_close(d->h);
 		free(d);
 		return NULL;
@@ -344,19 +345,19 @@ struct db *sqlite_db_open(const char *path, int readonly, char *err, size_t errl
 	/* mmap for the writer only. A reader's first transaction after any commit finds the WAL
 	 * changed, and SQLite then drops not only its page cache but its whole mapping of the file
 	 * (pagerBeginReadTransaction → sqlite3OsUnfetch(fd, 0, 0)): under write load every reader
-	 * munmapped ~120 MB several times a second, each a TLB shootdown across both cores plus page
-	 * faults to map the pages again (perf: 5 % of all CPU, in the request workers). pread from
-	 * the OS page cache costs a syscall and a 4 KiB copy per page instead. The writer never sees
-	 * its own commits as a change, so its mapping lasts.
-	 * Readers' page caches are 2 MiB (SQLite's default): there are ~70 of them (one per HTTP
-	 * thread), a commit empties them anyway, and at 8 MiB the ones that did fill grew the heap by
-	 * ~7 MB over the first minutes of a soak (malloc_stats: one arena +5 MB in 95 s, none with
-	 * 1 MiB caches) with no measurable gain for reads. */
+	 * munmapped ~120 MB several times a second, each a TLB shootdown across both cores plus
+	 * page faults to map the pages again (perf: 5 % of all CPU, in the request workers). pread
+	 * from the OS page cache costs a syscall and a 4 KiB copy per page instead. The writer
+	 * never sees its own commits as a change, so its mapping lasts. Readers' page caches are 2
+	 * MiB (SQLite's default): there are ~70 of them (one per HTTP thread), a commit empties
+	 * them anyway, and at 8 MiB the ones that did fill grew the heap by ~7 MB over the first
+	 * minutes of a soak (malloc_stats: one arena +5 MB in 95 s, none with 1 MiB caches) with no
+	 * measurable gain for reads. */
 	const char *pragmas = readonly ? "PRAGMA query_only=1; PRAGMA cache_size=-2000;"
-	                                 "PRAGMA mmap_size=0;"
-	                               : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	                                 "PRAGMA cache_size=-32000;"
-	                                 "PRAGMA mmap_size=1073741824;";
+					 "PRAGMA mmap_size=0;"
+				       : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+					 "PRAGMA cache_size=-32000;"
+					 "PRAGMA mmap_size=1073741824;";
 	char *msg = NULL;
 	if (sqlite3_exec(d->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure %s: %s", path, msg ? msg : "?");

@@ -32,15 +32,15 @@
 #include "store/db.h"
 
 #define STORE_COMMIT_FAILED (-100)
-#define STORE_OVERLOADED (-101) /* the write queue is full: answer 503 */
+#define STORE_OVERLOADED (-101)	 /* the write queue is full: answer 503 */
 #define STORE_UNSUPPORTED (-102) /* the operation needs the PostgreSQL backend */
 
 struct store;
 
 struct store_config {
-	const char *data_dir;              /* SQLite: DIR/tender.db */
-	const char *const *database_urls;  /* PostgreSQL shards (NULL-terminated); NULL for SQLite */
-	int read_only;                     /* open without creating or migrating (CLI inspection) */
+	const char *data_dir;		  /* SQLite: DIR/tender.db */
+	const char *const *database_urls; /* PostgreSQL shards (NULL-terminated); NULL for SQLite */
+	int read_only;			  /* open without creating or migrating (CLI inspection) */
 	/* SQLite: this process never checkpoints; a CLI command that may run beside `tender serve`
 	 * on the same files leaves that to the server's checkpointer, the only one (see "The
 	 * WAL-reset race" in store_sqlite.c). Ignored by PostgreSQL. */

@@ -18,8 +18,8 @@ struct verify_report {
 	struct vault *vault; /* NULL unless --master-key-file was given */
 };
 
-__attribute__((format(printf, 3, 4))) void verify_fail(struct verify_report *rep,
-                                                       const char *check, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void verify_fail(struct verify_report *rep, const char *check,
+						       const char *fmt, ...);
 
 /*
  * Objects without their event. There is no index on events (merchant_id, object_id): every event
@@ -28,14 +28,14 @@ __attribute__((format(printf, 3, 4))) void verify_fail(struct verify_report *rep
  * the events' list index (quadratic: two minutes for 10,000 charges), so there the row-value
  * NOT IN reads the events once into a temporary index (40 ms for the same store).
  */
-#define NO_EVENT_SQLITE(sel, cond, obj, types)                                                      \
-	sel " WHERE " cond "(" obj ") NOT IN (SELECT merchant_id, object_id FROM events WHERE type " types \
-	    ")"
-#define NO_EVENT_PG(sel, cond, mcol, icol, types)                                                   \
-	sel " WHERE " cond "NOT EXISTS (SELECT 1 FROM events e WHERE e.merchant_id = " mcol          \
+#define NO_EVENT_SQLITE(sel, cond, obj, types)                                                     \
+	sel " WHERE " cond "(" obj                                                                 \
+	    ") NOT IN (SELECT merchant_id, object_id FROM events WHERE type " types ")"
+#define NO_EVENT_PG(sel, cond, mcol, icol, types)                                                  \
+	sel " WHERE " cond "NOT EXISTS (SELECT 1 FROM events e WHERE e.merchant_id = " mcol        \
 	    " AND e.object_id = " icol " AND e.type " types ")"
-#define NO_EVENT(name, sel, cond, mcol, icol, types)                                                \
-	static const char name##_SQLITE[] = NO_EVENT_SQLITE(sel, cond, mcol ", " icol, types);         \
+#define NO_EVENT(name, sel, cond, mcol, icol, types)                                               \
+	static const char name##_SQLITE[] = NO_EVENT_SQLITE(sel, cond, mcol ", " icol, types);     \
 	static const char name##_PG[] = NO_EVENT_PG(sel, cond, mcol, icol, types)
 
 /* the SQLite or the PostgreSQL form of a NO_EVENT check */

@@ -37,8 +37,9 @@ Test(invoices, line_takes_its_discount_amounts)
 {
 	const char *line = "{\"id\":\"il_1\",\"amount\":3000,\"discount_amounts\":[],\"x\":1}";
 	char *out = render(line, "[{\"amount\":750,\"discount\":\"di_1\"}]");
-	cr_assert_str_eq(out, "{\"id\":\"il_1\",\"amount\":3000,\"discount_amounts\":[{\"amount\":750,"
-			      "\"discount\":\"di_1\"}],\"x\":1}");
+	cr_assert_str_eq(out,
+			 "{\"id\":\"il_1\",\"amount\":3000,\"discount_amounts\":[{\"amount\":750,"
+			 "\"discount\":\"di_1\"}],\"x\":1}");
 	free(out);
 	out = render(line, NULL);
 	cr_assert_str_eq(out, line, "no amounts: the line as stored");

@@ -33,8 +33,9 @@ static int books_fn(struct db *db, void *p)
 	if (rc == 0 && ledger_make_available(db, T0 + 3 * 86400, 100) != 1)
 		return -1;
 	rc = rc ? rc : ledger_authorize(db, "acct_2", "ch_3", 777, "eur", T0 + 4 * 86400);
-	rc = rc ? rc
-		: ledger_capture(db, "acct_2", "ch_3", 777, "eur", &PRICING_EUR, T0 + 4 * 86400, bt);
+	rc =
+	    rc ? rc
+	       : ledger_capture(db, "acct_2", "ch_3", 777, "eur", &PRICING_EUR, T0 + 4 * 86400, bt);
 	return rc;
 }
 
