@@ -9,22 +9,24 @@ JOBS=$(nproc)
 
 scripts/deps.sh
 
-echo "== build (release and ASan+UBSan)"
+echo "== $(date -u +%T) build (release and ASan+UBSan)"
 make --no-print-directory tender
 make --no-print-directory asan
 
-echo "== unit tests (ASan+UBSan)"
+echo "== $(date -u +%T) unit tests (ASan+UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   build-asan/unit_tests --jobs "$JOBS"
 
-echo "== fuzz (${FUZZ_SECONDS:=20}s per target)"
+echo "== $(date -u +%T) fuzz (${FUZZ_SECONDS:=20}s per target)"
 FUZZ_SECONDS=$FUZZ_SECONDS scripts/fuzz.sh
 
-echo "== integration tests (SQLite store)"
+echo "== $(date -u +%T) integration tests (SQLite store)"
 scripts/integration.sh
 
-echo "== integration tests of the newer resources against the ASan+UBSan server"
+echo "== $(date -u +%T) integration tests of the newer resources against the ASan+UBSan server"
 scripts/integration-asan.sh
 
-echo "== integration tests (two PostgreSQL shards, and several nodes over them)"
+echo "== $(date -u +%T) integration tests (two PostgreSQL shards, and several nodes over them)"
 scripts/integration-pg.sh
+
+echo "== $(date -u +%T) all passed"
