@@ -7,8 +7,8 @@
 #include "core/id.h"
 #include "core/parse.h"
 
-#define BUCKETS_MAX 16384 /* distinct merchants tracked; beyond that, buckets are shared by hash   \
-			   */
+/* distinct merchants tracked; beyond that, buckets are shared by hash */
+#define BUCKETS_MAX 16384
 #define STRIPES 64
 #define MICRO 1000000
 
