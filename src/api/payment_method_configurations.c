@@ -445,21 +445,35 @@ static int h_list(struct req *r)
 
 /* ---- for PaymentIntents, SetupIntents and Checkout Sessions ---- */
 
-int payment_method_configuration_check(struct req *r, struct db *db, const char *id,
-				       const char *param)
+struct known_ctx {
+	struct req *r;
+	const char *id;
+};
+
+static int known_fn(struct db *db, void *arg)
 {
-	if (default_ensure(r, db) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	struct known_ctx *k = arg;
+	struct req *r = k->r;
 	struct pmc c;
-	int rc = pmc_load(r, db, r->merchant_id, id, &c);
+	int rc = pmc_load(r, db, r->merchant_id, k->id, &c);
 	if (rc == DB_NOTFOUND)
-		return req_fail_missing(r, "payment_method_configuration", id, param);
+		return req_fail_missing(r, "payment_method_configuration", k->id,
+					"payment_method_configuration");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (!c.active)
-		return req_fail(r, ERR_PARAM_BAD, param,
-				"The payment method configuration %s is not active.", id);
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_configuration",
+				"The payment method configuration %s is not active.", k->id);
 	return 0;
+}
+
+/* A read of its own before the caller's write: a configuration is never deleted, and one
+ * deactivated in between still names a configuration of the merchant (the id is only checked,
+ * not kept). The default needs no making here: an id the merchant has seen exists. */
+int payment_method_configuration_known(struct req *r, const char *id)
+{
+	struct known_ctx k = {.r = r, .id = id};
+	return req_read(r, known_fn, &k) == 0 ? 0 : -1;
 }
 
 const struct route payment_method_configurations_routes[] = {

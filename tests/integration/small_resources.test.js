@@ -248,3 +248,34 @@ test('payment method configurations: default on first read, create, update, list
   const b = await stripe.paymentMethodConfigurations.create({ name: 'Idem' }, { idempotencyKey: key });
   assert.deepEqual(b, a);
 });
+
+test('payment_method_configuration on PaymentIntents, SetupIntents and Checkout Sessions', async () => {
+  const def = (await stripe.paymentMethodConfigurations.list()).data.find((x) => x.is_default);
+  const pi = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', payment_method_configuration: def.id,
+    payment_method: 'pm_card_visa', confirm: true,
+  });
+  assert.equal(pi.status, 'succeeded');
+  const si = await stripe.setupIntents.create({ payment_method_configuration: def.id });
+  assert.equal(si.status, 'requires_payment_method');
+  const cs = await stripe.checkout.sessions.create({
+    mode: 'payment', success_url: 'https://example.com/ok', payment_method_configuration: def.id,
+    line_items: [{ price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'Tea' } }, quantity: 1 }],
+  });
+  assert.equal(cs.status, 'open');
+  // another merchant's configuration, or an unknown one: Stripe's 404; an inactive one: 400
+  const theirs = (await other.paymentMethodConfigurations.list()).data[0];
+  await rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_configuration: theirs.id }),
+    404, 'payment_method_configuration');
+  await rejects(stripe.setupIntents.create({ payment_method_configuration: 'pmc_unknown' }), 404,
+    'payment_method_configuration');
+  await rejects(stripe.checkout.sessions.create({
+    mode: 'setup', success_url: 'https://example.com/ok', currency: 'usd', payment_method_configuration: theirs.id,
+  }), 404, 'payment_method_configuration');
+  const off = await stripe.paymentMethodConfigurations.create({ name: 'Off' });
+  await stripe.paymentMethodConfigurations.update(off.id, { active: false });
+  await rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_configuration: off.id }),
+    400, 'payment_method_configuration', /not active/);
+  const n = (await stripe.paymentIntents.list({ limit: 100 })).data.length;
+  assert.equal(n, 1); // the refusals made nothing
+});
