@@ -22,14 +22,14 @@
 
 #include "api/common.h"
 #include "api/list.h"
+#include "api/payment_method_domains.h"
 #include "api/resources.h"
 #include "core/str.h"
 
-#define DOMAIN_MAX 253
+#define DOMAIN_MAX HOST_NAME_MAX_LEN
 #define LABEL_MAX 63
 
-/* Lower-cases a host name into out (DOMAIN_MAX + 1 bytes): 0, or -1 when it is not one. */
-static int host_name_normalize(const char *in, char out[DOMAIN_MAX + 1])
+int host_name_normalize(const char *in, char out[DOMAIN_MAX + 1])
 {
 	size_t n = in ? strlen(in) : 0;
 	if (n == 0 || n > DOMAIN_MAX)
