@@ -1521,6 +1521,7 @@ static const struct param_spec create_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"payment_intent_data", PT_OBJECT, 0, 0, NULL, pi_data_children},
     {"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"payment_method_configuration", PT_STRING, 0, 100, NULL, NULL},
     {"submit_type", PT_ENUM, 0, 0, (const char *const[]){"auto", "book", "donate", "pay", NULL},
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -1748,6 +1749,9 @@ static int h_create(struct req *r)
 			    "The payment method type \"%s\" is invalid. Tender supports: "
 			    "card.",
 			    x->value);
+	const char *pmc = param_str(r, "payment_method_configuration");
+	if (pmc && *pmc && payment_method_configuration_known(r, pmc) != 0)
+		return -1;
 	const char *cus = param_str(r, "customer");
 	s->customer = cus && *cus ? cus : NULL;
 	s->customer_email = param_str(r, "customer_email");

@@ -93,6 +93,7 @@ static const struct param_spec create_params[] = {
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_method_configuration", PT_STRING, 0, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -966,6 +967,9 @@ static int h_create(struct req *r)
 	if (require_customer(r, pi->customer) != 0)
 		return -1;
 	if (connect_apply(r, pi, true) != 0)
+		return -1;
+	const char *pmc = param_str(r, "payment_method_configuration");
+	if (pmc && *pmc && payment_method_configuration_known(r, pmc) != 0)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
 	bool confirm = false;

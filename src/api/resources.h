@@ -28,6 +28,13 @@ extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];
 extern const struct route checkout_routes[];
 extern const struct route shipping_rates_routes[];
+extern const struct route country_specs_routes[];
+extern const struct route payment_method_domains_routes[];
+extern const struct route payment_method_configurations_routes[];
+/* 0 when id is one of r's merchant's active payment method configurations (a read of its own,
+ * before the caller's write), else -1 with r->err: Stripe's 404 (param
+ * payment_method_configuration), or a 400 for an inactive one. payment_method_configurations.c */
+int payment_method_configuration_known(struct req *r, const char *id);
 /* Shipping rates (shipping_rates.c), for Checkout Sessions' shipping_options: what a session
  * needs of one (display_name: r's arena). */
 struct shipping_rate_facts {

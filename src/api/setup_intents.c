@@ -284,6 +284,7 @@ static const struct param_spec create_params[] = {
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
+    {"payment_method_configuration", PT_STRING, 0, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -679,6 +680,9 @@ static int h_create(struct req *r)
 	si->usage = usage ? usage : "off_session";
 	if (!si->client_secret || apply_common(r, si) != 0)
 		return si->client_secret ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	const char *pmc = param_str(r, "payment_method_configuration");
+	if (pmc && *pmc && payment_method_configuration_known(r, pmc) != 0)
+		return -1;
 	const char *pm = param_str(r, "payment_method");
 	if (pm && !*pm)
 		pm = NULL;
