@@ -8,10 +8,10 @@
  * time: the real time, or its customer's test clock's. Each period makes one invoice, paid by a
  * PaymentIntent: a renewal's is a draft for Stripe's hour (INVOICE_DRAFT_WINDOW_S), then
  * finalized and attempted by the next step (draft_finalize); a first invoice, a change's and a
- * final invoice are made finalized. `next_action_at` on the row is the first time something is due for it
- * (billing_next_action: an incomplete subscription expiring after 23 h, a retry of its latest
- * invoice, a cancellation at period end, the end of a trial, a renewal); the scheduler does the
- * due steps one at a time, oldest first.
+ * final invoice are made finalized. `next_action_at` on the row is the first time something is due
+ * for it (billing_next_action: an incomplete subscription expiring after 23 h, a retry of its
+ * latest invoice, a cancellation at period end, the end of a trial, a renewal); the scheduler does
+ * the due steps one at a time, oldest first.
  *
  * Paying an invoice outside a request. The payment code is written around a request (struct
  * req: the merchant, the time, the arena, the answer). Rather than a second payment path, the
@@ -114,9 +114,16 @@
  *    end (cancel_at_period_end, a schedule's end) bills its last period's usage on a final
  *    invoice (billing_reason subscription_cycle, with the customer's pending invoice items),
  *    made finalized and charged in the write that cancels it (period_end_final: no draft hour
- *    for it); with no usage it is 0 and paid at once. Prorations leave metered items out; a new period now on
- *    a subscription with one is refused (its usage would go unbilled), as is adding one by a
- *    change (not built yet).
+ *    for it); with no usage it is 0 and paid at once. Prorations leave metered items out; a new
+ * period now on a subscription with one is refused (its usage would go unbilled). A change (an
+ * update's items[], /v1/subscription_items, a schedule's phase) may add one or give an item a
+ * metered price: nothing is prorated for it and its usage counts from then (usage_since, the
+ *    subscription_items row's usage_start; item_usage_start), so its first renewal bills part
+ *    of the window. One a change removes (or gives another price) has its usage up to then
+ *    billed by the next invoice, as on Stripe: usage_items_add prices it by item_usage, the
+ *    same computation as a period's line, and makes it a pending invoice item (proration false,
+ *    its period that window; on the change's invoice when one is made now), unless the change
+ *    asks clear_usage.
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice
  *    at creation, items' own discounts, metered prices without a meter (usage records).
  */

@@ -256,6 +256,30 @@ test('1c. a metered item removed: its usage billed by the next invoice, unless c
   await paidOnce(customer.id);
 });
 
+test('1d. a metered item added by an update, then invoice_now on cancel: its usage from when it came', async () => {
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: seat.id }] });
+  await clockAdvance(stripe, clock, T0 + 5 * DAY);
+  await meterEvent('gap_calls', customer.id, 10, T0 + 4 * DAY);
+  // always_invoice: nothing prorated, so nothing invoiced now
+  const up = await stripe.subscriptions.update(sub.id, {
+    items: [{ price: callsPrice.id }], proration_behavior: 'always_invoice',
+  });
+  assert.equal(up.latest_invoice, sub.latest_invoice);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 1);
+  await clockAdvance(stripe, clock, T0 + 8 * DAY);
+  await meterEvent('gap_calls', customer.id, 60, T0 + 7 * DAY);
+  const del = await stripe.subscriptions.cancel(sub.id, { invoice_now: true, expand: ['latest_invoice'] });
+  const inv = del.latest_invoice;
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 300);
+  assert.equal(inv.lines.data.length, 1);
+  assert.deepEqual([inv.lines.data[0].quantity, inv.lines.data[0].period], [60, { start: T0 + 5 * DAY, end: T0 + 8 * DAY }]);
+  shape(inv, 'invoice');
+  shape({ ...del, latest_invoice: inv.id }, 'subscription');
+  await paidOnce(customer.id);
+});
+
 test('2. schedule phases: a later phase brings in a metered price, the next one takes it out', async () => {
   const { clock, customer } = await customerOnClock();
   const sched = await stripe.subscriptionSchedules.create({
