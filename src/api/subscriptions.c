@@ -2855,7 +2855,8 @@ static int usage_items_add(struct change_ctx *x, struct db *db)
 	return 0;
 }
 
-/* A price for an item: active, recurring, licensed, with an integer unit amount. */
+/* A price for an item: active, recurring, per-unit with an integer unit amount or tiered,
+ * licensed or metered with a billing meter (item_price_check). */
 static int item_price(struct req *r, struct db *db, const char *price, const char *shown,
 		      struct price_facts *pf)
 {

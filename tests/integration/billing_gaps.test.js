@@ -226,6 +226,16 @@ test('1c. a metered item removed: its usage billed by the next invoice, unless c
     400, 'items[0][clear_usage]', /deleted/);
   await expectError(stripe.subscriptionItems.del(item(seat), { clear_usage: true }), 400, 'clear_usage', /metered/);
 
+  // the preview of the removal: the next invoice with the removed item's usage so far (40
+  // calls), and the logins still there (3); with clear_usage without the calls
+  const preview = (extra) => stripe.invoices.createPreview({
+    customer: customer.id, subscription: sub.id,
+    subscription_details: { items: [{ id: item(callsPrice), deleted: true, ...extra }] },
+  });
+  const pv = await preview({});
+  assert.equal(pv.total, 2000 + 200 + 300);
+  assert.ok(pv.lines.data.some((l) => l.amount === 200 && l.quantity === 40));
+  assert.equal((await preview({ clear_usage: true })).total, 2000 + 300);
   const del = await stripe.subscriptionItems.del(item(callsPrice));
   assert.deepEqual(del, { ...del, id: item(callsPrice), object: 'subscription_item', deleted: true });
   const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
