@@ -236,6 +236,7 @@ struct sub_item_change {
 	const char *metadata_path; /* the param path of its metadata hash; NULL: unchanged */
 	struct tax_rate_spec tax;  /* its tax_rates[] (present: replaced) */
 	bool deleted;
+	bool clear_usage;  /* deleted: a metered item's usage since its period began not billed */
 	const char *shown; /* its name in errors: "items[0]", "" for subscription_items */
 };
 enum sub_change_answer { SUB_ANSWER_SUBSCRIPTION, SUB_ANSWER_ITEM, SUB_ANSWER_ITEM_DELETED };

@@ -106,6 +106,9 @@ static int h_delete(struct req *r)
 		return -1;
 	c->ch[0].id = r->args[0];
 	c->ch[0].deleted = true;
+	bool clear = false;
+	if (param_bool(r, "clear_usage", &clear) == 1)
+		c->ch[0].clear_usage = clear;
 	c->answer = SUB_ANSWER_ITEM_DELETED;
 	str_copy(c->item, sizeof(c->item), r->args[0]);
 	return subscription_change(r, c);
@@ -177,6 +180,7 @@ static const struct param_spec update_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec delete_params[] = {
+    {"clear_usage", PT_BOOL, 0, 0, NULL, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

@@ -52,11 +52,14 @@
  * subscription's into the default settings and its phase.
  *
  * Metered prices (backed by a billing meter) are taken without a quantity (stored 0, shown
- * absent): the subscription bills their usage in arrears. As Tender's subscriptions do not add a
- * metered item by a change yet, a later phase may keep the first phase's metered prices but not
- * add one, and a schedule with them keeps the first phase's interval (a new interval would start
- * a new period at once, its usage unbilled). end_behavior=cancel at the last phase's end leaves
- * the subscription's own step to end it with its final invoice (subscription_cancel_for_schedule).
+ * absent): the subscription bills their usage in arrears. A later phase that brings one in adds
+ * it by the phase's change (its usage counts from the phase's start); one that leaves a metered
+ * price out removes it, its usage up to the change billed by the next invoice (the
+ * subscription's change does both). A phase after one with metered prices keeps that one's
+ * interval (a new interval would start a new period at once, its usage unbilled). Tiered prices
+ * are taken as the subscription takes them (billing/tiers.c prices their lines).
+ * end_behavior=cancel at the last phase's end leaves the subscription's own step to end it with its
+ * final invoice (subscription_cancel_for_schedule).
  *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, automatic_tax, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
@@ -1121,9 +1124,9 @@ static int phases_parse(struct req *r, struct schedule *sc)
 }
 
 /* Item k of phase i, its price metered (backed by a billing meter): no quantity (its usage is
- * its quantity, billed in arrears by the subscription), and only a price of the first phase:
- * Tender does not add a metered price to a subscription by a change yet (a phase that starts
- * later changes the subscription's items). 0, or -1 with r->err. */
+ * its quantity, billed in arrears by the subscription; a later phase that brings it in adds it
+ * to the subscription by a change, its usage counted from the phase's start). 0, or -1 with
+ * r->err. */
 static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, const char *shown)
 {
 	struct sched_item *it = &sc->phases[i].items[k];
@@ -1134,15 +1137,6 @@ static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, 
 				"Remove quantity from `%s[items][%d]`.",
 				shown, k);
 	it->quantity = 0;
-	bool first = i == 0;
-	for (int m = 0; !first && m < sc->phases[0].n_items; m++)
-		first = str_eq(sc->phases[0].items[m].price, it->price);
-	if (!first)
-		return req_fail(r, ERR_PARAM_BAD,
-				arena_printf(&r->arena, "%s[items][%d][price]", shown, k),
-				"A metered price (%s) can be in a later phase only if it is in the "
-				"first: Tender does not add one to a subscription yet.",
-				it->price);
 	return 0;
 }
 
@@ -1154,15 +1148,16 @@ static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, 
 static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64_t start)
 {
 	char sched_currency[8] = "";
-	/* the first phase's interval, which every phase keeps when it has metered prices */
-	bool first_metered = false;
-	char first_interval[8] = "";
-	int64_t first_count = 0;
+	/* the previous phase's interval, which the next keeps when that one has metered prices */
+	bool prev_metered = false;
+	char prev_interval[8] = "";
+	int64_t prev_count = 0;
 	for (int i = 0; i < sc->n_phases; i++) {
 		struct sched_phase *p = &sc->phases[i];
 		const char *shown = arena_printf(&r->arena, "phases[%d]", i);
 		char interval[8] = "";
 		int64_t interval_count = 0;
+		bool metered_here = false;
 		for (int k = 0; k < p->n_items; k++) {
 			struct price_facts pf;
 			const char *ishown =
@@ -1178,17 +1173,18 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 						"only accepts active prices.",
 						p->items[k].price);
 			bool metered = pf.meter != NULL;
-			if (!pf.recurring || !pf.has_unit_amount ||
+			/* per-unit with an integer unit_amount or tiered, as a subscription's */
+			if (!pf.recurring || !(pf.has_unit_amount || pf.tiers) ||
 			    !(str_eq(pf.usage_type, "licensed") || metered))
 				return req_fail(
 				    r, ERR_PARAM_BAD, ishown,
 				    "Tender schedules take recurring licensed per-unit "
-				    "prices with an integer unit_amount, or metered ones "
-				    "backed by a billing meter; %s is not one.",
+				    "prices with an integer unit_amount or tiered ones, or "
+				    "metered ones backed by a billing meter; %s is not one.",
 				    p->items[k].price);
 			if (metered && metered_item_check(r, sc, i, k, shown) != 0)
 				return -1;
-			first_metered = first_metered || (i == 0 && metered);
+			metered_here = metered_here || metered;
 			if (k == 0) {
 				str_copy(interval, sizeof(interval), pf.interval);
 				interval_count = pf.interval_count;
@@ -1214,19 +1210,19 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 				    (long long)interval_count, interval);
 			}
 		}
-		if (i == 0) {
-			str_copy(first_interval, sizeof(first_interval), interval);
-			first_count = interval_count;
-		} else if (first_metered &&
-			   (strcmp(interval, first_interval) != 0 || interval_count != first_count)) {
+		if (i > 0 && prev_metered &&
+		    (strcmp(interval, prev_interval) != 0 || interval_count != prev_count)) {
 			/* a new interval starts a new period at once, which would leave the
 			 * metered items' usage unbilled: the subscription refuses it */
 			return req_fail(r, ERR_PARAM_BAD,
 					arena_printf(&r->arena, "%s[items]", shown),
-					"A schedule whose first phase has metered prices keeps its "
-					"billing interval (every %lld %s) in every phase.",
-					(long long)first_count, first_interval);
+					"A phase after one with metered prices keeps its billing "
+					"interval (every %lld %s).",
+					(long long)prev_count, prev_interval);
 		}
+		str_copy(prev_interval, sizeof(prev_interval), interval);
+		prev_count = interval_count;
+		prev_metered = metered_here;
 		if (i == 0)
 			str_copy(sched_currency, sizeof(sched_currency), p->currency);
 		else if (strcmp(sched_currency, p->currency) != 0)

@@ -8,10 +8,10 @@
  * time: the real time, or its customer's test clock's. Each period makes one invoice, paid by a
  * PaymentIntent: a renewal's is a draft for Stripe's hour (INVOICE_DRAFT_WINDOW_S), then
  * finalized and attempted by the next step (draft_finalize); a first invoice, a change's and a
- * final invoice are made finalized. `next_action_at` on the row is the first time something is due for it
- * (billing_next_action: an incomplete subscription expiring after 23 h, a retry of its latest
- * invoice, a cancellation at period end, the end of a trial, a renewal); the scheduler does the
- * due steps one at a time, oldest first.
+ * final invoice are made finalized. `next_action_at` on the row is the first time something is due
+ * for it (billing_next_action: an incomplete subscription expiring after 23 h, a retry of its
+ * latest invoice, a cancellation at period end, the end of a trial, a renewal); the scheduler does
+ * the due steps one at a time, oldest first.
  *
  * Paying an invoice outside a request. The payment code is written around a request (struct
  * req: the merchant, the time, the arena, the answer). Rather than a second payment path, the
@@ -114,9 +114,16 @@
  *    end (cancel_at_period_end, a schedule's end) bills its last period's usage on a final
  *    invoice (billing_reason subscription_cycle, with the customer's pending invoice items),
  *    made finalized and charged in the write that cancels it (period_end_final: no draft hour
- *    for it); with no usage it is 0 and paid at once. Prorations leave metered items out; a new period now on
- *    a subscription with one is refused (its usage would go unbilled), as is adding one by a
- *    change (not built yet).
+ *    for it); with no usage it is 0 and paid at once. Prorations leave metered items out; a new
+ * period now on a subscription with one is refused (its usage would go unbilled). A change (an
+ * update's items[], /v1/subscription_items, a schedule's phase) may add one or give an item a
+ * metered price: nothing is prorated for it and its usage counts from then (usage_since, the
+ *    subscription_items row's usage_start; item_usage_start), so its first renewal bills part
+ *    of the window. One a change removes (or gives another price) has its usage up to then
+ *    billed by the next invoice, as on Stripe: usage_items_add prices it by item_usage, the
+ *    same computation as a period's line, and makes it a pending invoice item (proration false,
+ *    its period that window; on the change's invoice when one is made now), unless the change
+ *    asks clear_usage.
  *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice
  *    at creation, items' own discounts, metered prices without a meter (usage records).
  */
@@ -162,6 +169,9 @@ struct sub_item {
 	struct price_facts pf;
 	int data; /* create: index of an items[n][price_data] to store, or -1 */
 	bool quantity_given; /* create: items[n][quantity] was given (a metered item takes none) */
+	/* a metered item added (or its price replaced) by a change: its usage counts from then,
+	 * the meter's events before it not its own; 0: from its subscription's usage window */
+	int64_t usage_since;
 	/* its tax_rates[] as a create or change asks (planned with these, then stored; NULL or
 	 * not present: as stored) */
 	const struct tax_rate_spec *tax;
@@ -233,11 +243,11 @@ static const char SQL_UPDATE[] =
     " trial_notice_for = $27, paused_at = $28, collection_method = $29, days_until_due = $30"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
-    "SELECT id, price, quantity, created, metadata FROM subscription_items"
+    "SELECT id, price, quantity, created, metadata, usage_start FROM subscription_items"
     " WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos LIMIT $3";
 static const char SQL_ITEM_INSERT[] =
     "INSERT INTO subscription_items (merchant_id, id, subscription, pos, created, price,"
-    " quantity, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    " quantity, metadata, usage_start) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /* Writes s's items in their order (a create, and a change that rewrote them). 0, or -1 with
  * r->err. */
@@ -256,6 +266,7 @@ static int items_insert(struct req *r, struct db *db, const struct subscription 
 		db_bind_text(st, 6, it->price, -1);
 		db_bind_int64(st, 7, it->quantity);
 		db_bind_text(st, 8, it->metadata, -1);
+		db_bind_int64(st, 9, it->usage_since);
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
@@ -345,6 +356,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		it->quantity = db_col_int64(st, 2);
 		it->created = db_col_int64(st, 3);
 		it->metadata = col_text_dup(&r->arena, st, 4);
+		it->usage_since = db_col_int64_or0(st, 5);
 		it->data = -1;
 	}
 	db_reset(st);
@@ -513,19 +525,30 @@ static bool item_metered(const struct sub_item *it)
 	return it->pf.meter != NULL;
 }
 
+/* Where metered item it's part of s's usage window begins: the window's start, or later when
+ * the item came by a change during it (its usage counts from then). */
+static int64_t item_usage_start(const struct subscription *s, const struct sub_item *it)
+{
+	int64_t start = it->usage_since > s->usage_start ? it->usage_since : s->usage_start;
+	return s->usage_end && start > s->usage_end ? s->usage_end : start;
+}
+
 /* The quantity and amount of metered item it on an invoice of s: the usage of s's customer in
- * s's usage window, meter_usage_quantity (a negative total bills 0), priced by the price
- * (unit_amount × quantity, or its tiers); 0 and 0 without a usage window (a first invoice, a
- * trial's end). 0, or -1 with r->err. */
+ * s's usage window (from when the item came, item_usage_start), meter_usage_quantity (a
+ * negative total bills 0), priced by the price (unit_amount × quantity, or its tiers); 0 and 0
+ * without a usage window (a first invoice, a trial's end) or when the item came at its end.
+ * Every metered amount Tender bills comes from here: a period's line, a draft's refresh, a
+ * final invoice's line, and the usage of an item a change removes. 0, or -1 with r->err. */
 static int item_usage(struct req *r, struct db *db, const struct subscription *s,
 		      const struct sub_item *it, int64_t *ret_quantity, int64_t *ret_amount)
 {
-	if (!s->usage_end) {
+	int64_t start = item_usage_start(s, it);
+	if (!s->usage_end || start >= s->usage_end) {
 		*ret_quantity = *ret_amount = 0;
 		return 0;
 	}
 	struct meter_usage u;
-	int rc = billing_meter_usage(db, r->merchant_id, it->pf.meter, s->customer, s->usage_start,
+	int rc = billing_meter_usage(db, r->merchant_id, it->pf.meter, s->customer, start,
 				     s->usage_end, &u);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -730,6 +753,7 @@ static const char *pending_json(struct req *r, const struct subscription *p, boo
 		json_kv_str(&j, "price", it->price);
 		json_kv_int(&j, "quantity", it->quantity);
 		json_kv_int(&j, "created", it->created);
+		json_kv_int(&j, "usage_start", it->usage_since);
 		json_kv_str(&j, "metadata", it->metadata ? it->metadata : "{}");
 		json_obj_close(&j);
 	}
@@ -787,6 +811,7 @@ static int pending_load(struct req *r, struct db *db, const struct subscription 
 		it->metadata = pending_str(r, o, "metadata");
 		it->quantity = pending_int(o, "quantity");
 		it->created = pending_int(o, "created");
+		it->usage_since = pending_int(o, "usage_start");
 		it->data = -1;
 		if (!id || !it->price || !it->metadata)
 			rc = DB_ERR;
@@ -1144,7 +1169,7 @@ static const char *period_lines_json(struct req *r, const struct subscription *s
 		json_key(&j, "period");
 		json_obj_open(&j);
 		json_kv_int(&j, "end", arrears ? s->usage_end : s->period_end);
-		json_kv_int(&j, "start", arrears ? s->usage_start : s->period_start);
+		json_kv_int(&j, "start", arrears ? item_usage_start(s, it) : s->period_start);
 		json_obj_close(&j);
 		json_kv_raw(&j, "pretax_credit_amounts", "[]", 2);
 		json_key(&j, "pricing");
@@ -2758,7 +2783,80 @@ static int proration_add(struct change_ctx *x, const struct sub_item *it, int si
 	return ii->description && ii->subscription_item ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-/* A price for an item: active, recurring, licensed, with an integer unit amount. */
+static int final_usage(struct req *r, const struct subscription *o, int64_t end,
+		       struct subscription **ret);
+
+/* Was old item `id`'s usage cleared by the change (deleted with clear_usage)? */
+static bool usage_cleared(const struct sub_change *c, const char *id)
+{
+	for (int k = 0; k < c->n; k++)
+		if (c->ch[k].id && c->ch[k].deleted && c->ch[k].clear_usage &&
+		    str_eq(c->ch[k].id, id))
+			return true;
+	return false;
+}
+
+/* The usage of the metered items a change removes or gives another price (as Stripe bills a
+ * removed metered item's usage at the next invoice, unless clear_usage): for each, its usage
+ * from its window's start (item_usage_start) up to now, or to its period's end when the change
+ * comes after it and before its renewal, priced by item_usage as a period's line is, as an
+ * invoice item (proration false, its period that window) among x->pr: pending for the next
+ * invoice, or on the invoice made now. None during a trial (unbilled usage). 0, or -1 with
+ * r->err. */
+static int usage_items_add(struct change_ctx *x, struct db *db)
+{
+	struct req *r = x->r;
+	struct subscription *w = NULL;
+	if (final_usage(r, &x->old, x->t < x->old.period_end ? x->t : x->old.period_end, &w) != 0)
+		return -1;
+	for (int i = 0; w && i < w->n_items; i++) {
+		const struct sub_item *it = &w->items[i];
+		bool kept = false;
+		for (int k = 0; k < x->s.n_items; k++)
+			kept = kept || (str_eq(x->s.items[k].id, it->id) &&
+					str_eq(x->s.items[k].price, it->price));
+		int64_t start = item_usage_start(w, it);
+		if (kept || usage_cleared(x->c, it->id) || start >= w->usage_end)
+			continue;
+		if (str_eq(x->c->payment_behavior, "pending_if_incomplete"))
+			return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
+					"Tender does not hold the removal of a metered item as a "
+					"pending update: use another payment_behavior.");
+		int64_t q, amount;
+		if (item_usage(r, db, w, it, &q, &amount) != 0)
+			return -1;
+		if (x->n_pr >= (int)(sizeof(x->pr) / sizeof(x->pr[0])) ||
+		    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
+					"The usage to invoice is out of range.");
+		struct invoice_item *ii = &x->pr[x->n_pr++];
+		memset(ii, 0, sizeof(*ii));
+		id_new_at(ii->id, "ii_", x->t);
+		ii->created = x->t;
+		ii->customer = x->s.customer;
+		str_copy(ii->currency, sizeof(ii->currency), x->s.currency);
+		ii->amount = amount;
+		/* a tiered price's unit amount: the line's share of each unit */
+		ii->unit_amount = !it->pf.tiers ? it->pf.unit_amount : q ? amount / q : 0;
+		ii->quantity = q;
+		ii->price = it->price;
+		ii->description = line_description(r, it, q, false);
+		ii->period_start = start;
+		ii->period_end = w->usage_end;
+		ii->metadata = "{}";
+		ii->subscription = x->s.id;
+		ii->subscription_item = arena_strdup(&r->arena, it->id);
+		ii->proration = false;
+		ii->discountable = true;
+		ii->test_clock = x->s.test_clock;
+		if (!ii->description || !ii->subscription_item)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+/* A price for an item: active, recurring, per-unit with an integer unit amount or tiered,
+ * licensed or metered with a billing meter (item_price_check). */
 static int item_price(struct req *r, struct db *db, const char *price, const char *shown,
 		      struct price_facts *pf)
 {
@@ -2780,19 +2878,10 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 				"The price specified (%s) is a one-time price. A subscription's "
 				"items need recurring prices.",
 				price);
-	if (item_price_check(r, pf, price, param) != 0)
-		return -1;
-	if (pf->meter)
-		return req_fail(r, ERR_PARAM_BAD, param,
-				"A metered price (%s) can be part of a subscription from its "
-				"creation only: Tender does not add one to a subscription yet.",
-				price);
-	return 0;
+	return item_price_check(r, pf, price, param);
 }
 
 static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x);
-static int final_usage(struct req *r, const struct subscription *o, int64_t end,
-		       struct subscription **ret);
 static int open_invoice_void(struct req *r, struct db *db, const char *id, int64_t t);
 static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x);
 
@@ -2878,6 +2967,14 @@ static int change_read_fn(struct db *db, void *p)
 				    r, "subscription_item", ch->id,
 				    *ch->shown ? arena_printf(&r->arena, "%s[id]", ch->shown)
 					       : "id");
+			if (ch->clear_usage && ch->deleted && !item_metered(it))
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    *ch->shown
+					? arena_printf(&r->arena, "%s[clear_usage]", ch->shown)
+					: "clear_usage",
+				    "clear_usage is allowed only for an item whose price is "
+				    "`metered`.");
 			if (ch->deleted) {
 				int i = (int)(it - s->items);
 				memmove(&s->items[i], &s->items[i + 1],
@@ -2906,10 +3003,27 @@ static int change_read_fn(struct db *db, void *p)
 			if (k == 0 || c->answer != SUB_ANSWER_SUBSCRIPTION)
 				str_copy(c->item, sizeof(c->item), it->id);
 		}
+		if (ch->clear_usage && !ch->deleted)
+			return req_fail(r, ERR_PARAM_BAD,
+					*ch->shown
+					    ? arena_printf(&r->arena, "%s[clear_usage]", ch->shown)
+					    : "clear_usage",
+					"clear_usage is allowed only when deleted is set to true.");
 		if (ch->price) {
+			bool was_metered = item_metered(it);
+			const char *was = it->price;
 			if (item_price(r, db, ch->price, ch->shown, &it->pf) != 0)
 				return -1;
 			it->price = ch->price;
+			if (item_metered(it) && !(was && str_eq(was, ch->price))) {
+				/* a metered price coming now: no quantity, its usage counted from
+				 * now (the meter's events before are not its own) */
+				it->quantity = 0;
+				it->usage_since = x->t;
+			} else if (!item_metered(it) && was_metered) {
+				it->quantity = 1; /* a licensed price's default */
+				it->usage_since = 0;
+			}
 		}
 		if (ch->quantity && item_metered(it))
 			return req_fail(r, ERR_PARAM_BAD,
@@ -3028,6 +3142,8 @@ static int change_read_fn(struct db *db, void *p)
 		if (is_new && proration_add(x, &s->items[k], +1) != 0)
 			return -1;
 	}
+	if (usage_items_add(x, db) != 0)
+		return -1;
 	x->invoice_now = x->reset || (str_eq(behavior, "always_invoice") && x->n_pr > 0);
 	/* the invoice made now takes the collection method this update gives (own_params
 	 * applies it in the write) */
@@ -3679,6 +3795,10 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 			}
 			ch->deleted = true;
 		}
+		snprintf(path, sizeof(path), "%s.%d.clear_usage", param, n);
+		bool clear = false;
+		if (param_bool(r, path, &clear) == 1)
+			ch->clear_usage = clear;
 		n++;
 	}
 	c->n = n;
@@ -5247,6 +5367,7 @@ const struct param_spec subscription_change_item_params[] = {
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"deleted", PT_BOOL, 0, 0, NULL, NULL},
+    {"clear_usage", PT_BOOL, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
