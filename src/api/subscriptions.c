@@ -2734,6 +2734,21 @@ static const char *item_label(struct req *r, const struct sub_item *it)
 		   : arena_printf(&r->arena, "%lld × %s", (long long)it->quantity, name);
 }
 
+/* the change's next pending invoice item (a proration or a removed metered item's usage), for
+ * x->s's customer in its currency; NULL when x->pr is full */
+static struct invoice_item *pending_item_new(struct change_ctx *x)
+{
+	if (x->n_pr >= (int)(sizeof(x->pr) / sizeof(x->pr[0])))
+		return NULL;
+	struct invoice_item *ii = &x->pr[x->n_pr++];
+	memset(ii, 0, sizeof(*ii));
+	id_new_at(ii->id, "ii_", x->t);
+	ii->created = x->t;
+	ii->customer = x->s.customer;
+	str_copy(ii->currency, sizeof(ii->currency), x->s.currency);
+	return ii;
+}
+
 /* A proration line for item `it` of x->s: sign -1 credits its unused time, +1 charges its
  * remaining time. 0, or -1 with r->err. */
 static int proration_add(struct change_ctx *x, const struct sub_item *it, int sign)
@@ -2751,12 +2766,9 @@ static int proration_add(struct change_ctx *x, const struct sub_item *it, int si
 	     billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0) ||
 	    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "The proration is out of range.");
-	struct invoice_item *ii = &x->pr[x->n_pr++];
-	memset(ii, 0, sizeof(*ii));
-	id_new_at(ii->id, "ii_", x->t);
-	ii->created = x->t;
-	ii->customer = x->s.customer;
-	str_copy(ii->currency, sizeof(ii->currency), x->s.currency);
+	struct invoice_item *ii = pending_item_new(x);
+	if (!ii)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "Too many proration lines.");
 	/* amount is the line rounded; unit_amount the unit's share rounded on its own (a tiered
 	 * price's: the line's share of each unit) */
 	if (it->pf.tiers)
@@ -2825,16 +2837,11 @@ static int usage_items_add(struct change_ctx *x, struct db *db)
 		int64_t q, amount;
 		if (item_usage(r, db, w, it, &q, &amount) != 0)
 			return -1;
-		if (x->n_pr >= (int)(sizeof(x->pr) / sizeof(x->pr[0])) ||
-		    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
+		struct invoice_item *ii = NULL;
+		if (__builtin_add_overflow(x->pr_sum, amount, &x->pr_sum) ||
+		    !(ii = pending_item_new(x)))
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 					"The usage to invoice is out of range.");
-		struct invoice_item *ii = &x->pr[x->n_pr++];
-		memset(ii, 0, sizeof(*ii));
-		id_new_at(ii->id, "ii_", x->t);
-		ii->created = x->t;
-		ii->customer = x->s.customer;
-		str_copy(ii->currency, sizeof(ii->currency), x->s.currency);
 		ii->amount = amount;
 		/* a tiered price's unit amount: the line's share of each unit */
 		ii->unit_amount = !it->pf.tiers ? it->pf.unit_amount : q ? amount / q : 0;
