@@ -64,8 +64,8 @@ struct invoice {
 	/* the invoice-level discounts it takes (JSON array of ids), and once computed what every
 	 * discount took in all (JSON array of {amount, discount}); see invoice_discounts_apply */
 	const char *discounts, *total_discount_amounts;
-	int64_t finalized_at, paid_at, voided_at;  /* 0: not */
-	int64_t marked_uncollectible_at;	   /* 0: not */
+	int64_t finalized_at, paid_at, voided_at; /* 0: not */
+	int64_t marked_uncollectible_at;	  /* 0: not */
 	/* a preview's (invoice_preview.c) lines, rendered whole: nothing of it is stored */
 	const char *preview_lines;
 	/* set when it is finalized (invoice_balance_apply): the customer's balance before and

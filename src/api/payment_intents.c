@@ -301,7 +301,7 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c);
 struct confirm_ctx {
 	struct req *r;
 	struct event_origin origin; /* the request, for the events a Connect capture appends */
-	struct payment_intent pi; /* the intent the decision was made for */
+	struct payment_intent pi;   /* the intent the decision was made for */
 	struct payment_intent
 	    pi0;	   /* pi as confirm_fn starts it: a retried transaction starts over */
 	bool insert_first; /* create+confirm: the intent does not exist yet */

@@ -381,7 +381,7 @@ struct confirm_ctx {
 	bool insert_first;	 /* create+confirm: the row does not exist yet */
 	struct card_auth ca;
 	bool require_3ds;
-	bool authenticated; /* the cardholder completed the challenge */
+	bool authenticated;	 /* the cardholder completed the challenge */
 	char attempt_id[ID_MAX]; /* the SetupAttempt this confirmation makes (before the write) */
 	/* confirmation_token: what the intent is confirmed with, used up by its write */
 	const struct ctoken_use *ct;

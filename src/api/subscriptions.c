@@ -167,7 +167,7 @@ struct sub_item {
 	const char *price, *metadata;
 	int64_t quantity, created;
 	struct price_facts pf;
-	int data; /* create: index of an items[n][price_data] to store, or -1 */
+	int data;	     /* create: index of an items[n][price_data] to store, or -1 */
 	bool quantity_given; /* create: items[n][quantity] was given (a metered item takes none) */
 	/* a metered item added (or its price replaced) by a change: its usage counts from then,
 	 * the meter's events before it not its own; 0: from its subscription's usage window */
@@ -5259,8 +5259,8 @@ int subscriptions_tick(struct store *s, int64_t now)
 			}
 			int k = d.schedule  ? subscription_schedule_step(tick_app, tick_host,
 									 clk->merchant, d.sub, d.at)
-				: d.invoice ? invoice_advance_step(tick_app, tick_host, clk->merchant,
-								   d.sub, d.at)
+				: d.invoice ? invoice_advance_step(tick_app, tick_host,
+								   clk->merchant, d.sub, d.at)
 					    : subscription_step(tick_app, tick_host, clk->merchant,
 								d.sub, d.at);
 			if (k > 0)

@@ -1,8 +1,8 @@
 /*
  * Keeping a customer's active entitlements equal to what its subscriptions give (see
  * entitlements.h). The set is computed by one query over the store (subscriptions in status
- * active, trialing, past_due or paused → their items → the items' prices → the prices' products → the products'
- * features), never from what a caller believes changed, so every path that changes a
+ * active, trialing, past_due or paused → their items → the items' prices → the prices' products →
+ * the products' features), never from what a caller believes changed, so every path that changes a
  * subscription (create, item changes, status changes by payments and the scheduler,
  * cancellation) and every attach or detach of a feature end in the same answer.
  *
