@@ -21,6 +21,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,7 +39,7 @@
 #define DESC_RIGHT 300.0
 #define QTY_RIGHT 345.0
 #define UNIT_RIGHT 445.0
-#define TOTALS_LEFT 320.0
+#define TOTALS_LEFT 300.0
 
 /* a text cut or wrapped: at most PDF_TEXT_MAX bytes plus an ellipsis and the NUL */
 #define TEXT_CAP (PDF_TEXT_MAX + 8)
@@ -481,10 +482,12 @@ static int draw(struct layout *L)
 		if (!room(L, 16, PDF_PAGES_MAX))
 			break;
 		font(cr, row->strong, 9.5);
-		cut(cr, row->label, UNIT_RIGHT - TOTALS_LEFT, label);
+		/* the label takes what the amount leaves of the column */
+		if (pdf_format_amount(amt, sizeof(amt), row->amount, d->currency) != 0)
+			amt[0] = '\0';
+		cut(cr, row->label, RIGHT - TOTALS_LEFT - text_width(cr, amt) - 12, label);
 		text_at(cr, TOTALS_LEFT, L->y, label);
-		if (pdf_format_amount(amt, sizeof(amt), row->amount, d->currency) == 0)
-			text_right(cr, RIGHT, L->y, amt);
+		text_right(cr, RIGHT, L->y, amt);
 		L->y += 16;
 	}
 	/* memo, footer */
@@ -553,4 +556,10 @@ int pdf_render(const struct pdf_doc *d, struct buf *ret)
 	if (rc == 0 && ret->failed)
 		rc = PDF_ERR_RENDER;
 	return rc;
+}
+
+void pdf_caches_release(void)
+{
+	cairo_debug_reset_static_data();
+	FcFini();
 }

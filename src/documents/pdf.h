@@ -93,4 +93,9 @@ int pdf_format_amount(char *out, size_t n, int64_t amount_minor, const char *cur
 /* Renders d as a PDF into ret (appended). 0, PDF_ERR_INVALID, or PDF_ERR_RENDER. */
 int pdf_render(const struct pdf_doc *d, struct buf *ret);
 
+/* Frees cairo's and fontconfig's font caches, kept for the process's life otherwise (the server
+ * renders many documents with them). For a process about to exit under LeakSanitizer; no
+ * rendering may run at the same time or after. */
+void pdf_caches_release(void);
+
 #endif

@@ -6,6 +6,10 @@
 
 #include "documents/pdf.h"
 
+/* each test worker gives cairo's and fontconfig's caches back: LeakSanitizer then sees only
+ * real leaks */
+TestSuite(pdf, .fini = pdf_caches_release);
+
 Test(pdf, format_amount_uses_the_currency_exponent)
 {
 	char s[64];
