@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/challenge.h"
@@ -86,9 +87,68 @@ struct render_ctx {
 	const struct invoice *in; /* the invoice to render (invoice answers) */
 	const char *invoice_id;	  /* a credit note's invoice */
 	const char *customer_id;
-	const char *invoice_json, *customer_json;
+	const char *tax_source; /* the document whose taxes are labeled (NULL: the invoice's) */
+	const char *invoice_json, *customer_json, *tax_labels_json;
 	char merchant_name[256];
 };
+
+#define TAX_LABELS_MAX 32
+
+/* "VAT (20%)", "Sales tax (8.25%)": a rate's name and percentage (percent × 10,000), exactly. */
+static void tax_label(const struct tax_rate *t, char *out, size_t n)
+{
+	int64_t e4 = t->percent_e4 < 0 ? 0 : t->percent_e4;
+	char frac[8];
+	snprintf(frac, sizeof(frac), "%04lld", (long long)(e4 % 10000));
+	for (int k = 3; k >= 0 && frac[k] == '0'; k--)
+		frac[k] = '\0';
+	snprintf(out, n, "%.200s (%lld%s%s%%)", t->display_name ? t->display_name : "Tax",
+		 (long long)(e4 / 10000), frac[0] ? "." : "", frac);
+}
+
+/* A JSON object of the labels of the tax rates doc_json's tax amounts name (total_tax_amounts
+ * of an invoice, tax_amounts of a credit note), in r's arena; NULL when there are none. */
+static int tax_labels(struct req *r, struct db *db, const char *doc_json, const char **ret)
+{
+	*ret = NULL;
+	json_error_t e;
+	json_t *doc = doc_json ? json_loads(doc_json, 0, &e) : NULL;
+	json_t *labels = json_object();
+	const char *keys[] = {"total_tax_amounts", "tax_amounts"};
+	int rc = 0;
+	for (size_t k = 0; k < 2 && rc == 0 && labels; k++) {
+		size_t i;
+		json_t *it;
+		json_array_foreach(json_object_get(doc, keys[k]), i, it)
+		{
+			const char *id = json_string_value(json_object_get(it, "tax_rate"));
+			if (!id || json_object_get(labels, id) ||
+			    json_object_size(labels) >= TAX_LABELS_MAX)
+				continue;
+			struct tax_rate t;
+			int lrc = tax_rate_load(r, db, id, &t);
+			if (lrc == DB_NOTFOUND)
+				continue;
+			if (lrc != DB_OK) {
+				rc = -1;
+				break;
+			}
+			char label[256];
+			tax_label(&t, label, sizeof(label));
+			json_object_set_new(labels, id, json_string(label));
+		}
+	}
+	if (rc == 0 && labels && json_object_size(labels)) {
+		char *dump = json_dumps(labels, JSON_COMPACT);
+		*ret = dump ? arena_strdup(&r->arena, dump) : NULL;
+		free(dump);
+		if (!*ret)
+			rc = -1;
+	}
+	json_decref(labels);
+	json_decref(doc);
+	return rc;
+}
 
 static const char *json_of(struct req *r, struct buf *b)
 {
@@ -101,7 +161,7 @@ static int render_fn(struct db *db, void *p)
 {
 	struct render_ctx *x = p;
 	struct req *r = x->r;
-	x->invoice_json = x->customer_json = NULL;
+	x->invoice_json = x->customer_json = x->tax_labels_json = NULL;
 	if (challenge_merchant_name(db, r->merchant_id, x->merchant_name,
 				    sizeof(x->merchant_name)) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -137,6 +197,9 @@ static int render_fn(struct db *db, void *p)
 		}
 		x->customer_json = rc == DB_OK ? json_of(r, &b) : (buf_release(&b), NULL);
 	}
+	if (tax_labels(r, db, x->tax_source ? x->tax_source : x->invoice_json,
+		       &x->tax_labels_json) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
 
@@ -157,6 +220,7 @@ int documents_invoice_answer(struct req *r, const struct invoice *in)
 	struct documents_context c = {
 	    .merchant_name = x.merchant_name[0] ? x.merchant_name : NULL,
 	    .customer_json = x.customer_json,
+	    .tax_labels_json = x.tax_labels_json,
 	};
 	struct buf pdf;
 	buf_init(&pdf, PDF_BYTES_MAX);
@@ -247,6 +311,7 @@ int documents_h_credit_note_pdf(struct req *r)
 	    .r = r,
 	    .invoice_id = invoice ? arena_strdup(&r->arena, invoice) : NULL,
 	    .customer_id = customer ? arena_strdup(&r->arena, customer) : NULL,
+	    .tax_source = cn_json,
 	};
 	const char *num = number ? arena_strdup(&r->arena, number) : NULL;
 	json_decref(cn);
@@ -256,6 +321,7 @@ int documents_h_credit_note_pdf(struct req *r)
 	    .merchant_name = x.merchant_name[0] ? x.merchant_name : NULL,
 	    .customer_json = x.customer_json,
 	    .invoice_json = x.invoice_json,
+	    .tax_labels_json = x.tax_labels_json,
 	};
 	struct buf pdf;
 	buf_init(&pdf, PDF_BYTES_MAX);

@@ -141,18 +141,29 @@ static void discount_rows(struct pdf_doc *d, json_t *arr)
 	}
 }
 
-static void tax_rows(struct pdf_doc *d, json_t *arr)
+/* labels: {"txr_…": "VAT (20%)"} (may be NULL); an included tax's label gets " included", in
+ * scratch (PDF_TOTALS_MAX rows of 256 bytes: the rows' labels must outlive the call) */
+static void tax_rows(struct pdf_doc *d, json_t *arr, json_t *labels, char (*scratch)[256])
 {
 	size_t i;
 	json_t *e;
 	json_array_foreach(arr, i, e)
 	{
+		if (d->n_totals >= PDF_TOTALS_MAX)
+			break;
 		int64_t a = int_or0(e, "amount");
 		json_t *inc = json_object_get(e, "inclusive");
 		const char *behavior = str_of(e, "tax_behavior");
 		bool inclusive =
 		    json_is_true(inc) || (behavior && strcmp(behavior, "inclusive") == 0);
-		add_total(d, inclusive ? "Tax (included)" : "Tax", a, false);
+		json_t *rate = json_object_get(e, "tax_rate");
+		if (!json_is_string(rate))
+			rate = json_object_get(json_object_get(e, "tax_rate_details"), "tax_rate");
+		const char *name =
+		    json_string_value(json_object_get(labels, json_string_value(rate)));
+		char *label = scratch[d->n_totals];
+		snprintf(label, 256, "%.200s%s", name ? name : "Tax", inclusive ? " included" : "");
+		add_total(d, label, a, false);
 	}
 }
 
@@ -169,9 +180,11 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	json_error_t e;
 	json_t *in = json_loads(invoice_json, 0, &e);
 	json_t *cus = c && c->customer_json ? json_loads(c->customer_json, 0, &e) : NULL;
+	json_t *labels = c && c->tax_labels_json ? json_loads(c->tax_labels_json, 0, &e) : NULL;
+	char(*scratch)[256] = calloc(PDF_TOTALS_MAX, 256);
 	const char *status = str_of(in, "status");
 	int rc = PDF_ERR_INVALID;
-	if (!json_is_object(in) || !status || strcmp(status, "draft") == 0 ||
+	if (!scratch || !json_is_object(in) || !status || strcmp(status, "draft") == 0 ||
 	    !str_of(in, "currency"))
 		goto done;
 	struct pdf_doc d = {.title = "Invoice", .currency = str_of(in, "currency")};
@@ -216,7 +229,8 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	add_total(&d, "Subtotal", int_or0(in, "subtotal"), false);
 	discount_rows(&d, json_object_get(in, "total_discount_amounts"));
 	json_t *taxes = json_object_get(in, "total_tax_amounts");
-	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(in, "total_taxes"));
+	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(in, "total_taxes"), labels,
+		 scratch);
 	add_total(&d, "Total", int_or0(in, "total"), true);
 	int64_t sb = int_or0(in, "starting_balance"), eb = int_or0(in, "ending_balance");
 	if (json_is_integer(json_object_get(in, "ending_balance")) && sb != eb)
@@ -230,6 +244,8 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 done:
 	json_decref(in);
 	json_decref(cus);
+	json_decref(labels);
+	free(scratch);
 	return rc;
 }
 
@@ -240,8 +256,10 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	json_t *cn = json_loads(credit_note_json, 0, &e);
 	json_t *in = c && c->invoice_json ? json_loads(c->invoice_json, 0, &e) : NULL;
 	json_t *cus = c && c->customer_json ? json_loads(c->customer_json, 0, &e) : NULL;
+	json_t *labels = c && c->tax_labels_json ? json_loads(c->tax_labels_json, 0, &e) : NULL;
+	char(*scratch)[256] = calloc(PDF_TOTALS_MAX, 256);
 	int rc = PDF_ERR_INVALID;
-	if (!json_is_object(cn) || !str_of(cn, "currency"))
+	if (!scratch || !json_is_object(cn) || !str_of(cn, "currency"))
 		goto done;
 	struct pdf_doc d = {.title = "Credit note", .currency = str_of(cn, "currency")};
 	d.number = str_of(cn, "number");
@@ -272,7 +290,8 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	add_total(&d, "Subtotal", int_or0(cn, "subtotal"), false);
 	discount_rows(&d, json_object_get(cn, "discount_amounts"));
 	json_t *taxes = json_object_get(cn, "tax_amounts");
-	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(cn, "total_taxes"));
+	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(cn, "total_taxes"), labels,
+		 scratch);
 	add_total(&d, "Total credited", int_or0(cn, "total"), true);
 	int64_t refunded = 0, v;
 	size_t i;
@@ -293,6 +312,8 @@ done:
 	json_decref(cn);
 	json_decref(in);
 	json_decref(cus);
+	json_decref(labels);
+	free(scratch);
 	return rc;
 }
 

@@ -22,6 +22,8 @@ struct documents_context {
 	const char *merchant_name; /* the issuer */
 	const char *customer_json; /* the customer object: its address */
 	const char *invoice_json;  /* a credit note's invoice: its number, customer name, email */
+	/* {"txr_…": "VAT (20%)", …}: how the tax rows name their rates ("Tax" otherwise) */
+	const char *tax_labels_json;
 };
 
 /* The PDF of an invoice (its JSON as GET /v1/invoices/{id} answers), appended to out. 0,

@@ -98,7 +98,7 @@ test("the invoice's PDF: served without a key, its text shows the invoice", asyn
   assert.match(text, /Consulting hours\s+2\s+150\.00 USD\s+300\.00 USD/);
   assert.match(text, /Subtotal\s+350\.00 USD/);
   assert.match(text, /Discount\s+-35\.00 USD/);
-  assert.match(text, /Tax\s+63\.00 USD/);
+  assert.match(text, /VAT \(20%\)\s+63\.00 USD/);
   assert.match(text, /Total\s+378\.00 USD/);
   assert.match(text, /Amount paid\s+378\.00 USD/);
   assert.match(text, /Amount remaining\s+0\.00 USD/);

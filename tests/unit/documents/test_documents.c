@@ -53,6 +53,7 @@ Test(documents, invoice_json_to_pdf)
 {
 	struct documents_context c = {
 	    .merchant_name = "Babbage & Co",
+	    .tax_labels_json = "{\"txr_1\":\"Sales tax (8.25%)\"}",
 	    .customer_json = "{\"id\":\"cus_1\",\"name\":\"Other name\",\"address\":{\"line1\":"
 			     "\"12 Marylebone\",\"city\":\"London\",\"postal_code\":\"W1\","
 			     "\"country\":\"GB\"}}",
@@ -75,7 +76,8 @@ Test(documents, invoice_json_to_pdf)
 	cr_assert(!strstr(t, "1.00 EUR"), "a fractional unit amount is left out");
 	cr_assert(strstr(t, "-3.70 EUR"));
 	cr_assert(strstr(t, "6.66 EUR"));
-	cr_assert(strstr(t, "Tax (included)"));
+	cr_assert(strstr(t, "Sales tax (8.25%)"), "a rate named by the labels");
+	cr_assert(strstr(t, "Tax included"), "a rate the labels do not name");
 	cr_assert(strstr(t, "39.96 EUR"));
 	cr_assert(strstr(t, "Applied balance"));
 	cr_assert(strstr(t, "24.96 EUR"));
