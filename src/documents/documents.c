@@ -206,7 +206,7 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	} else if (strcmp(status, "uncollectible") == 0) {
 		d.status = "Uncollectible";
 	} else {
-		d.status = remaining > 0 ? "Open: amount remaining due" : "Open";
+		d.status = "Open";
 	}
 	d.issuer.name = c ? c->merchant_name : NULL;
 	if (!d.issuer.name)
