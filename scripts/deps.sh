@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
       libmicrohttpd-dev libsqlite3-dev sqlite3 libssl-dev libjansson-dev libcurl4-openssl-dev
       libpq-dev libxgboost-dev libcriterion-dev libmimalloc-dev libzstd-dev libicu-dev
+      libcairo2-dev fonts-dejavu-core poppler-utils
       nodejs npm postgresql openssl wrk curl ca-certificates python3-stripe)
 if [ "${TENDER_WITH_BROWSER:-1}" = 1 ]; then pkgs+=(chromium); fi
 

@@ -54,6 +54,7 @@
 #include "billing/credit_note.h"
 #include "billing/tax.h"
 #include "core/str.h"
+#include "documents/answer.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "payments/payments.h"
@@ -533,9 +534,10 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 		json_kv_int(j, "out_of_band_amount", cn->out_of_band);
 	else
 		json_kv_null(j, "out_of_band_amount");
-	/* Tender renders no documents (an invoice's invoice_pdf is null); Stripe's spec has the
-	 * credit note's pdf a string, so it is an empty one */
-	json_kv_str(j, "pdf", "");
+	/* its PDF (documents/answer.h); a preview (its id is made up, nothing is stored) has
+	 * none: "" (the spec's pdf is a string) */
+	bool preview = r->route && strstr(r->route->pattern, "/v1/credit_notes/preview");
+	json_kv_str(j, "pdf", preview ? "" : documents_credit_note_pdf_url(r, cn->id));
 	json_kv_int(j, "post_payment_amount", cn->post);
 	json_kv_int(j, "pre_payment_amount", cn->pre);
 	json_kv_raw(j, "pretax_credit_amounts", "[]", 2);

@@ -36,6 +36,7 @@
 #include "api/resources.h"
 #include "core/digest.h"
 #include "core/str.h"
+#include "documents/answer.h"
 #include "vault/vault.h"
 
 static const char SQL_BY_HASH[] =
@@ -262,6 +263,9 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	} else if (!open) {
 		buf_puts(&b, "<p id=\"closed\">This invoice cannot be paid here.</p>");
 	}
+	buf_puts(&b, "<p><a id=\"download\" href=\"");
+	html_escape(&b, arena_printf(&r->arena, "/invoice/%s/%s/pdf", x->acct, x->token));
+	buf_puts(&b, "\">Download invoice</a></p>");
 	int rc = challenge_page(r, status, "Invoice", b.failed ? "" : buf_cstr(&b));
 	buf_release(&b);
 	return rc;
@@ -343,6 +347,16 @@ static int h_complete(struct req *r)
 				   "another card.");
 }
 
+/* The invoice's PDF (documents/answer.h): the same secret as the page's. */
+static int h_pdf(struct req *r)
+{
+	struct page_ctx x;
+	int rc = lookup(r, &x);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return documents_invoice_answer(r, &x.in) == 0 ? 0 : -1;
+}
+
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 static const struct param_spec pay_params[] = {
     {"attempt", PT_STRING, 0, 24, NULL, NULL},
@@ -362,6 +376,12 @@ const struct route invoice_page_routes[] = {
     {"POST", "/invoice/{acct}/{token}", h_pay, pay_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"GET", "/invoice/{acct}/{token}/complete", h_complete, complete_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {"GET", "/invoice/{acct}/{token}/pdf", h_pdf, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    /* the PDFs of invoices without a hosted page, and of credit notes */
+    {"GET", "/invoice/{acct}/{id}/{token}/pdf", documents_h_invoice_pdf, no_params,
+     ROUTE_NO_AUTH | ROUTE_RAW},
+    {"GET", "/credit_note/{acct}/{id}/{token}/pdf", documents_h_credit_note_pdf, no_params,
      ROUTE_NO_AUTH | ROUTE_RAW},
     {NULL, NULL, NULL, NULL, 0},
 };

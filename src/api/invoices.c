@@ -23,6 +23,7 @@
 #include "app.h"
 #include "core/digest.h"
 #include "core/str.h"
+#include "documents/answer.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
@@ -726,7 +727,7 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 				 ? invoice_hosted_url(r, in->id, NULL)
 				 : NULL;
 	json_kv_str_or_null(j, "hosted_invoice_url", hosted);
-	json_kv_null(j, "invoice_pdf");
+	json_kv_str_or_null(j, "invoice_pdf", documents_invoice_pdf_url(r, in));
 	json_key(j, "issuer");
 	json_obj_open(j);
 	json_kv_str(j, "type", "self");

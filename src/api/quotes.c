@@ -49,12 +49,16 @@
 #include <jansson.h>
 
 #include "api/billing_internal.h"
+#include "api/challenge.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
 #include "api/subscription_schedules.h"
 #include "core/parse.h"
 #include "core/str.h"
+#include "documents/answer.h"
+#include "documents/documents.h"
+#include "documents/pdf.h"
 #include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
@@ -1787,11 +1791,74 @@ static int h_line_items(struct req *r)
 	return req_read(r, line_items_fn, &w);
 }
 
-/* Tender renders no documents: as for an invoice's PDF, there is none to fetch. */
+/* The PDF of a finalized quote (documents/): its JSON, its line items and its customer as
+ * the API renders them, read here; drawn after the read. A draft has none (Stripe's 400). */
+struct pdf_ctx {
+	struct write_ctx w;
+	const char *quote_json, *lines_json, *customer_json;
+	char merchant_name[256];
+};
+
+static const char *pdf_json_of(struct req *r, struct buf *b, int rc)
+{
+	const char *s = rc == 0 && !b->failed ? arena_strndup(&r->arena, b->data, b->len) : NULL;
+	buf_release(b);
+	return s;
+}
+
+static int pdf_fn(struct db *db, void *p)
+{
+	struct pdf_ctx *x = p;
+	struct req *r = x->w.r;
+	x->quote_json = x->lines_json = x->customer_json = NULL;
+	if (load_or_404(r, db, x->w.id, &x->w.q) != 0)
+		return -1;
+	if (str_eq(x->w.q.status, "draft"))
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"The quote %s is a draft: only a finalized quote has a PDF. "
+				"Finalize it first.",
+				x->w.id);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8u << 20);
+	json_init(&j, &b);
+	x->quote_json = pdf_json_of(r, &b, quote_render(r, db, &x->w.q, false, &j));
+	buf_init(&b, 8u << 20);
+	json_init(&j, &b);
+	x->lines_json = pdf_json_of(r, &b, lines_list(r, db, &x->w.q, false, false, &j));
+	if (!x->quote_json || !x->lines_json ||
+	    challenge_merchant_name(db, r->merchant_id, x->merchant_name,
+				    sizeof(x->merchant_name)) != 0)
+		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+	if (x->w.q.customer) {
+		buf_init(&b, 8u << 20);
+		json_init(&j, &b);
+		int rc = customer_render_by_id(r, db, x->w.q.customer, &j);
+		if (rc != DB_OK && rc != DB_NOTFOUND) {
+			buf_release(&b);
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+		x->customer_json = pdf_json_of(r, &b, rc == DB_OK ? 0 : -1);
+	}
+	return 0;
+}
+
 static int h_pdf(struct req *r)
 {
-	return req_fail(r, ERR_RESOURCE_MISSING, NULL,
-			"Tender renders no PDFs: there is no PDF of quote %s.", r->args[0]);
+	struct pdf_ctx x = {.w = {.r = r, .id = r->args[0]}};
+	if (req_read(r, pdf_fn, &x) != 0)
+		return -1;
+	struct documents_context c = {
+	    .merchant_name = x.merchant_name[0] ? x.merchant_name : NULL,
+	    .customer_json = x.customer_json,
+	};
+	struct buf pdf;
+	buf_init(&pdf, PDF_BYTES_MAX);
+	int rc = documents_quote_pdf(x.quote_json, x.lines_json, &c, &pdf) == 0
+		     ? documents_answer_pdf(r, &pdf, "Quote", x.w.q.number, x.w.q.id)
+		     : req_fail(r, ERR_API, NULL, NULL);
+	buf_release(&pdf);
+	return rc;
 }
 
 static const char SQL_CURSOR[] = "SELECT created FROM quotes WHERE merchant_id = $1 AND id = $2";
@@ -1996,6 +2063,6 @@ const struct route quotes_routes[] = {
     {"POST", "/v1/quotes/{id}/cancel", h_cancel, no_params, 0},
     {"GET", "/v1/quotes/{id}/line_items", h_line_items, no_params, ROUTE_LIST},
     {"GET", "/v1/quotes/{id}/computed_upfront_line_items", h_line_items, no_params, ROUTE_LIST},
-    {"GET", "/v1/quotes/{id}/pdf", h_pdf, no_params, 0},
+    {"GET", "/v1/quotes/{id}/pdf", h_pdf, no_params, ROUTE_RAW},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -22,6 +22,7 @@
 #include "risk/model.h"
 #include "risk/rules.h"
 #include "disputes/dispute.h"
+#include "documents/pdf.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -423,6 +424,7 @@ int cli_serve(int argc, char **argv)
 	risk_rules_free(app.rules);
 	store_close(app.store);
 	vault_free(app.vault);
+	pdf_caches_release(); /* the HTTP threads that draw PDFs are stopped */
 	log_msg(LOG_INFO, "stopped");
 	return 0;
 }

@@ -79,6 +79,7 @@ struct req {
 	const char *content_type; /* NULL: application/json (ROUTE_RAW handlers may set it) */
 	const char *location;	  /* Location header for redirects (ROUTE_RAW) */
 	const char *csp;	  /* Content-Security-Policy for pages (ROUTE_RAW) */
+	const char *disposition;  /* Content-Disposition (ROUTE_RAW: a document's PDF) */
 	struct buf out;
 	struct json j;
 	struct api_error err;

@@ -649,6 +649,8 @@ static enum MHD_Result send_response(struct conn_req *c)
 	add_header(resp, "Cache-Control", "no-cache, no-store");
 	if (r->location)
 		add_header(resp, "Location", r->location);
+	if (r->disposition)
+		add_header(resp, "Content-Disposition", r->disposition);
 	if (r->csp) {
 		add_header(resp, "Content-Security-Policy", r->csp);
 		add_header(resp, "X-Content-Type-Options", "nosniff");

@@ -221,7 +221,7 @@ test('refusals: mixed lines, send_invoice, another currency, unknown customer', 
     (e) => e.statusCode === 404);
 });
 
-test('price_data lines, cancel, list filters, another merchant 404, pdf 404', async () => {
+test('price_data lines, cancel, list filters, another merchant 404, a draft has no pdf', async () => {
   const cus = await customerWithCard();
   const a = await stripe.quotes.create({
     customer: cus.id, line_items: [{ price_data: { currency: 'usd', unit_amount: 700, product: product.id }, quantity: 2 }],
@@ -252,10 +252,15 @@ test('price_data lines, cancel, list filters, another merchant 404, pdf 404', as
   await assert.rejects(other.quotes.create({ customer: cus.id, line_items: [{ price: once.id }] }), (e) => e.statusCode === 404);
   assert.equal((await other.quotes.list()).data.length, 0);
 
-  // Tender renders no PDFs (an invoice's invoice_pdf is null): a clear 404
+  // a draft has no PDF (400); a finalized quote has one, canceled or not (documents.test.js)
   const res = await env.request({ path: `/v1/quotes/${a.id}/pdf`, key: env.merchants[0].secret_key });
-  assert.equal(res.status, 404);
-  assert.equal(res.json.error.code, 'resource_missing');
+  assert.equal(res.status, 400);
+  assert.equal(res.json.error.type, 'invalid_request_error');
+  const pdf = await env.request({ path: `/v1/quotes/${b.id}/pdf`, key: env.merchants[0].secret_key });
+  assert.equal(pdf.status, 200);
+  assert.equal(pdf.headers['content-type'], 'application/pdf');
+  const gone = await env.request({ path: `/v1/quotes/${a.id}/pdf`, key: env.merchants[1].secret_key });
+  assert.equal(gone.status, 404);
 });
 
 test('expiry: an open quote past expires_at is canceled by the scheduler', async () => {
