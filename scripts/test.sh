@@ -9,6 +9,9 @@ JOBS=$(nproc)
 
 scripts/deps.sh
 
+echo "== $(date -u +%T) layout (clang-format)"
+scripts/format-check.sh
+
 echo "== $(date -u +%T) build (release and ASan+UBSan)"
 make --no-print-directory tender
 make --no-print-directory asan
