@@ -954,6 +954,14 @@ struct calc_ctx {
 		const char *type, *value;
 	} ids[TAX_CUSTOMER_IDS_MAX];
 	int64_t tax_date;
+	/* what the request gave, before the write filled in the customer's (restored at the
+	 * write's start: it may run again) */
+	struct {
+		bool has_addr;
+		struct tax_addr addr;
+		const char *addr_source, *override;
+		int n_ids;
+	} given;
 	struct calc c;
 };
 
@@ -1219,6 +1227,11 @@ static int calc_create_fn(struct db *db, void *p)
 	struct calc_ctx *x = p;
 	struct req *r = x->r;
 	struct calc *c = &x->c;
+	x->has_addr = x->given.has_addr;
+	x->addr = x->given.addr;
+	x->addr_source = x->given.addr_source;
+	x->override = x->given.override;
+	x->n_ids = x->given.n_ids;
 	struct settings s;
 	if (settings_load(r, db, &s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1475,6 +1488,11 @@ static int h_calc_create(struct req *r)
 	    (x->tax_date < r->now - TAX_DATE_WINDOW_S || x->tax_date > r->now + TAX_DATE_WINDOW_S))
 		return req_fail(r, ERR_PARAM_BAD, "tax_date",
 				"tax_date must be within 48 hours of the current time.");
+	x->given.has_addr = x->has_addr;
+	x->given.addr = x->addr;
+	x->given.addr_source = x->addr_source;
+	x->given.override = x->override;
+	x->given.n_ids = x->n_ids;
 	return req_write(r, calc_create_fn, x);
 }
 

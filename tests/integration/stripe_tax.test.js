@@ -407,3 +407,48 @@ test('tax codes: list and retrieve', async () => {
   const first = await stripe.taxCodes.list({ limit: 2 });
   assert.equal(first.has_more, true);
 });
+
+test('Connect: a connected account has its own settings, registrations and calculations (Canada: GST and QST)', async () => {
+  const acct = await stripe.accounts.create({ type: 'standard' });
+  const as = { stripeAccount: acct.id };
+  assert.equal((await stripe.tax.settings.retrieve({}, as)).status, 'pending');
+  // the platform's German registration is not the account's
+  const de = await stripe.tax.calculations.create({
+    currency: 'eur', line_items: [{ amount: 1000 }], customer_details: { address: DE, address_source: 'billing' },
+  }, as);
+  assert.equal(de.tax_breakdown[0].taxability_reason, 'not_collecting');
+  await stripe.tax.registrations.create({ country: 'CA', country_options: { ca: { type: 'standard' } }, active_from: 'now' }, as);
+  const qcReg = await stripe.tax.registrations.create({
+    country: 'CA', country_options: { ca: { type: 'province_standard', province_standard: { province: 'QC' } } }, active_from: 'now',
+  }, as);
+  assert.deepEqual(qcReg.country_options, { ca: { province_standard: { province: 'QC' }, type: 'province_standard' } });
+  assertRegistrationShape(qcReg);
+  assert.equal((await stripe.tax.registrations.list({}, as)).data.length, 2);
+  await fails(stripe.tax.registrations.retrieve(qcReg.id), 404, 'resource_missing');
+  const qc = await stripe.tax.calculations.create({
+    currency: 'cad', line_items: [{ amount: 10000, reference: 'Skates' }],
+    customer_details: { address: { country: 'CA', state: 'QC', postal_code: 'H2X 1Y4' }, address_source: 'shipping' },
+    expand: ['line_items'],
+  }, as);
+  // GST 5 % = 500, QST 9.975 % = 997.5 → 998
+  assert.equal(qc.tax_amount_exclusive, 1498);
+  assert.deepEqual(breakdownOf(qc), [
+    ['standard_rated', 'CA', null, '5.0', 500, 10000, false],
+    ['standard_rated', 'CA', 'QC', '9.975', 998, 10000, false],
+  ]);
+  assert.deepEqual(qc.tax_breakdown.map((b) => b.tax_rate_details.tax_type), ['gst', 'qst']);
+  assert.deepEqual(qc.line_items.data[0].tax_breakdown.map((b) => [b.jurisdiction.level, b.jurisdiction.display_name]),
+    [['country', 'Canada'], ['state', 'Quebec']]);
+  assertStripeShape({ ...qc, line_items: null }, 'tax.calculation');
+  assertStripeShape(qc.line_items.data[0], 'tax.calculation_line_item');
+  await fails(stripe.tax.calculations.retrieve(qc.id), 404, 'resource_missing');
+  const t = await stripe.tax.transactions.createFromCalculation({ calculation: qc.id, reference: 'order_1' }, as);
+  assert.equal(t.reference, 'order_1'); // references are each account's own
+  // ended and scheduled registrations do not collect (the platform's NO and AU)
+  for (const country of ['NO', 'AU']) {
+    const c = await stripe.tax.calculations.create({
+      currency: 'eur', line_items: [{ amount: 1000 }], customer_details: { address: { country }, address_source: 'billing' },
+    });
+    assert.equal(c.tax_breakdown[0].taxability_reason, 'not_collecting', country);
+  }
+});

@@ -4,7 +4,7 @@
 -- (tax_transaction, claimed by a guarded update); a transaction's reference is the merchant's,
 -- once; a reversal's lines name the line they reverse (original_line_item) and its
 -- transaction (original_transaction), so what is left of a line is its amount plus the sum of
--- its reversals.
+-- its reversals. Lists page through the primary key (ids are time-ordered, core/id.h): no list index.
 CREATE TABLE tax_settings (
   merchant_id TEXT NOT NULL,
   tax_behavior TEXT,
@@ -25,7 +25,6 @@ CREATE TABLE tax_registrations (
   expires_at INTEGER,
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
-CREATE INDEX tax_registrations_list ON tax_registrations (merchant_id, created DESC, id DESC);
 CREATE INDEX tax_registrations_place ON tax_registrations (merchant_id, country, state);
 
 CREATE TABLE tax_calculations (
@@ -45,7 +44,6 @@ CREATE TABLE tax_calculations (
   tax_transaction TEXT,
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
-CREATE INDEX tax_calculations_list ON tax_calculations (merchant_id, created DESC, id DESC);
 
 CREATE TABLE tax_calculation_lines (
   merchant_id TEXT NOT NULL,
@@ -84,7 +82,6 @@ CREATE TABLE tax_transactions (
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX tax_transactions_reference ON tax_transactions (merchant_id, reference);
-CREATE INDEX tax_transactions_list ON tax_transactions (merchant_id, created DESC, id DESC);
 CREATE INDEX tax_transactions_original ON tax_transactions (merchant_id, original_transaction);
 
 CREATE TABLE tax_transaction_lines (
