@@ -30,9 +30,9 @@
 #include "core/str.h"
 #include "http/form.h"
 #include "tax/engine.h"
+#include "tax/merchant.h"
 
 #define TAX_LINES_MAX 100
-#define TAX_REGS_MAX 100
 #define TAX_BREAKDOWN_MAX 32
 #define TAX_CUSTOMER_IDS_MAX 25
 #define TAX_EXPIRY_S (90 * 86400)
@@ -344,10 +344,6 @@ static const char SQL_REG_UPDATE[] =
 static const char SQL_REG_CLASH[] =
     "SELECT id FROM tax_registrations WHERE merchant_id = $1 AND country = $2 AND state = $3"
     " AND type = $4 AND (expires_at IS NULL OR expires_at > $5) LIMIT 1";
-/* the registrations in force at a tax date */
-static const char SQL_REG_ACTIVE_AT[] =
-    "SELECT " REG_COLS " FROM tax_registrations WHERE merchant_id = $1 AND active_from <= $2"
-    " AND (expires_at IS NULL OR expires_at > $2) ORDER BY id LIMIT $3";
 
 static void reg_from_row(struct db_stmt *st, struct reg *g)
 {
@@ -698,31 +694,6 @@ static int h_reg_list(struct req *r)
 	    .render = reg_list_render,
 	};
 	return list_respond(r, &spec);
-}
-
-/* The registrations in force at t, for the engine. */
-static int regs_active_at(struct req *r, struct db *db, int64_t t, struct tax_registration_in *ret,
-			  int *ret_n)
-{
-	struct db_stmt *st = db_prepare(db, SQL_REG_ACTIVE_AT);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_int64(st, 2, t);
-	db_bind_int64(st, 3, TAX_REGS_MAX);
-	int n = 0, rc = DB_DONE;
-	while (n < TAX_REGS_MAX && (rc = db_step(st)) == DB_ROW) {
-		struct reg g;
-		reg_from_row(st, &g);
-		struct tax_registration_in *o = &ret[n++];
-		memset(o, 0, sizeof(*o));
-		memcpy(o->country, g.country, 3);
-		memcpy(o->state, g.state, 3);
-		memcpy(o->type, g.type, sizeof(o->type));
-	}
-	db_reset(st);
-	*ret_n = n;
-	return rc < 0 ? rc : DB_OK;
 }
 
 /* ---- calculations ---- */
@@ -1239,14 +1210,14 @@ static int calc_create_fn(struct db *db, void *p)
 		return -1;
 	if (!x->has_addr || !x->addr.country)
 		return location_invalid(r);
-	/* the engine's view: destination, override, VAT id, head office, registrations */
-	struct tax_context ctx;
-	memset(&ctx, 0, sizeof(ctx));
-	str_copy(ctx.country, sizeof(ctx.country), x->addr.country);
 	if (strlen(x->addr.country) != 2)
 		return location_invalid(r);
-	if (x->addr.state && strlen(x->addr.state) == 2)
-		str_copy(ctx.state, sizeof(ctx.state), x->addr.state);
+	/* the engine's view: destination, head office, registrations, override, VAT id */
+	struct tax_merchant *m = arena_alloc(&r->arena, sizeof(*m));
+	if (!m || tax_merchant_load(db, r->merchant_id, x->tax_date, m) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct tax_context ctx;
+	tax_merchant_context(m, x->addr.country, x->addr.state, &ctx);
 	if (x->override && strcmp(x->override, "customer_exempt") == 0)
 		ctx.override = TAX_OVERRIDE_CUSTOMER_EXEMPT;
 	else if (x->override && strcmp(x->override, "reverse_charge") == 0)
@@ -1257,16 +1228,6 @@ static int calc_create_fn(struct db *db, void *p)
 		    tax_id_check("eu_vat", x->ids[i].value, cc) == 0)
 			str_copy(ctx.vat_id_country, sizeof(ctx.vat_id_country), cc);
 	}
-	if (s.head_office) {
-		json_t *h = json_loads(s.head_office, 0, NULL);
-		const char *hc = json_string_value(json_object_get(h, "country"));
-		str_copy(ctx.head_office, sizeof(ctx.head_office), hc);
-		json_decref(h);
-	}
-	struct tax_registration_in regs[TAX_REGS_MAX];
-	if (regs_active_at(r, db, x->tax_date, regs, &ctx.n_regs) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	ctx.regs = regs;
 	if (!tax_engine_location_valid(&ctx))
 		return location_invalid(r);
 	/* the lines */
