@@ -19,6 +19,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/common.h"
@@ -711,7 +712,8 @@ struct calc {
 	int64_t created, tax_date, expires_at, amount_total, tax_exclusive, tax_inclusive;
 	char currency[8];
 	const char *customer, *customer_details, *breakdown, *shipping; /* shipping NULL: none */
-	const char *txn; /* the transaction made from it, NULL while none */
+	const char *txn;      /* the transaction made from it, NULL while none */
+	bool line_breakdowns; /* render the lines' tax_breakdown (expanded; else null) */
 	int n_lines;
 	struct calc_line *lines;
 };
@@ -807,7 +809,7 @@ static int calc_load(struct req *r, struct db *db, const char *id, struct calc *
 	return calc_lines_load(r, db, c);
 }
 
-static void calc_line_render(const struct calc_line *l, struct json *j)
+static void calc_line_render(const struct calc_line *l, bool breakdown, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_int(j, "amount", l->amount);
@@ -820,7 +822,11 @@ static void calc_line_render(const struct calc_line *l, struct json *j)
 	json_kv_int(j, "quantity", l->quantity);
 	json_kv_str_or_null(j, "reference", l->reference);
 	json_kv_str(j, "tax_behavior", l->inclusive ? "inclusive" : "exclusive");
-	json_kv_raw(j, "tax_breakdown", l->breakdown, strlen(l->breakdown));
+	/* includable, as on Stripe (expand[]=…tax_breakdown) */
+	if (breakdown)
+		json_kv_raw(j, "tax_breakdown", l->breakdown, strlen(l->breakdown));
+	else
+		json_kv_null(j, "tax_breakdown");
 	json_kv_str(j, "tax_code", l->tax_code);
 	json_obj_close(j);
 }
@@ -872,11 +878,35 @@ static const char *calc_line_id(void *ctx, int i)
 
 static void calc_line_render_at(void *ctx, int i, struct json *j)
 {
-	calc_line_render(&((struct calc *)ctx)->lines[i], j);
+	struct calc *c = ctx;
+	calc_line_render(&c->lines[i], c->line_breakdowns, j);
+}
+
+/* A calculation's stored shipping_cost; its tax_breakdown only when expanded, as on Stripe. */
+static void shipping_render(struct req *r, const char *shipping, struct json *j)
+{
+	if (!shipping) {
+		json_nil(j);
+		return;
+	}
+	if (req_expand_has(r, "shipping_cost.tax_breakdown")) {
+		json_raw(j, shipping, strlen(shipping));
+		return;
+	}
+	json_t *o = json_loads(shipping, 0, NULL);
+	json_object_del(o, "tax_breakdown");
+	char *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (out)
+		json_raw(j, out, strlen(out));
+	else
+		j->b->failed = true;
+	free(out);
 }
 
 static void calc_render(struct req *r, struct calc *c, bool with_lines, struct json *j)
 {
+	c->line_breakdowns = req_expand_has(r, "line_items.data.tax_breakdown");
 	json_obj_open(j);
 	json_kv_int(j, "amount_total", c->amount_total);
 	json_kv_str(j, "currency", c->currency);
@@ -894,7 +924,8 @@ static void calc_render(struct req *r, struct calc *c, bool with_lines, struct j
 	}
 	json_kv_bool(j, "livemode", false);
 	json_kv_str(j, "object", "tax.calculation");
-	json_kv_raw_or_null(j, "shipping_cost", c->shipping);
+	json_key(j, "shipping_cost");
+	shipping_render(r, c->shipping, j);
 	json_kv_int(j, "tax_amount_exclusive", c->tax_exclusive);
 	json_kv_int(j, "tax_amount_inclusive", c->tax_inclusive);
 	json_kv_raw(j, "tax_breakdown", c->breakdown, strlen(c->breakdown));
@@ -1493,6 +1524,7 @@ static int calc_lines_fn(struct db *db, void *p)
 		return -1;
 	char url[128];
 	snprintf(url, sizeof(url), "/v1/tax/calculations/%s/line_items", x->c.id);
+	x->c.line_breakdowns = req_expand_has(x->r, "data.tax_breakdown");
 	return lines_page(x->r, url, x->c.n_lines, calc_line_id, calc_line_render_at, &x->c, true,
 			  req_json(x->r));
 }

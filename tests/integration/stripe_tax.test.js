@@ -158,7 +158,7 @@ test('tax calculations: German, Californian (shipping), British inclusive, Frenc
     currency: 'eur',
     line_items: [{ amount: 1000, reference: 'Book' }, { amount: 2500, quantity: 2, reference: 'Lamp', tax_code: 'txcd_99999999' }],
     customer_details: { address: DE, address_source: 'billing' },
-    expand: ['line_items'],
+    expand: ['line_items.data.tax_breakdown'],
   });
   assert.match(de.id, /^taxcalc_/);
   assert.equal(de.tax_amount_exclusive, 190 + 475);
@@ -200,7 +200,8 @@ test('tax calculations: German, Californian (shipping), British inclusive, Frenc
   ]);
   assert.equal(calcCA.tax_breakdown[0].tax_rate_details.tax_type, 'sales_tax');
   assertStripeShape(calcCA, 'tax.calculation');
-  const lines = await stripe.tax.calculations.listLineItems(calcCA.id);
+  assert.equal(calcCA.shipping_cost.tax_breakdown, undefined); // includable, as on Stripe
+  const lines = await stripe.tax.calculations.listLineItems(calcCA.id, { expand: ['data.tax_breakdown'] });
   assert.equal(lines.data.length, 2);
   assert.equal(lines.data[0].amount_tax, 109);
   assert.deepEqual(lines.data[0].tax_breakdown[0].jurisdiction, { country: 'US', display_name: 'California', level: 'state', state: 'CA' });
@@ -208,10 +209,14 @@ test('tax calculations: German, Californian (shipping), British inclusive, Frenc
   for (const li of lines.data) assertStripeShape(li, 'tax.calculation_line_item');
   const page = await stripe.tax.calculations.listLineItems(calcCA.id, { limit: 1 });
   assert.equal(page.has_more, true);
+  assert.equal(page.data[0].tax_breakdown, null);
+  assertStripeShape(page.data[0], 'tax.calculation_line_item');
   const page2 = await stripe.tax.calculations.listLineItems(calcCA.id, { starting_after: page.data[0].id });
   assert.deepEqual(page2.data.map((l) => l.id), [lines.data[1].id]);
-  const again = await stripe.tax.calculations.retrieve(calcCA.id);
+  const again = await stripe.tax.calculations.retrieve(calcCA.id, { expand: ['shipping_cost.tax_breakdown'] });
   assert.equal(again.amount_total, calcCA.amount_total);
+  assert.deepEqual(again.shipping_cost.tax_breakdown.map((b) => [b.taxability_reason, b.amount, b.taxable_amount]),
+    [['standard_rated', 22, 300]]);
   assertStripeShape(again, 'tax.calculation');
 
   // Britain, inclusive: 1200 holds 200 of 20 % VAT
@@ -236,7 +241,7 @@ test('tax calculations: German, Californian (shipping), British inclusive, Frenc
   assert.equal(fr.amount_total, 1000);
   assert.deepEqual(breakdownOf(fr), [['not_collecting', 'FR', null, '0.0', 0, 0, false]]);
   assertStripeShape(fr, 'tax.calculation');
-  const frLines = await stripe.tax.calculations.listLineItems(fr.id);
+  const frLines = await stripe.tax.calculations.listLineItems(fr.id, { expand: ['data.tax_breakdown'] });
   assert.equal(frLines.data[0].tax_breakdown[0].tax_rate_details, null);
   assert.equal(frLines.data[0].tax_breakdown[0].taxability_reason, 'not_collecting');
 });
@@ -428,7 +433,7 @@ test('Connect: a connected account has its own settings, registrations and calcu
   const qc = await stripe.tax.calculations.create({
     currency: 'cad', line_items: [{ amount: 10000, reference: 'Skates' }],
     customer_details: { address: { country: 'CA', state: 'QC', postal_code: 'H2X 1Y4' }, address_source: 'shipping' },
-    expand: ['line_items'],
+    expand: ['line_items.data.tax_breakdown'],
   }, as);
   // GST 5 % = 500, QST 9.975 % = 997.5 → 998
   assert.equal(qc.tax_amount_exclusive, 1498);
