@@ -1984,57 +1984,38 @@ static void rev_line(struct req *r, const struct txn *o, int i, int64_t amount, 
 	l->inclusive = ol->inclusive;
 }
 
-/* flat_amount (< 0, including tax) spread over what is left of the lines and the shipping in
- * proportion to each one's gross (amount, plus tax when exclusive): cumulative shares rounded
- * halves away from zero, so they add up to flat exactly; each share's tax is its part of what
- * is left of the tax (rounded the same way), the rest its amount. 0, -1 with r->err (flat is
- * more than is left), or -2 (an overflow). */
+/* flat_amount spread over what is left of the lines and the shipping (tax_engine_spread). 0,
+ * or -1 with r->err. */
 static int flat_spread(struct req *r, const struct txn *o, int64_t flat, const int64_t *ra,
 		       const int64_t *rt, int64_t sa, int64_t st_, struct txn *t)
 {
 	int n = o->n_lines;
-	int64_t gross[TAX_LINES_MAX + 1], total = 0;
-	for (int i = 0; i <= n; i++) {
-		bool inc = i < n ? o->lines[i].inclusive : o->ship_inclusive;
-		int64_t a = i < n ? ra[i] : sa, tx = i < n ? rt[i] : st_;
-		gross[i] = a;
-		if (!inc && __builtin_add_overflow(gross[i], tx, &gross[i]))
-			return -2;
-		if (__builtin_add_overflow(total, gross[i], &total))
-			return -2;
+	int64_t amount[TAX_LINES_MAX + 1], tax[TAX_LINES_MAX + 1];
+	int64_t out_a[TAX_LINES_MAX + 1], out_t[TAX_LINES_MAX + 1];
+	bool inc[TAX_LINES_MAX + 1];
+	for (int i = 0; i < n; i++) {
+		amount[i] = ra[i];
+		tax[i] = rt[i];
+		inc[i] = o->lines[i].inclusive;
 	}
-	if (total <= 0 || -flat > total)
+	amount[n] = sa;
+	tax[n] = st_;
+	inc[n] = o->ship_inclusive;
+	int rc = tax_engine_spread(flat, n + 1, amount, tax, inc, out_a, out_t);
+	if (rc == TAX_ERR_EXCEEDS)
 		return req_fail(r, ERR_PARAM_BAD, "flat_amount",
-				"flat_amount must be negative and at most what is left of the "
-				"transaction (%lld).",
-				(long long)total);
-	int64_t cum = 0, prev = 0;
-	for (int i = 0; i <= n; i++) {
-		int64_t upto, share, tax, amount;
-		if (__builtin_add_overflow(cum, gross[i], &cum) ||
-		    billing_mul_div_round(flat, cum, total, &upto) != 0)
-			return -2;
-		share = upto - prev;
-		prev = upto;
-		if (share == 0 || gross[i] == 0)
-			continue;
-		bool inc = i < n ? o->lines[i].inclusive : o->ship_inclusive;
-		int64_t a = i < n ? ra[i] : sa, tx = i < n ? rt[i] : st_;
-		if (billing_mul_div_round(share, tx, gross[i], &tax) != 0)
-			return -2;
-		if (tax < -tx)
-			tax = -tx;
-		amount = inc ? share : share - tax;
-		if (amount < -a)
-			amount = -a;
-		if (i < n) {
-			rev_line(r, o, i, amount, tax, o->lines[i].reference, o->lines[i].quantity,
-				 NULL, &t->lines[t->n_lines++]);
-		} else {
-			t->ship = true;
-			t->ship_amount = amount;
-			t->ship_tax = tax;
-		}
+				"flat_amount is more than is left of the transaction.");
+	if (rc != 0)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "flat_amount",
+				"flat_amount is too large.");
+	for (int i = 0; i < n; i++)
+		if (out_a[i] || out_t[i])
+			rev_line(r, o, i, out_a[i], out_t[i], o->lines[i].reference,
+				 o->lines[i].quantity, NULL, &t->lines[t->n_lines++]);
+	if (out_a[n] || out_t[n]) {
+		t->ship = true;
+		t->ship_amount = out_a[n];
+		t->ship_tax = out_t[n];
 	}
 	return 0;
 }
@@ -2093,12 +2074,8 @@ static int reversal_fn(struct db *db, void *p)
 		if (flat >= 0)
 			return req_fail(r, ERR_PARAM_BAD, "flat_amount",
 					"flat_amount must be a negative integer.");
-		rc = flat_spread(r, o, flat, ra, rt, o->ship ? sa : 0, o->ship ? st_ : 0, t);
-		if (rc == -1)
+		if (flat_spread(r, o, flat, ra, rt, o->ship ? sa : 0, o->ship ? st_ : 0, t) != 0)
 			return -1;
-		if (rc != 0)
-			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "flat_amount",
-					"flat_amount is too large.");
 	} else {
 		const struct form_node *items = param_node(r, "line_items");
 		int k = 0;

@@ -144,3 +144,48 @@ int tax_engine_line(const struct tax_context *ctx, int64_t amount, bool inclusiv
 	*ret = out;
 	return 0;
 }
+
+int tax_engine_spread(int64_t flat, int n, const int64_t *amount, const int64_t *tax,
+		      const bool *inclusive, int64_t *ret_amount, int64_t *ret_tax)
+{
+	if (n < 1 || n > TAX_SPREAD_MAX || flat >= 0)
+		return TAX_ERR_INPUT;
+	int64_t gross[TAX_SPREAD_MAX], total = 0;
+	for (int i = 0; i < n; i++) {
+		if (amount[i] < 0 || tax[i] < 0 || (inclusive[i] && tax[i] > amount[i]))
+			return TAX_ERR_INPUT;
+		gross[i] = amount[i];
+		if (!inclusive[i] && __builtin_add_overflow(gross[i], tax[i], &gross[i]))
+			return TAX_ERR_INPUT;
+		if (__builtin_add_overflow(total, gross[i], &total))
+			return TAX_ERR_INPUT;
+	}
+	if (total == 0 || flat < -total)
+		return TAX_ERR_EXCEEDS;
+	int64_t out_a[TAX_SPREAD_MAX], out_t[TAX_SPREAD_MAX];
+	int64_t cum = 0, prev = 0;
+	for (int i = 0; i < n; i++) {
+		int64_t upto, share, t = 0, a;
+		if (__builtin_add_overflow(cum, gross[i], &cum) ||
+		    billing_mul_div_round(flat, cum, total, &upto) != 0)
+			return TAX_ERR_INPUT;
+		share = upto - prev; /* |share| <= gross[i]: |flat| <= total */
+		prev = upto;
+		if (share < -gross[i])
+			return TAX_ERR_INPUT;
+		if (share != 0 && billing_mul_div_round(share, tax[i], gross[i], &t) != 0)
+			return TAX_ERR_INPUT;
+		if (t < -tax[i])
+			t = -tax[i];
+		a = inclusive[i] ? share : share - t;
+		if (a < -amount[i]) { /* the rounding took too much from the amount: tax takes it */
+			a = -amount[i];
+			t = share - a;
+		}
+		out_a[i] = a;
+		out_t[i] = t;
+	}
+	memcpy(ret_amount, out_a, (size_t)n * sizeof(*out_a));
+	memcpy(ret_tax, out_t, (size_t)n * sizeof(*out_t));
+	return 0;
+}

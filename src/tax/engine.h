@@ -37,9 +37,15 @@
 
 #include "tax/rates.h"
 
-#define TAX_ERR_INPUT (-1) /* bad input or an amount out of range */
-#define TAX_ERR_LOCATION                                                                           \
-	(-2) /* the destination is not a location (customer_tax_location_invalid) */
+/* bad input or an amount out of range */
+#define TAX_ERR_INPUT (-1)
+/* the destination is not a location (customer_tax_location_invalid) */
+#define TAX_ERR_LOCATION (-2)
+/* a reversal takes more than is left */
+#define TAX_ERR_EXCEEDS (-3)
+
+/* The most parts tax_engine_spread takes (a transaction's lines and its shipping). */
+#define TAX_SPREAD_MAX 101
 
 enum tax_reason {
 	TAX_REASON_STANDARD_RATED,
@@ -100,6 +106,17 @@ struct tax_line_result {
  * *ret filled, TAX_ERR_LOCATION, or TAX_ERR_INPUT; nothing written on failure. */
 int tax_engine_line(const struct tax_context *ctx, int64_t amount, bool inclusive,
 		    const char *tax_code, struct tax_line_result *ret);
+
+/* A reversal's flat amount (flat < 0, a total including tax) spread over n parts of what is
+ * left of a transaction (amount[i] >= 0 and tax[i] >= 0 each; inclusive[i]: the tax is inside
+ * the amount) in proportion to each part's gross (its amount, plus its tax when exclusive):
+ * cumulative shares rounded halves away from zero, so that they add up to flat exactly; each
+ * share's tax is its part of what is left of the part's tax (rounded the same way), the rest
+ * its amount, neither ever more than is left. ret_amount[i] and ret_tax[i] (<= 0). 0,
+ * TAX_ERR_EXCEEDS when -flat is more than the parts' gross (or nothing is left), or
+ * TAX_ERR_INPUT (bad input, an overflow); nothing written on failure. */
+int tax_engine_spread(int64_t flat, int n, const int64_t *amount, const int64_t *tax,
+		      const bool *inclusive, int64_t *ret_amount, int64_t *ret_tax);
 
 /* Whether ctx's destination is a location (the check tax_engine_line starts with). */
 bool tax_engine_location_valid(const struct tax_context *ctx);

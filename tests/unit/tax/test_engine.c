@@ -186,3 +186,70 @@ Test(tax_engine, overflow_and_bounds)
 	c.n_regs = -1;
 	cr_assert_eq(tax_engine_line(&c, 1, false, NULL, &r), TAX_ERR_INPUT);
 }
+
+static int64_t sum(const int64_t *v, int n)
+{
+	int64_t s = 0;
+	for (int i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+Test(tax_engine, spread_adds_up_exactly)
+{
+	/* exclusive 1499 + 109, exclusive 1000 + 0, shipping 300 + 22: gross 2930 */
+	int64_t a[] = {1499, 1000, 300}, t[] = {109, 0, 22}, ra[3], rt[3];
+	bool inc[] = {false, false, false};
+	cr_assert_eq(tax_engine_spread(-1000, 3, a, t, inc, ra, rt), 0);
+	cr_assert_eq(sum(ra, 3) + sum(rt, 3), -1000);
+	/* 1608 / 2930 of 1000 = 548.8 → 549; its tax 549 × 109 / 1608 = 37.2 → 37 */
+	cr_assert_eq(ra[0] + rt[0], -549);
+	cr_assert_eq(rt[0], -37);
+	cr_assert_eq(rt[1], 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_leq(ra[i], 0);
+		cr_assert_leq(rt[i], 0);
+		cr_assert_geq(ra[i], -a[i]);
+		cr_assert_geq(rt[i], -t[i]);
+	}
+	/* all of it: exactly what is left */
+	cr_assert_eq(tax_engine_spread(-2930, 3, a, t, inc, ra, rt), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(ra[i], -a[i]);
+		cr_assert_eq(rt[i], -t[i]);
+	}
+}
+
+Test(tax_engine, spread_inclusive_and_every_amount)
+{
+	/* inclusive 1200 holding 200, exclusive 999 + 200 */
+	int64_t a[] = {1200, 999}, t[] = {200, 200}, ra[2], rt[2];
+	bool inc[] = {true, false};
+	for (int64_t flat = -1; flat >= -2399; flat -= 7) {
+		cr_assert_eq(tax_engine_spread(flat, 2, a, t, inc, ra, rt), 0, "%lld",
+			     (long long)flat);
+		/* an inclusive part's amount is its whole share (tax inside) */
+		cr_assert_eq(ra[0] + (ra[1] + rt[1]), flat, "%lld", (long long)flat);
+		cr_assert_geq(ra[0], -1200);
+		cr_assert_geq(rt[0], -200);
+		cr_assert_geq(ra[1], -999);
+		cr_assert_geq(rt[1], -200);
+	}
+}
+
+Test(tax_engine, spread_refuses)
+{
+	int64_t a[] = {100}, t[] = {10}, ra[1] = {7}, rt[1] = {7};
+	bool inc[] = {false};
+	cr_assert_eq(tax_engine_spread(-111, 1, a, t, inc, ra, rt), TAX_ERR_EXCEEDS);
+	cr_assert_eq(tax_engine_spread(0, 1, a, t, inc, ra, rt), TAX_ERR_INPUT);
+	cr_assert_eq(tax_engine_spread(5, 1, a, t, inc, ra, rt), TAX_ERR_INPUT);
+	cr_assert_eq(ra[0], 7, "nothing written on failure");
+	int64_t z[] = {0}, zt[] = {0};
+	cr_assert_eq(tax_engine_spread(-1, 1, z, zt, inc, ra, rt), TAX_ERR_EXCEEDS);
+	int64_t big[] = {INT64_MAX}, bt[] = {1};
+	cr_assert_eq(tax_engine_spread(-1, 1, big, bt, inc, ra, rt), TAX_ERR_INPUT);
+	int64_t neg[] = {-5};
+	cr_assert_eq(tax_engine_spread(-1, 1, neg, t, inc, ra, rt), TAX_ERR_INPUT);
+	cr_assert_eq(tax_engine_spread(-1, 0, a, t, inc, ra, rt), TAX_ERR_INPUT);
+}
