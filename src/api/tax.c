@@ -1247,8 +1247,14 @@ static int calc_create_fn(struct db *db, void *p)
 	struct tax_merchant *m = arena_alloc(&r->arena, sizeof(*m));
 	if (!m || tax_merchant_load(db, r->merchant_id, x->tax_date, m) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* a US or Canadian address without its state: the one its postal code is in */
+	const char *state = x->addr.state;
+	if (!state && strcmp(x->addr.country, "US") == 0)
+		state = tax_us_state_of_zip(x->addr.postal_code);
+	else if (!state && strcmp(x->addr.country, "CA") == 0)
+		state = tax_ca_province_of_postal_code(x->addr.postal_code);
 	struct tax_context ctx;
-	tax_merchant_context(m, x->addr.country, x->addr.state, &ctx);
+	tax_merchant_context(m, x->addr.country, state, &ctx);
 	if (x->override && strcmp(x->override, "customer_exempt") == 0)
 		ctx.override = TAX_OVERRIDE_CUSTOMER_EXEMPT;
 	else if (x->override && strcmp(x->override, "reverse_charge") == 0)

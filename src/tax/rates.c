@@ -255,6 +255,104 @@ bool tax_ca_province_valid(const char *province)
 	return ca_province_find(province) != NULL;
 }
 
+/* ZIP code prefixes (first three digits) by state, ascending; a prefix in no range is a
+ * territory's, the military's or unassigned. */
+static const struct {
+	int from, to;
+	const char *state;
+} zip3[] = {
+    {5, 5, "NY"},     {10, 27, "MA"},	{28, 29, "RI"},	  {30, 38, "NH"},   {39, 49, "ME"},
+    {50, 54, "VT"},   {55, 55, "MA"},	{56, 59, "VT"},	  {60, 69, "CT"},   {70, 89, "NJ"},
+    {100, 149, "NY"}, {150, 196, "PA"}, {197, 199, "DE"}, {200, 200, "DC"}, {201, 201, "VA"},
+    {202, 205, "DC"}, {206, 219, "MD"}, {220, 246, "VA"}, {247, 268, "WV"}, {270, 289, "NC"},
+    {290, 299, "SC"}, {300, 319, "GA"}, {320, 339, "FL"}, {341, 349, "FL"}, {350, 369, "AL"},
+    {370, 385, "TN"}, {386, 397, "MS"}, {398, 399, "GA"}, {400, 427, "KY"}, {430, 459, "OH"},
+    {460, 479, "IN"}, {480, 499, "MI"}, {500, 528, "IA"}, {530, 549, "WI"}, {550, 567, "MN"},
+    {569, 569, "DC"}, {570, 577, "SD"}, {580, 588, "ND"}, {590, 599, "MT"}, {600, 629, "IL"},
+    {630, 658, "MO"}, {660, 679, "KS"}, {680, 693, "NE"}, {700, 715, "LA"}, {716, 729, "AR"},
+    {730, 732, "OK"}, {733, 733, "TX"}, {734, 749, "OK"}, {750, 799, "TX"}, {800, 816, "CO"},
+    {820, 831, "WY"}, {832, 838, "ID"}, {840, 847, "UT"}, {850, 865, "AZ"}, {870, 884, "NM"},
+    {885, 885, "TX"}, {889, 898, "NV"}, {900, 961, "CA"}, {967, 968, "HI"}, {970, 979, "OR"},
+    {980, 994, "WA"}, {995, 999, "AK"},
+};
+
+const char *tax_us_state_of_zip(const char *z)
+{
+	if (!z)
+		return NULL;
+	for (int i = 0; i < 5; i++)
+		if (z[i] < '0' || z[i] > '9')
+			return NULL;
+	if (z[5] == '-') {
+		for (int i = 6; i < 10; i++)
+			if (z[i] < '0' || z[i] > '9')
+				return NULL;
+		if (z[10])
+			return NULL;
+	} else if (z[5]) {
+		return NULL;
+	}
+	int p = (z[0] - '0') * 100 + (z[1] - '0') * 10 + (z[2] - '0');
+	for (size_t i = 0; i < COUNT(zip3); i++)
+		if (p >= zip3[i].from && p <= zip3[i].to)
+			return zip3[i].state;
+	return NULL;
+}
+
+const char *tax_ca_province_of_postal_code(const char *pc)
+{
+	/* A1A 1A1 or A1A1A1, either case */
+	if (!pc)
+		return NULL;
+	char c[6];
+	int n = 0;
+	for (const char *p = pc; *p && n <= 6; p++) {
+		if (*p == ' ' && n == 3)
+			continue;
+		if (n == 6)
+			return NULL;
+		c[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	}
+	if (n != 6)
+		return NULL;
+	for (int i = 0; i < 6; i++) {
+		bool letter = c[i] >= 'A' && c[i] <= 'Z', digit = c[i] >= '0' && c[i] <= '9';
+		if ((i % 2 == 0 && !letter) || (i % 2 == 1 && !digit))
+			return NULL;
+	}
+	switch (c[0]) {
+	case 'A':
+		return "NL";
+	case 'B':
+		return "NS";
+	case 'C':
+		return "PE";
+	case 'E':
+		return "NB";
+	case 'G':
+	case 'H':
+	case 'J':
+		return "QC";
+	case 'K':
+	case 'L':
+	case 'M':
+	case 'N':
+	case 'P':
+		return "ON";
+	case 'R':
+		return "MB";
+	case 'S':
+		return "SK";
+	case 'T':
+		return "AB";
+	case 'V':
+		return "BC";
+	case 'Y':
+		return "YT";
+	}
+	return NULL;
+}
+
 bool tax_ca_province_has_pst(const char *province)
 {
 	const struct province_rate *p = ca_province_find(province);

@@ -54,6 +54,12 @@ bool tax_country_supported(const char *country);
 bool tax_us_state_valid(const char *state);
 /* Whether province is a Canadian province's or territory's two-letter code. */
 bool tax_ca_province_valid(const char *province);
+/* The US state (or DC) a ZIP code (5 digits, or ZIP+4) is in, by its first three digits (the
+ * USPS's sectional center ranges), or NULL (malformed, or a territory's or the military's). */
+const char *tax_us_state_of_zip(const char *postal_code);
+/* The Canadian province a postal code (A1A 1A1) is in, by its first letter, or NULL (malformed,
+ * or X: Northwest Territories and Nunavut share it). */
+const char *tax_ca_province_of_postal_code(const char *postal_code);
 /* Whether a Canadian province levies a provincial tax of its own (QC, BC, SK, MB). */
 bool tax_ca_province_has_pst(const char *province);
 /* The prefix an EU VAT number of country carries ("EL" for Greece, else the country). */
@@ -72,8 +78,9 @@ const struct tax_code_info *tax_codes(int *ret_n);
 const struct tax_code_info *tax_code_find(const char *id);
 
 #define TAX_CODE_NONTAXABLE "txcd_00000000"
-#define TAX_CODE_ESS "txcd_10000000" /* Stripe's preset default: electronically supplied services  \
-				      */
+#define TAX_CODE_ESS                                                                               \
+	"txcd_10000000" /* Stripe's preset default: electronically supplied services               \
+			 */
 #define TAX_CODE_SHIPPING "txcd_92010001"
 #define TAX_CODE_GOODS "txcd_99999999"
 

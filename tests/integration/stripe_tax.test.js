@@ -290,10 +290,25 @@ test('tax calculations: reverse charge, exempt customers, a customer object, loc
   assert.equal(byExempt.tax_breakdown[0].taxability_reason, 'customer_exempt');
   await fails(other.tax.calculations.create({ currency: 'gbp', line_items: [{ amount: 1000 }], customer: cus.id }), 404, 'resource_missing');
 
-  // location errors: a US address without a state, a customer without an address
-  await fails(stripe.tax.calculations.create({
+  // a US address by its ZIP code alone is placed in its state
+  const byZip = await stripe.tax.calculations.create({
     currency: 'usd', line_items: [{ amount: 1000 }],
     customer_details: { address: { country: 'US', postal_code: '94080' }, address_source: 'billing' },
+  });
+  assert.deepEqual(breakdownOf(byZip), [['standard_rated', 'US', 'CA', '7.25', 73, 1000, false]]);
+  assert.equal(byZip.customer_details.address.state, null);
+  // location errors: a US address without a state or a ZIP code Tender places, a customer
+  // without an address, an ip address alone
+  await fails(stripe.tax.calculations.create({
+    currency: 'usd', line_items: [{ amount: 1000 }],
+    customer_details: { address: { country: 'US', postal_code: '09012' }, address_source: 'billing' },
+  }), 400, 'customer_tax_location_invalid');
+  await fails(stripe.tax.calculations.create({
+    currency: 'usd', line_items: [{ amount: 1000 }],
+    customer_details: { address: { country: 'US' }, address_source: 'billing' },
+  }), 400, 'customer_tax_location_invalid');
+  await fails(stripe.tax.calculations.create({
+    currency: 'usd', line_items: [{ amount: 1000 }], customer_details: { ip_address: '8.8.8.8' },
   }), 400, 'customer_tax_location_invalid');
   const bare = await stripe.customers.create({ email: 'x@example.com' });
   await fails(stripe.tax.calculations.create({ currency: 'usd', line_items: [{ amount: 1000 }], customer: bare.id }),

@@ -124,3 +124,39 @@ Test(tax_rates, codes)
 	cr_assert_null(tax_code_find("txcd_12345678"));
 	cr_assert_null(tax_code_find(NULL));
 }
+
+Test(tax_rates, us_zip_to_state)
+{
+	struct {
+		const char *zip, *state;
+	} cases[] = {
+	    {"94080", "CA"},  {"10001", "NY"},	  {"02108", "MA"}, {"05501", "MA"},
+	    {"05401", "VT"},  {"73301", "TX"},	  {"73101", "OK"}, {"20500", "DC"},
+	    {"20101", "VA"},  {"99501", "AK"},	  {"96813", "HI"}, {"60601", "IL"},
+	    {"88510", "TX"},  {"89501", "NV"},	  {"00501", "NY"}, {"98104-1234", "WA"},
+	    {"09012", NULL},  {"00901", NULL},	  {"96910", NULL}, {"9408", NULL},
+	    {"940801", NULL}, {"94080-12", NULL}, {"ABCDE", NULL}, {NULL, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = tax_us_state_of_zip(cases[i].zip);
+		if (cases[i].state)
+			cr_assert(got && strcmp(got, cases[i].state) == 0, "%s: %s", cases[i].zip,
+				  got ? got : "NULL");
+		else
+			cr_assert_null(got, "%s", cases[i].zip ? cases[i].zip : "NULL");
+	}
+}
+
+Test(tax_rates, ca_postal_code_to_province)
+{
+	cr_assert_str_eq(tax_ca_province_of_postal_code("H2X 1Y4"), "QC");
+	cr_assert_str_eq(tax_ca_province_of_postal_code("m5v3l9"), "ON");
+	cr_assert_str_eq(tax_ca_province_of_postal_code("V6B 1A1"), "BC");
+	cr_assert_str_eq(tax_ca_province_of_postal_code("T2P 1J9"), "AB");
+	cr_assert_str_eq(tax_ca_province_of_postal_code("A1C 5M2"), "NL");
+	cr_assert_null(tax_ca_province_of_postal_code("X1A 2P7")); /* NT or NU */
+	cr_assert_null(tax_ca_province_of_postal_code("H2X 1Y"));
+	cr_assert_null(tax_ca_province_of_postal_code("H2X 1Y44"));
+	cr_assert_null(tax_ca_province_of_postal_code("22X 1Y4"));
+	cr_assert_null(tax_ca_province_of_postal_code(NULL));
+}
