@@ -414,6 +414,14 @@ test('tax transactions: from a calculation once, reversals partial, flat and ful
   await fails(stripe.tax.transactions.createReversal({ mode: 'full', original_transaction: t2.id, reference: 'order_1' }), 400);
   const rl3 = await stripe.tax.transactions.listLineItems(r3.id);
   for (const l of rl3.data) assertStripeShape(l, 'tax.transaction_line_item');
+  // idempotency: a retried create_from_calculation answers the first result, not a refusal
+  const c3 = await stripe.tax.calculations.create({
+    currency: 'usd', line_items: [{ amount: 100 }], customer_details: { address: CA, address_source: 'billing' },
+  });
+  const k1 = await stripe.tax.transactions.createFromCalculation({ calculation: c3.id, reference: 'order_3' }, { idempotencyKey: 'txn-3' });
+  const k2 = await stripe.tax.transactions.createFromCalculation({ calculation: c3.id, reference: 'order_3' }, { idempotencyKey: 'txn-3' });
+  assert.equal(k2.id, k1.id);
+  assert.equal(k2.lastResponse.headers['idempotent-replayed'], 'true');
 });
 
 test('tax codes: list and retrieve', async () => {
