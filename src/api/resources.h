@@ -73,6 +73,7 @@ extern const struct route customer_balance_routes[];
 extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route tax_rates_routes[];
+extern const struct route tax_routes[];
 extern const struct route radar_routes[];
 extern const struct route confirmation_tokens_routes[];
 extern const struct route ephemeral_keys_routes[];

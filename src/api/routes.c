@@ -45,6 +45,7 @@ const struct route *const api_route_tables[] = {
     tax_ids_routes,
     coupons_routes,
     tax_rates_routes,
+    tax_routes,
     promotion_codes_routes,
     billing_portal_routes,
     credit_notes_routes,
