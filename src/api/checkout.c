@@ -111,6 +111,7 @@
 #define ATTEMPT_STALE_S 120 /* an attempt whose intent is not there after this never will be */
 #define TRIAL_DAYS_MAX 730  /* subscriptions.c's bound */
 #define SHIP_COUNTRIES_MAX 250
+#define CUSTOM_TEXT_MAX 1200 /* Stripe's limit on each custom_text message */
 
 /* ---- line items, shared with payment links ---- */
 
@@ -717,6 +718,10 @@ struct session {
 	/* the buyer's billing address (Stripe's address hash as JSON; NULL: none given), which
 	 * chooses the rate of lines with dynamic_tax_rates */
 	const char *billing_address;
+	/* what it asks of the buyer beyond the card (collect_parse: billing_address_collection,
+	 * phone_number_collection, customer_creation, customer_update, locale, custom_text,
+	 * after_expiration; NULL: none given), and the phone the buyer typed */
+	const char *collect, *details_phone;
 };
 
 static const char SQL_GET[] =
@@ -727,7 +732,8 @@ static const char SQL_GET[] =
     " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
-    " billing_address FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
+    " billing_address, collect, details_phone FROM checkout_sessions"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
     " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
@@ -735,10 +741,10 @@ static const char SQL_INSERT[] =
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
-    " shipping_options, shipping_rate, amount_shipping, shipping_countries)"
+    " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32)";
+    " $31, $32, $33)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -777,6 +783,12 @@ static const char SQL_ATTEMPT_SETUP[] =
     " AND (setup_intent = $7 OR (setup_intent IS NULL AND $7 IS NULL))";
 /* expire, only from open; complete, from open or (a challenge finished after the session's
  * expiry: the payment went through, and the session says so) from expired */
+/* with the attempt: what the buyer gave beyond the card (phone, billing address) and the
+ * customer made for them (customer_creation=always) */
+static const char SQL_ATTEMPT_DETAILS[] =
+    "UPDATE checkout_sessions SET details_phone = $3,"
+    " billing_address = COALESCE($4, billing_address), customer = COALESCE($5, customer)"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
 static const char SQL_EXPIRE[] =
     "UPDATE checkout_sessions SET status = 'expired' WHERE merchant_id = $1 AND id = $2"
     " AND status = 'open'";
@@ -837,6 +849,8 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->shipping_countries = col_text_dup(a, st, 37);
 		s->shipping_details = col_text_dup(a, st, 38);
 		s->billing_address = col_text_dup(a, st, 39);
+		s->collect = col_text_dup(a, st, 40);
+		s->details_phone = col_text_dup(a, st, 41);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -884,6 +898,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 30, s->shipping_rate, -1);
 	db_bind_int64(st, 31, s->amount_shipping);
 	db_bind_text(st, 32, s->shipping_countries, -1);
+	db_bind_text(st, 33, s->collect, -1);
 	return db_step_done(st);
 }
 
@@ -997,9 +1012,36 @@ static void session_breakdown(struct req *r, struct db *db, const struct session
 
 /* prefix: where the session sits in the answer, for expand[] ("" at the top); NULL expands
  * nothing (an event's object). */
+/* Field `key` of the session's collect JSON (c), written as it is kept; fallback (raw JSON) when
+ * the session was made without it. */
+static void collect_kv(struct json *j, json_t *c, const char *key, const char *fallback)
+{
+	json_t *v = json_object_get(c, key);
+	char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
+	const char *out = t ? t : fallback;
+	json_kv_raw(j, key, out, strlen(out));
+	free(t);
+}
+
+/* The session's collect setting `key` as text (NULL: not given). */
+static const char *collect_str(struct arena *a, const struct session *s, const char *key,
+			       const char *sub)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v = json_object_get(c, key);
+	if (sub)
+		v = json_object_get(v, sub);
+	const char *out = json_is_string(v) ? arena_strdup(a, json_string_value(v))
+			  : json_is_true(v) ? "true"
+					    : NULL;
+	json_decref(c);
+	return out;
+}
+
 static void session_render(struct req *r, struct db *db, const char *merchant_id,
 			   const struct session *s, const char *prefix, struct json *j)
 {
+	json_t *cj = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
 	bool open = strcmp(s->status, "open") == 0;
 	bool setup = strcmp(s->mode, "setup") == 0;
 	bool sub = strcmp(s->mode, "subscription") == 0;
@@ -1007,7 +1049,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_obj_open(j);
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "checkout.session");
-	json_kv_null(j, "after_expiration");
+	collect_kv(j, cj, "after_expiration", "null");
 	if (s->allow_promotion_codes)
 		json_kv_bool(j, "allow_promotion_codes", true);
 	else
@@ -1021,7 +1063,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	}
 	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null,\"status\":null}",
 		    strlen("{\"enabled\":false,\"liability\":null,\"status\":null}"));
-	json_kv_null(j, "billing_address_collection");
+	collect_kv(j, cj, "billing_address_collection", "null");
 	/* the newer API's home of the address given (Stripe 2025-03-31), with the spec's own
 	 * shipping_details below */
 	json_key(j, "collected_information");
@@ -1050,18 +1092,18 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str_or_null(j, "currency", s->currency[0] ? s->currency : NULL);
 	json_kv_null(j, "currency_conversion");
 	json_kv_raw(j, "custom_fields", "[]", 2);
-	static const char custom_text[] = "{\"after_submit\":null,\"shipping_address\":null,"
-					  "\"submit\":null,\"terms_of_service_acceptance\":null}";
-	json_kv_raw(j, "custom_text", custom_text, strlen(custom_text));
+	collect_kv(j, cj, "custom_text",
+		   "{\"after_submit\":null,\"shipping_address\":null,\"submit\":null,"
+		   "\"terms_of_service_acceptance\":null}");
 	json_kv_str_or_null(j, "customer", s->customer);
-	json_kv_str(j, "customer_creation", "if_required");
+	collect_kv(j, cj, "customer_creation", "\"if_required\"");
 	json_key(j, "customer_details");
-	if (s->details_email || s->details_name || s->billing_address) {
+	if (s->details_email || s->details_name || s->billing_address || s->details_phone) {
 		json_obj_open(j);
 		json_kv_raw_or_null(j, "address", s->billing_address);
 		json_kv_str_or_null(j, "email", s->details_email);
 		json_kv_str_or_null(j, "name", s->details_name);
-		json_kv_null(j, "phone");
+		json_kv_str_or_null(j, "phone", s->details_phone);
 		json_kv_str(j, "tax_exempt", "none");
 		json_kv_raw(j, "tax_ids", "[]", 2);
 		json_obj_close(j);
@@ -1088,7 +1130,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	    "\"rendering_options\":null}}";
 	json_kv_raw(j, "invoice_creation", invoice_creation, strlen(invoice_creation));
 	json_kv_bool(j, "livemode", r->livemode);
-	json_kv_null(j, "locale");
+	collect_kv(j, cj, "locale", "null");
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_str(j, "mode", s->mode);
 	/* subscription mode: the intent belongs to the first invoice, as on Stripe */
@@ -1101,8 +1143,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_str(j, "card");
 	json_arr_close(j);
 	json_kv_str(j, "payment_status", s->payment_status);
-	json_kv_raw(j, "phone_number_collection", "{\"enabled\":false}",
-		    strlen("{\"enabled\":false}"));
+	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_null(j, "recovered_from");
 	json_kv_str_or_null(j, "setup_intent", s->setup_intent);
 	shipping_render(s, complete, j);
@@ -1145,6 +1186,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	else
 		json_nil(j);
 	json_obj_close(j);
+	json_decref(cj);
 }
 
 static int emit(struct req *r, struct db *db, const char *merchant_id, const struct session *s,
@@ -1502,7 +1544,53 @@ static const struct param_spec shipping_collection_children[] = {
     {"allowed_countries", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec enabled_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const auto_never[] = {"auto", "never", NULL};
+static const struct param_spec customer_update_children[] = {
+    {"address", PT_ENUM, 0, 0, auto_never, NULL},
+    {"name", PT_ENUM, 0, 0, auto_never, NULL},
+    {"shipping", PT_ENUM, 0, 0, auto_never, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_text_position_children[] = {
+    {"message", PT_STRING, PF_REQUIRED, CUSTOM_TEXT_MAX, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_text_children[] = {
+    {"after_submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {"shipping_address", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {"submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {"terms_of_service_acceptance", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec recovery_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec after_expiration_children[] = {
+    {"recovery", PT_OBJECT, 0, 0, NULL, recovery_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* Stripe's Checkout locales (the page itself stays English) */
+static const char *const locales[] = {
+    "auto", "bg",  "cs", "da",	  "de", "el", "en",    "en-GB", "es", "es-419", "et",
+    "fi",   "fil", "fr", "fr-CA", "hr", "hu", "id",    "it",	"ja", "ko",	"lt",
+    "lv",   "ms",  "mt", "nb",	  "nl", "pl", "pt",    "pt-BR", "ro", "ru",	"sk",
+    "sl",   "sv",  "th", "tr",	  "vi", "zh", "zh-HK", "zh-TW", NULL};
 static const struct param_spec create_params[] = {
+    {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
+     NULL},
+    {"phone_number_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"customer_creation", PT_ENUM, 0, 0, (const char *const[]){"always", "if_required", NULL},
+     NULL},
+    {"customer_update", PT_OBJECT, 0, 0, NULL, customer_update_children},
+    {"locale", PT_ENUM, 0, 0, locales, NULL},
+    {"custom_text", PT_OBJECT, 0, 0, NULL, custom_text_children},
+    {"after_expiration", PT_OBJECT, 0, 0, NULL, after_expiration_children},
     {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
     {"shipping_address_collection", PT_OBJECT, 0, 0, NULL, shipping_collection_children},
     {"discounts", PT_OBJECT_ARRAY, 0, 1, NULL, discount_children},
@@ -1605,6 +1693,96 @@ static int shipping_resolve(struct req *r, struct db *db, struct session *s)
 	s->shipping_options = ship.options;
 	s->shipping_rate = ship.rate;
 	s->amount_shipping = ship.amount;
+	return 0;
+}
+
+/* The buyer-facing settings of create (billing_address_collection … after_expiration), as
+ * Stripe documents them, into s->collect: one JSON object holding each as the session shows it
+ * (customer_update too, which it does not show). NULL when none is given. 0, or -1 with
+ * r->err. */
+static int collect_parse(struct req *r, struct session *s)
+{
+	static const char *const given[] = {"billing_address_collection",
+					    "phone_number_collection",
+					    "customer_creation",
+					    "customer_update",
+					    "locale",
+					    "custom_text",
+					    "after_expiration"};
+	bool any = false;
+	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
+		any = any || param_present(r, given[i]);
+	s->collect = NULL;
+	if (!any)
+		return 0;
+	const char *cc = param_str(r, "customer_creation");
+	if (cc && strcmp(s->mode, "subscription") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "customer_creation",
+				"`customer_creation` can only be used in `payment` and `setup` "
+				"mode.");
+	if (param_present(r, "customer_update") && !s->customer)
+		return req_fail(r, ERR_PARAM_BAD, "customer_update",
+				"`customer_update` can only be used with `customer`.");
+	if (param_present(r, "customer_update.shipping") && !s->shipping_countries)
+		return req_fail(r, ERR_PARAM_BAD, "customer_update[shipping]",
+				"`customer_update[shipping]` can only be used with "
+				"`shipping_address_collection`.");
+	if (param_present(r, "custom_text.shipping_address") && !s->shipping_countries)
+		return req_fail(r, ERR_PARAM_BAD, "custom_text[shipping_address]",
+				"`custom_text[shipping_address]` can only be used with "
+				"`shipping_address_collection`.");
+	if (param_present(r, "custom_text.terms_of_service_acceptance"))
+		return req_fail(r, ERR_PARAM_BAD, "custom_text[terms_of_service_acceptance]",
+				"`custom_text[terms_of_service_acceptance]` can only be used with "
+				"`consent_collection[terms_of_service]=required`.");
+	if (param_present(r, "after_expiration") && strcmp(s->mode, "setup") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "after_expiration",
+				"`after_expiration` cannot be used in `setup` mode.");
+	json_t *o = json_object();
+	const char *bac = param_str(r, "billing_address_collection");
+	json_object_set_new(o, "billing_address_collection", bac ? json_string(bac) : json_null());
+	bool phone = false;
+	param_bool(r, "phone_number_collection.enabled", &phone);
+	json_object_set_new(o, "phone_number_collection", json_pack("{s:b}", "enabled", phone));
+	json_object_set_new(o, "customer_creation", json_string(cc ? cc : "if_required"));
+	json_t *cu = json_object();
+	static const char *const cu_keys[] = {"address", "name", "shipping"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *v =
+		    param_str(r, arena_printf(&r->arena, "customer_update.%s", cu_keys[i]));
+		json_object_set_new(cu, cu_keys[i], json_string(v ? v : "never"));
+	}
+	json_object_set_new(o, "customer_update", cu);
+	const char *loc = param_str(r, "locale");
+	json_object_set_new(o, "locale", loc ? json_string(loc) : json_null());
+	json_t *ct = json_object();
+	static const char *const ct_keys[] = {"after_submit", "shipping_address", "submit",
+					      "terms_of_service_acceptance"};
+	for (size_t i = 0; i < 4; i++) {
+		const char *m =
+		    param_str(r, arena_printf(&r->arena, "custom_text.%s.message", ct_keys[i]));
+		json_object_set_new(ct, ct_keys[i],
+				    m && *m ? json_pack("{s:s}", "message", m) : json_null());
+	}
+	json_object_set_new(o, "custom_text", ct);
+	if (param_present(r, "after_expiration.recovery")) {
+		bool en = false, promo = false;
+		param_bool(r, "after_expiration.recovery.enabled", &en);
+		param_bool(r, "after_expiration.recovery.allow_promotion_codes", &promo);
+		/* recorded only: Tender makes no recovery URL (url and expires_at stay null) */
+		json_object_set_new(o, "after_expiration",
+				    json_pack("{s:{s:b,s:b,s:n,s:n}}", "recovery",
+					      "allow_promotion_codes", promo, "enabled", en,
+					      "expires_at", "url"));
+	} else {
+		json_object_set_new(o, "after_expiration", json_null());
+	}
+	char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	s->collect = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	if (!s->collect)
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
 
@@ -1779,6 +1957,8 @@ static int h_create(struct req *r)
 				c.spec.present ? "discounts" : "allow_promotion_codes",
 				"Discounts do not apply in `setup` mode.");
 	if (shipping_countries_parse(r, s) != 0)
+		return -1;
+	if (collect_parse(r, s) != 0)
 		return -1;
 	c.want_currency = param_str(r, "currency");
 	return req_write(r, create_fn, &c);
@@ -1970,12 +2150,14 @@ struct page_ctx {
 	bool found;
 	struct payment_intent pi; /* the session's last attempt, when it exists */
 	bool has_pi;
-	bool si_succeeded; /* setup mode: the last attempt's SetupIntent succeeded */
+	bool si_succeeded;  /* setup mode: the last attempt's SetupIntent succeeded */
 	const char *action; /* where the form posts: NULL for the session's own page */
 	const char *nonce;  /* a payment link's form: its one-time value, posted back */
 	/* its discount as the page names it: the promotion code's text, else the coupon's name
 	 * (or id) */
 	const char *discount_label;
+	/* customer_creation=always and no customer yet: the id the attempt makes it with */
+	char cus_new[ID_MAX];
 };
 
 static int page_load_fn(struct db *db, void *arg)
@@ -2173,12 +2355,69 @@ static void address_input(struct buf *b, const char *id, const char *label, cons
 	buf_puts(b, ">");
 }
 
+static bool billing_required(struct req *r, const struct session *s)
+{
+	const char *v = collect_str(&r->arena, s, "billing_address_collection", NULL);
+	return v && strcmp(v, "required") == 0;
+}
+
+static bool phone_wanted(struct req *r, const struct session *s)
+{
+	return collect_str(&r->arena, s, "phone_number_collection", "enabled") != NULL;
+}
+
+/* custom_text[pos][message] as a paragraph of the page (id custom-text-{id}) */
+static void custom_text_put(struct req *r, struct buf *b, const struct session *s, const char *pos,
+			    const char *id)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	const char *m = json_string_value(
+	    json_object_get(json_object_get(json_object_get(c, "custom_text"), pos), "message"));
+	if (m) {
+		buf_printf(b, "<p class=\"custom-text\" id=\"custom-text-%s\">", id);
+		html_escape(b, m);
+		buf_puts(b, "</p>");
+	}
+	json_decref(c);
+	(void)r;
+}
+
+/* billing_address_collection=required (and no dynamic_tax_rates form asking for it before):
+ * the whole billing address inside the card form, as the PaymentMethod's billing_details. */
+static void billing_fields(struct buf *b)
+{
+	buf_puts(b, "<fieldset id=\"billing-details\"><legend>Billing address</legend>");
+	address_input(b, "ba_line1", "Billing address line 1",
+		      "payment_method_data[billing_details][address][line1]",
+		      "required maxlength=\"200\" autocomplete=\"billing address-line1\"", NULL,
+		      "line1");
+	address_input(b, "ba_line2", "Billing address line 2",
+		      "payment_method_data[billing_details][address][line2]",
+		      "maxlength=\"200\" autocomplete=\"billing address-line2\"", NULL, "line2");
+	address_input(
+	    b, "ba_city", "Billing city", "payment_method_data[billing_details][address][city]",
+	    "required maxlength=\"200\" autocomplete=\"billing address-level2\"", NULL, "city");
+	address_input(b, "ba_postal_code", "Billing postal code",
+		      "payment_method_data[billing_details][address][postal_code]",
+		      "maxlength=\"20\" autocomplete=\"billing postal-code\"", NULL, "postal_code");
+	address_input(b, "ba_state", "Billing state or region",
+		      "payment_method_data[billing_details][address][state]",
+		      "maxlength=\"200\" autocomplete=\"billing address-level1\"", NULL, "state");
+	address_input(b, "ba_country", "Billing country (two-letter code)",
+		      "payment_method_data[billing_details][address][country]",
+		      "required maxlength=\"2\" autocomplete=\"billing country\"", NULL, "country");
+	buf_puts(b, "</fieldset>");
+}
+
 /* Lines with dynamic_tax_rates: the billing address that chooses their rates, in its own small
  * form posted before the card's (POST …/address, then a redirect back: no scripts, GET never
  * writes), so the page shows the tax the card will pay. */
 static void billing_address_form(struct req *r, struct buf *b, const struct page_ctx *x)
 {
 	json_t *addr = x->s.billing_address ? json_loads(x->s.billing_address, 0, NULL) : NULL;
+	/* billing_address_collection=required: the whole address, not only what taxes need */
+	bool full = billing_required(r, &x->s);
+	const char *req = full ? "required " : "";
 	buf_puts(b, "<form class=\"address\" method=\"post\" action=\"");
 	html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/address", x->acct, x->id));
 	buf_puts(b, "\"><fieldset id=\"billing-address\"><legend>Billing address</legend>");
@@ -2186,9 +2425,15 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 		buf_puts(b, "<p id=\"address-first\">The tax depends on your billing address: "
 			    "enter it to see the total and pay.</p>");
 	address_input(b, "bill_line1", "Address", "address[line1]",
-		      "maxlength=\"200\" autocomplete=\"billing address-line1\"", addr, "line1");
+		      arena_printf(&r->arena,
+				   "%smaxlength=\"200\" autocomplete=\"billing address-line1\"",
+				   req),
+		      addr, "line1");
 	address_input(b, "bill_city", "City", "address[city]",
-		      "maxlength=\"200\" autocomplete=\"billing address-level2\"", addr, "city");
+		      arena_printf(&r->arena,
+				   "%smaxlength=\"200\" autocomplete=\"billing address-level2\"",
+				   req),
+		      addr, "city");
 	address_input(b, "bill_postal_code", "Postal code", "address[postal_code]",
 		      "maxlength=\"20\" autocomplete=\"billing postal-code\"", addr, "postal_code");
 	address_input(b, "bill_state", "State or region", "address[state]",
@@ -2393,8 +2638,17 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		    "name=\"payment_method_data[card][exp_year]\"></div><div><label "
 		    "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
 		    "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>");
+		if (phone_wanted(r, &x->s))
+			buf_puts(&b, "<label for=\"phone\">Phone number</label><input id=\"phone\" "
+				     "type=\"tel\" required maxlength=\"20\" autocomplete=\"tel\" "
+				     "name=\"payment_method_data[billing_details][phone]\">");
+		if (!dynamic && billing_required(r, &x->s))
+			billing_fields(&b);
+		if (!setup && !sub && x->s.shipping_countries)
+			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
 			shipping_fields(&b, &x->s, ship);
+		custom_text_put(r, &b, &x->s, "submit", "submit");
 		buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
 		if (setup) {
 			buf_puts(&b, "Save card");
@@ -2411,7 +2665,9 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 				html_amount(&b, x->s.amount_total, x->s.currency);
 			}
 		}
-		buf_puts(&b, "</button></p></form>");
+		buf_puts(&b, "</button></p>");
+		custom_text_put(r, &b, &x->s, "after_submit", "after-submit");
+		buf_puts(&b, "</form>");
 	}
 	json_decref(ship);
 	if (x->s.cancel_url) {
@@ -2443,7 +2699,48 @@ struct attempt_ctx {
 	 * attempt, and the total it makes (what the intent charges) */
 	const char *ship_rate, *ship_details;
 	int64_t ship_amount, new_total;
+	const char *customer; /* the session's customer after the attempt (made by it, or given) */
 };
+
+/* Inside attempt_fn, once the attempt is the session's: the phone and billing address the
+ * buyer gave, recorded, and the customer: made from them (customer_creation=always, no
+ * customer yet; not in subscription mode, whose subscription makes its own), or, for the
+ * session's given customer, updated as customer_update says (auto). 0, or -1 with r->err. */
+static int attempt_details(struct db *db, struct attempt_ctx *a, const struct session *cur)
+{
+	struct req *r = a->r;
+	struct page_ctx *x = a->x;
+	const char *made = NULL;
+	a->customer = cur->customer;
+	if (!cur->customer && x->cus_new[0] && strcmp(cur->mode, "subscription") != 0) {
+		const char *email = cur->customer_email ? cur->customer_email : x->s.details_email;
+		if (customer_create_for_checkout(r, db, x->cus_new, email, x->s.details_name,
+						 x->s.details_phone, x->s.billing_address) != 0)
+			return -1;
+		made = a->customer = x->cus_new;
+	} else if (cur->customer && cur->collect) {
+		const char *nm = collect_str(&r->arena, cur, "customer_update", "name");
+		const char *ad = collect_str(&r->arena, cur, "customer_update", "address");
+		const char *sh = collect_str(&r->arena, cur, "customer_update", "shipping");
+		bool n_auto = nm && strcmp(nm, "auto") == 0 && x->s.details_name;
+		bool a_auto = ad && strcmp(ad, "auto") == 0 && x->s.billing_address;
+		bool s_auto = sh && strcmp(sh, "auto") == 0 && a->ship_details;
+		if ((n_auto || a_auto || s_auto) &&
+		    customer_checkout_update(
+			r, db, cur->customer, n_auto ? x->s.details_name : NULL,
+			a_auto ? x->s.billing_address : NULL, s_auto ? a->ship_details : NULL) != 0)
+			return -1;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT_DETAILS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_text(st, 3, x->s.details_phone, -1);
+	db_bind_text(st, 4, x->s.billing_address, -1);
+	db_bind_text(st, 5, made, -1);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
 
 /* Subscription mode, inside attempt_fn: the last attempt's subscription, if it was made and
  * left incomplete (its payment declined after 3-D Secure, or its challenge walked away from),
@@ -2468,7 +2765,9 @@ static int sub_attempt(struct db *db, struct attempt_ctx *a, const struct sessio
 	int rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
-	return rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return a->still_open ? attempt_details(db, a, cur) : 0;
 }
 
 /* A new attempt only while no other is under way. The last attempt's intent may have failed
@@ -2484,6 +2783,7 @@ static int attempt_fn(struct db *db, void *arg)
 	bool setup = strcmp(x->s.mode, "setup") == 0;
 	bool sub = strcmp(x->s.mode, "subscription") == 0;
 	a->still_open = false;
+	a->customer = NULL;
 	struct session cur;
 	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
 	if (rc != DB_OK)
@@ -2552,7 +2852,9 @@ static int attempt_fn(struct db *db, void *arg)
 	rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
-	return rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return a->still_open ? attempt_details(db, a, &cur) : 0;
 }
 
 /* The attempt was refused: another is under way (the form was posted twice), or the session
@@ -2573,11 +2875,12 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .pm_id = pm,
 				 .checkout_session = x->s.id};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0};
+	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
 		return busy_page(r);
+	co.customer = a.customer;
 	x->s.setup_intent = co.id;
 	if (setup_intents_checkout(r, &co) != 0) {
 		const char *msg = req_error_message(r);
@@ -2605,7 +2908,8 @@ static int sub_rows_fn(struct req *r, struct db *db, void *p)
 {
 	struct sub_rows *sr = p;
 	if (sr->co->new_customer &&
-	    customer_create_for_checkout(r, db, sr->co->customer, sr->email, sr->name) != 0)
+	    customer_create_for_checkout(r, db, sr->co->customer, sr->email, sr->name,
+					 sr->x->s.details_phone, sr->x->s.billing_address) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_SUB_ROWS);
 	if (!st)
@@ -2734,8 +3038,8 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 			      x->s.details_name};
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
-	struct attempt_ctx a = {r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL,
-				0, 0};
+	struct attempt_ctx a = {
+	    r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -2827,6 +3131,59 @@ static const char *shipping_choice(struct req *r, const struct session *s, struc
 	return NULL;
 }
 
+static bool filled(const char *v)
+{
+	return v && *v;
+}
+
+/* What the form gave beyond the card, checked before anything is written (the phone when
+ * phone_number_collection asks for it; the billing address, line1, city and a country, when
+ * billing_address_collection=required), onto x->s (details_phone, billing_address) and, for
+ * customer_creation=always without a customer, the id of the customer to make. NULL, or the
+ * message the page shows. */
+static const char *buyer_details(struct req *r, struct page_ctx *x)
+{
+	const char *phone = param_str(r, "payment_method_data.billing_details.phone");
+	if (phone_wanted(r, &x->s) && !filled(phone))
+		return "Enter your phone number.";
+	x->s.details_phone = filled(phone) ? phone : NULL;
+	bool dynamic = strcmp(x->s.mode, "setup") != 0 && session_dynamic(&x->s);
+	if (dynamic) {
+		/* the address form asked for it before (its own POST) */
+		json_t *ad =
+		    x->s.billing_address ? json_loads(x->s.billing_address, 0, NULL) : NULL;
+		bool full = filled(json_string_value(json_object_get(ad, "line1"))) &&
+			    filled(json_string_value(json_object_get(ad, "city")));
+		json_decref(ad);
+		if (billing_required(r, &x->s) && !full)
+			return "Enter your full billing address first.";
+	} else {
+		const char *c = param_str(r, "payment_method_data.billing_details.address.country");
+		bool full =
+		    filled(param_str(r, "payment_method_data.billing_details.address.line1")) &&
+		    filled(param_str(r, "payment_method_data.billing_details.address.city")) &&
+		    filled(c);
+		if (filled(c) &&
+		    (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z'))
+			return "Enter the billing country as two capital letters (ISO 3166-1).";
+		if (billing_required(r, &x->s) && !full)
+			return "Enter your billing address.";
+		const char *addr = NULL;
+		if (param_present(r, "payment_method_data.billing_details.address") &&
+		    address_from_params(r, "payment_method_data.billing_details.address", &addr) !=
+			0) {
+			r->err.set = false;
+			return "Enter your billing address.";
+		}
+		x->s.billing_address = addr;
+	}
+	const char *cc = collect_str(&r->arena, &x->s, "customer_creation", NULL);
+	x->cus_new[0] = '\0';
+	if (!x->s.customer && cc && strcmp(cc, "always") == 0)
+		id_new_at(x->cus_new, "cus_", r->now);
+	return NULL;
+}
+
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
@@ -2834,7 +3191,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct page_ctx x = *x_;
 	int rc;
 	char pm[ID_MAX];
-	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0};
+	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL};
 	if (!x.s.billing_address && strcmp(x.s.mode, "setup") != 0 && session_dynamic(&x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
@@ -2842,6 +3199,9 @@ static int pay(struct req *r, struct page_ctx *x_)
 		if (bad)
 			return checkout_page(r, &x, 400, bad);
 	}
+	const char *bad_details = buyer_details(r, &x);
+	if (bad_details)
+		return checkout_page(r, &x, 400, bad_details);
 	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
@@ -2879,6 +3239,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 		return -1;
 	if (!a.still_open)
 		return busy_page(r);
+	co.customer = a.customer;
 	x.s.payment_intent = co.id;
 	x.s.shipping_rate = a.ship_rate;
 	x.s.amount_shipping = a.ship_amount;

@@ -1,0 +1,300 @@
+'use strict';
+// Checkout Session parameters about the buyer, through stripe-node: billing_address_collection,
+// phone_number_collection, customer_creation, customer_update, locale, custom_text and
+// after_expiration (recorded only). Sessions are paid on Tender's checkout page in headless
+// Chromium (Debian's chromium + playwright-core); the test then checks the session, the
+// customer made or updated, the PaymentMethod's billing details and the PaymentIntent.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const { startTender, stopAll, assertStripeShape } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let env;
+let stripe;
+let browser;
+let shop;
+let shopPort;
+let book; // 15.00 usd
+
+before(async () => {
+  env = await startTender();
+  stripe = env.stripe();
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  book = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, product_data: { name: 'Book' } });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+function sessionParams(extra = {}) {
+  return {
+    mode: 'payment',
+    line_items: [{ price: book.id, quantity: 2 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    ...extra,
+  };
+}
+
+async function fillCard(page, name) {
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Name on card').fill(name);
+  await page.getByLabel('Card number').fill('4242424242424242');
+  await page.getByLabel('Month (MM)').fill('10');
+  await page.getByLabel('Year (YYYY)').fill('2035');
+  await page.getByLabel('CVC').fill('321');
+}
+
+async function fillBilling(page) {
+  await page.getByLabel('Billing address line 1', { exact: true }).fill('10 Downing Street');
+  await page.getByLabel('Billing city', { exact: true }).fill('London');
+  await page.getByLabel('Billing postal code', { exact: true }).fill('SW1A 2AA');
+  await page.getByLabel('Billing country (two-letter code)', { exact: true }).fill('GB');
+}
+
+const LONDON = { city: 'London', country: 'GB', line1: '10 Downing Street', line2: null, postal_code: 'SW1A 2AA', state: null };
+
+test('the settings are kept and shown as Stripe shows them; defaults stay as before', async () => {
+  const plain = await stripe.checkout.sessions.create(sessionParams());
+  assert.equal(plain.billing_address_collection, null);
+  assert.deepEqual(plain.phone_number_collection, { enabled: false });
+  assert.equal(plain.customer_creation, 'if_required');
+  assert.equal(plain.locale, null);
+  assert.equal(plain.after_expiration, null);
+  assert.deepEqual(plain.custom_text, { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null });
+  assertStripeShape(plain, 'checkout.session');
+
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    billing_address_collection: 'required',
+    phone_number_collection: { enabled: true },
+    customer_creation: 'always',
+    locale: 'fr',
+    custom_text: { submit: { message: 'We ship within 2 days.' }, after_submit: { message: 'Thanks!' } },
+    after_expiration: { recovery: { enabled: true, allow_promotion_codes: true } },
+  }));
+  assert.equal(s.billing_address_collection, 'required');
+  assert.deepEqual(s.phone_number_collection, { enabled: true });
+  assert.equal(s.customer_creation, 'always');
+  assert.equal(s.locale, 'fr');
+  assert.deepEqual(s.custom_text, {
+    after_submit: { message: 'Thanks!' }, shipping_address: null,
+    submit: { message: 'We ship within 2 days.' }, terms_of_service_acceptance: null,
+  });
+  assert.deepEqual(s.after_expiration, { recovery: { allow_promotion_codes: true, enabled: true, expires_at: null, url: null } });
+  assertStripeShape(s, 'checkout.session');
+  assert.deepEqual(await stripe.checkout.sessions.retrieve(s.id), s);
+});
+
+test('refused settings make no session', async () => {
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
+  const refusals = [
+    [{ billing_address_collection: 'sometimes' }, 'billing_address_collection'],
+    [{ locale: 'xx' }, 'locale'],
+    [{ customer_update: { name: 'auto' } }, 'customer_update'],
+    [{ customer_creation: 'always', mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }] }, 'customer_creation'],
+    [{ custom_text: { shipping_address: { message: 'x' } } }, 'custom_text[shipping_address]'],
+    [{ custom_text: { submit: { message: 'x'.repeat(1201) } } }, 'custom_text[submit][message]'],
+    [{ phone_number_collection: { enabled: '' } }, 'phone_number_collection[enabled]'],
+    [{ after_expiration: { recovery: { allow_promotion_codes: true } } }, 'after_expiration[recovery][enabled]'],
+  ];
+  for (const [extra, param] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams(extra)).then(() => { throw new Error(`accepted: ${JSON.stringify(extra)}`); }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('address, phone and a customer made for a guest payment, from the page', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    billing_address_collection: 'required',
+    phone_number_collection: { enabled: true },
+    customer_creation: 'always',
+    custom_text: { submit: { message: 'We ship within 2 days.' }, after_submit: { message: 'Thanks!' } },
+  }));
+  const customers = (await stripe.customers.list({ limit: 100 })).data.length;
+
+  // the server checks what the page asks for: no phone, then no address, write nothing
+  const path = new URL(s.url).pathname;
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123',
+    'payment_method_data[billing_details][address][line1]': '1 Main St',
+    'payment_method_data[billing_details][address][city]': 'Springfield',
+    'payment_method_data[billing_details][address][country]': 'US',
+  });
+  let refused = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body, /phone number/);
+  form.set('payment_method_data[billing_details][phone]', '+15555550100');
+  form.delete('payment_method_data[billing_details][address][city]');
+  refused = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body, /billing address/);
+  const same = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(same.payment_intent, null);
+  assert.equal(same.customer, null);
+  assert.equal(same.customer_details, null);
+  assert.equal((await stripe.customers.list({ limit: 100 })).data.length, customers);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#custom-text-submit'), 'We ship within 2 days.');
+  assert.equal(await page.textContent('#custom-text-after-submit'), 'Thanks!');
+  await fillCard(page, 'Ada Lovelace');
+  await fillBilling(page);
+  await page.getByLabel('Phone number').fill('+442079460000');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.match(done.customer, /^cus_/);
+  assert.deepEqual(done.customer_details, {
+    address: LONDON, email: 'ada@example.com', name: 'Ada Lovelace', phone: '+442079460000',
+    tax_exempt: 'none', tax_ids: [],
+  });
+  assertStripeShape(done, 'checkout.session');
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
+  assert.equal(ev.data.object.customer_details.phone, '+442079460000');
+  assert.equal(ev.data.object.customer, done.customer);
+
+  const cus = await stripe.customers.retrieve(done.customer);
+  assert.equal(cus.email, 'ada@example.com');
+  assert.equal(cus.name, 'Ada Lovelace');
+  assert.equal(cus.phone, '+442079460000');
+  assert.deepEqual(cus.address, LONDON);
+  assertStripeShape(cus, 'customer');
+  const created = (await stripe.events.list({ type: 'customer.created', limit: 10 })).data.find((e) => e.data.object.id === cus.id);
+  assert.ok(created);
+
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['payment_method'] });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 3000);
+  assert.equal(pi.customer, cus.id);
+  assert.deepEqual(pi.payment_method.billing_details, {
+    address: LONDON, email: 'ada@example.com', name: 'Ada Lovelace', phone: '+442079460000', tax_id: null,
+  });
+});
+
+test('a guest payment with customer_creation=if_required makes no customer; auto keeps what was given', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({ billing_address_collection: 'auto' }));
+  const customers = (await stripe.customers.list({ limit: 100 })).data.length;
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#ba_line1'), null); // auto: no address asked for a card payment
+  assert.equal(await page.$('#phone'), null);
+  await fillCard(page, 'Grace Hopper');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer, null);
+  assert.equal(done.customer_details.phone, null);
+  assert.equal(done.customer_details.address, null);
+  assert.equal(done.billing_address_collection, 'auto');
+  assertStripeShape(done, 'checkout.session');
+  assert.equal((await stripe.customers.list({ limit: 100 })).data.length, customers);
+});
+
+test('customer_update=auto saves the name and address typed onto the given customer; never leaves it', async () => {
+  const cus = await stripe.customers.create({ name: 'Old Name', email: 'old@example.com' });
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    customer: cus.id, billing_address_collection: 'required', customer_update: { name: 'auto', address: 'auto' },
+  }));
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'New Name');
+  await fillBilling(page);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer, cus.id);
+  assert.deepEqual(done.customer_details.address, LONDON);
+  assertStripeShape(done, 'checkout.session');
+  const after = await stripe.customers.retrieve(cus.id);
+  assert.equal(after.name, 'New Name');
+  assert.deepEqual(after.address, LONDON);
+  assert.equal(after.email, 'old@example.com');
+  const upd = (await stripe.events.list({ type: 'customer.updated', limit: 10 })).data.find((e) => e.data.object.id === cus.id);
+  assert.equal(upd.data.object.name, 'New Name');
+
+  // never (the default): the customer stays as it is
+  const other = await stripe.customers.create({ name: 'Kept Name' });
+  const s2 = await stripe.checkout.sessions.create(sessionParams({ customer: other.id, billing_address_collection: 'required' }));
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  await fillCard(p2, 'Typed Name');
+  await fillBilling(p2);
+  await Promise.all([p2.waitForURL(/\/ok\?/), p2.getByRole('button', { name: /^Pay/ }).click()]);
+  await p2.close();
+  const kept = await stripe.customers.retrieve(other.id);
+  assert.equal(kept.name, 'Kept Name');
+  assert.equal(kept.address, null);
+  assert.equal((await stripe.checkout.sessions.retrieve(s2.id)).customer_details.name, 'Typed Name');
+});
+
+test('a subscription made by checkout gets the phone and billing address on its new customer', async () => {
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    billing_address_collection: 'required', phone_number_collection: { enabled: true },
+  });
+  assert.equal(s.customer_creation, 'if_required');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Sub Buyer');
+  await fillBilling(page);
+  await page.getByLabel('Phone number').fill('+15555550111');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Subscribe/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer_details.phone, '+15555550111');
+  assert.deepEqual(done.customer_details.address, LONDON);
+  assertStripeShape(done, 'checkout.session');
+  const cus = await stripe.customers.retrieve(done.customer);
+  assert.equal(cus.phone, '+15555550111');
+  assert.deepEqual(cus.address, LONDON);
+});
+
+test('setup mode with customer_creation=always saves the card on a new customer', async () => {
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', customer_creation: 'always',
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Setup Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Save card/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.customer, done.customer);
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.equal(pms.data.length, 1);
+  assertStripeShape(done, 'checkout.session');
+});
