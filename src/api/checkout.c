@@ -95,6 +95,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "core/parse.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -112,6 +113,9 @@
 #define TRIAL_DAYS_MAX 730  /* subscriptions.c's bound */
 #define SHIP_COUNTRIES_MAX 250
 #define CUSTOM_TEXT_MAX 1200 /* Stripe's limit on each custom_text message */
+#define CUSTOM_FIELDS_MAX 3  /* Stripe's */
+#define CF_OPTIONS_MAX 200   /* a dropdown's options */
+#define CF_LENGTH_MAX 255    /* a text or numeric field's longest value */
 
 /* ---- line items, shared with payment links ---- */
 
@@ -722,6 +726,9 @@ struct session {
 	 * phone_number_collection, customer_creation, customer_update, locale, custom_text,
 	 * after_expiration; NULL: none given), and the phone the buyer typed */
 	const char *collect, *details_phone;
+	/* custom_fields as the session shows them (JSON array; values filled in by the attempt
+	 * that the buyer's form made; NULL: none) */
+	const char *custom_fields;
 };
 
 static const char SQL_GET[] =
@@ -732,7 +739,7 @@ static const char SQL_GET[] =
     " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
-    " billing_address, collect, details_phone FROM checkout_sessions"
+    " billing_address, collect, details_phone, custom_fields FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -741,10 +748,11 @@ static const char SQL_INSERT[] =
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
-    " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect)"
+    " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
+    " custom_fields)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33)";
+    " $31, $32, $33, $34)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -786,7 +794,7 @@ static const char SQL_ATTEMPT_SETUP[] =
 /* with the attempt: what the buyer gave beyond the card (phone, billing address) and the
  * customer made for them (customer_creation=always) */
 static const char SQL_ATTEMPT_DETAILS[] =
-    "UPDATE checkout_sessions SET details_phone = $3,"
+    "UPDATE checkout_sessions SET details_phone = $3, custom_fields = COALESCE($6, custom_fields),"
     " billing_address = COALESCE($4, billing_address), customer = COALESCE($5, customer)"
     " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
 static const char SQL_EXPIRE[] =
@@ -851,6 +859,7 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->billing_address = col_text_dup(a, st, 39);
 		s->collect = col_text_dup(a, st, 40);
 		s->details_phone = col_text_dup(a, st, 41);
+		s->custom_fields = col_text_dup(a, st, 42);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -899,6 +908,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_int64(st, 31, s->amount_shipping);
 	db_bind_text(st, 32, s->shipping_countries, -1);
 	db_bind_text(st, 33, s->collect, -1);
+	db_bind_text(st, 34, s->custom_fields, -1);
 	return db_step_done(st);
 }
 
@@ -1091,7 +1101,8 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_int(j, "created", s->created);
 	json_kv_str_or_null(j, "currency", s->currency[0] ? s->currency : NULL);
 	json_kv_null(j, "currency_conversion");
-	json_kv_raw(j, "custom_fields", "[]", 2);
+	json_kv_raw(j, "custom_fields", s->custom_fields ? s->custom_fields : "[]",
+		    s->custom_fields ? strlen(s->custom_fields) : 2);
 	collect_kv(j, cj, "custom_text",
 		   "{\"after_submit\":null,\"shipping_address\":null,\"submit\":null,"
 		   "\"terms_of_service_acceptance\":null}");
@@ -1581,7 +1592,38 @@ static const char *const locales[] = {
     "fi",   "fil", "fr", "fr-CA", "hr", "hu", "id",    "it",	"ja", "ko",	"lt",
     "lv",   "ms",  "mt", "nb",	  "nl", "pl", "pt",    "pt-BR", "ro", "ru",	"sk",
     "sl",   "sv",  "th", "tr",	  "vi", "zh", "zh-HK", "zh-TW", NULL};
+static const struct param_spec cf_label_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"custom", NULL}, NULL},
+    {"custom", PT_STRING, PF_REQUIRED, 50, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cf_option_children[] = {
+    {"label", PT_STRING, PF_REQUIRED, 100, NULL, NULL},
+    {"value", PT_STRING, PF_REQUIRED, 100, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cf_dropdown_children[] = {
+    {"options", PT_OBJECT_ARRAY, PF_REQUIRED, CF_OPTIONS_MAX, NULL, cf_option_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cf_length_children[] = {
+    {"minimum_length", PT_INT, 0, 0, NULL, NULL},
+    {"maximum_length", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_field_children[] = {
+    {"key", PT_STRING, PF_REQUIRED, 200, NULL, NULL},
+    {"label", PT_OBJECT, PF_REQUIRED, 0, NULL, cf_label_children},
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"dropdown", "numeric", "text", NULL},
+     NULL},
+    {"optional", PT_BOOL, 0, 0, NULL, NULL},
+    {"dropdown", PT_OBJECT, 0, 0, NULL, cf_dropdown_children},
+    {"numeric", PT_OBJECT, 0, 0, NULL, cf_length_children},
+    {"text", PT_OBJECT, 0, 0, NULL, cf_length_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
     {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
      NULL},
     {"phone_number_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
@@ -1786,6 +1828,151 @@ static int collect_parse(struct req *r, struct session *s)
 	return 0;
 }
 
+static bool alnum_only(const char *v)
+{
+	for (; v && *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      (*v >= '0' && *v <= '9')))
+			return false;
+	return true;
+}
+
+static int64_t node_int(const struct form_node *n, const char *key, int64_t dflt, bool *ret_bad)
+{
+	const struct form_node *v = form_get(n, key);
+	int64_t x = dflt;
+	if (v && v->value && *v->value && parse_i64(v->value, &x) != 0)
+		*ret_bad = true;
+	return x;
+}
+
+/* One custom field's definition (item idx of custom_fields) as the session shows it, value
+ * null. NULL with r->err on a refusal. */
+static json_t *custom_field_parse(struct req *r, const struct form_node *it, int idx, json_t *keys)
+{
+	char pp[64];
+	const struct form_node *kn = form_get(it, "key"), *tn = form_get(it, "type");
+	const struct form_node *ln = form_get(form_get(it, "label"), "custom");
+	const char *key = kn ? kn->value : NULL, *type = tn ? tn->value : NULL;
+	const char *label = ln ? ln->value : NULL;
+	if (!key || !*key || !alnum_only(key)) {
+		snprintf(pp, sizeof(pp), "custom_fields[%d][key]", idx);
+		req_fail(r, ERR_PARAM_BAD, pp, "Invalid %s: letters and digits only.", pp);
+		return NULL;
+	}
+	if (json_object_get(keys, key)) {
+		snprintf(pp, sizeof(pp), "custom_fields[%d][key]", idx);
+		req_fail(r, ERR_PARAM_BAD, pp, "Each custom field needs a key of its own.");
+		return NULL;
+	}
+	json_object_set_new(keys, key, json_true());
+	if (!type || !label) {
+		snprintf(pp, sizeof(pp), "custom_fields[%d]", idx);
+		req_fail(r, ERR_PARAM_MISSING, pp, "%s", pp);
+		return NULL;
+	}
+	static const char *const kinds[] = {"dropdown", "numeric", "text"};
+	for (size_t k = 0; k < 3; k++)
+		if (strcmp(kinds[k], type) != 0 && form_get(it, kinds[k])) {
+			snprintf(pp, sizeof(pp), "custom_fields[%d][%s]", idx, kinds[k]);
+			req_fail(r, ERR_PARAM_BAD, pp, "%s is only for a field of type `%s`.", pp,
+				 kinds[k]);
+			return NULL;
+		}
+	const struct form_node *on = form_get(it, "optional");
+	bool optional = on && on->value && strcmp(on->value, "true") == 0;
+	json_t *f = json_pack("{s:s,s:{s:s,s:s},s:b,s:s,s:n,s:n,s:n}", "key", key, "label",
+			      "custom", label, "type", "custom", "optional", optional, "type", type,
+			      "dropdown", "numeric", "text");
+	if (!f) {
+		req_fail(r, ERR_API, NULL, NULL);
+		return NULL;
+	}
+	if (strcmp(type, "dropdown") == 0) {
+		const struct form_node *opts = form_get(form_get(it, "dropdown"), "options");
+		json_t *arr = json_array(), *seen = json_object();
+		bool bad = false;
+		for (const struct form_node *o = opts ? opts->first_child : NULL; o && !bad;
+		     o = o->next) {
+			const struct form_node *ol = form_get(o, "label"),
+					       *ov = form_get(o, "value");
+			const char *v = ov ? ov->value : NULL;
+			bad = !v || !*v || !alnum_only(v) || json_object_get(seen, v) || !ol ||
+			      !ol->value;
+			if (!bad) {
+				json_object_set_new(seen, v, json_true());
+				json_array_append_new(
+				    arr, json_pack("{s:s,s:s}", "label", ol->value, "value", v));
+			}
+		}
+		json_decref(seen);
+		if (bad || json_array_size(arr) == 0) {
+			json_decref(arr);
+			json_decref(f);
+			snprintf(pp, sizeof(pp), "custom_fields[%d][dropdown][options]", idx);
+			req_fail(r, ERR_PARAM_BAD, pp,
+				 "Invalid %s: 1 to %d options, each value letters and digits only "
+				 "and different from the others.",
+				 pp, CF_OPTIONS_MAX);
+			return NULL;
+		}
+		json_object_set_new(f, "dropdown", json_pack("{s:o,s:n}", "options", arr, "value"));
+		return f;
+	}
+	const struct form_node *ln2 = form_get(it, type);
+	bool bad = false;
+	int64_t mn = node_int(ln2, "minimum_length", 0, &bad);
+	int64_t mx = node_int(ln2, "maximum_length", CF_LENGTH_MAX, &bad);
+	if (bad || mn < 0 || mx < 1 || mx > CF_LENGTH_MAX || mn > mx) {
+		json_decref(f);
+		snprintf(pp, sizeof(pp), "custom_fields[%d][%s]", idx, type);
+		req_fail(r, ERR_PARAM_BAD, pp,
+			 "Invalid %s: minimum_length and maximum_length are from 1 to %d, the "
+			 "minimum not above the maximum.",
+			 pp, CF_LENGTH_MAX);
+		return NULL;
+	}
+	json_t *lim = json_object();
+	json_object_set_new(lim, "maximum_length",
+			    form_get(ln2, "maximum_length") ? json_integer(mx) : json_null());
+	json_object_set_new(lim, "minimum_length",
+			    form_get(ln2, "minimum_length") ? json_integer(mn) : json_null());
+	json_object_set_new(lim, "value", json_null());
+	json_object_set_new(f, type, lim);
+	return f;
+}
+
+/* custom_fields (at most 3, as on Stripe) into s->custom_fields. 0, or -1 with r->err. */
+static int custom_fields_parse(struct req *r, struct session *s)
+{
+	const struct form_node *n = param_node(r, "custom_fields");
+	s->custom_fields = NULL;
+	if (!n || n->kind == FORM_SCALAR)
+		return 0;
+	json_t *arr = json_array(), *keys = json_object();
+	int idx = 0, rc = 0;
+	for (const struct form_node *it = n->first_child; it && rc == 0; it = it->next, idx++) {
+		json_t *f = idx < CUSTOM_FIELDS_MAX ? custom_field_parse(r, it, idx, keys) : NULL;
+		if (!f && idx >= CUSTOM_FIELDS_MAX)
+			req_fail(r, ERR_PARAM_BAD, "custom_fields",
+				 "A session takes at most %d custom fields.", CUSTOM_FIELDS_MAX);
+		if (!f)
+			rc = -1;
+		else
+			json_array_append_new(arr, f);
+	}
+	json_decref(keys);
+	char *t = rc == 0 ? json_dumps(arr, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(arr);
+	if (rc == 0) {
+		s->custom_fields = t ? arena_strdup(&r->arena, t) : NULL;
+		if (!s->custom_fields)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	free(t);
+	return rc;
+}
+
 static bool http_url(const char *u)
 {
 	return u && (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0);
@@ -1958,7 +2145,7 @@ static int h_create(struct req *r)
 				"Discounts do not apply in `setup` mode.");
 	if (shipping_countries_parse(r, s) != 0)
 		return -1;
-	if (collect_parse(r, s) != 0)
+	if (collect_parse(r, s) != 0 || custom_fields_parse(r, s) != 0)
 		return -1;
 	c.want_currency = param_str(r, "currency");
 	return req_write(r, create_fn, &c);
@@ -2409,6 +2596,61 @@ static void billing_fields(struct buf *b)
 	buf_puts(b, "</fieldset>");
 }
 
+/* The session's custom_fields as inputs of the card form (name custom_fields[key], id
+ * cf_key), with the checks the browser can make; the server makes them again
+ * (custom_fields_fill). */
+static void custom_fields_inputs(struct buf *b, const struct session *s)
+{
+	json_t *fs = s->custom_fields ? json_loads(s->custom_fields, 0, NULL) : NULL;
+	size_t i;
+	json_t *f;
+	json_array_foreach(fs, i, f)
+	{
+		const char *key = json_string_value(json_object_get(f, "key"));
+		const char *type = json_string_value(json_object_get(f, "type"));
+		const char *label =
+		    json_string_value(json_object_get(json_object_get(f, "label"), "custom"));
+		bool optional = json_is_true(json_object_get(f, "optional"));
+		if (!key || !type)
+			continue;
+		buf_printf(b, "<label for=\"cf_%s\">", key);
+		html_escape(b, label ? label : key);
+		buf_puts(b, optional ? " (optional)</label>" : "</label>");
+		const char *req = optional ? "" : " required";
+		if (strcmp(type, "dropdown") == 0) {
+			buf_printf(b, "<select id=\"cf_%s\" name=\"custom_fields[%s]\"%s>", key,
+				   key, req);
+			buf_puts(b, "<option value=\"\">Choose…</option>");
+			json_t *opts = json_object_get(json_object_get(f, "dropdown"), "options");
+			size_t k;
+			json_t *o;
+			json_array_foreach(opts, k, o)
+			{
+				buf_puts(b, "<option value=\"");
+				html_escape(b, json_string_value(json_object_get(o, "value")));
+				buf_puts(b, "\">");
+				html_escape(b, json_string_value(json_object_get(o, "label")));
+				buf_puts(b, "</option>");
+			}
+			buf_puts(b, "</select>");
+			continue;
+		}
+		json_t *lim = json_object_get(f, type);
+		json_int_t mx = json_is_integer(json_object_get(lim, "maximum_length"))
+				    ? json_integer_value(json_object_get(lim, "maximum_length"))
+				    : CF_LENGTH_MAX;
+		json_int_t mn = json_integer_value(json_object_get(lim, "minimum_length"));
+		buf_printf(b, "<input id=\"cf_%s\" name=\"custom_fields[%s]\" maxlength=\"%lld\"",
+			   key, key, (long long)mx);
+		if (mn > 0)
+			buf_printf(b, " minlength=\"%lld\"", (long long)mn);
+		if (strcmp(type, "numeric") == 0)
+			buf_puts(b, " inputmode=\"numeric\" pattern=\"[0-9]*\"");
+		buf_printf(b, "%s>", req);
+	}
+	json_decref(fs);
+}
+
 /* Lines with dynamic_tax_rates: the billing address that chooses their rates, in its own small
  * form posted before the card's (POST …/address, then a redirect back: no scripts, GET never
  * writes), so the page shows the tax the card will pay. */
@@ -2644,6 +2886,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 				     "name=\"payment_method_data[billing_details][phone]\">");
 		if (!dynamic && billing_required(r, &x->s))
 			billing_fields(&b);
+		custom_fields_inputs(&b, &x->s);
 		if (!setup && !sub && x->s.shipping_countries)
 			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
@@ -2739,6 +2982,7 @@ static int attempt_details(struct db *db, struct attempt_ctx *a, const struct se
 	db_bind_text(st, 3, x->s.details_phone, -1);
 	db_bind_text(st, 4, x->s.billing_address, -1);
 	db_bind_text(st, 5, made, -1);
+	db_bind_text(st, 6, x->s.custom_fields, -1);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -3136,8 +3380,86 @@ static bool filled(const char *v)
 	return v && *v;
 }
 
-/* What the form gave beyond the card, checked before anything is written (the phone when
- * phone_number_collection asks for it; the billing address, line1, city and a country, when
+/* UTF-8 characters in v (its bytes that start one) */
+static size_t utf8_chars(const char *v)
+{
+	size_t n = 0;
+	for (; *v; v++)
+		n += ((unsigned char)*v & 0xC0) != 0x80;
+	return n;
+}
+
+/* The form's values of the session's custom_fields, checked as the page asks (required unless
+ * optional; a text's or a number's length; a number's digits; one of a dropdown's options),
+ * into x->s.custom_fields (each field's value). NULL, or the message the page shows. */
+static const char *custom_fields_fill(struct req *r, struct page_ctx *x)
+{
+	if (!x->s.custom_fields)
+		return NULL;
+	json_t *fs = json_loads(x->s.custom_fields, 0, NULL);
+	const char *bad = NULL;
+	size_t i;
+	json_t *f;
+	json_array_foreach(fs, i, f)
+	{
+		const char *key = json_string_value(json_object_get(f, "key"));
+		const char *type = json_string_value(json_object_get(f, "type"));
+		const char *label =
+		    json_string_value(json_object_get(json_object_get(f, "label"), "custom"));
+		if (!key || !type || bad)
+			break;
+		const char *v = param_str(r, arena_printf(&r->arena, "custom_fields.%s", key));
+		json_t *slot = json_object_get(f, type);
+		if (!filled(v)) {
+			if (!json_is_true(json_object_get(f, "optional")))
+				bad = arena_printf(&r->arena, "Fill in %s.", label ? label : key);
+			continue;
+		}
+		if (strcmp(type, "dropdown") == 0) {
+			bool found = false;
+			size_t k;
+			json_t *o;
+			json_array_foreach(json_object_get(slot, "options"), k, o)
+			{
+				const char *ov = json_string_value(json_object_get(o, "value"));
+				found = found || (ov && strcmp(ov, v) == 0);
+			}
+			if (!found)
+				bad = arena_printf(&r->arena, "Choose one of the options of %s.",
+						   label ? label : key);
+		} else {
+			json_t *mxj = json_object_get(slot, "maximum_length");
+			size_t mx =
+			    json_is_integer(mxj) ? (size_t)json_integer_value(mxj) : CF_LENGTH_MAX;
+			size_t mn =
+			    (size_t)json_integer_value(json_object_get(slot, "minimum_length"));
+			size_t n = utf8_chars(v);
+			bool digits = true;
+			for (const char *c = v; *c; c++)
+				digits = digits && *c >= '0' && *c <= '9';
+			if (strcmp(type, "numeric") == 0 && !digits)
+				bad = arena_printf(&r->arena, "%s takes digits only.",
+						   label ? label : key);
+			else if (n < mn || n > mx)
+				bad = arena_printf(&r->arena, "%s takes %zu to %zu characters.",
+						   label ? label : key, mn, mx);
+		}
+		if (!bad)
+			json_object_set_new(slot, "value", json_string(v));
+	}
+	char *t = bad ? NULL : json_dumps(fs, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(fs);
+	if (!bad) {
+		x->s.custom_fields = t ? arena_strdup(&r->arena, t) : NULL;
+		if (!x->s.custom_fields)
+			bad = "Something went wrong: try again.";
+	}
+	free(t);
+	return bad;
+}
+
+/* What the form gave beyond the card, checked before anything is written (custom_fields; the phone
+ * when phone_number_collection asks for it; the billing address, line1, city and a country, when
  * billing_address_collection=required), onto x->s (details_phone, billing_address) and, for
  * customer_creation=always without a customer, the id of the customer to make. NULL, or the
  * message the page shows. */
@@ -3147,6 +3469,9 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	if (phone_wanted(r, &x->s) && !filled(phone))
 		return "Enter your phone number.";
 	x->s.details_phone = filled(phone) ? phone : NULL;
+	const char *bad_field = custom_fields_fill(r, x);
+	if (bad_field)
+		return bad_field;
 	bool dynamic = strcmp(x->s.mode, "setup") != 0 && session_dynamic(&x->s);
 	if (dynamic) {
 		/* the address form asked for it before (its own POST) */
@@ -3645,6 +3970,7 @@ static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {"custom_fields", PT_HASH, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -298,3 +298,100 @@ test('setup mode with customer_creation=always saves the card on a new customer'
   assert.equal(pms.data.length, 1);
   assertStripeShape(done, 'checkout.session');
 });
+
+const FIELDS = [
+  { key: 'size', label: { type: 'custom', custom: 'Size' }, type: 'dropdown', dropdown: { options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }] } },
+  { key: 'engraving', label: { type: 'custom', custom: 'Engraving' }, type: 'text', optional: true, text: { minimum_length: 2, maximum_length: 10 } },
+  { key: 'ref', label: { type: 'custom', custom: 'Order reference' }, type: 'numeric', numeric: { maximum_length: 5 } },
+];
+
+test('custom_fields: refused definitions make no session', async () => {
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const text = (key) => ({ key, label: { type: 'custom', custom: key }, type: 'text' });
+  const refusals = [
+    [[text('a'), text('b'), text('c'), text('d')], 'custom_fields'],
+    [[text('a-b')], 'custom_fields[0][key]'],
+    [[text('a'), text('a')], 'custom_fields[1][key]'],
+    [[{ ...text('a'), numeric: { maximum_length: 3 } }], 'custom_fields[0][numeric]'],
+    [[{ ...text('a'), type: 'dropdown' }], 'custom_fields[0][dropdown][options]'],
+    [[{ ...text('a'), type: 'dropdown', dropdown: { options: [{ label: 'X', value: 'x' }, { label: 'Y', value: 'x' }] } }], 'custom_fields[0][dropdown][options]'],
+    [[{ ...text('a'), text: { minimum_length: 5, maximum_length: 3 } }], 'custom_fields[0][text]'],
+    [[{ ...text('a'), text: { maximum_length: 256 } }], 'custom_fields[0][text]'],
+    [[{ key: 'a', label: { type: 'custom', custom: 'x'.repeat(51) }, type: 'text' }], 'custom_fields[0][label][custom]'],
+  ];
+  for (const [custom_fields, param] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams({ custom_fields })).then(() => { throw new Error(`accepted: ${JSON.stringify(custom_fields)}`); }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(custom_fields));
+      assert.equal(e.param, param, JSON.stringify(custom_fields));
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('custom_fields: shown on the page, checked, and the completed session carries the values', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({ custom_fields: FIELDS }));
+  assert.deepEqual(s.custom_fields, [
+    { dropdown: { options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }], value: null }, key: 'size',
+      label: { custom: 'Size', type: 'custom' }, numeric: null, optional: false, text: null, type: 'dropdown' },
+    { dropdown: null, key: 'engraving', label: { custom: 'Engraving', type: 'custom' }, numeric: null, optional: true,
+      text: { maximum_length: 10, minimum_length: 2, value: null }, type: 'text' },
+    { dropdown: null, key: 'ref', label: { custom: 'Order reference', type: 'custom' }, numeric: { maximum_length: 5, minimum_length: null, value: null },
+      optional: false, text: null, type: 'numeric' },
+  ]);
+  assertStripeShape(s, 'checkout.session');
+
+  // the server checks each field again: nothing is written for a refused form
+  const path = new URL(s.url).pathname;
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123', 'custom_fields[ref]': '123',
+  });
+  const tries = [
+    [{}, /Fill in Size/],
+    [{ 'custom_fields[size]': 'XL' }, /options of Size/],
+    [{ 'custom_fields[size]': 'S', 'custom_fields[ref]': '12a' }, /digits only/],
+    [{ 'custom_fields[size]': 'S', 'custom_fields[ref]': '123456' }, /Order reference takes 0 to 5/],
+    [{ 'custom_fields[size]': 'S', 'custom_fields[engraving]': 'x' }, /Engraving takes 2 to 10/],
+  ];
+  for (const [extra, re] of tries) {
+    const f = new URLSearchParams(form);
+    for (const [k, v] of Object.entries(extra)) f.set(k, v);
+    const res = await env.request({ method: 'POST', path, body: f.toString() });
+    assert.equal(res.status, 400, JSON.stringify(extra));
+    assert.match(res.body, re);
+  }
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('label[for="cf_engraving"]'), 'Engraving (optional)');
+  await fillCard(page, 'Ada Lovelace');
+  await page.selectOption('#cf_size', 'M');
+  await page.getByLabel('Engraving').fill('Für Ada');
+  await page.getByLabel('Order reference').fill('4711');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.custom_fields[0].dropdown.value, 'M');
+  assert.equal(done.custom_fields[1].text.value, 'Für Ada');
+  assert.equal(done.custom_fields[2].numeric.value, '4711');
+  assertStripeShape(done, 'checkout.session');
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
+  assert.deepEqual(ev.data.object.custom_fields, done.custom_fields);
+
+  // an optional field left empty stays null
+  const s2 = await stripe.checkout.sessions.create(sessionParams({ custom_fields: FIELDS }));
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  await fillCard(p2, 'Grace Hopper');
+  await p2.selectOption('#cf_size', 'S');
+  await p2.getByLabel('Order reference').fill('1');
+  await Promise.all([p2.waitForURL(/\/ok\?/), p2.getByRole('button', { name: /^Pay/ }).click()]);
+  await p2.close();
+  const done2 = await stripe.checkout.sessions.retrieve(s2.id);
+  assert.equal(done2.custom_fields[1].text.value, null);
+  assert.equal(done2.custom_fields[0].dropdown.value, 'S');
+});
