@@ -95,6 +95,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "api/tax_ids.h"
 #include "core/parse.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -729,6 +730,9 @@ struct session {
 	/* custom_fields as the session shows them (JSON array; values filled in by the attempt
 	 * that the buyer's form made; NULL: none) */
 	const char *custom_fields;
+	/* consent_collection's answers (JSON {promotions, terms_of_service}) and the tax ids the
+	 * buyer gave (JSON [{type, value}]), recorded with the attempt; NULL: none */
+	const char *consent, *details_tax_ids;
 };
 
 static const char SQL_GET[] =
@@ -739,7 +743,8 @@ static const char SQL_GET[] =
     " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
-    " billing_address, collect, details_phone, custom_fields FROM checkout_sessions"
+    " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids"
+    " FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -795,6 +800,7 @@ static const char SQL_ATTEMPT_SETUP[] =
  * customer made for them (customer_creation=always) */
 static const char SQL_ATTEMPT_DETAILS[] =
     "UPDATE checkout_sessions SET details_phone = $3, custom_fields = COALESCE($6, custom_fields),"
+    " consent = $7, details_tax_ids = $8,"
     " billing_address = COALESCE($4, billing_address), customer = COALESCE($5, customer)"
     " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
 static const char SQL_EXPIRE[] =
@@ -860,6 +866,8 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->collect = col_text_dup(a, st, 40);
 		s->details_phone = col_text_dup(a, st, 41);
 		s->custom_fields = col_text_dup(a, st, 42);
+		s->consent = col_text_dup(a, st, 43);
+		s->details_tax_ids = col_text_dup(a, st, 44);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -1096,8 +1104,8 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	}
 	json_kv_str_or_null(j, "cancel_url", s->cancel_url);
 	json_kv_str_or_null(j, "client_reference_id", s->client_reference_id);
-	json_kv_null(j, "consent");
-	json_kv_null(j, "consent_collection");
+	json_kv_raw_or_null(j, "consent", s->consent);
+	collect_kv(j, cj, "consent_collection", "null");
 	json_kv_int(j, "created", s->created);
 	json_kv_str_or_null(j, "currency", s->currency[0] ? s->currency : NULL);
 	json_kv_null(j, "currency_conversion");
@@ -1109,14 +1117,16 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str_or_null(j, "customer", s->customer);
 	collect_kv(j, cj, "customer_creation", "\"if_required\"");
 	json_key(j, "customer_details");
-	if (s->details_email || s->details_name || s->billing_address || s->details_phone) {
+	if (s->details_email || s->details_name || s->billing_address || s->details_phone ||
+	    s->details_tax_ids) {
 		json_obj_open(j);
 		json_kv_raw_or_null(j, "address", s->billing_address);
 		json_kv_str_or_null(j, "email", s->details_email);
 		json_kv_str_or_null(j, "name", s->details_name);
 		json_kv_str_or_null(j, "phone", s->details_phone);
 		json_kv_str(j, "tax_exempt", "none");
-		json_kv_raw(j, "tax_ids", "[]", 2);
+		json_kv_raw(j, "tax_ids", s->details_tax_ids ? s->details_tax_ids : "[]",
+			    s->details_tax_ids ? strlen(s->details_tax_ids) : 2);
 		json_obj_close(j);
 	} else {
 		json_nil(j);
@@ -1172,8 +1182,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 					     arena_printf(&r->arena, "%s.", path), j) == DB_OK))
 		json_str(j, s->subscription);
 	json_kv_str_or_null(j, "success_url", s->success_url);
-	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
-		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
+	collect_kv(j, cj, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}");
 	/* the items' taxes: the exclusive ones are in amount_total, the inclusive ones inside
 	 * amount_subtotal; amount_tax is both */
 	int64_t tax = 0, tax_exclusive = 0;
@@ -1622,7 +1631,14 @@ static const struct param_spec custom_field_children[] = {
     {"text", PT_OBJECT, 0, 0, NULL, cf_length_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec consent_collection_children[] = {
+    {"promotions", PT_ENUM, 0, 0, (const char *const[]){"auto", "none", NULL}, NULL},
+    {"terms_of_service", PT_ENUM, 0, 0, (const char *const[]){"none", "required", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
+    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
     {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
     {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
      NULL},
@@ -1750,7 +1766,9 @@ static int collect_parse(struct req *r, struct session *s)
 					    "customer_update",
 					    "locale",
 					    "custom_text",
-					    "after_expiration"};
+					    "after_expiration",
+					    "consent_collection",
+					    "tax_id_collection"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -1773,14 +1791,33 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD, "custom_text[shipping_address]",
 				"`custom_text[shipping_address]` can only be used with "
 				"`shipping_address_collection`.");
-	if (param_present(r, "custom_text.terms_of_service_acceptance"))
+	const char *tos = param_str(r, "consent_collection.terms_of_service");
+	bool tos_required = tos && strcmp(tos, "required") == 0;
+	if (param_present(r, "custom_text.terms_of_service_acceptance") && !tos_required)
 		return req_fail(r, ERR_PARAM_BAD, "custom_text[terms_of_service_acceptance]",
 				"`custom_text[terms_of_service_acceptance]` can only be used with "
 				"`consent_collection[terms_of_service]=required`.");
 	if (param_present(r, "after_expiration") && strcmp(s->mode, "setup") == 0)
 		return req_fail(r, ERR_PARAM_BAD, "after_expiration",
 				"`after_expiration` cannot be used in `setup` mode.");
+	bool tax_ids = false;
+	param_bool(r, "tax_id_collection.enabled", &tax_ids);
+	const char *cu_name = param_str(r, "customer_update.name");
+	if (tax_ids && s->customer && !(cu_name && strcmp(cu_name, "auto") == 0))
+		return req_fail(r, ERR_PARAM_BAD, "tax_id_collection[enabled]",
+				"Collecting tax ids for an existing customer needs "
+				"`customer_update[name]=auto`.");
 	json_t *o = json_object();
+	json_object_set_new(o, "tax_id_collection",
+			    json_pack("{s:b,s:s}", "enabled", tax_ids, "required", "never"));
+	if (param_present(r, "consent_collection")) {
+		const char *pr = param_str(r, "consent_collection.promotions");
+		json_object_set_new(
+		    o, "consent_collection",
+		    json_pack("{s:s?,s:s?}", "promotions", pr, "terms_of_service", tos));
+	} else {
+		json_object_set_new(o, "consent_collection", json_null());
+	}
 	const char *bac = param_str(r, "billing_address_collection");
 	json_object_set_new(o, "billing_address_collection", bac ? json_string(bac) : json_null());
 	bool phone = false;
@@ -2345,6 +2382,7 @@ struct page_ctx {
 	const char *discount_label;
 	/* customer_creation=always and no customer yet: the id the attempt makes it with */
 	char cus_new[ID_MAX];
+	bool tax_id; /* the form gave a valid tax id (tax_id_data[0]) */
 };
 
 static int page_load_fn(struct db *db, void *arg)
@@ -2651,6 +2689,38 @@ static void custom_fields_inputs(struct buf *b, const struct session *s)
 	json_decref(fs);
 }
 
+/* tax_id_collection: a tax id the buyer may give (a business purchase), checked by the tax id
+ * code customers use (tax_ids_check_data) */
+static void tax_id_inputs(struct buf *b)
+{
+	buf_puts(b, "<fieldset id=\"tax-id\"><legend>Business purchase</legend><label "
+		    "for=\"tax_type\">Tax ID type</label><select id=\"tax_type\" "
+		    "name=\"tax_id_data[0][type]\">");
+	static const char *const types[] = {"eu_vat", "gb_vat", "us_ein", "au_abn", "ca_bn",
+					    "ch_vat", "no_vat", "nz_gst", "in_gst", "jp_cn"};
+	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+		buf_printf(b, "<option>%s</option>", types[k]);
+	buf_puts(b, "</select><label for=\"tax_value\">Tax ID (optional)</label><input "
+		    "id=\"tax_value\" maxlength=\"64\" name=\"tax_id_data[0][value]\"></fieldset>");
+}
+
+/* consent_collection: the terms of service to accept (required) and promotions to opt into */
+static void consent_inputs(struct req *r, struct buf *b, const struct session *s)
+{
+	const char *tos = collect_str(&r->arena, s, "consent_collection", "terms_of_service");
+	const char *pr = collect_str(&r->arena, s, "consent_collection", "promotions");
+	if (pr && strcmp(pr, "auto") == 0)
+		buf_puts(b, "<p><input type=\"checkbox\" id=\"promotions\" "
+			    "name=\"consent[promotions]\" value=\"opt_in\"><label "
+			    "for=\"promotions\">Send me news and offers</label></p>");
+	if (tos && strcmp(tos, "required") == 0) {
+		custom_text_put(r, b, s, "terms_of_service_acceptance", "terms");
+		buf_puts(b, "<p><input type=\"checkbox\" id=\"terms\" required "
+			    "name=\"consent[terms_of_service]\" value=\"accepted\"><label "
+			    "for=\"terms\">I agree to the terms of service</label></p>");
+	}
+}
+
 /* Lines with dynamic_tax_rates: the billing address that chooses their rates, in its own small
  * form posted before the card's (POST …/address, then a redirect back: no scripts, GET never
  * writes), so the page shows the tax the card will pay. */
@@ -2887,10 +2957,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		if (!dynamic && billing_required(r, &x->s))
 			billing_fields(&b);
 		custom_fields_inputs(&b, &x->s);
+		if (collect_str(&r->arena, &x->s, "tax_id_collection", "enabled"))
+			tax_id_inputs(&b);
 		if (!setup && !sub && x->s.shipping_countries)
 			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
 			shipping_fields(&b, &x->s, ship);
+		consent_inputs(r, &b, &x->s);
 		custom_text_put(r, &b, &x->s, "submit", "submit");
 		buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
 		if (setup) {
@@ -2961,6 +3034,8 @@ static int attempt_details(struct db *db, struct attempt_ctx *a, const struct se
 						 x->s.details_phone, x->s.billing_address) != 0)
 			return -1;
 		made = a->customer = x->cus_new;
+		if (x->tax_id && tax_ids_create_from_data(r, db, made) != 0)
+			return -1;
 	} else if (cur->customer && cur->collect) {
 		const char *nm = collect_str(&r->arena, cur, "customer_update", "name");
 		const char *ad = collect_str(&r->arena, cur, "customer_update", "address");
@@ -2973,6 +3048,9 @@ static int attempt_details(struct db *db, struct attempt_ctx *a, const struct se
 			r, db, cur->customer, n_auto ? x->s.details_name : NULL,
 			a_auto ? x->s.billing_address : NULL, s_auto ? a->ship_details : NULL) != 0)
 			return -1;
+		/* tax_id_collection with a customer needs customer_update[name]=auto (create) */
+		if (x->tax_id && tax_ids_create_from_data(r, db, cur->customer) != 0)
+			return -1;
 	}
 	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT_DETAILS);
 	if (!st)
@@ -2983,6 +3061,8 @@ static int attempt_details(struct db *db, struct attempt_ctx *a, const struct se
 	db_bind_text(st, 4, x->s.billing_address, -1);
 	db_bind_text(st, 5, made, -1);
 	db_bind_text(st, 6, x->s.custom_fields, -1);
+	db_bind_text(st, 7, x->s.consent, -1);
+	db_bind_text(st, 8, x->s.details_tax_ids, -1);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -3154,6 +3234,9 @@ static int sub_rows_fn(struct req *r, struct db *db, void *p)
 	if (sr->co->new_customer &&
 	    customer_create_for_checkout(r, db, sr->co->customer, sr->email, sr->name,
 					 sr->x->s.details_phone, sr->x->s.billing_address) != 0)
+		return -1;
+	if (sr->co->new_customer && sr->x->tax_id &&
+	    tax_ids_create_from_data(r, db, sr->co->customer) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_SUB_ROWS);
 	if (!st)
@@ -3472,6 +3555,39 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	const char *bad_field = custom_fields_fill(r, x);
 	if (bad_field)
 		return bad_field;
+	const char *tos = collect_str(&r->arena, &x->s, "consent_collection", "terms_of_service");
+	const char *pr = collect_str(&r->arena, &x->s, "consent_collection", "promotions");
+	const char *accepted = param_str(r, "consent.terms_of_service");
+	const char *opt = param_str(r, "consent.promotions");
+	bool tos_req = tos && strcmp(tos, "required") == 0;
+	bool promo = pr && strcmp(pr, "auto") == 0;
+	if (tos_req && !(accepted && strcmp(accepted, "accepted") == 0))
+		return "Accept the terms of service to continue.";
+	x->s.consent = NULL;
+	if (tos_req || promo)
+		x->s.consent =
+		    arena_printf(&r->arena, "{\"promotions\":%s,\"terms_of_service\":%s}",
+				 !promo				     ? "null"
+				 : opt && strcmp(opt, "opt_in") == 0 ? "\"opt_in\""
+								     : "\"opt_out\"",
+				 tos_req ? "\"accepted\"" : "null");
+	const char *tv = param_str(r, "tax_id_data.0.value");
+	x->s.details_tax_ids = NULL;
+	x->tax_id = false;
+	if (filled(tv) && collect_str(&r->arena, &x->s, "tax_id_collection", "enabled")) {
+		if (tax_ids_check_data(r) != 0) {
+			const char *msg = arena_strdup(&r->arena, req_error_message(r));
+			r->err.set = false;
+			return msg ? msg : "Enter a valid tax ID.";
+		}
+		json_t *t = json_pack("[{s:s,s:s}]", "type", param_str(r, "tax_id_data.0.type"),
+				      "value", tv);
+		char *d = t ? json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(t);
+		x->s.details_tax_ids = d ? arena_strdup(&r->arena, d) : NULL;
+		free(d);
+		x->tax_id = x->s.details_tax_ids != NULL;
+	}
 	bool dynamic = strcmp(x->s.mode, "setup") != 0 && session_dynamic(&x->s);
 	if (dynamic) {
 		/* the address form asked for it before (its own POST) */
@@ -3966,11 +4082,20 @@ static const struct param_spec address_form_params[] = {
     {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* the page's tax id (tax_id_collection): optional, so its value may be empty; a value given is
+ * checked by tax_ids_check_data */
+static const struct param_spec page_tax_id_children[] = {
+    {"type", PT_STRING, 0, 32, NULL, NULL},
+    {"value", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
     {"custom_fields", PT_HASH, 0, 0, NULL, NULL},
+    {"consent", PT_HASH, 0, 0, NULL, NULL},
+    {"tax_id_data", PT_OBJECT_ARRAY, 0, 1, NULL, page_tax_id_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -395,3 +395,79 @@ test('custom_fields: shown on the page, checked, and the completed session carri
   assert.equal(done2.custom_fields[1].text.value, null);
   assert.equal(done2.custom_fields[0].dropdown.value, 'S');
 });
+
+test('consent_collection and tax_id_collection: the terms ticked, promotions opted into, a tax id saved on the customer made', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ custom_text: { terms_of_service_acceptance: { message: 'x' } } })),
+    (e) => e.statusCode === 400 && e.param === 'custom_text[terms_of_service_acceptance]');
+  const someone = await stripe.customers.create({ name: 'Someone' });
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ customer: someone.id, tax_id_collection: { enabled: true } })),
+    (e) => e.statusCode === 400 && e.param === 'tax_id_collection[enabled]');
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ consent_collection: { terms_of_service: 'maybe' } })),
+    (e) => e.statusCode === 400 && e.param === 'consent_collection[terms_of_service]');
+
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { terms_of_service: 'required', promotions: 'auto' },
+    custom_text: { terms_of_service_acceptance: { message: 'Read our terms at example.com/terms.' } },
+    tax_id_collection: { enabled: true },
+    customer_creation: 'always',
+  }));
+  assert.deepEqual(s.consent_collection, { promotions: 'auto', terms_of_service: 'required' });
+  assert.equal(s.consent, null);
+  assert.equal(s.tax_id_collection.enabled, true);
+  assert.deepEqual(s.custom_text.terms_of_service_acceptance, { message: 'Read our terms at example.com/terms.' });
+  assertStripeShape(s, 'checkout.session');
+
+  const path = new URL(s.url).pathname;
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123',
+  });
+  let res = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(res.status, 400);
+  assert.match(res.body, /terms of service/);
+  form.set('consent[terms_of_service]', 'accepted');
+  form.set('tax_id_data[0][type]', 'eu_vat');
+  form.set('tax_id_data[0][value]', 'nonsense');
+  res = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(res.status, 400);
+  assert.match(res.body, /tax/i);
+  const same = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(same.payment_intent, null);
+  assert.equal(same.customer, null);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#custom-text-terms'), 'Read our terms at example.com/terms.');
+  await fillCard(page, 'Vat Payer Ltd');
+  await page.check('#terms');
+  await page.check('#promotions');
+  await page.selectOption('#tax_type', 'gb_vat');
+  await page.getByLabel('Tax ID (optional)').fill('GB123456789');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.deepEqual(done.consent, { promotions: 'opt_in', terms_of_service: 'accepted' });
+  assert.deepEqual(done.customer_details.tax_ids, [{ type: 'gb_vat', value: 'GB123456789' }]);
+  assertStripeShape(done, 'checkout.session');
+  const ids = await stripe.customers.listTaxIds(done.customer);
+  assert.deepEqual(ids.data.map((t) => [t.type, t.value]), [['gb_vat', 'GB123456789']]);
+
+  // no tick for promotions: opt_out; no tax id given: none
+  const s2 = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { terms_of_service: 'required', promotions: 'auto' }, tax_id_collection: { enabled: true },
+  }));
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  await fillCard(p2, 'Plain Buyer');
+  await p2.check('#terms');
+  await Promise.all([p2.waitForURL(/\/ok\?/), p2.getByRole('button', { name: /^Pay/ }).click()]);
+  await p2.close();
+  const done2 = await stripe.checkout.sessions.retrieve(s2.id);
+  assert.deepEqual(done2.consent, { promotions: 'opt_out', terms_of_service: 'accepted' });
+  assert.deepEqual(done2.customer_details.tax_ids, []);
+  assert.equal(done2.customer, null);
+  assertStripeShape(done2, 'checkout.session');
+});
