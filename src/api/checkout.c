@@ -1144,12 +1144,11 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_int(j, "expires_at", s->expires_at);
 	/* a subscription's first invoice and the subscription itself: what the completed
 	 * session bought (an attempt under way is not yet the session's) */
-	json_kv_str_or_null(j, "invoice", sub && complete ? s->invoice : NULL);
-	static const char invoice_creation[] =
-	    "{\"enabled\":false,\"invoice_data\":{\"account_tax_ids\":null,\"custom_fields\":null,"
-	    "\"description\":null,\"footer\":null,\"issuer\":null,\"metadata\":{},"
-	    "\"rendering_options\":null}}";
-	json_kv_raw(j, "invoice_creation", invoice_creation, strlen(invoice_creation));
+	json_kv_str_or_null(j, "invoice", complete ? s->invoice : NULL);
+	collect_kv(j, cj, "invoice_creation",
+		   "{\"enabled\":false,\"invoice_data\":{\"account_tax_ids\":null,"
+		   "\"custom_fields\":null,\"description\":null,\"footer\":null,\"issuer\":null,"
+		   "\"metadata\":{},\"rendering_options\":null}}");
 	json_kv_bool(j, "livemode", r->livemode);
 	collect_kv(j, cj, "locale", "null");
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
@@ -1257,12 +1256,115 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 		    done ? "checkout.session.completed" : "checkout.session.expired", now);
 }
 
+static const char SQL_SET_INVOICE[] =
+    "UPDATE checkout_sessions SET invoice = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND status IN ('open', 'expired')";
+
+/* invoice_creation, inside the payment's write as the session completes: a paid invoice of the
+ * session's customer for its line items (invoices.c's own rows: its items, the invoice made,
+ * finalized and paid by the session's PaymentIntent, with their events), named in the
+ * session's `invoice`. 0, or -1 with r->err. */
+static int session_invoice(struct req *r, struct db *db, struct session *s)
+{
+	json_t *c = json_loads(s->collect, 0, NULL);
+	json_t *ic = json_object_get(c, "invoice_creation");
+	json_t *idata = json_object_get(ic, "invoice_data");
+	bool en = json_is_true(json_object_get(ic, "enabled"));
+	if (!en || !s->customer || strcmp(s->mode, "payment") != 0) {
+		json_decref(c);
+		return 0;
+	}
+	struct invoice in;
+	memset(&in, 0, sizeof(in));
+	in.customer = s->customer;
+	int64_t now;
+	char *md = json_dumps(json_object_get(idata, "metadata"), JSON_COMPACT | JSON_SORT_KEYS);
+	const char *desc = json_string_value(json_object_get(idata, "description"));
+	in.metadata = md ? arena_strdup(&r->arena, md) : "{}";
+	in.description = desc ? arena_strdup(&r->arena, desc) : NULL;
+	free(md);
+	json_decref(c);
+	if (invoice_oneoff_head(r, db, s->currency, &in, &now) != 0)
+		return -1;
+	json_t *items = json_loads(s->line_items, 0, NULL);
+	size_t i;
+	json_t *it;
+	int64_t sum = 0;
+	int rc = 0;
+	json_array_foreach(items, i, it)
+	{
+		struct invoice_item ii;
+		memset(&ii, 0, sizeof(ii));
+		id_new_at(ii.id, "ii_", now);
+		ii.created = now;
+		ii.customer = s->customer;
+		str_copy(ii.currency, sizeof(ii.currency), s->currency);
+		ii.amount = line_subtotal(it);
+		ii.quantity = json_integer_value(json_object_get(it, "quantity"));
+		ii.unit_amount = json_integer_value(json_object_get(it, "unit_amount"));
+		const char *price = json_string_value(json_object_get(it, "price"));
+		const char *d = json_string_value(json_object_get(it, "description"));
+		ii.price = price ? arena_strdup(&r->arena, price) : NULL;
+		ii.description = d ? arena_strdup(&r->arena, d) : NULL;
+		ii.metadata = "{}";
+		ii.invoice = in.id;
+		ii.test_clock = in.test_clock;
+		ii.period_start = ii.period_end = now;
+		ii.discountable = true;
+		if (__builtin_add_overflow(sum, ii.amount, &sum) ||
+		    invoice_item_insert(r, db, &ii) != 0) {
+			rc = r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+	}
+	json_decref(items);
+	if (rc != 0)
+		return -1;
+	in.subtotal = in.total = sum;
+	if (invoice_insert(r, db, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, &in, "invoice.created") != 0 ||
+	    invoice_finalize_rows(r, db, &in, now, -1) != 0)
+		return -1;
+	/* paid by the session's payment (a customer's credit balance may have paid some or all
+	 * of it when it was finalized: then it is paid already) */
+	if (strcmp(in.status, "paid") != 0) {
+		in.status = "paid";
+		in.amount_paid = in.amount_due;
+		in.paid_at = now;
+		in.payment_intent = s->payment_intent;
+		in.attempt_count = 1;
+		in.next_payment_attempt = 0;
+		in.auto_advance = false;
+		if (invoice_update(r, db, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (invoice_emit(r, db, &in, "invoice.paid") != 0 ||
+		    invoice_emit(r, db, &in, "invoice.payment_succeeded") != 0)
+			return -1;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_SET_INVOICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_text(st, 3, in.id, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->invoice = arena_strdup(&r->arena, in.id);
+	return 0;
+}
+
 int checkout_complete(struct req *r, struct db *db, const char *id)
 {
 	struct session s;
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
 		return 0;
+	/* the invoice first, so that checkout.session.completed names it */
+	if (rc == DB_OK && s.collect && strcmp(s.mode, "payment") == 0 &&
+	    (strcmp(s.status, "open") == 0 || strcmp(s.status, "expired") == 0) &&
+	    session_invoice(r, db, &s) != 0)
+		return -1;
 	if (rc == DB_OK)
 		rc = session_close(r, db, r->merchant_id, &s, true, r->now);
 	if (rc == DB_CONFLICT)
@@ -1636,7 +1738,31 @@ static const struct param_spec consent_collection_children[] = {
     {"terms_of_service", PT_ENUM, 0, 0, (const char *const[]){"none", "required", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec inv_custom_field_children[] = {
+    {"name", PT_STRING, PF_REQUIRED, 40, NULL, NULL},
+    {"value", PT_STRING, PF_REQUIRED, 140, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec inv_rendering_children[] = {
+    {"amount_tax_display", PT_ENUM, PF_EMPTYABLE, 0,
+     (const char *const[]){"exclude_tax", "include_inclusive_tax", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec invoice_data_children[] = {
+    {"description", PT_STRING, 0, 1500, NULL, NULL},
+    {"footer", PT_STRING, 0, 5000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"custom_fields", PT_OBJECT_ARRAY, 0, 4, NULL, inv_custom_field_children},
+    {"rendering_options", PT_OBJECT, 0, 0, NULL, inv_rendering_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec invoice_creation_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"invoice_data", PT_OBJECT, 0, 0, NULL, invoice_data_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
     {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
     {"tax_id_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
     {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
@@ -1754,6 +1880,60 @@ static int shipping_resolve(struct req *r, struct db *db, struct session *s)
 	return 0;
 }
 
+/* invoice_creation (mode=payment): the invoice made when the payment succeeds, kept in the
+ * collect JSON o as the session shows it. Tender's post-payment invoice takes the session's
+ * line items only: a session with a discount, tax rates or shipping options is refused with
+ * it. 0, or -1 with r->err. */
+static int invoice_creation_parse(struct req *r, const struct session *s, json_t *o)
+{
+	if (!param_present(r, "invoice_creation"))
+		return 0;
+	bool en = false;
+	param_bool(r, "invoice_creation.enabled", &en);
+	if (strcmp(s->mode, "payment") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "invoice_creation",
+				"`invoice_creation` can only be used in `payment` mode.");
+	bool taxed = false;
+	const struct form_node *li = param_node(r, "line_items");
+	for (const struct form_node *it = li ? li->first_child : NULL; it; it = it->next)
+		taxed = taxed || form_get(it, "tax_rates") || form_get(it, "dynamic_tax_rates");
+	if (en && (param_present(r, "discounts") || s->allow_promotion_codes || taxed ||
+		   param_present(r, "shipping_options")))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
+				"Tender's post-payment invoices take the line items only: not with "
+				"discounts, allow_promotion_codes, tax rates or shipping_options.");
+	const char *meta = "{}";
+	if (metadata_apply(r, NULL, "invoice_creation.invoice_data.metadata", &meta) != 0)
+		return -1;
+	json_t *md = json_loads(meta, 0, NULL);
+	const char *desc = param_str(r, "invoice_creation.invoice_data.description");
+	const char *footer = param_str(r, "invoice_creation.invoice_data.footer");
+	json_t *cf = json_null();
+	const struct form_node *cfn = param_node(r, "invoice_creation.invoice_data.custom_fields");
+	if (cfn && cfn->kind != FORM_SCALAR) {
+		cf = json_array();
+		for (const struct form_node *it = cfn->first_child; it; it = it->next) {
+			const struct form_node *n = form_get(it, "name"),
+					       *v = form_get(it, "value");
+			json_array_append_new(cf,
+					      json_pack("{s:s?,s:s?}", "name", n ? n->value : NULL,
+							"value", v ? v->value : NULL));
+		}
+	}
+	const char *atd = param_str(r, "invoice_creation.invoice_data.rendering_options."
+				       "amount_tax_display");
+	json_t *ro = param_present(r, "invoice_creation.invoice_data.rendering_options")
+			 ? json_pack("{s:s?}", "amount_tax_display", atd && *atd ? atd : NULL)
+			 : json_null();
+	json_object_set_new(o, "invoice_creation",
+			    json_pack("{s:b,s:{s:n,s:o,s:s?,s:s?,s:n,s:o,s:o}}", "enabled", en,
+				      "invoice_data", "account_tax_ids", "custom_fields", cf,
+				      "description", desc && *desc ? desc : NULL, "footer",
+				      footer && *footer ? footer : NULL, "issuer", "metadata",
+				      md ? md : json_object(), "rendering_options", ro));
+	return 0;
+}
+
 /* The buyer-facing settings of create (billing_address_collection … after_expiration), as
  * Stripe documents them, into s->collect: one JSON object holding each as the session shows it
  * (customer_update too, which it does not show). NULL when none is given. 0, or -1 with
@@ -1768,7 +1948,8 @@ static int collect_parse(struct req *r, struct session *s)
 					    "custom_text",
 					    "after_expiration",
 					    "consent_collection",
-					    "tax_id_collection"};
+					    "tax_id_collection",
+					    "invoice_creation"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -1808,6 +1989,10 @@ static int collect_parse(struct req *r, struct session *s)
 				"Collecting tax ids for an existing customer needs "
 				"`customer_update[name]=auto`.");
 	json_t *o = json_object();
+	if (invoice_creation_parse(r, s, o) != 0) {
+		json_decref(o);
+		return -1;
+	}
 	json_object_set_new(o, "tax_id_collection",
 			    json_pack("{s:b,s:s}", "enabled", tax_ids, "required", "never"));
 	if (param_present(r, "consent_collection")) {
@@ -3620,7 +3805,9 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	}
 	const char *cc = collect_str(&r->arena, &x->s, "customer_creation", NULL);
 	x->cus_new[0] = '\0';
-	if (!x->s.customer && cc && strcmp(cc, "always") == 0)
+	const char *inv = collect_str(&r->arena, &x->s, "invoice_creation", "enabled");
+	/* a post-payment invoice needs a customer: Tender makes one as customer_creation=always */
+	if (!x->s.customer && ((cc && strcmp(cc, "always") == 0) || inv))
 		id_new_at(x->cus_new, "cus_", r->now);
 	return NULL;
 }

@@ -471,3 +471,66 @@ test('consent_collection and tax_id_collection: the terms ticked, promotions opt
   assert.equal(done2.customer, null);
   assertStripeShape(done2, 'checkout.session');
 });
+
+test('invoice_creation: a paid invoice for the payment, named in the session', async () => {
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
+  await assert.rejects(stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], success_url: 'https://example.com/ok',
+    invoice_creation: { enabled: true },
+  }), (e) => e.statusCode === 400 && e.param === 'invoice_creation');
+  const coupon = await stripe.coupons.create({ percent_off: 10 });
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ invoice_creation: { enabled: true }, discounts: [{ coupon: coupon.id }] })),
+    (e) => e.statusCode === 400 && e.param === 'invoice_creation[enabled]');
+
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    invoice_creation: {
+      enabled: true,
+      invoice_data: {
+        description: 'Your books', metadata: { order: '42' }, footer: 'Thank you',
+        custom_fields: [{ name: 'PO', value: '7' }], rendering_options: { amount_tax_display: 'exclude_tax' },
+      },
+    },
+  }));
+  assert.deepEqual(s.invoice_creation, {
+    enabled: true,
+    invoice_data: {
+      account_tax_ids: null, custom_fields: [{ name: 'PO', value: '7' }], description: 'Your books', footer: 'Thank you',
+      issuer: null, metadata: { order: '42' }, rendering_options: { amount_tax_display: 'exclude_tax' },
+    },
+  });
+  assert.equal(s.invoice, null);
+  assertStripeShape(s, 'checkout.session');
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Invoice Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assert.match(done.invoice, /^in_/);
+  assertStripeShape(done, 'checkout.session');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.customer, done.customer);
+  assert.equal(inv.total, 3000);
+  assert.equal(inv.amount_paid, 3000);
+  assert.equal(inv.amount_remaining, 0);
+  assert.equal(inv.description, 'Your books');
+  assert.deepEqual(inv.metadata, { order: '42' });
+  assert.ok(inv.number);
+  assert.equal(inv.currency, 'usd');
+  // (the invoice is invoices.c's own object, rendered as every Tender invoice is)
+  const full = await stripe.invoices.retrieve(done.invoice, { expand: ['payments'] });
+  assert.equal(full.payments.data[0].payment.payment_intent, done.payment_intent);
+  const lines = await stripe.invoices.listLineItems(inv.id);
+  assert.equal(lines.data.length, 1);
+  assert.equal(lines.data[0].amount, 3000);
+  assert.equal(lines.data[0].quantity, 2);
+  const types = new Set((await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === inv.id).map((e) => e.type));
+  for (const t of ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']) assert.ok(types.has(t), t);
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
+  assert.equal(ev.data.object.invoice, inv.id);
+});
