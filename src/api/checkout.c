@@ -1761,7 +1761,13 @@ static const struct param_spec invoice_creation_children[] = {
     {"invoice_data", PT_OBJECT, 0, 0, NULL, invoice_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec setup_intent_data_children[] = {
+    {"description", PT_STRING, 0, 1000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
     {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
     {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
     {"tax_id_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
@@ -1949,7 +1955,8 @@ static int collect_parse(struct req *r, struct session *s)
 					    "after_expiration",
 					    "consent_collection",
 					    "tax_id_collection",
-					    "invoice_creation"};
+					    "invoice_creation",
+					    "setup_intent_data"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -1988,7 +1995,22 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD, "tax_id_collection[enabled]",
 				"Collecting tax ids for an existing customer needs "
 				"`customer_update[name]=auto`.");
+	if (param_present(r, "setup_intent_data") && strcmp(s->mode, "setup") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "setup_intent_data",
+				"`setup_intent_data` can only be used in `setup` mode.");
 	json_t *o = json_object();
+	if (param_present(r, "setup_intent_data")) {
+		/* the SetupIntent's, when the page makes it (not shown on the session) */
+		const char *meta = "{}";
+		const char *d = param_str(r, "setup_intent_data.description");
+		if (metadata_apply(r, NULL, "setup_intent_data.metadata", &meta) != 0) {
+			json_decref(o);
+			return -1;
+		}
+		json_object_set_new(o, "setup_intent_data",
+				    json_pack("{s:s?,s:o}", "description", d && *d ? d : NULL,
+					      "metadata", json_loads(meta, 0, NULL)));
+	}
 	if (invoice_creation_parse(r, s, o) != 0) {
 		json_decref(o);
 		return -1;
@@ -3379,7 +3401,17 @@ static int busy_page(struct req *r)
  * any), recorded on the session first as a payment's intent is. */
 static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
 {
+	json_t *cj = x->s.collect ? json_loads(x->s.collect, 0, NULL) : NULL;
+	json_t *sd = json_object_get(cj, "setup_intent_data");
+	char *sd_meta = sd ? json_dumps(json_object_get(sd, "metadata"), JSON_COMPACT) : NULL;
+	const char *sd_desc = json_string_value(json_object_get(sd, "description"));
+	const char *si_meta = sd_meta ? arena_strdup(&r->arena, sd_meta) : NULL;
+	const char *si_desc = sd_desc ? arena_strdup(&r->arena, sd_desc) : NULL;
+	free(sd_meta);
+	json_decref(cj);
 	struct si_checkout co = {.customer = x->s.customer,
+				 .metadata = si_meta,
+				 .description = si_desc,
 				 .return_url = ret_url,
 				 .pm_id = pm,
 				 .checkout_session = x->s.id};

@@ -291,6 +291,7 @@ int payment_intent_abandon(struct req *r, struct db *db, const char *id);
  * made and confirmed with pm_id for customer (or NULL), usage off_session (setup_intents.c). */
 struct si_checkout {
 	const char *customer, *metadata, *return_url, *pm_id, *checkout_session;
+	const char *description; /* setup_intent_data[description], or NULL */
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };

@@ -534,3 +534,27 @@ test('invoice_creation: a paid invoice for the payment, named in the session', a
   const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
   assert.equal(ev.data.object.invoice, inv.id);
 });
+
+test('setup_intent_data: the SetupIntent the page makes carries its description and metadata', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ setup_intent_data: { description: 'x' } })),
+    (e) => e.statusCode === 400 && e.param === 'setup_intent_data');
+  const cus = await stripe.customers.create({ email: 'saver@example.com' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', customer: cus.id,
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    setup_intent_data: { description: 'Card for later', metadata: { plan: 'gold' } },
+  });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Saver');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Save card/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.description, 'Card for later');
+  assert.deepEqual(si.metadata, { plan: 'gold' });
+  assert.equal(si.customer, cus.id);
+});
