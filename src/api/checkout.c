@@ -1157,7 +1157,27 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str_or_null(j, "payment_intent", sub ? NULL : s->payment_intent);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
 	json_kv_str(j, "payment_method_collection", "always");
-	json_kv_null(j, "payment_method_options");
+	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage] */
+	json_t *pmo_card = json_object_get(json_object_get(cj, "payment_method_options"), "card");
+	if (pmo_card) {
+		json_key(j, "payment_method_options");
+		json_obj_open(j);
+		json_key(j, "card");
+		json_obj_open(j);
+		json_kv_str(
+		    j, "request_three_d_secure",
+		    json_string_value(json_object_get(pmo_card, "request_three_d_secure"))
+			? json_string_value(json_object_get(pmo_card, "request_three_d_secure"))
+			: "automatic");
+		const char *sfu =
+		    json_string_value(json_object_get(pmo_card, "setup_future_usage"));
+		if (sfu)
+			json_kv_str(j, "setup_future_usage", sfu);
+		json_obj_close(j);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_options");
+	}
 	json_key(j, "payment_method_types");
 	json_arr_open(j);
 	json_str(j, "card");
@@ -1766,7 +1786,19 @@ static const struct param_spec setup_intent_data_children[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pmo_card_children[] = {
+    {"request_three_d_secure", PT_ENUM, 0, 0,
+     (const char *const[]){"any", "automatic", "challenge", NULL}, NULL},
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"off_session", "on_session", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_children[] = {
+    {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
     {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
     {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
     {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
@@ -1956,7 +1988,8 @@ static int collect_parse(struct req *r, struct session *s)
 					    "consent_collection",
 					    "tax_id_collection",
 					    "invoice_creation",
-					    "setup_intent_data"};
+					    "setup_intent_data",
+					    "payment_method_options"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -1998,7 +2031,20 @@ static int collect_parse(struct req *r, struct session *s)
 	if (param_present(r, "setup_intent_data") && strcmp(s->mode, "setup") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "setup_intent_data",
 				"`setup_intent_data` can only be used in `setup` mode.");
+	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
+	const char *sfu = param_str(r, "payment_method_options.card.setup_future_usage");
+	if (sfu && strcmp(s->mode, "payment") != 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[card][setup_future_usage]",
+				"`setup_future_usage` can only be used in `payment` mode.");
 	json_t *o = json_object();
+	if (param_present(r, "payment_method_options")) {
+		/* challenge: Tender's test cards take any request as one for a challenge */
+		json_t *card = json_pack("{s:s?,s:s?}", "request_three_d_secure",
+					 tds && strcmp(tds, "challenge") == 0 ? "any" : tds,
+					 "setup_future_usage", sfu);
+		json_object_set_new(o, "payment_method_options", json_pack("{s:o}", "card", card));
+	}
 	if (param_present(r, "setup_intent_data")) {
 		/* the SetupIntent's, when the page makes it (not shown on the session) */
 		const char *meta = "{}";
@@ -3675,6 +3721,17 @@ static const char *shipping_choice(struct req *r, const struct session *s, struc
 	return NULL;
 }
 
+/* payment_method_options[card][key] of the session (NULL: not given) */
+static const char *pmo_card_str(struct req *r, const struct session *s, const char *key)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	const char *v = json_string_value(json_object_get(
+	    json_object_get(json_object_get(c, "payment_method_options"), "card"), key));
+	const char *out = v ? arena_strdup(&r->arena, v) : NULL;
+	json_decref(c);
+	return out;
+}
+
 static bool filled(const char *v)
 {
 	return v && *v;
@@ -3838,8 +3895,10 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	const char *cc = collect_str(&r->arena, &x->s, "customer_creation", NULL);
 	x->cus_new[0] = '\0';
 	const char *inv = collect_str(&r->arena, &x->s, "invoice_creation", "enabled");
-	/* a post-payment invoice needs a customer: Tender makes one as customer_creation=always */
-	if (!x->s.customer && ((cc && strcmp(cc, "always") == 0) || inv))
+	/* a post-payment invoice, or a card saved for later (setup_future_usage), needs a
+	 * customer: Tender makes one as customer_creation=always (Stripe does for the latter) */
+	if (!x->s.customer && ((cc && strcmp(cc, "always") == 0) || inv ||
+			       pmo_card_str(r, &x->s, "setup_future_usage")))
 		id_new_at(x->cus_new, "cus_", r->now);
 	return NULL;
 }
@@ -3892,6 +3951,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	    .pm_id = pm,
 	    .customer = x.s.customer,
 	    .checkout_session = x.s.id,
+	    .request_three_d_secure = pmo_card_str(r, &x.s, "request_three_d_secure"),
+	    .setup_future_usage = pmo_card_str(r, &x.s, "setup_future_usage"),
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;

@@ -246,6 +246,9 @@ struct pi_checkout {
 	const char *currency, *description, *metadata, *capture_method, *return_url, *pm_id;
 	const char *customer, *checkout_session;
 	const char *shipping; /* Stripe's shipping hash as JSON text, or NULL */
+	/* payment_method_options[card]: request_three_d_secure (any / automatic) and
+	 * setup_future_usage (on_session / off_session), or NULL */
+	const char *request_three_d_secure, *setup_future_usage;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };

@@ -558,3 +558,32 @@ test('setup_intent_data: the SetupIntent the page makes carries its description 
   assert.deepEqual(si.metadata, { plan: 'gold' });
   assert.equal(si.customer, cus.id);
 });
+
+test('payment_method_options[card]: 3-D Secure asked for every card, and the card saved on the customer for later', async () => {
+  await assert.rejects(stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', success_url: 'https://example.com/ok',
+    payment_method_options: { card: { setup_future_usage: 'off_session' } },
+  }), (e) => e.statusCode === 400 && e.param === 'payment_method_options[card][setup_future_usage]');
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    payment_method_options: { card: { request_three_d_secure: 'any', setup_future_usage: 'off_session' } },
+  }));
+  assert.deepEqual(s.payment_method_options, { card: { request_three_d_secure: 'any', setup_future_usage: 'off_session' } });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Careful Buyer');
+  await Promise.all([page.waitForURL(/\/3ds\//), page.getByRole('button', { name: /Pay/ }).click()]);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.setup_future_usage, 'off_session');
+  assert.equal(pi.customer, done.customer);
+  assert.equal(pi.payment_method_options.card.request_three_d_secure, 'any');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.deepEqual(pms.data.map((p) => p.id), [pi.payment_method]);
+});
