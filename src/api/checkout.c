@@ -1156,7 +1156,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	/* subscription mode: the intent belongs to the first invoice, as on Stripe */
 	json_kv_str_or_null(j, "payment_intent", sub ? NULL : s->payment_intent);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
-	json_kv_str(j, "payment_method_collection", "always");
+	collect_kv(j, cj, "payment_method_collection", "\"always\"");
 	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage] */
 	json_t *pmo_card = json_object_get(json_object_get(cj, "payment_method_options"), "card");
 	if (pmo_card) {
@@ -1798,6 +1798,8 @@ static const struct param_spec pmo_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
+    {"payment_method_collection", PT_ENUM, 0, 0,
+     (const char *const[]){"always", "if_required", NULL}, NULL},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
     {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
     {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
@@ -1989,7 +1991,8 @@ static int collect_parse(struct req *r, struct session *s)
 					    "tax_id_collection",
 					    "invoice_creation",
 					    "setup_intent_data",
-					    "payment_method_options"};
+					    "payment_method_options",
+					    "payment_method_collection"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -2037,7 +2040,13 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[card][setup_future_usage]",
 				"`setup_future_usage` can only be used in `payment` mode.");
+	const char *pmc = param_str(r, "payment_method_collection");
+	if (pmc && strcmp(s->mode, "subscription") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_collection",
+				"`payment_method_collection` can only be used in `subscription` "
+				"mode.");
 	json_t *o = json_object();
+	json_object_set_new(o, "payment_method_collection", json_string(pmc ? pmc : "always"));
 	if (param_present(r, "payment_method_options")) {
 		/* challenge: Tender's test cards take any request as one for a challenge */
 		json_t *card = json_pack("{s:s?,s:s?}", "request_three_d_secure",
@@ -2833,6 +2842,15 @@ static void address_input(struct buf *b, const char *id, const char *label, cons
 	buf_puts(b, ">");
 }
 
+/* payment_method_collection=if_required and nothing due now (a trial, or a discount that takes
+ * it all): the page takes no card (subscription mode) */
+static bool no_card(struct req *r, const struct session *s)
+{
+	const char *v = collect_str(&r->arena, s, "payment_method_collection", NULL);
+	return v && strcmp(v, "if_required") == 0 && strcmp(s->mode, "subscription") == 0 &&
+	       s->amount_total == 0;
+}
+
 static bool billing_required(struct req *r, const struct session *s)
 {
 	const char *v = collect_str(&r->arena, s, "billing_address_collection", NULL);
@@ -3137,7 +3155,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		}
 		buf_puts(&b, x->s.discount_coupon ? " before discounts" : "");
 		buf_puts(&b, tax_exclusive ? ", plus tax" : "");
-		buf_puts(&b, ", charged to this card until you cancel.</p>");
+		buf_puts(&b, no_card(r, &x->s) ? ", billed until you cancel.</p>"
+					       : ", charged to this card until you cancel.</p>");
 	}
 	/* a promotion code: its own small form, posted before the card's (no scripts) */
 	if (x->s.allow_promotion_codes && !x->action) {
@@ -3188,21 +3207,28 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			html_escape(&b, x->s.customer_email);
 			buf_puts(&b, "\"");
 		}
-		buf_puts(
-		    &b,
-		    "><label for=\"name\">Name on card</label><input id=\"name\" "
-		    "name=\"payment_method_data[billing_details][name]\" autocomplete=\"cc-name\">"
-		    "<label for=\"number\">Card number</label><input id=\"number\" required "
-		    "inputmode=\"numeric\" autocomplete=\"cc-number\" "
-		    "name=\"payment_method_data[card][number]\">"
-		    "<div class=\"row\"><div><label for=\"exp_month\">Month (MM)</label><input "
-		    "id=\"exp_month\" required inputmode=\"numeric\" autocomplete=\"cc-exp-month\" "
-		    "name=\"payment_method_data[card][exp_month]\"></div><div><label "
-		    "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
-		    "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
-		    "name=\"payment_method_data[card][exp_year]\"></div><div><label "
-		    "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
-		    "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>");
+		buf_puts(&b, "><label for=\"name\">Name on card</label><input id=\"name\" "
+			     "name=\"payment_method_data[billing_details][name]\" "
+			     "autocomplete=\"cc-name\">");
+		if (!no_card(r, &x->s))
+			buf_puts(
+			    &b,
+			    "<label for=\"number\">Card number</label><input id=\"number\" "
+			    "required "
+			    "inputmode=\"numeric\" autocomplete=\"cc-number\" "
+			    "name=\"payment_method_data[card][number]\">"
+			    "<div class=\"row\"><div><label for=\"exp_month\">Month "
+			    "(MM)</label><input "
+			    "id=\"exp_month\" required inputmode=\"numeric\" "
+			    "autocomplete=\"cc-exp-month\" "
+			    "name=\"payment_method_data[card][exp_month]\"></div><div><label "
+			    "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
+			    "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
+			    "name=\"payment_method_data[card][exp_year]\"></div><div><label "
+			    "for=\"cvc\">CVC</label><input id=\"cvc\" required "
+			    "inputmode=\"numeric\" "
+			    "autocomplete=\"cc-csc\" "
+			    "name=\"payment_method_data[card][cvc]\"></div></div>");
 		if (phone_wanted(r, &x->s))
 			buf_puts(&b, "<label for=\"phone\">Phone number</label><input id=\"phone\" "
 				     "type=\"tel\" required maxlength=\"20\" autocomplete=\"tel\" "
@@ -3921,7 +3947,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *bad_details = buyer_details(r, &x);
 	if (bad_details)
 		return checkout_page(r, &x, 400, bad_details);
-	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
+	bool card = !no_card(r, &x.s);
+	if (card && pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
 		return checkout_page(r, &x, 400, msg);
@@ -3936,7 +3963,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (strcmp(x.s.mode, "setup") == 0)
 		return save_card(r, &x, pm, ret_url);
 	if (strcmp(x.s.mode, "subscription") == 0)
-		return subscribe(r, &x, pm, ret_url);
+		return subscribe(r, &x, card ? pm : NULL, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	struct pi_checkout co = {
 	    .amount = a.new_total,

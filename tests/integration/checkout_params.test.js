@@ -587,3 +587,44 @@ test('payment_method_options[card]: 3-D Secure asked for every card, and the car
   const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
   assert.deepEqual(pms.data.map((p) => p.id), [pi.payment_method]);
 });
+
+test('payment_method_collection=if_required: a trial started without a card', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ payment_method_collection: 'if_required' })),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_collection');
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Trial club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    subscription_data: { trial_period_days: 14 }, payment_method_collection: 'if_required',
+  });
+  assert.equal(s.payment_method_collection, 'if_required');
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#number'), null);
+  await page.getByLabel('Email').fill('trial@example.com');
+  await page.getByLabel('Name on card').fill('Trial Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Start trial/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.default_payment_method, null);
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.equal(pms.data.length, 0);
+  assert.equal((await stripe.customers.retrieve(done.customer)).email, 'trial@example.com');
+
+  // always (the default): the card is asked for even with a trial
+  const s2 = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], success_url: 'https://example.com/ok',
+    subscription_data: { trial_period_days: 14 },
+  });
+  assert.equal(s2.payment_method_collection, 'always');
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  assert.notEqual(await p2.$('#number'), null);
+  await p2.close();
+});
