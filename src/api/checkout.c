@@ -83,6 +83,19 @@
  * the billing address the page asks for picks from (see "dynamic tax rates" below); the address
  * is recorded and the session priced again in one write (address_fn), under promo_fn's rule,
  * and total_details.breakdown (expand[]) is read from the same stored items.
+ *
+ * What the page asks of the buyer beyond the card (billing_address_collection,
+ * phone_number_collection, custom_fields, consent_collection, tax_id_collection) is kept as
+ * given in one JSON column (`collect`, with customer_creation, customer_update, locale,
+ * custom_text, after_expiration, invoice_creation, setup_intent_data, payment_method_options and
+ * payment_method_collection), shown on the page, and checked again on the server before
+ * anything is written (buyer_details). The answers (phone, billing address, custom field values,
+ * consent, tax ids) are recorded by the attempt's own write (attempt_details), which also makes
+ * the customer customer_creation=always (or invoice_creation, or setup_future_usage) needs, or
+ * applies customer_update=auto to the given one: so the PaymentIntent names that customer. The
+ * post-payment invoice (invoice_creation) is made by invoices.c's own functions inside the
+ * payment's write, just before the session completes (session_invoice), so
+ * checkout.session.completed names it.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -95,6 +108,8 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "api/tax_ids.h"
+#include "core/parse.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -111,6 +126,10 @@
 #define ATTEMPT_STALE_S 120 /* an attempt whose intent is not there after this never will be */
 #define TRIAL_DAYS_MAX 730  /* subscriptions.c's bound */
 #define SHIP_COUNTRIES_MAX 250
+#define CUSTOM_TEXT_MAX 1200 /* Stripe's limit on each custom_text message */
+#define CUSTOM_FIELDS_MAX 3  /* Stripe's */
+#define CF_OPTIONS_MAX 200   /* a dropdown's options */
+#define CF_LENGTH_MAX 255    /* a text or numeric field's longest value */
 
 /* ---- line items, shared with payment links ---- */
 
@@ -717,6 +736,16 @@ struct session {
 	/* the buyer's billing address (Stripe's address hash as JSON; NULL: none given), which
 	 * chooses the rate of lines with dynamic_tax_rates */
 	const char *billing_address;
+	/* what it asks of the buyer beyond the card (collect_parse: billing_address_collection,
+	 * phone_number_collection, customer_creation, customer_update, locale, custom_text,
+	 * after_expiration; NULL: none given), and the phone the buyer typed */
+	const char *collect, *details_phone;
+	/* custom_fields as the session shows them (JSON array; values filled in by the attempt
+	 * that the buyer's form made; NULL: none) */
+	const char *custom_fields;
+	/* consent_collection's answers (JSON {promotions, terms_of_service}) and the tax ids the
+	 * buyer gave (JSON [{type, value}]), recorded with the attempt; NULL: none */
+	const char *consent, *details_tax_ids;
 };
 
 static const char SQL_GET[] =
@@ -727,7 +756,9 @@ static const char SQL_GET[] =
     " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
-    " billing_address FROM checkout_sessions WHERE merchant_id = $1 AND id = $2";
+    " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids"
+    " FROM checkout_sessions"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
     " currency, status, payment_status, line_items, success_url, cancel_url, customer,"
@@ -735,10 +766,11 @@ static const char SQL_INSERT[] =
     " pi_capture_method, pi_description, submit_type, confirmation_message, details_email,"
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
-    " shipping_options, shipping_rate, amount_shipping, shipping_countries)"
+    " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
+    " custom_fields)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32)";
+    " $31, $32, $33, $34)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -777,6 +809,13 @@ static const char SQL_ATTEMPT_SETUP[] =
     " AND (setup_intent = $7 OR (setup_intent IS NULL AND $7 IS NULL))";
 /* expire, only from open; complete, from open or (a challenge finished after the session's
  * expiry: the payment went through, and the session says so) from expired */
+/* with the attempt: what the buyer gave beyond the card (phone, billing address) and the
+ * customer made for them (customer_creation=always) */
+static const char SQL_ATTEMPT_DETAILS[] =
+    "UPDATE checkout_sessions SET details_phone = $3, custom_fields = COALESCE($6, custom_fields),"
+    " consent = $7, details_tax_ids = $8,"
+    " billing_address = COALESCE($4, billing_address), customer = COALESCE($5, customer)"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'";
 static const char SQL_EXPIRE[] =
     "UPDATE checkout_sessions SET status = 'expired' WHERE merchant_id = $1 AND id = $2"
     " AND status = 'open'";
@@ -837,6 +876,11 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->shipping_countries = col_text_dup(a, st, 37);
 		s->shipping_details = col_text_dup(a, st, 38);
 		s->billing_address = col_text_dup(a, st, 39);
+		s->collect = col_text_dup(a, st, 40);
+		s->details_phone = col_text_dup(a, st, 41);
+		s->custom_fields = col_text_dup(a, st, 42);
+		s->consent = col_text_dup(a, st, 43);
+		s->details_tax_ids = col_text_dup(a, st, 44);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -884,6 +928,8 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 30, s->shipping_rate, -1);
 	db_bind_int64(st, 31, s->amount_shipping);
 	db_bind_text(st, 32, s->shipping_countries, -1);
+	db_bind_text(st, 33, s->collect, -1);
+	db_bind_text(st, 34, s->custom_fields, -1);
 	return db_step_done(st);
 }
 
@@ -997,9 +1043,36 @@ static void session_breakdown(struct req *r, struct db *db, const struct session
 
 /* prefix: where the session sits in the answer, for expand[] ("" at the top); NULL expands
  * nothing (an event's object). */
+/* Field `key` of the session's collect JSON (c), written as it is kept; fallback (raw JSON) when
+ * the session was made without it. */
+static void collect_kv(struct json *j, json_t *c, const char *key, const char *fallback)
+{
+	json_t *v = json_object_get(c, key);
+	char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
+	const char *out = t ? t : fallback;
+	json_kv_raw(j, key, out, strlen(out));
+	free(t);
+}
+
+/* The session's collect setting `key` as text (NULL: not given). */
+static const char *collect_str(struct arena *a, const struct session *s, const char *key,
+			       const char *sub)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v = json_object_get(c, key);
+	if (sub)
+		v = json_object_get(v, sub);
+	const char *out = json_is_string(v) ? arena_strdup(a, json_string_value(v))
+			  : json_is_true(v) ? "true"
+					    : NULL;
+	json_decref(c);
+	return out;
+}
+
 static void session_render(struct req *r, struct db *db, const char *merchant_id,
 			   const struct session *s, const char *prefix, struct json *j)
 {
+	json_t *cj = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
 	bool open = strcmp(s->status, "open") == 0;
 	bool setup = strcmp(s->mode, "setup") == 0;
 	bool sub = strcmp(s->mode, "subscription") == 0;
@@ -1007,7 +1080,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_obj_open(j);
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "checkout.session");
-	json_kv_null(j, "after_expiration");
+	collect_kv(j, cj, "after_expiration", "null");
 	if (s->allow_promotion_codes)
 		json_kv_bool(j, "allow_promotion_codes", true);
 	else
@@ -1021,7 +1094,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	}
 	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null,\"status\":null}",
 		    strlen("{\"enabled\":false,\"liability\":null,\"status\":null}"));
-	json_kv_null(j, "billing_address_collection");
+	collect_kv(j, cj, "billing_address_collection", "null");
 	/* the newer API's home of the address given (Stripe 2025-03-31), with the spec's own
 	 * shipping_details below */
 	json_key(j, "collected_information");
@@ -1044,26 +1117,29 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	}
 	json_kv_str_or_null(j, "cancel_url", s->cancel_url);
 	json_kv_str_or_null(j, "client_reference_id", s->client_reference_id);
-	json_kv_null(j, "consent");
-	json_kv_null(j, "consent_collection");
+	json_kv_raw_or_null(j, "consent", s->consent);
+	collect_kv(j, cj, "consent_collection", "null");
 	json_kv_int(j, "created", s->created);
 	json_kv_str_or_null(j, "currency", s->currency[0] ? s->currency : NULL);
 	json_kv_null(j, "currency_conversion");
-	json_kv_raw(j, "custom_fields", "[]", 2);
-	static const char custom_text[] = "{\"after_submit\":null,\"shipping_address\":null,"
-					  "\"submit\":null,\"terms_of_service_acceptance\":null}";
-	json_kv_raw(j, "custom_text", custom_text, strlen(custom_text));
+	json_kv_raw(j, "custom_fields", s->custom_fields ? s->custom_fields : "[]",
+		    s->custom_fields ? strlen(s->custom_fields) : 2);
+	collect_kv(j, cj, "custom_text",
+		   "{\"after_submit\":null,\"shipping_address\":null,\"submit\":null,"
+		   "\"terms_of_service_acceptance\":null}");
 	json_kv_str_or_null(j, "customer", s->customer);
-	json_kv_str(j, "customer_creation", "if_required");
+	collect_kv(j, cj, "customer_creation", "\"if_required\"");
 	json_key(j, "customer_details");
-	if (s->details_email || s->details_name || s->billing_address) {
+	if (s->details_email || s->details_name || s->billing_address || s->details_phone ||
+	    s->details_tax_ids) {
 		json_obj_open(j);
 		json_kv_raw_or_null(j, "address", s->billing_address);
 		json_kv_str_or_null(j, "email", s->details_email);
 		json_kv_str_or_null(j, "name", s->details_name);
-		json_kv_null(j, "phone");
+		json_kv_str_or_null(j, "phone", s->details_phone);
 		json_kv_str(j, "tax_exempt", "none");
-		json_kv_raw(j, "tax_ids", "[]", 2);
+		json_kv_raw(j, "tax_ids", s->details_tax_ids ? s->details_tax_ids : "[]",
+			    s->details_tax_ids ? strlen(s->details_tax_ids) : 2);
 		json_obj_close(j);
 	} else {
 		json_nil(j);
@@ -1081,28 +1157,46 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_int(j, "expires_at", s->expires_at);
 	/* a subscription's first invoice and the subscription itself: what the completed
 	 * session bought (an attempt under way is not yet the session's) */
-	json_kv_str_or_null(j, "invoice", sub && complete ? s->invoice : NULL);
-	static const char invoice_creation[] =
-	    "{\"enabled\":false,\"invoice_data\":{\"account_tax_ids\":null,\"custom_fields\":null,"
-	    "\"description\":null,\"footer\":null,\"issuer\":null,\"metadata\":{},"
-	    "\"rendering_options\":null}}";
-	json_kv_raw(j, "invoice_creation", invoice_creation, strlen(invoice_creation));
+	json_kv_str_or_null(j, "invoice", complete ? s->invoice : NULL);
+	collect_kv(j, cj, "invoice_creation",
+		   "{\"enabled\":false,\"invoice_data\":{\"account_tax_ids\":null,"
+		   "\"custom_fields\":null,\"description\":null,\"footer\":null,\"issuer\":null,"
+		   "\"metadata\":{},\"rendering_options\":null}}");
 	json_kv_bool(j, "livemode", r->livemode);
-	json_kv_null(j, "locale");
+	collect_kv(j, cj, "locale", "null");
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_str(j, "mode", s->mode);
 	/* subscription mode: the intent belongs to the first invoice, as on Stripe */
 	json_kv_str_or_null(j, "payment_intent", sub ? NULL : s->payment_intent);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
-	json_kv_str(j, "payment_method_collection", "always");
-	json_kv_null(j, "payment_method_options");
+	collect_kv(j, cj, "payment_method_collection", "\"always\"");
+	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage] */
+	json_t *pmo_card = json_object_get(json_object_get(cj, "payment_method_options"), "card");
+	if (pmo_card) {
+		json_key(j, "payment_method_options");
+		json_obj_open(j);
+		json_key(j, "card");
+		json_obj_open(j);
+		json_kv_str(
+		    j, "request_three_d_secure",
+		    json_string_value(json_object_get(pmo_card, "request_three_d_secure"))
+			? json_string_value(json_object_get(pmo_card, "request_three_d_secure"))
+			: "automatic");
+		const char *sfu =
+		    json_string_value(json_object_get(pmo_card, "setup_future_usage"));
+		if (sfu)
+			json_kv_str(j, "setup_future_usage", sfu);
+		json_obj_close(j);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_options");
+	}
 	json_key(j, "payment_method_types");
 	json_arr_open(j);
 	json_str(j, "card");
 	json_arr_close(j);
 	json_kv_str(j, "payment_status", s->payment_status);
-	json_kv_raw(j, "phone_number_collection", "{\"enabled\":false}",
-		    strlen("{\"enabled\":false}"));
+	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_null(j, "recovered_from");
 	json_kv_str_or_null(j, "setup_intent", s->setup_intent);
 	shipping_render(s, complete, j);
@@ -1120,8 +1214,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 					     arena_printf(&r->arena, "%s.", path), j) == DB_OK))
 		json_str(j, s->subscription);
 	json_kv_str_or_null(j, "success_url", s->success_url);
-	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
-		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
+	collect_kv(j, cj, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}");
 	/* the items' taxes: the exclusive ones are in amount_total, the inclusive ones inside
 	 * amount_subtotal; amount_tax is both */
 	int64_t tax = 0, tax_exclusive = 0;
@@ -1145,6 +1238,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	else
 		json_nil(j);
 	json_obj_close(j);
+	json_decref(cj);
 }
 
 static int emit(struct req *r, struct db *db, const char *merchant_id, const struct session *s,
@@ -1195,12 +1289,115 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 		    done ? "checkout.session.completed" : "checkout.session.expired", now);
 }
 
+static const char SQL_SET_INVOICE[] =
+    "UPDATE checkout_sessions SET invoice = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND status IN ('open', 'expired')";
+
+/* invoice_creation, inside the payment's write as the session completes: a paid invoice of the
+ * session's customer for its line items (invoices.c's own rows: its items, the invoice made,
+ * finalized and paid by the session's PaymentIntent, with their events), named in the
+ * session's `invoice`. 0, or -1 with r->err. */
+static int session_invoice(struct req *r, struct db *db, struct session *s)
+{
+	json_t *c = json_loads(s->collect, 0, NULL);
+	json_t *ic = json_object_get(c, "invoice_creation");
+	json_t *idata = json_object_get(ic, "invoice_data");
+	bool en = json_is_true(json_object_get(ic, "enabled"));
+	if (!en || !s->customer || strcmp(s->mode, "payment") != 0) {
+		json_decref(c);
+		return 0;
+	}
+	struct invoice in;
+	memset(&in, 0, sizeof(in));
+	in.customer = s->customer;
+	int64_t now;
+	char *md = json_dumps(json_object_get(idata, "metadata"), JSON_COMPACT | JSON_SORT_KEYS);
+	const char *desc = json_string_value(json_object_get(idata, "description"));
+	in.metadata = md ? arena_strdup(&r->arena, md) : "{}";
+	in.description = desc ? arena_strdup(&r->arena, desc) : NULL;
+	free(md);
+	json_decref(c);
+	if (invoice_oneoff_head(r, db, s->currency, &in, &now) != 0)
+		return -1;
+	json_t *items = json_loads(s->line_items, 0, NULL);
+	size_t i;
+	json_t *it;
+	int64_t sum = 0;
+	int rc = 0;
+	json_array_foreach(items, i, it)
+	{
+		struct invoice_item ii;
+		memset(&ii, 0, sizeof(ii));
+		id_new_at(ii.id, "ii_", now);
+		ii.created = now;
+		ii.customer = s->customer;
+		str_copy(ii.currency, sizeof(ii.currency), s->currency);
+		ii.amount = line_subtotal(it);
+		ii.quantity = json_integer_value(json_object_get(it, "quantity"));
+		ii.unit_amount = json_integer_value(json_object_get(it, "unit_amount"));
+		const char *price = json_string_value(json_object_get(it, "price"));
+		const char *d = json_string_value(json_object_get(it, "description"));
+		ii.price = price ? arena_strdup(&r->arena, price) : NULL;
+		ii.description = d ? arena_strdup(&r->arena, d) : NULL;
+		ii.metadata = "{}";
+		ii.invoice = in.id;
+		ii.test_clock = in.test_clock;
+		ii.period_start = ii.period_end = now;
+		ii.discountable = true;
+		if (__builtin_add_overflow(sum, ii.amount, &sum) ||
+		    invoice_item_insert(r, db, &ii) != 0) {
+			rc = r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+	}
+	json_decref(items);
+	if (rc != 0)
+		return -1;
+	in.subtotal = in.total = sum;
+	if (invoice_insert(r, db, &in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (invoice_emit(r, db, &in, "invoice.created") != 0 ||
+	    invoice_finalize_rows(r, db, &in, now, -1) != 0)
+		return -1;
+	/* paid by the session's payment (a customer's credit balance may have paid some or all
+	 * of it when it was finalized: then it is paid already) */
+	if (strcmp(in.status, "paid") != 0) {
+		in.status = "paid";
+		in.amount_paid = in.amount_due;
+		in.paid_at = now;
+		in.payment_intent = s->payment_intent;
+		in.attempt_count = 1;
+		in.next_payment_attempt = 0;
+		in.auto_advance = false;
+		if (invoice_update(r, db, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (invoice_emit(r, db, &in, "invoice.paid") != 0 ||
+		    invoice_emit(r, db, &in, "invoice.payment_succeeded") != 0)
+			return -1;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_SET_INVOICE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_text(st, 3, in.id, -1);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->invoice = arena_strdup(&r->arena, in.id);
+	return 0;
+}
+
 int checkout_complete(struct req *r, struct db *db, const char *id)
 {
 	struct session s;
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
 		return 0;
+	/* the invoice first, so that checkout.session.completed names it */
+	if (rc == DB_OK && s.collect && strcmp(s.mode, "payment") == 0 &&
+	    (strcmp(s.status, "open") == 0 || strcmp(s.status, "expired") == 0) &&
+	    session_invoice(r, db, &s) != 0)
+		return -1;
 	if (rc == DB_OK)
 		rc = session_close(r, db, r->merchant_id, &s, true, r->now);
 	if (rc == DB_CONFLICT)
@@ -1502,7 +1699,135 @@ static const struct param_spec shipping_collection_children[] = {
     {"allowed_countries", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec enabled_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const auto_never[] = {"auto", "never", NULL};
+static const struct param_spec customer_update_children[] = {
+    {"address", PT_ENUM, 0, 0, auto_never, NULL},
+    {"name", PT_ENUM, 0, 0, auto_never, NULL},
+    {"shipping", PT_ENUM, 0, 0, auto_never, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_text_position_children[] = {
+    {"message", PT_STRING, PF_REQUIRED, CUSTOM_TEXT_MAX, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_text_children[] = {
+    {"after_submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {"shipping_address", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {"submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {"terms_of_service_acceptance", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec recovery_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec after_expiration_children[] = {
+    {"recovery", PT_OBJECT, 0, 0, NULL, recovery_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* Stripe's Checkout locales (the page itself stays English) */
+static const char *const locales[] = {
+    "auto", "bg",  "cs", "da",	  "de", "el", "en",    "en-GB", "es", "es-419", "et",
+    "fi",   "fil", "fr", "fr-CA", "hr", "hu", "id",    "it",	"ja", "ko",	"lt",
+    "lv",   "ms",  "mt", "nb",	  "nl", "pl", "pt",    "pt-BR", "ro", "ru",	"sk",
+    "sl",   "sv",  "th", "tr",	  "vi", "zh", "zh-HK", "zh-TW", NULL};
+static const struct param_spec cf_label_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"custom", NULL}, NULL},
+    {"custom", PT_STRING, PF_REQUIRED, 50, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cf_option_children[] = {
+    {"label", PT_STRING, PF_REQUIRED, 100, NULL, NULL},
+    {"value", PT_STRING, PF_REQUIRED, 100, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cf_dropdown_children[] = {
+    {"options", PT_OBJECT_ARRAY, PF_REQUIRED, CF_OPTIONS_MAX, NULL, cf_option_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec cf_length_children[] = {
+    {"minimum_length", PT_INT, 0, 0, NULL, NULL},
+    {"maximum_length", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec custom_field_children[] = {
+    {"key", PT_STRING, PF_REQUIRED, 200, NULL, NULL},
+    {"label", PT_OBJECT, PF_REQUIRED, 0, NULL, cf_label_children},
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"dropdown", "numeric", "text", NULL},
+     NULL},
+    {"optional", PT_BOOL, 0, 0, NULL, NULL},
+    {"dropdown", PT_OBJECT, 0, 0, NULL, cf_dropdown_children},
+    {"numeric", PT_OBJECT, 0, 0, NULL, cf_length_children},
+    {"text", PT_OBJECT, 0, 0, NULL, cf_length_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec consent_collection_children[] = {
+    {"promotions", PT_ENUM, 0, 0, (const char *const[]){"auto", "none", NULL}, NULL},
+    {"terms_of_service", PT_ENUM, 0, 0, (const char *const[]){"none", "required", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec inv_custom_field_children[] = {
+    {"name", PT_STRING, PF_REQUIRED, 40, NULL, NULL},
+    {"value", PT_STRING, PF_REQUIRED, 140, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec inv_rendering_children[] = {
+    {"amount_tax_display", PT_ENUM, PF_EMPTYABLE, 0,
+     (const char *const[]){"exclude_tax", "include_inclusive_tax", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec invoice_data_children[] = {
+    {"description", PT_STRING, 0, 1500, NULL, NULL},
+    {"footer", PT_STRING, 0, 5000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"custom_fields", PT_OBJECT_ARRAY, 0, 4, NULL, inv_custom_field_children},
+    {"rendering_options", PT_OBJECT, 0, 0, NULL, inv_rendering_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec invoice_creation_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"invoice_data", PT_OBJECT, 0, 0, NULL, invoice_data_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec setup_intent_data_children[] = {
+    {"description", PT_STRING, 0, 1000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_card_children[] = {
+    {"request_three_d_secure", PT_ENUM, 0, 0,
+     (const char *const[]){"any", "automatic", "challenge", NULL}, NULL},
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"off_session", "on_session", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_children[] = {
+    {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"payment_method_collection", PT_ENUM, 0, 0,
+     (const char *const[]){"always", "if_required", NULL}, NULL},
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
+    {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
+    {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
+    {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
+    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
+    {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
+     NULL},
+    {"phone_number_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"customer_creation", PT_ENUM, 0, 0, (const char *const[]){"always", "if_required", NULL},
+     NULL},
+    {"customer_update", PT_OBJECT, 0, 0, NULL, customer_update_children},
+    {"locale", PT_ENUM, 0, 0, locales, NULL},
+    {"custom_text", PT_OBJECT, 0, 0, NULL, custom_text_children},
+    {"after_expiration", PT_OBJECT, 0, 0, NULL, after_expiration_children},
     {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
     {"shipping_address_collection", PT_OBJECT, 0, 0, NULL, shipping_collection_children},
     {"discounts", PT_OBJECT_ARRAY, 0, 1, NULL, discount_children},
@@ -1606,6 +1931,358 @@ static int shipping_resolve(struct req *r, struct db *db, struct session *s)
 	s->shipping_rate = ship.rate;
 	s->amount_shipping = ship.amount;
 	return 0;
+}
+
+/* invoice_creation (mode=payment): the invoice made when the payment succeeds, kept in the
+ * collect JSON o as the session shows it. Tender's post-payment invoice takes the session's
+ * line items only: a session with a discount, tax rates or shipping options is refused with
+ * it. 0, or -1 with r->err. */
+static int invoice_creation_parse(struct req *r, const struct session *s, json_t *o)
+{
+	if (!param_present(r, "invoice_creation"))
+		return 0;
+	bool en = false;
+	param_bool(r, "invoice_creation.enabled", &en);
+	if (strcmp(s->mode, "payment") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "invoice_creation",
+				"`invoice_creation` can only be used in `payment` mode.");
+	bool taxed = false;
+	const struct form_node *li = param_node(r, "line_items");
+	for (const struct form_node *it = li ? li->first_child : NULL; it; it = it->next)
+		taxed = taxed || form_get(it, "tax_rates") || form_get(it, "dynamic_tax_rates");
+	if (en && (param_present(r, "discounts") || s->allow_promotion_codes || taxed ||
+		   param_present(r, "shipping_options")))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
+				"Tender's post-payment invoices take the line items only: not with "
+				"discounts, allow_promotion_codes, tax rates or shipping_options.");
+	const char *meta = "{}";
+	if (metadata_apply(r, NULL, "invoice_creation.invoice_data.metadata", &meta) != 0)
+		return -1;
+	json_t *md = json_loads(meta, 0, NULL);
+	const char *desc = param_str(r, "invoice_creation.invoice_data.description");
+	const char *footer = param_str(r, "invoice_creation.invoice_data.footer");
+	json_t *cf = json_null();
+	const struct form_node *cfn = param_node(r, "invoice_creation.invoice_data.custom_fields");
+	if (cfn && cfn->kind != FORM_SCALAR) {
+		cf = json_array();
+		for (const struct form_node *it = cfn->first_child; it; it = it->next) {
+			const struct form_node *n = form_get(it, "name"),
+					       *v = form_get(it, "value");
+			json_array_append_new(cf,
+					      json_pack("{s:s?,s:s?}", "name", n ? n->value : NULL,
+							"value", v ? v->value : NULL));
+		}
+	}
+	const char *atd = param_str(r, "invoice_creation.invoice_data.rendering_options."
+				       "amount_tax_display");
+	json_t *ro = param_present(r, "invoice_creation.invoice_data.rendering_options")
+			 ? json_pack("{s:s?}", "amount_tax_display", atd && *atd ? atd : NULL)
+			 : json_null();
+	json_object_set_new(o, "invoice_creation",
+			    json_pack("{s:b,s:{s:n,s:o,s:s?,s:s?,s:n,s:o,s:o}}", "enabled", en,
+				      "invoice_data", "account_tax_ids", "custom_fields", cf,
+				      "description", desc && *desc ? desc : NULL, "footer",
+				      footer && *footer ? footer : NULL, "issuer", "metadata",
+				      md ? md : json_object(), "rendering_options", ro));
+	return 0;
+}
+
+/* The buyer-facing settings of create (billing_address_collection … after_expiration), as
+ * Stripe documents them, into s->collect: one JSON object holding each as the session shows it
+ * (customer_update too, which it does not show). NULL when none is given. 0, or -1 with
+ * r->err. */
+static int collect_parse(struct req *r, struct session *s)
+{
+	static const char *const given[] = {"billing_address_collection",
+					    "phone_number_collection",
+					    "customer_creation",
+					    "customer_update",
+					    "locale",
+					    "custom_text",
+					    "after_expiration",
+					    "consent_collection",
+					    "tax_id_collection",
+					    "invoice_creation",
+					    "setup_intent_data",
+					    "payment_method_options",
+					    "payment_method_collection"};
+	bool any = false;
+	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
+		any = any || param_present(r, given[i]);
+	s->collect = NULL;
+	if (!any)
+		return 0;
+	const char *cc = param_str(r, "customer_creation");
+	if (cc && strcmp(s->mode, "subscription") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "customer_creation",
+				"`customer_creation` can only be used in `payment` and `setup` "
+				"mode.");
+	if (param_present(r, "customer_update") && !s->customer)
+		return req_fail(r, ERR_PARAM_BAD, "customer_update",
+				"`customer_update` can only be used with `customer`.");
+	if (param_present(r, "customer_update.shipping") && !s->shipping_countries)
+		return req_fail(r, ERR_PARAM_BAD, "customer_update[shipping]",
+				"`customer_update[shipping]` can only be used with "
+				"`shipping_address_collection`.");
+	if (param_present(r, "custom_text.shipping_address") && !s->shipping_countries)
+		return req_fail(r, ERR_PARAM_BAD, "custom_text[shipping_address]",
+				"`custom_text[shipping_address]` can only be used with "
+				"`shipping_address_collection`.");
+	const char *tos = param_str(r, "consent_collection.terms_of_service");
+	bool tos_required = tos && strcmp(tos, "required") == 0;
+	if (param_present(r, "custom_text.terms_of_service_acceptance") && !tos_required)
+		return req_fail(r, ERR_PARAM_BAD, "custom_text[terms_of_service_acceptance]",
+				"`custom_text[terms_of_service_acceptance]` can only be used with "
+				"`consent_collection[terms_of_service]=required`.");
+	if (param_present(r, "after_expiration") && strcmp(s->mode, "setup") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "after_expiration",
+				"`after_expiration` cannot be used in `setup` mode.");
+	bool tax_ids = false;
+	param_bool(r, "tax_id_collection.enabled", &tax_ids);
+	const char *cu_name = param_str(r, "customer_update.name");
+	if (tax_ids && s->customer && !(cu_name && strcmp(cu_name, "auto") == 0))
+		return req_fail(r, ERR_PARAM_BAD, "tax_id_collection[enabled]",
+				"Collecting tax ids for an existing customer needs "
+				"`customer_update[name]=auto`.");
+	if (param_present(r, "setup_intent_data") && strcmp(s->mode, "setup") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "setup_intent_data",
+				"`setup_intent_data` can only be used in `setup` mode.");
+	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
+	const char *sfu = param_str(r, "payment_method_options.card.setup_future_usage");
+	if (sfu && strcmp(s->mode, "payment") != 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[card][setup_future_usage]",
+				"`setup_future_usage` can only be used in `payment` mode.");
+	const char *pmc = param_str(r, "payment_method_collection");
+	if (pmc && strcmp(s->mode, "subscription") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_collection",
+				"`payment_method_collection` can only be used in `subscription` "
+				"mode.");
+	json_t *o = json_object();
+	json_object_set_new(o, "payment_method_collection", json_string(pmc ? pmc : "always"));
+	if (param_present(r, "payment_method_options")) {
+		/* challenge: Tender's test cards take any request as one for a challenge */
+		json_t *card = json_pack("{s:s?,s:s?}", "request_three_d_secure",
+					 tds && strcmp(tds, "challenge") == 0 ? "any" : tds,
+					 "setup_future_usage", sfu);
+		json_object_set_new(o, "payment_method_options", json_pack("{s:o}", "card", card));
+	}
+	if (param_present(r, "setup_intent_data")) {
+		/* the SetupIntent's, when the page makes it (not shown on the session) */
+		const char *meta = "{}";
+		const char *d = param_str(r, "setup_intent_data.description");
+		if (metadata_apply(r, NULL, "setup_intent_data.metadata", &meta) != 0) {
+			json_decref(o);
+			return -1;
+		}
+		json_object_set_new(o, "setup_intent_data",
+				    json_pack("{s:s?,s:o}", "description", d && *d ? d : NULL,
+					      "metadata", json_loads(meta, 0, NULL)));
+	}
+	if (invoice_creation_parse(r, s, o) != 0) {
+		json_decref(o);
+		return -1;
+	}
+	json_object_set_new(o, "tax_id_collection",
+			    json_pack("{s:b,s:s}", "enabled", tax_ids, "required", "never"));
+	if (param_present(r, "consent_collection")) {
+		const char *pr = param_str(r, "consent_collection.promotions");
+		json_object_set_new(
+		    o, "consent_collection",
+		    json_pack("{s:s?,s:s?}", "promotions", pr, "terms_of_service", tos));
+	} else {
+		json_object_set_new(o, "consent_collection", json_null());
+	}
+	const char *bac = param_str(r, "billing_address_collection");
+	json_object_set_new(o, "billing_address_collection", bac ? json_string(bac) : json_null());
+	bool phone = false;
+	param_bool(r, "phone_number_collection.enabled", &phone);
+	json_object_set_new(o, "phone_number_collection", json_pack("{s:b}", "enabled", phone));
+	json_object_set_new(o, "customer_creation", json_string(cc ? cc : "if_required"));
+	json_t *cu = json_object();
+	static const char *const cu_keys[] = {"address", "name", "shipping"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *v =
+		    param_str(r, arena_printf(&r->arena, "customer_update.%s", cu_keys[i]));
+		json_object_set_new(cu, cu_keys[i], json_string(v ? v : "never"));
+	}
+	json_object_set_new(o, "customer_update", cu);
+	const char *loc = param_str(r, "locale");
+	json_object_set_new(o, "locale", loc ? json_string(loc) : json_null());
+	json_t *ct = json_object();
+	static const char *const ct_keys[] = {"after_submit", "shipping_address", "submit",
+					      "terms_of_service_acceptance"};
+	for (size_t i = 0; i < 4; i++) {
+		const char *m =
+		    param_str(r, arena_printf(&r->arena, "custom_text.%s.message", ct_keys[i]));
+		json_object_set_new(ct, ct_keys[i],
+				    m && *m ? json_pack("{s:s}", "message", m) : json_null());
+	}
+	json_object_set_new(o, "custom_text", ct);
+	if (param_present(r, "after_expiration.recovery")) {
+		bool en = false, promo = false;
+		param_bool(r, "after_expiration.recovery.enabled", &en);
+		param_bool(r, "after_expiration.recovery.allow_promotion_codes", &promo);
+		/* recorded only: Tender makes no recovery URL (url and expires_at stay null) */
+		json_object_set_new(o, "after_expiration",
+				    json_pack("{s:{s:b,s:b,s:n,s:n}}", "recovery",
+					      "allow_promotion_codes", promo, "enabled", en,
+					      "expires_at", "url"));
+	} else {
+		json_object_set_new(o, "after_expiration", json_null());
+	}
+	char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	s->collect = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	if (!s->collect)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static bool alnum_only(const char *v)
+{
+	for (; v && *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      (*v >= '0' && *v <= '9')))
+			return false;
+	return true;
+}
+
+static int64_t node_int(const struct form_node *n, const char *key, int64_t dflt, bool *ret_bad)
+{
+	const struct form_node *v = form_get(n, key);
+	int64_t x = dflt;
+	if (v && v->value && *v->value && parse_i64(v->value, &x) != 0)
+		*ret_bad = true;
+	return x;
+}
+
+/* One custom field's definition (item idx of custom_fields) as the session shows it, value
+ * null. NULL with r->err on a refusal. */
+static json_t *custom_field_parse(struct req *r, const struct form_node *it, int idx, json_t *keys)
+{
+	char pp[64];
+	const struct form_node *kn = form_get(it, "key"), *tn = form_get(it, "type");
+	const struct form_node *ln = form_get(form_get(it, "label"), "custom");
+	const char *key = kn ? kn->value : NULL, *type = tn ? tn->value : NULL;
+	const char *label = ln ? ln->value : NULL;
+	if (!key || !*key || !alnum_only(key)) {
+		snprintf(pp, sizeof(pp), "custom_fields[%d][key]", idx);
+		req_fail(r, ERR_PARAM_BAD, pp, "Invalid %s: letters and digits only.", pp);
+		return NULL;
+	}
+	if (json_object_get(keys, key)) {
+		snprintf(pp, sizeof(pp), "custom_fields[%d][key]", idx);
+		req_fail(r, ERR_PARAM_BAD, pp, "Each custom field needs a key of its own.");
+		return NULL;
+	}
+	json_object_set_new(keys, key, json_true());
+	if (!type || !label) {
+		snprintf(pp, sizeof(pp), "custom_fields[%d]", idx);
+		req_fail(r, ERR_PARAM_MISSING, pp, "%s", pp);
+		return NULL;
+	}
+	static const char *const kinds[] = {"dropdown", "numeric", "text"};
+	for (size_t k = 0; k < 3; k++)
+		if (strcmp(kinds[k], type) != 0 && form_get(it, kinds[k])) {
+			snprintf(pp, sizeof(pp), "custom_fields[%d][%s]", idx, kinds[k]);
+			req_fail(r, ERR_PARAM_BAD, pp, "%s is only for a field of type `%s`.", pp,
+				 kinds[k]);
+			return NULL;
+		}
+	const struct form_node *on = form_get(it, "optional");
+	bool optional = on && on->value && strcmp(on->value, "true") == 0;
+	json_t *f = json_pack("{s:s,s:{s:s,s:s},s:b,s:s,s:n,s:n,s:n}", "key", key, "label",
+			      "custom", label, "type", "custom", "optional", optional, "type", type,
+			      "dropdown", "numeric", "text");
+	if (!f) {
+		req_fail(r, ERR_API, NULL, NULL);
+		return NULL;
+	}
+	if (strcmp(type, "dropdown") == 0) {
+		const struct form_node *opts = form_get(form_get(it, "dropdown"), "options");
+		json_t *arr = json_array(), *seen = json_object();
+		bool bad = false;
+		for (const struct form_node *o = opts ? opts->first_child : NULL; o && !bad;
+		     o = o->next) {
+			const struct form_node *ol = form_get(o, "label"),
+					       *ov = form_get(o, "value");
+			const char *v = ov ? ov->value : NULL;
+			bad = !v || !*v || !alnum_only(v) || json_object_get(seen, v) || !ol ||
+			      !ol->value;
+			if (!bad) {
+				json_object_set_new(seen, v, json_true());
+				json_array_append_new(
+				    arr, json_pack("{s:s,s:s}", "label", ol->value, "value", v));
+			}
+		}
+		json_decref(seen);
+		if (bad || json_array_size(arr) == 0) {
+			json_decref(arr);
+			json_decref(f);
+			snprintf(pp, sizeof(pp), "custom_fields[%d][dropdown][options]", idx);
+			req_fail(r, ERR_PARAM_BAD, pp,
+				 "Invalid %s: 1 to %d options, each value letters and digits only "
+				 "and different from the others.",
+				 pp, CF_OPTIONS_MAX);
+			return NULL;
+		}
+		json_object_set_new(f, "dropdown", json_pack("{s:o,s:n}", "options", arr, "value"));
+		return f;
+	}
+	const struct form_node *ln2 = form_get(it, type);
+	bool bad = false;
+	int64_t mn = node_int(ln2, "minimum_length", 0, &bad);
+	int64_t mx = node_int(ln2, "maximum_length", CF_LENGTH_MAX, &bad);
+	if (bad || mn < 0 || mx < 1 || mx > CF_LENGTH_MAX || mn > mx) {
+		json_decref(f);
+		snprintf(pp, sizeof(pp), "custom_fields[%d][%s]", idx, type);
+		req_fail(r, ERR_PARAM_BAD, pp,
+			 "Invalid %s: minimum_length and maximum_length are from 1 to %d, the "
+			 "minimum not above the maximum.",
+			 pp, CF_LENGTH_MAX);
+		return NULL;
+	}
+	json_t *lim = json_object();
+	json_object_set_new(lim, "maximum_length",
+			    form_get(ln2, "maximum_length") ? json_integer(mx) : json_null());
+	json_object_set_new(lim, "minimum_length",
+			    form_get(ln2, "minimum_length") ? json_integer(mn) : json_null());
+	json_object_set_new(lim, "value", json_null());
+	json_object_set_new(f, type, lim);
+	return f;
+}
+
+/* custom_fields (at most 3, as on Stripe) into s->custom_fields. 0, or -1 with r->err. */
+static int custom_fields_parse(struct req *r, struct session *s)
+{
+	const struct form_node *n = param_node(r, "custom_fields");
+	s->custom_fields = NULL;
+	if (!n || n->kind == FORM_SCALAR)
+		return 0;
+	json_t *arr = json_array(), *keys = json_object();
+	int idx = 0, rc = 0;
+	for (const struct form_node *it = n->first_child; it && rc == 0; it = it->next, idx++) {
+		json_t *f = idx < CUSTOM_FIELDS_MAX ? custom_field_parse(r, it, idx, keys) : NULL;
+		if (!f && idx >= CUSTOM_FIELDS_MAX)
+			req_fail(r, ERR_PARAM_BAD, "custom_fields",
+				 "A session takes at most %d custom fields.", CUSTOM_FIELDS_MAX);
+		if (!f)
+			rc = -1;
+		else
+			json_array_append_new(arr, f);
+	}
+	json_decref(keys);
+	char *t = rc == 0 ? json_dumps(arr, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(arr);
+	if (rc == 0) {
+		s->custom_fields = t ? arena_strdup(&r->arena, t) : NULL;
+		if (!s->custom_fields)
+			rc = req_fail(r, ERR_API, NULL, NULL);
+	}
+	free(t);
+	return rc;
 }
 
 static bool http_url(const char *u)
@@ -1779,6 +2456,8 @@ static int h_create(struct req *r)
 				c.spec.present ? "discounts" : "allow_promotion_codes",
 				"Discounts do not apply in `setup` mode.");
 	if (shipping_countries_parse(r, s) != 0)
+		return -1;
+	if (collect_parse(r, s) != 0 || custom_fields_parse(r, s) != 0)
 		return -1;
 	c.want_currency = param_str(r, "currency");
 	return req_write(r, create_fn, &c);
@@ -1970,12 +2649,15 @@ struct page_ctx {
 	bool found;
 	struct payment_intent pi; /* the session's last attempt, when it exists */
 	bool has_pi;
-	bool si_succeeded; /* setup mode: the last attempt's SetupIntent succeeded */
+	bool si_succeeded;  /* setup mode: the last attempt's SetupIntent succeeded */
 	const char *action; /* where the form posts: NULL for the session's own page */
 	const char *nonce;  /* a payment link's form: its one-time value, posted back */
 	/* its discount as the page names it: the promotion code's text, else the coupon's name
 	 * (or id) */
 	const char *discount_label;
+	/* customer_creation=always and no customer yet: the id the attempt makes it with */
+	char cus_new[ID_MAX];
+	bool tax_id; /* the form gave a valid tax id (tax_id_data[0]) */
 };
 
 static int page_load_fn(struct db *db, void *arg)
@@ -2173,12 +2855,165 @@ static void address_input(struct buf *b, const char *id, const char *label, cons
 	buf_puts(b, ">");
 }
 
+/* payment_method_collection=if_required and nothing due now (a trial, or a discount that takes
+ * it all): the page takes no card (subscription mode) */
+static bool no_card(struct req *r, const struct session *s)
+{
+	const char *v = collect_str(&r->arena, s, "payment_method_collection", NULL);
+	return v && strcmp(v, "if_required") == 0 && strcmp(s->mode, "subscription") == 0 &&
+	       s->amount_total == 0;
+}
+
+static bool billing_required(struct req *r, const struct session *s)
+{
+	const char *v = collect_str(&r->arena, s, "billing_address_collection", NULL);
+	return v && strcmp(v, "required") == 0;
+}
+
+static bool phone_wanted(struct req *r, const struct session *s)
+{
+	return collect_str(&r->arena, s, "phone_number_collection", "enabled") != NULL;
+}
+
+/* custom_text[pos][message] as a paragraph of the page (id custom-text-{id}) */
+static void custom_text_put(struct req *r, struct buf *b, const struct session *s, const char *pos,
+			    const char *id)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	const char *m = json_string_value(
+	    json_object_get(json_object_get(json_object_get(c, "custom_text"), pos), "message"));
+	if (m) {
+		buf_printf(b, "<p class=\"custom-text\" id=\"custom-text-%s\">", id);
+		html_escape(b, m);
+		buf_puts(b, "</p>");
+	}
+	json_decref(c);
+	(void)r;
+}
+
+/* billing_address_collection=required (and no dynamic_tax_rates form asking for it before):
+ * the whole billing address inside the card form, as the PaymentMethod's billing_details. */
+static void billing_fields(struct buf *b)
+{
+	buf_puts(b, "<fieldset id=\"billing-details\"><legend>Billing address</legend>");
+	address_input(b, "ba_line1", "Billing address line 1",
+		      "payment_method_data[billing_details][address][line1]",
+		      "required maxlength=\"200\" autocomplete=\"billing address-line1\"", NULL,
+		      "line1");
+	address_input(b, "ba_line2", "Billing address line 2",
+		      "payment_method_data[billing_details][address][line2]",
+		      "maxlength=\"200\" autocomplete=\"billing address-line2\"", NULL, "line2");
+	address_input(
+	    b, "ba_city", "Billing city", "payment_method_data[billing_details][address][city]",
+	    "required maxlength=\"200\" autocomplete=\"billing address-level2\"", NULL, "city");
+	address_input(b, "ba_postal_code", "Billing postal code",
+		      "payment_method_data[billing_details][address][postal_code]",
+		      "maxlength=\"20\" autocomplete=\"billing postal-code\"", NULL, "postal_code");
+	address_input(b, "ba_state", "Billing state or region",
+		      "payment_method_data[billing_details][address][state]",
+		      "maxlength=\"200\" autocomplete=\"billing address-level1\"", NULL, "state");
+	address_input(b, "ba_country", "Billing country (two-letter code)",
+		      "payment_method_data[billing_details][address][country]",
+		      "required maxlength=\"2\" autocomplete=\"billing country\"", NULL, "country");
+	buf_puts(b, "</fieldset>");
+}
+
+/* The session's custom_fields as inputs of the card form (name custom_fields[key], id
+ * cf_key), with the checks the browser can make; the server makes them again
+ * (custom_fields_fill). */
+static void custom_fields_inputs(struct buf *b, const struct session *s)
+{
+	json_t *fs = s->custom_fields ? json_loads(s->custom_fields, 0, NULL) : NULL;
+	size_t i;
+	json_t *f;
+	json_array_foreach(fs, i, f)
+	{
+		const char *key = json_string_value(json_object_get(f, "key"));
+		const char *type = json_string_value(json_object_get(f, "type"));
+		const char *label =
+		    json_string_value(json_object_get(json_object_get(f, "label"), "custom"));
+		bool optional = json_is_true(json_object_get(f, "optional"));
+		if (!key || !type)
+			continue;
+		buf_printf(b, "<label for=\"cf_%s\">", key);
+		html_escape(b, label ? label : key);
+		buf_puts(b, optional ? " (optional)</label>" : "</label>");
+		const char *req = optional ? "" : " required";
+		if (strcmp(type, "dropdown") == 0) {
+			buf_printf(b, "<select id=\"cf_%s\" name=\"custom_fields[%s]\"%s>", key,
+				   key, req);
+			buf_puts(b, "<option value=\"\">Choose…</option>");
+			json_t *opts = json_object_get(json_object_get(f, "dropdown"), "options");
+			size_t k;
+			json_t *o;
+			json_array_foreach(opts, k, o)
+			{
+				buf_puts(b, "<option value=\"");
+				html_escape(b, json_string_value(json_object_get(o, "value")));
+				buf_puts(b, "\">");
+				html_escape(b, json_string_value(json_object_get(o, "label")));
+				buf_puts(b, "</option>");
+			}
+			buf_puts(b, "</select>");
+			continue;
+		}
+		json_t *lim = json_object_get(f, type);
+		json_int_t mx = json_is_integer(json_object_get(lim, "maximum_length"))
+				    ? json_integer_value(json_object_get(lim, "maximum_length"))
+				    : CF_LENGTH_MAX;
+		json_int_t mn = json_integer_value(json_object_get(lim, "minimum_length"));
+		buf_printf(b, "<input id=\"cf_%s\" name=\"custom_fields[%s]\" maxlength=\"%lld\"",
+			   key, key, (long long)mx);
+		if (mn > 0)
+			buf_printf(b, " minlength=\"%lld\"", (long long)mn);
+		if (strcmp(type, "numeric") == 0)
+			buf_puts(b, " inputmode=\"numeric\" pattern=\"[0-9]*\"");
+		buf_printf(b, "%s>", req);
+	}
+	json_decref(fs);
+}
+
+/* tax_id_collection: a tax id the buyer may give (a business purchase), checked by the tax id
+ * code customers use (tax_ids_check_data) */
+static void tax_id_inputs(struct buf *b)
+{
+	buf_puts(b, "<fieldset id=\"tax-id\"><legend>Business purchase</legend><label "
+		    "for=\"tax_type\">Tax ID type</label><select id=\"tax_type\" "
+		    "name=\"tax_id_data[0][type]\">");
+	static const char *const types[] = {"eu_vat", "gb_vat", "us_ein", "au_abn", "ca_bn",
+					    "ch_vat", "no_vat", "nz_gst", "in_gst", "jp_cn"};
+	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+		buf_printf(b, "<option>%s</option>", types[k]);
+	buf_puts(b, "</select><label for=\"tax_value\">Tax ID (optional)</label><input "
+		    "id=\"tax_value\" maxlength=\"64\" name=\"tax_id_data[0][value]\"></fieldset>");
+}
+
+/* consent_collection: the terms of service to accept (required) and promotions to opt into */
+static void consent_inputs(struct req *r, struct buf *b, const struct session *s)
+{
+	const char *tos = collect_str(&r->arena, s, "consent_collection", "terms_of_service");
+	const char *pr = collect_str(&r->arena, s, "consent_collection", "promotions");
+	if (pr && strcmp(pr, "auto") == 0)
+		buf_puts(b, "<p><input type=\"checkbox\" id=\"promotions\" "
+			    "name=\"consent[promotions]\" value=\"opt_in\"><label "
+			    "for=\"promotions\">Send me news and offers</label></p>");
+	if (tos && strcmp(tos, "required") == 0) {
+		custom_text_put(r, b, s, "terms_of_service_acceptance", "terms");
+		buf_puts(b, "<p><input type=\"checkbox\" id=\"terms\" required "
+			    "name=\"consent[terms_of_service]\" value=\"accepted\"><label "
+			    "for=\"terms\">I agree to the terms of service</label></p>");
+	}
+}
+
 /* Lines with dynamic_tax_rates: the billing address that chooses their rates, in its own small
  * form posted before the card's (POST …/address, then a redirect back: no scripts, GET never
  * writes), so the page shows the tax the card will pay. */
 static void billing_address_form(struct req *r, struct buf *b, const struct page_ctx *x)
 {
 	json_t *addr = x->s.billing_address ? json_loads(x->s.billing_address, 0, NULL) : NULL;
+	/* billing_address_collection=required: the whole address, not only what taxes need */
+	bool full = billing_required(r, &x->s);
+	const char *req = full ? "required " : "";
 	buf_puts(b, "<form class=\"address\" method=\"post\" action=\"");
 	html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/address", x->acct, x->id));
 	buf_puts(b, "\"><fieldset id=\"billing-address\"><legend>Billing address</legend>");
@@ -2186,9 +3021,15 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 		buf_puts(b, "<p id=\"address-first\">The tax depends on your billing address: "
 			    "enter it to see the total and pay.</p>");
 	address_input(b, "bill_line1", "Address", "address[line1]",
-		      "maxlength=\"200\" autocomplete=\"billing address-line1\"", addr, "line1");
+		      arena_printf(&r->arena,
+				   "%smaxlength=\"200\" autocomplete=\"billing address-line1\"",
+				   req),
+		      addr, "line1");
 	address_input(b, "bill_city", "City", "address[city]",
-		      "maxlength=\"200\" autocomplete=\"billing address-level2\"", addr, "city");
+		      arena_printf(&r->arena,
+				   "%smaxlength=\"200\" autocomplete=\"billing address-level2\"",
+				   req),
+		      addr, "city");
 	address_input(b, "bill_postal_code", "Postal code", "address[postal_code]",
 		      "maxlength=\"20\" autocomplete=\"billing postal-code\"", addr, "postal_code");
 	address_input(b, "bill_state", "State or region", "address[state]",
@@ -2327,7 +3168,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		}
 		buf_puts(&b, x->s.discount_coupon ? " before discounts" : "");
 		buf_puts(&b, tax_exclusive ? ", plus tax" : "");
-		buf_puts(&b, ", charged to this card until you cancel.</p>");
+		buf_puts(&b, no_card(r, &x->s) ? ", billed until you cancel.</p>"
+					       : ", charged to this card until you cancel.</p>");
 	}
 	/* a promotion code: its own small form, posted before the card's (no scripts) */
 	if (x->s.allow_promotion_codes && !x->action) {
@@ -2378,23 +3220,43 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			html_escape(&b, x->s.customer_email);
 			buf_puts(&b, "\"");
 		}
-		buf_puts(
-		    &b,
-		    "><label for=\"name\">Name on card</label><input id=\"name\" "
-		    "name=\"payment_method_data[billing_details][name]\" autocomplete=\"cc-name\">"
-		    "<label for=\"number\">Card number</label><input id=\"number\" required "
-		    "inputmode=\"numeric\" autocomplete=\"cc-number\" "
-		    "name=\"payment_method_data[card][number]\">"
-		    "<div class=\"row\"><div><label for=\"exp_month\">Month (MM)</label><input "
-		    "id=\"exp_month\" required inputmode=\"numeric\" autocomplete=\"cc-exp-month\" "
-		    "name=\"payment_method_data[card][exp_month]\"></div><div><label "
-		    "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
-		    "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
-		    "name=\"payment_method_data[card][exp_year]\"></div><div><label "
-		    "for=\"cvc\">CVC</label><input id=\"cvc\" required inputmode=\"numeric\" "
-		    "autocomplete=\"cc-csc\" name=\"payment_method_data[card][cvc]\"></div></div>");
+		buf_puts(&b, "><label for=\"name\">Name on card</label><input id=\"name\" "
+			     "name=\"payment_method_data[billing_details][name]\" "
+			     "autocomplete=\"cc-name\">");
+		if (!no_card(r, &x->s))
+			buf_puts(
+			    &b,
+			    "<label for=\"number\">Card number</label><input id=\"number\" "
+			    "required "
+			    "inputmode=\"numeric\" autocomplete=\"cc-number\" "
+			    "name=\"payment_method_data[card][number]\">"
+			    "<div class=\"row\"><div><label for=\"exp_month\">Month "
+			    "(MM)</label><input "
+			    "id=\"exp_month\" required inputmode=\"numeric\" "
+			    "autocomplete=\"cc-exp-month\" "
+			    "name=\"payment_method_data[card][exp_month]\"></div><div><label "
+			    "for=\"exp_year\">Year (YYYY)</label><input id=\"exp_year\" required "
+			    "inputmode=\"numeric\" autocomplete=\"cc-exp-year\" "
+			    "name=\"payment_method_data[card][exp_year]\"></div><div><label "
+			    "for=\"cvc\">CVC</label><input id=\"cvc\" required "
+			    "inputmode=\"numeric\" "
+			    "autocomplete=\"cc-csc\" "
+			    "name=\"payment_method_data[card][cvc]\"></div></div>");
+		if (phone_wanted(r, &x->s))
+			buf_puts(&b, "<label for=\"phone\">Phone number</label><input id=\"phone\" "
+				     "type=\"tel\" required maxlength=\"20\" autocomplete=\"tel\" "
+				     "name=\"payment_method_data[billing_details][phone]\">");
+		if (!dynamic && billing_required(r, &x->s))
+			billing_fields(&b);
+		custom_fields_inputs(&b, &x->s);
+		if (collect_str(&r->arena, &x->s, "tax_id_collection", "enabled"))
+			tax_id_inputs(&b);
+		if (!setup && !sub && x->s.shipping_countries)
+			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
 			shipping_fields(&b, &x->s, ship);
+		consent_inputs(r, &b, &x->s);
+		custom_text_put(r, &b, &x->s, "submit", "submit");
 		buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
 		if (setup) {
 			buf_puts(&b, "Save card");
@@ -2411,7 +3273,9 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 				html_amount(&b, x->s.amount_total, x->s.currency);
 			}
 		}
-		buf_puts(&b, "</button></p></form>");
+		buf_puts(&b, "</button></p>");
+		custom_text_put(r, &b, &x->s, "after_submit", "after-submit");
+		buf_puts(&b, "</form>");
 	}
 	json_decref(ship);
 	if (x->s.cancel_url) {
@@ -2443,7 +3307,56 @@ struct attempt_ctx {
 	 * attempt, and the total it makes (what the intent charges) */
 	const char *ship_rate, *ship_details;
 	int64_t ship_amount, new_total;
+	const char *customer; /* the session's customer after the attempt (made by it, or given) */
 };
+
+/* Inside attempt_fn, once the attempt is the session's: the phone and billing address the
+ * buyer gave, recorded, and the customer: made from them (customer_creation=always, no
+ * customer yet; not in subscription mode, whose subscription makes its own), or, for the
+ * session's given customer, updated as customer_update says (auto). 0, or -1 with r->err. */
+static int attempt_details(struct db *db, struct attempt_ctx *a, const struct session *cur)
+{
+	struct req *r = a->r;
+	struct page_ctx *x = a->x;
+	const char *made = NULL;
+	a->customer = cur->customer;
+	if (!cur->customer && x->cus_new[0] && strcmp(cur->mode, "subscription") != 0) {
+		const char *email = cur->customer_email ? cur->customer_email : x->s.details_email;
+		if (customer_create_for_checkout(r, db, x->cus_new, email, x->s.details_name,
+						 x->s.details_phone, x->s.billing_address) != 0)
+			return -1;
+		made = a->customer = x->cus_new;
+		if (x->tax_id && tax_ids_create_from_data(r, db, made) != 0)
+			return -1;
+	} else if (cur->customer && cur->collect) {
+		const char *nm = collect_str(&r->arena, cur, "customer_update", "name");
+		const char *ad = collect_str(&r->arena, cur, "customer_update", "address");
+		const char *sh = collect_str(&r->arena, cur, "customer_update", "shipping");
+		bool n_auto = nm && strcmp(nm, "auto") == 0 && x->s.details_name;
+		bool a_auto = ad && strcmp(ad, "auto") == 0 && x->s.billing_address;
+		bool s_auto = sh && strcmp(sh, "auto") == 0 && a->ship_details;
+		if ((n_auto || a_auto || s_auto) &&
+		    customer_checkout_update(
+			r, db, cur->customer, n_auto ? x->s.details_name : NULL,
+			a_auto ? x->s.billing_address : NULL, s_auto ? a->ship_details : NULL) != 0)
+			return -1;
+		/* tax_id_collection with a customer needs customer_update[name]=auto (create) */
+		if (x->tax_id && tax_ids_create_from_data(r, db, cur->customer) != 0)
+			return -1;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_ATTEMPT_DETAILS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_text(st, 3, x->s.details_phone, -1);
+	db_bind_text(st, 4, x->s.billing_address, -1);
+	db_bind_text(st, 5, made, -1);
+	db_bind_text(st, 6, x->s.custom_fields, -1);
+	db_bind_text(st, 7, x->s.consent, -1);
+	db_bind_text(st, 8, x->s.details_tax_ids, -1);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
 
 /* Subscription mode, inside attempt_fn: the last attempt's subscription, if it was made and
  * left incomplete (its payment declined after 3-D Secure, or its challenge walked away from),
@@ -2468,7 +3381,9 @@ static int sub_attempt(struct db *db, struct attempt_ctx *a, const struct sessio
 	int rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
-	return rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return a->still_open ? attempt_details(db, a, cur) : 0;
 }
 
 /* A new attempt only while no other is under way. The last attempt's intent may have failed
@@ -2484,6 +3399,7 @@ static int attempt_fn(struct db *db, void *arg)
 	bool setup = strcmp(x->s.mode, "setup") == 0;
 	bool sub = strcmp(x->s.mode, "subscription") == 0;
 	a->still_open = false;
+	a->customer = NULL;
 	struct session cur;
 	int rc = session_load(&r->arena, db, x->acct, x->id, &cur);
 	if (rc != DB_OK)
@@ -2552,7 +3468,9 @@ static int attempt_fn(struct db *db, void *arg)
 	rc = db_step(st);
 	a->still_open = rc == DB_DONE && db_changes(st) == 1;
 	db_reset(st);
-	return rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return a->still_open ? attempt_details(db, a, &cur) : 0;
 }
 
 /* The attempt was refused: another is under way (the form was posted twice), or the session
@@ -2568,16 +3486,27 @@ static int busy_page(struct req *r)
  * any), recorded on the session first as a payment's intent is. */
 static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
 {
+	json_t *cj = x->s.collect ? json_loads(x->s.collect, 0, NULL) : NULL;
+	json_t *sd = json_object_get(cj, "setup_intent_data");
+	char *sd_meta = sd ? json_dumps(json_object_get(sd, "metadata"), JSON_COMPACT) : NULL;
+	const char *sd_desc = json_string_value(json_object_get(sd, "description"));
+	const char *si_meta = sd_meta ? arena_strdup(&r->arena, sd_meta) : NULL;
+	const char *si_desc = sd_desc ? arena_strdup(&r->arena, sd_desc) : NULL;
+	free(sd_meta);
+	json_decref(cj);
 	struct si_checkout co = {.customer = x->s.customer,
+				 .metadata = si_meta,
+				 .description = si_desc,
 				 .return_url = ret_url,
 				 .pm_id = pm,
 				 .checkout_session = x->s.id};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0};
+	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
 		return busy_page(r);
+	co.customer = a.customer;
 	x->s.setup_intent = co.id;
 	if (setup_intents_checkout(r, &co) != 0) {
 		const char *msg = req_error_message(r);
@@ -2605,7 +3534,11 @@ static int sub_rows_fn(struct req *r, struct db *db, void *p)
 {
 	struct sub_rows *sr = p;
 	if (sr->co->new_customer &&
-	    customer_create_for_checkout(r, db, sr->co->customer, sr->email, sr->name) != 0)
+	    customer_create_for_checkout(r, db, sr->co->customer, sr->email, sr->name,
+					 sr->x->s.details_phone, sr->x->s.billing_address) != 0)
+		return -1;
+	if (sr->co->new_customer && sr->x->tax_id &&
+	    tax_ids_create_from_data(r, db, sr->co->customer) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_SUB_ROWS);
 	if (!st)
@@ -2734,8 +3667,8 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 			      x->s.details_name};
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
-	struct attempt_ctx a = {r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL,
-				0, 0};
+	struct attempt_ctx a = {
+	    r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -2827,6 +3760,188 @@ static const char *shipping_choice(struct req *r, const struct session *s, struc
 	return NULL;
 }
 
+/* payment_method_options[card][key] of the session (NULL: not given) */
+static const char *pmo_card_str(struct req *r, const struct session *s, const char *key)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	const char *v = json_string_value(json_object_get(
+	    json_object_get(json_object_get(c, "payment_method_options"), "card"), key));
+	const char *out = v ? arena_strdup(&r->arena, v) : NULL;
+	json_decref(c);
+	return out;
+}
+
+static bool filled(const char *v)
+{
+	return v && *v;
+}
+
+/* UTF-8 characters in v (its bytes that start one) */
+static size_t utf8_chars(const char *v)
+{
+	size_t n = 0;
+	for (; *v; v++)
+		n += ((unsigned char)*v & 0xC0) != 0x80;
+	return n;
+}
+
+/* The form's values of the session's custom_fields, checked as the page asks (required unless
+ * optional; a text's or a number's length; a number's digits; one of a dropdown's options),
+ * into x->s.custom_fields (each field's value). NULL, or the message the page shows. */
+static const char *custom_fields_fill(struct req *r, struct page_ctx *x)
+{
+	if (!x->s.custom_fields)
+		return NULL;
+	json_t *fs = json_loads(x->s.custom_fields, 0, NULL);
+	const char *bad = NULL;
+	size_t i;
+	json_t *f;
+	json_array_foreach(fs, i, f)
+	{
+		const char *key = json_string_value(json_object_get(f, "key"));
+		const char *type = json_string_value(json_object_get(f, "type"));
+		const char *label =
+		    json_string_value(json_object_get(json_object_get(f, "label"), "custom"));
+		if (!key || !type || bad)
+			break;
+		const char *v = param_str(r, arena_printf(&r->arena, "custom_fields.%s", key));
+		json_t *slot = json_object_get(f, type);
+		if (!filled(v)) {
+			if (!json_is_true(json_object_get(f, "optional")))
+				bad = arena_printf(&r->arena, "Fill in %s.", label ? label : key);
+			continue;
+		}
+		if (strcmp(type, "dropdown") == 0) {
+			bool found = false;
+			size_t k;
+			json_t *o;
+			json_array_foreach(json_object_get(slot, "options"), k, o)
+			{
+				const char *ov = json_string_value(json_object_get(o, "value"));
+				found = found || (ov && strcmp(ov, v) == 0);
+			}
+			if (!found)
+				bad = arena_printf(&r->arena, "Choose one of the options of %s.",
+						   label ? label : key);
+		} else {
+			json_t *mxj = json_object_get(slot, "maximum_length");
+			size_t mx =
+			    json_is_integer(mxj) ? (size_t)json_integer_value(mxj) : CF_LENGTH_MAX;
+			size_t mn =
+			    (size_t)json_integer_value(json_object_get(slot, "minimum_length"));
+			size_t n = utf8_chars(v);
+			bool digits = true;
+			for (const char *c = v; *c; c++)
+				digits = digits && *c >= '0' && *c <= '9';
+			if (strcmp(type, "numeric") == 0 && !digits)
+				bad = arena_printf(&r->arena, "%s takes digits only.",
+						   label ? label : key);
+			else if (n < mn || n > mx)
+				bad = arena_printf(&r->arena, "%s takes %zu to %zu characters.",
+						   label ? label : key, mn, mx);
+		}
+		if (!bad)
+			json_object_set_new(slot, "value", json_string(v));
+	}
+	char *t = bad ? NULL : json_dumps(fs, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(fs);
+	if (!bad) {
+		x->s.custom_fields = t ? arena_strdup(&r->arena, t) : NULL;
+		if (!x->s.custom_fields)
+			bad = "Something went wrong: try again.";
+	}
+	free(t);
+	return bad;
+}
+
+/* What the form gave beyond the card, checked before anything is written (custom_fields; the phone
+ * when phone_number_collection asks for it; the billing address, line1, city and a country, when
+ * billing_address_collection=required), onto x->s (details_phone, billing_address) and, for
+ * customer_creation=always without a customer, the id of the customer to make. NULL, or the
+ * message the page shows. */
+static const char *buyer_details(struct req *r, struct page_ctx *x)
+{
+	const char *phone = param_str(r, "payment_method_data.billing_details.phone");
+	if (phone_wanted(r, &x->s) && !filled(phone))
+		return "Enter your phone number.";
+	x->s.details_phone = filled(phone) ? phone : NULL;
+	const char *bad_field = custom_fields_fill(r, x);
+	if (bad_field)
+		return bad_field;
+	const char *tos = collect_str(&r->arena, &x->s, "consent_collection", "terms_of_service");
+	const char *pr = collect_str(&r->arena, &x->s, "consent_collection", "promotions");
+	const char *accepted = param_str(r, "consent.terms_of_service");
+	const char *opt = param_str(r, "consent.promotions");
+	bool tos_req = tos && strcmp(tos, "required") == 0;
+	bool promo = pr && strcmp(pr, "auto") == 0;
+	if (tos_req && !(accepted && strcmp(accepted, "accepted") == 0))
+		return "Accept the terms of service to continue.";
+	x->s.consent = NULL;
+	if (tos_req || promo)
+		x->s.consent =
+		    arena_printf(&r->arena, "{\"promotions\":%s,\"terms_of_service\":%s}",
+				 !promo				     ? "null"
+				 : opt && strcmp(opt, "opt_in") == 0 ? "\"opt_in\""
+								     : "\"opt_out\"",
+				 tos_req ? "\"accepted\"" : "null");
+	const char *tv = param_str(r, "tax_id_data.0.value");
+	x->s.details_tax_ids = NULL;
+	x->tax_id = false;
+	if (filled(tv) && collect_str(&r->arena, &x->s, "tax_id_collection", "enabled")) {
+		if (tax_ids_check_data(r) != 0) {
+			const char *msg = arena_strdup(&r->arena, req_error_message(r));
+			r->err.set = false;
+			return msg ? msg : "Enter a valid tax ID.";
+		}
+		json_t *t = json_pack("[{s:s,s:s}]", "type", param_str(r, "tax_id_data.0.type"),
+				      "value", tv);
+		char *d = t ? json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(t);
+		x->s.details_tax_ids = d ? arena_strdup(&r->arena, d) : NULL;
+		free(d);
+		x->tax_id = x->s.details_tax_ids != NULL;
+	}
+	bool dynamic = strcmp(x->s.mode, "setup") != 0 && session_dynamic(&x->s);
+	if (dynamic) {
+		/* the address form asked for it before (its own POST) */
+		json_t *ad =
+		    x->s.billing_address ? json_loads(x->s.billing_address, 0, NULL) : NULL;
+		bool full = filled(json_string_value(json_object_get(ad, "line1"))) &&
+			    filled(json_string_value(json_object_get(ad, "city")));
+		json_decref(ad);
+		if (billing_required(r, &x->s) && !full)
+			return "Enter your full billing address first.";
+	} else {
+		const char *c = param_str(r, "payment_method_data.billing_details.address.country");
+		bool full =
+		    filled(param_str(r, "payment_method_data.billing_details.address.line1")) &&
+		    filled(param_str(r, "payment_method_data.billing_details.address.city")) &&
+		    filled(c);
+		if (filled(c) &&
+		    (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z'))
+			return "Enter the billing country as two capital letters (ISO 3166-1).";
+		if (billing_required(r, &x->s) && !full)
+			return "Enter your billing address.";
+		const char *addr = NULL;
+		if (param_present(r, "payment_method_data.billing_details.address") &&
+		    address_from_params(r, "payment_method_data.billing_details.address", &addr) !=
+			0) {
+			r->err.set = false;
+			return "Enter your billing address.";
+		}
+		x->s.billing_address = addr;
+	}
+	const char *cc = collect_str(&r->arena, &x->s, "customer_creation", NULL);
+	x->cus_new[0] = '\0';
+	const char *inv = collect_str(&r->arena, &x->s, "invoice_creation", "enabled");
+	/* a post-payment invoice, or a card saved for later (setup_future_usage), needs a
+	 * customer: Tender makes one as customer_creation=always (Stripe does for the latter) */
+	if (!x->s.customer && ((cc && strcmp(cc, "always") == 0) || inv ||
+			       pmo_card_str(r, &x->s, "setup_future_usage")))
+		id_new_at(x->cus_new, "cus_", r->now);
+	return NULL;
+}
+
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
@@ -2834,7 +3949,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct page_ctx x = *x_;
 	int rc;
 	char pm[ID_MAX];
-	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0};
+	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL};
 	if (!x.s.billing_address && strcmp(x.s.mode, "setup") != 0 && session_dynamic(&x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
@@ -2842,7 +3957,11 @@ static int pay(struct req *r, struct page_ctx *x_)
 		if (bad)
 			return checkout_page(r, &x, 400, bad);
 	}
-	if (pm_create_from_data(r, "payment_method_data", pm) != 0) {
+	const char *bad_details = buyer_details(r, &x);
+	if (bad_details)
+		return checkout_page(r, &x, 400, bad_details);
+	bool card = !no_card(r, &x.s);
+	if (card && pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
 		return checkout_page(r, &x, 400, msg);
@@ -2857,7 +3976,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (strcmp(x.s.mode, "setup") == 0)
 		return save_card(r, &x, pm, ret_url);
 	if (strcmp(x.s.mode, "subscription") == 0)
-		return subscribe(r, &x, pm, ret_url);
+		return subscribe(r, &x, card ? pm : NULL, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	struct pi_checkout co = {
 	    .amount = a.new_total,
@@ -2872,6 +3991,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	    .pm_id = pm,
 	    .customer = x.s.customer,
 	    .checkout_session = x.s.id,
+	    .request_three_d_secure = pmo_card_str(r, &x.s, "request_three_d_secure"),
+	    .setup_future_usage = pmo_card_str(r, &x.s, "setup_future_usage"),
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;
@@ -2879,6 +4000,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 		return -1;
 	if (!a.still_open)
 		return busy_page(r);
+	co.customer = a.customer;
 	x.s.payment_intent = co.id;
 	x.s.shipping_rate = a.ship_rate;
 	x.s.amount_shipping = a.ship_amount;
@@ -3280,10 +4402,20 @@ static const struct param_spec address_form_params[] = {
     {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* the page's tax id (tax_id_collection): optional, so its value may be empty; a value given is
+ * checked by tax_ids_check_data */
+static const struct param_spec page_tax_id_children[] = {
+    {"type", PT_STRING, 0, 32, NULL, NULL},
+    {"value", PT_STRING, PF_EMPTYABLE, 64, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {"custom_fields", PT_HASH, 0, 0, NULL, NULL},
+    {"consent", PT_HASH, 0, 0, NULL, NULL},
+    {"tax_id_data", PT_OBJECT_ARRAY, 0, 1, NULL, page_tax_id_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

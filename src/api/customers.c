@@ -516,7 +516,7 @@ static int create_fn(struct db *db, void *p)
 }
 
 int customer_create_for_checkout(struct req *r, struct db *db, const char *id, const char *email,
-				 const char *name)
+				 const char *name, const char *phone, const char *address)
 {
 	struct customer c;
 	memset(&c, 0, sizeof(c));
@@ -524,6 +524,8 @@ int customer_create_for_checkout(struct req *r, struct db *db, const char *id, c
 	c.created = r->now;
 	c.email = email;
 	c.name = name;
+	c.phone = phone;
+	c.address = address;
 	c.metadata = "{}";
 	char prefix[9];
 	invoice_prefix_new(prefix);
@@ -539,8 +541,8 @@ int customer_create_for_checkout(struct req *r, struct db *db, const char *id, c
 	db_bind_text(st, 4, c.email, -1);
 	db_bind_text(st, 5, c.name, -1);
 	db_bind_text(st, 6, NULL, -1);
-	db_bind_text(st, 7, NULL, -1);
-	db_bind_text(st, 8, NULL, -1);
+	db_bind_text(st, 7, c.phone, -1);
+	db_bind_text(st, 8, c.address, -1);
 	db_bind_text(st, 9, NULL, -1);
 	db_bind_text(st, 10, c.metadata, -1);
 	db_bind_text(st, 11, NULL, -1);
@@ -873,6 +875,30 @@ int customer_portal_update(struct req *r, struct db *db, const char *id)
 	c = old;
 	if (apply_params(r, &c) != 0)
 		return -1;
+	const char *prev = previous_attributes(r, &old, &c);
+	if (strcmp(prev, "{}") == 0)
+		return 0;
+	if (customer_save(r, db, &c) != 0)
+		return -1;
+	return emit(r, db, &c, "customer.updated", prev, false);
+}
+
+int customer_checkout_update(struct req *r, struct db *db, const char *id, const char *name,
+			     const char *address, const char *shipping)
+{
+	struct customer old, c;
+	int rc = customer_load(r, db, id, &old);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && old.deleted))
+		return req_fail_missing(r, "customer", id, "customer");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c = old;
+	if (name)
+		c.name = name;
+	if (address)
+		c.address = address;
+	if (shipping)
+		c.shipping = shipping;
 	const char *prev = previous_attributes(r, &old, &c);
 	if (strcmp(prev, "{}") == 0)
 		return 0;

@@ -1035,6 +1035,8 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	pi->customer = co->customer;
 	pi->checkout_session = co->checkout_session;
 	pi->shipping = co->shipping;
+	pi->pmo_card_request_three_d_secure = co->request_three_d_secure;
+	pi->setup_future_usage = co->setup_future_usage;
 	if (!pi->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c.insert_first = true;

@@ -247,6 +247,9 @@ struct pi_checkout {
 	const char *currency, *description, *metadata, *capture_method, *return_url, *pm_id;
 	const char *customer, *checkout_session;
 	const char *shipping; /* Stripe's shipping hash as JSON text, or NULL */
+	/* payment_method_options[card]: request_three_d_secure (any / automatic) and
+	 * setup_future_usage (on_session / off_session), or NULL */
+	const char *request_three_d_secure, *setup_future_usage;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
@@ -292,6 +295,7 @@ int payment_intent_abandon(struct req *r, struct db *db, const char *id);
  * made and confirmed with pm_id for customer (or NULL), usage off_session (setup_intents.c). */
 struct si_checkout {
 	const char *customer, *metadata, *return_url, *pm_id, *checkout_session;
+	const char *description; /* setup_intent_data[description], or NULL */
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };
@@ -432,10 +436,16 @@ int subscription_render_by_id(struct req *r, struct db *db, const char *id, cons
 			      struct json *j);
 
 /* Inside a write: customer `id` made for a Checkout Session's buyer (Stripe makes one when a
- * subscription-mode session names none), with the email and name given on the page (either
- * may be NULL); customer.created. Nothing goes to the request's answer. 0, or -1 with r->err. */
+ * subscription-mode session names none, or with customer_creation=always), with the email,
+ * name, phone and address (Stripe's address hash as JSON) given on the page (any may be NULL);
+ * customer.created. Nothing goes to the request's answer. 0, or -1 with r->err. */
 int customer_create_for_checkout(struct req *r, struct db *db, const char *id, const char *email,
-				 const char *name);
+				 const char *name, const char *phone, const char *address);
+/* Inside a write: a Checkout Session's customer_update=auto: the name, address and shipping
+ * (JSON hashes; NULL: left as they are) the buyer gave become customer `id`'s, with
+ * customer.updated when something changed. 0, or -1 with r->err. */
+int customer_checkout_update(struct req *r, struct db *db, const char *id, const char *name,
+			     const char *address, const char *shipping);
 
 /* Inside a write: PaymentMethod pm (attached to customer `id`) becomes the customer's
  * invoice_settings.default_payment_method, with customer.updated (the customer portal). 0, or

@@ -761,6 +761,7 @@ int setup_intents_checkout(struct req *r, struct si_checkout *co)
 	si->status = "requires_confirmation";
 	si->usage = "off_session";
 	si->metadata = co->metadata ? co->metadata : "{}";
+	si->description = co->description;
 	si->customer = co->customer;
 	si->return_url = co->return_url;
 	si->checkout_session = co->checkout_session;

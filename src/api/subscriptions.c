@@ -2083,8 +2083,9 @@ static int checkout_free_fn(struct db *db, void *p)
 		return -1;
 	const char *pm_id;
 	char owner[ID_MAX];
-	if (pm_attach_resolve(r, db, c->pm, "payment_method", &pm_id, owner) != 0 ||
-	    pm_attach_finish(r, db, pm_id, owner, c->s.customer) != 0)
+	/* no card at all: a session with payment_method_collection=if_required */
+	if (c->pm && (pm_attach_resolve(r, db, c->pm, "payment_method", &pm_id, owner) != 0 ||
+		      pm_attach_finish(r, db, pm_id, owner, c->s.customer) != 0))
 		return -1;
 	if (create_rows(r, db, c) != 0)
 		return -1;

@@ -1,0 +1,630 @@
+'use strict';
+// Checkout Session parameters about the buyer, through stripe-node: billing_address_collection,
+// phone_number_collection, customer_creation, customer_update, locale, custom_text and
+// after_expiration (recorded only). Sessions are paid on Tender's checkout page in headless
+// Chromium (Debian's chromium + playwright-core); the test then checks the session, the
+// customer made or updated, the PaymentMethod's billing details and the PaymentIntent.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const { startTender, stopAll, assertStripeShape } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let env;
+let stripe;
+let browser;
+let shop;
+let shopPort;
+let book; // 15.00 usd
+
+before(async () => {
+  env = await startTender();
+  stripe = env.stripe();
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  book = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, product_data: { name: 'Book' } });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+function sessionParams(extra = {}) {
+  return {
+    mode: 'payment',
+    line_items: [{ price: book.id, quantity: 2 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    ...extra,
+  };
+}
+
+async function fillCard(page, name) {
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Name on card').fill(name);
+  await page.getByLabel('Card number').fill('4242424242424242');
+  await page.getByLabel('Month (MM)').fill('10');
+  await page.getByLabel('Year (YYYY)').fill('2035');
+  await page.getByLabel('CVC').fill('321');
+}
+
+async function fillBilling(page) {
+  await page.getByLabel('Billing address line 1', { exact: true }).fill('10 Downing Street');
+  await page.getByLabel('Billing city', { exact: true }).fill('London');
+  await page.getByLabel('Billing postal code', { exact: true }).fill('SW1A 2AA');
+  await page.getByLabel('Billing country (two-letter code)', { exact: true }).fill('GB');
+}
+
+const LONDON = { city: 'London', country: 'GB', line1: '10 Downing Street', line2: null, postal_code: 'SW1A 2AA', state: null };
+
+test('the settings are kept and shown as Stripe shows them; defaults stay as before', async () => {
+  const plain = await stripe.checkout.sessions.create(sessionParams());
+  assert.equal(plain.billing_address_collection, null);
+  assert.deepEqual(plain.phone_number_collection, { enabled: false });
+  assert.equal(plain.customer_creation, 'if_required');
+  assert.equal(plain.locale, null);
+  assert.equal(plain.after_expiration, null);
+  assert.deepEqual(plain.custom_text, { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null });
+  assertStripeShape(plain, 'checkout.session');
+
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    billing_address_collection: 'required',
+    phone_number_collection: { enabled: true },
+    customer_creation: 'always',
+    locale: 'fr',
+    custom_text: { submit: { message: 'We ship within 2 days.' }, after_submit: { message: 'Thanks!' } },
+    after_expiration: { recovery: { enabled: true, allow_promotion_codes: true } },
+  }));
+  assert.equal(s.billing_address_collection, 'required');
+  assert.deepEqual(s.phone_number_collection, { enabled: true });
+  assert.equal(s.customer_creation, 'always');
+  assert.equal(s.locale, 'fr');
+  assert.deepEqual(s.custom_text, {
+    after_submit: { message: 'Thanks!' }, shipping_address: null,
+    submit: { message: 'We ship within 2 days.' }, terms_of_service_acceptance: null,
+  });
+  assert.deepEqual(s.after_expiration, { recovery: { allow_promotion_codes: true, enabled: true, expires_at: null, url: null } });
+  assertStripeShape(s, 'checkout.session');
+  assert.deepEqual(await stripe.checkout.sessions.retrieve(s.id), s);
+});
+
+test('refused settings make no session', async () => {
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
+  const refusals = [
+    [{ billing_address_collection: 'sometimes' }, 'billing_address_collection'],
+    [{ locale: 'xx' }, 'locale'],
+    [{ customer_update: { name: 'auto' } }, 'customer_update'],
+    [{ customer_creation: 'always', mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }] }, 'customer_creation'],
+    [{ custom_text: { shipping_address: { message: 'x' } } }, 'custom_text[shipping_address]'],
+    [{ custom_text: { submit: { message: 'x'.repeat(1201) } } }, 'custom_text[submit][message]'],
+    [{ phone_number_collection: { enabled: '' } }, 'phone_number_collection[enabled]'],
+    [{ after_expiration: { recovery: { allow_promotion_codes: true } } }, 'after_expiration[recovery][enabled]'],
+  ];
+  for (const [extra, param] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams(extra)).then(() => { throw new Error(`accepted: ${JSON.stringify(extra)}`); }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('address, phone and a customer made for a guest payment, from the page', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    billing_address_collection: 'required',
+    phone_number_collection: { enabled: true },
+    customer_creation: 'always',
+    custom_text: { submit: { message: 'We ship within 2 days.' }, after_submit: { message: 'Thanks!' } },
+  }));
+  const customers = (await stripe.customers.list({ limit: 100 })).data.length;
+
+  // the server checks what the page asks for: no phone, then no address, write nothing
+  const path = new URL(s.url).pathname;
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123',
+    'payment_method_data[billing_details][address][line1]': '1 Main St',
+    'payment_method_data[billing_details][address][city]': 'Springfield',
+    'payment_method_data[billing_details][address][country]': 'US',
+  });
+  let refused = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body, /phone number/);
+  form.set('payment_method_data[billing_details][phone]', '+15555550100');
+  form.delete('payment_method_data[billing_details][address][city]');
+  refused = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body, /billing address/);
+  const same = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(same.payment_intent, null);
+  assert.equal(same.customer, null);
+  assert.equal(same.customer_details, null);
+  assert.equal((await stripe.customers.list({ limit: 100 })).data.length, customers);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#custom-text-submit'), 'We ship within 2 days.');
+  assert.equal(await page.textContent('#custom-text-after-submit'), 'Thanks!');
+  await fillCard(page, 'Ada Lovelace');
+  await fillBilling(page);
+  await page.getByLabel('Phone number').fill('+442079460000');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.match(done.customer, /^cus_/);
+  assert.deepEqual(done.customer_details, {
+    address: LONDON, email: 'ada@example.com', name: 'Ada Lovelace', phone: '+442079460000',
+    tax_exempt: 'none', tax_ids: [],
+  });
+  assertStripeShape(done, 'checkout.session');
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
+  assert.equal(ev.data.object.customer_details.phone, '+442079460000');
+  assert.equal(ev.data.object.customer, done.customer);
+
+  const cus = await stripe.customers.retrieve(done.customer);
+  assert.equal(cus.email, 'ada@example.com');
+  assert.equal(cus.name, 'Ada Lovelace');
+  assert.equal(cus.phone, '+442079460000');
+  assert.deepEqual(cus.address, LONDON);
+  assertStripeShape(cus, 'customer');
+  const created = (await stripe.events.list({ type: 'customer.created', limit: 10 })).data.find((e) => e.data.object.id === cus.id);
+  assert.ok(created);
+
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['payment_method'] });
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 3000);
+  assert.equal(pi.customer, cus.id);
+  assert.deepEqual(pi.payment_method.billing_details, {
+    address: LONDON, email: 'ada@example.com', name: 'Ada Lovelace', phone: '+442079460000', tax_id: null,
+  });
+});
+
+test('a guest payment with customer_creation=if_required makes no customer; auto keeps what was given', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({ billing_address_collection: 'auto' }));
+  const customers = (await stripe.customers.list({ limit: 100 })).data.length;
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#ba_line1'), null); // auto: no address asked for a card payment
+  assert.equal(await page.$('#phone'), null);
+  await fillCard(page, 'Grace Hopper');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer, null);
+  assert.equal(done.customer_details.phone, null);
+  assert.equal(done.customer_details.address, null);
+  assert.equal(done.billing_address_collection, 'auto');
+  assertStripeShape(done, 'checkout.session');
+  assert.equal((await stripe.customers.list({ limit: 100 })).data.length, customers);
+});
+
+test('customer_update=auto saves the name and address typed onto the given customer; never leaves it', async () => {
+  const cus = await stripe.customers.create({ name: 'Old Name', email: 'old@example.com' });
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    customer: cus.id, billing_address_collection: 'required', customer_update: { name: 'auto', address: 'auto' },
+  }));
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'New Name');
+  await fillBilling(page);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer, cus.id);
+  assert.deepEqual(done.customer_details.address, LONDON);
+  assertStripeShape(done, 'checkout.session');
+  const after = await stripe.customers.retrieve(cus.id);
+  assert.equal(after.name, 'New Name');
+  assert.deepEqual(after.address, LONDON);
+  assert.equal(after.email, 'old@example.com');
+  const upd = (await stripe.events.list({ type: 'customer.updated', limit: 10 })).data.find((e) => e.data.object.id === cus.id);
+  assert.equal(upd.data.object.name, 'New Name');
+
+  // never (the default): the customer stays as it is
+  const other = await stripe.customers.create({ name: 'Kept Name' });
+  const s2 = await stripe.checkout.sessions.create(sessionParams({ customer: other.id, billing_address_collection: 'required' }));
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  await fillCard(p2, 'Typed Name');
+  await fillBilling(p2);
+  await Promise.all([p2.waitForURL(/\/ok\?/), p2.getByRole('button', { name: /^Pay/ }).click()]);
+  await p2.close();
+  const kept = await stripe.customers.retrieve(other.id);
+  assert.equal(kept.name, 'Kept Name');
+  assert.equal(kept.address, null);
+  assert.equal((await stripe.checkout.sessions.retrieve(s2.id)).customer_details.name, 'Typed Name');
+});
+
+test('a subscription made by checkout gets the phone and billing address on its new customer', async () => {
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    billing_address_collection: 'required', phone_number_collection: { enabled: true },
+  });
+  assert.equal(s.customer_creation, 'if_required');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Sub Buyer');
+  await fillBilling(page);
+  await page.getByLabel('Phone number').fill('+15555550111');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Subscribe/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer_details.phone, '+15555550111');
+  assert.deepEqual(done.customer_details.address, LONDON);
+  assertStripeShape(done, 'checkout.session');
+  const cus = await stripe.customers.retrieve(done.customer);
+  assert.equal(cus.phone, '+15555550111');
+  assert.deepEqual(cus.address, LONDON);
+});
+
+test('setup mode with customer_creation=always saves the card on a new customer', async () => {
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', customer_creation: 'always',
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Setup Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Save card/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.customer, done.customer);
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.equal(pms.data.length, 1);
+  assertStripeShape(done, 'checkout.session');
+});
+
+const FIELDS = [
+  { key: 'size', label: { type: 'custom', custom: 'Size' }, type: 'dropdown', dropdown: { options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }] } },
+  { key: 'engraving', label: { type: 'custom', custom: 'Engraving' }, type: 'text', optional: true, text: { minimum_length: 2, maximum_length: 10 } },
+  { key: 'ref', label: { type: 'custom', custom: 'Order reference' }, type: 'numeric', numeric: { maximum_length: 5 } },
+];
+
+test('custom_fields: refused definitions make no session', async () => {
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const text = (key) => ({ key, label: { type: 'custom', custom: key }, type: 'text' });
+  const refusals = [
+    [[text('a'), text('b'), text('c'), text('d')], 'custom_fields'],
+    [[text('a-b')], 'custom_fields[0][key]'],
+    [[text('a'), text('a')], 'custom_fields[1][key]'],
+    [[{ ...text('a'), numeric: { maximum_length: 3 } }], 'custom_fields[0][numeric]'],
+    [[{ ...text('a'), type: 'dropdown' }], 'custom_fields[0][dropdown][options]'],
+    [[{ ...text('a'), type: 'dropdown', dropdown: { options: [{ label: 'X', value: 'x' }, { label: 'Y', value: 'x' }] } }], 'custom_fields[0][dropdown][options]'],
+    [[{ ...text('a'), text: { minimum_length: 5, maximum_length: 3 } }], 'custom_fields[0][text]'],
+    [[{ ...text('a'), text: { maximum_length: 256 } }], 'custom_fields[0][text]'],
+    [[{ key: 'a', label: { type: 'custom', custom: 'x'.repeat(51) }, type: 'text' }], 'custom_fields[0][label][custom]'],
+  ];
+  for (const [custom_fields, param] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams({ custom_fields })).then(() => { throw new Error(`accepted: ${JSON.stringify(custom_fields)}`); }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(custom_fields));
+      assert.equal(e.param, param, JSON.stringify(custom_fields));
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('custom_fields: shown on the page, checked, and the completed session carries the values', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({ custom_fields: FIELDS }));
+  assert.deepEqual(s.custom_fields, [
+    { dropdown: { options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }], value: null }, key: 'size',
+      label: { custom: 'Size', type: 'custom' }, numeric: null, optional: false, text: null, type: 'dropdown' },
+    { dropdown: null, key: 'engraving', label: { custom: 'Engraving', type: 'custom' }, numeric: null, optional: true,
+      text: { maximum_length: 10, minimum_length: 2, value: null }, type: 'text' },
+    { dropdown: null, key: 'ref', label: { custom: 'Order reference', type: 'custom' }, numeric: { maximum_length: 5, minimum_length: null, value: null },
+      optional: false, text: null, type: 'numeric' },
+  ]);
+  assertStripeShape(s, 'checkout.session');
+
+  // the server checks each field again: nothing is written for a refused form
+  const path = new URL(s.url).pathname;
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123', 'custom_fields[ref]': '123',
+  });
+  const tries = [
+    [{}, /Fill in Size/],
+    [{ 'custom_fields[size]': 'XL' }, /options of Size/],
+    [{ 'custom_fields[size]': 'S', 'custom_fields[ref]': '12a' }, /digits only/],
+    [{ 'custom_fields[size]': 'S', 'custom_fields[ref]': '123456' }, /Order reference takes 0 to 5/],
+    [{ 'custom_fields[size]': 'S', 'custom_fields[engraving]': 'x' }, /Engraving takes 2 to 10/],
+  ];
+  for (const [extra, re] of tries) {
+    const f = new URLSearchParams(form);
+    for (const [k, v] of Object.entries(extra)) f.set(k, v);
+    const res = await env.request({ method: 'POST', path, body: f.toString() });
+    assert.equal(res.status, 400, JSON.stringify(extra));
+    assert.match(res.body, re);
+  }
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('label[for="cf_engraving"]'), 'Engraving (optional)');
+  await fillCard(page, 'Ada Lovelace');
+  await page.selectOption('#cf_size', 'M');
+  await page.getByLabel('Engraving').fill('Für Ada');
+  await page.getByLabel('Order reference').fill('4711');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.custom_fields[0].dropdown.value, 'M');
+  assert.equal(done.custom_fields[1].text.value, 'Für Ada');
+  assert.equal(done.custom_fields[2].numeric.value, '4711');
+  assertStripeShape(done, 'checkout.session');
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
+  assert.deepEqual(ev.data.object.custom_fields, done.custom_fields);
+
+  // an optional field left empty stays null
+  const s2 = await stripe.checkout.sessions.create(sessionParams({ custom_fields: FIELDS }));
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  await fillCard(p2, 'Grace Hopper');
+  await p2.selectOption('#cf_size', 'S');
+  await p2.getByLabel('Order reference').fill('1');
+  await Promise.all([p2.waitForURL(/\/ok\?/), p2.getByRole('button', { name: /^Pay/ }).click()]);
+  await p2.close();
+  const done2 = await stripe.checkout.sessions.retrieve(s2.id);
+  assert.equal(done2.custom_fields[1].text.value, null);
+  assert.equal(done2.custom_fields[0].dropdown.value, 'S');
+});
+
+test('consent_collection and tax_id_collection: the terms ticked, promotions opted into, a tax id saved on the customer made', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ custom_text: { terms_of_service_acceptance: { message: 'x' } } })),
+    (e) => e.statusCode === 400 && e.param === 'custom_text[terms_of_service_acceptance]');
+  const someone = await stripe.customers.create({ name: 'Someone' });
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ customer: someone.id, tax_id_collection: { enabled: true } })),
+    (e) => e.statusCode === 400 && e.param === 'tax_id_collection[enabled]');
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ consent_collection: { terms_of_service: 'maybe' } })),
+    (e) => e.statusCode === 400 && e.param === 'consent_collection[terms_of_service]');
+
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { terms_of_service: 'required', promotions: 'auto' },
+    custom_text: { terms_of_service_acceptance: { message: 'Read our terms at example.com/terms.' } },
+    tax_id_collection: { enabled: true },
+    customer_creation: 'always',
+  }));
+  assert.deepEqual(s.consent_collection, { promotions: 'auto', terms_of_service: 'required' });
+  assert.equal(s.consent, null);
+  assert.equal(s.tax_id_collection.enabled, true);
+  assert.deepEqual(s.custom_text.terms_of_service_acceptance, { message: 'Read our terms at example.com/terms.' });
+  assertStripeShape(s, 'checkout.session');
+
+  const path = new URL(s.url).pathname;
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123',
+  });
+  let res = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(res.status, 400);
+  assert.match(res.body, /terms of service/);
+  form.set('consent[terms_of_service]', 'accepted');
+  form.set('tax_id_data[0][type]', 'eu_vat');
+  form.set('tax_id_data[0][value]', 'nonsense');
+  res = await env.request({ method: 'POST', path, body: form.toString() });
+  assert.equal(res.status, 400);
+  assert.match(res.body, /tax/i);
+  const same = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(same.payment_intent, null);
+  assert.equal(same.customer, null);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#custom-text-terms'), 'Read our terms at example.com/terms.');
+  await fillCard(page, 'Vat Payer Ltd');
+  await page.check('#terms');
+  await page.check('#promotions');
+  await page.selectOption('#tax_type', 'gb_vat');
+  await page.getByLabel('Tax ID (optional)').fill('GB123456789');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.deepEqual(done.consent, { promotions: 'opt_in', terms_of_service: 'accepted' });
+  assert.deepEqual(done.customer_details.tax_ids, [{ type: 'gb_vat', value: 'GB123456789' }]);
+  assertStripeShape(done, 'checkout.session');
+  const ids = await stripe.customers.listTaxIds(done.customer);
+  assert.deepEqual(ids.data.map((t) => [t.type, t.value]), [['gb_vat', 'GB123456789']]);
+
+  // no tick for promotions: opt_out; no tax id given: none
+  const s2 = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { terms_of_service: 'required', promotions: 'auto' }, tax_id_collection: { enabled: true },
+  }));
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  await fillCard(p2, 'Plain Buyer');
+  await p2.check('#terms');
+  await Promise.all([p2.waitForURL(/\/ok\?/), p2.getByRole('button', { name: /^Pay/ }).click()]);
+  await p2.close();
+  const done2 = await stripe.checkout.sessions.retrieve(s2.id);
+  assert.deepEqual(done2.consent, { promotions: 'opt_out', terms_of_service: 'accepted' });
+  assert.deepEqual(done2.customer_details.tax_ids, []);
+  assert.equal(done2.customer, null);
+  assertStripeShape(done2, 'checkout.session');
+});
+
+test('invoice_creation: a paid invoice for the payment, named in the session', async () => {
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
+  await assert.rejects(stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], success_url: 'https://example.com/ok',
+    invoice_creation: { enabled: true },
+  }), (e) => e.statusCode === 400 && e.param === 'invoice_creation');
+  const coupon = await stripe.coupons.create({ percent_off: 10 });
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ invoice_creation: { enabled: true }, discounts: [{ coupon: coupon.id }] })),
+    (e) => e.statusCode === 400 && e.param === 'invoice_creation[enabled]');
+
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    invoice_creation: {
+      enabled: true,
+      invoice_data: {
+        description: 'Your books', metadata: { order: '42' }, footer: 'Thank you',
+        custom_fields: [{ name: 'PO', value: '7' }], rendering_options: { amount_tax_display: 'exclude_tax' },
+      },
+    },
+  }));
+  assert.deepEqual(s.invoice_creation, {
+    enabled: true,
+    invoice_data: {
+      account_tax_ids: null, custom_fields: [{ name: 'PO', value: '7' }], description: 'Your books', footer: 'Thank you',
+      issuer: null, metadata: { order: '42' }, rendering_options: { amount_tax_display: 'exclude_tax' },
+    },
+  });
+  assert.equal(s.invoice, null);
+  assertStripeShape(s, 'checkout.session');
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Invoice Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assert.match(done.invoice, /^in_/);
+  assertStripeShape(done, 'checkout.session');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.customer, done.customer);
+  assert.equal(inv.total, 3000);
+  assert.equal(inv.amount_paid, 3000);
+  assert.equal(inv.amount_remaining, 0);
+  assert.equal(inv.description, 'Your books');
+  assert.deepEqual(inv.metadata, { order: '42' });
+  assert.ok(inv.number);
+  assert.equal(inv.currency, 'usd');
+  // (the invoice is invoices.c's own object, rendered as every Tender invoice is)
+  const full = await stripe.invoices.retrieve(done.invoice, { expand: ['payments'] });
+  assert.equal(full.payments.data[0].payment.payment_intent, done.payment_intent);
+  const lines = await stripe.invoices.listLineItems(inv.id);
+  assert.equal(lines.data.length, 1);
+  assert.equal(lines.data[0].amount, 3000);
+  assert.equal(lines.data[0].quantity, 2);
+  const types = new Set((await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === inv.id).map((e) => e.type));
+  for (const t of ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']) assert.ok(types.has(t), t);
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
+  assert.equal(ev.data.object.invoice, inv.id);
+});
+
+test('setup_intent_data: the SetupIntent the page makes carries its description and metadata', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ setup_intent_data: { description: 'x' } })),
+    (e) => e.statusCode === 400 && e.param === 'setup_intent_data');
+  const cus = await stripe.customers.create({ email: 'saver@example.com' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', customer: cus.id,
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    setup_intent_data: { description: 'Card for later', metadata: { plan: 'gold' } },
+  });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Saver');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Save card/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.description, 'Card for later');
+  assert.deepEqual(si.metadata, { plan: 'gold' });
+  assert.equal(si.customer, cus.id);
+});
+
+test('payment_method_options[card]: 3-D Secure asked for every card, and the card saved on the customer for later', async () => {
+  await assert.rejects(stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', success_url: 'https://example.com/ok',
+    payment_method_options: { card: { setup_future_usage: 'off_session' } },
+  }), (e) => e.statusCode === 400 && e.param === 'payment_method_options[card][setup_future_usage]');
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    payment_method_options: { card: { request_three_d_secure: 'any', setup_future_usage: 'off_session' } },
+  }));
+  assert.deepEqual(s.payment_method_options, { card: { request_three_d_secure: 'any', setup_future_usage: 'off_session' } });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Careful Buyer');
+  await Promise.all([page.waitForURL(/\/3ds\//), page.getByRole('button', { name: /Pay/ }).click()]);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Complete authentication' }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.setup_future_usage, 'off_session');
+  assert.equal(pi.customer, done.customer);
+  assert.equal(pi.payment_method_options.card.request_three_d_secure, 'any');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.deepEqual(pms.data.map((p) => p.id), [pi.payment_method]);
+});
+
+test('payment_method_collection=if_required: a trial started without a card', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ payment_method_collection: 'if_required' })),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_collection');
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Trial club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    subscription_data: { trial_period_days: 14 }, payment_method_collection: 'if_required',
+  });
+  assert.equal(s.payment_method_collection, 'if_required');
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#number'), null);
+  await page.getByLabel('Email').fill('trial@example.com');
+  await page.getByLabel('Name on card').fill('Trial Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Start trial/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.default_payment_method, null);
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.equal(pms.data.length, 0);
+  assert.equal((await stripe.customers.retrieve(done.customer)).email, 'trial@example.com');
+
+  // always (the default): the card is asked for even with a trial
+  const s2 = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], success_url: 'https://example.com/ok',
+    subscription_data: { trial_period_days: 14 },
+  });
+  assert.equal(s2.payment_method_collection, 'always');
+  const p2 = await browser.newPage();
+  await p2.goto(s2.url);
+  assert.notEqual(await p2.$('#number'), null);
+  await p2.close();
+});
