@@ -75,6 +75,9 @@ struct invoice {
 	 * (Stripe's invoice_too_small): not charged, it is paid and the amount went onto the
 	 * customer's balance as a debit; the caller marks it paid as one with nothing due */
 	bool too_small;
+	/* the invoice of a payment already made (Checkout's invoice_creation): finalizing it takes
+	 * nothing from the customer's balance, so that it records what the payment charged */
+	bool balance_untouched;
 	/* charge_automatically (NULL reads as it) or send_invoice: the customer pays through the
 	 * hosted page (invoice_page.c) or the merchant marks it paid; never charged by Tender's
 	 * scheduler. days_until_due (when has_days_until_due) or due_date (0: none) says when it is

@@ -1354,13 +1354,14 @@ static int session_invoice(struct req *r, struct db *db, struct session *s)
 	if (rc != 0)
 		return -1;
 	in.subtotal = in.total = sum;
+	in.balance_untouched = true;
 	if (invoice_insert(r, db, &in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, &in, "invoice.created") != 0 ||
 	    invoice_finalize_rows(r, db, &in, now, -1) != 0)
 		return -1;
-	/* paid by the session's payment (a customer's credit balance may have paid some or all
-	 * of it when it was finalized: then it is paid already) */
+	/* paid by the session's payment (its balance untouched, amount_due is what the payment
+	 * charged) */
 	if (strcmp(in.status, "paid") != 0) {
 		in.status = "paid";
 		in.amount_paid = in.amount_due;

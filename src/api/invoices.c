@@ -339,8 +339,10 @@ int invoice_balance_apply(struct req *r, struct db *db, struct invoice *in, int6
 	struct event_origin o;
 	invoice_origin(r, &o);
 	int64_t starting = 0, applied = 0;
-	int rc = customer_balance_apply(db, r->merchant_id, in->customer, in->currency, in->id,
-					in->total, now, &o, &starting, &applied);
+	int rc = in->balance_untouched
+		     ? CUSTOMER_BALANCE_NO_CUSTOMER
+		     : customer_balance_apply(db, r->merchant_id, in->customer, in->currency,
+					      in->id, in->total, now, &o, &starting, &applied);
 	bool carry = false;
 	if (rc == CUSTOMER_BALANCE_OTHER_CURRENCY || rc == CUSTOMER_BALANCE_NO_CUSTOMER) {
 		/* no balance it can take: it charges its total; a credit stays a credit of the

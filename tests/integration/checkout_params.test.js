@@ -533,6 +533,26 @@ test('invoice_creation: a paid invoice for the payment, named in the session', a
   for (const t of ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']) assert.ok(types.has(t), t);
   const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
   assert.equal(ev.data.object.invoice, inv.id);
+
+  // a customer with a credit balance: the invoice records the payment (it charged the whole
+  // total), and the balance stays for the customer's next invoice
+  const cus = await stripe.customers.create({ email: 'credit@example.com' });
+  await stripe.customers.createBalanceTransaction(cus.id, { amount: -500, currency: 'usd' });
+  const s2 = await stripe.checkout.sessions.create(sessionParams({ customer: cus.id, invoice_creation: { enabled: true } }));
+  const page2 = await browser.newPage();
+  await page2.goto(s2.url);
+  await fillCard(page2, 'Credit Buyer');
+  await Promise.all([page2.waitForURL(/\/ok\?/), page2.getByRole('button', { name: /^Pay/ }).click()]);
+  await page2.close();
+  const done2 = await stripe.checkout.sessions.retrieve(s2.id);
+  assert.equal((await stripe.paymentIntents.retrieve(done2.payment_intent)).amount_received, 3000);
+  const inv2 = await stripe.invoices.retrieve(done2.invoice);
+  assert.equal(inv2.status, 'paid');
+  assert.equal(inv2.amount_paid, 3000);
+  assert.equal(inv2.amount_due, 3000);
+  assert.equal(inv2.starting_balance, 0);
+  assert.equal(inv2.ending_balance, 0);
+  assert.equal((await stripe.customers.retrieve(cus.id)).balance, -500);
 });
 
 test('setup_intent_data: the SetupIntent the page makes carries its description and metadata', async () => {
