@@ -105,6 +105,8 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
 			       &n) != 0 ||
 	    invoice_lines_tax_defaults(r, db, in->subscription, NULL, lines, n) != 0 ||
+	    (in->automatic_tax &&
+	     invoice_lines_auto_tax(r, db, in->customer, r->now, lines, n, NULL) != 0) ||
 	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
 		return -1;
 	bool discounted = strcmp(res.total_discount_amounts, "[]") != 0;

@@ -169,3 +169,55 @@ test('automatic tax on a draft by update; manual tax rates refused with it', asy
     customer: cus.id, automatic_tax: { enabled: true }, default_tax_rates: [txr.id],
   }), 400);
 });
+
+test('a Californian\'s subscription: 7.25 % on the first invoice, the preview and the renewal', async () => {
+  const DAY = 86400;
+  const T0 = Math.floor(Date.now() / 1000);
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const cus = await customer({ address: CA, test_clock: clock.id });
+  const price = await stripe.prices.create({
+    currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Plan' },
+  });
+  const sub = await stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], automatic_tax: { enabled: true },
+  });
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.automatic_tax.enabled, true);
+  assert.deepEqual(sub.automatic_tax.liability, { type: 'self' });
+  billingShape(sub, 'subscription');
+  // 7.25 % of 1000 = 72.5 → 73
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.automatic_tax.enabled, true);
+  assert.equal(first.tax, 73);
+  assert.equal(first.total, 1073);
+  assert.equal(first.amount_paid, 1073);
+  assert.equal(first.status, 'paid');
+  billingShape(first, 'invoice');
+  const preview = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.equal(preview.tax, 73);
+  assert.equal(preview.total, 1073);
+  await clockAdvance(stripe, clock, T0 + 32 * DAY);
+  const invoices = (await stripe.invoices.list({ customer: cus.id })).data;
+  assert.equal(invoices.length, 2);
+  const renewal = invoices.find((i) => i.id !== first.id);
+  assert.equal(renewal.billing_reason, 'subscription_cycle');
+  assert.equal(renewal.tax, 73);
+  assert.equal(renewal.total, 1073);
+  assert.equal(renewal.status, 'paid');
+  assert.equal(renewal.total_tax_amounts[0].amount, 73);
+  billingShape(renewal, 'invoice');
+  // turned off: the next invoice is untaxed
+  const off = await stripe.subscriptions.update(sub.id, { automatic_tax: { enabled: false } });
+  assert.equal(off.automatic_tax.enabled, false);
+  const next = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.equal(next.total, 1000);
+  // and manual rates are refused with it
+  const txr = await stripe.taxRates.create({ display_name: 'Sales tax', percentage: 5, inclusive: false });
+  await fails(stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], automatic_tax: { enabled: true }, default_tax_rates: [txr.id],
+  }), 400);
+});
+
+test('tender verify passes', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
