@@ -621,7 +621,8 @@ int invoice_lines_tax_defaults(struct req *r, struct db *db, const char *owner,
  * Stripe's requires_location_inputs). 0, or -1 with r->err. */
 struct tax_context;
 int invoice_auto_tax_place(struct req *r, struct db *db, const char *customer, int64_t t,
-			   struct tax_context *ret_ctx, bool *ret_located, const char **ret_behavior);
+			   struct tax_context *ret_ctx, bool *ret_located,
+			   const char **ret_behavior);
 /* Gives each of n lines the taxes Stripe Tax levies at customer's location (as tax rates the
  * invoice computation takes, billing_tax_line's arithmetic), with the merchant's default
  * tax_behavior. Lines with tax rates of their own or the invoice's defaults: 400 (Stripe

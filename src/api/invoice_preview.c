@@ -30,7 +30,8 @@
  * Not taken (parameter_unknown): schedule / schedule_details, customer_details, invoice_items,
  * subscription_details other than items, proration_behavior, proration_date,
  * cancel_at_period_end and cancel_now (trial_end, billing_cycle_anchor, cancel_at, …),
- * automatic_tax.
+ * automatic_tax (a subscription's preview is taxed by Stripe Tax when the subscription is:
+ * invoice_lines_auto_tax, as its invoices are).
  */
 #include <jansson.h>
 #include <stdio.h>

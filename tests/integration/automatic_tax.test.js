@@ -88,6 +88,9 @@ test('a German customer\'s invoice: 19 % VAT, charged with the tax', async () =>
   const rate = await stripe.taxRates.retrieve(line.tax_amounts[0].tax_rate);
   assert.equal(rate.percentage, 19);
   assert.equal(rate.country, 'DE');
+  // Stripe Tax's own rates are not the merchant's: not listed
+  const listed = await stripe.taxRates.list({ limit: 100 });
+  assert.ok(!listed.data.some((t) => t.id === rate.id));
   billingShape(fin, 'invoice');
   const paid = await stripe.invoices.pay(fin.id);
   assert.equal(paid.status, 'paid');
