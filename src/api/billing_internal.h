@@ -92,6 +92,8 @@ struct invoice {
 	const struct invoice_tax_totals *preview_taxes;
 	/* a create's default_tax_rates (invoice_draft_create; NULL: none) */
 	const struct tax_rate_spec *default_tax_spec;
+	/* automatic_tax[enabled]: Stripe Tax computes its lines' taxes (invoice_lines_auto_tax) */
+	bool automatic_tax;
 };
 /* Is it collected by the customer (collection_method=send_invoice)? */
 bool invoice_sends(const struct invoice *in);
@@ -559,6 +561,9 @@ struct tax_rate {
 	bool inclusive, active;
 	const char *display_name, *country, *state, *jurisdiction, *description, *tax_type;
 	const char *metadata;
+	/* made by Stripe Tax for a jurisdiction (invoice_lines_auto_tax), stored by the invoice's
+	 * write (tax_rate_auto_store) */
+	bool automatic;
 };
 /* DB_OK, DB_NOTFOUND, or < 0. */
 int tax_rate_load(struct req *r, struct db *db, const char *id, struct tax_rate *ret);
@@ -611,6 +616,28 @@ int invoice_line_tax_own(struct req *r, struct db *db, const char *owner,
  * before the invoice computation. 0, or -1 with r->err. */
 int invoice_lines_tax_defaults(struct req *r, struct db *db, const char *owner,
 			       const struct tax_rate_spec *s, struct inv_line *lines, int n);
+
+/* ---- automatic tax (invoices.c; the engine in tax/engine.h) ---- */
+/* Where customer is for Stripe Tax at time t and what the merchant collects there: *ret_ctx
+ * (pointing into r's arena), the merchant's default tax_behavior (*ret_behavior, "" when
+ * unset; may be NULL) and *ret_located (false: no address, or not a location;
+ * Stripe's requires_location_inputs). 0, or -1 with r->err. */
+struct tax_context;
+int invoice_auto_tax_place(struct req *r, struct db *db, const char *customer, int64_t t,
+			   struct tax_context *ret_ctx, bool *ret_located,
+			   const char **ret_behavior);
+/* Gives each of n lines the taxes Stripe Tax levies at customer's location (as tax rates the
+ * invoice computation takes, billing_tax_line's arithmetic), with the merchant's default
+ * tax_behavior. Lines with tax rates of their own or the invoice's defaults: 400 (Stripe
+ * refuses both). An unlocatable customer leaves the lines untaxed, *ret_located false (may be
+ * NULL). 0, or -1 with r->err. */
+int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, int64_t t,
+			   struct inv_line *lines, int n, bool *ret_located);
+/* Inside an invoice's write: the automatic rate t as a tax_rates row (once). 0, or -1 with
+ * r->err. */
+int tax_rate_auto_store(struct req *r, struct db *db, const struct tax_rate *t);
+/* Renders an invoice's or subscription's "automatic_tax" key into the open object j. */
+void billing_automatic_tax_render(bool enabled, const char *status, struct json *j);
 
 /* ---- invoice lines (invoices.c) ---- */
 /* The top-level elements of a stored JSON array (an invoice's lines), at most max. */

@@ -1253,6 +1253,10 @@ static int taxes_store(struct req *r, struct db *db, const char *invoice,
 		bool pre_done = false;
 		for (int k = 0; k < c->n_tax[i]; k++) {
 			const struct invoice_tax_entry *e = &c->tax[i][k];
+			/* a Stripe Tax rate is made by the first write that takes it */
+			if (k < lines[i].n_tax && lines[i].tax[k].automatic &&
+			    tax_rate_auto_store(r, db, &lines[i].tax[k]) != 0)
+				return -1;
 			st = db_prepare(db, SQL_TAX_INSERT);
 			if (!st)
 				return req_fail(r, ERR_API, NULL, NULL);
@@ -1306,7 +1310,9 @@ static int invoice_calc(struct req *r, struct db *db, const struct invoice *in,
 	    named_discounts(r, db, in->discounts, inv, &n_inv) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	int n = n_items + n_sub;
-	if (invoice_lines_tax_defaults(r, db, in->id, NULL, lines, n) != 0)
+	if (invoice_lines_tax_defaults(r, db, in->id, NULL, lines, n) != 0 ||
+	    (in->automatic_tax &&
+	     invoice_lines_auto_tax(r, db, in->customer, r->now, lines, n, NULL) != 0))
 		return -1;
 	if (calc_run(r, in->currency, lines, n, inv, n_inv, c) != 0)
 		return -1;

@@ -30,7 +30,8 @@
  * Not taken (parameter_unknown): schedule / schedule_details, customer_details, invoice_items,
  * subscription_details other than items, proration_behavior, proration_date,
  * cancel_at_period_end and cancel_now (trial_end, billing_cycle_anchor, cancel_at, …),
- * automatic_tax.
+ * automatic_tax (a subscription's preview is taxed by Stripe Tax when the subscription is:
+ * invoice_lines_auto_tax, as its invoices are).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -105,6 +106,8 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 	if (invoice_lines_plan(r, db, &p->pending, p->pr, p->n_pr, p->period, p->n_period, &lines,
 			       &n) != 0 ||
 	    invoice_lines_tax_defaults(r, db, in->subscription, NULL, lines, n) != 0 ||
+	    (in->automatic_tax &&
+	     invoice_lines_auto_tax(r, db, in->customer, r->now, lines, n, NULL) != 0) ||
 	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
 		return -1;
 	bool discounted = strcmp(res.total_discount_amounts, "[]") != 0;

@@ -12,12 +12,14 @@
  * recorded, never apart from it. An uncollectible invoice (written off) is still payable and
  * voidable, as on Stripe; only its automatic attempts stop.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/billing_internal.h"
 #include "api/common.h"
 #include "api/customer_balance.h"
+#include "api/tax_ids.h"
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "app.h"
@@ -28,6 +30,8 @@
 #include "http/form.h"
 #include "money/currency.h"
 #include "payments/payments.h"
+#include "tax/engine.h"
+#include "tax/merchant.h"
 #include "vault/vault.h"
 
 static const char SQL_GET[] =
@@ -37,7 +41,8 @@ static const char SQL_GET[] =
     " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
     " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
     " ending_balance, amount_due, collection_method, days_until_due, due_date,"
-    " hosted_token_hash, paid_out_of_band FROM invoices WHERE merchant_id = $1 AND id = $2";
+    " hosted_token_hash, paid_out_of_band, automatic_tax FROM invoices WHERE merchant_id = $1 AND "
+    "id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
     " billing_reason, currency, subtotal, total, amount_paid, attempt_count,"
@@ -45,10 +50,10 @@ static const char SQL_INSERT[] =
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
     " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
     " starting_balance, ending_balance, amount_due, collection_method, days_until_due,"
-    " due_date, hosted_token_hash, paid_out_of_band)"
+    " due_date, hosted_token_hash, paid_out_of_band, automatic_tax)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
     " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
-    " $35, $36, $37, $38)";
+    " $35, $36, $37, $38, $39)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
@@ -56,7 +61,7 @@ static const char SQL_UPDATE[] =
     " subtotal = $15, total = $16, description = $17, marked_uncollectible_at = $18,"
     " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
     " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
-    " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28"
+    " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28, automatic_tax = $29"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 				       " WHERE merchant_id = $1 AND id = $2 AND version = $3";
@@ -141,6 +146,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->due_date = db_col_int64_or0(st, 35);
 		in->hosted_token_hash = col_text_dup(a, st, 36);
 		in->paid_out_of_band = db_col_int64(st, 37) != 0;
+		in->automatic_tax = db_col_int64(st, 38) != 0;
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -221,6 +227,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64(st, 32, in->ending_balance);
 	db_bind_int64(st, 33, in->amount_due);
 	invoice_bind_send(st, 34, in);
+	db_bind_int64(st, 39, in->automatic_tax ? 1 : 0);
 	return db_step_done(st);
 }
 
@@ -253,6 +260,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64(st, 22, in->ending_balance);
 	db_bind_int64(st, 23, in->amount_due);
 	invoice_bind_send(st, 24, in);
+	db_bind_int64(st, 29, in->automatic_tax ? 1 : 0);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -447,6 +455,212 @@ static void time_or_null(struct json *j, const char *key, int64_t t)
 
 /* The invoice's payments (Stripe's invoice_payment objects, expand[]=payments): its one
  * PaymentIntent, named by the invoice. */
+/* ---- automatic tax ----
+ * Stripe Tax on an invoice: each line is taxed by the engine (tax/engine.h) at the customer's
+ * location with the merchant's registrations, and what it levies becomes tax rates the invoice
+ * computation (discounts.c) takes like any manual rate: after discounts, billing_tax_line's
+ * arithmetic, one rounding rule. The rates are Tender's own rows (tax_rates.automatic = 1), one
+ * per jurisdiction, rate and behaviour, named by a fixed id so that a computation that only
+ * reads (a preview, the amount before a payment's write) and the write that stores the invoice
+ * name the same rate; the write makes the row (tax_rate_auto_store). */
+
+static const char SQL_AUTO_CUSTOMER[] =
+    "SELECT address, shipping, tax_exempt FROM customers WHERE merchant_id = $1 AND id = $2";
+static const char SQL_AUTO_TAX_IDS[] =
+    "SELECT type, value FROM tax_ids WHERE merchant_id = $1 AND customer = $2 AND deleted = 0"
+    " ORDER BY id LIMIT $3";
+static const char SQL_AUTO_RATE_PUT[] =
+    "INSERT INTO tax_rates (merchant_id, id, created, display_name, percent_e4, inclusive,"
+    " active, country, state, jurisdiction, description, tax_type, metadata, automatic)"
+    " VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, NULL, $10, '{}', 1)"
+    " ON CONFLICT (merchant_id, id) DO NOTHING";
+/* the most tax ids of a customer read for its VAT id (tax_ids.c allows 25) */
+#define AUTO_TAX_IDS_MAX 25
+
+/* The country and state of an address object (upper-cased; a US or Canadian one without its
+ * state: the one its postal code is in). false when it has no country. */
+static bool auto_addr(json_t *a, char country[3], char state[3])
+{
+	const char *c = json_string_value(json_object_get(a, "country"));
+	if (!c || strlen(c) != 2)
+		return false;
+	for (int i = 0; i < 2; i++)
+		country[i] = (char)(c[i] >= 'a' && c[i] <= 'z' ? c[i] - 32 : c[i]);
+	country[2] = 0;
+	state[0] = 0;
+	const char *st = json_string_value(json_object_get(a, "state"));
+	const char *zip = json_string_value(json_object_get(a, "postal_code"));
+	if (st && strlen(st) == 2) {
+		for (int i = 0; i < 2; i++)
+			state[i] = (char)(st[i] >= 'a' && st[i] <= 'z' ? st[i] - 32 : st[i]);
+		state[2] = 0;
+	} else if (strcmp(country, "US") == 0 && zip && tax_us_state_of_zip(zip)) {
+		str_copy(state, 3, tax_us_state_of_zip(zip));
+	} else if (strcmp(country, "CA") == 0 && zip && tax_ca_province_of_postal_code(zip)) {
+		str_copy(state, 3, tax_ca_province_of_postal_code(zip));
+	}
+	return true;
+}
+
+int invoice_auto_tax_place(struct req *r, struct db *db, const char *customer, int64_t t,
+			   struct tax_context *ret_ctx, bool *ret_located,
+			   const char **ret_behavior)
+{
+	struct db_stmt *st = db_prepare(db, SQL_AUTO_CUSTOMER);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	int rc = db_step(st);
+	const char *addr = NULL, *ship = NULL, *exempt = NULL;
+	if (rc == DB_ROW) {
+		addr = col_text_dup(&r->arena, st, 0);
+		ship = col_text_dup(&r->arena, st, 1);
+		exempt = col_text_dup(&r->arena, st, 2);
+	}
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the customer's address, else its shipping address */
+	char country[3] = "", state[3] = "";
+	bool have = false;
+	json_t *a = addr ? json_loads(addr, 0, NULL) : NULL;
+	json_t *s = ship ? json_loads(ship, 0, NULL) : NULL;
+	have = auto_addr(a, country, state) ||
+	       auto_addr(json_object_get(s, "address"), country, state);
+	json_decref(a);
+	json_decref(s);
+	struct tax_merchant *m = arena_alloc(&r->arena, sizeof(*m));
+	if (!m || tax_merchant_load(db, r->merchant_id, t, m) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	tax_merchant_context(m, country, state, ret_ctx);
+	if (ret_behavior)
+		*ret_behavior = m->default_behavior;
+	if (exempt && strcmp(exempt, "exempt") == 0)
+		ret_ctx->override = TAX_OVERRIDE_CUSTOMER_EXEMPT;
+	else if (exempt && strcmp(exempt, "reverse") == 0)
+		ret_ctx->override = TAX_OVERRIDE_REVERSE_CHARGE;
+	st = db_prepare(db, SQL_AUTO_TAX_IDS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, customer, -1);
+	db_bind_int64(st, 3, AUTO_TAX_IDS_MAX);
+	int n = 0;
+	while (n++ < AUTO_TAX_IDS_MAX && (rc = db_step(st)) == DB_ROW) {
+		const char *type = db_col_text(st, 0, NULL), *value = db_col_text(st, 1, NULL);
+		char cc[3];
+		if (!ret_ctx->vat_id_country[0] && type && value && strcmp(type, "eu_vat") == 0 &&
+		    tax_id_check("eu_vat", value, cc) == 0)
+			str_copy(ret_ctx->vat_id_country, sizeof(ret_ctx->vat_id_country), cc);
+	}
+	db_reset(st);
+	if (rc < 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret_located = have && tax_engine_location_valid(ret_ctx);
+	return 0;
+}
+
+int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, int64_t t,
+			   struct inv_line *lines, int n, bool *ret_located)
+{
+	for (int i = 0; i < n; i++)
+		if (lines[i].n_tax > 0)
+			return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+					"You cannot use tax rates (tax_rates or default_tax_rates) "
+					"together with automatic tax.");
+	struct tax_context ctx;
+	bool located;
+	const char *behavior;
+	if (invoice_auto_tax_place(r, db, customer, t, &ctx, &located, &behavior) != 0)
+		return -1;
+	if (ret_located)
+		*ret_located = located;
+	if (!located || n == 0)
+		return 0;
+	/* the behaviour: the merchant's default (Tender's prices carry none of their own, so every
+	 * price is `unspecified`); inferred_by_currency is exclusive (Stripe: for usd and cad,
+	 * Tender's only reading) */
+	if (!behavior || !*behavior)
+		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+				"A tax behavior must be specified on the price or as a default in "
+				"the tax settings (defaults[tax_behavior]) to use automatic tax.");
+	bool inclusive = strcmp(behavior, "inclusive") == 0;
+	struct tax_line_result res;
+	if (tax_engine_line(&ctx, 0, inclusive, NULL, &res) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct tax_rate *rates = arena_alloc(&r->arena, TAX_COMPONENTS_MAX * sizeof(*rates));
+	if (!rates)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int k = 0;
+	for (int p = 0; p < res.n && k < BILLING_TAX_RATES_MAX; p++) {
+		const struct tax_part *tp = &res.parts[p];
+		if (tp->reason != TAX_REASON_STANDARD_RATED || tp->percent_e4 <= 0)
+			continue;
+		struct tax_rate *x = &rates[k++];
+		memset(x, 0, sizeof(*x));
+		const char *cst = tp->c.state ? tp->c.state : "";
+		snprintf(x->id, sizeof(x->id), "txr_auto%s%s%s_%lld%s", tp->c.country,
+			 tp->c.state_level ? cst : "", tp->c.tax_type ? tp->c.tax_type : "",
+			 (long long)tp->percent_e4, inclusive ? "i" : "e");
+		x->created = t;
+		x->percent_e4 = tp->percent_e4;
+		x->inclusive = inclusive;
+		x->active = true;
+		x->display_name = tp->c.rate_name ? tp->c.rate_name : "Tax";
+		x->country = tp->c.country;
+		x->state = tp->c.state_level ? tp->c.state : NULL;
+		x->jurisdiction = tp->c.jurisdiction_name;
+		x->tax_type = tp->c.tax_type;
+		x->metadata = "{}";
+		x->automatic = true;
+	}
+	for (int i = 0; k && i < n; i++) {
+		lines[i].tax = rates;
+		lines[i].n_tax = k;
+		lines[i].tax_own = false;
+	}
+	return 0;
+}
+
+int tax_rate_auto_store(struct req *r, struct db *db, const struct tax_rate *t)
+{
+	struct db_stmt *st = db_prepare(db, SQL_AUTO_RATE_PUT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, t->id, -1);
+	db_bind_int64(st, 3, t->created);
+	db_bind_text(st, 4, t->display_name, -1);
+	db_bind_int64(st, 5, t->percent_e4);
+	db_bind_int64(st, 6, t->inclusive ? 1 : 0);
+	db_bind_text(st, 7, t->country, -1);
+	db_bind_text(st, 8, t->state, -1);
+	db_bind_text(st, 9, t->jurisdiction, -1);
+	db_bind_text(st, 10, t->tax_type, -1);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+void billing_automatic_tax_render(bool enabled, const char *status, struct json *j)
+{
+	json_key(j, "automatic_tax");
+	json_obj_open(j);
+	json_kv_null(j, "disabled_reason");
+	json_kv_bool(j, "enabled", enabled);
+	if (enabled) {
+		json_key(j, "liability");
+		json_obj_open(j);
+		json_kv_str(j, "type", "self");
+		json_obj_close(j);
+		json_kv_str(j, "provider", "stripe");
+	} else {
+		json_kv_null(j, "liability");
+		json_kv_null(j, "provider");
+	}
+	json_kv_str_or_null(j, "status", enabled ? status : NULL);
+	json_obj_close(j);
+}
+
 static void render_payments(const struct invoice *in, struct json *j)
 {
 	json_key(j, "payments");
@@ -675,14 +889,18 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_kv_int(j, "attempt_count", in->attempt_count);
 	json_kv_bool(j, "attempted", in->attempt_count > 0);
 	json_kv_bool(j, "auto_advance", in->auto_advance);
-	json_key(j, "automatic_tax");
-	json_obj_open(j);
-	json_kv_null(j, "disabled_reason");
-	json_kv_bool(j, "enabled", false);
-	json_kv_null(j, "liability");
-	json_kv_null(j, "provider");
-	json_kv_null(j, "status");
-	json_obj_close(j);
+	/* a draft that cannot be located waits for its customer's address (finalizing it is
+	 * refused); a finalized invoice's taxes are computed */
+	const char *at_status = "complete";
+	if (in->automatic_tax && strcmp(in->status, "draft") == 0) {
+		struct tax_context actx;
+		bool located = false;
+		if (invoice_auto_tax_place(r, db, in->customer, r->now, &actx, &located, NULL) != 0)
+			return -1;
+		if (!located)
+			at_status = "requires_location_inputs";
+	}
+	billing_automatic_tax_render(in->automatic_tax, at_status, j);
 	json_kv_null(j, "automatically_finalizes_at");
 	json_kv_str(j, "billing_reason", in->billing_reason);
 	json_kv_str(j, "collection_method",
@@ -817,7 +1035,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 		return -1;
 	json_kv_int(j, "subtotal", in->subtotal);
 	json_kv_int(j, "subtotal_excluding_tax", in->subtotal - tt->pre_discount_inclusive);
-	if (tt->n) /* null without tax rates, as Stripe shows it */
+	if (tt->n ||
+	    in->automatic_tax) /* null without tax rates or Stripe Tax, as Stripe shows it */
 		json_kv_int(j, "tax", tt->exclusive + tt->inclusive);
 	else
 		json_kv_null(j, "tax");
@@ -1442,6 +1661,21 @@ static int finalize_fn(struct db *db, void *p)
 	bool aa;
 	if (param_bool(r, "auto_advance", &aa) == 1)
 		in->auto_advance = aa;
+	/* Stripe Tax: the customer must be located now; its taxes are computed again (its address
+	 * may have changed since the draft's last change) */
+	if (in->automatic_tax) {
+		struct tax_context actx;
+		bool located = false;
+		if (invoice_auto_tax_place(r, db, in->customer, r->now, &actx, &located, NULL) != 0)
+			return -1;
+		if (!located)
+			return req_fail(
+			    r, ERR_TAX_LOCATION_INVALID, "customer",
+			    "We could not determine the customer's tax location based on "
+			    "the provided customer address.");
+		if (invoice_discounts_apply(r, db, in) != 0)
+			return -1;
+	}
 	/* finalized before its hour: with auto_advance it is attempted at once by the scheduler
 	 * (a subscription's by its subscription's step, at the latest when its hour would have
 	 * ended); else it waits for POST …/pay */
@@ -1765,6 +1999,10 @@ static int h_create(struct req *r)
 	    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", &c.tax) != 0)
 		return -1;
 	c.in.default_tax_spec = &c.tax;
+	param_bool(r, "automatic_tax.enabled", &c.in.automatic_tax);
+	if (c.in.automatic_tax && c.tax.present && c.tax.n > 0)
+		return req_fail(r, ERR_PARAM_BAD, "default_tax_rates",
+				"You cannot use default_tax_rates together with automatic tax.");
 	return req_write(r, create_fn, &c);
 }
 
@@ -1779,7 +2017,7 @@ static int update_fn(struct db *db, void *p)
 	bool draft = strcmp(in->status, "draft") == 0;
 	if (!draft && (param_present(r, "description") || param_present(r, "auto_advance") ||
 		       param_present(r, "discounts") || param_present(r, "default_tax_rates") ||
-		       param_present(r, "collection_method") ||
+		       param_present(r, "automatic_tax") || param_present(r, "collection_method") ||
 		       param_present(r, "days_until_due") || param_present(r, "due_date")))
 		return req_fail(
 		    r, ERR_INVALID_STATE, NULL,
@@ -1809,6 +2047,16 @@ static int update_fn(struct db *db, void *p)
 	/* new default_tax_rates: its amounts computed again (draft_discounts_set does it) */
 	if (tax.present && tax_links_set(r, db, in->id, &tax) != 0)
 		return -1;
+	/* automatic_tax[enabled]: the draft's taxes computed again, by Stripe Tax or not */
+	bool auto_tax = in->automatic_tax;
+	param_bool(r, "automatic_tax.enabled", &auto_tax);
+	if (auto_tax && tax.present && tax.n > 0)
+		return req_fail(r, ERR_PARAM_BAD, "default_tax_rates",
+				"You cannot use default_tax_rates together with automatic tax.");
+	if (param_present(r, "automatic_tax.enabled") && auto_tax != in->automatic_tax) {
+		in->automatic_tax = auto_tax;
+		tax.present = true;
+	}
 	if ((spec.present || tax.present) && draft_discounts_set(r, db, in, &spec, now) != 0)
 		return -1;
 	const char *desc = param_str(r, "description");
@@ -2127,8 +2375,13 @@ static const struct param_spec discount_children[] = {
     {"discount", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec automatic_tax_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {"due_date", PT_INT, 0, 0, NULL, NULL},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
@@ -2144,6 +2397,7 @@ static const struct param_spec create_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},

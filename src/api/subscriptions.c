@@ -201,6 +201,8 @@ struct subscription {
 	int64_t days_until_due;
 	/* its default_tax_rates[] as a create or update asks (NULL or not present: as stored) */
 	const struct tax_rate_spec *default_tax;
+	/* automatic_tax[enabled]: its invoices are taxed by Stripe Tax (invoices.c) */
+	bool automatic_tax;
 	/* its pending update (see "pending updates"; NULL/0: none): the subscription as it will
 	 * be, as JSON; the invoice whose payment applies it; when it is dropped */
 	const char *pending_update, *pending_invoice;
@@ -219,8 +221,8 @@ static const char SQL_GET[] =
     " ended_at, cancellation_reason, cancellation_comment, cancellation_feedback,"
     " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
     " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at,"
-    " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at"
-    " FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+    " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at,"
+    " automatic_tax FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
     " billing_interval, billing_interval_count, billing_cycle_anchor, period_index,"
@@ -228,9 +230,9 @@ static const char SQL_INSERT[] =
     " cancel_at_period_end, canceled_at, ended_at, cancellation_reason, cancellation_comment,"
     " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
     " test_clock, next_action_at, pause_behavior, pause_resumes_at, trial_missing_pm,"
-    " trial_notice_for, paused_at, collection_method, days_until_due) VALUES ($1, $2, $3, $4,"
-    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-    " $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)";
+    " trial_notice_for, paused_at, collection_method, days_until_due, automatic_tax) VALUES ($1,"
+    " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+    " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -240,8 +242,8 @@ static const char SQL_UPDATE[] =
     " description = $17, latest_invoice = $18, metadata = $19, next_action_at = $20,"
     " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23,"
     " pause_behavior = $24, pause_resumes_at = $25, trial_missing_pm = $26,"
-    " trial_notice_for = $27, paused_at = $28, collection_method = $29, days_until_due = $30"
-    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " trial_notice_for = $27, paused_at = $28, collection_method = $29, days_until_due = $30,"
+    " automatic_tax = $31 WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start FROM subscription_items"
     " WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos LIMIT $3";
@@ -335,6 +337,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->pending_update = col_text_dup(a, st, 34);
 		s->pending_invoice = col_text_dup(a, st, 35);
 		s->pending_expires_at = db_col_int64_or0(st, 36);
+		s->automatic_tax = db_col_int64(st, 37) != 0;
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -419,6 +422,7 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_int64_or_null(st, 32, s->trial_notice_for);
 	db_bind_int64_or_null(st, 33, s->paused_at);
 	bind_collection(st, 34, s);
+	db_bind_int64(st, 36, s->automatic_tax ? 1 : 0);
 }
 
 /* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
@@ -496,6 +500,7 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_int64_or_null(st, 27, s->trial_notice_for);
 	db_bind_int64_or_null(st, 28, s->paused_at);
 	bind_collection(st, 29, s);
+	db_bind_int64(st, 31, s->automatic_tax ? 1 : 0);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -894,8 +899,15 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_key(j, "automatic_tax");
 	json_obj_open(j);
 	json_kv_null(j, "disabled_reason");
-	json_kv_bool(j, "enabled", false);
-	json_kv_null(j, "liability");
+	json_kv_bool(j, "enabled", s->automatic_tax);
+	if (s->automatic_tax) {
+		json_key(j, "liability");
+		json_obj_open(j);
+		json_kv_str(j, "type", "self");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "liability");
+	}
 	json_obj_close(j);
 	json_kv_int(j, "billing_cycle_anchor", s->anchor);
 	json_kv_null(j, "billing_cycle_anchor_config");
@@ -1241,6 +1253,7 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 	in->version = 1;
 	in->customer = s->customer;
 	in->subscription = s->id;
+	in->automatic_tax = s->automatic_tax;
 	in->status = "open";
 	in->billing_reason = reason;
 	str_copy(in->currency, sizeof(in->currency), s->currency);
@@ -1612,7 +1625,9 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 	int n;
 	if ((period && period_inv_lines(r, db, s, trial, pl) != 0) ||
 	    invoice_lines_plan(r, db, p, pr, n_pr, pl, n_period, &lines, &n) != 0 ||
-	    invoice_lines_tax_defaults(r, db, s->id, s->default_tax, lines, n) != 0)
+	    invoice_lines_tax_defaults(r, db, s->id, s->default_tax, lines, n) != 0 ||
+	    (s->automatic_tax &&
+	     invoice_lines_auto_tax(r, db, s->customer, r->now, lines, n, NULL) != 0))
 		return -1;
 	int64_t subtotal;
 	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, &subtotal, ret_total) != 0)
@@ -2041,6 +2056,10 @@ static int h_create(struct req *r)
 	    tax_rate_spec_parse(r, "default_tax_rates", "default_tax_rates", &c.default_tax) != 0)
 		return -1;
 	s->default_tax = &c.default_tax;
+	param_bool(r, "automatic_tax.enabled", &s->automatic_tax);
+	if (s->automatic_tax && c.default_tax.present && c.default_tax.n > 0)
+		return req_fail(r, ERR_PARAM_BAD, "default_tax_rates",
+				"You cannot use default_tax_rates together with automatic tax.");
 	const char *mpm = param_str(r, "trial_settings.end_behavior.missing_payment_method");
 	s->trial_missing_pm = mpm ? mpm : "create_invoice";
 	return create_run(r, &c);
@@ -2533,6 +2552,15 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		s->sends = sends;
 		s->days_until_due = days;
 	}
+	bool auto_tax = s->automatic_tax;
+	if (param_bool(r, "automatic_tax.enabled", &auto_tax) == 1 &&
+	    auto_tax != s->automatic_tax) {
+		json_key(pj, "automatic_tax");
+		json_obj_open(pj);
+		json_kv_bool(pj, "enabled", s->automatic_tax);
+		json_obj_close(pj);
+		s->automatic_tax = auto_tax;
+	}
 	const char *desc = param_str(r, "description");
 	if (desc) {
 		json_kv_str_or_null(pj, "description", s->description);
@@ -2553,6 +2581,17 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (tax_links_set(r, db, s->id, dt) != 0)
 			return -1;
+	}
+	/* Stripe Tax and manual default rates do not go together (its renewals would refuse) */
+	if (s->automatic_tax) {
+		struct tax_rate rates[BILLING_TAX_RATES_MAX];
+		int n_rates = 0;
+		if (tax_links_load(r, db, s->id, rates, &n_rates) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (n_rates > 0)
+			return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+					"You cannot use default_tax_rates together with automatic "
+					"tax.");
 	}
 	cancellation_details_apply(r, s);
 	if (param_present(r, "metadata")) {
@@ -2615,6 +2654,7 @@ static const char *const pending_refused[] = {"cancel_at_period_end",
 					      "promotion_code",
 					      "default_tax_rates",
 					      "tax_rates",
+					      "automatic_tax",
 					      NULL};
 
 static int pending_params_check(struct req *r, const struct sub_change *c)
@@ -5346,7 +5386,12 @@ const struct param_spec subscription_discount_params[] = {
     {"discount", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec automatic_tax_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
@@ -5382,6 +5427,7 @@ const struct param_spec subscription_change_item_params[] = {
 const char *const subscription_proration_behaviors[] = {"always_invoice", "create_prorations",
 							"none", NULL};
 static const struct param_spec update_params[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},

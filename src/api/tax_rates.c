@@ -578,7 +578,7 @@ static const char SQL_LIST_CURSOR[] =
     "SELECT created FROM tax_rates WHERE merchant_id = $1 AND id = $2";
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM tax_rates WHERE merchant_id = $1 AND id > $2 AND id < $3"                  \
-	" AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR inclusive = $6)"
+	" AND ($5 IS NULL OR active = $5) AND ($6 IS NULL OR inclusive = $6) AND automatic = 0"
 static const char SQL_LIST_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_LIST_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
