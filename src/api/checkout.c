@@ -108,6 +108,7 @@
 #include "api/list.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
+#include "api/setup_attempts.h"
 #include "api/tax_ids.h"
 #include "core/parse.h"
 #include "core/str.h"
@@ -1041,8 +1042,6 @@ static void session_breakdown(struct req *r, struct db *db, const struct session
 	json_decref(items);
 }
 
-/* prefix: where the session sits in the answer, for expand[] ("" at the top); NULL expands
- * nothing (an event's object). */
 /* Field `key` of the session's collect JSON (c), written as it is kept; fallback (raw JSON) when
  * the session was made without it. */
 static void collect_kv(struct json *j, json_t *c, const char *key, const char *fallback)
@@ -1069,6 +1068,51 @@ static const char *collect_str(struct arena *a, const struct session *s, const c
 	return out;
 }
 
+/* Expandable id fields of a session (Stripe's expand[]=customer, invoice, payment_intent,
+ * setup_intent, subscription): the object in place of its id when expand[] names it at
+ * prefix + key; else the id, or null. */
+enum linked { LINKED_CUSTOMER, LINKED_INVOICE, LINKED_PI, LINKED_SETUP_INTENT, LINKED_SUB };
+
+static void linked_kv(struct req *r, struct db *db, const char *prefix, const char *key,
+		      enum linked kind, const char *id, struct json *j)
+{
+	json_key(j, key);
+	if (!id) {
+		json_nil(j);
+		return;
+	}
+	const char *path = prefix && db ? arena_printf(&r->arena, "%s%s", prefix, key) : NULL;
+	if (path && req_expand_has(r, path)) {
+		const char *nested = arena_printf(&r->arena, "%s.", path);
+		struct expand_set ex;
+		int rc = DB_ERR;
+		switch (kind) {
+		case LINKED_CUSTOMER:
+			rc = customer_render_by_id(r, db, id, j);
+			break;
+		case LINKED_INVOICE:
+			rc = nested ? invoice_render_by_id(r, db, id, nested, j) : DB_ERR;
+			break;
+		case LINKED_PI:
+			payments_expand_from_req(r, &ex, path);
+			rc =
+			    pi_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
+			break;
+		case LINKED_SETUP_INTENT:
+			rc = setup_intent_render_by_id(r, db, id, j);
+			break;
+		case LINKED_SUB:
+			rc = nested ? subscription_render_by_id(r, db, id, nested, j) : DB_ERR;
+			break;
+		}
+		if (rc == DB_OK)
+			return;
+	}
+	json_str(j, id);
+}
+
+/* prefix: where the session sits in the answer, for expand[] ("" at the top); NULL expands
+ * nothing (an event's object). */
 static void session_render(struct req *r, struct db *db, const char *merchant_id,
 			   const struct session *s, const char *prefix, struct json *j)
 {
@@ -1127,7 +1171,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	collect_kv(j, cj, "custom_text",
 		   "{\"after_submit\":null,\"shipping_address\":null,\"submit\":null,"
 		   "\"terms_of_service_acceptance\":null}");
-	json_kv_str_or_null(j, "customer", s->customer);
+	linked_kv(r, db, prefix, "customer", LINKED_CUSTOMER, s->customer, j);
 	collect_kv(j, cj, "customer_creation", "\"if_required\"");
 	json_key(j, "customer_details");
 	if (s->details_email || s->details_name || s->billing_address || s->details_phone ||
@@ -1157,7 +1201,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_int(j, "expires_at", s->expires_at);
 	/* a subscription's first invoice and the subscription itself: what the completed
 	 * session bought (an attempt under way is not yet the session's) */
-	json_kv_str_or_null(j, "invoice", complete ? s->invoice : NULL);
+	linked_kv(r, db, prefix, "invoice", LINKED_INVOICE, complete ? s->invoice : NULL, j);
 	collect_kv(j, cj, "invoice_creation",
 		   "{\"enabled\":false,\"invoice_data\":{\"account_tax_ids\":null,"
 		   "\"custom_fields\":null,\"description\":null,\"footer\":null,\"issuer\":null,"
@@ -1167,7 +1211,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_str(j, "mode", s->mode);
 	/* subscription mode: the intent belongs to the first invoice, as on Stripe */
-	json_kv_str_or_null(j, "payment_intent", sub ? NULL : s->payment_intent);
+	linked_kv(r, db, prefix, "payment_intent", LINKED_PI, sub ? NULL : s->payment_intent, j);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
 	collect_kv(j, cj, "payment_method_collection", "\"always\"");
 	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage] */
@@ -1198,21 +1242,15 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str(j, "payment_status", s->payment_status);
 	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_null(j, "recovered_from");
-	json_kv_str_or_null(j, "setup_intent", s->setup_intent);
+	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT, s->setup_intent, j);
 	shipping_render(s, complete, j);
 	json_kv_str(j, "status", s->status);
 	if (setup || sub)
 		json_kv_null(j, "submit_type");
 	else
 		json_kv_str(j, "submit_type", s->submit_type);
-	json_key(j, "subscription");
-	const char *path = arena_printf(&r->arena, "%ssubscription", prefix ? prefix : "");
-	if (!(sub && complete && s->subscription))
-		json_nil(j);
-	else if (!(prefix && path && db && req_expand_has(r, path) &&
-		   subscription_render_by_id(r, db, s->subscription,
-					     arena_printf(&r->arena, "%s.", path), j) == DB_OK))
-		json_str(j, s->subscription);
+	linked_kv(r, db, prefix, "subscription", LINKED_SUB,
+		  sub && complete ? s->subscription : NULL, j);
 	json_kv_str_or_null(j, "success_url", s->success_url);
 	collect_kv(j, cj, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}");
 	/* the items' taxes: the exclusive ones are in amount_total, the inclusive ones inside

@@ -534,6 +534,23 @@ test('invoice_creation: a paid invoice for the payment, named in the session', a
   const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => e.data.object.id === s.id);
   assert.equal(ev.data.object.invoice, inv.id);
 
+  // the session's ids expand into their objects, at the top and in a list
+  const ex = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge', 'customer', 'invoice'] });
+  assert.equal(ex.payment_intent.object, 'payment_intent');
+  assert.equal(ex.payment_intent.id, done.payment_intent);
+  assert.equal(ex.payment_intent.amount_received, 3000);
+  assert.equal(ex.payment_intent.latest_charge.object, 'charge');
+  assert.equal(ex.customer.object, 'customer');
+  assert.equal(ex.customer.id, done.customer);
+  assert.equal(ex.invoice.object, 'invoice');
+  assert.equal(ex.invoice.id, inv.id);
+  assert.equal(ex.setup_intent, null);
+  assertStripeShape({ ...ex.payment_intent, latest_charge: ex.payment_intent.latest_charge.id }, 'payment_intent');
+  assertStripeShape(ex.customer, 'customer');
+  const listed = await stripe.checkout.sessions.list({ payment_intent: done.payment_intent, expand: ['data.payment_intent'] });
+  assert.equal(listed.data[0].payment_intent.id, done.payment_intent);
+  assert.equal(typeof listed.data[0].customer, 'string');
+
   // a customer with a credit balance: the invoice records the payment (it charged the whole
   // total), and the balance stays for the customer's next invoice
   const cus = await stripe.customers.create({ email: 'credit@example.com' });
