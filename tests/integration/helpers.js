@@ -21,6 +21,9 @@ const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js
 // tests stay as isolated from each other as they are on SQLite.
 const PG_SHARD_URLS = (process.env.TENDER_DATABASE_URLS || '').split(/\s+/).filter(Boolean);
 const pgDatabases = new Map(); // data dir -> [url per shard]
+// scripts/integration-pg.sh makes a migrated database to copy (TENDER_PG_TEMPLATE); without it a
+// test environment's databases start empty and the server migrates them
+const PG_TEMPLATE = /^[a-z_][a-z0-9_]*$/.test(process.env.TENDER_PG_TEMPLATE || '') ? process.env.TENDER_PG_TEMPLATE : 'template0';
 
 function pgUrlsFor(dataDir) {
   const key = path.resolve(dataDir);
@@ -33,7 +36,7 @@ function pgUrlsFor(dataDir) {
       `SELECT 1 FROM pg_database WHERE datname = '${name}'`], { encoding: 'utf8' }).trim() === '1';
     if (!exists) {
       execFileSync('psql', [admin.toString(), '-q', '-c',
-        `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`]);
+        `CREATE DATABASE ${name} TEMPLATE ${PG_TEMPLATE} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`]);
     }
     const db = new URL(u);
     db.pathname = `/${name}`;
