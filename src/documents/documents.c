@@ -232,9 +232,14 @@ int documents_invoice_pdf(const char *invoice_json, const struct documents_conte
 	tax_rows(&d, json_array_size(taxes) ? taxes : json_object_get(in, "total_taxes"), labels,
 		 scratch);
 	add_total(&d, "Total", int_or0(in, "total"), true);
-	int64_t sb = int_or0(in, "starting_balance"), eb = int_or0(in, "ending_balance");
-	if (json_is_integer(json_object_get(in, "ending_balance")) && sb != eb)
-		add_total(&d, "Applied balance", sb - eb, false);
+	int64_t sb = int_or0(in, "starting_balance"), eb = int_or0(in, "ending_balance"), applied;
+	if (json_is_integer(json_object_get(in, "ending_balance")) && sb != eb) {
+		if (__builtin_sub_overflow(sb, eb, &applied)) {
+			free(lines);
+			goto done;
+		}
+		add_total(&d, "Applied balance", applied, false);
+	}
 	add_total(&d, "Amount due", int_or0(in, "amount_due"), false);
 	add_total(&d, "Amount paid", int_or0(in, "amount_paid"), false);
 	add_total(&d, "Amount remaining", strcmp(status, "void") == 0 ? 0 : remaining, true);
@@ -298,7 +303,10 @@ int documents_credit_note_pdf(const char *credit_note_json, const struct documen
 	json_t *it;
 	json_array_foreach(json_object_get(cn, "refunds"), i, it)
 	{
-		refunded += int_or0(it, "amount_refunded");
+		if (__builtin_add_overflow(refunded, int_or0(it, "amount_refunded"), &refunded)) {
+			free(lines);
+			goto done;
+		}
 	}
 	if (refunded)
 		add_total(&d, "Refunded to the payment method", refunded, false);
