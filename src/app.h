@@ -31,6 +31,7 @@ struct app_config {
 	const char *fraud_model_file;
 	const char *rules_file;
 	int worker_threads;
+	int idle_timeout_s; /* --idle-timeout: an idle or stalled connection is closed (0 = 30) */
 	bool write_path_workers; /* --write-path workers: writes block worker threads (server.c) */
 };
 

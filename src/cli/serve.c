@@ -74,6 +74,8 @@ static void usage(FILE *f)
 	    "                                src/risk/rules.h); checked by tender fraud "
 	    "check-rules\n"
 	    "  --workers N                   request worker threads (default 64)\n"
+	    "  --idle-timeout SECONDS        close a connection idle, or stalled mid-request,\n"
+	    "                                this long (1..3600, default 30)\n"
 	    "  --write-path async|workers    async (default on the embedded store): a write's\n"
 	    "                                handler parks on its group commit and the HTTP\n"
 	    "                                thread serves others meanwhile; workers: it runs\n"
@@ -152,6 +154,7 @@ int cli_serve(int argc, char **argv)
 	    {"fraud-model", required_argument, NULL, 'f'},
 	    {"rules-file", required_argument, NULL, 'R'},
 	    {"workers", required_argument, NULL, 'W'},
+	    {"idle-timeout", required_argument, NULL, 'T'},
 	    {"write-path", required_argument, NULL, 'P'},
 	    {"log-level", required_argument, NULL, 'L'},
 	    {"metrics-listen", required_argument, NULL, 'M'},
@@ -213,6 +216,16 @@ int cli_serve(int argc, char **argv)
 				return 2;
 			}
 			app.cfg.worker_threads = (int)n;
+			break;
+		}
+		case 'T': {
+			int64_t n;
+			if (parse_i64(optarg, &n) != 0 || n < 1 || n > 3600) {
+				fprintf(stderr, "tender serve: --idle-timeout: expected 1..3600 "
+						"seconds\n");
+				return 2;
+			}
+			app.cfg.idle_timeout_s = (int)n;
 			break;
 		}
 		case 'P':

@@ -77,6 +77,7 @@
  * so its size is paid on every request: at 32 KiB that memset was ~33,000 instructions, more
  * than a read's own SQL. 16 KiB still leaves ~8 KiB for a request's headers. */
 #define CONN_MEMORY_LIMIT (16u * 1024u)
+/* default --idle-timeout: a connection idle (or stalled mid-request) this long is closed */
 #define CONN_TIMEOUT_S 30
 #define CONN_LIMIT 20000
 /* connections open at once on the poll() daemon at most (see the top of this file) */
@@ -1121,7 +1122,9 @@ static struct MHD_Daemon *daemon_start(struct server *srv, unsigned loop_flag, u
 	return MHD_start_daemon(
 	    flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+	    (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(srv->app->cfg.idle_timeout_s > 0 ? srv->app->cfg.idle_timeout_s
+							: CONN_TIMEOUT_S),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_URI_LOG_CALLBACK,
 	    uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
 	    polls ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, poll_conn_cb, srv,
