@@ -95,6 +95,7 @@ struct credit_note {
 	bool has_out_of_band;
 	const char *refund, *cbt;
 	int64_t effective_at, voided_at; /* voided_at 0: null */
+	bool preview; /* made up by …/preview: its ids are not stored, so it has no PDF */
 	int n_lines;
 	struct cn_line *lines;
 };
@@ -534,10 +535,8 @@ static int cn_render(struct req *r, struct db *db, const struct credit_note *cn,
 		json_kv_int(j, "out_of_band_amount", cn->out_of_band);
 	else
 		json_kv_null(j, "out_of_band_amount");
-	/* its PDF (documents/answer.h); a preview (its id is made up, nothing is stored) has
-	 * none: "" (the spec's pdf is a string) */
-	bool preview = r->route && strstr(r->route->pattern, "/v1/credit_notes/preview");
-	json_kv_str(j, "pdf", preview ? "" : documents_credit_note_pdf_url(r, cn->id));
+	/* its PDF (documents/answer.h); a preview has none: "" (the spec's pdf is a string) */
+	json_kv_str(j, "pdf", cn->preview ? "" : documents_credit_note_pdf_url(r, cn->id));
 	json_kv_int(j, "post_payment_amount", cn->post);
 	json_kv_int(j, "pre_payment_amount", cn->pre);
 	json_kv_raw(j, "pretax_credit_amounts", "[]", 2);
@@ -1394,6 +1393,7 @@ static int preview_fn(struct db *db, void *p)
 		return -1;
 	struct credit_note *cn = &x->cn;
 	/* ids as create would make them; none of them is stored */
+	cn->preview = true;
 	id_new_at(cn->id, "cn_", x->now);
 	for (int i = 0; i < cn->n_lines; i++)
 		id_new_at(cn->lines[i].id, "cnli_", x->now);
