@@ -26,7 +26,7 @@ fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  node --test --test-concurrency=2 --test-timeout=300000 "$@"
+  node --test --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=300000 "$@"
 if grep -l -E "Sanitizer|runtime error" "$work"/*.log 2>/dev/null; then
   echo "integration-asan: the sanitizers reported the above (see those logs)" >&2
   grep -h -A20 -E "Sanitizer|runtime error" "$work"/*.log >&2 || true

@@ -37,4 +37,4 @@ export TENDER_PG_DIR="$PGDIR" # tests grep every file of the clusters for secret
 echo "integration-pg: shards $TENDER_DATABASE_URLS"
 cd tests
 if [ $# -eq 0 ]; then set -- integration/; fi
-node --test --test-concurrency=2 --test-timeout=300000 "$@"
+node --test --test-concurrency="${TEST_CONCURRENCY:-4}" --test-timeout=300000 "$@"

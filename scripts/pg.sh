@@ -82,7 +82,7 @@ start() {
     for attempt in 1 2 3 4 5; do
       port=$(free_port)
       if as_pg "$BIN/pg_ctl" -D "$c" -l "$c/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$c -c fsync=on -c max_connections=300 -c shared_buffers=32MB -c ssl=on" \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$c -c fsync=on -c max_connections=500 -c shared_buffers=32MB -c ssl=on" \
         start >/dev/null 2>&1; then
         started=1
         break
