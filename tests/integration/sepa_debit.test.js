@@ -7,7 +7,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const {
-  startTender, startServer, assertStripeShape, stopAll, waitFor, readStoreFiles,
+  startTender, startServer, assertStripeShape, stopAll, waitFor, readStoreFiles, tender,
 } = require('./helpers');
 
 let env;
@@ -293,6 +293,61 @@ test('refunds of a settled SEPA payment: partial and full, charge.refunded', asy
   assertStripeShape(ch, 'charge');
   const types = await eventsOf(ch.id);
   assert.equal(types.filter((t) => t === 'charge.refunded').length, 2);
+});
+
+test('the dispute IBAN: succeeds, then a final (lost) dispute withdraws the money', async () => {
+  let pi = await payWith(IBANS.dispute);
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const dispute = await waitFor(async () => (await stripe.disputes.list({ payment_intent: pi.id })).data[0], 'the dispute', 10000);
+  assert.equal(dispute.charge, pi.latest_charge);
+  assert.equal(dispute.amount, 2000);
+  assert.equal(dispute.status, 'lost');
+  assert.equal(dispute.evidence_details.submission_count, 0);
+  assertStripeShape(dispute, 'dispute');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.disputed, true);
+  assert.equal(ch.status, 'succeeded');
+  // the withdrawal is in the ledger: a balance transaction of the dispute
+  assert.ok(dispute.balance_transactions.length >= 1);
+  assert.ok(dispute.balance_transactions[0].amount < 0);
+  // SEPA disputes are final: no evidence can be submitted
+  await assert.rejects(stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' }, submit: true }),
+    (e) => e.statusCode === 400);
+  const types = await eventsOf(dispute.id);
+  assert.deepEqual(types.filter((t) => t === 'charge.dispute.created' || t === 'charge.dispute.closed'), ['charge.dispute.created', 'charge.dispute.closed']);
+});
+
+test('a restart between confirm and settlement settles exactly once', async () => {
+  const own = await startTender({ merchants: 1 });
+  const s1 = own.stripe();
+  const pm = await sepaPm(IBANS.ok, s1);
+  const pis = [];
+  for (let i = 0; i < 3; i++) {
+    pis.push(await s1.paymentIntents.create({
+      amount: 1000 + i, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+    }));
+  }
+  // killed at once: the scheduler (a pass every 500 ms) has most likely not settled them yet
+  own.server.child.kill('SIGKILL');
+  await own.server.exited;
+  const srv = await startServer({ dataDir: own.dataDir, keyFile: own.keyFile });
+  const Stripe = require('stripe');
+  const s2 = new Stripe(own.merchant.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http', maxNetworkRetries: 0 });
+  for (const p of pis) {
+    const pi = await settled(p.id, s2);
+    assert.equal(pi.status, 'succeeded');
+  }
+  await new Promise((r) => setTimeout(r, 1500)); // more passes: nothing settles twice
+  for (const p of pis) {
+    const ch = await s2.charges.retrieve(p.latest_charge);
+    assert.equal(ch.status, 'succeeded');
+    const txns = (await s2.balanceTransactions.list({ limit: 100 })).data.filter((t) => t.source === ch.id);
+    assert.equal(txns.length, 1, `one balance transaction for ${ch.id}`);
+    assert.equal((await eventsOf(ch.id, s2)).filter((t) => t === 'charge.succeeded').length, 1);
+  }
+  await srv.stop();
+  assert.match(tender(['verify', '--data', own.dataDir]), /verify: ok/);
 });
 
 test('secrets: no IBAN in clear in the store or the log', async () => {
