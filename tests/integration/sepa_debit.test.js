@@ -276,6 +276,48 @@ test('mandates: single-use from a payment, multi-use from setup_future_usage, 40
     (e) => e.statusCode === 400 && e.param === 'mandate_data');
 });
 
+test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, which then pays off session', async () => {
+  const cus = await stripe.customers.create({ email: 'setup@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  await assert.rejects(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'mandate_data');
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal(si.status, 'succeeded');
+  assert.deepEqual(si.payment_method_types, ['sepa_debit']);
+  assert.match(si.mandate, /^mandate_/);
+  assertStripeShape(si, 'setup_intent');
+  const m = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(m.type, 'multi_use');
+  assert.equal(m.payment_method, pm.id);
+  assertStripeShape(m, 'mandate');
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  const attempts = await stripe.setupAttempts.list({ setup_intent: si.id });
+  assert.equal(attempts.data.length, 1);
+  assert.equal(attempts.data[0].status, 'succeeded');
+  assert.deepEqual(attempts.data[0].payment_method_details, { sepa_debit: {}, type: 'sepa_debit' });
+  assertStripeShape(attempts.data[0], 'setup_attempt');
+  // confirm on its own, with payment_method_data
+  let si2 = await stripe.setupIntents.create({ payment_method_types: ['sepa_debit'] });
+  si2 = await stripe.setupIntents.confirm(si2.id, {
+    payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: IBANS.at }, billing_details: { name: 'Anna', email: 'anna@example.com' } },
+    mandate_data: OFFLINE,
+  });
+  assert.equal(si2.status, 'succeeded');
+  // the saved mandate lets a later payment go off session
+  const pi = await stripe.paymentIntents.create({
+    amount: 4200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, off_session: true,
+  });
+  assert.equal(pi.status, 'processing');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method_details.sepa_debit.mandate, si.mandate);
+  assert.equal((await settled(pi.id)).status, 'succeeded');
+  // a card-only SetupIntent refuses it
+  await assert.rejects(stripe.setupIntents.create({ customer: cus.id, payment_method: pm.id, confirm: true, mandate_data: ONLINE }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+});
+
 test('refunds of a settled SEPA payment: partial and full, charge.refunded', async () => {
   let pi = await payWith(IBANS.ok);
   pi = await settled(pi.id);

@@ -9,8 +9,11 @@ ALTER TABLE payment_methods ADD COLUMN sepa_bank_code TEXT;
 ALTER TABLE payment_methods ADD COLUMN sepa_branch_code TEXT;
 ALTER TABLE payment_methods ADD COLUMN sepa_behavior INTEGER;
 
--- a PaymentIntent's payment_method_types as a JSON array; NULL: ["card"]
+-- a PaymentIntent's or SetupIntent's payment_method_types as a JSON array; NULL: ["card"]
 ALTER TABLE payment_intents ADD COLUMN payment_method_types TEXT;
+ALTER TABLE setup_intents ADD COLUMN payment_method_types TEXT;
+-- the multi-use mandate a sepa_debit SetupIntent made
+ALTER TABLE setup_intents ADD COLUMN mandate TEXT;
 
 -- IBANs sealed as card numbers are (AES-256-GCM under a data key, the AAD binding merchant and id)
 CREATE TABLE vault_ibans (
