@@ -207,6 +207,9 @@ test('refusals: currency, manual capture, missing mandate, cancel while processi
   await assert.rejects(stripe.refunds.create({ payment_intent: pi.id }), (e) => e.statusCode === 400);
   await assert.rejects(stripe.refunds.create({ charge: pi.latest_charge }), (e) => e.statusCode === 400 && /status of pending/.test(e.message));
   assert.equal((await stripe.charges.retrieve(pi.latest_charge)).status, 'pending');
+  // the Charges API takes cards only
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'eur', source: pm.id }),
+    (e) => e.statusCode === 400 && e.param === 'source');
 });
 
 for (const [name, iban, code] of [['fails', IBANS.fails, 'generic_could_not_process'], ['fails with insufficient_funds', IBANS.noFunds, 'insufficient_funds']]) {
