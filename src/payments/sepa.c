@@ -252,6 +252,12 @@ static void failure_for(int behavior, const char **code, const char **message)
 	if (behavior == SEPA_INSUFFICIENT_FUNDS) {
 		*code = "insufficient_funds";
 		*message = "The customer's account has insufficient funds to cover this payment.";
+	} else if (behavior == SEPA_EXCEEDS_VOLUME_LIMIT) {
+		*code = "charge_exceeds_source_limit";
+		*message = "This payment would exceed the weekly volume limit of the account.";
+	} else if (behavior == SEPA_EXCEEDS_WEEKLY_LIMIT) {
+		*code = "charge_exceeds_weekly_limit";
+		*message = "This payment exceeds the transaction limit of the account.";
 	} else {
 		*code = "generic_could_not_process";
 		*message = "This payment could not be processed.";
@@ -411,7 +417,8 @@ static int settle_one(struct db *db, struct arena *a, const char *m, const char 
 	if (strcmp(pi.status, "processing") != 0)
 		return DB_NOTFOUND;
 	bool fails = behavior == SEPA_FAIL || behavior == SEPA_FAIL_DELAYED ||
-		     behavior == SEPA_INSUFFICIENT_FUNDS;
+		     behavior == SEPA_INSUFFICIENT_FUNDS || behavior == SEPA_EXCEEDS_VOLUME_LIMIT ||
+		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT;
 	return fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
 		     : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
 }

@@ -32,6 +32,10 @@ enum sepa_behavior {
 	SEPA_FAIL_DELAYED = 3,	     /* fails three minutes after the confirm */
 	SEPA_DISPUTE = 4,	     /* succeeds, then a dispute is opened at once */
 	SEPA_INSUFFICIENT_FUNDS = 5, /* fails with insufficient_funds */
+	/* fails with charge_exceeds_source_limit (the account's weekly volume) */
+	SEPA_EXCEEDS_VOLUME_LIMIT = 6,
+	/* fails with charge_exceeds_weekly_limit (the account's transaction limit) */
+	SEPA_EXCEEDS_WEEKLY_LIMIT = 7,
 };
 #define SEPA_DELAY_SECONDS 180
 

@@ -24,6 +24,8 @@ const IBANS = {
   noFunds: 'DE65370400440002222227',
   fr: 'FR1420041010050500013M02606',
   at: 'AT611904300234573201',
+  atFails: 'AT861904300235473202',
+  overLimit: 'DE65370400440000343434',
 };
 
 const ONLINE = { customer_acceptance: { type: 'online', online: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (test)' } } };
@@ -212,7 +214,12 @@ test('refusals: currency, manual capture, missing mandate, cancel while processi
     (e) => e.statusCode === 400 && e.param === 'source');
 });
 
-for (const [name, iban, code] of [['fails', IBANS.fails, 'generic_could_not_process'], ['fails with insufficient_funds', IBANS.noFunds, 'insufficient_funds']]) {
+for (const [name, iban, code] of [
+  ['fails', IBANS.fails, 'generic_could_not_process'],
+  ['fails with insufficient_funds', IBANS.noFunds, 'insufficient_funds'],
+  ['of Austria fails', IBANS.atFails, 'generic_could_not_process'],
+  ['over the weekly volume fails', IBANS.overLimit, 'charge_exceeds_source_limit'],
+]) {
   test(`the failing IBAN ${name}: requires_payment_method, charge failed, no money moved`, async () => {
     const txnsBefore = (await stripe.balanceTransactions.list({ limit: 100 })).data.length;
     let pi = await payWith(iban);

@@ -68,4 +68,24 @@ Test(iban, test_behaviors)
 	cr_assert_eq(iban_test_behavior("DE35370400440532013002"), SEPA_DISPUTE);
 	cr_assert_eq(iban_test_behavior("DE65370400440002222227"), SEPA_INSUFFICIENT_FUNDS);
 	cr_assert_eq(iban_test_behavior("FR1420041010050500013M02606"), SEPA_SUCCEED);
+	cr_assert_eq(iban_test_behavior("AT861904300235473202"), SEPA_FAIL);
+	cr_assert_eq(iban_test_behavior("AT321904300235473204"), SEPA_SUCCEED_DELAYED);
+	cr_assert_eq(iban_test_behavior("FR5720041010050500013M02608"), SEPA_DISPUTE);
+	cr_assert_eq(iban_test_behavior("NL91ABNA0417164300"), SEPA_FAIL);
+	cr_assert_eq(iban_test_behavior("IE10AIBK93115202222227"), SEPA_INSUFFICIENT_FUNDS);
+	cr_assert_eq(iban_test_behavior("DE65370400440000343434"), SEPA_EXCEEDS_VOLUME_LIMIT);
+	cr_assert_eq(iban_test_behavior("BE52510000121212"), SEPA_EXCEEDS_WEEKLY_LIMIT);
+	cr_assert_eq(iban_test_behavior("ES9121000418450200051332"), SEPA_SUCCEED);
+}
+
+Test(iban, every_test_iban_is_a_valid_iban)
+{
+	/* a typo in the table would make its IBAN refused at create, never reaching its outcome */
+	const char *some[] = {"AT981904300000343434",	     "BE08510007547063",
+			      "FR9720041010050000002222227", "IE94AIBK93115212345672",
+			      "NL82RABO0300065266",	     "DE27370400440000121212"};
+	char out[IBAN_MAX + 1];
+	struct iban_info info;
+	for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++)
+		cr_assert_eq(iban_check(some[i], out, &info), 0, "%s", some[i]);
 }
