@@ -20,6 +20,7 @@
 #include "api/sources.h"
 #include "app.h"
 #include "money/fx.h"
+#include "api/mandates.h"
 #include "vault/card_source.h"
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
@@ -270,6 +271,14 @@ static int h_create(struct req *r)
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
+	/* a SEPA Direct Debit is debited through a PaymentIntent (api/mandates.c), never here */
+	int sepa = sepa_pm_is_sepa(r, source);
+	if (sepa != 0)
+		return sepa < 0
+			   ? -1
+			   : req_fail(r, ERR_PARAM_BAD, "source",
+				      "A sepa_debit PaymentMethod pays through a PaymentIntent "
+				      "with payment_method_types including sepa_debit.");
 	if (payments_card_authorize(r, source, "source", c.amount, c.currency, c.customer, false,
 				    false, false, &c.ca) != 0)
 		return -1;

@@ -14,6 +14,7 @@
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "api/mandates.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "api/search.h"
@@ -94,6 +95,7 @@ static const struct param_spec create_params[] = {
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_configuration", PT_STRING, 0, 100, NULL, NULL},
+    {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -120,6 +122,7 @@ static const struct param_spec confirm_params[] = {
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"shipping", PT_OBJECT, PF_EMPTYABLE, 0, NULL, payment_shipping_params},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
+    {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -637,6 +640,28 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		    "method. To confirm the PaymentIntent with %s, you must provide a "
 		    "payment method.",
 		    pi->customer ? pi->customer : "this payment");
+	/* a sepa_debit PaymentMethod is debited later, not authorized (api/mandates.c) */
+	int sepa = sepa_pm_is_sepa(r, pm_ref);
+	if (sepa < 0)
+		return -1;
+	if (sepa) {
+		const char *cm = param_str(r, "capture_method");
+		if (cm)
+			pi->capture_method = cm;
+		const char *email = param_str(r, "receipt_email");
+		if (email)
+			pi->receipt_email = *email ? email : NULL;
+		const char *sfu = param_str(r, "setup_future_usage");
+		if (sfu)
+			pi->setup_future_usage = *sfu ? sfu : NULL;
+		return sepa_pi_confirm(r, pi, c->insert_first, pm_ref);
+	}
+	if (!pi_allows_type(pi, "card"))
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The PaymentMethod provided (card) is not allowed for this "
+				"PaymentIntent. Please attach a PaymentMethod of one of the "
+				"following types: sepa_debit. Alternatively update the allowed "
+				"payment_method_types for this PaymentIntent to include \"card\".");
 	/* the minimum in the merchant's settlement terms is checked before the card is touched
 	 * (the rates may have changed since the intent was created) */
 	const char *off = param_str(r, "off_session");
@@ -747,14 +772,34 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 		return -1;
 	const struct form_node *pmt = param_node(r, "payment_method_types");
 	if (pmt) {
+		bool card = false, sepa = false;
 		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
-		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next)
-			if (strcmp(x->value, "card") != 0)
+		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
+			if (strcmp(x->value, "card") == 0)
+				card = true;
+			else if (strcmp(x->value, "sepa_debit") == 0)
+				sepa = true;
+			else
 				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 						"The payment method type \"%s\" is invalid. Tender "
-						"supports: card.",
+						"supports: card, sepa_debit.",
 						x->value);
+		}
+		/* NULL keeps the stored form of a card-only intent (["card"]) */
+		pi->payment_method_types = !sepa  ? NULL
+					   : card ? "[\"card\",\"sepa_debit\"]"
+						  : "[\"sepa_debit\"]";
 	}
+	if (pi_allows_type(pi, "sepa_debit") && strcmp(pi->currency, "eur") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"The currency provided (%s) is invalid. Payments with sepa_debit "
+				"support the following currencies: eur.",
+				pi->currency);
+	if (pi_allows_type(pi, "sepa_debit") && !pi_allows_type(pi, "card") &&
+	    strcmp(pi->capture_method, "manual") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "capture_method",
+				"The payment method type sepa_debit does not support "
+				"capture_method=manual.");
 	return metadata_apply(r, pi->metadata, "metadata", &pi->metadata);
 }
 
@@ -1430,7 +1475,9 @@ static int cancel_fn(struct db *db, void *p)
 		return req_fail_missing(r, "payment_intent", u->id, "intent");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (status_is(&pi, "succeeded") || status_is(&pi, "canceled"))
+	/* a processing SEPA debit is with the bank: Stripe refuses to cancel it */
+	if (status_is(&pi, "succeeded") || status_is(&pi, "canceled") ||
+	    status_is(&pi, "processing"))
 		return unexpected_state(r, "cancel", &pi,
 					"requires_payment_method, requires_capture, "
 					"requires_confirmation, requires_action, processing");

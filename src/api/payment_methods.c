@@ -26,10 +26,16 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "vault/card_source.h"
+#include "vault/iban.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
-static const char *const pm_types[] = {"card", NULL};
+static const char *const pm_types[] = {"card", "sepa_debit", NULL};
+
+static const struct param_spec sepa_children[] = {
+    {"iban", PT_STRING, PF_REQUIRED, 64, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
 static const struct param_spec card_children[] = {
     {"number", PT_STRING, 0, 64, NULL, NULL},  {"exp_month", PT_STRING, 0, 4, NULL, NULL},
@@ -55,6 +61,7 @@ static const struct param_spec billing_children[] = {
 static const struct param_spec create_params[] = {
     {"type", PT_ENUM, PF_REQUIRED, 0, pm_types, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
@@ -128,12 +135,29 @@ struct create_ctx {
 	char card_id[ID_MAX];
 	const char *billing;
 	const char *metadata;
+	/* type=sepa_debit: the IBAN checked and normalised (wiped after the write) */
+	bool sepa;
+	char iban[IBAN_MAX + 1];
+	struct iban_info iban_info;
 };
 
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
 	struct req *r = c->r;
+	if (c->sepa) {
+		/* the IBAN is sealed like a card number (its id in card_id); only its public
+		 * facts reach payment_methods */
+		char fp[24];
+		int rc = vault_iban_store(r->app->vault, db, r->merchant_id, c->card_id, c->iban,
+					  r->now, fp);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		rc = pm_insert_sepa(db, r->merchant_id, c->pm_id, c->card_id, &c->iban_info,
+				    (int)iban_test_behavior(c->iban), fp, c->billing, c->metadata,
+				    r->now, req_json(r));
+		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	}
 	if (c->token) {
 		int rc = pm_create_from_ref(db, r->app->vault, r->merchant_id, c->token, c->pm_id,
 					    c->billing, c->metadata, r->now);
@@ -167,20 +191,47 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->r = r;
-	if (!param_present(r, "card"))
+	const char *type = param_str(r, "type");
+	if (type && strcmp(type, "sepa_debit") == 0) {
+		if (param_present(r, "card"))
+			return req_fail(r, ERR_PARAM_BAD, "card",
+					"card cannot be given with type=sepa_debit.");
+		if (!param_present(r, "sepa_debit"))
+			return req_fail(r, ERR_PARAM_MISSING, "sepa_debit", "%s", "sepa_debit");
+		/* Stripe's SEPA mandates need the account holder's name and email */
+		const char *name = param_str(r, "billing_details.name");
+		const char *email = param_str(r, "billing_details.email");
+		if (!name || !*name)
+			return req_fail(r, ERR_PARAM_MISSING, "billing_details[name]", "%s",
+					"billing_details[name]");
+		if (!email || !*email)
+			return req_fail(r, ERR_PARAM_MISSING, "billing_details[email]", "%s",
+					"billing_details[email]");
+		if (iban_check(param_str(r, "sepa_debit.iban"), c->iban, &c->iban_info) != 0)
+			return req_fail(r, ERR_IBAN_INVALID, "sepa_debit[iban]", NULL);
+		c->sepa = true;
+	} else if (param_present(r, "sepa_debit")) {
+		return req_fail(r, ERR_PARAM_BAD, "sepa_debit",
+				"sepa_debit can only be given with type=sepa_debit.");
+	}
+	if (c->sepa) {
+		/* nothing of a card to read */
+	} else if (!param_present(r, "card")) {
 		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
-	const char *token = param_str(r, "card.token");
-	if (token && *token) {
-		if (param_present(r, "card.number") || param_present(r, "card.exp_month") ||
-		    param_present(r, "card.exp_year") || param_present(r, "card.cvc"))
-			return req_fail(
-			    r, ERR_PARAM_BAD, "card[token]",
-			    "You cannot provide card details together with card[token].");
-		if (!vault_is_test_alias(token) && strncmp(token, "tok_", 4) != 0)
-			return req_fail_missing(r, "token", token, "card[token]");
-		c->token = token;
-	} else if (tokens_card_params(r, &c->info) != 0) {
-		return -1;
+	} else {
+		const char *token = param_str(r, "card.token");
+		if (token && *token) {
+			if (param_present(r, "card.number") || param_present(r, "card.exp_month") ||
+			    param_present(r, "card.exp_year") || param_present(r, "card.cvc"))
+				return req_fail(
+				    r, ERR_PARAM_BAD, "card[token]",
+				    "You cannot provide card details together with card[token].");
+			if (!vault_is_test_alias(token) && strncmp(token, "tok_", 4) != 0)
+				return req_fail_missing(r, "token", token, "card[token]");
+			c->token = token;
+		} else if (tokens_card_params(r, &c->info) != 0) {
+			return -1;
+		}
 	}
 	if (billing_from_params(r, NULL, &c->billing) != 0)
 		return -1;
@@ -188,8 +239,8 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 	if (metadata_apply(r, NULL, "metadata", &c->metadata) != 0)
 		return -1;
 	id_new_at(c->pm_id, "pm_", r->now);
-	id_new(c->card_id, "card_");
-	if (!c->token)
+	id_new(c->card_id, c->sepa ? "iban_" : "card_");
+	if (!c->token && !c->sepa)
 		c->number = tokens_card_preseal(r, c->card_id, &c->sealed);
 	return 0;
 }
@@ -211,12 +262,15 @@ static int h_create(struct req *r)
 	struct create_ctx c;
 	if (create_prepare(r, &c) != 0)
 		return -1;
-	return req_write(r, create_fn, &c);
+	int rc = req_write(r, create_fn, &c);
+	explicit_bzero(c.iban, sizeof(c.iban));
+	return rc;
 }
 
 const struct param_spec pm_data_params[] = {
     {"type", PT_ENUM, PF_REQUIRED, 0, pm_types, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -271,6 +325,7 @@ int pm_create_from_data(struct req *r, const char *param, char ret_id[ID_MAX])
 	 * payments_card_authorize). */
 	d.rc = 0;
 	int wrc = store_write(r->app->store, r->merchant_id, data_fn, &d);
+	explicit_bzero(d.c.iban, sizeof(d.c.iban));
 	buf_reset(&r->out); /* create_fn rendered the PaymentMethod: not this request's answer */
 	if (d.rc != 0) {
 		err_param_under(r, param);
@@ -675,18 +730,21 @@ static int list_pms(struct req *r, const char *url)
 
 #define CUSTOMER_LIST_LIMIT_MAX 100
 #define ID_BODY "substr(id, length(id) - 23)"
+/* type=…: a card row has no type (NULL); $6 NULL lists every type */
+#define TYPE_IS "($6 IS NULL OR COALESCE(type, 'card') = $6)"
 static const char SQL_CUST_DESC[] =
     "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
-    " AND " ID_BODY " > $3 AND " ID_BODY " < $4 ORDER BY " ID_BODY " DESC LIMIT $5";
+    " AND " ID_BODY " > $3 AND " ID_BODY " < $4 AND " TYPE_IS " ORDER BY " ID_BODY " DESC LIMIT $5";
 static const char SQL_CUST_ASC[] =
     "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
-    " AND " ID_BODY " > $3 AND " ID_BODY " < $4 ORDER BY " ID_BODY " ASC LIMIT $5";
+    " AND " ID_BODY " > $3 AND " ID_BODY " < $4 AND " TYPE_IS " ORDER BY " ID_BODY " ASC LIMIT $5";
 static const char SQL_CUST_CURSOR[] =
     "SELECT customer FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 struct customer_list {
 	struct req *r;
 	const char *customer, *url;
+	const char *type; /* NULL: every type */
 	int64_t limit;
 	char lo[ID_MAX], hi[ID_MAX]; /* exclusive bounds on the id body */
 	const char *starting_after, *ending_before;
@@ -771,6 +829,10 @@ static int customer_list_fn(struct db *db, void *p)
 	db_bind_text(st, 3, after, -1);
 	db_bind_text(st, 4, before, -1);
 	db_bind_int64(st, 5, q->limit + 1);
+	if (q->type)
+		db_bind_text(st, 6, q->type, -1);
+	else
+		db_bind_null(st, 6);
 	char *ids[CUSTOMER_LIST_LIMIT_MAX + 1];
 	size_t n = 0;
 	int rc = DB_DONE;
@@ -811,6 +873,9 @@ static int customer_list_fn(struct db *db, void *p)
 static int customer_list_respond(struct req *r, const char *customer, const char *url)
 {
 	struct customer_list q = {.r = r, .customer = customer, .url = url};
+	q.type = param_str(r, "type");
+	if (q.type && !*q.type)
+		q.type = NULL;
 	if (customer_list_parse(r, &q) != 0)
 		return -1;
 	return req_read(r, customer_list_fn, &q) == 0 ? 0 : -1;

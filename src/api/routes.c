@@ -16,6 +16,7 @@ const struct route *const api_route_tables[] = {
     webhook_endpoints_routes,
     disputes_routes,
     setup_intents_routes,
+    mandates_routes,
     products_routes,
     plans_routes,
     payouts_routes,

@@ -90,7 +90,8 @@ static const char *card_json(struct req *r, const struct setup_attempt_new *a)
 
 int setup_attempt_insert(struct req *r, struct db *db, const struct setup_attempt_new *a)
 {
-	const char *card = card_json(r, a);
+	/* a sepa_debit attempt keeps its whole payment_method_details in the card column */
+	const char *card = a->sepa_details ? a->sepa_details : card_json(r, a);
 	if (!card)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
@@ -242,10 +243,14 @@ int setup_attempt_render(struct req *r, struct db *db, const char *id, const cha
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "payment_method_details");
-	json_obj_open(j);
-	json_kv_raw(j, "card", card, strlen(card));
-	json_kv_str(j, "type", "card");
-	json_obj_close(j);
+	if (strncmp(card, "{\"sepa_debit\":", 14) == 0) {
+		json_raw(j, card, strlen(card));
+	} else {
+		json_obj_open(j);
+		json_kv_raw(j, "card", card, strlen(card));
+		json_kv_str(j, "type", "card");
+		json_obj_close(j);
+	}
 	json_kv_raw_or_null(j, "setup_error", err);
 	rc = payments_expandable(j, db, "setup_intent", si, wants(r, prefix, "setup_intent"),
 				 render_si, r);

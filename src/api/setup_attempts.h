@@ -24,6 +24,8 @@ struct setup_attempt_new {
 	/* 3-D Secure ran: its result (authenticated or failed), else NULL */
 	const char *three_d_secure_result;
 	const char *setup_error; /* a failure's error hash (JSON), else NULL */
+	/* a sepa_debit setup: its whole payment_method_details JSON (card is then NULL) */
+	const char *sepa_details;
 };
 
 /* Inside the write: stores attempt a (created now). 0, or -1 with r->err. */

@@ -19,6 +19,7 @@
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "api/mandates.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
@@ -35,6 +36,9 @@ struct setup_intent {
 	const char *three_d_secure_token, *request_three_d_secure;
 	const char *checkout_session; /* the setup-mode Checkout Session it saves a card for */
 	const char *latest_attempt;   /* its newest SetupAttempt (setup_attempts.c), or NULL */
+	/* payment_method_types as a JSON array, or NULL: ["card"] */
+	const char *payment_method_types;
+	const char *mandate; /* a sepa_debit setup's multi-use mandate, or NULL */
 };
 
 /* ---- the row ---- */
@@ -42,15 +46,15 @@ struct setup_intent {
 static const char SQL_GET[] =
     "SELECT id, created, version, status, client_secret, customer, description, metadata,"
     " payment_method, usage, cancellation_reason, last_setup_error, next_action, return_url,"
-    " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt"
-    " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
+    " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt,"
+    " payment_method_types, mandate FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
     " customer, description, metadata, payment_method, usage, cancellation_reason,"
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
-    " checkout_session, latest_attempt)"
+    " checkout_session, latest_attempt, payment_method_types, mandate)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19)";
+    " $19, $20, $21)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
@@ -58,7 +62,8 @@ static const char SQL_UPDATE[] =
     " description = $8, metadata = $9, payment_method = $10, usage = $11,"
     " cancellation_reason = $12, last_setup_error = $13, next_action = $14, return_url = $15,"
     " three_d_secure_token = $16, request_three_d_secure = $17, checkout_session = $18,"
-    " latest_attempt = $19 WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
+    " latest_attempt = $19, payment_method_types = $20, mandate = $21"
+    " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		   struct setup_intent *si)
@@ -89,6 +94,8 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->request_three_d_secure = col_text_dup(&r->arena, st, 15);
 		si->checkout_session = col_text_dup(&r->arena, st, 16);
 		si->latest_attempt = col_text_dup(&r->arena, st, 17);
+		si->payment_method_types = col_text_dup(&r->arena, st, 18);
+		si->mandate = col_text_dup(&r->arena, st, 19);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -123,6 +130,8 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 17, si->request_three_d_secure, -1);
 	db_bind_text(st, 18, si->checkout_session, -1);
 	db_bind_text(st, 19, si->latest_attempt, -1);
+	db_bind_text(st, 20, si->payment_method_types, -1);
+	db_bind_text(st, 21, si->mandate, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -170,7 +179,7 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 		json_str_or_null(j, si->latest_attempt);
 	}
 	json_kv_bool(j, "livemode", r->livemode);
-	json_kv_null(j, "mandate");
+	json_kv_str_or_null(j, "mandate", si->mandate);
 	json_kv_raw(j, "metadata", si->metadata, strlen(si->metadata));
 	json_kv_raw_or_null(j, "next_action", si->next_action);
 	json_kv_null(j, "on_behalf_of");
@@ -189,11 +198,21 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	json_kv_str(j, "request_three_d_secure",
 		    si->request_three_d_secure ? si->request_three_d_secure : "automatic");
 	json_obj_close(j);
+	if (si->payment_method_types && strstr(si->payment_method_types, "\"sepa_debit\"")) {
+		json_key(j, "sepa_debit");
+		json_obj_open(j);
+		json_obj_close(j);
+	}
 	json_obj_close(j);
-	json_key(j, "payment_method_types");
-	json_arr_open(j);
-	json_str(j, "card");
-	json_arr_close(j);
+	if (si->payment_method_types) {
+		json_kv_raw(j, "payment_method_types", si->payment_method_types,
+			    strlen(si->payment_method_types));
+	} else {
+		json_key(j, "payment_method_types");
+		json_arr_open(j);
+		json_str(j, "card");
+		json_arr_close(j);
+	}
 	json_kv_null(j, "single_use_mandate");
 	json_kv_str(j, "status", si->status);
 	json_kv_str(j, "usage", si->usage);
@@ -285,6 +304,7 @@ static const struct param_spec create_params[] = {
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_configuration", PT_STRING, 0, 100, NULL, NULL},
+    {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -298,6 +318,7 @@ static const struct param_spec confirm_params[] = {
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
+    {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancel_params[] = {
@@ -326,13 +347,22 @@ static int apply_common(struct req *r, struct setup_intent *si)
 		si->request_three_d_secure = tds;
 	const struct form_node *pmt = param_node(r, "payment_method_types");
 	if (pmt) {
+		bool card = false, sepa = false;
 		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
-		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next)
-			if (strcmp(x->value, "card") != 0)
+		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
+			if (strcmp(x->value, "card") == 0)
+				card = true;
+			else if (strcmp(x->value, "sepa_debit") == 0)
+				sepa = true;
+			else
 				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 						"The payment method type \"%s\" is invalid. Tender "
-						"supports: card.",
+						"supports: card, sepa_debit.",
 						x->value);
+		}
+		si->payment_method_types = !sepa  ? NULL
+					   : card ? "[\"card\",\"sepa_debit\"]"
+						  : "[\"sepa_debit\"]";
 	}
 	return metadata_apply(r, si->metadata, "metadata", &si->metadata);
 }
@@ -385,6 +415,9 @@ struct confirm_ctx {
 	char attempt_id[ID_MAX]; /* the SetupAttempt this confirmation makes (before the write) */
 	/* confirmation_token: what the intent is confirmed with, used up by its write */
 	const struct ctoken_use *ct;
+	/* a sepa_debit PaymentMethod: no card to check, a mandate accepted as given */
+	const char *sepa_pm;
+	const char *acc_type, *acc_ip, *acc_ua;
 };
 
 /* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
@@ -584,6 +617,100 @@ static int confirm_fn(struct db *db, void *p)
 	return render_response(r, db, si);
 }
 
+/* The write of a sepa_debit setup: SEPA SetupIntents succeed at once in test mode, with a
+ * multi-use mandate (api/mandates.c) and the PaymentMethod saved on the customer. */
+static int sepa_confirm_fn(struct db *db, void *p)
+{
+	struct confirm_ctx *c = p;
+	struct req *r = c->r;
+	struct setup_intent *si = &c->si;
+	c->si = c->si0;
+	if (si->customer && customer_check(r, db, si->customer) != 0)
+		return -1;
+	if (c->insert_first) {
+		if (si_write(r, db, si, true) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (emit(r, db, si, "setup_intent.created") != 0)
+			return -1;
+	} else {
+		struct setup_intent cur;
+		int rc = si_load(r, db, r->merchant_id, si->id, &cur);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (cur.version != si->version)
+			return unexpected_state(r, "confirm", &cur);
+	}
+	struct pm_card pm;
+	int rc = pm_load(db, r->merchant_id, c->sepa_pm, &pm);
+	if (rc != DB_OK || !PM_IS_SEPA(&pm))
+		return req_fail_missing(r, "payment_method", c->sepa_pm, "payment_method");
+	if (pm.detached)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
+	if (si->customer && pm.customer[0] && strcmp(si->customer, pm.customer) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The provided PaymentMethod belongs to another customer.");
+	char mandate[ID_MAX];
+	if (sepa_setup_mandate(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua, mandate) != 0)
+		return -1;
+	si->mandate = arena_strdup(&r->arena, mandate);
+	si->status = "succeeded";
+	si->payment_method = arena_strdup(&r->arena, pm.id);
+	si->last_setup_error = NULL;
+	si->next_action = NULL;
+	si->three_d_secure_token = NULL;
+	if (!si->mandate || !si->payment_method)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (si->customer && strcmp(pm.customer, si->customer) != 0) {
+		const char *pm_id;
+		char owner[ID_MAX];
+		if (pm_attach_resolve(r, db, pm.id, "payment_method", &pm_id, owner) != 0 ||
+		    pm_attach_finish(r, db, pm_id, owner, si->customer) != 0)
+			return -1;
+	}
+	if (setup_attempt_abandon(r, db, c->si0.latest_attempt) != 0)
+		return -1;
+	struct setup_attempt_new a = {
+	    .id = c->attempt_id,
+	    .setup_intent = si->id,
+	    .customer = si->customer,
+	    .payment_method = pm.id,
+	    .usage = si->usage,
+	    .status = "succeeded",
+	    .sepa_details = "{\"sepa_debit\":{},\"type\":\"sepa_debit\"}",
+	};
+	if (setup_attempt_insert(r, db, &a) != 0)
+		return -1;
+	si->latest_attempt = c->attempt_id;
+	if (si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit(r, db, si, "setup_intent.succeeded") != 0)
+		return -1;
+	return render_response(r, db, si);
+}
+
+static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref)
+{
+	struct setup_intent *si = &c->si;
+	if (!si->payment_method_types || !strstr(si->payment_method_types, "\"sepa_debit\""))
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The PaymentMethod provided (sepa_debit) is not allowed for this "
+				"SetupIntent. Update its payment_method_types to include "
+				"\"sepa_debit\".");
+	if (si->checkout_session)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method", "Checkout takes cards only.");
+	int md = sepa_mandate_data(r, &c->acc_type, &c->acc_ip, &c->acc_ua);
+	if (md < 0)
+		return -1;
+	if (md == 0)
+		return req_fail(r, ERR_PARAM_MISSING, "mandate_data",
+				"A mandate is required to confirm a SetupIntent with a sepa_debit "
+				"PaymentMethod: pass mandate_data[customer_acceptance].");
+	c->sepa_pm = pm_ref;
+	id_new_at(c->attempt_id, SETUP_ATTEMPT_PREFIX, r->now);
+	c->si0 = c->si;
+	return req_write(r, sepa_confirm_fn, c);
+}
+
 /* Checks the card (outside the write), then records the outcome. si must be confirmable. */
 static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_ref)
 {
@@ -594,6 +721,16 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 		    "You cannot confirm this SetupIntent because it's missing a payment "
 		    "method. Update the SetupIntent with a payment method and then "
 		    "confirm it again.");
+	int sepa = sepa_pm_is_sepa(r, pm_ref);
+	if (sepa < 0)
+		return -1;
+	if (sepa)
+		return sepa_confirm(r, c, pm_ref);
+	if (si->payment_method_types && !strstr(si->payment_method_types, "\"card\""))
+		return req_fail(
+		    r, ERR_PARAM_BAD, "payment_method",
+		    "The PaymentMethod provided (card) is not allowed for this "
+		    "SetupIntent. Update its payment_method_types to include \"card\".");
 	if (payments_card_verify(r, pm_ref, "payment_method", si->customer, c->authenticated,
 				 &c->ca) != 0)
 		return -1;

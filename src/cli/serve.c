@@ -17,6 +17,8 @@
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "api/resources.h"
+#include "api/mandates.h"
+#include "payments/sepa.h"
 #include "ledger/ledger.h"
 #include "money/fx.h"
 #include "risk/model.h"
@@ -42,6 +44,7 @@ static const struct scheduler_job scheduler_jobs[] = {
     {"quotes_expire", quotes_expire_tick, QUOTES_EXPIRE_DUE_SQL, NULL},
     {"report_runs", reporting_runs_tick, REPORTING_DUE_SQL, NULL},
     {"disputes", disputes_scheduler_tick, DISPUTES_DUE_SQL, NULL},
+    {"sepa_debits", sepa_settle_tick, SEPA_SETTLE_DUE_SQL, NULL},
     {"subscriptions", subscriptions_tick, SUBSCRIPTIONS_DUE_SQL, NULL},
     {"idempotency_prune", scheduler_prune_idempotency, NULL, scheduler_prune_due},
     {NULL, NULL, NULL, NULL},
@@ -398,6 +401,7 @@ int cli_serve(int argc, char **argv)
 	char sched_host[300];
 	snprintf(sched_host, sizeof(sched_host), "%s:%d", host, server_port(srv));
 	subscriptions_scheduler_init(&app, sched_host);
+	sepa_scheduler_init(&app);
 	if (scheduler_start(&sched, app.store, scheduler_jobs, SCHEDULER_TICK_MS) != 0) {
 		fprintf(stderr, "tender serve: cannot start the scheduler\n");
 		server_stop(srv, 0);

@@ -459,7 +459,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "payment_method_details");
-	if (ch->card) {
+	if (ch->card && strncmp(ch->card, "{\"sepa_debit\":", 14) == 0) {
+		/* a SEPA debit's card column holds its whole payment_method_details
+		 * (payments/sepa.h) */
+		json_raw(j, ch->card, strlen(ch->card));
+	} else if (ch->card) {
 		json_obj_open(j);
 		json_kv_raw(j, "card", ch->card, strlen(ch->card));
 		json_kv_str(j, "type", "card");

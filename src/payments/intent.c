@@ -17,7 +17,8 @@ static const char SQL_GET[] =
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
     " cancellation_reason, canceled_at, three_d_secure_token, pmo_card_capture_method,"
     " pmo_card_request_three_d_secure, checkout_session,"
-    " pmo_card_request_incremental_authorization, connect, invoice FROM payment_intents"
+    " pmo_card_request_incremental_authorization, connect, invoice, payment_method_types"
+    " FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -63,6 +64,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->checkout_session = dup(a, st, 29);
 		pi->pmo_card_request_incremental_authorization = dup(a, st, 30);
 		pi->invoice = dup(a, st, 32);
+		pi->payment_method_types = dup(a, st, 33);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -80,9 +82,10 @@ static const char SQL_INSERT[] =
     " setup_future_usage, return_url, shipping, amount_capturable, amount_received,"
     " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
     " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure,"
-    " checkout_session, pmo_card_request_incremental_authorization, connect, invoice)"
+    " checkout_session, pmo_card_request_incremental_authorization, connect, invoice,"
+    " payment_method_types)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -94,7 +97,8 @@ static const char SQL_UPDATE[] =
     " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27,"
     " pmo_card_capture_method = $28, pmo_card_request_three_d_secure = $29,"
     " checkout_session = $30, pmo_card_request_incremental_authorization = $31, connect = $32,"
-    " invoice = $33 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " invoice = $33, payment_method_types = $34 WHERE merchant_id = $1 AND id = $2"
+    " AND version = $3";
 
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 			 const char *connect_json)
@@ -133,6 +137,16 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	/* NULL for every payment that is not a Connect one (no arena needed then) */
 	db_bind_text(st, 32, connect_json, -1);
 	db_bind_text_ref(st, 33, pi->invoice, -1);
+	db_bind_text_ref(st, 34, pi->payment_method_types, -1);
+}
+
+bool pi_allows_type(const struct payment_intent *pi, const char *type)
+{
+	if (!pi->payment_method_types)
+		return strcmp(type, "card") == 0;
+	char quoted[40];
+	int n = snprintf(quoted, sizeof(quoted), "\"%s\"", type);
+	return n > 0 && (size_t)n < sizeof(quoted) && strstr(pi->payment_method_types, quoted);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -294,8 +308,17 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		    pi->pmo_card_request_three_d_secure ? pi->pmo_card_request_three_d_secure
 							: "automatic");
 	json_obj_close(j);
+	if (pi_allows_type(pi, "sepa_debit")) {
+		json_key(j, "sepa_debit");
+		json_obj_open(j);
+		json_obj_close(j);
+	}
 	json_obj_close(j);
-	json_kv_raw(j, "payment_method_types", "[\"card\"]", 8);
+	if (pi->payment_method_types)
+		json_kv_raw(j, "payment_method_types", pi->payment_method_types,
+			    strlen(pi->payment_method_types));
+	else
+		json_kv_raw(j, "payment_method_types", "[\"card\"]", 8);
 	json_kv_null(j, "processing");
 	json_kv_str_or_null(j, "receipt_email", pi->receipt_email);
 	json_kv_null(j, "review");

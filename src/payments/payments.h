@@ -69,7 +69,11 @@ struct payment_intent {
 	const char *pmo_card_request_incremental_authorization;
 	struct payment_connect connect;
 	const char *invoice; /* the invoice it pays (subscriptions.c), or NULL */
+	/* payment_method_types as a JSON array (["card","sepa_debit"]), or NULL: ["card"] */
+	const char *payment_method_types;
 };
+/* Whether pi's payment_method_types name type ("card" when it names none). */
+bool pi_allows_type(const struct payment_intent *pi, const char *type);
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write
  * on the request's thread so that the writer only copies bytes: a charge row is ~760 bytes with

@@ -1,5 +1,6 @@
 #include "vault/payment_method.h"
 #include "core/str.h"
+#include "vault/iban.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -38,8 +39,8 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 
 static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
-    " fingerprint, cvc_provided, billing_details, set_up, detached, bin FROM payment_methods"
-    " WHERE merchant_id = $1 AND id = $2";
+    " fingerprint, cvc_provided, billing_details, set_up, detached, bin, type, sepa_bank_code,"
+    " sepa_branch_code, sepa_behavior FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -95,6 +96,11 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		ret->set_up = db_col_int64(st, 12) != 0;
 		ret->detached = db_col_int64(st, 13) != 0;
 		copy(ret->bin, sizeof(ret->bin), db_col_text(st, 14, NULL));
+		copy(ret->type, sizeof(ret->type), db_col_text(st, 15, NULL));
+		copy(ret->sepa_bank_code, sizeof(ret->sepa_bank_code), db_col_text(st, 16, NULL));
+		copy(ret->sepa_branch_code, sizeof(ret->sepa_branch_code),
+		     db_col_text(st, 17, NULL));
+		ret->sepa_behavior = (int)db_col_int64(st, 18);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -347,8 +353,8 @@ const char *pm_display_brand(const char *brand)
 
 static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
-    " fingerprint, cvc_provided, billing_details, metadata FROM payment_methods"
-    " WHERE merchant_id = $1 AND id = $2";
+    " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
+    " sepa_branch_code FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
@@ -362,10 +368,63 @@ struct pm_view {
 	const char *billing_details, *metadata;
 	int64_t created, exp_month, exp_year;
 	bool cvc_provided;
+	/* a sepa_debit PaymentMethod's bank and branch codes (sepa set); country, fingerprint and
+	 * last4 above are the account's */
+	bool sepa;
+	const char *bank_code, *branch_code;
 };
+
+static void sepa_details(struct json *j, const char *bank_code, const char *branch_code,
+			 const char *country, const char *fingerprint, const char *last4)
+{
+	json_obj_open(j);
+	json_kv_str(j, "bank_code", bank_code ? bank_code : "");
+	json_kv_str(j, "branch_code", branch_code ? branch_code : "");
+	json_kv_str_or_null(j, "country", country);
+	json_kv_str(j, "fingerprint", fingerprint);
+	json_key(j, "generated_from");
+	json_obj_open(j);
+	json_kv_null(j, "charge");
+	json_kv_null(j, "setup_attempt");
+	json_obj_close(j);
+	json_kv_str(j, "last4", last4);
+	json_obj_close(j);
+}
+
+void pm_render_sepa_details(struct json *j, const struct pm_card *pm)
+{
+	sepa_details(j, pm->sepa_bank_code, pm->sepa_branch_code, pm->country, pm->fingerprint,
+		     pm->last4);
+}
+
+/* A sepa_debit PaymentMethod: card is null, sepa_debit has the account's public facts. */
+static void render_sepa_view(const struct pm_view *v, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", v->id);
+	json_kv_str(j, "object", "payment_method");
+	json_kv_str(j, "allow_redisplay", "unspecified");
+	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
+	json_kv_raw(j, "billing_details", bd, strlen(bd));
+	/* no card key: Stripe's spec has card non-nullable, present only on card methods */
+	json_kv_int(j, "created", v->created);
+	json_kv_str_or_null(j, "customer", v->customer);
+	json_kv_null(j, "customer_account");
+	json_kv_bool(j, "livemode", false);
+	const char *md = v->metadata ? v->metadata : "{}";
+	json_kv_raw(j, "metadata", md, strlen(md));
+	json_key(j, "sepa_debit");
+	sepa_details(j, v->bank_code, v->branch_code, v->country, v->fingerprint, v->last4);
+	json_kv_str(j, "type", "sepa_debit");
+	json_obj_close(j);
+}
 
 static void render_view(const struct pm_view *v, struct json *j)
 {
+	if (v->sepa) {
+		render_sepa_view(v, j);
+		return;
+	}
 	json_obj_open(j);
 	json_kv_str(j, "id", v->id);
 	json_kv_str(j, "object", "payment_method");
@@ -443,6 +502,9 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .cvc_provided = db_col_int64(st, 10) != 0,
 	    .billing_details = db_col_text(st, 11, NULL),
 	    .metadata = db_col_text(st, 12, NULL),
+	    .sepa = db_col_text(st, 13, NULL) != NULL,
+	    .bank_code = db_col_text(st, 14, NULL),
+	    .branch_code = db_col_text(st, 15, NULL),
 	};
 	render_view(&v, j);
 	db_reset(st);
@@ -470,4 +532,48 @@ void pm_render_new(struct json *j, const char *pm_id, const struct vault_card_in
 	    .metadata = metadata ? metadata : "{}",
 	};
 	render_view(&v, j);
+}
+
+static const char SQL_INSERT_SEPA[] =
+    "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
+    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
+    " type, sepa_bank_code, sepa_branch_code, sepa_behavior) VALUES ($1, $2, $3, NULL, $4, '',"
+    " $5, 0, 0, '', $6, $7, 0, $8, $9, 'sepa_debit', $10, $11, $12)";
+
+int pm_insert_sepa(struct db *db, const char *merchant_id, const char *pm_id, const char *iban_id,
+		   const struct iban_info *info, int behavior, const char *fingerprint,
+		   const char *billing_details, const char *metadata, int64_t now, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_SEPA);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	db_bind_int64(st, 3, now);
+	db_bind_text(st, 4, iban_id, -1);
+	db_bind_text(st, 5, info->last4, -1);
+	db_bind_text(st, 6, info->country, -1);
+	db_bind_text(st, 7, fingerprint, -1);
+	db_bind_text(st, 8, billing_details, -1);
+	db_bind_text(st, 9, metadata ? metadata : "{}", -1);
+	db_bind_text(st, 10, info->bank_code, -1);
+	db_bind_text(st, 11, info->branch_code, -1);
+	db_bind_int64(st, 12, behavior);
+	int rc = db_step_done(st);
+	if (rc != DB_OK || !j)
+		return rc;
+	struct pm_view v = {
+	    .id = pm_id,
+	    .created = now,
+	    .last4 = info->last4,
+	    .country = info->country,
+	    .fingerprint = fingerprint,
+	    .billing_details = billing_details,
+	    .metadata = metadata ? metadata : "{}",
+	    .sepa = true,
+	    .bank_code = info->bank_code,
+	    .branch_code = info->branch_code,
+	};
+	render_view(&v, j);
+	return DB_OK;
 }

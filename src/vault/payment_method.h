@@ -34,7 +34,14 @@ struct pm_card {
 	/* detached from its customer (POST /v1/payment_methods/{id}/detach, or the customer was
 	 * deleted): as on Stripe it can never pay or be attached again */
 	bool detached;
+	/* "sepa_debit" for a SEPA Direct Debit bank account (its IBAN sealed in vault_ibans, named
+	 * by card_id; last4, country and fingerprint are the account's), "" for a card */
+	char type[16];
+	char sepa_bank_code[16], sepa_branch_code[16];
+	int sepa_behavior; /* enum sepa_behavior (vault/iban.h) */
 };
+/* Whether pm is a SEPA Direct Debit PaymentMethod (not a card). */
+#define PM_IS_SEPA(pm) ((pm)->type[0] == 's')
 /* Stripe's refusal of a detached PaymentMethod (a payment, an attach) */
 #define PM_DETACHED_MESSAGE                                                                        \
 	"The provided PaymentMethod was previously used with a PaymentIntent without Customer "    \
@@ -75,6 +82,15 @@ int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, 
  * such token), VAULT_ERR_TOKEN_USED, or < 0. */
 int pm_token_take(struct db *db, const char *merchant_id, const char *token,
 		  struct vault_card_info *ret_info, char ret_fingerprint[24]);
+/* Inserts a sepa_debit PaymentMethod whose IBAN vault_iban_store sealed as iban_id, with
+ * billing_details/metadata JSON (NULL for none), and renders it into j (when not NULL). */
+struct iban_info;
+int pm_insert_sepa(struct db *db, const char *merchant_id, const char *pm_id, const char *iban_id,
+		   const struct iban_info *info, int behavior, const char *fingerprint,
+		   const char *billing_details, const char *metadata, int64_t now, struct json *j);
+/* The object's sepa_debit hash (bank_code, branch_code, country, fingerprint, generated_from,
+ * last4) of a loaded sepa_debit PaymentMethod. */
+void pm_render_sepa_details(struct json *j, const struct pm_card *pm);
 /* Stripe's card.display_brand for a brand (amex → american_express, unknown → other). */
 const char *pm_display_brand(const char *brand);
 

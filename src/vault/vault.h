@@ -133,6 +133,14 @@ int vault_card_store(struct vault *v, struct db *db, const char *merchant_id, co
 int vault_bank_fingerprint(struct vault *v, const char *merchant_id, const char *routing,
 			   const char *account, char ret_fingerprint[24]);
 
+/* Seals IBAN iban (already checked and normalised, vault/iban.h) as row iban_id of merchant_id
+ * in vault_ibans, inside the caller's write transaction, as card numbers are sealed (AES-256-GCM
+ * under the shard's active data key, the AAD binding merchant and id), and returns its
+ * merchant-scoped fingerprint (HMAC of "iban:" IBAN under the merchant's fingerprint key). 0,
+ * VAULT_ERR_NOKEY, or a DB_* error. */
+int vault_iban_store(struct vault *v, struct db *db, const char *merchant_id, const char *iban_id,
+		     const char *iban, int64_t now, char ret_fingerprint[24]);
+
 /* The secret of the page Tender serves for object_id of merchant_id (the hosted invoice page):
  * 43 base62 characters of HMAC-SHA256(object_id) under HKDF(fingerprint root, "tender-page" ||
  * merchant_id). Derived, not stored: the same every time (the object's URL is stable, as

@@ -1,0 +1,466 @@
+#include "payments/sepa.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+#include "disputes/dispute.h"
+#include "events/events.h"
+#include "ledger/ledger.h"
+#include "payments/payments.h"
+#include "processor/processor.h"
+#include "scheduler/scheduler.h"
+#include "vault/iban.h"
+#include "vault/payment_method.h"
+
+const char SEPA_OUTCOME_PENDING[] =
+    "{\"network_status\":\"approved_by_network\",\"reason\":null,\"risk_level\":\"not_assessed\","
+    "\"seller_message\":\"Payment complete.\",\"type\":\"authorized\"}";
+static const char OUTCOME_FAILED[] =
+    "{\"network_status\":\"declined_by_network\",\"reason\":\"generic_decline\","
+    "\"risk_level\":\"not_assessed\",\"seller_message\":\"The bank returned the payment.\","
+    "\"type\":\"issuer_declined\"}";
+
+/* ---- mandates ---- */
+
+void sepa_mandate_new(struct mandate *m, int64_t now)
+{
+	id_new_at(m->id, "mandate_", now);
+	m->created = now;
+	/* Stripe's references are 16 upper-case letters and digits */
+	static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	char raw[17];
+	id_random_base62(raw, 16);
+	for (int i = 0; i < 16; i++)
+		m->reference[i] = ALNUM[(unsigned char)raw[i] % 36];
+	m->reference[16] = '\0';
+}
+
+static const char SQL_MANDATE_INSERT[] =
+    "INSERT INTO mandates (merchant_id, id, created, payment_method, type, status,"
+    " acceptance_type, ip_address, user_agent, amount, currency, reference)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+int sepa_mandate_insert(struct db *db, const char *merchant_id, const struct mandate *m)
+{
+	struct db_stmt *st = db_prepare(db, SQL_MANDATE_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, m->id, -1);
+	db_bind_int64(st, 3, m->created);
+	db_bind_text(st, 4, m->payment_method, -1);
+	db_bind_text(st, 5, m->type, -1);
+	db_bind_text(st, 6, m->status, -1);
+	db_bind_text(st, 7, m->acceptance_type, -1);
+	db_bind_text(st, 8, m->ip_address, -1);
+	db_bind_text(st, 9, m->user_agent, -1);
+	if (m->currency)
+		db_bind_int64(st, 10, m->amount);
+	else
+		db_bind_null(st, 10);
+	db_bind_text(st, 11, m->currency, -1);
+	db_bind_text(st, 12, m->reference, -1);
+	return db_step_done(st);
+}
+
+static const char SQL_MANDATE_GET[] =
+    "SELECT id, created, payment_method, type, status, acceptance_type, ip_address, user_agent,"
+    " amount, currency, reference FROM mandates WHERE merchant_id = $1 AND id = $2";
+
+static const char *dup(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col, NULL);
+	return t ? arena_strdup(a, t) : NULL;
+}
+
+int sepa_mandate_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
+		      struct mandate *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_MANDATE_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		str_copy(ret->id, sizeof(ret->id), db_col_text(st, 0, NULL));
+		ret->created = db_col_int64(st, 1);
+		ret->payment_method = dup(a, st, 2);
+		ret->type = dup(a, st, 3);
+		ret->status = dup(a, st, 4);
+		ret->acceptance_type = dup(a, st, 5);
+		ret->ip_address = dup(a, st, 6);
+		ret->user_agent = dup(a, st, 7);
+		ret->amount = db_col_is_null(st, 8) ? 0 : db_col_int64(st, 8);
+		ret->currency = dup(a, st, 9);
+		str_copy(ret->reference, sizeof(ret->reference), db_col_text(st, 10, NULL));
+		if (!ret->payment_method || !ret->type || !ret->status || !ret->acceptance_type)
+			rc = DB_ERR;
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", m->id);
+	json_kv_str(j, "object", "mandate");
+	json_key(j, "customer_acceptance");
+	json_obj_open(j);
+	json_kv_int(j, "accepted_at", m->created);
+	/* only the acceptance's own type is present (Stripe's spec: neither is nullable) */
+	if (strcmp(m->acceptance_type, "online") == 0) {
+		json_key(j, "online");
+		json_obj_open(j);
+		json_kv_str_or_null(j, "ip_address", m->ip_address);
+		json_kv_str_or_null(j, "user_agent", m->user_agent);
+		json_obj_close(j);
+	} else {
+		json_key(j, "offline");
+		json_obj_open(j);
+		json_obj_close(j);
+	}
+	json_kv_str(j, "type", m->acceptance_type);
+	json_obj_close(j);
+	json_kv_bool(j, "livemode", livemode != 0);
+	bool multi = strcmp(m->type, "multi_use") == 0;
+	if (multi) {
+		json_key(j, "multi_use");
+		json_obj_open(j);
+		json_obj_close(j);
+	}
+	json_kv_str(j, "payment_method", m->payment_method);
+	json_key(j, "payment_method_details");
+	json_obj_open(j);
+	json_key(j, "sepa_debit");
+	json_obj_open(j);
+	json_kv_str(j, "reference", m->reference);
+	char url[160];
+	snprintf(url, sizeof(url), "https://tender.invalid/sepa_debit/mandate/%s", m->reference);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	json_kv_str(j, "type", "sepa_debit");
+	json_obj_close(j);
+	if (!multi) {
+		json_key(j, "single_use");
+		json_obj_open(j);
+		json_kv_int(j, "amount", m->amount);
+		json_kv_str(j, "currency", m->currency ? m->currency : "eur");
+		json_obj_close(j);
+	}
+	json_kv_str(j, "status", m->status);
+	json_kv_str(j, "type", m->type);
+	json_obj_close(j);
+}
+
+static const char SQL_MANDATE_MULTI[] =
+    "SELECT id FROM mandates WHERE merchant_id = $1 AND payment_method = $2"
+    " AND type = 'multi_use' AND status = 'active' ORDER BY created DESC, id DESC LIMIT 1";
+
+int sepa_mandate_multi_use(struct db *db, const char *merchant_id, const char *pm_id,
+			   char ret_id[ID_MAX])
+{
+	struct db_stmt *st = db_prepare(db, SQL_MANDATE_MULTI);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		str_copy(ret_id, ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+const char *sepa_charge_details(struct arena *a, const struct pm_card *pm, const char *mandate_id)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8192);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "sepa_debit");
+	json_obj_open(&j);
+	json_kv_str(&j, "bank_code", pm->sepa_bank_code);
+	json_kv_str(&j, "branch_code", pm->sepa_branch_code);
+	json_kv_str_or_null(&j, "country", pm->country[0] ? pm->country : NULL);
+	json_kv_str(&j, "fingerprint", pm->fingerprint);
+	json_kv_str(&j, "last4", pm->last4);
+	json_kv_str_or_null(&j, "mandate", mandate_id);
+	json_obj_close(&j);
+	json_kv_str(&j, "type", "sepa_debit");
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
+/* ---- the bank's answer ---- */
+
+static const char SQL_SCHEDULE[] =
+    "INSERT INTO sepa_debits (merchant_id, charge, payment_intent, behavior, due_at, status)"
+    " VALUES ($1, $2, $3, $4, $5, 'pending')";
+
+int sepa_debit_schedule(struct db *db, const char *merchant_id, const char *charge_id,
+			const char *pi_id, int behavior, int64_t due_at)
+{
+	struct db_stmt *st = db_prepare(db, SQL_SCHEDULE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, charge_id, -1);
+	db_bind_text(st, 3, pi_id, -1);
+	db_bind_int64(st, 4, behavior);
+	db_bind_int64(st, 5, due_at);
+	return db_step_done(st);
+}
+
+const char SEPA_SETTLE_DUE_SQL[] =
+    "SELECT 1 FROM sepa_debits WHERE status = 'pending' AND due_at <= $1 LIMIT 1";
+static const char SQL_DUE[] =
+    "SELECT merchant_id, charge FROM sepa_debits WHERE status = 'pending' AND due_at <= $1"
+    " ORDER BY due_at LIMIT $2";
+static const char SQL_CLAIM[] =
+    "UPDATE sepa_debits SET status = 'done' WHERE merchant_id = $1 AND charge = $2"
+    " AND status = 'pending'";
+static const char SQL_BEHAVIOR[] =
+    "SELECT behavior FROM sepa_debits WHERE merchant_id = $1 AND charge = $2";
+static const char SQL_CHARGE_FAIL[] =
+    "UPDATE charges SET status = 'failed', failure_code = $3, failure_message = $4,"
+    " outcome = $5 WHERE merchant_id = $1 AND id = $2 AND status = 'pending'";
+
+static int append(struct db *db, const char *merchant_id, const char *type, const char *id,
+		  const char *js, size_t len, int64_t now)
+{
+	struct event_origin o = {NULL, NULL, 0};
+	if (!js)
+		return DB_ERR;
+	return event_append(db, merchant_id, &o, type, id, js, len, NULL, now, NULL);
+}
+
+/* Stripe's failure codes for a returned SEPA debit, and their messages. */
+static void failure_for(int behavior, const char **code, const char **message)
+{
+	if (behavior == SEPA_INSUFFICIENT_FUNDS) {
+		*code = "insufficient_funds";
+		*message = "The customer's account has insufficient funds to cover this payment.";
+	} else if (behavior == SEPA_EXCEEDS_VOLUME_LIMIT) {
+		*code = "charge_exceeds_source_limit";
+		*message = "This payment would exceed the weekly volume limit of the account.";
+	} else if (behavior == SEPA_EXCEEDS_WEEKLY_LIMIT) {
+		*code = "charge_exceeds_weekly_limit";
+		*message = "This payment exceeds the transaction limit of the account.";
+	} else {
+		*code = "generic_could_not_process";
+		*message = "This payment could not be processed.";
+	}
+}
+
+/* last_payment_error of an intent whose debit the bank returned: Stripe's error with the
+ * PaymentMethod it was made with. */
+static const char *payment_error(struct db *db, struct arena *a, const char *merchant_id,
+				 const struct charge *ch, const char *code, const char *message)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "charge", ch->id);
+	json_kv_str(&j, "code", code);
+	char url[160];
+	snprintf(url, sizeof(url), "https://stripe.com/docs/error-codes/%s", code);
+	json_kv_str(&j, "doc_url", url);
+	json_kv_str(&j, "message", message);
+	json_key(&j, "payment_method");
+	int rc =
+	    ch->payment_method ? pm_render(db, merchant_id, ch->payment_method, &j) : DB_NOTFOUND;
+	if (rc != DB_OK)
+		json_nil(&j);
+	json_kv_str(&j, "payment_method_type", "sepa_debit");
+	json_kv_str(&j, "type", "card_error");
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
+static int settle_succeeded(struct db *db, struct arena *a, const char *m, struct charge *ch,
+			    struct payment_intent *pi, struct fx_table *fx, int behavior,
+			    int64_t now)
+{
+	struct ledger_pricing pricing;
+	char cur[8];
+	int rc = ledger_pricing_get(db, m, &pricing, cur);
+	if (rc != DB_OK)
+		return rc;
+	pricing.fx = fx;
+	/* the bank's collection is the acquirer's captured hold of a card payment: refunds and
+	 * the invariants between acquirer and ledger see it the same way */
+	rc = processor_hold_captured(db, m, "sepa_debit", ch->id, ch->amount, ch->currency,
+				     ACQ_SUCCEED, now);
+	if (rc != DB_OK)
+		return rc;
+	char bt[ID_MAX];
+	rc = ledger_sale_as(db, m, ch->id, ch->amount, ch->currency, &pricing, now, NULL, bt);
+	if (rc != DB_OK)
+		return rc;
+	ch->status = "succeeded";
+	ch->paid = true;
+	ch->captured = true;
+	ch->amount_captured = ch->amount;
+	ch->balance_transaction = arena_strdup(a, bt);
+	if (!ch->balance_transaction)
+		return DB_ERR;
+	rc = charge_update(db, m, ch);
+	if (rc != DB_OK)
+		return rc;
+	pi->status = "succeeded";
+	pi->amount_received = pi->amount;
+	pi->amount_capturable = 0;
+	pi->last_payment_error = NULL;
+	rc = pi_update(db, m, pi);
+	if (rc != DB_OK)
+		return rc;
+	size_t len;
+	const char *js = charge_json(db, a, m, 0, ch, &len);
+	rc = append(db, m, "charge.succeeded", ch->id, js, len, now);
+	if (rc != DB_OK)
+		return rc;
+	js = pi_json(db, a, m, 0, pi, &len);
+	rc = append(db, m, "payment_intent.succeeded", pi->id, js, len, now);
+	if (rc != DB_OK || behavior != SEPA_DISPUTE)
+		return rc;
+	/* the bank takes the money back at once: a SEPA dispute is final, so it is opened and
+	 * closed as lost together (the chargeback's withdrawal stays) */
+	struct event_origin o = {NULL, NULL, 0};
+	struct dispute d;
+	rc = dispute_open(db, a, m, &o, ch->id, "general", 0, now, &d);
+	if (rc != DB_OK)
+		return rc;
+	return dispute_close(db, a, m, &o, &d, now);
+}
+
+static int settle_failed(struct db *db, struct arena *a, const char *m, struct charge *ch,
+			 struct payment_intent *pi, int behavior, int64_t now)
+{
+	const char *code, *message;
+	failure_for(behavior, &code, &message);
+	struct db_stmt *st = db_prepare(db, SQL_CHARGE_FAIL);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, m, -1);
+	db_bind_text(st, 2, ch->id, -1);
+	db_bind_text(st, 3, code, -1);
+	db_bind_text(st, 4, message, -1);
+	db_bind_text(st, 5, OUTCOME_FAILED, -1);
+	int64_t changed = 0;
+	int rc = db_step_changes(st, &changed);
+	if (rc != DB_OK)
+		return rc;
+	if (changed != 1)
+		return DB_CONFLICT;
+	ch->status = "failed";
+	ch->failure_code = code;
+	ch->failure_message = message;
+	ch->outcome = OUTCOME_FAILED;
+	pi->status = "requires_payment_method";
+	pi->last_payment_error = payment_error(db, a, m, ch, code, message);
+	if (!pi->last_payment_error)
+		return DB_ERR;
+	pi->payment_method = NULL;
+	rc = pi_update(db, m, pi);
+	if (rc != DB_OK)
+		return rc;
+	size_t len;
+	const char *js = charge_json(db, a, m, 0, ch, &len);
+	rc = append(db, m, "charge.failed", ch->id, js, len, now);
+	if (rc != DB_OK)
+		return rc;
+	js = pi_json(db, a, m, 0, pi, &len);
+	return append(db, m, "payment_intent.payment_failed", pi->id, js, len, now);
+}
+
+/* Settles one claimed debit. DB_OK; DB_NOTFOUND when its charge or intent is gone or not pending
+ * (nothing to do); < 0 on an error (the transaction is rolled back). */
+static int settle_one(struct db *db, struct arena *a, const char *m, const char *charge_id,
+		      struct fx_table *fx, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, m, -1);
+	db_bind_text(st, 2, charge_id, -1);
+	int rc = db_step(st);
+	int behavior = rc == DB_ROW ? (int)db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOTFOUND : rc;
+	struct charge ch;
+	rc = charge_load(db, a, m, charge_id, &ch);
+	if (rc != DB_OK)
+		return rc;
+	if (strcmp(ch.status, "pending") != 0 || !ch.payment_intent)
+		return DB_NOTFOUND;
+	struct payment_intent pi;
+	rc = pi_load(db, a, m, ch.payment_intent, &pi);
+	if (rc != DB_OK)
+		return rc;
+	if (strcmp(pi.status, "processing") != 0)
+		return DB_NOTFOUND;
+	bool fails = behavior == SEPA_FAIL || behavior == SEPA_FAIL_DELAYED ||
+		     behavior == SEPA_INSUFFICIENT_FUNDS || behavior == SEPA_EXCEEDS_VOLUME_LIMIT ||
+		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT;
+	return fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
+		     : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
+}
+
+#define SETTLE_MAX 64
+
+int sepa_settle_db(struct db *db, struct fx_table *fx, int64_t now, int max)
+{
+	struct scheduler_due due[SETTLE_MAX];
+	int n = 0;
+	if (max > SETTLE_MAX)
+		max = SETTLE_MAX;
+	int rc = scheduler_due_read(db, SQL_DUE, now, due, &n, max);
+	if (rc != DB_OK)
+		return rc;
+	struct arena a;
+	arena_init(&a, 4u << 20);
+	int done = 0;
+	for (int i = 0; i < n; i++) {
+		/* the claim and the settlement commit together: exactly once */
+		struct db_stmt *st = db_prepare(db, SQL_CLAIM);
+		if (!st) {
+			rc = DB_ERR;
+			break;
+		}
+		db_bind_text(st, 1, due[i].merchant, -1);
+		db_bind_text(st, 2, due[i].id, -1);
+		int64_t changed = 0;
+		rc = db_step_changes(st, &changed);
+		if (rc != DB_OK)
+			break;
+		if (changed != 1)
+			continue;
+		rc = settle_one(db, &a, due[i].merchant, due[i].id, fx, now);
+		if (rc == DB_NOTFOUND) {
+			rc = DB_OK;
+			continue;
+		}
+		if (rc != DB_OK)
+			break;
+		done++;
+	}
+	arena_release(&a);
+	return rc == DB_OK ? done : rc;
+}

@@ -1,0 +1,413 @@
+'use strict';
+// SEPA Direct Debit (sepa_debit) through stripe-node: PaymentMethods with an IBAN (checked,
+// sealed in the vault, never stored or logged in clear), PaymentIntents that go `processing`
+// and are settled later by the scheduler as Stripe's test IBANs say, mandates, SetupIntents,
+// refunds, the dispute IBAN, and a restart between confirm and settlement.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const {
+  startTender, startServer, assertStripeShape, stopAll, waitFor, readStoreFiles, tender,
+} = require('./helpers');
+
+let env;
+let stripe; // merchant 0
+let other; // merchant 1
+
+// every IBAN this file sends: none may reach the store or the log in clear
+const IBANS = {
+  ok: 'DE89370400440532013000',
+  okLater: 'DE08370400440532013003',
+  fails: 'DE62370400440532013001',
+  failsLater: 'DE78370400440532013004',
+  dispute: 'DE35370400440532013002',
+  noFunds: 'DE65370400440002222227',
+  fr: 'FR1420041010050500013M02606',
+  at: 'AT611904300234573201',
+  atFails: 'AT861904300235473202',
+  overLimit: 'DE65370400440000343434',
+};
+
+const ONLINE = { customer_acceptance: { type: 'online', online: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (test)' } } };
+const OFFLINE = { customer_acceptance: { type: 'offline' } };
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+function sepaPm(iban, client = stripe, extra = {}) {
+  return client.paymentMethods.create({
+    type: 'sepa_debit', sepa_debit: { iban }, billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' }, ...extra,
+  });
+}
+
+async function settled(id, client = stripe) {
+  return waitFor(async () => {
+    const pi = await client.paymentIntents.retrieve(id);
+    return pi.status !== 'processing' && pi;
+  }, `PaymentIntent ${id} to settle`, 15000);
+}
+
+async function eventsOf(id, client = stripe) {
+  const ev = await client.events.list({ limit: 100 });
+  return ev.data.filter((e) => e.data.object.id === id).map((e) => e.type).reverse();
+}
+
+async function payWith(iban, extra = {}) {
+  const pm = await sepaPm(iban);
+  return stripe.paymentIntents.create({
+    amount: 2000, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE, ...extra,
+  });
+}
+
+test('sepa_debit PaymentMethod: IBAN checked, public facts shown, fingerprint per merchant', async () => {
+  const pm = await sepaPm(IBANS.ok);
+  assert.equal(pm.type, 'sepa_debit');
+  assert.equal(pm.card, undefined);
+  assert.deepEqual(
+    { ...pm.sepa_debit, fingerprint: undefined },
+    { bank_code: '37040044', branch_code: '', country: 'DE', fingerprint: undefined, generated_from: { charge: null, setup_attempt: null }, last4: '3000' },
+  );
+  assert.equal(pm.billing_details.name, 'Jenny Rosen');
+  assertStripeShape(pm, 'payment_method');
+  // spaces and lower case are the same IBAN: same fingerprint; another merchant's differs
+  const again = await sepaPm('de89 3704 0044 0532 0130 00');
+  assert.equal(again.sepa_debit.fingerprint, pm.sepa_debit.fingerprint);
+  const theirs = await sepaPm(IBANS.ok, other);
+  assert.notEqual(theirs.sepa_debit.fingerprint, pm.sepa_debit.fingerprint);
+  const fr = await sepaPm(IBANS.fr);
+  assert.equal(fr.sepa_debit.bank_code, '20041');
+  assert.equal(fr.sepa_debit.branch_code, '01005');
+  assert.equal(fr.sepa_debit.country, 'FR');
+  assert.notEqual(fr.sepa_debit.fingerprint, pm.sepa_debit.fingerprint);
+  assert.deepEqual(await stripe.paymentMethods.retrieve(pm.id), pm);
+  // a card stays a card (no sepa_debit)
+  const card = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  assert.equal(card.sepa_debit, undefined);
+  assert.equal(card.card.last4, '4242');
+
+  for (const bad of ['DE89370400440532013001', 'DE8937040044053201300', 'XX89370400440532013000', 'not an iban']) {
+    await assert.rejects(sepaPm(bad), (e) => {
+      assert.equal(e.statusCode, 400);
+      assert.equal(e.code, 'invalid_bank_account_iban');
+      assert.equal(e.param, 'sepa_debit[iban]');
+      assert.ok(!e.message.includes(bad), 'the IBAN is not echoed');
+      return true;
+    });
+  }
+  await assert.rejects(stripe.paymentMethods.create({ type: 'sepa_debit', billing_details: { name: 'J', email: 'j@example.com' } }),
+    (e) => e.statusCode === 400 && e.param === 'sepa_debit');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'sepa_debit', sepa_debit: { iban: IBANS.ok } }),
+    (e) => e.statusCode === 400 && e.param === 'billing_details[name]');
+});
+
+test('attach, detach and lists by type', async () => {
+  const cus = await stripe.customers.create({ email: 'sepa@example.com' });
+  const pm = await sepaPm(IBANS.at);
+  const card = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  const attached = await stripe.paymentMethods.attach(pm.id, { customer: cus.id });
+  assert.equal(attached.customer, cus.id);
+  await stripe.paymentMethods.attach(card.id, { customer: cus.id });
+  const sepaList = await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' });
+  assert.deepEqual(sepaList.data.map((p) => p.id), [pm.id]);
+  const cardList = await stripe.customers.listPaymentMethods(cus.id, { type: 'card' });
+  assert.deepEqual(cardList.data.map((p) => p.id), [card.id]);
+  const all = await stripe.customers.listPaymentMethods(cus.id);
+  assert.equal(all.data.length, 2);
+  const byList = await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' });
+  assert.deepEqual(byList.data.map((p) => p.id), [pm.id]);
+  const detached = await stripe.paymentMethods.detach(pm.id);
+  assert.equal(detached.customer, null);
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' })).data.length, 0);
+  // another merchant does not see it
+  await assert.rejects(other.paymentMethods.retrieve(pm.id), (e) => e.statusCode === 404);
+});
+
+test('a PaymentIntent goes processing, then succeeds on the scheduler with ledger and events', async () => {
+  const before = await stripe.balance.retrieve();
+  let pi = await payWith(IBANS.ok, { description: 'SEPA order' });
+  assert.equal(pi.status, 'processing');
+  assert.deepEqual(pi.payment_method_types, ['sepa_debit']);
+  assertStripeShape(pi, 'payment_intent');
+  let ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.status, 'pending');
+  assert.equal(ch.paid, false);
+  assert.equal(ch.balance_transaction, null);
+  assert.equal(ch.payment_method_details.type, 'sepa_debit');
+  assert.equal(ch.payment_method_details.sepa_debit.last4, '3000');
+  assert.match(ch.payment_method_details.sepa_debit.mandate, /^mandate_/);
+  assertStripeShape(ch, 'charge');
+
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 2000);
+  assertStripeShape(pi, 'payment_intent');
+  ch = await stripe.charges.retrieve(pi.latest_charge, { expand: ['balance_transaction'] });
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.paid, true);
+  assert.equal(ch.captured, true);
+  assert.equal(ch.amount_captured, 2000);
+  assert.match(ch.balance_transaction.id, /^txn_/);
+  assert.equal(ch.balance_transaction.source, ch.id);
+  assert.equal(ch.balance_transaction.type, 'charge');
+  assert.ok(ch.balance_transaction.fee > 0);
+  assertStripeShape({ ...ch, balance_transaction: ch.balance_transaction.id }, 'charge');
+  // money conserved: the pending balance grew by exactly the transaction's net
+  const after = await stripe.balance.retrieve();
+  const sum = (b) => b.pending.filter((x) => x.currency === ch.balance_transaction.currency).reduce((a, x) => a + x.amount, 0)
+    + b.available.filter((x) => x.currency === ch.balance_transaction.currency).reduce((a, x) => a + x.amount, 0);
+  assert.equal(sum(after) - sum(before), ch.balance_transaction.net);
+
+  assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created', 'payment_intent.processing', 'payment_intent.succeeded']);
+  assert.deepEqual(await eventsOf(ch.id), ['charge.pending', 'charge.succeeded']);
+});
+
+test('payment_method_data[type]=sepa_debit, card+sepa_debit intents, and confirm on its own', async () => {
+  let pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur', payment_method_types: ['card', 'sepa_debit'] });
+  assert.deepEqual(pi.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(pi.status, 'requires_payment_method');
+  pi = await stripe.paymentIntents.confirm(pi.id, {
+    payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: IBANS.fr }, billing_details: { name: 'Jean Dupont', email: 'jean@example.com' } },
+    mandate_data: OFFLINE,
+  });
+  assert.equal(pi.status, 'processing');
+  const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
+  assert.equal(pm.type, 'sepa_debit');
+  assert.equal(pm.sepa_debit.last4, '2606');
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  // a card still pays a card+sepa_debit intent
+  const cardPi = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur', payment_method_types: ['card', 'sepa_debit'], payment_method: 'pm_card_visa', confirm: true });
+  assert.equal(cardPi.status, 'succeeded');
+  // and a card-only intent refuses a sepa_debit PaymentMethod, a sepa_debit-only one a card
+  const p2 = await sepaPm(IBANS.ok);
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1500, currency: 'eur', payment_method: p2.id, confirm: true, mandate_data: ONLINE }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1500, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: 'pm_card_visa', confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+});
+
+test('refusals: currency, manual capture, missing mandate, cancel while processing, refund while pending', async () => {
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['sepa_debit'] }),
+    (e) => e.statusCode === 400 && /currency provided \(usd\) is invalid/.test(e.message));
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method_types: ['sepa_debit'], capture_method: 'manual' }),
+    (e) => e.statusCode === 400 && e.param === 'capture_method');
+  const pm = await sepaPm(IBANS.okLater);
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'mandate_data');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: { customer_acceptance: { type: 'online' } } }),
+    (e) => e.statusCode === 400 && /ip_address/.test(e.param));
+  // three minutes to go: still processing after the scheduler's next passes
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE });
+  assert.equal(pi.status, 'processing');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'processing');
+  await assert.rejects(stripe.paymentIntents.cancel(pi.id), (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
+  await assert.rejects(stripe.refunds.create({ payment_intent: pi.id }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.refunds.create({ charge: pi.latest_charge }), (e) => e.statusCode === 400 && /status of pending/.test(e.message));
+  assert.equal((await stripe.charges.retrieve(pi.latest_charge)).status, 'pending');
+  // the Charges API takes cards only
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'eur', source: pm.id }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+});
+
+for (const [name, iban, code] of [
+  ['fails', IBANS.fails, 'generic_could_not_process'],
+  ['fails with insufficient_funds', IBANS.noFunds, 'insufficient_funds'],
+  ['of Austria fails', IBANS.atFails, 'generic_could_not_process'],
+  ['over the weekly volume fails', IBANS.overLimit, 'charge_exceeds_source_limit'],
+]) {
+  test(`the failing IBAN ${name}: requires_payment_method, charge failed, no money moved`, async () => {
+    const txnsBefore = (await stripe.balanceTransactions.list({ limit: 100 })).data.length;
+    let pi = await payWith(iban);
+    assert.equal(pi.status, 'processing');
+    pi = await settled(pi.id);
+    assert.equal(pi.status, 'requires_payment_method');
+    assert.equal(pi.last_payment_error.code, code);
+    assert.equal(pi.last_payment_error.charge, pi.latest_charge);
+    assert.equal(pi.last_payment_error.payment_method.type, 'sepa_debit');
+    assert.equal(pi.amount_received, 0);
+    assertStripeShape(pi, 'payment_intent');
+    const ch = await stripe.charges.retrieve(pi.latest_charge);
+    assert.equal(ch.status, 'failed');
+    assert.equal(ch.failure_code, code);
+    assert.ok(ch.failure_message);
+    assert.equal(ch.balance_transaction, null);
+    assertStripeShape(ch, 'charge');
+    assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created', 'payment_intent.processing', 'payment_intent.payment_failed']);
+    assert.deepEqual(await eventsOf(ch.id), ['charge.pending', 'charge.failed']);
+    assert.equal((await stripe.balanceTransactions.list({ limit: 100 })).data.length, txnsBefore);
+  });
+}
+
+test('mandates: single-use from a payment, multi-use from setup_future_usage, 404 across merchants', async () => {
+  const pi = await payWith(IBANS.ok);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const m = await stripe.mandates.retrieve(ch.payment_method_details.sepa_debit.mandate);
+  assert.equal(m.object, 'mandate');
+  assert.equal(m.type, 'single_use');
+  assert.deepEqual(m.single_use, { amount: 2000, currency: 'eur' });
+  assert.equal(m.status, 'active');
+  assert.equal(m.payment_method, pi.payment_method);
+  assert.equal(m.customer_acceptance.type, 'online');
+  assert.deepEqual(m.customer_acceptance.online, { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (test)' });
+  assert.equal(m.payment_method_details.type, 'sepa_debit');
+  assert.match(m.payment_method_details.sepa_debit.reference, /^[A-Z0-9]{16}$/);
+  assertStripeShape(m, 'mandate');
+  await assert.rejects(other.mandates.retrieve(m.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.mandates.retrieve('mandate_nope'), (e) => e.statusCode === 404);
+
+  // setup_future_usage with a customer: a multi-use mandate, the PaymentMethod saved on the
+  // customer; it then pays off session without a new mandate
+  const cus = await stripe.customers.create({ email: 'multi@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  const first = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'eur', customer: cus.id, setup_future_usage: 'off_session', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: OFFLINE,
+  });
+  const fc = await stripe.charges.retrieve(first.latest_charge);
+  const mm = await stripe.mandates.retrieve(fc.payment_method_details.sepa_debit.mandate);
+  assert.equal(mm.type, 'multi_use');
+  assert.deepEqual(mm.multi_use, {});
+  assert.deepEqual(mm.customer_acceptance.offline, {});
+  assertStripeShape(mm, 'mandate');
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  const next = await stripe.paymentIntents.create({
+    amount: 1200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, off_session: true,
+  });
+  assert.equal(next.status, 'processing');
+  const nc = await stripe.charges.retrieve(next.latest_charge);
+  assert.equal(nc.payment_method_details.sepa_debit.mandate, mm.id);
+  assert.equal((await settled(next.id)).status, 'succeeded');
+  // on session without mandate_data: refused even with the multi-use mandate
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'mandate_data');
+});
+
+test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, which then pays off session', async () => {
+  const cus = await stripe.customers.create({ email: 'setup@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  await assert.rejects(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'mandate_data');
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal(si.status, 'succeeded');
+  assert.deepEqual(si.payment_method_types, ['sepa_debit']);
+  assert.match(si.mandate, /^mandate_/);
+  assertStripeShape(si, 'setup_intent');
+  const m = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(m.type, 'multi_use');
+  assert.equal(m.payment_method, pm.id);
+  assertStripeShape(m, 'mandate');
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  const attempts = await stripe.setupAttempts.list({ setup_intent: si.id });
+  assert.equal(attempts.data.length, 1);
+  assert.equal(attempts.data[0].status, 'succeeded');
+  assert.deepEqual(attempts.data[0].payment_method_details, { sepa_debit: {}, type: 'sepa_debit' });
+  assertStripeShape(attempts.data[0], 'setup_attempt');
+  // confirm on its own, with payment_method_data
+  let si2 = await stripe.setupIntents.create({ payment_method_types: ['sepa_debit'] });
+  si2 = await stripe.setupIntents.confirm(si2.id, {
+    payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: IBANS.at }, billing_details: { name: 'Anna', email: 'anna@example.com' } },
+    mandate_data: OFFLINE,
+  });
+  assert.equal(si2.status, 'succeeded');
+  // the saved mandate lets a later payment go off session
+  const pi = await stripe.paymentIntents.create({
+    amount: 4200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, off_session: true,
+  });
+  assert.equal(pi.status, 'processing');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method_details.sepa_debit.mandate, si.mandate);
+  assert.equal((await settled(pi.id)).status, 'succeeded');
+  // a card-only SetupIntent refuses it
+  await assert.rejects(stripe.setupIntents.create({ customer: cus.id, payment_method: pm.id, confirm: true, mandate_data: ONLINE }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+});
+
+test('refunds of a settled SEPA payment: partial and full, charge.refunded', async () => {
+  let pi = await payWith(IBANS.ok);
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const r1 = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
+  assert.equal(r1.status, 'succeeded');
+  assert.equal(r1.amount, 500);
+  let ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.amount_refunded, 500);
+  assert.equal(ch.refunded, false);
+  const r2 = await stripe.refunds.create({ charge: ch.id });
+  assert.equal(r2.amount, 1500);
+  ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.refunded, true);
+  assertStripeShape(ch, 'charge');
+  const types = await eventsOf(ch.id);
+  assert.equal(types.filter((t) => t === 'charge.refunded').length, 2);
+});
+
+test('the dispute IBAN: succeeds, then a final (lost) dispute withdraws the money', async () => {
+  let pi = await payWith(IBANS.dispute);
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const dispute = await waitFor(async () => (await stripe.disputes.list({ payment_intent: pi.id })).data[0], 'the dispute', 10000);
+  assert.equal(dispute.charge, pi.latest_charge);
+  assert.equal(dispute.amount, 2000);
+  assert.equal(dispute.status, 'lost');
+  assert.equal(dispute.evidence_details.submission_count, 0);
+  assertStripeShape(dispute, 'dispute');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.disputed, true);
+  assert.equal(ch.status, 'succeeded');
+  // the withdrawal is in the ledger: a balance transaction of the dispute
+  assert.ok(dispute.balance_transactions.length >= 1);
+  assert.ok(dispute.balance_transactions[0].amount < 0);
+  // SEPA disputes are final: no evidence can be submitted
+  await assert.rejects(stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' }, submit: true }),
+    (e) => e.statusCode === 400);
+  const types = await eventsOf(dispute.id);
+  assert.deepEqual(types.filter((t) => t === 'charge.dispute.created' || t === 'charge.dispute.closed'), ['charge.dispute.created', 'charge.dispute.closed']);
+});
+
+test('a restart between confirm and settlement settles exactly once', async () => {
+  const own = await startTender({ merchants: 1 });
+  const s1 = own.stripe();
+  const pm = await sepaPm(IBANS.ok, s1);
+  const pis = [];
+  for (let i = 0; i < 3; i++) {
+    pis.push(await s1.paymentIntents.create({
+      amount: 1000 + i, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+    }));
+  }
+  // killed at once: the scheduler (a pass every 500 ms) has most likely not settled them yet
+  own.server.child.kill('SIGKILL');
+  await own.server.exited;
+  const srv = await startServer({ dataDir: own.dataDir, keyFile: own.keyFile });
+  const Stripe = require('stripe');
+  const s2 = new Stripe(own.merchant.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http', maxNetworkRetries: 0 });
+  for (const p of pis) {
+    const pi = await settled(p.id, s2);
+    assert.equal(pi.status, 'succeeded');
+  }
+  await new Promise((r) => setTimeout(r, 1500)); // more passes: nothing settles twice
+  for (const p of pis) {
+    const ch = await s2.charges.retrieve(p.latest_charge);
+    assert.equal(ch.status, 'succeeded');
+    const txns = (await s2.balanceTransactions.list({ limit: 100 })).data.filter((t) => t.source === ch.id);
+    assert.equal(txns.length, 1, `one balance transaction for ${ch.id}`);
+    assert.equal((await eventsOf(ch.id, s2)).filter((t) => t === 'charge.succeeded').length, 1);
+  }
+  await srv.stop();
+  assert.match(tender(['verify', '--data', own.dataDir]), /verify: ok/);
+});
+
+test('secrets: no IBAN in clear in the store or the log', async () => {
+  const needles = Object.values(IBANS).flatMap((n) => [n, n.toLowerCase(), n.replace(/(.{4})/g, '$1 ').trim()]);
+  const files = readStoreFiles(env.dataDir);
+  const log = fs.readFileSync(env.server.logPath);
+  for (const n of needles) {
+    for (const { file, data } of files) assert.ok(!data.includes(n), `${n} found in ${file}`);
+    assert.ok(!log.includes(n), `${n} found in the server log`);
+  }
+});
