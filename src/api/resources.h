@@ -415,6 +415,10 @@ struct sub_checkout {
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
 	/* the session's discount (or NULL): a coupon, or the promotion code that names it */
 	const char *coupon, *promotion_code;
+	/* automatic_tax[enabled] for the subscription; tax_address (JSON, or NULL): where a new
+	 * customer (made by before()) will be, for the first invoice planned before it exists */
+	bool automatic_tax;
+	const char *tax_address;
 	char id[ID_MAX], pi_id[ID_MAX];
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	void *ctx;
