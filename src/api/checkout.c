@@ -2974,6 +2974,17 @@ static void html_interval(struct buf *b, const char *interval, int64_t count)
 /* Inside the card form: the shipping options as radio buttons when there are several (each
  * with the total it makes; no scripts), and the shipping address when the session asks for
  * one, its country one of the allowed ones (checked again by shipping_choice). */
+/* ` readonly value="…"` of field key of the fixed address (nothing when fixed is NULL) */
+static void fixed_value(struct buf *b, json_t *fixed, const char *key)
+{
+	if (!fixed)
+		return;
+	const char *v = json_string_value(json_object_get(fixed, key));
+	buf_puts(b, " readonly value=\"");
+	html_escape(b, v ? v : "");
+	buf_puts(b, "\"");
+}
+
 static void shipping_fields(struct buf *b, const struct session *s, json_t *ship)
 {
 	size_t i;
@@ -3023,20 +3034,33 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 		    "autocomplete=\"shipping address-level2\"></div><div><label "
 		    "for=\"ship_postal_code\">Postal code</label><input id=\"ship_postal_code\" "
 		    "maxlength=\"20\" name=\"shipping[address][postal_code]\" "
-		    "autocomplete=\"shipping postal-code\"></div></div>"
-		    "<label for=\"ship_state\">State or region</label><input id=\"ship_state\" "
-		    "maxlength=\"200\" name=\"shipping[address][state]\" "
-		    "autocomplete=\"shipping address-level1\">"
-		    "<label for=\"ship_country\">Country</label><select id=\"ship_country\" "
-		    "required name=\"shipping[address][country]\" "
-		    "autocomplete=\"shipping country\">");
+		    "autocomplete=\"shipping postal-code\"");
+		/* automatic tax: the place the tax was worked out for, given above, is where it
+		 * ships (shipping_choice checks it again) */
+		json_t *fixed = s->automatic_tax && s->billing_address
+				    ? json_loads(s->billing_address, 0, NULL)
+				    : NULL;
+		fixed_value(b, fixed, "postal_code");
+		buf_puts(b, "></div></div>"
+			    "<label for=\"ship_state\">State or region</label><input "
+			    "id=\"ship_state\" maxlength=\"200\" name=\"shipping[address][state]\" "
+			    "autocomplete=\"shipping address-level1\"");
+		fixed_value(b, fixed, "state");
+		buf_puts(b, "><label for=\"ship_country\">Country</label><select "
+			    "id=\"ship_country\" required name=\"shipping[address][country]\" "
+			    "autocomplete=\"shipping country\">");
+		const char *fc = json_string_value(json_object_get(fixed, "country"));
 		json_array_foreach(countries, i, it)
 		{
+			const char *v = json_string_value(it);
+			if (fc && (!v || strcmp(v, fc) != 0))
+				continue;
 			buf_puts(b, "<option>");
-			html_escape(b, json_string_value(it));
+			html_escape(b, v);
 			buf_puts(b, "</option>");
 		}
 		buf_puts(b, "</select></fieldset>");
+		json_decref(fixed);
 	}
 	json_decref(countries);
 }
@@ -3242,10 +3266,16 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 	const char *req = full ? "required " : "";
 	buf_puts(b, "<form class=\"address\" method=\"post\" action=\"");
 	html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/address", x->acct, x->id));
-	buf_puts(b, "\"><fieldset id=\"billing-address\"><legend>Billing address</legend>");
+	/* automatic tax with shipping_address_collection: the tax is the shipping address's */
+	bool ships = x->s.automatic_tax && x->s.shipping_countries;
+	buf_puts(b, ships ? "\"><fieldset id=\"billing-address\"><legend>Shipping address</legend>"
+			  : "\"><fieldset id=\"billing-address\"><legend>Billing address</legend>");
 	if (!addr)
-		buf_puts(b, "<p id=\"address-first\">The tax depends on your billing address: "
-			    "enter it to see the total and pay.</p>");
+		buf_puts(b,
+			 ships ? "<p id=\"address-first\">The tax depends on where the order "
+				 "ships: enter that address to see the total and pay.</p>"
+			       : "<p id=\"address-first\">The tax depends on your billing address: "
+				 "enter it to see the total and pay.</p>");
 	address_input(b, "bill_line1", "Address", "address[line1]",
 		      arena_printf(&r->arena,
 				   "%smaxlength=\"200\" autocomplete=\"billing address-line1\"",
@@ -3987,6 +4017,24 @@ static const char *shipping_choice(struct req *r, const struct session *s, struc
 		r->err.set = false;
 		return "Enter the name and address to ship to.";
 	}
+	/* automatic tax: the tax was worked out for the address given first; the order ships
+	 * there (Stripe taxes by the shipping address) */
+	if (s->automatic_tax && s->billing_address) {
+		json_t *t = json_loads(s->billing_address, 0, NULL);
+		bool same = true;
+		static const char *const keys[] = {"country", "state", "postal_code"};
+		for (size_t k = 0; k < 3; k++) {
+			char path[40];
+			snprintf(path, sizeof(path), "shipping.address.%s", keys[k]);
+			const char *v = param_str(r, path);
+			const char *w = json_string_value(json_object_get(t, keys[k]));
+			same = same && ascii_ieq(v ? v : "", w ? w : "");
+		}
+		json_decref(t);
+		if (!same)
+			return "Ship to the address the tax was worked out for, or change that "
+			       "address above first.";
+	}
 	return NULL;
 }
 
@@ -4476,6 +4524,22 @@ static const char *address_parse(struct req *r, const char **ret)
 	return *ret ? NULL : "This address cannot be taken.";
 }
 
+/* Whether address (JSON)'s country is one s ships to. */
+static bool country_allowed(const struct session *s, const char *address)
+{
+	json_t *a = json_loads(address, 0, NULL);
+	json_t *cs = s->shipping_countries ? json_loads(s->shipping_countries, 0, NULL) : NULL;
+	const char *c = json_string_value(json_object_get(a, "country"));
+	bool ok = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(cs, i, v) ok =
+	    ok || (c && json_string_value(v) && strcmp(json_string_value(v), c) == 0);
+	json_decref(a);
+	json_decref(cs);
+	return ok;
+}
+
 static int h_address(struct req *r)
 {
 	struct page_ctx x;
@@ -4488,6 +4552,8 @@ static int h_address(struct req *r)
 	const char *bad = address_parse(r, &c.address);
 	if (bad)
 		return checkout_page(r, &x, 400, bad);
+	if (x.s.automatic_tax && x.s.shipping_countries && !country_allowed(&x.s, c.address))
+		return checkout_page(r, &x, 400, "This shop does not ship to that country.");
 	if (x.s.automatic_tax && !auto_tax_address_ok(c.address))
 		return checkout_page(r, &x, 400,
 				     "Enter an address the tax can be worked out for (in Canada, "

@@ -211,6 +211,46 @@ test('mode=subscription: the new customer is taxed where it said, the subscripti
   assert.equal(next.total, 2145);
 });
 
+test('with shipping_address_collection the tax is the shipping address\'s: asked first, the order ships there', async () => {
+  const s = await stripe.checkout.sessions.create({
+    mode: 'payment', ...urls(), automatic_tax: { enabled: true },
+    line_items: [{ price: book.id }],
+    shipping_address_collection: { allowed_countries: ['DE', 'FR'] },
+    shipping_options: [{ shipping_rate_data: { display_name: 'Post', type: 'fixed_amount', fixed_amount: { amount: 500, currency: 'eur' } } }],
+  });
+  assert.equal(s.automatic_tax.status, 'requires_location_inputs');
+  assert.equal(s.amount_total, 1500);
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('fieldset#billing-address legend'), 'Shipping address');
+  await page.getByLabel('Country (two-letter code)').fill('US');
+  await page.getByLabel('State or region').fill('CA');
+  await page.getByLabel('Postal code').fill('94080');
+  await page.locator('fieldset#billing-address button').click();
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /does not ship to that country/);
+  await page.goto(s.url);
+  await giveAddress(page, { country: 'DE', postal: '10117' });
+  // 19 % of the book (1000); shipping is not taxed
+  assert.equal(await page.textContent('#tax'), '1.90 EUR');
+  assert.equal(await page.textContent('#total'), '16.90 EUR');
+  await fillCard(page);
+  await page.locator('#ship_name').fill('Ada Lovelace');
+  await page.locator('#ship_line1').fill('Unter den Linden 1');
+  await page.locator('#ship_city').fill('Berlin');
+  assert.equal(await page.locator('#ship_postal_code').inputValue(), '10117');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay 16\.90 EUR/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.amount_total, 1690);
+  assert.equal(done.total_details.amount_tax, 190);
+  assert.equal(done.total_details.amount_shipping, 500);
+  assert.equal(done.shipping_details.address.postal_code, '10117');
+  assert.equal(done.payment_intent.amount, 1690);
+  assert.equal(done.payment_intent.shipping.address.country, 'DE');
+});
+
 test('a customer\'s own address: a French business reverse charged (an entry of 0), no address asked; the same on its invoice', async () => {
   const cus = await stripe.customers.create({ email: 'b2b@example.com', address: FR, tax_id_data: [{ type: 'eu_vat', value: 'FR12345678901' }] });
   const s = await stripe.checkout.sessions.create({
