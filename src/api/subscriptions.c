@@ -2191,6 +2191,7 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->description = x->description;
 	s->sends = x->sends;
 	s->days_until_due = x->sends ? x->days_until_due : 0;
+	s->automatic_tax = x->automatic_tax;
 	for (int i = 0; i < x->n_items && i < SUB_ITEMS_MAX; i++) {
 		struct sub_item *it = &s->items[i];
 		memset(it, 0, sizeof(*it));

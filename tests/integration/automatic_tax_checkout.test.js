@@ -291,6 +291,53 @@ test('a customer\'s own address: a French business reverse charged (an entry of 
   assert.deepEqual(exInv.total_tax_amounts.map((t) => [t.amount, t.taxability_reason]), [[0, 'customer_exempt']]);
 });
 
+test('quotes: taxed by Stripe Tax at the customer\'s address (computed, total_details, the PDF); the invoice or subscription it makes has automatic_tax', async () => {
+  const cus = await stripe.customers.create({ email: 'q@example.com', address: DE, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const q = await stripe.quotes.create({ customer: cus.id, automatic_tax: { enabled: true }, line_items: [{ price: book.id, quantity: 2 }] });
+  assertStripeShape(q, 'quote');
+  assert.deepEqual(q.automatic_tax, { enabled: true, liability: { type: 'self' }, provider: 'stripe', status: 'complete' });
+  assert.equal(q.amount_subtotal, 2000);
+  assert.equal(q.amount_total, 2380);
+  assert.equal(q.total_details.amount_tax, 380);
+  assert.equal(q.computed.upfront.amount_total, 2380);
+  assert.equal(q.computed.upfront.total_details.amount_tax, 380);
+  const items = await stripe.quotes.listLineItems(q.id, { expand: ['data.taxes'] });
+  assert.deepEqual(items.data.map((i) => [i.amount_tax, i.amount_total]), [[380, 2380]]);
+  assert.deepEqual(taxes(items.data[0].taxes), [[DE_VAT, 380, 2000, 'standard_rated']]);
+  const open = await stripe.quotes.finalizeQuote(q.id);
+  const stream = await stripe.quotes.pdf(q.id);
+  const chunks = [];
+  for await (const c of stream) chunks.push(c);
+  assert.match(pdfText(Buffer.concat(chunks)), /Tax\s+3\.80 EUR/);
+  const acc = await stripe.quotes.accept(open.id);
+  const inv = await stripe.invoices.retrieve(acc.invoice);
+  assert.equal(inv.automatic_tax.enabled, true);
+  assert.equal(inv.total, 2380);
+  assert.equal(inv.tax, 380);
+
+  // recurring: a subscription with automatic_tax, its first invoice the quote's upfront total
+  const ca = await stripe.customers.create({ address: { line1: '1 Main St', city: 'San Jose', state: 'CA', postal_code: '95113', country: 'US' }, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const rq = await stripe.quotes.create({ customer: ca.id, automatic_tax: { enabled: true }, line_items: [{ price: monthly.id }] });
+  assert.equal(rq.computed.recurring.amount_total, 2145);
+  assert.equal(rq.computed.upfront.amount_total, 2145);
+  await stripe.quotes.finalizeQuote(rq.id);
+  const racc = await stripe.quotes.accept(rq.id);
+  const sub = await stripe.subscriptions.retrieve(racc.subscription);
+  assert.equal(sub.automatic_tax.enabled, true);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.total, 2145);
+  assert.equal(first.amount_paid, 2145);
+
+  // a customer without an address: untaxed, requires_location_inputs, not finalizable; tax rates refused with it
+  const bare = await stripe.customers.create({ email: 'nowhere@example.com' });
+  const nq = await stripe.quotes.create({ customer: bare.id, automatic_tax: { enabled: true }, line_items: [{ price: book.id }] });
+  assert.equal(nq.automatic_tax.status, 'requires_location_inputs');
+  assert.equal(nq.total_details.amount_tax, 0);
+  await assert.rejects(stripe.quotes.finalizeQuote(nq.id), (e) => e.statusCode === 400 && e.code === 'customer_tax_location_invalid');
+  const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 19, inclusive: false });
+  await fails(stripe.quotes.create({ customer: cus.id, automatic_tax: { enabled: true }, default_tax_rates: [vat.id], line_items: [{ price: book.id }] }), 400, 'automatic_tax[enabled]');
+});
+
 test('refused: tax rates with it, setup mode, a customer without an address unless customer_update[address]=auto', async () => {
   const base = { mode: 'payment', ...urls(), automatic_tax: { enabled: true } };
   const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: false, country: 'DE' });
