@@ -2681,7 +2681,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      const char *nonce, char ret_id[ID_MAX])
+			      bool automatic_tax, const char *nonce, char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -2727,6 +2727,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.submit_type = submit_type;
 	s.confirmation_message = confirmation_message;
 	s.link_nonce = nonce;
+	s.automatic_tax = automatic_tax; /* the page asks for the address before the card */
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);

@@ -338,6 +338,37 @@ test('quotes: taxed by Stripe Tax at the customer\'s address (computed, total_de
   await fails(stripe.quotes.create({ customer: cus.id, automatic_tax: { enabled: true }, default_tax_rates: [vat.id], line_items: [{ price: book.id }] }), 400, 'automatic_tax[enabled]');
 });
 
+test('payment links: automatic_tax on create and update; the session a visit opens asks for the address and is taxed', async () => {
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: book.id, quantity: 1 }], automatic_tax: { enabled: true } });
+  assertStripeShape(link, 'payment_link');
+  assert.deepEqual(link.automatic_tax, { enabled: true, liability: { type: 'self' } });
+  const off = await stripe.paymentLinks.update(link.id, { automatic_tax: { enabled: false } });
+  assert.deepEqual(off.automatic_tax, { enabled: false, liability: null });
+  const on = await stripe.paymentLinks.update(link.id, { automatic_tax: { enabled: true } });
+  assert.equal(on.automatic_tax.enabled, true);
+  const updated = (await stripe.events.list({ type: 'payment_link.updated', limit: 1 })).data[0];
+  assert.deepEqual(updated.data.previous_attributes.automatic_tax, { enabled: false });
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.getByLabel('Card number').count(), 0);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  assert.equal(await page.locator('#address-first').count(), 1);
+  await giveAddress(page, { country: 'DE', postal: '10117' });
+  assert.equal(await page.textContent('#total'), '11.90 EUR');
+  await fillCard(page);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+/), page.getByRole('button', { name: /Pay 11\.90 EUR/ }).click()]);
+  await page.close();
+  const sessions = await stripe.checkout.sessions.list({ payment_link: link.id, expand: ['data.payment_intent'] });
+  assert.equal(sessions.data.length, 1);
+  const cs = sessions.data[0];
+  assert.equal(cs.status, 'complete');
+  assert.equal(cs.automatic_tax.enabled, true);
+  assert.equal(cs.total_details.amount_tax, 190);
+  assert.equal(cs.amount_total, 1190);
+  assert.equal(cs.payment_intent.amount, 1190);
+});
+
 test('refused: tax rates with it, setup mode, a customer without an address unless customer_update[address]=auto', async () => {
   const base = { mode: 'payment', ...urls(), automatic_tax: { enabled: true } };
   const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: false, country: 'DE' });
