@@ -94,6 +94,9 @@ struct invoice {
 	const struct tax_rate_spec *default_tax_spec;
 	/* automatic_tax[enabled]: Stripe Tax computes its lines' taxes (invoice_lines_auto_tax) */
 	bool automatic_tax;
+	/* not stored: a preview's customer_details[address] (JSON), where Stripe Tax places its
+	 * customer instead of the customer's own address (NULL: the customer's) */
+	const char *auto_tax_address;
 };
 /* Is it collected by the customer (collection_method=send_invoice)? */
 bool invoice_sends(const struct invoice *in);

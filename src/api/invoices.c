@@ -932,7 +932,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	if (in->automatic_tax && strcmp(in->status, "draft") == 0) {
 		struct tax_context actx;
 		bool located = false;
-		if (invoice_auto_tax_place(r, db, in->customer, r->now, &actx, &located, NULL) != 0)
+		if (invoice_auto_tax_place_at(r, db, in->customer, in->auto_tax_address, r->now,
+					      &actx, &located, NULL) != 0)
 			return -1;
 		if (!located)
 			at_status = "requires_location_inputs";

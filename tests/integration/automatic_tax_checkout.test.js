@@ -369,6 +369,37 @@ test('payment links: automatic_tax on create and update; the session a visit ope
   assert.equal(cs.payment_intent.amount, 1190);
 });
 
+test('invoices.createPreview with automatic_tax: a one-off invoice of pending items taxed at the customer\'s or customer_details[address]', async () => {
+  const cus = await stripe.customers.create({ address: DE });
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 1000, currency: 'eur' });
+  const pv = await stripe.invoices.createPreview({ customer: cus.id, automatic_tax: { enabled: true } });
+  billingShape(pv, 'invoice');
+  assert.equal(pv.automatic_tax.enabled, true);
+  assert.equal(pv.automatic_tax.status, 'complete');
+  assert.equal(pv.tax, 190);
+  assert.equal(pv.total, 1190);
+  assert.deepEqual(pv.total_tax_amounts.map((t) => [t.tax_rate, t.amount]), [[DE_VAT, 190]]);
+  // elsewhere: California's 7.25 % of 1000 = 72.5 → 73
+  const ca = await stripe.invoices.createPreview({
+    customer: cus.id, automatic_tax: { enabled: true },
+    customer_details: { address: { country: 'US', state: 'CA', postal_code: '94080' } },
+  });
+  assert.equal(ca.tax, 73);
+  assert.equal(ca.total, 1073);
+  // without it: as before
+  const plain = await stripe.invoices.createPreview({ customer: cus.id });
+  assert.equal(plain.automatic_tax.enabled, false);
+  assert.equal(plain.total, 1000);
+  // nowhere: Stripe's customer_tax_location_invalid, unless customer_details places it
+  const bare = await stripe.customers.create({ email: 'p@example.com' });
+  await stripe.invoiceItems.create({ customer: bare.id, amount: 1000, currency: 'eur' });
+  await assert.rejects(stripe.invoices.createPreview({ customer: bare.id, automatic_tax: { enabled: true } }),
+    (e) => e.statusCode === 400 && e.code === 'customer_tax_location_invalid');
+  const placed = await stripe.invoices.createPreview({ customer: bare.id, automatic_tax: { enabled: true }, customer_details: { address: DE } });
+  assert.equal(placed.automatic_tax.status, 'complete');
+  assert.equal(placed.total, 1190);
+});
+
 test('refused: tax rates with it, setup mode, a customer without an address unless customer_update[address]=auto', async () => {
   const base = { mode: 'payment', ...urls(), automatic_tax: { enabled: true } };
   const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 20, inclusive: false, country: 'DE' });
