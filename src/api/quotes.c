@@ -159,8 +159,8 @@ static const char SQL_INSERT[] =
     " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock,"
     " collection_method, days_until_due, automatic_tax) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
     " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,"
-    " $27, $28, $29, $31)";
-/* every mutable column, where the row is still in the status it was read in ($30) */
+    " $27, $28, $29, $30)";
+/* every mutable column, where the row is still in the status it was read in ($31) */
 static const char SQL_UPDATE[] =
     "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
     " footer = $9, expires_at = $10, number = $11, line_items = $12, discounts_spec = $13,"
@@ -168,7 +168,7 @@ static const char SQL_UPDATE[] =
     " metadata = $18, amount_subtotal = $19, amount_total = $20, computed = $21,"
     " finalized_at = $22, accepted_at = $23, canceled_at = $24, invoice = $25,"
     " subscription = $26, test_clock = $27, collection_method = $28, days_until_due = $29,"
-    " automatic_tax = $31 WHERE merchant_id = $1 AND id = $2 AND status = $30 AND created = $3";
+    " automatic_tax = $30 WHERE merchant_id = $1 AND id = $2 AND status = $31 AND created = $3";
 
 static int64_t col_or0(struct db_stmt *st, int c)
 {
@@ -269,7 +269,7 @@ static void bind_row(const char *merchant, struct db_stmt *st, const struct quot
 		db_bind_int64(st, 29, q->days_until_due);
 	else
 		db_bind_null(st, 29);
-	db_bind_int64(st, 31, !q->automatic_tax ? 0 : q->auto_tax_located ? 1 : 2);
+	db_bind_int64(st, 30, !q->automatic_tax ? 0 : q->auto_tax_located ? 1 : 2);
 }
 
 static int quote_insert(struct req *r, struct db *db, const struct quote *q)
@@ -290,7 +290,7 @@ static int quote_save(struct req *r, struct db *db, const char *merchant, const 
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bind_row(merchant, st, q);
-	db_bind_text(st, 30, was, -1);
+	db_bind_text(st, 31, was, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
