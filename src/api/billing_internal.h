@@ -94,6 +94,9 @@ struct invoice {
 	const struct tax_rate_spec *default_tax_spec;
 	/* automatic_tax[enabled]: Stripe Tax computes its lines' taxes (invoice_lines_auto_tax) */
 	bool automatic_tax;
+	/* not stored: a preview's customer_details[address] (JSON), where Stripe Tax places its
+	 * customer instead of the customer's own address (NULL: the customer's) */
+	const char *auto_tax_address;
 };
 /* Is it collected by the customer (collection_method=send_invoice)? */
 bool invoice_sends(const struct invoice *in);
@@ -633,6 +636,15 @@ int invoice_auto_tax_place(struct req *r, struct db *db, const char *customer, i
  * NULL). 0, or -1 with r->err. */
 int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, int64_t t,
 			   struct inv_line *lines, int n, bool *ret_located);
+/* The same two at address (Stripe's address hash as JSON) instead of the customer's own: a
+ * Checkout Session's buyer, or a customer a checkout is about to make or update. customer may be
+ * NULL (a guest) or not yet exist; when it exists its tax_exempt and eu_vat id count. */
+int invoice_auto_tax_place_at(struct req *r, struct db *db, const char *customer,
+			      const char *address, int64_t t, struct tax_context *ret_ctx,
+			      bool *ret_located, const char **ret_behavior);
+int invoice_lines_auto_tax_at(struct req *r, struct db *db, const char *customer,
+			      const char *address, int64_t t, struct inv_line *lines, int n,
+			      bool *ret_located);
 /* Inside an invoice's write: the automatic rate t as a tax_rates row (once). 0, or -1 with
  * r->err. */
 int tax_rate_auto_store(struct req *r, struct db *db, const struct tax_rate *t);

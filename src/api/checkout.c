@@ -117,6 +117,7 @@
 #include "money/currency.h"
 #include "payments/payments.h"
 #include "store/store.h"
+#include "tax/engine.h"
 #include "scheduler/scheduler.h"
 
 #define QUANTITY_MAX 999
@@ -151,7 +152,7 @@ int checkout_item_taxes_render(struct req *r, struct db *db, const struct json_t
 		json_kv_int(j, "amount", json_integer_value(json_object_get(te, "amount")));
 		json_key(j, "rate");
 		tax_rate_render(&t, j);
-		json_kv_str(j, "taxability_reason", "standard_rated");
+		json_kv_str(j, "taxability_reason", tax_rate_id_reason(t.id));
 		json_kv_int(j, "taxable_amount",
 			    json_integer_value(json_object_get(te, "taxable")));
 		json_obj_close(j);
@@ -747,6 +748,8 @@ struct session {
 	/* consent_collection's answers (JSON {promotions, terms_of_service}) and the tax ids the
 	 * buyer gave (JSON [{type, value}]), recorded with the attempt; NULL: none */
 	const char *consent, *details_tax_ids;
+	/* automatic_tax[enabled]: Stripe Tax taxes its lines (see "automatic tax" below) */
+	bool automatic_tax;
 };
 
 static const char SQL_GET[] =
@@ -757,8 +760,8 @@ static const char SQL_GET[] =
     " subscription, invoice, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
-    " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids"
-    " FROM checkout_sessions"
+    " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids,"
+    " automatic_tax FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -768,10 +771,10 @@ static const char SQL_INSERT[] =
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
-    " custom_fields)"
+    " custom_fields, automatic_tax)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33, $34)";
+    " $31, $32, $33, $34, $35)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -882,6 +885,7 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->custom_fields = col_text_dup(a, st, 42);
 		s->consent = col_text_dup(a, st, 43);
 		s->details_tax_ids = col_text_dup(a, st, 44);
+		s->automatic_tax = db_col_int64(st, 45) != 0;
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -931,6 +935,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 32, s->shipping_countries, -1);
 	db_bind_text(st, 33, s->collect, -1);
 	db_bind_text(st, 34, s->custom_fields, -1);
+	db_bind_int64(st, 35, s->automatic_tax ? 1 : 0);
 	return db_step_done(st);
 }
 
@@ -1068,6 +1073,82 @@ static const char *collect_str(struct arena *a, const struct session *s, const c
 	return out;
 }
 
+/* ---- automatic tax (automatic_tax[enabled]) ----
+ *
+ * Stripe Tax on a session: every line is taxed by the engine (tax/engine.h) through the same
+ * code as an invoice's automatic tax (invoice_lines_auto_tax_at: the merchant's registrations,
+ * head office and defaults[tax_behavior]; its rates are Tender's fixed-id txr_auto… rows), then
+ * by the invoice computation after the discount, as fixed rates are (items_discounted), so the
+ * session's totals, its line items, the page and the PaymentIntent (or the subscription's first
+ * invoice, itself taxed by Stripe Tax) agree. Where the tax is taken, as Stripe's Checkout does:
+ *  - a session of an existing customer, unless customer_update[address] (or [shipping]) is
+ *    auto: the customer's own address (else shipping address), which must locate it when the
+ *    session is made (400); its tax_exempt and eu_vat id count; the page asks for nothing;
+ *  - otherwise the address the buyer types in the page's address form (the one
+ *    dynamic_tax_rates use, before the card): untaxed, status requires_location_inputs, until
+ *    then; it is the session's customer_details.address, becomes a new customer's address
+ *    (subscription mode, customer_creation=always) or the given customer's (update auto).
+ * A tax that owes nothing (reverse charge, an exempt customer, no registration) is an entry of
+ * 0 with its taxability_reason, as on an invoice. */
+
+/* Whether s is taxed at its customer's own address (see above). */
+static bool auto_tax_by_customer(struct req *r, const struct session *s)
+{
+	if (!s->automatic_tax || !s->customer)
+		return false;
+	const char *ad = collect_str(&r->arena, s, "customer_update", "address");
+	const char *sh = collect_str(&r->arena, s, "customer_update", "shipping");
+	return !(ad && strcmp(ad, "auto") == 0) && !(sh && strcmp(sh, "auto") == 0);
+}
+
+/* Whether s's tax place is known (Stripe's automatic_tax.status complete). */
+static bool auto_tax_located(struct req *r, const struct session *s)
+{
+	return auto_tax_by_customer(r, s) || s->billing_address != NULL;
+}
+
+/* Whether address (JSON) is a place Stripe Tax can tax at: a country, and in the United
+ * States and Canada a state or province (given, or by its postal code). */
+static bool auto_tax_address_ok(const char *address)
+{
+	json_t *a = address ? json_loads(address, 0, NULL) : NULL;
+	const char *c = json_string_value(json_object_get(a, "country"));
+	const char *st = json_string_value(json_object_get(a, "state"));
+	const char *zip = json_string_value(json_object_get(a, "postal_code"));
+	char state[3] = "";
+	if (st && strlen(st) == 2) {
+		for (int k = 0; k < 2; k++)
+			state[k] = (char)(st[k] >= 'a' && st[k] <= 'z' ? st[k] - 32 : st[k]);
+	} else if (c && strcmp(c, "US") == 0 && zip && tax_us_state_of_zip(zip)) {
+		str_copy(state, sizeof(state), tax_us_state_of_zip(zip));
+	} else if (c && strcmp(c, "CA") == 0 && zip && tax_ca_province_of_postal_code(zip)) {
+		str_copy(state, sizeof(state), tax_ca_province_of_postal_code(zip));
+	}
+	struct tax_component comp[TAX_COMPONENTS_MAX];
+	bool ok = c && strlen(c) == 2 && tax_rates_lookup(c, state, comp) >= 0;
+	json_decref(a);
+	return ok;
+}
+
+/* Inside a write: n lines of s (no rates of their own) take Stripe Tax's rates for s's tax
+ * place, and those rates become rows (tax_rate_auto_store) that the stored items name.
+ * Untaxed while the place is unknown. 0, or -1 with r->err. */
+static int items_auto_tax(struct req *r, struct db *db, const struct session *s,
+			  struct inv_line *lines, int n)
+{
+	bool by_customer = auto_tax_by_customer(r, s);
+	if (!by_customer && !s->billing_address)
+		return 0;
+	bool located = false;
+	if (invoice_lines_auto_tax_at(r, db, s->customer, by_customer ? NULL : s->billing_address,
+				      r->now, lines, n, &located) != 0)
+		return -1;
+	for (int k = 0; located && n > 0 && k < lines[0].n_tax; k++)
+		if (tax_rate_auto_store(r, db, &lines[0].tax[k]) != 0)
+			return -1;
+	return 0;
+}
+
 /* Expandable id fields of a session (Stripe's expand[]=customer, invoice, payment_intent,
  * setup_intent, subscription): the object in place of its id when expand[] names it at
  * prefix + key; else the id, or null. */
@@ -1136,8 +1217,23 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 		json_kv_int(j, "amount_subtotal", s->amount_subtotal);
 		json_kv_int(j, "amount_total", s->amount_total);
 	}
-	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null,\"status\":null}",
-		    strlen("{\"enabled\":false,\"liability\":null,\"status\":null}"));
+	json_key(j, "automatic_tax");
+	json_obj_open(j);
+	json_kv_bool(j, "enabled", s->automatic_tax);
+	if (s->automatic_tax) {
+		json_key(j, "liability");
+		json_obj_open(j);
+		json_kv_str(j, "type", "self");
+		json_obj_close(j);
+		json_kv_str(j, "provider", "stripe");
+		json_kv_str(j, "status",
+			    auto_tax_located(r, s) ? "complete" : "requires_location_inputs");
+	} else {
+		json_kv_null(j, "liability");
+		json_kv_null(j, "provider");
+		json_kv_null(j, "status");
+	}
+	json_obj_close(j);
 	collect_kv(j, cj, "billing_address_collection", "null");
 	/* the newer API's home of the address given (Stripe 2025-03-31), with the spec's own
 	 * shipping_details below */
@@ -1540,6 +1636,8 @@ static int items_discounted(struct req *r, struct db *db, struct session *s,
 		l->n_tax = (int)nt;
 		l->tax_own = nt > 0;
 	}
+	if (rc == 0 && s->automatic_tax)
+		rc = items_auto_tax(r, db, s, lines, (int)n);
 	struct invoice_discounts_result res;
 	memset(&res, 0, sizeof(res));
 	if (rc == 0)
@@ -1743,6 +1841,16 @@ static const struct param_spec enabled_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const char *const auto_never[] = {"auto", "never", NULL};
+static const struct param_spec liability_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"account", "self", NULL}, NULL},
+    {"account", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec automatic_tax_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"liability", PT_OBJECT, 0, 0, NULL, liability_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec customer_update_children[] = {
     {"address", PT_ENUM, 0, 0, auto_never, NULL},
     {"name", PT_ENUM, 0, 0, auto_never, NULL},
@@ -1850,6 +1958,7 @@ static const struct param_spec pmo_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_method_collection", PT_ENUM, 0, 0,
      (const char *const[]){"always", "if_required", NULL}, NULL},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
@@ -2337,6 +2446,67 @@ struct create_ctx {
 	struct discount_spec spec;
 };
 
+/* automatic_tax[enabled, liability] of create onto s: not in setup mode, the liability the
+ * merchant's own (Tender has no Connect tax liability), not with invoice_creation (Tender's
+ * post-payment invoice takes no taxes). 0, or -1 with r->err. */
+static int auto_tax_parse(struct req *r, struct session *s)
+{
+	s->automatic_tax = false;
+	param_bool(r, "automatic_tax.enabled", &s->automatic_tax);
+	if (!s->automatic_tax)
+		return 0;
+	if (strcmp(s->mode, "setup") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+				"Automatic tax is not available in `setup` mode.");
+	const char *lt = param_str(r, "automatic_tax.liability.type");
+	if (lt && strcmp(lt, "self") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[liability][type]",
+				"Tender takes tax liability `self` only (the merchant's own).");
+	if (collect_str(&r->arena, s, "invoice_creation", "enabled"))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
+				"Tender does not make post-payment invoices together with "
+				"automatic tax.");
+	return 0;
+}
+
+/* Inside create's write, its items priced: automatic tax with no line's own tax_rates or
+ * dynamic_tax_rates (400, as Stripe), the merchant's tax settings giving a tax behavior, and,
+ * for a customer whose own address is the tax place, that address locating it (Stripe's 400).
+ * 0, or -1 with r->err. */
+static int auto_tax_check(struct req *r, struct db *db, const struct session *s)
+{
+	json_t *items = json_loads(s->line_items, 0, NULL);
+	bool rates = false;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) rates =
+	    rates || json_object_get(it, "tax_rates") || json_object_get(it, "dynamic_tax_rates");
+	json_decref(items);
+	if (rates)
+		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+				"You cannot use tax rates (tax_rates or dynamic_tax_rates) on "
+				"line items together with automatic tax.");
+	struct tax_context ctx;
+	bool located = false;
+	const char *behavior = NULL;
+	bool by_customer = auto_tax_by_customer(r, s);
+	if (invoice_auto_tax_place_at(r, db, by_customer ? s->customer : NULL, NULL, r->now, &ctx,
+				      &located, &behavior) != 0)
+		return -1;
+	if (!behavior || !*behavior)
+		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+				"A tax behavior must be specified on the price or as a default in "
+				"the tax settings (defaults[tax_behavior]) to use automatic tax.");
+	if (by_customer && !located)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "customer_update[address]",
+		    "Automatic tax calculation in Checkout requires a valid address on "
+		    "the Customer. Add a valid address to the Customer or set either "
+		    "`customer_update[address]` to 'auto' or `customer_update[shipping]` "
+		    "to 'auto' to save the address entered in Checkout.");
+	return 0;
+}
+
 static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
@@ -2348,6 +2518,8 @@ static int create_fn(struct db *db, void *arg)
 	if ((sub || strcmp(s->mode, "payment") == 0) &&
 	    checkout_price_items(r, db, "line_items", c->want_currency, sub, &s->line_items,
 				 &s->amount_total, s->currency) != 0)
+		return -1;
+	if (s->automatic_tax && auto_tax_check(r, db, s) != 0)
 		return -1;
 	/* the first invoice is what is due now: nothing, during a trial */
 	if (sub && s->sub_trial_days > 0)
@@ -2498,6 +2670,8 @@ static int h_create(struct req *r)
 		return -1;
 	if (collect_parse(r, s) != 0 || custom_fields_parse(r, s) != 0)
 		return -1;
+	if (auto_tax_parse(r, s) != 0)
+		return -1;
 	c.want_currency = param_str(r, "currency");
 	return req_write(r, create_fn, &c);
 }
@@ -2507,7 +2681,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      const char *nonce, char ret_id[ID_MAX])
+			      bool automatic_tax, const char *nonce, char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -2553,6 +2727,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.submit_type = submit_type;
 	s.confirmation_message = confirmation_message;
 	s.link_nonce = nonce;
+	s.automatic_tax = automatic_tax; /* the page asks for the address before the card */
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);
@@ -2800,6 +2975,17 @@ static void html_interval(struct buf *b, const char *interval, int64_t count)
 /* Inside the card form: the shipping options as radio buttons when there are several (each
  * with the total it makes; no scripts), and the shipping address when the session asks for
  * one, its country one of the allowed ones (checked again by shipping_choice). */
+/* ` readonly value="…"` of field key of the fixed address (nothing when fixed is NULL) */
+static void fixed_value(struct buf *b, json_t *fixed, const char *key)
+{
+	if (!fixed)
+		return;
+	const char *v = json_string_value(json_object_get(fixed, key));
+	buf_puts(b, " readonly value=\"");
+	html_escape(b, v ? v : "");
+	buf_puts(b, "\"");
+}
+
 static void shipping_fields(struct buf *b, const struct session *s, json_t *ship)
 {
 	size_t i;
@@ -2849,20 +3035,33 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 		    "autocomplete=\"shipping address-level2\"></div><div><label "
 		    "for=\"ship_postal_code\">Postal code</label><input id=\"ship_postal_code\" "
 		    "maxlength=\"20\" name=\"shipping[address][postal_code]\" "
-		    "autocomplete=\"shipping postal-code\"></div></div>"
-		    "<label for=\"ship_state\">State or region</label><input id=\"ship_state\" "
-		    "maxlength=\"200\" name=\"shipping[address][state]\" "
-		    "autocomplete=\"shipping address-level1\">"
-		    "<label for=\"ship_country\">Country</label><select id=\"ship_country\" "
-		    "required name=\"shipping[address][country]\" "
-		    "autocomplete=\"shipping country\">");
+		    "autocomplete=\"shipping postal-code\"");
+		/* automatic tax: the place the tax was worked out for, given above, is where it
+		 * ships (shipping_choice checks it again) */
+		json_t *fixed = s->automatic_tax && s->billing_address
+				    ? json_loads(s->billing_address, 0, NULL)
+				    : NULL;
+		fixed_value(b, fixed, "postal_code");
+		buf_puts(b, "></div></div>"
+			    "<label for=\"ship_state\">State or region</label><input "
+			    "id=\"ship_state\" maxlength=\"200\" name=\"shipping[address][state]\" "
+			    "autocomplete=\"shipping address-level1\"");
+		fixed_value(b, fixed, "state");
+		buf_puts(b, "><label for=\"ship_country\">Country</label><select "
+			    "id=\"ship_country\" required name=\"shipping[address][country]\" "
+			    "autocomplete=\"shipping country\">");
+		const char *fc = json_string_value(json_object_get(fixed, "country"));
 		json_array_foreach(countries, i, it)
 		{
+			const char *v = json_string_value(it);
+			if (fc && (!v || strcmp(v, fc) != 0))
+				continue;
 			buf_puts(b, "<option>");
-			html_escape(b, json_string_value(it));
+			html_escape(b, v);
 			buf_puts(b, "</option>");
 		}
 		buf_puts(b, "</select></fieldset>");
+		json_decref(fixed);
 	}
 	json_decref(countries);
 }
@@ -2870,6 +3069,8 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 /* Does a line of s have dynamic_tax_rates (the page then asks for the billing address)? */
 static bool session_dynamic(const struct session *s)
 {
+	if (s->automatic_tax)
+		return false; /* not with dynamic_tax_rates (create) */
 	json_t *items = s->line_items ? json_loads(s->line_items, 0, NULL) : NULL;
 	bool any = false;
 	size_t i;
@@ -2878,6 +3079,17 @@ static bool session_dynamic(const struct session *s)
 	    any || json_is_array(json_object_get(it, "dynamic_tax_rates"));
 	json_decref(items);
 	return any;
+}
+
+/* Does the page ask for the billing address before the card: lines with dynamic_tax_rates, or
+ * automatic tax not taken at the customer's own address (payment and subscription mode)? */
+static bool session_asks_address(struct req *r, const struct session *s)
+{
+	if (strcmp(s->mode, "setup") == 0)
+		return false;
+	if (s->automatic_tax)
+		return !auto_tax_by_customer(r, s);
+	return session_dynamic(s);
 }
 
 static void address_input(struct buf *b, const char *id, const char *label, const char *name,
@@ -3055,10 +3267,16 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 	const char *req = full ? "required " : "";
 	buf_puts(b, "<form class=\"address\" method=\"post\" action=\"");
 	html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/address", x->acct, x->id));
-	buf_puts(b, "\"><fieldset id=\"billing-address\"><legend>Billing address</legend>");
+	/* automatic tax with shipping_address_collection: the tax is the shipping address's */
+	bool ships = x->s.automatic_tax && x->s.shipping_countries;
+	buf_puts(b, ships ? "\"><fieldset id=\"billing-address\"><legend>Shipping address</legend>"
+			  : "\"><fieldset id=\"billing-address\"><legend>Billing address</legend>");
 	if (!addr)
-		buf_puts(b, "<p id=\"address-first\">The tax depends on your billing address: "
-			    "enter it to see the total and pay.</p>");
+		buf_puts(b,
+			 ships ? "<p id=\"address-first\">The tax depends on where the order "
+				 "ships: enter that address to see the total and pay.</p>"
+			       : "<p id=\"address-first\">The tax depends on your billing address: "
+				 "enter it to see the total and pay.</p>");
 	address_input(b, "bill_line1", "Address", "address[line1]",
 		      arena_printf(&r->arena,
 				   "%smaxlength=\"200\" autocomplete=\"billing address-line1\"",
@@ -3234,7 +3452,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		html_escape(&b, error);
 		buf_puts(&b, "</p>");
 	}
-	bool dynamic = !setup && session_dynamic(&x->s);
+	bool dynamic = session_asks_address(r, &x->s);
 	if (dynamic)
 		billing_address_form(r, &b, x);
 	/* the taxes depend on the address: no card before the buyer sees them */
@@ -3698,6 +3916,10 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 	id_new_at(co->id, "sub_", r->now);
 	co->coupon = x->s.discount_coupon;
 	co->promotion_code = x->s.discount_promotion_code;
+	/* Stripe Tax taxes its invoices; a customer this attempt makes is taxed at the address
+	 * typed (which its write gives it) already when the first invoice is planned */
+	co->automatic_tax = x->s.automatic_tax;
+	co->tax_address = co->new_customer ? x->s.billing_address : NULL;
 	/* nothing due now (a trial, or a discount that takes it all): no intent */
 	if (co->trial_days == 0 && x->s.amount_total > 0)
 		id_new_at(co->pi_id, "pi_", r->now);
@@ -3795,6 +4017,24 @@ static const char *shipping_choice(struct req *r, const struct session *s, struc
 	if (shipping_from_params(r, "shipping", &a->ship_details) != 0 || !a->ship_details) {
 		r->err.set = false;
 		return "Enter the name and address to ship to.";
+	}
+	/* automatic tax: the tax was worked out for the address given first; the order ships
+	 * there (Stripe taxes by the shipping address) */
+	if (s->automatic_tax && s->billing_address) {
+		json_t *t = json_loads(s->billing_address, 0, NULL);
+		bool same = true;
+		static const char *const keys[] = {"country", "state", "postal_code"};
+		for (size_t k = 0; k < 3; k++) {
+			char path[40];
+			snprintf(path, sizeof(path), "shipping.address.%s", keys[k]);
+			const char *v = param_str(r, path);
+			const char *w = json_string_value(json_object_get(t, keys[k]));
+			same = same && ascii_ieq(v ? v : "", w ? w : "");
+		}
+		json_decref(t);
+		if (!same)
+			return "Ship to the address the tax was worked out for, or change that "
+			       "address above first.";
 	}
 	return NULL;
 }
@@ -3940,7 +4180,7 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 		free(d);
 		x->tax_id = x->s.details_tax_ids != NULL;
 	}
-	bool dynamic = strcmp(x->s.mode, "setup") != 0 && session_dynamic(&x->s);
+	bool dynamic = session_asks_address(r, &x->s);
 	if (dynamic) {
 		/* the address form asked for it before (its own POST) */
 		json_t *ad =
@@ -3989,7 +4229,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	int rc;
 	char pm[ID_MAX];
 	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL};
-	if (!x.s.billing_address && strcmp(x.s.mode, "setup") != 0 && session_dynamic(&x.s))
+	if (!x.s.billing_address && session_asks_address(r, &x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
 		const char *bad = shipping_choice(r, &x.s, &a);
@@ -4285,18 +4525,40 @@ static const char *address_parse(struct req *r, const char **ret)
 	return *ret ? NULL : "This address cannot be taken.";
 }
 
+/* Whether address (JSON)'s country is one s ships to. */
+static bool country_allowed(const struct session *s, const char *address)
+{
+	json_t *a = json_loads(address, 0, NULL);
+	json_t *cs = s->shipping_countries ? json_loads(s->shipping_countries, 0, NULL) : NULL;
+	const char *c = json_string_value(json_object_get(a, "country"));
+	bool ok = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(cs, i, v) ok =
+	    ok || (c && json_string_value(v) && strcmp(json_string_value(v), c) == 0);
+	json_decref(a);
+	json_decref(cs);
+	return ok;
+}
+
 static int h_address(struct req *r)
 {
 	struct page_ctx x;
 	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	if (strcmp(x.s.mode, "setup") == 0 || !session_dynamic(&x.s))
+	if (!session_asks_address(r, &x.s))
 		return checkout_page(r, &x, 400, "This checkout does not ask for an address.");
 	struct address_ctx c = {r, &x, NULL, false};
 	const char *bad = address_parse(r, &c.address);
 	if (bad)
 		return checkout_page(r, &x, 400, bad);
+	if (x.s.automatic_tax && x.s.shipping_countries && !country_allowed(&x.s, c.address))
+		return checkout_page(r, &x, 400, "This shop does not ship to that country.");
+	if (x.s.automatic_tax && !auto_tax_address_ok(c.address))
+		return checkout_page(r, &x, 400,
+				     "Enter an address the tax can be worked out for (in Canada, "
+				     "a province or postal code).");
 	int wrc = req_write(r, address_fn, &c);
 	return form_written(r, &x, wrc, c.done);
 }

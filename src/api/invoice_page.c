@@ -200,8 +200,18 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	json_t *lines = json_loads(x->lines, 0, &e);
 	size_t i;
 	json_t *it;
+	bool reverse_charge = false; /* a line reverse charged by Stripe Tax (a tax entry of 0) */
 	json_array_foreach(lines, i, it)
 	{
+		size_t k;
+		json_t *t;
+		json_array_foreach(json_object_get(it, "tax_amounts"), k, t)
+		{
+			const char *why =
+			    json_string_value(json_object_get(t, "taxability_reason"));
+			reverse_charge =
+			    reverse_charge || (why && strcmp(why, "reverse_charge") == 0);
+		}
 		const char *d = json_string_value(json_object_get(it, "description"));
 		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
 		buf_puts(&b, "<tr class=\"line\"><td>");
@@ -227,6 +237,9 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 	buf_puts(&b, "<tr><th>Amount due</th><th class=\"amt\" id=\"amount_due\">");
 	html_amount(&b, remaining, in->currency);
 	buf_puts(&b, "</th></tr></table>");
+	if (reverse_charge) /* as Stripe's invoice states it */
+		buf_puts(&b, "<p id=\"reverse-charge\">Reverse charge: the tax is to be accounted "
+			     "for by the customer.</p>");
 	if (error) {
 		buf_puts(&b, "<p class=\"error\" role=\"alert\">");
 		html_escape(&b, error);

@@ -27,11 +27,17 @@
  * subscription_details[cancel_now] (subscription_cancel_now) previews a cancellation now, which
  * Tender neither prorates nor invoices: invoice_upcoming_none.
  *
- * Not taken (parameter_unknown): schedule / schedule_details, customer_details, invoice_items,
- * subscription_details other than items, proration_behavior, proration_date,
- * cancel_at_period_end and cancel_now (trial_end, billing_cycle_anchor, cancel_at, …),
- * automatic_tax (a subscription's preview is taxed by Stripe Tax when the subscription is:
- * invoice_lines_auto_tax, as its invoices are).
+ * automatic_tax[enabled] (create_preview): the one-off invoice of a customer's pending items is
+ * taxed by Stripe Tax at the customer's location, or at customer_details[address] when given
+ * (invoice_lines_auto_tax_at, as the invoice itself would be; its rates are the fixed-id
+ * txr_auto… ones, named here without being stored); a place Stripe Tax cannot locate is a 400
+ * customer_tax_location_invalid, as Stripe's. A subscription's preview is taxed by Stripe Tax
+ * when the subscription is (as its invoices are), or when automatic_tax[enabled] asks.
+ *
+ * Not taken (parameter_unknown): schedule / schedule_details, customer_details other than
+ * address, invoice_items, subscription_details other than items, proration_behavior,
+ * proration_date, cancel_at_period_end and cancel_now (trial_end, billing_cycle_anchor,
+ * cancel_at, …).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -42,6 +48,7 @@
 #include "api/common.h"
 #include "core/str.h"
 #include "http/form.h"
+#include "tax/engine.h"
 
 #define LINES_LIMIT_DEFAULT 10
 #define LINES_LIMIT_MAX 100
@@ -75,6 +82,9 @@ struct preview_ctx {
 	struct discount_spec spec;
 	struct invoice_preview p;
 	bool lines_only; /* GET …/upcoming/lines */
+	/* automatic_tax[enabled] asked, and customer_details[address] (JSON, or NULL) */
+	bool automatic_tax;
+	const char *tax_address;
 };
 
 /* The lines of p with what discounts ds take, rendered whole into p->in (preview_lines,
@@ -107,7 +117,8 @@ static int preview_lines(struct req *r, struct db *db, struct invoice_preview *p
 			       &n) != 0 ||
 	    invoice_lines_tax_defaults(r, db, in->subscription, NULL, lines, n) != 0 ||
 	    (in->automatic_tax &&
-	     invoice_lines_auto_tax(r, db, in->customer, r->now, lines, n, NULL) != 0) ||
+	     invoice_lines_auto_tax_at(r, db, in->customer, in->auto_tax_address, r->now, lines, n,
+				       NULL) != 0) ||
 	    invoice_discounts_compute(r, in->currency, lines, n, ds, n_ds, &res) != 0)
 		return -1;
 	bool discounted = strcmp(res.total_discount_amounts, "[]") != 0;
@@ -303,7 +314,25 @@ static int preview_fn(struct db *db, void *ctx)
 	}
 	int rc =
 	    x->subscription ? sub_preview(x, db, ds, &n_ds) : customer_preview(x, db, ds, &n_ds);
-	if (rc != 0 || preview_lines(r, db, &x->p, ds, n_ds) != 0)
+	if (rc != 0)
+		return -1;
+	if (x->automatic_tax || x->p.in.automatic_tax) {
+		/* Stripe Tax: where the customer is (customer_details[address], else its own) */
+		struct invoice *in = &x->p.in;
+		in->automatic_tax = true;
+		in->auto_tax_address = x->tax_address;
+		struct tax_context actx;
+		bool located = false;
+		if (invoice_auto_tax_place_at(r, db, in->customer, x->tax_address, r->now, &actx,
+					      &located, NULL) != 0)
+			return -1;
+		if (x->automatic_tax && !located)
+			return req_fail(r, ERR_TAX_LOCATION_INVALID, "customer_details[address]",
+					"The customer's location isn't recognized: give "
+					"customer_details[address] or an address on customer %s.",
+					in->customer);
+	}
+	if (preview_lines(r, db, &x->p, ds, n_ds) != 0)
 		return -1;
 	if (x->lines_only)
 		return lines_page(r, x->p.in.preview_lines);
@@ -366,6 +395,10 @@ static int preview(struct req *r, const struct preview_names *names, bool lines_
 		return req_fail(r, ERR_PARAM_MISSING, "subscription", "subscription");
 	if (discount_spec_parse(r, "discounts", true, &x->spec) != 0)
 		return -1;
+	param_bool(r, "automatic_tax.enabled", &x->automatic_tax);
+	if (param_present(r, "customer_details.address") &&
+	    address_from_params(r, "customer_details.address", &x->tax_address) != 0)
+		return -1;
 	return req_read(r, preview_fn, x);
 }
 
@@ -392,7 +425,17 @@ static const struct param_spec sub_details_children[] = {
     {"cancel_now", PT_BOOL, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec preview_automatic_tax_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec preview_customer_details_children[] = {
+    {"address", PT_OBJECT, 0, 0, NULL, address_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_preview_params[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, preview_automatic_tax_children},
+    {"customer_details", PT_OBJECT, 0, 0, NULL, preview_customer_details_children},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
     {"subscription", PT_STRING, 0, 255, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},

@@ -506,30 +506,49 @@ int invoice_auto_tax_place(struct req *r, struct db *db, const char *customer, i
 			   struct tax_context *ret_ctx, bool *ret_located,
 			   const char **ret_behavior)
 {
-	struct db_stmt *st = db_prepare(db, SQL_AUTO_CUSTOMER);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, customer, -1);
-	int rc = db_step(st);
+	return invoice_auto_tax_place_at(r, db, customer, NULL, t, ret_ctx, ret_located,
+					 ret_behavior);
+}
+
+int invoice_auto_tax_place_at(struct req *r, struct db *db, const char *customer,
+			      const char *address, int64_t t, struct tax_context *ret_ctx,
+			      bool *ret_located, const char **ret_behavior)
+{
 	const char *addr = NULL, *ship = NULL, *exempt = NULL;
-	if (rc == DB_ROW) {
-		addr = col_text_dup(&r->arena, st, 0);
-		ship = col_text_dup(&r->arena, st, 1);
-		exempt = col_text_dup(&r->arena, st, 2);
+	int rc = DB_DONE;
+	struct db_stmt *st;
+	if (customer) {
+		st = db_prepare(db, SQL_AUTO_CUSTOMER);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, customer, -1);
+		rc = db_step(st);
+		if (rc == DB_ROW) {
+			addr = col_text_dup(&r->arena, st, 0);
+			ship = col_text_dup(&r->arena, st, 1);
+			exempt = col_text_dup(&r->arena, st, 2);
+		}
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	db_reset(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return req_fail(r, ERR_API, NULL, NULL);
-	/* the customer's address, else its shipping address */
+	/* the address given (a Checkout Session's), else the customer's address, else its
+	 * shipping address */
 	char country[3] = "", state[3] = "";
 	bool have = false;
-	json_t *a = addr ? json_loads(addr, 0, NULL) : NULL;
-	json_t *s = ship ? json_loads(ship, 0, NULL) : NULL;
-	have = auto_addr(a, country, state) ||
-	       auto_addr(json_object_get(s, "address"), country, state);
-	json_decref(a);
-	json_decref(s);
+	if (address) {
+		json_t *g = json_loads(address, 0, NULL);
+		have = auto_addr(g, country, state);
+		json_decref(g);
+	} else {
+		json_t *a = addr ? json_loads(addr, 0, NULL) : NULL;
+		json_t *s = ship ? json_loads(ship, 0, NULL) : NULL;
+		have = auto_addr(a, country, state) ||
+		       auto_addr(json_object_get(s, "address"), country, state);
+		json_decref(a);
+		json_decref(s);
+	}
 	struct tax_merchant *m = arena_alloc(&r->arena, sizeof(*m));
 	if (!m || tax_merchant_load(db, r->merchant_id, t, m) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -540,29 +559,40 @@ int invoice_auto_tax_place(struct req *r, struct db *db, const char *customer, i
 		ret_ctx->override = TAX_OVERRIDE_CUSTOMER_EXEMPT;
 	else if (exempt && strcmp(exempt, "reverse") == 0)
 		ret_ctx->override = TAX_OVERRIDE_REVERSE_CHARGE;
-	st = db_prepare(db, SQL_AUTO_TAX_IDS);
-	if (!st)
-		return req_fail(r, ERR_API, NULL, NULL);
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, customer, -1);
-	db_bind_int64(st, 3, AUTO_TAX_IDS_MAX);
-	int n = 0;
-	while (n++ < AUTO_TAX_IDS_MAX && (rc = db_step(st)) == DB_ROW) {
-		const char *type = db_col_text(st, 0, NULL), *value = db_col_text(st, 1, NULL);
-		char cc[3];
-		if (!ret_ctx->vat_id_country[0] && type && value && strcmp(type, "eu_vat") == 0 &&
-		    tax_id_check("eu_vat", value, cc) == 0)
-			str_copy(ret_ctx->vat_id_country, sizeof(ret_ctx->vat_id_country), cc);
+	if (customer) {
+		st = db_prepare(db, SQL_AUTO_TAX_IDS);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, customer, -1);
+		db_bind_int64(st, 3, AUTO_TAX_IDS_MAX);
+		int n = 0;
+		while (n++ < AUTO_TAX_IDS_MAX && (rc = db_step(st)) == DB_ROW) {
+			const char *type = db_col_text(st, 0, NULL);
+			const char *value = db_col_text(st, 1, NULL);
+			char cc[3];
+			if (!ret_ctx->vat_id_country[0] && type && value &&
+			    strcmp(type, "eu_vat") == 0 && tax_id_check("eu_vat", value, cc) == 0)
+				str_copy(ret_ctx->vat_id_country, sizeof(ret_ctx->vat_id_country),
+					 cc);
+		}
+		db_reset(st);
+		if (rc < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	db_reset(st);
-	if (rc < 0)
-		return req_fail(r, ERR_API, NULL, NULL);
 	*ret_located = have && tax_engine_location_valid(ret_ctx);
 	return 0;
 }
 
 int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, int64_t t,
 			   struct inv_line *lines, int n, bool *ret_located)
+{
+	return invoice_lines_auto_tax_at(r, db, customer, NULL, t, lines, n, ret_located);
+}
+
+int invoice_lines_auto_tax_at(struct req *r, struct db *db, const char *customer,
+			      const char *address, int64_t t, struct inv_line *lines, int n,
+			      bool *ret_located)
 {
 	for (int i = 0; i < n; i++)
 		if (lines[i].n_tax > 0)
@@ -572,7 +602,7 @@ int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, i
 	struct tax_context ctx;
 	bool located;
 	const char *behavior;
-	if (invoice_auto_tax_place(r, db, customer, t, &ctx, &located, &behavior) != 0)
+	if (invoice_auto_tax_place_at(r, db, customer, address, t, &ctx, &located, &behavior) != 0)
 		return -1;
 	if (ret_located)
 		*ret_located = located;
@@ -595,16 +625,23 @@ int invoice_lines_auto_tax(struct req *r, struct db *db, const char *customer, i
 	int k = 0;
 	for (int p = 0; p < res.n && k < BILLING_TAX_RATES_MAX; p++) {
 		const struct tax_part *tp = &res.parts[p];
-		if (tp->reason != TAX_REASON_STANDARD_RATED || tp->percent_e4 <= 0)
+		/* a tax that owes nothing (reverse charge, an exempt customer, no registration,
+		 * a jurisdiction without the tax) is still shown, as Stripe shows it: an entry
+		 * of 0 at a 0 % rate of its own, whose id names the reason (tax_rate_id_reason);
+		 * Tender has no rates where the engine says not_supported, so nothing then */
+		const char *code = tax_reason_code(tp->reason);
+		bool zero = tp->reason != TAX_REASON_STANDARD_RATED || tp->percent_e4 <= 0;
+		if (zero && !code)
 			continue;
 		struct tax_rate *x = &rates[k++];
 		memset(x, 0, sizeof(*x));
 		const char *cst = tp->c.state ? tp->c.state : "";
-		snprintf(x->id, sizeof(x->id), "txr_auto%s%s%s_%lld%s", tp->c.country,
+		snprintf(x->id, sizeof(x->id), "txr_auto%s%s%s_%lld%s%s%s", tp->c.country,
 			 tp->c.state_level ? cst : "", tp->c.tax_type ? tp->c.tax_type : "",
-			 (long long)tp->percent_e4, inclusive ? "i" : "e");
+			 (long long)(zero ? 0 : tp->percent_e4), inclusive ? "i" : "e",
+			 zero ? "_" : "", zero ? code : "");
 		x->created = t;
-		x->percent_e4 = tp->percent_e4;
+		x->percent_e4 = zero ? 0 : tp->percent_e4;
 		x->inclusive = inclusive;
 		x->active = true;
 		x->display_name = tp->c.rate_name ? tp->c.rate_name : "Tax";
@@ -895,7 +932,8 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	if (in->automatic_tax && strcmp(in->status, "draft") == 0) {
 		struct tax_context actx;
 		bool located = false;
-		if (invoice_auto_tax_place(r, db, in->customer, r->now, &actx, &located, NULL) != 0)
+		if (invoice_auto_tax_place_at(r, db, in->customer, in->auto_tax_address, r->now,
+					      &actx, &located, NULL) != 0)
 			return -1;
 		if (!located)
 			at_status = "requires_location_inputs";

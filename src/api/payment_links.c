@@ -11,20 +11,29 @@
  * shipping_address_collection are kept on the link and given to each payment's session; the
  * link's page offers them as the session's page does, and the session checks the buyer's
  * choice and address (checkout.c).
+ *
+ * automatic_tax[enabled] (create, update): each payment's session has it (checkout.c's
+ * automatic tax), so the buyer gives the address the tax is worked out for before the card.
+ * The link's page then takes no card itself: its form (POST …/start, with the page's one-time
+ * value) opens the session and sends the browser to the session's own page, which asks for
+ * the address, shows the tax and takes the card.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/payments_common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "core/id.h"
 #include "core/str.h"
 #include "http/form.h"
 #include "money/currency.h"
 #include "payments/payments.h"
+#include "tax/engine.h"
 
 #define LINE_ITEMS_MAX 20
 #define AMOUNT_TOTAL_MAX 99999999 /* a PaymentIntent's most (checkout.c's bound) */
@@ -37,23 +46,25 @@ struct link {
 	const char *line_items, *after_type, *redirect_url, *confirmation_message, *submit_type;
 	const char *pi_capture_method, *pi_description, *metadata;
 	struct checkout_shipping ship; /* passed to each payment's session */
+	bool automatic_tax;	       /* automatic_tax[enabled], passed to each session too */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, currency, amount_total, line_items, after_completion_type,"
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
-    " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries"
-    " FROM payment_links WHERE merchant_id = $1 AND id = $2";
+    " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries,"
+    " automatic_tax FROM payment_links WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
     " line_items, after_completion_type, redirect_url, confirmation_message, submit_type,"
     " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
-    " shipping_amount, shipping_countries)"
+    " shipping_amount, shipping_countries, automatic_tax)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-    " $18)";
+    " $18, $19)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
-    " confirmation_message = $6, metadata = $7 WHERE merchant_id = $1 AND id = $2";
+    " confirmation_message = $6, metadata = $7, automatic_tax = $8"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static int link_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		     struct link *l)
@@ -83,6 +94,7 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->ship.rate = col_text_dup(&r->arena, st, 14);
 		l->ship.amount = db_col_int64(st, 15);
 		l->ship.countries = col_text_dup(&r->arena, st, 16);
+		l->automatic_tax = db_col_int64(st, 17) != 0;
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -125,8 +137,18 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	json_kv_null(j, "application");
 	json_kv_null(j, "application_fee_amount");
 	json_kv_null(j, "application_fee_percent");
-	json_kv_raw(j, "automatic_tax", "{\"enabled\":false,\"liability\":null}",
-		    strlen("{\"enabled\":false,\"liability\":null}"));
+	json_key(j, "automatic_tax");
+	json_obj_open(j);
+	json_kv_bool(j, "enabled", l->automatic_tax);
+	if (l->automatic_tax) {
+		json_key(j, "liability");
+		json_obj_open(j);
+		json_kv_str(j, "type", "self");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "liability");
+	}
+	json_obj_close(j);
 	json_kv_str(j, "billing_address_collection", "auto");
 	json_kv_null(j, "consent_collection");
 	json_kv_str(j, "currency", l->currency);
@@ -244,7 +266,17 @@ static const struct param_spec shipping_collection_children[] = {
     {"allowed_countries", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec liability_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"self", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec automatic_tax_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"liability", PT_OBJECT, 0, 0, NULL, liability_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"line_items", PT_OBJECT_ARRAY, PF_REQUIRED, LINE_ITEMS_MAX, NULL, line_item_children},
     {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
     {"shipping_address_collection", PT_OBJECT, 0, 0, NULL, shipping_collection_children},
@@ -257,6 +289,7 @@ static const struct param_spec create_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
     {"after_completion", PT_OBJECT, 0, 0, NULL, after_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -295,6 +328,22 @@ static int apply_after(struct req *r, struct link *l)
 	return 0;
 }
 
+/* automatic tax needs the merchant's tax settings to give a tax behavior (the prices carry
+ * none), as a session's or an invoice's does. 0, or -1 with r->err. */
+static int auto_tax_ready(struct req *r, struct db *db)
+{
+	struct tax_context ctx;
+	bool located;
+	const char *behavior = NULL;
+	if (invoice_auto_tax_place_at(r, db, NULL, NULL, r->now, &ctx, &located, &behavior) != 0)
+		return -1;
+	if (!behavior || !*behavior)
+		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+				"A tax behavior must be specified on the price or as a default in "
+				"the tax settings (defaults[tax_behavior]) to use automatic tax.");
+	return 0;
+}
+
 /* ---- create ---- */
 
 struct create_ctx {
@@ -314,7 +363,8 @@ static int create_fn(struct db *db, void *arg)
 	l->ship.options = NULL;
 	l->ship.rate = NULL;
 	l->ship.amount = 0;
-	if (checkout_shipping_options(r, db, l->currency, &l->ship) != 0)
+	if (checkout_shipping_options(r, db, l->currency, &l->ship) != 0 ||
+	    (l->automatic_tax && auto_tax_ready(r, db) != 0))
 		return -1;
 	int64_t with_shipping;
 	if (__builtin_add_overflow(l->amount_total, l->ship.amount, &with_shipping) ||
@@ -342,6 +392,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 16, l->ship.rate, -1);
 	db_bind_int64(st, 17, l->ship.amount);
 	db_bind_text(st, 18, l->ship.countries, -1);
+	db_bind_int64(st, 19, l->automatic_tax ? 1 : 0);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
@@ -363,6 +414,7 @@ static int h_create(struct req *r)
 	l->pi_capture_method = param_str(r, "payment_intent_data.capture_method");
 	l->pi_description = param_str(r, "payment_intent_data.description");
 	l->metadata = "{}";
+	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
 	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0 ||
 	    checkout_shipping_countries(r, &l->ship) != 0)
 		return -1;
@@ -409,7 +461,10 @@ static int update_fn(struct db *db, void *arg)
 		return -1;
 	struct link old = x->l, *l = &x->l;
 	param_bool(r, "active", &l->active);
+	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
 	if (apply_after(r, l) != 0 || metadata_apply(r, l->metadata, "metadata", &l->metadata) != 0)
+		return -1;
+	if (l->automatic_tax && !old.automatic_tax && auto_tax_ready(r, db) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)
@@ -421,6 +476,7 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_text(st, 5, l->redirect_url, -1);
 	db_bind_text(st, 6, l->confirmation_message, -1);
 	db_bind_text(st, 7, l->metadata, -1);
+	db_bind_int64(st, 8, l->automatic_tax ? 1 : 0);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct buf b;
@@ -430,6 +486,12 @@ static int update_fn(struct db *db, void *arg)
 	json_obj_open(&j);
 	if (old.active != l->active)
 		json_kv_bool(&j, "active", old.active);
+	if (old.automatic_tax != l->automatic_tax) {
+		json_key(&j, "automatic_tax");
+		json_obj_open(&j);
+		json_kv_bool(&j, "enabled", old.automatic_tax);
+		json_obj_close(&j);
+	}
 	if (strcmp(old.metadata, l->metadata) != 0)
 		json_kv_raw(&j, "metadata", old.metadata, strlen(old.metadata));
 	if (param_present(r, "after_completion")) {
@@ -552,10 +614,10 @@ static int visit_write_fn(struct db *db, void *arg)
 	if (!x->found || !x->l.active)
 		return 0;
 	const char *success = strcmp(x->l.after_type, "redirect") == 0 ? x->l.redirect_url : NULL;
-	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
-				      x->l.currency, success, x->l.confirmation_message,
-				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
-				      &x->l.ship, x->nonce, x->session) != DB_OK)
+	if (checkout_session_for_link(
+		r, db, x->l.id, x->l.line_items, x->l.amount_total, x->l.currency, success,
+		x->l.confirmation_message, x->l.pi_capture_method, x->l.pi_description,
+		x->l.submit_type, &x->l.ship, x->l.automatic_tax, x->nonce, x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -585,6 +647,24 @@ static int h_page(struct req *r)
 		return -1;
 	if (visit_gone(r, &x))
 		return 0;
+	if (x.l.automatic_tax) {
+		/* the tax needs the address first: the session's own page asks for it */
+		char nonce[32];
+		id_random_base62(nonce, 24);
+		const char *action = arena_printf(&r->arena, "/pay/%s/%s/start", x.acct, x.id);
+		const char *body =
+		    action ? arena_printf(&r->arena,
+					  "<h1>Checkout</h1><p id=\"address-next\">The "
+					  "tax depends on your address: continue to give "
+					  "it, see the total and pay.</p><form "
+					  "method=\"post\" action=\"%s\"><input "
+					  "type=\"hidden\" name=\"link_nonce\" "
+					  "value=\"%s\"><p><button "
+					  "type=\"submit\">Continue</button></p></form>",
+					  action, nonce)
+			   : NULL;
+		return challenge_page(r, 200, "Checkout", body ? body : "");
+	}
 	return checkout_link_page(r, x.acct, x.l.line_items, x.l.amount_total, x.l.currency,
 				  x.l.submit_type, &x.l.ship,
 				  arena_printf(&r->arena, "/pay/%s/%s", x.acct, x.id));
@@ -603,6 +683,26 @@ static int h_pay(struct req *r)
 	return checkout_pay_session(r, x.acct, x.session);
 }
 
+/* POST …/start (a link with automatic tax): its session for this payment, then its page */
+static int h_start(struct req *r)
+{
+	struct visit_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	const char *nonce = param_str(r, "link_nonce");
+	x.nonce = nonce && *nonce ? nonce : NULL;
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
+	if (req_write(r, visit_write_fn, &x) != 0)
+		return -1;
+	if (visit_gone(r, &x))
+		return 0;
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.session);
+	return r->location ? challenge_redirect(r) : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static const struct param_spec start_params[] = {
+    {"link_nonce", PT_STRING, 0, 64, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
@@ -619,6 +719,8 @@ const struct route payment_links_routes[] = {
     {"GET", "/v1/payment_links/{id}/line_items", h_line_items, no_params, ROUTE_LIST},
     {"GET", "/pay/{acct}/{plink}", h_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
     {"POST", "/pay/{acct}/{plink}", h_pay, pay_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/pay/{acct}/{plink}/start", h_start, start_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

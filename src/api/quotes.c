@@ -41,6 +41,15 @@
  * computed.upfront and computed.recurring, and stored per line. Acceptance passes them to what
  * it makes (the invoice's default_tax_rates and its items' tax_rates; the subscription's and its
  * items'), so the invoice's total is the quote's.
+ *
+ * Automatic tax (automatic_tax[enabled]; not with tax rates): Stripe Tax's rates for the
+ * customer's location (invoices.c's invoice_lines_auto_tax: its address, else shipping
+ * address, its tax_exempt and eu_vat id; Tender's txr_auto… rates, stored by the quote's write)
+ * take the place of the lines' rates in the same arithmetic, so `computed` and total_details
+ * carry the engine's tax; a customer that cannot be located leaves the quote untaxed, status
+ * requires_location_inputs, and it cannot be finalized (400 customer_tax_location_invalid, as
+ * an invoice). The invoice or subscription an accepted quote makes has automatic_tax enabled,
+ * so its own computation taxes it the same way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +96,10 @@ struct quote {
 	 * invoice_settings[days_until_due] */
 	bool sends;
 	int64_t days_until_due;
+	/* automatic_tax[enabled] (Stripe Tax prices it, see "Automatic tax" above) and, when it
+	 * is, whether its customer was located when it was last priced (stored as 0 off, 1
+	 * complete, 2 requires_location_inputs) */
+	bool automatic_tax, auto_tax_located;
 };
 
 /* ---- the discount arithmetic (pure) ---- */
@@ -131,30 +144,31 @@ static const char SQL_COLS[] =
     "id, created, status, customer, currency, description, header, footer, expires_at, number,"
     " line_items, discounts_spec, discounts, sub_description, sub_trial_days, sub_metadata,"
     " metadata, amount_subtotal, amount_total, computed, finalized_at, accepted_at, canceled_at,"
-    " invoice, subscription, test_clock, collection_method, days_until_due";
+    " invoice, subscription, test_clock, collection_method, days_until_due, automatic_tax";
 #define QUOTE_SELECT                                                                               \
 	"SELECT id, created, status, customer, currency, description, header, footer, expires_at," \
 	" number, line_items, discounts_spec, discounts, sub_description, sub_trial_days,"         \
 	" sub_metadata, metadata, amount_subtotal, amount_total, computed, finalized_at,"          \
 	" accepted_at, canceled_at, invoice, subscription, test_clock, collection_method,"         \
-	" days_until_due FROM quotes"
+	" days_until_due, automatic_tax FROM quotes"
 static const char SQL_GET[] = QUOTE_SELECT " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO quotes (merchant_id, id, created, status, customer, currency, description,"
     " header, footer, expires_at, number, line_items, discounts_spec, discounts, sub_description,"
     " sub_trial_days, sub_metadata, metadata, amount_subtotal, amount_total, computed,"
     " finalized_at, accepted_at, canceled_at, invoice, subscription, test_clock,"
-    " collection_method, days_until_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)";
-/* every mutable column, where the row is still in the status it was read in ($30) */
+    " collection_method, days_until_due, automatic_tax) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+    " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,"
+    " $27, $28, $29, $30)";
+/* every mutable column, where the row is still in the status it was read in ($31) */
 static const char SQL_UPDATE[] =
     "UPDATE quotes SET status = $4, customer = $5, currency = $6, description = $7, header = $8,"
     " footer = $9, expires_at = $10, number = $11, line_items = $12, discounts_spec = $13,"
     " discounts = $14, sub_description = $15, sub_trial_days = $16, sub_metadata = $17,"
     " metadata = $18, amount_subtotal = $19, amount_total = $20, computed = $21,"
     " finalized_at = $22, accepted_at = $23, canceled_at = $24, invoice = $25,"
-    " subscription = $26, test_clock = $27, collection_method = $28, days_until_due = $29"
-    " WHERE merchant_id = $1 AND id = $2 AND status = $30 AND created = $3";
+    " subscription = $26, test_clock = $27, collection_method = $28, days_until_due = $29,"
+    " automatic_tax = $30 WHERE merchant_id = $1 AND id = $2 AND status = $31 AND created = $3";
 
 static int64_t col_or0(struct db_stmt *st, int c)
 {
@@ -208,6 +222,9 @@ static int quote_load(struct req *r, struct db *db, const char *merchant, const 
 	s = db_col_text(st, 26, NULL);
 	q->sends = s && str_eq(s, "send_invoice");
 	q->days_until_due = col_or0(st, 27);
+	int64_t at = col_or0(st, 28);
+	q->automatic_tax = at != 0;
+	q->auto_tax_located = at == 1;
 	db_reset(st);
 	if (!q->status || !q->customer || !q->line_items || !q->discounts_spec || !q->discounts ||
 	    !q->metadata || !q->computed)
@@ -252,6 +269,7 @@ static void bind_row(const char *merchant, struct db_stmt *st, const struct quot
 		db_bind_int64(st, 29, q->days_until_due);
 	else
 		db_bind_null(st, 29);
+	db_bind_int64(st, 30, !q->automatic_tax ? 0 : q->auto_tax_located ? 1 : 2);
 }
 
 static int quote_insert(struct req *r, struct db *db, const struct quote *q)
@@ -272,7 +290,7 @@ static int quote_save(struct req *r, struct db *db, const char *merchant, const 
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bind_row(merchant, st, q);
-	db_bind_text(st, 30, was, -1);
+	db_bind_text(st, 31, was, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -395,8 +413,20 @@ static int quote_render(struct req *r, struct db *db, const struct quote *q, boo
 	json_kv_null(j, "application_fee_percent");
 	json_key(j, "automatic_tax");
 	json_obj_open(j);
-	json_kv_bool(j, "enabled", false);
-	json_kv_null(j, "status");
+	json_kv_bool(j, "enabled", q->automatic_tax);
+	if (q->automatic_tax) {
+		json_key(j, "liability");
+		json_obj_open(j);
+		json_kv_str(j, "type", "self");
+		json_obj_close(j);
+		json_kv_str(j, "provider", "stripe");
+		json_kv_str(j, "status",
+			    q->auto_tax_located ? "complete" : "requires_location_inputs");
+	} else {
+		json_kv_null(j, "liability");
+		json_kv_null(j, "provider");
+		json_kv_null(j, "status");
+	}
 	json_obj_close(j);
 	json_kv_str(j, "collection_method", q->sends ? "send_invoice" : "charge_automatically");
 	if (expand) {
@@ -1067,10 +1097,28 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct qtax *up_tx = tx + n, *rec_tx = tx + 2 * n;
 	int64_t tax_exc = 0, tax_all = 0, up_exc = 0, up_all = 0, rec_exc = 0, rec_all = 0;
+	/* automatic tax: Stripe Tax's rates at the customer's location, for every line */
+	struct inv_line auto_line;
+	memset(&auto_line, 0, sizeof(auto_line));
+	if (q->automatic_tax) {
+		bool own = n_dflt > 0;
+		for (int i = 0; i < n; i++)
+			own = own || lines[i].n_tax > 0;
+		if (own)
+			return req_fail(r, ERR_PARAM_BAD, "automatic_tax[enabled]",
+					"You cannot use tax rates (tax_rates or default_tax_rates) "
+					"together with automatic tax.");
+		if (invoice_lines_auto_tax(r, db, q->customer, t, &auto_line, 1,
+					   &q->auto_tax_located) != 0)
+			return -1;
+		for (int k = 0; k < auto_line.n_tax; k++)
+			if (tax_rate_auto_store(r, db, &auto_line.tax[k]) != 0)
+				return -1;
+	}
 	for (int i = 0; i < n; i++) {
-		const struct tax_rate *rt;
-		int nr;
-		if (qline_rates(r, db, &lines[i], dflt, n_dflt, &rt, &nr) != 0)
+		const struct tax_rate *rt = auto_line.tax;
+		int nr = auto_line.n_tax;
+		if (!q->automatic_tax && qline_rates(r, db, &lines[i], dflt, n_dflt, &rt, &nr) != 0)
 			return -1;
 		if (qtax_compute(rt, nr, amounts[i] - disc[i], &tx[i]) != 0 ||
 		    qtax_compute(rt, nr, up_amounts[i] - up_disc[i], &up_tx[i]) != 0 ||
@@ -1194,6 +1242,7 @@ static int common_params(struct req *r, struct quote *q, int64_t now)
 	}
 	q->sends = sends;
 	q->days_until_due = sends ? days : 0;
+	param_bool(r, "automatic_tax.enabled", &q->automatic_tax);
 	q->description = str_update(r, "description", q->description);
 	q->header = str_update(r, "header", q->header);
 	q->footer = str_update(r, "footer", q->footer);
@@ -1416,7 +1465,14 @@ static int finalize_fn(struct db *db, void *p)
 				"The quote's expires_at has passed; set a later one to finalize "
 				"it.");
 	/* priced again: what is offered is what can be redeemed now */
-	if (quote_price(r, db, q, now) != 0 || quote_number(r, db, q->customer, &q->number) != 0)
+	if (quote_price(r, db, q, now) != 0)
+		return -1;
+	if (q->automatic_tax && !q->auto_tax_located)
+		return req_fail(r, ERR_TAX_LOCATION_INVALID, NULL,
+				"The customer's location isn't recognized: add an address to "
+				"customer %s to finalize a quote with automatic tax.",
+				q->customer);
+	if (quote_number(r, db, q->customer, &q->number) != 0)
 		return -1;
 	q->status = "open";
 	q->finalized_at = now;
@@ -1550,6 +1606,7 @@ static int accept_invoice_fn(struct db *db, void *p)
 	in.collection_method = q->sends ? "send_invoice" : "charge_automatically";
 	in.has_days_until_due = q->sends;
 	in.days_until_due = q->sends ? q->days_until_due : 0;
+	in.automatic_tax = q->automatic_tax; /* Stripe Tax taxes it as it taxed the quote */
 	int64_t now;
 	if (billing_now(r, db, q->test_clock, &now) != 0)
 		return -1;
@@ -1676,6 +1733,7 @@ static int h_accept(struct req *r)
 	}
 	x->sends = q->sends;
 	x->days_until_due = q->days_until_due;
+	x->automatic_tax = q->automatic_tax;
 	x->default_tax_rates = c->dflt_ids;
 	x->n_default_tax_rates = c->n_dflt;
 	if (q->sub_trial_days > 0)
@@ -2010,8 +2068,18 @@ static const struct param_spec invoice_settings_children[] = {
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec qliability_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"self", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec qautomatic_tax_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"liability", PT_OBJECT, 0, 0, NULL, qliability_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 #define QUOTE_COMMON_PARAMS                                                                        \
-	{"line_items", PT_OBJECT_ARRAY, 0, QUOTE_LINES_MAX, NULL, line_children},                  \
+	{"automatic_tax", PT_OBJECT, 0, 0, NULL, qautomatic_tax_children},                         \
+	    {"line_items", PT_OBJECT_ARRAY, 0, QUOTE_LINES_MAX, NULL, line_children},              \
 	    {"collection_method",                                                                  \
 	     PT_ENUM,                                                                              \
 	     0,                                                                                    \

@@ -374,13 +374,14 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
 /* Inside a write: the open Checkout Session for one payment through payment link link_id, with
  * the link's items and completion (success_url, or confirmation_message on Tender's page).
  * nonce: the one-time value of the form that was posted (or NULL); the same value finds the
- * session it made before, so a form posted twice pays through one session. */
+ * session it made before, so a form posted twice pays through one session. automatic_tax: the
+ * session's automatic_tax[enabled] (its page asks for the address before the card). */
 int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      const char *nonce, char ret_id[ID_MAX]);
+			      bool automatic_tax, const char *nonce, char ret_id[ID_MAX]);
 
 /* Inside the write that creates a customer with test_clock=clock (subscriptions.c): the clock
  * must be one of r's merchant's, not deleted, not advancing, and hold fewer than Stripe's 3
@@ -416,6 +417,10 @@ struct sub_checkout {
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
 	/* the session's discount (or NULL): a coupon, or the promotion code that names it */
 	const char *coupon, *promotion_code;
+	/* automatic_tax[enabled] for the subscription; tax_address (JSON, or NULL): where a new
+	 * customer (made by before()) will be, for the first invoice planned before it exists */
+	bool automatic_tax;
+	const char *tax_address;
 	char id[ID_MAX], pi_id[ID_MAX];
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	void *ctx;

@@ -37,6 +37,8 @@ struct sub_for_schedule {
 	/* collection_method send_invoice (else charge_automatically), its days_until_due */
 	bool sends;
 	int64_t days_until_due;
+	/* automatic_tax[enabled] (a quote's): its invoices are taxed by Stripe Tax */
+	bool automatic_tax;
 	bool scheduled;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx);

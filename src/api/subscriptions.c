@@ -203,6 +203,9 @@ struct subscription {
 	const struct tax_rate_spec *default_tax;
 	/* automatic_tax[enabled]: its invoices are taxed by Stripe Tax (invoices.c) */
 	bool automatic_tax;
+	/* not stored: where its customer will be, when a Checkout Session's write is about to make
+	 * it (its first invoice is planned before; NULL: the customer's own address) */
+	const char *auto_tax_address;
 	/* its pending update (see "pending updates"; NULL/0: none): the subscription as it will
 	 * be, as JSON; the invoice whose payment applies it; when it is dropped */
 	const char *pending_update, *pending_invoice;
@@ -1626,8 +1629,8 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 	if ((period && period_inv_lines(r, db, s, trial, pl) != 0) ||
 	    invoice_lines_plan(r, db, p, pr, n_pr, pl, n_period, &lines, &n) != 0 ||
 	    invoice_lines_tax_defaults(r, db, s->id, s->default_tax, lines, n) != 0 ||
-	    (s->automatic_tax &&
-	     invoice_lines_auto_tax(r, db, s->customer, r->now, lines, n, NULL) != 0))
+	    (s->automatic_tax && invoice_lines_auto_tax_at(r, db, s->customer, s->auto_tax_address,
+							   r->now, lines, n, NULL) != 0))
 		return -1;
 	int64_t subtotal;
 	if (invoice_discount_total(r, s->currency, lines, n, ds, n_ds, &subtotal, ret_total) != 0)
@@ -2151,6 +2154,8 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	}
 	s->metadata = co->metadata ? co->metadata : "{}";
 	s->description = co->description;
+	s->automatic_tax = co->automatic_tax;
+	s->auto_tax_address = co->tax_address;
 	str_copy(s->id, sizeof(s->id), co->id);
 	for (int i = 0; i < co->n_items; i++) {
 		struct sub_item *it = &s->items[i];
@@ -2186,6 +2191,7 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->description = x->description;
 	s->sends = x->sends;
 	s->days_until_due = x->sends ? x->days_until_due : 0;
+	s->automatic_tax = x->automatic_tax;
 	for (int i = 0; i < x->n_items && i < SUB_ITEMS_MAX; i++) {
 		struct sub_item *it = &s->items[i];
 		memset(it, 0, sizeof(*it));

@@ -23,6 +23,7 @@
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
+#include "tax/engine.h"
 
 #define TAX_LABEL_MAX 50
 
@@ -279,13 +280,13 @@ static void amount_render(const char *rate, bool inclusive, int64_t amount, int6
 		json_obj_open(j);
 		json_kv_str(j, "tax_rate", rate);
 		json_obj_close(j);
-		json_kv_str(j, "taxability_reason", "standard_rated");
+		json_kv_str(j, "taxability_reason", tax_rate_id_reason(rate));
 		json_kv_int(j, "taxable_amount", taxable);
 		json_kv_str(j, "type", "tax_rate_details");
 	} else {
 		json_kv_bool(j, "inclusive", inclusive);
 		json_kv_str(j, "tax_rate", rate);
-		json_kv_str(j, "taxability_reason", "standard_rated");
+		json_kv_str(j, "taxability_reason", tax_rate_id_reason(rate));
 		json_kv_int(j, "taxable_amount", taxable);
 	}
 	json_obj_close(j);

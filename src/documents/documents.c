@@ -161,8 +161,20 @@ static void tax_rows(struct pdf_doc *d, json_t *arr, json_t *labels, char (*scra
 			rate = json_object_get(json_object_get(e, "tax_rate_details"), "tax_rate");
 		const char *name =
 		    json_string_value(json_object_get(labels, json_string_value(rate)));
+		/* Stripe Tax's entries of 0 (taxability_reason): a reverse charge is stated, as
+		 * Stripe's invoice does (the customer accounts for the tax); an exempt customer's
+		 * too; a tax not collected (no registration, none levied) is not a row */
+		const char *reason = str_of(e, "taxability_reason");
+		const char *note = NULL;
+		if (reason && strcmp(reason, "reverse_charge") == 0)
+			note = " - Reverse charge";
+		else if (reason && strcmp(reason, "customer_exempt") == 0)
+			note = " - Customer exempt";
+		else if (a == 0 && reason && strcmp(reason, "standard_rated") != 0)
+			continue;
 		char *label = scratch[d->n_totals];
-		snprintf(label, 256, "%.200s%s", name ? name : "Tax", inclusive ? " included" : "");
+		snprintf(label, 256, "%.200s%s%s", name ? name : "Tax",
+			 inclusive ? " included" : "", note ? note : "");
 		add_total(d, label, a, false);
 	}
 }

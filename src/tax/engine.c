@@ -1,5 +1,6 @@
 #include "tax/engine.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "billing/billing.h"
@@ -23,6 +24,37 @@ const char *tax_reason_name(enum tax_reason reason)
 	case TAX_REASON_NOT_SUBJECT_TO_TAX:
 		return "not_subject_to_tax";
 	}
+	return "standard_rated";
+}
+
+static const struct {
+	enum tax_reason reason;
+	const char *code;
+} reason_codes[] = {
+    {TAX_REASON_REVERSE_CHARGE, "rc"}, {TAX_REASON_CUSTOMER_EXEMPT, "ce"},
+    {TAX_REASON_NOT_COLLECTING, "nc"}, {TAX_REASON_NOT_SUBJECT_TO_TAX, "nt"},
+    {TAX_REASON_PRODUCT_EXEMPT, "pe"},
+};
+
+const char *tax_reason_code(enum tax_reason reason)
+{
+	for (size_t i = 0; i < sizeof(reason_codes) / sizeof(reason_codes[0]); i++)
+		if (reason_codes[i].reason == reason)
+			return reason_codes[i].code;
+	return NULL;
+}
+
+const char *tax_rate_id_reason(const char *rate_id)
+{
+	static const char prefix[] = "txr_auto";
+	if (!rate_id || strncmp(rate_id, prefix, sizeof(prefix) - 1) != 0)
+		return "standard_rated";
+	const char *u = strrchr(rate_id, '_');
+	if (!u || u - rate_id < (ptrdiff_t)sizeof(prefix))
+		return "standard_rated";
+	for (size_t i = 0; i < sizeof(reason_codes) / sizeof(reason_codes[0]); i++)
+		if (strcmp(u + 1, reason_codes[i].code) == 0)
+			return tax_reason_name(reason_codes[i].reason);
 	return "standard_rated";
 }
 

@@ -59,6 +59,17 @@ enum tax_reason {
 /* Stripe's taxability_reason string. */
 const char *tax_reason_name(enum tax_reason reason);
 
+/* Automatic tax (invoices, Checkout, quotes) shows a tax that owes nothing as an entry of 0 at
+ * a 0 % rate of its own, as Stripe does; that rate's id ends in "_" and the reason's short code,
+ * so whatever renders an entry by its rate id knows its taxability_reason. The code of a reason
+ * owing nothing that is shown ("rc" reverse_charge, "ce" customer_exempt, "nc" not_collecting,
+ * "nt" not_subject_to_tax, "pe" product_exempt), or NULL (standard_rated, not_supported: Tender
+ * has no rate to show there). */
+const char *tax_reason_code(enum tax_reason reason);
+/* The taxability_reason of a tax rate by its id: the reason a Stripe Tax rate's id names (see
+ * tax_reason_code), else standard_rated (every other rate, manual ones included). */
+const char *tax_rate_id_reason(const char *rate_id);
+
 enum tax_override {
 	TAX_OVERRIDE_NONE,
 	TAX_OVERRIDE_CUSTOMER_EXEMPT,

@@ -151,3 +151,29 @@ Test(documents, disposition_keeps_safe_characters)
 	cr_assert_str_eq(s, "inline; filename=\"Quote-qt_1.pdf\"");
 	cr_assert_eq(documents_disposition("Quote", NULL, "qt_1", s, 10), -1);
 }
+
+Test(documents, stripe_tax_entries_of_zero)
+{
+	/* a reverse charge and an exempt customer are stated; a tax not collected is no row */
+	static const char inv[] =
+	    "{\"object\":\"invoice\",\"status\":\"open\",\"currency\":\"eur\",\"number\":\"RC-1\","
+	    "\"created\":1700000000,\"lines\":{\"object\":\"list\",\"data\":[{\"description\":"
+	    "\"Consulting\",\"quantity\":1,\"amount\":5000}]},\"subtotal\":5000,"
+	    "\"total_tax_amounts\":[{\"amount\":0,\"inclusive\":false,\"tax_rate\":\"txr_a\","
+	    "\"taxability_reason\":\"reverse_charge\"},{\"amount\":0,\"inclusive\":false,"
+	    "\"tax_rate\":\"txr_b\",\"taxability_reason\":\"customer_exempt\"},{\"amount\":0,"
+	    "\"inclusive\":false,\"tax_rate\":\"txr_c\",\"taxability_reason\":\"not_collecting\"}],"
+	    "\"total\":5000,\"amount_due\":5000,\"amount_paid\":0,\"amount_remaining\":5000}";
+	struct documents_context c = {
+	    .tax_labels_json = "{\"txr_a\":\"VAT (0%)\",\"txr_b\":\"USt (0%)\",\"txr_c\":\"JCT\"}",
+	};
+	struct buf b;
+	buf_init(&b, PDF_BYTES_MAX);
+	cr_assert_eq(documents_invoice_pdf(inv, &c, &b), 0);
+	char *t = text_of(&b);
+	cr_assert(strstr(t, "VAT (0%) - Reverse charge"), "%s", t);
+	cr_assert(strstr(t, "USt (0%) - Customer exempt"), "%s", t);
+	cr_assert(!strstr(t, "JCT"), "%s", t);
+	free(t);
+	buf_release(&b);
+}

@@ -253,3 +253,32 @@ Test(tax_engine, spread_refuses)
 	cr_assert_eq(tax_engine_spread(-1, 1, neg, t, inc, ra, rt), TAX_ERR_INPUT);
 	cr_assert_eq(tax_engine_spread(-1, 0, a, t, inc, ra, rt), TAX_ERR_INPUT);
 }
+
+Test(tax_engine, reason_codes_round_trip)
+{
+	/* every reason owing nothing that is shown has a code, and a rate id ending in it names
+	 * the reason back */
+	enum tax_reason shown[] = {TAX_REASON_REVERSE_CHARGE, TAX_REASON_CUSTOMER_EXEMPT,
+				   TAX_REASON_NOT_COLLECTING, TAX_REASON_NOT_SUBJECT_TO_TAX,
+				   TAX_REASON_PRODUCT_EXEMPT};
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		const char *code = tax_reason_code(shown[i]);
+		cr_assert_not_null(code);
+		char id[64];
+		snprintf(id, sizeof(id), "txr_autoDEvat_0e_%s", code);
+		cr_assert_str_eq(tax_rate_id_reason(id), tax_reason_name(shown[i]));
+	}
+	cr_assert_null(tax_reason_code(TAX_REASON_STANDARD_RATED));
+	cr_assert_null(tax_reason_code(TAX_REASON_NOT_SUPPORTED));
+}
+
+Test(tax_engine, rate_id_reason_defaults_to_standard_rated)
+{
+	cr_assert_str_eq(tax_rate_id_reason("txr_autoDEvat_190000e"), "standard_rated");
+	cr_assert_str_eq(tax_rate_id_reason("txr_autoUSCAsales_tax_72500e"), "standard_rated");
+	cr_assert_str_eq(tax_rate_id_reason("txr_1AbCdEf_rc"), "standard_rated"); /* manual */
+	cr_assert_str_eq(tax_rate_id_reason("txr_auto_rc"), "standard_rated");
+	cr_assert_str_eq(tax_rate_id_reason(NULL), "standard_rated");
+	cr_assert_str_eq(tax_rate_id_reason("txr_autoFRvat_0e_rc"), "reverse_charge");
+	cr_assert_str_eq(tax_rate_id_reason("txr_autoJPjct_0i_nc"), "not_collecting");
+}
