@@ -16,9 +16,9 @@ trap 'rm -rf "$work"' EXIT
 # run, and the list was cut to the files whose handlers move the most money and state: the
 # others run under the sanitizers by hand, e.g. scripts/integration-asan.sh integration/files.test.js).
 if [ $# -eq 0 ]; then
-  set -- integration/connect_transfers.test.js integration/connect_payouts.test.js \
+  set -- integration/connect_transfers.test.js integration/sepa_debit.test.js \
     integration/subscriptions.test.js integration/subscription_changes.test.js \
-    integration/checkout_subscription.test.js integration/subscription_lifecycle.test.js \
+    integration/automatic_tax_checkout.test.js integration/subscription_lifecycle.test.js \
     integration/invariants.test.js integration/subscription_schedules.test.js \
     integration/invoice_finalization.test.js integration/credit_notes.test.js \
     integration/quotes.test.js integration/radar.test.js integration/send_invoice.test.js
