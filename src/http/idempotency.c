@@ -16,10 +16,10 @@
 
 /*
  * The request hash covers method, path and every parameter in order, except card numbers,
- * CVCs, bank account numbers and identity numbers (Connect): a hash of a request that carries a PAN
- * would be a way to test guesses of that PAN, so those values never enter it (a retry that changes
- * only the card number is therefore treated as the same request: the first result replays, which is
- * the safe direction).
+ * CVCs, bank account numbers, IBANs (SEPA) and identity numbers (Connect): a hash of a request that
+ * carries a PAN would be a way to test guesses of that PAN, so those values never enter it (a retry
+ * that changes only the card number is therefore treated as the same request: the first result
+ * replays, which is the safe direction).
  */
 static void hash_node(EVP_MD_CTX *md, const struct form_node *n, int depth)
 {
@@ -28,7 +28,7 @@ static void hash_node(EVP_MD_CTX *md, const struct form_node *n, int depth)
 		EVP_DigestUpdate(md, c->key, c->key_len);
 		if (c->kind == FORM_SCALAR) {
 			if (strcmp(c->key, "number") == 0 || strcmp(c->key, "cvc") == 0 ||
-			    strcmp(c->key, "account_number") == 0 ||
+			    strcmp(c->key, "account_number") == 0 || strcmp(c->key, "iban") == 0 ||
 			    strcmp(c->key, "id_number") == 0)
 				continue;
 			EVP_DigestUpdate(md, "\x02", 1);
