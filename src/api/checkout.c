@@ -1814,6 +1814,10 @@ static const struct param_spec pi_data_children[] = {
     {"capture_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "automatic_async", "manual", NULL}, NULL},
     {"description", PT_STRING, 0, 1000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"off_session", "on_session", NULL},
+     NULL},
+    {"shipping", PT_OBJECT, 0, 0, NULL, payment_shipping_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec subscription_data_children[] = {
@@ -2135,6 +2139,35 @@ static int invoice_creation_parse(struct req *r, const struct session *s, json_t
 	return 0;
 }
 
+/* payment_intent_data[setup_future_usage, metadata, shipping] (mode=payment; the other modes
+ * refuse payment_intent_data before this): kept in s->collect under "payment_intent_data" (not
+ * shown on the session, as on Stripe) for the PaymentIntent the page makes. 0, or -1 with
+ * r->err. */
+static int pi_data_parse(struct req *r, const struct session *s, json_t *o)
+{
+	(void)s;
+	const char *sfu = param_str(r, "payment_intent_data.setup_future_usage");
+	const char *meta = NULL;
+	const char *ship = NULL;
+	if (param_present(r, "payment_intent_data.metadata") &&
+	    metadata_apply(r, NULL, "payment_intent_data.metadata", &meta) != 0)
+		return -1;
+	if (shipping_from_params(r, "payment_intent_data.shipping", &ship) != 0)
+		return -1;
+	if (!sfu && !meta && !ship)
+		return 0;
+	json_t *m = meta ? json_loads(meta, 0, NULL) : NULL;
+	json_t *sh = ship ? json_loads(ship, 0, NULL) : NULL;
+	if (m && json_object_size(m) == 0) {
+		json_decref(m);
+		m = NULL;
+	}
+	json_object_set_new(o, "payment_intent_data",
+			    json_pack("{s:s?,s:o?,s:o?}", "setup_future_usage", sfu, "metadata", m,
+				      "shipping", sh));
+	return 0;
+}
+
 /* The buyer-facing settings of create (billing_address_collection … after_expiration), as
  * Stripe documents them, into s->collect: one JSON object holding each as the session shows it
  * (customer_update too, which it does not show). NULL when none is given. 0, or -1 with
@@ -2153,7 +2186,10 @@ static int collect_parse(struct req *r, struct session *s)
 					    "invoice_creation",
 					    "setup_intent_data",
 					    "payment_method_options",
-					    "payment_method_collection"};
+					    "payment_method_collection",
+					    "payment_intent_data.setup_future_usage",
+					    "payment_intent_data.metadata",
+					    "payment_intent_data.shipping"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -2214,6 +2250,10 @@ static int collect_parse(struct req *r, struct session *s)
 					 tds && strcmp(tds, "challenge") == 0 ? "any" : tds,
 					 "setup_future_usage", sfu);
 		json_object_set_new(o, "payment_method_options", json_pack("{s:o}", "card", card));
+	}
+	if (pi_data_parse(r, s, o) != 0) {
+		json_decref(o);
+		return -1;
 	}
 	if (param_present(r, "setup_intent_data")) {
 		/* the SetupIntent's, when the page makes it (not shown on the session) */
@@ -4050,6 +4090,48 @@ static const char *pmo_card_str(struct req *r, const struct session *s, const ch
 	return out;
 }
 
+/* payment_intent_data[key] of the session as JSON text, or its string (NULL: not given) */
+static const char *pi_data_str(struct req *r, const struct session *s, const char *key)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v = json_object_get(json_object_get(c, "payment_intent_data"), key);
+	const char *out = NULL;
+	if (json_is_string(v)) {
+		out = arena_strdup(&r->arena, json_string_value(v));
+	} else if (json_is_object(v)) {
+		char *t = json_dumps(v, JSON_COMPACT);
+		out = t ? arena_strdup(&r->arena, t) : NULL;
+		free(t);
+	}
+	json_decref(c);
+	return out;
+}
+
+/* setup_future_usage of the session's payment: payment_method_options[card]'s, else
+ * payment_intent_data's (Stripe takes either; the card's wins for a card) */
+static const char *session_sfu(struct req *r, const struct session *s)
+{
+	const char *v = pmo_card_str(r, s, "setup_future_usage");
+	return v ? v : pi_data_str(r, s, "setup_future_usage");
+}
+
+/* the PaymentIntent's metadata: payment_intent_data[metadata], and a payment link's name */
+static const char *session_pi_metadata(struct req *r, const struct session *s)
+{
+	const char *m = pi_data_str(r, s, "metadata");
+	if (!s->payment_link)
+		return m;
+	json_t *o = m ? json_loads(m, 0, NULL) : NULL;
+	if (!o)
+		o = json_object();
+	json_object_set_new(o, "payment_link", json_string(s->payment_link));
+	char *t = json_dumps(o, JSON_COMPACT);
+	const char *out = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	json_decref(o);
+	return out;
+}
+
 static bool filled(const char *v)
 {
 	return v && *v;
@@ -4216,7 +4298,7 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	/* a post-payment invoice, or a card saved for later (setup_future_usage), needs a
 	 * customer: Tender makes one as customer_creation=always (Stripe does for the latter) */
 	if (!x->s.customer && ((cc && strcmp(cc, "always") == 0) || inv ||
-			       pmo_card_str(r, &x->s, "setup_future_usage")))
+			       (strcmp(x->s.mode, "payment") == 0 && session_sfu(r, &x->s))))
 		id_new_at(x->cus_new, "cus_", r->now);
 	return NULL;
 }
@@ -4259,19 +4341,17 @@ static int pay(struct req *r, struct page_ctx *x_)
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	struct pi_checkout co = {
 	    .amount = a.new_total,
-	    .shipping = a.ship_details,
+	    .shipping = a.ship_details ? a.ship_details : pi_data_str(r, &x.s, "shipping"),
 	    .currency = x.s.currency,
 	    .description = x.s.pi_description,
-	    .metadata = x.s.payment_link
-			    ? arena_printf(&r->arena, "{\"payment_link\":\"%s\"}", x.s.payment_link)
-			    : NULL,
+	    .metadata = session_pi_metadata(r, &x.s),
 	    .capture_method = x.s.pi_capture_method,
 	    .return_url = ret_url,
 	    .pm_id = pm,
 	    .customer = x.s.customer,
 	    .checkout_session = x.s.id,
 	    .request_three_d_secure = pmo_card_str(r, &x.s, "request_three_d_secure"),
-	    .setup_future_usage = pmo_card_str(r, &x.s, "setup_future_usage"),
+	    .setup_future_usage = session_sfu(r, &x.s),
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;

@@ -665,3 +665,34 @@ test('payment_method_collection=if_required: a trial started without a card', as
   assert.notEqual(await p2.$('#number'), null);
   await p2.close();
 });
+
+test('payment_intent_data[setup_future_usage, metadata, shipping]: the PaymentIntent carries them, the card saved on a customer made', async () => {
+  await assert.rejects(stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', success_url: 'https://example.com/ok',
+    payment_intent_data: { setup_future_usage: 'off_session' },
+  }), (e) => e.statusCode === 400 && /payment_intent_data/.test(e.param));
+  const ship = { name: 'Ada L', address: { line1: '1 Main St', city: 'Springfield', country: 'US', postal_code: '62701', state: 'IL' } };
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    payment_intent_data: { setup_future_usage: 'on_session', metadata: { order: '42' }, shipping: ship, description: 'Books' },
+  }));
+  assert.equal(s.payment_method_options, null);
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Saving Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.setup_future_usage, 'on_session');
+  assert.deepEqual(pi.metadata, { order: '42' });
+  assert.equal(pi.shipping.name, 'Ada L');
+  assert.equal(pi.shipping.address.city, 'Springfield');
+  assert.equal(pi.description, 'Books');
+  assert.equal(pi.customer, done.customer);
+  assertStripeShape(pi, 'payment_intent');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.deepEqual(pms.data.map((p) => p.id), [pi.payment_method]);
+});
