@@ -750,6 +750,11 @@ struct session {
 	const char *consent, *details_tax_ids;
 	/* automatic_tax[enabled]: Stripe Tax taxes its lines (see "automatic tax" below) */
 	bool automatic_tax;
+	/* after_expiration[recovery]: the expired session this one was recovered from (NULL:
+	 * none), and, once this one expired with recovery enabled, until when its recovery URL
+	 * opens a new session (0: no URL) */
+	const char *recovered_from;
+	int64_t recovery_expires_at;
 };
 
 static const char SQL_GET[] =
@@ -761,7 +766,7 @@ static const char SQL_GET[] =
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
     " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids,"
-    " automatic_tax FROM checkout_sessions"
+    " automatic_tax, recovered_from, recovery_expires_at FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -771,10 +776,10 @@ static const char SQL_INSERT[] =
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
-    " custom_fields, automatic_tax)"
+    " custom_fields, automatic_tax, recovered_from)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33, $34, $35)";
+    " $31, $32, $33, $34, $35, $36)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -886,6 +891,8 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->consent = col_text_dup(a, st, 43);
 		s->details_tax_ids = col_text_dup(a, st, 44);
 		s->automatic_tax = db_col_int64(st, 45) != 0;
+		s->recovered_from = col_text_dup(a, st, 46);
+		s->recovery_expires_at = db_col_int64(st, 47);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -936,6 +943,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 33, s->collect, -1);
 	db_bind_text(st, 34, s->custom_fields, -1);
 	db_bind_int64(st, 35, s->automatic_tax ? 1 : 0);
+	db_bind_text(st, 36, s->recovered_from, -1);
 	return db_step_done(st);
 }
 
@@ -1205,6 +1213,15 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_obj_open(j);
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "checkout.session");
+	if (s->recovery_expires_at > 0) {
+		/* expired with recovery enabled: the URL that opens a new session, and until when
+		 */
+		json_t *rec = json_object_get(json_object_get(cj, "after_expiration"), "recovery");
+		json_object_set_new(rec, "expires_at", json_integer(s->recovery_expires_at));
+		json_object_set_new(rec, "url",
+				    json_string(arena_printf(&r->arena, "%s/recover",
+							     session_url(r, merchant_id, s->id))));
+	}
 	collect_kv(j, cj, "after_expiration", "null");
 	if (s->allow_promotion_codes)
 		json_kv_bool(j, "allow_promotion_codes", true);
@@ -1337,7 +1354,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_arr_close(j);
 	json_kv_str(j, "payment_status", s->payment_status);
 	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
-	json_kv_null(j, "recovered_from");
+	json_kv_str_or_null(j, "recovered_from", s->recovered_from);
 	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT, s->setup_intent, j);
 	shipping_render(s, complete, j);
 	json_kv_str(j, "status", s->status);
@@ -1393,6 +1410,38 @@ static int emit(struct req *r, struct db *db, const char *merchant_id, const str
 	return rc;
 }
 
+/* after_expiration[recovery][enabled] of the session */
+static bool recovery_enabled(const struct session *s)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	bool en = json_is_true(json_object_get(
+	    json_object_get(json_object_get(c, "after_expiration"), "recovery"), "enabled"));
+	json_decref(c);
+	return en;
+}
+
+/* Stripe's recovery URL stays valid for 30 days after the session expires */
+#define RECOVERY_TTL_S (30LL * 24 * 3600)
+
+static const char SQL_RECOVERY_OPEN[] =
+    "UPDATE checkout_sessions SET recovery_expires_at = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'expired'";
+
+/* the session just expired: its recovery URL is valid from now on (for RECOVERY_TTL_S) */
+static int recovery_open(struct db *db, const char *merchant_id, struct session *s, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_RECOVERY_OPEN);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_int64(st, 3, now + RECOVERY_TTL_S);
+	int rc = db_step_done(st);
+	if (rc == DB_OK)
+		s->recovery_expires_at = now + RECOVERY_TTL_S;
+	return rc;
+}
+
 /* open → complete (done) or expired (see SQL_COMPLETE / SQL_EXPIRE); DB_CONFLICT when the
  * session could not move. Appends checkout.session.completed / .expired. */
 static int session_close(struct req *r, struct db *db, const char *merchant_id, struct session *s,
@@ -1419,6 +1468,11 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 		return DB_CONFLICT;
 	s->status = done ? "complete" : "expired";
 	s->payment_status = payment_status;
+	if (!done && recovery_enabled(s)) {
+		rc = recovery_open(db, merchant_id, s, now);
+		if (rc != DB_OK)
+			return rc;
+	}
 	return emit(r, db, merchant_id, s,
 		    done ? "checkout.session.completed" : "checkout.session.expired", now);
 }
@@ -2311,7 +2365,7 @@ static int collect_parse(struct req *r, struct session *s)
 		bool en = false, promo = false;
 		param_bool(r, "after_expiration.recovery.enabled", &en);
 		param_bool(r, "after_expiration.recovery.allow_promotion_codes", &promo);
-		/* recorded only: Tender makes no recovery URL (url and expires_at stay null) */
+		/* url and expires_at: once the session expires (recovery_open) */
 		json_object_set_new(o, "after_expiration",
 				    json_pack("{s:{s:b,s:b,s:n,s:n}}", "recovery",
 					      "allow_promotion_codes", promo, "enabled", en,
@@ -4770,6 +4824,139 @@ int checkout_expire_tick(struct store *s, int64_t now)
 	return rc == 0 ? c.done : rc;
 }
 
+/* ---- after_expiration[recovery]: the recovery URL ----
+ *
+ * A session that expired with recovery enabled has a recovery URL for 30 days
+ * (/checkout/{acct}/{cs}/recover). Stripe opens a new session on each visit of it; Tender's
+ * pages never write on GET (as payment links, whose page's POST opens the session), so the
+ * GET shows a button whose POST opens the new session, a copy of the expired one's line items
+ * and settings with nothing of its attempts, `recovered_from` naming it, and sends the browser
+ * there. Each POST opens a session of its own, as each visit does on Stripe. */
+
+struct recover_ctx {
+	struct req *r;
+	const char *acct, *id;
+	bool ok; /* the session may be recovered (the GET), or was (the POST: new_id) */
+	char new_id[ID_MAX];
+};
+
+static bool recoverable(const struct req *r, const struct session *s)
+{
+	return strcmp(s->status, "expired") == 0 && s->recovery_expires_at > r->now;
+}
+
+static int recover_check_fn(struct db *db, void *arg)
+{
+	struct recover_ctx *x = arg;
+	struct session s;
+	x->ok =
+	    session_load(&x->r->arena, db, x->acct, x->id, &s) == DB_OK && recoverable(x->r, &s);
+	return 0;
+}
+
+/* the custom fields' definitions without the values an attempt filled in */
+static const char *custom_fields_blank(struct req *r, const char *fields)
+{
+	json_t *a = fields ? json_loads(fields, 0, NULL) : NULL;
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return NULL;
+	}
+	size_t i;
+	json_t *f;
+	static const char *const kinds[] = {"text", "numeric", "dropdown"};
+	json_array_foreach(a, i, f)
+	{
+		for (size_t k = 0; k < 3; k++) {
+			json_t *sub = json_object_get(f, kinds[k]);
+			if (json_is_object(sub) && json_object_get(sub, "value"))
+				json_object_set_new(sub, "value", json_null());
+		}
+	}
+	char *t = json_dumps(a, JSON_COMPACT);
+	const char *out = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	json_decref(a);
+	return out;
+}
+
+static int recover_fn(struct db *db, void *arg)
+{
+	struct recover_ctx *x = arg;
+	struct req *r = x->r;
+	x->ok = false;
+	x->new_id[0] = '\0';
+	struct session old;
+	if (session_load(&r->arena, db, x->acct, x->id, &old) != DB_OK || !recoverable(r, &old))
+		return 0;
+	struct session s = old;
+	id_new_at(s.id, "cs_test_", r->now);
+	s.created = r->now;
+	s.expires_at = r->now + EXPIRES_MAX;
+	s.status = "open";
+	s.payment_intent = s.setup_intent = s.subscription = s.invoice = NULL;
+	s.details_email = s.details_name = s.details_phone = NULL;
+	s.shipping_details = s.billing_address = s.consent = s.details_tax_ids = NULL;
+	s.link_nonce = NULL;
+	s.attempt_at = 0;
+	s.custom_fields = custom_fields_blank(r, old.custom_fields);
+	s.recovered_from = old.id;
+	s.recovery_expires_at = 0;
+	/* Stripe: recovery[allow_promotion_codes] decides the new session's */
+	json_t *c = old.collect ? json_loads(old.collect, 0, NULL) : NULL;
+	s.allow_promotion_codes = json_is_true(
+	    json_object_get(json_object_get(json_object_get(c, "after_expiration"), "recovery"),
+			    "allow_promotion_codes"));
+	json_decref(c);
+	int rc = session_insert(r, db, &s);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->ok = true;
+	str_copy(x->new_id, sizeof(x->new_id), s.id);
+	return 0;
+}
+
+static int recover_gone(struct req *r)
+{
+	challenge_page(r, 410, "Checkout expired",
+		       "<h1>This checkout can no longer be recovered</h1><p>Go back to the shop to "
+		       "start again.</p>");
+	return 0;
+}
+
+static int h_recover_page(struct req *r)
+{
+	struct recover_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
+	if (req_read(r, recover_check_fn, &x) != 0)
+		return -1;
+	if (!x.ok)
+		return recover_gone(r);
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	buf_puts(&b, "<h1>Your checkout expired</h1><p>Pick up where you left off: the same "
+		     "items in a new checkout.</p><form method=\"post\" action=\"");
+	html_escape(&b, arena_printf(&r->arena, "/checkout/%s/%s/recover", x.acct, x.id));
+	buf_puts(&b, "\"><button type=\"submit\">Resume checkout</button></form>");
+	const char *body =
+	    b.failed ? "<h1>Resume checkout</h1>" : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	challenge_page(r, 200, "Resume checkout", body);
+	return 0;
+}
+
+static int h_recover(struct req *r)
+{
+	struct recover_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
+	if (req_write(r, recover_fn, &x) != 0)
+		return -1;
+	if (!x.ok)
+		return recover_gone(r);
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.new_id);
+	return challenge_redirect(r);
+}
+
 static const struct param_spec promo_params[] = {
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -4814,6 +5001,9 @@ const struct route checkout_routes[] = {
     {"POST", "/checkout/{acct}/{cs}/promotion_code", h_promotion_code, promo_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/checkout/{acct}/{cs}/address", h_address, address_form_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"GET", "/checkout/{acct}/{cs}/recover", h_recover_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/checkout/{acct}/{cs}/recover", h_recover, no_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -1,7 +1,7 @@
 'use strict';
 // Checkout Session parameters about the buyer, through stripe-node: billing_address_collection,
 // phone_number_collection, customer_creation, customer_update, locale, custom_text and
-// after_expiration (recorded only). Sessions are paid on Tender's checkout page in headless
+// after_expiration (its recovery URL opens a new session). Sessions are paid on Tender's checkout page in headless
 // Chromium (Debian's chromium + playwright-core); the test then checks the session, the
 // customer made or updated, the PaymentMethod's billing details and the PaymentIntent.
 const { test, before, after } = require('node:test');
@@ -695,4 +695,49 @@ test('payment_intent_data[setup_future_usage, metadata, shipping]: the PaymentIn
   assertStripeShape(pi, 'payment_intent');
   const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
   assert.deepEqual(pms.data.map((p) => p.id), [pi.payment_method]);
+});
+
+test('after_expiration[recovery]: the expired session\'s recovery URL opens a new session copying it', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    after_expiration: { recovery: { enabled: true, allow_promotion_codes: true } },
+    metadata: { cart: '7' },
+  }));
+  const plain = await stripe.checkout.sessions.create(sessionParams());
+  const t0 = Math.floor(Date.now() / 1000);
+  const gone = await stripe.checkout.sessions.expire(s.id);
+  assert.equal(gone.status, 'expired');
+  const rec = gone.after_expiration.recovery;
+  assert.equal(rec.enabled, true);
+  assert.equal(rec.url, `${s.url}/recover`);
+  assert.ok(Math.abs(rec.expires_at - (t0 + 30 * 86400)) < 60);
+  assertStripeShape(gone, 'checkout.session');
+  assert.equal((await stripe.checkout.sessions.expire(plain.id)).after_expiration, null);
+  const page = await browser.newPage();
+  // the GET writes nothing: only its button's POST opens the new session
+  await page.goto(rec.url);
+  const before = await stripe.checkout.sessions.list({ limit: 100 });
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_test_[^/]+$/), page.getByRole('button', { name: 'Resume checkout' }).click()]);
+  const newId = page.url().split('/').pop();
+  assert.notEqual(newId, s.id);
+  const after = await stripe.checkout.sessions.list({ limit: 100 });
+  assert.equal(after.data.length, before.data.length + 1);
+  const again = await stripe.checkout.sessions.retrieve(newId);
+  assert.equal(again.recovered_from, s.id);
+  assert.equal(again.status, 'open');
+  assert.equal(again.allow_promotion_codes, true);
+  assert.equal(again.amount_total, 3000);
+  assert.deepEqual(again.metadata, { cart: '7' });
+  assert.equal(again.after_expiration.recovery.url, null);
+  assertStripeShape(again, 'checkout.session');
+  const items = await stripe.checkout.sessions.listLineItems(newId);
+  assert.deepEqual(items.data.map((i) => [i.price.id, i.quantity]), [[book.id, 2]]);
+  await fillCard(page, 'Returning Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  assert.equal((await stripe.checkout.sessions.retrieve(newId)).status, 'complete');
+  // a session that cannot be recovered (still open, or expired without recovery): 410, no session
+  for (const id of [newId, plain.id]) {
+    const res = await fetch(`${s.url.replace(s.id, id)}/recover`, { method: 'POST' });
+    assert.equal(res.status, 410);
+  }
 });
