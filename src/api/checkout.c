@@ -1953,11 +1953,13 @@ static const struct param_spec cf_option_children[] = {
 };
 static const struct param_spec cf_dropdown_children[] = {
     {"options", PT_OBJECT_ARRAY, PF_REQUIRED, CF_OPTIONS_MAX, NULL, cf_option_children},
+    {"default_value", PT_STRING, 0, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cf_length_children[] = {
     {"minimum_length", PT_INT, 0, 0, NULL, NULL},
     {"maximum_length", PT_INT, 0, 0, NULL, NULL},
+    {"default_value", PT_STRING, 0, CF_LENGTH_MAX, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec custom_field_children[] = {
@@ -2400,6 +2402,8 @@ static int64_t node_int(const struct form_node *n, const char *key, int64_t dflt
 	return x;
 }
 
+static size_t utf8_chars(const char *v);
+
 /* One custom field's definition (item idx of custom_fields) as the session shows it, value
  * null. NULL with r->err on a refusal. */
 static json_t *custom_field_parse(struct req *r, const struct form_node *it, int idx, json_t *keys)
@@ -2460,6 +2464,25 @@ static json_t *custom_field_parse(struct req *r, const struct form_node *it, int
 			}
 		}
 		json_decref(seen);
+		/* default_value: one of the options (the page preselects it) */
+		const struct form_node *dn = form_get(form_get(it, "dropdown"), "default_value");
+		const char *dv = dn && dn->value && *dn->value ? dn->value : NULL;
+		bool dv_found = !dv;
+		size_t di;
+		json_t *dopt;
+		json_array_foreach(arr, di, dopt)
+		{
+			const char *ov = json_string_value(json_object_get(dopt, "value"));
+			dv_found = dv_found || (ov && strcmp(ov, dv) == 0);
+		}
+		if (!bad && json_array_size(arr) > 0 && !dv_found) {
+			json_decref(arr);
+			json_decref(f);
+			snprintf(pp, sizeof(pp), "custom_fields[%d][dropdown][default_value]", idx);
+			req_fail(r, ERR_PARAM_BAD, pp,
+				 "Invalid %s: it must be the value of one of the options.", pp);
+			return NULL;
+		}
 		if (bad || json_array_size(arr) == 0) {
 			json_decref(arr);
 			json_decref(f);
@@ -2470,7 +2493,9 @@ static json_t *custom_field_parse(struct req *r, const struct form_node *it, int
 				 pp, CF_OPTIONS_MAX);
 			return NULL;
 		}
-		json_object_set_new(f, "dropdown", json_pack("{s:o,s:n}", "options", arr, "value"));
+		json_object_set_new(
+		    f, "dropdown",
+		    json_pack("{s:s?,s:o,s:n}", "default_value", dv, "options", arr, "value"));
 		return f;
 	}
 	const struct form_node *ln2 = form_get(it, type);
@@ -2486,7 +2511,21 @@ static json_t *custom_field_parse(struct req *r, const struct form_node *it, int
 			 pp, CF_LENGTH_MAX);
 		return NULL;
 	}
+	/* default_value: prefilled on the page, so it must pass the page's checks */
+	const struct form_node *dn = form_get(ln2, "default_value");
+	const char *dv = dn && dn->value && *dn->value ? dn->value : NULL;
+	bool dv_digits = true;
+	for (const char *c = dv; c && *c; c++)
+		dv_digits = dv_digits && *c >= '0' && *c <= '9';
+	if (dv && (utf8_chars(dv) > (size_t)mx || (strcmp(type, "numeric") == 0 && !dv_digits))) {
+		json_decref(f);
+		snprintf(pp, sizeof(pp), "custom_fields[%d][%s][default_value]", idx, type);
+		req_fail(r, ERR_PARAM_BAD, pp, "Invalid %s: at most maximum_length characters%s.",
+			 pp, strcmp(type, "numeric") == 0 ? ", digits only" : "");
+		return NULL;
+	}
 	json_t *lim = json_object();
+	json_object_set_new(lim, "default_value", dv ? json_string(dv) : json_null());
 	json_object_set_new(lim, "maximum_length",
 			    form_get(ln2, "maximum_length") ? json_integer(mx) : json_null());
 	json_object_set_new(lim, "minimum_length",
@@ -3288,14 +3327,18 @@ static void custom_fields_inputs(struct buf *b, const struct session *s)
 			buf_printf(b, "<select id=\"cf_%s\" name=\"custom_fields[%s]\"%s>", key,
 				   key, req);
 			buf_puts(b, "<option value=\"\">Choose…</option>");
+			const char *dv = json_string_value(
+			    json_object_get(json_object_get(f, "dropdown"), "default_value"));
 			json_t *opts = json_object_get(json_object_get(f, "dropdown"), "options");
 			size_t k;
 			json_t *o;
 			json_array_foreach(opts, k, o)
 			{
+				const char *ov = json_string_value(json_object_get(o, "value"));
 				buf_puts(b, "<option value=\"");
-				html_escape(b, json_string_value(json_object_get(o, "value")));
-				buf_puts(b, "\">");
+				html_escape(b, ov);
+				buf_puts(b,
+					 dv && ov && strcmp(dv, ov) == 0 ? "\" selected>" : "\">");
 				html_escape(b, json_string_value(json_object_get(o, "label")));
 				buf_puts(b, "</option>");
 			}
@@ -3313,6 +3356,12 @@ static void custom_fields_inputs(struct buf *b, const struct session *s)
 			buf_printf(b, " minlength=\"%lld\"", (long long)mn);
 		if (strcmp(type, "numeric") == 0)
 			buf_puts(b, " inputmode=\"numeric\" pattern=\"[0-9]*\"");
+		const char *dv = json_string_value(json_object_get(lim, "default_value"));
+		if (dv) {
+			buf_puts(b, " value=\"");
+			html_escape(b, dv);
+			buf_puts(b, "\"");
+		}
 		buf_printf(b, "%s>", req);
 	}
 	json_decref(fs);

@@ -318,6 +318,9 @@ test('custom_fields: refused definitions make no session', async () => {
     [[{ ...text('a'), text: { minimum_length: 5, maximum_length: 3 } }], 'custom_fields[0][text]'],
     [[{ ...text('a'), text: { maximum_length: 256 } }], 'custom_fields[0][text]'],
     [[{ key: 'a', label: { type: 'custom', custom: 'x'.repeat(51) }, type: 'text' }], 'custom_fields[0][label][custom]'],
+    [[{ ...text('a'), type: 'dropdown', dropdown: { options: [{ label: 'X', value: 'x' }], default_value: 'y' } }], 'custom_fields[0][dropdown][default_value]'],
+    [[{ ...text('a'), type: 'numeric', numeric: { default_value: '12a' } }], 'custom_fields[0][numeric][default_value]'],
+    [[{ ...text('a'), text: { maximum_length: 3, default_value: 'abcd' } }], 'custom_fields[0][text][default_value]'],
   ];
   for (const [custom_fields, param] of refusals) {
     await assert.rejects(stripe.checkout.sessions.create(sessionParams({ custom_fields })).then(() => { throw new Error(`accepted: ${JSON.stringify(custom_fields)}`); }), (e) => {
@@ -332,11 +335,11 @@ test('custom_fields: refused definitions make no session', async () => {
 test('custom_fields: shown on the page, checked, and the completed session carries the values', async () => {
   const s = await stripe.checkout.sessions.create(sessionParams({ custom_fields: FIELDS }));
   assert.deepEqual(s.custom_fields, [
-    { dropdown: { options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }], value: null }, key: 'size',
+    { dropdown: { default_value: null, options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }], value: null }, key: 'size',
       label: { custom: 'Size', type: 'custom' }, numeric: null, optional: false, text: null, type: 'dropdown' },
     { dropdown: null, key: 'engraving', label: { custom: 'Engraving', type: 'custom' }, numeric: null, optional: true,
-      text: { maximum_length: 10, minimum_length: 2, value: null }, type: 'text' },
-    { dropdown: null, key: 'ref', label: { custom: 'Order reference', type: 'custom' }, numeric: { maximum_length: 5, minimum_length: null, value: null },
+      text: { default_value: null, maximum_length: 10, minimum_length: 2, value: null }, type: 'text' },
+    { dropdown: null, key: 'ref', label: { custom: 'Order reference', type: 'custom' }, numeric: { default_value: null, maximum_length: 5, minimum_length: null, value: null },
       optional: false, text: null, type: 'numeric' },
   ]);
   assertStripeShape(s, 'checkout.session');
@@ -740,4 +743,29 @@ test('after_expiration[recovery]: the expired session\'s recovery URL opens a ne
     const res = await fetch(`${s.url.replace(s.id, id)}/recover`, { method: 'POST' });
     assert.equal(res.status, 410);
   }
+});
+
+test('custom_fields[n][*][default_value]: prefilled on the page, still checked, kept as the values', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    custom_fields: [
+      { ...FIELDS[0], dropdown: { ...FIELDS[0].dropdown, default_value: 'M' } },
+      { ...FIELDS[1], text: { ...FIELDS[1].text, default_value: 'For Ada' } },
+      { ...FIELDS[2], numeric: { ...FIELDS[2].numeric, default_value: '42' } },
+    ],
+  }));
+  assert.equal(s.custom_fields[0].dropdown.default_value, 'M');
+  assert.equal(s.custom_fields[1].text.default_value, 'For Ada');
+  assert.equal(s.custom_fields[2].numeric.default_value, '42');
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.locator('#cf_size').inputValue(), 'M');
+  assert.equal(await page.locator('#cf_engraving').inputValue(), 'For Ada');
+  assert.equal(await page.locator('#cf_ref').inputValue(), '42');
+  await page.locator('#cf_ref').fill('7');
+  await fillCard(page, 'Default Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.deepEqual(done.custom_fields.map((f) => f[f.type].value), ['M', 'For Ada', '7']);
 });
