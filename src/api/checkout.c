@@ -1973,7 +1973,17 @@ static const struct param_spec custom_field_children[] = {
     {"text", PT_OBJECT, 0, 0, NULL, cf_length_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec reuse_agreement_children[] = {
+    {"position", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"auto", "hidden", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec tax_id_collection_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"required", PT_ENUM, 0, 0, (const char *const[]){"if_supported", "never", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec consent_collection_children[] = {
+    {"payment_method_reuse_agreement", PT_OBJECT, 0, 0, NULL, reuse_agreement_children},
     {"promotions", PT_ENUM, 0, 0, (const char *const[]){"auto", "none", NULL}, NULL},
     {"terms_of_service", PT_ENUM, 0, 0, (const char *const[]){"none", "required", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -2025,7 +2035,7 @@ static const struct param_spec create_params[] = {
     {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
     {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
     {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
-    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, tax_id_collection_children},
     {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
     {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
      NULL},
@@ -2279,6 +2289,11 @@ static int collect_parse(struct req *r, struct session *s)
 				"`after_expiration` cannot be used in `setup` mode.");
 	bool tax_ids = false;
 	param_bool(r, "tax_id_collection.enabled", &tax_ids);
+	const char *tax_ids_req = param_str(r, "tax_id_collection.required");
+	if (tax_ids_req && strcmp(tax_ids_req, "if_supported") == 0 && !tax_ids)
+		return req_fail(r, ERR_PARAM_BAD, "tax_id_collection[required]",
+				"`tax_id_collection[required]=if_supported` needs "
+				"`tax_id_collection[enabled]=true`.");
 	const char *cu_name = param_str(r, "customer_update.name");
 	if (tax_ids && s->customer && !(cu_name && strcmp(cu_name, "auto") == 0))
 		return req_fail(r, ERR_PARAM_BAD, "tax_id_collection[enabled]",
@@ -2328,12 +2343,16 @@ static int collect_parse(struct req *r, struct session *s)
 		return -1;
 	}
 	json_object_set_new(o, "tax_id_collection",
-			    json_pack("{s:b,s:s}", "enabled", tax_ids, "required", "never"));
+			    json_pack("{s:b,s:s}", "enabled", tax_ids, "required",
+				      tax_ids_req ? tax_ids_req : "never"));
 	if (param_present(r, "consent_collection")) {
 		const char *pr = param_str(r, "consent_collection.promotions");
-		json_object_set_new(
-		    o, "consent_collection",
-		    json_pack("{s:s?,s:s?}", "promotions", pr, "terms_of_service", tos));
+		const char *pos =
+		    param_str(r, "consent_collection.payment_method_reuse_agreement.position");
+		json_object_set_new(o, "consent_collection",
+				    json_pack("{s:o?,s:s?,s:s?}", "payment_method_reuse_agreement",
+					      pos ? json_pack("{s:s}", "position", pos) : NULL,
+					      "promotions", pr, "terms_of_service", tos));
 	} else {
 		json_object_set_new(o, "consent_collection", json_null());
 	}
@@ -3369,7 +3388,7 @@ static void custom_fields_inputs(struct buf *b, const struct session *s)
 
 /* tax_id_collection: a tax id the buyer may give (a business purchase), checked by the tax id
  * code customers use (tax_ids_check_data) */
-static void tax_id_inputs(struct buf *b)
+static void tax_id_inputs(struct buf *b, bool required)
 {
 	buf_puts(b, "<fieldset id=\"tax-id\"><legend>Business purchase</legend><label "
 		    "for=\"tax_type\">Tax ID type</label><select id=\"tax_type\" "
@@ -3378,8 +3397,42 @@ static void tax_id_inputs(struct buf *b)
 					    "ch_vat", "no_vat", "nz_gst", "in_gst", "jp_cn"};
 	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
 		buf_printf(b, "<option>%s</option>", types[k]);
-	buf_puts(b, "</select><label for=\"tax_value\">Tax ID (optional)</label><input "
-		    "id=\"tax_value\" maxlength=\"64\" name=\"tax_id_data[0][value]\"></fieldset>");
+	buf_puts(b, required
+			? "</select><label for=\"tax_value\">Tax ID</label><input required "
+			: "</select><label for=\"tax_value\">Tax ID (optional)</label><input ");
+	buf_puts(b, "id=\"tax_value\" maxlength=\"64\" name=\"tax_id_data[0][value]\"></fieldset>");
+}
+
+/* tax_id_collection[required]=if_supported: the page asks for a tax id (Tender takes one of every
+ * type it offers), and the server refuses a form without one */
+static bool tax_id_required(struct req *r, const struct session *s)
+{
+	const char *q = collect_str(&r->arena, s, "tax_id_collection", "required");
+	return collect_str(&r->arena, s, "tax_id_collection", "enabled") && q &&
+	       strcmp(q, "if_supported") == 0;
+}
+
+static const char *session_sfu(struct req *r, const struct session *s);
+
+/* consent_collection[payment_method_reuse_agreement][position]=auto: the card is kept for later
+ * payments (setup and subscription mode, or setup_future_usage), and the page says so next to
+ * the button (hidden: nothing shown) */
+static void reuse_agreement_text(struct req *r, struct buf *b, const struct page_ctx *x)
+{
+	json_t *c = x->s.collect ? json_loads(x->s.collect, 0, NULL) : NULL;
+	const char *pos = json_string_value(
+	    json_object_get(json_object_get(json_object_get(c, "consent_collection"),
+					    "payment_method_reuse_agreement"),
+			    "position"));
+	bool show = pos && strcmp(pos, "auto") == 0;
+	json_decref(c);
+	bool saved = strcmp(x->s.mode, "payment") != 0 || session_sfu(r, &x->s);
+	if (!show || !saved)
+		return;
+	buf_puts(b, "<p id=\"reuse-agreement\">You allow ");
+	html_escape(b, x->merchant_name[0] ? x->merchant_name : "the seller");
+	buf_puts(b, " to keep this card and charge it for future payments in accordance with "
+		    "their terms.</p>");
 }
 
 /* consent_collection: the terms of service to accept (required) and promotions to opt into */
@@ -3650,12 +3703,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			billing_fields(&b);
 		custom_fields_inputs(&b, &x->s);
 		if (collect_str(&r->arena, &x->s, "tax_id_collection", "enabled"))
-			tax_id_inputs(&b);
+			tax_id_inputs(&b, tax_id_required(r, &x->s));
 		if (!setup && !sub && x->s.shipping_countries)
 			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
 			shipping_fields(&b, &x->s, ship);
 		consent_inputs(r, &b, &x->s);
+		reuse_agreement_text(r, &b, x);
 		custom_text_put(r, &b, &x->s, "submit", "submit");
 		buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
 		if (setup) {
@@ -4351,6 +4405,8 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	const char *tv = param_str(r, "tax_id_data.0.value");
 	x->s.details_tax_ids = NULL;
 	x->tax_id = false;
+	if (!filled(tv) && tax_id_required(r, &x->s))
+		return "Enter your tax ID.";
 	if (filled(tv) && collect_str(&r->arena, &x->s, "tax_id_collection", "enabled")) {
 		if (tax_ids_check_data(r) != 0) {
 			const char *msg = arena_strdup(&r->arena, req_error_message(r));

@@ -414,7 +414,7 @@ test('consent_collection and tax_id_collection: the terms ticked, promotions opt
     tax_id_collection: { enabled: true },
     customer_creation: 'always',
   }));
-  assert.deepEqual(s.consent_collection, { promotions: 'auto', terms_of_service: 'required' });
+  assert.deepEqual(s.consent_collection, { payment_method_reuse_agreement: null, promotions: 'auto', terms_of_service: 'required' });
   assert.equal(s.consent, null);
   assert.equal(s.tax_id_collection.enabled, true);
   assert.deepEqual(s.custom_text.terms_of_service_acceptance, { message: 'Read our terms at example.com/terms.' });
@@ -768,4 +768,50 @@ test('custom_fields[n][*][default_value]: prefilled on the page, still checked, 
   await page.close();
   const done = await stripe.checkout.sessions.retrieve(s.id);
   assert.deepEqual(done.custom_fields.map((f) => f[f.type].value), ['M', 'For Ada', '7']);
+});
+
+test('consent_collection[payment_method_reuse_agreement] and tax_id_collection[required]: the agreement shown, a tax id required', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ tax_id_collection: { enabled: false, required: 'if_supported' } })),
+    (e) => e.statusCode === 400 && e.param === 'tax_id_collection[required]');
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ consent_collection: { payment_method_reuse_agreement: { position: 'top' } } })),
+    (e) => e.statusCode === 400 && e.param === 'consent_collection[payment_method_reuse_agreement][position]');
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { payment_method_reuse_agreement: { position: 'auto' } },
+    tax_id_collection: { enabled: true, required: 'if_supported' },
+    payment_intent_data: { setup_future_usage: 'off_session' },
+  }));
+  assert.deepEqual(s.consent_collection, { payment_method_reuse_agreement: { position: 'auto' }, promotions: null, terms_of_service: null });
+  assert.deepEqual(s.tax_id_collection, { enabled: true, required: 'if_supported' });
+  assertStripeShape(s, 'checkout.session');
+  // the server asks for the tax id again: a form without one writes nothing
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123',
+  });
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: form.toString() });
+  assert.equal(res.status, 400);
+  assert.match(res.body, /Enter your tax ID/);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.match(await page.textContent('#reuse-agreement'), /future payments/);
+  assert.equal(await page.getAttribute('#tax_value', 'required'), '');
+  await fillCard(page, 'Firm Ltd');
+  await page.selectOption('#tax_type', 'gb_vat');
+  await page.getByLabel('Tax ID', { exact: true }).fill('GB123456789');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.deepEqual(done.customer_details.tax_ids, [{ type: 'gb_vat', value: 'GB123456789' }]);
+  // hidden: the page says nothing of it
+  const h = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { payment_method_reuse_agreement: { position: 'hidden' } },
+    payment_intent_data: { setup_future_usage: 'off_session' },
+  }));
+  const p2 = await browser.newPage();
+  await p2.goto(h.url);
+  assert.equal(await p2.locator('#reuse-agreement').count(), 0);
+  await p2.close();
 });
