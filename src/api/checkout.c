@@ -153,8 +153,9 @@ int checkout_item_taxes_render(struct req *r, struct db *db, const struct json_t
 		json_key(j, "rate");
 		tax_rate_render(&t, j);
 		json_kv_str(j, "taxability_reason", tax_rate_id_reason(t.id));
-		json_kv_int(j, "taxable_amount",
-			    json_integer_value(json_object_get(te, "taxable")));
+		json_kv_int(
+		    j, "taxable_amount",
+		    tax_entry_taxable(t.id, json_integer_value(json_object_get(te, "taxable"))));
 		json_obj_close(j);
 	}
 	json_arr_close(j);
