@@ -4,3 +4,6 @@
 -- one in recovered_from.
 ALTER TABLE checkout_sessions ADD COLUMN recovered_from TEXT;
 ALTER TABLE checkout_sessions ADD COLUMN recovery_expires_at BIGINT;
+-- A subscription schedule's default_settings[automatic_tax][enabled] (its phases' own are in
+-- their JSON).
+ALTER TABLE subscription_schedules ADD COLUMN automatic_tax BIGINT NOT NULL DEFAULT 0;
