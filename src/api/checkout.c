@@ -87,15 +87,17 @@
  * What the page asks of the buyer beyond the card (billing_address_collection,
  * phone_number_collection, custom_fields, consent_collection, tax_id_collection) is kept as
  * given in one JSON column (`collect`, with customer_creation, customer_update, locale,
- * custom_text, after_expiration, invoice_creation, setup_intent_data, payment_method_options and
- * payment_method_collection), shown on the page, and checked again on the server before
+ * custom_text, after_expiration, invoice_creation, setup_intent_data, payment_method_options,
+ * payment_method_collection and payment_intent_data[setup_future_usage, metadata, shipping]),
+ * shown on the page, and checked again on the server before
  * anything is written (buyer_details). The answers (phone, billing address, custom field values,
  * consent, tax ids) are recorded by the attempt's own write (attempt_details), which also makes
  * the customer customer_creation=always (or invoice_creation, or setup_future_usage) needs, or
  * applies customer_update=auto to the given one: so the PaymentIntent names that customer. The
  * post-payment invoice (invoice_creation) is made by invoices.c's own functions inside the
  * payment's write, just before the session completes (session_invoice), so
- * checkout.session.completed names it.
+ * checkout.session.completed names it. A session that expires with after_expiration[recovery]
+ * enabled gets a recovery URL for 30 days (recovery_open; see "the recovery URL" below).
  */
 #include <jansson.h>
 #include <stdio.h>
