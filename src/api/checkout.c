@@ -87,15 +87,17 @@
  * What the page asks of the buyer beyond the card (billing_address_collection,
  * phone_number_collection, custom_fields, consent_collection, tax_id_collection) is kept as
  * given in one JSON column (`collect`, with customer_creation, customer_update, locale,
- * custom_text, after_expiration, invoice_creation, setup_intent_data, payment_method_options and
- * payment_method_collection), shown on the page, and checked again on the server before
+ * custom_text, after_expiration, invoice_creation, setup_intent_data, payment_method_options,
+ * payment_method_collection and payment_intent_data[setup_future_usage, metadata, shipping]),
+ * shown on the page, and checked again on the server before
  * anything is written (buyer_details). The answers (phone, billing address, custom field values,
  * consent, tax ids) are recorded by the attempt's own write (attempt_details), which also makes
  * the customer customer_creation=always (or invoice_creation, or setup_future_usage) needs, or
  * applies customer_update=auto to the given one: so the PaymentIntent names that customer. The
  * post-payment invoice (invoice_creation) is made by invoices.c's own functions inside the
  * payment's write, just before the session completes (session_invoice), so
- * checkout.session.completed names it.
+ * checkout.session.completed names it. A session that expires with after_expiration[recovery]
+ * enabled gets a recovery URL for 30 days (recovery_open; see "the recovery URL" below).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -153,8 +155,9 @@ int checkout_item_taxes_render(struct req *r, struct db *db, const struct json_t
 		json_key(j, "rate");
 		tax_rate_render(&t, j);
 		json_kv_str(j, "taxability_reason", tax_rate_id_reason(t.id));
-		json_kv_int(j, "taxable_amount",
-			    json_integer_value(json_object_get(te, "taxable")));
+		json_kv_int(
+		    j, "taxable_amount",
+		    tax_entry_taxable(t.id, json_integer_value(json_object_get(te, "taxable"))));
 		json_obj_close(j);
 	}
 	json_arr_close(j);
@@ -750,6 +753,11 @@ struct session {
 	const char *consent, *details_tax_ids;
 	/* automatic_tax[enabled]: Stripe Tax taxes its lines (see "automatic tax" below) */
 	bool automatic_tax;
+	/* after_expiration[recovery]: the expired session this one was recovered from (NULL:
+	 * none), and, once this one expired with recovery enabled, until when its recovery URL
+	 * opens a new session (0: no URL) */
+	const char *recovered_from;
+	int64_t recovery_expires_at;
 };
 
 static const char SQL_GET[] =
@@ -761,7 +769,7 @@ static const char SQL_GET[] =
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
     " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids,"
-    " automatic_tax FROM checkout_sessions"
+    " automatic_tax, recovered_from, recovery_expires_at FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -771,10 +779,10 @@ static const char SQL_INSERT[] =
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
-    " custom_fields, automatic_tax)"
+    " custom_fields, automatic_tax, recovered_from)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33, $34, $35)";
+    " $31, $32, $33, $34, $35, $36)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -886,6 +894,8 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->consent = col_text_dup(a, st, 43);
 		s->details_tax_ids = col_text_dup(a, st, 44);
 		s->automatic_tax = db_col_int64(st, 45) != 0;
+		s->recovered_from = col_text_dup(a, st, 46);
+		s->recovery_expires_at = db_col_int64(st, 47);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -936,6 +946,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 33, s->collect, -1);
 	db_bind_text(st, 34, s->custom_fields, -1);
 	db_bind_int64(st, 35, s->automatic_tax ? 1 : 0);
+	db_bind_text(st, 36, s->recovered_from, -1);
 	return db_step_done(st);
 }
 
@@ -1205,6 +1216,15 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_obj_open(j);
 	json_kv_str(j, "id", s->id);
 	json_kv_str(j, "object", "checkout.session");
+	if (s->recovery_expires_at > 0) {
+		/* expired with recovery enabled: the URL that opens a new session, and until when
+		 */
+		json_t *rec = json_object_get(json_object_get(cj, "after_expiration"), "recovery");
+		json_object_set_new(rec, "expires_at", json_integer(s->recovery_expires_at));
+		json_object_set_new(rec, "url",
+				    json_string(arena_printf(&r->arena, "%s/recover",
+							     session_url(r, merchant_id, s->id))));
+	}
 	collect_kv(j, cj, "after_expiration", "null");
 	if (s->allow_promotion_codes)
 		json_kv_bool(j, "allow_promotion_codes", true);
@@ -1337,7 +1357,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_arr_close(j);
 	json_kv_str(j, "payment_status", s->payment_status);
 	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
-	json_kv_null(j, "recovered_from");
+	json_kv_str_or_null(j, "recovered_from", s->recovered_from);
 	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT, s->setup_intent, j);
 	shipping_render(s, complete, j);
 	json_kv_str(j, "status", s->status);
@@ -1393,6 +1413,38 @@ static int emit(struct req *r, struct db *db, const char *merchant_id, const str
 	return rc;
 }
 
+/* after_expiration[recovery][enabled] of the session */
+static bool recovery_enabled(const struct session *s)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	bool en = json_is_true(json_object_get(
+	    json_object_get(json_object_get(c, "after_expiration"), "recovery"), "enabled"));
+	json_decref(c);
+	return en;
+}
+
+/* Stripe's recovery URL stays valid for 30 days after the session expires */
+#define RECOVERY_TTL_S (30LL * 24 * 3600)
+
+static const char SQL_RECOVERY_OPEN[] =
+    "UPDATE checkout_sessions SET recovery_expires_at = $3 WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'expired'";
+
+/* the session just expired: its recovery URL is valid from now on (for RECOVERY_TTL_S) */
+static int recovery_open(struct db *db, const char *merchant_id, struct session *s, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_RECOVERY_OPEN);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	db_bind_int64(st, 3, now + RECOVERY_TTL_S);
+	int rc = db_step_done(st);
+	if (rc == DB_OK)
+		s->recovery_expires_at = now + RECOVERY_TTL_S;
+	return rc;
+}
+
 /* open → complete (done) or expired (see SQL_COMPLETE / SQL_EXPIRE); DB_CONFLICT when the
  * session could not move. Appends checkout.session.completed / .expired. */
 static int session_close(struct req *r, struct db *db, const char *merchant_id, struct session *s,
@@ -1419,6 +1471,11 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 		return DB_CONFLICT;
 	s->status = done ? "complete" : "expired";
 	s->payment_status = payment_status;
+	if (!done && recovery_enabled(s)) {
+		rc = recovery_open(db, merchant_id, s, now);
+		if (rc != DB_OK)
+			return rc;
+	}
 	return emit(r, db, merchant_id, s,
 		    done ? "checkout.session.completed" : "checkout.session.expired", now);
 }
@@ -1814,6 +1871,10 @@ static const struct param_spec pi_data_children[] = {
     {"capture_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "automatic_async", "manual", NULL}, NULL},
     {"description", PT_STRING, 0, 1000, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"off_session", "on_session", NULL},
+     NULL},
+    {"shipping", PT_OBJECT, 0, 0, NULL, payment_shipping_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec subscription_data_children[] = {
@@ -1895,11 +1956,13 @@ static const struct param_spec cf_option_children[] = {
 };
 static const struct param_spec cf_dropdown_children[] = {
     {"options", PT_OBJECT_ARRAY, PF_REQUIRED, CF_OPTIONS_MAX, NULL, cf_option_children},
+    {"default_value", PT_STRING, 0, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cf_length_children[] = {
     {"minimum_length", PT_INT, 0, 0, NULL, NULL},
     {"maximum_length", PT_INT, 0, 0, NULL, NULL},
+    {"default_value", PT_STRING, 0, CF_LENGTH_MAX, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec custom_field_children[] = {
@@ -1913,7 +1976,17 @@ static const struct param_spec custom_field_children[] = {
     {"text", PT_OBJECT, 0, 0, NULL, cf_length_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec reuse_agreement_children[] = {
+    {"position", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"auto", "hidden", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec tax_id_collection_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"required", PT_ENUM, 0, 0, (const char *const[]){"if_supported", "never", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec consent_collection_children[] = {
+    {"payment_method_reuse_agreement", PT_OBJECT, 0, 0, NULL, reuse_agreement_children},
     {"promotions", PT_ENUM, 0, 0, (const char *const[]){"auto", "none", NULL}, NULL},
     {"terms_of_service", PT_ENUM, 0, 0, (const char *const[]){"none", "required", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -1965,7 +2038,7 @@ static const struct param_spec create_params[] = {
     {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
     {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
     {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
-    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, tax_id_collection_children},
     {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
     {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
      NULL},
@@ -2135,6 +2208,35 @@ static int invoice_creation_parse(struct req *r, const struct session *s, json_t
 	return 0;
 }
 
+/* payment_intent_data[setup_future_usage, metadata, shipping] (mode=payment; the other modes
+ * refuse payment_intent_data before this): kept in s->collect under "payment_intent_data" (not
+ * shown on the session, as on Stripe) for the PaymentIntent the page makes. 0, or -1 with
+ * r->err. */
+static int pi_data_parse(struct req *r, const struct session *s, json_t *o)
+{
+	(void)s;
+	const char *sfu = param_str(r, "payment_intent_data.setup_future_usage");
+	const char *meta = NULL;
+	const char *ship = NULL;
+	if (param_present(r, "payment_intent_data.metadata") &&
+	    metadata_apply(r, NULL, "payment_intent_data.metadata", &meta) != 0)
+		return -1;
+	if (shipping_from_params(r, "payment_intent_data.shipping", &ship) != 0)
+		return -1;
+	if (!sfu && !meta && !ship)
+		return 0;
+	json_t *m = meta ? json_loads(meta, 0, NULL) : NULL;
+	json_t *sh = ship ? json_loads(ship, 0, NULL) : NULL;
+	if (m && json_object_size(m) == 0) {
+		json_decref(m);
+		m = NULL;
+	}
+	json_object_set_new(o, "payment_intent_data",
+			    json_pack("{s:s?,s:o?,s:o?}", "setup_future_usage", sfu, "metadata", m,
+				      "shipping", sh));
+	return 0;
+}
+
 /* The buyer-facing settings of create (billing_address_collection … after_expiration), as
  * Stripe documents them, into s->collect: one JSON object holding each as the session shows it
  * (customer_update too, which it does not show). NULL when none is given. 0, or -1 with
@@ -2153,7 +2255,10 @@ static int collect_parse(struct req *r, struct session *s)
 					    "invoice_creation",
 					    "setup_intent_data",
 					    "payment_method_options",
-					    "payment_method_collection"};
+					    "payment_method_collection",
+					    "payment_intent_data.setup_future_usage",
+					    "payment_intent_data.metadata",
+					    "payment_intent_data.shipping"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -2187,6 +2292,11 @@ static int collect_parse(struct req *r, struct session *s)
 				"`after_expiration` cannot be used in `setup` mode.");
 	bool tax_ids = false;
 	param_bool(r, "tax_id_collection.enabled", &tax_ids);
+	const char *tax_ids_req = param_str(r, "tax_id_collection.required");
+	if (tax_ids_req && strcmp(tax_ids_req, "if_supported") == 0 && !tax_ids)
+		return req_fail(r, ERR_PARAM_BAD, "tax_id_collection[required]",
+				"`tax_id_collection[required]=if_supported` needs "
+				"`tax_id_collection[enabled]=true`.");
 	const char *cu_name = param_str(r, "customer_update.name");
 	if (tax_ids && s->customer && !(cu_name && strcmp(cu_name, "auto") == 0))
 		return req_fail(r, ERR_PARAM_BAD, "tax_id_collection[enabled]",
@@ -2215,6 +2325,10 @@ static int collect_parse(struct req *r, struct session *s)
 					 "setup_future_usage", sfu);
 		json_object_set_new(o, "payment_method_options", json_pack("{s:o}", "card", card));
 	}
+	if (pi_data_parse(r, s, o) != 0) {
+		json_decref(o);
+		return -1;
+	}
 	if (param_present(r, "setup_intent_data")) {
 		/* the SetupIntent's, when the page makes it (not shown on the session) */
 		const char *meta = "{}";
@@ -2232,12 +2346,16 @@ static int collect_parse(struct req *r, struct session *s)
 		return -1;
 	}
 	json_object_set_new(o, "tax_id_collection",
-			    json_pack("{s:b,s:s}", "enabled", tax_ids, "required", "never"));
+			    json_pack("{s:b,s:s}", "enabled", tax_ids, "required",
+				      tax_ids_req ? tax_ids_req : "never"));
 	if (param_present(r, "consent_collection")) {
 		const char *pr = param_str(r, "consent_collection.promotions");
-		json_object_set_new(
-		    o, "consent_collection",
-		    json_pack("{s:s?,s:s?}", "promotions", pr, "terms_of_service", tos));
+		const char *pos =
+		    param_str(r, "consent_collection.payment_method_reuse_agreement.position");
+		json_object_set_new(o, "consent_collection",
+				    json_pack("{s:o?,s:s?,s:s?}", "payment_method_reuse_agreement",
+					      pos ? json_pack("{s:s}", "position", pos) : NULL,
+					      "promotions", pr, "terms_of_service", tos));
 	} else {
 		json_object_set_new(o, "consent_collection", json_null());
 	}
@@ -2271,7 +2389,7 @@ static int collect_parse(struct req *r, struct session *s)
 		bool en = false, promo = false;
 		param_bool(r, "after_expiration.recovery.enabled", &en);
 		param_bool(r, "after_expiration.recovery.allow_promotion_codes", &promo);
-		/* recorded only: Tender makes no recovery URL (url and expires_at stay null) */
+		/* url and expires_at: once the session expires (recovery_open) */
 		json_object_set_new(o, "after_expiration",
 				    json_pack("{s:{s:b,s:b,s:n,s:n}}", "recovery",
 					      "allow_promotion_codes", promo, "enabled", en,
@@ -2305,6 +2423,8 @@ static int64_t node_int(const struct form_node *n, const char *key, int64_t dflt
 		*ret_bad = true;
 	return x;
 }
+
+static size_t utf8_chars(const char *v);
 
 /* One custom field's definition (item idx of custom_fields) as the session shows it, value
  * null. NULL with r->err on a refusal. */
@@ -2366,6 +2486,25 @@ static json_t *custom_field_parse(struct req *r, const struct form_node *it, int
 			}
 		}
 		json_decref(seen);
+		/* default_value: one of the options (the page preselects it) */
+		const struct form_node *dn = form_get(form_get(it, "dropdown"), "default_value");
+		const char *dv = dn && dn->value && *dn->value ? dn->value : NULL;
+		bool dv_found = !dv;
+		size_t di;
+		json_t *dopt;
+		json_array_foreach(arr, di, dopt)
+		{
+			const char *ov = json_string_value(json_object_get(dopt, "value"));
+			dv_found = dv_found || (ov && strcmp(ov, dv) == 0);
+		}
+		if (!bad && json_array_size(arr) > 0 && !dv_found) {
+			json_decref(arr);
+			json_decref(f);
+			snprintf(pp, sizeof(pp), "custom_fields[%d][dropdown][default_value]", idx);
+			req_fail(r, ERR_PARAM_BAD, pp,
+				 "Invalid %s: it must be the value of one of the options.", pp);
+			return NULL;
+		}
 		if (bad || json_array_size(arr) == 0) {
 			json_decref(arr);
 			json_decref(f);
@@ -2376,7 +2515,9 @@ static json_t *custom_field_parse(struct req *r, const struct form_node *it, int
 				 pp, CF_OPTIONS_MAX);
 			return NULL;
 		}
-		json_object_set_new(f, "dropdown", json_pack("{s:o,s:n}", "options", arr, "value"));
+		json_object_set_new(
+		    f, "dropdown",
+		    json_pack("{s:s?,s:o,s:n}", "default_value", dv, "options", arr, "value"));
 		return f;
 	}
 	const struct form_node *ln2 = form_get(it, type);
@@ -2392,7 +2533,21 @@ static json_t *custom_field_parse(struct req *r, const struct form_node *it, int
 			 pp, CF_LENGTH_MAX);
 		return NULL;
 	}
+	/* default_value: prefilled on the page, so it must pass the page's checks */
+	const struct form_node *dn = form_get(ln2, "default_value");
+	const char *dv = dn && dn->value && *dn->value ? dn->value : NULL;
+	bool dv_digits = true;
+	for (const char *c = dv; c && *c; c++)
+		dv_digits = dv_digits && *c >= '0' && *c <= '9';
+	if (dv && (utf8_chars(dv) > (size_t)mx || (strcmp(type, "numeric") == 0 && !dv_digits))) {
+		json_decref(f);
+		snprintf(pp, sizeof(pp), "custom_fields[%d][%s][default_value]", idx, type);
+		req_fail(r, ERR_PARAM_BAD, pp, "Invalid %s: at most maximum_length characters%s.",
+			 pp, strcmp(type, "numeric") == 0 ? ", digits only" : "");
+		return NULL;
+	}
 	json_t *lim = json_object();
+	json_object_set_new(lim, "default_value", dv ? json_string(dv) : json_null());
 	json_object_set_new(lim, "maximum_length",
 			    form_get(ln2, "maximum_length") ? json_integer(mx) : json_null());
 	json_object_set_new(lim, "minimum_length",
@@ -3194,14 +3349,18 @@ static void custom_fields_inputs(struct buf *b, const struct session *s)
 			buf_printf(b, "<select id=\"cf_%s\" name=\"custom_fields[%s]\"%s>", key,
 				   key, req);
 			buf_puts(b, "<option value=\"\">Choose…</option>");
+			const char *dv = json_string_value(
+			    json_object_get(json_object_get(f, "dropdown"), "default_value"));
 			json_t *opts = json_object_get(json_object_get(f, "dropdown"), "options");
 			size_t k;
 			json_t *o;
 			json_array_foreach(opts, k, o)
 			{
+				const char *ov = json_string_value(json_object_get(o, "value"));
 				buf_puts(b, "<option value=\"");
-				html_escape(b, json_string_value(json_object_get(o, "value")));
-				buf_puts(b, "\">");
+				html_escape(b, ov);
+				buf_puts(b,
+					 dv && ov && strcmp(dv, ov) == 0 ? "\" selected>" : "\">");
 				html_escape(b, json_string_value(json_object_get(o, "label")));
 				buf_puts(b, "</option>");
 			}
@@ -3219,6 +3378,12 @@ static void custom_fields_inputs(struct buf *b, const struct session *s)
 			buf_printf(b, " minlength=\"%lld\"", (long long)mn);
 		if (strcmp(type, "numeric") == 0)
 			buf_puts(b, " inputmode=\"numeric\" pattern=\"[0-9]*\"");
+		const char *dv = json_string_value(json_object_get(lim, "default_value"));
+		if (dv) {
+			buf_puts(b, " value=\"");
+			html_escape(b, dv);
+			buf_puts(b, "\"");
+		}
 		buf_printf(b, "%s>", req);
 	}
 	json_decref(fs);
@@ -3226,7 +3391,7 @@ static void custom_fields_inputs(struct buf *b, const struct session *s)
 
 /* tax_id_collection: a tax id the buyer may give (a business purchase), checked by the tax id
  * code customers use (tax_ids_check_data) */
-static void tax_id_inputs(struct buf *b)
+static void tax_id_inputs(struct buf *b, bool required)
 {
 	buf_puts(b, "<fieldset id=\"tax-id\"><legend>Business purchase</legend><label "
 		    "for=\"tax_type\">Tax ID type</label><select id=\"tax_type\" "
@@ -3235,8 +3400,42 @@ static void tax_id_inputs(struct buf *b)
 					    "ch_vat", "no_vat", "nz_gst", "in_gst", "jp_cn"};
 	for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
 		buf_printf(b, "<option>%s</option>", types[k]);
-	buf_puts(b, "</select><label for=\"tax_value\">Tax ID (optional)</label><input "
-		    "id=\"tax_value\" maxlength=\"64\" name=\"tax_id_data[0][value]\"></fieldset>");
+	buf_puts(b, required
+			? "</select><label for=\"tax_value\">Tax ID</label><input required "
+			: "</select><label for=\"tax_value\">Tax ID (optional)</label><input ");
+	buf_puts(b, "id=\"tax_value\" maxlength=\"64\" name=\"tax_id_data[0][value]\"></fieldset>");
+}
+
+/* tax_id_collection[required]=if_supported: the page asks for a tax id (Tender takes one of every
+ * type it offers), and the server refuses a form without one */
+static bool tax_id_required(struct req *r, const struct session *s)
+{
+	const char *q = collect_str(&r->arena, s, "tax_id_collection", "required");
+	return collect_str(&r->arena, s, "tax_id_collection", "enabled") && q &&
+	       strcmp(q, "if_supported") == 0;
+}
+
+static const char *session_sfu(struct req *r, const struct session *s);
+
+/* consent_collection[payment_method_reuse_agreement][position]=auto: the card is kept for later
+ * payments (setup and subscription mode, or setup_future_usage), and the page says so next to
+ * the button (hidden: nothing shown) */
+static void reuse_agreement_text(struct req *r, struct buf *b, const struct page_ctx *x)
+{
+	json_t *c = x->s.collect ? json_loads(x->s.collect, 0, NULL) : NULL;
+	const char *pos = json_string_value(
+	    json_object_get(json_object_get(json_object_get(c, "consent_collection"),
+					    "payment_method_reuse_agreement"),
+			    "position"));
+	bool show = pos && strcmp(pos, "auto") == 0;
+	json_decref(c);
+	bool saved = strcmp(x->s.mode, "payment") != 0 || session_sfu(r, &x->s);
+	if (!show || !saved)
+		return;
+	buf_puts(b, "<p id=\"reuse-agreement\">You allow ");
+	html_escape(b, x->merchant_name[0] ? x->merchant_name : "the seller");
+	buf_puts(b, " to keep this card and charge it for future payments in accordance with "
+		    "their terms.</p>");
 }
 
 /* consent_collection: the terms of service to accept (required) and promotions to opt into */
@@ -3507,12 +3706,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			billing_fields(&b);
 		custom_fields_inputs(&b, &x->s);
 		if (collect_str(&r->arena, &x->s, "tax_id_collection", "enabled"))
-			tax_id_inputs(&b);
+			tax_id_inputs(&b, tax_id_required(r, &x->s));
 		if (!setup && !sub && x->s.shipping_countries)
 			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
 			shipping_fields(&b, &x->s, ship);
 		consent_inputs(r, &b, &x->s);
+		reuse_agreement_text(r, &b, x);
 		custom_text_put(r, &b, &x->s, "submit", "submit");
 		buf_puts(&b, "<p><button type=\"submit\" class=\"complete\">");
 		if (setup) {
@@ -4050,6 +4250,48 @@ static const char *pmo_card_str(struct req *r, const struct session *s, const ch
 	return out;
 }
 
+/* payment_intent_data[key] of the session as JSON text, or its string (NULL: not given) */
+static const char *pi_data_str(struct req *r, const struct session *s, const char *key)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v = json_object_get(json_object_get(c, "payment_intent_data"), key);
+	const char *out = NULL;
+	if (json_is_string(v)) {
+		out = arena_strdup(&r->arena, json_string_value(v));
+	} else if (json_is_object(v)) {
+		char *t = json_dumps(v, JSON_COMPACT);
+		out = t ? arena_strdup(&r->arena, t) : NULL;
+		free(t);
+	}
+	json_decref(c);
+	return out;
+}
+
+/* setup_future_usage of the session's payment: payment_method_options[card]'s, else
+ * payment_intent_data's (Stripe takes either; the card's wins for a card) */
+static const char *session_sfu(struct req *r, const struct session *s)
+{
+	const char *v = pmo_card_str(r, s, "setup_future_usage");
+	return v ? v : pi_data_str(r, s, "setup_future_usage");
+}
+
+/* the PaymentIntent's metadata: payment_intent_data[metadata], and a payment link's name */
+static const char *session_pi_metadata(struct req *r, const struct session *s)
+{
+	const char *m = pi_data_str(r, s, "metadata");
+	if (!s->payment_link)
+		return m;
+	json_t *o = m ? json_loads(m, 0, NULL) : NULL;
+	if (!o)
+		o = json_object();
+	json_object_set_new(o, "payment_link", json_string(s->payment_link));
+	char *t = json_dumps(o, JSON_COMPACT);
+	const char *out = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	json_decref(o);
+	return out;
+}
+
 static bool filled(const char *v)
 {
 	return v && *v;
@@ -4166,6 +4408,8 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	const char *tv = param_str(r, "tax_id_data.0.value");
 	x->s.details_tax_ids = NULL;
 	x->tax_id = false;
+	if (!filled(tv) && tax_id_required(r, &x->s))
+		return "Enter your tax ID.";
 	if (filled(tv) && collect_str(&r->arena, &x->s, "tax_id_collection", "enabled")) {
 		if (tax_ids_check_data(r) != 0) {
 			const char *msg = arena_strdup(&r->arena, req_error_message(r));
@@ -4216,7 +4460,7 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	/* a post-payment invoice, or a card saved for later (setup_future_usage), needs a
 	 * customer: Tender makes one as customer_creation=always (Stripe does for the latter) */
 	if (!x->s.customer && ((cc && strcmp(cc, "always") == 0) || inv ||
-			       pmo_card_str(r, &x->s, "setup_future_usage")))
+			       (strcmp(x->s.mode, "payment") == 0 && session_sfu(r, &x->s))))
 		id_new_at(x->cus_new, "cus_", r->now);
 	return NULL;
 }
@@ -4259,19 +4503,17 @@ static int pay(struct req *r, struct page_ctx *x_)
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	struct pi_checkout co = {
 	    .amount = a.new_total,
-	    .shipping = a.ship_details,
+	    .shipping = a.ship_details ? a.ship_details : pi_data_str(r, &x.s, "shipping"),
 	    .currency = x.s.currency,
 	    .description = x.s.pi_description,
-	    .metadata = x.s.payment_link
-			    ? arena_printf(&r->arena, "{\"payment_link\":\"%s\"}", x.s.payment_link)
-			    : NULL,
+	    .metadata = session_pi_metadata(r, &x.s),
 	    .capture_method = x.s.pi_capture_method,
 	    .return_url = ret_url,
 	    .pm_id = pm,
 	    .customer = x.s.customer,
 	    .checkout_session = x.s.id,
 	    .request_three_d_secure = pmo_card_str(r, &x.s, "request_three_d_secure"),
-	    .setup_future_usage = pmo_card_str(r, &x.s, "setup_future_usage"),
+	    .setup_future_usage = session_sfu(r, &x.s),
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;
@@ -4690,6 +4932,139 @@ int checkout_expire_tick(struct store *s, int64_t now)
 	return rc == 0 ? c.done : rc;
 }
 
+/* ---- after_expiration[recovery]: the recovery URL ----
+ *
+ * A session that expired with recovery enabled has a recovery URL for 30 days
+ * (/checkout/{acct}/{cs}/recover). Stripe opens a new session on each visit of it; Tender's
+ * pages never write on GET (as payment links, whose page's POST opens the session), so the
+ * GET shows a button whose POST opens the new session, a copy of the expired one's line items
+ * and settings with nothing of its attempts, `recovered_from` naming it, and sends the browser
+ * there. Each POST opens a session of its own, as each visit does on Stripe. */
+
+struct recover_ctx {
+	struct req *r;
+	const char *acct, *id;
+	bool ok; /* the session may be recovered (the GET), or was (the POST: new_id) */
+	char new_id[ID_MAX];
+};
+
+static bool recoverable(const struct req *r, const struct session *s)
+{
+	return strcmp(s->status, "expired") == 0 && s->recovery_expires_at > r->now;
+}
+
+static int recover_check_fn(struct db *db, void *arg)
+{
+	struct recover_ctx *x = arg;
+	struct session s;
+	x->ok =
+	    session_load(&x->r->arena, db, x->acct, x->id, &s) == DB_OK && recoverable(x->r, &s);
+	return 0;
+}
+
+/* the custom fields' definitions without the values an attempt filled in */
+static const char *custom_fields_blank(struct req *r, const char *fields)
+{
+	json_t *a = fields ? json_loads(fields, 0, NULL) : NULL;
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return NULL;
+	}
+	size_t i;
+	json_t *f;
+	static const char *const kinds[] = {"text", "numeric", "dropdown"};
+	json_array_foreach(a, i, f)
+	{
+		for (size_t k = 0; k < 3; k++) {
+			json_t *sub = json_object_get(f, kinds[k]);
+			if (json_is_object(sub) && json_object_get(sub, "value"))
+				json_object_set_new(sub, "value", json_null());
+		}
+	}
+	char *t = json_dumps(a, JSON_COMPACT);
+	const char *out = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	json_decref(a);
+	return out;
+}
+
+static int recover_fn(struct db *db, void *arg)
+{
+	struct recover_ctx *x = arg;
+	struct req *r = x->r;
+	x->ok = false;
+	x->new_id[0] = '\0';
+	struct session old;
+	if (session_load(&r->arena, db, x->acct, x->id, &old) != DB_OK || !recoverable(r, &old))
+		return 0;
+	struct session s = old;
+	id_new_at(s.id, "cs_test_", r->now);
+	s.created = r->now;
+	s.expires_at = r->now + EXPIRES_MAX;
+	s.status = "open";
+	s.payment_intent = s.setup_intent = s.subscription = s.invoice = NULL;
+	s.details_email = s.details_name = s.details_phone = NULL;
+	s.shipping_details = s.billing_address = s.consent = s.details_tax_ids = NULL;
+	s.link_nonce = NULL;
+	s.attempt_at = 0;
+	s.custom_fields = custom_fields_blank(r, old.custom_fields);
+	s.recovered_from = old.id;
+	s.recovery_expires_at = 0;
+	/* Stripe: recovery[allow_promotion_codes] decides the new session's */
+	json_t *c = old.collect ? json_loads(old.collect, 0, NULL) : NULL;
+	s.allow_promotion_codes = json_is_true(
+	    json_object_get(json_object_get(json_object_get(c, "after_expiration"), "recovery"),
+			    "allow_promotion_codes"));
+	json_decref(c);
+	int rc = session_insert(r, db, &s);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	x->ok = true;
+	str_copy(x->new_id, sizeof(x->new_id), s.id);
+	return 0;
+}
+
+static int recover_gone(struct req *r)
+{
+	challenge_page(r, 410, "Checkout expired",
+		       "<h1>This checkout can no longer be recovered</h1><p>Go back to the shop to "
+		       "start again.</p>");
+	return 0;
+}
+
+static int h_recover_page(struct req *r)
+{
+	struct recover_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
+	if (req_read(r, recover_check_fn, &x) != 0)
+		return -1;
+	if (!x.ok)
+		return recover_gone(r);
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	buf_puts(&b, "<h1>Your checkout expired</h1><p>Pick up where you left off: the same "
+		     "items in a new checkout.</p><form method=\"post\" action=\"");
+	html_escape(&b, arena_printf(&r->arena, "/checkout/%s/%s/recover", x.acct, x.id));
+	buf_puts(&b, "\"><button type=\"submit\">Resume checkout</button></form>");
+	const char *body =
+	    b.failed ? "<h1>Resume checkout</h1>" : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	challenge_page(r, 200, "Resume checkout", body);
+	return 0;
+}
+
+static int h_recover(struct req *r)
+{
+	struct recover_ctx x = {.r = r, .acct = r->args[0], .id = r->args[1]};
+	str_copy(r->merchant_id, sizeof(r->merchant_id), x.acct);
+	if (req_write(r, recover_fn, &x) != 0)
+		return -1;
+	if (!x.ok)
+		return recover_gone(r);
+	r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.new_id);
+	return challenge_redirect(r);
+}
+
 static const struct param_spec promo_params[] = {
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -4734,6 +5109,9 @@ const struct route checkout_routes[] = {
     {"POST", "/checkout/{acct}/{cs}/promotion_code", h_promotion_code, promo_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/checkout/{acct}/{cs}/address", h_address, address_form_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"GET", "/checkout/{acct}/{cs}/recover", h_recover_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
+    {"POST", "/checkout/{acct}/{cs}/recover", h_recover, no_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {NULL, NULL, NULL, NULL, 0},
 };

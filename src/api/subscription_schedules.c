@@ -61,7 +61,13 @@
  * end_behavior=cancel at the last phase's end leaves the subscription's own step to end it with its
  * final invoice (subscription_cancel_for_schedule).
  *
- * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, automatic_tax, a
+ * Automatic tax. default_settings[automatic_tax][enabled] (a column of the row) and each phase's
+ * phases[n][automatic_tax][enabled] (in its JSON; not given: the default settings'): the
+ * subscription is made with its first phase's (subscription_create_for_schedule, as a quote's
+ * subscription is), and each phase entered sets it (subscription_phase_settings), so the
+ * subscription's invoices are taxed by Stripe Tax exactly while a phase says so.
+ *
+ * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
 #include "api/subscription_schedules.h"
@@ -110,6 +116,7 @@ struct sched_phase {
 	const char *cm;
 	bool has_days;
 	int64_t days;
+	int auto_tax; /* automatic_tax[enabled]: 1, 0, or -1 (not given: the default settings') */
 };
 
 struct schedule {
@@ -124,6 +131,7 @@ struct schedule {
 	const char *cm;
 	bool has_days;
 	int64_t days;
+	bool auto_tax; /* default_settings[automatic_tax][enabled] */
 	int n_phases;
 	struct sched_phase phases[SCHEDULE_PHASES_MAX];
 };
@@ -131,26 +139,27 @@ struct schedule {
 static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, subscription, released_subscription,"
     " end_behavior, current_phase, phases, default_payment_method, metadata, test_clock,"
-    " next_action_at, canceled_at, completed_at, released_at, collection_method, days_until_due"
-    " FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
+    " next_action_at, canceled_at, completed_at, released_at, collection_method, days_until_due,"
+    " automatic_tax FROM subscription_schedules WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscription_schedules (merchant_id, id, created, version, customer, status,"
     " subscription, released_subscription, end_behavior, current_phase, phases,"
     " default_payment_method, metadata, test_clock, next_action_at, canceled_at, completed_at,"
-    " released_at, collection_method, days_until_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-    " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+    " released_at, collection_method, days_until_due, automatic_tax) VALUES ($1, $2, $3, $4, $5,"
+    " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
 static const char SQL_UPDATE[] =
     "UPDATE subscription_schedules SET version = $3 + 1, status = $4, subscription = $5,"
     " released_subscription = $6, end_behavior = $7, current_phase = $8, phases = $9,"
     " default_payment_method = $10, metadata = $11, next_action_at = $12, canceled_at = $13,"
-    " completed_at = $14, released_at = $15, collection_method = $16, days_until_due = $17"
-    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " completed_at = $14, released_at = $15, collection_method = $16, days_until_due = $17,"
+    " automatic_tax = $18 WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_OF_SUB[] =
     "SELECT id FROM subscription_schedules WHERE merchant_id = $1 AND subscription = $2"
     " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT 1";
 static const char SQL_SUB_FACTS[] =
     "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock,"
-    " collection_method, days_until_due FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+    " collection_method, days_until_due, automatic_tax FROM subscriptions WHERE merchant_id = $1"
+    " AND id = $2";
 static const char SQL_SUB_ITEMS[] =
     "SELECT id, price, quantity FROM subscription_items WHERE merchant_id = $1"
     " AND subscription = $2 ORDER BY pos LIMIT $3";
@@ -182,6 +191,8 @@ static const char *phases_store(struct req *r, const struct schedule *sc)
 			json_kv_int(&j, "dd", p->days);
 		else
 			json_kv_null(&j, "dd");
+		if (p->auto_tax >= 0)
+			json_kv_int(&j, "at", p->auto_tax);
 		json_key(&j, "dc");
 		json_arr_open(&j);
 		for (int k = 0; k < p->n_coupons; k++)
@@ -242,6 +253,8 @@ static int phases_load(struct req *r, const char *text, struct schedule *sc)
 		json_t *dd = json_object_get(o, "dd");
 		p->has_days = json_is_integer(dd);
 		p->days = p->has_days ? json_integer_value(dd) : 0;
+		json_t *at = json_object_get(o, "at");
+		p->auto_tax = json_is_integer(at) ? (json_integer_value(at) != 0) : -1;
 		size_t k;
 		json_t *it;
 		json_array_foreach(json_object_get(o, "dc"), k, it)
@@ -306,6 +319,7 @@ static int sched_load(struct req *r, struct db *db, const char *id, struct sched
 		sc->cm = col_text_dup(a, st, 17);
 		sc->has_days = !db_col_is_null(st, 18);
 		sc->days = db_col_int64_or0(st, 18);
+		sc->auto_tax = db_col_int64_or0(st, 19) != 0;
 		if (!sc->customer || !sc->status || !sc->end_behavior || !phases || !sc->metadata)
 			rc = DB_ERR;
 	}
@@ -343,6 +357,7 @@ static int bind_row(struct req *r, struct db_stmt *st, const struct schedule *sc
 		db_bind_int64(st, 20, sc->days);
 	else
 		db_bind_null(st, 20);
+	db_bind_int64(st, 21, sc->auto_tax ? 1 : 0);
 	return 0;
 }
 
@@ -384,6 +399,7 @@ static int sched_save(struct req *r, struct db *db, const struct schedule *sc)
 		db_bind_int64(st, 17, sc->days);
 	else
 		db_bind_null(st, 17);
+	db_bind_int64(st, 18, sc->auto_tax ? 1 : 0);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -411,22 +427,35 @@ static void raw_or(struct json *j, const char *key, const char *raw, const char 
 	json_kv_raw(j, key, v, strlen(v));
 }
 
-static void automatic_tax_render(struct json *j)
+static void automatic_tax_render(struct json *j, bool enabled)
 {
 	json_key(j, "automatic_tax");
 	json_obj_open(j);
 	json_kv_null(j, "disabled_reason");
-	json_kv_bool(j, "enabled", false);
-	json_kv_null(j, "liability");
+	json_kv_bool(j, "enabled", enabled);
+	if (enabled) {
+		json_key(j, "liability");
+		json_obj_open(j);
+		json_kv_str(j, "type", "self");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "liability");
+	}
 	json_obj_close(j);
 }
 
-static void phase_render(const struct sched_phase *p, struct json *j)
+/* A phase's automatic tax: its own, else the schedule's default settings'. */
+static bool phase_auto_tax(const struct schedule *sc, const struct sched_phase *p)
+{
+	return p->auto_tax >= 0 ? p->auto_tax != 0 : sc->auto_tax;
+}
+
+static void phase_render(const struct schedule *sc, const struct sched_phase *p, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_raw(j, "add_invoice_items", "[]", 2);
 	json_kv_null(j, "application_fee_percent");
-	automatic_tax_render(j);
+	automatic_tax_render(j, phase_auto_tax(sc, p));
 	json_kv_null(j, "billing_cycle_anchor");
 	json_kv_null(j, "billing_thresholds");
 	json_kv_str_or_null(j, "collection_method", p->cm);
@@ -544,7 +573,7 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	json_key(j, "default_settings");
 	json_obj_open(j);
 	json_kv_null(j, "application_fee_percent");
-	automatic_tax_render(j);
+	automatic_tax_render(j, sc->auto_tax);
 	json_kv_str(j, "billing_cycle_anchor", "automatic");
 	json_kv_null(j, "billing_thresholds");
 	json_kv_str(j, "collection_method", sc->cm ? sc->cm : "charge_automatically");
@@ -571,7 +600,7 @@ static int sched_render(struct req *r, struct db *db, const struct schedule *sc,
 	json_key(j, "phases");
 	json_arr_open(j);
 	for (int i = 0; i < sc->n_phases; i++)
-		phase_render(&sc->phases[i], j);
+		phase_render(sc, &sc->phases[i], j);
 	json_arr_close(j);
 	time_or_null(j, "released_at", sc->released_at);
 	json_kv_str_or_null(j, "released_subscription", sc->released_subscription);
@@ -615,9 +644,12 @@ static void prev_render(struct req *r, const struct schedule *old, const struct 
 	bool cm_changed = !str_eq(old->cm ? old->cm : "charge_automatically",
 				  sc->cm ? sc->cm : "charge_automatically");
 	bool days_changed = old->has_days != sc->has_days || old->days != sc->days;
-	if (!same(old->default_pm, sc->default_pm) || cm_changed || days_changed) {
+	bool at_changed = old->auto_tax != sc->auto_tax;
+	if (!same(old->default_pm, sc->default_pm) || cm_changed || days_changed || at_changed) {
 		json_key(j, "default_settings");
 		json_obj_open(j);
+		if (at_changed)
+			automatic_tax_render(j, old->auto_tax);
 		if (cm_changed)
 			json_kv_str(j, "collection_method",
 				    old->cm ? old->cm : "charge_automatically");
@@ -643,7 +675,7 @@ static void prev_render(struct req *r, const struct schedule *old, const struct 
 		json_key(j, "phases");
 		json_arr_open(j);
 		for (int i = 0; i < old->n_phases; i++)
-			phase_render(&old->phases[i], j);
+			phase_render(old, &old->phases[i], j);
 		json_arr_close(j);
 	}
 	if (old->released_at != sc->released_at)
@@ -840,7 +872,8 @@ static int phase_enter(struct req *r, struct db *db, const struct schedule *sc,
 	if (!sc->subscription)
 		return 0;
 	if (subscription_phase_settings(r, db, sc->subscription, to->pm, to->metadata,
-					phase_sends(sc, to), phase_days(sc, to)) != 0)
+					phase_sends(sc, to), phase_days(sc, to),
+					phase_auto_tax(sc, to)) != 0)
 		return -1;
 	if (from && coupons_same(from, to))
 		return 0;
@@ -913,6 +946,7 @@ static int default_collection_parse(struct req *r, struct schedule *sc)
 		sc->has_days = true;
 		sc->days = v;
 	}
+	param_bool(r, "default_settings.automatic_tax.enabled", &sc->auto_tax);
 	return 0;
 }
 
@@ -962,6 +996,9 @@ static int phases_parse(struct req *r, struct schedule *sc)
 		struct sched_phase *p = &sc->phases[n];
 		memset(p, 0, sizeof(*p));
 		const char *shown = arena_printf(&r->arena, "phases[%d]", n);
+		bool at = false;
+		snprintf(path, sizeof(path), "phases.%d.automatic_tax.enabled", n);
+		p->auto_tax = param_bool(r, path, &at) == 1 ? (at ? 1 : 0) : -1;
 		snprintf(path, sizeof(path), "phases.%d.proration_behavior", n);
 		p->proration_behavior = param_str(r, path);
 		if (!p->proration_behavior)
@@ -1453,6 +1490,7 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	x->trial_end = p->trial_end;
 	x->sends = phase_sends(sc, p);
 	x->days_until_due = phase_days(sc, p);
+	x->automatic_tax = phase_auto_tax(sc, p);
 	memset(&x->discounts, 0, sizeof(x->discounts));
 	x->discounts.present = p->n_coupons > 0;
 	x->discounts.n = p->n_coupons;
@@ -1477,6 +1515,7 @@ static int from_sub_fn(struct db *db, void *p)
 	const char *status = NULL;
 	struct sched_phase *ph = &sc->phases[0];
 	memset(ph, 0, sizeof(*ph));
+	ph->auto_tax = -1;
 	if (rc == DB_ROW) {
 		sc->customer = col_text_dup(&r->arena, st, 0);
 		status = col_text_dup(&r->arena, st, 1);
@@ -1491,6 +1530,8 @@ static int from_sub_fn(struct db *db, void *p)
 			sc->has_days = ph->has_days = true;
 			sc->days = ph->days = db_col_int64_or0(st, 7);
 		}
+		/* its automatic tax, the default settings' (the phase takes them) */
+		sc->auto_tax = db_col_int64_or0(st, 8) != 0;
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
@@ -2412,7 +2453,17 @@ static const struct param_spec invoice_settings_children[] = {
     {"days_until_due", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec auto_tax_liability_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"self", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec automatic_tax_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"liability", PT_OBJECT, 0, 0, NULL, auto_tax_liability_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec phase_children[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"discounts", PT_OBJECT_ARRAY, 0, DISCOUNTS_MAX, NULL, discount_children},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SCHEDULE_ITEMS_MAX, NULL, item_children},
     {"iterations", PT_INT, 0, 0, NULL, NULL},
@@ -2430,6 +2481,7 @@ static const struct param_spec phase_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec default_settings_children[] = {
+    {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0, collection_methods, NULL},
     {"invoice_settings", PT_OBJECT, 0, 0, NULL, invoice_settings_children},

@@ -54,11 +54,13 @@ int subscription_cancel_for_schedule(struct req *r, struct db *db, const char *i
 
 /* Inside a write: a schedule's new phase's settings on subscription `id`: its default payment
  * method (pm; NULL: unchanged), metadata (JSON text added to the subscription's, keys
- * replaced; NULL: unchanged) and collection method (sends: send_invoice with days_until_due
- * days, else charge_automatically; as POST /v1/subscriptions/{id} would set them);
- * customer.subscription.updated when something changed. 0, or -1 with r->err. */
+ * replaced; NULL: unchanged), collection method (sends: send_invoice with days_until_due
+ * days, else charge_automatically) and automatic_tax[enabled] (as POST /v1/subscriptions/{id}
+ * would set them); customer.subscription.updated when something changed. 0, or -1 with
+ * r->err. */
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
-				const char *metadata, bool sends, int64_t days_until_due);
+				const char *metadata, bool sends, int64_t days_until_due,
+				bool automatic_tax);
 /* old's keys with add's added or replaced (both JSON objects): *ret in r's arena. 0, or -1 with
  * r->err. */
 int schedule_metadata_merge(struct req *r, const char *old, const char *add, const char **ret);

@@ -3904,7 +3904,8 @@ static int cancel_now(struct req *r, struct db *db, struct subscription *s, int6
 }
 
 int subscription_phase_settings(struct req *r, struct db *db, const char *id, const char *pm,
-				const char *metadata, bool sends, int64_t days_until_due)
+				const char *metadata, bool sends, int64_t days_until_due,
+				bool automatic_tax)
 {
 	struct subscription s;
 	int rc = sub_load(r, db, id, true, &s);
@@ -3921,13 +3922,20 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 	bool md_changes = strcmp(md, s.metadata) != 0;
 	int64_t days = sends ? days_until_due : 0;
 	bool cm_changes = sends != s.sends || days != s.days_until_due;
-	if (!pm_changes && !md_changes && !cm_changes)
+	bool at_changes = automatic_tax != s.automatic_tax;
+	if (!pm_changes && !md_changes && !cm_changes && !at_changes)
 		return 0;
 	struct buf pb;
 	struct json pj;
 	buf_init(&pb, 64 * 1024);
 	json_init(&pj, &pb);
 	json_obj_open(&pj);
+	if (at_changes) {
+		json_key(&pj, "automatic_tax");
+		json_obj_open(&pj);
+		json_kv_bool(&pj, "enabled", s.automatic_tax);
+		json_obj_close(&pj);
+	}
 	if (pm_changes)
 		json_kv_str_or_null(&pj, "default_payment_method", s.default_payment_method);
 	if (md_changes)
@@ -3949,6 +3957,7 @@ int subscription_phase_settings(struct req *r, struct db *db, const char *id, co
 	s.metadata = md;
 	s.sends = sends;
 	s.days_until_due = days;
+	s.automatic_tax = automatic_tax;
 	if (sub_save(r, db, &s) != 0)
 		return -1;
 	return sub_emit(r, db, &s, "customer.subscription.updated", prev);

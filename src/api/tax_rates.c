@@ -272,6 +272,7 @@ int tax_links_render(struct req *r, struct db *db, const char *owner, struct jso
 static void amount_render(const char *rate, bool inclusive, int64_t amount, int64_t taxable,
 			  bool newer, struct json *j)
 {
+	taxable = tax_entry_taxable(rate, taxable); /* an entry of 0: Stripe shows 0 */
 	json_obj_open(j);
 	json_kv_int(j, "amount", amount);
 	if (newer) {

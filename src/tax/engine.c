@@ -58,6 +58,11 @@ const char *tax_rate_id_reason(const char *rate_id)
 	return "standard_rated";
 }
 
+int64_t tax_entry_taxable(const char *rate_id, int64_t net)
+{
+	return strcmp(tax_rate_id_reason(rate_id), "standard_rated") == 0 ? net : 0;
+}
+
 static bool eu_scheme(const char *type)
 {
 	return strcmp(type, "oss_union") == 0 || strcmp(type, "oss_non_union") == 0 ||

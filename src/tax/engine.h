@@ -69,6 +69,11 @@ const char *tax_reason_code(enum tax_reason reason);
 /* The taxability_reason of a tax rate by its id: the reason a Stripe Tax rate's id names (see
  * tax_reason_code), else standard_rated (every other rate, manual ones included). */
 const char *tax_rate_id_reason(const char *rate_id);
+/* The taxable_amount an entry of rate_id shows for a line's net amount: Stripe reports a tax
+ * that owes nothing (reverse_charge, customer_exempt, not_collecting, not_subject_to_tax,
+ * product_exempt: a Stripe Tax rate of 0 % named by tax_reason_code) with a taxable_amount of 0,
+ * as its Tax calculations do (tax_compute); every other rate's is the net. */
+int64_t tax_entry_taxable(const char *rate_id, int64_t net);
 
 enum tax_override {
 	TAX_OVERRIDE_NONE,

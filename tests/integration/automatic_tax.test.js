@@ -221,6 +221,42 @@ test('a Californian\'s subscription: 7.25 % on the first invoice, the preview an
   }), 400);
 });
 
+test('a subscription schedule: default_settings[automatic_tax] taxes its first phase, a phase turning it off untaxes the next', async () => {
+  const DAY = 86400;
+  const T0 = Math.floor(Date.now() / 1000);
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const cus = await customer({ address: CA, test_clock: clock.id });
+  const price = await stripe.prices.create({
+    currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Scheduled plan' },
+  });
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: cus.id, start_date: 'now', end_behavior: 'release',
+    default_settings: { automatic_tax: { enabled: true } },
+    phases: [
+      { items: [{ price: price.id }], iterations: 1 },
+      { items: [{ price: price.id }], iterations: 1, automatic_tax: { enabled: false } },
+    ],
+  });
+  assert.deepEqual(sched.default_settings.automatic_tax, { disabled_reason: null, enabled: true, liability: { type: 'self' } });
+  assert.deepEqual(sched.phases.map((p) => p.automatic_tax.enabled), [true, false]);
+  billingShape(sched, 'subscription_schedule');
+  const sub = await stripe.subscriptions.retrieve(sched.subscription);
+  assert.equal(sub.automatic_tax.enabled, true);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.automatic_tax.enabled, true);
+  assert.equal(first.tax, 73);
+  assert.equal(first.total, 1073);
+  assert.equal(first.status, 'paid');
+  // the second phase (entered before the renewal) turns it off: the renewal is untaxed
+  await clockAdvance(stripe, clock, T0 + 32 * DAY);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).automatic_tax.enabled, false);
+  const renewal = (await stripe.invoices.list({ customer: cus.id })).data.find((i) => i.id !== first.id);
+  assert.equal(renewal.billing_reason, 'subscription_cycle');
+  assert.equal(renewal.automatic_tax.enabled, false);
+  assert.equal(renewal.tax, null);
+  assert.equal(renewal.total, 1000);
+});
+
 test('tender verify passes', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

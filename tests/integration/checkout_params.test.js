@@ -1,7 +1,7 @@
 'use strict';
 // Checkout Session parameters about the buyer, through stripe-node: billing_address_collection,
 // phone_number_collection, customer_creation, customer_update, locale, custom_text and
-// after_expiration (recorded only). Sessions are paid on Tender's checkout page in headless
+// after_expiration (its recovery URL opens a new session). Sessions are paid on Tender's checkout page in headless
 // Chromium (Debian's chromium + playwright-core); the test then checks the session, the
 // customer made or updated, the PaymentMethod's billing details and the PaymentIntent.
 const { test, before, after } = require('node:test');
@@ -318,6 +318,9 @@ test('custom_fields: refused definitions make no session', async () => {
     [[{ ...text('a'), text: { minimum_length: 5, maximum_length: 3 } }], 'custom_fields[0][text]'],
     [[{ ...text('a'), text: { maximum_length: 256 } }], 'custom_fields[0][text]'],
     [[{ key: 'a', label: { type: 'custom', custom: 'x'.repeat(51) }, type: 'text' }], 'custom_fields[0][label][custom]'],
+    [[{ ...text('a'), type: 'dropdown', dropdown: { options: [{ label: 'X', value: 'x' }], default_value: 'y' } }], 'custom_fields[0][dropdown][default_value]'],
+    [[{ ...text('a'), type: 'numeric', numeric: { default_value: '12a' } }], 'custom_fields[0][numeric][default_value]'],
+    [[{ ...text('a'), text: { maximum_length: 3, default_value: 'abcd' } }], 'custom_fields[0][text][default_value]'],
   ];
   for (const [custom_fields, param] of refusals) {
     await assert.rejects(stripe.checkout.sessions.create(sessionParams({ custom_fields })).then(() => { throw new Error(`accepted: ${JSON.stringify(custom_fields)}`); }), (e) => {
@@ -332,11 +335,11 @@ test('custom_fields: refused definitions make no session', async () => {
 test('custom_fields: shown on the page, checked, and the completed session carries the values', async () => {
   const s = await stripe.checkout.sessions.create(sessionParams({ custom_fields: FIELDS }));
   assert.deepEqual(s.custom_fields, [
-    { dropdown: { options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }], value: null }, key: 'size',
+    { dropdown: { default_value: null, options: [{ label: 'Small', value: 'S' }, { label: 'Medium', value: 'M' }], value: null }, key: 'size',
       label: { custom: 'Size', type: 'custom' }, numeric: null, optional: false, text: null, type: 'dropdown' },
     { dropdown: null, key: 'engraving', label: { custom: 'Engraving', type: 'custom' }, numeric: null, optional: true,
-      text: { maximum_length: 10, minimum_length: 2, value: null }, type: 'text' },
-    { dropdown: null, key: 'ref', label: { custom: 'Order reference', type: 'custom' }, numeric: { maximum_length: 5, minimum_length: null, value: null },
+      text: { default_value: null, maximum_length: 10, minimum_length: 2, value: null }, type: 'text' },
+    { dropdown: null, key: 'ref', label: { custom: 'Order reference', type: 'custom' }, numeric: { default_value: null, maximum_length: 5, minimum_length: null, value: null },
       optional: false, text: null, type: 'numeric' },
   ]);
   assertStripeShape(s, 'checkout.session');
@@ -411,7 +414,7 @@ test('consent_collection and tax_id_collection: the terms ticked, promotions opt
     tax_id_collection: { enabled: true },
     customer_creation: 'always',
   }));
-  assert.deepEqual(s.consent_collection, { promotions: 'auto', terms_of_service: 'required' });
+  assert.deepEqual(s.consent_collection, { payment_method_reuse_agreement: null, promotions: 'auto', terms_of_service: 'required' });
   assert.equal(s.consent, null);
   assert.equal(s.tax_id_collection.enabled, true);
   assert.deepEqual(s.custom_text.terms_of_service_acceptance, { message: 'Read our terms at example.com/terms.' });
@@ -663,5 +666,152 @@ test('payment_method_collection=if_required: a trial started without a card', as
   const p2 = await browser.newPage();
   await p2.goto(s2.url);
   assert.notEqual(await p2.$('#number'), null);
+  await p2.close();
+});
+
+test('payment_intent_data[setup_future_usage, metadata, shipping]: the PaymentIntent carries them, the card saved on a customer made', async () => {
+  await assert.rejects(stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', success_url: 'https://example.com/ok',
+    payment_intent_data: { setup_future_usage: 'off_session' },
+  }), (e) => e.statusCode === 400 && /payment_intent_data/.test(e.param));
+  const ship = { name: 'Ada L', address: { line1: '1 Main St', city: 'Springfield', country: 'US', postal_code: '62701', state: 'IL' } };
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    payment_intent_data: { setup_future_usage: 'on_session', metadata: { order: '42' }, shipping: ship, description: 'Books' },
+  }));
+  assert.equal(s.payment_method_options, null);
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Saving Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.setup_future_usage, 'on_session');
+  assert.deepEqual(pi.metadata, { order: '42' });
+  assert.equal(pi.shipping.name, 'Ada L');
+  assert.equal(pi.shipping.address.city, 'Springfield');
+  assert.equal(pi.description, 'Books');
+  assert.equal(pi.customer, done.customer);
+  assertStripeShape(pi, 'payment_intent');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'card' });
+  assert.deepEqual(pms.data.map((p) => p.id), [pi.payment_method]);
+});
+
+test('after_expiration[recovery]: the expired session\'s recovery URL opens a new session copying it', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    after_expiration: { recovery: { enabled: true, allow_promotion_codes: true } },
+    metadata: { cart: '7' },
+  }));
+  const plain = await stripe.checkout.sessions.create(sessionParams());
+  const t0 = Math.floor(Date.now() / 1000);
+  const gone = await stripe.checkout.sessions.expire(s.id);
+  assert.equal(gone.status, 'expired');
+  const rec = gone.after_expiration.recovery;
+  assert.equal(rec.enabled, true);
+  assert.equal(rec.url, `${s.url}/recover`);
+  assert.ok(Math.abs(rec.expires_at - (t0 + 30 * 86400)) < 60);
+  assertStripeShape(gone, 'checkout.session');
+  assert.equal((await stripe.checkout.sessions.expire(plain.id)).after_expiration, null);
+  const page = await browser.newPage();
+  // the GET writes nothing: only its button's POST opens the new session
+  await page.goto(rec.url);
+  const before = await stripe.checkout.sessions.list({ limit: 100 });
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_test_[^/]+$/), page.getByRole('button', { name: 'Resume checkout' }).click()]);
+  const newId = page.url().split('/').pop();
+  assert.notEqual(newId, s.id);
+  const after = await stripe.checkout.sessions.list({ limit: 100 });
+  assert.equal(after.data.length, before.data.length + 1);
+  const again = await stripe.checkout.sessions.retrieve(newId);
+  assert.equal(again.recovered_from, s.id);
+  assert.equal(again.status, 'open');
+  assert.equal(again.allow_promotion_codes, true);
+  assert.equal(again.amount_total, 3000);
+  assert.deepEqual(again.metadata, { cart: '7' });
+  assert.equal(again.after_expiration.recovery.url, null);
+  assertStripeShape(again, 'checkout.session');
+  const items = await stripe.checkout.sessions.listLineItems(newId);
+  assert.deepEqual(items.data.map((i) => [i.price.id, i.quantity]), [[book.id, 2]]);
+  await fillCard(page, 'Returning Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  assert.equal((await stripe.checkout.sessions.retrieve(newId)).status, 'complete');
+  // a session that cannot be recovered (still open, or expired without recovery): 410, no session
+  for (const id of [newId, plain.id]) {
+    const res = await fetch(`${s.url.replace(s.id, id)}/recover`, { method: 'POST' });
+    assert.equal(res.status, 410);
+  }
+});
+
+test('custom_fields[n][*][default_value]: prefilled on the page, still checked, kept as the values', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    custom_fields: [
+      { ...FIELDS[0], dropdown: { ...FIELDS[0].dropdown, default_value: 'M' } },
+      { ...FIELDS[1], text: { ...FIELDS[1].text, default_value: 'For Ada' } },
+      { ...FIELDS[2], numeric: { ...FIELDS[2].numeric, default_value: '42' } },
+    ],
+  }));
+  assert.equal(s.custom_fields[0].dropdown.default_value, 'M');
+  assert.equal(s.custom_fields[1].text.default_value, 'For Ada');
+  assert.equal(s.custom_fields[2].numeric.default_value, '42');
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.locator('#cf_size').inputValue(), 'M');
+  assert.equal(await page.locator('#cf_engraving').inputValue(), 'For Ada');
+  assert.equal(await page.locator('#cf_ref').inputValue(), '42');
+  await page.locator('#cf_ref').fill('7');
+  await fillCard(page, 'Default Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.deepEqual(done.custom_fields.map((f) => f[f.type].value), ['M', 'For Ada', '7']);
+});
+
+test('consent_collection[payment_method_reuse_agreement] and tax_id_collection[required]: the agreement shown, a tax id required', async () => {
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ tax_id_collection: { enabled: false, required: 'if_supported' } })),
+    (e) => e.statusCode === 400 && e.param === 'tax_id_collection[required]');
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ consent_collection: { payment_method_reuse_agreement: { position: 'top' } } })),
+    (e) => e.statusCode === 400 && e.param === 'consent_collection[payment_method_reuse_agreement][position]');
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { payment_method_reuse_agreement: { position: 'auto' } },
+    tax_id_collection: { enabled: true, required: 'if_supported' },
+    payment_intent_data: { setup_future_usage: 'off_session' },
+  }));
+  assert.deepEqual(s.consent_collection, { payment_method_reuse_agreement: { position: 'auto' }, promotions: null, terms_of_service: null });
+  assert.deepEqual(s.tax_id_collection, { enabled: true, required: 'if_supported' });
+  assertStripeShape(s, 'checkout.session');
+  // the server asks for the tax id again: a form without one writes nothing
+  const form = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+    'payment_method_data[card][cvc]': '123',
+  });
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: form.toString() });
+  assert.equal(res.status, 400);
+  assert.match(res.body, /Enter your tax ID/);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.match(await page.textContent('#reuse-agreement'), /future payments/);
+  assert.equal(await page.getAttribute('#tax_value', 'required'), '');
+  await fillCard(page, 'Firm Ltd');
+  await page.selectOption('#tax_type', 'gb_vat');
+  await page.getByLabel('Tax ID', { exact: true }).fill('GB123456789');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.deepEqual(done.customer_details.tax_ids, [{ type: 'gb_vat', value: 'GB123456789' }]);
+  // hidden: the page says nothing of it
+  const h = await stripe.checkout.sessions.create(sessionParams({
+    consent_collection: { payment_method_reuse_agreement: { position: 'hidden' } },
+    payment_intent_data: { setup_future_usage: 'off_session' },
+  }));
+  const p2 = await browser.newPage();
+  await p2.goto(h.url);
+  assert.equal(await p2.locator('#reuse-agreement').count(), 0);
   await p2.close();
 });

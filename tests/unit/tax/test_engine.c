@@ -282,3 +282,14 @@ Test(tax_engine, rate_id_reason_defaults_to_standard_rated)
 	cr_assert_str_eq(tax_rate_id_reason("txr_autoFRvat_0e_rc"), "reverse_charge");
 	cr_assert_str_eq(tax_rate_id_reason("txr_autoJPjct_0i_nc"), "not_collecting");
 }
+
+Test(tax_engine, entry_taxable_zero_for_entries_owing_nothing)
+{
+	/* Stripe shows a tax that owes nothing with taxable_amount 0; a levied one with the net */
+	cr_assert_eq(tax_entry_taxable("txr_autoFRvat_0e_rc", 3000), 0);
+	cr_assert_eq(tax_entry_taxable("txr_autoJPjct_0e_nc", 2000), 0);
+	cr_assert_eq(tax_entry_taxable("txr_autoDEvat_0e_ce", 2000), 0);
+	cr_assert_eq(tax_entry_taxable("txr_autoDEvat19", 2000), 2000);
+	cr_assert_eq(tax_entry_taxable("txr_1Manual", -500), -500);
+	cr_assert_eq(tax_entry_taxable(NULL, 7), 7);
+}
