@@ -299,8 +299,7 @@ static int ach_requires_action(struct req *r, struct db *db, struct payment_inte
 				     NULL);
 }
 
-/* last_payment_error after the last wrong microdeposits */
-static const char *attempts_error(struct req *r, struct db *db, const char *pm_id)
+const char *ach_attempts_error(struct req *r, struct db *db, const char *pm_id)
 {
 	struct buf b;
 	struct json j;
@@ -368,7 +367,7 @@ static int verify_fn(struct db *db, void *p)
 		}
 		pi.status = "requires_payment_method";
 		pi.next_action = NULL;
-		pi.last_payment_error = attempts_error(r, db, pm_id);
+		pi.last_payment_error = ach_attempts_error(r, db, pm_id);
 		pi.payment_method = NULL;
 		if (!pi.last_payment_error || pi_update(db, r->merchant_id, &pi) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);

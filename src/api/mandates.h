@@ -54,6 +54,8 @@ const char *ach_next_action(struct req *r, const char *intent_id);
  * (32 and 45, SM11AA): 0 with ret_match, or -1 with r->err (neither or both given, bad values). */
 int ach_check_microdeposits(struct req *r, bool *ret_match);
 extern const struct param_spec ach_verify_params[];
+/* last_payment_error / last_setup_error after the last wrong microdeposits (r's arena). */
+const char *ach_attempts_error(struct req *r, struct db *db, const char *pm_id);
 
 /* The children of a mandate_data parameter (PaymentIntent create/confirm, SetupIntent). */
 extern const struct param_spec sepa_mandate_data_params[];

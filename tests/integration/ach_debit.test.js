@@ -305,6 +305,56 @@ test('mandates: single_use for a payment, shown as Stripe shows an ACH mandate',
   await assert.rejects(other.mandates.retrieve(m.id), (e) => e.statusCode === 404);
 });
 
+test('SetupIntent: microdeposits, then succeeded with a multi-use mandate; an off-session payment with it', async () => {
+  const cus = await stripe.customers.create({ email: 'ach-setup@example.com' });
+  const pm = await achPm(ACCOUNTS.ok);
+  let si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['us_bank_account'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal(si.status, 'requires_action');
+  assert.equal(si.next_action.type, 'verify_with_microdeposits');
+  assert.equal(si.payment_method_options.us_bank_account.verification_method, 'microdeposits');
+  assertStripeShape(si, 'setup_intent');
+  await assert.rejects(stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [45, 33] }),
+    (e) => e.code === 'payment_method_microdeposit_verification_amounts_mismatch');
+  si = await stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [32, 45] });
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.next_action, null);
+  assertStripeShape(si, 'setup_intent');
+  const m = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(m.type, 'multi_use');
+  assert.equal(m.payment_method_details.type, 'us_bank_account');
+  assertStripeShape(m, 'mandate');
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  const attempts = await stripe.setupAttempts.list({ setup_intent: si.id });
+  assert.equal(attempts.data[0].status, 'succeeded');
+  assert.equal(attempts.data[0].payment_method_details.type, 'us_bank_account');
+  assertStripeShape(attempts.data[0], 'setup_attempt');
+  await assert.rejects(stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [32, 45] }),
+    (e) => e.code === 'setup_intent_unexpected_state');
+
+  // the verified account pays off session with the multi-use mandate: no microdeposits again
+  let pi = await stripe.paymentIntents.create({
+    amount: 4200, currency: 'usd', customer: cus.id, payment_method_types: ['us_bank_account'], payment_method: pm.id, off_session: true, confirm: true,
+  });
+  assert.equal(pi.status, 'processing');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method_details.us_bank_account.mandate, si.mandate);
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+
+  // three wrong answers fail the setup
+  const pm2 = await achPm(ACCOUNTS.ok);
+  const si2 = await stripe.setupIntents.create({ payment_method_types: ['us_bank_account'], payment_method: pm2.id, confirm: true, mandate_data: OFFLINE });
+  for (let i = 0; i < 2; i++) await assert.rejects(stripe.setupIntents.verifyMicrodeposits(si2.id, { descriptor_code: 'SM22BB' }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.setupIntents.verifyMicrodeposits(si2.id, { descriptor_code: 'SM22BB' }),
+    (e) => e.code === 'payment_method_microdeposit_verification_attempts_exceeded');
+  const failed = await stripe.setupIntents.retrieve(si2.id);
+  assert.equal(failed.status, 'requires_payment_method');
+  assert.equal(failed.last_setup_error.code, 'payment_method_microdeposit_verification_attempts_exceeded');
+  assertStripeShape(failed, 'setup_intent');
+});
+
 test('secrets: no account number in clear in the store or the log', async () => {
   const files = readStoreFiles(env.dataDir);
   const log = fs.readFileSync(env.server.logPath);
