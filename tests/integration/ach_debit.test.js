@@ -218,6 +218,9 @@ test('payment_method_data with a descriptor code; automatic verification falls b
   const pm2 = await achPm(ACCOUNTS.ok);
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: pm2.id, confirm: true }),
     (e) => e.statusCode === 400 && e.param === 'mandate_data');
+  // not through the legacy charges API
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'usd', source: pm2.id }),
+    (e) => e.statusCode === 400 && e.param === 'source' && /us_bank_account/.test(e.message));
   // a card-only intent refuses the bank account
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm2.id, confirm: true, mandate_data: ONLINE }),
     (e) => e.statusCode === 400 && e.param === 'payment_method');
