@@ -271,14 +271,16 @@ static int h_create(struct req *r)
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
-	/* a SEPA Direct Debit is debited through a PaymentIntent (api/mandates.c), never here */
+	/* a bank debit (SEPA, ACH) pays through a PaymentIntent (api/mandates.c), never here */
 	int sepa = sepa_pm_is_sepa(r, source);
-	if (sepa != 0)
-		return sepa < 0
-			   ? -1
-			   : req_fail(r, ERR_PARAM_BAD, "source",
-				      "A sepa_debit PaymentMethod pays through a PaymentIntent "
-				      "with payment_method_types including sepa_debit.");
+	if (sepa != 0) {
+		const char *type = sepa == 2 ? "us_bank_account" : "sepa_debit";
+		return sepa < 0 ? -1
+				: req_fail(r, ERR_PARAM_BAD, "source",
+					   "A %s PaymentMethod pays through a PaymentIntent with "
+					   "payment_method_types including %s.",
+					   type, type);
+	}
 	if (payments_card_authorize(r, source, "source", c.amount, c.currency, c.customer, false,
 				    false, false, &c.ca) != 0)
 		return -1;

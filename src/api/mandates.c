@@ -11,7 +11,9 @@
  * the pending charge, the debit to settle, the intent `processing`, and charge.pending and
  * payment_intent.processing.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/common.h"
@@ -19,7 +21,9 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "app.h"
+#include "core/buf.h"
 #include "core/str.h"
+#include "http/form.h"
 #include "money/fx.h"
 #include "payments/sepa.h"
 #include "scheduler/scheduler.h"
@@ -111,7 +115,7 @@ static int kind_fn(struct db *db, void *p)
 	struct kind_ctx *k = p;
 	struct pm_card pm;
 	int rc = pm_load(db, k->r->merchant_id, k->id, &pm);
-	k->sepa = rc == DB_OK && PM_IS_SEPA(&pm);
+	k->sepa = rc != DB_OK ? 0 : PM_IS_ACH(&pm) ? 2 : PM_IS_SEPA(&pm) ? 1 : 0;
 	return rc == DB_OK || rc == DB_NOTFOUND ? 0 : req_fail(k->r, ERR_API, NULL, NULL);
 }
 
@@ -123,6 +127,273 @@ int sepa_pm_is_sepa(struct req *r, const char *pm_ref)
 	if (req_read(r, kind_fn, &k) != 0)
 		return -1;
 	return k.sepa;
+}
+
+/* ---- ACH Direct Debit: microdeposits ---- */
+
+static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
+		       const struct pm_card *pm, const char *mandate_id, bool insert_first);
+
+/*
+ * Tender has no Financial Connections, so a us_bank_account is verified as Stripe verifies one
+ * without it: two microdeposits (test mode: 32 and 45 cents, or the descriptor code SM11AA) the
+ * customer reports back through verify_microdeposits. Until then the intent waits in
+ * requires_action with next_action verify_with_microdeposits; the mandate accepted at confirm and
+ * the count of wrong answers wait in ach_verifications (one row per intent). Three wrong answers
+ * end it: the intent goes back to requires_payment_method. A verified account's PaymentMethod is
+ * marked set_up and is not asked again.
+ */
+
+#define ACH_ATTEMPTS_MAX 3
+#define ACH_ARRIVAL_SECONDS (2 * 86400)
+
+int ach_verification_method_refused(struct req *r)
+{
+	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
+	if (vm && strcmp(vm, "instant") == 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[us_bank_account][verification_method]",
+				"verification_method=instant needs Financial Connections, which "
+				"Tender does not offer: use microdeposits (or automatic, which "
+				"falls back to them).");
+	return 0;
+}
+
+static const char SQL_VERIFY_PUT[] =
+    "INSERT INTO ach_verifications (merchant_id, intent, payment_method, mandate, attempts,"
+    " status, created) VALUES ($1, $2, $3, $4, 0, 'pending', $5)"
+    " ON CONFLICT (merchant_id, intent) DO UPDATE SET payment_method = $3, mandate = $4,"
+    " attempts = 0, status = 'pending', created = $5";
+static const char SQL_VERIFY_GET[] =
+    "SELECT payment_method, mandate, attempts FROM ach_verifications WHERE merchant_id = $1"
+    " AND intent = $2 AND status = 'pending'";
+static const char SQL_VERIFY_SET[] =
+    "UPDATE ach_verifications SET attempts = $3, status = $4 WHERE merchant_id = $1"
+    " AND intent = $2 AND status = 'pending'";
+
+int ach_verification_put(struct db *db, const char *merchant_id, const char *intent,
+			 const char *pm_id, const char *mandate_id, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_VERIFY_PUT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, intent, -1);
+	db_bind_text(st, 3, pm_id, -1);
+	db_bind_text(st, 4, mandate_id, -1);
+	db_bind_int64(st, 5, now);
+	return db_step_done(st);
+}
+
+int ach_verification_get(struct db *db, const char *merchant_id, const char *intent,
+			 char ret_pm[ID_MAX], char ret_mandate[ID_MAX], int *ret_attempts)
+{
+	struct db_stmt *st = db_prepare(db, SQL_VERIFY_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, intent, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		str_copy(ret_pm, ID_MAX, db_col_text(st, 0, NULL));
+		str_copy(ret_mandate, ID_MAX, db_col_text(st, 1, NULL));
+		*ret_attempts = (int)db_col_int64(st, 2);
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+int ach_verification_set(struct db *db, const char *merchant_id, const char *intent, int attempts,
+			 const char *status)
+{
+	struct db_stmt *st = db_prepare(db, SQL_VERIFY_SET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, intent, -1);
+	db_bind_int64(st, 3, attempts);
+	db_bind_text(st, 4, status, -1);
+	int64_t changed = 0;
+	int rc = db_step_changes(st, &changed);
+	if (rc != DB_OK)
+		return rc;
+	return changed == 1 ? DB_OK : DB_CONFLICT;
+}
+
+const char *ach_next_action(struct req *r, const char *intent_id)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf),
+			 "{\"type\":\"verify_with_microdeposits\",\"verify_with_microdeposits\":"
+			 "{\"arrival_date\":%lld,\"hosted_verification_url\":"
+			 "\"https://tender.invalid/us_bank_account/verify/%s\","
+			 "\"microdeposit_type\":\"amounts\"}}",
+			 (long long)(r->now + ACH_ARRIVAL_SECONDS), intent_id);
+	return n > 0 && (size_t)n < sizeof(buf) ? arena_strdup(&r->arena, buf) : NULL;
+}
+
+int ach_check_microdeposits(struct req *r, bool *ret_match)
+{
+	bool has_amounts = param_present(r, "amounts");
+	const char *code = param_str(r, "descriptor_code");
+	bool has_code = code && *code;
+	if (has_amounts == has_code)
+		return req_fail(r, ERR_PARAM_BAD, has_amounts ? "descriptor_code" : "amounts",
+				"Provide exactly one of amounts or descriptor_code.");
+	if (has_code) {
+		*ret_match = strcmp(code, "SM11AA") == 0;
+		return 0;
+	}
+	const struct form_node *n = param_node(r, "amounts");
+	int64_t got[2];
+	int count = 0;
+	for (const struct form_node *x = n->kind == FORM_SCALAR ? n : n->first_child; x;
+	     x = n->kind == FORM_SCALAR ? NULL : x->next) {
+		char *end = NULL;
+		errno = 0;
+		long long v = x->value ? strtoll(x->value, &end, 10) : 0;
+		if (!x->value || !*x->value || errno || *end || v < 0)
+			return req_fail(r, ERR_PARAM_BAD, "amounts", "Invalid integer: %.40s",
+					x->value ? x->value : "");
+		if (count < 2)
+			got[count] = v;
+		count++;
+		if (count > 2)
+			break;
+	}
+	if (count != 2)
+		return req_fail(r, ERR_PARAM_BAD, "amounts",
+				"amounts must have exactly two values, the amounts of the two "
+				"microdeposits in cents.");
+	*ret_match = (got[0] == 32 && got[1] == 45) || (got[0] == 45 && got[1] == 32);
+	return 0;
+}
+
+static int ach_requires_action(struct req *r, struct db *db, struct payment_intent *pi,
+			       const struct pm_card *pm, const char *mandate_id, bool insert_first)
+{
+	if (ach_verification_put(db, r->merchant_id, pi->id, pm->id, mandate_id, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	pi->status = "requires_action";
+	pi->payment_method = arena_strdup(&r->arena, pm->id);
+	pi->next_action = ach_next_action(r, pi->id);
+	pi->last_payment_error = NULL;
+	if (!pi->payment_method || !pi->next_action)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int rc;
+	if (insert_first) {
+		pi->version++;
+		rc = pi_insert(db, r->merchant_id, pi);
+	} else {
+		rc = pi_update(db, r->merchant_id, pi);
+	}
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	size_t len;
+	const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return payments_event_answer(r, db, "payment_intent.requires_action", pi->id, js, len,
+				     NULL);
+}
+
+const char *ach_attempts_error(struct req *r, struct db *db, const char *pm_id)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "code", "payment_method_microdeposit_verification_attempts_exceeded");
+	json_kv_str(&j, "doc_url",
+		    "https://stripe.com/docs/error-codes/"
+		    "payment-method-microdeposit-verification-attempts-exceeded");
+	json_kv_str(&j, "message", ACH_ATTEMPTS_MESSAGE);
+	json_key(&j, "payment_method");
+	if (pm_render(db, r->merchant_id, pm_id, &j) != DB_OK)
+		json_nil(&j);
+	json_kv_str(&j, "payment_method_type", "us_bank_account");
+	json_kv_str(&j, "type", "invalid_request_error");
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
+struct verify_ctx {
+	struct req *r;
+	bool match;
+};
+
+static int verify_fn(struct db *db, void *p)
+{
+	struct verify_ctx *v = p;
+	struct req *r = v->r;
+	struct payment_intent pi;
+	int rc = pi_load(db, &r->arena, r->merchant_id, r->args[0], &pi);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "payment_intent", r->args[0], "intent");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	char pm_id[ID_MAX], mandate_id[ID_MAX];
+	int attempts = 0;
+	rc = DB_NOTFOUND;
+	if (strcmp(pi.status, "requires_action") == 0 && pi.next_action &&
+	    strstr(pi.next_action, "\"verify_with_microdeposits\""))
+		rc = ach_verification_get(db, r->merchant_id, pi.id, pm_id, mandate_id, &attempts);
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+				"This PaymentIntent's microdeposits cannot be verified: its status "
+				"is %s. Only a PaymentIntent whose next_action is "
+				"verify_with_microdeposits can be verified.",
+				pi.status);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!v->match) {
+		attempts++;
+		bool last = attempts >= ACH_ATTEMPTS_MAX;
+		if (ach_verification_set(db, r->merchant_id, pi.id, attempts,
+					 last ? "failed" : "pending") != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!last) {
+			req_fail(r, ERR_MICRODEPOSIT_MISMATCH, "amounts",
+				 "The amounts provided do not match the amounts that were sent to "
+				 "the bank account. You have %d verification attempt%s remaining.",
+				 ACH_ATTEMPTS_MAX - attempts,
+				 ACH_ATTEMPTS_MAX - attempts == 1 ? "" : "s");
+			return REQ_COMMIT_ERR;
+		}
+		pi.status = "requires_payment_method";
+		pi.next_action = NULL;
+		pi.last_payment_error = ach_attempts_error(r, db, pm_id);
+		pi.payment_method = NULL;
+		if (!pi.last_payment_error || pi_update(db, r->merchant_id, &pi) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		size_t len;
+		const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, &pi, &len);
+		if (!js || payments_event(r, db, "payment_intent.payment_failed", pi.id, js, len,
+					  NULL) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		req_fail(r, ERR_MICRODEPOSIT_ATTEMPTS_EXCEEDED, NULL, "%s", ACH_ATTEMPTS_MESSAGE);
+		return REQ_COMMIT_ERR;
+	}
+	if (ach_verification_set(db, r->merchant_id, pi.id, attempts, "verified") != DB_OK ||
+	    pm_mark_set_up(db, r->merchant_id, pm_id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct pm_card pm;
+	if (pm_load(db, r->merchant_id, pm_id, &pm) != DB_OK || !PM_IS_ACH(&pm))
+		return req_fail(r, ERR_API, NULL, NULL);
+	return debit_start(r, db, &pi, &pm, mandate_id, false);
+}
+
+static int h_pi_verify(struct req *r)
+{
+	struct verify_ctx v = {r, false};
+	if (ach_check_microdeposits(r, &v.match) != 0)
+		return -1;
+	return req_write(r, verify_fn, &v);
 }
 
 /* ---- confirming a PaymentIntent ---- */
@@ -137,7 +408,11 @@ struct confirm {
 	const char *acc_type, *acc_ip, *acc_ua;
 	const char *created_json;
 	size_t created_len;
+	bool ach; /* a us_bank_account PaymentMethod (else sepa_debit) */
 };
+
+static int ach_requires_action(struct req *r, struct db *db, struct payment_intent *pi,
+			       const struct pm_card *pm, const char *mandate_id, bool insert_first);
 
 static int confirm_fn(struct db *db, void *p)
 {
@@ -167,7 +442,7 @@ static int confirm_fn(struct db *db, void *p)
 	int rc = pm_load(db, r->merchant_id, c->pm_id, &pm);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "payment_method", c->pm_id, "payment_method");
-	if (rc != DB_OK || !PM_IS_SEPA(&pm))
+	if (rc != DB_OK || (c->ach ? !PM_IS_ACH(&pm) : !PM_IS_SEPA(&pm)))
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (pm.detached)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
@@ -202,11 +477,24 @@ static int confirm_fn(struct db *db, void *p)
 		if (rc == DB_NOTFOUND || !c->off_session)
 			return req_fail(
 			    r, ERR_PARAM_MISSING, "mandate_data",
-			    "A mandate is required to confirm a PaymentIntent with a sepa_debit "
+			    "A mandate is required to confirm a PaymentIntent with a %s "
 			    "PaymentMethod: pass mandate_data[customer_acceptance], or "
 			    "off_session=true with a PaymentMethod that has a multi-use mandate "
-			    "(set up by a SetupIntent).");
+			    "(set up by a SetupIntent).",
+			    c->ach ? "us_bank_account" : "sepa_debit");
 	}
+	if (c->ach && !pm.set_up)
+		return ach_requires_action(r, db, pi, &pm, mandate_id, c->insert_first);
+	return debit_start(r, db, pi, &pm, mandate_id, c->insert_first);
+}
+
+/* The debit itself, inside the confirm's write (or a verification's, insert_first false): the
+ * pending charge, the debit the scheduler settles, pi `processing`, charge.pending and
+ * payment_intent.processing, and the answer. */
+static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
+		       const struct pm_card *pm, const char *mandate_id, bool insert_first)
+{
+	int rc;
 	struct charge ch;
 	memset(&ch, 0, sizeof(ch));
 	id_new_at(ch.id, "ch_", r->now);
@@ -217,37 +505,37 @@ static int confirm_fn(struct db *db, void *p)
 	str_copy(ch.currency, sizeof(ch.currency), pi->currency);
 	ch.status = "pending";
 	ch.customer = pi->customer;
-	ch.payment_method = pm.id;
+	ch.payment_method = pm->id;
 	ch.description = pi->description;
 	ch.metadata = "{}";
 	ch.receipt_email = pi->receipt_email;
 	ch.statement_descriptor = pi->statement_descriptor;
 	ch.shipping = pi->shipping;
 	ch.outcome = SEPA_OUTCOME_PENDING;
-	ch.card = sepa_charge_details(&r->arena, &pm, mandate_id);
-	ch.fingerprint = pm.fingerprint;
+	ch.card = sepa_charge_details(&r->arena, pm, mandate_id);
+	ch.fingerprint = pm->fingerprint;
 	ch.client_ip = r->client_ip[0] ? r->client_ip : NULL;
 	if (!ch.card)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (pm.has_billing &&
-	    pm_billing_details(db, r->merchant_id, pm.id, &r->arena, &ch.billing_details) != DB_OK)
+	if (pm->has_billing &&
+	    pm_billing_details(db, r->merchant_id, pm->id, &r->arena, &ch.billing_details) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (charge_insert(db, r->merchant_id, &ch) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	bool delayed =
-	    pm.sepa_behavior == SEPA_SUCCEED_DELAYED || pm.sepa_behavior == SEPA_FAIL_DELAYED;
-	if (sepa_debit_schedule(db, r->merchant_id, ch.id, pi->id, pm.sepa_behavior,
+	    pm->sepa_behavior == SEPA_SUCCEED_DELAYED || pm->sepa_behavior == SEPA_FAIL_DELAYED;
+	if (sepa_debit_schedule(db, r->merchant_id, ch.id, pi->id, pm->sepa_behavior,
 				r->now + (delayed ? SEPA_DELAY_SECONDS : 0)) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	pi->status = "processing";
-	pi->payment_method = arena_strdup(&r->arena, pm.id);
+	pi->payment_method = arena_strdup(&r->arena, pm->id);
 	pi->latest_charge = arena_strdup(&r->arena, ch.id);
 	pi->last_payment_error = NULL;
 	pi->next_action = NULL;
 	pi->three_d_secure_token = NULL;
 	if (!pi->payment_method || !pi->latest_charge)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (c->insert_first) {
+	if (insert_first) {
 		pi->version++; /* as the insert + update of the created intent would leave it */
 		rc = pi_insert(db, r->merchant_id, pi);
 	} else {
@@ -256,10 +544,10 @@ static int confirm_fn(struct db *db, void *p)
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* setup_future_usage with a customer: the PaymentMethod is saved on it, as for a card */
-	if (pi->customer && pi->setup_future_usage && !pm.customer[0]) {
+	if (pi->customer && pi->setup_future_usage && !pm->customer[0]) {
 		const char *id;
 		char owner[ID_MAX];
-		if (pm_attach_resolve(r, db, pm.id, "payment_method", &id, owner) != 0 ||
+		if (pm_attach_resolve(r, db, pm->id, "payment_method", &id, owner) != 0 ||
 		    pm_attach_finish(r, db, id, owner, pi->customer) != 0)
 			return -1;
 	}
@@ -273,34 +561,40 @@ static int confirm_fn(struct db *db, void *p)
 	return payments_event_answer(r, db, "payment_intent.processing", pi->id, js, len, NULL);
 }
 
-int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-		    const char *pm_id)
+static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
+			   const char *pm_id, bool ach)
 {
-	if (!pi_allows_type(pi, "sepa_debit"))
+	const char *type = ach ? "us_bank_account" : "sepa_debit";
+	const char *currency = ach ? "usd" : "eur";
+	if (!pi_allows_type(pi, type))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-				"The PaymentMethod provided (sepa_debit) is not allowed for this "
+				"The PaymentMethod provided (%s) is not allowed for this "
 				"PaymentIntent. Please attach a PaymentMethod of one of the "
-				"following types: card. Alternatively update the allowed "
-				"payment_method_types for this PaymentIntent to include "
-				"\"sepa_debit\".");
-	if (strcmp(pi->currency, "eur") != 0)
+				"types this PaymentIntent allows. Alternatively update the allowed "
+				"payment_method_types for this PaymentIntent to include \"%s\".",
+				type, type);
+	if (strcmp(pi->currency, currency) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "currency",
-				"The currency provided (%s) is invalid. Payments with sepa_debit "
-				"support the following currencies: eur.",
-				pi->currency);
+				"The currency provided (%s) is invalid. Payments with %s "
+				"support the following currencies: %s.",
+				pi->currency, type, currency);
 	if (strcmp(pi->capture_method, "manual") == 0)
 		return req_fail(r, ERR_PARAM_BAD, "capture_method",
-				"The payment method type sepa_debit does not support "
-				"capture_method=manual.");
+				"The payment method type %s does not support "
+				"capture_method=manual.",
+				type);
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
 	    pi->connect.application_fee_amount || pi->invoice || pi->checkout_session)
-		return req_fail(
-		    r, ERR_PARAM_BAD, "payment_method",
-		    "Tender takes sepa_debit for direct PaymentIntents only (no Connect "
-		    "destination, invoice or Checkout payments).");
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"Tender takes %s for direct PaymentIntents only (no Connect "
+				"destination, invoice or Checkout payments).",
+				type);
+	if (ach && ach_verification_method_refused(r) != 0)
+		return -1;
 	struct confirm c;
 	memset(&c, 0, sizeof(c));
 	c.r = r;
+	c.ach = ach;
 	c.pi0 = *pi;
 	c.insert_first = insert_first;
 	c.pm_id = pm_id;
@@ -325,6 +619,18 @@ int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_
 	return req_write(r, confirm_fn, &c);
 }
 
+int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
+		    const char *pm_id)
+{
+	return bank_pi_confirm(r, pi, insert_first, pm_id, false);
+}
+
+int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
+		   const char *pm_id)
+{
+	return bank_pi_confirm(r, pi, insert_first, pm_id, true);
+}
+
 /* ---- GET /v1/mandates/{id} ---- */
 
 static int retrieve_fn(struct db *db, void *p)
@@ -347,8 +653,16 @@ static int h_retrieve(struct req *r)
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+const struct param_spec ach_verify_params[] = {
+    {"amounts", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"descriptor_code", PT_STRING, 0, 16, NULL, NULL},
+    {"client_secret", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const struct route mandates_routes[] = {
     {"GET", "/v1/mandates/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/payment_intents/{id}/verify_microdeposits", h_pi_verify, ach_verify_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

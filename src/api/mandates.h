@@ -11,11 +11,13 @@
 
 #include "http/req.h"
 #include "payments/payments.h"
+#include "store/db.h"
 
 struct app;
 struct store;
 
-/* Whether pm_ref names a sepa_debit PaymentMethod of r's merchant (read): 1 yes, 0 no (a card,
+/* Whether pm_ref names a bank debit PaymentMethod of r's merchant (read): 1 sepa_debit,
+ * 2 us_bank_account, 0 no (a card,
  * an alias, a token, or no such PaymentMethod: the card path answers those), -1 with r->err. */
 int sepa_pm_is_sepa(struct req *r, const char *pm_ref);
 
@@ -26,6 +28,34 @@ int sepa_pm_is_sepa(struct req *r, const char *pm_ref);
  * payment_intent.processing, and answers with the intent. 0, or -1 with r->err. */
 int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
 		    const char *pm_id);
+
+/* The same for a us_bank_account PaymentMethod (usd only): an account not yet verified leaves
+ * pi in requires_action with next_action verify_with_microdeposits (the mandate and the
+ * verification recorded, payment_intent.requires_action); a verified one is debited at once. */
+int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
+		   const char *pm_id);
+/* payment_method_options[us_bank_account][verification_method] of the request: instant (needs
+ * Financial Connections) refused. 0, or -1 with r->err. */
+int ach_verification_method_refused(struct req *r);
+
+/* Microdeposit verifications (ach_verifications, one per intent; SetupIntents too). */
+#define ACH_ATTEMPTS_MESSAGE "You have exceeded the number of allowed verification attempts."
+int ach_verification_put(struct db *db, const char *merchant_id, const char *intent,
+			 const char *pm_id, const char *mandate_id, int64_t now);
+/* The pending verification of intent: DB_OK, DB_NOTFOUND or < 0. */
+int ach_verification_get(struct db *db, const char *merchant_id, const char *intent,
+			 char ret_pm[ID_MAX], char ret_mandate[ID_MAX], int *ret_attempts);
+/* Records attempts and status (pending | verified | failed) of a pending verification. */
+int ach_verification_set(struct db *db, const char *merchant_id, const char *intent, int attempts,
+			 const char *status);
+/* next_action verify_with_microdeposits of intent_id, in r's arena (NULL: out of memory). */
+const char *ach_next_action(struct req *r, const char *intent_id);
+/* The request's amounts[] / descriptor_code checked against Stripe's test microdeposits
+ * (32 and 45, SM11AA): 0 with ret_match, or -1 with r->err (neither or both given, bad values). */
+int ach_check_microdeposits(struct req *r, bool *ret_match);
+extern const struct param_spec ach_verify_params[];
+/* last_payment_error / last_setup_error after the last wrong microdeposits (r's arena). */
+const char *ach_attempts_error(struct req *r, struct db *db, const char *pm_id);
 
 /* The children of a mandate_data parameter (PaymentIntent create/confirm, SetupIntent). */
 extern const struct param_spec sepa_mandate_data_params[];

@@ -41,8 +41,14 @@ static const struct param_spec pmo_card_children[] = {
      (const char *const[]){"if_available", "never", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pmo_ach_children[] = {
+    {"verification_method", PT_ENUM, 0, 0,
+     (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec apm_children[] = {
@@ -654,7 +660,8 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		const char *sfu = param_str(r, "setup_future_usage");
 		if (sfu)
 			pi->setup_future_usage = *sfu ? sfu : NULL;
-		return sepa_pi_confirm(r, pi, c->insert_first, pm_ref);
+		return sepa == 2 ? ach_pi_confirm(r, pi, c->insert_first, pm_ref)
+				 : sepa_pi_confirm(r, pi, c->insert_first, pm_ref);
 	}
 	if (!pi_allows_type(pi, "card"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
@@ -772,24 +779,46 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 		return -1;
 	const struct form_node *pmt = param_node(r, "payment_method_types");
 	if (pmt) {
-		bool card = false, sepa = false;
+		bool card = false, sepa = false, ach = false;
 		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
 		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
 			if (strcmp(x->value, "card") == 0)
 				card = true;
 			else if (strcmp(x->value, "sepa_debit") == 0)
 				sepa = true;
+			else if (strcmp(x->value, "us_bank_account") == 0)
+				ach = true;
 			else
 				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 						"The payment method type \"%s\" is invalid. Tender "
-						"supports: card, sepa_debit.",
+						"supports: card, sepa_debit, us_bank_account.",
 						x->value);
 		}
+		if (sepa && ach)
+			return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+					"sepa_debit (eur) and us_bank_account (usd) cannot be "
+					"offered by the same PaymentIntent.");
 		/* NULL keeps the stored form of a card-only intent (["card"]) */
-		pi->payment_method_types = !sepa  ? NULL
-					   : card ? "[\"card\",\"sepa_debit\"]"
-						  : "[\"sepa_debit\"]";
+		if (ach)
+			pi->payment_method_types =
+			    card ? "[\"card\",\"us_bank_account\"]" : "[\"us_bank_account\"]";
+		else
+			pi->payment_method_types = !sepa  ? NULL
+						   : card ? "[\"card\",\"sepa_debit\"]"
+							  : "[\"sepa_debit\"]";
 	}
+	if (pi_allows_type(pi, "us_bank_account") && strcmp(pi->currency, "usd") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"The currency provided (%s) is invalid. Payments with "
+				"us_bank_account support the following currencies: usd.",
+				pi->currency);
+	if (pi_allows_type(pi, "us_bank_account") && !pi_allows_type(pi, "card") &&
+	    strcmp(pi->capture_method, "manual") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "capture_method",
+				"The payment method type us_bank_account does not support "
+				"capture_method=manual.");
+	if (ach_verification_method_refused(r) != 0)
+		return -1;
 	if (pi_allows_type(pi, "sepa_debit") && strcmp(pi->currency, "eur") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 				"The currency provided (%s) is invalid. Payments with sepa_debit "

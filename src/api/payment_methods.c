@@ -26,11 +26,22 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "vault/card_source.h"
+#include "vault/ach.h"
 #include "vault/iban.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
-static const char *const pm_types[] = {"card", "sepa_debit", NULL};
+static const char *const pm_types[] = {"card", "sepa_debit", "us_bank_account", NULL};
+
+static const struct param_spec ach_children[] = {
+    {"account_holder_type", PT_ENUM, 0, 0, (const char *const[]){"individual", "company", NULL},
+     NULL},
+    {"account_number", PT_STRING, 0, 64, NULL, NULL},
+    {"account_type", PT_ENUM, 0, 0, (const char *const[]){"checking", "savings", NULL}, NULL},
+    {"routing_number", PT_STRING, 0, 64, NULL, NULL},
+    {"financial_connections_account", PT_STRING, 0, 255, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
 static const struct param_spec sepa_children[] = {
     {"iban", PT_STRING, PF_REQUIRED, 64, NULL, NULL},
@@ -62,6 +73,7 @@ static const struct param_spec create_params[] = {
     {"type", PT_ENUM, PF_REQUIRED, 0, pm_types, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
@@ -139,12 +151,30 @@ struct create_ctx {
 	bool sepa;
 	char iban[IBAN_MAX + 1];
 	struct iban_info iban_info;
+	/* type=us_bank_account: routing and account numbers checked (the account wiped after) */
+	bool ach;
+	char routing[ACH_ROUTING_LEN + 1];
+	char account[ACH_ACCOUNT_MAX + 1];
+	const char *holder_type, *account_type;
 };
 
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
 	struct req *r = c->r;
+	if (c->ach) {
+		char fp[24];
+		int rc = vault_ach_store(r->app->vault, db, r->merchant_id, c->card_id, c->routing,
+					 c->account, r->now, fp);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		size_t n = strlen(c->account);
+		rc = pm_insert_ach(db, r->merchant_id, c->pm_id, c->card_id, c->routing,
+				   c->account + n - 4, c->holder_type, c->account_type,
+				   (int)ach_test_behavior(c->routing, c->account), fp, c->billing,
+				   c->metadata, r->now, req_json(r));
+		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	}
 	if (c->sepa) {
 		/* the IBAN is sealed like a card number (its id in card_id); only its public
 		 * facts reach payment_methods */
@@ -214,7 +244,52 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_PARAM_BAD, "sepa_debit",
 				"sepa_debit can only be given with type=sepa_debit.");
 	}
-	if (c->sepa) {
+	if (type && strcmp(type, "us_bank_account") == 0) {
+		if (param_present(r, "card"))
+			return req_fail(r, ERR_PARAM_BAD, "card",
+					"card cannot be given with type=us_bank_account.");
+		if (!param_present(r, "us_bank_account"))
+			return req_fail(r, ERR_PARAM_MISSING, "us_bank_account", "%s",
+					"us_bank_account");
+		if (param_present(r, "us_bank_account.financial_connections_account"))
+			return req_fail(r, ERR_PARAM_BAD,
+					"us_bank_account[financial_connections_account]",
+					"Tender has no Financial Connections: give the account's "
+					"routing_number and account_number.");
+		/* Stripe's ACH mandates need the account holder's name */
+		const char *name = param_str(r, "billing_details.name");
+		if (!name || !*name)
+			return req_fail(r, ERR_PARAM_MISSING, "billing_details[name]", "%s",
+					"billing_details[name]");
+		static const char *const need[] = {"account_holder_type", "routing_number",
+						   "account_number"};
+		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+			char path[64], wire[64];
+			snprintf(path, sizeof(path), "us_bank_account.%s", need[i]);
+			snprintf(wire, sizeof(wire), "us_bank_account[%s]", need[i]);
+			const char *v = param_str(r, path);
+			if (!v || !*v)
+				return req_fail(r, ERR_PARAM_MISSING, wire, "%s", wire);
+		}
+		if (ach_routing_check(param_str(r, "us_bank_account.routing_number"), c->routing) !=
+		    0)
+			return req_fail(r, ERR_ROUTING_NUMBER_INVALID,
+					"us_bank_account[routing_number]", "%s",
+					"Routing number must have 9 digits and a valid checksum.");
+		if (ach_account_check(param_str(r, "us_bank_account.account_number"), c->account) !=
+		    0)
+			return req_fail(r, ERR_ACCOUNT_NUMBER_INVALID,
+					"us_bank_account[account_number]", "%s",
+					"The account number must have 4 to 17 digits.");
+		c->holder_type = param_str(r, "us_bank_account.account_holder_type");
+		const char *at = param_str(r, "us_bank_account.account_type");
+		c->account_type = at && *at ? at : "checking";
+		c->ach = true;
+	} else if (param_present(r, "us_bank_account")) {
+		return req_fail(r, ERR_PARAM_BAD, "us_bank_account",
+				"us_bank_account can only be given with type=us_bank_account.");
+	}
+	if (c->sepa || c->ach) {
 		/* nothing of a card to read */
 	} else if (!param_present(r, "card")) {
 		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
@@ -239,8 +314,8 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 	if (metadata_apply(r, NULL, "metadata", &c->metadata) != 0)
 		return -1;
 	id_new_at(c->pm_id, "pm_", r->now);
-	id_new(c->card_id, c->sepa ? "iban_" : "card_");
-	if (!c->token && !c->sepa)
+	id_new(c->card_id, c->sepa ? "iban_" : c->ach ? "bacct_" : "card_");
+	if (!c->token && !c->sepa && !c->ach)
 		c->number = tokens_card_preseal(r, c->card_id, &c->sealed);
 	return 0;
 }
@@ -264,6 +339,7 @@ static int h_create(struct req *r)
 		return -1;
 	int rc = req_write(r, create_fn, &c);
 	explicit_bzero(c.iban, sizeof(c.iban));
+	explicit_bzero(c.account, sizeof(c.account));
 	return rc;
 }
 
@@ -271,6 +347,7 @@ const struct param_spec pm_data_params[] = {
     {"type", PT_ENUM, PF_REQUIRED, 0, pm_types, NULL},
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -326,6 +403,7 @@ int pm_create_from_data(struct req *r, const char *param, char ret_id[ID_MAX])
 	d.rc = 0;
 	int wrc = store_write(r->app->store, r->merchant_id, data_fn, &d);
 	explicit_bzero(d.c.iban, sizeof(d.c.iban));
+	explicit_bzero(d.c.account, sizeof(d.c.account));
 	buf_reset(&r->out); /* create_fn rendered the PaymentMethod: not this request's answer */
 	if (d.rc != 0) {
 		err_param_under(r, param);

@@ -243,7 +243,8 @@ int setup_attempt_render(struct req *r, struct db *db, const char *id, const cha
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "payment_method_details");
-	if (strncmp(card, "{\"sepa_debit\":", 14) == 0) {
+	if (strncmp(card, "{\"sepa_debit\":", 14) == 0 ||
+	    strncmp(card, "{\"us_bank_account\":", 19) == 0) {
 		json_raw(j, card, strlen(card));
 	} else {
 		json_obj_open(j);

@@ -203,6 +203,12 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 		json_obj_open(j);
 		json_obj_close(j);
 	}
+	if (si->payment_method_types && strstr(si->payment_method_types, "\"us_bank_account\"")) {
+		json_key(j, "us_bank_account");
+		json_obj_open(j);
+		json_kv_str(j, "verification_method", "microdeposits");
+		json_obj_close(j);
+	}
 	json_obj_close(j);
 	if (si->payment_method_types) {
 		json_kv_raw(j, "payment_method_types", si->payment_method_types,
@@ -274,8 +280,14 @@ static const struct param_spec pmo_card_children[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pmo_ach_children[] = {
+    {"verification_method", PT_ENUM, 0, 0,
+     (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec apm_children[] = {
@@ -347,23 +359,34 @@ static int apply_common(struct req *r, struct setup_intent *si)
 		si->request_three_d_secure = tds;
 	const struct form_node *pmt = param_node(r, "payment_method_types");
 	if (pmt) {
-		bool card = false, sepa = false;
+		bool card = false, sepa = false, ach = false;
 		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
 		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
 			if (strcmp(x->value, "card") == 0)
 				card = true;
 			else if (strcmp(x->value, "sepa_debit") == 0)
 				sepa = true;
+			else if (strcmp(x->value, "us_bank_account") == 0)
+				ach = true;
 			else
 				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 						"The payment method type \"%s\" is invalid. Tender "
-						"supports: card, sepa_debit.",
+						"supports: card, sepa_debit, us_bank_account.",
 						x->value);
 		}
-		si->payment_method_types = !sepa  ? NULL
-					   : card ? "[\"card\",\"sepa_debit\"]"
-						  : "[\"sepa_debit\"]";
+		if (ach)
+			si->payment_method_types =
+			    card && sepa ? "[\"card\",\"sepa_debit\",\"us_bank_account\"]"
+			    : card	 ? "[\"card\",\"us_bank_account\"]"
+			    : sepa	 ? "[\"sepa_debit\",\"us_bank_account\"]"
+					 : "[\"us_bank_account\"]";
+		else
+			si->payment_method_types = !sepa  ? NULL
+						   : card ? "[\"card\",\"sepa_debit\"]"
+							  : "[\"sepa_debit\"]";
 	}
+	if (ach_verification_method_refused(r) != 0)
+		return -1;
 	return metadata_apply(r, si->metadata, "metadata", &si->metadata);
 }
 
@@ -418,6 +441,7 @@ struct confirm_ctx {
 	/* a sepa_debit PaymentMethod: no card to check, a mandate accepted as given */
 	const char *sepa_pm;
 	const char *acc_type, *acc_ip, *acc_ua;
+	bool ach; /* sepa_pm is a us_bank_account */
 };
 
 /* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
@@ -617,6 +641,9 @@ static int confirm_fn(struct db *db, void *p)
 	return render_response(r, db, si);
 }
 
+static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *c,
+			      const struct pm_card *pm_in, const char *mandate);
+
 /* The write of a sepa_debit setup: SEPA SetupIntents succeed at once in test mode, with a
  * multi-use mandate (api/mandates.c) and the PaymentMethod saved on the customer. */
 static int sepa_confirm_fn(struct db *db, void *p)
@@ -642,7 +669,7 @@ static int sepa_confirm_fn(struct db *db, void *p)
 	}
 	struct pm_card pm;
 	int rc = pm_load(db, r->merchant_id, c->sepa_pm, &pm);
-	if (rc != DB_OK || !PM_IS_SEPA(&pm))
+	if (rc != DB_OK || (c->ach ? !PM_IS_ACH(&pm) : !PM_IS_SEPA(&pm)))
 		return req_fail_missing(r, "payment_method", c->sepa_pm, "payment_method");
 	if (pm.detached)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
@@ -652,6 +679,33 @@ static int sepa_confirm_fn(struct db *db, void *p)
 	char mandate[ID_MAX];
 	if (sepa_setup_mandate(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua, mandate) != 0)
 		return -1;
+	if (c->ach && !pm.set_up) {
+		/* microdeposits first (api/mandates.c): the mandate waits with the verification */
+		if (ach_verification_put(db, r->merchant_id, si->id, pm.id, mandate, r->now) !=
+		    DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		si->status = "requires_action";
+		si->payment_method = arena_strdup(&r->arena, pm.id);
+		si->next_action = ach_next_action(r, si->id);
+		si->last_setup_error = NULL;
+		if (!si->payment_method || !si->next_action)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (si_write(r, db, si, false) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (emit(r, db, si, "setup_intent.requires_action") != 0)
+			return -1;
+		return render_response(r, db, si);
+	}
+	return bank_setup_succeed(r, db, c, &pm, mandate);
+}
+
+/* A bank debit setup's success (at confirm, or once its microdeposits are verified): the
+ * multi-use mandate, the PaymentMethod saved on the customer, a succeeded attempt. */
+static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *c,
+			      const struct pm_card *pm_in, const char *mandate)
+{
+	struct setup_intent *si = &c->si;
+	struct pm_card pm = *pm_in;
 	si->mandate = arena_strdup(&r->arena, mandate);
 	si->status = "succeeded";
 	si->payment_method = arena_strdup(&r->arena, pm.id);
@@ -676,7 +730,8 @@ static int sepa_confirm_fn(struct db *db, void *p)
 	    .payment_method = pm.id,
 	    .usage = si->usage,
 	    .status = "succeeded",
-	    .sepa_details = "{\"sepa_debit\":{},\"type\":\"sepa_debit\"}",
+	    .sepa_details = PM_IS_ACH(&pm) ? "{\"us_bank_account\":{},\"type\":\"us_bank_account\"}"
+					   : "{\"sepa_debit\":{},\"type\":\"sepa_debit\"}",
 	};
 	if (setup_attempt_insert(r, db, &a) != 0)
 		return -1;
@@ -688,14 +743,21 @@ static int sepa_confirm_fn(struct db *db, void *p)
 	return render_response(r, db, si);
 }
 
-static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref)
+static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref, bool ach)
 {
 	struct setup_intent *si = &c->si;
-	if (!si->payment_method_types || !strstr(si->payment_method_types, "\"sepa_debit\""))
+	const char *type = ach ? "us_bank_account" : "sepa_debit";
+	char quoted[24];
+	snprintf(quoted, sizeof(quoted), "\"%s\"", type);
+	if (!si->payment_method_types || !strstr(si->payment_method_types, quoted))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-				"The PaymentMethod provided (sepa_debit) is not allowed for this "
+				"The PaymentMethod provided (%s) is not allowed for this "
 				"SetupIntent. Update its payment_method_types to include "
-				"\"sepa_debit\".");
+				"\"%s\".",
+				type, type);
+	if (ach && ach_verification_method_refused(r) != 0)
+		return -1;
+	c->ach = ach;
 	if (si->checkout_session)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "Checkout takes cards only.");
 	int md = sepa_mandate_data(r, &c->acc_type, &c->acc_ip, &c->acc_ua);
@@ -703,8 +765,9 @@ static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref
 		return -1;
 	if (md == 0)
 		return req_fail(r, ERR_PARAM_MISSING, "mandate_data",
-				"A mandate is required to confirm a SetupIntent with a sepa_debit "
-				"PaymentMethod: pass mandate_data[customer_acceptance].");
+				"A mandate is required to confirm a SetupIntent with a %s "
+				"PaymentMethod: pass mandate_data[customer_acceptance].",
+				type);
 	c->sepa_pm = pm_ref;
 	id_new_at(c->attempt_id, SETUP_ATTEMPT_PREFIX, r->now);
 	c->si0 = c->si;
@@ -725,7 +788,7 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 	if (sepa < 0)
 		return -1;
 	if (sepa)
-		return sepa_confirm(r, c, pm_ref);
+		return sepa_confirm(r, c, pm_ref, sepa == 2);
 	if (si->payment_method_types && !strstr(si->payment_method_types, "\"card\""))
 		return req_fail(
 		    r, ERR_PARAM_BAD, "payment_method",
@@ -1225,6 +1288,85 @@ static int h_challenge_fail(struct req *r)
 	return finish_redirect(r, &x.si, false);
 }
 
+/* ---- POST /v1/setup_intents/{id}/verify_microdeposits (us_bank_account) ---- */
+
+struct verify_ctx {
+	struct confirm_ctx c;
+	bool match;
+};
+
+static int verify_fn(struct db *db, void *p)
+{
+	struct verify_ctx *v = p;
+	struct confirm_ctx *c = &v->c;
+	struct req *r = c->r;
+	struct setup_intent *si = &c->si;
+	int rc = si_load(r, db, r->merchant_id, r->args[0], si);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "setup_intent", r->args[0], "intent");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->si0 = *si;
+	char pm_id[ID_MAX], mandate[ID_MAX];
+	int attempts = 0;
+	rc = DB_NOTFOUND;
+	if (strcmp(si->status, "requires_action") == 0 && si->next_action &&
+	    strstr(si->next_action, "\"verify_with_microdeposits\""))
+		rc = ach_verification_get(db, r->merchant_id, si->id, pm_id, mandate, &attempts);
+	if (rc == DB_NOTFOUND)
+		return req_fail(
+		    r, ERR_SETUP_INTENT_UNEXPECTED_STATE, NULL,
+		    "This SetupIntent's microdeposits cannot be verified: its status is "
+		    "%s. Only a SetupIntent whose next_action is "
+		    "verify_with_microdeposits can be verified.",
+		    si->status);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!v->match) {
+		attempts++;
+		bool last = attempts >= 3;
+		if (ach_verification_set(db, r->merchant_id, si->id, attempts,
+					 last ? "failed" : "pending") != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!last) {
+			req_fail(r, ERR_MICRODEPOSIT_MISMATCH, "amounts",
+				 "The amounts provided do not match the amounts that were sent to "
+				 "the bank account. You have %d verification attempt%s remaining.",
+				 3 - attempts, 3 - attempts == 1 ? "" : "s");
+			return REQ_COMMIT_ERR;
+		}
+		si->status = "requires_payment_method";
+		si->next_action = NULL;
+		si->last_setup_error = ach_attempts_error(r, db, pm_id);
+		si->payment_method = NULL;
+		if (!si->last_setup_error || si_write(r, db, si, false) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (emit(r, db, si, "setup_intent.setup_failed") != 0)
+			return -1;
+		req_fail(r, ERR_MICRODEPOSIT_ATTEMPTS_EXCEEDED, NULL, "%s", ACH_ATTEMPTS_MESSAGE);
+		return REQ_COMMIT_ERR;
+	}
+	if (ach_verification_set(db, r->merchant_id, si->id, attempts, "verified") != DB_OK ||
+	    pm_mark_set_up(db, r->merchant_id, pm_id) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct pm_card pm;
+	if (pm_load(db, r->merchant_id, pm_id, &pm) != DB_OK || !PM_IS_ACH(&pm))
+		return req_fail(r, ERR_API, NULL, NULL);
+	si->next_action = NULL;
+	return bank_setup_succeed(r, db, c, &pm, mandate);
+}
+
+static int h_verify(struct req *r)
+{
+	struct verify_ctx v;
+	memset(&v, 0, sizeof(v));
+	v.c.r = r;
+	if (ach_check_microdeposits(r, &v.match) != 0)
+		return -1;
+	id_new_at(v.c.attempt_id, SETUP_ATTEMPT_PREFIX, r->now);
+	return req_write(r, verify_fn, &v);
+}
+
 const struct route setup_intents_routes[] = {
     {"POST", "/v1/setup_intents", h_create, create_params, 0},
     {"GET", "/v1/setup_intents", h_list, list_params, ROUTE_LIST},
@@ -1232,6 +1374,7 @@ const struct route setup_intents_routes[] = {
     {"POST", "/v1/setup_intents/{id}", h_update, update_params, 0},
     {"POST", "/v1/setup_intents/{id}/confirm", h_confirm, confirm_params, 0},
     {"POST", "/v1/setup_intents/{id}/cancel", h_cancel, cancel_params, 0},
+    {"POST", "/v1/setup_intents/{id}/verify_microdeposits", h_verify, ach_verify_params, 0},
     {"GET", "/3ds-setup/{acct}/{seti}/{token}", h_challenge_page, no_params,
      ROUTE_NO_AUTH | ROUTE_RAW},
     {"POST", "/3ds-setup/{acct}/{seti}/{token}/complete", h_challenge_complete, no_params,

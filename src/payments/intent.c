@@ -313,6 +313,13 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		json_obj_open(j);
 		json_obj_close(j);
 	}
+	if (pi_allows_type(pi, "us_bank_account")) {
+		/* Tender verifies with microdeposits only (no Financial Connections) */
+		json_key(j, "us_bank_account");
+		json_obj_open(j);
+		json_kv_str(j, "verification_method", "microdeposits");
+		json_obj_close(j);
+	}
 	json_obj_close(j);
 	if (pi->payment_method_types)
 		json_kv_raw(j, "payment_method_types", pi->payment_method_types,

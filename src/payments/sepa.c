@@ -67,7 +67,9 @@ int sepa_mandate_insert(struct db *db, const char *merchant_id, const struct man
 
 static const char SQL_MANDATE_GET[] =
     "SELECT id, created, payment_method, type, status, acceptance_type, ip_address, user_agent,"
-    " amount, currency, reference FROM mandates WHERE merchant_id = $1 AND id = $2";
+    " amount, currency, reference, (SELECT p.type FROM payment_methods p"
+    " WHERE p.merchant_id = mandates.merchant_id AND p.id = mandates.payment_method)"
+    " FROM mandates WHERE merchant_id = $1 AND id = $2";
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
 {
@@ -97,6 +99,7 @@ int sepa_mandate_load(struct db *db, struct arena *a, const char *merchant_id, c
 		ret->amount = db_col_is_null(st, 8) ? 0 : db_col_int64(st, 8);
 		ret->currency = dup(a, st, 9);
 		str_copy(ret->reference, sizeof(ret->reference), db_col_text(st, 10, NULL));
+		ret->pm_type = dup(a, st, 11);
 		if (!ret->payment_method || !ret->type || !ret->status || !ret->acceptance_type)
 			rc = DB_ERR;
 	}
@@ -138,14 +141,22 @@ void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j)
 	json_kv_str(j, "payment_method", m->payment_method);
 	json_key(j, "payment_method_details");
 	json_obj_open(j);
-	json_key(j, "sepa_debit");
-	json_obj_open(j);
-	json_kv_str(j, "reference", m->reference);
-	char url[160];
-	snprintf(url, sizeof(url), "https://tender.invalid/sepa_debit/mandate/%s", m->reference);
-	json_kv_str(j, "url", url);
-	json_obj_close(j);
-	json_kv_str(j, "type", "sepa_debit");
+	if (m->pm_type && strcmp(m->pm_type, "us_bank_account") == 0) {
+		json_kv_str(j, "type", "us_bank_account");
+		json_key(j, "us_bank_account");
+		json_obj_open(j);
+		json_obj_close(j);
+	} else {
+		json_key(j, "sepa_debit");
+		json_obj_open(j);
+		json_kv_str(j, "reference", m->reference);
+		char url[160];
+		snprintf(url, sizeof(url), "https://tender.invalid/sepa_debit/mandate/%s",
+			 m->reference);
+		json_kv_str(j, "url", url);
+		json_obj_close(j);
+		json_kv_str(j, "type", "sepa_debit");
+	}
 	json_obj_close(j);
 	if (!multi) {
 		json_key(j, "single_use");
@@ -187,20 +198,40 @@ const char *sepa_charge_details(struct arena *a, const struct pm_card *pm, const
 	buf_init(&b, 8192);
 	json_init(&j, &b);
 	json_obj_open(&j);
-	json_key(&j, "sepa_debit");
-	json_obj_open(&j);
-	json_kv_str(&j, "bank_code", pm->sepa_bank_code);
-	json_kv_str(&j, "branch_code", pm->sepa_branch_code);
-	json_kv_str_or_null(&j, "country", pm->country[0] ? pm->country : NULL);
-	json_kv_str(&j, "fingerprint", pm->fingerprint);
-	json_kv_str(&j, "last4", pm->last4);
-	json_kv_str_or_null(&j, "mandate", mandate_id);
-	json_obj_close(&j);
-	json_kv_str(&j, "type", "sepa_debit");
+	if (PM_IS_ACH(pm)) {
+		/* the key first, so that charge_render knows the column by its head */
+		json_key(&j, "us_bank_account");
+		pm_render_ach_details(&j, pm, true, mandate_id);
+		json_kv_str(&j, "type", "us_bank_account");
+	} else {
+		json_key(&j, "sepa_debit");
+		json_obj_open(&j);
+		json_kv_str(&j, "bank_code", pm->sepa_bank_code);
+		json_kv_str(&j, "branch_code", pm->sepa_branch_code);
+		json_kv_str_or_null(&j, "country", pm->country[0] ? pm->country : NULL);
+		json_kv_str(&j, "fingerprint", pm->fingerprint);
+		json_kv_str(&j, "last4", pm->last4);
+		json_kv_str_or_null(&j, "mandate", mandate_id);
+		json_obj_close(&j);
+		json_kv_str(&j, "type", "sepa_debit");
+	}
 	json_obj_close(&j);
 	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
 	buf_release(&b);
 	return s;
+}
+
+bool sepa_details_is_bank_debit(const char *details)
+{
+	return details && (strncmp(details, "{\"sepa_debit\":", 14) == 0 ||
+			   strncmp(details, "{\"us_bank_account\":", 19) == 0);
+}
+
+/* The payment method type of a bank debit's charge (its details' head). */
+static const char *debit_type(const struct charge *ch)
+{
+	return ch->card && strncmp(ch->card, "{\"us_bank_account\":", 19) == 0 ? "us_bank_account"
+									       : "sepa_debit";
 }
 
 /* ---- the bank's answer ---- */
@@ -258,6 +289,19 @@ static void failure_for(int behavior, const char **code, const char **message)
 	} else if (behavior == SEPA_EXCEEDS_WEEKLY_LIMIT) {
 		*code = "charge_exceeds_weekly_limit";
 		*message = "This payment exceeds the transaction limit of the account.";
+	} else if (behavior == BANK_NO_ACCOUNT) {
+		*code = "no_account";
+		*message = "The bank account could not be located.";
+	} else if (behavior == BANK_ACCOUNT_CLOSED) {
+		*code = "account_closed";
+		*message = "The bank account has been closed.";
+	} else if (behavior == BANK_DEBIT_NOT_AUTHORIZED) {
+		*code = "debit_not_authorized";
+		*message =
+		    "The customer has notified their bank that this payment was unauthorized.";
+	} else if (behavior == BANK_INVALID_CURRENCY) {
+		*code = "invalid_currency";
+		*message = "The bank was unable to process this payment because of its currency.";
 	} else {
 		*code = "generic_could_not_process";
 		*message = "This payment could not be processed.";
@@ -285,7 +329,7 @@ static const char *payment_error(struct db *db, struct arena *a, const char *mer
 	    ch->payment_method ? pm_render(db, merchant_id, ch->payment_method, &j) : DB_NOTFOUND;
 	if (rc != DB_OK)
 		json_nil(&j);
-	json_kv_str(&j, "payment_method_type", "sepa_debit");
+	json_kv_str(&j, "payment_method_type", debit_type(ch));
 	json_kv_str(&j, "type", "card_error");
 	json_obj_close(&j);
 	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
@@ -305,7 +349,7 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 	pricing.fx = fx;
 	/* the bank's collection is the acquirer's captured hold of a card payment: refunds and
 	 * the invariants between acquirer and ledger see it the same way */
-	rc = processor_hold_captured(db, m, "sepa_debit", ch->id, ch->amount, ch->currency,
+	rc = processor_hold_captured(db, m, debit_type(ch), ch->id, ch->amount, ch->currency,
 				     ACQ_SUCCEED, now);
 	if (rc != DB_OK)
 		return rc;
@@ -418,7 +462,9 @@ static int settle_one(struct db *db, struct arena *a, const char *m, const char 
 		return DB_NOTFOUND;
 	bool fails = behavior == SEPA_FAIL || behavior == SEPA_FAIL_DELAYED ||
 		     behavior == SEPA_INSUFFICIENT_FUNDS || behavior == SEPA_EXCEEDS_VOLUME_LIMIT ||
-		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT;
+		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT || behavior == BANK_NO_ACCOUNT ||
+		     behavior == BANK_ACCOUNT_CLOSED || behavior == BANK_DEBIT_NOT_AUTHORIZED ||
+		     behavior == BANK_INVALID_CURRENCY;
 	return fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
 		     : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
 }

@@ -19,6 +19,11 @@
  *
  * A charge's card column holds a SEPA debit's whole payment_method_details JSON
  * ({"sepa_debit":{…},"type":"sepa_debit"}); charge_render shows it as it is.
+ *
+ * ACH Direct Debit (us_bank_account) is the same machinery: its debits are rows of sepa_debits
+ * too (behavior from vault/ach.h's test accounts, with ACH's own return codes), settled by the
+ * same job; its charges' details are {"us_bank_account":{…},"type":"us_bank_account"}, and its
+ * disputes are final as SEPA's are (Stripe: ACH disputes cannot be contested).
  */
 #ifndef TENDER_PAYMENTS_SEPA_H
 #define TENDER_PAYMENTS_SEPA_H
@@ -45,6 +50,7 @@ struct mandate {
 	int64_t amount;			     /* single_use: the payment's */
 	const char *currency;		     /* single_use, else NULL */
 	char reference[24];
+	const char *pm_type; /* its PaymentMethod's type (loaded; NULL: sepa_debit) */
 };
 
 /* Fills a new mandate's id and reference (random) and created. */
@@ -59,8 +65,11 @@ void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j);
 int sepa_mandate_multi_use(struct db *db, const char *merchant_id, const char *pm_id,
 			   char ret_id[ID_MAX]);
 
-/* payment_method_details of a SEPA charge (see above), in a; NULL when out of memory. */
+/* payment_method_details of a bank debit's charge (see above: sepa_debit or us_bank_account,
+ * the type's key first), in a; NULL when out of memory. */
 const char *sepa_charge_details(struct arena *a, const struct pm_card *pm, const char *mandate_id);
+/* Whether a charge's card column holds a bank debit's payment_method_details. */
+bool sepa_details_is_bank_debit(const char *details);
 /* The outcome of a SEPA charge while pending and once succeeded. */
 extern const char SEPA_OUTCOME_PENDING[];
 

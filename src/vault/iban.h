@@ -36,6 +36,12 @@ enum sepa_behavior {
 	SEPA_EXCEEDS_VOLUME_LIMIT = 6,
 	/* fails with charge_exceeds_weekly_limit (the account's transaction limit) */
 	SEPA_EXCEEDS_WEEKLY_LIMIT = 7,
+	/* ACH Direct Debit's returns (vault/ach.h): fail with no_account, account_closed,
+	 * debit_not_authorized, invalid_currency */
+	BANK_NO_ACCOUNT = 8,
+	BANK_ACCOUNT_CLOSED = 9,
+	BANK_DEBIT_NOT_AUTHORIZED = 10,
+	BANK_INVALID_CURRENCY = 11,
 };
 #define SEPA_DELAY_SECONDS 180
 

@@ -1,5 +1,6 @@
 #include "vault/payment_method.h"
 #include "core/str.h"
+#include "vault/ach.h"
 #include "vault/iban.h"
 
 #include <jansson.h>
@@ -40,7 +41,8 @@ int pm_insert(struct db *db, const char *merchant_id, const char *pm_id, const c
 static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, set_up, detached, bin, type, sepa_bank_code,"
-    " sepa_branch_code, sepa_behavior FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " sepa_branch_code, sepa_behavior, ach_routing_number, ach_account_holder_type,"
+    " ach_account_type FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -101,6 +103,10 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		copy(ret->sepa_branch_code, sizeof(ret->sepa_branch_code),
 		     db_col_text(st, 17, NULL));
 		ret->sepa_behavior = (int)db_col_int64(st, 18);
+		copy(ret->ach_routing, sizeof(ret->ach_routing), db_col_text(st, 19, NULL));
+		copy(ret->ach_holder_type, sizeof(ret->ach_holder_type), db_col_text(st, 20, NULL));
+		copy(ret->ach_account_type, sizeof(ret->ach_account_type),
+		     db_col_text(st, 21, NULL));
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -354,7 +360,8 @@ const char *pm_display_brand(const char *brand)
 static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
-    " sepa_branch_code FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type"
+    " FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
@@ -372,7 +379,48 @@ struct pm_view {
 	 * last4 above are the account's */
 	bool sepa;
 	const char *bank_code, *branch_code;
+	/* a us_bank_account PaymentMethod's (ach set) */
+	bool ach;
+	const char *routing, *holder_type, *account_type;
 };
+
+static void ach_details(struct json *j, const char *routing, const char *holder_type,
+			const char *account_type, const char *fingerprint, const char *last4,
+			bool details, const char *mandate)
+{
+	json_obj_open(j);
+	json_kv_str_or_null(j, "account_holder_type",
+			    holder_type && *holder_type ? holder_type : NULL);
+	json_kv_str_or_null(j, "account_type", account_type && *account_type ? account_type : NULL);
+	json_kv_str_or_null(j, "bank_name", ach_bank_name(routing));
+	if (!details)
+		json_kv_null(j, "financial_connections_account");
+	json_kv_str(j, "fingerprint", fingerprint);
+	json_kv_str(j, "last4", last4);
+	if (details)
+		json_kv_str_or_null(j, "mandate", mandate);
+	if (!details) {
+		json_key(j, "networks");
+		json_obj_open(j);
+		json_kv_str(j, "preferred", "ach");
+		json_key(j, "supported");
+		json_arr_open(j);
+		json_str(j, "ach");
+		json_arr_close(j);
+		json_obj_close(j);
+	}
+	json_kv_str(j, "routing_number", routing);
+	if (!details)
+		json_kv_null(j, "status_details");
+	json_obj_close(j);
+}
+
+void pm_render_ach_details(struct json *j, const struct pm_card *pm, bool details,
+			   const char *mandate)
+{
+	ach_details(j, pm->ach_routing, pm->ach_holder_type, pm->ach_account_type, pm->fingerprint,
+		    pm->last4, details, mandate);
+}
 
 static void sepa_details(struct json *j, const char *bank_code, const char *branch_code,
 			 const char *country, const char *fingerprint, const char *last4)
@@ -419,8 +467,34 @@ static void render_sepa_view(const struct pm_view *v, struct json *j)
 	json_obj_close(j);
 }
 
+/* A us_bank_account PaymentMethod: card is null, us_bank_account has the account's public facts. */
+static void render_ach_view(const struct pm_view *v, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", v->id);
+	json_kv_str(j, "object", "payment_method");
+	json_kv_str(j, "allow_redisplay", "unspecified");
+	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
+	json_kv_raw(j, "billing_details", bd, strlen(bd));
+	json_kv_int(j, "created", v->created);
+	json_kv_str_or_null(j, "customer", v->customer);
+	json_kv_null(j, "customer_account");
+	json_kv_bool(j, "livemode", false);
+	const char *md = v->metadata ? v->metadata : "{}";
+	json_kv_raw(j, "metadata", md, strlen(md));
+	json_kv_str(j, "type", "us_bank_account");
+	json_key(j, "us_bank_account");
+	ach_details(j, v->routing, v->holder_type, v->account_type, v->fingerprint, v->last4, false,
+		    NULL);
+	json_obj_close(j);
+}
+
 static void render_view(const struct pm_view *v, struct json *j)
 {
+	if (v->ach) {
+		render_ach_view(v, j);
+		return;
+	}
 	if (v->sepa) {
 		render_sepa_view(v, j);
 		return;
@@ -505,6 +579,10 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .sepa = db_col_text(st, 13, NULL) != NULL,
 	    .bank_code = db_col_text(st, 14, NULL),
 	    .branch_code = db_col_text(st, 15, NULL),
+	    .ach = db_col_text(st, 16, NULL) != NULL,
+	    .routing = db_col_text(st, 16, NULL),
+	    .holder_type = db_col_text(st, 17, NULL),
+	    .account_type = db_col_text(st, 18, NULL),
 	};
 	render_view(&v, j);
 	db_reset(st);
@@ -573,6 +651,52 @@ int pm_insert_sepa(struct db *db, const char *merchant_id, const char *pm_id, co
 	    .sepa = true,
 	    .bank_code = info->bank_code,
 	    .branch_code = info->branch_code,
+	};
+	render_view(&v, j);
+	return DB_OK;
+}
+
+static const char SQL_INSERT_ACH[] =
+    "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
+    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
+    " type, sepa_behavior, ach_routing_number, ach_account_holder_type, ach_account_type)"
+    " VALUES ($1, $2, $3, NULL, $4, '', $5, 0, 0, '', 'US', $6, 0, $7, $8, 'us_bank_account', $9,"
+    " $10, $11, $12)";
+
+int pm_insert_ach(struct db *db, const char *merchant_id, const char *pm_id, const char *account_id,
+		  const char *routing, const char *last4, const char *holder_type,
+		  const char *account_type, int behavior, const char *fingerprint,
+		  const char *billing_details, const char *metadata, int64_t now, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_ACH);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	db_bind_int64(st, 3, now);
+	db_bind_text(st, 4, account_id, -1);
+	db_bind_text(st, 5, last4, -1);
+	db_bind_text(st, 6, fingerprint, -1);
+	db_bind_text(st, 7, billing_details, -1);
+	db_bind_text(st, 8, metadata ? metadata : "{}", -1);
+	db_bind_int64(st, 9, behavior);
+	db_bind_text(st, 10, routing, -1);
+	db_bind_text(st, 11, holder_type, -1);
+	db_bind_text(st, 12, account_type, -1);
+	int rc = db_step_done(st);
+	if (rc != DB_OK || !j)
+		return rc;
+	struct pm_view v = {
+	    .id = pm_id,
+	    .created = now,
+	    .last4 = last4,
+	    .fingerprint = fingerprint,
+	    .billing_details = billing_details,
+	    .metadata = metadata ? metadata : "{}",
+	    .ach = true,
+	    .routing = routing,
+	    .holder_type = holder_type,
+	    .account_type = account_type,
 	};
 	render_view(&v, j);
 	return DB_OK;

@@ -38,10 +38,15 @@ struct pm_card {
 	 * by card_id; last4, country and fingerprint are the account's), "" for a card */
 	char type[16];
 	char sepa_bank_code[16], sepa_branch_code[16];
-	int sepa_behavior; /* enum sepa_behavior (vault/iban.h) */
+	int sepa_behavior; /* enum sepa_behavior (vault/iban.h), a us_bank_account's too */
+	/* "us_bank_account": an ACH Direct Debit account (its number sealed in vault_ibans, named
+	 * by card_id; last4 and fingerprint are the account's); set_up: microdeposits verified */
+	char ach_routing[10], ach_holder_type[16], ach_account_type[16];
 };
 /* Whether pm is a SEPA Direct Debit PaymentMethod (not a card). */
 #define PM_IS_SEPA(pm) ((pm)->type[0] == 's')
+/* Whether pm is an ACH Direct Debit (us_bank_account) PaymentMethod. */
+#define PM_IS_ACH(pm) ((pm)->type[0] == 'u')
 /* Stripe's refusal of a detached PaymentMethod (a payment, an attach) */
 #define PM_DETACHED_MESSAGE                                                                        \
 	"The provided PaymentMethod was previously used with a PaymentIntent without Customer "    \
@@ -91,6 +96,17 @@ int pm_insert_sepa(struct db *db, const char *merchant_id, const char *pm_id, co
 /* The object's sepa_debit hash (bank_code, branch_code, country, fingerprint, generated_from,
  * last4) of a loaded sepa_debit PaymentMethod. */
 void pm_render_sepa_details(struct json *j, const struct pm_card *pm);
+/* Inserts a us_bank_account PaymentMethod whose account vault_ach_store sealed as account_id,
+ * and renders it into j (when not NULL). */
+int pm_insert_ach(struct db *db, const char *merchant_id, const char *pm_id, const char *account_id,
+		  const char *routing, const char *last4, const char *holder_type,
+		  const char *account_type, int behavior, const char *fingerprint,
+		  const char *billing_details, const char *metadata, int64_t now, struct json *j);
+/* The object's us_bank_account hash of a loaded us_bank_account PaymentMethod, or (details) as a
+ * charge's payment_method_details show it: no networks/status_details/financial_connections,
+ * the mandate instead. */
+void pm_render_ach_details(struct json *j, const struct pm_card *pm, bool details,
+			   const char *mandate);
 /* Stripe's card.display_brand for a brand (amex → american_express, unknown → other). */
 const char *pm_display_brand(const char *brand);
 

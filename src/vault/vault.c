@@ -1133,8 +1133,10 @@ static const char SQL_IBAN_PUT[] =
     "INSERT INTO vault_ibans (merchant_id, id, data_key_id, sealed, fingerprint, created)"
     " VALUES ($1, $2, $3, $4, $5, $6)";
 
-int vault_iban_store(struct vault *v, struct db *db, const char *merchant_id, const char *iban_id,
-		     const char *iban, int64_t now, char ret_fingerprint[24])
+/* Seals a bank account (an IBAN, or a US routing:account pair) as row id of vault_ibans; its
+ * fingerprint is of prefix + the account, the prefix keeping the two forms (and cards) apart. */
+static int bank_store(struct vault *v, struct db *db, const char *merchant_id, const char *iban_id,
+		      const char *prefix, const char *iban, int64_t now, char ret_fingerprint[24])
 {
 	char active[ID_MAX];
 	if (active_id(db, active) != 0 || !active[0])
@@ -1146,7 +1148,7 @@ int vault_iban_store(struct vault *v, struct db *db, const char *merchant_id, co
 		return VAULT_ERR_NOKEY;
 	/* a prefix no card number has: an IBAN never shares a card's fingerprint */
 	char in[48];
-	int il = snprintf(in, sizeof(in), "iban:%s", iban);
+	int il = snprintf(in, sizeof(in), "%s%s", prefix, iban);
 	char fp[24];
 	int rc = il > 0 && (size_t)il < sizeof(in) ? fingerprint(v, merchant_id, in, fp)
 						   : VAULT_ERR_NOKEY;
@@ -1175,6 +1177,24 @@ int vault_iban_store(struct vault *v, struct db *db, const char *merchant_id, co
 	rc = db_step_done(st);
 	if (rc == DB_OK)
 		memcpy(ret_fingerprint, fp, sizeof(fp));
+	return rc;
+}
+
+int vault_iban_store(struct vault *v, struct db *db, const char *merchant_id, const char *iban_id,
+		     const char *iban, int64_t now, char ret_fingerprint[24])
+{
+	return bank_store(v, db, merchant_id, iban_id, "iban:", iban, now, ret_fingerprint);
+}
+
+int vault_ach_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+		    const char *routing, const char *account, int64_t now, char ret_fingerprint[24])
+{
+	char both[40];
+	int n = snprintf(both, sizeof(both), "%s:%s", routing, account);
+	int rc = n > 0 && (size_t)n < sizeof(both)
+		     ? bank_store(v, db, merchant_id, id, "ach:", both, now, ret_fingerprint)
+		     : VAULT_ERR_NOKEY;
+	OPENSSL_cleanse(both, sizeof(both));
 	return rc;
 }
 

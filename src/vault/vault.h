@@ -140,6 +140,11 @@ int vault_bank_fingerprint(struct vault *v, const char *merchant_id, const char 
  * VAULT_ERR_NOKEY, or a DB_* error. */
 int vault_iban_store(struct vault *v, struct db *db, const char *merchant_id, const char *iban_id,
 		     const char *iban, int64_t now, char ret_fingerprint[24]);
+/* Seals US bank account routing/account (checked, vault/ach.h) as row id of vault_ibans as
+ * vault_iban_store does; the fingerprint is merchant-scoped, of "ach:" routing ":" account. */
+int vault_ach_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+		    const char *routing, const char *account, int64_t now,
+		    char ret_fingerprint[24]);
 
 /* The secret of the page Tender serves for object_id of merchant_id (the hosted invoice page):
  * 43 base62 characters of HMAC-SHA256(object_id) under HKDF(fingerprint root, "tender-page" ||
