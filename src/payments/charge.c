@@ -408,11 +408,18 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	if (!ex)
 		ex = &none;
 	int rc;
+	/* A bank debit waiting for the bank's answer is, as Stripe shows it, captured for its whole
+	 * amount (capture is automatic; only the money is pending: no balance transaction yet).
+	 * Tender records the capture (the acquirer's hold, amount_captured) when the debit settles,
+	 * so that nothing counts as collected before it is, and shows the pending one as Stripe
+	 * does. */
+	bool debit_pending = sepa_details_is_bank_debit(ch->card) && ch->status &&
+			     strcmp(ch->status, "pending") == 0;
 	json_obj_open(j);
 	json_kv_str(j, "id", ch->id);
 	json_kv_str(j, "object", "charge");
 	json_kv_int(j, "amount", ch->amount);
-	json_kv_int(j, "amount_captured", ch->amount_captured);
+	json_kv_int(j, "amount_captured", debit_pending ? ch->amount : ch->amount_captured);
 	json_kv_int(j, "amount_refunded", ch->amount_refunded);
 	json_kv_null(j, "application");
 	json_kv_str_or_null(j, "application_fee", ch->application_fee);
@@ -427,7 +434,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 		json_str(j, ch->statement_descriptor);
 	else
 		json_str(j, "TENDER");
-	json_kv_bool(j, "captured", ch->captured);
+	json_kv_bool(j, "captured", ch->captured || debit_pending);
 	json_kv_int(j, "created", ch->created);
 	json_kv_str(j, "currency", ch->currency);
 	rc = payments_expandable(j, db, "customer", ch->customer, ex->customer, ex->render_customer,

@@ -135,6 +135,10 @@ test('a PaymentIntent goes processing, then succeeds on the scheduler with ledge
   let ch = await stripe.charges.retrieve(pi.latest_charge);
   assert.equal(ch.status, 'pending');
   assert.equal(ch.paid, false);
+  // as Stripe shows a pending debit: captured (automatic capture), the money not yet booked
+  assert.equal(ch.captured, true);
+  assert.equal(ch.amount_captured, 2000);
+  assert.equal(pi.amount_received, 0);
   assert.equal(ch.balance_transaction, null);
   assert.equal(ch.payment_method_details.type, 'sepa_debit');
   assert.equal(ch.payment_method_details.sepa_debit.last4, '3000');
