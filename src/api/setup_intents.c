@@ -578,31 +578,37 @@ static int setup_failed(struct req *r, struct db *db, struct confirm_ctx *c)
 	return REQ_COMMIT_ERR;
 }
 
+/* The start of a confirm's write, whatever the method: the intent as the request read it
+ * (PostgreSQL may run the write again after a serialization failure), its customer checked,
+ * and the intent written first when the request made it (setup_intent.created shows it as it
+ * was made, before the outcome) or else found unchanged since the request read it. */
+static int confirm_begin(struct db *db, struct confirm_ctx *c)
+{
+	struct req *r = c->r;
+	struct setup_intent *si = &c->si;
+	c->si = c->si0;
+	if (si->customer && customer_check(r, db, si->customer) != 0)
+		return -1;
+	if (c->insert_first) {
+		if (si_write(r, db, si, true) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return emit(r, db, si, "setup_intent.created");
+	}
+	struct setup_intent cur;
+	if (si_load(r, db, r->merchant_id, si->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != si->version)
+		return unexpected_state(r, "confirm", &cur);
+	return 0;
+}
+
 static int confirm_fn(struct db *db, void *p)
 {
 	struct confirm_ctx *c = p;
 	struct req *r = c->r;
 	struct setup_intent *si = &c->si;
-	/* PostgreSQL may run this again after a serialization failure: start from the same
-	 * intent */
-	c->si = c->si0;
-	if (si->customer && customer_check(r, db, si->customer) != 0)
+	if (confirm_begin(db, c) != 0)
 		return -1;
-	if (c->insert_first) {
-		/* setup_intent.created shows the intent as it was made, before the card's outcome
-		 */
-		if (si_write(r, db, si, true) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (emit(r, db, si, "setup_intent.created") != 0)
-			return -1;
-	} else {
-		struct setup_intent cur;
-		int rc = si_load(r, db, r->merchant_id, si->id, &cur);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (cur.version != si->version)
-			return unexpected_state(r, "confirm", &cur);
-	}
 	if (c->ct && confirmation_token_consume(r, db, c->ct, NULL, si->id) != 0)
 		return -1;
 	if (payments_card_commit(r, db, &c->ca) != 0)
@@ -651,22 +657,8 @@ static int sepa_confirm_fn(struct db *db, void *p)
 	struct confirm_ctx *c = p;
 	struct req *r = c->r;
 	struct setup_intent *si = &c->si;
-	c->si = c->si0;
-	if (si->customer && customer_check(r, db, si->customer) != 0)
+	if (confirm_begin(db, c) != 0)
 		return -1;
-	if (c->insert_first) {
-		if (si_write(r, db, si, true) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (emit(r, db, si, "setup_intent.created") != 0)
-			return -1;
-	} else {
-		struct setup_intent cur;
-		int rc = si_load(r, db, r->merchant_id, si->id, &cur);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (cur.version != si->version)
-			return unexpected_state(r, "confirm", &cur);
-	}
 	struct pm_card pm;
 	int rc = pm_load(db, r->merchant_id, c->sepa_pm, &pm);
 	if (rc != DB_OK || (c->ach ? !PM_IS_ACH(&pm) : !PM_IS_SEPA(&pm)))

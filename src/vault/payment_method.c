@@ -445,30 +445,10 @@ void pm_render_sepa_details(struct json *j, const struct pm_card *pm)
 		     pm->last4);
 }
 
-/* A sepa_debit PaymentMethod: card is null, sepa_debit has the account's public facts. */
-static void render_sepa_view(const struct pm_view *v, struct json *j)
-{
-	json_obj_open(j);
-	json_kv_str(j, "id", v->id);
-	json_kv_str(j, "object", "payment_method");
-	json_kv_str(j, "allow_redisplay", "unspecified");
-	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
-	json_kv_raw(j, "billing_details", bd, strlen(bd));
-	/* no card key: Stripe's spec has card non-nullable, present only on card methods */
-	json_kv_int(j, "created", v->created);
-	json_kv_str_or_null(j, "customer", v->customer);
-	json_kv_null(j, "customer_account");
-	json_kv_bool(j, "livemode", false);
-	const char *md = v->metadata ? v->metadata : "{}";
-	json_kv_raw(j, "metadata", md, strlen(md));
-	json_key(j, "sepa_debit");
-	sepa_details(j, v->bank_code, v->branch_code, v->country, v->fingerprint, v->last4);
-	json_kv_str(j, "type", "sepa_debit");
-	json_obj_close(j);
-}
-
-/* A us_bank_account PaymentMethod: card is null, us_bank_account has the account's public facts. */
-static void render_ach_view(const struct pm_view *v, struct json *j)
+/* A bank debit PaymentMethod (sepa_debit or us_bank_account): no card key (Stripe's spec has
+ * card non-nullable, present only on card methods); the type's own key has the account's public
+ * facts, in the spec's order around "type". */
+static void render_debit_view(const struct pm_view *v, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", v->id);
@@ -482,21 +462,23 @@ static void render_ach_view(const struct pm_view *v, struct json *j)
 	json_kv_bool(j, "livemode", false);
 	const char *md = v->metadata ? v->metadata : "{}";
 	json_kv_raw(j, "metadata", md, strlen(md));
-	json_kv_str(j, "type", "us_bank_account");
-	json_key(j, "us_bank_account");
-	ach_details(j, v->routing, v->holder_type, v->account_type, v->fingerprint, v->last4, false,
-		    NULL);
+	if (v->ach) {
+		json_kv_str(j, "type", "us_bank_account");
+		json_key(j, "us_bank_account");
+		ach_details(j, v->routing, v->holder_type, v->account_type, v->fingerprint,
+			    v->last4, false, NULL);
+	} else {
+		json_key(j, "sepa_debit");
+		sepa_details(j, v->bank_code, v->branch_code, v->country, v->fingerprint, v->last4);
+		json_kv_str(j, "type", "sepa_debit");
+	}
 	json_obj_close(j);
 }
 
 static void render_view(const struct pm_view *v, struct json *j)
 {
-	if (v->ach) {
-		render_ach_view(v, j);
-		return;
-	}
-	if (v->sepa) {
-		render_sepa_view(v, j);
+	if (v->ach || v->sepa) {
+		render_debit_view(v, j);
 		return;
 	}
 	json_obj_open(j);
