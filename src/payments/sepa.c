@@ -337,6 +337,20 @@ static const char *payment_error(struct db *db, struct arena *a, const char *mer
 	return s;
 }
 
+/* The settled debit's two events: its charge's, then its PaymentIntent's, as they now are. */
+static int append_outcome(struct db *db, struct arena *a, const char *m, const struct charge *ch,
+			  const struct payment_intent *pi, const char *charge_type,
+			  const char *pi_type, int64_t now)
+{
+	size_t len;
+	const char *js = charge_json(db, a, m, 0, ch, &len);
+	int rc = append(db, m, charge_type, ch->id, js, len, now);
+	if (rc != DB_OK)
+		return rc;
+	js = pi_json(db, a, m, 0, pi, &len);
+	return append(db, m, pi_type, pi->id, js, len, now);
+}
+
 static int settle_succeeded(struct db *db, struct arena *a, const char *m, struct charge *ch,
 			    struct payment_intent *pi, struct fx_table *fx, int behavior,
 			    int64_t now)
@@ -374,13 +388,7 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 	rc = pi_update(db, m, pi);
 	if (rc != DB_OK)
 		return rc;
-	size_t len;
-	const char *js = charge_json(db, a, m, 0, ch, &len);
-	rc = append(db, m, "charge.succeeded", ch->id, js, len, now);
-	if (rc != DB_OK)
-		return rc;
-	js = pi_json(db, a, m, 0, pi, &len);
-	rc = append(db, m, "payment_intent.succeeded", pi->id, js, len, now);
+	rc = append_outcome(db, a, m, ch, pi, "charge.succeeded", "payment_intent.succeeded", now);
 	if (rc != DB_OK || behavior != SEPA_DISPUTE)
 		return rc;
 	/* the bank takes the money back at once: a SEPA dispute is final, so it is opened and
@@ -424,13 +432,8 @@ static int settle_failed(struct db *db, struct arena *a, const char *m, struct c
 	rc = pi_update(db, m, pi);
 	if (rc != DB_OK)
 		return rc;
-	size_t len;
-	const char *js = charge_json(db, a, m, 0, ch, &len);
-	rc = append(db, m, "charge.failed", ch->id, js, len, now);
-	if (rc != DB_OK)
-		return rc;
-	js = pi_json(db, a, m, 0, pi, &len);
-	return append(db, m, "payment_intent.payment_failed", pi->id, js, len, now);
+	return append_outcome(db, a, m, ch, pi, "charge.failed", "payment_intent.payment_failed",
+			      now);
 }
 
 /* Settles one claimed debit. DB_OK; DB_NOTFOUND when its charge or intent is gone or not pending
