@@ -169,7 +169,8 @@ test('microdeposits, then processing, then succeeded on the scheduler', async ()
   assert.equal(pi.next_action, null);
   assertStripeShape(pi, 'payment_intent');
   let ch = await stripe.charges.retrieve(pi.latest_charge);
-  assert.equal(ch.status, 'pending');
+  // pending until the scheduler's next pass (about a second): a loaded machine may be slower
+  assert.ok(ch.status === 'pending' || ch.status === 'succeeded', ch.status);
   assert.equal(ch.payment_method_details.type, 'us_bank_account');
   assert.deepEqual({ ...ch.payment_method_details.us_bank_account, fingerprint: undefined, mandate: undefined }, {
     account_holder_type: 'individual', account_type: 'checking', bank_name: 'STRIPE TEST BANK', fingerprint: undefined, last4: '6789', mandate: undefined, routing_number: ROUTING,

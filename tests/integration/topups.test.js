@@ -50,7 +50,10 @@ test('a top-up is pending, then succeeds: its money is available and can be paid
   assert.equal(t.transfer_group, 'g1');
   assert.ok(t.expected_availability_date >= t.created);
   assertStripeShape(t, 'topup');
-  assert.equal(await available(stripe), before);
+  // nothing is available while it is pending; on a loaded machine it may settle (2 s) before
+  // the balance is read, so the check holds when the top-up is still pending after that read
+  const mid = await available(stripe);
+  if ((await stripe.topups.retrieve(t.id)).status === 'pending') assert.equal(mid, before);
 
   const done = await settled(stripe, t.id);
   assert.equal(done.status, 'succeeded');
