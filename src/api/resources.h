@@ -311,6 +311,14 @@ int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, c
  * completes it (checkout.session.completed), so the session and its payment commit together. A
  * session closed already is left as it is. 0, or -1 with r->err. */
 int checkout_complete(struct req *r, struct db *db, const char *id);
+/* Inside the write that settles a bank debit (payments/sepa.c): the bank's answer for
+ * PaymentIntent pi_id of merchant_id, when a Checkout Session completed unpaid with it (a
+ * sepa_debit payment): success makes its payment_status paid and appends
+ * checkout.session.async_payment_succeeded, failure appends
+ * checkout.session.async_payment_failed (payment_status stays unpaid). DB_OK (also when no
+ * session is waiting for it) or < 0. */
+int checkout_async_payment(struct db *db, const char *merchant_id, const char *pi_id,
+			   bool succeeded, int64_t now);
 
 /* The card form's POST (r's params) for open Checkout Session cs of merchant acct: the page
  * the browser gets next, as for /checkout/{acct}/{cs} (payment links post here once they have
