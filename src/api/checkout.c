@@ -2975,7 +2975,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      bool automatic_tax, const char *nonce, char ret_id[ID_MAX])
+			      bool automatic_tax, const char *pm_types, const char *nonce,
+			      char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -3022,6 +3023,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.confirmation_message = confirmation_message;
 	s.link_nonce = nonce;
 	s.automatic_tax = automatic_tax; /* the page asks for the address before the card */
+	s.pm_types = pm_types;
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);
@@ -5057,7 +5059,8 @@ static int name_fn(struct db *db, void *arg)
 
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,
-		       const struct checkout_shipping *ship, const char *action)
+		       const struct checkout_shipping *ship, const char *pm_types,
+		       const char *action)
 {
 	struct page_ctx x;
 	memset(&x, 0, sizeof(x));
@@ -5072,6 +5075,7 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 	x.s.amount_total = amount_total;
 	str_copy(x.s.currency, sizeof(x.s.currency), currency);
 	x.s.submit_type = submit_type;
+	x.s.pm_types = pm_types;
 	if (ship) {
 		x.s.shipping_options = ship->options;
 		x.s.shipping_rate = ship->rate;

@@ -973,3 +973,38 @@ test('sepa_debit only, a failing IBAN, saved for later on a customer made: async
   assert.equal(evs[1].data.object.payment_status, 'unpaid');
   assertStripeShape(evs[1].data.object, 'checkout.session');
 });
+
+test('payment links with payment_method_types: sepa_debit carried into their sessions', async () => {
+  const eur = await eurBook();
+  await assert.rejects(stripe.paymentLinks.create({
+    line_items: [{ price: book.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'],
+  }), (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /usd/.test(e.message));
+  const plain = await stripe.paymentLinks.create({ line_items: [{ price: eur.id, quantity: 1 }] });
+  assert.equal(plain.payment_method_types, null);
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: eur.id, quantity: 3 }], payment_method_types: ['card', 'sepa_debit'],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assert.deepEqual(link.payment_method_types, ['card', 'sepa_debit']);
+  assertStripeShape(link, 'payment_link');
+  assert.deepEqual((await stripe.paymentLinks.retrieve(link.id)).payment_method_types, ['card', 'sepa_debit']);
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.textContent('#choice-sepa'), 'Pay by SEPA Direct Debit');
+  await page.fill('#sepa-email', 'link@example.com');
+  await page.fill('#sepa-name', 'Link Buyer');
+  await page.fill('#iban', SEPA_OK);
+  await Promise.all([page.waitForURL(/\/thanks$/), page.click('#sepa-pay')]);
+  await page.close();
+
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(s.status, 'complete');
+  assert.deepEqual(s.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(s.amount_total, 3750);
+  const { s: paid, pi } = await sessionSettled(s.id);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.payment_method_types.includes('sepa_debit'), true);
+  assert.equal(paid.payment_status, 'paid');
+  assertStripeShape(paid, 'checkout.session');
+});
