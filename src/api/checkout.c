@@ -108,6 +108,7 @@
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "api/mandates.h"
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
@@ -758,7 +759,21 @@ struct session {
 	 * opens a new session (0: no URL) */
 	const char *recovered_from;
 	int64_t recovery_expires_at;
+	/* payment_method_types as a JSON array, or NULL: ["card"] */
+	const char *pm_types;
+	/* checkout_complete: the payment is a debit still processing (payment_status unpaid) */
+	bool async_unpaid;
 };
+
+/* whether session s takes payment method type `type` */
+static bool takes_type(const struct session *s, const char *type)
+{
+	if (!s->pm_types)
+		return strcmp(type, "card") == 0;
+	char q[32];
+	snprintf(q, sizeof(q), "\"%s\"", type);
+	return strstr(s->pm_types, q) != NULL;
+}
 
 static const char SQL_GET[] =
     "SELECT id, created, expires_at, amount_total, currency, status, payment_status, line_items,"
@@ -769,7 +784,8 @@ static const char SQL_GET[] =
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, shipping_details,"
     " billing_address, collect, details_phone, custom_fields, consent, details_tax_ids,"
-    " automatic_tax, recovered_from, recovery_expires_at FROM checkout_sessions"
+    " automatic_tax, recovered_from, recovery_expires_at, payment_method_types"
+    " FROM checkout_sessions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO checkout_sessions (merchant_id, id, created, expires_at, amount_total,"
@@ -779,10 +795,10 @@ static const char SQL_INSERT[] =
     " details_name, mode, link_nonce, sub_trial_days, sub_metadata, sub_description,"
     " allow_promotion_codes, amount_subtotal, discount_coupon, discount_promotion_code,"
     " shipping_options, shipping_rate, amount_shipping, shipping_countries, collect,"
-    " custom_fields, automatic_tax, recovered_from)"
+    " custom_fields, automatic_tax, recovered_from, payment_method_types)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'open', $19, $7, $8, $9, $10, $11, $12, $13, NULL, $14,"
     " $15, $16, $17, $18, NULL, NULL, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,"
-    " $31, $32, $33, $34, $35, $36)";
+    " $31, $32, $33, $34, $35, $36, $37)";
 /* the buyer's promotion code (or none), while the session is open and takes codes */
 static const char SQL_SET_DISCOUNT[] =
     "UPDATE checkout_sessions SET discount_coupon = $3, discount_promotion_code = $4,"
@@ -896,6 +912,7 @@ static int session_load(struct arena *a, struct db *db, const char *merchant_id,
 		s->automatic_tax = db_col_int64(st, 45) != 0;
 		s->recovered_from = col_text_dup(a, st, 46);
 		s->recovery_expires_at = db_col_int64(st, 47);
+		s->pm_types = col_text_dup(a, st, 48);
 		if (!s->mode || !s->status || !s->payment_status || !s->line_items ||
 		    !s->metadata || !s->submit_type)
 			rc = DB_ERR;
@@ -947,6 +964,7 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 	db_bind_text(st, 34, s->custom_fields, -1);
 	db_bind_int64(st, 35, s->automatic_tax ? 1 : 0);
 	db_bind_text(st, 36, s->recovered_from, -1);
+	db_bind_text(st, 37, s->pm_types, -1);
 	return db_step_done(st);
 }
 
@@ -1351,10 +1369,14 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	} else {
 		json_kv_null(j, "payment_method_options");
 	}
-	json_key(j, "payment_method_types");
-	json_arr_open(j);
-	json_str(j, "card");
-	json_arr_close(j);
+	if (s->pm_types) {
+		json_kv_raw(j, "payment_method_types", s->pm_types, strlen(s->pm_types));
+	} else {
+		json_key(j, "payment_method_types");
+		json_arr_open(j);
+		json_str(j, "card");
+		json_arr_close(j);
+	}
 	json_kv_str(j, "payment_status", s->payment_status);
 	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_str_or_null(j, "recovered_from", s->recovered_from);
@@ -1457,7 +1479,9 @@ static int session_close(struct req *r, struct db *db, const char *merchant_id, 
 	bool free =
 	    strcmp(s->mode, "setup") == 0 || (strcmp(s->mode, "subscription") == 0 &&
 					      (s->sub_trial_days > 0 || s->amount_total == 0));
-	const char *payment_status = free ? "no_payment_required" : done ? "paid" : "unpaid";
+	const char *payment_status = free			? "no_payment_required"
+				     : done && !s->async_unpaid ? "paid"
+								: "unpaid";
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, s->id, -1);
 	if (done)
@@ -1585,6 +1609,13 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
 		return 0;
+	/* a debit (sepa_debit) completes the session while its bank has not answered: Stripe's
+	 * payment_status stays unpaid until checkout_async_payment */
+	if (rc == DB_OK && s.payment_intent && takes_type(&s, "sepa_debit")) {
+		struct payment_intent pi;
+		rc = pi_load(db, &r->arena, r->merchant_id, s.payment_intent, &pi);
+		s.async_unpaid = rc == DB_OK && strcmp(pi.status, "processing") == 0;
+	}
 	/* the invoice first, so that checkout.session.completed names it */
 	if (rc == DB_OK && s.collect && strcmp(s.mode, "payment") == 0 &&
 	    (strcmp(s.status, "open") == 0 || strcmp(s.status, "expired") == 0) &&
@@ -1608,6 +1639,61 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 		str_copy(d.promotion_code, sizeof(d.promotion_code), s.discount_promotion_code);
 	return discounts_attach(r, db, DISCOUNT_CHECKOUT_SESSION, s.id, s.customer, r->now, &d, 1,
 				NULL);
+}
+
+static const char SQL_BY_PI[] =
+    "SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND payment_intent = $2"
+    " AND status = 'complete' AND payment_status = 'unpaid'";
+static const char SQL_ASYNC_PAID[] =
+    "UPDATE checkout_sessions SET payment_status = 'paid' WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'complete' AND payment_status = 'unpaid'";
+
+int checkout_async_payment(struct db *db, const char *merchant_id, const char *pi_id,
+			   bool succeeded, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BY_PI);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pi_id, -1);
+	char id[ID_MAX] = "";
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		str_copy(id, sizeof(id), db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc == DB_DONE)
+		return DB_OK; /* no session's payment, or one settled before */
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	/* the scheduler's write belongs to no request: a request of its own for the rendering */
+	struct req r;
+	memset(&r, 0, sizeof(r));
+	arena_init(&r.arena, 1u << 20);
+	r.now = now;
+	str_copy(r.merchant_id, sizeof(r.merchant_id), merchant_id);
+	struct session s;
+	rc = session_load(&r.arena, db, merchant_id, id, &s);
+	if (rc == DB_OK && succeeded) {
+		st = db_prepare(db, SQL_ASYNC_PAID);
+		if (!st) {
+			rc = DB_ERR;
+		} else {
+			db_bind_text(st, 1, merchant_id, -1);
+			db_bind_text(st, 2, id, -1);
+			int64_t changed = 0;
+			rc = db_step_changes(st, &changed);
+			if (rc == DB_OK && changed != 1)
+				rc = DB_CONFLICT;
+			s.payment_status = "paid";
+		}
+	}
+	if (rc == DB_OK)
+		rc = emit(&r, db, merchant_id, &s,
+			  succeeded ? "checkout.session.async_payment_succeeded"
+				    : "checkout.session.async_payment_failed",
+			  now);
+	arena_release(&r.arena);
+	return rc;
 }
 
 /* Line `it` of s with no fixed rates: the rate its dynamic_tax_rates take for s's billing address
@@ -2676,6 +2762,11 @@ static int create_fn(struct db *db, void *arg)
 		return -1;
 	if (s->automatic_tax && auto_tax_check(r, db, s) != 0)
 		return -1;
+	if (takes_type(s, "sepa_debit") && strcmp(s->currency, "eur") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"The currency provided (%s) is invalid. Payments with sepa_debit "
+				"support the following currencies: eur.",
+				s->currency);
 	/* the first invoice is what is due now: nothing, during a trial */
 	if (sub && s->sub_trial_days > 0)
 		s->amount_total = 0;
@@ -2709,6 +2800,61 @@ static int create_fn(struct db *db, void *arg)
 	if (session_insert(r, db, s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	session_render(r, db, r->merchant_id, s, "", req_json(r));
+	return 0;
+}
+
+/* payment_method_types: card and sepa_debit (mode=payment). A session that takes sepa_debit
+ * records the list; one of cards only keeps NULL (Stripe's default). What the SEPA form of the
+ * page does not ask for (shipping, custom fields, phone, consent, tax ids, a full billing
+ * address) and what a debit cannot do (a manual capture, an invoice marked paid before the bank
+ * answers) is refused with it. */
+static int pm_types_parse(struct req *r, struct session *s)
+{
+	const struct form_node *pmt = param_node(r, "payment_method_types");
+	bool card = false, sepa = false;
+	for (const struct form_node *x = pmt && pmt->kind != FORM_SCALAR ? pmt->first_child : pmt;
+	     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
+		if (strcmp(x->value, "card") == 0)
+			card = true;
+		else if (strcmp(x->value, "sepa_debit") == 0)
+			sepa = true;
+		else
+			return req_fail(
+			    r, ERR_PARAM_BAD, "payment_method_types",
+			    "The payment method type \"%s\" is invalid. Tender supports: "
+			    "card, sepa_debit.",
+			    x->value);
+	}
+	s->pm_types = NULL;
+	if (!sepa)
+		return 0;
+	if (strcmp(s->mode, "payment") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"Tender takes sepa_debit in `payment` mode only.");
+	static const char *const refused[] = {"shipping_address_collection",
+					      "shipping_options",
+					      "custom_fields",
+					      "phone_number_collection",
+					      "consent_collection",
+					      "tax_id_collection",
+					      "invoice_creation",
+					      "billing_address_collection"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (!param_present(r, refused[i]))
+			continue;
+		const char *v = param_str(r, refused[i]);
+		if (v && strcmp(v, "auto") == 0)
+			continue; /* billing_address_collection=auto: nothing asked */
+		return req_fail(r, ERR_PARAM_BAD, refused[i],
+				"Tender's checkout page does not take `%s` with sepa_debit.",
+				refused[i]);
+	}
+	const char *cm = param_str(r, "payment_intent_data.capture_method");
+	if (cm && strcmp(cm, "manual") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[capture_method]",
+				"The payment method type sepa_debit does not support "
+				"capture_method=manual.");
+	s->pm_types = card ? "[\"card\",\"sepa_debit\"]" : "[\"sepa_debit\"]";
 	return 0;
 }
 
@@ -2783,15 +2929,8 @@ static int h_create(struct req *r)
 	if (s->cancel_url && !http_url(s->cancel_url))
 		return req_fail(r, ERR_URL_INVALID, "cancel_url",
 				"Invalid URL: cancel_url must be an absolute http(s) URL.");
-	const struct form_node *pmt = param_node(r, "payment_method_types");
-	for (const struct form_node *x = pmt && pmt->kind != FORM_SCALAR ? pmt->first_child : pmt;
-	     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next)
-		if (strcmp(x->value, "card") != 0)
-			return req_fail(
-			    r, ERR_PARAM_BAD, "payment_method_types",
-			    "The payment method type \"%s\" is invalid. Tender supports: "
-			    "card.",
-			    x->value);
+	if (pm_types_parse(r, s) != 0)
+		return -1;
 	const char *pmc = param_str(r, "payment_method_configuration");
 	if (pmc && *pmc && payment_method_configuration_known(r, pmc) != 0)
 		return -1;
@@ -2836,7 +2975,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      bool automatic_tax, const char *nonce, char ret_id[ID_MAX])
+			      bool automatic_tax, const char *pm_types, const char *nonce,
+			      char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -2883,6 +3023,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.confirmation_message = confirmation_message;
 	s.link_nonce = nonce;
 	s.automatic_tax = automatic_tax; /* the page asks for the address before the card */
+	s.pm_types = pm_types;
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);
@@ -3498,6 +3639,56 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 	json_decref(addr);
 }
 
+/* The SEPA Direct Debit form (payment_method_types with sepa_debit): the account holder's name
+ * and email and the IBAN (checked by the vault when posted, as POST /v1/payment_methods checks
+ * it), under the mandate the buyer accepts by paying. Its own form (no scripts: the buyer's
+ * choice is the form they submit), posting where the card form posts. */
+static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+{
+	if (heading)
+		buf_puts(b, "<h2 id=\"choice-sepa\">Pay by SEPA Direct Debit</h2>");
+	buf_puts(b, "<form class=\"pay sepa\" id=\"sepa-form\" method=\"post\" "
+		    "autocomplete=\"on\" action=\"");
+	html_escape(b, x->action ? x->action
+				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+	buf_puts(b, "\">");
+	if (x->nonce) {
+		buf_puts(b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
+		html_escape(b, x->nonce);
+		buf_puts(b, "\">");
+	}
+	buf_puts(b, "<input type=\"hidden\" name=\"payment_method_data[type]\" "
+		    "value=\"sepa_debit\"><label for=\"sepa-email\">Email</label><input "
+		    "id=\"sepa-email\" type=\"email\" required "
+		    "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
+	if (x->s.customer_email) {
+		buf_puts(b, " value=\"");
+		html_escape(b, x->s.customer_email);
+		buf_puts(b, "\"");
+	}
+	buf_puts(b, "><label for=\"sepa-name\">Account holder name</label><input id=\"sepa-name\" "
+		    "required name=\"payment_method_data[billing_details][name]\" "
+		    "autocomplete=\"name\"><label for=\"iban\">IBAN</label><input id=\"iban\" "
+		    "required maxlength=\"42\" autocomplete=\"off\" spellcheck=\"false\" "
+		    "name=\"payment_method_data[sepa_debit][iban]\"><p class=\"mandate\" "
+		    "id=\"sepa-mandate\">By providing your IBAN and confirming this payment, you "
+		    "authorise (A) ");
+	html_escape(b, x->merchant_name);
+	buf_puts(b, " and Tender, the payment service provider it uses, to send instructions to "
+		    "your bank to debit your account, and (B) your bank to debit your account as "
+		    "those instructions say. You are entitled to a refund from your bank under the "
+		    "terms and conditions of your agreement with it; a refund must be claimed "
+		    "within 8 weeks of the date on which your account was debited.</p>");
+	custom_text_put(r, b, &x->s, "submit", "sepa-submit-text");
+	buf_puts(b, "<p><button type=\"submit\" class=\"complete\" id=\"sepa-pay\">");
+	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+							    : "Pay");
+	buf_puts(b, " ");
+	html_amount(b, x->s.amount_total, x->s.currency);
+	buf_puts(b, " by SEPA Direct Debit</button></p></form>");
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -3655,7 +3846,11 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	if (dynamic)
 		billing_address_form(r, &b, x);
 	/* the taxes depend on the address: no card before the buyer sees them */
-	if (!dynamic || x->s.billing_address) {
+	bool card_form = takes_type(&x->s, "card");
+	bool sepa_form = takes_type(&x->s, "sepa_debit") && (!dynamic || x->s.billing_address);
+	if (sepa_form && card_form)
+		buf_puts(&b, "<h2 id=\"choice-card\">Pay by card</h2>");
+	if (card_form && (!dynamic || x->s.billing_address)) {
 		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
 		html_escape(&b, x->action
 				    ? x->action
@@ -3734,6 +3929,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		custom_text_put(r, &b, &x->s, "after_submit", "after-submit");
 		buf_puts(&b, "</form>");
 	}
+	if (sepa_form)
+		sepa_debit_form(r, &b, x, card_form);
 	json_decref(ship);
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
@@ -4465,6 +4662,43 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	return NULL;
 }
 
+/* The SEPA form's payment: the attempt's PaymentIntent (as payment_intents_checkout makes a
+ * card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted online
+ * on the page now (their IP address and user agent): it goes `processing`, and its write
+ * completes the session unpaid (checkout_complete); the bank's answer comes later
+ * (checkout_async_payment). 0, or -1 with r->err. */
+static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types)
+{
+	struct payment_intent pi;
+	memset(&pi, 0, sizeof(pi));
+	str_copy(pi.currency, sizeof(pi.currency), co->currency);
+	if (payments_check_amount(r, co->amount, NULL, pi.currency, "amount") != 0)
+		return -1;
+	str_copy(pi.id, sizeof(pi.id), co->id);
+	char secret[32];
+	id_random_base62(secret, 24);
+	pi.client_secret = arena_printf(&r->arena, "%s_secret_%s", pi.id, secret);
+	pi.created = r->now;
+	pi.version = 1;
+	pi.amount = co->amount;
+	pi.status = "requires_confirmation";
+	pi.capture_method = "automatic";
+	pi.confirmation_method = "automatic";
+	pi.description = co->description;
+	pi.metadata = co->metadata ? co->metadata : "{}";
+	pi.return_url = co->return_url;
+	pi.customer = co->customer;
+	pi.checkout_session = co->checkout_session;
+	pi.shipping = co->shipping;
+	pi.setup_future_usage = co->setup_future_usage;
+	pi.payment_method_types = pm_types;
+	if (!pi.client_secret)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return sepa_pi_confirm_checkout(
+	    r, &pi, co->pm_id, r->client_ip[0] ? r->client_ip : "0.0.0.0",
+	    r->user_agent && *r->user_agent ? r->user_agent : "unknown");
+}
+
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
@@ -4483,8 +4717,14 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *bad_details = buyer_details(r, &x);
 	if (bad_details)
 		return checkout_page(r, &x, 400, bad_details);
-	bool card = !no_card(r, &x.s);
-	if (card && pm_create_from_data(r, "payment_method_data", pm) != 0) {
+	/* the form the buyer submitted: the card's, or the SEPA Direct Debit one */
+	const char *pm_type = param_str(r, "payment_method_data.type");
+	bool sepa = pm_type && strcmp(pm_type, "sepa_debit") == 0;
+	if (!takes_type(&x.s, sepa ? "sepa_debit" : "card"))
+		return checkout_page(r, &x, 400,
+				     "This checkout does not take that payment method.");
+	bool card = !sepa && !no_card(r, &x.s);
+	if ((card || sepa) && pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
 		return checkout_page(r, &x, 400, msg);
@@ -4527,7 +4767,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.amount_shipping = a.ship_amount;
 	x.s.amount_total = a.new_total;
 	x.s.shipping_details = a.ship_details;
-	rc = payment_intents_checkout(r, &co);
+	rc = sepa ? sepa_pay(r, &co, x.s.pm_types) : payment_intents_checkout(r, &co);
 	if (rc != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
@@ -4819,7 +5059,8 @@ static int name_fn(struct db *db, void *arg)
 
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,
-		       const struct checkout_shipping *ship, const char *action)
+		       const struct checkout_shipping *ship, const char *pm_types,
+		       const char *action)
 {
 	struct page_ctx x;
 	memset(&x, 0, sizeof(x));
@@ -4834,6 +5075,7 @@ int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 	x.s.amount_total = amount_total;
 	str_copy(x.s.currency, sizeof(x.s.currency), currency);
 	x.s.submit_type = submit_type;
+	x.s.pm_types = pm_types;
 	if (ship) {
 		x.s.shipping_options = ship->options;
 		x.s.shipping_rate = ship->rate;

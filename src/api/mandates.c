@@ -551,6 +551,9 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 		    pm_attach_finish(r, db, id, owner, pi->customer) != 0)
 			return -1;
 	}
+	/* a Checkout Session's payment completes it (unpaid, until the bank answers) */
+	if (pi->checkout_session && checkout_complete(r, db, pi->checkout_session) != 0)
+		return -1;
 	size_t len;
 	const char *js = charge_json(db, &r->arena, r->merchant_id, r->livemode, &ch, &len);
 	if (!js || payments_event(r, db, "charge.pending", ch.id, js, len, NULL) != 0)
@@ -561,8 +564,11 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 	return payments_event_answer(r, db, "payment_intent.processing", pi->id, js, len, NULL);
 }
 
+/* accept_ip / accept_ua: a Checkout Session's payment (sepa_pi_confirm_checkout), whose
+ * mandate the buyer accepted online on the page; NULL for the API's confirms. */
 static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-			   const char *pm_id, bool ach)
+			   const char *pm_id, bool ach, const char *accept_ip,
+			   const char *accept_ua)
 {
 	const char *type = ach ? "us_bank_account" : "sepa_debit";
 	const char *currency = ach ? "usd" : "eur";
@@ -584,7 +590,8 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 				"capture_method=manual.",
 				type);
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
-	    pi->connect.application_fee_amount || pi->invoice || pi->checkout_session)
+	    pi->connect.application_fee_amount || pi->invoice ||
+	    (pi->checkout_session && (ach || !accept_ip)))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Tender takes %s for direct PaymentIntents only (no Connect "
 				"destination, invoice or Checkout payments).",
@@ -601,7 +608,14 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 	const char *off = param_str(r, "off_session");
 	c.off_session = off && (strcasecmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 				strcmp(off, "recurring") == 0);
-	int md = sepa_mandate_data(r, &c.acc_type, &c.acc_ip, &c.acc_ua);
+	int md = 1;
+	if (accept_ip) {
+		c.acc_type = "online";
+		c.acc_ip = accept_ip;
+		c.acc_ua = accept_ua;
+	} else {
+		md = sepa_mandate_data(r, &c.acc_type, &c.acc_ip, &c.acc_ua);
+	}
 	if (md < 0)
 		return -1;
 	c.has_mandate_data = md == 1;
@@ -622,13 +636,19 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
 		    const char *pm_id)
 {
-	return bank_pi_confirm(r, pi, insert_first, pm_id, false);
+	return bank_pi_confirm(r, pi, insert_first, pm_id, false, NULL, NULL);
+}
+
+int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
+			     const char *ip, const char *user_agent)
+{
+	return bank_pi_confirm(r, pi, true, pm_id, false, ip, user_agent);
 }
 
 int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
 		   const char *pm_id)
 {
-	return bank_pi_confirm(r, pi, insert_first, pm_id, true);
+	return bank_pi_confirm(r, pi, insert_first, pm_id, true, NULL, NULL);
 }
 
 /* ---- GET /v1/mandates/{id} ---- */

@@ -29,6 +29,13 @@ int sepa_pm_is_sepa(struct req *r, const char *pm_ref);
 int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
 		    const char *pm_id);
 
+/* A Checkout Session's SEPA payment (checkout.c): pi (made by the page, not stored yet, naming
+ * its checkout_session) confirmed as sepa_pi_confirm does under a mandate the buyer accepted
+ * online on the page (ip, user_agent); the confirm's write also completes the session
+ * (checkout_complete). 0, or -1 with r->err. */
+int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
+			     const char *ip, const char *user_agent);
+
 /* The same for a us_bank_account PaymentMethod (usd only): an account not yet verified leaves
  * pi in requires_action with next_action verify_with_microdeposits (the mandate and the
  * verification recorded, payment_intent.requires_action); a verified one is debited at once. */

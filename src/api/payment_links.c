@@ -47,20 +47,23 @@ struct link {
 	const char *pi_capture_method, *pi_description, *metadata;
 	struct checkout_shipping ship; /* passed to each payment's session */
 	bool automatic_tax;	       /* automatic_tax[enabled], passed to each session too */
+	/* payment_method_types (a JSON array), or NULL (Stripe's null: the account's default,
+	 * cards); passed to each session too */
+	const char *pm_types;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, currency, amount_total, line_items, after_completion_type,"
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
     " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries,"
-    " automatic_tax FROM payment_links WHERE merchant_id = $1 AND id = $2";
+    " automatic_tax, payment_method_types FROM payment_links WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
     " line_items, after_completion_type, redirect_url, confirmation_message, submit_type,"
     " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
-    " shipping_amount, shipping_countries, automatic_tax)"
+    " shipping_amount, shipping_countries, automatic_tax, payment_method_types)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-    " $18, $19)";
+    " $18, $19, $20)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7, automatic_tax = $8"
@@ -95,6 +98,7 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->ship.amount = db_col_int64(st, 15);
 		l->ship.countries = col_text_dup(&r->arena, st, 16);
 		l->automatic_tax = db_col_int64(st, 17) != 0;
+		l->pm_types = col_text_dup(&r->arena, st, 18);
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -178,7 +182,10 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 		json_nil(j);
 	}
 	json_kv_str(j, "payment_method_collection", "always");
-	json_kv_null(j, "payment_method_types");
+	if (l->pm_types)
+		json_kv_raw(j, "payment_method_types", l->pm_types, strlen(l->pm_types));
+	else
+		json_kv_null(j, "payment_method_types");
 	json_kv_raw(j, "phone_number_collection", "{\"enabled\":false}",
 		    strlen("{\"enabled\":false}"));
 	json_kv_null(j, "restrictions");
@@ -284,6 +291,7 @@ static const struct param_spec create_params[] = {
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"payment_intent_data", PT_OBJECT, 0, 0, NULL, pi_data_children},
+    {"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL},
     {"submit_type", PT_ENUM, 0, 0, (const char *const[]){"auto", "book", "donate", "pay", NULL},
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -371,6 +379,11 @@ static int create_fn(struct db *db, void *arg)
 	    with_shipping > AMOUNT_TOTAL_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "shipping_options",
 				"The total with shipping must be at most %d.", AMOUNT_TOTAL_MAX);
+	if (l->pm_types && strstr(l->pm_types, "sepa_debit") && strcmp(l->currency, "eur") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"The currency provided (%s) is invalid. Payments with sepa_debit "
+				"support the following currencies: eur.",
+				l->currency);
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -393,11 +406,53 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_int64(st, 17, l->ship.amount);
 	db_bind_text(st, 18, l->ship.countries, -1);
 	db_bind_int64(st, 19, l->automatic_tax ? 1 : 0);
+	db_bind_text(st, 20, l->pm_types, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
 		return -1;
 	link_render(r, l, req_json(r));
+	return 0;
+}
+
+/* payment_method_types: card and sepa_debit, as a Checkout Session takes them (each payment's
+ * session gets the list); with sepa_debit, what the SEPA form does not ask for (shipping) and
+ * what a debit cannot do (a manual capture) is refused. 0, or -1 with r->err. */
+static int pm_types_parse(struct req *r, struct link *l)
+{
+	const struct form_node *pmt = param_node(r, "payment_method_types");
+	bool card = false, sepa = false;
+	for (const struct form_node *x = pmt && pmt->kind != FORM_SCALAR ? pmt->first_child : pmt;
+	     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
+		if (strcmp(x->value, "card") == 0)
+			card = true;
+		else if (strcmp(x->value, "sepa_debit") == 0)
+			sepa = true;
+		else
+			return req_fail(
+			    r, ERR_PARAM_BAD, "payment_method_types",
+			    "The payment method type \"%s\" is invalid. Tender supports: "
+			    "card, sepa_debit.",
+			    x->value);
+	}
+	l->pm_types = !sepa  ? (card ? "[\"card\"]" : NULL)
+		      : card ? "[\"card\",\"sepa_debit\"]"
+			     : "[\"sepa_debit\"]";
+	if (!sepa)
+		return 0;
+	static const char *const refused[] = {"shipping_options", "shipping_address_collection",
+					      "automatic_tax"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (param_present(r, refused[i]))
+			return req_fail(
+			    r, ERR_PARAM_BAD, refused[i],
+			    "Tender's checkout page does not take `%s` with sepa_debit.",
+			    refused[i]);
+	const char *cm = param_str(r, "payment_intent_data.capture_method");
+	if (cm && strcmp(cm, "manual") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[capture_method]",
+				"The payment method type sepa_debit does not support "
+				"capture_method=manual.");
 	return 0;
 }
 
@@ -416,7 +471,7 @@ static int h_create(struct req *r)
 	l->metadata = "{}";
 	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
 	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0 ||
-	    checkout_shipping_countries(r, &l->ship) != 0)
+	    checkout_shipping_countries(r, &l->ship) != 0 || pm_types_parse(r, l) != 0)
 		return -1;
 	return req_write(r, create_fn, &c);
 }
@@ -614,10 +669,11 @@ static int visit_write_fn(struct db *db, void *arg)
 	if (!x->found || !x->l.active)
 		return 0;
 	const char *success = strcmp(x->l.after_type, "redirect") == 0 ? x->l.redirect_url : NULL;
-	if (checkout_session_for_link(
-		r, db, x->l.id, x->l.line_items, x->l.amount_total, x->l.currency, success,
-		x->l.confirmation_message, x->l.pi_capture_method, x->l.pi_description,
-		x->l.submit_type, &x->l.ship, x->l.automatic_tax, x->nonce, x->session) != DB_OK)
+	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
+				      x->l.currency, success, x->l.confirmation_message,
+				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
+				      &x->l.ship, x->l.automatic_tax, x->l.pm_types, x->nonce,
+				      x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -666,7 +722,7 @@ static int h_page(struct req *r)
 		return challenge_page(r, 200, "Checkout", body ? body : "");
 	}
 	return checkout_link_page(r, x.acct, x.l.line_items, x.l.amount_total, x.l.currency,
-				  x.l.submit_type, &x.l.ship,
+				  x.l.submit_type, &x.l.ship, x.l.pm_types,
 				  arena_printf(&r->arena, "/pay/%s/%s", x.acct, x.id));
 }
 

@@ -311,17 +311,27 @@ int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, c
  * completes it (checkout.session.completed), so the session and its payment commit together. A
  * session closed already is left as it is. 0, or -1 with r->err. */
 int checkout_complete(struct req *r, struct db *db, const char *id);
+/* Inside the write that settles a bank debit (payments/sepa.c): the bank's answer for
+ * PaymentIntent pi_id of merchant_id, when a Checkout Session completed unpaid with it (a
+ * sepa_debit payment): success makes its payment_status paid and appends
+ * checkout.session.async_payment_succeeded, failure appends
+ * checkout.session.async_payment_failed (payment_status stays unpaid). DB_OK (also when no
+ * session is waiting for it) or < 0. */
+int checkout_async_payment(struct db *db, const char *merchant_id, const char *pi_id,
+			   bool succeeded, int64_t now);
 
 /* The card form's POST (r's params) for open Checkout Session cs of merchant acct: the page
  * the browser gets next, as for /checkout/{acct}/{cs} (payment links post here once they have
  * made the session). 0, or -1 with r->err. */
 int checkout_pay_session(struct req *r, const char *acct, const char *cs);
 /* The card form of a payment link (GET /pay/…, which must not write): its items and total,
- * its shipping (or NULL), posting to `action`. */
+ * its shipping (or NULL), its payment_method_types (a JSON array, or NULL: card; with
+ * sepa_debit the page has the SEPA form too), posting to `action`. */
 struct checkout_shipping;
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,
-		       const struct checkout_shipping *ship, const char *action);
+		       const struct checkout_shipping *ship, const char *pm_types,
+		       const char *action);
 
 /* Checkout's line items (checkout.c), shared with payment links: prices the request's
  * `param` (an array of {price, quantity}) inside the caller's transaction — active one-time
@@ -375,13 +385,15 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
  * the link's items and completion (success_url, or confirmation_message on Tender's page).
  * nonce: the one-time value of the form that was posted (or NULL); the same value finds the
  * session it made before, so a form posted twice pays through one session. automatic_tax: the
- * session's automatic_tax[enabled] (its page asks for the address before the card). */
+ * session's automatic_tax[enabled] (its page asks for the address before the card). pm_types:
+ * the link's payment_method_types (a JSON array, or NULL), the session's. */
 int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      bool automatic_tax, const char *nonce, char ret_id[ID_MAX]);
+			      bool automatic_tax, const char *pm_types, const char *nonce,
+			      char ret_id[ID_MAX]);
 
 /* Inside the write that creates a customer with test_clock=clock (subscriptions.c): the clock
  * must be one of r's merchant's, not deleted, not advancing, and hold fewer than Stripe's 3

@@ -48,6 +48,7 @@ struct req {
 	const char *path;
 	const char *host; /* Host header as sent (for URLs Tender hands out), or NULL */
 	char client_ip[48];
+	const char *user_agent; /* User-Agent header (a SEPA mandate accepted online), or NULL */
 	const struct route *route;
 	const char *args[ROUTE_ARGS_MAX];
 	const struct form_node *params;

@@ -482,6 +482,7 @@ static bool process_front(struct conn_req *c, const char *method, const char *ur
 	r->method = method;
 	r->path = url;
 	r->host = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Host");
+	r->user_agent = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "User-Agent");
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {

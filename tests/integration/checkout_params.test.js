@@ -815,3 +815,196 @@ test('consent_collection[payment_method_reuse_agreement] and tax_id_collection[r
   assert.equal(await p2.locator('#reuse-agreement').count(), 0);
   await p2.close();
 });
+
+// ---- SEPA Direct Debit (payment_method_types with sepa_debit) ----
+
+const SEPA_OK = 'DE89370400440532013000';
+const SEPA_FAILS = 'DE62370400440532013001';
+
+async function eurBook() {
+  return stripe.prices.create({ currency: 'eur', unit_amount: 1250, product_data: { name: 'Buch' } });
+}
+
+// waits (shortly) for the scheduler to settle the session's debit
+async function sessionSettled(id) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const s = await stripe.checkout.sessions.retrieve(id);
+    const pi = await stripe.paymentIntents.retrieve(s.payment_intent);
+    if (pi.status !== 'processing') return { s, pi };
+    if (Date.now() > deadline) throw new Error(`session ${id} not settled`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function sessionEvents(id) {
+  const ev = await stripe.events.list({ limit: 100 });
+  return ev.data.filter((e) => e.data.object.id === id).reverse();
+}
+
+test('sepa_debit: shown in payment_method_types; refused outside eur and payment mode', async () => {
+  const eur = await eurBook();
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'],
+  }));
+  assert.deepEqual(s.payment_method_types, ['card', 'sepa_debit']);
+  assertStripeShape(s, 'checkout.session');
+  const only = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['sepa_debit'],
+  }));
+  assert.deepEqual(only.payment_method_types, ['sepa_debit']);
+  assert.deepEqual((await stripe.checkout.sessions.retrieve(only.id)).payment_method_types, ['sepa_debit']);
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const refusals = [
+    [{ payment_method_types: ['sepa_debit'] }, 'payment_method_types', /currency provided \(usd\)/],
+    [{ payment_method_types: ['card', 'ideal'] }, 'payment_method_types', /ideal/],
+    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['sepa_debit'] }, 'payment_method_types', /payment/],
+    [{ line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['sepa_debit'], payment_intent_data: { capture_method: 'manual' } },
+      'payment_intent_data[capture_method]', /manual/],
+  ];
+  for (const [extra, param, msg] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams(extra)), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      assert.match(e.message, msg);
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('sepa_debit on the page: complete and unpaid at once, paid when the debit settles (async_payment_succeeded)', async () => {
+  const eur = await eurBook();
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: eur.id, quantity: 2 }], payment_method_types: ['card', 'sepa_debit'],
+  }));
+  // a bad IBAN is refused by the server and writes nothing
+  const path = new URL(s.url).pathname;
+  const bad = await env.request({
+    method: 'POST', path, body: new URLSearchParams({
+      'payment_method_data[type]': 'sepa_debit', 'payment_method_data[sepa_debit][iban]': 'DE89370400440532013001',
+      'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+    }).toString(),
+  });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /IBAN/i);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+
+  const page = await browser.newPage({ userAgent: 'Mozilla/5.0 (Tender checkout test)' });
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#choice-card'), 'Pay by card');
+  assert.equal(await page.textContent('#choice-sepa'), 'Pay by SEPA Direct Debit');
+  assert.match(await page.textContent('#sepa-mandate'), /you authorise \(A\) .+ and Tender/);
+  await page.fill('#sepa-email', 'jenny@example.com');
+  await page.fill('#sepa-name', 'Jenny Rosen');
+  await page.fill('#iban', SEPA_OK);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#sepa-pay')]);
+  assert.match(page.url(), new RegExp(`session_id=${s.id}`));
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.deepEqual(done.payment_method_types, ['card', 'sepa_debit']);
+  assertStripeShape(done, 'checkout.session');
+  const pi0 = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['payment_method', 'latest_charge'] });
+  // settled already (the scheduler is quick) or still processing: the session said unpaid first
+  const completed = (await sessionEvents(s.id)).find((e) => e.type === 'checkout.session.completed');
+  assert.equal(completed.data.object.payment_status, 'unpaid');
+  assert.equal(completed.data.object.status, 'complete');
+  assert.equal(pi0.amount, 2500);
+  assert.equal(pi0.currency, 'eur');
+  assert.deepEqual(pi0.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(pi0.payment_method.type, 'sepa_debit');
+  assert.equal(pi0.payment_method.sepa_debit.last4, '3000');
+  assert.deepEqual(pi0.payment_method.billing_details.name, 'Jenny Rosen');
+  const mandate = await stripe.mandates.retrieve(pi0.latest_charge.payment_method_details.sepa_debit.mandate);
+  assert.equal(mandate.type, 'single_use');
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assert.equal(mandate.customer_acceptance.online.ip_address, '127.0.0.1');
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender checkout test)');
+
+  const { s: paid, pi } = await sessionSettled(s.id);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(paid.payment_status, 'paid');
+  assertStripeShape(paid, 'checkout.session');
+  const types = (await sessionEvents(s.id)).map((e) => e.type);
+  assert.deepEqual(types, ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+  const ok = (await sessionEvents(s.id))[1].data.object;
+  assert.equal(ok.payment_status, 'paid');
+  assertStripeShape(ok, 'checkout.session');
+});
+
+test('sepa_debit only, a failing IBAN, saved for later on a customer made: async_payment_failed, still unpaid', async () => {
+  const eur = await eurBook();
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['sepa_debit'],
+    customer_creation: 'always', payment_intent_data: { setup_future_usage: 'off_session' },
+  }));
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#number'), null); // no card form
+  assert.equal(await page.$('#choice-sepa'), null);
+  await page.getByLabel('Email').fill('max@example.com');
+  await page.getByLabel('Account holder name').fill('Max Mustermann');
+  await page.getByLabel('IBAN').fill(SEPA_FAILS);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /SEPA Direct Debit/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'unpaid');
+  assert.match(done.customer, /^cus_/);
+  const pi0 = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['latest_charge'] });
+  assert.equal(pi0.customer, done.customer);
+  assert.equal(pi0.setup_future_usage, 'off_session');
+  const mandate = await stripe.mandates.retrieve(pi0.latest_charge.payment_method_details.sepa_debit.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'sepa_debit' });
+  assert.equal(pms.data.length, 1);
+  assert.equal(pms.data[0].sepa_debit.last4, '3001');
+
+  const { s: after, pi } = await sessionSettled(s.id);
+  assert.equal(pi.status, 'requires_payment_method');
+  assert.equal(pi.last_payment_error.payment_method.type, 'sepa_debit');
+  assert.equal(after.status, 'complete');
+  assert.equal(after.payment_status, 'unpaid');
+  const evs = await sessionEvents(s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
+  assert.equal(evs[1].data.object.payment_status, 'unpaid');
+  assertStripeShape(evs[1].data.object, 'checkout.session');
+});
+
+test('payment links with payment_method_types: sepa_debit carried into their sessions', async () => {
+  const eur = await eurBook();
+  await assert.rejects(stripe.paymentLinks.create({
+    line_items: [{ price: book.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'],
+  }), (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /usd/.test(e.message));
+  const plain = await stripe.paymentLinks.create({ line_items: [{ price: eur.id, quantity: 1 }] });
+  assert.equal(plain.payment_method_types, null);
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: eur.id, quantity: 3 }], payment_method_types: ['card', 'sepa_debit'],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assert.deepEqual(link.payment_method_types, ['card', 'sepa_debit']);
+  assertStripeShape(link, 'payment_link');
+  assert.deepEqual((await stripe.paymentLinks.retrieve(link.id)).payment_method_types, ['card', 'sepa_debit']);
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.textContent('#choice-sepa'), 'Pay by SEPA Direct Debit');
+  await page.fill('#sepa-email', 'link@example.com');
+  await page.fill('#sepa-name', 'Link Buyer');
+  await page.fill('#iban', SEPA_OK);
+  await Promise.all([page.waitForURL(/\/thanks$/), page.click('#sepa-pay')]);
+  await page.close();
+
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(s.status, 'complete');
+  assert.deepEqual(s.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(s.amount_total, 3750);
+  const { s: paid, pi } = await sessionSettled(s.id);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.payment_method_types.includes('sepa_debit'), true);
+  assert.equal(paid.payment_status, 'paid');
+  assertStripeShape(paid, 'checkout.session');
+});
