@@ -1118,7 +1118,18 @@ int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const c
 
 /* ---- the payment's outcome ---- */
 
-int invoice_payment_settled(struct req *r, struct db *db, const struct payment_intent *pi)
+/*
+ * A bank debit (SEPA Direct Debit) pays an invoice in two steps: its confirmation leaves the
+ * intent `processing` (the attempt counted, the invoice still open with nothing paid, no
+ * automatic attempt while the bank has it; a subscription's first invoice activates the
+ * subscription, as Stripe treats a processing SEPA payment), then the scheduler's settlement
+ * (payments/sepa.c) tells the invoice in its own write (invoice_debit_settled): paid, or a failed
+ * attempt as a declined card's. settled_later: that settlement, whose attempt was counted at
+ * the confirmation; a debit settling for an invoice no longer owed (voided meanwhile) changes
+ * nothing of it, since the bank's answer cannot be refused.
+ */
+static int payment_outcome(struct req *r, struct db *db, const struct payment_intent *pi,
+			   bool settled_later)
 {
 	struct invoice in;
 	int rc = invoice_load(r, db, pi->invoice, &in);
@@ -1128,7 +1139,7 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	/* an uncollectible invoice can still be paid (Stripe: it is only written off) */
 	if (strcmp(in.status, "open") != 0 && strcmp(in.status, "uncollectible") != 0) {
 		/* a voided (or paid) invoice takes no more money: the payment is rolled back */
-		if (succeeded)
+		if (succeeded && !settled_later)
 			return req_fail(
 			    r, ERR_INVALID_STATE, NULL,
 			    "This PaymentIntent pays invoice %s, which is %s: it can no "
@@ -1139,8 +1150,20 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	int64_t now;
 	if (billing_now(r, db, in.test_clock, &now) != 0)
 		return -1;
-	in.attempt_count++;
+	if (!settled_later)
+		in.attempt_count++;
 	in.payment_intent = pi->id;
+	if (strcmp(pi->status, "processing") == 0) {
+		/* the debit is with the bank: nothing is attempted again until it answers (a send
+		 * invoice's overdue notice stays due) */
+		if (!invoice_sends(&in))
+			in.next_payment_attempt = 0;
+		if (invoice_update(r, db, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (in.subscription && str_eq(in.billing_reason, "subscription_create"))
+			return subscription_invoice_paid(r, db, &in);
+		return 0;
+	}
 	if (succeeded) {
 		in.status = "paid";
 		in.amount_paid = in.amount_due;
@@ -1167,7 +1190,8 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 		/* the customer's own attempt (the hosted page): nothing is retried by itself, and
 		 * its overdue notice stays due */
 		in.next_payment_attempt = overdue_at;
-	} else if (strcmp(in.billing_reason, "subscription_create") != 0 && in.auto_advance) {
+	} else if ((strcmp(in.billing_reason, "subscription_create") != 0 || settled_later) &&
+		   in.auto_advance) {
 		int64_t next = 0;
 		int k = in.attempt_count >= BILLING_ATTEMPTS_MAX
 			    ? 0
@@ -1179,6 +1203,7 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 		else
 			give_up = true;
 	}
+	in.debit_returned = settled_later;
 	if (invoice_update(r, db, &in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, &in,
@@ -1187,6 +1212,24 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 			     : "invoice.payment_failed") != 0)
 		return -1;
 	return subscription_invoice_failed(r, db, &in, give_up);
+}
+
+int invoice_payment_settled(struct req *r, struct db *db, const struct payment_intent *pi)
+{
+	return payment_outcome(r, db, pi, false);
+}
+
+int invoice_debit_settled(struct db *db, struct arena *a, const char *merchant_id,
+			  const struct payment_intent *pi, int64_t now)
+{
+	(void)a;
+	if (!pi->invoice)
+		return DB_OK;
+	struct req r;
+	req_internal_init(&r, NULL, merchant_id, now, "");
+	int rc = payment_outcome(&r, db, pi, true) == 0 ? DB_OK : DB_ERR;
+	req_internal_release(&r);
+	return rc;
 }
 
 /* ---- handlers ---- */
@@ -1434,7 +1477,15 @@ static int pi_status_fn(struct db *db, void *p)
 	/* only an intent that can still be confirmed is tried again */
 	c->new_intent = !status || strcmp(status, "canceled") == 0 ||
 			strcmp(status, "succeeded") == 0 || strcmp(status, "processing") == 0;
+	bool processing = status && strcmp(status, "processing") == 0;
 	db_reset(st);
+	/* a bank debit under way may still pay it: a second payment could book it twice */
+	if (processing)
+		return req_fail(
+		    c->x.r, ERR_INVALID_STATE, NULL,
+		    "Invoice %s is being paid by a bank debit that is still processing; "
+		    "it can be paid again only if that payment fails.",
+		    c->x.in.id);
 	return 0;
 }
 
@@ -2253,6 +2304,9 @@ static int advance_read_fn(struct db *db, void *p)
 		x->new_intent = !status || !(str_eq(status, "requires_payment_method") ||
 					     str_eq(status, "requires_confirmation") ||
 					     str_eq(status, "requires_action"));
+		/* a bank debit under way: nothing to attempt until it settles */
+		if (status && str_eq(status, "processing"))
+			x->due = 0;
 		db_reset(st);
 	}
 	return 0;

@@ -1551,7 +1551,8 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 		type = "customer.subscription.deleted";
 		if (subscription_schedule_sub_ended(r, db, s.id, "payment_failed", now) != 0)
 			return -1;
-	} else if (str_eq(was, "active") && !str_eq(in->billing_reason, "subscription_create")) {
+	} else if (str_eq(was, "active") &&
+		   (!str_eq(in->billing_reason, "subscription_create") || in->debit_returned)) {
 		s.status = "past_due";
 	}
 	sub_schedule(&s, invoice_sends(in) ? 0 : in->next_payment_attempt);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "core/buf.h"
 #include "core/str.h"
 #include "disputes/dispute.h"
@@ -389,6 +390,7 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 	if (rc != DB_OK)
 		return rc;
 	rc = append_outcome(db, a, m, ch, pi, "charge.succeeded", "payment_intent.succeeded", now);
+	rc = rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
 	if (rc != DB_OK || behavior != SEPA_DISPUTE)
 		return rc;
 	/* the bank takes the money back at once: a SEPA dispute is final, so it is opened and
@@ -432,8 +434,9 @@ static int settle_failed(struct db *db, struct arena *a, const char *m, struct c
 	rc = pi_update(db, m, pi);
 	if (rc != DB_OK)
 		return rc;
-	return append_outcome(db, a, m, ch, pi, "charge.failed", "payment_intent.payment_failed",
-			      now);
+	rc =
+	    append_outcome(db, a, m, ch, pi, "charge.failed", "payment_intent.payment_failed", now);
+	return rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
 }
 
 /* Settles one claimed debit. DB_OK; DB_NOTFOUND when its charge or intent is gone or not pending
