@@ -100,7 +100,17 @@ struct invoice {
 	/* not stored: its bank debit was just returned (invoice_debit_settled); a subscription
 	 * activated by that debit's first invoice is then past_due, as after a declined renewal */
 	bool debit_returned;
+	/* payment_settings[payment_method_types]: a JSON array (["card","sepa_debit"]), NULL: not
+	 * set (any type Tender takes for it) */
+	const char *payment_method_types;
 };
+/* payment_settings[payment_method_types] of the request at param (shown: its name in errors):
+ * card and sepa_debit, sepa_debit only with currency eur (currency NULL: not checked). 1 given
+ * (*ret the JSON array to store, NULL for '' = none), 0 absent, -1 with r->err. */
+int billing_pm_types_param(struct req *r, const char *param, const char *shown,
+			   const char *currency, const char **ret);
+/* Does a payment_method_types array (NULL: not set, any) allow type? */
+bool billing_pm_types_allow(const char *types, const char *type);
 /* Is it collected by the customer (collection_method=send_invoice)? */
 bool invoice_sends(const struct invoice *in);
 /* The URL of invoice id's hosted page (http://host/invoice/{merchant}/{secret}), in r's arena;

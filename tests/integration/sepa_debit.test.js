@@ -436,10 +436,12 @@ async function latestPi(inv) {
 
 // waits for the invoice's latest debit to settle: the invoice, with payment_intent (the intent)
 async function invoiceSettled(id) {
+  const { customer } = await stripe.invoices.retrieve(id);
   return waitFor(async () => {
-    const inv = await stripe.invoices.retrieve(id);
-    const pi = await latestPi(inv);
-    return pi.status !== 'processing' && { ...inv, payment_intent: pi };
+    // the intent first: the invoice read after it sees its settlement
+    const pi = await latestPi({ id, customer });
+    if (pi.status === 'processing') return false;
+    return { ...(await stripe.invoices.retrieve(id)), payment_intent: pi };
   }, `invoice ${id}'s debit to settle`, 15000);
 }
 
@@ -566,6 +568,50 @@ test('a subscription whose first SEPA debit fails goes past_due, its invoice ope
   const types = await eventsOf(inv.id);
   assert.ok(types.includes('invoice.payment_failed'));
   assert.ok(!types.includes('invoice.paid'));
+});
+
+test('payment_settings[payment_method_types] on invoices and subscriptions: accepted, shown, sepa_debit needs eur', async () => {
+  const { cus, pm } = await debitCustomer(IBANS.ok);
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 2500, currency: 'eur' });
+  const draft = await stripe.invoices.create({
+    customer: cus.id, pending_invoice_items_behavior: 'include', auto_advance: false,
+    payment_settings: { payment_method_types: ['card', 'sepa_debit'] },
+  });
+  assert.deepEqual(draft.payment_settings.payment_method_types, ['card', 'sepa_debit']);
+  billingShape(draft, 'invoice');
+  // card only: the SEPA default is refused at pay
+  const cardOnly = await stripe.invoices.update(draft.id, { payment_settings: { payment_method_types: ['card'] } });
+  assert.deepEqual(cardOnly.payment_settings.payment_method_types, ['card']);
+  await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+  await assert.rejects(stripe.invoices.pay(draft.id), (e) => e.statusCode === 400 && e.param === 'payment_method');
+  await assert.rejects(stripe.invoices.update(draft.id, { payment_settings: { payment_method_types: ['sepa_debit'] } }),
+    (e) => e.statusCode === 400);
+  // an unknown type, and sepa_debit on a usd invoice
+  await assert.rejects(stripe.invoices.create({ customer: cus.id, payment_settings: { payment_method_types: ['alipay'] } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_settings[payment_method_types]');
+  const usdCus = await stripe.customers.create({ email: 'usd@example.com' });
+  await stripe.invoiceItems.create({ customer: usdCus.id, amount: 2500, currency: 'usd' });
+  await assert.rejects(stripe.invoices.create({
+    customer: usdCus.id, pending_invoice_items_behavior: 'include', payment_settings: { payment_method_types: ['sepa_debit'] },
+  }), (e) => e.statusCode === 400 && /eur/.test(e.message));
+  // a subscription's: shown, and passed to its invoices
+  const price = await eurPrice();
+  const sub = await stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], default_payment_method: pm.id,
+    payment_settings: { payment_method_types: ['sepa_debit'] }, expand: ['latest_invoice'],
+  });
+  assert.deepEqual(sub.payment_settings.payment_method_types, ['sepa_debit']);
+  assert.deepEqual(sub.latest_invoice.payment_settings.payment_method_types, ['sepa_debit']);
+  assert.equal(sub.status, 'active');
+  billingShape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  const upd = await stripe.subscriptions.update(sub.id, { payment_settings: { payment_method_types: ['card', 'sepa_debit'] } });
+  assert.deepEqual(upd.payment_settings.payment_method_types, ['card', 'sepa_debit']);
+  const usdPrice = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'usd plan' } });
+  await assert.rejects(stripe.subscriptions.create({
+    customer: usdCus.id, items: [{ price: usdPrice.id }], payment_behavior: 'default_incomplete',
+    payment_settings: { payment_method_types: ['sepa_debit'] },
+  }), (e) => e.statusCode === 400 && /eur/.test(e.message));
+  assert.equal((await invoiceSettled(sub.latest_invoice.id)).status, 'paid');
 });
 
 test('secrets: no IBAN in clear in the store or the log', async () => {
