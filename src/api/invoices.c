@@ -1886,6 +1886,21 @@ static int h_send(struct req *r)
 	return req_write(r, send_fn, &x);
 }
 
+/* Is PaymentIntent id (of r's merchant) processing (a bank debit under way)? 0, or -1 with
+ * r->err. */
+static int pi_processing(struct req *r, struct db *db, const char *id, bool *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW && str_eq(db_col_text(st, 0, NULL), "processing");
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int void_fn(struct db *db, void *p)
 {
 	struct inv_ctx *x = p;
@@ -1895,6 +1910,17 @@ static int void_fn(struct db *db, void *p)
 	struct invoice *in = &x->in;
 	if (invoice_still_owed(r, in, "void") != 0)
 		return -1;
+	/* a bank debit under way will move its money whatever the invoice says: Stripe waits for
+	 * it too */
+	bool processing = false;
+	if (in->payment_intent && pi_processing(r, db, in->payment_intent, &processing) != 0)
+		return -1;
+	if (processing)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "Invoice %s is being paid by a bank debit that is still processing; "
+		    "it cannot be voided until that payment settles.",
+		    in->id);
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;

@@ -466,6 +466,7 @@ test('a one-off invoice paid by SEPA: open while the debit processes, paid when 
   assert.match(ch.payment_method_details.sepa_debit.mandate, /^mandate_/);
   // while the bank has it: another payment is refused, nothing is charged twice
   await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400 && /processing/.test(e.message));
+  await assert.rejects(stripe.invoices.voidInvoice(fin.id), (e) => e.statusCode === 400 && /processing/.test(e.message));
   const types = await eventsOf(fin.id);
   assert.ok(!types.includes('invoice.paid'));
   assert.ok(!types.includes('invoice.payment_failed'));
