@@ -97,7 +97,20 @@ struct invoice {
 	/* not stored: a preview's customer_details[address] (JSON), where Stripe Tax places its
 	 * customer instead of the customer's own address (NULL: the customer's) */
 	const char *auto_tax_address;
+	/* not stored: its bank debit was just returned (invoice_debit_settled); a subscription
+	 * activated by that debit's first invoice is then past_due, as after a declined renewal */
+	bool debit_returned;
+	/* payment_settings[payment_method_types]: a JSON array (["card","sepa_debit"]), NULL: not
+	 * set (any type Tender takes for it) */
+	const char *payment_method_types;
 };
+/* payment_settings[payment_method_types] of the request at param (shown: its name in errors):
+ * card and sepa_debit, sepa_debit only with currency eur (currency NULL: not checked). 1 given
+ * (*ret the JSON array to store, NULL for '' = none), 0 absent, -1 with r->err. */
+int billing_pm_types_param(struct req *r, const char *param, const char *shown,
+			   const char *currency, const char **ret);
+/* Does a payment_method_types array (NULL: not set, any) allow type? */
+bool billing_pm_types_allow(const char *types, const char *type);
 /* Is it collected by the customer (collection_method=send_invoice)? */
 bool invoice_sends(const struct invoice *in);
 /* The URL of invoice id's hosted page (http://host/invoice/{merchant}/{secret}), in r's arena;
@@ -296,6 +309,14 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice *in);
 int subscription_invoice_failed(struct req *r, struct db *db, const struct invoice *in,
 				bool give_up);
+/* Inside the write of the scheduler's settlement of a bank debit (payments/sepa.c): when pi
+ * (now succeeded, or failed back to requires_payment_method) pays an invoice of merchant_id, the
+ * invoice's side: paid (invoice.paid, invoice.payment_succeeded, its subscription's), or a
+ * failed attempt (invoice.payment_failed, retried on the schedule, its subscription past_due).
+ * DB_OK (also for an intent of no invoice), or < 0. */
+struct arena;
+int invoice_debit_settled(struct db *db, struct arena *a, const char *merchant_id,
+			  const struct payment_intent *pi, int64_t now);
 /* A send_invoice invoice of a subscription still open past its due date (invoice.overdue just
  * emitted): its subscription, when that is its latest invoice and it is active, is past_due. 0,
  * or -1 with r->err. */

@@ -21,6 +21,7 @@
 #include "api/customer_balance.h"
 #include "api/tax_ids.h"
 #include "api/list.h"
+#include "api/mandates.h"
 #include "api/payments_common.h"
 #include "app.h"
 #include "core/digest.h"
@@ -41,8 +42,8 @@ static const char SQL_GET[] =
     " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
     " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
     " ending_balance, amount_due, collection_method, days_until_due, due_date,"
-    " hosted_token_hash, paid_out_of_band, automatic_tax FROM invoices WHERE merchant_id = $1 AND "
-    "id = $2";
+    " hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types FROM invoices"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
     " billing_reason, currency, subtotal, total, amount_paid, attempt_count,"
@@ -50,10 +51,10 @@ static const char SQL_INSERT[] =
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
     " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
     " starting_balance, ending_balance, amount_due, collection_method, days_until_due,"
-    " due_date, hosted_token_hash, paid_out_of_band, automatic_tax)"
+    " due_date, hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
     " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
-    " $35, $36, $37, $38, $39)";
+    " $35, $36, $37, $38, $39, $40)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
@@ -61,8 +62,8 @@ static const char SQL_UPDATE[] =
     " subtotal = $15, total = $16, description = $17, marked_uncollectible_at = $18,"
     " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
     " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
-    " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28, automatic_tax = $29"
-    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28, automatic_tax = $29,"
+    " payment_method_types = $30 WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 				       " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
@@ -147,6 +148,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->hosted_token_hash = col_text_dup(a, st, 36);
 		in->paid_out_of_band = db_col_int64(st, 37) != 0;
 		in->automatic_tax = db_col_int64(st, 38) != 0;
+		in->payment_method_types = col_text_dup(a, st, 39);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -228,6 +230,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	db_bind_int64(st, 33, in->amount_due);
 	invoice_bind_send(st, 34, in);
 	db_bind_int64(st, 39, in->automatic_tax ? 1 : 0);
+	db_bind_text(st, 40, in->payment_method_types, -1);
 	return db_step_done(st);
 }
 
@@ -261,6 +264,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	db_bind_int64(st, 23, in->amount_due);
 	invoice_bind_send(st, 24, in);
 	db_bind_int64(st, 29, in->automatic_tax ? 1 : 0);
+	db_bind_text(st, 30, in->payment_method_types, -1);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -1036,7 +1040,11 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_obj_open(j);
 	json_kv_null(j, "default_mandate");
 	json_kv_null(j, "payment_method_options");
-	json_kv_null(j, "payment_method_types");
+	if (in->payment_method_types)
+		json_kv_raw(j, "payment_method_types", in->payment_method_types,
+			    strlen(in->payment_method_types));
+	else
+		json_kv_null(j, "payment_method_types");
 	json_obj_close(j);
 	snprintf(path, sizeof(path), "%spayments", prefix ? prefix : "");
 	if (prefix && req_expand_has(r, path))
@@ -1116,9 +1124,73 @@ int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const c
 	return rc == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
+/* ---- payment_settings[payment_method_types] ---- */
+
+#define PM_TYPES_PARAM "payment_settings.payment_method_types"
+#define PM_TYPES_SHOWN "payment_settings[payment_method_types]"
+
+int billing_pm_types_param(struct req *r, const char *param, const char *shown,
+			   const char *currency, const char **ret)
+{
+	if (!param_present(r, param))
+		return 0;
+	const struct form_node *n = param_node(r, param);
+	const char *s = param_str(r, param);
+	if (!n || (s && !*s)) {
+		*ret = NULL; /* '': none, Stripe's null */
+		return 1;
+	}
+	bool card = false, sepa = false;
+	int count = 0;
+	for (const struct form_node *x = n->kind == FORM_SCALAR ? n : n->first_child; x;
+	     x = n->kind == FORM_SCALAR ? NULL : x->next) {
+		if (++count > 8)
+			return req_fail(r, ERR_PARAM_BAD, shown, "Too many payment method types.");
+		if (x->value && strcmp(x->value, "card") == 0)
+			card = true;
+		else if (x->value && strcmp(x->value, "sepa_debit") == 0)
+			sepa = true;
+		else
+			return req_fail(
+			    r, ERR_PARAM_BAD, shown,
+			    "The payment method type \"%s\" is invalid. Tender's invoices "
+			    "support: card, sepa_debit.",
+			    x->value ? x->value : "");
+	}
+	if (sepa && currency && strcmp(currency, "eur") != 0)
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"The currency provided (%s) is invalid. Payments with sepa_debit "
+				"support the following currencies: eur.",
+				currency);
+	*ret = card && sepa ? "[\"card\",\"sepa_debit\"]"
+	       : sepa	    ? "[\"sepa_debit\"]"
+			    : "[\"card\"]";
+	return 1;
+}
+
+bool billing_pm_types_allow(const char *types, const char *type)
+{
+	if (!types)
+		return true;
+	char quoted[40];
+	int n = snprintf(quoted, sizeof(quoted), "\"%s\"", type);
+	return n > 0 && (size_t)n < sizeof(quoted) && strstr(types, quoted) != NULL;
+}
+
 /* ---- the payment's outcome ---- */
 
-int invoice_payment_settled(struct req *r, struct db *db, const struct payment_intent *pi)
+/*
+ * A bank debit (SEPA Direct Debit) pays an invoice in two steps: its confirmation leaves the
+ * intent `processing` (the attempt counted, the invoice still open with nothing paid, no
+ * automatic attempt while the bank has it; a subscription's first invoice activates the
+ * subscription, as Stripe treats a processing SEPA payment), then the scheduler's settlement
+ * (payments/sepa.c) tells the invoice in its own write (invoice_debit_settled): paid, or a failed
+ * attempt as a declined card's. settled_later: that settlement, whose attempt was counted at
+ * the confirmation; a debit settling for an invoice no longer owed (voided meanwhile) changes
+ * nothing of it, since the bank's answer cannot be refused.
+ */
+static int payment_outcome(struct req *r, struct db *db, const struct payment_intent *pi,
+			   bool settled_later)
 {
 	struct invoice in;
 	int rc = invoice_load(r, db, pi->invoice, &in);
@@ -1128,7 +1200,7 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	/* an uncollectible invoice can still be paid (Stripe: it is only written off) */
 	if (strcmp(in.status, "open") != 0 && strcmp(in.status, "uncollectible") != 0) {
 		/* a voided (or paid) invoice takes no more money: the payment is rolled back */
-		if (succeeded)
+		if (succeeded && !settled_later)
 			return req_fail(
 			    r, ERR_INVALID_STATE, NULL,
 			    "This PaymentIntent pays invoice %s, which is %s: it can no "
@@ -1139,8 +1211,20 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	int64_t now;
 	if (billing_now(r, db, in.test_clock, &now) != 0)
 		return -1;
-	in.attempt_count++;
+	if (!settled_later)
+		in.attempt_count++;
 	in.payment_intent = pi->id;
+	if (strcmp(pi->status, "processing") == 0) {
+		/* the debit is with the bank: nothing is attempted again until it answers (a send
+		 * invoice's overdue notice stays due) */
+		if (!invoice_sends(&in))
+			in.next_payment_attempt = 0;
+		if (invoice_update(r, db, &in) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (in.subscription && str_eq(in.billing_reason, "subscription_create"))
+			return subscription_invoice_paid(r, db, &in);
+		return 0;
+	}
 	if (succeeded) {
 		in.status = "paid";
 		in.amount_paid = in.amount_due;
@@ -1167,7 +1251,8 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 		/* the customer's own attempt (the hosted page): nothing is retried by itself, and
 		 * its overdue notice stays due */
 		in.next_payment_attempt = overdue_at;
-	} else if (strcmp(in.billing_reason, "subscription_create") != 0 && in.auto_advance) {
+	} else if ((strcmp(in.billing_reason, "subscription_create") != 0 || settled_later) &&
+		   in.auto_advance) {
 		int64_t next = 0;
 		int k = in.attempt_count >= BILLING_ATTEMPTS_MAX
 			    ? 0
@@ -1179,6 +1264,7 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 		else
 			give_up = true;
 	}
+	in.debit_returned = settled_later;
 	if (invoice_update(r, db, &in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (invoice_emit(r, db, &in,
@@ -1187,6 +1273,24 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 			     : "invoice.payment_failed") != 0)
 		return -1;
 	return subscription_invoice_failed(r, db, &in, give_up);
+}
+
+int invoice_payment_settled(struct req *r, struct db *db, const struct payment_intent *pi)
+{
+	return payment_outcome(r, db, pi, false);
+}
+
+int invoice_debit_settled(struct db *db, struct arena *a, const char *merchant_id,
+			  const struct payment_intent *pi, int64_t now)
+{
+	(void)a;
+	if (!pi->invoice)
+		return DB_OK;
+	struct req r;
+	req_internal_init(&r, NULL, merchant_id, now, "");
+	int rc = payment_outcome(&r, db, pi, true) == 0 ? DB_OK : DB_ERR;
+	req_internal_release(&r);
+	return rc;
 }
 
 /* ---- handlers ---- */
@@ -1434,7 +1538,15 @@ static int pi_status_fn(struct db *db, void *p)
 	/* only an intent that can still be confirmed is tried again */
 	c->new_intent = !status || strcmp(status, "canceled") == 0 ||
 			strcmp(status, "succeeded") == 0 || strcmp(status, "processing") == 0;
+	bool processing = status && strcmp(status, "processing") == 0;
 	db_reset(st);
+	/* a bank debit under way may still pay it: a second payment could book it twice */
+	if (processing)
+		return req_fail(
+		    c->x.r, ERR_INVALID_STATE, NULL,
+		    "Invoice %s is being paid by a bank debit that is still processing; "
+		    "it can be paid again only if that payment fails.",
+		    c->x.in.id);
 	return 0;
 }
 
@@ -1556,6 +1668,20 @@ static int h_pay(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"This customer has no attached payment source or default payment "
 				"method. Please consider adding a default payment method.");
+	if (in->payment_method_types) {
+		/* the types its payment_settings allow */
+		int kind = sepa_pm_is_sepa(r, c.x.pm);
+		if (kind < 0)
+			return -1;
+		const char *type = kind == 1   ? "sepa_debit"
+				   : kind == 2 ? "us_bank_account"
+					       : "card";
+		if (!billing_pm_types_allow(in->payment_method_types, type))
+			return req_fail(r, ERR_PARAM_BAD, "payment_method",
+					"The PaymentMethod provided (%s) is not allowed by this "
+					"invoice's payment_settings[payment_method_types].",
+					type);
+	}
 	c.new_intent = in->payment_intent == NULL;
 	if (!c.new_intent && req_read(r, pi_status_fn, &c) != 0)
 		return -1;
@@ -1760,6 +1886,21 @@ static int h_send(struct req *r)
 	return req_write(r, send_fn, &x);
 }
 
+/* Is PaymentIntent id (of r's merchant) processing (a bank debit under way)? 0, or -1 with
+ * r->err. */
+static int pi_processing(struct req *r, struct db *db, const char *id, bool *ret)
+{
+	struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW && str_eq(db_col_text(st, 0, NULL), "processing");
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int void_fn(struct db *db, void *p)
 {
 	struct inv_ctx *x = p;
@@ -1769,6 +1910,17 @@ static int void_fn(struct db *db, void *p)
 	struct invoice *in = &x->in;
 	if (invoice_still_owed(r, in, "void") != 0)
 		return -1;
+	/* a bank debit under way will move its money whatever the invoice says: Stripe waits for
+	 * it too */
+	bool processing = false;
+	if (in->payment_intent && pi_processing(r, db, in->payment_intent, &processing) != 0)
+		return -1;
+	if (processing)
+		return req_fail(
+		    r, ERR_INVALID_STATE, NULL,
+		    "Invoice %s is being paid by a bank debit that is still processing; "
+		    "it cannot be voided until that payment settles.",
+		    in->id);
 	int64_t now;
 	if (billing_now(r, db, in->test_clock, &now) != 0)
 		return -1;
@@ -1999,6 +2151,9 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	}
 	if (draft_discounts_set(r, db, in, spec, now) != 0)
 		return -1;
+	if (billing_pm_types_param(r, PM_TYPES_PARAM, PM_TYPES_SHOWN, in->currency,
+				   &in->payment_method_types) < 0)
+		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return invoice_emit(r, db, in, "invoice.created");
@@ -2062,6 +2217,14 @@ static int update_fn(struct db *db, void *p)
 		    "Only a draft invoice's description, auto_advance, discounts, "
 		    "collection_method, days_until_due and due_date can change; this one is %s.",
 		    in->status);
+	if (param_present(r, PM_TYPES_PARAM)) {
+		if (!draft)
+			return req_fail(r, ERR_PARAM_BAD, PM_TYPES_SHOWN,
+					"Only a draft invoice's payment_settings can be updated.");
+		if (billing_pm_types_param(r, PM_TYPES_PARAM, PM_TYPES_SHOWN, in->currency,
+					   &in->payment_method_types) < 0)
+			return -1;
+	}
 	if (draft && (param_present(r, "collection_method") || param_present(r, "days_until_due") ||
 		      param_present(r, "due_date"))) {
 		if (in->subscription)
@@ -2253,6 +2416,9 @@ static int advance_read_fn(struct db *db, void *p)
 		x->new_intent = !status || !(str_eq(status, "requires_payment_method") ||
 					     str_eq(status, "requires_confirmation") ||
 					     str_eq(status, "requires_action"));
+		/* a bank debit under way: nothing to attempt until it settles */
+		if (status && str_eq(status, "processing"))
+			x->due = 0;
 		db_reset(st);
 	}
 	return 0;
@@ -2417,6 +2583,10 @@ static const struct param_spec automatic_tax_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec payment_settings_children[] = {
+    {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec create_params[] = {
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
@@ -2432,6 +2602,7 @@ static const struct param_spec create_params[] = {
     {"pending_invoice_items_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"exclude", "include", NULL}, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -2445,6 +2616,7 @@ static const struct param_spec update_params[] = {
     {"description", PT_STRING, PF_EMPTYABLE, 1500, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"payment_settings", PT_OBJECT, 0, 0, NULL, payment_settings_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec list_params[] = {

@@ -408,7 +408,8 @@ struct confirm {
 	const char *acc_type, *acc_ip, *acc_ua;
 	const char *created_json;
 	size_t created_len;
-	bool ach; /* a us_bank_account PaymentMethod (else sepa_debit) */
+	bool ach;		      /* a us_bank_account PaymentMethod (else sepa_debit) */
+	const struct pi_invoice *inv; /* an invoice's payment made by Tender, or NULL */
 };
 
 static int ach_requires_action(struct req *r, struct db *db, struct payment_intent *pi,
@@ -420,6 +421,10 @@ static int confirm_fn(struct db *db, void *p)
 	struct req *r = c->r;
 	struct payment_intent *pi = &c->pi;
 	*pi = c->pi0; /* a retried transaction starts over */
+	if (pi->invoice && !c->ach && !pi_allows_type(pi, "sepa_debit"))
+		pi->payment_method_types = "[\"card\",\"sepa_debit\"]";
+	if (c->inv && c->inv->before && c->inv->before(r, db, c->inv->ctx) != 0)
+		return -1;
 	if (c->insert_first) {
 		if (payments_event(r, db, "payment_intent.created", pi->id, c->created_json,
 				   c->created_len, NULL) != 0)
@@ -485,7 +490,13 @@ static int confirm_fn(struct db *db, void *p)
 	}
 	if (c->ach && !pm.set_up)
 		return ach_requires_action(r, db, pi, &pm, mandate_id, c->insert_first);
-	return debit_start(r, db, pi, &pm, mandate_id, c->insert_first);
+	rc = debit_start(r, db, pi, &pm, mandate_id, c->insert_first);
+	/* an invoice's debit: the invoice waits for it in the same write (invoices.c) */
+	if (rc == 0 && pi->invoice && invoice_payment_settled(r, db, pi) != 0)
+		return -1;
+	if (rc == 0 && c->inv && c->inv->answer)
+		rc = c->inv->answer(r, db, c->inv->ctx, rc);
+	return rc;
 }
 
 /* The debit itself, inside the confirm's write (or a verification's, insert_first false): the
@@ -567,12 +578,13 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 /* accept_ip / accept_ua: a Checkout Session's payment (sepa_pi_confirm_checkout), whose
  * mandate the buyer accepted online on the page; NULL for the API's confirms. */
 static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-			   const char *pm_id, bool ach, const char *accept_ip,
-			   const char *accept_ua)
+			   const char *pm_id, bool ach, const struct pi_invoice *inv,
+			   const char *accept_ip, const char *accept_ua)
 {
 	const char *type = ach ? "us_bank_account" : "sepa_debit";
 	const char *currency = ach ? "usd" : "eur";
-	if (!pi_allows_type(pi, type))
+	/* an invoice's intent takes the types its invoice allows (invoices.c checks them) */
+	if (!pi_allows_type(pi, type) && !(pi->invoice && !ach))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The PaymentMethod provided (%s) is not allowed for this "
 				"PaymentIntent. Please attach a PaymentMethod of one of the "
@@ -590,7 +602,7 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 				"capture_method=manual.",
 				type);
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
-	    pi->connect.application_fee_amount || pi->invoice ||
+	    pi->connect.application_fee_amount || (pi->invoice && ach) ||
 	    (pi->checkout_session && (ach || !accept_ip)))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Tender takes %s for direct PaymentIntents only (no Connect "
@@ -605,9 +617,12 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 	c.pi0 = *pi;
 	c.insert_first = insert_first;
 	c.pm_id = pm_id;
+	c.inv = inv;
 	const char *off = param_str(r, "off_session");
-	c.off_session = off && (strcasecmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
-				strcmp(off, "recurring") == 0);
+	/* Tender's own payment of an invoice is off session, with the multi-use mandate */
+	c.off_session =
+	    inv != NULL || (off && (strcasecmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
+				    strcmp(off, "recurring") == 0));
 	int md = 1;
 	if (accept_ip) {
 		c.acc_type = "online";
@@ -634,21 +649,21 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 }
 
 int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-		    const char *pm_id)
+		    const char *pm_id, const struct pi_invoice *inv)
 {
-	return bank_pi_confirm(r, pi, insert_first, pm_id, false, NULL, NULL);
+	return bank_pi_confirm(r, pi, insert_first, pm_id, false, inv, NULL, NULL);
 }
 
 int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
 			     const char *ip, const char *user_agent)
 {
-	return bank_pi_confirm(r, pi, true, pm_id, false, ip, user_agent);
+	return bank_pi_confirm(r, pi, true, pm_id, false, NULL, ip, user_agent);
 }
 
 int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
 		   const char *pm_id)
 {
-	return bank_pi_confirm(r, pi, insert_first, pm_id, true, NULL, NULL);
+	return bank_pi_confirm(r, pi, insert_first, pm_id, true, NULL, NULL, NULL);
 }
 
 /* ---- GET /v1/mandates/{id} ---- */

@@ -25,9 +25,13 @@ int sepa_pm_is_sepa(struct req *r, const char *pm_ref);
  * request and not stored yet) with sepa_debit PaymentMethod pm_id: checks the mandate
  * (mandate_data, or off_session with a multi-use mandate), records the pending charge, the
  * mandate, the debit the scheduler settles, pi `processing`, charge.pending and
- * payment_intent.processing, and answers with the intent. 0, or -1 with r->err. */
+ * payment_intent.processing, and answers with the intent. An intent paying an invoice (pi->invoice)
+ * tells the invoice in the same write (invoice_payment_settled); inv (Tender's own payment of an
+ * invoice, payment_intents_invoice; else NULL) adds its before() and answer() and debits off
+ * session with the multi-use mandate. 0, or -1 with r->err. */
+struct pi_invoice;
 int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-		    const char *pm_id);
+		    const char *pm_id, const struct pi_invoice *inv);
 
 /* A Checkout Session's SEPA payment (checkout.c): pi (made by the page, not stored yet, naming
  * its checkout_session) confirmed as sepa_pi_confirm does under a mandate the buyer accepted

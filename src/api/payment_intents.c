@@ -661,7 +661,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		if (sfu)
 			pi->setup_future_usage = *sfu ? sfu : NULL;
 		return sepa == 2 ? ach_pi_confirm(r, pi, c->insert_first, pm_ref)
-				 : sepa_pi_confirm(r, pi, c->insert_first, pm_ref);
+				 : sepa_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
 	}
 	if (!pi_allows_type(pi, "card"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",

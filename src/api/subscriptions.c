@@ -203,6 +203,8 @@ struct subscription {
 	const struct tax_rate_spec *default_tax;
 	/* automatic_tax[enabled]: its invoices are taxed by Stripe Tax (invoices.c) */
 	bool automatic_tax;
+	/* payment_settings[payment_method_types] (JSON array; NULL: not set), its invoices' */
+	const char *payment_method_types;
 	/* not stored: where its customer will be, when a Checkout Session's write is about to make
 	 * it (its first invoice is planned before; NULL: the customer's own address) */
 	const char *auto_tax_address;
@@ -217,6 +219,9 @@ struct subscription {
 	struct sub_item items[SUB_ITEMS_MAX];
 };
 
+#define SUB_PM_TYPES "payment_settings.payment_method_types"
+#define SUB_PM_TYPES_SHOWN "payment_settings[payment_method_types]"
+
 static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, currency, billing_interval,"
     " billing_interval_count, billing_cycle_anchor, period_index, current_period_start,"
@@ -225,7 +230,7 @@ static const char SQL_GET[] =
     " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
     " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at,"
     " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at,"
-    " automatic_tax FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+    " automatic_tax, payment_method_types FROM subscriptions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
     " billing_interval, billing_interval_count, billing_cycle_anchor, period_index,"
@@ -233,9 +238,10 @@ static const char SQL_INSERT[] =
     " cancel_at_period_end, canceled_at, ended_at, cancellation_reason, cancellation_comment,"
     " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
     " test_clock, next_action_at, pause_behavior, pause_resumes_at, trial_missing_pm,"
-    " trial_notice_for, paused_at, collection_method, days_until_due, automatic_tax) VALUES ($1,"
+    " trial_notice_for, paused_at, collection_method, days_until_due, automatic_tax,"
+    " payment_method_types) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-    " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)";
+    " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -246,7 +252,8 @@ static const char SQL_UPDATE[] =
     " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23,"
     " pause_behavior = $24, pause_resumes_at = $25, trial_missing_pm = $26,"
     " trial_notice_for = $27, paused_at = $28, collection_method = $29, days_until_due = $30,"
-    " automatic_tax = $31 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " automatic_tax = $31, payment_method_types = $32"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start FROM subscription_items"
     " WHERE merchant_id = $1 AND subscription = $2 ORDER BY pos LIMIT $3";
@@ -341,6 +348,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->pending_invoice = col_text_dup(a, st, 35);
 		s->pending_expires_at = db_col_int64_or0(st, 36);
 		s->automatic_tax = db_col_int64(st, 37) != 0;
+		s->payment_method_types = col_text_dup(a, st, 38);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -426,6 +434,7 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_int64_or_null(st, 33, s->paused_at);
 	bind_collection(st, 34, s);
 	db_bind_int64(st, 36, s->automatic_tax ? 1 : 0);
+	db_bind_text(st, 37, s->payment_method_types, -1);
 }
 
 /* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
@@ -504,6 +513,7 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	db_bind_int64_or_null(st, 28, s->paused_at);
 	bind_collection(st, 29, s);
 	db_bind_int64(st, 31, s->automatic_tax ? 1 : 0);
+	db_bind_text(st, 32, s->payment_method_types, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -996,7 +1006,11 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	json_key(j, "payment_settings");
 	json_obj_open(j);
 	json_kv_null(j, "payment_method_options");
-	json_kv_null(j, "payment_method_types");
+	if (s->payment_method_types)
+		json_kv_raw(j, "payment_method_types", s->payment_method_types,
+			    strlen(s->payment_method_types));
+	else
+		json_kv_null(j, "payment_method_types");
 	json_kv_str(j, "save_default_payment_method", "off");
 	json_obj_close(j);
 	json_kv_null(j, "pending_invoice_item_interval");
@@ -1257,6 +1271,7 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 	in->customer = s->customer;
 	in->subscription = s->id;
 	in->automatic_tax = s->automatic_tax;
+	in->payment_method_types = s->payment_method_types;
 	in->status = "open";
 	in->billing_reason = reason;
 	str_copy(in->currency, sizeof(in->currency), s->currency);
@@ -1551,7 +1566,8 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
 		type = "customer.subscription.deleted";
 		if (subscription_schedule_sub_ended(r, db, s.id, "payment_failed", now) != 0)
 			return -1;
-	} else if (str_eq(was, "active") && !str_eq(in->billing_reason, "subscription_create")) {
+	} else if (str_eq(was, "active") &&
+		   (!str_eq(in->billing_reason, "subscription_create") || in->debit_returned)) {
 		s.status = "past_due";
 	}
 	sub_schedule(&s, invoice_sends(in) ? 0 : in->next_payment_attempt);
@@ -2257,6 +2273,9 @@ static int create_run(struct req *r, struct create_ctx *c)
 	if (!currency_find(s->currency))
 		return req_fail(r, ERR_INVALID_CURRENCY, "items", "Invalid currency: %s.",
 				s->currency);
+	if (billing_pm_types_param(r, SUB_PM_TYPES, SUB_PM_TYPES_SHOWN, s->currency,
+				   &s->payment_method_types) < 0)
+		return -1;
 	if (s->interval_count < 1 || s->interval_count > 1095)
 		return req_fail(r, ERR_PARAM_BAD, "items", "Invalid interval_count.");
 	/* the timeline, in the subscription's own time (its customer's test clock's, if any) */
@@ -2558,6 +2577,9 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		s->sends = sends;
 		s->days_until_due = days;
 	}
+	if (billing_pm_types_param(r, SUB_PM_TYPES, SUB_PM_TYPES_SHOWN, s->currency,
+				   &s->payment_method_types) < 0)
+		return -1;
 	bool auto_tax = s->automatic_tax;
 	if (param_bool(r, "automatic_tax.enabled", &auto_tax) == 1 &&
 	    auto_tax != s->automatic_tax) {
@@ -5401,12 +5423,18 @@ const struct param_spec subscription_discount_params[] = {
     {"discount", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec sub_payment_settings_children[] = {
+    {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"save_default_payment_method", PT_ENUM, 0, 0, (const char *const[]){"off", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec automatic_tax_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
+    {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
     {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
@@ -5443,6 +5471,7 @@ const char *const subscription_proration_behaviors[] = {"always_invoice", "creat
 							"none", NULL};
 static const struct param_spec update_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
+    {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
     {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/billing_internal.h"
 #include "api/resources.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -390,7 +391,10 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 	if (rc != DB_OK)
 		return rc;
 	rc = append_outcome(db, a, m, ch, pi, "charge.succeeded", "payment_intent.succeeded", now);
-	rc = rc == DB_OK ? checkout_async_payment(db, m, pi->id, true, now) : rc;
+	/* what the payment was for learns of it in the same write: a Checkout Session, an invoice
+	 */
+	rc = rc != DB_OK ? rc : checkout_async_payment(db, m, pi->id, true, now);
+	rc = rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
 	if (rc != DB_OK || behavior != SEPA_DISPUTE)
 		return rc;
 	/* the bank takes the money back at once: a SEPA dispute is final, so it is opened and
@@ -432,11 +436,12 @@ static int settle_failed(struct db *db, struct arena *a, const char *m, struct c
 		return DB_ERR;
 	pi->payment_method = NULL;
 	rc = pi_update(db, m, pi);
-	rc = rc == DB_OK ? checkout_async_payment(db, m, pi->id, false, now) : rc;
 	if (rc != DB_OK)
 		return rc;
-	return append_outcome(db, a, m, ch, pi, "charge.failed", "payment_intent.payment_failed",
-			      now);
+	rc =
+	    append_outcome(db, a, m, ch, pi, "charge.failed", "payment_intent.payment_failed", now);
+	rc = rc != DB_OK ? rc : checkout_async_payment(db, m, pi->id, false, now);
+	return rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
 }
 
 /* Settles one claimed debit. DB_OK; DB_NOTFOUND when its charge or intent is gone or not pending

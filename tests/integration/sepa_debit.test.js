@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const {
   startTender, startServer, assertStripeShape, stopAll, waitFor, readStoreFiles, tender,
 } = require('./helpers');
+const { billingShape } = require('./billing_helpers');
 
 let env;
 let stripe; // merchant 0
@@ -414,6 +415,214 @@ test('a restart between confirm and settlement settles exactly once', async () =
   }
   await srv.stop();
   assert.match(tender(['verify', '--data', own.dataDir]), /verify: ok/);
+});
+
+// ---- invoices and subscriptions paid by SEPA Direct Debit ----
+
+// a customer whose invoice_settings.default_payment_method is a sepa_debit PaymentMethod with a
+// multi-use mandate (a SetupIntent's)
+async function debitCustomer(iban, { asDefault = true } = {}) {
+  const cus = await stripe.customers.create({ email: `debit-${iban.slice(-4)}@example.com` });
+  const pm = await sepaPm(iban);
+  await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  if (asDefault) await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+  return { cus, pm };
+}
+
+async function openInvoice(cus, amount = 5000, currency = 'eur') {
+  await stripe.invoiceItems.create({ customer: cus.id, amount, currency, description: 'Consulting' });
+  const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+  return stripe.invoices.finalizeInvoice(inv.id, { auto_advance: false });
+}
+
+// the newest PaymentIntent of the invoice's customer (the invoice's latest attempt)
+async function latestPi(inv) {
+  const pis = await stripe.paymentIntents.list({ customer: inv.customer, limit: 1 });
+  assert.equal(pis.data[0].invoice, inv.id);
+  return pis.data[0];
+}
+
+// waits for the invoice's latest debit to settle: the invoice, with payment_intent (the intent)
+async function invoiceSettled(id) {
+  const { customer } = await stripe.invoices.retrieve(id);
+  return waitFor(async () => {
+    // the intent first: the invoice read after it sees its settlement
+    const pi = await latestPi({ id, customer });
+    if (pi.status === 'processing') return false;
+    return { ...(await stripe.invoices.retrieve(id)), payment_intent: pi };
+  }, `invoice ${id}'s debit to settle`, 15000);
+}
+
+test('a one-off invoice paid by SEPA: open while the debit processes, paid when it settles, no second payment meanwhile', async () => {
+  const { cus, pm } = await debitCustomer(IBANS.okLater);
+  const fin = await openInvoice(cus);
+  assert.equal(fin.status, 'open');
+  const paying = await stripe.invoices.pay(fin.id);
+  assert.equal(paying.status, 'open');
+  assert.equal(paying.amount_paid, 0);
+  assert.equal(paying.attempt_count, 1);
+  assert.equal(paying.next_payment_attempt, null);
+  billingShape(paying, 'invoice');
+  const pi = await latestPi(paying);
+  assert.equal(pi.status, 'processing');
+  assert.equal(pi.invoice, fin.id);
+  assert.equal(pi.payment_method, pm.id);
+  assert.ok(pi.payment_method_types.includes('sepa_debit'));
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.status, 'pending');
+  assert.equal(ch.invoice, fin.id);
+  assert.match(ch.payment_method_details.sepa_debit.mandate, /^mandate_/);
+  // while the bank has it: another payment is refused, nothing is charged twice
+  await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400 && /processing/.test(e.message));
+  await assert.rejects(stripe.invoices.voidInvoice(fin.id), (e) => e.statusCode === 400 && /processing/.test(e.message));
+  const types = await eventsOf(fin.id);
+  assert.ok(!types.includes('invoice.paid'));
+  assert.ok(!types.includes('invoice.payment_failed'));
+  assert.equal((await stripe.paymentIntents.list({ customer: cus.id })).data.length, 1);
+});
+
+test('a one-off invoice: the debit settles, the invoice is paid with its ledger and events', async () => {
+  const { cus } = await debitCustomer(IBANS.ok);
+  const fin = await openInvoice(cus, 7300);
+  const paying = await stripe.invoices.pay(fin.id);
+  assert.equal(paying.status, 'open');
+  const inv = await invoiceSettled(fin.id);
+  assert.equal(inv.payment_intent.status, 'succeeded');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 7300);
+  assert.equal(inv.amount_remaining, 0);
+  assert.equal(inv.attempt_count, 1);
+  const plain = await stripe.invoices.retrieve(fin.id);
+  billingShape(plain, 'invoice');
+  const types = await eventsOf(fin.id);
+  assert.equal(types.filter((t) => t === 'invoice.paid').length, 1);
+  assert.equal(types.filter((t) => t === 'invoice.payment_succeeded').length, 1);
+  const ch = await stripe.charges.retrieve(inv.payment_intent.latest_charge);
+  assert.equal(ch.status, 'succeeded');
+  const txns = (await stripe.balanceTransactions.list({ limit: 100 })).data.filter((t) => t.source === ch.id);
+  assert.equal(txns.length, 1);
+  assert.equal(txns[0].type, 'charge');
+  // paid: paying again is refused
+  await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400);
+});
+
+test('a one-off invoice whose debit fails: invoice.payment_failed, still open and unpaid, then paid by another attempt', async () => {
+  const { cus } = await debitCustomer(IBANS.fails);
+  const fin = await openInvoice(cus, 4100);
+  await stripe.invoices.pay(fin.id);
+  const inv = await invoiceSettled(fin.id);
+  assert.equal(inv.payment_intent.status, 'requires_payment_method');
+  assert.equal(inv.payment_intent.last_payment_error.code, 'generic_could_not_process');
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.amount_paid, 0);
+  assert.equal(inv.attempt_count, 1);
+  const types = await eventsOf(fin.id);
+  assert.ok(types.includes('invoice.payment_failed'));
+  assert.ok(!types.includes('invoice.paid'));
+  billingShape(await stripe.invoices.retrieve(fin.id), 'invoice');
+  // another account pays it
+  const good = await sepaPm(IBANS.ok);
+  await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: good.id, confirm: true, mandate_data: ONLINE,
+  });
+  const again = await stripe.invoices.pay(fin.id, { payment_method: good.id });
+  assert.equal(again.status, 'open');
+  assert.equal(again.attempt_count, 2);
+  const paid = await invoiceSettled(fin.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.amount_paid, 4100);
+});
+
+test('a SEPA invoice must be in eur', async () => {
+  const { cus } = await debitCustomer(IBANS.ok);
+  const fin = await openInvoice(cus, 5000, 'usd');
+  await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400 && /eur/.test(e.message));
+  assert.equal((await stripe.invoices.retrieve(fin.id)).status, 'open');
+});
+
+async function eurPrice() {
+  return stripe.prices.create({ currency: 'eur', unit_amount: 1500, recurring: { interval: 'month' }, product_data: { name: 'SEPA plan' } });
+}
+
+test('a subscription paid by SEPA: active while its first debit processes, its invoice paid when it settles', async () => {
+  const { cus, pm } = await debitCustomer(IBANS.ok, { asDefault: false });
+  const price = await eurPrice();
+  const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], default_payment_method: pm.id, expand: ['latest_invoice'] });
+  assert.equal(sub.status, 'active');
+  billingShape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  billingShape(sub.latest_invoice, 'invoice');
+  assert.equal(sub.latest_invoice.amount_paid, 0);
+  assert.equal(sub.latest_invoice.status, 'open');
+  const inv = await invoiceSettled(sub.latest_invoice.id);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 1500);
+  assert.equal(inv.billing_reason, 'subscription_create');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  assert.ok((await eventsOf(inv.id)).includes('invoice.payment_succeeded'));
+});
+
+test('a subscription whose first SEPA debit fails goes past_due, its invoice open', async () => {
+  const { cus } = await debitCustomer(IBANS.fails);
+  const price = await eurPrice();
+  const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+  assert.equal(sub.status, 'active');
+  const inv = await invoiceSettled(sub.latest_invoice);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.amount_paid, 0);
+  const after = await waitFor(async () => {
+    const s = await stripe.subscriptions.retrieve(sub.id);
+    return s.status === 'past_due' && s;
+  }, 'the subscription to be past_due', 5000);
+  billingShape(after, 'subscription');
+  const types = await eventsOf(inv.id);
+  assert.ok(types.includes('invoice.payment_failed'));
+  assert.ok(!types.includes('invoice.paid'));
+});
+
+test('payment_settings[payment_method_types] on invoices and subscriptions: accepted, shown, sepa_debit needs eur', async () => {
+  const { cus, pm } = await debitCustomer(IBANS.ok);
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 2500, currency: 'eur' });
+  const draft = await stripe.invoices.create({
+    customer: cus.id, pending_invoice_items_behavior: 'include', auto_advance: false,
+    payment_settings: { payment_method_types: ['card', 'sepa_debit'] },
+  });
+  assert.deepEqual(draft.payment_settings.payment_method_types, ['card', 'sepa_debit']);
+  billingShape(draft, 'invoice');
+  // card only: the SEPA default is refused at pay
+  const cardOnly = await stripe.invoices.update(draft.id, { payment_settings: { payment_method_types: ['card'] } });
+  assert.deepEqual(cardOnly.payment_settings.payment_method_types, ['card']);
+  await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+  await assert.rejects(stripe.invoices.pay(draft.id), (e) => e.statusCode === 400 && e.param === 'payment_method');
+  await assert.rejects(stripe.invoices.update(draft.id, { payment_settings: { payment_method_types: ['sepa_debit'] } }),
+    (e) => e.statusCode === 400);
+  // an unknown type, and sepa_debit on a usd invoice
+  await assert.rejects(stripe.invoices.create({ customer: cus.id, payment_settings: { payment_method_types: ['alipay'] } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_settings[payment_method_types]');
+  const usdCus = await stripe.customers.create({ email: 'usd@example.com' });
+  await stripe.invoiceItems.create({ customer: usdCus.id, amount: 2500, currency: 'usd' });
+  await assert.rejects(stripe.invoices.create({
+    customer: usdCus.id, pending_invoice_items_behavior: 'include', payment_settings: { payment_method_types: ['sepa_debit'] },
+  }), (e) => e.statusCode === 400 && /eur/.test(e.message));
+  // a subscription's: shown, and passed to its invoices
+  const price = await eurPrice();
+  const sub = await stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], default_payment_method: pm.id,
+    payment_settings: { payment_method_types: ['sepa_debit'] }, expand: ['latest_invoice'],
+  });
+  assert.deepEqual(sub.payment_settings.payment_method_types, ['sepa_debit']);
+  assert.deepEqual(sub.latest_invoice.payment_settings.payment_method_types, ['sepa_debit']);
+  assert.equal(sub.status, 'active');
+  billingShape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  const upd = await stripe.subscriptions.update(sub.id, { payment_settings: { payment_method_types: ['card', 'sepa_debit'] } });
+  assert.deepEqual(upd.payment_settings.payment_method_types, ['card', 'sepa_debit']);
+  const usdPrice = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'usd plan' } });
+  await assert.rejects(stripe.subscriptions.create({
+    customer: usdCus.id, items: [{ price: usdPrice.id }], payment_behavior: 'default_incomplete',
+    payment_settings: { payment_method_types: ['sepa_debit'] },
+  }), (e) => e.statusCode === 400 && /eur/.test(e.message));
+  assert.equal((await invoiceSettled(sub.latest_invoice.id)).status, 'paid');
 });
 
 test('secrets: no IBAN in clear in the store or the log', async () => {
