@@ -12,7 +12,7 @@ struct migration {
 
 extern const struct migration migrations_sqlite[];
 
-/* Applies every patch newer than the recorded version, each in its own transaction. */
+/* Applies every patch newer than the recorded version, all in one transaction. */
 int migrate_run(struct db *db, const struct migration *list, char *err, size_t errlen);
 
 #endif
