@@ -12,6 +12,8 @@ export TENDER_BIN="$PWD/build-asan/tender"
 source scripts/shared.sh
 work=$(mktemp -d /tmp/tender-asan-it-XXXXXX)
 trap 'rm -rf "$work"' EXIT
+mkdir "$work/template"
+sqlite_template "$work/template"
 # The default list is bounded by CI's 20 minutes (2026-12-06: 31 files took 138 s of a 20.7-minute
 # run, and the list was cut to the files whose handlers move the most money and state: the
 # others run under the sanitizers by hand, e.g. scripts/integration-asan.sh integration/files.test.js).

@@ -9,8 +9,11 @@ if [ ! -f "$TENDER_SHARED/tools/stripe-openapi-validate.js" ]; then
   echo "integration: Stripe's OpenAPI validator not found under $TENDER_SHARED (set TENDER_SHARED)" >&2
   exit 1
 fi
+tmpl=$(mktemp -d /tmp/tender-it-template-XXXXXX)
+trap 'rm -rf "$tmpl"' EXIT
+sqlite_template "$tmpl"
 cd tests
 # Each test file starts its own servers on free ports. Four files run at a time on the 2 cores:
 # the suite waits (scheduler ticks, fsyncs, browsers) more than it computes: at two at a time it
 # used about a third of the CPU (2026-12-06: 178 s of CPU in 248 s of CI wall).
-exec node --test --test-concurrency="${TEST_CONCURRENCY:-4}" --test-timeout=300000 integration/
+node --test --test-concurrency="${TEST_CONCURRENCY:-4}" --test-timeout=300000 integration/

@@ -129,8 +129,14 @@ function tender(args, opts = {}) {
   return execFileSync(BIN, withDatabaseUrls(args), { encoding: 'utf8', ...opts });
 }
 
+// scripts/integration.sh makes a migrated, empty SQLite store to copy (TENDER_SQLITE_TEMPLATE, see
+// sqlite_template in scripts/shared.sh): a fresh data directory starts from it instead of
+// migrating ~100 patches again
 function newDataDir(prefix = 'tender-it-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const tmpl = process.env.TENDER_SQLITE_TEMPLATE;
+  if (tmpl && PG_SHARD_URLS.length === 0) fs.copyFileSync(tmpl, path.join(dir, 'tender.db'));
+  return dir;
 }
 
 function createMerchant(dataDir, name = 'Test Merchant', extra = []) {
