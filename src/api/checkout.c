@@ -110,6 +110,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "payments/pm_types.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
 #include "api/tax_ids.h"
@@ -768,11 +769,7 @@ struct session {
 /* whether session s takes payment method type `type` */
 static bool takes_type(const struct session *s, const char *type)
 {
-	if (!s->pm_types)
-		return strcmp(type, "card") == 0;
-	char q[32];
-	snprintf(q, sizeof(q), "\"%s\"", type);
-	return strstr(s->pm_types, q) != NULL;
+	return pm_types_allows(s->pm_types, PMT_CARD, type);
 }
 
 static const char SQL_GET[] =
@@ -2762,11 +2759,9 @@ static int create_fn(struct db *db, void *arg)
 		return -1;
 	if (s->automatic_tax && auto_tax_check(r, db, s) != 0)
 		return -1;
-	if (takes_type(s, "sepa_debit") && strcmp(s->currency, "eur") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				"The currency provided (%s) is invalid. Payments with sepa_debit "
-				"support the following currencies: eur.",
-				s->currency);
+	if (pm_types_check_currency(r, pm_types_from_json(s->pm_types, PMT_CARD), s->currency,
+				    "payment_method_types") != 0)
+		return -1;
 	/* the first invoice is what is due now: nothing, during a trial */
 	if (sub && s->sub_trial_days > 0)
 		s->amount_total = 0;
@@ -2810,23 +2805,13 @@ static int create_fn(struct db *db, void *arg)
  * answers) is refused with it. */
 static int pm_types_parse(struct req *r, struct session *s)
 {
-	const struct form_node *pmt = param_node(r, "payment_method_types");
-	bool card = false, sepa = false;
-	for (const struct form_node *x = pmt && pmt->kind != FORM_SCALAR ? pmt->first_child : pmt;
-	     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
-		if (strcmp(x->value, "card") == 0)
-			card = true;
-		else if (strcmp(x->value, "sepa_debit") == 0)
-			sepa = true;
-		else
-			return req_fail(
-			    r, ERR_PARAM_BAD, "payment_method_types",
-			    "The payment method type \"%s\" is invalid. Tender supports: "
-			    "card, sepa_debit.",
-			    x->value);
-	}
+	unsigned types = PMT_CARD;
+	if (pm_types_param(r, "payment_method_types", "payment_method_types",
+			   PMT_CARD | PMT_SEPA_DEBIT, "Tender's Checkout supports", false,
+			   &types) < 0)
+		return -1;
 	s->pm_types = NULL;
-	if (!sepa)
+	if (!(types & PMT_SEPA_DEBIT))
 		return 0;
 	if (strcmp(s->mode, "payment") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
@@ -2849,13 +2834,11 @@ static int pm_types_parse(struct req *r, struct session *s)
 				"Tender's checkout page does not take `%s` with sepa_debit.",
 				refused[i]);
 	}
-	const char *cm = param_str(r, "payment_intent_data.capture_method");
-	if (cm && strcmp(cm, "manual") == 0)
-		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[capture_method]",
-				"The payment method type sepa_debit does not support "
-				"capture_method=manual.");
-	s->pm_types = card ? "[\"card\",\"sepa_debit\"]" : "[\"sepa_debit\"]";
-	return 0;
+	if (pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
+				  "payment_intent_data[capture_method]", true) != 0)
+		return -1;
+	s->pm_types = pm_types_arena_json(r, types);
+	return s->pm_types ? 0 : -1;
 }
 
 static int h_create(struct req *r)

@@ -23,6 +23,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "payments/pm_types.h"
 #include "app.h"
 #include "core/digest.h"
 #include "core/str.h"
@@ -1132,49 +1133,24 @@ int invoice_emit(struct req *r, struct db *db, const struct invoice *in, const c
 int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret)
 {
-	if (!param_present(r, param))
-		return 0;
-	const struct form_node *n = param_node(r, param);
-	const char *s = param_str(r, param);
-	if (!n || (s && !*s)) {
+	unsigned types;
+	int got = pm_types_param(r, param, shown, PMT_CARD | PMT_SEPA_DEBIT,
+				 "Tender's invoices support", true, &types);
+	if (got <= 0)
+		return got;
+	if (!types) {
 		*ret = NULL; /* '': none, Stripe's null */
 		return 1;
 	}
-	bool card = false, sepa = false;
-	int count = 0;
-	for (const struct form_node *x = n->kind == FORM_SCALAR ? n : n->first_child; x;
-	     x = n->kind == FORM_SCALAR ? NULL : x->next) {
-		if (++count > 8)
-			return req_fail(r, ERR_PARAM_BAD, shown, "Too many payment method types.");
-		if (x->value && strcmp(x->value, "card") == 0)
-			card = true;
-		else if (x->value && strcmp(x->value, "sepa_debit") == 0)
-			sepa = true;
-		else
-			return req_fail(
-			    r, ERR_PARAM_BAD, shown,
-			    "The payment method type \"%s\" is invalid. Tender's invoices "
-			    "support: card, sepa_debit.",
-			    x->value ? x->value : "");
-	}
-	if (sepa && currency && strcmp(currency, "eur") != 0)
-		return req_fail(r, ERR_PARAM_BAD, shown,
-				"The currency provided (%s) is invalid. Payments with sepa_debit "
-				"support the following currencies: eur.",
-				currency);
-	*ret = card && sepa ? "[\"card\",\"sepa_debit\"]"
-	       : sepa	    ? "[\"sepa_debit\"]"
-			    : "[\"card\"]";
+	if (pm_types_check_currency(r, types, currency, shown) != 0 ||
+	    !(*ret = pm_types_arena_json(r, types)))
+		return -1;
 	return 1;
 }
 
 bool billing_pm_types_allow(const char *types, const char *type)
 {
-	if (!types)
-		return true;
-	char quoted[40];
-	int n = snprintf(quoted, sizeof(quoted), "\"%s\"", type);
-	return n > 0 && (size_t)n < sizeof(quoted) && strstr(types, quoted) != NULL;
+	return pm_types_allows(types, PMT_ALL, type);
 }
 
 /* ---- the payment's outcome ---- */

@@ -17,6 +17,7 @@
 #include "api/mandates.h"
 #include "api/payments_common.h"
 #include "api/redirect_page.h"
+#include "payments/pm_types.h"
 #include "api/resources.h"
 #include "api/search.h"
 #include "http/form.h"
@@ -796,58 +797,23 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 	pmo_apply(r, pi);
 	if (shipping_from_params(r, "shipping", &pi->shipping) != 0)
 		return -1;
-	const struct form_node *pmt = param_node(r, "payment_method_types");
-	if (pmt) {
-		bool card = false, sepa = false, ach = false;
-		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
-		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
-			if (strcmp(x->value, "card") == 0)
-				card = true;
-			else if (strcmp(x->value, "sepa_debit") == 0)
-				sepa = true;
-			else if (strcmp(x->value, "us_bank_account") == 0)
-				ach = true;
-			else
-				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-						"The payment method type \"%s\" is invalid. Tender "
-						"supports: card, sepa_debit, us_bank_account.",
-						x->value);
-		}
-		if (sepa && ach)
-			return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-					"sepa_debit (eur) and us_bank_account (usd) cannot be "
-					"offered by the same PaymentIntent.");
-		/* NULL keeps the stored form of a card-only intent (["card"]) */
-		if (ach)
-			pi->payment_method_types =
-			    card ? "[\"card\",\"us_bank_account\"]" : "[\"us_bank_account\"]";
-		else
-			pi->payment_method_types = !sepa  ? NULL
-						   : card ? "[\"card\",\"sepa_debit\"]"
-							  : "[\"sepa_debit\"]";
-	}
-	if (pi_allows_type(pi, "us_bank_account") && strcmp(pi->currency, "usd") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				"The currency provided (%s) is invalid. Payments with "
-				"us_bank_account support the following currencies: usd.",
-				pi->currency);
-	if (pi_allows_type(pi, "us_bank_account") && !pi_allows_type(pi, "card") &&
-	    strcmp(pi->capture_method, "manual") == 0)
-		return req_fail(r, ERR_PARAM_BAD, "capture_method",
-				"The payment method type us_bank_account does not support "
-				"capture_method=manual.");
-	if (ach_verification_method_refused(r) != 0)
+	unsigned types;
+	int got = pm_types_param(r, "payment_method_types", "payment_method_types", PMT_ALL,
+				 "Tender supports", false, &types);
+	if (got < 0)
 		return -1;
-	if (pi_allows_type(pi, "sepa_debit") && strcmp(pi->currency, "eur") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				"The currency provided (%s) is invalid. Payments with sepa_debit "
-				"support the following currencies: eur.",
-				pi->currency);
-	if (pi_allows_type(pi, "sepa_debit") && !pi_allows_type(pi, "card") &&
-	    strcmp(pi->capture_method, "manual") == 0)
-		return req_fail(r, ERR_PARAM_BAD, "capture_method",
-				"The payment method type sepa_debit does not support "
-				"capture_method=manual.");
+	/* NULL keeps the stored form of a card-only intent (["card"]) */
+	if (got) {
+		pi->payment_method_types = NULL;
+		if (types != PMT_CARD &&
+		    !(pi->payment_method_types = pm_types_arena_json(r, types)))
+			return -1;
+	}
+	types = pm_types_from_json(pi->payment_method_types, PMT_CARD);
+	if (pm_types_check_currency(r, types, pi->currency, "payment_method_types") != 0 ||
+	    pm_types_check_manual(r, types, pi->capture_method, "capture_method", false) != 0 ||
+	    ach_verification_method_refused(r) != 0)
+		return -1;
 	return metadata_apply(r, pi->metadata, "metadata", &pi->metadata);
 }
 

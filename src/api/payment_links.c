@@ -26,6 +26,7 @@
 #include "api/challenge.h"
 #include "api/common.h"
 #include "api/payments_common.h"
+#include "payments/pm_types.h"
 #include "api/list.h"
 #include "api/resources.h"
 #include "core/id.h"
@@ -379,11 +380,9 @@ static int create_fn(struct db *db, void *arg)
 	    with_shipping > AMOUNT_TOTAL_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "shipping_options",
 				"The total with shipping must be at most %d.", AMOUNT_TOTAL_MAX);
-	if (l->pm_types && strstr(l->pm_types, "sepa_debit") && strcmp(l->currency, "eur") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				"The currency provided (%s) is invalid. Payments with sepa_debit "
-				"support the following currencies: eur.",
-				l->currency);
+	if (pm_types_check_currency(r, pm_types_from_json(l->pm_types, PMT_CARD), l->currency,
+				    "payment_method_types") != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -420,25 +419,15 @@ static int create_fn(struct db *db, void *arg)
  * what a debit cannot do (a manual capture) is refused. 0, or -1 with r->err. */
 static int pm_types_parse(struct req *r, struct link *l)
 {
-	const struct form_node *pmt = param_node(r, "payment_method_types");
-	bool card = false, sepa = false;
-	for (const struct form_node *x = pmt && pmt->kind != FORM_SCALAR ? pmt->first_child : pmt;
-	     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
-		if (strcmp(x->value, "card") == 0)
-			card = true;
-		else if (strcmp(x->value, "sepa_debit") == 0)
-			sepa = true;
-		else
-			return req_fail(
-			    r, ERR_PARAM_BAD, "payment_method_types",
-			    "The payment method type \"%s\" is invalid. Tender supports: "
-			    "card, sepa_debit.",
-			    x->value);
-	}
-	l->pm_types = !sepa  ? (card ? "[\"card\"]" : NULL)
-		      : card ? "[\"card\",\"sepa_debit\"]"
-			     : "[\"sepa_debit\"]";
-	if (!sepa)
+	unsigned types = 0;
+	if (pm_types_param(r, "payment_method_types", "payment_method_types",
+			   PMT_CARD | PMT_SEPA_DEBIT, "Tender's Checkout supports", false,
+			   &types) < 0)
+		return -1;
+	l->pm_types = NULL; /* not given: Stripe's null */
+	if (types && !(l->pm_types = pm_types_arena_json(r, types)))
+		return -1;
+	if (!(types & PMT_SEPA_DEBIT))
 		return 0;
 	static const char *const refused[] = {"shipping_options", "shipping_address_collection",
 					      "automatic_tax"};
@@ -448,12 +437,8 @@ static int pm_types_parse(struct req *r, struct link *l)
 			    r, ERR_PARAM_BAD, refused[i],
 			    "Tender's checkout page does not take `%s` with sepa_debit.",
 			    refused[i]);
-	const char *cm = param_str(r, "payment_intent_data.capture_method");
-	if (cm && strcmp(cm, "manual") == 0)
-		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[capture_method]",
-				"The payment method type sepa_debit does not support "
-				"capture_method=manual.");
-	return 0;
+	return pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
+				     "payment_intent_data[capture_method]", true);
 }
 
 static int h_create(struct req *r)

@@ -193,10 +193,16 @@ static int create_fn(struct db *db, void *p)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		size_t n = strlen(c->account);
-		rc = pm_insert_ach(db, r->merchant_id, c->pm_id, c->card_id, c->routing,
-				   c->account + n - 4, c->holder_type, c->account_type,
-				   (int)ach_test_behavior(c->routing, c->account), fp, c->billing,
-				   c->metadata, r->now, req_json(r));
+		struct pm_bank b = {.type = "us_bank_account",
+				    .secret_id = c->card_id,
+				    .last4 = c->account + n - 4,
+				    .fingerprint = fp,
+				    .behavior = (int)ach_test_behavior(c->routing, c->account),
+				    .routing = c->routing,
+				    .holder_type = c->holder_type,
+				    .account_type = c->account_type};
+		rc = pm_insert_bank(db, r->merchant_id, c->pm_id, &b, c->billing, c->metadata,
+				    r->now, req_json(r));
 		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (c->sepa) {
@@ -207,8 +213,15 @@ static int create_fn(struct db *db, void *p)
 					  r->now, fp);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		rc = pm_insert_sepa(db, r->merchant_id, c->pm_id, c->card_id, &c->iban_info,
-				    (int)iban_test_behavior(c->iban), fp, c->billing, c->metadata,
+		struct pm_bank b = {.type = "sepa_debit",
+				    .secret_id = c->card_id,
+				    .last4 = c->iban_info.last4,
+				    .fingerprint = fp,
+				    .behavior = (int)iban_test_behavior(c->iban),
+				    .country = c->iban_info.country,
+				    .bank_code = c->iban_info.bank_code,
+				    .branch_code = c->iban_info.branch_code};
+		rc = pm_insert_bank(db, r->merchant_id, c->pm_id, &b, c->billing, c->metadata,
 				    r->now, req_json(r));
 		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 	}

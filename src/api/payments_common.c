@@ -10,10 +10,12 @@
 #include "metrics/metrics.h"
 #include "events/events.h"
 #include "events/pack.h"
+#include "http/form.h"
 #include "merchant/merchant.h"
 #include "money/currency.h"
 #include "money/fx.h"
 #include "money/money.h"
+#include "payments/pm_types.h"
 #include "processor/processor.h"
 #include "risk/decision.h"
 #include "risk/features.h"
@@ -905,4 +907,76 @@ void payments_pack(struct req *r, const char *json, size_t len, struct buf *out)
 		return;
 	if (event_pack(json, len, out) != 0)
 		buf_reset(out);
+}
+
+/* ---- payment_method_types ---- */
+
+int pm_types_param(struct req *r, const char *param, const char *shown, unsigned allowed,
+		   const char *who, bool empty_ok, unsigned *set)
+{
+	if (!param_present(r, param))
+		return 0;
+	const struct form_node *n = param_node(r, param);
+	const char *one = param_str(r, param);
+	if (empty_ok && (!n || (one && !*one))) {
+		*set = 0;
+		return 1;
+	}
+	char names[96];
+	unsigned got = 0;
+	int count = 0;
+	for (const struct form_node *x = n && n->kind != FORM_SCALAR ? n->first_child : n; x;
+	     x = n->kind == FORM_SCALAR ? NULL : x->next) {
+		if (++count > 8)
+			return req_fail(r, ERR_PARAM_BAD, shown, "Too many payment method types.");
+		unsigned bit = pm_type_bit(x->value);
+		if (!bit || !(bit & allowed))
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The payment method type \"%s\" is invalid. %s: %s.",
+					x->value ? x->value : "", who,
+					pm_types_list(allowed, names, sizeof(names)));
+		got |= bit;
+	}
+	*set = got;
+	return 1;
+}
+
+int pm_types_check_currency(struct req *r, unsigned set, const char *currency, const char *shown)
+{
+	for (unsigned b = 1; b <= set && currency; b <<= 1) {
+		const char *c = (set & b) ? pm_type_currency(b) : NULL;
+		if (c && strcmp(c, currency) != 0)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The currency provided (%s) is invalid. Payments with %s "
+					"support the following currencies: %s.",
+					currency, pm_type_name(b), c);
+	}
+	return 0;
+}
+
+int pm_types_check_manual(struct req *r, unsigned set, const char *capture_method,
+			  const char *param, bool any_type)
+{
+	if (!capture_method || strcmp(capture_method, "manual") != 0)
+		return 0;
+	unsigned refusing = 0, taking = 0;
+	for (unsigned b = 1; b <= set; b <<= 1)
+		if (set & b)
+			*(pm_type_manual_capture(b) ? &taking : &refusing) |= b;
+	if (!refusing || (!any_type && taking))
+		return 0;
+	unsigned first = refusing & (~refusing + 1u); /* its lowest bit */
+	return req_fail(r, ERR_PARAM_BAD, param,
+			"The payment method type %s does not support capture_method=manual.",
+			pm_type_name(first));
+}
+
+const char *pm_types_arena_json(struct req *r, unsigned set)
+{
+	char buf[160];
+	const char *json = pm_types_json(set, buf, sizeof(buf));
+	char *out = json ? arena_strdup(&r->arena, json) : NULL;
+	if (!out)
+		req_fail(r, ERR_API, NULL, NULL);
+	return out;
 }

@@ -110,4 +110,27 @@ int payments_event_answer(struct req *r, struct db *db, const char *type, const 
  * leaves out empty. Never fails the request: an object left unpacked is packed by the write. */
 void payments_pack(struct req *r, const char *json, size_t len, struct buf *out);
 
+/*
+ * payment_method_types at param (a list, or one value) into *set (payments/pm_types.h): each a
+ * type Tender has and allowed holds (else a 400 on shown saying "<who>: <allowed types>"), at
+ * most 8 (a payment's currency is checked against them by pm_types_check_currency; a
+ * SetupIntent, which has none, may offer types of different currencies). An empty value ('')
+ * is *set = 0 where empty_ok
+ * (Stripe's null), else the 400 of an unknown type. 1 with *set, 0 when param is absent (*set
+ * untouched), -1 with r->err.
+ */
+int pm_types_param(struct req *r, const char *param, const char *shown, unsigned allowed,
+		   const char *who, bool empty_ok, unsigned *set);
+/* Stripe's 400 on shown for the first type of set that takes one currency other than
+ * currency. 0, or -1 with r->err. */
+int pm_types_check_currency(struct req *r, unsigned set, const char *currency, const char *shown);
+/* capture_method=manual (param) for a payment that set allows: Stripe's 400 naming the first type
+ * that cannot be captured by hand. any_type: refused if any type of set cannot; otherwise only
+ * when none can (the payment may still be made by card; the others are refused when chosen).
+ * 0 (also for another capture_method or NULL), or -1 with r->err. */
+int pm_types_check_manual(struct req *r, unsigned set, const char *capture_method,
+			  const char *param, bool any_type);
+/* The set as its JSON array, in r's arena (NULL when out of memory: r->err set). */
+const char *pm_types_arena_json(struct req *r, unsigned set);
+
 #endif

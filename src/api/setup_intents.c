@@ -23,6 +23,7 @@
 #include "api/payments_common.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
+#include "payments/pm_types.h"
 #include "core/str.h"
 #include "http/form.h"
 #include "vault/payment_method.h"
@@ -357,33 +358,17 @@ static int apply_common(struct req *r, struct setup_intent *si)
 	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
 	if (tds)
 		si->request_three_d_secure = tds;
-	const struct form_node *pmt = param_node(r, "payment_method_types");
-	if (pmt) {
-		bool card = false, sepa = false, ach = false;
-		for (const struct form_node *x = pmt->kind == FORM_SCALAR ? pmt : pmt->first_child;
-		     x; x = pmt->kind == FORM_SCALAR ? NULL : x->next) {
-			if (strcmp(x->value, "card") == 0)
-				card = true;
-			else if (strcmp(x->value, "sepa_debit") == 0)
-				sepa = true;
-			else if (strcmp(x->value, "us_bank_account") == 0)
-				ach = true;
-			else
-				return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-						"The payment method type \"%s\" is invalid. Tender "
-						"supports: card, sepa_debit, us_bank_account.",
-						x->value);
-		}
-		if (ach)
-			si->payment_method_types =
-			    card && sepa ? "[\"card\",\"sepa_debit\",\"us_bank_account\"]"
-			    : card	 ? "[\"card\",\"us_bank_account\"]"
-			    : sepa	 ? "[\"sepa_debit\",\"us_bank_account\"]"
-					 : "[\"us_bank_account\"]";
-		else
-			si->payment_method_types = !sepa  ? NULL
-						   : card ? "[\"card\",\"sepa_debit\"]"
-							  : "[\"sepa_debit\"]";
+	unsigned types;
+	/* ideal and bancontact pay through PaymentIntents only (no generated sepa_debit) */
+	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
+				 PMT_ALL & ~PMT_REDIRECT, "Tender supports", false, &types);
+	if (got < 0)
+		return -1;
+	if (got) {
+		si->payment_method_types = NULL; /* cards only: Stripe's default */
+		if (types != PMT_CARD &&
+		    !(si->payment_method_types = pm_types_arena_json(r, types)))
+			return -1;
 	}
 	if (ach_verification_method_refused(r) != 0)
 		return -1;

@@ -3,6 +3,7 @@
 
 #include "core/str.h"
 #include "payments/payments.h"
+#include "payments/pm_types.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
 {
@@ -142,11 +143,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
 {
-	if (!pi->payment_method_types)
-		return strcmp(type, "card") == 0;
-	char quoted[40];
-	int n = snprintf(quoted, sizeof(quoted), "\"%s\"", type);
-	return n > 0 && (size_t)n < sizeof(quoted) && strstr(pi->payment_method_types, quoted);
+	return pm_types_allows(pi->payment_method_types, PMT_CARD, type);
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)

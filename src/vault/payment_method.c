@@ -640,91 +640,59 @@ void pm_render_new(struct json *j, const char *pm_id, const struct vault_card_in
 	render_view(&v, j);
 }
 
-static const char SQL_INSERT_SEPA[] =
+/* Both bank debits in one row shape: the other type's columns stay NULL, which the loaders read
+ * as "not this type". */
+static const char SQL_INSERT_BANK[] =
     "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
     " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
-    " type, sepa_bank_code, sepa_branch_code, sepa_behavior) VALUES ($1, $2, $3, NULL, $4, '',"
-    " $5, 0, 0, '', $6, $7, 0, $8, $9, 'sepa_debit', $10, $11, $12)";
+    " type, sepa_bank_code, sepa_branch_code, sepa_behavior, ach_routing_number,"
+    " ach_account_holder_type, ach_account_type) VALUES ($1, $2, $3, NULL, $4, '', $5, 0, 0, '',"
+    " $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
-int pm_insert_sepa(struct db *db, const char *merchant_id, const char *pm_id, const char *iban_id,
-		   const struct iban_info *info, int behavior, const char *fingerprint,
-		   const char *billing_details, const char *metadata, int64_t now, struct json *j)
+int pm_insert_bank(struct db *db, const char *merchant_id, const char *pm_id,
+		   const struct pm_bank *b, const char *billing_details, const char *metadata,
+		   int64_t now, struct json *j)
 {
-	struct db_stmt *st = db_prepare(db, SQL_INSERT_SEPA);
+	bool ach = strcmp(b->type, "us_bank_account") == 0;
+	const char *country = ach ? "US" : b->country;
+	metadata = metadata ? metadata : "{}";
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_BANK);
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, merchant_id, -1);
 	db_bind_text(st, 2, pm_id, -1);
 	db_bind_int64(st, 3, now);
-	db_bind_text(st, 4, iban_id, -1);
-	db_bind_text(st, 5, info->last4, -1);
-	db_bind_text(st, 6, info->country, -1);
-	db_bind_text(st, 7, fingerprint, -1);
+	db_bind_text(st, 4, b->secret_id, -1);
+	db_bind_text(st, 5, b->last4, -1);
+	db_bind_text(st, 6, country, -1);
+	db_bind_text(st, 7, b->fingerprint, -1);
 	db_bind_text(st, 8, billing_details, -1);
-	db_bind_text(st, 9, metadata ? metadata : "{}", -1);
-	db_bind_text(st, 10, info->bank_code, -1);
-	db_bind_text(st, 11, info->branch_code, -1);
-	db_bind_int64(st, 12, behavior);
+	db_bind_text(st, 9, metadata, -1);
+	db_bind_text(st, 10, ach ? "us_bank_account" : "sepa_debit", -1);
+	db_bind_text(st, 11, ach ? NULL : b->bank_code, -1);
+	db_bind_text(st, 12, ach ? NULL : b->branch_code, -1);
+	db_bind_int64(st, 13, b->behavior);
+	db_bind_text(st, 14, ach ? b->routing : NULL, -1);
+	db_bind_text(st, 15, ach ? b->holder_type : NULL, -1);
+	db_bind_text(st, 16, ach ? b->account_type : NULL, -1);
 	int rc = db_step_done(st);
 	if (rc != DB_OK || !j)
 		return rc;
 	struct pm_view v = {
 	    .id = pm_id,
 	    .created = now,
-	    .last4 = info->last4,
-	    .country = info->country,
-	    .fingerprint = fingerprint,
+	    .last4 = b->last4,
+	    .country = ach ? NULL : country,
+	    .fingerprint = b->fingerprint,
 	    .billing_details = billing_details,
-	    .metadata = metadata ? metadata : "{}",
-	    .sepa = true,
-	    .bank_code = info->bank_code,
-	    .branch_code = info->branch_code,
-	};
-	render_view(&v, j);
-	return DB_OK;
-}
-
-static const char SQL_INSERT_ACH[] =
-    "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
-    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
-    " type, sepa_behavior, ach_routing_number, ach_account_holder_type, ach_account_type)"
-    " VALUES ($1, $2, $3, NULL, $4, '', $5, 0, 0, '', 'US', $6, 0, $7, $8, 'us_bank_account', $9,"
-    " $10, $11, $12)";
-
-int pm_insert_ach(struct db *db, const char *merchant_id, const char *pm_id, const char *account_id,
-		  const char *routing, const char *last4, const char *holder_type,
-		  const char *account_type, int behavior, const char *fingerprint,
-		  const char *billing_details, const char *metadata, int64_t now, struct json *j)
-{
-	struct db_stmt *st = db_prepare(db, SQL_INSERT_ACH);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, merchant_id, -1);
-	db_bind_text(st, 2, pm_id, -1);
-	db_bind_int64(st, 3, now);
-	db_bind_text(st, 4, account_id, -1);
-	db_bind_text(st, 5, last4, -1);
-	db_bind_text(st, 6, fingerprint, -1);
-	db_bind_text(st, 7, billing_details, -1);
-	db_bind_text(st, 8, metadata ? metadata : "{}", -1);
-	db_bind_int64(st, 9, behavior);
-	db_bind_text(st, 10, routing, -1);
-	db_bind_text(st, 11, holder_type, -1);
-	db_bind_text(st, 12, account_type, -1);
-	int rc = db_step_done(st);
-	if (rc != DB_OK || !j)
-		return rc;
-	struct pm_view v = {
-	    .id = pm_id,
-	    .created = now,
-	    .last4 = last4,
-	    .fingerprint = fingerprint,
-	    .billing_details = billing_details,
-	    .metadata = metadata ? metadata : "{}",
-	    .ach = true,
-	    .routing = routing,
-	    .holder_type = holder_type,
-	    .account_type = account_type,
+	    .metadata = metadata,
+	    .sepa = !ach,
+	    .bank_code = b->bank_code,
+	    .branch_code = b->branch_code,
+	    .ach = ach,
+	    .routing = b->routing,
+	    .holder_type = b->holder_type,
+	    .account_type = b->account_type,
 	};
 	render_view(&v, j);
 	return DB_OK;

@@ -92,21 +92,24 @@ int pm_create_from_ref(struct db *db, struct vault *v, const char *merchant_id, 
  * such token), VAULT_ERR_TOKEN_USED, or < 0. */
 int pm_token_take(struct db *db, const char *merchant_id, const char *token,
 		  struct vault_card_info *ret_info, char ret_fingerprint[24]);
-/* Inserts a sepa_debit PaymentMethod whose IBAN vault_iban_store sealed as iban_id, with
- * billing_details/metadata JSON (NULL for none), and renders it into j (when not NULL). */
-struct iban_info;
-int pm_insert_sepa(struct db *db, const char *merchant_id, const char *pm_id, const char *iban_id,
-		   const struct iban_info *info, int behavior, const char *fingerprint,
-		   const char *billing_details, const char *metadata, int64_t now, struct json *j);
+/* A bank-debit PaymentMethod's public facts: its IBAN or account number was sealed by
+ * vault_iban_store / vault_ach_store as secret_id, and only these reach payment_methods. */
+struct pm_bank {
+	const char *type; /* "sepa_debit" or "us_bank_account" */
+	const char *secret_id;
+	const char *last4, *fingerprint;
+	int behavior; /* its test outcome: iban_test_behavior / ach_test_behavior */
+	const char *country, *bank_code, *branch_code;	  /* sepa_debit (from iban_parse) */
+	const char *routing, *holder_type, *account_type; /* us_bank_account */
+};
+/* Inserts a bank-debit PaymentMethod with billing_details/metadata JSON (NULL for none), and
+ * renders it into j (when not NULL). */
+int pm_insert_bank(struct db *db, const char *merchant_id, const char *pm_id,
+		   const struct pm_bank *b, const char *billing_details, const char *metadata,
+		   int64_t now, struct json *j);
 /* The object's sepa_debit hash (bank_code, branch_code, country, fingerprint, generated_from,
  * last4) of a loaded sepa_debit PaymentMethod. */
 void pm_render_sepa_details(struct json *j, const struct pm_card *pm);
-/* Inserts a us_bank_account PaymentMethod whose account vault_ach_store sealed as account_id,
- * and renders it into j (when not NULL). */
-int pm_insert_ach(struct db *db, const char *merchant_id, const char *pm_id, const char *account_id,
-		  const char *routing, const char *last4, const char *holder_type,
-		  const char *account_type, int behavior, const char *fingerprint,
-		  const char *billing_details, const char *metadata, int64_t now, struct json *j);
 /* The object's us_bank_account hash of a loaded us_bank_account PaymentMethod, or (details) as a
  * charge's payment_method_details show it: no networks/status_details/financial_connections,
  * the mandate instead. */

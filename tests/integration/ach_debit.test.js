@@ -215,7 +215,17 @@ test('payment_method_data with a descriptor code; automatic verification falls b
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method_types: ['us_bank_account'] }),
     (e) => e.statusCode === 400 && /usd/.test(e.message));
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['us_bank_account'], capture_method: 'manual' }),
-    (e) => e.statusCode === 400);
+    (e) => e.statusCode === 400 && e.param === 'capture_method');
+  // with a card beside it, a manual capture is the card's; eur and usd types cannot pay one amount
+  const both = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['us_bank_account', 'card'], capture_method: 'manual' });
+  assert.deepEqual(both.payment_method_types, ['card', 'us_bank_account']);
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['us_bank_account', 'sepa_debit'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /sepa_debit.*eur/.test(e.message));
+  await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['card', 'alipay'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /alipay.*card, sepa_debit, us_bank_account/.test(e.message));
+  // a SetupIntent has no currency: it may offer both bank debits
+  const si = await stripe.setupIntents.create({ payment_method_types: ['us_bank_account', 'sepa_debit'] });
+  assert.deepEqual(si.payment_method_types, ['sepa_debit', 'us_bank_account']);
   const pm2 = await achPm(ACCOUNTS.ok);
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: pm2.id, confirm: true }),
     (e) => e.statusCode === 400 && e.param === 'mandate_data');

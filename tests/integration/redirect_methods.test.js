@@ -7,7 +7,7 @@
 // requires_payment_method. Refunds, cancel, the refusals, and the page's secrecy.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender } = require('./helpers');
 
 let env;
 let stripe; // merchant 0
@@ -304,4 +304,8 @@ test('refusals: currency, manual capture, missing return_url, a type the intent 
   await assert.rejects(stripe.paymentIntents.confirm(cardOnly.id, { payment_method: pm.id, return_url: RETURN }),
     (e) => e.statusCode === 400 && e.param === 'payment_method');
   assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created']);
+});
+
+test('tender verify passes: the redirect payments\' ledger, acquirer holds and refunds agree', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

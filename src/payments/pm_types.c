@@ -1,0 +1,116 @@
+#include "payments/pm_types.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct pm_type {
+	const char *name;
+	unsigned bit;
+	const char *currency;
+	bool manual_capture;
+} types[] = {
+    {"card", PMT_CARD, NULL, true},
+    {"sepa_debit", PMT_SEPA_DEBIT, "eur", false},
+    {"us_bank_account", PMT_US_BANK_ACCOUNT, "usd", false},
+    {"ideal", PMT_IDEAL, "eur", false},
+    {"bancontact", PMT_BANCONTACT, "eur", false},
+};
+#define NTYPES (sizeof(types) / sizeof(types[0]))
+
+static const struct pm_type *by_bit(unsigned bit)
+{
+	for (size_t i = 0; i < NTYPES; i++)
+		if (types[i].bit == bit)
+			return &types[i];
+	return NULL;
+}
+
+unsigned pm_type_bit(const char *name)
+{
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < NTYPES; i++)
+		if (strcmp(types[i].name, name) == 0)
+			return types[i].bit;
+	return 0;
+}
+
+const char *pm_type_name(unsigned bit)
+{
+	const struct pm_type *t = by_bit(bit);
+	return t ? t->name : NULL;
+}
+
+const char *pm_type_currency(unsigned bit)
+{
+	const struct pm_type *t = by_bit(bit);
+	return t ? t->currency : NULL;
+}
+
+bool pm_type_manual_capture(unsigned bit)
+{
+	const struct pm_type *t = by_bit(bit);
+	return t && t->manual_capture;
+}
+
+/* Joins the names of set with sep, each wrapped in quote, into buf. */
+static const char *join(unsigned set, const char *sep, const char *quote, char *buf, size_t n)
+{
+	size_t used = 0;
+	if (n == 0)
+		return NULL;
+	buf[0] = '\0';
+	for (size_t i = 0; i < NTYPES; i++) {
+		if (!(set & types[i].bit))
+			continue;
+		int w = snprintf(buf + used, n - used, "%s%s%s%s", used ? sep : "", quote,
+				 types[i].name, quote);
+		if (w < 0 || (size_t)w >= n - used)
+			return NULL;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+const char *pm_types_json(unsigned set, char *buf, size_t n)
+{
+	if (n < 3)
+		return NULL;
+	buf[0] = '[';
+	if (!join(set, ",", "\"", buf + 1, n - 2))
+		return NULL;
+	size_t len = strlen(buf);
+	buf[len] = ']';
+	buf[len + 1] = '\0';
+	return buf;
+}
+
+unsigned pm_types_from_json(const char *json, unsigned dflt)
+{
+	if (!json)
+		return dflt;
+	unsigned set = 0;
+	/* the arrays are Tender's own (pm_types_json): quoted names, nothing escaped */
+	for (const char *p = strchr(json, '"'); p; p = strchr(p, '"')) {
+		const char *end = strchr(p + 1, '"');
+		if (!end)
+			break;
+		for (size_t i = 0; i < NTYPES; i++)
+			if (strlen(types[i].name) == (size_t)(end - p - 1) &&
+			    memcmp(types[i].name, p + 1, (size_t)(end - p - 1)) == 0)
+				set |= types[i].bit;
+		p = end + 1;
+	}
+	return set;
+}
+
+bool pm_types_allows(const char *json, unsigned dflt, const char *type)
+{
+	unsigned bit = pm_type_bit(type);
+	return bit && (pm_types_from_json(json, dflt) & bit);
+}
+
+const char *pm_types_list(unsigned set, char *buf, size_t n)
+{
+	return join(set, ", ", "", buf, n);
+}

@@ -1,0 +1,46 @@
+/*
+ * The payment method types Tender takes, as a set of bits, and the JSON array Stripe renders
+ * (`payment_method_types: ["card","sepa_debit"]`) that intents, sessions, links, invoices and
+ * subscriptions store. One table says which types exist, their one currency if they have one,
+ * and whether they can be captured by hand: every parser and check reads it, so a new type is
+ * one row here (and its flow), not five edits.
+ */
+#ifndef TENDER_PAYMENTS_PM_TYPES_H
+#define TENDER_PAYMENTS_PM_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum {
+	PMT_CARD = 1u << 0,
+	PMT_SEPA_DEBIT = 1u << 1,
+	PMT_US_BANK_ACCOUNT = 1u << 2,
+	PMT_IDEAL = 1u << 3,
+	PMT_BANCONTACT = 1u << 4,
+	PMT_ALL = (1u << 5) - 1,
+	/* paid by redirecting the customer to their bank (payments/redirect.h): PaymentIntents
+	 * only */
+	PMT_REDIRECT = PMT_IDEAL | PMT_BANCONTACT,
+};
+
+/* The type's bit, 0 when Tender has no type of that name. */
+unsigned pm_type_bit(const char *name);
+/* The type's name ("sepa_debit"), NULL for a bit that is not exactly one type. */
+const char *pm_type_name(unsigned bit);
+/* The one currency a payment of the type is in ("eur"), NULL when it takes any. */
+const char *pm_type_currency(unsigned bit);
+/* Whether the type can be authorized now and captured later (capture_method=manual). */
+bool pm_type_manual_capture(unsigned bit);
+
+/* The set as a JSON array of names in the table's order into buf ("[]" for none). buf, or NULL
+ * when n is too small. */
+const char *pm_types_json(unsigned set, char *buf, size_t n);
+/* A stored array back into a set (names Tender does not know are skipped); NULL → dflt. */
+unsigned pm_types_from_json(const char *json, unsigned dflt);
+/* Whether the stored array json names type; a NULL array allows what dflt holds. */
+bool pm_types_allows(const char *json, unsigned dflt, const char *type);
+
+/* The names of set, joined with ", " into buf (for messages). buf, or NULL when too small. */
+const char *pm_types_list(unsigned set, char *buf, size_t n);
+
+#endif

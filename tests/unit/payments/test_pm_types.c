@@ -1,0 +1,62 @@
+/*
+ * The payment method types' table: names and bits both ways, the stored JSON arrays (written in
+ * the table's order whatever order they were asked in, read back to the same set), a NULL array
+ * meaning the caller's default, and the currency and capture facts the parsers check.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "payments/pm_types.h"
+
+Test(pm_types, names_and_bits)
+{
+	cr_assert_eq(pm_type_bit("card"), PMT_CARD);
+	cr_assert_eq(pm_type_bit("sepa_debit"), PMT_SEPA_DEBIT);
+	cr_assert_eq(pm_type_bit("us_bank_account"), PMT_US_BANK_ACCOUNT);
+	cr_assert_eq(pm_type_bit("ideal_x"), 0);
+	cr_assert_eq(pm_type_bit("car"), 0);
+	cr_assert_eq(pm_type_bit(NULL), 0);
+	cr_assert_str_eq(pm_type_name(PMT_SEPA_DEBIT), "sepa_debit");
+	cr_assert_null(pm_type_name(PMT_CARD | PMT_SEPA_DEBIT));
+	cr_assert_str_eq(pm_type_currency(PMT_SEPA_DEBIT), "eur");
+	cr_assert_str_eq(pm_type_currency(PMT_US_BANK_ACCOUNT), "usd");
+	cr_assert_null(pm_type_currency(PMT_CARD));
+	cr_assert(pm_type_manual_capture(PMT_CARD));
+	cr_assert_not(pm_type_manual_capture(PMT_SEPA_DEBIT));
+	/* the redirect types: eur, automatic capture only */
+	cr_assert_eq(pm_type_bit("ideal"), PMT_IDEAL);
+	cr_assert_eq(pm_type_bit("bancontact"), PMT_BANCONTACT);
+	cr_assert_str_eq(pm_type_currency(PMT_IDEAL), "eur");
+	cr_assert_str_eq(pm_type_currency(PMT_BANCONTACT), "eur");
+	cr_assert_not(pm_type_manual_capture(PMT_IDEAL));
+	cr_assert_not(pm_type_manual_capture(PMT_BANCONTACT));
+	cr_assert_eq(PMT_REDIRECT & (PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT), 0);
+}
+
+Test(pm_types, json_round_trip)
+{
+	char buf[128];
+	cr_assert_str_eq(pm_types_json(PMT_SEPA_DEBIT | PMT_CARD, buf, sizeof(buf)),
+			 "[\"card\",\"sepa_debit\"]");
+	cr_assert_str_eq(pm_types_json(PMT_US_BANK_ACCOUNT, buf, sizeof(buf)),
+			 "[\"us_bank_account\"]");
+	cr_assert_str_eq(pm_types_json(0, buf, sizeof(buf)), "[]");
+	cr_assert_null(pm_types_json(PMT_ALL, buf, 12)); /* too small: no truncated array */
+	for (unsigned set = 0; set <= PMT_ALL; set++)
+		cr_assert_eq(pm_types_from_json(pm_types_json(set, buf, sizeof(buf)), 0), set);
+	cr_assert_eq(pm_types_from_json(NULL, PMT_CARD), PMT_CARD);
+	/* a name that only contains another's is not that one */
+	cr_assert_eq(pm_types_from_json("[\"cards\",\"sepa_debit_x\"]", 0), 0);
+	cr_assert_str_eq(pm_types_list(PMT_ALL, buf, sizeof(buf)),
+			 "card, sepa_debit, us_bank_account, ideal, bancontact");
+}
+
+Test(pm_types, allows)
+{
+	cr_assert(pm_types_allows(NULL, PMT_CARD, "card"));
+	cr_assert_not(pm_types_allows(NULL, PMT_CARD, "sepa_debit"));
+	cr_assert(pm_types_allows(NULL, PMT_ALL, "sepa_debit"));
+	cr_assert(pm_types_allows("[\"sepa_debit\"]", PMT_CARD, "sepa_debit"));
+	cr_assert_not(pm_types_allows("[\"sepa_debit\"]", PMT_CARD, "card"));
+	cr_assert_not(pm_types_allows("[\"card\"]", PMT_CARD, "unknown"));
+}
