@@ -24,6 +24,7 @@
 #include "core/str.h"
 #include "money/fx.h"
 #include "payments/redirect.h"
+#include "payments/sepa.h"
 #include "vault/ideal.h"
 #include "vault/payment_method.h"
 
@@ -179,11 +180,13 @@ int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool ins
 				"Tender takes %s for direct PaymentIntents only (no Connect "
 				"destination, invoice or Checkout payments).",
 				type);
-	if (pi->setup_future_usage)
+	/* saved for later payments, an authorized payment generates a sepa_debit PaymentMethod
+	 * with a multi-use mandate, which pays off session (Stripe: off_session only) */
+	if (pi->setup_future_usage && strcmp(pi->setup_future_usage, "off_session") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "setup_future_usage",
-				"Tender does not save %s payments for future use (no generated "
-				"sepa_debit PaymentMethod): confirm without setup_future_usage.",
-				type);
+				"The payment method type %s does not support "
+				"setup_future_usage=%s: use off_session.",
+				type, pi->setup_future_usage);
 	struct confirm c;
 	memset(&c, 0, sizeof(c));
 	c.r = r;
@@ -360,6 +363,45 @@ static int write_start(struct db *db, struct page_ctx *x)
 	return 0;
 }
 
+/*
+ * setup_future_usage=off_session: as on Stripe, the authorized payment generates a sepa_debit
+ * PaymentMethod from the account the bank reports (Stripe's test IBAN of the type, sealed by the
+ * vault), with a multi-use mandate accepted online by the customer who authorized on the page,
+ * attached to the intent's customer (payment_method.attached); it then pays off session through
+ * the SEPA path (api/mandates.c). Its ids into ret_pm and ret_mandate. 0, or -1 with r->err.
+ */
+static int generate_sepa(struct req *r, struct db *db, const struct payment_intent *pi,
+			 const struct pm_card *pm, const char *billing_details, char ret_pm[ID_MAX],
+			 char ret_mandate[ID_MAX])
+{
+	char iban_id[ID_MAX];
+	id_new_at(ret_pm, "pm_", r->now);
+	id_new(iban_id, "iban_");
+	if (redirect_generate_sepa(r->app->vault, db, r->merchant_id, pm->type, ret_pm, iban_id,
+				   billing_details, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct mandate m = {
+	    .payment_method = ret_pm,
+	    .type = "multi_use",
+	    .status = "active",
+	    .acceptance_type = "online",
+	    .ip_address = r->client_ip[0] ? r->client_ip : NULL,
+	    .user_agent = r->user_agent && *r->user_agent ? r->user_agent : NULL,
+	};
+	sepa_mandate_new(&m, r->now);
+	if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	str_copy(ret_mandate, ID_MAX, m.id);
+	if (!pi->customer)
+		return 0;
+	const char *id;
+	char owner[ID_MAX];
+	if (pm_attach_resolve(r, db, ret_pm, "payment_method", &id, owner) != 0 ||
+	    pm_attach_finish(r, db, id, owner, pi->customer) != 0)
+		return -1;
+	return 0;
+}
+
 static int authorize_fn(struct db *db, void *p)
 {
 	struct page_ctx *x = p;
@@ -388,12 +430,17 @@ static int authorize_fn(struct db *db, void *p)
 	ch.statement_descriptor = pi->statement_descriptor;
 	ch.shipping = pi->shipping;
 	ch.outcome = REDIRECT_OUTCOME;
-	ch.card = redirect_charge_details(&r->arena, &pm);
 	ch.client_ip = r->client_ip[0] ? r->client_ip : NULL;
-	if (!ch.card)
-		return req_fail(r, ERR_API, NULL, NULL);
 	if (pm.has_billing &&
 	    pm_billing_details(db, r->merchant_id, pm.id, &r->arena, &ch.billing_details) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	char gen_pm[ID_MAX] = "", gen_mandate[ID_MAX] = "";
+	if (pi->setup_future_usage &&
+	    generate_sepa(r, db, pi, &pm, ch.billing_details, gen_pm, gen_mandate) != 0)
+		return -1;
+	ch.card = redirect_charge_details(&r->arena, &pm, gen_pm[0] ? gen_pm : NULL,
+					  gen_mandate[0] ? gen_mandate : NULL);
+	if (!ch.card)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct ledger_pricing pricing;
 	char cur[8];

@@ -15,7 +15,8 @@ const char REDIRECT_OUTCOME[] =
     "{\"network_status\":\"approved_by_network\",\"reason\":null,\"risk_level\":\"not_assessed\","
     "\"seller_message\":\"Payment complete.\",\"type\":\"authorized\"}";
 
-const char *redirect_charge_details(struct arena *a, const struct pm_card *pm)
+const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
+				    const char *generated_pm, const char *generated_mandate)
 {
 	bool ideal = strcmp(pm->type, "ideal") == 0;
 	struct buf b;
@@ -30,9 +31,9 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm)
 		json_obj_open(&j);
 		json_kv_str_or_null(&j, "bank", bank ? bank->code : NULL);
 		json_kv_str_or_null(&j, "bic", bank ? bank->bic : NULL);
-		json_kv_null(&j, "generated_sepa_debit");
-		json_kv_null(&j, "generated_sepa_debit_mandate");
-		json_kv_str(&j, "iban_last4", REDIRECT_TEST_IDEAL_IBAN_LAST4);
+		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
+		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
+		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("ideal"));
 		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
 		json_obj_close(&j);
 	} else {
@@ -42,9 +43,9 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm)
 		json_kv_str(&j, "bank_code", "VAPE");
 		json_kv_str(&j, "bank_name", "VAN DE PUT & CO");
 		json_kv_str(&j, "bic", "VAPEBE22");
-		json_kv_null(&j, "generated_sepa_debit");
-		json_kv_null(&j, "generated_sepa_debit_mandate");
-		json_kv_str(&j, "iban_last4", REDIRECT_TEST_BANCONTACT_IBAN_LAST4);
+		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
+		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
+		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("bancontact"));
 		json_kv_str(&j, "preferred_language", "en");
 		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
 		json_obj_close(&j);

@@ -31,17 +31,17 @@ struct charge;
 struct ledger_pricing;
 
 /* Stripe's test values for the account behind an authorization (the bank reports them): the
- * verified name and the last four characters of the IBAN. */
+ * verified name (the IBAN's last four: redirect_test_iban_last4, vault/ideal.h). */
 #define REDIRECT_TEST_VERIFIED_NAME "Jenny Rosen"
-#define REDIRECT_TEST_IDEAL_IBAN_LAST4 "5264"
-#define REDIRECT_TEST_BANCONTACT_IBAN_LAST4 "7061"
 
 /* A charge's outcome for an authorized redirect payment. */
 extern const char REDIRECT_OUTCOME[];
 
 /* The payment_method_details of a charge paid with redirect PaymentMethod pm (its type's hash
- * and "type"), in a; NULL when out of memory. */
-const char *redirect_charge_details(struct arena *a, const struct pm_card *pm);
+ * and "type"), in a; generated_pm / generated_mandate: the sepa_debit PaymentMethod and its
+ * mandate the payment generated (setup_future_usage), or NULL. NULL when out of memory. */
+const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
+				    const char *generated_pm, const char *generated_mandate);
 /* Whether a charge's details column is a redirect payment's whole payment_method_details. */
 bool redirect_details_is(const char *details);
 

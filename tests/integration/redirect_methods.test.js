@@ -7,7 +7,7 @@
 // requires_payment_method. Refunds, cancel, the refusals, and the page's secrecy.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll, tender } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, waitFor } = require('./helpers');
 
 let env;
 let stripe; // merchant 0
@@ -304,6 +304,59 @@ test('refusals: currency, manual capture, missing return_url, a type the intent 
   await assert.rejects(stripe.paymentIntents.confirm(cardOnly.id, { payment_method: pm.id, return_url: RETURN }),
     (e) => e.statusCode === 400 && e.param === 'payment_method');
   assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created']);
+});
+
+test('setup_future_usage=off_session: the payment generates a sepa_debit PaymentMethod with a multi-use mandate, which then pays off session', async () => {
+  for (const [type, last4, country] of [['ideal', '5264', 'NL'], ['bancontact', '7061', 'BE']]) {
+    const cus = await stripe.customers.create({ email: `${type}@example.com` });
+    const pi = await redirected(type, { customer: cus.id, setup_future_usage: 'off_session' });
+    assert.equal(pi.setup_future_usage, 'off_session');
+    const { forms } = await openPage(pi);
+    assertReturn(await post(forms['Authorize test payment']), pi, 'succeeded');
+    const done = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+    assert.equal(done.status, 'succeeded');
+    const details = done.latest_charge.payment_method_details[type];
+    assert.match(details.generated_sepa_debit, /^pm_/);
+    assert.match(details.generated_sepa_debit_mandate, /^mandate_/);
+    assert.equal(details.iban_last4, last4);
+    assertStripeShape(done.latest_charge, 'charge');
+    // the generated PaymentMethod: the bank's account, saved on the customer
+    const gen = await stripe.paymentMethods.retrieve(details.generated_sepa_debit);
+    assert.equal(gen.type, 'sepa_debit');
+    assert.equal(gen.sepa_debit.last4, last4);
+    assert.equal(gen.sepa_debit.country, country);
+    assert.equal(gen.customer, cus.id);
+    assert.equal(gen.billing_details.name, 'Jenny Rosen');
+    assertStripeShape(gen, 'payment_method');
+    const mandate = await stripe.mandates.retrieve(details.generated_sepa_debit_mandate);
+    assert.equal(mandate.type, 'multi_use');
+    assert.equal(mandate.status, 'active');
+    assert.equal(mandate.payment_method, gen.id);
+    assert.equal(mandate.customer_acceptance.type, 'online');
+    assertStripeShape(mandate, 'mandate');
+    assert.deepEqual(await eventsOf(gen.id), ['payment_method.attached']);
+    // the ideal / bancontact PaymentMethod itself stays single-use, unattached
+    assert.equal((await stripe.paymentMethods.retrieve(pi.payment_method)).customer, null);
+    // it pays off session through the SEPA path, settled by the scheduler
+    let next = await stripe.paymentIntents.create({
+      amount: 1500, currency: 'eur', customer: cus.id, payment_method: gen.id, payment_method_types: ['sepa_debit'],
+      off_session: true, confirm: true,
+    });
+    assert.equal(next.status, 'processing');
+    next = await waitFor(async () => {
+      const x = await stripe.paymentIntents.retrieve(next.id);
+      return x.status !== 'processing' && x;
+    }, 'the off-session SEPA debit to settle', 20000);
+    assert.equal(next.status, 'succeeded');
+    const debit = await stripe.charges.retrieve(next.latest_charge);
+    assert.equal(debit.payment_method_details.sepa_debit.mandate, mandate.id);
+  }
+  // on_session is refused (Stripe saves these methods for off-session use only)
+  const pm = await pmOf('ideal');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method_types: ['ideal'], payment_method: pm.id, confirm: true,
+    return_url: RETURN, setup_future_usage: 'on_session',
+  }), (e) => e.statusCode === 400 && e.param === 'setup_future_usage');
 });
 
 test('tender verify passes: the redirect payments\' ledger, acquirer holds and refunds agree', async () => {

@@ -18,7 +18,7 @@ Test(redirect, ideal_details)
 	memset(&pm, 0, sizeof(pm));
 	strcpy(pm.type, "ideal");
 	strcpy(pm.ideal_bank, "rabobank");
-	const char *d = redirect_charge_details(&a, &pm);
+	const char *d = redirect_charge_details(&a, &pm, NULL, NULL);
 	cr_assert_str_eq(d, "{\"ideal\":{\"bank\":\"rabobank\",\"bic\":\"RABONL2U\","
 			    "\"generated_sepa_debit\":null,\"generated_sepa_debit_mandate\":null,"
 			    "\"iban_last4\":\"5264\",\"verified_name\":\"Jenny Rosen\"},"
@@ -26,8 +26,12 @@ Test(redirect, ideal_details)
 	cr_assert(redirect_details_is(d));
 	/* no bank chosen: bank and bic null */
 	pm.ideal_bank[0] = '\0';
-	d = redirect_charge_details(&a, &pm);
+	d = redirect_charge_details(&a, &pm, NULL, NULL);
 	cr_assert_not_null(strstr(d, "\"bank\":null,\"bic\":null"));
+	/* a payment that generated a sepa_debit PaymentMethod names it and its mandate */
+	d = redirect_charge_details(&a, &pm, "pm_gen", "mandate_gen");
+	cr_assert_not_null(strstr(d, "\"generated_sepa_debit\":\"pm_gen\","
+				     "\"generated_sepa_debit_mandate\":\"mandate_gen\""));
 	arena_release(&a);
 }
 
@@ -38,7 +42,7 @@ Test(redirect, bancontact_details)
 	struct pm_card pm;
 	memset(&pm, 0, sizeof(pm));
 	strcpy(pm.type, "bancontact");
-	const char *d = redirect_charge_details(&a, &pm);
+	const char *d = redirect_charge_details(&a, &pm, NULL, NULL);
 	cr_assert_str_eq(d, "{\"bancontact\":{\"bank_code\":\"VAPE\",\"bank_name\":\"VAN DE PUT & "
 			    "CO\",\"bic\":\"VAPEBE22\",\"generated_sepa_debit\":null,"
 			    "\"generated_sepa_debit_mandate\":null,\"iban_last4\":\"7061\","

@@ -30,3 +30,10 @@ Test(ideal, redirect_types)
 	cr_assert_not(redirect_type_known(""));
 	cr_assert_not(redirect_type_known(NULL));
 }
+
+Test(ideal, test_ibans)
+{
+	/* the last four of Stripe's NL and BE test IBANs, the charges' iban_last4 */
+	cr_assert_str_eq(redirect_test_iban_last4("ideal"), "5264");
+	cr_assert_str_eq(redirect_test_iban_last4("bancontact"), "7061");
+}
