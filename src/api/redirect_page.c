@@ -234,6 +234,7 @@ struct page_ctx {
 	bool open;	       /* pending, and the intent still waits for it */
 	struct fx_table *fx;   /* authorize: the rates the sale converts with */
 	const char *outcome;   /* after a POST: succeeded | failed, or NULL (not open) */
+	const char *claim;     /* a POST: the status it moves a pending authorization to */
 };
 
 /* Reads the intent and its authorization; found only when the token is the one it holds. */
@@ -346,8 +347,9 @@ static int h_page(struct req *r)
 	return ret;
 }
 
-/* Inside a page's write: the intent and the authorization as they now are. 1 when the
- * authorization is no longer open (x->outcome says how it ended, or NULL), 0 when it is, -1. */
+/* Inside a page's write: the intent and the authorization as they now are, and the
+ * authorization claimed (pending -> x->claim). 1 when it is no longer open (x->outcome says how
+ * it ended, or NULL), 0 when this write claimed it, -1. */
 static int write_start(struct db *db, struct page_ctx *x)
 {
 	x->outcome = NULL;
@@ -360,7 +362,21 @@ static int write_start(struct db *db, struct page_ctx *x)
 			x->outcome = x->status;
 		return 1;
 	}
-	return 0;
+	/* claimed first, before anything else is written: of two clicks racing (two nodes on
+	 * PostgreSQL), the one whose guarded update changes no row writes nothing and answers with
+	 * the other's outcome */
+	int rc = redirect_auth_finish(db, x->r->merchant_id, x->pi_id, x->token, x->claim);
+	if (rc == DB_CONFLICT) {
+		const char *token = NULL;
+		rc = redirect_auth_get(db, &x->r->arena, x->acct, x->pi_id, &token, &x->pm_id,
+				       &x->status);
+		if (rc != DB_OK)
+			return req_fail(x->r, ERR_API, NULL, NULL);
+		if (strcmp(x->status, "pending") != 0)
+			x->outcome = x->status;
+		return 1;
+	}
+	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
 }
 
 /*
@@ -409,8 +425,6 @@ static int authorize_fn(struct db *db, void *p)
 	int rc = write_start(db, x);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0; /* a second click: nothing changes */
-	if (redirect_auth_finish(db, r->merchant_id, x->pi_id, x->token, "succeeded") != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
 	struct pm_card pm;
 	if (pm_load(db, r->merchant_id, x->pm_id, &pm) != DB_OK || !PM_IS_REDIRECT(&pm))
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -503,8 +517,6 @@ static int fail_fn(struct db *db, void *p)
 	int rc = write_start(db, x);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0; /* a second click: nothing changes */
-	if (redirect_auth_finish(db, r->merchant_id, x->pi_id, x->token, "failed") != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
 	struct payment_intent *pi = &x->pi;
 	pi->last_payment_error = failure_json(r, db, x->pm_id);
 	pi->status = "requires_payment_method";
@@ -527,6 +539,7 @@ static int page_post(struct req *r, store_fn fn, bool authorize)
 {
 	struct page_ctx x;
 	page_init(r, &x);
+	x.claim = authorize ? "succeeded" : "failed";
 	if (authorize)
 		x.fx = app_fx_acquire(r->app);
 	int rc = req_write(r, fn, &x);
