@@ -76,7 +76,7 @@ function assertReturn(resp, pi, status) {
   assert.equal(url.searchParams.get('redirect_status'), status);
 }
 
-test('ideal and bancontact PaymentMethods: every field of the spec, bank and BIC, lists by type', async () => {
+test('ideal and bancontact PaymentMethods: every field of the spec, bank and BIC, refusals, not another merchant\'s, not a Charges API source', async () => {
   const ideal = await pmOf('ideal');
   assert.equal(ideal.type, 'ideal');
   assert.deepEqual(ideal.ideal, { bank: 'ing', bic: 'INGBNL2A' });
