@@ -16,6 +16,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/redirect_page.h"
 #include "payments/pm_types.h"
 #include "api/resources.h"
 #include "api/search.h"
@@ -647,6 +648,24 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		    "method. To confirm the PaymentIntent with %s, you must provide a "
 		    "payment method.",
 		    pi->customer ? pi->customer : "this payment");
+	/* an ideal / bancontact PaymentMethod is authorized at the customer's bank, reached by a
+	 * redirect (api/redirect_page.c) */
+	const char *redirect_type;
+	int redirect = redirect_pm_type(r, pm_ref, &redirect_type);
+	if (redirect < 0)
+		return -1;
+	if (redirect) {
+		const char *cm = param_str(r, "capture_method");
+		if (cm)
+			pi->capture_method = cm;
+		const char *email = param_str(r, "receipt_email");
+		if (email)
+			pi->receipt_email = *email ? email : NULL;
+		const char *sfu = param_str(r, "setup_future_usage");
+		if (sfu)
+			pi->setup_future_usage = *sfu ? sfu : NULL;
+		return redirect_pi_confirm(r, pi, c->insert_first, pm_ref, redirect_type);
+	}
 	/* a sepa_debit PaymentMethod is debited later, not authorized (api/mandates.c) */
 	int sepa = sepa_pm_is_sepa(r, pm_ref);
 	if (sepa < 0)

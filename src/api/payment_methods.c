@@ -31,7 +31,20 @@
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
-static const char *const pm_types[] = {"card", "sepa_debit", "us_bank_account", NULL};
+static const char *const pm_types[] = {"card",	"sepa_debit", "us_bank_account",
+				       "ideal", "bancontact", NULL};
+
+/* Stripe's ideal[bank] values (vault/ideal.h has their BICs) */
+static const char *const ideal_banks[] = {
+    "abn_amro",	    "asn_bank",	    "bunq",	"handelsbanken",
+    "ing",	    "knab",	    "moneyou",	"n26",
+    "rabobank",	    "regiobank",    "revolut",	"sns_bank",
+    "triodos_bank", "van_lanschot", "yoursafe", NULL};
+static const struct param_spec ideal_children[] = {
+    {"bank", PT_ENUM, 0, 0, ideal_banks, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec bancontact_children[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 static const struct param_spec ach_children[] = {
     {"account_holder_type", PT_ENUM, 0, 0, (const char *const[]){"individual", "company", NULL},
@@ -74,6 +87,8 @@ static const struct param_spec create_params[] = {
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
+    {"ideal", PT_OBJECT, 0, 0, NULL, ideal_children},
+    {"bancontact", PT_OBJECT, 0, 0, NULL, bancontact_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
@@ -156,12 +171,21 @@ struct create_ctx {
 	char routing[ACH_ROUTING_LEN + 1];
 	char account[ACH_ACCOUNT_MAX + 1];
 	const char *holder_type, *account_type;
+	/* type=ideal / bancontact: nothing to seal (the customer authorizes at their bank) */
+	const char *redirect_type;
+	const char *ideal_bank; /* ideal[bank], or NULL */
 };
 
 static int create_fn(struct db *db, void *p)
 {
 	struct create_ctx *c = p;
 	struct req *r = c->r;
+	if (c->redirect_type) {
+		int rc =
+		    pm_insert_redirect(db, r->merchant_id, c->pm_id, c->redirect_type,
+				       c->ideal_bank, c->billing, c->metadata, r->now, req_json(r));
+		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	}
 	if (c->ach) {
 		char fp[24];
 		int rc = vault_ach_store(r->app->vault, db, r->merchant_id, c->card_id, c->routing,
@@ -302,7 +326,24 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_PARAM_BAD, "us_bank_account",
 				"us_bank_account can only be given with type=us_bank_account.");
 	}
-	if (c->sepa || c->ach) {
+	static const char *const redirect_types[] = {"ideal", "bancontact"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *t = redirect_types[i];
+		bool is = type && strcmp(type, t) == 0;
+		if (!is && param_present(r, t))
+			return req_fail(r, ERR_PARAM_BAD, t, "%s can only be given with type=%s.",
+					t, t);
+		if (is && param_present(r, "card"))
+			return req_fail(r, ERR_PARAM_BAD, "card",
+					"card cannot be given with type=%s.", t);
+		if (is)
+			c->redirect_type = t;
+	}
+	if (c->redirect_type) {
+		const char *bank = param_str(r, "ideal.bank");
+		c->ideal_bank = bank && *bank ? bank : NULL;
+	}
+	if (c->sepa || c->ach || c->redirect_type) {
 		/* nothing of a card to read */
 	} else if (!param_present(r, "card")) {
 		return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
@@ -328,7 +369,7 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		return -1;
 	id_new_at(c->pm_id, "pm_", r->now);
 	id_new(c->card_id, c->sepa ? "iban_" : c->ach ? "bacct_" : "card_");
-	if (!c->token && !c->sepa && !c->ach)
+	if (!c->token && !c->sepa && !c->ach && !c->redirect_type)
 		c->number = tokens_card_preseal(r, c->card_id, &c->sealed);
 	return 0;
 }
@@ -361,6 +402,8 @@ const struct param_spec pm_data_params[] = {
     {"card", PT_OBJECT, 0, 0, NULL, card_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
+    {"ideal", PT_OBJECT, 0, 0, NULL, ideal_children},
+    {"bancontact", PT_OBJECT, 0, 0, NULL, bancontact_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

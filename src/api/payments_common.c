@@ -484,6 +484,8 @@ static void decide(struct reveal_ctx *c)
 
 /* read_card_fn's answer for a detached PaymentMethod (apart from the store's codes) */
 #define PM_RC_DETACHED 1
+/* an ideal / bancontact PaymentMethod: no card to authorize (api/redirect_page.c pays it) */
+#define PM_RC_REDIRECT 2
 
 struct read_card_ctx {
 	struct materialize_ctx *m;
@@ -539,6 +541,10 @@ static int read_card_fn(struct db *db, void *p)
 		/* a PaymentMethod detached from its customer never pays again (Stripe) */
 		if (m->pm.detached) {
 			m->rc = PM_RC_DETACHED;
+			return 0;
+		}
+		if (PM_IS_REDIRECT(&m->pm)) {
+			m->rc = PM_RC_REDIRECT;
 			return 0;
 		}
 		if (m->pm.has_billing) {
@@ -709,6 +715,11 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 				pm_ref);
 	if (m.rc == PM_RC_DETACHED)
 		return req_fail(r, ERR_PARAM_BAD, param, "%s", PM_DETACHED_MESSAGE);
+	if (m.rc == PM_RC_REDIRECT)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The PaymentMethod %s (%s) pays through a PaymentIntent with "
+				"payment_method_types including %s, confirmed with a return_url.",
+				m.ref, m.pm.type, m.pm.type);
 	if (m.rc == VAULT_ERR_TOKEN_USED)
 		return req_fail(r, ERR_TOKEN_USED, param, "%s", pm_ref);
 	if (m.rc != 0)

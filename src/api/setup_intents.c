@@ -359,8 +359,9 @@ static int apply_common(struct req *r, struct setup_intent *si)
 	if (tds)
 		si->request_three_d_secure = tds;
 	unsigned types;
-	int got = pm_types_param(r, "payment_method_types", "payment_method_types", PMT_ALL,
-				 "Tender supports", false, &types);
+	/* ideal and bancontact pay through PaymentIntents only (no generated sepa_debit) */
+	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
+				 PMT_ALL & ~PMT_REDIRECT, "Tender supports", false, &types);
 	if (got < 0)
 		return -1;
 	if (got) {

@@ -7,6 +7,7 @@
 #include "events/pack.h"
 #include "ledger/ledger.h"
 #include "payments/payments.h"
+#include "payments/redirect.h"
 #include "payments/sepa.h"
 #include "processor/processor.h"
 #include "vault/card_source.h"
@@ -467,9 +468,9 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "payment_method_details");
-	if (sepa_details_is_bank_debit(ch->card)) {
-		/* a SEPA debit's card column holds its whole payment_method_details
-		 * (payments/sepa.h) */
+	if (sepa_details_is_bank_debit(ch->card) || redirect_details_is(ch->card)) {
+		/* a SEPA debit's or a redirect payment's card column holds its whole
+		 * payment_method_details (payments/sepa.h, payments/redirect.h) */
 		json_raw(j, ch->card, strlen(ch->card));
 	} else if (ch->card) {
 		json_obj_open(j);

@@ -305,6 +305,17 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		    pi->pmo_card_request_three_d_secure ? pi->pmo_card_request_three_d_secure
 							: "automatic");
 	json_obj_close(j);
+	if (pi_allows_type(pi, "bancontact")) {
+		json_key(j, "bancontact");
+		json_obj_open(j);
+		json_kv_str(j, "preferred_language", "en");
+		json_obj_close(j);
+	}
+	if (pi_allows_type(pi, "ideal")) {
+		json_key(j, "ideal");
+		json_obj_open(j);
+		json_obj_close(j);
+	}
 	if (pi_allows_type(pi, "sepa_debit")) {
 		json_key(j, "sepa_debit");
 		json_obj_open(j);

@@ -12,6 +12,8 @@ static const struct pm_type {
     {"card", PMT_CARD, NULL, true},
     {"sepa_debit", PMT_SEPA_DEBIT, "eur", false},
     {"us_bank_account", PMT_US_BANK_ACCOUNT, "usd", false},
+    {"ideal", PMT_IDEAL, "eur", false},
+    {"bancontact", PMT_BANCONTACT, "eur", false},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 

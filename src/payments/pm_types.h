@@ -15,7 +15,12 @@ enum {
 	PMT_CARD = 1u << 0,
 	PMT_SEPA_DEBIT = 1u << 1,
 	PMT_US_BANK_ACCOUNT = 1u << 2,
-	PMT_ALL = (1u << 3) - 1,
+	PMT_IDEAL = 1u << 3,
+	PMT_BANCONTACT = 1u << 4,
+	PMT_ALL = (1u << 5) - 1,
+	/* paid by redirecting the customer to their bank (payments/redirect.h): PaymentIntents
+	 * only */
+	PMT_REDIRECT = PMT_IDEAL | PMT_BANCONTACT,
 };
 
 /* The type's bit, 0 when Tender has no type of that name. */

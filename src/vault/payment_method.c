@@ -2,6 +2,7 @@
 #include "core/str.h"
 #include "vault/ach.h"
 #include "vault/iban.h"
+#include "vault/ideal.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, set_up, detached, bin, type, sepa_bank_code,"
     " sepa_branch_code, sepa_behavior, ach_routing_number, ach_account_holder_type,"
-    " ach_account_type FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " ach_account_type, ideal_bank FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -107,6 +108,7 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		copy(ret->ach_holder_type, sizeof(ret->ach_holder_type), db_col_text(st, 20, NULL));
 		copy(ret->ach_account_type, sizeof(ret->ach_account_type),
 		     db_col_text(st, 21, NULL));
+		copy(ret->ideal_bank, sizeof(ret->ideal_bank), db_col_text(st, 22, NULL));
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -360,8 +362,8 @@ const char *pm_display_brand(const char *brand)
 static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
-    " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type"
-    " FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type,"
+    " ideal_bank FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
@@ -382,6 +384,8 @@ struct pm_view {
 	/* a us_bank_account PaymentMethod's (ach set) */
 	bool ach;
 	const char *routing, *holder_type, *account_type;
+	/* "ideal" or "bancontact" (NULL for the others), and an iDEAL one's bank (or NULL) */
+	const char *redirect_type, *ideal_bank;
 };
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
@@ -475,8 +479,46 @@ static void render_debit_view(const struct pm_view *v, struct json *j)
 	json_obj_close(j);
 }
 
+/* A redirect PaymentMethod (ideal, bancontact): like a bank debit's, no card key; its type's
+ * own hash is ideal {bank, bic} or bancontact {}. */
+static void render_redirect_view(const struct pm_view *v, struct json *j)
+{
+	json_obj_open(j);
+	json_kv_str(j, "id", v->id);
+	json_kv_str(j, "object", "payment_method");
+	json_kv_str(j, "allow_redisplay", "unspecified");
+	bool ideal = strcmp(v->redirect_type, "ideal") == 0;
+	if (!ideal) {
+		json_key(j, "bancontact");
+		json_obj_open(j);
+		json_obj_close(j);
+	}
+	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
+	json_kv_raw(j, "billing_details", bd, strlen(bd));
+	json_kv_int(j, "created", v->created);
+	json_kv_str_or_null(j, "customer", v->customer);
+	json_kv_null(j, "customer_account");
+	if (ideal) {
+		json_key(j, "ideal");
+		json_obj_open(j);
+		const struct ideal_bank *b = redirect_ideal_bank(v->ideal_bank);
+		json_kv_str_or_null(j, "bank", b ? b->code : NULL);
+		json_kv_str_or_null(j, "bic", b ? b->bic : NULL);
+		json_obj_close(j);
+	}
+	json_kv_bool(j, "livemode", false);
+	const char *md = v->metadata ? v->metadata : "{}";
+	json_kv_raw(j, "metadata", md, strlen(md));
+	json_kv_str(j, "type", v->redirect_type);
+	json_obj_close(j);
+}
+
 static void render_view(const struct pm_view *v, struct json *j)
 {
+	if (v->redirect_type) {
+		render_redirect_view(v, j);
+		return;
+	}
 	if (v->ach || v->sepa) {
 		render_debit_view(v, j);
 		return;
@@ -565,7 +607,11 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .routing = db_col_text(st, 16, NULL),
 	    .holder_type = db_col_text(st, 17, NULL),
 	    .account_type = db_col_text(st, 18, NULL),
+	    .ideal_bank = db_col_text(st, 19, NULL),
 	};
+	const char *type = db_col_text(st, 13, NULL);
+	if (type && redirect_type_known(type))
+		v.redirect_type = type;
 	render_view(&v, j);
 	db_reset(st);
 	return DB_OK;
@@ -647,6 +693,41 @@ int pm_insert_bank(struct db *db, const char *merchant_id, const char *pm_id,
 	    .routing = b->routing,
 	    .holder_type = b->holder_type,
 	    .account_type = b->account_type,
+	};
+	render_view(&v, j);
+	return DB_OK;
+}
+
+static const char SQL_INSERT_REDIRECT[] =
+    "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
+    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
+    " type, ideal_bank) VALUES ($1, $2, $3, NULL, '', '', '', 0, 0, '', NULL, '', 0, $4, $5, $6,"
+    " $7)";
+
+int pm_insert_redirect(struct db *db, const char *merchant_id, const char *pm_id, const char *type,
+		       const char *bank, const char *billing_details, const char *metadata,
+		       int64_t now, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_REDIRECT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	db_bind_int64(st, 3, now);
+	db_bind_text(st, 4, billing_details, -1);
+	db_bind_text(st, 5, metadata ? metadata : "{}", -1);
+	db_bind_text(st, 6, type, -1);
+	db_bind_text(st, 7, bank, -1);
+	int rc = db_step_done(st);
+	if (rc != DB_OK || !j)
+		return rc;
+	struct pm_view v = {
+	    .id = pm_id,
+	    .created = now,
+	    .billing_details = billing_details,
+	    .metadata = metadata ? metadata : "{}",
+	    .redirect_type = type,
+	    .ideal_bank = bank,
 	};
 	render_view(&v, j);
 	return DB_OK;

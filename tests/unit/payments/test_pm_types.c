@@ -23,6 +23,14 @@ Test(pm_types, names_and_bits)
 	cr_assert_null(pm_type_currency(PMT_CARD));
 	cr_assert(pm_type_manual_capture(PMT_CARD));
 	cr_assert_not(pm_type_manual_capture(PMT_SEPA_DEBIT));
+	/* the redirect types: eur, automatic capture only */
+	cr_assert_eq(pm_type_bit("ideal"), PMT_IDEAL);
+	cr_assert_eq(pm_type_bit("bancontact"), PMT_BANCONTACT);
+	cr_assert_str_eq(pm_type_currency(PMT_IDEAL), "eur");
+	cr_assert_str_eq(pm_type_currency(PMT_BANCONTACT), "eur");
+	cr_assert_not(pm_type_manual_capture(PMT_IDEAL));
+	cr_assert_not(pm_type_manual_capture(PMT_BANCONTACT));
+	cr_assert_eq(PMT_REDIRECT & (PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT), 0);
 }
 
 Test(pm_types, json_round_trip)
@@ -40,7 +48,7 @@ Test(pm_types, json_round_trip)
 	/* a name that only contains another's is not that one */
 	cr_assert_eq(pm_types_from_json("[\"cards\",\"sepa_debit_x\"]", 0), 0);
 	cr_assert_str_eq(pm_types_list(PMT_ALL, buf, sizeof(buf)),
-			 "card, sepa_debit, us_bank_account");
+			 "card, sepa_debit, us_bank_account, ideal, bancontact");
 }
 
 Test(pm_types, allows)

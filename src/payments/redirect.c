@@ -1,0 +1,159 @@
+#include "payments/redirect.h"
+
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "ledger/ledger.h"
+#include "payments/payments.h"
+#include "processor/processor.h"
+#include "vault/ideal.h"
+#include "vault/payment_method.h"
+
+const char REDIRECT_OUTCOME[] =
+    "{\"network_status\":\"approved_by_network\",\"reason\":null,\"risk_level\":\"not_assessed\","
+    "\"seller_message\":\"Payment complete.\",\"type\":\"authorized\"}";
+
+const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
+				    const char *generated_pm, const char *generated_mandate)
+{
+	bool ideal = strcmp(pm->type, "ideal") == 0;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8192);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	/* the key first, so that charge_render knows the column by its head */
+	if (ideal) {
+		const struct ideal_bank *bank = redirect_ideal_bank(pm->ideal_bank);
+		json_key(&j, "ideal");
+		json_obj_open(&j);
+		json_kv_str_or_null(&j, "bank", bank ? bank->code : NULL);
+		json_kv_str_or_null(&j, "bic", bank ? bank->bic : NULL);
+		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
+		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
+		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("ideal"));
+		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
+		json_obj_close(&j);
+	} else {
+		/* Stripe's test Bancontact account (VAN DE PUT & CO) */
+		json_key(&j, "bancontact");
+		json_obj_open(&j);
+		json_kv_str(&j, "bank_code", "VAPE");
+		json_kv_str(&j, "bank_name", "VAN DE PUT & CO");
+		json_kv_str(&j, "bic", "VAPEBE22");
+		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
+		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
+		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("bancontact"));
+		json_kv_str(&j, "preferred_language", "en");
+		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
+		json_obj_close(&j);
+	}
+	json_kv_str(&j, "type", ideal ? "ideal" : "bancontact");
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
+bool redirect_details_is(const char *details)
+{
+	return details && (strncmp(details, "{\"ideal\":", 9) == 0 ||
+			   strncmp(details, "{\"bancontact\":", 14) == 0);
+}
+
+static const char SQL_DELETE[] =
+    "DELETE FROM redirect_authorizations WHERE merchant_id = $1 AND payment_intent = $2";
+static const char SQL_INSERT[] =
+    "INSERT INTO redirect_authorizations (merchant_id, payment_intent, token, payment_method,"
+    " status, created) VALUES ($1, $2, $3, $4, 'pending', $5)";
+static const char SQL_GET[] = "SELECT token, payment_method, status FROM redirect_authorizations"
+			      " WHERE merchant_id = $1 AND payment_intent = $2";
+static const char SQL_FINISH[] =
+    "UPDATE redirect_authorizations SET status = $4 WHERE merchant_id = $1 AND payment_intent = $2"
+    " AND token = $3 AND status = 'pending'";
+
+int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id, const char *token,
+		      const char *pm_id, int64_t now)
+{
+	/* a confirmation again replaces the earlier attempt: its token no longer opens anything */
+	struct db_stmt *st = db_prepare(db, SQL_DELETE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pi_id, -1);
+	int rc = db_step_done(st);
+	if (rc != DB_OK)
+		return rc;
+	st = db_prepare(db, SQL_INSERT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pi_id, -1);
+	db_bind_text(st, 3, token, -1);
+	db_bind_text(st, 4, pm_id, -1);
+	db_bind_int64(st, 5, now);
+	return db_step_done(st);
+}
+
+int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, const char *pi_id,
+		      const char **ret_token, const char **ret_pm, const char **ret_status)
+{
+	struct db_stmt *st = db_prepare(db, SQL_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pi_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*ret_token = arena_strdup(a, db_col_text(st, 0, NULL));
+		*ret_pm = arena_strdup(a, db_col_text(st, 1, NULL));
+		*ret_status = arena_strdup(a, db_col_text(st, 2, NULL));
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return *ret_token && *ret_pm && *ret_status ? DB_OK : DB_ERR;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+int redirect_auth_finish(struct db *db, const char *merchant_id, const char *pi_id,
+			 const char *token, const char *status)
+{
+	struct db_stmt *st = db_prepare(db, SQL_FINISH);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pi_id, -1);
+	db_bind_text(st, 3, token, -1);
+	db_bind_text(st, 4, status, -1);
+	int64_t changed = 0;
+	int rc = db_step_changes(st, &changed);
+	if (rc != DB_OK)
+		return rc;
+	return changed == 1 ? DB_OK : DB_CONFLICT;
+}
+
+int redirect_charge_book(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
+			 const char *type, const struct ledger_pricing *pricing, int64_t now)
+{
+	/* the bank's authorization is the acquirer's hold captured in full as it is placed: refunds
+	 * and the invariants between acquirer and ledger see it as a card's automatic capture */
+	int rc = processor_hold_captured(db, merchant_id, type, ch->id, ch->amount, ch->currency,
+					 ACQ_SUCCEED, now);
+	if (rc != DB_OK)
+		return rc;
+	char bt[ID_MAX];
+	rc = ledger_sale_as(db, merchant_id, ch->id, ch->amount, ch->currency, pricing, now, NULL,
+			    bt);
+	if (rc != DB_OK)
+		return rc;
+	ch->status = "succeeded";
+	ch->paid = true;
+	ch->captured = true;
+	ch->amount_captured = ch->amount;
+	ch->balance_transaction = arena_strdup(a, bt);
+	if (!ch->balance_transaction)
+		return DB_ERR;
+	return charge_insert(db, merchant_id, ch);
+}

@@ -1,0 +1,69 @@
+/*
+ * Redirect payment methods (ideal, bancontact): the customer authorizes the payment at their
+ * bank, reached through a redirect, and comes back to the merchant's return_url.
+ *
+ * The confirm (api/redirect_page.c, on the request's write) leaves the PaymentIntent in
+ * requires_action with next_action redirect_to_url, and records one row of
+ * redirect_authorizations (pending) holding the unguessable token of Tender's hosted test page,
+ * which stands in for the bank as Stripe's test redirect page does. Authorizing there books, in
+ * one write, the charge (succeeded, captured: these methods capture automatically), the
+ * acquirer's captured hold and the sale in the ledger with its balance transaction, exactly as a
+ * card's automatic capture does (processor_hold_captured, ledger_sale_as), and moves the row to
+ * succeeded; failing moves it to failed and sends the intent back to requires_payment_method.
+ * The row's guarded update (pending -> …) is what makes a second click or a replayed POST change
+ * nothing more.
+ *
+ * A charge's card column holds its whole payment_method_details JSON
+ * ({"ideal":{…},"type":"ideal"}), as a SEPA debit's does (payments/sepa.h).
+ */
+#ifndef TENDER_PAYMENTS_REDIRECT_H
+#define TENDER_PAYMENTS_REDIRECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/id.h"
+#include "store/db.h"
+
+struct pm_card;
+struct charge;
+struct ledger_pricing;
+
+/* Stripe's test values for the account behind an authorization (the bank reports them): the
+ * verified name (the IBAN's last four: redirect_test_iban_last4, vault/ideal.h). */
+#define REDIRECT_TEST_VERIFIED_NAME "Jenny Rosen"
+
+/* A charge's outcome for an authorized redirect payment. */
+extern const char REDIRECT_OUTCOME[];
+
+/* The payment_method_details of a charge paid with redirect PaymentMethod pm (its type's hash
+ * and "type"), in a; generated_pm / generated_mandate: the sepa_debit PaymentMethod and its
+ * mandate the payment generated (setup_future_usage), or NULL. NULL when out of memory. */
+const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
+				    const char *generated_pm, const char *generated_mandate);
+/* Whether a charge's details column is a redirect payment's whole payment_method_details. */
+bool redirect_details_is(const char *details);
+
+/* ---- redirect_authorizations (one row per intent) ---- */
+
+/* Records (or replaces) the pending authorization of intent pi_id with token and pm_id. */
+int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id, const char *token,
+		      const char *pm_id, int64_t now);
+/* The authorization of pi_id: its token, PaymentMethod and status (pending | succeeded |
+ * failed), in a. DB_OK, DB_NOTFOUND or < 0. */
+int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, const char *pi_id,
+		      const char **ret_token, const char **ret_pm, const char **ret_status);
+/* Moves the pending authorization of pi_id holding token to status. DB_OK, DB_CONFLICT when
+ * it is not pending (or not that token's), or < 0. */
+int redirect_auth_finish(struct db *db, const char *merchant_id, const char *pi_id,
+			 const char *token, const char *status);
+
+/* Books an authorized redirect payment's charge ch (filled: id, amount, currency, …; status,
+ * paid, captured, amount_captured and balance_transaction are set here) inside the caller's
+ * write: the acquirer's captured hold, the sale in the ledger with its balance transaction
+ * (pricing: the merchant's), and the charge row. DB_OK or < 0. */
+int redirect_charge_book(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
+			 const char *type, const struct ledger_pricing *pricing, int64_t now);
+
+#endif

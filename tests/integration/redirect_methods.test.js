@@ -1,0 +1,364 @@
+'use strict';
+// iDEAL and Bancontact (ideal, bancontact) through stripe-node: PaymentMethods, PaymentIntents
+// that wait in requires_action with next_action redirect_to_url, and Tender's hosted test page
+// (standing in for the bank, as Stripe's test redirect page does) driven with plain HTTP from
+// node, following its forms: authorize books the charge (ledger, balance transaction, events)
+// and sends the browser back to return_url; fail sends the intent back to
+// requires_payment_method. Refunds, cancel, the refusals, and the page's secrecy.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, assertStripeShape, stopAll, tender, waitFor } = require('./helpers');
+
+let env;
+let stripe; // merchant 0
+let other; // merchant 1
+const RETURN = 'https://shop.example/return?order=42';
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+async function eventsOf(id, client = stripe) {
+  const ev = await client.events.list({ limit: 100 });
+  return ev.data.filter((e) => e.data.object.id === id).map((e) => e.type).reverse();
+}
+
+function pmOf(type) {
+  return type === 'ideal'
+    ? stripe.paymentMethods.create({ type: 'ideal', ideal: { bank: 'ing' }, billing_details: { name: 'Jenny Rosen' } })
+    : stripe.paymentMethods.create({ type: 'bancontact', billing_details: { name: 'Jenny Rosen' } });
+}
+
+// an intent confirmed with a new PaymentMethod of type: requires_action, its page's URL checked
+async function redirected(type, extra = {}) {
+  const pm = await pmOf(type);
+  const pi = await stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method_types: [type], payment_method: pm.id, confirm: true,
+    return_url: RETURN, ...extra,
+  });
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.payment_method, pm.id);
+  assert.equal(pi.next_action.type, 'redirect_to_url');
+  assert.equal(pi.next_action.redirect_to_url.return_url, RETURN);
+  assert.match(pi.next_action.redirect_to_url.url, /^http:\/\/127\.0\.0\.1:\d+\/redirect\/acct_\w+\/pi_\w+\/[A-Za-z0-9]{32}$/);
+  assertStripeShape(pi, 'payment_intent');
+  return pi;
+}
+
+// The page as a browser sees it, and the action its button posts to (read from the form).
+async function openPage(pi) {
+  const page = await env.request({ path: new URL(pi.next_action.redirect_to_url.url).pathname });
+  assert.equal(page.status, 200);
+  assert.match(page.headers['content-security-policy'], /default-src 'none'/);
+  assert.match(page.body, /25\.00 EUR/);
+  const forms = {};
+  for (const m of page.body.matchAll(/<form method="post" action="([^"]+)"><button[^>]*>([^<]+)<\/button>/g)) forms[m[2]] = m[1];
+  assert.ok(forms['Authorize test payment'], page.body);
+  assert.ok(forms['Fail test payment'], page.body);
+  return { page, forms };
+}
+
+function post(action) {
+  return env.request({ method: 'POST', path: action, body: '' });
+}
+
+// the redirect back to the shop: 303 to return_url with Stripe's query parameters
+function assertReturn(resp, pi, status) {
+  assert.equal(resp.status, 303);
+  const url = new URL(resp.headers.location);
+  assert.equal(`${url.origin}${url.pathname}`, 'https://shop.example/return');
+  assert.equal(url.searchParams.get('order'), '42');
+  assert.equal(url.searchParams.get('payment_intent'), pi.id);
+  assert.equal(url.searchParams.get('payment_intent_client_secret'), pi.client_secret);
+  assert.equal(url.searchParams.get('redirect_status'), status);
+}
+
+test('ideal and bancontact PaymentMethods: every field of the spec, bank and BIC, refusals, not another merchant\'s, not a Charges API source', async () => {
+  const ideal = await pmOf('ideal');
+  assert.equal(ideal.type, 'ideal');
+  assert.deepEqual(ideal.ideal, { bank: 'ing', bic: 'INGBNL2A' });
+  assert.equal(ideal.card, undefined);
+  assert.equal(ideal.billing_details.name, 'Jenny Rosen');
+  assertStripeShape(ideal, 'payment_method');
+  const noBank = await stripe.paymentMethods.create({ type: 'ideal' });
+  assert.deepEqual(noBank.ideal, { bank: null, bic: null });
+  assertStripeShape(noBank, 'payment_method');
+  const rabo = await stripe.paymentMethods.create({ type: 'ideal', ideal: { bank: 'rabobank' } });
+  assert.deepEqual((await stripe.paymentMethods.retrieve(rabo.id)).ideal, { bank: 'rabobank', bic: 'RABONL2U' });
+  const bc = await pmOf('bancontact');
+  assert.equal(bc.type, 'bancontact');
+  assert.deepEqual(bc.bancontact, {});
+  assertStripeShape(bc, 'payment_method');
+  assertStripeShape(await stripe.paymentMethods.retrieve(bc.id), 'payment_method');
+  // refusals change nothing
+  await assert.rejects(stripe.paymentMethods.create({ type: 'ideal', ideal: { bank: 'nobank' } }),
+    (e) => e.statusCode === 400 && e.param === 'ideal[bank]');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'bancontact', ideal: { bank: 'ing' } }),
+    (e) => e.statusCode === 400 && e.param === 'ideal');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'ideal', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034 } }),
+    (e) => e.statusCode === 400 && e.param === 'card');
+  // another merchant cannot see them
+  await assert.rejects(other.paymentMethods.retrieve(ideal.id), (e) => e.statusCode === 404);
+  // a redirect PaymentMethod is no card: the Charges API refuses it
+  await assert.rejects(stripe.charges.create({ amount: 1000, currency: 'eur', source: ideal.id }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+});
+
+for (const type of ['ideal', 'bancontact']) {
+  test(`${type}: confirm -> requires_action, authorize on the page -> succeeded with charge, ledger, events, return redirect`, async () => {
+    const before = await stripe.balance.retrieve();
+    const pi = await redirected(type, { description: `${type} order` });
+    assert.equal(pi.latest_charge, null);
+    assert.equal(pi.amount_received, 0);
+    assert.equal(pi.payment_method_options[type] !== undefined, true);
+    const { page, forms } = await openPage(pi);
+    assert.match(page.body, type === 'ideal' ? /iDEAL test payment/ : /Bancontact test payment/);
+    if (type === 'ideal') assert.match(page.body, /ING/);
+
+    const resp = await post(forms['Authorize test payment']);
+    assertReturn(resp, pi, 'succeeded');
+
+    const done = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge.balance_transaction'] });
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.amount_received, 2500);
+    assert.equal(done.next_action, null);
+    assert.equal(done.last_payment_error, null);
+    const ch = done.latest_charge;
+    assert.equal(ch.status, 'succeeded');
+    assert.equal(ch.paid, true);
+    assert.equal(ch.captured, true);
+    assert.equal(ch.amount_captured, 2500);
+    assert.equal(ch.payment_method, pi.payment_method);
+    assert.equal(ch.description, `${type} order`);
+    assert.equal(ch.billing_details.name, 'Jenny Rosen');
+    assert.equal(ch.payment_method_details.type, type);
+    if (type === 'ideal') {
+      assert.deepEqual(ch.payment_method_details.ideal, {
+        bank: 'ing', bic: 'INGBNL2A', generated_sepa_debit: null, generated_sepa_debit_mandate: null,
+        iban_last4: '5264', verified_name: 'Jenny Rosen',
+      });
+    } else {
+      assert.deepEqual(ch.payment_method_details.bancontact, {
+        bank_code: 'VAPE', bank_name: 'VAN DE PUT & CO', bic: 'VAPEBE22', generated_sepa_debit: null,
+        generated_sepa_debit_mandate: null, iban_last4: '7061', preferred_language: 'en', verified_name: 'Jenny Rosen',
+      });
+    }
+    const bt = ch.balance_transaction;
+    assert.match(bt.id, /^txn_/);
+    assert.equal(bt.source, ch.id);
+    assert.equal(bt.type, 'charge');
+    assert.ok(bt.fee > 0);
+    assert.equal(bt.net, bt.amount - bt.fee);
+    assertStripeShape({ ...ch, balance_transaction: bt.id }, 'charge');
+    assertStripeShape(bt, 'balance_transaction');
+    assertStripeShape({ ...done, latest_charge: ch.id }, 'payment_intent');
+    // money conserved: the balance grew by exactly the transaction's net
+    const after = await stripe.balance.retrieve();
+    const sum = (b) => [...b.pending, ...b.available].filter((x) => x.currency === bt.currency).reduce((a, x) => a + x.amount, 0);
+    assert.equal(sum(after) - sum(before), bt.net);
+    assert.deepEqual(await eventsOf(pi.id),
+      ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.succeeded']);
+    assert.deepEqual(await eventsOf(ch.id), ['charge.succeeded']);
+
+    // a second click, a replayed POST, or the other button: nothing more changes
+    assertReturn(await post(forms['Authorize test payment']), pi, 'succeeded');
+    assertReturn(await post(forms['Fail test payment']), pi, 'succeeded');
+    const again = await stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(again.status, 'succeeded');
+    assert.equal(again.latest_charge, ch.id);
+    assert.equal((await stripe.charges.list({ payment_intent: pi.id })).data.length, 1);
+    assert.deepEqual(await eventsOf(pi.id),
+      ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.succeeded']);
+    // the page now only says it is done
+    const later = await env.request({ path: new URL(pi.next_action.redirect_to_url.url).pathname });
+    assert.equal(later.status, 200);
+    assert.doesNotMatch(later.body, /<form/);
+  });
+
+  test(`${type}: fail on the page -> requires_payment_method with last_payment_error, then pays with a new PaymentMethod`, async () => {
+    const pi = await redirected(type);
+    const { forms } = await openPage(pi);
+    assertReturn(await post(forms['Fail test payment']), pi, 'failed');
+    const failed = await stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(failed.status, 'requires_payment_method');
+    assert.equal(failed.payment_method, null);
+    assert.equal(failed.next_action, null);
+    assert.equal(failed.latest_charge, null);
+    assert.equal(failed.last_payment_error.code, 'payment_intent_payment_attempt_failed');
+    assert.equal(failed.last_payment_error.type, 'invalid_request_error');
+    assert.equal(failed.last_payment_error.payment_method.id, pi.payment_method);
+    assert.equal(failed.last_payment_error.payment_method.type, type);
+    assertStripeShape(failed, 'payment_intent');
+    assert.deepEqual(await eventsOf(pi.id),
+      ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.payment_failed']);
+    // replays change nothing: still failed, no charge
+    assertReturn(await post(forms['Authorize test payment']), pi, 'failed');
+    assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
+    assert.equal((await stripe.charges.list({ payment_intent: pi.id })).data.length, 0);
+
+    // confirmed again with a new PaymentMethod: a new page; the old link opens nothing
+    const pm2 = await pmOf(type);
+    const re = await stripe.paymentIntents.confirm(pi.id, { payment_method: pm2.id });
+    assert.equal(re.status, 'requires_action');
+    assert.notEqual(re.next_action.redirect_to_url.url, pi.next_action.redirect_to_url.url);
+    const stale = await post(forms['Authorize test payment']);
+    assert.equal(stale.status, 404);
+    const { forms: forms2 } = await openPage(re);
+    assertReturn(await post(forms2['Authorize test payment']), re, 'succeeded');
+    assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  });
+}
+
+test('refunds of ideal and bancontact payments: partial then full, like a card', async () => {
+  for (const type of ['ideal', 'bancontact']) {
+    const pi = await redirected(type);
+    const { forms } = await openPage(pi);
+    assertReturn(await post(forms['Authorize test payment']), pi, 'succeeded');
+    const chId = (await stripe.paymentIntents.retrieve(pi.id)).latest_charge;
+    const r1 = await stripe.refunds.create({ payment_intent: pi.id, amount: 1000 });
+    assert.equal(r1.status, 'succeeded');
+    assert.equal(r1.amount, 1000);
+    assert.equal(r1.charge, chId);
+    assertStripeShape(r1, 'refund');
+    let ch = await stripe.charges.retrieve(chId);
+    assert.equal(ch.amount_refunded, 1000);
+    assert.equal(ch.refunded, false);
+    const r2 = await stripe.refunds.create({ charge: chId });
+    assert.equal(r2.amount, 1500);
+    ch = await stripe.charges.retrieve(chId);
+    assert.equal(ch.refunded, true);
+    assertStripeShape(ch, 'charge');
+    await assert.rejects(stripe.refunds.create({ charge: chId }), (e) => e.statusCode === 400);
+  }
+});
+
+test('cancel while requires_action: canceled, and the page opens nothing', async () => {
+  const pi = await redirected('ideal');
+  const { forms } = await openPage(pi);
+  const canceled = await stripe.paymentIntents.cancel(pi.id);
+  assert.equal(canceled.status, 'canceled');
+  assert.equal(canceled.next_action, null);
+  assertStripeShape(canceled, 'payment_intent');
+  assert.equal((await post(forms['Authorize test payment'])).status, 404);
+  assert.equal((await post(forms['Fail test payment'])).status, 404);
+  assert.equal((await env.request({ path: new URL(pi.next_action.redirect_to_url.url).pathname })).status, 404);
+  const after = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(after.status, 'canceled');
+  assert.equal(after.latest_charge, null);
+});
+
+test('the page is secret: a wrong token or another merchant in the URL opens nothing', async () => {
+  const pi = await redirected('bancontact');
+  const url = new URL(pi.next_action.redirect_to_url.url);
+  const [, , acct, piId, token] = url.pathname.split('/');
+  const wrongToken = `/redirect/${acct}/${piId}/${token.slice(0, 31)}${token[31] === 'a' ? 'b' : 'a'}`;
+  const wrongAcct = `/redirect/${env.merchants[1].id}/${piId}/${token}`;
+  for (const p of [wrongToken, wrongAcct]) {
+    assert.equal((await env.request({ path: p })).status, 404);
+    assert.equal((await post(`${p}/authorize`)).status, 404);
+    assert.equal((await post(`${p}/fail`)).status, 404);
+  }
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_action');
+  await assert.rejects(other.paymentIntents.retrieve(pi.id), (e) => e.statusCode === 404);
+});
+
+test('payment_method_data[type]=ideal on create and on confirm', async () => {
+  const pi = await stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method_types: ['ideal'], confirm: true, return_url: RETURN,
+    payment_method_data: { type: 'ideal', ideal: { bank: 'abn_amro' }, billing_details: { name: 'Jenny Rosen' } },
+  });
+  assert.equal(pi.status, 'requires_action');
+  const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
+  assert.deepEqual(pm.ideal, { bank: 'abn_amro', bic: 'ABNANL2A' });
+  const pi2 = await stripe.paymentIntents.create({ amount: 2500, currency: 'eur', payment_method_types: ['card', 'bancontact'] });
+  assert.deepEqual(pi2.payment_method_types, ['card', 'bancontact']);
+  assertStripeShape(pi2, 'payment_intent');
+  const c = await stripe.paymentIntents.confirm(pi2.id, {
+    payment_method_data: { type: 'bancontact', billing_details: { name: 'Jenny Rosen' } }, return_url: RETURN,
+  });
+  assert.equal(c.status, 'requires_action');
+  assert.equal((await stripe.paymentMethods.retrieve(c.payment_method)).type, 'bancontact');
+});
+
+test('refusals: currency, manual capture, missing return_url, a type the intent does not allow', async () => {
+  const pm = await pmOf('ideal');
+  // eur only
+  await assert.rejects(stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method_types: ['ideal'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /eur/.test(e.message));
+  // automatic capture only
+  await assert.rejects(stripe.paymentIntents.create({ amount: 2500, currency: 'eur', payment_method_types: ['bancontact'], capture_method: 'manual' }),
+    (e) => e.statusCode === 400 && e.param === 'capture_method');
+  // a return_url is needed to confirm; nothing is recorded without it
+  const pi = await stripe.paymentIntents.create({ amount: 2500, currency: 'eur', payment_method_types: ['ideal'] });
+  await assert.rejects(stripe.paymentIntents.confirm(pi.id, { payment_method: pm.id }),
+    (e) => e.statusCode === 400 && e.param === 'return_url'
+      && e.message === 'You must provide a `return_url` when confirming a PaymentIntent with the payment method type ideal.');
+  const still = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(still.status, 'requires_payment_method');
+  assert.equal(still.payment_method, null);
+  // a card-only intent refuses an ideal PaymentMethod
+  const cardOnly = await stripe.paymentIntents.create({ amount: 2500, currency: 'eur' });
+  await assert.rejects(stripe.paymentIntents.confirm(cardOnly.id, { payment_method: pm.id, return_url: RETURN }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
+  assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created']);
+});
+
+test('setup_future_usage=off_session: the payment generates a sepa_debit PaymentMethod with a multi-use mandate, which then pays off session', async () => {
+  for (const [type, last4, country] of [['ideal', '5264', 'NL'], ['bancontact', '7061', 'BE']]) {
+    const cus = await stripe.customers.create({ email: `${type}@example.com` });
+    const pi = await redirected(type, { customer: cus.id, setup_future_usage: 'off_session' });
+    assert.equal(pi.setup_future_usage, 'off_session');
+    const { forms } = await openPage(pi);
+    assertReturn(await post(forms['Authorize test payment']), pi, 'succeeded');
+    const done = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+    assert.equal(done.status, 'succeeded');
+    const details = done.latest_charge.payment_method_details[type];
+    assert.match(details.generated_sepa_debit, /^pm_/);
+    assert.match(details.generated_sepa_debit_mandate, /^mandate_/);
+    assert.equal(details.iban_last4, last4);
+    assertStripeShape(done.latest_charge, 'charge');
+    // the generated PaymentMethod: the bank's account, saved on the customer
+    const gen = await stripe.paymentMethods.retrieve(details.generated_sepa_debit);
+    assert.equal(gen.type, 'sepa_debit');
+    assert.equal(gen.sepa_debit.last4, last4);
+    assert.equal(gen.sepa_debit.country, country);
+    assert.equal(gen.customer, cus.id);
+    assert.equal(gen.billing_details.name, 'Jenny Rosen');
+    assertStripeShape(gen, 'payment_method');
+    const mandate = await stripe.mandates.retrieve(details.generated_sepa_debit_mandate);
+    assert.equal(mandate.type, 'multi_use');
+    assert.equal(mandate.status, 'active');
+    assert.equal(mandate.payment_method, gen.id);
+    assert.equal(mandate.customer_acceptance.type, 'online');
+    assertStripeShape(mandate, 'mandate');
+    assert.deepEqual(await eventsOf(gen.id), ['payment_method.attached']);
+    // the ideal / bancontact PaymentMethod itself stays single-use, unattached
+    assert.equal((await stripe.paymentMethods.retrieve(pi.payment_method)).customer, null);
+    // it pays off session through the SEPA path, settled by the scheduler
+    let next = await stripe.paymentIntents.create({
+      amount: 1500, currency: 'eur', customer: cus.id, payment_method: gen.id, payment_method_types: ['sepa_debit'],
+      off_session: true, confirm: true,
+    });
+    assert.equal(next.status, 'processing');
+    next = await waitFor(async () => {
+      const x = await stripe.paymentIntents.retrieve(next.id);
+      return x.status !== 'processing' && x;
+    }, 'the off-session SEPA debit to settle', 20000);
+    assert.equal(next.status, 'succeeded');
+    const debit = await stripe.charges.retrieve(next.latest_charge);
+    assert.equal(debit.payment_method_details.sepa_debit.mandate, mandate.id);
+  }
+  // on_session is refused (Stripe saves these methods for off-session use only)
+  const pm = await pmOf('ideal');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method_types: ['ideal'], payment_method: pm.id, confirm: true,
+    return_url: RETURN, setup_future_usage: 'on_session',
+  }), (e) => e.statusCode === 400 && e.param === 'setup_future_usage');
+});
+
+test('tender verify passes: the redirect payments\' ledger, acquirer holds and refunds agree', async () => {
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
