@@ -449,6 +449,29 @@ static int confirm_fn(struct db *db, void *p)
 		return req_fail_missing(r, "payment_method", c->pm_id, "payment_method");
 	if (rc != DB_OK || (c->ach ? !PM_IS_ACH(&pm) : !PM_IS_SEPA(&pm)))
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* the mandate: the one accepted now, or (off session) the PaymentMethod's multi-use one */
+	char mandate_id[ID_MAX] = "";
+	int multi = DB_NOTFOUND;
+	if (!c->has_mandate_data) {
+		multi = sepa_mandate_multi_use(db, r->merchant_id, pm.id, mandate_id);
+		if (multi != DB_OK && multi != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		/* an off-session debit (an invoice's attempt too) whose mandate has ended: the
+		 * customer must accept a new one */
+		int inactive = multi == DB_NOTFOUND && c->off_session
+				   ? sepa_mandate_inactive_multi_use(db, r->merchant_id, pm.id)
+				   : 0;
+		if (inactive < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (inactive)
+			return req_fail(
+			    r, ERR_PAYMENT_METHOD_UNACTIVATED, "payment_method",
+			    "The mandate for this %s PaymentMethod is inactive (the PaymentMethod "
+			    "was detached from its customer), so it cannot be used for an "
+			    "off-session payment. Collect a new mandate from the customer with "
+			    "mandate_data[customer_acceptance].",
+			    c->ach ? "us_bank_account" : "sepa_debit");
+	}
 	if (pm.detached)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
 	if (pi->customer && pm.customer[0] && strcmp(pi->customer, pm.customer) != 0)
@@ -458,8 +481,6 @@ static int confirm_fn(struct db *db, void *p)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod is attached to a customer: give the "
 				"PaymentIntent that customer to use it.");
-	/* the mandate: the one accepted now, or (off session) the PaymentMethod's multi-use one */
-	char mandate_id[ID_MAX] = "";
 	if (c->has_mandate_data) {
 		struct mandate m = {
 		    .payment_method = pm.id,
@@ -476,10 +497,7 @@ static int confirm_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(mandate_id, sizeof(mandate_id), m.id);
 	} else {
-		rc = sepa_mandate_multi_use(db, r->merchant_id, pm.id, mandate_id);
-		if (rc != DB_OK && rc != DB_NOTFOUND)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (rc == DB_NOTFOUND || !c->off_session)
+		if (multi == DB_NOTFOUND || !c->off_session)
 			return req_fail(
 			    r, ERR_PARAM_MISSING, "mandate_data",
 			    "A mandate is required to confirm a PaymentIntent with a %s "

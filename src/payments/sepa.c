@@ -193,6 +193,114 @@ int sepa_mandate_multi_use(struct db *db, const char *merchant_id, const char *p
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
 }
 
+/* ---- a mandate becomes inactive ---- */
+
+static const char SQL_MANDATE_DEACTIVATE[] =
+    "UPDATE mandates SET status = 'inactive' WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'active'";
+static const char SQL_MANDATE_DEACTIVATE_SINGLE[] =
+    "UPDATE mandates SET status = 'inactive' WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'active' AND type = 'single_use'";
+static const char SQL_MANDATES_ACTIVE_MULTI[] =
+    "SELECT id FROM mandates WHERE merchant_id = $1 AND payment_method = $2"
+    " AND type = 'multi_use' AND status = 'active' ORDER BY id LIMIT $3";
+static const char SQL_MANDATE_INACTIVE_MULTI[] =
+    "SELECT 1 FROM mandates WHERE merchant_id = $1 AND payment_method = $2"
+    " AND type = 'multi_use' AND status = 'inactive' LIMIT 1";
+
+static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
+		      const struct event_origin *o, const char *id, bool single_only, int64_t now)
+{
+	struct db_stmt *st =
+	    db_prepare(db, single_only ? SQL_MANDATE_DEACTIVATE_SINGLE : SQL_MANDATE_DEACTIVATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int64_t changed = 0;
+	int rc = db_step_changes(st, &changed);
+	if (rc != DB_OK || changed != 1)
+		return rc; /* already inactive (or not single-use): nothing changed, no event */
+	struct mandate m;
+	rc = sepa_mandate_load(db, a, merchant_id, id, &m);
+	if (rc != DB_OK)
+		return rc;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	sepa_mandate_render(&m, o->livemode, &j);
+	rc = b.failed ? DB_ERR
+		      : event_append(db, merchant_id, o, "mandate.updated", id, b.data, b.len,
+				     "{\"status\":\"active\"}", now, NULL);
+	buf_release(&b);
+	return rc;
+}
+
+int sepa_mandate_deactivate_single(struct db *db, struct arena *a, const char *merchant_id,
+				   const struct event_origin *o, const char *id, int64_t now)
+{
+	return deactivate(db, a, merchant_id, o, id, true, now);
+}
+
+#define DEACTIVATE_BATCH 32
+
+int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merchant_id,
+				const struct event_origin *o, const char *pm_id, int64_t now)
+{
+	/* a batch at a time: each one deactivated leaves the next query's answer */
+	for (;;) {
+		struct db_stmt *st = db_prepare(db, SQL_MANDATES_ACTIVE_MULTI);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, merchant_id, -1);
+		db_bind_text(st, 2, pm_id, -1);
+		db_bind_int64(st, 3, DEACTIVATE_BATCH);
+		char ids[DEACTIVATE_BATCH][ID_MAX];
+		int n = 0, rc;
+		while (n < DEACTIVATE_BATCH && (rc = db_step(st)) == DB_ROW)
+			str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+		db_reset(st);
+		if (n < DEACTIVATE_BATCH && rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERR;
+		for (int i = 0; i < n; i++) {
+			rc = deactivate(db, a, merchant_id, o, ids[i], false, now);
+			if (rc != DB_OK)
+				return rc;
+		}
+		if (n < DEACTIVATE_BATCH)
+			return DB_OK;
+	}
+}
+
+int sepa_mandate_inactive_multi_use(struct db *db, const char *merchant_id, const char *pm_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_MANDATE_INACTIVE_MULTI);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : (rc < 0 ? rc : DB_ERR);
+}
+
+bool sepa_details_mandate(const char *details, char ret_id[ID_MAX])
+{
+	/* the details are Tender's own JSON (sepa_charge_details): an id needs no unescaping */
+	static const char KEY[] = "\"mandate\":\"";
+	const char *p = details ? strstr(details, KEY) : NULL;
+	if (!p)
+		return false;
+	p += sizeof(KEY) - 1;
+	const char *end = strchr(p, '"');
+	if (!end || end == p || (size_t)(end - p) >= ID_MAX)
+		return false;
+	memcpy(ret_id, p, (size_t)(end - p));
+	ret_id[end - p] = '\0';
+	return true;
+}
+
 const char *sepa_charge_details(struct arena *a, const struct pm_card *pm, const char *mandate_id)
 {
 	struct buf b;
@@ -476,8 +584,15 @@ static int settle_one(struct db *db, struct arena *a, const char *m, const char 
 		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT || behavior == BANK_NO_ACCOUNT ||
 		     behavior == BANK_ACCOUNT_CLOSED || behavior == BANK_DEBIT_NOT_AUTHORIZED ||
 		     behavior == BANK_INVALID_CURRENCY;
-	return fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
-		     : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
+	rc = fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
+		   : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
+	/* a single-use mandate has had its one debit: it becomes inactive in the same write */
+	char mandate_id[ID_MAX];
+	if (rc == DB_OK && sepa_details_mandate(ch.card, mandate_id)) {
+		struct event_origin o = {NULL, NULL, 0};
+		rc = sepa_mandate_deactivate_single(db, a, m, &o, mandate_id, now);
+	}
+	return rc;
 }
 
 #define SETTLE_MAX 64

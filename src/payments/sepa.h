@@ -65,6 +65,22 @@ void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j);
 int sepa_mandate_multi_use(struct db *db, const char *merchant_id, const char *pm_id,
 			   char ret_id[ID_MAX]);
 
+struct event_origin;
+/* A single-use mandate whose one payment was made (its debit settled) becomes inactive
+ * (Stripe: "previously used, and may not be used to initiate future payments"), with
+ * mandate.updated (previous_attributes.status). Nothing when it is not single-use or already
+ * inactive. DB_OK or < 0. */
+int sepa_mandate_deactivate_single(struct db *db, struct arena *a, const char *merchant_id,
+				   const struct event_origin *o, const char *id, int64_t now);
+/* Every active multi-use mandate of pm_id becomes inactive (its PaymentMethod was detached from
+ * its customer), each with mandate.updated. DB_OK or < 0. */
+int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merchant_id,
+				const struct event_origin *o, const char *pm_id, int64_t now);
+/* Whether pm_id has an inactive multi-use mandate: 1, 0, or < 0. */
+int sepa_mandate_inactive_multi_use(struct db *db, const char *merchant_id, const char *pm_id);
+/* The mandate a bank debit's payment_method_details name, into ret_id: false when none. */
+bool sepa_details_mandate(const char *details, char ret_id[ID_MAX]);
+
 /* payment_method_details of a bank debit's charge (see above: sepa_debit or us_bank_account,
  * the type's key first), in a; NULL when out of memory. */
 const char *sepa_charge_details(struct arena *a, const struct pm_card *pm, const char *mandate_id);

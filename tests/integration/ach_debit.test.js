@@ -359,6 +359,36 @@ test('SetupIntent: microdeposits, then succeeded with a multi-use mandate; an of
   assertStripeShape(failed, 'setup_intent');
 });
 
+test('mandates become inactive: a detached account\'s multi-use mandate, a settled debit\'s single-use one; off session refused', async () => {
+  const cus = await stripe.customers.create({ email: 'ach-inactive@example.com' });
+  const pm = await achPm(ACCOUNTS.ok);
+  let si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['us_bank_account'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  si = await stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [32, 45] });
+  assert.equal((await stripe.mandates.retrieve(si.mandate)).status, 'active');
+  await stripe.paymentMethods.detach(pm.id);
+  const m = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(m.status, 'inactive');
+  assertStripeShape(m, 'mandate');
+  const ups = (await stripe.events.list({ type: 'mandate.updated', limit: 100 })).data.filter((e) => e.data.object.id === si.mandate);
+  assert.equal(ups.length, 1);
+  assert.deepEqual(ups[0].data.previous_attributes, { status: 'active' });
+  assert.equal(ups[0].data.object.status, 'inactive');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 4200, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: pm.id, off_session: true, confirm: true,
+  }), (e) => e.statusCode === 400 && e.code === 'payment_method_unactivated' && e.param === 'payment_method');
+
+  // single use: inactive once its debit settled
+  const pi = await settled((await paid(ACCOUNTS.ok)).id);
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const single = await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate);
+  assert.equal(single.type, 'single_use');
+  assert.equal(single.status, 'inactive');
+  assertStripeShape(single, 'mandate');
+});
+
 test('secrets: no account number in clear in the store or the log', async () => {
   const files = readStoreFiles(env.dataDir);
   const log = fs.readFileSync(env.server.logPath);

@@ -301,6 +301,82 @@ test('mandates: single-use from a payment, multi-use from setup_future_usage, 40
     (e) => e.statusCode === 400 && e.param === 'mandate_data');
 });
 
+// the mandate.updated events of a mandate, oldest first
+async function mandateUpdates(id, client = stripe) {
+  const ev = await client.events.list({ type: 'mandate.updated', limit: 100 });
+  return ev.data.filter((e) => e.data.object.id === id).reverse();
+}
+
+test('mandates become inactive: detaching ends a multi-use one, a settled debit its single-use one; an inactive mandate pays nothing', async () => {
+  const cus = await stripe.customers.create({ email: 'inactive@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal((await stripe.mandates.retrieve(si.mandate)).status, 'active');
+  assert.deepEqual(await mandateUpdates(si.mandate), []);
+  await stripe.paymentMethods.detach(pm.id);
+  const m = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(m.status, 'inactive');
+  assert.equal(m.type, 'multi_use');
+  assertStripeShape(m, 'mandate');
+  const ups = await mandateUpdates(si.mandate);
+  assert.equal(ups.length, 1);
+  assert.equal(ups[0].data.object.status, 'inactive');
+  assert.deepEqual(ups[0].data.previous_attributes, { status: 'active' });
+  assert.match(ups[0].request.id, /^req_/, 'made by the detach request');
+  // the detach's write: payment_method.detached, then mandate.updated
+  const evs = (await stripe.events.list({ limit: 5 })).data.map((e) => e.type);
+  assert.deepEqual(evs.slice(0, 2), ['mandate.updated', 'payment_method.detached']);
+
+  // an off-session debit with it is refused, and writes nothing
+  const before = (await stripe.paymentIntents.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 1200, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, off_session: true,
+  }), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.code, 'payment_method_unactivated');
+    assert.equal(e.param, 'payment_method');
+    return true;
+  });
+  assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, before);
+  // an invoice's automatic payment with it is refused the same way, the invoice left open
+  const cus2 = await stripe.customers.create({ email: 'inactive-sub@example.com' });
+  const pm2 = await sepaPm(IBANS.ok);
+  await stripe.setupIntents.create({
+    customer: cus2.id, payment_method_types: ['sepa_debit'], payment_method: pm2.id, confirm: true, mandate_data: ONLINE,
+  });
+  await stripe.customers.update(cus2.id, { invoice_settings: { default_payment_method: pm2.id } });
+  const fin = await openInvoice(cus2, 3300);
+  await stripe.paymentMethods.detach(pm2.id);
+  await assert.rejects(stripe.invoices.pay(fin.id, { payment_method: pm2.id }),
+    (e) => e.statusCode === 400 && e.code === 'payment_method_unactivated');
+  const still = await stripe.invoices.retrieve(fin.id);
+  assert.equal(still.status, 'open');
+  assert.equal(still.amount_paid, 0);
+
+  // a single-use mandate: active while its debit is with the bank, inactive once it settles
+  let pi = await payWith(IBANS.ok);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const single = ch.payment_method_details.sepa_debit.mandate;
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const sm = await waitFor(async () => {
+    const x = await stripe.mandates.retrieve(single);
+    return x.status === 'inactive' && x;
+  }, 'the single-use mandate to become inactive', 10000);
+  assert.equal(sm.type, 'single_use');
+  assertStripeShape(sm, 'mandate');
+  const sups = await mandateUpdates(single);
+  assert.equal(sups.length, 1);
+  assert.deepEqual(sups[0].data.previous_attributes, { status: 'active' });
+  // a returned debit used its mandate too
+  const failed = await settled((await payWith(IBANS.fails)).id);
+  assert.equal(failed.status, 'requires_payment_method');
+  const fch = await stripe.charges.retrieve(failed.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(fch.payment_method_details.sepa_debit.mandate)).status, 'inactive');
+});
+
 test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, which then pays off session', async () => {
   const cus = await stripe.customers.create({ email: 'setup@example.com' });
   const pm = await sepaPm(IBANS.ok);
