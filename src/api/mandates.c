@@ -526,7 +526,8 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 	int rc;
 	struct charge ch;
 	memset(&ch, 0, sizeof(ch));
-	id_new_at(ch.id, "ch_", r->now);
+	/* Stripe names the charges of payment methods other than cards py_… */
+	id_new_at(ch.id, "py_", r->now);
 	ch.created = r->now;
 	ch.payment_intent = pi->id;
 	ch.invoice = pi->invoice;

@@ -229,6 +229,62 @@ test('refusals: currency, manual capture, missing mandate, cancel while processi
     (e) => e.statusCode === 400 && e.param === 'source');
 });
 
+test('a bank debit\'s charge is py_…: retrieve, update, list (filters, cursors, order among ch_ charges), search, refunds, balance transactions', async () => {
+  const cus = await stripe.customers.create({ email: 'py@example.com' });
+  const card1 = await stripe.paymentIntents.create({ amount: 1100, currency: 'eur', customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  const pm = await sepaPm(IBANS.ok);
+  let pi = await stripe.paymentIntents.create({
+    amount: 1200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  const card2 = await stripe.paymentIntents.create({ amount: 1300, currency: 'eur', customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  assert.match(card1.latest_charge, /^ch_/);
+  assert.match(pi.latest_charge, /^py_/);
+  const py = pi.latest_charge;
+  const upd = await stripe.charges.update(py, { metadata: { order: 'py-1' } });
+  assert.equal(upd.id, py);
+  assert.equal(upd.metadata.order, 'py-1');
+  assertStripeShape(upd, 'charge');
+  // newest first, the py_ charge between the two card charges, whatever the prefix
+  const list = await stripe.charges.list({ customer: cus.id });
+  assert.deepEqual(list.data.map((c) => c.id), [card2.latest_charge, py, card1.latest_charge]);
+  const after = await stripe.charges.list({ customer: cus.id, starting_after: py });
+  assert.deepEqual(after.data.map((c) => c.id), [card1.latest_charge]);
+  const before = await stripe.charges.list({ customer: cus.id, ending_before: py });
+  assert.deepEqual(before.data.map((c) => c.id), [card2.latest_charge]);
+  const page = await stripe.charges.list({ customer: cus.id, limit: 2 });
+  assert.equal(page.has_more, true);
+  assert.deepEqual(page.data.map((c) => c.id), [card2.latest_charge, py]);
+  const all = await stripe.charges.list({ customer: cus.id }).autoPagingToArray({ limit: 10 });
+  assert.equal(all.length, 3);
+  assert.deepEqual((await stripe.charges.list({ payment_intent: pi.id })).data.map((c) => c.id), [py]);
+  const recent = await stripe.charges.list({ limit: 100 });
+  assert.ok(recent.data.findIndex((c) => c.id === py) === recent.data.findIndex((c) => c.id === card2.latest_charge) + 1);
+  // search
+  const found = await waitFor(async () => {
+    const res = await stripe.charges.search({ query: "metadata['order']:'py-1'" });
+    return res.data.length === 1 && res;
+  }, 'the search to find the py_ charge', 10000);
+  assert.equal(found.data[0].id, py);
+  const byCus = await stripe.charges.search({ query: `customer:'${cus.id}'` });
+  assert.deepEqual(byCus.data.map((c) => c.id), [card2.latest_charge, py, card1.latest_charge]);
+  const paged = await stripe.charges.search({ query: `customer:'${cus.id}'`, limit: 1, page: (await stripe.charges.search({ query: `customer:'${cus.id}'`, limit: 1 })).next_page });
+  assert.deepEqual(paged.data.map((c) => c.id), [py]);
+  // settled: its balance transaction's source, expanded; the intent's expanded latest_charge
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const expanded = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+  assert.equal(expanded.latest_charge.id, py);
+  const ch = await stripe.charges.retrieve(py);
+  const txn = await stripe.balanceTransactions.retrieve(ch.balance_transaction, { expand: ['source'] });
+  assert.equal(txn.source.id, py);
+  assert.equal(txn.source.object, 'charge');
+  // refunds name it
+  const refund = await stripe.refunds.create({ charge: py, amount: 200 });
+  assert.equal(refund.charge, py);
+  assert.deepEqual((await stripe.refunds.list({ charge: py })).data.map((r) => r.id), [refund.id]);
+  await assert.rejects(other.charges.retrieve(py), (e) => e.statusCode === 404);
+});
+
 for (const [name, iban, code] of [
   ['fails', IBANS.fails, 'generic_could_not_process'],
   ['fails with insufficient_funds', IBANS.noFunds, 'insufficient_funds'],
