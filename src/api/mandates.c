@@ -84,8 +84,44 @@ int sepa_mandate_data(struct req *r, const char **ret_type, const char **ret_ip,
 	return 1;
 }
 
+const struct param_spec sepa_mandate_options_params[] = {
+    {"reference_prefix", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+int sepa_reference_prefix(struct req *r, const char **field)
+{
+	static const char NAME[] = "payment_method_options[sepa_debit][mandate_options]"
+				   "[reference_prefix]";
+	const char *v = param_str(r, "payment_method_options.sepa_debit.mandate_options."
+				     "reference_prefix");
+	if (!v)
+		return 0;
+	size_t n = strlen(v);
+	/* Stripe's rules: at most 12 characters, upper-case letters, digits, spaces and
+	 * / _ - & . only, and not beginning with STRIPE */
+	if (n > SEPA_REFERENCE_PREFIX_MAX)
+		return req_fail(r, ERR_PARAM_BAD, NAME,
+				"The reference_prefix must be at most %d characters long.",
+				SEPA_REFERENCE_PREFIX_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char ch = v[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == ' ' ||
+		      ch == '/' || ch == '_' || ch == '-' || ch == '&' || ch == '.'))
+			return req_fail(r, ERR_PARAM_BAD, NAME,
+					"The reference_prefix must consist of only uppercase "
+					"letters, numbers, spaces, or the following special "
+					"characters: '/', '_', '-', '&', '.'.");
+	}
+	if (strncmp(v, "STRIPE", 6) == 0)
+		return req_fail(r, ERR_PARAM_BAD, NAME,
+				"The reference_prefix cannot begin with 'STRIPE'.");
+	*field = n ? v : NULL;
+	return 0;
+}
+
 int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const char *type,
-		       const char *ip, const char *ua, char ret_id[ID_MAX])
+		       const char *ip, const char *ua, const char *prefix, char ret_id[ID_MAX])
 {
 	struct mandate m = {
 	    .payment_method = pm_id,
@@ -96,6 +132,7 @@ int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const ch
 	    .user_agent = ua,
 	};
 	sepa_mandate_new(&m, r->now);
+	sepa_mandate_prefix(&m, prefix);
 	if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	str_copy(ret_id, ID_MAX, m.id);
@@ -482,17 +519,22 @@ static int confirm_fn(struct db *db, void *p)
 				"The provided PaymentMethod is attached to a customer: give the "
 				"PaymentIntent that customer to use it.");
 	if (c->has_mandate_data) {
+		/* the type's own setup_future_usage (payment_method_options) wins */
+		const char *sfu =
+		    pi_setup_future_usage(pi, c->ach ? "us_bank_account" : "sepa_debit");
 		struct mandate m = {
 		    .payment_method = pm.id,
-		    .type = pi->setup_future_usage ? "multi_use" : "single_use",
+		    .type = sfu ? "multi_use" : "single_use",
 		    .status = "active",
 		    .acceptance_type = c->acc_type,
 		    .ip_address = c->acc_ip,
 		    .user_agent = c->acc_ua,
 		    .amount = pi->amount,
-		    .currency = pi->setup_future_usage ? NULL : pi->currency,
+		    .currency = sfu ? NULL : pi->currency,
 		};
 		sepa_mandate_new(&m, r->now);
+		if (!c->ach)
+			sepa_mandate_prefix(&m, pi->pmo_sepa_reference_prefix);
 		if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(mandate_id, sizeof(mandate_id), m.id);
@@ -574,7 +616,9 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* setup_future_usage with a customer: the PaymentMethod is saved on it, as for a card */
-	if (pi->customer && pi->setup_future_usage && !pm->customer[0]) {
+	if (pi->customer &&
+	    pi_setup_future_usage(pi, PM_IS_ACH(pm) ? "us_bank_account" : "sepa_debit") &&
+	    !pm->customer[0]) {
 		const char *id;
 		char owner[ID_MAX];
 		if (pm_attach_resolve(r, db, pm->id, "payment_method", &id, owner) != 0 ||

@@ -39,6 +39,16 @@ void sepa_mandate_new(struct mandate *m, int64_t now)
 	m->reference[16] = '\0';
 }
 
+void sepa_mandate_prefix(struct mandate *m, const char *prefix)
+{
+	size_t n = prefix ? strlen(prefix) : 0;
+	if (n == 0 || n > SEPA_REFERENCE_PREFIX_MAX)
+		return;
+	char random[17];
+	str_copy(random, sizeof(random), m->reference);
+	snprintf(m->reference, sizeof(m->reference), "%s%s", prefix, random);
+}
+
 static const char SQL_MANDATE_INSERT[] =
     "INSERT INTO mandates (merchant_id, id, created, payment_method, type, status,"
     " acceptance_type, ip_address, user_agent, amount, currency, reference)"

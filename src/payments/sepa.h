@@ -49,12 +49,16 @@ struct mandate {
 	const char *ip_address, *user_agent; /* online only, else NULL */
 	int64_t amount;			     /* single_use: the payment's */
 	const char *currency;		     /* single_use, else NULL */
-	char reference[24];
+	char reference[32];  /* a reference_prefix (at most 12) and 16 random characters */
 	const char *pm_type; /* its PaymentMethod's type (loaded; NULL: sepa_debit) */
 };
 
 /* Fills a new mandate's id and reference (random) and created. */
 void sepa_mandate_new(struct mandate *m, int64_t now);
+#define SEPA_REFERENCE_PREFIX_MAX 12
+/* Makes the reference begin with prefix (payment_method_options[sepa_debit][mandate_options]
+ * [reference_prefix], checked; NULL: unchanged), its random part kept after it. */
+void sepa_mandate_prefix(struct mandate *m, const char *prefix);
 int sepa_mandate_insert(struct db *db, const char *merchant_id, const struct mandate *m);
 /* DB_OK, DB_NOTFOUND or < 0; strings in a. */
 int sepa_mandate_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,

@@ -433,6 +433,86 @@ test('mandates become inactive: detaching ends a multi-use one, a settled debit 
   assert.equal((await stripe.mandates.retrieve(fch.payment_method_details.sepa_debit.mandate)).status, 'inactive');
 });
 
+test('payment_method_options[sepa_debit]: reference_prefix begins the mandate\'s reference, setup_future_usage per type; the card\'s saves only cards', async () => {
+  const cus = await stripe.customers.create({ email: 'pmo@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  let pi = await stripe.paymentIntents.create({
+    amount: 2100, currency: 'eur', customer: cus.id, payment_method_types: ['card', 'sepa_debit'],
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'ACME-2026' }, setup_future_usage: 'off_session' } },
+  });
+  assert.deepEqual(pi.payment_method_options.sepa_debit, { mandate_options: { reference_prefix: 'ACME-2026' }, setup_future_usage: 'off_session' });
+  assert.equal(pi.setup_future_usage, null);
+  assertStripeShape(pi, 'payment_intent');
+  pi = await stripe.paymentIntents.confirm(pi.id, { payment_method: pm.id, mandate_data: ONLINE });
+  assert.equal(pi.status, 'processing');
+  assert.equal(pi.payment_method_options.sepa_debit.mandate_options.reference_prefix, 'ACME-2026');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const m = await stripe.mandates.retrieve(ch.payment_method_details.sepa_debit.mandate);
+  assert.equal(m.type, 'multi_use');
+  assert.match(m.payment_method_details.sepa_debit.reference, /^ACME-2026[A-Z0-9]{16}$/);
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  // update unsets the prefix ('') and takes another type's options
+  const upd = await stripe.paymentIntents.create({
+    amount: 2100, currency: 'eur', payment_method_types: ['sepa_debit'],
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'X' } } },
+  });
+  const cleared = await stripe.paymentIntents.update(upd.id, { payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: '' }, setup_future_usage: 'on_session' } } });
+  assert.deepEqual(cleared.payment_method_options.sepa_debit, { mandate_options: {}, setup_future_usage: 'on_session' });
+  assertStripeShape(cleared, 'payment_intent');
+
+  // the card's setup_future_usage saves a card, not a bank account
+  const cardOpts = { card: { setup_future_usage: 'off_session' } };
+  const pm2 = await sepaPm(IBANS.ok);
+  const bank = await stripe.paymentIntents.create({
+    amount: 2200, currency: 'eur', customer: cus.id, payment_method_types: ['card', 'sepa_debit'], payment_method_options: cardOpts,
+    payment_method: pm2.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal(bank.payment_method_options.card.setup_future_usage, 'off_session');
+  assertStripeShape(bank, 'payment_intent');
+  const bch = await stripe.charges.retrieve(bank.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(bch.payment_method_details.sepa_debit.mandate)).type, 'single_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pm2.id)).customer, null);
+  const card = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  const paid = await stripe.paymentIntents.create({
+    amount: 2200, currency: 'eur', customer: cus.id, payment_method_types: ['card', 'sepa_debit'], payment_method_options: cardOpts,
+    payment_method: card.id, confirm: true,
+  });
+  assert.equal(paid.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(card.id)).customer, cus.id);
+  // sepa_debit's none overrides the intent's own setup_future_usage for a bank account
+  const pm3 = await sepaPm(IBANS.ok);
+  const none = await stripe.paymentIntents.create({
+    amount: 2300, currency: 'eur', customer: cus.id, setup_future_usage: 'off_session', payment_method_types: ['sepa_debit'],
+    payment_method_options: { sepa_debit: { setup_future_usage: 'none' } }, payment_method: pm3.id, confirm: true, mandate_data: ONLINE,
+  });
+  const nch = await stripe.charges.retrieve(none.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(nch.payment_method_details.sepa_debit.mandate)).type, 'single_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pm3.id)).customer, null);
+
+  // Stripe's rules for the prefix; nothing is written
+  const count = (await stripe.paymentIntents.list({ limit: 100 })).data.length;
+  for (const bad of ['acme', 'STRIPE1', 'ABCDEFGHIJKLM', 'A+B']) {
+    await assert.rejects(stripe.paymentIntents.create({
+      amount: 2100, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: bad } } },
+    }), (e) => e.statusCode === 400 && e.param === 'payment_method_options[sepa_debit][mandate_options][reference_prefix]');
+  }
+  assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, count);
+
+  // a SetupIntent's multi-use mandate takes its prefix too
+  const pm4 = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm4.id, confirm: true, mandate_data: ONLINE,
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'SUB/7 &.' } } },
+  });
+  assert.deepEqual(si.payment_method_options.sepa_debit, { mandate_options: { reference_prefix: 'SUB/7 &.' } });
+  assertStripeShape(si, 'setup_intent');
+  const sm = await stripe.mandates.retrieve(si.mandate);
+  assert.ok(sm.payment_method_details.sepa_debit.reference.startsWith('SUB/7 &.'));
+  assertStripeShape(sm, 'mandate');
+  await assert.rejects(stripe.setupIntents.create({ payment_method_types: ['sepa_debit'], payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'STRIPEX' } } } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_options[sepa_debit][mandate_options][reference_prefix]');
+});
+
 test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, which then pays off session', async () => {
   const cus = await stripe.customers.create({ email: 'setup@example.com' });
   const pm = await sepaPm(IBANS.ok);
