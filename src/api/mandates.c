@@ -740,6 +740,8 @@ static int retrieve_fn(struct db *db, void *p)
 		return req_fail_missing(r, "mandate", r->args[0], "mandate");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	m.url = sepa_mandate_url(&r->arena, r->app ? r->app->vault : NULL, r->host, r->merchant_id,
+				 m.id);
 	sepa_mandate_render(&m, r->livemode, req_json(r));
 	return 0;
 }
@@ -783,7 +785,8 @@ struct tick_ctx {
 static int tick_fn(struct db *db, void *p)
 {
 	struct tick_ctx *c = p;
-	int n = sepa_settle_db(db, c->fx, c->now, scheduler_batch(64));
+	int n = sepa_settle_db(db, c->fx, tick_app ? tick_app->vault : NULL, c->now,
+			       scheduler_batch(64));
 	if (n < 0)
 		return -1;
 	c->done += (int)shard_share_add(&c->share, db, n);

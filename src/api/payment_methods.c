@@ -704,7 +704,9 @@ static int pm_detach(struct req *r, struct db *db, const char *id, const char *c
 	/* a bank account's multi-use mandates end with its customer (Stripe: a detached
 	 * PaymentMethod's mandates become inactive), in the detach's own write */
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
-	if (sepa_mandates_deactivate_pm(db, &r->arena, r->merchant_id, &o, id, r->now) != DB_OK)
+	if (sepa_mandates_deactivate_pm(db, &r->arena, r->merchant_id, &o,
+					r->app ? r->app->vault : NULL, r->host, id,
+					r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }

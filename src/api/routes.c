@@ -17,6 +17,7 @@ const struct route *const api_route_tables[] = {
     disputes_routes,
     setup_intents_routes,
     mandates_routes,
+    mandate_page_routes,
     products_routes,
     plans_routes,
     payouts_routes,

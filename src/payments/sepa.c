@@ -15,6 +15,7 @@
 #include "scheduler/scheduler.h"
 #include "vault/iban.h"
 #include "vault/payment_method.h"
+#include "vault/vault.h"
 
 const char SEPA_OUTCOME_PENDING[] =
     "{\"network_status\":\"approved_by_network\",\"reason\":null,\"risk_level\":\"not_assessed\","
@@ -162,10 +163,7 @@ void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j)
 		json_key(j, "sepa_debit");
 		json_obj_open(j);
 		json_kv_str(j, "reference", m->reference);
-		char url[160];
-		snprintf(url, sizeof(url), "https://tender.invalid/sepa_debit/mandate/%s",
-			 m->reference);
-		json_kv_str(j, "url", url);
+		json_kv_str(j, "url", m->url ? m->url : "");
 		json_obj_close(j);
 		json_kv_str(j, "type", "sepa_debit");
 	}
@@ -218,8 +216,19 @@ static const char SQL_MANDATE_INACTIVE_MULTI[] =
     "SELECT 1 FROM mandates WHERE merchant_id = $1 AND payment_method = $2"
     " AND type = 'multi_use' AND status = 'inactive' LIMIT 1";
 
+const char *sepa_mandate_url(struct arena *a, struct vault *v, const char *host,
+			     const char *merchant_id, const char *mandate_id)
+{
+	char tok[VAULT_PAGE_TOKEN_LEN + 1];
+	if (!v || vault_page_token(v, merchant_id, mandate_id, tok) != 0)
+		return NULL;
+	return arena_printf(a, "http://%s/mandate/%s/%s/%s",
+			    host && *host ? host : "127.0.0.1:4242", merchant_id, mandate_id, tok);
+}
+
 static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
-		      const struct event_origin *o, const char *id, bool single_only, int64_t now)
+		      const struct event_origin *o, struct vault *v, const char *host,
+		      const char *id, bool single_only, int64_t now)
 {
 	struct db_stmt *st =
 	    db_prepare(db, single_only ? SQL_MANDATE_DEACTIVATE_SINGLE : SQL_MANDATE_DEACTIVATE);
@@ -235,6 +244,7 @@ static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
 	rc = sepa_mandate_load(db, a, merchant_id, id, &m);
 	if (rc != DB_OK)
 		return rc;
+	m.url = sepa_mandate_url(a, v, host, merchant_id, id);
 	struct buf b;
 	struct json j;
 	buf_init(&b, 64 * 1024);
@@ -248,15 +258,17 @@ static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
 }
 
 int sepa_mandate_deactivate_single(struct db *db, struct arena *a, const char *merchant_id,
-				   const struct event_origin *o, const char *id, int64_t now)
+				   const struct event_origin *o, struct vault *v, const char *host,
+				   const char *id, int64_t now)
 {
-	return deactivate(db, a, merchant_id, o, id, true, now);
+	return deactivate(db, a, merchant_id, o, v, host, id, true, now);
 }
 
 #define DEACTIVATE_BATCH 32
 
 int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merchant_id,
-				const struct event_origin *o, const char *pm_id, int64_t now)
+				const struct event_origin *o, struct vault *v, const char *host,
+				const char *pm_id, int64_t now)
 {
 	/* a batch at a time: each one deactivated leaves the next query's answer */
 	for (;;) {
@@ -274,7 +286,7 @@ int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merc
 		if (n < DEACTIVATE_BATCH && rc != DB_DONE)
 			return rc < 0 ? rc : DB_ERR;
 		for (int i = 0; i < n; i++) {
-			rc = deactivate(db, a, merchant_id, o, ids[i], false, now);
+			rc = deactivate(db, a, merchant_id, o, v, host, ids[i], false, now);
 			if (rc != DB_OK)
 				return rc;
 		}
@@ -565,7 +577,7 @@ static int settle_failed(struct db *db, struct arena *a, const char *m, struct c
 /* Settles one claimed debit. DB_OK; DB_NOTFOUND when its charge or intent is gone or not pending
  * (nothing to do); < 0 on an error (the transaction is rolled back). */
 static int settle_one(struct db *db, struct arena *a, const char *m, const char *charge_id,
-		      struct fx_table *fx, int64_t now)
+		      struct fx_table *fx, struct vault *v, int64_t now)
 {
 	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
 	if (!st)
@@ -600,14 +612,14 @@ static int settle_one(struct db *db, struct arena *a, const char *m, const char 
 	char mandate_id[ID_MAX];
 	if (rc == DB_OK && sepa_details_mandate(ch.card, mandate_id)) {
 		struct event_origin o = {NULL, NULL, 0};
-		rc = sepa_mandate_deactivate_single(db, a, m, &o, mandate_id, now);
+		rc = sepa_mandate_deactivate_single(db, a, m, &o, v, NULL, mandate_id, now);
 	}
 	return rc;
 }
 
 #define SETTLE_MAX 64
 
-int sepa_settle_db(struct db *db, struct fx_table *fx, int64_t now, int max)
+int sepa_settle_db(struct db *db, struct fx_table *fx, struct vault *v, int64_t now, int max)
 {
 	struct scheduler_due due[SETTLE_MAX];
 	int n = 0;
@@ -634,7 +646,7 @@ int sepa_settle_db(struct db *db, struct fx_table *fx, int64_t now, int max)
 			break;
 		if (changed != 1)
 			continue;
-		rc = settle_one(db, &a, due[i].merchant, due[i].id, fx, now);
+		rc = settle_one(db, &a, due[i].merchant, due[i].id, fx, v, now);
 		if (rc == DB_NOTFOUND) {
 			rc = DB_OK;
 			continue;

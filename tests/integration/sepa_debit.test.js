@@ -513,6 +513,64 @@ test('payment_method_options[sepa_debit]: reference_prefix begins the mandate\'s
     (e) => e.statusCode === 400 && e.param === 'payment_method_options[sepa_debit][mandate_options][reference_prefix]');
 });
 
+test('a SEPA mandate\'s hosted page: its url shows the mandate (never the IBAN); a wrong secret or mandate is a 404', async () => {
+  const cus = await stripe.customers.create({ email: 'page@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'PAGE' } } },
+  });
+  const m = await stripe.mandates.retrieve(si.mandate);
+  const { url } = m.payment_method_details.sepa_debit;
+  assert.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${env.server.port}/mandate/${env.merchants[0].id}/${m.id}/[A-Za-z0-9]{43}$`));
+  assert.equal((await stripe.mandates.retrieve(si.mandate)).payment_method_details.sepa_debit.url, url, 'stable');
+  const page = async (u) => {
+    const res = await fetch(u);
+    return { status: res.status, type: res.headers.get('content-type'), html: await res.text() };
+  };
+  let p = await page(url);
+  assert.equal(p.status, 200);
+  assert.match(p.type, /^text\/html/);
+  const cell = (id) => (p.html.match(new RegExp(`id="${id}"[^>]*>([^<]*)<`)) || [])[1];
+  assert.equal(cell('reference'), m.payment_method_details.sepa_debit.reference);
+  assert.ok(cell('reference').startsWith('PAGE'));
+  assert.equal(cell('creditor'), 'Merchant 0');
+  assert.equal(cell('debtor'), 'Jenny Rosen');
+  assert.match(cell('account'), /DE .*3000$/);
+  assert.equal(cell('accepted'), new Date(m.customer_acceptance.accepted_at * 1000).toISOString().slice(0, 10));
+  assert.match(cell('type'), /multi-use/);
+  assert.match(p.html, /data-status="active"/);
+  assert.match(p.html, /id="mandate-text"[^>]*>By signing this mandate, you authorise \(A\) Merchant 0/);
+  for (const n of [IBANS.ok, IBANS.ok.replace(/(.{4})/g, '$1 ').trim(), '0532013000']) assert.ok(!p.html.includes(n), 'no IBAN on the page');
+  // detached: the page says the mandate is inactive
+  await stripe.paymentMethods.detach(pm.id);
+  p = await page(url);
+  assert.equal(p.status, 200);
+  assert.match(p.html, /data-status="inactive"/);
+  // a single-use mandate's page: one payment of its amount
+  const pi = await payWith(IBANS.fr);
+  const single = await stripe.mandates.retrieve((await stripe.charges.retrieve(pi.latest_charge)).payment_method_details.sepa_debit.mandate);
+  p = await page(single.payment_method_details.sepa_debit.url);
+  assert.equal(p.status, 200);
+  assert.match(cell('type'), /One payment of 20\.00 EUR/);
+  assert.match(cell('account'), /FR .*2606$/);
+  // 404s: another secret, another mandate's secret, a mangled path, another merchant
+  const base = url.slice(0, url.lastIndexOf('/'));
+  const secret = url.slice(url.lastIndexOf('/') + 1);
+  const wrong = secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A');
+  for (const u of [
+    `${base}/${wrong}`,
+    `${base.replace(m.id, single.id)}/${secret}`,
+    `${base}/short`,
+    url.replace(env.merchants[0].id, env.merchants[1].id),
+    url.replace(m.id, 'mandate_nope'),
+  ]) {
+    const x = await page(u);
+    assert.equal(x.status, 404, u);
+    assert.ok(!x.html.includes('Jenny'), 'nothing of the mandate');
+  }
+});
+
 test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, which then pays off session', async () => {
   const cus = await stripe.customers.create({ email: 'setup@example.com' });
   const pm = await sepaPm(IBANS.ok);
