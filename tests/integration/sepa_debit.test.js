@@ -411,6 +411,16 @@ test('mandates become inactive: detaching ends a multi-use one, a settled debit 
   assert.equal(still.status, 'open');
   assert.equal(still.amount_paid, 0);
 
+  // deleting the customer detaches its PaymentMethods: their mandates end too
+  const cus3 = await stripe.customers.create({ email: 'inactive-del@example.com' });
+  const pm3 = await sepaPm(IBANS.ok);
+  const si3 = await stripe.setupIntents.create({
+    customer: cus3.id, payment_method_types: ['sepa_debit'], payment_method: pm3.id, confirm: true, mandate_data: OFFLINE,
+  });
+  await stripe.customers.del(cus3.id);
+  assert.equal((await stripe.mandates.retrieve(si3.mandate)).status, 'inactive');
+  assert.equal((await mandateUpdates(si3.mandate)).length, 1);
+
   // a single-use mandate: active while its debit is with the bank, inactive once it settles
   let pi = await payWith(IBANS.ok);
   const ch = await stripe.charges.retrieve(pi.latest_charge);
