@@ -55,7 +55,7 @@ static int render_source(void *p, struct db *db, const char *id, struct json *j)
 	snprintf(dotted, sizeof(dotted), "%s.", x->field);
 	int rc = DB_NOTFOUND;
 	/* longer prefixes first: "trr_" before "tr_", "fr_" is not "fee_" */
-	if (has_prefix(id, "ch_")) {
+	if (has_prefix(id, "ch_") || has_prefix(id, "py_")) { /* py_: a bank debit's charge */
 		struct expand_set ex;
 		payments_expand_from_req(r, &ex, x->field);
 		rc = charge_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);

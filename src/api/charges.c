@@ -372,15 +372,25 @@ static int h_capture(struct req *r)
 	return rc;
 }
 
-static const char SQL_CURSOR[] = "SELECT created FROM charges WHERE merchant_id = $1 AND id = $2";
-static const char SQL_DESC[] =
-    "SELECT id FROM charges WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_intent = $6)"
-    " ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] =
-    "SELECT id FROM charges WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_intent = $6)"
-    " ORDER BY id ASC LIMIT $4";
+/*
+ * A charge's id is ch_… (a card's) or py_… (a bank debit's, as Stripe names the charges of
+ * payment methods other than cards); both bodies come from id_new_at, so the body after the
+ * three-character prefix orders every charge by (created, creation). Lists and searches page by
+ * the key 'ch_' || body (keyed lists, list.h): each of the two prefixes' ranges is walked on the
+ * primary key with the page's limit, and the two are merged by that key.
+ */
+static const char SQL_CURSOR[] =
+    "SELECT 'ch_' || substr(id, 4) FROM charges WHERE merchant_id = $1 AND id = $2";
+/* the ids of the charges of both prefixes in ($2, $3) (ch_ bounds), ordered by key in DIR */
+#define CHARGES_BOTH(FILTER, DIR)                                                                  \
+	"SELECT id FROM (SELECT 'ch_' || substr(id, 4) AS k, id FROM (SELECT id FROM charges"      \
+	" WHERE merchant_id = $1 AND id > $2 AND id < $3" FILTER " ORDER BY id " DIR " LIMIT $4)"  \
+	" AS c UNION ALL SELECT 'ch_' || substr(id, 4) AS k, id FROM (SELECT id FROM charges"      \
+	" WHERE merchant_id = $1 AND id > 'py_' || substr($2, 4) AND id < 'py_' || substr($3, "    \
+	"4)" FILTER " ORDER BY id " DIR " LIMIT $4) AS p) AS u ORDER BY k " DIR " LIMIT $4"
+#define LIST_FILTER " AND ($5 IS NULL OR customer = $5) AND ($6 IS NULL OR payment_intent = $6)"
+static const char SQL_DESC[] = CHARGES_BOTH(LIST_FILTER, "DESC");
+static const char SQL_ASC[] = CHARGES_BOTH(LIST_FILTER, "ASC");
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -402,6 +412,7 @@ static int h_list(struct req *r)
 	    .url = "/v1/charges",
 	    .object_name = "charge",
 	    .id_prefix = "ch_",
+	    .keyed = true,
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
@@ -415,13 +426,21 @@ static int h_list(struct req *r)
  * currency, customer, disputed, metadata, payment_method_details.card.{brand, exp_month,
  * exp_year, fingerprint, last4}, refunded (in full), status. The card's details and the billing
  * details are JSON objects read by path (the card's packed on SQLite); an exact customer narrows
- * the scan to that customer's charges. */
+ * the scan to that customer's charges. Column 0 is the charge's list key (above), the id is
+ * column 12. */
+#define SEARCH_COLS                                                                                \
+	"id, amount, created, currency, customer, disputed, metadata,"                             \
+	" CASE WHEN captured = 1 AND amount_captured > 0 AND amount_refunded = amount_captured"    \
+	" THEN 1 ELSE 0 END AS refunded_all, status, card, billing_details, fingerprint"
 static const char SQL_SEARCH[] =
-    "SELECT id, amount, created, currency, customer, disputed, metadata,"
-    " CASE WHEN captured = 1 AND amount_captured > 0 AND amount_refunded = amount_captured"
-    " THEN 1 ELSE 0 END, status, card, billing_details, fingerprint FROM charges"
-    " WHERE merchant_id = $1 AND id > $2 AND id < $3 AND ($5 IS NULL OR customer = $5)"
-    " ORDER BY id DESC LIMIT $4";
+    "SELECT k, amount, created, currency, customer, disputed, metadata, refunded_all, status,"
+    " card, billing_details, fingerprint, id FROM (SELECT * FROM (SELECT"
+    " 'ch_' || substr(id, 4) AS k, " SEARCH_COLS " FROM charges WHERE merchant_id = $1"
+    " AND id > $2 AND id < $3 AND ($5 IS NULL OR customer = $5) ORDER BY id DESC LIMIT $4)"
+    " AS c UNION ALL SELECT * FROM (SELECT 'ch_' || substr(id, 4) AS k, " SEARCH_COLS
+    " FROM charges WHERE merchant_id = $1 AND id > 'py_' || substr($2, 4)"
+    " AND id < 'py_' || substr($3, 4) AND ($5 IS NULL OR customer = $5) ORDER BY id DESC"
+    " LIMIT $4) AS p) AS u ORDER BY k DESC LIMIT $4";
 
 static const struct search_field search_fields[] = {
     {"amount", SEARCH_NUMBER, false, 1, NULL},
@@ -456,6 +475,7 @@ static int h_search(struct req *r)
 	    .sql_scan = SQL_SEARCH,
 	    .prefilter = "customer",
 	    .render = search_render,
+	    .id_col = 12,
 	};
 	return search_respond(r, &spec);
 }

@@ -84,8 +84,44 @@ int sepa_mandate_data(struct req *r, const char **ret_type, const char **ret_ip,
 	return 1;
 }
 
+const struct param_spec sepa_mandate_options_params[] = {
+    {"reference_prefix", PT_STRING, PF_EMPTYABLE, 100, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+int sepa_reference_prefix(struct req *r, const char **field)
+{
+	static const char NAME[] = "payment_method_options[sepa_debit][mandate_options]"
+				   "[reference_prefix]";
+	const char *v = param_str(r, "payment_method_options.sepa_debit.mandate_options."
+				     "reference_prefix");
+	if (!v)
+		return 0;
+	size_t n = strlen(v);
+	/* Stripe's rules: at most 12 characters, upper-case letters, digits, spaces and
+	 * / _ - & . only, and not beginning with STRIPE */
+	if (n > SEPA_REFERENCE_PREFIX_MAX)
+		return req_fail(r, ERR_PARAM_BAD, NAME,
+				"The reference_prefix must be at most %d characters long.",
+				SEPA_REFERENCE_PREFIX_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char ch = v[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == ' ' ||
+		      ch == '/' || ch == '_' || ch == '-' || ch == '&' || ch == '.'))
+			return req_fail(r, ERR_PARAM_BAD, NAME,
+					"The reference_prefix must consist of only uppercase "
+					"letters, numbers, spaces, or the following special "
+					"characters: '/', '_', '-', '&', '.'.");
+	}
+	if (strncmp(v, "STRIPE", 6) == 0)
+		return req_fail(r, ERR_PARAM_BAD, NAME,
+				"The reference_prefix cannot begin with 'STRIPE'.");
+	*field = n ? v : NULL;
+	return 0;
+}
+
 int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const char *type,
-		       const char *ip, const char *ua, char ret_id[ID_MAX])
+		       const char *ip, const char *ua, const char *prefix, char ret_id[ID_MAX])
 {
 	struct mandate m = {
 	    .payment_method = pm_id,
@@ -96,6 +132,7 @@ int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const ch
 	    .user_agent = ua,
 	};
 	sepa_mandate_new(&m, r->now);
+	sepa_mandate_prefix(&m, prefix);
 	if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	str_copy(ret_id, ID_MAX, m.id);
@@ -449,6 +486,29 @@ static int confirm_fn(struct db *db, void *p)
 		return req_fail_missing(r, "payment_method", c->pm_id, "payment_method");
 	if (rc != DB_OK || (c->ach ? !PM_IS_ACH(&pm) : !PM_IS_SEPA(&pm)))
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* the mandate: the one accepted now, or (off session) the PaymentMethod's multi-use one */
+	char mandate_id[ID_MAX] = "";
+	int multi = DB_NOTFOUND;
+	if (!c->has_mandate_data) {
+		multi = sepa_mandate_multi_use(db, r->merchant_id, pm.id, mandate_id);
+		if (multi != DB_OK && multi != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		/* an off-session debit (an invoice's attempt too) whose mandate has ended: the
+		 * customer must accept a new one */
+		int inactive = multi == DB_NOTFOUND && c->off_session
+				   ? sepa_mandate_inactive_multi_use(db, r->merchant_id, pm.id)
+				   : 0;
+		if (inactive < 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (inactive)
+			return req_fail(
+			    r, ERR_PAYMENT_METHOD_UNACTIVATED, "payment_method",
+			    "The mandate for this %s PaymentMethod is inactive (the PaymentMethod "
+			    "was detached from its customer), so it cannot be used for an "
+			    "off-session payment. Collect a new mandate from the customer with "
+			    "mandate_data[customer_acceptance].",
+			    c->ach ? "us_bank_account" : "sepa_debit");
+	}
 	if (pm.detached)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
 	if (pi->customer && pm.customer[0] && strcmp(pi->customer, pm.customer) != 0)
@@ -458,28 +518,28 @@ static int confirm_fn(struct db *db, void *p)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod is attached to a customer: give the "
 				"PaymentIntent that customer to use it.");
-	/* the mandate: the one accepted now, or (off session) the PaymentMethod's multi-use one */
-	char mandate_id[ID_MAX] = "";
 	if (c->has_mandate_data) {
+		/* the type's own setup_future_usage (payment_method_options) wins */
+		const char *sfu =
+		    pi_setup_future_usage(pi, c->ach ? "us_bank_account" : "sepa_debit");
 		struct mandate m = {
 		    .payment_method = pm.id,
-		    .type = pi->setup_future_usage ? "multi_use" : "single_use",
+		    .type = sfu ? "multi_use" : "single_use",
 		    .status = "active",
 		    .acceptance_type = c->acc_type,
 		    .ip_address = c->acc_ip,
 		    .user_agent = c->acc_ua,
 		    .amount = pi->amount,
-		    .currency = pi->setup_future_usage ? NULL : pi->currency,
+		    .currency = sfu ? NULL : pi->currency,
 		};
 		sepa_mandate_new(&m, r->now);
+		if (!c->ach)
+			sepa_mandate_prefix(&m, pi->pmo_sepa_reference_prefix);
 		if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		str_copy(mandate_id, sizeof(mandate_id), m.id);
 	} else {
-		rc = sepa_mandate_multi_use(db, r->merchant_id, pm.id, mandate_id);
-		if (rc != DB_OK && rc != DB_NOTFOUND)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (rc == DB_NOTFOUND || !c->off_session)
+		if (multi == DB_NOTFOUND || !c->off_session)
 			return req_fail(
 			    r, ERR_PARAM_MISSING, "mandate_data",
 			    "A mandate is required to confirm a PaymentIntent with a %s "
@@ -508,7 +568,8 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 	int rc;
 	struct charge ch;
 	memset(&ch, 0, sizeof(ch));
-	id_new_at(ch.id, "ch_", r->now);
+	/* Stripe names the charges of payment methods other than cards py_… */
+	id_new_at(ch.id, "py_", r->now);
 	ch.created = r->now;
 	ch.payment_intent = pi->id;
 	ch.invoice = pi->invoice;
@@ -555,7 +616,9 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* setup_future_usage with a customer: the PaymentMethod is saved on it, as for a card */
-	if (pi->customer && pi->setup_future_usage && !pm->customer[0]) {
+	if (pi->customer &&
+	    pi_setup_future_usage(pi, PM_IS_ACH(pm) ? "us_bank_account" : "sepa_debit") &&
+	    !pm->customer[0]) {
 		const char *id;
 		char owner[ID_MAX];
 		if (pm_attach_resolve(r, db, pm->id, "payment_method", &id, owner) != 0 ||
@@ -677,6 +740,8 @@ static int retrieve_fn(struct db *db, void *p)
 		return req_fail_missing(r, "mandate", r->args[0], "mandate");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	m.url = sepa_mandate_url(&r->arena, r->app ? r->app->vault : NULL, r->host, r->merchant_id,
+				 m.id);
 	sepa_mandate_render(&m, r->livemode, req_json(r));
 	return 0;
 }
@@ -720,7 +785,8 @@ struct tick_ctx {
 static int tick_fn(struct db *db, void *p)
 {
 	struct tick_ctx *c = p;
-	int n = sepa_settle_db(db, c->fx, c->now, scheduler_batch(64));
+	int n = sepa_settle_db(db, c->fx, tick_app ? tick_app->vault : NULL, c->now,
+			       scheduler_batch(64));
 	if (n < 0)
 		return -1;
 	c->done += (int)shard_share_add(&c->share, db, n);

@@ -76,10 +76,17 @@ extern const struct param_spec sepa_mandate_data_params[];
 int sepa_mandate_data(struct req *r, const char **ret_type, const char **ret_ip,
 		      const char **ret_ua);
 
+/* payment_method_options[sepa_debit][mandate_options]'s children (PaymentIntents, SetupIntents) */
+extern const struct param_spec sepa_mandate_options_params[];
+/* payment_method_options[sepa_debit][mandate_options][reference_prefix] of the request, checked
+ * by Stripe's rules: *field set when given ("" unsets: NULL). 0, or -1 with r->err. */
+int sepa_reference_prefix(struct req *r, const char **field);
+
 /* Inside a SetupIntent's confirm write: stores a multi-use mandate of pm_id accepted as given
- * (sepa_mandate_data), its id into ret_id. 0, or -1 with r->err. */
+ * (sepa_mandate_data), its reference beginning with prefix (NULL: none), its id into ret_id.
+ * 0, or -1 with r->err. */
 int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const char *type,
-		       const char *ip, const char *ua, char ret_id[ID_MAX]);
+		       const char *ip, const char *ua, const char *prefix, char ret_id[ID_MAX]);
 
 /* The scheduler job (its probe: SEPA_SETTLE_DUE_SQL, payments/sepa.h); init gives it the app
  * (exchange rates). */

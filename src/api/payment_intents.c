@@ -35,8 +35,10 @@ static const char *const sfu_values[] = {"on_session", "off_session", NULL};
 static const char *const cancel_reasons[] = {"duplicate", "fraudulent", "requested_by_customer",
 					     "abandoned", NULL};
 
+static const char *const pmo_sfu_values[] = {"none", "off_session", "on_session", NULL};
 static const struct param_spec pmo_card_children[] = {
     {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, (const char *const[]){"manual", NULL}, NULL},
+    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_sfu_values, NULL},
     {"request_three_d_secure", PT_ENUM, 0, 0, (const char *const[]){"any", "automatic", NULL},
      NULL},
     {"request_incremental_authorization", PT_ENUM, 0, 0,
@@ -46,10 +48,17 @@ static const struct param_spec pmo_card_children[] = {
 static const struct param_spec pmo_ach_children[] = {
     {"verification_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
+    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_sfu_values, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_sepa_children[] = {
+    {"mandate_options", PT_OBJECT, 0, 0, NULL, sepa_mandate_options_params},
+    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_sfu_values, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pmo_children[] = {
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -459,7 +468,9 @@ static int prerender_succeeded(struct confirm_ctx *c)
 static int save_for_future(struct req *r, struct db *db, const struct payment_intent *pi,
 			   const char *pm_id, bool authenticated)
 {
-	if (!pi->customer || !pi->setup_future_usage || !pm_id || !*pm_id)
+	/* payment_method_options[card][setup_future_usage] replaces the intent's own */
+	const char *sfu = pi_setup_future_usage(pi, "card");
+	if (!pi->customer || !sfu || !pm_id || !*pm_id)
 		return 0;
 	const char *id;
 	char owner[ID_MAX];
@@ -469,7 +480,7 @@ static int save_for_future(struct req *r, struct db *db, const struct payment_in
 		return 0;
 	if (!owner[0] && pm_attach_finish(r, db, id, owner, pi->customer) != 0)
 		return -1;
-	if (authenticated && strcmp(pi->setup_future_usage, "off_session") == 0 &&
+	if (authenticated && strcmp(sfu, "off_session") == 0 &&
 	    pm_mark_set_up(db, r->merchant_id, id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -621,10 +632,32 @@ static int confirm_fn(struct db *db, void *p)
 	return rc;
 }
 
-/* payment_method_options[card] from the request (create, update, confirm): capture_method
- * ("manual", or "" to go back to the intent's own) and request_three_d_secure. */
-static void pmo_apply(struct req *r, struct payment_intent *pi)
+/* A payment_method_options[…][setup_future_usage] of the request: kept ("" unsets). */
+static void pmo_sfu(struct req *r, const char *name, const char **field)
 {
+	const char *v = param_str(r, name);
+	if (v)
+		*field = *v ? v : NULL;
+}
+
+/* payment_method_options from the request (create, update, confirm): the card's capture_method
+ * ("manual", or "" to go back to the intent's own) and request_three_d_secure, and each type's
+ * setup_future_usage, the SEPA mandate's reference_prefix and the ACH verification_method
+ * (instant refused where the request is checked: ach_verification_method_refused). 0, or -1
+ * with r->err. */
+static int pmo_apply(struct req *r, struct payment_intent *pi)
+{
+	pmo_sfu(r, "payment_method_options.card.setup_future_usage",
+		&pi->pmo_card_setup_future_usage);
+	pmo_sfu(r, "payment_method_options.sepa_debit.setup_future_usage",
+		&pi->pmo_sepa_setup_future_usage);
+	pmo_sfu(r, "payment_method_options.us_bank_account.setup_future_usage",
+		&pi->pmo_ach_setup_future_usage);
+	if (sepa_reference_prefix(r, &pi->pmo_sepa_reference_prefix) != 0)
+		return -1;
+	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
+	if (vm && strcmp(vm, "instant") != 0)
+		pi->pmo_ach_verification_method = vm;
 	const char *cm = param_str(r, "payment_method_options.card.capture_method");
 	if (cm)
 		pi->pmo_card_capture_method = *cm ? cm : NULL;
@@ -635,6 +668,7 @@ static void pmo_apply(struct req *r, struct payment_intent *pi)
 	    param_str(r, "payment_method_options.card.request_incremental_authorization");
 	if (ria)
 		pi->pmo_card_request_incremental_authorization = ria;
+	return 0;
 }
 
 /* Runs the card half and then the write half. pi must be in a confirmable state. */
@@ -794,7 +828,8 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 	const char *cm = param_str(r, "capture_method");
 	if (cm)
 		pi->capture_method = cm;
-	pmo_apply(r, pi);
+	if (pmo_apply(r, pi) != 0)
+		return -1;
 	if (shipping_from_params(r, "shipping", &pi->shipping) != 0)
 		return -1;
 	unsigned types;
@@ -1253,7 +1288,8 @@ static int h_confirm(struct req *r)
 		pm = c.pi.payment_method;
 	/* create applies them with the rest (apply_common); the 3-D Secure completion's confirm
 	 * keeps what the intent holds */
-	pmo_apply(r, &c.pi);
+	if (pmo_apply(r, &c.pi) != 0)
+		return -1;
 	return confirm_intent(r, &c, pm);
 }
 

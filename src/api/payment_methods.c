@@ -25,6 +25,7 @@
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
+#include "payments/sepa.h"
 #include "vault/card_source.h"
 #include "vault/ach.h"
 #include "vault/iban.h"
@@ -754,7 +755,16 @@ static int pm_detach(struct req *r, struct db *db, const char *id, const char *c
 		return source_detach(r, db, customer, id);
 	if (pm_set(r, db, SQL_PM_DETACH, id, customer) != 0)
 		return -1;
-	return pm_event(r, db, id, "payment_method.detached");
+	if (pm_event(r, db, id, "payment_method.detached") != 0)
+		return -1;
+	/* a bank account's multi-use mandates end with its customer (Stripe: a detached
+	 * PaymentMethod's mandates become inactive), in the detach's own write */
+	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
+	if (sepa_mandates_deactivate_pm(db, &r->arena, r->merchant_id, &o,
+					r->app ? r->app->vault : NULL, r->host, id,
+					r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
 }
 
 static int detach_fn(struct db *db, void *p)

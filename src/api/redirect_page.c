@@ -431,7 +431,7 @@ static int authorize_fn(struct db *db, void *p)
 	struct payment_intent *pi = &x->pi;
 	struct charge ch;
 	memset(&ch, 0, sizeof(ch));
-	id_new_at(ch.id, "ch_", r->now);
+	id_new_at(ch.id, "py_", r->now);
 	ch.created = r->now;
 	ch.payment_intent = pi->id;
 	ch.amount = pi->amount;

@@ -21,6 +21,7 @@ extern const struct route disputes_routes[];
 extern const struct route setup_intents_routes[];
 extern const struct route mandates_routes[];
 extern const struct route redirect_page_routes[];
+extern const struct route mandate_page_routes[];
 extern const struct route products_routes[];
 extern const struct route plans_routes[];
 extern const struct route payouts_routes[];

@@ -18,6 +18,7 @@ const struct route *const api_route_tables[] = {
     setup_intents_routes,
     mandates_routes,
     redirect_page_routes,
+    mandate_page_routes,
     products_routes,
     plans_routes,
     payouts_routes,

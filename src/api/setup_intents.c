@@ -40,6 +40,9 @@ struct setup_intent {
 	/* payment_method_types as a JSON array, or NULL: ["card"] */
 	const char *payment_method_types;
 	const char *mandate; /* a sepa_debit setup's multi-use mandate, or NULL */
+	/* payment_method_options[sepa_debit][mandate_options][reference_prefix] and
+	 * [us_bank_account][verification_method] (automatic | microdeposits), or NULL */
+	const char *pmo_sepa_reference_prefix, *pmo_ach_verification_method;
 };
 
 /* ---- the row ---- */
@@ -48,14 +51,16 @@ static const char SQL_GET[] =
     "SELECT id, created, version, status, client_secret, customer, description, metadata,"
     " payment_method, usage, cancellation_reason, last_setup_error, next_action, return_url,"
     " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt,"
-    " payment_method_types, mandate FROM setup_intents WHERE merchant_id = $1 AND id = $2";
+    " payment_method_types, mandate, pmo_sepa_reference_prefix, pmo_ach_verification_method"
+    " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
     " customer, description, metadata, payment_method, usage, cancellation_reason,"
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
-    " checkout_session, latest_attempt, payment_method_types, mandate)"
+    " checkout_session, latest_attempt, payment_method_types, mandate, pmo_sepa_reference_prefix,"
+    " pmo_ach_verification_method)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21)";
+    " $19, $20, $21, $22, $23)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
@@ -63,7 +68,8 @@ static const char SQL_UPDATE[] =
     " description = $8, metadata = $9, payment_method = $10, usage = $11,"
     " cancellation_reason = $12, last_setup_error = $13, next_action = $14, return_url = $15,"
     " three_d_secure_token = $16, request_three_d_secure = $17, checkout_session = $18,"
-    " latest_attempt = $19, payment_method_types = $20, mandate = $21"
+    " latest_attempt = $19, payment_method_types = $20, mandate = $21,"
+    " pmo_sepa_reference_prefix = $22, pmo_ach_verification_method = $23"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
@@ -97,6 +103,8 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->latest_attempt = col_text_dup(&r->arena, st, 17);
 		si->payment_method_types = col_text_dup(&r->arena, st, 18);
 		si->mandate = col_text_dup(&r->arena, st, 19);
+		si->pmo_sepa_reference_prefix = col_text_dup(&r->arena, st, 20);
+		si->pmo_ach_verification_method = col_text_dup(&r->arena, st, 21);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -133,6 +141,8 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 19, si->latest_attempt, -1);
 	db_bind_text(st, 20, si->payment_method_types, -1);
 	db_bind_text(st, 21, si->mandate, -1);
+	db_bind_text(st, 22, si->pmo_sepa_reference_prefix, -1);
+	db_bind_text(st, 23, si->pmo_ach_verification_method, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -202,12 +212,21 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	if (si->payment_method_types && strstr(si->payment_method_types, "\"sepa_debit\"")) {
 		json_key(j, "sepa_debit");
 		json_obj_open(j);
+		json_key(j, "mandate_options");
+		json_obj_open(j);
+		if (si->pmo_sepa_reference_prefix)
+			json_kv_str(j, "reference_prefix", si->pmo_sepa_reference_prefix);
+		json_obj_close(j);
 		json_obj_close(j);
 	}
 	if (si->payment_method_types && strstr(si->payment_method_types, "\"us_bank_account\"")) {
+		/* automatic (Stripe's default) falls back to microdeposits: no Financial
+		 * Connections */
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
-		json_kv_str(j, "verification_method", "microdeposits");
+		json_kv_str(j, "verification_method",
+			    si->pmo_ach_verification_method ? si->pmo_ach_verification_method
+							    : "automatic");
 		json_obj_close(j);
 	}
 	json_obj_close(j);
@@ -286,8 +305,13 @@ static const struct param_spec pmo_ach_children[] = {
      (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pmo_sepa_children[] = {
+    {"mandate_options", PT_OBJECT, 0, 0, NULL, sepa_mandate_options_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -349,15 +373,31 @@ static const struct param_spec list_params[] = {
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
-/* What create and update share: customer, description, metadata, the card's options, and the
- * payment method types (card is the only one). 0, or -1 with r->err. */
+/* payment_method_options from the request (create, update, confirm): the card's
+ * request_three_d_secure, the SEPA mandate's reference_prefix, the ACH verification_method
+ * (instant refused: ach_verification_method_refused). 0, or -1 with r->err. */
+static int pmo_apply(struct req *r, struct setup_intent *si)
+{
+	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
+	if (tds)
+		si->request_three_d_secure = tds;
+	if (ach_verification_method_refused(r) != 0 ||
+	    sepa_reference_prefix(r, &si->pmo_sepa_reference_prefix) != 0)
+		return -1;
+	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
+	if (vm)
+		si->pmo_ach_verification_method = vm;
+	return 0;
+}
+
+/* What create and update share: customer, description, metadata, the payment method options,
+ * and the payment method types. 0, or -1 with r->err. */
 static int apply_common(struct req *r, struct setup_intent *si)
 {
 	si->customer = str_update(r, "customer", si->customer);
 	si->description = str_update(r, "description", si->description);
-	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
-	if (tds)
-		si->request_three_d_secure = tds;
+	if (pmo_apply(r, si) != 0)
+		return -1;
 	unsigned types;
 	/* ideal and bancontact pay through PaymentIntents only (no generated sepa_debit) */
 	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
@@ -370,8 +410,6 @@ static int apply_common(struct req *r, struct setup_intent *si)
 		    !(si->payment_method_types = pm_types_arena_json(r, types)))
 			return -1;
 	}
-	if (ach_verification_method_refused(r) != 0)
-		return -1;
 	return metadata_apply(r, si->metadata, "metadata", &si->metadata);
 }
 
@@ -654,7 +692,9 @@ static int sepa_confirm_fn(struct db *db, void *p)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
 	char mandate[ID_MAX];
-	if (sepa_setup_mandate(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua, mandate) != 0)
+	/* a SEPA mandate's reference begins with the intent's reference_prefix */
+	if (sepa_setup_mandate(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua,
+			       c->ach ? NULL : si->pmo_sepa_reference_prefix, mandate) != 0)
 		return -1;
 	if (c->ach && !pm.set_up) {
 		/* microdeposits first (api/mandates.c): the mandate waits with the verification */
@@ -1011,9 +1051,8 @@ static int h_confirm(struct req *r)
 		return -1;
 	if (!pm)
 		pm = c.si.payment_method;
-	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
-	if (tds)
-		c.si.request_three_d_secure = tds;
+	if (pmo_apply(r, &c.si) != 0)
+		return -1;
 	return confirm_setup(r, &c, pm);
 }
 

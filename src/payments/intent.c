@@ -18,8 +18,9 @@ static const char SQL_GET[] =
     " amount_capturable, amount_received, latest_charge, last_payment_error, next_action,"
     " cancellation_reason, canceled_at, three_d_secure_token, pmo_card_capture_method,"
     " pmo_card_request_three_d_secure, checkout_session,"
-    " pmo_card_request_incremental_authorization, connect, invoice, payment_method_types"
-    " FROM payment_intents"
+    " pmo_card_request_incremental_authorization, connect, invoice, payment_method_types,"
+    " pmo_card_setup_future_usage, pmo_sepa_setup_future_usage, pmo_ach_setup_future_usage,"
+    " pmo_sepa_reference_prefix, pmo_ach_verification_method FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -66,6 +67,11 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->pmo_card_request_incremental_authorization = dup(a, st, 30);
 		pi->invoice = dup(a, st, 32);
 		pi->payment_method_types = dup(a, st, 33);
+		pi->pmo_card_setup_future_usage = dup(a, st, 34);
+		pi->pmo_sepa_setup_future_usage = dup(a, st, 35);
+		pi->pmo_ach_setup_future_usage = dup(a, st, 36);
+		pi->pmo_sepa_reference_prefix = dup(a, st, 37);
+		pi->pmo_ach_verification_method = dup(a, st, 38);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -84,9 +90,11 @@ static const char SQL_INSERT[] =
     " latest_charge, last_payment_error, next_action, cancellation_reason, canceled_at,"
     " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure,"
     " checkout_session, pmo_card_request_incremental_authorization, connect, invoice,"
-    " payment_method_types)"
+    " payment_method_types, pmo_card_setup_future_usage, pmo_sepa_setup_future_usage,"
+    " pmo_ach_setup_future_usage, pmo_sepa_reference_prefix, pmo_ach_verification_method)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
+    " $37, $38, $39)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -98,7 +106,10 @@ static const char SQL_UPDATE[] =
     " cancellation_reason = $25, canceled_at = $26, three_d_secure_token = $27,"
     " pmo_card_capture_method = $28, pmo_card_request_three_d_secure = $29,"
     " checkout_session = $30, pmo_card_request_incremental_authorization = $31, connect = $32,"
-    " invoice = $33, payment_method_types = $34 WHERE merchant_id = $1 AND id = $2"
+    " invoice = $33, payment_method_types = $34, pmo_card_setup_future_usage = $35,"
+    " pmo_sepa_setup_future_usage = $36, pmo_ach_setup_future_usage = $37,"
+    " pmo_sepa_reference_prefix = $38, pmo_ach_verification_method = $39"
+    " WHERE merchant_id = $1 AND id = $2"
     " AND version = $3";
 
 static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
@@ -139,11 +150,26 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text(st, 32, connect_json, -1);
 	db_bind_text_ref(st, 33, pi->invoice, -1);
 	db_bind_text_ref(st, 34, pi->payment_method_types, -1);
+	db_bind_text_ref(st, 35, pi->pmo_card_setup_future_usage, -1);
+	db_bind_text_ref(st, 36, pi->pmo_sepa_setup_future_usage, -1);
+	db_bind_text_ref(st, 37, pi->pmo_ach_setup_future_usage, -1);
+	db_bind_text_ref(st, 38, pi->pmo_sepa_reference_prefix, -1);
+	db_bind_text_ref(st, 39, pi->pmo_ach_verification_method, -1);
 }
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
 {
 	return pm_types_allows(pi->payment_method_types, PMT_CARD, type);
+}
+
+const char *pi_setup_future_usage(const struct payment_intent *pi, const char *type)
+{
+	const char *own = strcmp(type, "sepa_debit") == 0	 ? pi->pmo_sepa_setup_future_usage
+			  : strcmp(type, "us_bank_account") == 0 ? pi->pmo_ach_setup_future_usage
+								 : pi->pmo_card_setup_future_usage;
+	if (!own)
+		return pi->setup_future_usage;
+	return strcmp(own, "none") == 0 ? NULL : own;
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -304,6 +330,9 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_str(j, "request_three_d_secure",
 		    pi->pmo_card_request_three_d_secure ? pi->pmo_card_request_three_d_secure
 							: "automatic");
+	/* each type's setup_future_usage only when set, as Stripe shows it */
+	if (pi->pmo_card_setup_future_usage)
+		json_kv_str(j, "setup_future_usage", pi->pmo_card_setup_future_usage);
 	json_obj_close(j);
 	if (pi_allows_type(pi, "bancontact")) {
 		json_key(j, "bancontact");
@@ -319,13 +348,25 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (pi_allows_type(pi, "sepa_debit")) {
 		json_key(j, "sepa_debit");
 		json_obj_open(j);
+		json_key(j, "mandate_options");
+		json_obj_open(j);
+		if (pi->pmo_sepa_reference_prefix)
+			json_kv_str(j, "reference_prefix", pi->pmo_sepa_reference_prefix);
+		json_obj_close(j);
+		if (pi->pmo_sepa_setup_future_usage)
+			json_kv_str(j, "setup_future_usage", pi->pmo_sepa_setup_future_usage);
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "us_bank_account")) {
-		/* Tender verifies with microdeposits only (no Financial Connections) */
+		/* automatic (Stripe's default) falls back to microdeposits: Tender has no
+		 * Financial Connections */
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
-		json_kv_str(j, "verification_method", "microdeposits");
+		if (pi->pmo_ach_setup_future_usage)
+			json_kv_str(j, "setup_future_usage", pi->pmo_ach_setup_future_usage);
+		json_kv_str(j, "verification_method",
+			    pi->pmo_ach_verification_method ? pi->pmo_ach_verification_method
+							    : "automatic");
 		json_obj_close(j);
 	}
 	json_obj_close(j);

@@ -71,9 +71,23 @@ struct payment_intent {
 	const char *invoice; /* the invoice it pays (subscriptions.c), or NULL */
 	/* payment_method_types as a JSON array (["card","sepa_debit"]), or NULL: ["card"] */
 	const char *payment_method_types;
+	/* payment_method_options[card|sepa_debit|us_bank_account][setup_future_usage]: "none",
+	 * "off_session", "on_session", or NULL (the intent's own applies: pi_setup_future_usage) */
+	const char *pmo_card_setup_future_usage;
+	const char *pmo_sepa_setup_future_usage;
+	const char *pmo_ach_setup_future_usage;
+	/* payment_method_options[sepa_debit][mandate_options][reference_prefix], or NULL */
+	const char *pmo_sepa_reference_prefix;
+	/* payment_method_options[us_bank_account][verification_method] ("automatic",
+	 * "microdeposits"), or NULL (renders "automatic") */
+	const char *pmo_ach_verification_method;
 };
 /* Whether pi's payment_method_types name type ("card" when it names none). */
 bool pi_allows_type(const struct payment_intent *pi, const char *type);
+/* The setup_future_usage that applies to a payment with a PaymentMethod of type (card,
+ * sepa_debit, us_bank_account): that type's payment_method_options[…][setup_future_usage] when
+ * set ("none": NULL), else the intent's own. */
+const char *pi_setup_future_usage(const struct payment_intent *pi, const char *type);
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write
  * on the request's thread so that the writer only copies bytes: a charge row is ~760 bytes with

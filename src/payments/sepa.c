@@ -15,6 +15,7 @@
 #include "scheduler/scheduler.h"
 #include "vault/iban.h"
 #include "vault/payment_method.h"
+#include "vault/vault.h"
 
 const char SEPA_OUTCOME_PENDING[] =
     "{\"network_status\":\"approved_by_network\",\"reason\":null,\"risk_level\":\"not_assessed\","
@@ -37,6 +38,16 @@ void sepa_mandate_new(struct mandate *m, int64_t now)
 	for (int i = 0; i < 16; i++)
 		m->reference[i] = ALNUM[(unsigned char)raw[i] % 36];
 	m->reference[16] = '\0';
+}
+
+void sepa_mandate_prefix(struct mandate *m, const char *prefix)
+{
+	size_t n = prefix ? strlen(prefix) : 0;
+	if (n == 0 || n > SEPA_REFERENCE_PREFIX_MAX)
+		return;
+	char random[17];
+	str_copy(random, sizeof(random), m->reference);
+	snprintf(m->reference, sizeof(m->reference), "%s%s", prefix, random);
 }
 
 static const char SQL_MANDATE_INSERT[] =
@@ -152,10 +163,7 @@ void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j)
 		json_key(j, "sepa_debit");
 		json_obj_open(j);
 		json_kv_str(j, "reference", m->reference);
-		char url[160];
-		snprintf(url, sizeof(url), "https://tender.invalid/sepa_debit/mandate/%s",
-			 m->reference);
-		json_kv_str(j, "url", url);
+		json_kv_str(j, "url", m->url ? m->url : "");
 		json_obj_close(j);
 		json_kv_str(j, "type", "sepa_debit");
 	}
@@ -191,6 +199,128 @@ int sepa_mandate_multi_use(struct db *db, const char *merchant_id, const char *p
 	if (rc == DB_ROW)
 		return DB_OK;
 	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+/* ---- a mandate becomes inactive ---- */
+
+static const char SQL_MANDATE_DEACTIVATE[] =
+    "UPDATE mandates SET status = 'inactive' WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'active'";
+static const char SQL_MANDATE_DEACTIVATE_SINGLE[] =
+    "UPDATE mandates SET status = 'inactive' WHERE merchant_id = $1 AND id = $2"
+    " AND status = 'active' AND type = 'single_use'";
+static const char SQL_MANDATES_ACTIVE_MULTI[] =
+    "SELECT id FROM mandates WHERE merchant_id = $1 AND payment_method = $2"
+    " AND type = 'multi_use' AND status = 'active' ORDER BY id LIMIT $3";
+static const char SQL_MANDATE_INACTIVE_MULTI[] =
+    "SELECT 1 FROM mandates WHERE merchant_id = $1 AND payment_method = $2"
+    " AND type = 'multi_use' AND status = 'inactive' LIMIT 1";
+
+const char *sepa_mandate_url(struct arena *a, struct vault *v, const char *host,
+			     const char *merchant_id, const char *mandate_id)
+{
+	char tok[VAULT_PAGE_TOKEN_LEN + 1];
+	if (!v || vault_page_token(v, merchant_id, mandate_id, tok) != 0)
+		return NULL;
+	return arena_printf(a, "http://%s/mandate/%s/%s/%s",
+			    host && *host ? host : "127.0.0.1:4242", merchant_id, mandate_id, tok);
+}
+
+static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
+		      const struct event_origin *o, struct vault *v, const char *host,
+		      const char *id, bool single_only, int64_t now)
+{
+	struct db_stmt *st =
+	    db_prepare(db, single_only ? SQL_MANDATE_DEACTIVATE_SINGLE : SQL_MANDATE_DEACTIVATE);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int64_t changed = 0;
+	int rc = db_step_changes(st, &changed);
+	if (rc != DB_OK || changed != 1)
+		return rc; /* already inactive (or not single-use): nothing changed, no event */
+	struct mandate m;
+	rc = sepa_mandate_load(db, a, merchant_id, id, &m);
+	if (rc != DB_OK)
+		return rc;
+	m.url = sepa_mandate_url(a, v, host, merchant_id, id);
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	sepa_mandate_render(&m, o->livemode, &j);
+	rc = b.failed ? DB_ERR
+		      : event_append(db, merchant_id, o, "mandate.updated", id, b.data, b.len,
+				     "{\"status\":\"active\"}", now, NULL);
+	buf_release(&b);
+	return rc;
+}
+
+int sepa_mandate_deactivate_single(struct db *db, struct arena *a, const char *merchant_id,
+				   const struct event_origin *o, struct vault *v, const char *host,
+				   const char *id, int64_t now)
+{
+	return deactivate(db, a, merchant_id, o, v, host, id, true, now);
+}
+
+#define DEACTIVATE_BATCH 32
+
+int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merchant_id,
+				const struct event_origin *o, struct vault *v, const char *host,
+				const char *pm_id, int64_t now)
+{
+	/* a batch at a time: each one deactivated leaves the next query's answer */
+	for (;;) {
+		struct db_stmt *st = db_prepare(db, SQL_MANDATES_ACTIVE_MULTI);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, merchant_id, -1);
+		db_bind_text(st, 2, pm_id, -1);
+		db_bind_int64(st, 3, DEACTIVATE_BATCH);
+		char ids[DEACTIVATE_BATCH][ID_MAX];
+		int n = 0, rc;
+		while (n < DEACTIVATE_BATCH && (rc = db_step(st)) == DB_ROW)
+			str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+		db_reset(st);
+		if (n < DEACTIVATE_BATCH && rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERR;
+		for (int i = 0; i < n; i++) {
+			rc = deactivate(db, a, merchant_id, o, v, host, ids[i], false, now);
+			if (rc != DB_OK)
+				return rc;
+		}
+		if (n < DEACTIVATE_BATCH)
+			return DB_OK;
+	}
+}
+
+int sepa_mandate_inactive_multi_use(struct db *db, const char *merchant_id, const char *pm_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_MANDATE_INACTIVE_MULTI);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : (rc < 0 ? rc : DB_ERR);
+}
+
+bool sepa_details_mandate(const char *details, char ret_id[ID_MAX])
+{
+	/* the details are Tender's own JSON (sepa_charge_details): an id needs no unescaping */
+	static const char KEY[] = "\"mandate\":\"";
+	const char *p = details ? strstr(details, KEY) : NULL;
+	if (!p)
+		return false;
+	p += sizeof(KEY) - 1;
+	const char *end = strchr(p, '"');
+	if (!end || end == p || (size_t)(end - p) >= ID_MAX)
+		return false;
+	memcpy(ret_id, p, (size_t)(end - p));
+	ret_id[end - p] = '\0';
+	return true;
 }
 
 const char *sepa_charge_details(struct arena *a, const struct pm_card *pm, const char *mandate_id)
@@ -447,7 +577,7 @@ static int settle_failed(struct db *db, struct arena *a, const char *m, struct c
 /* Settles one claimed debit. DB_OK; DB_NOTFOUND when its charge or intent is gone or not pending
  * (nothing to do); < 0 on an error (the transaction is rolled back). */
 static int settle_one(struct db *db, struct arena *a, const char *m, const char *charge_id,
-		      struct fx_table *fx, int64_t now)
+		      struct fx_table *fx, struct vault *v, int64_t now)
 {
 	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
 	if (!st)
@@ -476,13 +606,20 @@ static int settle_one(struct db *db, struct arena *a, const char *m, const char 
 		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT || behavior == BANK_NO_ACCOUNT ||
 		     behavior == BANK_ACCOUNT_CLOSED || behavior == BANK_DEBIT_NOT_AUTHORIZED ||
 		     behavior == BANK_INVALID_CURRENCY;
-	return fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
-		     : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
+	rc = fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
+		   : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
+	/* a single-use mandate has had its one debit: it becomes inactive in the same write */
+	char mandate_id[ID_MAX];
+	if (rc == DB_OK && sepa_details_mandate(ch.card, mandate_id)) {
+		struct event_origin o = {NULL, NULL, 0};
+		rc = sepa_mandate_deactivate_single(db, a, m, &o, v, NULL, mandate_id, now);
+	}
+	return rc;
 }
 
 #define SETTLE_MAX 64
 
-int sepa_settle_db(struct db *db, struct fx_table *fx, int64_t now, int max)
+int sepa_settle_db(struct db *db, struct fx_table *fx, struct vault *v, int64_t now, int max)
 {
 	struct scheduler_due due[SETTLE_MAX];
 	int n = 0;
@@ -509,7 +646,7 @@ int sepa_settle_db(struct db *db, struct fx_table *fx, int64_t now, int max)
 			break;
 		if (changed != 1)
 			continue;
-		rc = settle_one(db, &a, due[i].merchant, due[i].id, fx, now);
+		rc = settle_one(db, &a, due[i].merchant, due[i].id, fx, v, now);
 		if (rc == DB_NOTFOUND) {
 			rc = DB_OK;
 			continue;

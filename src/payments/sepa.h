@@ -49,21 +49,51 @@ struct mandate {
 	const char *ip_address, *user_agent; /* online only, else NULL */
 	int64_t amount;			     /* single_use: the payment's */
 	const char *currency;		     /* single_use, else NULL */
-	char reference[24];
+	char reference[32];  /* a reference_prefix (at most 12) and 16 random characters */
 	const char *pm_type; /* its PaymentMethod's type (loaded; NULL: sepa_debit) */
+	const char *url;     /* a SEPA mandate's hosted page (sepa_mandate_url; NULL: "") */
 };
 
 /* Fills a new mandate's id and reference (random) and created. */
 void sepa_mandate_new(struct mandate *m, int64_t now);
+#define SEPA_REFERENCE_PREFIX_MAX 12
+/* Makes the reference begin with prefix (payment_method_options[sepa_debit][mandate_options]
+ * [reference_prefix], checked; NULL: unchanged), its random part kept after it. */
+void sepa_mandate_prefix(struct mandate *m, const char *prefix);
 int sepa_mandate_insert(struct db *db, const char *merchant_id, const struct mandate *m);
 /* DB_OK, DB_NOTFOUND or < 0; strings in a. */
 int sepa_mandate_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		      struct mandate *ret);
 void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j);
+struct vault;
+/* The hosted page of a SEPA mandate (payment_method_details.sepa_debit.url):
+ * http://host/mandate/{merchant}/{mandate}/{secret}, the secret vault_page_token's (derived,
+ * never stored, unguessable); host NULL: 127.0.0.1:4242. In a; NULL without a vault. */
+const char *sepa_mandate_url(struct arena *a, struct vault *v, const char *host,
+			     const char *merchant_id, const char *mandate_id);
 /* The id of an active multi_use mandate of pm_id (the newest), into ret_id: DB_OK, DB_NOTFOUND
  * or < 0. */
 int sepa_mandate_multi_use(struct db *db, const char *merchant_id, const char *pm_id,
 			   char ret_id[ID_MAX]);
+
+struct event_origin;
+/* A single-use mandate whose one payment was made (its debit settled) becomes inactive
+ * (Stripe: "previously used, and may not be used to initiate future payments"), with
+ * mandate.updated (previous_attributes.status). Nothing when it is not single-use or already
+ * inactive. DB_OK or < 0. */
+int sepa_mandate_deactivate_single(struct db *db, struct arena *a, const char *merchant_id,
+				   const struct event_origin *o, struct vault *v, const char *host,
+				   const char *id, int64_t now);
+/* Every active multi-use mandate of pm_id becomes inactive (its PaymentMethod was detached from
+ * its customer), each with mandate.updated (v and host make the events' url, as
+ * sepa_mandate_url). DB_OK or < 0. */
+int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merchant_id,
+				const struct event_origin *o, struct vault *v, const char *host,
+				const char *pm_id, int64_t now);
+/* Whether pm_id has an inactive multi-use mandate: 1, 0, or < 0. */
+int sepa_mandate_inactive_multi_use(struct db *db, const char *merchant_id, const char *pm_id);
+/* The mandate a bank debit's payment_method_details name, into ret_id: false when none. */
+bool sepa_details_mandate(const char *details, char ret_id[ID_MAX]);
 
 /* payment_method_details of a bank debit's charge (see above: sepa_debit or us_bank_account,
  * the type's key first), in a; NULL when out of memory. */
@@ -79,8 +109,9 @@ int sepa_debit_schedule(struct db *db, const char *merchant_id, const char *char
 
 /* The scheduler's job on one shard: settles the debits due at now (at most max), converting with
  * fx (NULL: a debit whose currency is not the merchant's settlement currency waits). Appends
- * every event. The number settled, or < 0. */
-int sepa_settle_db(struct db *db, struct fx_table *fx, int64_t now, int max);
+ * every event (v: the vault that makes a mandate's url, NULL: none). The number settled, or
+ * < 0. */
+int sepa_settle_db(struct db *db, struct fx_table *fx, struct vault *v, int64_t now, int max);
 /* Its probe: a debit is due ($1 = now). */
 extern const char SEPA_SETTLE_DUE_SQL[];
 

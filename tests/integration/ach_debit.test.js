@@ -150,7 +150,8 @@ test('microdeposits, then processing, then succeeded on the scheduler', async ()
   assert.equal(v.microdeposit_type, 'amounts');
   assert.equal(pi.latest_charge, null);
   assert.deepEqual(pi.payment_method_types, ['us_bank_account']);
-  assert.equal(pi.payment_method_options.us_bank_account.verification_method, 'microdeposits');
+  // Stripe's default, which without Financial Connections falls back to microdeposits
+  assert.equal(pi.payment_method_options.us_bank_account.verification_method, 'automatic');
   assertStripeShape(pi, 'payment_intent');
 
   // a wrong answer: Stripe's error, two attempts left, nothing moves
@@ -235,6 +236,48 @@ test('payment_method_data with a descriptor code; automatic verification falls b
   // a card-only intent refuses the bank account
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: pm2.id, confirm: true, mandate_data: ONLINE }),
     (e) => e.statusCode === 400 && e.param === 'payment_method');
+});
+
+test('payment_method_options[us_bank_account]: verification_method shown as asked, setup_future_usage saves the account with a multi-use mandate', async () => {
+  const cus = await stripe.customers.create({ email: 'ach-pmo@example.com' });
+  const pm = await achPm(ACCOUNTS.ok);
+  let pi = await stripe.paymentIntents.create({
+    amount: 1800, currency: 'usd', customer: cus.id, payment_method_types: ['card', 'us_bank_account'],
+    payment_method_options: { us_bank_account: { verification_method: 'microdeposits', setup_future_usage: 'off_session' } },
+  });
+  assert.deepEqual(pi.payment_method_options.us_bank_account, { setup_future_usage: 'off_session', verification_method: 'microdeposits' });
+  assert.equal(pi.setup_future_usage, null);
+  assert.equal(pi.payment_method_options.card.setup_future_usage, undefined);
+  assertStripeShape(pi, 'payment_intent');
+  pi = await stripe.paymentIntents.confirm(pi.id, { payment_method: pm.id, mandate_data: ONLINE });
+  assert.equal(pi.status, 'requires_action');
+  pi = await stripe.paymentIntents.verifyMicrodeposits(pi.id, { amounts: [32, 45] });
+  assert.equal(pi.status, 'processing');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const m = await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate);
+  assert.equal(m.type, 'multi_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  // its setup_future_usage=none overrides the intent's own for a bank account
+  const pm2 = await achPm(ACCOUNTS.ok);
+  let p2 = await stripe.paymentIntents.create({
+    amount: 1800, currency: 'usd', customer: cus.id, setup_future_usage: 'off_session', payment_method_types: ['us_bank_account'],
+    payment_method_options: { us_bank_account: { setup_future_usage: 'none' } }, payment_method: pm2.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal(p2.payment_method_options.us_bank_account.setup_future_usage, 'none');
+  assert.equal(p2.payment_method_options.us_bank_account.verification_method, 'automatic');
+  p2 = await stripe.paymentIntents.verifyMicrodeposits(p2.id, { amounts: [32, 45] });
+  const ch2 = await stripe.charges.retrieve(p2.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(ch2.payment_method_details.us_bank_account.mandate)).type, 'single_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pm2.id)).customer, null);
+  // a SetupIntent shows the verification_method it was given; instant is refused there too
+  const si = await stripe.setupIntents.create({ payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } } });
+  assert.equal(si.payment_method_options.us_bank_account.verification_method, 'microdeposits');
+  assertStripeShape(si, 'setup_intent');
+  await assert.rejects(stripe.setupIntents.create({ payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { verification_method: 'instant' } } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][verification_method]');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 1800, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { setup_future_usage: 'sometimes' } },
+  }), (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][setup_future_usage]');
 });
 
 test('three wrong microdeposit answers: attempts exceeded, the intent back to requires_payment_method', async () => {
@@ -327,7 +370,7 @@ test('SetupIntent: microdeposits, then succeeded with a multi-use mandate; an of
   });
   assert.equal(si.status, 'requires_action');
   assert.equal(si.next_action.type, 'verify_with_microdeposits');
-  assert.equal(si.payment_method_options.us_bank_account.verification_method, 'microdeposits');
+  assert.equal(si.payment_method_options.us_bank_account.verification_method, 'automatic');
   assertStripeShape(si, 'setup_intent');
   await assert.rejects(stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [45, 33] }),
     (e) => e.code === 'payment_method_microdeposit_verification_amounts_mismatch');
@@ -367,6 +410,36 @@ test('SetupIntent: microdeposits, then succeeded with a multi-use mandate; an of
   assert.equal(failed.status, 'requires_payment_method');
   assert.equal(failed.last_setup_error.code, 'payment_method_microdeposit_verification_attempts_exceeded');
   assertStripeShape(failed, 'setup_intent');
+});
+
+test('mandates become inactive: a detached account\'s multi-use mandate, a settled debit\'s single-use one; off session refused', async () => {
+  const cus = await stripe.customers.create({ email: 'ach-inactive@example.com' });
+  const pm = await achPm(ACCOUNTS.ok);
+  let si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['us_bank_account'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  si = await stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [32, 45] });
+  assert.equal((await stripe.mandates.retrieve(si.mandate)).status, 'active');
+  await stripe.paymentMethods.detach(pm.id);
+  const m = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(m.status, 'inactive');
+  assertStripeShape(m, 'mandate');
+  const ups = (await stripe.events.list({ type: 'mandate.updated', limit: 100 })).data.filter((e) => e.data.object.id === si.mandate);
+  assert.equal(ups.length, 1);
+  assert.deepEqual(ups[0].data.previous_attributes, { status: 'active' });
+  assert.equal(ups[0].data.object.status, 'inactive');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 4200, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method: pm.id, off_session: true, confirm: true,
+  }), (e) => e.statusCode === 400 && e.code === 'payment_method_unactivated' && e.param === 'payment_method');
+
+  // single use: inactive once its debit settled
+  const pi = await settled((await paid(ACCOUNTS.ok)).id);
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const single = await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate);
+  assert.equal(single.type, 'single_use');
+  assert.equal(single.status, 'inactive');
+  assertStripeShape(single, 'mandate');
 });
 
 test('secrets: no account number in clear in the store or the log', async () => {

@@ -127,6 +127,7 @@ for (const type of ['ideal', 'bancontact']) {
     assert.equal(done.next_action, null);
     assert.equal(done.last_payment_error, null);
     const ch = done.latest_charge;
+    assert.match(ch.id, /^py_/); // a non-card payment's charge, as on Stripe
     assert.equal(ch.status, 'succeeded');
     assert.equal(ch.paid, true);
     assert.equal(ch.captured, true);

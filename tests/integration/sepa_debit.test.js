@@ -229,6 +229,62 @@ test('refusals: currency, manual capture, missing mandate, cancel while processi
     (e) => e.statusCode === 400 && e.param === 'source');
 });
 
+test('a bank debit\'s charge is py_…: retrieve, update, list (filters, cursors, order among ch_ charges), search, refunds, balance transactions', async () => {
+  const cus = await stripe.customers.create({ email: 'py@example.com' });
+  const card1 = await stripe.paymentIntents.create({ amount: 1100, currency: 'eur', customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  const pm = await sepaPm(IBANS.ok);
+  let pi = await stripe.paymentIntents.create({
+    amount: 1200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  const card2 = await stripe.paymentIntents.create({ amount: 1300, currency: 'eur', customer: cus.id, payment_method: 'pm_card_visa', confirm: true });
+  assert.match(card1.latest_charge, /^ch_/);
+  assert.match(pi.latest_charge, /^py_/);
+  const py = pi.latest_charge;
+  const upd = await stripe.charges.update(py, { metadata: { order: 'py-1' } });
+  assert.equal(upd.id, py);
+  assert.equal(upd.metadata.order, 'py-1');
+  assertStripeShape(upd, 'charge');
+  // newest first, the py_ charge between the two card charges, whatever the prefix
+  const list = await stripe.charges.list({ customer: cus.id });
+  assert.deepEqual(list.data.map((c) => c.id), [card2.latest_charge, py, card1.latest_charge]);
+  const after = await stripe.charges.list({ customer: cus.id, starting_after: py });
+  assert.deepEqual(after.data.map((c) => c.id), [card1.latest_charge]);
+  const before = await stripe.charges.list({ customer: cus.id, ending_before: py });
+  assert.deepEqual(before.data.map((c) => c.id), [card2.latest_charge]);
+  const page = await stripe.charges.list({ customer: cus.id, limit: 2 });
+  assert.equal(page.has_more, true);
+  assert.deepEqual(page.data.map((c) => c.id), [card2.latest_charge, py]);
+  const all = await stripe.charges.list({ customer: cus.id }).autoPagingToArray({ limit: 10 });
+  assert.equal(all.length, 3);
+  assert.deepEqual((await stripe.charges.list({ payment_intent: pi.id })).data.map((c) => c.id), [py]);
+  const recent = await stripe.charges.list({ limit: 100 });
+  assert.ok(recent.data.findIndex((c) => c.id === py) === recent.data.findIndex((c) => c.id === card2.latest_charge) + 1);
+  // search
+  const found = await waitFor(async () => {
+    const res = await stripe.charges.search({ query: "metadata['order']:'py-1'" });
+    return res.data.length === 1 && res;
+  }, 'the search to find the py_ charge', 10000);
+  assert.equal(found.data[0].id, py);
+  const byCus = await stripe.charges.search({ query: `customer:'${cus.id}'` });
+  assert.deepEqual(byCus.data.map((c) => c.id), [card2.latest_charge, py, card1.latest_charge]);
+  const paged = await stripe.charges.search({ query: `customer:'${cus.id}'`, limit: 1, page: (await stripe.charges.search({ query: `customer:'${cus.id}'`, limit: 1 })).next_page });
+  assert.deepEqual(paged.data.map((c) => c.id), [py]);
+  // settled: its balance transaction's source, expanded; the intent's expanded latest_charge
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const expanded = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+  assert.equal(expanded.latest_charge.id, py);
+  const ch = await stripe.charges.retrieve(py);
+  const txn = await stripe.balanceTransactions.retrieve(ch.balance_transaction, { expand: ['source'] });
+  assert.equal(txn.source.id, py);
+  assert.equal(txn.source.object, 'charge');
+  // refunds name it
+  const refund = await stripe.refunds.create({ charge: py, amount: 200 });
+  assert.equal(refund.charge, py);
+  assert.deepEqual((await stripe.refunds.list({ charge: py })).data.map((r) => r.id), [refund.id]);
+  await assert.rejects(other.charges.retrieve(py), (e) => e.statusCode === 404);
+});
+
 for (const [name, iban, code] of [
   ['fails', IBANS.fails, 'generic_could_not_process'],
   ['fails with insufficient_funds', IBANS.noFunds, 'insufficient_funds'],
@@ -299,6 +355,230 @@ test('mandates: single-use from a payment, multi-use from setup_future_usage, 40
   // on session without mandate_data: refused even with the multi-use mandate
   await assert.rejects(stripe.paymentIntents.create({ amount: 1200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true }),
     (e) => e.statusCode === 400 && e.param === 'mandate_data');
+});
+
+// the mandate.updated events of a mandate, oldest first
+async function mandateUpdates(id, client = stripe) {
+  const ev = await client.events.list({ type: 'mandate.updated', limit: 100 });
+  return ev.data.filter((e) => e.data.object.id === id).reverse();
+}
+
+test('mandates become inactive: detaching ends a multi-use one, a settled debit its single-use one; an inactive mandate pays nothing', async () => {
+  const cus = await stripe.customers.create({ email: 'inactive@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal((await stripe.mandates.retrieve(si.mandate)).status, 'active');
+  assert.deepEqual(await mandateUpdates(si.mandate), []);
+  await stripe.paymentMethods.detach(pm.id);
+  const m = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(m.status, 'inactive');
+  assert.equal(m.type, 'multi_use');
+  assertStripeShape(m, 'mandate');
+  const ups = await mandateUpdates(si.mandate);
+  assert.equal(ups.length, 1);
+  assert.equal(ups[0].data.object.status, 'inactive');
+  assert.deepEqual(ups[0].data.previous_attributes, { status: 'active' });
+  assert.match(ups[0].request.id, /^req_/, 'made by the detach request');
+  // the detach's write: payment_method.detached, then mandate.updated
+  const evs = (await stripe.events.list({ limit: 5 })).data.map((e) => e.type);
+  assert.deepEqual(evs.slice(0, 2), ['mandate.updated', 'payment_method.detached']);
+
+  // an off-session debit with it is refused, and writes nothing
+  const before = (await stripe.paymentIntents.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 1200, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, off_session: true,
+  }), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.code, 'payment_method_unactivated');
+    assert.equal(e.param, 'payment_method');
+    return true;
+  });
+  assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, before);
+  // an invoice's automatic payment with it is refused the same way, the invoice left open
+  const cus2 = await stripe.customers.create({ email: 'inactive-sub@example.com' });
+  const pm2 = await sepaPm(IBANS.ok);
+  await stripe.setupIntents.create({
+    customer: cus2.id, payment_method_types: ['sepa_debit'], payment_method: pm2.id, confirm: true, mandate_data: ONLINE,
+  });
+  await stripe.customers.update(cus2.id, { invoice_settings: { default_payment_method: pm2.id } });
+  const fin = await openInvoice(cus2, 3300);
+  await stripe.paymentMethods.detach(pm2.id);
+  await assert.rejects(stripe.invoices.pay(fin.id, { payment_method: pm2.id }),
+    (e) => e.statusCode === 400 && e.code === 'payment_method_unactivated');
+  const still = await stripe.invoices.retrieve(fin.id);
+  assert.equal(still.status, 'open');
+  assert.equal(still.amount_paid, 0);
+
+  // deleting the customer detaches its PaymentMethods: their mandates end too
+  const cus3 = await stripe.customers.create({ email: 'inactive-del@example.com' });
+  const pm3 = await sepaPm(IBANS.ok);
+  const si3 = await stripe.setupIntents.create({
+    customer: cus3.id, payment_method_types: ['sepa_debit'], payment_method: pm3.id, confirm: true, mandate_data: OFFLINE,
+  });
+  await stripe.customers.del(cus3.id);
+  assert.equal((await stripe.mandates.retrieve(si3.mandate)).status, 'inactive');
+  assert.equal((await mandateUpdates(si3.mandate)).length, 1);
+
+  // a single-use mandate: active while its debit is with the bank, inactive once it settles
+  let pi = await payWith(IBANS.ok);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const single = ch.payment_method_details.sepa_debit.mandate;
+  pi = await settled(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const sm = await waitFor(async () => {
+    const x = await stripe.mandates.retrieve(single);
+    return x.status === 'inactive' && x;
+  }, 'the single-use mandate to become inactive', 10000);
+  assert.equal(sm.type, 'single_use');
+  assertStripeShape(sm, 'mandate');
+  const sups = await mandateUpdates(single);
+  assert.equal(sups.length, 1);
+  assert.deepEqual(sups[0].data.previous_attributes, { status: 'active' });
+  // a returned debit used its mandate too
+  const failed = await settled((await payWith(IBANS.fails)).id);
+  assert.equal(failed.status, 'requires_payment_method');
+  const fch = await stripe.charges.retrieve(failed.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(fch.payment_method_details.sepa_debit.mandate)).status, 'inactive');
+});
+
+test('payment_method_options[sepa_debit]: reference_prefix begins the mandate\'s reference, setup_future_usage per type; the card\'s saves only cards', async () => {
+  const cus = await stripe.customers.create({ email: 'pmo@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  let pi = await stripe.paymentIntents.create({
+    amount: 2100, currency: 'eur', customer: cus.id, payment_method_types: ['card', 'sepa_debit'],
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'ACME-2026' }, setup_future_usage: 'off_session' } },
+  });
+  assert.deepEqual(pi.payment_method_options.sepa_debit, { mandate_options: { reference_prefix: 'ACME-2026' }, setup_future_usage: 'off_session' });
+  assert.equal(pi.setup_future_usage, null);
+  assertStripeShape(pi, 'payment_intent');
+  pi = await stripe.paymentIntents.confirm(pi.id, { payment_method: pm.id, mandate_data: ONLINE });
+  assert.equal(pi.status, 'processing');
+  assert.equal(pi.payment_method_options.sepa_debit.mandate_options.reference_prefix, 'ACME-2026');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const m = await stripe.mandates.retrieve(ch.payment_method_details.sepa_debit.mandate);
+  assert.equal(m.type, 'multi_use');
+  assert.match(m.payment_method_details.sepa_debit.reference, /^ACME-2026[A-Z0-9]{16}$/);
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  // update unsets the prefix ('') and takes another type's options
+  const upd = await stripe.paymentIntents.create({
+    amount: 2100, currency: 'eur', payment_method_types: ['sepa_debit'],
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'X' } } },
+  });
+  const cleared = await stripe.paymentIntents.update(upd.id, { payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: '' }, setup_future_usage: 'on_session' } } });
+  assert.deepEqual(cleared.payment_method_options.sepa_debit, { mandate_options: {}, setup_future_usage: 'on_session' });
+  assertStripeShape(cleared, 'payment_intent');
+
+  // the card's setup_future_usage saves a card, not a bank account
+  const cardOpts = { card: { setup_future_usage: 'off_session' } };
+  const pm2 = await sepaPm(IBANS.ok);
+  const bank = await stripe.paymentIntents.create({
+    amount: 2200, currency: 'eur', customer: cus.id, payment_method_types: ['card', 'sepa_debit'], payment_method_options: cardOpts,
+    payment_method: pm2.id, confirm: true, mandate_data: ONLINE,
+  });
+  assert.equal(bank.payment_method_options.card.setup_future_usage, 'off_session');
+  assertStripeShape(bank, 'payment_intent');
+  const bch = await stripe.charges.retrieve(bank.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(bch.payment_method_details.sepa_debit.mandate)).type, 'single_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pm2.id)).customer, null);
+  const card = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
+  const paid = await stripe.paymentIntents.create({
+    amount: 2200, currency: 'eur', customer: cus.id, payment_method_types: ['card', 'sepa_debit'], payment_method_options: cardOpts,
+    payment_method: card.id, confirm: true,
+  });
+  assert.equal(paid.status, 'succeeded');
+  assert.equal((await stripe.paymentMethods.retrieve(card.id)).customer, cus.id);
+  // sepa_debit's none overrides the intent's own setup_future_usage for a bank account
+  const pm3 = await sepaPm(IBANS.ok);
+  const none = await stripe.paymentIntents.create({
+    amount: 2300, currency: 'eur', customer: cus.id, setup_future_usage: 'off_session', payment_method_types: ['sepa_debit'],
+    payment_method_options: { sepa_debit: { setup_future_usage: 'none' } }, payment_method: pm3.id, confirm: true, mandate_data: ONLINE,
+  });
+  const nch = await stripe.charges.retrieve(none.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(nch.payment_method_details.sepa_debit.mandate)).type, 'single_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pm3.id)).customer, null);
+
+  // Stripe's rules for the prefix; nothing is written
+  const count = (await stripe.paymentIntents.list({ limit: 100 })).data.length;
+  for (const bad of ['acme', 'STRIPE1', 'ABCDEFGHIJKLM', 'A+B']) {
+    await assert.rejects(stripe.paymentIntents.create({
+      amount: 2100, currency: 'eur', payment_method_types: ['sepa_debit'], payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: bad } } },
+    }), (e) => e.statusCode === 400 && e.param === 'payment_method_options[sepa_debit][mandate_options][reference_prefix]');
+  }
+  assert.equal((await stripe.paymentIntents.list({ limit: 100 })).data.length, count);
+
+  // a SetupIntent's multi-use mandate takes its prefix too
+  const pm4 = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm4.id, confirm: true, mandate_data: ONLINE,
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'SUB/7 &.' } } },
+  });
+  assert.deepEqual(si.payment_method_options.sepa_debit, { mandate_options: { reference_prefix: 'SUB/7 &.' } });
+  assertStripeShape(si, 'setup_intent');
+  const sm = await stripe.mandates.retrieve(si.mandate);
+  assert.ok(sm.payment_method_details.sepa_debit.reference.startsWith('SUB/7 &.'));
+  assertStripeShape(sm, 'mandate');
+  await assert.rejects(stripe.setupIntents.create({ payment_method_types: ['sepa_debit'], payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'STRIPEX' } } } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_options[sepa_debit][mandate_options][reference_prefix]');
+});
+
+test('a SEPA mandate\'s hosted page: its url shows the mandate (never the IBAN); a wrong secret or mandate is a 404', async () => {
+  const cus = await stripe.customers.create({ email: 'page@example.com' });
+  const pm = await sepaPm(IBANS.ok);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+    payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'PAGE' } } },
+  });
+  const m = await stripe.mandates.retrieve(si.mandate);
+  const { url } = m.payment_method_details.sepa_debit;
+  assert.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${env.server.port}/mandate/${env.merchants[0].id}/${m.id}/[A-Za-z0-9]{43}$`));
+  assert.equal((await stripe.mandates.retrieve(si.mandate)).payment_method_details.sepa_debit.url, url, 'stable');
+  const page = async (u) => {
+    const res = await fetch(u);
+    return { status: res.status, type: res.headers.get('content-type'), html: await res.text() };
+  };
+  let p = await page(url);
+  assert.equal(p.status, 200);
+  assert.match(p.type, /^text\/html/);
+  const cell = (id) => (p.html.match(new RegExp(`id="${id}"[^>]*>([^<]*)<`)) || [])[1];
+  assert.equal(cell('reference'), m.payment_method_details.sepa_debit.reference);
+  assert.ok(cell('reference').startsWith('PAGE'));
+  assert.equal(cell('creditor'), 'Merchant 0');
+  assert.equal(cell('debtor'), 'Jenny Rosen');
+  assert.match(cell('account'), /DE .*3000$/);
+  assert.equal(cell('accepted'), new Date(m.customer_acceptance.accepted_at * 1000).toISOString().slice(0, 10));
+  assert.match(cell('type'), /multi-use/);
+  assert.match(p.html, /data-status="active"/);
+  assert.match(p.html, /id="mandate-text"[^>]*>By signing this mandate, you authorise \(A\) Merchant 0/);
+  for (const n of [IBANS.ok, IBANS.ok.replace(/(.{4})/g, '$1 ').trim(), '0532013000']) assert.ok(!p.html.includes(n), 'no IBAN on the page');
+  // detached: the page says the mandate is inactive
+  await stripe.paymentMethods.detach(pm.id);
+  p = await page(url);
+  assert.equal(p.status, 200);
+  assert.match(p.html, /data-status="inactive"/);
+  // a single-use mandate's page: one payment of its amount
+  const pi = await payWith(IBANS.fr);
+  const single = await stripe.mandates.retrieve((await stripe.charges.retrieve(pi.latest_charge)).payment_method_details.sepa_debit.mandate);
+  p = await page(single.payment_method_details.sepa_debit.url);
+  assert.equal(p.status, 200);
+  assert.match(cell('type'), /One payment of 20\.00 EUR/);
+  assert.match(cell('account'), /FR .*2606$/);
+  // 404s: another secret, another mandate's secret, a mangled path, another merchant
+  const base = url.slice(0, url.lastIndexOf('/'));
+  const secret = url.slice(url.lastIndexOf('/') + 1);
+  const wrong = secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A');
+  for (const u of [
+    `${base}/${wrong}`,
+    `${base.replace(m.id, single.id)}/${secret}`,
+    `${base}/short`,
+    url.replace(env.merchants[0].id, env.merchants[1].id),
+    url.replace(m.id, 'mandate_nope'),
+  ]) {
+    const x = await page(u);
+    assert.equal(x.status, 404, u);
+    assert.ok(!x.html.includes('Jenny'), 'nothing of the mandate');
+  }
 });
 
 test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, which then pays off session', async () => {

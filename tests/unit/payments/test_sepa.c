@@ -99,7 +99,7 @@ struct settle_ctx {
 static int settle_fn(struct db *db, void *p)
 {
 	struct settle_ctx *x = p;
-	x->n = sepa_settle_db(db, NULL, x->now, 64);
+	x->n = sepa_settle_db(db, NULL, NULL, x->now, 64);
 	return x->n < 0 ? -1 : 0;
 }
 
@@ -212,4 +212,35 @@ Test(sepa, mandates_render_as_stripe_shows_them)
 	cr_assert_null(strstr(out, "multi_use"));
 	cr_assert_null(strstr(out, "\"online\""));
 	buf_release(&b);
+}
+
+Test(sepa, a_reference_prefix_begins_the_reference_and_keeps_its_random_part)
+{
+	struct mandate m = {.type = "multi_use", .status = "active", .acceptance_type = "online"};
+	sepa_mandate_new(&m, T0);
+	char random[17];
+	memcpy(random, m.reference, sizeof(random));
+	sepa_mandate_prefix(&m, NULL);
+	cr_assert_str_eq(m.reference, random);
+	sepa_mandate_prefix(&m, "ACME/2026 &.");
+	cr_assert_eq(strlen(m.reference), 12 + 16);
+	cr_assert_eq(strncmp(m.reference, "ACME/2026 &.", 12), 0);
+	cr_assert_str_eq(m.reference + 12, random);
+	/* longer than Stripe allows (callers check it first): left as it was */
+	struct mandate n = m;
+	sepa_mandate_prefix(&n, "ABCDEFGHIJKLM");
+	cr_assert_str_eq(n.reference, m.reference);
+}
+
+Test(sepa, a_charge_names_its_mandate_in_its_details)
+{
+	char id[ID_MAX];
+	cr_assert(sepa_details_mandate("{\"sepa_debit\":{\"bank_code\":\"37040044\",\"last4\":"
+				       "\"3000\",\"mandate\":\"mandate_1AbC\"},\"type\":"
+				       "\"sepa_debit\"}",
+				       id));
+	cr_assert_str_eq(id, "mandate_1AbC");
+	cr_assert_not(sepa_details_mandate("{\"sepa_debit\":{\"mandate\":null}}", id));
+	cr_assert_not(sepa_details_mandate("{\"sepa_debit\":{\"mandate\":\"\"}}", id));
+	cr_assert_not(sepa_details_mandate(NULL, id));
 }
