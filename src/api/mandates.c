@@ -462,24 +462,9 @@ static int confirm_fn(struct db *db, void *p)
 		pi->payment_method_types = "[\"card\",\"sepa_debit\"]";
 	if (c->inv && c->inv->before && c->inv->before(r, db, c->inv->ctx) != 0)
 		return -1;
-	if (c->insert_first) {
-		if (payments_event(r, db, "payment_intent.created", pi->id, c->created_json,
-				   c->created_len, NULL) != 0)
-			return -1;
-	} else {
-		struct payment_intent cur;
-		int rc = pi_load(db, &r->arena, r->merchant_id, pi->id, &cur);
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (cur.version != pi->version)
-			return req_fail(
-			    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
-			    "You cannot confirm this PaymentIntent because it has a status of %s. "
-			    "Only a PaymentIntent with one of the following statuses may be "
-			    "confirmed: requires_payment_method, requires_confirmation, "
-			    "requires_action.",
-			    cur.status);
-	}
+	if (payments_confirm_begin(r, db, pi, c->insert_first, c->created_json, c->created_len) !=
+	    0)
+		return -1;
 	struct pm_card pm;
 	int rc = pm_load(db, r->merchant_id, c->pm_id, &pm);
 	if (rc == DB_NOTFOUND)

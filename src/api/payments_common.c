@@ -980,3 +980,23 @@ const char *pm_types_arena_json(struct req *r, unsigned set)
 		req_fail(r, ERR_API, NULL, NULL);
 	return out;
 }
+
+int payments_confirm_begin(struct req *r, struct db *db, const struct payment_intent *pi,
+			   bool insert_first, const char *created_json, size_t created_len)
+{
+	if (insert_first)
+		return payments_event(r, db, "payment_intent.created", pi->id, created_json,
+				      created_len, NULL);
+	struct payment_intent cur;
+	if (pi_load(db, &r->arena, r->merchant_id, pi->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != pi->version)
+		return req_fail(
+		    r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+		    "You cannot confirm this PaymentIntent because it has a status of %s. "
+		    "Only a PaymentIntent with one of the following statuses may be "
+		    "confirmed: requires_payment_method, requires_confirmation, "
+		    "requires_action.",
+		    cur.status);
+	return 0;
+}

@@ -110,6 +110,13 @@ int payments_event_answer(struct req *r, struct db *db, const char *type, const 
  * leaves out empty. Never fails the request: an object left unpacked is packed by the write. */
 void payments_pack(struct req *r, const char *json, size_t len, struct buf *out);
 
+/* The start of a bank debit's or a redirect payment's confirmation write: an intent this request
+ * creates appends its payment_intent.created (created_json), one confirmed again must still be
+ * the version the request read (else Stripe's unexpected-state 400 naming its status now). 0, or
+ * -1 with r->err. */
+int payments_confirm_begin(struct req *r, struct db *db, const struct payment_intent *pi,
+			   bool insert_first, const char *created_json, size_t created_len);
+
 /*
  * payment_method_types at param (a list, or one value) into *set (payments/pm_types.h): each a
  * type Tender has and allowed holds (else a 400 on shown saying "<who>: <allowed types>"), at
