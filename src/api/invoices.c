@@ -1134,7 +1134,7 @@ int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret)
 {
 	unsigned types;
-	int got = pm_types_param(r, param, shown, PMT_CARD | PMT_SEPA_DEBIT,
+	int got = pm_types_param(r, param, shown, PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
 				 "Tender's invoices support", true, &types);
 	if (got <= 0)
 		return got;
