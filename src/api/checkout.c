@@ -1606,12 +1606,15 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
 		return 0;
-	/* a debit (sepa_debit) completes the session while its bank has not answered: Stripe's
-	 * payment_status stays unpaid until checkout_async_payment */
-	if (rc == DB_OK && s.payment_intent && takes_type(&s, "sepa_debit")) {
+	/* a debit (sepa_debit, us_bank_account) completes the session while its bank has not
+	 * answered (an ACH account typed on the page first waits for its microdeposits,
+	 * requires_action): Stripe's payment_status stays unpaid until checkout_async_payment */
+	if (rc == DB_OK && s.payment_intent &&
+	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account"))) {
 		struct payment_intent pi;
 		rc = pi_load(db, &r->arena, r->merchant_id, s.payment_intent, &pi);
-		s.async_unpaid = rc == DB_OK && strcmp(pi.status, "processing") == 0;
+		s.async_unpaid = rc == DB_OK && (strcmp(pi.status, "processing") == 0 ||
+						 strcmp(pi.status, "requires_action") == 0);
 	}
 	/* the invoice first, so that checkout.session.completed names it */
 	if (rc == DB_OK && s.collect && strcmp(s.mode, "payment") == 0 &&
@@ -2798,24 +2801,26 @@ static int create_fn(struct db *db, void *arg)
 	return 0;
 }
 
-/* payment_method_types: card and sepa_debit (mode=payment). A session that takes sepa_debit
- * records the list; one of cards only keeps NULL (Stripe's default). What the SEPA form of the
- * page does not ask for (shipping, custom fields, phone, consent, tax ids, a full billing
- * address) and what a debit cannot do (a manual capture, an invoice marked paid before the bank
- * answers) is refused with it. */
+/* payment_method_types: card, sepa_debit and us_bank_account (mode=payment). A session that
+ * takes a bank debit records the list; one of cards only keeps NULL (Stripe's default). What
+ * the debit forms of the page do not ask for (shipping, custom fields, phone, consent, tax ids,
+ * a full billing address) and what a debit cannot do (a manual capture, an invoice marked paid
+ * before the bank answers) is refused with it. */
 static int pm_types_parse(struct req *r, struct session *s)
 {
 	unsigned types = PMT_CARD;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
-			   PMT_CARD | PMT_SEPA_DEBIT, "Tender's Checkout supports", false,
-			   &types) < 0)
+			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
+			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	s->pm_types = NULL;
-	if (!(types & PMT_SEPA_DEBIT))
+	unsigned debits = types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT);
+	if (!debits)
 		return 0;
+	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
 	if (strcmp(s->mode, "payment") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				"Tender takes sepa_debit in `payment` mode only.");
+				"Tender takes %s in `payment` mode only.", debit);
 	static const char *const refused[] = {"shipping_address_collection",
 					      "shipping_options",
 					      "custom_fields",
@@ -2831,8 +2836,8 @@ static int pm_types_parse(struct req *r, struct session *s)
 		if (v && strcmp(v, "auto") == 0)
 			continue; /* billing_address_collection=auto: nothing asked */
 		return req_fail(r, ERR_PARAM_BAD, refused[i],
-				"Tender's checkout page does not take `%s` with sepa_debit.",
-				refused[i]);
+				"Tender's checkout page does not take `%s` with %s.", refused[i],
+				debit);
 	}
 	if (pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
 				  "payment_intent_data[capture_method]", true) != 0)
@@ -3672,6 +3677,70 @@ static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx 
 	buf_puts(b, " by SEPA Direct Debit</button></p></form>");
 }
 
+/* The ACH Direct Debit form (payment_method_types with us_bank_account): the account holder's
+ * name and email, the routing and account numbers and the account type (checked by the vault
+ * when posted, as POST /v1/payment_methods checks them), under the ACH mandate the buyer accepts
+ * by paying. Tender has no Financial Connections: an account typed here is verified with
+ * microdeposits, as Stripe's Checkout verifies one entered by hand, which the page says. */
+static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+{
+	if (heading)
+		buf_puts(b, "<h2 id=\"choice-ach\">Pay by US bank account (ACH Direct Debit)</h2>");
+	buf_puts(b, "<form class=\"pay ach\" id=\"ach-form\" method=\"post\" "
+		    "autocomplete=\"on\" action=\"");
+	html_escape(b, x->action ? x->action
+				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+	buf_puts(b, "\">");
+	if (x->nonce) {
+		buf_puts(b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
+		html_escape(b, x->nonce);
+		buf_puts(b, "\">");
+	}
+	buf_puts(b, "<input type=\"hidden\" name=\"payment_method_data[type]\" "
+		    "value=\"us_bank_account\"><input type=\"hidden\" "
+		    "name=\"payment_method_data[us_bank_account][account_holder_type]\" "
+		    "value=\"individual\"><label for=\"ach-email\">Email</label><input "
+		    "id=\"ach-email\" type=\"email\" required "
+		    "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
+	if (x->s.customer_email) {
+		buf_puts(b, " value=\"");
+		html_escape(b, x->s.customer_email);
+		buf_puts(b, "\"");
+	}
+	buf_puts(
+	    b, "><label for=\"ach-name\">Account holder name</label><input id=\"ach-name\" "
+	       "required name=\"payment_method_data[billing_details][name]\" "
+	       "autocomplete=\"name\"><label for=\"ach-routing\">Routing number</label><input "
+	       "id=\"ach-routing\" required inputmode=\"numeric\" pattern=\"[0-9]{9}\" "
+	       "maxlength=\"9\" autocomplete=\"off\" "
+	       "name=\"payment_method_data[us_bank_account][routing_number]\"><label "
+	       "for=\"ach-account\">Account number</label><input id=\"ach-account\" required "
+	       "inputmode=\"numeric\" pattern=\"[0-9]{4,17}\" maxlength=\"17\" "
+	       "autocomplete=\"off\" name=\"payment_method_data[us_bank_account][account_number]\">"
+	       "<fieldset id=\"ach-type\"><legend>Account type</legend><label><input "
+	       "type=\"radio\" name=\"payment_method_data[us_bank_account][account_type]\" "
+	       "value=\"checking\" checked> Checking</label><label><input type=\"radio\" "
+	       "name=\"payment_method_data[us_bank_account][account_type]\" "
+	       "value=\"savings\"> Savings</label></fieldset><p class=\"mandate\" "
+	       "id=\"ach-mandate\">By clicking Pay, you authorize ");
+	html_escape(b, x->merchant_name);
+	buf_puts(b, " to debit the bank account specified above for this payment and, if you "
+		    "asked to save it, for later payments you owe it, until this authorization is "
+		    "revoked. You may amend or cancel this authorization at any time by giving ");
+	html_escape(b, x->merchant_name);
+	buf_puts(b, " 30 (thirty) days' notice. Two small deposits will be sent to the account in "
+		    "1-2 business days with instructions to verify it; the payment is taken once "
+		    "it is verified.</p>");
+	custom_text_put(r, b, &x->s, "submit", "ach-submit-text");
+	buf_puts(b, "<p><button type=\"submit\" class=\"complete\" id=\"ach-pay\">");
+	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+							    : "Pay");
+	buf_puts(b, " ");
+	html_amount(b, x->s.amount_total, x->s.currency);
+	buf_puts(b, " by bank account</button></p></form>");
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -3831,7 +3900,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	/* the taxes depend on the address: no card before the buyer sees them */
 	bool card_form = takes_type(&x->s, "card");
 	bool sepa_form = takes_type(&x->s, "sepa_debit") && (!dynamic || x->s.billing_address);
-	if (sepa_form && card_form)
+	bool ach_form = takes_type(&x->s, "us_bank_account") && (!dynamic || x->s.billing_address);
+	if ((sepa_form || ach_form) && card_form)
 		buf_puts(&b, "<h2 id=\"choice-card\">Pay by card</h2>");
 	if (card_form && (!dynamic || x->s.billing_address)) {
 		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
@@ -3914,6 +3984,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	}
 	if (sepa_form)
 		sepa_debit_form(r, &b, x, card_form);
+	if (ach_form)
+		ach_debit_form(r, &b, x, card_form);
 	json_decref(ship);
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
@@ -4645,12 +4717,12 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	return NULL;
 }
 
-/* The SEPA form's payment: the attempt's PaymentIntent (as payment_intents_checkout makes a
- * card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted online
- * on the page now (their IP address and user agent): it goes `processing`, and its write
+/* The SEPA (or ACH, ach) form's payment: the attempt's PaymentIntent (as payment_intents_checkout
+ * makes a card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted
+ * online on the page now (their IP address and user agent): it goes `processing`, and its write
  * completes the session unpaid (checkout_complete); the bank's answer comes later
  * (checkout_async_payment). 0, or -1 with r->err. */
-static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types)
+static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types, bool ach)
 {
 	struct payment_intent pi;
 	memset(&pi, 0, sizeof(pi));
@@ -4677,9 +4749,11 @@ static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_
 	pi.payment_method_types = pm_types;
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return sepa_pi_confirm_checkout(
-	    r, &pi, co->pm_id, r->client_ip[0] ? r->client_ip : "0.0.0.0",
-	    r->user_agent && *r->user_agent ? r->user_agent : "unknown");
+	const char *ip = r->client_ip[0] ? r->client_ip : "0.0.0.0";
+	const char *ua = r->user_agent && *r->user_agent ? r->user_agent : "unknown";
+	/* ACH: the account waits for its microdeposits first (requires_action) */
+	return ach ? ach_pi_confirm_checkout(r, &pi, co->pm_id, ip, ua)
+		   : sepa_pi_confirm_checkout(r, &pi, co->pm_id, ip, ua);
 }
 
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
@@ -4700,10 +4774,11 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *bad_details = buyer_details(r, &x);
 	if (bad_details)
 		return checkout_page(r, &x, 400, bad_details);
-	/* the form the buyer submitted: the card's, or the SEPA Direct Debit one */
+	/* the form the buyer submitted: the card's, or a bank debit's (SEPA, ACH) */
 	const char *pm_type = param_str(r, "payment_method_data.type");
-	bool sepa = pm_type && strcmp(pm_type, "sepa_debit") == 0;
-	if (!takes_type(&x.s, sepa ? "sepa_debit" : "card"))
+	bool ach = pm_type && strcmp(pm_type, "us_bank_account") == 0;
+	bool sepa = ach || (pm_type && strcmp(pm_type, "sepa_debit") == 0);
+	if (!takes_type(&x.s, ach ? "us_bank_account" : sepa ? "sepa_debit" : "card"))
 		return checkout_page(r, &x, 400,
 				     "This checkout does not take that payment method.");
 	bool card = !sepa && !no_card(r, &x.s);
@@ -4750,7 +4825,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.amount_shipping = a.ship_amount;
 	x.s.amount_total = a.new_total;
 	x.s.shipping_details = a.ship_details;
-	rc = sepa ? sepa_pay(r, &co, x.s.pm_types) : payment_intents_checkout(r, &co);
+	rc = sepa ? sepa_pay(r, &co, x.s.pm_types, ach) : payment_intents_checkout(r, &co);
 	if (rc != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
