@@ -3722,15 +3722,21 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	       "value=\"checking\" checked> Checking</label><label><input type=\"radio\" "
 	       "name=\"payment_method_data[us_bank_account][account_type]\" "
 	       "value=\"savings\"> Savings</label></fieldset><p class=\"mandate\" "
-	       "id=\"ach-mandate\">By clicking Pay, you authorize ");
+	       "id=\"ach-mandate\">By confirming this payment, you authorize ");
 	html_escape(b, x->merchant_name);
-	buf_puts(b, " to debit the bank account specified above for this payment and, if you "
-		    "asked to save it, for later payments you owe it, until this authorization is "
-		    "revoked. You may amend or cancel this authorization at any time by giving ");
-	html_escape(b, x->merchant_name);
-	buf_puts(b, " 30 (thirty) days' notice. Two small deposits will be sent to the account in "
-		    "1-2 business days with instructions to verify it; the payment is taken once "
-		    "it is verified.</p>");
+	/* a method saved for later (setup_future_usage) is under a multi-use mandate */
+	if (session_sfu(r, &x->s)) {
+		buf_puts(b,
+			 " to debit the bank account specified above for this payment and for "
+			 "later payments you owe it, until this authorization is revoked. You may "
+			 "amend or cancel this authorization at any time by giving ");
+		html_escape(b, x->merchant_name);
+		buf_puts(b, " 30 (thirty) days' notice.");
+	} else {
+		buf_puts(b, " to debit the bank account specified above once, for this payment.");
+	}
+	buf_puts(b, " Two small deposits will be sent to the account in 1-2 business days with "
+		    "instructions to verify it; the payment is taken once it is verified.</p>");
 	custom_text_put(r, b, &x->s, "submit", "ach-submit-text");
 	buf_puts(b, "<p><button type=\"submit\" class=\"complete\" id=\"ach-pay\">");
 	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"

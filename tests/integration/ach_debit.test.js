@@ -458,7 +458,7 @@ test('Checkout page: the ACH form completes the session unpaid, microdeposits, t
   await page.goto(s.url);
   assert.equal(await page.textContent('#choice-card'), 'Pay by card');
   assert.match(await page.textContent('#choice-ach'), /ACH Direct Debit/);
-  assert.match(await page.textContent('#ach-mandate'), /you authorize .+ to debit the bank account/);
+  assert.match(await page.textContent('#ach-mandate'), /you authorize .+ to debit the bank account specified above once/);
   await page.getByLabel('Account holder name').fill('Jenny Rosen');
   await page.fill('#ach-email', 'jenny@example.com');
   await page.getByLabel('Routing number').fill(ROUTING);
@@ -517,6 +517,7 @@ test('Checkout page: us_bank_account only, saved for later on a customer made, a
   await page.goto(s.url);
   assert.equal(await page.$('#number'), null); // no card form
   assert.equal(await page.$('#choice-ach'), null);
+  assert.match(await page.textContent('#ach-mandate'), /for later payments you owe it, until this authorization is revoked/);
   await page.getByLabel('Email').fill('max@example.com');
   await page.getByLabel('Account holder name').fill('Max Mustermann');
   await page.getByLabel('Routing number').fill(ROUTING);
