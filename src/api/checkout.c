@@ -1345,11 +1345,16 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	linked_kv(r, db, prefix, "payment_intent", LINKED_PI, sub ? NULL : s->payment_intent, j);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
 	collect_kv(j, cj, "payment_method_collection", "\"always\"");
-	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage] */
-	json_t *pmo_card = json_object_get(json_object_get(cj, "payment_method_options"), "card");
-	if (pmo_card) {
+	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage],
+	 * us_bank_account[financial_connections, setup_future_usage, verification_method] */
+	json_t *pmo = json_object_get(cj, "payment_method_options");
+	json_t *pmo_card = json_object_get(pmo, "card");
+	json_t *pmo_ach = json_object_get(pmo, "us_bank_account");
+	if (pmo_card || pmo_ach) {
 		json_key(j, "payment_method_options");
 		json_obj_open(j);
+	}
+	if (pmo_card) {
 		json_key(j, "card");
 		json_obj_open(j);
 		json_kv_str(
@@ -1362,6 +1367,22 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 		if (sfu)
 			json_kv_str(j, "setup_future_usage", sfu);
 		json_obj_close(j);
+	}
+	if (pmo_ach) {
+		json_key(j, "us_bank_account");
+		json_obj_open(j);
+		/* no Financial Connections: what Stripe shows of an account entered by hand */
+		json_kv_raw(j, "financial_connections",
+			    "{\"permissions\":[\"payment_method\"],\"prefetch\":[]}",
+			    strlen("{\"permissions\":[\"payment_method\"],\"prefetch\":[]}"));
+		const char *sfu = json_string_value(json_object_get(pmo_ach, "setup_future_usage"));
+		if (sfu)
+			json_kv_str(j, "setup_future_usage", sfu);
+		json_kv_str(j, "verification_method",
+			    json_string_value(json_object_get(pmo_ach, "verification_method")));
+		json_obj_close(j);
+	}
+	if (pmo_card || pmo_ach) {
 		json_obj_close(j);
 	} else {
 		json_kv_null(j, "payment_method_options");
@@ -2112,8 +2133,16 @@ static const struct param_spec pmo_card_children[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pmo_ach_children[] = {
+    {"setup_future_usage", PT_ENUM, 0, 0,
+     (const char *const[]){"none", "off_session", "on_session", NULL}, NULL},
+    {"verification_method", PT_ENUM, 0, 0, (const char *const[]){"automatic", "instant", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
@@ -2397,6 +2426,19 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[card][setup_future_usage]",
 				"`setup_future_usage` can only be used in `payment` mode.");
+	const char *ach_sfu =
+	    param_str(r, "payment_method_options.us_bank_account.setup_future_usage");
+	const char *ach_vm =
+	    param_str(r, "payment_method_options.us_bank_account.verification_method");
+	if (ach_sfu && strcmp(s->mode, "payment") != 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[us_bank_account][setup_future_usage]",
+				"`setup_future_usage` can only be used in `payment` mode.");
+	if (ach_vm && strcmp(ach_vm, "instant") == 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[us_bank_account][verification_method]",
+				"verification_method=instant needs Financial Connections, which "
+				"Tender does not offer: use automatic (microdeposits).");
 	const char *pmc = param_str(r, "payment_method_collection");
 	if (pmc && strcmp(s->mode, "subscription") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_collection",
@@ -2405,11 +2447,20 @@ static int collect_parse(struct req *r, struct session *s)
 	json_t *o = json_object();
 	json_object_set_new(o, "payment_method_collection", json_string(pmc ? pmc : "always"));
 	if (param_present(r, "payment_method_options")) {
+		json_t *pmo = json_object();
 		/* challenge: Tender's test cards take any request as one for a challenge */
-		json_t *card = json_pack("{s:s?,s:s?}", "request_three_d_secure",
-					 tds && strcmp(tds, "challenge") == 0 ? "any" : tds,
-					 "setup_future_usage", sfu);
-		json_object_set_new(o, "payment_method_options", json_pack("{s:o}", "card", card));
+		if (param_present(r, "payment_method_options.card"))
+			json_object_set_new(
+			    pmo, "card",
+			    json_pack("{s:s?,s:s?}", "request_three_d_secure",
+				      tds && strcmp(tds, "challenge") == 0 ? "any" : tds,
+				      "setup_future_usage", sfu));
+		if (param_present(r, "payment_method_options.us_bank_account"))
+			json_object_set_new(pmo, "us_bank_account",
+					    json_pack("{s:s?,s:s}", "setup_future_usage", ach_sfu,
+						      "verification_method",
+						      ach_vm ? ach_vm : "automatic"));
+		json_object_set_new(o, "payment_method_options", pmo);
 	}
 	if (pi_data_parse(r, s, o) != 0) {
 		json_decref(o);
@@ -3545,6 +3596,7 @@ static bool tax_id_required(struct req *r, const struct session *s)
 }
 
 static const char *session_sfu(struct req *r, const struct session *s);
+static const char *session_sfu_of(struct req *r, const struct session *s, const char *type);
 
 /* consent_collection[payment_method_reuse_agreement][position]=auto: the card is kept for later
  * payments (setup and subscription mode, or setup_future_usage), and the page says so next to
@@ -3725,7 +3777,7 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	       "id=\"ach-mandate\">By confirming this payment, you authorize ");
 	html_escape(b, x->merchant_name);
 	/* a method saved for later (setup_future_usage) is under a multi-use mandate */
-	if (session_sfu(r, &x->s)) {
+	if (session_sfu_of(r, &x->s, "us_bank_account")) {
 		buf_puts(b,
 			 " to debit the bank account specified above for this payment and for "
 			 "later payments you owe it, until this authorization is revoked. You may "
@@ -4525,12 +4577,33 @@ static const char *pi_data_str(struct req *r, const struct session *s, const cha
 	return out;
 }
 
-/* setup_future_usage of the session's payment: payment_method_options[card]'s, else
- * payment_intent_data's (Stripe takes either; the card's wins for a card) */
+/* setup_future_usage of the session's payment by type: payment_method_options[type]'s (card,
+ * us_bank_account; `none` there overrides), else payment_intent_data's (Stripe takes either;
+ * the type's own wins for that type) */
+static const char *session_sfu_of(struct req *r, const struct session *s, const char *type)
+{
+	const char *v = NULL;
+	if (strcmp(type, "card") == 0) {
+		v = pmo_card_str(r, s, "setup_future_usage");
+	} else if (strcmp(type, "us_bank_account") == 0) {
+		json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+		const char *w = json_string_value(
+		    json_object_get(json_object_get(json_object_get(c, "payment_method_options"),
+						    "us_bank_account"),
+				    "setup_future_usage"));
+		v = w ? arena_strdup(&r->arena, w) : NULL;
+		json_decref(c);
+		if (v && strcmp(v, "none") == 0)
+			return NULL;
+	}
+	return v ? v : pi_data_str(r, s, "setup_future_usage");
+}
+
+/* ... of the payment the buyer posts (payment_method_data[type]; a page shown: the card's) */
 static const char *session_sfu(struct req *r, const struct session *s)
 {
-	const char *v = pmo_card_str(r, s, "setup_future_usage");
-	return v ? v : pi_data_str(r, s, "setup_future_usage");
+	const char *type = param_str(r, "payment_method_data.type");
+	return session_sfu_of(r, s, type && *type ? type : "card");
 }
 
 /* the PaymentIntent's metadata: payment_intent_data[metadata], and a payment link's name */

@@ -568,6 +568,36 @@ test('Checkout: three wrong microdeposit answers fail the session\'s payment (as
   assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'unpaid');
 });
 
+test('Checkout: payment_method_options[us_bank_account] shown; its setup_future_usage saves the account, a card\'s does not', async () => {
+  await chromium();
+  const price = await usdPrice(1600);
+  await assert.rejects(achSession(price, { payment_method_options: { us_bank_account: { verification_method: 'instant' } } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][verification_method]');
+  const cus = await stripe.customers.create({ email: 'ach-pmo@example.com' });
+  const s = await achSession(price, {
+    customer: cus.id, payment_method_options: { us_bank_account: { setup_future_usage: 'off_session', verification_method: 'automatic' } },
+  });
+  assert.deepEqual(s.payment_method_options, {
+    us_bank_account: { financial_connections: { permissions: ['payment_method'], prefetch: [] }, setup_future_usage: 'off_session', verification_method: 'automatic' },
+  });
+  assertStripeShape(s, 'checkout.session');
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: achForm(ACCOUNTS.ok) });
+  assert.ok(res.status === 302 || res.status === 303, `status ${res.status}`);
+  const pi = await stripe.paymentIntents.verifyMicrodeposits((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, { amounts: [32, 45] });
+  assert.equal(pi.setup_future_usage, 'off_session');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate)).type, 'multi_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pi.payment_method)).customer, cus.id);
+
+  // a card's setup_future_usage is the card's: an account paid by ACH is not saved
+  const s2 = await achSession(price, { customer: cus.id, payment_method_options: { card: { setup_future_usage: 'off_session' } } });
+  assert.equal(s2.payment_method_options.us_bank_account, undefined);
+  await env.request({ method: 'POST', path: new URL(s2.url).pathname, body: achForm(ACCOUNTS.other) });
+  const pi2 = await stripe.paymentIntents.verifyMicrodeposits((await stripe.checkout.sessions.retrieve(s2.id)).payment_intent, { amounts: [32, 45] });
+  assert.equal(pi2.setup_future_usage, null);
+  assert.equal((await stripe.paymentMethods.retrieve(pi2.payment_method)).customer, null);
+});
+
 test('payment links with us_bank_account: each payment\'s session offers the ACH form', async () => {
   const b = await chromium();
   const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 1000, product_data: { name: 'Buch' } });
