@@ -105,7 +105,8 @@ struct invoice {
 	const char *payment_method_types;
 };
 /* payment_settings[payment_method_types] of the request at param (shown: its name in errors):
- * card and sepa_debit, sepa_debit only with currency eur (currency NULL: not checked). 1 given
+ * card, sepa_debit and us_bank_account, each bank debit only in its currency (eur, usd;
+ * currency NULL: not checked). 1 given
  * (*ret the JSON array to store, NULL for '' = none), 0 absent, -1 with r->err. */
 int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret);

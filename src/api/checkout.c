@@ -1345,11 +1345,16 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	linked_kv(r, db, prefix, "payment_intent", LINKED_PI, sub ? NULL : s->payment_intent, j);
 	json_kv_str_or_null(j, "payment_link", s->payment_link);
 	collect_kv(j, cj, "payment_method_collection", "\"always\"");
-	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage] */
-	json_t *pmo_card = json_object_get(json_object_get(cj, "payment_method_options"), "card");
-	if (pmo_card) {
+	/* what Stripe shows of it: card[request_three_d_secure, setup_future_usage],
+	 * us_bank_account[financial_connections, setup_future_usage, verification_method] */
+	json_t *pmo = json_object_get(cj, "payment_method_options");
+	json_t *pmo_card = json_object_get(pmo, "card");
+	json_t *pmo_ach = json_object_get(pmo, "us_bank_account");
+	if (pmo_card || pmo_ach) {
 		json_key(j, "payment_method_options");
 		json_obj_open(j);
+	}
+	if (pmo_card) {
 		json_key(j, "card");
 		json_obj_open(j);
 		json_kv_str(
@@ -1362,6 +1367,22 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 		if (sfu)
 			json_kv_str(j, "setup_future_usage", sfu);
 		json_obj_close(j);
+	}
+	if (pmo_ach) {
+		json_key(j, "us_bank_account");
+		json_obj_open(j);
+		/* no Financial Connections: what Stripe shows of an account entered by hand */
+		json_kv_raw(j, "financial_connections",
+			    "{\"permissions\":[\"payment_method\"],\"prefetch\":[]}",
+			    strlen("{\"permissions\":[\"payment_method\"],\"prefetch\":[]}"));
+		const char *sfu = json_string_value(json_object_get(pmo_ach, "setup_future_usage"));
+		if (sfu)
+			json_kv_str(j, "setup_future_usage", sfu);
+		json_kv_str(j, "verification_method",
+			    json_string_value(json_object_get(pmo_ach, "verification_method")));
+		json_obj_close(j);
+	}
+	if (pmo_card || pmo_ach) {
 		json_obj_close(j);
 	} else {
 		json_kv_null(j, "payment_method_options");
@@ -1606,12 +1627,15 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
 		return 0;
-	/* a debit (sepa_debit) completes the session while its bank has not answered: Stripe's
-	 * payment_status stays unpaid until checkout_async_payment */
-	if (rc == DB_OK && s.payment_intent && takes_type(&s, "sepa_debit")) {
+	/* a debit (sepa_debit, us_bank_account) completes the session while its bank has not
+	 * answered (an ACH account typed on the page first waits for its microdeposits,
+	 * requires_action): Stripe's payment_status stays unpaid until checkout_async_payment */
+	if (rc == DB_OK && s.payment_intent &&
+	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account"))) {
 		struct payment_intent pi;
 		rc = pi_load(db, &r->arena, r->merchant_id, s.payment_intent, &pi);
-		s.async_unpaid = rc == DB_OK && strcmp(pi.status, "processing") == 0;
+		s.async_unpaid = rc == DB_OK && (strcmp(pi.status, "processing") == 0 ||
+						 strcmp(pi.status, "requires_action") == 0);
 	}
 	/* the invoice first, so that checkout.session.completed names it */
 	if (rc == DB_OK && s.collect && strcmp(s.mode, "payment") == 0 &&
@@ -2109,8 +2133,16 @@ static const struct param_spec pmo_card_children[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec pmo_ach_children[] = {
+    {"setup_future_usage", PT_ENUM, 0, 0,
+     (const char *const[]){"none", "off_session", "on_session", NULL}, NULL},
+    {"verification_method", PT_ENUM, 0, 0, (const char *const[]){"automatic", "instant", NULL},
+     NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
@@ -2394,6 +2426,19 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[card][setup_future_usage]",
 				"`setup_future_usage` can only be used in `payment` mode.");
+	const char *ach_sfu =
+	    param_str(r, "payment_method_options.us_bank_account.setup_future_usage");
+	const char *ach_vm =
+	    param_str(r, "payment_method_options.us_bank_account.verification_method");
+	if (ach_sfu && strcmp(s->mode, "payment") != 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[us_bank_account][setup_future_usage]",
+				"`setup_future_usage` can only be used in `payment` mode.");
+	if (ach_vm && strcmp(ach_vm, "instant") == 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[us_bank_account][verification_method]",
+				"verification_method=instant needs Financial Connections, which "
+				"Tender does not offer: use automatic (microdeposits).");
 	const char *pmc = param_str(r, "payment_method_collection");
 	if (pmc && strcmp(s->mode, "subscription") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_collection",
@@ -2402,11 +2447,20 @@ static int collect_parse(struct req *r, struct session *s)
 	json_t *o = json_object();
 	json_object_set_new(o, "payment_method_collection", json_string(pmc ? pmc : "always"));
 	if (param_present(r, "payment_method_options")) {
+		json_t *pmo = json_object();
 		/* challenge: Tender's test cards take any request as one for a challenge */
-		json_t *card = json_pack("{s:s?,s:s?}", "request_three_d_secure",
-					 tds && strcmp(tds, "challenge") == 0 ? "any" : tds,
-					 "setup_future_usage", sfu);
-		json_object_set_new(o, "payment_method_options", json_pack("{s:o}", "card", card));
+		if (param_present(r, "payment_method_options.card"))
+			json_object_set_new(
+			    pmo, "card",
+			    json_pack("{s:s?,s:s?}", "request_three_d_secure",
+				      tds && strcmp(tds, "challenge") == 0 ? "any" : tds,
+				      "setup_future_usage", sfu));
+		if (param_present(r, "payment_method_options.us_bank_account"))
+			json_object_set_new(pmo, "us_bank_account",
+					    json_pack("{s:s?,s:s}", "setup_future_usage", ach_sfu,
+						      "verification_method",
+						      ach_vm ? ach_vm : "automatic"));
+		json_object_set_new(o, "payment_method_options", pmo);
 	}
 	if (pi_data_parse(r, s, o) != 0) {
 		json_decref(o);
@@ -2798,24 +2852,26 @@ static int create_fn(struct db *db, void *arg)
 	return 0;
 }
 
-/* payment_method_types: card and sepa_debit (mode=payment). A session that takes sepa_debit
- * records the list; one of cards only keeps NULL (Stripe's default). What the SEPA form of the
- * page does not ask for (shipping, custom fields, phone, consent, tax ids, a full billing
- * address) and what a debit cannot do (a manual capture, an invoice marked paid before the bank
- * answers) is refused with it. */
+/* payment_method_types: card, sepa_debit and us_bank_account (mode=payment). A session that
+ * takes a bank debit records the list; one of cards only keeps NULL (Stripe's default). What
+ * the debit forms of the page do not ask for (shipping, custom fields, phone, consent, tax ids,
+ * a full billing address) and what a debit cannot do (a manual capture, an invoice marked paid
+ * before the bank answers) is refused with it. */
 static int pm_types_parse(struct req *r, struct session *s)
 {
 	unsigned types = PMT_CARD;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
-			   PMT_CARD | PMT_SEPA_DEBIT, "Tender's Checkout supports", false,
-			   &types) < 0)
+			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
+			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	s->pm_types = NULL;
-	if (!(types & PMT_SEPA_DEBIT))
+	unsigned debits = types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT);
+	if (!debits)
 		return 0;
+	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
 	if (strcmp(s->mode, "payment") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				"Tender takes sepa_debit in `payment` mode only.");
+				"Tender takes %s in `payment` mode only.", debit);
 	static const char *const refused[] = {"shipping_address_collection",
 					      "shipping_options",
 					      "custom_fields",
@@ -2831,8 +2887,8 @@ static int pm_types_parse(struct req *r, struct session *s)
 		if (v && strcmp(v, "auto") == 0)
 			continue; /* billing_address_collection=auto: nothing asked */
 		return req_fail(r, ERR_PARAM_BAD, refused[i],
-				"Tender's checkout page does not take `%s` with sepa_debit.",
-				refused[i]);
+				"Tender's checkout page does not take `%s` with %s.", refused[i],
+				debit);
 	}
 	if (pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
 				  "payment_intent_data[capture_method]", true) != 0)
@@ -3540,6 +3596,7 @@ static bool tax_id_required(struct req *r, const struct session *s)
 }
 
 static const char *session_sfu(struct req *r, const struct session *s);
+static const char *session_sfu_of(struct req *r, const struct session *s, const char *type);
 
 /* consent_collection[payment_method_reuse_agreement][position]=auto: the card is kept for later
  * payments (setup and subscription mode, or setup_future_usage), and the page says so next to
@@ -3670,6 +3727,76 @@ static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx 
 	buf_puts(b, " ");
 	html_amount(b, x->s.amount_total, x->s.currency);
 	buf_puts(b, " by SEPA Direct Debit</button></p></form>");
+}
+
+/* The ACH Direct Debit form (payment_method_types with us_bank_account): the account holder's
+ * name and email, the routing and account numbers and the account type (checked by the vault
+ * when posted, as POST /v1/payment_methods checks them), under the ACH mandate the buyer accepts
+ * by paying. Tender has no Financial Connections: an account typed here is verified with
+ * microdeposits, as Stripe's Checkout verifies one entered by hand, which the page says. */
+static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+{
+	if (heading)
+		buf_puts(b, "<h2 id=\"choice-ach\">Pay by US bank account (ACH Direct Debit)</h2>");
+	buf_puts(b, "<form class=\"pay ach\" id=\"ach-form\" method=\"post\" "
+		    "autocomplete=\"on\" action=\"");
+	html_escape(b, x->action ? x->action
+				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+	buf_puts(b, "\">");
+	if (x->nonce) {
+		buf_puts(b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
+		html_escape(b, x->nonce);
+		buf_puts(b, "\">");
+	}
+	buf_puts(b, "<input type=\"hidden\" name=\"payment_method_data[type]\" "
+		    "value=\"us_bank_account\"><input type=\"hidden\" "
+		    "name=\"payment_method_data[us_bank_account][account_holder_type]\" "
+		    "value=\"individual\"><label for=\"ach-email\">Email</label><input "
+		    "id=\"ach-email\" type=\"email\" required "
+		    "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
+	if (x->s.customer_email) {
+		buf_puts(b, " value=\"");
+		html_escape(b, x->s.customer_email);
+		buf_puts(b, "\"");
+	}
+	buf_puts(
+	    b, "><label for=\"ach-name\">Account holder name</label><input id=\"ach-name\" "
+	       "required name=\"payment_method_data[billing_details][name]\" "
+	       "autocomplete=\"name\"><label for=\"ach-routing\">Routing number</label><input "
+	       "id=\"ach-routing\" required inputmode=\"numeric\" pattern=\"[0-9]{9}\" "
+	       "maxlength=\"9\" autocomplete=\"off\" "
+	       "name=\"payment_method_data[us_bank_account][routing_number]\"><label "
+	       "for=\"ach-account\">Account number</label><input id=\"ach-account\" required "
+	       "inputmode=\"numeric\" pattern=\"[0-9]{4,17}\" maxlength=\"17\" "
+	       "autocomplete=\"off\" name=\"payment_method_data[us_bank_account][account_number]\">"
+	       "<fieldset id=\"ach-type\"><legend>Account type</legend><label><input "
+	       "type=\"radio\" name=\"payment_method_data[us_bank_account][account_type]\" "
+	       "value=\"checking\" checked> Checking</label><label><input type=\"radio\" "
+	       "name=\"payment_method_data[us_bank_account][account_type]\" "
+	       "value=\"savings\"> Savings</label></fieldset><p class=\"mandate\" "
+	       "id=\"ach-mandate\">By confirming this payment, you authorize ");
+	html_escape(b, x->merchant_name);
+	/* a method saved for later (setup_future_usage) is under a multi-use mandate */
+	if (session_sfu_of(r, &x->s, "us_bank_account")) {
+		buf_puts(b,
+			 " to debit the bank account specified above for this payment and for "
+			 "later payments you owe it, until this authorization is revoked. You may "
+			 "amend or cancel this authorization at any time by giving ");
+		html_escape(b, x->merchant_name);
+		buf_puts(b, " 30 (thirty) days' notice.");
+	} else {
+		buf_puts(b, " to debit the bank account specified above once, for this payment.");
+	}
+	buf_puts(b, " Two small deposits will be sent to the account in 1-2 business days with "
+		    "instructions to verify it; the payment is taken once it is verified.</p>");
+	custom_text_put(r, b, &x->s, "submit", "ach-submit-text");
+	buf_puts(b, "<p><button type=\"submit\" class=\"complete\" id=\"ach-pay\">");
+	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+							    : "Pay");
+	buf_puts(b, " ");
+	html_amount(b, x->s.amount_total, x->s.currency);
+	buf_puts(b, " by bank account</button></p></form>");
 }
 
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
@@ -3831,7 +3958,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	/* the taxes depend on the address: no card before the buyer sees them */
 	bool card_form = takes_type(&x->s, "card");
 	bool sepa_form = takes_type(&x->s, "sepa_debit") && (!dynamic || x->s.billing_address);
-	if (sepa_form && card_form)
+	bool ach_form = takes_type(&x->s, "us_bank_account") && (!dynamic || x->s.billing_address);
+	if ((sepa_form || ach_form) && card_form)
 		buf_puts(&b, "<h2 id=\"choice-card\">Pay by card</h2>");
 	if (card_form && (!dynamic || x->s.billing_address)) {
 		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
@@ -3914,6 +4042,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	}
 	if (sepa_form)
 		sepa_debit_form(r, &b, x, card_form);
+	if (ach_form)
+		ach_debit_form(r, &b, x, card_form);
 	json_decref(ship);
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
@@ -4447,12 +4577,33 @@ static const char *pi_data_str(struct req *r, const struct session *s, const cha
 	return out;
 }
 
-/* setup_future_usage of the session's payment: payment_method_options[card]'s, else
- * payment_intent_data's (Stripe takes either; the card's wins for a card) */
+/* setup_future_usage of the session's payment by type: payment_method_options[type]'s (card,
+ * us_bank_account; `none` there overrides), else payment_intent_data's (Stripe takes either;
+ * the type's own wins for that type) */
+static const char *session_sfu_of(struct req *r, const struct session *s, const char *type)
+{
+	const char *v = NULL;
+	if (strcmp(type, "card") == 0) {
+		v = pmo_card_str(r, s, "setup_future_usage");
+	} else if (strcmp(type, "us_bank_account") == 0) {
+		json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+		const char *w = json_string_value(
+		    json_object_get(json_object_get(json_object_get(c, "payment_method_options"),
+						    "us_bank_account"),
+				    "setup_future_usage"));
+		v = w ? arena_strdup(&r->arena, w) : NULL;
+		json_decref(c);
+		if (v && strcmp(v, "none") == 0)
+			return NULL;
+	}
+	return v ? v : pi_data_str(r, s, "setup_future_usage");
+}
+
+/* ... of the payment the buyer posts (payment_method_data[type]; a page shown: the card's) */
 static const char *session_sfu(struct req *r, const struct session *s)
 {
-	const char *v = pmo_card_str(r, s, "setup_future_usage");
-	return v ? v : pi_data_str(r, s, "setup_future_usage");
+	const char *type = param_str(r, "payment_method_data.type");
+	return session_sfu_of(r, s, type && *type ? type : "card");
 }
 
 /* the PaymentIntent's metadata: payment_intent_data[metadata], and a payment link's name */
@@ -4645,12 +4796,12 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	return NULL;
 }
 
-/* The SEPA form's payment: the attempt's PaymentIntent (as payment_intents_checkout makes a
- * card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted online
- * on the page now (their IP address and user agent): it goes `processing`, and its write
+/* The SEPA (or ACH, ach) form's payment: the attempt's PaymentIntent (as payment_intents_checkout
+ * makes a card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted
+ * online on the page now (their IP address and user agent): it goes `processing`, and its write
  * completes the session unpaid (checkout_complete); the bank's answer comes later
  * (checkout_async_payment). 0, or -1 with r->err. */
-static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types)
+static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types, bool ach)
 {
 	struct payment_intent pi;
 	memset(&pi, 0, sizeof(pi));
@@ -4677,9 +4828,11 @@ static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_
 	pi.payment_method_types = pm_types;
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return sepa_pi_confirm_checkout(
-	    r, &pi, co->pm_id, r->client_ip[0] ? r->client_ip : "0.0.0.0",
-	    r->user_agent && *r->user_agent ? r->user_agent : "unknown");
+	const char *ip = r->client_ip[0] ? r->client_ip : "0.0.0.0";
+	const char *ua = r->user_agent && *r->user_agent ? r->user_agent : "unknown";
+	/* ACH: the account waits for its microdeposits first (requires_action) */
+	return ach ? ach_pi_confirm_checkout(r, &pi, co->pm_id, ip, ua)
+		   : sepa_pi_confirm_checkout(r, &pi, co->pm_id, ip, ua);
 }
 
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
@@ -4700,10 +4853,11 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *bad_details = buyer_details(r, &x);
 	if (bad_details)
 		return checkout_page(r, &x, 400, bad_details);
-	/* the form the buyer submitted: the card's, or the SEPA Direct Debit one */
+	/* the form the buyer submitted: the card's, or a bank debit's (SEPA, ACH) */
 	const char *pm_type = param_str(r, "payment_method_data.type");
-	bool sepa = pm_type && strcmp(pm_type, "sepa_debit") == 0;
-	if (!takes_type(&x.s, sepa ? "sepa_debit" : "card"))
+	bool ach = pm_type && strcmp(pm_type, "us_bank_account") == 0;
+	bool sepa = ach || (pm_type && strcmp(pm_type, "sepa_debit") == 0);
+	if (!takes_type(&x.s, ach ? "us_bank_account" : sepa ? "sepa_debit" : "card"))
 		return checkout_page(r, &x, 400,
 				     "This checkout does not take that payment method.");
 	bool card = !sepa && !no_card(r, &x.s);
@@ -4750,7 +4904,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.amount_shipping = a.ship_amount;
 	x.s.amount_total = a.new_total;
 	x.s.shipping_details = a.ship_details;
-	rc = sepa ? sepa_pay(r, &co, x.s.pm_types) : payment_intents_checkout(r, &co);
+	rc = sepa ? sepa_pay(r, &co, x.s.pm_types, ach) : payment_intents_checkout(r, &co);
 	if (rc != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;

@@ -1134,7 +1134,7 @@ int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret)
 {
 	unsigned types;
-	int got = pm_types_param(r, param, shown, PMT_CARD | PMT_SEPA_DEBIT,
+	int got = pm_types_param(r, param, shown, PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
 				 "Tender's invoices support", true, &types);
 	if (got <= 0)
 		return got;
@@ -1156,7 +1156,7 @@ bool billing_pm_types_allow(const char *types, const char *type)
 /* ---- the payment's outcome ---- */
 
 /*
- * A bank debit (SEPA Direct Debit) pays an invoice in two steps: its confirmation leaves the
+ * A bank debit (SEPA or ACH Direct Debit) pays an invoice in two steps: its confirmation leaves the
  * intent `processing` (the attempt counted, the invoice still open with nothing paid, no
  * automatic attempt while the bank has it; a subscription's first invoice activates the
  * subscription, as Stripe treats a processing SEPA payment), then the scheduler's settlement

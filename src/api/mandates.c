@@ -328,6 +328,10 @@ static int ach_requires_action(struct req *r, struct db *db, struct payment_inte
 	}
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* a Checkout Session's payment completes it, unpaid until the microdeposits are verified
+	 * and the bank answers (Stripe's Checkout does the same without Financial Connections) */
+	if (pi->checkout_session && checkout_complete(r, db, pi->checkout_session) != 0)
+		return -1;
 	size_t len;
 	const char *js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
 	if (!js)
@@ -413,6 +417,9 @@ static int verify_fn(struct db *db, void *p)
 		if (!js || payments_event(r, db, "payment_intent.payment_failed", pi.id, js, len,
 					  NULL) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
+		/* a Checkout Session completed with it learns its payment failed */
+		if (checkout_async_payment(db, r->merchant_id, pi.id, false, r->now) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
 		req_fail(r, ERR_MICRODEPOSIT_ATTEMPTS_EXCEEDED, NULL, "%s", ACH_ATTEMPTS_MESSAGE);
 		return REQ_COMMIT_ERR;
 	}
@@ -460,6 +467,8 @@ static int confirm_fn(struct db *db, void *p)
 	*pi = c->pi0; /* a retried transaction starts over */
 	if (pi->invoice && !c->ach && !pi_allows_type(pi, "sepa_debit"))
 		pi->payment_method_types = "[\"card\",\"sepa_debit\"]";
+	if (pi->invoice && c->ach && !pi_allows_type(pi, "us_bank_account"))
+		pi->payment_method_types = "[\"card\",\"us_bank_account\"]";
 	if (c->inv && c->inv->before && c->inv->before(r, db, c->inv->ctx) != 0)
 		return -1;
 	if (payments_confirm_begin(r, db, pi, c->insert_first, c->created_json, c->created_len) !=
@@ -496,6 +505,12 @@ static int confirm_fn(struct db *db, void *p)
 	}
 	if (pm.detached)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
+	/* an invoice is paid off session: nobody is there to verify microdeposits */
+	if (c->ach && pi->invoice && !pm.set_up)
+		return req_fail(r, ERR_BANK_ACCOUNT_UNVERIFIED, "payment_method",
+				"The bank account %s has not been verified: verify it with "
+				"microdeposits (a SetupIntent) before it pays invoices.",
+				pm.id);
 	if (pi->customer && pm.customer[0] && strcmp(pi->customer, pm.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
@@ -632,7 +647,7 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 	const char *type = ach ? "us_bank_account" : "sepa_debit";
 	const char *currency = ach ? "usd" : "eur";
 	/* an invoice's intent takes the types its invoice allows (invoices.c checks them) */
-	if (!pi_allows_type(pi, type) && !(pi->invoice && !ach))
+	if (!pi_allows_type(pi, type) && !pi->invoice)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The PaymentMethod provided (%s) is not allowed for this "
 				"PaymentIntent. Please attach a PaymentMethod of one of the "
@@ -650,11 +665,11 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 				"capture_method=manual.",
 				type);
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
-	    pi->connect.application_fee_amount || (pi->invoice && ach) ||
-	    (pi->checkout_session && (ach || !accept_ip)))
+	    pi->connect.application_fee_amount || (pi->checkout_session && !accept_ip))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
-				"Tender takes %s for direct PaymentIntents only (no Connect "
-				"destination, invoice or Checkout payments).",
+				"Tender takes %s for direct PaymentIntents, invoices and its "
+				"Checkout page only (no Connect destination, nor a Checkout "
+				"Session's intent confirmed through the API).",
 				type);
 	if (ach && ach_verification_method_refused(r) != 0)
 		return -1;
@@ -709,9 +724,15 @@ int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, con
 }
 
 int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-		   const char *pm_id)
+		   const char *pm_id, const struct pi_invoice *inv)
 {
-	return bank_pi_confirm(r, pi, insert_first, pm_id, true, NULL, NULL, NULL);
+	return bank_pi_confirm(r, pi, insert_first, pm_id, true, inv, NULL, NULL);
+}
+
+int ach_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
+			    const char *ip, const char *user_agent)
+{
+	return bank_pi_confirm(r, pi, true, pm_id, true, NULL, ip, user_agent);
 }
 
 /* ---- GET /v1/mandates/{id} ---- */

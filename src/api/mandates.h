@@ -42,9 +42,16 @@ int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, con
 
 /* The same for a us_bank_account PaymentMethod (usd only): an account not yet verified leaves
  * pi in requires_action with next_action verify_with_microdeposits (the mandate and the
- * verification recorded, payment_intent.requires_action); a verified one is debited at once. */
+ * verification recorded, payment_intent.requires_action); a verified one is debited at once.
+ * An invoice's payment (pi->invoice, inv as for sepa_pi_confirm) needs a verified account
+ * (else Stripe's bank_account_unverified) with a multi-use mandate. */
 int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-		   const char *pm_id);
+		   const char *pm_id, const struct pi_invoice *inv);
+/* A Checkout Session's ACH payment (checkout.c), as sepa_pi_confirm_checkout: an account typed
+ * on the page is not verified, so pi waits for its microdeposits (requires_action) and its write
+ * completes the session unpaid; verifying them debits it (processing). 0, or -1 with r->err. */
+int ach_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
+			    const char *ip, const char *user_agent);
 /* payment_method_options[us_bank_account][verification_method] of the request: instant (needs
  * Financial Connections) refused. 0, or -1 with r->err. */
 int ach_verification_method_refused(struct req *r);

@@ -714,7 +714,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		const char *sfu = param_str(r, "setup_future_usage");
 		if (sfu)
 			pi->setup_future_usage = *sfu ? sfu : NULL;
-		return sepa == 2 ? ach_pi_confirm(r, pi, c->insert_first, pm_ref)
+		return sepa == 2 ? ach_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv)
 				 : sepa_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
 	}
 	if (!pi_allows_type(pi, "card"))

@@ -414,29 +414,29 @@ static int create_fn(struct db *db, void *arg)
 	return 0;
 }
 
-/* payment_method_types: card and sepa_debit, as a Checkout Session takes them (each payment's
- * session gets the list); with sepa_debit, what the SEPA form does not ask for (shipping) and
- * what a debit cannot do (a manual capture) is refused. 0, or -1 with r->err. */
+/* payment_method_types: card, sepa_debit and us_bank_account, as a Checkout Session takes them
+ * (each payment's session gets the list); with a bank debit, what its form does not ask for
+ * (shipping) and what a debit cannot do (a manual capture) is refused. 0, or -1 with r->err. */
 static int pm_types_parse(struct req *r, struct link *l)
 {
 	unsigned types = 0;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
-			   PMT_CARD | PMT_SEPA_DEBIT, "Tender's Checkout supports", false,
-			   &types) < 0)
+			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
+			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	l->pm_types = NULL; /* not given: Stripe's null */
 	if (types && !(l->pm_types = pm_types_arena_json(r, types)))
 		return -1;
-	if (!(types & PMT_SEPA_DEBIT))
+	unsigned debits = types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT);
+	if (!debits)
 		return 0;
 	static const char *const refused[] = {"shipping_options", "shipping_address_collection",
 					      "automatic_tax"};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		if (param_present(r, refused[i]))
-			return req_fail(
-			    r, ERR_PARAM_BAD, refused[i],
-			    "Tender's checkout page does not take `%s` with sepa_debit.",
-			    refused[i]);
+			return req_fail(r, ERR_PARAM_BAD, refused[i],
+					"Tender's checkout page does not take `%s` with %s.",
+					refused[i], pm_type_name(debits & (~debits + 1u)));
 	return pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
 				     "payment_intent_data[capture_method]", true);
 }

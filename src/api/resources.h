@@ -313,9 +313,10 @@ int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, c
  * completes it (checkout.session.completed), so the session and its payment commit together. A
  * session closed already is left as it is. 0, or -1 with r->err. */
 int checkout_complete(struct req *r, struct db *db, const char *id);
-/* Inside the write that settles a bank debit (payments/sepa.c): the bank's answer for
- * PaymentIntent pi_id of merchant_id, when a Checkout Session completed unpaid with it (a
- * sepa_debit payment): success makes its payment_status paid and appends
+/* Inside the write that settles a bank debit (payments/sepa.c), or that fails an ACH
+ * account's microdeposits for the third time (mandates.c): the answer for PaymentIntent pi_id
+ * of merchant_id, when a Checkout Session completed unpaid with it (a sepa_debit or
+ * us_bank_account payment): success makes its payment_status paid and appends
  * checkout.session.async_payment_succeeded, failure appends
  * checkout.session.async_payment_failed (payment_status stays unpaid). DB_OK (also when no
  * session is waiting for it) or < 0. */
@@ -328,7 +329,7 @@ int checkout_async_payment(struct db *db, const char *merchant_id, const char *p
 int checkout_pay_session(struct req *r, const char *acct, const char *cs);
 /* The card form of a payment link (GET /pay/…, which must not write): its items and total,
  * its shipping (or NULL), its payment_method_types (a JSON array, or NULL: card; with
- * sepa_debit the page has the SEPA form too), posting to `action`. */
+ * sepa_debit or us_bank_account the page has the SEPA or ACH form too), posting to `action`. */
 struct checkout_shipping;
 int checkout_link_page(struct req *r, const char *acct, const char *items_json,
 		       int64_t amount_total, const char *currency, const char *submit_type,

@@ -3,14 +3,23 @@
 // (ABA checksum) and an account number (sealed in the vault, never stored or logged in clear),
 // PaymentIntents verified with microdeposits (next_action verify_with_microdeposits, three
 // attempts), then `processing` and settled by the scheduler as Stripe's test accounts say,
-// mandates, cancel and refund rules, and SetupIntents.
+// mandates, cancel and refund rules, and SetupIntents; then ACH on Checkout Sessions (the page
+// in headless Chromium: Debian's chromium + playwright-core), payment links, invoices and
+// subscriptions.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const http = require('node:http');
 const {
   startTender, assertStripeShape, stopAll, waitFor, readStoreFiles,
+  debitSettled, eventsAbout, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled,
 } = require('./helpers');
+const { billingShape, clockAdvance } = require('./billing_helpers');
 
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let browser;
+let shop;
+let shopPort;
 let env;
 let stripe; // merchant 0
 let other; // merchant 1
@@ -35,7 +44,28 @@ before(async () => {
   stripe = env.stripe();
   other = env.stripe(env.merchants[1].secret_key);
 });
-after(stopAll);
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
+
+// the browser and the shop the checkout page sends the buyer back to, for the tests that need them
+async function chromium() {
+  if (browser) return browser;
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  browser = await require('playwright-core').chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return browser;
+}
 
 function achPm(account, client = stripe, extra = {}) {
   return client.paymentMethods.create({
@@ -44,18 +74,6 @@ function achPm(account, client = stripe, extra = {}) {
     billing_details: { name: 'Jenny Rosen' },
     ...extra,
   });
-}
-
-async function settled(id, client = stripe) {
-  return waitFor(async () => {
-    const pi = await client.paymentIntents.retrieve(id);
-    return pi.status !== 'processing' && pi;
-  }, `PaymentIntent ${id} to settle`, 15000);
-}
-
-async function eventsOf(id, client = stripe) {
-  const ev = await client.events.list({ limit: 100 });
-  return ev.data.filter((e) => e.data.object.id === id).map((e) => e.type).reverse();
 }
 
 // a confirmed intent waiting for its microdeposits
@@ -182,7 +200,7 @@ test('microdeposits, then processing, then succeeded on the scheduler', async ()
   await assert.rejects(stripe.paymentIntents.verifyMicrodeposits(pi.id, { amounts: [32, 45] }),
     (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
 
-  pi = await settled(pi.id);
+  pi = await debitSettled(stripe, pi.id);
   assert.equal(pi.status, 'succeeded');
   assert.equal(pi.amount_received, 2500);
   ch = await stripe.charges.retrieve(pi.latest_charge);
@@ -193,7 +211,7 @@ test('microdeposits, then processing, then succeeded on the scheduler', async ()
   const usd = (b) => (b.pending.find((x) => x.currency === 'usd') || { amount: 0 }).amount
     + (b.available.find((x) => x.currency === 'usd') || { amount: 0 }).amount;
   assert.ok(usd(balance1) > usd(balance0), 'the sale is booked');
-  assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.processing', 'payment_intent.succeeded']);
+  assert.deepEqual(await eventTypesOf(stripe, pi.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.processing', 'payment_intent.succeeded']);
 });
 
 test('payment_method_data with a descriptor code; automatic verification falls back to microdeposits; instant refused', async () => {
@@ -307,7 +325,7 @@ test('failing test accounts: the bank returns the debit with Stripe\'s codes; th
   const disputed = await paid(ACCOUNTS.dispute);
   for (let i = 0; i < cases.length; i++) {
     assert.equal(pis[i].status, 'processing');
-    const pi = await settled(pis[i].id);
+    const pi = await debitSettled(stripe, pis[i].id);
     assert.equal(pi.status, 'requires_payment_method');
     assert.equal(pi.last_payment_error.code, cases[i][1]);
     assert.equal(pi.last_payment_error.payment_method_type, 'us_bank_account');
@@ -319,7 +337,7 @@ test('failing test accounts: the bank returns the debit with Stripe\'s codes; th
       assertStripeShape(ch, 'charge');
     }
   }
-  const d = await settled(disputed.id);
+  const d = await debitSettled(stripe, disputed.id);
   assert.equal(d.status, 'succeeded');
   const ch = await stripe.charges.retrieve(d.latest_charge);
   assert.equal(ch.disputed, true);
@@ -340,7 +358,7 @@ test('cancel while verifying moves nothing; processing cannot be canceled nor re
   assert.equal(pi.status, 'processing');
   await assert.rejects(stripe.paymentIntents.cancel(pi.id), (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
   await assert.rejects(stripe.refunds.create({ charge: pi.latest_charge }), (e) => e.statusCode === 400 && /pending/.test(e.message));
-  await settled(pi.id);
+  await debitSettled(stripe, pi.id);
   const r1 = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
   assert.equal(r1.status, 'succeeded');
   const r2 = await stripe.refunds.create({ charge: pi.latest_charge });
@@ -397,7 +415,7 @@ test('SetupIntent: microdeposits, then succeeded with a multi-use mandate; an of
   assert.equal(pi.status, 'processing');
   const ch = await stripe.charges.retrieve(pi.latest_charge);
   assert.equal(ch.payment_method_details.us_bank_account.mandate, si.mandate);
-  pi = await settled(pi.id);
+  pi = await debitSettled(stripe, pi.id);
   assert.equal(pi.status, 'succeeded');
 
   // three wrong answers fail the setup
@@ -440,6 +458,399 @@ test('mandates become inactive: a detached account\'s multi-use mandate, a settl
   assert.equal(single.type, 'single_use');
   assert.equal(single.status, 'inactive');
   assertStripeShape(single, 'mandate');
+// ---- ACH Direct Debit on Checkout Sessions and payment links ----
+
+function usdPrice(unit_amount = 1800) {
+  return stripe.prices.create({ currency: 'usd', unit_amount, product_data: { name: 'Field guide' } });
+}
+
+function achSession(price, extra = {}) {
+  return stripe.checkout.sessions.create({
+    mode: 'payment', line_items: [{ price: price.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['card', 'us_bank_account'], ...extra,
+  });
+}
+
+// the ACH form's fields, as the page posts them
+function achForm(account, routing = ROUTING) {
+  return new URLSearchParams({
+    'payment_method_data[type]': 'us_bank_account',
+    'payment_method_data[us_bank_account][routing_number]': routing,
+    'payment_method_data[us_bank_account][account_number]': account,
+    'payment_method_data[us_bank_account][account_holder_type]': 'individual',
+    'payment_method_data[us_bank_account][account_type]': 'checking',
+    'payment_method_data[billing_details][name]': 'Jenny Rosen',
+    'payment_method_data[billing_details][email]': 'jenny@example.com',
+  }).toString();
+}
+
+test('Checkout: us_bank_account shown in payment_method_types; refused outside usd and payment mode, with a manual capture or shipping', async () => {
+  await chromium();
+  const price = await usdPrice();
+  const s = await achSession(price);
+  assert.deepEqual(s.payment_method_types, ['card', 'us_bank_account']);
+  assertStripeShape(s, 'checkout.session');
+  const only = await achSession(price, { payment_method_types: ['us_bank_account'] });
+  assert.deepEqual((await stripe.checkout.sessions.retrieve(only.id)).payment_method_types, ['us_bank_account']);
+  const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 1800, product_data: { name: 'Buch' } });
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  for (const [extra, param, msg] of [
+    [{ line_items: [{ price: eur.id, quantity: 1 }] }, 'payment_method_types', /currency provided \(eur\).*us_bank_account.*usd/],
+    [{ payment_method_types: ['sepa_debit', 'us_bank_account'] }, 'payment_method_types', /currency provided \(usd\)/],
+    [{ mode: 'setup', line_items: undefined, currency: 'usd' }, 'payment_method_types', /us_bank_account in `payment` mode/],
+    [{ payment_intent_data: { capture_method: 'manual' } }, 'payment_intent_data[capture_method]', /us_bank_account.*manual/],
+    [{ shipping_address_collection: { allowed_countries: ['US'] } }, 'shipping_address_collection', /us_bank_account/],
+    [{ payment_method_types: ['card', 'ach_debit'] }, 'payment_method_types', /ach_debit/],
+  ]) {
+    await assert.rejects(achSession(price, extra), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      assert.match(e.message, msg);
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('Checkout page: the ACH form completes the session unpaid, microdeposits, then paid when the debit settles (async_payment_succeeded)', async () => {
+  const b = await chromium();
+  const price = await usdPrice(1800);
+  const s = await achSession(price, { line_items: [{ price: price.id, quantity: 2 }] });
+  // a bad routing number is refused by the server and writes nothing
+  const path = new URL(s.url).pathname;
+  const bad = await env.request({ method: 'POST', path, body: achForm(ACCOUNTS.ok, '110000001') });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /Routing number must have 9 digits/);
+  assert.ok(!bad.body.includes(ACCOUNTS.ok));
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+
+  const page = await b.newPage({ userAgent: 'Mozilla/5.0 (Tender ACH checkout)' });
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#choice-card'), 'Pay by card');
+  assert.match(await page.textContent('#choice-ach'), /ACH Direct Debit/);
+  assert.match(await page.textContent('#ach-mandate'), /you authorize .+ to debit the bank account specified above once/);
+  await page.getByLabel('Account holder name').fill('Jenny Rosen');
+  await page.fill('#ach-email', 'jenny@example.com');
+  await page.getByLabel('Routing number').fill(ROUTING);
+  await page.getByLabel('Account number').fill(ACCOUNTS.ok);
+  await page.getByLabel('Savings').check();
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-pay')]);
+  assert.match(page.url(), new RegExp(`session_id=${s.id}`));
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'unpaid');
+  assertStripeShape(done, 'checkout.session');
+  let pi = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['payment_method'] });
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.type, 'verify_with_microdeposits');
+  assert.equal(pi.amount, 3600);
+  assert.equal(pi.currency, 'usd');
+  assert.deepEqual(pi.payment_method_types, ['card', 'us_bank_account']);
+  assert.equal(pi.payment_method.type, 'us_bank_account');
+  assert.equal(pi.payment_method.us_bank_account.last4, '6789');
+  assert.equal(pi.payment_method.us_bank_account.account_type, 'savings');
+  assert.equal(pi.payment_method.billing_details.name, 'Jenny Rosen');
+  let evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed']);
+  assert.equal(evs[0].data.object.payment_status, 'unpaid');
+
+  // the buyer reports the microdeposits: the debit goes to the bank
+  pi = await stripe.paymentIntents.verifyMicrodeposits(pi.id, { amounts: [32, 45] });
+  assert.equal(pi.status, 'processing');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const mandate = await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate);
+  assert.equal(mandate.type, 'single_use');
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assert.equal(mandate.customer_acceptance.online.ip_address, '127.0.0.1');
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender ACH checkout)');
+  pi = await debitSettled(stripe, pi.id);
+  assert.equal(pi.status, 'succeeded');
+  const paid = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(paid.payment_status, 'paid');
+  assertStripeShape(paid, 'checkout.session');
+  evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+  assert.equal(evs[1].data.object.payment_status, 'paid');
+  assertStripeShape(evs[1].data.object, 'checkout.session');
+});
+
+test('Checkout page: us_bank_account only, saved for later on a customer made, a returned debit: async_payment_failed', async () => {
+  const b = await chromium();
+  const price = await usdPrice(2100);
+  const s = await achSession(price, {
+    payment_method_types: ['us_bank_account'], customer_creation: 'always',
+    payment_intent_data: { setup_future_usage: 'off_session' },
+  });
+  const page = await b.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#number'), null); // no card form
+  assert.equal(await page.$('#choice-ach'), null);
+  assert.match(await page.textContent('#ach-mandate'), /for later payments you owe it, until this authorization is revoked/);
+  await page.getByLabel('Email').fill('max@example.com');
+  await page.getByLabel('Account holder name').fill('Max Mustermann');
+  await page.getByLabel('Routing number').fill(ROUTING);
+  await page.getByLabel('Account number').fill(ACCOUNTS.noFunds);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /by bank account/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'unpaid');
+  assert.match(done.customer, /^cus_/);
+  let pi = await stripe.paymentIntents.verifyMicrodeposits(done.payment_intent, { descriptor_code: 'SM11AA' });
+  assert.equal(pi.status, 'processing');
+  assert.equal(pi.customer, done.customer);
+  assert.equal(pi.setup_future_usage, 'off_session');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate)).type, 'multi_use');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'us_bank_account' });
+  assert.equal(pms.data.length, 1);
+  assert.equal(pms.data[0].us_bank_account.last4, '2227');
+
+  pi = await debitSettled(stripe, pi.id);
+  assert.equal(pi.status, 'requires_payment_method');
+  assert.equal(pi.last_payment_error.code, 'insufficient_funds');
+  const after = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(after.payment_status, 'unpaid');
+  const evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
+  assert.equal(evs[1].data.object.payment_status, 'unpaid');
+  assertStripeShape(evs[1].data.object, 'checkout.session');
+});
+
+test('Checkout: three wrong microdeposit answers fail the session\'s payment (async_payment_failed)', async () => {
+  await chromium();
+  const s = await achSession(await usdPrice(900));
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: achForm(ACCOUNTS.other) });
+  assert.ok(res.status === 302 || res.status === 303, `status ${res.status}`);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(stripe.paymentIntents.verifyMicrodeposits(done.payment_intent, { amounts: [1, 2] }),
+      (e) => e.code === 'payment_method_microdeposit_verification_amounts_mismatch');
+  }
+  await assert.rejects(stripe.paymentIntents.verifyMicrodeposits(done.payment_intent, { amounts: [1, 2] }),
+    (e) => e.code === 'payment_method_microdeposit_verification_attempts_exceeded');
+  const evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'unpaid');
+});
+
+test('Checkout: payment_method_options[us_bank_account] shown; its setup_future_usage saves the account, a card\'s does not', async () => {
+  await chromium();
+  const price = await usdPrice(1600);
+  await assert.rejects(achSession(price, { payment_method_options: { us_bank_account: { verification_method: 'instant' } } }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][verification_method]');
+  const cus = await stripe.customers.create({ email: 'ach-pmo@example.com' });
+  const s = await achSession(price, {
+    customer: cus.id, payment_method_options: { us_bank_account: { setup_future_usage: 'off_session', verification_method: 'automatic' } },
+  });
+  assert.deepEqual(s.payment_method_options, {
+    us_bank_account: { financial_connections: { permissions: ['payment_method'], prefetch: [] }, setup_future_usage: 'off_session', verification_method: 'automatic' },
+  });
+  assertStripeShape(s, 'checkout.session');
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: achForm(ACCOUNTS.ok) });
+  assert.ok(res.status === 302 || res.status === 303, `status ${res.status}`);
+  const pi = await stripe.paymentIntents.verifyMicrodeposits((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, { amounts: [32, 45] });
+  assert.equal(pi.setup_future_usage, 'off_session');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal((await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate)).type, 'multi_use');
+  assert.equal((await stripe.paymentMethods.retrieve(pi.payment_method)).customer, cus.id);
+
+  // a card's setup_future_usage is the card's: an account paid by ACH is not saved
+  const s2 = await achSession(price, { customer: cus.id, payment_method_options: { card: { setup_future_usage: 'off_session' } } });
+  assert.equal(s2.payment_method_options.us_bank_account, undefined);
+  await env.request({ method: 'POST', path: new URL(s2.url).pathname, body: achForm(ACCOUNTS.other) });
+  const pi2 = await stripe.paymentIntents.verifyMicrodeposits((await stripe.checkout.sessions.retrieve(s2.id)).payment_intent, { amounts: [32, 45] });
+  assert.equal(pi2.setup_future_usage, null);
+  assert.equal((await stripe.paymentMethods.retrieve(pi2.payment_method)).customer, null);
+});
+
+test('payment links with us_bank_account: each payment\'s session offers the ACH form', async () => {
+  const b = await chromium();
+  const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 1000, product_data: { name: 'Buch' } });
+  await assert.rejects(stripe.paymentLinks.create({
+    line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['card', 'us_bank_account'],
+  }), (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /usd/.test(e.message));
+  const price = await usdPrice(1250);
+  await assert.rejects(stripe.paymentLinks.create({
+    line_items: [{ price: price.id, quantity: 1 }], payment_method_types: ['us_bank_account'],
+    shipping_address_collection: { allowed_countries: ['US'] },
+  }), (e) => e.statusCode === 400 && e.param === 'shipping_address_collection' && /us_bank_account/.test(e.message));
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: price.id, quantity: 3 }], payment_method_types: ['card', 'us_bank_account'],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assert.deepEqual(link.payment_method_types, ['card', 'us_bank_account']);
+  assertStripeShape(link, 'payment_link');
+
+  const page = await b.newPage();
+  await page.goto(link.url);
+  assert.match(await page.textContent('#choice-ach'), /ACH Direct Debit/);
+  await page.fill('#ach-email', 'link@example.com');
+  await page.fill('#ach-name', 'Link Buyer');
+  await page.fill('#ach-routing', ROUTING);
+  await page.fill('#ach-account', ACCOUNTS.ok);
+  await Promise.all([page.waitForURL(/\/thanks$/), page.click('#ach-pay')]);
+  await page.close();
+
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(s.status, 'complete');
+  assert.equal(s.payment_status, 'unpaid');
+  assert.deepEqual(s.payment_method_types, ['card', 'us_bank_account']);
+  assert.equal(s.amount_total, 3750);
+  await stripe.paymentIntents.verifyMicrodeposits(s.payment_intent, { amounts: [45, 32] });
+  const pi = await debitSettled(stripe, s.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  const paid = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(paid.payment_status, 'paid');
+  assertStripeShape(paid, 'checkout.session');
+});
+
+// ---- invoices and subscriptions paid by ACH Direct Debit ----
+
+// a customer whose default payment method is a us_bank_account with a multi-use mandate (a
+// SetupIntent's), verified with microdeposits unless verify is false
+async function achCustomer(account, { verify = true, asDefault = true, clock = null } = {}) {
+  const cus = await stripe.customers.create({ email: `ach-${account.slice(-4)}@example.com`, ...(clock ? { test_clock: clock.id } : {}) });
+  const pm = await achPm(account);
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['us_bank_account'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  if (verify) await stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [32, 45] });
+  else await stripe.paymentMethods.attach(pm.id, { customer: cus.id });
+  if (asDefault) await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+  return { cus, pm, si: await stripe.setupIntents.retrieve(si.id) };
+}
+
+test('a one-off invoice paid by ACH: open while the debit processes, paid when it settles', async () => {
+  const { cus, pm, si } = await achCustomer(ACCOUNTS.ok);
+  const fin = await openInvoice(stripe, cus, 6400, 'usd');
+  const paying = await stripe.invoices.pay(fin.id);
+  assert.equal(paying.status, 'open');
+  assert.equal(paying.amount_paid, 0);
+  assert.equal(paying.attempt_count, 1);
+  billingShape(paying, 'invoice');
+  const pi = await invoiceLatestPi(stripe, paying);
+  assert.equal(pi.status, 'processing');
+  assert.equal(pi.payment_method, pm.id);
+  assert.ok(pi.payment_method_types.includes('us_bank_account'));
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.invoice, fin.id);
+  assert.equal(ch.payment_method_details.us_bank_account.mandate, si.mandate);
+  const inv = await invoiceDebitSettled(stripe, fin.id);
+  assert.equal(inv.payment_intent.status, 'succeeded');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 6400);
+  billingShape(await stripe.invoices.retrieve(fin.id), 'invoice');
+  const types = await eventTypesOf(stripe, fin.id);
+  assert.equal(types.filter((t) => t === 'invoice.paid').length, 1);
+  assert.equal(types.filter((t) => t === 'invoice.payment_succeeded').length, 1);
+});
+
+test('an ACH invoice whose debit is returned: invoice.payment_failed, still open; an unverified account cannot pay', async () => {
+  const { cus } = await achCustomer(ACCOUNTS.closed);
+  const fin = await openInvoice(stripe, cus, 3300, 'usd');
+  await stripe.invoices.pay(fin.id);
+  const inv = await invoiceDebitSettled(stripe, fin.id);
+  assert.equal(inv.payment_intent.status, 'requires_payment_method');
+  assert.equal(inv.payment_intent.last_payment_error.code, 'account_closed');
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.amount_paid, 0);
+  const types = await eventTypesOf(stripe, fin.id);
+  assert.ok(types.includes('invoice.payment_failed'));
+  assert.ok(!types.includes('invoice.paid'));
+
+  // never verified: Stripe's bank_account_unverified, and nothing is written
+  const { cus: cus2 } = await achCustomer(ACCOUNTS.ok, { verify: false });
+  const fin2 = await openInvoice(stripe, cus2, 2000, 'usd');
+  await assert.rejects(stripe.invoices.pay(fin2.id), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.code, 'bank_account_unverified');
+    assert.equal(e.param, 'payment_method');
+    return true;
+  });
+  const still = await stripe.invoices.retrieve(fin2.id);
+  assert.equal(still.status, 'open');
+  assert.equal(still.attempt_count, 0);
+  assert.equal((await stripe.paymentIntents.list({ customer: cus2.id })).data.length, 0);
+  // and an ACH debit must be in usd
+  const { cus: cus3 } = await achCustomer(ACCOUNTS.ok);
+  const eurInv = await openInvoice(stripe, cus3, 2000, 'eur');
+  await assert.rejects(stripe.invoices.pay(eurInv.id), (e) => e.statusCode === 400 && /usd/.test(e.message));
+});
+
+test('payment_settings[payment_method_types] takes us_bank_account (usd only) on invoices and subscriptions', async () => {
+  const { cus } = await achCustomer(ACCOUNTS.ok);
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 2500, currency: 'usd' });
+  const draft = await stripe.invoices.create({
+    customer: cus.id, pending_invoice_items_behavior: 'include', auto_advance: false,
+    payment_settings: { payment_method_types: ['card', 'us_bank_account'] },
+  });
+  assert.deepEqual(draft.payment_settings.payment_method_types, ['card', 'us_bank_account']);
+  billingShape(draft, 'invoice');
+  const cardOnly = await stripe.invoices.update(draft.id, { payment_settings: { payment_method_types: ['card'] } });
+  assert.deepEqual(cardOnly.payment_settings.payment_method_types, ['card']);
+  await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+  await assert.rejects(stripe.invoices.pay(draft.id), (e) => e.statusCode === 400 && e.param === 'payment_method');
+  const eurCus = await stripe.customers.create({ email: 'eur@example.com' });
+  await stripe.invoiceItems.create({ customer: eurCus.id, amount: 2500, currency: 'eur' });
+  await assert.rejects(stripe.invoices.create({
+    customer: eurCus.id, pending_invoice_items_behavior: 'include', payment_settings: { payment_method_types: ['us_bank_account'] },
+  }), (e) => e.statusCode === 400 && e.param === 'payment_settings[payment_method_types]' && /usd/.test(e.message));
+});
+
+test('a subscription paid by ACH: active while its first debit processes, paid when it settles, and its renewal too', async () => {
+  const T0 = Date.UTC(2025, 2, 1) / 1000; // Mar 1
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const { cus } = await achCustomer(ACCOUNTS.ok, { clock });
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1900, recurring: { interval: 'month' }, product_data: { name: 'ACH plan' } });
+  const sub = await stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], payment_settings: { payment_method_types: ['us_bank_account'] }, expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'active');
+  assert.deepEqual(sub.payment_settings.payment_method_types, ['us_bank_account']);
+  billingShape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  assert.equal(sub.latest_invoice.status, 'open');
+  assert.equal(sub.latest_invoice.amount_paid, 0);
+  const first = await invoiceDebitSettled(stripe, sub.latest_invoice.id);
+  assert.equal(first.status, 'paid');
+  assert.equal(first.billing_reason, 'subscription_create');
+  // a month on (and the renewal's draft hour): the renewal is debited and settles
+  await clockAdvance(stripe, clock, T0 + 31 * 86400 + 2 * 3600);
+  const renewalId = await waitFor(async () => {
+    const s = await stripe.subscriptions.retrieve(sub.id);
+    return s.latest_invoice !== first.id && s.latest_invoice;
+  }, 'the renewal invoice', 15000);
+  const renewal = await waitFor(async () => {
+    const inv = await stripe.invoices.retrieve(renewalId);
+    return inv.attempt_count > 0 && inv;
+  }, 'the renewal to be attempted', 15000);
+  assert.equal(renewal.billing_reason, 'subscription_cycle');
+  const paid = await invoiceDebitSettled(stripe, renewalId);
+  assert.equal(paid.payment_intent.payment_method_types.includes('us_bank_account'), true);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.amount_paid, 1900);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+});
+
+test('a subscription whose first ACH debit is returned goes past_due', async () => {
+  const { cus } = await achCustomer(ACCOUNTS.notAuthorized);
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1100, recurring: { interval: 'month' }, product_data: { name: 'ACH plan' } });
+  const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+  assert.equal(sub.status, 'active');
+  const inv = await invoiceDebitSettled(stripe, sub.latest_invoice);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.payment_intent.last_payment_error.code, 'debit_not_authorized');
+  const after = await waitFor(async () => {
+    const s = await stripe.subscriptions.retrieve(sub.id);
+    return s.status === 'past_due' && s;
+  }, 'the subscription to be past_due', 5000);
+  billingShape(after, 'subscription');
+  assert.ok((await eventTypesOf(stripe, inv.id)).includes('invoice.payment_failed'));
 });
 
 test('secrets: no account number in clear in the store or the log', async () => {

@@ -7,7 +7,9 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { startTender, stopAll, assertStripeShape } = require('./helpers');
+const {
+  startTender, stopAll, assertStripeShape, eventsAbout,
+} = require('./helpers');
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
@@ -828,18 +830,15 @@ async function eurBook() {
 // waits (shortly) for the scheduler to settle the session's debit
 async function sessionSettled(id) {
   const deadline = Date.now() + 15000;
+  const { payment_intent: piId } = await stripe.checkout.sessions.retrieve(id);
   for (;;) {
-    const s = await stripe.checkout.sessions.retrieve(id);
-    const pi = await stripe.paymentIntents.retrieve(s.payment_intent);
-    if (pi.status !== 'processing') return { s, pi };
+    // the intent first: once it has settled, so has the session (one write), whereas a session
+    // read before a settlement and its intent read after it would disagree
+    const pi = await stripe.paymentIntents.retrieve(piId);
+    if (pi.status !== 'processing') return { s: await stripe.checkout.sessions.retrieve(id), pi };
     if (Date.now() > deadline) throw new Error(`session ${id} not settled`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-async function sessionEvents(id) {
-  const ev = await stripe.events.list({ limit: 100 });
-  return ev.data.filter((e) => e.data.object.id === id).reverse();
 }
 
 test('sepa_debit: shown in payment_method_types; refused outside eur and payment mode', async () => {
@@ -908,7 +907,7 @@ test('sepa_debit on the page: complete and unpaid at once, paid when the debit s
   assertStripeShape(done, 'checkout.session');
   const pi0 = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['payment_method', 'latest_charge'] });
   // settled already (the scheduler is quick) or still processing: the session said unpaid first
-  const completed = (await sessionEvents(s.id)).find((e) => e.type === 'checkout.session.completed');
+  const completed = (await eventsAbout(stripe, s.id)).find((e) => e.type === 'checkout.session.completed');
   assert.equal(completed.data.object.payment_status, 'unpaid');
   assert.equal(completed.data.object.status, 'complete');
   assert.equal(pi0.amount, 2500);
@@ -927,9 +926,9 @@ test('sepa_debit on the page: complete and unpaid at once, paid when the debit s
   assert.equal(pi.status, 'succeeded');
   assert.equal(paid.payment_status, 'paid');
   assertStripeShape(paid, 'checkout.session');
-  const types = (await sessionEvents(s.id)).map((e) => e.type);
+  const types = (await eventsAbout(stripe, s.id)).map((e) => e.type);
   assert.deepEqual(types, ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
-  const ok = (await sessionEvents(s.id))[1].data.object;
+  const ok = (await eventsAbout(stripe, s.id))[1].data.object;
   assert.equal(ok.payment_status, 'paid');
   assertStripeShape(ok, 'checkout.session');
 });
@@ -968,7 +967,7 @@ test('sepa_debit only, a failing IBAN, saved for later on a customer made: async
   assert.equal(pi.last_payment_error.payment_method.type, 'sepa_debit');
   assert.equal(after.status, 'complete');
   assert.equal(after.payment_status, 'unpaid');
-  const evs = await sessionEvents(s.id);
+  const evs = await eventsAbout(stripe, s.id);
   assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
   assert.equal(evs[1].data.object.payment_status, 'unpaid');
   assertStripeShape(evs[1].data.object, 'checkout.session');

@@ -272,8 +272,55 @@ async function stopAll() {
   for (const srv of [...running]) await srv.stop();
 }
 
+// ---- bank debits (sepa_debit, us_bank_account): what their test files share ----
+
+// waits for the scheduler to settle PaymentIntent id (no longer processing): the intent
+async function debitSettled(client, id, timeoutMs = 15000) {
+  return waitFor(async () => {
+    const pi = await client.paymentIntents.retrieve(id);
+    return pi.status !== 'processing' && pi;
+  }, `PaymentIntent ${id} to settle`, timeoutMs);
+}
+
+// the (newest 100) events about object id, oldest first
+async function eventsAbout(client, id) {
+  const ev = await client.events.list({ limit: 100 });
+  return ev.data.filter((e) => e.data.object.id === id).reverse();
+}
+
+// their types
+async function eventTypesOf(client, id) {
+  return (await eventsAbout(client, id)).map((e) => e.type);
+}
+
+// a finalized one-off invoice of customer cus for amount (one invoice item), not advanced by itself
+async function openInvoice(client, cus, amount, currency) {
+  await client.invoiceItems.create({ customer: cus.id, amount, currency, description: 'Consulting' });
+  const inv = await client.invoices.create({ customer: cus.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+  return client.invoices.finalizeInvoice(inv.id, { auto_advance: false });
+}
+
+// the invoice's latest attempt: the newest of its customer's (last 20) PaymentIntents that pays it
+async function invoiceLatestPi(client, inv) {
+  const pis = await client.paymentIntents.list({ customer: inv.customer, limit: 20 });
+  const pi = pis.data.find((p) => p.invoice === inv.id);
+  if (!pi) throw new Error(`no PaymentIntent pays ${inv.id}`);
+  return pi;
+}
+
+// waits for invoice id's latest debit to settle: the invoice, with payment_intent (the intent)
+async function invoiceDebitSettled(client, id) {
+  const { customer } = await client.invoices.retrieve(id);
+  return waitFor(async () => {
+    // the intent first: the invoice read after it sees its settlement
+    const pi = await invoiceLatestPi(client, { id, customer });
+    if (pi.status === 'processing') return false;
+    return { ...(await client.invoices.retrieve(id)), payment_intent: pi };
+  }, `invoice ${id}'s debit to settle`, 15000);
+}
+
 module.exports = {
-  waitFor,
+  waitFor, debitSettled, eventsAbout, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled,
   BIN, ROOT, SHARED, tender, newDataDir, createMerchant, startServer, startTender, request,
   assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles, readStoreFiles, pgChaos,
 };

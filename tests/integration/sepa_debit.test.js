@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const {
   startTender, startServer, assertStripeShape, stopAll, waitFor, readStoreFiles, tender,
+  debitSettled, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled,
 } = require('./helpers');
 const { billingShape } = require('./billing_helpers');
 
@@ -43,18 +44,6 @@ function sepaPm(iban, client = stripe, extra = {}) {
   return client.paymentMethods.create({
     type: 'sepa_debit', sepa_debit: { iban }, billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' }, ...extra,
   });
-}
-
-async function settled(id, client = stripe) {
-  return waitFor(async () => {
-    const pi = await client.paymentIntents.retrieve(id);
-    return pi.status !== 'processing' && pi;
-  }, `PaymentIntent ${id} to settle`, 15000);
-}
-
-async function eventsOf(id, client = stripe) {
-  const ev = await client.events.list({ limit: 100 });
-  return ev.data.filter((e) => e.data.object.id === id).map((e) => e.type).reverse();
 }
 
 async function payWith(iban, extra = {}) {
@@ -150,7 +139,7 @@ test('a PaymentIntent goes processing, then succeeds on the scheduler with ledge
   assert.match(ch.payment_method_details.sepa_debit.mandate, /^mandate_/);
   assertStripeShape(ch, 'charge');
 
-  pi = await settled(pi.id);
+  pi = await debitSettled(stripe, pi.id);
   assert.equal(pi.status, 'succeeded');
   assert.equal(pi.amount_received, 2000);
   assertStripeShape(pi, 'payment_intent');
@@ -170,8 +159,8 @@ test('a PaymentIntent goes processing, then succeeds on the scheduler with ledge
     + b.available.filter((x) => x.currency === ch.balance_transaction.currency).reduce((a, x) => a + x.amount, 0);
   assert.equal(sum(after) - sum(before), ch.balance_transaction.net);
 
-  assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created', 'payment_intent.processing', 'payment_intent.succeeded']);
-  assert.deepEqual(await eventsOf(ch.id), ['charge.pending', 'charge.succeeded']);
+  assert.deepEqual(await eventTypesOf(stripe, pi.id), ['payment_intent.created', 'payment_intent.processing', 'payment_intent.succeeded']);
+  assert.deepEqual(await eventTypesOf(stripe, ch.id), ['charge.pending', 'charge.succeeded']);
 });
 
 test('payment_method_data[type]=sepa_debit, card+sepa_debit intents, and confirm on its own', async () => {
@@ -186,7 +175,7 @@ test('payment_method_data[type]=sepa_debit, card+sepa_debit intents, and confirm
   const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
   assert.equal(pm.type, 'sepa_debit');
   assert.equal(pm.sepa_debit.last4, '2606');
-  pi = await settled(pi.id);
+  pi = await debitSettled(stripe, pi.id);
   assert.equal(pi.status, 'succeeded');
   // a card still pays a card+sepa_debit intent
   const cardPi = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur', payment_method_types: ['card', 'sepa_debit'], payment_method: 'pm_card_visa', confirm: true });
@@ -295,7 +284,7 @@ for (const [name, iban, code] of [
     const txnsBefore = (await stripe.balanceTransactions.list({ limit: 100 })).data.length;
     let pi = await payWith(iban);
     assert.equal(pi.status, 'processing');
-    pi = await settled(pi.id);
+    pi = await debitSettled(stripe, pi.id);
     assert.equal(pi.status, 'requires_payment_method');
     assert.equal(pi.last_payment_error.code, code);
     assert.equal(pi.last_payment_error.charge, pi.latest_charge);
@@ -308,8 +297,8 @@ for (const [name, iban, code] of [
     assert.ok(ch.failure_message);
     assert.equal(ch.balance_transaction, null);
     assertStripeShape(ch, 'charge');
-    assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created', 'payment_intent.processing', 'payment_intent.payment_failed']);
-    assert.deepEqual(await eventsOf(ch.id), ['charge.pending', 'charge.failed']);
+    assert.deepEqual(await eventTypesOf(stripe, pi.id), ['payment_intent.created', 'payment_intent.processing', 'payment_intent.payment_failed']);
+    assert.deepEqual(await eventTypesOf(stripe, ch.id), ['charge.pending', 'charge.failed']);
     assert.equal((await stripe.balanceTransactions.list({ limit: 100 })).data.length, txnsBefore);
   });
 }
@@ -351,7 +340,7 @@ test('mandates: single-use from a payment, multi-use from setup_future_usage, 40
   assert.equal(next.status, 'processing');
   const nc = await stripe.charges.retrieve(next.latest_charge);
   assert.equal(nc.payment_method_details.sepa_debit.mandate, mm.id);
-  assert.equal((await settled(next.id)).status, 'succeeded');
+  assert.equal((await debitSettled(stripe, next.id)).status, 'succeeded');
   // on session without mandate_data: refused even with the multi-use mandate
   await assert.rejects(stripe.paymentIntents.create({ amount: 1200, currency: 'eur', customer: cus.id, payment_method_types: ['sepa_debit'], payment_method: pm.id, confirm: true }),
     (e) => e.statusCode === 400 && e.param === 'mandate_data');
@@ -617,7 +606,7 @@ test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, w
   assert.equal(pi.status, 'processing');
   const ch = await stripe.charges.retrieve(pi.latest_charge);
   assert.equal(ch.payment_method_details.sepa_debit.mandate, si.mandate);
-  assert.equal((await settled(pi.id)).status, 'succeeded');
+  assert.equal((await debitSettled(stripe, pi.id)).status, 'succeeded');
   // a card-only SetupIntent refuses it
   await assert.rejects(stripe.setupIntents.create({ customer: cus.id, payment_method: pm.id, confirm: true, mandate_data: ONLINE }),
     (e) => e.statusCode === 400 && e.param === 'payment_method');
@@ -625,7 +614,7 @@ test('a SetupIntent with sepa_debit succeeds at once with a multi-use mandate, w
 
 test('refunds of a settled SEPA payment: partial and full, charge.refunded', async () => {
   let pi = await payWith(IBANS.ok);
-  pi = await settled(pi.id);
+  pi = await debitSettled(stripe, pi.id);
   assert.equal(pi.status, 'succeeded');
   const r1 = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
   assert.equal(r1.status, 'succeeded');
@@ -638,13 +627,13 @@ test('refunds of a settled SEPA payment: partial and full, charge.refunded', asy
   ch = await stripe.charges.retrieve(pi.latest_charge);
   assert.equal(ch.refunded, true);
   assertStripeShape(ch, 'charge');
-  const types = await eventsOf(ch.id);
+  const types = await eventTypesOf(stripe, ch.id);
   assert.equal(types.filter((t) => t === 'charge.refunded').length, 2);
 });
 
 test('the dispute IBAN: succeeds, then a final (lost) dispute withdraws the money', async () => {
   let pi = await payWith(IBANS.dispute);
-  pi = await settled(pi.id);
+  pi = await debitSettled(stripe, pi.id);
   assert.equal(pi.status, 'succeeded');
   const dispute = await waitFor(async () => (await stripe.disputes.list({ payment_intent: pi.id })).data[0], 'the dispute', 10000);
   assert.equal(dispute.charge, pi.latest_charge);
@@ -661,7 +650,7 @@ test('the dispute IBAN: succeeds, then a final (lost) dispute withdraws the mone
   // SEPA disputes are final: no evidence can be submitted
   await assert.rejects(stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' }, submit: true }),
     (e) => e.statusCode === 400);
-  const types = await eventsOf(dispute.id);
+  const types = await eventTypesOf(stripe, dispute.id);
   assert.deepEqual(types.filter((t) => t === 'charge.dispute.created' || t === 'charge.dispute.closed'), ['charge.dispute.created', 'charge.dispute.closed']);
 });
 
@@ -682,7 +671,7 @@ test('a restart between confirm and settlement settles exactly once', async () =
   const Stripe = require('stripe');
   const s2 = new Stripe(own.merchant.secret_key, { host: '127.0.0.1', port: srv.port, protocol: 'http', maxNetworkRetries: 0 });
   for (const p of pis) {
-    const pi = await settled(p.id, s2);
+    const pi = await debitSettled(s2, p.id);
     assert.equal(pi.status, 'succeeded');
   }
   await new Promise((r) => setTimeout(r, 1500)); // more passes: nothing settles twice
@@ -691,7 +680,7 @@ test('a restart between confirm and settlement settles exactly once', async () =
     assert.equal(ch.status, 'succeeded');
     const txns = (await s2.balanceTransactions.list({ limit: 100 })).data.filter((t) => t.source === ch.id);
     assert.equal(txns.length, 1, `one balance transaction for ${ch.id}`);
-    assert.equal((await eventsOf(ch.id, s2)).filter((t) => t === 'charge.succeeded').length, 1);
+    assert.equal((await eventTypesOf(s2, ch.id)).filter((t) => t === 'charge.succeeded').length, 1);
   }
   await srv.stop();
   assert.match(tender(['verify', '--data', own.dataDir]), /verify: ok/);
@@ -711,33 +700,9 @@ async function debitCustomer(iban, { asDefault = true } = {}) {
   return { cus, pm };
 }
 
-async function openInvoice(cus, amount = 5000, currency = 'eur') {
-  await stripe.invoiceItems.create({ customer: cus.id, amount, currency, description: 'Consulting' });
-  const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: 'include', auto_advance: false });
-  return stripe.invoices.finalizeInvoice(inv.id, { auto_advance: false });
-}
-
-// the newest PaymentIntent of the invoice's customer (the invoice's latest attempt)
-async function latestPi(inv) {
-  const pis = await stripe.paymentIntents.list({ customer: inv.customer, limit: 1 });
-  assert.equal(pis.data[0].invoice, inv.id);
-  return pis.data[0];
-}
-
-// waits for the invoice's latest debit to settle: the invoice, with payment_intent (the intent)
-async function invoiceSettled(id) {
-  const { customer } = await stripe.invoices.retrieve(id);
-  return waitFor(async () => {
-    // the intent first: the invoice read after it sees its settlement
-    const pi = await latestPi({ id, customer });
-    if (pi.status === 'processing') return false;
-    return { ...(await stripe.invoices.retrieve(id)), payment_intent: pi };
-  }, `invoice ${id}'s debit to settle`, 15000);
-}
-
 test('a one-off invoice paid by SEPA: open while the debit processes, paid when it settles, no second payment meanwhile', async () => {
   const { cus, pm } = await debitCustomer(IBANS.okLater);
-  const fin = await openInvoice(cus);
+  const fin = await openInvoice(stripe, cus, 5000, 'eur');
   assert.equal(fin.status, 'open');
   const paying = await stripe.invoices.pay(fin.id);
   assert.equal(paying.status, 'open');
@@ -745,7 +710,7 @@ test('a one-off invoice paid by SEPA: open while the debit processes, paid when 
   assert.equal(paying.attempt_count, 1);
   assert.equal(paying.next_payment_attempt, null);
   billingShape(paying, 'invoice');
-  const pi = await latestPi(paying);
+  const pi = await invoiceLatestPi(stripe, paying);
   assert.equal(pi.status, 'processing');
   assert.equal(pi.invoice, fin.id);
   assert.equal(pi.payment_method, pm.id);
@@ -757,7 +722,7 @@ test('a one-off invoice paid by SEPA: open while the debit processes, paid when 
   // while the bank has it: another payment is refused, nothing is charged twice
   await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400 && /processing/.test(e.message));
   await assert.rejects(stripe.invoices.voidInvoice(fin.id), (e) => e.statusCode === 400 && /processing/.test(e.message));
-  const types = await eventsOf(fin.id);
+  const types = await eventTypesOf(stripe, fin.id);
   assert.ok(!types.includes('invoice.paid'));
   assert.ok(!types.includes('invoice.payment_failed'));
   assert.equal((await stripe.paymentIntents.list({ customer: cus.id })).data.length, 1);
@@ -765,10 +730,10 @@ test('a one-off invoice paid by SEPA: open while the debit processes, paid when 
 
 test('a one-off invoice: the debit settles, the invoice is paid with its ledger and events', async () => {
   const { cus } = await debitCustomer(IBANS.ok);
-  const fin = await openInvoice(cus, 7300);
+  const fin = await openInvoice(stripe, cus, 7300, 'eur');
   const paying = await stripe.invoices.pay(fin.id);
   assert.equal(paying.status, 'open');
-  const inv = await invoiceSettled(fin.id);
+  const inv = await invoiceDebitSettled(stripe, fin.id);
   assert.equal(inv.payment_intent.status, 'succeeded');
   assert.equal(inv.status, 'paid');
   assert.equal(inv.amount_paid, 7300);
@@ -776,7 +741,7 @@ test('a one-off invoice: the debit settles, the invoice is paid with its ledger 
   assert.equal(inv.attempt_count, 1);
   const plain = await stripe.invoices.retrieve(fin.id);
   billingShape(plain, 'invoice');
-  const types = await eventsOf(fin.id);
+  const types = await eventTypesOf(stripe, fin.id);
   assert.equal(types.filter((t) => t === 'invoice.paid').length, 1);
   assert.equal(types.filter((t) => t === 'invoice.payment_succeeded').length, 1);
   const ch = await stripe.charges.retrieve(inv.payment_intent.latest_charge);
@@ -790,15 +755,15 @@ test('a one-off invoice: the debit settles, the invoice is paid with its ledger 
 
 test('a one-off invoice whose debit fails: invoice.payment_failed, still open and unpaid, then paid by another attempt', async () => {
   const { cus } = await debitCustomer(IBANS.fails);
-  const fin = await openInvoice(cus, 4100);
+  const fin = await openInvoice(stripe, cus, 4100, 'eur');
   await stripe.invoices.pay(fin.id);
-  const inv = await invoiceSettled(fin.id);
+  const inv = await invoiceDebitSettled(stripe, fin.id);
   assert.equal(inv.payment_intent.status, 'requires_payment_method');
   assert.equal(inv.payment_intent.last_payment_error.code, 'generic_could_not_process');
   assert.equal(inv.status, 'open');
   assert.equal(inv.amount_paid, 0);
   assert.equal(inv.attempt_count, 1);
-  const types = await eventsOf(fin.id);
+  const types = await eventTypesOf(stripe, fin.id);
   assert.ok(types.includes('invoice.payment_failed'));
   assert.ok(!types.includes('invoice.paid'));
   billingShape(await stripe.invoices.retrieve(fin.id), 'invoice');
@@ -810,14 +775,14 @@ test('a one-off invoice whose debit fails: invoice.payment_failed, still open an
   const again = await stripe.invoices.pay(fin.id, { payment_method: good.id });
   assert.equal(again.status, 'open');
   assert.equal(again.attempt_count, 2);
-  const paid = await invoiceSettled(fin.id);
+  const paid = await invoiceDebitSettled(stripe, fin.id);
   assert.equal(paid.status, 'paid');
   assert.equal(paid.amount_paid, 4100);
 });
 
 test('a SEPA invoice must be in eur', async () => {
   const { cus } = await debitCustomer(IBANS.ok);
-  const fin = await openInvoice(cus, 5000, 'usd');
+  const fin = await openInvoice(stripe, cus, 5000, 'usd');
   await assert.rejects(stripe.invoices.pay(fin.id), (e) => e.statusCode === 400 && /eur/.test(e.message));
   assert.equal((await stripe.invoices.retrieve(fin.id)).status, 'open');
 });
@@ -835,12 +800,12 @@ test('a subscription paid by SEPA: active while its first debit processes, its i
   billingShape(sub.latest_invoice, 'invoice');
   assert.equal(sub.latest_invoice.amount_paid, 0);
   assert.equal(sub.latest_invoice.status, 'open');
-  const inv = await invoiceSettled(sub.latest_invoice.id);
+  const inv = await invoiceDebitSettled(stripe, sub.latest_invoice.id);
   assert.equal(inv.status, 'paid');
   assert.equal(inv.amount_paid, 1500);
   assert.equal(inv.billing_reason, 'subscription_create');
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
-  assert.ok((await eventsOf(inv.id)).includes('invoice.payment_succeeded'));
+  assert.ok((await eventTypesOf(stripe, inv.id)).includes('invoice.payment_succeeded'));
 });
 
 test('a subscription whose first SEPA debit fails goes past_due, its invoice open', async () => {
@@ -848,7 +813,7 @@ test('a subscription whose first SEPA debit fails goes past_due, its invoice ope
   const price = await eurPrice();
   const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
   assert.equal(sub.status, 'active');
-  const inv = await invoiceSettled(sub.latest_invoice);
+  const inv = await invoiceDebitSettled(stripe, sub.latest_invoice);
   assert.equal(inv.status, 'open');
   assert.equal(inv.amount_paid, 0);
   const after = await waitFor(async () => {
@@ -856,7 +821,7 @@ test('a subscription whose first SEPA debit fails goes past_due, its invoice ope
     return s.status === 'past_due' && s;
   }, 'the subscription to be past_due', 5000);
   billingShape(after, 'subscription');
-  const types = await eventsOf(inv.id);
+  const types = await eventTypesOf(stripe, inv.id);
   assert.ok(types.includes('invoice.payment_failed'));
   assert.ok(!types.includes('invoice.paid'));
 });
@@ -902,7 +867,7 @@ test('payment_settings[payment_method_types] on invoices and subscriptions: acce
     customer: usdCus.id, items: [{ price: usdPrice.id }], payment_behavior: 'default_incomplete',
     payment_settings: { payment_method_types: ['sepa_debit'] },
   }), (e) => e.statusCode === 400 && /eur/.test(e.message));
-  assert.equal((await invoiceSettled(sub.latest_invoice.id)).status, 'paid');
+  assert.equal((await invoiceDebitSettled(stripe, sub.latest_invoice.id)).status, 'paid');
 });
 
 test('secrets: no IBAN in clear in the store or the log', async () => {
