@@ -809,24 +809,25 @@ int pg_store_shard_of(struct pg_store *s, const char *merchant_id, int *ret_shar
 
 /* ---- opening: migrations, identity ---- */
 
+/* Every pending patch in one transaction (the caller holds the shard's advisory lock): a shard
+ * is upgraded whole or not at all, and a new one costs one commit, not one per patch. */
 static int migrate_shard(struct db *db, char *err, size_t errlen)
 {
 	if (db_exec(db, SQL_MIG_CREATE) != DB_OK) {
 		snprintf(err, errlen, "cannot create schema_migrations: %s", db_errmsg(db));
 		return -1;
 	}
+	char cur[32];
+	if (db_exec(db, "BEGIN") != DB_OK ||
+	    query1(db, SQL_MIG_MAX, NULL, cur, sizeof(cur)) != DB_ROW) {
+		snprintf(err, errlen, "cannot read the schema version: %s", db_errmsg(db));
+		db_exec(db, SQL_ROLLBACK);
+		return -1;
+	}
+	long long current = strtoll(cur, NULL, 10);
 	for (const struct migration *m = migrations_pg; m->sql; m++) {
-		char cur[32];
-		if (db_exec(db, "BEGIN") != DB_OK ||
-		    query1(db, SQL_MIG_MAX, NULL, cur, sizeof(cur)) != DB_ROW) {
-			snprintf(err, errlen, "cannot read the schema version: %s", db_errmsg(db));
-			db_exec(db, SQL_ROLLBACK);
-			return -1;
-		}
-		if (m->version <= strtoll(cur, NULL, 10)) {
-			db_exec(db, SQL_COMMIT);
+		if (m->version <= current)
 			continue;
-		}
 		if (db_exec(db, m->sql) != DB_OK) {
 			snprintf(err, errlen, "migration %s failed: %s", m->name, db_errmsg(db));
 			db_exec(db, SQL_ROLLBACK);
@@ -834,18 +835,23 @@ static int migrate_shard(struct db *db, char *err, size_t errlen)
 		}
 		struct db_stmt *st = db_prepare(db, SQL_MIG_INSERT);
 		if (!st) {
-			db_exec(db, SQL_ROLLBACK);
 			snprintf(err, errlen, "migration %s failed: %s", m->name, db_errmsg(db));
+			db_exec(db, SQL_ROLLBACK);
 			return -1;
 		}
 		db_bind_int64(st, 1, m->version);
 		db_bind_text(st, 2, m->name, -1);
 		db_bind_int64(st, 3, clock_now());
-		if (db_step_done(st) != DB_OK || db_exec(db, SQL_COMMIT) != DB_OK) {
+		if (db_step_done(st) != DB_OK) {
 			snprintf(err, errlen, "migration %s failed: %s", m->name, db_errmsg(db));
 			db_exec(db, SQL_ROLLBACK);
 			return -1;
 		}
+	}
+	if (db_exec(db, SQL_COMMIT) != DB_OK) {
+		snprintf(err, errlen, "migrations failed to commit: %s", db_errmsg(db));
+		db_exec(db, SQL_ROLLBACK);
+		return -1;
 	}
 	return 0;
 }
