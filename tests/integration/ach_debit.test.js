@@ -451,13 +451,15 @@ test('mandates become inactive: a detached account\'s multi-use mandate, a settl
   }), (e) => e.statusCode === 400 && e.code === 'payment_method_unactivated' && e.param === 'payment_method');
 
   // single use: inactive once its debit settled
-  const pi = await settled((await paid(ACCOUNTS.ok)).id);
+  const pi = await debitSettled(stripe, (await paid(ACCOUNTS.ok)).id);
   assert.equal(pi.status, 'succeeded');
   const ch = await stripe.charges.retrieve(pi.latest_charge);
   const single = await stripe.mandates.retrieve(ch.payment_method_details.us_bank_account.mandate);
   assert.equal(single.type, 'single_use');
   assert.equal(single.status, 'inactive');
   assertStripeShape(single, 'mandate');
+});
+
 // ---- ACH Direct Debit on Checkout Sessions and payment links ----
 
 function usdPrice(unit_amount = 1800) {
