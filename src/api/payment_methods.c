@@ -32,8 +32,9 @@
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
-static const char *const pm_types[] = {"card",	"sepa_debit", "us_bank_account",
-				       "ideal", "bancontact", NULL};
+static const char *const pm_types[] = {"card",	     "sepa_debit", "us_bank_account",	"ideal",
+				       "bancontact", "affirm",	   "afterpay_clearpay", "klarna",
+				       NULL};
 
 /* Stripe's ideal[bank] values (vault/ideal.h has their BICs) */
 static const char *const ideal_banks[] = {
@@ -46,6 +47,8 @@ static const struct param_spec ideal_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec bancontact_children[] = {{NULL, 0, 0, 0, NULL, NULL}};
+/* affirm, afterpay_clearpay and klarna: empty hashes, as Stripe takes them */
+static const struct param_spec bnpl_children[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 static const struct param_spec ach_children[] = {
     {"account_holder_type", PT_ENUM, 0, 0, (const char *const[]){"individual", "company", NULL},
@@ -90,6 +93,9 @@ static const struct param_spec create_params[] = {
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
     {"ideal", PT_OBJECT, 0, 0, NULL, ideal_children},
     {"bancontact", PT_OBJECT, 0, 0, NULL, bancontact_children},
+    {"affirm", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, bnpl_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
@@ -172,7 +178,8 @@ struct create_ctx {
 	char routing[ACH_ROUTING_LEN + 1];
 	char account[ACH_ACCOUNT_MAX + 1];
 	const char *holder_type, *account_type;
-	/* type=ideal / bancontact: nothing to seal (the customer authorizes at their bank) */
+	/* type=ideal / bancontact / affirm / afterpay_clearpay / klarna: nothing to seal (the
+	 * customer authorizes at their bank or lender) */
 	const char *redirect_type;
 	const char *ideal_bank; /* ideal[bank], or NULL */
 };
@@ -327,8 +334,9 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_PARAM_BAD, "us_bank_account",
 				"us_bank_account can only be given with type=us_bank_account.");
 	}
-	static const char *const redirect_types[] = {"ideal", "bancontact"};
-	for (size_t i = 0; i < 2; i++) {
+	static const char *const redirect_types[] = {"ideal", "bancontact", "affirm",
+						     "afterpay_clearpay", "klarna"};
+	for (size_t i = 0; i < sizeof(redirect_types) / sizeof(redirect_types[0]); i++) {
 		const char *t = redirect_types[i];
 		bool is = type && strcmp(type, t) == 0;
 		if (!is && param_present(r, t))
@@ -405,6 +413,9 @@ const struct param_spec pm_data_params[] = {
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
     {"ideal", PT_OBJECT, 0, 0, NULL, ideal_children},
     {"bancontact", PT_OBJECT, 0, 0, NULL, bancontact_children},
+    {"affirm", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, bnpl_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

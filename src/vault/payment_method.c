@@ -488,8 +488,10 @@ static void render_redirect_view(const struct pm_view *v, struct json *j)
 	json_kv_str(j, "object", "payment_method");
 	json_kv_str(j, "allow_redisplay", "unspecified");
 	bool ideal = strcmp(v->redirect_type, "ideal") == 0;
-	if (!ideal) {
-		json_key(j, "bancontact");
+	/* the type's own hash, in the spec's key order: affirm {}, afterpay_clearpay {} and
+	 * bancontact {} before billing_details, klarna {dob} after livemode */
+	if (!ideal && strcmp(v->redirect_type, "klarna") != 0) {
+		json_key(j, v->redirect_type);
 		json_obj_open(j);
 		json_obj_close(j);
 	}
@@ -504,6 +506,13 @@ static void render_redirect_view(const struct pm_view *v, struct json *j)
 		const struct ideal_bank *b = redirect_ideal_bank(v->ideal_bank);
 		json_kv_str_or_null(j, "bank", b ? b->code : NULL);
 		json_kv_str_or_null(j, "bic", b ? b->bic : NULL);
+		json_obj_close(j);
+	}
+	if (strcmp(v->redirect_type, "klarna") == 0) {
+		/* klarna[dob] is not kept (README: not covered) */
+		json_key(j, "klarna");
+		json_obj_open(j);
+		json_kv_null(j, "dob");
 		json_obj_close(j);
 	}
 	json_kv_bool(j, "livemode", false);
