@@ -120,10 +120,11 @@ void pm_render_sepa_details(struct json *j, const struct pm_card *pm);
 void pm_render_ach_details(struct json *j, const struct pm_card *pm, bool details,
 			   const char *mandate);
 /* Inserts a redirect PaymentMethod (type: redirect_type_known; bank: an iDEAL one's
- * ideal[bank] or NULL) and renders it into j (when not NULL). */
+ * ideal[bank] or NULL; klarna_dob: a Klarna one's klarna.dob JSON {day, month, year} or NULL)
+ * and renders it into j (when not NULL). */
 int pm_insert_redirect(struct db *db, const char *merchant_id, const char *pm_id, const char *type,
-		       const char *bank, const char *billing_details, const char *metadata,
-		       int64_t now, struct json *j);
+		       const char *bank, const char *klarna_dob, const char *billing_details,
+		       const char *metadata, int64_t now, struct json *j);
 /* Stripe's card.display_brand for a brand (amex → american_express, unknown → other). */
 const char *pm_display_brand(const char *brand);
 

@@ -376,7 +376,7 @@ const BNPL = {
     details: { order_id: null, reference: null },
   },
   klarna: {
-    currency: 'eur', amount: 2500, shown: /25\.00 EUR/, title: /Klarna test payment/,
+    currency: 'eur', amount: 2500, shown: /25\.00 EUR/, title: /Klarna test payment/, pmData: { klarna: { dob: { day: 1, month: 2, year: 1985 } } },
     details: { payment_method_category: 'pay_later', preferred_locale: null },
   },
 };
@@ -386,7 +386,7 @@ async function bnplRedirected(type, extra = {}) {
   const c = BNPL[type];
   const pi = await stripe.paymentIntents.create({
     amount: c.amount, currency: c.currency, payment_method_types: [type], confirm: true, return_url: RETURN,
-    payment_method_data: { type, billing_details: BILLING }, ...(c.shipping ? { shipping: c.shipping } : {}), ...extra,
+    payment_method_data: { type, billing_details: BILLING, ...(c.pmData || {}) }, ...(c.shipping ? { shipping: c.shipping } : {}), ...extra,
   });
   assert.equal(pi.status, 'requires_action');
   assert.equal(pi.next_action.type, 'redirect_to_url');
@@ -414,6 +414,17 @@ test('affirm, afterpay_clearpay and klarna PaymentMethods: their hashes, every f
   }
   await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', ideal: { bank: 'ing' } }),
     (e) => e.statusCode === 400 && e.param === 'ideal');
+  // klarna[dob]: kept and shown whole; refused when partial or not in the past
+  const dob = await stripe.paymentMethods.create({ type: 'klarna', klarna: { dob: { day: 14, month: 3, year: 1990 } }, billing_details: BILLING });
+  assert.deepEqual(dob.klarna, { dob: { day: 14, month: 3, year: 1990 } });
+  assert.deepEqual((await stripe.paymentMethods.retrieve(dob.id)).klarna, dob.klarna);
+  assertStripeShape(dob, 'payment_method');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', klarna: { dob: { day: 14, month: 3 } } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'klarna[dob][year]');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', klarna: { dob: { day: 14, month: 13, year: 1990 } } }),
+    (e) => e.statusCode === 400 && e.param === 'klarna[dob]');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'affirm', klarna: { dob: { day: 14, month: 3, year: 1990 } } }),
+    (e) => e.statusCode === 400 && e.param === 'klarna');
   await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034 } }),
     (e) => e.statusCode === 400 && e.param === 'card');
   // no card: the Charges API refuses it
@@ -446,6 +457,7 @@ for (const type of Object.keys(BNPL)) {
     assert.equal(ch.billing_details.email, 'jenny@example.com');
     assert.deepEqual(ch.payment_method_details, { [type]: c.details, type });
     if (c.shipping) assert.equal(ch.shipping.name, 'Jenny Rosen');
+    if (c.pmData) assert.deepEqual((await stripe.paymentMethods.retrieve(ch.payment_method))[type], c.pmData[type]);
     const bt = ch.balance_transaction;
     assert.equal(bt.source, ch.id);
     assert.equal(bt.type, 'charge');
