@@ -5,7 +5,10 @@
  * Stripe's test redirect page does: "Authorize test payment" books the charge and the intent
  * succeeds, "Fail test payment" sends the intent back to requires_payment_method; either then
  * redirects the browser to the intent's return_url with payment_intent,
- * payment_intent_client_secret and redirect_status. payments/redirect.h tells the design.
+ * payment_intent_client_secret and redirect_status. Affirm, Afterpay / Clearpay and Klarna use
+ * the same page for the lender; with capture_method=manual their authorization is held
+ * (requires_capture) and captured or canceled through payment_intents.c, as a card's.
+ * payments/redirect.h tells the design.
  *
  * Like the 3-D Secure page (payment_intents.c), the page has no API key: the token in its URL
  * is the secret (32 random base62 characters, compared in constant time), and the merchant in
