@@ -32,8 +32,9 @@
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
-static const char *const pm_types[] = {"card",	"sepa_debit", "us_bank_account",
-				       "ideal", "bancontact", NULL};
+static const char *const pm_types[] = {"card",	     "sepa_debit", "us_bank_account",	"ideal",
+				       "bancontact", "affirm",	   "afterpay_clearpay", "klarna",
+				       NULL};
 
 /* Stripe's ideal[bank] values (vault/ideal.h has their BICs) */
 static const char *const ideal_banks[] = {
@@ -46,6 +47,18 @@ static const struct param_spec ideal_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec bancontact_children[] = {{NULL, 0, 0, 0, NULL, NULL}};
+/* affirm and afterpay_clearpay: empty hashes, as Stripe takes them; klarna[dob] */
+static const struct param_spec bnpl_children[] = {{NULL, 0, 0, 0, NULL, NULL}};
+static const struct param_spec klarna_dob_children[] = {
+    {"day", PT_INT, 0, 0, NULL, NULL},
+    {"month", PT_INT, 0, 0, NULL, NULL},
+    {"year", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec klarna_children[] = {
+    {"dob", PT_OBJECT, 0, 0, NULL, klarna_dob_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
 static const struct param_spec ach_children[] = {
     {"account_holder_type", PT_ENUM, 0, 0, (const char *const[]){"individual", "company", NULL},
@@ -90,6 +103,9 @@ static const struct param_spec create_params[] = {
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
     {"ideal", PT_OBJECT, 0, 0, NULL, ideal_children},
     {"bancontact", PT_OBJECT, 0, 0, NULL, bancontact_children},
+    {"affirm", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, klarna_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"customer", PT_STRING, 0, 255, NULL, NULL},
@@ -172,9 +188,11 @@ struct create_ctx {
 	char routing[ACH_ROUTING_LEN + 1];
 	char account[ACH_ACCOUNT_MAX + 1];
 	const char *holder_type, *account_type;
-	/* type=ideal / bancontact: nothing to seal (the customer authorizes at their bank) */
+	/* type=ideal / bancontact / affirm / afterpay_clearpay / klarna: nothing to seal (the
+	 * customer authorizes at their bank or lender) */
 	const char *redirect_type;
 	const char *ideal_bank; /* ideal[bank], or NULL */
+	const char *klarna_dob; /* klarna[dob] as the object's JSON, or NULL */
 };
 
 static int create_fn(struct db *db, void *p)
@@ -182,9 +200,9 @@ static int create_fn(struct db *db, void *p)
 	struct create_ctx *c = p;
 	struct req *r = c->r;
 	if (c->redirect_type) {
-		int rc =
-		    pm_insert_redirect(db, r->merchant_id, c->pm_id, c->redirect_type,
-				       c->ideal_bank, c->billing, c->metadata, r->now, req_json(r));
+		int rc = pm_insert_redirect(db, r->merchant_id, c->pm_id, c->redirect_type,
+					    c->ideal_bank, c->klarna_dob, c->billing, c->metadata,
+					    r->now, req_json(r));
 		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (c->ach) {
@@ -255,6 +273,8 @@ static int create_fn(struct db *db, void *p)
 
 /* Validates a create's card, billing details and metadata (at the paths of r->params) and seals
  * the card, before the write. 0, or -1 with r->err. */
+static int klarna_dob_param(struct req *r, const char **ret);
+
 static int create_prepare(struct req *r, struct create_ctx *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -327,8 +347,9 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_PARAM_BAD, "us_bank_account",
 				"us_bank_account can only be given with type=us_bank_account.");
 	}
-	static const char *const redirect_types[] = {"ideal", "bancontact"};
-	for (size_t i = 0; i < 2; i++) {
+	static const char *const redirect_types[] = {"ideal", "bancontact", "affirm",
+						     "afterpay_clearpay", "klarna"};
+	for (size_t i = 0; i < sizeof(redirect_types) / sizeof(redirect_types[0]); i++) {
 		const char *t = redirect_types[i];
 		bool is = type && strcmp(type, t) == 0;
 		if (!is && param_present(r, t))
@@ -343,6 +364,8 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 	if (c->redirect_type) {
 		const char *bank = param_str(r, "ideal.bank");
 		c->ideal_bank = bank && *bank ? bank : NULL;
+		if (param_present(r, "klarna.dob") && klarna_dob_param(r, &c->klarna_dob) != 0)
+			return -1;
 	}
 	if (c->sepa || c->ach || c->redirect_type) {
 		/* nothing of a card to read */
@@ -375,6 +398,30 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 	return 0;
 }
 
+/* klarna[dob]: a whole date of birth in the past, as the JSON the object shows. 0, or -1 with
+ * r->err. */
+static int klarna_dob_param(struct req *r, const char **ret)
+{
+	int64_t d = 0, m = 0, y = 0;
+	int hd = param_int(r, "klarna.dob.day", &d);
+	int hm = param_int(r, "klarna.dob.month", &m);
+	int hy = param_int(r, "klarna.dob.year", &y);
+	static const char *const missing[] = {"klarna[dob][day]", "klarna[dob][month]",
+					      "klarna[dob][year]"};
+	int have[] = {hd, hm, hy};
+	for (size_t i = 0; i < 3; i++)
+		if (have[i] != 1)
+			return req_fail(r, ERR_PARAM_MISSING, missing[i], "%s", missing[i]);
+	if (d < 1 || d > 31 || m < 1 || m > 12 || y < 1900 ||
+	    (r->now > 0 && y > 1970 + r->now / 31556952))
+		return req_fail(r, ERR_PARAM_BAD, "klarna[dob]",
+				"Invalid klarna[dob]: day, month and year of a date of birth in "
+				"the past.");
+	*ret = arena_printf(&r->arena, "{\"day\":%d,\"month\":%d,\"year\":%d}", (int)d, (int)m,
+			    (int)y);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int h_create(struct req *r)
 {
 	if (param_present(r, "payment_method"))
@@ -405,6 +452,9 @@ const struct param_spec pm_data_params[] = {
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
     {"ideal", PT_OBJECT, 0, 0, NULL, ideal_children},
     {"bancontact", PT_OBJECT, 0, 0, NULL, bancontact_children},
+    {"affirm", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, klarna_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

@@ -922,7 +922,7 @@ int pm_types_param(struct req *r, const char *param, const char *shown, unsigned
 		*set = 0;
 		return 1;
 	}
-	char names[96];
+	char names[160];
 	unsigned got = 0;
 	int count = 0;
 	for (const struct form_node *x = n && n->kind != FORM_SCALAR ? n->first_child : n; x;
@@ -943,13 +943,24 @@ int pm_types_param(struct req *r, const char *param, const char *shown, unsigned
 
 int pm_types_check_currency(struct req *r, unsigned set, const char *currency, const char *shown)
 {
-	for (unsigned b = 1; b <= set && currency; b <<= 1) {
-		const char *c = (set & b) ? pm_type_currency(b) : NULL;
-		if (c && strcmp(c, currency) != 0)
-			return req_fail(r, ERR_PARAM_BAD, shown,
-					"The currency provided (%s) is invalid. Payments with %s "
-					"support the following currencies: %s.",
-					currency, pm_type_name(b), c);
+	for (unsigned b = 1; b <= set && b && currency; b <<= 1) {
+		if (!(set & b) || pm_type_takes_currency(b, currency))
+			continue;
+		/* the type's list, as Stripe names it in the message ("usd, cad") */
+		char list[128];
+		size_t used = 0;
+		list[0] = '\0';
+		for (const char *const *c = pm_type_currencies(b); c && *c; c++) {
+			int w = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "",
+					 *c);
+			if (w < 0 || (size_t)w >= sizeof(list) - used)
+				break;
+			used += (size_t)w;
+		}
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"The currency provided (%s) is invalid. Payments with %s "
+				"support the following currencies: %s.",
+				currency, pm_type_name(b), list);
 	}
 	return 0;
 }

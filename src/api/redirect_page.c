@@ -5,7 +5,10 @@
  * Stripe's test redirect page does: "Authorize test payment" books the charge and the intent
  * succeeds, "Fail test payment" sends the intent back to requires_payment_method; either then
  * redirects the browser to the intent's return_url with payment_intent,
- * payment_intent_client_secret and redirect_status. payments/redirect.h tells the design.
+ * payment_intent_client_secret and redirect_status. Affirm, Afterpay / Clearpay and Klarna use
+ * the same page for the lender; with capture_method=manual their authorization is held
+ * (requires_capture) and captured or canceled through payment_intents.c, as a card's.
+ * payments/redirect.h tells the design.
  *
  * Like the 3-D Secure page (payment_intents.c), the page has no API key: the token in its URL
  * is the secret (32 random base62 characters, compared in constant time), and the merchant in
@@ -23,6 +26,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "money/fx.h"
+#include "payments/pm_types.h"
 #include "payments/redirect.h"
 #include "payments/sepa.h"
 #include "vault/ideal.h"
@@ -42,7 +46,7 @@ static int kind_fn(struct db *db, void *p)
 	struct pm_card pm;
 	int rc = pm_load(db, k->r->merchant_id, k->id, &pm);
 	if (rc == DB_OK && PM_IS_REDIRECT(&pm))
-		k->type = strcmp(pm.type, "ideal") == 0 ? "ideal" : "bancontact";
+		k->type = redirect_type_known(pm.type);
 	return rc == DB_OK || rc == DB_NOTFOUND ? 0 : req_fail(k->r, ERR_API, NULL, NULL);
 }
 
@@ -78,6 +82,33 @@ struct confirm {
 	char token[40];
 };
 
+/* The customer's details pm's lender requires (redirect_bnpl_missing): Stripe's 400 naming
+ * what is missing, on payment_method_data when this request made the PaymentMethod, on
+ * payment_method when it was made before, on shipping for the intent's. 0, or -1 with r->err. */
+static int bnpl_check_details(struct req *r, struct db *db, const struct payment_intent *pi,
+			      const struct pm_card *pm)
+{
+	const char *billing = NULL;
+	if (pm->has_billing &&
+	    pm_billing_details(db, r->merchant_id, pm->id, &r->arena, &billing) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *missing = redirect_bnpl_missing(pm->type, billing, pi->shipping);
+	if (!missing)
+		return 0;
+	if (strncmp(missing, "shipping", 8) == 0)
+		return req_fail(r, ERR_PARAM_MISSING, missing, "%s", missing);
+	if (param_present(r, "payment_method_data")) {
+		const char *param = arena_printf(&r->arena, "payment_method_data[%.*s]%s",
+						 (int)strcspn(missing, "["), missing,
+						 missing + strcspn(missing, "["));
+		return req_fail(r, ERR_PARAM_MISSING, param, "%s", param);
+	}
+	return req_fail(r, ERR_PARAM_BAD, "payment_method",
+			"The PaymentMethod %s has no %s, which %s payments require: update its "
+			"billing_details first.",
+			pm->id, missing, pm->type);
+}
+
 static int confirm_fn(struct db *db, void *p)
 {
 	struct confirm *c = p;
@@ -99,6 +130,8 @@ static int confirm_fn(struct db *db, void *p)
 	if (pi->customer && pm.customer[0] && strcmp(pi->customer, pm.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
+	if (redirect_type_bnpl(pm.type) && bnpl_check_details(r, db, pi, &pm) != 0)
+		return -1;
 	/* the page's token: the only secret of its URL */
 	id_random_base62(c->token, 32);
 	if (redirect_auth_put(db, r->merchant_id, pi->id, c->token, pm.id, r->now) != DB_OK)
@@ -149,15 +182,29 @@ int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool ins
 				"types this PaymentIntent allows. Alternatively update the allowed "
 				"payment_method_types for this PaymentIntent to include \"%s\".",
 				type, type);
-	if (strcmp(pi->currency, "eur") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "currency",
-				"The currency provided (%s) is invalid. Payments with %s "
-				"support the following currencies: eur.",
-				pi->currency, type);
-	if (strcmp(pi->capture_method, "manual") == 0)
+	unsigned bit = pm_type_bit(type);
+	bool bnpl = redirect_type_bnpl(type);
+	if (pm_types_check_currency(r, bit, pi->currency, "currency") != 0)
+		return -1;
+	/* a lender authorizes and captures apart (Affirm, Afterpay, Klarna), a bank does not */
+	if (strcmp(pi->capture_method, "manual") == 0 && !pm_type_manual_capture(bit))
 		return req_fail(r, ERR_PARAM_BAD, "capture_method",
 				"The payment method type %s does not support "
 				"capture_method=manual.",
+				type);
+	int64_t min, max;
+	if (bnpl && redirect_bnpl_limits(type, pi->currency, &min, &max) &&
+	    (pi->amount < min || pi->amount > max))
+		return req_fail(r, pi->amount < min ? ERR_AMOUNT_TOO_SMALL : ERR_AMOUNT_TOO_LARGE,
+				"amount",
+				"Amount must be between %lld.%02lld and %lld.%02lld %s for %s "
+				"payments.",
+				(long long)(min / 100), (long long)(min % 100),
+				(long long)(max / 100), (long long)(max % 100), pi->currency, type);
+	if (bnpl && pi->setup_future_usage)
+		return req_fail(r, ERR_PARAM_BAD, "setup_future_usage",
+				"The payment method type %s does not support "
+				"setup_future_usage: it pays once.",
 				type);
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
 	    pi->connect.application_fee_amount || pi->invoice || pi->checkout_session)
@@ -213,7 +260,7 @@ struct page_ctx {
 	const char *status; /* the authorization's: pending | succeeded | failed */
 	const char *pm_id;
 	char merchant_name[256];
-	char type[16];	       /* the PaymentMethod's: ideal | bancontact */
+	char type[24];	       /* the PaymentMethod's: ideal | bancontact | affirm | … */
 	const char *bank_name; /* an iDEAL PaymentMethod's bank, or NULL */
 	bool found;	       /* the token opens this intent's authorization */
 	bool open;	       /* pending, and the intent still waits for it */
@@ -284,6 +331,22 @@ static int finish(struct req *r, const struct page_ctx *x, bool ok)
 				x->pi.client_secret, ok);
 }
 
+/* The method's name as its customers know it (Afterpay is Clearpay in the UK). */
+static const char *page_type_name(const char *type, const char *currency)
+{
+	static const char *const names[][2] = {
+	    {"ideal", "iDEAL"},	  {"bancontact", "Bancontact"},
+	    {"affirm", "Affirm"}, {"afterpay_clearpay", "Afterpay"},
+	    {"klarna", "Klarna"},
+	};
+	if (strcmp(type, "afterpay_clearpay") == 0 && strcmp(currency, "gbp") == 0)
+		return "Clearpay";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i][0], type) == 0)
+			return names[i][1];
+	return type;
+}
+
 static int h_page(struct req *r)
 {
 	struct page_ctx x;
@@ -298,13 +361,14 @@ static int h_page(struct req *r)
 			return challenge_not_found(r);
 		return challenge_done(r, strcmp(x.status, "succeeded") == 0);
 	}
-	bool ideal = strcmp(x.type, "ideal") == 0;
+	const char *name = page_type_name(x.type, x.pi.currency);
+	bool bnpl = redirect_type_bnpl(x.type);
 	struct buf b;
 	buf_init(&b, 64 * 1024);
 	buf_printf(&b,
-		   "<h1>%s test payment page</h1><p>This page stands in for your bank in test "
+		   "<h1>%s test payment page</h1><p>This page stands in for your %s in test "
 		   "mode: authorize or fail the payment.</p><dl><dt>Merchant</dt><dd>",
-		   ideal ? "iDEAL" : "Bancontact");
+		   name, bnpl ? "lender" : "bank");
 	html_escape(&b, x.merchant_name);
 	buf_puts(&b, "</dd><dt>Amount</dt><dd>");
 	html_amount(&b, x.pi.amount, x.pi.currency);
@@ -323,11 +387,10 @@ static int h_page(struct req *r)
 	html_escape(&b, base);
 	buf_puts(&b, "/fail\"><button type=\"submit\" class=\"fail\">Fail test payment</button>"
 		     "</form>");
-	int ret =
-	    b.failed
-		? req_fail(r, ERR_API, NULL, NULL)
-		: challenge_page(r, 200, ideal ? "iDEAL test payment" : "Bancontact test payment",
-				 buf_cstr(&b));
+	int ret = b.failed
+		      ? req_fail(r, ERR_API, NULL, NULL)
+		      : challenge_page(r, 200, arena_printf(&r->arena, "%s test payment", name),
+				       buf_cstr(&b));
 	buf_release(&b);
 	return ret;
 }
@@ -446,12 +509,14 @@ static int authorize_fn(struct db *db, void *p)
 	if (payments_pricing(r, db, &pricing, cur) != 0)
 		return -1;
 	pricing.fx = x->fx;
-	if (redirect_charge_book(db, &r->arena, r->merchant_id, &ch, pm.type, &pricing, r->now) !=
-	    DB_OK)
+	/* capture_method=manual (a lender's authorization): held until captured, as a card's */
+	bool capture = strcmp(pi->capture_method, "manual") != 0;
+	if (redirect_charge_book(db, &r->arena, r->merchant_id, &ch, pm.type, capture, &pricing,
+				 r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	pi->status = "succeeded";
-	pi->amount_received = pi->amount;
-	pi->amount_capturable = 0;
+	pi->status = capture ? "succeeded" : "requires_capture";
+	pi->amount_received = capture ? pi->amount : 0;
+	pi->amount_capturable = capture ? 0 : pi->amount;
 	pi->latest_charge = arena_strdup(&r->arena, ch.id);
 	pi->last_payment_error = NULL;
 	pi->next_action = NULL;
@@ -462,7 +527,10 @@ static int authorize_fn(struct db *db, void *p)
 	if (!js || payments_event(r, db, "charge.succeeded", ch.id, js, len, NULL) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	js = pi_json(db, &r->arena, r->merchant_id, r->livemode, pi, &len);
-	if (!js || payments_event(r, db, "payment_intent.succeeded", pi->id, js, len, NULL) != 0)
+	if (!js || payments_event(r, db,
+				  capture ? "payment_intent.succeeded"
+					  : "payment_intent.amount_capturable_updated",
+				  pi->id, js, len, NULL) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	x->outcome = "succeeded";
 	return 0;

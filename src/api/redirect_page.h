@@ -1,6 +1,7 @@
 /*
- * Redirect payment methods at the API (redirect_page.c): a PaymentIntent confirmed with an ideal
- * or bancontact PaymentMethod, and Tender's hosted test page standing in for the customer's bank
+ * Redirect payment methods at the API (redirect_page.c): a PaymentIntent confirmed with an ideal,
+ * bancontact, affirm, afterpay_clearpay or klarna PaymentMethod, and Tender's hosted test page
+ * standing in for the customer's bank or lender
  * (/redirect/{merchant}/{intent}/{token}; no API key, the token is the secret). payments/redirect.h
  * tells the design.
  */
@@ -13,16 +14,19 @@
 #include "payments/payments.h"
 
 /* Whether pm_ref names a redirect PaymentMethod of r's merchant (read): 1 with *ret_type
- * ("ideal" or "bancontact", static), 0 no (a card, an alias, a token, a bank debit, or no such
- * PaymentMethod: the other paths answer those), -1 with r->err. */
+ * ("ideal", "bancontact", "affirm", "afterpay_clearpay" or "klarna", static), 0 no (a card, an
+ * alias, a token, a bank debit, or no such PaymentMethod: the other paths answer those), -1 with
+ * r->err. */
 int redirect_pm_type(struct req *r, const char *pm_ref, const char **ret_type);
 
 /* Confirms pi (requires_payment_method / requires_confirmation / requires_action; insert_first:
- * created by this request and not stored yet) with redirect PaymentMethod pm_id of type: eur
- * only, automatic capture only, a return_url (the request's or the intent's) required. Its one
- * write leaves the intent requires_action with next_action redirect_to_url (the hosted test
- * page), records the page's token, appends payment_intent.requires_action (after
- * payment_intent.created when insert_first) and answers with the intent. 0, or -1 with r->err. */
+ * created by this request and not stored yet) with redirect PaymentMethod pm_id of type: in a
+ * currency the type takes (pm_types), automatic capture only for ideal / bancontact, within a
+ * buy-now-pay-later lender's amount limits and with the details it requires, a return_url (the
+ * request's or the intent's) required. Its one write leaves the intent requires_action with
+ * next_action redirect_to_url (the hosted test page), records the page's token, appends
+ * payment_intent.requires_action (after payment_intent.created when insert_first) and answers
+ * with the intent. 0, or -1 with r->err. */
 int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
 			const char *pm_id, const char *type);
 

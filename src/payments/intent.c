@@ -334,6 +334,18 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (pi->pmo_card_setup_future_usage)
 		json_kv_str(j, "setup_future_usage", pi->pmo_card_setup_future_usage);
 	json_obj_close(j);
+	/* the buy-now-pay-later types' options, Stripe's defaults (none is taken: README) */
+	if (pi_allows_type(pi, "affirm")) {
+		json_key(j, "affirm");
+		json_obj_open(j);
+		json_obj_close(j);
+	}
+	if (pi_allows_type(pi, "afterpay_clearpay")) {
+		json_key(j, "afterpay_clearpay");
+		json_obj_open(j);
+		json_kv_null(j, "reference");
+		json_obj_close(j);
+	}
 	if (pi_allows_type(pi, "bancontact")) {
 		json_key(j, "bancontact");
 		json_obj_open(j);
@@ -343,6 +355,12 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (pi_allows_type(pi, "ideal")) {
 		json_key(j, "ideal");
 		json_obj_open(j);
+		json_obj_close(j);
+	}
+	if (pi_allows_type(pi, "klarna")) {
+		json_key(j, "klarna");
+		json_obj_open(j);
+		json_kv_null(j, "preferred_locale");
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "sepa_debit")) {

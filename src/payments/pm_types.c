@@ -3,17 +3,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#define CURRENCIES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
 static const struct pm_type {
 	const char *name;
 	unsigned bit;
-	const char *currency;
+	const char *const *currencies; /* NULL: any */
 	bool manual_capture;
 } types[] = {
     {"card", PMT_CARD, NULL, true},
-    {"sepa_debit", PMT_SEPA_DEBIT, "eur", false},
-    {"us_bank_account", PMT_US_BANK_ACCOUNT, "usd", false},
-    {"ideal", PMT_IDEAL, "eur", false},
-    {"bancontact", PMT_BANCONTACT, "eur", false},
+    {"sepa_debit", PMT_SEPA_DEBIT, CURRENCIES("eur"), false},
+    {"us_bank_account", PMT_US_BANK_ACCOUNT, CURRENCIES("usd"), false},
+    {"ideal", PMT_IDEAL, CURRENCIES("eur"), false},
+    {"bancontact", PMT_BANCONTACT, CURRENCIES("eur"), false},
+    /* Stripe's lists for each buy-now-pay-later method (its docs' "supported currencies");
+     * each lender authorizes and captures apart, as a card issuer does */
+    {"affirm", PMT_AFFIRM, CURRENCIES("usd", "cad"), true},
+    {"afterpay_clearpay", PMT_AFTERPAY_CLEARPAY, CURRENCIES("aud", "cad", "gbp", "nzd", "usd"),
+     true},
+    {"klarna", PMT_KLARNA,
+     CURRENCIES("aud", "cad", "chf", "czk", "dkk", "eur", "gbp", "nok", "nzd", "pln", "ron", "sek",
+		"usd"),
+     true},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -41,10 +52,21 @@ const char *pm_type_name(unsigned bit)
 	return t ? t->name : NULL;
 }
 
-const char *pm_type_currency(unsigned bit)
+const char *const *pm_type_currencies(unsigned bit)
 {
 	const struct pm_type *t = by_bit(bit);
-	return t ? t->currency : NULL;
+	return t ? t->currencies : NULL;
+}
+
+bool pm_type_takes_currency(unsigned bit, const char *currency)
+{
+	const char *const *list = pm_type_currencies(bit);
+	if (!list)
+		return by_bit(bit) != NULL;
+	for (; currency && *list; list++)
+		if (strcmp(*list, currency) == 0)
+			return true;
+	return false;
 }
 
 bool pm_type_manual_capture(unsigned bit)

@@ -1,9 +1,9 @@
 /*
  * The payment method types Tender takes, as a set of bits, and the JSON array Stripe renders
  * (`payment_method_types: ["card","sepa_debit"]`) that intents, sessions, links, invoices and
- * subscriptions store. One table says which types exist, their one currency if they have one,
- * and whether they can be captured by hand: every parser and check reads it, so a new type is
- * one row here (and its flow), not five edits.
+ * subscriptions store. One table says which types exist, the currencies a payment of each can be
+ * in (all, or a list), and whether they can be captured by hand: every parser and check reads it,
+ * so a new type is one row here (and its flow), not five edits.
  */
 #ifndef TENDER_PAYMENTS_PM_TYPES_H
 #define TENDER_PAYMENTS_PM_TYPES_H
@@ -17,18 +17,27 @@ enum {
 	PMT_US_BANK_ACCOUNT = 1u << 2,
 	PMT_IDEAL = 1u << 3,
 	PMT_BANCONTACT = 1u << 4,
-	PMT_ALL = (1u << 5) - 1,
-	/* paid by redirecting the customer to their bank (payments/redirect.h): PaymentIntents
-	 * only */
-	PMT_REDIRECT = PMT_IDEAL | PMT_BANCONTACT,
+	PMT_AFFIRM = 1u << 5,
+	PMT_AFTERPAY_CLEARPAY = 1u << 6,
+	PMT_KLARNA = 1u << 7,
+	PMT_ALL = (1u << 8) - 1,
+	/* buy now, pay later: the customer accepts a payment plan at the lender's site, reached
+	 * by a redirect as a bank is */
+	PMT_BNPL = PMT_AFFIRM | PMT_AFTERPAY_CLEARPAY | PMT_KLARNA,
+	/* paid by redirecting the customer to their bank or lender (payments/redirect.h):
+	 * PaymentIntents only */
+	PMT_REDIRECT = PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL,
 };
 
 /* The type's bit, 0 when Tender has no type of that name. */
 unsigned pm_type_bit(const char *name);
 /* The type's name ("sepa_debit"), NULL for a bit that is not exactly one type. */
 const char *pm_type_name(unsigned bit);
-/* The one currency a payment of the type is in ("eur"), NULL when it takes any. */
-const char *pm_type_currency(unsigned bit);
+/* The currencies a payment of the type can be in ({"usd", "cad", NULL}), NULL when it takes
+ * any. */
+const char *const *pm_type_currencies(unsigned bit);
+/* Whether a payment of the type can be in currency (lowercase ISO 4217). */
+bool pm_type_takes_currency(unsigned bit, const char *currency);
 /* Whether the type can be authorized now and captured later (capture_method=manual). */
 bool pm_type_manual_capture(unsigned bit);
 

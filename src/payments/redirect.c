@@ -1,5 +1,6 @@
 #include "payments/redirect.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -36,6 +37,25 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("ideal"));
 		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
 		json_obj_close(&j);
+	} else if (strcmp(pm->type, "affirm") == 0) {
+		json_key(&j, "affirm");
+		json_obj_open(&j);
+		json_obj_close(&j);
+	} else if (strcmp(pm->type, "afterpay_clearpay") == 0) {
+		/* the lender's order id and the merchant's reference: Tender's test lender
+		 * reports neither */
+		json_key(&j, "afterpay_clearpay");
+		json_obj_open(&j);
+		json_kv_null(&j, "order_id");
+		json_kv_null(&j, "reference");
+		json_obj_close(&j);
+	} else if (strcmp(pm->type, "klarna") == 0) {
+		/* the test page offers Klarna's "pay later" plan; no locale was asked for */
+		json_key(&j, "klarna");
+		json_obj_open(&j);
+		json_kv_str(&j, "payment_method_category", "pay_later");
+		json_kv_null(&j, "preferred_locale");
+		json_obj_close(&j);
 	} else {
 		/* Stripe's test Bancontact account (VAN DE PUT & CO) */
 		json_key(&j, "bancontact");
@@ -50,7 +70,7 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
 		json_obj_close(&j);
 	}
-	json_kv_str(&j, "type", ideal ? "ideal" : "bancontact");
+	json_kv_str(&j, "type", pm->type);
 	json_obj_close(&j);
 	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
 	buf_release(&b);
@@ -59,8 +79,83 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 
 bool redirect_details_is(const char *details)
 {
-	return details && (strncmp(details, "{\"ideal\":", 9) == 0 ||
-			   strncmp(details, "{\"bancontact\":", 14) == 0);
+	static const char *const heads[] = {"{\"ideal\":", "{\"bancontact\":", "{\"affirm\":",
+					    "{\"afterpay_clearpay\":", "{\"klarna\":"};
+	for (size_t i = 0; details && i < sizeof(heads) / sizeof(heads[0]); i++)
+		if (strncmp(details, heads[i], strlen(heads[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Stripe's limits per lender and currency ("Payment options and limits" in each method's
+ * docs), in minor units */
+static const struct bnpl_limit {
+	const char *type, *currency;
+	int64_t min, max;
+} LIMITS[] = {
+    {"affirm", "usd", 5000, 3000000},	       {"affirm", "cad", 5000, 3000000},
+    {"afterpay_clearpay", "aud", 100, 200000}, {"afterpay_clearpay", "cad", 100, 200000},
+    {"afterpay_clearpay", "nzd", 100, 200000}, {"afterpay_clearpay", "gbp", 100, 120000},
+    {"afterpay_clearpay", "usd", 100, 400000},
+};
+
+bool redirect_bnpl_limits(const char *type, const char *currency, int64_t *ret_min,
+			  int64_t *ret_max)
+{
+	for (size_t i = 0; type && currency && i < sizeof(LIMITS) / sizeof(LIMITS[0]); i++)
+		if (strcmp(LIMITS[i].type, type) == 0 &&
+		    strcmp(LIMITS[i].currency, currency) == 0) {
+			*ret_min = LIMITS[i].min;
+			*ret_max = LIMITS[i].max;
+			return true;
+		}
+	return false;
+}
+
+/* Whether root holds a non-empty string at key (inside the object at parent, when given). */
+static bool has_str(json_t *root, const char *parent, const char *key)
+{
+	json_t *o = parent ? json_object_get(root, parent) : root;
+	const char *v = json_string_value(json_object_get(o, key));
+	return v && *v;
+}
+
+const char *redirect_bnpl_missing(const char *type, const char *billing_json,
+				  const char *shipping_json)
+{
+	bool afterpay = type && strcmp(type, "afterpay_clearpay") == 0;
+	bool klarna = type && strcmp(type, "klarna") == 0;
+	if (!afterpay && !klarna)
+		return NULL;
+	json_error_t e;
+	json_t *b = billing_json ? json_loads(billing_json, 0, &e) : NULL;
+	const char *missing = NULL;
+	if (afterpay) {
+		json_t *sh = shipping_json ? json_loads(shipping_json, 0, &e) : NULL;
+		if (!has_str(b, NULL, "name"))
+			missing = "billing_details[name]";
+		else if (!has_str(b, NULL, "email"))
+			missing = "billing_details[email]";
+		else if (!has_str(b, "address", "line1"))
+			missing = "billing_details[address][line1]";
+		else if (!has_str(b, "address", "country"))
+			missing = "billing_details[address][country]";
+		else if (!sh)
+			missing = "shipping";
+		else if (!has_str(sh, NULL, "name"))
+			missing = "shipping[name]";
+		else if (!has_str(sh, "address", "line1"))
+			missing = "shipping[address][line1]";
+		else if (!has_str(sh, "address", "country"))
+			missing = "shipping[address][country]";
+		json_decref(sh);
+	} else if (!has_str(b, NULL, "email")) {
+		missing = "billing_details[email]";
+	} else if (!has_str(b, "address", "country")) {
+		missing = "billing_details[address][country]";
+	}
+	json_decref(b);
+	return missing;
 }
 
 static const char SQL_DELETE[] =
@@ -135,8 +230,23 @@ int redirect_auth_finish(struct db *db, const char *merchant_id, const char *pi_
 }
 
 int redirect_charge_book(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
-			 const char *type, const struct ledger_pricing *pricing, int64_t now)
+			 const char *type, bool capture, const struct ledger_pricing *pricing,
+			 int64_t now)
 {
+	ch->status = "succeeded";
+	ch->paid = true;
+	if (!capture) {
+		/* capture_method=manual (a lender's authorization): held as a card authorization
+		 * is, the acquirer's hold and the ledger's, until payment_capture books the sale or
+		 * payment_release lets it go; the type stands for the approval code they need */
+		ch->authorization_code = type;
+		int rc = processor_hold(db, merchant_id, type, ch->id, ch->amount, ch->currency,
+					ACQ_SUCCEED, now);
+		if (rc == DB_OK)
+			rc = ledger_authorize(db, merchant_id, ch->id, ch->amount, ch->currency,
+					      now);
+		return rc == DB_OK ? charge_insert(db, merchant_id, ch) : rc;
+	}
 	/* the bank's authorization is the acquirer's hold captured in full as it is placed: refunds
 	 * and the invariants between acquirer and ledger see it as a card's automatic capture */
 	int rc = processor_hold_captured(db, merchant_id, type, ch->id, ch->amount, ch->currency,
@@ -148,8 +258,6 @@ int redirect_charge_book(struct db *db, struct arena *a, const char *merchant_id
 			    bt);
 	if (rc != DB_OK)
 		return rc;
-	ch->status = "succeeded";
-	ch->paid = true;
 	ch->captured = true;
 	ch->amount_captured = ch->amount;
 	ch->balance_transaction = arena_strdup(a, bt);

@@ -1,6 +1,7 @@
 /*
- * Redirect payment methods (ideal, bancontact): the customer authorizes the payment at their
- * bank, reached through a redirect, and comes back to the merchant's return_url.
+ * Redirect payment methods (ideal, bancontact; and the buy-now-pay-later affirm,
+ * afterpay_clearpay, klarna): the customer authorizes the payment at their bank or lender,
+ * reached through a redirect, and comes back to the merchant's return_url.
  *
  * The confirm (api/redirect_page.c, on the request's write) leaves the PaymentIntent in
  * requires_action with next_action redirect_to_url, and records one row of
@@ -10,6 +11,8 @@
  * acquirer's captured hold and the sale in the ledger with its balance transaction, exactly as a
  * card's automatic capture does (processor_hold_captured, ledger_sale_as), and moves the row to
  * succeeded; failing moves it to failed and sends the intent back to requires_payment_method.
+ * A buy-now-pay-later payment with capture_method=manual is held instead (requires_capture), as a
+ * card authorization is, and captured or released through the card's paths.
  * The row's guarded update (pending -> …) is what makes a second click or a replayed POST change
  * nothing more.
  *
@@ -45,6 +48,22 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 /* Whether a charge's details column is a redirect payment's whole payment_method_details. */
 bool redirect_details_is(const char *details);
 
+/* ---- buy now, pay later (affirm, afterpay_clearpay, klarna) ---- */
+
+/* The amounts (minor units) a buy-now-pay-later payment of type in currency may have, as
+ * Stripe's docs give each lender's limits: true with *ret_min / *ret_max, false when the type
+ * sets none there (Stripe's own minimum still applies). */
+bool redirect_bnpl_limits(const char *type, const char *currency, int64_t *ret_min,
+			  int64_t *ret_max);
+/* What a payment of type lacks of the customer's details its lender requires (afterpay_clearpay:
+ * billing name, email and address line1 / country, and the intent's shipping name and address
+ * line1 / country; klarna: billing email and address country), given the PaymentMethod's
+ * billing_details JSON and the intent's shipping JSON (either may be NULL): the missing
+ * parameter as Stripe names it ("billing_details[email]", "shipping[address][line1]"), or
+ * NULL when nothing is. */
+const char *redirect_bnpl_missing(const char *type, const char *billing_json,
+				  const char *shipping_json);
+
 /* ---- redirect_authorizations (one row per intent) ---- */
 
 /* Records (or replaces) the pending authorization of intent pi_id with token and pm_id. */
@@ -61,9 +80,13 @@ int redirect_auth_finish(struct db *db, const char *merchant_id, const char *pi_
 
 /* Books an authorized redirect payment's charge ch (filled: id, amount, currency, …; status,
  * paid, captured, amount_captured and balance_transaction are set here) inside the caller's
- * write: the acquirer's captured hold, the sale in the ledger with its balance transaction
- * (pricing: the merchant's), and the charge row. DB_OK or < 0. */
+ * write: capture, the acquirer's captured hold, the sale in the ledger with its balance
+ * transaction (pricing: the merchant's), and the charge row; !capture (capture_method=manual,
+ * buy-now-pay-later types only), the acquirer's open hold, the ledger's authorization and the
+ * uncaptured charge row, which payment_capture / payment_release (payments/flow.h) later take as
+ * they take a card's. DB_OK or < 0. */
 int redirect_charge_book(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
-			 const char *type, const struct ledger_pricing *pricing, int64_t now);
+			 const char *type, bool capture, const struct ledger_pricing *pricing,
+			 int64_t now);
 
 #endif

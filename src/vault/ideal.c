@@ -36,9 +36,20 @@ const struct ideal_bank *redirect_ideal_bank(const char *code)
 	return NULL;
 }
 
-bool redirect_type_known(const char *type)
+static const char *const TYPES[] = {"ideal", "bancontact", "affirm", "afterpay_clearpay", "klarna"};
+
+const char *redirect_type_known(const char *type)
 {
-	return type && (strcmp(type, "ideal") == 0 || strcmp(type, "bancontact") == 0);
+	for (size_t i = 0; type && i < sizeof(TYPES) / sizeof(TYPES[0]); i++)
+		if (strcmp(TYPES[i], type) == 0)
+			return TYPES[i];
+	return NULL;
+}
+
+bool redirect_type_bnpl(const char *type)
+{
+	return type && (strcmp(type, "affirm") == 0 || strcmp(type, "afterpay_clearpay") == 0 ||
+			strcmp(type, "klarna") == 0);
 }
 
 /* Stripe's test IBANs of the Netherlands and Belgium, both succeeding debits */

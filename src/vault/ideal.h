@@ -1,5 +1,6 @@
 /*
- * The public facts of the redirect PaymentMethods (ideal, bancontact): Stripe's iDEAL bank codes
+ * The public facts of the redirect PaymentMethods (ideal, bancontact, and the buy-now-pay-later
+ * affirm, afterpay_clearpay, klarna): Stripe's iDEAL bank codes
  * and the BIC it shows for each, and which types are redirect types (pure: the customer
  * authorizes at their bank; Tender never sees their account number). And the sepa_debit
  * PaymentMethod an authorized payment with setup_future_usage generates, from the test IBAN
@@ -22,8 +23,12 @@ struct ideal_bank {
 /* The bank Stripe names code (ideal[bank]), or NULL (unknown, or code NULL / ""). */
 const struct ideal_bank *redirect_ideal_bank(const char *code);
 
-/* Whether type is a redirect PaymentMethod type Tender takes: "ideal" or "bancontact". */
-bool redirect_type_known(const char *type);
+/* The redirect PaymentMethod type Tender takes named type ("ideal", "bancontact", "affirm",
+ * "afterpay_clearpay", "klarna"), as a static string, or NULL. */
+const char *redirect_type_known(const char *type);
+/* Whether type is a buy-now-pay-later one (affirm, afterpay_clearpay, klarna): a lender, not a
+ * bank, authorizes it, and it can be captured by hand. */
+bool redirect_type_bnpl(const char *type);
 
 /* The last four characters of the test IBAN behind an authorized payment of type (Stripe's test
  * IBANs: NL39RABO0300065264 for ideal, BE62510007547061 for bancontact). */

@@ -363,7 +363,7 @@ static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
     " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type,"
-    " ideal_bank FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " ideal_bank, klarna_dob FROM payment_methods WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
@@ -386,6 +386,7 @@ struct pm_view {
 	const char *routing, *holder_type, *account_type;
 	/* "ideal" or "bancontact" (NULL for the others), and an iDEAL one's bank (or NULL) */
 	const char *redirect_type, *ideal_bank;
+	const char *klarna_dob; /* a Klarna one's klarna.dob JSON, or NULL */
 };
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
@@ -488,8 +489,10 @@ static void render_redirect_view(const struct pm_view *v, struct json *j)
 	json_kv_str(j, "object", "payment_method");
 	json_kv_str(j, "allow_redisplay", "unspecified");
 	bool ideal = strcmp(v->redirect_type, "ideal") == 0;
-	if (!ideal) {
-		json_key(j, "bancontact");
+	/* the type's own hash, in the spec's key order: affirm {}, afterpay_clearpay {} and
+	 * bancontact {} before billing_details, klarna {dob} after livemode */
+	if (!ideal && strcmp(v->redirect_type, "klarna") != 0) {
+		json_key(j, v->redirect_type);
 		json_obj_open(j);
 		json_obj_close(j);
 	}
@@ -504,6 +507,15 @@ static void render_redirect_view(const struct pm_view *v, struct json *j)
 		const struct ideal_bank *b = redirect_ideal_bank(v->ideal_bank);
 		json_kv_str_or_null(j, "bank", b ? b->code : NULL);
 		json_kv_str_or_null(j, "bic", b ? b->bic : NULL);
+		json_obj_close(j);
+	}
+	if (strcmp(v->redirect_type, "klarna") == 0) {
+		json_key(j, "klarna");
+		json_obj_open(j);
+		if (v->klarna_dob)
+			json_kv_raw(j, "dob", v->klarna_dob, strlen(v->klarna_dob));
+		else
+			json_kv_null(j, "dob");
 		json_obj_close(j);
 	}
 	json_kv_bool(j, "livemode", false);
@@ -608,6 +620,7 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .holder_type = db_col_text(st, 17, NULL),
 	    .account_type = db_col_text(st, 18, NULL),
 	    .ideal_bank = db_col_text(st, 19, NULL),
+	    .klarna_dob = db_col_text(st, 20, NULL),
 	};
 	const char *type = db_col_text(st, 13, NULL);
 	if (type && redirect_type_known(type))
@@ -701,12 +714,12 @@ int pm_insert_bank(struct db *db, const char *merchant_id, const char *pm_id,
 static const char SQL_INSERT_REDIRECT[] =
     "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
     " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
-    " type, ideal_bank) VALUES ($1, $2, $3, NULL, '', '', '', 0, 0, '', NULL, '', 0, $4, $5, $6,"
-    " $7)";
+    " type, ideal_bank, klarna_dob) VALUES ($1, $2, $3, NULL, '', '', '', 0, 0, '', NULL, '', 0,"
+    " $4, $5, $6, $7, $8)";
 
 int pm_insert_redirect(struct db *db, const char *merchant_id, const char *pm_id, const char *type,
-		       const char *bank, const char *billing_details, const char *metadata,
-		       int64_t now, struct json *j)
+		       const char *bank, const char *klarna_dob, const char *billing_details,
+		       const char *metadata, int64_t now, struct json *j)
 {
 	struct db_stmt *st = db_prepare(db, SQL_INSERT_REDIRECT);
 	if (!st)
@@ -718,6 +731,7 @@ int pm_insert_redirect(struct db *db, const char *merchant_id, const char *pm_id
 	db_bind_text(st, 5, metadata ? metadata : "{}", -1);
 	db_bind_text(st, 6, type, -1);
 	db_bind_text(st, 7, bank, -1);
+	db_bind_text(st, 8, klarna_dob, -1);
 	int rc = db_step_done(st);
 	if (rc != DB_OK || !j)
 		return rc;
@@ -728,6 +742,7 @@ int pm_insert_redirect(struct db *db, const char *merchant_id, const char *pm_id
 	    .metadata = metadata ? metadata : "{}",
 	    .redirect_type = type,
 	    .ideal_bank = bank,
+	    .klarna_dob = klarna_dob,
 	};
 	render_view(&v, j);
 	return DB_OK;

@@ -36,22 +36,26 @@ struct pm_card {
 	bool detached;
 	/* "sepa_debit" for a SEPA Direct Debit bank account (its IBAN sealed in vault_ibans, named
 	 * by card_id; last4, country and fingerprint are the account's), "" for a card */
-	char type[16];
+	char type[24];
 	char sepa_bank_code[16], sepa_branch_code[16];
 	int sepa_behavior; /* enum sepa_behavior (vault/iban.h), a us_bank_account's too */
 	/* "us_bank_account": an ACH Direct Debit account (its number sealed in vault_ibans, named
 	 * by card_id; last4 and fingerprint are the account's); set_up: microdeposits verified */
 	char ach_routing[10], ach_holder_type[16], ach_account_type[16];
-	/* "ideal" or "bancontact": paid by redirecting the customer to their bank (nothing sealed,
-	 * card_id empty); an iDEAL one's ideal[bank] ("" when not given) */
+	/* "ideal", "bancontact", "affirm", "afterpay_clearpay" or "klarna": paid by redirecting
+	 * the customer to their bank or lender (nothing sealed, card_id empty); an iDEAL one's
+	 * ideal[bank] ("" when not given) */
 	char ideal_bank[24];
 };
 /* Whether pm is a SEPA Direct Debit PaymentMethod (not a card). */
 #define PM_IS_SEPA(pm) ((pm)->type[0] == 's')
 /* Whether pm is an ACH Direct Debit (us_bank_account) PaymentMethod. */
 #define PM_IS_ACH(pm) ((pm)->type[0] == 'u')
-/* Whether pm is a redirect PaymentMethod (ideal or bancontact, payments/redirect.h). */
-#define PM_IS_REDIRECT(pm) ((pm)->type[0] == 'i' || (pm)->type[0] == 'b')
+/* Whether pm is a redirect PaymentMethod (ideal, bancontact, or a buy-now-pay-later one:
+ * affirm, afterpay_clearpay, klarna; payments/redirect.h). */
+#define PM_IS_REDIRECT(pm)                                                                         \
+	((pm)->type[0] == 'i' || (pm)->type[0] == 'b' || (pm)->type[0] == 'a' ||                   \
+	 (pm)->type[0] == 'k')
 /* Stripe's refusal of a detached PaymentMethod (a payment, an attach) */
 #define PM_DETACHED_MESSAGE                                                                        \
 	"The provided PaymentMethod was previously used with a PaymentIntent without Customer "    \
@@ -115,11 +119,12 @@ void pm_render_sepa_details(struct json *j, const struct pm_card *pm);
  * the mandate instead. */
 void pm_render_ach_details(struct json *j, const struct pm_card *pm, bool details,
 			   const char *mandate);
-/* Inserts a redirect PaymentMethod (type "ideal" or "bancontact"; bank: an iDEAL one's
- * ideal[bank] or NULL) and renders it into j (when not NULL). */
+/* Inserts a redirect PaymentMethod (type: redirect_type_known; bank: an iDEAL one's
+ * ideal[bank] or NULL; klarna_dob: a Klarna one's klarna.dob JSON {day, month, year} or NULL)
+ * and renders it into j (when not NULL). */
 int pm_insert_redirect(struct db *db, const char *merchant_id, const char *pm_id, const char *type,
-		       const char *bank, const char *billing_details, const char *metadata,
-		       int64_t now, struct json *j);
+		       const char *bank, const char *klarna_dob, const char *billing_details,
+		       const char *metadata, int64_t now, struct json *j);
 /* Stripe's card.display_brand for a brand (amex → american_express, unknown → other). */
 const char *pm_display_brand(const char *brand);
 

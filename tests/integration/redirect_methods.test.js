@@ -1,5 +1,6 @@
 'use strict';
-// iDEAL and Bancontact (ideal, bancontact) through stripe-node: PaymentMethods, PaymentIntents
+// iDEAL and Bancontact (ideal, bancontact), and the buy-now-pay-later Affirm, Afterpay / Clearpay
+// and Klarna (with manual capture), through stripe-node: PaymentMethods, PaymentIntents
 // that wait in requires_action with next_action redirect_to_url, and Tender's hosted test page
 // (standing in for the bank, as Stripe's test redirect page does) driven with plain HTTP from
 // node, following its forms: authorize books the charge (ledger, balance transaction, events)
@@ -49,11 +50,11 @@ async function redirected(type, extra = {}) {
 }
 
 // The page as a browser sees it, and the action its button posts to (read from the form).
-async function openPage(pi) {
+async function openPage(pi, amount = /25\.00 EUR/) {
   const page = await env.request({ path: new URL(pi.next_action.redirect_to_url.url).pathname });
   assert.equal(page.status, 200);
   assert.match(page.headers['content-security-policy'], /default-src 'none'/);
-  assert.match(page.body, /25\.00 EUR/);
+  assert.match(page.body, amount);
   const forms = {};
   for (const m of page.body.matchAll(/<form method="post" action="([^"]+)"><button[^>]*>([^<]+)<\/button>/g)) forms[m[2]] = m[1];
   assert.ok(forms['Authorize test payment'], page.body);
@@ -359,6 +360,279 @@ test('setup_future_usage=off_session: the payment generates a sepa_debit Payment
     return_url: RETURN, setup_future_usage: 'on_session',
   }), (e) => e.statusCode === 400 && e.param === 'setup_future_usage');
 });
+
+// ---- buy now, pay later: affirm, afterpay_clearpay, klarna ----
+
+const BILLING = {
+  name: 'Jenny Rosen', email: 'jenny@example.com',
+  address: { line1: '1 Main St', city: 'London', postal_code: 'N1 9GU', country: 'GB' },
+};
+const SHIPPING = { name: 'Jenny Rosen', address: { line1: '1 Main St', city: 'London', postal_code: 'N1 9GU', country: 'GB' } };
+// each method in a currency it takes, with what its lender requires
+const BNPL = {
+  affirm: { currency: 'usd', amount: 6000, shown: /60\.00 USD/, title: /Affirm test payment/, details: {} },
+  afterpay_clearpay: {
+    currency: 'gbp', amount: 5000, shown: /50\.00 GBP/, title: /Clearpay test payment/, shipping: SHIPPING,
+    details: { order_id: null, reference: null },
+  },
+  klarna: {
+    currency: 'eur', amount: 2500, shown: /25\.00 EUR/, title: /Klarna test payment/, pmData: { klarna: { dob: { day: 1, month: 2, year: 1985 } } },
+    details: { payment_method_category: 'pay_later', preferred_locale: null },
+  },
+};
+
+// a BNPL intent made and confirmed in one request with payment_method_data: requires_action
+async function bnplRedirected(type, extra = {}) {
+  const c = BNPL[type];
+  const pi = await stripe.paymentIntents.create({
+    amount: c.amount, currency: c.currency, payment_method_types: [type], confirm: true, return_url: RETURN,
+    payment_method_data: { type, billing_details: BILLING, ...(c.pmData || {}) }, ...(c.shipping ? { shipping: c.shipping } : {}), ...extra,
+  });
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.type, 'redirect_to_url');
+  assert.match(pi.next_action.redirect_to_url.url, /^http:\/\/127\.0\.0\.1:\d+\/redirect\/acct_\w+\/pi_\w+\/[A-Za-z0-9]{32}$/);
+  assertStripeShape(pi, 'payment_intent');
+  return pi;
+}
+
+const sumBalance = (b, cur) => [...b.pending, ...b.available].filter((x) => x.currency === cur).reduce((a, x) => a + x.amount, 0);
+// every currency's total (pending and available): what a hold must leave as it was
+const totals = (b) => Object.fromEntries([...new Set([...b.pending, ...b.available].map((x) => x.currency))].sort().map((c) => [c, sumBalance(b, c)]));
+
+test('affirm, afterpay_clearpay and klarna PaymentMethods: their hashes, every field of the spec, listed by type', async () => {
+  for (const type of Object.keys(BNPL)) {
+    const pm = await stripe.paymentMethods.create({ type, billing_details: BILLING, metadata: { k: 'v' } });
+    assert.equal(pm.type, type);
+    assert.deepEqual(pm[type], type === 'klarna' ? { dob: null } : {});
+    assert.equal(pm.card, undefined);
+    assert.equal(pm.billing_details.email, 'jenny@example.com');
+    assertStripeShape(pm, 'payment_method');
+    const got = await stripe.paymentMethods.retrieve(pm.id);
+    assert.deepEqual(got, pm);
+    const listed = await stripe.paymentMethods.list({ type });
+    assert.ok(listed.data.some((x) => x.id === pm.id));
+  }
+  await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', ideal: { bank: 'ing' } }),
+    (e) => e.statusCode === 400 && e.param === 'ideal');
+  // klarna[dob]: kept and shown whole; refused when partial or not in the past
+  const dob = await stripe.paymentMethods.create({ type: 'klarna', klarna: { dob: { day: 14, month: 3, year: 1990 } }, billing_details: BILLING });
+  assert.deepEqual(dob.klarna, { dob: { day: 14, month: 3, year: 1990 } });
+  assert.deepEqual((await stripe.paymentMethods.retrieve(dob.id)).klarna, dob.klarna);
+  assertStripeShape(dob, 'payment_method');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', klarna: { dob: { day: 14, month: 3 } } }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'klarna[dob][year]');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', klarna: { dob: { day: 14, month: 13, year: 1990 } } }),
+    (e) => e.statusCode === 400 && e.param === 'klarna[dob]');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'affirm', klarna: { dob: { day: 14, month: 3, year: 1990 } } }),
+    (e) => e.statusCode === 400 && e.param === 'klarna');
+  await assert.rejects(stripe.paymentMethods.create({ type: 'klarna', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034 } }),
+    (e) => e.statusCode === 400 && e.param === 'card');
+  // no card: the Charges API refuses it
+  const pm = await stripe.paymentMethods.create({ type: 'affirm' });
+  await assert.rejects(stripe.charges.create({ amount: 6000, currency: 'usd', source: pm.id }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+});
+
+for (const type of Object.keys(BNPL)) {
+  const c = BNPL[type];
+  test(`${type}: confirm -> requires_action, authorize on the page -> succeeded with py_ charge, details, ledger, events`, async () => {
+    const before = await stripe.balance.retrieve();
+    const pi = await bnplRedirected(type, { description: `${type} order` });
+    assert.ok(pi.payment_method_options[type]);
+    const { page, forms } = await openPage(pi, c.shown);
+    assert.match(page.body, c.title);
+    assertReturn(await post(forms['Authorize test payment']), pi, 'succeeded');
+
+    const done = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge.balance_transaction'] });
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.amount_received, c.amount);
+    assert.equal(done.amount_capturable, 0);
+    const ch = done.latest_charge;
+    assert.match(ch.id, /^py_/);
+    assert.equal(ch.status, 'succeeded');
+    assert.equal(ch.captured, true);
+    assert.equal(ch.amount_captured, c.amount);
+    assert.equal(ch.currency, c.currency);
+    assert.equal(ch.description, `${type} order`);
+    assert.equal(ch.billing_details.email, 'jenny@example.com');
+    assert.deepEqual(ch.payment_method_details, { [type]: c.details, type });
+    if (c.shipping) assert.equal(ch.shipping.name, 'Jenny Rosen');
+    if (c.pmData) assert.deepEqual((await stripe.paymentMethods.retrieve(ch.payment_method))[type], c.pmData[type]);
+    const bt = ch.balance_transaction;
+    assert.equal(bt.source, ch.id);
+    assert.equal(bt.type, 'charge');
+    assert.equal(bt.net, bt.amount - bt.fee);
+    assertStripeShape({ ...ch, balance_transaction: bt.id }, 'charge');
+    assertStripeShape(bt, 'balance_transaction');
+    assertStripeShape({ ...done, latest_charge: ch.id }, 'payment_intent');
+    const after = await stripe.balance.retrieve();
+    assert.equal(sumBalance(after, bt.currency) - sumBalance(before, bt.currency), bt.net);
+    assert.deepEqual(await eventsOf(pi.id),
+      ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.succeeded']);
+    assert.deepEqual(await eventsOf(ch.id), ['charge.succeeded']);
+    // a replay changes nothing
+    assertReturn(await post(forms['Fail test payment']), pi, 'succeeded');
+    assert.equal((await stripe.charges.list({ payment_intent: pi.id })).data.length, 1);
+    // refunds: partial, then the rest
+    const r1 = await stripe.refunds.create({ payment_intent: pi.id, amount: 1000 });
+    assert.equal(r1.status, 'succeeded');
+    assertStripeShape(r1, 'refund');
+    const r2 = await stripe.refunds.create({ charge: ch.id });
+    assert.equal(r2.amount, c.amount - 1000);
+    const refunded = await stripe.charges.retrieve(ch.id);
+    assert.equal(refunded.refunded, true);
+    assertStripeShape(refunded, 'charge');
+  });
+
+  test(`${type}: fail on the page -> requires_payment_method, no charge`, async () => {
+    const pi = await bnplRedirected(type);
+    const { forms } = await openPage(pi, c.shown);
+    assertReturn(await post(forms['Fail test payment']), pi, 'failed');
+    const failed = await stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(failed.status, 'requires_payment_method');
+    assert.equal(failed.payment_method, null);
+    assert.equal(failed.latest_charge, null);
+    assert.equal(failed.last_payment_error.code, 'payment_intent_payment_attempt_failed');
+    assert.equal(failed.last_payment_error.payment_method.type, type);
+    assertStripeShape(failed, 'payment_intent');
+    assert.deepEqual(await eventsOf(pi.id),
+      ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.payment_failed']);
+    assert.equal((await stripe.charges.list({ payment_intent: pi.id })).data.length, 0);
+  });
+}
+
+test('BNPL refusals: currencies, amount limits, the details each lender requires; nothing changes', async () => {
+  const badParam = (param, re) => (e) => e.statusCode === 400 && e.param === param && (!re || re.test(e.message));
+  // currencies: each method's list, in Stripe's message
+  await assert.rejects(stripe.paymentIntents.create({ amount: 6000, currency: 'eur', payment_method_types: ['affirm'] }),
+    badParam('payment_method_types', /Payments with affirm support the following currencies: usd, cad\./));
+  await assert.rejects(stripe.paymentIntents.create({ amount: 6000, currency: 'eur', payment_method_types: ['card', 'afterpay_clearpay'] }),
+    badParam('payment_method_types', /aud, cad, gbp, nzd, usd/));
+  await assert.rejects(stripe.paymentIntents.create({ amount: 6000, currency: 'jpy', payment_method_types: ['klarna'] }),
+    badParam('payment_method_types', /klarna/));
+  const cad = await stripe.paymentIntents.create({ amount: 6000, currency: 'cad', payment_method_types: ['affirm', 'afterpay_clearpay'] });
+  assert.deepEqual(cad.payment_method_types, ['affirm', 'afterpay_clearpay']);
+  assertStripeShape(cad, 'payment_intent');
+  const affirmPm = await stripe.paymentMethods.create({ type: 'affirm', billing_details: BILLING });
+  // Affirm: 50.00 to 30,000.00
+  for (const [amount, code] of [[4999, 'amount_too_small'], [3000001, 'amount_too_large']]) {
+    await assert.rejects(stripe.paymentIntents.create({
+      amount, currency: 'usd', payment_method_types: ['affirm'], payment_method: affirmPm.id, confirm: true, return_url: RETURN,
+    }), (e) => e.statusCode === 400 && e.code === code && e.param === 'amount' && /50\.00 and 30000\.00 usd/.test(e.message));
+  }
+  // Afterpay / Clearpay: per currency (gbp up to 1,200.00)
+  const tooMuch = await stripe.paymentIntents.create({
+    amount: 120001, currency: 'gbp', payment_method_types: ['afterpay_clearpay'], shipping: SHIPPING,
+  });
+  await assert.rejects(stripe.paymentIntents.confirm(tooMuch.id, {
+    payment_method_data: { type: 'afterpay_clearpay', billing_details: BILLING }, return_url: RETURN,
+  }), (e) => e.statusCode === 400 && e.code === 'amount_too_large');
+  const unchanged = await stripe.paymentIntents.retrieve(tooMuch.id);
+  assert.equal(unchanged.status, 'requires_payment_method');
+  assert.deepEqual(await eventsOf(tooMuch.id), ['payment_intent.created']);
+  // Afterpay: shipping, and the billing name, email and address
+  const noShip = await stripe.paymentIntents.create({ amount: 5000, currency: 'gbp', payment_method_types: ['afterpay_clearpay'] });
+  await assert.rejects(stripe.paymentIntents.confirm(noShip.id, {
+    payment_method_data: { type: 'afterpay_clearpay', billing_details: BILLING }, return_url: RETURN,
+  }), (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'shipping');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 5000, currency: 'gbp', payment_method_types: ['afterpay_clearpay'], shipping: SHIPPING, confirm: true, return_url: RETURN,
+    payment_method_data: { type: 'afterpay_clearpay', billing_details: { ...BILLING, email: undefined } },
+  }), (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'payment_method_data[billing_details][email]');
+  assert.equal((await stripe.paymentIntents.retrieve(noShip.id)).status, 'requires_payment_method');
+  assert.deepEqual(await eventsOf(noShip.id), ['payment_intent.created']);
+  // Klarna: billing email and country; a saved PaymentMethod without them is refused on payment_method
+  const bare = await stripe.paymentMethods.create({ type: 'klarna', billing_details: { email: 'jenny@example.com' } });
+  const k = await stripe.paymentIntents.create({ amount: 2500, currency: 'eur', payment_method_types: ['klarna'] });
+  await assert.rejects(stripe.paymentIntents.confirm(k.id, { payment_method: bare.id, return_url: RETURN }),
+    badParam('payment_method', /billing_details\[address\]\[country\]/));
+  await assert.rejects(stripe.paymentIntents.confirm(k.id, {
+    payment_method_data: { type: 'klarna', billing_details: { address: { country: 'DE' } } }, return_url: RETURN,
+  }), (e) => e.code === 'parameter_missing' && e.param === 'payment_method_data[billing_details][email]');
+  const kk = await stripe.paymentIntents.retrieve(k.id);
+  assert.equal(kk.status, 'requires_payment_method');
+  assert.equal(kk.payment_method, null);
+  assert.deepEqual(await eventsOf(k.id), ['payment_intent.created']);
+  // these methods pay once: no setup_future_usage
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 6000, currency: 'usd', payment_method_types: ['affirm'], payment_method: affirmPm.id, confirm: true,
+    return_url: RETURN, setup_future_usage: 'off_session',
+  }), badParam('setup_future_usage'));
+});
+
+test('BNPL manual capture: authorize -> requires_capture (held as a card authorization), partial capture -> succeeded', async () => {
+  const before = await stripe.balance.retrieve();
+  const pi = await bnplRedirected('klarna', { capture_method: 'manual' });
+  assert.equal(pi.capture_method, 'manual');
+  const { forms } = await openPage(pi);
+  assertReturn(await post(forms['Authorize test payment']), pi, 'succeeded');
+  const held = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+  assert.equal(held.status, 'requires_capture');
+  assert.equal(held.amount_capturable, 2500);
+  assert.equal(held.amount_received, 0);
+  const ch = held.latest_charge;
+  assert.match(ch.id, /^py_/);
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.captured, false);
+  assert.equal(ch.amount_captured, 0);
+  assert.equal(ch.balance_transaction, null);
+  assert.equal(ch.payment_method_details.type, 'klarna');
+  assertStripeShape(ch, 'charge');
+  assertStripeShape({ ...held, latest_charge: ch.id }, 'payment_intent');
+  // a hold moves no money
+  assert.deepEqual(totals(await stripe.balance.retrieve()), totals(before));
+  assert.deepEqual(await eventsOf(pi.id),
+    ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.amount_capturable_updated']);
+  // more than was authorized is refused
+  await assert.rejects(stripe.paymentIntents.capture(pi.id, { amount_to_capture: 2501 }),
+    (e) => e.statusCode === 400 && e.param === 'amount_to_capture');
+  const cap = await stripe.paymentIntents.capture(pi.id, { amount_to_capture: 1500 });
+  assert.equal(cap.status, 'succeeded');
+  assert.equal(cap.amount_received, 1500);
+  assert.equal(cap.amount_capturable, 0);
+  assertStripeShape(cap, 'payment_intent');
+  const captured = await stripe.charges.retrieve(ch.id, { expand: ['balance_transaction'] });
+  assert.equal(captured.captured, true);
+  assert.equal(captured.amount_captured, 1500);
+  assert.equal(captured.balance_transaction.amount > 0, true);
+  assert.equal(captured.balance_transaction.source, ch.id);
+  assertStripeShape({ ...captured, balance_transaction: captured.balance_transaction.id }, 'charge');
+  const after = await stripe.balance.retrieve();
+  const cur = captured.balance_transaction.currency; // the merchant's settlement currency
+  assert.equal(sumBalance(after, cur) - sumBalance(before, cur), captured.balance_transaction.net);
+  assert.deepEqual(await eventsOf(ch.id), ['charge.succeeded', 'charge.captured']);
+  assert.deepEqual((await eventsOf(pi.id)).slice(-1), ['payment_intent.succeeded']);
+  // captured once only; a refund takes back no more than was captured
+  await assert.rejects(stripe.paymentIntents.capture(pi.id), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.refunds.create({ charge: ch.id, amount: 1501 }), (e) => e.statusCode === 400);
+  const r = await stripe.refunds.create({ charge: ch.id });
+  assert.equal(r.amount, 1500);
+});
+
+test('BNPL manual capture: authorize -> cancel releases the hold', async () => {
+  const before = await stripe.balance.retrieve();
+  const pi = await bnplRedirected('affirm', { capture_method: 'manual' });
+  const { forms } = await openPage(pi, BNPL.affirm.shown);
+  assertReturn(await post(forms['Authorize test payment']), pi, 'succeeded');
+  const held = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(held.status, 'requires_capture');
+  const canceled = await stripe.paymentIntents.cancel(pi.id, { cancellation_reason: 'requested_by_customer' });
+  assert.equal(canceled.status, 'canceled');
+  assert.equal(canceled.amount_capturable, 0);
+  assert.equal(canceled.cancellation_reason, 'requested_by_customer');
+  assertStripeShape(canceled, 'payment_intent');
+  const ch = await stripe.charges.retrieve(held.latest_charge);
+  assert.equal(ch.captured, false);
+  assert.equal(ch.balance_transaction, null);
+  assertStripeShape(ch, 'charge');
+  assert.deepEqual(totals(await stripe.balance.retrieve()), totals(before));
+  assert.deepEqual((await eventsOf(pi.id)).slice(-2), ['payment_intent.amount_capturable_updated', 'payment_intent.canceled']);
+  await assert.rejects(stripe.paymentIntents.capture(pi.id), (e) => e.statusCode === 400);
+  // iDEAL still cannot be captured by hand
+  await assert.rejects(stripe.paymentIntents.create({ amount: 2500, currency: 'eur', payment_method_types: ['ideal'], capture_method: 'manual' }),
+    (e) => e.statusCode === 400 && e.param === 'capture_method');
+});
+
 
 test('tender verify passes: the redirect payments\' ledger, acquirer holds and refunds agree', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);

@@ -18,19 +18,46 @@ Test(pm_types, names_and_bits)
 	cr_assert_eq(pm_type_bit(NULL), 0);
 	cr_assert_str_eq(pm_type_name(PMT_SEPA_DEBIT), "sepa_debit");
 	cr_assert_null(pm_type_name(PMT_CARD | PMT_SEPA_DEBIT));
-	cr_assert_str_eq(pm_type_currency(PMT_SEPA_DEBIT), "eur");
-	cr_assert_str_eq(pm_type_currency(PMT_US_BANK_ACCOUNT), "usd");
-	cr_assert_null(pm_type_currency(PMT_CARD));
+	cr_assert_str_eq(pm_type_currencies(PMT_SEPA_DEBIT)[0], "eur");
+	cr_assert_null(pm_type_currencies(PMT_SEPA_DEBIT)[1]);
+	cr_assert_str_eq(pm_type_currencies(PMT_US_BANK_ACCOUNT)[0], "usd");
+	cr_assert_null(pm_type_currencies(PMT_CARD));
+	cr_assert(pm_type_takes_currency(PMT_CARD, "jpy"));
+	cr_assert(pm_type_takes_currency(PMT_SEPA_DEBIT, "eur"));
+	cr_assert_not(pm_type_takes_currency(PMT_SEPA_DEBIT, "usd"));
+	cr_assert_not(pm_type_takes_currency(PMT_SEPA_DEBIT, NULL));
+	cr_assert_not(pm_type_takes_currency(PMT_CARD | PMT_SEPA_DEBIT, "eur")); /* not one type */
 	cr_assert(pm_type_manual_capture(PMT_CARD));
 	cr_assert_not(pm_type_manual_capture(PMT_SEPA_DEBIT));
 	/* the redirect types: eur, automatic capture only */
 	cr_assert_eq(pm_type_bit("ideal"), PMT_IDEAL);
 	cr_assert_eq(pm_type_bit("bancontact"), PMT_BANCONTACT);
-	cr_assert_str_eq(pm_type_currency(PMT_IDEAL), "eur");
-	cr_assert_str_eq(pm_type_currency(PMT_BANCONTACT), "eur");
+	cr_assert(pm_type_takes_currency(PMT_IDEAL, "eur"));
+	cr_assert_not(pm_type_takes_currency(PMT_BANCONTACT, "usd"));
 	cr_assert_not(pm_type_manual_capture(PMT_IDEAL));
 	cr_assert_not(pm_type_manual_capture(PMT_BANCONTACT));
 	cr_assert_eq(PMT_REDIRECT & (PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT), 0);
+}
+
+Test(pm_types, bnpl)
+{
+	cr_assert_eq(pm_type_bit("affirm"), PMT_AFFIRM);
+	cr_assert_eq(pm_type_bit("afterpay_clearpay"), PMT_AFTERPAY_CLEARPAY);
+	cr_assert_eq(pm_type_bit("klarna"), PMT_KLARNA);
+	cr_assert_eq(PMT_BNPL & ~PMT_REDIRECT, 0);
+	/* several currencies each, and captured by hand as a card is */
+	cr_assert(pm_type_takes_currency(PMT_AFFIRM, "usd"));
+	cr_assert(pm_type_takes_currency(PMT_AFFIRM, "cad"));
+	cr_assert_not(pm_type_takes_currency(PMT_AFFIRM, "eur"));
+	cr_assert(pm_type_takes_currency(PMT_AFTERPAY_CLEARPAY, "gbp"));
+	cr_assert(pm_type_takes_currency(PMT_AFTERPAY_CLEARPAY, "aud"));
+	cr_assert_not(pm_type_takes_currency(PMT_AFTERPAY_CLEARPAY, "eur"));
+	cr_assert(pm_type_takes_currency(PMT_KLARNA, "eur"));
+	cr_assert(pm_type_takes_currency(PMT_KLARNA, "sek"));
+	cr_assert_not(pm_type_takes_currency(PMT_KLARNA, "jpy"));
+	cr_assert(pm_type_manual_capture(PMT_AFFIRM));
+	cr_assert(pm_type_manual_capture(PMT_AFTERPAY_CLEARPAY));
+	cr_assert(pm_type_manual_capture(PMT_KLARNA));
 }
 
 Test(pm_types, json_round_trip)
@@ -48,7 +75,8 @@ Test(pm_types, json_round_trip)
 	/* a name that only contains another's is not that one */
 	cr_assert_eq(pm_types_from_json("[\"cards\",\"sepa_debit_x\"]", 0), 0);
 	cr_assert_str_eq(pm_types_list(PMT_ALL, buf, sizeof(buf)),
-			 "card, sepa_debit, us_bank_account, ideal, bancontact");
+			 "card, sepa_debit, us_bank_account, ideal, bancontact, affirm, "
+			 "afterpay_clearpay, klarna");
 }
 
 Test(pm_types, allows)

@@ -59,3 +59,68 @@ Test(redirect, recognition)
 	cr_assert_not(redirect_details_is("{\"sepa_debit\":{},\"type\":\"sepa_debit\"}"));
 	cr_assert_not(redirect_details_is("{\"idealx\":{}}"));
 }
+
+Test(redirect, bnpl_details)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct pm_card pm;
+	memset(&pm, 0, sizeof(pm));
+	strcpy(pm.type, "afterpay_clearpay");
+	const char *d = redirect_charge_details(&a, &pm, NULL, NULL);
+	cr_assert_str_eq(d, "{\"afterpay_clearpay\":{\"order_id\":null,\"reference\":null},"
+			    "\"type\":\"afterpay_clearpay\"}");
+	cr_assert(redirect_details_is(d));
+	strcpy(pm.type, "klarna");
+	d = redirect_charge_details(&a, &pm, NULL, NULL);
+	cr_assert_str_eq(d, "{\"klarna\":{\"payment_method_category\":\"pay_later\","
+			    "\"preferred_locale\":null},\"type\":\"klarna\"}");
+	cr_assert(redirect_details_is(d));
+	strcpy(pm.type, "affirm");
+	d = redirect_charge_details(&a, &pm, NULL, NULL);
+	cr_assert_str_eq(d, "{\"affirm\":{},\"type\":\"affirm\"}");
+	cr_assert(redirect_details_is(d));
+	cr_assert_not(redirect_details_is("{\"affirmx\":{}}"));
+	arena_release(&a);
+}
+
+Test(redirect, bnpl_limits)
+{
+	int64_t min = 0, max = 0;
+	cr_assert(redirect_bnpl_limits("affirm", "usd", &min, &max));
+	cr_assert_eq(min, 5000);
+	cr_assert_eq(max, 3000000);
+	cr_assert(redirect_bnpl_limits("afterpay_clearpay", "gbp", &min, &max));
+	cr_assert_eq(min, 100);
+	cr_assert_eq(max, 120000);
+	cr_assert(redirect_bnpl_limits("afterpay_clearpay", "usd", &min, &max));
+	cr_assert_eq(max, 400000);
+	cr_assert_not(redirect_bnpl_limits("klarna", "eur", &min, &max));
+	cr_assert_not(redirect_bnpl_limits("affirm", "eur", &min, &max));
+	cr_assert_not(redirect_bnpl_limits(NULL, "usd", &min, &max));
+}
+
+Test(redirect, bnpl_missing)
+{
+	static const char FULL[] =
+	    "{\"address\":{\"city\":null,\"country\":\"US\",\"line1\":\"1 Main"
+	    " St\",\"postal_code\":\"94110\"},\"email\":\"j@example.com\","
+	    "\"name\":\"Jenny Rosen\",\"phone\":null}";
+	static const char SHIP[] = "{\"address\":{\"country\":\"US\",\"line1\":\"1 Main St\"},"
+				   "\"name\":\"Jenny Rosen\"}";
+	cr_assert_null(redirect_bnpl_missing("afterpay_clearpay", FULL, SHIP));
+	cr_assert_str_eq(redirect_bnpl_missing("afterpay_clearpay", FULL, NULL), "shipping");
+	cr_assert_str_eq(redirect_bnpl_missing("afterpay_clearpay", NULL, SHIP),
+			 "billing_details[name]");
+	cr_assert_str_eq(
+	    redirect_bnpl_missing("afterpay_clearpay", "{\"name\":\"J\",\"email\":null}", SHIP),
+	    "billing_details[email]");
+	cr_assert_str_eq(redirect_bnpl_missing("afterpay_clearpay", FULL, "{\"name\":\"J\"}"),
+			 "shipping[address][line1]");
+	cr_assert_null(redirect_bnpl_missing("klarna", FULL, NULL));
+	cr_assert_str_eq(redirect_bnpl_missing("klarna", "{\"email\":\"j@example.com\"}", NULL),
+			 "billing_details[address][country]");
+	cr_assert_str_eq(redirect_bnpl_missing("klarna", NULL, NULL), "billing_details[email]");
+	cr_assert_null(redirect_bnpl_missing("affirm", NULL, NULL));
+	cr_assert_null(redirect_bnpl_missing("ideal", NULL, NULL));
+}

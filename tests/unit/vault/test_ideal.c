@@ -25,6 +25,12 @@ Test(ideal, redirect_types)
 {
 	cr_assert(redirect_type_known("ideal"));
 	cr_assert(redirect_type_known("bancontact"));
+	cr_assert_str_eq(redirect_type_known("afterpay_clearpay"), "afterpay_clearpay");
+	cr_assert(redirect_type_known("affirm"));
+	cr_assert(redirect_type_known("klarna"));
+	cr_assert(redirect_type_bnpl("klarna"));
+	cr_assert_not(redirect_type_bnpl("ideal"));
+	cr_assert_not(redirect_type_bnpl(NULL));
 	cr_assert_not(redirect_type_known("sepa_debit"));
 	cr_assert_not(redirect_type_known("card"));
 	cr_assert_not(redirect_type_known(""));
