@@ -83,6 +83,23 @@ int tiers_check(const struct tiers *t, int *ret_index, int *ret_why)
 	return 0;
 }
 
+/* sum (>= 0, in 10^-12 minor units) rounded once to the nearest minor unit. Halves go up (away
+ * from zero, as every amount here is >= 0): Stripe rounds a line "after the quantity is
+ * multiplied by the decimal amount ... 0.05 * 30 = 1.5, which is then rounded up to 2 cents",
+ * and Tender's money rule (money.h) is half away from zero, not half-even. */
+static int round_once(i128 sum, int64_t *ret)
+{
+	if (sum < 0)
+		return -1;
+	i128 whole = sum / TIER_FRAC_ONE;
+	if (sum % TIER_FRAC_ONE >= TIER_FRAC_ONE / 2)
+		whole++;
+	if (whole > INT64_MAX)
+		return -1;
+	*ret = (int64_t)whole;
+	return 0;
+}
+
 /* sum += units × (whole + frac / 10^12) + flat, all in 10^-12 minor units. */
 static int add_tier(const struct tier *x, int64_t units, bool flat, i128 *sum)
 {
@@ -126,12 +143,18 @@ int tiers_amount(const struct tiers *t, int64_t quantity, int64_t *ret)
 	} else {
 		return -1;
 	}
-	/* rounded once, halves up (sum >= 0) */
-	i128 whole = (sum + TIER_FRAC_ONE / 2) / TIER_FRAC_ONE;
-	if (whole > INT64_MAX)
+	return round_once(sum, ret);
+}
+
+int tiers_decimal_amount(int64_t whole, int64_t frac, int64_t quantity, int64_t *ret)
+{
+	/* a per-unit price is one tier every unit falls in, with no flat amount: the same exact
+	 * product and the same single rounding as a tiered price's */
+	const struct tier x = {TIER_UP_TO_INF, whole, frac, 0, 0};
+	i128 sum = 0;
+	if (quantity < 0 || !amount_ok(whole, frac) || add_tier(&x, quantity, false, &sum) != 0)
 		return -1;
-	*ret = (int64_t)whole;
-	return 0;
+	return round_once(sum, ret);
 }
 
 int tiers_unit_decimal(int64_t amount, int64_t quantity, char *out, size_t n)

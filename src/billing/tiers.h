@@ -56,6 +56,13 @@ int tiers_check(const struct tiers *t, int *ret_index, int *ret_why);
  * once to the nearest minor unit. 0, or -1 on bad input or when it does not fit an int64_t. */
 int tiers_amount(const struct tiers *t, int64_t quantity, int64_t *ret);
 
+/* quantity (>= 0) × a per-unit decimal amount (whole minor units + frac / 10^12, as
+ * tiers_decimal_parse gives), computed exactly and rounded once to the nearest minor unit,
+ * halves up — the rule tiers_amount uses (Stripe rounds each invoice line once, after the
+ * quantity is multiplied: 0.25 × 12,345 = 3,086.25 → 3,086; 0.5 × 5 = 2.5 → 3). 0, or -1 on
+ * bad input or when it does not fit an int64_t. */
+int tiers_decimal_amount(int64_t whole, int64_t frac, int64_t quantity, int64_t *ret);
+
 /* amount / quantity as a decimal string of minor units with at most 12 decimals (trailing
  * zeros dropped, truncated past the 12th): what a line of a tiered price shows as its unit
  * amount. 0, or -1 (quantity < 1, amount < 0, n too small). */
