@@ -135,6 +135,7 @@
 #include <jansson.h>
 
 #include "api/billing_internal.h"
+#include "api/catalog.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/payments_common.h"
@@ -1104,7 +1105,56 @@ static const char *prev_status(struct req *r, const char *status)
 
 /* ---- invoices of a period ---- */
 
-/* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)" */
+/* A decimal count of minor units (a checked unit_amount_decimal) in major units of a currency
+ * of exponent e, by moving its point, with no arithmetic: "0.25", 2 → "0.0025"; "105.5", 2 →
+ * "1.055". 0, or -1 (too long). */
+static int minor_to_major(const char *dec, int e, char *out, size_t n)
+{
+	char digits[40];
+	const char *dot = strchr(dec, '.');
+	size_t w = dot ? (size_t)(dot - dec) : strlen(dec);
+	size_t f = dot ? strlen(dot + 1) : 0;
+	if (w + f + 1 > sizeof(digits) || e < 0 || e > 4)
+		return -1;
+	memcpy(digits, dec, w);
+	memcpy(digits + w, dot ? dot + 1 : "", f);
+	size_t len = w + f, k = 0;
+	long pos = (long)w - e;		      /* the point's place in digits */
+	while (pos > 1 && digits[k] == '0') { /* leading zeros of the whole part */
+		k++;
+		pos--;
+	}
+	size_t o = 0;
+	if (pos <= 0) {
+		o = (size_t)snprintf(out, n, "0.%0*d", (int)-pos, 0);
+		if (pos == 0)
+			o = (size_t)snprintf(out, n, "0.");
+		if (o >= n)
+			return -1;
+	}
+	for (size_t i = k; i < len; i++) {
+		if (pos > 0 && (long)(i - k) == pos) {
+			if (o + 1 >= n)
+				return -1;
+			out[o++] = '.';
+		}
+		if (o + 1 >= n)
+			return -1;
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	/* trailing zeros after the point, and a bare point */
+	if (strchr(out, '.')) {
+		while (o > 0 && out[o - 1] == '0')
+			out[--o] = '\0';
+		if (o > 0 && out[o - 1] == '.')
+			out[--o] = '\0';
+	}
+	return 0;
+}
+
+/* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)";
+ * a sub-cent price's "3 × Pro plan (at 0.0025 usd / month)" */
 static const char *line_description(struct req *r, const struct sub_item *it, int64_t quantity,
 				    bool trial)
 {
@@ -1116,10 +1166,13 @@ static const char *line_description(struct req *r, const struct sub_item *it, in
 				    it->pf.interval);
 	const struct currency *cur = currency_find(it->pf.currency);
 	int e = cur ? cur->exponent : 2;
-	if (!it->pf.has_unit_amount) /* sub-cent: the decimal as given, in minor units */
-		return arena_printf(&r->arena, "%lld × %s (at %s / %s, in the smallest unit of %s)",
-				    (long long)quantity, name, it->pf.unit_amount_decimal,
-				    it->pf.interval, it->pf.currency);
+	if (!it->pf.has_unit_amount) { /* sub-cent: its decimal, exactly, in major units */
+		char major[48];
+		if (minor_to_major(it->pf.unit_amount_decimal, e, major, sizeof(major)) != 0)
+			snprintf(major, sizeof(major), "%s", "?");
+		return arena_printf(&r->arena, "%lld × %s (at %s %s / %s)", (long long)quantity,
+				    name, major, it->pf.currency, it->pf.interval);
+	}
 	int64_t scale = e == 0 ? 1 : e == 3 ? 1000 : 100;
 	int64_t a = it->pf.unit_amount;
 	if (e == 0)
@@ -1936,14 +1989,33 @@ static int parse_items(struct req *r, struct create_ctx *c)
 		if (data) {
 			it->data = n;
 			struct price_facts *pf = &it->pf;
+			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount_decimal", n);
+			const char *dec = param_str(r, path);
 			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount", n);
-			if (param_int(r, path, &pf->unit_amount) != 1 || pf->unit_amount < 0)
-				return req_fail(r, ERR_PARAM_MISSING,
-						arena_printf(&r->arena,
-							     "items[%d][price_data][unit_amount]",
-							     n),
-						"items[%d][price_data][unit_amount]", n);
-			pf->has_unit_amount = true;
+			const char *ua =
+			    arena_printf(&r->arena, "items[%d][price_data][unit_amount]", n);
+			if (dec && param_present(r, path))
+				return req_fail(r, ERR_PARAM_BAD, ua,
+						"You may only specify one of these parameters: "
+						"unit_amount, unit_amount_decimal.");
+			if (dec) { /* a sub-cent one is billed as price_facts_amount rounds it */
+				struct price p = {0};
+				if (price_amount_decimal(r,
+							 arena_printf(&r->arena,
+								      "items[%d][price_data]"
+								      "[unit_amount_decimal]",
+								      n),
+							 dec, &p) != 0)
+					return -1;
+				pf->has_unit_amount = p.has_unit_amount;
+				pf->unit_amount = p.unit_amount;
+				pf->unit_amount_decimal = p.unit_amount_decimal;
+			} else {
+				if (param_int(r, path, &pf->unit_amount) != 1 ||
+				    pf->unit_amount < 0)
+					return req_fail(r, ERR_PARAM_MISSING, ua, "%s", ua);
+				pf->has_unit_amount = true;
+			}
 			snprintf(path, sizeof(path), "items.%d.price_data.currency", n);
 			const char *cur = param_str(r, path);
 			for (int k = 0; cur && k < 3 && cur[k]; k++)
@@ -5393,6 +5465,7 @@ static const struct param_spec price_data_children[] = {
     {"product", PT_STRING, 0, 255, NULL, NULL},
     {"product_data", PT_OBJECT, 0, 0, NULL, product_data_children},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"recurring", PT_OBJECT, PF_REQUIRED, 0, NULL, price_data_recurring},
     {"tax_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},

@@ -489,6 +489,29 @@ test('a subscription of sub-cent prices: licensed 0.25 × 3 and 105.5 × 3, a ch
   assert.equal(line(lines, half).amount, h5);
   assert.equal(dec(line(lines, half).pricing.unit_amount_decimal), '105.5');
   assert.equal(line(lines, quarter).amount, q3);
+  // the unit price in major units, exactly as given
+  assert.equal(line(lines, half).description, '5 × Seats (at 1.055 usd / month)');
+  assert.equal(line(lines, quarter).description, '3 × Seats (at 0.0025 usd / month)');
+});
+
+test('a subscription with items[n][price_data][unit_amount_decimal]; both unit amounts refused', async () => {
+  const { customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price_data: { currency: 'usd', product, unit_amount_decimal: '33.5', recurring: { interval: 'month' } }, quantity: 3 }],
+  });
+  const amount = decimalLine('33.5', 3); // 100.5 → 101
+  assert.equal(amount, 101);
+  assert.equal(sub.items.data[0].price.unit_amount, null);
+  assert.equal(dec(sub.items.data[0].price.unit_amount_decimal), '33.5');
+  shape(sub, 'subscription');
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, amount);
+  await expectError(stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price_data: { currency: 'usd', product, unit_amount: 5, unit_amount_decimal: '0.5', recurring: { interval: 'month' } } }],
+  }), 400, 'items[0][price_data][unit_amount]', /only specify one/);
 });
 
 test('a metered sub-cent price: 12,345 calls at 0.25 bill 3,086 (3,086.25 rounded once)', async () => {
