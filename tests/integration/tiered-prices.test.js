@@ -614,6 +614,32 @@ test('a Checkout Session in subscription mode and a quote with a sub-cent price'
   shape(qinv, 'invoice');
 });
 
+test('a payment link and a subscription schedule with sub-cent prices', async () => {
+  const once = await stripe.prices.create({ product, currency: 'usd', unit_amount_decimal: '33.5' });
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: once.id, quantity: 3 }] });
+  const amount = decimalLine('33.5', 3); // 100.5 → 101
+  const items = await stripe.paymentLinks.listLineItems(link.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[3, amount, amount]]);
+  const page = await env.request({ method: 'GET', path: new URL(link.url).pathname });
+  assert.equal(page.status, 200);
+  assert.ok(page.body.includes('id="total">1.01 USD<'), 'the page charges the rounded line');
+
+  const monthly = await stripe.prices.create({
+    product, currency: 'usd', unit_amount_decimal: '2.5', recurring: { interval: 'month' },
+  });
+  const { customer } = await customerOnClock();
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now',
+    phases: [{ items: [{ price: monthly.id, quantity: 41 }], iterations: 2 }],
+  });
+  shape(sched, 'subscription_schedule');
+  const sub = await stripe.subscriptions.retrieve(sched.subscription);
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.total, decimalLine('2.5', 41)); // 102.5 → 103
+  assert.equal(inv.total, 103);
+  assert.equal(inv.status, 'paid');
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
