@@ -114,6 +114,7 @@
 #include "api/resources.h"
 #include "api/setup_attempts.h"
 #include "api/tax_ids.h"
+#include "billing/tiers.h"
 #include "core/parse.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -3707,12 +3708,17 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			    json_string_value(json_object_get(it, "unit_amount_decimal"));
 			if (json_is_true(json_object_get(it, "tiered"))) {
 				buf_puts(&b, " (tiered)");
-			} else if (uad) { /* sub-cent: the decimal, in minor units */
+			} else if (uad) { /* sub-cent: its decimal, exactly, in major units */
+				const struct currency *cu = currency_find(x->s.currency);
+				char major[48];
+				if (tiers_decimal_major(uad, cu ? cu->exponent : 2, major,
+							sizeof(major)) != 0)
+					snprintf(major, sizeof(major), "%s", "?");
 				buf_puts(&b, ", ");
-				html_escape(&b, uad);
+				html_escape(&b, major);
 				buf_puts(&b, " ");
 				html_escape(&b, x->s.currency);
-				buf_puts(&b, " minor units per unit");
+				buf_puts(&b, " per unit");
 			} else {
 				buf_puts(&b, ", ");
 				html_amount(&b,

@@ -1105,54 +1105,6 @@ static const char *prev_status(struct req *r, const char *status)
 
 /* ---- invoices of a period ---- */
 
-/* A decimal count of minor units (a checked unit_amount_decimal) in major units of a currency
- * of exponent e, by moving its point, with no arithmetic: "0.25", 2 → "0.0025"; "105.5", 2 →
- * "1.055". 0, or -1 (too long). */
-static int minor_to_major(const char *dec, int e, char *out, size_t n)
-{
-	char digits[40];
-	const char *dot = strchr(dec, '.');
-	size_t w = dot ? (size_t)(dot - dec) : strlen(dec);
-	size_t f = dot ? strlen(dot + 1) : 0;
-	if (w + f + 1 > sizeof(digits) || e < 0 || e > 4)
-		return -1;
-	memcpy(digits, dec, w);
-	memcpy(digits + w, dot ? dot + 1 : "", f);
-	size_t len = w + f, k = 0;
-	long pos = (long)w - e;		      /* the point's place in digits */
-	while (pos > 1 && digits[k] == '0') { /* leading zeros of the whole part */
-		k++;
-		pos--;
-	}
-	size_t o = 0;
-	if (pos <= 0) {
-		o = (size_t)snprintf(out, n, "0.%0*d", (int)-pos, 0);
-		if (pos == 0)
-			o = (size_t)snprintf(out, n, "0.");
-		if (o >= n)
-			return -1;
-	}
-	for (size_t i = k; i < len; i++) {
-		if (pos > 0 && (long)(i - k) == pos) {
-			if (o + 1 >= n)
-				return -1;
-			out[o++] = '.';
-		}
-		if (o + 1 >= n)
-			return -1;
-		out[o++] = digits[i];
-	}
-	out[o] = '\0';
-	/* trailing zeros after the point, and a bare point */
-	if (strchr(out, '.')) {
-		while (o > 0 && out[o - 1] == '0')
-			out[--o] = '\0';
-		if (o > 0 && out[o - 1] == '.')
-			out[--o] = '\0';
-	}
-	return 0;
-}
-
 /* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)";
  * a sub-cent price's "3 × Pro plan (at 0.0025 usd / month)" */
 static const char *line_description(struct req *r, const struct sub_item *it, int64_t quantity,
@@ -1168,7 +1120,7 @@ static const char *line_description(struct req *r, const struct sub_item *it, in
 	int e = cur ? cur->exponent : 2;
 	if (!it->pf.has_unit_amount) { /* sub-cent: its decimal, exactly, in major units */
 		char major[48];
-		if (minor_to_major(it->pf.unit_amount_decimal, e, major, sizeof(major)) != 0)
+		if (tiers_decimal_major(it->pf.unit_amount_decimal, e, major, sizeof(major)) != 0)
 			snprintf(major, sizeof(major), "%s", "?");
 		return arena_printf(&r->arena, "%lld × %s (at %s %s / %s)", (long long)quantity,
 				    name, major, it->pf.currency, it->pf.interval);

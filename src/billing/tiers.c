@@ -177,3 +177,50 @@ int tiers_unit_decimal(int64_t amount, int64_t quantity, char *out, size_t n)
 		    : snprintf(out, n, "%lld", (long long)whole);
 	return w < 0 || (size_t)w >= n ? -1 : 0;
 }
+
+int tiers_decimal_major(const char *dec, int e, char *out, size_t n)
+{
+	char digits[40];
+	if (!dec || n < 1)
+		return -1;
+	const char *dot = strchr(dec, '.');
+	size_t w = dot ? (size_t)(dot - dec) : strlen(dec);
+	size_t f = dot ? strlen(dot + 1) : 0;
+	if (w + f + 1 > sizeof(digits) || e < 0 || e > 4)
+		return -1;
+	memcpy(digits, dec, w);
+	memcpy(digits + w, dot ? dot + 1 : "", f);
+	size_t len = w + f, k = 0;
+	long pos = (long)w - e;		      /* the point's place in digits */
+	while (pos > 1 && digits[k] == '0') { /* leading zeros of the whole part */
+		k++;
+		pos--;
+	}
+	size_t o = 0;
+	if (pos <= 0) {
+		o = (size_t)snprintf(out, n, "0.%0*d", (int)-pos, 0);
+		if (pos == 0)
+			o = (size_t)snprintf(out, n, "0.");
+		if (o >= n)
+			return -1;
+	}
+	for (size_t i = k; i < len; i++) {
+		if (pos > 0 && (long)(i - k) == pos) {
+			if (o + 1 >= n)
+				return -1;
+			out[o++] = '.';
+		}
+		if (o + 1 >= n)
+			return -1;
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	/* trailing zeros after the point, and a bare point */
+	if (strchr(out, '.')) {
+		while (o > 0 && out[o - 1] == '0')
+			out[--o] = '\0';
+		if (o > 0 && out[o - 1] == '.')
+			out[--o] = '\0';
+	}
+	return 0;
+}

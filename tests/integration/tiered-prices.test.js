@@ -546,6 +546,16 @@ test('a metered sub-cent price: 12,345 calls at 0.25 bill 3,086 (3,086.25 rounde
   const l = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data
     .find((x) => x.pricing.price_details.price === perCall.id);
   assert.deepEqual([l.amount, l.quantity, dec(l.pricing.unit_amount_decimal)], [usage, 12345, '0.25']);
+  assert.equal(l.description, '12345 × Seats (at 0.0025 usd / month)');
+  // a Checkout Session of it: nothing now for the metered line, its unit price on the page
+  const cs = await stripe.checkout.sessions.create({
+    mode: 'subscription', success_url: 'https://example.com/ok',
+    line_items: [{ price: seat.id, quantity: 1 }, { price: perCall.id }],
+  });
+  assert.equal(cs.amount_total, 2000);
+  const page = await env.request({ method: 'GET', path: new URL(cs.url).pathname });
+  assert.equal(page.status, 200);
+  assert.ok(page.body.includes('Billed by usage, 0.0025 usd per unit'), 'the sub-cent unit price, in dollars');
 });
 
 test('a Checkout Session in payment mode with price_data[unit_amount_decimal], paid by card', async () => {

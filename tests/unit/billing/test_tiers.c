@@ -177,3 +177,27 @@ Test(tiers, decimal_amount_refuses_overflow_and_bad_input)
 	cr_assert_eq(tiers_decimal_amount(0, TIER_FRAC_ONE, 1, &v), -1);
 	cr_assert_eq(v, 42);
 }
+
+static const char *major(const char *dec, int e)
+{
+	static char out[48];
+	cr_assert_eq(tiers_decimal_major(dec, e, out, sizeof(out)), 0, "%s", dec);
+	return out;
+}
+
+Test(tiers, decimal_major_moves_the_point_exactly)
+{
+	cr_assert_str_eq(major("0.25", 2), "0.0025");
+	cr_assert_str_eq(major("105.5", 2), "1.055");
+	cr_assert_str_eq(major("25.5", 2), "0.255");
+	cr_assert_str_eq(major("0012.5", 2), "0.125");
+	cr_assert_str_eq(major("1000.5", 2), "10.005");
+	cr_assert_str_eq(major("12.50", 0), "12.5");
+	cr_assert_str_eq(major("0.5", 3), "0.0005");
+	cr_assert_str_eq(major("0.000000000001", 2), "0.00000000000001");
+	cr_assert_str_eq(major("150", 2), "1.5");
+	char small[4];
+	cr_assert_eq(tiers_decimal_major("0.25", 2, small, sizeof(small)), -1);
+	cr_assert_eq(tiers_decimal_major(NULL, 2, small, sizeof(small)), -1);
+	cr_assert_eq(tiers_decimal_major("1.5", 9, small, sizeof(small)), -1);
+}
