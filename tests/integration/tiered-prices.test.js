@@ -6,7 +6,11 @@
 // its proration (the tiered amount of each quantity prorated whole), the renewal through a test
 // clock, the upcoming invoice's preview; a quote accepted and a Checkout Session paid into a
 // subscription; the places that take no tiered price (invoice items, Checkout's payment mode: a
-// tiered price is recurring) refusing it with a 400.
+// tiered price is recurring) refusing it with a 400. Sub-cent per-unit prices
+// (unit_amount_decimal): each line quantity × the decimal rounded once, halves up (checked against
+// an independent BigInt computation), in subscriptions (licensed, prorated, metered from a billing
+// meter, price_data), previews, renewals, schedules, quotes, payment links and Checkout Sessions
+// (payment mode with price_data, paid by card; subscription mode).
 // `tender verify` passes at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
