@@ -200,6 +200,9 @@ struct invoice_item {
 	const char *customer;
 	char currency[8];
 	int64_t amount, unit_amount, quantity; /* amount = unit_amount × quantity; < 0: a credit */
+	/* a sub-cent unit amount, decimal text of minor units (NULL: unit_amount); amount is then
+	 * quantity × it rounded once (tiers_decimal_amount) */
+	const char *unit_amount_decimal;
 	const char *price, *description, *metadata, *subscription, *subscription_item;
 	const char *invoice, *test_clock; /* invoice NULL: pending */
 	int64_t period_start, period_end;

@@ -114,6 +114,7 @@
 #include "api/resources.h"
 #include "api/setup_attempts.h"
 #include "api/tax_ids.h"
+#include "billing/tiers.h"
 #include "core/parse.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -269,8 +270,9 @@ static int line_tax_rates(struct req *r, struct db *db, const char *param, int i
 	return checkout_tax_rates_check(r, db, ts->ids, ts->n, shown);
 }
 
-/* A stored line's amount before discounts and taxes: a tiered price's `amount` (its tiers',
- * billing/tiers.h), else unit_amount × quantity (bounded when the line was priced). */
+/* A stored line's amount before discounts and taxes: a tiered or sub-cent price's `amount` (its
+ * tiers', or quantity × unit_amount_decimal rounded once: billing/tiers.h), else unit_amount ×
+ * quantity (bounded when the line was priced). */
 static int64_t line_subtotal(json_t *it)
 {
 	json_t *a = json_object_get(it, "amount");
@@ -545,11 +547,6 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				      "All of a subscription's prices must have the same billing "
 				      "interval (every %lld %s); `%s` is not.",
 				      (long long)interval_count, interval, price);
-		else if (!pf.has_unit_amount && !pf.tiers)
-			rc = req_fail(r, ERR_PARAM_BAD, pp,
-				      "The price `%s` has a sub-cent unit_amount_decimal, which a "
-				      "payment cannot charge.",
-				      price);
 		else if (cur[0] && strcmp(cur, pf.currency) != 0)
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
 				      "The price `%s` is in %s; every line item must be in %s.",
@@ -594,8 +591,11 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		json_kv_str(&j, "price", price);
 		json_kv_int(&j, "quantity", metered ? 0 : qty);
 		json_kv_int(&j, "unit_amount", pf.unit_amount);
-		if (pf.tiers || metered) /* its tiers' amount, or 0 (line_subtotal) */
+		/* its tiers' amount, a sub-cent price's rounded once, or 0 (line_subtotal) */
+		if (price_facts_lump(&pf) || metered)
 			json_kv_int(&j, "amount", line);
+		if (!pf.tiers && !pf.has_unit_amount)
+			json_kv_str(&j, "unit_amount_decimal", pf.unit_amount_decimal);
 		if (metered) { /* no quantity; the page says how its usage is priced */
 			json_kv_bool(&j, "metered", true);
 			json_kv_bool(&j, "tiered", pf.tiers != NULL);
@@ -1568,6 +1568,8 @@ static int session_invoice(struct req *r, struct db *db, struct session *s)
 		ii.amount = line_subtotal(it);
 		ii.quantity = json_integer_value(json_object_get(it, "quantity"));
 		ii.unit_amount = json_integer_value(json_object_get(it, "unit_amount"));
+		const char *uad = json_string_value(json_object_get(it, "unit_amount_decimal"));
+		ii.unit_amount_decimal = uad ? arena_strdup(&r->arena, uad) : NULL;
 		const char *price = json_string_value(json_object_get(it, "price"));
 		const char *d = json_string_value(json_object_get(it, "description"));
 		ii.price = price ? arena_strdup(&r->arena, price) : NULL;
@@ -3829,8 +3831,21 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			/* billed later for its meter's usage: its price per unit, not an amount */
 			metered = true;
 			buf_puts(&b, "</td><td class=\"amt metered\">Billed by usage");
+			const char *uad =
+			    json_string_value(json_object_get(it, "unit_amount_decimal"));
 			if (json_is_true(json_object_get(it, "tiered"))) {
 				buf_puts(&b, " (tiered)");
+			} else if (uad) { /* sub-cent: its decimal, exactly, in major units */
+				const struct currency *cu = currency_find(x->s.currency);
+				char major[48];
+				if (tiers_decimal_major(uad, cu ? cu->exponent : 2, major,
+							sizeof(major)) != 0)
+					snprintf(major, sizeof(major), "%s", "?");
+				buf_puts(&b, ", ");
+				html_escape(&b, major);
+				buf_puts(&b, " ");
+				html_escape(&b, x->s.currency);
+				buf_puts(&b, " per unit");
 			} else {
 				buf_puts(&b, ", ");
 				html_amount(&b,

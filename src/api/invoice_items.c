@@ -15,7 +15,9 @@
  * Prorations (subscriptions.c) are invoice items too, made with proration=true by a change of
  * a subscription's items.
  *
- * Money: amount = unit_amount × quantity (a proration's amount is its line rounded, its
+ * Money: amount = unit_amount × quantity, or for a sub-cent unit_amount_decimal that product
+ * computed exactly and rounded once to the nearest minor unit, halves up (billing/tiers.h, as
+ * Stripe rounds each line after multiplying); a proration's amount is its line rounded, its
  * unit_amount the unit's share rounded on its own), overflow-checked, at most BILLING_AMOUNT_MAX
  * either way; a negative amount is a credit. An invoice whose total ends below zero charges
  * nothing; its credit goes to the customer's credit balance (invoice_balance_apply), which the
@@ -26,8 +28,10 @@
 #include <string.h>
 
 #include "api/billing_internal.h"
+#include "api/catalog.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "billing/tiers.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "http/form.h"
@@ -36,17 +40,19 @@
 static const char SQL_GET[] =
     "SELECT id, created, customer, currency, amount, unit_amount, quantity, price, description,"
     " period_start, period_end, metadata, subscription, subscription_item, invoice, proration,"
-    " discountable, test_clock, deleted FROM invoice_items WHERE merchant_id = $1 AND id = $2";
+    " discountable, test_clock, deleted, unit_amount_decimal FROM invoice_items"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoice_items (merchant_id, id, created, customer, currency, amount,"
     " unit_amount, quantity, price, description, period_start, period_end, metadata,"
-    " subscription, subscription_item, invoice, proration, discountable, test_clock, deleted)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, 0)";
+    " subscription, subscription_item, invoice, proration, discountable, test_clock, deleted,"
+    " unit_amount_decimal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+    " $15, $16, $17, $18, $19, 0, $20)";
 /* the mutable columns, where the item is still pending or on the invoice it was read on */
 static const char SQL_UPDATE[] =
     "UPDATE invoice_items SET amount = $3, unit_amount = $4, quantity = $5, description = $6,"
-    " period_start = $7, period_end = $8, metadata = $9, discountable = $10, deleted = $11"
+    " period_start = $7, period_end = $8, metadata = $9, discountable = $10, deleted = $11,"
+    " unit_amount_decimal = $13"
     " WHERE merchant_id = $1 AND id = $2 AND deleted = 0 AND COALESCE(invoice, '') = $12";
 static const char SQL_PENDING[] =
     "SELECT id, amount FROM invoice_items WHERE merchant_id = $1 AND customer = $2"
@@ -93,6 +99,7 @@ int invoice_item_load(struct req *r, struct db *db, const char *id, struct invoi
 		ii->discountable = db_col_int64(st, 16) != 0;
 		ii->test_clock = col_text_dup(a, st, 17);
 		ii->deleted = db_col_int64(st, 18) != 0;
+		ii->unit_amount_decimal = col_text_dup(a, st, 19);
 		if (!ii->customer || !ii->metadata)
 			rc = DB_ERR;
 	}
@@ -143,7 +150,8 @@ static void render_pricing(const struct invoice_item *ii, const char *product, s
 	json_kv_str(j, "type", "price_details");
 	char dec[32];
 	snprintf(dec, sizeof(dec), "%lld", (long long)ii->unit_amount);
-	json_kv_str(j, "unit_amount_decimal", dec);
+	json_kv_str(j, "unit_amount_decimal",
+		    ii->unit_amount_decimal ? ii->unit_amount_decimal : dec);
 	json_obj_close(j);
 }
 
@@ -216,10 +224,15 @@ static int ii_render(struct req *r, struct db *db, const struct invoice_item *ii
 	if (tax_links_render(r, db, ii->id, j) != DB_OK)
 		return -1;
 	json_kv_str_or_null(j, "test_clock", ii->test_clock);
-	json_kv_int(j, "unit_amount", ii->unit_amount);
 	char dec[32];
 	snprintf(dec, sizeof(dec), "%lld", (long long)ii->unit_amount);
-	json_kv_str(j, "unit_amount_decimal", dec);
+	if (ii->unit_amount_decimal) { /* sub-cent: no integer unit amount, as on Stripe */
+		json_kv_null(j, "unit_amount");
+		json_kv_str(j, "unit_amount_decimal", ii->unit_amount_decimal);
+	} else {
+		json_kv_int(j, "unit_amount", ii->unit_amount);
+		json_kv_str(j, "unit_amount_decimal", dec);
+	}
 	json_obj_close(j);
 	return 0;
 }
@@ -370,6 +383,7 @@ static int ii_insert_row(struct req *r, struct db *db, const struct invoice_item
 	db_bind_int64(st, 17, ii->proration ? 1 : 0);
 	db_bind_int64(st, 18, ii->discountable ? 1 : 0);
 	db_bind_text(st, 19, ii->test_clock, -1);
+	db_bind_text(st, 20, ii->unit_amount_decimal, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -400,6 +414,7 @@ static int ii_save(struct req *r, struct db *db, const struct invoice_item *ii, 
 	db_bind_int64(st, 10, ii->discountable ? 1 : 0);
 	db_bind_int64(st, 11, ii->deleted ? 1 : 0);
 	db_bind_text(st, 12, on ? on : "", -1);
+	db_bind_text(st, 13, ii->unit_amount_decimal, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -561,11 +576,15 @@ static int own_discounts_set(struct req *r, struct db *db, struct ii_ctx *x)
 				n, NULL);
 }
 
-/* amount = unit × quantity within Stripe's bound */
+/* amount = unit × quantity within Stripe's bound; a sub-cent unit's product rounded once */
 static int amount_of(struct req *r, struct invoice_item *ii, const char *param)
 {
-	if (__builtin_mul_overflow(ii->unit_amount, ii->quantity, &ii->amount) ||
-	    ii->amount > BILLING_AMOUNT_MAX || ii->amount < -BILLING_AMOUNT_MAX)
+	int64_t whole, frac;
+	bool bad = ii->unit_amount_decimal
+		       ? tiers_decimal_parse(ii->unit_amount_decimal, &whole, &frac) != 0 ||
+			     tiers_decimal_amount(whole, frac, ii->quantity, &ii->amount) != 0
+		       : __builtin_mul_overflow(ii->unit_amount, ii->quantity, &ii->amount);
+	if (bad || ii->amount > BILLING_AMOUNT_MAX || ii->amount < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
 				"An invoice item's amount must be at most %lld either way.",
 				(long long)BILLING_AMOUNT_MAX);
@@ -613,6 +632,7 @@ static int create_fn(struct db *db, void *p)
 		ii->price = arena_strdup(&r->arena, pid);
 		str_copy(ii->currency, sizeof(ii->currency), pf.currency);
 		ii->unit_amount = pf.unit_amount;
+		ii->unit_amount_decimal = pf.has_unit_amount ? NULL : pf.unit_amount_decimal;
 	} else if (ii->price) {
 		struct price_facts pf;
 		int rc = price_facts_get(r, db, ii->price, &pf);
@@ -629,10 +649,9 @@ static int create_fn(struct db *db, void *p)
 			return req_fail(r, ERR_PARAM_BAD, "price",
 					"The price specified is set to `type=recurring` but this "
 					"field only accepts prices with `type=one_time`.");
-		if (!pf.has_unit_amount)
+		if (pf.tiers)
 			return req_fail(r, ERR_PARAM_BAD, "price",
-					"Tender invoice items take prices with an integer "
-					"unit_amount; %s is not one.",
+					"Tender invoice items take per-unit prices; %s is tiered.",
 					ii->price);
 		if (cur && strcmp(cur, pf.currency) != 0)
 			return req_fail(r, ERR_PARAM_BAD, "currency",
@@ -640,6 +659,7 @@ static int create_fn(struct db *db, void *p)
 					pf.currency);
 		str_copy(ii->currency, sizeof(ii->currency), pf.currency);
 		ii->unit_amount = pf.unit_amount;
+		ii->unit_amount_decimal = pf.has_unit_amount ? NULL : pf.unit_amount_decimal;
 	}
 	if (amount_of(r, ii, ii->price ? "quantity" : "amount") != 0)
 		return -1;
@@ -713,13 +733,26 @@ static int h_create(struct req *r)
 	ii->discountable = true;
 	ii->metadata = "{}";
 	bool has_amount = param_present(r, "amount"), has_unit = param_present(r, "unit_amount");
+	const char *dec = param_str(r, "unit_amount_decimal");
+	if (has_unit && dec)
+		return req_fail(r, ERR_PARAM_BAD, "unit_amount",
+				"You may only specify one of these parameters: unit_amount, "
+				"unit_amount_decimal.");
+	if (dec) { /* checked as a price's is; kept as its text (a whole one as unit_amount) */
+		struct price p = {0};
+		if (price_amount_decimal(r, "unit_amount_decimal", dec, &p) != 0)
+			return -1;
+		has_unit = true;
+		ii->unit_amount = p.unit_amount;
+		ii->unit_amount_decimal = p.has_unit_amount ? NULL : p.unit_amount_decimal;
+	}
 	const char *price = param_str(r, "price");
 	x.price_data = param_present(r, "price_data");
 	int kinds = has_amount + has_unit + (price && *price) + x.price_data;
 	if (kinds != 1)
 		return req_fail(r, kinds ? ERR_PARAM_BAD : ERR_PARAM_MISSING, "amount",
-				kinds ? "Pass exactly one of amount, unit_amount, price and "
-					"price_data."
+				kinds ? "Pass exactly one of amount, unit_amount (or "
+					"unit_amount_decimal), price and price_data."
 				      : "amount");
 	const char *cur = param_str(r, "currency");
 	if ((has_amount || has_unit) && !cur)
@@ -743,7 +776,7 @@ static int h_create(struct req *r)
 	}
 	if (has_amount)
 		param_int(r, "amount", &ii->unit_amount);
-	if (has_unit) {
+	if (has_unit && !dec) {
 		param_int(r, "unit_amount", &ii->unit_amount);
 		if (ii->unit_amount < 0)
 			return req_fail(r, ERR_PARAM_BAD, "unit_amount",
@@ -753,7 +786,8 @@ static int h_create(struct req *r)
 	if ((has_amount || has_unit) && amount_of(r, ii, has_amount ? "amount" : "quantity") != 0)
 		return -1;
 	ii->price = price && *price ? price : NULL;
-	if (x.price_data && !param_present(r, "price_data.unit_amount"))
+	if (x.price_data && !param_present(r, "price_data.unit_amount") &&
+	    !param_present(r, "price_data.unit_amount_decimal"))
 		return req_fail(r, ERR_PARAM_MISSING, "price_data[unit_amount]",
 				"price_data[unit_amount]");
 	const char *desc = param_str(r, "description");
@@ -838,6 +872,7 @@ static int update_fn(struct db *db, void *p)
 					"a price; pass it alone.");
 		}
 		ii->unit_amount = v;
+		ii->unit_amount_decimal = NULL;
 		ii->quantity = 1;
 		amounts = true;
 	}
@@ -849,6 +884,7 @@ static int update_fn(struct db *db, void *p)
 						  : "unit_amount must not be negative.");
 		}
 		ii->unit_amount = v;
+		ii->unit_amount_decimal = NULL;
 		amounts = true;
 	}
 	if (param_int(r, "quantity", &v) == 1) {
@@ -991,6 +1027,7 @@ static const struct param_spec price_data_children[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"tax_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -1006,6 +1043,7 @@ static const struct param_spec create_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},

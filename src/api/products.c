@@ -1432,9 +1432,14 @@ int price_facts_amount(const struct price_facts *pf, int64_t quantity, int64_t *
 {
 	if (pf->tiers)
 		return tiers_amount(pf->tiers, quantity, ret);
+	if (!pf->has_unit_amount) { /* a sub-cent decimal: exact, rounded once (tiers.h) */
+		int64_t whole, frac;
+		if (tiers_decimal_parse(pf->unit_amount_decimal, &whole, &frac) != 0)
+			return -1;
+		return tiers_decimal_amount(whole, frac, quantity, ret);
+	}
 	int64_t v;
-	if (!pf->has_unit_amount || quantity < 0 ||
-	    __builtin_mul_overflow(pf->unit_amount, quantity, &v))
+	if (quantity < 0 || __builtin_mul_overflow(pf->unit_amount, quantity, &v))
 		return -1;
 	*ret = v;
 	return 0;

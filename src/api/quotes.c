@@ -552,6 +552,7 @@ static int quote_emit(struct req *r, struct db *db, const struct quote *q, const
 struct qline {
 	char id[ID_MAX];
 	const char *price, *description, *product;
+	const char *unit_amount_decimal; /* a sub-cent price's (amount: rounded once), or NULL */
 	int64_t quantity, unit_amount, amount, discount;
 	bool recurring;
 	bool metered; /* its price's meter bills its usage later: no quantity, 0 now */
@@ -587,6 +588,8 @@ static int lines_parse(struct req *r, const char *js, struct qline *out, int *re
 		l->product = s ? arena_strdup(&r->arena, s) : NULL;
 		l->quantity = json_integer_value(json_object_get(v, "quantity"));
 		l->unit_amount = json_integer_value(json_object_get(v, "unit_amount"));
+		s = json_string_value(json_object_get(v, "unit_amount_decimal"));
+		l->unit_amount_decimal = s ? arena_strdup(&r->arena, s) : NULL;
 		l->amount = json_integer_value(json_object_get(v, "amount"));
 		l->discount = json_integer_value(json_object_get(v, "amount_discount"));
 		l->metered = json_is_true(json_object_get(v, "metered"));
@@ -856,14 +859,6 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 				break;
 			}
 		}
-		if (!pf.has_unit_amount && !pf.tiers) {
-			rc = req_fail(
-			    r, ERR_PARAM_BAD, shown,
-			    "The price %s has a sub-cent unit_amount_decimal, which Tender "
-			    "quotes do not take.",
-			    price);
-			break;
-		}
 		if (pf.recurring && !pf.meter &&
 		    (!pf.usage_type || !str_eq(pf.usage_type, "licensed"))) {
 			rc = req_fail(r, ERR_PARAM_BAD, shown,
@@ -938,6 +933,8 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 		json_kv_str(&j, "price", price);
 		json_kv_int(&j, "quantity", qty);
 		json_kv_int(&j, "unit_amount", pf.unit_amount);
+		if (!pf.tiers && !pf.has_unit_amount)
+			json_kv_str(&j, "unit_amount_decimal", pf.unit_amount_decimal);
 		json_kv_int(&j, "amount", amount);
 		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
 		json_kv_str_or_null(&j, "product", pf.product);
@@ -1153,6 +1150,8 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 		json_kv_str(&j, "price", l->price);
 		json_kv_int(&j, "quantity", l->quantity);
 		json_kv_int(&j, "unit_amount", l->unit_amount);
+		if (l->unit_amount_decimal)
+			json_kv_str(&j, "unit_amount_decimal", l->unit_amount_decimal);
 		json_kv_int(&j, "amount", l->amount);
 		json_kv_int(&j, "amount_discount", disc[i]);
 		json_kv_int(&j, "upfront_amount", up_amounts[i]);
@@ -1620,6 +1619,7 @@ static int accept_invoice_fn(struct db *db, void *p)
 		str_copy(ii.currency, sizeof(ii.currency), q->currency);
 		ii.amount = l->amount;
 		ii.unit_amount = l->unit_amount;
+		ii.unit_amount_decimal = l->unit_amount_decimal;
 		ii.quantity = l->quantity;
 		ii.price = l->price;
 		ii.description = l->description;

@@ -207,7 +207,8 @@ int billing_meter_usage(struct db *db, const char *merchant_id, const char *mete
 
 struct tiers;
 /* A price of r's merchant as a payment link needs it (products.c): whether it and its product
- * are active, its amount (has_unit_amount false for a sub-cent decimal price), currency, and
+ * are active, its amount (has_unit_amount false for a sub-cent decimal price, then billed by
+ * price_facts_amount), currency, and
  * its product's name. DB_OK or DB_NOTFOUND, inside a transaction. */
 struct price_facts {
 	bool active, product_active, has_unit_amount, recurring;
@@ -233,9 +234,16 @@ int price_facts_get(struct req *r, struct db *db, const char *id, struct price_f
  * describes it as if active. 0, or -1 with r->err. */
 int price_create_inline(struct req *r, struct db *db, const char *prefix, const char *shown,
 			struct price_facts *out, char ret_id[ID_MAX]);
-/* What `quantity` of price pf costs for one period: unit_amount × quantity, or the tiers'
- * amount (billing/tiers.h). 0, or -1 (no integer amount, overflow). */
+/* What `quantity` of price pf costs for one period: unit_amount × quantity, a sub-cent
+ * unit_amount_decimal × quantity rounded once (tiers_decimal_amount), or the tiers' amount
+ * (billing/tiers.h). 0, or -1 (overflow). */
 int price_facts_amount(const struct price_facts *pf, int64_t quantity, int64_t *ret);
+/* Is pf's line amount computed from the whole quantity (tiers, or a sub-cent decimal rounded
+ * once per line) rather than as an integer unit_amount × quantity? */
+static inline bool price_facts_lump(const struct price_facts *pf)
+{
+	return pf->tiers || !pf->has_unit_amount;
+}
 /* Renders price `id` of r's merchant (nothing expanded); DB_NOTFOUND when absent. */
 int price_render_id(struct req *r, struct db *db, const char *id, struct json *j);
 

@@ -1210,14 +1210,16 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 						"only accepts active prices.",
 						p->items[k].price);
 			bool metered = pf.meter != NULL;
-			/* per-unit with an integer unit_amount or tiered, as a subscription's */
-			if (!pf.recurring || !(pf.has_unit_amount || pf.tiers) ||
+			/* per-unit (an integer or sub-cent decimal unit amount) or tiered, as a
+			 * subscription's */
+			if (!pf.recurring ||
+			    !(pf.has_unit_amount || pf.tiers || pf.unit_amount_decimal) ||
 			    !(str_eq(pf.usage_type, "licensed") || metered))
 				return req_fail(
 				    r, ERR_PARAM_BAD, ishown,
-				    "Tender schedules take recurring licensed per-unit "
-				    "prices with an integer unit_amount or tiered ones, or "
-				    "metered ones backed by a billing meter; %s is not one.",
+				    "Tender schedules take recurring licensed per-unit or "
+				    "tiered prices, or metered ones backed by a billing meter; "
+				    "%s is not one.",
 				    p->items[k].price);
 			if (metered && metered_item_check(r, sc, i, k, shown) != 0)
 				return -1;

@@ -135,6 +135,7 @@
 #include <jansson.h>
 
 #include "api/billing_internal.h"
+#include "api/catalog.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/payments_common.h"
@@ -579,9 +580,9 @@ static int item_usage(struct req *r, struct db *db, const struct subscription *s
 	return 0;
 }
 
-/* The terms of recurring price `price` an item can bill: an integer unit_amount or tiers, and
- * metered only with a billing meter (Tender has no usage records). 0, or -1 with r->err on
- * `param`. */
+/* The terms of recurring price `price` an item can bill: a unit amount (integer or sub-cent
+ * decimal) or tiers, and metered only with a billing meter (Tender has no usage records). 0, or
+ * -1 with r->err on `param`. */
 static int item_price_check(struct req *r, const struct price_facts *pf, const char *price,
 			    const char *param)
 {
@@ -591,22 +592,23 @@ static int item_price_check(struct req *r, const struct price_facts *pf, const c
 				"usage records. Use a metered price backed by a billing meter "
 				"(recurring[meter]).",
 				price);
-	if (!pf->has_unit_amount && !pf->tiers)
+	if (!pf->has_unit_amount && !pf->tiers && !pf->unit_amount_decimal)
 		return req_fail(r, ERR_PARAM_BAD, param,
-				"Tender subscriptions take per-unit prices with an integer "
-				"unit_amount, or tiered prices; %s is not one.",
+				"Tender subscriptions take per-unit or tiered prices; %s is not "
+				"one.",
 				price);
 	return 0;
 }
 
-/* One period of item it as a billing line: its unit amount × quantity, or a tiered price's
- * whole amount (billing/tiers.h) as one unit; one billing_total refuses when it does not fit. */
+/* One period of item it as a billing line: its unit amount × quantity, or a tiered or sub-cent
+ * decimal price's whole amount (rounded once, billing/tiers.h) as one unit; one billing_total
+ * refuses when it does not fit. */
 static struct billing_line item_line(const struct sub_item *it)
 {
 	int64_t a;
 	if (item_metered(it)) /* billed in arrears for its usage (item_usage), nothing ahead */
 		return (struct billing_line){0, 1};
-	if (!it->pf.tiers)
+	if (!price_facts_lump(&it->pf))
 		return (struct billing_line){it->pf.unit_amount, it->quantity};
 	return (struct billing_line){price_facts_amount(&it->pf, it->quantity, &a) == 0 ? a : -1,
 				     1};
@@ -635,7 +637,10 @@ static void render_plan(const struct sub_item *it, struct json *j)
 		json_kv_null(j, "amount");
 		json_kv_null(j, "amount_decimal");
 	} else {
-		json_kv_int(j, "amount", p->unit_amount);
+		if (p->has_unit_amount)
+			json_kv_int(j, "amount", p->unit_amount);
+		else /* a sub-cent decimal: only amount_decimal, as on Stripe */
+			json_kv_null(j, "amount");
 		json_kv_str(j, "amount_decimal",
 			    p->unit_amount_decimal ? p->unit_amount_decimal : "0");
 	}
@@ -1100,7 +1105,8 @@ static const char *prev_status(struct req *r, const char *status)
 
 /* ---- invoices of a period ---- */
 
-/* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)" */
+/* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)";
+ * a sub-cent price's "3 × Pro plan (at 0.0025 usd / month)" */
 static const char *line_description(struct req *r, const struct sub_item *it, int64_t quantity,
 				    bool trial)
 {
@@ -1112,6 +1118,13 @@ static const char *line_description(struct req *r, const struct sub_item *it, in
 				    it->pf.interval);
 	const struct currency *cur = currency_find(it->pf.currency);
 	int e = cur ? cur->exponent : 2;
+	if (!it->pf.has_unit_amount) { /* sub-cent: its decimal, exactly, in major units */
+		char major[48];
+		if (tiers_decimal_major(it->pf.unit_amount_decimal, e, major, sizeof(major)) != 0)
+			snprintf(major, sizeof(major), "%s", "?");
+		return arena_printf(&r->arena, "%lld × %s (at %s %s / %s)", (long long)quantity,
+				    name, major, it->pf.currency, it->pf.interval);
+	}
 	int64_t scale = e == 0 ? 1 : e == 3 ? 1000 : 100;
 	int64_t a = it->pf.unit_amount;
 	if (e == 0)
@@ -1928,14 +1941,33 @@ static int parse_items(struct req *r, struct create_ctx *c)
 		if (data) {
 			it->data = n;
 			struct price_facts *pf = &it->pf;
+			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount_decimal", n);
+			const char *dec = param_str(r, path);
 			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount", n);
-			if (param_int(r, path, &pf->unit_amount) != 1 || pf->unit_amount < 0)
-				return req_fail(r, ERR_PARAM_MISSING,
-						arena_printf(&r->arena,
-							     "items[%d][price_data][unit_amount]",
-							     n),
-						"items[%d][price_data][unit_amount]", n);
-			pf->has_unit_amount = true;
+			const char *ua =
+			    arena_printf(&r->arena, "items[%d][price_data][unit_amount]", n);
+			if (dec && param_present(r, path))
+				return req_fail(r, ERR_PARAM_BAD, ua,
+						"You may only specify one of these parameters: "
+						"unit_amount, unit_amount_decimal.");
+			if (dec) { /* a sub-cent one is billed as price_facts_amount rounds it */
+				struct price p = {0};
+				if (price_amount_decimal(r,
+							 arena_printf(&r->arena,
+								      "items[%d][price_data]"
+								      "[unit_amount_decimal]",
+								      n),
+							 dec, &p) != 0)
+					return -1;
+				pf->has_unit_amount = p.has_unit_amount;
+				pf->unit_amount = p.unit_amount;
+				pf->unit_amount_decimal = p.unit_amount_decimal;
+			} else {
+				if (param_int(r, path, &pf->unit_amount) != 1 ||
+				    pf->unit_amount < 0)
+					return req_fail(r, ERR_PARAM_MISSING, ua, "%s", ua);
+				pf->has_unit_amount = true;
+			}
 			snprintf(path, sizeof(path), "items.%d.price_data.currency", n);
 			const char *cur = param_str(r, path);
 			for (int k = 0; cur && k < 3 && cur[k]; k++)
@@ -2831,7 +2863,7 @@ static int proration_add(struct change_ctx *x, const struct sub_item *it, int si
 	/* a tiered price prorates its whole amount; its unit_amount is the line's share */
 	if (price_facts_amount(&it->pf, it->quantity, &whole) != 0 || it->quantity < 1 ||
 	    billing_prorate(sign * whole, remaining, period_s, &amount) != 0 ||
-	    (!it->pf.tiers &&
+	    (!price_facts_lump(&it->pf) &&
 	     billing_prorate(sign * it->pf.unit_amount, remaining, period_s, &unit) != 0) ||
 	    __builtin_add_overflow(x->pr_sum, amount, &x->pr_sum))
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "The proration is out of range.");
@@ -2839,8 +2871,8 @@ static int proration_add(struct change_ctx *x, const struct sub_item *it, int si
 	if (!ii)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items", "Too many proration lines.");
 	/* amount is the line rounded; unit_amount the unit's share rounded on its own (a tiered
-	 * price's: the line's share of each unit) */
-	if (it->pf.tiers)
+	 * or sub-cent price's: the line's share of each unit) */
+	if (price_facts_lump(&it->pf))
 		unit = amount / it->quantity;
 	ii->amount = amount;
 	ii->unit_amount = unit;
@@ -2912,8 +2944,13 @@ static int usage_items_add(struct change_ctx *x, struct db *db)
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 					"The usage to invoice is out of range.");
 		ii->amount = amount;
-		/* a tiered price's unit amount: the line's share of each unit */
-		ii->unit_amount = !it->pf.tiers ? it->pf.unit_amount : q ? amount / q : 0;
+		/* a tiered price's unit amount: the line's share of each unit; a sub-cent price's:
+		 * the line's share too, and unit_amount_decimal its decimal */
+		ii->unit_amount = !price_facts_lump(&it->pf) ? it->pf.unit_amount
+				  : q			     ? amount / q
+							     : 0;
+		if (!it->pf.tiers && !it->pf.has_unit_amount)
+			ii->unit_amount_decimal = it->pf.unit_amount_decimal;
 		ii->quantity = q;
 		ii->price = it->price;
 		ii->description = line_description(r, it, q, false);
@@ -5380,6 +5417,7 @@ static const struct param_spec price_data_children[] = {
     {"product", PT_STRING, 0, 255, NULL, NULL},
     {"product_data", PT_OBJECT, 0, 0, NULL, product_data_children},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"recurring", PT_OBJECT, PF_REQUIRED, 0, NULL, price_data_recurring},
     {"tax_behavior", PT_ENUM, 0, 0,
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},

@@ -83,6 +83,23 @@ int tiers_check(const struct tiers *t, int *ret_index, int *ret_why)
 	return 0;
 }
 
+/* sum (>= 0, in 10^-12 minor units) rounded once to the nearest minor unit. Halves go up (away
+ * from zero, as every amount here is >= 0): Stripe rounds a line "after the quantity is
+ * multiplied by the decimal amount ... 0.05 * 30 = 1.5, which is then rounded up to 2 cents",
+ * and Tender's money rule (money.h) is half away from zero, not half-even. */
+static int round_once(i128 sum, int64_t *ret)
+{
+	if (sum < 0)
+		return -1;
+	i128 whole = sum / TIER_FRAC_ONE;
+	if (sum % TIER_FRAC_ONE >= TIER_FRAC_ONE / 2)
+		whole++;
+	if (whole > INT64_MAX)
+		return -1;
+	*ret = (int64_t)whole;
+	return 0;
+}
+
 /* sum += units × (whole + frac / 10^12) + flat, all in 10^-12 minor units. */
 static int add_tier(const struct tier *x, int64_t units, bool flat, i128 *sum)
 {
@@ -126,12 +143,18 @@ int tiers_amount(const struct tiers *t, int64_t quantity, int64_t *ret)
 	} else {
 		return -1;
 	}
-	/* rounded once, halves up (sum >= 0) */
-	i128 whole = (sum + TIER_FRAC_ONE / 2) / TIER_FRAC_ONE;
-	if (whole > INT64_MAX)
+	return round_once(sum, ret);
+}
+
+int tiers_decimal_amount(int64_t whole, int64_t frac, int64_t quantity, int64_t *ret)
+{
+	/* a per-unit price is one tier every unit falls in, with no flat amount: the same exact
+	 * product and the same single rounding as a tiered price's */
+	const struct tier x = {TIER_UP_TO_INF, whole, frac, 0, 0};
+	i128 sum = 0;
+	if (quantity < 0 || !amount_ok(whole, frac) || add_tier(&x, quantity, false, &sum) != 0)
 		return -1;
-	*ret = (int64_t)whole;
-	return 0;
+	return round_once(sum, ret);
 }
 
 int tiers_unit_decimal(int64_t amount, int64_t quantity, char *out, size_t n)
@@ -153,4 +176,51 @@ int tiers_unit_decimal(int64_t amount, int64_t quantity, char *out, size_t n)
 	int w = len ? snprintf(out, n, "%lld.%.*s", (long long)whole, (int)len, frac)
 		    : snprintf(out, n, "%lld", (long long)whole);
 	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+int tiers_decimal_major(const char *dec, int e, char *out, size_t n)
+{
+	char digits[40];
+	if (!dec || n < 1)
+		return -1;
+	const char *dot = strchr(dec, '.');
+	size_t w = dot ? (size_t)(dot - dec) : strlen(dec);
+	size_t f = dot ? strlen(dot + 1) : 0;
+	if (w + f + 1 > sizeof(digits) || e < 0 || e > 4)
+		return -1;
+	memcpy(digits, dec, w);
+	memcpy(digits + w, dot ? dot + 1 : "", f);
+	size_t len = w + f, k = 0;
+	long pos = (long)w - e;		      /* the point's place in digits */
+	while (pos > 1 && digits[k] == '0') { /* leading zeros of the whole part */
+		k++;
+		pos--;
+	}
+	size_t o = 0;
+	if (pos <= 0) {
+		o = (size_t)snprintf(out, n, "0.%0*d", (int)-pos, 0);
+		if (pos == 0)
+			o = (size_t)snprintf(out, n, "0.");
+		if (o >= n)
+			return -1;
+	}
+	for (size_t i = k; i < len; i++) {
+		if (pos > 0 && (long)(i - k) == pos) {
+			if (o + 1 >= n)
+				return -1;
+			out[o++] = '.';
+		}
+		if (o + 1 >= n)
+			return -1;
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	/* trailing zeros after the point, and a bare point */
+	if (strchr(out, '.')) {
+		while (o > 0 && out[o - 1] == '0')
+			out[--o] = '\0';
+		if (o > 0 && out[o - 1] == '.')
+			out[--o] = '\0';
+	}
+	return 0;
 }

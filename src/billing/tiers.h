@@ -56,6 +56,19 @@ int tiers_check(const struct tiers *t, int *ret_index, int *ret_why);
  * once to the nearest minor unit. 0, or -1 on bad input or when it does not fit an int64_t. */
 int tiers_amount(const struct tiers *t, int64_t quantity, int64_t *ret);
 
+/* quantity (>= 0) × a per-unit decimal amount (whole minor units + frac / 10^12, as
+ * tiers_decimal_parse gives), computed exactly and rounded once to the nearest minor unit,
+ * halves up — the rule tiers_amount uses (Stripe rounds each invoice line once, after the
+ * quantity is multiplied: 0.25 × 12,345 = 3,086.25 → 3,086; 0.5 × 5 = 2.5 → 3). 0, or -1 on
+ * bad input or when it does not fit an int64_t. */
+int tiers_decimal_amount(int64_t whole, int64_t frac, int64_t quantity, int64_t *ret);
+
+/* A decimal count of minor units (as tiers_decimal_parse takes) in major units of a currency
+ * of exponent e (0 … 4), by moving its point, with no arithmetic: "0.25", 2 → "0.0025";
+ * "105.5", 2 → "1.055"; "12.5", 0 → "12.5" (trailing zeros of the fraction dropped). What a
+ * description shows of a sub-cent unit price. 0, or -1 (too long, bad e). */
+int tiers_decimal_major(const char *dec, int e, char *out, size_t n);
+
 /* amount / quantity as a decimal string of minor units with at most 12 decimals (trailing
  * zeros dropped, truncated past the 12th): what a line of a tiered price shows as its unit
  * amount. 0, or -1 (quantity < 1, amount < 0, n too small). */

@@ -6,7 +6,7 @@
 // against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll } = require('./helpers');
+const { startTender, stopAll, tender } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
 let env;
@@ -268,4 +268,60 @@ test('paying a draft finalizes it first, by card or out of band, as Stripe does'
   await stripe.invoices.finalizeInvoice(v.id);
   await stripe.invoices.voidInvoice(v.id);
   await assert.rejects(stripe.invoices.pay(v.id), (e) => e.statusCode === 400 && /void/.test(e.message));
+});
+
+test('invoice items with a sub-cent unit_amount_decimal: quantity × decimal rounded once (halves up), shown as given; Stripe\'s refusals', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const draft = await stripe.invoices.create({ customer: customer.id, auto_advance: false });
+  // 3 × 33.5 = 100.5 → 101
+  const a = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, currency: 'usd', unit_amount_decimal: '33.5', quantity: 3 });
+  assert.equal(a.amount, 101);
+  assert.equal(a.unit_amount, null);
+  assert.equal(String(a.unit_amount_decimal), '33.5');
+  assert.equal(String(a.pricing.unit_amount_decimal), '33.5');
+  shape(a, 'invoiceitem');
+  // price_data[unit_amount_decimal]: 12,345 × 0.25 = 3,086.25 → 3,086
+  const product = await stripe.products.create({ name: 'API calls' });
+  const b = await stripe.invoiceItems.create({
+    customer: customer.id, invoice: draft.id, quantity: 12345,
+    price_data: { currency: 'usd', product: product.id, unit_amount_decimal: '0.25' },
+  });
+  assert.equal(b.amount, 3086);
+  assert.equal(b.unit_amount, null);
+  assert.equal(String(b.price.unit_amount_decimal), '0.25');
+  shape(b, 'invoiceitem');
+  // a one-time price with a decimal: 5 × 0.5 = 2.5 → 3 (half-even would give 2)
+  const half = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount_decimal: '0.5' });
+  const c = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, price: half.id, quantity: 5 });
+  assert.equal(c.amount, 3);
+  assert.equal(String(c.unit_amount_decimal), '0.5');
+  // a whole decimal is an integer unit_amount; amount given directly works as before
+  const d = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, currency: 'usd', unit_amount_decimal: '7.000', quantity: 2 });
+  assert.deepEqual([d.amount, d.unit_amount, String(d.unit_amount_decimal)], [14, 7, '7']);
+  const e = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, currency: 'usd', amount: 250 });
+  assert.equal(e.amount, 250);
+  // a quantity change recomputes the rounded product: 4 × 33.5 = 134
+  const a4 = await stripe.invoiceItems.update(a.id, { quantity: 4 });
+  assert.deepEqual([a4.amount, String(a4.unit_amount_decimal)], [134, '33.5']);
+  // refusals change nothing
+  const refuse = (params, param) => assert.rejects(stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, currency: 'usd', ...params }),
+    (err) => err.statusCode === 400 && err.raw.param === param);
+  await refuse({ unit_amount: 5, unit_amount_decimal: '0.5' }, 'unit_amount');
+  await refuse({ unit_amount_decimal: '1.2.3' }, 'unit_amount_decimal');
+  await refuse({ unit_amount_decimal: '0.1234567890123' }, 'unit_amount_decimal');
+  await refuse({ unit_amount_decimal: '-1' }, 'unit_amount_decimal');
+  const total = 134 + 3086 + 3 + 14 + 250;
+  const listed = (await stripe.invoiceItems.list({ invoice: draft.id, limit: 20 })).data;
+  assert.equal(listed.length, 5);
+  const paid = await stripe.invoices.pay(draft.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.total, total);
+  assert.equal(paid.amount_paid, total);
+  shape(paid, 'invoice');
+  const lines = (await stripe.invoices.listLineItems(draft.id, { limit: 10 })).data;
+  assert.equal(lines.reduce((s, l) => s + l.amount, 0), total);
+  assert.ok(lines.every((l) => Number.isInteger(l.amount)));
+  assert.deepEqual(lines.map((l) => String(l.pricing.unit_amount_decimal)).sort(), ['0.25', '0.5', '250', '33.5', '7'].sort());
+
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -6,7 +6,11 @@
 // its proration (the tiered amount of each quantity prorated whole), the renewal through a test
 // clock, the upcoming invoice's preview; a quote accepted and a Checkout Session paid into a
 // subscription; the places that take no tiered price (invoice items, Checkout's payment mode: a
-// tiered price is recurring) refusing it with a 400.
+// tiered price is recurring) refusing it with a 400. Sub-cent per-unit prices
+// (unit_amount_decimal): each line quantity × the decimal rounded once, halves up (checked against
+// an independent BigInt computation), in subscriptions (licensed, prorated, metered from a billing
+// meter, price_data), previews, renewals, schedules, quotes, payment links and Checkout Sessions
+// (payment mode with price_data, paid by card; subscription mode).
 // `tender verify` passes at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -404,6 +408,250 @@ test('a Checkout Session in subscription mode: tiered lines priced by their tier
   assert.equal(inv.total, g12 + v7);
   assert.equal(inv.amount_paid, g12 + v7);
   shape(inv, 'invoice');
+});
+
+// ---- sub-cent per-unit prices (unit_amount_decimal) ----
+// A line's amount is quantity × unit_amount_decimal computed exactly and rounded once to the
+// nearest minor unit, halves up (Stripe: "0.05 * 30 = 1.5, which is then rounded up to 2").
+// Computed here with BigInt, independently of Tender: the decimal is scaled to 10^-12.
+function decimalLine(decimal, q) {
+  const [w, f = ''] = decimal.split('.');
+  const scaled = BigInt(w) * 10n ** 12n + BigInt((f + '0'.repeat(12)).slice(0, 12));
+  const one = 10n ** 12n;
+  const p = scaled * BigInt(q);
+  return Number(p / one + (p % one >= one / 2n ? 1n : 0n));
+}
+
+test('sub-cent prices: the rule, checked independently (a .5 rounds up, not to even)', () => {
+  assert.equal(decimalLine('105.5', 3), 317); // 316.5
+  assert.equal(decimalLine('0.5', 5), 3); // 2.5: half-even would give 2
+  assert.equal(decimalLine('0.25', 12345), 3086); // 3,086.25
+  assert.equal(decimalLine('0.25', 3), 1); // 0.75
+});
+
+test('a subscription of sub-cent prices: licensed 0.25 × 3 and 105.5 × 3, a change with its proration, the preview, the renewal', async () => {
+  const quarter = await stripe.prices.create({
+    product, currency: 'usd', unit_amount_decimal: '0.25', recurring: { interval: 'month' },
+  });
+  const half = await stripe.prices.create({
+    product, currency: 'usd', unit_amount_decimal: '105.5', recurring: { interval: 'month' },
+  });
+  assert.equal(quarter.unit_amount, null);
+  assert.equal(dec(quarter.unit_amount_decimal), '0.25');
+  assert.equal(quarter.billing_scheme, 'per_unit');
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: quarter.id, quantity: 3 }, { price: half.id, quantity: 3 }],
+  });
+  assert.equal(sub.status, 'active');
+  shape(sub, 'subscription');
+  const item = (s, price) => s.items.data.find((i) => i.price.id === price.id);
+  assert.equal(item(sub, half).plan.amount, null);
+  assert.equal(dec(item(sub, half).plan.amount_decimal), '105.5');
+  assert.equal(item(sub, half).price.unit_amount, null);
+  const q3 = decimalLine('0.25', 3);
+  const h3 = decimalLine('105.5', 3);
+  assert.deepEqual([q3, h3], [1, 317]);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.status, 'paid');
+  assert.equal(first.total, q3 + h3);
+  assert.equal(first.amount_paid, q3 + h3);
+  shape(first, 'invoice');
+  const firstLines = (await stripe.invoices.listLineItems(first.id)).data;
+  const line = (ls, price) => ls.find((l) => l.pricing.price_details.price === price.id && l.parent.type === 'subscription_item_details' && !l.parent.subscription_item_details.proration);
+  for (const [price, amount, d] of [[quarter, q3, '0.25'], [half, h3, '105.5']]) {
+    const l = line(firstLines, price);
+    assert.ok(Number.isInteger(l.amount));
+    assert.equal(l.amount, amount);
+    assert.equal(l.quantity, 3);
+    assert.equal(dec(l.pricing.unit_amount_decimal), d);
+  }
+  // ten days in: 5 × 105.5 = 527.5 → 528, prorated over the 21 days left
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  await stripe.subscriptions.update(sub.id, { items: [{ id: item(sub, half).id, quantity: 5 }] });
+  const h5 = decimalLine('105.5', 5);
+  assert.equal(h5, 528);
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.equal(pending.length, 2);
+  const credit = pending.find((x) => x.amount < 0);
+  const charge = pending.find((x) => x.amount > 0);
+  assert.equal(credit.amount, prorate(-h3, 21 * DAY, P));
+  assert.equal(charge.amount, prorate(h5, 21 * DAY, P));
+  for (const x of [credit, charge]) shape(x, 'invoiceitem');
+  const expected = q3 + h5 + credit.amount + charge.amount;
+  const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  assert.equal(preview.total, expected);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, expected);
+  assert.equal(inv.amount_paid, expected);
+  shape(inv, 'invoice');
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  assert.equal(lines.reduce((a, l) => a + l.amount, 0), inv.total);
+  assert.equal(line(lines, half).amount, h5);
+  assert.equal(dec(line(lines, half).pricing.unit_amount_decimal), '105.5');
+  assert.equal(line(lines, quarter).amount, q3);
+  // the unit price in major units, exactly as given
+  assert.equal(line(lines, half).description, '5 × Seats (at 1.055 usd / month)');
+  assert.equal(line(lines, quarter).description, '3 × Seats (at 0.0025 usd / month)');
+});
+
+test('a subscription with items[n][price_data][unit_amount_decimal]; both unit amounts refused', async () => {
+  const { customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price_data: { currency: 'usd', product, unit_amount_decimal: '33.5', recurring: { interval: 'month' } }, quantity: 3 }],
+  });
+  const amount = decimalLine('33.5', 3); // 100.5 → 101
+  assert.equal(amount, 101);
+  assert.equal(sub.items.data[0].price.unit_amount, null);
+  assert.equal(dec(sub.items.data[0].price.unit_amount_decimal), '33.5');
+  shape(sub, 'subscription');
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, amount);
+  await expectError(stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price_data: { currency: 'usd', product, unit_amount: 5, unit_amount_decimal: '0.5', recurring: { interval: 'month' } } }],
+  }), 400, 'items[0][price_data][unit_amount]', /only specify one/);
+});
+
+test('a metered sub-cent price: 12,345 calls at 0.25 bill 3,086 (3,086.25 rounded once)', async () => {
+  const meter = await stripe.billing.meters.create({
+    display_name: 'Decimal calls', event_name: 'decimal_calls', default_aggregation: { formula: 'sum' },
+  });
+  const perCall = await stripe.prices.create({
+    product, currency: 'usd', unit_amount_decimal: '0.25',
+    recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+  });
+  const seat = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' },
+  });
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: seat.id }, { price: perCall.id }] });
+  assert.equal((await stripe.invoices.retrieve(sub.latest_invoice)).total, 2000);
+  await clockAdvance(stripe, clock, T0 + 5 * DAY);
+  for (const [v, t] of [[12000, T0 + DAY], [345, T0 + 2 * DAY]]) {
+    await stripe.billing.meterEvents.create({
+      event_name: 'decimal_calls', payload: { stripe_customer_id: customer.id, value: String(v) }, timestamp: t,
+    });
+  }
+  const usage = decimalLine('0.25', 12345);
+  assert.equal(usage, 3086);
+  const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  assert.equal(preview.total, 2000 + usage);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 2000 + usage);
+  shape(inv, 'invoice');
+  const l = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data
+    .find((x) => x.pricing.price_details.price === perCall.id);
+  assert.deepEqual([l.amount, l.quantity, dec(l.pricing.unit_amount_decimal)], [usage, 12345, '0.25']);
+  assert.equal(l.description, '12345 × Seats (at 0.0025 usd / month)');
+  // a Checkout Session of it: nothing now for the metered line, its unit price on the page
+  const cs = await stripe.checkout.sessions.create({
+    mode: 'subscription', success_url: 'https://example.com/ok',
+    line_items: [{ price: seat.id, quantity: 1 }, { price: perCall.id }],
+  });
+  assert.equal(cs.amount_total, 2000);
+  const page = await env.request({ method: 'GET', path: new URL(cs.url).pathname });
+  assert.equal(page.status, 200);
+  assert.ok(page.body.includes('Billed by usage, 0.0025 usd per unit'), 'the sub-cent unit price, in dollars');
+});
+
+test('a Checkout Session in payment mode with price_data[unit_amount_decimal], paid by card', async () => {
+  const s = await stripe.checkout.sessions.create({
+    mode: 'payment', success_url: 'https://example.com/ok',
+    line_items: [
+      { price_data: { currency: 'usd', product_data: { name: 'Metered credits' }, unit_amount_decimal: '33.5' }, quantity: 3 },
+      { price_data: { currency: 'usd', product_data: { name: 'Tiny' }, unit_amount_decimal: '0.25' }, quantity: 7 },
+    ],
+  });
+  const a = decimalLine('33.5', 3);
+  const b = decimalLine('0.25', 7);
+  assert.deepEqual([a, b], [101, 2]); // 100.5 → 101, 1.75 → 2
+  assert.equal(s.amount_subtotal, a + b);
+  assert.equal(s.amount_total, a + b);
+  shape(s, 'checkout.session');
+  const items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[3, a, a], [7, b, b]]);
+  assert.deepEqual(items.data.map((i) => [i.price.unit_amount, dec(i.price.unit_amount_decimal)]), [[null, '33.5'], [null, '0.25']]);
+  for (const i of items.data) shape(i, 'item');
+  const p = new URL(s.url).pathname;
+  const r = await env.request({ method: 'POST', path: p, body: card('4242424242424242') });
+  assert.equal(r.status, 303);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.amount, a + b);
+  assert.equal(pi.status, 'succeeded');
+});
+
+test('a Checkout Session in subscription mode and a quote with a sub-cent price', async () => {
+  const monthly = await stripe.prices.create({
+    product, currency: 'usd', unit_amount_decimal: '2.5', recurring: { interval: 'month' },
+  });
+  const customer = await stripe.customers.create({ email: 'decimal@example.com' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', customer: customer.id, success_url: 'https://example.com/ok',
+    line_items: [{ price: monthly.id, quantity: 25 }],
+  });
+  const amt = decimalLine('2.5', 25); // 62.5 → 63
+  assert.equal(amt, 63);
+  assert.equal(s.amount_total, amt);
+  const r = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: card('4242424242424242') });
+  assert.equal(r.status, 303);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, amt);
+  shape(inv, 'invoice');
+
+  const once = await stripe.prices.create({ product, currency: 'usd', unit_amount_decimal: '0.5' });
+  const { customer: qc } = await customerOnClock();
+  const q = await stripe.quotes.create({ customer: qc.id, line_items: [{ price: once.id, quantity: 101 }] });
+  const qa = decimalLine('0.5', 101); // 50.5 → 51
+  assert.equal(qa, 51);
+  assert.equal(q.amount_total, qa);
+  shape(q, 'quote');
+  await stripe.quotes.finalizeQuote(q.id);
+  const acc = await stripe.quotes.accept(q.id);
+  const qinv = await stripe.invoices.retrieve(acc.invoice);
+  assert.equal(qinv.total, qa);
+  const ql = (await stripe.invoices.listLineItems(qinv.id)).data;
+  assert.deepEqual(ql.map((l) => [l.amount, l.quantity, dec(l.pricing.unit_amount_decimal)]), [[qa, 101, '0.5']]);
+  shape(qinv, 'invoice');
+});
+
+test('a payment link and a subscription schedule with sub-cent prices', async () => {
+  const once = await stripe.prices.create({ product, currency: 'usd', unit_amount_decimal: '33.5' });
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: once.id, quantity: 3 }] });
+  const amount = decimalLine('33.5', 3); // 100.5 → 101
+  const items = await stripe.paymentLinks.listLineItems(link.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[3, amount, amount]]);
+  const page = await env.request({ method: 'GET', path: new URL(link.url).pathname });
+  assert.equal(page.status, 200);
+  assert.ok(page.body.includes('id="total">1.01 USD<'), 'the page charges the rounded line');
+
+  const monthly = await stripe.prices.create({
+    product, currency: 'usd', unit_amount_decimal: '2.5', recurring: { interval: 'month' },
+  });
+  const { customer } = await customerOnClock();
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: customer.id, start_date: 'now',
+    phases: [{ items: [{ price: monthly.id, quantity: 41 }], iterations: 2 }],
+  });
+  shape(sched, 'subscription_schedule');
+  const sub = await stripe.subscriptions.retrieve(sched.subscription);
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.total, decimalLine('2.5', 41)); // 102.5 → 103
+  assert.equal(inv.total, 103);
+  assert.equal(inv.status, 'paid');
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {

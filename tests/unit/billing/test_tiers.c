@@ -130,3 +130,74 @@ Test(tiers, unit_decimal_is_amount_over_quantity)
 	cr_assert_eq(tiers_unit_decimal(5, 0, buf, sizeof(buf)), -1);
 	cr_assert_eq(tiers_unit_decimal(1000, 3, buf, 4), -1);
 }
+
+static int64_t per_unit(const char *dec, int64_t q)
+{
+	int64_t w, f, v = -1;
+	cr_assert_eq(tiers_decimal_parse(dec, &w, &f), 0, "%s", dec);
+	cr_assert_eq(tiers_decimal_amount(w, f, q, &v), 0, "%s × %lld", dec, (long long)q);
+	return v;
+}
+
+Test(tiers, decimal_amount_is_exact_and_rounded_once_halves_up)
+{
+	/* 12,345 metered calls at a quarter of a cent: 3,086.25 → 3,086 */
+	cr_assert_eq(per_unit("0.25", 12345), 3086);
+	cr_assert_eq(per_unit("0.25", 3), 1);  /* 0.75 → 1 */
+	cr_assert_eq(per_unit("0.25", 2), 1);  /* 0.5: half up (half-even would give 0) */
+	cr_assert_eq(per_unit("0.5", 5), 3);   /* 2.5 → 3, not 2 */
+	cr_assert_eq(per_unit("0.05", 30), 2); /* Stripe's example: 1.5 → 2 */
+	cr_assert_eq(per_unit("0.25", 1), 0);  /* 0.25 → 0 */
+	cr_assert_eq(per_unit("0.25", 0), 0);
+	cr_assert_eq(per_unit("105.5", 3), 317); /* 316.5 → 317 */
+	/* the twelfth decimal counts: 0.000000000001 × 5 × 10^11 = 0.5 → 1; one less → 0 */
+	cr_assert_eq(per_unit("0.000000000001", 500000000000LL), 1);
+	cr_assert_eq(per_unit("0.000000000001", 499999999999LL), 0);
+	/* a product no double holds exactly */
+	cr_assert_eq(per_unit("0.333333333333", 3000000000000LL), 1000000000000LL - 1);
+	cr_assert_eq(per_unit("7", 11), 77);
+}
+
+Test(tiers, decimal_amount_refuses_overflow_and_bad_input)
+{
+	int64_t v = 42;
+	/* 99,999,999.999… × INT64_MAX does not fit an int64_t (nor the 10^-12 product an i128) */
+	cr_assert_eq(tiers_decimal_amount(99999999, TIER_FRAC_ONE - 1, INT64_MAX, &v), -1);
+	/* 2 × (INT64_MAX / 2 + 1) > INT64_MAX after rounding */
+	cr_assert_eq(tiers_decimal_amount(2, 0, INT64_MAX / 2 + 1, &v), -1);
+	/* the largest that fits */
+	cr_assert_eq(tiers_decimal_amount(1, 0, INT64_MAX, &v), 0);
+	cr_assert_eq(v, INT64_MAX);
+	/* INT64_MAX × 0.5 = …3.5 rounds up, still fits */
+	cr_assert_eq(tiers_decimal_amount(0, TIER_FRAC_ONE / 2, INT64_MAX, &v), 0);
+	cr_assert_eq(v, INT64_MAX / 2 + 1);
+	v = 42;
+	cr_assert_eq(tiers_decimal_amount(0, 25, -1, &v), -1);
+	cr_assert_eq(tiers_decimal_amount(-1, 0, 1, &v), -1);
+	cr_assert_eq(tiers_decimal_amount(0, TIER_FRAC_ONE, 1, &v), -1);
+	cr_assert_eq(v, 42);
+}
+
+static const char *major(const char *dec, int e)
+{
+	static char out[48];
+	cr_assert_eq(tiers_decimal_major(dec, e, out, sizeof(out)), 0, "%s", dec);
+	return out;
+}
+
+Test(tiers, decimal_major_moves_the_point_exactly)
+{
+	cr_assert_str_eq(major("0.25", 2), "0.0025");
+	cr_assert_str_eq(major("105.5", 2), "1.055");
+	cr_assert_str_eq(major("25.5", 2), "0.255");
+	cr_assert_str_eq(major("0012.5", 2), "0.125");
+	cr_assert_str_eq(major("1000.5", 2), "10.005");
+	cr_assert_str_eq(major("12.50", 0), "12.5");
+	cr_assert_str_eq(major("0.5", 3), "0.0005");
+	cr_assert_str_eq(major("0.000000000001", 2), "0.00000000000001");
+	cr_assert_str_eq(major("150", 2), "1.5");
+	char small[4];
+	cr_assert_eq(tiers_decimal_major("0.25", 2, small, sizeof(small)), -1);
+	cr_assert_eq(tiers_decimal_major(NULL, 2, small, sizeof(small)), -1);
+	cr_assert_eq(tiers_decimal_major("1.5", 9, small, sizeof(small)), -1);
+}
