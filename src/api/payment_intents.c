@@ -671,6 +671,21 @@ static int pmo_apply(struct req *r, struct payment_intent *pi)
 	return 0;
 }
 
+/* What a confirmation of a method paid away from the card path (a bank debit, a redirect) takes
+ * of the request before its own write: capture_method, receipt_email, setup_future_usage. */
+static void confirm_params_apply(struct req *r, struct payment_intent *pi)
+{
+	const char *cm = param_str(r, "capture_method");
+	if (cm)
+		pi->capture_method = cm;
+	const char *email = param_str(r, "receipt_email");
+	if (email)
+		pi->receipt_email = *email ? email : NULL;
+	const char *sfu = param_str(r, "setup_future_usage");
+	if (sfu)
+		pi->setup_future_usage = *sfu ? sfu : NULL;
+}
+
 /* Runs the card half and then the write half. pi must be in a confirmable state. */
 static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_ref)
 {
@@ -689,15 +704,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	if (redirect < 0)
 		return -1;
 	if (redirect) {
-		const char *cm = param_str(r, "capture_method");
-		if (cm)
-			pi->capture_method = cm;
-		const char *email = param_str(r, "receipt_email");
-		if (email)
-			pi->receipt_email = *email ? email : NULL;
-		const char *sfu = param_str(r, "setup_future_usage");
-		if (sfu)
-			pi->setup_future_usage = *sfu ? sfu : NULL;
+		confirm_params_apply(r, pi);
 		return redirect_pi_confirm(r, pi, c->insert_first, pm_ref, redirect_type);
 	}
 	/* a sepa_debit PaymentMethod is debited later, not authorized (api/mandates.c) */
@@ -705,15 +712,7 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	if (sepa < 0)
 		return -1;
 	if (sepa) {
-		const char *cm = param_str(r, "capture_method");
-		if (cm)
-			pi->capture_method = cm;
-		const char *email = param_str(r, "receipt_email");
-		if (email)
-			pi->receipt_email = *email ? email : NULL;
-		const char *sfu = param_str(r, "setup_future_usage");
-		if (sfu)
-			pi->setup_future_usage = *sfu ? sfu : NULL;
+		confirm_params_apply(r, pi);
 		return sepa == 2 ? ach_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv)
 				 : sepa_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
 	}
