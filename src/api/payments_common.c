@@ -1011,3 +1011,11 @@ int payments_confirm_begin(struct req *r, struct db *db, const struct payment_in
 		    cur.status);
 	return 0;
 }
+
+int payments_confirm_created(struct req *r, struct payment_intent *pi, const char **ret_json,
+			     size_t *ret_len)
+{
+	pi->status = "requires_confirmation";
+	*ret_json = pi_json(NULL, &r->arena, r->merchant_id, r->livemode, pi, ret_len);
+	return *ret_json ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}

@@ -110,6 +110,11 @@ int payments_event_answer(struct req *r, struct db *db, const char *type, const 
  * leaves out empty. Never fails the request: an object left unpacked is packed by the write. */
 void payments_pack(struct req *r, const char *json, size_t len, struct buf *out);
 
+/* An intent a debit's or a redirect's confirmation creates: *pi as payment_intent.created shows it
+ * (status requires_confirmation; the write then moves it on), its JSON into *ret_json / *ret_len.
+ * 0, or -1 with r->err. */
+int payments_confirm_created(struct req *r, struct payment_intent *pi, const char **ret_json,
+			     size_t *ret_len);
 /* The start of a bank debit's or a redirect payment's confirmation write: an intent this request
  * creates appends its payment_intent.created (created_json), one confirmed again must still be
  * the version the request read (else Stripe's unexpected-state 400 naming its status now). 0, or

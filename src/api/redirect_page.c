@@ -239,15 +239,9 @@ int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool ins
 				"Invalid URL: the return_url must be an absolute http(s) URL.");
 	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
 		return -1;
-	if (insert_first) {
-		struct payment_intent created = c.pi0;
-		created.status = "requires_confirmation";
-		c.created_json =
-		    pi_json(NULL, &r->arena, r->merchant_id, r->livemode, &created, &c.created_len);
-		if (!c.created_json)
-			return req_fail(r, ERR_API, NULL, NULL);
-		c.pi0 = created;
-	}
+	if (insert_first &&
+	    payments_confirm_created(r, &c.pi0, &c.created_json, &c.created_len) != 0)
+		return -1;
 	return req_write(r, confirm_fn, &c);
 }
 
