@@ -175,3 +175,22 @@ int challenge_redirect(struct req *r)
 	buf_puts(&r->out, "<!doctype html><title>Redirecting</title>");
 	return 0;
 }
+
+const char *challenge_next_action(struct req *r, const char *return_url, const char *url)
+{
+	struct buf b;
+	struct json j;
+	buf_init(&b, 8192);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "redirect_to_url");
+	json_obj_open(&j);
+	json_kv_str_or_null(&j, "return_url", return_url);
+	json_kv_str(&j, "url", url);
+	json_obj_close(&j);
+	json_kv_str(&j, "type", "redirect_to_url");
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	return s;
+}

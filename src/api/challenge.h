@@ -37,5 +37,9 @@ int challenge_return(struct req *r, const char *return_url, const char *kind, co
 		     const char *client_secret, bool ok);
 /* A 303 to r->location (set by the caller). */
 int challenge_redirect(struct req *r);
+/* An intent's next_action sending the customer to url and back to return_url (may be NULL):
+ * {"redirect_to_url":{"return_url","url"},"type":"redirect_to_url"}, in r's arena; NULL when
+ * out of memory. */
+const char *challenge_next_action(struct req *r, const char *return_url, const char *url);
 
 #endif

@@ -589,20 +589,7 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 	pi->status = "requires_action";
 	pi->payment_method = c->ca.pm_id;
 	pi->last_payment_error = NULL;
-	struct buf b;
-	struct json j;
-	buf_init(&b, 8192);
-	json_init(&j, &b);
-	json_obj_open(&j);
-	json_key(&j, "redirect_to_url");
-	json_obj_open(&j);
-	json_kv_str_or_null(&j, "return_url", pi->return_url);
-	json_kv_str(&j, "url", challenge_url(r, pi));
-	json_obj_close(&j);
-	json_kv_str(&j, "type", "redirect_to_url");
-	json_obj_close(&j);
-	pi->next_action = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
-	buf_release(&b);
+	pi->next_action = challenge_next_action(r, pi->return_url, challenge_url(r, pi));
 	if (!pi->next_action || !pi->three_d_secure_token)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (pi_save(db, c) != DB_OK)

@@ -136,20 +136,7 @@ static int confirm_fn(struct db *db, void *p)
 	id_random_base62(c->token, 32);
 	if (redirect_auth_put(db, r->merchant_id, pi->id, c->token, pm.id, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	struct buf b;
-	struct json j;
-	buf_init(&b, 8192);
-	json_init(&j, &b);
-	json_obj_open(&j);
-	json_key(&j, "redirect_to_url");
-	json_obj_open(&j);
-	json_kv_str_or_null(&j, "return_url", pi->return_url);
-	json_kv_str(&j, "url", page_url(r, pi->id, c->token));
-	json_obj_close(&j);
-	json_kv_str(&j, "type", "redirect_to_url");
-	json_obj_close(&j);
-	pi->next_action = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
-	buf_release(&b);
+	pi->next_action = challenge_next_action(r, pi->return_url, page_url(r, pi->id, c->token));
 	pi->status = "requires_action";
 	pi->payment_method = arena_strdup(&r->arena, pm.id);
 	pi->last_payment_error = NULL;

@@ -546,20 +546,7 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 	si->last_setup_error = NULL;
 	if (!si->three_d_secure_token)
 		return req_fail(r, ERR_API, NULL, NULL);
-	struct buf b;
-	struct json j;
-	buf_init(&b, 8192);
-	json_init(&j, &b);
-	json_obj_open(&j);
-	json_key(&j, "redirect_to_url");
-	json_obj_open(&j);
-	json_kv_str_or_null(&j, "return_url", si->return_url);
-	json_kv_str(&j, "url", challenge_url(r, si));
-	json_obj_close(&j);
-	json_kv_str(&j, "type", "redirect_to_url");
-	json_obj_close(&j);
-	si->next_action = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
-	buf_release(&b);
+	si->next_action = challenge_next_action(r, si->return_url, challenge_url(r, si));
 	if (!si->next_action)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (record_attempt(r, db, c, "requires_action", NULL) != 0)
