@@ -308,7 +308,8 @@ const char *ach_next_action(struct req *r, const char *intent_id)
 	json_obj_open(&j);
 	json_kv_int(&j, "arrival_date", r->now + ACH_ARRIVAL_SECONDS);
 	json_kv_str(&j, "hosted_verification_url", url);
-	/* Stripe's test mode sends amounts unless asked otherwise (README: Not covered) */
+	/* always amounts: descriptor codes are taken as answers but never offered (README: Not
+	 * covered) */
 	json_kv_str(&j, "microdeposit_type", "amounts");
 	json_obj_close(&j);
 	json_obj_close(&j);
