@@ -30,6 +30,7 @@
 #include "store/store.h"
 #include "vault/iban.h"
 #include "vault/payment_method.h"
+#include "vault/vault.h"
 
 /* ---- mandate_data ---- */
 
@@ -259,16 +260,62 @@ int ach_verification_set(struct db *db, const char *merchant_id, const char *int
 	return changed == 1 ? DB_OK : DB_CONFLICT;
 }
 
+static const char SQL_VERIFY_STATUS[] =
+    "SELECT status, payment_method FROM ach_verifications WHERE merchant_id = $1 AND intent = $2";
+
+int ach_verification_status(struct db *db, const char *merchant_id, const char *intent,
+			    char ret_status[16], char ret_pm[ID_MAX])
+{
+	struct db_stmt *st = db_prepare(db, SQL_VERIFY_STATUS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, intent, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		str_copy(ret_status, 16, db_col_text(st, 0, NULL));
+		str_copy(ret_pm, ID_MAX, db_col_text(st, 1, NULL));
+	}
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc;
+}
+
+const char *ach_verification_url(struct req *r, const char *intent_id)
+{
+	char tok[VAULT_PAGE_TOKEN_LEN + 1];
+	if (!r->app || !r->app->vault ||
+	    vault_page_token(r->app->vault, r->merchant_id, intent_id, tok) != 0)
+		return NULL;
+	return arena_printf(&r->arena, "http://%s/microdeposits/%s/%s/%s",
+			    r->host && *r->host ? r->host : "127.0.0.1:4242", r->merchant_id,
+			    intent_id, tok);
+}
+
 const char *ach_next_action(struct req *r, const char *intent_id)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf),
-			 "{\"type\":\"verify_with_microdeposits\",\"verify_with_microdeposits\":"
-			 "{\"arrival_date\":%lld,\"hosted_verification_url\":"
-			 "\"https://tender.invalid/us_bank_account/verify/%s\","
-			 "\"microdeposit_type\":\"amounts\"}}",
-			 (long long)(r->now + ACH_ARRIVAL_SECONDS), intent_id);
-	return n > 0 && (size_t)n < sizeof(buf) ? arena_strdup(&r->arena, buf) : NULL;
+	const char *url = ach_verification_url(r, intent_id);
+	if (!url)
+		return NULL;
+	struct buf b;
+	struct json j;
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_kv_str(&j, "type", "verify_with_microdeposits");
+	json_key(&j, "verify_with_microdeposits");
+	json_obj_open(&j);
+	json_kv_int(&j, "arrival_date", r->now + ACH_ARRIVAL_SECONDS);
+	json_kv_str(&j, "hosted_verification_url", url);
+	/* always amounts: descriptor codes are taken as answers but never offered (README: Not
+	 * covered) */
+	json_kv_str(&j, "microdeposit_type", "amounts");
+	json_obj_close(&j);
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
+	buf_release(&b);
+	return s;
 }
 
 int ach_check_microdeposits(struct req *r, bool *ret_match)
@@ -365,7 +412,9 @@ const char *ach_attempts_error(struct req *r, struct db *db, const char *pm_id)
 
 struct verify_ctx {
 	struct req *r;
+	const char *id;
 	bool match;
+	struct ach_verify_result *res;
 };
 
 static int verify_fn(struct db *db, void *p)
@@ -373,9 +422,9 @@ static int verify_fn(struct db *db, void *p)
 	struct verify_ctx *v = p;
 	struct req *r = v->r;
 	struct payment_intent pi;
-	int rc = pi_load(db, &r->arena, r->merchant_id, r->args[0], &pi);
+	int rc = pi_load(db, &r->arena, r->merchant_id, v->id, &pi);
 	if (rc == DB_NOTFOUND)
-		return req_fail_missing(r, "payment_intent", r->args[0], "intent");
+		return req_fail_missing(r, "payment_intent", v->id, "intent");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	char pm_id[ID_MAX], mandate_id[ID_MAX];
@@ -398,6 +447,8 @@ static int verify_fn(struct db *db, void *p)
 		if (ach_verification_set(db, r->merchant_id, pi.id, attempts,
 					 last ? "failed" : "pending") != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
+		v->res->left = ACH_ATTEMPTS_MAX - attempts;
+		v->res->outcome = last ? ACH_VERIFY_EXCEEDED : ACH_VERIFY_MISMATCH;
 		if (!last) {
 			req_fail(r, ERR_MICRODEPOSIT_MISMATCH, "amounts",
 				 "The amounts provided do not match the amounts that were sent to "
@@ -423,6 +474,8 @@ static int verify_fn(struct db *db, void *p)
 		req_fail(r, ERR_MICRODEPOSIT_ATTEMPTS_EXCEEDED, NULL, "%s", ACH_ATTEMPTS_MESSAGE);
 		return REQ_COMMIT_ERR;
 	}
+	v->res->outcome = ACH_VERIFY_OK;
+	v->res->left = ACH_ATTEMPTS_MAX - attempts;
 	if (ach_verification_set(db, r->merchant_id, pi.id, attempts, "verified") != DB_OK ||
 	    pm_mark_set_up(db, r->merchant_id, pm_id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -432,12 +485,20 @@ static int verify_fn(struct db *db, void *p)
 	return debit_start(r, db, &pi, &pm, mandate_id, false);
 }
 
+int ach_pi_verify(struct req *r, const char *id, bool match, struct ach_verify_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct verify_ctx v = {r, id, match, res};
+	return req_write(r, verify_fn, &v);
+}
+
 static int h_pi_verify(struct req *r)
 {
-	struct verify_ctx v = {r, false};
-	if (ach_check_microdeposits(r, &v.match) != 0)
+	bool match = false;
+	if (ach_check_microdeposits(r, &match) != 0)
 		return -1;
-	return req_write(r, verify_fn, &v);
+	struct ach_verify_result res;
+	return ach_pi_verify(r, r->args[0], match, &res);
 }
 
 /* ---- confirming a PaymentIntent ---- */

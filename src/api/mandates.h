@@ -66,8 +66,39 @@ int ach_verification_get(struct db *db, const char *merchant_id, const char *int
 /* Records attempts and status (pending | verified | failed) of a pending verification. */
 int ach_verification_set(struct db *db, const char *merchant_id, const char *intent, int attempts,
 			 const char *status);
+/* The status (pending | verified | failed) and PaymentMethod of intent's verification, the
+ * latest one: DB_OK, DB_NOTFOUND or < 0. */
+int ach_verification_status(struct db *db, const char *merchant_id, const char *intent,
+			    char ret_status[16], char ret_pm[ID_MAX]);
+/* The hosted verification page of intent_id of r's merchant (microdeposit_page.c):
+ * http://host/microdeposits/{merchant}/{intent}/{secret}, the secret vault_page_token's (derived,
+ * never looked up), in r's arena (NULL: no vault or out of memory). */
+const char *ach_verification_url(struct req *r, const char *intent_id);
 /* next_action verify_with_microdeposits of intent_id, in r's arena (NULL: out of memory). */
 const char *ach_next_action(struct req *r, const char *intent_id);
+
+/* What one verification attempt did (ach_pi_verify, ach_si_verify). */
+enum ach_verify_outcome {
+	ACH_VERIFY_NONE,
+	ACH_VERIFY_OK,
+	ACH_VERIFY_MISMATCH,
+	ACH_VERIFY_EXCEEDED
+};
+struct ach_verify_result {
+	enum ach_verify_outcome outcome;
+	int left; /* attempts left after this one */
+};
+/* verify_microdeposits of PaymentIntent id (mandates.c) / SetupIntent id (setup_intents.c) of
+ * r's merchant, with the answer already checked (ach_check_microdeposits: match), in one write:
+ * the API's handlers and the hosted page both call these. As req_write: 0 with the answer in
+ * r->out (the intent; a wrong answer's committed 400 or 402 error), -1 with r->err (not
+ * waiting for microdeposits, unknown intent). *res tells what happened. */
+int ach_pi_verify(struct req *r, const char *id, bool match, struct ach_verify_result *res);
+int ach_si_verify(struct req *r, const char *id, bool match, struct ach_verify_result *res);
+/* A SetupIntent's status and next_action (r's arena; next_action may be NULL); DB_NOTFOUND
+ * when merchant_id has none (setup_intents.c). */
+int setup_intent_next_action(struct req *r, struct db *db, const char *merchant_id, const char *id,
+			     const char **ret_status, const char **ret_next_action);
 /* The request's amounts[] / descriptor_code checked against Stripe's test microdeposits
  * (32 and 45, SM11AA): 0 with ret_match, or -1 with r->err (neither or both given, bad values). */
 int ach_check_microdeposits(struct req *r, bool *ret_match);

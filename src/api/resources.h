@@ -22,6 +22,7 @@ extern const struct route setup_intents_routes[];
 extern const struct route mandates_routes[];
 extern const struct route redirect_page_routes[];
 extern const struct route mandate_page_routes[];
+extern const struct route microdeposit_page_routes[];
 extern const struct route products_routes[];
 extern const struct route plans_routes[];
 extern const struct route payouts_routes[];

@@ -19,6 +19,7 @@ const struct route *const api_route_tables[] = {
     mandates_routes,
     redirect_page_routes,
     mandate_page_routes,
+    microdeposit_page_routes,
     products_routes,
     plans_routes,
     payouts_routes,

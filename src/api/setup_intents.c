@@ -926,6 +926,18 @@ int setup_intent_status(struct req *r, struct db *db, const char *merchant_id, c
 	return rc;
 }
 
+int setup_intent_next_action(struct req *r, struct db *db, const char *merchant_id, const char *id,
+			     const char **ret_status, const char **ret_next_action)
+{
+	struct setup_intent si;
+	int rc = si_load(r, db, merchant_id, id, &si);
+	if (rc == DB_OK) {
+		*ret_status = si.status;
+		*ret_next_action = si.next_action;
+	}
+	return rc;
+}
+
 int setup_intent_abandon(struct req *r, struct db *db, const char *id)
 {
 	struct setup_intent si;
@@ -1295,7 +1307,9 @@ static int h_challenge_fail(struct req *r)
 
 struct verify_ctx {
 	struct confirm_ctx c;
+	const char *id;
 	bool match;
+	struct ach_verify_result *res;
 };
 
 static int verify_fn(struct db *db, void *p)
@@ -1304,9 +1318,9 @@ static int verify_fn(struct db *db, void *p)
 	struct confirm_ctx *c = &v->c;
 	struct req *r = c->r;
 	struct setup_intent *si = &c->si;
-	int rc = si_load(r, db, r->merchant_id, r->args[0], si);
+	int rc = si_load(r, db, r->merchant_id, v->id, si);
 	if (rc == DB_NOTFOUND)
-		return req_fail_missing(r, "setup_intent", r->args[0], "intent");
+		return req_fail_missing(r, "setup_intent", v->id, "intent");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c->si0 = *si;
@@ -1328,6 +1342,8 @@ static int verify_fn(struct db *db, void *p)
 	if (!v->match) {
 		attempts++;
 		bool last = attempts >= 3;
+		v->res->left = 3 - attempts;
+		v->res->outcome = last ? ACH_VERIFY_EXCEEDED : ACH_VERIFY_MISMATCH;
 		if (ach_verification_set(db, r->merchant_id, si->id, attempts,
 					 last ? "failed" : "pending") != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -1349,6 +1365,8 @@ static int verify_fn(struct db *db, void *p)
 		req_fail(r, ERR_MICRODEPOSIT_ATTEMPTS_EXCEEDED, NULL, "%s", ACH_ATTEMPTS_MESSAGE);
 		return REQ_COMMIT_ERR;
 	}
+	v->res->outcome = ACH_VERIFY_OK;
+	v->res->left = 3 - attempts;
 	if (ach_verification_set(db, r->merchant_id, si->id, attempts, "verified") != DB_OK ||
 	    pm_mark_set_up(db, r->merchant_id, pm_id) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1359,15 +1377,26 @@ static int verify_fn(struct db *db, void *p)
 	return bank_setup_succeed(r, db, c, &pm, mandate);
 }
 
-static int h_verify(struct req *r)
+int ach_si_verify(struct req *r, const char *id, bool match, struct ach_verify_result *res)
 {
+	memset(res, 0, sizeof(*res));
 	struct verify_ctx v;
 	memset(&v, 0, sizeof(v));
 	v.c.r = r;
-	if (ach_check_microdeposits(r, &v.match) != 0)
-		return -1;
+	v.id = id;
+	v.match = match;
+	v.res = res;
 	id_new_at(v.c.attempt_id, SETUP_ATTEMPT_PREFIX, r->now);
 	return req_write(r, verify_fn, &v);
+}
+
+static int h_verify(struct req *r)
+{
+	bool match = false;
+	if (ach_check_microdeposits(r, &match) != 0)
+		return -1;
+	struct ach_verify_result res;
+	return ach_si_verify(r, r->args[0], match, &res);
 }
 
 const struct route setup_intents_routes[] = {

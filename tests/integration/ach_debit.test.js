@@ -164,7 +164,7 @@ test('microdeposits, then processing, then succeeded on the scheduler', async ()
   assert.equal(pi.next_action.type, 'verify_with_microdeposits');
   const v = pi.next_action.verify_with_microdeposits;
   assert.ok(v.arrival_date > Math.floor(Date.now() / 1000));
-  assert.match(v.hosted_verification_url, /^https:\/\//);
+  assert.match(v.hosted_verification_url, new RegExp(`^http://127\\.0\\.0\\.1:${env.server.port}/microdeposits/${env.merchants[0].id}/${pi.id}/[A-Za-z0-9]{43}$`));
   assert.equal(v.microdeposit_type, 'amounts');
   assert.equal(pi.latest_charge, null);
   assert.deepEqual(pi.payment_method_types, ['us_bank_account']);
@@ -212,6 +212,151 @@ test('microdeposits, then processing, then succeeded on the scheduler', async ()
     + (b.available.find((x) => x.currency === 'usd') || { amount: 0 }).amount;
   assert.ok(usd(balance1) > usd(balance0), 'the sale is booked');
   assert.deepEqual(await eventTypesOf(stripe, pi.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.processing', 'payment_intent.succeeded']);
+});
+
+// the hosted verification page: plain HTTP, as a customer's browser posts its form
+async function hosted(url, form) {
+  const res = await fetch(url, form ? { method: 'POST', body: new URLSearchParams(form), redirect: 'manual' } : {});
+  const html = await res.text();
+  const cell = (id) => (html.match(new RegExp(`id="${id}"[^>]*>([^<]*)<`)) || [])[1];
+  return { status: res.status, type: res.headers.get('content-type'), html, cell };
+}
+
+test('hosted verification page: shows the account and the deposits, a wrong answer then the right one, as the API does', async () => {
+  let pi = await confirmed(ACCOUNTS.ok, { description: 'hosted page' });
+  const url = pi.next_action.verify_with_microdeposits.hosted_verification_url;
+  assert.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${env.server.port}/microdeposits/${env.merchants[0].id}/${pi.id}/[A-Za-z0-9]{43}$`));
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).next_action.verify_with_microdeposits.hosted_verification_url, url, 'stable');
+  const events0 = await eventTypesOf(stripe, pi.id);
+  assert.deepEqual(events0, ['payment_intent.created', 'payment_intent.requires_action']);
+
+  let p = await hosted(url);
+  assert.equal(p.status, 200);
+  assert.match(p.type, /^text\/html/);
+  assert.equal(p.cell('account'), 'STRIPE TEST BANK •••• 6789');
+  assert.equal(p.cell('business'), 'Merchant 0');
+  assert.equal(p.cell('amount'), '25.00 USD');
+  assert.equal(p.cell('arrival'), new Date(pi.next_action.verify_with_microdeposits.arrival_date * 1000).toISOString().slice(0, 10));
+  assert.match(p.html, /name="amounts\[0\]"/);
+  assert.match(p.html, /name="amounts\[1\]"/);
+  assert.ok(!/<script/i.test(p.html), 'no scripts');
+  for (const n of Object.values(ACCOUNTS)) assert.ok(!p.html.includes(n), 'never the account number');
+  assert.deepEqual(await eventTypesOf(stripe, pi.id), events0, 'GET writes nothing');
+
+  // a wrong answer: the page says so and how many tries remain; the intent still waits
+  p = await hosted(url, { 'amounts[0]': '10', 'amounts[1]': '11' });
+  assert.equal(p.status, 400);
+  assert.match(p.cell('message'), /do not match.*2 verification attempts remaining/);
+  assert.match(p.html, /name="amounts\[0\]"/, 'the form again');
+  // not numbers: refused before any attempt is counted
+  p = await hosted(url, { 'amounts[0]': 'ten', 'amounts[1]': '11' });
+  assert.equal(p.status, 400);
+  assert.match(p.cell('message'), /Invalid integer/);
+  pi = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(pi.status, 'requires_action');
+  assert.deepEqual(await eventTypesOf(stripe, pi.id), events0);
+
+  // the right answer: processing, as through verify_microdeposits, with the same events
+  p = await hosted(url, { 'amounts[0]': '45', 'amounts[1]': '32' });
+  assert.equal(p.status, 200);
+  assert.match(p.cell('message'), /verified/);
+  assert.ok(p.cell('verified'));
+  assert.ok(!p.html.includes('name="amounts'), 'no form once verified');
+  pi = await stripe.paymentIntents.retrieve(pi.id);
+  assert.ok(pi.status === 'processing' || pi.status === 'succeeded', pi.status);
+  assert.equal(pi.next_action, null);
+  assertStripeShape(pi, 'payment_intent');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method_details.us_bank_account.last4, '6789');
+  assert.equal((await eventTypesOf(stripe, ch.id))[0], 'charge.pending');
+  const events1 = (await eventTypesOf(stripe, pi.id)).filter((t) => t !== 'payment_intent.succeeded');
+  assert.deepEqual(events1, ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.processing']);
+  // the account is verified for later payments too, as the API's verification leaves it
+  const after1 = (await stripe.events.list({ limit: 100 })).data.length;
+  // again: already verified, nothing changes (GET and POST)
+  p = await hosted(url);
+  assert.equal(p.status, 200);
+  assert.match(p.cell('message'), /already verified/);
+  p = await hosted(url, { 'amounts[0]': '32', 'amounts[1]': '45' });
+  assert.equal(p.status, 200);
+  assert.match(p.cell('message'), /already verified/);
+  assert.equal((await stripe.events.list({ limit: 100 })).data.length, after1, 'the re-post wrote nothing');
+  pi = await debitSettled(stripe, pi.id);
+  assert.equal(pi.status, 'succeeded');
+
+  // 404s: a wrong secret, another intent's secret, a mangled one, another merchant, an unknown
+  // intent, a card payment's intent
+  const other2 = await confirmed(ACCOUNTS.ok);
+  const otherUrl = other2.next_action.verify_with_microdeposits.hosted_verification_url;
+  const card = await stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, payment_method_types: ['card'] });
+  const base = otherUrl.slice(0, otherUrl.lastIndexOf('/'));
+  const secret = otherUrl.slice(otherUrl.lastIndexOf('/') + 1);
+  const wrong = secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A');
+  for (const u of [
+    `${base}/${wrong}`,
+    `${base.replace(other2.id, pi.id)}/${secret}`,
+    `${base}/short`,
+    otherUrl.replace(env.merchants[0].id, env.merchants[1].id),
+    otherUrl.replace(other2.id, 'pi_nope'),
+    otherUrl.replace(other2.id, card.id),
+  ]) {
+    for (const form of [undefined, { 'amounts[0]': '32', 'amounts[1]': '45' }]) {
+      const x = await hosted(u, form);
+      assert.equal(x.status, 404, u);
+      assert.ok(!x.html.includes('6789'), 'nothing of the account');
+    }
+  }
+  assert.equal((await stripe.paymentIntents.retrieve(other2.id)).status, 'requires_action', 'the 404s changed nothing');
+
+  // three wrong answers end the verification as the API's do: requires_payment_method, then 404
+  for (const left of [2, 1]) {
+    p = await hosted(otherUrl, { 'amounts[0]': '1', 'amounts[1]': '2' });
+    assert.equal(p.status, 400);
+    assert.match(p.cell('message'), new RegExp(`${left} verification attempts? remaining`));
+  }
+  p = await hosted(otherUrl, { 'amounts[0]': '1', 'amounts[1]': '2' });
+  assert.equal(p.status, 400);
+  assert.match(p.cell('message'), /exceeded the number of allowed verification attempts/);
+  const failed = await stripe.paymentIntents.retrieve(other2.id);
+  assert.equal(failed.status, 'requires_payment_method');
+  assert.equal(failed.last_payment_error.code, 'payment_method_microdeposit_verification_attempts_exceeded');
+  assertStripeShape(failed, 'payment_intent');
+  assert.deepEqual(await eventTypesOf(stripe, other2.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.payment_failed']);
+  assert.equal((await hosted(otherUrl)).status, 404);
+  assert.equal((await hosted(otherUrl, { 'amounts[0]': '32', 'amounts[1]': '45' })).status, 404);
+
+  // a canceled intent no longer waits
+  const canceled = await confirmed(ACCOUNTS.ok);
+  await stripe.paymentIntents.cancel(canceled.id);
+  assert.equal((await hosted(canceled.next_action.verify_with_microdeposits.hosted_verification_url)).status, 404);
+});
+
+test('hosted verification page of a SetupIntent: succeeded with its mandate, as through the API', async () => {
+  const cus = await stripe.customers.create({ email: 'ach-page@example.com' });
+  const pm = await achPm(ACCOUNTS.ok);
+  let si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['us_bank_account'], payment_method: pm.id, confirm: true, mandate_data: ONLINE,
+  });
+  const url = si.next_action.verify_with_microdeposits.hosted_verification_url;
+  assert.match(url, new RegExp(`/microdeposits/${env.merchants[0].id}/${si.id}/[A-Za-z0-9]{43}$`));
+  let p = await hosted(url);
+  assert.equal(p.status, 200);
+  assert.equal(p.cell('account'), 'STRIPE TEST BANK •••• 6789');
+  assert.equal(p.cell('amount'), undefined, 'no payment to show');
+  p = await hosted(url, { 'amounts[0]': '32', 'amounts[1]': '45' });
+  assert.equal(p.status, 200);
+  assert.ok(p.cell('verified'));
+  si = await stripe.setupIntents.retrieve(si.id);
+  assert.equal(si.status, 'succeeded');
+  assert.match(si.mandate, /^mandate_/);
+  assertStripeShape(si, 'setup_intent');
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).customer, cus.id);
+  assert.equal((await stripe.setupAttempts.list({ setup_intent: si.id })).data[0].status, 'succeeded');
+  assert.deepEqual(await eventTypesOf(stripe, si.id), ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded']);
+  p = await hosted(url, { 'amounts[0]': '32', 'amounts[1]': '45' });
+  assert.equal(p.status, 200);
+  assert.match(p.cell('message'), /already verified/);
+  assert.equal((await eventTypesOf(stripe, si.id)).length, 3);
 });
 
 test('payment_method_data with a descriptor code; automatic verification falls back to microdeposits; instant refused', async () => {
