@@ -5433,6 +5433,10 @@ static int h_return(struct req *r)
 		return checkout_page(r, &x, 200,
 				     "Your bank has not confirmed the payment yet. Finish it at "
 				     "your bank, or pay another way.");
+	/* no attempt failed (none made, or one canceled): the page as it is */
+	if (!x.has_pi || strcmp(x.pi.status, "requires_payment_method") != 0 ||
+	    !x.pi.last_payment_error)
+		return checkout_page(r, &x, 200, NULL);
 	return checkout_page(r, &x, 402,
 			     "Your payment failed: your bank did not authorize it. Try again, or "
 			     "choose another payment method.");

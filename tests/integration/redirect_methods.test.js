@@ -760,6 +760,11 @@ test('checkout: iDEAL with setup_future_usage -> the bank\'s page, authorize -> 
 
 test('checkout: iDEAL failed at the bank -> back on the page saying so (not trusting the query string); then a card pays the same session', async () => {
   const s = await sessionOf(['card', 'ideal']);
+  // before any attempt, a return claiming failure shows the page as it is
+  const early = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
+  assert.equal(early.status, 200);
+  assert.doesNotMatch(early.body, /class="error"/);
+  assert.match(early.body, /id="ideal-form"/);
   const page = await browser.newPage();
   let failedPi;
   try {
