@@ -98,6 +98,13 @@
  * payment's write, just before the session completes (session_invoice), so
  * checkout.session.completed names it. A session that expires with after_expiration[recovery]
  * enabled gets a recovery URL for 30 days (recovery_open; see "the recovery URL" below).
+ *
+ * iDEAL and Bancontact (payment_method_types) are bank redirects: their form's POST makes the
+ * attempt's PaymentIntent wait in requires_action (redirect_pay) and sends the browser to the
+ * bank's test page (api/redirect_page.c), whose authorization completes the session in its own
+ * write (checkout_complete, paid at once, unlike a debit); the bank sends the browser back to
+ * …/return (h_return), which reads the intent, never its query string, to send it on to
+ * success_url or show the page again after a failure.
  */
 #include <jansson.h>
 #include <stdio.h>
