@@ -98,6 +98,13 @@
  * payment's write, just before the session completes (session_invoice), so
  * checkout.session.completed names it. A session that expires with after_expiration[recovery]
  * enabled gets a recovery URL for 30 days (recovery_open; see "the recovery URL" below).
+ *
+ * iDEAL and Bancontact (payment_method_types) are bank redirects: their form's POST makes the
+ * attempt's PaymentIntent wait in requires_action (redirect_pay) and sends the browser to the
+ * bank's test page (api/redirect_page.c), whose authorization completes the session in its own
+ * write (checkout_complete, paid at once, unlike a debit); the bank sends the browser back to
+ * …/return (h_return), which reads the intent, never its query string, to send it on to
+ * success_url or show the page again after a failure.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -110,6 +117,7 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/redirect_page.h"
 #include "payments/pm_types.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
@@ -123,6 +131,7 @@
 #include "payments/payments.h"
 #include "store/store.h"
 #include "tax/engine.h"
+#include "vault/ideal.h"
 #include "scheduler/scheduler.h"
 
 #define QUANTITY_MAX 999
@@ -2854,20 +2863,23 @@ static int create_fn(struct db *db, void *arg)
 	return 0;
 }
 
-/* payment_method_types: card, sepa_debit and us_bank_account (mode=payment). A session that
- * takes a bank debit records the list; one of cards only keeps NULL (Stripe's default). What
- * the debit forms of the page do not ask for (shipping, custom fields, phone, consent, tax ids,
- * a full billing address) and what a debit cannot do (a manual capture, an invoice marked paid
- * before the bank answers) is refused with it. */
+/* payment_method_types: card, sepa_debit, us_bank_account, ideal and bancontact
+ * (mode=payment). A session that takes a bank debit or a bank redirect records the list; one of
+ * cards only keeps NULL (Stripe's default). What the debit and redirect forms of the page do not
+ * ask for (shipping, custom fields, phone, consent, tax ids, a full billing address) and what
+ * such a payment cannot do (a manual capture, an invoice marked paid before the bank answers,
+ * an iDEAL or Bancontact account saved for on-session use) is refused with it. */
 static int pm_types_parse(struct req *r, struct session *s)
 {
 	unsigned types = PMT_CARD;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
-			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
+			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
+			       PMT_BANCONTACT,
 			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	s->pm_types = NULL;
-	unsigned debits = types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT);
+	unsigned debits =
+	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT);
 	if (!debits)
 		return 0;
 	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
@@ -2895,6 +2907,15 @@ static int pm_types_parse(struct req *r, struct session *s)
 	if (pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
 				  "payment_intent_data[capture_method]", true) != 0)
 		return -1;
+	/* Stripe saves an iDEAL or Bancontact payment's account (a generated sepa_debit
+	 * PaymentMethod) for off-session payments only */
+	unsigned redirects = types & (PMT_IDEAL | PMT_BANCONTACT);
+	const char *sfu = param_str(r, "payment_intent_data.setup_future_usage");
+	if (redirects && sfu && strcmp(sfu, "on_session") == 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[setup_future_usage]",
+				"The payment method type %s does not support "
+				"setup_future_usage=on_session: use off_session.",
+				pm_type_name(redirects & (~redirects + 1u)));
 	s->pm_types = pm_types_arena_json(r, types);
 	return s->pm_types ? 0 : -1;
 }
@@ -3801,6 +3822,82 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	buf_puts(b, " by bank account</button></p></form>");
 }
 
+/* Stripe's iDEAL bank codes, in the order its Checkout lists them (vault/ideal.h names each) */
+static const char *const IDEAL_BANKS[] = {
+    "abn_amro", "asn_bank", "bunq",	    "handelsbanken", "ing",
+    "knab",	"moneyou",  "n26",	    "rabobank",	     "regiobank",
+    "revolut",	"sns_bank", "triodos_bank", "van_lanschot",  "yoursafe"};
+
+/* An iDEAL or Bancontact form (payment_method_types with ideal / bancontact): the buyer's email
+ * and name (Stripe's Checkout collects the name for both) and, for iDEAL, their bank; posted
+ * where the card form posts, it makes the PaymentMethod and sends the browser to the bank (the
+ * hosted test page, api/redirect_page.c), which sends it back to …/return. */
+static void redirect_form(struct req *r, struct buf *b, const struct page_ctx *x, const char *type,
+			  bool heading)
+{
+	bool ideal = strcmp(type, "ideal") == 0;
+	const char *name = ideal ? "iDEAL" : "Bancontact";
+	if (heading)
+		buf_printf(b, "<h2 id=\"choice-%s\">Pay with %s</h2>", type, name);
+	buf_printf(b,
+		   "<form class=\"pay %s\" id=\"%s-form\" method=\"post\" autocomplete=\"on\" "
+		   "action=\"",
+		   type, type);
+	html_escape(b, x->action ? x->action
+				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
+	buf_puts(b, "\">");
+	if (x->nonce) {
+		buf_puts(b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
+		html_escape(b, x->nonce);
+		buf_puts(b, "\">");
+	}
+	buf_printf(b,
+		   "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"%s\">"
+		   "<label for=\"%s-email\">Email</label><input id=\"%s-email\" type=\"email\" "
+		   "required name=\"payment_method_data[billing_details][email]\" "
+		   "autocomplete=\"email\"",
+		   type, type, type);
+	if (x->s.customer_email) {
+		buf_puts(b, " value=\"");
+		html_escape(b, x->s.customer_email);
+		buf_puts(b, "\"");
+	}
+	buf_printf(b,
+		   "><label for=\"%s-name\">Full name</label><input id=\"%s-name\" required "
+		   "maxlength=\"200\" name=\"payment_method_data[billing_details][name]\" "
+		   "autocomplete=\"name\">",
+		   type, type);
+	if (ideal) {
+		buf_puts(b, "<label for=\"ideal-bank\">Bank</label><select id=\"ideal-bank\" "
+			    "required name=\"payment_method_data[ideal][bank]\"><option "
+			    "value=\"\">Select your bank</option>");
+		for (size_t i = 0; i < sizeof(IDEAL_BANKS) / sizeof(IDEAL_BANKS[0]); i++) {
+			const struct ideal_bank *bank = redirect_ideal_bank(IDEAL_BANKS[i]);
+			buf_printf(b, "<option value=\"%s\">", IDEAL_BANKS[i]);
+			html_escape(b, bank ? bank->name : IDEAL_BANKS[i]);
+			buf_puts(b, "</option>");
+		}
+		buf_puts(b, "</select>");
+	}
+	/* a payment saved for later generates a SEPA Direct Debit mandate (generate_sepa) */
+	if (session_sfu_of(r, &x->s, type)) {
+		buf_printf(b,
+			   "<p class=\"mandate\" id=\"%s-mandate\">By continuing, you authorise ",
+			   type);
+		html_escape(b, x->merchant_name);
+		buf_puts(b, " to debit the account you pay with for later payments by SEPA Direct "
+			    "Debit, as the mandate your bank's confirmation creates says.</p>");
+	}
+	custom_text_put(r, b, &x->s, "submit", arena_printf(&r->arena, "%s-submit-text", type));
+	buf_printf(b, "<p><button type=\"submit\" class=\"complete\" id=\"%s-pay\">", type);
+	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+							    : "Pay");
+	buf_puts(b, " ");
+	html_amount(b, x->s.amount_total, x->s.currency);
+	buf_printf(b, " with %s</button></p></form>", name);
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -3974,7 +4071,10 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	bool card_form = takes_type(&x->s, "card");
 	bool sepa_form = takes_type(&x->s, "sepa_debit") && (!dynamic || x->s.billing_address);
 	bool ach_form = takes_type(&x->s, "us_bank_account") && (!dynamic || x->s.billing_address);
-	if ((sepa_form || ach_form) && card_form)
+	bool ideal_form = takes_type(&x->s, "ideal") && (!dynamic || x->s.billing_address);
+	bool bancontact_form =
+	    takes_type(&x->s, "bancontact") && (!dynamic || x->s.billing_address);
+	if ((sepa_form || ach_form || ideal_form || bancontact_form) && card_form)
 		buf_puts(&b, "<h2 id=\"choice-card\">Pay by card</h2>");
 	if (card_form && (!dynamic || x->s.billing_address)) {
 		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
@@ -4059,6 +4159,11 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		sepa_debit_form(r, &b, x, card_form);
 	if (ach_form)
 		ach_debit_form(r, &b, x, card_form);
+	if (ideal_form)
+		redirect_form(r, &b, x, "ideal", card_form || sepa_form || ach_form);
+	if (bancontact_form)
+		redirect_form(r, &b, x, "bancontact",
+			      card_form || sepa_form || ach_form || ideal_form);
 	json_decref(ship);
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
@@ -4850,6 +4955,41 @@ static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_
 		   : sepa_pi_confirm_checkout(r, &pi, co->pm_id, ip, ua);
 }
 
+/* The iDEAL or Bancontact form's payment: the attempt's PaymentIntent (as sepa_pay makes it)
+ * confirmed with the redirect PaymentMethod (api/redirect_page.c): it waits in requires_action
+ * for the bank, whose authorization completes the session in its own write (paid);
+ * *ret_url: the bank's page. 0, or -1 with r->err. */
+static int redirect_pay(struct req *r, const struct pi_checkout *co, const char *pm_types,
+			const char *type, const char **ret_url)
+{
+	struct payment_intent pi;
+	memset(&pi, 0, sizeof(pi));
+	str_copy(pi.currency, sizeof(pi.currency), co->currency);
+	if (payments_check_amount(r, co->amount, NULL, pi.currency, "amount") != 0)
+		return -1;
+	str_copy(pi.id, sizeof(pi.id), co->id);
+	char secret[32];
+	id_random_base62(secret, 24);
+	pi.client_secret = arena_printf(&r->arena, "%s_secret_%s", pi.id, secret);
+	pi.created = r->now;
+	pi.version = 1;
+	pi.amount = co->amount;
+	pi.status = "requires_confirmation";
+	pi.capture_method = "automatic";
+	pi.confirmation_method = "automatic";
+	pi.description = co->description;
+	pi.metadata = co->metadata ? co->metadata : "{}";
+	pi.return_url = co->return_url;
+	pi.customer = co->customer;
+	pi.checkout_session = co->checkout_session;
+	pi.shipping = co->shipping;
+	pi.setup_future_usage = co->setup_future_usage;
+	pi.payment_method_types = pm_types;
+	if (!pi.client_secret)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return redirect_pi_confirm_checkout(r, &pi, co->pm_id, type, ret_url);
+}
+
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
@@ -4872,11 +5012,19 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *pm_type = param_str(r, "payment_method_data.type");
 	bool ach = pm_type && strcmp(pm_type, "us_bank_account") == 0;
 	bool sepa = ach || (pm_type && strcmp(pm_type, "sepa_debit") == 0);
-	if (!takes_type(&x.s, ach ? "us_bank_account" : sepa ? "sepa_debit" : "card"))
+	/* iDEAL, Bancontact: the bank authorizes it at the end of a redirect */
+	const char *redirect =
+	    pm_type && (strcmp(pm_type, "ideal") == 0 || strcmp(pm_type, "bancontact") == 0)
+		? pm_type
+		: NULL;
+	if (!takes_type(&x.s, ach	 ? "us_bank_account"
+			      : sepa	 ? "sepa_debit"
+			      : redirect ? redirect
+					 : "card"))
 		return checkout_page(r, &x, 400,
 				     "This checkout does not take that payment method.");
-	bool card = !sepa && !no_card(r, &x.s);
-	if ((card || sepa) && pm_create_from_data(r, "payment_method_data", pm) != 0) {
+	bool card = !sepa && !redirect && !no_card(r, &x.s);
+	if ((card || sepa || redirect) && pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
 		return checkout_page(r, &x, 400, msg);
@@ -4887,7 +5035,9 @@ static int pay(struct req *r, struct page_ctx *x_)
 		x.s.details_email = NULL;
 	if (x.s.details_name && !*x.s.details_name)
 		x.s.details_name = NULL;
-	const char *ret_url = arena_printf(&r->arena, "%s/complete", session_url(r, x.acct, x.id));
+	/* the bank sends the browser back to the session's own return endpoint (h_return) */
+	const char *ret_url = arena_printf(&r->arena, redirect ? "%s/return" : "%s/complete",
+					   session_url(r, x.acct, x.id));
 	if (strcmp(x.s.mode, "setup") == 0)
 		return save_card(r, &x, pm, ret_url);
 	if (strcmp(x.s.mode, "subscription") == 0)
@@ -4919,14 +5069,17 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.amount_shipping = a.ship_amount;
 	x.s.amount_total = a.new_total;
 	x.s.shipping_details = a.ship_details;
-	rc = sepa ? sepa_pay(r, &co, x.s.pm_types, ach) : payment_intents_checkout(r, &co);
+	const char *bank_url = NULL;
+	rc = sepa	? sepa_pay(r, &co, x.s.pm_types, ach)
+	     : redirect ? redirect_pay(r, &co, x.s.pm_types, redirect, &bank_url)
+			: payment_intents_checkout(r, &co);
 	if (rc != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
 		return checkout_page(r, &x, 402, msg);
 	}
-	if (co.challenge_url) {
-		r->location = co.challenge_url;
+	if (co.challenge_url || bank_url) {
+		r->location = bank_url ? bank_url : co.challenge_url;
 		return challenge_redirect(r);
 	}
 	x.s.status = "complete"; /* by the PaymentIntent's own write */
@@ -5273,6 +5426,29 @@ static int h_complete(struct req *r)
 			     "card.");
 }
 
+/* Where the bank (iDEAL, Bancontact) sends the browser back to: the session's intent, never
+ * the query string, says what happened. Paid: page_lookup sends it to success_url. Failed (the
+ * intent went back to requires_payment_method) or left at the bank: the page again, saying so,
+ * to pay another way or try again. A read only. */
+static int h_return(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (x.has_pi && strcmp(x.pi.status, "requires_action") == 0)
+		return checkout_page(r, &x, 200,
+				     "Your bank has not confirmed the payment yet. Finish it at "
+				     "your bank, or pay another way.");
+	/* no attempt failed (none made, or one canceled): the page as it is */
+	if (!x.has_pi || strcmp(x.pi.status, "requires_payment_method") != 0 ||
+	    !x.pi.last_payment_error)
+		return checkout_page(r, &x, 200, NULL);
+	return checkout_page(r, &x, 402,
+			     "Your payment failed: your bank did not authorize it. Try again, or "
+			     "choose another payment method.");
+}
+
 /* ---- the scheduler: open sessions past expires_at ---- */
 
 const char CHECKOUT_EXPIRE_DUE_SQL[] = "SELECT 1 FROM checkout_sessions WHERE status = 'open'"
@@ -5500,6 +5676,7 @@ const struct route checkout_routes[] = {
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"GET", "/checkout/{acct}/{cs}/complete", h_complete, complete_params,
      ROUTE_NO_AUTH | ROUTE_RAW},
+    {"GET", "/checkout/{acct}/{cs}/return", h_return, complete_params, ROUTE_NO_AUTH | ROUTE_RAW},
     {"POST", "/checkout/{acct}/{cs}/promotion_code", h_promotion_code, promo_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/checkout/{acct}/{cs}/address", h_address, address_form_params,

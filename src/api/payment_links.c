@@ -414,20 +414,23 @@ static int create_fn(struct db *db, void *arg)
 	return 0;
 }
 
-/* payment_method_types: card, sepa_debit and us_bank_account, as a Checkout Session takes them
- * (each payment's session gets the list); with a bank debit, what its form does not ask for
- * (shipping) and what a debit cannot do (a manual capture) is refused. 0, or -1 with r->err. */
+/* payment_method_types: card, sepa_debit, us_bank_account, ideal and bancontact, as a Checkout
+ * Session takes them (each payment's session gets the list); with a bank debit or redirect, what
+ * its form does not ask for (shipping) and what such a payment cannot do (a manual capture) is
+ * refused. 0, or -1 with r->err. */
 static int pm_types_parse(struct req *r, struct link *l)
 {
 	unsigned types = 0;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
-			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
+			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
+			       PMT_BANCONTACT,
 			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	l->pm_types = NULL; /* not given: Stripe's null */
 	if (types && !(l->pm_types = pm_types_arena_json(r, types)))
 		return -1;
-	unsigned debits = types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT);
+	unsigned debits =
+	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT);
 	if (!debits)
 		return 0;
 	static const char *const refused[] = {"shipping_options", "shipping_address_collection",

@@ -159,8 +159,9 @@ static int confirm_fn(struct db *db, void *p)
 				     NULL);
 }
 
-int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
-			const char *pm_id, const char *type)
+/* ret_url: where the test page of the confirmed intent is (NULL: not wanted). */
+static int pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
+		      const char *pm_id, const char *type, const char **ret_url)
 {
 	if (!pi_allows_type(pi, type))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
@@ -193,8 +194,10 @@ int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool ins
 				"The payment method type %s does not support "
 				"setup_future_usage: it pays once.",
 				type);
+	/* a Checkout Session's intent: iDEAL and Bancontact only, which its page offers (the
+	 * authorization then completes the session, authorize_fn) */
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
-	    pi->connect.application_fee_amount || pi->invoice || pi->checkout_session)
+	    pi->connect.application_fee_amount || pi->invoice || (pi->checkout_session && bnpl))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Tender takes %s for direct PaymentIntents only (no Connect "
 				"destination, invoice or Checkout payments).",
@@ -229,7 +232,24 @@ int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool ins
 	if (insert_first &&
 	    payments_confirm_created(r, &c.pi0, &c.created_json, &c.created_len) != 0)
 		return -1;
-	return req_write(r, confirm_fn, &c);
+	if (req_write(r, confirm_fn, &c) != 0)
+		return -1;
+	if (ret_url)
+		*ret_url = page_url(r, pi->id, c.token);
+	return 0;
+}
+
+int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
+			const char *pm_id, const char *type)
+{
+	return pi_confirm(r, pi, insert_first, pm_id, type, NULL);
+}
+
+int redirect_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
+				 const char *type, const char **ret_url)
+{
+	*ret_url = NULL;
+	return pi_confirm(r, pi, true, pm_id, type, ret_url);
 }
 
 /* ---- the hosted test page (no API key: the token in the URL is the secret) ---- */
@@ -513,6 +533,10 @@ static int authorize_fn(struct db *db, void *p)
 					  : "payment_intent.amount_capturable_updated",
 				  pi->id, js, len, NULL) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* a Checkout Session's payment completes its session in this same write, as a card's
+	 * does in payment_intents.c (complete, paid, checkout.session.completed) */
+	if (pi->checkout_session && checkout_complete(r, db, pi->checkout_session) != 0)
+		return -1;
 	x->outcome = "succeeded";
 	return 0;
 }

@@ -5,10 +5,19 @@
 // (standing in for the bank, as Stripe's test redirect page does) driven with plain HTTP from
 // node, following its forms: authorize books the charge (ledger, balance transaction, events)
 // and sends the browser back to return_url; fail sends the intent back to
-// requires_payment_method. Refunds, cancel, the refusals, and the page's secrecy.
+// requires_payment_method. Refunds, cancel, the refusals, and the page's secrecy. Then iDEAL and
+// Bancontact in Checkout Sessions and payment links, paid on the checkout page in headless
+// Chromium (Debian's chromium + playwright-core): the bank's test page, success_url, a failure
+// then a card on the same session.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const { startTender, assertStripeShape, stopAll, tender, waitFor } = require('./helpers');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+let browser; // launched by the first checkout test
+let shop; // success_url and cancel_url answer here
+let shopPort;
 
 let env;
 let stripe; // merchant 0
@@ -20,7 +29,11 @@ before(async () => {
   stripe = env.stripe();
   other = env.stripe(env.merchants[1].secret_key);
 });
-after(stopAll);
+after(async () => {
+  if (browser) await browser.close();
+  if (shop) shop.close();
+  await stopAll();
+});
 
 async function eventsOf(id, client = stripe) {
   const ev = await client.events.list({ limit: 100 });
@@ -633,6 +646,237 @@ test('BNPL manual capture: authorize -> cancel releases the hold', async () => {
     (e) => e.statusCode === 400 && e.param === 'capture_method');
 });
 
+
+// ---- Checkout Sessions and payment links ----
+
+async function openBrowser() {
+  if (browser) return browser;
+  shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shopPort = shop.address().port;
+  const { chromium } = require('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return browser;
+}
+
+let eurPrice;
+async function sessionOf(types, extra = {}) {
+  await openBrowser();
+  if (!eurPrice) eurPrice = await stripe.prices.create({ currency: 'eur', unit_amount: 1250, product_data: { name: 'Stroopwafels' } });
+  return stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [{ price: eurPrice.id, quantity: 2 }],
+    payment_method_types: types,
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `http://127.0.0.1:${shopPort}/cancel`,
+    ...extra,
+  });
+}
+
+// On the checkout page: the iDEAL form filled and posted, landing on the bank's test page.
+async function payIdeal(page, bank = 'rabobank') {
+  await page.locator('#ideal-email').fill('jenny@example.com');
+  await page.locator('#ideal-name').fill('Jenny Rosen');
+  await page.selectOption('#ideal-bank', bank);
+  await Promise.all([page.waitForURL(/\/redirect\/acct_\w+\/pi_\w+\/[A-Za-z0-9]{32}$/), page.locator('#ideal-pay').click()]);
+  assert.match(await page.locator('h1').textContent(), /iDEAL test payment page/);
+}
+
+async function completedEvents(id) {
+  const ev = await stripe.events.list({ type: 'checkout.session.completed', limit: 100 });
+  return ev.data.filter((e) => e.data.object.id === id);
+}
+
+test('checkout: iDEAL with setup_future_usage -> the bank\'s page, authorize -> success_url; session complete and paid in the same write, charge details, generated sepa_debit saved on the customer', async () => {
+  const cus = await stripe.customers.create({ email: 'jenny@example.com' });
+  const s = await sessionOf(['card', 'ideal'], { customer: cus.id, payment_intent_data: { setup_future_usage: 'off_session' } });
+  assert.deepEqual(s.payment_method_types, ['card', 'ideal']);
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    // beside the card form: iDEAL's, with Stripe's bank codes, and its saved-mandate text
+    assert.equal(await page.locator('#choice-ideal').count(), 1);
+    const banks = await page.locator('#ideal-bank option').evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(banks.filter(Boolean).sort(), ['abn_amro', 'asn_bank', 'bunq', 'handelsbanken', 'ing', 'knab', 'moneyou', 'n26',
+      'rabobank', 'regiobank', 'revolut', 'sns_bank', 'triodos_bank', 'van_lanschot', 'yoursafe']);
+    assert.equal(await page.locator('#ideal-mandate').count(), 1);
+    assert.equal(await page.locator('#bancontact-form').count(), 0);
+    await payIdeal(page);
+    // while the bank waits, the session is open and its intent requires_action
+    const waiting = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(waiting.status, 'open');
+    assert.equal(waiting.payment_status, 'unpaid');
+    const piWaiting = await stripe.paymentIntents.retrieve(waiting.payment_intent);
+    assert.equal(piWaiting.status, 'requires_action');
+    assert.deepEqual(piWaiting.payment_method_types, ['card', 'ideal']);
+    assert.match(piWaiting.next_action.redirect_to_url.return_url, new RegExp(`/checkout/${env.merchant.id}/${s.id}/return$`));
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+    assert.equal(new URL(page.url()).searchParams.get('session_id'), s.id);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.deepEqual(done.payment_method_types, ['card', 'ideal']);
+  assert.equal(done.customer, cus.id);
+  assert.equal(done.customer_details.email, 'jenny@example.com');
+  assert.equal(done.customer_details.name, 'Jenny Rosen');
+  const pi = done.payment_intent;
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 2500);
+  assert.equal(pi.customer, cus.id);
+  const ch = pi.latest_charge;
+  assert.equal(ch.payment_method_details.type, 'ideal');
+  const details = ch.payment_method_details.ideal;
+  assert.equal(details.bank, 'rabobank');
+  assert.equal(details.bic, 'RABONL2U');
+  assert.equal(details.verified_name, 'Jenny Rosen');
+  assert.match(details.generated_sepa_debit, /^pm_/);
+  assert.match(details.generated_sepa_debit_mandate, /^mandate_/);
+  assertStripeShape(ch, 'charge');
+  // the generated sepa_debit PaymentMethod is saved on the session's customer
+  const saved = await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((m) => m.id), [details.generated_sepa_debit]);
+  const plain = await stripe.checkout.sessions.retrieve(s.id);
+  assertStripeShape(plain, 'checkout.session');
+  // completed once, naming the paid session; GETs afterwards change nothing
+  const ev = await completedEvents(s.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.payment_status, 'paid');
+  const again = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
+  assert.equal(again.status, 303);
+  assert.match(again.headers.location, /\/ok\?session_id=cs_/);
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
+test('checkout: iDEAL failed at the bank -> back on the page saying so (not trusting the query string); then a card pays the same session', async () => {
+  const s = await sessionOf(['card', 'ideal']);
+  // before any attempt, a return claiming failure shows the page as it is
+  const early = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
+  assert.equal(early.status, 200);
+  assert.doesNotMatch(early.body, /class="error"/);
+  assert.match(early.body, /id="ideal-form"/);
+  const page = await browser.newPage();
+  let failedPi;
+  try {
+    await page.goto(s.url);
+    await payIdeal(page, 'ing');
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail test payment' }).click()]);
+    assert.match(await page.locator('.error').textContent(), /payment failed/i);
+    const open = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(open.status, 'open');
+    assert.equal(open.payment_status, 'unpaid');
+    failedPi = await stripe.paymentIntents.retrieve(open.payment_intent);
+    assert.equal(failedPi.status, 'requires_payment_method');
+    assert.equal(failedPi.last_payment_error.code, 'payment_intent_payment_attempt_failed');
+    // a forged redirect_status=succeeded does not make it paid: the intent decides
+    const forged = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?payment_intent=${failedPi.id}&redirect_status=succeeded` });
+    assert.equal(forged.status, 402);
+    assert.equal((await stripe.checkout.sessions.retrieve(s.id)).status, 'open');
+    // the buyer tries again by card, on the same page
+    await page.locator('#email').fill('ada@example.com');
+    await page.getByLabel('Name on card').fill('Ada Lovelace');
+    await page.getByLabel('Card number').fill('4242424242424242');
+    await page.getByLabel('Month (MM)').fill('10');
+    await page.getByLabel('Year (YYYY)').fill('2035');
+    await page.getByLabel('CVC').fill('321');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 25\.00 EUR$/ }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.notEqual(done.payment_intent.id, failedPi.id);
+  assert.equal(done.payment_intent.status, 'succeeded');
+  assert.equal(done.payment_intent.payment_method_types[0], 'card');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  assert.equal((await completedEvents(s.id)).length, 1);
+  // the failed attempt stays as it was: no charge
+  const old = await stripe.paymentIntents.retrieve(failedPi.id);
+  assert.equal(old.status, 'requires_payment_method');
+  assert.equal(old.latest_charge, null);
+});
+
+test('payment link with ideal and bancontact: each payment\'s session takes them; Bancontact pays it', async () => {
+  await openBrowser();
+  if (!eurPrice) eurPrice = await stripe.prices.create({ currency: 'eur', unit_amount: 1250, product_data: { name: 'Stroopwafels' } });
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: eurPrice.id, quantity: 1 }],
+    payment_method_types: ['ideal', 'bancontact'],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/ok?link=1` } },
+  });
+  assert.deepEqual(link.payment_method_types, ['ideal', 'bancontact']);
+  assertStripeShape(link, 'payment_link');
+  const page = await browser.newPage();
+  try {
+    await page.goto(link.url);
+    assert.equal(await page.locator('#ideal-form').count(), 1);
+    assert.equal(await page.locator('#bancontact-form').count(), 1);
+    assert.equal(await page.locator('#number').count(), 0); // no card form
+    await page.locator('#bancontact-email').fill('jan@example.be');
+    await page.locator('#bancontact-name').fill('Jan Peeters');
+    await Promise.all([page.waitForURL(/\/redirect\//), page.locator('#bancontact-pay').click()]);
+    assert.match(await page.locator('h1').textContent(), /Bancontact test payment page/);
+    await Promise.all([page.waitForURL(/\/ok\?link=1/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const sessions = await stripe.checkout.sessions.list({ payment_link: link.id });
+  assert.equal(sessions.data.length, 1);
+  const s = await stripe.checkout.sessions.retrieve(sessions.data[0].id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(s.status, 'complete');
+  assert.equal(s.payment_status, 'paid');
+  assert.deepEqual(s.payment_method_types, ['ideal', 'bancontact']);
+  assert.equal(s.amount_total, 1250);
+  const ch = s.payment_intent.latest_charge;
+  assert.equal(ch.payment_method_details.type, 'bancontact');
+  assert.equal(ch.payment_method_details.bancontact.bank_code, 'VAPE');
+  assert.equal(ch.payment_method_details.bancontact.generated_sepa_debit, null);
+  assertStripeShape(ch, 'charge');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
+test('checkout and payment link refusals with ideal / bancontact: usd, manual capture, on_session, subscription mode, shipping; nothing made', async () => {
+  const usd = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product_data: { name: 'Hat' } });
+  if (!eurPrice) eurPrice = await stripe.prices.create({ currency: 'eur', unit_amount: 1250, product_data: { name: 'Stroopwafels' } });
+  const base = { mode: 'payment', success_url: 'https://shop.example/ok' };
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: usd.id, quantity: 1 }], payment_method_types: ['card', 'ideal'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /eur/.test(e.message));
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['bancontact'],
+    payment_intent_data: { capture_method: 'manual' } }),
+  (e) => e.statusCode === 400 && e.param === 'payment_intent_data[capture_method]' && /bancontact/.test(e.message));
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['card', 'ideal'],
+    payment_intent_data: { setup_future_usage: 'on_session' } }),
+  (e) => e.statusCode === 400 && e.param === 'payment_intent_data[setup_future_usage]');
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['ideal'],
+    shipping_address_collection: { allowed_countries: ['NL'] } }),
+  (e) => e.statusCode === 400 && e.param === 'shipping_address_collection');
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'subscription', success_url: 'https://shop.example/ok',
+    line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['ideal'] }),
+  (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: usd.id, quantity: 1 }], payment_method_types: ['ideal'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /eur/.test(e.message));
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['bancontact'],
+    payment_intent_data: { capture_method: 'manual' } }),
+  (e) => e.statusCode === 400 && e.param === 'payment_intent_data[capture_method]');
+  // buy-now-pay-later stays out of Checkout
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: usd.id, quantity: 1 }], payment_method_types: ['affirm'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+});
 
 test('tender verify passes: the redirect payments\' ledger, acquirer holds and refunds agree', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
