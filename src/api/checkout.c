@@ -3702,16 +3702,16 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 	json_decref(addr);
 }
 
-/* The SEPA Direct Debit form (payment_method_types with sepa_debit): the account holder's name
- * and email and the IBAN (checked by the vault when posted, as POST /v1/payment_methods checks
- * it), under the mandate the buyer accepts by paying. Its own form (no scripts: the buyer's
- * choice is the form they submit), posting where the card form posts. */
-static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+/* The start of one of the page's other payment forms (class "pay <kind>", id "<kind>-form"): it
+ * posts where the card form posts, with the payment link's nonce, payment_method_data[type] and
+ * the buyer's email (the session's customer_email filled in). */
+static void pay_form_open(struct req *r, struct buf *b, const struct page_ctx *x, const char *kind,
+			  const char *type)
 {
-	if (heading)
-		buf_puts(b, "<h2 id=\"choice-sepa\">Pay by SEPA Direct Debit</h2>");
-	buf_puts(b, "<form class=\"pay sepa\" id=\"sepa-form\" method=\"post\" "
-		    "autocomplete=\"on\" action=\"");
+	buf_printf(b,
+		   "<form class=\"pay %s\" id=\"%s-form\" method=\"post\" autocomplete=\"on\" "
+		   "action=\"",
+		   kind, kind);
 	html_escape(b, x->action ? x->action
 				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
 	buf_puts(b, "\">");
@@ -3720,16 +3720,44 @@ static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx 
 		html_escape(b, x->nonce);
 		buf_puts(b, "\">");
 	}
-	buf_puts(b, "<input type=\"hidden\" name=\"payment_method_data[type]\" "
-		    "value=\"sepa_debit\"><label for=\"sepa-email\">Email</label><input "
-		    "id=\"sepa-email\" type=\"email\" required "
-		    "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
+	buf_printf(b,
+		   "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"%s\">"
+		   "<label for=\"%s-email\">Email</label><input id=\"%s-email\" type=\"email\" "
+		   "required name=\"payment_method_data[billing_details][email]\" "
+		   "autocomplete=\"email\"",
+		   type, kind, kind);
 	if (x->s.customer_email) {
 		buf_puts(b, " value=\"");
 		html_escape(b, x->s.customer_email);
 		buf_puts(b, "\"");
 	}
-	buf_puts(b, "><label for=\"sepa-name\">Account holder name</label><input id=\"sepa-name\" "
+	buf_puts(b, ">");
+}
+
+/* Its end: the session's submit text and the button ("Pay 20.00 EUR <how>"). */
+static void pay_form_close(struct req *r, struct buf *b, const struct page_ctx *x, const char *kind,
+			   const char *how)
+{
+	custom_text_put(r, b, &x->s, "submit", arena_printf(&r->arena, "%s-submit-text", kind));
+	buf_printf(b, "<p><button type=\"submit\" class=\"complete\" id=\"%s-pay\">", kind);
+	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
+		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
+							    : "Pay");
+	buf_puts(b, " ");
+	html_amount(b, x->s.amount_total, x->s.currency);
+	buf_printf(b, " %s</button></p></form>", how);
+}
+
+/* The SEPA Direct Debit form (payment_method_types with sepa_debit): the account holder's name
+ * and email and the IBAN (checked by the vault when posted, as POST /v1/payment_methods checks
+ * it), under the mandate the buyer accepts by paying. Its own form (no scripts: the buyer's
+ * choice is the form they submit), posting where the card form posts. */
+static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+{
+	if (heading)
+		buf_puts(b, "<h2 id=\"choice-sepa\">Pay by SEPA Direct Debit</h2>");
+	pay_form_open(r, b, x, "sepa", "sepa_debit");
+	buf_puts(b, "<label for=\"sepa-name\">Account holder name</label><input id=\"sepa-name\" "
 		    "required name=\"payment_method_data[billing_details][name]\" "
 		    "autocomplete=\"name\"><label for=\"iban\">IBAN</label><input id=\"iban\" "
 		    "required maxlength=\"42\" autocomplete=\"off\" spellcheck=\"false\" "
@@ -3742,14 +3770,7 @@ static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx 
 		    "those instructions say. You are entitled to a refund from your bank under the "
 		    "terms and conditions of your agreement with it; a refund must be claimed "
 		    "within 8 weeks of the date on which your account was debited.</p>");
-	custom_text_put(r, b, &x->s, "submit", "sepa-submit-text");
-	buf_puts(b, "<p><button type=\"submit\" class=\"complete\" id=\"sepa-pay\">");
-	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
-		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
-							    : "Pay");
-	buf_puts(b, " ");
-	html_amount(b, x->s.amount_total, x->s.currency);
-	buf_puts(b, " by SEPA Direct Debit</button></p></form>");
+	pay_form_close(r, b, x, "sepa", "by SEPA Direct Debit");
 }
 
 /* The ACH Direct Debit form (payment_method_types with us_bank_account): the account holder's
@@ -3761,29 +3782,12 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 {
 	if (heading)
 		buf_puts(b, "<h2 id=\"choice-ach\">Pay by US bank account (ACH Direct Debit)</h2>");
-	buf_puts(b, "<form class=\"pay ach\" id=\"ach-form\" method=\"post\" "
-		    "autocomplete=\"on\" action=\"");
-	html_escape(b, x->action ? x->action
-				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
-	buf_puts(b, "\">");
-	if (x->nonce) {
-		buf_puts(b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
-		html_escape(b, x->nonce);
-		buf_puts(b, "\">");
-	}
-	buf_puts(b, "<input type=\"hidden\" name=\"payment_method_data[type]\" "
-		    "value=\"us_bank_account\"><input type=\"hidden\" "
+	pay_form_open(r, b, x, "ach", "us_bank_account");
+	buf_puts(b, "<input type=\"hidden\" "
 		    "name=\"payment_method_data[us_bank_account][account_holder_type]\" "
-		    "value=\"individual\"><label for=\"ach-email\">Email</label><input "
-		    "id=\"ach-email\" type=\"email\" required "
-		    "name=\"payment_method_data[billing_details][email]\" autocomplete=\"email\"");
-	if (x->s.customer_email) {
-		buf_puts(b, " value=\"");
-		html_escape(b, x->s.customer_email);
-		buf_puts(b, "\"");
-	}
+		    "value=\"individual\">");
 	buf_puts(
-	    b, "><label for=\"ach-name\">Account holder name</label><input id=\"ach-name\" "
+	    b, "<label for=\"ach-name\">Account holder name</label><input id=\"ach-name\" "
 	       "required name=\"payment_method_data[billing_details][name]\" "
 	       "autocomplete=\"name\"><label for=\"ach-routing\">Routing number</label><input "
 	       "id=\"ach-routing\" required inputmode=\"numeric\" pattern=\"[0-9]{9}\" "
@@ -3812,14 +3816,7 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	}
 	buf_puts(b, " Two small deposits will be sent to the account in 1-2 business days with "
 		    "instructions to verify it; the payment is taken once it is verified.</p>");
-	custom_text_put(r, b, &x->s, "submit", "ach-submit-text");
-	buf_puts(b, "<p><button type=\"submit\" class=\"complete\" id=\"ach-pay\">");
-	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
-		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
-							    : "Pay");
-	buf_puts(b, " ");
-	html_amount(b, x->s.amount_total, x->s.currency);
-	buf_puts(b, " by bank account</button></p></form>");
+	pay_form_close(r, b, x, "ach", "by bank account");
 }
 
 /* Stripe's iDEAL bank codes, in the order its Checkout lists them (vault/ideal.h names each) */
@@ -3839,31 +3836,9 @@ static void redirect_form(struct req *r, struct buf *b, const struct page_ctx *x
 	const char *name = ideal ? "iDEAL" : "Bancontact";
 	if (heading)
 		buf_printf(b, "<h2 id=\"choice-%s\">Pay with %s</h2>", type, name);
+	pay_form_open(r, b, x, type, type);
 	buf_printf(b,
-		   "<form class=\"pay %s\" id=\"%s-form\" method=\"post\" autocomplete=\"on\" "
-		   "action=\"",
-		   type, type);
-	html_escape(b, x->action ? x->action
-				 : arena_printf(&r->arena, "/checkout/%s/%s", x->acct, x->id));
-	buf_puts(b, "\">");
-	if (x->nonce) {
-		buf_puts(b, "<input type=\"hidden\" name=\"link_nonce\" value=\"");
-		html_escape(b, x->nonce);
-		buf_puts(b, "\">");
-	}
-	buf_printf(b,
-		   "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"%s\">"
-		   "<label for=\"%s-email\">Email</label><input id=\"%s-email\" type=\"email\" "
-		   "required name=\"payment_method_data[billing_details][email]\" "
-		   "autocomplete=\"email\"",
-		   type, type, type);
-	if (x->s.customer_email) {
-		buf_puts(b, " value=\"");
-		html_escape(b, x->s.customer_email);
-		buf_puts(b, "\"");
-	}
-	buf_printf(b,
-		   "><label for=\"%s-name\">Full name</label><input id=\"%s-name\" required "
+		   "<label for=\"%s-name\">Full name</label><input id=\"%s-name\" required "
 		   "maxlength=\"200\" name=\"payment_method_data[billing_details][name]\" "
 		   "autocomplete=\"name\">",
 		   type, type);
@@ -3888,14 +3863,7 @@ static void redirect_form(struct req *r, struct buf *b, const struct page_ctx *x
 		buf_puts(b, " to debit the account you pay with for later payments by SEPA Direct "
 			    "Debit, as the mandate your bank's confirmation creates says.</p>");
 	}
-	custom_text_put(r, b, &x->s, "submit", arena_printf(&r->arena, "%s-submit-text", type));
-	buf_printf(b, "<p><button type=\"submit\" class=\"complete\" id=\"%s-pay\">", type);
-	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
-		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
-							    : "Pay");
-	buf_puts(b, " ");
-	html_amount(b, x->s.amount_total, x->s.currency);
-	buf_printf(b, " with %s</button></p></form>", name);
+	pay_form_close(r, b, x, type, arena_printf(&r->arena, "with %s", name));
 }
 
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
@@ -4916,12 +4884,11 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 	return NULL;
 }
 
-/* The SEPA (or ACH, ach) form's payment: the attempt's PaymentIntent (as payment_intents_checkout
- * makes a card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted
- * online on the page now (their IP address and user agent): it goes `processing`, and its write
- * completes the session unpaid (checkout_complete); the bank's answer comes later
- * (checkout_async_payment). 0, or -1 with r->err. */
-static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types, bool ach)
+/* The attempt's PaymentIntent of a form other than the card's (as payment_intents_checkout makes
+ * a card's), not yet written: the session's amount, currency, customer and payment_intent_data.
+ * 0, or -1 with r->err. */
+static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *pm_types,
+		      struct payment_intent *ret)
 {
 	struct payment_intent pi;
 	memset(&pi, 0, sizeof(pi));
@@ -4948,6 +4915,20 @@ static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_
 	pi.payment_method_types = pm_types;
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = pi;
+	return 0;
+}
+
+/* The SEPA (or ACH, ach) form's payment: the attempt's PaymentIntent (as payment_intents_checkout
+ * makes a card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted
+ * online on the page now (their IP address and user agent): it goes `processing`, and its write
+ * completes the session unpaid (checkout_complete); the bank's answer comes later
+ * (checkout_async_payment). 0, or -1 with r->err. */
+static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types, bool ach)
+{
+	struct payment_intent pi;
+	if (attempt_pi(r, co, pm_types, &pi) != 0)
+		return -1;
 	const char *ip = r->client_ip[0] ? r->client_ip : "0.0.0.0";
 	const char *ua = r->user_agent && *r->user_agent ? r->user_agent : "unknown";
 	/* ACH: the account waits for its microdeposits first (requires_action) */
@@ -4963,30 +4944,8 @@ static int redirect_pay(struct req *r, const struct pi_checkout *co, const char 
 			const char *type, const char **ret_url)
 {
 	struct payment_intent pi;
-	memset(&pi, 0, sizeof(pi));
-	str_copy(pi.currency, sizeof(pi.currency), co->currency);
-	if (payments_check_amount(r, co->amount, NULL, pi.currency, "amount") != 0)
+	if (attempt_pi(r, co, pm_types, &pi) != 0)
 		return -1;
-	str_copy(pi.id, sizeof(pi.id), co->id);
-	char secret[32];
-	id_random_base62(secret, 24);
-	pi.client_secret = arena_printf(&r->arena, "%s_secret_%s", pi.id, secret);
-	pi.created = r->now;
-	pi.version = 1;
-	pi.amount = co->amount;
-	pi.status = "requires_confirmation";
-	pi.capture_method = "automatic";
-	pi.confirmation_method = "automatic";
-	pi.description = co->description;
-	pi.metadata = co->metadata ? co->metadata : "{}";
-	pi.return_url = co->return_url;
-	pi.customer = co->customer;
-	pi.checkout_session = co->checkout_session;
-	pi.shipping = co->shipping;
-	pi.setup_future_usage = co->setup_future_usage;
-	pi.payment_method_types = pm_types;
-	if (!pi.client_secret)
-		return req_fail(r, ERR_API, NULL, NULL);
 	return redirect_pi_confirm_checkout(r, &pi, co->pm_id, type, ret_url);
 }
 
