@@ -9,14 +9,12 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
 const {
   startTender, assertStripeShape, stopAll, waitFor, readStoreFiles,
-  debitSettled, eventsAbout, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled,
+  debitSettled, eventsAbout, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled, launchChromium, startShop,
 } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let browser;
 let shop;
 let shopPort;
@@ -53,17 +51,9 @@ after(async () => {
 // the browser and the shop the checkout page sends the buyer back to, for the tests that need them
 async function chromium() {
   if (browser) return browser;
-  shop = http.createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
-  });
-  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shop = await startShop();
   shopPort = shop.address().port;
-  browser = await require('playwright-core').chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   return browser;
 }
 

@@ -13,10 +13,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { startTender, stopAll, assertStripeShape } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, launchChromium } = require('./helpers');
 const { billingShape } = require('./billing_helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let browser;
@@ -38,12 +37,7 @@ before(async () => {
   });
   await new Promise((r) => shop.listen(0, '127.0.0.1', r));
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   await stripe.tax.settings.update({
     defaults: { tax_behavior: 'exclusive' },
     head_office: { address: { country: 'DE', city: 'Berlin', postal_code: '10117' } },

@@ -8,10 +8,8 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
-const { startTender, stopAll, assertStripeShape, storeSql, readStoreFiles, request } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, storeSql, readStoreFiles, request, launchChromium, startShop } = require('./helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let stripeB;
@@ -25,18 +23,9 @@ before(async () => {
   env = await startTender({ merchants: 2, args: ['--rate-limit', '0'] });
   stripe = env.stripe();
   stripeB = env.stripe(env.merchants[1].secret_key);
-  shop = http.createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
-  });
-  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shop = await startShop();
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Pro plan' } });
   yen = await stripe.prices.create({ currency: 'jpy', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Yen plan' } });
 });

@@ -4,10 +4,8 @@
 // checkout.session.completed, expiry by the API and by the clock, cancel_url, refusals, tenants.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { startTender, stopAll, assertStripeShape, storeSql } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, storeSql, launchChromium, startShop } = require('./helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let browser;
@@ -19,18 +17,9 @@ let pen; // 250 eur
 before(async () => {
   env = await startTender({ merchants: 2 });
   stripe = env.stripe();
-  shop = http.createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
-  });
-  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shop = await startShop();
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   book = await stripe.prices.create({ currency: 'eur', unit_amount: 1500, product_data: { name: 'Book' } });
   pen = await stripe.prices.create({ currency: 'eur', unit_amount: 250, product_data: { name: 'Pen' } });
 });

@@ -9,11 +9,9 @@
 // has the metered item. `tender verify` passes at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { startTender, stopAll, tender } = require('./helpers');
+const { startTender, stopAll, tender, launchChromium, startShop } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const DAY = 86400;
 const HOUR = 3600;
 let env;
@@ -29,18 +27,9 @@ let legacy; // metered without a meter
 before(async () => {
   env = await startTender({ merchants: 1, args: ['--rate-limit', '0'] });
   stripe = env.stripe();
-  shop = http.createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
-  });
-  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shop = await startShop();
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const product = (await stripe.products.create({ name: 'API' })).id;
   meter = await stripe.billing.meters.create({
     display_name: 'API calls', event_name: 'api_calls', default_aggregation: { formula: 'sum' },

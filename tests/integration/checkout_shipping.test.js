@@ -6,10 +6,8 @@
 // shipping, `shipping`) and balance transaction; refused inputs that change nothing.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { startTender, stopAll, assertStripeShape } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, launchChromium, startShop } = require('./helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let browser;
@@ -24,18 +22,9 @@ let archived; // inactive
 before(async () => {
   env = await startTender();
   stripe = env.stripe();
-  shop = http.createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
-  });
-  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shop = await startShop();
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   book = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, product_data: { name: 'Book' } });
 });
 after(async () => {

@@ -7,12 +7,10 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
-const { startTender, stopAll, assertStripeShape, readStoreFiles, tender } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, readStoreFiles, tender, launchChromium, startShop } = require('./helpers');
 const { billingShape } = require('./billing_helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const DAY = 86400;
 let env;
 let stripe;
@@ -29,18 +27,9 @@ const shape = (obj, schema) => billingShape(obj, schema);
 before(async () => {
   env = await startTender({ merchants: 2 });
   stripe = env.stripe();
-  shop = http.createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
-  });
-  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shop = await startShop();
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Pro plan' } });
   seats = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Seat' } });
   yearly = await stripe.prices.create({ currency: 'eur', unit_amount: 20000, recurring: { interval: 'year' }, product_data: { name: 'Pro yearly' } });

@@ -10,7 +10,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const path = require('node:path');
-const { startTender, stopAll, SHARED } = require('./helpers');
+const { startTender, stopAll, SHARED, launchChromium } = require('./helpers');
 const { billingShape } = require('./billing_helpers');
 
 // A discount's coupon moved to source.coupon in the 2025 shapes that stripe-node 23 speaks and
@@ -23,7 +23,6 @@ function assertStripeShape(obj, schema) {
   assert.deepEqual(problems, [], `${schema} does not match Stripe's spec:\n${problems.join('\n')}`);
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let other;
@@ -50,12 +49,7 @@ before(async () => {
   });
   await new Promise((r) => shop.listen(0, '127.0.0.1', r));
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   book = await stripe.prices.create({ currency: 'eur', unit_amount: 1000, product_data: { name: 'Book' } });
   pen = await stripe.prices.create({ currency: 'eur', unit_amount: 1500, product_data: { name: 'Pen' } });
   monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Pro plan' } });

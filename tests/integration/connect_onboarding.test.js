@@ -7,7 +7,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { startTender, stopAll, assertStripeShape, tender, request, readStoreFiles, storeSql } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, request, readStoreFiles, storeSql, launchChromium } = require('./helpers');
 
 let env;
 let stripe; // platform A (merchants[0])
@@ -336,12 +336,7 @@ async function pageEnv() {
     });
     await new Promise((r) => shop.listen(0, '127.0.0.1', r));
     shopUrl = `http://127.0.0.1:${shop.address().port}`;
-    const { chromium } = require('playwright-core');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }
   return browser;
 }

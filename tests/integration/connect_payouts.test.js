@@ -9,7 +9,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
-const { startTender, stopAll, assertStripeShape, tender, request, readStoreFiles, storeSql } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, request, readStoreFiles, storeSql, launchChromium } = require('./helpers');
 
 let env;
 let stripe; // platform A (merchants[0])
@@ -83,12 +83,7 @@ function money(amount, currency) {
 let browser;
 async function chromium() {
   if (!browser) {
-    const { chromium: c } = require('playwright-core');
-    browser = await c.launch({
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }
   return browser;
 }

@@ -10,7 +10,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { startTender, stopAll, tender, assertStripeShape } = require('./helpers');
+const { startTender, stopAll, tender, assertStripeShape, launchChromium } = require('./helpers');
 const { billingShape, clockReady, clockAdvance } = require('./billing_helpers');
 
 let env;
@@ -549,7 +549,6 @@ test('one-off invoices: invoice-level and item-level discounts; a draft follows 
 
 // ---- Checkout Sessions: discounts[] and the page's promotion code field (headless Chromium) ----
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let browser;
 let shop; // where success_url goes
 let okUrl;
@@ -563,12 +562,7 @@ async function launch() {
     okUrl = `http://127.0.0.1:${shop.address().port}/ok?cs={CHECKOUT_SESSION_ID}`;
   }
   if (!browser) {
-    const { chromium } = require('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }
   return browser;
 }

@@ -319,7 +319,31 @@ async function invoiceDebitSettled(client, id) {
   }, `invoice ${id}'s debit to settle`, 15000);
 }
 
+// Debian's Chromium, headless, through playwright-core (never a browser a tool downloads), for
+// the tests of Tender's pages; CHROMIUM_PATH overrides where it is.
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+function launchChromium() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// A merchant's shop on a free port, where success and cancel URLs land: it shows the path and
+// query it was sent to (in <h1 id="back">). Resolves once it listens.
+async function startShop() {
+  const shop = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
+  });
+  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  return shop;
+}
+
 module.exports = {
+  launchChromium, startShop,
   waitFor, debitSettled, eventsAbout, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled,
   BIN, ROOT, SHARED, tender, newDataDir, createMerchant, startServer, startTender, request,
   assertStripeShape, stopAll, withDatabaseUrls, PG_SHARD_URLS, storeSql, storeFiles, readStoreFiles, pgChaos,

@@ -7,9 +7,8 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
-const { startTender, stopAll, assertStripeShape, readStoreFiles } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, readStoreFiles, launchChromium } = require('./helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let browser;
@@ -27,12 +26,7 @@ before(async () => {
   });
   await new Promise((r) => shop.listen(0, '127.0.0.1', r));
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   shirt = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, product_data: { name: 'T-shirt' } });
   mug = await stripe.prices.create({ currency: 'usd', unit_amount: 750, product_data: { name: 'Mug' } });
 });

@@ -11,10 +11,8 @@
 // then a card on the same session.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { startTender, assertStripeShape, stopAll, tender, waitFor } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, waitFor, launchChromium, startShop } = require('./helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let browser; // launched by the first checkout test
 let shop; // success_url and cancel_url answer here
 let shopPort;
@@ -651,18 +649,9 @@ test('BNPL manual capture: authorize -> cancel releases the hold', async () => {
 
 async function openBrowser() {
   if (browser) return browser;
-  shop = http.createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(`<!doctype html><title>Shop</title><h1 id="back">${req.url.replace(/[<>&]/g, '')}</h1>`);
-  });
-  await new Promise((r) => shop.listen(0, '127.0.0.1', r));
+  shop = await startShop();
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   return browser;
 }
 

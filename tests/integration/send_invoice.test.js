@@ -6,10 +6,9 @@
 // refusals, tenants. Objects are checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll } = require('./helpers');
+const { startTender, stopAll, launchChromium } = require('./helpers');
 const { billingShape, clockAdvance } = require('./billing_helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const DAY = 86400;
 const T0 = Date.UTC(2025, 4, 1, 0, 0, 0) / 1000;
 let env;
@@ -21,12 +20,7 @@ before(async () => {
   env = await startTender({ merchants: 2 });
   stripe = env.stripe();
   other = env.stripe(env.merchants[1].secret_key);
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   if (browser) await browser.close();

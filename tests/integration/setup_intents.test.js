@@ -5,9 +5,8 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { startTender, stopAll, assertStripeShape, tender, storeSql } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, storeSql, launchChromium } = require('./helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let browser;
@@ -23,12 +22,7 @@ before(async () => {
   });
   await new Promise((r) => shop.listen(0, '127.0.0.1', r));
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   if (browser) await browser.close();

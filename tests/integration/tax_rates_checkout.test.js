@@ -10,10 +10,9 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { startTender, stopAll, assertStripeShape } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, launchChromium } = require('./helpers');
 const { billingShape } = require('./billing_helpers');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env;
 let stripe;
 let other;
@@ -38,12 +37,7 @@ before(async () => {
   });
   await new Promise((r) => shop.listen(0, '127.0.0.1', r));
   shopPort = shop.address().port;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   book = await stripe.prices.create({ currency: 'eur', unit_amount: 1000, product_data: { name: 'Book' } });
   pen = await stripe.prices.create({ currency: 'eur', unit_amount: 1500, product_data: { name: 'Pen' } });
   monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Pro plan' } });
