@@ -194,3 +194,14 @@ const char *challenge_next_action(struct req *r, const char *return_url, const c
 	buf_release(&b);
 	return s;
 }
+
+void html_row(struct buf *b, const char *label, const char *id, const char *value)
+{
+	buf_puts(b, "<tr><th>");
+	html_escape(b, label);
+	buf_puts(b, "</th><td id=\"");
+	buf_puts(b, id);
+	buf_puts(b, "\">");
+	html_escape(b, value);
+	buf_puts(b, "</td></tr>");
+}

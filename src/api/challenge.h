@@ -16,6 +16,9 @@ struct db;
 
 /* Appends s HTML-escaped. */
 void html_escape(struct buf *b, const char *s);
+/* Appends a table row <tr><th>label</th><td id="id">value</td></tr> (label and value escaped;
+ * id is the caller's own constant). */
+void html_row(struct buf *b, const char *label, const char *id, const char *value);
 /* Appends "20.00 USD": amount in major units of currency, exactly (integer arithmetic only). */
 void html_amount(struct buf *b, int64_t amount, const char *currency);
 /* The token the intent holds equals the one in the URL (constant time; NULL never matches). */

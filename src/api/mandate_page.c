@@ -68,17 +68,6 @@ static int load_fn(struct db *db, void *p)
 	return 0;
 }
 
-static void item(struct buf *b, const char *label, const char *id, const char *value)
-{
-	buf_puts(b, "<tr><th>");
-	html_escape(b, label);
-	buf_puts(b, "</th><td id=\"");
-	buf_puts(b, id);
-	buf_puts(b, "\">");
-	html_escape(b, value);
-	buf_puts(b, "</td></tr>");
-}
-
 static int mandate_page(struct req *r, struct page_ctx *x)
 {
 	const struct mandate *m = &x->m;
@@ -91,17 +80,17 @@ static int mandate_page(struct req *r, struct page_ctx *x)
 	struct buf b;
 	buf_init(&b, 64 * 1024);
 	buf_puts(&b, "<h1>SEPA Direct Debit mandate</h1><table id=\"mandate\">");
-	item(&b, "Mandate reference", "reference", m->reference);
-	item(&b, "Creditor", "creditor", creditor);
-	item(&b, "Debtor", "debtor", x->debtor ? x->debtor : "");
+	html_row(&b, "Mandate reference", "reference", m->reference);
+	html_row(&b, "Creditor", "creditor", creditor);
+	html_row(&b, "Debtor", "debtor", x->debtor ? x->debtor : "");
 	buf_puts(&b, "<tr><th>Account</th><td id=\"account\">IBAN ");
 	html_escape(&b, x->country);
 	buf_puts(&b, " •••• ");
 	html_escape(&b, x->last4);
 	buf_puts(&b, "</td></tr>");
-	item(&b, "Date accepted", "accepted", date);
-	item(&b, "Accepted", "acceptance",
-	     strcmp(m->acceptance_type, "online") == 0 ? "Online" : "Offline");
+	html_row(&b, "Date accepted", "accepted", date);
+	html_row(&b, "Accepted", "acceptance",
+		 strcmp(m->acceptance_type, "online") == 0 ? "Online" : "Offline");
 	buf_puts(&b, "<tr><th>Type</th><td id=\"type\" data-type=\"");
 	html_escape(&b, m->type);
 	buf_puts(&b, "\">");

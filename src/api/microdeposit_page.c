@@ -111,17 +111,6 @@ static int not_found(struct req *r)
 			      "or the account no longer waits for its verification.</p>");
 }
 
-static void item(struct buf *b, const char *label, const char *id, const char *value)
-{
-	buf_puts(b, "<tr><th>");
-	html_escape(b, label);
-	buf_puts(b, "</th><td id=\"");
-	buf_puts(b, id);
-	buf_puts(b, "\">");
-	html_escape(b, value);
-	buf_puts(b, "</td></tr>");
-}
-
 /* The page as x says; message (escaped) in a notice above the form, or NULL. */
 static int page(struct req *r, struct page_ctx *x, int status, const char *message)
 {
@@ -134,7 +123,7 @@ static int page(struct req *r, struct page_ctx *x, int status, const char *messa
 	buf_puts(&b, " •••• ");
 	html_escape(&b, x->last4);
 	buf_puts(&b, "</td></tr>");
-	item(&b, "Business", "business", merchant);
+	html_row(&b, "Business", "business", merchant);
 	if (!x->setup) {
 		buf_puts(&b, "<tr><th>Payment</th><td id=\"amount\">");
 		html_amount(&b, x->amount, x->currency);
@@ -144,7 +133,7 @@ static int page(struct req *r, struct page_ctx *x, int status, const char *messa
 		char date[32];
 		if (invoice_page_date(x->arrival_date, date, sizeof(date)) != 0)
 			str_copy(date, sizeof(date), "");
-		item(&b, "Deposits arrive by", "arrival", date);
+		html_row(&b, "Deposits arrive by", "arrival", date);
 	}
 	buf_puts(&b, "</table>");
 	if (message) {
