@@ -56,8 +56,48 @@ static const struct param_spec pmo_sepa_children[] = {
     {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_sfu_values, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* the redirect methods' (Stripe's values: a bank's setup_future_usage is off_session only, the
+ * generated sepa_debit PaymentMethod paying off session) */
+static const char *const pmo_manual[] = {"manual", NULL};
+static const char *const pmo_bank_sfu_values[] = {"none", "off_session", NULL};
+static const struct param_spec pmo_ideal_children[] = {
+    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_bank_sfu_values, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_bancontact_children[] = {
+    {"preferred_language", PT_ENUM, 0, 0, (const char *const[]){"de", "en", "fr", "nl", NULL},
+     NULL},
+    {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_bank_sfu_values, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_affirm_children[] = {
+    {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, pmo_manual, NULL},
+    {"preferred_locale", PT_STRING, 0, 30, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec pmo_afterpay_children[] = {
+    {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, pmo_manual, NULL},
+    {"reference", PT_STRING, PF_EMPTYABLE, 128, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const klarna_locales[] = {
+    "cs-CZ", "da-DK", "de-AT", "de-CH", "de-DE", "el-GR", "en-AT", "en-AU", "en-BE",
+    "en-CA", "en-CH", "en-CZ", "en-DE", "en-DK", "en-ES", "en-FI", "en-FR", "en-GB",
+    "en-GR", "en-IE", "en-IT", "en-NL", "en-NO", "en-NZ", "en-PL", "en-PT", "en-SE",
+    "en-US", "es-ES", "es-US", "fi-FI", "fr-BE", "fr-CA", "fr-CH", "fr-FR", "it-CH",
+    "it-IT", "nb-NO", "nl-BE", "nl-NL", "pl-PL", "pt-PT", "sv-FI", "sv-SE", NULL};
+static const struct param_spec pmo_klarna_children[] = {
+    {"capture_method", PT_ENUM, PF_EMPTYABLE, 0, pmo_manual, NULL},
+    {"preferred_locale", PT_ENUM, 0, 0, klarna_locales, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
+    {"affirm", PT_OBJECT, 0, 0, NULL, pmo_affirm_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, pmo_afterpay_children},
+    {"bancontact", PT_OBJECT, 0, 0, NULL, pmo_bancontact_children},
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"ideal", PT_OBJECT, 0, 0, NULL, pmo_ideal_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, pmo_klarna_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -619,7 +659,8 @@ static int confirm_fn(struct db *db, void *p)
 	return rc;
 }
 
-/* A payment_method_options[…][setup_future_usage] of the request: kept ("" unsets). */
+/* A payment_method_options[…] value of the request that "" unsets (setup_future_usage,
+ * capture_method, reference): kept. */
 static void pmo_sfu(struct req *r, const char *name, const char **field)
 {
 	const char *v = param_str(r, name);
@@ -640,6 +681,26 @@ static int pmo_apply(struct req *r, struct payment_intent *pi)
 		&pi->pmo_sepa_setup_future_usage);
 	pmo_sfu(r, "payment_method_options.us_bank_account.setup_future_usage",
 		&pi->pmo_ach_setup_future_usage);
+	pmo_sfu(r, "payment_method_options.ideal.setup_future_usage",
+		&pi->pmo_ideal_setup_future_usage);
+	pmo_sfu(r, "payment_method_options.bancontact.setup_future_usage",
+		&pi->pmo_bancontact_setup_future_usage);
+	/* the lenders' capture_method ("" goes back to the intent's own), as the card's */
+	pmo_sfu(r, "payment_method_options.affirm.capture_method", &pi->pmo_affirm_capture_method);
+	pmo_sfu(r, "payment_method_options.afterpay_clearpay.capture_method",
+		&pi->pmo_afterpay_capture_method);
+	pmo_sfu(r, "payment_method_options.klarna.capture_method", &pi->pmo_klarna_capture_method);
+	pmo_sfu(r, "payment_method_options.afterpay_clearpay.reference",
+		&pi->pmo_afterpay_reference);
+	const char *lang = param_str(r, "payment_method_options.bancontact.preferred_language");
+	if (lang)
+		pi->pmo_bancontact_preferred_language = lang;
+	const char *loc = param_str(r, "payment_method_options.affirm.preferred_locale");
+	if (loc)
+		pi->pmo_affirm_preferred_locale = *loc ? loc : NULL;
+	loc = param_str(r, "payment_method_options.klarna.preferred_locale");
+	if (loc)
+		pi->pmo_klarna_preferred_locale = loc;
 	if (sepa_reference_prefix(r, &pi->pmo_sepa_reference_prefix) != 0)
 		return -1;
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
@@ -751,10 +812,8 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	if (cm)
 		pi->capture_method = cm;
 	/* the card's own capture_method, when set, overrides the intent's (Stripe's rule for a
-	 * payment method type's options; card is the only type) */
-	c->capture =
-	    strcmp(pi->pmo_card_capture_method ? pi->pmo_card_capture_method : pi->capture_method,
-		   "manual") != 0;
+	 * payment method type's options) */
+	c->capture = strcmp(pi_capture_method(pi, "card"), "manual") != 0;
 	const char *email = param_str(r, "receipt_email");
 	if (email)
 		pi->receipt_email = *email ? email : NULL;

@@ -175,7 +175,7 @@ static int pi_confirm(struct req *r, const struct payment_intent *pi, bool inser
 	if (pm_types_check_currency(r, bit, pi->currency, "currency") != 0)
 		return -1;
 	/* a lender authorizes and captures apart (Affirm, Afterpay, Klarna), a bank does not */
-	if (strcmp(pi->capture_method, "manual") == 0 && !pm_type_manual_capture(bit))
+	if (strcmp(pi_capture_method(pi, type), "manual") == 0 && !pm_type_manual_capture(bit))
 		return req_fail(r, ERR_PARAM_BAD, "capture_method",
 				"The payment method type %s does not support "
 				"capture_method=manual.",
@@ -189,7 +189,10 @@ static int pi_confirm(struct req *r, const struct payment_intent *pi, bool inser
 				"payments.",
 				(long long)(min / 100), (long long)(min % 100),
 				(long long)(max / 100), (long long)(max % 100), pi->currency, type);
-	if (bnpl && pi->setup_future_usage)
+	/* the type's own payment_method_options (its capture_method, its setup_future_usage)
+	 * replace the intent's */
+	const char *sfu = pi_setup_future_usage(pi, type);
+	if (bnpl && sfu)
 		return req_fail(r, ERR_PARAM_BAD, "setup_future_usage",
 				"The payment method type %s does not support "
 				"setup_future_usage: it pays once.",
@@ -204,11 +207,11 @@ static int pi_confirm(struct req *r, const struct payment_intent *pi, bool inser
 				type);
 	/* saved for later payments, an authorized payment generates a sepa_debit PaymentMethod
 	 * with a multi-use mandate, which pays off session (Stripe: off_session only) */
-	if (pi->setup_future_usage && strcmp(pi->setup_future_usage, "off_session") != 0)
+	if (sfu && strcmp(sfu, "off_session") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "setup_future_usage",
 				"The payment method type %s does not support "
 				"setup_future_usage=%s: use off_session.",
-				type, pi->setup_future_usage);
+				type, sfu);
 	struct confirm c;
 	memset(&c, 0, sizeof(c));
 	c.r = r;
@@ -498,10 +501,10 @@ static int authorize_fn(struct db *db, void *p)
 	    pm_billing_details(db, r->merchant_id, pm.id, &r->arena, &ch.billing_details) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	char gen_pm[ID_MAX] = "", gen_mandate[ID_MAX] = "";
-	if (pi->setup_future_usage &&
+	if (pi_setup_future_usage(pi, pm.type) &&
 	    generate_sepa(r, db, pi, &pm, ch.billing_details, gen_pm, gen_mandate) != 0)
 		return -1;
-	ch.card = redirect_charge_details(&r->arena, &pm, gen_pm[0] ? gen_pm : NULL,
+	ch.card = redirect_charge_details(&r->arena, &pm, pi, gen_pm[0] ? gen_pm : NULL,
 					  gen_mandate[0] ? gen_mandate : NULL);
 	if (!ch.card)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -511,7 +514,7 @@ static int authorize_fn(struct db *db, void *p)
 		return -1;
 	pricing.fx = x->fx;
 	/* capture_method=manual (a lender's authorization): held until captured, as a card's */
-	bool capture = strcmp(pi->capture_method, "manual") != 0;
+	bool capture = strcmp(pi_capture_method(pi, pm.type), "manual") != 0;
 	if (redirect_charge_book(db, &r->arena, r->merchant_id, &ch, pm.type, capture, &pricing,
 				 r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -20,7 +20,11 @@ static const char SQL_GET[] =
     " pmo_card_request_three_d_secure, checkout_session,"
     " pmo_card_request_incremental_authorization, connect, invoice, payment_method_types,"
     " pmo_card_setup_future_usage, pmo_sepa_setup_future_usage, pmo_ach_setup_future_usage,"
-    " pmo_sepa_reference_prefix, pmo_ach_verification_method FROM payment_intents"
+    " pmo_sepa_reference_prefix, pmo_ach_verification_method, pmo_ideal_setup_future_usage,"
+    " pmo_bancontact_setup_future_usage, pmo_bancontact_preferred_language,"
+    " pmo_affirm_capture_method, pmo_affirm_preferred_locale, pmo_afterpay_capture_method,"
+    " pmo_afterpay_reference, pmo_klarna_capture_method, pmo_klarna_preferred_locale"
+    " FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -72,6 +76,15 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->pmo_ach_setup_future_usage = dup(a, st, 36);
 		pi->pmo_sepa_reference_prefix = dup(a, st, 37);
 		pi->pmo_ach_verification_method = dup(a, st, 38);
+		pi->pmo_ideal_setup_future_usage = dup(a, st, 39);
+		pi->pmo_bancontact_setup_future_usage = dup(a, st, 40);
+		pi->pmo_bancontact_preferred_language = dup(a, st, 41);
+		pi->pmo_affirm_capture_method = dup(a, st, 42);
+		pi->pmo_affirm_preferred_locale = dup(a, st, 43);
+		pi->pmo_afterpay_capture_method = dup(a, st, 44);
+		pi->pmo_afterpay_reference = dup(a, st, 45);
+		pi->pmo_klarna_capture_method = dup(a, st, 46);
+		pi->pmo_klarna_preferred_locale = dup(a, st, 47);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -91,10 +104,14 @@ static const char SQL_INSERT[] =
     " three_d_secure_token, pmo_card_capture_method, pmo_card_request_three_d_secure,"
     " checkout_session, pmo_card_request_incremental_authorization, connect, invoice,"
     " payment_method_types, pmo_card_setup_future_usage, pmo_sepa_setup_future_usage,"
-    " pmo_ach_setup_future_usage, pmo_sepa_reference_prefix, pmo_ach_verification_method)"
+    " pmo_ach_setup_future_usage, pmo_sepa_reference_prefix, pmo_ach_verification_method,"
+    " pmo_ideal_setup_future_usage, pmo_bancontact_setup_future_usage,"
+    " pmo_bancontact_preferred_language, pmo_affirm_capture_method, pmo_affirm_preferred_locale,"
+    " pmo_afterpay_capture_method, pmo_afterpay_reference, pmo_klarna_capture_method,"
+    " pmo_klarna_preferred_locale)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
     " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
-    " $37, $38, $39)";
+    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -108,7 +125,12 @@ static const char SQL_UPDATE[] =
     " checkout_session = $30, pmo_card_request_incremental_authorization = $31, connect = $32,"
     " invoice = $33, payment_method_types = $34, pmo_card_setup_future_usage = $35,"
     " pmo_sepa_setup_future_usage = $36, pmo_ach_setup_future_usage = $37,"
-    " pmo_sepa_reference_prefix = $38, pmo_ach_verification_method = $39"
+    " pmo_sepa_reference_prefix = $38, pmo_ach_verification_method = $39,"
+    " pmo_ideal_setup_future_usage = $40, pmo_bancontact_setup_future_usage = $41,"
+    " pmo_bancontact_preferred_language = $42, pmo_affirm_capture_method = $43,"
+    " pmo_affirm_preferred_locale = $44, pmo_afterpay_capture_method = $45,"
+    " pmo_afterpay_reference = $46, pmo_klarna_capture_method = $47,"
+    " pmo_klarna_preferred_locale = $48"
     " WHERE merchant_id = $1 AND id = $2"
     " AND version = $3";
 
@@ -155,6 +177,15 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text_ref(st, 37, pi->pmo_ach_setup_future_usage, -1);
 	db_bind_text_ref(st, 38, pi->pmo_sepa_reference_prefix, -1);
 	db_bind_text_ref(st, 39, pi->pmo_ach_verification_method, -1);
+	db_bind_text_ref(st, 40, pi->pmo_ideal_setup_future_usage, -1);
+	db_bind_text_ref(st, 41, pi->pmo_bancontact_setup_future_usage, -1);
+	db_bind_text_ref(st, 42, pi->pmo_bancontact_preferred_language, -1);
+	db_bind_text_ref(st, 43, pi->pmo_affirm_capture_method, -1);
+	db_bind_text_ref(st, 44, pi->pmo_affirm_preferred_locale, -1);
+	db_bind_text_ref(st, 45, pi->pmo_afterpay_capture_method, -1);
+	db_bind_text_ref(st, 46, pi->pmo_afterpay_reference, -1);
+	db_bind_text_ref(st, 47, pi->pmo_klarna_capture_method, -1);
+	db_bind_text_ref(st, 48, pi->pmo_klarna_preferred_locale, -1);
 }
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
@@ -166,10 +197,23 @@ const char *pi_setup_future_usage(const struct payment_intent *pi, const char *t
 {
 	const char *own = strcmp(type, "sepa_debit") == 0	 ? pi->pmo_sepa_setup_future_usage
 			  : strcmp(type, "us_bank_account") == 0 ? pi->pmo_ach_setup_future_usage
-								 : pi->pmo_card_setup_future_usage;
+			  : strcmp(type, "ideal") == 0		 ? pi->pmo_ideal_setup_future_usage
+			  : strcmp(type, "bancontact") == 0 ? pi->pmo_bancontact_setup_future_usage
+			  : strcmp(type, "card") == 0	    ? pi->pmo_card_setup_future_usage
+							    : NULL;
 	if (!own)
 		return pi->setup_future_usage;
 	return strcmp(own, "none") == 0 ? NULL : own;
+}
+
+const char *pi_capture_method(const struct payment_intent *pi, const char *type)
+{
+	const char *own = strcmp(type, "card") == 0		   ? pi->pmo_card_capture_method
+			  : strcmp(type, "affirm") == 0		   ? pi->pmo_affirm_capture_method
+			  : strcmp(type, "afterpay_clearpay") == 0 ? pi->pmo_afterpay_capture_method
+			  : strcmp(type, "klarna") == 0		   ? pi->pmo_klarna_capture_method
+								   : NULL;
+	return own ? own : pi->capture_method;
 }
 
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
@@ -334,33 +378,49 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (pi->pmo_card_setup_future_usage)
 		json_kv_str(j, "setup_future_usage", pi->pmo_card_setup_future_usage);
 	json_obj_close(j);
-	/* the buy-now-pay-later types' options, Stripe's defaults (none is taken: README) */
+	/* the redirect types' options: capture_method, preferred_locale and setup_future_usage
+	 * only when set, as Stripe shows them; Stripe's defaults otherwise */
 	if (pi_allows_type(pi, "affirm")) {
 		json_key(j, "affirm");
 		json_obj_open(j);
+		if (pi->pmo_affirm_capture_method)
+			json_kv_str(j, "capture_method", pi->pmo_affirm_capture_method);
+		if (pi->pmo_affirm_preferred_locale)
+			json_kv_str(j, "preferred_locale", pi->pmo_affirm_preferred_locale);
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "afterpay_clearpay")) {
 		json_key(j, "afterpay_clearpay");
 		json_obj_open(j);
-		json_kv_null(j, "reference");
+		if (pi->pmo_afterpay_capture_method)
+			json_kv_str(j, "capture_method", pi->pmo_afterpay_capture_method);
+		json_kv_str_or_null(j, "reference", pi->pmo_afterpay_reference);
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "bancontact")) {
 		json_key(j, "bancontact");
 		json_obj_open(j);
-		json_kv_str(j, "preferred_language", "en");
+		json_kv_str(j, "preferred_language",
+			    pi->pmo_bancontact_preferred_language
+				? pi->pmo_bancontact_preferred_language
+				: "en");
+		if (pi->pmo_bancontact_setup_future_usage)
+			json_kv_str(j, "setup_future_usage", pi->pmo_bancontact_setup_future_usage);
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "ideal")) {
 		json_key(j, "ideal");
 		json_obj_open(j);
+		if (pi->pmo_ideal_setup_future_usage)
+			json_kv_str(j, "setup_future_usage", pi->pmo_ideal_setup_future_usage);
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "klarna")) {
 		json_key(j, "klarna");
 		json_obj_open(j);
-		json_kv_null(j, "preferred_locale");
+		if (pi->pmo_klarna_capture_method)
+			json_kv_str(j, "capture_method", pi->pmo_klarna_capture_method);
+		json_kv_str_or_null(j, "preferred_locale", pi->pmo_klarna_preferred_locale);
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "sepa_debit")) {

@@ -81,13 +81,30 @@ struct payment_intent {
 	/* payment_method_options[us_bank_account][verification_method] ("automatic",
 	 * "microdeposits"), or NULL (renders "automatic") */
 	const char *pmo_ach_verification_method;
+	/* the redirect methods' payment_method_options, or NULL: [ideal|bancontact]
+	 * [setup_future_usage] as the bank debits' above; [bancontact][preferred_language] (NULL
+	 * renders "en"); [affirm|afterpay_clearpay|klarna][capture_method] ("manual": see
+	 * pi_capture_method); [affirm|klarna][preferred_locale]; [afterpay_clearpay][reference] */
+	const char *pmo_ideal_setup_future_usage;
+	const char *pmo_bancontact_setup_future_usage;
+	const char *pmo_bancontact_preferred_language;
+	const char *pmo_affirm_capture_method;
+	const char *pmo_affirm_preferred_locale;
+	const char *pmo_afterpay_capture_method;
+	const char *pmo_afterpay_reference;
+	const char *pmo_klarna_capture_method;
+	const char *pmo_klarna_preferred_locale;
 };
 /* Whether pi's payment_method_types name type ("card" when it names none). */
 bool pi_allows_type(const struct payment_intent *pi, const char *type);
 /* The setup_future_usage that applies to a payment with a PaymentMethod of type (card,
- * sepa_debit, us_bank_account): that type's payment_method_options[…][setup_future_usage] when
- * set ("none": NULL), else the intent's own. */
+ * sepa_debit, us_bank_account, ideal, bancontact; the others have none of their own): that type's
+ * payment_method_options[…][setup_future_usage] when set ("none": NULL), else the intent's own. */
 const char *pi_setup_future_usage(const struct payment_intent *pi, const char *type);
+/* The capture_method that applies to a payment with a PaymentMethod of type: that type's
+ * payment_method_options[…][capture_method] when set (card, affirm, afterpay_clearpay, klarna),
+ * else the intent's own. */
+const char *pi_capture_method(const struct payment_intent *pi, const char *type);
 
 /* A charge's outcome and card packed as event objects are (events/pack.h), made before the write
  * on the request's thread so that the writer only copies bytes: a charge row is ~760 bytes with

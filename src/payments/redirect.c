@@ -17,7 +17,8 @@ const char REDIRECT_OUTCOME[] =
     "\"seller_message\":\"Payment complete.\",\"type\":\"authorized\"}";
 
 const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
-				    const char *generated_pm, const char *generated_mandate)
+				    const struct payment_intent *pi, const char *generated_pm,
+				    const char *generated_mandate)
 {
 	bool ideal = strcmp(pm->type, "ideal") == 0;
 	struct buf b;
@@ -42,19 +43,19 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		json_obj_open(&j);
 		json_obj_close(&j);
 	} else if (strcmp(pm->type, "afterpay_clearpay") == 0) {
-		/* the lender's order id and the merchant's reference: Tender's test lender
-		 * reports neither */
+		/* the lender's order id (Tender's test lender reports none) and the merchant's
+		 * reference (payment_method_options) */
 		json_key(&j, "afterpay_clearpay");
 		json_obj_open(&j);
 		json_kv_null(&j, "order_id");
-		json_kv_null(&j, "reference");
+		json_kv_str_or_null(&j, "reference", pi->pmo_afterpay_reference);
 		json_obj_close(&j);
 	} else if (strcmp(pm->type, "klarna") == 0) {
-		/* the test page offers Klarna's "pay later" plan; no locale was asked for */
+		/* the test page offers Klarna's "pay later" plan, in the locale asked for */
 		json_key(&j, "klarna");
 		json_obj_open(&j);
 		json_kv_str(&j, "payment_method_category", "pay_later");
-		json_kv_null(&j, "preferred_locale");
+		json_kv_str_or_null(&j, "preferred_locale", pi->pmo_klarna_preferred_locale);
 		json_obj_close(&j);
 	} else {
 		/* Stripe's test Bancontact account (VAN DE PUT & CO) */
@@ -66,7 +67,10 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
 		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
 		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("bancontact"));
-		json_kv_str(&j, "preferred_language", "en");
+		json_kv_str(&j, "preferred_language",
+			    pi->pmo_bancontact_preferred_language
+				? pi->pmo_bancontact_preferred_language
+				: "en");
 		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
 		json_obj_close(&j);
 	}

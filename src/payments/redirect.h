@@ -31,6 +31,7 @@
 
 struct pm_card;
 struct charge;
+struct payment_intent;
 struct ledger_pricing;
 
 /* Stripe's test values for the account behind an authorization (the bank reports them): the
@@ -41,10 +42,13 @@ struct ledger_pricing;
 extern const char REDIRECT_OUTCOME[];
 
 /* The payment_method_details of a charge paid with redirect PaymentMethod pm (its type's hash
- * and "type"), in a; generated_pm / generated_mandate: the sepa_debit PaymentMethod and its
- * mandate the payment generated (setup_future_usage), or NULL. NULL when out of memory. */
+ * and "type"), in a; pi: the intent it pays (its payment_method_options: Bancontact's
+ * preferred_language, Klarna's preferred_locale, Afterpay's reference); generated_pm /
+ * generated_mandate: the sepa_debit PaymentMethod and its mandate the payment generated
+ * (setup_future_usage), or NULL. NULL when out of memory. */
 const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
-				    const char *generated_pm, const char *generated_mandate);
+				    const struct payment_intent *pi, const char *generated_pm,
+				    const char *generated_mandate);
 /* Whether a charge's details column is a redirect payment's whole payment_method_details. */
 bool redirect_details_is(const char *details);
 

@@ -644,6 +644,161 @@ test('BNPL manual capture: authorize -> cancel releases the hold', async () => {
     (e) => e.statusCode === 400 && e.param === 'capture_method');
 });
 
+// ---- payment_method_options of the redirect methods ----
+
+test('payment_method_options[ideal|bancontact|affirm|afterpay_clearpay|klarna]: taken on create and update, rendered as Stripe does, refused when bad; nothing changes', async () => {
+  const banks = await stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method_types: ['card', 'ideal', 'bancontact', 'klarna'],
+    payment_method_options: {
+      ideal: { setup_future_usage: 'off_session' },
+      bancontact: { preferred_language: 'nl', setup_future_usage: 'none' },
+      klarna: { capture_method: 'manual', preferred_locale: 'de-DE' },
+    },
+  });
+  assert.deepEqual(banks.payment_method_options.ideal, { setup_future_usage: 'off_session' });
+  assert.deepEqual(banks.payment_method_options.bancontact, { preferred_language: 'nl', setup_future_usage: 'none' });
+  assert.deepEqual(banks.payment_method_options.klarna, { capture_method: 'manual', preferred_locale: 'de-DE' });
+  assert.equal(banks.payment_method_options.card.capture_method, undefined);
+  assertStripeShape(banks, 'payment_intent');
+  // update: "" unsets a setup_future_usage and a capture_method; the rest is kept
+  const upd = await stripe.paymentIntents.update(banks.id, {
+    payment_method_options: { ideal: { setup_future_usage: '' }, bancontact: { preferred_language: 'fr' }, klarna: { capture_method: '' } },
+  });
+  assert.deepEqual(upd.payment_method_options.ideal, {});
+  assert.deepEqual(upd.payment_method_options.bancontact, { preferred_language: 'fr', setup_future_usage: 'none' });
+  assert.deepEqual(upd.payment_method_options.klarna, { preferred_locale: 'de-DE' });
+  assertStripeShape(upd, 'payment_intent');
+  assert.deepEqual((await stripe.paymentIntents.retrieve(banks.id)).payment_method_options, upd.payment_method_options);
+
+  const lenders = await stripe.paymentIntents.create({
+    amount: 6000, currency: 'usd', payment_method_types: ['affirm', 'afterpay_clearpay'],
+    payment_method_options: {
+      affirm: { capture_method: 'manual', preferred_locale: 'en-US' },
+      afterpay_clearpay: { capture_method: 'manual', reference: 'order-42' },
+    },
+  });
+  assert.deepEqual(lenders.payment_method_options.affirm, { capture_method: 'manual', preferred_locale: 'en-US' });
+  assert.deepEqual(lenders.payment_method_options.afterpay_clearpay, { capture_method: 'manual', reference: 'order-42' });
+  assertStripeShape(lenders, 'payment_intent');
+  const lenders2 = await stripe.paymentIntents.update(lenders.id, { payment_method_options: { afterpay_clearpay: { reference: '' } } });
+  assert.deepEqual(lenders2.payment_method_options.afterpay_clearpay, { capture_method: 'manual', reference: null });
+
+  // Stripe's values only; Klarna takes no setup_future_usage but none (Tender: not at all)
+  const badParam = (param, code) => (e) => e.statusCode === 400 && e.param === param && (!code || e.code === code);
+  for (const [pmo, param, code] of [
+    [{ bancontact: { preferred_language: 'es' } }, 'payment_method_options[bancontact][preferred_language]'],
+    [{ ideal: { setup_future_usage: 'on_session' } }, 'payment_method_options[ideal][setup_future_usage]'],
+    [{ bancontact: { setup_future_usage: 'on_session' } }, 'payment_method_options[bancontact][setup_future_usage]'],
+    [{ klarna: { preferred_locale: 'xx-XX' } }, 'payment_method_options[klarna][preferred_locale]'],
+    [{ klarna: { capture_method: 'automatic' } }, 'payment_method_options[klarna][capture_method]'],
+    [{ affirm: { preferred_locale: 'x'.repeat(31) } }, 'payment_method_options[affirm][preferred_locale]'],
+    [{ afterpay_clearpay: { reference: 'r'.repeat(129) } }, 'payment_method_options[afterpay_clearpay][reference]'],
+    [{ klarna: { setup_future_usage: 'off_session' } }, 'payment_method_options[klarna][setup_future_usage]', 'parameter_unknown'],
+  ]) {
+    await assert.rejects(stripe.paymentIntents.update(banks.id, { payment_method_options: pmo }), badParam(param, code));
+  }
+  assert.deepEqual((await stripe.paymentIntents.retrieve(banks.id)).payment_method_options, upd.payment_method_options);
+  assert.deepEqual(await eventsOf(banks.id), ['payment_intent.created']);
+});
+
+test('payment_method_options capture_method per type: a lender held while a card on the same terms captures, and the other way round; taken on confirm; locale and reference on the charge', async () => {
+  const card = (extra) => stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method: 'pm_card_visa', confirm: true, ...extra,
+  });
+  // Klarna manual, the intent automatic: Klarna's authorization is held, a card's is captured
+  const kOpts = { payment_method_types: ['card', 'klarna'], payment_method_options: { klarna: { capture_method: 'manual', preferred_locale: 'de-DE' } } };
+  const k = await bnplRedirected('klarna', kOpts);
+  assert.equal(k.capture_method, 'automatic');
+  assertReturn(await post((await openPage(k)).forms['Authorize test payment']), k, 'succeeded');
+  const kHeld = await stripe.paymentIntents.retrieve(k.id, { expand: ['latest_charge'] });
+  assert.equal(kHeld.status, 'requires_capture');
+  assert.equal(kHeld.amount_capturable, 2500);
+  assert.equal(kHeld.latest_charge.captured, false);
+  assert.deepEqual(kHeld.latest_charge.payment_method_details.klarna, { payment_method_category: 'pay_later', preferred_locale: 'de-DE' });
+  assertStripeShape(kHeld.latest_charge, 'charge');
+  assertStripeShape({ ...kHeld, latest_charge: kHeld.latest_charge.id }, 'payment_intent');
+  assert.deepEqual((await eventsOf(k.id)).slice(-1), ['payment_intent.amount_capturable_updated']);
+  assert.equal((await stripe.paymentIntents.capture(k.id)).status, 'succeeded');
+  const kCard = await card(kOpts);
+  assert.equal(kCard.status, 'succeeded');
+  assertStripeShape(kCard, 'payment_intent');
+
+  // the card manual, the intent automatic: Afterpay captures at once, the card is held; the
+  // reference given on confirm shows on the charge
+  const aOpts = { payment_method_types: ['card', 'afterpay_clearpay'], payment_method_options: { card: { capture_method: 'manual' } } };
+  const made = await stripe.paymentIntents.create({ amount: 5000, currency: 'gbp', shipping: SHIPPING, ...aOpts });
+  const a = await stripe.paymentIntents.confirm(made.id, {
+    payment_method_data: { type: 'afterpay_clearpay', billing_details: BILLING }, return_url: RETURN,
+    payment_method_options: { afterpay_clearpay: { reference: 'order-42' } },
+  });
+  assert.equal(a.status, 'requires_action');
+  assert.equal(a.payment_method_options.afterpay_clearpay.reference, 'order-42');
+  assertReturn(await post((await openPage(a, /50\.00 GBP/)).forms['Authorize test payment']), a, 'succeeded');
+  const aDone = await stripe.paymentIntents.retrieve(a.id, { expand: ['latest_charge'] });
+  assert.equal(aDone.status, 'succeeded');
+  assert.equal(aDone.latest_charge.captured, true);
+  assert.deepEqual(aDone.latest_charge.payment_method_details.afterpay_clearpay, { order_id: null, reference: 'order-42' });
+  assertStripeShape(aDone.latest_charge, 'charge');
+  const aCard = await card({ ...aOpts, currency: 'gbp' });
+  assert.equal(aCard.status, 'requires_capture');
+  assertStripeShape(aCard, 'payment_intent');
+
+  // Affirm's capture_method given on confirm
+  const f = await stripe.paymentIntents.create({ amount: 6000, currency: 'usd', payment_method_types: ['affirm'] });
+  const fc = await stripe.paymentIntents.confirm(f.id, {
+    payment_method_data: { type: 'affirm', billing_details: BILLING }, return_url: RETURN,
+    payment_method_options: { affirm: { capture_method: 'manual', preferred_locale: 'en-US' } },
+  });
+  assert.deepEqual(fc.payment_method_options.affirm, { capture_method: 'manual', preferred_locale: 'en-US' });
+  assertReturn(await post((await openPage(fc, BNPL.affirm.shown)).forms['Authorize test payment']), fc, 'succeeded');
+  const fHeld = await stripe.paymentIntents.retrieve(f.id);
+  assert.equal(fHeld.status, 'requires_capture');
+  assertStripeShape(fHeld, 'payment_intent');
+  await stripe.paymentIntents.cancel(f.id);
+  // a bank has no capture_method of its own
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method_types: ['ideal'], payment_method_options: { ideal: { capture_method: 'manual' } },
+  }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown' && e.param === 'payment_method_options[ideal][capture_method]');
+});
+
+test('payment_method_options setup_future_usage per type (iDEAL, Bancontact) and Bancontact\'s preferred_language on the charge', async () => {
+  const cus = await stripe.customers.create({ email: 'pmo@example.com' });
+  // the intent saves, iDEAL's own none does not: no generated sepa_debit
+  const i = await redirected('ideal', { customer: cus.id, setup_future_usage: 'off_session', payment_method_options: { ideal: { setup_future_usage: 'none' } } });
+  assertReturn(await post((await openPage(i)).forms['Authorize test payment']), i, 'succeeded');
+  const iDone = await stripe.paymentIntents.retrieve(i.id, { expand: ['latest_charge'] });
+  assert.equal(iDone.status, 'succeeded');
+  assert.equal(iDone.latest_charge.payment_method_details.ideal.generated_sepa_debit, null);
+  assert.equal(iDone.latest_charge.payment_method_details.ideal.generated_sepa_debit_mandate, null);
+  assert.equal((await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' })).data.length, 0);
+  // on_session on the intent, Bancontact's own off_session (given on confirm) wins: saved
+  const b = await stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', customer: cus.id, payment_method_types: ['bancontact'], setup_future_usage: 'on_session',
+  });
+  const pm = await pmOf('bancontact');
+  const bc = await stripe.paymentIntents.confirm(b.id, {
+    payment_method: pm.id, return_url: RETURN,
+    payment_method_options: { bancontact: { setup_future_usage: 'off_session', preferred_language: 'nl' } },
+  });
+  assert.equal(bc.status, 'requires_action');
+  assert.deepEqual(bc.payment_method_options.bancontact, { preferred_language: 'nl', setup_future_usage: 'off_session' });
+  assertStripeShape(bc, 'payment_intent');
+  assertReturn(await post((await openPage(bc)).forms['Authorize test payment']), bc, 'succeeded');
+  const bDone = await stripe.paymentIntents.retrieve(b.id, { expand: ['latest_charge'] });
+  const d = bDone.latest_charge.payment_method_details.bancontact;
+  assert.equal(d.preferred_language, 'nl');
+  assert.match(d.generated_sepa_debit, /^pm_/);
+  assertStripeShape(bDone.latest_charge, 'charge');
+  const saved = await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((x) => x.id), [d.generated_sepa_debit]);
+  // the intent's on_session alone is still refused for a bank
+  const pm2 = await pmOf('ideal');
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 2500, currency: 'eur', payment_method_types: ['ideal'], payment_method: pm2.id, confirm: true,
+    return_url: RETURN, setup_future_usage: 'on_session', payment_method_options: { bancontact: { setup_future_usage: 'off_session' } },
+  }), (e) => e.statusCode === 400 && e.param === 'setup_future_usage');
+});
+
 
 // ---- Checkout Sessions and payment links ----
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "payments/payments.h"
 #include "payments/redirect.h"
 #include "vault/payment_method.h"
 
@@ -16,9 +17,11 @@ Test(redirect, ideal_details)
 	arena_init(&a, 1 << 20);
 	struct pm_card pm;
 	memset(&pm, 0, sizeof(pm));
+	struct payment_intent pi;
+	memset(&pi, 0, sizeof(pi));
 	strcpy(pm.type, "ideal");
 	strcpy(pm.ideal_bank, "rabobank");
-	const char *d = redirect_charge_details(&a, &pm, NULL, NULL);
+	const char *d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
 	cr_assert_str_eq(d, "{\"ideal\":{\"bank\":\"rabobank\",\"bic\":\"RABONL2U\","
 			    "\"generated_sepa_debit\":null,\"generated_sepa_debit_mandate\":null,"
 			    "\"iban_last4\":\"5264\",\"verified_name\":\"Jenny Rosen\"},"
@@ -26,10 +29,10 @@ Test(redirect, ideal_details)
 	cr_assert(redirect_details_is(d));
 	/* no bank chosen: bank and bic null */
 	pm.ideal_bank[0] = '\0';
-	d = redirect_charge_details(&a, &pm, NULL, NULL);
+	d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
 	cr_assert_not_null(strstr(d, "\"bank\":null,\"bic\":null"));
 	/* a payment that generated a sepa_debit PaymentMethod names it and its mandate */
-	d = redirect_charge_details(&a, &pm, "pm_gen", "mandate_gen");
+	d = redirect_charge_details(&a, &pm, &pi, "pm_gen", "mandate_gen");
 	cr_assert_not_null(strstr(d, "\"generated_sepa_debit\":\"pm_gen\","
 				     "\"generated_sepa_debit_mandate\":\"mandate_gen\""));
 	arena_release(&a);
@@ -41,8 +44,10 @@ Test(redirect, bancontact_details)
 	arena_init(&a, 1 << 20);
 	struct pm_card pm;
 	memset(&pm, 0, sizeof(pm));
+	struct payment_intent pi;
+	memset(&pi, 0, sizeof(pi));
 	strcpy(pm.type, "bancontact");
-	const char *d = redirect_charge_details(&a, &pm, NULL, NULL);
+	const char *d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
 	cr_assert_str_eq(d, "{\"bancontact\":{\"bank_code\":\"VAPE\",\"bank_name\":\"VAN DE PUT & "
 			    "CO\",\"bic\":\"VAPEBE22\",\"generated_sepa_debit\":null,"
 			    "\"generated_sepa_debit_mandate\":null,\"iban_last4\":\"7061\","
@@ -66,21 +71,48 @@ Test(redirect, bnpl_details)
 	arena_init(&a, 1 << 20);
 	struct pm_card pm;
 	memset(&pm, 0, sizeof(pm));
+	struct payment_intent pi;
+	memset(&pi, 0, sizeof(pi));
 	strcpy(pm.type, "afterpay_clearpay");
-	const char *d = redirect_charge_details(&a, &pm, NULL, NULL);
+	const char *d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
 	cr_assert_str_eq(d, "{\"afterpay_clearpay\":{\"order_id\":null,\"reference\":null},"
 			    "\"type\":\"afterpay_clearpay\"}");
 	cr_assert(redirect_details_is(d));
 	strcpy(pm.type, "klarna");
-	d = redirect_charge_details(&a, &pm, NULL, NULL);
+	d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
 	cr_assert_str_eq(d, "{\"klarna\":{\"payment_method_category\":\"pay_later\","
 			    "\"preferred_locale\":null},\"type\":\"klarna\"}");
 	cr_assert(redirect_details_is(d));
 	strcpy(pm.type, "affirm");
-	d = redirect_charge_details(&a, &pm, NULL, NULL);
+	d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
 	cr_assert_str_eq(d, "{\"affirm\":{},\"type\":\"affirm\"}");
 	cr_assert(redirect_details_is(d));
 	cr_assert_not(redirect_details_is("{\"affirmx\":{}}"));
+	arena_release(&a);
+}
+
+/* the intent's payment_method_options show on the charge: Bancontact's preferred_language,
+ * Klarna's preferred_locale, Afterpay's reference */
+Test(redirect, details_from_options)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct pm_card pm;
+	memset(&pm, 0, sizeof(pm));
+	struct payment_intent pi;
+	memset(&pi, 0, sizeof(pi));
+	pi.pmo_bancontact_preferred_language = "nl";
+	pi.pmo_klarna_preferred_locale = "de-DE";
+	pi.pmo_afterpay_reference = "order-42";
+	strcpy(pm.type, "bancontact");
+	const char *d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
+	cr_assert_not_null(strstr(d, "\"preferred_language\":\"nl\""));
+	strcpy(pm.type, "klarna");
+	d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
+	cr_assert_not_null(strstr(d, "\"preferred_locale\":\"de-DE\""));
+	strcpy(pm.type, "afterpay_clearpay");
+	d = redirect_charge_details(&a, &pm, &pi, NULL, NULL);
+	cr_assert_not_null(strstr(d, "\"reference\":\"order-42\""));
 	arena_release(&a);
 }
 
