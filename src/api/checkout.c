@@ -2337,7 +2337,7 @@ static int invoice_creation_parse(struct req *r, const struct session *s, json_t
 	return 0;
 }
 
-/* Stripe's rules for a statement descriptor (or its card suffix): none of < > \\ ' " *, and
+/* Stripe's rules for a statement descriptor (or its card suffix): none of < > \ ' " *, and
  * (the descriptor itself) not only digits. NULL, or what is wrong with v. */
 static const char *descriptor_bad(const char *v, bool suffix)
 {
