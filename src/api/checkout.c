@@ -1993,6 +1993,9 @@ static const struct param_spec pi_data_children[] = {
     {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"off_session", "on_session", NULL},
      NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, payment_shipping_params},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {"statement_descriptor_suffix", PT_STRING, 0, 22, NULL, NULL},
+    {"receipt_email", PT_STRING, 0, 800, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec subscription_data_children[] = {
@@ -2334,22 +2337,75 @@ static int invoice_creation_parse(struct req *r, const struct session *s, json_t
 	return 0;
 }
 
-/* payment_intent_data[setup_future_usage, metadata, shipping] (mode=payment; the other modes
- * refuse payment_intent_data before this): kept in s->collect under "payment_intent_data" (not
- * shown on the session, as on Stripe) for the PaymentIntent the page makes. 0, or -1 with
- * r->err. */
+/* Stripe's rules for a statement descriptor (or its card suffix): none of < > \ ' " *, and
+ * (the descriptor itself) not only digits. NULL, or what is wrong with v. */
+static const char *descriptor_bad(const char *v, bool suffix)
+{
+	bool digits_only = true;
+	for (const char *c = v; *c; c++) {
+		if (strchr("<>\\'\"*", *c))
+			return "may not contain any of the characters < > \\ ' \" *";
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return "may not contain control characters";
+		if (*c < '0' || *c > '9')
+			digits_only = false;
+	}
+	return !suffix && digits_only ? "must contain at least one letter" : NULL;
+}
+
+/* the receipt's address: one @ with something on either side, no spaces */
+static bool email_plausible(const char *v)
+{
+	const char *at = strchr(v, '@');
+	return at && at != v && at[1] && !strchr(at + 1, '@') && !strpbrk(v, " \t\r\n");
+}
+
+/* payment_intent_data[statement_descriptor, statement_descriptor_suffix, receipt_email],
+ * checked as Stripe checks them; statement_descriptor is for non-card charges only, and Stripe
+ * refuses it for a card payment (the suffix is the card's): a session that takes cards refuses
+ * it here rather than at the buyer's payment. 0, or -1 with r->err. */
+static int pi_data_statement_parse(struct req *r, const struct session *s, const char **sd,
+				   const char **sfx, const char **email)
+{
+	*sd = param_str(r, "payment_intent_data.statement_descriptor");
+	*sfx = param_str(r, "payment_intent_data.statement_descriptor_suffix");
+	*email = param_str(r, "payment_intent_data.receipt_email");
+	const char *bad;
+	if (*sd && (bad = descriptor_bad(*sd, false)) != NULL)
+		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[statement_descriptor]",
+				"Invalid statement_descriptor: it %s.", bad);
+	if (*sfx && (bad = descriptor_bad(*sfx, true)) != NULL)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_intent_data[statement_descriptor_suffix]",
+				"Invalid statement_descriptor_suffix: it %s.", bad);
+	if (*sd && (pm_types_from_json(s->pm_types, PMT_CARD) & PMT_CARD))
+		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[statement_descriptor]",
+				"The `statement_descriptor` parameter is not supported for card "
+				"payments: use `statement_descriptor_suffix` instead.");
+	if (*email && !email_plausible(*email))
+		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[receipt_email]",
+				"Invalid email address: %s", *email);
+	return 0;
+}
+
+/* payment_intent_data[setup_future_usage, metadata, shipping, statement_descriptor,
+ * statement_descriptor_suffix, receipt_email] (mode=payment; the other modes refuse
+ * payment_intent_data before this): kept in s->collect under "payment_intent_data" (not shown
+ * on the session, as on Stripe) for the PaymentIntent the page makes. 0, or -1 with r->err. */
 static int pi_data_parse(struct req *r, const struct session *s, json_t *o)
 {
-	(void)s;
 	const char *sfu = param_str(r, "payment_intent_data.setup_future_usage");
 	const char *meta = NULL;
 	const char *ship = NULL;
+	const char *sd, *sfx, *email;
+	if (pi_data_statement_parse(r, s, &sd, &sfx, &email) != 0)
+		return -1;
 	if (param_present(r, "payment_intent_data.metadata") &&
 	    metadata_apply(r, NULL, "payment_intent_data.metadata", &meta) != 0)
 		return -1;
 	if (shipping_from_params(r, "payment_intent_data.shipping", &ship) != 0)
 		return -1;
-	if (!sfu && !meta && !ship)
+	if (!sfu && !meta && !ship && !sd && !sfx && !email)
 		return 0;
 	json_t *m = meta ? json_loads(meta, 0, NULL) : NULL;
 	json_t *sh = ship ? json_loads(ship, 0, NULL) : NULL;
@@ -2358,8 +2414,9 @@ static int pi_data_parse(struct req *r, const struct session *s, json_t *o)
 		m = NULL;
 	}
 	json_object_set_new(o, "payment_intent_data",
-			    json_pack("{s:s?,s:o?,s:o?}", "setup_future_usage", sfu, "metadata", m,
-				      "shipping", sh));
+			    json_pack("{s:s?,s:o?,s:o?,s:s?,s:s?,s:s?}", "setup_future_usage", sfu,
+				      "metadata", m, "shipping", sh, "statement_descriptor", sd,
+				      "statement_descriptor_suffix", sfx, "receipt_email", email));
 	return 0;
 }
 
@@ -2384,7 +2441,10 @@ static int collect_parse(struct req *r, struct session *s)
 					    "payment_method_collection",
 					    "payment_intent_data.setup_future_usage",
 					    "payment_intent_data.metadata",
-					    "payment_intent_data.shipping"};
+					    "payment_intent_data.shipping",
+					    "payment_intent_data.statement_descriptor",
+					    "payment_intent_data.statement_descriptor_suffix",
+					    "payment_intent_data.receipt_email"};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
@@ -4912,6 +4972,9 @@ static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *p
 	pi.checkout_session = co->checkout_session;
 	pi.shipping = co->shipping;
 	pi.setup_future_usage = co->setup_future_usage;
+	pi.statement_descriptor = co->statement_descriptor;
+	pi.statement_descriptor_suffix = co->statement_descriptor_suffix;
+	pi.receipt_email = co->receipt_email;
 	pi.payment_method_types = pm_types;
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -5015,6 +5078,9 @@ static int pay(struct req *r, struct page_ctx *x_)
 	    .checkout_session = x.s.id,
 	    .request_three_d_secure = pmo_card_str(r, &x.s, "request_three_d_secure"),
 	    .setup_future_usage = session_sfu(r, &x.s),
+	    .statement_descriptor = pi_data_str(r, &x.s, "statement_descriptor"),
+	    .statement_descriptor_suffix = pi_data_str(r, &x.s, "statement_descriptor_suffix"),
+	    .receipt_email = pi_data_str(r, &x.s, "receipt_email"),
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;

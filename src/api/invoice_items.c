@@ -857,15 +857,17 @@ static int update_fn(struct db *db, void *p)
 	bool amounts = false;
 	int64_t v;
 	/* a proration's amount is its subscription change's arithmetic */
-	if (ii->proration && (param_present(r, "amount") || param_present(r, "unit_amount") ||
-			      param_present(r, "quantity"))) {
+	if (ii->proration &&
+	    (param_present(r, "amount") || param_present(r, "unit_amount") ||
+	     param_present(r, "unit_amount_decimal") || param_present(r, "quantity"))) {
 		buf_release(&pb);
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"A proration's amount and quantity cannot change; delete it "
 				"instead.");
 	}
 	if (param_int(r, "amount", &v) == 1) {
-		if (ii->price || param_present(r, "unit_amount") || param_present(r, "quantity")) {
+		if (ii->price || param_present(r, "unit_amount") ||
+		    param_present(r, "unit_amount_decimal") || param_present(r, "quantity")) {
 			buf_release(&pb);
 			return req_fail(r, ERR_PARAM_BAD, "amount",
 					"amount replaces unit_amount × quantity of an item without "
@@ -885,6 +887,31 @@ static int update_fn(struct db *db, void *p)
 		}
 		ii->unit_amount = v;
 		ii->unit_amount_decimal = NULL;
+		amounts = true;
+	}
+	/* as on create: exactly one of unit_amount / unit_amount_decimal, checked as a price's
+	 * is, a sub-cent one kept as its text for amount_of's exact product */
+	const char *dec = param_str(r, "unit_amount_decimal");
+	if (dec) {
+		struct price pd = {0};
+		if (param_present(r, "unit_amount")) {
+			buf_release(&pb);
+			return req_fail(
+			    r, ERR_PARAM_BAD, "unit_amount",
+			    "You may only specify one of these parameters: unit_amount, "
+			    "unit_amount_decimal.");
+		}
+		if (ii->price) {
+			buf_release(&pb);
+			return req_fail(r, ERR_PARAM_BAD, "unit_amount_decimal",
+					"This item's unit amount is its price's.");
+		}
+		if (price_amount_decimal(r, "unit_amount_decimal", dec, &pd) != 0) {
+			buf_release(&pb);
+			return -1;
+		}
+		ii->unit_amount = pd.unit_amount;
+		ii->unit_amount_decimal = pd.has_unit_amount ? NULL : pd.unit_amount_decimal;
 		amounts = true;
 	}
 	if (param_int(r, "quantity", &v) == 1) {
@@ -1061,6 +1088,7 @@ static const struct param_spec update_params[] = {
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, discount_children},
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"discountable", PT_BOOL, 0, 0, NULL, NULL},

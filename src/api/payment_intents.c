@@ -430,6 +430,7 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	    .metadata = NULL,
 	    .receipt_email = pi->receipt_email,
 	    .statement_descriptor = pi->statement_descriptor,
+	    .statement_descriptor_suffix = pi->statement_descriptor_suffix,
 	    .shipping = pi->shipping,
 	    .capture = c->capture,
 	    .now = r->now,
@@ -1176,6 +1177,9 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co)
 	pi->shipping = co->shipping;
 	pi->pmo_card_request_three_d_secure = co->request_three_d_secure;
 	pi->setup_future_usage = co->setup_future_usage;
+	pi->statement_descriptor = co->statement_descriptor;
+	pi->statement_descriptor_suffix = co->statement_descriptor_suffix;
+	pi->receipt_email = co->receipt_email;
 	if (!pi->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c.insert_first = true;

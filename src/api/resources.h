@@ -262,6 +262,9 @@ struct pi_checkout {
 	/* payment_method_options[card]: request_three_d_secure (any / automatic) and
 	 * setup_future_usage (on_session / off_session), or NULL */
 	const char *request_three_d_secure, *setup_future_usage;
+	/* payment_intent_data[statement_descriptor, statement_descriptor_suffix, receipt_email],
+	 * or NULL */
+	const char *statement_descriptor, *statement_descriptor_suffix, *receipt_email;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };

@@ -23,7 +23,8 @@ static const char SQL_GET[] =
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
     " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
-    " connect, invoice, fingerprint, user_report, shipping FROM charges"
+    " connect, invoice, fingerprint, user_report, shipping, statement_descriptor_suffix FROM "
+    "charges"
     " WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -71,6 +72,7 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		ch->fingerprint = dup(a, st, 28);
 		ch->user_report = dup(a, st, 29);
 		ch->shipping = dup(a, st, 30);
+		ch->statement_descriptor_suffix = dup(a, st, 31);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -83,9 +85,10 @@ static const char SQL_INSERT[] =
     " amount_refunded, currency, status, captured, paid, disputed, customer, payment_method,"
     " description, metadata, receipt_email, statement_descriptor, balance_transaction,"
     " failure_code, failure_message, outcome, card, billing_details, authorization_code,"
-    " capture_before, three_d_secure, fingerprint, client_ip, connect, invoice, shipping)"
+    " capture_before, three_d_secure, fingerprint, client_ip, connect, invoice, shipping,"
+    " statement_descriptor_suffix)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)";
 
 int charge_insert(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -137,6 +140,7 @@ int charge_insert(struct db *db, const char *merchant_id, const struct charge *c
 	db_bind_text(st, 30, enc == 1 ? buf_cstr(&cj) : NULL, -1);
 	db_bind_text_ref(st, 31, ch->invoice, -1);
 	db_bind_text_ref(st, 32, ch->shipping, -1);
+	db_bind_text_ref(st, 33, ch->statement_descriptor_suffix, -1);
 	int rc = enc < 0 ? DB_ERR : db_step_done(st);
 	if (enc < 0)
 		db_reset(st);
@@ -275,6 +279,25 @@ int charge_add_refunded(struct db *db, const char *merchant_id, const char *id, 
 	if (rc != DB_DONE)
 		return rc < 0 ? rc : DB_ERR;
 	return n == 1 ? DB_OK : DB_CONFLICT;
+}
+
+/* A card's full descriptor as the card networks get it: the account's prefix, "* " and the
+ * charge's dynamic suffix, cut to the networks' 22 bytes (never inside a UTF-8 character). */
+static void calculated_with_suffix(struct json *j, const char *suffix)
+{
+	static const char prefix[] = "TENDER* ";
+	char full[23];
+	size_t room = sizeof(full) - sizeof(prefix); /* 22 bytes less the prefix */
+	size_t n = strlen(suffix);
+	if (n > room) {
+		n = room;
+		/* suffix[n] is the first byte left out: a continuation byte there means the
+		 * character before it would be cut in two */
+		while (n > 0 && ((unsigned char)suffix[n] & 0xc0) == 0x80)
+			n--;
+	}
+	snprintf(full, sizeof(full), "%s%.*s", prefix, (int)n, suffix);
+	json_str(j, full);
 }
 
 static void kv_raw_or(struct json *j, const char *key, const char *raw, const char *dflt)
@@ -433,6 +456,8 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_key(j, "calculated_statement_descriptor");
 	if (ch->statement_descriptor)
 		json_str(j, ch->statement_descriptor);
+	else if (ch->statement_descriptor_suffix)
+		calculated_with_suffix(j, ch->statement_descriptor_suffix);
 	else
 		json_str(j, "TENDER");
 	json_kv_bool(j, "captured", ch->captured || debit_pending);
@@ -513,7 +538,7 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 		return rc;
 	json_kv_null(j, "source_transfer");
 	json_kv_str_or_null(j, "statement_descriptor", ch->statement_descriptor);
-	json_kv_null(j, "statement_descriptor_suffix");
+	json_kv_str_or_null(j, "statement_descriptor_suffix", ch->statement_descriptor_suffix);
 	json_kv_str(j, "status", ch->status);
 	if (ch->transfer) /* only a destination charge's (Stripe leaves it out otherwise) */
 		json_kv_str(j, "transfer", ch->transfer);

@@ -138,6 +138,7 @@ int payment_charge_prepare(struct arena *a, const struct attempt *in, struct cha
 	ch->receipt_email = in->receipt_email;
 	ch->shipping = in->shipping;
 	ch->statement_descriptor = in->statement_descriptor;
+	ch->statement_descriptor_suffix = in->statement_descriptor_suffix;
 	ch->billing_details = in->card->billing_details;
 	ch->three_d_secure = in->three_d_secure;
 	ch->fingerprint = in->card->fingerprint;

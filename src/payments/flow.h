@@ -31,7 +31,8 @@ struct attempt {
 	const char *metadata;
 	const char *receipt_email;
 	const char *statement_descriptor;
-	const char *shipping; /* JSON or NULL: the charge's shipping */
+	const char *statement_descriptor_suffix; /* the card's dynamic suffix, or NULL */
+	const char *shipping;			 /* JSON or NULL: the charge's shipping */
 	bool capture;
 	int64_t now;
 	const struct payment_card *card;

@@ -135,6 +135,7 @@ struct charge {
 	const char *metadata;
 	const char *receipt_email;
 	const char *statement_descriptor;
+	const char *statement_descriptor_suffix; /* a card charge's, or NULL */
 	const char *balance_transaction;
 	const char *failure_code;
 	const char *failure_message;

@@ -691,6 +691,66 @@ test('payment_intent_data[setup_future_usage, metadata, shipping]: the PaymentIn
   assert.deepEqual(pms.data.map((p) => p.id), [pi.payment_method]);
 });
 
+test('payment_intent_data[statement_descriptor_suffix, receipt_email, statement_descriptor]: the PaymentIntent and its charge carry them; Stripe\'s refusals', async () => {
+  const newest = ((await stripe.checkout.sessions.list({ limit: 1 })).data[0] || {}).id;
+  const refuse = (pid, param, extra = {}) => assert.rejects(stripe.checkout.sessions.create(sessionParams({ payment_intent_data: pid, ...extra })),
+    (e) => e.statusCode === 400 && e.param === param);
+  // statement_descriptor is for non-card charges: a session taking cards refuses it
+  await refuse({ statement_descriptor: 'BOOKSHOP' }, 'payment_intent_data[statement_descriptor]');
+  await refuse({ statement_descriptor_suffix: 'ORDER*42' }, 'payment_intent_data[statement_descriptor_suffix]');
+  await refuse({ statement_descriptor_suffix: 'A very long suffix, 23c' }, 'payment_intent_data[statement_descriptor_suffix]');
+  await refuse({ receipt_email: 'not-an-email' }, 'payment_intent_data[receipt_email]');
+  const eur = await eurBook();
+  const sepaOnly = { line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['sepa_debit'] };
+  await refuse({ statement_descriptor: '12345678' }, 'payment_intent_data[statement_descriptor]', sepaOnly);
+  await refuse({ statement_descriptor: 'Books <Shop>' }, 'payment_intent_data[statement_descriptor]', sepaOnly);
+  await refuse({ statement_descriptor: "Ada's books" }, 'payment_intent_data[statement_descriptor]', sepaOnly);
+  await refuse({ statement_descriptor: 'ABCDEFGHIJKLMNOPQRSTUVW' }, 'payment_intent_data[statement_descriptor]', sepaOnly);
+  assert.equal(((await stripe.checkout.sessions.list({ limit: 1 })).data[0] || {}).id, newest, 'the refusals made no session');
+
+  // a card: the suffix and the receipt's address on the PaymentIntent and its charge
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    payment_intent_data: { statement_descriptor_suffix: 'ORDER 42', receipt_email: 'receipts@example.com' },
+  }));
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await fillCard(page, 'Suffix Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['latest_charge'] });
+  assert.equal(pi.status, 'succeeded');
+  assert.deepEqual([pi.statement_descriptor, pi.statement_descriptor_suffix, pi.receipt_email], [null, 'ORDER 42', 'receipts@example.com']);
+  const ch = pi.latest_charge;
+  assert.deepEqual([ch.statement_descriptor, ch.statement_descriptor_suffix, ch.receipt_email, ch.calculated_statement_descriptor],
+    [null, 'ORDER 42', 'receipts@example.com', 'TENDER* ORDER 42']);
+  assertStripeShape(ch, 'charge');
+  const pi2 = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assertStripeShape(pi2, 'payment_intent');
+
+  // a SEPA-only session takes statement_descriptor: its PaymentIntent and py_ charge carry it
+  const d = await stripe.checkout.sessions.create(sessionParams({
+    ...sepaOnly, payment_intent_data: { statement_descriptor: 'Books Ltd 2025', receipt_email: 'jenny@example.com' },
+  }));
+  const paid = await env.request({
+    method: 'POST', path: new URL(d.url).pathname, body: new URLSearchParams({
+      'payment_method_data[type]': 'sepa_debit', 'payment_method_data[sepa_debit][iban]': SEPA_OK,
+      'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+    }).toString(),
+  });
+  assert.ok(paid.status === 303 || paid.status === 302, `status ${paid.status}`);
+  const dd = await stripe.checkout.sessions.retrieve(d.id);
+  assert.equal(dd.status, 'complete');
+  const dpi = await stripe.paymentIntents.retrieve(dd.payment_intent, { expand: ['latest_charge'] });
+  assert.deepEqual([dpi.statement_descriptor, dpi.statement_descriptor_suffix, dpi.receipt_email], ['Books Ltd 2025', null, 'jenny@example.com']);
+  assert.match(dpi.latest_charge.id, /^py_/);
+  assert.deepEqual([dpi.latest_charge.statement_descriptor, dpi.latest_charge.statement_descriptor_suffix, dpi.latest_charge.receipt_email],
+    ['Books Ltd 2025', null, 'jenny@example.com']);
+  assertStripeShape(dpi.latest_charge, 'charge');
+});
+
 test('after_expiration[recovery]: the expired session\'s recovery URL opens a new session copying it', async () => {
   const s = await stripe.checkout.sessions.create(sessionParams({
     after_expiration: { recovery: { enabled: true, allow_promotion_codes: true } },

@@ -107,6 +107,44 @@ test('invoice_too_small: a discount or a credit balance that leaves less than th
   assert.deepEqual([p2.status, p2.amount_paid], ['paid', 50]);
 });
 
+test('an invoice item\'s update takes unit_amount_decimal (with quantity): the amount recomputed exactly as on create, only one of unit_amount / unit_amount_decimal, not once invoiced', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const item = await stripe.invoiceItems.create({ customer: customer.id, currency: 'usd', unit_amount: 10, quantity: 3 });
+  assert.equal(item.amount, 30);
+  // 5 × 2.5 = 12.5 → 13 (halves up), shown as given with no integer unit_amount
+  const u1 = await stripe.invoiceItems.update(item.id, { unit_amount_decimal: '2.5', quantity: 5 });
+  assert.deepEqual([u1.amount, u1.unit_amount, String(u1.unit_amount_decimal), u1.quantity], [13, null, '2.5', 5]);
+  shape(u1, 'invoiceitem');
+  // alone it keeps the quantity: 5 × 0.333 = 1.665 → 2
+  const u2 = await stripe.invoiceItems.update(item.id, { unit_amount_decimal: '0.333' });
+  assert.deepEqual([u2.amount, String(u2.unit_amount_decimal), u2.quantity], [2, '0.333', 5]);
+  // a whole one is an integer unit amount: 5 × 7 = 35
+  const u3 = await stripe.invoiceItems.update(item.id, { unit_amount_decimal: '7.00' });
+  assert.deepEqual([u3.amount, u3.unit_amount, String(u3.unit_amount_decimal)], [35, 7, '7']);
+  const upd = (await stripe.events.list({ type: 'invoiceitem.updated', limit: 5 })).data[0];
+  assert.deepEqual([upd.data.object.id, upd.data.object.amount, upd.data.previous_attributes.amount], [item.id, 35, 2]);
+  // refusals change nothing
+  const refuse = (id, params, param) => assert.rejects(stripe.invoiceItems.update(id, params),
+    (err) => err.statusCode === 400 && err.raw.param === param);
+  await refuse(item.id, { unit_amount: 5, unit_amount_decimal: '0.5' }, 'unit_amount');
+  await refuse(item.id, { amount: 5, unit_amount_decimal: '0.5' }, 'amount');
+  await refuse(item.id, { unit_amount_decimal: '1.2.3' }, 'unit_amount_decimal');
+  await refuse(item.id, { unit_amount_decimal: '-1' }, 'unit_amount_decimal');
+  await refuse(item.id, { unit_amount_decimal: '0.1234567890123' }, 'unit_amount_decimal');
+  const product = await stripe.products.create({ name: 'Seat' });
+  const price = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 400 });
+  const priced = await stripe.invoiceItems.create({ customer: customer.id, price: price.id, quantity: 2 });
+  await refuse(priced.id, { unit_amount_decimal: '0.5' }, 'unit_amount_decimal');
+  const same = await stripe.invoiceItems.retrieve(item.id);
+  assert.deepEqual([same.amount, same.unit_amount, same.quantity], [35, 7, 5]);
+  // invoiced and finalized: fixed
+  const draft = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include', auto_advance: false });
+  assert.equal(draft.total, 35 + 800);
+  await stripe.invoices.finalizeInvoice(draft.id);
+  await assert.rejects(stripe.invoiceItems.update(item.id, { unit_amount_decimal: '1.5' }), (err) => err.statusCode === 400);
+  assert.equal((await stripe.invoiceItems.retrieve(item.id)).amount, 35);
+});
+
 const HOUR = 3600;
 
 async function eventTypes(id) {

@@ -349,3 +349,41 @@ Test(flow, an_automatic_capture_is_one_sale_and_a_manual_one_holds_the_amount)
 	cr_assert_eq(k.holds, 1);
 	arena_release(&a);
 }
+
+/* A card charge keeps its PaymentIntent's statement_descriptor_suffix, and its full descriptor
+ * is the prefix, "* " and the suffix cut to the networks' 22 bytes between characters. */
+Test(flow, a_card_charge_keeps_its_suffix_and_cuts_the_full_descriptor_between_characters)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct processor_decision d;
+	approved(&d);
+	struct rec x = {.at = attempt_of(&d, true), .a = &a};
+	/* "ORDER 4242 " is 11 bytes, then Ä (2) and Ö (2): 14 bytes would split the Ö */
+	x.at.statement_descriptor_suffix = "ORDER 4242 \xc3\x84\xc3\x96";
+	cr_assert_eq(store_write(s, M1, record_fn, &x), 0, "rc %d", x.rc);
+	cr_assert_eq(store_read(s, M1, stored_fn, &x), 0);
+	cr_assert_str_eq(x.stored, x.written);
+	cr_assert(
+	    strstr(x.stored, "\"statement_descriptor_suffix\":\"ORDER 4242 \xc3\x84\xc3\x96\""),
+	    "%s", x.stored);
+	cr_assert(
+	    strstr(x.stored, "\"calculated_statement_descriptor\":\"TENDER* ORDER 4242 \xc3\x84\""),
+	    "%s", x.stored);
+	/* a short one whole; none: the prefix alone */
+	struct rec y = {.at = attempt_of(&d, true), .a = &a};
+	y.at.charge_id = "ch_0CGXtest00000000000006";
+	y.at.balance_txn_id = "txn_0CGXtest0000000000007";
+	y.at.statement_descriptor_suffix = "BOOKS";
+	cr_assert_eq(store_write(s, M1, record_fn, &y), 0, "rc %d", y.rc);
+	cr_assert(strstr(y.written, "\"calculated_statement_descriptor\":\"TENDER* BOOKS\""), "%s",
+		  y.written);
+	struct rec z = {.at = attempt_of(&d, true), .a = &a};
+	z.at.charge_id = "ch_0CGXtest00000000000008";
+	z.at.balance_txn_id = "txn_0CGXtest0000000000009";
+	cr_assert_eq(store_write(s, M1, record_fn, &z), 0, "rc %d", z.rc);
+	cr_assert(strstr(z.written, "\"calculated_statement_descriptor\":\"TENDER\""), "%s",
+		  z.written);
+	cr_assert(strstr(z.written, "\"statement_descriptor_suffix\":null"), "%s", z.written);
+	arena_release(&a);
+}
