@@ -668,12 +668,7 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 	pi->three_d_secure_token = NULL;
 	if (!pi->payment_method || !pi->latest_charge)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (insert_first) {
-		pi->version++; /* as the insert + update of the created intent would leave it */
-		rc = pi_insert(db, r->merchant_id, pi);
-	} else {
-		rc = pi_update(db, r->merchant_id, pi);
-	}
+	rc = pi_write_confirmed(db, r->merchant_id, pi, insert_first);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* setup_future_usage with a customer: the PaymentMethod is saved on it, as for a card */

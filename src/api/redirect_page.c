@@ -143,12 +143,7 @@ static int confirm_fn(struct db *db, void *p)
 	pi->three_d_secure_token = NULL;
 	if (!pi->next_action || !pi->payment_method)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (c->insert_first) {
-		pi->version++; /* as the insert + update of the created intent would leave it */
-		rc = pi_insert(db, r->merchant_id, pi);
-	} else {
-		rc = pi_update(db, r->merchant_id, pi);
-	}
+	rc = pi_write_confirmed(db, r->merchant_id, pi, c->insert_first);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	size_t len;

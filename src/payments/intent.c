@@ -216,6 +216,15 @@ const char *pi_capture_method(const struct payment_intent *pi, const char *type)
 	return own ? own : pi->capture_method;
 }
 
+int pi_write_confirmed(struct db *db, const char *merchant_id, struct payment_intent *pi,
+		       bool inserted_now)
+{
+	if (!inserted_now)
+		return pi_update(db, merchant_id, pi);
+	pi->version++;
+	return pi_insert(db, merchant_id, pi);
+}
+
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi)
 {
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);

@@ -174,6 +174,11 @@ struct expand_set {
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 	    struct payment_intent *ret);
+/* A debit's or a redirect's confirmation writes its intent: inserted when this request created it
+ * (at the version the insert and then an update would leave, as the card path does), else
+ * updated. DB_OK or a store error. */
+int pi_write_confirmed(struct db *db, const char *merchant_id, struct payment_intent *pi,
+		       bool inserted_now);
 int pi_insert(struct db *db, const char *merchant_id, const struct payment_intent *pi);
 /* Writes every mutable column of pi where version = pi->version; bumps pi->version on success.
  * DB_CONFLICT when the row changed meanwhile. */

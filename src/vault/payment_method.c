@@ -450,20 +450,32 @@ void pm_render_sepa_details(struct json *j, const struct pm_card *pm)
 		     pm->last4);
 }
 
-/* A bank debit PaymentMethod (sepa_debit or us_bank_account): no card key (Stripe's spec has
- * card non-nullable, present only on card methods); the type's own key has the account's public
- * facts, in the spec's order around "type". */
-static void render_debit_view(const struct pm_view *v, struct json *j)
+/* Every PaymentMethod object's first keys. */
+static void view_open(const struct pm_view *v, struct json *j)
 {
 	json_obj_open(j);
 	json_kv_str(j, "id", v->id);
 	json_kv_str(j, "object", "payment_method");
 	json_kv_str(j, "allow_redisplay", "unspecified");
+}
+
+/* A non-card PaymentMethod's billing details, creation time and customer, in the spec's order. */
+static void view_owner(const struct pm_view *v, struct json *j)
+{
 	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
 	json_kv_raw(j, "billing_details", bd, strlen(bd));
 	json_kv_int(j, "created", v->created);
 	json_kv_str_or_null(j, "customer", v->customer);
 	json_kv_null(j, "customer_account");
+}
+
+/* A bank debit PaymentMethod (sepa_debit or us_bank_account): no card key (Stripe's spec has
+ * card non-nullable, present only on card methods); the type's own key has the account's public
+ * facts, in the spec's order around "type". */
+static void render_debit_view(const struct pm_view *v, struct json *j)
+{
+	view_open(v, j);
+	view_owner(v, j);
 	json_kv_bool(j, "livemode", false);
 	const char *md = v->metadata ? v->metadata : "{}";
 	json_kv_raw(j, "metadata", md, strlen(md));
@@ -484,10 +496,7 @@ static void render_debit_view(const struct pm_view *v, struct json *j)
  * own hash is ideal {bank, bic} or bancontact {}. */
 static void render_redirect_view(const struct pm_view *v, struct json *j)
 {
-	json_obj_open(j);
-	json_kv_str(j, "id", v->id);
-	json_kv_str(j, "object", "payment_method");
-	json_kv_str(j, "allow_redisplay", "unspecified");
+	view_open(v, j);
 	bool ideal = strcmp(v->redirect_type, "ideal") == 0;
 	/* the type's own hash, in the spec's key order: affirm {}, afterpay_clearpay {} and
 	 * bancontact {} before billing_details, klarna {dob} after livemode */
@@ -496,11 +505,7 @@ static void render_redirect_view(const struct pm_view *v, struct json *j)
 		json_obj_open(j);
 		json_obj_close(j);
 	}
-	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
-	json_kv_raw(j, "billing_details", bd, strlen(bd));
-	json_kv_int(j, "created", v->created);
-	json_kv_str_or_null(j, "customer", v->customer);
-	json_kv_null(j, "customer_account");
+	view_owner(v, j);
 	if (ideal) {
 		json_key(j, "ideal");
 		json_obj_open(j);
@@ -535,10 +540,7 @@ static void render_view(const struct pm_view *v, struct json *j)
 		render_debit_view(v, j);
 		return;
 	}
-	json_obj_open(j);
-	json_kv_str(j, "id", v->id);
-	json_kv_str(j, "object", "payment_method");
-	json_kv_str(j, "allow_redisplay", "unspecified");
+	view_open(v, j);
 	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
 	json_kv_raw(j, "billing_details", bd, strlen(bd));
 	json_key(j, "card");
