@@ -29,6 +29,7 @@
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 #include "vault/iban.h"
+#include "vault/ideal.h"
 #include "vault/payment_method.h"
 #include "vault/vault.h"
 
@@ -145,7 +146,8 @@ int sepa_setup_mandate(struct req *r, struct db *db, const char *pm_id, const ch
 struct kind_ctx {
 	struct req *r;
 	const char *id;
-	int sepa;
+	int kind;
+	const char *redirect_type;
 };
 
 static int kind_fn(struct db *db, void *p)
@@ -153,18 +155,36 @@ static int kind_fn(struct db *db, void *p)
 	struct kind_ctx *k = p;
 	struct pm_card pm;
 	int rc = pm_load(db, k->r->merchant_id, k->id, &pm);
-	k->sepa = rc != DB_OK ? 0 : PM_IS_ACH(&pm) ? 2 : PM_IS_SEPA(&pm) ? 1 : 0;
+	k->kind = rc != DB_OK		? PM_KIND_CARD
+		  : PM_IS_ACH(&pm)	? PM_KIND_ACH
+		  : PM_IS_SEPA(&pm)	? PM_KIND_SEPA
+		  : PM_IS_REDIRECT(&pm) ? PM_KIND_REDIRECT
+					: PM_KIND_CARD;
+	if (k->kind == PM_KIND_REDIRECT)
+		k->redirect_type = redirect_type_known(pm.type);
 	return rc == DB_OK || rc == DB_NOTFOUND ? 0 : req_fail(k->r, ERR_API, NULL, NULL);
+}
+
+int pm_ref_kind(struct req *r, const char *pm_ref, const char **ret_redirect_type)
+{
+	if (ret_redirect_type)
+		*ret_redirect_type = NULL;
+	if (!pm_ref || strncmp(pm_ref, "pm_", 3) != 0 || vault_is_test_alias(pm_ref))
+		return PM_KIND_CARD;
+	struct kind_ctx k = {r, pm_ref, PM_KIND_CARD, NULL};
+	if (req_read(r, kind_fn, &k) != 0)
+		return -1;
+	if (k.kind == PM_KIND_REDIRECT && !k.redirect_type)
+		return PM_KIND_CARD; /* a type this build does not know: the card path refuses it */
+	if (ret_redirect_type)
+		*ret_redirect_type = k.redirect_type;
+	return k.kind;
 }
 
 int sepa_pm_is_sepa(struct req *r, const char *pm_ref)
 {
-	if (!pm_ref || strncmp(pm_ref, "pm_", 3) != 0 || vault_is_test_alias(pm_ref))
-		return 0;
-	struct kind_ctx k = {r, pm_ref, 0};
-	if (req_read(r, kind_fn, &k) != 0)
-		return -1;
-	return k.sepa;
+	int kind = pm_ref_kind(r, pm_ref, NULL);
+	return kind == PM_KIND_SEPA ? 1 : kind == PM_KIND_ACH ? 2 : kind < 0 ? -1 : 0;
 }
 
 /* ---- ACH Direct Debit: microdeposits ---- */

@@ -746,25 +746,21 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		    "method. To confirm the PaymentIntent with %s, you must provide a "
 		    "payment method.",
 		    pi->customer ? pi->customer : "this payment");
-	/* an ideal / bancontact PaymentMethod is authorized at the customer's bank, reached by a
-	 * redirect (api/redirect_page.c) */
+	/* one read of the PaymentMethod's kind chooses the path: a redirect one is authorized at
+	 * the customer's bank or lender (api/redirect_page.c), a bank debit is debited later
+	 * (api/mandates.c), anything else goes the card's way */
 	const char *redirect_type;
-	int redirect = redirect_pm_type(r, pm_ref, &redirect_type);
-	if (redirect < 0)
+	int kind = pm_ref_kind(r, pm_ref, &redirect_type);
+	if (kind < 0)
 		return -1;
-	if (redirect) {
+	if (kind != PM_KIND_CARD)
 		confirm_params_apply(r, pi);
+	if (kind == PM_KIND_REDIRECT)
 		return redirect_pi_confirm(r, pi, c->insert_first, pm_ref, redirect_type);
-	}
-	/* a sepa_debit PaymentMethod is debited later, not authorized (api/mandates.c) */
-	int sepa = sepa_pm_is_sepa(r, pm_ref);
-	if (sepa < 0)
-		return -1;
-	if (sepa) {
-		confirm_params_apply(r, pi);
-		return sepa == 2 ? ach_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv)
-				 : sepa_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
-	}
+	if (kind == PM_KIND_ACH)
+		return ach_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
+	if (kind == PM_KIND_SEPA)
+		return sepa_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
 	if (!pi_allows_type(pi, "card"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The PaymentMethod provided (card) is not allowed for this "

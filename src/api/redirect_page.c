@@ -34,34 +34,6 @@
 
 /* ---- is it a redirect PaymentMethod ---- */
 
-struct kind_ctx {
-	struct req *r;
-	const char *id;
-	const char *type;
-};
-
-static int kind_fn(struct db *db, void *p)
-{
-	struct kind_ctx *k = p;
-	struct pm_card pm;
-	int rc = pm_load(db, k->r->merchant_id, k->id, &pm);
-	if (rc == DB_OK && PM_IS_REDIRECT(&pm))
-		k->type = redirect_type_known(pm.type);
-	return rc == DB_OK || rc == DB_NOTFOUND ? 0 : req_fail(k->r, ERR_API, NULL, NULL);
-}
-
-int redirect_pm_type(struct req *r, const char *pm_ref, const char **ret_type)
-{
-	*ret_type = NULL;
-	if (!pm_ref || strncmp(pm_ref, "pm_", 3) != 0 || vault_is_test_alias(pm_ref))
-		return 0;
-	struct kind_ctx k = {r, pm_ref, NULL};
-	if (req_read(r, kind_fn, &k) != 0)
-		return -1;
-	*ret_type = k.type;
-	return k.type ? 1 : 0;
-}
-
 /* ---- confirm ---- */
 
 /* The hosted page of an intent: /redirect/{merchant}/{intent}/{token} on Tender itself. */

@@ -13,12 +13,6 @@
 #include "http/req.h"
 #include "payments/payments.h"
 
-/* Whether pm_ref names a redirect PaymentMethod of r's merchant (read): 1 with *ret_type
- * ("ideal", "bancontact", "affirm", "afterpay_clearpay" or "klarna", static), 0 no (a card, an
- * alias, a token, a bank debit, or no such PaymentMethod: the other paths answer those), -1 with
- * r->err. */
-int redirect_pm_type(struct req *r, const char *pm_ref, const char **ret_type);
-
 /* Confirms pi (requires_payment_method / requires_confirmation / requires_action; insert_first:
  * created by this request and not stored yet) with redirect PaymentMethod pm_id of type: in a
  * currency the type takes (pm_types), automatic capture only for ideal / bancontact, within a
