@@ -104,7 +104,12 @@
  * bank's test page (api/redirect_page.c), whose authorization completes the session in its own
  * write (checkout_complete, paid at once, unlike a debit); the bank sends the browser back to
  * …/return (h_return), which reads the intent, never its query string, to send it on to
- * success_url or show the page again after a failure.
+ * success_url or show the page again after a failure. Affirm, Afterpay / Clearpay and Klarna
+ * take the same path (the lender's test page), with a form asking what each lender requires
+ * (bnpl_form, checked again by bnpl_details); a manual capture is theirs to hold (the
+ * authorization completes the session paid, the intent requires_capture, as a card's), and a
+ * lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
+ * create is refused, checkout_bnpl_check_amount).
  */
 #include <jansson.h>
 #include <stdio.h>
