@@ -3524,13 +3524,32 @@ static void fixed_value(struct buf *b, json_t *fixed, const char *key)
 	buf_puts(b, "\"");
 }
 
-static void shipping_fields(struct buf *b, const struct session *s, json_t *ship)
+/* html with p put before each id and label target (`id="`, `for="`): a form's copy of the
+ * fields keeps the page's ids unique */
+static void puts_ids(struct buf *b, const char *html, const char *p)
+{
+	while (*html) {
+		const char *id = strstr(html, "id=\"");
+		const char *fr = strstr(html, "for=\"");
+		const char *at = !id ? fr : !fr ? id : id < fr ? id : fr;
+		if (!at) {
+			buf_puts(b, html);
+			return;
+		}
+		size_t n = (size_t)(strchr(at, '"') + 1 - html);
+		buf_printf(b, "%.*s%s", (int)n, html, p);
+		html += n;
+	}
+}
+
+/* p: the prefix of the fields' ids ("" in the card form, "<type>-" in a lender's) */
+static void shipping_fields(struct buf *b, const struct session *s, json_t *ship, const char *p)
 {
 	size_t i;
 	json_t *it;
 	if (json_is_array(ship) && json_array_size(ship) > 1) {
 		int64_t items = s->amount_total - s->amount_shipping;
-		buf_puts(b, "<fieldset id=\"shipping-options\"><legend>Shipping</legend>");
+		puts_ids(b, "<fieldset id=\"shipping-options\"><legend>Shipping</legend>", p);
 		json_array_foreach(ship, i, it)
 		{
 			const char *id = json_string_value(json_object_get(it, "shipping_rate"));
@@ -3539,8 +3558,8 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 				continue;
 			buf_printf(b,
 				   "<label><input type=\"radio\" name=\"shipping_rate\" "
-				   "id=\"shipping_rate_%zu\" value=\"",
-				   i);
+				   "id=\"%sshipping_rate_%zu\" value=\"",
+				   p, i);
 			html_escape(b, id);
 			buf_puts(b, s->shipping_rate && strcmp(id, s->shipping_rate) == 0
 					? "\" checked> "
@@ -3557,7 +3576,7 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 	json_t *countries =
 	    s->shipping_countries ? json_loads(s->shipping_countries, 0, NULL) : NULL;
 	if (json_is_array(countries)) {
-		buf_puts(
+		puts_ids(
 		    b,
 		    "<fieldset id=\"shipping-address\"><legend>Shipping address</legend>"
 		    "<label for=\"ship_name\">Name</label><input id=\"ship_name\" required "
@@ -3573,21 +3592,26 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 		    "autocomplete=\"shipping address-level2\"></div><div><label "
 		    "for=\"ship_postal_code\">Postal code</label><input id=\"ship_postal_code\" "
 		    "maxlength=\"20\" name=\"shipping[address][postal_code]\" "
-		    "autocomplete=\"shipping postal-code\"");
+		    "autocomplete=\"shipping postal-code\"",
+		    p);
 		/* automatic tax: the place the tax was worked out for, given above, is where it
 		 * ships (shipping_choice checks it again) */
 		json_t *fixed = s->automatic_tax && s->billing_address
 				    ? json_loads(s->billing_address, 0, NULL)
 				    : NULL;
 		fixed_value(b, fixed, "postal_code");
-		buf_puts(b, "></div></div>"
-			    "<label for=\"ship_state\">State or region</label><input "
-			    "id=\"ship_state\" maxlength=\"200\" name=\"shipping[address][state]\" "
-			    "autocomplete=\"shipping address-level1\"");
+		puts_ids(b,
+			 "></div></div>"
+			 "<label for=\"ship_state\">State or region</label><input "
+			 "id=\"ship_state\" maxlength=\"200\" name=\"shipping[address][state]\" "
+			 "autocomplete=\"shipping address-level1\"",
+			 p);
 		fixed_value(b, fixed, "state");
-		buf_puts(b, "><label for=\"ship_country\">Country</label><select "
-			    "id=\"ship_country\" required name=\"shipping[address][country]\" "
-			    "autocomplete=\"shipping country\">");
+		puts_ids(b,
+			 "><label for=\"ship_country\">Country</label><select "
+			 "id=\"ship_country\" required name=\"shipping[address][country]\" "
+			 "autocomplete=\"shipping country\">",
+			 p);
 		const char *fc = json_string_value(json_object_get(fixed, "country"));
 		json_array_foreach(countries, i, it)
 		{
@@ -4103,7 +4127,7 @@ static void bnpl_form(struct req *r, struct buf *b, const struct page_ctx *x, co
 	/* the session's shipping (options, address) as the card form asks for it */
 	if (x->s.shipping_countries || (json_is_array(ship) && json_array_size(ship) > 1)) {
 		buf_printf(b, "<div id=\"%s-shipping\">", type);
-		shipping_fields(b, &x->s, ship);
+		shipping_fields(b, &x->s, ship, arena_printf(&r->arena, "%s-", type));
 		buf_puts(b, "</div>");
 	} else if (afterpay) {
 		buf_printf(b,
@@ -4355,7 +4379,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		if (!setup && !sub && x->s.shipping_countries)
 			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
-			shipping_fields(&b, &x->s, ship);
+			shipping_fields(&b, &x->s, ship, "");
 		consent_inputs(r, &b, &x->s);
 		reuse_agreement_text(r, &b, x);
 		custom_text_put(r, &b, &x->s, "submit", "submit");

@@ -1105,14 +1105,16 @@ test('checkout: Klarna beside the card -> the lender\'s page, authorize -> succe
 });
 
 test('checkout: Afterpay with shipping_address_collection -> the collected address is the intent\'s and the charge\'s shipping; paid', async () => {
-  const s = await bnplSession(['afterpay_clearpay'], 4500, { shipping_address_collection: { allowed_countries: ['US', 'CA'] } });
-  assert.deepEqual(s.payment_method_types, ['afterpay_clearpay']);
+  const s = await bnplSession(['card', 'afterpay_clearpay'], 4500, { shipping_address_collection: { allowed_countries: ['US', 'CA'] } });
+  assert.deepEqual(s.payment_method_types, ['card', 'afterpay_clearpay']);
   assertStripeShape(s, 'checkout.session');
   const page = await browser.newPage();
   try {
     await page.goto(s.url);
-    assert.equal(await page.locator('#number').count(), 0); // no card form
-    assert.equal(await page.locator('#afterpay_clearpay-shipping').count(), 1);
+    // the card form and Afterpay's each ask for the shipping address, their ids apart
+    assert.equal(await page.locator('#ship_name').count(), 1);
+    assert.equal(await page.locator('#afterpay_clearpay-ship_name').count(), 1);
+    assert.equal(await page.locator('label[for="afterpay_clearpay-ship_country"]').count(), 1);
     await payBnpl(page, 'afterpay_clearpay', 'Afterpay');
     await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
   } finally {
