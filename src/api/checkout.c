@@ -104,7 +104,12 @@
  * bank's test page (api/redirect_page.c), whose authorization completes the session in its own
  * write (checkout_complete, paid at once, unlike a debit); the bank sends the browser back to
  * …/return (h_return), which reads the intent, never its query string, to send it on to
- * success_url or show the page again after a failure.
+ * success_url or show the page again after a failure. Affirm, Afterpay / Clearpay and Klarna
+ * take the same path (the lender's test page), with a form asking what each lender requires
+ * (bnpl_form, checked again by bnpl_details); a manual capture is theirs to hold (the
+ * authorization completes the session paid, the intent requires_capture, as a card's), and a
+ * lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
+ * create is refused, checkout_bnpl_check_amount).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -131,6 +136,7 @@
 #include "payments/payments.h"
 #include "store/store.h"
 #include "tax/engine.h"
+#include "payments/redirect.h"
 #include "vault/ideal.h"
 #include "scheduler/scheduler.h"
 
@@ -146,6 +152,20 @@
 #define CUSTOM_FIELDS_MAX 3  /* Stripe's */
 #define CF_OPTIONS_MAX 200   /* a dropdown's options */
 #define CF_LENGTH_MAX 255    /* a text or numeric field's longest value */
+
+/* the buy-now-pay-later types (PMT_BNPL), in the order Stripe's objects show their keys */
+static const char *const BNPL_NAMES[3] = {"affirm", "afterpay_clearpay", "klarna"};
+
+/* payment_method_options[type] of a lender: setup_future_usage when given (`none`) */
+static void pmo_bnpl_render(struct json *j, const char *type, json_t *o)
+{
+	json_key(j, type);
+	json_obj_open(j);
+	const char *sfu = json_string_value(json_object_get(o, "setup_future_usage"));
+	if (sfu)
+		json_kv_str(j, "setup_future_usage", sfu);
+	json_obj_close(j);
+}
 
 /* ---- line items, shared with payment links ---- */
 
@@ -1359,9 +1379,19 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_t *pmo = json_object_get(cj, "payment_method_options");
 	json_t *pmo_card = json_object_get(pmo, "card");
 	json_t *pmo_ach = json_object_get(pmo, "us_bank_account");
-	if (pmo_card || pmo_ach) {
+	json_t *pmo_bnpl[3];
+	bool any_bnpl = false;
+	for (size_t i = 0; i < 3; i++)
+		any_bnpl |= (pmo_bnpl[i] = json_object_get(pmo, BNPL_NAMES[i])) != NULL;
+	if (pmo_card || pmo_ach || any_bnpl) {
 		json_key(j, "payment_method_options");
 		json_obj_open(j);
+	}
+	/* affirm, afterpay_clearpay (before card), klarna (after): setup_future_usage as given */
+	for (size_t i = 0; i < 3; i++) {
+		if (!pmo_bnpl[i] || i == 2)
+			continue;
+		pmo_bnpl_render(j, BNPL_NAMES[i], pmo_bnpl[i]);
 	}
 	if (pmo_card) {
 		json_key(j, "card");
@@ -1377,6 +1407,8 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			json_kv_str(j, "setup_future_usage", sfu);
 		json_obj_close(j);
 	}
+	if (pmo_bnpl[2])
+		pmo_bnpl_render(j, BNPL_NAMES[2], pmo_bnpl[2]);
 	if (pmo_ach) {
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
@@ -1391,7 +1423,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			    json_string_value(json_object_get(pmo_ach, "verification_method")));
 		json_obj_close(j);
 	}
-	if (pmo_card || pmo_ach) {
+	if (pmo_card || pmo_ach || any_bnpl) {
 		json_obj_close(j);
 	} else {
 		json_kv_null(j, "payment_method_options");
@@ -2154,8 +2186,17 @@ static const struct param_spec pmo_ach_children[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* affirm, afterpay_clearpay, klarna: what the spec's Checkout takes of them (a lender's payment
+ * is not saved) */
+static const struct param_spec pmo_bnpl_children[] = {
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"none", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
+    {"affirm", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -2505,6 +2546,18 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[us_bank_account][setup_future_usage]",
 				"`setup_future_usage` can only be used in `payment` mode.");
+	for (size_t i = 0; i < sizeof(BNPL_NAMES) / sizeof(BNPL_NAMES[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "payment_method_options.%s.setup_future_usage",
+			 BNPL_NAMES[i]);
+		if (param_str(r, path) && strcmp(s->mode, "payment") != 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena,
+					 "payment_method_options[%s][setup_future_usage]",
+					 BNPL_NAMES[i]),
+			    "`setup_future_usage` can only be used in `payment` mode.");
+	}
 	if (ach_vm && strcmp(ach_vm, "instant") == 0)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[us_bank_account][verification_method]",
@@ -2531,6 +2584,17 @@ static int collect_parse(struct req *r, struct session *s)
 					    json_pack("{s:s?,s:s}", "setup_future_usage", ach_sfu,
 						      "verification_method",
 						      ach_vm ? ach_vm : "automatic"));
+		for (size_t i = 0; i < sizeof(BNPL_NAMES) / sizeof(BNPL_NAMES[0]); i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "payment_method_options.%s", BNPL_NAMES[i]);
+			if (!param_present(r, path))
+				continue;
+			snprintf(path, sizeof(path), "payment_method_options.%s.setup_future_usage",
+				 BNPL_NAMES[i]);
+			json_object_set_new(
+			    pmo, BNPL_NAMES[i],
+			    json_pack("{s:s?}", "setup_future_usage", param_str(r, path)));
+		}
 		json_object_set_new(o, "payment_method_options", pmo);
 	}
 	if (pi_data_parse(r, s, o) != 0) {
@@ -2917,43 +2981,84 @@ static int create_fn(struct db *db, void *arg)
 		if (sub && s->amount_total == 0)
 			s->payment_status = "no_payment_required";
 	}
+	if (!sub && checkout_bnpl_check_amount(r, pm_types_from_json(s->pm_types, PMT_CARD),
+					       s->amount_total, s->currency, "line_items") != 0)
+		return -1;
 	if (session_insert(r, db, s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	session_render(r, db, r->merchant_id, s, "", req_json(r));
 	return 0;
 }
 
-/* payment_method_types: card, sepa_debit, us_bank_account, ideal and bancontact
- * (mode=payment). A session that takes a bank debit or a bank redirect records the list; one of
- * cards only keeps NULL (Stripe's default). What the debit and redirect forms of the page do not
- * ask for (shipping, custom fields, phone, consent, tax ids, a full billing address) and what
- * such a payment cannot do (a manual capture, an invoice marked paid before the bank answers,
- * an iDEAL or Bancontact account saved for on-session use) is refused with it. */
+int checkout_bnpl_check_amount(struct req *r, unsigned types, int64_t amount, const char *currency,
+			       const char *param)
+{
+	unsigned hidden = 0;
+	for (unsigned b = 1; b && b <= (types & PMT_BNPL); b <<= 1) {
+		int64_t min, max;
+		if ((types & PMT_BNPL & b) &&
+		    redirect_bnpl_limits(pm_type_name(b), currency, &min, &max) &&
+		    (amount < min || amount > max))
+			hidden |= b;
+	}
+	if (!hidden || (types & ~hidden))
+		return 0; /* another type is offered: the page hides the lender's form */
+	/* the lender's own message (api/redirect_page.c's, for an intent) */
+	unsigned first = hidden & (~hidden + 1u);
+	int64_t min = 0, max = 0;
+	redirect_bnpl_limits(pm_type_name(first), currency, &min, &max);
+	return req_fail(r, amount < min ? ERR_AMOUNT_TOO_SMALL : ERR_AMOUNT_TOO_LARGE, param,
+			"Amount must be between %lld.%02lld and %lld.%02lld %s for %s payments.",
+			(long long)(min / 100), (long long)(min % 100), (long long)(max / 100),
+			(long long)(max % 100), currency, pm_type_name(first));
+}
+
+/* Whether the page offers buy-now-pay-later type to s: taken, and its total within the
+ * lender's limits (Stripe hides a method the amount does not fit). */
+static bool bnpl_offered(const struct session *s, const char *type)
+{
+	int64_t min, max;
+	return takes_type(s, type) && !(redirect_bnpl_limits(type, s->currency, &min, &max) &&
+					(s->amount_total < min || s->amount_total > max));
+}
+
+/* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
+ * afterpay_clearpay and klarna (mode=payment). A session that takes a bank debit, a bank
+ * redirect or a lender records the list; one of cards only keeps NULL (Stripe's default). What
+ * the debit and redirect forms of the page do not ask for (custom fields, phone, consent, tax
+ * ids, a full billing address; shipping, except from a lender's form, which asks for it) and
+ * what such a payment cannot do (a manual capture, except by a lender; an invoice marked paid
+ * before the bank answers; an iDEAL or Bancontact account saved for on-session use; a lender's
+ * payment saved at all) is refused with it. */
 static int pm_types_parse(struct req *r, struct session *s)
 {
 	unsigned types = PMT_CARD;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
 			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
-			       PMT_BANCONTACT,
+			       PMT_BANCONTACT | PMT_BNPL,
 			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	s->pm_types = NULL;
 	unsigned debits =
-	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT);
+	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL);
 	if (!debits)
 		return 0;
 	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
 	if (strcmp(s->mode, "payment") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 				"Tender takes %s in `payment` mode only.", debit);
-	static const char *const refused[] = {"shipping_address_collection",
-					      "shipping_options",
-					      "custom_fields",
-					      "phone_number_collection",
-					      "consent_collection",
-					      "tax_id_collection",
-					      "invoice_creation",
-					      "billing_address_collection"};
+	/* a lender's form asks for the shipping address (the card form's fields); a bank's not */
+	unsigned banks = debits & ~PMT_BNPL;
+	for (size_t i = 0; banks && i < 2; i++) {
+		const char *k = i ? "shipping_options" : "shipping_address_collection";
+		if (param_present(r, k))
+			return req_fail(r, ERR_PARAM_BAD, k,
+					"Tender's checkout page does not take `%s` with %s.", k,
+					pm_type_name(banks & (~banks + 1u)));
+	}
+	static const char *const refused[] = {"custom_fields",	    "phone_number_collection",
+					      "consent_collection", "tax_id_collection",
+					      "invoice_creation",   "billing_address_collection"};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		if (!param_present(r, refused[i]))
 			continue;
@@ -2976,6 +3081,21 @@ static int pm_types_parse(struct req *r, struct session *s)
 				"The payment method type %s does not support "
 				"setup_future_usage=on_session: use off_session.",
 				pm_type_name(redirects & (~redirects + 1u)));
+	/* a lender's payment is not saved (its payment_method_options[setup_future_usage] is
+	 * `none` only): payment_intent_data's needs each lender's own `none` over it */
+	for (unsigned b = 1; sfu && b && b <= (types & PMT_BNPL); b <<= 1) {
+		if (!(types & PMT_BNPL & b))
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "payment_method_options.%s.setup_future_usage",
+			 pm_type_name(b));
+		if (!param_str(r, path))
+			return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[setup_future_usage]",
+					"The payment method type %s does not support "
+					"setup_future_usage: set "
+					"payment_method_options[%s][setup_future_usage]=none.",
+					pm_type_name(b), pm_type_name(b));
+	}
 	s->pm_types = pm_types_arena_json(r, types);
 	return s->pm_types ? 0 : -1;
 }
@@ -3404,13 +3524,32 @@ static void fixed_value(struct buf *b, json_t *fixed, const char *key)
 	buf_puts(b, "\"");
 }
 
-static void shipping_fields(struct buf *b, const struct session *s, json_t *ship)
+/* html with p put before each id and label target (`id="`, `for="`): a form's copy of the
+ * fields keeps the page's ids unique */
+static void puts_ids(struct buf *b, const char *html, const char *p)
+{
+	while (*html) {
+		const char *id = strstr(html, "id=\"");
+		const char *fr = strstr(html, "for=\"");
+		const char *at = !id ? fr : !fr ? id : id < fr ? id : fr;
+		if (!at) {
+			buf_puts(b, html);
+			return;
+		}
+		size_t n = (size_t)(strchr(at, '"') + 1 - html);
+		buf_printf(b, "%.*s%s", (int)n, html, p);
+		html += n;
+	}
+}
+
+/* p: the prefix of the fields' ids ("" in the card form, "<type>-" in a lender's) */
+static void shipping_fields(struct buf *b, const struct session *s, json_t *ship, const char *p)
 {
 	size_t i;
 	json_t *it;
 	if (json_is_array(ship) && json_array_size(ship) > 1) {
 		int64_t items = s->amount_total - s->amount_shipping;
-		buf_puts(b, "<fieldset id=\"shipping-options\"><legend>Shipping</legend>");
+		puts_ids(b, "<fieldset id=\"shipping-options\"><legend>Shipping</legend>", p);
 		json_array_foreach(ship, i, it)
 		{
 			const char *id = json_string_value(json_object_get(it, "shipping_rate"));
@@ -3419,8 +3558,8 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 				continue;
 			buf_printf(b,
 				   "<label><input type=\"radio\" name=\"shipping_rate\" "
-				   "id=\"shipping_rate_%zu\" value=\"",
-				   i);
+				   "id=\"%sshipping_rate_%zu\" value=\"",
+				   p, i);
 			html_escape(b, id);
 			buf_puts(b, s->shipping_rate && strcmp(id, s->shipping_rate) == 0
 					? "\" checked> "
@@ -3437,7 +3576,7 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 	json_t *countries =
 	    s->shipping_countries ? json_loads(s->shipping_countries, 0, NULL) : NULL;
 	if (json_is_array(countries)) {
-		buf_puts(
+		puts_ids(
 		    b,
 		    "<fieldset id=\"shipping-address\"><legend>Shipping address</legend>"
 		    "<label for=\"ship_name\">Name</label><input id=\"ship_name\" required "
@@ -3453,21 +3592,26 @@ static void shipping_fields(struct buf *b, const struct session *s, json_t *ship
 		    "autocomplete=\"shipping address-level2\"></div><div><label "
 		    "for=\"ship_postal_code\">Postal code</label><input id=\"ship_postal_code\" "
 		    "maxlength=\"20\" name=\"shipping[address][postal_code]\" "
-		    "autocomplete=\"shipping postal-code\"");
+		    "autocomplete=\"shipping postal-code\"",
+		    p);
 		/* automatic tax: the place the tax was worked out for, given above, is where it
 		 * ships (shipping_choice checks it again) */
 		json_t *fixed = s->automatic_tax && s->billing_address
 				    ? json_loads(s->billing_address, 0, NULL)
 				    : NULL;
 		fixed_value(b, fixed, "postal_code");
-		buf_puts(b, "></div></div>"
-			    "<label for=\"ship_state\">State or region</label><input "
-			    "id=\"ship_state\" maxlength=\"200\" name=\"shipping[address][state]\" "
-			    "autocomplete=\"shipping address-level1\"");
+		puts_ids(b,
+			 "></div></div>"
+			 "<label for=\"ship_state\">State or region</label><input "
+			 "id=\"ship_state\" maxlength=\"200\" name=\"shipping[address][state]\" "
+			 "autocomplete=\"shipping address-level1\"",
+			 p);
 		fixed_value(b, fixed, "state");
-		buf_puts(b, "><label for=\"ship_country\">Country</label><select "
-			    "id=\"ship_country\" required name=\"shipping[address][country]\" "
-			    "autocomplete=\"shipping country\">");
+		puts_ids(b,
+			 "><label for=\"ship_country\">Country</label><select "
+			 "id=\"ship_country\" required name=\"shipping[address][country]\" "
+			 "autocomplete=\"shipping country\">",
+			 p);
 		const char *fc = json_string_value(json_object_get(fixed, "country"));
 		json_array_foreach(countries, i, it)
 		{
@@ -3926,6 +4070,74 @@ static void redirect_form(struct req *r, struct buf *b, const struct page_ctx *x
 	pay_form_close(r, b, x, type, arena_printf(&r->arena, "with %s", name));
 }
 
+/* The method's name as the buyer knows it (Afterpay is Clearpay in the UK) */
+static const char *bnpl_name(const char *type, const char *currency)
+{
+	if (strcmp(type, "affirm") == 0)
+		return "Affirm";
+	if (strcmp(type, "klarna") == 0)
+		return "Klarna";
+	return strcmp(currency, "gbp") == 0 ? "Clearpay" : "Afterpay";
+}
+
+/* A buy-now-pay-later form (payment_method_types with affirm / afterpay_clearpay / klarna, the
+ * total within the lender's limits): what the lender requires of the buyer (redirect.h's
+ * redirect_bnpl_missing; Affirm: email and name; Klarna: email and billing country; Afterpay /
+ * Clearpay: name, email, address line 1 and country, and where to ship: the session's
+ * shipping address fields when it collects one, else the billing address), checked again by
+ * pay(). Posted where the card form posts, it is the iDEAL form's path: the PaymentMethod, the
+ * intent confirmed with the session's return URL, the lender's test page. */
+static void bnpl_form(struct req *r, struct buf *b, const struct page_ctx *x, const char *type,
+		      bool heading, json_t *ship)
+{
+	const char *name = bnpl_name(type, x->s.currency);
+	bool afterpay = strcmp(type, "afterpay_clearpay") == 0;
+	if (heading)
+		buf_printf(b, "<h2 id=\"choice-%s\">Pay with %s</h2>", type, name);
+	pay_form_open(r, b, x, type, type);
+	if (!(strcmp(type, "klarna") == 0))
+		buf_printf(b,
+			   "<label for=\"%s-name\">Full name</label><input id=\"%s-name\" "
+			   "required maxlength=\"200\" "
+			   "name=\"payment_method_data[billing_details][name]\" "
+			   "autocomplete=\"name\">",
+			   type, type);
+	if (afterpay)
+		buf_printf(b,
+			   "<label for=\"%s-line1\">Billing address</label><input "
+			   "id=\"%s-line1\" required maxlength=\"200\" "
+			   "name=\"payment_method_data[billing_details][address][line1]\" "
+			   "autocomplete=\"billing address-line1\">"
+			   "<label for=\"%s-city\">Billing city</label><input id=\"%s-city\" "
+			   "maxlength=\"200\" "
+			   "name=\"payment_method_data[billing_details][address][city]\" "
+			   "autocomplete=\"billing address-level2\">"
+			   "<label for=\"%s-postal_code\">Billing postal code</label><input "
+			   "id=\"%s-postal_code\" maxlength=\"20\" "
+			   "name=\"payment_method_data[billing_details][address][postal_code]\" "
+			   "autocomplete=\"billing postal-code\">",
+			   type, type, type, type, type, type);
+	if (strcmp(type, "affirm") != 0)
+		buf_printf(b,
+			   "<label for=\"%s-country\">Billing country (two-letter "
+			   "code)</label><input id=\"%s-country\" required maxlength=\"2\" "
+			   "name=\"payment_method_data[billing_details][address][country]\" "
+			   "autocomplete=\"billing country\">",
+			   type, type);
+	/* the session's shipping (options, address) as the card form asks for it */
+	if (x->s.shipping_countries || (json_is_array(ship) && json_array_size(ship) > 1)) {
+		buf_printf(b, "<div id=\"%s-shipping\">", type);
+		shipping_fields(b, &x->s, ship, arena_printf(&r->arena, "%s-", type));
+		buf_puts(b, "</div>");
+	} else if (afterpay) {
+		buf_printf(b,
+			   "<p id=\"%s-ships-to\">%s ships your order to your billing "
+			   "address.</p>",
+			   type, name);
+	}
+	pay_form_close(r, b, x, type, arena_printf(&r->arena, "with %s", name));
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -4102,7 +4314,15 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	bool ideal_form = takes_type(&x->s, "ideal") && (!dynamic || x->s.billing_address);
 	bool bancontact_form =
 	    takes_type(&x->s, "bancontact") && (!dynamic || x->s.billing_address);
-	if ((sepa_form || ach_form || ideal_form || bancontact_form) && card_form)
+	bool bnpl_forms[3], any_bnpl = false;
+	int n_bnpl = 0;
+	for (size_t k = 0; k < 3; k++) {
+		bnpl_forms[k] =
+		    bnpl_offered(&x->s, BNPL_NAMES[k]) && (!dynamic || x->s.billing_address);
+		any_bnpl |= bnpl_forms[k];
+		n_bnpl += bnpl_forms[k];
+	}
+	if ((sepa_form || ach_form || ideal_form || bancontact_form || any_bnpl) && card_form)
 		buf_puts(&b, "<h2 id=\"choice-card\">Pay by card</h2>");
 	if (card_form && (!dynamic || x->s.billing_address)) {
 		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
@@ -4159,7 +4379,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		if (!setup && !sub && x->s.shipping_countries)
 			custom_text_put(r, &b, &x->s, "shipping_address", "shipping-address");
 		if (!setup && !sub)
-			shipping_fields(&b, &x->s, ship);
+			shipping_fields(&b, &x->s, ship, "");
 		consent_inputs(r, &b, &x->s);
 		reuse_agreement_text(r, &b, x);
 		custom_text_put(r, &b, &x->s, "submit", "submit");
@@ -4192,6 +4412,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	if (bancontact_form)
 		redirect_form(r, &b, x, "bancontact",
 			      card_form || sepa_form || ach_form || ideal_form);
+	bool before = card_form || sepa_form || ach_form || ideal_form || bancontact_form;
+	for (size_t k = 0; k < 3; k++) {
+		if (!bnpl_forms[k])
+			continue;
+		bnpl_form(r, &b, x, BNPL_NAMES[k], before || n_bnpl > 1, ship);
+		before = true;
+	}
 	json_decref(ship);
 	if (x->s.cancel_url) {
 		buf_puts(&b, "<p><a id=\"cancel\" href=\"");
@@ -4733,12 +4960,12 @@ static const char *session_sfu_of(struct req *r, const struct session *s, const 
 	const char *v = NULL;
 	if (strcmp(type, "card") == 0) {
 		v = pmo_card_str(r, s, "setup_future_usage");
-	} else if (strcmp(type, "us_bank_account") == 0) {
+	} else {
+		/* us_bank_account's, or a lender's (`none` only) */
 		json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
-		const char *w = json_string_value(
-		    json_object_get(json_object_get(json_object_get(c, "payment_method_options"),
-						    "us_bank_account"),
-				    "setup_future_usage"));
+		const char *w = json_string_value(json_object_get(
+		    json_object_get(json_object_get(c, "payment_method_options"), type),
+		    "setup_future_usage"));
 		v = w ? arena_strdup(&r->arena, w) : NULL;
 		json_decref(c);
 		if (v && strcmp(v, "none") == 0)
@@ -4963,7 +5190,9 @@ static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *p
 	pi.version = 1;
 	pi.amount = co->amount;
 	pi.status = "requires_confirmation";
-	pi.capture_method = "automatic";
+	/* manual: a lender's (create refuses it with any type that cannot hold a payment) */
+	pi.capture_method =
+	    co->capture_method && *co->capture_method ? co->capture_method : "automatic";
 	pi.confirmation_method = "automatic";
 	pi.description = co->description;
 	pi.metadata = co->metadata ? co->metadata : "{}";
@@ -5012,6 +5241,27 @@ static int redirect_pay(struct req *r, const struct pi_checkout *co, const char 
 	return redirect_pi_confirm_checkout(r, &pi, co->pm_id, type, ret_url);
 }
 
+/* What the lender of type requires (the form's fields, bnpl_form), checked before anything is
+ * written: NULL, or the message the page shows. */
+static const char *bnpl_details(struct req *r, const struct session *s, const char *type)
+{
+	bool afterpay = strcmp(type, "afterpay_clearpay") == 0;
+	const char *email = param_str(r, "payment_method_data.billing_details.email");
+	const char *name = param_str(r, "payment_method_data.billing_details.name");
+	const char *line1 = param_str(r, "payment_method_data.billing_details.address.line1");
+	const char *country = param_str(r, "payment_method_data.billing_details.address.country");
+	const char *what = bnpl_name(type, s->currency);
+	if (!filled(email))
+		return arena_printf(&r->arena, "Enter your email to pay with %s.", what);
+	if (strcmp(type, "klarna") != 0 && !filled(name))
+		return arena_printf(&r->arena, "Enter your full name to pay with %s.", what);
+	if (strcmp(type, "affirm") != 0 && !filled(country))
+		return arena_printf(&r->arena, "Enter your billing country to pay with %s.", what);
+	if (afterpay && !filled(line1))
+		return arena_printf(&r->arena, "Enter your billing address to pay with %s.", what);
+	return NULL;
+}
+
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
@@ -5034,17 +5284,23 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *pm_type = param_str(r, "payment_method_data.type");
 	bool ach = pm_type && strcmp(pm_type, "us_bank_account") == 0;
 	bool sepa = ach || (pm_type && strcmp(pm_type, "sepa_debit") == 0);
-	/* iDEAL, Bancontact: the bank authorizes it at the end of a redirect */
+	/* iDEAL, Bancontact: the bank authorizes it at the end of a redirect; Affirm, Afterpay /
+	 * Clearpay, Klarna: the lender, on the same path */
+	bool bnpl = pm_type && redirect_type_bnpl(pm_type);
 	const char *redirect =
-	    pm_type && (strcmp(pm_type, "ideal") == 0 || strcmp(pm_type, "bancontact") == 0)
+	    pm_type && (strcmp(pm_type, "ideal") == 0 || strcmp(pm_type, "bancontact") == 0 || bnpl)
 		? pm_type
 		: NULL;
 	if (!takes_type(&x.s, ach	 ? "us_bank_account"
 			      : sepa	 ? "sepa_debit"
 			      : redirect ? redirect
-					 : "card"))
+					 : "card") ||
+	    (bnpl && !bnpl_offered(&x.s, pm_type)))
 		return checkout_page(r, &x, 400,
 				     "This checkout does not take that payment method.");
+	const char *bad_bnpl = bnpl ? bnpl_details(r, &x.s, pm_type) : NULL;
+	if (bad_bnpl)
+		return checkout_page(r, &x, 400, bad_bnpl);
 	bool card = !sepa && !redirect && !no_card(r, &x.s);
 	if ((card || sepa || redirect) && pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
@@ -5065,9 +5321,19 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (strcmp(x.s.mode, "subscription") == 0)
 		return subscribe(r, &x, card ? pm : NULL, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
+	/* Afterpay / Clearpay ships somewhere: the address collected, else the billing address */
+	const char *bnpl_ship = NULL;
+	if (bnpl && strcmp(pm_type, "afterpay_clearpay") == 0 && !a.ship_details &&
+	    !pi_data_str(r, &x.s, "shipping") &&
+	    shipping_from_params(r, "payment_method_data.billing_details", &bnpl_ship) != 0) {
+		r->err.set = false;
+		return checkout_page(r, &x, 400, "Enter your name and billing address.");
+	}
 	struct pi_checkout co = {
 	    .amount = a.new_total,
-	    .shipping = a.ship_details ? a.ship_details : pi_data_str(r, &x.s, "shipping"),
+	    .shipping = a.ship_details ? a.ship_details
+			: bnpl_ship    ? bnpl_ship
+				       : pi_data_str(r, &x.s, "shipping"),
 	    .currency = x.s.currency,
 	    .description = x.s.pi_description,
 	    .metadata = session_pi_metadata(r, &x.s),

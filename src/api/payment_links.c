@@ -383,6 +383,10 @@ static int create_fn(struct db *db, void *arg)
 	if (pm_types_check_currency(r, pm_types_from_json(l->pm_types, PMT_CARD), l->currency,
 				    "payment_method_types") != 0)
 		return -1;
+	/* a lender the total does not fit is hidden on each session's page; none left: a 400 */
+	if (checkout_bnpl_check_amount(r, pm_types_from_json(l->pm_types, PMT_CARD), with_shipping,
+				       l->currency, "line_items") != 0)
+		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -414,28 +418,31 @@ static int create_fn(struct db *db, void *arg)
 	return 0;
 }
 
-/* payment_method_types: card, sepa_debit, us_bank_account, ideal and bancontact, as a Checkout
- * Session takes them (each payment's session gets the list); with a bank debit or redirect, what
- * its form does not ask for (shipping) and what such a payment cannot do (a manual capture) is
- * refused. 0, or -1 with r->err. */
+/* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
+ * afterpay_clearpay and klarna, as a Checkout Session takes them (each payment's session gets
+ * the list); with a bank debit, redirect or lender, what its form does not ask for (shipping,
+ * except a lender's form; an address before the payment, automatic_tax) and what such a payment
+ * cannot do (a manual capture, except a lender's) is refused. 0, or -1 with r->err. */
 static int pm_types_parse(struct req *r, struct link *l)
 {
 	unsigned types = 0;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
 			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
-			       PMT_BANCONTACT,
+			       PMT_BANCONTACT | PMT_BNPL,
 			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	l->pm_types = NULL; /* not given: Stripe's null */
 	if (types && !(l->pm_types = pm_types_arena_json(r, types)))
 		return -1;
 	unsigned debits =
-	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT);
+	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL);
 	if (!debits)
 		return 0;
-	static const char *const refused[] = {"shipping_options", "shipping_address_collection",
-					      "automatic_tax"};
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	/* a lender's form asks for the shipping address; a bank's form does not */
+	unsigned banks = debits & ~PMT_BNPL;
+	static const char *const refused[] = {"automatic_tax", "shipping_options",
+					      "shipping_address_collection"};
+	for (size_t i = 0; i < (banks ? 3 : 1); i++)
 		if (param_present(r, refused[i]))
 			return req_fail(r, ERR_PARAM_BAD, refused[i],
 					"Tender's checkout page does not take `%s` with %s.",

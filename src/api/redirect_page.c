@@ -164,13 +164,13 @@ static int pi_confirm(struct req *r, const struct payment_intent *pi, bool inser
 				"The payment method type %s does not support "
 				"setup_future_usage: it pays once.",
 				type);
-	/* a Checkout Session's intent: iDEAL and Bancontact only, which its page offers (the
-	 * authorization then completes the session, authorize_fn) */
+	/* a Checkout Session's intent is the one its page makes (iDEAL, Bancontact or a lender;
+	 * the authorization then completes the session, authorize_fn) */
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
-	    pi->connect.application_fee_amount || pi->invoice || (pi->checkout_session && bnpl))
+	    pi->connect.application_fee_amount || pi->invoice)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Tender takes %s for direct PaymentIntents only (no Connect "
-				"destination, invoice or Checkout payments).",
+				"destination or invoice payments).",
 				type);
 	/* saved for later payments, an authorized payment generates a sepa_debit PaymentMethod
 	 * with a multi-use mandate, which pays off session (Stripe: off_session only) */

@@ -26,8 +26,8 @@ int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool ins
 
 /* A Checkout Session's payment (api/checkout.c): pi (made by the page, not stored yet, naming
  * its session and the session's own return URL) confirmed with redirect PaymentMethod pm_id of
- * type (ideal or bancontact) as redirect_pi_confirm confirms it; *ret_url: the hosted test page
- * the browser goes to. 0, or -1 with r->err. */
+ * type (ideal, bancontact, affirm, afterpay_clearpay or klarna) as redirect_pi_confirm confirms it;
+ * *ret_url: the hosted test page the browser goes to. 0, or -1 with r->err. */
 int redirect_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
 				 const char *type, const char **ret_url);
 

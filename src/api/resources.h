@@ -410,6 +410,13 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      bool automatic_tax, const char *pm_types, const char *nonce,
 			      char ret_id[ID_MAX]);
 
+/* A session's (or link's) payment_method_types (bits of payments/pm_types.h) against its total
+ * amount in currency: a lender whose limits (payments/redirect.h) the amount is outside of is
+ * hidden on the page; when that leaves no type, Stripe's 400 on param (amount_too_small /
+ * amount_too_large, the lender's limits). 0, or -1 with r->err. */
+int checkout_bnpl_check_amount(struct req *r, unsigned types, int64_t amount, const char *currency,
+			       const char *param);
+
 /* Inside the write that creates a customer with test_clock=clock (subscriptions.c): the clock
  * must be one of r's merchant's, not deleted, not advancing, and hold fewer than Stripe's 3
  * customers. 0, or -1 with r->err. */

@@ -1017,9 +1017,274 @@ test('checkout and payment link refusals with ideal / bancontact: usd, manual ca
   await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['bancontact'],
     payment_intent_data: { capture_method: 'manual' } }),
   (e) => e.statusCode === 400 && e.param === 'payment_intent_data[capture_method]');
-  // buy-now-pay-later stays out of Checkout
-  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: usd.id, quantity: 1 }], payment_method_types: ['affirm'] }),
-    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+});
+
+// ---- Affirm, Afterpay / Clearpay and Klarna in Checkout Sessions and payment links ----
+
+const usdPrices = {};
+async function usdPrice(amount) {
+  if (!usdPrices[amount]) usdPrices[amount] = await stripe.prices.create({ currency: 'usd', unit_amount: amount, product_data: { name: `Thing ${amount}` } });
+  return usdPrices[amount];
+}
+async function bnplSession(types, amount, extra = {}) {
+  await openBrowser();
+  return stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [{ price: (await usdPrice(amount)).id, quantity: 1 }],
+    payment_method_types: types,
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    ...extra,
+  });
+}
+
+// The lender's form on the checkout page filled (fields by type) and posted, landing on its test page.
+async function payBnpl(page, type, heading) {
+  const f = (name) => page.locator(`#${type}-form [name="${name}"]`);
+  await page.locator(`#${type}-email`).fill('jenny@example.com');
+  if (type !== 'klarna') await page.locator(`#${type}-name`).fill('Jenny Rosen');
+  if (type === 'afterpay_clearpay') await f('payment_method_data[billing_details][address][line1]').fill('1 Main St');
+  if (type !== 'affirm') await page.locator(`#${type}-country`).fill('US');
+  if (await page.locator(`#${type}-form [name="shipping[name]"]`).count()) {
+    await f('shipping[name]').fill('Ada Lovelace');
+    await f('shipping[address][line1]').fill('12 Ship Lane');
+    await f('shipping[address][city]').fill('Portland');
+    await f('shipping[address][country]').selectOption('US');
+  }
+  await Promise.all([page.waitForURL(/\/redirect\/acct_\w+\/pi_\w+\/[A-Za-z0-9]{32}$/), page.locator(`#${type}-pay`).click()]);
+  assert.match(await page.locator('h1').textContent(), new RegExp(`${heading} test payment page`));
+}
+
+test('checkout: Klarna beside the card -> the lender\'s page, authorize -> success_url; session complete and paid in the same write, charge of the total, events, payment_method_options', async () => {
+  const s = await bnplSession(['card', 'klarna'], 5000, { payment_method_options: { klarna: { setup_future_usage: 'none' } } });
+  assert.deepEqual(s.payment_method_types, ['card', 'klarna']);
+  assert.deepEqual(s.payment_method_options, { klarna: { setup_future_usage: 'none' } });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    assert.equal(await page.locator('#choice-card').count(), 1);
+    assert.equal(await page.locator('#choice-klarna').count(), 1);
+    assert.equal(await page.locator('#number').count(), 1);
+    assert.equal(await page.locator('#klarna-name').count(), 0); // Klarna asks for email and country only
+    await payBnpl(page, 'klarna', 'Klarna');
+    const waiting = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(waiting.status, 'open');
+    const piWaiting = await stripe.paymentIntents.retrieve(waiting.payment_intent);
+    assert.equal(piWaiting.status, 'requires_action');
+    assert.deepEqual(piWaiting.payment_method_types, ['card', 'klarna']);
+    assert.equal(piWaiting.setup_future_usage, null);
+    assert.match(piWaiting.next_action.redirect_to_url.return_url, new RegExp(`/checkout/${env.merchant.id}/${s.id}/return$`));
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+    assert.equal(new URL(page.url()).searchParams.get('session_id'), s.id);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.customer_details.email, 'jenny@example.com');
+  assert.equal(done.customer_details.address.country, 'US');
+  const pi = done.payment_intent;
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 5000);
+  const ch = pi.latest_charge;
+  assert.equal(ch.amount, 5000);
+  assert.equal(ch.amount_captured, 5000);
+  assert.equal(ch.currency, 'usd');
+  assert.equal(ch.payment_method_details.type, 'klarna');
+  assert.equal(ch.billing_details.email, 'jenny@example.com');
+  assertStripeShape(ch, 'charge');
+  assertStripeShape(await stripe.paymentIntents.retrieve(pi.id), 'payment_intent');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  assert.deepEqual(await eventsOf(pi.id), ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.succeeded']);
+  assert.deepEqual(await eventsOf(ch.id), ['charge.succeeded']);
+  const ev = await completedEvents(s.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.payment_status, 'paid');
+  assert.equal(ev[0].data.object.payment_intent, pi.id);
+});
+
+test('checkout: Afterpay with shipping_address_collection -> the collected address is the intent\'s and the charge\'s shipping; paid', async () => {
+  const s = await bnplSession(['card', 'afterpay_clearpay'], 4500, { shipping_address_collection: { allowed_countries: ['US', 'CA'] } });
+  assert.deepEqual(s.payment_method_types, ['card', 'afterpay_clearpay']);
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    // the card form and Afterpay's each ask for the shipping address, their ids apart
+    assert.equal(await page.locator('#ship_name').count(), 1);
+    assert.equal(await page.locator('#afterpay_clearpay-ship_name').count(), 1);
+    assert.equal(await page.locator('label[for="afterpay_clearpay-ship_country"]').count(), 1);
+    await payBnpl(page, 'afterpay_clearpay', 'Afterpay');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.shipping_details.name, 'Ada Lovelace');
+  assert.equal(done.shipping_details.address.line1, '12 Ship Lane');
+  const pi = done.payment_intent;
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.shipping.name, 'Ada Lovelace');
+  assert.equal(pi.shipping.address.city, 'Portland');
+  const ch = pi.latest_charge;
+  assert.equal(ch.amount, 4500);
+  assert.equal(ch.payment_method_details.type, 'afterpay_clearpay');
+  assert.equal(ch.shipping.address.line1, '12 Ship Lane');
+  assert.equal(ch.billing_details.name, 'Jenny Rosen');
+  assertStripeShape(ch, 'charge');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
+test('checkout: Afterpay failed at the lender -> the page again saying so; the billing address was the shipping; a form missing what the lender needs writes nothing', async () => {
+  const s = await bnplSession(['card', 'afterpay_clearpay', 'klarna'], 3000);
+  // checked again on the server: Klarna without a billing country shows the page, makes nothing
+  const bad = await env.request({
+    method: 'POST', path: `/checkout/${env.merchant.id}/${s.id}`,
+    body: 'payment_method_data%5Btype%5D=klarna&payment_method_data%5Bbilling_details%5D%5Bemail%5D=jenny%40example.com',
+  });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /billing country/);
+  assert.match(bad.body, /id="klarna-form"/);
+  const untouched = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(untouched.payment_intent, null);
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    assert.equal(await page.locator('#afterpay_clearpay-ships-to').count(), 1);
+    await payBnpl(page, 'afterpay_clearpay', 'Afterpay');
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail test payment' }).click()]);
+    assert.match(await page.locator('.error').textContent(), /payment failed/i);
+    assert.equal(await page.locator('#afterpay_clearpay-form').count(), 1);
+  } finally {
+    await page.close();
+  }
+  const open = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(open.status, 'open');
+  assert.equal(open.payment_status, 'unpaid');
+  const pi = await stripe.paymentIntents.retrieve(open.payment_intent);
+  assert.equal(pi.status, 'requires_payment_method');
+  assert.equal(pi.last_payment_error.code, 'payment_intent_payment_attempt_failed');
+  assert.equal(pi.latest_charge, null);
+  assert.equal(pi.shipping.name, 'Jenny Rosen');
+  assert.equal(pi.shipping.address.line1, '1 Main St');
+  assert.equal(pi.shipping.address.country, 'US');
+  assertStripeShape(pi, 'payment_intent');
+  assert.equal((await completedEvents(s.id)).length, 0);
+});
+
+test('checkout: Affirm with payment_intent_data[capture_method]=manual -> authorized, session paid, intent requires_capture; capture works', async () => {
+  const s = await bnplSession(['card', 'affirm'], 7500, { payment_intent_data: { capture_method: 'manual' } });
+  assert.deepEqual(s.payment_method_types, ['card', 'affirm']);
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    await payBnpl(page, 'affirm', 'Affirm');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assertStripeShape(done, 'checkout.session');
+  let pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'requires_capture');
+  assert.equal(pi.capture_method, 'manual');
+  assert.equal(pi.amount_capturable, 7500);
+  assert.equal(pi.amount_received, 0);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  pi = await stripe.paymentIntents.capture(pi.id);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 7500);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.captured, true);
+  assert.equal(ch.payment_method_details.type, 'affirm');
+  assertStripeShape(ch, 'charge');
+});
+
+test('checkout and payment link creation with affirm / afterpay_clearpay / klarna: currency, setup and subscription mode, amount limits (hidden, or a 400 when alone), setup_future_usage; nothing made', async () => {
+  await openBrowser();
+  if (!eurPrice) eurPrice = await stripe.prices.create({ currency: 'eur', unit_amount: 1250, product_data: { name: 'Stroopwafels' } });
+  const small = await usdPrice(1000);
+  const base = { mode: 'payment', success_url: 'https://shop.example/ok' };
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const linksBefore = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['card', 'affirm'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /currency provided \(eur\).*affirm.*usd, cad/.test(e.message));
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'setup', currency: 'usd', success_url: 'https://shop.example/ok', payment_method_types: ['klarna'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /klarna/.test(e.message));
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'subscription', success_url: 'https://shop.example/ok',
+    line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['card', 'afterpay_clearpay'] }),
+  (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  // Affirm alone below its 50.00 minimum: Stripe's amount error
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: small.id, quantity: 1 }], payment_method_types: ['affirm'] }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small' && /50\.00 and 30000\.00 usd for affirm/.test(e.message));
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: small.id, quantity: 1 }], payment_method_types: ['klarna'],
+    payment_intent_data: { setup_future_usage: 'off_session' } }),
+  (e) => e.statusCode === 400 && e.param === 'payment_intent_data[setup_future_usage]' && /klarna/.test(e.message));
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: small.id, quantity: 1 }], payment_method_types: ['klarna'],
+    payment_method_options: { klarna: { setup_future_usage: 'off_session' } } }),
+  (e) => e.statusCode === 400 && e.param === 'payment_method_options[klarna][setup_future_usage]');
+  await assert.rejects(stripe.checkout.sessions.create({ ...base, line_items: [{ price: small.id, quantity: 1 }], payment_method_types: ['klarna'],
+    custom_fields: [{ key: 'note', label: { type: 'custom', custom: 'Note' }, type: 'text' }] }),
+  (e) => e.statusCode === 400 && e.param === 'custom_fields');
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['afterpay_clearpay'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /afterpay_clearpay/.test(e.message));
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: small.id, quantity: 1 }], payment_method_types: ['affirm'] }),
+    (e) => e.statusCode === 400 && e.code === 'amount_too_small');
+  assert.equal((await stripe.paymentLinks.list({ limit: 100 })).data.length, linksBefore);
+  // beside the card, a lender the total does not fit is not offered on the page
+  const s = await stripe.checkout.sessions.create({ ...base, line_items: [{ price: small.id, quantity: 1 }], payment_method_types: ['card', 'affirm', 'klarna'] });
+  assert.deepEqual(s.payment_method_types, ['card', 'affirm', 'klarna']);
+  assertStripeShape(s, 'checkout.session');
+  const pageHtml = await env.request({ path: new URL(s.url).pathname });
+  assert.equal(pageHtml.status, 200);
+  assert.doesNotMatch(pageHtml.body, /id="affirm-form"/);
+  assert.match(pageHtml.body, /id="klarna-form"/);
+  // and a post for it anyway is refused without writing
+  const refused = await env.request({
+    method: 'POST', path: new URL(s.url).pathname,
+    body: 'payment_method_data%5Btype%5D=affirm&payment_method_data%5Bbilling_details%5D%5Bemail%5D=a%40b.co&payment_method_data%5Bbilling_details%5D%5Bname%5D=A+B',
+  });
+  assert.equal(refused.status, 400);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+});
+
+test('payment link with card and klarna: each payment\'s session offers Klarna, which pays it', async () => {
+  await openBrowser();
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: (await usdPrice(6000)).id, quantity: 1 }],
+    payment_method_types: ['card', 'klarna'],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/ok?link=2` } },
+  });
+  assert.deepEqual(link.payment_method_types, ['card', 'klarna']);
+  assertStripeShape(link, 'payment_link');
+  const page = await browser.newPage();
+  try {
+    await page.goto(link.url);
+    assert.equal(await page.locator('#klarna-form').count(), 1);
+    assert.equal(await page.locator('#number').count(), 1);
+    await payBnpl(page, 'klarna', 'Klarna');
+    await Promise.all([page.waitForURL(/\/ok\?link=2/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const sessions = await stripe.checkout.sessions.list({ payment_link: link.id });
+  assert.equal(sessions.data.length, 1);
+  const s = await stripe.checkout.sessions.retrieve(sessions.data[0].id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(s.status, 'complete');
+  assert.equal(s.payment_status, 'paid');
+  assert.deepEqual(s.payment_method_types, ['card', 'klarna']);
+  assert.equal(s.payment_intent.latest_charge.amount, 6000);
+  assert.equal(s.payment_intent.latest_charge.payment_method_details.type, 'klarna');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  assert.equal((await completedEvents(s.id)).length, 1);
 });
 
 test('tender verify passes: the redirect payments\' ledger, acquirer holds and refunds agree', async () => {
