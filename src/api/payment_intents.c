@@ -895,7 +895,7 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 	if (got_apm) {
 		pi->automatic_payment_methods = allow_redirects;
 		const char *pmc = param_str(r, "payment_method_configuration");
-		pi->payment_method_configuration = pmc && *pmc ? pmc : NULL;
+		pi->payment_method_configuration = allow_redirects && pmc && *pmc ? pmc : NULL;
 	}
 	unsigned types;
 	int got = pm_types_param(r, "payment_method_types", "payment_method_types", PMT_ALL,
