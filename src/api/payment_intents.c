@@ -911,13 +911,14 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 		/* the types named on an update replace the computed ones: the intent now offers
 		 * what it was given */
 		pi->automatic_payment_methods = NULL;
-		pi->payment_method_configuration = NULL;
+		pi->payment_method_configuration = pi->payment_method_configuration_parent = NULL;
 	}
 	/* computed from the configuration on create, and again when the currency or the
 	 * capture_method (manual keeps the types that can be captured later) changes */
 	if (pi->automatic_payment_methods &&
 	    (got_apm || param_present(r, "currency") || param_present(r, "capture_method")) &&
-	    apm_types(r, db, pi->payment_method_configuration, pi->automatic_payment_methods,
+	    apm_types(r, db, &pi->payment_method_configuration,
+		      &pi->payment_method_configuration_parent, pi->automatic_payment_methods,
 		      PMT_ALL, pi->currency,
 		      pi->capture_method && strcmp(pi->capture_method, "manual") == 0,
 		      "PaymentIntent", &pi->payment_method_types) != 0)

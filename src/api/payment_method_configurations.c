@@ -487,44 +487,64 @@ int payment_method_configuration_known(struct req *r, const char *id)
 	return req_read(r, known_fn, &k) == 0 ? 0 : -1;
 }
 
-int payment_method_configuration_types(struct req *r, struct db *db, const char *id, unsigned *on)
+struct types_ctx {
+	struct req *r;
+	const char *id;
+	unsigned *on;
+	char *id_out, *parent_out;
+};
+
+static int types_fn(struct db *db, void *arg)
 {
+	struct types_ctx *x = arg;
+	struct req *r = x->r;
 	struct pmc c;
-	*on = 0;
-	if (id) {
-		int rc = pmc_load(r, db, r->merchant_id, id, &c);
-		if (rc == DB_NOTFOUND)
-			return req_fail_missing(r, "payment_method_configuration", id,
-						"payment_method_configuration");
-		if (rc != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (!c.active)
-			return req_fail(r, ERR_PARAM_BAD, "payment_method_configuration",
-					"The payment method configuration %s is not active.", id);
-	} else {
+	const char *id = x->id;
+	char def[ID_MAX] = "";
+	if (!id) {
 		struct db_stmt *st = db_prepare(db, SQL_DEFAULT);
 		if (!st)
 			return req_fail(r, ERR_API, NULL, NULL);
 		db_bind_text(st, 1, r->merchant_id, -1);
 		int rc = db_step(st);
-		char def[ID_MAX] = "";
 		if (rc == DB_ROW)
 			str_copy(def, sizeof(def), db_col_text(st, 0, NULL));
 		db_reset(st);
-		if (rc != DB_ROW && rc != DB_DONE)
+		if (rc != DB_ROW)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (def[0]) {
-			if (pmc_load(r, db, r->merchant_id, def, &c) != DB_OK)
-				return req_fail(r, ERR_API, NULL, NULL);
-		} else {
-			/* no default made yet: it would be made with every preference none */
-			memset(c.prefs, 'n', N_TYPES);
-		}
+		id = def;
 	}
+	int rc = pmc_load(r, db, r->merchant_id, id, &c);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "payment_method_configuration", id,
+					"payment_method_configuration");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!c.active)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_configuration",
+				"The payment method configuration %s is not active.", id);
+	*x->on = 0;
 	for (size_t i = 0; i < N_TYPES; i++)
 		if (type_on(i, c.prefs[i]))
-			*on |= pm_type_bit(types[i]);
+			*x->on |= pm_type_bit(types[i]);
+	str_copy(x->id_out, ID_MAX, c.id);
+	str_copy(x->parent_out, ID_MAX, c.parent);
 	return 0;
+}
+
+int payment_method_configuration_types(struct req *r, struct db *db, const char *id, unsigned *on,
+				       char id_out[ID_MAX], char parent_out[ID_MAX])
+{
+	struct types_ctx x = {r, id, on, id_out, parent_out};
+	if (db) {
+		if (!id && default_ensure(r, db) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return types_fn(db, &x);
+	}
+	/* the default is made first, in a write of its own, as a read of configurations does */
+	if (!id && default_before_read(r) != 0)
+		return -1;
+	return req_read(r, types_fn, &x) == 0 ? 0 : -1;
 }
 
 const struct route payment_method_configurations_routes[] = {

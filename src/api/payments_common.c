@@ -1009,35 +1009,27 @@ int apm_param(struct req *r, const char **allow_redirects)
 	return 1;
 }
 
-struct apm_types_ctx {
-	struct req *r;
-	const char *pmc;
+int apm_types(struct req *r, struct db *db, const char **pmc, const char **parent,
+	      const char *allow_redirects, unsigned takes, const char *currency, bool manual,
+	      const char *object, const char **json)
+{
 	unsigned on;
-};
-
-static int apm_types_fn(struct db *db, void *arg)
-{
-	struct apm_types_ctx *x = arg;
-	return payment_method_configuration_types(x->r, db, x->pmc, &x->on);
-}
-
-int apm_types(struct req *r, struct db *db, const char *pmc, const char *allow_redirects,
-	      unsigned takes, const char *currency, bool manual, const char *object,
-	      const char **json)
-{
-	struct apm_types_ctx x = {.r = r, .pmc = pmc};
-	if (db ? payment_method_configuration_types(r, db, pmc, &x.on) != 0
-	       : req_read(r, apm_types_fn, &x) != 0)
+	char id[ID_MAX], par[ID_MAX];
+	if (payment_method_configuration_types(r, db, *pmc, &on, id, par) != 0)
 		return -1;
 	bool redirects = !allow_redirects || strcmp(allow_redirects, "never") != 0;
-	unsigned set = pm_types_automatic(x.on, takes, currency, manual, redirects);
+	unsigned set = pm_types_automatic(on, takes, currency, manual, redirects);
 	if (!set)
 		return req_fail(r, ERR_PARAM_BAD, NULL,
 				"No valid payment method types for this %s. Please ensure that "
 				"you have activated payment method types compatible with your "
 				"chosen currency in your payment method configuration.",
 				object);
+	*pmc = arena_strdup(&r->arena, id);
+	*parent = par[0] ? arena_strdup(&r->arena, par) : NULL;
 	*json = NULL;
+	if (!*pmc || (par[0] && !*parent))
+		return req_fail(r, ERR_API, NULL, NULL);
 	if (set != PMT_CARD && !(*json = pm_types_arena_json(r, set)))
 		return -1;
 	return 0;

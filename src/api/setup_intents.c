@@ -47,6 +47,7 @@ struct setup_intent {
 	 * automatic_payment_methods[enabled]=true, or NULL (renders null); the configuration its
 	 * payment_method_types come from (NULL: the merchant's default) */
 	const char *automatic_payment_methods, *payment_method_configuration;
+	const char *payment_method_configuration_parent;
 };
 
 /* ---- the row ---- */
@@ -56,16 +57,18 @@ static const char SQL_GET[] =
     " payment_method, usage, cancellation_reason, last_setup_error, next_action, return_url,"
     " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt,"
     " payment_method_types, mandate, pmo_sepa_reference_prefix, pmo_ach_verification_method,"
-    " automatic_payment_methods, payment_method_configuration"
+    " automatic_payment_methods, payment_method_configuration,"
+    " payment_method_configuration_parent"
     " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
     " customer, description, metadata, payment_method, usage, cancellation_reason,"
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
     " checkout_session, latest_attempt, payment_method_types, mandate, pmo_sepa_reference_prefix,"
-    " pmo_ach_verification_method, automatic_payment_methods, payment_method_configuration)"
+    " pmo_ach_verification_method, automatic_payment_methods, payment_method_configuration,"
+    " payment_method_configuration_parent)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25)";
+    " $19, $20, $21, $22, $23, $24, $25, $26)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
@@ -75,7 +78,8 @@ static const char SQL_UPDATE[] =
     " three_d_secure_token = $16, request_three_d_secure = $17, checkout_session = $18,"
     " latest_attempt = $19, payment_method_types = $20, mandate = $21,"
     " pmo_sepa_reference_prefix = $22, pmo_ach_verification_method = $23,"
-    " automatic_payment_methods = $24, payment_method_configuration = $25"
+    " automatic_payment_methods = $24, payment_method_configuration = $25,"
+    " payment_method_configuration_parent = $26"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
@@ -113,6 +117,7 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->pmo_ach_verification_method = col_text_dup(&r->arena, st, 21);
 		si->automatic_payment_methods = col_text_dup(&r->arena, st, 22);
 		si->payment_method_configuration = col_text_dup(&r->arena, st, 23);
+		si->payment_method_configuration_parent = col_text_dup(&r->arena, st, 24);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -153,6 +158,7 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 23, si->pmo_ach_verification_method, -1);
 	db_bind_text(st, 24, si->automatic_payment_methods, -1);
 	db_bind_text(st, 25, si->payment_method_configuration, -1);
+	db_bind_text(st, 26, si->payment_method_configuration_parent, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -217,7 +223,15 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 				 ex ? ex->ctx : NULL);
 	if (rc != DB_OK)
 		return rc;
-	json_kv_null(j, "payment_method_configuration_details");
+	if (si->payment_method_configuration) {
+		json_key(j, "payment_method_configuration_details");
+		json_obj_open(j);
+		json_kv_str(j, "id", si->payment_method_configuration);
+		json_kv_str_or_null(j, "parent", si->payment_method_configuration_parent);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_configuration_details");
+	}
 	json_key(j, "payment_method_options");
 	json_obj_open(j);
 	json_key(j, "card");
@@ -429,6 +443,7 @@ static int apply_common(struct req *r, struct setup_intent *si)
 			return -1;
 		/* the types named on an update replace the computed ones */
 		si->automatic_payment_methods = si->payment_method_configuration = NULL;
+		si->payment_method_configuration_parent = NULL;
 	}
 	return metadata_apply(r, si->metadata, "metadata", &si->metadata);
 }
@@ -915,8 +930,9 @@ static int h_create(struct req *r)
 		/* the configuration's types that a SetupIntent can save (no currency to match) */
 		si->automatic_payment_methods = allow_redirects;
 		si->payment_method_configuration = pmc;
-		if (apm_types(r, NULL, pmc, allow_redirects, PMT_SETUP, NULL, false, "SetupIntent",
-			      &si->payment_method_types) != 0)
+		if (apm_types(r, NULL, &si->payment_method_configuration,
+			      &si->payment_method_configuration_parent, allow_redirects, PMT_SETUP,
+			      NULL, false, "SetupIntent", &si->payment_method_types) != 0)
 			return -1;
 	} else if (pmc && payment_method_configuration_known(r, pmc) != 0) {
 		return -1;

@@ -648,9 +648,12 @@ test('automatic_payment_methods: shown as asked, types from the default configur
   // an intent that did not ask is as before
   const plain = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur' });
   assert.equal(plain.automatic_payment_methods, null);
+  assert.equal(plain.payment_method_configuration_details, null);
   assert.deepEqual(plain.payment_method_types, ['card']);
 
+  // the types came from the merchant's default configuration (made by that first create)
   const def = (await stripe.paymentMethodConfigurations.list()).data.find((c) => c.is_default);
+  assert.deepEqual(pi.payment_method_configuration_details, { id: def.id, parent: null });
   const onIdeal = await stripe.paymentMethodConfigurations.update(def.id, { ideal: { display_preference: { preference: 'on' } } });
   assert.deepEqual(onIdeal.ideal, { available: true, display_preference: { overridable: null, preference: 'on', value: 'on' } });
   try {
@@ -680,6 +683,10 @@ test('automatic_payment_methods: shown as asked, types from the default configur
       amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true }, payment_method_configuration: cardOnly.id,
     });
     assert.deepEqual(named.payment_method_types, ['card']);
+    assert.deepEqual(named.payment_method_configuration_details, { id: cardOnly.id, parent: null });
+    // computed again from that configuration, not the default, when the currency changes
+    assert.deepEqual((await stripe.paymentIntents.update(named.id, { currency: 'usd' })).payment_method_configuration_details,
+      { id: cardOnly.id, parent: null });
     const sepa = await stripe.paymentMethodConfigurations.create({
       name: 'Debits', sepa_debit: { display_preference: { preference: 'on' } },
     });

@@ -457,11 +457,14 @@ test('automatic_payment_methods: shown as asked, types from the configuration, r
   assert.deepEqual(si.automatic_payment_methods, { allow_redirects: 'always', enabled: true });
   assert.deepEqual(si.payment_method_types, ['card']);
   assertStripeShape(si, 'setup_intent');
+  const def = (await stripe.paymentMethodConfigurations.list()).data.find((c) => c.is_default);
+  assert.deepEqual(si.payment_method_configuration_details, { id: def.id, parent: null });
   assert.deepEqual(await stripe.setupIntents.retrieve(si.id), si);
-  assert.equal((await stripe.setupIntents.create({})).automatic_payment_methods, null);
+  const plain = await stripe.setupIntents.create({});
+  assert.equal(plain.automatic_payment_methods, null);
+  assert.equal(plain.payment_method_configuration_details, null);
 
   // iDEAL and SEPA Direct Debit on: a SetupIntent saves the debit, never the redirect
-  const def = (await stripe.paymentMethodConfigurations.list()).data.find((c) => c.is_default);
   await stripe.paymentMethodConfigurations.update(def.id, {
     ideal: { display_preference: { preference: 'on' } }, sepa_debit: { display_preference: { preference: 'on' } },
   });

@@ -250,6 +250,12 @@ test('payment method configurations: default on first read, create, update, list
   assert.equal(cl.length, 2);
   assert.deepEqual(cl.map((x) => x.is_default).sort(), [false, true]);
   assert.ok(cl.some((x) => x.id === child.id));
+  // an automatic intent on the connected account names the configuration and its parent
+  const childPi = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', automatic_payment_methods: { enabled: true }, payment_method_configuration: child.id,
+  }, as(connected));
+  assert.deepEqual(childPi.payment_method_configuration_details, { id: child.id, parent: def.id });
+  assert.deepEqual(childPi.payment_method_types, ['card']);
   await rejects(stripe.paymentMethodConfigurations.create({ parent: 'pmc_nope' }, as(connected)), 404, 'parent');
 
   const key = `pmc-${Date.now()}`;
