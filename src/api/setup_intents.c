@@ -45,7 +45,8 @@ struct setup_intent {
 	const char *pmo_sepa_reference_prefix, *pmo_ach_verification_method;
 	/* automatic_payment_methods[allow_redirects] ("always", "never") of an intent created with
 	 * automatic_payment_methods[enabled]=true, or NULL (renders null); the configuration its
-	 * payment_method_types come from (NULL: the merchant's default) */
+	 * payment_method_types come from (the one named, or the merchant's default) and that one's
+	 * parent: payment_method_configuration_details, NULL when none */
 	const char *automatic_payment_methods, *payment_method_configuration;
 	const char *payment_method_configuration_parent;
 };
