@@ -753,6 +753,9 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	int kind = pm_ref_kind(r, pm_ref, &redirect_type);
 	if (kind < 0)
 		return -1;
+	if (kind == PM_KIND_REDIRECT && apm_check_redirect(r, pi->automatic_payment_methods,
+							   redirect_type, "payment_method") != 0)
+		return -1;
 	if (kind != PM_KIND_CARD)
 		confirm_params_apply(r, pi);
 	if (kind == PM_KIND_REDIRECT)
@@ -858,7 +861,17 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 
 /* ---- handlers ---- */
 
-static int apply_common(struct req *r, struct payment_intent *pi)
+/* The return_url a confirmation will have: the request's, else what the intent (or its
+ * confirmation token) already holds. */
+static const char *ru_or(struct req *r, const char *held)
+{
+	const char *ru = param_str(r, "return_url");
+	return ru ? ru : held;
+}
+
+/* create and update; db: the update's write (NULL on create: the configuration is read in a read
+ * of its own) */
+static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 {
 	pi->customer = str_update(r, "customer", pi->customer);
 	pi->description = str_update(r, "description", pi->description);
@@ -874,6 +887,16 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 		return -1;
 	if (shipping_from_params(r, "shipping", &pi->shipping) != 0)
 		return -1;
+	/* automatic_payment_methods: create only (the update's parameters have none) */
+	const char *allow_redirects;
+	int got_apm = apm_param(r, &allow_redirects);
+	if (got_apm < 0)
+		return -1;
+	if (got_apm) {
+		pi->automatic_payment_methods = allow_redirects;
+		const char *pmc = param_str(r, "payment_method_configuration");
+		pi->payment_method_configuration = allow_redirects && pmc && *pmc ? pmc : NULL;
+	}
 	unsigned types;
 	int got = pm_types_param(r, "payment_method_types", "payment_method_types", PMT_ALL,
 				 "Tender supports", false, &types);
@@ -885,7 +908,21 @@ static int apply_common(struct req *r, struct payment_intent *pi)
 		if (types != PMT_CARD &&
 		    !(pi->payment_method_types = pm_types_arena_json(r, types)))
 			return -1;
+		/* the types named on an update replace the computed ones: the intent now offers
+		 * what it was given */
+		pi->automatic_payment_methods = NULL;
+		pi->payment_method_configuration = pi->payment_method_configuration_parent = NULL;
 	}
+	/* computed from the configuration on create, and again when the currency or the
+	 * capture_method (manual keeps the types that can be captured later) changes */
+	if (pi->automatic_payment_methods &&
+	    (got_apm || param_present(r, "currency") || param_present(r, "capture_method")) &&
+	    apm_types(r, db, &pi->payment_method_configuration,
+		      &pi->payment_method_configuration_parent, pi->automatic_payment_methods,
+		      PMT_ALL, pi->currency,
+		      pi->capture_method && strcmp(pi->capture_method, "manual") == 0,
+		      "PaymentIntent", &pi->payment_method_types) != 0)
+		return -1;
 	types = pm_types_from_json(pi->payment_method_types, PMT_CARD);
 	if (pm_types_check_currency(r, types, pi->currency, "payment_method_types") != 0 ||
 	    pm_types_check_manual(r, types, pi->capture_method, "capture_method", false) != 0 ||
@@ -1098,14 +1135,16 @@ static int h_create(struct req *r)
 	pi->confirmation_method =
 	    param_str(r, "confirmation_method") ? param_str(r, "confirmation_method") : "automatic";
 	pi->metadata = "{}";
-	if (apply_common(r, pi) != 0)
+	if (apply_common(r, NULL, pi) != 0)
 		return -1;
 	if (require_customer(r, pi->customer) != 0)
 		return -1;
 	if (connect_apply(r, pi, true) != 0)
 		return -1;
+	/* an automatic intent's configuration was read with its types (apm_types) */
 	const char *pmc = param_str(r, "payment_method_configuration");
-	if (pmc && *pmc && payment_method_configuration_known(r, pmc) != 0)
+	if (pmc && *pmc && !pi->automatic_payment_methods &&
+	    payment_method_configuration_known(r, pmc) != 0)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
 	bool confirm = false;
@@ -1114,6 +1153,10 @@ static int h_create(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, "confirmation_token",
 				"confirmation_token can only be used when confirm=true.");
 	if (ctoken_apply(r, &c, &pm) != 0)
+		return -1;
+	/* before anything is made (payment_method_data's PaymentMethod) */
+	if (confirm && apm_check_return_url(r, pi->automatic_payment_methods,
+					    ru_or(r, pi->return_url), "Payment Intent") != 0)
 		return -1;
 	/* no card is stored for an amount the payment could not take */
 	bool minimum_checked = param_present(r, "payment_method_data");
@@ -1327,7 +1370,10 @@ static int h_confirm(struct req *r)
 					"requires_payment_method, requires_confirmation, "
 					"requires_action");
 	const char *pm = param_str(r, "payment_method");
-	if (ctoken_apply(r, &c, &pm) != 0 || pm_from_data(r, &pm) != 0)
+	if (ctoken_apply(r, &c, &pm) != 0 ||
+	    apm_check_return_url(r, c.pi.automatic_payment_methods, ru_or(r, c.pi.return_url),
+				 "Payment Intent") != 0 ||
+	    pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm || !*pm)
 		pm = c.pi.payment_method;
@@ -1387,7 +1433,7 @@ static int update_fn(struct db *db, void *p)
 		pi.amount = amount;
 		memcpy(pi.currency, cur, sizeof(pi.currency));
 	}
-	if (apply_common(r, &pi) != 0)
+	if (apply_common(r, db, &pi) != 0)
 		return -1;
 	if (connect_change && connect_apply(r, &pi, false) != 0)
 		return -1;

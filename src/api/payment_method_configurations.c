@@ -2,10 +2,12 @@
  * /v1/payment_method_configurations: which payment method types a merchant's checkout surfaces
  * offer (Stripe's payment_method_configuration, pmc_…).
  *
- * Tender takes cards only: `card` is the one type `available`; every other type of Stripe's list
- * is shown with `available: false` and a display value of `off` whatever its preference. A
- * configuration keeps one preference per type (on, off, or none: no preference, which takes the
- * default: on for card, off for the rest), stored as one character per type in the order of the
+ * Every type Tender takes (payments/pm_types.c) is `available`, its display value following its
+ * preference; every other type of Stripe's list is shown with `available: false` and a display
+ * value of `off` whatever its preference. What is on is what a PaymentIntent or SetupIntent with
+ * automatic_payment_methods offers (payment_method_configuration_types). A configuration keeps
+ * one preference per type (on, off, or none: no preference, which takes the default: on for
+ * card, off for the rest), stored as one character per type in the order of the
  * table below ('1', '0', 'n'; a stored string shorter than the table reads 'n' past its end, so
  * types can be appended to the table without a migration).
  *
@@ -29,9 +31,11 @@
 
 #include "api/common.h"
 #include "api/list.h"
+#include "api/payments_common.h"
 #include "api/resources.h"
 #include "app.h"
 #include "core/str.h"
+#include "payments/pm_types.h"
 
 static const char *const types[] = {
     "acss_debit",
@@ -66,7 +70,14 @@ static const char *const types[] = {
 
 static bool type_available(const char *type)
 {
-	return strcmp(type, "card") == 0;
+	return pm_type_bit(type) != 0;
+}
+
+/* The display value of types[i] under preference p ('1', '0' or 'n'). */
+static bool type_on(size_t i, char p)
+{
+	return type_available(types[i]) &&
+	       (p == '1' || (p == 'n' && strcmp(types[i], "card") == 0));
 }
 
 struct pmc {
@@ -150,7 +161,7 @@ static void pmc_render(struct req *r, const struct pmc *c, struct json *j)
 	for (size_t i = 0; i < N_TYPES; i++) {
 		bool avail = type_available(types[i]);
 		char p = c->prefs[i];
-		bool on = avail && (p == '1' || (p == 'n' && strcmp(types[i], "card") == 0));
+		bool on = type_on(i, p);
 		json_key(j, types[i]);
 		json_obj_open(j);
 		json_kv_bool(j, "available", avail);
@@ -185,7 +196,7 @@ static int default_ensure(struct req *r, struct db *db)
 	c.name = "Default";
 	c.active = c.is_default = true;
 	for (size_t i = 0; i < N_TYPES; i++)
-		c.prefs[i] = type_available(types[i]) ? '1' : '0';
+		c.prefs[i] = strcmp(types[i], "card") == 0 ? '1' : '0';
 	int64_t n;
 	return pmc_insert(r, db, SQL_INSERT_DEFAULT, &c, &n);
 }
@@ -474,6 +485,66 @@ int payment_method_configuration_known(struct req *r, const char *id)
 {
 	struct known_ctx k = {.r = r, .id = id};
 	return req_read(r, known_fn, &k) == 0 ? 0 : -1;
+}
+
+struct types_ctx {
+	struct req *r;
+	const char *id;
+	unsigned *on;
+	char *id_out, *parent_out;
+};
+
+static int types_fn(struct db *db, void *arg)
+{
+	struct types_ctx *x = arg;
+	struct req *r = x->r;
+	struct pmc c;
+	const char *id = x->id;
+	char def[ID_MAX] = "";
+	if (!id) {
+		struct db_stmt *st = db_prepare(db, SQL_DEFAULT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		int rc = db_step(st);
+		if (rc == DB_ROW)
+			str_copy(def, sizeof(def), db_col_text(st, 0, NULL));
+		db_reset(st);
+		if (rc != DB_ROW)
+			return req_fail(r, ERR_API, NULL, NULL);
+		id = def;
+	}
+	int rc = pmc_load(r, db, r->merchant_id, id, &c);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "payment_method_configuration", id,
+					"payment_method_configuration");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!c.active)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_configuration",
+				"The payment method configuration %s is not active.", id);
+	*x->on = 0;
+	for (size_t i = 0; i < N_TYPES; i++)
+		if (type_on(i, c.prefs[i]))
+			*x->on |= pm_type_bit(types[i]);
+	str_copy(x->id_out, ID_MAX, c.id);
+	str_copy(x->parent_out, ID_MAX, c.parent);
+	return 0;
+}
+
+int payment_method_configuration_types(struct req *r, struct db *db, const char *id, unsigned *on,
+				       char id_out[ID_MAX], char parent_out[ID_MAX])
+{
+	struct types_ctx x = {r, id, on, id_out, parent_out};
+	if (db) {
+		if (!id && default_ensure(r, db) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		return types_fn(db, &x);
+	}
+	/* the default is made first, in a write of its own, as a read of configurations does */
+	if (!id && default_before_read(r) != 0)
+		return -1;
+	return req_read(r, types_fn, &x) == 0 ? 0 : -1;
 }
 
 const struct route payment_method_configurations_routes[] = {

@@ -992,6 +992,80 @@ const char *pm_types_arena_json(struct req *r, unsigned set)
 	return out;
 }
 
+int apm_param(struct req *r, const char **allow_redirects)
+{
+	*allow_redirects = NULL;
+	if (!param_present(r, "automatic_payment_methods"))
+		return 0;
+	if (param_present(r, "payment_method_types"))
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"You may only specify one of these parameters: "
+				"automatic_payment_methods, payment_method_types.");
+	bool enabled = false;
+	param_bool(r, "automatic_payment_methods.enabled", &enabled);
+	const char *ar = param_str(r, "automatic_payment_methods.allow_redirects");
+	if (enabled)
+		*allow_redirects = ar && strcmp(ar, "never") == 0 ? "never" : "always";
+	return 1;
+}
+
+int apm_types(struct req *r, struct db *db, const char **pmc, const char **parent,
+	      const char *allow_redirects, unsigned takes, const char *currency, bool manual,
+	      const char *object, const char **json)
+{
+	unsigned on;
+	char id[ID_MAX], par[ID_MAX];
+	if (payment_method_configuration_types(r, db, *pmc, &on, id, par) != 0)
+		return -1;
+	bool redirects = !allow_redirects || strcmp(allow_redirects, "never") != 0;
+	unsigned set = pm_types_automatic(on, takes, currency, manual, redirects);
+	if (!set)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"No valid payment method types for this %s. Please ensure that "
+				"you have activated payment method types compatible with your "
+				"chosen currency in your payment method configuration.",
+				object);
+	*pmc = arena_strdup(&r->arena, id);
+	*parent = par[0] ? arena_strdup(&r->arena, par) : NULL;
+	*json = NULL;
+	if (!*pmc || (par[0] && !*parent))
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (set != PMT_CARD && !(*json = pm_types_arena_json(r, set)))
+		return -1;
+	return 0;
+}
+
+int apm_check_return_url(struct req *r, const char *allow_redirects, const char *return_url,
+			 const char *object)
+{
+	if (!allow_redirects || strcmp(allow_redirects, "always") != 0 || return_url)
+		return 0;
+	return req_fail(
+	    r, ERR_PARAM_BAD, NULL,
+	    "A `return_url` must be specified because this %s is configured to "
+	    "automatically accept the payment methods enabled in the Dashboard, some of "
+	    "which may require a full page redirect to succeed. If you do not want to "
+	    "accept redirect-based payment methods, set "
+	    "`automatic_payment_methods[enabled]` to `true` and "
+	    "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup "
+	    "Intents and Payment Intents.",
+	    object);
+}
+
+int apm_check_redirect(struct req *r, const char *allow_redirects, const char *type,
+		       const char *param)
+{
+	if (!allow_redirects || strcmp(allow_redirects, "never") != 0 ||
+	    !(pm_type_bit(type) & PMT_REDIRECT))
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, param,
+			"The PaymentMethod provided (%s) requires a redirect, which this intent "
+			"does not allow: it was created with "
+			"`automatic_payment_methods[allow_redirects]=never`. Confirm it with a "
+			"PaymentMethod that needs no redirect, such as a card.",
+			type ? type : "unknown");
+}
+
 int payments_confirm_begin(struct req *r, struct db *db, const struct payment_intent *pi,
 			   bool insert_first, const char *created_json, size_t created_len)
 {

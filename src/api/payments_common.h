@@ -145,4 +145,37 @@ int pm_types_check_manual(struct req *r, unsigned set, const char *capture_metho
 /* The set as its JSON array, in r's arena (NULL when out of memory: r->err set). */
 const char *pm_types_arena_json(struct req *r, unsigned set);
 
+/*
+ * automatic_payment_methods (PaymentIntents and SetupIntents). Stripe's create takes
+ * [enabled] (required) and [allow_redirects] (always, the default, or never), not together with
+ * payment_method_types. 1 with *allow_redirects ("always" or "never", or NULL for enabled=false:
+ * the intent is as one that did not ask), 0 when absent, -1 with r->err.
+ */
+int apm_param(struct req *r, const char **allow_redirects);
+/* What an automatic intent offers (pm_types_automatic) under the configuration *pmc (NULL: the
+ * merchant's default, made if it has none) into *json (NULL for cards only, the stored form of
+ * ["card"]); *pmc and *parent become the configuration's id and parent (NULL: none), in r's
+ * arena. db: the caller's write, or NULL (reads in a read of its own). object ("PaymentIntent",
+ * "SetupIntent") names it in Stripe's 400 when nothing is left. 0, or -1 with r->err. */
+int apm_types(struct req *r, struct db *db, const char **pmc, const char **parent,
+	      const char *allow_redirects, unsigned takes, const char *currency, bool manual,
+	      const char *object, const char **json);
+/* A confirmation of an intent whose automatic_payment_methods allow redirects needs a
+ * return_url: Stripe's 400 (no param) when return_url is NULL. object: "Payment Intent" or
+ * "Setup Intent", as Stripe's message writes it. 0, or -1 with r->err. */
+int apm_check_return_url(struct req *r, const char *allow_redirects, const char *return_url,
+			 const char *object);
+/* Whether the PaymentMethod type (pm_types name) may be confirmed on an intent under
+ * allow_redirects: a redirect method under never is Stripe's 400 on param. 0, or -1 with
+ * r->err. */
+int apm_check_redirect(struct req *r, const char *allow_redirects, const char *type,
+		       const char *param);
+/* The configuration's types that are on (payment_method_configurations.c) into *on, its id and
+ * parent ("" for none) into id_out and parent_out: id, one of r's merchant's (404 or, inactive,
+ * 400 on payment_method_configuration), or NULL for its default (made when it has none: in the
+ * write db, or in a write of its own when db is NULL, the configuration then read in a read of
+ * its own). 0, or -1 with r->err. */
+int payment_method_configuration_types(struct req *r, struct db *db, const char *id, unsigned *on,
+				       char id_out[ID_MAX], char parent_out[ID_MAX]);
+
 #endif

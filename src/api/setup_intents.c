@@ -43,6 +43,12 @@ struct setup_intent {
 	/* payment_method_options[sepa_debit][mandate_options][reference_prefix] and
 	 * [us_bank_account][verification_method] (automatic | microdeposits), or NULL */
 	const char *pmo_sepa_reference_prefix, *pmo_ach_verification_method;
+	/* automatic_payment_methods[allow_redirects] ("always", "never") of an intent created with
+	 * automatic_payment_methods[enabled]=true, or NULL (renders null); the configuration its
+	 * payment_method_types come from (the one named, or the merchant's default) and that one's
+	 * parent: payment_method_configuration_details, NULL when none */
+	const char *automatic_payment_methods, *payment_method_configuration;
+	const char *payment_method_configuration_parent;
 };
 
 /* ---- the row ---- */
@@ -51,16 +57,19 @@ static const char SQL_GET[] =
     "SELECT id, created, version, status, client_secret, customer, description, metadata,"
     " payment_method, usage, cancellation_reason, last_setup_error, next_action, return_url,"
     " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt,"
-    " payment_method_types, mandate, pmo_sepa_reference_prefix, pmo_ach_verification_method"
+    " payment_method_types, mandate, pmo_sepa_reference_prefix, pmo_ach_verification_method,"
+    " automatic_payment_methods, payment_method_configuration,"
+    " payment_method_configuration_parent"
     " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
     " customer, description, metadata, payment_method, usage, cancellation_reason,"
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
     " checkout_session, latest_attempt, payment_method_types, mandate, pmo_sepa_reference_prefix,"
-    " pmo_ach_verification_method)"
+    " pmo_ach_verification_method, automatic_payment_methods, payment_method_configuration,"
+    " payment_method_configuration_parent)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23)";
+    " $19, $20, $21, $22, $23, $24, $25, $26)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
@@ -69,7 +78,9 @@ static const char SQL_UPDATE[] =
     " cancellation_reason = $12, last_setup_error = $13, next_action = $14, return_url = $15,"
     " three_d_secure_token = $16, request_three_d_secure = $17, checkout_session = $18,"
     " latest_attempt = $19, payment_method_types = $20, mandate = $21,"
-    " pmo_sepa_reference_prefix = $22, pmo_ach_verification_method = $23"
+    " pmo_sepa_reference_prefix = $22, pmo_ach_verification_method = $23,"
+    " automatic_payment_methods = $24, payment_method_configuration = $25,"
+    " payment_method_configuration_parent = $26"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
@@ -105,6 +116,9 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->mandate = col_text_dup(&r->arena, st, 19);
 		si->pmo_sepa_reference_prefix = col_text_dup(&r->arena, st, 20);
 		si->pmo_ach_verification_method = col_text_dup(&r->arena, st, 21);
+		si->automatic_payment_methods = col_text_dup(&r->arena, st, 22);
+		si->payment_method_configuration = col_text_dup(&r->arena, st, 23);
+		si->payment_method_configuration_parent = col_text_dup(&r->arena, st, 24);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -143,6 +157,9 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 21, si->mandate, -1);
 	db_bind_text(st, 22, si->pmo_sepa_reference_prefix, -1);
 	db_bind_text(st, 23, si->pmo_ach_verification_method, -1);
+	db_bind_text(st, 24, si->automatic_payment_methods, -1);
+	db_bind_text(st, 25, si->payment_method_configuration, -1);
+	db_bind_text(st, 26, si->payment_method_configuration_parent, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -167,7 +184,15 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	json_kv_str(j, "id", si->id);
 	json_kv_str(j, "object", "setup_intent");
 	json_kv_null(j, "application");
-	json_kv_null(j, "automatic_payment_methods");
+	if (si->automatic_payment_methods) {
+		json_key(j, "automatic_payment_methods");
+		json_obj_open(j);
+		json_kv_str(j, "allow_redirects", si->automatic_payment_methods);
+		json_kv_bool(j, "enabled", true);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "automatic_payment_methods");
+	}
 	json_kv_str_or_null(j, "cancellation_reason", si->cancellation_reason);
 	json_kv_str(j, "client_secret", si->client_secret);
 	json_kv_int(j, "created", si->created);
@@ -199,7 +224,15 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 				 ex ? ex->ctx : NULL);
 	if (rc != DB_OK)
 		return rc;
-	json_kv_null(j, "payment_method_configuration_details");
+	if (si->payment_method_configuration) {
+		json_key(j, "payment_method_configuration_details");
+		json_obj_open(j);
+		json_kv_str(j, "id", si->payment_method_configuration);
+		json_kv_str_or_null(j, "parent", si->payment_method_configuration_parent);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_configuration_details");
+	}
 	json_key(j, "payment_method_options");
 	json_obj_open(j);
 	json_key(j, "card");
@@ -409,6 +442,9 @@ static int apply_common(struct req *r, struct setup_intent *si)
 		if (types != PMT_CARD &&
 		    !(si->payment_method_types = pm_types_arena_json(r, types)))
 			return -1;
+		/* the types named on an update replace the computed ones */
+		si->automatic_payment_methods = si->payment_method_configuration = NULL;
+		si->payment_method_configuration_parent = NULL;
 	}
 	return metadata_apply(r, si->metadata, "metadata", &si->metadata);
 }
@@ -885,8 +921,23 @@ static int h_create(struct req *r)
 	if (!si->client_secret || apply_common(r, si) != 0)
 		return si->client_secret ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	const char *pmc = param_str(r, "payment_method_configuration");
-	if (pmc && *pmc && payment_method_configuration_known(r, pmc) != 0)
+	if (pmc && !*pmc)
+		pmc = NULL;
+	const char *allow_redirects;
+	int got_apm = apm_param(r, &allow_redirects);
+	if (got_apm < 0)
 		return -1;
+	if (got_apm && allow_redirects) {
+		/* the configuration's types that a SetupIntent can save (no currency to match) */
+		si->automatic_payment_methods = allow_redirects;
+		si->payment_method_configuration = pmc;
+		if (apm_types(r, NULL, &si->payment_method_configuration,
+			      &si->payment_method_configuration_parent, allow_redirects, PMT_SETUP,
+			      NULL, false, "SetupIntent", &si->payment_method_types) != 0)
+			return -1;
+	} else if (pmc && payment_method_configuration_known(r, pmc) != 0) {
+		return -1;
+	}
 	const char *pm = param_str(r, "payment_method");
 	if (pm && !*pm)
 		pm = NULL;
@@ -897,6 +948,10 @@ static int h_create(struct req *r)
 				"confirmation_token can only be used when confirm=true.");
 	si->return_url = param_str(r, "return_url");
 	if (ctoken_apply(r, &c, &pm) != 0)
+		return -1;
+	/* before anything is made (payment_method_data's PaymentMethod) */
+	if (confirm && apm_check_return_url(r, si->automatic_payment_methods, si->return_url,
+					    "Setup Intent") != 0)
 		return -1;
 	/* the request's own payment method is checked; the token's is the token's */
 	bool from_token = c.ct && !param_present(r, "payment_method_data") && pm == c.ct->pm_ref;
@@ -1046,7 +1101,11 @@ static int h_confirm(struct req *r)
 	const char *pm = param_str(r, "payment_method");
 	if (pm && !*pm)
 		pm = NULL;
-	if (ctoken_apply(r, &c, &pm) != 0 || pm_from_data(r, &pm) != 0)
+	const char *ru = param_str(r, "return_url");
+	if (ctoken_apply(r, &c, &pm) != 0 ||
+	    apm_check_return_url(r, c.si.automatic_payment_methods, ru ? ru : c.si.return_url,
+				 "Setup Intent") != 0 ||
+	    pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm)
 		pm = c.si.payment_method;

@@ -23,7 +23,9 @@ static const char SQL_GET[] =
     " pmo_sepa_reference_prefix, pmo_ach_verification_method, pmo_ideal_setup_future_usage,"
     " pmo_bancontact_setup_future_usage, pmo_bancontact_preferred_language,"
     " pmo_affirm_capture_method, pmo_affirm_preferred_locale, pmo_afterpay_capture_method,"
-    " pmo_afterpay_reference, pmo_klarna_capture_method, pmo_klarna_preferred_locale"
+    " pmo_afterpay_reference, pmo_klarna_capture_method, pmo_klarna_preferred_locale,"
+    " automatic_payment_methods, payment_method_configuration,"
+    " payment_method_configuration_parent"
     " FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
@@ -85,6 +87,9 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->pmo_afterpay_reference = dup(a, st, 45);
 		pi->pmo_klarna_capture_method = dup(a, st, 46);
 		pi->pmo_klarna_preferred_locale = dup(a, st, 47);
+		pi->automatic_payment_methods = dup(a, st, 48);
+		pi->payment_method_configuration = dup(a, st, 49);
+		pi->payment_method_configuration_parent = dup(a, st, 50);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -108,10 +113,11 @@ static const char SQL_INSERT[] =
     " pmo_ideal_setup_future_usage, pmo_bancontact_setup_future_usage,"
     " pmo_bancontact_preferred_language, pmo_affirm_capture_method, pmo_affirm_preferred_locale,"
     " pmo_afterpay_capture_method, pmo_afterpay_reference, pmo_klarna_capture_method,"
-    " pmo_klarna_preferred_locale)"
+    " pmo_klarna_preferred_locale, automatic_payment_methods, payment_method_configuration,"
+    " payment_method_configuration_parent)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
     " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
-    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)";
+    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -130,7 +136,8 @@ static const char SQL_UPDATE[] =
     " pmo_bancontact_preferred_language = $42, pmo_affirm_capture_method = $43,"
     " pmo_affirm_preferred_locale = $44, pmo_afterpay_capture_method = $45,"
     " pmo_afterpay_reference = $46, pmo_klarna_capture_method = $47,"
-    " pmo_klarna_preferred_locale = $48"
+    " pmo_klarna_preferred_locale = $48, automatic_payment_methods = $49,"
+    " payment_method_configuration = $50, payment_method_configuration_parent = $51"
     " WHERE merchant_id = $1 AND id = $2"
     " AND version = $3";
 
@@ -186,6 +193,9 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text_ref(st, 46, pi->pmo_afterpay_reference, -1);
 	db_bind_text_ref(st, 47, pi->pmo_klarna_capture_method, -1);
 	db_bind_text_ref(st, 48, pi->pmo_klarna_preferred_locale, -1);
+	db_bind_text_ref(st, 49, pi->automatic_payment_methods, -1);
+	db_bind_text_ref(st, 50, pi->payment_method_configuration, -1);
+	db_bind_text_ref(st, 51, pi->payment_method_configuration_parent, -1);
 }
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
@@ -334,7 +344,15 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_int(j, "amount_received", pi->amount_received);
 	json_kv_null(j, "application");
 	payments_render_connect_fee(j, &pi->connect);
-	json_kv_null(j, "automatic_payment_methods");
+	if (pi->automatic_payment_methods) {
+		json_key(j, "automatic_payment_methods");
+		json_obj_open(j);
+		json_kv_str(j, "allow_redirects", pi->automatic_payment_methods);
+		json_kv_bool(j, "enabled", true);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "automatic_payment_methods");
+	}
 	if (pi->canceled_at)
 		json_kv_int(j, "canceled_at", pi->canceled_at);
 	else
@@ -365,7 +383,15 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 				 ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
-	json_kv_null(j, "payment_method_configuration_details");
+	if (pi->payment_method_configuration) {
+		json_key(j, "payment_method_configuration_details");
+		json_obj_open(j);
+		json_kv_str(j, "id", pi->payment_method_configuration);
+		json_kv_str_or_null(j, "parent", pi->payment_method_configuration_parent);
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_configuration_details");
+	}
 	/* payment_method_options: the card's, with Stripe's defaults; capture_method only when
 	 * set (Stripe leaves it out otherwise) */
 	json_key(j, "payment_method_options");

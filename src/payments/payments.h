@@ -94,6 +94,13 @@ struct payment_intent {
 	const char *pmo_afterpay_reference;
 	const char *pmo_klarna_capture_method;
 	const char *pmo_klarna_preferred_locale;
+	/* automatic_payment_methods[allow_redirects] ("always", "never") of an intent created
+	 * with automatic_payment_methods[enabled]=true, or NULL (renders null); and the
+	 * configuration its payment_method_types come from (the one named, or the merchant's
+	 * default) and that one's parent: payment_method_configuration_details, NULL when none */
+	const char *automatic_payment_methods;
+	const char *payment_method_configuration;
+	const char *payment_method_configuration_parent;
 };
 /* Whether pi's payment_method_types name type ("card" when it names none). */
 bool pi_allows_type(const struct payment_intent *pi, const char *type);

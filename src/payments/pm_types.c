@@ -136,3 +136,18 @@ const char *pm_types_list(unsigned set, char *buf, size_t n)
 {
 	return join(set, ", ", "", buf, n);
 }
+
+unsigned pm_types_automatic(unsigned on, unsigned takes, const char *currency, bool manual,
+			    bool redirects)
+{
+	unsigned set = 0;
+	for (size_t i = 0; i < NTYPES; i++) {
+		unsigned bit = types[i].bit;
+		if (!(on & takes & bit) || (!redirects && (bit & PMT_REDIRECT)) ||
+		    (manual && !types[i].manual_capture) ||
+		    (currency && !pm_type_takes_currency(bit, currency)))
+			continue;
+		set |= bit;
+	}
+	return set;
+}

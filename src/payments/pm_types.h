@@ -27,6 +27,9 @@ enum {
 	/* paid by redirecting the customer to their bank or lender (payments/redirect.h):
 	 * PaymentIntents only */
 	PMT_REDIRECT = PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL,
+	/* what a SetupIntent can save: the redirect methods generate no reusable PaymentMethod
+	 * here */
+	PMT_SETUP = PMT_ALL & ~PMT_REDIRECT,
 };
 
 /* The type's bit, 0 when Tender has no type of that name. */
@@ -48,6 +51,16 @@ const char *pm_types_json(unsigned set, char *buf, size_t n);
 unsigned pm_types_from_json(const char *json, unsigned dflt);
 /* Whether the stored array json names type; a NULL array allows what dflt holds. */
 bool pm_types_allows(const char *json, unsigned dflt, const char *type);
+
+/*
+ * What an intent with automatic_payment_methods[enabled]=true offers, as Stripe computes it: of
+ * on (the types its payment method configuration has on), those in takes (what the intent can
+ * be paid or set up with), that take currency (NULL: a SetupIntent, which has none), that can be
+ * captured by hand when manual, and, without redirects (allow_redirects=never), none of
+ * PMT_REDIRECT. 0 when none is left.
+ */
+unsigned pm_types_automatic(unsigned on, unsigned takes, const char *currency, bool manual,
+			    bool redirects);
 
 /* The names of set, joined with ", " into buf (for messages). buf, or NULL when too small. */
 const char *pm_types_list(unsigned set, char *buf, size_t n);

@@ -623,3 +623,138 @@ test("a charge carries its PaymentIntent's shipping, or the Charges API's own", 
   await assert.rejects(stripe.charges.create({ amount: 1600, currency: 'usd', source: 'tok_visa', shipping: { address: { line1: 'x' } } }),
     (e) => e.statusCode === 400 && /shipping\[name\]/.test(e.param));
 });
+
+// automatic_payment_methods: the intent offers what the merchant's payment method configuration
+// has on that Tender takes in the intent's currency; a confirmation that may redirect needs a
+// return_url.
+const RETURN_URL_NEEDED = /^A `return_url` must be specified because this Payment Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed\. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods\[enabled\]` to `true` and `automatic_payment_methods\[allow_redirects\]` to `never` when creating Setup Intents and Payment Intents\.$/;
+
+async function apmRejects(p, param, re) {
+  await assert.rejects(p, (e) => {
+    assert.equal(e.statusCode, 400, e.message);
+    assert.equal(e.type, 'StripeInvalidRequestError');
+    assert.equal(e.param, param);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+test('automatic_payment_methods: shown as asked, types from the default configuration by currency and redirects', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true } });
+  assert.deepEqual(pi.automatic_payment_methods, { allow_redirects: 'always', enabled: true });
+  assert.deepEqual(pi.payment_method_types, ['card']);
+  assertStripeShape(pi, 'payment_intent');
+  assert.deepEqual(await stripe.paymentIntents.retrieve(pi.id), pi);
+  // an intent that did not ask is as before
+  const plain = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur' });
+  assert.equal(plain.automatic_payment_methods, null);
+  assert.equal(plain.payment_method_configuration_details, null);
+  assert.deepEqual(plain.payment_method_types, ['card']);
+
+  // the types came from the merchant's default configuration (made by that first create)
+  const def = (await stripe.paymentMethodConfigurations.list()).data.find((c) => c.is_default);
+  assert.deepEqual(pi.payment_method_configuration_details, { id: def.id, parent: null });
+  const onIdeal = await stripe.paymentMethodConfigurations.update(def.id, { ideal: { display_preference: { preference: 'on' } } });
+  assert.deepEqual(onIdeal.ideal, { available: true, display_preference: { overridable: null, preference: 'on', value: 'on' } });
+  try {
+    const eur = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true } });
+    assert.deepEqual(eur.payment_method_types, ['card', 'ideal']);
+    assertStripeShape(eur, 'payment_intent');
+    const usd = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true } });
+    assert.deepEqual(usd.payment_method_types, ['card']);
+    const never = await stripe.paymentIntents.create({
+      amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    });
+    assert.deepEqual(never.automatic_payment_methods, { allow_redirects: 'never', enabled: true });
+    assert.deepEqual(never.payment_method_types, ['card']);
+    // the currency changes: computed again (and nothing for an intent that did not ask)
+    const moved = await stripe.paymentIntents.update(usd.id, { currency: 'eur' });
+    assert.deepEqual(moved.payment_method_types, ['card', 'ideal']);
+    assert.deepEqual((await stripe.paymentIntents.update(eur.id, { currency: 'usd' })).payment_method_types, ['card']);
+    assert.deepEqual((await stripe.paymentIntents.update(plain.id, { currency: 'usd' })).payment_method_types, ['card']);
+    // manual capture keeps what can be captured later (not iDEAL)
+    const manual = await stripe.paymentIntents.create({
+      amount: 1500, currency: 'eur', capture_method: 'manual', automatic_payment_methods: { enabled: true },
+    });
+    assert.deepEqual(manual.payment_method_types, ['card']);
+    // a configuration named: its own preferences, not the default's
+    const cardOnly = await stripe.paymentMethodConfigurations.create({ name: 'Cards here' });
+    const named = await stripe.paymentIntents.create({
+      amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true }, payment_method_configuration: cardOnly.id,
+    });
+    assert.deepEqual(named.payment_method_types, ['card']);
+    assert.deepEqual(named.payment_method_configuration_details, { id: cardOnly.id, parent: null });
+    // computed again from that configuration, not the default, when the currency changes
+    assert.deepEqual((await stripe.paymentIntents.update(named.id, { currency: 'usd' })).payment_method_configuration_details,
+      { id: cardOnly.id, parent: null });
+    const sepa = await stripe.paymentMethodConfigurations.create({
+      name: 'Debits', sepa_debit: { display_preference: { preference: 'on' } },
+    });
+    assert.equal(sepa.sepa_debit.display_preference.value, 'on');
+    assert.deepEqual((await stripe.paymentIntents.create({
+      amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true }, payment_method_configuration: sepa.id,
+    })).payment_method_types, ['card', 'sepa_debit']);
+  } finally {
+    await stripe.paymentMethodConfigurations.update(def.id, { ideal: { display_preference: { preference: 'off' } } });
+  }
+  const after = await stripe.paymentIntents.create({ amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true } });
+  assert.deepEqual(after.payment_method_types, ['card']);
+});
+
+test('automatic_payment_methods: refusals change nothing; return_url or allow_redirects=never confirms', async () => {
+  const count = async () => (await stripe.paymentIntents.list({ limit: 100 })).data.length;
+  const n0 = await count();
+  await apmRejects(stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true }, payment_method_types: ['card'],
+  }), undefined, /^You may only specify one of these parameters: automatic_payment_methods, payment_method_types\.$/);
+  await apmRejects(stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', automatic_payment_methods: { allow_redirects: 'never' },
+  }), 'automatic_payment_methods[enabled]', /enabled/);
+  await apmRejects(stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true, allow_redirects: 'sometimes' },
+  }), 'automatic_payment_methods[allow_redirects]', /allow_redirects/);
+  await apmRejects(stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true }, payment_method: 'pm_card_visa', confirm: true,
+  }), undefined, RETURN_URL_NEEDED);
+  // not even the PaymentMethod of payment_method_data is made
+  const pms = (await stripe.paymentMethods.list({ type: 'card', limit: 100 })).data.length;
+  await apmRejects(stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true }, confirm: true,
+    payment_method_data: { type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' } },
+  }), undefined, RETURN_URL_NEEDED);
+  assert.equal((await stripe.paymentMethods.list({ type: 'card', limit: 100 })).data.length, pms);
+  assert.equal(await count(), n0);
+
+  const pi = await stripe.paymentIntents.create({ amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true } });
+  await apmRejects(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' }), undefined, RETURN_URL_NEEDED);
+  assert.deepEqual(await stripe.paymentIntents.retrieve(pi.id), pi);
+  const paid = await stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', return_url: 'https://shop.example/back' });
+  assert.equal(paid.status, 'succeeded');
+  assert.deepEqual(paid.automatic_payment_methods, { allow_redirects: 'always', enabled: true });
+  assertStripeShape(paid, 'payment_intent');
+  const withUrl = await stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true }, payment_method: 'pm_card_visa',
+    confirm: true, return_url: 'https://shop.example/back',
+  });
+  assert.equal(withUrl.status, 'succeeded');
+  const never = await stripe.paymentIntents.create({
+    amount: 1500, currency: 'usd', automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    payment_method: 'pm_card_visa', confirm: true,
+  });
+  assert.equal(never.status, 'succeeded');
+
+  // a redirect PaymentMethod under allow_redirects=never
+  const ideal = await stripe.paymentMethods.create({ type: 'ideal', ideal: { bank: 'ing' }, billing_details: { name: 'Jenny Rosen' } });
+  const eur = await stripe.paymentIntents.create({
+    amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+  });
+  await apmRejects(stripe.paymentIntents.confirm(eur.id, { payment_method: ideal.id }), 'payment_method',
+    /^The PaymentMethod provided \(ideal\) requires a redirect/);
+  assert.deepEqual(await stripe.paymentIntents.retrieve(eur.id), eur);
+  const n1 = await count();
+  await apmRejects(stripe.paymentIntents.create({
+    amount: 1500, currency: 'eur', automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    payment_method: ideal.id, confirm: true,
+  }), 'payment_method', /requires a redirect/);
+  assert.equal(await count(), n1);
+});

@@ -442,3 +442,60 @@ test('a payment with setup_future_usage=off_session and 3-D Secure sets 3155 up 
   });
   assert.equal(later.status, 'succeeded');
 });
+
+// automatic_payment_methods: what the configuration has on that a SetupIntent can save; a
+// confirmation that may redirect needs a return_url.
+test('automatic_payment_methods: shown as asked, types from the configuration, return_url on confirm, refusals change nothing', async () => {
+  const needed = /^A `return_url` must be specified because this Setup Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed\. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods\[enabled\]` to `true` and `automatic_payment_methods\[allow_redirects\]` to `never` when creating Setup Intents and Payment Intents\.$/;
+  const refused = (p, param, re) => assert.rejects(p, (e) => {
+    assert.equal(e.statusCode, 400, e.message);
+    assert.equal(e.param, param);
+    assert.match(e.message, re);
+    return true;
+  });
+  const si = await stripe.setupIntents.create({ automatic_payment_methods: { enabled: true } });
+  assert.deepEqual(si.automatic_payment_methods, { allow_redirects: 'always', enabled: true });
+  assert.deepEqual(si.payment_method_types, ['card']);
+  assertStripeShape(si, 'setup_intent');
+  const def = (await stripe.paymentMethodConfigurations.list()).data.find((c) => c.is_default);
+  assert.deepEqual(si.payment_method_configuration_details, { id: def.id, parent: null });
+  assert.deepEqual(await stripe.setupIntents.retrieve(si.id), si);
+  const plain = await stripe.setupIntents.create({});
+  assert.equal(plain.automatic_payment_methods, null);
+  assert.equal(plain.payment_method_configuration_details, null);
+
+  // iDEAL and SEPA Direct Debit on: a SetupIntent saves the debit, never the redirect
+  await stripe.paymentMethodConfigurations.update(def.id, {
+    ideal: { display_preference: { preference: 'on' } }, sepa_debit: { display_preference: { preference: 'on' } },
+  });
+  try {
+    const both = await stripe.setupIntents.create({ automatic_payment_methods: { enabled: true } });
+    assert.deepEqual(both.payment_method_types, ['card', 'sepa_debit']);
+    assertStripeShape(both, 'setup_intent');
+    const never = await stripe.setupIntents.create({ automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
+    assert.deepEqual(never.automatic_payment_methods, { allow_redirects: 'never', enabled: true });
+    assert.deepEqual(never.payment_method_types, ['card', 'sepa_debit']);
+  } finally {
+    await stripe.paymentMethodConfigurations.update(def.id, {
+      ideal: { display_preference: { preference: 'off' } }, sepa_debit: { display_preference: { preference: 'off' } },
+    });
+  }
+
+  const count = async () => (await stripe.setupIntents.list({ limit: 100 })).data.length;
+  const n0 = await count();
+  await refused(stripe.setupIntents.create({ automatic_payment_methods: { enabled: true }, payment_method_types: ['card'] }),
+    undefined, /^You may only specify one of these parameters: automatic_payment_methods, payment_method_types\.$/);
+  await refused(stripe.setupIntents.create({
+    automatic_payment_methods: { enabled: true }, payment_method: 'pm_card_visa', confirm: true,
+  }), undefined, needed);
+  assert.equal(await count(), n0);
+  await refused(stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_visa' }), undefined, needed);
+  assert.deepEqual(await stripe.setupIntents.retrieve(si.id), si);
+  const ok = await stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_visa', return_url: 'https://shop.example/back' });
+  assert.equal(ok.status, 'succeeded');
+  assertStripeShape(ok, 'setup_intent');
+  const never = await stripe.setupIntents.create({
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, payment_method: 'pm_card_visa', confirm: true,
+  });
+  assert.equal(never.status, 'succeeded');
+});

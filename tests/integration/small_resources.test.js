@@ -191,7 +191,8 @@ test('payment method configurations: default on first read, create, update, list
   assert.equal(def.application, null);
   assert.equal(def.parent, null);
   assert.deepEqual(def.card, { available: true, display_preference: { overridable: null, preference: 'on', value: 'on' } });
-  assert.deepEqual(def.klarna, { available: false, display_preference: { overridable: null, preference: 'off', value: 'off' } });
+  assert.deepEqual(def.klarna, { available: true, display_preference: { overridable: null, preference: 'off', value: 'off' } });
+  assert.deepEqual(def.link, { available: false, display_preference: { overridable: null, preference: 'off', value: 'off' } });
   assert.deepEqual(await stripe.paymentMethodConfigurations.retrieve(def.id), def);
   // the default stays one
   assert.equal((await stripe.paymentMethodConfigurations.list()).data.length, 1);
@@ -205,8 +206,16 @@ test('payment method configurations: default on first read, create, update, list
   assert.equal(c.is_default, false);
   assert.equal(c.name, 'Cards only');
   assert.deepEqual(c.card.display_preference, { overridable: null, preference: 'off', value: 'off' });
-  // not available: off whatever the preference
-  assert.deepEqual(c.ideal, { available: false, display_preference: { overridable: null, preference: 'on', value: 'off' } });
+  // every type Tender takes is available, its value following its preference (default: off)
+  assert.deepEqual(c.ideal, { available: true, display_preference: { overridable: null, preference: 'on', value: 'on' } });
+  for (const t of ['sepa_debit', 'us_bank_account', 'bancontact', 'affirm', 'afterpay_clearpay', 'klarna']) {
+    assert.deepEqual(def[t], { available: true, display_preference: { overridable: null, preference: 'off', value: 'off' } }, t);
+    assert.deepEqual(c[t], { available: true, display_preference: { overridable: null, preference: 'none', value: 'off' } }, t);
+  }
+  // the others are not available: off whatever the preference
+  const link = await stripe.paymentMethodConfigurations.create({ link: { display_preference: { preference: 'on' } } });
+  assert.deepEqual(link.link, { available: false, display_preference: { overridable: null, preference: 'on', value: 'off' } });
+  assert.deepEqual(link.card, { available: true, display_preference: { overridable: null, preference: 'none', value: 'on' } });
   assert.equal(c.link.display_preference.preference, 'none');
   const u = await stripe.paymentMethodConfigurations.update(c.id, {
     name: 'Renamed', active: false, card: { display_preference: { preference: 'none' } },
@@ -223,7 +232,7 @@ test('payment method configurations: default on first read, create, update, list
   await rejects(stripe.paymentMethodConfigurations.create({ parent: def.id }), 400, 'parent');
 
   const all = await stripe.paymentMethodConfigurations.list();
-  assert.deepEqual(all.data.map((x) => x.id), [c.id, def.id]);
+  assert.deepEqual(all.data.map((x) => x.id), [link.id, c.id, def.id]);
   assert.equal((await stripe.paymentMethodConfigurations.list({ application: 'ca_123' })).data.length, 0);
   assert.deepEqual((await stripe.paymentMethodConfigurations.list({ limit: 1, starting_after: c.id })).data
     .map((x) => x.id), [def.id]);
@@ -241,6 +250,12 @@ test('payment method configurations: default on first read, create, update, list
   assert.equal(cl.length, 2);
   assert.deepEqual(cl.map((x) => x.is_default).sort(), [false, true]);
   assert.ok(cl.some((x) => x.id === child.id));
+  // an automatic intent on the connected account names the configuration and its parent
+  const childPi = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', automatic_payment_methods: { enabled: true }, payment_method_configuration: child.id,
+  }, as(connected));
+  assert.deepEqual(childPi.payment_method_configuration_details, { id: child.id, parent: def.id });
+  assert.deepEqual(childPi.payment_method_types, ['card']);
   await rejects(stripe.paymentMethodConfigurations.create({ parent: 'pmc_nope' }, as(connected)), 404, 'parent');
 
   const key = `pmc-${Date.now()}`;

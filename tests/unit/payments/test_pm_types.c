@@ -88,3 +88,25 @@ Test(pm_types, allows)
 	cr_assert_not(pm_types_allows("[\"sepa_debit\"]", PMT_CARD, "card"));
 	cr_assert_not(pm_types_allows("[\"card\"]", PMT_CARD, "unknown"));
 }
+
+/* automatic_payment_methods: the configuration's types, narrowed by what the intent can take */
+Test(pm_types, automatic)
+{
+	unsigned on = PMT_CARD | PMT_IDEAL | PMT_SEPA_DEBIT | PMT_AFFIRM;
+	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "eur", false, true),
+		     PMT_CARD | PMT_IDEAL | PMT_SEPA_DEBIT);
+	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "usd", false, true), PMT_CARD | PMT_AFFIRM);
+	/* allow_redirects=never: no bank or lender redirect */
+	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "eur", false, false),
+		     PMT_CARD | PMT_SEPA_DEBIT);
+	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "usd", false, false), PMT_CARD);
+	/* capture_method=manual keeps the types that can be captured later */
+	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "usd", true, true), PMT_CARD | PMT_AFFIRM);
+	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "eur", true, true), PMT_CARD);
+	/* a SetupIntent: no currency, no redirect method */
+	cr_assert_eq(pm_types_automatic(on, PMT_SETUP, NULL, false, true),
+		     PMT_CARD | PMT_SEPA_DEBIT);
+	/* a type the configuration has off is never offered */
+	cr_assert_eq(pm_types_automatic(PMT_IDEAL, PMT_ALL, "usd", false, true), 0);
+	cr_assert_eq(pm_types_automatic(0, PMT_ALL, "eur", false, true), 0);
+}
