@@ -41,6 +41,10 @@ struct route {
  * matches; *ret_path_known is set when the path matched under another method. */
 const struct route *router_match(struct req *r, const char *method, const char *path,
 				 int *ret_path_known);
+/* The same answer by trying every route of every table in order: what router_match's index
+ * must agree with (the unit tests compare them). */
+const struct route *router_match_scan(struct req *r, const char *method, const char *path,
+				      int *ret_path_known);
 
 /* Route tables, registered in src/api/routes.c */
 extern const struct route *const api_route_tables[];

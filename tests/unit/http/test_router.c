@@ -70,3 +70,81 @@ Test(router, known_path_other_method)
 	cr_assert_eq(known, 1, "the path exists: 405, not 404");
 	arena_release(&r.arena);
 }
+
+/* The path a pattern stands for, each {param} given a value (the same one for all of them). */
+static void instantiate(const char *pattern, const char *value, char *out, size_t max)
+{
+	size_t k = 0;
+	for (const char *p = pattern; *p && k + 1 < max;) {
+		if (*p == '{') {
+			for (const char *v = value; *v && k + 1 < max; v++)
+				out[k++] = *v;
+			while (*p && *p != '}')
+				p++;
+			if (*p)
+				p++;
+		} else {
+			out[k++] = *p++;
+		}
+	}
+	out[k] = '\0';
+}
+
+/* What router_match's index answers is what trying every route in order answers: for every
+ * route's own path (its params as ids, or as a literal segment of another route), under every
+ * method, and for paths no route has. */
+static void agree(const char *method, const char *path)
+{
+	struct req a, b;
+	int ka = -1, kb = -1;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	arena_init(&a.arena, 1 << 16);
+	arena_init(&b.arena, 1 << 16);
+	const struct route *ra = router_match(&a, method, path, &ka);
+	const struct route *rb = router_match_scan(&b, method, path, &kb);
+	cr_assert_eq(ra, rb, "%s %s: %s against %s", method, path, ra ? ra->pattern : "none",
+		     rb ? rb->pattern : "none");
+	cr_assert_eq(ka, kb, "%s %s: path known %d against %d", method, path, ka, kb);
+	for (int i = 0; ra && i < ROUTE_ARGS_MAX; i++) {
+		cr_assert_eq(!a.args[i], !b.args[i]);
+		if (a.args[i])
+			cr_assert_str_eq(a.args[i], b.args[i]);
+	}
+	arena_release(&a.arena);
+	arena_release(&b.arena);
+}
+
+Test(router, index_agrees_with_scan)
+{
+	static const char *const methods[] = {"GET", "POST", "DELETE", "PUT"};
+	/* param values: an id, and words that are literal segments of other routes */
+	static const char *const values[] = {"x_1", "search", "upcoming", "v1", "payment_methods"};
+	char path[512];
+	size_t routes = 0;
+	for (const struct route *const *t = api_route_tables; *t; t++)
+		for (const struct route *rt = *t; rt->method; rt++, routes++)
+			for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+				instantiate(rt->pattern, values[v], path, sizeof(path));
+				for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++)
+					agree(methods[m], path);
+			}
+	cr_assert_gt(routes, 100);
+	static const char *const others[] = {
+	    "/",
+	    "/v1",
+	    "/v2/customers",
+	    "/nope",
+	    "/v1/nope",
+	    "/v1/nope/x",
+	    "/checkout",
+	    "/checkout/a",
+	    "/healthz/x",
+	    "//v1//customers/",
+	    "/v1/customers/cus_1/x/y/z/w",
+	    "/v1/payment_methods/pm_1/attach/more",
+	};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++)
+			agree(methods[m], others[i]);
+}
