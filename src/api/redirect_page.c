@@ -36,8 +36,9 @@
 
 /* ---- confirm ---- */
 
-/* The hosted page of an intent: /redirect/{merchant}/{intent}/{token} on Tender itself. */
-static const char *page_url(struct req *r, const char *pi_id, const char *token)
+/* The hosted page of an intent (pi_… or seti_…): /redirect/{merchant}/{intent}/{token} on
+ * Tender itself. */
+const char *redirect_page_url(struct req *r, const char *pi_id, const char *token)
 {
 	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
 	return arena_printf(&r->arena, "http://%s/redirect/%s/%s/%s", host, r->merchant_id, pi_id,
@@ -108,7 +109,8 @@ static int confirm_fn(struct db *db, void *p)
 	id_random_base62(c->token, 32);
 	if (redirect_auth_put(db, r->merchant_id, pi->id, c->token, pm.id, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	pi->next_action = challenge_next_action(r, pi->return_url, page_url(r, pi->id, c->token));
+	pi->next_action =
+	    challenge_next_action(r, pi->return_url, redirect_page_url(r, pi->id, c->token));
 	pi->status = "requires_action";
 	pi->payment_method = arena_strdup(&r->arena, pm.id);
 	pi->last_payment_error = NULL;
@@ -205,7 +207,7 @@ static int pi_confirm(struct req *r, const struct payment_intent *pi, bool inser
 	if (req_write(r, confirm_fn, &c) != 0)
 		return -1;
 	if (ret_url)
-		*ret_url = page_url(r, pi->id, c.token);
+		*ret_url = redirect_page_url(r, pi->id, c.token);
 	return 0;
 }
 
@@ -228,6 +230,9 @@ struct page_ctx {
 	struct req *r;
 	const char *acct, *pi_id, *token;
 	struct payment_intent pi;
+	/* a SetupIntent's page (seti_…): pi holds what the page needs of it (setup_intents.c:
+	 * id, status, payment_method, customer, return_url, client_secret), no amount */
+	bool setup;
 	const char *status; /* the authorization's: pending | succeeded | failed */
 	const char *pm_id;
 	char merchant_name[256];
@@ -245,7 +250,8 @@ static int page_load(struct db *db, struct page_ctx *x)
 {
 	struct req *r = x->r;
 	x->found = x->open = false;
-	int rc = pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi);
+	int rc = x->setup ? setup_intent_redirect_view(r, db, x->acct, x->pi_id, &x->pi)
+			  : pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi);
 	if (rc == DB_NOTFOUND)
 		return 0;
 	if (rc != DB_OK)
@@ -291,6 +297,7 @@ static void page_init(struct req *r, struct page_ctx *x)
 	x->acct = r->args[0];
 	x->pi_id = r->args[1];
 	x->token = r->args[2];
+	x->setup = strncmp(x->pi_id, "seti_", 5) == 0;
 	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
 }
 
@@ -298,8 +305,8 @@ static void page_init(struct req *r, struct page_ctx *x)
  * parameters (redirect_status succeeded or failed). */
 static int finish(struct req *r, const struct page_ctx *x, bool ok)
 {
-	return challenge_return(r, x->pi.return_url, "payment_intent", x->pi.id,
-				x->pi.client_secret, ok);
+	return challenge_return(r, x->pi.return_url, x->setup ? "setup_intent" : "payment_intent",
+				x->pi.id, x->pi.client_secret, ok);
 }
 
 /* The method's name as its customers know it (Afterpay is Clearpay in the UK). */
@@ -338,12 +345,18 @@ static int h_page(struct req *r)
 	buf_init(&b, 64 * 1024);
 	buf_printf(&b,
 		   "<h1>%s test payment page</h1><p>This page stands in for your %s in test "
-		   "mode: authorize or fail the payment.</p><dl><dt>Merchant</dt><dd>",
-		   name, bnpl ? "lender" : "bank");
+		   "mode: authorize or fail the %s.</p><dl><dt>Merchant</dt><dd>",
+		   name, bnpl ? "lender" : "bank",
+		   x.setup ? "saving of your account for later SEPA Direct Debit payments"
+			   : "payment");
 	html_escape(&b, x.merchant_name);
-	buf_puts(&b, "</dd><dt>Amount</dt><dd>");
-	html_amount(&b, x.pi.amount, x.pi.currency);
 	buf_puts(&b, "</dd>");
+	if (!x.setup) {
+		/* a SetupIntent charges nothing */
+		buf_puts(&b, "<dt>Amount</dt><dd>");
+		html_amount(&b, x.pi.amount, x.pi.currency);
+		buf_puts(&b, "</dd>");
+	}
 	if (x.bank_name) {
 		buf_puts(&b, "<dt>Bank</dt><dd>");
 		html_escape(&b, x.bank_name);
@@ -403,9 +416,10 @@ static int write_start(struct db *db, struct page_ctx *x)
  * PaymentMethod from the account the bank reports (Stripe's test IBAN of the type, sealed by the
  * vault), with a multi-use mandate accepted online by the customer who authorized on the page,
  * attached to the intent's customer (payment_method.attached); it then pays off session through
- * the SEPA path (api/mandates.c). Its ids into ret_pm and ret_mandate. 0, or -1 with r->err.
+ * the SEPA path (api/mandates.c). A SetupIntent's authorization does the same, for the
+ * SetupIntent's customer. Its ids into ret_pm and ret_mandate. 0, or -1 with r->err.
  */
-static int generate_sepa(struct req *r, struct db *db, const struct payment_intent *pi,
+static int generate_sepa(struct req *r, struct db *db, const char *customer,
 			 const struct pm_card *pm, const char *billing_details, char ret_pm[ID_MAX],
 			 char ret_mandate[ID_MAX])
 {
@@ -427,12 +441,12 @@ static int generate_sepa(struct req *r, struct db *db, const struct payment_inte
 	if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	str_copy(ret_mandate, ID_MAX, m.id);
-	if (!pi->customer)
+	if (!customer)
 		return 0;
 	const char *id;
 	char owner[ID_MAX];
 	if (pm_attach_resolve(r, db, ret_pm, "payment_method", &id, owner) != 0 ||
-	    pm_attach_finish(r, db, id, owner, pi->customer) != 0)
+	    pm_attach_finish(r, db, id, owner, customer) != 0)
 		return -1;
 	return 0;
 }
@@ -447,6 +461,20 @@ static int authorize_fn(struct db *db, void *p)
 	struct pm_card pm;
 	if (pm_load(db, r->merchant_id, x->pm_id, &pm) != DB_OK || !PM_IS_REDIRECT(&pm))
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (x->setup) {
+		/* a SetupIntent charges nothing: the account the bank reported becomes a sepa_debit
+		 * PaymentMethod with its mandate, on the intent's customer, in this same write */
+		const char *billing = NULL;
+		char gen_pm[ID_MAX], gen_mandate[ID_MAX];
+		if (pm.has_billing &&
+		    pm_billing_details(db, r->merchant_id, pm.id, &r->arena, &billing) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (generate_sepa(r, db, x->pi.customer, &pm, billing, gen_pm, gen_mandate) != 0 ||
+		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, gen_pm, gen_mandate) != 0)
+			return -1;
+		x->outcome = "succeeded";
+		return 0;
+	}
 	struct payment_intent *pi = &x->pi;
 	struct charge ch;
 	memset(&ch, 0, sizeof(ch));
@@ -469,7 +497,7 @@ static int authorize_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	char gen_pm[ID_MAX] = "", gen_mandate[ID_MAX] = "";
 	if (pi_setup_future_usage(pi, pm.type) &&
-	    generate_sepa(r, db, pi, &pm, ch.billing_details, gen_pm, gen_mandate) != 0)
+	    generate_sepa(r, db, pi->customer, &pm, ch.billing_details, gen_pm, gen_mandate) != 0)
 		return -1;
 	ch.card = redirect_charge_details(&r->arena, &pm, pi, gen_pm[0] ? gen_pm : NULL,
 					  gen_mandate[0] ? gen_mandate : NULL);
@@ -545,6 +573,14 @@ static int fail_fn(struct db *db, void *p)
 	int rc = write_start(db, x);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0; /* a second click: nothing changes */
+	if (x->setup) {
+		struct pm_card pm;
+		if (pm_load(db, r->merchant_id, x->pm_id, &pm) != DB_OK ||
+		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, NULL, NULL) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		x->outcome = "failed";
+		return 0;
+	}
 	struct payment_intent *pi = &x->pi;
 	pi->last_payment_error = failure_json(r, db, x->pm_id);
 	pi->status = "requires_payment_method";

@@ -16,9 +16,11 @@ const char REDIRECT_OUTCOME[] =
     "{\"network_status\":\"approved_by_network\",\"reason\":null,\"risk_level\":\"not_assessed\","
     "\"seller_message\":\"Payment complete.\",\"type\":\"authorized\"}";
 
-const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
-				    const struct payment_intent *pi, const char *generated_pm,
-				    const char *generated_mandate)
+/* authorized: the bank has reported the account (its IBAN's last four, the verified name);
+ * before that (a SetupIntent's attempt waiting at the bank) they are null */
+static const char *details(struct arena *a, const struct pm_card *pm,
+			   const struct payment_intent *pi, bool authorized,
+			   const char *generated_pm, const char *generated_mandate)
 {
 	bool ideal = strcmp(pm->type, "ideal") == 0;
 	struct buf b;
@@ -35,8 +37,10 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		json_kv_str_or_null(&j, "bic", bank ? bank->bic : NULL);
 		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
 		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
-		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("ideal"));
-		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
+		json_kv_str_or_null(&j, "iban_last4",
+				    authorized ? redirect_test_iban_last4("ideal") : NULL);
+		json_kv_str_or_null(&j, "verified_name",
+				    authorized ? REDIRECT_TEST_VERIFIED_NAME : NULL);
 		json_obj_close(&j);
 	} else if (strcmp(pm->type, "affirm") == 0) {
 		json_key(&j, "affirm");
@@ -61,17 +65,19 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		/* Stripe's test Bancontact account (VAN DE PUT & CO) */
 		json_key(&j, "bancontact");
 		json_obj_open(&j);
-		json_kv_str(&j, "bank_code", "VAPE");
-		json_kv_str(&j, "bank_name", "VAN DE PUT & CO");
-		json_kv_str(&j, "bic", "VAPEBE22");
+		json_kv_str_or_null(&j, "bank_code", authorized ? "VAPE" : NULL);
+		json_kv_str_or_null(&j, "bank_name", authorized ? "VAN DE PUT & CO" : NULL);
+		json_kv_str_or_null(&j, "bic", authorized ? "VAPEBE22" : NULL);
 		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
 		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
-		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("bancontact"));
+		json_kv_str_or_null(&j, "iban_last4",
+				    authorized ? redirect_test_iban_last4("bancontact") : NULL);
 		json_kv_str(&j, "preferred_language",
-			    pi->pmo_bancontact_preferred_language
+			    pi && pi->pmo_bancontact_preferred_language
 				? pi->pmo_bancontact_preferred_language
 				: "en");
-		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
+		json_kv_str_or_null(&j, "verified_name",
+				    authorized ? REDIRECT_TEST_VERIFIED_NAME : NULL);
 		json_obj_close(&j);
 	}
 	json_kv_str(&j, "type", pm->type);
@@ -79,6 +85,19 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
 	buf_release(&b);
 	return s;
+}
+
+const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
+				    const struct payment_intent *pi, const char *generated_pm,
+				    const char *generated_mandate)
+{
+	return details(a, pm, pi, true, generated_pm, generated_mandate);
+}
+
+const char *redirect_setup_details(struct arena *a, const struct pm_card *pm, bool authorized,
+				   const char *generated_pm, const char *generated_mandate)
+{
+	return details(a, pm, NULL, authorized, generated_pm, generated_mandate);
 }
 
 bool redirect_details_is(const char *details)

@@ -18,6 +18,11 @@
  *
  * A charge's card column holds its whole payment_method_details JSON
  * ({"ideal":{…},"type":"ideal"}), as a SEPA debit's does (payments/sepa.h).
+ *
+ * A SetupIntent (seti_…) with ideal / bancontact takes the same path: its row of
+ * redirect_authorizations is keyed by its id (the column named payment_intent holds either
+ * kind of intent: ids never collide), the same page authorizes it, and the authorization
+ * generates the sepa_debit PaymentMethod and mandate instead of booking a charge.
  */
 #ifndef TENDER_PAYMENTS_REDIRECT_H
 #define TENDER_PAYMENTS_REDIRECT_H
@@ -49,6 +54,13 @@ extern const char REDIRECT_OUTCOME[];
 const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 				    const struct payment_intent *pi, const char *generated_pm,
 				    const char *generated_mandate);
+/* A SetupIntent's attempt with ideal / bancontact PaymentMethod pm (setup_attempts.c keeps it
+ * whole): its payment_method_details as Stripe's setup_attempt shows them, the account's
+ * facts (IBAN last four, verified name, Bancontact's bank) null until the bank authorized;
+ * generated_pm / generated_mandate: the sepa_debit PaymentMethod and mandate the authorization
+ * generated, or NULL. In a; NULL when out of memory. */
+const char *redirect_setup_details(struct arena *a, const struct pm_card *pm, bool authorized,
+				   const char *generated_pm, const char *generated_mandate);
 /* Whether a charge's details column is a redirect payment's whole payment_method_details. */
 bool redirect_details_is(const char *details);
 
