@@ -107,7 +107,7 @@ static int confirm_fn(struct db *db, void *p)
 		return -1;
 	/* the page's token: the only secret of its URL */
 	id_random_base62(c->token, 32);
-	if (redirect_auth_put(db, r->merchant_id, pi->id, c->token, pm.id, r->now) != DB_OK)
+	if (redirect_auth_put(db, r->merchant_id, pi->id, c->token, pm.id, NULL, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	pi->next_action =
 	    challenge_next_action(r, pi->return_url, redirect_page_url(r, pi->id, c->token));
@@ -234,6 +234,8 @@ struct page_ctx {
 	 * id, status, payment_method, customer, return_url, client_secret), no amount */
 	bool setup;
 	const char *status; /* the authorization's: pending | succeeded | failed */
+	/* the mandate_data a SetupIntent was confirmed with (type NULL for a PaymentIntent) */
+	struct redirect_acceptance acceptance;
 	const char *pm_id;
 	char merchant_name[256];
 	char type[24];	       /* the PaymentMethod's: ideal | bancontact | affirm | … */
@@ -257,7 +259,8 @@ static int page_load(struct db *db, struct page_ctx *x)
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const char *token = NULL;
-	rc = redirect_auth_get(db, &r->arena, x->acct, x->pi_id, &token, &x->pm_id, &x->status);
+	rc = redirect_auth_get(db, &r->arena, x->acct, x->pi_id, &token, &x->pm_id, &x->status,
+			       &x->acceptance);
 	if (rc == DB_NOTFOUND)
 		return 0;
 	if (rc != DB_OK)
@@ -401,7 +404,7 @@ static int write_start(struct db *db, struct page_ctx *x)
 	if (rc == DB_CONFLICT) {
 		const char *token = NULL;
 		rc = redirect_auth_get(db, &x->r->arena, x->acct, x->pi_id, &token, &x->pm_id,
-				       &x->status);
+				       &x->status, NULL);
 		if (rc != DB_OK)
 			return req_fail(x->r, ERR_API, NULL, NULL);
 		if (strcmp(x->status, "pending") != 0)
@@ -417,10 +420,13 @@ static int write_start(struct db *db, struct page_ctx *x)
  * vault), with a multi-use mandate accepted online by the customer who authorized on the page,
  * attached to the intent's customer (payment_method.attached); it then pays off session through
  * the SEPA path (api/mandates.c). A SetupIntent's authorization does the same, for the
- * SetupIntent's customer. Its ids into ret_pm and ret_mandate. 0, or -1 with r->err.
+ * SetupIntent's customer, its mandate accepted as the confirmation's mandate_data says (acc;
+ * NULL or no type: online, on the page). Its ids into ret_pm and ret_mandate. 0, or -1 with
+ * r->err.
  */
 static int generate_sepa(struct req *r, struct db *db, const char *customer,
-			 const struct pm_card *pm, const char *billing_details, char ret_pm[ID_MAX],
+			 const struct pm_card *pm, const char *billing_details,
+			 const struct redirect_acceptance *acc, char ret_pm[ID_MAX],
 			 char ret_mandate[ID_MAX])
 {
 	char iban_id[ID_MAX];
@@ -437,6 +443,11 @@ static int generate_sepa(struct req *r, struct db *db, const char *customer,
 	    .ip_address = r->client_ip[0] ? r->client_ip : NULL,
 	    .user_agent = r->user_agent && *r->user_agent ? r->user_agent : NULL,
 	};
+	if (acc && acc->type) {
+		m.acceptance_type = acc->type;
+		m.ip_address = acc->ip;
+		m.user_agent = acc->user_agent;
+	}
 	sepa_mandate_new(&m, r->now);
 	if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -469,7 +480,8 @@ static int authorize_fn(struct db *db, void *p)
 		if (pm.has_billing &&
 		    pm_billing_details(db, r->merchant_id, pm.id, &r->arena, &billing) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (generate_sepa(r, db, x->pi.customer, &pm, billing, gen_pm, gen_mandate) != 0 ||
+		if (generate_sepa(r, db, x->pi.customer, &pm, billing, &x->acceptance, gen_pm,
+				  gen_mandate) != 0 ||
 		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, gen_pm, gen_mandate) != 0)
 			return -1;
 		x->outcome = "succeeded";
@@ -497,7 +509,8 @@ static int authorize_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	char gen_pm[ID_MAX] = "", gen_mandate[ID_MAX] = "";
 	if (pi_setup_future_usage(pi, pm.type) &&
-	    generate_sepa(r, db, pi->customer, &pm, ch.billing_details, gen_pm, gen_mandate) != 0)
+	    generate_sepa(r, db, pi->customer, &pm, ch.billing_details, NULL, gen_pm,
+			  gen_mandate) != 0)
 		return -1;
 	ch.card = redirect_charge_details(&r->arena, &pm, pi, gen_pm[0] ? gen_pm : NULL,
 					  gen_mandate[0] ? gen_mandate : NULL);

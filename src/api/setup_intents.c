@@ -848,9 +848,11 @@ static int redirect_confirm_fn(struct db *db, void *p)
 	if (pm.customer[0] && strcmp(si->customer, pm.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
-	/* the page's token: the only secret of its URL */
+	/* the page's token: the only secret of its URL; the mandate_data waits with it for the
+	 * mandate the authorization generates */
 	id_random_base62(x->token, 32);
-	if (redirect_auth_put(db, r->merchant_id, si->id, x->token, pm.id, r->now) != DB_OK)
+	struct redirect_acceptance acc = {c->acc_type, c->acc_ip, c->acc_ua};
+	if (redirect_auth_put(db, r->merchant_id, si->id, x->token, pm.id, &acc, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	si->status = "requires_action";
 	si->payment_method = arena_strdup(&r->arena, pm.id);

@@ -185,15 +185,17 @@ static const char SQL_DELETE[] =
     "DELETE FROM redirect_authorizations WHERE merchant_id = $1 AND payment_intent = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO redirect_authorizations (merchant_id, payment_intent, token, payment_method,"
-    " status, created) VALUES ($1, $2, $3, $4, 'pending', $5)";
-static const char SQL_GET[] = "SELECT token, payment_method, status FROM redirect_authorizations"
-			      " WHERE merchant_id = $1 AND payment_intent = $2";
+    " status, created, acceptance_type, acceptance_ip, acceptance_ua)"
+    " VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)";
+static const char SQL_GET[] =
+    "SELECT token, payment_method, status, acceptance_type, acceptance_ip, acceptance_ua"
+    " FROM redirect_authorizations WHERE merchant_id = $1 AND payment_intent = $2";
 static const char SQL_FINISH[] =
     "UPDATE redirect_authorizations SET status = $4 WHERE merchant_id = $1 AND payment_intent = $2"
     " AND token = $3 AND status = 'pending'";
 
 int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id, const char *token,
-		      const char *pm_id, int64_t now)
+		      const char *pm_id, const struct redirect_acceptance *acc, int64_t now)
 {
 	/* a confirmation again replaces the earlier attempt: its token no longer opens anything */
 	struct db_stmt *st = db_prepare(db, SQL_DELETE);
@@ -212,11 +214,15 @@ int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id,
 	db_bind_text(st, 3, token, -1);
 	db_bind_text(st, 4, pm_id, -1);
 	db_bind_int64(st, 5, now);
+	db_bind_text(st, 6, acc ? acc->type : NULL, -1);
+	db_bind_text(st, 7, acc ? acc->ip : NULL, -1);
+	db_bind_text(st, 8, acc ? acc->user_agent : NULL, -1);
 	return db_step_done(st);
 }
 
 int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, const char *pi_id,
-		      const char **ret_token, const char **ret_pm, const char **ret_status)
+		      const char **ret_token, const char **ret_pm, const char **ret_status,
+		      struct redirect_acceptance *ret_acc)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
@@ -228,6 +234,14 @@ int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, c
 		*ret_token = arena_strdup(a, db_col_text(st, 0, NULL));
 		*ret_pm = arena_strdup(a, db_col_text(st, 1, NULL));
 		*ret_status = arena_strdup(a, db_col_text(st, 2, NULL));
+		if (ret_acc) {
+			const char *t = db_col_text(st, 3, NULL);
+			const char *ip = db_col_text(st, 4, NULL);
+			const char *ua = db_col_text(st, 5, NULL);
+			ret_acc->type = t ? arena_strdup(a, t) : NULL;
+			ret_acc->ip = ip ? arena_strdup(a, ip) : NULL;
+			ret_acc->user_agent = ua ? arena_strdup(a, ua) : NULL;
+		}
 	}
 	db_reset(st);
 	if (rc == DB_ROW)

@@ -82,13 +82,22 @@ const char *redirect_bnpl_missing(const char *type, const char *billing_json,
 
 /* ---- redirect_authorizations (one row per intent) ---- */
 
-/* Records (or replaces) the pending authorization of intent pi_id with token and pm_id. */
+/* The customer_acceptance of a SetupIntent confirmation's mandate_data, for the mandate its
+ * authorization generates: type online (ip, user_agent) or offline (both NULL). */
+struct redirect_acceptance {
+	const char *type, *ip, *user_agent;
+};
+
+/* Records (or replaces) the pending authorization of intent pi_id (pi_… or seti_…) with token
+ * and pm_id; acc: the mandate's acceptance (a SetupIntent's), or NULL. */
 int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id, const char *token,
-		      const char *pm_id, int64_t now);
+		      const char *pm_id, const struct redirect_acceptance *acc, int64_t now);
 /* The authorization of pi_id: its token, PaymentMethod and status (pending | succeeded |
- * failed), in a. DB_OK, DB_NOTFOUND or < 0. */
+ * failed), in a; ret_acc (may be NULL): the acceptance it was put with (type NULL when none).
+ * DB_OK, DB_NOTFOUND or < 0. */
 int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, const char *pi_id,
-		      const char **ret_token, const char **ret_pm, const char **ret_status);
+		      const char **ret_token, const char **ret_pm, const char **ret_status,
+		      struct redirect_acceptance *ret_acc);
 /* Moves the pending authorization of pi_id holding token to status. DB_OK, DB_CONFLICT when
  * it is not pending (or not that token's), or < 0. */
 int redirect_auth_finish(struct db *db, const char *merchant_id, const char *pi_id,

@@ -455,6 +455,8 @@ test('SetupIntent with iDEAL: requires_action, authorized at the bank -> succeed
   assert.equal(mandate.type, 'multi_use');
   assert.equal(mandate.status, 'active');
   assert.equal(mandate.payment_method, gen.id);
+  // accepted as the confirmation's mandate_data says
+  assert.deepEqual(mandate.customer_acceptance.online, MANDATE_ONLINE.customer_acceptance.online);
   assert.equal(mandate.customer_acceptance.type, 'online');
   assertStripeShape(mandate, 'mandate');
   assert.deepEqual(await eventsOf(gen.id), ['payment_method.attached']);
