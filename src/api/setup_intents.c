@@ -886,11 +886,11 @@ static int redirect_confirm_fn(struct db *db, void *p)
 	return render_response(r, db, si);
 }
 
-/* Confirms with ideal / bancontact PaymentMethod pm_ref of type. As on Stripe: the type among
- * the intent's payment_method_types, a customer (the generated sepa_debit PaymentMethod is
- * attached to it), mandate_data (the SEPA mandate the customer accepts) and a return_url. */
-static int redirect_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref,
-			    const char *type)
+/* What confirming with an ideal / bancontact PaymentMethod of type needs, as on Stripe: the
+ * type among the intent's payment_method_types, a customer (the generated sepa_debit
+ * PaymentMethod is attached to it), mandate_data (the SEPA mandate the customer accepts, into
+ * c->acc_*) and a return_url (the request's, else the intent's). 0, or -1 with r->err. */
+static int redirect_check(struct req *r, struct confirm_ctx *c, const char *type)
 {
 	struct setup_intent *si = &c->si;
 	if (redirect_type_bnpl(type))
@@ -930,7 +930,23 @@ static int redirect_confirm(struct req *r, struct confirm_ctx *c, const char *pm
 				"You must provide a `return_url` when confirming a SetupIntent "
 				"with the payment method type %s.",
 				type);
-	if (check_return_url(r, si->return_url) != 0)
+	return check_return_url(r, si->return_url);
+}
+
+/* payment_method_data of an ideal / bancontact type: checked as redirect_check checks the
+ * confirmation before its PaymentMethod is made, so that a refusal makes nothing. 0, or -1
+ * with r->err. */
+static int redirect_data_check(struct req *r, struct confirm_ctx *c)
+{
+	const char *type = redirect_type_known(param_str(r, "payment_method_data.type"));
+	return type && param_present(r, "payment_method_data") ? redirect_check(r, c, type) : 0;
+}
+
+/* Confirms with ideal / bancontact PaymentMethod pm_ref of type (redirect_check). */
+static int redirect_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref,
+			    const char *type)
+{
+	if (redirect_check(r, c, type) != 0)
 		return -1;
 	struct redirect_ctx x = {.c = c, .pm_id = pm_ref};
 	id_new_at(c->attempt_id, SETUP_ATTEMPT_PREFIX, r->now);
@@ -1137,7 +1153,11 @@ static int h_create(struct req *r)
 		return -1;
 	/* the request's own payment method is checked; the token's is the token's */
 	bool from_token = c.ct && !param_present(r, "payment_method_data") && pm == c.ct->pm_ref;
-	if (!from_token && (check_pm_ref(r, pm) != 0 || pm_from_data(r, &pm) != 0))
+	if (!from_token && check_pm_ref(r, pm) != 0)
+		return -1;
+	if (confirm && !from_token && redirect_data_check(r, &c) != 0)
+		return -1;
+	if (!from_token && pm_from_data(r, &pm) != 0)
 		return -1;
 	if (pm)
 		si->status = "requires_confirmation";
@@ -1287,7 +1307,7 @@ static int h_confirm(struct req *r)
 	if (ctoken_apply(r, &c, &pm) != 0 ||
 	    apm_check_return_url(r, c.si.automatic_payment_methods, ru ? ru : c.si.return_url,
 				 "Setup Intent") != 0 ||
-	    pm_from_data(r, &pm) != 0)
+	    redirect_data_check(r, &c) != 0 || pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm)
 		pm = c.si.payment_method;

@@ -569,6 +569,21 @@ test('SetupIntent with iDEAL / Bancontact refusals: no return_url, no customer, 
     assert.equal(after.latest_attempt, null);
     assert.deepEqual(await eventsOf(si.id), ['setup_intent.created']);
   }
+  // payment_method_data: refused before its PaymentMethod is made
+  const pmCount = async (type) => (await stripe.paymentMethods.list({ type, limit: 100 })).data.length;
+  const ideals = await pmCount('ideal');
+  const bancontacts = await pmCount('bancontact');
+  for (const [si, params, param] of [
+    [withCustomer, { mandate_data: MANDATE_ONLINE }, 'return_url'],
+    [noCustomer, { mandate_data: MANDATE_ONLINE, return_url: RETURN }, 'customer'],
+    [withCustomer, { return_url: RETURN }, 'mandate_data'],
+    [cardOnly, { mandate_data: MANDATE_ONLINE, return_url: RETURN }, 'payment_method'],
+  ]) {
+    await assert.rejects(stripe.setupIntents.confirm(si.id, { payment_method_data: { type: 'ideal', ideal: { bank: 'ing' } }, ...params }),
+      (e) => e.statusCode === 400 && e.param === param, param);
+    assert.equal((await stripe.setupIntents.retrieve(si.id)).status, 'requires_payment_method');
+  }
+  assert.equal(await pmCount('ideal'), ideals);
   // create with confirm=true: refused before anything is made
   const before = (await stripe.setupIntents.list({ limit: 100 })).data.length;
   await assert.rejects(stripe.setupIntents.create({
@@ -578,6 +593,7 @@ test('SetupIntent with iDEAL / Bancontact refusals: no return_url, no customer, 
   await assert.rejects(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['klarna'] }),
     (e) => e.statusCode === 400 && e.param === 'payment_method_types');
   assert.equal((await stripe.setupIntents.list({ limit: 100 })).data.length, before);
+  assert.equal(await pmCount('bancontact'), bancontacts);
   assert.equal((await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' })).data.length, 0);
 });
 
