@@ -8,6 +8,11 @@
  * payment_intent_client_secret and redirect_status. Affirm, Afterpay / Clearpay and Klarna use
  * the same page for the lender; with capture_method=manual their authorization is held
  * (requires_capture) and captured or canceled through payment_intents.c, as a card's.
+ * A SetupIntent confirmed with ideal / bancontact (setup_intents.c) waits on the same page
+ * (/redirect/{merchant}/{seti_…}/{token}): authorizing generates the sepa_debit PaymentMethod
+ * and its mandate on the customer and succeeds the intent, failing sends it back to
+ * requires_payment_method, in the page's one write; the browser returns with setup_intent,
+ * setup_intent_client_secret and redirect_status.
  * payments/redirect.h tells the design.
  *
  * Like the 3-D Secure page (payment_intents.c), the page has no API key: the token in its URL

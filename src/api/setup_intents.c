@@ -12,6 +12,11 @@
  * (setup_intent.setup_failed, and a 402 card error carrying the intent). Each outcome is also a
  * SetupAttempt (setup_attempts.c) in the same write, which the intent names as latest_attempt;
  * a challenge's answer gives its outcome to the attempt that asked for it.
+ *
+ * iDEAL and Bancontact save a SEPA Direct Debit account through the bank: the confirmation waits
+ * in requires_action on the redirect test page (api/redirect_page.c, which PaymentIntents use
+ * too), whose authorization generates the sepa_debit PaymentMethod with its multi-use mandate on
+ * the intent's customer and hands the outcome back here (setup_intent_redirect_outcome).
  */
 #include <stdio.h>
 #include <string.h>
