@@ -8,6 +8,11 @@
  * payment_intent_client_secret and redirect_status. Affirm, Afterpay / Clearpay and Klarna use
  * the same page for the lender; with capture_method=manual their authorization is held
  * (requires_capture) and captured or canceled through payment_intents.c, as a card's.
+ * A SetupIntent confirmed with ideal / bancontact (setup_intents.c) waits on the same page
+ * (/redirect/{merchant}/{seti_…}/{token}): authorizing generates the sepa_debit PaymentMethod
+ * and its mandate on the customer and succeeds the intent, failing sends it back to
+ * requires_payment_method, in the page's one write; the browser returns with setup_intent,
+ * setup_intent_client_secret and redirect_status.
  * payments/redirect.h tells the design.
  *
  * Like the 3-D Secure page (payment_intents.c), the page has no API key: the token in its URL
@@ -36,8 +41,9 @@
 
 /* ---- confirm ---- */
 
-/* The hosted page of an intent: /redirect/{merchant}/{intent}/{token} on Tender itself. */
-static const char *page_url(struct req *r, const char *pi_id, const char *token)
+/* The hosted page of an intent (pi_… or seti_…): /redirect/{merchant}/{intent}/{token} on
+ * Tender itself. */
+const char *redirect_page_url(struct req *r, const char *pi_id, const char *token)
 {
 	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
 	return arena_printf(&r->arena, "http://%s/redirect/%s/%s/%s", host, r->merchant_id, pi_id,
@@ -106,9 +112,10 @@ static int confirm_fn(struct db *db, void *p)
 		return -1;
 	/* the page's token: the only secret of its URL */
 	id_random_base62(c->token, 32);
-	if (redirect_auth_put(db, r->merchant_id, pi->id, c->token, pm.id, r->now) != DB_OK)
+	if (redirect_auth_put(db, r->merchant_id, pi->id, c->token, pm.id, NULL, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	pi->next_action = challenge_next_action(r, pi->return_url, page_url(r, pi->id, c->token));
+	pi->next_action =
+	    challenge_next_action(r, pi->return_url, redirect_page_url(r, pi->id, c->token));
 	pi->status = "requires_action";
 	pi->payment_method = arena_strdup(&r->arena, pm.id);
 	pi->last_payment_error = NULL;
@@ -205,7 +212,7 @@ static int pi_confirm(struct req *r, const struct payment_intent *pi, bool inser
 	if (req_write(r, confirm_fn, &c) != 0)
 		return -1;
 	if (ret_url)
-		*ret_url = page_url(r, pi->id, c.token);
+		*ret_url = redirect_page_url(r, pi->id, c.token);
 	return 0;
 }
 
@@ -228,7 +235,12 @@ struct page_ctx {
 	struct req *r;
 	const char *acct, *pi_id, *token;
 	struct payment_intent pi;
+	/* a SetupIntent's page (seti_…): pi holds what the page needs of it (setup_intents.c:
+	 * id, status, payment_method, customer, return_url, client_secret), no amount */
+	bool setup;
 	const char *status; /* the authorization's: pending | succeeded | failed */
+	/* the mandate_data a SetupIntent was confirmed with (type NULL for a PaymentIntent) */
+	struct redirect_acceptance acceptance;
 	const char *pm_id;
 	char merchant_name[256];
 	char type[24];	       /* the PaymentMethod's: ideal | bancontact | affirm | … */
@@ -245,13 +257,15 @@ static int page_load(struct db *db, struct page_ctx *x)
 {
 	struct req *r = x->r;
 	x->found = x->open = false;
-	int rc = pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi);
+	int rc = x->setup ? setup_intent_redirect_view(r, db, x->acct, x->pi_id, &x->pi)
+			  : pi_load(db, &r->arena, x->acct, x->pi_id, &x->pi);
 	if (rc == DB_NOTFOUND)
 		return 0;
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const char *token = NULL;
-	rc = redirect_auth_get(db, &r->arena, x->acct, x->pi_id, &token, &x->pm_id, &x->status);
+	rc = redirect_auth_get(db, &r->arena, x->acct, x->pi_id, &token, &x->pm_id, &x->status,
+			       &x->acceptance);
 	if (rc == DB_NOTFOUND)
 		return 0;
 	if (rc != DB_OK)
@@ -291,6 +305,7 @@ static void page_init(struct req *r, struct page_ctx *x)
 	x->acct = r->args[0];
 	x->pi_id = r->args[1];
 	x->token = r->args[2];
+	x->setup = strncmp(x->pi_id, "seti_", 5) == 0;
 	str_copy(r->merchant_id, sizeof(r->merchant_id), x->acct);
 }
 
@@ -298,8 +313,8 @@ static void page_init(struct req *r, struct page_ctx *x)
  * parameters (redirect_status succeeded or failed). */
 static int finish(struct req *r, const struct page_ctx *x, bool ok)
 {
-	return challenge_return(r, x->pi.return_url, "payment_intent", x->pi.id,
-				x->pi.client_secret, ok);
+	return challenge_return(r, x->pi.return_url, x->setup ? "setup_intent" : "payment_intent",
+				x->pi.id, x->pi.client_secret, ok);
 }
 
 /* The method's name as its customers know it (Afterpay is Clearpay in the UK). */
@@ -338,12 +353,18 @@ static int h_page(struct req *r)
 	buf_init(&b, 64 * 1024);
 	buf_printf(&b,
 		   "<h1>%s test payment page</h1><p>This page stands in for your %s in test "
-		   "mode: authorize or fail the payment.</p><dl><dt>Merchant</dt><dd>",
-		   name, bnpl ? "lender" : "bank");
+		   "mode: authorize or fail the %s.</p><dl><dt>Merchant</dt><dd>",
+		   name, bnpl ? "lender" : "bank",
+		   x.setup ? "saving of your account for later SEPA Direct Debit payments"
+			   : "payment");
 	html_escape(&b, x.merchant_name);
-	buf_puts(&b, "</dd><dt>Amount</dt><dd>");
-	html_amount(&b, x.pi.amount, x.pi.currency);
 	buf_puts(&b, "</dd>");
+	if (!x.setup) {
+		/* a SetupIntent charges nothing */
+		buf_puts(&b, "<dt>Amount</dt><dd>");
+		html_amount(&b, x.pi.amount, x.pi.currency);
+		buf_puts(&b, "</dd>");
+	}
 	if (x.bank_name) {
 		buf_puts(&b, "<dt>Bank</dt><dd>");
 		html_escape(&b, x.bank_name);
@@ -388,7 +409,7 @@ static int write_start(struct db *db, struct page_ctx *x)
 	if (rc == DB_CONFLICT) {
 		const char *token = NULL;
 		rc = redirect_auth_get(db, &x->r->arena, x->acct, x->pi_id, &token, &x->pm_id,
-				       &x->status);
+				       &x->status, NULL);
 		if (rc != DB_OK)
 			return req_fail(x->r, ERR_API, NULL, NULL);
 		if (strcmp(x->status, "pending") != 0)
@@ -403,10 +424,14 @@ static int write_start(struct db *db, struct page_ctx *x)
  * PaymentMethod from the account the bank reports (Stripe's test IBAN of the type, sealed by the
  * vault), with a multi-use mandate accepted online by the customer who authorized on the page,
  * attached to the intent's customer (payment_method.attached); it then pays off session through
- * the SEPA path (api/mandates.c). Its ids into ret_pm and ret_mandate. 0, or -1 with r->err.
+ * the SEPA path (api/mandates.c). A SetupIntent's authorization does the same, for the
+ * SetupIntent's customer, its mandate accepted as the confirmation's mandate_data says (acc;
+ * NULL or no type: online, on the page). Its ids into ret_pm and ret_mandate. 0, or -1 with
+ * r->err.
  */
-static int generate_sepa(struct req *r, struct db *db, const struct payment_intent *pi,
-			 const struct pm_card *pm, const char *billing_details, char ret_pm[ID_MAX],
+static int generate_sepa(struct req *r, struct db *db, const char *customer,
+			 const struct pm_card *pm, const char *billing_details,
+			 const struct redirect_acceptance *acc, char ret_pm[ID_MAX],
 			 char ret_mandate[ID_MAX])
 {
 	char iban_id[ID_MAX];
@@ -423,16 +448,21 @@ static int generate_sepa(struct req *r, struct db *db, const struct payment_inte
 	    .ip_address = r->client_ip[0] ? r->client_ip : NULL,
 	    .user_agent = r->user_agent && *r->user_agent ? r->user_agent : NULL,
 	};
+	if (acc && acc->type) {
+		m.acceptance_type = acc->type;
+		m.ip_address = acc->ip;
+		m.user_agent = acc->user_agent;
+	}
 	sepa_mandate_new(&m, r->now);
 	if (sepa_mandate_insert(db, r->merchant_id, &m) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	str_copy(ret_mandate, ID_MAX, m.id);
-	if (!pi->customer)
+	if (!customer)
 		return 0;
 	const char *id;
 	char owner[ID_MAX];
 	if (pm_attach_resolve(r, db, ret_pm, "payment_method", &id, owner) != 0 ||
-	    pm_attach_finish(r, db, id, owner, pi->customer) != 0)
+	    pm_attach_finish(r, db, id, owner, customer) != 0)
 		return -1;
 	return 0;
 }
@@ -447,6 +477,21 @@ static int authorize_fn(struct db *db, void *p)
 	struct pm_card pm;
 	if (pm_load(db, r->merchant_id, x->pm_id, &pm) != DB_OK || !PM_IS_REDIRECT(&pm))
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (x->setup) {
+		/* a SetupIntent charges nothing: the account the bank reported becomes a sepa_debit
+		 * PaymentMethod with its mandate, on the intent's customer, in this same write */
+		const char *billing = NULL;
+		char gen_pm[ID_MAX], gen_mandate[ID_MAX];
+		if (pm.has_billing &&
+		    pm_billing_details(db, r->merchant_id, pm.id, &r->arena, &billing) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (generate_sepa(r, db, x->pi.customer, &pm, billing, &x->acceptance, gen_pm,
+				  gen_mandate) != 0 ||
+		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, gen_pm, gen_mandate) != 0)
+			return -1;
+		x->outcome = "succeeded";
+		return 0;
+	}
 	struct payment_intent *pi = &x->pi;
 	struct charge ch;
 	memset(&ch, 0, sizeof(ch));
@@ -469,7 +514,8 @@ static int authorize_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	char gen_pm[ID_MAX] = "", gen_mandate[ID_MAX] = "";
 	if (pi_setup_future_usage(pi, pm.type) &&
-	    generate_sepa(r, db, pi, &pm, ch.billing_details, gen_pm, gen_mandate) != 0)
+	    generate_sepa(r, db, pi->customer, &pm, ch.billing_details, NULL, gen_pm,
+			  gen_mandate) != 0)
 		return -1;
 	ch.card = redirect_charge_details(&r->arena, &pm, pi, gen_pm[0] ? gen_pm : NULL,
 					  gen_mandate[0] ? gen_mandate : NULL);
@@ -545,6 +591,14 @@ static int fail_fn(struct db *db, void *p)
 	int rc = write_start(db, x);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0; /* a second click: nothing changes */
+	if (x->setup) {
+		struct pm_card pm;
+		if (pm_load(db, r->merchant_id, x->pm_id, &pm) != DB_OK ||
+		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, NULL, NULL) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		x->outcome = "failed";
+		return 0;
+	}
 	struct payment_intent *pi = &x->pi;
 	pi->last_payment_error = failure_json(r, db, x->pm_id);
 	pi->status = "requires_payment_method";

@@ -2,7 +2,8 @@
  * Redirect payment methods at the API (redirect_page.c): a PaymentIntent confirmed with an ideal,
  * bancontact, affirm, afterpay_clearpay or klarna PaymentMethod, and Tender's hosted test page
  * standing in for the customer's bank or lender
- * (/redirect/{merchant}/{intent}/{token}; no API key, the token is the secret). payments/redirect.h
+ * (/redirect/{merchant}/{intent}/{token}; no API key, the token is the secret), for
+ * PaymentIntents and (ideal, bancontact) SetupIntents. payments/redirect.h
  * tells the design.
  */
 #ifndef TENDER_API_REDIRECT_PAGE_H
@@ -30,5 +31,31 @@ int redirect_pi_confirm(struct req *r, const struct payment_intent *pi, bool ins
  * *ret_url: the hosted test page the browser goes to. 0, or -1 with r->err. */
 int redirect_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
 				 const char *type, const char **ret_url);
+
+/* The hosted test page of intent id (pi_… or seti_…) holding token: its absolute URL. */
+const char *redirect_page_url(struct req *r, const char *id, const char *token);
+
+/* ---- a SetupIntent's page: setup_intents.c's side ----
+ *
+ * A SetupIntent confirmed with an ideal / bancontact PaymentMethod waits on the same page
+ * (/redirect/{merchant}/{seti_…}/{token}, told apart by the id's prefix) and the same
+ * redirect_authorizations row. Authorizing generates the sepa_debit PaymentMethod and its
+ * multi-use mandate on the intent's customer, then hands the outcome to the intent. */
+struct pm_card;
+struct db;
+/* Reads SetupIntent id of merchant acct into view as the page needs it: id, status,
+ * payment_method, customer, return_url and client_secret (amount 0, no currency). DB_OK,
+ * DB_NOTFOUND or < 0. */
+int setup_intent_redirect_view(struct req *r, struct db *db, const char *acct, const char *id,
+			       struct payment_intent *view);
+/* Inside the page's write, the authorization claimed: SetupIntent id of r's merchant, waiting
+ * for redirect PaymentMethod pm at the bank, succeeds with generated_pm / generated_mandate (the
+ * sepa_debit PaymentMethod and multi-use mandate the bank's account became), or fails when they
+ * are NULL (back to requires_payment_method with last_setup_error); its attempt gets the same
+ * outcome, and setup_intent.succeeded or setup_intent.setup_failed is appended. 0, or -1 with
+ * r->err. */
+int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
+				  const struct pm_card *pm, const char *generated_pm,
+				  const char *generated_mandate);
 
 #endif

@@ -22,6 +22,7 @@
 #include "core/str.h"
 #include "http/form.h"
 #include "payments/payments.h"
+#include "payments/redirect.h"
 #include "vault/payment_method.h"
 
 static const char SQL_INSERT[] =
@@ -136,8 +137,10 @@ static const char *card_with_3ds(struct req *r, const char *card, const char *re
 	return out;
 }
 
-int setup_attempt_finish(struct req *r, struct db *db, const char *id, const char *status,
-			 const char *three_d_secure_result, const char *setup_error)
+/* details: the attempt's new payment_method_details column, or NULL (the stored one, with
+ * three_d_secure_result when given) */
+static int finish(struct req *r, struct db *db, const char *id, const char *status,
+		  const char *three_d_secure_result, const char *details, const char *setup_error)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
@@ -152,7 +155,9 @@ int setup_attempt_finish(struct req *r, struct db *db, const char *id, const cha
 		return 0;
 	if (rc != DB_ROW || !card)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (three_d_secure_result) {
+	if (details) {
+		card = details;
+	} else if (three_d_secure_result) {
 		card = card_with_3ds(r, card, three_d_secure_result);
 		if (!card)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -166,6 +171,18 @@ int setup_attempt_finish(struct req *r, struct db *db, const char *id, const cha
 	db_bind_text(st, 4, card, -1);
 	db_bind_text(st, 5, setup_error, -1);
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int setup_attempt_finish(struct req *r, struct db *db, const char *id, const char *status,
+			 const char *three_d_secure_result, const char *setup_error)
+{
+	return finish(r, db, id, status, three_d_secure_result, NULL, setup_error);
+}
+
+int setup_attempt_finish_details(struct req *r, struct db *db, const char *id, const char *status,
+				 const char *details, const char *setup_error)
+{
+	return finish(r, db, id, status, NULL, details, setup_error);
 }
 
 int setup_attempt_abandon(struct req *r, struct db *db, const char *id)
@@ -244,7 +261,7 @@ int setup_attempt_render(struct req *r, struct db *db, const char *id, const cha
 		return rc;
 	json_key(j, "payment_method_details");
 	if (strncmp(card, "{\"sepa_debit\":", 14) == 0 ||
-	    strncmp(card, "{\"us_bank_account\":", 19) == 0) {
+	    strncmp(card, "{\"us_bank_account\":", 19) == 0 || redirect_details_is(card)) {
 		json_raw(j, card, strlen(card));
 	} else {
 		json_obj_open(j);

@@ -24,7 +24,8 @@ struct setup_attempt_new {
 	/* 3-D Secure ran: its result (authenticated or failed), else NULL */
 	const char *three_d_secure_result;
 	const char *setup_error; /* a failure's error hash (JSON), else NULL */
-	/* a sepa_debit setup: its whole payment_method_details JSON (card is then NULL) */
+	/* a sepa_debit / ideal / bancontact setup: its whole payment_method_details JSON (card is
+	 * then NULL) */
 	const char *sepa_details;
 };
 
@@ -37,6 +38,13 @@ int setup_attempt_insert(struct req *r, struct db *db, const struct setup_attemp
  * attempt no longer waits: nothing changes), or -1 with r->err. */
 int setup_attempt_finish(struct req *r, struct db *db, const char *id, const char *status,
 			 const char *three_d_secure_result, const char *setup_error);
+
+/* Inside the write: attempt id of r's merchant, waiting at the customer's bank (an ideal /
+ * bancontact setup, requires_action), gets its outcome: status succeeded or failed, its whole
+ * payment_method_details JSON (details) and setup_error (JSON or NULL). 0 (also when the
+ * attempt no longer waits: nothing changes), or -1 with r->err. */
+int setup_attempt_finish_details(struct req *r, struct db *db, const char *id, const char *status,
+				 const char *details, const char *setup_error);
 
 /* Inside the write: attempt id (may be NULL: nothing), if still waiting for 3-D Secure, is
  * abandoned: its SetupIntent moved on without the challenge (canceled, confirmed again,

@@ -12,6 +12,11 @@
  * (setup_intent.setup_failed, and a 402 card error carrying the intent). Each outcome is also a
  * SetupAttempt (setup_attempts.c) in the same write, which the intent names as latest_attempt;
  * a challenge's answer gives its outcome to the attempt that asked for it.
+ *
+ * iDEAL and Bancontact save a SEPA Direct Debit account through the bank: the confirmation waits
+ * in requires_action on the redirect test page (api/redirect_page.c, which PaymentIntents use
+ * too), whose authorization generates the sepa_debit PaymentMethod with its multi-use mandate on
+ * the intent's customer and hands the outcome back here (setup_intent_redirect_outcome).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,11 +26,14 @@
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
+#include "api/redirect_page.h"
 #include "api/resources.h"
 #include "api/setup_attempts.h"
 #include "payments/pm_types.h"
 #include "core/str.h"
 #include "http/form.h"
+#include "payments/redirect.h"
+#include "vault/ideal.h"
 #include "vault/payment_method.h"
 
 struct setup_intent {
@@ -432,9 +440,10 @@ static int apply_common(struct req *r, struct setup_intent *si)
 	if (pmo_apply(r, si) != 0)
 		return -1;
 	unsigned types;
-	/* ideal and bancontact pay through PaymentIntents only (no generated sepa_debit) */
+	/* ideal and bancontact save the account the bank reports as a sepa_debit PaymentMethod
+	 * (redirect_confirm); a lender's types pay once, nothing to save */
 	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
-				 PMT_ALL & ~PMT_REDIRECT, "Tender supports", false, &types);
+				 PMT_ALL & ~PMT_BNPL, "Tender supports", false, &types);
 	if (got < 0)
 		return -1;
 	if (got) {
@@ -814,6 +823,196 @@ static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref
 	return req_write(r, sepa_confirm_fn, c);
 }
 
+/* ---- ideal and bancontact: the customer authorizes at the bank (api/redirect_page.c) ---- */
+
+struct redirect_ctx {
+	struct confirm_ctx *c;
+	const char *pm_id;
+	char token[40];
+};
+
+/* The write of an ideal / bancontact setup: the intent waits at the bank (requires_action,
+ * next_action redirect_to_url the hosted test page), its attempt too, and the page's token is
+ * recorded (replacing an earlier confirmation's: its link then opens nothing). */
+static int redirect_confirm_fn(struct db *db, void *p)
+{
+	struct redirect_ctx *x = p;
+	struct confirm_ctx *c = x->c;
+	struct req *r = c->r;
+	struct setup_intent *si = &c->si;
+	if (confirm_begin(db, c) != 0)
+		return -1;
+	struct pm_card pm;
+	int rc = pm_load(db, r->merchant_id, x->pm_id, &pm);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "payment_method", x->pm_id, "payment_method");
+	if (rc != DB_OK || !PM_IS_REDIRECT(&pm))
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (pm.detached)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
+	if (pm.customer[0] && strcmp(si->customer, pm.customer) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The provided PaymentMethod belongs to another customer.");
+	/* the page's token: the only secret of its URL; the mandate_data waits with it for the
+	 * mandate the authorization generates */
+	id_random_base62(x->token, 32);
+	struct redirect_acceptance acc = {c->acc_type, c->acc_ip, c->acc_ua};
+	if (redirect_auth_put(db, r->merchant_id, si->id, x->token, pm.id, &acc, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	si->status = "requires_action";
+	si->payment_method = arena_strdup(&r->arena, pm.id);
+	si->last_setup_error = NULL;
+	si->three_d_secure_token = NULL;
+	si->next_action =
+	    challenge_next_action(r, si->return_url, redirect_page_url(r, si->id, x->token));
+	if (!si->payment_method || !si->next_action)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a new attempt, waiting at the bank; one that still waited is abandoned */
+	if (setup_attempt_abandon(r, db, c->si0.latest_attempt) != 0)
+		return -1;
+	struct setup_attempt_new a = {
+	    .id = c->attempt_id,
+	    .setup_intent = si->id,
+	    .customer = si->customer,
+	    .payment_method = pm.id,
+	    .usage = si->usage,
+	    .status = "requires_action",
+	    .sepa_details = redirect_setup_details(&r->arena, &pm, false, NULL, NULL),
+	};
+	if (!a.sepa_details)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (setup_attempt_insert(r, db, &a) != 0)
+		return -1;
+	si->latest_attempt = c->attempt_id;
+	if (si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit(r, db, si, "setup_intent.requires_action") != 0)
+		return -1;
+	return render_response(r, db, si);
+}
+
+/* What confirming with an ideal / bancontact PaymentMethod of type needs, as on Stripe: the
+ * type among the intent's payment_method_types, a customer (the generated sepa_debit
+ * PaymentMethod is attached to it), mandate_data (the SEPA mandate the customer accepts, into
+ * c->acc_*) and a return_url (the request's, else the intent's). 0, or -1 with r->err. */
+static int redirect_check(struct req *r, struct confirm_ctx *c, const char *type)
+{
+	struct setup_intent *si = &c->si;
+	if (redirect_type_bnpl(type))
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The PaymentMethod provided (%s) cannot be set up for later "
+				"payments: it pays once, through a PaymentIntent.",
+				type);
+	char quoted[24];
+	snprintf(quoted, sizeof(quoted), "\"%s\"", type);
+	if (!si->payment_method_types || !strstr(si->payment_method_types, quoted))
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The PaymentMethod provided (%s) is not allowed for this "
+				"SetupIntent. Update its payment_method_types to include "
+				"\"%s\".",
+				type, type);
+	if (si->checkout_session)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method", "Checkout takes cards only.");
+	if (!si->customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer",
+				"A customer is required to set up a %s PaymentMethod: the "
+				"sepa_debit PaymentMethod it generates is attached to the "
+				"SetupIntent's customer. Set customer on the SetupIntent.",
+				type);
+	int md = sepa_mandate_data(r, &c->acc_type, &c->acc_ip, &c->acc_ua);
+	if (md < 0)
+		return -1;
+	if (md == 0)
+		return req_fail(r, ERR_PARAM_MISSING, "mandate_data",
+				"A mandate is required to confirm a SetupIntent with a %s "
+				"PaymentMethod: pass mandate_data[customer_acceptance].",
+				type);
+	const char *ru = param_str(r, "return_url");
+	if (ru && *ru)
+		si->return_url = ru;
+	if (!si->return_url || !*si->return_url)
+		return req_fail(r, ERR_PARAM_BAD, "return_url",
+				"You must provide a `return_url` when confirming a SetupIntent "
+				"with the payment method type %s.",
+				type);
+	return check_return_url(r, si->return_url);
+}
+
+/* payment_method_data of an ideal / bancontact type: checked as redirect_check checks the
+ * confirmation before its PaymentMethod is made, so that a refusal makes nothing. 0, or -1
+ * with r->err. */
+static int redirect_data_check(struct req *r, struct confirm_ctx *c)
+{
+	const char *type = redirect_type_known(param_str(r, "payment_method_data.type"));
+	return type && param_present(r, "payment_method_data") ? redirect_check(r, c, type) : 0;
+}
+
+/* Confirms with ideal / bancontact PaymentMethod pm_ref of type (redirect_check). */
+static int redirect_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref,
+			    const char *type)
+{
+	if (redirect_check(r, c, type) != 0)
+		return -1;
+	struct redirect_ctx x = {.c = c, .pm_id = pm_ref};
+	id_new_at(c->attempt_id, SETUP_ATTEMPT_PREFIX, r->now);
+	c->si0 = c->si;
+	return req_write(r, redirect_confirm_fn, &x);
+}
+
+int setup_intent_redirect_view(struct req *r, struct db *db, const char *acct, const char *id,
+			       struct payment_intent *view)
+{
+	struct setup_intent si;
+	int rc = si_load(r, db, acct, id, &si);
+	if (rc != DB_OK)
+		return rc;
+	memset(view, 0, sizeof(*view));
+	str_copy(view->id, sizeof(view->id), si.id);
+	view->status = si.status;
+	view->payment_method = si.payment_method;
+	view->customer = si.customer;
+	view->return_url = si.return_url;
+	view->client_secret = si.client_secret;
+	return DB_OK;
+}
+
+int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
+				  const struct pm_card *pm, const char *generated_pm,
+				  const char *generated_mandate)
+{
+	struct setup_intent si;
+	if (si_load(r, db, r->merchant_id, id, &si) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	bool ok = generated_pm && generated_mandate;
+	const char *details =
+	    redirect_setup_details(&r->arena, pm, ok, generated_pm, generated_mandate);
+	if (!details)
+		return req_fail(r, ERR_API, NULL, NULL);
+	si.next_action = NULL;
+	si.three_d_secure_token = NULL;
+	if (ok) {
+		/* as on Stripe, payment_method stays the ideal / bancontact one; the mandate is the
+		 * generated sepa_debit PaymentMethod's, which later payments use */
+		si.status = "succeeded";
+		si.last_setup_error = NULL;
+		si.mandate = generated_mandate;
+	} else {
+		si.status = "requires_payment_method";
+		si.last_setup_error =
+		    setup_error_json(r, db, ERR_SETUP_INTENT_AUTH_FAILURE, NULL, pm->id);
+		si.payment_method = NULL;
+		if (!si.last_setup_error)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (si.latest_attempt &&
+	    setup_attempt_finish_details(r, db, si.latest_attempt, ok ? "succeeded" : "failed",
+					 details, si.last_setup_error) != 0)
+		return -1;
+	if (si_write(r, db, &si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit(r, db, &si, ok ? "setup_intent.succeeded" : "setup_intent.setup_failed");
+}
+
 /* Checks the card (outside the write), then records the outcome. si must be confirmable. */
 static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_ref)
 {
@@ -824,11 +1023,15 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 		    "You cannot confirm this SetupIntent because it's missing a payment "
 		    "method. Update the SetupIntent with a payment method and then "
 		    "confirm it again.");
-	int sepa = sepa_pm_is_sepa(r, pm_ref);
-	if (sepa < 0)
+	/* one read of the PaymentMethod's kind chooses the path, as for a PaymentIntent */
+	const char *redirect_type;
+	int kind = pm_ref_kind(r, pm_ref, &redirect_type);
+	if (kind < 0)
 		return -1;
-	if (sepa)
-		return sepa_confirm(r, c, pm_ref, sepa == 2);
+	if (kind == PM_KIND_REDIRECT)
+		return redirect_confirm(r, c, pm_ref, redirect_type);
+	if (kind == PM_KIND_SEPA || kind == PM_KIND_ACH)
+		return sepa_confirm(r, c, pm_ref, kind == PM_KIND_ACH);
 	if (si->payment_method_types && !strstr(si->payment_method_types, "\"card\""))
 		return req_fail(
 		    r, ERR_PARAM_BAD, "payment_method",
@@ -955,7 +1158,11 @@ static int h_create(struct req *r)
 		return -1;
 	/* the request's own payment method is checked; the token's is the token's */
 	bool from_token = c.ct && !param_present(r, "payment_method_data") && pm == c.ct->pm_ref;
-	if (!from_token && (check_pm_ref(r, pm) != 0 || pm_from_data(r, &pm) != 0))
+	if (!from_token && check_pm_ref(r, pm) != 0)
+		return -1;
+	if (confirm && !from_token && redirect_data_check(r, &c) != 0)
+		return -1;
+	if (!from_token && pm_from_data(r, &pm) != 0)
 		return -1;
 	if (pm)
 		si->status = "requires_confirmation";
@@ -1105,7 +1312,7 @@ static int h_confirm(struct req *r)
 	if (ctoken_apply(r, &c, &pm) != 0 ||
 	    apm_check_return_url(r, c.si.automatic_payment_methods, ru ? ru : c.si.return_url,
 				 "Setup Intent") != 0 ||
-	    pm_from_data(r, &pm) != 0)
+	    redirect_data_check(r, &c) != 0 || pm_from_data(r, &pm) != 0)
 		return -1;
 	if (!pm)
 		pm = c.si.payment_method;

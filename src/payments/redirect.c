@@ -16,9 +16,11 @@ const char REDIRECT_OUTCOME[] =
     "{\"network_status\":\"approved_by_network\",\"reason\":null,\"risk_level\":\"not_assessed\","
     "\"seller_message\":\"Payment complete.\",\"type\":\"authorized\"}";
 
-const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
-				    const struct payment_intent *pi, const char *generated_pm,
-				    const char *generated_mandate)
+/* authorized: the bank has reported the account (its IBAN's last four, the verified name);
+ * before that (a SetupIntent's attempt waiting at the bank) they are null */
+static const char *details(struct arena *a, const struct pm_card *pm,
+			   const struct payment_intent *pi, bool authorized,
+			   const char *generated_pm, const char *generated_mandate)
 {
 	bool ideal = strcmp(pm->type, "ideal") == 0;
 	struct buf b;
@@ -35,8 +37,10 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		json_kv_str_or_null(&j, "bic", bank ? bank->bic : NULL);
 		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
 		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
-		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("ideal"));
-		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
+		json_kv_str_or_null(&j, "iban_last4",
+				    authorized ? redirect_test_iban_last4("ideal") : NULL);
+		json_kv_str_or_null(&j, "verified_name",
+				    authorized ? REDIRECT_TEST_VERIFIED_NAME : NULL);
 		json_obj_close(&j);
 	} else if (strcmp(pm->type, "affirm") == 0) {
 		json_key(&j, "affirm");
@@ -61,17 +65,19 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 		/* Stripe's test Bancontact account (VAN DE PUT & CO) */
 		json_key(&j, "bancontact");
 		json_obj_open(&j);
-		json_kv_str(&j, "bank_code", "VAPE");
-		json_kv_str(&j, "bank_name", "VAN DE PUT & CO");
-		json_kv_str(&j, "bic", "VAPEBE22");
+		json_kv_str_or_null(&j, "bank_code", authorized ? "VAPE" : NULL);
+		json_kv_str_or_null(&j, "bank_name", authorized ? "VAN DE PUT & CO" : NULL);
+		json_kv_str_or_null(&j, "bic", authorized ? "VAPEBE22" : NULL);
 		json_kv_str_or_null(&j, "generated_sepa_debit", generated_pm);
 		json_kv_str_or_null(&j, "generated_sepa_debit_mandate", generated_mandate);
-		json_kv_str(&j, "iban_last4", redirect_test_iban_last4("bancontact"));
+		json_kv_str_or_null(&j, "iban_last4",
+				    authorized ? redirect_test_iban_last4("bancontact") : NULL);
 		json_kv_str(&j, "preferred_language",
-			    pi->pmo_bancontact_preferred_language
+			    pi && pi->pmo_bancontact_preferred_language
 				? pi->pmo_bancontact_preferred_language
 				: "en");
-		json_kv_str(&j, "verified_name", REDIRECT_TEST_VERIFIED_NAME);
+		json_kv_str_or_null(&j, "verified_name",
+				    authorized ? REDIRECT_TEST_VERIFIED_NAME : NULL);
 		json_obj_close(&j);
 	}
 	json_kv_str(&j, "type", pm->type);
@@ -79,6 +85,19 @@ const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
 	buf_release(&b);
 	return s;
+}
+
+const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
+				    const struct payment_intent *pi, const char *generated_pm,
+				    const char *generated_mandate)
+{
+	return details(a, pm, pi, true, generated_pm, generated_mandate);
+}
+
+const char *redirect_setup_details(struct arena *a, const struct pm_card *pm, bool authorized,
+				   const char *generated_pm, const char *generated_mandate)
+{
+	return details(a, pm, NULL, authorized, generated_pm, generated_mandate);
 }
 
 bool redirect_details_is(const char *details)
@@ -166,15 +185,17 @@ static const char SQL_DELETE[] =
     "DELETE FROM redirect_authorizations WHERE merchant_id = $1 AND payment_intent = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO redirect_authorizations (merchant_id, payment_intent, token, payment_method,"
-    " status, created) VALUES ($1, $2, $3, $4, 'pending', $5)";
-static const char SQL_GET[] = "SELECT token, payment_method, status FROM redirect_authorizations"
-			      " WHERE merchant_id = $1 AND payment_intent = $2";
+    " status, created, acceptance_type, acceptance_ip, acceptance_ua)"
+    " VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)";
+static const char SQL_GET[] =
+    "SELECT token, payment_method, status, acceptance_type, acceptance_ip, acceptance_ua"
+    " FROM redirect_authorizations WHERE merchant_id = $1 AND payment_intent = $2";
 static const char SQL_FINISH[] =
     "UPDATE redirect_authorizations SET status = $4 WHERE merchant_id = $1 AND payment_intent = $2"
     " AND token = $3 AND status = 'pending'";
 
 int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id, const char *token,
-		      const char *pm_id, int64_t now)
+		      const char *pm_id, const struct redirect_acceptance *acc, int64_t now)
 {
 	/* a confirmation again replaces the earlier attempt: its token no longer opens anything */
 	struct db_stmt *st = db_prepare(db, SQL_DELETE);
@@ -193,11 +214,15 @@ int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id,
 	db_bind_text(st, 3, token, -1);
 	db_bind_text(st, 4, pm_id, -1);
 	db_bind_int64(st, 5, now);
+	db_bind_text(st, 6, acc ? acc->type : NULL, -1);
+	db_bind_text(st, 7, acc ? acc->ip : NULL, -1);
+	db_bind_text(st, 8, acc ? acc->user_agent : NULL, -1);
 	return db_step_done(st);
 }
 
 int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, const char *pi_id,
-		      const char **ret_token, const char **ret_pm, const char **ret_status)
+		      const char **ret_token, const char **ret_pm, const char **ret_status,
+		      struct redirect_acceptance *ret_acc)
 {
 	struct db_stmt *st = db_prepare(db, SQL_GET);
 	if (!st)
@@ -209,6 +234,14 @@ int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, c
 		*ret_token = arena_strdup(a, db_col_text(st, 0, NULL));
 		*ret_pm = arena_strdup(a, db_col_text(st, 1, NULL));
 		*ret_status = arena_strdup(a, db_col_text(st, 2, NULL));
+		if (ret_acc) {
+			const char *t = db_col_text(st, 3, NULL);
+			const char *ip = db_col_text(st, 4, NULL);
+			const char *ua = db_col_text(st, 5, NULL);
+			ret_acc->type = t ? arena_strdup(a, t) : NULL;
+			ret_acc->ip = ip ? arena_strdup(a, ip) : NULL;
+			ret_acc->user_agent = ua ? arena_strdup(a, ua) : NULL;
+		}
 	}
 	db_reset(st);
 	if (rc == DB_ROW)

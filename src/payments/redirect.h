@@ -18,6 +18,11 @@
  *
  * A charge's card column holds its whole payment_method_details JSON
  * ({"ideal":{…},"type":"ideal"}), as a SEPA debit's does (payments/sepa.h).
+ *
+ * A SetupIntent (seti_…) with ideal / bancontact takes the same path: its row of
+ * redirect_authorizations is keyed by its id (the column named payment_intent holds either
+ * kind of intent: ids never collide), the same page authorizes it, and the authorization
+ * generates the sepa_debit PaymentMethod and mandate instead of booking a charge.
  */
 #ifndef TENDER_PAYMENTS_REDIRECT_H
 #define TENDER_PAYMENTS_REDIRECT_H
@@ -49,6 +54,13 @@ extern const char REDIRECT_OUTCOME[];
 const char *redirect_charge_details(struct arena *a, const struct pm_card *pm,
 				    const struct payment_intent *pi, const char *generated_pm,
 				    const char *generated_mandate);
+/* A SetupIntent's attempt with ideal / bancontact PaymentMethod pm (setup_attempts.c keeps it
+ * whole): its payment_method_details as Stripe's setup_attempt shows them, the account's
+ * facts (IBAN last four, verified name, Bancontact's bank) null until the bank authorized;
+ * generated_pm / generated_mandate: the sepa_debit PaymentMethod and mandate the authorization
+ * generated, or NULL. In a; NULL when out of memory. */
+const char *redirect_setup_details(struct arena *a, const struct pm_card *pm, bool authorized,
+				   const char *generated_pm, const char *generated_mandate);
 /* Whether a charge's details column is a redirect payment's whole payment_method_details. */
 bool redirect_details_is(const char *details);
 
@@ -70,13 +82,22 @@ const char *redirect_bnpl_missing(const char *type, const char *billing_json,
 
 /* ---- redirect_authorizations (one row per intent) ---- */
 
-/* Records (or replaces) the pending authorization of intent pi_id with token and pm_id. */
+/* The customer_acceptance of a SetupIntent confirmation's mandate_data, for the mandate its
+ * authorization generates: type online (ip, user_agent) or offline (both NULL). */
+struct redirect_acceptance {
+	const char *type, *ip, *user_agent;
+};
+
+/* Records (or replaces) the pending authorization of intent pi_id (pi_… or seti_…) with token
+ * and pm_id; acc: the mandate's acceptance (a SetupIntent's), or NULL. */
 int redirect_auth_put(struct db *db, const char *merchant_id, const char *pi_id, const char *token,
-		      const char *pm_id, int64_t now);
+		      const char *pm_id, const struct redirect_acceptance *acc, int64_t now);
 /* The authorization of pi_id: its token, PaymentMethod and status (pending | succeeded |
- * failed), in a. DB_OK, DB_NOTFOUND or < 0. */
+ * failed), in a; ret_acc (may be NULL): the acceptance it was put with (type NULL when none).
+ * DB_OK, DB_NOTFOUND or < 0. */
 int redirect_auth_get(struct db *db, struct arena *a, const char *merchant_id, const char *pi_id,
-		      const char **ret_token, const char **ret_pm, const char **ret_status);
+		      const char **ret_token, const char **ret_pm, const char **ret_status,
+		      struct redirect_acceptance *ret_acc);
 /* Moves the pending authorization of pi_id holding token to status. DB_OK, DB_CONFLICT when
  * it is not pending (or not that token's), or < 0. */
 int redirect_auth_finish(struct db *db, const char *merchant_id, const char *pi_id,

@@ -372,6 +372,231 @@ test('setup_future_usage=off_session: the payment generates a sepa_debit Payment
   }), (e) => e.statusCode === 400 && e.param === 'setup_future_usage');
 });
 
+// ---- SetupIntents: saving a SEPA Direct Debit account through iDEAL / Bancontact ----
+
+const MANDATE_ONLINE = { customer_acceptance: { type: 'online', online: { ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0 (test)' } } };
+
+// the redirect back to the shop after a SetupIntent's page
+function assertSetupReturn(resp, si, status) {
+  assert.equal(resp.status, 303);
+  const url = new URL(resp.headers.location);
+  assert.equal(`${url.origin}${url.pathname}`, 'https://shop.example/return');
+  assert.equal(url.searchParams.get('setup_intent'), si.id);
+  assert.equal(url.searchParams.get('setup_intent_client_secret'), si.client_secret);
+  assert.equal(url.searchParams.get('redirect_status'), status);
+  assert.equal(url.searchParams.get('payment_intent'), null);
+}
+
+function assertSetupRedirected(si, pmId) {
+  assert.equal(si.status, 'requires_action');
+  if (pmId) assert.equal(si.payment_method, pmId);
+  assert.equal(si.next_action.type, 'redirect_to_url');
+  assert.equal(si.next_action.redirect_to_url.return_url, RETURN);
+  assert.match(si.next_action.redirect_to_url.url, /^http:\/\/127\.0\.0\.1:\d+\/redirect\/acct_\w+\/seti_\w+\/[A-Za-z0-9]{32}$/);
+  assertStripeShape(si, 'setup_intent');
+}
+
+test('SetupIntent with iDEAL: requires_action, authorized at the bank -> succeeded; the generated sepa_debit on the customer with its multi-use mandate pays off session; replays change nothing', async () => {
+  const cus = await stripe.customers.create({ email: 'seti-ideal@example.com' });
+  const created = await stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['ideal'] });
+  assert.deepEqual(created.payment_method_types, ['ideal']);
+  assertStripeShape(created, 'setup_intent');
+  const si = await stripe.setupIntents.confirm(created.id, {
+    payment_method_data: { type: 'ideal', ideal: { bank: 'ing' }, billing_details: { name: 'Jenny Rosen', email: 'jenny@example.com' } },
+    mandate_data: MANDATE_ONLINE, return_url: RETURN,
+  });
+  assertSetupRedirected(si);
+  assert.match(si.payment_method, /^pm_/);
+  // the attempt waits at the bank: the account is not known yet
+  let attempts = await stripe.setupAttempts.list({ setup_intent: si.id });
+  assert.equal(attempts.data.length, 1);
+  assert.equal(attempts.data[0].id, si.latest_attempt);
+  assert.equal(attempts.data[0].status, 'requires_action');
+  assert.deepEqual(attempts.data[0].payment_method_details, {
+    type: 'ideal',
+    ideal: { bank: 'ing', bic: 'INGBNL2A', generated_sepa_debit: null, generated_sepa_debit_mandate: null, iban_last4: null, verified_name: null },
+  });
+  assertStripeShape(attempts.data[0], 'setup_attempt');
+  // the bank's page: no amount, the same buttons
+  const { page, forms } = await openPage(si, /iDEAL test payment/);
+  assert.doesNotMatch(page.body, /Amount/);
+  assert.match(page.body, /ING/);
+  assertSetupReturn(await post(forms['Authorize test payment']), si, 'succeeded');
+  const done = await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] });
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.next_action, null);
+  assert.equal(done.last_setup_error, null);
+  assert.equal(done.payment_method, si.payment_method); // the ideal one, as on Stripe
+  const att = done.latest_attempt;
+  assert.equal(att.status, 'succeeded');
+  assert.equal(att.payment_method, si.payment_method);
+  assert.equal(att.customer, cus.id);
+  assert.equal(att.setup_error, null);
+  const details = att.payment_method_details.ideal;
+  assert.equal(att.payment_method_details.type, 'ideal');
+  assert.equal(details.bank, 'ing');
+  assert.equal(details.bic, 'INGBNL2A');
+  assert.equal(details.iban_last4, '5264');
+  assert.equal(details.verified_name, 'Jenny Rosen');
+  assert.match(details.generated_sepa_debit, /^pm_/);
+  assert.match(details.generated_sepa_debit_mandate, /^mandate_/);
+  assert.equal(done.mandate, details.generated_sepa_debit_mandate);
+  assertStripeShape(att, 'setup_attempt');
+  assertStripeShape(await stripe.setupIntents.retrieve(si.id), 'setup_intent');
+  // the generated PaymentMethod: the bank's account, saved on the customer
+  const gen = await stripe.paymentMethods.retrieve(details.generated_sepa_debit);
+  assert.equal(gen.type, 'sepa_debit');
+  assert.equal(gen.sepa_debit.last4, '5264');
+  assert.equal(gen.sepa_debit.country, 'NL');
+  assert.equal(gen.customer, cus.id);
+  assert.equal(gen.billing_details.name, 'Jenny Rosen');
+  assertStripeShape(gen, 'payment_method');
+  const mandate = await stripe.mandates.retrieve(done.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.status, 'active');
+  assert.equal(mandate.payment_method, gen.id);
+  // accepted as the confirmation's mandate_data says
+  assert.deepEqual(mandate.customer_acceptance.online, MANDATE_ONLINE.customer_acceptance.online);
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assertStripeShape(mandate, 'mandate');
+  assert.deepEqual(await eventsOf(gen.id), ['payment_method.attached']);
+  assert.deepEqual(await eventsOf(si.id), ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded']);
+  // the ideal PaymentMethod itself stays single-use, unattached
+  assert.equal((await stripe.paymentMethods.retrieve(si.payment_method)).customer, null);
+  // a second click, the other button, a replayed POST: the same answer, nothing changes
+  assertSetupReturn(await post(forms['Authorize test payment']), si, 'succeeded');
+  assertSetupReturn(await post(forms['Fail test payment']), si, 'succeeded');
+  assert.deepEqual(await eventsOf(si.id), ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded']);
+  const saved = await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((p) => p.id), [gen.id]);
+  attempts = await stripe.setupAttempts.list({ setup_intent: si.id });
+  assert.deepEqual(attempts.data.map((a) => a.status), ['succeeded']);
+  // confirming a succeeded SetupIntent again is refused
+  await assert.rejects(stripe.setupIntents.confirm(si.id, { return_url: RETURN, mandate_data: MANDATE_ONLINE }),
+    (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
+  // it pays off session through the SEPA path, settled by the scheduler
+  let next = await stripe.paymentIntents.create({
+    amount: 1500, currency: 'eur', customer: cus.id, payment_method: gen.id, payment_method_types: ['sepa_debit'],
+    off_session: true, confirm: true,
+  });
+  assert.equal(next.status, 'processing');
+  assertStripeShape(next, 'payment_intent');
+  next = await waitFor(async () => {
+    const x = await stripe.paymentIntents.retrieve(next.id);
+    return x.status !== 'processing' && x;
+  }, 'the off-session SEPA debit to settle', 20000);
+  assert.equal(next.status, 'succeeded');
+  const debit = await stripe.charges.retrieve(next.latest_charge);
+  assert.equal(debit.payment_method_details.sepa_debit.mandate, mandate.id);
+});
+
+test('SetupIntent with Bancontact: failed at the bank -> requires_payment_method with last_setup_error; confirmed again -> a new page, the old link opens nothing; cancel while requires_action', async () => {
+  const cus = await stripe.customers.create({ email: 'seti-bancontact@example.com' });
+  const si = await stripe.setupIntents.create({
+    customer: cus.id, payment_method_types: ['bancontact', 'card'], confirm: true, return_url: RETURN,
+    payment_method_data: { type: 'bancontact', billing_details: { name: 'Jenny Rosen' } }, mandate_data: MANDATE_ONLINE,
+  });
+  assertSetupRedirected(si);
+  const { forms } = await openPage(si, /Bancontact test payment/);
+  assertSetupReturn(await post(forms['Fail test payment']), si, 'failed');
+  const failed = await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] });
+  assert.equal(failed.status, 'requires_payment_method');
+  assert.equal(failed.payment_method, null);
+  assert.equal(failed.next_action, null);
+  assert.equal(failed.mandate, null);
+  assert.equal(failed.last_setup_error.code, 'setup_intent_authentication_failure');
+  assert.equal(failed.last_setup_error.payment_method.id, si.payment_method);
+  assert.equal(failed.latest_attempt.status, 'failed');
+  assert.equal(failed.latest_attempt.setup_error.code, 'setup_intent_authentication_failure');
+  assert.equal(failed.latest_attempt.payment_method_details.type, 'bancontact');
+  assert.equal(failed.latest_attempt.payment_method_details.bancontact.generated_sepa_debit, null);
+  assert.equal(failed.latest_attempt.payment_method_details.bancontact.iban_last4, null);
+  assertStripeShape(failed.latest_attempt, 'setup_attempt');
+  assertStripeShape(await stripe.setupIntents.retrieve(si.id), 'setup_intent');
+  const evs = ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.setup_failed'];
+  assert.deepEqual(await eventsOf(si.id), evs);
+  // replays: the failure stands, nothing is generated
+  assertSetupReturn(await post(forms['Authorize test payment']), si, 'failed');
+  assert.deepEqual(await eventsOf(si.id), evs);
+  assert.equal((await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' })).data.length, 0);
+  assert.equal((await stripe.setupIntents.retrieve(si.id)).status, 'requires_payment_method');
+  // confirmed again: a new page; the first one's link opens nothing
+  const pm = await pmOf('bancontact');
+  const again = await stripe.setupIntents.confirm(si.id, { payment_method: pm.id, mandate_data: MANDATE_ONLINE });
+  assertSetupRedirected(again, pm.id); // return_url kept from the first confirmation
+  assert.notEqual(again.next_action.redirect_to_url.url, si.next_action.redirect_to_url.url);
+  assert.equal((await env.request({ path: new URL(si.next_action.redirect_to_url.url).pathname })).status, 404);
+  const second = await openPage(again, /Bancontact test payment/);
+  // confirmed a third time before answering: the second page opens nothing, its attempt abandoned
+  const third = await stripe.setupIntents.confirm(si.id, { payment_method: pm.id, mandate_data: MANDATE_ONLINE });
+  assertSetupRedirected(third, pm.id);
+  assert.equal((await post(second.forms['Authorize test payment'])).status, 404);
+  let attempts = await stripe.setupAttempts.list({ setup_intent: si.id });
+  assert.deepEqual(attempts.data.map((a) => a.status), ['requires_action', 'abandoned', 'failed']);
+  // cancel while requires_action: the page opens nothing
+  const { forms: thirdForms } = await openPage(third, /Bancontact test payment/);
+  const canceled = await stripe.setupIntents.cancel(si.id);
+  assert.equal(canceled.status, 'canceled');
+  assert.equal(canceled.next_action, null);
+  assertStripeShape(canceled, 'setup_intent');
+  assert.equal((await post(thirdForms['Authorize test payment'])).status, 404);
+  assert.equal((await post(thirdForms['Fail test payment'])).status, 404);
+  assert.equal((await env.request({ path: new URL(third.next_action.redirect_to_url.url).pathname })).status, 404);
+  assert.equal((await stripe.setupIntents.retrieve(si.id)).status, 'canceled');
+  attempts = await stripe.setupAttempts.list({ setup_intent: si.id });
+  assert.deepEqual(attempts.data.map((a) => a.status), ['abandoned', 'abandoned', 'failed']);
+  assert.equal((await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' })).data.length, 0);
+});
+
+test('SetupIntent with iDEAL / Bancontact refusals: no return_url, no customer, no mandate_data, a type the intent does not allow, a lender\'s type; nothing changes', async () => {
+  const cus = await stripe.customers.create({ email: 'seti-refusals@example.com' });
+  const ideal = await pmOf('ideal');
+  const noCustomer = await stripe.setupIntents.create({ payment_method_types: ['ideal'] });
+  const withCustomer = await stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['ideal'] });
+  const cardOnly = await stripe.setupIntents.create({ customer: cus.id });
+  const cases = [
+    [withCustomer, { payment_method: ideal.id, mandate_data: MANDATE_ONLINE }, 'return_url'],
+    [noCustomer, { payment_method: ideal.id, mandate_data: MANDATE_ONLINE, return_url: RETURN }, 'customer'],
+    [withCustomer, { payment_method: ideal.id, return_url: RETURN }, 'mandate_data'],
+    [withCustomer, { payment_method: ideal.id, mandate_data: MANDATE_ONLINE, return_url: 'shop.example/return' }, 'return_url'],
+    [cardOnly, { payment_method: ideal.id, mandate_data: MANDATE_ONLINE, return_url: RETURN }, 'payment_method'],
+  ];
+  for (const [si, params, param] of cases) {
+    await assert.rejects(stripe.setupIntents.confirm(si.id, params), (e) => e.statusCode === 400 && e.param === param, param);
+    const after = await stripe.setupIntents.retrieve(si.id);
+    assert.equal(after.status, 'requires_payment_method');
+    assert.equal(after.next_action, null);
+    assert.equal(after.latest_attempt, null);
+    assert.deepEqual(await eventsOf(si.id), ['setup_intent.created']);
+  }
+  // payment_method_data: refused before its PaymentMethod is made
+  const pmCount = async (type) => (await stripe.paymentMethods.list({ type, limit: 100 })).data.length;
+  const ideals = await pmCount('ideal');
+  const bancontacts = await pmCount('bancontact');
+  for (const [si, params, param] of [
+    [withCustomer, { mandate_data: MANDATE_ONLINE }, 'return_url'],
+    [noCustomer, { mandate_data: MANDATE_ONLINE, return_url: RETURN }, 'customer'],
+    [withCustomer, { return_url: RETURN }, 'mandate_data'],
+    [cardOnly, { mandate_data: MANDATE_ONLINE, return_url: RETURN }, 'payment_method'],
+  ]) {
+    await assert.rejects(stripe.setupIntents.confirm(si.id, { payment_method_data: { type: 'ideal', ideal: { bank: 'ing' } }, ...params }),
+      (e) => e.statusCode === 400 && e.param === param, param);
+    assert.equal((await stripe.setupIntents.retrieve(si.id)).status, 'requires_payment_method');
+  }
+  assert.equal(await pmCount('ideal'), ideals);
+  // create with confirm=true: refused before anything is made
+  const before = (await stripe.setupIntents.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.setupIntents.create({
+    payment_method_types: ['bancontact'], confirm: true, return_url: RETURN, mandate_data: MANDATE_ONLINE,
+    payment_method_data: { type: 'bancontact' },
+  }), (e) => e.statusCode === 400 && e.param === 'customer');
+  await assert.rejects(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['klarna'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  assert.equal((await stripe.setupIntents.list({ limit: 100 })).data.length, before);
+  assert.equal(await pmCount('bancontact'), bancontacts);
+  assert.equal((await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' })).data.length, 0);
+});
+
 // ---- buy now, pay later: affirm, afterpay_clearpay, klarna ----
 
 const BILLING = {

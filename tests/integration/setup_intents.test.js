@@ -257,7 +257,7 @@ test('refused requests change nothing', async () => {
     (e) => e.statusCode === 400 && e.code === 'setup_intent_unexpected_state');
   await assert.rejects(stripe.setupIntents.create({ usage: 'sometimes' }),
     (e) => e.statusCode === 400 && e.param === 'usage');
-  await assert.rejects(stripe.setupIntents.create({ payment_method_types: ['ideal'] }),
+  await assert.rejects(stripe.setupIntents.create({ payment_method_types: ['klarna'] }),
     (e) => e.statusCode === 400 && e.param === 'payment_method_types');
   await assert.rejects(stripe.setupIntents.create({ payment_method: 'card_123' }),
     (e) => e.statusCode === 400 && e.param === 'payment_method');

@@ -57,6 +57,38 @@ Test(redirect, bancontact_details)
 	arena_release(&a);
 }
 
+Test(redirect, setup_details)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct pm_card pm;
+	memset(&pm, 0, sizeof(pm));
+	strcpy(pm.type, "ideal");
+	strcpy(pm.ideal_bank, "ing");
+	/* waiting at the bank: the chosen bank is known, the account is not */
+	const char *d = redirect_setup_details(&a, &pm, false, NULL, NULL);
+	cr_assert_str_eq(d, "{\"ideal\":{\"bank\":\"ing\",\"bic\":\"INGBNL2A\","
+			    "\"generated_sepa_debit\":null,\"generated_sepa_debit_mandate\":null,"
+			    "\"iban_last4\":null,\"verified_name\":null},\"type\":\"ideal\"}");
+	cr_assert(redirect_details_is(d));
+	d = redirect_setup_details(&a, &pm, true, "pm_gen", "mandate_gen");
+	cr_assert_str_eq(d, "{\"ideal\":{\"bank\":\"ing\",\"bic\":\"INGBNL2A\","
+			    "\"generated_sepa_debit\":\"pm_gen\","
+			    "\"generated_sepa_debit_mandate\":\"mandate_gen\","
+			    "\"iban_last4\":\"5264\",\"verified_name\":\"Jenny Rosen\"},"
+			    "\"type\":\"ideal\"}");
+	/* Bancontact: the bank is the account's, known once authorized; no intent: English */
+	strcpy(pm.type, "bancontact");
+	d = redirect_setup_details(&a, &pm, false, NULL, NULL);
+	cr_assert_not_null(strstr(d, "\"bank_code\":null,\"bank_name\":null,\"bic\":null"));
+	cr_assert_not_null(strstr(d, "\"preferred_language\":\"en\""));
+	d = redirect_setup_details(&a, &pm, true, "pm_gen", "mandate_gen");
+	cr_assert_not_null(strstr(d, "\"bank_code\":\"VAPE\""));
+	cr_assert_not_null(strstr(d, "\"iban_last4\":\"7061\""));
+	cr_assert(redirect_details_is(d));
+	arena_release(&a);
+}
+
 Test(redirect, recognition)
 {
 	cr_assert_not(redirect_details_is(NULL));
