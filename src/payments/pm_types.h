@@ -24,12 +24,11 @@ enum {
 	/* buy now, pay later: the customer accepts a payment plan at the lender's site, reached
 	 * by a redirect as a bank is */
 	PMT_BNPL = PMT_AFFIRM | PMT_AFTERPAY_CLEARPAY | PMT_KLARNA,
-	/* paid by redirecting the customer to their bank or lender (payments/redirect.h):
-	 * PaymentIntents only */
+	/* paid by redirecting the customer to their bank or lender (payments/redirect.h) */
 	PMT_REDIRECT = PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL,
-	/* what a SetupIntent can save: the redirect methods generate no reusable PaymentMethod
-	 * here */
-	PMT_SETUP = PMT_ALL & ~PMT_REDIRECT,
+	/* what a SetupIntent can save: a lender's plan pays once (iDEAL and Bancontact save the
+	 * sepa_debit PaymentMethod their bank's authorization generates) */
+	PMT_SETUP = PMT_ALL & ~PMT_BNPL,
 };
 
 /* The type's bit, 0 when Tender has no type of that name. */

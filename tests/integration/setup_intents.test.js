@@ -464,13 +464,15 @@ test('automatic_payment_methods: shown as asked, types from the configuration, r
   assert.equal(plain.automatic_payment_methods, null);
   assert.equal(plain.payment_method_configuration_details, null);
 
-  // iDEAL and SEPA Direct Debit on: a SetupIntent saves the debit, never the redirect
+  // iDEAL, Klarna and SEPA Direct Debit on: a SetupIntent saves the debit and iDEAL (whose
+  // bank generates a debit), never a lender's plan; allow_redirects=never leaves iDEAL out
   await stripe.paymentMethodConfigurations.update(def.id, {
     ideal: { display_preference: { preference: 'on' } }, sepa_debit: { display_preference: { preference: 'on' } },
+    klarna: { display_preference: { preference: 'on' } },
   });
   try {
     const both = await stripe.setupIntents.create({ automatic_payment_methods: { enabled: true } });
-    assert.deepEqual(both.payment_method_types, ['card', 'sepa_debit']);
+    assert.deepEqual(both.payment_method_types, ['card', 'sepa_debit', 'ideal']);
     assertStripeShape(both, 'setup_intent');
     const never = await stripe.setupIntents.create({ automatic_payment_methods: { enabled: true, allow_redirects: 'never' } });
     assert.deepEqual(never.automatic_payment_methods, { allow_redirects: 'never', enabled: true });
@@ -478,6 +480,7 @@ test('automatic_payment_methods: shown as asked, types from the configuration, r
   } finally {
     await stripe.paymentMethodConfigurations.update(def.id, {
       ideal: { display_preference: { preference: 'off' } }, sepa_debit: { display_preference: { preference: 'off' } },
+      klarna: { display_preference: { preference: 'off' } },
     });
   }
 

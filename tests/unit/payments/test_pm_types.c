@@ -103,8 +103,11 @@ Test(pm_types, automatic)
 	/* capture_method=manual keeps the types that can be captured later */
 	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "usd", true, true), PMT_CARD | PMT_AFFIRM);
 	cr_assert_eq(pm_types_automatic(on, PMT_ALL, "eur", true, true), PMT_CARD);
-	/* a SetupIntent: no currency, no redirect method */
+	/* a SetupIntent: no currency; iDEAL (its bank generates a debit) but no lender's plan,
+	 * and no redirect at all with allow_redirects=never */
 	cr_assert_eq(pm_types_automatic(on, PMT_SETUP, NULL, false, true),
+		     PMT_CARD | PMT_SEPA_DEBIT | PMT_IDEAL);
+	cr_assert_eq(pm_types_automatic(on, PMT_SETUP, NULL, false, false),
 		     PMT_CARD | PMT_SEPA_DEBIT);
 	/* a type the configuration has off is never offered */
 	cr_assert_eq(pm_types_automatic(PMT_IDEAL, PMT_ALL, "usd", false, true), 0);
