@@ -26,7 +26,11 @@
  * pay its first invoice); then one write makes the customer (when the session names none, as
  * Stripe does), the subscription and its first invoice, pays it with the buyer's card (which
  * the payment attaches to the customer; it is the subscription's default_payment_method) and
- * completes the session, as a payment does in mode=payment. Decisions:
+ * completes the session, as a payment does in mode=payment. The SEPA form's sepa_debit
+ * PaymentMethod instead gets a multi-use mandate (accepted online on the page) in that write
+ * before the first invoice is debited off session under it, as any SEPA invoice is; the session
+ * completes unpaid with the debit processing and settles as a payment-mode debit's does
+ * (checkout_async_payment, found by the invoice's intent). Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
  *    page, forgets the attempt, and takes another card at once.
@@ -3023,13 +3027,13 @@ static bool bnpl_offered(const struct session *s, const char *type)
 }
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
- * afterpay_clearpay and klarna (mode=payment). A session that takes a bank debit, a bank
- * redirect or a lender records the list; one of cards only keeps NULL (Stripe's default). What
- * the debit and redirect forms of the page do not ask for (custom fields, phone, consent, tax
- * ids, a full billing address; shipping, except from a lender's form, which asks for it) and
- * what such a payment cannot do (a manual capture, except by a lender; an invoice marked paid
- * before the bank answers; an iDEAL or Bancontact account saved for on-session use; a lender's
- * payment saved at all) is refused with it. */
+ * afterpay_clearpay and klarna (mode=payment; mode=subscription card and sepa_debit). A session
+ * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
+ * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
+ * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
+ * which asks for it) and what such a payment cannot do (a manual capture, except by a lender; an
+ * invoice marked paid before the bank answers; an iDEAL or Bancontact account saved for on-session
+ * use; a lender's payment saved at all) is refused with it. */
 static int pm_types_parse(struct req *r, struct session *s)
 {
 	unsigned types = PMT_CARD;
