@@ -26,7 +26,11 @@
  * pay its first invoice); then one write makes the customer (when the session names none, as
  * Stripe does), the subscription and its first invoice, pays it with the buyer's card (which
  * the payment attaches to the customer; it is the subscription's default_payment_method) and
- * completes the session, as a payment does in mode=payment. Decisions:
+ * completes the session, as a payment does in mode=payment. The SEPA form's sepa_debit
+ * PaymentMethod instead gets a multi-use mandate (accepted online on the page) in that write
+ * before the first invoice is debited off session under it, as any SEPA invoice is; the session
+ * completes unpaid with the debit processing and settles as a payment-mode debit's does
+ * (checkout_async_payment, found by the invoice's intent). Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
  *    page, forgets the attempt, and takes another card at once.
@@ -3023,13 +3027,13 @@ static bool bnpl_offered(const struct session *s, const char *type)
 }
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
- * afterpay_clearpay and klarna (mode=payment). A session that takes a bank debit, a bank
- * redirect or a lender records the list; one of cards only keeps NULL (Stripe's default). What
- * the debit and redirect forms of the page do not ask for (custom fields, phone, consent, tax
- * ids, a full billing address; shipping, except from a lender's form, which asks for it) and
- * what such a payment cannot do (a manual capture, except by a lender; an invoice marked paid
- * before the bank answers; an iDEAL or Bancontact account saved for on-session use; a lender's
- * payment saved at all) is refused with it. */
+ * afterpay_clearpay and klarna (mode=payment; mode=subscription card and sepa_debit). A session
+ * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
+ * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
+ * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
+ * which asks for it) and what such a payment cannot do (a manual capture, except by a lender; an
+ * invoice marked paid before the bank answers; an iDEAL or Bancontact account saved for on-session
+ * use; a lender's payment saved at all) is refused with it. */
 static int pm_types_parse(struct req *r, struct session *s)
 {
 	unsigned types = PMT_CARD;
@@ -3044,9 +3048,14 @@ static int pm_types_parse(struct req *r, struct session *s)
 	if (!debits)
 		return 0;
 	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
-	if (strcmp(s->mode, "payment") != 0)
+	/* a subscription's first invoice is debited off session under the multi-use mandate the
+	 * page's SEPA form collects (subscribe); an ACH account typed on the page is unverified,
+	 * and invoices refuse one (bank_account_unverified) */
+	unsigned modal = strcmp(s->mode, "subscription") == 0 ? debits & ~PMT_SEPA_DEBIT : debits;
+	if (strcmp(s->mode, "payment") != 0 && modal)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
-				"Tender takes %s in `payment` mode only.", debit);
+				"Tender takes %s in `payment` mode only.",
+				pm_type_name(modal & (~modal + 1u)));
 	/* a lender's form asks for the shipping address (the card form's fields); a bank's not */
 	unsigned banks = debits & ~PMT_BNPL;
 	for (size_t i = 0; banks && i < 2; i++) {
@@ -4670,6 +4679,9 @@ struct sub_rows {
 	struct page_ctx *x;
 	struct sub_checkout *co;
 	const char *email, *name;
+	/* the SEPA form's PaymentMethod (or NULL: a card): its multi-use mandate, accepted
+	 * online on the page now, is what the first invoice and the renewals debit under */
+	const char *sepa_pm;
 };
 
 static int sub_rows_fn(struct req *r, struct db *db, void *p)
@@ -4681,6 +4693,14 @@ static int sub_rows_fn(struct req *r, struct db *db, void *p)
 		return -1;
 	if (sr->co->new_customer && sr->x->tax_id &&
 	    tax_ids_create_from_data(r, db, sr->co->customer) != 0)
+		return -1;
+	/* before the invoice's off-session debit looks for it (mandates.c); a trial's write
+	 * saves the PaymentMethod on the customer after this */
+	char mandate[ID_MAX];
+	if (sr->sepa_pm &&
+	    sepa_setup_mandate(
+		r, db, sr->sepa_pm, "online", r->client_ip[0] ? r->client_ip : "0.0.0.0",
+		r->user_agent && *r->user_agent ? r->user_agent : "unknown", NULL, mandate) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_SUB_ROWS);
 	if (!st)
@@ -4735,7 +4755,8 @@ static int attempt_clear_fn(struct db *db, void *p)
  * PaymentIntent whose write also makes the subscription and completes the session, or, with a
  * trial, one write that saves the card, makes the subscription and completes the session. The
  * attempt (its subscription and intent ids) is recorded on the session first, as a payment's. */
-static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
+static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sepa,
+		     const char *ret_url)
 {
 	struct sub_checkout *co = arena_alloc(&r->arena, sizeof(*co));
 	if (!co)
@@ -4796,6 +4817,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 	co->metadata = x->s.sub_metadata;
 	co->description = x->s.sub_description;
 	co->pm_id = pm;
+	co->bank_debit = sepa;
 	co->checkout_session = x->s.id;
 	co->return_url = ret_url;
 	id_new_at(co->id, "sub_", r->now);
@@ -4810,7 +4832,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, const ch
 		id_new_at(co->pi_id, "pi_", r->now);
 	/* the customer's email: the one the session was made with, else the one typed */
 	struct sub_rows sr = {x, co, x->s.customer_email ? x->s.customer_email : x->s.details_email,
-			      x->s.details_name};
+			      x->s.details_name, sepa ? pm : NULL};
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
 	struct attempt_ctx a = {
@@ -5319,7 +5341,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (strcmp(x.s.mode, "setup") == 0)
 		return save_card(r, &x, pm, ret_url);
 	if (strcmp(x.s.mode, "subscription") == 0)
-		return subscribe(r, &x, card ? pm : NULL, ret_url);
+		return subscribe(r, &x, card || sepa ? pm : NULL, sepa, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	/* Afterpay / Clearpay ships somewhere: the address collected, else the billing address */
 	const char *bnpl_ship = NULL;

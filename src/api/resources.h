@@ -460,6 +460,11 @@ struct sub_checkout {
 	void *ctx;
 	char invoice_id[ID_MAX];
 	const char *status, *challenge_url;
+	/* pm_id is a bank debit's (sepa_debit, its multi-use mandate made by before()): the first
+	 * invoice is debited off session (its intent names no checkout session, the debit path
+	 * refusing one confirmed off the page) and the session completes once the debit is
+	 * processing, in the same write (unpaid until the bank answers) */
+	bool bank_debit;
 };
 int subscriptions_checkout(struct req *r, struct sub_checkout *co);
 /* A subscription's status (r's arena) and its first invoice's; DB_NOTFOUND when r's merchant

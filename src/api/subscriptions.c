@@ -2129,11 +2129,13 @@ static int checkout_before(struct req *r, struct db *db, void *p)
 /* A decline keeps nothing: the buyer is still on the page and tries again, and the session
  * has no subscription (Stripe makes none for a checkout that was not paid). The card error is
  * the page's message. A payment waiting for 3-D Secure is kept (incomplete, its invoice open)
- * until the challenge ends. */
+ * until the challenge ends. A bank debit (sepa_debit) completes the session here, its intent
+ * processing (checkout_complete: unpaid until the bank answers). */
 static int checkout_answer(struct req *r, struct db *db, void *p, int rc)
 {
-	(void)db;
-	(void)p;
+	struct create_ctx *c = p;
+	if (rc == 0 && c->co->bank_debit && checkout_complete(r, db, c->co->checkout_session) != 0)
+		return -1;
 	if (rc == REQ_COMMIT_ERR) {
 		r->err.charge_id[0] = '\0';
 		buf_reset(&r->err.extra);
@@ -2392,7 +2394,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 	    .customer = s->customer,
 	    .pm_id = c->pm,
 	    .return_url = c->co ? c->co->return_url : NULL,
-	    .checkout_session = c->co ? c->co->checkout_session : NULL,
+	    .checkout_session = c->co && !c->co->bank_debit ? c->co->checkout_session : NULL,
 	    .confirm = !str_eq(c->behavior, "default_incomplete"),
 	    .before = c->co ? checkout_before : create_before,
 	    .answer = c->co ? checkout_answer : create_answer,

@@ -7,8 +7,10 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startTender, stopAll, assertStripeShape, eventsAbout, launchChromium, startShop,
+  startTender, stopAll, assertStripeShape, eventsAbout, launchChromium, startShop, waitFor,
+  invoiceDebitSettled, invoiceLatestPi,
 } = require('./helpers');
+const { billingShape } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -1020,6 +1022,153 @@ test('sepa_debit only, a failing IBAN, saved for later on a customer made: async
   assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
   assert.equal(evs[1].data.object.payment_status, 'unpaid');
   assertStripeShape(evs[1].data.object, 'checkout.session');
+});
+
+// ---- SEPA Direct Debit in subscription mode ----
+
+async function eurMonthly() {
+  return stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Abo' } });
+}
+
+async function paySepaOnPage(url, iban, ua) {
+  const page = await browser.newPage(ua ? { userAgent: ua } : {});
+  await page.goto(url);
+  await page.fill('#sepa-email', 'jenny@example.com');
+  await page.fill('#sepa-name', 'Jenny Rosen');
+  await page.fill('#iban', iban);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#sepa-pay')]);
+  await page.close();
+}
+
+test('sepa_debit in subscription mode: active subscription, multi-use mandate, first invoice paid when the debit settles', async () => {
+  const monthly = await eurMonthly();
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 2 }], payment_method_types: ['card', 'sepa_debit'],
+  }));
+  assert.deepEqual(s.payment_method_types, ['card', 'sepa_debit']);
+  assertStripeShape(s, 'checkout.session');
+  await paySepaOnPage(s.url, SEPA_OK, 'Mozilla/5.0 (Tender subscription test)');
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'unpaid');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.customer, done.customer);
+  assert.equal(sub.latest_invoice, done.invoice);
+  billingShape(sub, 'subscription');
+  const pm = await stripe.paymentMethods.retrieve(sub.default_payment_method);
+  assert.equal(pm.type, 'sepa_debit');
+  assert.equal(pm.customer, done.customer);
+  assert.equal(pm.sepa_debit.last4, '3000');
+  assertStripeShape(pm, 'payment_method');
+  const completed = (await eventsAbout(stripe, s.id)).find((e) => e.type === 'checkout.session.completed');
+  assert.equal(completed.data.object.payment_status, 'unpaid');
+  assert.equal(completed.data.object.subscription, sub.id);
+
+  // the first invoice is debited off session under the mandate accepted on the page
+  // Stripe names no payment_intent on a subscription's session: its first invoice's pays it
+  assert.equal(done.payment_intent, null);
+  const { id: piId } = await invoiceLatestPi(stripe, { id: done.invoice, customer: done.customer });
+  const pi0 = await stripe.paymentIntents.retrieve(piId, { expand: ['latest_charge'] });
+  assert.equal(pi0.amount, 1800);
+  assert.equal(pi0.payment_method, pm.id);
+  const mandate = await stripe.mandates.retrieve(pi0.latest_charge.payment_method_details.sepa_debit.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.payment_method, pm.id);
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assert.equal(mandate.customer_acceptance.online.ip_address, '127.0.0.1');
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender subscription test)');
+  assertStripeShape(mandate, 'mandate');
+
+  const inv = await invoiceDebitSettled(stripe, sub.latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 1800);
+  assert.equal(inv.payment_intent.status, 'succeeded');
+  const paid = await waitFor(async () => {
+    const x = await stripe.checkout.sessions.retrieve(s.id);
+    return x.payment_status === 'paid' && x;
+  }, 'the session to be paid', 15000);
+  assertStripeShape(paid, 'checkout.session');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  const evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+  assert.equal(evs[1].data.object.payment_status, 'paid');
+});
+
+test('sepa_debit in subscription mode, a failing IBAN: async_payment_failed, the invoice open', async () => {
+  const monthly = await eurMonthly();
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['sepa_debit'],
+  }));
+  await paySepaOnPage(s.url, SEPA_FAILS);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const inv = await invoiceDebitSettled(stripe, done.invoice);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.payment_intent.status, 'requires_payment_method');
+  const evs = await waitFor(async () => {
+    const e = await eventsAbout(stripe, s.id);
+    return e.length === 2 && e;
+  }, 'the session\'s async event', 15000);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'unpaid');
+  assertStripeShape(evs[1].data.object, 'checkout.session');
+});
+
+test('sepa_debit in subscription mode with a trial: the PaymentMethod saved with its mandate, nothing charged', async () => {
+  const monthly = await eurMonthly();
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'],
+    subscription_data: { trial_period_days: 14 },
+  }));
+  assert.equal(s.amount_total, 0);
+  await paySepaOnPage(s.url, SEPA_OK);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assert.equal(done.payment_intent, null);
+  assertStripeShape(done, 'checkout.session');
+  done.subscription = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(done.subscription.status, 'trialing');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'sepa_debit' });
+  assert.equal(pms.data.length, 1);
+  assert.equal(done.subscription.default_payment_method, pms.data[0].id);
+  const charges = await stripe.charges.list({ customer: done.customer });
+  assert.equal(charges.data.length, 0);
+  // the mandate taken on the page debits off session (as the renewals will)
+  const later = await stripe.paymentIntents.create({
+    amount: 900, currency: 'eur', customer: done.customer, payment_method: pms.data[0].id,
+    payment_method_types: ['sepa_debit'], off_session: true, confirm: true,
+  });
+  assert.equal(later.status, 'processing');
+});
+
+test('bank debits in subscription and setup mode: refusals change nothing', async () => {
+  const monthly = await eurMonthly();
+  const usdMonthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const sub = { mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }] };
+  const refusals = [
+    [{ ...sub, line_items: [{ price: usdMonthly.id, quantity: 1 }], payment_method_types: ['sepa_debit'] }, 'payment_method_types', /currency provided \(usd\)/],
+    [{ ...sub, line_items: [{ price: usdMonthly.id, quantity: 1 }], payment_method_types: ['card', 'us_bank_account'] }, 'payment_method_types', /us_bank_account in `payment` mode only/],
+    [{ ...sub, payment_method_types: ['card', 'ideal'] }, 'payment_method_types', /ideal in `payment` mode only/],
+    [{ ...sub, payment_method_types: ['sepa_debit'], phone_number_collection: { enabled: true } }, 'phone_number_collection', /sepa_debit/],
+    [{ ...sub, payment_method_types: ['sepa_debit'], billing_address_collection: 'required' }, 'billing_address_collection', /sepa_debit/],
+    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['card', 'sepa_debit'] }, 'payment_method_types', /sepa_debit in `payment` mode only/],
+    [{ mode: 'setup', line_items: undefined, currency: 'usd', payment_method_types: ['us_bank_account'] }, 'payment_method_types', /us_bank_account in `payment` mode only/],
+  ];
+  for (const [extra, param, msg] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams(extra)), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      assert.match(e.message, msg);
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
 });
 
 test('payment links with payment_method_types: sepa_debit carried into their sessions', async () => {
