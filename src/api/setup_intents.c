@@ -192,15 +192,7 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 	json_kv_str(j, "id", si->id);
 	json_kv_str(j, "object", "setup_intent");
 	json_kv_null(j, "application");
-	if (si->automatic_payment_methods) {
-		json_key(j, "automatic_payment_methods");
-		json_obj_open(j);
-		json_kv_str(j, "allow_redirects", si->automatic_payment_methods);
-		json_kv_bool(j, "enabled", true);
-		json_obj_close(j);
-	} else {
-		json_kv_null(j, "automatic_payment_methods");
-	}
+	pm_types_render_automatic(j, si->automatic_payment_methods);
 	json_kv_str_or_null(j, "cancellation_reason", si->cancellation_reason);
 	json_kv_str(j, "client_secret", si->client_secret);
 	json_kv_int(j, "created", si->created);
@@ -232,15 +224,8 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 				 ex ? ex->ctx : NULL);
 	if (rc != DB_OK)
 		return rc;
-	if (si->payment_method_configuration) {
-		json_key(j, "payment_method_configuration_details");
-		json_obj_open(j);
-		json_kv_str(j, "id", si->payment_method_configuration);
-		json_kv_str_or_null(j, "parent", si->payment_method_configuration_parent);
-		json_obj_close(j);
-	} else {
-		json_kv_null(j, "payment_method_configuration_details");
-	}
+	pm_types_render_configuration(j, si->payment_method_configuration,
+				      si->payment_method_configuration_parent);
 	json_key(j, "payment_method_options");
 	json_obj_open(j);
 	json_key(j, "card");

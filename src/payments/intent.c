@@ -344,15 +344,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	json_kv_int(j, "amount_received", pi->amount_received);
 	json_kv_null(j, "application");
 	payments_render_connect_fee(j, &pi->connect);
-	if (pi->automatic_payment_methods) {
-		json_key(j, "automatic_payment_methods");
-		json_obj_open(j);
-		json_kv_str(j, "allow_redirects", pi->automatic_payment_methods);
-		json_kv_bool(j, "enabled", true);
-		json_obj_close(j);
-	} else {
-		json_kv_null(j, "automatic_payment_methods");
-	}
+	pm_types_render_automatic(j, pi->automatic_payment_methods);
 	if (pi->canceled_at)
 		json_kv_int(j, "canceled_at", pi->canceled_at);
 	else
@@ -383,15 +375,8 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 				 ex->render_payment_method, ex->ctx);
 	if (rc != DB_OK)
 		return rc;
-	if (pi->payment_method_configuration) {
-		json_key(j, "payment_method_configuration_details");
-		json_obj_open(j);
-		json_kv_str(j, "id", pi->payment_method_configuration);
-		json_kv_str_or_null(j, "parent", pi->payment_method_configuration_parent);
-		json_obj_close(j);
-	} else {
-		json_kv_null(j, "payment_method_configuration_details");
-	}
+	pm_types_render_configuration(j, pi->payment_method_configuration,
+				      pi->payment_method_configuration_parent);
 	/* payment_method_options: the card's, with Stripe's defaults; capture_method only when
 	 * set (Stripe leaves it out otherwise) */
 	json_key(j, "payment_method_options");

@@ -1,5 +1,7 @@
 #include "payments/pm_types.h"
 
+#include "core/json.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -150,4 +152,30 @@ unsigned pm_types_automatic(unsigned on, unsigned takes, const char *currency, b
 		set |= bit;
 	}
 	return set;
+}
+
+void pm_types_render_automatic(struct json *j, const char *allow_redirects)
+{
+	json_key(j, "automatic_payment_methods");
+	if (!allow_redirects) {
+		json_nil(j);
+		return;
+	}
+	json_obj_open(j);
+	json_kv_str(j, "allow_redirects", allow_redirects);
+	json_kv_bool(j, "enabled", true);
+	json_obj_close(j);
+}
+
+void pm_types_render_configuration(struct json *j, const char *id, const char *parent)
+{
+	json_key(j, "payment_method_configuration_details");
+	if (!id) {
+		json_nil(j);
+		return;
+	}
+	json_obj_open(j);
+	json_kv_str(j, "id", id);
+	json_kv_str_or_null(j, "parent", parent);
+	json_obj_close(j);
 }

@@ -61,6 +61,13 @@ bool pm_types_allows(const char *json, unsigned dflt, const char *type);
 unsigned pm_types_automatic(unsigned on, unsigned takes, const char *currency, bool manual,
 			    bool redirects);
 
+struct json;
+/* An intent's `automatic_payment_methods` ({allow_redirects, enabled: true}, or null when it did
+ * not ask: allow_redirects NULL) and `payment_method_configuration_details` ({id, parent}, or
+ * null: id NULL), as PaymentIntents and SetupIntents show them. */
+void pm_types_render_automatic(struct json *j, const char *allow_redirects);
+void pm_types_render_configuration(struct json *j, const char *id, const char *parent);
+
 /* The names of set, joined with ", " into buf (for messages). buf, or NULL when too small. */
 const char *pm_types_list(unsigned set, char *buf, size_t n);
 
