@@ -178,26 +178,36 @@ static const EVP_CIPHER *gcm(void)
 }
 
 /* HMAC-SHA256 through a MAC fetched once: the one-shot HMAC() fetches HMAC and SHA-256 on every
- * call (3.2 us against 2.5 us here). Its context is freed, and so wiped, after each use. */
+ * call (3.2 us against 2.5 us here). Each call duplicates a template context that has its
+ * digest set and no key: setting the digest by name looks SHA-256 up again (~3,000 of a
+ * fingerprint's ~17,000 instructions), and a template with a key in it would keep key material
+ * in the heap, outside the vault's locked, undumpable pages. The copy is freed, and so wiped,
+ * after each use. */
 static EVP_MAC *hmac_alg;
+static EVP_MAC_CTX *hmac_template;
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
 
 static void hmac_fetch(void)
 {
 	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	hmac_template = hmac_alg ? EVP_MAC_CTX_new(hmac_alg) : NULL;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end(),
+	};
+	if (hmac_template && EVP_MAC_CTX_set_params(hmac_template, params) != 1) {
+		EVP_MAC_CTX_free(hmac_template);
+		hmac_template = NULL;
+	}
 }
 
 static int hmac_sha256(const unsigned char *key, const unsigned char *data, size_t len,
 		       unsigned char out[32])
 {
 	pthread_once(&hmac_once, hmac_fetch);
-	EVP_MAC_CTX *c = hmac_alg ? EVP_MAC_CTX_new(hmac_alg) : NULL;
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-	    OSSL_PARAM_construct_end(),
-	};
+	EVP_MAC_CTX *c = hmac_template ? EVP_MAC_CTX_dup(hmac_template) : NULL;
 	size_t ml = 0;
-	int ok = c && EVP_MAC_init(c, key, KEY_LEN, params) == 1 &&
+	int ok = c && EVP_MAC_init(c, key, KEY_LEN, NULL) == 1 &&
 		 EVP_MAC_update(c, data, len) == 1 && EVP_MAC_final(c, out, &ml, 32) == 1 &&
 		 ml == 32;
 	EVP_MAC_CTX_free(c);
