@@ -3027,7 +3027,8 @@ static bool bnpl_offered(const struct session *s, const char *type)
 }
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
- * afterpay_clearpay and klarna (mode=payment; mode=subscription card and sepa_debit). A session
+ * afterpay_clearpay and klarna (mode=payment; mode=subscription card and sepa_debit; mode=setup
+ * card, sepa_debit and us_bank_account, with a currency). A session
  * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
  * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
  * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
