@@ -3027,7 +3027,8 @@ static bool bnpl_offered(const struct session *s, const char *type)
 }
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
- * afterpay_clearpay and klarna (mode=payment; mode=subscription card and sepa_debit). A session
+ * afterpay_clearpay and klarna (mode=payment; mode=subscription card and sepa_debit; mode=setup
+ * card, sepa_debit and us_bank_account, with a currency). A session
  * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
  * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
  * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
@@ -3050,12 +3051,23 @@ static int pm_types_parse(struct req *r, struct session *s)
 	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
 	/* a subscription's first invoice is debited off session under the multi-use mandate the
 	 * page's SEPA form collects (subscribe); an ACH account typed on the page is unverified,
-	 * and invoices refuse one (bank_account_unverified) */
-	unsigned modal = strcmp(s->mode, "subscription") == 0 ? debits & ~PMT_SEPA_DEBIT : debits;
+	 * and invoices refuse one (bank_account_unverified). Setup mode saves either bank account
+	 * through its SetupIntent (setup_intents_checkout); a bank redirect or a lender not. */
+	bool setup = strcmp(s->mode, "setup") == 0;
+	unsigned modal = strcmp(s->mode, "subscription") == 0 ? debits & ~PMT_SEPA_DEBIT
+			 : setup ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT)
+				 : debits;
 	if (strcmp(s->mode, "payment") != 0 && modal)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 				"Tender takes %s in `payment` mode only.",
 				pm_type_name(modal & (~modal + 1u)));
+	/* as on Stripe, a setup session saving a bank account names the currency its debits will
+	 * be in (sepa_debit: eur; us_bank_account: usd; create_fn checks it against the types) */
+	if (setup && !param_present(r, "currency"))
+		return req_fail(r, ERR_PARAM_MISSING, "currency",
+				"`currency` is required in `setup` mode with the payment method "
+				"type %s.",
+				debit);
 	/* a lender's form asks for the shipping address (the card form's fields); a bank's not */
 	unsigned banks = debits & ~PMT_BNPL;
 	for (size_t i = 0; banks && i < 2; i++) {
@@ -3953,6 +3965,11 @@ static void pay_form_close(struct req *r, struct buf *b, const struct page_ctx *
 {
 	custom_text_put(r, b, &x->s, "submit", arena_printf(&r->arena, "%s-submit-text", kind));
 	buf_printf(b, "<p><button type=\"submit\" class=\"complete\" id=\"%s-pay\">", kind);
+	if (strcmp(x->s.mode, "setup") == 0) {
+		/* setup mode saves the account; nothing is paid now */
+		buf_puts(b, "Save bank account</button></p></form>");
+		return;
+	}
 	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
 		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
 							    : "Pay");
@@ -4016,8 +4033,9 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	       "value=\"savings\"> Savings</label></fieldset><p class=\"mandate\" "
 	       "id=\"ach-mandate\">By confirming this payment, you authorize ");
 	html_escape(b, x->merchant_name);
-	/* a method saved for later (setup_future_usage) is under a multi-use mandate */
-	if (session_sfu_of(r, &x->s, "us_bank_account")) {
+	/* a method saved for later (setup_future_usage, setup mode) is under a multi-use mandate */
+	bool setup = strcmp(x->s.mode, "setup") == 0;
+	if (setup || session_sfu_of(r, &x->s, "us_bank_account")) {
 		buf_puts(b,
 			 " to debit the bank account specified above for this payment and for "
 			 "later payments you owe it, until this authorization is revoked. You may "
@@ -4027,8 +4045,11 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	} else {
 		buf_puts(b, " to debit the bank account specified above once, for this payment.");
 	}
-	buf_puts(b, " Two small deposits will be sent to the account in 1-2 business days with "
-		    "instructions to verify it; the payment is taken once it is verified.</p>");
+	buf_puts(
+	    b, setup ? " Two small deposits will be sent to the account in 1-2 business days "
+		       "with instructions to verify it; it can be debited once it is verified.</p>"
+		     : " Two small deposits will be sent to the account in 1-2 business days with "
+		       "instructions to verify it; the payment is taken once it is verified.</p>");
 	pay_form_close(r, b, x, "ach", "by bank account");
 }
 
@@ -4159,9 +4180,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	buf_init(&b, 256 * 1024);
 	buf_puts(&b, "<h1>");
 	html_escape(&b, x->merchant_name);
-	buf_puts(&b, setup ? "</h1><p>Save a card for later payments. Nothing is charged now.</p>"
-			     "<table>"
-			   : "</h1><table>");
+	bool banks = takes_type(&x->s, "sepa_debit") || takes_type(&x->s, "us_bank_account");
+	buf_puts(&b, !setup ? "</h1><table>"
+		     : banks
+			 ? "</h1><p>Save a payment method for later payments. Nothing is charged "
+			   "now.</p><table>"
+			 : "</h1><p>Save a card for later payments. Nothing is charged now.</p>"
+			   "<table>");
 	json_error_t e;
 	json_t *items = json_loads(x->s.line_items, 0, &e);
 	size_t i;
@@ -4633,8 +4658,9 @@ static int busy_page(struct req *r)
 			      "moment, then reload the page to see how it ended.</p>");
 }
 
-/* setup mode: the card is checked and saved by a SetupIntent (for the session's customer, if
- * any), recorded on the session first as a payment's intent is. */
+/* setup mode: the card (or the SEPA or ACH form's bank account, whose multi-use mandate the
+ * buyer accepts online on the page now) is checked and saved by a SetupIntent (for the
+ * session's customer, if any), recorded on the session first as a payment's intent is. */
 static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
 {
 	json_t *cj = x->s.collect ? json_loads(x->s.collect, 0, NULL) : NULL;
@@ -4650,7 +4676,10 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .description = si_desc,
 				 .return_url = ret_url,
 				 .pm_id = pm,
-				 .checkout_session = x->s.id};
+				 .checkout_session = x->s.id,
+				 .payment_method_types = x->s.pm_types,
+				 .acc_ip = r->client_ip,
+				 .acc_ua = r->user_agent};
 	id_new_at(co.id, "seti_", r->now);
 	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL};
 	if (req_write(r, attempt_fn, &a) != 0)

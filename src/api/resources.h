@@ -307,10 +307,17 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 int payment_intent_abandon(struct req *r, struct db *db, const char *id);
 
 /* The same for a card saved without a payment (a setup-mode Checkout Session): a SetupIntent
- * made and confirmed with pm_id for customer (or NULL), usage off_session (setup_intents.c). */
+ * made and confirmed with pm_id for customer (or NULL), usage off_session (setup_intents.c).
+ * pm_id may be a bank account typed on the page (sepa_debit, us_bank_account): its multi-use
+ * mandate is accepted online (acc_ip, acc_ua: the buyer's), a SEPA one succeeds at once and an
+ * ACH one waits for its microdeposits (requires_action); either completes the session in the
+ * SetupIntent's write. */
 struct si_checkout {
 	const char *customer, *metadata, *return_url, *pm_id, *checkout_session;
 	const char *description; /* setup_intent_data[description], or NULL */
+	/* the session's payment_method_types (JSON array), or NULL: cards only */
+	const char *payment_method_types;
+	const char *acc_ip, *acc_ua;
 	char id[ID_MAX];
 	const char *status, *challenge_url;
 };

@@ -495,6 +495,9 @@ struct confirm_ctx {
 	const char *sepa_pm;
 	const char *acc_type, *acc_ip, *acc_ua;
 	bool ach; /* sepa_pm is a us_bank_account */
+	/* a setup-mode Checkout Session's page: the mandate was accepted there (acc_*), not by
+	 * the request's mandate_data, and the intent's write completes the session */
+	bool checkout;
 };
 
 /* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
@@ -688,7 +691,7 @@ static int confirm_fn(struct db *db, void *p)
 }
 
 static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *c,
-			      const struct pm_card *pm_in, const char *mandate);
+			      const struct pm_card *pm_in, const char *mandate, bool complete);
 
 /* The write of a sepa_debit setup: SEPA SetupIntents succeed at once in test mode, with a
  * multi-use mandate (api/mandates.c) and the PaymentMethod saved on the customer. */
@@ -728,15 +731,22 @@ static int sepa_confirm_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (emit(r, db, si, "setup_intent.requires_action") != 0)
 			return -1;
+		/* as Stripe's Checkout does, a setup session completes while its account waits
+		 * for the microdeposits; verify_microdeposits then succeeds the intent */
+		if (c->checkout && si->checkout_session &&
+		    checkout_complete(r, db, si->checkout_session) != 0)
+			return -1;
 		return render_response(r, db, si);
 	}
-	return bank_setup_succeed(r, db, c, &pm, mandate);
+	return bank_setup_succeed(r, db, c, &pm, mandate, c->checkout);
 }
 
 /* A bank debit setup's success (at confirm, or once its microdeposits are verified): the
- * multi-use mandate, the PaymentMethod saved on the customer, a succeeded attempt. */
+ * multi-use mandate, the PaymentMethod saved on the customer, a succeeded attempt; complete:
+ * the setup-mode Checkout Session whose page confirmed it completes in the same write (not at
+ * a later verification: that session completed when the account began to wait). */
 static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *c,
-			      const struct pm_card *pm_in, const char *mandate)
+			      const struct pm_card *pm_in, const char *mandate, bool complete)
 {
 	struct setup_intent *si = &c->si;
 	struct pm_card pm = *pm_in;
@@ -774,6 +784,8 @@ static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, si, "setup_intent.succeeded") != 0)
 		return -1;
+	if (complete && si->checkout_session && checkout_complete(r, db, si->checkout_session) != 0)
+		return -1;
 	return render_response(r, db, si);
 }
 
@@ -792,9 +804,11 @@ static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref
 	if (ach && ach_verification_method_refused(r) != 0)
 		return -1;
 	c->ach = ach;
-	if (si->checkout_session)
+	/* only the session's page confirms its intent with a bank account (the API's confirm of
+	 * a Checkout intent keeps to cards, as before) */
+	if (si->checkout_session && !c->checkout)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "Checkout takes cards only.");
-	int md = sepa_mandate_data(r, &c->acc_type, &c->acc_ip, &c->acc_ua);
+	int md = c->checkout ? 1 : sepa_mandate_data(r, &c->acc_type, &c->acc_ip, &c->acc_ua);
 	if (md < 0)
 		return -1;
 	if (md == 0)
@@ -1228,8 +1242,14 @@ int setup_intents_checkout(struct req *r, struct si_checkout *co)
 	si->customer = co->customer;
 	si->return_url = co->return_url;
 	si->checkout_session = co->checkout_session;
+	si->payment_method_types = co->payment_method_types;
 	if (!si->client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* a bank account typed on the page: its mandate accepted there, online, now */
+	c.checkout = true;
+	c.acc_type = "online";
+	c.acc_ip = co->acc_ip && *co->acc_ip ? co->acc_ip : "0.0.0.0";
+	c.acc_ua = co->acc_ua && *co->acc_ua ? co->acc_ua : "unknown";
 	c.insert_first = true;
 	int rc = confirm_setup(r, &c, co->pm_id);
 	/* a declined card commits the failed setup and answers with its card error */
@@ -1625,7 +1645,7 @@ static int verify_fn(struct db *db, void *p)
 	if (pm_load(db, r->merchant_id, pm_id, &pm) != DB_OK || !PM_IS_ACH(&pm))
 		return req_fail(r, ERR_API, NULL, NULL);
 	si->next_action = NULL;
-	return bank_setup_succeed(r, db, c, &pm, mandate);
+	return bank_setup_succeed(r, db, c, &pm, mandate, false);
 }
 
 int ach_si_verify(struct req *r, const char *id, bool match, struct ach_verify_result *res)

@@ -892,7 +892,7 @@ async function sessionSettled(id) {
   }
 }
 
-test('sepa_debit: shown in payment_method_types; refused outside eur and payment mode', async () => {
+test('sepa_debit: shown in payment_method_types; refused outside eur', async () => {
   const eur = await eurBook();
   const s = await stripe.checkout.sessions.create(sessionParams({
     line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'],
@@ -908,7 +908,7 @@ test('sepa_debit: shown in payment_method_types; refused outside eur and payment
   const refusals = [
     [{ payment_method_types: ['sepa_debit'] }, 'payment_method_types', /currency provided \(usd\)/],
     [{ payment_method_types: ['card', 'ideal'] }, 'payment_method_types', /ideal/],
-    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['sepa_debit'] }, 'payment_method_types', /payment/],
+    [{ mode: 'setup', line_items: undefined, currency: 'usd', payment_method_types: ['sepa_debit'] }, 'payment_method_types', /currency provided \(usd\)/],
     [{ line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['sepa_debit'], payment_intent_data: { capture_method: 'manual' } },
       'payment_intent_data[capture_method]', /manual/],
   ];
@@ -1147,6 +1147,19 @@ test('sepa_debit in subscription mode with a trial: the PaymentMethod saved with
 });
 
 test('bank debits in subscription and setup mode: refusals change nothing', async () => {
+  // a bank account posted to a setup session of cards only: refused by the page, nothing made
+  const cards = await stripe.checkout.sessions.create(sessionParams({ mode: 'setup', line_items: undefined, currency: 'eur' }));
+  const posted = await env.request({
+    method: 'POST', path: new URL(cards.url).pathname, body: new URLSearchParams({
+      'payment_method_data[type]': 'sepa_debit', 'payment_method_data[sepa_debit][iban]': SEPA_OK,
+      'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+    }).toString(),
+  });
+  assert.equal(posted.status, 400);
+  assert.match(posted.body, /does not take that payment method/);
+  const still = await stripe.checkout.sessions.retrieve(cards.id);
+  assert.equal(still.status, 'open');
+  assert.equal(still.setup_intent, null);
   const monthly = await eurMonthly();
   const usdMonthly = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
   const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
@@ -1157,8 +1170,14 @@ test('bank debits in subscription and setup mode: refusals change nothing', asyn
     [{ ...sub, payment_method_types: ['card', 'ideal'] }, 'payment_method_types', /ideal in `payment` mode only/],
     [{ ...sub, payment_method_types: ['sepa_debit'], phone_number_collection: { enabled: true } }, 'phone_number_collection', /sepa_debit/],
     [{ ...sub, payment_method_types: ['sepa_debit'], billing_address_collection: 'required' }, 'billing_address_collection', /sepa_debit/],
-    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['card', 'sepa_debit'] }, 'payment_method_types', /sepa_debit in `payment` mode only/],
-    [{ mode: 'setup', line_items: undefined, currency: 'usd', payment_method_types: ['us_bank_account'] }, 'payment_method_types', /us_bank_account in `payment` mode only/],
+    [{ mode: 'setup', line_items: undefined, payment_method_types: ['card', 'sepa_debit'] }, 'currency', /required in `setup` mode/],
+    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['us_bank_account'] }, 'payment_method_types', /currency provided \(eur\)/],
+    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['sepa_debit', 'us_bank_account'] }, 'payment_method_types', /currency provided \(eur\)/],
+    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['card', 'ideal'] }, 'payment_method_types', /ideal in `payment` mode only/],
+    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['sepa_debit'], phone_number_collection: { enabled: true } }, 'phone_number_collection', /sepa_debit/],
+    [{ mode: 'setup', line_items: undefined, currency: 'usd', payment_method_types: ['us_bank_account'], custom_fields: [{ key: 'ref', label: { type: 'custom', custom: 'Ref' }, type: 'text' }] }, 'custom_fields', /us_bank_account/],
+    [{ mode: 'setup', line_items: undefined, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { setup_future_usage: 'off_session' } } },
+      'payment_method_options[us_bank_account][setup_future_usage]', /`payment` mode/],
   ];
   for (const [extra, param, msg] of refusals) {
     await assert.rejects(stripe.checkout.sessions.create(sessionParams(extra)), (e) => {
@@ -1169,6 +1188,135 @@ test('bank debits in subscription and setup mode: refusals change nothing', asyn
     });
   }
   assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+// ---- bank accounts saved in setup mode ----
+
+test('sepa_debit in setup mode: the account saved on the customer under a multi-use mandate; it debits off session', async () => {
+  const cus = await stripe.customers.create({ email: 'saver@example.com' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'eur', customer: cus.id, payment_method_types: ['card', 'sepa_debit'],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  assert.deepEqual(s.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(s.currency, 'eur');
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage({ userAgent: 'Mozilla/5.0 (Tender setup test)' });
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#choice-sepa'), 'Pay by SEPA Direct Debit');
+  assert.equal((await page.textContent('#sepa-pay')).trim(), 'Save bank account');
+  await page.fill('#sepa-email', 'saver@example.com');
+  await page.fill('#sepa-name', 'Jenny Rosen');
+  await page.fill('#iban', SEPA_OK);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#sepa-pay')]);
+  assert.match(page.url(), new RegExp(`session_id=${s.id}`));
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assert.equal(done.customer, cus.id);
+  assert.match(done.setup_intent, /^seti_/);
+  assertStripeShape(done, 'checkout.session');
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.customer, cus.id);
+  assert.equal(si.usage, 'off_session');
+  assert.deepEqual(si.payment_method_types, ['card', 'sepa_debit']);
+  assertStripeShape(si, 'setup_intent');
+  const pm = await stripe.paymentMethods.retrieve(si.payment_method);
+  assert.equal(pm.type, 'sepa_debit');
+  assert.equal(pm.customer, cus.id);
+  assert.equal(pm.sepa_debit.last4, '3000');
+  assertStripeShape(pm, 'payment_method');
+  const mandate = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.status, 'active');
+  assert.equal(mandate.payment_method, pm.id);
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assert.equal(mandate.customer_acceptance.online.ip_address, '127.0.0.1');
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender setup test)');
+  assertStripeShape(mandate, 'mandate');
+  // the session completed in the SetupIntent's write, once
+  const evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed']);
+  assert.equal(evs[0].data.object.setup_intent, si.id);
+  assertStripeShape(evs[0].data.object, 'checkout.session');
+  const siEvents = (await eventsAbout(stripe, si.id)).map((e) => e.type);
+  assert.deepEqual(siEvents, ['setup_intent.created', 'setup_intent.succeeded']);
+  // the saved account pays off session under its mandate
+  const later = await stripe.paymentIntents.create({
+    amount: 1500, currency: 'eur', customer: cus.id, payment_method: pm.id,
+    payment_method_types: ['sepa_debit'], off_session: true, confirm: true,
+  });
+  assert.equal(later.status, 'processing');
+  // the session is closed: a second post saves nothing more
+  const again = await env.request({
+    method: 'POST', path: new URL(s.url).pathname, body: new URLSearchParams({
+      'payment_method_data[type]': 'sepa_debit', 'payment_method_data[sepa_debit][iban]': SEPA_OK,
+      'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+    }).toString(),
+  });
+  assert.equal(again.status, 303); // to the completed session's success_url
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).setup_intent, si.id);
+  assert.equal((await stripe.setupIntents.list({ customer: cus.id })).data.length, 1);
+  assert.equal((await stripe.paymentMethods.list({ customer: cus.id, type: 'sepa_debit' })).data.length, 1);
+});
+
+test('us_bank_account in setup mode: complete at once, the SetupIntent waits for microdeposits, then the account is saved', async () => {
+  const s = await stripe.checkout.sessions.create({
+    mode: 'setup', currency: 'usd', customer_creation: 'always', payment_method_types: ['us_bank_account'],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage({ userAgent: 'Mozilla/5.0 (Tender ACH setup test)' });
+  await page.goto(s.url);
+  assert.equal(await page.$('#number'), null); // no card form
+  assert.match(await page.textContent('#ach-mandate'), /for later payments you owe it/);
+  await page.fill('#ach-email', 'ach-saver@example.com');
+  await page.fill('#ach-name', 'Ada Saver');
+  await page.fill('#ach-routing', '110000000');
+  await page.fill('#ach-account', '000123456789');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-pay')]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const si = await stripe.setupIntents.retrieve(done.setup_intent);
+  assert.equal(si.status, 'requires_action');
+  assert.equal(si.customer, done.customer);
+  assert.equal(si.next_action.type, 'verify_with_microdeposits');
+  assert.match(si.next_action.verify_with_microdeposits.hosted_verification_url,
+    new RegExp(`/microdeposits/${env.merchants[0].id}/${si.id}/[A-Za-z0-9]+$`));
+  assertStripeShape(si, 'setup_intent');
+  // not saved before it is verified
+  assert.equal((await stripe.paymentMethods.list({ customer: done.customer, type: 'us_bank_account' })).data.length, 0);
+  const evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed']);
+  assert.equal(evs[0].data.object.setup_intent, si.id);
+
+  const ok = await stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [32, 45] });
+  assert.equal(ok.status, 'succeeded');
+  assert.equal(ok.next_action, null);
+  assertStripeShape(ok, 'setup_intent');
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'us_bank_account' });
+  assert.equal(pms.data.length, 1);
+  assert.equal(pms.data[0].id, ok.payment_method);
+  assert.equal(pms.data[0].us_bank_account.last4, '6789');
+  assertStripeShape(pms.data[0], 'payment_method');
+  const mandate = await stripe.mandates.retrieve(ok.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.status, 'active');
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender ACH setup test)');
+  assertStripeShape(mandate, 'mandate');
+  // the session completed once, when the account began to wait
+  assert.deepEqual((await eventsAbout(stripe, s.id)).map((e) => e.type), ['checkout.session.completed']);
+  const after = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(after.status, 'complete');
+  assertStripeShape(after, 'checkout.session');
 });
 
 test('payment links with payment_method_types: sepa_debit carried into their sessions', async () => {
