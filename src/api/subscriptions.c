@@ -1677,6 +1677,19 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 static const char *const behaviors[] = {"allow_incomplete", "error_if_incomplete",
 					"default_incomplete", "pending_if_incomplete", NULL};
 
+/* add_invoice_items[n] of a create or an update: one-time prices (or price_data) billed once,
+ * as invoice items of the subscription's next invoice (Stripe's setup fee). */
+#define SUB_ADD_ITEMS_MAX 20
+struct add_item {
+	const char *price; /* NULL: its price_data, made inside the write */
+	int64_t quantity;
+	struct price_facts pf;
+};
+struct add_items {
+	int n;
+	struct add_item it[SUB_ADD_ITEMS_MAX];
+};
+
 struct create_ctx {
 	struct req *r;
 	struct subscription s;
@@ -1703,7 +1716,15 @@ struct create_ctx {
 	/* default_tax_rates[] and items[n][tax_rates] (tax_rates.c) */
 	struct tax_rate_spec default_tax;
 	struct tax_rate_spec item_tax[SUB_ITEMS_MAX];
+	/* add_invoice_items[]: on the first invoice (add_ii, add_sum: as billed) */
+	struct add_items add;
+	struct invoice_item add_ii[SUB_ADD_ITEMS_MAX];
+	int64_t add_sum;
 };
+
+static int add_items_read(struct req *r, struct db *db, struct add_items *a);
+static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
+			    struct invoice_item *ii);
 
 static int create_read_fn(struct db *db, void *p)
 {
@@ -1772,6 +1793,8 @@ static int create_read_fn(struct db *db, void *p)
 		if (c->trial_from_plan && it->pf.trial_period_days > c->trial_days)
 			c->trial_days = it->pf.trial_period_days;
 	}
+	if (add_items_read(r, db, &c->add) != 0)
+		return -1;
 	/* the payment method: the subscription's own (attached to the customer), else the
 	 * customer's default. A checkout's card is the buyer's, just made: attached to the
 	 * customer by its payment's write (or the trial's) */
@@ -1844,8 +1867,21 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	}
 	if (sub_emit(r, db, s, "customer.subscription.created", NULL) != 0)
 		return -1;
-	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial, 0,
-			       &c->in) != 0)
+	/* add_invoice_items: on the first invoice (a re-run of the write makes their prices
+	 * again, on its own copies) */
+	struct invoice_item *add = arena_alloc(&r->arena, sizeof(c->add_ii));
+	if (!add)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memcpy(add, c->add_ii, sizeof(c->add_ii));
+	if (add_items_prices(r, db, &c->add, add) != 0)
+		return -1;
+	for (int i = 0; i < c->add.n; i++) {
+		add[i].invoice = c->invoice_id;
+		if (invoice_item_insert(r, db, &add[i]) != 0)
+			return -1;
+	}
+	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial,
+			       c->add_sum, &c->in) != 0)
 		return -1;
 	/* the payment was made for the total read before the write */
 	if (c->in.total != c->due)
@@ -1897,6 +1933,192 @@ static int create_answer(struct req *r, struct db *db, void *p, int rc)
 	return answer_sub(r, db, c->s.id);
 }
 
+/* The amount and currency of the price_data object at `path` (dotted: "items.0.price_data"),
+ * named `shown` in errors ("items[0][price_data]"), into pf, read before the write that makes
+ * the price (price_create_inline checks the rest): unit_amount (not below zero) or a sub-cent
+ * unit_amount_decimal, which is billed as price_facts_amount rounds it. 0, or -1 with r->err. */
+static int price_data_terms(struct req *r, const char *path, const char *shown,
+			    struct price_facts *pf)
+{
+	char p[96];
+	snprintf(p, sizeof(p), "%s.unit_amount_decimal", path);
+	const char *dec = param_str(r, p);
+	snprintf(p, sizeof(p), "%s.unit_amount", path);
+	const char *ua = arena_printf(&r->arena, "%s[unit_amount]", shown);
+	if (dec && param_present(r, p))
+		return req_fail(r, ERR_PARAM_BAD, ua,
+				"You may only specify one of these parameters: unit_amount, "
+				"unit_amount_decimal.");
+	if (dec) {
+		struct price pr = {0};
+		if (price_amount_decimal(r,
+					 arena_printf(&r->arena, "%s[unit_amount_decimal]", shown),
+					 dec, &pr) != 0)
+			return -1;
+		pf->has_unit_amount = pr.has_unit_amount;
+		pf->unit_amount = pr.unit_amount;
+		pf->unit_amount_decimal = pr.unit_amount_decimal;
+	} else {
+		if (param_int(r, p, &pf->unit_amount) != 1 || pf->unit_amount < 0)
+			return req_fail(r, ERR_PARAM_MISSING, ua, "%s", ua);
+		pf->has_unit_amount = true;
+	}
+	snprintf(p, sizeof(p), "%s.currency", path);
+	const char *cur = param_str(r, p);
+	for (int k = 0; cur && k < 3 && cur[k]; k++)
+		pf->currency[k] =
+		    (char)(cur[k] >= 'A' && cur[k] <= 'Z' ? cur[k] - 'A' + 'a' : cur[k]);
+	return 0;
+}
+
+/* add_invoice_items[n][price | price_data[currency, product, unit_amount |
+ * unit_amount_decimal, tax_behavior], quantity] → a (at most 20). 0, or -1 with r->err. */
+static int add_items_parse(struct req *r, struct add_items *a)
+{
+	memset(a, 0, sizeof(*a));
+	const struct form_node *list = param_node(r, "add_invoice_items");
+	for (const struct form_node *x = list ? list->first_child : NULL; x; x = x->next) {
+		int n = a->n;
+		if (n == SUB_ADD_ITEMS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "add_invoice_items",
+					"You may pass at most %d add_invoice_items.",
+					SUB_ADD_ITEMS_MAX);
+		struct add_item *ai = &a->it[n];
+		memset(ai, 0, sizeof(*ai));
+		char path[64];
+		snprintf(path, sizeof(path), "add_invoice_items.%d.price", n);
+		const char *price = param_str(r, path);
+		snprintf(path, sizeof(path), "add_invoice_items.%d.price_data", n);
+		bool data = param_present(r, path);
+		if ((price && *price) == data)
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "add_invoice_items[%d]", n),
+					"Each of add_invoice_items needs exactly one of price and "
+					"price_data.");
+		ai->price = data ? NULL : price;
+		ai->quantity = 1;
+		snprintf(path, sizeof(path), "add_invoice_items.%d.quantity", n);
+		if (param_int(r, path, &ai->quantity) == 1 &&
+		    (ai->quantity < 1 || ai->quantity > QUANTITY_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "add_invoice_items[%d][quantity]", n),
+			    "Invalid quantity: must be between 1 and %d.", QUANTITY_MAX);
+		snprintf(path, sizeof(path), "add_invoice_items.%d.price_data", n);
+		if (data &&
+		    price_data_terms(
+			r, path, arena_printf(&r->arena, "add_invoice_items[%d][price_data]", n),
+			&ai->pf) != 0)
+			return -1;
+		a->n++;
+	}
+	return 0;
+}
+
+/* Before the write: the prices of a's entries that name one, which must be active, one-time and
+ * per-unit (price_data is checked by the write that makes it). 0, or -1 with r->err. */
+static int add_items_read(struct req *r, struct db *db, struct add_items *a)
+{
+	for (int i = 0; i < a->n; i++) {
+		struct add_item *ai = &a->it[i];
+		if (!ai->price)
+			continue;
+		const char *shown = arena_printf(&r->arena, "add_invoice_items[%d][price]", i);
+		int rc = price_facts_get(r, db, ai->price, &ai->pf);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "price", ai->price, shown);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!ai->pf.active || !ai->pf.product_active)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The price specified (%s) is inactive. This field only "
+					"accepts active prices.",
+					ai->price);
+		if (ai->pf.recurring)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The price specified is set to `type=recurring` but this "
+					"field only accepts prices with `type=one_time`.");
+		if (ai->pf.tiers)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"Tender invoice items take per-unit prices; %s is tiered.",
+					ai->price);
+	}
+	return 0;
+}
+
+/* a's entries as invoice items of subscription s made at t (ids chosen now, prices of
+ * price_data set by add_items_store), into out; ret_sum their total. Each must be in the
+ * subscription's currency. 0, or -1 with r->err. */
+static int add_items_build(struct req *r, const struct add_items *a, const struct subscription *s,
+			   int64_t t, struct invoice_item *out, int64_t *ret_sum)
+{
+	*ret_sum = 0;
+	for (int i = 0; i < a->n; i++) {
+		const struct add_item *ai = &a->it[i];
+		if (strcmp(ai->pf.currency, s->currency) != 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    ai->price
+				? arena_printf(&r->arena, "add_invoice_items[%d][price]", i)
+				: arena_printf(&r->arena,
+					       "add_invoice_items[%d][price_data][currency]", i),
+			    "The currency of add_invoice_items (%s) must be the subscription's "
+			    "(%s).",
+			    ai->pf.currency, s->currency);
+		struct invoice_item *ii = &out[i];
+		memset(ii, 0, sizeof(*ii));
+		id_new_at(ii->id, "ii_", t);
+		ii->created = ii->period_start = ii->period_end = t;
+		ii->customer = s->customer;
+		str_copy(ii->currency, sizeof(ii->currency), s->currency);
+		ii->quantity = ai->quantity;
+		ii->unit_amount = ai->pf.unit_amount;
+		ii->unit_amount_decimal =
+		    ai->pf.has_unit_amount ? NULL : ai->pf.unit_amount_decimal;
+		ii->price = ai->price;
+		ii->description = ai->pf.product_name;
+		ii->metadata = "{}";
+		ii->subscription = s->id;
+		ii->test_clock = s->test_clock;
+		ii->discountable = true;
+		if (price_facts_amount(&ai->pf, ai->quantity, &ii->amount) != 0 ||
+		    ii->amount > BILLING_AMOUNT_MAX ||
+		    __builtin_add_overflow(*ret_sum, ii->amount, ret_sum) ||
+		    *ret_sum > BILLING_AMOUNT_MAX)
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "add_invoice_items",
+					"add_invoice_items add up to more than %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+	}
+	return 0;
+}
+
+/* Inside the write: the inactive prices of a's price_data entries made (as Stripe makes them),
+ * named on their items ii (built by add_items_build). 0, or -1 with r->err. */
+static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
+			    struct invoice_item *ii)
+{
+	for (int i = 0; i < a->n; i++) {
+		if (a->it[i].price)
+			continue;
+		char prefix[64], shown[64], id[ID_MAX];
+		snprintf(prefix, sizeof(prefix), "add_invoice_items.%d.price_data.", i);
+		snprintf(shown, sizeof(shown), "add_invoice_items[%d][price_data]", i);
+		struct price_facts pf;
+		if (price_create_inline(r, db, prefix, shown, &pf, id) != 0)
+			return -1;
+		/* what was billed before the write is what was stored */
+		if (pf.unit_amount != a->it[i].pf.unit_amount ||
+		    pf.has_unit_amount != a->it[i].pf.has_unit_amount ||
+		    strcmp(pf.currency, a->it[i].pf.currency) != 0 || pf.recurring)
+			return req_fail(r, ERR_API, NULL, NULL);
+		ii[i].price = arena_strdup(&r->arena, id);
+		ii[i].description = pf.product_name;
+		if (!ii[i].price)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
 /* items[n]: price or price_data, quantity, metadata → c->s.items (prices' facts for
  * price_data from the parameters; for price, read with the customer). */
 static int parse_items(struct req *r, struct create_ctx *c)
@@ -1941,39 +2163,11 @@ static int parse_items(struct req *r, struct create_ctx *c)
 		if (data) {
 			it->data = n;
 			struct price_facts *pf = &it->pf;
-			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount_decimal", n);
-			const char *dec = param_str(r, path);
-			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount", n);
-			const char *ua =
-			    arena_printf(&r->arena, "items[%d][price_data][unit_amount]", n);
-			if (dec && param_present(r, path))
-				return req_fail(r, ERR_PARAM_BAD, ua,
-						"You may only specify one of these parameters: "
-						"unit_amount, unit_amount_decimal.");
-			if (dec) { /* a sub-cent one is billed as price_facts_amount rounds it */
-				struct price p = {0};
-				if (price_amount_decimal(r,
-							 arena_printf(&r->arena,
-								      "items[%d][price_data]"
-								      "[unit_amount_decimal]",
-								      n),
-							 dec, &p) != 0)
-					return -1;
-				pf->has_unit_amount = p.has_unit_amount;
-				pf->unit_amount = p.unit_amount;
-				pf->unit_amount_decimal = p.unit_amount_decimal;
-			} else {
-				if (param_int(r, path, &pf->unit_amount) != 1 ||
-				    pf->unit_amount < 0)
-					return req_fail(r, ERR_PARAM_MISSING, ua, "%s", ua);
-				pf->has_unit_amount = true;
-			}
-			snprintf(path, sizeof(path), "items.%d.price_data.currency", n);
-			const char *cur = param_str(r, path);
-			for (int k = 0; cur && k < 3 && cur[k]; k++)
-				pf->currency[k] =
-				    (char)(cur[k] >= 'A' && cur[k] <= 'Z' ? cur[k] - 'A' + 'a'
-									  : cur[k]);
+			snprintf(path, sizeof(path), "items.%d.price_data", n);
+			if (price_data_terms(r, path,
+					     arena_printf(&r->arena, "items[%d][price_data]", n),
+					     pf) != 0)
+				return -1;
 			snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
 			str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
 			pf->interval_count = 1;
@@ -2050,13 +2244,14 @@ static int create_discounts_fn(struct db *db, void *p)
 		int rc = cd ? customer_discount_get(r, db, s->customer, c->t0, cd) : DB_ERR;
 		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
-		return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, cd, rc == DB_OK,
-				     &c->due);
+		return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, cd,
+				     rc == DB_OK, &c->due);
 	}
 	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
 			      c->ds, &c->n_ds) != 0)
 		return -1;
-	return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, c->ds, c->n_ds, &c->due);
+	return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, c->ds, c->n_ds,
+			     &c->due);
 }
 
 static int h_create(struct req *r)
@@ -2078,7 +2273,7 @@ static int h_create(struct req *r)
 	c.pm = param_str(r, "default_payment_method");
 	if (c.pm && !*c.pm)
 		c.pm = NULL;
-	if (parse_items(r, &c) != 0)
+	if (parse_items(r, &c) != 0 || add_items_parse(r, &c.add) != 0)
 		return -1;
 	int64_t days;
 	const char *te = param_str(r, "trial_end");
@@ -2324,6 +2519,14 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
+	/* Tender's choice: a trial's first invoice is not charged, so a setup fee on it would
+	 * need a trialing subscription with a payment of its own (Stripe charges it) */
+	if (trial_end && c->add.n)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "add_invoice_items",
+		    "Tender does not take add_invoice_items on a subscription that "
+		    "starts with a trial; add them after the trial, or as invoice items "
+		    "of its first paid invoice.");
 	if (!c->co)
 		id_new_at(s->id, "sub_", t0);
 	if (c->sc)
@@ -2361,6 +2564,9 @@ static int create_run(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's items add up to more than %lld per period.",
 				(long long)BILLING_AMOUNT_MAX);
+	/* add_invoice_items: invoice items of the first invoice, in the subscription's currency */
+	if (add_items_build(r, &c->add, s, t0, c->add_ii, &c->add_sum) != 0)
+		return -1;
 	/* the first invoice's discounts (its own, else its customer's), and so what it asks
 	 * for; with the customer's balance, what it charges: an amount below the minimum charge
 	 * is not charged (invoice_too_small, invoices.c) */
@@ -2699,9 +2905,9 @@ static int update_fn(struct db *db, void *p)
 
 /* Stripe's pending updates take only the parameters that prorate or make the invoice: of
  * POST /v1/subscriptions/{id}, items (price, quantity), proration_behavior, proration_date,
- * billing_cycle_anchor, payment_behavior and expand (trial_end is refused by trial_params;
- * trial_from_plan and add_invoice_items, also allowed by Stripe, are not parameters of Tender's
- * update); of the item endpoints, price, quantity and the same. 0, or -1 with r->err (400). */
+ * billing_cycle_anchor, add_invoice_items, payment_behavior and expand (trial_end is refused by
+ * trial_params; trial_from_plan, also allowed by Stripe, is not a parameter of Tender's update);
+ * of the item endpoints, price, quantity and the same. 0, or -1 with r->err (400). */
 static const char *const pending_refused[] = {"cancel_at_period_end",
 					      "default_payment_method",
 					      "collection_method",
@@ -2745,9 +2951,9 @@ static int h_update(struct req *r)
 	if (pending_params_check(r, NULL) != 0)
 		return -1;
 	/* billing_cycle_anchor=unchanged is the default: no change by itself */
-	if (param_present(r, "items") || param_present(r, "proration_behavior") ||
-	    param_present(r, "proration_date") || param_present(r, "trial_end") ||
-	    str_eq(param_str(r, "billing_cycle_anchor"), "now")) {
+	if (param_present(r, "items") || param_present(r, "add_invoice_items") ||
+	    param_present(r, "proration_behavior") || param_present(r, "proration_date") ||
+	    param_present(r, "trial_end") || str_eq(param_str(r, "billing_cycle_anchor"), "now")) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 		if (!c)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -2800,8 +3006,11 @@ struct change_ctx {
 	struct subscription old, s; /* as read; as it will be */
 	int64_t t, pr_t;	    /* the subscription's time; the proration time */
 	bool reset, invoice_now;
-	struct invoice_item pr[2 * SUB_ITEMS_MAX];
+	/* the prorations, then the update's add_invoice_items (from add_first on) */
+	struct invoice_item pr[2 * SUB_ITEMS_MAX + SUB_ADD_ITEMS_MAX];
 	int n_pr;
+	struct add_items add;
+	int add_first;
 	int64_t pr_sum, total;
 	int64_t due; /* the invoice's amount due: total with the customer's balance */
 	struct pending_items pending;
@@ -3259,6 +3468,22 @@ static int change_read_fn(struct db *db, void *p)
 	}
 	if (usage_items_add(x, db) != 0)
 		return -1;
+	/* add_invoice_items of the update: invoice items of the subscription's next invoice, as
+	 * Stripe adds them: the one this change makes now (always_invoice, a new period), else
+	 * pending ones that its next invoice takes */
+	x->add.n = 0;
+	x->add_first = x->n_pr;
+	if (c->own_params) {
+		int64_t add_sum;
+		if (add_items_parse(r, &x->add) != 0 || add_items_read(r, db, &x->add) != 0 ||
+		    add_items_build(r, &x->add, s, x->t, &x->pr[x->n_pr], &add_sum) != 0)
+			return -1;
+		x->n_pr += x->add.n;
+		if (__builtin_add_overflow(x->pr_sum, add_sum, &x->pr_sum))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "add_invoice_items",
+					"The invoice would add up to more than %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+	}
 	x->invoice_now = x->reset || (str_eq(behavior, "always_invoice") && x->n_pr > 0);
 	/* the invoice made now takes the collection method this update gives (own_params
 	 * applies it in the write) */
@@ -3424,7 +3649,10 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 	if (!keep_items && items_insert(r, db, s) != 0)
 		return -1;
 	/* the prorations: pending, or on the invoice made now; each taxed at its item's rates as
-	 * they were before this change (what its total was planned with) */
+	 * they were before this change (what its total was planned with); the prices of the
+	 * add_invoice_items' price_data made first */
+	if (x->add.n && add_items_prices(r, db, &x->add, &x->pr[x->add_first]) != 0)
+		return -1;
 	for (int i = 0; i < x->n_pr; i++) {
 		struct invoice_item ii = x->pr[i];
 		ii.invoice = x->invoice_now ? x->invoice_id : NULL;
@@ -5434,6 +5662,21 @@ static const struct param_spec item_children[] = {
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec add_price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, add_price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec cancellation_children[] = {
     {"comment", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"feedback", PT_ENUM, PF_EMPTYABLE, 0,
@@ -5494,6 +5737,7 @@ static const struct param_spec create_params[] = {
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"add_invoice_items", PT_OBJECT_ARRAY, 0, SUB_ADD_ITEMS_MAX, NULL, add_item_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec subscription_change_item_params[] = {
@@ -5532,6 +5776,7 @@ static const struct param_spec update_params[] = {
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"add_invoice_items", PT_OBJECT_ARRAY, 0, SUB_ADD_ITEMS_MAX, NULL, add_item_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec resume_anchor_children[] = {

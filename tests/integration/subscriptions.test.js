@@ -7,6 +7,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const { startTender, stopAll, assertStripeShape, tender, storeSql, withDatabaseUrls, PG_SHARD_URLS } = require('./helpers');
+const { billingShape } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -447,6 +448,128 @@ test('deleting a clock deletes its customers and cancels their subscriptions', a
     stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: pm.id, confirm: true }),
     (e) => e.statusCode === 400,
   );
+});
+
+test('add_invoice_items: a setup fee (price and price_data) on the first invoice only', async () => {
+  const { clock, customer } = await setup();
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product_data: { name: 'Setup' } });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }],
+    add_invoice_items: [{ price: fee.id, quantity: 2 }, { price_data: { currency: 'usd', product: price.product, unit_amount: 350 } }],
+    expand: ['latest_invoice.payments'],
+  });
+  assert.equal(sub.status, 'active');
+  const inv = sub.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_create');
+  assert.equal(inv.status, 'paid');
+  assert.deepEqual([inv.subtotal, inv.total, inv.amount_due, inv.amount_paid], [4350, 4350, 4350, 4350]);
+  const { payments, ...invNoPayments } = inv;
+  shape(invNoPayments, 'invoice');
+  const pi = await stripe.paymentIntents.retrieve(payments.data[0].payment.payment_intent,
+    { expand: ['latest_charge.balance_transaction'] });
+  assert.equal(pi.amount, 4350);
+  assert.equal(pi.latest_charge.balance_transaction.amount, 4350);
+  const lines = await stripe.invoices.listLineItems(inv.id);
+  assert.deepEqual(lines.data.map((l) => l.amount).sort((a, b) => a - b), [350, 2000, 2000]);
+  const fees = lines.data.filter((l) => l.parent.type === 'invoice_item_details');
+  assert.equal(fees.length, 2);
+  // invoice items of that invoice and of the subscription, not prorations
+  const items = await stripe.invoiceItems.list({ invoice: inv.id });
+  assert.equal(items.data.length, 2);
+  for (const ii of items.data) {
+    assert.equal(ii.invoice, inv.id);
+    assert.equal(ii.subscription ?? ii.parent?.subscription_details?.subscription, sub.id);
+    assert.equal(ii.currency, 'usd');
+    assert.deepEqual(await eventsOf(ii.id), ['invoiceitem.created']);
+    billingShape(ii, 'invoiceitem');
+  }
+  const byAmount = Object.fromEntries(items.data.map((ii) => [ii.amount, ii]));
+  assert.equal(byAmount[2000].quantity, 2);
+  const feePrice = byAmount[2000].pricing?.price_details?.price ?? byAmount[2000].price?.id;
+  assert.equal(feePrice, fee.id);
+  const inline = byAmount[350].pricing?.price_details?.price ?? byAmount[350].price?.id;
+  assert.notEqual(inline, undefined);
+  const inlinePrice = await stripe.prices.retrieve(inline);
+  assert.equal(inlinePrice.active, false);
+  assert.equal(inlinePrice.type, 'one_time');
+  assert.equal(inlinePrice.unit_amount, 350);
+  // the renewal bills the subscription's price alone: the fee was once
+  await advance(clock, T0 + 29 * DAY);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.notEqual(second.id, inv.id);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.status, 'paid');
+  assert.equal(second.total, 2000);
+  assert.equal((await stripe.invoices.listLineItems(second.id)).data.length, 1);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+});
+
+test('add_invoice_items refused: a recurring price, another currency, with a trial; nothing kept', async () => {
+  const { customer } = await setup();
+  const eurFee = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Einrichtung' } });
+  const usdFee = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product_data: { name: 'Setup' } });
+  const cases = [
+    [{ add_invoice_items: [{ price: price.id }] }, 'add_invoice_items[0][price]'],
+    [{ add_invoice_items: [{ price: usdFee.id }, { price: eurFee.id }] }, 'add_invoice_items[1][price]'],
+    [{ add_invoice_items: [{ price_data: { currency: 'eur', product: price.product, unit_amount: 100 } }] },
+      'add_invoice_items[0][price_data][currency]'],
+    [{ add_invoice_items: [{ price: usdFee.id, price_data: { currency: 'usd', product: price.product, unit_amount: 100 } }] },
+      'add_invoice_items[0]'],
+    [{ add_invoice_items: [{ price: 'price_nope' }] }, 'add_invoice_items[0][price]'],
+    [{ add_invoice_items: [{ price: usdFee.id, quantity: 0 }] }, 'add_invoice_items[0][quantity]'],
+    [{ add_invoice_items: [{ price: usdFee.id }], trial_period_days: 7 }, 'add_invoice_items'],
+  ];
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data.length, 0);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 0);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 0);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  // on update: refused the same way, nothing changed
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  for (const [params, param] of cases.slice(0, 3)) {
+    await assert.rejects(stripe.subscriptions.update(sub.id, params),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  const same = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(same.latest_invoice, sub.latest_invoice);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 0);
+});
+
+test('add_invoice_items on update: pending for the next invoice, or on an always_invoice change\'s invoice', async () => {
+  const { clock, customer } = await setup();
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product_data: { name: 'Onboarding' } });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  // no invoice now: a pending item of the subscription, for its next invoice
+  const upd = await stripe.subscriptions.update(sub.id, { add_invoice_items: [{ price: fee.id }] });
+  assert.equal(upd.latest_invoice, sub.latest_invoice);
+  const pending = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
+  assert.equal(pending.data.length, 1);
+  assert.equal(pending.data[0].amount, 1000);
+  assert.equal(pending.data[0].invoice, null);
+  // always_invoice: an invoice now with it and the pending one
+  const inv = await stripe.subscriptions.update(sub.id, {
+    proration_behavior: 'always_invoice',
+    add_invoice_items: [{ price_data: { currency: 'usd', product: price.product, unit_amount_decimal: '700' }, quantity: 3 }],
+    expand: ['latest_invoice'],
+  });
+  const li = inv.latest_invoice;
+  assert.notEqual(li.id, sub.latest_invoice);
+  assert.equal(li.billing_reason, 'subscription_update');
+  assert.equal(li.status, 'paid');
+  assert.equal(li.total, 1000 + 2100);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+  assert.equal((await stripe.invoiceItems.list({ invoice: li.id })).data.length, 2);
+  shape(li, 'invoice');
+  // the renewal: the subscription's price alone
+  await advance(clock, T0 + 29 * DAY);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.total, 2000);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
