@@ -2119,6 +2119,25 @@ static int add_items_prices(struct req *r, struct db *db, const struct add_items
 	return 0;
 }
 
+/* items[n][price_data] of a create or an update: a recurring licensed price's terms as it will
+ * be made (price_create_inline, inside the write) into pf. 0, or -1 with r->err. */
+static int item_price_data(struct req *r, int n, struct price_facts *pf)
+{
+	char path[80];
+	snprintf(path, sizeof(path), "items.%d.price_data", n);
+	if (price_data_terms(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
+	str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
+	pf->interval_count = 1;
+	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval_count", n);
+	param_int(r, path, &pf->interval_count);
+	pf->recurring = true;
+	pf->active = pf->product_active = true;
+	pf->usage_type = "licensed";
+	return 0;
+}
+
 /* items[n]: price or price_data, quantity, metadata → c->s.items (prices' facts for
  * price_data from the parameters; for price, read with the customer). */
 static int parse_items(struct req *r, struct create_ctx *c)
@@ -2162,21 +2181,8 @@ static int parse_items(struct req *r, struct create_ctx *c)
 			return -1;
 		if (data) {
 			it->data = n;
-			struct price_facts *pf = &it->pf;
-			snprintf(path, sizeof(path), "items.%d.price_data", n);
-			if (price_data_terms(r, path,
-					     arena_printf(&r->arena, "items[%d][price_data]", n),
-					     pf) != 0)
+			if (item_price_data(r, n, &it->pf) != 0)
 				return -1;
-			snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
-			str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
-			pf->interval_count = 1;
-			snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval_count",
-				 n);
-			param_int(r, path, &pf->interval_count);
-			pf->recurring = true;
-			pf->active = pf->product_active = true;
-			pf->usage_type = "licensed";
 		}
 		n++;
 	}
@@ -3205,6 +3211,37 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 	return item_price_check(r, pf, price, param);
 }
 
+static const char SQL_PRODUCT_NAME[] =
+    "SELECT name, active FROM products WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+/* items[n][price_data][product] of an update, read before the write: its name (what the
+ * prorations are described with) and whether it is active, into pf. 0, or -1 with r->err. */
+static int price_data_product(struct req *r, struct db *db, int n, struct price_facts *pf)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "items.%d.price_data.product", n);
+	const char *product = param_str(r, path);
+	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_NAME);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, product ? product : "", -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		pf->product_name = col_text_dup(&r->arena, st, 0);
+		pf->product_active = db_col_int64(st, 1) != 0;
+		pf->product = product;
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(
+		    r, "product", product ? product : "",
+		    arena_printf(&r->arena, "items[%d][price_data][product]", n));
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x);
 static int open_invoice_void(struct req *r, struct db *db, const char *id, int64_t t);
 static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x);
@@ -3282,6 +3319,22 @@ static int change_read_fn(struct db *db, void *p)
 	for (int k = 0; k < c->n; k++) {
 		const struct sub_item_change *ch = &c->ch[k];
 		struct sub_item *it = NULL;
+		/* items[k][price_data]: only POST /v1/subscriptions/{id}'s items take it */
+		char dpath[48];
+		snprintf(dpath, sizeof(dpath), "items.%d.price_data", k);
+		int data = c->own_params && param_present(r, dpath) ? k : -1;
+		if (data >= 0 && (ch->price || ch->deleted))
+			return req_fail(
+			    r, ERR_PARAM_BAD, ch->shown,
+			    "Each item needs at most one of price and price_data, and a "
+			    "deleted one neither.");
+		/* Tender's choice: a pending update keeps prices by id, made when it is applied */
+		if (data >= 0 && str_eq(c->payment_behavior, "pending_if_incomplete"))
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][price_data]", k),
+			    "Tender does not take price_data with pending_if_incomplete; "
+			    "create the price first and pass items[%d][price].",
+			    k);
 		if (ch->id) {
 			for (int i = 0; i < s->n_items; i++)
 				if (strcmp(s->items[i].id, ch->id) == 0)
@@ -3307,7 +3360,7 @@ static int change_read_fn(struct db *db, void *p)
 				continue;
 			}
 		} else {
-			if (!ch->price)
+			if (!ch->price && data < 0)
 				return req_fail(
 				    r, ERR_PARAM_MISSING,
 				    *ch->shown ? arena_printf(&r->arena, "%s[price]", ch->shown)
@@ -3326,6 +3379,22 @@ static int change_read_fn(struct db *db, void *p)
 			it->metadata = "{}";
 			if (k == 0 || c->answer != SUB_ANSWER_SUBSCRIPTION)
 				str_copy(c->item, sizeof(c->item), it->id);
+		}
+		if (data >= 0) {
+			/* items[k][price_data] (POST /v1/subscriptions/{id}): a new price, made
+			 * inactive by the write (change_rows), named in the read by a placeholder
+			 * that no price id can be; its product's name labels its prorations */
+			bool was_metered = item_metered(it);
+			memset(&it->pf, 0, sizeof(it->pf));
+			if (item_price_data(r, data, &it->pf) != 0 ||
+			    price_data_product(r, db, data, &it->pf) != 0)
+				return -1;
+			it->price = arena_printf(&r->arena, "price_data:%d", data);
+			it->data = data;
+			if (was_metered) {
+				it->quantity = 1; /* a licensed price's default */
+				it->usage_since = 0;
+			}
 		}
 		if (ch->clear_usage && !ch->deleted)
 			return req_fail(r, ERR_PARAM_BAD,
@@ -3583,6 +3652,38 @@ static struct subscription *change_current(struct req *r, struct db *db, struct 
 	return s;
 }
 
+/* Inside a change's write: the prices of its items[n][price_data] made (inactive, as Stripe
+ * makes them) and named on s's items and on their prorations in x->pr, instead of their
+ * placeholders. 0, or -1 with r->err. */
+static int change_prices(struct req *r, struct db *db, struct subscription *s, struct change_ctx *x)
+{
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		if (it->data < 0 || strncmp(it->price, "price_data:", 11) != 0)
+			continue;
+		char prefix[64], shown[64], id[ID_MAX];
+		snprintf(prefix, sizeof(prefix), "items.%d.price_data.", it->data);
+		snprintf(shown, sizeof(shown), "items[%d][price_data]", it->data);
+		struct price_facts pf;
+		if (price_create_inline(r, db, prefix, shown, &pf, id) != 0)
+			return -1;
+		/* what was prorated before the write is what was stored */
+		if (pf.unit_amount != it->pf.unit_amount ||
+		    pf.has_unit_amount != it->pf.has_unit_amount ||
+		    strcmp(pf.currency, it->pf.currency) || strcmp(pf.interval, it->pf.interval) ||
+		    pf.interval_count != it->pf.interval_count)
+			return req_fail(r, ERR_API, NULL, NULL);
+		const char *placeholder = it->price;
+		it->price = arena_strdup(&r->arena, id);
+		if (!it->price || price_facts_get(r, db, it->price, &it->pf) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (int k = 0; k < x->n_pr; k++)
+			if (x->pr[k].price && str_eq(x->pr[k].price, placeholder))
+				x->pr[k].price = it->price;
+	}
+	return 0;
+}
+
 /* Inside the write (its own, or the invoice's payment's): the change stored. */
 static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 {
@@ -3646,6 +3747,8 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	if (!keep_items && change_prices(r, db, s, x) != 0)
+		return -1;
 	if (!keep_items && items_insert(r, db, s) != 0)
 		return -1;
 	/* the prorations: pending, or on the invoice made now; each taxed at its item's rates as
@@ -5751,12 +5854,35 @@ const struct param_spec subscription_change_item_params[] = {
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec update_price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"recurring", PT_OBJECT, PF_REQUIRED, 0, NULL, price_data_recurring},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* POST /v1/subscriptions/{id}'s items[n]: a change's, and price_data */
+static const struct param_spec update_item_params[] = {
+    {"id", PT_STRING, 0, 255, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"plan", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, update_price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"deleted", PT_BOOL, 0, 0, NULL, NULL},
+    {"clear_usage", PT_BOOL, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 const char *const subscription_proration_behaviors[] = {"always_invoice", "create_prorations",
 							"none", NULL};
 static const struct param_spec update_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
-    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
+    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, update_item_params},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
