@@ -124,8 +124,12 @@
  *    same computation as a period's line, and makes it a pending invoice item (proration false,
  *    its period that window; on the change's invoice when one is made now), unless the change
  *    asks clear_usage.
- *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice
- *    at creation, items' own discounts, metered prices without a meter (usage records).
+ *  - A create's billing_cycle_anchor (or _config) in the future starts with a partial period
+ *    from now to the anchor (period_index 0, as a trial's; renewals count from the anchor), its
+ *    lines each price's share of the full period that ends at the anchor, in exact seconds
+ *    (partial_amount; proration_behavior=none: 0).
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor with a
+ *    trial at creation, items' own discounts, metered prices without a meter (usage records).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,9 +220,29 @@ struct subscription {
 	/* the usage window [usage_start, usage_end) a renewal's invoice bills its metered items
 	 * for (the period that ended); usage_end 0: none (a first invoice's metered lines are 0) */
 	int64_t usage_start, usage_end;
+	/* not stored: a create's first period from now to a future billing_cycle_anchor, its lines
+	 * billed at their share of the full period that ends at the anchor, partial_remaining /
+	 * partial_period seconds (proration_behavior=none: partial_period 0, billed nothing) */
+	bool partial;
+	int64_t partial_remaining, partial_period;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
+
+/* One period's amount a of a line of s, as its first invoice bills it: in full, or its share of
+ * a partial first period (s->partial). 0, or -1 (out of range). */
+static int partial_amount(const struct subscription *s, int64_t a, int64_t *ret)
+{
+	if (!s->partial) {
+		*ret = a;
+		return 0;
+	}
+	if (s->partial_period == 0) {
+		*ret = 0;
+		return 0;
+	}
+	return billing_prorate(a, s->partial_remaining, s->partial_period, ret);
+}
 
 #define SUB_PM_TYPES "payment_settings.payment_method_types"
 #define SUB_PM_TYPES_SHOWN "payment_settings[payment_method_types]"
@@ -1270,9 +1294,16 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 		}
 	}
 	int64_t total;
+	bool bad = billing_total(lines, n_lines, amounts, &total) != 0;
+	if (!bad && s->partial && trial <= 0) {
+		/* a first period up to a future anchor: each line its share of a full one */
+		total = 0;
+		for (int i = 0; !bad && i < n_lines; i++)
+			bad = partial_amount(s, amounts[i], &amounts[i]) != 0 ||
+			      __builtin_add_overflow(total, amounts[i], &total);
+	}
 	/* extra: the invoice items it takes (claimed by the caller), a credit when negative */
-	if (billing_total(lines, n_lines, amounts, &total) != 0 ||
-	    __builtin_add_overflow(total, extra, &total) || total > BILLING_AMOUNT_MAX ||
+	if (bad || __builtin_add_overflow(total, extra, &total) || total > BILLING_AMOUNT_MAX ||
 	    total < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's invoice adds up to more than %lld.",
@@ -1635,8 +1666,9 @@ static int period_inv_lines(struct req *r, struct db *db, const struct subscript
 		if (!trial && item_metered(&s->items[i])) {
 			if (item_usage(r, db, s, &s->items[i], &q, &l->amount) != 0)
 				return -1;
-		} else if (!trial && price_facts_amount(&s->items[i].pf, s->items[i].quantity,
-							&l->amount) != 0) {
+		} else if (!trial && (price_facts_amount(&s->items[i].pf, s->items[i].quantity,
+							 &l->amount) != 0 ||
+				      partial_amount(s, l->amount, &l->amount) != 0)) {
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 					"The invoice is too large.");
 		}
@@ -1716,6 +1748,11 @@ struct create_ctx {
 	/* default_tax_rates[] and items[n][tax_rates] (tax_rates.c) */
 	struct tax_rate_spec default_tax;
 	struct tax_rate_spec item_tax[SUB_ITEMS_MAX];
+	/* billing_cycle_anchor (a time) or billing_cycle_anchor_config (anchor_day > 0) and
+	 * proration_behavior (prorate_none: the partial first period billed nothing) */
+	int64_t anchor_at;
+	int anchor_day, anchor_month, anchor_hour, anchor_minute, anchor_second;
+	bool anchor_time_given, prorate_none;
 	/* add_invoice_items[]: on the first invoice (add_ii, add_sum: as billed) */
 	struct add_items add;
 	struct invoice_item add_ii[SUB_ADD_ITEMS_MAX];
@@ -2203,6 +2240,57 @@ static int parse_items(struct req *r, struct create_ctx *c)
 
 static int create_run(struct req *r, struct create_ctx *c);
 
+/* billing_cycle_anchor (a timestamp) or billing_cycle_anchor_config[day_of_month, hour, minute,
+ * second, month] of a create, and its proration_behavior; checked against the timeline by
+ * create_run. 0, or -1 with r->err. */
+static int anchor_parse(struct req *r, struct create_ctx *c)
+{
+	bool has_at = param_present(r, "billing_cycle_anchor");
+	bool has_config = param_present(r, "billing_cycle_anchor_config");
+	if (has_at && has_config)
+		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor_config",
+				"You may only specify one of these parameters: "
+				"billing_cycle_anchor, billing_cycle_anchor_config.");
+	if (has_at && param_int(r, "billing_cycle_anchor", &c->anchor_at) != 1)
+		return req_fail(r, ERR_PARAM_INVALID_INTEGER, "billing_cycle_anchor", "%s",
+				param_str(r, "billing_cycle_anchor"));
+	if (has_config) {
+		static const struct {
+			const char *name;
+			int lo, hi;
+		} f[] = {{"day_of_month", 1, 31},
+			 {"month", 1, 12},
+			 {"hour", 0, 23},
+			 {"minute", 0, 59},
+			 {"second", 0, 59}};
+		int *out[] = {&c->anchor_day, &c->anchor_month, &c->anchor_hour, &c->anchor_minute,
+			      &c->anchor_second};
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "billing_cycle_anchor_config.%s", f[i].name);
+			int64_t v = 0;
+			if (param_int(r, path, &v) != 1)
+				continue;
+			if (v < f[i].lo || v > f[i].hi)
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "billing_cycle_anchor_config[%s]",
+						 f[i].name),
+				    "%s must be between %d and %d.", f[i].name, f[i].lo, f[i].hi);
+			*out[i] = (int)v;
+			if (i >= 2)
+				c->anchor_time_given = true;
+		}
+	}
+	const char *pb = param_str(r, "proration_behavior");
+	c->prorate_none = str_eq(pb, "none");
+	if (pb && !has_at && !has_config)
+		return req_fail(r, ERR_PARAM_BAD, "proration_behavior",
+				"proration_behavior applies to a create only with "
+				"billing_cycle_anchor or billing_cycle_anchor_config.");
+	return 0;
+}
+
 /* collection_method and days_until_due of a create (s NULL) or of an update of s: what the
  * subscription's become (ret_sends, ret_days). Stripe's rules: send_invoice needs
  * days_until_due (an update of a send_invoice subscription keeps its own), which
@@ -2294,6 +2382,8 @@ static int h_create(struct req *r)
 		c.trial_days = days;
 	}
 	param_bool(r, "trial_from_plan", &c.trial_from_plan);
+	if (anchor_parse(r, &c) != 0)
+		return -1;
 	if (c.trial_from_plan && (te || param_present(r, "trial_period_days")))
 		return req_fail(r, ERR_PARAM_BAD, "trial_from_plan",
 				"trial_from_plan cannot be combined with trial_end or "
@@ -2527,6 +2617,12 @@ static int create_run(struct req *r, struct create_ctx *c)
 				TRIAL_DAYS_MAX);
 	/* Tender's choice: a trial's first invoice is not charged, so a setup fee on it would
 	 * need a trialing subscription with a payment of its own (Stripe charges it) */
+	if (trial_end && (c->anchor_at || c->anchor_day))
+		return req_fail(r, ERR_PARAM_BAD,
+				c->anchor_day ? "billing_cycle_anchor_config"
+					      : "billing_cycle_anchor",
+				"Tender does not take a billing cycle anchor with a trial: the "
+				"trial's end is the anchor.");
 	if (trial_end && c->add.n)
 		return req_fail(
 		    r, ERR_PARAM_BAD, "add_invoice_items",
@@ -2554,6 +2650,41 @@ static int create_run(struct req *r, struct create_ctx *c)
 		s->period_index = 0;
 		s->period_end = trial_end;
 		rcp = 0;
+	} else if (c->anchor_at || c->anchor_day) {
+		/* a first partial period up to the anchor, then full ones from it */
+		s->status = "incomplete";
+		int64_t full_end, anchor = c->anchor_at, prev;
+		rcp = billing_period_end(t0, iv, s->interval_count, 1, &full_end);
+		if (rcp == 0 && c->anchor_day) {
+			/* the time of day not given: the start's */
+			int64_t sod = ((t0 % 86400) + 86400) % 86400;
+			if (!c->anchor_time_given) {
+				c->anchor_hour = (int)(sod / 3600);
+				c->anchor_minute = (int)(sod / 60 % 60);
+				c->anchor_second = (int)(sod % 60);
+			}
+			if (billing_anchor_config(t0, iv, c->anchor_day, c->anchor_month,
+						  c->anchor_hour, c->anchor_minute,
+						  c->anchor_second, &anchor) != 0)
+				return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor_config",
+						"billing_cycle_anchor_config applies to monthly "
+						"prices (without month) and yearly prices only.");
+		}
+		if (rcp == 0 && (anchor <= t0 || anchor > full_end))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    c->anchor_day ? "billing_cycle_anchor_config" : "billing_cycle_anchor",
+			    "The billing cycle anchor must be in the future and no later "
+			    "than one full billing period after the subscription starts.");
+		if (rcp == 0)
+			rcp = billing_sub(anchor, iv, s->interval_count, &prev);
+		s->anchor = s->period_end = anchor;
+		s->period_index = 0;
+		s->partial = true;
+		s->partial_remaining = anchor - t0;
+		s->partial_period = c->prorate_none ? 0 : anchor - prev;
+		if (rcp == 0 && !c->prorate_none && s->partial_remaining > s->partial_period)
+			rcp = -1;
 	} else {
 		s->status = "incomplete";
 		s->anchor = t0;
@@ -5765,6 +5896,14 @@ static const struct param_spec item_children[] = {
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec anchor_config_children[] = {
+    {"day_of_month", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"month", PT_INT, 0, 0, NULL, NULL},
+    {"hour", PT_INT, 0, 0, NULL, NULL},
+    {"minute", PT_INT, 0, 0, NULL, NULL},
+    {"second", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec add_price_data_children[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
@@ -5841,6 +5980,10 @@ static const struct param_spec create_params[] = {
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"add_invoice_items", PT_OBJECT_ARRAY, 0, SUB_ADD_ITEMS_MAX, NULL, add_item_children},
+    {"billing_cycle_anchor", PT_INT, 0, 0, NULL, NULL},
+    {"billing_cycle_anchor_config", PT_OBJECT, 0, 0, NULL, anchor_config_children},
+    {"proration_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"always_invoice", "create_prorations", "none", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec subscription_change_item_params[] = {

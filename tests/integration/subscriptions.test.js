@@ -572,6 +572,97 @@ test('add_invoice_items on update: pending for the next invoice, or on an always
   assert.equal(second.total, 2000);
 });
 
+test('billing_cycle_anchor at creation: the first invoice bills the prorated time to the anchor; renewals follow it', async () => {
+  const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000; // Mar 11 09:30
+  const MAR1 = Date.UTC(2025, 2, 1) / 1000;
+  const APR1 = Date.UTC(2025, 3, 1) / 1000;
+  const MAY1 = Date.UTC(2025, 4, 1) / 1000;
+  // Stripe's proration: the price × seconds to the anchor / seconds of the full period ending there
+  const expected = Math.round((2000 * (APR1 - NOW)) / (APR1 - MAR1));
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], billing_cycle_anchor: APR1,
+    expand: ['latest_invoice.payments'],
+  });
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.billing_cycle_anchor, APR1);
+  assert.equal(sub.start_date, NOW);
+  assert.equal(sub.items.data[0].current_period_start, NOW);
+  assert.equal(sub.items.data[0].current_period_end, APR1);
+  shape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  const inv = sub.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_create');
+  assert.equal(inv.status, 'paid');
+  assert.equal(expected, 1329); // 2000 × 1,780,200 s / 2,678,400 s
+  assert.deepEqual([inv.total, inv.amount_paid], [expected, expected]);
+  assert.deepEqual([inv.period_start, inv.period_end], [NOW, APR1]);
+  const { payments, ...invNoPayments } = inv;
+  shape(invNoPayments, 'invoice');
+  const line = (await stripe.invoices.listLineItems(inv.id)).data[0];
+  assert.equal(line.amount, expected);
+  assert.deepEqual(line.period, { start: NOW, end: APR1 });
+  const pi = await stripe.paymentIntents.retrieve(payments.data[0].payment.payment_intent);
+  assert.equal(pi.amount, expected);
+  // the renewal at the anchor bills the full price for Apr 1 → May 1
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(renewed.billing_cycle_anchor, APR1);
+  assert.equal(renewed.items.data[0].current_period_start, APR1);
+  assert.equal(renewed.items.data[0].current_period_end, MAY1);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.status, 'paid');
+  assert.equal(second.total, 2000);
+  assert.deepEqual([second.period_start, second.period_end], [APR1, MAY1]);
+});
+
+test('billing_cycle_anchor_config and proration_behavior=none: the first invoice is 0, the anchor bills the full period', async () => {
+  const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000;
+  const APR1 = Date.UTC(2025, 3, 1) / 1000;
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], proration_behavior: 'none',
+    billing_cycle_anchor_config: { day_of_month: 1, hour: 0, minute: 0, second: 0 },
+  });
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.billing_cycle_anchor, APR1);
+  assert.equal(sub.items.data[0].current_period_end, APR1);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.total, 0);
+  assert.equal(first.status, 'paid');
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  // a config without a time of day takes the start's: Apr 1 09:30
+  const other = await setup('pm_card_visa', { frozen: NOW });
+  const sub2 = await stripe.subscriptions.create({
+    customer: other.customer.id, items: [{ price: price.id }], billing_cycle_anchor_config: { day_of_month: 1 },
+  });
+  assert.equal(sub2.billing_cycle_anchor, APR1 + 9 * HOUR + 30 * 60);
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.total, 2000);
+  assert.equal(second.status, 'paid');
+  // refused: in the past, more than a period away, with a trial, both, proration_behavior alone,
+  // a month for a monthly price; nothing kept
+  const { customer: c3 } = await setup('pm_card_visa', { frozen: NOW });
+  const cases = [
+    [{ billing_cycle_anchor: NOW - 1 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: NOW + 32 * DAY }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: APR1, trial_period_days: 3 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: APR1, billing_cycle_anchor_config: { day_of_month: 1 } }, 'billing_cycle_anchor_config'],
+    [{ proration_behavior: 'none' }, 'proration_behavior'],
+    [{ billing_cycle_anchor_config: { day_of_month: 1, month: 4 } }, 'billing_cycle_anchor_config'],
+    [{ billing_cycle_anchor_config: { day_of_month: 32 } }, 'billing_cycle_anchor_config[day_of_month]'],
+  ];
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.subscriptions.create({ customer: c3.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: c3.id, status: 'all' })).data.length, 0);
+  assert.equal((await stripe.invoices.list({ customer: c3.id })).data.length, 0);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
