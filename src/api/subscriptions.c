@@ -124,8 +124,12 @@
  *    same computation as a period's line, and makes it a pending invoice item (proration false,
  *    its period that window; on the change's invoice when one is made now), unless the change
  *    asks clear_usage.
- *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor choice
- *    at creation, items' own discounts, metered prices without a meter (usage records).
+ *  - A create's billing_cycle_anchor (or _config) in the future starts with a partial period
+ *    from now to the anchor (period_index 0, as a trial's; renewals count from the anchor), its
+ *    lines each price's share of the full period that ends at the anchor, in exact seconds
+ *    (partial_amount; proration_behavior=none: 0).
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor with a
+ *    trial at creation, items' own discounts, metered prices without a meter (usage records).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,9 +220,29 @@ struct subscription {
 	/* the usage window [usage_start, usage_end) a renewal's invoice bills its metered items
 	 * for (the period that ended); usage_end 0: none (a first invoice's metered lines are 0) */
 	int64_t usage_start, usage_end;
+	/* not stored: a create's first period from now to a future billing_cycle_anchor, its lines
+	 * billed at their share of the full period that ends at the anchor, partial_remaining /
+	 * partial_period seconds (proration_behavior=none: partial_period 0, billed nothing) */
+	bool partial;
+	int64_t partial_remaining, partial_period;
 	int n_items;
 	struct sub_item items[SUB_ITEMS_MAX];
 };
+
+/* One period's amount a of a line of s, as its first invoice bills it: in full, or its share of
+ * a partial first period (s->partial). 0, or -1 (out of range). */
+static int partial_amount(const struct subscription *s, int64_t a, int64_t *ret)
+{
+	if (!s->partial) {
+		*ret = a;
+		return 0;
+	}
+	if (s->partial_period == 0) {
+		*ret = 0;
+		return 0;
+	}
+	return billing_prorate(a, s->partial_remaining, s->partial_period, ret);
+}
 
 #define SUB_PM_TYPES "payment_settings.payment_method_types"
 #define SUB_PM_TYPES_SHOWN "payment_settings[payment_method_types]"
@@ -1270,9 +1294,16 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 		}
 	}
 	int64_t total;
+	bool bad = billing_total(lines, n_lines, amounts, &total) != 0;
+	if (!bad && s->partial && trial <= 0) {
+		/* a first period up to a future anchor: each line its share of a full one */
+		total = 0;
+		for (int i = 0; !bad && i < n_lines; i++)
+			bad = partial_amount(s, amounts[i], &amounts[i]) != 0 ||
+			      __builtin_add_overflow(total, amounts[i], &total);
+	}
 	/* extra: the invoice items it takes (claimed by the caller), a credit when negative */
-	if (billing_total(lines, n_lines, amounts, &total) != 0 ||
-	    __builtin_add_overflow(total, extra, &total) || total > BILLING_AMOUNT_MAX ||
+	if (bad || __builtin_add_overflow(total, extra, &total) || total > BILLING_AMOUNT_MAX ||
 	    total < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's invoice adds up to more than %lld.",
@@ -1635,8 +1666,9 @@ static int period_inv_lines(struct req *r, struct db *db, const struct subscript
 		if (!trial && item_metered(&s->items[i])) {
 			if (item_usage(r, db, s, &s->items[i], &q, &l->amount) != 0)
 				return -1;
-		} else if (!trial && price_facts_amount(&s->items[i].pf, s->items[i].quantity,
-							&l->amount) != 0) {
+		} else if (!trial && (price_facts_amount(&s->items[i].pf, s->items[i].quantity,
+							 &l->amount) != 0 ||
+				      partial_amount(s, l->amount, &l->amount) != 0)) {
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 					"The invoice is too large.");
 		}
@@ -1677,6 +1709,19 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 static const char *const behaviors[] = {"allow_incomplete", "error_if_incomplete",
 					"default_incomplete", "pending_if_incomplete", NULL};
 
+/* add_invoice_items[n] of a create or an update: one-time prices (or price_data) billed once,
+ * as invoice items of the subscription's next invoice (Stripe's setup fee). */
+#define SUB_ADD_ITEMS_MAX 20
+struct add_item {
+	const char *price; /* NULL: its price_data, made inside the write */
+	int64_t quantity;
+	struct price_facts pf;
+};
+struct add_items {
+	int n;
+	struct add_item it[SUB_ADD_ITEMS_MAX];
+};
+
 struct create_ctx {
 	struct req *r;
 	struct subscription s;
@@ -1703,7 +1748,20 @@ struct create_ctx {
 	/* default_tax_rates[] and items[n][tax_rates] (tax_rates.c) */
 	struct tax_rate_spec default_tax;
 	struct tax_rate_spec item_tax[SUB_ITEMS_MAX];
+	/* billing_cycle_anchor (a time) or billing_cycle_anchor_config (anchor_day > 0) and
+	 * proration_behavior (prorate_none: the partial first period billed nothing) */
+	int64_t anchor_at;
+	int anchor_day, anchor_month, anchor_hour, anchor_minute, anchor_second;
+	bool anchor_time_given, prorate_none;
+	/* add_invoice_items[]: on the first invoice (add_ii, add_sum: as billed) */
+	struct add_items add;
+	struct invoice_item add_ii[SUB_ADD_ITEMS_MAX];
+	int64_t add_sum;
 };
+
+static int add_items_read(struct req *r, struct db *db, struct add_items *a);
+static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
+			    struct invoice_item *ii);
 
 static int create_read_fn(struct db *db, void *p)
 {
@@ -1772,6 +1830,8 @@ static int create_read_fn(struct db *db, void *p)
 		if (c->trial_from_plan && it->pf.trial_period_days > c->trial_days)
 			c->trial_days = it->pf.trial_period_days;
 	}
+	if (add_items_read(r, db, &c->add) != 0)
+		return -1;
 	/* the payment method: the subscription's own (attached to the customer), else the
 	 * customer's default. A checkout's card is the buyer's, just made: attached to the
 	 * customer by its payment's write (or the trial's) */
@@ -1844,8 +1904,21 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	}
 	if (sub_emit(r, db, s, "customer.subscription.created", NULL) != 0)
 		return -1;
-	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial, 0,
-			       &c->in) != 0)
+	/* add_invoice_items: on the first invoice (a re-run of the write makes their prices
+	 * again, on its own copies) */
+	struct invoice_item *add = arena_alloc(&r->arena, sizeof(c->add_ii));
+	if (!add)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memcpy(add, c->add_ii, sizeof(c->add_ii));
+	if (add_items_prices(r, db, &c->add, add) != 0)
+		return -1;
+	for (int i = 0; i < c->add.n; i++) {
+		add[i].invoice = c->invoice_id;
+		if (invoice_item_insert(r, db, &add[i]) != 0)
+			return -1;
+	}
+	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial,
+			       c->add_sum, &c->in) != 0)
 		return -1;
 	/* the payment was made for the total read before the write */
 	if (c->in.total != c->due)
@@ -1897,6 +1970,211 @@ static int create_answer(struct req *r, struct db *db, void *p, int rc)
 	return answer_sub(r, db, c->s.id);
 }
 
+/* The amount and currency of the price_data object at `path` (dotted: "items.0.price_data"),
+ * named `shown` in errors ("items[0][price_data]"), into pf, read before the write that makes
+ * the price (price_create_inline checks the rest): unit_amount (not below zero) or a sub-cent
+ * unit_amount_decimal, which is billed as price_facts_amount rounds it. 0, or -1 with r->err. */
+static int price_data_terms(struct req *r, const char *path, const char *shown,
+			    struct price_facts *pf)
+{
+	char p[96];
+	snprintf(p, sizeof(p), "%s.unit_amount_decimal", path);
+	const char *dec = param_str(r, p);
+	snprintf(p, sizeof(p), "%s.unit_amount", path);
+	const char *ua = arena_printf(&r->arena, "%s[unit_amount]", shown);
+	if (dec && param_present(r, p))
+		return req_fail(r, ERR_PARAM_BAD, ua,
+				"You may only specify one of these parameters: unit_amount, "
+				"unit_amount_decimal.");
+	if (dec) {
+		struct price pr = {0};
+		if (price_amount_decimal(r,
+					 arena_printf(&r->arena, "%s[unit_amount_decimal]", shown),
+					 dec, &pr) != 0)
+			return -1;
+		pf->has_unit_amount = pr.has_unit_amount;
+		pf->unit_amount = pr.unit_amount;
+		pf->unit_amount_decimal = pr.unit_amount_decimal;
+	} else {
+		if (param_int(r, p, &pf->unit_amount) != 1 || pf->unit_amount < 0)
+			return req_fail(r, ERR_PARAM_MISSING, ua, "%s", ua);
+		pf->has_unit_amount = true;
+	}
+	snprintf(p, sizeof(p), "%s.currency", path);
+	const char *cur = param_str(r, p);
+	for (int k = 0; cur && k < 3 && cur[k]; k++)
+		pf->currency[k] =
+		    (char)(cur[k] >= 'A' && cur[k] <= 'Z' ? cur[k] - 'A' + 'a' : cur[k]);
+	return 0;
+}
+
+/* add_invoice_items[n][price | price_data[currency, product, unit_amount |
+ * unit_amount_decimal, tax_behavior], quantity] → a (at most 20). 0, or -1 with r->err. */
+static int add_items_parse(struct req *r, struct add_items *a)
+{
+	memset(a, 0, sizeof(*a));
+	const struct form_node *list = param_node(r, "add_invoice_items");
+	for (const struct form_node *x = list ? list->first_child : NULL; x; x = x->next) {
+		int n = a->n;
+		if (n == SUB_ADD_ITEMS_MAX)
+			return req_fail(r, ERR_PARAM_BAD, "add_invoice_items",
+					"You may pass at most %d add_invoice_items.",
+					SUB_ADD_ITEMS_MAX);
+		struct add_item *ai = &a->it[n];
+		memset(ai, 0, sizeof(*ai));
+		char path[64];
+		snprintf(path, sizeof(path), "add_invoice_items.%d.price", n);
+		const char *price = param_str(r, path);
+		snprintf(path, sizeof(path), "add_invoice_items.%d.price_data", n);
+		bool data = param_present(r, path);
+		if ((price && *price) == data)
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "add_invoice_items[%d]", n),
+					"Each of add_invoice_items needs exactly one of price and "
+					"price_data.");
+		ai->price = data ? NULL : price;
+		ai->quantity = 1;
+		snprintf(path, sizeof(path), "add_invoice_items.%d.quantity", n);
+		if (param_int(r, path, &ai->quantity) == 1 &&
+		    (ai->quantity < 1 || ai->quantity > QUANTITY_MAX))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "add_invoice_items[%d][quantity]", n),
+			    "Invalid quantity: must be between 1 and %d.", QUANTITY_MAX);
+		snprintf(path, sizeof(path), "add_invoice_items.%d.price_data", n);
+		if (data &&
+		    price_data_terms(
+			r, path, arena_printf(&r->arena, "add_invoice_items[%d][price_data]", n),
+			&ai->pf) != 0)
+			return -1;
+		a->n++;
+	}
+	return 0;
+}
+
+/* Before the write: the prices of a's entries that name one, which must be active, one-time and
+ * per-unit (price_data is checked by the write that makes it). 0, or -1 with r->err. */
+static int add_items_read(struct req *r, struct db *db, struct add_items *a)
+{
+	for (int i = 0; i < a->n; i++) {
+		struct add_item *ai = &a->it[i];
+		if (!ai->price)
+			continue;
+		const char *shown = arena_printf(&r->arena, "add_invoice_items[%d][price]", i);
+		int rc = price_facts_get(r, db, ai->price, &ai->pf);
+		if (rc == DB_NOTFOUND)
+			return req_fail_missing(r, "price", ai->price, shown);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!ai->pf.active || !ai->pf.product_active)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The price specified (%s) is inactive. This field only "
+					"accepts active prices.",
+					ai->price);
+		if (ai->pf.recurring)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"The price specified is set to `type=recurring` but this "
+					"field only accepts prices with `type=one_time`.");
+		if (ai->pf.tiers)
+			return req_fail(r, ERR_PARAM_BAD, shown,
+					"Tender invoice items take per-unit prices; %s is tiered.",
+					ai->price);
+	}
+	return 0;
+}
+
+/* a's entries as invoice items of subscription s made at t (ids chosen now, prices of
+ * price_data set by add_items_store), into out; ret_sum their total. Each must be in the
+ * subscription's currency. 0, or -1 with r->err. */
+static int add_items_build(struct req *r, const struct add_items *a, const struct subscription *s,
+			   int64_t t, struct invoice_item *out, int64_t *ret_sum)
+{
+	*ret_sum = 0;
+	for (int i = 0; i < a->n; i++) {
+		const struct add_item *ai = &a->it[i];
+		if (strcmp(ai->pf.currency, s->currency) != 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    ai->price
+				? arena_printf(&r->arena, "add_invoice_items[%d][price]", i)
+				: arena_printf(&r->arena,
+					       "add_invoice_items[%d][price_data][currency]", i),
+			    "The currency of add_invoice_items (%s) must be the subscription's "
+			    "(%s).",
+			    ai->pf.currency, s->currency);
+		struct invoice_item *ii = &out[i];
+		memset(ii, 0, sizeof(*ii));
+		id_new_at(ii->id, "ii_", t);
+		ii->created = ii->period_start = ii->period_end = t;
+		ii->customer = s->customer;
+		str_copy(ii->currency, sizeof(ii->currency), s->currency);
+		ii->quantity = ai->quantity;
+		ii->unit_amount = ai->pf.unit_amount;
+		ii->unit_amount_decimal =
+		    ai->pf.has_unit_amount ? NULL : ai->pf.unit_amount_decimal;
+		ii->price = ai->price;
+		ii->description = ai->pf.product_name;
+		ii->metadata = "{}";
+		ii->subscription = s->id;
+		ii->test_clock = s->test_clock;
+		ii->discountable = true;
+		if (price_facts_amount(&ai->pf, ai->quantity, &ii->amount) != 0 ||
+		    ii->amount > BILLING_AMOUNT_MAX ||
+		    __builtin_add_overflow(*ret_sum, ii->amount, ret_sum) ||
+		    *ret_sum > BILLING_AMOUNT_MAX)
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "add_invoice_items",
+					"add_invoice_items add up to more than %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+	}
+	return 0;
+}
+
+/* Inside the write: the inactive prices of a's price_data entries made (as Stripe makes them),
+ * named on their items ii (built by add_items_build). 0, or -1 with r->err. */
+static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
+			    struct invoice_item *ii)
+{
+	for (int i = 0; i < a->n; i++) {
+		if (a->it[i].price)
+			continue;
+		char prefix[64], shown[64], id[ID_MAX];
+		snprintf(prefix, sizeof(prefix), "add_invoice_items.%d.price_data.", i);
+		snprintf(shown, sizeof(shown), "add_invoice_items[%d][price_data]", i);
+		struct price_facts pf;
+		if (price_create_inline(r, db, prefix, shown, &pf, id) != 0)
+			return -1;
+		/* what was billed before the write is what was stored */
+		if (pf.unit_amount != a->it[i].pf.unit_amount ||
+		    pf.has_unit_amount != a->it[i].pf.has_unit_amount ||
+		    strcmp(pf.currency, a->it[i].pf.currency) != 0 || pf.recurring)
+			return req_fail(r, ERR_API, NULL, NULL);
+		ii[i].price = arena_strdup(&r->arena, id);
+		ii[i].description = pf.product_name;
+		if (!ii[i].price)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+/* items[n][price_data] of a create or an update: a recurring licensed price's terms as it will
+ * be made (price_create_inline, inside the write) into pf. 0, or -1 with r->err. */
+static int item_price_data(struct req *r, int n, struct price_facts *pf)
+{
+	char path[80];
+	snprintf(path, sizeof(path), "items.%d.price_data", n);
+	if (price_data_terms(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
+	str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
+	pf->interval_count = 1;
+	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval_count", n);
+	param_int(r, path, &pf->interval_count);
+	pf->recurring = true;
+	pf->active = pf->product_active = true;
+	pf->usage_type = "licensed";
+	return 0;
+}
+
 /* items[n]: price or price_data, quantity, metadata → c->s.items (prices' facts for
  * price_data from the parameters; for price, read with the customer). */
 static int parse_items(struct req *r, struct create_ctx *c)
@@ -1940,49 +2218,8 @@ static int parse_items(struct req *r, struct create_ctx *c)
 			return -1;
 		if (data) {
 			it->data = n;
-			struct price_facts *pf = &it->pf;
-			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount_decimal", n);
-			const char *dec = param_str(r, path);
-			snprintf(path, sizeof(path), "items.%d.price_data.unit_amount", n);
-			const char *ua =
-			    arena_printf(&r->arena, "items[%d][price_data][unit_amount]", n);
-			if (dec && param_present(r, path))
-				return req_fail(r, ERR_PARAM_BAD, ua,
-						"You may only specify one of these parameters: "
-						"unit_amount, unit_amount_decimal.");
-			if (dec) { /* a sub-cent one is billed as price_facts_amount rounds it */
-				struct price p = {0};
-				if (price_amount_decimal(r,
-							 arena_printf(&r->arena,
-								      "items[%d][price_data]"
-								      "[unit_amount_decimal]",
-								      n),
-							 dec, &p) != 0)
-					return -1;
-				pf->has_unit_amount = p.has_unit_amount;
-				pf->unit_amount = p.unit_amount;
-				pf->unit_amount_decimal = p.unit_amount_decimal;
-			} else {
-				if (param_int(r, path, &pf->unit_amount) != 1 ||
-				    pf->unit_amount < 0)
-					return req_fail(r, ERR_PARAM_MISSING, ua, "%s", ua);
-				pf->has_unit_amount = true;
-			}
-			snprintf(path, sizeof(path), "items.%d.price_data.currency", n);
-			const char *cur = param_str(r, path);
-			for (int k = 0; cur && k < 3 && cur[k]; k++)
-				pf->currency[k] =
-				    (char)(cur[k] >= 'A' && cur[k] <= 'Z' ? cur[k] - 'A' + 'a'
-									  : cur[k]);
-			snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
-			str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
-			pf->interval_count = 1;
-			snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval_count",
-				 n);
-			param_int(r, path, &pf->interval_count);
-			pf->recurring = true;
-			pf->active = pf->product_active = true;
-			pf->usage_type = "licensed";
+			if (item_price_data(r, n, &it->pf) != 0)
+				return -1;
 		}
 		n++;
 	}
@@ -2002,6 +2239,57 @@ static int parse_items(struct req *r, struct create_ctx *c)
 }
 
 static int create_run(struct req *r, struct create_ctx *c);
+
+/* billing_cycle_anchor (a timestamp) or billing_cycle_anchor_config[day_of_month, hour, minute,
+ * second, month] of a create, and its proration_behavior; checked against the timeline by
+ * create_run. 0, or -1 with r->err. */
+static int anchor_parse(struct req *r, struct create_ctx *c)
+{
+	bool has_at = param_present(r, "billing_cycle_anchor");
+	bool has_config = param_present(r, "billing_cycle_anchor_config");
+	if (has_at && has_config)
+		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor_config",
+				"You may only specify one of these parameters: "
+				"billing_cycle_anchor, billing_cycle_anchor_config.");
+	if (has_at && param_int(r, "billing_cycle_anchor", &c->anchor_at) != 1)
+		return req_fail(r, ERR_PARAM_INVALID_INTEGER, "billing_cycle_anchor", "%s",
+				param_str(r, "billing_cycle_anchor"));
+	if (has_config) {
+		static const struct {
+			const char *name;
+			int lo, hi;
+		} f[] = {{"day_of_month", 1, 31},
+			 {"month", 1, 12},
+			 {"hour", 0, 23},
+			 {"minute", 0, 59},
+			 {"second", 0, 59}};
+		int *out[] = {&c->anchor_day, &c->anchor_month, &c->anchor_hour, &c->anchor_minute,
+			      &c->anchor_second};
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "billing_cycle_anchor_config.%s", f[i].name);
+			int64_t v = 0;
+			if (param_int(r, path, &v) != 1)
+				continue;
+			if (v < f[i].lo || v > f[i].hi)
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "billing_cycle_anchor_config[%s]",
+						 f[i].name),
+				    "%s must be between %d and %d.", f[i].name, f[i].lo, f[i].hi);
+			*out[i] = (int)v;
+			if (i >= 2)
+				c->anchor_time_given = true;
+		}
+	}
+	const char *pb = param_str(r, "proration_behavior");
+	c->prorate_none = str_eq(pb, "none");
+	if (pb && !has_at && !has_config)
+		return req_fail(r, ERR_PARAM_BAD, "proration_behavior",
+				"proration_behavior applies to a create only with "
+				"billing_cycle_anchor or billing_cycle_anchor_config.");
+	return 0;
+}
 
 /* collection_method and days_until_due of a create (s NULL) or of an update of s: what the
  * subscription's become (ret_sends, ret_days). Stripe's rules: send_invoice needs
@@ -2050,13 +2338,14 @@ static int create_discounts_fn(struct db *db, void *p)
 		int rc = cd ? customer_discount_get(r, db, s->customer, c->t0, cd) : DB_ERR;
 		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
-		return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, cd, rc == DB_OK,
-				     &c->due);
+		return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, cd,
+				     rc == DB_OK, &c->due);
 	}
 	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
 			      c->ds, &c->n_ds) != 0)
 		return -1;
-	return planned_total(r, db, s, true, c->trial, NULL, NULL, 0, c->ds, c->n_ds, &c->due);
+	return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, c->ds, c->n_ds,
+			     &c->due);
 }
 
 static int h_create(struct req *r)
@@ -2078,7 +2367,7 @@ static int h_create(struct req *r)
 	c.pm = param_str(r, "default_payment_method");
 	if (c.pm && !*c.pm)
 		c.pm = NULL;
-	if (parse_items(r, &c) != 0)
+	if (parse_items(r, &c) != 0 || add_items_parse(r, &c.add) != 0)
 		return -1;
 	int64_t days;
 	const char *te = param_str(r, "trial_end");
@@ -2093,6 +2382,8 @@ static int h_create(struct req *r)
 		c.trial_days = days;
 	}
 	param_bool(r, "trial_from_plan", &c.trial_from_plan);
+	if (anchor_parse(r, &c) != 0)
+		return -1;
 	if (c.trial_from_plan && (te || param_present(r, "trial_period_days")))
 		return req_fail(r, ERR_PARAM_BAD, "trial_from_plan",
 				"trial_from_plan cannot be combined with trial_end or "
@@ -2324,6 +2615,20 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
+	/* Tender's choice: a trial's first invoice is not charged, so a setup fee on it would
+	 * need a trialing subscription with a payment of its own (Stripe charges it) */
+	if (trial_end && (c->anchor_at || c->anchor_day))
+		return req_fail(r, ERR_PARAM_BAD,
+				c->anchor_day ? "billing_cycle_anchor_config"
+					      : "billing_cycle_anchor",
+				"Tender does not take a billing cycle anchor with a trial: the "
+				"trial's end is the anchor.");
+	if (trial_end && c->add.n)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "add_invoice_items",
+		    "Tender does not take add_invoice_items on a subscription that "
+		    "starts with a trial; add them after the trial, or as invoice items "
+		    "of its first paid invoice.");
 	if (!c->co)
 		id_new_at(s->id, "sub_", t0);
 	if (c->sc)
@@ -2345,6 +2650,41 @@ static int create_run(struct req *r, struct create_ctx *c)
 		s->period_index = 0;
 		s->period_end = trial_end;
 		rcp = 0;
+	} else if (c->anchor_at || c->anchor_day) {
+		/* a first partial period up to the anchor, then full ones from it */
+		s->status = "incomplete";
+		int64_t full_end, anchor = c->anchor_at, prev;
+		rcp = billing_period_end(t0, iv, s->interval_count, 1, &full_end);
+		if (rcp == 0 && c->anchor_day) {
+			/* the time of day not given: the start's */
+			int64_t sod = ((t0 % 86400) + 86400) % 86400;
+			if (!c->anchor_time_given) {
+				c->anchor_hour = (int)(sod / 3600);
+				c->anchor_minute = (int)(sod / 60 % 60);
+				c->anchor_second = (int)(sod % 60);
+			}
+			if (billing_anchor_config(t0, iv, c->anchor_day, c->anchor_month,
+						  c->anchor_hour, c->anchor_minute,
+						  c->anchor_second, &anchor) != 0)
+				return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor_config",
+						"billing_cycle_anchor_config applies to monthly "
+						"prices (without month) and yearly prices only.");
+		}
+		if (rcp == 0 && (anchor <= t0 || anchor > full_end))
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    c->anchor_day ? "billing_cycle_anchor_config" : "billing_cycle_anchor",
+			    "The billing cycle anchor must be in the future and no later "
+			    "than one full billing period after the subscription starts.");
+		if (rcp == 0)
+			rcp = billing_sub(anchor, iv, s->interval_count, &prev);
+		s->anchor = s->period_end = anchor;
+		s->period_index = 0;
+		s->partial = true;
+		s->partial_remaining = anchor - t0;
+		s->partial_period = c->prorate_none ? 0 : anchor - prev;
+		if (rcp == 0 && !c->prorate_none && s->partial_remaining > s->partial_period)
+			rcp = -1;
 	} else {
 		s->status = "incomplete";
 		s->anchor = t0;
@@ -2361,6 +2701,9 @@ static int create_run(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The subscription's items add up to more than %lld per period.",
 				(long long)BILLING_AMOUNT_MAX);
+	/* add_invoice_items: invoice items of the first invoice, in the subscription's currency */
+	if (add_items_build(r, &c->add, s, t0, c->add_ii, &c->add_sum) != 0)
+		return -1;
 	/* the first invoice's discounts (its own, else its customer's), and so what it asks
 	 * for; with the customer's balance, what it charges: an amount below the minimum charge
 	 * is not charged (invoice_too_small, invoices.c) */
@@ -2699,9 +3042,9 @@ static int update_fn(struct db *db, void *p)
 
 /* Stripe's pending updates take only the parameters that prorate or make the invoice: of
  * POST /v1/subscriptions/{id}, items (price, quantity), proration_behavior, proration_date,
- * billing_cycle_anchor, payment_behavior and expand (trial_end is refused by trial_params;
- * trial_from_plan and add_invoice_items, also allowed by Stripe, are not parameters of Tender's
- * update); of the item endpoints, price, quantity and the same. 0, or -1 with r->err (400). */
+ * billing_cycle_anchor, add_invoice_items, payment_behavior and expand (trial_end is refused by
+ * trial_params; trial_from_plan, also allowed by Stripe, is not a parameter of Tender's update);
+ * of the item endpoints, price, quantity and the same. 0, or -1 with r->err (400). */
 static const char *const pending_refused[] = {"cancel_at_period_end",
 					      "default_payment_method",
 					      "collection_method",
@@ -2745,9 +3088,9 @@ static int h_update(struct req *r)
 	if (pending_params_check(r, NULL) != 0)
 		return -1;
 	/* billing_cycle_anchor=unchanged is the default: no change by itself */
-	if (param_present(r, "items") || param_present(r, "proration_behavior") ||
-	    param_present(r, "proration_date") || param_present(r, "trial_end") ||
-	    str_eq(param_str(r, "billing_cycle_anchor"), "now")) {
+	if (param_present(r, "items") || param_present(r, "add_invoice_items") ||
+	    param_present(r, "proration_behavior") || param_present(r, "proration_date") ||
+	    param_present(r, "trial_end") || str_eq(param_str(r, "billing_cycle_anchor"), "now")) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 		if (!c)
 			return req_fail(r, ERR_API, NULL, NULL);
@@ -2800,8 +3143,11 @@ struct change_ctx {
 	struct subscription old, s; /* as read; as it will be */
 	int64_t t, pr_t;	    /* the subscription's time; the proration time */
 	bool reset, invoice_now;
-	struct invoice_item pr[2 * SUB_ITEMS_MAX];
+	/* the prorations, then the update's add_invoice_items (from add_first on) */
+	struct invoice_item pr[2 * SUB_ITEMS_MAX + SUB_ADD_ITEMS_MAX];
 	int n_pr;
+	struct add_items add;
+	int add_first;
 	int64_t pr_sum, total;
 	int64_t due; /* the invoice's amount due: total with the customer's balance */
 	struct pending_items pending;
@@ -2996,6 +3342,37 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 	return item_price_check(r, pf, price, param);
 }
 
+static const char SQL_PRODUCT_NAME[] =
+    "SELECT name, active FROM products WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+/* items[n][price_data][product] of an update, read before the write: its name (what the
+ * prorations are described with) and whether it is active, into pf. 0, or -1 with r->err. */
+static int price_data_product(struct req *r, struct db *db, int n, struct price_facts *pf)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "items.%d.price_data.product", n);
+	const char *product = param_str(r, path);
+	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_NAME);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, product ? product : "", -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		pf->product_name = col_text_dup(&r->arena, st, 0);
+		pf->product_active = db_col_int64(st, 1) != 0;
+		pf->product = product;
+	}
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(
+		    r, "product", product ? product : "",
+		    arena_printf(&r->arena, "items[%d][price_data][product]", n));
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *x);
 static int open_invoice_void(struct req *r, struct db *db, const char *id, int64_t t);
 static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x);
@@ -3073,6 +3450,22 @@ static int change_read_fn(struct db *db, void *p)
 	for (int k = 0; k < c->n; k++) {
 		const struct sub_item_change *ch = &c->ch[k];
 		struct sub_item *it = NULL;
+		/* items[k][price_data]: only POST /v1/subscriptions/{id}'s items take it */
+		char dpath[48];
+		snprintf(dpath, sizeof(dpath), "items.%d.price_data", k);
+		int data = c->own_params && param_present(r, dpath) ? k : -1;
+		if (data >= 0 && (ch->price || ch->deleted))
+			return req_fail(
+			    r, ERR_PARAM_BAD, ch->shown,
+			    "Each item needs at most one of price and price_data, and a "
+			    "deleted one neither.");
+		/* Tender's choice: a pending update keeps prices by id, made when it is applied */
+		if (data >= 0 && str_eq(c->payment_behavior, "pending_if_incomplete"))
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][price_data]", k),
+			    "Tender does not take price_data with pending_if_incomplete; "
+			    "create the price first and pass items[%d][price].",
+			    k);
 		if (ch->id) {
 			for (int i = 0; i < s->n_items; i++)
 				if (strcmp(s->items[i].id, ch->id) == 0)
@@ -3098,7 +3491,7 @@ static int change_read_fn(struct db *db, void *p)
 				continue;
 			}
 		} else {
-			if (!ch->price)
+			if (!ch->price && data < 0)
 				return req_fail(
 				    r, ERR_PARAM_MISSING,
 				    *ch->shown ? arena_printf(&r->arena, "%s[price]", ch->shown)
@@ -3117,6 +3510,22 @@ static int change_read_fn(struct db *db, void *p)
 			it->metadata = "{}";
 			if (k == 0 || c->answer != SUB_ANSWER_SUBSCRIPTION)
 				str_copy(c->item, sizeof(c->item), it->id);
+		}
+		if (data >= 0) {
+			/* items[k][price_data] (POST /v1/subscriptions/{id}): a new price, made
+			 * inactive by the write (change_rows), named in the read by a placeholder
+			 * that no price id can be; its product's name labels its prorations */
+			bool was_metered = item_metered(it);
+			memset(&it->pf, 0, sizeof(it->pf));
+			if (item_price_data(r, data, &it->pf) != 0 ||
+			    price_data_product(r, db, data, &it->pf) != 0)
+				return -1;
+			it->price = arena_printf(&r->arena, "price_data:%d", data);
+			it->data = data;
+			if (was_metered) {
+				it->quantity = 1; /* a licensed price's default */
+				it->usage_since = 0;
+			}
 		}
 		if (ch->clear_usage && !ch->deleted)
 			return req_fail(r, ERR_PARAM_BAD,
@@ -3259,6 +3668,22 @@ static int change_read_fn(struct db *db, void *p)
 	}
 	if (usage_items_add(x, db) != 0)
 		return -1;
+	/* add_invoice_items of the update: invoice items of the subscription's next invoice, as
+	 * Stripe adds them: the one this change makes now (always_invoice, a new period), else
+	 * pending ones that its next invoice takes */
+	x->add.n = 0;
+	x->add_first = x->n_pr;
+	if (c->own_params) {
+		int64_t add_sum;
+		if (add_items_parse(r, &x->add) != 0 || add_items_read(r, db, &x->add) != 0 ||
+		    add_items_build(r, &x->add, s, x->t, &x->pr[x->n_pr], &add_sum) != 0)
+			return -1;
+		x->n_pr += x->add.n;
+		if (__builtin_add_overflow(x->pr_sum, add_sum, &x->pr_sum))
+			return req_fail(r, ERR_AMOUNT_TOO_LARGE, "add_invoice_items",
+					"The invoice would add up to more than %lld.",
+					(long long)BILLING_AMOUNT_MAX);
+	}
 	x->invoice_now = x->reset || (str_eq(behavior, "always_invoice") && x->n_pr > 0);
 	/* the invoice made now takes the collection method this update gives (own_params
 	 * applies it in the write) */
@@ -3358,6 +3783,38 @@ static struct subscription *change_current(struct req *r, struct db *db, struct 
 	return s;
 }
 
+/* Inside a change's write: the prices of its items[n][price_data] made (inactive, as Stripe
+ * makes them) and named on s's items and on their prorations in x->pr, instead of their
+ * placeholders. 0, or -1 with r->err. */
+static int change_prices(struct req *r, struct db *db, struct subscription *s, struct change_ctx *x)
+{
+	for (int i = 0; i < s->n_items; i++) {
+		struct sub_item *it = &s->items[i];
+		if (it->data < 0 || strncmp(it->price, "price_data:", 11) != 0)
+			continue;
+		char prefix[64], shown[64], id[ID_MAX];
+		snprintf(prefix, sizeof(prefix), "items.%d.price_data.", it->data);
+		snprintf(shown, sizeof(shown), "items[%d][price_data]", it->data);
+		struct price_facts pf;
+		if (price_create_inline(r, db, prefix, shown, &pf, id) != 0)
+			return -1;
+		/* what was prorated before the write is what was stored */
+		if (pf.unit_amount != it->pf.unit_amount ||
+		    pf.has_unit_amount != it->pf.has_unit_amount ||
+		    strcmp(pf.currency, it->pf.currency) || strcmp(pf.interval, it->pf.interval) ||
+		    pf.interval_count != it->pf.interval_count)
+			return req_fail(r, ERR_API, NULL, NULL);
+		const char *placeholder = it->price;
+		it->price = arena_strdup(&r->arena, id);
+		if (!it->price || price_facts_get(r, db, it->price, &it->pf) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (int k = 0; k < x->n_pr; k++)
+			if (x->pr[k].price && str_eq(x->pr[k].price, placeholder))
+				x->pr[k].price = it->price;
+	}
+	return 0;
+}
+
 /* Inside the write (its own, or the invoice's payment's): the change stored. */
 static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 {
@@ -3421,10 +3878,15 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
+	if (!keep_items && change_prices(r, db, s, x) != 0)
+		return -1;
 	if (!keep_items && items_insert(r, db, s) != 0)
 		return -1;
 	/* the prorations: pending, or on the invoice made now; each taxed at its item's rates as
-	 * they were before this change (what its total was planned with) */
+	 * they were before this change (what its total was planned with); the prices of the
+	 * add_invoice_items' price_data made first */
+	if (x->add.n && add_items_prices(r, db, &x->add, &x->pr[x->add_first]) != 0)
+		return -1;
 	for (int i = 0; i < x->n_pr; i++) {
 		struct invoice_item ii = x->pr[i];
 		ii.invoice = x->invoice_now ? x->invoice_id : NULL;
@@ -5434,6 +5896,29 @@ static const struct param_spec item_children[] = {
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec anchor_config_children[] = {
+    {"day_of_month", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"month", PT_INT, 0, 0, NULL, NULL},
+    {"hour", PT_INT, 0, 0, NULL, NULL},
+    {"minute", PT_INT, 0, 0, NULL, NULL},
+    {"second", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_item_children[] = {
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, add_price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec cancellation_children[] = {
     {"comment", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"feedback", PT_ENUM, PF_EMPTYABLE, 0,
@@ -5494,6 +5979,11 @@ static const struct param_spec create_params[] = {
     {"payment_behavior", PT_ENUM, 0, 0, behaviors, NULL},
     {"off_session", PT_BOOL, 0, 0, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"add_invoice_items", PT_OBJECT_ARRAY, 0, SUB_ADD_ITEMS_MAX, NULL, add_item_children},
+    {"billing_cycle_anchor", PT_INT, 0, 0, NULL, NULL},
+    {"billing_cycle_anchor_config", PT_OBJECT, 0, 0, NULL, anchor_config_children},
+    {"proration_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"always_invoice", "create_prorations", "none", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 const struct param_spec subscription_change_item_params[] = {
@@ -5507,12 +5997,35 @@ const struct param_spec subscription_change_item_params[] = {
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec update_price_data_children[] = {
+    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"recurring", PT_OBJECT, PF_REQUIRED, 0, NULL, price_data_recurring},
+    {"tax_behavior", PT_ENUM, 0, 0,
+     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* POST /v1/subscriptions/{id}'s items[n]: a change's, and price_data */
+static const struct param_spec update_item_params[] = {
+    {"id", PT_STRING, 0, 255, NULL, NULL},
+    {"price", PT_STRING, 0, 255, NULL, NULL},
+    {"plan", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, update_price_data_children},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"deleted", PT_BOOL, 0, 0, NULL, NULL},
+    {"clear_usage", PT_BOOL, 0, 0, NULL, NULL},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 const char *const subscription_proration_behaviors[] = {"always_invoice", "create_prorations",
 							"none", NULL};
 static const struct param_spec update_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
-    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, subscription_change_item_params},
+    {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, update_item_params},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
     {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
@@ -5532,6 +6045,7 @@ static const struct param_spec update_params[] = {
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"default_tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"add_invoice_items", PT_OBJECT_ARRAY, 0, SUB_ADD_ITEMS_MAX, NULL, add_item_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec resume_anchor_children[] = {

@@ -101,6 +101,75 @@ int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
 	return 0;
 }
 
+int billing_sub(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
+{
+	if (n < 0)
+		return -1;
+	if (iv == BILLING_DAY || iv == BILLING_WEEK) {
+		int64_t delta, out;
+		if (__builtin_mul_overflow(n, iv == BILLING_DAY ? DAY_S : 7 * DAY_S, &delta) ||
+		    __builtin_sub_overflow(t, delta, &out))
+			return -1;
+		*ret = out;
+		return 0;
+	}
+	if (iv != BILLING_MONTH && iv != BILLING_YEAR)
+		return -1;
+	int64_t months;
+	if (__builtin_mul_overflow(n, iv == BILLING_YEAR ? 12 : 1, &months))
+		return -1;
+	int64_t days = t / DAY_S, sod = t % DAY_S;
+	if (sod < 0) {
+		sod += DAY_S;
+		days -= 1;
+	}
+	int64_t y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < YEAR_MIN || y > YEAR_MAX || months > (int64_t)(YEAR_MAX - YEAR_MIN + 1) * 12)
+		return -1;
+	int64_t idx = (y * 12 + (m - 1)) - months;
+	if (idx < YEAR_MIN * 12)
+		return -1;
+	int64_t ny = idx / 12, nm = idx % 12 + 1;
+	int64_t last = month_days(ny, nm);
+	if (d > last)
+		d = last;
+	*ret = days_from_civil(ny, nm, d) * DAY_S + sod;
+	return 0;
+}
+
+int billing_anchor_config(int64_t start, enum billing_interval iv, int day_of_month, int month,
+			  int hour, int minute, int second, int64_t *ret)
+{
+	if ((iv != BILLING_MONTH && iv != BILLING_YEAR) || day_of_month < 1 || day_of_month > 31 ||
+	    month < 0 || month > 12 || (month && iv != BILLING_YEAR) || hour < 0 || hour > 23 ||
+	    minute < 0 || minute > 59 || second < 0 || second > 59 || start < 0)
+		return -1;
+	int64_t y, m, d;
+	civil_from_days(start / DAY_S, &y, &m, &d);
+	if (y < YEAR_MIN || y >= YEAR_MAX)
+		return -1;
+	int64_t sod = (int64_t)hour * 3600 + minute * 60 + second;
+	/* this month's (this year's) candidate, else the next one's */
+	for (int k = 0; k < 2; k++) {
+		int64_t cy = y, cm = month ? month : m;
+		if (iv == BILLING_MONTH) {
+			int64_t idx = y * 12 + (m - 1) + k;
+			cy = idx / 12;
+			cm = idx % 12 + 1;
+		} else {
+			cy = y + k;
+		}
+		int64_t cd = day_of_month > month_days(cy, cm) ? month_days(cy, cm) : day_of_month;
+		int64_t t = days_from_civil(cy, cm, cd) * DAY_S + sod;
+		if (t > start) {
+			*ret = t;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int billing_period_end(int64_t anchor, enum billing_interval iv, int64_t count, int64_t k,
 		       int64_t *ret)
 {

@@ -27,6 +27,16 @@ int billing_interval_parse(const char *s, enum billing_interval *ret);
  * 0, or -1 when n is negative or the result would not fit (years past 9999 included). */
 int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret);
 
+/* t moved n intervals back (n >= 0), the same calendar rule: Mar 31 - 1 month = Feb 28 or 29.
+ * The start of the full period that ends at a billing cycle anchor, whose share a first partial
+ * period up to that anchor is billed at. 0, or -1 as billing_add. */
+int billing_sub(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret);
+/* Stripe's billing_cycle_anchor_config: the first time after `start` (UTC) on day_of_month
+ * (1-31, clamped to a shorter month's last day) at hour:minute:second, in the month of a
+ * monthly price, or in `month` (1-12; 0: start's) of a yearly one. 0, or -1 (a value out of
+ * range, an interval other than month or year, a month for a monthly price, overflow). */
+int billing_anchor_config(int64_t start, enum billing_interval iv, int day_of_month, int month,
+			  int hour, int minute, int second, int64_t *ret);
 /* The end of billing period k (k >= 1) of a subscription anchored at `anchor`, billed every
  * `count` intervals: anchor + k × count intervals. 0 or -1 (count < 1, k < 1, overflow). */
 int billing_period_end(int64_t anchor, enum billing_interval iv, int64_t count, int64_t k,

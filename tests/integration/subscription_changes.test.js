@@ -490,6 +490,73 @@ test('/v1/subscription_items: create, retrieve, update, delete, list, with prora
   assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 2);
 });
 
+test('items[n][price_data] on update: a new item and a replaced price, each an inactive price, prorated', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  const si = sub.items.data[0].id;
+  await advance(clock, T0 + 10 * DAY);
+  // a new item from price_data: its remaining time charged, pending for the next invoice
+  const upd = await stripe.subscriptions.update(sub.id, {
+    items: [{ price_data: { currency: 'usd', product: product, unit_amount: 1200, recurring: { interval: 'month' } }, quantity: 2 }],
+  });
+  assert.equal(upd.items.data.length, 2);
+  const added = upd.items.data.find((x) => x.id !== si);
+  assert.equal(added.quantity, 2);
+  assert.equal(added.price.unit_amount, 1200);
+  assert.equal(added.price.active, false);
+  assert.equal(added.price.product, product);
+  assert.deepEqual(added.price.recurring.interval, 'month');
+  assert.equal(upd.latest_invoice, sub.latest_invoice);
+  shape({ ...upd }, 'subscription');
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.equal(pending.length, 1);
+  assert.equal(pending[0].amount, prorate(2400, 21 * DAY, P));
+  assert.equal(pending[0].proration, true);
+  assert.equal(pending[0].subscription_item, added.id);
+  assert.equal((pending[0].pricing?.price_details?.price) ?? pending[0].price?.id, added.price.id);
+  assert.match(pending[0].description, /^Remaining time on 2 × Team after 11 Mar 2025$/);
+  shape(pending[0], 'invoiceitem');
+  // the first item's price replaced by price_data with always_invoice: credited and charged now
+  const rep = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, price_data: { currency: 'usd', product: product, unit_amount_decimal: '4500', recurring: { interval: 'month' } } }],
+    proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  const item = rep.items.data.find((x) => x.id === si);
+  assert.notEqual(item.price.id, monthly.id);
+  assert.equal(item.price.unit_amount, 4500);
+  assert.equal(item.price.active, false);
+  const inv = rep.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_update');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, prorate(2400, 21 * DAY, P) + prorate(-3000, 21 * DAY, P) + prorate(4500, 21 * DAY, P));
+  shape(inv, 'invoice');
+  await assertConserved(inv);
+  // refused: another currency, another interval, price with price_data, a missing product; nothing changed
+  const cases = [
+    [{ items: [{ price_data: { currency: 'eur', product, unit_amount: 100, recurring: { interval: 'month' } } }] }, 'items'],
+    [{ items: [{ price_data: { currency: 'usd', product, unit_amount: 100, recurring: { interval: 'year' } } }] }, 'items'],
+    [{ items: [{ price: monthly.id, price_data: { currency: 'usd', product, unit_amount: 100, recurring: { interval: 'month' } } }] }, 'items[0]'],
+    [{ items: [{ price_data: { currency: 'usd', product: 'prod_nope', unit_amount: 100, recurring: { interval: 'month' } } }] }, 'items[0][price_data][product]'],
+    [{ items: [{ price_data: { currency: 'usd', product, recurring: { interval: 'month' } } }] }, 'items[0][price_data][unit_amount]'],
+  ];
+  for (const [params, param] of cases) {
+    // a missing product is resource_missing (404), as Tender answers a missing price
+    await assert.rejects(stripe.subscriptions.update(sub.id, params),
+      (e) => (e.statusCode === 400 || (e.statusCode === 404 && e.code === 'resource_missing')) && e.param === param,
+      JSON.stringify(params));
+  }
+  const same = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(same.items.data.length, 2);
+  assert.equal(same.latest_invoice, inv.id);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+  // the renewal bills the inline prices in full
+  await advance(clock, APR1 + HOUR + 60);
+  const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(next.billing_reason, 'subscription_cycle');
+  assert.equal(next.total, 2400 + 4500);
+  await assertConserved(next);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -7,6 +7,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const { startTender, stopAll, assertStripeShape, tender, storeSql, withDatabaseUrls, PG_SHARD_URLS } = require('./helpers');
+const { billingShape } = require('./billing_helpers');
 
 let env;
 let stripe;
@@ -447,6 +448,219 @@ test('deleting a clock deletes its customers and cancels their subscriptions', a
     stripe.paymentIntents.create({ amount: 500, currency: 'usd', payment_method: pm.id, confirm: true }),
     (e) => e.statusCode === 400,
   );
+});
+
+test('add_invoice_items: a setup fee (price and price_data) on the first invoice only', async () => {
+  const { clock, customer } = await setup();
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product_data: { name: 'Setup' } });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }],
+    add_invoice_items: [{ price: fee.id, quantity: 2 }, { price_data: { currency: 'usd', product: price.product, unit_amount: 350 } }],
+    expand: ['latest_invoice.payments'],
+  });
+  assert.equal(sub.status, 'active');
+  const inv = sub.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_create');
+  assert.equal(inv.status, 'paid');
+  assert.deepEqual([inv.subtotal, inv.total, inv.amount_due, inv.amount_paid], [4350, 4350, 4350, 4350]);
+  const { payments, ...invNoPayments } = inv;
+  shape(invNoPayments, 'invoice');
+  const pi = await stripe.paymentIntents.retrieve(payments.data[0].payment.payment_intent,
+    { expand: ['latest_charge.balance_transaction'] });
+  assert.equal(pi.amount, 4350);
+  assert.equal(pi.latest_charge.balance_transaction.amount, 4350);
+  const lines = await stripe.invoices.listLineItems(inv.id);
+  assert.deepEqual(lines.data.map((l) => l.amount).sort((a, b) => a - b), [350, 2000, 2000]);
+  const fees = lines.data.filter((l) => l.parent.type === 'invoice_item_details');
+  assert.equal(fees.length, 2);
+  // invoice items of that invoice and of the subscription, not prorations
+  const items = await stripe.invoiceItems.list({ invoice: inv.id });
+  assert.equal(items.data.length, 2);
+  for (const ii of items.data) {
+    assert.equal(ii.invoice, inv.id);
+    assert.equal(ii.subscription ?? ii.parent?.subscription_details?.subscription, sub.id);
+    assert.equal(ii.currency, 'usd');
+    assert.deepEqual(await eventsOf(ii.id), ['invoiceitem.created']);
+    billingShape(ii, 'invoiceitem');
+  }
+  const byAmount = Object.fromEntries(items.data.map((ii) => [ii.amount, ii]));
+  assert.equal(byAmount[2000].quantity, 2);
+  const feePrice = byAmount[2000].pricing?.price_details?.price ?? byAmount[2000].price?.id;
+  assert.equal(feePrice, fee.id);
+  const inline = byAmount[350].pricing?.price_details?.price ?? byAmount[350].price?.id;
+  assert.notEqual(inline, undefined);
+  const inlinePrice = await stripe.prices.retrieve(inline);
+  assert.equal(inlinePrice.active, false);
+  assert.equal(inlinePrice.type, 'one_time');
+  assert.equal(inlinePrice.unit_amount, 350);
+  // the renewal bills the subscription's price alone: the fee was once
+  await advance(clock, T0 + 29 * DAY);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.notEqual(second.id, inv.id);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.status, 'paid');
+  assert.equal(second.total, 2000);
+  assert.equal((await stripe.invoices.listLineItems(second.id)).data.length, 1);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+});
+
+test('add_invoice_items refused: a recurring price, another currency, with a trial; nothing kept', async () => {
+  const { customer } = await setup();
+  const eurFee = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Einrichtung' } });
+  const usdFee = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product_data: { name: 'Setup' } });
+  const cases = [
+    [{ add_invoice_items: [{ price: price.id }] }, 'add_invoice_items[0][price]'],
+    [{ add_invoice_items: [{ price: usdFee.id }, { price: eurFee.id }] }, 'add_invoice_items[1][price]'],
+    [{ add_invoice_items: [{ price_data: { currency: 'eur', product: price.product, unit_amount: 100 } }] },
+      'add_invoice_items[0][price_data][currency]'],
+    [{ add_invoice_items: [{ price: usdFee.id, price_data: { currency: 'usd', product: price.product, unit_amount: 100 } }] },
+      'add_invoice_items[0]'],
+    [{ add_invoice_items: [{ price: 'price_nope' }] }, 'add_invoice_items[0][price]'],
+    [{ add_invoice_items: [{ price: usdFee.id, quantity: 0 }] }, 'add_invoice_items[0][quantity]'],
+    [{ add_invoice_items: [{ price: usdFee.id }], trial_period_days: 7 }, 'add_invoice_items'],
+  ];
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data.length, 0);
+  assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 0);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 0);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  // on update: refused the same way, nothing changed
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  for (const [params, param] of cases.slice(0, 3)) {
+    await assert.rejects(stripe.subscriptions.update(sub.id, params),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  const same = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(same.latest_invoice, sub.latest_invoice);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id })).data.length, 0);
+});
+
+test('add_invoice_items on update: pending for the next invoice, or on an always_invoice change\'s invoice', async () => {
+  const { clock, customer } = await setup();
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product_data: { name: 'Onboarding' } });
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  // no invoice now: a pending item of the subscription, for its next invoice
+  const upd = await stripe.subscriptions.update(sub.id, { add_invoice_items: [{ price: fee.id }] });
+  assert.equal(upd.latest_invoice, sub.latest_invoice);
+  const pending = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
+  assert.equal(pending.data.length, 1);
+  assert.equal(pending.data[0].amount, 1000);
+  assert.equal(pending.data[0].invoice, null);
+  // always_invoice: an invoice now with it and the pending one
+  const inv = await stripe.subscriptions.update(sub.id, {
+    proration_behavior: 'always_invoice',
+    add_invoice_items: [{ price_data: { currency: 'usd', product: price.product, unit_amount_decimal: '700' }, quantity: 3 }],
+    expand: ['latest_invoice'],
+  });
+  const li = inv.latest_invoice;
+  assert.notEqual(li.id, sub.latest_invoice);
+  assert.equal(li.billing_reason, 'subscription_update');
+  assert.equal(li.status, 'paid');
+  assert.equal(li.total, 1000 + 2100);
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
+  assert.equal((await stripe.invoiceItems.list({ invoice: li.id })).data.length, 2);
+  shape(li, 'invoice');
+  // the renewal: the subscription's price alone
+  await advance(clock, T0 + 29 * DAY);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.total, 2000);
+});
+
+test('billing_cycle_anchor at creation: the first invoice bills the prorated time to the anchor; renewals follow it', async () => {
+  const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000; // Mar 11 09:30
+  const MAR1 = Date.UTC(2025, 2, 1) / 1000;
+  const APR1 = Date.UTC(2025, 3, 1) / 1000;
+  const MAY1 = Date.UTC(2025, 4, 1) / 1000;
+  // Stripe's proration: the price × seconds to the anchor / seconds of the full period ending there
+  const expected = Math.round((2000 * (APR1 - NOW)) / (APR1 - MAR1));
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], billing_cycle_anchor: APR1,
+    expand: ['latest_invoice.payments'],
+  });
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.billing_cycle_anchor, APR1);
+  assert.equal(sub.start_date, NOW);
+  assert.equal(sub.items.data[0].current_period_start, NOW);
+  assert.equal(sub.items.data[0].current_period_end, APR1);
+  shape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  const inv = sub.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_create');
+  assert.equal(inv.status, 'paid');
+  assert.equal(expected, 1329); // 2000 × 1,780,200 s / 2,678,400 s
+  assert.deepEqual([inv.total, inv.amount_paid], [expected, expected]);
+  assert.deepEqual([inv.period_start, inv.period_end], [NOW, APR1]);
+  const { payments, ...invNoPayments } = inv;
+  shape(invNoPayments, 'invoice');
+  const line = (await stripe.invoices.listLineItems(inv.id)).data[0];
+  assert.equal(line.amount, expected);
+  assert.deepEqual(line.period, { start: NOW, end: APR1 });
+  const pi = await stripe.paymentIntents.retrieve(payments.data[0].payment.payment_intent);
+  assert.equal(pi.amount, expected);
+  // the renewal at the anchor bills the full price for Apr 1 → May 1
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(renewed.billing_cycle_anchor, APR1);
+  assert.equal(renewed.items.data[0].current_period_start, APR1);
+  assert.equal(renewed.items.data[0].current_period_end, MAY1);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.status, 'paid');
+  assert.equal(second.total, 2000);
+  assert.deepEqual([second.period_start, second.period_end], [APR1, MAY1]);
+});
+
+test('billing_cycle_anchor_config and proration_behavior=none: the first invoice is 0, the anchor bills the full period', async () => {
+  const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000;
+  const APR1 = Date.UTC(2025, 3, 1) / 1000;
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], proration_behavior: 'none',
+    billing_cycle_anchor_config: { day_of_month: 1, hour: 0, minute: 0, second: 0 },
+  });
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.billing_cycle_anchor, APR1);
+  assert.equal(sub.items.data[0].current_period_end, APR1);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.total, 0);
+  assert.equal(first.status, 'paid');
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 0);
+  // a config without a time of day takes the start's: Apr 1 09:30
+  const other = await setup('pm_card_visa', { frozen: NOW });
+  const sub2 = await stripe.subscriptions.create({
+    customer: other.customer.id, items: [{ price: price.id }], billing_cycle_anchor_config: { day_of_month: 1 },
+  });
+  assert.equal(sub2.billing_cycle_anchor, APR1 + 9 * HOUR + 30 * 60);
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.equal(second.billing_reason, 'subscription_cycle');
+  assert.equal(second.total, 2000);
+  assert.equal(second.status, 'paid');
+  // refused: in the past, more than a period away, with a trial, both, proration_behavior alone,
+  // a month for a monthly price; nothing kept
+  const { customer: c3 } = await setup('pm_card_visa', { frozen: NOW });
+  const cases = [
+    [{ billing_cycle_anchor: NOW - 1 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: NOW + 32 * DAY }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: APR1, trial_period_days: 3 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: APR1, billing_cycle_anchor_config: { day_of_month: 1 } }, 'billing_cycle_anchor_config'],
+    [{ proration_behavior: 'none' }, 'proration_behavior'],
+    [{ billing_cycle_anchor_config: { day_of_month: 1, month: 4 } }, 'billing_cycle_anchor_config'],
+    [{ billing_cycle_anchor_config: { day_of_month: 32 } }, 'billing_cycle_anchor_config[day_of_month]'],
+  ];
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.subscriptions.create({ customer: c3.id, items: [{ price: price.id }], ...params }),
+      (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.list({ customer: c3.id, status: 'all' })).data.length, 0);
+  assert.equal((await stripe.invoices.list({ customer: c3.id })).data.length, 0);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {

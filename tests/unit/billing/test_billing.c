@@ -410,3 +410,47 @@ Test(billing, discounts_refuse_bad_input)
 	cr_assert_eq(total, 5);
 	cr_assert_eq(rem[0], 100);
 }
+
+Test(billing, sub_goes_back_on_the_same_calendar)
+{
+	int64_t out = -1;
+	cr_assert_eq(billing_sub(utc(2025, 3, 31, 8, 0, 0), BILLING_MONTH, 1, &out), 0);
+	cr_assert_eq(out, utc(2025, 2, 28, 8, 0, 0));
+	cr_assert_eq(billing_sub(utc(2024, 3, 31, 8, 0, 0), BILLING_MONTH, 1, &out), 0);
+	cr_assert_eq(out, utc(2024, 2, 29, 8, 0, 0));
+	cr_assert_eq(billing_sub(utc(2025, 1, 1, 0, 0, 0), BILLING_MONTH, 1, &out), 0);
+	cr_assert_eq(out, utc(2024, 12, 1, 0, 0, 0));
+	cr_assert_eq(billing_sub(utc(2025, 3, 1, 0, 0, 0), BILLING_YEAR, 1, &out), 0);
+	cr_assert_eq(out, utc(2024, 3, 1, 0, 0, 0));
+	cr_assert_eq(billing_sub(utc(2025, 3, 15, 0, 0, 0), BILLING_WEEK, 2, &out), 0);
+	cr_assert_eq(out, utc(2025, 3, 1, 0, 0, 0));
+	cr_assert_eq(billing_sub(0, BILLING_DAY, -1, &out), -1);
+	cr_assert_eq(billing_sub(INT64_MIN + 10, BILLING_DAY, 1, &out), -1);
+}
+
+Test(billing, anchor_config_is_the_next_matching_time)
+{
+	int64_t out = -1;
+	int64_t start = utc(2025, 3, 11, 9, 30, 0);
+	/* the 1st at midnight: next month's */
+	cr_assert_eq(billing_anchor_config(start, BILLING_MONTH, 1, 0, 0, 0, 0, &out), 0);
+	cr_assert_eq(out, utc(2025, 4, 1, 0, 0, 0));
+	/* later this month */
+	cr_assert_eq(billing_anchor_config(start, BILLING_MONTH, 20, 0, 12, 5, 6, &out), 0);
+	cr_assert_eq(out, utc(2025, 3, 20, 12, 5, 6));
+	/* the 31st in April: its last day */
+	cr_assert_eq(
+	    billing_anchor_config(utc(2025, 4, 2, 0, 0, 0), BILLING_MONTH, 31, 0, 0, 0, 0, &out),
+	    0);
+	cr_assert_eq(out, utc(2025, 4, 30, 0, 0, 0));
+	/* yearly: in the month given, this year or next */
+	cr_assert_eq(billing_anchor_config(start, BILLING_YEAR, 1, 1, 0, 0, 0, &out), 0);
+	cr_assert_eq(out, utc(2026, 1, 1, 0, 0, 0));
+	cr_assert_eq(billing_anchor_config(start, BILLING_YEAR, 29, 6, 0, 0, 0, &out), 0);
+	cr_assert_eq(out, utc(2025, 6, 29, 0, 0, 0));
+	/* refused: a month for a monthly price, days and weeks, values out of range */
+	cr_assert_eq(billing_anchor_config(start, BILLING_MONTH, 1, 2, 0, 0, 0, &out), -1);
+	cr_assert_eq(billing_anchor_config(start, BILLING_WEEK, 1, 0, 0, 0, 0, &out), -1);
+	cr_assert_eq(billing_anchor_config(start, BILLING_MONTH, 32, 0, 0, 0, 0, &out), -1);
+	cr_assert_eq(billing_anchor_config(start, BILLING_MONTH, 1, 0, 24, 0, 0, &out), -1);
+}
