@@ -1387,6 +1387,10 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	bool any_bnpl = false;
 	for (size_t i = 0; i < 3; i++)
 		any_bnpl |= (pmo_bnpl[i] = json_object_get(pmo, BNPL_NAMES[i])) != NULL;
+	json_t *pmo_bancontact = json_object_get(pmo, "bancontact");
+	json_t *pmo_ideal = json_object_get(pmo, "ideal");
+	json_t *pmo_sepa = json_object_get(pmo, "sepa_debit");
+	any_bnpl |= pmo_bancontact || pmo_ideal || pmo_sepa;
 	if (pmo_card || pmo_ach || any_bnpl) {
 		json_key(j, "payment_method_options");
 		json_obj_open(j);
@@ -1397,6 +1401,9 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			continue;
 		pmo_bnpl_render(j, BNPL_NAMES[i], pmo_bnpl[i]);
 	}
+	/* bancontact, ideal: as a lender's (setup_future_usage `none` when given) */
+	if (pmo_bancontact)
+		pmo_bnpl_render(j, "bancontact", pmo_bancontact);
 	if (pmo_card) {
 		json_key(j, "card");
 		json_obj_open(j);
@@ -1411,8 +1418,29 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			json_kv_str(j, "setup_future_usage", sfu);
 		json_obj_close(j);
 	}
+	if (pmo_ideal)
+		pmo_bnpl_render(j, "ideal", pmo_ideal);
 	if (pmo_bnpl[2])
 		pmo_bnpl_render(j, BNPL_NAMES[2], pmo_bnpl[2]);
+	if (pmo_sepa) {
+		/* mandate_options (newer than the spec: Stripe's API shows it today) when a
+		 * reference_prefix was given */
+		json_key(j, "sepa_debit");
+		json_obj_open(j);
+		const char *ref_prefix = json_string_value(json_object_get(
+		    json_object_get(pmo_sepa, "mandate_options"), "reference_prefix"));
+		if (ref_prefix) {
+			json_key(j, "mandate_options");
+			json_obj_open(j);
+			json_kv_str(j, "reference_prefix", ref_prefix);
+			json_obj_close(j);
+		}
+		const char *sfu =
+		    json_string_value(json_object_get(pmo_sepa, "setup_future_usage"));
+		if (sfu)
+			json_kv_str(j, "setup_future_usage", sfu);
+		json_obj_close(j);
+	}
 	if (pmo_ach) {
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
@@ -2196,11 +2224,28 @@ static const struct param_spec pmo_bnpl_children[] = {
     {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"none", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* sepa_debit: the PaymentIntents' mandate_options (reference_prefix, checked by
+ * sepa_reference_prefix as on a PaymentIntent) */
+static const struct param_spec pmo_sepa_children[] = {
+    {"mandate_options", PT_OBJECT, 0, 0, NULL, sepa_mandate_options_params},
+    {"setup_future_usage", PT_ENUM, 0, 0,
+     (const char *const[]){"none", "off_session", "on_session", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* ideal, bancontact: the spec's Checkout takes `none` only (payment_intent_data's
+ * setup_future_usage kept off that type's payment) */
+static const struct param_spec pmo_bank_redirect_children[] = {
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"none", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
     {"affirm", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
     {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
+    {"bancontact", PT_OBJECT, 0, 0, NULL, pmo_bank_redirect_children},
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"ideal", PT_OBJECT, 0, 0, NULL, pmo_bank_redirect_children},
     {"klarna", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -2562,6 +2607,31 @@ static int collect_parse(struct req *r, struct session *s)
 					 BNPL_NAMES[i]),
 			    "`setup_future_usage` can only be used in `payment` mode.");
 	}
+	/* sepa_debit, ideal, bancontact: their setup_future_usage is a payment's, as Stripe
+	 * says; the SEPA mandate's reference_prefix goes only to the PaymentIntent the page
+	 * makes (a SetupIntent's or a subscription's mandate does not take it from here) */
+	static const char *const banks[] = {"bancontact", "ideal", "sepa_debit"};
+	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "payment_method_options.%s.setup_future_usage",
+			 banks[i]);
+		if (param_str(r, path) && strcmp(s->mode, "payment") != 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena,
+					 "payment_method_options[%s][setup_future_usage]",
+					 banks[i]),
+			    "`setup_future_usage` can only be used in `payment` mode.");
+	}
+	const char *sepa_prefix = NULL;
+	if (sepa_reference_prefix(r, &sepa_prefix) != 0)
+		return -1;
+	if (param_present(r, "payment_method_options.sepa_debit.mandate_options") &&
+	    strcmp(s->mode, "payment") != 0)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "payment_method_options[sepa_debit][mandate_options]",
+		    "Tender takes `payment_method_options[sepa_debit][mandate_options]` "
+		    "in `payment` mode only.");
 	if (ach_vm && strcmp(ach_vm, "instant") == 0)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[us_bank_account][verification_method]",
@@ -2588,16 +2658,29 @@ static int collect_parse(struct req *r, struct session *s)
 					    json_pack("{s:s?,s:s}", "setup_future_usage", ach_sfu,
 						      "verification_method",
 						      ach_vm ? ach_vm : "automatic"));
-		for (size_t i = 0; i < sizeof(BNPL_NAMES) / sizeof(BNPL_NAMES[0]); i++) {
+		/* the lenders', iDEAL's and Bancontact's: setup_future_usage (`none`) */
+		static const char *const sfu_only[] = {"affirm", "afterpay_clearpay", "klarna",
+						       "ideal", "bancontact"};
+		for (size_t i = 0; i < sizeof(sfu_only) / sizeof(sfu_only[0]); i++) {
 			char path[64];
-			snprintf(path, sizeof(path), "payment_method_options.%s", BNPL_NAMES[i]);
+			snprintf(path, sizeof(path), "payment_method_options.%s", sfu_only[i]);
 			if (!param_present(r, path))
 				continue;
 			snprintf(path, sizeof(path), "payment_method_options.%s.setup_future_usage",
-				 BNPL_NAMES[i]);
+				 sfu_only[i]);
 			json_object_set_new(
-			    pmo, BNPL_NAMES[i],
+			    pmo, sfu_only[i],
 			    json_pack("{s:s?}", "setup_future_usage", param_str(r, path)));
+		}
+		if (param_present(r, "payment_method_options.sepa_debit")) {
+			json_t *sepa = json_pack(
+			    "{s:s?}", "setup_future_usage",
+			    param_str(r, "payment_method_options.sepa_debit.setup_future_usage"));
+			if (sepa_prefix)
+				json_object_set_new(
+				    sepa, "mandate_options",
+				    json_pack("{s:s}", "reference_prefix", sepa_prefix));
+			json_object_set_new(pmo, "sepa_debit", sepa);
 		}
 		json_object_set_new(o, "payment_method_options", pmo);
 	}
@@ -3097,6 +3180,14 @@ static int pm_types_parse(struct req *r, struct session *s)
 	 * PaymentMethod) for off-session payments only */
 	unsigned redirects = types & (PMT_IDEAL | PMT_BANCONTACT);
 	const char *sfu = param_str(r, "payment_intent_data.setup_future_usage");
+	/* a type's own payment_method_options[…][setup_future_usage]=none keeps it off that
+	 * type's payment */
+	if ((redirects & PMT_IDEAL) &&
+	    param_str(r, "payment_method_options.ideal.setup_future_usage"))
+		redirects &= ~(unsigned)PMT_IDEAL;
+	if ((redirects & PMT_BANCONTACT) &&
+	    param_str(r, "payment_method_options.bancontact.setup_future_usage"))
+		redirects &= ~(unsigned)PMT_BANCONTACT;
 	if (redirects && sfu && strcmp(sfu, "on_session") == 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[setup_future_usage]",
 				"The payment method type %s does not support "
@@ -4975,15 +5066,26 @@ static const char *shipping_choice(struct req *r, const struct session *s, struc
 	return NULL;
 }
 
+/* payment_method_options[type][key] of the session, key2 under key when given (NULL: not
+ * given) */
+static const char *pmo_str(struct req *r, const struct session *s, const char *type,
+			   const char *key, const char *key2)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v = json_object_get(
+	    json_object_get(json_object_get(c, "payment_method_options"), type), key);
+	if (key2)
+		v = json_object_get(v, key2);
+	const char *out =
+	    json_string_value(v) ? arena_strdup(&r->arena, json_string_value(v)) : NULL;
+	json_decref(c);
+	return out;
+}
+
 /* payment_method_options[card][key] of the session (NULL: not given) */
 static const char *pmo_card_str(struct req *r, const struct session *s, const char *key)
 {
-	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
-	const char *v = json_string_value(json_object_get(
-	    json_object_get(json_object_get(c, "payment_method_options"), "card"), key));
-	const char *out = v ? arena_strdup(&r->arena, v) : NULL;
-	json_decref(c);
-	return out;
+	return pmo_str(r, s, "card", key, NULL);
 }
 
 /* payment_intent_data[key] of the session as JSON text, or its string (NULL: not given) */
@@ -5225,8 +5327,8 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 /* The attempt's PaymentIntent of a form other than the card's (as payment_intents_checkout makes
  * a card's), not yet written: the session's amount, currency, customer and payment_intent_data.
  * 0, or -1 with r->err. */
-static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *pm_types,
-		      struct payment_intent *ret)
+static int attempt_pi(struct req *r, const struct session *s, const struct pi_checkout *co,
+		      const char *pm_types, struct payment_intent *ret)
 {
 	struct payment_intent pi;
 	memset(&pi, 0, sizeof(pi));
@@ -5256,6 +5358,14 @@ static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *p
 	pi.statement_descriptor_suffix = co->statement_descriptor_suffix;
 	pi.receipt_email = co->receipt_email;
 	pi.payment_method_types = pm_types;
+	/* the session's payment_method_options of the bank methods, as the PaymentIntent's own
+	 * (shown on it; the SEPA mandate's reference begins with the prefix) */
+	pi.pmo_sepa_setup_future_usage = pmo_str(r, s, "sepa_debit", "setup_future_usage", NULL);
+	pi.pmo_sepa_reference_prefix =
+	    pmo_str(r, s, "sepa_debit", "mandate_options", "reference_prefix");
+	pi.pmo_ideal_setup_future_usage = pmo_str(r, s, "ideal", "setup_future_usage", NULL);
+	pi.pmo_bancontact_setup_future_usage =
+	    pmo_str(r, s, "bancontact", "setup_future_usage", NULL);
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	*ret = pi;
@@ -5267,10 +5377,11 @@ static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *p
  * online on the page now (their IP address and user agent): it goes `processing`, and its write
  * completes the session unpaid (checkout_complete); the bank's answer comes later
  * (checkout_async_payment). 0, or -1 with r->err. */
-static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types, bool ach)
+static int sepa_pay(struct req *r, const struct session *s, const struct pi_checkout *co,
+		    const char *pm_types, bool ach)
 {
 	struct payment_intent pi;
-	if (attempt_pi(r, co, pm_types, &pi) != 0)
+	if (attempt_pi(r, s, co, pm_types, &pi) != 0)
 		return -1;
 	const char *ip = r->client_ip[0] ? r->client_ip : "0.0.0.0";
 	const char *ua = r->user_agent && *r->user_agent ? r->user_agent : "unknown";
@@ -5283,11 +5394,11 @@ static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_
  * confirmed with the redirect PaymentMethod (api/redirect_page.c): it waits in requires_action
  * for the bank, whose authorization completes the session in its own write (paid);
  * *ret_url: the bank's page. 0, or -1 with r->err. */
-static int redirect_pay(struct req *r, const struct pi_checkout *co, const char *pm_types,
-			const char *type, const char **ret_url)
+static int redirect_pay(struct req *r, const struct session *s, const struct pi_checkout *co,
+			const char *pm_types, const char *type, const char **ret_url)
 {
 	struct payment_intent pi;
-	if (attempt_pi(r, co, pm_types, &pi) != 0)
+	if (attempt_pi(r, s, co, pm_types, &pi) != 0)
 		return -1;
 	return redirect_pi_confirm_checkout(r, &pi, co->pm_id, type, ret_url);
 }
@@ -5412,8 +5523,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.amount_total = a.new_total;
 	x.s.shipping_details = a.ship_details;
 	const char *bank_url = NULL;
-	rc = sepa	? sepa_pay(r, &co, x.s.pm_types, ach)
-	     : redirect ? redirect_pay(r, &co, x.s.pm_types, redirect, &bank_url)
+	rc = sepa	? sepa_pay(r, &x.s, &co, x.s.pm_types, ach)
+	     : redirect ? redirect_pay(r, &x.s, &co, x.s.pm_types, redirect, &bank_url)
 			: payment_intents_checkout(r, &co);
 	if (rc != 0) {
 		const char *msg = req_error_message(r);

@@ -1176,6 +1176,52 @@ test('checkout: iDEAL failed at the bank -> back on the page saying so (not trus
   assert.equal(old.latest_charge, null);
 });
 
+test('checkout: payment_method_options[ideal|bancontact][setup_future_usage]=none shown on the session and its intent, payment_intent_data\'s kept off iDEAL (nothing saved); refusals make nothing', async () => {
+  const cus = await stripe.customers.create({ email: 'jenny@example.com' });
+  // on_session is refused for iDEAL and Bancontact unless their own none keeps it off them
+  const s = await sessionOf(['card', 'ideal', 'bancontact'], {
+    customer: cus.id, payment_intent_data: { setup_future_usage: 'on_session' },
+    payment_method_options: { ideal: { setup_future_usage: 'none' }, bancontact: { setup_future_usage: 'none' } },
+  });
+  assert.deepEqual(s.payment_method_options, { bancontact: { setup_future_usage: 'none' }, ideal: { setup_future_usage: 'none' } });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    await payIdeal(page);
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.payment_status, 'paid');
+  const pi = done.payment_intent;
+  assert.equal(pi.status, 'succeeded');
+  assert.deepEqual(pi.payment_method_options.ideal, { setup_future_usage: 'none' });
+  assert.equal(pi.payment_method_options.bancontact.setup_future_usage, 'none');
+  assert.equal(pi.latest_charge.payment_method_details.ideal.generated_sepa_debit, null);
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' })).data.length, 0);
+
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const refusals = [
+    // the spec's Checkout takes none only (a PaymentIntent takes off_session too)
+    [['card', 'ideal'], { payment_method_options: { ideal: { setup_future_usage: 'off_session' } } }, 'payment_method_options[ideal][setup_future_usage]'],
+    [['card', 'bancontact'], { payment_method_options: { bancontact: { setup_future_usage: 'off_session' } } }, 'payment_method_options[bancontact][setup_future_usage]'],
+    [['card'], { mode: 'setup', line_items: undefined, currency: 'eur', payment_method_options: { ideal: { setup_future_usage: 'none' } } },
+      'payment_method_options[ideal][setup_future_usage]'],
+    [['card', 'bancontact'], { payment_intent_data: { setup_future_usage: 'on_session' }, payment_method_options: { ideal: { setup_future_usage: 'none' } } },
+      'payment_intent_data[setup_future_usage]'],
+  ];
+  for (const [types, extra, param] of refusals) {
+    await assert.rejects(sessionOf(types, extra), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
 test('payment link with ideal and bancontact: each payment\'s session takes them; Bancontact pays it', async () => {
   await openBrowser();
   if (!eurPrice) eurPrice = await stripe.prices.create({ currency: 'eur', unit_amount: 1250, product_data: { name: 'Stroopwafels' } });
