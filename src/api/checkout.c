@@ -4575,6 +4575,10 @@ struct attempt_ctx {
 	const char *ship_rate, *ship_details;
 	int64_t ship_amount, new_total;
 	const char *customer; /* the session's customer after the attempt (made by it, or given) */
+	/* mode=payment: the form may confirm the session's intent again (a card, iDEAL,
+	 * Bancontact or a lender; a bank debit's mandate is accepted on a new one), and did:
+	 * pi_id is then that intent's */
+	bool reuse_ok, reused;
 };
 
 /* Inside attempt_fn, once the attempt is the session's: the phone and billing address the
@@ -4705,6 +4709,13 @@ static int attempt_fn(struct db *db, void *arg)
 				return 0;
 		} else if (rc != DB_OK) {
 			return req_fail(r, ERR_API, NULL, NULL);
+		} else if (a->reuse_ok && !setup && !sub &&
+			   (strcmp(status, "requires_payment_method") == 0 ||
+			    strcmp(status, "requires_action") == 0)) {
+			/* Stripe keeps one PaymentIntent per session: the attempt confirms it
+			 * again (its version decides between two posts of the form) */
+			a->pi_id = last;
+			a->reused = true;
 		} else if (strcmp(status, "requires_action") == 0) {
 			if ((setup ? setup_intent_abandon(r, db, last)
 				   : payment_intent_abandon(r, db, last)) != 0)
@@ -4772,7 +4783,7 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .acc_ip = r->client_ip,
 				 .acc_ua = r->user_agent};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL};
+	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -4956,7 +4967,8 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
 	struct attempt_ctx a = {
-	    r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL};
+	    r,	   x,	 co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL,
+	    false, false};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -5431,7 +5443,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct page_ctx x = *x_;
 	int rc;
 	char pm[ID_MAX];
-	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL};
+	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
 	if (!x.s.billing_address && session_asks_address(r, &x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
@@ -5512,10 +5524,13 @@ static int pay(struct req *r, struct page_ctx *x_)
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;
+	a.reuse_ok = !sepa;
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
 		return busy_page(r);
+	if (a.reused)
+		str_copy(co.id, sizeof(co.id), a.pi_id);
 	co.customer = a.customer;
 	x.s.payment_intent = co.id;
 	x.s.shipping_rate = a.ship_rate;
@@ -5523,9 +5538,18 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.amount_total = a.new_total;
 	x.s.shipping_details = a.ship_details;
 	const char *bank_url = NULL;
-	rc = sepa	? sepa_pay(r, &x.s, &co, x.s.pm_types, ach)
-	     : redirect ? redirect_pay(r, &x.s, &co, x.s.pm_types, redirect, &bank_url)
-			: payment_intents_checkout(r, &co);
+	struct payment_intent next;
+	if (a.reused) {
+		/* the session's intent again, with what this attempt says (as a new one gets it) */
+		rc = attempt_pi(r, &x.s, &co, x.s.pm_types, &next);
+		next.pmo_card_request_three_d_secure = co.request_three_d_secure;
+		if (rc == 0)
+			rc = payment_intents_checkout_again(r, &next, pm, &bank_url);
+	} else {
+		rc = sepa	? sepa_pay(r, &x.s, &co, x.s.pm_types, ach)
+		     : redirect ? redirect_pay(r, &x.s, &co, x.s.pm_types, redirect, &bank_url)
+				: payment_intents_checkout(r, &co);
+	}
 	if (rc != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;

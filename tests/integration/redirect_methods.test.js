@@ -1127,7 +1127,7 @@ test('checkout: iDEAL with setup_future_usage -> the bank\'s page, authorize -> 
   assert.equal((await completedEvents(s.id)).length, 1);
 });
 
-test('checkout: iDEAL failed at the bank -> back on the page saying so (not trusting the query string); then a card pays the same session', async () => {
+test('checkout: iDEAL failed at the bank -> back on the page saying so (not trusting the query string); then a card pays the same session with the same PaymentIntent', async () => {
   const s = await sessionOf(['card', 'ideal']);
   // before any attempt, a return claiming failure shows the page as it is
   const early = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
@@ -1162,18 +1162,106 @@ test('checkout: iDEAL failed at the bank -> back on the page saying so (not trus
   } finally {
     await page.close();
   }
+  // Stripe keeps one PaymentIntent per session: the card confirmed the failed one again
   const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent'] });
   assert.equal(done.status, 'complete');
   assert.equal(done.payment_status, 'paid');
-  assert.notEqual(done.payment_intent.id, failedPi.id);
+  assert.equal(done.payment_intent.id, failedPi.id);
   assert.equal(done.payment_intent.status, 'succeeded');
-  assert.equal(done.payment_intent.payment_method_types[0], 'card');
+  assert.deepEqual(done.payment_intent.payment_method_types, ['card', 'ideal']);
+  assertStripeShape(await stripe.paymentIntents.retrieve(failedPi.id), 'payment_intent');
   assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
   assert.equal((await completedEvents(s.id)).length, 1);
-  // the failed attempt stays as it was: no charge
-  const old = await stripe.paymentIntents.retrieve(failedPi.id);
-  assert.equal(old.status, 'requires_payment_method');
-  assert.equal(old.latest_charge, null);
+  // the failed iDEAL payment booked no charge: the card's is the only one
+  const charges = await stripe.charges.list({ payment_intent: failedPi.id });
+  assert.deepEqual(charges.data.map((c) => [c.status, c.payment_method_details.type]), [['succeeded', 'card']]);
+});
+
+test('checkout: iDEAL failed, then iDEAL again on the same page -> the same PaymentIntent, succeeded; the first bank page opens nothing', async () => {
+  const s = await sessionOf(['card', 'ideal']);
+  const page = await browser.newPage();
+  let firstUrl;
+  let piId;
+  try {
+    await page.goto(s.url);
+    await payIdeal(page, 'ing');
+    firstUrl = page.url();
+    piId = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail test payment' }).click()]);
+    assert.match(await page.locator('.error').textContent(), /payment failed/i);
+    assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_payment_method');
+    await payIdeal(page, 'rabobank');
+    assert.notEqual(page.url(), firstUrl);
+    const waiting = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(waiting.payment_intent, piId);
+    assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.payment_intent.id, piId);
+  assert.equal(done.payment_intent.status, 'succeeded');
+  assert.equal(done.payment_intent.amount_received, 2500);
+  assert.equal(done.payment_intent.latest_charge.payment_method_details.ideal.bank, 'rabobank');
+  assertStripeShape(await stripe.paymentIntents.retrieve(piId), 'payment_intent');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  // one charge, the one that succeeded (the failed authorization booked none), one completion
+  const charges = await stripe.charges.list({ payment_intent: piId });
+  assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  // the first bank page opens nothing now
+  const stale = await env.request({ path: new URL(firstUrl).pathname });
+  assert.notEqual(stale.status, 200);
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'succeeded');
+});
+
+test('checkout: the bank page left, a card paid on the page instead -> the same PaymentIntent; the bank page then opens nothing', async () => {
+  const s = await sessionOf(['card', 'bancontact']);
+  const page = await browser.newPage();
+  let bankUrl;
+  let piId;
+  try {
+    await page.goto(s.url);
+    await page.locator('#bancontact-email').fill('jenny@example.com');
+    await page.locator('#bancontact-name').fill('Jenny Rosen');
+    await Promise.all([page.waitForURL(/\/redirect\/acct_\w+\/pi_\w+\/[A-Za-z0-9]{32}$/), page.locator('#bancontact-pay').click()]);
+    bankUrl = page.url();
+    piId = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+    assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
+    // back to the checkout page, abandoning the bank's
+    await page.goto(s.url);
+    await page.locator('#email').fill('ada@example.com');
+    await page.getByLabel('Name on card').fill('Ada Lovelace');
+    await page.getByLabel('Card number').fill('4242424242424242');
+    await page.getByLabel('Month (MM)').fill('10');
+    await page.getByLabel('Year (YYYY)').fill('2035');
+    await page.getByLabel('CVC').fill('321');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 25\.00 EUR$/ }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.payment_intent.id, piId);
+  assert.equal(done.payment_intent.status, 'succeeded');
+  assert.equal(done.payment_intent.next_action, null);
+  assert.equal(done.payment_intent.latest_charge.payment_method_details.type, 'card');
+  assertStripeShape(await stripe.paymentIntents.retrieve(piId), 'payment_intent');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  const charges = await stripe.charges.list({ payment_intent: piId });
+  assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  // the abandoned bank page cannot pay a second time
+  const stale = await env.request({ path: new URL(bankUrl).pathname });
+  assert.notEqual(stale.status, 200);
+  const post = await env.request({ method: 'POST', path: `${new URL(bankUrl).pathname}/authorize`, body: '' });
+  assert.notEqual(post.status, 200);
+  assert.equal((await stripe.charges.list({ payment_intent: piId })).data.length, 1);
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).amount_received, 2500);
 });
 
 test('checkout: payment_method_options[ideal|bancontact][setup_future_usage]=none shown on the session and its intent, payment_intent_data\'s kept off iDEAL (nothing saved); refusals make nothing', async () => {
