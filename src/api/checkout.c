@@ -108,11 +108,15 @@
  * bank's test page (api/redirect_page.c), whose authorization completes the session in its own
  * write (checkout_complete, paid at once, unlike a debit); the bank sends the browser back to
  * …/return (h_return), which reads the intent, never its query string, to send it on to
- * success_url or show the page again after a failure. Affirm, Afterpay / Clearpay and Klarna
- * take the same path (the lender's test page), with a form asking what each lender requires
- * (bnpl_form, checked again by bnpl_details); a manual capture is theirs to hold (the
- * authorization completes the session paid, the intent requires_capture, as a card's), and a
- * lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
+ * success_url or show the page again after a failure. Another attempt on the page (after a
+ * failure, or leaving an intent in requires_action at the bank or at 3-D Secure) confirms the
+ * session's own intent again (payment_intents_checkout_again), as Stripe keeps one per session:
+ * the intent's version lets one of two posts through, and the earlier bank or challenge page
+ * opens nothing; only a bank debit's form makes a new intent, its mandate accepted on it. Affirm,
+ * Afterpay / Clearpay and Klarna take the same path (the lender's test page), with a form asking
+ * what each lender requires (bnpl_form, checked again by bnpl_details); a manual capture is theirs
+ * to hold (the authorization completes the session paid, the intent requires_capture, as a card's),
+ * and a lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
  * create is refused, checkout_bnpl_check_amount).
  */
 #include <jansson.h>
@@ -1384,14 +1388,14 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_t *pmo_card = json_object_get(pmo, "card");
 	json_t *pmo_ach = json_object_get(pmo, "us_bank_account");
 	json_t *pmo_bnpl[3];
-	bool any_bnpl = false;
+	bool any_typed = false;
 	for (size_t i = 0; i < 3; i++)
-		any_bnpl |= (pmo_bnpl[i] = json_object_get(pmo, BNPL_NAMES[i])) != NULL;
+		any_typed |= (pmo_bnpl[i] = json_object_get(pmo, BNPL_NAMES[i])) != NULL;
 	json_t *pmo_bancontact = json_object_get(pmo, "bancontact");
 	json_t *pmo_ideal = json_object_get(pmo, "ideal");
 	json_t *pmo_sepa = json_object_get(pmo, "sepa_debit");
-	any_bnpl |= pmo_bancontact || pmo_ideal || pmo_sepa;
-	if (pmo_card || pmo_ach || any_bnpl) {
+	any_typed |= pmo_bancontact || pmo_ideal || pmo_sepa;
+	if (pmo_card || pmo_ach || any_typed) {
 		json_key(j, "payment_method_options");
 		json_obj_open(j);
 	}
@@ -1455,7 +1459,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			    json_string_value(json_object_get(pmo_ach, "verification_method")));
 		json_obj_close(j);
 	}
-	if (pmo_card || pmo_ach || any_bnpl) {
+	if (pmo_card || pmo_ach || any_typed) {
 		json_obj_close(j);
 	} else {
 		json_kv_null(j, "payment_method_options");

@@ -1218,6 +1218,38 @@ test('checkout: iDEAL failed, then iDEAL again on the same page -> the same Paym
   assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'succeeded');
 });
 
+test('checkout: after a failed iDEAL, a card form posted three times at once pays the session\'s one PaymentIntent once', async () => {
+  const s = await sessionOf(['card', 'ideal']);
+  const path = new URL(s.url).pathname;
+  const ideal = new URLSearchParams({
+    'payment_method_data[type]': 'ideal', 'payment_method_data[ideal][bank]': 'ing',
+    'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+  }).toString();
+  const toBank = await env.request({ method: 'POST', path, body: ideal });
+  assert.equal(toBank.status, 303);
+  const failed = await env.request({ method: 'POST', path: `${new URL(toBank.headers.location).pathname}/fail`, body: '' });
+  assert.equal(failed.status, 303);
+  const piId = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_payment_method');
+  const card = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '12', 'payment_method_data[card][exp_year]': '2034', 'payment_method_data[card][cvc]': '123',
+    'payment_method_data[billing_details][email]': 'ada@example.com', 'payment_method_data[billing_details][name]': 'Ada Lovelace',
+  }).toString();
+  const codes = (await Promise.all([1, 2, 3].map(() => env.request({ method: 'POST', path, body: card })))).map((x) => x.status);
+  assert.ok(codes.includes(303), codes.join(','));
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.payment_intent, piId);
+  const pi = await stripe.paymentIntents.retrieve(piId);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 2500);
+  const charges = await stripe.charges.list({ payment_intent: piId });
+  assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
 test('checkout: the bank page left, a card paid on the page instead -> the same PaymentIntent; the bank page then opens nothing', async () => {
   const s = await sessionOf(['card', 'bancontact']);
   const page = await browser.newPage();
