@@ -108,11 +108,15 @@
  * bank's test page (api/redirect_page.c), whose authorization completes the session in its own
  * write (checkout_complete, paid at once, unlike a debit); the bank sends the browser back to
  * …/return (h_return), which reads the intent, never its query string, to send it on to
- * success_url or show the page again after a failure. Affirm, Afterpay / Clearpay and Klarna
- * take the same path (the lender's test page), with a form asking what each lender requires
- * (bnpl_form, checked again by bnpl_details); a manual capture is theirs to hold (the
- * authorization completes the session paid, the intent requires_capture, as a card's), and a
- * lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
+ * success_url or show the page again after a failure. Another attempt on the page (after a
+ * failure, or leaving an intent in requires_action at the bank or at 3-D Secure) confirms the
+ * session's own intent again (payment_intents_checkout_again), as Stripe keeps one per session:
+ * the intent's version lets one of two posts through, and the earlier bank or challenge page
+ * opens nothing; only a bank debit's form makes a new intent, its mandate accepted on it. Affirm,
+ * Afterpay / Clearpay and Klarna take the same path (the lender's test page), with a form asking
+ * what each lender requires (bnpl_form, checked again by bnpl_details); a manual capture is theirs
+ * to hold (the authorization completes the session paid, the intent requires_capture, as a card's),
+ * and a lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
  * create is refused, checkout_bnpl_check_amount).
  */
 #include <jansson.h>
@@ -1384,10 +1388,14 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_t *pmo_card = json_object_get(pmo, "card");
 	json_t *pmo_ach = json_object_get(pmo, "us_bank_account");
 	json_t *pmo_bnpl[3];
-	bool any_bnpl = false;
+	bool any_typed = false;
 	for (size_t i = 0; i < 3; i++)
-		any_bnpl |= (pmo_bnpl[i] = json_object_get(pmo, BNPL_NAMES[i])) != NULL;
-	if (pmo_card || pmo_ach || any_bnpl) {
+		any_typed |= (pmo_bnpl[i] = json_object_get(pmo, BNPL_NAMES[i])) != NULL;
+	json_t *pmo_bancontact = json_object_get(pmo, "bancontact");
+	json_t *pmo_ideal = json_object_get(pmo, "ideal");
+	json_t *pmo_sepa = json_object_get(pmo, "sepa_debit");
+	any_typed |= pmo_bancontact || pmo_ideal || pmo_sepa;
+	if (pmo_card || pmo_ach || any_typed) {
 		json_key(j, "payment_method_options");
 		json_obj_open(j);
 	}
@@ -1397,6 +1405,9 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			continue;
 		pmo_bnpl_render(j, BNPL_NAMES[i], pmo_bnpl[i]);
 	}
+	/* bancontact, ideal: as a lender's (setup_future_usage `none` when given) */
+	if (pmo_bancontact)
+		pmo_bnpl_render(j, "bancontact", pmo_bancontact);
 	if (pmo_card) {
 		json_key(j, "card");
 		json_obj_open(j);
@@ -1411,8 +1422,29 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			json_kv_str(j, "setup_future_usage", sfu);
 		json_obj_close(j);
 	}
+	if (pmo_ideal)
+		pmo_bnpl_render(j, "ideal", pmo_ideal);
 	if (pmo_bnpl[2])
 		pmo_bnpl_render(j, BNPL_NAMES[2], pmo_bnpl[2]);
+	if (pmo_sepa) {
+		/* mandate_options (newer than the spec: Stripe's API shows it today) when a
+		 * reference_prefix was given */
+		json_key(j, "sepa_debit");
+		json_obj_open(j);
+		const char *ref_prefix = json_string_value(json_object_get(
+		    json_object_get(pmo_sepa, "mandate_options"), "reference_prefix"));
+		if (ref_prefix) {
+			json_key(j, "mandate_options");
+			json_obj_open(j);
+			json_kv_str(j, "reference_prefix", ref_prefix);
+			json_obj_close(j);
+		}
+		const char *sfu =
+		    json_string_value(json_object_get(pmo_sepa, "setup_future_usage"));
+		if (sfu)
+			json_kv_str(j, "setup_future_usage", sfu);
+		json_obj_close(j);
+	}
 	if (pmo_ach) {
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
@@ -1427,7 +1459,7 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			    json_string_value(json_object_get(pmo_ach, "verification_method")));
 		json_obj_close(j);
 	}
-	if (pmo_card || pmo_ach || any_bnpl) {
+	if (pmo_card || pmo_ach || any_typed) {
 		json_obj_close(j);
 	} else {
 		json_kv_null(j, "payment_method_options");
@@ -2196,11 +2228,28 @@ static const struct param_spec pmo_bnpl_children[] = {
     {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"none", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* sepa_debit: the PaymentIntents' mandate_options (reference_prefix, checked by
+ * sepa_reference_prefix as on a PaymentIntent) */
+static const struct param_spec pmo_sepa_children[] = {
+    {"mandate_options", PT_OBJECT, 0, 0, NULL, sepa_mandate_options_params},
+    {"setup_future_usage", PT_ENUM, 0, 0,
+     (const char *const[]){"none", "off_session", "on_session", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* ideal, bancontact: the spec's Checkout takes `none` only (payment_intent_data's
+ * setup_future_usage kept off that type's payment) */
+static const struct param_spec pmo_bank_redirect_children[] = {
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"none", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec pmo_children[] = {
     {"affirm", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
     {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
+    {"bancontact", PT_OBJECT, 0, 0, NULL, pmo_bank_redirect_children},
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"ideal", PT_OBJECT, 0, 0, NULL, pmo_bank_redirect_children},
     {"klarna", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
     {"us_bank_account", PT_OBJECT, 0, 0, NULL, pmo_ach_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -2562,6 +2611,31 @@ static int collect_parse(struct req *r, struct session *s)
 					 BNPL_NAMES[i]),
 			    "`setup_future_usage` can only be used in `payment` mode.");
 	}
+	/* sepa_debit, ideal, bancontact: their setup_future_usage is a payment's, as Stripe
+	 * says; the SEPA mandate's reference_prefix goes only to the PaymentIntent the page
+	 * makes (a SetupIntent's or a subscription's mandate does not take it from here) */
+	static const char *const banks[] = {"bancontact", "ideal", "sepa_debit"};
+	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "payment_method_options.%s.setup_future_usage",
+			 banks[i]);
+		if (param_str(r, path) && strcmp(s->mode, "payment") != 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena,
+					 "payment_method_options[%s][setup_future_usage]",
+					 banks[i]),
+			    "`setup_future_usage` can only be used in `payment` mode.");
+	}
+	const char *sepa_prefix = NULL;
+	if (sepa_reference_prefix(r, &sepa_prefix) != 0)
+		return -1;
+	if (param_present(r, "payment_method_options.sepa_debit.mandate_options") &&
+	    strcmp(s->mode, "payment") != 0)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "payment_method_options[sepa_debit][mandate_options]",
+		    "Tender takes `payment_method_options[sepa_debit][mandate_options]` "
+		    "in `payment` mode only.");
 	if (ach_vm && strcmp(ach_vm, "instant") == 0)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[us_bank_account][verification_method]",
@@ -2588,16 +2662,29 @@ static int collect_parse(struct req *r, struct session *s)
 					    json_pack("{s:s?,s:s}", "setup_future_usage", ach_sfu,
 						      "verification_method",
 						      ach_vm ? ach_vm : "automatic"));
-		for (size_t i = 0; i < sizeof(BNPL_NAMES) / sizeof(BNPL_NAMES[0]); i++) {
+		/* the lenders', iDEAL's and Bancontact's: setup_future_usage (`none`) */
+		static const char *const sfu_only[] = {"affirm", "afterpay_clearpay", "klarna",
+						       "ideal", "bancontact"};
+		for (size_t i = 0; i < sizeof(sfu_only) / sizeof(sfu_only[0]); i++) {
 			char path[64];
-			snprintf(path, sizeof(path), "payment_method_options.%s", BNPL_NAMES[i]);
+			snprintf(path, sizeof(path), "payment_method_options.%s", sfu_only[i]);
 			if (!param_present(r, path))
 				continue;
 			snprintf(path, sizeof(path), "payment_method_options.%s.setup_future_usage",
-				 BNPL_NAMES[i]);
+				 sfu_only[i]);
 			json_object_set_new(
-			    pmo, BNPL_NAMES[i],
+			    pmo, sfu_only[i],
 			    json_pack("{s:s?}", "setup_future_usage", param_str(r, path)));
+		}
+		if (param_present(r, "payment_method_options.sepa_debit")) {
+			json_t *sepa = json_pack(
+			    "{s:s?}", "setup_future_usage",
+			    param_str(r, "payment_method_options.sepa_debit.setup_future_usage"));
+			if (sepa_prefix)
+				json_object_set_new(
+				    sepa, "mandate_options",
+				    json_pack("{s:s}", "reference_prefix", sepa_prefix));
+			json_object_set_new(pmo, "sepa_debit", sepa);
 		}
 		json_object_set_new(o, "payment_method_options", pmo);
 	}
@@ -3097,6 +3184,14 @@ static int pm_types_parse(struct req *r, struct session *s)
 	 * PaymentMethod) for off-session payments only */
 	unsigned redirects = types & (PMT_IDEAL | PMT_BANCONTACT);
 	const char *sfu = param_str(r, "payment_intent_data.setup_future_usage");
+	/* a type's own payment_method_options[…][setup_future_usage]=none keeps it off that
+	 * type's payment */
+	if ((redirects & PMT_IDEAL) &&
+	    param_str(r, "payment_method_options.ideal.setup_future_usage"))
+		redirects &= ~(unsigned)PMT_IDEAL;
+	if ((redirects & PMT_BANCONTACT) &&
+	    param_str(r, "payment_method_options.bancontact.setup_future_usage"))
+		redirects &= ~(unsigned)PMT_BANCONTACT;
 	if (redirects && sfu && strcmp(sfu, "on_session") == 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_intent_data[setup_future_usage]",
 				"The payment method type %s does not support "
@@ -4484,6 +4579,10 @@ struct attempt_ctx {
 	const char *ship_rate, *ship_details;
 	int64_t ship_amount, new_total;
 	const char *customer; /* the session's customer after the attempt (made by it, or given) */
+	/* mode=payment: the form may confirm the session's intent again (a card, iDEAL,
+	 * Bancontact or a lender; a bank debit's mandate is accepted on a new one), and did:
+	 * pi_id is then that intent's */
+	bool reuse_ok, reused;
 };
 
 /* Inside attempt_fn, once the attempt is the session's: the phone and billing address the
@@ -4614,6 +4713,13 @@ static int attempt_fn(struct db *db, void *arg)
 				return 0;
 		} else if (rc != DB_OK) {
 			return req_fail(r, ERR_API, NULL, NULL);
+		} else if (a->reuse_ok && !setup && !sub &&
+			   (strcmp(status, "requires_payment_method") == 0 ||
+			    strcmp(status, "requires_action") == 0)) {
+			/* Stripe keeps one PaymentIntent per session: the attempt confirms it
+			 * again (its version decides between two posts of the form) */
+			a->pi_id = last;
+			a->reused = true;
 		} else if (strcmp(status, "requires_action") == 0) {
 			if ((setup ? setup_intent_abandon(r, db, last)
 				   : payment_intent_abandon(r, db, last)) != 0)
@@ -4681,7 +4787,7 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .acc_ip = r->client_ip,
 				 .acc_ua = r->user_agent};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL};
+	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -4865,7 +4971,8 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
 	struct attempt_ctx a = {
-	    r, x, co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL};
+	    r,	   x,	 co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL,
+	    false, false};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -4975,15 +5082,26 @@ static const char *shipping_choice(struct req *r, const struct session *s, struc
 	return NULL;
 }
 
+/* payment_method_options[type][key] of the session, key2 under key when given (NULL: not
+ * given) */
+static const char *pmo_str(struct req *r, const struct session *s, const char *type,
+			   const char *key, const char *key2)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v = json_object_get(
+	    json_object_get(json_object_get(c, "payment_method_options"), type), key);
+	if (key2)
+		v = json_object_get(v, key2);
+	const char *out =
+	    json_string_value(v) ? arena_strdup(&r->arena, json_string_value(v)) : NULL;
+	json_decref(c);
+	return out;
+}
+
 /* payment_method_options[card][key] of the session (NULL: not given) */
 static const char *pmo_card_str(struct req *r, const struct session *s, const char *key)
 {
-	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
-	const char *v = json_string_value(json_object_get(
-	    json_object_get(json_object_get(c, "payment_method_options"), "card"), key));
-	const char *out = v ? arena_strdup(&r->arena, v) : NULL;
-	json_decref(c);
-	return out;
+	return pmo_str(r, s, "card", key, NULL);
 }
 
 /* payment_intent_data[key] of the session as JSON text, or its string (NULL: not given) */
@@ -5225,8 +5343,8 @@ static const char *buyer_details(struct req *r, struct page_ctx *x)
 /* The attempt's PaymentIntent of a form other than the card's (as payment_intents_checkout makes
  * a card's), not yet written: the session's amount, currency, customer and payment_intent_data.
  * 0, or -1 with r->err. */
-static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *pm_types,
-		      struct payment_intent *ret)
+static int attempt_pi(struct req *r, const struct session *s, const struct pi_checkout *co,
+		      const char *pm_types, struct payment_intent *ret)
 {
 	struct payment_intent pi;
 	memset(&pi, 0, sizeof(pi));
@@ -5256,6 +5374,14 @@ static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *p
 	pi.statement_descriptor_suffix = co->statement_descriptor_suffix;
 	pi.receipt_email = co->receipt_email;
 	pi.payment_method_types = pm_types;
+	/* the session's payment_method_options of the bank methods, as the PaymentIntent's own
+	 * (shown on it; the SEPA mandate's reference begins with the prefix) */
+	pi.pmo_sepa_setup_future_usage = pmo_str(r, s, "sepa_debit", "setup_future_usage", NULL);
+	pi.pmo_sepa_reference_prefix =
+	    pmo_str(r, s, "sepa_debit", "mandate_options", "reference_prefix");
+	pi.pmo_ideal_setup_future_usage = pmo_str(r, s, "ideal", "setup_future_usage", NULL);
+	pi.pmo_bancontact_setup_future_usage =
+	    pmo_str(r, s, "bancontact", "setup_future_usage", NULL);
 	if (!pi.client_secret)
 		return req_fail(r, ERR_API, NULL, NULL);
 	*ret = pi;
@@ -5267,10 +5393,11 @@ static int attempt_pi(struct req *r, const struct pi_checkout *co, const char *p
  * online on the page now (their IP address and user agent): it goes `processing`, and its write
  * completes the session unpaid (checkout_complete); the bank's answer comes later
  * (checkout_async_payment). 0, or -1 with r->err. */
-static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_types, bool ach)
+static int sepa_pay(struct req *r, const struct session *s, const struct pi_checkout *co,
+		    const char *pm_types, bool ach)
 {
 	struct payment_intent pi;
-	if (attempt_pi(r, co, pm_types, &pi) != 0)
+	if (attempt_pi(r, s, co, pm_types, &pi) != 0)
 		return -1;
 	const char *ip = r->client_ip[0] ? r->client_ip : "0.0.0.0";
 	const char *ua = r->user_agent && *r->user_agent ? r->user_agent : "unknown";
@@ -5283,11 +5410,11 @@ static int sepa_pay(struct req *r, const struct pi_checkout *co, const char *pm_
  * confirmed with the redirect PaymentMethod (api/redirect_page.c): it waits in requires_action
  * for the bank, whose authorization completes the session in its own write (paid);
  * *ret_url: the bank's page. 0, or -1 with r->err. */
-static int redirect_pay(struct req *r, const struct pi_checkout *co, const char *pm_types,
-			const char *type, const char **ret_url)
+static int redirect_pay(struct req *r, const struct session *s, const struct pi_checkout *co,
+			const char *pm_types, const char *type, const char **ret_url)
 {
 	struct payment_intent pi;
-	if (attempt_pi(r, co, pm_types, &pi) != 0)
+	if (attempt_pi(r, s, co, pm_types, &pi) != 0)
 		return -1;
 	return redirect_pi_confirm_checkout(r, &pi, co->pm_id, type, ret_url);
 }
@@ -5320,7 +5447,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct page_ctx x = *x_;
 	int rc;
 	char pm[ID_MAX];
-	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL};
+	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
 	if (!x.s.billing_address && session_asks_address(r, &x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
@@ -5401,10 +5528,13 @@ static int pay(struct req *r, struct page_ctx *x_)
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;
+	a.reuse_ok = !sepa;
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
 		return busy_page(r);
+	if (a.reused)
+		str_copy(co.id, sizeof(co.id), a.pi_id);
 	co.customer = a.customer;
 	x.s.payment_intent = co.id;
 	x.s.shipping_rate = a.ship_rate;
@@ -5412,9 +5542,18 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.amount_total = a.new_total;
 	x.s.shipping_details = a.ship_details;
 	const char *bank_url = NULL;
-	rc = sepa	? sepa_pay(r, &co, x.s.pm_types, ach)
-	     : redirect ? redirect_pay(r, &co, x.s.pm_types, redirect, &bank_url)
-			: payment_intents_checkout(r, &co);
+	struct payment_intent next;
+	if (a.reused) {
+		/* the session's intent again, with what this attempt says (as a new one gets it) */
+		rc = attempt_pi(r, &x.s, &co, x.s.pm_types, &next);
+		next.pmo_card_request_three_d_secure = co.request_three_d_secure;
+		if (rc == 0)
+			rc = payment_intents_checkout_again(r, &next, pm, &bank_url);
+	} else {
+		rc = sepa	? sepa_pay(r, &x.s, &co, x.s.pm_types, ach)
+		     : redirect ? redirect_pay(r, &x.s, &co, x.s.pm_types, redirect, &bank_url)
+				: payment_intents_checkout(r, &co);
+	}
 	if (rc != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;

@@ -8,6 +8,7 @@
  * events, the vault's access record and the idempotent response. A concurrent change in between
  * makes the transaction refuse (payment_intent_unexpected_state) and nothing is recorded.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1248,6 +1249,72 @@ static int load_fn(struct db *db, void *p)
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(x->r, "payment_intent", x->id, "intent");
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+/* Where the browser goes after a confirmation left pi in requires_action: the 3-D Secure page,
+ * else the bank's or lender's page its next_action names (NULL: none). */
+static const char *action_url(struct req *r, const struct payment_intent *pi)
+{
+	if (!status_is(pi, "requires_action"))
+		return NULL;
+	if (pi->three_d_secure_token)
+		return challenge_url(r, pi);
+	json_t *na = pi->next_action ? json_loads(pi->next_action, 0, NULL) : NULL;
+	const char *u =
+	    json_string_value(json_object_get(json_object_get(na, "redirect_to_url"), "url"));
+	const char *out = u ? arena_strdup(&r->arena, u) : NULL;
+	json_decref(na);
+	return out;
+}
+
+int payment_intents_checkout_again(struct req *r, const struct payment_intent *next,
+				   const char *pm_id, const char **ret_url)
+{
+	*ret_url = NULL;
+	struct load_ctx x = {.r = r, .id = next->id};
+	if (req_read(r, load_fn, &x) != 0)
+		return -1;
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.pi = x.pi;
+	struct payment_intent *pi = &c.pi;
+	if (!pi->checkout_session || !next->checkout_session ||
+	    strcmp(pi->checkout_session, next->checkout_session) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!status_is(pi, "requires_payment_method") && !status_is(pi, "requires_action"))
+		return unexpected_state(r, "confirm", pi,
+					"requires_payment_method, requires_action");
+	/* what this attempt says (the total with the shipping chosen now, the customer the
+	 * attempt made, the form's return URL and setup_future_usage); the rest is the
+	 * session's, as when the intent was made */
+	pi->amount = next->amount;
+	pi->description = next->description;
+	pi->metadata = next->metadata;
+	pi->return_url = next->return_url;
+	if (next->customer)
+		pi->customer = next->customer;
+	pi->shipping = next->shipping;
+	pi->setup_future_usage = next->setup_future_usage;
+	pi->statement_descriptor = next->statement_descriptor;
+	pi->statement_descriptor_suffix = next->statement_descriptor_suffix;
+	pi->receipt_email = next->receipt_email;
+	pi->pmo_card_request_three_d_secure = next->pmo_card_request_three_d_secure;
+	pi->pmo_sepa_setup_future_usage = next->pmo_sepa_setup_future_usage;
+	pi->pmo_sepa_reference_prefix = next->pmo_sepa_reference_prefix;
+	pi->pmo_ideal_setup_future_usage = next->pmo_ideal_setup_future_usage;
+	pi->pmo_bancontact_setup_future_usage = next->pmo_bancontact_setup_future_usage;
+	c.insert_first = false;
+	int rc = confirm_intent(r, &c, pm_id);
+	/* a decline commits the failed attempt and answers with its card error */
+	if (rc == 0 && r->err.set)
+		rc = -1;
+	if (rc != 0)
+		return -1;
+	if (req_read(r, load_fn, &x) != 0)
+		return -1;
+	*ret_url = action_url(r, &x.pi);
+	return 0;
 }
 
 /*

@@ -269,6 +269,16 @@ struct pi_checkout {
 	const char *status, *challenge_url;
 };
 int payment_intents_checkout(struct req *r, struct pi_checkout *co);
+/* A Checkout Session's next attempt on the intent its page made before (next->id, naming the
+ * same session; requires_payment_method after a failure, or requires_action, whose 3-D Secure
+ * or bank page then opens nothing): what the attempt changes (next: amount, customer,
+ * shipping, return_url, setup_future_usage, payment_method_options) set on it, then confirmed
+ * with pm_id of any type the intent allows as POST …/confirm confirms it, in one write.
+ * *ret_url: the page the browser goes to when it waits in requires_action, else NULL. 0, or -1
+ * with r->err (a decline too: the failed attempt is written). */
+struct payment_intent;
+int payment_intents_checkout_again(struct req *r, const struct payment_intent *next,
+				   const char *pm_id, const char **ret_url);
 /* An invoice's payment (subscriptions.c), made by Tender rather than asked for by a request's
  * parameters: a PaymentIntent of pv->amount/currency for pv->customer that names pv->invoice,
  * confirmed off session with pv->pm_id (NULL: none, the intent is only made) through the same

@@ -337,7 +337,7 @@ test('a form posted twice (a double click) pays once, on a session and through a
   assert.equal(await paidWith(4322), 2);
 });
 
-test('a 3-D Secure challenge walked away from gives way to another card, and can no longer pay', async () => {
+test('a 3-D Secure challenge walked away from gives way to another card on the same PaymentIntent, and can no longer pay', async () => {
   const s = await stripe.checkout.sessions.create(sessionParams());
   const page = await browser.newPage();
   await page.goto(s.url);
@@ -352,12 +352,16 @@ test('a 3-D Secure challenge walked away from gives way to another card, and can
   await page.close();
   const done = await stripe.checkout.sessions.retrieve(s.id);
   assert.equal(done.status, 'complete');
-  assert.notEqual(done.payment_intent, first);
-  const old = await stripe.paymentIntents.retrieve(first);
-  assert.equal(old.status, 'canceled');
-  assert.equal(old.cancellation_reason, 'abandoned');
+  // Stripe keeps one PaymentIntent per session: the other card confirmed it again
+  assert.equal(done.payment_intent, first);
+  const pi = await stripe.paymentIntents.retrieve(first);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.next_action, null);
+  assertStripeShape(pi, 'payment_intent');
   // the old challenge is gone: it cannot make a second payment
   const r = await env.request({ method: 'POST', path: `${challenge.pathname}/complete`, body: '' });
   assert.equal(r.status, 404);
-  assert.equal((await stripe.paymentIntents.retrieve(first)).status, 'canceled');
+  const charges = await stripe.charges.list({ payment_intent: first });
+  assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
+  assert.equal((await stripe.paymentIntents.retrieve(first)).amount_received, pi.amount);
 });

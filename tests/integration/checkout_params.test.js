@@ -1024,6 +1024,74 @@ test('sepa_debit only, a failing IBAN, saved for later on a customer made: async
   assertStripeShape(evs[1].data.object, 'checkout.session');
 });
 
+test('payment_method_options[sepa_debit]: shown on the session, carried to the PaymentIntent; the mandate reference begins with the prefix, the account saved; refusals change nothing', async () => {
+  const eur = await eurBook();
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'], customer_creation: 'always',
+    payment_method_options: { sepa_debit: { setup_future_usage: 'off_session', mandate_options: { reference_prefix: 'SHOP-42' } } },
+  }));
+  assert.deepEqual(s.payment_method_options, { sepa_debit: { mandate_options: { reference_prefix: 'SHOP-42' }, setup_future_usage: 'off_session' } });
+  assertStripeShape(s, 'checkout.session');
+  assert.deepEqual((await stripe.checkout.sessions.retrieve(s.id)).payment_method_options, s.payment_method_options);
+  await paySepaOnPage(s.url, SEPA_OK);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent, { expand: ['latest_charge'] });
+  assert.deepEqual(pi.payment_method_options.sepa_debit, { mandate_options: { reference_prefix: 'SHOP-42' }, setup_future_usage: 'off_session' });
+  assert.equal(pi.customer, done.customer);
+  assertStripeShape(await stripe.paymentIntents.retrieve(pi.id), 'payment_intent');
+  const mandate = await stripe.mandates.retrieve(pi.latest_charge.payment_method_details.sepa_debit.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.match(mandate.payment_method_details.sepa_debit.reference, /^SHOP-42/);
+  const pms = await stripe.paymentMethods.list({ customer: done.customer, type: 'sepa_debit' });
+  assert.deepEqual(pms.data.map((m) => m.id), [pi.payment_method]);
+
+  // none keeps payment_intent_data's off the SEPA payment: nothing saved, a single-use mandate
+  const none = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['sepa_debit'], customer_creation: 'always',
+    payment_intent_data: { setup_future_usage: 'off_session' }, payment_method_options: { sepa_debit: { setup_future_usage: 'none' } },
+  }));
+  assert.deepEqual(none.payment_method_options, { sepa_debit: { setup_future_usage: 'none' } });
+  await paySepaOnPage(none.url, SEPA_OK);
+  const noneDone = await stripe.checkout.sessions.retrieve(none.id);
+  const pi2 = await stripe.paymentIntents.retrieve(noneDone.payment_intent, { expand: ['latest_charge'] });
+  assert.equal(pi2.payment_method_options.sepa_debit.setup_future_usage, 'none');
+  assert.equal((await stripe.mandates.retrieve(pi2.latest_charge.payment_method_details.sepa_debit.mandate)).type, 'single_use');
+  if (noneDone.customer) assert.equal((await stripe.paymentMethods.list({ customer: noneDone.customer, type: 'sepa_debit' })).data.length, 0);
+
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const monthly = await eurMonthly();
+  const refusals = [
+    [{ payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'STRIPE1' } } } },
+      'payment_method_options[sepa_debit][mandate_options][reference_prefix]', /STRIPE/],
+    [{ payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'lower' } } } },
+      'payment_method_options[sepa_debit][mandate_options][reference_prefix]', /uppercase/],
+    [{ payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'ABCDEFGHIJKLM' } } } },
+      'payment_method_options[sepa_debit][mandate_options][reference_prefix]', /at most/],
+    [{ payment_method_options: { sepa_debit: { setup_future_usage: 'always' } } },
+      'payment_method_options[sepa_debit][setup_future_usage]', /./],
+    [{ mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+      payment_method_options: { sepa_debit: { setup_future_usage: 'off_session' } } },
+      'payment_method_options[sepa_debit][setup_future_usage]', /payment` mode/],
+    [{ mode: 'setup', line_items: undefined, currency: 'eur', payment_method_types: ['sepa_debit'],
+      payment_method_options: { sepa_debit: { mandate_options: { reference_prefix: 'SHOP' } } } },
+      'payment_method_options[sepa_debit][mandate_options]', /payment` mode/],
+  ];
+  for (const [extra, param, msg] of refusals) {
+    await assert.rejects(stripe.checkout.sessions.create(sessionParams({
+      line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'], ...extra,
+    })), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      assert.match(e.message, msg);
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
 // ---- SEPA Direct Debit in subscription mode ----
 
 async function eurMonthly() {

@@ -115,7 +115,7 @@ test('pay on the checkout page: a PaymentIntent for the total, then the merchant
   assertStripeShape(done[0].data.object, 'checkout.session');
 });
 
-test('a declined card shows the form again; the confirmation page after a good one', async () => {
+test('a declined card shows the form again; the confirmation page after a good one, on the same PaymentIntent', async () => {
   const link = await stripe.paymentLinks.create({
     line_items: [{ price: mug.id, quantity: 3 }],
     after_completion: { type: 'hosted_confirmation', hosted_confirmation: { custom_message: 'See you soon!' } },
@@ -140,8 +140,11 @@ test('a declined card shows the form again; the confirmation page after a good o
   await page.waitForSelector('#done');
   assert.match(await page.textContent('main'), /See you soon!/);
   await page.close();
+  // the session keeps one PaymentIntent (as on Stripe): the good card confirmed the declined one
   const all = await paymentsOf(link);
-  assert.deepEqual(all.map((p) => p.status).sort(), ['requires_payment_method', 'succeeded']);
+  assert.deepEqual(all.map((p) => [p.id, p.status]), [[declined[0].id, 'succeeded']]);
+  const charges = await stripe.charges.list({ payment_intent: declined[0].id });
+  assert.deepEqual(charges.data.map((c) => c.status).sort(), ['failed', 'succeeded']);
 });
 
 test('3-D Secure: the challenge, then back to the link\'s redirect', async () => {

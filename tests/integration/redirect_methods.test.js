@@ -1127,7 +1127,7 @@ test('checkout: iDEAL with setup_future_usage -> the bank\'s page, authorize -> 
   assert.equal((await completedEvents(s.id)).length, 1);
 });
 
-test('checkout: iDEAL failed at the bank -> back on the page saying so (not trusting the query string); then a card pays the same session', async () => {
+test('checkout: iDEAL failed at the bank -> back on the page saying so (not trusting the query string); then a card pays the same session with the same PaymentIntent', async () => {
   const s = await sessionOf(['card', 'ideal']);
   // before any attempt, a return claiming failure shows the page as it is
   const early = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
@@ -1162,18 +1162,184 @@ test('checkout: iDEAL failed at the bank -> back on the page saying so (not trus
   } finally {
     await page.close();
   }
+  // Stripe keeps one PaymentIntent per session: the card confirmed the failed one again
   const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent'] });
   assert.equal(done.status, 'complete');
   assert.equal(done.payment_status, 'paid');
-  assert.notEqual(done.payment_intent.id, failedPi.id);
+  assert.equal(done.payment_intent.id, failedPi.id);
   assert.equal(done.payment_intent.status, 'succeeded');
-  assert.equal(done.payment_intent.payment_method_types[0], 'card');
+  assert.deepEqual(done.payment_intent.payment_method_types, ['card', 'ideal']);
+  assertStripeShape(await stripe.paymentIntents.retrieve(failedPi.id), 'payment_intent');
   assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
   assert.equal((await completedEvents(s.id)).length, 1);
-  // the failed attempt stays as it was: no charge
-  const old = await stripe.paymentIntents.retrieve(failedPi.id);
-  assert.equal(old.status, 'requires_payment_method');
-  assert.equal(old.latest_charge, null);
+  // the failed iDEAL payment booked no charge: the card's is the only one
+  const charges = await stripe.charges.list({ payment_intent: failedPi.id });
+  assert.deepEqual(charges.data.map((c) => [c.status, c.payment_method_details.type]), [['succeeded', 'card']]);
+});
+
+test('checkout: iDEAL failed, then iDEAL again on the same page -> the same PaymentIntent, succeeded; the first bank page opens nothing', async () => {
+  const s = await sessionOf(['card', 'ideal']);
+  const page = await browser.newPage();
+  let firstUrl;
+  let piId;
+  try {
+    await page.goto(s.url);
+    await payIdeal(page, 'ing');
+    firstUrl = page.url();
+    piId = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail test payment' }).click()]);
+    assert.match(await page.locator('.error').textContent(), /payment failed/i);
+    assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_payment_method');
+    await payIdeal(page, 'rabobank');
+    assert.notEqual(page.url(), firstUrl);
+    const waiting = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(waiting.payment_intent, piId);
+    assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.payment_intent.id, piId);
+  assert.equal(done.payment_intent.status, 'succeeded');
+  assert.equal(done.payment_intent.amount_received, 2500);
+  assert.equal(done.payment_intent.latest_charge.payment_method_details.ideal.bank, 'rabobank');
+  assertStripeShape(await stripe.paymentIntents.retrieve(piId), 'payment_intent');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  // one charge, the one that succeeded (the failed authorization booked none), one completion
+  const charges = await stripe.charges.list({ payment_intent: piId });
+  assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  // the first bank page opens nothing now
+  const stale = await env.request({ path: new URL(firstUrl).pathname });
+  assert.notEqual(stale.status, 200);
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'succeeded');
+});
+
+test('checkout: after a failed iDEAL, a card form posted three times at once pays the session\'s one PaymentIntent once', async () => {
+  const s = await sessionOf(['card', 'ideal']);
+  const path = new URL(s.url).pathname;
+  const ideal = new URLSearchParams({
+    'payment_method_data[type]': 'ideal', 'payment_method_data[ideal][bank]': 'ing',
+    'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+  }).toString();
+  const toBank = await env.request({ method: 'POST', path, body: ideal });
+  assert.equal(toBank.status, 303);
+  const failed = await env.request({ method: 'POST', path: `${new URL(toBank.headers.location).pathname}/fail`, body: '' });
+  assert.equal(failed.status, 303);
+  const piId = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_payment_method');
+  const card = new URLSearchParams({
+    'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '12', 'payment_method_data[card][exp_year]': '2034', 'payment_method_data[card][cvc]': '123',
+    'payment_method_data[billing_details][email]': 'ada@example.com', 'payment_method_data[billing_details][name]': 'Ada Lovelace',
+  }).toString();
+  const codes = (await Promise.all([1, 2, 3].map(() => env.request({ method: 'POST', path, body: card })))).map((x) => x.status);
+  assert.ok(codes.includes(303), codes.join(','));
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.payment_intent, piId);
+  const pi = await stripe.paymentIntents.retrieve(piId);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount_received, 2500);
+  const charges = await stripe.charges.list({ payment_intent: piId });
+  assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
+test('checkout: the bank page left, a card paid on the page instead -> the same PaymentIntent; the bank page then opens nothing', async () => {
+  const s = await sessionOf(['card', 'bancontact']);
+  const page = await browser.newPage();
+  let bankUrl;
+  let piId;
+  try {
+    await page.goto(s.url);
+    await page.locator('#bancontact-email').fill('jenny@example.com');
+    await page.locator('#bancontact-name').fill('Jenny Rosen');
+    await Promise.all([page.waitForURL(/\/redirect\/acct_\w+\/pi_\w+\/[A-Za-z0-9]{32}$/), page.locator('#bancontact-pay').click()]);
+    bankUrl = page.url();
+    piId = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+    assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
+    // back to the checkout page, abandoning the bank's
+    await page.goto(s.url);
+    await page.locator('#email').fill('ada@example.com');
+    await page.getByLabel('Name on card').fill('Ada Lovelace');
+    await page.getByLabel('Card number').fill('4242424242424242');
+    await page.getByLabel('Month (MM)').fill('10');
+    await page.getByLabel('Year (YYYY)').fill('2035');
+    await page.getByLabel('CVC').fill('321');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 25\.00 EUR$/ }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.payment_intent.id, piId);
+  assert.equal(done.payment_intent.status, 'succeeded');
+  assert.equal(done.payment_intent.next_action, null);
+  assert.equal(done.payment_intent.latest_charge.payment_method_details.type, 'card');
+  assertStripeShape(await stripe.paymentIntents.retrieve(piId), 'payment_intent');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  const charges = await stripe.charges.list({ payment_intent: piId });
+  assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  // the abandoned bank page cannot pay a second time
+  const stale = await env.request({ path: new URL(bankUrl).pathname });
+  assert.notEqual(stale.status, 200);
+  const post = await env.request({ method: 'POST', path: `${new URL(bankUrl).pathname}/authorize`, body: '' });
+  assert.notEqual(post.status, 200);
+  assert.equal((await stripe.charges.list({ payment_intent: piId })).data.length, 1);
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).amount_received, 2500);
+});
+
+test('checkout: payment_method_options[ideal|bancontact][setup_future_usage]=none shown on the session and its intent, payment_intent_data\'s kept off iDEAL (nothing saved); refusals make nothing', async () => {
+  const cus = await stripe.customers.create({ email: 'jenny@example.com' });
+  // on_session is refused for iDEAL and Bancontact unless their own none keeps it off them
+  const s = await sessionOf(['card', 'ideal', 'bancontact'], {
+    customer: cus.id, payment_intent_data: { setup_future_usage: 'on_session' },
+    payment_method_options: { ideal: { setup_future_usage: 'none' }, bancontact: { setup_future_usage: 'none' } },
+  });
+  assert.deepEqual(s.payment_method_options, { bancontact: { setup_future_usage: 'none' }, ideal: { setup_future_usage: 'none' } });
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    await payIdeal(page);
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent.latest_charge'] });
+  assert.equal(done.payment_status, 'paid');
+  const pi = done.payment_intent;
+  assert.equal(pi.status, 'succeeded');
+  assert.deepEqual(pi.payment_method_options.ideal, { setup_future_usage: 'none' });
+  assert.equal(pi.payment_method_options.bancontact.setup_future_usage, 'none');
+  assert.equal(pi.latest_charge.payment_method_details.ideal.generated_sepa_debit, null);
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' })).data.length, 0);
+
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const refusals = [
+    // the spec's Checkout takes none only (a PaymentIntent takes off_session too)
+    [['card', 'ideal'], { payment_method_options: { ideal: { setup_future_usage: 'off_session' } } }, 'payment_method_options[ideal][setup_future_usage]'],
+    [['card', 'bancontact'], { payment_method_options: { bancontact: { setup_future_usage: 'off_session' } } }, 'payment_method_options[bancontact][setup_future_usage]'],
+    [['card'], { mode: 'setup', line_items: undefined, currency: 'eur', payment_method_options: { ideal: { setup_future_usage: 'none' } } },
+      'payment_method_options[ideal][setup_future_usage]'],
+    [['card', 'bancontact'], { payment_intent_data: { setup_future_usage: 'on_session' }, payment_method_options: { ideal: { setup_future_usage: 'none' } } },
+      'payment_intent_data[setup_future_usage]'],
+  ];
+  for (const [types, extra, param] of refusals) {
+    await assert.rejects(sessionOf(types, extra), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(extra));
+      assert.equal(e.param, param, JSON.stringify(extra));
+      return true;
+    });
+  }
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
 });
 
 test('payment link with ideal and bancontact: each payment\'s session takes them; Bancontact pays it', async () => {
