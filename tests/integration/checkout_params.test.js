@@ -1158,7 +1158,7 @@ test('sepa_debit in subscription mode: active subscription, multi-use mandate, f
   const paid = await waitFor(async () => {
     const x = await stripe.checkout.sessions.retrieve(s.id);
     return x.payment_status === 'paid' && x;
-  }, 'the session to be paid', 15000);
+  }, 'the session to be paid', 30000);
   assertStripeShape(paid, 'checkout.session');
   assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
   const evs = await eventsAbout(stripe, s.id);

@@ -274,8 +274,10 @@ async function stopAll() {
 
 // ---- bank debits (sepa_debit, us_bank_account): what their test files share ----
 
-// waits for the scheduler to settle PaymentIntent id (no longer processing): the intent
-async function debitSettled(client, id, timeoutMs = 15000) {
+// waits for the scheduler to settle PaymentIntent id (no longer processing): the intent. The
+// deadline is generous: CI runs four test files at once on two cores, and a pass of the scheduler
+// can wait behind them.
+async function debitSettled(client, id, timeoutMs = 30000) {
   return waitFor(async () => {
     const pi = await client.paymentIntents.retrieve(id);
     return pi.status !== 'processing' && pi;
@@ -316,7 +318,7 @@ async function invoiceDebitSettled(client, id) {
     const pi = await invoiceLatestPi(client, { id, customer });
     if (pi.status === 'processing') return false;
     return { ...(await client.invoices.retrieve(id)), payment_intent: pi };
-  }, `invoice ${id}'s debit to settle`, 15000);
+  }, `invoice ${id}'s debit to settle`, 30000);
 }
 
 // Debian's Chromium, headless, through playwright-core (never a browser a tool downloads), for
