@@ -1535,6 +1535,10 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (str_eq(was, "incomplete") || str_eq(was, "past_due") || str_eq(was, "unpaid") ||
 	    str_eq(was, "paused"))
 		s.status = "active";
+	/* a trial's first invoice (its add_invoice_items) paid: the trial goes on */
+	if (str_eq(was, "incomplete") && s.trial_end && s.period_index == 0 &&
+	    s.period_end == s.trial_end)
+		s.status = "trialing";
 	/* a paused one's latest invoice is its resumption invoice (resume_on_payment_success):
 	 * paid, it resumes */
 	if (str_eq(was, "paused"))
@@ -1965,7 +1969,7 @@ static int create_answer(struct req *r, struct db *db, void *p, int rc)
 	struct subscription s;
 	if (sub_load(r, db, c->s.id, false, &s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (strict && !str_eq(s.status, "active"))
+	if (strict && !str_eq(s.status, "active") && !str_eq(s.status, "trialing"))
 		return req_fail(r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
 	return answer_sub(r, db, c->s.id);
 }
@@ -2615,20 +2619,12 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
-	/* Tender's choice: a trial's first invoice is not charged, so a setup fee on it would
-	 * need a trialing subscription with a payment of its own (Stripe charges it) */
 	if (trial_end && (c->anchor_at || c->anchor_day))
 		return req_fail(r, ERR_PARAM_BAD,
 				c->anchor_day ? "billing_cycle_anchor_config"
 					      : "billing_cycle_anchor",
 				"Tender does not take a billing cycle anchor with a trial: the "
 				"trial's end is the anchor.");
-	if (trial_end && c->add.n)
-		return req_fail(
-		    r, ERR_PARAM_BAD, "add_invoice_items",
-		    "Tender does not take add_invoice_items on a subscription that "
-		    "starts with a trial; add them after the trial, or as invoice items "
-		    "of its first paid invoice.");
 	if (!c->co)
 		id_new_at(s->id, "sub_", t0);
 	if (c->sc)
@@ -2722,6 +2718,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
 	}
+	/* a trial's first invoice with something due (add_invoice_items: a setup fee) is
+	 * charged as any first invoice: incomplete until it is paid, then trialing
+	 * (subscription_invoice_paid), as on Stripe */
+	if (c->trial)
+		s->status = "incomplete";
 	/* a schedule starting by itself without a card: its first invoice waits for one */
 	if (!c->pm && c->sc && c->sc->scheduled)
 		c->behavior = "default_incomplete";
