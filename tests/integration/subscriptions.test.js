@@ -697,6 +697,11 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
   assert.equal(sub.status, 'active');
   assert.equal(sub.billing_cycle_anchor, APR1);
   assert.equal(sub.items.data[0].current_period_end, APR1);
+  // the config as given, after create and on retrieve
+  shape(sub, 'subscription');
+  assert.deepEqual(sub.billing_cycle_anchor_config, { day_of_month: 1, hour: 0, minute: 0, month: null, second: 0 });
+  const again = await stripe.subscriptions.retrieve(sub.id);
+  assert.deepEqual(again.billing_cycle_anchor_config, sub.billing_cycle_anchor_config);
   const first = await stripe.invoices.retrieve(sub.latest_invoice);
   assert.equal(first.total, 0);
   assert.equal(first.status, 'paid');
@@ -707,6 +712,13 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
     customer: other.customer.id, items: [{ price: price.id }], billing_cycle_anchor_config: { day_of_month: 1 },
   });
   assert.equal(sub2.billing_cycle_anchor, APR1 + 9 * HOUR + 30 * 60);
+  // the time of day not given stays null in the config (the anchor has the start's)
+  const sub2r = await stripe.subscriptions.retrieve(sub2.id);
+  shape(sub2r, 'subscription');
+  assert.deepEqual(sub2r.billing_cycle_anchor_config, { day_of_month: 1, hour: null, minute: null, month: null, second: null });
+  // none given: null
+  const sub3 = await stripe.subscriptions.create({ customer: other.customer.id, items: [{ price: price.id }] });
+  assert.equal(sub3.billing_cycle_anchor_config, null);
   await advance(clock, APR1 + HOUR + 60);
   const renewed = await stripe.subscriptions.retrieve(sub.id);
   const second = await stripe.invoices.retrieve(renewed.latest_invoice);
