@@ -210,6 +210,8 @@ struct subscription {
 	bool automatic_tax;
 	/* payment_settings[payment_method_types] (JSON array; NULL: not set), its invoices' */
 	const char *payment_method_types;
+	/* billing_cycle_anchor_config as given at creation (a JSON object; NULL: none) */
+	const char *anchor_config;
 	/* not stored: where its customer will be, when a Checkout Session's write is about to make
 	 * it (its first invoice is planned before; NULL: the customer's own address) */
 	const char *auto_tax_address;
@@ -255,7 +257,8 @@ static const char SQL_GET[] =
     " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
     " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at,"
     " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at,"
-    " automatic_tax, payment_method_types FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+    " automatic_tax, payment_method_types, billing_cycle_anchor_config FROM subscriptions"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
     " billing_interval, billing_interval_count, billing_cycle_anchor, period_index,"
@@ -264,9 +267,9 @@ static const char SQL_INSERT[] =
     " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
     " test_clock, next_action_at, pause_behavior, pause_resumes_at, trial_missing_pm,"
     " trial_notice_for, paused_at, collection_method, days_until_due, automatic_tax,"
-    " payment_method_types) VALUES ($1,"
+    " payment_method_types, billing_cycle_anchor_config) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-    " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)";
+    " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -374,6 +377,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->pending_expires_at = db_col_int64_or0(st, 36);
 		s->automatic_tax = db_col_int64(st, 37) != 0;
 		s->payment_method_types = col_text_dup(a, st, 38);
+		s->anchor_config = col_text_dup(a, st, 39);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -421,7 +425,7 @@ static void bind_collection(struct db_stmt *st, int first, const struct subscrip
 		db_bind_null(st, first + 1);
 }
 
-/* SQL_INSERT's parameters (all 35: SQLite binds no gaps) */
+/* SQL_INSERT's parameters (all 38: SQLite binds no gaps) */
 static void bind_row(struct req *r, struct db_stmt *st, const struct subscription *s)
 {
 	db_bind_text(st, 1, r->merchant_id, -1);
@@ -460,6 +464,7 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	bind_collection(st, 34, s);
 	db_bind_int64(st, 36, s->automatic_tax ? 1 : 0);
 	db_bind_text(st, 37, s->payment_method_types, -1);
+	db_bind_text(st, 38, s->anchor_config, -1);
 }
 
 /* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
@@ -952,7 +957,11 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	}
 	json_obj_close(j);
 	json_kv_int(j, "billing_cycle_anchor", s->anchor);
-	json_kv_null(j, "billing_cycle_anchor_config");
+	if (s->anchor_config)
+		json_kv_raw(j, "billing_cycle_anchor_config", s->anchor_config,
+			    strlen(s->anchor_config));
+	else
+		json_kv_null(j, "billing_cycle_anchor_config");
 	json_key(j, "billing_mode");
 	json_obj_open(j);
 	json_kv_str(j, "type", "classic");
@@ -1535,6 +1544,10 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	if (str_eq(was, "incomplete") || str_eq(was, "past_due") || str_eq(was, "unpaid") ||
 	    str_eq(was, "paused"))
 		s.status = "active";
+	/* a trial's first invoice (its add_invoice_items) paid: the trial goes on */
+	if (str_eq(was, "incomplete") && s.trial_end && s.period_index == 0 &&
+	    s.period_end == s.trial_end)
+		s.status = "trialing";
 	/* a paused one's latest invoice is its resumption invoice (resume_on_payment_success):
 	 * paid, it resumes */
 	if (str_eq(was, "paused"))
@@ -1965,7 +1978,7 @@ static int create_answer(struct req *r, struct db *db, void *p, int rc)
 	struct subscription s;
 	if (sub_load(r, db, c->s.id, false, &s) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (strict && !str_eq(s.status, "active"))
+	if (strict && !str_eq(s.status, "active") && !str_eq(s.status, "trialing"))
 		return req_fail(r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
 	return answer_sub(r, db, c->s.id);
 }
@@ -2265,12 +2278,18 @@ static int anchor_parse(struct req *r, struct create_ctx *c)
 			 {"second", 0, 59}};
 		int *out[] = {&c->anchor_day, &c->anchor_month, &c->anchor_hour, &c->anchor_minute,
 			      &c->anchor_second};
+		/* shown as given (the spec's object, its keys in order; null: not given), not
+		 * with the time of day create_run fills in */
+		const char *shown[5] = {"null", "null", "null", "null", "null"};
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 			char path[64];
 			snprintf(path, sizeof(path), "billing_cycle_anchor_config.%s", f[i].name);
 			int64_t v = 0;
 			if (param_int(r, path, &v) != 1)
 				continue;
+			shown[i] = arena_printf(&r->arena, "%lld", (long long)v);
+			if (!shown[i])
+				return req_fail(r, ERR_API, NULL, NULL);
 			if (v < f[i].lo || v > f[i].hi)
 				return req_fail(
 				    r, ERR_PARAM_BAD,
@@ -2281,6 +2300,12 @@ static int anchor_parse(struct req *r, struct create_ctx *c)
 			if (i >= 2)
 				c->anchor_time_given = true;
 		}
+		c->s.anchor_config = arena_printf(&r->arena,
+						  "{\"day_of_month\":%s,\"hour\":%s,\"minute\":%s,"
+						  "\"month\":%s,\"second\":%s}",
+						  shown[0], shown[2], shown[3], shown[1], shown[4]);
+		if (!c->s.anchor_config)
+			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	const char *pb = param_str(r, "proration_behavior");
 	c->prorate_none = str_eq(pb, "none");
@@ -2615,20 +2640,12 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
-	/* Tender's choice: a trial's first invoice is not charged, so a setup fee on it would
-	 * need a trialing subscription with a payment of its own (Stripe charges it) */
 	if (trial_end && (c->anchor_at || c->anchor_day))
 		return req_fail(r, ERR_PARAM_BAD,
 				c->anchor_day ? "billing_cycle_anchor_config"
 					      : "billing_cycle_anchor",
 				"Tender does not take a billing cycle anchor with a trial: the "
 				"trial's end is the anchor.");
-	if (trial_end && c->add.n)
-		return req_fail(
-		    r, ERR_PARAM_BAD, "add_invoice_items",
-		    "Tender does not take add_invoice_items on a subscription that "
-		    "starts with a trial; add them after the trial, or as invoice items "
-		    "of its first paid invoice.");
 	if (!c->co)
 		id_new_at(s->id, "sub_", t0);
 	if (c->sc)
@@ -2722,6 +2739,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
 	}
+	/* a trial's first invoice with something due (add_invoice_items: a setup fee) is
+	 * charged as any first invoice: incomplete until it is paid, then trialing
+	 * (subscription_invoice_paid), as on Stripe */
+	if (c->trial)
+		s->status = "incomplete";
 	/* a schedule starting by itself without a card: its first invoice waits for one */
 	if (!c->pm && c->sc && c->sc->scheduled)
 		c->behavior = "default_incomplete";

@@ -505,7 +505,78 @@ test('add_invoice_items: a setup fee (price and price_data) on the first invoice
   assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 0);
 });
 
-test('add_invoice_items refused: a recurring price, another currency, with a trial; nothing kept', async () => {
+test('add_invoice_items with a 14-day trial: the fee charged at once, trialing, the renewal without it', async () => {
+  const { clock, customer } = await setup();
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, product_data: { name: 'Setup' } });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], trial_period_days: 14,
+    add_invoice_items: [{ price: fee.id }],
+  });
+  shape(sub, 'subscription');
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.trial_end, T0 + 14 * DAY);
+  assert.equal(sub.items.data[0].current_period_end, T0 + 14 * DAY);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.billing_reason, 'subscription_create');
+  assert.equal(first.status, 'paid');
+  assert.deepEqual([first.total, first.amount_due, first.amount_paid], [1500, 1500, 1500]);
+  const lines = await stripe.invoices.listLineItems(first.id);
+  assert.deepEqual(lines.data.map((l) => l.amount).sort((a, b) => a - b), [0, 1500]);
+  const items = await stripe.invoiceItems.list({ invoice: first.id });
+  assert.equal(items.data.length, 1);
+  assert.deepEqual(await eventsOf(items.data[0].id), ['invoiceitem.created']);
+  const pis = await stripe.paymentIntents.list({ customer: customer.id });
+  assert.equal(pis.data.length, 1);
+  assert.equal(pis.data[0].amount, 1500);
+  assert.equal(pis.data[0].status, 'succeeded');
+  // incomplete until its first invoice was paid, in the create's own write
+  const types = await eventsOf(sub.id);
+  assert.deepEqual(types, ['customer.subscription.created', 'customer.subscription.updated']);
+  await advance(clock, T0 + 10 * DAY);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'trialing');
+  await advance(clock, T0 + 15 * DAY);
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.status, 'active');
+  assert.equal(after.items.data[0].current_period_start, T0 + 14 * DAY);
+  const second = await stripe.invoices.retrieve(after.latest_invoice);
+  assert.notEqual(second.id, first.id);
+  assert.equal(second.status, 'paid');
+  assert.equal(second.total, 2000);
+  assert.equal((await stripe.invoices.listLineItems(second.id)).data.length, 1);
+  assert.equal((await stripe.paymentIntents.list({ customer: customer.id })).data.length, 2);
+});
+
+test('add_invoice_items with a trial: no card is a 400; a decline leaves it incomplete', async () => {
+  const bare = await stripe.customers.create({ email: 'nocard@example.com' });
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 900, product_data: { name: 'Setup' } });
+  await assert.rejects(stripe.subscriptions.create({
+    customer: bare.id, items: [{ price: price.id }], trial_period_days: 7, add_invoice_items: [{ price: fee.id }],
+  }), (e) => e.statusCode === 400 && e.param === 'default_payment_method');
+  assert.equal((await stripe.subscriptions.list({ customer: bare.id, status: 'all' })).data.length, 0);
+  const { customer } = await setup('pm_card_chargeCustomerFail');
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], trial_period_days: 7,
+    add_invoice_items: [{ price: fee.id }], payment_behavior: 'allow_incomplete',
+  });
+  assert.equal(sub.status, 'incomplete');
+  const inv = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.amount_due, 900);
+  // paid by hand with a good card: the trial goes on
+  const good = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+  assert.equal((await stripe.invoices.pay(inv.id, { payment_method: good.id })).status, 'paid');
+  const paid = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(paid.status, 'trialing');
+  assert.equal(paid.trial_end, sub.trial_end);
+  const { customer: c2 } = await setup('pm_card_chargeCustomerFail');
+  await assert.rejects(stripe.subscriptions.create({
+    customer: c2.id, items: [{ price: price.id }], trial_period_days: 7,
+    add_invoice_items: [{ price: fee.id }], payment_behavior: 'error_if_incomplete',
+  }), (e) => e.statusCode === 402 && e.code === 'card_declined');
+  assert.equal((await stripe.subscriptions.list({ customer: c2.id, status: 'all' })).data.length, 0);
+});
+
+test('add_invoice_items refused: a recurring price, another currency; nothing kept', async () => {
   const { customer } = await setup();
   const eurFee = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Einrichtung' } });
   const usdFee = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product_data: { name: 'Setup' } });
@@ -518,7 +589,6 @@ test('add_invoice_items refused: a recurring price, another currency, with a tri
       'add_invoice_items[0]'],
     [{ add_invoice_items: [{ price: 'price_nope' }] }, 'add_invoice_items[0][price]'],
     [{ add_invoice_items: [{ price: usdFee.id, quantity: 0 }] }, 'add_invoice_items[0][quantity]'],
-    [{ add_invoice_items: [{ price: usdFee.id }], trial_period_days: 7 }, 'add_invoice_items'],
   ];
   for (const [params, param] of cases) {
     await assert.rejects(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], ...params }),
@@ -627,6 +697,11 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
   assert.equal(sub.status, 'active');
   assert.equal(sub.billing_cycle_anchor, APR1);
   assert.equal(sub.items.data[0].current_period_end, APR1);
+  // the config as given, after create and on retrieve
+  shape(sub, 'subscription');
+  assert.deepEqual(sub.billing_cycle_anchor_config, { day_of_month: 1, hour: 0, minute: 0, month: null, second: 0 });
+  const again = await stripe.subscriptions.retrieve(sub.id);
+  assert.deepEqual(again.billing_cycle_anchor_config, sub.billing_cycle_anchor_config);
   const first = await stripe.invoices.retrieve(sub.latest_invoice);
   assert.equal(first.total, 0);
   assert.equal(first.status, 'paid');
@@ -637,6 +712,13 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
     customer: other.customer.id, items: [{ price: price.id }], billing_cycle_anchor_config: { day_of_month: 1 },
   });
   assert.equal(sub2.billing_cycle_anchor, APR1 + 9 * HOUR + 30 * 60);
+  // the time of day not given stays null in the config (the anchor has the start's)
+  const sub2r = await stripe.subscriptions.retrieve(sub2.id);
+  shape(sub2r, 'subscription');
+  assert.deepEqual(sub2r.billing_cycle_anchor_config, { day_of_month: 1, hour: null, minute: null, month: null, second: null });
+  // none given: null
+  const sub3 = await stripe.subscriptions.create({ customer: other.customer.id, items: [{ price: price.id }] });
+  assert.equal(sub3.billing_cycle_anchor_config, null);
   await advance(clock, APR1 + HOUR + 60);
   const renewed = await stripe.subscriptions.retrieve(sub.id);
   const second = await stripe.invoices.retrieve(renewed.latest_invoice);
