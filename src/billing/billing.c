@@ -56,7 +56,9 @@ static int64_t month_days(int64_t y, int64_t m)
 	return m == 2 && leap(y) ? 29 : days[m - 1];
 }
 
-int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
+/* t moved n intervals forward (back: backward), the time of day kept and a day past the
+ * target month's end clamped to its last (Jan 31 + 1 month = Feb 28/29). */
+static int shift(int64_t t, enum billing_interval iv, int64_t n, bool back, int64_t *ret)
 {
 	if (n < 0)
 		return -1;
@@ -67,7 +69,8 @@ int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
 		step = iv == BILLING_DAY ? DAY_S : 7 * DAY_S;
 		int64_t delta, out;
 		if (__builtin_mul_overflow(n, step, &delta) ||
-		    __builtin_add_overflow(t, delta, &out))
+		    (back ? __builtin_sub_overflow(t, delta, &out)
+			  : __builtin_add_overflow(t, delta, &out)))
 			return -1;
 		*ret = out;
 		return 0;
@@ -90,10 +93,11 @@ int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
 	civil_from_days(days, &y, &m, &d);
 	if (y < YEAR_MIN || y > YEAR_MAX || months > (int64_t)(YEAR_MAX - YEAR_MIN + 1) * 12)
 		return -1;
-	int64_t idx = (y * 12 + (m - 1)) + months; /* bounded above: no overflow */
-	int64_t ny = idx / 12, nm = idx % 12 + 1;
-	if (ny > YEAR_MAX)
+	/* bounded on both sides: no overflow */
+	int64_t idx = (y * 12 + (m - 1)) + (back ? -months : months);
+	if (idx < YEAR_MIN * 12 || idx / 12 > YEAR_MAX)
 		return -1;
+	int64_t ny = idx / 12, nm = idx % 12 + 1;
 	int64_t last = month_days(ny, nm);
 	if (d > last)
 		d = last;
@@ -101,41 +105,14 @@ int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
 	return 0;
 }
 
+int billing_add(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
+{
+	return shift(t, iv, n, false, ret);
+}
+
 int billing_sub(int64_t t, enum billing_interval iv, int64_t n, int64_t *ret)
 {
-	if (n < 0)
-		return -1;
-	if (iv == BILLING_DAY || iv == BILLING_WEEK) {
-		int64_t delta, out;
-		if (__builtin_mul_overflow(n, iv == BILLING_DAY ? DAY_S : 7 * DAY_S, &delta) ||
-		    __builtin_sub_overflow(t, delta, &out))
-			return -1;
-		*ret = out;
-		return 0;
-	}
-	if (iv != BILLING_MONTH && iv != BILLING_YEAR)
-		return -1;
-	int64_t months;
-	if (__builtin_mul_overflow(n, iv == BILLING_YEAR ? 12 : 1, &months))
-		return -1;
-	int64_t days = t / DAY_S, sod = t % DAY_S;
-	if (sod < 0) {
-		sod += DAY_S;
-		days -= 1;
-	}
-	int64_t y, m, d;
-	civil_from_days(days, &y, &m, &d);
-	if (y < YEAR_MIN || y > YEAR_MAX || months > (int64_t)(YEAR_MAX - YEAR_MIN + 1) * 12)
-		return -1;
-	int64_t idx = (y * 12 + (m - 1)) - months;
-	if (idx < YEAR_MIN * 12)
-		return -1;
-	int64_t ny = idx / 12, nm = idx % 12 + 1;
-	int64_t last = month_days(ny, nm);
-	if (d > last)
-		d = last;
-	*ret = days_from_civil(ny, nm, d) * DAY_S + sod;
-	return 0;
+	return shift(t, iv, n, true, ret);
 }
 
 int billing_anchor_config(int64_t start, enum billing_interval iv, int day_of_month, int month,
