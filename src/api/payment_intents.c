@@ -661,8 +661,8 @@ static int confirm_fn(struct db *db, void *p)
 	return rc;
 }
 
-/* A payment_method_options[…] value of the request that "" unsets (setup_future_usage,
- * capture_method, reference): kept. */
+/* A payment_method_options[…] value of the request, kept in *field; "" unsets it (where the
+ * parameter takes "": setup_future_usage, capture_method, reference, Affirm's locale). */
 static void pmo_sfu(struct req *r, const char *name, const char **field)
 {
 	const char *v = param_str(r, name);
@@ -694,30 +694,22 @@ static int pmo_apply(struct req *r, struct payment_intent *pi)
 	pmo_sfu(r, "payment_method_options.klarna.capture_method", &pi->pmo_klarna_capture_method);
 	pmo_sfu(r, "payment_method_options.afterpay_clearpay.reference",
 		&pi->pmo_afterpay_reference);
-	const char *lang = param_str(r, "payment_method_options.bancontact.preferred_language");
-	if (lang)
-		pi->pmo_bancontact_preferred_language = lang;
-	const char *loc = param_str(r, "payment_method_options.affirm.preferred_locale");
-	if (loc)
-		pi->pmo_affirm_preferred_locale = *loc ? loc : NULL;
-	loc = param_str(r, "payment_method_options.klarna.preferred_locale");
-	if (loc)
-		pi->pmo_klarna_preferred_locale = loc;
+	pmo_sfu(r, "payment_method_options.bancontact.preferred_language",
+		&pi->pmo_bancontact_preferred_language);
+	pmo_sfu(r, "payment_method_options.affirm.preferred_locale",
+		&pi->pmo_affirm_preferred_locale);
+	pmo_sfu(r, "payment_method_options.klarna.preferred_locale",
+		&pi->pmo_klarna_preferred_locale);
 	if (sepa_reference_prefix(r, &pi->pmo_sepa_reference_prefix) != 0)
 		return -1;
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
 	if (vm && strcmp(vm, "instant") != 0)
 		pi->pmo_ach_verification_method = vm;
-	const char *cm = param_str(r, "payment_method_options.card.capture_method");
-	if (cm)
-		pi->pmo_card_capture_method = *cm ? cm : NULL;
-	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
-	if (tds)
-		pi->pmo_card_request_three_d_secure = tds;
-	const char *ria =
-	    param_str(r, "payment_method_options.card.request_incremental_authorization");
-	if (ria)
-		pi->pmo_card_request_incremental_authorization = ria;
+	pmo_sfu(r, "payment_method_options.card.capture_method", &pi->pmo_card_capture_method);
+	pmo_sfu(r, "payment_method_options.card.request_three_d_secure",
+		&pi->pmo_card_request_three_d_secure);
+	pmo_sfu(r, "payment_method_options.card.request_incremental_authorization",
+		&pi->pmo_card_request_incremental_authorization);
 	return 0;
 }
 
