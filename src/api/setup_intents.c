@@ -568,6 +568,15 @@ static int record_attempt(struct req *r, struct db *db, struct confirm_ctx *c, c
 	return 0;
 }
 
+/* The write of an intent that now waits for its customer (3-D Secure, the bank's page,
+ * microdeposits): the row and setup_intent.requires_action. 0, or -1 with r->err. */
+static int write_waiting(struct req *r, struct db *db, struct setup_intent *si)
+{
+	if (si_write(r, db, si, false) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return emit(r, db, si, "setup_intent.requires_action");
+}
+
 static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 {
 	struct setup_intent *si = &c->si;
@@ -584,9 +593,7 @@ static int require_action(struct req *r, struct db *db, struct confirm_ctx *c)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (record_attempt(r, db, c, "requires_action", NULL) != 0)
 		return -1;
-	if (si_write(r, db, si, false) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit(r, db, si, "setup_intent.requires_action") != 0)
+	if (write_waiting(r, db, si) != 0)
 		return -1;
 	return render_response(r, db, si);
 }
@@ -727,9 +734,7 @@ static int sepa_confirm_fn(struct db *db, void *p)
 		si->last_setup_error = NULL;
 		if (!si->payment_method || !si->next_action)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (si_write(r, db, si, false) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (emit(r, db, si, "setup_intent.requires_action") != 0)
+		if (write_waiting(r, db, si) != 0)
 			return -1;
 		/* as Stripe's Checkout does, a setup session completes while its account waits
 		 * for the microdeposits; verify_microdeposits then succeeds the intent */
@@ -883,9 +888,7 @@ static int redirect_confirm_fn(struct db *db, void *p)
 	if (setup_attempt_insert(r, db, &a) != 0)
 		return -1;
 	si->latest_attempt = c->attempt_id;
-	if (si_write(r, db, si, false) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (emit(r, db, si, "setup_intent.requires_action") != 0)
+	if (write_waiting(r, db, si) != 0)
 		return -1;
 	return render_response(r, db, si);
 }
