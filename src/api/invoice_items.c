@@ -1050,7 +1050,7 @@ static const struct param_spec period_children[] = {
     {"end", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec price_data_children[] = {
+const struct param_spec invoice_item_price_data_params[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
@@ -1073,7 +1073,7 @@ static const struct param_spec create_params[] = {
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
-    {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
+    {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"description", PT_STRING, PF_EMPTYABLE, 500, NULL, NULL},
     {"discountable", PT_BOOL, 0, 0, NULL, NULL},

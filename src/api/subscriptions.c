@@ -5926,18 +5926,10 @@ static const struct param_spec anchor_config_children[] = {
     {"second", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec add_price_data_children[] = {
-    {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
-    {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
-    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
-    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
-    {"tax_behavior", PT_ENUM, 0, 0,
-     (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec add_item_children[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
-    {"price_data", PT_OBJECT, 0, 0, NULL, add_price_data_children},
+    /* a one-time price, as an invoice item's price_data */
+    {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
