@@ -453,9 +453,13 @@ static void attempt_for(struct confirm_ctx *c, const struct payment_intent *pi,
 	};
 }
 
-/* The intent after an approved attempt whose charge is charge_id. */
-static void pi_approved(struct confirm_ctx *c, struct payment_intent *pi, const char *charge_id)
+/* The intent after an approved attempt whose charge is charge_id (placed in review, when a
+ * manual_review rule opened one: the intent names it too, as on Stripe). */
+static void pi_approved(struct confirm_ctx *c, struct payment_intent *pi, const char *charge_id,
+			const char *review)
 {
+	if (review)
+		pi->review = review;
 	pi->three_d_secure_token = NULL;
 	pi->next_action = NULL;
 	pi->latest_charge = charge_id;
@@ -491,7 +495,7 @@ static int prerender_succeeded(struct confirm_ctx *c)
 	charge_pack(&c->prepared, store_kind(r->app->store), &c->prepared_packed);
 	c->has_prepared = true;
 	struct payment_intent pi = c->pi0;
-	pi_approved(c, &pi, c->charge_id);
+	pi_approved(c, &pi, c->charge_id, ch.review);
 	/* nothing expanded: neither rendering reads the store */
 	c->succeeded_charge_json = charge_json(NULL, &r->arena, r->merchant_id, r->livemode, &ch,
 					       &c->succeeded_charge_len);
@@ -597,7 +601,7 @@ static int confirm_body(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		return REQ_COMMIT_ERR;
 	}
-	pi_approved(c, pi, ch.id);
+	pi_approved(c, pi, ch.id, ch.review);
 	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (save_for_future(r, db, pi, c->ca.pm_id, c->authenticated) != 0)

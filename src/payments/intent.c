@@ -25,7 +25,7 @@ static const char SQL_GET[] =
     " pmo_affirm_capture_method, pmo_affirm_preferred_locale, pmo_afterpay_capture_method,"
     " pmo_afterpay_reference, pmo_klarna_capture_method, pmo_klarna_preferred_locale,"
     " automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent"
+    " payment_method_configuration_parent, review"
     " FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
@@ -90,6 +90,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->automatic_payment_methods = dup(a, st, 48);
 		pi->payment_method_configuration = dup(a, st, 49);
 		pi->payment_method_configuration_parent = dup(a, st, 50);
+		pi->review = dup(a, st, 51);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -114,10 +115,10 @@ static const char SQL_INSERT[] =
     " pmo_bancontact_preferred_language, pmo_affirm_capture_method, pmo_affirm_preferred_locale,"
     " pmo_afterpay_capture_method, pmo_afterpay_reference, pmo_klarna_capture_method,"
     " pmo_klarna_preferred_locale, automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent)"
+    " payment_method_configuration_parent, review)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
     " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
-    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)";
+    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -137,7 +138,8 @@ static const char SQL_UPDATE[] =
     " pmo_affirm_preferred_locale = $44, pmo_afterpay_capture_method = $45,"
     " pmo_afterpay_reference = $46, pmo_klarna_capture_method = $47,"
     " pmo_klarna_preferred_locale = $48, automatic_payment_methods = $49,"
-    " payment_method_configuration = $50, payment_method_configuration_parent = $51"
+    " payment_method_configuration = $50, payment_method_configuration_parent = $51,"
+    " review = $52"
     " WHERE merchant_id = $1 AND id = $2"
     " AND version = $3";
 
@@ -196,6 +198,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text_ref(st, 49, pi->automatic_payment_methods, -1);
 	db_bind_text_ref(st, 50, pi->payment_method_configuration, -1);
 	db_bind_text_ref(st, 51, pi->payment_method_configuration_parent, -1);
+	db_bind_text_ref(st, 52, pi->review, -1);
 }
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
@@ -475,7 +478,7 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		json_kv_raw(j, "payment_method_types", "[\"card\"]", 8);
 	json_kv_null(j, "processing");
 	json_kv_str_or_null(j, "receipt_email", pi->receipt_email);
-	json_kv_null(j, "review");
+	json_kv_str_or_null(j, "review", pi->review);
 	json_kv_str_or_null(j, "setup_future_usage", pi->setup_future_usage);
 	kv_raw_or_null(j, "shipping", pi->shipping);
 	json_kv_null(j, "source");

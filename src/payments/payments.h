@@ -101,6 +101,8 @@ struct payment_intent {
 	const char *automatic_payment_methods;
 	const char *payment_method_configuration;
 	const char *payment_method_configuration_parent;
+	/* the Radar review (prv_…) its charge was placed in, set by the approving write */
+	const char *review;
 };
 /* Whether pi's payment_method_types name type ("card" when it names none). */
 bool pi_allows_type(const struct payment_intent *pi, const char *type);

@@ -271,6 +271,11 @@ test('a manual_review rule places the payment in review: it succeeds, its charge
   assert.equal(rv.closed_reason, null);
   assert.equal(rv.charge, ch.id);
   assert.equal(rv.payment_intent, pi.id);
+  // the intent names its review too: in the confirm's answer, on retrieval, in its event
+  assert.equal(pi.review, rv.id);
+  const pir = await stripe.paymentIntents.retrieve(pi.id);
+  assertStripeShape(pir, 'payment_intent');
+  assert.equal(pir.review, rv.id);
   assert.ok((await stripe.reviews.list({ limit: 100 })).data.some((x) => x.id === rv.id));
   // the charge.succeeded event (rendered before the write) names it too
   const evs = [];
@@ -279,12 +284,20 @@ test('a manual_review rule places the payment in review: it succeeds, its charge
   }
   const succeeded = evs.find((e) => e.type === 'charge.succeeded');
   assert.equal(succeeded.data.object.review, rv.id);
+  const piev = [];
+  for await (const e of stripe.events.list({ type: 'payment_intent.succeeded', limit: 100 })) {
+    if (e.data.object.id === pi.id) piev.push(e);
+  }
+  assert.equal(piev.length, 1);
+  assert.equal(piev[0].data.object.review, rv.id);
   assert.ok(evs.some((e) => e.type === 'review.opened' && e.data.object.id === rv.id));
 
   await rejects(stripe1.reviews.retrieve(rv.id), 404);
   await rejects(stripe1.reviews.approve(rv.id), 404);
   const ok = await stripe.reviews.approve(rv.id);
   assertStripeShape(ok, 'review');
+  // a closed review stays the intent's review
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).review, rv.id);
   assert.equal(ok.open, false);
   assert.equal(ok.closed_reason, 'approved');
   assert.equal(ok.reason, 'approved');
@@ -298,9 +311,20 @@ test('a manual_review rule places the payment in review: it succeeds, its charge
   assert.equal(closed[0].data.previous_attributes.open, true);
 
   // an ordinary payment is in no review
-  const plain = await stripe.charges.retrieve((await pay(stripe, 'pm_card_visa')).latest_charge);
+  const plainPi = await pay(stripe, 'pm_card_visa');
+  assert.equal(plainPi.review, null);
+  const plain = await stripe.charges.retrieve(plainPi.latest_charge);
   assert.equal(plain.review, null);
   assert.equal(plain.outcome.type, 'authorized');
+
+  // an authorization held for capture is placed in review as well, and its intent says so
+  const held = await pay(stripe, 'pm_card_visa', { amount: 4321, capture_method: 'manual' });
+  assert.equal(held.status, 'requires_capture');
+  assert.match(held.review, /^prv_/);
+  assert.equal((await stripe.charges.retrieve(held.latest_charge)).review, held.review);
+  const captured = await stripe.paymentIntents.capture(held.id);
+  assertStripeShape(captured, 'payment_intent');
+  assert.equal(captured.review, held.review);
 });
 
 test('a refund closes the charge\'s review (refunded, or refunded_as_fraud)', async () => {
