@@ -227,5 +227,8 @@ static int h_list(struct req *r)
 const struct route balance_transactions_routes[] = {
     {"GET", "/v1/balance_transactions", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/balance_transactions/{id}", h_retrieve, no_params, 0},
+    /* the older path of the same resource, which Stripe still answers (older SDKs use it) */
+    {"GET", "/v1/balance/history", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/balance/history/{id}", h_retrieve, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

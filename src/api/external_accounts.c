@@ -1339,5 +1339,10 @@ const struct route external_accounts_routes[] = {
     {"GET", "/v1/accounts/{id}/external_accounts/{ea}", h_retrieve, no_params, 0},
     {"POST", "/v1/accounts/{id}/external_accounts/{ea}", h_update, update_params, 0},
     {"DELETE", "/v1/accounts/{id}/external_accounts/{ea}", h_delete, no_params, 0},
+    /* the older bank_accounts paths, which Stripe still answers (a card through them too) */
+    {"POST", "/v1/accounts/{id}/bank_accounts", h_create, create_params, 0},
+    {"GET", "/v1/accounts/{id}/bank_accounts/{ea}", h_retrieve, no_params, 0},
+    {"POST", "/v1/accounts/{id}/bank_accounts/{ea}", h_update, update_params, 0},
+    {"DELETE", "/v1/accounts/{id}/bank_accounts/{ea}", h_delete, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -752,5 +752,11 @@ const struct route persons_routes[] = {
     {"GET", "/v1/accounts/{id}/persons/{person}", h_retrieve, no_params, 0},
     {"POST", "/v1/accounts/{id}/persons/{person}", h_update, person_params, 0},
     {"DELETE", "/v1/accounts/{id}/persons/{person}", h_delete, no_params, 0},
+    /* the older `people` paths, which Stripe still answers */
+    {"POST", "/v1/accounts/{id}/people", h_create, person_params, 0},
+    {"GET", "/v1/accounts/{id}/people", h_list, list_params, ROUTE_LIST},
+    {"GET", "/v1/accounts/{id}/people/{person}", h_retrieve, no_params, 0},
+    {"POST", "/v1/accounts/{id}/people/{person}", h_update, person_params, 0},
+    {"DELETE", "/v1/accounts/{id}/people/{person}", h_delete, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -131,4 +131,12 @@ test('another merchant sees none of the transactions, expanded or not', async ()
   await assert.rejects(other.balanceTransactions.retrieve(ch.balance_transaction, { expand: ['source'] }), (e) => e.statusCode === 404);
   const theirs = await other.balanceTransactions.list({ limit: 100, expand: ['data.source'] });
   assert.ok(theirs.data.every((bt) => bt.source === null || bt.source.id !== ch.id));
+  // the older /v1/balance/history paths are the same resource, scoped the same way
+  const mine = await stripe.balanceTransactions.list({ limit: 5 });
+  const hist = await stripe.rawRequest('GET', '/v1/balance/history?limit=5');
+  assert.deepEqual(hist.data.map((bt) => bt.id), mine.data.map((bt) => bt.id));
+  const one = await stripe.rawRequest('GET', `/v1/balance/history/${ch.balance_transaction}`);
+  assertStripeShape(one, 'balance_transaction');
+  assert.equal(one.id, ch.balance_transaction);
+  await assert.rejects(other.rawRequest('GET', `/v1/balance/history/${ch.balance_transaction}`), (e) => e.statusCode === 404);
 });

@@ -155,6 +155,16 @@ test('external accounts: create (hash, test token), list, retrieve, update, defa
   await assert.rejects(stripe.accounts.createExternalAccount(acct.id, { external_account: 'tok_visa' }),
     (e) => e.statusCode === 400 && e.code === 'invalid_card_type');
   assert.equal((await stripe.accounts.listExternalAccounts(acct.id)).data.length, 2);
+
+  // the older bank_accounts paths are the same resource
+  const c = await stripe.rawRequest('POST', `/v1/accounts/${acct.id}/bank_accounts`, { external_account: 'btok_us_verified' });
+  assertStripeShape(c, 'bank_account');
+  assert.deepEqual((await stripe.rawRequest('GET', `/v1/accounts/${acct.id}/bank_accounts/${c.id}`)).id, c.id);
+  assert.deepEqual((await stripe.rawRequest('POST', `/v1/accounts/${acct.id}/bank_accounts/${c.id}`, { metadata: { via: 'legacy' } })).metadata, { via: 'legacy' });
+  assert.deepEqual((await stripe.accounts.retrieveExternalAccount(acct.id, c.id)).metadata, { via: 'legacy' });
+  assert.deepEqual(await stripe.rawRequest('DELETE', `/v1/accounts/${acct.id}/bank_accounts/${c.id}`), { id: c.id, object: 'bank_account', deleted: true });
+  await assert.rejects(stripeB.rawRequest('GET', `/v1/accounts/${acct.id}/bank_accounts/${b.id}`), (e) => e.statusCode === 404);
+  assert.equal((await stripe.accounts.listExternalAccounts(acct.id)).data.length, 2);
 });
 
 test('another platform, or an account acting as itself, cannot reach an account\'s external accounts', async () => {
@@ -489,11 +499,21 @@ test('persons: create, retrieve, update, list (relationship filters), delete; th
   assert.deepEqual((await stripe.accounts.listPersons(acct.id, { relationship: { director: true } })).data.map((x) => x.id), [q.id]);
   await assert.rejects(stripe.accounts.createPerson(acct.id, { relationship: { percent_ownership: '101' } }), (e) => e.statusCode === 400);
   await assert.rejects(stripe.accounts.createPerson(acct.id, { dob: { day: 1, month: 13, year: 1990 } }), (e) => e.statusCode === 400);
+  // the older `people` paths are the same resource (stripe-node speaks only `persons`)
+  const viaPeople = await stripe.rawRequest('GET', `/v1/accounts/${acct.id}/people/${p.id}`);
+  assertStripeShape(viaPeople, 'person');
+  assert.equal(viaPeople.id, p.id);
+  assert.deepEqual((await stripe.rawRequest('GET', `/v1/accounts/${acct.id}/people`)).data.map((x) => x.id), [q.id, p.id]);
+  const r = await stripe.rawRequest('POST', `/v1/accounts/${acct.id}/people`, { first_name: 'Rae' });
+  assertStripeShape(r, 'person');
+  assert.equal((await stripe.rawRequest('POST', `/v1/accounts/${acct.id}/people/${r.id}`, { last_name: 'Oh' })).last_name, 'Oh');
+  assert.deepEqual(await stripe.rawRequest('DELETE', `/v1/accounts/${acct.id}/people/${r.id}`), { id: r.id, object: 'person', deleted: true });
+  await assert.rejects(stripeB.rawRequest('GET', `/v1/accounts/${acct.id}/people/${p.id}`), (e) => e.statusCode === 404);
   const del = await stripe.accounts.deletePerson(acct.id, q.id);
   assert.deepEqual(del, { id: q.id, object: 'person', deleted: true });
   await assert.rejects(stripe.accounts.retrievePerson(acct.id, q.id), (e) => e.statusCode === 404);
   const types = (await stripe.events.list({ limit: 10 }, as(acct.id))).data.filter((e) => e.data.object.object === 'person').map((e) => e.type).reverse();
-  assert.deepEqual(types, ['person.created', 'person.created', 'person.updated', 'person.deleted']);
+  assert.deepEqual(types, ['person.created', 'person.created', 'person.updated', 'person.created', 'person.updated', 'person.deleted', 'person.deleted']);
   // another platform: 404
   const missing = (e) => e.statusCode === 404 && e.code === 'resource_missing';
   await assert.rejects(stripeB.accounts.listPersons(acct.id), missing);
