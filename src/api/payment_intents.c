@@ -932,10 +932,9 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
  * Connect: a destination charge (transfer_data[destination], a connected account of this
  * merchant) transfers what it captures, or transfer_data[amount], to that account, which pays
  * application_fee_amount back out of it (payments/connect.h). Checked on create against the
- * merchant's connected accounts and its settlement currency (a destination charge is not
- * converted: its transfer moves the funds in the currency the charge's funds are in).
- * application_fee_amount alone (a direct charge's fee through Stripe-Account) is not covered:
- * refused with a clear error rather than ignored.
+ * merchant's connected accounts. A charge in a currency other than the platform's settlement
+ * currency is converted at capture, and its transfer and fee with it, at the capture's rate
+ * (payments/flow.c, connect_settle): they move the funds in the currency they are in.
  */
 struct connect_check {
 	struct req *r;
@@ -966,15 +965,6 @@ static int connect_check_fn(struct db *db, void *p)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	struct merchant_terms t;
-	if (merchant_terms_get(db, r->merchant_id, &t) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (c->destination && t.settlement_currency[0] &&
-	    strcmp(t.settlement_currency, x->pi->currency) != 0)
-		return req_fail(r, ERR_PARAM_BAD, "currency",
-				"A destination charge must be in your settlement currency (%s): "
-				"Tender does not convert the funds it transfers.",
-				t.settlement_currency);
 	return 0;
 }
 

@@ -79,7 +79,8 @@ static int destination_fn(struct db *db, void *arg)
 }
 
 /* A transfer funded by the platform's charge: the charge must have captured funds in the
- * transfer's currency (not converted) that its other transfers and refunds have not used. */
+ * transfer's currency (its settlement currency when the capture converted them) that its other
+ * transfers and refunds have not used, the refunds counted at the capture's rate. */
 static int source_fn(struct db *db, struct create_ctx *c)
 {
 	struct req *r = c->r;
@@ -105,7 +106,11 @@ static int source_fn(struct db *db, struct create_ctx *c)
 	int64_t funded = 0;
 	if (transfer_funded_by(db, r->merchant_id, src, &funded) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	int64_t left = ch.amount_captured - ch.amount_refunded - funded;
+	int64_t settled = 0;
+	if (ledger_bucket_amount(&c->in.bucket, ch.currency, ch.amount_captured,
+				 ch.amount_captured - ch.amount_refunded, &settled) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t left = settled - funded;
 	if (c->in.amount > left)
 		return req_fail(
 		    r, ERR_PARAM_BAD, "amount",

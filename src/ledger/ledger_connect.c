@@ -18,8 +18,9 @@ static int amount_ok(int64_t amount)
 							  : LEDGER_ERR_OVERFLOW;
 }
 
-static const char SQL_BUCKET[] = "SELECT status, available_on, currency FROM balance_transactions"
-				 " WHERE merchant_id = $1 AND id = $2";
+static const char SQL_BUCKET[] =
+    "SELECT status, available_on, currency, amount, fx_base, fx_quote, fx_rate_e12, fx_valid_from"
+    " FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
 
 int ledger_bt_bucket(struct db *db, const char *merchant_id, const char *balance_txn_id,
 		     struct ledger_bucket *ret)
@@ -38,9 +39,38 @@ int ledger_bt_bucket(struct db *db, const char *merchant_id, const char *balance
 		ret->available_on = db_col_int64(st, 1);
 		const char *cur = db_col_text(st, 2, NULL);
 		snprintf(ret->currency, sizeof(ret->currency), "%s", cur ? cur : "");
+		ret->amount = db_col_int64(st, 3);
+		memset(&ret->rate, 0, sizeof(ret->rate));
+		const char *base = db_col_text(st, 4, NULL), *quote = db_col_text(st, 5, NULL);
+		/* a rate that does not validate leaves converted false: ledger_bucket_amount then
+		 * refuses to convert rather than guess */
+		ret->converted = !db_col_is_null(st, 6) && base && quote &&
+				 fx_rate_init(&ret->rate, base, quote, db_col_int64(st, 6),
+					      db_col_int64(st, 7)) == 0;
 	}
 	db_reset(st);
 	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+int ledger_bucket_amount(const struct ledger_bucket *b, const char *charge_currency,
+			 int64_t captured, int64_t amount, int64_t *ret)
+{
+	if (amount < 0 || amount > captured)
+		return LEDGER_ERR_INVALID;
+	if (strcmp(b->currency, charge_currency) == 0) {
+		*ret = amount;
+		return DB_OK;
+	}
+	if (!b->converted || strcmp(b->rate.base, charge_currency) != 0 ||
+	    strcmp(b->rate.quote, b->currency) != 0)
+		return LEDGER_ERR_INVALID;
+	if (amount == captured) { /* what the capture booked, not a second rounding of it */
+		*ret = b->amount;
+		return DB_OK;
+	}
+	return fx_convert_with_rate(&b->rate, amount, charge_currency, b->currency, ret) == 0
+		   ? DB_OK
+		   : LEDGER_ERR_INVALID;
 }
 
 static const char *bucket_account(const struct ledger_bucket *b)

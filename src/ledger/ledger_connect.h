@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "core/id.h"
+#include "money/fx.h"
 #include "store/db.h"
 
 #define LEDGER_ACCT_CONNECT_CLEARING "connect_clearing"
@@ -54,12 +55,26 @@ struct ledger_bucket {
 	bool pending;
 	int64_t available_on; /* when pending */
 	char currency[8];     /* the funds' currency (ledger_bt_bucket fills it; not an input) */
+	/* ledger_bt_bucket fills these too (not inputs): the balance transaction's amount, and
+	 * for a charge converted at capture (presentment currency other than `currency`) the
+	 * rate it recorded, which later conversions of that charge's amounts reuse */
+	int64_t amount;
+	bool converted;
+	struct fx_rate rate;
 };
 
 /* The bucket of a charge's funds: its capture balance transaction's status and available_on.
  * DB_NOTFOUND when the merchant has no such balance transaction. */
 int ledger_bt_bucket(struct db *db, const char *merchant_id, const char *balance_txn_id,
 		     struct ledger_bucket *ret);
+
+/* amount, in the currency of a charge that captured `captured` (that currency's minor units),
+ * in its funds' currency (b from ledger_bt_bucket on the capture's balance transaction): the
+ * same when nothing was converted; else at the rate the capture recorded, rounded once (money.h),
+ * the whole capture being exactly what the capture booked. LEDGER_ERR_INVALID for a converted
+ * bucket without a usable rate or an amount outside 0 … captured. */
+int ledger_bucket_amount(const struct ledger_bucket *b, const char *charge_currency,
+			 int64_t captured, int64_t amount, int64_t *ret);
 
 struct ledger_transfer {
 	const char *platform, *destination;

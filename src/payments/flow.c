@@ -233,8 +233,15 @@ static int direct_fee(struct db *db, struct arena *a, const char *merchant_id,
 	rc = ledger_bt_bucket(db, merchant_id, ch->balance_transaction, &bucket);
 	if (rc != DB_OK)
 		return rc;
+	/* the fee is in the charge's currency; the account's funds are in its settlement
+	 * currency when the capture converted them (connect_settle's rule) */
+	int64_t conv = 0;
+	if (ledger_bucket_amount(&bucket, ch->currency, ch->amount_captured, fee, &conv) != DB_OK)
+		return DB_ERR;
+	if (fee > 0 && conv < 1)
+		conv = 1;
 	return application_fee_direct(db, a, terms.platform, merchant_id, ch->id,
-				      ch->application_fee, fee, bucket.currency, &bucket, now, o);
+				      ch->application_fee, conv, bucket.currency, &bucket, now, o);
 }
 
 /* A destination charge's capture: the transfer of what was captured (or transfer_data[amount],
@@ -272,6 +279,22 @@ static int connect_settle(struct db *db, struct arena *a, const char *merchant_i
 	rc = ledger_bt_bucket(db, merchant_id, ch->balance_transaction, &in.bucket);
 	if (rc != DB_OK)
 		return rc;
+	/* a charge converted at capture: the transfer and its fee move the platform's settled
+	 * funds, so both are converted at the capture's rate (the whole capture: exactly what it
+	 * booked). A fee that converts to nothing stays one minor unit, so that the fee the charge
+	 * names exists; a transfer of a converted capture is never less than that either. */
+	int64_t conv = 0, conv_fee = 0;
+	if (ledger_bucket_amount(&in.bucket, ch->currency, ch->amount_captured, amount, &conv) !=
+		DB_OK ||
+	    ledger_bucket_amount(&in.bucket, ch->currency, ch->amount_captured, fee, &conv_fee) !=
+		DB_OK)
+		return DB_ERR;
+	if (conv < 1)
+		conv = 1;
+	if (fee > 0 && conv_fee < 1)
+		conv_fee = 1;
+	in.amount = conv;
+	in.fee = conv_fee > conv ? conv : conv_fee;
 	in.currency = in.bucket.currency;
 	in.origin = o;
 	struct transfer t;

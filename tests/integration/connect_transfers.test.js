@@ -306,6 +306,64 @@ test('refunds of a destination charge: reverse_transfer and refund_application_f
   assert.deepEqual(await balance(stripe), before);
 });
 
+test('a destination charge in another currency: converted at capture, its transfer and fee with it', async () => {
+  // eur on a usd platform: the capture converts at the day's rate, and what moves to the
+  // connected account moves in usd at that same rate (the whole capture: exactly what it booked)
+  const p0 = await balance(stripe);
+  const a0 = await balance(stripe, as(acct2));
+  const pi = await stripe.paymentIntents.create({
+    amount: 10000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true,
+    application_fee_amount: 1000, transfer_data: { destination: acct2.id },
+  });
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge, { expand: ['balance_transaction'] });
+  const bt = ch.balance_transaction;
+  assert.equal(bt.currency, 'usd');
+  assert.ok(bt.exchange_rate > 0);
+  const tr = await stripe.transfers.retrieve(ch.transfer);
+  assertStripeShape(tr, 'transfer');
+  assert.equal(tr.currency, 'usd');
+  assert.equal(tr.amount, bt.amount);
+  const fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assertStripeShape(fee, 'application_fee');
+  assert.equal(fee.currency, 'usd');
+  assert.equal(fee.amount, Math.round(1000 * bt.exchange_rate));
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available, pending: a0.pending + tr.amount - fee.amount });
+  assert.deepEqual(await balance(stripe), { available: p0.available, pending: p0.pending + bt.net - tr.amount + fee.amount });
+  // refunds reverse the usd transfer and fee in proportion; the whole of both at the end
+  await stripe.refunds.create({ payment_intent: pi.id, amount: 2500, reverse_transfer: true, refund_application_fee: true });
+  let t = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(t.amount_reversed, Math.round(tr.amount / 4));
+  assert.equal(t.reversals.data[0].currency, 'usd');
+  await stripe.refunds.create({ payment_intent: pi.id, reverse_transfer: true, refund_application_fee: true });
+  t = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(t.amount_reversed, tr.amount);
+  assert.equal((await stripe.applicationFees.retrieve(ch.application_fee)).amount_refunded, fee.amount);
+  // the connected account is back where it was; the platform is out the processing fee only
+  const a1 = await balance(stripe, as(acct2));
+  assert.equal(a1.available + a1.pending, a0.available + a0.pending);
+  const p1 = await balance(stripe);
+  assert.equal(p1.available + p1.pending, p0.available + p0.pending - bt.fee);
+
+  // transfer_data[amount] is in the charge's currency, converted at the same rate
+  const part = await stripe.paymentIntents.create({
+    amount: 10000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true,
+    transfer_data: { destination: acct2.id, amount: 4000 },
+  });
+  const pch = await stripe.charges.retrieve(part.latest_charge, { expand: ['balance_transaction'] });
+  const ptr = await stripe.transfers.retrieve(pch.transfer);
+  assert.equal(ptr.currency, 'usd');
+  assert.equal(ptr.amount, Math.round(4000 * pch.balance_transaction.exchange_rate));
+
+  // a transfer funded by a converted charge is in the settled currency, never beyond it
+  const plain = await stripe.paymentIntents.create({ amount: 5000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true });
+  const plainBt = (await stripe.charges.retrieve(plain.latest_charge, { expand: ['balance_transaction'] })).balance_transaction;
+  await expectError(stripe.transfers.create({ amount: 100, currency: 'eur', destination: acct2.id, source_transaction: plain.latest_charge }), 400, /currency/);
+  await expectError(stripe.transfers.create({ amount: plainBt.amount + 1, currency: 'usd', destination: acct2.id, source_transaction: plain.latest_charge }), 400, /left to transfer/);
+  const all = await stripe.transfers.create({ amount: plainBt.amount, currency: 'usd', destination: acct2.id, source_transaction: plain.latest_charge });
+  assert.equal(all.amount, plainBt.amount);
+});
+
 test('an application fee refunded through its own route', async () => {
   const pi = await stripe.paymentIntents.create({
     amount: 4000,
@@ -378,6 +436,21 @@ test('a direct charge on a connected account pays its platform the application f
     as(acct2),
   );
   await expectError(stripe.refunds.create({ payment_intent: pi2.id, reverse_transfer: true }, as(acct2)), 400, /no transfer/);
+  // a direct charge in another currency: the account's funds are converted, and the fee with them
+  const a2 = await balance(stripe, as(acct2));
+  const p2 = await balance(stripe);
+  const eur = await stripe.paymentIntents.create(
+    { amount: 8000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true, application_fee_amount: 800 },
+    as(acct2),
+  );
+  const ech = await stripe.charges.retrieve(eur.latest_charge, { expand: ['balance_transaction'] }, as(acct2));
+  const ebt = ech.balance_transaction;
+  assert.equal(ebt.currency, 'usd');
+  const efee = await stripe.applicationFees.retrieve(ech.application_fee);
+  assert.equal(efee.currency, 'usd');
+  assert.equal(efee.amount, Math.round(800 * ebt.exchange_rate));
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a2.available, pending: a2.pending + ebt.net - efee.amount });
+  assert.deepEqual(await balance(stripe), { available: p2.available, pending: p2.pending + efee.amount });
 });
 
 test('transfers and payouts at once never take more than the balance, nor reversals more than a transfer', async () => {

@@ -274,3 +274,31 @@ Test(ledger_connect, verify_holds_a_transfer_to_both_of_its_halves)
 	cr_assert_not_null(strstr(buf_cstr(&text), "transfer without both"), "%s", buf_cstr(&text));
 	buf_release(&text);
 }
+
+/* A converted charge's amounts in its funds' currency: the whole capture is what it booked,
+ * a part is converted once at the recorded rate, and nothing converts without that rate. */
+Test(ledger_connect, bucket_amount_converts_at_the_recorded_rate)
+{
+	struct ledger_bucket same = {.currency = "usd", .amount = 5000};
+	int64_t v = -1;
+	cr_assert_eq(ledger_bucket_amount(&same, "usd", 5000, 1234, &v), DB_OK);
+	cr_assert_eq(v, 1234);
+	cr_assert_eq(ledger_bucket_amount(&same, "usd", 5000, 5001, &v), LEDGER_ERR_INVALID);
+	cr_assert_eq(ledger_bucket_amount(&same, "usd", 5000, -1, &v), LEDGER_ERR_INVALID);
+
+	/* 100.00 eur captured at 1.1642: 11642 cents booked */
+	struct ledger_bucket eur = {.currency = "usd", .amount = 11642, .converted = true};
+	cr_assert_eq(fx_rate_init(&eur.rate, "eur", "usd", INT64_C(1164200000000), T0), 0);
+	cr_assert_eq(ledger_bucket_amount(&eur, "eur", 10000, 10000, &v), DB_OK);
+	cr_assert_eq(v, 11642);
+	cr_assert_eq(ledger_bucket_amount(&eur, "eur", 10000, 4000, &v), DB_OK);
+	cr_assert_eq(v, 4657); /* 46.568 usd, rounded once, half away from zero */
+	cr_assert_eq(ledger_bucket_amount(&eur, "eur", 10000, 1, &v), DB_OK);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(ledger_bucket_amount(&eur, "eur", 10000, 0, &v), DB_OK);
+	cr_assert_eq(v, 0);
+	/* another presentment currency than the rate's, or no rate at all: refused */
+	cr_assert_eq(ledger_bucket_amount(&eur, "gbp", 10000, 10, &v), LEDGER_ERR_INVALID);
+	struct ledger_bucket norate = {.currency = "usd", .amount = 11642};
+	cr_assert_eq(ledger_bucket_amount(&norate, "eur", 10000, 10, &v), LEDGER_ERR_INVALID);
+}
