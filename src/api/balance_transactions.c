@@ -40,40 +40,12 @@ struct source_ctx {
 	const char *field; /* "source" or "data.source": the expand path of the field */
 };
 
-static bool has_prefix(const char *s, const char *p)
-{
-	return strncmp(s, p, strlen(p)) == 0;
-}
-
 /* The expanded source: the object its id names (see the top of this file). One the store does
  * not have (a connected account's payment, or a row that is gone) stays its id. */
 static int render_source(void *p, struct db *db, const char *id, struct json *j)
 {
 	struct source_ctx *x = p;
-	struct req *r = x->r;
-	char dotted[32];
-	snprintf(dotted, sizeof(dotted), "%s.", x->field);
-	int rc = DB_NOTFOUND;
-	/* longer prefixes first: "trr_" before "tr_", "fr_" is not "fee_" */
-	if (has_prefix(id, "ch_") || has_prefix(id, "py_")) { /* py_: a bank debit's charge */
-		struct expand_set ex;
-		payments_expand_from_req(r, &ex, x->field);
-		rc = charge_render_by_id(db, &r->arena, r->merchant_id, r->livemode, id, &ex, j);
-	} else if (has_prefix(id, "re_")) {
-		rc = refund_render_id(r, db, id, j);
-	} else if (has_prefix(id, "po_")) {
-		rc = payout_render_id(r, db, id, dotted, j);
-	} else if (has_prefix(id, "dp_")) {
-		rc = dispute_render_id(r, db, id, x->field, j);
-	} else if (has_prefix(id, "trr_")) {
-		rc = transfer_reversal_render_id(r, db, id, j);
-	} else if (has_prefix(id, "tr_")) {
-		rc = transfer_render_id(r, db, id, j);
-	} else if (has_prefix(id, "fee_")) {
-		rc = application_fee_render_id(r, db, id, j);
-	} else if (has_prefix(id, "fr_")) {
-		rc = fee_refund_render_id(r, db, id, j);
-	}
+	int rc = api_render_by_id(x->r, db, id, x->field, j);
 	if (rc == DB_NOTFOUND) {
 		json_str(j, id);
 		return DB_OK;

@@ -48,6 +48,11 @@ static int render_bt_cb(void *ctx, struct db *db, const char *id, struct json *j
 	return ledger_balance_txn_render(db, r->merchant_id, id, j);
 }
 
+static int render_id_cb(void *ctx, struct db *db, const char *id, const char *field, struct json *j)
+{
+	return api_render_by_id(ctx, db, id, field, j);
+}
+
 /* expand[] entries are relative to the response object; list responses prefix them with
  * "data.". A nested path (latest_charge.balance_transaction) expands the outer field too. */
 static bool wants(struct req *r, const char *prefix, const char *field)
@@ -69,6 +74,15 @@ void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *
 	ex->payment_intent = wants(r, prefix, "payment_intent");
 	ex->balance_transaction = wants(r, prefix, "balance_transaction") ||
 				  wants(r, prefix, "latest_charge.balance_transaction");
+	/* a charge's own fields, also through an intent's latest_charge */
+	ex->transfer = wants(r, prefix, "transfer") || wants(r, prefix, "latest_charge.transfer");
+	ex->application_fee = wants(r, prefix, "application_fee") ||
+			      wants(r, prefix, "latest_charge.application_fee");
+	ex->invoice = wants(r, prefix, "invoice");
+	ex->review = wants(r, prefix, "review");
+	ex->charge_invoice = wants(r, prefix, "latest_charge.invoice");
+	ex->charge_review = wants(r, prefix, "latest_charge.review");
+	ex->render_id = render_id_cb;
 	ex->render_customer = render_customer_cb;
 	ex->render_payment_method = render_pm_cb;
 	ex->render_balance_txn = render_bt_cb;

@@ -108,6 +108,14 @@ extern const struct route credit_notes_routes[];
 extern const struct route files_routes[];
 extern const struct route reporting_routes[];
 
+/* One object by id, whatever its kind by the id's prefix (expand.c): a charge, refund, payout,
+ * dispute, transfer, transfer reversal, application fee, fee refund, invoice or review of the
+ * caller. field is the expand path of the field holding it ("source", "data.source",
+ * "transfer"), for the object's own nested expansions. DB_OK, DB_NOTFOUND (another kind, or none
+ * of the caller's) or < 0. */
+int api_render_by_id(struct req *r, struct db *db, const char *id, const char *field,
+		     struct json *j);
+
 /* One object by id, for a balance transaction's expanded `source`: DB_OK, DB_NOTFOUND or < 0.
  * expand_prefix is the path of the field that holds it, for the object's own nested expansions:
  * "source." / "data.source." for payouts, "source" / "data.source" for disputes. */

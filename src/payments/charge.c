@@ -418,6 +418,7 @@ static int render_pi_cb(void *p, struct db *db, const char *id, struct json *j)
 	struct expand_set inner = *c->ex;
 	inner.latest_charge = false;
 	inner.payment_intent = false;
+	inner.invoice = inner.review = false; /* the charge's own, not its intent's */
 	return pi_render_by_id(db, c->a, c->merchant_id, c->livemode, id, &inner, j);
 }
 
@@ -446,7 +447,10 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_int(j, "amount_captured", debit_pending ? ch->amount : ch->amount_captured);
 	json_kv_int(j, "amount_refunded", ch->amount_refunded);
 	json_kv_null(j, "application");
-	json_kv_str_or_null(j, "application_fee", ch->application_fee);
+	rc = payments_expandable_id(j, db, "application_fee", ch->application_fee,
+				    ex->application_fee, ex);
+	if (rc != DB_OK)
+		return rc;
 	payments_render_connect_fee(j, &ch->connect);
 	rc = payments_expandable(j, db, "balance_transaction", ch->balance_transaction,
 				 ex->balance_transaction, ex->render_balance_txn, ex->ctx);
@@ -477,7 +481,9 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	if (ch->user_report)
 		json_kv_str(j, "user_report", ch->user_report);
 	json_obj_close(j);
-	json_kv_str_or_null(j, "invoice", ch->invoice);
+	rc = payments_expandable_id(j, db, "invoice", ch->invoice, ex->invoice, ex);
+	if (rc != DB_OK)
+		return rc;
 	json_kv_bool(j, "livemode", livemode != 0);
 	kv_raw_or(j, "metadata", ch->metadata, "{}");
 	payments_render_on_behalf_of(j, &ch->connect);
@@ -515,14 +521,16 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 		     ch->amount_captured > 0 && ch->amount_refunded == ch->amount_captured);
 	/* only a charge placed in review looks its review up (risk/review.h) */
 	char review[ID_MAX];
-	if (ch->review) {
-		json_kv_str(j, "review", ch->review);
-	} else {
+	const char *review_id = ch->review;
+	if (!review_id) {
 		rc = review_for_charge(db, merchant_id, ch->id, ch->outcome, review);
 		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return rc;
-		json_kv_str_or_null(j, "review", rc == DB_OK ? review : NULL);
+		review_id = rc == DB_OK ? review : NULL;
 	}
+	rc = payments_expandable_id(j, db, "review", review_id, ex->review, ex);
+	if (rc != DB_OK)
+		return rc;
 	kv_raw_or(j, "shipping", ch->shipping, NULL);
 	/* Stripe's legacy `source`: the card object of a charge made through the Charges API
 	 * with a customer's card source (card_…), shown with the charge's customer even once the
@@ -540,8 +548,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_str_or_null(j, "statement_descriptor", ch->statement_descriptor);
 	json_kv_str_or_null(j, "statement_descriptor_suffix", ch->statement_descriptor_suffix);
 	json_kv_str(j, "status", ch->status);
-	if (ch->transfer) /* only a destination charge's (Stripe leaves it out otherwise) */
-		json_kv_str(j, "transfer", ch->transfer);
+	if (ch->transfer) { /* only a destination charge's (Stripe leaves it out otherwise) */
+		rc = payments_expandable_id(j, db, "transfer", ch->transfer, ex->transfer, ex);
+		if (rc != DB_OK)
+			return rc;
+	}
 	payments_render_transfer_data(j, &ch->connect, true);
 	json_kv_str_or_null(j, "transfer_group", ch->connect.transfer_group);
 	json_obj_close(j);

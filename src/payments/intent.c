@@ -310,6 +310,25 @@ int payments_expandable(struct json *j, struct db *db, const char *key, const ch
 	return DB_OK;
 }
 
+struct id_field_ctx {
+	const struct expand_set *ex;
+	const char *field;
+};
+
+static int render_id_field(void *p, struct db *db, const char *id, struct json *j)
+{
+	struct id_field_ctx *x = p;
+	return x->ex->render_id(x->ex->ctx, db, id, x->field, j);
+}
+
+int payments_expandable_id(struct json *j, struct db *db, const char *key, const char *id,
+			   bool expand, const struct expand_set *ex)
+{
+	struct id_field_ctx x = {ex, key};
+	return payments_expandable(j, db, key, id, expand && ex && ex->render_id, render_id_field,
+				   &x);
+}
+
 struct charge_ctx {
 	struct arena *a;
 	const char *merchant_id;
@@ -322,7 +341,9 @@ static int render_charge_cb(void *p, struct db *db, const char *id, struct json 
 	struct charge_ctx *c = p;
 	struct expand_set inner = *c->ex;
 	inner.latest_charge = false;
-	inner.payment_intent = false; /* no cycles */
+	inner.payment_intent = false;	       /* no cycles */
+	inner.invoice = c->ex->charge_invoice; /* latest_charge.invoice, not the intent's */
+	inner.review = c->ex->charge_review;
 	return charge_render_by_id(db, c->a, c->merchant_id, c->livemode, id, &inner, j);
 }
 
@@ -363,7 +384,9 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 	if (rc != DB_OK)
 		return rc;
 	json_kv_str_or_null(j, "description", pi->description);
-	json_kv_str_or_null(j, "invoice", pi->invoice);
+	rc = payments_expandable_id(j, db, "invoice", pi->invoice, ex->invoice, ex);
+	if (rc != DB_OK)
+		return rc;
 	kv_raw_or_null(j, "last_payment_error", pi->last_payment_error);
 	struct charge_ctx cc = {a, merchant_id, livemode, ex};
 	rc = payments_expandable(j, db, "latest_charge", pi->latest_charge, ex->latest_charge,
@@ -478,7 +501,9 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		json_kv_raw(j, "payment_method_types", "[\"card\"]", 8);
 	json_kv_null(j, "processing");
 	json_kv_str_or_null(j, "receipt_email", pi->receipt_email);
-	json_kv_str_or_null(j, "review", pi->review);
+	rc = payments_expandable_id(j, db, "review", pi->review, ex->review, ex);
+	if (rc != DB_OK)
+		return rc;
 	json_kv_str_or_null(j, "setup_future_usage", pi->setup_future_usage);
 	kv_raw_or_null(j, "shipping", pi->shipping);
 	json_kv_null(j, "source");

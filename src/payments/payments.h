@@ -174,12 +174,21 @@ struct charge {
 /* What a render may expand (expand[]=latest_charge.balance_transaction etc.). */
 struct expand_set {
 	bool customer, payment_method, latest_charge, balance_transaction, payment_intent;
+	/* a charge's transfer and application_fee, a charge's or intent's invoice and review:
+	 * rendered by render_id (the field's name given for the object's own expansions) */
+	bool transfer, application_fee, invoice, review;
+	bool charge_invoice, charge_review; /* an intent's latest_charge.invoice / .review */
 	/* renderers of objects other modules own; NULL leaves the id unexpanded */
 	int (*render_customer)(void *ctx, struct db *db, const char *id, struct json *j);
 	int (*render_payment_method)(void *ctx, struct db *db, const char *id, struct json *j);
 	int (*render_balance_txn)(void *ctx, struct db *db, const char *id, struct json *j);
+	int (*render_id)(void *ctx, struct db *db, const char *id, const char *field,
+			 struct json *j);
 	void *ctx;
 };
+/* payments_expandable for a field render_id renders (expand_set above). */
+int payments_expandable_id(struct json *j, struct db *db, const char *key, const char *id,
+			   bool expand, const struct expand_set *ex);
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 	    struct payment_intent *ret);

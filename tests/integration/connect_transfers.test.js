@@ -327,6 +327,16 @@ test('a destination charge in another currency: converted at capture, its transf
   const fee = await stripe.applicationFees.retrieve(ch.application_fee);
   assertStripeShape(fee, 'application_fee');
   assert.equal(fee.currency, 'usd');
+  // the charge's transfer and application fee expand, also through the intent's latest_charge
+  const ex = await stripe.charges.retrieve(ch.id, { expand: ['transfer', 'application_fee'] });
+  assert.deepEqual(ex.transfer, tr);
+  assert.deepEqual(ex.application_fee, fee);
+  const exPi = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge.transfer'] });
+  assert.equal(exPi.latest_charge.transfer.id, tr.id);
+  assert.equal(typeof exPi.latest_charge.application_fee, 'string');
+  const exList = await stripe.charges.list({ payment_intent: pi.id, expand: ['data.transfer'] });
+  assert.equal(exList.data[0].transfer.id, tr.id);
+  await expectError(other.charges.retrieve(ch.id, { expand: ['transfer'] }), 404);
   assert.equal(fee.amount, Math.round(1000 * bt.exchange_rate));
   assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available, pending: a0.pending + tr.amount - fee.amount });
   assert.deepEqual(await balance(stripe), { available: p0.available, pending: p0.pending + bt.net - tr.amount + fee.amount });

@@ -284,6 +284,12 @@ test('paying a draft finalizes it first, by card or out of band, as Stripe does'
   shape(paid, 'invoice');
   const pis = (await stripe.paymentIntents.list({ customer: customer.id })).data;
   assert.deepEqual(pis.map((x) => [x.amount, x.status]), [[2500, 'succeeded']]);
+  // the intent and its charge name the invoice, and expand it
+  const piInv = await stripe.paymentIntents.retrieve(pis[0].id, { expand: ['invoice', 'latest_charge'] });
+  assert.equal(piInv.invoice.id, draft.id);
+  shape(piInv.invoice, 'invoice');
+  assert.equal(piInv.latest_charge.invoice, draft.id);
+  assert.equal((await stripe.charges.retrieve(piInv.latest_charge.id, { expand: ['invoice'] })).invoice.id, draft.id);
   const types = (await stripe.events.list({ limit: 30 })).data.filter((e) => e.data.object.id === draft.id).map((e) => e.type).reverse();
   assert.deepEqual(types.filter((t) => t === 'invoice.finalized' || t === 'invoice.paid'), ['invoice.finalized', 'invoice.paid']);
 

@@ -276,6 +276,9 @@ test('a manual_review rule places the payment in review: it succeeds, its charge
   const pir = await stripe.paymentIntents.retrieve(pi.id);
   assertStripeShape(pir, 'payment_intent');
   assert.equal(pir.review, rv.id);
+  // both expand to the review
+  assert.deepEqual((await stripe.paymentIntents.retrieve(pi.id, { expand: ['review'] })).review, rv);
+  assert.deepEqual((await stripe.charges.retrieve(ch.id, { expand: ['review'] })).review, rv);
   assert.ok((await stripe.reviews.list({ limit: 100 })).data.some((x) => x.id === rv.id));
   // the charge.succeeded event (rendered before the write) names it too
   const evs = [];
