@@ -676,7 +676,8 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		json_kv_str(&j, "id", li);
 		json_kv_str(&j, "price", price);
 		json_kv_int(&j, "quantity", metered ? 0 : qty);
-		json_kv_int(&j, "unit_amount", pf.unit_amount);
+		/* a pay-what-you-want line's unit amount is the amount it stands at (quantity 1) */
+		json_kv_int(&j, "unit_amount", pf.custom ? line : pf.unit_amount);
 		/* its tiers' amount, a sub-cent price's rounded once, or 0 (line_subtotal) */
 		if (price_facts_lump(&pf) || metered)
 			json_kv_int(&j, "amount", line);
@@ -5633,6 +5634,7 @@ static int custom_amount_fn(struct db *db, void *arg)
 		if (!found && json_is_object(json_object_get(it, "custom"))) {
 			found = true;
 			json_object_set_new(it, "amount", json_integer(c->amount));
+			json_object_set_new(it, "unit_amount", json_integer(c->amount));
 		}
 	}
 	char *out = found ? json_dumps(items, JSON_COMPACT) : NULL;

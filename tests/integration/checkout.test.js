@@ -435,7 +435,9 @@ test('pay what you want: the buyer types the amount, checked on the server; the 
 
 test('pay what you want without bounds, in a currency without decimals: the currency\'s minimum charge', async () => {
   const gift = await stripe.prices.create({ currency: 'jpy', product_data: { name: 'Gift' }, custom_unit_amount: { enabled: true } });
-  const s = await stripe.checkout.sessions.create(sessionParams({ line_items: [{ price: gift.id, quantity: 1 }] }));
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: gift.id, quantity: 1 }], invoice_creation: { enabled: true },
+  }));
   assert.equal(s.amount_total, 0); // nothing chosen yet
   assert.equal(s.currency, 'jpy');
   const page = await browser.newPage();
@@ -464,4 +466,9 @@ test('pay what you want without bounds, in a currency without decimals: the curr
   assert.equal(done.status, 'complete');
   assert.equal(done.amount_total, 1200);
   assert.equal((await stripe.paymentIntents.retrieve(done.payment_intent)).amount, 1200);
+  // the invoice the payment made (invoice_creation) bills the amount chosen
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 1200);
+  assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.quantity]), [[1200, 1]]);
 });
