@@ -335,4 +335,12 @@ test('pay-what-you-want prices: custom_unit_amount checked, stored and shown; re
     return true;
   });
   assert.equal((await stripe.quotes.list({ customer: cus.id })).data.length, 0);
+  const monthly = await stripe.prices.create({ currency: 'usd', product: p.id, unit_amount: 1000, recurring: { interval: 'month' } });
+  await assert.rejects(stripe.subscriptions.create({ customer: cus.id, items: [{ price: monthly.id }], add_invoice_items: [{ price: price.id }] }), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.param, 'add_invoice_items[0][price]');
+    assert.match(e.message, /custom_unit_amount/);
+    return true;
+  });
+  assert.equal((await stripe.subscriptions.list({ customer: cus.id })).data.length, 0);
 });
