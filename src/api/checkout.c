@@ -4093,9 +4093,6 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 	json_decref(addr);
 }
 
-/* The start of one of the page's other payment forms (class "pay <kind>", id "<kind>-form"): it
- * posts where the card form posts, with the payment link's nonce, payment_method_data[type] and
- * the buyer's email (the session's customer_email filled in). */
 /* An amount as the buyer types it: major units, the currency's decimals ("25.00", "500" for
  * jpy), no code. */
 static void major_amount(struct buf *b, int64_t amount, const char *currency)
@@ -4158,6 +4155,9 @@ static void custom_amount_input(struct buf *b, const struct page_ctx *x, const c
 	buf_puts(b, ">");
 }
 
+/* The start of one of the page's other payment forms (class "pay <kind>", id "<kind>-form"): it
+ * posts where the card form posts, with the payment link's nonce, payment_method_data[type] and
+ * the buyer's email (the session's customer_email filled in). */
 static void pay_form_open(struct req *r, struct buf *b, const struct page_ctx *x, const char *kind,
 			  const char *type)
 {
@@ -5590,8 +5590,6 @@ static const char *bnpl_details(struct req *r, const struct session *s, const ch
 	return NULL;
 }
 
-/* The card form's POST for an open session x: the card to the vault, the attempt's intent
- * recorded on the session, then the intent (which completes the session in its own write). */
 /* ---- the buyer's amount (a pay-what-you-want price) ---- */
 
 static int session_repriceable(struct req *r, struct db *db, struct page_ctx *x,
@@ -5733,6 +5731,8 @@ static const char *custom_amount_choice(struct req *r, struct page_ctx *x)
 	return NULL;
 }
 
+/* The card form's POST for an open session x: the card to the vault, the attempt's intent
+ * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
 {
 	struct page_ctx x = *x_;

@@ -451,20 +451,25 @@ test('pay what you want without bounds, in a currency without decimals: the curr
     assert.match(await page.textContent('p.error'), why, typed);
   }
   assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
-  // a decline keeps the amount chosen; the next card pays it
-  await page.fill('#custom-amount', '1200');
+  // a decline keeps the amount chosen; the buyer may change it, and the session's one
+  // PaymentIntent is then for the new amount
+  await page.fill('#custom-amount', '1000');
   await fillCard(page, '4000000000009995');
   await page.getByRole('button', { name: /Pay/ }).click();
   await page.waitForSelector('p.error');
   assert.match(await page.textContent('p.error'), /declined/);
-  assert.equal(await page.inputValue('#custom-amount'), '1200');
-  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).amount_total, 1200);
+  assert.equal(await page.inputValue('#custom-amount'), '1000');
+  const declined = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(declined.amount_total, 1000);
+  assert.equal((await stripe.paymentIntents.retrieve(declined.payment_intent)).amount, 1000);
+  await page.fill('#custom-amount', '1200');
   await fillCard(page, '4242424242424242');
   await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
   await page.close();
   const done = await stripe.checkout.sessions.retrieve(s.id);
   assert.equal(done.status, 'complete');
   assert.equal(done.amount_total, 1200);
+  assert.equal(done.payment_intent, declined.payment_intent);
   assert.equal((await stripe.paymentIntents.retrieve(done.payment_intent)).amount, 1200);
   // the invoice the payment made (invoice_creation) bills the amount chosen
   const inv = await stripe.invoices.retrieve(done.invoice);
