@@ -118,6 +118,13 @@
  * to hold (the authorization completes the session paid, the intent requires_capture, as a card's),
  * and a lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
  * create is refused, checkout_bnpl_check_amount).
+ *
+ * Pay what you want (a price with custom_unit_amount, sold alone with quantity 1): the line is
+ * stored with the price's bounds ("custom") and stands at the preset (or 0) until the buyer types
+ * an amount in the payment form. The form's POST checks it (custom_amount_choice: parsed exactly
+ * in major units, the bounds or the minimum charge; a refusal writes nothing) and records it
+ * (custom_amount_fn, promo_fn's rule: only while no attempt is under way) before the attempt, so
+ * the attempt, its PaymentIntent and the session's totals all carry the same amount.
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -8,7 +8,9 @@
  * A price's amount is unit_amount (integer minor units) or unit_amount_decimal (a decimal
  * string of minor units with up to 12 decimals, for sub-cent prices), kept as the text it was
  * given: no floating point touches it. lookup_key is unique among a merchant's prices
- * (transfer_lookup_key moves it from the price that has it).
+ * (transfer_lookup_key moves it from the price that has it). A pay-what-you-want price
+ * (custom_unit_amount) has neither: the customer chooses the amount in Checkout (checkout.c),
+ * and what needs a fixed amount refuses it (price_facts_fixed).
  */
 #include <jansson.h>
 #include <stdio.h>
