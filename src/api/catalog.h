@@ -50,6 +50,10 @@ struct price {
 	/* a metered price's billing meter (recurring.meter; NULL: none, a legacy metered price
 	 * or a licensed one) */
 	const char *meter;
+	/* a pay-what-you-want price's custom_unit_amount, the JSON object the API shows
+	 * ({maximum, minimum, preset}); NULL for a fixed amount. It then has no unit amount
+	 * (has_unit_amount false, unit_amount_decimal "") */
+	const char *custom_unit_amount;
 };
 
 /* Rows, inside the caller's transaction: DB_OK, DB_NOTFOUND (loads), DB_CONSTRAINT (an insert

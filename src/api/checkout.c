@@ -118,6 +118,13 @@
  * to hold (the authorization completes the session paid, the intent requires_capture, as a card's),
  * and a lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
  * create is refused, checkout_bnpl_check_amount).
+ *
+ * Pay what you want (a price with custom_unit_amount, sold alone with quantity 1): the line is
+ * stored with the price's bounds ("custom") and stands at the preset (or 0) until the buyer types
+ * an amount in the payment form. The form's POST checks it (custom_amount_choice: parsed exactly
+ * in major units, the bounds or the minimum charge; a refusal writes nothing) and records it
+ * (custom_amount_fn, promo_fn's rule: only while no attempt is under way) before the attempt, so
+ * the attempt, its PaymentIntent and the session's totals all carry the same amount.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -141,6 +148,7 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "money/currency.h"
+#include "money/money.h"
 #include "payments/payments.h"
 #include "store/store.h"
 #include "tax/engine.h"
@@ -317,6 +325,41 @@ static int64_t line_subtotal(json_t *it)
 		return json_integer_value(a);
 	return json_integer_value(json_object_get(it, "unit_amount")) *
 	       json_integer_value(json_object_get(it, "quantity"));
+}
+
+/* A session's pay-what-you-want line (a price with custom_unit_amount; checkout_price_items
+ * keeps it the only line): its bounds and preset as the price has them (-1: none) and the
+ * amount it stands at (the preset, or 0, until the buyer chooses one on the page). */
+struct custom_line {
+	bool on;
+	int64_t minimum, maximum, preset, amount;
+};
+
+static int64_t json_int_or(json_t *o, const char *key, int64_t dflt)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+/* items_json's custom line, if it has one (c->on). */
+static void items_custom_line(const char *items_json, struct custom_line *c)
+{
+	memset(c, 0, sizeof(*c));
+	json_t *items = items_json ? json_loads(items_json, 0, NULL) : NULL;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		json_t *cu = json_object_get(it, "custom");
+		if (!json_is_object(cu) || c->on)
+			continue;
+		c->on = true;
+		c->minimum = json_int_or(cu, "minimum", -1);
+		c->maximum = json_int_or(cu, "maximum", -1);
+		c->preset = json_int_or(cu, "preset", -1);
+		c->amount = line_subtotal(it);
+	}
+	json_decref(items);
 }
 
 /* What line item `it` (stored) took: its discount, all its taxes (inclusive ones are inside its
@@ -499,7 +542,7 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 	int64_t interval_count = 0;
 	int onetime = -1; /* the first one-time price's line, when recurring */
 	const char *onetime_price = NULL;
-	bool any_recurring = false, any_metered = false;
+	bool any_recurring = false, any_metered = false, any_custom = false;
 	const struct form_node *items = param_node(r, param);
 	char cur[8] = "";
 	for (int i = 0; want && want[i] && i < 7; i++)
@@ -588,6 +631,14 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
 				      "The price `%s` is in %s; every line item must be in %s.",
 				      price, pf.currency, cur);
+		else if (pf.custom && qty != 1)
+			/* the customer chooses the amount of one item (Stripe's rule) */
+			rc =
+			    req_fail(r, ERR_PARAM_BAD,
+				     arena_printf(&r->arena, "%s[%d][quantity]", param, idx),
+				     "The quantity must be 1 for a price with `custom_unit_amount` "
+				     "(`%s`): the customer chooses the amount.",
+				     price);
 		if (rc != 0)
 			break;
 		struct tax_rate_spec ts;
@@ -614,7 +665,12 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		if (metered)
 			any_metered = true;
 		int64_t line = 0;
-		if ((!metered && price_facts_amount(&pf, qty, &line) != 0) ||
+		/* pay what you want: the preset (or nothing) until the buyer chooses */
+		if (pf.custom) {
+			any_custom = true;
+			line = pf.custom_preset > 0 ? pf.custom_preset : 0;
+		}
+		if ((!metered && !pf.custom && price_facts_amount(&pf, qty, &line) != 0) ||
 		    __builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX) {
 			rc =
 			    req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
@@ -627,12 +683,27 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		json_kv_str(&j, "id", li);
 		json_kv_str(&j, "price", price);
 		json_kv_int(&j, "quantity", metered ? 0 : qty);
-		json_kv_int(&j, "unit_amount", pf.unit_amount);
+		/* a pay-what-you-want line's unit amount is the amount it stands at (quantity 1) */
+		json_kv_int(&j, "unit_amount", pf.custom ? line : pf.unit_amount);
 		/* its tiers' amount, a sub-cent price's rounded once, or 0 (line_subtotal) */
 		if (price_facts_lump(&pf) || metered)
 			json_kv_int(&j, "amount", line);
-		if (!pf.tiers && !pf.has_unit_amount)
+		if (!pf.tiers && !pf.has_unit_amount && !pf.custom)
 			json_kv_str(&j, "unit_amount_decimal", pf.unit_amount_decimal);
+		if (pf.custom) { /* the price's bounds, as the page checks the buyer's amount */
+			json_key(&j, "custom");
+			json_obj_open(&j);
+			const char *const ck[3] = {"maximum", "minimum", "preset"};
+			const int64_t cv[3] = {pf.custom_maximum, pf.custom_minimum,
+					       pf.custom_preset};
+			for (int k = 0; k < 3; k++) {
+				if (cv[k] >= 0)
+					json_kv_int(&j, ck[k], cv[k]);
+				else
+					json_kv_null(&j, ck[k]);
+			}
+			json_obj_close(&j);
+		}
 		if (metered) { /* no quantity; the page says how its usage is priced */
 			json_kv_bool(&j, "metered", true);
 			json_kv_bool(&j, "tiered", pf.tiers != NULL);
@@ -656,6 +727,10 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 	json_arr_close(&j);
 	if (rc == 0 && idx == 0)
 		rc = req_fail(r, ERR_PARAM_MISSING, param, "%s", param);
+	/* a pay-what-you-want price is sold alone: the buyer's amount is the whole payment */
+	if (rc == 0 && any_custom && idx > 1)
+		rc = req_fail(r, ERR_PARAM_BAD, param, "%s",
+			      "A price with `custom_unit_amount` must be the only line item.");
 	/* Stripe bills one-time prices of a subscription-mode session once, on the first
 	 * invoice; Tender's subscriptions have no one-off invoice items, so it refuses them */
 	if (rc == 0 && onetime >= 0)
@@ -669,7 +744,7 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		    onetime_price);
 	/* only metered prices: nothing is due now (the card is still collected, its first
 	 * invoice is 0), as on Stripe */
-	if (rc == 0 && total < 1 && !any_metered)
+	if (rc == 0 && total < 1 && !any_metered && !any_custom)
 		rc = req_fail(r, ERR_PARAM_BAD, param, "%s",
 			      "The line items' total must be more than zero.");
 	if (rc == 0) {
@@ -683,6 +758,9 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 	if (rc != 0)
 		return -1;
 	if (total == 0 && any_metered)
+		return 0;
+	/* the buyer's amount is checked on the page (custom_amount_choice) */
+	if (any_custom)
 		return 0;
 	/* the total must be a payment this merchant can take */
 	return payments_check_minimum_db(r, db, total, ret_currency, param, param);
@@ -4022,6 +4100,68 @@ static void billing_address_form(struct req *r, struct buf *b, const struct page
 	json_decref(addr);
 }
 
+/* An amount as the buyer types it: major units, the currency's decimals ("25.00", "500" for
+ * jpy), no code. */
+static void major_amount(struct buf *b, int64_t amount, const char *currency)
+{
+	const struct currency *cu = currency_find(currency);
+	int exp = cu ? cu->exponent : 2;
+	int64_t div = money_pow10(exp);
+	if (exp == 0 || div == 0)
+		buf_printf(b, "%lld", (long long)amount);
+	else
+		buf_printf(b, "%lld.%0*lld", (long long)(amount / div), exp,
+			   (long long)(amount % div));
+}
+
+/* The smallest amount the buyer may choose: the price's minimum, else the currency's minimum
+ * charge (at least one unit: Tender makes no free payment-mode sessions). */
+static int64_t custom_floor(const struct custom_line *c, const char *currency)
+{
+	const struct currency *cu = currency_find(currency);
+	int64_t min = c->minimum >= 0 ? c->minimum : cu ? cu->min_charge_minor : 0;
+	return min < 1 ? 1 : min;
+}
+
+/* The pay-what-you-want amount field of a payment form (kind: its ids' prefix, "" for the card
+ * form), prefilled with the line's amount (the preset, or the buyer's last choice), with the
+ * bounds it is checked against again on the server (custom_amount_choice). */
+static void custom_amount_input(struct buf *b, const struct page_ctx *x, const char *kind)
+{
+	struct custom_line c;
+	if (strcmp(x->s.mode, "payment") != 0)
+		return;
+	items_custom_line(x->s.line_items, &c);
+	if (!c.on)
+		return;
+	const char *sep = *kind ? "-" : "";
+	char code[8] = "";
+	for (int i = 0; x->s.currency[i] && i < 7; i++)
+		code[i] = (char)(x->s.currency[i] >= 'a' && x->s.currency[i] <= 'z'
+				     ? x->s.currency[i] - 32
+				     : x->s.currency[i]);
+	buf_printf(b,
+		   "<label for=\"%s%scustom-amount\">Amount (%s)</label><p class=\"hint\" "
+		   "id=\"%s%scustom-amount-range\">",
+		   kind, sep, code, kind, sep);
+	buf_puts(b, "At least ");
+	html_amount(b, custom_floor(&c, x->s.currency), x->s.currency);
+	if (c.maximum >= 0) {
+		buf_puts(b, ", at most ");
+		html_amount(b, c.maximum, x->s.currency);
+	}
+	buf_printf(b,
+		   "</p><input id=\"%s%scustom-amount\" name=\"custom_amount\" required "
+		   "inputmode=\"decimal\" autocomplete=\"off\" maxlength=\"20\"",
+		   kind, sep);
+	if (c.amount > 0) {
+		buf_puts(b, " value=\"");
+		major_amount(b, c.amount, x->s.currency);
+		buf_puts(b, "\"");
+	}
+	buf_puts(b, ">");
+}
+
 /* The start of one of the page's other payment forms (class "pay <kind>", id "<kind>-form"): it
  * posts where the card form posts, with the payment link's nonce, payment_method_data[type] and
  * the buyer's email (the session's customer_email filled in). */
@@ -4040,6 +4180,7 @@ static void pay_form_open(struct req *r, struct buf *b, const struct page_ctx *x
 		html_escape(b, x->nonce);
 		buf_puts(b, "\">");
 	}
+	custom_amount_input(b, x, kind);
 	buf_printf(b,
 		   "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"%s\">"
 		   "<label for=\"%s-email\">Email</label><input id=\"%s-email\" type=\"email\" "
@@ -4068,8 +4209,12 @@ static void pay_form_close(struct req *r, struct buf *b, const struct page_ctx *
 	buf_puts(b, strcmp(x->s.submit_type, "donate") == 0 ? "Donate"
 		    : strcmp(x->s.submit_type, "book") == 0 ? "Book"
 							    : "Pay");
-	buf_puts(b, " ");
-	html_amount(b, x->s.amount_total, x->s.currency);
+	struct custom_line c;
+	items_custom_line(x->s.line_items, &c);
+	if (!c.on) { /* pay what you want: the amount is the one typed above */
+		buf_puts(b, " ");
+		html_amount(b, x->s.amount_total, x->s.currency);
+	}
 	buf_printf(b, " %s</button></p></form>", how);
 }
 
@@ -4286,6 +4431,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	json_t *items = json_loads(x->s.line_items, 0, &e);
 	size_t i;
 	json_t *it;
+	struct custom_line custom;
+	items_custom_line(x->s.line_items, &custom);
 	json_array_foreach(items, i, it)
 	{
 		int64_t qty = json_integer_value(json_object_get(it, "quantity"));
@@ -4293,6 +4440,15 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		const char *iv = json_string_value(json_object_get(it, "interval"));
 		buf_puts(&b, "<tr><td>");
 		html_escape(&b, json_string_value(json_object_get(it, "description")));
+		if (json_object_get(it, "custom")) { /* pay what you want: typed below */
+			buf_puts(&b, "</td><td class=\"amt\" id=\"custom-line\">");
+			if (subtotal > 0)
+				html_amount(&b, subtotal, x->s.currency);
+			else
+				buf_puts(&b, "Your choice");
+			buf_puts(&b, "</td></tr>");
+			continue;
+		}
 		if (json_is_true(json_object_get(it, "metered"))) {
 			/* billed later for its meter's usage: its price per unit, not an amount */
 			metered = true;
@@ -4464,6 +4620,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 			html_escape(&b, x->nonce);
 			buf_puts(&b, "\">");
 		}
+		custom_amount_input(&b, x, "");
 		buf_puts(
 		    &b,
 		    "<input type=\"hidden\" name=\"payment_method_data[type]\" value=\"card\">"
@@ -4523,7 +4680,7 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 									     : "Pay");
 			/* several shipping options: the total is the one chosen (each shows its
 			 * own) */
-			if (n_ship < 2) {
+			if (n_ship < 2 && !custom.on) {
 				buf_puts(&b, " ");
 				html_amount(&b, x->s.amount_total, x->s.currency);
 			}
@@ -5440,6 +5597,147 @@ static const char *bnpl_details(struct req *r, const struct session *s, const ch
 	return NULL;
 }
 
+/* ---- the buyer's amount (a pay-what-you-want price) ---- */
+
+static int session_repriceable(struct req *r, struct db *db, struct page_ctx *x,
+			       struct session *cur);
+
+static const char SQL_SET_CUSTOM_AMOUNT[] =
+    "UPDATE checkout_sessions SET amount_subtotal = $3, amount_total = $4, line_items = $5"
+    " WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " AND (payment_intent = $6 OR (payment_intent IS NULL AND $6 IS NULL))"
+    " AND (subscription = $7 OR (subscription IS NULL AND $7 IS NULL))";
+
+struct custom_amount_ctx {
+	struct req *r;
+	struct page_ctx *x;
+	int64_t amount;
+	bool done;
+	struct session cur; /* the session as priced again */
+};
+
+/* Inside a write: the custom line stands at the buyer's amount and the session is priced again
+ * (its discount, its taxes, its shipping), when session_repriceable says it may (no attempt to
+ * pay under way: a payment made for the old total must not complete it). The total must still
+ * be a payment the merchant can take. */
+static int custom_amount_fn(struct db *db, void *arg)
+{
+	struct custom_amount_ctx *c = arg;
+	struct req *r = c->r;
+	struct page_ctx *x = c->x;
+	struct session *cur = &c->cur;
+	c->done = false;
+	int rc = session_repriceable(r, db, x, cur);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 0;
+	json_t *items = json_loads(cur->line_items, 0, NULL);
+	size_t i;
+	json_t *it;
+	bool found = false;
+	json_array_foreach(items, i, it)
+	{
+		if (!found && json_is_object(json_object_get(it, "custom"))) {
+			found = true;
+			json_object_set_new(it, "amount", json_integer(c->amount));
+			json_object_set_new(it, "unit_amount", json_integer(c->amount));
+		}
+	}
+	char *out = found ? json_dumps(items, JSON_COMPACT) : NULL;
+	json_decref(items);
+	cur->line_items = out ? arena_strdup(&r->arena, out) : NULL;
+	free(out);
+	if (!cur->line_items)
+		return req_fail(r, ERR_API, NULL, NULL);
+	cur->amount_subtotal = c->amount; /* the only line (checkout_price_items) */
+	struct discount d;
+	memset(&d, 0, sizeof(d));
+	if (cur->discount_coupon) {
+		if (coupon_load(r, db, cur->discount_coupon, &d.coupon) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (cur->discount_promotion_code)
+			str_copy(d.promotion_code, sizeof(d.promotion_code),
+				 cur->discount_promotion_code);
+	}
+	if (session_discounted(r, db, cur, cur->discount_coupon ? &d : NULL) != 0 ||
+	    payments_check_minimum_db(r, db, cur->amount_total, cur->currency, "custom_amount",
+				      "custom_amount") != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_SET_CUSTOM_AMOUNT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_int64(st, 3, cur->amount_subtotal);
+	db_bind_int64(st, 4, cur->amount_total);
+	db_bind_text(st, 5, cur->line_items, -1);
+	db_bind_text(st, 6, cur->payment_intent, -1);
+	db_bind_text(st, 7, cur->subscription, -1);
+	int64_t changed;
+	if (db_step_changes(st, &changed) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->done = changed == 1;
+	return 0;
+}
+
+static const char CUSTOM_BUSY[] = "busy";
+
+/* mode=payment with a pay-what-you-want line: the amount the buyer typed (custom_amount, in
+ * major units, parsed exactly by money_parse_major) checked against the price's minimum (else
+ * the currency's minimum charge) and maximum, then recorded by custom_amount_fn before the
+ * attempt, so the attempt, the PaymentIntent and the session all carry it. NULL (x priced at
+ * that amount), CUSTOM_BUSY (an attempt is under way), or the message the page shows (nothing
+ * written). */
+static const char *custom_amount_choice(struct req *r, struct page_ctx *x)
+{
+	struct custom_line c;
+	items_custom_line(x->s.line_items, &c);
+	if (!c.on)
+		return NULL;
+	const char *typed = param_str(r, "custom_amount");
+	const struct currency *cu = currency_find(x->s.currency);
+	int exp = cu ? cu->exponent : 2;
+	if (!typed || !*typed)
+		return "Enter the amount you want to pay.";
+	int64_t v = 0;
+	int prc = money_parse_major(typed, exp, AMOUNT_TOTAL_MAX, &v);
+	struct buf b;
+	buf_init(&b, 256);
+	if (prc == MONEY_ERR_INVALID) {
+		buf_puts(&b, "Enter the amount as a number");
+		if (exp > 0)
+			buf_printf(&b, " with at most %d decimals", exp);
+		buf_puts(&b, ", like ");
+		major_amount(&b, custom_floor(&c, x->s.currency), x->s.currency);
+		buf_puts(&b, ".");
+	} else if (prc != 0 || (c.maximum >= 0 && v > c.maximum)) {
+		buf_puts(&b, "The amount must be at most ");
+		html_amount(&b, c.maximum >= 0 ? c.maximum : AMOUNT_TOTAL_MAX, x->s.currency);
+		buf_puts(&b, ".");
+	} else if (v < custom_floor(&c, x->s.currency)) {
+		buf_puts(&b, "The amount must be at least ");
+		html_amount(&b, custom_floor(&c, x->s.currency), x->s.currency);
+		buf_puts(&b, ".");
+	}
+	const char *msg =
+	    b.len ? arena_strdup(&r->arena, b.failed ? "Enter another amount." : buf_cstr(&b))
+		  : NULL;
+	buf_release(&b);
+	if (msg || v == c.amount)
+		return msg;
+	struct custom_amount_ctx ctx = {.r = r, .x = x, .amount = v};
+	if (req_write(r, custom_amount_fn, &ctx) != 0) {
+		msg = req_error_message(r);
+		r->err.set = false;
+		return msg ? msg : "Enter another amount.";
+	}
+	if (!ctx.done)
+		return CUSTOM_BUSY;
+	x->s.line_items = ctx.cur.line_items;
+	x->s.amount_subtotal = ctx.cur.amount_subtotal;
+	x->s.amount_total = ctx.cur.amount_total;
+	return NULL;
+}
+
 /* The card form's POST for an open session x: the card to the vault, the attempt's intent
  * recorded on the session, then the intent (which completes the session in its own write). */
 static int pay(struct req *r, struct page_ctx *x_)
@@ -5451,7 +5749,12 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (!x.s.billing_address && session_asks_address(r, &x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
-		const char *bad = shipping_choice(r, &x.s, &a);
+		const char *bad = custom_amount_choice(r, &x);
+		if (bad == CUSTOM_BUSY)
+			return busy_page(r);
+		if (bad)
+			return checkout_page(r, &x, 400, bad);
+		bad = shipping_choice(r, &x.s, &a);
 		if (bad)
 			return checkout_page(r, &x, 400, bad);
 	}
@@ -6140,6 +6443,7 @@ static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {"custom_amount", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
     {"custom_fields", PT_HASH, 0, 0, NULL, NULL},
     {"consent", PT_HASH, 0, 0, NULL, NULL},
     {"tax_id_data", PT_OBJECT_ARRAY, 0, 1, NULL, page_tax_id_children},

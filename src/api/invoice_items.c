@@ -649,6 +649,8 @@ static int create_fn(struct db *db, void *p)
 			return req_fail(r, ERR_PARAM_BAD, "price",
 					"The price specified is set to `type=recurring` but this "
 					"field only accepts prices with `type=one_time`.");
+		if (price_facts_fixed(r, &pf, ii->price, "price") != 0)
+			return -1;
 		if (pf.tiers)
 			return req_fail(r, ERR_PARAM_BAD, "price",
 					"Tender invoice items take per-unit prices; %s is tiered.",

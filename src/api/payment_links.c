@@ -758,6 +758,7 @@ static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
     {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {"custom_amount", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL}, /* pay what you want */
     {"link_nonce", PT_STRING, 0, 64, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };

@@ -8,7 +8,9 @@
  * A price's amount is unit_amount (integer minor units) or unit_amount_decimal (a decimal
  * string of minor units with up to 12 decimals, for sub-cent prices), kept as the text it was
  * given: no floating point touches it. lookup_key is unique among a merchant's prices
- * (transfer_lookup_key moves it from the price that has it).
+ * (transfer_lookup_key moves it from the price that has it). A pay-what-you-want price
+ * (custom_unit_amount) has neither: the customer chooses the amount in Checkout (checkout.c),
+ * and what needs a fixed amount refuses it (price_facts_fixed).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -110,14 +112,15 @@ static const char SQL_PRICE_GET[] =
     "SELECT id, created, active, currency, unit_amount, unit_amount_decimal, product, nickname,"
     " lookup_key, metadata, type, recurring_interval, recurring_interval_count,"
     " recurring_usage_type, tax_behavior, trial_period_days, plan_deleted, billing_scheme,"
-    " tiers_mode, tiers, recurring_meter FROM prices"
+    " tiers_mode, tiers, recurring_meter, custom_unit_amount FROM prices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRICE_INSERT[] =
     "INSERT INTO prices (merchant_id, id, created, active, currency, unit_amount,"
     " unit_amount_decimal, product, nickname, lookup_key, metadata, type, recurring_interval,"
     " recurring_interval_count, recurring_usage_type, tax_behavior, list_key, trial_period_days,"
-    " billing_scheme, tiers_mode, tiers, recurring_meter) VALUES ($1, $2, $3, $4, $5, $6, $7,"
-    " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
+    " billing_scheme, tiers_mode, tiers, recurring_meter, custom_unit_amount) VALUES ($1, $2, $3,"
+    " $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,"
+    " $23)";
 /* only what an update may change; the amount, currency, product and recurrence never do */
 static const char SQL_PRICE_UPDATE[] =
     "UPDATE prices SET active = $3, nickname = $4, lookup_key = $5, metadata = $6,"
@@ -157,6 +160,7 @@ int price_load(struct req *r, struct db *db, const char *id, struct price *p)
 		p->tiers_mode = col_text_dup(&r->arena, st, 18);
 		p->tiers = col_text_dup(&r->arena, st, 19);
 		p->meter = col_text_dup(&r->arena, st, 20);
+		p->custom_unit_amount = col_text_dup(&r->arena, st, 21);
 		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
 		    !p->tax_behavior || !p->billing_scheme ||
 		    (str_eq(p->billing_scheme, "tiered") && (!p->tiers_mode || !p->tiers)))
@@ -204,6 +208,7 @@ int price_insert(struct req *r, struct db *db, const struct price *p)
 	db_bind_text(st, 20, p->tiers_mode, -1);
 	db_bind_text(st, 21, p->tiers, -1);
 	db_bind_text(st, 22, p->meter, -1);
+	db_bind_text(st, 23, p->custom_unit_amount, -1);
 	return db_step_done(st);
 }
 
@@ -292,7 +297,11 @@ static int price_render(struct req *r, struct db *db, const struct price *p, uns
 	json_kv_str(j, "billing_scheme", price_tiered(p) ? "tiered" : "per_unit");
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
-	json_kv_null(j, "custom_unit_amount");
+	if (p->custom_unit_amount)
+		json_kv_raw(j, "custom_unit_amount", p->custom_unit_amount,
+			    strlen(p->custom_unit_amount));
+	else
+		json_kv_null(j, "custom_unit_amount");
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_str_or_null(j, "lookup_key", p->lookup_key);
 	json_kv_raw(j, "metadata", p->metadata, strlen(p->metadata));
@@ -328,7 +337,8 @@ static int price_render(struct req *r, struct db *db, const struct price *p, uns
 	else
 		json_kv_null(j, "unit_amount");
 	json_kv_str_or_null(j, "unit_amount_decimal",
-			    price_tiered(p) ? NULL : p->unit_amount_decimal);
+			    price_tiered(p) || p->custom_unit_amount ? NULL
+								     : p->unit_amount_decimal);
 	json_obj_close(j);
 	return DB_OK;
 }
@@ -406,8 +416,17 @@ static const struct param_spec product_data_children[] = {
     {"unit_label", PT_STRING, 0, 12, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* a pay-what-you-want price: the customer chooses the amount in Checkout */
+static const struct param_spec custom_unit_amount_children[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"maximum", PT_INT, 0, 0, NULL, NULL},
+    {"minimum", PT_INT, 0, 0, NULL, NULL},
+    {"preset", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec default_price_children[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
+    {"custom_unit_amount", PT_OBJECT, 0, 0, NULL, custom_unit_amount_children},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
@@ -459,6 +478,7 @@ static const struct param_spec price_create_params[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, 0, 255, NULL, NULL},
     {"product_data", PT_OBJECT, 0, 0, NULL, product_data_children},
+    {"custom_unit_amount", PT_OBJECT, 0, 0, NULL, custom_unit_amount_children},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"recurring", PT_OBJECT, 0, 0, NULL, price_recurring_children},
@@ -550,6 +570,74 @@ static const char *shown_name(char *out, size_t n, const char *object, const cha
 	return out;
 }
 
+/* custom_unit_amount[enabled, maximum, minimum, preset] under `prefix` into p (Stripe's rules:
+ * enabled must be true; each bound an integer of at most eight digits; minimum ≤ maximum; the
+ * preset between them). The price then has no unit amount. 0, or -1 with r->err. */
+static int custom_unit_amount_terms(struct req *r, const char *prefix, const char *shown_prefix,
+				    struct price *p)
+{
+	char path[128], shown[128];
+#define PARAM(name) (snprintf(path, sizeof(path), "%scustom_unit_amount.%s", prefix, name), path)
+#define SHOWN(name)                                                                                \
+	(snprintf(path, sizeof(path), "custom_unit_amount[%s]", name),                             \
+	 shown_name(shown, sizeof(shown), shown_prefix, path))
+	bool enabled = false;
+	param_bool(r, PARAM("enabled"), &enabled);
+	if (!enabled)
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("enabled"),
+				"Pass in `true` to enable custom_unit_amount, otherwise omit "
+				"custom_unit_amount.");
+	static const char *const names[3] = {"maximum", "minimum", "preset"};
+	int64_t v[3] = {-1, -1, -1};
+	for (int i = 0; i < 3; i++) {
+		int64_t x;
+		if (param_int(r, PARAM(names[i]), &x) != 1)
+			continue;
+		if (x < 0 || x > UNIT_AMOUNT_MAX)
+			return req_fail(r, ERR_PARAM_BAD, SHOWN(names[i]),
+					"Invalid integer: %lld. custom_unit_amount[%s] must be "
+					"between 0 and %d.",
+					(long long)x, names[i], UNIT_AMOUNT_MAX);
+		v[i] = x;
+	}
+	int64_t max = v[0], min = v[1], preset = v[2];
+	if (min >= 0 && max >= 0 && min > max)
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("minimum"),
+				"custom_unit_amount[minimum] (%lld) must be less than or equal to "
+				"custom_unit_amount[maximum] (%lld).",
+				(long long)min, (long long)max);
+	if (preset >= 0 && min >= 0 && preset < min)
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("preset"),
+				"custom_unit_amount[preset] (%lld) must be greater than or equal "
+				"to custom_unit_amount[minimum] (%lld).",
+				(long long)preset, (long long)min);
+	if (preset >= 0 && max >= 0 && preset > max)
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("preset"),
+				"custom_unit_amount[preset] (%lld) must be less than or equal to "
+				"custom_unit_amount[maximum] (%lld).",
+				(long long)preset, (long long)max);
+#undef PARAM
+#undef SHOWN
+	struct buf b;
+	struct json j;
+	buf_init(&b, 256);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	for (int i = 0; i < 3; i++) {
+		if (v[i] >= 0)
+			json_kv_int(&j, names[i], v[i]);
+		else
+			json_kv_null(&j, names[i]);
+	}
+	json_obj_close(&j);
+	p->custom_unit_amount = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
+	buf_release(&b);
+	p->has_unit_amount = false;
+	p->unit_amount = 0;
+	p->unit_amount_decimal = "";
+	return p->custom_unit_amount ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 /* The price's amount, currency and recurrence from the parameters under `prefix` ("" for a
  * price create, "default_price_data." for a product's). 0, or -1 with r->err. */
 static int price_terms(struct req *r, const char *prefix, const char *shown_prefix, struct price *p)
@@ -570,7 +658,19 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 		return req_fail(r, ERR_PARAM_BAD, SHOWN("unit_amount"),
 				"You may only specify one of these parameters: unit_amount, "
 				"unit_amount_decimal.");
-	if (tiered) {
+	bool custom = param_present(r, PARAM("custom_unit_amount"));
+	if (custom && (has_int || dec))
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("custom_unit_amount"),
+				"You may only specify one of these parameters: custom_unit_amount, "
+				"%s.",
+				has_int ? "unit_amount" : "unit_amount_decimal");
+	if (custom && tiered)
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("custom_unit_amount"),
+				"custom_unit_amount cannot be used with billing_scheme=tiered.");
+	if (custom) {
+		if (custom_unit_amount_terms(r, prefix, shown_prefix, p) != 0)
+			return -1;
+	} else if (tiered) {
 		/* the amounts are the tiers' (price_tiers_terms refused unit_amount) */
 	} else if (has_int) {
 		if (amount < 0 || amount > UNIT_AMOUNT_MAX)
@@ -616,6 +716,11 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 					"interval is three years (%s).",
 					p->interval);
 	}
+	/* the customer chooses the amount of a one-time payment (Checkout, payment links) */
+	if (custom && p->interval)
+		return req_fail(r, ERR_PARAM_BAD, SHOWN("custom_unit_amount"),
+				"custom_unit_amount is not supported for recurring prices: it is "
+				"only available for one-time prices (omit `recurring`).");
 	if (tiered && !p->interval)
 		return req_fail(r, ERR_PARAM_BAD, "billing_scheme",
 				"Tiered pricing is only available for recurring prices: set "
@@ -1428,8 +1533,46 @@ static int tiers_from_json(struct req *r, const char *mode, const char *text,
 	return 0;
 }
 
+/* A stored custom_unit_amount (custom_unit_amount_terms wrote it) into out's custom fields
+ * (none: not custom). 0, or -1. */
+static int price_custom_facts(const struct price *p, struct price_facts *out)
+{
+	out->custom = false;
+	out->custom_minimum = out->custom_maximum = out->custom_preset = -1;
+	if (!p->custom_unit_amount)
+		return 0;
+	json_t *o = json_loads(p->custom_unit_amount, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -1;
+	}
+	json_t *mn = json_object_get(o, "minimum"), *mx = json_object_get(o, "maximum");
+	json_t *ps = json_object_get(o, "preset");
+	out->custom = true;
+	out->custom_minimum = json_is_integer(mn) ? json_integer_value(mn) : -1;
+	out->custom_maximum = json_is_integer(mx) ? json_integer_value(mx) : -1;
+	out->custom_preset = json_is_integer(ps) ? json_integer_value(ps) : -1;
+	json_decref(o);
+	return 0;
+}
+
+int price_facts_fixed(struct req *r, const struct price_facts *pf, const char *price,
+		      const char *param)
+{
+	if (!pf->custom)
+		return 0;
+	return req_fail(
+	    r, ERR_PARAM_BAD, param,
+	    "The price specified (%s) has a `custom_unit_amount`: the customer chooses "
+	    "its amount, so it can only be used in Checkout Sessions and Payment Links, "
+	    "not where a fixed amount is needed.",
+	    price);
+}
+
 int price_facts_amount(const struct price_facts *pf, int64_t quantity, int64_t *ret)
 {
+	if (pf->custom) /* the customer's to choose: no amount here (price_facts_fixed) */
+		return -1;
 	if (pf->tiers)
 		return tiers_amount(pf->tiers, quantity, ret);
 	if (!pf->has_unit_amount) { /* a sub-cent decimal: exact, rounded once (tiers.h) */
@@ -1459,6 +1602,8 @@ int price_facts_get(struct req *r, struct db *db, const char *id, struct price_f
 	out->recurring = p.interval != NULL;
 	price_facts_terms(&p, out);
 	if (price_tiered(&p) && tiers_from_json(r, p.tiers_mode, p.tiers, &out->tiers) != 0)
+		return DB_ERR;
+	if (price_custom_facts(&p, out) != 0)
 		return DB_ERR;
 	struct product prod;
 	rc = product_load(r, db, p.product, &prod);

@@ -859,6 +859,10 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 				break;
 			}
 		}
+		if (price_facts_fixed(r, &pf, price, shown) != 0) {
+			rc = -1;
+			break;
+		}
 		if (pf.recurring && !pf.meter &&
 		    (!pf.usage_type || !str_eq(pf.usage_type, "licensed"))) {
 			rc = req_fail(r, ERR_PARAM_BAD, shown,

@@ -237,6 +237,11 @@ struct price_facts {
 	/* a tiered price's tiers (billing/tiers.h, r's arena; has_unit_amount is then false),
 	 * NULL for per_unit */
 	const struct tiers *tiers;
+	/* a pay-what-you-want price (custom_unit_amount): the customer chooses the amount in
+	 * Checkout; its bounds and preset, -1 where not given. No unit amount: price_facts_amount
+	 * refuses it, and what takes a fixed amount refuses it (price_facts_fixed) */
+	bool custom;
+	int64_t custom_minimum, custom_maximum, custom_preset;
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
 /* Inside a write: a price made from the request's price_data object at `prefix` (dotted, e.g.
@@ -256,6 +261,10 @@ static inline bool price_facts_lump(const struct price_facts *pf)
 {
 	return pf->tiers || !pf->has_unit_amount;
 }
+/* Stripe's 400 on `param` for a pay-what-you-want price (pf->custom) where an amount is needed
+ * (invoice items, quotes, a subscription's add_invoice_items). 0 for any other price. */
+int price_facts_fixed(struct req *r, const struct price_facts *pf, const char *price,
+		      const char *param);
 /* Renders price `id` of r's merchant (nothing expanded); DB_NOTFOUND when absent. */
 int price_render_id(struct req *r, struct db *db, const char *id, struct json *j);
 

@@ -2088,6 +2088,8 @@ static int add_items_read(struct req *r, struct db *db, struct add_items *a)
 			return req_fail(r, ERR_PARAM_BAD, shown,
 					"The price specified is set to `type=recurring` but this "
 					"field only accepts prices with `type=one_time`.");
+		if (price_facts_fixed(r, &ai->pf, ai->price, shown) != 0)
+			return -1;
 		if (ai->pf.tiers)
 			return req_fail(r, ERR_PARAM_BAD, shown,
 					"Tender invoice items take per-unit prices; %s is tiered.",

@@ -132,6 +132,40 @@ int64_t money_pow10(int exponent)
 	return p;
 }
 
+int money_parse_major(const char *s, int exponent, int64_t max_minor, int64_t *ret)
+{
+	int64_t scale = money_pow10(exponent);
+	if (!s || scale == 0 || max_minor < 0)
+		return MONEY_ERR_INVALID;
+	while (*s == ' ')
+		s++;
+	int64_t whole = 0, frac = 0;
+	int n_whole = 0, n_frac = 0;
+	bool over = false;
+	for (; *s >= '0' && *s <= '9'; s++, n_whole++)
+		over = over || __builtin_mul_overflow(whole, 10, &whole) ||
+		       __builtin_add_overflow(whole, *s - '0', &whole);
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, n_frac++)
+			if (n_frac < exponent)
+				frac = frac * 10 + (*s - '0');
+		if (n_frac == 0 || n_frac > exponent)
+			return MONEY_ERR_INVALID;
+	}
+	while (*s == ' ')
+		s++;
+	if (*s || n_whole == 0)
+		return MONEY_ERR_INVALID;
+	for (int i = n_frac; i < exponent; i++)
+		frac *= 10; /* "25.5" in cents: 50 */
+	int64_t v;
+	if (over || __builtin_mul_overflow(whole, scale, &v) ||
+	    __builtin_add_overflow(v, frac, &v) || v > max_minor)
+		return MONEY_ERR_OVERFLOW;
+	*ret = v;
+	return 0;
+}
+
 int money_format(struct buf *b, int64_t amount_minor, const char *currency)
 {
 	const struct currency *cy = currency_find(currency);

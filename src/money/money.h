@@ -54,6 +54,15 @@ int money_fee(int64_t amount_minor, int32_t percent_bps, int64_t fixed_minor, in
  */
 int money_format(struct buf *b, int64_t amount_minor, const char *currency);
 
+/*
+ * An amount typed in major units ("25", "25.5", "25.50"; "500" for jpy) into minor units for a
+ * currency of `exponent` decimals: digits, then at most one '.' followed by 1..exponent digits
+ * (none for exponent 0); surrounding spaces allowed, nothing else (no sign, no grouping, no
+ * exponent). No floating point: the digits are scaled exactly. MONEY_ERR_INVALID for text that
+ * is not such a number, MONEY_ERR_OVERFLOW above max_minor.
+ */
+int money_parse_major(const char *s, int exponent, int64_t max_minor, int64_t *ret);
+
 /* 10^exponent for exponent 0..18; 0 outside that range. */
 int64_t money_pow10(int exponent);
 

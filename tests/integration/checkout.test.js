@@ -365,3 +365,115 @@ test('a 3-D Secure challenge walked away from gives way to another card on the s
   assert.deepEqual(charges.data.map((c) => c.status), ['succeeded']);
   assert.equal((await stripe.paymentIntents.retrieve(first)).amount_received, pi.amount);
 });
+
+test('pay what you want: the buyer types the amount, checked on the server; the PaymentIntent is for it', async () => {
+  const tip = await stripe.prices.create({
+    currency: 'eur', product_data: { name: 'Tip' },
+    custom_unit_amount: { enabled: true, minimum: 500, maximum: 50000, preset: 1500 },
+  });
+  // Stripe's rules: quantity 1, and (Tender) the only line item; nothing written
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ line_items: [{ price: tip.id, quantity: 2 }] })),
+    (e) => e.statusCode === 400 && e.param === 'line_items[0][quantity]' && /custom_unit_amount/.test(e.message));
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ line_items: [{ price: tip.id, quantity: 1 }, { price: pen.id }] })),
+    (e) => e.statusCode === 400 && e.param === 'line_items');
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+
+  // before the buyer chooses: the preset
+  const s = await stripe.checkout.sessions.create(sessionParams({ line_items: [{ price: tip.id, quantity: 1 }] }));
+  assert.equal(s.amount_subtotal, 1500);
+  assert.equal(s.amount_total, 1500);
+  assertStripeShape(s, 'checkout.session');
+  let items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.equal(items.data.length, 1);
+  assert.equal(items.data[0].amount_subtotal, 1500);
+  assert.equal(items.data[0].price.unit_amount, null);
+  assert.deepEqual(items.data[0].price.custom_unit_amount, { maximum: 50000, minimum: 500, preset: 1500 });
+  assertStripeShape(items.data[0], 'item');
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.inputValue('#custom-amount'), '15.00');
+  assert.match(await page.textContent('#custom-amount-range'), /at least 5\.00 EUR, at most 500\.00 EUR/i);
+  // refused on the page, checked by the server (the browser's own checks cannot be relied on)
+  for (const [typed, why] of [['4.99', /at least 5\.00 EUR/], ['500.01', /at most 500\.00 EUR/], ['12.345', /number/], ['12,50', /number/]]) {
+    await page.fill('#custom-amount', typed);
+    await fillCard(page, '4242424242424242');
+    await page.getByRole('button', { name: /Pay/ }).click();
+    await page.waitForSelector('p.error');
+    assert.match(await page.textContent('p.error'), why, typed);
+    const still = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(still.status, 'open');
+    assert.equal(still.amount_total, 1500, typed);
+    assert.equal(still.payment_intent, null, typed);
+  }
+  await page.fill('#custom-amount', '42.5');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'paid');
+  assert.equal(done.amount_subtotal, 4250);
+  assert.equal(done.amount_total, 4250);
+  assertStripeShape(done, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 4250);
+  assert.equal(pi.currency, 'eur');
+  items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.equal(items.data[0].amount_subtotal, 4250);
+  assert.equal(items.data[0].amount_total, 4250);
+  assert.equal(items.data[0].quantity, 1);
+  assert.equal(items.data[0].price.unit_amount, null);
+  assertStripeShape(items.data[0], 'item');
+  const ev = (await stripe.events.list({ type: 'checkout.session.completed', limit: 20 })).data.filter((e) => e.data.object.id === s.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.amount_total, 4250);
+});
+
+test('pay what you want without bounds, in a currency without decimals: the currency\'s minimum charge', async () => {
+  const gift = await stripe.prices.create({ currency: 'jpy', product_data: { name: 'Gift' }, custom_unit_amount: { enabled: true } });
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: gift.id, quantity: 1 }], invoice_creation: { enabled: true },
+  }));
+  assert.equal(s.amount_total, 0); // nothing chosen yet
+  assert.equal(s.currency, 'jpy');
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.inputValue('#custom-amount'), '');
+  for (const [typed, why] of [['49', /at least 50 JPY/], ['1200.5', /number/]]) {
+    await page.fill('#custom-amount', typed);
+    await fillCard(page, '4242424242424242');
+    await page.getByRole('button', { name: /Pay/ }).click();
+    await page.waitForSelector('p.error');
+    assert.match(await page.textContent('p.error'), why, typed);
+  }
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, null);
+  // a decline keeps the amount chosen; the buyer may change it, and the session's one
+  // PaymentIntent is then for the new amount
+  await page.fill('#custom-amount', '1000');
+  await fillCard(page, '4000000000009995');
+  await page.getByRole('button', { name: /Pay/ }).click();
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /declined/);
+  assert.equal(await page.inputValue('#custom-amount'), '1000');
+  const declined = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(declined.amount_total, 1000);
+  assert.equal((await stripe.paymentIntents.retrieve(declined.payment_intent)).amount, 1000);
+  await page.fill('#custom-amount', '1200');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.amount_total, 1200);
+  assert.equal(done.payment_intent, declined.payment_intent);
+  assert.equal((await stripe.paymentIntents.retrieve(done.payment_intent)).amount, 1200);
+  // the invoice the payment made (invoice_creation) bills the amount chosen
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 1200);
+  assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.quantity]), [[1200, 1]]);
+});

@@ -235,3 +235,49 @@ test('tenants, and no card number in the store or the log', async () => {
     assert.ok(!log.includes(pan), `${pan} in the log`);
   }
 });
+
+test('pay what you want: the link\'s page asks for the amount; its session and PaymentIntent carry it', async () => {
+  const donation = await stripe.prices.create({
+    currency: 'usd', product_data: { name: 'Donation' },
+    custom_unit_amount: { enabled: true, minimum: 100, preset: 1000 },
+  });
+  // Stripe's rules: quantity 1, and (Tender) the only line item
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: donation.id, quantity: 2 }] }),
+    (e) => e.statusCode === 400 && e.param === 'line_items[0][quantity]');
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: donation.id, quantity: 1 }, { price: mug.id, quantity: 1 }] }),
+    (e) => e.statusCode === 400 && e.param === 'line_items');
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: donation.id, quantity: 1 }], submit_type: 'donate',
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assertStripeShape(link, 'payment_link');
+  const items = await stripe.paymentLinks.listLineItems(link.id);
+  assert.equal(items.data[0].amount_subtotal, 1000); // the preset, until a buyer chooses
+  assert.equal(items.data[0].price.unit_amount, null);
+  assert.deepEqual(items.data[0].price.custom_unit_amount, { maximum: null, minimum: 100, preset: 1000 });
+  assertStripeShape(items.data[0], 'item');
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.inputValue('#custom-amount'), '10.00');
+  await page.fill('#custom-amount', '0.99');
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: /Donate/ }).click();
+  await page.waitForSelector('p.error');
+  assert.match(await page.textContent('p.error'), /at least 1\.00 USD/);
+  assert.deepEqual(await paymentsOf(link), []); // nothing charged
+  await page.fill('#custom-amount', '25');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /Donate/ }).click()]);
+  await page.close();
+  const paid = await paymentsOf(link);
+  assert.deepEqual(paid.map((p) => [p.status, p.amount, p.currency]), [['succeeded', 2500, 'usd']]);
+  const sessions = await stripe.checkout.sessions.list({ payment_link: link.id });
+  assert.deepEqual(sessions.data.map((x) => [x.status, x.payment_status, x.amount_total, x.payment_intent]),
+    [['complete', 'paid', 2500, paid[0].id]]);
+  assertStripeShape(sessions.data[0], 'checkout.session');
+  const li = await stripe.checkout.sessions.listLineItems(sessions.data[0].id);
+  assert.equal(li.data[0].amount_total, 2500);
+  // the link itself is unchanged: the next buyer starts from the preset again
+  assert.equal((await stripe.paymentLinks.listLineItems(link.id)).data[0].amount_subtotal, 1000);
+});

@@ -262,3 +262,85 @@ test('tenants, and tender verify', async () => {
   assert.deepEqual((await other.prices.search({ query: `product:'${p.id}'` })).data, []);
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+test('pay-what-you-want prices: custom_unit_amount checked, stored and shown; refused where an amount is needed', async () => {
+  const p = await stripe.products.create({ name: 'Donation' });
+  const price = await stripe.prices.create({
+    currency: 'usd', product: p.id,
+    custom_unit_amount: { enabled: true, minimum: 500, maximum: 100000, preset: 2500 },
+  });
+  assert.deepEqual(price.custom_unit_amount, { maximum: 100000, minimum: 500, preset: 2500 });
+  assert.equal(price.unit_amount, null);
+  assert.equal(price.unit_amount_decimal, null);
+  assert.equal(price.type, 'one_time');
+  assert.equal(price.billing_scheme, 'per_unit');
+  assertStripeShape(price, 'price');
+  assert.deepEqual(await stripe.prices.retrieve(price.id), price);
+  const [created] = (await eventsOf(price.id)).filter((e) => e.type === 'price.created');
+  assert.deepEqual(created.data.object.custom_unit_amount, price.custom_unit_amount);
+  // bounds are optional (null), with product_data and with a product's default_price_data
+  const open = await stripe.prices.create({ currency: 'jpy', product_data: { name: 'Tip jar' }, custom_unit_amount: { enabled: true } });
+  assert.deepEqual(open.custom_unit_amount, { maximum: null, minimum: null, preset: null });
+  assertStripeShape(open, 'price');
+  const dp = await stripe.products.create({ name: 'Zine', default_price_data: { currency: 'eur', custom_unit_amount: { enabled: true, preset: 800 } } });
+  const dpp = await stripe.prices.retrieve(dp.default_price);
+  assert.deepEqual(dpp.custom_unit_amount, { maximum: null, minimum: null, preset: 800 });
+  assert.equal(dpp.unit_amount, null);
+  // a fixed price still shows null
+  const fixed = await stripe.prices.create({ currency: 'usd', product: p.id, unit_amount: 100 });
+  assert.equal(fixed.custom_unit_amount, null);
+
+  // Stripe's rules, each a 400 on its parameter that writes nothing
+  const count = () => Number(storeSql(env.dataDir, 'SELECT count(*) FROM prices').reduce((a, x) => a + Number(x), 0));
+  const before = count();
+  const bad = [
+    [{ custom_unit_amount: { enabled: false } }, 'custom_unit_amount[enabled]'],
+    [{ custom_unit_amount: { minimum: 5 } }, 'custom_unit_amount[enabled]'],
+    [{ custom_unit_amount: { enabled: true }, unit_amount: 100 }, 'custom_unit_amount'],
+    [{ custom_unit_amount: { enabled: true }, unit_amount_decimal: '1.5' }, 'custom_unit_amount'],
+    [{ custom_unit_amount: { enabled: true }, recurring: { interval: 'month' } }, 'custom_unit_amount'],
+    [{ custom_unit_amount: { enabled: true }, billing_scheme: 'tiered', tiers_mode: 'volume', tiers: [{ up_to: 'inf', unit_amount: 1 }], recurring: { interval: 'month' } }, 'custom_unit_amount'],
+    [{ custom_unit_amount: { enabled: true, minimum: -1 } }, 'custom_unit_amount[minimum]'],
+    [{ custom_unit_amount: { enabled: true, maximum: 100000000 } }, 'custom_unit_amount[maximum]'],
+    [{ custom_unit_amount: { enabled: true, minimum: 900, maximum: 800 } }, 'custom_unit_amount[minimum]'],
+    [{ custom_unit_amount: { enabled: true, minimum: 900, preset: 800 } }, 'custom_unit_amount[preset]'],
+    [{ custom_unit_amount: { enabled: true, maximum: 900, preset: 1000 } }, 'custom_unit_amount[preset]'],
+    [{ custom_unit_amount: { enabled: true, preset: 'ten' } }, 'custom_unit_amount[preset]'],
+    [{ custom_unit_amount: { enabled: true, suggested: 10 } }, 'custom_unit_amount[suggested]'],
+  ];
+  for (const [params, param] of bad) {
+    await assert.rejects(stripe.prices.create({ currency: 'usd', product: p.id, ...params }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(params));
+      assert.equal(e.param, param, JSON.stringify(params));
+      return true;
+    });
+  }
+  await assert.rejects(stripe.products.create({ name: 'x', default_price_data: { currency: 'usd', custom_unit_amount: { enabled: true, minimum: 10, maximum: 5 } } }),
+    (e) => e.statusCode === 400 && e.param === 'default_price_data[custom_unit_amount][minimum]');
+  assert.equal(count(), before);
+
+  // where a fixed amount is needed: Stripe's 400 on the price, nothing written
+  const cus = await stripe.customers.create({ email: `pwyw-${tag}@example.com` });
+  await assert.rejects(stripe.invoiceItems.create({ customer: cus.id, price: price.id }), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.param, 'price');
+    assert.match(e.message, /custom_unit_amount/);
+    return true;
+  });
+  assert.equal((await stripe.invoiceItems.list({ customer: cus.id })).data.length, 0);
+  await assert.rejects(stripe.quotes.create({ customer: cus.id, line_items: [{ price: price.id, quantity: 1 }] }), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.param, 'line_items[0][price]');
+    assert.match(e.message, /custom_unit_amount/);
+    return true;
+  });
+  assert.equal((await stripe.quotes.list({ customer: cus.id })).data.length, 0);
+  const monthly = await stripe.prices.create({ currency: 'usd', product: p.id, unit_amount: 1000, recurring: { interval: 'month' } });
+  await assert.rejects(stripe.subscriptions.create({ customer: cus.id, items: [{ price: monthly.id }], add_invoice_items: [{ price: price.id }] }), (e) => {
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.param, 'add_invoice_items[0][price]');
+    assert.match(e.message, /custom_unit_amount/);
+    return true;
+  });
+  assert.equal((await stripe.subscriptions.list({ customer: cus.id })).data.length, 0);
+});

@@ -195,3 +195,36 @@ Test(money, pow10)
 	cr_assert_eq(money_pow10(19), 0);
 	cr_assert_eq(money_pow10(-1), 0);
 }
+
+Test(money, parse_major_scales_exactly_by_the_currency_exponent)
+{
+	int64_t r = SENTINEL;
+	cr_assert_eq(money_parse_major("25", 2, 99999999, &r), 0);
+	cr_assert_eq(r, 2500);
+	cr_assert_eq(money_parse_major(" 25.5 ", 2, 99999999, &r), 0);
+	cr_assert_eq(r, 2550);
+	cr_assert_eq(money_parse_major("0.07", 2, 99999999, &r), 0);
+	cr_assert_eq(r, 7);
+	cr_assert_eq(money_parse_major("500", 0, 99999999, &r), 0); /* jpy */
+	cr_assert_eq(r, 500);
+	cr_assert_eq(money_parse_major("1.234", 3, 99999999, &r), 0); /* kwd */
+	cr_assert_eq(r, 1234);
+	cr_assert_eq(money_parse_major("999999.99", 2, 99999999, &r), 0);
+	cr_assert_eq(r, 99999999);
+	r = SENTINEL;
+	static const char *const bad[] = {"",	 " ",	  "25.",  ".5",	   "25.555",
+					  "-1",	 "+1",	  "1e3",  "2,50",  "1 000",
+					  "abc", "12.5x", "0x10", "25.5.5"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(money_parse_major(bad[i], 2, 99999999, &r), MONEY_ERR_INVALID, "%s",
+			     bad[i]);
+	cr_assert_eq(money_parse_major("1.5", 0, 99999999, &r), MONEY_ERR_INVALID); /* jpy */
+	cr_assert_eq(money_parse_major("1000000.00", 2, 99999999, &r), MONEY_ERR_OVERFLOW);
+	cr_assert_eq(money_parse_major("99999999999999999999999", 2, INT64_MAX, &r),
+		     MONEY_ERR_OVERFLOW);
+	cr_assert_eq(money_parse_major("92233720368547758.08", 2, INT64_MAX, &r),
+		     MONEY_ERR_OVERFLOW);
+	cr_assert_eq(r, SENTINEL);
+	cr_assert_eq(money_parse_major(NULL, 2, 10, &r), MONEY_ERR_INVALID);
+	cr_assert_eq(money_parse_major("1", 19, INT64_MAX, &r), MONEY_ERR_INVALID);
+}
