@@ -25,6 +25,8 @@ struct product {
 	const char *statement_descriptor, *default_price;
 };
 
+struct currency_options;
+
 struct price {
 	char id[ID_MAX];
 	int64_t created;
@@ -50,6 +52,9 @@ struct price {
 	/* a metered price's billing meter (recurring.meter; NULL: none, a legacy metered price
 	 * or a licensed one) */
 	const char *meter;
+	/* its currency_options (products.c) when the caller has them at hand: shown in the
+	 * response and the event of the write that set them; NULL: loaded when expanded */
+	const struct currency_options *currency_options;
 };
 
 /* Rows, inside the caller's transaction: DB_OK, DB_NOTFOUND (loads), DB_CONSTRAINT (an insert

@@ -231,6 +231,11 @@ struct price_facts {
 	const struct tiers *tiers;
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
+/* price_facts_get with the amounts in `currency` (NULL or "": the price's own): the price's
+ * own when it is in it, else its currency_options entry for it. A price with neither keeps its
+ * own currency in out->currency, which the caller then refuses (out->currency differs). */
+int price_facts_in(struct req *r, struct db *db, const char *id, const char *currency,
+		   struct price_facts *out);
 /* Inside a write: a price made from the request's price_data object at `prefix` (dotted, e.g.
  * "line_items.0.price_data."; `shown` is its name in errors, "line_items[0][price_data]"):
  * currency, unit_amount or unit_amount_decimal, recurring, tax_behavior, and product or
