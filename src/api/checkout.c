@@ -4958,6 +4958,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 		co->new_customer = true;
 	}
 	co->trial_days = x->s.sub_trial_days;
+	co->currency = x->s.currency; /* its items priced in it (currency_options too) */
 	co->metadata = x->s.sub_metadata;
 	co->description = x->s.sub_description;
 	co->pm_id = pm;

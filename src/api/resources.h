@@ -474,6 +474,8 @@ struct sub_checkout {
 	} items[SUB_CHECKOUT_ITEMS_MAX];
 	int64_t trial_days;
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
+	/* the session's currency (its items priced in it, currency_options too), or NULL */
+	const char *currency;
 	/* the session's discount (or NULL): a coupon, or the promotion code that names it */
 	const char *coupon, *promotion_code;
 	/* automatic_tax[enabled] for the subscription; tax_address (JSON, or NULL): where a new
