@@ -1004,7 +1004,8 @@ static int sub_items(struct req *r, struct db *db, struct page_ctx *x, const str
 	buf_puts(b, "<ul>");
 	for (int i = 0; i < n; i++) {
 		struct price_facts pf;
-		rc = price_facts_get(r, db, items[i].price, &pf);
+		/* in the subscription's currency (a price's currency_options entry for it) */
+		rc = price_facts_in(r, db, items[i].price, s->currency, &pf);
 		if (rc == DB_NOTFOUND)
 			continue;
 		if (rc != DB_OK)

@@ -25,6 +25,8 @@ struct product {
 	const char *statement_descriptor, *default_price;
 };
 
+struct currency_options;
+
 struct price {
 	char id[ID_MAX];
 	int64_t created;
@@ -54,6 +56,9 @@ struct price {
 	 * ({maximum, minimum, preset}); NULL for a fixed amount. It then has no unit amount
 	 * (has_unit_amount false, unit_amount_decimal "") */
 	const char *custom_unit_amount;
+	/* its currency_options (products.c) when the caller has them at hand: shown in the
+	 * response and the event of the write that set them; NULL: loaded when expanded */
+	const struct currency_options *currency_options;
 };
 
 /* Rows, inside the caller's transaction: DB_OK, DB_NOTFOUND (loads), DB_CONSTRAINT (an insert

@@ -547,6 +547,10 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 	char cur[8] = "";
 	for (int i = 0; want && want[i] && i < 7; i++)
 		cur[i] = (char)(want[i] >= 'A' && want[i] <= 'Z' ? want[i] - 'A' + 'a' : want[i]);
+	if (cur[0] && (strlen(want) != 3 || !currency_find(cur)))
+		return req_fail(r, ERR_INVALID_CURRENCY, "currency", "Invalid currency: %s.", want);
+	/* `currency` given: each price in it, its own or among its currency_options */
+	const char *in_cur = cur[0] ? arena_strdup(&r->arena, cur) : NULL;
 	struct buf b;
 	struct json j;
 	buf_init(&b, 256 * 1024);
@@ -589,7 +593,7 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 			snprintf(pp, sizeof(pp), "%s[%d][price_data]", param, idx);
 		}
 		int prc = inline_price ? DB_OK
-			  : price      ? price_facts_get(r, db, price, &pf)
+			  : price      ? price_facts_in(r, db, price, in_cur, &pf)
 				       : DB_NOTFOUND;
 		if (prc == DB_NOTFOUND) {
 			rc = req_fail_missing(r, "price", price ? price : "", pp);
@@ -627,6 +631,11 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 				      "All of a subscription's prices must have the same billing "
 				      "interval (every %lld %s); `%s` is not.",
 				      (long long)interval_count, interval, price);
+		else if (in_cur && strcmp(cur, pf.currency) != 0)
+			rc = req_fail(r, ERR_PARAM_BAD, pp,
+				      "The price `%s` is in %s and has no currency_options entry "
+				      "for %s, the session's `currency`.",
+				      price, pf.currency, cur);
 		else if (cur[0] && strcmp(cur, pf.currency) != 0)
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
 				      "The price `%s` is in %s; every line item must be in %s.",
@@ -5106,6 +5115,7 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 		co->new_customer = true;
 	}
 	co->trial_days = x->s.sub_trial_days;
+	co->currency = x->s.currency; /* its items priced in it (currency_options too) */
 	co->metadata = x->s.sub_metadata;
 	co->description = x->s.sub_description;
 	co->pm_id = pm;

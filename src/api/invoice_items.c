@@ -608,6 +608,42 @@ static int period_params(struct req *r, struct invoice_item *ii)
 	return 0;
 }
 
+/* The currency a create's price is wanted in: `currency`, else its draft invoice's, else its
+ * subscription's ("" when none says), into out: a price with a currency_options entry for it is
+ * billed at that entry's amount. Unknown ids are left to the checks after. DB_OK or < 0. */
+static int wanted_currency(struct req *r, struct db *db, char out[8])
+{
+	memset(out, 0, 8);
+	const char *cur = param_str(r, "currency");
+	const char *inv = param_str(r, "invoice");
+	const char *sub = param_str(r, "subscription");
+	if (cur && *cur) {
+		for (int i = 0; cur[i] && i < 7; i++)
+			out[i] =
+			    (char)(cur[i] >= 'A' && cur[i] <= 'Z' ? cur[i] - 'A' + 'a' : cur[i]);
+		return DB_OK;
+	}
+	if (inv && *inv) {
+		struct invoice in;
+		int rc = invoice_load(r, db, inv, &in);
+		if (rc == DB_OK)
+			str_copy(out, 8, in.currency);
+		return rc == DB_NOTFOUND ? DB_OK : rc;
+	}
+	if (!sub || !*sub)
+		return DB_OK;
+	struct db_stmt *st = db_prepare(db, SQL_SUB);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, sub, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		str_copy(out, 8, db_col_text(st, 1, NULL));
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
 static int create_fn(struct db *db, void *p)
 {
 	struct ii_ctx *x = p;
@@ -635,7 +671,10 @@ static int create_fn(struct db *db, void *p)
 		ii->unit_amount_decimal = pf.has_unit_amount ? NULL : pf.unit_amount_decimal;
 	} else if (ii->price) {
 		struct price_facts pf;
-		int rc = price_facts_get(r, db, ii->price, &pf);
+		char want[8];
+		int rc = wanted_currency(r, db, want);
+		if (rc == DB_OK)
+			rc = price_facts_in(r, db, ii->price, want, &pf);
 		if (rc == DB_NOTFOUND)
 			return req_fail_missing(r, "price", ii->price, "price");
 		if (rc != DB_OK)
@@ -655,10 +694,11 @@ static int create_fn(struct db *db, void *p)
 			return req_fail(r, ERR_PARAM_BAD, "price",
 					"Tender invoice items take per-unit prices; %s is tiered.",
 					ii->price);
-		if (cur && strcmp(cur, pf.currency) != 0)
+		if (cur && *cur && !str_eq(want, pf.currency))
 			return req_fail(r, ERR_PARAM_BAD, "currency",
-					"The currency (%s) must be the price's (%s).", cur,
-					pf.currency);
+					"The currency (%s) must be the price's (%s) or one of its "
+					"currency_options.",
+					cur, pf.currency);
 		str_copy(ii->currency, sizeof(ii->currency), pf.currency);
 		ii->unit_amount = pf.unit_amount;
 		ii->unit_amount_decimal = pf.has_unit_amount ? NULL : pf.unit_amount_decimal;

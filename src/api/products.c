@@ -14,6 +14,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/catalog.h"
@@ -29,6 +30,27 @@
 #include "money/currency.h"
 
 #define UNIT_AMOUNT_MAX 99999999 /* Stripe's eight digits */
+
+/* One currency option of a price: the price's terms in another currency. A per-unit price's
+ * option has an amount (unit_amount when whole, unit_amount_decimal its text, as the price's
+ * own); a tiered price's option has its own tiers (the JSON array the API shows, in the price's
+ * tiers_mode) and unit_amount_decimal "". */
+struct currency_option {
+	char currency[8];
+	bool has_unit_amount;
+	int64_t unit_amount;
+	const char *unit_amount_decimal, *tax_behavior, *tiers;
+	const char *custom_unit_amount; /* the price's own option of a pay-what-you-want price */
+};
+
+/* Stripe presents prices in up to 135 currencies */
+#define CURRENCY_OPTIONS_MAX 135
+
+struct currency_options {
+	int n;
+	struct currency_option *o; /* r's arena, sorted by currency when loaded */
+	bool clear;		   /* an update's currency_options="": every option removed */
+};
 
 /* ---- rows (struct product, struct price: api/catalog.h) ---- */
 
@@ -282,9 +304,14 @@ static bool price_tiered(const struct price *p)
 	return p->billing_scheme && str_eq(p->billing_scheme, "tiered") && p->tiers;
 }
 
-/* expand: bit 0 the product, bit 1 the tiers (an includable field: absent unless asked for) */
+/* expand: bit 0 the product, bit 1 the tiers, bit 2 currency_options (includable fields:
+ * absent unless asked for) */
 #define EXPAND_PRODUCT 1u
 #define EXPAND_TIERS 2u
+#define EXPAND_CURRENCY_OPTIONS 4u
+
+static int price_render_currency_options(struct req *r, struct db *db, const struct price *p,
+					 struct json *j);
 
 static int price_render(struct req *r, struct db *db, const struct price *p, unsigned expand,
 			struct json *j)
@@ -297,6 +324,9 @@ static int price_render(struct req *r, struct db *db, const struct price *p, uns
 	json_kv_str(j, "billing_scheme", price_tiered(p) ? "tiered" : "per_unit");
 	json_kv_int(j, "created", p->created);
 	json_kv_str(j, "currency", p->currency);
+	if ((expand & EXPAND_CURRENCY_OPTIONS) &&
+	    price_render_currency_options(r, db, p, j) != DB_OK)
+		return DB_ERR;
 	if (p->custom_unit_amount)
 		json_kv_raw(j, "custom_unit_amount", p->custom_unit_amount,
 			    strlen(p->custom_unit_amount));
@@ -371,7 +401,7 @@ int price_emit(struct req *r, struct db *db, const struct price *p, const char *
 	struct json j;
 	buf_init(&b, 1u << 20);
 	json_init(&j, &b);
-	int rc = price_render(r, NULL, p, 0, &j);
+	int rc = price_render(r, NULL, p, p->currency_options ? EXPAND_CURRENCY_OPTIONS : 0, &j);
 	rc = rc == DB_OK ? emit_json(r, db, type, p->id, &b, prev)
 			 : req_fail(r, ERR_API, NULL, NULL);
 	buf_release(&b);
@@ -381,7 +411,8 @@ int price_emit(struct req *r, struct db *db, const struct price *p, const char *
 static int price_respond(struct req *r, struct db *db, const struct price *p)
 {
 	unsigned expand = (req_expand_has(r, "product") ? EXPAND_PRODUCT : 0) |
-			  (req_expand_has(r, "tiers") ? EXPAND_TIERS : 0);
+			  (req_expand_has(r, "tiers") ? EXPAND_TIERS : 0) |
+			  (req_expand_has(r, "currency_options") ? EXPAND_CURRENCY_OPTIONS : 0);
 	return price_render(r, db, p, expand, req_json(r)) == DB_OK
 		   ? 0
 		   : req_fail(r, ERR_API, NULL, NULL);
@@ -424,6 +455,24 @@ static const struct param_spec custom_unit_amount_children[] = {
     {"preset", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const billing_schemes[] = {"per_unit", "tiered", NULL};
+static const char *const tiers_modes[] = {"graduated", "volume", NULL};
+static const struct param_spec tier_children[] = {
+    {"up_to", PT_STRING, PF_REQUIRED, 20, NULL, NULL},
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"flat_amount", PT_INT, 0, 0, NULL, NULL},
+    {"flat_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* currency_options[<currency>]: custom_unit_amount is not taken (parameter_unknown) */
+static const struct param_spec currency_option_children[] = {
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
+    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, tier_children},
+    {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec default_price_children[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"custom_unit_amount", PT_OBJECT, 0, 0, NULL, custom_unit_amount_children},
@@ -431,6 +480,7 @@ static const struct param_spec default_price_children[] = {
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"recurring", PT_OBJECT, 0, 0, NULL, recurring_children},
     {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"currency_options", PT_OBJECT_MAP, 0, CURRENCY_OPTIONS_MAX, NULL, currency_option_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -464,16 +514,6 @@ static const struct param_spec product_list_params[] = {
     {"url", PT_STRING, 0, 5000, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const char *const billing_schemes[] = {"per_unit", "tiered", NULL};
-static const char *const tiers_modes[] = {"graduated", "volume", NULL};
-static const struct param_spec tier_children[] = {
-    {"up_to", PT_STRING, PF_REQUIRED, 20, NULL, NULL},
-    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
-    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
-    {"flat_amount", PT_INT, 0, 0, NULL, NULL},
-    {"flat_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec price_create_params[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, 0, 255, NULL, NULL},
@@ -491,6 +531,7 @@ static const struct param_spec price_create_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"nickname", PT_STRING, 0, 5000, NULL, NULL},
     {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"currency_options", PT_OBJECT_MAP, 0, CURRENCY_OPTIONS_MAX, NULL, currency_option_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec price_update_params[] = {
@@ -500,6 +541,8 @@ static const struct param_spec price_update_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"nickname", PT_STRING, PF_EMPTYABLE, 5000, NULL, NULL},
     {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
+    {"currency_options", PT_OBJECT_MAP, PF_EMPTYABLE, CURRENCY_OPTIONS_MAX, NULL,
+     currency_option_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec recurring_filter_children[] = {
@@ -735,17 +778,17 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 /* One amount of tier `i` (unit or flat): the integer or the decimal (exactly one), into the
  * tier's whole and fraction; shown in the JSON as `<name>` (null when not whole) and
  * `<name>_decimal`. Neither given: both null, 0. 0, or -1 with r->err. */
-static int tier_amount(struct req *r, const struct form_node *t, int i, const char *name,
-		       int64_t *ret_whole, int64_t *ret_frac, struct json *j)
+static int tier_amount(struct req *r, const struct form_node *t, const char *tiers_shown, int i,
+		       const char *name, int64_t *ret_whole, int64_t *ret_frac, struct json *j)
 {
-	char dname[32], shown[64];
+	char dname[32], shown[128];
 	snprintf(dname, sizeof(dname), "%s_decimal", name);
 	const struct form_node *in = form_get(t, name), *dn = form_get(t, dname);
 	const char *iv = in && *in->value ? in->value : NULL;
 	const char *dv = dn && *dn->value ? dn->value : NULL;
 	*ret_whole = *ret_frac = 0;
 	if (iv && dv) {
-		snprintf(shown, sizeof(shown), "tiers[%d][%s]", i, name);
+		snprintf(shown, sizeof(shown), "%s[%d][%s]", tiers_shown, i, name);
 		return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
 				"You may only specify one of these parameters: %s, %s.", name,
 				dname);
@@ -753,14 +796,14 @@ static int tier_amount(struct req *r, const struct form_node *t, int i, const ch
 	if (iv) {
 		int64_t v;
 		if (parse_i64(iv, &v) != 0 || v < 0 || v > UNIT_AMOUNT_MAX) {
-			snprintf(shown, sizeof(shown), "tiers[%d][%s]", i, name);
+			snprintf(shown, sizeof(shown), "%s[%d][%s]", tiers_shown, i, name);
 			return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
 					"Invalid integer: %s. %s must be between 0 and 99999999.",
 					iv, shown);
 		}
 		*ret_whole = v;
 	} else if (dv && tiers_decimal_parse(dv, ret_whole, ret_frac) != 0) {
-		snprintf(shown, sizeof(shown), "tiers[%d][%s]", i, dname);
+		snprintf(shown, sizeof(shown), "%s[%d][%s]", tiers_shown, i, dname);
 		return req_fail(r, ERR_PARAM_BAD, arena_strdup(&r->arena, shown),
 				"Invalid decimal: %s. It must be a non-negative number of the "
 				"currency's smallest unit with at most 8 digits before the decimal "
@@ -787,6 +830,9 @@ static int tier_amount(struct req *r, const struct form_node *t, int i, const ch
 	return 0;
 }
 
+static int tiers_parse(struct req *r, const struct form_node *tn, const char *shown_tiers,
+		       enum tiers_mode m, const char **ret_text);
+
 int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 {
 	const char *scheme = param_str(r, "billing_scheme");
@@ -811,8 +857,26 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 	enum tiers_mode m;
 	if (!mode || tiers_mode_parse(mode, &m) != 0)
 		return req_fail(r, ERR_PARAM_MISSING, "tiers_mode", "%s", "tiers_mode");
+	const char *text;
+	if (tiers_parse(r, tn, "tiers", m, &text) != 0)
+		return -1;
+	p->billing_scheme = "tiered";
+	p->tiers_mode = mode;
+	p->tiers = text;
+	p->has_unit_amount = false;
+	p->unit_amount = 0;
+	p->unit_amount_decimal = "";
+	return 1;
+}
+
+/* The tiers array at form node tn (shown in errors as `shown`: "tiers",
+ * "currency_options[eur][tiers]"), checked in mode m, into the JSON array the API shows. 0, or
+ * -1 with r->err. */
+static int tiers_parse(struct req *r, const struct form_node *tn, const char *shown_tiers,
+		       enum tiers_mode m, const char **ret_text)
+{
 	if (!tn || tn->kind != FORM_ARRAY || !tn->first_child)
-		return req_fail(r, ERR_PARAM_MISSING, "tiers", "%s", "tiers");
+		return req_fail(r, ERR_PARAM_MISSING, shown_tiers, "%s", shown_tiers);
 	struct tier *t = arena_alloc(&r->arena, TIERS_MAX * sizeof(*t));
 	if (!t)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -822,12 +886,12 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 	json_init(&j, &b);
 	json_arr_open(&j);
 	int n = 0, rc = 0;
-	char shown[64];
+	char shown[128];
 	for (const struct form_node *x = tn->first_child; x && rc == 0 && n < TIERS_MAX;
 	     x = x->next, n++) {
 		struct tier *ti = &t[n];
 		const struct form_node *up = form_get(x, "up_to");
-		snprintf(shown, sizeof(shown), "tiers[%d][up_to]", n);
+		snprintf(shown, sizeof(shown), "%s[%d][up_to]", shown_tiers, n);
 		if (!up || !*up->value) {
 			rc = req_fail(r, ERR_PARAM_MISSING, arena_strdup(&r->arena, shown), "%s",
 				      shown);
@@ -848,7 +912,7 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 			has_amount = has_amount || (an && an->value && *an->value);
 		}
 		if (!has_amount) {
-			snprintf(shown, sizeof(shown), "tiers[%d]", n);
+			snprintf(shown, sizeof(shown), "%s[%d]", shown_tiers, n);
 			rc = req_fail(r, ERR_PARAM_MISSING, arena_strdup(&r->arena, shown),
 				      "Each tier needs an amount: set %s[unit_amount] or "
 				      "%s[flat_amount] (or their _decimal forms).",
@@ -856,8 +920,10 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 			break;
 		}
 		json_obj_open(&j);
-		if (tier_amount(r, x, n, "flat_amount", &ti->flat_whole, &ti->flat_frac, &j) != 0 ||
-		    tier_amount(r, x, n, "unit_amount", &ti->unit_whole, &ti->unit_frac, &j) != 0) {
+		if (tier_amount(r, x, shown_tiers, n, "flat_amount", &ti->flat_whole,
+				&ti->flat_frac, &j) != 0 ||
+		    tier_amount(r, x, shown_tiers, n, "unit_amount", &ti->unit_whole,
+				&ti->unit_frac, &j) != 0) {
 			rc = -1;
 			break;
 		}
@@ -877,7 +943,7 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 	struct tiers ts = {m, n, t};
 	int idx, why;
 	if (tiers_check(&ts, &idx, &why) != 0) {
-		snprintf(shown, sizeof(shown), "tiers[%d][up_to]", idx);
+		snprintf(shown, sizeof(shown), "%s[%d][up_to]", shown_tiers, idx);
 		const char *param = arena_strdup(&r->arena, shown);
 		switch (why) {
 		case 1:
@@ -894,16 +960,11 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 					"Invalid %s: only the last tier's `up_to` may be `inf`.",
 					shown);
 		default:
-			return req_fail(r, ERR_PARAM_BAD, "tiers", "%s", "Invalid tiers.");
+			return req_fail(r, ERR_PARAM_BAD, shown_tiers, "%s", "Invalid tiers.");
 		}
 	}
-	p->billing_scheme = "tiered";
-	p->tiers_mode = mode;
-	p->tiers = text;
-	p->has_unit_amount = false;
-	p->unit_amount = 0;
-	p->unit_amount_decimal = "";
-	return 1;
+	*ret_text = text;
+	return 0;
 }
 
 static const char SQL_LOOKUP_OWNER[] =
@@ -945,6 +1006,324 @@ static int claim_lookup_key(struct req *r, struct db *db, const struct price *p)
 	    arena_printf(&r->arena, "{\"lookup_key\":%s}", json_quote(r, old.lookup_key)));
 }
 
+/* ---- currency_options: the same price in other currencies ---- */
+
+static const char SQL_CO_LIST[] =
+    "SELECT currency, unit_amount, unit_amount_decimal, tax_behavior, tiers"
+    " FROM price_currency_options WHERE merchant_id = $1 AND price = $2 ORDER BY currency";
+static const char SQL_CO_GET[] =
+    "SELECT currency, unit_amount, unit_amount_decimal, tax_behavior, tiers"
+    " FROM price_currency_options WHERE merchant_id = $1 AND price = $2 AND currency = $3";
+static const char SQL_CO_DELETE[] =
+    "DELETE FROM price_currency_options WHERE merchant_id = $1 AND price = $2"
+    " AND ($3 IS NULL OR currency = $3)";
+static const char SQL_CO_INSERT[] =
+    "INSERT INTO price_currency_options (merchant_id, price, currency, unit_amount,"
+    " unit_amount_decimal, tax_behavior, tiers, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+static int co_row(struct req *r, struct db_stmt *st, struct currency_option *o)
+{
+	memset(o, 0, sizeof(*o));
+	str_copy(o->currency, sizeof(o->currency), db_col_text(st, 0, NULL));
+	o->has_unit_amount = !db_col_is_null(st, 1);
+	o->unit_amount = db_col_int64(st, 1);
+	o->unit_amount_decimal = col_text_dup(&r->arena, st, 2);
+	o->tax_behavior = col_text_dup(&r->arena, st, 3);
+	o->tiers = col_text_dup(&r->arena, st, 4);
+	return o->unit_amount_decimal && o->tax_behavior ? DB_OK : DB_ERR;
+}
+
+/* Price `id`'s options, sorted by currency. DB_OK or < 0. */
+static int currency_options_load(struct req *r, struct db *db, const char *id,
+				 struct currency_options *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct db_stmt *st = db_prepare(db, SQL_CO_LIST);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	out->o = arena_alloc(&r->arena, CURRENCY_OPTIONS_MAX * sizeof(*out->o));
+	int rc = out->o ? DB_ROW : DB_ERR;
+	while (rc == DB_ROW && (rc = db_step(st)) == DB_ROW && out->n < CURRENCY_OPTIONS_MAX)
+		if (co_row(r, st, &out->o[out->n++]) != DB_OK)
+			rc = DB_ERR;
+	db_reset(st);
+	return rc == DB_DONE || rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* Price `id`'s option in `currency`: DB_OK, DB_NOTFOUND, or < 0. */
+static int currency_option_get(struct req *r, struct db *db, const char *id, const char *currency,
+			       struct currency_option *o)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CO_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_text(st, 3, currency, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		rc = co_row(r, st, o) == DB_OK ? DB_ROW : DB_ERR;
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+}
+
+/* Writes co for price `id` inside the caller's transaction: an update's options replace those
+ * of the same currencies (all of them first when co->clear). DB_OK or < 0. */
+static int currency_options_write(struct req *r, struct db *db, const char *id,
+				  const struct currency_options *co)
+{
+	for (int i = -1; i < co->n; i++) {
+		if (i < 0 && !co->clear)
+			continue;
+		struct db_stmt *st = db_prepare(db, SQL_CO_DELETE);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, id, -1);
+		db_bind_text(st, 3, i < 0 ? NULL : co->o[i].currency, -1);
+		int rc = db_step_done(st);
+		if (rc != DB_OK)
+			return rc;
+	}
+	for (int i = 0; i < co->n; i++) {
+		const struct currency_option *o = &co->o[i];
+		struct db_stmt *st = db_prepare(db, SQL_CO_INSERT);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, id, -1);
+		db_bind_text(st, 3, o->currency, -1);
+		if (o->has_unit_amount)
+			db_bind_int64(st, 4, o->unit_amount);
+		else
+			db_bind_null(st, 4);
+		db_bind_text(st, 5, o->unit_amount_decimal, -1);
+		db_bind_text(st, 6, o->tax_behavior, -1);
+		db_bind_text(st, 7, o->tiers, -1);
+		db_bind_int64(st, 8, r->now);
+		int rc = db_step_done(st);
+		if (rc != DB_OK)
+			return rc;
+	}
+	return DB_OK;
+}
+
+/* One option as the API shows it (a tiered price's with its tiers). */
+static void currency_option_render(const struct currency_option *o, struct json *j)
+{
+	json_obj_open(j);
+	if (o->custom_unit_amount) /* only the price's own: options take no custom amounts */
+		json_kv_raw(j, "custom_unit_amount", o->custom_unit_amount,
+			    strlen(o->custom_unit_amount));
+	else
+		json_kv_null(j, "custom_unit_amount");
+	json_kv_str(j, "tax_behavior", o->tax_behavior);
+	if (o->tiers)
+		json_kv_raw(j, "tiers", o->tiers, strlen(o->tiers));
+	if (o->has_unit_amount)
+		json_kv_int(j, "unit_amount", o->unit_amount);
+	else
+		json_kv_null(j, "unit_amount");
+	json_kv_str_or_null(j, "unit_amount_decimal",
+			    o->tiers || !*o->unit_amount_decimal ? NULL : o->unit_amount_decimal);
+	json_obj_close(j);
+}
+
+/* The price's own terms as its option in its own currency (Stripe lists that one too). */
+static struct currency_option price_own_option(const struct price *p, bool tiered)
+{
+	struct currency_option o;
+	memset(&o, 0, sizeof(o));
+	str_copy(o.currency, sizeof(o.currency), p->currency);
+	o.has_unit_amount = p->has_unit_amount;
+	o.unit_amount = p->unit_amount;
+	o.unit_amount_decimal = p->unit_amount_decimal ? p->unit_amount_decimal : "";
+	o.tax_behavior = p->tax_behavior;
+	o.tiers = tiered ? p->tiers : NULL;
+	o.custom_unit_amount = p->custom_unit_amount;
+	return o;
+}
+
+/* currency_options: {<currency>: option}, the price's own currency among them, by currency. */
+static void currency_options_render(const struct price *p, bool tiered,
+				    const struct currency_options *co, struct json *j)
+{
+	struct currency_option own = price_own_option(p, tiered);
+	bool own_done = false;
+	json_key(j, "currency_options");
+	json_obj_open(j);
+	for (int i = 0; i <= co->n; i++) {
+		const struct currency_option *o = i < co->n ? &co->o[i] : NULL;
+		if (!own_done && (!o || strcmp(own.currency, o->currency) < 0)) {
+			json_key_n(j, own.currency, strlen(own.currency), false);
+			currency_option_render(&own, j);
+			own_done = true;
+		}
+		if (o) {
+			json_key_n(j, o->currency, strlen(o->currency), false);
+			currency_option_render(o, j);
+		}
+	}
+	json_obj_close(j);
+}
+
+static int co_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct currency_option *)a)->currency,
+		      ((const struct currency_option *)b)->currency);
+}
+
+/* The request's currency_options at `path` (dotted: "currency_options",
+ * "default_price_data.currency_options"; `shown` its name in errors) for price p, whose
+ * currency, billing_scheme, tiers_mode and tax_behavior are set: each key a currency other than
+ * the price's own, with the price's kind of amount (unit_amount or unit_amount_decimal for a
+ * per-unit price, tiers for a tiered one). old: the price's options before an update (NULL at
+ * creation), whose tax_behavior, once inclusive or exclusive, stays. 0, or -1 with r->err. */
+static int currency_options_terms(struct req *r, const char *path, const char *shown,
+				  const struct price *p, const struct currency_options *old,
+				  struct currency_options *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct form_node *n = param_node(r, path);
+	if (!n)
+		return 0;
+	if (n->kind == FORM_SCALAR) { /* "" (the params table allows it on update only) */
+		out->clear = true;
+		return 0;
+	}
+	out->o = arena_alloc(&r->arena, CURRENCY_OPTIONS_MAX * sizeof(*out->o));
+	if (!out->o)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a pay-what-you-want price's options would need custom amounts of their own, which
+	 * Tender does not take (currency_option_children) */
+	if (p->custom_unit_amount)
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"currency_options cannot be used with a price that has "
+				"`custom_unit_amount`: Tender sells it in its own currency only.");
+	bool tiered = price_tiered(p);
+	enum tiers_mode m = TIERS_GRADUATED;
+	if (tiered && tiers_mode_parse(p->tiers_mode, &m) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (const struct form_node *c = n->first_child; c && out->n < CURRENCY_OPTIONS_MAX;
+	     c = c->next) {
+		struct currency_option *o = &out->o[out->n];
+		memset(o, 0, sizeof(*o));
+		const char *at = arena_printf(&r->arena, "%s[%s]", shown, c->key);
+		if (!at)
+			return req_fail(r, ERR_API, NULL, NULL);
+		for (size_t i = 0; i < c->key_len && i < sizeof(o->currency) - 1; i++)
+			o->currency[i] =
+			    (char)(c->key[i] >= 'A' && c->key[i] <= 'Z' ? c->key[i] - 'A' + 'a'
+									: c->key[i]);
+		if (c->key_len != 3 || !currency_find(o->currency))
+			return req_fail(r, ERR_INVALID_CURRENCY, at, "Invalid currency: %s.",
+					c->key);
+		if (str_eq(o->currency, p->currency))
+			return req_fail(r, ERR_PARAM_BAD, at,
+					"`%s` is the price's own currency: currency_options takes "
+					"the price's amounts in other currencies only.",
+					o->currency);
+		for (int k = 0; k < out->n; k++)
+			if (str_eq(out->o[k].currency, o->currency))
+				return req_fail(r, ERR_PARAM_BAD, at,
+						"The currency `%s` is given more than once in %s.",
+						o->currency, shown);
+		const struct form_node *ua = form_get(c, "unit_amount");
+		const struct form_node *ud = form_get(c, "unit_amount_decimal");
+		const struct form_node *tn = form_get(c, "tiers");
+		const char *sub = NULL;
+		if (tiered) {
+			if (ua || ud)
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "%s[%s]", at,
+						 ua ? "unit_amount" : "unit_amount_decimal"),
+				    "A tiered price's currency options take `tiers`, not "
+				    "a unit amount.");
+			sub = arena_printf(&r->arena, "%s[tiers]", at);
+			if (!sub || tiers_parse(r, tn, sub, m, &o->tiers) != 0)
+				return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+			o->unit_amount_decimal = "";
+		} else if (tn) {
+			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[tiers]", at),
+					"`tiers` can only be set when `billing_scheme` is "
+					"`tiered`.");
+		} else if (ua && ud) {
+			return req_fail(
+			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[unit_amount]", at),
+			    "You may only specify one of these parameters: unit_amount, "
+			    "unit_amount_decimal.");
+		} else if (ua) {
+			int64_t v;
+			if (parse_i64(ua->value, &v) != 0 || v < 0 || v > UNIT_AMOUNT_MAX)
+				return req_fail(
+				    r, ERR_PARAM_BAD,
+				    arena_printf(&r->arena, "%s[unit_amount]", at),
+				    "Invalid integer: %s. unit_amount must be between 0 "
+				    "and 99999999.",
+				    ua->value);
+			o->has_unit_amount = true;
+			o->unit_amount = v;
+			o->unit_amount_decimal = arena_printf(&r->arena, "%lld", (long long)v);
+		} else if (ud) {
+			struct price tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			if (price_amount_decimal(
+				r, arena_printf(&r->arena, "%s[unit_amount_decimal]", at),
+				ud->value, &tmp) != 0)
+				return -1;
+			o->has_unit_amount = tmp.has_unit_amount;
+			o->unit_amount = tmp.unit_amount;
+			o->unit_amount_decimal = tmp.unit_amount_decimal;
+		} else {
+			sub = arena_printf(&r->arena, "%s[unit_amount]", at);
+			return req_fail(r, ERR_PARAM_MISSING, sub, "%s", sub ? sub : "unit_amount");
+		}
+		if (!o->unit_amount_decimal)
+			return req_fail(r, ERR_API, NULL, NULL);
+		const struct form_node *tb = form_get(c, "tax_behavior");
+		o->tax_behavior = tb ? tb->value : p->tax_behavior;
+		for (int k = 0; old && k < old->n; k++) {
+			const struct currency_option *was = &old->o[k];
+			if (str_eq(was->currency, o->currency) && !tb)
+				o->tax_behavior = was->tax_behavior;
+			else if (str_eq(was->currency, o->currency) &&
+				 !str_eq(was->tax_behavior, "unspecified") &&
+				 !str_eq(was->tax_behavior, o->tax_behavior))
+				return req_fail(r, ERR_PARAM_BAD,
+						arena_printf(&r->arena, "%s[tax_behavior]", at),
+						"tax_behavior cannot be changed once it is %s.",
+						was->tax_behavior);
+		}
+		out->n++;
+	}
+	qsort(out->o, (size_t)out->n, sizeof(*out->o), co_cmp);
+	return 0;
+}
+
+/* currency_options of p as the API shows it: the write's own (p->currency_options), else the
+ * stored ones (nothing without a db: an event of a write that did not touch them). */
+static int price_render_currency_options(struct req *r, struct db *db, const struct price *p,
+					 struct json *j)
+{
+	struct currency_options loaded;
+	const struct currency_options *co = p->currency_options;
+	if (!co) {
+		if (!db)
+			return DB_OK;
+		int rc = currency_options_load(r, db, p->id, &loaded);
+		if (rc != DB_OK)
+			return rc;
+		co = &loaded;
+	}
+	currency_options_render(p, price_tiered(p), co, j);
+	return DB_OK;
+}
+
 /* ---- products ---- */
 
 static int apply_product(struct req *r, struct product *p)
@@ -984,6 +1363,7 @@ struct product_ctx {
 	const char *id;
 	struct price dp; /* default_price_data */
 	bool has_dp;
+	struct currency_options dp_co; /* default_price_data[currency_options] */
 };
 
 static int product_create_fn(struct db *db, void *arg)
@@ -998,6 +1378,7 @@ static int product_create_fn(struct db *db, void *arg)
 	if (product_emit(r, db, &c->p, "product.created", NULL) != 0)
 		return -1;
 	if (c->has_dp && (price_insert(r, db, &c->dp) != DB_OK ||
+			  currency_options_write(r, db, c->dp.id, &c->dp_co) != DB_OK ||
 			  price_emit(r, db, &c->dp, "price.created", NULL) != 0))
 		return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 	product_render(r, &c->p, req_json(r));
@@ -1028,6 +1409,12 @@ static int h_product_create(struct req *r)
 		dp->active = true;
 		dp->product = p->id;
 		dp->metadata = "{}";
+		if (currency_options_terms(r, "default_price_data.currency_options",
+					   "default_price_data[currency_options]", dp, NULL,
+					   &c.dp_co) != 0)
+			return -1;
+		if (c.dp_co.n > 0)
+			dp->currency_options = &c.dp_co;
 		p->default_price = dp->id;
 		c.has_dp = true;
 	}
@@ -1279,6 +1666,7 @@ struct price_ctx {
 	const char *id;
 	struct product np; /* product_data: the product made with the price */
 	bool has_np;
+	struct currency_options co, old_co; /* currency_options given; an update's before */
 };
 
 static int price_create_fn(struct db *db, void *arg)
@@ -1308,7 +1696,8 @@ static int price_create_fn(struct db *db, void *arg)
 	}
 	if (claim_lookup_key(r, db, p) != 0)
 		return -1;
-	if (price_insert(r, db, p) != DB_OK)
+	if (price_insert(r, db, p) != DB_OK ||
+	    currency_options_write(r, db, p->id, &c->co) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (price_emit(r, db, p, "price.created", NULL) != 0)
 		return -1;
@@ -1337,6 +1726,10 @@ static int h_price_create(struct req *r)
 	p->metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &p->metadata) != 0)
 		return -1;
+	if (currency_options_terms(r, "currency_options", "currency_options", p, NULL, &c.co) != 0)
+		return -1;
+	if (c.co.n > 0)
+		p->currency_options = &c.co;
 	if (has_data) {
 		struct product *np = &c.np;
 		id_new_at(np->id, "prod_", r->now);
@@ -1403,10 +1796,26 @@ static int price_update_fn(struct db *db, void *arg)
 	}
 	if (metadata_apply(r, p->metadata, "metadata", &p->metadata) != 0)
 		return -1;
+	bool co_given = param_present(r, "currency_options");
+	if (co_given) {
+		/* the options given replace those of their currencies; "" removes them all */
+		if (currency_options_load(r, db, p->id, &c->old_co) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (currency_options_terms(r, "currency_options", "currency_options", p, &c->old_co,
+					   &c->co) != 0)
+			return -1;
+	}
 	if (claim_lookup_key(r, db, p) != 0)
 		return -1;
 	if (price_update(r, db, p) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	struct currency_options now_co;
+	if (co_given) {
+		if (currency_options_write(r, db, p->id, &c->co) != DB_OK ||
+		    currency_options_load(r, db, p->id, &now_co) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		p->currency_options = &now_co;
+	}
 	struct buf b;
 	struct json j;
 	buf_init(&b, 1u << 20);
@@ -1424,6 +1833,8 @@ static int price_update_fn(struct db *db, void *arg)
 		json_kv_str_or_null(&j, "nickname", old.nickname);
 	if (CHANGED(tax_behavior))
 		json_kv_str(&j, "tax_behavior", old.tax_behavior);
+	if (co_given)
+		currency_options_render(&old, price_tiered(&old), &c->old_co, &j);
 #undef CHANGED
 	json_obj_close(&j);
 	const char *prev = b.failed ? NULL : arena_strdup(&r->arena, buf_cstr(&b));
@@ -1614,6 +2025,32 @@ int price_facts_get(struct req *r, struct db *db, const char *id, struct price_f
 	return DB_OK;
 }
 
+int price_facts_in(struct req *r, struct db *db, const char *id, const char *currency,
+		   struct price_facts *out)
+{
+	int rc = price_facts_get(r, db, id, out);
+	if (rc != DB_OK || !currency || !*currency || str_eq(currency, out->currency))
+		return rc;
+	struct currency_option o;
+	rc = currency_option_get(r, db, id, currency, &o);
+	if (rc == DB_NOTFOUND)
+		return DB_OK; /* out stays in the price's own currency: the caller refuses it */
+	if (rc != DB_OK)
+		return rc;
+	str_copy(out->currency, sizeof(out->currency), o.currency);
+	out->has_unit_amount = o.has_unit_amount;
+	out->unit_amount = o.unit_amount;
+	out->unit_amount_decimal = o.unit_amount_decimal;
+	out->tiers = NULL;
+	if (o.tiers) {
+		struct price p;
+		if (price_load(r, db, id, &p) != DB_OK ||
+		    tiers_from_json(r, p.tiers_mode, o.tiers, &out->tiers) != 0)
+			return DB_ERR;
+	}
+	return DB_OK;
+}
+
 int price_create_inline(struct req *r, struct db *db, const char *prefix, const char *shown,
 			struct price_facts *out, char ret_id[ID_MAX])
 {
@@ -1697,8 +2134,10 @@ static int price_render_by_id(struct req *r, struct db *db, const char *id, stru
 	int rc = price_load(r, db, id, &p);
 	if (rc != DB_OK)
 		return rc;
-	unsigned expand = (req_expand_has(r, "data.product") ? EXPAND_PRODUCT : 0) |
-			  (req_expand_has(r, "data.tiers") ? EXPAND_TIERS : 0);
+	unsigned expand =
+	    (req_expand_has(r, "data.product") ? EXPAND_PRODUCT : 0) |
+	    (req_expand_has(r, "data.tiers") ? EXPAND_TIERS : 0) |
+	    (req_expand_has(r, "data.currency_options") ? EXPAND_CURRENCY_OPTIONS : 0);
 	return price_render(r, db, &p, expand, j);
 }
 

@@ -244,6 +244,11 @@ struct price_facts {
 	int64_t custom_minimum, custom_maximum, custom_preset;
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
+/* price_facts_get with the amounts in `currency` (NULL or "": the price's own): the price's
+ * own when it is in it, else its currency_options entry for it. A price with neither keeps its
+ * own currency in out->currency, which the caller then refuses (out->currency differs). */
+int price_facts_in(struct req *r, struct db *db, const char *id, const char *currency,
+		   struct price_facts *out);
 /* Inside a write: a price made from the request's price_data object at `prefix` (dotted, e.g.
  * "line_items.0.price_data."; `shown` is its name in errors, "line_items[0][price_data]"):
  * currency, unit_amount or unit_amount_decimal, recurring, tax_behavior, and product or
@@ -486,6 +491,8 @@ struct sub_checkout {
 	} items[SUB_CHECKOUT_ITEMS_MAX];
 	int64_t trial_days;
 	const char *metadata, *description, *pm_id, *checkout_session, *return_url;
+	/* the session's currency (its items priced in it, currency_options too), or NULL */
+	const char *currency;
 	/* the session's discount (or NULL): a coupon, or the promotion code that names it */
 	const char *coupon, *promotion_code;
 	/* automatic_tax[enabled] for the subscription; tax_address (JSON, or NULL): where a new

@@ -158,8 +158,8 @@ static const char SQL_OF_SUB[] =
     " AND (status = 'not_started' OR status = 'active') ORDER BY id LIMIT 1";
 static const char SQL_SUB_FACTS[] =
     "SELECT customer, status, current_period_start, current_period_end, trial_end, test_clock,"
-    " collection_method, days_until_due, automatic_tax FROM subscriptions WHERE merchant_id = $1"
-    " AND id = $2";
+    " collection_method, days_until_due, automatic_tax, currency FROM subscriptions"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_SUB_ITEMS[] =
     "SELECT id, price, quantity FROM subscription_items WHERE merchant_id = $1"
     " AND subscription = $2 ORDER BY pos LIMIT $3";
@@ -1515,10 +1515,12 @@ static int from_sub_fn(struct db *db, void *p)
 	db_bind_text(st, 2, c->from_sub, -1);
 	int rc = db_step(st);
 	const char *status = NULL;
+	char sub_currency[8] = "";
 	struct sched_phase *ph = &sc->phases[0];
 	memset(ph, 0, sizeof(*ph));
 	ph->auto_tax = -1;
 	if (rc == DB_ROW) {
+		str_copy(sub_currency, sizeof(sub_currency), db_col_text(st, 9, NULL));
 		sc->customer = col_text_dup(&r->arena, st, 0);
 		status = col_text_dup(&r->arena, st, 1);
 		ph->start = db_col_int64(st, 2);
@@ -1573,6 +1575,14 @@ static int from_sub_fn(struct db *db, void *p)
 	struct price_facts pf;
 	if (price_facts_get(r, db, ph->items[0].price, &pf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* a schedule's phases bill prices in their own currency: a subscription in one of its
+	 * prices' currency_options cannot be handed to one */
+	if (!str_eq(pf.currency, sub_currency))
+		return req_fail(r, ERR_PARAM_BAD, "from_subscription",
+				"The subscription %s is billed in %s, one of its prices' "
+				"currency_options: Tender's subscription schedules bill prices in "
+				"their own currency only.",
+				c->from_sub, sub_currency);
 	str_copy(ph->currency, sizeof(ph->currency), pf.currency);
 	sc->n_phases = 1;
 	int64_t now;

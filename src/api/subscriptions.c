@@ -408,7 +408,8 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 	for (int i = 0; i < s->n_items; i++) {
 		if (!s->items[i].price)
 			return DB_ERR;
-		rc = price_facts_get(r, db, s->items[i].price, &s->items[i].pf);
+		/* in the subscription's currency: the price's own, or its currency_options' */
+		rc = price_facts_in(r, db, s->items[i].price, s->currency, &s->items[i].pf);
 		if (rc != DB_OK)
 			return rc == DB_NOTFOUND ? DB_ERR : rc;
 	}
@@ -867,7 +868,8 @@ static int pending_load(struct req *r, struct db *db, const struct subscription 
 		it->data = -1;
 		if (!id || !it->price || !it->metadata)
 			rc = DB_ERR;
-		else if ((rc = price_facts_get(r, db, it->price, &it->pf)) == DB_NOTFOUND)
+		else if ((rc = price_facts_in(r, db, it->price, s->currency, &it->pf)) ==
+			 DB_NOTFOUND)
 			rc = DB_ERR;
 	}
 	json_decref(root);
@@ -1809,7 +1811,8 @@ static int create_read_fn(struct db *db, void *p)
 		struct sub_item *it = &s->items[i];
 		if (it->data >= 0)
 			continue;
-		int rc = price_facts_get(r, db, it->price, &it->pf);
+		/* `currency` given (s->currency set before): the price's amounts in it */
+		int rc = price_facts_in(r, db, it->price, s->currency, &it->pf);
 		char shown[48];
 		snprintf(shown, sizeof(shown), "items[%d][price]", i);
 		if (rc == DB_NOTFOUND)
@@ -2394,6 +2397,9 @@ static int h_create(struct req *r)
 	c.pm = param_str(r, "default_payment_method");
 	if (c.pm && !*c.pm)
 		c.pm = NULL;
+	/* `currency`: the items' prices in it (create_read_fn, currency_check) */
+	if (param_present(r, "currency") && param_currency(r, "currency", NULL, s->currency) != 0)
+		return -1;
 	if (parse_items(r, &c) != 0 || add_items_parse(r, &c.add) != 0)
 		return -1;
 	int64_t days;
@@ -2524,6 +2530,9 @@ int subscriptions_checkout(struct req *r, struct sub_checkout *co)
 	s->description = co->description;
 	s->automatic_tax = co->automatic_tax;
 	s->auto_tax_address = co->tax_address;
+	/* the session's currency: its line items were priced in it (currency_options too) */
+	if (co->currency)
+		str_copy(s->currency, sizeof(s->currency), co->currency);
 	str_copy(s->id, sizeof(s->id), co->id);
 	for (int i = 0; i < co->n_items; i++) {
 		struct sub_item *it = &s->items[i];
@@ -2585,6 +2594,30 @@ static int create_due_fn(struct db *db, void *p)
 	return invoice_planned_due(c->r, db, c->s.customer, c->s.currency, c->due, &c->amount_due);
 }
 
+/* A create's `currency` (s->currency, set before the read): every item's price in it, its own
+ * or a currency_options entry for it (price_facts_in read it so). 0, or -1 with r->err. */
+static int currency_check(struct req *r, const struct subscription *s)
+{
+	for (int i = 0; i < s->n_items; i++) {
+		const struct sub_item *it = &s->items[i];
+		if (str_eq(it->pf.currency, s->currency))
+			continue;
+		if (it->data >= 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "items[%d][price_data][currency]", it->data),
+			    "The price_data's currency (%s) must be the subscription's `currency` "
+			    "(%s).",
+			    it->pf.currency, s->currency);
+		return req_fail(
+		    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][price]", i),
+		    "The price specified (%s) is in %s and has no currency_options entry "
+		    "for %s, the subscription's `currency`.",
+		    it->price, it->pf.currency, s->currency);
+	}
+	return 0;
+}
+
 /* The create after its parameters (the API's, or a Checkout Session's): prices and customer
  * read, the timeline in the subscription's own time, then its rows with the first invoice's
  * payment (or without one: a trial, a free first period). */
@@ -2595,6 +2628,8 @@ static int create_run(struct req *r, struct create_ctx *c)
 		return -1;
 	for (int i = 0; i < s->n_items; i++)
 		s->items[i].created = c->t0;
+	if (s->currency[0] && currency_check(r, s) != 0)
+		return -1;
 	/* one currency and one billing interval for every item, as Stripe requires */
 	for (int i = 0; i < s->n_items; i++) {
 		const struct price_facts *pf = &s->items[i].pf;
@@ -3343,12 +3378,12 @@ static int usage_items_add(struct change_ctx *x, struct db *db)
 /* A price for an item: active, recurring, per-unit with an integer unit amount or tiered,
  * licensed or metered with a billing meter (item_price_check). */
 static int item_price(struct req *r, struct db *db, const char *price, const char *shown,
-		      struct price_facts *pf)
+		      const char *currency, struct price_facts *pf)
 {
 	const char *param = arena_printf(&r->arena, "%s%sprice", shown, *shown ? "[" : "");
 	if (*shown)
 		param = arena_printf(&r->arena, "%s]", param);
-	int rc = price_facts_get(r, db, price, pf);
+	int rc = price_facts_in(r, db, price, currency, pf);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "price", price, param);
 	if (rc != DB_OK)
@@ -3560,7 +3595,7 @@ static int change_read_fn(struct db *db, void *p)
 		if (ch->price) {
 			bool was_metered = item_metered(it);
 			const char *was = it->price;
-			if (item_price(r, db, ch->price, ch->shown, &it->pf) != 0)
+			if (item_price(r, db, ch->price, ch->shown, s->currency, &it->pf) != 0)
 				return -1;
 			it->price = ch->price;
 			if (item_metered(it) && !(was && str_eq(was, ch->price))) {
@@ -5982,6 +6017,7 @@ static const struct param_spec create_params[] = {
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
     {"promotion_code", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"items", PT_OBJECT_ARRAY, PF_REQUIRED, SUB_ITEMS_MAX, NULL, item_children},
+    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},
     {"default_payment_method", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"collection_method", PT_ENUM, 0, 0,
      (const char *const[]){"charge_automatically", "send_invoice", NULL}, NULL},

@@ -252,6 +252,26 @@ static int check_one(struct req *r, const struct form_node *n, const struct para
 		}
 		return 0;
 	}
+	case PT_OBJECT_MAP: {
+		if (n->kind == FORM_SCALAR)
+			return req_fail(r, ERR_PARAM_BAD, path,
+					"Invalid object: %s must be a hash of parameters.", path);
+		size_t max = sp->max_len ? sp->max_len : 20;
+		if (n->child_count > max)
+			return req_fail(r, ERR_PARAM_BAD, path, "Invalid %s: at most %zu keys.",
+					path, max);
+		for (const struct form_node *c = n->first_child; c; c = c->next) {
+			char sub[PARAM_PATH_MAX];
+			path_join(sub, sizeof(sub), path, c->key);
+			if (c->kind == FORM_SCALAR)
+				return req_fail(r, ERR_PARAM_BAD, sub,
+						"Invalid object: %s must be a hash of parameters.",
+						sub);
+			if (validate_object(r, c, sp->children, sub, 0) != 0)
+				return -1;
+		}
+		return 0;
+	}
 	case PT_HASH:
 		if (n->kind == FORM_SCALAR)
 			return req_fail(r, ERR_PARAM_BAD, path,

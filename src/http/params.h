@@ -30,6 +30,8 @@ enum param_type {
 	PT_HASH,	 /* free-form hash of strings (validated by the handler) */
 	PT_OBJECT_ARRAY, /* array of hashes, each declared by children (a[0][k]=v); max_len: the
 			    most items (default 20) */
+	PT_OBJECT_MAP,	 /* hash whose keys the handler checks (currency_options[eur][…]), each
+			    value a hash declared by children; max_len: the most keys (default 20) */
 };
 
 #define PF_REQUIRED 0x1u

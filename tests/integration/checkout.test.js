@@ -1,7 +1,8 @@
 'use strict';
 // Checkout Sessions (mode=payment) through stripe-node, paid on Tender's checkout page in
 // headless Chromium (Debian's chromium + playwright-core): success_url with the session's id,
-// checkout.session.completed, expiry by the API and by the clock, cancel_url, refusals, tenants.
+// checkout.session.completed, expiry by the API and by the clock, cancel_url, refusals, tenants;
+// `currency` with prices' currency_options (the session, its line items, page and PaymentIntent).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, assertStripeShape, storeSql, launchChromium, startShop } = require('./helpers');
@@ -234,6 +235,45 @@ test('line items with price_data, as in Stripe\'s quickstart', async () => {
     });
   }
   assert.equal((await stripe.prices.list({ limit: 100 })).data.length, prices, 'a refused session makes no price');
+});
+
+test('currency: prices with currency_options sold in the session\'s currency, paid in it', async () => {
+  const lamp = await stripe.prices.create({ currency: 'eur', unit_amount: 1500, product_data: { name: 'Lamp' }, currency_options: { usd: { unit_amount: 1650 }, gbp: { unit_amount: 1300 } } });
+  const bulb = await stripe.prices.create({ currency: 'eur', unit_amount: 250, product_data: { name: 'Bulb' }, currency_options: { usd: { unit_amount_decimal: '300' } } });
+  const items = [{ price: lamp.id, quantity: 2 }, { price: bulb.id }];
+  // without `currency`: the prices' own, as before
+  const own = await stripe.checkout.sessions.create(sessionParams({ line_items: items }));
+  assert.equal(own.currency, 'eur');
+  assert.equal(own.amount_total, 3250);
+  const s = await stripe.checkout.sessions.create(sessionParams({ line_items: items, currency: 'USD' }));
+  assert.equal(s.currency, 'usd');
+  assert.equal(s.amount_subtotal, 3600);
+  assert.equal(s.amount_total, 3600);
+  assertStripeShape(s, 'checkout.session');
+  const li = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(li.data.map((i) => [i.description, i.currency, i.quantity, i.amount_subtotal, i.amount_total, i.price.id]),
+    [['Lamp', 'usd', 2, 3300, 3300, lamp.id], ['Bulb', 'usd', 1, 300, 300, bulb.id]]);
+  for (const i of li.data) assertStripeShape(i, 'item');
+  // the page and the PaymentIntent it makes are in dollars
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#total'), '36.00 USD');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay 36\.00 USD/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.payment_status, 'paid');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 3600);
+  assert.equal(pi.currency, 'usd');
+  // a price with neither the currency nor an option for it, or a currency Tender does not know: 400
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ line_items: items, currency: 'gbp' })),
+    (e) => e.statusCode === 400 && e.param === 'line_items[1][price]' && /currency_options/.test(e.message));
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ line_items: [{ price: pen.id }], currency: 'usd' })),
+    (e) => e.statusCode === 400 && e.param === 'line_items[0][price]');
+  await assert.rejects(stripe.checkout.sessions.create(sessionParams({ line_items: items, currency: 'xyz' })),
+    (e) => e.statusCode === 400 && e.param === 'currency');
 });
 
 test('mode=setup: a card saved to the customer in the browser, 3-D Secure included', async () => {

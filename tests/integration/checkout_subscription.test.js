@@ -3,7 +3,8 @@
 // page in headless Chromium (Debian's chromium + playwright-core). The subscription is made by
 // the same create as POST /v1/subscriptions and its first invoice is paid by an ordinary
 // PaymentIntent whose write also completes the session: trials, declines, 3-D Secure, a form
-// posted twice, refusals, tenants, no card number on disk or in the log, `tender verify`.
+// posted twice, refusals, tenants, no card number on disk or in the log, `tender verify`;
+// `currency` with prices' currency_options.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -161,6 +162,37 @@ test('a subscription bought in the browser: customer made for customer_email, fi
   await again.goto(s.url);
   assert.match(again.url(), /\/ok\?session_id=/);
   await again.close();
+});
+
+test('currency: recurring prices sold in their currency_options\' currency; the subscription and its invoice in it', async () => {
+  const plan = await stripe.prices.create({ currency: 'eur', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Team plan' }, currency_options: { usd: { unit_amount: 2200 } } });
+  const extra = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Extra seat' }, currency_options: { usd: { unit_amount: 550 } } });
+  const s = await stripe.checkout.sessions.create(subParams({ currency: 'usd', customer_email: 'ada@example.com', line_items: [{ price: plan.id }, { price: extra.id, quantity: 2 }] }));
+  assert.equal(s.currency, 'usd');
+  assert.equal(s.amount_total, 3300);
+  assertStripeShape(s, 'checkout.session');
+  const items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(items.data.map((i) => [i.description, i.currency, i.amount_total]), [['Team plan', 'usd', 2200], ['Extra seat', 'usd', 1100]]);
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#total'), '33.00 USD');
+  assert.match(await page.textContent('#recurring'), /Then 33\.00 USD \/ month/);
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Subscribe' }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.payment_status, 'paid');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  shape(sub, 'subscription');
+  assert.equal(sub.currency, 'usd');
+  assert.deepEqual(sub.items.data.map((i) => [i.price.id, i.quantity]), [[plan.id, 1], [extra.id, 2]]);
+  const inv = await stripe.invoices.retrieve(done.invoice, { expand: ['payments'] });
+  assert.deepEqual([inv.status, inv.currency, inv.amount_paid], ['paid', 'usd', 3300]);
+  const pi = await stripe.paymentIntents.retrieve(inv.payments.data[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount, pi.currency], ['succeeded', 3300, 'usd']);
+  // a recurring price without an entry for the session's currency: 400
+  await assert.rejects(stripe.checkout.sessions.create(subParams({ currency: 'usd' })),
+    (e) => e.statusCode === 400 && e.param === 'line_items[0][price]');
 });
 
 test('a trial: nothing charged, the subscription trialing, the card saved for later', async () => {

@@ -2,8 +2,8 @@
 // What happens when an invoice is finalized, through stripe-node: an amount due below the
 // currency's minimum charge (Stripe's invoice_too_small: the invoice is paid without a charge
 // and the amount goes onto the customer's balance as a debit, which the next invoice takes),
-// for a subscription's first invoice, its renewals and one-off invoices. Every object is checked
-// against Stripe's OpenAPI spec.
+// for a subscription's first invoice, its renewals and one-off invoices; invoice items priced by
+// a price's currency_options. Every object is checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');
@@ -368,4 +368,31 @@ test('invoice items with a sub-cent unit_amount_decimal: quantity × decimal rou
   assert.deepEqual(lines.map((l) => String(l.pricing.unit_amount_decimal)).sort(), ['0.25', '0.5', '250', '33.5', '7'].sort());
 
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('invoice items with a price in the currency of one of its currency_options: that entry\'s amount', async () => {
+  const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const product = await stripe.products.create({ name: 'Support hour' });
+  const hour = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 10000, currency_options: { eur: { unit_amount: 9000 }, gbp: { unit_amount_decimal: '7999.5' } } });
+  const draft = await stripe.invoices.create({ customer: customer.id, currency: 'eur', auto_advance: false });
+  // the draft's currency: the eur entry
+  const a = await stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, price: hour.id, quantity: 2 });
+  assert.deepEqual([a.currency, a.amount, a.unit_amount, a.price.id], ['eur', 18000, 9000, hour.id]);
+  shape(a, 'invoiceitem');
+  // `currency` given: a pending item at the gbp entry, 3 × 79.995 = 239.985 → 239.99
+  const b = await stripe.invoiceItems.create({ customer: customer.id, price: hour.id, currency: 'gbp', quantity: 3 });
+  assert.deepEqual([b.currency, b.amount, b.unit_amount, String(b.unit_amount_decimal)], ['gbp', 23999, null, '7999.5']);
+  // without either: the price's own
+  const c = await stripe.invoiceItems.create({ customer: customer.id, price: hour.id });
+  assert.deepEqual([c.currency, c.amount], ['usd', 10000]);
+  // a currency the price has no entry for: 400, nothing made
+  const plain = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 500 });
+  await assert.rejects(stripe.invoiceItems.create({ customer: customer.id, invoice: draft.id, price: plain.id }),
+    (err) => err.statusCode === 400 && err.raw.param === 'currency');
+  await assert.rejects(stripe.invoiceItems.create({ customer: customer.id, price: hour.id, currency: 'jpy' }),
+    (err) => err.statusCode === 400 && err.raw.param === 'currency');
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, limit: 20 })).data.length, 3);
+  const paid = await stripe.invoices.pay(draft.id);
+  assert.deepEqual([paid.status, paid.currency, paid.total, paid.amount_paid], ['paid', 'eur', 18000, 18000]);
+  shape(paid, 'invoice');
 });

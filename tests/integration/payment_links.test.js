@@ -2,7 +2,8 @@
 // Payment links through stripe-node, paid on Tender's checkout page in headless Chromium
 // (Debian's chromium + playwright-core): a card typed into the page becomes a PaymentIntent for
 // the link's total; 3-D Secure, declines, the redirect and the confirmation page; line items,
-// updates, refusals, tenants; no card number in the store or the log.
+// updates, refusals, tenants; no card number in the store or the log; `currency` with prices'
+// currency_options.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -69,6 +70,17 @@ test('create: Stripe\'s shape, line items, payment_link.created', async () => {
   for (const i of items.data) assertStripeShape(i, 'item');
   const ev = (await stripe.events.list({ type: 'payment_link.created', limit: 5 })).data;
   assert.equal(ev[0].data.object.id, link.id);
+});
+
+test('currency: a link in the currency of its prices\' currency_options, at their amounts', async () => {
+  const cap = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, product_data: { name: 'Cap' }, currency_options: { eur: { unit_amount: 1400 } } });
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: cap.id, quantity: 2 }], currency: 'eur' });
+  assert.equal(link.currency, 'eur');
+  assertStripeShape(link, 'payment_link');
+  const items = await stripe.paymentLinks.listLineItems(link.id);
+  assert.deepEqual(items.data.map((i) => [i.currency, i.amount_total, i.price.id]), [['eur', 2800, cap.id]]);
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: mug.id }], currency: 'eur' }),
+    (e) => e.statusCode === 400 && e.param === 'line_items[0][price]');
 });
 
 test('pay on the checkout page: a PaymentIntent for the total, then the merchant\'s redirect', async () => {

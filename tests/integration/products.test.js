@@ -2,7 +2,8 @@
 // Products and prices through stripe-node: create (default_price_data, product_data, an id of the
 // merchant's own), retrieve,
 // update with previous_attributes, delete rules, lists and their filters, lookup keys, search,
-// events, Stripe's shapes, refused input, tenants.
+// events, Stripe's shapes, refused input, tenants; currency_options (per-unit and tiered, added
+// and replaced by updates, shown when expanded) and their refusals.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, assertStripeShape, tender, storeSql } = require('./helpers');
@@ -250,6 +251,119 @@ test('refused input changes nothing', async () => {
   assert.equal(count(), before);
 });
 
+test('currency_options: the same price in other currencies, shown when expanded', async () => {
+  const p = await stripe.products.create({ name: `${tag} Multi` });
+  const price = await stripe.prices.create({
+    currency: 'usd', unit_amount: 1000, product: p.id, tax_behavior: 'exclusive',
+    currency_options: { EUR: { unit_amount: 900 }, jpy: { unit_amount_decimal: '1500', tax_behavior: 'inclusive' }, gbp: { unit_amount_decimal: '799.5' } },
+  });
+  // includable: absent unless asked for
+  assert.equal('currency_options' in price, false);
+  assert.equal('currency_options' in (await stripe.prices.retrieve(price.id)), false);
+  const ex = await stripe.prices.retrieve(price.id, { expand: ['currency_options'] });
+  assertStripeShape(ex, 'price');
+  const opt = (o) => ({ ...o, unit_amount_decimal: o.unit_amount_decimal == null ? null : String(o.unit_amount_decimal) });
+  assert.deepEqual(Object.keys(ex.currency_options), ['eur', 'gbp', 'jpy', 'usd']);
+  assert.deepEqual(opt(ex.currency_options.eur), { custom_unit_amount: null, tax_behavior: 'exclusive', unit_amount: 900, unit_amount_decimal: '900' });
+  assert.deepEqual(opt(ex.currency_options.gbp), { custom_unit_amount: null, tax_behavior: 'exclusive', unit_amount: null, unit_amount_decimal: '799.5' });
+  assert.deepEqual(opt(ex.currency_options.jpy), { custom_unit_amount: null, tax_behavior: 'inclusive', unit_amount: 1500, unit_amount_decimal: '1500' });
+  assert.deepEqual(opt(ex.currency_options.usd), { custom_unit_amount: null, tax_behavior: 'exclusive', unit_amount: 1000, unit_amount_decimal: '1000' });
+  // the price itself is unchanged by its options
+  assert.equal(ex.currency, 'usd');
+  assert.equal(ex.unit_amount, 1000);
+  // lists: expand[]=data.currency_options
+  const listed = await stripe.prices.list({ product: p.id, expand: ['data.currency_options'] });
+  assert.deepEqual(listed.data[0].currency_options, ex.currency_options);
+  assert.equal('currency_options' in (await stripe.prices.list({ product: p.id })).data[0], false);
+  // the creation's event records the options
+  const [created] = await eventsOf(price.id);
+  assert.equal(created.data.object.currency_options.eur.unit_amount, 900);
+
+  // update: adds a currency and replaces one; the others stay; previous_attributes has the old ones
+  const up = await stripe.prices.update(price.id, {
+    currency_options: { eur: { unit_amount: 950 }, cad: { unit_amount: 1300 } }, expand: ['currency_options'],
+  });
+  assert.deepEqual(Object.keys(up.currency_options), ['cad', 'eur', 'gbp', 'jpy', 'usd']);
+  assert.equal(up.currency_options.eur.unit_amount, 950);
+  assert.equal(up.currency_options.cad.unit_amount, 1300);
+  assert.equal(up.currency_options.cad.tax_behavior, 'exclusive');
+  assertStripeShape(up, 'price');
+  const upd = (await eventsOf(price.id))[1];
+  assert.equal(upd.type, 'price.updated');
+  assert.equal(upd.data.previous_attributes.currency_options.eur.unit_amount, 900);
+  assert.equal('cad' in upd.data.previous_attributes.currency_options, false);
+  assert.equal(upd.data.object.currency_options.eur.unit_amount, 950);
+  // an option's tax_behavior, once inclusive or exclusive, stays
+  await assert.rejects(stripe.prices.update(price.id, { currency_options: { jpy: { unit_amount: 1600, tax_behavior: 'exclusive' } } }),
+    (e) => e.statusCode === 400 && e.param === 'currency_options[jpy][tax_behavior]');
+  // "" removes them all
+  const cleared = await stripe.prices.update(price.id, { currency_options: '', expand: ['currency_options'] });
+  assert.deepEqual(Object.keys(cleared.currency_options), ['usd']);
+
+  // default_price_data takes them too
+  const prod = await stripe.products.create({
+    name: `${tag} Multi default`, default_price_data: { currency: 'eur', unit_amount: 500, currency_options: { usd: { unit_amount: 550 } } },
+  });
+  const dp = await stripe.prices.retrieve(prod.default_price, { expand: ['currency_options'] });
+  assert.deepEqual(Object.keys(dp.currency_options), ['eur', 'usd']);
+  assert.equal(dp.currency_options.usd.unit_amount, 550);
+
+  // a tiered price's options have tiers of their own
+  const tiered = await stripe.prices.create({
+    currency: 'usd', product: p.id, recurring: { interval: 'month' }, billing_scheme: 'tiered', tiers_mode: 'graduated',
+    tiers: [{ up_to: 5, unit_amount: 1000 }, { up_to: 'inf', unit_amount: 800 }],
+    currency_options: { eur: { tiers: [{ up_to: 5, unit_amount: 900 }, { up_to: 'inf', unit_amount_decimal: '700.5', flat_amount: 100 }] } },
+    expand: ['currency_options'],
+  });
+  assertStripeShape(tiered, 'price');
+  assert.equal(tiered.currency_options.eur.unit_amount, null);
+  assert.equal(tiered.currency_options.eur.unit_amount_decimal, null);
+  assert.deepEqual(tiered.currency_options.eur.tiers.map((t) => [t.up_to, t.unit_amount, t.flat_amount, String(t.unit_amount_decimal)]),
+    [[5, 900, null, '900'], [null, null, 100, '700.5']]);
+  assert.equal(tiered.currency_options.usd.tiers.length, 2);
+
+  // Stripe's refusals, and nothing written by them
+  const count = () => Number(storeSql(env.dataDir, 'SELECT count(*) FROM price_currency_options').reduce((a, x) => a + Number(x), 0));
+  const before = count();
+  const base = { currency: 'usd', unit_amount: 100, product: p.id };
+  const bad = [
+    [{ ...base, currency_options: { usd: { unit_amount: 90 } } }, 'currency_options[usd]', 'invalid_request_error'],
+    [{ ...base, currency_options: { xyz: { unit_amount: 90 } } }, 'currency_options[xyz]'],
+    [{ ...base, currency_options: { euro: { unit_amount: 90 } } }, 'currency_options[euro]'],
+    [{ ...base, currency_options: { eur: { tax_behavior: 'inclusive' } } }, 'currency_options[eur][unit_amount]', 'parameter_missing'],
+    [{ ...base, currency_options: { eur: { unit_amount: -1 } } }, 'currency_options[eur][unit_amount]'],
+    [{ ...base, currency_options: { eur: { unit_amount: 100000000 } } }, 'currency_options[eur][unit_amount]'],
+    [{ ...base, currency_options: { eur: { unit_amount: 1, unit_amount_decimal: '1' } } }, 'currency_options[eur][unit_amount]'],
+    [{ ...base, currency_options: { eur: { unit_amount_decimal: '1.1234567890123' } } }, 'currency_options[eur][unit_amount_decimal]'],
+    [{ ...base, currency_options: { eur: { tiers: [{ up_to: 'inf', unit_amount: 1 }] } } }, 'currency_options[eur][tiers]'],
+    [{ ...base, currency_options: { eur: { unit_amount: 1, tax_behavior: 'sometimes' } } }, 'currency_options[eur][tax_behavior]'],
+    [{ ...base, currency_options: { eur: { custom_unit_amount: { enabled: true } } } }, 'currency_options[eur][custom_unit_amount]', 'parameter_unknown'],
+    [{ ...base, currency_options: { eur: { unit_amount: 1 }, EUR: { unit_amount: 2 } } }, 'currency_options[EUR]'],
+    [{ currency: 'usd', product: p.id, recurring: { interval: 'month' }, billing_scheme: 'tiered', tiers_mode: 'volume',
+      tiers: [{ up_to: 'inf', unit_amount: 1 }], currency_options: { eur: { unit_amount: 1 } } }, 'currency_options[eur][unit_amount]'],
+    [{ currency: 'usd', product: p.id, recurring: { interval: 'month' }, billing_scheme: 'tiered', tiers_mode: 'volume',
+      tiers: [{ up_to: 'inf', unit_amount: 1 }], currency_options: { eur: { tax_behavior: 'exclusive' } } }, 'currency_options[eur][tiers]', 'parameter_missing'],
+    [{ currency: 'usd', product: p.id, recurring: { interval: 'month' }, billing_scheme: 'tiered', tiers_mode: 'volume',
+      tiers: [{ up_to: 'inf', unit_amount: 1 }], currency_options: { eur: { tiers: [{ up_to: 5, unit_amount: 1 }] } } }, 'currency_options[eur][tiers][0][up_to]'],
+  ];
+  for (const [params, param, code] of bad) {
+    await assert.rejects(stripe.prices.create(params), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(params));
+      assert.equal(e.param, param, JSON.stringify(params));
+      if (code) assert.ok(e.code === code || e.rawType === code, `${e.code} ${JSON.stringify(params)}`);
+      return true;
+    });
+  }
+  await assert.rejects(stripe.products.create({ name: 'x', default_price_data: { currency: 'eur', unit_amount: 1, currency_options: { eur: { unit_amount: 1 } } } }),
+    (e) => e.statusCode === 400 && e.param === 'default_price_data[currency_options][eur]');
+  await assert.rejects(stripe.products.create({ name: 'x', default_price_data: { currency: 'eur', unit_amount: 1, currency_options: { usd: { tax_behavior: 'exclusive' } } } }),
+    (e) => e.statusCode === 400 && e.param === 'default_price_data[currency_options][usd][unit_amount]');
+  await assert.rejects(stripe.prices.update(price.id, { currency_options: { eur: { unit_amount: 'x' } } }),
+    (e) => e.statusCode === 400 && e.param === 'currency_options[eur][unit_amount]');
+  assert.equal(count(), before);
+  assert.equal((await stripe.prices.list({ product: p.id, limit: 100 })).data.length, 2);
+});
+
 test('tenants, and tender verify', async () => {
   const p = await stripe.products.create({ name: 'Private', default_price_data: { currency: 'usd', unit_amount: 100 } });
   const other = env.stripe(env.merchants[1].secret_key);
@@ -289,6 +403,12 @@ test('pay-what-you-want prices: custom_unit_amount checked, stored and shown; re
   // a fixed price still shows null
   const fixed = await stripe.prices.create({ currency: 'usd', product: p.id, unit_amount: 100 });
   assert.equal(fixed.custom_unit_amount, null);
+  // expanded, its own currency's option shows its custom amount; it takes no other currencies
+  const withOpts = await stripe.prices.retrieve(price.id, { expand: ['currency_options'] });
+  assert.deepEqual(Object.keys(withOpts.currency_options), ['usd']);
+  assert.deepEqual(withOpts.currency_options.usd.custom_unit_amount, price.custom_unit_amount);
+  await assert.rejects(stripe.prices.update(price.id, { currency_options: { eur: { unit_amount: 100 } } }),
+    (e) => e.statusCode === 400 && e.param === 'currency_options');
 
   // Stripe's rules, each a 400 on its parameter that writes nothing
   const count = () => Number(storeSql(env.dataDir, 'SELECT count(*) FROM prices').reduce((a, x) => a + Number(x), 0));
@@ -307,6 +427,7 @@ test('pay-what-you-want prices: custom_unit_amount checked, stored and shown; re
     [{ custom_unit_amount: { enabled: true, maximum: 900, preset: 1000 } }, 'custom_unit_amount[preset]'],
     [{ custom_unit_amount: { enabled: true, preset: 'ten' } }, 'custom_unit_amount[preset]'],
     [{ custom_unit_amount: { enabled: true, suggested: 10 } }, 'custom_unit_amount[suggested]'],
+    [{ custom_unit_amount: { enabled: true }, currency_options: { eur: { unit_amount: 100 } } }, 'currency_options'],
   ];
   for (const [params, param] of bad) {
     await assert.rejects(stripe.prices.create({ currency: 'usd', product: p.id, ...params }), (e) => {

@@ -332,6 +332,21 @@ test('from_subscription takes over a subscription; an update adds a phase', asyn
     'subscription_schedule.updated', 'subscription_schedule.completed']);
 });
 
+test('from_subscription refuses a subscription billed in its prices\' currency_options (phases bill prices in their own currency)', async () => {
+  const multi = await stripe.prices.create({
+    currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Multi' }, currency_options: { eur: { unit_amount: 900 } },
+  });
+  const { customer } = await setup('pm_card_visa', Math.floor(Date.now() / 1000));
+  const sub = await stripe.subscriptions.create({ customer: customer.id, currency: 'eur', items: [{ price: multi.id }] });
+  assert.equal(sub.currency, 'eur');
+  await assert.rejects(stripe.subscriptionSchedules.create({ from_subscription: sub.id }),
+    (e) => e.statusCode === 400 && e.param === 'from_subscription' && /currency_options/.test(e.message));
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).schedule, null);
+  // in the price's own currency it is taken as before
+  const own = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: multi.id }] });
+  assert.equal((await stripe.subscriptionSchedules.create({ from_subscription: own.id })).subscription, own.id);
+});
+
 test('an update of the current phase changes the subscription at once; a not_started one moves', async () => {
   const { customer } = await setup();
   const s = await stripe.subscriptionSchedules.create({

@@ -2,7 +2,7 @@
 // Recurring billing through stripe-node: test clocks, subscriptions and their invoices, paid by
 // ordinary PaymentIntents (charge, balance transaction, events), renewals and retries when a
 // clock is advanced, trials, cancellations, declines, payment behaviors, tenants, idempotency,
-// and `tender verify` at the end.
+// `currency` with prices' currency_options, and `tender verify` at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -743,6 +743,63 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
   }
   assert.equal((await stripe.subscriptions.list({ customer: c3.id, status: 'all' })).data.length, 0);
   assert.equal((await stripe.invoices.list({ customer: c3.id })).data.length, 0);
+});
+
+test('currency: a subscription in a currency its prices have among their currency_options, renewals too', async () => {
+  const seat = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Seat' },
+    currency_options: { eur: { unit_amount: 1800 } },
+  });
+  const addon = await stripe.prices.create({
+    currency: 'usd', recurring: { interval: 'month' }, product_data: { name: 'Storage' }, billing_scheme: 'tiered', tiers_mode: 'volume',
+    tiers: [{ up_to: 10, unit_amount: 100 }, { up_to: 'inf', unit_amount: 50 }],
+    currency_options: { eur: { tiers: [{ up_to: 10, unit_amount: 90 }, { up_to: 'inf', unit_amount: 45 }] } },
+  });
+  // a clock in the present: the bundled exchange rates (eur → the account's usd, for the
+  // minimum-charge check of each payment) start after T0
+  const now = Math.floor(Date.now() / 1000);
+  const { clock, customer } = await setup('pm_card_visa', { frozen: now });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, currency: 'eur', items: [{ price: seat.id, quantity: 2 }, { price: addon.id, quantity: 12 }],
+    expand: ['latest_invoice.payments'],
+  });
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.currency, 'eur');
+  assert.equal(sub.items.data[0].price.id, seat.id);
+  shape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  const inv = sub.latest_invoice;
+  // 2 × 18.00 + 12 × 0.45 (volume) = 41.40 EUR
+  assert.equal(inv.currency, 'eur');
+  assert.deepEqual([inv.subtotal, inv.total, inv.amount_paid], [4140, 4140, 4140]);
+  assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.currency]), [[3600, 'eur'], [540, 'eur']]);
+  const { payments, ...invNoPayments } = inv;
+  shape(invNoPayments, 'invoice');
+  const pi = await stripe.paymentIntents.retrieve(payments.data[0].payment.payment_intent);
+  assert.deepEqual([pi.status, pi.amount, pi.currency], ['succeeded', 4140, 'eur']);
+  // a change of quantity, then the renewal: still in euros, at the options' amounts
+  await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 3 }], proration_behavior: 'none' });
+  await advance(clock, now + 32 * DAY);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  assert.notEqual(second.id, inv.id);
+  assert.deepEqual([second.currency, second.billing_reason, second.status, second.amount_paid], ['eur', 'subscription_cycle', 'paid', 3 * 1800 + 540]);
+  // refused: a price without the currency, a price_data in another one, an unknown currency; nothing kept
+  const plain = await stripe.prices.create({ currency: 'usd', unit_amount: 700, recurring: { interval: 'month' }, product_data: { name: 'Plain' } });
+  const count = (await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data.length;
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, currency: 'eur', items: [{ price: seat.id }, { price: plain.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'items[1][price]' && /currency_options/.test(e.message));
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, currency: 'gbp', items: [{ price: seat.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'items[0][price]');
+  await assert.rejects(stripe.subscriptions.create({
+    customer: customer.id, currency: 'eur',
+    items: [{ price_data: { currency: 'usd', unit_amount: 100, recurring: { interval: 'month' }, product: seat.product } }],
+  }), (e) => e.statusCode === 400 && e.param === 'items[0][price_data][currency]');
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, currency: 'xyz', items: [{ price: seat.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  // a subscription's change to a price with no entry for its currency is refused too
+  await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, price: plain.id }] }),
+    (e) => e.statusCode === 400);
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data.length, count);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {

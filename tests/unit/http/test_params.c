@@ -105,3 +105,55 @@ Test(params, booleans_in_any_case)
 	cr_assert_str_eq(r.err.param, "confirm");
 	cr_assert_eq(check_bool("confirm=1"), -1);
 }
+
+/* PT_OBJECT_MAP (currency_options[eur][unit_amount]): keys of the handler's choosing, each value
+ * a hash checked against the children, the number of keys bounded, "" only when emptyable. */
+static const struct param_spec option_children[] = {
+    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
+    {"tax_behavior", PT_ENUM, 0, 0, (const char *const[]){"exclusive", "inclusive", NULL}, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec map_spec[] = {
+    {"currency_options", PT_OBJECT_MAP, 0, 2, NULL, option_children},
+    {"options_or_empty", PT_OBJECT_MAP, PF_EMPTYABLE, 0, NULL, option_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int check_map(const char *body)
+{
+	struct form_node *root = NULL;
+	struct form_error fe;
+	memset(&fe, 0, sizeof(fe));
+	memset(&r.err, 0, sizeof(r.err));
+	cr_assert_eq(form_parse(&r.arena, body, strlen(body), &root, &fe), 0, "%s", body);
+	r.params = root;
+	return params_validate(&r, map_spec);
+}
+
+Test(params, object_maps)
+{
+	cr_assert_eq(check_map("currency_options[eur][unit_amount]=900"
+			       "&currency_options[gbp][tax_behavior]=inclusive"),
+		     0, "%s", r.err.detail);
+	cr_assert_str_eq(param_str(&r, "currency_options.eur.unit_amount"), "900");
+	cr_assert_eq(check_map("options_or_empty="), 0, "%s", r.err.detail);
+
+	cr_assert_eq(check_map("currency_options[eur][unit_amount]=nine"), -1);
+	cr_assert_str_eq(r.err.param, "currency_options[eur][unit_amount]");
+	cr_assert_eq(check_map("currency_options[eur][custom_unit_amount][enabled]=true"), -1);
+	cr_assert_str_eq(r.err.param, "currency_options[eur][custom_unit_amount]");
+	cr_assert_eq(check_map("currency_options[eur][tax_behavior]=sometimes"), -1);
+	cr_assert_str_eq(r.err.param, "currency_options[eur][tax_behavior]");
+	cr_assert_eq(check_map("currency_options[eur]=900"), -1);
+	cr_assert_str_eq(r.err.param, "currency_options[eur]");
+	cr_assert_eq(check_map("currency_options="), -1);
+	cr_assert_str_eq(r.err.param, "currency_options");
+	cr_assert_eq(check_map("currency_options=eur"), -1);
+	cr_assert_str_eq(r.err.param, "currency_options");
+	cr_assert_eq(
+	    check_map("currency_options[eur][unit_amount]=1&currency_options[gbp][unit_amount]=1"
+		      "&currency_options[jpy][unit_amount]=1"),
+	    -1);
+	cr_assert_str_eq(r.err.param, "currency_options");
+	cr_assert_not_null(strstr(r.err.detail, "at most 2"));
+}
