@@ -127,9 +127,10 @@
  *  - A create's billing_cycle_anchor (or _config) in the future starts with a partial period
  *    from now to the anchor (period_index 0, as a trial's; renewals count from the anchor), its
  *    lines each price's share of the full period that ends at the anchor, in exact seconds
- *    (partial_amount; proration_behavior=none: 0).
- *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor with a
- *    trial at creation, items' own discounts, metered prices without a meter (usage records).
+ *    (partial_amount; proration_behavior=none: 0). With a trial the anchor is after the
+ *    trial's end: see "a trial with a later billing cycle anchor".
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts,
+ *    metered prices without a meter (usage records).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,63 @@ static int partial_amount(const struct subscription *s, int64_t a, int64_t *ret)
 		return 0;
 	}
 	return billing_prorate(a, s->partial_remaining, s->partial_period, ret);
+}
+
+/* ---- a trial with a later billing cycle anchor ----
+ * A create with a trial and a billing_cycle_anchor (or _config) after the trial's end, as
+ * Stripe allows it: the trial is period -1 (start … trial_end), then period 0 runs from the
+ * trial's end to the anchor, billed at each line's share of the full period that ends at the
+ * anchor (partial_amount) or, when the create asked proration_behavior=none, at nothing
+ * (anchor_proration_none); full periods follow from the anchor. Every other subscription's
+ * first period is 0 or 1, and a renewal never enters period 0. */
+
+static const char SQL_ANCHOR_NONE_GET[] =
+    "SELECT anchor_proration_none FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+static const char SQL_ANCHOR_NONE_SET[] =
+    "UPDATE subscriptions SET anchor_proration_none = 1 WHERE merchant_id = $1 AND id = $2";
+
+/* The end of s's period k (k >= 0: period 0 ends at the anchor) on interval iv. 0, or -1. */
+static int sub_period_end(const struct subscription *s, enum billing_interval iv, int64_t k,
+			  int64_t *ret)
+{
+	if (k == 0) {
+		*ret = s->anchor;
+		return 0;
+	}
+	return billing_period_end(s->anchor, iv, s->interval_count, k, ret);
+}
+
+/* s's lines as the invoice of its period k, starting at `start`, bills them: period 0 entered
+ * from a trial (start before the anchor) is partial (s->partial set), any other in full. 0, or
+ * -1 with r->err. */
+static int trial_anchor_partial(struct req *r, struct db *db, struct subscription *s, int64_t k,
+				int64_t start)
+{
+	s->partial = false;
+	if (k != 0 || s->anchor <= start)
+		return 0;
+	enum billing_interval iv;
+	int64_t prev;
+	if (billing_interval_parse(s->interval, &iv) != 0 ||
+	    billing_sub(s->anchor, iv, s->interval_count, &prev) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_ANCHOR_NONE_GET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	int rc = db_step(st);
+	bool none = rc == DB_ROW && db_col_int64(st, 0) != 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->partial = true;
+	s->partial_period = none ? 0 : s->anchor - prev;
+	/* never more than the full period (an interval made shorter during the trial) */
+	s->partial_remaining = s->anchor - start;
+	if (s->partial_remaining > s->partial_period)
+		s->partial_remaining = s->partial_period;
+	return 0;
 }
 
 #define SUB_PM_TYPES "payment_settings.payment_method_types"
@@ -1545,7 +1603,7 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	    str_eq(was, "paused"))
 		s.status = "active";
 	/* a trial's first invoice (its add_invoice_items) paid: the trial goes on */
-	if (str_eq(was, "incomplete") && s.trial_end && s.period_index == 0 &&
+	if (str_eq(was, "incomplete") && s.trial_end && s.period_index <= 0 &&
 	    s.period_end == s.trial_end)
 		s.status = "trialing";
 	/* a paused one's latest invoice is its resumption invoice (resume_on_payment_success):
@@ -1872,6 +1930,18 @@ static int create_read_fn(struct db *db, void *p)
 
 /* Inside the write: the prices made from items[n][price_data] (inactive, as Stripe makes
  * them), then the subscription, its items and its first invoice, with their events. */
+/* proration_behavior=none of a create with a trial and a later anchor (see "a trial with a
+ * later billing cycle anchor"), on its new row. 0, or -1 with r->err. */
+static int trial_anchor_none_store(struct req *r, struct db *db, const struct subscription *s)
+{
+	struct db_stmt *st = db_prepare(db, SQL_ANCHOR_NONE_SET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 {
 	struct subscription *s = &c->s;
@@ -1903,6 +1973,8 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	bind_row(r, st, s);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (s->period_index < 0 && c->prorate_none && trial_anchor_none_store(r, db, s) != 0)
+		return -1;
 	if (items_insert(r, db, s) != 0 || tax_rates_store(r, db, s) != 0)
 		return -1;
 	if (c->n_ds) {
@@ -2583,6 +2655,46 @@ static int create_due_fn(struct db *db, void *p)
 	return invoice_planned_due(c->r, db, c->s.customer, c->s.currency, c->due, &c->amount_due);
 }
 
+/* A create's billing cycle anchor (c->anchor_at or its _config) with a trial that ends at
+ * trial_end (both in the subscription's time), into *ret. Stripe's rules: the anchor is not
+ * before the trial's end (at it, it is a plain trial) and, as without a trial, no later than
+ * one full period after the first paid period starts (the trial's end); a _config is the first
+ * such time from the trial's end on, its time of day the trial end's when not given. 0, or -1
+ * with r->err. */
+static int trial_anchor_get(struct req *r, struct create_ctx *c, enum billing_interval iv,
+			    int64_t trial_end, int64_t *ret)
+{
+	const char *param = c->anchor_day ? "billing_cycle_anchor_config" : "billing_cycle_anchor";
+	int64_t anchor = c->anchor_at, full_end;
+	if (billing_period_end(trial_end, iv, c->s.interval_count, 1, &full_end) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
+	if (c->anchor_day) {
+		int64_t sod = ((trial_end % 86400) + 86400) % 86400;
+		if (!c->anchor_time_given) {
+			c->anchor_hour = (int)(sod / 3600);
+			c->anchor_minute = (int)(sod / 60 % 60);
+			c->anchor_second = (int)(sod % 60);
+		}
+		if (billing_anchor_config(trial_end - 1, iv, c->anchor_day, c->anchor_month,
+					  c->anchor_hour, c->anchor_minute, c->anchor_second,
+					  &anchor) != 0)
+			return req_fail(r, ERR_PARAM_BAD, param,
+					"billing_cycle_anchor_config applies to monthly prices "
+					"(without month) and yearly prices only.");
+	}
+	if (anchor < trial_end)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The billing cycle anchor cannot be before the trial ends "
+				"(trial_end %lld).",
+				(long long)trial_end);
+	if (anchor > full_end)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The billing cycle anchor must be no later than one full billing "
+				"period after the trial ends.");
+	*ret = anchor;
+	return 0;
+}
+
 /* The create after its parameters (the API's, or a Checkout Session's): prices and customer
  * read, the timeline in the subscription's own time, then its rows with the first invoice's
  * payment (or without one: a trial, a free first period). */
@@ -2640,12 +2752,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
-	if (trial_end && (c->anchor_at || c->anchor_day))
-		return req_fail(r, ERR_PARAM_BAD,
-				c->anchor_day ? "billing_cycle_anchor_config"
-					      : "billing_cycle_anchor",
-				"Tender does not take a billing cycle anchor with a trial: the "
-				"trial's end is the anchor.");
+	/* a trial's later anchor (0: the trial's end is the anchor) */
+	int64_t trial_anchor = 0;
+	if (trial_end && (c->anchor_at || c->anchor_day) &&
+	    trial_anchor_get(r, c, iv, trial_end, &trial_anchor) != 0)
+		return -1;
 	if (!c->co)
 		id_new_at(s->id, "sub_", t0);
 	if (c->sc)
@@ -2666,6 +2777,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 		s->anchor = trial_end;
 		s->period_index = 0;
 		s->period_end = trial_end;
+		if (trial_anchor > trial_end) {
+			/* the trial is period -1; period 0 runs from its end to the anchor */
+			s->anchor = trial_anchor;
+			s->period_index = -1;
+		}
 		rcp = 0;
 	} else if (c->anchor_at || c->anchor_day) {
 		/* a first partial period up to the anchor, then full ones from it */
@@ -3667,6 +3783,11 @@ static int change_read_fn(struct db *db, void *p)
 		s->status = "trialing";
 		s->trial_end = s->anchor = s->period_end = tc.until;
 		s->period_index = 0;
+		if (trialing && x->old.period_index < 0 && tc.until < x->old.anchor) {
+			/* a trial with a later anchor keeps it while it still ends before it */
+			s->anchor = x->old.anchor;
+			s->period_index = -1;
+		}
 	}
 	for (int i = 0; prorate && i < x->old.n_items; i++) {
 		const struct sub_item *o = &x->old.items[i];
@@ -4188,9 +4309,10 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		}
 		n->period_start = n->period_end;
 		n->period_index++;
-		if (billing_period_end(n->anchor, iv, n->interval_count, n->period_index,
-				       &n->period_end) != 0)
+		if (sub_period_end(n, iv, n->period_index, &n->period_end) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
+		if (trial_anchor_partial(r, db, n, n->period_index, n->period_start) != 0)
+			return -1;
 		if (str_eq(n->status, "trialing"))
 			n->status = "active";
 	}
@@ -5012,6 +5134,10 @@ static int step_read_fn(struct db *db, void *p)
 		}
 		if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
+		/* the new period's lines: partial when it runs from a trial's end to a later
+		 * anchor */
+		if (trial_anchor_partial(r, db, s, s->period_index + 1, s->period_end) != 0)
+			return -1;
 		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, ds, n_ds,
 				  &x->total) != 0 ||
 		    invoice_planned_due(r, db, s->customer, s->currency, x->total,
@@ -5154,8 +5280,10 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	s.usage_end = x->s.usage_end;
 	s.period_start = s.period_end;
 	s.period_index++;
-	if (billing_period_end(s.anchor, iv, s.interval_count, s.period_index, &s.period_end) != 0)
+	if (sub_period_end(&s, iv, s.period_index, &s.period_end) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (trial_anchor_partial(r, db, &s, s.period_index, s.period_start) != 0)
+		return -1;
 	if (str_eq(s.status, "trialing"))
 		s.status = "active";
 	s.latest_invoice = x->invoice_id;

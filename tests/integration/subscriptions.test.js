@@ -725,13 +725,15 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
   assert.equal(second.billing_reason, 'subscription_cycle');
   assert.equal(second.total, 2000);
   assert.equal(second.status, 'paid');
-  // refused: in the past, more than a period away, with a trial, both, proration_behavior alone,
+  // refused: in the past, more than a period away, before a trial's end or more than a period
+  // after it, both, proration_behavior alone,
   // a month for a monthly price; nothing kept
   const { customer: c3 } = await setup('pm_card_visa', { frozen: NOW });
   const cases = [
     [{ billing_cycle_anchor: NOW - 1 }, 'billing_cycle_anchor'],
     [{ billing_cycle_anchor: NOW + 32 * DAY }, 'billing_cycle_anchor'],
-    [{ billing_cycle_anchor: APR1, trial_period_days: 3 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: APR1, trial_period_days: 30 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: NOW + 40 * DAY, trial_period_days: 3 }, 'billing_cycle_anchor'],
     [{ billing_cycle_anchor: APR1, billing_cycle_anchor_config: { day_of_month: 1 } }, 'billing_cycle_anchor_config'],
     [{ proration_behavior: 'none' }, 'proration_behavior'],
     [{ billing_cycle_anchor_config: { day_of_month: 1, month: 4 } }, 'billing_cycle_anchor_config'],
@@ -743,6 +745,85 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
   }
   assert.equal((await stripe.subscriptions.list({ customer: c3.id, status: 'all' })).data.length, 0);
   assert.equal((await stripe.invoices.list({ customer: c3.id })).data.length, 0);
+});
+
+test('billing_cycle_anchor with a trial: free until the trial ends, then the prorated time to the anchor, then full periods', async () => {
+  const NOW = Date.UTC(2025, 2, 15, 9, 30, 0) / 1000; // Mar 15 09:30
+  const TRIAL_END = NOW + 7 * DAY; // Mar 22 09:30
+  const MAR1 = Date.UTC(2025, 2, 1) / 1000;
+  const APR1 = Date.UTC(2025, 3, 1) / 1000;
+  const MAY1 = Date.UTC(2025, 4, 1) / 1000;
+  // Stripe's proration of the time from the trial's end to the anchor, of the full period ending there
+  const expected = Math.round((2000 * (APR1 - TRIAL_END)) / (APR1 - MAR1));
+  assert.equal(expected, 620); // 2000 × 829,800 s / 2,678,400 s
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], trial_period_days: 7, billing_cycle_anchor: APR1,
+    expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.billing_cycle_anchor, APR1);
+  assert.deepEqual([sub.trial_start, sub.trial_end], [NOW, TRIAL_END]);
+  assert.deepEqual([sub.items.data[0].current_period_start, sub.items.data[0].current_period_end], [NOW, TRIAL_END]);
+  assert.equal(sub.latest_invoice.total, 0);
+  assert.equal(sub.latest_invoice.status, 'paid');
+  shape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  shape(sub.latest_invoice, 'invoice');
+  // the upcoming invoice is the prorated one
+  const upcoming = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.equal(upcoming.total, expected);
+  assert.deepEqual([upcoming.period_start, upcoming.period_end], [TRIAL_END, APR1]);
+  // the trial ends: the time to the anchor is billed at its share and charged once
+  await advance(clock, TRIAL_END + HOUR + 60);
+  const active = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(active.status, 'active');
+  assert.equal(active.billing_cycle_anchor, APR1);
+  assert.deepEqual([active.items.data[0].current_period_start, active.items.data[0].current_period_end], [TRIAL_END, APR1]);
+  const first = active.latest_invoice;
+  assert.equal(first.billing_reason, 'subscription_cycle');
+  assert.equal(first.status, 'paid');
+  assert.deepEqual([first.total, first.amount_paid], [expected, expected]);
+  assert.deepEqual([first.period_start, first.period_end], [TRIAL_END, APR1]);
+  assert.equal(first.lines.data.length, 1);
+  assert.deepEqual(first.lines.data[0].period, { start: TRIAL_END, end: APR1 });
+  shape({ ...active, latest_invoice: first.id }, 'subscription');
+  shape(first, 'invoice');
+  // then full periods from the anchor
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.deepEqual([renewed.items.data[0].current_period_start, renewed.items.data[0].current_period_end], [APR1, MAY1]);
+  assert.equal(renewed.latest_invoice.total, 2000);
+  assert.equal(renewed.latest_invoice.status, 'paid');
+  const paid = (await stripe.paymentIntents.list({ customer: customer.id })).data
+    .filter((pi) => pi.status === 'succeeded').map((pi) => pi.amount).sort((a, b) => a - b);
+  assert.deepEqual(paid, [expected, 2000]);
+
+  // billing_cycle_anchor_config with trial_end and proration_behavior=none: the time from the
+  // trial's end to the anchor is free, the anchor (the 1st after the trial, at the trial end's
+  // time of day) bills the full period
+  const two = await setup('pm_card_visa', { frozen: NOW });
+  const sub2 = await stripe.subscriptions.create({
+    customer: two.customer.id, items: [{ price: price.id }], trial_end: TRIAL_END,
+    billing_cycle_anchor_config: { day_of_month: 1 }, proration_behavior: 'none',
+  });
+  const ANCHOR2 = APR1 + 9 * HOUR + 30 * 60;
+  assert.equal(sub2.status, 'trialing');
+  assert.equal(sub2.billing_cycle_anchor, ANCHOR2);
+  assert.equal(sub2.trial_end, TRIAL_END);
+  shape(sub2, 'subscription');
+  await advance(two.clock, TRIAL_END + HOUR + 60);
+  const free = await stripe.subscriptions.retrieve(sub2.id, { expand: ['latest_invoice'] });
+  assert.equal(free.status, 'active');
+  assert.deepEqual([free.items.data[0].current_period_start, free.items.data[0].current_period_end], [TRIAL_END, ANCHOR2]);
+  assert.equal(free.latest_invoice.total, 0);
+  assert.equal(free.latest_invoice.status, 'paid');
+  shape(free.latest_invoice, 'invoice');
+  await advance(two.clock, ANCHOR2 + HOUR + 60);
+  const full = await stripe.subscriptions.retrieve(sub2.id, { expand: ['latest_invoice'] });
+  assert.equal(full.latest_invoice.total, 2000);
+  assert.equal(full.latest_invoice.status, 'paid');
+  assert.deepEqual([full.latest_invoice.period_start, full.latest_invoice.period_end], [ANCHOR2, MAY1 + 9 * HOUR + 30 * 60]);
+  assert.deepEqual((await stripe.paymentIntents.list({ customer: two.customer.id })).data.map((pi) => pi.amount), [2000]);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
