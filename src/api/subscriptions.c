@@ -1747,12 +1747,18 @@ static int period_inv_lines(struct req *r, struct db *db, const struct subscript
 	return 0;
 }
 
+struct add_items;
+static int add_items_lines(struct req *r, struct db *db, const struct add_items *a,
+			   const struct invoice_item *ii, struct inv_line *lines, int n);
+
 /* The total of the invoice s makes at t: the pending items p, the prorations pr (not stored
- * yet), and the period's lines (period: at their price, or 0 for a trial's; else none), less
- * discounts ds. 0, or -1 with r->err. */
+ * yet; add_invoice_items among them: add, built as add_ii, or NULL), and the period's lines
+ * (period: at their price, or 0 for a trial's; else none), less discounts ds. 0, or -1 with r->err.
+ */
 static int planned_total(struct req *r, struct db *db, const struct subscription *s, bool period,
 			 bool trial, const struct pending_items *p, const struct invoice_item *pr,
-			 int n_pr, const struct discount *ds, int n_ds, int64_t *ret_total)
+			 int n_pr, const struct add_items *add, const struct invoice_item *add_ii,
+			 const struct discount *ds, int n_ds, int64_t *ret_total)
 {
 	struct inv_line pl[SUB_ITEMS_MAX];
 	int n_period = period ? s->n_items : 0;
@@ -1760,6 +1766,7 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 	int n;
 	if ((period && period_inv_lines(r, db, s, trial, pl) != 0) ||
 	    invoice_lines_plan(r, db, p, pr, n_pr, pl, n_period, &lines, &n) != 0 ||
+	    add_items_lines(r, db, add, add_ii, lines, n) != 0 ||
 	    invoice_lines_tax_defaults(r, db, s->id, s->default_tax, lines, n) != 0 ||
 	    (s->automatic_tax && invoice_lines_auto_tax_at(r, db, s->customer, s->auto_tax_address,
 							   r->now, lines, n, NULL) != 0))
@@ -1787,6 +1794,17 @@ struct add_item {
 	const char *price; /* NULL: its price_data, made inside the write */
 	int64_t quantity;
 	struct price_facts pf;
+	/* as POST /v1/invoiceitems takes them: its metadata, its own discounts[] (resolved before
+	 * the write: ds, n_ds) and tax_rates[], and period[start|end][type, timestamp] (start:
+	 * max_item_period_start, now or timestamp; end: min_item_period_end or timestamp; 0:
+	 * not given, the item's period is then its creation) */
+	const char *metadata;
+	struct discount_spec spec;
+	struct discount *ds;
+	int n_ds;
+	struct tax_rate_spec tax;
+	char start_type, end_type; /* 'm': the subscription period's, 'n': now, 't': timestamp */
+	int64_t start_at, end_at;
 };
 struct add_items {
 	int n;
@@ -1833,6 +1851,10 @@ struct create_ctx {
 static int add_items_read(struct req *r, struct db *db, struct add_items *a);
 static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
 			    struct invoice_item *ii);
+static int add_items_discounts(struct req *r, struct db *db, struct add_items *a,
+			       const struct invoice_item *ii);
+static int add_items_store_terms(struct req *r, struct db *db, const struct add_items *a,
+				 const struct invoice_item *ii);
 
 static int create_read_fn(struct db *db, void *p)
 {
@@ -2002,6 +2024,8 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 		if (invoice_item_insert(r, db, &add[i]) != 0)
 			return -1;
 	}
+	if (add_items_store_terms(r, db, &c->add, add) != 0)
+		return -1;
 	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial,
 			       c->add_sum, &c->in) != 0)
 		return -1;
@@ -2095,6 +2119,70 @@ static int price_data_terms(struct req *r, const char *path, const char *shown,
 
 /* add_invoice_items[n][price | price_data[currency, product, unit_amount |
  * unit_amount_decimal, tax_behavior], quantity] → a (at most 20). 0, or -1 with r->err. */
+/* One end of add_invoice_items[n][period]: its [type] (ends' names, then their letters) and
+ * [timestamp] (required with type timestamp, else refused). 0, or -1 with r->err. */
+static int add_period_end(struct req *r, int n, const char *end, const char *const *types,
+			  const char *letters, char *ret_type, int64_t *ret_at)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "add_invoice_items.%d.period.%s.type", n, end);
+	const char *type = param_str(r, path);
+	const char *shown = arena_printf(&r->arena, "add_invoice_items[%d][period][%s]", n, end);
+	if (!shown)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!type)
+		return req_fail(r, ERR_PARAM_MISSING, arena_printf(&r->arena, "%s[type]", shown),
+				"%s[type]", shown);
+	for (int i = 0; types[i]; i++)
+		if (str_eq(type, types[i]))
+			*ret_type = letters[i];
+	snprintf(path, sizeof(path), "add_invoice_items.%d.period.%s.timestamp", n, end);
+	bool has_at = param_int(r, path, ret_at) == 1;
+	if (*ret_type == 't' && !has_at)
+		return req_fail(r, ERR_PARAM_MISSING,
+				arena_printf(&r->arena, "%s[timestamp]", shown), "%s[timestamp]",
+				shown);
+	if (*ret_type != 't' && param_present(r, path))
+		return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[timestamp]", shown),
+				"%s[timestamp] is only taken with type timestamp.", shown);
+	return 0;
+}
+
+/* add_invoice_items[n]'s metadata, discounts[], tax_rates[] and period, as an invoice item's
+ * (invoice_items.c takes the same for POST /v1/invoiceitems), into ai. 0, or -1 with r->err. */
+static int add_item_terms(struct req *r, int n, struct add_item *ai)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "add_invoice_items.%d.metadata", n);
+	if (metadata_apply(r, NULL, path, &ai->metadata) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "add_invoice_items.%d.discounts", n);
+	if (discount_spec_parse(r, path, false, &ai->spec) != 0)
+		return -1;
+	/* named in errors as Stripe names them: add_invoice_items[n][discounts][k][coupon] */
+	for (int k = 0; k < ai->spec.n; k++) {
+		const char *kind = ai->spec.e[k].coupon		  ? "coupon"
+				   : ai->spec.e[k].promotion_code ? "promotion_code"
+								  : "discount";
+		ai->spec.e[k].shown =
+		    arena_printf(&r->arena, "add_invoice_items[%d][discounts][%d][%s]", n, k, kind);
+	}
+	snprintf(path, sizeof(path), "add_invoice_items.%d.tax_rates", n);
+	if (tax_rate_spec_parse(r, path,
+				arena_printf(&r->arena, "add_invoice_items[%d][tax_rates]", n),
+				&ai->tax) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "add_invoice_items.%d.period", n);
+	if (!param_present(r, path))
+		return 0;
+	static const char *const starts[] = {"max_item_period_start", "now", "timestamp", NULL};
+	static const char *const ends[] = {"min_item_period_end", "timestamp", NULL};
+	if (add_period_end(r, n, "start", starts, "mnt", &ai->start_type, &ai->start_at) != 0 ||
+	    add_period_end(r, n, "end", ends, "mt", &ai->end_type, &ai->end_at) != 0)
+		return -1;
+	return 0;
+}
+
 static int add_items_parse(struct req *r, struct add_items *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -2131,6 +2219,8 @@ static int add_items_parse(struct req *r, struct add_items *a)
 		    price_data_terms(
 			r, path, arena_printf(&r->arena, "add_invoice_items[%d][price_data]", n),
 			&ai->pf) != 0)
+			return -1;
+		if (add_item_terms(r, n, ai) != 0)
 			return -1;
 		a->n++;
 	}
@@ -2199,8 +2289,21 @@ static int add_items_build(struct req *r, const struct add_items *a, const struc
 		    ai->pf.has_unit_amount ? NULL : ai->pf.unit_amount_decimal;
 		ii->price = ai->price;
 		ii->description = ai->pf.product_name;
-		ii->metadata = "{}";
+		ii->metadata = ai->metadata ? ai->metadata : "{}";
 		ii->subscription = s->id;
+		/* its period: the subscription's current one's ends (all its items share it), now,
+		 * or as given */
+		if (ai->start_type)
+			ii->period_start = ai->start_type == 'm'   ? s->period_start
+					   : ai->start_type == 'n' ? t
+								   : ai->start_at;
+		if (ai->end_type)
+			ii->period_end = ai->end_type == 'm' ? s->period_end : ai->end_at;
+		if (ii->period_end < ii->period_start)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "add_invoice_items[%d][period][end]", i),
+			    "The period's end must not be before its start.");
 		ii->test_clock = s->test_clock;
 		ii->discountable = true;
 		if (price_facts_amount(&ai->pf, ai->quantity, &ii->amount) != 0 ||
@@ -2237,6 +2340,78 @@ static int add_items_prices(struct req *r, struct db *db, const struct add_items
 		ii[i].description = pf.product_name;
 		if (!ii[i].price)
 			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	return 0;
+}
+
+/* Before the write, a's entries built as ii: the discounts each asks for of its own, resolved as
+ * an invoice item's are (invoice_items.c: a discountable item of a positive amount). 0, or -1
+ * with r->err. */
+static int add_items_discounts(struct req *r, struct db *db, struct add_items *a,
+			       const struct invoice_item *ii)
+{
+	for (int i = 0; i < a->n; i++) {
+		struct add_item *ai = &a->it[i];
+		ai->n_ds = 0;
+		if (!ai->spec.n)
+			continue;
+		if (ii[i].amount <= 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "add_invoice_items[%d][discounts]", i),
+			    "Discounts apply to a discountable item of a positive amount.");
+		ai->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ai->ds));
+		if (!ai->ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (discounts_resolve(r, db, &ai->spec, ii[i].customer, ii[i].currency,
+				      ii[i].amount, NULL, ii[i].created, ai->ds, &ai->n_ds) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The planned lines of a's entries (built as ii; a NULL: none) among an invoice's n lines, found
+ * by id: their own discounts and tax rates, as add_items_store_terms stores them. 0, or -1 with
+ * r->err. */
+static int add_items_lines(struct req *r, struct db *db, const struct add_items *a,
+			   const struct invoice_item *ii, struct inv_line *lines, int n)
+{
+	for (int i = 0; a && i < a->n; i++) {
+		char id[ID_MAX];
+		memcpy(id, "il_", 3);
+		str_copy(id + 3, sizeof(id) - 3, ii[i].id + 3);
+		for (int k = 0; k < n; k++) {
+			if (strcmp(lines[k].id, id) != 0)
+				continue;
+			lines[k].own = a->it[i].ds;
+			lines[k].n_own = a->it[i].n_ds;
+			if (a->it[i].tax.present &&
+			    invoice_line_tax_own(r, db, ii[i].id, &a->it[i].tax, &lines[k]) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Inside the write, a's entries stored as ii: their own discounts (a copy of those resolved,
+ * for a re-run of the write) and tax rates. 0, or -1 with r->err. */
+static int add_items_store_terms(struct req *r, struct db *db, const struct add_items *a,
+				 const struct invoice_item *ii)
+{
+	for (int i = 0; i < a->n; i++) {
+		const struct add_item *ai = &a->it[i];
+		if (ai->n_ds) {
+			struct discount *ds =
+			    arena_alloc(&r->arena, (size_t)ai->n_ds * sizeof(*ds));
+			if (!ds)
+				return req_fail(r, ERR_API, NULL, NULL);
+			memcpy(ds, ai->ds, (size_t)ai->n_ds * sizeof(*ds));
+			if (discounts_attach(r, db, DISCOUNT_INVOICE_ITEM, ii[i].id, ii[i].customer,
+					     ii[i].created, ds, ai->n_ds, NULL) != 0)
+				return -1;
+		}
+		if (tax_links_set(r, db, ii[i].id, &ai->tax) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -2427,6 +2602,8 @@ static int create_discounts_fn(struct db *db, void *p)
 	c->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*c->ds));
 	if (!c->ds)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (add_items_discounts(r, db, &c->add, c->add_ii) != 0)
+		return -1;
 	if (!c->spec.n) {
 		/* none of its own: its invoices take the customer's (discounts.c), which is not
 		 * made for it */
@@ -2435,14 +2612,14 @@ static int create_discounts_fn(struct db *db, void *p)
 		int rc = cd ? customer_discount_get(r, db, s->customer, c->t0, cd) : DB_ERR;
 		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
-		return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, cd,
-				     rc == DB_OK, &c->due);
+		return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, &c->add,
+				     c->add_ii, cd, rc == DB_OK, &c->due);
 	}
 	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
 			      c->ds, &c->n_ds) != 0)
 		return -1;
-	return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, c->ds, c->n_ds,
-			     &c->due);
+	return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, &c->add,
+			     c->add_ii, c->ds, c->n_ds, &c->due);
 }
 
 static int h_create(struct req *r)
@@ -3819,7 +3996,8 @@ static int change_read_fn(struct db *db, void *p)
 	if (c->own_params) {
 		int64_t add_sum;
 		if (add_items_parse(r, &x->add) != 0 || add_items_read(r, db, &x->add) != 0 ||
-		    add_items_build(r, &x->add, s, x->t, &x->pr[x->n_pr], &add_sum) != 0)
+		    add_items_build(r, &x->add, s, x->t, &x->pr[x->n_pr], &add_sum) != 0 ||
+		    add_items_discounts(r, db, &x->add, &x->pr[x->n_pr]) != 0)
 			return -1;
 		x->n_pr += x->add.n;
 		if (__builtin_add_overflow(x->pr_sum, add_sum, &x->pr_sum))
@@ -3892,7 +4070,8 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	}
 	/* a final invoice's metered lines: the usage so far (cancel_read_fn) */
 	if (planned_total(r, db, x->usage ? x->usage : s, x->reset || x->usage, x->trial_inv,
-			  &x->pending, x->pr, x->n_pr, ds, n_ds, &x->total) != 0 ||
+			  &x->pending, x->pr, x->n_pr, &x->add, &x->pr[x->add_first], ds, n_ds,
+			  &x->total) != 0 ||
 	    invoice_planned_due(r, db, s->customer, s->currency, x->total, &x->due) != 0)
 		return -1;
 	struct billing_customer cf;
@@ -4038,6 +4217,8 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		     tax_links_copy(r, db, ii.subscription_item, ii.id) != 0))
 			return -1;
 	}
+	if (x->add.n && add_items_store_terms(r, db, &x->add, &x->pr[x->add_first]) != 0)
+		return -1;
 	/* the items' tax_rates[] asked for (the defaults: own_params) */
 	for (int i = 0; !keep_items && i < s->n_items; i++)
 		if (s->items[i].tax && tax_links_set(r, db, s->items[i].id, s->items[i].tax) != 0)
@@ -5138,7 +5319,7 @@ static int step_read_fn(struct db *db, void *p)
 		 * anchor */
 		if (trial_anchor_partial(r, db, s, s->period_index + 1, s->period_end) != 0)
 			return -1;
-		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, ds, n_ds,
+		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, NULL, NULL, ds, n_ds,
 				  &x->total) != 0 ||
 		    invoice_planned_due(r, db, s->customer, s->currency, x->total,
 					&x->amount_due) != 0)
@@ -6054,11 +6235,33 @@ static const struct param_spec anchor_config_children[] = {
     {"second", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec add_period_start_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"max_item_period_start", "now", "timestamp", NULL}, NULL},
+    {"timestamp", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_period_end_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"min_item_period_end", "timestamp", NULL}, NULL},
+    {"timestamp", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_period_children[] = {
+    {"start", PT_OBJECT, PF_REQUIRED, 0, NULL, add_period_start_children},
+    {"end", PT_OBJECT, PF_REQUIRED, 0, NULL, add_period_end_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec add_item_children[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
     /* a one-time price, as an invoice item's price_data */
     {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    /* as an invoice item's (POST /v1/invoiceitems) */
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"period", PT_OBJECT, 0, 0, NULL, add_period_children},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancellation_children[] = {

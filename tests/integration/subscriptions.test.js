@@ -642,6 +642,86 @@ test('add_invoice_items on update: pending for the next invoice, or on an always
   assert.equal(second.total, 2000);
 });
 
+test('add_invoice_items with discounts, metadata, period and tax_rates, as invoice items take them (create and update)', async () => {
+  const { clock, customer } = await setup();
+  const FEB28 = Date.UTC(2025, 1, 28, 12, 0, 0) / 1000;
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product_data: { name: 'Setup' } });
+  const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'once' });
+  const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }],
+    add_invoice_items: [{
+      price: fee.id, discounts: [{ coupon: coupon.id }], tax_rates: [vat.id], metadata: { kind: 'setup' },
+      period: { start: { type: 'max_item_period_start' }, end: { type: 'min_item_period_end' } },
+    }],
+    expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'active');
+  const inv = sub.latest_invoice;
+  // the fee: 1000 less its own 25 % (250), taxed 10 % on the rest (75); the period's line untaxed
+  assert.equal(inv.status, 'paid');
+  assert.deepEqual([inv.subtotal, inv.total, inv.amount_paid], [3000, 2825, 2825]);
+  shape(inv, 'invoice');
+  const [ii] = (await stripe.invoiceItems.list({ invoice: inv.id })).data;
+  assert.deepEqual(ii.metadata, { kind: 'setup' });
+  assert.deepEqual(ii.period, { start: T0, end: FEB28 });
+  assert.equal(ii.discounts.length, 1);
+  assert.deepEqual(ii.tax_rates.map((t) => t.id), [vat.id]);
+  billingShape(ii, 'invoiceitem');
+  const line = (await stripe.invoices.listLineItems(inv.id)).data.find((l) => l.parent.type === 'invoice_item_details');
+  assert.equal(line.amount, 1000);
+  assert.deepEqual(line.discount_amounts.map((d) => d.amount), [250]);
+  assert.deepEqual(line.taxes.map((t) => t.amount), [75]);
+  assert.deepEqual(line.period, { start: T0, end: FEB28 });
+  const pi = (await stripe.paymentIntents.list({ customer: customer.id })).data[0];
+  assert.equal(pi.amount, 2825);
+
+  // on update: a pending item with its period as timestamps, its tax and metadata, billed by
+  // the renewal
+  const upd = await stripe.subscriptions.update(sub.id, {
+    add_invoice_items: [{
+      price_data: { currency: 'usd', product: price.product, unit_amount: 500 }, tax_rates: [vat.id],
+      metadata: { kind: 'extra' }, period: { start: { type: 'timestamp', timestamp: T0 + DAY }, end: { type: 'timestamp', timestamp: T0 + 2 * DAY } },
+    }],
+  });
+  assert.equal(upd.latest_invoice, inv.id);
+  const [pending] = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.deepEqual(pending.metadata, { kind: 'extra' });
+  assert.deepEqual(pending.period, { start: T0 + DAY, end: T0 + 2 * DAY });
+  assert.deepEqual(pending.tax_rates.map((t) => t.id), [vat.id]);
+  assert.equal(pending.discounts.length, 0);
+  // refused, nothing kept: an end before the start, a timestamp type without one, a discount
+  // on a credit, a tax rate of no one
+  const cases = [
+    [{ price: fee.id, period: { start: { type: 'now' }, end: { type: 'timestamp', timestamp: T0 - DAY } } }, 'add_invoice_items[0][period][end]'],
+    [{ price: fee.id, period: { start: { type: 'timestamp' }, end: { type: 'min_item_period_end' } } }, 'add_invoice_items[0][period][start][timestamp]'],
+    [{ price: fee.id, period: { start: { type: 'now' } } }, 'add_invoice_items[0][period][end]'],
+    [{ price_data: { currency: 'usd', product: price.product, unit_amount: 0 }, discounts: [{ coupon: coupon.id }] }, 'add_invoice_items[0][discounts]'],
+    [{ price: fee.id, discounts: [{ coupon: 'nope' }] }, 'add_invoice_items[0][discounts][0][coupon]'],
+    [{ price: fee.id, tax_rates: ['txr_nope'] }, 'add_invoice_items[0][tax_rates]'],
+  ];
+  for (const [item, param] of cases) {
+    await assert.rejects(stripe.subscriptions.update(sub.id, { add_invoice_items: [item] }),
+      (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === param, JSON.stringify(item));
+  }
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 1);
+  await advance(clock, FEB28 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  const second = renewed.latest_invoice;
+  assert.equal(second.status, 'paid');
+  assert.equal(second.total, 2000 + 500 + 50);
+  shape(second, 'invoice');
+  // always_invoice: the invoice made now takes the item's own discount
+  const now = await stripe.subscriptions.update(sub.id, {
+    proration_behavior: 'always_invoice', add_invoice_items: [{ price: fee.id, discounts: [{ coupon: coupon.id }] }],
+    expand: ['latest_invoice'],
+  });
+  assert.equal(now.latest_invoice.billing_reason, 'subscription_update');
+  assert.equal(now.latest_invoice.status, 'paid');
+  assert.deepEqual([now.latest_invoice.subtotal, now.latest_invoice.total], [1000, 750]);
+  shape(now.latest_invoice, 'invoice');
+});
+
 test('billing_cycle_anchor at creation: the first invoice bills the prorated time to the anchor; renewals follow it', async () => {
   const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000; // Mar 11 09:30
   const MAR1 = Date.UTC(2025, 2, 1) / 1000;
