@@ -173,7 +173,10 @@ struct sub_item {
 	const char *price, *metadata;
 	int64_t quantity, created;
 	struct price_facts pf;
-	int data;	     /* create: index of an items[n][price_data] to store, or -1 */
+	int data; /* create: index of an items[n][price_data] to store, or -1 */
+	/* a change's price_data to make (its dotted parameter path, and as errors name it:
+	 * items[n][price_data], or price_data of /v1/subscription_items); NULL: none */
+	const char *data_path, *data_shown;
 	bool quantity_given; /* create: items[n][quantity] was given (a metered item takes none) */
 	/* a metered item added (or its price replaced) by a change: its usage counts from then,
 	 * the meter's events before it not its own; 0: from its subscription's usage window */
@@ -2416,23 +2419,31 @@ static int add_items_store_terms(struct req *r, struct db *db, const struct add_
 	return 0;
 }
 
-/* items[n][price_data] of a create or an update: a recurring licensed price's terms as it will
- * be made (price_create_inline, inside the write) into pf. 0, or -1 with r->err. */
-static int item_price_data(struct req *r, int n, struct price_facts *pf)
+/* The price_data object at `at` (dotted: "items.0.price_data", "price_data"), named `shown` in
+ * errors, of a create or a change: a recurring licensed price's terms as it will be made
+ * (price_create_inline, inside the write) into pf. 0, or -1 with r->err. */
+static int price_data_at(struct req *r, const char *at, const char *shown, struct price_facts *pf)
 {
-	char path[80];
-	snprintf(path, sizeof(path), "items.%d.price_data", n);
-	if (price_data_terms(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf) != 0)
+	char path[96];
+	if (price_data_terms(r, at, shown, pf) != 0)
 		return -1;
-	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
+	snprintf(path, sizeof(path), "%s.recurring.interval", at);
 	str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
 	pf->interval_count = 1;
-	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval_count", n);
+	snprintf(path, sizeof(path), "%s.recurring.interval_count", at);
 	param_int(r, path, &pf->interval_count);
 	pf->recurring = true;
 	pf->active = pf->product_active = true;
 	pf->usage_type = "licensed";
 	return 0;
+}
+
+/* items[n][price_data] of a create */
+static int item_price_data(struct req *r, int n, struct price_facts *pf)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "items.%d.price_data", n);
+	return price_data_at(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf);
 }
 
 /* items[n]: price or price_data, quantity, metadata → c->s.items (prices' facts for
@@ -3390,12 +3401,14 @@ static int pending_params_check(struct req *r, const struct sub_change *c)
 			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path : "items[tax_rates]";
 	if (!bad)
 		return 0;
-	return req_fail(r, ERR_PARAM_BAD, bad,
-			"When payment_behavior is pending_if_incomplete, only these parameters "
-			"are supported: expand, payment_behavior, proration_behavior, "
-			"proration_date, billing_cycle_anchor, items (price, quantity), trial_end, "
-			"trial_from_plan and add_invoice_items. Received: %s.",
-			bad);
+	return req_fail(
+	    r, ERR_PARAM_BAD, bad,
+	    "When payment_behavior is pending_if_incomplete, only these parameters "
+	    "are supported: expand, payment_behavior, proration_behavior, "
+	    "proration_date, billing_cycle_anchor, items (price, price_data, quantity), "
+	    "trial_end, "
+	    "trial_from_plan and add_invoice_items. Received: %s.",
+	    bad);
 }
 
 static int h_update(struct req *r)
@@ -3660,12 +3673,14 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 static const char SQL_PRODUCT_NAME[] =
     "SELECT name, active FROM products WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
-/* items[n][price_data][product] of an update, read before the write: its name (what the
- * prorations are described with) and whether it is active, into pf. 0, or -1 with r->err. */
-static int price_data_product(struct req *r, struct db *db, int n, struct price_facts *pf)
+/* the product of a change's price_data (at `at`, named `shown`), read before the write: its name
+ * (what the prorations are described with) and whether it is active, into pf. 0, or -1 with r->err.
+ */
+static int price_data_product(struct req *r, struct db *db, const char *at, const char *shown,
+			      struct price_facts *pf)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "items.%d.price_data.product", n);
+	char path[96];
+	snprintf(path, sizeof(path), "%s.product", at);
 	const char *product = param_str(r, path);
 	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_NAME);
 	if (!st)
@@ -3680,9 +3695,8 @@ static int price_data_product(struct req *r, struct db *db, int n, struct price_
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
-		return req_fail_missing(
-		    r, "product", product ? product : "",
-		    arena_printf(&r->arena, "items[%d][price_data][product]", n));
+		return req_fail_missing(r, "product", product ? product : "",
+					arena_printf(&r->arena, "%s[product]", shown));
 	if (rc != DB_ROW)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -3765,22 +3779,19 @@ static int change_read_fn(struct db *db, void *p)
 	for (int k = 0; k < c->n; k++) {
 		const struct sub_item_change *ch = &c->ch[k];
 		struct sub_item *it = NULL;
-		/* items[k][price_data]: only POST /v1/subscriptions/{id}'s items take it */
+		/* items[k][price_data] of POST /v1/subscriptions/{id}, or price_data of
+		 * /v1/subscription_items (ch->price_data) */
 		char dpath[48];
 		snprintf(dpath, sizeof(dpath), "items.%d.price_data", k);
-		int data = c->own_params && param_present(r, dpath) ? k : -1;
+		const char *data_path = c->own_params && param_present(r, dpath)
+					    ? arena_strdup(&r->arena, dpath)
+					    : ch->price_data;
+		int data = data_path ? k : -1;
 		if (data >= 0 && (ch->price || ch->deleted))
 			return req_fail(
-			    r, ERR_PARAM_BAD, ch->shown,
+			    r, ERR_PARAM_BAD, *ch->shown ? ch->shown : "price_data",
 			    "Each item needs at most one of price and price_data, and a "
 			    "deleted one neither.");
-		/* Tender's choice: a pending update keeps prices by id, made when it is applied */
-		if (data >= 0 && str_eq(c->payment_behavior, "pending_if_incomplete"))
-			return req_fail(
-			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][price_data]", k),
-			    "Tender does not take price_data with pending_if_incomplete; "
-			    "create the price first and pass items[%d][price].",
-			    k);
 		if (ch->id) {
 			for (int i = 0; i < s->n_items; i++)
 				if (strcmp(s->items[i].id, ch->id) == 0)
@@ -3832,9 +3843,14 @@ static int change_read_fn(struct db *db, void *p)
 			 * that no price id can be; its product's name labels its prorations */
 			bool was_metered = item_metered(it);
 			memset(&it->pf, 0, sizeof(it->pf));
-			if (item_price_data(r, data, &it->pf) != 0 ||
-			    price_data_product(r, db, data, &it->pf) != 0)
-				return -1;
+			it->data_path = data_path;
+			it->data_shown = *ch->shown
+					     ? arena_printf(&r->arena, "%s[price_data]", ch->shown)
+					     : "price_data";
+			if (!it->data_path || !it->data_shown ||
+			    price_data_at(r, it->data_path, it->data_shown, &it->pf) != 0 ||
+			    price_data_product(r, db, it->data_path, it->data_shown, &it->pf) != 0)
+				return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 			it->price = arena_printf(&r->arena, "price_data:%d", data);
 			it->data = data;
 			if (was_metered) {
@@ -4112,13 +4128,12 @@ static int change_prices(struct req *r, struct db *db, struct subscription *s, s
 {
 	for (int i = 0; i < s->n_items; i++) {
 		struct sub_item *it = &s->items[i];
-		if (it->data < 0 || strncmp(it->price, "price_data:", 11) != 0)
+		if (it->data < 0 || !it->data_path || strncmp(it->price, "price_data:", 11) != 0)
 			continue;
-		char prefix[64], shown[64], id[ID_MAX];
-		snprintf(prefix, sizeof(prefix), "items.%d.price_data.", it->data);
-		snprintf(shown, sizeof(shown), "items[%d][price_data]", it->data);
+		char prefix[96], id[ID_MAX];
+		snprintf(prefix, sizeof(prefix), "%s.", it->data_path);
 		struct price_facts pf;
-		if (price_create_inline(r, db, prefix, shown, &pf, id) != 0)
+		if (price_create_inline(r, db, prefix, it->data_shown, &pf, id) != 0)
 			return -1;
 		/* what was prorated before the write is what was stored */
 		if (pf.unit_amount != it->pf.unit_amount ||
@@ -4200,7 +4215,9 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (!keep_items && change_prices(r, db, s, x) != 0)
+	/* a pending update's new prices too: made now (inactive), as Stripe makes them, the
+	 * update naming them */
+	if (!x->c->resume && change_prices(r, db, s, x) != 0)
 		return -1;
 	if (!keep_items && items_insert(r, db, s) != 0)
 		return -1;
@@ -6342,7 +6359,7 @@ const struct param_spec subscription_change_item_params[] = {
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec update_price_data_children[] = {
+const struct param_spec subscription_item_price_data_params[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
@@ -6357,7 +6374,7 @@ static const struct param_spec update_item_params[] = {
     {"id", PT_STRING, 0, 255, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL},
-    {"price_data", PT_OBJECT, 0, 0, NULL, update_price_data_children},
+    {"price_data", PT_OBJECT, 0, 0, NULL, subscription_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"deleted", PT_BOOL, 0, 0, NULL, NULL},
