@@ -3415,8 +3415,11 @@ static int h_update(struct req *r)
 {
 	if (pending_params_check(r, NULL) != 0)
 		return -1;
-	/* billing_cycle_anchor=unchanged is the default: no change by itself */
-	if (param_present(r, "items") || param_present(r, "add_invoice_items") ||
+	/* billing_cycle_anchor=unchanged is the default: no change by itself; nor is
+	 * trial_from_plan=false */
+	bool from_plan = false;
+	param_bool(r, "trial_from_plan", &from_plan);
+	if (from_plan || param_present(r, "items") || param_present(r, "add_invoice_items") ||
 	    param_present(r, "proration_behavior") || param_present(r, "proration_date") ||
 	    param_present(r, "trial_end") || str_eq(param_str(r, "billing_cycle_anchor"), "now")) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
@@ -3719,17 +3722,34 @@ struct trial_change {
  * before trial_end). A trial_end change is not held as a pending update here (its pending_update
  * would need the trial's fields); billing_cycle_anchor=now is, as a new interval's reset is.
  * 0, or -1 with r->err (400). */
-static int trial_params(struct req *r, const struct sub_change *c, bool trialing, int64_t t,
-			struct trial_change *ret)
+static int trial_params(struct req *r, const struct sub_change *c, const struct subscription *s,
+			bool trialing, int64_t t, struct trial_change *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!c->own_params)
 		return 0;
 	const char *te = param_str(r, "trial_end");
+	/* trial_from_plan: the longest trial_period_days of the items' prices as they will be, a
+	 * trial from now as trial_end would give (none: nothing changes), as on create */
+	bool from_plan = false;
+	param_bool(r, "trial_from_plan", &from_plan);
+	if (from_plan && te)
+		return req_fail(r, ERR_PARAM_BAD, "trial_from_plan",
+				"trial_from_plan cannot be combined with trial_end.");
+	int64_t plan_days = 0;
+	for (int i = 0; from_plan && i < s->n_items; i++)
+		if (s->items[i].pf.trial_period_days > plan_days)
+			plan_days = s->items[i].pf.trial_period_days;
+	if (plan_days > TRIAL_DAYS_MAX)
+		plan_days = TRIAL_DAYS_MAX;
+	if (plan_days > 0) {
+		ret->until = t + plan_days * 86400;
+		te = "trial_from_plan";
+	}
 	ret->anchor_now = str_eq(param_str(r, "billing_cycle_anchor"), "now");
 	if (te && str_eq(te, "now")) {
 		ret->end_now = true;
-	} else if (te) {
+	} else if (te && !ret->until) {
 		if (parse_i64(te, &ret->until) != 0)
 			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
 		if (ret->until <= t || ret->until > t + TRIAL_DAYS_MAX * 86400LL)
@@ -3737,17 +3757,18 @@ static int trial_params(struct req *r, const struct sub_change *c, bool trialing
 					"Invalid timestamp: must be in the future and at most %d "
 					"days from now.",
 					TRIAL_DAYS_MAX);
-		if (ret->anchor_now)
-			return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
-					"billing_cycle_anchor cannot be now while trial_end is "
-					"later: the trial must end first (trial_end=now).");
 	}
+	if (ret->until && ret->anchor_now)
+		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
+				"billing_cycle_anchor cannot be now while trial_end is "
+				"later: the trial must end first (trial_end=now).");
 	if (ret->anchor_now && trialing && !ret->end_now)
 		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
 				"billing_cycle_anchor cannot be set to now while the subscription "
 				"is trialing: end the trial with trial_end=now.");
 	if (te && str_eq(param_str(r, "payment_behavior"), "pending_if_incomplete"))
-		return req_fail(r, ERR_PARAM_BAD, "trial_end",
+		return req_fail(r, ERR_PARAM_BAD,
+				ret->until && from_plan ? "trial_from_plan" : "trial_end",
 				"Tender does not hold a change of trial_end as a pending update: "
 				"use another payment_behavior.");
 	return 0;
@@ -3929,7 +3950,7 @@ static int change_read_fn(struct db *db, void *p)
 	bool billed = str_eq(s->status, "active") || str_eq(s->status, "past_due");
 	bool trialing = str_eq(s->status, "trialing");
 	struct trial_change tc;
-	if (trial_params(r, c, trialing, x->t, &tc) != 0)
+	if (trial_params(r, c, s, trialing, x->t, &tc) != 0)
 		return -1;
 	/* a trial's new interval counts from the trial's end (its anchor); billing_cycle_anchor=now
 	 * and a trial's end now start a new period now, as does a trial started on a billed one
@@ -6389,6 +6410,7 @@ static const struct param_spec update_params[] = {
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
     {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, update_item_params},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
+    {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
     {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},
