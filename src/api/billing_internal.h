@@ -268,7 +268,13 @@ struct sub_item_change {
 	 * POST /v1/subscriptions/{id} is found by its own path) */
 	const char *price_data;
 };
-enum sub_change_answer { SUB_ANSWER_SUBSCRIPTION, SUB_ANSWER_ITEM, SUB_ANSWER_ITEM_DELETED };
+/* SUB_ANSWER_SCHEDULE: the subscription schedule named in `item` (its cancel) */
+enum sub_change_answer {
+	SUB_ANSWER_SUBSCRIPTION,
+	SUB_ANSWER_ITEM,
+	SUB_ANSWER_ITEM_DELETED,
+	SUB_ANSWER_SCHEDULE
+};
 struct sub_change {
 	const char *subscription;
 	int n;
@@ -725,9 +731,12 @@ struct sub_preview_req {
 int subscription_preview(struct req *r, struct db *db, const struct sub_preview_req *q,
 			 struct invoice_preview *ret);
 
-/* A cancellation's `prorate` / `invoice_now` set to true: refused (400), as Tender does not
- * prorate or invoice on cancellation (subscriptions and their schedules). 0 or -1 with r->err. */
-int subscription_cancel_proration_refuse(struct req *r);
+/* An active subscription schedule's cancel with `prorate` / `invoice_now` (Stripe's defaults for
+ * it: true): its subscription `sub` canceled as DELETE /v1/subscriptions/{id} cancels it with
+ * them (the credit, the final invoice and its payment), the schedule `schedule` canceled in the
+ * same write (which it must still manage), and answered. 0, or -1 with r->err. */
+int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, const char *schedule,
+					      bool prorate, bool invoice_now);
 
 /* ---- quotes (quotes.c) and what they ask of invoices.c ---- */
 

@@ -4332,6 +4332,8 @@ static int change_respond(struct req *r, struct db *db, struct change_ctx *x)
 	struct sub_change *c = x->c;
 	if (c->answer == SUB_ANSWER_SUBSCRIPTION)
 		return answer_sub(r, db, x->s.id);
+	if (c->answer == SUB_ANSWER_SCHEDULE)
+		return subscription_schedule_answer(r, db, c->item);
 	r->answer_event[0] = '\0';
 	struct json *j = req_json(r);
 	if (c->answer == SUB_ANSWER_ITEM_DELETED) {
@@ -4907,15 +4909,28 @@ static int cancel_fn(struct db *db, void *p)
 	return answer_sub(r, db, s->id);
 }
 
-int subscription_cancel_proration_refuse(struct req *r)
+static int cancel_read_fn(struct db *db, void *p);
+
+int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, const char *schedule,
+					      bool prorate, bool invoice_now)
 {
-	bool v = false;
-	if ((param_bool(r, "invoice_now", &v) == 1 && v) ||
-	    (param_bool(r, "prorate", &v) == 1 && v))
-		return req_fail(r, ERR_PARAM_BAD,
-				param_present(r, "prorate") ? "prorate" : "invoice_now",
-				"Tender does not prorate or invoice on cancellation yet.");
-	return 0;
+	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!c || !x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	memset(x, 0, sizeof(*x));
+	c->subscription = sub;
+	c->answer = SUB_ANSWER_SCHEDULE;
+	str_copy(c->item, sizeof(c->item), schedule);
+	x->r = r;
+	x->c = c;
+	x->cancel = true;
+	x->cancel_prorate = prorate;
+	x->invoice_now = invoice_now;
+	if (req_read(r, cancel_read_fn, x) != 0)
+		return -1;
+	return change_commit(r, x);
 }
 
 /* ---- cancellation with proration ----
@@ -5025,6 +5040,17 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 	struct subscription *s = change_current(r, db, x);
 	if (!s)
 		return -1;
+	/* a schedule's cancel: the schedule still manages it (cancel_finish then cancels both) */
+	if (x->c->answer == SUB_ANSWER_SCHEDULE) {
+		const char *sched;
+		if (subscription_schedule_of(r, db, s->id, &sched) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!sched || !str_eq(sched, x->c->item))
+			return req_fail(r, ERR_INVALID_STATE, NULL,
+					"Subscription schedule %s changed while it was canceled; "
+					"try again.",
+					x->c->item);
+	}
 	if (!x->at_period_end) {
 		cancellation_details_apply(r, s);
 		s->cancel_at_period_end = false;
