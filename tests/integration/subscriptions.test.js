@@ -904,6 +904,19 @@ test('billing_cycle_anchor with a trial: free until the trial ends, then the pro
   assert.equal(full.latest_invoice.status, 'paid');
   assert.deepEqual([full.latest_invoice.period_start, full.latest_invoice.period_end], [ANCHOR2, MAY1 + 9 * HOUR + 30 * 60]);
   assert.deepEqual((await stripe.paymentIntents.list({ customer: two.customer.id })).data.map((pi) => pi.amount), [2000]);
+
+  // trial_end moved on update: the anchor kept while the trial still ends before it, else the
+  // trial's end becomes the anchor
+  const three = await setup('pm_card_visa', { frozen: NOW });
+  const sub3 = await stripe.subscriptions.create({
+    customer: three.customer.id, items: [{ price: price.id }], trial_period_days: 7, billing_cycle_anchor: APR1,
+  });
+  const moved = await stripe.subscriptions.update(sub3.id, { trial_end: NOW + 10 * DAY });
+  assert.deepEqual([moved.status, moved.trial_end, moved.billing_cycle_anchor], ['trialing', NOW + 10 * DAY, APR1]);
+  assert.equal(moved.items.data[0].current_period_end, NOW + 10 * DAY);
+  const past = await stripe.subscriptions.update(sub3.id, { trial_end: APR1 + DAY });
+  assert.deepEqual([past.trial_end, past.billing_cycle_anchor], [APR1 + DAY, APR1 + DAY]);
+  shape(past, 'subscription');
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
