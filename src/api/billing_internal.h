@@ -263,8 +263,18 @@ struct sub_item_change {
 	bool deleted;
 	bool clear_usage;  /* deleted: a metered item's usage since its period began not billed */
 	const char *shown; /* its name in errors: "items[0]", "" for subscription_items */
+	/* /v1/subscription_items' price_data: the dotted path of its hash ("price_data"; NULL:
+	 * none), a new price made inactive by the change's write (items[n][price_data] of
+	 * POST /v1/subscriptions/{id} is found by its own path) */
+	const char *price_data;
 };
-enum sub_change_answer { SUB_ANSWER_SUBSCRIPTION, SUB_ANSWER_ITEM, SUB_ANSWER_ITEM_DELETED };
+/* SUB_ANSWER_SCHEDULE: the subscription schedule named in `item` (its cancel) */
+enum sub_change_answer {
+	SUB_ANSWER_SUBSCRIPTION,
+	SUB_ANSWER_ITEM,
+	SUB_ANSWER_ITEM_DELETED,
+	SUB_ANSWER_SCHEDULE
+};
 struct sub_change {
 	const char *subscription;
 	int n;
@@ -300,6 +310,8 @@ int subscription_changes_parse(struct req *r, const char *param, const char *sho
 extern const struct param_spec subscription_change_item_params[];
 extern const char *const subscription_proration_behaviors[];
 extern const struct param_spec subscription_discount_params[];
+/* a change's price_data[currency, product, recurring, tax_behavior, unit_amount(_decimal)] */
+extern const struct param_spec subscription_item_price_data_params[];
 /* Applies c as one change of the subscription (its items, prorations as invoice items, an
  * invoice paid at once for always_invoice or a new interval) and answers. 0, or -1 with r->err. */
 int subscription_change(struct req *r, struct sub_change *c);
@@ -719,9 +731,12 @@ struct sub_preview_req {
 int subscription_preview(struct req *r, struct db *db, const struct sub_preview_req *q,
 			 struct invoice_preview *ret);
 
-/* A cancellation's `prorate` / `invoice_now` set to true: refused (400), as Tender does not
- * prorate or invoice on cancellation (subscriptions and their schedules). 0 or -1 with r->err. */
-int subscription_cancel_proration_refuse(struct req *r);
+/* An active subscription schedule's cancel with `prorate` / `invoice_now` (Stripe's defaults for
+ * it: true): its subscription `sub` canceled as DELETE /v1/subscriptions/{id} cancels it with
+ * them (the credit, the final invoice and its payment), the schedule `schedule` canceled in the
+ * same write (which it must still manage), and answered. 0, or -1 with r->err. */
+int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, const char *schedule,
+					      bool prorate, bool invoice_now);
 
 /* ---- quotes (quotes.c) and what they ask of invoices.c ---- */
 

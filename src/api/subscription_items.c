@@ -5,7 +5,7 @@
  * checks, prorations (proration_behavior, proration_date), invoice for always_invoice and
  * customer.subscription.updated, and payment_behavior (pending_if_incomplete keeps the change as
  * the subscription's pending update until its invoice is paid); only the answer differs (the
- * item).
+ * item). price_data (a new inactive price) is taken as items[n][price_data] is.
  */
 #include <string.h>
 
@@ -31,6 +31,8 @@ static struct sub_change *change_new(struct req *r)
 		return NULL;
 	if (param_present(r, "metadata"))
 		c->ch[0].metadata_path = "metadata";
+	if (param_present(r, "price_data"))
+		c->ch[0].price_data = "price_data";
 	return c;
 }
 
@@ -160,6 +162,7 @@ static const struct param_spec create_params[] = {
     /* one of the two: plan is the legacy name of a recurring price */
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, subscription_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},
@@ -171,6 +174,7 @@ static const struct param_spec create_params[] = {
 static const struct param_spec update_params[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL},
+    {"price_data", PT_OBJECT, 0, 0, NULL, subscription_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, proration_behaviors, NULL},

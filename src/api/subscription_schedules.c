@@ -737,6 +737,11 @@ static int sched_answer(struct req *r, struct db *db, const char *id)
 
 /* ---- what subscriptions.c asks ---- */
 
+int subscription_schedule_answer(struct req *r, struct db *db, const char *id)
+{
+	return sched_answer(r, db, id);
+}
+
 int subscription_schedule_of(struct req *r, struct db *db, const char *sub, const char **ret)
 {
 	struct db_stmt *st = db_prepare(db, SQL_OF_SUB);
@@ -1837,11 +1842,31 @@ static int cancel_fn(struct db *db, void *p)
 	return sched_answer(r, db, sc->id);
 }
 
+static int cancel_read_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	if (one_load(db, x) != 0 || live_guard(x->r, db, x->sc, "cancel") != 0)
+		return -1;
+	return 0;
+}
+
+/* prorate and invoice_now (Stripe's defaults: true) apply to an active schedule's
+ * subscription: it is canceled as DELETE /v1/subscriptions/{id} cancels it with them, its
+ * write canceling the schedule too (subscription_schedule_sub_ended); a schedule not started,
+ * or both false, is canceled by cancel_fn */
 static int h_cancel(struct req *r)
 {
-	if (subscription_cancel_proration_refuse(r) != 0)
-		return -1;
+	bool prorate = true, invoice_now = true;
+	param_bool(r, "prorate", &prorate);
+	param_bool(r, "invoice_now", &invoice_now);
 	struct one_ctx x = {.r = r, .id = r->args[0]};
+	if (prorate || invoice_now) {
+		if (req_read(r, cancel_read_fn, &x) != 0)
+			return -1;
+		if (str_eq(x.sc->status, "active") && x.sc->subscription)
+			return subscription_cancel_prorated_for_schedule(
+			    r, x.sc->subscription, x.sc->id, prorate, invoice_now);
+	}
 	return req_write(r, cancel_fn, &x);
 }
 

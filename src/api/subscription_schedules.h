@@ -75,6 +75,9 @@ int subscription_schedule_of(struct req *r, struct db *db, const char *sub, cons
 int subscription_schedule_sub_ended(struct req *r, struct db *db, const char *sub,
 				    const char *reason, int64_t t);
 
+/* Inside a write: schedule `id` rendered as the answer. 0, or -1 with r->err. */
+int subscription_schedule_answer(struct req *r, struct db *db, const char *id);
+
 /* Inside a write: every not_started or active schedule of customer canceled now (its test
  * clock's deletion; subscription_schedule.canceled). 0, or -1 with r->err. */
 int subscription_schedules_cancel_for_customer(struct req *r, struct db *db, const char *customer);

@@ -127,9 +127,10 @@
  *  - A create's billing_cycle_anchor (or _config) in the future starts with a partial period
  *    from now to the anchor (period_index 0, as a trial's; renewals count from the anchor), its
  *    lines each price's share of the full period that ends at the anchor, in exact seconds
- *    (partial_amount; proration_behavior=none: 0).
- *  - Not covered: decimal quantities, automatic tax, POST …/pause, billing_cycle_anchor with a
- *    trial at creation, items' own discounts, metered prices without a meter (usage records).
+ *    (partial_amount; proration_behavior=none: 0). With a trial the anchor is after the
+ *    trial's end: see "a trial with a later billing cycle anchor".
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts,
+ *    metered prices without a meter (usage records).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,7 +173,10 @@ struct sub_item {
 	const char *price, *metadata;
 	int64_t quantity, created;
 	struct price_facts pf;
-	int data;	     /* create: index of an items[n][price_data] to store, or -1 */
+	int data; /* create: index of an items[n][price_data] to store, or -1 */
+	/* a change's price_data to make (its dotted parameter path, and as errors name it:
+	 * items[n][price_data], or price_data of /v1/subscription_items); NULL: none */
+	const char *data_path, *data_shown;
 	bool quantity_given; /* create: items[n][quantity] was given (a metered item takes none) */
 	/* a metered item added (or its price replaced) by a change: its usage counts from then,
 	 * the meter's events before it not its own; 0: from its subscription's usage window */
@@ -244,6 +248,63 @@ static int partial_amount(const struct subscription *s, int64_t a, int64_t *ret)
 		return 0;
 	}
 	return billing_prorate(a, s->partial_remaining, s->partial_period, ret);
+}
+
+/* ---- a trial with a later billing cycle anchor ----
+ * A create with a trial and a billing_cycle_anchor (or _config) after the trial's end, as
+ * Stripe allows it: the trial is period -1 (start … trial_end), then period 0 runs from the
+ * trial's end to the anchor, billed at each line's share of the full period that ends at the
+ * anchor (partial_amount) or, when the create asked proration_behavior=none, at nothing
+ * (anchor_proration_none); full periods follow from the anchor. Every other subscription's
+ * first period is 0 or 1, and a renewal never enters period 0. */
+
+static const char SQL_ANCHOR_NONE_GET[] =
+    "SELECT anchor_proration_none FROM subscriptions WHERE merchant_id = $1 AND id = $2";
+static const char SQL_ANCHOR_NONE_SET[] =
+    "UPDATE subscriptions SET anchor_proration_none = 1 WHERE merchant_id = $1 AND id = $2";
+
+/* The end of s's period k (k >= 0: period 0 ends at the anchor) on interval iv. 0, or -1. */
+static int sub_period_end(const struct subscription *s, enum billing_interval iv, int64_t k,
+			  int64_t *ret)
+{
+	if (k == 0) {
+		*ret = s->anchor;
+		return 0;
+	}
+	return billing_period_end(s->anchor, iv, s->interval_count, k, ret);
+}
+
+/* s's lines as the invoice of its period k, starting at `start`, bills them: period 0 entered
+ * from a trial (start before the anchor) is partial (s->partial set), any other in full. 0, or
+ * -1 with r->err. */
+static int trial_anchor_partial(struct req *r, struct db *db, struct subscription *s, int64_t k,
+				int64_t start)
+{
+	s->partial = false;
+	if (k != 0 || s->anchor <= start)
+		return 0;
+	enum billing_interval iv;
+	int64_t prev;
+	if (billing_interval_parse(s->interval, &iv) != 0 ||
+	    billing_sub(s->anchor, iv, s->interval_count, &prev) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_ANCHOR_NONE_GET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	int rc = db_step(st);
+	bool none = rc == DB_ROW && db_col_int64(st, 0) != 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	s->partial = true;
+	s->partial_period = none ? 0 : s->anchor - prev;
+	/* never more than the full period (an interval made shorter during the trial) */
+	s->partial_remaining = s->anchor - start;
+	if (s->partial_remaining > s->partial_period)
+		s->partial_remaining = s->partial_period;
+	return 0;
 }
 
 #define SUB_PM_TYPES "payment_settings.payment_method_types"
@@ -1547,7 +1608,7 @@ int subscription_invoice_paid(struct req *r, struct db *db, const struct invoice
 	    str_eq(was, "paused"))
 		s.status = "active";
 	/* a trial's first invoice (its add_invoice_items) paid: the trial goes on */
-	if (str_eq(was, "incomplete") && s.trial_end && s.period_index == 0 &&
+	if (str_eq(was, "incomplete") && s.trial_end && s.period_index <= 0 &&
 	    s.period_end == s.trial_end)
 		s.status = "trialing";
 	/* a paused one's latest invoice is its resumption invoice (resume_on_payment_success):
@@ -1691,12 +1752,18 @@ static int period_inv_lines(struct req *r, struct db *db, const struct subscript
 	return 0;
 }
 
+struct add_items;
+static int add_items_lines(struct req *r, struct db *db, const struct add_items *a,
+			   const struct invoice_item *ii, struct inv_line *lines, int n);
+
 /* The total of the invoice s makes at t: the pending items p, the prorations pr (not stored
- * yet), and the period's lines (period: at their price, or 0 for a trial's; else none), less
- * discounts ds. 0, or -1 with r->err. */
+ * yet; add_invoice_items among them: add, built as add_ii, or NULL), and the period's lines
+ * (period: at their price, or 0 for a trial's; else none), less discounts ds. 0, or -1 with r->err.
+ */
 static int planned_total(struct req *r, struct db *db, const struct subscription *s, bool period,
 			 bool trial, const struct pending_items *p, const struct invoice_item *pr,
-			 int n_pr, const struct discount *ds, int n_ds, int64_t *ret_total)
+			 int n_pr, const struct add_items *add, const struct invoice_item *add_ii,
+			 const struct discount *ds, int n_ds, int64_t *ret_total)
 {
 	struct inv_line pl[SUB_ITEMS_MAX];
 	int n_period = period ? s->n_items : 0;
@@ -1704,6 +1771,7 @@ static int planned_total(struct req *r, struct db *db, const struct subscription
 	int n;
 	if ((period && period_inv_lines(r, db, s, trial, pl) != 0) ||
 	    invoice_lines_plan(r, db, p, pr, n_pr, pl, n_period, &lines, &n) != 0 ||
+	    add_items_lines(r, db, add, add_ii, lines, n) != 0 ||
 	    invoice_lines_tax_defaults(r, db, s->id, s->default_tax, lines, n) != 0 ||
 	    (s->automatic_tax && invoice_lines_auto_tax_at(r, db, s->customer, s->auto_tax_address,
 							   r->now, lines, n, NULL) != 0))
@@ -1731,6 +1799,17 @@ struct add_item {
 	const char *price; /* NULL: its price_data, made inside the write */
 	int64_t quantity;
 	struct price_facts pf;
+	/* as POST /v1/invoiceitems takes them: its metadata, its own discounts[] (resolved before
+	 * the write: ds, n_ds) and tax_rates[], and period[start|end][type, timestamp] (start:
+	 * max_item_period_start, now or timestamp; end: min_item_period_end or timestamp; 0:
+	 * not given, the item's period is then its creation) */
+	const char *metadata;
+	struct discount_spec spec;
+	struct discount *ds;
+	int n_ds;
+	struct tax_rate_spec tax;
+	char start_type, end_type; /* 'm': the subscription period's, 'n': now, 't': timestamp */
+	int64_t start_at, end_at;
 };
 struct add_items {
 	int n;
@@ -1777,6 +1856,10 @@ struct create_ctx {
 static int add_items_read(struct req *r, struct db *db, struct add_items *a);
 static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
 			    struct invoice_item *ii);
+static int add_items_discounts(struct req *r, struct db *db, struct add_items *a,
+			       const struct invoice_item *ii);
+static int add_items_store_terms(struct req *r, struct db *db, const struct add_items *a,
+				 const struct invoice_item *ii);
 
 static int create_read_fn(struct db *db, void *p)
 {
@@ -1875,6 +1958,18 @@ static int create_read_fn(struct db *db, void *p)
 
 /* Inside the write: the prices made from items[n][price_data] (inactive, as Stripe makes
  * them), then the subscription, its items and its first invoice, with their events. */
+/* proration_behavior=none of a create with a trial and a later anchor (see "a trial with a
+ * later billing cycle anchor"), on its new row. 0, or -1 with r->err. */
+static int trial_anchor_none_store(struct req *r, struct db *db, const struct subscription *s)
+{
+	struct db_stmt *st = db_prepare(db, SQL_ANCHOR_NONE_SET);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, s->id, -1);
+	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 {
 	struct subscription *s = &c->s;
@@ -1906,6 +2001,8 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 	bind_row(r, st, s);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (s->period_index < 0 && c->prorate_none && trial_anchor_none_store(r, db, s) != 0)
+		return -1;
 	if (items_insert(r, db, s) != 0 || tax_rates_store(r, db, s) != 0)
 		return -1;
 	if (c->n_ds) {
@@ -1933,6 +2030,8 @@ static int create_rows(struct req *r, struct db *db, struct create_ctx *c)
 		if (invoice_item_insert(r, db, &add[i]) != 0)
 			return -1;
 	}
+	if (add_items_store_terms(r, db, &c->add, add) != 0)
+		return -1;
 	if (invoice_for_period(r, db, s, c->t0, c->invoice_id, "subscription_create", c->trial,
 			       c->add_sum, &c->in) != 0)
 		return -1;
@@ -2026,6 +2125,70 @@ static int price_data_terms(struct req *r, const char *path, const char *shown,
 
 /* add_invoice_items[n][price | price_data[currency, product, unit_amount |
  * unit_amount_decimal, tax_behavior], quantity] → a (at most 20). 0, or -1 with r->err. */
+/* One end of add_invoice_items[n][period]: its [type] (ends' names, then their letters) and
+ * [timestamp] (required with type timestamp, else refused). 0, or -1 with r->err. */
+static int add_period_end(struct req *r, int n, const char *end, const char *const *types,
+			  const char *letters, char *ret_type, int64_t *ret_at)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "add_invoice_items.%d.period.%s.type", n, end);
+	const char *type = param_str(r, path);
+	const char *shown = arena_printf(&r->arena, "add_invoice_items[%d][period][%s]", n, end);
+	if (!shown)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!type)
+		return req_fail(r, ERR_PARAM_MISSING, arena_printf(&r->arena, "%s[type]", shown),
+				"%s[type]", shown);
+	for (int i = 0; types[i]; i++)
+		if (str_eq(type, types[i]))
+			*ret_type = letters[i];
+	snprintf(path, sizeof(path), "add_invoice_items.%d.period.%s.timestamp", n, end);
+	bool has_at = param_int(r, path, ret_at) == 1;
+	if (*ret_type == 't' && !has_at)
+		return req_fail(r, ERR_PARAM_MISSING,
+				arena_printf(&r->arena, "%s[timestamp]", shown), "%s[timestamp]",
+				shown);
+	if (*ret_type != 't' && param_present(r, path))
+		return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[timestamp]", shown),
+				"%s[timestamp] is only taken with type timestamp.", shown);
+	return 0;
+}
+
+/* add_invoice_items[n]'s metadata, discounts[], tax_rates[] and period, as an invoice item's
+ * (invoice_items.c takes the same for POST /v1/invoiceitems), into ai. 0, or -1 with r->err. */
+static int add_item_terms(struct req *r, int n, struct add_item *ai)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "add_invoice_items.%d.metadata", n);
+	if (metadata_apply(r, NULL, path, &ai->metadata) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "add_invoice_items.%d.discounts", n);
+	if (discount_spec_parse(r, path, false, &ai->spec) != 0)
+		return -1;
+	/* named in errors as Stripe names them: add_invoice_items[n][discounts][k][coupon] */
+	for (int k = 0; k < ai->spec.n; k++) {
+		const char *kind = ai->spec.e[k].coupon		  ? "coupon"
+				   : ai->spec.e[k].promotion_code ? "promotion_code"
+								  : "discount";
+		ai->spec.e[k].shown =
+		    arena_printf(&r->arena, "add_invoice_items[%d][discounts][%d][%s]", n, k, kind);
+	}
+	snprintf(path, sizeof(path), "add_invoice_items.%d.tax_rates", n);
+	if (tax_rate_spec_parse(r, path,
+				arena_printf(&r->arena, "add_invoice_items[%d][tax_rates]", n),
+				&ai->tax) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "add_invoice_items.%d.period", n);
+	if (!param_present(r, path))
+		return 0;
+	static const char *const starts[] = {"max_item_period_start", "now", "timestamp", NULL};
+	static const char *const ends[] = {"min_item_period_end", "timestamp", NULL};
+	if (add_period_end(r, n, "start", starts, "mnt", &ai->start_type, &ai->start_at) != 0 ||
+	    add_period_end(r, n, "end", ends, "mt", &ai->end_type, &ai->end_at) != 0)
+		return -1;
+	return 0;
+}
+
 static int add_items_parse(struct req *r, struct add_items *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -2062,6 +2225,8 @@ static int add_items_parse(struct req *r, struct add_items *a)
 		    price_data_terms(
 			r, path, arena_printf(&r->arena, "add_invoice_items[%d][price_data]", n),
 			&ai->pf) != 0)
+			return -1;
+		if (add_item_terms(r, n, ai) != 0)
 			return -1;
 		a->n++;
 	}
@@ -2132,8 +2297,21 @@ static int add_items_build(struct req *r, const struct add_items *a, const struc
 		    ai->pf.has_unit_amount ? NULL : ai->pf.unit_amount_decimal;
 		ii->price = ai->price;
 		ii->description = ai->pf.product_name;
-		ii->metadata = "{}";
+		ii->metadata = ai->metadata ? ai->metadata : "{}";
 		ii->subscription = s->id;
+		/* its period: the subscription's current one's ends (all its items share it), now,
+		 * or as given */
+		if (ai->start_type)
+			ii->period_start = ai->start_type == 'm'   ? s->period_start
+					   : ai->start_type == 'n' ? t
+								   : ai->start_at;
+		if (ai->end_type)
+			ii->period_end = ai->end_type == 'm' ? s->period_end : ai->end_at;
+		if (ii->period_end < ii->period_start)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "add_invoice_items[%d][period][end]", i),
+			    "The period's end must not be before its start.");
 		ii->test_clock = s->test_clock;
 		ii->discountable = true;
 		if (price_facts_amount(&ai->pf, ai->quantity, &ii->amount) != 0 ||
@@ -2174,23 +2352,103 @@ static int add_items_prices(struct req *r, struct db *db, const struct add_items
 	return 0;
 }
 
-/* items[n][price_data] of a create or an update: a recurring licensed price's terms as it will
- * be made (price_create_inline, inside the write) into pf. 0, or -1 with r->err. */
-static int item_price_data(struct req *r, int n, struct price_facts *pf)
+/* Before the write, a's entries built as ii: the discounts each asks for of its own, resolved as
+ * an invoice item's are (invoice_items.c: a discountable item of a positive amount). 0, or -1
+ * with r->err. */
+static int add_items_discounts(struct req *r, struct db *db, struct add_items *a,
+			       const struct invoice_item *ii)
 {
-	char path[80];
-	snprintf(path, sizeof(path), "items.%d.price_data", n);
-	if (price_data_terms(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf) != 0)
+	for (int i = 0; i < a->n; i++) {
+		struct add_item *ai = &a->it[i];
+		ai->n_ds = 0;
+		if (!ai->spec.n)
+			continue;
+		if (ii[i].amount <= 0)
+			return req_fail(
+			    r, ERR_PARAM_BAD,
+			    arena_printf(&r->arena, "add_invoice_items[%d][discounts]", i),
+			    "Discounts apply to a discountable item of a positive amount.");
+		ai->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ai->ds));
+		if (!ai->ds)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (discounts_resolve(r, db, &ai->spec, ii[i].customer, ii[i].currency,
+				      ii[i].amount, NULL, ii[i].created, ai->ds, &ai->n_ds) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The planned lines of a's entries (built as ii; a NULL: none) among an invoice's n lines, found
+ * by id: their own discounts and tax rates, as add_items_store_terms stores them. 0, or -1 with
+ * r->err. */
+static int add_items_lines(struct req *r, struct db *db, const struct add_items *a,
+			   const struct invoice_item *ii, struct inv_line *lines, int n)
+{
+	for (int i = 0; a && i < a->n; i++) {
+		char id[ID_MAX];
+		memcpy(id, "il_", 3);
+		str_copy(id + 3, sizeof(id) - 3, ii[i].id + 3);
+		for (int k = 0; k < n; k++) {
+			if (strcmp(lines[k].id, id) != 0)
+				continue;
+			lines[k].own = a->it[i].ds;
+			lines[k].n_own = a->it[i].n_ds;
+			if (a->it[i].tax.present &&
+			    invoice_line_tax_own(r, db, ii[i].id, &a->it[i].tax, &lines[k]) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Inside the write, a's entries stored as ii: their own discounts (a copy of those resolved,
+ * for a re-run of the write) and tax rates. 0, or -1 with r->err. */
+static int add_items_store_terms(struct req *r, struct db *db, const struct add_items *a,
+				 const struct invoice_item *ii)
+{
+	for (int i = 0; i < a->n; i++) {
+		const struct add_item *ai = &a->it[i];
+		if (ai->n_ds) {
+			struct discount *ds =
+			    arena_alloc(&r->arena, (size_t)ai->n_ds * sizeof(*ds));
+			if (!ds)
+				return req_fail(r, ERR_API, NULL, NULL);
+			memcpy(ds, ai->ds, (size_t)ai->n_ds * sizeof(*ds));
+			if (discounts_attach(r, db, DISCOUNT_INVOICE_ITEM, ii[i].id, ii[i].customer,
+					     ii[i].created, ds, ai->n_ds, NULL) != 0)
+				return -1;
+		}
+		if (tax_links_set(r, db, ii[i].id, &ai->tax) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The price_data object at `at` (dotted: "items.0.price_data", "price_data"), named `shown` in
+ * errors, of a create or a change: a recurring licensed price's terms as it will be made
+ * (price_create_inline, inside the write) into pf. 0, or -1 with r->err. */
+static int price_data_at(struct req *r, const char *at, const char *shown, struct price_facts *pf)
+{
+	char path[96];
+	if (price_data_terms(r, at, shown, pf) != 0)
 		return -1;
-	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval", n);
+	snprintf(path, sizeof(path), "%s.recurring.interval", at);
 	str_copy(pf->interval, sizeof(pf->interval), param_str(r, path));
 	pf->interval_count = 1;
-	snprintf(path, sizeof(path), "items.%d.price_data.recurring.interval_count", n);
+	snprintf(path, sizeof(path), "%s.recurring.interval_count", at);
 	param_int(r, path, &pf->interval_count);
 	pf->recurring = true;
 	pf->active = pf->product_active = true;
 	pf->usage_type = "licensed";
 	return 0;
+}
+
+/* items[n][price_data] of a create */
+static int item_price_data(struct req *r, int n, struct price_facts *pf)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "items.%d.price_data", n);
+	return price_data_at(r, path, arena_printf(&r->arena, "items[%d][price_data]", n), pf);
 }
 
 /* items[n]: price or price_data, quantity, metadata → c->s.items (prices' facts for
@@ -2360,6 +2618,8 @@ static int create_discounts_fn(struct db *db, void *p)
 	c->ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*c->ds));
 	if (!c->ds)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (add_items_discounts(r, db, &c->add, c->add_ii) != 0)
+		return -1;
 	if (!c->spec.n) {
 		/* none of its own: its invoices take the customer's (discounts.c), which is not
 		 * made for it */
@@ -2368,14 +2628,14 @@ static int create_discounts_fn(struct db *db, void *p)
 		int rc = cd ? customer_discount_get(r, db, s->customer, c->t0, cd) : DB_ERR;
 		if (rc != DB_OK && rc != DB_NOTFOUND)
 			return req_fail(r, ERR_API, NULL, NULL);
-		return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, cd,
-				     rc == DB_OK, &c->due);
+		return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, &c->add,
+				     c->add_ii, cd, rc == DB_OK, &c->due);
 	}
 	if (discounts_resolve(r, db, &c->spec, s->customer, s->currency, c->total, NULL, c->t0,
 			      c->ds, &c->n_ds) != 0)
 		return -1;
-	return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, c->ds, c->n_ds,
-			     &c->due);
+	return planned_total(r, db, s, true, c->trial, NULL, c->add_ii, c->add.n, &c->add,
+			     c->add_ii, c->ds, c->n_ds, &c->due);
 }
 
 static int h_create(struct req *r)
@@ -2618,6 +2878,46 @@ static int currency_check(struct req *r, const struct subscription *s)
 	return 0;
 }
 
+/* A create's billing cycle anchor (c->anchor_at or its _config) with a trial that ends at
+ * trial_end (both in the subscription's time), into *ret. Stripe's rules: the anchor is not
+ * before the trial's end (at it, it is a plain trial) and, as without a trial, no later than
+ * one full period after the first paid period starts (the trial's end); a _config is the first
+ * such time from the trial's end on, its time of day the trial end's when not given. 0, or -1
+ * with r->err. */
+static int trial_anchor_get(struct req *r, struct create_ctx *c, enum billing_interval iv,
+			    int64_t trial_end, int64_t *ret)
+{
+	const char *param = c->anchor_day ? "billing_cycle_anchor_config" : "billing_cycle_anchor";
+	int64_t anchor = c->anchor_at, full_end;
+	if (billing_period_end(trial_end, iv, c->s.interval_count, 1, &full_end) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "items", "The billing period is out of range.");
+	if (c->anchor_day) {
+		int64_t sod = ((trial_end % 86400) + 86400) % 86400;
+		if (!c->anchor_time_given) {
+			c->anchor_hour = (int)(sod / 3600);
+			c->anchor_minute = (int)(sod / 60 % 60);
+			c->anchor_second = (int)(sod % 60);
+		}
+		if (billing_anchor_config(trial_end - 1, iv, c->anchor_day, c->anchor_month,
+					  c->anchor_hour, c->anchor_minute, c->anchor_second,
+					  &anchor) != 0)
+			return req_fail(r, ERR_PARAM_BAD, param,
+					"billing_cycle_anchor_config applies to monthly prices "
+					"(without month) and yearly prices only.");
+	}
+	if (anchor < trial_end)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The billing cycle anchor cannot be before the trial ends "
+				"(trial_end %lld).",
+				(long long)trial_end);
+	if (anchor > full_end)
+		return req_fail(r, ERR_PARAM_BAD, param,
+				"The billing cycle anchor must be no later than one full billing "
+				"period after the trial ends.");
+	*ret = anchor;
+	return 0;
+}
+
 /* The create after its parameters (the API's, or a Checkout Session's): prices and customer
  * read, the timeline in the subscription's own time, then its rows with the first invoice's
  * payment (or without one: a trial, a free first period). */
@@ -2677,12 +2977,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 				"Invalid timestamp: must be in the future and at most %d days "
 				"after the subscription starts.",
 				TRIAL_DAYS_MAX);
-	if (trial_end && (c->anchor_at || c->anchor_day))
-		return req_fail(r, ERR_PARAM_BAD,
-				c->anchor_day ? "billing_cycle_anchor_config"
-					      : "billing_cycle_anchor",
-				"Tender does not take a billing cycle anchor with a trial: the "
-				"trial's end is the anchor.");
+	/* a trial's later anchor (0: the trial's end is the anchor) */
+	int64_t trial_anchor = 0;
+	if (trial_end && (c->anchor_at || c->anchor_day) &&
+	    trial_anchor_get(r, c, iv, trial_end, &trial_anchor) != 0)
+		return -1;
 	if (!c->co)
 		id_new_at(s->id, "sub_", t0);
 	if (c->sc)
@@ -2703,6 +3002,11 @@ static int create_run(struct req *r, struct create_ctx *c)
 		s->anchor = trial_end;
 		s->period_index = 0;
 		s->period_end = trial_end;
+		if (trial_anchor > trial_end) {
+			/* the trial is period -1; period 0 runs from its end to the anchor */
+			s->anchor = trial_anchor;
+			s->period_index = -1;
+		}
 		rcp = 0;
 	} else if (c->anchor_at || c->anchor_day) {
 		/* a first partial period up to the anchor, then full ones from it */
@@ -3134,20 +3438,25 @@ static int pending_params_check(struct req *r, const struct sub_change *c)
 			bad = c->ch[k].metadata_path ? c->ch[k].metadata_path : "items[tax_rates]";
 	if (!bad)
 		return 0;
-	return req_fail(r, ERR_PARAM_BAD, bad,
-			"When payment_behavior is pending_if_incomplete, only these parameters "
-			"are supported: expand, payment_behavior, proration_behavior, "
-			"proration_date, billing_cycle_anchor, items (price, quantity), trial_end, "
-			"trial_from_plan and add_invoice_items. Received: %s.",
-			bad);
+	return req_fail(
+	    r, ERR_PARAM_BAD, bad,
+	    "When payment_behavior is pending_if_incomplete, only these parameters "
+	    "are supported: expand, payment_behavior, proration_behavior, "
+	    "proration_date, billing_cycle_anchor, items (price, price_data, quantity), "
+	    "trial_end, "
+	    "trial_from_plan and add_invoice_items. Received: %s.",
+	    bad);
 }
 
 static int h_update(struct req *r)
 {
 	if (pending_params_check(r, NULL) != 0)
 		return -1;
-	/* billing_cycle_anchor=unchanged is the default: no change by itself */
-	if (param_present(r, "items") || param_present(r, "add_invoice_items") ||
+	/* billing_cycle_anchor=unchanged is the default: no change by itself; nor is
+	 * trial_from_plan=false */
+	bool from_plan = false;
+	param_bool(r, "trial_from_plan", &from_plan);
+	if (from_plan || param_present(r, "items") || param_present(r, "add_invoice_items") ||
 	    param_present(r, "proration_behavior") || param_present(r, "proration_date") ||
 	    param_present(r, "trial_end") || str_eq(param_str(r, "billing_cycle_anchor"), "now")) {
 		struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
@@ -3404,12 +3713,14 @@ static int item_price(struct req *r, struct db *db, const char *price, const cha
 static const char SQL_PRODUCT_NAME[] =
     "SELECT name, active FROM products WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
-/* items[n][price_data][product] of an update, read before the write: its name (what the
- * prorations are described with) and whether it is active, into pf. 0, or -1 with r->err. */
-static int price_data_product(struct req *r, struct db *db, int n, struct price_facts *pf)
+/* the product of a change's price_data (at `at`, named `shown`), read before the write: its name
+ * (what the prorations are described with) and whether it is active, into pf. 0, or -1 with r->err.
+ */
+static int price_data_product(struct req *r, struct db *db, const char *at, const char *shown,
+			      struct price_facts *pf)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "items.%d.price_data.product", n);
+	char path[96];
+	snprintf(path, sizeof(path), "%s.product", at);
 	const char *product = param_str(r, path);
 	struct db_stmt *st = db_prepare(db, SQL_PRODUCT_NAME);
 	if (!st)
@@ -3424,9 +3735,8 @@ static int price_data_product(struct req *r, struct db *db, int n, struct price_
 	}
 	db_reset(st);
 	if (rc == DB_DONE)
-		return req_fail_missing(
-		    r, "product", product ? product : "",
-		    arena_printf(&r->arena, "items[%d][price_data][product]", n));
+		return req_fail_missing(r, "product", product ? product : "",
+					arena_printf(&r->arena, "%s[product]", shown));
 	if (rc != DB_ROW)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
@@ -3449,17 +3759,34 @@ struct trial_change {
  * before trial_end). A trial_end change is not held as a pending update here (its pending_update
  * would need the trial's fields); billing_cycle_anchor=now is, as a new interval's reset is.
  * 0, or -1 with r->err (400). */
-static int trial_params(struct req *r, const struct sub_change *c, bool trialing, int64_t t,
-			struct trial_change *ret)
+static int trial_params(struct req *r, const struct sub_change *c, const struct subscription *s,
+			bool trialing, int64_t t, struct trial_change *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!c->own_params)
 		return 0;
 	const char *te = param_str(r, "trial_end");
+	/* trial_from_plan: the longest trial_period_days of the items' prices as they will be, a
+	 * trial from now as trial_end would give (none: nothing changes), as on create */
+	bool from_plan = false;
+	param_bool(r, "trial_from_plan", &from_plan);
+	if (from_plan && te)
+		return req_fail(r, ERR_PARAM_BAD, "trial_from_plan",
+				"trial_from_plan cannot be combined with trial_end.");
+	int64_t plan_days = 0;
+	for (int i = 0; from_plan && i < s->n_items; i++)
+		if (s->items[i].pf.trial_period_days > plan_days)
+			plan_days = s->items[i].pf.trial_period_days;
+	if (plan_days > TRIAL_DAYS_MAX)
+		plan_days = TRIAL_DAYS_MAX;
+	if (plan_days > 0) {
+		ret->until = t + plan_days * 86400;
+		te = "trial_from_plan";
+	}
 	ret->anchor_now = str_eq(param_str(r, "billing_cycle_anchor"), "now");
 	if (te && str_eq(te, "now")) {
 		ret->end_now = true;
-	} else if (te) {
+	} else if (te && !ret->until) {
 		if (parse_i64(te, &ret->until) != 0)
 			return req_fail(r, ERR_PARAM_INVALID_INTEGER, "trial_end", "%s", te);
 		if (ret->until <= t || ret->until > t + TRIAL_DAYS_MAX * 86400LL)
@@ -3467,17 +3794,18 @@ static int trial_params(struct req *r, const struct sub_change *c, bool trialing
 					"Invalid timestamp: must be in the future and at most %d "
 					"days from now.",
 					TRIAL_DAYS_MAX);
-		if (ret->anchor_now)
-			return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
-					"billing_cycle_anchor cannot be now while trial_end is "
-					"later: the trial must end first (trial_end=now).");
 	}
+	if (ret->until && ret->anchor_now)
+		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
+				"billing_cycle_anchor cannot be now while trial_end is "
+				"later: the trial must end first (trial_end=now).");
 	if (ret->anchor_now && trialing && !ret->end_now)
 		return req_fail(r, ERR_PARAM_BAD, "billing_cycle_anchor",
 				"billing_cycle_anchor cannot be set to now while the subscription "
 				"is trialing: end the trial with trial_end=now.");
 	if (te && str_eq(param_str(r, "payment_behavior"), "pending_if_incomplete"))
-		return req_fail(r, ERR_PARAM_BAD, "trial_end",
+		return req_fail(r, ERR_PARAM_BAD,
+				ret->until && from_plan ? "trial_from_plan" : "trial_end",
 				"Tender does not hold a change of trial_end as a pending update: "
 				"use another payment_behavior.");
 	return 0;
@@ -3509,22 +3837,19 @@ static int change_read_fn(struct db *db, void *p)
 	for (int k = 0; k < c->n; k++) {
 		const struct sub_item_change *ch = &c->ch[k];
 		struct sub_item *it = NULL;
-		/* items[k][price_data]: only POST /v1/subscriptions/{id}'s items take it */
+		/* items[k][price_data] of POST /v1/subscriptions/{id}, or price_data of
+		 * /v1/subscription_items (ch->price_data) */
 		char dpath[48];
 		snprintf(dpath, sizeof(dpath), "items.%d.price_data", k);
-		int data = c->own_params && param_present(r, dpath) ? k : -1;
+		const char *data_path = c->own_params && param_present(r, dpath)
+					    ? arena_strdup(&r->arena, dpath)
+					    : ch->price_data;
+		int data = data_path ? k : -1;
 		if (data >= 0 && (ch->price || ch->deleted))
 			return req_fail(
-			    r, ERR_PARAM_BAD, ch->shown,
+			    r, ERR_PARAM_BAD, *ch->shown ? ch->shown : "price_data",
 			    "Each item needs at most one of price and price_data, and a "
 			    "deleted one neither.");
-		/* Tender's choice: a pending update keeps prices by id, made when it is applied */
-		if (data >= 0 && str_eq(c->payment_behavior, "pending_if_incomplete"))
-			return req_fail(
-			    r, ERR_PARAM_BAD, arena_printf(&r->arena, "items[%d][price_data]", k),
-			    "Tender does not take price_data with pending_if_incomplete; "
-			    "create the price first and pass items[%d][price].",
-			    k);
 		if (ch->id) {
 			for (int i = 0; i < s->n_items; i++)
 				if (strcmp(s->items[i].id, ch->id) == 0)
@@ -3576,9 +3901,14 @@ static int change_read_fn(struct db *db, void *p)
 			 * that no price id can be; its product's name labels its prorations */
 			bool was_metered = item_metered(it);
 			memset(&it->pf, 0, sizeof(it->pf));
-			if (item_price_data(r, data, &it->pf) != 0 ||
-			    price_data_product(r, db, data, &it->pf) != 0)
-				return -1;
+			it->data_path = data_path;
+			it->data_shown = *ch->shown
+					     ? arena_printf(&r->arena, "%s[price_data]", ch->shown)
+					     : "price_data";
+			if (!it->data_path || !it->data_shown ||
+			    price_data_at(r, it->data_path, it->data_shown, &it->pf) != 0 ||
+			    price_data_product(r, db, it->data_path, it->data_shown, &it->pf) != 0)
+				return r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
 			it->price = arena_printf(&r->arena, "price_data:%d", data);
 			it->data = data;
 			if (was_metered) {
@@ -3657,7 +3987,7 @@ static int change_read_fn(struct db *db, void *p)
 	bool billed = str_eq(s->status, "active") || str_eq(s->status, "past_due");
 	bool trialing = str_eq(s->status, "trialing");
 	struct trial_change tc;
-	if (trial_params(r, c, trialing, x->t, &tc) != 0)
+	if (trial_params(r, c, s, trialing, x->t, &tc) != 0)
 		return -1;
 	/* a trial's new interval counts from the trial's end (its anchor); billing_cycle_anchor=now
 	 * and a trial's end now start a new period now, as does a trial started on a billed one
@@ -3704,6 +4034,11 @@ static int change_read_fn(struct db *db, void *p)
 		s->status = "trialing";
 		s->trial_end = s->anchor = s->period_end = tc.until;
 		s->period_index = 0;
+		if (trialing && x->old.period_index < 0 && tc.until < x->old.anchor) {
+			/* a trial with a later anchor keeps it while it still ends before it */
+			s->anchor = x->old.anchor;
+			s->period_index = -1;
+		}
 	}
 	for (int i = 0; prorate && i < x->old.n_items; i++) {
 		const struct sub_item *o = &x->old.items[i];
@@ -3735,7 +4070,8 @@ static int change_read_fn(struct db *db, void *p)
 	if (c->own_params) {
 		int64_t add_sum;
 		if (add_items_parse(r, &x->add) != 0 || add_items_read(r, db, &x->add) != 0 ||
-		    add_items_build(r, &x->add, s, x->t, &x->pr[x->n_pr], &add_sum) != 0)
+		    add_items_build(r, &x->add, s, x->t, &x->pr[x->n_pr], &add_sum) != 0 ||
+		    add_items_discounts(r, db, &x->add, &x->pr[x->n_pr]) != 0)
 			return -1;
 		x->n_pr += x->add.n;
 		if (__builtin_add_overflow(x->pr_sum, add_sum, &x->pr_sum))
@@ -3808,7 +4144,8 @@ static int change_invoice_read(struct req *r, struct db *db, struct change_ctx *
 	}
 	/* a final invoice's metered lines: the usage so far (cancel_read_fn) */
 	if (planned_total(r, db, x->usage ? x->usage : s, x->reset || x->usage, x->trial_inv,
-			  &x->pending, x->pr, x->n_pr, ds, n_ds, &x->total) != 0 ||
+			  &x->pending, x->pr, x->n_pr, &x->add, &x->pr[x->add_first], ds, n_ds,
+			  &x->total) != 0 ||
 	    invoice_planned_due(r, db, s->customer, s->currency, x->total, &x->due) != 0)
 		return -1;
 	struct billing_customer cf;
@@ -3849,13 +4186,12 @@ static int change_prices(struct req *r, struct db *db, struct subscription *s, s
 {
 	for (int i = 0; i < s->n_items; i++) {
 		struct sub_item *it = &s->items[i];
-		if (it->data < 0 || strncmp(it->price, "price_data:", 11) != 0)
+		if (it->data < 0 || !it->data_path || strncmp(it->price, "price_data:", 11) != 0)
 			continue;
-		char prefix[64], shown[64], id[ID_MAX];
-		snprintf(prefix, sizeof(prefix), "items.%d.price_data.", it->data);
-		snprintf(shown, sizeof(shown), "items[%d][price_data]", it->data);
+		char prefix[96], id[ID_MAX];
+		snprintf(prefix, sizeof(prefix), "%s.", it->data_path);
 		struct price_facts pf;
-		if (price_create_inline(r, db, prefix, shown, &pf, id) != 0)
+		if (price_create_inline(r, db, prefix, it->data_shown, &pf, id) != 0)
 			return -1;
 		/* what was prorated before the write is what was stored */
 		if (pf.unit_amount != it->pf.unit_amount ||
@@ -3937,7 +4273,9 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		if (db_step_done(st) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	if (!keep_items && change_prices(r, db, s, x) != 0)
+	/* a pending update's new prices too: made now (inactive), as Stripe makes them, the
+	 * update naming them */
+	if (!x->c->resume && change_prices(r, db, s, x) != 0)
 		return -1;
 	if (!keep_items && items_insert(r, db, s) != 0)
 		return -1;
@@ -3954,6 +4292,8 @@ static int change_rows(struct req *r, struct db *db, struct change_ctx *x)
 		     tax_links_copy(r, db, ii.subscription_item, ii.id) != 0))
 			return -1;
 	}
+	if (x->add.n && add_items_store_terms(r, db, &x->add, &x->pr[x->add_first]) != 0)
+		return -1;
 	/* the items' tax_rates[] asked for (the defaults: own_params) */
 	for (int i = 0; !keep_items && i < s->n_items; i++)
 		if (s->items[i].tax && tax_links_set(r, db, s->items[i].id, s->items[i].tax) != 0)
@@ -4029,6 +4369,8 @@ static int change_respond(struct req *r, struct db *db, struct change_ctx *x)
 	struct sub_change *c = x->c;
 	if (c->answer == SUB_ANSWER_SUBSCRIPTION)
 		return answer_sub(r, db, x->s.id);
+	if (c->answer == SUB_ANSWER_SCHEDULE)
+		return subscription_schedule_answer(r, db, c->item);
 	r->answer_event[0] = '\0';
 	struct json *j = req_json(r);
 	if (c->answer == SUB_ANSWER_ITEM_DELETED) {
@@ -4225,9 +4567,10 @@ int subscription_preview(struct req *r, struct db *db, const struct sub_preview_
 		}
 		n->period_start = n->period_end;
 		n->period_index++;
-		if (billing_period_end(n->anchor, iv, n->interval_count, n->period_index,
-				       &n->period_end) != 0)
+		if (sub_period_end(n, iv, n->period_index, &n->period_end) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
+		if (trial_anchor_partial(r, db, n, n->period_index, n->period_start) != 0)
+			return -1;
 		if (str_eq(n->status, "trialing"))
 			n->status = "active";
 	}
@@ -4603,15 +4946,28 @@ static int cancel_fn(struct db *db, void *p)
 	return answer_sub(r, db, s->id);
 }
 
-int subscription_cancel_proration_refuse(struct req *r)
+static int cancel_read_fn(struct db *db, void *p);
+
+int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, const char *schedule,
+					      bool prorate, bool invoice_now)
 {
-	bool v = false;
-	if ((param_bool(r, "invoice_now", &v) == 1 && v) ||
-	    (param_bool(r, "prorate", &v) == 1 && v))
-		return req_fail(r, ERR_PARAM_BAD,
-				param_present(r, "prorate") ? "prorate" : "invoice_now",
-				"Tender does not prorate or invoice on cancellation yet.");
-	return 0;
+	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
+	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
+	if (!c || !x)
+		return req_fail(r, ERR_API, NULL, NULL);
+	memset(c, 0, sizeof(*c));
+	memset(x, 0, sizeof(*x));
+	c->subscription = sub;
+	c->answer = SUB_ANSWER_SCHEDULE;
+	str_copy(c->item, sizeof(c->item), schedule);
+	x->r = r;
+	x->c = c;
+	x->cancel = true;
+	x->cancel_prorate = prorate;
+	x->invoice_now = invoice_now;
+	if (req_read(r, cancel_read_fn, x) != 0)
+		return -1;
+	return change_commit(r, x);
 }
 
 /* ---- cancellation with proration ----
@@ -4721,6 +5077,17 @@ static int cancel_rows(struct req *r, struct db *db, struct change_ctx *x)
 	struct subscription *s = change_current(r, db, x);
 	if (!s)
 		return -1;
+	/* a schedule's cancel: the schedule still manages it (cancel_finish then cancels both) */
+	if (x->c->answer == SUB_ANSWER_SCHEDULE) {
+		const char *sched;
+		if (subscription_schedule_of(r, db, s->id, &sched) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (!sched || !str_eq(sched, x->c->item))
+			return req_fail(r, ERR_INVALID_STATE, NULL,
+					"Subscription schedule %s changed while it was canceled; "
+					"try again.",
+					x->c->item);
+	}
 	if (!x->at_period_end) {
 		cancellation_details_apply(r, s);
 		s->cancel_at_period_end = false;
@@ -5049,7 +5416,11 @@ static int step_read_fn(struct db *db, void *p)
 		}
 		if (subscription_discounts(r, db, s->id, x->t, ds, &n_ds) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
-		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, ds, n_ds,
+		/* the new period's lines: partial when it runs from a trial's end to a later
+		 * anchor */
+		if (trial_anchor_partial(r, db, s, s->period_index + 1, s->period_end) != 0)
+			return -1;
+		if (planned_total(r, db, s, true, false, &x->pending, NULL, 0, NULL, NULL, ds, n_ds,
 				  &x->total) != 0 ||
 		    invoice_planned_due(r, db, s->customer, s->currency, x->total,
 					&x->amount_due) != 0)
@@ -5191,8 +5562,10 @@ static int renew_rows(struct req *r, struct db *db, struct step_ctx *x)
 	s.usage_end = x->s.usage_end;
 	s.period_start = s.period_end;
 	s.period_index++;
-	if (billing_period_end(s.anchor, iv, s.interval_count, s.period_index, &s.period_end) != 0)
+	if (sub_period_end(&s, iv, s.period_index, &s.period_end) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (trial_anchor_partial(r, db, &s, s.period_index, s.period_start) != 0)
+		return -1;
 	if (str_eq(s.status, "trialing"))
 		s.status = "active";
 	s.latest_invoice = x->invoice_id;
@@ -5963,11 +6336,33 @@ static const struct param_spec anchor_config_children[] = {
     {"second", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec add_period_start_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"max_item_period_start", "now", "timestamp", NULL}, NULL},
+    {"timestamp", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_period_end_children[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0,
+     (const char *const[]){"min_item_period_end", "timestamp", NULL}, NULL},
+    {"timestamp", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const struct param_spec add_period_children[] = {
+    {"start", PT_OBJECT, PF_REQUIRED, 0, NULL, add_period_start_children},
+    {"end", PT_OBJECT, PF_REQUIRED, 0, NULL, add_period_end_children},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec add_item_children[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
     /* a one-time price, as an invoice item's price_data */
     {"price_data", PT_OBJECT, 0, 0, NULL, invoice_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    /* as an invoice item's (POST /v1/invoiceitems) */
+    {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"period", PT_OBJECT, 0, 0, NULL, add_period_children},
+    {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec cancellation_children[] = {
@@ -6049,7 +6444,7 @@ const struct param_spec subscription_change_item_params[] = {
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec update_price_data_children[] = {
+const struct param_spec subscription_item_price_data_params[] = {
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"product", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
@@ -6064,7 +6459,7 @@ static const struct param_spec update_item_params[] = {
     {"id", PT_STRING, 0, 255, NULL, NULL},
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"plan", PT_STRING, 0, 255, NULL, NULL},
-    {"price_data", PT_OBJECT, 0, 0, NULL, update_price_data_children},
+    {"price_data", PT_OBJECT, 0, 0, NULL, subscription_item_price_data_params},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"deleted", PT_BOOL, 0, 0, NULL, NULL},
@@ -6079,6 +6474,7 @@ static const struct param_spec update_params[] = {
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
     {"items", PT_OBJECT_ARRAY, 0, SUB_ITEMS_MAX, NULL, update_item_params},
     {"trial_end", PT_STRING, 0, 20, NULL, NULL},
+    {"trial_from_plan", PT_BOOL, 0, 0, NULL, NULL},
     {"billing_cycle_anchor", PT_ENUM, 0, 0, (const char *const[]){"now", "unchanged", NULL}, NULL},
     {"proration_behavior", PT_ENUM, 0, 0, subscription_proration_behaviors, NULL},
     {"proration_date", PT_INT, 0, 0, NULL, NULL},

@@ -159,6 +159,30 @@ test('trial_end=<time> on an active subscription: a trial starts now, its unused
   assert.equal((await stripe.customers.retrieve(customer.id)).balance, 0);
 });
 
+test('trial_from_plan on update: the new plan\'s trial_period_days start a trial now, as trial_end would', async () => {
+  const { customer, sub, si } = await setup(0);
+  // without a plan trial it changes nothing
+  const same = await stripe.subscriptions.update(sub.id, { trial_from_plan: true });
+  assert.equal(same.status, 'active');
+  assert.equal(same.trial_end, null);
+  assert.equal(same.latest_invoice, sub.latest_invoice);
+  const plan = await stripe.plans.create({ amount: 3000, currency: 'usd', interval: 'month', product: monthly.product, trial_period_days: 7 });
+  await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: si, plan: plan.id }], trial_from_plan: true, trial_end: NOW + DAY }),
+    (e) => e.statusCode === 400 && e.param === 'trial_from_plan');
+  await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: si, plan: plan.id }], trial_from_plan: true, payment_behavior: 'pending_if_incomplete' }),
+    (e) => e.statusCode === 400 && e.param === 'trial_from_plan');
+  const upd = await stripe.subscriptions.update(sub.id, { items: [{ id: si, plan: plan.id }], trial_from_plan: true, expand: ['latest_invoice'] });
+  assert.equal(upd.status, 'trialing');
+  assert.equal(upd.trial_start, NOW);
+  assert.equal(upd.trial_end, NOW + 7 * DAY);
+  assert.equal(upd.billing_cycle_anchor, NOW + 7 * DAY);
+  assert.equal(upd.items.data[0].price.id, plan.id);
+  assert.equal(upd.latest_invoice.total, CREDIT, 'the old price\'s unused time credited');
+  shape({ ...upd, latest_invoice: upd.latest_invoice.id }, 'subscription');
+  shape(upd.latest_invoice, 'invoice');
+  assert.equal((await stripe.customers.retrieve(customer.id)).balance, CREDIT);
+});
+
 test('billing_cycle_anchor=now: a new period from now, invoiced at once with the old period credited', async () => {
   const { customer, sub } = await setup(0);
   const upd = await stripe.subscriptions.update(sub.id, { billing_cycle_anchor: 'now', expand: ['latest_invoice'] });

@@ -557,6 +557,57 @@ test('items[n][price_data] on update: a new item and a replaced price, each an i
   await assertConserved(next);
 });
 
+test('price_data on POST /v1/subscription_items (create and update): an inactive price, prorated as a change', async () => {
+  const { clock, customer } = await setup();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+  await advance(clock, T0 + 10 * DAY);
+  const it = await stripe.subscriptionItems.create({
+    subscription: sub.id, quantity: 2, proration_behavior: 'always_invoice',
+    price_data: { currency: 'usd', product, unit_amount: 700, recurring: { interval: 'month' } },
+  });
+  assert.equal(it.object, 'subscription_item');
+  assert.equal(it.subscription, sub.id);
+  assert.equal(it.quantity, 2);
+  assert.equal(it.price.unit_amount, 700);
+  assert.equal(it.price.active, false);
+  assert.equal(it.price.product, product);
+  shape(it, 'subscription_item');
+  const after = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(after.items.data.length, 2);
+  const inv = after.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_update');
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, prorate(1400, 21 * DAY, P));
+  shape(inv, 'invoice');
+  await assertConserved(inv);
+  // its price replaced by another price_data (no proration): a new inactive price
+  const upd = await stripe.subscriptionItems.update(it.id, {
+    price_data: { currency: 'usd', product, unit_amount_decimal: '900', recurring: { interval: 'month' } }, proration_behavior: 'none',
+  });
+  assert.notEqual(upd.price.id, it.price.id);
+  assert.equal(upd.price.unit_amount, 900);
+  assert.equal(upd.price.active, false);
+  assert.equal(upd.quantity, 2);
+  // refused, nothing changed: price with price_data, another interval, a missing product
+  const cases = [
+    [{ price: monthly.id, price_data: { currency: 'usd', product, unit_amount: 100, recurring: { interval: 'month' } } }, 'price_data'],
+    [{ price_data: { currency: 'usd', product, unit_amount: 100, recurring: { interval: 'year' } } }, 'items'],
+    [{ price_data: { currency: 'usd', product: 'prod_nope', unit_amount: 100, recurring: { interval: 'month' } } }, 'price_data[product]'],
+    [{ price_data: { currency: 'usd', product, recurring: { interval: 'month' } } }, 'price_data[unit_amount]'],
+  ];
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.subscriptionItems.create({ subscription: sub.id, ...params }),
+      (e) => (e.statusCode === 400 || (e.statusCode === 404 && e.code === 'resource_missing')) && e.param === param,
+      JSON.stringify(params));
+  }
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).items.data.length, 2);
+  // the renewal bills both in full
+  await advance(clock, APR1 + HOUR + 60);
+  const next = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(next.total, 3000 + 1800);
+  await assertConserved(next);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

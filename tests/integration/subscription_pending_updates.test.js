@@ -266,6 +266,40 @@ test('default_incomplete: applied, its invoice finalized, its intent not confirm
   assert.deepEqual((await charges(customer)).map((c) => c.amount), [DUE, 3000]);
 });
 
+test('pending_if_incomplete with items[n][price_data]: the price made now (inactive), the pending update naming it, applied when paid', async () => {
+  const { customer, sub, si } = await setup('pm_card_chargeCustomerFail');
+  const upd = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: si, price_data: { currency: 'usd', product: monthly.product, unit_amount: 5000, recurring: { interval: 'month' } } }],
+    proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete', expand: ['latest_invoice'],
+  });
+  assert.equal(upd.items.data[0].price.id, monthly.id, 'not applied');
+  const pu = upd.pending_update;
+  assert.ok(pu);
+  const made = pu.subscription_items[0].price;
+  assert.notEqual(made.id, monthly.id);
+  assert.equal(made.unit_amount, 5000);
+  assert.equal(made.active, false);
+  assert.equal(upd.latest_invoice.status, 'open');
+  assert.equal(upd.latest_invoice.total, DUE);
+  shape({ ...upd, latest_invoice: upd.latest_invoice.id }, 'subscription');
+  shape(upd.latest_invoice, 'invoice');
+  const good = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+  const paid = await stripe.invoices.pay(upd.latest_invoice.id, { payment_method: good.id });
+  assert.equal(paid.status, 'paid');
+  const after = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(after.pending_update, null);
+  assert.equal(after.items.data[0].id, si);
+  assert.equal(after.items.data[0].price.id, made.id);
+  shape(after, 'subscription');
+  // on POST /v1/subscription_items too
+  const it = await stripe.subscriptionItems.create({
+    subscription: sub.id, payment_behavior: 'pending_if_incomplete', proration_behavior: 'none',
+    price_data: { currency: 'usd', product: monthly.product, unit_amount: 100, recurring: { interval: 'month' } },
+  });
+  assert.equal(it.price.unit_amount, 100);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).items.data.length, 2);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

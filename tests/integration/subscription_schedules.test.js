@@ -393,6 +393,54 @@ test('a trial in the first phase', async () => {
   assert.deepEqual((await stripe.subscriptionSchedules.retrieve(s.id)).current_phase.start_date, T0 + 14 * DAY);
 });
 
+test('cancel with prorate and invoice_now (Stripe\'s defaults for an active schedule): the unused time credited on a final invoice', async () => {
+  const P = APR1 - T0; // 31 days
+  const NOW = T0 + 10 * DAY;
+  const credit = -Math.round((2500 * (APR1 - NOW)) / P); // 2500 × 21 / 31 days, credited
+  const mk = async () => {
+    const { clock, customer } = await setup();
+    const s = await stripe.subscriptionSchedules.create({ customer: customer.id, phases: [{ items: [{ price: pro.id }] }] });
+    await advance(clock, NOW);
+    return { customer, s };
+  };
+  // the defaults: credited and invoiced at once, the credit to the customer's balance
+  const a = await mk();
+  const ca = await stripe.subscriptionSchedules.cancel(a.s.id);
+  shape(ca);
+  assert.equal(ca.status, 'canceled');
+  assert.equal(ca.canceled_at, NOW);
+  const suba = await stripe.subscriptions.retrieve(a.s.subscription, { expand: ['latest_invoice'] });
+  assert.equal(suba.status, 'canceled');
+  assert.equal(suba.ended_at, NOW);
+  const fin = suba.latest_invoice;
+  assert.equal(fin.billing_reason, 'subscription_update');
+  assert.equal(fin.total, credit);
+  assert.equal(fin.status, 'paid');
+  assert.equal(fin.lines.data.length, 1);
+  assert.deepEqual(fin.lines.data[0].period, { start: NOW, end: APR1 });
+  billingShape(fin, 'invoice');
+  subShape({ ...suba, latest_invoice: fin.id });
+  assert.equal((await stripe.customers.retrieve(a.customer.id)).balance, credit);
+  assert.deepEqual(await eventsOf(a.s.id), ['subscription_schedule.created', 'subscription_schedule.canceled']);
+  // prorate alone: the credit is a pending item, no invoice now
+  const b = await mk();
+  await stripe.subscriptionSchedules.cancel(b.s.id, { invoice_now: false });
+  const subb = await stripe.subscriptions.retrieve(b.s.subscription);
+  assert.equal(subb.status, 'canceled');
+  assert.equal((await invoicesOf(subb.id)).length, 1);
+  const pending = (await stripe.invoiceItems.list({ customer: b.customer.id, pending: true })).data;
+  assert.deepEqual(pending.map((ii) => [ii.amount, ii.proration]), [[credit, true]]);
+  // neither: canceled with nothing credited
+  const c = await mk();
+  const cc = await stripe.subscriptionSchedules.cancel(c.s.id, { prorate: false, invoice_now: false });
+  assert.equal(cc.status, 'canceled');
+  assert.equal((await invoicesOf(c.s.subscription)).length, 1);
+  assert.equal((await stripe.invoiceItems.list({ customer: c.customer.id })).data.length, 0);
+  assert.equal((await stripe.customers.retrieve(c.customer.id)).balance, 0);
+  // a canceled schedule cannot be canceled again, with or without them
+  await assert.rejects(stripe.subscriptionSchedules.cancel(a.s.id), (e) => e.statusCode === 400);
+});
+
 test('list, scoping and validation errors', async () => {
   const { customer } = await setup();
   const made = [];

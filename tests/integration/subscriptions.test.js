@@ -642,6 +642,86 @@ test('add_invoice_items on update: pending for the next invoice, or on an always
   assert.equal(second.total, 2000);
 });
 
+test('add_invoice_items with discounts, metadata, period and tax_rates, as invoice items take them (create and update)', async () => {
+  const { clock, customer } = await setup();
+  const FEB28 = Date.UTC(2025, 1, 28, 12, 0, 0) / 1000;
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product_data: { name: 'Setup' } });
+  const coupon = await stripe.coupons.create({ percent_off: 25, duration: 'once' });
+  const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }],
+    add_invoice_items: [{
+      price: fee.id, discounts: [{ coupon: coupon.id }], tax_rates: [vat.id], metadata: { kind: 'setup' },
+      period: { start: { type: 'max_item_period_start' }, end: { type: 'min_item_period_end' } },
+    }],
+    expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'active');
+  const inv = sub.latest_invoice;
+  // the fee: 1000 less its own 25 % (250), taxed 10 % on the rest (75); the period's line untaxed
+  assert.equal(inv.status, 'paid');
+  assert.deepEqual([inv.subtotal, inv.total, inv.amount_paid], [3000, 2825, 2825]);
+  shape(inv, 'invoice');
+  const [ii] = (await stripe.invoiceItems.list({ invoice: inv.id })).data;
+  assert.deepEqual(ii.metadata, { kind: 'setup' });
+  assert.deepEqual(ii.period, { start: T0, end: FEB28 });
+  assert.equal(ii.discounts.length, 1);
+  assert.deepEqual(ii.tax_rates.map((t) => t.id), [vat.id]);
+  billingShape(ii, 'invoiceitem');
+  const line = (await stripe.invoices.listLineItems(inv.id)).data.find((l) => l.parent.type === 'invoice_item_details');
+  assert.equal(line.amount, 1000);
+  assert.deepEqual(line.discount_amounts.map((d) => d.amount), [250]);
+  assert.deepEqual(line.taxes.map((t) => t.amount), [75]);
+  assert.deepEqual(line.period, { start: T0, end: FEB28 });
+  const pi = (await stripe.paymentIntents.list({ customer: customer.id })).data[0];
+  assert.equal(pi.amount, 2825);
+
+  // on update: a pending item with its period as timestamps, its tax and metadata, billed by
+  // the renewal
+  const upd = await stripe.subscriptions.update(sub.id, {
+    add_invoice_items: [{
+      price_data: { currency: 'usd', product: price.product, unit_amount: 500 }, tax_rates: [vat.id],
+      metadata: { kind: 'extra' }, period: { start: { type: 'timestamp', timestamp: T0 + DAY }, end: { type: 'timestamp', timestamp: T0 + 2 * DAY } },
+    }],
+  });
+  assert.equal(upd.latest_invoice, inv.id);
+  const [pending] = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.deepEqual(pending.metadata, { kind: 'extra' });
+  assert.deepEqual(pending.period, { start: T0 + DAY, end: T0 + 2 * DAY });
+  assert.deepEqual(pending.tax_rates.map((t) => t.id), [vat.id]);
+  assert.equal(pending.discounts.length, 0);
+  // refused, nothing kept: an end before the start, a timestamp type without one, a discount
+  // on a credit, a tax rate of no one
+  const cases = [
+    [{ price: fee.id, period: { start: { type: 'now' }, end: { type: 'timestamp', timestamp: T0 - DAY } } }, 'add_invoice_items[0][period][end]'],
+    [{ price: fee.id, period: { start: { type: 'timestamp' }, end: { type: 'min_item_period_end' } } }, 'add_invoice_items[0][period][start][timestamp]'],
+    [{ price: fee.id, period: { start: { type: 'now' } } }, 'add_invoice_items[0][period][end]'],
+    [{ price_data: { currency: 'usd', product: price.product, unit_amount: 0 }, discounts: [{ coupon: coupon.id }] }, 'add_invoice_items[0][discounts]'],
+    [{ price: fee.id, discounts: [{ coupon: 'nope' }] }, 'add_invoice_items[0][discounts][0][coupon]'],
+    [{ price: fee.id, tax_rates: ['txr_nope'] }, 'add_invoice_items[0][tax_rates]'],
+  ];
+  for (const [item, param] of cases) {
+    await assert.rejects(stripe.subscriptions.update(sub.id, { add_invoice_items: [item] }),
+      (e) => e.statusCode >= 400 && e.statusCode < 500 && e.param === param, JSON.stringify(item));
+  }
+  assert.equal((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.length, 1);
+  await advance(clock, FEB28 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  const second = renewed.latest_invoice;
+  assert.equal(second.status, 'paid');
+  assert.equal(second.total, 2000 + 500 + 50);
+  shape(second, 'invoice');
+  // always_invoice: the invoice made now takes the item's own discount
+  const now = await stripe.subscriptions.update(sub.id, {
+    proration_behavior: 'always_invoice', add_invoice_items: [{ price: fee.id, discounts: [{ coupon: coupon.id }] }],
+    expand: ['latest_invoice'],
+  });
+  assert.equal(now.latest_invoice.billing_reason, 'subscription_update');
+  assert.equal(now.latest_invoice.status, 'paid');
+  assert.deepEqual([now.latest_invoice.subtotal, now.latest_invoice.total], [1000, 750]);
+  shape(now.latest_invoice, 'invoice');
+});
+
 test('billing_cycle_anchor at creation: the first invoice bills the prorated time to the anchor; renewals follow it', async () => {
   const NOW = Date.UTC(2025, 2, 11, 9, 30, 0) / 1000; // Mar 11 09:30
   const MAR1 = Date.UTC(2025, 2, 1) / 1000;
@@ -725,13 +805,15 @@ test('billing_cycle_anchor_config and proration_behavior=none: the first invoice
   assert.equal(second.billing_reason, 'subscription_cycle');
   assert.equal(second.total, 2000);
   assert.equal(second.status, 'paid');
-  // refused: in the past, more than a period away, with a trial, both, proration_behavior alone,
+  // refused: in the past, more than a period away, before a trial's end or more than a period
+  // after it, both, proration_behavior alone,
   // a month for a monthly price; nothing kept
   const { customer: c3 } = await setup('pm_card_visa', { frozen: NOW });
   const cases = [
     [{ billing_cycle_anchor: NOW - 1 }, 'billing_cycle_anchor'],
     [{ billing_cycle_anchor: NOW + 32 * DAY }, 'billing_cycle_anchor'],
-    [{ billing_cycle_anchor: APR1, trial_period_days: 3 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: APR1, trial_period_days: 30 }, 'billing_cycle_anchor'],
+    [{ billing_cycle_anchor: NOW + 40 * DAY, trial_period_days: 3 }, 'billing_cycle_anchor'],
     [{ billing_cycle_anchor: APR1, billing_cycle_anchor_config: { day_of_month: 1 } }, 'billing_cycle_anchor_config'],
     [{ proration_behavior: 'none' }, 'proration_behavior'],
     [{ billing_cycle_anchor_config: { day_of_month: 1, month: 4 } }, 'billing_cycle_anchor_config'],
@@ -800,6 +882,98 @@ test('currency: a subscription in a currency its prices have among their currenc
   await assert.rejects(stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, price: plain.id }] }),
     (e) => e.statusCode === 400);
   assert.equal((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data.length, count);
+});
+
+test('billing_cycle_anchor with a trial: free until the trial ends, then the prorated time to the anchor, then full periods', async () => {
+  const NOW = Date.UTC(2025, 2, 15, 9, 30, 0) / 1000; // Mar 15 09:30
+  const TRIAL_END = NOW + 7 * DAY; // Mar 22 09:30
+  const MAR1 = Date.UTC(2025, 2, 1) / 1000;
+  const APR1 = Date.UTC(2025, 3, 1) / 1000;
+  const MAY1 = Date.UTC(2025, 4, 1) / 1000;
+  // Stripe's proration of the time from the trial's end to the anchor, of the full period ending there
+  const expected = Math.round((2000 * (APR1 - TRIAL_END)) / (APR1 - MAR1));
+  assert.equal(expected, 620); // 2000 × 829,800 s / 2,678,400 s
+  const { clock, customer } = await setup('pm_card_visa', { frozen: NOW });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: price.id }], trial_period_days: 7, billing_cycle_anchor: APR1,
+    expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.billing_cycle_anchor, APR1);
+  assert.deepEqual([sub.trial_start, sub.trial_end], [NOW, TRIAL_END]);
+  assert.deepEqual([sub.items.data[0].current_period_start, sub.items.data[0].current_period_end], [NOW, TRIAL_END]);
+  assert.equal(sub.latest_invoice.total, 0);
+  assert.equal(sub.latest_invoice.status, 'paid');
+  shape({ ...sub, latest_invoice: sub.latest_invoice.id }, 'subscription');
+  shape(sub.latest_invoice, 'invoice');
+  // the upcoming invoice is the prorated one
+  const upcoming = await stripe.invoices.createPreview({ subscription: sub.id });
+  assert.equal(upcoming.total, expected);
+  assert.deepEqual([upcoming.period_start, upcoming.period_end], [TRIAL_END, APR1]);
+  // the trial ends: the time to the anchor is billed at its share and charged once
+  await advance(clock, TRIAL_END + HOUR + 60);
+  const active = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(active.status, 'active');
+  assert.equal(active.billing_cycle_anchor, APR1);
+  assert.deepEqual([active.items.data[0].current_period_start, active.items.data[0].current_period_end], [TRIAL_END, APR1]);
+  const first = active.latest_invoice;
+  assert.equal(first.billing_reason, 'subscription_cycle');
+  assert.equal(first.status, 'paid');
+  assert.deepEqual([first.total, first.amount_paid], [expected, expected]);
+  assert.deepEqual([first.period_start, first.period_end], [TRIAL_END, APR1]);
+  assert.equal(first.lines.data.length, 1);
+  assert.deepEqual(first.lines.data[0].period, { start: TRIAL_END, end: APR1 });
+  shape({ ...active, latest_invoice: first.id }, 'subscription');
+  shape(first, 'invoice');
+  // then full periods from the anchor
+  await advance(clock, APR1 + HOUR + 60);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.deepEqual([renewed.items.data[0].current_period_start, renewed.items.data[0].current_period_end], [APR1, MAY1]);
+  assert.equal(renewed.latest_invoice.total, 2000);
+  assert.equal(renewed.latest_invoice.status, 'paid');
+  const paid = (await stripe.paymentIntents.list({ customer: customer.id })).data
+    .filter((pi) => pi.status === 'succeeded').map((pi) => pi.amount).sort((a, b) => a - b);
+  assert.deepEqual(paid, [expected, 2000]);
+
+  // billing_cycle_anchor_config with trial_end and proration_behavior=none: the time from the
+  // trial's end to the anchor is free, the anchor (the 1st after the trial, at the trial end's
+  // time of day) bills the full period
+  const two = await setup('pm_card_visa', { frozen: NOW });
+  const sub2 = await stripe.subscriptions.create({
+    customer: two.customer.id, items: [{ price: price.id }], trial_end: TRIAL_END,
+    billing_cycle_anchor_config: { day_of_month: 1 }, proration_behavior: 'none',
+  });
+  const ANCHOR2 = APR1 + 9 * HOUR + 30 * 60;
+  assert.equal(sub2.status, 'trialing');
+  assert.equal(sub2.billing_cycle_anchor, ANCHOR2);
+  assert.equal(sub2.trial_end, TRIAL_END);
+  shape(sub2, 'subscription');
+  await advance(two.clock, TRIAL_END + HOUR + 60);
+  const free = await stripe.subscriptions.retrieve(sub2.id, { expand: ['latest_invoice'] });
+  assert.equal(free.status, 'active');
+  assert.deepEqual([free.items.data[0].current_period_start, free.items.data[0].current_period_end], [TRIAL_END, ANCHOR2]);
+  assert.equal(free.latest_invoice.total, 0);
+  assert.equal(free.latest_invoice.status, 'paid');
+  shape(free.latest_invoice, 'invoice');
+  await advance(two.clock, ANCHOR2 + HOUR + 60);
+  const full = await stripe.subscriptions.retrieve(sub2.id, { expand: ['latest_invoice'] });
+  assert.equal(full.latest_invoice.total, 2000);
+  assert.equal(full.latest_invoice.status, 'paid');
+  assert.deepEqual([full.latest_invoice.period_start, full.latest_invoice.period_end], [ANCHOR2, MAY1 + 9 * HOUR + 30 * 60]);
+  assert.deepEqual((await stripe.paymentIntents.list({ customer: two.customer.id })).data.map((pi) => pi.amount), [2000]);
+
+  // trial_end moved on update: the anchor kept while the trial still ends before it, else the
+  // trial's end becomes the anchor
+  const three = await setup('pm_card_visa', { frozen: NOW });
+  const sub3 = await stripe.subscriptions.create({
+    customer: three.customer.id, items: [{ price: price.id }], trial_period_days: 7, billing_cycle_anchor: APR1,
+  });
+  const moved = await stripe.subscriptions.update(sub3.id, { trial_end: NOW + 10 * DAY });
+  assert.deepEqual([moved.status, moved.trial_end, moved.billing_cycle_anchor], ['trialing', NOW + 10 * DAY, APR1]);
+  assert.equal(moved.items.data[0].current_period_end, NOW + 10 * DAY);
+  const past = await stripe.subscriptions.update(sub3.id, { trial_end: APR1 + DAY });
+  assert.deepEqual([past.trial_end, past.billing_cycle_anchor], [APR1 + DAY, APR1 + DAY]);
+  shape(past, 'subscription');
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
