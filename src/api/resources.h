@@ -77,6 +77,7 @@ extern const struct route test_clocks_routes[];
 extern const struct route sources_routes[];
 extern const struct route setup_attempts_routes[];
 extern const struct route customer_balance_routes[];
+extern const struct route cash_balance_routes[];
 extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route tax_rates_routes[];
@@ -198,6 +199,13 @@ int customer_unset_default_pm(struct req *r, struct db *db, const char *customer
 /* Inside a transaction: the customer exists (and is not deleted) for r's merchant, else
  * resource_missing on `customer`. 0, or -1 with r->err. */
 int customer_check(struct req *r, struct db *db, const char *customer);
+
+/* A customer's cash balance (api/cash_balance.c) as Stripe's cash_balance object: what it holds
+ * per currency (null when nothing was ever paid in) and its reconciliation settings. Inside a
+ * transaction; DB_OK, DB_NOTFOUND (no such customer) or < 0. */
+struct json;
+int cash_balance_render(struct db *db, const char *merchant_id, bool livemode, const char *customer,
+			struct json *j);
 
 /* A customer's usage of a billing meter in [start, end) (billing_meters.c), aggregated by the
  * meter's formula into ret (check ret->overflow). DB_OK, DB_NOTFOUND (no such meter) or < 0;

@@ -20,6 +20,7 @@
 #include "ledger/ledger_connect.h"
 #include "ledger/ledger_internal.h"
 #include "ledger/ledger_payout.h"
+#include "ledger/ledger_cash.h"
 #include "ledger/ledger_topup.h"
 #include "merchant/merchant.h"
 
@@ -50,6 +51,8 @@ static const char *const accounts[] = {
     LEDGER_ACCT_PAID_OUT,
     LEDGER_ACCT_CONNECT_CLEARING,
     LEDGER_ACCT_TOPUP_FUNDING,
+    LEDGER_ACCT_CASH_FUNDING,
+    LEDGER_ACCT_CUSTOMER_CASH,
     NULL,
 };
 

@@ -1,0 +1,51 @@
+-- Customers' cash balances (bank transfers, Stripe's customer_balance): money a customer pushed
+-- by bank transfer that Tender holds for them until it pays one of their PaymentIntents.
+--
+-- A customer's reconciliation mode: 'automatic' or 'manual' as set, NULL for the merchant's
+-- default (settings[reconciliation_mode]=merchant_default).
+ALTER TABLE customers ADD COLUMN cash_reconciliation_mode TEXT;
+
+-- What a customer holds, per currency: the ending_balance of its newest cash balance
+-- transaction in that currency, kept here for the guarded move (a move is computed from the
+-- amount it replaces); the transactions are the append-only record.
+CREATE TABLE customer_cash_balances (
+  merchant_id TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  available INTEGER NOT NULL,
+  PRIMARY KEY (merchant_id, customer, currency)
+) WITHOUT ROWID;
+
+-- Every change of a cash balance (ccsbtxn_…), append-only.
+CREATE TABLE customer_cash_balance_transactions (
+  merchant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  customer TEXT NOT NULL,
+  type TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  net_amount INTEGER NOT NULL,
+  ending_balance INTEGER NOT NULL,
+  bank_transfer_type TEXT,
+  reference TEXT,
+  payment_intent TEXT,
+  refund TEXT,
+  journal_txn TEXT NOT NULL,
+  PRIMARY KEY (merchant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX customer_cash_balance_transactions_customer
+  ON customer_cash_balance_transactions (merchant_id, customer, id);
+
+-- A customer's virtual bank account for one bank transfer type (and, for eu_bank_transfer,
+-- one country; '' otherwise), made the first time funding instructions are asked for and kept:
+-- test-mode numbers Tender makes up, not anybody's bank data. address: the financial address
+-- as Stripe renders it (JSON).
+CREATE TABLE customer_funding_accounts (
+  merchant_id TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  type TEXT NOT NULL,
+  country TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  PRIMARY KEY (merchant_id, customer, type, country)
+) WITHOUT ROWID;

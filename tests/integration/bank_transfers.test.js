@@ -1,0 +1,236 @@
+'use strict';
+// Bank transfers (customer_balance) through stripe-node: a customer's cash balance and its
+// settings, funding instructions (a virtual account per customer and type, kept), test-mode
+// funding (a `funded` cash balance transaction, its events, the journal: the merchant's balance
+// does not move), the transactions' list and retrieve, refused input that changes nothing,
+// tenants, and tender verify.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, assertStripeShape, tender } = require('./helpers');
+
+let env;
+let stripe;
+
+before(async () => {
+  env = await startTender({ merchants: 2, args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+async function balanceOf(s, currency) {
+  const b = await s.balance.retrieve();
+  const sum = (rows) => rows.filter((x) => x.currency === currency).reduce((a, x) => a + x.amount, 0);
+  return { available: sum(b.available), pending: sum(b.pending) };
+}
+
+async function eventsOf(s, id) {
+  const all = await s.events.list({ limit: 100 });
+  return all.data.filter((e) => e.data.object.id === id || e.data.object.customer === id).reverse();
+}
+
+async function refused(p, status, code, param) {
+  const err = await p.then(() => null, (e) => e);
+  assert.ok(err, 'the request should have been refused');
+  assert.equal(err.statusCode, status, err.message);
+  if (code !== undefined) assert.equal(err.code, code, err.message);
+  if (param !== undefined) assert.equal(err.param, param, err.message);
+  return err;
+}
+
+test('a cash balance: empty, settings, funding instructions kept per customer and type', async () => {
+  const cus = await stripe.customers.create({ name: 'Jenny Rosen', email: 'jenny@example.com' });
+  const cb = await stripe.customers.retrieveCashBalance(cus.id);
+  assert.deepEqual(cb, {
+    object: 'cash_balance', available: null, customer: cus.id, livemode: false,
+    settings: { reconciliation_mode: 'automatic', using_merchant_default: true },
+  });
+  assertStripeShape(cb, 'cash_balance');
+
+  const manual = await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'manual' } });
+  assert.deepEqual(manual.settings, { reconciliation_mode: 'manual', using_merchant_default: false });
+  assertStripeShape(manual, 'cash_balance');
+  const ev = (await stripe.events.list({ type: 'customer.updated', limit: 1 })).data[0];
+  assert.equal(ev.data.object.id, cus.id);
+  assert.deepEqual(ev.data.previous_attributes, {
+    cash_balance: { settings: { reconciliation_mode: 'automatic', using_merchant_default: true } },
+  });
+  const back = await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'merchant_default' } });
+  assert.deepEqual(back.settings, { reconciliation_mode: 'automatic', using_merchant_default: true });
+  await refused(stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'sometimes' } }), 400,
+    undefined, 'settings[reconciliation_mode]');
+  await refused(stripe.customers.updateCashBalance(cus.id, { settings: { color: 'red' } }), 400, 'parameter_unknown');
+
+  // eu_bank_transfer: an IBAN in the country asked for, the same one every time
+  const fi = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  });
+  assert.equal(fi.object, 'funding_instructions');
+  assert.equal(fi.currency, 'eur');
+  assert.equal(fi.funding_type, 'bank_transfer');
+  assert.equal(fi.bank_transfer.type, 'eu_bank_transfer');
+  assert.equal(fi.bank_transfer.country, 'DE');
+  assert.equal(fi.bank_transfer.financial_addresses.length, 1);
+  const addr = fi.bank_transfer.financial_addresses[0];
+  assert.equal(addr.type, 'iban');
+  assert.deepEqual(addr.supported_networks, ['sepa']);
+  assert.match(addr.iban.iban, /^DE\d{20}$/);
+  assert.equal(addr.iban.country, 'DE');
+  assert.equal(addr.iban.account_holder_name, 'Merchant 0');
+  // the IBAN's check digits hold (ISO 13616 mod 97)
+  const moved = addr.iban.iban.slice(4) + '1314' + addr.iban.iban.slice(2, 4);
+  assert.equal(BigInt(moved) % 97n, 1n);
+  assertStripeShape(fi, 'funding_instructions');
+  const again = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  });
+  assert.deepEqual(again, fi);
+  const fr = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'FR' } },
+  });
+  assert.match(fr.bank_transfer.financial_addresses[0].iban.iban, /^FR\d{25}$/);
+
+  // another customer gets another account
+  const other = await stripe.customers.create({ name: 'Other' });
+  const ofi = await stripe.customers.createFundingInstructions(other.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  });
+  assert.notEqual(ofi.bank_transfer.financial_addresses[0].iban.iban, addr.iban.iban);
+
+  // the other types: their own address and currency
+  const jp = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer' },
+  });
+  assert.equal(jp.bank_transfer.country, 'JP');
+  assert.equal(jp.bank_transfer.financial_addresses[0].type, 'zengin');
+  assert.match(jp.bank_transfer.financial_addresses[0].zengin.account_number, /^\d{7}$/);
+  assertStripeShape(jp, 'funding_instructions');
+  const gb = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'gbp', bank_transfer: { type: 'gb_bank_transfer' },
+  });
+  assert.equal(gb.bank_transfer.financial_addresses[0].type, 'sort_code');
+  assert.match(gb.bank_transfer.financial_addresses[0].sort_code.sort_code, /^\d{6}$/);
+  assert.match(gb.bank_transfer.financial_addresses[0].sort_code.account_number, /^\d{8}$/);
+  const mx = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'mxn', bank_transfer: { type: 'mx_bank_transfer' },
+  });
+  assert.match(mx.bank_transfer.financial_addresses[0].spei.clabe, /^\d{18}$/);
+  const us = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'usd', bank_transfer: { type: 'us_bank_transfer' },
+  });
+  assert.equal(us.bank_transfer.financial_addresses[0].type, 'aba');
+  assert.equal(us.bank_transfer.financial_addresses[0].aba.routing_number, '110000000');
+
+  // refused: changes nothing
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'usd', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  }), 400, undefined, 'currency');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur', bank_transfer: { type: 'eu_bank_transfer' },
+  }), 400, 'parameter_missing', 'bank_transfer[eu_bank_transfer][country]');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'IT' } },
+  }), 400, undefined, 'bank_transfer[eu_bank_transfer][country]');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+  }), 400, 'parameter_missing', 'bank_transfer');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer', requested_address_types: ['iban'] },
+  }), 400, undefined, 'bank_transfer[requested_address_types]');
+  await refused(stripe.customers.createFundingInstructions('cus_nope', {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer' },
+  }), 404, 'resource_missing');
+  await refused(stripe.customers.retrieveCashBalance('cus_nope'), 404, 'resource_missing');
+});
+
+test('funding a cash balance: a funded transaction, its events and journal; the merchant\'s balance stays', async () => {
+  const cus = await stripe.customers.create({ name: 'Funder' });
+  const before = await balanceOf(stripe, 'eur');
+  const t = await stripe.testHelpers.customers.fundCashBalance(cus.id, {
+    amount: 5000, currency: 'EUR', reference: 'Invoice F79089B-155',
+  });
+  assert.match(t.id, /^ccsbtxn_/);
+  assert.equal(t.object, 'customer_cash_balance_transaction');
+  assert.equal(t.type, 'funded');
+  assert.equal(t.net_amount, 5000);
+  assert.equal(t.ending_balance, 5000);
+  assert.equal(t.currency, 'eur');
+  assert.equal(t.customer, cus.id);
+  assert.deepEqual(t.funded.bank_transfer.reference, 'Invoice F79089B-155');
+  assert.equal(t.funded.bank_transfer.type, 'eu_bank_transfer');
+  assertStripeShape(t, 'customer_cash_balance_transaction');
+
+  const t2 = await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 700, currency: 'eur' },
+    { idempotencyKey: `fund-${cus.id}` });
+  assert.equal(t2.ending_balance, 5700);
+  assert.equal(t2.funded.bank_transfer.reference, null);
+  const replay = await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 700, currency: 'eur' },
+    { idempotencyKey: `fund-${cus.id}` });
+  assert.equal(replay.id, t2.id);
+  const us = await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1234, currency: 'usd' });
+  assert.equal(us.funded.bank_transfer.type, 'us_bank_transfer');
+  assert.equal(us.funded.bank_transfer.us_bank_transfer.network, 'ach');
+  assert.equal(us.ending_balance, 1234);
+
+  const cb = await stripe.customers.retrieveCashBalance(cus.id);
+  assert.deepEqual(cb.available, { eur: 5700, usd: 1234 });
+  assertStripeShape(cb, 'cash_balance');
+  const c = await stripe.customers.retrieve(cus.id, { expand: ['cash_balance'] });
+  assert.deepEqual(c.cash_balance, cb);
+  assertStripeShape(c, 'customer');
+  assert.equal((await stripe.customers.retrieve(cus.id)).cash_balance, undefined);
+
+  // the money is the customer's, not the merchant's
+  assert.deepEqual(await balanceOf(stripe, 'eur'), before);
+
+  const ev = await eventsOf(stripe, t.id);
+  assert.deepEqual(ev.map((e) => e.type), ['customer_cash_balance_transaction.created']);
+  const funds = (await stripe.events.list({ type: 'cash_balance.funds_available', limit: 100 })).data
+    .filter((e) => e.data.object.customer === cus.id).reverse();
+  assert.equal(funds.length, 3);
+  assert.deepEqual(funds[0].data.object.available, { eur: 5000 });
+  assert.deepEqual(funds[2].data.object.available, { eur: 5700, usd: 1234 });
+
+  // list (newest first) and retrieve
+  const list = await stripe.customers.listCashBalanceTransactions(cus.id, { limit: 2 });
+  assert.equal(list.object, 'list');
+  assert.equal(list.url, `/v1/customers/${cus.id}/cash_balance_transactions`);
+  assert.deepEqual(list.data.map((x) => x.id), [us.id, t2.id]);
+  assert.equal(list.has_more, true);
+  const rest = await stripe.customers.listCashBalanceTransactions(cus.id, { starting_after: t2.id });
+  assert.deepEqual(rest.data.map((x) => x.id), [t.id]);
+  for (const x of list.data) assertStripeShape(x, 'customer_cash_balance_transaction');
+  const got = await stripe.customers.retrieveCashBalanceTransaction(cus.id, t.id);
+  assert.deepEqual(got, t);
+  const exp = await stripe.customers.retrieveCashBalanceTransaction(cus.id, t.id, { expand: ['customer'] });
+  assert.equal(exp.customer.id, cus.id);
+  const other = await stripe.customers.create({ name: 'Someone else' });
+  await refused(stripe.customers.retrieveCashBalanceTransaction(other.id, t.id), 404, 'resource_missing');
+  assert.deepEqual((await stripe.customers.listCashBalanceTransactions(other.id)).data, []);
+
+  // refused: nothing moves
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 0, currency: 'eur' }), 400, undefined, 'amount');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: -5, currency: 'eur' }), 400, undefined, 'amount');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'cad' }), 400, undefined, 'currency');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100 }), 400, 'parameter_missing', 'currency');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'eur', color: 'red' }), 400, 'parameter_unknown');
+  await refused(stripe.testHelpers.customers.fundCashBalance('cus_nope', { amount: 100, currency: 'eur' }), 404, 'resource_missing');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 5700, usd: 1234 });
+  assert.equal((await stripe.customers.listCashBalanceTransactions(cus.id)).data.length, 3);
+
+  // another merchant's key sees none of it
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await refused(s2.customers.retrieveCashBalance(cus.id), 404, 'resource_missing');
+  await refused(s2.customers.listCashBalanceTransactions(cus.id), 404, 'resource_missing');
+  await refused(s2.customers.retrieveCashBalanceTransaction(cus.id, t.id), 404, 'resource_missing');
+  await refused(s2.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'eur' }), 404, 'resource_missing');
+  await refused(s2.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer' },
+  }), 404, 'resource_missing');
+
+  // the journal holds the cash for the customer, and every invariant holds
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
