@@ -53,6 +53,7 @@ static const char *const accounts[] = {
     LEDGER_ACCT_TOPUP_FUNDING,
     LEDGER_ACCT_CASH_FUNDING,
     LEDGER_ACCT_CUSTOMER_CASH,
+    LEDGER_ACCT_CUSTOMER_CASH_APPLIED,
     NULL,
 };
 
@@ -537,7 +538,7 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 static int capture_post(struct db *db, const char *merchant_id, const char *charge_id,
 			int64_t amount, const char *currency, const struct ledger_pricing *pricing,
 			int64_t now, const char *balance_txn_id, char ret_balance_txn_id[ID_MAX],
-			bool held)
+			bool held, const char *from)
 {
 	int64_t available_on;
 	int rc = movement_amount_check(amount);
@@ -575,7 +576,7 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 	const struct ledger_entry e[] = {
 	    {LEDGER_ACCT_AUTHORIZED, currency, held ? amount : 0},
 	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, held ? -amount : 0},
-	    {LEDGER_ACCT_ACQUIRER_RECEIVABLE, currency, amount},
+	    {from, currency, amount},
 	    {converted ? LEDGER_ACCT_FX : LEDGER_ACCT_MERCHANT_PENDING, currency, -amount},
 	    {LEDGER_ACCT_FX, settle, converted ? settled : 0},
 	    {LEDGER_ACCT_MERCHANT_PENDING, settle, converted ? -settled : 0},
@@ -583,8 +584,11 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 	    {LEDGER_ACCT_FEES, settle, -fee},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, held ? "capture" : "sale", charge_id, e,
-			 sizeof(e) / sizeof(e[0]), now, jtx);
+	rc = ledger_post(db, merchant_id,
+			 held							? "capture"
+			 : strcmp(from, LEDGER_ACCT_CUSTOMER_CASH_APPLIED) == 0 ? "cash_sale"
+										: "sale",
+			 charge_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
@@ -611,7 +615,8 @@ int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge
 		      const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
 {
 	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
-			    balance_txn_id, ret_balance_txn_id, true);
+			    balance_txn_id, ret_balance_txn_id, true,
+			    LEDGER_ACCT_ACQUIRER_RECEIVABLE);
 }
 
 int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
@@ -619,7 +624,18 @@ int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id
 		   const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
 {
 	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
-			    balance_txn_id, ret_balance_txn_id, false);
+			    balance_txn_id, ret_balance_txn_id, false,
+			    LEDGER_ACCT_ACQUIRER_RECEIVABLE);
+}
+
+int ledger_cash_sale_as(struct db *db, const char *merchant_id, const char *charge_id,
+			int64_t amount, const char *currency, const struct ledger_pricing *pricing,
+			int64_t now, const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
+{
+	/* a sale whose money is the customer's cash applied to it, not the acquirer's */
+	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
+			    balance_txn_id, ret_balance_txn_id, false,
+			    LEDGER_ACCT_CUSTOMER_CASH_APPLIED);
 }
 
 /* INDEXED BY: as SQL_BT_FX_REFUND */

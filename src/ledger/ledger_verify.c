@@ -81,7 +81,7 @@ static const char SQL_ENTRY_ABSURD[] =
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
     " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding', 'cash_funding',"
-    " 'customer_cash')"
+    " 'customer_cash', 'customer_cash_applied')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -314,6 +314,15 @@ static const char SQL_CASH_FUNDING[] =
     " WHERE account = 'cash_funding'"
     " UNION ALL SELECT merchant_id, currency, -net_amount FROM customer_cash_balance_transactions"
     " WHERE type = 'funded') AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+static const char SQL_CASH_APPLIED[] =
+    "SELECT merchant_id, currency || ' customer_cash_applied differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'customer_cash_applied'"
+    " UNION ALL SELECT merchant_id, currency, -net_amount FROM customer_cash_balance_transactions"
+    " WHERE type IN ('applied_to_payment', 'unapplied_from_payment')"
+    " UNION ALL SELECT merchant_id, currency, -amount FROM charges"
+    " WHERE card LIKE '{\"customer_balance\":%' AND captured = 1"
+    ") AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
 static const char SQL_CASH_BALANCES[] =
     "SELECT b.merchant_id, b.customer || ' ' || b.currency FROM customer_cash_balances b"
     " WHERE b.available < 0 OR b.available <> (SELECT COALESCE(SUM(t.net_amount), 0)"
@@ -401,6 +410,8 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	     "cash held for customers that their transactions do not explain"},
 	    {SQL_CASH_FUNDING, 0,
 	     "bank transfers paid in that the funded transactions do not explain"},
+	    {SQL_CASH_APPLIED, 0,
+	     "cash applied to payments that the applications and their charges do not explain"},
 	    {SQL_CASH_BALANCES, 0,
 	     "customer cash balance that is not the sum of its transactions, or below zero"},
 	    {SQL_CONNECT_CLEARING, 0, "money that left one merchant for another and arrived short"},

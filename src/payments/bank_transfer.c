@@ -225,3 +225,30 @@ bool bank_transfer_address_render(const struct bank_transfer_type *t, const char
 	}
 	return true;
 }
+
+bool bank_transfer_allocate(int64_t available, const int64_t *remaining, const char *const *refs,
+			    size_t n, const char *reference, int64_t *take)
+{
+	if (available < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (remaining[i] <= 0)
+			return false;
+	size_t first = n; /* the intent the reference names, if any */
+	for (size_t i = 0; reference && *reference && i < n; i++)
+		if (refs[i] && strcmp(refs[i], reference) == 0) {
+			first = i;
+			break;
+		}
+	int64_t left = available;
+	for (size_t k = 0; k <= n; k++) {
+		/* k = 0: the named one; then everyone else in order */
+		size_t i = k == 0 ? first : k - 1;
+		if (i >= n || (k > 0 && i == first))
+			continue;
+		int64_t t = remaining[i] < left ? remaining[i] : left;
+		take[i] = t;
+		left -= t;
+	}
+	return true;
+}

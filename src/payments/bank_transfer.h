@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 struct bank_transfer_type {
-	const char *name;	/* "eu_bank_transfer" */
-	const char *currency;	/* the one currency it takes: "eur" */
-	const char *country;	/* the account's country; NULL: the caller's (eu_bank_transfer) */
-	const char *address;	/* the financial address's type: "iban", "sort_code", … */
-	const char *networks;	/* its supported_networks, a JSON array */
+	const char *name;     /* "eu_bank_transfer" */
+	const char *currency; /* the one currency it takes: "eur" */
+	const char *country;  /* the account's country; NULL: the caller's (eu_bank_transfer) */
+	const char *address;  /* the financial address's type: "iban", "sort_code", … */
+	const char *networks; /* its supported_networks, a JSON array */
 };
 
 /* The type of that name, NULL for none. */
@@ -37,6 +37,20 @@ bool iban_valid(const char *iban);
 int clabe_check_digit(const char *first17);
 /* Whether an ABA routing number (9 digits) passes its checksum. */
 bool aba_routing_valid(const char *routing);
+
+/* At most this many of a customer's waiting intents are funded by one transfer. */
+#define BANK_TRANSFER_WAITING_MAX 64
+
+/*
+ * Automatic reconciliation's allocation of `available` cash (>= 0) to n waiting intents, given
+ * oldest first with what each still needs (remaining[i] > 0) and its reference (refs[i]): the
+ * intent whose reference the transfer named (reference; NULL or no match: none) first, then the
+ * others oldest first, each taking what it needs or what is left. take[i] gets intent i's
+ * share (0: none); the shares add up to at most available. false (take untouched) for negative
+ * or overflowing input.
+ */
+bool bank_transfer_allocate(int64_t available, const int64_t *remaining, const char *const *refs,
+			    size_t n, const char *reference, int64_t *take);
 
 struct json;
 /*

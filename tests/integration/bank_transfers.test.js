@@ -234,3 +234,201 @@ test('funding a cash balance: a funded transaction, its events and journal; the 
   // the journal holds the cash for the customer, and every invariant holds
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+// ---- PaymentIntents paid from the cash balance ----
+
+const EU_NL = { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'NL' } } };
+const US = { funding_type: 'bank_transfer', bank_transfer: { type: 'us_bank_transfer' } };
+
+function cashIntent(s, customer, amount, currency, options) {
+  return s.paymentIntents.create({
+    amount, currency, customer, payment_method_types: ['customer_balance'],
+    payment_method_data: { type: 'customer_balance' },
+    payment_method_options: { customer_balance: options }, confirm: true,
+  });
+}
+
+async function txnsOf(s, customer) {
+  return (await s.customers.listCashBalanceTransactions(customer, { limit: 100 })).data.reverse();
+}
+
+test('a customer_balance PaymentIntent covered by the cash balance succeeds at once; the merchant is paid from the cash', async () => {
+  const cus = await stripe.customers.create({ name: 'Covered' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3000, currency: 'eur' });
+  const before = await balanceOf(stripe, 'usd');
+  const beforeEur = await balanceOf(stripe, 'eur');
+  const pi = await cashIntent(stripe, cus.id, 2000, 'eur', EU_NL);
+  assert.equal(pi.status, 'succeeded', JSON.stringify(pi.next_action));
+  assert.equal(pi.amount_received, 2000);
+  assert.deepEqual(pi.payment_method_types, ['customer_balance']);
+  assert.deepEqual(pi.payment_method_options.customer_balance, {
+    bank_transfer: { eu_bank_transfer: { country: 'NL' }, requested_address_types: ['iban'], type: 'eu_bank_transfer' },
+    funding_type: 'bank_transfer',
+  });
+  assert.equal(pi.next_action, null);
+  assertStripeShape(pi, 'payment_intent');
+  const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
+  assert.equal(pm.type, 'customer_balance');
+  assert.deepEqual(pm.customer_balance, {});
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.match(ch.id, /^py_/);
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.captured, true);
+  assert.equal(ch.amount, 2000);
+  assert.deepEqual(ch.payment_method_details, { customer_balance: {}, type: 'customer_balance' });
+  assertStripeShape(ch, 'charge');
+  // the cash left the customer's balance for the payment
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 1000 });
+  const txns = await txnsOf(stripe, cus.id);
+  assert.deepEqual(txns.map((t) => t.type), ['funded', 'applied_to_payment']);
+  assert.equal(txns[1].net_amount, -2000);
+  assert.equal(txns[1].ending_balance, 1000);
+  assert.deepEqual(txns[1].applied_to_payment, { payment_intent: pi.id });
+  assertStripeShape(txns[1], 'customer_cash_balance_transaction');
+  // and only now did the merchant's balance move: the charge's net, pending (converted to its
+  // settlement currency when it is not eur)
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  assert.equal(bt.type, 'charge');
+  assert.equal(bt.source, ch.id);
+  const after = await balanceOf(stripe, bt.currency);
+  const was = bt.currency === 'usd' ? before : beforeEur;
+  assert.equal(after.pending, was.pending + bt.net);
+  assert.equal(after.available, was.available);
+  const ev = (await eventsOf(stripe, pi.id)).map((e) => e.type);
+  assert.deepEqual(ev.filter((t) => t.startsWith('payment_intent.')), ['payment_intent.created', 'payment_intent.succeeded']);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('not covered: the intent waits with the bank transfer instructions, is partially funded, then paid by transfers', async () => {
+  const cus = await stripe.customers.create({ name: 'Waiting' });
+  const pi = await cashIntent(stripe, cus.id, 5000, 'usd', US);
+  assert.equal(pi.status, 'requires_action');
+  const na = pi.next_action;
+  assert.equal(na.type, 'display_bank_transfer_instructions');
+  const d = na.display_bank_transfer_instructions;
+  assert.equal(d.amount_remaining, 5000);
+  assert.equal(d.currency, 'usd');
+  assert.equal(d.type, 'us_bank_transfer');
+  assert.match(d.reference, /^[A-Z2-9]{12}$/);
+  assert.equal(d.hosted_instructions_url, null);
+  assert.equal(d.financial_addresses[0].type, 'aba');
+  // the customer's own account, the one funding instructions give
+  const fi = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'usd', bank_transfer: { type: 'us_bank_transfer' },
+  });
+  assert.deepEqual(d.financial_addresses, fi.bank_transfer.financial_addresses);
+
+  const before = await balanceOf(stripe, 'usd');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'usd' });
+  const part = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(part.status, 'requires_action');
+  assert.equal(part.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  assert.equal(part.next_action.display_bank_transfer_instructions.reference, d.reference);
+  assert.equal(part.amount_received, 0);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 0 });
+  assert.deepEqual(await balanceOf(stripe, 'usd'), before);
+
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'usd', reference: d.reference });
+  const done = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.next_action, null);
+  assert.equal(done.amount_received, 5000);
+  assertStripeShape(done, 'payment_intent');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 1000 });
+  const txns = await txnsOf(stripe, cus.id);
+  assert.deepEqual(txns.map((t) => [t.type, t.net_amount, t.ending_balance]), [
+    ['funded', 2000, 2000], ['applied_to_payment', -2000, 0], ['funded', 4000, 4000], ['applied_to_payment', -3000, 1000],
+  ]);
+  const ch = await stripe.charges.retrieve(done.latest_charge);
+  assert.equal(ch.amount, 5000);
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  assert.equal((await balanceOf(stripe, 'usd')).pending, before.pending + bt.net);
+  const ev = (await eventsOf(stripe, pi.id)).map((e) => e.type).filter((t) => t.startsWith('payment_intent.'));
+  assert.deepEqual(ev, ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.partially_funded', 'payment_intent.succeeded']);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('a transfer naming a reference pays that intent first, then the oldest', async () => {
+  const cus = await stripe.customers.create({ name: 'Two open' });
+  const a = await cashIntent(stripe, cus.id, 1000, 'usd', US);
+  const b = await cashIntent(stripe, cus.id, 1500, 'usd', US);
+  const refB = b.next_action.display_bank_transfer_instructions.reference;
+  assert.notEqual(refB, a.next_action.display_bank_transfer_instructions.reference);
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1500, currency: 'usd', reference: refB });
+  assert.equal((await stripe.paymentIntents.retrieve(b.id)).status, 'succeeded');
+  const stillA = await stripe.paymentIntents.retrieve(a.id);
+  assert.equal(stillA.status, 'requires_action');
+  assert.equal(stillA.next_action.display_bank_transfer_instructions.amount_remaining, 1000);
+  // no reference: the oldest open one
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1200, currency: 'usd' });
+  assert.equal((await stripe.paymentIntents.retrieve(a.id)).status, 'succeeded');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 200 });
+});
+
+test('manual reconciliation: cash waits until apply_customer_balance; cancel gives applied cash back', async () => {
+  const cus = await stripe.customers.create({ name: 'Manual' });
+  await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'manual' } });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 10000, currency: 'eur' });
+  const pi = await cashIntent(stripe, cus.id, 3000, 'eur', EU_NL);
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  const part = await stripe.paymentIntents.applyCustomerBalance(pi.id, { amount: 1000, currency: 'eur' });
+  assert.equal(part.status, 'requires_action');
+  assert.equal(part.next_action.display_bank_transfer_instructions.amount_remaining, 2000);
+  assertStripeShape(part, 'payment_intent');
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id, { amount: 2001 }), 400, undefined, 'amount');
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id, { currency: 'usd' }), 400, undefined, 'currency');
+  // a transfer is not applied by itself in manual mode
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 5, currency: 'eur' });
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).next_action.display_bank_transfer_instructions.amount_remaining, 2000);
+  const done = await stripe.paymentIntents.applyCustomerBalance(pi.id);
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.amount_received, 3000);
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id), 400, 'payment_intent_unexpected_state');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 7005 });
+
+  // cancel: what was applied comes back
+  const pi2 = await cashIntent(stripe, cus.id, 4000, 'eur', EU_NL);
+  await stripe.paymentIntents.applyCustomerBalance(pi2.id, { amount: 2500 });
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 4505 });
+  const canceled = await stripe.paymentIntents.cancel(pi2.id);
+  assert.equal(canceled.status, 'canceled');
+  assert.equal(canceled.next_action, null);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 7005 });
+  const last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'unapplied_from_payment');
+  assert.equal(last.net_amount, 2500);
+  assert.deepEqual(last.unapplied_from_payment, { payment_intent: pi2.id });
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi2.id), 400, 'payment_intent_unexpected_state');
+  // a later transfer does not revive it
+  await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'automatic' } });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'eur' });
+  assert.equal((await stripe.paymentIntents.retrieve(pi2.id)).status, 'canceled');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('customer_balance intents refuse what they cannot be', async () => {
+  const cus = await stripe.customers.create({ name: 'Refusals' });
+  await refused(stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', payment_method_types: ['customer_balance'],
+    payment_method_data: { type: 'customer_balance' }, payment_method_options: { customer_balance: US }, confirm: true,
+  }), 400, 'parameter_missing', 'customer');
+  await refused(cashIntent(stripe, cus.id, 1000, 'eur', US), 400, undefined, 'payment_method_options[customer_balance][bank_transfer][type]');
+  await refused(stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', customer: cus.id, payment_method_types: ['customer_balance'],
+    payment_method_data: { type: 'customer_balance' }, confirm: true,
+  }), 400, 'parameter_missing', 'payment_method_options[customer_balance][funding_type]');
+  await refused(cashIntent(stripe, cus.id, 1000, 'cad', US), 400);
+  await refused(cashIntent(stripe, cus.id, 1000, 'eur', { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer' } }), 400,
+    'parameter_missing', 'payment_method_options[customer_balance][bank_transfer][eu_bank_transfer][country]');
+  const card = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id });
+  await refused(stripe.paymentIntents.confirm(card.id, { payment_method_data: { type: 'customer_balance' } }), 400, undefined, 'payment_method');
+  await refused(stripe.paymentIntents.applyCustomerBalance(card.id), 400, 'payment_intent_unexpected_state');
+  await refused(stripe.paymentIntents.applyCustomerBalance('pi_nope'), 404, 'resource_missing');
+  // another merchant cannot reach the intent
+  const pi = await cashIntent(stripe, cus.id, 1000, 'usd', US);
+  await refused(env.stripe(env.merchants[1].secret_key).paymentIntents.applyCustomerBalance(pi.id), 404, 'resource_missing');
+  // a setup intent does not take it
+  await refused(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['customer_balance'] }), 400);
+});

@@ -118,3 +118,33 @@ Test(bank_transfer, addresses)
 	cr_assert_null(render("eu_bank_transfer", "IT", rnd));
 	cr_assert_null(render("eu_bank_transfer", NULL, rnd));
 }
+
+/* automatic reconciliation: the named intent first, then the oldest; each takes what it needs
+ * or what is left; nothing more than there is */
+Test(bank_transfer, allocate)
+{
+	const int64_t need[] = {1000, 1500, 700};
+	const char *const refs[] = {"AAAA", "BBBB", "CCCC"};
+	int64_t take[3];
+	cr_assert(bank_transfer_allocate(1500, need, refs, 3, "BBBB", take));
+	cr_assert_eq(take[1], 1500);
+	cr_assert_eq(take[0], 0);
+	cr_assert_eq(take[2], 0);
+	cr_assert(bank_transfer_allocate(1200, need, refs, 3, NULL, take));
+	cr_assert_eq(take[0], 1000);
+	cr_assert_eq(take[1], 200); /* partially funded */
+	cr_assert_eq(take[2], 0);
+	cr_assert(bank_transfer_allocate(5000, need, refs, 3, "CCCC", take));
+	cr_assert_eq(take[2], 700);
+	cr_assert_eq(take[0], 1000);
+	cr_assert_eq(take[1], 1500); /* 1800 stays on the balance */
+	cr_assert(bank_transfer_allocate(500, need, refs, 3, "ZZZZ", take));
+	cr_assert_eq(take[0], 500);
+	cr_assert_eq(take[1], 0);
+	cr_assert(bank_transfer_allocate(0, need, refs, 3, "AAAA", take));
+	cr_assert_eq(take[0] + take[1] + take[2], 0);
+	cr_assert(bank_transfer_allocate(100, need, refs, 0, NULL, take));
+	cr_assert_not(bank_transfer_allocate(-1, need, refs, 3, NULL, take));
+	const int64_t bad[] = {100, 0};
+	cr_assert_not(bank_transfer_allocate(100, bad, refs, 2, NULL, take));
+}

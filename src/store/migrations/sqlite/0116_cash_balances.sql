@@ -35,6 +35,29 @@ CREATE TABLE customer_cash_balance_transactions (
 ) WITHOUT ROWID;
 CREATE INDEX customer_cash_balance_transactions_customer
   ON customer_cash_balance_transactions (merchant_id, customer, id);
+-- what was applied to an intent (applied_to_payment, unapplied_from_payment)
+CREATE INDEX customer_cash_balance_transactions_intent
+  ON customer_cash_balance_transactions (merchant_id, payment_intent)
+  WHERE payment_intent IS NOT NULL;
+
+-- A PaymentIntent's payment_method_options[customer_balance] as the intent shows it (JSON).
+ALTER TABLE payment_intents ADD COLUMN pmo_customer_balance TEXT;
+
+-- The customer_balance PaymentIntents waiting for cash (requires_action with
+-- display_bank_transfer_instructions): what automatic reconciliation funds, the one whose
+-- reference a transfer names first, then the oldest. A row goes when its intent succeeds or is
+-- canceled; the money itself is in customer_cash_balance_transactions.
+CREATE TABLE cash_balance_waiting (
+  merchant_id TEXT NOT NULL,
+  payment_intent TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (merchant_id, payment_intent)
+) WITHOUT ROWID;
+CREATE INDEX cash_balance_waiting_customer
+  ON cash_balance_waiting (merchant_id, customer, currency, created);
 
 -- A customer's virtual bank account for one bank transfer type (and, for eu_bank_transfer,
 -- one country; '' otherwise), made the first time funding instructions are asked for and kept:
