@@ -1060,6 +1060,54 @@ int cash_pi_release(struct req *r, struct db *db, struct payment_intent *pi)
 	return rc == 0 ? 0 : rc == MOVE_RANGE ? req_fail(r, ERR_API, NULL, NULL) : -1;
 }
 
+static const char SQL_BT_JOURNAL[] =
+    "SELECT journal_txn FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
+
+bool cash_charge_is(const char *details)
+{
+	return details && strncmp(details, "{\"customer_balance\":", 20) == 0;
+}
+
+int cash_refund(struct req *r, struct db *db, const struct charge *ch, const char *refund_id,
+		int64_t amount, char ret_bt[ID_MAX])
+{
+	if (!ch->customer)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (ledger_cash_refund(db, r->merchant_id, refund_id, ch->id, amount, ch->currency, r->now,
+			       ret_bt) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the refund's journal transaction is the cash transaction's too */
+	char jtx[ID_MAX] = "";
+	struct db_stmt *st = db_prepare(db, SQL_BT_JOURNAL);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, ret_bt, -1);
+	int rc = db_step(st);
+	const char *j = rc == DB_ROW ? db_col_text(st, 0, NULL) : NULL;
+	if (j)
+		str_copy(jtx, sizeof(jtx), j);
+	db_reset(st);
+	if (!jtx[0])
+		return req_fail(r, ERR_API, NULL, NULL);
+	char id[ID_MAX];
+	id_new_at(id, CASH_TXN_PREFIX, r->now);
+	const struct cash_move m = {.id = id,
+				    .customer = ch->customer,
+				    .type = "refunded_from_payment",
+				    .currency = ch->currency,
+				    .payment_intent = ch->payment_intent,
+				    .refund = refund_id,
+				    .amount = amount};
+	int64_t ending = 0;
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	if (cash_move(db, r->merchant_id, &m, jtx, r->now, &ending) != DB_OK ||
+	    txn_events(db, r->merchant_id, &o, &r->arena, id, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
 /* ---- payment_method_options[customer_balance] ---- */
 
 static const char *const PMO_FUNDING[] = {"bank_transfer", NULL};

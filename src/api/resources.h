@@ -225,6 +225,14 @@ int cash_pi_release(struct req *r, struct db *db, struct payment_intent *pi);
  * the intent keeps and shows them into *pmo. 0, or -1 with r->err. */
 extern const struct param_spec cash_pmo_params[];
 int cash_pmo_apply(struct req *r, const char **pmo);
+/* Whether a charge's payment_method_details (its card column) is a cash balance payment's. */
+bool cash_charge_is(const char *details);
+/* Inside a refund's write: refund_id's amount of cash-paid charge ch goes back to its
+ * customer's cash balance (refunded_from_payment), journaled as ledger_cash_refund; ret_bt: the
+ * refund's balance transaction. 0, or -1 with r->err. */
+struct charge;
+int cash_refund(struct req *r, struct db *db, const struct charge *ch, const char *refund_id,
+		int64_t amount, char ret_bt[ID_MAX]);
 
 /* A customer's usage of a billing meter in [start, end) (billing_meters.c), aggregated by the
  * meter's formula into ret (check ret->overflow). DB_OK, DB_NOTFOUND (no such meter) or < 0;

@@ -691,9 +691,11 @@ static int refund_settlement(struct db *db, const char *merchant_id, const char 
 	return DB_OK;
 }
 
-int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
-		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
-		  char ret_balance_txn_id[ID_MAX])
+/* A refund of amount (presentment) of charge_id, owed to `to`: the acquirer (a card's and a
+ * bank's money goes back the way it came) or the customer's cash balance (ledger_cash.h). */
+static int refund_post(struct db *db, const char *merchant_id, const char *refund_id,
+		       const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		       char ret_balance_txn_id[ID_MAX], const char *to)
 {
 	/* the balance transaction's source is the refund, as Stripe's is; charge_id finds the rate
 	 */
@@ -719,11 +721,12 @@ int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 	    {LEDGER_ACCT_MERCHANT_AVAILABLE, settle, settled},
 	    {LEDGER_ACCT_FX, settle, converted ? -settled : 0},
 	    {LEDGER_ACCT_FX, currency, converted ? amount : 0},
-	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, -amount},
+	    {to, currency, -amount},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "refund", refund_id, e, sizeof(e) / sizeof(e[0]), now,
-			 jtx);
+	rc = ledger_post(db, merchant_id,
+			 strcmp(to, LEDGER_ACCT_CUSTOMER_CASH) == 0 ? "cash_refund" : "refund",
+			 refund_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
@@ -742,6 +745,22 @@ int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 	    .presentment_amount = -amount,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
+		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		  char ret_balance_txn_id[ID_MAX])
+{
+	return refund_post(db, merchant_id, refund_id, charge_id, amount, currency, now,
+			   ret_balance_txn_id, LEDGER_ACCT_ACQUIRER_PAYABLE);
+}
+
+int ledger_cash_refund(struct db *db, const char *merchant_id, const char *refund_id,
+		       const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		       char ret_balance_txn_id[ID_MAX])
+{
+	return refund_post(db, merchant_id, refund_id, charge_id, amount, currency, now,
+			   ret_balance_txn_id, LEDGER_ACCT_CUSTOMER_CASH);
 }
 
 int ledger_refund_failure(struct db *db, const char *merchant_id, const char *refund_id,

@@ -54,5 +54,11 @@ struct ledger_pricing;
 int ledger_cash_sale_as(struct db *db, const char *merchant_id, const char *charge_id,
 			int64_t amount, const char *currency, const struct ledger_pricing *pricing,
 			int64_t now, const char *balance_txn_id, char ret_balance_txn_id[ID_MAX]);
+/* cash_refund: a refund (refund_id) of amount of the cash-paid charge charge_id back to its
+ * customer's cash balance, converted back as ledger_refund converts (the charge's recorded
+ * rate, the cumulative rounding rule); its "refund" balance transaction. */
+int ledger_cash_refund(struct db *db, const char *merchant_id, const char *refund_id,
+		       const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		       char ret_balance_txn_id[ID_MAX]);
 
 #endif

@@ -432,3 +432,42 @@ test('customer_balance intents refuse what they cannot be', async () => {
   // a setup intent does not take it
   await refused(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['customer_balance'] }), 400);
 });
+
+test('refunds of a customer_balance payment go back to the cash balance', async () => {
+  const cus = await stripe.customers.create({ name: 'Refunded' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'eur' });
+  const pi = await cashIntent(stripe, cus.id, 4000, 'eur', EU_NL);
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const chargeBt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  const before = await balanceOf(stripe, chargeBt.currency);
+  const re = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500 });
+  assert.equal(re.status, 'succeeded');
+  assert.equal(re.amount, 1500);
+  assertStripeShape(re, 'refund');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 1500 });
+  let last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'refunded_from_payment');
+  assert.equal(last.net_amount, 1500);
+  assert.equal(last.ending_balance, 1500);
+  assert.deepEqual(last.refunded_from_payment, { refund: re.id });
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  // the merchant's balance gives it back at once (its refund balance transaction)
+  const bt = await stripe.balanceTransactions.retrieve(re.balance_transaction);
+  assert.equal(bt.type, 'refund');
+  assert.equal(bt.source, re.id);
+  const after = await balanceOf(stripe, bt.currency);
+  assert.equal(after.available, before.available + bt.amount);
+  // the rest, and no more
+  const re2 = await stripe.refunds.create({ charge: ch.id });
+  assert.equal(re2.amount, 2500);
+  await refused(stripe.refunds.create({ charge: ch.id }), 400, 'charge_already_refunded');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 4000 });
+  const c = await stripe.charges.retrieve(ch.id);
+  assert.equal(c.amount_refunded, 4000);
+  assert.equal(c.refunded, true);
+  // the refunded cash pays the customer's next payment
+  const next = await cashIntent(stripe, cus.id, 1000, 'eur', EU_NL);
+  assert.equal(next.status, 'succeeded');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
