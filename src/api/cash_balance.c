@@ -1060,6 +1060,33 @@ int cash_pi_release(struct req *r, struct db *db, struct payment_intent *pi)
 	return rc == 0 ? 0 : rc == MOVE_RANGE ? req_fail(r, ERR_API, NULL, NULL) : -1;
 }
 
+struct locked_ctx {
+	struct req *r;
+	const char *pi_id;
+};
+
+static int locked_fn(struct db *db, void *p)
+{
+	struct locked_ctx *x = p;
+	const char *reference = NULL;
+	if (waiting_reference(x->r, db, x->pi_id, &reference) != DB_OK)
+		return req_fail(x->r, ERR_API, NULL, NULL);
+	if (reference)
+		return req_fail(x->r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
+				"This PaymentIntent is waiting for a bank transfer into its "
+				"customer's cash balance (customer_balance): it can only be paid "
+				"that way now. Cancel it to pay otherwise.");
+	return 0;
+}
+
+int cash_pi_locked(struct req *r, struct db *db, const char *pi_id)
+{
+	struct locked_ctx x = {r, pi_id};
+	if (db)
+		return locked_fn(db, &x);
+	return req_read(r, locked_fn, &x) == 0 ? 0 : -1;
+}
+
 static const char SQL_BT_JOURNAL[] =
     "SELECT journal_txn FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
 

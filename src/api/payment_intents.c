@@ -765,6 +765,9 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		return sepa_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
 	if (kind == PM_KIND_CASH)
 		return cash_pi_confirm(r, pi, c->insert_first, pm_ref);
+	if (!c->insert_first && pi_allows_type(pi, "customer_balance") &&
+	    cash_pi_locked(r, NULL, pi->id) != 0)
+		return -1;
 	if (!pi_allows_type(pi, "card"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The PaymentMethod provided (card) is not allowed for this "
@@ -1480,6 +1483,9 @@ static int update_fn(struct db *db, void *p)
 		    "Only description, metadata, receipt_email and shipping can be "
 		    "updated.",
 		    pi.status);
+	if ((money_change || param_present(r, "payment_method_types")) &&
+	    pi_allows_type(&pi, "customer_balance") && cash_pi_locked(r, db, pi.id) != 0)
+		return -1;
 	bool connect_change = connect_params_present(r);
 	if (connect_change && !editable)
 		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,

@@ -225,6 +225,10 @@ int cash_pi_release(struct req *r, struct db *db, struct payment_intent *pi);
  * the intent keeps and shows them into *pmo. 0, or -1 with r->err. */
 extern const struct param_spec cash_pmo_params[];
 int cash_pmo_apply(struct req *r, const char **pmo);
+/* 0 when intent pi_id is not waiting for a bank transfer; else -1 with Stripe's unexpected-state
+ * 400: while it waits (cash may be applied to it) it changes neither amount, currency nor
+ * customer, and is paid by nothing else. db: the caller's transaction, or NULL (a read). */
+int cash_pi_locked(struct req *r, struct db *db, const char *pi_id);
 /* Whether a charge's payment_method_details (its card column) is a cash balance payment's. */
 bool cash_charge_is(const char *details);
 /* Inside a refund's write: refund_id's amount of cash-paid charge ch goes back to its

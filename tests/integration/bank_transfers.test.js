@@ -431,6 +431,20 @@ test('customer_balance intents refuse what they cannot be', async () => {
   await refused(env.stripe(env.merchants[1].secret_key).paymentIntents.applyCustomerBalance(pi.id), 404, 'resource_missing');
   // a setup intent does not take it
   await refused(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['customer_balance'] }), 400);
+  // while an intent waits for a transfer (cash may be applied to it), its amount, currency and
+  // customer stay, and nothing else pays it
+  const both = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', customer: cus.id, payment_method_types: ['card', 'customer_balance'],
+    payment_method_data: { type: 'customer_balance' }, payment_method_options: { customer_balance: US }, confirm: true,
+  });
+  assert.equal(both.status, 'requires_action');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 500, currency: 'usd', reference: both.next_action.display_bank_transfer_instructions.reference });
+  await refused(stripe.paymentIntents.update(both.id, { amount: 100 }), 400, 'payment_intent_unexpected_state');
+  await refused(stripe.paymentIntents.confirm(both.id, { payment_method: 'pm_card_visa' }), 400, 'payment_intent_unexpected_state');
+  const same = await stripe.paymentIntents.update(both.id, { description: 'still waiting' });
+  assert.equal(same.next_action.display_bank_transfer_instructions.amount_remaining, 1500);
+  assert.equal((await stripe.paymentIntents.cancel(both.id)).status, 'canceled');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 500 });
 });
 
 test('refunds of a customer_balance payment go back to the cash balance', async () => {
