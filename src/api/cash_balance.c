@@ -879,10 +879,15 @@ int cash_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_
 		return -1;
 	const struct bank_transfer_type *t;
 	const char *country;
-	if (!pmo_transfer(r, pi, &t, &country))
-		return req_fail(r, ERR_PARAM_MISSING,
-				"payment_method_options[customer_balance][funding_type]",
-				"payment_method_options[customer_balance][funding_type]");
+	if (!pmo_transfer(r, pi, &t, &country)) {
+		/* funding_type given, the transfer's type not */
+		const char *missing =
+		    pi->pmo_customer_balance &&
+			    strstr(pi->pmo_customer_balance, "\"funding_type\":\"bank_transfer\"")
+			? "payment_method_options[customer_balance][bank_transfer][type]"
+			: "payment_method_options[customer_balance][funding_type]";
+		return req_fail(r, ERR_PARAM_MISSING, missing, "%s", missing);
+	}
 	if (strcmp(t->currency, pi->currency) != 0)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[customer_balance][bank_transfer][type]",

@@ -420,6 +420,25 @@ test('customer_balance intents refuse what they cannot be', async () => {
     payment_method_data: { type: 'customer_balance' }, confirm: true,
   }), 400, 'parameter_missing', 'payment_method_options[customer_balance][funding_type]');
   await refused(cashIntent(stripe, cus.id, 1000, 'cad', US), 400);
+  await refused(cashIntent(stripe, cus.id, 1000, 'usd', { funding_type: 'bank_transfer' }), 400,
+    'parameter_missing', 'payment_method_options[customer_balance][bank_transfer][type]');
+  // shown as Stripe shows it, also before any confirmation
+  const open = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'jpy', customer: cus.id, payment_method_types: ['customer_balance'],
+    payment_method_options: { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'jp_bank_transfer', requested_address_types: ['zengin'] } } },
+  });
+  assert.deepEqual(open.payment_method_options.customer_balance, {
+    bank_transfer: { requested_address_types: ['zengin'], type: 'jp_bank_transfer' }, funding_type: 'bank_transfer',
+  });
+  assertStripeShape(open, 'payment_intent');
+  const jp = await stripe.paymentIntents.confirm(open.id, { payment_method_data: { type: 'customer_balance' } });
+  assert.equal(jp.status, 'requires_action');
+  assert.equal(jp.next_action.display_bank_transfer_instructions.type, 'jp_bank_transfer');
+  assert.equal(jp.next_action.display_bank_transfer_instructions.financial_addresses[0].type, 'zengin');
+  assertStripeShape(jp, 'payment_intent');
+  const plain = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method_types: ['customer_balance'] });
+  assert.deepEqual(plain.payment_method_options.customer_balance, { funding_type: null });
+  assertStripeShape(plain, 'payment_intent');
   await refused(cashIntent(stripe, cus.id, 1000, 'eur', { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer' } }), 400,
     'parameter_missing', 'payment_method_options[customer_balance][bank_transfer][eu_bank_transfer][country]');
   const card = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id });
