@@ -97,7 +97,7 @@ static int customer_load(struct req *r, struct db *db, const char *id, struct cu
 struct customer_expand {
 	struct req *r;
 	struct db *db;
-	bool default_source, sources, tax_ids, invoice_credit_balance;
+	bool default_source, sources, tax_ids, invoice_credit_balance, cash_balance;
 };
 
 static bool expand_one(struct req *r, const char *prefix, const char *field)
@@ -114,12 +114,14 @@ static void expand_for(struct req *r, struct db *db, const char *prefix, struct 
 				      expand_one(r, prefix, "default_source"),
 				      expand_one(r, prefix, "sources"),
 				      expand_one(r, prefix, "tax_ids"),
-				      expand_one(r, prefix, "invoice_credit_balance")};
+				      expand_one(r, prefix, "invoice_credit_balance"),
+				      expand_one(r, prefix, "cash_balance")};
 }
 
 static bool expand_any(const struct customer_expand *x)
 {
-	return x->default_source || x->sources || x->tax_ids || x->invoice_credit_balance;
+	return x->default_source || x->sources || x->tax_ids || x->invoice_credit_balance ||
+	       x->cash_balance;
 }
 
 static int customer_render(const struct customer *c, struct json *j,
@@ -135,6 +137,12 @@ static int customer_render(const struct customer *c, struct json *j,
 	}
 	json_kv_raw_or_null(j, "address", c->address);
 	json_kv_int(j, "balance", c->balance);
+	if (x && x->cash_balance) { /* includable (api/cash_balance.c) */
+		json_key(j, "cash_balance");
+		int rc = cash_balance_render(x->db, x->r->merchant_id, x->r->livemode, c->id, j);
+		if (rc != DB_OK)
+			return rc;
+	}
 	json_kv_int(j, "created", c->created);
 	json_kv_str_or_null(j, "currency", c->currency);
 	json_key(j, "default_source");

@@ -155,11 +155,12 @@ static int kind_fn(struct db *db, void *p)
 	struct kind_ctx *k = p;
 	struct pm_card pm;
 	int rc = pm_load(db, k->r->merchant_id, k->id, &pm);
-	k->kind = rc != DB_OK		? PM_KIND_CARD
-		  : PM_IS_ACH(&pm)	? PM_KIND_ACH
-		  : PM_IS_SEPA(&pm)	? PM_KIND_SEPA
-		  : PM_IS_REDIRECT(&pm) ? PM_KIND_REDIRECT
-					: PM_KIND_CARD;
+	k->kind = rc != DB_OK				     ? PM_KIND_CARD
+		  : strcmp(pm.type, "customer_balance") == 0 ? PM_KIND_CASH
+		  : PM_IS_ACH(&pm)			     ? PM_KIND_ACH
+		  : PM_IS_SEPA(&pm)			     ? PM_KIND_SEPA
+		  : PM_IS_REDIRECT(&pm)			     ? PM_KIND_REDIRECT
+							     : PM_KIND_CARD;
 	if (k->kind == PM_KIND_REDIRECT)
 		k->redirect_type = redirect_type_known(pm.type);
 	return rc == DB_OK || rc == DB_NOTFOUND ? 0 : req_fail(k->r, ERR_API, NULL, NULL);

@@ -18,9 +18,15 @@ struct store;
 
 /* What kind of PaymentMethod pm_ref names, read once before a confirmation chooses its path:
  * PM_KIND_CARD (a card, an alias, a token, or no such PaymentMethod: the card path answers those),
- * PM_KIND_SEPA, PM_KIND_ACH, or PM_KIND_REDIRECT with *ret_redirect_type ("ideal", …, static);
- * -1 with r->err. */
-enum { PM_KIND_CARD = 0, PM_KIND_SEPA = 1, PM_KIND_ACH = 2, PM_KIND_REDIRECT = 3 };
+ * PM_KIND_SEPA, PM_KIND_ACH, PM_KIND_CASH, or PM_KIND_REDIRECT with *ret_redirect_type ("ideal", …,
+ * static); -1 with r->err. */
+enum {
+	PM_KIND_CARD = 0,
+	PM_KIND_SEPA = 1,
+	PM_KIND_ACH = 2,
+	PM_KIND_REDIRECT = 3,
+	PM_KIND_CASH = 4 /* customer_balance: the customer's cash balance (api/cash_balance.c) */
+};
 int pm_ref_kind(struct req *r, const char *pm_ref, const char **ret_redirect_type);
 /* Whether pm_ref names a bank debit PaymentMethod of r's merchant (read): 1 sepa_debit,
  * 2 us_bank_account, 0 no (a card,

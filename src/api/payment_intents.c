@@ -97,6 +97,7 @@ static const struct param_spec pmo_children[] = {
     {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, pmo_afterpay_children},
     {"bancontact", PT_OBJECT, 0, 0, NULL, pmo_bancontact_children},
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    {"customer_balance", PT_OBJECT, 0, 0, NULL, cash_pmo_params},
     {"ideal", PT_OBJECT, 0, 0, NULL, pmo_ideal_children},
     {"klarna", PT_OBJECT, 0, 0, NULL, pmo_klarna_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
@@ -150,7 +151,7 @@ static const struct param_spec create_params[] = {
     {"error_on_requires_action", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_payment_methods", PT_OBJECT, 0, 0, NULL, apm_children},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
-    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params_pi},
     {"confirmation_token", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_configuration", PT_STRING, 0, 100, NULL, NULL},
     {"mandate_data", PT_OBJECT, 0, 0, NULL, sepa_mandate_data_params},
@@ -170,7 +171,7 @@ static const struct param_spec update_params[] = {
 static const struct param_spec confirm_params[] = {
     {"payment_method", PT_STRING, 0, 255, NULL, NULL},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
-    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params},
+    {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params_pi},
     {"receipt_email", PT_STRING, PF_EMPTYABLE, 800, NULL, NULL},
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
     {"off_session", PT_STRING, 0, 20, NULL, NULL},
@@ -704,7 +705,8 @@ static int pmo_apply(struct req *r, struct payment_intent *pi)
 		&pi->pmo_affirm_preferred_locale);
 	pmo_sfu(r, "payment_method_options.klarna.preferred_locale",
 		&pi->pmo_klarna_preferred_locale);
-	if (sepa_reference_prefix(r, &pi->pmo_sepa_reference_prefix) != 0)
+	if (sepa_reference_prefix(r, &pi->pmo_sepa_reference_prefix) != 0 ||
+	    cash_pmo_apply(r, &pi->pmo_customer_balance) != 0)
 		return -1;
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
 	if (vm && strcmp(vm, "instant") != 0)
@@ -761,6 +763,11 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		return ach_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
 	if (kind == PM_KIND_SEPA)
 		return sepa_pi_confirm(r, pi, c->insert_first, pm_ref, c->inv);
+	if (kind == PM_KIND_CASH)
+		return cash_pi_confirm(r, pi, c->insert_first, pm_ref);
+	if (!c->insert_first && pi_allows_type(pi, "customer_balance") &&
+	    cash_pi_locked(r, NULL, pi->id) != 0)
+		return -1;
 	if (!pi_allows_type(pi, "card"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The PaymentMethod provided (card) is not allowed for this "
@@ -895,8 +902,8 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 		pi->payment_method_configuration = allow_redirects && pmc && *pmc ? pmc : NULL;
 	}
 	unsigned types;
-	int got = pm_types_param(r, "payment_method_types", "payment_method_types", PMT_ALL,
-				 "Tender supports", false, &types);
+	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
+				 PMT_ALL | PMT_CUSTOMER_BALANCE, "Tender supports", false, &types);
 	if (got < 0)
 		return -1;
 	/* NULL keeps the stored form of a card-only intent (["card"]) */
@@ -1466,6 +1473,9 @@ static int update_fn(struct db *db, void *p)
 		    "Only description, metadata, receipt_email and shipping can be "
 		    "updated.",
 		    pi.status);
+	if ((money_change || param_present(r, "payment_method_types")) &&
+	    pi_allows_type(&pi, "customer_balance") && cash_pi_locked(r, db, pi.id) != 0)
+		return -1;
 	bool connect_change = connect_params_present(r);
 	if (connect_change && !editable)
 		return req_fail(r, ERR_PAYMENT_INTENT_UNEXPECTED_STATE, NULL,
@@ -1696,6 +1706,9 @@ static int cancel_fn(struct db *db, void *p)
 	pi.canceled_at = r->now;
 	pi.amount_capturable = 0;
 	pi.next_action = NULL;
+	/* a bank transfer's intent gives the cash applied to it back (api/cash_balance.c) */
+	if (pi_allows_type(&pi, "customer_balance") && cash_pi_release(r, db, &pi) != 0)
+		return -1;
 	if (pi_update(db, r->merchant_id, &pi) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_pi(r, db, &pi, "payment_intent.canceled") != 0)

@@ -70,7 +70,9 @@ static const char *const types[] = {
 
 static bool type_available(const char *type)
 {
-	return pm_type_bit(type) != 0;
+	/* customer_balance (bank transfers) is taken only when a PaymentIntent names it: no
+	 * automatic choice offers it, so a configuration does not show it on */
+	return (pm_type_bit(type) & PMT_ALL) != 0;
 }
 
 /* The display value of types[i] under preference p ('1', '0' or 'n'). */

@@ -347,8 +347,10 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_PARAM_BAD, "us_bank_account",
 				"us_bank_account can only be given with type=us_bank_account.");
 	}
-	static const char *const redirect_types[] = {"ideal", "bancontact", "affirm",
-						     "afterpay_clearpay", "klarna"};
+	/* customer_balance (PaymentIntents' payment_method_data only, pm_data_params_pi) has
+	 * nothing to seal either: stored as a redirect PaymentMethod is, with its empty hash */
+	static const char *const redirect_types[] = {
+	    "ideal", "bancontact", "affirm", "afterpay_clearpay", "klarna", "customer_balance"};
 	for (size_t i = 0; i < sizeof(redirect_types) / sizeof(redirect_types[0]); i++) {
 		const char *t = redirect_types[i];
 		bool is = type && strcmp(type, t) == 0;
@@ -455,6 +457,34 @@ const struct param_spec pm_data_params[] = {
     {"affirm", PT_OBJECT, 0, 0, NULL, bnpl_children},
     {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, bnpl_children},
     {"klarna", PT_OBJECT, 0, 0, NULL, klarna_children},
+    {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* A PaymentIntent's payment_method_data: the same, and type=customer_balance (bank transfers,
+ * api/cash_balance.c), which nothing else pays with */
+static const char *const pm_types_pi[] = {"card",
+					  "sepa_debit",
+					  "us_bank_account",
+					  "ideal",
+					  "bancontact",
+					  "affirm",
+					  "afterpay_clearpay",
+					  "klarna",
+					  "customer_balance",
+					  NULL};
+const struct param_spec pm_data_params_pi[] = {
+    {"type", PT_ENUM, PF_REQUIRED, 0, pm_types_pi, NULL},
+    {"card", PT_OBJECT, 0, 0, NULL, card_children},
+    {"sepa_debit", PT_OBJECT, 0, 0, NULL, sepa_children},
+    {"us_bank_account", PT_OBJECT, 0, 0, NULL, ach_children},
+    {"ideal", PT_OBJECT, 0, 0, NULL, ideal_children},
+    {"bancontact", PT_OBJECT, 0, 0, NULL, bancontact_children},
+    {"affirm", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, bnpl_children},
+    {"klarna", PT_OBJECT, 0, 0, NULL, klarna_children},
+    {"customer_balance", PT_OBJECT, 0, 0, NULL, bnpl_children},
     {"billing_details", PT_OBJECT, 0, 0, NULL, billing_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

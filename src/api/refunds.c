@@ -362,12 +362,19 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 			   radar_block_default(r, db, "email", charge_email(r, ch)) != 0))
 		return -1;
 	enum refund_mode mode = REFUND_IMMEDIATE;
-	if (processor_refund(db, r->merchant_id, ch->id, amount, &mode) != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
 	char bt[ID_MAX];
-	if (ledger_refund(db, r->merchant_id, rf->id, ch->id, amount, ch->currency, r->now, bt) !=
-	    DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
+	if (cash_charge_is(ch->card)) {
+		/* a bank transfer's payment goes back to the customer's cash balance, Stripe's
+		 * default (api/cash_balance.c): no acquirer, and it is there at once */
+		if (cash_refund(r, db, ch, rf->id, amount, bt) != 0)
+			return -1;
+	} else {
+		if (processor_refund(db, r->merchant_id, ch->id, amount, &mode) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (ledger_refund(db, r->merchant_id, rf->id, ch->id, amount, ch->currency, r->now,
+				  bt) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	rf->amount = amount;
 	rf->balance_transaction = arena_strdup(&r->arena, bt);
 	if (!rf->balance_transaction)

@@ -77,6 +77,7 @@ extern const struct route test_clocks_routes[];
 extern const struct route sources_routes[];
 extern const struct route setup_attempts_routes[];
 extern const struct route customer_balance_routes[];
+extern const struct route cash_balance_routes[];
 extern const struct route tax_ids_routes[];
 extern const struct route coupons_routes[];
 extern const struct route tax_rates_routes[];
@@ -173,6 +174,8 @@ extern const char SUBSCRIPTIONS_DUE_SQL[];
 /* payment_method_data on a PaymentIntent (create, confirm): the children of that object are
  * the PaymentMethod create's own parameters (type, card, billing_details, metadata). */
 extern const struct param_spec pm_data_params[];
+/* the same for a PaymentIntent, with type=customer_balance */
+extern const struct param_spec pm_data_params_pi[];
 /* Creates the PaymentMethod that the request's object parameter `param` describes, in a durable
  * write of its own, and gives its id. 0, or -1 with r->err (a parameter error names its field
  * under `param`, e.g. payment_method_data[card][token]). */
@@ -206,6 +209,42 @@ int customer_unset_default_pm(struct req *r, struct db *db, const char *customer
 /* Inside a transaction: the customer exists (and is not deleted) for r's merchant, else
  * resource_missing on `customer`. 0, or -1 with r->err. */
 int customer_check(struct req *r, struct db *db, const char *customer);
+
+/* A customer's cash balance (api/cash_balance.c) as Stripe's cash_balance object: what it holds
+ * per currency (null when nothing was ever paid in) and its reconciliation settings. Inside a
+ * transaction; DB_OK, DB_NOTFOUND (no such customer) or < 0. */
+struct json;
+int cash_balance_render(struct db *db, const char *merchant_id, bool livemode, const char *customer,
+			struct json *j);
+
+/* PaymentIntents paid from a customer's cash balance (payment method type customer_balance,
+ * api/cash_balance.c). Confirms pi (insert_first: created by this request) with
+ * customer_balance PaymentMethod pm_id: the customer's cash is applied (automatic
+ * reconciliation) and pays it at once when it covers it (a charge, succeeded); otherwise pi waits
+ * in requires_action with next_action display_bank_transfer_instructions until transfers (or
+ * apply_customer_balance) cover it. 0, or -1 with r->err. */
+struct payment_intent;
+int cash_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
+		    const char *pm_id);
+/* Inside a cancel's write: the cash applied to pi goes back to its customer's cash balance
+ * (unapplied_from_payment) and pi waits no more. 0, or -1 with r->err. */
+int cash_pi_release(struct req *r, struct db *db, struct payment_intent *pi);
+/* payment_method_options[customer_balance]: its parameters, and the request's (when given) as
+ * the intent keeps and shows them into *pmo. 0, or -1 with r->err. */
+extern const struct param_spec cash_pmo_params[];
+int cash_pmo_apply(struct req *r, const char **pmo);
+/* 0 when intent pi_id is not waiting for a bank transfer; else -1 with Stripe's unexpected-state
+ * 400: while it waits (cash may be applied to it) it changes neither amount, currency nor
+ * customer, and is paid by nothing else. db: the caller's transaction, or NULL (a read). */
+int cash_pi_locked(struct req *r, struct db *db, const char *pi_id);
+/* Whether a charge's payment_method_details (its card column) is a cash balance payment's. */
+bool cash_charge_is(const char *details);
+/* Inside a refund's write: refund_id's amount of cash-paid charge ch goes back to its
+ * customer's cash balance (refunded_from_payment), journaled as ledger_cash_refund; ret_bt: the
+ * refund's balance transaction. 0, or -1 with r->err. */
+struct charge;
+int cash_refund(struct req *r, struct db *db, const struct charge *ch, const char *refund_id,
+		int64_t amount, char ret_bt[ID_MAX]);
 
 /* A customer's usage of a billing meter in [start, end) (billing_meters.c), aggregated by the
  * meter's formula into ret (check ret->overflow). DB_OK, DB_NOTFOUND (no such meter) or < 0;

@@ -46,6 +46,7 @@ const struct route *const api_route_tables[] = {
     sources_routes,
     setup_attempts_routes,
     customer_balance_routes,
+    cash_balance_routes,
     tax_ids_routes,
     coupons_routes,
     tax_rates_routes,

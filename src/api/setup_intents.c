@@ -1032,6 +1032,10 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 		return -1;
 	if (kind == PM_KIND_REDIRECT)
 		return redirect_confirm(r, c, pm_ref, redirect_type);
+	if (kind == PM_KIND_CASH) /* a cash balance pays, it is not set up */
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"A customer_balance PaymentMethod cannot be set up for future "
+				"payments.");
 	if (kind == PM_KIND_SEPA || kind == PM_KIND_ACH)
 		return sepa_confirm(r, c, pm_ref, kind == PM_KIND_ACH);
 	if (si->payment_method_types && !strstr(si->payment_method_types, "\"card\""))

@@ -20,6 +20,7 @@
 #include "ledger/ledger_connect.h"
 #include "ledger/ledger_internal.h"
 #include "ledger/ledger_payout.h"
+#include "ledger/ledger_cash.h"
 #include "ledger/ledger_topup.h"
 #include "merchant/merchant.h"
 
@@ -50,6 +51,9 @@ static const char *const accounts[] = {
     LEDGER_ACCT_PAID_OUT,
     LEDGER_ACCT_CONNECT_CLEARING,
     LEDGER_ACCT_TOPUP_FUNDING,
+    LEDGER_ACCT_CASH_FUNDING,
+    LEDGER_ACCT_CUSTOMER_CASH,
+    LEDGER_ACCT_CUSTOMER_CASH_APPLIED,
     NULL,
 };
 
@@ -534,7 +538,7 @@ int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id
 static int capture_post(struct db *db, const char *merchant_id, const char *charge_id,
 			int64_t amount, const char *currency, const struct ledger_pricing *pricing,
 			int64_t now, const char *balance_txn_id, char ret_balance_txn_id[ID_MAX],
-			bool held)
+			bool held, const char *from)
 {
 	int64_t available_on;
 	int rc = movement_amount_check(amount);
@@ -572,7 +576,7 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 	const struct ledger_entry e[] = {
 	    {LEDGER_ACCT_AUTHORIZED, currency, held ? amount : 0},
 	    {LEDGER_ACCT_CARDHOLDER_HOLDS, currency, held ? -amount : 0},
-	    {LEDGER_ACCT_ACQUIRER_RECEIVABLE, currency, amount},
+	    {from, currency, amount},
 	    {converted ? LEDGER_ACCT_FX : LEDGER_ACCT_MERCHANT_PENDING, currency, -amount},
 	    {LEDGER_ACCT_FX, settle, converted ? settled : 0},
 	    {LEDGER_ACCT_MERCHANT_PENDING, settle, converted ? -settled : 0},
@@ -580,8 +584,11 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 	    {LEDGER_ACCT_FEES, settle, -fee},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, held ? "capture" : "sale", charge_id, e,
-			 sizeof(e) / sizeof(e[0]), now, jtx);
+	rc = ledger_post(db, merchant_id,
+			 held							? "capture"
+			 : strcmp(from, LEDGER_ACCT_CUSTOMER_CASH_APPLIED) == 0 ? "cash_sale"
+										: "sale",
+			 charge_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
@@ -608,7 +615,8 @@ int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge
 		      const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
 {
 	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
-			    balance_txn_id, ret_balance_txn_id, true);
+			    balance_txn_id, ret_balance_txn_id, true,
+			    LEDGER_ACCT_ACQUIRER_RECEIVABLE);
 }
 
 int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
@@ -616,7 +624,18 @@ int ledger_sale_as(struct db *db, const char *merchant_id, const char *charge_id
 		   const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
 {
 	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
-			    balance_txn_id, ret_balance_txn_id, false);
+			    balance_txn_id, ret_balance_txn_id, false,
+			    LEDGER_ACCT_ACQUIRER_RECEIVABLE);
+}
+
+int ledger_cash_sale_as(struct db *db, const char *merchant_id, const char *charge_id,
+			int64_t amount, const char *currency, const struct ledger_pricing *pricing,
+			int64_t now, const char *balance_txn_id, char ret_balance_txn_id[ID_MAX])
+{
+	/* a sale whose money is the customer's cash applied to it, not the acquirer's */
+	return capture_post(db, merchant_id, charge_id, amount, currency, pricing, now,
+			    balance_txn_id, ret_balance_txn_id, false,
+			    LEDGER_ACCT_CUSTOMER_CASH_APPLIED);
 }
 
 /* INDEXED BY: as SQL_BT_FX_REFUND */
@@ -672,9 +691,11 @@ static int refund_settlement(struct db *db, const char *merchant_id, const char 
 	return DB_OK;
 }
 
-int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
-		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
-		  char ret_balance_txn_id[ID_MAX])
+/* A refund of amount (presentment) of charge_id, owed to `to`: the acquirer (a card's and a
+ * bank's money goes back the way it came) or the customer's cash balance (ledger_cash.h). */
+static int refund_post(struct db *db, const char *merchant_id, const char *refund_id,
+		       const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		       char ret_balance_txn_id[ID_MAX], const char *to)
 {
 	/* the balance transaction's source is the refund, as Stripe's is; charge_id finds the rate
 	 */
@@ -700,11 +721,12 @@ int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 	    {LEDGER_ACCT_MERCHANT_AVAILABLE, settle, settled},
 	    {LEDGER_ACCT_FX, settle, converted ? -settled : 0},
 	    {LEDGER_ACCT_FX, currency, converted ? amount : 0},
-	    {LEDGER_ACCT_ACQUIRER_PAYABLE, currency, -amount},
+	    {to, currency, -amount},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id, "refund", refund_id, e, sizeof(e) / sizeof(e[0]), now,
-			 jtx);
+	rc = ledger_post(db, merchant_id,
+			 strcmp(to, LEDGER_ACCT_CUSTOMER_CASH) == 0 ? "cash_refund" : "refund",
+			 refund_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
@@ -723,6 +745,22 @@ int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
 	    .presentment_amount = -amount,
 	};
 	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+}
+
+int ledger_refund(struct db *db, const char *merchant_id, const char *refund_id,
+		  const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		  char ret_balance_txn_id[ID_MAX])
+{
+	return refund_post(db, merchant_id, refund_id, charge_id, amount, currency, now,
+			   ret_balance_txn_id, LEDGER_ACCT_ACQUIRER_PAYABLE);
+}
+
+int ledger_cash_refund(struct db *db, const char *merchant_id, const char *refund_id,
+		       const char *charge_id, int64_t amount, const char *currency, int64_t now,
+		       char ret_balance_txn_id[ID_MAX])
+{
+	return refund_post(db, merchant_id, refund_id, charge_id, amount, currency, now,
+			   ret_balance_txn_id, LEDGER_ACCT_CUSTOMER_CASH);
 }
 
 int ledger_refund_failure(struct db *db, const char *merchant_id, const char *refund_id,

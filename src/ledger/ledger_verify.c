@@ -80,7 +80,8 @@ static const char SQL_ENTRY_ABSURD[] =
     " FROM journal_entries WHERE amount = 0 OR amount > $1 OR amount < -$1"
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
-    " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding')"
+    " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding', 'cash_funding',"
+    " 'customer_cash', 'customer_cash_applied')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -298,6 +299,39 @@ static const char SQL_TOPUP_BT[] =
     " (b.type <> 'topup' OR b.source <> t.id OR b.amount <> t.amount"
     " OR b.currency <> t.currency))";
 
+/* (6c) customers' cash balances (ledger_cash.h): what Tender holds for customers is exactly
+ * their cash balance transactions, what their banks paid in exactly the funded ones, and each
+ * customer's balance in a currency is its newest transaction's ending_balance and their sum */
+static const char SQL_CUSTOMER_CASH[] =
+    "SELECT merchant_id, currency || ' customer_cash differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'customer_cash'"
+    " UNION ALL SELECT merchant_id, currency, net_amount FROM customer_cash_balance_transactions"
+    ") AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+static const char SQL_CASH_FUNDING[] =
+    "SELECT merchant_id, currency || ' cash_funding differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'cash_funding'"
+    " UNION ALL SELECT merchant_id, currency, -net_amount FROM customer_cash_balance_transactions"
+    " WHERE type = 'funded') AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+static const char SQL_CASH_APPLIED[] =
+    "SELECT merchant_id, currency || ' customer_cash_applied differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'customer_cash_applied'"
+    " UNION ALL SELECT merchant_id, currency, -net_amount FROM customer_cash_balance_transactions"
+    " WHERE type IN ('applied_to_payment', 'unapplied_from_payment')"
+    " UNION ALL SELECT merchant_id, currency, -amount FROM charges"
+    " WHERE card LIKE '{\"customer_balance\":%' AND captured = 1"
+    ") AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+static const char SQL_CASH_BALANCES[] =
+    "SELECT b.merchant_id, b.customer || ' ' || b.currency FROM customer_cash_balances b"
+    " WHERE b.available < 0 OR b.available <> (SELECT COALESCE(SUM(t.net_amount), 0)"
+    " FROM customer_cash_balance_transactions t WHERE t.merchant_id = b.merchant_id"
+    " AND t.customer = b.customer AND t.currency = b.currency) OR b.available <>"
+    " (SELECT t.ending_balance FROM customer_cash_balance_transactions t"
+    " WHERE t.merchant_id = b.merchant_id AND t.customer = b.customer"
+    " AND t.currency = b.currency ORDER BY t.id DESC LIMIT 1)";
+
 /* (7) Connect (ledger_connect.h): what left a merchant for another of the shard came in there,
  * in every currency; each transfer, reversal and application fee has the balance transactions
  * of both sides, for its amount; a transfer's reversals add up to what it says was reversed */
@@ -372,6 +406,14 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_TOPUP_FUNDING, 0, "funds paid in that the succeeded top-ups do not explain"},
 	    {SQL_TOPUP_BT, 0,
 	     "top-up whose balance transaction is missing, extra, or of another amount"},
+	    {SQL_CUSTOMER_CASH, 0,
+	     "cash held for customers that their transactions do not explain"},
+	    {SQL_CASH_FUNDING, 0,
+	     "bank transfers paid in that the funded transactions do not explain"},
+	    {SQL_CASH_APPLIED, 0,
+	     "cash applied to payments that the applications and their charges do not explain"},
+	    {SQL_CASH_BALANCES, 0,
+	     "customer cash balance that is not the sum of its transactions, or below zero"},
 	    {SQL_CONNECT_CLEARING, 0, "money that left one merchant for another and arrived short"},
 	    {SQL_TRANSFER_BT, 0, "transfer without both balance transactions, or another amount"},
 	    {SQL_REVERSAL_BT, 0,

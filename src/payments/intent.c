@@ -25,7 +25,7 @@ static const char SQL_GET[] =
     " pmo_affirm_capture_method, pmo_affirm_preferred_locale, pmo_afterpay_capture_method,"
     " pmo_afterpay_reference, pmo_klarna_capture_method, pmo_klarna_preferred_locale,"
     " automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent, review"
+    " payment_method_configuration_parent, review, pmo_customer_balance"
     " FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
@@ -91,6 +91,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->payment_method_configuration = dup(a, st, 49);
 		pi->payment_method_configuration_parent = dup(a, st, 50);
 		pi->review = dup(a, st, 51);
+		pi->pmo_customer_balance = dup(a, st, 52);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -115,10 +116,11 @@ static const char SQL_INSERT[] =
     " pmo_bancontact_preferred_language, pmo_affirm_capture_method, pmo_affirm_preferred_locale,"
     " pmo_afterpay_capture_method, pmo_afterpay_reference, pmo_klarna_capture_method,"
     " pmo_klarna_preferred_locale, automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent, review)"
+    " payment_method_configuration_parent, review, pmo_customer_balance)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
     " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
-    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52)";
+    " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52,"
+    " $53)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -139,7 +141,7 @@ static const char SQL_UPDATE[] =
     " pmo_afterpay_reference = $46, pmo_klarna_capture_method = $47,"
     " pmo_klarna_preferred_locale = $48, automatic_payment_methods = $49,"
     " payment_method_configuration = $50, payment_method_configuration_parent = $51,"
-    " review = $52"
+    " review = $52, pmo_customer_balance = $53"
     " WHERE merchant_id = $1 AND id = $2"
     " AND version = $3";
 
@@ -199,6 +201,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text_ref(st, 50, pi->payment_method_configuration, -1);
 	db_bind_text_ref(st, 51, pi->payment_method_configuration_parent, -1);
 	db_bind_text_ref(st, 52, pi->review, -1);
+	db_bind_text_ref(st, 53, pi->pmo_customer_balance, -1);
 }
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
@@ -453,6 +456,14 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		if (pi->pmo_bancontact_setup_future_usage)
 			json_kv_str(j, "setup_future_usage", pi->pmo_bancontact_setup_future_usage);
 		json_obj_close(j);
+	}
+	if (pi_allows_type(pi, "customer_balance")) {
+		/* stored as the intent shows it (api/cash_balance.c) */
+		json_key(j, "customer_balance");
+		if (pi->pmo_customer_balance)
+			json_raw(j, pi->pmo_customer_balance, strlen(pi->pmo_customer_balance));
+		else
+			json_raw(j, PMO_CUSTOMER_BALANCE_NONE, strlen(PMO_CUSTOMER_BALANCE_NONE));
 	}
 	if (pi_allows_type(pi, "ideal")) {
 		json_key(j, "ideal");

@@ -103,7 +103,11 @@ struct payment_intent {
 	const char *payment_method_configuration_parent;
 	/* the Radar review (prv_…) its charge was placed in, set by the approving write */
 	const char *review;
+	/* payment_method_options[customer_balance] as the intent shows it (JSON), or NULL:
+	 * PMO_CUSTOMER_BALANCE_NONE */
+	const char *pmo_customer_balance;
 };
+#define PMO_CUSTOMER_BALANCE_NONE "{\"funding_type\":null}"
 /* Whether pi's payment_method_types name type ("card" when it names none). */
 bool pi_allows_type(const struct payment_intent *pi, const char *type);
 /* The setup_future_usage that applies to a payment with a PaymentMethod of type (card,

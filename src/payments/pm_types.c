@@ -27,6 +27,9 @@ static const struct pm_type {
      CURRENCIES("aud", "cad", "chf", "czk", "dkk", "eur", "gbp", "nok", "nzd", "pln", "ron", "sek",
 		"usd"),
      true},
+    /* the bank transfer types' currencies (payments/bank_transfer.h) */
+    {"customer_balance", PMT_CUSTOMER_BALANCE, CURRENCIES("eur", "gbp", "jpy", "mxn", "usd"),
+     false},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 

@@ -21,6 +21,9 @@ enum {
 	PMT_AFTERPAY_CLEARPAY = 1u << 6,
 	PMT_KLARNA = 1u << 7,
 	PMT_ALL = (1u << 8) - 1,
+	/* bank transfers into the customer's cash balance (api/cash_balance.c): PaymentIntents
+	 * only, so not in PMT_ALL (no SetupIntent, Checkout Session or invoice takes it) */
+	PMT_CUSTOMER_BALANCE = 1u << 8,
 	/* buy now, pay later: the customer accepts a payment plan at the lender's site, reached
 	 * by a redirect as a bank is */
 	PMT_BNPL = PMT_AFFIRM | PMT_AFTERPAY_CLEARPAY | PMT_KLARNA,

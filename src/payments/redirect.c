@@ -103,7 +103,9 @@ const char *redirect_setup_details(struct arena *a, const struct pm_card *pm, bo
 bool redirect_details_is(const char *details)
 {
 	static const char *const heads[] = {"{\"ideal\":", "{\"bancontact\":", "{\"affirm\":",
-					    "{\"afterpay_clearpay\":", "{\"klarna\":"};
+					    "{\"afterpay_clearpay\":", "{\"klarna\":",
+					    /* bank transfers' (api/cash_balance.c) */
+					    "{\"customer_balance\":"};
 	for (size_t i = 0; details && i < sizeof(heads) / sizeof(heads[0]); i++)
 		if (strncmp(details, heads[i], strlen(heads[i])) == 0)
 			return true;

@@ -625,8 +625,8 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .klarna_dob = db_col_text(st, 20, NULL),
 	};
 	const char *type = db_col_text(st, 13, NULL);
-	if (type && redirect_type_known(type))
-		v.redirect_type = type;
+	if (type && (redirect_type_known(type) || strcmp(type, "customer_balance") == 0))
+		v.redirect_type = type; /* customer_balance: data-less too (api/cash_balance.c) */
 	render_view(&v, j);
 	db_reset(st);
 	return DB_OK;

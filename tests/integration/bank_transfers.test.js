@@ -1,0 +1,506 @@
+'use strict';
+// Bank transfers (customer_balance) through stripe-node: a customer's cash balance and its
+// settings, funding instructions (a virtual account per customer and type, kept), test-mode
+// funding (a `funded` cash balance transaction, its events, the journal: the merchant's balance
+// does not move), the transactions' list and retrieve, refused input that changes nothing,
+// tenants, and tender verify.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, assertStripeShape, tender } = require('./helpers');
+
+let env;
+let stripe;
+
+before(async () => {
+  env = await startTender({ merchants: 2, args: ['--rate-limit', '0'] });
+  stripe = env.stripe();
+});
+after(stopAll);
+
+async function balanceOf(s, currency) {
+  const b = await s.balance.retrieve();
+  const sum = (rows) => rows.filter((x) => x.currency === currency).reduce((a, x) => a + x.amount, 0);
+  return { available: sum(b.available), pending: sum(b.pending) };
+}
+
+async function eventsOf(s, id) {
+  const all = await s.events.list({ limit: 100 });
+  return all.data.filter((e) => e.data.object.id === id || e.data.object.customer === id).reverse();
+}
+
+async function refused(p, status, code, param) {
+  const err = await p.then(() => null, (e) => e);
+  assert.ok(err, 'the request should have been refused');
+  assert.equal(err.statusCode, status, err.message);
+  if (code !== undefined) assert.equal(err.code, code, err.message);
+  if (param !== undefined) assert.equal(err.param, param, err.message);
+  return err;
+}
+
+test('a cash balance: empty, settings, funding instructions kept per customer and type', async () => {
+  const cus = await stripe.customers.create({ name: 'Jenny Rosen', email: 'jenny@example.com' });
+  const cb = await stripe.customers.retrieveCashBalance(cus.id);
+  assert.deepEqual(cb, {
+    object: 'cash_balance', available: null, customer: cus.id, livemode: false,
+    settings: { reconciliation_mode: 'automatic', using_merchant_default: true },
+  });
+  assertStripeShape(cb, 'cash_balance');
+
+  const manual = await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'manual' } });
+  assert.deepEqual(manual.settings, { reconciliation_mode: 'manual', using_merchant_default: false });
+  assertStripeShape(manual, 'cash_balance');
+  const ev = (await stripe.events.list({ type: 'customer.updated', limit: 1 })).data[0];
+  assert.equal(ev.data.object.id, cus.id);
+  assert.deepEqual(ev.data.previous_attributes, {
+    cash_balance: { settings: { reconciliation_mode: 'automatic', using_merchant_default: true } },
+  });
+  const back = await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'merchant_default' } });
+  assert.deepEqual(back.settings, { reconciliation_mode: 'automatic', using_merchant_default: true });
+  await refused(stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'sometimes' } }), 400,
+    undefined, 'settings[reconciliation_mode]');
+  await refused(stripe.customers.updateCashBalance(cus.id, { settings: { color: 'red' } }), 400, 'parameter_unknown');
+
+  // eu_bank_transfer: an IBAN in the country asked for, the same one every time
+  const fi = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  });
+  assert.equal(fi.object, 'funding_instructions');
+  assert.equal(fi.currency, 'eur');
+  assert.equal(fi.funding_type, 'bank_transfer');
+  assert.equal(fi.bank_transfer.type, 'eu_bank_transfer');
+  assert.equal(fi.bank_transfer.country, 'DE');
+  assert.equal(fi.bank_transfer.financial_addresses.length, 1);
+  const addr = fi.bank_transfer.financial_addresses[0];
+  assert.equal(addr.type, 'iban');
+  assert.deepEqual(addr.supported_networks, ['sepa']);
+  assert.match(addr.iban.iban, /^DE\d{20}$/);
+  assert.equal(addr.iban.country, 'DE');
+  assert.equal(addr.iban.account_holder_name, 'Merchant 0');
+  // the IBAN's check digits hold (ISO 13616 mod 97)
+  const moved = addr.iban.iban.slice(4) + '1314' + addr.iban.iban.slice(2, 4);
+  assert.equal(BigInt(moved) % 97n, 1n);
+  assertStripeShape(fi, 'funding_instructions');
+  const again = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  });
+  assert.deepEqual(again, fi);
+  const fr = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'FR' } },
+  });
+  assert.match(fr.bank_transfer.financial_addresses[0].iban.iban, /^FR\d{25}$/);
+
+  // another customer gets another account
+  const other = await stripe.customers.create({ name: 'Other' });
+  const ofi = await stripe.customers.createFundingInstructions(other.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+    bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  });
+  assert.notEqual(ofi.bank_transfer.financial_addresses[0].iban.iban, addr.iban.iban);
+
+  // the other types: their own address and currency
+  const jp = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer' },
+  });
+  assert.equal(jp.bank_transfer.country, 'JP');
+  assert.equal(jp.bank_transfer.financial_addresses[0].type, 'zengin');
+  assert.match(jp.bank_transfer.financial_addresses[0].zengin.account_number, /^\d{7}$/);
+  assertStripeShape(jp, 'funding_instructions');
+  const gb = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'gbp', bank_transfer: { type: 'gb_bank_transfer' },
+  });
+  assert.equal(gb.bank_transfer.financial_addresses[0].type, 'sort_code');
+  assert.match(gb.bank_transfer.financial_addresses[0].sort_code.sort_code, /^\d{6}$/);
+  assert.match(gb.bank_transfer.financial_addresses[0].sort_code.account_number, /^\d{8}$/);
+  const mx = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'mxn', bank_transfer: { type: 'mx_bank_transfer' },
+  });
+  assert.match(mx.bank_transfer.financial_addresses[0].spei.clabe, /^\d{18}$/);
+  const us = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'usd', bank_transfer: { type: 'us_bank_transfer' },
+  });
+  assert.equal(us.bank_transfer.financial_addresses[0].type, 'aba');
+  assert.equal(us.bank_transfer.financial_addresses[0].aba.routing_number, '110000000');
+
+  // refused: changes nothing
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'usd', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'DE' } },
+  }), 400, undefined, 'currency');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur', bank_transfer: { type: 'eu_bank_transfer' },
+  }), 400, 'parameter_missing', 'bank_transfer[eu_bank_transfer][country]');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'IT' } },
+  }), 400, undefined, 'bank_transfer[eu_bank_transfer][country]');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'eur',
+  }), 400, 'parameter_missing', 'bank_transfer');
+  await refused(stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer', requested_address_types: ['iban'] },
+  }), 400, undefined, 'bank_transfer[requested_address_types]');
+  await refused(stripe.customers.createFundingInstructions('cus_nope', {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer' },
+  }), 404, 'resource_missing');
+  await refused(stripe.customers.retrieveCashBalance('cus_nope'), 404, 'resource_missing');
+});
+
+test('funding a cash balance: a funded transaction, its events and journal; the merchant\'s balance stays', async () => {
+  const cus = await stripe.customers.create({ name: 'Funder' });
+  const before = await balanceOf(stripe, 'eur');
+  const t = await stripe.testHelpers.customers.fundCashBalance(cus.id, {
+    amount: 5000, currency: 'EUR', reference: 'Invoice F79089B-155',
+  });
+  assert.match(t.id, /^ccsbtxn_/);
+  assert.equal(t.object, 'customer_cash_balance_transaction');
+  assert.equal(t.type, 'funded');
+  assert.equal(t.net_amount, 5000);
+  assert.equal(t.ending_balance, 5000);
+  assert.equal(t.currency, 'eur');
+  assert.equal(t.customer, cus.id);
+  assert.deepEqual(t.funded.bank_transfer.reference, 'Invoice F79089B-155');
+  assert.equal(t.funded.bank_transfer.type, 'eu_bank_transfer');
+  assertStripeShape(t, 'customer_cash_balance_transaction');
+
+  const t2 = await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 700, currency: 'eur' },
+    { idempotencyKey: `fund-${cus.id}` });
+  assert.equal(t2.ending_balance, 5700);
+  assert.equal(t2.funded.bank_transfer.reference, null);
+  const replay = await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 700, currency: 'eur' },
+    { idempotencyKey: `fund-${cus.id}` });
+  assert.equal(replay.id, t2.id);
+  const us = await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1234, currency: 'usd' });
+  assert.equal(us.funded.bank_transfer.type, 'us_bank_transfer');
+  assert.equal(us.funded.bank_transfer.us_bank_transfer.network, 'ach');
+  assert.equal(us.ending_balance, 1234);
+
+  const cb = await stripe.customers.retrieveCashBalance(cus.id);
+  assert.deepEqual(cb.available, { eur: 5700, usd: 1234 });
+  assertStripeShape(cb, 'cash_balance');
+  const c = await stripe.customers.retrieve(cus.id, { expand: ['cash_balance'] });
+  assert.deepEqual(c.cash_balance, cb);
+  assertStripeShape(c, 'customer');
+  assert.equal((await stripe.customers.retrieve(cus.id)).cash_balance, undefined);
+
+  // the money is the customer's, not the merchant's
+  assert.deepEqual(await balanceOf(stripe, 'eur'), before);
+
+  const ev = await eventsOf(stripe, t.id);
+  assert.deepEqual(ev.map((e) => e.type), ['customer_cash_balance_transaction.created']);
+  const funds = (await stripe.events.list({ type: 'cash_balance.funds_available', limit: 100 })).data
+    .filter((e) => e.data.object.customer === cus.id).reverse();
+  assert.equal(funds.length, 3);
+  assert.deepEqual(funds[0].data.object.available, { eur: 5000 });
+  assert.deepEqual(funds[2].data.object.available, { eur: 5700, usd: 1234 });
+
+  // list (newest first) and retrieve
+  const list = await stripe.customers.listCashBalanceTransactions(cus.id, { limit: 2 });
+  assert.equal(list.object, 'list');
+  assert.equal(list.url, `/v1/customers/${cus.id}/cash_balance_transactions`);
+  assert.deepEqual(list.data.map((x) => x.id), [us.id, t2.id]);
+  assert.equal(list.has_more, true);
+  const rest = await stripe.customers.listCashBalanceTransactions(cus.id, { starting_after: t2.id });
+  assert.deepEqual(rest.data.map((x) => x.id), [t.id]);
+  for (const x of list.data) assertStripeShape(x, 'customer_cash_balance_transaction');
+  const got = await stripe.customers.retrieveCashBalanceTransaction(cus.id, t.id);
+  assert.deepEqual(got, t);
+  const exp = await stripe.customers.retrieveCashBalanceTransaction(cus.id, t.id, { expand: ['customer'] });
+  assert.equal(exp.customer.id, cus.id);
+  const other = await stripe.customers.create({ name: 'Someone else' });
+  await refused(stripe.customers.retrieveCashBalanceTransaction(other.id, t.id), 404, 'resource_missing');
+  assert.deepEqual((await stripe.customers.listCashBalanceTransactions(other.id)).data, []);
+
+  // refused: nothing moves
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 0, currency: 'eur' }), 400, undefined, 'amount');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: -5, currency: 'eur' }), 400, undefined, 'amount');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'cad' }), 400, undefined, 'currency');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100 }), 400, 'parameter_missing', 'currency');
+  await refused(stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'eur', color: 'red' }), 400, 'parameter_unknown');
+  await refused(stripe.testHelpers.customers.fundCashBalance('cus_nope', { amount: 100, currency: 'eur' }), 404, 'resource_missing');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 5700, usd: 1234 });
+  assert.equal((await stripe.customers.listCashBalanceTransactions(cus.id)).data.length, 3);
+
+  // another merchant's key sees none of it
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await refused(s2.customers.retrieveCashBalance(cus.id), 404, 'resource_missing');
+  await refused(s2.customers.listCashBalanceTransactions(cus.id), 404, 'resource_missing');
+  await refused(s2.customers.retrieveCashBalanceTransaction(cus.id, t.id), 404, 'resource_missing');
+  await refused(s2.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'eur' }), 404, 'resource_missing');
+  await refused(s2.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'jpy', bank_transfer: { type: 'jp_bank_transfer' },
+  }), 404, 'resource_missing');
+
+  // the journal holds the cash for the customer, and every invariant holds
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+// ---- PaymentIntents paid from the cash balance ----
+
+const EU_NL = { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'NL' } } };
+const US = { funding_type: 'bank_transfer', bank_transfer: { type: 'us_bank_transfer' } };
+
+function cashIntent(s, customer, amount, currency, options) {
+  return s.paymentIntents.create({
+    amount, currency, customer, payment_method_types: ['customer_balance'],
+    payment_method_data: { type: 'customer_balance' },
+    payment_method_options: { customer_balance: options }, confirm: true,
+  });
+}
+
+async function txnsOf(s, customer) {
+  return (await s.customers.listCashBalanceTransactions(customer, { limit: 100 })).data.reverse();
+}
+
+test('a customer_balance PaymentIntent covered by the cash balance succeeds at once; the merchant is paid from the cash', async () => {
+  const cus = await stripe.customers.create({ name: 'Covered' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3000, currency: 'eur' });
+  const before = await balanceOf(stripe, 'usd');
+  const beforeEur = await balanceOf(stripe, 'eur');
+  const pi = await cashIntent(stripe, cus.id, 2000, 'eur', EU_NL);
+  assert.equal(pi.status, 'succeeded', JSON.stringify(pi.next_action));
+  assert.equal(pi.amount_received, 2000);
+  assert.deepEqual(pi.payment_method_types, ['customer_balance']);
+  assert.deepEqual(pi.payment_method_options.customer_balance, {
+    bank_transfer: { eu_bank_transfer: { country: 'NL' }, requested_address_types: ['iban'], type: 'eu_bank_transfer' },
+    funding_type: 'bank_transfer',
+  });
+  assert.equal(pi.next_action, null);
+  assertStripeShape(pi, 'payment_intent');
+  const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
+  assert.equal(pm.type, 'customer_balance');
+  assert.deepEqual(pm.customer_balance, {});
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.match(ch.id, /^py_/);
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.captured, true);
+  assert.equal(ch.amount, 2000);
+  assert.deepEqual(ch.payment_method_details, { customer_balance: {}, type: 'customer_balance' });
+  assertStripeShape(ch, 'charge');
+  // the cash left the customer's balance for the payment
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 1000 });
+  const txns = await txnsOf(stripe, cus.id);
+  assert.deepEqual(txns.map((t) => t.type), ['funded', 'applied_to_payment']);
+  assert.equal(txns[1].net_amount, -2000);
+  assert.equal(txns[1].ending_balance, 1000);
+  assert.deepEqual(txns[1].applied_to_payment, { payment_intent: pi.id });
+  assertStripeShape(txns[1], 'customer_cash_balance_transaction');
+  // and only now did the merchant's balance move: the charge's net, pending (converted to its
+  // settlement currency when it is not eur)
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  assert.equal(bt.type, 'charge');
+  assert.equal(bt.source, ch.id);
+  const after = await balanceOf(stripe, bt.currency);
+  const was = bt.currency === 'usd' ? before : beforeEur;
+  assert.equal(after.pending, was.pending + bt.net);
+  assert.equal(after.available, was.available);
+  const ev = (await eventsOf(stripe, pi.id)).map((e) => e.type);
+  assert.deepEqual(ev.filter((t) => t.startsWith('payment_intent.')), ['payment_intent.created', 'payment_intent.succeeded']);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('not covered: the intent waits with the bank transfer instructions, is partially funded, then paid by transfers', async () => {
+  const cus = await stripe.customers.create({ name: 'Waiting' });
+  const pi = await cashIntent(stripe, cus.id, 5000, 'usd', US);
+  assert.equal(pi.status, 'requires_action');
+  const na = pi.next_action;
+  assert.equal(na.type, 'display_bank_transfer_instructions');
+  const d = na.display_bank_transfer_instructions;
+  assert.equal(d.amount_remaining, 5000);
+  assert.equal(d.currency, 'usd');
+  assert.equal(d.type, 'us_bank_transfer');
+  assert.match(d.reference, /^[A-Z2-9]{12}$/);
+  assert.equal(d.hosted_instructions_url, null);
+  assert.equal(d.financial_addresses[0].type, 'aba');
+  // the customer's own account, the one funding instructions give
+  const fi = await stripe.customers.createFundingInstructions(cus.id, {
+    funding_type: 'bank_transfer', currency: 'usd', bank_transfer: { type: 'us_bank_transfer' },
+  });
+  assert.deepEqual(d.financial_addresses, fi.bank_transfer.financial_addresses);
+
+  const before = await balanceOf(stripe, 'usd');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'usd' });
+  const part = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(part.status, 'requires_action');
+  assert.equal(part.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  assert.equal(part.next_action.display_bank_transfer_instructions.reference, d.reference);
+  assert.equal(part.amount_received, 0);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 0 });
+  assert.deepEqual(await balanceOf(stripe, 'usd'), before);
+
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'usd', reference: d.reference });
+  const done = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.next_action, null);
+  assert.equal(done.amount_received, 5000);
+  assertStripeShape(done, 'payment_intent');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 1000 });
+  const txns = await txnsOf(stripe, cus.id);
+  assert.deepEqual(txns.map((t) => [t.type, t.net_amount, t.ending_balance]), [
+    ['funded', 2000, 2000], ['applied_to_payment', -2000, 0], ['funded', 4000, 4000], ['applied_to_payment', -3000, 1000],
+  ]);
+  const ch = await stripe.charges.retrieve(done.latest_charge);
+  assert.equal(ch.amount, 5000);
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  assert.equal((await balanceOf(stripe, 'usd')).pending, before.pending + bt.net);
+  const ev = (await eventsOf(stripe, pi.id)).map((e) => e.type).filter((t) => t.startsWith('payment_intent.'));
+  assert.deepEqual(ev, ['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.partially_funded', 'payment_intent.succeeded']);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('a transfer naming a reference pays that intent first, then the oldest', async () => {
+  const cus = await stripe.customers.create({ name: 'Two open' });
+  const a = await cashIntent(stripe, cus.id, 1000, 'usd', US);
+  const b = await cashIntent(stripe, cus.id, 1500, 'usd', US);
+  const refB = b.next_action.display_bank_transfer_instructions.reference;
+  assert.notEqual(refB, a.next_action.display_bank_transfer_instructions.reference);
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1500, currency: 'usd', reference: refB });
+  assert.equal((await stripe.paymentIntents.retrieve(b.id)).status, 'succeeded');
+  const stillA = await stripe.paymentIntents.retrieve(a.id);
+  assert.equal(stillA.status, 'requires_action');
+  assert.equal(stillA.next_action.display_bank_transfer_instructions.amount_remaining, 1000);
+  // no reference: the oldest open one
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1200, currency: 'usd' });
+  assert.equal((await stripe.paymentIntents.retrieve(a.id)).status, 'succeeded');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 200 });
+});
+
+test('manual reconciliation: cash waits until apply_customer_balance; cancel gives applied cash back', async () => {
+  const cus = await stripe.customers.create({ name: 'Manual' });
+  await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'manual' } });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 10000, currency: 'eur' });
+  const pi = await cashIntent(stripe, cus.id, 3000, 'eur', EU_NL);
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  const part = await stripe.paymentIntents.applyCustomerBalance(pi.id, { amount: 1000, currency: 'eur' });
+  assert.equal(part.status, 'requires_action');
+  assert.equal(part.next_action.display_bank_transfer_instructions.amount_remaining, 2000);
+  assertStripeShape(part, 'payment_intent');
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id, { amount: 2001 }), 400, undefined, 'amount');
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id, { currency: 'usd' }), 400, undefined, 'currency');
+  // a transfer is not applied by itself in manual mode
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 5, currency: 'eur' });
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).next_action.display_bank_transfer_instructions.amount_remaining, 2000);
+  const done = await stripe.paymentIntents.applyCustomerBalance(pi.id);
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.amount_received, 3000);
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id), 400, 'payment_intent_unexpected_state');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 7005 });
+
+  // cancel: what was applied comes back
+  const pi2 = await cashIntent(stripe, cus.id, 4000, 'eur', EU_NL);
+  await stripe.paymentIntents.applyCustomerBalance(pi2.id, { amount: 2500 });
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 4505 });
+  const canceled = await stripe.paymentIntents.cancel(pi2.id);
+  assert.equal(canceled.status, 'canceled');
+  assert.equal(canceled.next_action, null);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 7005 });
+  const last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'unapplied_from_payment');
+  assert.equal(last.net_amount, 2500);
+  assert.deepEqual(last.unapplied_from_payment, { payment_intent: pi2.id });
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi2.id), 400, 'payment_intent_unexpected_state');
+  // a later transfer does not revive it
+  await stripe.customers.updateCashBalance(cus.id, { settings: { reconciliation_mode: 'automatic' } });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 100, currency: 'eur' });
+  assert.equal((await stripe.paymentIntents.retrieve(pi2.id)).status, 'canceled');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('customer_balance intents refuse what they cannot be', async () => {
+  const cus = await stripe.customers.create({ name: 'Refusals' });
+  await refused(stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', payment_method_types: ['customer_balance'],
+    payment_method_data: { type: 'customer_balance' }, payment_method_options: { customer_balance: US }, confirm: true,
+  }), 400, 'parameter_missing', 'customer');
+  await refused(cashIntent(stripe, cus.id, 1000, 'eur', US), 400, undefined, 'payment_method_options[customer_balance][bank_transfer][type]');
+  await refused(stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', customer: cus.id, payment_method_types: ['customer_balance'],
+    payment_method_data: { type: 'customer_balance' }, confirm: true,
+  }), 400, 'parameter_missing', 'payment_method_options[customer_balance][funding_type]');
+  await refused(cashIntent(stripe, cus.id, 1000, 'cad', US), 400);
+  await refused(cashIntent(stripe, cus.id, 1000, 'usd', { funding_type: 'bank_transfer' }), 400,
+    'parameter_missing', 'payment_method_options[customer_balance][bank_transfer][type]');
+  // shown as Stripe shows it, also before any confirmation
+  const open = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'jpy', customer: cus.id, payment_method_types: ['customer_balance'],
+    payment_method_options: { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'jp_bank_transfer', requested_address_types: ['zengin'] } } },
+  });
+  assert.deepEqual(open.payment_method_options.customer_balance, {
+    bank_transfer: { requested_address_types: ['zengin'], type: 'jp_bank_transfer' }, funding_type: 'bank_transfer',
+  });
+  assertStripeShape(open, 'payment_intent');
+  const jp = await stripe.paymentIntents.confirm(open.id, { payment_method_data: { type: 'customer_balance' } });
+  assert.equal(jp.status, 'requires_action');
+  assert.equal(jp.next_action.display_bank_transfer_instructions.type, 'jp_bank_transfer');
+  assert.equal(jp.next_action.display_bank_transfer_instructions.financial_addresses[0].type, 'zengin');
+  assertStripeShape(jp, 'payment_intent');
+  const plain = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id, payment_method_types: ['customer_balance'] });
+  assert.deepEqual(plain.payment_method_options.customer_balance, { funding_type: null });
+  assertStripeShape(plain, 'payment_intent');
+  await refused(cashIntent(stripe, cus.id, 1000, 'eur', { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer' } }), 400,
+    'parameter_missing', 'payment_method_options[customer_balance][bank_transfer][eu_bank_transfer][country]');
+  const card = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: cus.id });
+  await refused(stripe.paymentIntents.confirm(card.id, { payment_method_data: { type: 'customer_balance' } }), 400, undefined, 'payment_method');
+  await refused(stripe.paymentIntents.applyCustomerBalance(card.id), 400, 'payment_intent_unexpected_state');
+  await refused(stripe.paymentIntents.applyCustomerBalance('pi_nope'), 404, 'resource_missing');
+  // another merchant cannot reach the intent
+  const pi = await cashIntent(stripe, cus.id, 1000, 'usd', US);
+  await refused(env.stripe(env.merchants[1].secret_key).paymentIntents.applyCustomerBalance(pi.id), 404, 'resource_missing');
+  // a setup intent does not take it
+  await refused(stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['customer_balance'] }), 400);
+  // while an intent waits for a transfer (cash may be applied to it), its amount, currency and
+  // customer stay, and nothing else pays it
+  const both = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', customer: cus.id, payment_method_types: ['card', 'customer_balance'],
+    payment_method_data: { type: 'customer_balance' }, payment_method_options: { customer_balance: US }, confirm: true,
+  });
+  assert.equal(both.status, 'requires_action');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 500, currency: 'usd', reference: both.next_action.display_bank_transfer_instructions.reference });
+  await refused(stripe.paymentIntents.update(both.id, { amount: 100 }), 400, 'payment_intent_unexpected_state');
+  await refused(stripe.paymentIntents.confirm(both.id, { payment_method: 'pm_card_visa' }), 400, 'payment_intent_unexpected_state');
+  const same = await stripe.paymentIntents.update(both.id, { description: 'still waiting' });
+  assert.equal(same.next_action.display_bank_transfer_instructions.amount_remaining, 1500);
+  assert.equal((await stripe.paymentIntents.cancel(both.id)).status, 'canceled');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 500 });
+});
+
+test('refunds of a customer_balance payment go back to the cash balance', async () => {
+  const cus = await stripe.customers.create({ name: 'Refunded' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'eur' });
+  const pi = await cashIntent(stripe, cus.id, 4000, 'eur', EU_NL);
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  const chargeBt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  const before = await balanceOf(stripe, chargeBt.currency);
+  const re = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500 });
+  assert.equal(re.status, 'succeeded');
+  assert.equal(re.amount, 1500);
+  assertStripeShape(re, 'refund');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 1500 });
+  let last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'refunded_from_payment');
+  assert.equal(last.net_amount, 1500);
+  assert.equal(last.ending_balance, 1500);
+  assert.deepEqual(last.refunded_from_payment, { refund: re.id });
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  // the merchant's balance gives it back at once (its refund balance transaction)
+  const bt = await stripe.balanceTransactions.retrieve(re.balance_transaction);
+  assert.equal(bt.type, 'refund');
+  assert.equal(bt.source, re.id);
+  const after = await balanceOf(stripe, bt.currency);
+  assert.equal(after.available, before.available + bt.amount);
+  // the rest, and no more
+  const re2 = await stripe.refunds.create({ charge: ch.id });
+  assert.equal(re2.amount, 2500);
+  await refused(stripe.refunds.create({ charge: ch.id }), 400, 'charge_already_refunded');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 4000 });
+  const c = await stripe.charges.retrieve(ch.id);
+  assert.equal(c.amount_refunded, 4000);
+  assert.equal(c.refunded, true);
+  // the refunded cash pays the customer's next payment
+  const next = await cashIntent(stripe, cus.id, 1000, 'eur', EU_NL);
+  assert.equal(next.status, 'succeeded');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
