@@ -1210,14 +1210,16 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 					"The schedule's subscription bills in %s; its phases "
 					"bill in it.",
 					fixed);
-		if (!p->currency[0])
-			str_copy(p->currency, sizeof(p->currency),
-				 i > 0	 ? sched_currency
-				 : fixed ? fixed
-					 : "");
-		/* "": the first price's own currency, which the others share */
-		char want[8];
-		str_copy(want, sizeof(want), p->currency);
+		/* not given: the first phase's, an active schedule's subscription's, else ("")
+		 * the first price's own currency, which the others share */
+		bool given = p->currency[0] != '\0';
+		char want[8] = "";
+		if (given)
+			str_copy(want, sizeof(want), p->currency);
+		else if (i > 0)
+			str_copy(want, sizeof(want), sched_currency);
+		else if (fixed)
+			str_copy(want, sizeof(want), fixed);
 		for (int k = 0; k < p->n_items; k++) {
 			struct price_facts pf;
 			const char *ishown =
@@ -1247,7 +1249,7 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 			if (metered && metered_item_check(r, sc, i, k, shown) != 0)
 				return -1;
 			metered_here = metered_here || metered;
-			if (want[0] && !str_eq(want, pf.currency))
+			if (given && !str_eq(want, pf.currency))
 				return req_fail(r, ERR_PARAM_BAD, ishown,
 						"The price specified (%s) is in %s and has no "
 						"currency_options entry for %s, the phase's "
@@ -1284,12 +1286,18 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 		str_copy(prev_interval, sizeof(prev_interval), interval);
 		prev_count = interval_count;
 		prev_metered = metered_here;
+		if (i == 0 && fixed && *fixed && !str_eq(p->currency, fixed))
+			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s", shown),
+					"The schedule's subscription bills in %s: its phases' "
+					"prices must be in it, their own currency or a "
+					"currency_options entry.",
+					fixed);
 		if (i == 0)
 			str_copy(sched_currency, sizeof(sched_currency), p->currency);
 		else if (strcmp(sched_currency, p->currency) != 0)
 			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s", shown),
 					"Every phase of a Tender schedule bills in one currency "
-					"(%s).",
+					"(%s): its prices' own or a currency_options entry for it.",
 					sched_currency);
 		if (p->pm) {
 			struct pm_card pc;
