@@ -30,6 +30,14 @@
  * every total (its usage is billed in arrears by the subscription's metered item); its stored
  * line says "metered" and its line item shows quantity null, as Stripe's.
  *
+ * Currency: `currency` (create, update) prices each line in it, the price's own amounts or its
+ * currency_options entry for it (price_facts_in); without it the lines' prices share their own
+ * currency. The quote keeps it: an update's new lines are priced in it, and a new `currency`
+ * prices the lines again (lines_reprice). The stored lines hold those amounts, so totals, the
+ * PDF (whose item prices show their own unit_amount: pdf_unit_amounts gives the line's) and
+ * what acceptance makes (invoice items at the stored amounts; a subscription made with the
+ * quote's currency) agree.
+ *
  * Discounts: a percentage is taken off each line, rounded (halves up); an amount off is spread
  * over the lines in proportion (billing_discount_lines, as invoices do), coupons in order, each
  * on what the previous left, only lines of products a coupon applies to. `computed.recurring`

@@ -67,6 +67,13 @@
  * subscription is), and each phase entered sets it (subscription_phase_settings), so the
  * subscription's invoices are taxed by Stripe Tax exactly while a phase says so.
  *
+ * Currency. phases[n][currency] (in the phase's JSON, shown on it): its prices' amounts in it,
+ * their own or a currency_options entry for it (price_facts_in, as a subscription with
+ * `currency` reads them); not given, the first phase's, an active schedule's subscription's,
+ * else the first price's own. One currency per schedule: the subscription is made in it
+ * (sub_for_schedule.currency) and keeps it, so its phase changes and renewals bill in it;
+ * from_subscription's phase takes the subscription's currency.
+ *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */

@@ -4,8 +4,8 @@
 // default card charged) or a subscription of the recurring lines (its first invoice paid by the
 // subscription create's own payment), with a coupon priced as invoices price it; `computed`
 // totals checked by hand; updates refused once open; cancel; expiry by the scheduler; list
-// filters; another merchant's 404; an idempotent replay of accept makes one invoice. Objects are
-// checked against Stripe's OpenAPI spec.
+// filters; another merchant's 404; an idempotent replay of accept makes one invoice; `currency`
+// with prices' currency_options. Objects are checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');

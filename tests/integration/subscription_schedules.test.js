@@ -3,7 +3,8 @@
 // subscription at once, one that starts later when its start comes (a test clock's time),
 // phases change the subscription's items at their ends (the next invoices bill the new prices),
 // end_behavior release or cancel after the last phase, POST …/release and …/cancel,
-// from_subscription, updates, lists, events and validation errors. Every schedule (and the
+// from_subscription, updates, lists, events and validation errors, phases' `currency` with
+// prices' currency_options. Every schedule (and the
 // subscriptions it manages) is checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
