@@ -30,6 +30,14 @@
  * every total (its usage is billed in arrears by the subscription's metered item); its stored
  * line says "metered" and its line item shows quantity null, as Stripe's.
  *
+ * Currency: `currency` (create, update) prices each line in it, the price's own amounts or its
+ * currency_options entry for it (price_facts_in); without it the lines' prices share their own
+ * currency. The quote keeps it: an update's new lines are priced in it, and a new `currency`
+ * prices the lines again (lines_reprice). The stored lines hold those amounts, so totals, the
+ * PDF (whose item prices show their own unit_amount: pdf_unit_amounts gives the line's) and
+ * what acceptance makes (invoice items at the stored amounts; a subscription made with the
+ * quote's currency) agree.
+ *
  * Discounts: a percentage is taken off each line, rounded (halves up); an amount off is spread
  * over the lines in proportion (billing_discount_lines, as invoices do), coupons in order, each
  * on what the previous left, only lines of products a coupon applies to. `computed.recurring`
@@ -787,6 +795,10 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 	bool any_recurring = false, any_once = false;
 	char interval[8] = "";
 	int64_t interval_count = 0;
+	/* the quote's currency when it has one (given, or kept by an update): each price in it,
+	 * its own or a currency_options entry for it; none: the first line's price's */
+	char want[8];
+	str_copy(want, sizeof(want), q->currency);
 	for (const struct form_node *it = items ? items->first_child : NULL; it && rc == 0;
 	     it = it->next, n++) {
 		if (n == QUOTE_LINES_MAX) {
@@ -842,7 +854,7 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 				break;
 			}
 		} else {
-			int prc = price_facts_get(r, db, price, &pf);
+			int prc = price_facts_in(r, db, price, want, &pf);
 			if (prc == DB_NOTFOUND) {
 				rc = req_fail_missing(r, "price", price, shown);
 				break;
@@ -880,6 +892,23 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 				      "Quantity should not be specified where usage_type is "
 				      "`metered`. Remove quantity from `line_items[%d]`.",
 				      n);
+			break;
+		}
+		if (want[0] && !str_eq(want, pf.currency)) {
+			if (inline_price)
+				rc = req_fail(r, ERR_PARAM_BAD,
+					      arena_printf(&r->arena,
+							   "line_items[%d][price_data][currency]",
+							   n),
+					      "The price_data's currency (%s) must be the quote's "
+					      "currency (%s).",
+					      pf.currency, want);
+			else
+				rc =
+				    req_fail(r, ERR_PARAM_BAD, shown,
+					     "The price specified (%s) is in %s and has no "
+					     "currency_options entry for %s, the quote's currency.",
+					     price, pf.currency, want);
 			break;
 		}
 		if (q->currency[0] && !str_eq(q->currency, pf.currency)) {
@@ -967,6 +996,64 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 	}
 	buf_release(&b);
 	return rc;
+}
+
+/* Inside a write: the quote's stored lines priced again in q->currency (an update's new
+ * `currency` without line_items): each price's own amounts or its currency_options entry for it,
+ * else Stripe's 400 on `currency`. 0, or -1 with r->err. */
+static int lines_reprice(struct req *r, struct db *db, struct quote *q)
+{
+	json_error_t e;
+	json_t *arr = json_loads(q->line_items, 0, &e);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	size_t i;
+	json_t *v;
+	int rc = 0;
+	json_array_foreach(arr, i, v)
+	{
+		const char *price = json_string_value(json_object_get(v, "price"));
+		struct price_facts pf;
+		if (!price || price_facts_in(r, db, price, q->currency, &pf) != DB_OK) {
+			rc = req_fail(r, ERR_API, NULL, NULL);
+			break;
+		}
+		if (!str_eq(pf.currency, q->currency)) {
+			rc = req_fail(r, ERR_PARAM_BAD, "currency",
+				      "The price %s of line_items[%d] is in %s and has no "
+				      "currency_options entry for %s.",
+				      price, (int)i, pf.currency, q->currency);
+			break;
+		}
+		if (price_facts_fixed(r, &pf, price, "currency") != 0) {
+			rc = -1;
+			break;
+		}
+		int64_t qty = json_integer_value(json_object_get(v, "quantity")), amount = 0;
+		if (!json_is_true(json_object_get(v, "metered")) &&
+		    (price_facts_amount(&pf, qty, &amount) != 0 || amount > BILLING_AMOUNT_MAX)) {
+			rc = req_fail(r, ERR_AMOUNT_TOO_LARGE, "currency",
+				      "The line's amount must be at most %lld.",
+				      (long long)BILLING_AMOUNT_MAX);
+			break;
+		}
+		json_object_set_new(v, "unit_amount", json_integer(pf.unit_amount));
+		if (!pf.tiers && !pf.has_unit_amount)
+			json_object_set_new(v, "unit_amount_decimal",
+					    json_string(pf.unit_amount_decimal));
+		else
+			json_object_del(v, "unit_amount_decimal");
+		json_object_set_new(v, "amount", json_integer(amount));
+	}
+	char *js = rc == 0 ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (rc != 0)
+		return rc;
+	q->line_items = js ? arena_strdup(&r->arena, js) : NULL;
+	free(js);
+	return q->line_items ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
 /* The taxes of one line: each rate's on what its discounts left of it (billing_tax_line, the
@@ -1334,6 +1421,9 @@ static int create_fn(struct db *db, void *p)
 	q->metadata = "{}";
 	q->discounts_spec = q->discounts = "[]";
 	q->sub_trial_days = -1;
+	/* `currency`: the lines priced in it (own or currency_options); else their prices' own */
+	if (param_present(r, "currency") && param_currency(r, "currency", NULL, q->currency) != 0)
+		return -1;
 	if (common_params(r, q, now) != 0 || default_tax_rates_set(r, db, q) != 0 ||
 	    lines_from_params(r, db, q, true) != 0 || quote_price(r, db, q, now) != 0 ||
 	    quote_insert(r, db, q) != 0)
@@ -1396,10 +1486,21 @@ static int update_fn(struct db *db, void *p)
 	if (billing_now(r, db, q->test_clock, &now) != 0 || common_params(r, q, now) != 0 ||
 	    default_tax_rates_set(r, db, q) != 0)
 		return -1;
+	/* the quote keeps its currency: new lines are priced in it, and a new `currency` prices
+	 * the lines (given, or the ones it has) in that one */
+	bool new_currency = false;
+	if (param_present(r, "currency")) {
+		char cur[8];
+		if (param_currency(r, "currency", NULL, cur) != 0)
+			return -1;
+		new_currency = !str_eq(cur, q->currency);
+		str_copy(q->currency, sizeof(q->currency), cur);
+	}
 	if (param_present(r, "line_items")) {
-		q->currency[0] = '\0';
 		if (lines_from_params(r, db, q, true) != 0)
 			return -1;
+	} else if (new_currency && lines_reprice(r, db, q) != 0) {
+		return -1;
 	}
 	if (quote_price(r, db, q, now) != 0 || quote_save(r, db, r->merchant_id, q, "draft") != 0)
 		return -1;
@@ -1738,6 +1839,7 @@ static int h_accept(struct req *r)
 	x->sends = q->sends;
 	x->days_until_due = q->days_until_due;
 	x->automatic_tax = q->automatic_tax;
+	x->currency = q->currency; /* its lines were priced in it (currency_options too) */
 	x->default_tax_rates = c->dflt_ids;
 	x->n_default_tax_rates = c->n_dflt;
 	if (q->sub_trial_days > 0)
@@ -1868,6 +1970,54 @@ static const char *pdf_json_of(struct req *r, struct buf *b, int rc)
 	return s;
 }
 
+/* The PDF's lines (lines_json, a list of items) with each line's unit amount as the quote
+ * priced it: an item shows its price, whose unit_amount is in the price's own currency, while
+ * a line priced through a currency_options entry bills that entry's (tiered lines show none,
+ * as before). The new JSON in r's arena, or NULL. */
+static const char *pdf_unit_amounts(struct req *r, struct db *db, const struct quote *q,
+				    const char *lines_json)
+{
+	json_error_t e;
+	json_t *list = json_loads(lines_json, 0, &e);
+	json_t *stored = json_loads(q->line_items, 0, &e);
+	json_t *data = json_object_get(list, "data");
+	const char *out = NULL;
+	if (!json_is_array(data) || !json_is_array(stored))
+		goto done;
+	size_t i, k;
+	json_t *it, *v;
+	json_array_foreach(data, i, it)
+	{
+		const char *id = json_string_value(json_object_get(it, "id"));
+		json_array_foreach(stored, k, v)
+		{
+			const char *sid = json_string_value(json_object_get(v, "id"));
+			const char *price = json_string_value(json_object_get(v, "price"));
+			if (!id || !sid || !price || !str_eq(id, sid))
+				continue;
+			struct price_facts pf;
+			if (price_facts_in(r, db, price, q->currency, &pf) != DB_OK)
+				goto done;
+			if (pf.tiers)
+				break;
+			json_t *dec = json_object_get(v, "unit_amount_decimal");
+			if (json_is_string(dec))
+				json_object_set(it, "unit_amount_decimal", dec);
+			else
+				json_object_set(it, "unit_amount",
+						json_object_get(v, "unit_amount"));
+			break;
+		}
+	}
+	char *js = json_dumps(list, JSON_COMPACT);
+	out = js ? arena_strdup(&r->arena, js) : NULL;
+	free(js);
+done:
+	json_decref(list);
+	json_decref(stored);
+	return out;
+}
+
 static int pdf_fn(struct db *db, void *p)
 {
 	struct pdf_ctx *x = p;
@@ -1888,6 +2038,8 @@ static int pdf_fn(struct db *db, void *p)
 	buf_init(&b, 8u << 20);
 	json_init(&j, &b);
 	x->lines_json = pdf_json_of(r, &b, lines_list(r, db, &x->w.q, false, false, &j));
+	if (x->lines_json)
+		x->lines_json = pdf_unit_amounts(r, db, &x->w.q, x->lines_json);
 	if (!x->quote_json || !x->lines_json ||
 	    challenge_merchant_name(db, r->merchant_id, x->merchant_name,
 				    sizeof(x->merchant_name)) != 0)
@@ -2083,6 +2235,7 @@ static const struct param_spec qautomatic_tax_children[] = {
 };
 #define QUOTE_COMMON_PARAMS                                                                        \
 	{"automatic_tax", PT_OBJECT, 0, 0, NULL, qautomatic_tax_children},                         \
+	    {"currency", PT_CURRENCY, 0, 0, NULL, NULL},                                           \
 	    {"line_items", PT_OBJECT_ARRAY, 0, QUOTE_LINES_MAX, NULL, line_children},              \
 	    {"collection_method",                                                                  \
 	     PT_ENUM,                                                                              \

@@ -67,6 +67,13 @@
  * subscription is), and each phase entered sets it (subscription_phase_settings), so the
  * subscription's invoices are taxed by Stripe Tax exactly while a phase says so.
  *
+ * Currency. phases[n][currency] (in the phase's JSON, shown on it): its prices' amounts in it,
+ * their own or a currency_options entry for it (price_facts_in, as a subscription with
+ * `currency` reads them); not given, the first phase's, an active schedule's subscription's,
+ * else the first price's own. One currency per schedule: the subscription is made in it
+ * (sub_for_schedule.currency) and keeps it, so its phase changes and renewals bill in it;
+ * from_subscription's phase takes the subscription's currency.
+ *
  * Not covered: phases' add_invoice_items, promotion codes, billing_cycle_anchor, a
  * trial in a phase other than the first, backdated start dates, and end_behavior none/renew.
  */
@@ -1186,8 +1193,12 @@ static int metered_item_check(struct req *r, struct schedule *sc, int i, int k, 
  * one currency and one interval in a phase, one currency in the schedule), its payment method
  * attached to the customer, and its dates computed from `start` on. first_start_fixed: the
  * first phase's start_date, when given, must be `start` (an active schedule's current phase).
+ * A phase's currency: its `currency`, else the first phase's, else `fixed` (an active
+ * schedule's: its subscription's; NULL: none), else its first price's own; its prices are read
+ * in it, their own amounts or a currency_options entry for it, as a subscription's.
  * 0, or -1 with r->err. */
-static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64_t start)
+static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64_t start,
+			const char *fixed)
 {
 	char sched_currency[8] = "";
 	/* the previous phase's interval, which the next keeps when that one has metered prices */
@@ -1200,11 +1211,27 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 		char interval[8] = "";
 		int64_t interval_count = 0;
 		bool metered_here = false;
+		if (i == 0 && fixed && *fixed && p->currency[0] && !str_eq(p->currency, fixed))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[currency]", shown),
+					"The schedule's subscription bills in %s; its phases "
+					"bill in it.",
+					fixed);
+		/* not given: the first phase's, an active schedule's subscription's, else ("")
+		 * the first price's own currency, which the others share */
+		bool given = p->currency[0] != '\0';
+		char want[8] = "";
+		if (given)
+			str_copy(want, sizeof(want), p->currency);
+		else if (i > 0)
+			str_copy(want, sizeof(want), sched_currency);
+		else if (fixed)
+			str_copy(want, sizeof(want), fixed);
 		for (int k = 0; k < p->n_items; k++) {
 			struct price_facts pf;
 			const char *ishown =
 			    arena_printf(&r->arena, "%s[items][%d][price]", shown, k);
-			int rc = price_facts_get(r, db, p->items[k].price, &pf);
+			int rc = price_facts_in(r, db, p->items[k].price, want, &pf);
 			if (rc == DB_NOTFOUND)
 				return req_fail_missing(r, "price", p->items[k].price, ishown);
 			if (rc != DB_OK)
@@ -1229,16 +1256,15 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 			if (metered && metered_item_check(r, sc, i, k, shown) != 0)
 				return -1;
 			metered_here = metered_here || metered;
+			if (given && !str_eq(want, pf.currency))
+				return req_fail(r, ERR_PARAM_BAD, ishown,
+						"The price specified (%s) is in %s and has no "
+						"currency_options entry for %s, the phase's "
+						"currency.",
+						p->items[k].price, pf.currency, want);
 			if (k == 0) {
 				str_copy(interval, sizeof(interval), pf.interval);
 				interval_count = pf.interval_count;
-				if (p->currency[0] && strcmp(p->currency, pf.currency) != 0)
-					return req_fail(
-					    r, ERR_PARAM_BAD,
-					    arena_printf(&r->arena, "%s[currency]", shown),
-					    "The phase's currency (%s) is not its "
-					    "prices' (%s).",
-					    p->currency, pf.currency);
 				str_copy(p->currency, sizeof(p->currency), pf.currency);
 			} else if (strcmp(pf.currency, p->currency) != 0) {
 				return req_fail(r, ERR_PARAM_BAD, ishown,
@@ -1267,12 +1293,18 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 		str_copy(prev_interval, sizeof(prev_interval), interval);
 		prev_count = interval_count;
 		prev_metered = metered_here;
+		if (i == 0 && fixed && *fixed && !str_eq(p->currency, fixed))
+			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s", shown),
+					"The schedule's subscription bills in %s: its phases' "
+					"prices must be in it, their own currency or a "
+					"currency_options entry.",
+					fixed);
 		if (i == 0)
 			str_copy(sched_currency, sizeof(sched_currency), p->currency);
 		else if (strcmp(sched_currency, p->currency) != 0)
 			return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s", shown),
 					"Every phase of a Tender schedule bills in one currency "
-					"(%s).",
+					"(%s): its prices' own or a currency_options entry for it.",
 					sched_currency);
 		if (p->pm) {
 			struct pm_card pc;
@@ -1439,7 +1471,7 @@ static int create_read_fn(struct db *db, void *p)
 					"%s. The payment method must be attached to the customer.",
 					sc->default_pm);
 	}
-	if (phases_check(r, db, sc, start) != 0)
+	if (phases_check(r, db, sc, start, NULL) != 0)
 		return -1;
 	sc->created = now;
 	id_new_at(sc->id, "sub_sched_", now);
@@ -1498,6 +1530,7 @@ static void first_phase_sub(struct schedule *sc, struct sub_for_schedule *x)
 	x->sends = phase_sends(sc, p);
 	x->days_until_due = phase_days(sc, p);
 	x->automatic_tax = phase_auto_tax(sc, p);
+	x->currency = p->currency; /* its prices' own, or their currency_options' */
 	memset(&x->discounts, 0, sizeof(x->discounts));
 	x->discounts.present = p->n_coupons > 0;
 	x->discounts.n = p->n_coupons;
@@ -1580,15 +1613,9 @@ static int from_sub_fn(struct db *db, void *p)
 	struct price_facts pf;
 	if (price_facts_get(r, db, ph->items[0].price, &pf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	/* a schedule's phases bill prices in their own currency: a subscription in one of its
-	 * prices' currency_options cannot be handed to one */
-	if (!str_eq(pf.currency, sub_currency))
-		return req_fail(r, ERR_PARAM_BAD, "from_subscription",
-				"The subscription %s is billed in %s, one of its prices' "
-				"currency_options: Tender's subscription schedules bill prices in "
-				"their own currency only.",
-				c->from_sub, sub_currency);
-	str_copy(ph->currency, sizeof(ph->currency), pf.currency);
+	/* the phase bills in the subscription's currency: its prices' own or, for one made with
+	 * `currency`, their currency_options entry for it */
+	str_copy(ph->currency, sizeof(ph->currency), sub_currency[0] ? sub_currency : pf.currency);
 	sc->n_phases = 1;
 	int64_t now;
 	if (billing_now(r, db, sc->test_clock, &now) != 0)
@@ -2040,7 +2067,9 @@ static int update_apply(struct req *r, struct db *db, struct update_ctx *u)
 		return req_fail(r, ERR_PARAM_BAD, "phases",
 				"A subscription schedule can have at most %d phases.",
 				SCHEDULE_PHASES_MAX);
-	if (phases_check(r, db, np, start) != 0)
+	/* an active schedule's subscription keeps its currency */
+	if (phases_check(r, db, np, start,
+			 str_eq(sc->status, "active") ? sc->phases[keep].currency : NULL) != 0)
 		return -1;
 	int64_t now;
 	if (billing_now(r, db, sc->test_clock, &now) != 0)

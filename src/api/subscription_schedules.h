@@ -39,6 +39,8 @@ struct sub_for_schedule {
 	int64_t days_until_due;
 	/* automatic_tax[enabled] (a quote's): its invoices are taxed by Stripe Tax */
 	bool automatic_tax;
+	/* the currency its items bill in (their own or a currency_options entry); NULL: theirs */
+	const char *currency;
 	bool scheduled;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx);

@@ -1853,7 +1853,7 @@ struct create_ctx {
 	int64_t add_sum;
 };
 
-static int add_items_read(struct req *r, struct db *db, struct add_items *a);
+static int add_items_read(struct req *r, struct db *db, struct add_items *a, const char *currency);
 static int add_items_prices(struct req *r, struct db *db, const struct add_items *a,
 			    struct invoice_item *ii);
 static int add_items_discounts(struct req *r, struct db *db, struct add_items *a,
@@ -1929,7 +1929,15 @@ static int create_read_fn(struct db *db, void *p)
 		if (c->trial_from_plan && it->pf.trial_period_days > c->trial_days)
 			c->trial_days = it->pf.trial_period_days;
 	}
-	if (add_items_read(r, db, &c->add) != 0)
+	/* add_invoice_items' prices in the subscription's currency: `currency`, else its items'
+	 * (one for all, as create_run checks) */
+	const char *cur = s->currency;
+	for (int i = 0; !cur[0] && i < s->n_items; i++)
+		cur = s->items[i].data < 0
+			  ? s->items[i].pf.currency
+			  : param_str(r, arena_printf(&r->arena, "items.%d.price_data.currency",
+						      s->items[i].data));
+	if (add_items_read(r, db, &c->add, cur && cur[0] ? cur : NULL) != 0)
 		return -1;
 	/* the payment method: the subscription's own (attached to the customer), else the
 	 * customer's default. A checkout's card is the buyer's, just made: attached to the
@@ -2234,15 +2242,17 @@ static int add_items_parse(struct req *r, struct add_items *a)
 }
 
 /* Before the write: the prices of a's entries that name one, which must be active, one-time and
- * per-unit (price_data is checked by the write that makes it). 0, or -1 with r->err. */
-static int add_items_read(struct req *r, struct db *db, struct add_items *a)
+ * per-unit (price_data is checked by the write that makes it), read in `currency` (the
+ * subscription's; NULL: their own): their own amounts or their currency_options entry for it
+ * (add_items_build refuses a price with neither). 0, or -1 with r->err. */
+static int add_items_read(struct req *r, struct db *db, struct add_items *a, const char *currency)
 {
 	for (int i = 0; i < a->n; i++) {
 		struct add_item *ai = &a->it[i];
 		if (!ai->price)
 			continue;
 		const char *shown = arena_printf(&r->arena, "add_invoice_items[%d][price]", i);
-		int rc = price_facts_get(r, db, ai->price, &ai->pf);
+		int rc = price_facts_in(r, db, ai->price, currency, &ai->pf);
 		if (rc == DB_NOTFOUND)
 			return req_fail_missing(r, "price", ai->price, shown);
 		if (rc != DB_OK)
@@ -2283,7 +2293,7 @@ static int add_items_build(struct req *r, const struct add_items *a, const struc
 				: arena_printf(&r->arena,
 					       "add_invoice_items[%d][price_data][currency]", i),
 			    "The currency of add_invoice_items (%s) must be the subscription's "
-			    "(%s).",
+			    "(%s), the price's own or one of its currency_options.",
 			    ai->pf.currency, s->currency);
 		struct invoice_item *ii = &out[i];
 		memset(ii, 0, sizeof(*ii));
@@ -2829,6 +2839,9 @@ int subscription_create_for_schedule(struct req *r, struct sub_for_schedule *x)
 	s->sends = x->sends;
 	s->days_until_due = x->sends ? x->days_until_due : 0;
 	s->automatic_tax = x->automatic_tax;
+	/* the quote's or the schedule's currency: the items' prices in it (currency_options) */
+	if (x->currency && *x->currency)
+		str_copy(s->currency, sizeof(s->currency), x->currency);
 	for (int i = 0; i < x->n_items && i < SUB_ITEMS_MAX; i++) {
 		struct sub_item *it = &s->items[i];
 		memset(it, 0, sizeof(*it));
@@ -4069,7 +4082,8 @@ static int change_read_fn(struct db *db, void *p)
 	x->add_first = x->n_pr;
 	if (c->own_params) {
 		int64_t add_sum;
-		if (add_items_parse(r, &x->add) != 0 || add_items_read(r, db, &x->add) != 0 ||
+		if (add_items_parse(r, &x->add) != 0 ||
+		    add_items_read(r, db, &x->add, s->currency) != 0 ||
 		    add_items_build(r, &x->add, s, x->t, &x->pr[x->n_pr], &add_sum) != 0 ||
 		    add_items_discounts(r, db, &x->add, &x->pr[x->n_pr]) != 0)
 			return -1;

@@ -4,8 +4,8 @@
 // default card charged) or a subscription of the recurring lines (its first invoice paid by the
 // subscription create's own payment), with a coupon priced as invoices price it; `computed`
 // totals checked by hand; updates refused once open; cancel; expiry by the scheduler; list
-// filters; another merchant's 404; an idempotent replay of accept makes one invoice. Objects are
-// checked against Stripe's OpenAPI spec.
+// filters; another merchant's 404; an idempotent replay of accept makes one invoice; `currency`
+// with prices' currency_options. Objects are checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');
@@ -301,6 +301,92 @@ test("a test-clock customer's quote expires on the clock's time", async () => {
   }
   assert.equal(got.status, 'canceled');
   assert.equal(got.status_transitions.canceled_at, start + 30 * 86400);
+});
+
+test('currency: lines priced through the prices\' currency_options; totals, PDF, the invoice and the subscription in it', async () => {
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product: product.id, currency_options: { eur: { unit_amount: 900 } } });
+  const extra = await stripe.prices.create({ currency: 'usd', unit_amount: 250, product: product.id, currency_options: { eur: { unit_amount: 230 } } });
+  const plan = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2000, product: product.id, recurring: { interval: 'month' }, currency_options: { eur: { unit_amount: 1800 } },
+  });
+  const cus = await customerWithCard();
+  const tenOff = await stripe.coupons.create({ percent_off: 10, duration: 'once' });
+  const q = await stripe.quotes.create({
+    customer: cus.id, currency: 'eur', discounts: [{ coupon: tenOff.id }],
+    line_items: [{ price: fee.id, quantity: 3 }, { price: extra.id }],
+  });
+  quoteShape(q);
+  assert.equal(q.currency, 'eur');
+  // 3 × 9.00 + 2.30 = 29.30, 10 % off: 26.37
+  assert.deepEqual([q.amount_subtotal, q.amount_total, q.total_details.amount_discount], [2930, 2637, 293]);
+  assert.deepEqual([q.computed.upfront.amount_subtotal, q.computed.upfront.amount_total], [2930, 2637]);
+  const lines = await stripe.quotes.listLineItems(q.id);
+  lines.data.forEach(itemShape);
+  assert.deepEqual(lines.data.map((l) => [l.currency, l.amount_subtotal, l.price.id]), [['eur', 2700, fee.id], ['eur', 230, extra.id]]);
+  // the PDF shows the euro amounts
+  await stripe.quotes.finalizeQuote(q.id);
+  const chunks = [];
+  for await (const c of await stripe.quotes.pdf(q.id)) chunks.push(c);
+  const { execFileSync } = require('node:child_process');
+  const text = execFileSync('pdftotext', ['-layout', '-', '-'], { input: Buffer.concat(chunks) }).toString('utf8');
+  assert.match(text, /3\s+9\.00 EUR\s+27\.00 EUR/);
+  assert.match(text, /Total\s+26\.37 EUR/);
+  // accepted: a draft invoice in eur whose items are the options' amounts, paid by the card
+  const acc = await stripe.quotes.accept(q.id);
+  quoteShape(acc);
+  const inv = await stripe.invoices.finalizeInvoice(acc.invoice);
+  assert.deepEqual([inv.currency, inv.subtotal, inv.total], ['eur', 2930, 2637]);
+  assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.currency]).sort((a, b) => a[0] - b[0]), [[230, 'eur'], [2700, 'eur']]);
+  const paid = await stripe.invoices.pay(inv.id);
+  billingShape(paid, 'invoice');
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 2637]);
+
+  // recurring lines: the subscription is made in eur, its first invoice at the option's amount
+  const rq = await stripe.quotes.create({ customer: cus.id, currency: 'eur', line_items: [{ price: plan.id, quantity: 2 }] });
+  quoteShape(rq);
+  assert.deepEqual([rq.currency, rq.amount_total, rq.computed.recurring.amount_total], ['eur', 3600, 3600]);
+  await stripe.quotes.finalizeQuote(rq.id);
+  const racc = await stripe.quotes.accept(rq.id);
+  const sub = await stripe.subscriptions.retrieve(racc.subscription);
+  billingShape(sub, 'subscription');
+  assert.equal(sub.currency, 'eur');
+  const first = await stripe.invoices.retrieve(racc.invoice);
+  billingShape(first, 'invoice');
+  assert.deepEqual([first.currency, first.status, first.amount_paid], ['eur', 'paid', 3600]);
+});
+
+test('currency on update, and refusals: a price without an entry for it, a price_data in another one', async () => {
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product: product.id, currency_options: { eur: { unit_amount: 900 } } });
+  const cus = await customerWithCard();
+  // refused at create: once (usd only), a price_data in usd; nothing kept
+  await assert.rejects(stripe.quotes.create({ customer: cus.id, currency: 'eur', line_items: [{ price: fee.id }, { price: once.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'line_items[1][price]' && /currency_options/.test(e.message));
+  await assert.rejects(stripe.quotes.create({
+    customer: cus.id, currency: 'eur', line_items: [{ price_data: { currency: 'usd', product: product.id, unit_amount: 100 } }],
+  }), (e) => e.statusCode === 400 && e.param === 'line_items[0][price_data][currency]');
+  await assert.rejects(stripe.quotes.create({ customer: cus.id, currency: 'xyz', line_items: [{ price: fee.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  assert.equal((await stripe.quotes.list({ customer: cus.id })).data.length, 0);
+  // a usd draft moved to eur: its lines priced again in eur
+  const q = await stripe.quotes.create({ customer: cus.id, line_items: [{ price: fee.id, quantity: 2 }] });
+  assert.deepEqual([q.currency, q.amount_total], ['usd', 2000]);
+  const eur = await stripe.quotes.update(q.id, { currency: 'eur' });
+  quoteShape(eur);
+  assert.deepEqual([eur.currency, eur.amount_subtotal, eur.amount_total], ['eur', 1800, 1800]);
+  const lines = await stripe.quotes.listLineItems(q.id);
+  lines.data.forEach(itemShape);
+  assert.deepEqual(lines.data.map((l) => [l.currency, l.amount_total]), [['eur', 1800]]);
+  // new lines keep the quote's currency; one with no entry for it is refused, the quote unchanged
+  const more = await stripe.quotes.update(q.id, { line_items: [{ price: fee.id, quantity: 3 }] });
+  assert.deepEqual([more.currency, more.amount_total], ['eur', 2700]);
+  await assert.rejects(stripe.quotes.update(q.id, { line_items: [{ price: once.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'line_items[0][price]');
+  await assert.rejects(stripe.quotes.update(q.id, { currency: 'gbp' }), (e) => e.statusCode === 400 && e.param === 'currency');
+  const kept = await stripe.quotes.retrieve(q.id);
+  assert.deepEqual([kept.currency, kept.amount_total], ['eur', 2700]);
+  // back to usd with usd lines
+  const back = await stripe.quotes.update(q.id, { currency: 'usd', line_items: [{ price: once.id }] });
+  assert.deepEqual([back.currency, back.amount_total], ['usd', 1000]);
 });
 
 test('tender verify passes: the money the accepted quotes moved adds up', async () => {

@@ -3,7 +3,8 @@
 // subscription at once, one that starts later when its start comes (a test clock's time),
 // phases change the subscription's items at their ends (the next invoices bill the new prices),
 // end_behavior release or cancel after the last phase, POST …/release and …/cancel,
-// from_subscription, updates, lists, events and validation errors. Every schedule (and the
+// from_subscription, updates, lists, events and validation errors, phases' `currency` with
+// prices' currency_options. Every schedule (and the
 // subscriptions it manages) is checked against Stripe's OpenAPI spec.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -332,19 +333,82 @@ test('from_subscription takes over a subscription; an update adds a phase', asyn
     'subscription_schedule.updated', 'subscription_schedule.completed']);
 });
 
-test('from_subscription refuses a subscription billed in its prices\' currency_options (phases bill prices in their own currency)', async () => {
+test('currency: phases bill prices through their currency_options, from_subscription of a subscription in an option keeps it, renewals too', async () => {
   const multi = await stripe.prices.create({
     currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Multi' }, currency_options: { eur: { unit_amount: 900 } },
   });
-  const { customer } = await setup('pm_card_visa', Math.floor(Date.now() / 1000));
-  const sub = await stripe.subscriptions.create({ customer: customer.id, currency: 'eur', items: [{ price: multi.id }] });
+  const multi2 = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Multi 2' }, currency_options: { eur: { unit_amount: 1700 } },
+  });
+  const plain = await stripe.prices.create({
+    currency: 'usd', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Plain' },
+  });
+  // a clock in the present: the bundled exchange rates (eur → the account's usd, for the
+  // minimum-charge check of each payment) start after T0
+  const now = Math.floor(Date.now() / 1000);
+  const { clock, customer } = await setup('pm_card_visa', now);
+  // phases[0][currency]: the first phase's prices in it, the later phases' too (one currency)
+  const s = await stripe.subscriptionSchedules.create({
+    customer: customer.id,
+    phases: [
+      { items: [{ price: multi.id, quantity: 2 }], iterations: 1, currency: 'eur' },
+      { items: [{ price: multi2.id }], iterations: 1, proration_behavior: 'none' },
+    ],
+  });
+  shape(s);
+  assert.deepEqual(s.phases.map((p) => p.currency), ['eur', 'eur']);
+  const sub = await stripe.subscriptions.retrieve(s.subscription);
+  subShape(sub);
   assert.equal(sub.currency, 'eur');
-  await assert.rejects(stripe.subscriptionSchedules.create({ from_subscription: sub.id }),
-    (e) => e.statusCode === 400 && e.param === 'from_subscription' && /currency_options/.test(e.message));
-  assert.equal((await stripe.subscriptions.retrieve(sub.id)).schedule, null);
-  // in the price's own currency it is taken as before
-  const own = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: multi.id }] });
-  assert.equal((await stripe.subscriptionSchedules.create({ from_subscription: own.id })).subscription, own.id);
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  billingShape(first, 'invoice');
+  assert.deepEqual([first.currency, first.amount_paid, first.status], ['eur', 1800, 'paid']);
+  // the second phase: its price's eur option on the renewal
+  await advance(clock, s.phases[0].end_date + HOUR);
+  const invs = await invoicesOf(sub.id);
+  assert.equal(invs.length, 2);
+  assert.deepEqual([invs[1].currency, invs[1].amount_paid, invs[1].status], ['eur', 1700, 'paid']);
+  assert.deepEqual(invs[1].lines.data.map((l) => [l.amount, l.currency]), [[1700, 'eur']]);
+  // refused: a price with no entry for the phase's currency, an active schedule's phase in
+  // another currency than its subscription's; nothing changes
+  await assert.rejects(stripe.subscriptionSchedules.create({
+    customer: customer.id, phases: [{ items: [{ price: plain.id }], iterations: 1, currency: 'eur' }],
+  }), (e) => e.statusCode === 400 && e.param === 'phases[0][items][0][price]' && /currency_options/.test(e.message));
+  const cur = await stripe.subscriptionSchedules.retrieve(s.id);
+  await assert.rejects(stripe.subscriptionSchedules.update(s.id, {
+    phases: [{ items: [{ price: multi2.id }], start_date: cur.phases[1].start_date, end_date: cur.phases[1].end_date, currency: 'usd' }],
+  }), (e) => e.statusCode === 400 && e.param === 'phases[0][currency]');
+  await stripe.subscriptionSchedules.release(s.id);
+
+  // from_subscription of a subscription made in eur: the phase bills in eur, an update's
+  // phases too (no currency given), and the renewal after it
+  const own = await stripe.subscriptions.create({ customer: customer.id, currency: 'eur', items: [{ price: multi.id }] });
+  assert.equal(own.currency, 'eur');
+  const fs = await stripe.subscriptionSchedules.create({ from_subscription: own.id });
+  shape(fs);
+  assert.equal(fs.phases[0].currency, 'eur');
+  assert.equal((await stripe.subscriptions.retrieve(own.id)).schedule, fs.id);
+  const up = await stripe.subscriptionSchedules.update(fs.id, {
+    phases: [
+      { items: [{ price: multi.id }], start_date: fs.phases[0].start_date, end_date: fs.phases[0].end_date },
+      { items: [{ price: multi2.id, quantity: 2 }], iterations: 1, proration_behavior: 'none' },
+    ],
+  });
+  shape(up);
+  assert.deepEqual(up.phases.map((p) => p.currency), ['eur', 'eur']);
+  await assert.rejects(stripe.subscriptionSchedules.update(fs.id, {
+    phases: [
+      { items: [{ price: multi.id }], start_date: fs.phases[0].start_date, end_date: fs.phases[0].end_date },
+      { items: [{ price: plain.id }], iterations: 1 },
+    ],
+  }), (e) => e.statusCode === 400 && e.param === 'phases[1]' && /currency_options/.test(e.message));
+  await advance(clock, fs.phases[0].end_date + HOUR);
+  const after = await stripe.subscriptions.retrieve(own.id);
+  assert.equal(after.currency, 'eur');
+  assert.equal(after.items.data[0].price.id, multi2.id);
+  const renewal = await stripe.invoices.retrieve(after.latest_invoice);
+  billingShape(renewal, 'invoice');
+  assert.deepEqual([renewal.currency, renewal.billing_reason, renewal.amount_paid], ['eur', 'subscription_cycle', 3400]);
 });
 
 test('an update of the current phase changes the subscription at once; a not_started one moves', async () => {

@@ -976,6 +976,51 @@ test('billing_cycle_anchor with a trial: free until the trial ends, then the pro
   shape(past, 'subscription');
 });
 
+test('currency: add_invoice_items\' prices in the subscription\'s currency through their currency_options, on create and update', async () => {
+  const seat = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Seat' },
+    currency_options: { eur: { unit_amount: 1800 } },
+  });
+  const fee = await stripe.prices.create({
+    currency: 'usd', unit_amount: 5000, product_data: { name: 'Setup' }, currency_options: { eur: { unit_amount: 4500 } },
+  });
+  const onboarding = await stripe.prices.create({
+    currency: 'usd', unit_amount: 1000, product_data: { name: 'Onboarding' }, currency_options: { eur: { unit_amount: 950 } },
+  });
+  const usdOnly = await stripe.prices.create({ currency: 'usd', unit_amount: 700, product_data: { name: 'Plain fee' } });
+  const now = Math.floor(Date.now() / 1000);
+  const { clock, customer } = await setup('pm_card_visa', { frozen: now });
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, currency: 'eur', items: [{ price: seat.id }],
+    add_invoice_items: [{ price: fee.id, quantity: 2 }], expand: ['latest_invoice'],
+  });
+  assert.equal(sub.currency, 'eur');
+  const inv = sub.latest_invoice;
+  shape({ ...sub, latest_invoice: inv.id }, 'subscription');
+  shape(inv, 'invoice');
+  // 18.00 for the seat + 2 × 45.00 for the fee, in euros
+  assert.deepEqual([inv.currency, inv.status, inv.amount_paid], ['eur', 'paid', 1800 + 9000]);
+  assert.deepEqual(inv.lines.data.map((l) => [l.amount, l.currency]).sort((a, b) => a[0] - b[0]), [[1800, 'eur'], [9000, 'eur']]);
+  const fees = (await stripe.invoiceItems.list({ customer: customer.id })).data;
+  assert.deepEqual(fees.map((ii) => [ii.amount, ii.currency, ii.unit_amount]), [[9000, 'eur', 4500]]);
+  // refused: a price with no eur entry (create and update); nothing kept
+  await assert.rejects(stripe.subscriptions.create({
+    customer: customer.id, currency: 'eur', items: [{ price: seat.id }], add_invoice_items: [{ price: usdOnly.id }],
+  }), (e) => e.statusCode === 400 && e.param === 'add_invoice_items[0][price]' && /currency_options/.test(e.message));
+  await assert.rejects(stripe.subscriptions.update(sub.id, { add_invoice_items: [{ price: usdOnly.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'add_invoice_items[0][price]');
+  assert.equal((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data.length, 1);
+  // an update's item: pending at its eur amount, billed by the renewal
+  await stripe.subscriptions.update(sub.id, { add_invoice_items: [{ price: onboarding.id }] });
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.deepEqual(pending.map((ii) => [ii.amount, ii.currency, ii.price.id]), [[950, 'eur', onboarding.id]]);
+  await advance(clock, now + 32 * DAY);
+  const renewed = await stripe.subscriptions.retrieve(sub.id);
+  const second = await stripe.invoices.retrieve(renewed.latest_invoice);
+  shape(second, 'invoice');
+  assert.deepEqual([second.currency, second.billing_reason, second.status, second.amount_paid], ['eur', 'subscription_cycle', 'paid', 1800 + 950]);
+});
+
 test('tender verify passes: the money in the ledger adds up', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
