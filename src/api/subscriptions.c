@@ -2713,8 +2713,10 @@ static int checkout_before(struct req *r, struct db *db, void *p)
 /* A decline keeps nothing: the buyer is still on the page and tries again, and the session
  * has no subscription (Stripe makes none for a checkout that was not paid). The card error is
  * the page's message. A payment waiting for 3-D Secure is kept (incomplete, its invoice open)
- * until the challenge ends. A bank debit (sepa_debit) completes the session here, its intent
- * processing (checkout_complete: unpaid until the bank answers). */
+ * until the challenge ends. A bank debit (sepa_debit, us_bank_account) completes the session
+ * here, its intent processing, or (an ACH account typed on the page) waiting for its
+ * microdeposits, the subscription incomplete (checkout_complete: unpaid until the bank
+ * answers). */
 static int checkout_answer(struct req *r, struct db *db, void *p, int rc)
 {
 	struct create_ctx *c = p;
@@ -3102,6 +3104,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 	    .return_url = c->co ? c->co->return_url : NULL,
 	    .checkout_session = c->co && !c->co->bank_debit ? c->co->checkout_session : NULL,
 	    .confirm = !str_eq(c->behavior, "default_incomplete"),
+	    .verify_on_page = c->co && c->co->bank_debit,
 	    .before = c->co ? checkout_before : create_before,
 	    .answer = c->co ? checkout_answer : create_answer,
 	    .ctx = c,
