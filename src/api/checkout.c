@@ -30,7 +30,10 @@
  * PaymentMethod instead gets a multi-use mandate (accepted online on the page) in that write
  * before the first invoice is debited off session under it, as any SEPA invoice is; the session
  * completes unpaid with the debit processing and settles as a payment-mode debit's does
- * (checkout_async_payment, found by the invoice's intent). Decisions:
+ * (checkout_async_payment, found by the invoice's intent). The ACH form's account is the same
+ * but unverified: the invoice's intent waits for its microdeposits (pi_invoice.verify_on_page),
+ * the subscription incomplete and the session complete and unpaid; verifying debits it.
+ * Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
  *    page, forgets the attempt, and takes another card at once.
