@@ -958,6 +958,40 @@ test('Checkout: us_bank_account in subscription mode, three wrong microdeposit a
   assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'unpaid');
 });
 
+test('Checkout: us_bank_account in subscription mode: the account has 10 days (not 23 hours) to be verified, then the subscription expires', async () => {
+  await chromium();
+  const T0 = Date.UTC(2025, 4, 1) / 1000; // May 1
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const cus = await stripe.customers.create({ email: 'ach-clock@example.com', test_clock: clock.id });
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 800, recurring: { interval: 'month' }, product_data: { name: 'ACH plan' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', customer: cus.id, line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['us_bank_account'],
+  });
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: achForm(ACCOUNTS.ok) });
+  assert.ok(res.status === 302 || res.status === 303, `status ${res.status}`);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  const sub0 = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub0.status, 'incomplete');
+  const { id: piId } = await invoiceLatestPi(stripe, { id: done.invoice, customer: cus.id });
+  // two days on (past Stripe's 23 hours for an incomplete subscription): still waiting
+  await clockAdvance(stripe, clock, T0 + 2 * 86400);
+  assert.equal((await stripe.subscriptions.retrieve(sub0.id)).status, 'incomplete');
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
+  assert.equal((await stripe.invoices.retrieve(done.invoice)).status, 'open');
+  // ten days on: expired, its invoice void and its intent canceled, so it can no longer be verified
+  await clockAdvance(stripe, clock, T0 + 10 * 86400 + 3600);
+  const sub = await waitFor(async () => {
+    const x = await stripe.subscriptions.retrieve(sub0.id);
+    return x.status === 'incomplete_expired' && x;
+  }, 'the subscription to expire', 15000);
+  billingShape(sub, 'subscription');
+  assert.equal((await stripe.invoices.retrieve(done.invoice)).status, 'void');
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'canceled');
+  await assert.rejects(stripe.paymentIntents.verifyMicrodeposits(piId, { amounts: [32, 45] }), (e) => e.statusCode === 400);
+});
+
 test('Checkout: payment_method_options[us_bank_account] shown; its setup_future_usage saves the account, a card\'s does not', async () => {
   await chromium();
   const price = await usdPrice(1600);
