@@ -30,7 +30,10 @@
  * PaymentMethod instead gets a multi-use mandate (accepted online on the page) in that write
  * before the first invoice is debited off session under it, as any SEPA invoice is; the session
  * completes unpaid with the debit processing and settles as a payment-mode debit's does
- * (checkout_async_payment, found by the invoice's intent). Decisions:
+ * (checkout_async_payment, found by the invoice's intent). The ACH form's account is the same
+ * but unverified: the invoice's intent waits for its microdeposits (pi_invoice.verify_on_page),
+ * the subscription incomplete and the session complete and unpaid; verifying debits it.
+ * Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
  *    page, forgets the attempt, and takes another card at once.
@@ -112,7 +115,7 @@
  * failure, or leaving an intent in requires_action at the bank or at 3-D Secure) confirms the
  * session's own intent again (payment_intents_checkout_again), as Stripe keeps one per session:
  * the intent's version lets one of two posts through, and the earlier bank or challenge page
- * opens nothing; only a bank debit's form makes a new intent, its mandate accepted on it. Affirm,
+ * opens nothing; a bank debit's form too (sepa_pay), its mandate accepted on it anew. Affirm,
  * Afterpay / Clearpay and Klarna take the same path (the lender's test page), with a form asking
  * what each lender requires (bnpl_form, checked again by bnpl_details); a manual capture is theirs
  * to hold (the authorization completes the session paid, the intent requires_capture, as a card's),
@@ -3201,8 +3204,8 @@ static bool bnpl_offered(const struct session *s, const char *type)
 }
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
- * afterpay_clearpay and klarna (mode=payment; mode=subscription card and sepa_debit; mode=setup
- * card, sepa_debit and us_bank_account, with a currency). A session
+ * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit and
+ * us_bank_account; mode=setup card, sepa_debit and us_bank_account, with a currency). A session
  * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
  * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
  * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
@@ -3224,17 +3227,24 @@ static int pm_types_parse(struct req *r, struct session *s)
 		return 0;
 	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
 	/* a subscription's first invoice is debited off session under the multi-use mandate the
-	 * page's SEPA form collects (subscribe); an ACH account typed on the page is unverified,
-	 * and invoices refuse one (bank_account_unverified). Setup mode saves either bank account
-	 * through its SetupIntent (setup_intents_checkout); a bank redirect or a lender not. */
+	 * page's SEPA or ACH form collects (subscribe; an ACH account typed on the page is
+	 * unverified, so that invoice's intent first waits for its microdeposits, as on Stripe).
+	 * Setup mode saves either bank account through its SetupIntent (setup_intents_checkout);
+	 * a bank redirect or a lender not. */
 	bool setup = strcmp(s->mode, "setup") == 0;
-	unsigned modal = strcmp(s->mode, "subscription") == 0 ? debits & ~PMT_SEPA_DEBIT
-			 : setup ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT)
-				 : debits;
+	bool sub = strcmp(s->mode, "subscription") == 0;
+	unsigned modal = sub || setup ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT) : debits;
 	if (strcmp(s->mode, "payment") != 0 && modal)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 				"Tender takes %s in `payment` mode only.",
 				pm_type_name(modal & (~modal + 1u)));
+	/* a trial charges nothing now: Stripe would verify the ACH account by a SetupIntent of
+	 * the subscription (pending_setup_intent), which Tender's subscriptions do not make */
+	if (sub && (debits & PMT_US_BANK_ACCOUNT) && s->sub_trial_days > 0)
+		return req_fail(r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
+				"Tender's Checkout takes us_bank_account in `subscription` mode "
+				"only when the first invoice is paid now (no trial): the account "
+				"is verified by that payment's microdeposits.");
 	/* as on Stripe, a setup session saving a bank account names the currency its debits will
 	 * be in (sepa_debit: eur; us_bank_account: usd; create_fn checks it against the types) */
 	if (setup && !param_present(r, "currency"))
@@ -4282,9 +4292,11 @@ static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *
 	       "value=\"savings\"> Savings</label></fieldset><p class=\"mandate\" "
 	       "id=\"ach-mandate\">By confirming this payment, you authorize ");
 	html_escape(b, x->merchant_name);
-	/* a method saved for later (setup_future_usage, setup mode) is under a multi-use mandate */
+	/* a method saved for later (setup_future_usage, setup mode, a subscription's renewals) is
+	 * under a multi-use mandate */
 	bool setup = strcmp(x->s.mode, "setup") == 0;
-	if (setup || session_sfu_of(r, &x->s, "us_bank_account")) {
+	if (setup || strcmp(x->s.mode, "subscription") == 0 ||
+	    session_sfu_of(r, &x->s, "us_bank_account")) {
 		buf_puts(b,
 			 " to debit the bank account specified above for this payment and for "
 			 "later payments you owe it, until this authorization is revoked. You may "
@@ -4745,9 +4757,8 @@ struct attempt_ctx {
 	const char *ship_rate, *ship_details;
 	int64_t ship_amount, new_total;
 	const char *customer; /* the session's customer after the attempt (made by it, or given) */
-	/* mode=payment: the form may confirm the session's intent again (a card, iDEAL,
-	 * Bancontact or a lender; a bank debit's mandate is accepted on a new one), and did:
-	 * pi_id is then that intent's */
+	/* mode=payment: the form may confirm the session's intent again (any form: a bank
+	 * debit's mandate is accepted on it anew), and did: pi_id is then that intent's */
 	bool reuse_ok, reused;
 };
 
@@ -5556,21 +5567,25 @@ static int attempt_pi(struct req *r, const struct session *s, const struct pi_ch
 }
 
 /* The SEPA (or ACH, ach) form's payment: the attempt's PaymentIntent (as payment_intents_checkout
- * makes a card's) confirmed with the sepa_debit PaymentMethod under a mandate the buyer accepted
- * online on the page now (their IP address and user agent): it goes `processing`, and its write
- * completes the session unpaid (checkout_complete); the bank's answer comes later
- * (checkout_async_payment). 0, or -1 with r->err. */
+ * makes a card's; reused: the session's own intent after a failed or abandoned attempt, confirmed
+ * again as payment_intents_checkout_again does, so the session keeps one) confirmed with the
+ * sepa_debit PaymentMethod under a mandate the buyer accepted online on the page now (their IP
+ * address and user agent): it goes `processing`, and its write completes the session unpaid
+ * (checkout_complete); the bank's answer comes later (checkout_async_payment). 0, or -1 with
+ * r->err. */
 static int sepa_pay(struct req *r, const struct session *s, const struct pi_checkout *co,
-		    const char *pm_types, bool ach)
+		    const char *pm_types, bool ach, bool reused)
 {
-	struct payment_intent pi;
-	if (attempt_pi(r, s, co, pm_types, &pi) != 0)
+	struct payment_intent pi, next;
+	if (attempt_pi(r, s, co, pm_types, reused ? &next : &pi) != 0)
+		return -1;
+	if (reused && payment_intents_checkout_next(r, &next, &pi) != 0)
 		return -1;
 	const char *ip = r->client_ip[0] ? r->client_ip : "0.0.0.0";
 	const char *ua = r->user_agent && *r->user_agent ? r->user_agent : "unknown";
 	/* ACH: the account waits for its microdeposits first (requires_action) */
-	return ach ? ach_pi_confirm_checkout(r, &pi, co->pm_id, ip, ua)
-		   : sepa_pi_confirm_checkout(r, &pi, co->pm_id, ip, ua);
+	return ach ? ach_pi_confirm_checkout(r, &pi, !reused, co->pm_id, ip, ua)
+		   : sepa_pi_confirm_checkout(r, &pi, !reused, co->pm_id, ip, ua);
 }
 
 /* The iDEAL or Bancontact form's payment: the attempt's PaymentIntent (as sepa_pay makes it)
@@ -5792,6 +5807,13 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *bad_bnpl = bnpl ? bnpl_details(r, &x.s, pm_type) : NULL;
 	if (bad_bnpl)
 		return checkout_page(r, &x, 400, bad_bnpl);
+	/* an ACH account typed here is verified by the microdeposits of the first invoice's
+	 * payment: with nothing due now (a trial is refused at create) there is none */
+	if (strcmp(x.s.mode, "subscription") == 0 && ach &&
+	    (x.s.sub_trial_days > 0 || x.s.amount_total == 0))
+		return checkout_page(r, &x, 400,
+				     "Nothing is due now, so this bank account cannot be verified: "
+				     "pay by another method.");
 	bool card = !sepa && !redirect && !no_card(r, &x.s);
 	if ((card || sepa || redirect) && pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
@@ -5841,7 +5863,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	};
 	id_new_at(co.id, "pi_", r->now);
 	a.pi_id = co.id;
-	a.reuse_ok = !sepa;
+	a.reuse_ok = true;
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -5856,16 +5878,18 @@ static int pay(struct req *r, struct page_ctx *x_)
 	x.s.shipping_details = a.ship_details;
 	const char *bank_url = NULL;
 	struct payment_intent next;
-	if (a.reused) {
+	if (sepa) {
+		/* reused: the session's intent, a new mandate accepted on it now */
+		rc = sepa_pay(r, &x.s, &co, x.s.pm_types, ach, a.reused);
+	} else if (a.reused) {
 		/* the session's intent again, with what this attempt says (as a new one gets it) */
 		rc = attempt_pi(r, &x.s, &co, x.s.pm_types, &next);
 		next.pmo_card_request_three_d_secure = co.request_three_d_secure;
 		if (rc == 0)
 			rc = payment_intents_checkout_again(r, &next, pm, &bank_url);
 	} else {
-		rc = sepa	? sepa_pay(r, &x.s, &co, x.s.pm_types, ach)
-		     : redirect ? redirect_pay(r, &x.s, &co, x.s.pm_types, redirect, &bank_url)
-				: payment_intents_checkout(r, &co);
+		rc = redirect ? redirect_pay(r, &x.s, &co, x.s.pm_types, redirect, &bank_url)
+			      : payment_intents_checkout(r, &co);
 	}
 	if (rc != 0) {
 		const char *msg = req_error_message(r);

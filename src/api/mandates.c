@@ -385,6 +385,9 @@ static int ach_requires_action(struct req *r, struct db *db, struct payment_inte
 	pi->payment_method = arena_strdup(&r->arena, pm->id);
 	pi->next_action = ach_next_action(r, pi->id);
 	pi->last_payment_error = NULL;
+	/* a Checkout Session's intent confirmed again from a 3-D Secure challenge left open: that
+	 * challenge pays nothing now */
+	pi->three_d_secure_token = NULL;
 	if (!pi->payment_method || !pi->next_action)
 		return req_fail(r, ERR_API, NULL, NULL);
 	int rc;
@@ -489,9 +492,12 @@ static int verify_fn(struct db *db, void *p)
 		if (!js || payments_event(r, db, "payment_intent.payment_failed", pi.id, js, len,
 					  NULL) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
-		/* a Checkout Session completed with it learns its payment failed */
+		/* a Checkout Session completed with it learns its payment failed, and an invoice
+		 * it pays (a subscription's first, bought on a Checkout page) the failed attempt */
 		if (checkout_async_payment(db, r->merchant_id, pi.id, false, r->now) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
+		if (pi.invoice && invoice_payment_settled(r, db, &pi) != 0)
+			return -1;
 		req_fail(r, ERR_MICRODEPOSIT_ATTEMPTS_EXCEEDED, NULL, "%s", ACH_ATTEMPTS_MESSAGE);
 		return REQ_COMMIT_ERR;
 	}
@@ -503,7 +509,11 @@ static int verify_fn(struct db *db, void *p)
 	struct pm_card pm;
 	if (pm_load(db, r->merchant_id, pm_id, &pm) != DB_OK || !PM_IS_ACH(&pm))
 		return req_fail(r, ERR_API, NULL, NULL);
-	return debit_start(r, db, &pi, &pm, mandate_id, false);
+	rc = debit_start(r, db, &pi, &pm, mandate_id, false);
+	/* an invoice's debit: the invoice waits for it in the same write, as confirm_fn's */
+	if (rc == 0 && pi.invoice && invoice_payment_settled(r, db, &pi) != 0)
+		return -1;
+	return rc;
 }
 
 int ach_pi_verify(struct req *r, const char *id, bool match, struct ach_verify_result *res)
@@ -587,8 +597,10 @@ static int confirm_fn(struct db *db, void *p)
 	}
 	if (pm.detached)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "%s", PM_DETACHED_MESSAGE);
-	/* an invoice is paid off session: nobody is there to verify microdeposits */
-	if (c->ach && pi->invoice && !pm.set_up)
+	/* an invoice is paid off session: nobody is there to verify microdeposits, unless the
+	 * account was typed on a Checkout page now (a subscription's first invoice): then, as on
+	 * Stripe, its intent waits for them */
+	if (c->ach && pi->invoice && !pm.set_up && !(c->inv && c->inv->verify_on_page))
 		return req_fail(r, ERR_BANK_ACCOUNT_UNVERIFIED, "payment_method",
 				"The bank account %s has not been verified: verify it with "
 				"microdeposits (a SetupIntent) before it pays invoices.",
@@ -630,8 +642,25 @@ static int confirm_fn(struct db *db, void *p)
 			    "(set up by a SetupIntent).",
 			    c->ach ? "us_bank_account" : "sepa_debit");
 	}
-	if (c->ach && !pm.set_up)
-		return ach_requires_action(r, db, pi, &pm, mandate_id, c->insert_first);
+	if (c->ach && !pm.set_up) {
+		rc = ach_requires_action(r, db, pi, &pm, mandate_id, c->insert_first);
+		/* a Checkout Session's subscription: the account is its customer's now (its
+		 * default_payment_method, as a card bought with is), the invoice waits with the
+		 * intent (invoice.payment_action_required), and the session completes unpaid
+		 * (inv->answer) */
+		if (rc == 0 && pi->invoice && pi->customer && !pm.customer[0]) {
+			const char *id;
+			char owner[ID_MAX];
+			if (pm_attach_resolve(r, db, pm.id, "payment_method", &id, owner) != 0 ||
+			    pm_attach_finish(r, db, id, owner, pi->customer) != 0)
+				return -1;
+		}
+		if (rc == 0 && pi->invoice && invoice_payment_settled(r, db, pi) != 0)
+			return -1;
+		if (rc == 0 && c->inv && c->inv->answer)
+			rc = c->inv->answer(r, db, c->inv->ctx, rc);
+		return rc;
+	}
 	rc = debit_start(r, db, pi, &pm, mandate_id, c->insert_first);
 	/* an invoice's debit: the invoice waits for it in the same write (invoices.c) */
 	if (rc == 0 && pi->invoice && invoice_payment_settled(r, db, pi) != 0)
@@ -788,10 +817,10 @@ int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_
 	return bank_pi_confirm(r, pi, insert_first, pm_id, false, inv, NULL, NULL);
 }
 
-int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
-			     const char *ip, const char *user_agent)
+int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, bool insert_first,
+			     const char *pm_id, const char *ip, const char *user_agent)
 {
-	return bank_pi_confirm(r, pi, true, pm_id, false, NULL, ip, user_agent);
+	return bank_pi_confirm(r, pi, insert_first, pm_id, false, NULL, ip, user_agent);
 }
 
 int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
@@ -800,10 +829,10 @@ int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_f
 	return bank_pi_confirm(r, pi, insert_first, pm_id, true, inv, NULL, NULL);
 }
 
-int ach_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
-			    const char *ip, const char *user_agent)
+int ach_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, bool insert_first,
+			    const char *pm_id, const char *ip, const char *user_agent)
 {
-	return bank_pi_confirm(r, pi, true, pm_id, true, NULL, ip, user_agent);
+	return bank_pi_confirm(r, pi, insert_first, pm_id, true, NULL, ip, user_agent);
 }
 
 /* ---- GET /v1/mandates/{id} ---- */

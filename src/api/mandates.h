@@ -45,12 +45,14 @@ struct pi_invoice;
 int sepa_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
 		    const char *pm_id, const struct pi_invoice *inv);
 
-/* A Checkout Session's SEPA payment (checkout.c): pi (made by the page, not stored yet, naming
- * its checkout_session) confirmed as sepa_pi_confirm does under a mandate the buyer accepted
- * online on the page (ip, user_agent); the confirm's write also completes the session
- * (checkout_complete). 0, or -1 with r->err. */
-int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
-			     const char *ip, const char *user_agent);
+/* A Checkout Session's SEPA payment (checkout.c): pi (naming its checkout_session; made by the
+ * page and not stored yet when insert_first, else the session's own intent confirmed again
+ * after a failed or abandoned attempt, as loaded by payment_intents_checkout_next) confirmed as
+ * sepa_pi_confirm does under a mandate the buyer accepted online on the page (ip,
+ * user_agent); the confirm's write also completes the session (checkout_complete). 0, or -1
+ * with r->err. */
+int sepa_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, bool insert_first,
+			     const char *pm_id, const char *ip, const char *user_agent);
 
 /* The same for a us_bank_account PaymentMethod (usd only): an account not yet verified leaves
  * pi in requires_action with next_action verify_with_microdeposits (the mandate and the
@@ -62,8 +64,8 @@ int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_f
 /* A Checkout Session's ACH payment (checkout.c), as sepa_pi_confirm_checkout: an account typed
  * on the page is not verified, so pi waits for its microdeposits (requires_action) and its write
  * completes the session unpaid; verifying them debits it (processing). 0, or -1 with r->err. */
-int ach_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, const char *pm_id,
-			    const char *ip, const char *user_agent);
+int ach_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, bool insert_first,
+			    const char *pm_id, const char *ip, const char *user_agent);
 /* payment_method_options[us_bank_account][verification_method] of the request: instant (needs
  * Financial Connections) refused. 0, or -1 with r->err. */
 int ach_verification_method_refused(struct req *r);

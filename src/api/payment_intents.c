@@ -1260,18 +1260,14 @@ static const char *action_url(struct req *r, const struct payment_intent *pi)
 	return out;
 }
 
-int payment_intents_checkout_again(struct req *r, const struct payment_intent *next,
-				   const char *pm_id, const char **ret_url)
+int payment_intents_checkout_next(struct req *r, const struct payment_intent *next,
+				  struct payment_intent *ret)
 {
-	*ret_url = NULL;
 	struct load_ctx x = {.r = r, .id = next->id};
 	if (req_read(r, load_fn, &x) != 0)
 		return -1;
-	struct confirm_ctx c;
-	memset(&c, 0, sizeof(c));
-	c.r = r;
-	c.pi = x.pi;
-	struct payment_intent *pi = &c.pi;
+	*ret = x.pi;
+	struct payment_intent *pi = ret;
 	if (!pi->checkout_session || !next->checkout_session ||
 	    strcmp(pi->checkout_session, next->checkout_session) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1297,6 +1293,21 @@ int payment_intents_checkout_again(struct req *r, const struct payment_intent *n
 	pi->pmo_sepa_reference_prefix = next->pmo_sepa_reference_prefix;
 	pi->pmo_ideal_setup_future_usage = next->pmo_ideal_setup_future_usage;
 	pi->pmo_bancontact_setup_future_usage = next->pmo_bancontact_setup_future_usage;
+	/* the session's types (an intent its card form made first names only card) */
+	if (next->payment_method_types)
+		pi->payment_method_types = next->payment_method_types;
+	return 0;
+}
+
+int payment_intents_checkout_again(struct req *r, const struct payment_intent *next,
+				   const char *pm_id, const char **ret_url)
+{
+	*ret_url = NULL;
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	if (payment_intents_checkout_next(r, next, &c.pi) != 0)
+		return -1;
 	c.insert_first = false;
 	int rc = confirm_intent(r, &c, pm_id);
 	/* a decline commits the failed attempt and answers with its card error */
@@ -1304,6 +1315,7 @@ int payment_intents_checkout_again(struct req *r, const struct payment_intent *n
 		rc = -1;
 	if (rc != 0)
 		return -1;
+	struct load_ctx x = {.r = r, .id = next->id};
 	if (req_read(r, load_fn, &x) != 0)
 		return -1;
 	*ret_url = action_url(r, &x.pi);

@@ -343,6 +343,12 @@ int payment_intents_checkout(struct req *r, struct pi_checkout *co);
 struct payment_intent;
 int payment_intents_checkout_again(struct req *r, const struct payment_intent *next,
 				   const char *pm_id, const char **ret_url);
+/* Its first half: the session's intent next->id read, checked (the same session,
+ * requires_payment_method or requires_action) and given what the attempt changes, into *ret,
+ * for a confirmation made elsewhere (a bank debit's form: api/mandates.c, whose mandate the
+ * buyer accepts on the page). 0, or -1 with r->err. */
+int payment_intents_checkout_next(struct req *r, const struct payment_intent *next,
+				  struct payment_intent *ret);
 /* An invoice's payment (subscriptions.c), made by Tender rather than asked for by a request's
  * parameters: a PaymentIntent of pv->amount/currency for pv->customer that names pv->invoice,
  * confirmed off session with pv->pm_id (NULL: none, the intent is only made) through the same
@@ -361,6 +367,10 @@ struct pi_invoice {
 	 * comes back to, and the session the payment completes in its own write; else NULL */
 	const char *return_url, *checkout_session;
 	bool confirm;
+	/* a Checkout Session's bank account typed on its page (bank_debit): an ACH one not yet
+	 * verified is taken, the intent waiting for its microdeposits (requires_action) while the
+	 * invoice stays open, instead of refused (bank_account_unverified) */
+	bool verify_on_page;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
 	void *ctx;
@@ -543,10 +553,11 @@ struct sub_checkout {
 	void *ctx;
 	char invoice_id[ID_MAX];
 	const char *status, *challenge_url;
-	/* pm_id is a bank debit's (sepa_debit, its multi-use mandate made by before()): the first
-	 * invoice is debited off session (its intent names no checkout session, the debit path
-	 * refusing one confirmed off the page) and the session completes once the debit is
-	 * processing, in the same write (unpaid until the bank answers) */
+	/* pm_id is a bank debit's (sepa_debit or us_bank_account, its multi-use mandate made by
+	 * before()): the first invoice is debited off session (its intent names no checkout
+	 * session, the debit path refusing one confirmed off the page) and the session completes
+	 * once the debit is processing (an ACH account typed on the page: once its intent waits
+	 * for microdeposits), in the same write (unpaid until the bank answers) */
 	bool bank_debit;
 };
 int subscriptions_checkout(struct req *r, struct sub_checkout *co);

@@ -52,7 +52,8 @@
  *    "does not create a subscription"); default_incomplete makes the intent without confirming
  *    it. Without any payment method the first two are refused (400).
  *  - A first invoice is never retried by itself: 23 h after creation an unpaid subscription is
- *    incomplete_expired and its invoice voided.
+ *    incomplete_expired and its invoice voided (10 days while its intent waits for an ACH
+ *    account's microdeposits, not past the first period's end: microdeposit_window).
  *  - A failed renewal makes the subscription past_due and is retried 3 and 7 days after the
  *    first attempt (3 attempts over 7 days, billing_next_attempt); when the third fails, the
  *    subscription is canceled (cancellation_details.reason payment_failed), Stripe's default
@@ -2723,8 +2724,10 @@ static int checkout_before(struct req *r, struct db *db, void *p)
 /* A decline keeps nothing: the buyer is still on the page and tries again, and the session
  * has no subscription (Stripe makes none for a checkout that was not paid). The card error is
  * the page's message. A payment waiting for 3-D Secure is kept (incomplete, its invoice open)
- * until the challenge ends. A bank debit (sepa_debit) completes the session here, its intent
- * processing (checkout_complete: unpaid until the bank answers). */
+ * until the challenge ends. A bank debit (sepa_debit, us_bank_account) completes the session
+ * here, its intent processing, or (an ACH account typed on the page) waiting for its
+ * microdeposits, the subscription incomplete (checkout_complete: unpaid until the bank
+ * answers). */
 static int checkout_answer(struct req *r, struct db *db, void *p, int rc)
 {
 	struct create_ctx *c = p;
@@ -3115,6 +3118,7 @@ static int create_run(struct req *r, struct create_ctx *c)
 	    .return_url = c->co ? c->co->return_url : NULL,
 	    .checkout_session = c->co && !c->co->bank_debit ? c->co->checkout_session : NULL,
 	    .confirm = !str_eq(c->behavior, "default_incomplete"),
+	    .verify_on_page = c->co && c->co->bank_debit,
 	    .before = c->co ? checkout_before : create_before,
 	    .answer = c->co ? checkout_answer : create_answer,
 	    .ctx = c,
@@ -5395,6 +5399,32 @@ static int draft_usage_refresh(struct req *r, struct db *db, const struct subscr
 static const char SQL_PI_STATUS[] =
     "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
 
+/* Stripe gives an incomplete subscription whose first invoice's intent waits for microdeposits
+ * (an ACH account typed on a Checkout page) 10 days to be verified instead of 23 hours, though
+ * not past the billing cycle's date: x's expiry (x->due) moved there. 0, or -1 with r->err. */
+#define MICRODEPOSIT_WINDOW_S (10 * 86400)
+
+static int microdeposit_window(struct req *r, struct db *db, struct step_ctx *x)
+{
+	if (!x->has_invoice || !x->in.payment_intent)
+		return 0;
+	struct payment_intent pi;
+	int rc = pi_load(db, &r->arena, r->merchant_id, x->in.payment_intent, &pi);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!str_eq(pi.status, "requires_action") || !pi.next_action ||
+	    !strstr(pi.next_action, "\"verify_with_microdeposits\""))
+		return 0;
+	int64_t until = x->s.created + MICRODEPOSIT_WINDOW_S;
+	if (x->s.period_end && x->s.period_end < until)
+		until = x->s.period_end;
+	if (until > x->due)
+		x->due = until;
+	return 0;
+}
+
 static int step_read_fn(struct db *db, void *p)
 {
 	struct step_ctx *x = p;
@@ -5406,6 +5436,8 @@ static int step_read_fn(struct db *db, void *p)
 	    s->latest_invoice && invoice_load(r, db, s->latest_invoice, &x->in) == DB_OK;
 	struct billing_state b = sub_state(s, x->has_invoice ? sub_invoice_step(&x->in) : 0);
 	x->action = billing_next_action(&b, &x->due);
+	if (x->action == BILLING_EXPIRE && microdeposit_window(r, db, x) != 0)
+		return -1;
 	struct billing_customer cf;
 	if (billing_customer_get(r, db, s->customer, &cf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -777,6 +777,221 @@ test('Checkout: three wrong microdeposit answers fail the session\'s payment (as
   assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'unpaid');
 });
 
+// a card's fields, as the page's card form posts them
+function cardForm(number) {
+  return new URLSearchParams({
+    'payment_method_data[type]': 'card',
+    'payment_method_data[card][number]': number,
+    'payment_method_data[card][exp_month]': '12',
+    'payment_method_data[card][exp_year]': '2034',
+    'payment_method_data[card][cvc]': '123',
+    'payment_method_data[billing_details][email]': 'jenny@example.com',
+  }).toString();
+}
+
+// the intents of amount made since the session (its own: the amount is the test's alone)
+async function intentsOf(s, amount) {
+  const all = await stripe.paymentIntents.list({ created: { gte: s.created }, limit: 100 });
+  return all.data.filter((p) => p.amount === amount);
+}
+
+test('Checkout page: a declined card, a refused form, a 3-D Secure challenge left open, then the ACH form: the session\'s one PaymentIntent confirmed again', async () => {
+  await chromium();
+  const s = await achSession(await usdPrice(1377));
+  const path = new URL(s.url).pathname;
+  const declined = await env.request({ method: 'POST', path, body: cardForm('4000000000000002') });
+  assert.equal(declined.status, 402);
+  const pi0 = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+  assert.match(pi0, /^pi_/);
+  assert.equal((await stripe.paymentIntents.retrieve(pi0)).status, 'requires_payment_method');
+  // a bad routing number is refused before any attempt: the intent stays as it was
+  const bad = await env.request({ method: 'POST', path, body: achForm(ACCOUNTS.ok, '110000001') });
+  assert.equal(bad.status, 400);
+  // a card asking for 3-D Secure, left at its challenge: the same intent waits for it
+  const challenged = await env.request({ method: 'POST', path, body: cardForm('4000002760003184') });
+  assert.ok(challenged.status === 302 || challenged.status === 303, `status ${challenged.status}`);
+  let pi = await stripe.paymentIntents.retrieve(pi0);
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.type, 'redirect_to_url');
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, pi0);
+
+  // the ACH form confirms that intent again: it waits for its microdeposits, the challenge is over
+  const res = await env.request({ method: 'POST', path, body: achForm(ACCOUNTS.ok) });
+  assert.ok(res.status === 302 || res.status === 303, `status ${res.status}`);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'unpaid');
+  assert.equal(done.payment_intent, pi0);
+  assertStripeShape(done, 'checkout.session');
+  pi = await stripe.paymentIntents.retrieve(pi0, { expand: ['payment_method'] });
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.type, 'verify_with_microdeposits');
+  assert.equal(pi.payment_method.type, 'us_bank_account');
+  assert.deepEqual(pi.payment_method_types, ['card', 'us_bank_account']);
+  assert.equal(pi.last_payment_error, null);
+  assertStripeShape({ ...pi, payment_method: pi.payment_method.id }, 'payment_intent');
+  const mine = await intentsOf(s, 1377);
+  assert.deepEqual(mine.map((p) => p.id), [pi0], 'no orphan intent');
+  // the challenge left open pays nothing now
+  const challenge = new URL(challenged.headers.location, s.url).pathname;
+  await env.request({ method: 'POST', path: `${challenge}/complete`, body: '' });
+  assert.equal((await stripe.paymentIntents.retrieve(pi0)).status, 'requires_action');
+  pi = await stripe.paymentIntents.verifyMicrodeposits(pi0, { amounts: [32, 45] });
+  assert.equal(pi.status, 'processing');
+  pi = await debitSettled(stripe, pi0);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'paid');
+});
+
+test('Checkout: us_bank_account in subscription mode: incomplete while the account waits for its microdeposits, active once verified on the hosted page, paid when the debit settles', async () => {
+  const b = await chromium();
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 1300, recurring: { interval: 'month' }, product_data: { name: 'ACH plan' } });
+  const params = {
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 2 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['card', 'us_bank_account'],
+  };
+  // a trial would charge nothing now, so nothing would verify the account: refused
+  await assert.rejects(stripe.checkout.sessions.create({ ...params, subscription_data: { trial_period_days: 7 } }),
+    (e) => e.statusCode === 400 && e.param === 'subscription_data[trial_period_days]');
+  const s = await stripe.checkout.sessions.create(params);
+  assert.deepEqual(s.payment_method_types, ['card', 'us_bank_account']);
+  assertStripeShape(s, 'checkout.session');
+
+  const page = await b.newPage({ userAgent: 'Mozilla/5.0 (Tender ACH subscription)' });
+  await page.goto(s.url);
+  assert.match(await page.textContent('#ach-mandate'), /for later payments you owe it, until this authorization is revoked/);
+  await page.getByLabel('Account holder name').fill('Jenny Rosen');
+  await page.fill('#ach-email', 'jenny@example.com');
+  await page.getByLabel('Routing number').fill(ROUTING);
+  await page.getByLabel('Account number').fill(ACCOUNTS.ok);
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-pay')]);
+  await page.close();
+
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'unpaid');
+  assert.match(done.customer, /^cus_/);
+  assert.equal(done.payment_intent, null);
+  assertStripeShape(done, 'checkout.session');
+  let sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'incomplete');
+  assert.equal(sub.latest_invoice, done.invoice);
+  billingShape(sub, 'subscription');
+  const pm = await stripe.paymentMethods.retrieve(sub.default_payment_method);
+  assert.equal(pm.type, 'us_bank_account');
+  assert.equal(pm.customer, done.customer);
+  assert.equal(pm.us_bank_account.last4, '6789');
+  let inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.amount_due, 2600);
+  let pi = await stripe.paymentIntents.retrieve((await invoiceLatestPi(stripe, inv)).id);
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.next_action.type, 'verify_with_microdeposits');
+  assert.equal(pi.payment_method, pm.id);
+  assert.equal(pi.invoice, inv.id);
+  assertStripeShape(pi, 'payment_intent');
+  let evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed']);
+  assert.equal(evs[0].data.object.payment_status, 'unpaid');
+  assert.ok((await eventTypesOf(stripe, inv.id)).includes('invoice.payment_action_required'));
+
+  // the customer verifies on the hosted page: the debit goes to the bank under the mandate
+  // accepted on the checkout page, the subscription active while it processes (as SEPA's)
+  const p = await hosted(pi.next_action.verify_with_microdeposits.hosted_verification_url, { 'amounts[0]': '32', 'amounts[1]': '45' });
+  assert.equal(p.status, 200);
+  pi = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+  assert.ok(pi.status === 'processing' || pi.status === 'succeeded', pi.status);
+  const mandate = await stripe.mandates.retrieve(pi.latest_charge.payment_method_details.us_bank_account.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.payment_method, pm.id);
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender ACH subscription)');
+  assertStripeShape(mandate, 'mandate');
+  sub = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(sub.status, 'active');
+  inv = await invoiceDebitSettled(stripe, inv.id);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 2600);
+  assert.equal(inv.payment_intent.status, 'succeeded');
+  const paid = await waitFor(async () => {
+    const x = await stripe.checkout.sessions.retrieve(s.id);
+    return x.payment_status === 'paid' && x;
+  }, 'the session to be paid', 30000);
+  assertStripeShape(paid, 'checkout.session');
+  evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+});
+
+test('Checkout: us_bank_account in subscription mode, three wrong microdeposit answers: async_payment_failed, the invoice open, the subscription incomplete', async () => {
+  await chromium();
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 700, recurring: { interval: 'month' }, product_data: { name: 'ACH plan' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['us_bank_account'],
+  });
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: achForm(ACCOUNTS.ok) });
+  assert.ok(res.status === 302 || res.status === 303, `status ${res.status}`);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'unpaid');
+  const { id: piId } = await invoiceLatestPi(stripe, { id: done.invoice, customer: done.customer });
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(stripe.paymentIntents.verifyMicrodeposits(piId, { amounts: [1, 2] }),
+      (e) => e.code === 'payment_method_microdeposit_verification_amounts_mismatch');
+  }
+  await assert.rejects(stripe.paymentIntents.verifyMicrodeposits(piId, { amounts: [1, 2] }),
+    (e) => e.code === 'payment_method_microdeposit_verification_attempts_exceeded');
+  const pi = await stripe.paymentIntents.retrieve(piId);
+  assert.equal(pi.status, 'requires_payment_method');
+  assert.equal(pi.last_payment_error.code, 'payment_method_microdeposit_verification_attempts_exceeded');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'open');
+  assert.equal(inv.amount_paid, 0);
+  assert.ok((await eventTypesOf(stripe, inv.id)).includes('invoice.payment_failed'));
+  billingShape(inv, 'invoice');
+  assert.equal((await stripe.subscriptions.retrieve(done.subscription)).status, 'incomplete');
+  const evs = await eventsAbout(stripe, s.id);
+  assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
+  assertStripeShape(evs[1].data.object, 'checkout.session');
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'unpaid');
+});
+
+test('Checkout: us_bank_account in subscription mode: the account has 10 days (not 23 hours) to be verified, then the subscription expires', async () => {
+  await chromium();
+  const T0 = Date.UTC(2025, 4, 1) / 1000; // May 1
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const cus = await stripe.customers.create({ email: 'ach-clock@example.com', test_clock: clock.id });
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 800, recurring: { interval: 'month' }, product_data: { name: 'ACH plan' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', customer: cus.id, line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['us_bank_account'],
+  });
+  const res = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: achForm(ACCOUNTS.ok) });
+  assert.ok(res.status === 302 || res.status === 303, `status ${res.status}`);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  const sub0 = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub0.status, 'incomplete');
+  const { id: piId } = await invoiceLatestPi(stripe, { id: done.invoice, customer: cus.id });
+  // two days on (past Stripe's 23 hours for an incomplete subscription): still waiting
+  await clockAdvance(stripe, clock, T0 + 2 * 86400);
+  assert.equal((await stripe.subscriptions.retrieve(sub0.id)).status, 'incomplete');
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
+  assert.equal((await stripe.invoices.retrieve(done.invoice)).status, 'open');
+  // ten days on: expired, its invoice void and its intent canceled, so it can no longer be verified
+  await clockAdvance(stripe, clock, T0 + 10 * 86400 + 3600);
+  const sub = await waitFor(async () => {
+    const x = await stripe.subscriptions.retrieve(sub0.id);
+    return x.status === 'incomplete_expired' && x;
+  }, 'the subscription to expire', 15000);
+  billingShape(sub, 'subscription');
+  assert.equal((await stripe.invoices.retrieve(done.invoice)).status, 'void');
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'canceled');
+  await assert.rejects(stripe.paymentIntents.verifyMicrodeposits(piId, { amounts: [32, 45] }), (e) => e.statusCode === 400);
+});
+
 test('Checkout: payment_method_options[us_bank_account] shown; its setup_future_usage saves the account, a card\'s does not', async () => {
   await chromium();
   const price = await usdPrice(1600);

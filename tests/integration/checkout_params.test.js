@@ -1110,6 +1110,51 @@ async function paySepaOnPage(url, iban, ua) {
   await page.close();
 }
 
+test('sepa_debit after a declined card and a refused IBAN: the session\'s one PaymentIntent confirmed again, no orphan', async () => {
+  const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 1733, product_data: { name: 'Buch' } });
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: eur.id, quantity: 1 }], payment_method_types: ['card', 'sepa_debit'],
+  }));
+  const path = new URL(s.url).pathname;
+  const declined = await env.request({
+    method: 'POST', path, body: new URLSearchParams({
+      'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4000000000000002',
+      'payment_method_data[card][exp_month]': '12', 'payment_method_data[card][exp_year]': '2034', 'payment_method_data[card][cvc]': '123',
+    }).toString(),
+  });
+  assert.equal(declined.status, 402);
+  const piId = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+  assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_payment_method');
+  const bad = await env.request({
+    method: 'POST', path, body: new URLSearchParams({
+      'payment_method_data[type]': 'sepa_debit', 'payment_method_data[sepa_debit][iban]': 'DE89370400440532013001',
+      'payment_method_data[billing_details][name]': 'Jenny Rosen', 'payment_method_data[billing_details][email]': 'jenny@example.com',
+    }).toString(),
+  });
+  assert.equal(bad.status, 400);
+  assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_intent, piId);
+
+  await paySepaOnPage(s.url, SEPA_OK, 'Mozilla/5.0 (Tender SEPA retry)');
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_intent, piId);
+  assertStripeShape(done, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(piId, { expand: ['latest_charge'] });
+  assert.ok(['processing', 'succeeded'].includes(pi.status), pi.status);
+  assert.deepEqual(pi.payment_method_types, ['card', 'sepa_debit']);
+  assert.equal(pi.latest_charge.payment_method_details.type, 'sepa_debit');
+  assert.equal(pi.last_payment_error, null);
+  assertStripeShape({ ...pi, latest_charge: pi.latest_charge.id }, 'payment_intent');
+  const mandate = await stripe.mandates.retrieve(pi.latest_charge.payment_method_details.sepa_debit.mandate);
+  assert.equal(mandate.customer_acceptance.online.user_agent, 'Mozilla/5.0 (Tender SEPA retry)');
+  // one intent for the session: the declined card's, paid by the debit
+  const mine = (await stripe.paymentIntents.list({ created: { gte: s.created }, limit: 100 })).data.filter((p) => p.amount === 1733);
+  assert.deepEqual(mine.map((p) => p.id), [piId]);
+  const { s: paid, pi: settled } = await sessionSettled(s.id);
+  assert.equal(settled.status, 'succeeded');
+  assert.equal(paid.payment_status, 'paid');
+});
+
 test('sepa_debit in subscription mode: active subscription, multi-use mandate, first invoice paid when the debit settles', async () => {
   const monthly = await eurMonthly();
   const s = await stripe.checkout.sessions.create(sessionParams({
@@ -1238,7 +1283,9 @@ test('bank debits in subscription and setup mode: refusals change nothing', asyn
   const sub = { mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }] };
   const refusals = [
     [{ ...sub, line_items: [{ price: usdMonthly.id, quantity: 1 }], payment_method_types: ['sepa_debit'] }, 'payment_method_types', /currency provided \(usd\)/],
-    [{ ...sub, line_items: [{ price: usdMonthly.id, quantity: 1 }], payment_method_types: ['card', 'us_bank_account'] }, 'payment_method_types', /us_bank_account in `payment` mode only/],
+    // an ACH account is verified by the first invoice's microdeposits: a trial has none (ach_debit.test.js)
+    [{ ...sub, line_items: [{ price: usdMonthly.id, quantity: 1 }], payment_method_types: ['card', 'us_bank_account'], subscription_data: { trial_period_days: 7 } },
+      'subscription_data[trial_period_days]', /us_bank_account in `subscription` mode only when the first invoice is paid now/],
     [{ ...sub, payment_method_types: ['card', 'ideal'] }, 'payment_method_types', /ideal in `payment` mode only/],
     [{ ...sub, payment_method_types: ['sepa_debit'], phone_number_collection: { enabled: true } }, 'phone_number_collection', /sepa_debit/],
     [{ ...sub, payment_method_types: ['sepa_debit'], billing_address_collection: 'required' }, 'billing_address_collection', /sepa_debit/],
