@@ -96,9 +96,11 @@
  *    an active subscription past_due (Stripe's default settings), paid it is active again; it is
  *    never canceled for it. The method is the subscription's now: an invoice keeps the one it
  *    was made with.
- *  - Usage-based billing. A metered item (its price backed by a billing meter, pf.meter) has
- *    no quantity (stored 0, shown absent) and is billed in arrears: an invoice's line for it
- *    is the usage of the customer over the subscription's usage window (usage_start …
+ *  - Usage-based billing. A metered item (its price backed by a billing meter, pf.meter, or
+ *    a legacy metered price without one, billed from the item's usage records: usage_records.c)
+ *    has no quantity (stored 0, shown absent) and is billed in arrears: an invoice's line for it
+ *    is the usage (the customer's meter events, or the item's usage records aggregated by the
+ *    price's aggregate_usage) over the subscription's usage window (usage_start …
  *    usage_end: the period that ended, set by the renewal's read and write and by the
  *    upcoming preview; none on a first invoice or after a trial, where the line is 0), priced
  *    by price_facts_amount, its `period` that window. The renewal reads that usage before its
@@ -129,8 +131,7 @@
  *    lines each price's share of the full period that ends at the anchor, in exact seconds
  *    (partial_amount; proration_behavior=none: 0). With a trial the anchor is after the
  *    trial's end: see "a trial with a later billing cycle anchor".
- *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts,
- *    metered prices without a meter (usage records).
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
 #include <stdlib.h>
