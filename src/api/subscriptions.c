@@ -227,6 +227,10 @@ struct subscription {
 	/* the usage window [usage_start, usage_end) a renewal's invoice bills its metered items
 	 * for (the period that ended); usage_end 0: none (a first invoice's metered lines are 0) */
 	int64_t usage_start, usage_end;
+	/* not stored: the usage window is a cancellation's, ending now, after which the items take
+	 * no usage: usage records stamped at its very end (reported "now", then canceled in the
+	 * same second of a test clock) are billed too */
+	bool usage_through_end;
 	/* not stored: a create's first period from now to a future billing_cycle_anchor, its lines
 	 * billed at their share of the full period that ends at the anchor, partial_remaining /
 	 * partial_period seconds (proration_behavior=none: partial_period 0, billed nothing) */
@@ -670,8 +674,9 @@ static int item_usage(struct req *r, struct db *db, const struct subscription *s
 		q = meter_usage_quantity(&u);
 		overflow = u.overflow;
 	} else { /* a legacy metered price: the item's usage records (usage_records.c) */
+		int64_t end = s->usage_end + (s->usage_through_end ? 1 : 0);
 		if (usage_records_total(db, r->merchant_id, it->id, it->pf.aggregate_usage, start,
-					s->usage_end, &q, &overflow) != DB_OK)
+					end, &q, &overflow) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (overflow || price_facts_amount(&it->pf, q, ret_amount) != 0 ||
@@ -5056,6 +5061,8 @@ static int cancel_read_fn(struct db *db, void *p)
 	x->usage = NULL;
 	if (x->invoice_now && final_usage(r, &x->old, x->t, &x->usage) != 0)
 		return -1;
+	if (x->usage)
+		x->usage->usage_through_end = true;
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);
 }
@@ -5106,6 +5113,8 @@ static int period_end_read_fn(struct db *db, void *p)
 	if (final_usage(r, &x->old, x->t < x->old.period_end ? x->t : x->old.period_end,
 			&x->usage) != 0)
 		return -1;
+	if (x->usage)
+		x->usage->usage_through_end = true;
 	x->invoice_now = x->usage != NULL;
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);

@@ -344,17 +344,19 @@ static int summaries_fn(struct db *db, void *arg)
 		if (s)
 			*s = (struct summary){from, c->f.period_end, 0, NULL};
 	}
+	qsort(c->s, (size_t)c->n, sizeof(*c->s), cmp_start);
 	for (int i = 0; i < c->n; i++) {
 		bool overflow = false;
+		/* a canceled subscription's last period ends at its cancellation, whose final
+		 * invoice billed the records stamped at that very second too */
+		int64_t end = c->s[i].end + (ended && i == c->n - 1 ? 1 : 0);
 		if (usage_records_total(db, r->merchant_id, c->item, c->f.aggregate_usage,
-					c->s[i].start, c->s[i].end, &c->s[i].total,
-					&overflow) != DB_OK)
+					c->s[i].start, end, &c->s[i].total, &overflow) != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (overflow)
 			return req_fail(r, ERR_AMOUNT_TOO_LARGE, NULL,
 					"The usage of %s is too large to add up.", c->item);
 	}
-	qsort(c->s, (size_t)c->n, sizeof(*c->s), cmp_start);
 	return 0;
 }
 
