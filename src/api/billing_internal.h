@@ -755,4 +755,26 @@ int quote_discount_lines(const int64_t *amounts, const char *const *products, in
 			 const struct coupon *coupons, int n_coupons, int64_t *ret_line_discounts,
 			 int64_t *ret_total_discount);
 
+/* ---- legacy metered billing: usage records (usage_records.c) ---- */
+
+/* What a usage record needs of subscription item `id` (subscriptions.c): its subscription
+ * (status, time, current period, latest invoice) and whether its price is metered, backed by a
+ * billing meter or billed from usage records with aggregate_usage. Strings in r's arena.
+ * DB_OK, DB_NOTFOUND (not an item of the merchant's), or < 0. */
+struct sub_item_usage {
+	const char *subscription, *status, *test_clock, *latest_invoice;
+	int64_t period_start, period_end;
+	int64_t usage_since; /* it came by a change during its period: its usage counts from then */
+	bool metered;
+	const char *meter, *aggregate_usage;
+};
+int subscription_item_usage_facts(struct req *r, struct db *db, const char *id,
+				  struct sub_item_usage *out);
+/* Inside a transaction: subscription item `item`'s usage records aggregated over [start, end)
+ * by aggregate_usage (NULL: sum; last_ever reads the records before start too) into *ret, and
+ * *overflow when it does not fit int64. DB_OK or < 0. */
+int usage_records_total(struct db *db, const char *merchant_id, const char *item,
+			const char *aggregate_usage, int64_t start, int64_t end, int64_t *ret,
+			bool *overflow);
+
 #endif

@@ -52,6 +52,10 @@ struct price {
 	/* a metered price's billing meter (recurring.meter; NULL: none, a legacy metered price
 	 * or a licensed one) */
 	const char *meter;
+	/* a legacy metered price's (no meter) recurring.aggregate_usage: "sum",
+	 * "last_during_period", "last_ever" or "max" (billing/usage_records.h); NULL otherwise
+	 * (and for one made before Tender took it: read as sum) */
+	const char *aggregate_usage;
 	/* a pay-what-you-want price's custom_unit_amount, the JSON object the API shows
 	 * ({maximum, minimum, preset}); NULL for a fixed amount. It then has no unit amount
 	 * (has_unit_amount false, unit_amount_decimal "") */
@@ -67,6 +71,14 @@ int product_load(struct req *r, struct db *db, const char *id, struct product *p
 /* first: insert, else update */
 int product_write(struct req *r, struct db *db, const struct product *p, bool first);
 int price_load(struct req *r, struct db *db, const char *id, struct price *p);
+/* A price's recurring.aggregate_usage as Stripe shows it: a legacy metered price's (no meter;
+ * "sum" when none was given), NULL for any other. */
+const char *price_aggregate_usage(const struct price *p);
+/* p->aggregate_usage from the request's parameter `path` (NULL: not taken; `shown` its name in
+ * errors), once p's usage_type and meter are set: only a metered price without a meter takes
+ * one (else Stripe's 400); such a price without it is "sum". 0, or -1 with r->err. */
+int price_aggregate_usage_param(struct req *r, const char *path, const char *shown,
+				struct price *p);
 int price_insert(struct req *r, struct db *db, const struct price *p);
 /* what may change after creation: active, nickname, lookup_key, metadata, tax_behavior, the
  * trial and plan_deleted */

@@ -617,8 +617,8 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		else if (pf.recurring && !pf.meter &&
 			 (!pf.usage_type || strcmp(pf.usage_type, "licensed") != 0))
 			rc = req_fail(r, ERR_PARAM_BAD, pp,
-				      "The price `%s` is metered without a meter: Tender does not "
-				      "support usage records. Use a metered price backed by a "
+				      "The price `%s` is metered without a meter: Checkout does "
+				      "not take usage records. Use a metered price backed by a "
 				      "billing meter (recurring[meter]).",
 				      price);
 		else if (pf.meter && qn)

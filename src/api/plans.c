@@ -29,6 +29,8 @@
 
 static const char *const intervals[] = {"day", "week", "month", "year", NULL};
 static const char *const usage_types[] = {"licensed", "metered", NULL};
+static const char *const aggregate_usages[] = {"last_during_period", "last_ever", "max", "sum",
+					       NULL};
 
 static const struct param_spec product_children[] = {
     {"id", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
@@ -67,6 +69,7 @@ static const struct param_spec create_params[] = {
     {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
     {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
     {"meter", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
+    {"aggregate_usage", PT_ENUM, 0, 0, aggregate_usages, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -103,7 +106,7 @@ static int plan_render(struct req *r, struct db *db, const struct price *p, bool
 	json_kv_str(j, "id", p->id);
 	json_kv_str(j, "object", "plan");
 	json_kv_bool(j, "active", p->active);
-	json_kv_null(j, "aggregate_usage");
+	json_kv_str_or_null(j, "aggregate_usage", price_aggregate_usage(p));
 	if (p->has_unit_amount)
 		json_kv_int(j, "amount", p->unit_amount);
 	else
@@ -314,6 +317,8 @@ static int h_create(struct req *r)
 	if (p->meter && !str_eq(p->usage_type, "metered"))
 		return req_fail(r, ERR_PARAM_BAD, "meter",
 				"A meter can only be set on a plan with usage_type=metered.");
+	if (price_aggregate_usage_param(r, "aggregate_usage", "aggregate_usage", p) != 0)
+		return -1;
 	p->tax_behavior = "unspecified";
 	p->created = r->now;
 	p->active = true;
@@ -373,10 +378,10 @@ static const char *previous(struct req *r, const struct price *old, const struct
 		if (price_shape) {
 			json_key(&j, "recurring");
 			json_obj_open(&j);
-			json_kv_null(&j, "aggregate_usage");
+			json_kv_str_or_null(&j, "aggregate_usage", price_aggregate_usage(old));
 			json_kv_str(&j, "interval", old->interval);
 			json_kv_int(&j, "interval_count", old->interval_count);
-			json_kv_null(&j, "meter");
+			json_kv_str_or_null(&j, "meter", old->meter);
 		}
 		if (old->has_trial)
 			json_kv_int(&j, "trial_period_days", old->trial_period_days);

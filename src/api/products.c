@@ -134,20 +134,46 @@ static const char SQL_PRICE_GET[] =
     "SELECT id, created, active, currency, unit_amount, unit_amount_decimal, product, nickname,"
     " lookup_key, metadata, type, recurring_interval, recurring_interval_count,"
     " recurring_usage_type, tax_behavior, trial_period_days, plan_deleted, billing_scheme,"
-    " tiers_mode, tiers, recurring_meter, custom_unit_amount FROM prices"
+    " tiers_mode, tiers, recurring_meter, custom_unit_amount, recurring_aggregate_usage"
+    " FROM prices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRICE_INSERT[] =
     "INSERT INTO prices (merchant_id, id, created, active, currency, unit_amount,"
     " unit_amount_decimal, product, nickname, lookup_key, metadata, type, recurring_interval,"
     " recurring_interval_count, recurring_usage_type, tax_behavior, list_key, trial_period_days,"
-    " billing_scheme, tiers_mode, tiers, recurring_meter, custom_unit_amount) VALUES ($1, $2, $3,"
-    " $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,"
-    " $23)";
+    " billing_scheme, tiers_mode, tiers, recurring_meter, custom_unit_amount,"
+    " recurring_aggregate_usage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+    " $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
 /* only what an update may change; the amount, currency, product and recurrence never do */
 static const char SQL_PRICE_UPDATE[] =
     "UPDATE prices SET active = $3, nickname = $4, lookup_key = $5, metadata = $6,"
     " tax_behavior = $7, trial_period_days = $8, plan_deleted = $9"
     " WHERE merchant_id = $1 AND id = $2";
+
+const char *price_aggregate_usage(const struct price *p)
+{
+	if (!p->interval || !p->usage_type || !str_eq(p->usage_type, "metered") || p->meter)
+		return NULL;
+	return p->aggregate_usage ? p->aggregate_usage : "sum";
+}
+
+int price_aggregate_usage_param(struct req *r, const char *path, const char *shown, struct price *p)
+{
+	const char *a = path ? param_str(r, path) : NULL;
+	bool legacy = p->usage_type && str_eq(p->usage_type, "metered") && !p->meter;
+	p->aggregate_usage = legacy ? "sum" : NULL;
+	if (!a)
+		return 0;
+	if (!p->usage_type || !str_eq(p->usage_type, "metered"))
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"aggregate_usage can only be set when usage_type is `metered`.");
+	if (p->meter)
+		return req_fail(r, ERR_PARAM_BAD, shown,
+				"aggregate_usage cannot be set on a price with a meter: the "
+				"meter's default_aggregation aggregates its usage.");
+	p->aggregate_usage = a;
+	return 0;
+}
 
 int price_load(struct req *r, struct db *db, const char *id, struct price *p)
 {
@@ -183,6 +209,7 @@ int price_load(struct req *r, struct db *db, const char *id, struct price *p)
 		p->tiers = col_text_dup(&r->arena, st, 19);
 		p->meter = col_text_dup(&r->arena, st, 20);
 		p->custom_unit_amount = col_text_dup(&r->arena, st, 21);
+		p->aggregate_usage = col_text_dup(&r->arena, st, 22);
 		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
 		    !p->tax_behavior || !p->billing_scheme ||
 		    (str_eq(p->billing_scheme, "tiered") && (!p->tiers_mode || !p->tiers)))
@@ -231,6 +258,7 @@ int price_insert(struct req *r, struct db *db, const struct price *p)
 	db_bind_text(st, 21, p->tiers, -1);
 	db_bind_text(st, 22, p->meter, -1);
 	db_bind_text(st, 23, p->custom_unit_amount, -1);
+	db_bind_text(st, 24, p->aggregate_usage, -1);
 	return db_step_done(st);
 }
 
@@ -343,7 +371,7 @@ static int price_render(struct req *r, struct db *db, const struct price *p, uns
 	json_key(j, "recurring");
 	if (p->interval) {
 		json_obj_open(j);
-		json_kv_null(j, "aggregate_usage");
+		json_kv_str_or_null(j, "aggregate_usage", price_aggregate_usage(p));
 		json_kv_str(j, "interval", p->interval);
 		json_kv_int(j, "interval_count", p->interval_count);
 		json_kv_str_or_null(j, "meter", p->meter);
@@ -422,6 +450,8 @@ static int price_respond(struct req *r, struct db *db, const struct price *p)
 
 static const char *const intervals[] = {"day", "week", "month", "year", NULL};
 static const char *const usage_types[] = {"licensed", "metered", NULL};
+static const char *const aggregate_usages[] = {"last_during_period", "last_ever", "max", "sum",
+					       NULL};
 static const char *const tax_behaviors[] = {"exclusive", "inclusive", "unspecified", NULL};
 static const char *const price_types[] = {"one_time", "recurring", NULL};
 
@@ -437,6 +467,7 @@ static const struct param_spec price_recurring_children[] = {
     {"interval_count", PT_INT, 0, 0, NULL, NULL},
     {"usage_type", PT_ENUM, 0, 0, usage_types, NULL},
     {"meter", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
+    {"aggregate_usage", PT_ENUM, 0, 0, aggregate_usages, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec product_data_children[] = {
@@ -746,6 +777,9 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 			return req_fail(r, ERR_PARAM_BAD, "recurring[meter]",
 					"A meter can only be set on a price with "
 					"recurring[usage_type]=metered.");
+		if (price_aggregate_usage_param(r, *prefix ? NULL : "recurring.aggregate_usage",
+						"recurring[aggregate_usage]", p) != 0)
+			return -1;
 		p->interval_count = 1;
 		param_int(r, PARAM("recurring.interval_count"), &p->interval_count);
 		/* Stripe's bound: at most three years between two billings */
@@ -1903,6 +1937,7 @@ static void price_facts_terms(const struct price *p, struct price_facts *out)
 	out->interval_count = p->interval ? p->interval_count : 0;
 	out->usage_type = p->usage_type;
 	out->meter = p->meter;
+	out->aggregate_usage = price_aggregate_usage(p);
 	out->created = p->created;
 	out->product = p->product;
 	out->nickname = p->nickname;

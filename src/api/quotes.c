@@ -878,9 +878,9 @@ static int lines_from_params(struct req *r, struct db *db, struct quote *q, bool
 		if (pf.recurring && !pf.meter &&
 		    (!pf.usage_type || !str_eq(pf.usage_type, "licensed"))) {
 			rc = req_fail(r, ERR_PARAM_BAD, shown,
-				      "The price %s is metered without a meter: Tender does not "
-				      "support usage records. Use a metered price backed by a "
-				      "billing meter (recurring[meter]).",
+				      "The price %s is metered without a meter: Tender's quotes "
+				      "do not take prices billed from usage records. Use a metered "
+				      "price backed by a billing meter (recurring[meter]).",
 				      price);
 			break;
 		}

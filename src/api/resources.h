@@ -87,6 +87,7 @@ extern const struct route confirmation_tokens_routes[];
 extern const struct route ephemeral_keys_routes[];
 extern const struct route entitlements_routes[];
 extern const struct route billing_meters_routes[];
+extern const struct route usage_records_routes[];
 /* Inside a write of r's merchant: value (a card fingerprint, item_type "card_fingerprint", or an
  * email, "email") goes into the merchant's default block list of that type, Stripe's
  * `card_fingerprint_blocklist` or `email_blocklist`, which Stripe's default rules read; the list
@@ -271,7 +272,9 @@ struct price_facts {
 	char interval[8];
 	int64_t interval_count, created;
 	const char *usage_type, *product, *nickname, *unit_amount_decimal;
-	const char *meter;	   /* a metered price's billing meter (NULL: none) */
+	const char *meter; /* a metered price's billing meter (NULL: none) */
+	/* a legacy metered price's (no meter) recurring.aggregate_usage (NULL: sum) */
+	const char *aggregate_usage;
 	int64_t trial_period_days; /* a plan's default trial (trial_from_plan), -1: none */
 	/* a tiered price's tiers (billing/tiers.h, r's arena; has_unit_amount is then false),
 	 * NULL for per_unit */

@@ -97,9 +97,11 @@
  *    an active subscription past_due (Stripe's default settings), paid it is active again; it is
  *    never canceled for it. The method is the subscription's now: an invoice keeps the one it
  *    was made with.
- *  - Usage-based billing. A metered item (its price backed by a billing meter, pf.meter) has
- *    no quantity (stored 0, shown absent) and is billed in arrears: an invoice's line for it
- *    is the usage of the customer over the subscription's usage window (usage_start …
+ *  - Usage-based billing. A metered item (its price backed by a billing meter, pf.meter, or
+ *    a legacy metered price without one, billed from the item's usage records: usage_records.c)
+ *    has no quantity (stored 0, shown absent) and is billed in arrears: an invoice's line for it
+ *    is the usage (the customer's meter events, or the item's usage records aggregated by the
+ *    price's aggregate_usage) over the subscription's usage window (usage_start …
  *    usage_end: the period that ended, set by the renewal's read and write and by the
  *    upcoming preview; none on a first invoice or after a trial, where the line is 0), priced
  *    by price_facts_amount, its `period` that window. The renewal reads that usage before its
@@ -130,8 +132,7 @@
  *    lines each price's share of the full period that ends at the anchor, in exact seconds
  *    (partial_amount; proration_behavior=none: 0). With a trial the anchor is after the
  *    trial's end: see "a trial with a later billing cycle anchor".
- *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts,
- *    metered prices without a meter (usage records).
+ *  - Not covered: decimal quantities, automatic tax, POST …/pause, items' own discounts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,10 @@ struct subscription {
 	/* the usage window [usage_start, usage_end) a renewal's invoice bills its metered items
 	 * for (the period that ended); usage_end 0: none (a first invoice's metered lines are 0) */
 	int64_t usage_start, usage_end;
+	/* not stored: the usage window is a cancellation's, ending now, after which the items take
+	 * no usage: usage records stamped at its very end (reported "now", then canceled in the
+	 * same second of a test clock) are billed too */
+	bool usage_through_end;
 	/* not stored: a create's first period from now to a future billing_cycle_anchor, its lines
 	 * billed at their share of the full period that ends at the anchor, partial_remaining /
 	 * partial_period seconds (proration_behavior=none: partial_period 0, billed nothing) */
@@ -629,11 +634,12 @@ static void cancellation_details_apply(struct req *r, struct subscription *s)
 		s->cancellation_feedback = *fb ? fb : NULL;
 }
 
-/* A metered item (its price backed by a billing meter): no quantity of its own, billed in
- * arrears for the usage the meter aggregated over the period that ended. */
+/* A metered item (its price backed by a billing meter, or a legacy metered price billed from
+ * the item's usage records): no quantity of its own, billed in arrears for the usage
+ * aggregated over the period that ended. */
 static bool item_metered(const struct sub_item *it)
 {
-	return it->pf.meter != NULL;
+	return it->pf.meter != NULL || (it->pf.usage_type && str_eq(it->pf.usage_type, "metered"));
 }
 
 /* Where metered item it's part of s's usage window begins: the window's start, or later when
@@ -658,13 +664,23 @@ static int item_usage(struct req *r, struct db *db, const struct subscription *s
 		*ret_quantity = *ret_amount = 0;
 		return 0;
 	}
-	struct meter_usage u;
-	int rc = billing_meter_usage(db, r->merchant_id, it->pf.meter, s->customer, start,
-				     s->usage_end, &u);
-	if (rc != DB_OK)
-		return req_fail(r, ERR_API, NULL, NULL);
-	int64_t q = meter_usage_quantity(&u);
-	if (u.overflow || price_facts_amount(&it->pf, q, ret_amount) != 0 ||
+	int64_t q = 0;
+	bool overflow = false;
+	if (it->pf.meter) {
+		struct meter_usage u;
+		int rc = billing_meter_usage(db, r->merchant_id, it->pf.meter, s->customer, start,
+					     s->usage_end, &u);
+		if (rc != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		q = meter_usage_quantity(&u);
+		overflow = u.overflow;
+	} else { /* a legacy metered price: the item's usage records (usage_records.c) */
+		int64_t end = s->usage_end + (s->usage_through_end ? 1 : 0);
+		if (usage_records_total(db, r->merchant_id, it->id, it->pf.aggregate_usage, start,
+					end, &q, &overflow) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	if (overflow || price_facts_amount(&it->pf, q, ret_amount) != 0 ||
 	    *ret_amount > BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, "items",
 				"The usage of %s is too large to invoice.", it->price);
@@ -673,17 +689,11 @@ static int item_usage(struct req *r, struct db *db, const struct subscription *s
 }
 
 /* The terms of recurring price `price` an item can bill: a unit amount (integer or sub-cent
- * decimal) or tiers, and metered only with a billing meter (Tender has no usage records). 0, or
- * -1 with r->err on `param`. */
+ * decimal) or tiers (licensed, metered with a billing meter, or metered from usage records).
+ * 0, or -1 with r->err on `param`. */
 static int item_price_check(struct req *r, const struct price_facts *pf, const char *price,
 			    const char *param)
 {
-	if (pf->usage_type && str_eq(pf->usage_type, "metered") && !pf->meter)
-		return req_fail(r, ERR_PARAM_BAD, param,
-				"The price %s is metered without a meter: Tender does not support "
-				"usage records. Use a metered price backed by a billing meter "
-				"(recurring[meter]).",
-				price);
 	if (!pf->has_unit_amount && !pf->tiers && !pf->unit_amount_decimal)
 		return req_fail(r, ERR_PARAM_BAD, param,
 				"Tender subscriptions take per-unit or tiered prices; %s is not "
@@ -724,7 +734,7 @@ static void render_plan(const struct sub_item *it, struct json *j)
 	json_kv_str(j, "id", it->price);
 	json_kv_str(j, "object", "plan");
 	json_kv_bool(j, "active", p->active);
-	json_kv_null(j, "aggregate_usage");
+	json_kv_str_or_null(j, "aggregate_usage", p->aggregate_usage);
 	if (p->tiers) { /* tiered: no amount of its own (its tiers are includable) */
 		json_kv_null(j, "amount");
 		json_kv_null(j, "amount_decimal");
@@ -4749,6 +4759,42 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 	return DB_NOTFOUND;
 }
 
+int subscription_item_usage_facts(struct req *r, struct db *db, const char *id,
+				  struct sub_item_usage *out)
+{
+	struct db_stmt *st = db_prepare(db, SQL_ITEM_SUB);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	const char *sub = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
+	if (!sub || !s || sub_load(r, db, sub, true, s) != DB_OK)
+		return DB_ERR;
+	for (int i = 0; i < s->n_items; i++) {
+		const struct sub_item *it = &s->items[i];
+		if (strcmp(it->id, id) != 0)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->subscription = sub;
+		out->status = s->status;
+		out->test_clock = s->test_clock;
+		out->latest_invoice = s->latest_invoice;
+		out->period_start = s->period_start;
+		out->period_end = s->period_end;
+		out->usage_since = it->usage_since;
+		out->metered = item_metered(it);
+		out->meter = it->pf.meter;
+		out->aggregate_usage = it->pf.aggregate_usage;
+		return DB_OK;
+	}
+	return DB_NOTFOUND;
+}
+
 /* items[n][id, price, quantity, metadata, deleted] of POST /v1/subscriptions/{id} */
 int subscription_changes_parse(struct req *r, const char *param, const char *shown,
 			       struct sub_change *c)
@@ -5033,6 +5079,8 @@ static int cancel_read_fn(struct db *db, void *p)
 	x->usage = NULL;
 	if (x->invoice_now && final_usage(r, &x->old, x->t, &x->usage) != 0)
 		return -1;
+	if (x->usage)
+		x->usage->usage_through_end = true;
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);
 }
@@ -5083,6 +5131,8 @@ static int period_end_read_fn(struct db *db, void *p)
 	if (final_usage(r, &x->old, x->t < x->old.period_end ? x->t : x->old.period_end,
 			&x->usage) != 0)
 		return -1;
+	if (x->usage)
+		x->usage->usage_through_end = true;
 	x->invoice_now = x->usage != NULL;
 	x->sends = x->s.sends;
 	return change_invoice_read(r, db, x);

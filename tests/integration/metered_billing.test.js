@@ -8,7 +8,11 @@
 // arrears (the metered lines for the period that ended, the licensed one for the new period),
 // each paid invoice with exactly one charge; a metered item takes no quantity; changes that
 // Tender refuses on metered items; cancellation with invoice_now billing the usage so far; a
-// metered plan with a meter and a tiered metered price on a `last` meter.
+// metered plan with a meter and a tiered metered price on a `last` meter. Legacy metered billing
+// (API 2023-08-16): recurring[aggregate_usage] on prices and plans; usage records on items of
+// metered prices without a meter (created in the clock's time, refused as Stripe refuses them,
+// idempotent), their summaries, and invoices billing them per aggregation (sum with `set`, max,
+// tiered last_ever), the renewal draft's hour taking late usage, invoice_now on cancel.
 // `tender verify` passes at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -96,6 +100,49 @@ test('metered prices: recurring[meter] stored and shown, and its refusals', asyn
   });
   assert.equal(legacy.recurring.meter, null);
   assert.equal(legacy.recurring.usage_type, 'metered');
+  assert.equal(legacy.recurring.aggregate_usage, 'sum', 'Stripe\'s default aggregation');
+  assert.equal(callsPrice.recurring.aggregate_usage, null, 'a meter aggregates its own usage');
+  assert.equal(seat.recurring.aggregate_usage, null);
+  shape(legacy, 'price');
+});
+
+test('recurring[aggregate_usage] on prices and aggregate_usage on plans: shown, and Stripe\'s refusals', async () => {
+  for (const agg of ['sum', 'last_during_period', 'last_ever', 'max']) {
+    const p = await stripe.prices.create({
+      product, currency: 'usd', unit_amount: 5,
+      recurring: { interval: 'month', usage_type: 'metered', aggregate_usage: agg },
+    });
+    assert.equal(p.recurring.aggregate_usage, agg);
+    assert.equal((await stripe.prices.retrieve(p.id)).recurring.aggregate_usage, agg);
+  }
+  // only a metered price without a meter takes one; nothing is made when refused
+  const before = (await stripe.prices.list({ product, limit: 100 })).data.length;
+  await expectError(stripe.prices.create({
+    product, currency: 'usd', unit_amount: 5, recurring: { interval: 'month', aggregate_usage: 'max' },
+  }), 400, 'recurring[aggregate_usage]', /metered/);
+  await expectError(stripe.prices.create({
+    product, currency: 'usd', unit_amount: 5,
+    recurring: { interval: 'month', usage_type: 'metered', meter: calls.id, aggregate_usage: 'sum' },
+  }), 400, 'recurring[aggregate_usage]', /meter/);
+  await expectError(stripe.prices.create({
+    product, currency: 'usd', unit_amount: 5,
+    recurring: { interval: 'month', usage_type: 'metered', aggregate_usage: 'count' },
+  }), 400, 'recurring[aggregate_usage]');
+  assert.equal((await stripe.prices.list({ product, limit: 100 })).data.length, before);
+  const plan = await stripe.plans.create({
+    amount: 4, currency: 'usd', interval: 'month', product, usage_type: 'metered',
+    aggregate_usage: 'last_during_period',
+  });
+  assert.equal(plan.aggregate_usage, 'last_during_period');
+  shape(plan, 'plan');
+  assert.equal((await stripe.prices.retrieve(plan.id)).recurring.aggregate_usage, 'last_during_period');
+  const plain = await stripe.plans.create({ amount: 4, currency: 'usd', interval: 'month', product, usage_type: 'metered' });
+  assert.equal(plain.aggregate_usage, 'sum');
+  const licensedPlan = await stripe.plans.create({ amount: 4, currency: 'usd', interval: 'month', product });
+  assert.equal(licensedPlan.aggregate_usage, null);
+  await expectError(stripe.plans.create({
+    amount: 4, currency: 'usd', interval: 'month', product, aggregate_usage: 'max',
+  }), 400, 'aggregate_usage', /metered/);
 });
 
 async function customerOnClock(frozen = T0) {
@@ -107,7 +154,7 @@ async function customerOnClock(frozen = T0) {
   return { clock, customer };
 }
 
-test('subscriptions refuse a quantity on a metered item and a metered price without a meter', async () => {
+test('subscriptions refuse a quantity on a metered item, with a meter or without', async () => {
   const { customer } = await customerOnClock();
   await expectError(stripe.subscriptions.create({
     customer: customer.id, items: [{ price: seat.id }, { price: callsPrice.id, quantity: 2 }],
@@ -115,8 +162,8 @@ test('subscriptions refuse a quantity on a metered item and a metered price with
   const legacy = (await stripe.prices.list({ product, type: 'recurring', limit: 100 })).data
     .find((p) => p.recurring.usage_type === 'metered' && !p.recurring.meter);
   await expectError(stripe.subscriptions.create({
-    customer: customer.id, items: [{ price: legacy.id }],
-  }), 400, 'items[0][price]', /usage records/);
+    customer: customer.id, items: [{ price: legacy.id, quantity: 2 }],
+  }), 400, 'items[0][quantity]', /metered/);
   assert.equal((await stripe.subscriptions.list({ customer: customer.id })).data.length, 0);
   assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 0);
 });
@@ -330,6 +377,157 @@ test('a metered plan with a meter and a tiered metered price on a `last` meter, 
     byPrice(tieredPrice.id).period], [120, 40, { start: T0, end: APR1 }]);
   const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
   assert.deepEqual(charges.map((c) => c.amount), [73]);
+});
+
+// Legacy metered billing: usage records on items of metered prices without a meter.
+const usageRecord = (client, item, params, opts) =>
+  client.rawRequest('POST', `/v1/subscription_items/${item}/usage_records`, params, opts);
+const summaries = async (client, item, params = {}) => {
+  const q = new URLSearchParams(params).toString();
+  return client.rawRequest('GET', `/v1/subscription_items/${item}/usage_record_summaries${q ? `?${q}` : ''}`);
+};
+
+test('usage records: created in the clock\'s time, refused where Stripe refuses, summarized and billed per aggregate_usage', async () => {
+  const sumPrice = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 5, recurring: { interval: 'month', usage_type: 'metered' },
+  });
+  const maxPrice = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 100,
+    recurring: { interval: 'month', usage_type: 'metered', aggregate_usage: 'max' },
+  });
+  // last_ever, tiered: the first 2 units 10 cents each, then 1 cent (graduated)
+  const everPrice = await stripe.prices.create({
+    product, currency: 'usd', billing_scheme: 'tiered', tiers_mode: 'graduated',
+    tiers: [{ up_to: 2, unit_amount: 10 }, { up_to: 'inf', unit_amount: 1 }],
+    recurring: { interval: 'month', usage_type: 'metered', aggregate_usage: 'last_ever' },
+  });
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price: seat.id }, { price: sumPrice.id }, { price: maxPrice.id }, { price: everPrice.id },
+      { price: callsPrice.id }],
+  });
+  assert.equal(sub.status, 'active');
+  const item = (price) => sub.items.data.find((i) => i.price.id === price.id).id;
+  assert.equal('quantity' in sub.items.data.find((i) => i.price.id === sumPrice.id), false);
+  assert.equal(sub.items.data.find((i) => i.price.id === maxPrice.id).plan.aggregate_usage, 'max');
+  const first = await stripe.invoices.retrieve(sub.latest_invoice);
+  assert.equal(first.total, 2000, 'metered items are billed in arrears: 0 on the first invoice');
+
+  await clockAdvance(stripe, clock, T0 + 5 * DAY);
+  const ur = await usageRecord(stripe, item(sumPrice), { quantity: 100, timestamp: T0 + DAY });
+  assert.match(ur.id, /^mbur_/);
+  assert.deepEqual([ur.object, ur.quantity, ur.timestamp, ur.subscription_item],
+    ['usage_record', 100, T0 + DAY, item(sumPrice)]);
+  shape(ur, 'usage_record');
+  await usageRecord(stripe, item(sumPrice), { quantity: 50, timestamp: T0 + DAY }); // adds: 150 there
+  await usageRecord(stripe, item(sumPrice), { quantity: 20, timestamp: T0 + 2 * DAY });
+  const set = await usageRecord(stripe, item(sumPrice), { quantity: 30, timestamp: T0 + 2 * DAY, action: 'set' });
+  assert.equal(set.quantity, 30);
+  const dflt = await usageRecord(stripe, item(sumPrice), { quantity: 7 });
+  assert.equal(dflt.timestamp, T0 + 5 * DAY, 'the timestamp defaults to the clock\'s time');
+  assert.equal((await usageRecord(stripe, item(sumPrice), { quantity: 1, timestamp: 'now' })).timestamp, T0 + 5 * DAY);
+  // a retried request (same idempotency key) counts once
+  const once = await usageRecord(stripe, item(sumPrice), { quantity: 3, timestamp: T0 + 3 * DAY }, { idempotencyKey: `ur-${sub.id}` });
+  const again = await usageRecord(stripe, item(sumPrice), { quantity: 3, timestamp: T0 + 3 * DAY }, { idempotencyKey: `ur-${sub.id}` });
+  assert.equal(again.id, once.id);
+  let march = 150 + 30 + 7 + 1 + 3;
+  for (const [q, d] of [[4, 1], [9, 2], [6, 3]]) await usageRecord(stripe, item(maxPrice), { quantity: q, timestamp: T0 + d * DAY });
+  await usageRecord(stripe, item(everPrice), { quantity: 12, timestamp: T0 + DAY });
+  await usageRecord(stripe, item(everPrice), { quantity: 5, timestamp: T0 + 4 * DAY });
+
+  // Stripe's refusals; none of them records anything
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: 1, timestamp: T0 + 6 * DAY }), 400, 'timestamp', /future/);
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: 1, timestamp: T0 - 60 }), 400, 'timestamp', /period/);
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: -1 }), 400, 'quantity');
+  await expectError(usageRecord(stripe, item(sumPrice), {}), 400, 'quantity');
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: 1, action: 'decrement' }), 400, 'action');
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: 1, timestamp: 'soon' }), 400, 'timestamp');
+  await expectError(usageRecord(stripe, item(seat), { quantity: 1 }), 400, undefined, /metered/);
+  await expectError(usageRecord(stripe, item(callsPrice), { quantity: 1 }), 400, undefined, /meter events/);
+  await expectError(usageRecord(other, item(sumPrice), { quantity: 1 }), 404, undefined, new RegExp(item(sumPrice)));
+  await expectError(summaries(other, item(sumPrice)), 404);
+
+  // the current period's summary, still changing
+  let sums = await summaries(stripe, item(sumPrice));
+  assert.equal(sums.object, 'list');
+  assert.equal(sums.data.length, 1);
+  assert.match(sums.data[0].id, /^sis_/);
+  assert.deepEqual([sums.data[0].period, sums.data[0].total_usage, sums.data[0].invoice],
+    [{ start: T0, end: APR1 }, march, null]);
+  shape(sums.data[0], 'usage_record_summary');
+  assert.equal((await summaries(stripe, item(maxPrice))).data[0].total_usage, 9);
+  assert.equal((await summaries(stripe, item(everPrice))).data[0].total_usage, 5);
+
+  // the upcoming invoice shows the usage so far (last_ever 5: 2 × 10 + 3 × 1)
+  const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  assert.equal(preview.total, 2000 + march * 5 + 9 * 100 + 23);
+
+  // the renewal's draft hour: usage stamped in March is still taken, and billed by it
+  await clockAdvance(stripe, clock, APR1 + 60);
+  const draft = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(draft.status, 'draft');
+  await usageRecord(stripe, item(sumPrice), { quantity: 10, timestamp: APR1 - 100 });
+  march += 10;
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: 1, timestamp: T0 - 100 }), 400, 'timestamp');
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve(draft.id);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, 2000 + march * 5 + 900 + 23);
+  assert.equal(inv.amount_paid, inv.total);
+  shape(inv, 'invoice');
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  const line = (price) => lines.find((l) => l.pricing.price_details.price === price.id);
+  assert.deepEqual([line(sumPrice).quantity, line(sumPrice).amount, line(sumPrice).period],
+    [march, march * 5, { start: T0, end: APR1 }]);
+  assert.deepEqual([line(maxPrice).quantity, line(maxPrice).amount], [9, 900]);
+  assert.deepEqual([line(everPrice).quantity, line(everPrice).amount], [5, 23]);
+  assert.deepEqual([line(seat).amount, line(seat).period], [2000, { start: APR1, end: MAY1 }]);
+  // March is billed and closed: its usage can no longer change
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: 1, timestamp: APR1 - 100 }), 400, 'timestamp');
+
+  // summaries, newest first, with the invoice that billed each ended period; cursors
+  sums = await summaries(stripe, item(sumPrice));
+  assert.deepEqual(sums.data.map((x) => [x.period.start, x.period.end, x.total_usage, x.invoice]),
+    [[APR1, MAY1, 0, null], [T0, APR1, march, inv.id]]);
+  for (const x of sums.data) shape(x, 'usage_record_summary');
+  const page1 = await summaries(stripe, item(sumPrice), { limit: 1 });
+  assert.deepEqual([page1.data.length, page1.has_more], [1, true]);
+  const page2 = await summaries(stripe, item(sumPrice), { limit: 1, starting_after: page1.data[0].id });
+  assert.deepEqual([page2.data[0].id, page2.has_more], [sums.data[1].id, false]);
+  const back = await summaries(stripe, item(sumPrice), { ending_before: page2.data[0].id });
+  assert.deepEqual(back.data.map((x) => x.id), [sums.data[0].id]);
+
+  // April: only max is reported; last_ever carries March's last usage into May's invoice
+  await clockAdvance(stripe, clock, APR1 + 2 * DAY);
+  await usageRecord(stripe, item(maxPrice), { quantity: 3 });
+  await clockAdvance(stripe, clock, MAY1 + HOUR + 60);
+  const may = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(may.status, 'paid');
+  const mayLines = (await stripe.invoices.listLineItems(may.id, { limit: 10 })).data;
+  const mayLine = (price) => mayLines.find((l) => l.pricing.price_details.price === price.id);
+  assert.deepEqual([mayLine(sumPrice).quantity, mayLine(maxPrice).quantity, mayLine(everPrice).quantity],
+    [0, 3, 5]);
+  assert.equal(may.total, 2000 + 300 + 23);
+
+  // canceling with invoice_now bills May's usage so far; a canceled subscription takes none
+  await clockAdvance(stripe, clock, MAY1 + 3 * DAY);
+  await usageRecord(stripe, item(sumPrice), { quantity: 6, timestamp: MAY1 + 3 * DAY - 60 });
+  await usageRecord(stripe, item(sumPrice), { quantity: 2 }); // at the cancellation's second
+  const del = await stripe.subscriptions.cancel(sub.id, { invoice_now: true, expand: ['latest_invoice'] });
+  const fin = del.latest_invoice;
+  assert.equal(fin.status, 'paid');
+  const finLine = (price) => fin.lines.data.find((l) => l.pricing.price_details.price === price.id);
+  assert.deepEqual([finLine(sumPrice).quantity, finLine(sumPrice).amount, finLine(sumPrice).period],
+    [8, 40, { start: MAY1, end: MAY1 + 3 * DAY }]);
+  assert.equal(fin.total, 40 + 23);
+  await expectError(usageRecord(stripe, item(sumPrice), { quantity: 1 }), 400, undefined, /canceled/);
+  sums = await summaries(stripe, item(sumPrice));
+  assert.deepEqual(sums.data.map((x) => [x.period.start, x.total_usage, x.invoice]),
+    [[MAY1, 8, fin.id], [APR1, 0, may.id], [T0, march, inv.id]]);
+  const charges = (await stripe.charges.list({ customer: customer.id, limit: 10 })).data;
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b),
+    [fin.total, 2000, may.total, inv.total].sort((a, b) => a - b));
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {

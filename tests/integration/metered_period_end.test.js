@@ -9,7 +9,9 @@
 // invoice is a draft is billed on it when it is finalized (quantity, amount, discount and total
 // recomputed), charged once for exactly that total. A schedule's phases take metered prices
 // with a meter (no quantity; Tender's refusals around them). Amounts exactly checked, one charge
-// per paid invoice, `tender verify` at the end.
+// per paid invoice. Usage records (metered prices without a meter) the same way: a removed
+// item's usage as a pending invoice item, a cancel_at_period_end's final invoice billing the last
+// period's records by aggregate_usage. `tender verify` at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, tender } = require('./helpers');
@@ -272,6 +274,49 @@ test('a schedule that ends with end_behavior=cancel bills the last period\'s usa
   assert.deepEqual([inv.lines.data[0].quantity, inv.lines.data[0].period], [40, { start: T0, end: APR1 }]);
   assert.equal((await stripe.invoices.list({ customer: customer.id })).data.length, 2);
   assert.deepEqual((await chargesOf(customer.id)).map((c) => c.amount).sort((a, b) => a - b), [200, 2000]);
+});
+
+test('usage records (metered prices without a meter): a removed item\'s usage becomes a pending item, cancel_at_period_end bills the last period', async () => {
+  const peak = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 70,
+    recurring: { interval: 'month', usage_type: 'metered', aggregate_usage: 'last_during_period' },
+  });
+  const volume = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 3, recurring: { interval: 'month', usage_type: 'metered' },
+  });
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, items: [{ price: seat.id }, { price: peak.id }, { price: volume.id }],
+  });
+  const item = (price) => sub.items.data.find((i) => i.price.id === price.id).id;
+  const record = (it, params) => stripe.rawRequest('POST', `/v1/subscription_items/${it}/usage_records`, params);
+  await clockAdvance(stripe, clock, T0 + 10 * DAY);
+  await record(item(peak), { quantity: 4, timestamp: T0 + 2 * DAY });
+  await record(item(peak), { quantity: 6, timestamp: T0 + 5 * DAY });
+  await record(item(volume), { quantity: 10, timestamp: T0 + 3 * DAY });
+  // removing the item bills its usage so far on the next invoice
+  await stripe.subscriptionItems.del(item(volume));
+  const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+  assert.equal(pending.length, 1);
+  assert.deepEqual([pending[0].amount, pending[0].quantity, pending[0].proration, pending[0].period],
+    [30, 10, false, { start: T0, end: T0 + 10 * DAY }]);
+  shape(pending[0], 'invoiceitem');
+  await assert.rejects(record(item(volume), { quantity: 1 }), (e) => e.statusCode === 404);
+  await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+  await clockAdvance(stripe, clock, APR1 - 120);
+  await record(item(peak), { quantity: 2, timestamp: APR1 - 600 }); // the last of the period
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const ended = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  assert.equal(ended.status, 'canceled');
+  const inv = ended.latest_invoice;
+  assert.equal(inv.billing_reason, 'subscription_cycle');
+  assert.equal(inv.status, 'paid');
+  const l = inv.lines.data.find((x) => x.pricing.price_details.price === peak.id);
+  assert.deepEqual([l.quantity, l.amount, l.period], [2, 140, { start: T0, end: APR1 }]);
+  assert.equal(inv.total, 140 + 30, 'the last period\'s usage and the removed item\'s');
+  shape(inv, 'invoice');
+  const charges = await chargesOf(customer.id);
+  assert.deepEqual(charges.map((c) => c.amount).sort((a, b) => a - b), [170, 2000]);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
