@@ -23,7 +23,8 @@ if [ $# -eq 0 ]; then
     integration/automatic_tax_checkout.test.js integration/subscription_lifecycle.test.js \
     integration/invariants.test.js integration/subscription_schedules.test.js \
     integration/invoice_finalization.test.js integration/credit_notes.test.js \
-    integration/quotes.test.js integration/radar.test.js integration/send_invoice.test.js
+    integration/quotes.test.js integration/radar.test.js integration/send_invoice.test.js \
+    integration/bank_transfers.test.js integration/metered_billing.test.js
 fi
 cd tests
 TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
