@@ -120,7 +120,13 @@
  * what each lender requires (bnpl_form, checked again by bnpl_details); a manual capture is theirs
  * to hold (the authorization completes the session paid, the intent requires_capture, as a card's),
  * and a lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
- * create is refused, checkout_bnpl_check_amount).
+ * create is refused, checkout_bnpl_check_amount). In setup mode iDEAL and Bancontact save the
+ * account the bank reports, as Stripe's Checkout does: the form confirms the session's
+ * SetupIntent with the PaymentMethod (save_card, its SEPA mandate accepted on the page) and
+ * sends the browser to the bank's page, whose authorization generates the sepa_debit
+ * PaymentMethod with its multi-use mandate on the session's customer and completes the session
+ * in its write (setup_intent_redirect_outcome); a failure sends the SetupIntent back to
+ * requires_payment_method and the buyer to the page again (h_return), to try another.
  *
  * Pay what you want (a price with custom_unit_amount, sold alone with quantity 1): the line is
  * stored with the price's bounds ("custom") and stands at the preset (or 0) until the buyer types
@@ -3205,7 +3211,8 @@ static bool bnpl_offered(const struct session *s, const char *type)
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
  * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit and
- * us_bank_account; mode=setup card, sepa_debit and us_bank_account, with a currency). A session
+ * us_bank_account; mode=setup card, sepa_debit, us_bank_account, ideal and bancontact, with a
+ * currency). A session
  * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
  * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
  * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
@@ -3229,11 +3236,15 @@ static int pm_types_parse(struct req *r, struct session *s)
 	/* a subscription's first invoice is debited off session under the multi-use mandate the
 	 * page's SEPA or ACH form collects (subscribe; an ACH account typed on the page is
 	 * unverified, so that invoice's intent first waits for its microdeposits, as on Stripe).
-	 * Setup mode saves either bank account through its SetupIntent (setup_intents_checkout);
-	 * a bank redirect or a lender not. */
+	 * Setup mode saves either bank account through its SetupIntent (setup_intents_checkout),
+	 * and the account an iDEAL or Bancontact bank reports (a generated sepa_debit); a lender
+	 * pays once, nothing to save. */
 	bool setup = strcmp(s->mode, "setup") == 0;
 	bool sub = strcmp(s->mode, "subscription") == 0;
-	unsigned modal = sub || setup ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT) : debits;
+	unsigned modal =
+	    sub	    ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT)
+	    : setup ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT)
+		    : debits;
 	if (strcmp(s->mode, "payment") != 0 && modal)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 				"Tender takes %s in `payment` mode only.",
@@ -3614,9 +3625,10 @@ struct page_ctx {
 	bool found;
 	struct payment_intent pi; /* the session's last attempt, when it exists */
 	bool has_pi;
-	bool si_succeeded;  /* setup mode: the last attempt's SetupIntent succeeded */
-	const char *action; /* where the form posts: NULL for the session's own page */
-	const char *nonce;  /* a payment link's form: its one-time value, posted back */
+	bool si_succeeded;     /* setup mode: the last attempt's SetupIntent succeeded */
+	const char *si_status; /* setup mode: the last attempt's SetupIntent's status, or NULL */
+	const char *action;    /* where the form posts: NULL for the session's own page */
+	const char *nonce;     /* a payment link's form: its one-time value, posted back */
 	/* its discount as the page names it: the promotion code's text, else the coupon's name
 	 * (or id) */
 	const char *discount_label;
@@ -3650,6 +3662,7 @@ static int page_load_fn(struct db *db, void *arg)
 	    x->s.setup_intent &&
 	    setup_intent_status(r, db, x->acct, x->s.setup_intent, &si_status) == DB_OK &&
 	    strcmp(si_status, "succeeded") == 0;
+	x->si_status = x->s.setup_intent ? si_status : NULL;
 	return 0;
 }
 
@@ -4349,14 +4362,20 @@ static void redirect_form(struct req *r, struct buf *b, const struct page_ctx *x
 		}
 		buf_puts(b, "</select>");
 	}
-	/* a payment saved for later generates a SEPA Direct Debit mandate (generate_sepa) */
-	if (session_sfu_of(r, &x->s, type)) {
+	/* a payment saved for later (or setup mode's saving) generates a SEPA Direct Debit
+	 * mandate (generate_sepa) */
+	bool setup = strcmp(x->s.mode, "setup") == 0;
+	if (setup || session_sfu_of(r, &x->s, type)) {
 		buf_printf(b,
 			   "<p class=\"mandate\" id=\"%s-mandate\">By continuing, you authorise ",
 			   type);
 		html_escape(b, x->merchant_name);
-		buf_puts(b, " to debit the account you pay with for later payments by SEPA Direct "
-			    "Debit, as the mandate your bank's confirmation creates says.</p>");
+		buf_puts(b, setup ? " to debit the account you confirm at your bank for later "
+				    "payments by SEPA Direct Debit, as the mandate your bank's "
+				    "confirmation creates says.</p>"
+				  : " to debit the account you pay with for later payments by SEPA "
+				    "Direct Debit, as the mandate your bank's confirmation creates "
+				    "says.</p>");
 	}
 	pay_form_close(r, b, x, type, arena_printf(&r->arena, "with %s", name));
 }
@@ -6254,6 +6273,19 @@ static int h_return(struct req *r)
 	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	/* setup mode: the session's SetupIntent (its account saved: page_lookup completed) */
+	if (strcmp(x.s.mode, "setup") == 0) {
+		if (x.si_status && strcmp(x.si_status, "requires_action") == 0)
+			return checkout_page(r, &x, 200,
+					     "Your bank has not confirmed yet. Finish it at your "
+					     "bank, or choose another payment method.");
+		if (x.si_status && strcmp(x.si_status, "requires_payment_method") == 0)
+			return checkout_page(
+			    r, &x, 402,
+			    "Your bank did not confirm your account. Try again, or "
+			    "choose another payment method.");
+		return checkout_page(r, &x, 200, NULL);
+	}
 	if (x.has_pi && strcmp(x.pi.status, "requires_action") == 0)
 		return checkout_page(r, &x, 200,
 				     "Your bank has not confirmed the payment yet. Finish it at "
