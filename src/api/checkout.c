@@ -1571,7 +1571,10 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str(j, "payment_status", s->payment_status);
 	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_str_or_null(j, "recovered_from", s->recovered_from);
-	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT, s->setup_intent, j);
+	/* setup mode's (a subscription's iDEAL / Bancontact account is saved through one too,
+	 * which Stripe does not show on the session) */
+	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT,
+		  strcmp(s->mode, "setup") == 0 ? s->setup_intent : NULL, j);
 	shipping_render(s, complete, j);
 	json_kv_str(j, "status", s->status);
 	if (setup || sub)
@@ -1805,8 +1808,12 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	/* a debit (sepa_debit, us_bank_account) completes the session while its bank has not
 	 * answered (an ACH account typed on the page first waits for its microdeposits,
 	 * requires_action): Stripe's payment_status stays unpaid until checkout_async_payment */
+	/* (subscription mode's iDEAL / Bancontact: the first invoice debited by the generated
+	 * sepa_debit, sub_bank) */
+	bool bank_sub = strcmp(s.mode, "subscription") == 0 &&
+			(takes_type(&s, "ideal") || takes_type(&s, "bancontact"));
 	if (rc == DB_OK && s.payment_intent &&
-	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account"))) {
+	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account") || bank_sub)) {
 		struct payment_intent pi;
 		rc = pi_load(db, &r->arena, r->merchant_id, s.payment_intent, &pi);
 		s.async_unpaid = rc == DB_OK && (strcmp(pi.status, "processing") == 0 ||
@@ -3210,9 +3217,8 @@ static bool bnpl_offered(const struct session *s, const char *type)
 }
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
- * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit and
- * us_bank_account; mode=setup card, sepa_debit, us_bank_account, ideal and bancontact, with a
- * currency). A session
+ * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit,
+ * us_bank_account, ideal and bancontact; mode=setup the same, with a currency). A session
  * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
  * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
  * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
@@ -3237,14 +3243,15 @@ static int pm_types_parse(struct req *r, struct session *s)
 	 * page's SEPA or ACH form collects (subscribe; an ACH account typed on the page is
 	 * unverified, so that invoice's intent first waits for its microdeposits, as on Stripe).
 	 * Setup mode saves either bank account through its SetupIntent (setup_intents_checkout),
-	 * and the account an iDEAL or Bancontact bank reports (a generated sepa_debit); a lender
-	 * pays once, nothing to save. */
+	 * and the account an iDEAL or Bancontact bank reports (a generated sepa_debit), which in
+	 * subscription mode then pays as the SEPA form's does (sub_bank); a lender pays once,
+	 * nothing to save. */
 	bool setup = strcmp(s->mode, "setup") == 0;
 	bool sub = strcmp(s->mode, "subscription") == 0;
 	unsigned modal =
-	    sub	    ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT)
-	    : setup ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT)
-		    : debits;
+	    sub || setup
+		? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT)
+		: debits;
 	if (strcmp(s->mode, "payment") != 0 && modal)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 				"Tender takes %s in `payment` mode only.",
@@ -3658,10 +3665,12 @@ static int page_load_fn(struct db *db, void *arg)
 	x->has_pi = x->s.payment_intent &&
 		    pi_load(db, &r->arena, x->acct, x->s.payment_intent, &x->pi) == DB_OK;
 	const char *si_status = NULL;
+	/* setup mode: a saved account completed the session (subscription mode: its
+	 * subscription does, sub_bank) */
 	x->si_succeeded =
 	    x->s.setup_intent &&
 	    setup_intent_status(r, db, x->acct, x->s.setup_intent, &si_status) == DB_OK &&
-	    strcmp(si_status, "succeeded") == 0;
+	    strcmp(si_status, "succeeded") == 0 && strcmp(x->s.mode, "setup") == 0;
 	x->si_status = x->s.setup_intent ? si_status : NULL;
 	return 0;
 }
@@ -4365,17 +4374,19 @@ static void redirect_form(struct req *r, struct buf *b, const struct page_ctx *x
 	/* a payment saved for later (or setup mode's saving) generates a SEPA Direct Debit
 	 * mandate (generate_sepa) */
 	bool setup = strcmp(x->s.mode, "setup") == 0;
-	if (setup || session_sfu_of(r, &x->s, type)) {
+	bool sub = strcmp(x->s.mode, "subscription") == 0;
+	if (setup || sub || session_sfu_of(r, &x->s, type)) {
 		buf_printf(b,
 			   "<p class=\"mandate\" id=\"%s-mandate\">By continuing, you authorise ",
 			   type);
 		html_escape(b, x->merchant_name);
-		buf_puts(b, setup ? " to debit the account you confirm at your bank for later "
-				    "payments by SEPA Direct Debit, as the mandate your bank's "
-				    "confirmation creates says.</p>"
-				  : " to debit the account you pay with for later payments by SEPA "
-				    "Direct Debit, as the mandate your bank's confirmation creates "
-				    "says.</p>");
+		buf_puts(b, setup || sub
+				? " to debit the account you confirm at your bank for later "
+				  "payments by SEPA Direct Debit, as the mandate your bank's "
+				  "confirmation creates says.</p>"
+				: " to debit the account you pay with for later payments by SEPA "
+				  "Direct Debit, as the mandate your bank's confirmation creates "
+				  "says.</p>");
 	}
 	pay_form_close(r, b, x, type, arena_printf(&r->arena, "with %s", name));
 }
@@ -4779,6 +4790,9 @@ struct attempt_ctx {
 	/* mode=payment: the form may confirm the session's intent again (any form: a bank
 	 * debit's mandate is accepted on it anew), and did: pi_id is then that intent's */
 	bool reuse_ok, reused;
+	/* mode=subscription's iDEAL / Bancontact form: the attempt is the SetupIntent saving the
+	 * account first, as setup mode's (sub_bank) */
+	bool bank_setup;
 };
 
 /* Inside attempt_fn, once the attempt is the session's: the phone and billing address the
@@ -4867,8 +4881,8 @@ static int attempt_fn(struct db *db, void *arg)
 	struct attempt_ctx *a = arg;
 	struct req *r = a->r;
 	struct page_ctx *x = a->x;
-	bool setup = strcmp(x->s.mode, "setup") == 0;
-	bool sub = strcmp(x->s.mode, "subscription") == 0;
+	bool setup = strcmp(x->s.mode, "setup") == 0 || a->bank_setup;
+	bool sub = strcmp(x->s.mode, "subscription") == 0 && !a->bank_setup;
 	a->still_open = false;
 	a->customer = NULL;
 	struct session cur;
@@ -4881,6 +4895,9 @@ static int attempt_fn(struct db *db, void *arg)
 	/* a promotion code applied (or removed) since the page was read: the buyer pays what
 	 * the page showed or nothing (the page is shown again) */
 	if (cur.amount_total != x->s.amount_total)
+		return 0;
+	/* a subscription made by another attempt (a card's, its 3-D Secure under way) first */
+	if (a->bank_setup && cur.subscription)
 		return 0;
 	if (sub && cur.subscription) {
 		/* subscription mode: the attempt is its subscription. Not there: being made now
@@ -4963,7 +4980,8 @@ static int busy_page(struct req *r)
 /* setup mode: the card (or the SEPA or ACH form's bank account, whose multi-use mandate the
  * buyer accepts online on the page now) is checked and saved by a SetupIntent (for the
  * session's customer, if any), recorded on the session first as a payment's intent is. */
-static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
+static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url,
+		     bool bank_setup)
 {
 	json_t *cj = x->s.collect ? json_loads(x->s.collect, 0, NULL) : NULL;
 	json_t *sd = json_object_get(cj, "setup_intent_data");
@@ -4983,7 +5001,8 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .acc_ip = r->client_ip,
 				 .acc_ua = r->user_agent};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
+	struct attempt_ctx a = {r, x, co.id, false, NULL,  NULL,      NULL,
+				0, 0, NULL,  false, false, bank_setup};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -5086,7 +5105,7 @@ static int attempt_clear_fn(struct db *db, void *p)
  * PaymentIntent whose write also makes the subscription and completes the session, or, with a
  * trial, one write that saves the card, makes the subscription and completes the session. The
  * attempt (its subscription and intent ids) is recorded on the session first, as a payment's. */
-static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sepa,
+static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sepa, bool mandated,
 		     const char *ret_url)
 {
 	struct sub_checkout *co = arena_alloc(&r->arena, sizeof(*co));
@@ -5164,12 +5183,14 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 		id_new_at(co->pi_id, "pi_", r->now);
 	/* the customer's email: the one the session was made with, else the one typed */
 	struct sub_rows sr = {x, co, x->s.customer_email ? x->s.customer_email : x->s.details_email,
-			      x->s.details_name, sepa ? pm : NULL};
+			      x->s.details_name, sepa && !mandated ? pm : NULL};
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
-	struct attempt_ctx a = {
-	    r,	   x,	 co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL,
-	    false, false};
+	struct attempt_ctx a = {r,     x,      co->pi_id[0] ? co->pi_id : NULL,
+				false, co->id, NULL,
+				NULL,  0,      0,
+				NULL,  false,  false,
+				false};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -5789,7 +5810,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct page_ctx x = *x_;
 	int rc;
 	char pm[ID_MAX];
-	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
+	struct attempt_ctx a = {r, &x, NULL, false, NULL,  NULL, NULL,
+				0, 0,  NULL, false, false, false};
 	if (!x.s.billing_address && session_asks_address(r, &x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
@@ -5849,9 +5871,10 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *ret_url = arena_printf(&r->arena, redirect ? "%s/return" : "%s/complete",
 					   session_url(r, x.acct, x.id));
 	if (strcmp(x.s.mode, "setup") == 0)
-		return save_card(r, &x, pm, ret_url);
+		return save_card(r, &x, pm, ret_url, false);
 	if (strcmp(x.s.mode, "subscription") == 0)
-		return subscribe(r, &x, card || sepa ? pm : NULL, sepa, ret_url);
+		return redirect ? save_card(r, &x, pm, ret_url, true) /* sub_bank */
+				: subscribe(r, &x, card || sepa ? pm : NULL, sepa, false, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	/* Afterpay / Clearpay ships somewhere: the address collected, else the billing address */
 	const char *bnpl_ship = NULL;
@@ -6273,8 +6296,10 @@ static int h_return(struct req *r)
 	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	/* setup mode: the session's SetupIntent (its account saved: page_lookup completed) */
-	if (strcmp(x.s.mode, "setup") == 0) {
+	/* setup mode: the session's SetupIntent (its account saved: page_lookup completed);
+	 * subscription mode's iDEAL / Bancontact the same until the bank authorized it */
+	if (strcmp(x.s.mode, "setup") == 0 ||
+	    (x.si_status && strcmp(x.si_status, "succeeded") != 0 && !x.s.subscription)) {
 		if (x.si_status && strcmp(x.si_status, "requires_action") == 0)
 			return checkout_page(r, &x, 200,
 					     "Your bank has not confirmed yet. Finish it at your "
@@ -6297,6 +6322,44 @@ static int h_return(struct req *r)
 	return checkout_page(r, &x, 402,
 			     "Your payment failed: your bank did not authorize it. Try again, or "
 			     "choose another payment method.");
+}
+
+/* ---- subscription mode's iDEAL / Bancontact (sub_bank) ----
+ *
+ * The form confirms a SetupIntent of the session (save_card, bank_setup: recorded as setup
+ * mode's attempt is, the SEPA mandate accepted online on the page) and the bank's page
+ * authorizes it: as Stripe's Checkout does, the account the bank reports becomes a sepa_debit
+ * PaymentMethod with a multi-use mandate (redirect_page.c, the intent's one write). Right after
+ * that write, the same POST makes the subscription with it (checkout_subscribe_saved: the
+ * SEPA form's path, subscribe, with the mandate already made), so its first invoice is
+ * debited off session and the session completes unpaid, paid when the scheduler settles the
+ * debit; the PaymentMethod is the subscription's default_payment_method for the renewals. A
+ * failure at the bank leaves the SetupIntent requires_payment_method and the session open. */
+
+int checkout_setup_saved(struct req *r, struct db *db, const char *id, bool *ret_subscribe)
+{
+	*ret_subscribe = false;
+	struct session s;
+	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(s.mode, "subscription") != 0)
+		return checkout_complete(r, db, id);
+	/* open, and no other attempt (a card's) made its subscription meanwhile */
+	*ret_subscribe = strcmp(s.status, "open") == 0 && !s.subscription;
+	return 0;
+}
+
+int checkout_subscribe_saved(struct req *r, const char *acct, const char *cs, const char *pm)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x, acct, cs);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	const char *ret_url = arena_printf(&r->arena, "%s/complete", session_url(r, acct, cs));
+	return subscribe(r, &x, pm, true, true, ret_url);
 }
 
 /* ---- the scheduler: open sessions past expires_at ---- */

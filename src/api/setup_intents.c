@@ -985,8 +985,9 @@ int setup_intent_redirect_view(struct req *r, struct db *db, const char *acct, c
 
 int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
 				  const struct pm_card *pm, const char *generated_pm,
-				  const char *generated_mandate)
+				  const char *generated_mandate, const char **ret_subscribe)
 {
+	*ret_subscribe = NULL;
 	struct setup_intent si;
 	if (si_load(r, db, r->merchant_id, id, &si) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1020,9 +1021,14 @@ int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
 	if (emit(r, db, &si, ok ? "setup_intent.succeeded" : "setup_intent.setup_failed") != 0)
 		return -1;
 	/* a setup-mode Checkout Session saving the account completes in this same write, as a
-	 * card's (a failure leaves it open for another attempt) */
-	if (ok && si.checkout_session && checkout_complete(r, db, si.checkout_session) != 0)
+	 * card's; a subscription-mode one subscribes with it next (a failure leaves either open
+	 * for another attempt) */
+	bool subscribe = false;
+	if (ok && si.checkout_session &&
+	    checkout_setup_saved(r, db, si.checkout_session, &subscribe) != 0)
 		return -1;
+	if (subscribe)
+		*ret_subscribe = si.checkout_session;
 	return 0;
 }
 

@@ -1286,7 +1286,7 @@ test('bank debits in subscription and setup mode: refusals change nothing', asyn
     // an ACH account is verified by the first invoice's microdeposits: a trial has none (ach_debit.test.js)
     [{ ...sub, line_items: [{ price: usdMonthly.id, quantity: 1 }], payment_method_types: ['card', 'us_bank_account'], subscription_data: { trial_period_days: 7 } },
       'subscription_data[trial_period_days]', /us_bank_account in `subscription` mode only when the first invoice is paid now/],
-    [{ ...sub, payment_method_types: ['card', 'ideal'] }, 'payment_method_types', /ideal in `payment` mode only/],
+    [{ ...sub, payment_method_types: ['card', 'affirm'] }, 'payment_method_types', /affirm in `payment` mode only/],
     [{ ...sub, payment_method_types: ['sepa_debit'], phone_number_collection: { enabled: true } }, 'phone_number_collection', /sepa_debit/],
     [{ ...sub, payment_method_types: ['sepa_debit'], billing_address_collection: 'required' }, 'billing_address_collection', /sepa_debit/],
     [{ mode: 'setup', line_items: undefined, payment_method_types: ['card', 'sepa_debit'] }, 'currency', /required in `setup` mode/],

@@ -11,7 +11,7 @@
 // then a card on the same session.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll, tender, waitFor, launchChromium, startShop } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, waitFor, launchChromium, startShop, invoiceLatestPi } = require('./helpers');
 
 let browser; // launched by the first checkout test
 let shop; // success_url and cancel_url answer here
@@ -1400,8 +1400,8 @@ test('checkout and payment link refusals with ideal / bancontact: usd, manual ca
   (e) => e.statusCode === 400 && e.param === 'shipping_address_collection');
   const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
   await assert.rejects(stripe.checkout.sessions.create({ mode: 'subscription', success_url: 'https://shop.example/ok',
-    line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['ideal'] }),
-  (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+    line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['ideal', 'klarna'] }),
+  (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /klarna in `payment` mode only/.test(e.message));
   assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
   await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: usd.id, quantity: 1 }], payment_method_types: ['ideal'] }),
     (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /eur/.test(e.message));
@@ -1588,6 +1588,130 @@ test('checkout setup mode: Bancontact failed at the bank -> back on the page say
   for (const [types, currency, re] of [[['ideal'], 'usd', /currency provided \(usd\)/], [['card', 'klarna'], 'eur', /klarna in `payment` mode only/]]) {
     await assert.rejects(setupSessionOf(types, { currency }), (e) => e.statusCode === 400 && e.param === 'payment_method_types' && re.test(e.message));
   }
+});
+
+// ---- iDEAL and Bancontact in subscription-mode Checkout Sessions ----
+
+test('checkout subscription mode: iDEAL -> the bank\'s page, authorize -> success_url; the generated sepa_debit (mandate accepted online) is the subscription\'s default payment method and pays the first invoice off session, paid when the debit settles (async_payment_succeeded)', async () => {
+  await openBrowser();
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Stroopwafel club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription',
+    line_items: [{ price: monthly.id, quantity: 2 }],
+    payment_method_types: ['card', 'ideal', 'bancontact'],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `http://127.0.0.1:${shopPort}/cancel`,
+  });
+  assert.deepEqual(s.payment_method_types, ['card', 'ideal', 'bancontact']);
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    assert.equal(await page.locator('#ideal-mandate').count(), 1);
+    assert.match(await page.locator('#ideal-pay').textContent(), /Pay 18\.00 EUR with iDEAL/);
+    // a failure first: back on the page saying so, nothing made
+    await saveWithBank(page, 'ideal');
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail test payment' }).click()]);
+    assert.match(await page.locator('.error').textContent(), /bank did not confirm/);
+    const open = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(open.status, 'open');
+    assert.equal(open.subscription, null);
+    assert.equal(open.customer, null);
+    // then the bank authorizes
+    await saveWithBank(page, 'ideal');
+    const waiting = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(waiting.status, 'open');
+    assert.equal(waiting.setup_intent, null); // Stripe shows a setup_intent in setup mode only
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+    assert.equal(new URL(page.url()).searchParams.get('session_id'), s.id);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.ok(['unpaid', 'paid'].includes(done.payment_status), done.payment_status);
+  assert.match(done.customer, /^cus_/);
+  assert.equal(done.payment_intent, null);
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.customer, done.customer);
+  assert.equal(sub.latest_invoice, done.invoice);
+  // the renewals' payment method: the account the bank reported, saved on the customer made
+  const gen = await stripe.paymentMethods.retrieve(sub.default_payment_method);
+  assert.equal(gen.type, 'sepa_debit');
+  assert.equal(gen.sepa_debit.country, 'NL');
+  assert.equal(gen.sepa_debit.last4, '5264');
+  assert.equal(gen.customer, done.customer);
+  assert.equal(gen.billing_details.name, 'Jenny Rosen');
+  assertStripeShape(gen, 'payment_method');
+  assert.deepEqual((await stripe.customers.listPaymentMethods(done.customer, { type: 'sepa_debit' })).data.map((m) => m.id), [gen.id]);
+  const cus = await stripe.customers.retrieve(done.customer);
+  assert.equal(cus.email, 'jenny@example.com');
+  // the first invoice debited off session under the mandate accepted on the page
+  const pi0 = await invoiceLatestPi(stripe, { id: done.invoice, customer: done.customer });
+  assert.equal(pi0.amount, 1800);
+  assert.equal(pi0.payment_method, gen.id);
+  const completed = (await completedEvents(s.id))[0];
+  assert.equal(completed.data.object.payment_status, 'unpaid');
+  assert.equal(completed.data.object.subscription, sub.id);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  const settled = await waitFor(async () => {
+    const inv = await stripe.invoices.retrieve(done.invoice);
+    return inv.status === 'paid' && inv;
+  }, 'the first invoice\'s debit to settle', 30000);
+  assert.equal(settled.amount_paid, 1800);
+  const charge = await stripe.charges.retrieve((await stripe.paymentIntents.retrieve(pi0.id)).latest_charge);
+  assert.equal(charge.payment_method_details.type, 'sepa_debit');
+  const mandate = await stripe.mandates.retrieve(charge.payment_method_details.sepa_debit.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.payment_method, gen.id);
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assert.equal(mandate.customer_acceptance.online.ip_address, '127.0.0.1');
+  assertStripeShape(mandate, 'mandate');
+  const paid = await waitFor(async () => {
+    const x = await stripe.checkout.sessions.retrieve(s.id);
+    return x.payment_status === 'paid' && x;
+  }, 'the session to be paid', 30000);
+  assertStripeShape(paid, 'checkout.session');
+  const evs = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === s.id).map((e) => e.type).reverse();
+  assert.deepEqual(evs, ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+  // the return now goes to success_url and changes nothing
+  const again = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
+  assert.equal(again.status, 303);
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
+test('checkout subscription mode: Bancontact for the session\'s customer -> the generated sepa_debit saved on it once, the subscription\'s default payment method', async () => {
+  await openBrowser();
+  const cus = await stripe.customers.create({ email: 'jenny@example.com' });
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 700, recurring: { interval: 'month' }, product_data: { name: 'Frites club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', customer: cus.id,
+    line_items: [{ price: monthly.id, quantity: 1 }],
+    payment_method_types: ['bancontact'],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    await saveWithBank(page, 'bancontact');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer, cus.id);
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  const saved = await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((m) => m.id), [sub.default_payment_method]);
+  assert.equal(saved.data[0].sepa_debit.country, 'BE');
+  const pi0 = await invoiceLatestPi(stripe, { id: done.invoice, customer: cus.id });
+  assert.equal(pi0.payment_method, sub.default_payment_method);
+  assert.equal(pi0.amount, 700);
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
 });
 
 // ---- Affirm, Afterpay / Clearpay and Klarna in Checkout Sessions and payment links ----
