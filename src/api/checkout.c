@@ -32,7 +32,10 @@
  * completes unpaid with the debit processing and settles as a payment-mode debit's does
  * (checkout_async_payment, found by the invoice's intent). The ACH form's account is the same
  * but unverified: the invoice's intent waits for its microdeposits (pi_invoice.verify_on_page),
- * the subscription incomplete and the session complete and unpaid; verifying debits it.
+ * the subscription incomplete and the session complete and unpaid; verifying debits it. The
+ * iDEAL and Bancontact forms save the account the bank reports first, through a SetupIntent as
+ * in setup mode, and the subscription then takes the generated sepa_debit PaymentMethod as the
+ * SEPA form's (see "subscription mode's iDEAL / Bancontact" below).
  * Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the

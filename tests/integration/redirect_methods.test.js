@@ -1714,6 +1714,35 @@ test('checkout subscription mode: Bancontact for the session\'s customer -> the 
   assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
 });
 
+test('checkout subscription mode with a trial: iDEAL saves the generated sepa_debit as the default payment method, nothing charged', async () => {
+  await openBrowser();
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Trial club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['ideal'],
+    subscription_data: { trial_period_days: 14 },
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  assert.equal(s.amount_total, 0);
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    await saveWithBank(page, 'ideal');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'trialing');
+  const saved = await stripe.customers.listPaymentMethods(done.customer, { type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((m) => m.id), [sub.default_payment_method]);
+  assert.equal((await stripe.charges.list({ customer: done.customer })).data.length, 0);
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
 // ---- Affirm, Afterpay / Clearpay and Klarna in Checkout Sessions and payment links ----
 
 const usdPrices = {};
