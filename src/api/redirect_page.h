@@ -60,10 +60,10 @@ int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
 
 /* ---- a Checkout Session's SetupIntent (api/checkout.c) ----
  *
- * Inside the write that succeeds SetupIntent-saved account for Checkout Session id of r's
- * merchant: setup mode completes the session (checkout_complete); subscription mode (iDEAL,
- * Bancontact) writes nothing and sets *ret_subscribe when the session, still open, waits for
- * its subscription. 0, or -1 with r->err. */
+ * Inside the write that succeeds a Checkout Session's SetupIntent (the bank's account saved),
+ * for session id of r's merchant: setup mode completes the session (checkout_complete);
+ * subscription mode (iDEAL, Bancontact) writes nothing and sets *ret_subscribe when the session,
+ * still open, waits for its subscription. 0, or -1 with r->err. */
 int checkout_setup_saved(struct req *r, struct db *db, const char *id, bool *ret_subscribe);
 /* After that write: subscription-mode Checkout Session cs of merchant acct subscribes with the
  * saved sepa_debit PaymentMethod pm (its mandate made), as its SEPA form does, and answers

@@ -898,10 +898,10 @@ static int redirect_confirm_fn(struct db *db, void *p)
 /* What confirming with an ideal / bancontact PaymentMethod of type needs, as on Stripe: the
  * type among the intent's payment_method_types, a customer (the generated sepa_debit
  * PaymentMethod is attached to it), mandate_data (the SEPA mandate the customer accepts, into
- * c->acc_*) and a return_url (the request's, else the intent's). A setup-mode Checkout
- * Session's intent (c->checkout) has the mandate accepted on its page (c->acc_* already) and
- * saves for the session's customer when it has one, as a card it saves. 0, or -1 with
- * r->err. */
+ * c->acc_*) and a return_url (the request's, else the intent's). A Checkout Session's intent
+ * (c->checkout: setup mode, or subscription mode's account saved first) has the mandate
+ * accepted on its page (c->acc_* already) and saves for the session's customer when it has
+ * one, as a card it saves. 0, or -1 with r->err. */
 static int redirect_check(struct req *r, struct confirm_ctx *c, const char *type)
 {
 	struct setup_intent *si = &c->si;
