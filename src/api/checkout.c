@@ -32,7 +32,10 @@
  * completes unpaid with the debit processing and settles as a payment-mode debit's does
  * (checkout_async_payment, found by the invoice's intent). The ACH form's account is the same
  * but unverified: the invoice's intent waits for its microdeposits (pi_invoice.verify_on_page),
- * the subscription incomplete and the session complete and unpaid; verifying debits it.
+ * the subscription incomplete and the session complete and unpaid; verifying debits it. The
+ * iDEAL and Bancontact forms save the account the bank reports first, through a SetupIntent as
+ * in setup mode, and the subscription then takes the generated sepa_debit PaymentMethod as the
+ * SEPA form's (see "subscription mode's iDEAL / Bancontact" below).
  * Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
@@ -120,7 +123,13 @@
  * what each lender requires (bnpl_form, checked again by bnpl_details); a manual capture is theirs
  * to hold (the authorization completes the session paid, the intent requires_capture, as a card's),
  * and a lender whose amount limits the total is outside of is not offered (bnpl_offered; alone, the
- * create is refused, checkout_bnpl_check_amount).
+ * create is refused, checkout_bnpl_check_amount). In setup mode iDEAL and Bancontact save the
+ * account the bank reports, as Stripe's Checkout does: the form confirms the session's
+ * SetupIntent with the PaymentMethod (save_card, its SEPA mandate accepted on the page) and
+ * sends the browser to the bank's page, whose authorization generates the sepa_debit
+ * PaymentMethod with its multi-use mandate on the session's customer and completes the session
+ * in its write (setup_intent_redirect_outcome); a failure sends the SetupIntent back to
+ * requires_payment_method and the buyer to the page again (h_return), to try another.
  *
  * Pay what you want (a price with custom_unit_amount, sold alone with quantity 1): the line is
  * stored with the price's bounds ("custom") and stands at the preset (or 0) until the buyer types
@@ -1565,7 +1574,10 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_kv_str(j, "payment_status", s->payment_status);
 	collect_kv(j, cj, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_str_or_null(j, "recovered_from", s->recovered_from);
-	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT, s->setup_intent, j);
+	/* setup mode's (a subscription's iDEAL / Bancontact account is saved through one too,
+	 * which Stripe does not show on the session) */
+	linked_kv(r, db, prefix, "setup_intent", LINKED_SETUP_INTENT,
+		  strcmp(s->mode, "setup") == 0 ? s->setup_intent : NULL, j);
 	shipping_render(s, complete, j);
 	json_kv_str(j, "status", s->status);
 	if (setup || sub)
@@ -1799,8 +1811,12 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	/* a debit (sepa_debit, us_bank_account) completes the session while its bank has not
 	 * answered (an ACH account typed on the page first waits for its microdeposits,
 	 * requires_action): Stripe's payment_status stays unpaid until checkout_async_payment */
+	/* (subscription mode's iDEAL / Bancontact: the first invoice debited by the generated
+	 * sepa_debit, sub_bank) */
+	bool bank_sub = strcmp(s.mode, "subscription") == 0 &&
+			(takes_type(&s, "ideal") || takes_type(&s, "bancontact"));
 	if (rc == DB_OK && s.payment_intent &&
-	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account"))) {
+	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account") || bank_sub)) {
 		struct payment_intent pi;
 		rc = pi_load(db, &r->arena, r->merchant_id, s.payment_intent, &pi);
 		s.async_unpaid = rc == DB_OK && (strcmp(pi.status, "processing") == 0 ||
@@ -3204,8 +3220,8 @@ static bool bnpl_offered(const struct session *s, const char *type)
 }
 
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
- * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit and
- * us_bank_account; mode=setup card, sepa_debit and us_bank_account, with a currency). A session
+ * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit,
+ * us_bank_account, ideal and bancontact; mode=setup the same, with a currency). A session
  * that takes a bank debit, a bank redirect or a lender records the list; one of cards only keeps
  * NULL (Stripe's default). What the debit and redirect forms of the page do not ask for (custom
  * fields, phone, consent, tax ids, a full billing address; shipping, except from a lender's form,
@@ -3229,11 +3245,16 @@ static int pm_types_parse(struct req *r, struct session *s)
 	/* a subscription's first invoice is debited off session under the multi-use mandate the
 	 * page's SEPA or ACH form collects (subscribe; an ACH account typed on the page is
 	 * unverified, so that invoice's intent first waits for its microdeposits, as on Stripe).
-	 * Setup mode saves either bank account through its SetupIntent (setup_intents_checkout);
-	 * a bank redirect or a lender not. */
+	 * Setup mode saves either bank account through its SetupIntent (setup_intents_checkout),
+	 * and the account an iDEAL or Bancontact bank reports (a generated sepa_debit), which in
+	 * subscription mode then pays as the SEPA form's does (sub_bank); a lender pays once,
+	 * nothing to save. */
 	bool setup = strcmp(s->mode, "setup") == 0;
 	bool sub = strcmp(s->mode, "subscription") == 0;
-	unsigned modal = sub || setup ? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT) : debits;
+	unsigned modal =
+	    sub || setup
+		? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT)
+		: debits;
 	if (strcmp(s->mode, "payment") != 0 && modal)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
 				"Tender takes %s in `payment` mode only.",
@@ -3614,9 +3635,10 @@ struct page_ctx {
 	bool found;
 	struct payment_intent pi; /* the session's last attempt, when it exists */
 	bool has_pi;
-	bool si_succeeded;  /* setup mode: the last attempt's SetupIntent succeeded */
-	const char *action; /* where the form posts: NULL for the session's own page */
-	const char *nonce;  /* a payment link's form: its one-time value, posted back */
+	bool si_succeeded;     /* setup mode: the last attempt's SetupIntent succeeded */
+	const char *si_status; /* setup mode: the last attempt's SetupIntent's status, or NULL */
+	const char *action;    /* where the form posts: NULL for the session's own page */
+	const char *nonce;     /* a payment link's form: its one-time value, posted back */
 	/* its discount as the page names it: the promotion code's text, else the coupon's name
 	 * (or id) */
 	const char *discount_label;
@@ -3646,10 +3668,13 @@ static int page_load_fn(struct db *db, void *arg)
 	x->has_pi = x->s.payment_intent &&
 		    pi_load(db, &r->arena, x->acct, x->s.payment_intent, &x->pi) == DB_OK;
 	const char *si_status = NULL;
+	/* setup mode: a saved account completed the session (subscription mode: its
+	 * subscription does, sub_bank) */
 	x->si_succeeded =
 	    x->s.setup_intent &&
 	    setup_intent_status(r, db, x->acct, x->s.setup_intent, &si_status) == DB_OK &&
-	    strcmp(si_status, "succeeded") == 0;
+	    strcmp(si_status, "succeeded") == 0 && strcmp(x->s.mode, "setup") == 0;
+	x->si_status = x->s.setup_intent ? si_status : NULL;
 	return 0;
 }
 
@@ -4349,14 +4374,22 @@ static void redirect_form(struct req *r, struct buf *b, const struct page_ctx *x
 		}
 		buf_puts(b, "</select>");
 	}
-	/* a payment saved for later generates a SEPA Direct Debit mandate (generate_sepa) */
-	if (session_sfu_of(r, &x->s, type)) {
+	/* a payment saved for later (or setup mode's saving) generates a SEPA Direct Debit
+	 * mandate (generate_sepa) */
+	bool setup = strcmp(x->s.mode, "setup") == 0;
+	bool sub = strcmp(x->s.mode, "subscription") == 0;
+	if (setup || sub || session_sfu_of(r, &x->s, type)) {
 		buf_printf(b,
 			   "<p class=\"mandate\" id=\"%s-mandate\">By continuing, you authorise ",
 			   type);
 		html_escape(b, x->merchant_name);
-		buf_puts(b, " to debit the account you pay with for later payments by SEPA Direct "
-			    "Debit, as the mandate your bank's confirmation creates says.</p>");
+		buf_puts(b, setup || sub
+				? " to debit the account you confirm at your bank for later "
+				  "payments by SEPA Direct Debit, as the mandate your bank's "
+				  "confirmation creates says.</p>"
+				: " to debit the account you pay with for later payments by SEPA "
+				  "Direct Debit, as the mandate your bank's confirmation creates "
+				  "says.</p>");
 	}
 	pay_form_close(r, b, x, type, arena_printf(&r->arena, "with %s", name));
 }
@@ -4760,6 +4793,9 @@ struct attempt_ctx {
 	/* mode=payment: the form may confirm the session's intent again (any form: a bank
 	 * debit's mandate is accepted on it anew), and did: pi_id is then that intent's */
 	bool reuse_ok, reused;
+	/* mode=subscription's iDEAL / Bancontact form: the attempt is the SetupIntent saving the
+	 * account first, as setup mode's (sub_bank) */
+	bool bank_setup;
 };
 
 /* Inside attempt_fn, once the attempt is the session's: the phone and billing address the
@@ -4848,8 +4884,8 @@ static int attempt_fn(struct db *db, void *arg)
 	struct attempt_ctx *a = arg;
 	struct req *r = a->r;
 	struct page_ctx *x = a->x;
-	bool setup = strcmp(x->s.mode, "setup") == 0;
-	bool sub = strcmp(x->s.mode, "subscription") == 0;
+	bool setup = strcmp(x->s.mode, "setup") == 0 || a->bank_setup;
+	bool sub = strcmp(x->s.mode, "subscription") == 0 && !a->bank_setup;
 	a->still_open = false;
 	a->customer = NULL;
 	struct session cur;
@@ -4862,6 +4898,9 @@ static int attempt_fn(struct db *db, void *arg)
 	/* a promotion code applied (or removed) since the page was read: the buyer pays what
 	 * the page showed or nothing (the page is shown again) */
 	if (cur.amount_total != x->s.amount_total)
+		return 0;
+	/* a subscription made by another attempt (a card's, its 3-D Secure under way) first */
+	if (a->bank_setup && cur.subscription)
 		return 0;
 	if (sub && cur.subscription) {
 		/* subscription mode: the attempt is its subscription. Not there: being made now
@@ -4944,7 +4983,8 @@ static int busy_page(struct req *r)
 /* setup mode: the card (or the SEPA or ACH form's bank account, whose multi-use mandate the
  * buyer accepts online on the page now) is checked and saved by a SetupIntent (for the
  * session's customer, if any), recorded on the session first as a payment's intent is. */
-static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url)
+static int save_card(struct req *r, struct page_ctx *x, const char *pm, const char *ret_url,
+		     bool bank_setup)
 {
 	json_t *cj = x->s.collect ? json_loads(x->s.collect, 0, NULL) : NULL;
 	json_t *sd = json_object_get(cj, "setup_intent_data");
@@ -4964,7 +5004,8 @@ static int save_card(struct req *r, struct page_ctx *x, const char *pm, const ch
 				 .acc_ip = r->client_ip,
 				 .acc_ua = r->user_agent};
 	id_new_at(co.id, "seti_", r->now);
-	struct attempt_ctx a = {r, x, co.id, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
+	struct attempt_ctx a = {r, x, co.id, false, NULL,  NULL,      NULL,
+				0, 0, NULL,  false, false, bank_setup};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -5067,7 +5108,7 @@ static int attempt_clear_fn(struct db *db, void *p)
  * PaymentIntent whose write also makes the subscription and completes the session, or, with a
  * trial, one write that saves the card, makes the subscription and completes the session. The
  * attempt (its subscription and intent ids) is recorded on the session first, as a payment's. */
-static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sepa,
+static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sepa, bool mandated,
 		     const char *ret_url)
 {
 	struct sub_checkout *co = arena_alloc(&r->arena, sizeof(*co));
@@ -5145,12 +5186,14 @@ static int subscribe(struct req *r, struct page_ctx *x, const char *pm, bool sep
 		id_new_at(co->pi_id, "pi_", r->now);
 	/* the customer's email: the one the session was made with, else the one typed */
 	struct sub_rows sr = {x, co, x->s.customer_email ? x->s.customer_email : x->s.details_email,
-			      x->s.details_name, sepa ? pm : NULL};
+			      x->s.details_name, sepa && !mandated ? pm : NULL};
 	co->before = sub_rows_fn;
 	co->ctx = &sr;
-	struct attempt_ctx a = {
-	    r,	   x,	 co->pi_id[0] ? co->pi_id : NULL, false, co->id, NULL, NULL, 0, 0, NULL,
-	    false, false};
+	struct attempt_ctx a = {r,     x,      co->pi_id[0] ? co->pi_id : NULL,
+				false, co->id, NULL,
+				NULL,  0,      0,
+				NULL,  false,  false,
+				false};
 	if (req_write(r, attempt_fn, &a) != 0)
 		return -1;
 	if (!a.still_open)
@@ -5770,7 +5813,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	struct page_ctx x = *x_;
 	int rc;
 	char pm[ID_MAX];
-	struct attempt_ctx a = {r, &x, NULL, false, NULL, NULL, NULL, 0, 0, NULL, false, false};
+	struct attempt_ctx a = {r, &x, NULL, false, NULL,  NULL, NULL,
+				0, 0,  NULL, false, false, false};
 	if (!x.s.billing_address && session_asks_address(r, &x.s))
 		return checkout_page(r, &x, 400, "Enter your billing address first.");
 	if (strcmp(x.s.mode, "payment") == 0) {
@@ -5830,9 +5874,10 @@ static int pay(struct req *r, struct page_ctx *x_)
 	const char *ret_url = arena_printf(&r->arena, redirect ? "%s/return" : "%s/complete",
 					   session_url(r, x.acct, x.id));
 	if (strcmp(x.s.mode, "setup") == 0)
-		return save_card(r, &x, pm, ret_url);
+		return save_card(r, &x, pm, ret_url, false);
 	if (strcmp(x.s.mode, "subscription") == 0)
-		return subscribe(r, &x, card || sepa ? pm : NULL, sepa, ret_url);
+		return redirect ? save_card(r, &x, pm, ret_url, true) /* sub_bank */
+				: subscribe(r, &x, card || sepa ? pm : NULL, sepa, false, ret_url);
 	/* the attempt's intent is recorded on the session first (see the top of this file) */
 	/* Afterpay / Clearpay ships somewhere: the address collected, else the billing address */
 	const char *bnpl_ship = NULL;
@@ -6254,6 +6299,21 @@ static int h_return(struct req *r)
 	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	/* setup mode: the session's SetupIntent (its account saved: page_lookup completed);
+	 * subscription mode's iDEAL / Bancontact the same until the bank authorized it */
+	if (strcmp(x.s.mode, "setup") == 0 ||
+	    (x.si_status && strcmp(x.si_status, "succeeded") != 0 && !x.s.subscription)) {
+		if (x.si_status && strcmp(x.si_status, "requires_action") == 0)
+			return checkout_page(r, &x, 200,
+					     "Your bank has not confirmed yet. Finish it at your "
+					     "bank, or choose another payment method.");
+		if (x.si_status && strcmp(x.si_status, "requires_payment_method") == 0)
+			return checkout_page(
+			    r, &x, 402,
+			    "Your bank did not confirm your account. Try again, or "
+			    "choose another payment method.");
+		return checkout_page(r, &x, 200, NULL);
+	}
 	if (x.has_pi && strcmp(x.pi.status, "requires_action") == 0)
 		return checkout_page(r, &x, 200,
 				     "Your bank has not confirmed the payment yet. Finish it at "
@@ -6265,6 +6325,44 @@ static int h_return(struct req *r)
 	return checkout_page(r, &x, 402,
 			     "Your payment failed: your bank did not authorize it. Try again, or "
 			     "choose another payment method.");
+}
+
+/* ---- subscription mode's iDEAL / Bancontact (sub_bank) ----
+ *
+ * The form confirms a SetupIntent of the session (save_card, bank_setup: recorded as setup
+ * mode's attempt is, the SEPA mandate accepted online on the page) and the bank's page
+ * authorizes it: as Stripe's Checkout does, the account the bank reports becomes a sepa_debit
+ * PaymentMethod with a multi-use mandate (redirect_page.c, the intent's one write). Right after
+ * that write, the same POST makes the subscription with it (checkout_subscribe_saved: the
+ * SEPA form's path, subscribe, with the mandate already made), so its first invoice is
+ * debited off session and the session completes unpaid, paid when the scheduler settles the
+ * debit; the PaymentMethod is the subscription's default_payment_method for the renewals. A
+ * failure at the bank leaves the SetupIntent requires_payment_method and the session open. */
+
+int checkout_setup_saved(struct req *r, struct db *db, const char *id, bool *ret_subscribe)
+{
+	*ret_subscribe = false;
+	struct session s;
+	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
+	if (rc == DB_NOTFOUND)
+		return 0;
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(s.mode, "subscription") != 0)
+		return checkout_complete(r, db, id);
+	/* open, and no other attempt (a card's) made its subscription meanwhile */
+	*ret_subscribe = strcmp(s.status, "open") == 0 && !s.subscription;
+	return 0;
+}
+
+int checkout_subscribe_saved(struct req *r, const char *acct, const char *cs, const char *pm)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x, acct, cs);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	const char *ret_url = arena_printf(&r->arena, "%s/complete", session_url(r, acct, cs));
+	return subscribe(r, &x, pm, true, true, ret_url);
 }
 
 /* ---- the scheduler: open sessions past expires_at ---- */

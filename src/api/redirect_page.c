@@ -250,6 +250,10 @@ struct page_ctx {
 	struct fx_table *fx;   /* authorize: the rates the sale converts with */
 	const char *outcome;   /* after a POST: succeeded | failed, or NULL (not open) */
 	const char *claim;     /* a POST: the status it moves a pending authorization to */
+	/* a subscription-mode Checkout Session's SetupIntent authorized: the session, which
+	 * subscribes with the generated sepa_debit PaymentMethod after the write */
+	const char *subscribe;
+	char gen_pm[ID_MAX];
 };
 
 /* Reads the intent and its authorization; found only when the token is the one it holds. */
@@ -487,8 +491,10 @@ static int authorize_fn(struct db *db, void *p)
 			return req_fail(r, ERR_API, NULL, NULL);
 		if (generate_sepa(r, db, x->pi.customer, &pm, billing, &x->acceptance, gen_pm,
 				  gen_mandate) != 0 ||
-		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, gen_pm, gen_mandate) != 0)
+		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, gen_pm, gen_mandate,
+						  &x->subscribe) != 0)
 			return -1;
+		str_copy(x->gen_pm, sizeof(x->gen_pm), gen_pm);
 		x->outcome = "succeeded";
 		return 0;
 	}
@@ -593,8 +599,9 @@ static int fail_fn(struct db *db, void *p)
 		return rc < 0 ? -1 : 0; /* a second click: nothing changes */
 	if (x->setup) {
 		struct pm_card pm;
+		const char *none;
 		if (pm_load(db, r->merchant_id, x->pm_id, &pm) != DB_OK ||
-		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, NULL, NULL) != 0)
+		    setup_intent_redirect_outcome(r, db, x->pi_id, &pm, NULL, NULL, &none) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		x->outcome = "failed";
 		return 0;
@@ -630,6 +637,9 @@ static int page_post(struct req *r, store_fn fn, bool authorize)
 		return -1;
 	if (!x.outcome)
 		return challenge_not_found(r);
+	/* the account saved for a subscription-mode Checkout Session: its subscription now */
+	if (x.subscribe)
+		return checkout_subscribe_saved(r, x.acct, x.subscribe, x.gen_pm);
 	return finish(r, &x, strcmp(x.outcome, "succeeded") == 0);
 }
 

@@ -56,6 +56,18 @@ int setup_intent_redirect_view(struct req *r, struct db *db, const char *acct, c
  * r->err. */
 int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
 				  const struct pm_card *pm, const char *generated_pm,
-				  const char *generated_mandate);
+				  const char *generated_mandate, const char **ret_subscribe);
+
+/* ---- a Checkout Session's SetupIntent (api/checkout.c) ----
+ *
+ * Inside the write that succeeds a Checkout Session's SetupIntent (the bank's account saved),
+ * for session id of r's merchant: setup mode completes the session (checkout_complete);
+ * subscription mode (iDEAL, Bancontact) writes nothing and sets *ret_subscribe when the session,
+ * still open, waits for its subscription. 0, or -1 with r->err. */
+int checkout_setup_saved(struct req *r, struct db *db, const char *id, bool *ret_subscribe);
+/* After that write: subscription-mode Checkout Session cs of merchant acct subscribes with the
+ * saved sepa_debit PaymentMethod pm (its mandate made), as its SEPA form does, and answers
+ * the browser (success_url, or the page with what went wrong). 0, or -1 with r->err. */
+int checkout_subscribe_saved(struct req *r, const char *acct, const char *cs, const char *pm);
 
 #endif

@@ -498,6 +498,8 @@ struct confirm_ctx {
 	/* a setup-mode Checkout Session's page: the mandate was accepted there (acc_*), not by
 	 * the request's mandate_data, and the intent's write completes the session */
 	bool checkout;
+	/* an ideal / bancontact confirmation: the bank's test page it waits on */
+	const char *bank_url;
 };
 
 /* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
@@ -867,8 +869,8 @@ static int redirect_confirm_fn(struct db *db, void *p)
 	si->payment_method = arena_strdup(&r->arena, pm.id);
 	si->last_setup_error = NULL;
 	si->three_d_secure_token = NULL;
-	si->next_action =
-	    challenge_next_action(r, si->return_url, redirect_page_url(r, si->id, x->token));
+	c->bank_url = redirect_page_url(r, si->id, x->token);
+	si->next_action = challenge_next_action(r, si->return_url, c->bank_url);
 	if (!si->payment_method || !si->next_action)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a new attempt, waiting at the bank; one that still waited is abandoned */
@@ -896,7 +898,10 @@ static int redirect_confirm_fn(struct db *db, void *p)
 /* What confirming with an ideal / bancontact PaymentMethod of type needs, as on Stripe: the
  * type among the intent's payment_method_types, a customer (the generated sepa_debit
  * PaymentMethod is attached to it), mandate_data (the SEPA mandate the customer accepts, into
- * c->acc_*) and a return_url (the request's, else the intent's). 0, or -1 with r->err. */
+ * c->acc_*) and a return_url (the request's, else the intent's). A Checkout Session's intent
+ * (c->checkout: setup mode, or subscription mode's account saved first) has the mandate
+ * accepted on its page (c->acc_* already) and saves for the session's customer when it has
+ * one, as a card it saves. 0, or -1 with r->err. */
 static int redirect_check(struct req *r, struct confirm_ctx *c, const char *type)
 {
 	struct setup_intent *si = &c->si;
@@ -913,15 +918,15 @@ static int redirect_check(struct req *r, struct confirm_ctx *c, const char *type
 				"SetupIntent. Update its payment_method_types to include "
 				"\"%s\".",
 				type, type);
-	if (si->checkout_session)
+	if (si->checkout_session && !c->checkout)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method", "Checkout takes cards only.");
-	if (!si->customer)
+	if (!si->customer && !c->checkout)
 		return req_fail(r, ERR_PARAM_MISSING, "customer",
 				"A customer is required to set up a %s PaymentMethod: the "
 				"sepa_debit PaymentMethod it generates is attached to the "
 				"SetupIntent's customer. Set customer on the SetupIntent.",
 				type);
-	int md = sepa_mandate_data(r, &c->acc_type, &c->acc_ip, &c->acc_ua);
+	int md = c->checkout ? 1 : sepa_mandate_data(r, &c->acc_type, &c->acc_ip, &c->acc_ua);
 	if (md < 0)
 		return -1;
 	if (md == 0)
@@ -980,8 +985,9 @@ int setup_intent_redirect_view(struct req *r, struct db *db, const char *acct, c
 
 int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
 				  const struct pm_card *pm, const char *generated_pm,
-				  const char *generated_mandate)
+				  const char *generated_mandate, const char **ret_subscribe)
 {
+	*ret_subscribe = NULL;
 	struct setup_intent si;
 	if (si_load(r, db, r->merchant_id, id, &si) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1012,7 +1018,18 @@ int setup_intent_redirect_outcome(struct req *r, struct db *db, const char *id,
 		return -1;
 	if (si_write(r, db, &si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return emit(r, db, &si, ok ? "setup_intent.succeeded" : "setup_intent.setup_failed");
+	if (emit(r, db, &si, ok ? "setup_intent.succeeded" : "setup_intent.setup_failed") != 0)
+		return -1;
+	/* a setup-mode Checkout Session saving the account completes in this same write, as a
+	 * card's; a subscription-mode one subscribes with it next (a failure leaves either open
+	 * for another attempt) */
+	bool subscribe = false;
+	if (ok && si.checkout_session &&
+	    checkout_setup_saved(r, db, si.checkout_session, &subscribe) != 0)
+		return -1;
+	if (subscribe)
+		*ret_subscribe = si.checkout_session;
+	return 0;
 }
 
 /* Checks the card (outside the write), then records the outcome. si must be confirmable. */
@@ -1264,10 +1281,11 @@ int setup_intents_checkout(struct req *r, struct si_checkout *co)
 		rc = -1;
 	str_copy(co->id, sizeof(co->id), si->id);
 	co->status = c.si.status;
-	co->challenge_url =
-	    rc == 0 && status_is(&c.si, "requires_action") && c.si.three_d_secure_token
-		? challenge_url(r, &c.si)
-		: NULL;
+	/* where the browser goes next: the 3-D Secure page, or an iDEAL / Bancontact account's
+	 * bank (the redirect test page) */
+	co->challenge_url = rc != 0 || !status_is(&c.si, "requires_action") ? NULL
+			    : c.si.three_d_secure_token ? challenge_url(r, &c.si)
+							: c.bank_url;
 	return rc;
 }
 

@@ -11,7 +11,7 @@
 // then a card on the same session.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, assertStripeShape, stopAll, tender, waitFor, launchChromium, startShop } = require('./helpers');
+const { startTender, assertStripeShape, stopAll, tender, waitFor, launchChromium, startShop, invoiceLatestPi } = require('./helpers');
 
 let browser; // launched by the first checkout test
 let shop; // success_url and cancel_url answer here
@@ -1400,14 +1400,347 @@ test('checkout and payment link refusals with ideal / bancontact: usd, manual ca
   (e) => e.statusCode === 400 && e.param === 'shipping_address_collection');
   const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Box' } });
   await assert.rejects(stripe.checkout.sessions.create({ mode: 'subscription', success_url: 'https://shop.example/ok',
-    line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['ideal'] }),
-  (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+    line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['ideal', 'klarna'] }),
+  (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /klarna in `payment` mode only/.test(e.message));
   assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
   await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: usd.id, quantity: 1 }], payment_method_types: ['ideal'] }),
     (e) => e.statusCode === 400 && e.param === 'payment_method_types' && /eur/.test(e.message));
   await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: eurPrice.id, quantity: 1 }], payment_method_types: ['bancontact'],
     payment_intent_data: { capture_method: 'manual' } }),
   (e) => e.statusCode === 400 && e.param === 'payment_intent_data[capture_method]');
+});
+
+// ---- iDEAL and Bancontact in setup-mode Checkout Sessions ----
+
+function setupSessionOf(types, extra = {}) {
+  return stripe.checkout.sessions.create({
+    mode: 'setup',
+    currency: 'eur',
+    payment_method_types: types,
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `http://127.0.0.1:${shopPort}/cancel`,
+    ...extra,
+  });
+}
+
+// On a setup session's page: the bank redirect form of type filled and posted, landing on the
+// bank's test page for the session's SetupIntent.
+async function saveWithBank(page, type) {
+  await page.locator(`#${type}-email`).fill('jenny@example.com');
+  await page.locator(`#${type}-name`).fill('Jenny Rosen');
+  if (type === 'ideal') await page.selectOption('#ideal-bank', 'ing');
+  await Promise.all([page.waitForURL(/\/redirect\/acct_\w+\/seti_\w+\/[A-Za-z0-9]{32}$/), page.locator(`#${type}-pay`).click()]);
+  assert.match(await page.locator('h1').textContent(), type === 'ideal' ? /iDEAL test payment page/ : /Bancontact test payment page/);
+  assert.match(await page.locator('body').textContent(), /saving of your account for later SEPA Direct Debit payments/);
+}
+
+test('checkout setup mode: iDEAL -> the bank\'s page, authorize -> success_url; the SetupIntent succeeded, the generated sepa_debit with its multi-use mandate saved on the customer, the session complete in the same write; it pays off session', async () => {
+  await openBrowser();
+  const cus = await stripe.customers.create({ email: 'jenny@example.com' });
+  const s = await setupSessionOf(['card', 'ideal', 'bancontact'], { customer: cus.id });
+  assert.deepEqual(s.payment_method_types, ['card', 'ideal', 'bancontact']);
+  assert.equal(s.setup_intent, null);
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  let seti;
+  try {
+    await page.goto(s.url);
+    // beside the card form: iDEAL's and Bancontact's, each saying what the bank's confirmation creates
+    assert.equal(await page.locator('#choice-ideal').count(), 1);
+    assert.equal(await page.locator('#ideal-mandate').count(), 1);
+    assert.equal(await page.locator('#bancontact-mandate').count(), 1);
+    assert.match(await page.locator('#ideal-pay').textContent(), /Save bank account/);
+    await saveWithBank(page, 'ideal');
+    // while the bank waits: the session open, its SetupIntent requires_action
+    const waiting = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(waiting.status, 'open');
+    seti = await stripe.setupIntents.retrieve(waiting.setup_intent);
+    assert.equal(seti.status, 'requires_action');
+    assert.equal(seti.customer, cus.id);
+    assert.equal(seti.usage, 'off_session');
+    assert.deepEqual(seti.payment_method_types, ['card', 'ideal', 'bancontact']);
+    assert.equal(seti.next_action.type, 'redirect_to_url');
+    assert.equal(seti.next_action.redirect_to_url.url, page.url());
+    assert.match(seti.next_action.redirect_to_url.return_url, new RegExp(`/checkout/${env.merchant.id}/${s.id}/return$`));
+    assertStripeShape(seti, 'setup_intent');
+    // the return before the bank answered: the page, saying so
+    const early = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=succeeded` });
+    assert.equal(early.status, 200);
+    assert.match(early.body, /has not confirmed yet/);
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+    assert.equal(new URL(page.url()).searchParams.get('session_id'), s.id);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['setup_intent'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assert.equal(done.customer, cus.id);
+  const si = done.setup_intent;
+  assert.equal(si.id, seti.id);
+  assert.equal(si.status, 'succeeded');
+  assert.equal(si.next_action, null);
+  const ideal = await stripe.paymentMethods.retrieve(si.payment_method);
+  assert.equal(ideal.type, 'ideal'); // as on Stripe, the intent keeps the ideal one
+  assert.equal(ideal.ideal.bank, 'ing');
+  assert.equal(ideal.customer, null);
+  assertStripeShape(await stripe.setupIntents.retrieve(si.id), 'setup_intent');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  // the attempt names the generated sepa_debit and its mandate, accepted online on the page
+  const att = (await stripe.setupAttempts.list({ setup_intent: si.id })).data;
+  assert.deepEqual(att.map((a) => a.status), ['succeeded']);
+  const details = att[0].payment_method_details.ideal;
+  assert.equal(details.iban_last4, '5264');
+  assert.equal(details.verified_name, 'Jenny Rosen');
+  assert.equal(details.generated_sepa_debit_mandate, si.mandate);
+  assertStripeShape(att[0], 'setup_attempt');
+  const gen = await stripe.paymentMethods.retrieve(details.generated_sepa_debit);
+  assert.equal(gen.type, 'sepa_debit');
+  assert.equal(gen.sepa_debit.country, 'NL');
+  assert.equal(gen.customer, cus.id);
+  assertStripeShape(gen, 'payment_method');
+  const saved = await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((m) => m.id), [gen.id]);
+  const mandate = await stripe.mandates.retrieve(si.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.status, 'active');
+  assert.equal(mandate.payment_method, gen.id);
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assert.ok(mandate.customer_acceptance.online.ip_address);
+  assert.ok(mandate.customer_acceptance.online.user_agent);
+  assertStripeShape(mandate, 'mandate');
+  // one completion, after the SetupIntent's success, in the same write
+  const ev = await completedEvents(s.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.setup_intent, si.id);
+  assert.deepEqual(await eventsOf(si.id), ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded']);
+  // the page and the return now go to success_url, and change nothing
+  const again = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
+  assert.equal(again.status, 303);
+  assert.match(again.headers.location, /\/ok\?session_id=cs_/);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  // the saved account pays off session through the SEPA path, settled by the scheduler
+  let next = await stripe.paymentIntents.create({
+    amount: 1500, currency: 'eur', customer: cus.id, payment_method: gen.id, payment_method_types: ['sepa_debit'],
+    off_session: true, confirm: true,
+  });
+  assert.equal(next.status, 'processing');
+  next = await waitFor(async () => {
+    const x = await stripe.paymentIntents.retrieve(next.id);
+    return x.status !== 'processing' && x;
+  }, 'the off-session SEPA debit to settle', 20000);
+  assert.equal(next.status, 'succeeded');
+  assert.equal((await stripe.charges.retrieve(next.latest_charge)).payment_method_details.sepa_debit.mandate, mandate.id);
+});
+
+test('checkout setup mode: Bancontact failed at the bank -> back on the page saying so, the SetupIntent requires_payment_method; Bancontact again -> saved, the session complete once; the first bank page opens nothing', async () => {
+  await openBrowser();
+  const cus = await stripe.customers.create({ email: 'jenny@example.com' });
+  const s = await setupSessionOf(['bancontact'], { customer: cus.id });
+  const page = await browser.newPage();
+  let firstUrl;
+  let first;
+  try {
+    await page.goto(s.url);
+    assert.equal(await page.locator('#bancontact-mandate').count(), 1);
+    await saveWithBank(page, 'bancontact');
+    firstUrl = page.url();
+    first = (await stripe.checkout.sessions.retrieve(s.id)).setup_intent;
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail test payment' }).click()]);
+    assert.match(await page.locator('.error').textContent(), /bank did not confirm/);
+    const open = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(open.status, 'open');
+    const failed = await stripe.setupIntents.retrieve(first);
+    assert.equal(failed.status, 'requires_payment_method');
+    assert.equal(failed.payment_method, null);
+    assert.ok(failed.last_setup_error);
+    assertStripeShape(failed, 'setup_intent');
+    assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' })).data, []);
+    assert.equal((await completedEvents(s.id)).length, 0);
+    // a forged success changes nothing: the SetupIntent decides
+    const forged = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?setup_intent=${first}&redirect_status=succeeded` });
+    assert.equal(forged.status, 402);
+    // the buyer tries again on the same page
+    await saveWithBank(page, 'bancontact');
+    assert.notEqual(page.url(), firstUrl);
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['setup_intent'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.setup_intent.status, 'succeeded');
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+  const att = (await stripe.setupAttempts.list({ setup_intent: done.setup_intent.id })).data;
+  const gen = await stripe.paymentMethods.retrieve(att[0].payment_method_details.bancontact.generated_sepa_debit);
+  assert.equal(gen.sepa_debit.country, 'BE');
+  assert.deepEqual((await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' })).data.map((m) => m.id), [gen.id]);
+  assert.equal((await stripe.mandates.retrieve(done.setup_intent.mandate)).payment_method, gen.id);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  // the first bank page only says how it ended: nothing to authorize there now
+  const stale = await env.request({ path: new URL(firstUrl).pathname });
+  assert.doesNotMatch(stale.body, /Authorize test payment/);
+  const replay = await post(`${new URL(firstUrl).pathname}/authorize`); // the same answer as before
+  assert.equal(replay.status, 303);
+  assert.equal(new URL(replay.headers.location).searchParams.get('redirect_status'), 'failed');
+  assert.equal((await stripe.setupIntents.retrieve(first)).status, 'requires_payment_method');
+  // refusals: iDEAL's currency, a lender in setup mode
+  for (const [types, currency, re] of [[['ideal'], 'usd', /currency provided \(usd\)/], [['card', 'klarna'], 'eur', /klarna in `payment` mode only/]]) {
+    await assert.rejects(setupSessionOf(types, { currency }), (e) => e.statusCode === 400 && e.param === 'payment_method_types' && re.test(e.message));
+  }
+});
+
+// ---- iDEAL and Bancontact in subscription-mode Checkout Sessions ----
+
+test('checkout subscription mode: iDEAL -> the bank\'s page, authorize -> success_url; the generated sepa_debit (mandate accepted online) is the subscription\'s default payment method and pays the first invoice off session, paid when the debit settles (async_payment_succeeded)', async () => {
+  await openBrowser();
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Stroopwafel club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription',
+    line_items: [{ price: monthly.id, quantity: 2 }],
+    payment_method_types: ['card', 'ideal', 'bancontact'],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `http://127.0.0.1:${shopPort}/cancel`,
+  });
+  assert.deepEqual(s.payment_method_types, ['card', 'ideal', 'bancontact']);
+  assertStripeShape(s, 'checkout.session');
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    assert.equal(await page.locator('#ideal-mandate').count(), 1);
+    assert.match(await page.locator('#ideal-pay').textContent(), /Pay 18\.00 EUR with iDEAL/);
+    // a failure first: back on the page saying so, nothing made
+    await saveWithBank(page, 'ideal');
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Fail test payment' }).click()]);
+    assert.match(await page.locator('.error').textContent(), /bank did not confirm/);
+    const open = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(open.status, 'open');
+    assert.equal(open.subscription, null);
+    assert.equal(open.customer, null);
+    // then the bank authorizes
+    await saveWithBank(page, 'ideal');
+    const waiting = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(waiting.status, 'open');
+    assert.equal(waiting.setup_intent, null); // Stripe shows a setup_intent in setup mode only
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+    assert.equal(new URL(page.url()).searchParams.get('session_id'), s.id);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.ok(['unpaid', 'paid'].includes(done.payment_status), done.payment_status);
+  assert.match(done.customer, /^cus_/);
+  assert.equal(done.payment_intent, null);
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  assert.equal(sub.customer, done.customer);
+  assert.equal(sub.latest_invoice, done.invoice);
+  // the renewals' payment method: the account the bank reported, saved on the customer made
+  const gen = await stripe.paymentMethods.retrieve(sub.default_payment_method);
+  assert.equal(gen.type, 'sepa_debit');
+  assert.equal(gen.sepa_debit.country, 'NL');
+  assert.equal(gen.sepa_debit.last4, '5264');
+  assert.equal(gen.customer, done.customer);
+  assert.equal(gen.billing_details.name, 'Jenny Rosen');
+  assertStripeShape(gen, 'payment_method');
+  assert.deepEqual((await stripe.customers.listPaymentMethods(done.customer, { type: 'sepa_debit' })).data.map((m) => m.id), [gen.id]);
+  const cus = await stripe.customers.retrieve(done.customer);
+  assert.equal(cus.email, 'jenny@example.com');
+  // the first invoice debited off session under the mandate accepted on the page
+  const pi0 = await invoiceLatestPi(stripe, { id: done.invoice, customer: done.customer });
+  assert.equal(pi0.amount, 1800);
+  assert.equal(pi0.payment_method, gen.id);
+  const completed = (await completedEvents(s.id))[0];
+  assert.equal(completed.data.object.payment_status, 'unpaid');
+  assert.equal(completed.data.object.subscription, sub.id);
+  assert.equal((await completedEvents(s.id)).length, 1);
+  const settled = await waitFor(async () => {
+    const inv = await stripe.invoices.retrieve(done.invoice);
+    return inv.status === 'paid' && inv;
+  }, 'the first invoice\'s debit to settle', 30000);
+  assert.equal(settled.amount_paid, 1800);
+  const charge = await stripe.charges.retrieve((await stripe.paymentIntents.retrieve(pi0.id)).latest_charge);
+  assert.equal(charge.payment_method_details.type, 'sepa_debit');
+  const mandate = await stripe.mandates.retrieve(charge.payment_method_details.sepa_debit.mandate);
+  assert.equal(mandate.type, 'multi_use');
+  assert.equal(mandate.payment_method, gen.id);
+  assert.equal(mandate.customer_acceptance.type, 'online');
+  assert.equal(mandate.customer_acceptance.online.ip_address, '127.0.0.1');
+  assertStripeShape(mandate, 'mandate');
+  const paid = await waitFor(async () => {
+    const x = await stripe.checkout.sessions.retrieve(s.id);
+    return x.payment_status === 'paid' && x;
+  }, 'the session to be paid', 30000);
+  assertStripeShape(paid, 'checkout.session');
+  const evs = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === s.id).map((e) => e.type).reverse();
+  assert.deepEqual(evs, ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+  // the return now goes to success_url and changes nothing
+  const again = await env.request({ path: `/checkout/${env.merchant.id}/${s.id}/return?redirect_status=failed` });
+  assert.equal(again.status, 303);
+  assert.equal((await completedEvents(s.id)).length, 1);
+});
+
+test('checkout subscription mode: Bancontact for the session\'s customer -> the generated sepa_debit saved on it once, the subscription\'s default payment method', async () => {
+  await openBrowser();
+  const cus = await stripe.customers.create({ email: 'jenny@example.com' });
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 700, recurring: { interval: 'month' }, product_data: { name: 'Frites club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', customer: cus.id,
+    line_items: [{ price: monthly.id, quantity: 1 }],
+    payment_method_types: ['bancontact'],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    await saveWithBank(page, 'bancontact');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.customer, cus.id);
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  const saved = await stripe.customers.listPaymentMethods(cus.id, { type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((m) => m.id), [sub.default_payment_method]);
+  assert.equal(saved.data[0].sepa_debit.country, 'BE');
+  const pi0 = await invoiceLatestPi(stripe, { id: done.invoice, customer: cus.id });
+  assert.equal(pi0.payment_method, sub.default_payment_method);
+  assert.equal(pi0.amount, 700);
+  assertStripeShape(await stripe.checkout.sessions.retrieve(s.id), 'checkout.session');
+});
+
+test('checkout subscription mode with a trial: iDEAL saves the generated sepa_debit as the default payment method, nothing charged', async () => {
+  await openBrowser();
+  const monthly = await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Trial club' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], payment_method_types: ['ideal'],
+    subscription_data: { trial_period_days: 14 },
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  assert.equal(s.amount_total, 0);
+  const page = await browser.newPage();
+  try {
+    await page.goto(s.url);
+    await saveWithBank(page, 'ideal');
+    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: 'Authorize test payment' }).click()]);
+  } finally {
+    await page.close();
+  }
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.payment_status, 'no_payment_required');
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'trialing');
+  const saved = await stripe.customers.listPaymentMethods(done.customer, { type: 'sepa_debit' });
+  assert.deepEqual(saved.data.map((m) => m.id), [sub.default_payment_method]);
+  assert.equal((await stripe.charges.list({ customer: done.customer })).data.length, 0);
+  assert.equal((await completedEvents(s.id)).length, 1);
 });
 
 // ---- Affirm, Afterpay / Clearpay and Klarna in Checkout Sessions and payment links ----
