@@ -388,6 +388,15 @@ int test_clock_ready(struct app *app, struct store *s, const char *merchant, con
 /* The longest coupon id a merchant may choose. */
 #define COUPON_ID_MAX 200
 
+/* Stripe's currencies: an amount_off coupon's currency_options has at most one entry each */
+#define COUPON_CURRENCY_OPTIONS_MAX 135
+
+/* An amount_off coupon's amount off in another currency than its own (currency_options). */
+struct coupon_currency_option {
+	char currency[8];
+	int64_t amount_off;
+};
+
 struct coupon {
 	char id[COUPON_ID_MAX + 1];
 	int64_t created;
@@ -402,16 +411,29 @@ struct coupon {
 	const char *applies_to; /* JSON array of product ids; NULL: every product */
 	const char *metadata;
 	bool deleted;
+	/* currency_options: sorted by currency, never the coupon's own (r's arena) */
+	int n_options;
+	const struct coupon_currency_option *options;
 };
 /* DB_OK (a deleted one too: c->deleted), DB_NOTFOUND, or < 0. */
 int coupon_load(struct req *r, struct db *db, const char *id, struct coupon *ret);
 /* Can it be redeemed at `now` (real time): not deleted, before redeem_by, under
  * max_redemptions. */
 bool coupon_valid(const struct coupon *c, int64_t now);
+/* Can it take something off in `currency`: a percent_off coupon in any, an amount_off one in its
+ * own currency or one of its currency_options (NULL: none). *ret_amount_off (may be NULL): the
+ * amount off in that currency (0 for a percent_off coupon, or when it cannot). */
+bool coupon_amount_in(const struct coupon *c, const char *currency, int64_t *ret_amount_off);
 /* Does it apply to a line of product `product` (NULL: a line without one)? */
 bool coupon_applies_to(const struct coupon *c, const char *product);
 /* Renders it (prefix: where it sits for expand[]: applies_to; NULL: an event's object). */
 void coupon_render(struct req *r, const struct coupon *c, const char *prefix, struct json *j);
+
+/* A promotion code's restrictions[currency_options][<currency>][minimum_amount]. */
+struct promotion_code_currency_option {
+	char currency[8];
+	int64_t minimum_amount;
+};
 
 struct promotion_code {
 	char id[ID_MAX];
@@ -422,7 +444,13 @@ struct promotion_code {
 	bool has_minimum;
 	int64_t minimum_amount;
 	char minimum_amount_currency[8];
+	/* the minimum in other currencies (never minimum_amount_currency), sorted; r's arena */
+	int n_options;
+	const struct promotion_code_currency_option *options;
 };
+/* The minimum a purchase in `currency` must reach to redeem it: minimum_amount in its currency,
+ * an option's in another. false: it has no minimum for that currency (none at all: *ret 0). */
+bool promotion_code_minimum_in(const struct promotion_code *p, const char *currency, int64_t *ret);
 int promotion_code_load(struct req *r, struct db *db, const char *id, struct promotion_code *ret);
 /* The active promotion code whose code is `code` (whatever its case): DB_OK, DB_NOTFOUND, < 0. */
 int promotion_code_find(struct req *r, struct db *db, const char *code, struct promotion_code *ret);

@@ -17,10 +17,10 @@
  * line rounded to the nearest minor unit, an amount off spread over the lines in proportion,
  * never below zero. A line takes a discount when it is discountable (prorations are not, as on
  * Stripe), positive, of a product the coupon applies to, and (for an amount off) in the coupon's
- * currency. The same computation serves twice: before an invoice's write, over the lines it will
- * have (its total decides the payment's amount), and inside it over the lines as stored
- * (invoice_discounts_apply); both see the same lines in the same order, so both give the same
- * total, and the write checks that they did.
+ * currency or one of its currency_options (whose amount it then takes). The same computation serves
+ * twice: before an invoice's write, over the lines it will have (its total decides the payment's
+ * amount), and inside it over the lines as stored (invoice_discounts_apply); both see the same
+ * lines in the same order, so both give the same total, and the write checks that they did.
  *
  * Taxes (tax_rates.c). After its discounts, each line's rates (its own, else the invoice's
  * default_tax_rates) are taken on what is left of it, by billing_tax_line (billing/tax.h: each
@@ -333,11 +333,13 @@ static int promo_check(struct req *r, struct db *db, const char *id, const char 
 					"never paid before.",
 					p->code);
 	}
-	if (p->has_minimum &&
-	    (!str_eq(p->minimum_amount_currency, currency) || amount < p->minimum_amount))
+	/* the minimum in the purchase's currency: minimum_amount's own, or a currency option's */
+	int64_t min = 0;
+	if (p->has_minimum && (!promotion_code_minimum_in(p, currency, &min) || amount < min))
 		return req_fail(r, ERR_PARAM_BAD, shown,
 				"The promotion code %s needs a purchase of at least %lld %s.",
-				p->code, (long long)p->minimum_amount, p->minimum_amount_currency);
+				p->code, (long long)(min ? min : p->minimum_amount),
+				min ? currency : p->minimum_amount_currency);
 	return 0;
 }
 
@@ -386,8 +388,8 @@ int discounts_resolve(struct req *r, struct db *db, const struct discount_spec *
 			d->start = t;
 		}
 		/* currency NULL: a customer's discount, for invoices in any currency (an amount
-		 * off takes something only from those in its own) */
-		if (currency && !d->coupon.percent_e4 && !str_eq(d->coupon.currency, currency))
+		 * off takes something only from those in its own or its currency_options') */
+		if (currency && !coupon_amount_in(&d->coupon, currency, NULL))
 			return req_fail(r, ERR_PARAM_BAD, shown,
 					"The coupon %s takes an amount off in %s; this is in %s.",
 					d->coupon.id, d->coupon.currency, currency);
@@ -988,7 +990,7 @@ static int calc_line_tax(struct calc *c, int i, const struct inv_line *l, int64_
 static bool line_takes(const struct inv_line *l, const struct discount *d, const char *currency)
 {
 	return l->discountable && coupon_applies_to(&d->coupon, l->product) &&
-	       (d->coupon.percent_e4 || str_eq(d->coupon.currency, currency));
+	       coupon_amount_in(&d->coupon, currency, NULL);
 }
 
 static int calc_add_disc(struct calc *c, const struct discount *d, int64_t amount)
@@ -1044,9 +1046,11 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 		for (int k = 0; k < lines[i].n_own && k < DISCOUNTS_MAX; k++) {
 			const struct discount *d = &lines[i].own[k];
 			bool e = line_takes(&lines[i], d, currency) && rem[i] > 0;
-			int64_t got = 0, sum;
-			if (billing_discount_lines(d->coupon.percent_e4, d->coupon.amount_off,
-						   &rem[i], &e, 1, &got, &sum) != 0 ||
+			int64_t got = 0, sum, off;
+			/* an amount off in the invoice's currency: its own or an option's */
+			coupon_amount_in(&d->coupon, currency, &off);
+			if (billing_discount_lines(d->coupon.percent_e4, off, &rem[i], &e, 1, &got,
+						   &sum) != 0 ||
 			    calc_add_disc(c, d, got) != 0)
 				return req_fail(r, ERR_API, NULL, NULL);
 			if (e)
@@ -1064,8 +1068,9 @@ static int calc_run(struct req *r, const char *currency, struct inv_line *lines,
 		if (!was)
 			return req_fail(r, ERR_API, NULL, NULL);
 		memcpy(was, el, (size_t)n * sizeof(bool));
-		if (billing_discount_lines(d->coupon.percent_e4, d->coupon.amount_off, rem, el, n,
-					   out, &sum) != 0 ||
+		int64_t off;
+		coupon_amount_in(&d->coupon, currency, &off);
+		if (billing_discount_lines(d->coupon.percent_e4, off, rem, el, n, out, &sum) != 0 ||
 		    calc_add_disc(c, d, sum) != 0)
 			return req_fail(r, ERR_API, NULL, NULL);
 		for (int i = 0; i < n; i++)

@@ -708,8 +708,10 @@ static int quote_breakdown(struct req *r, struct db *db, const struct quote *q, 
 		}
 		for (int i = 0; i < n; i++)
 			eligible[i] = coupon_applies_to(&d->coupon, lines[i].product);
-		if (billing_discount_lines(d->coupon.percent_e4, d->coupon.amount_off, remaining,
-					   eligible, n, took, &amounts[nd]) != 0)
+		int64_t off; /* an amount off in the quote's currency: its own or an option's */
+		coupon_amount_in(&d->coupon, q->currency, &off);
+		if (billing_discount_lines(d->coupon.percent_e4, off, remaining, eligible, n, took,
+					   &amounts[nd]) != 0)
 			rc = DB_ERR;
 		nd++;
 	}
@@ -1167,8 +1169,11 @@ static int quote_price(struct req *r, struct db *db, struct quote *q, int64_t t)
 		return req_fail(r, ERR_API, NULL, NULL);
 	for (int k = 0; k < n_ds; k++) {
 		cs[k] = ds[k].coupon;
+		/* an amount off in the quote's currency (discounts_resolve checked it has one): the
+		 * coupon's own or its currency option's */
+		coupon_amount_in(&ds[k].coupon, q->currency, &cs[k].amount_off);
 		if (str_eq(ds[k].coupon.duration, "forever"))
-			forever[n_forever++] = ds[k].coupon;
+			forever[n_forever++] = cs[k];
 	}
 	int64_t td, up_td, rec_td = 0;
 	if (quote_discount_lines(amounts, products, n, cs, n_ds, disc, &td) != 0 ||

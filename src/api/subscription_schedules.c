@@ -1335,7 +1335,7 @@ static int phases_check(struct req *r, struct db *db, struct schedule *sc, int64
 			if (!coupon_valid(&cp, r->now))
 				return req_fail(r, ERR_PARAM_BAD, dshown,
 						"Coupon %s is no longer valid.", p->coupons[k]);
-			if (cp.amount_off && strcmp(cp.currency, p->currency) != 0)
+			if (!coupon_amount_in(&cp, p->currency, NULL))
 				return req_fail(r, ERR_PARAM_BAD, dshown,
 						"The coupon %s is in %s; the phase bills in %s.",
 						p->coupons[k], cp.currency, p->currency);

@@ -83,7 +83,10 @@ async function assertConserved(inv) {
     assert.equal(pi.status, 'succeeded');
     assert.equal(pi.amount, inv.amount_due);
     assert.equal(pi.latest_charge.amount_captured, inv.amount_due);
-    assert.equal(pi.latest_charge.balance_transaction.amount, inv.amount_due);
+    // settled in the account's currency: another currency's payment is converted, not compared
+    if (pi.latest_charge.balance_transaction.currency === inv.currency) {
+      assert.equal(pi.latest_charge.balance_transaction.amount, inv.amount_due);
+    }
     assert.equal(inv.amount_paid, inv.amount_due);
   }
   return lines;
@@ -685,6 +688,187 @@ test('checkout: discounts[0][coupon] on a subscription-mode session: the subscri
   await assert.rejects(stripe.checkout.sessions.create({ ...base, mode: 'subscription', discounts: [{ coupon: 'NOPE' }] }),
     (e) => e.statusCode === 404 && e.param === 'discounts[0][coupon]');
   assert.equal((await stripe.coupons.retrieve(half.id)).times_redeemed, 1);
+});
+
+// ---- currency_options: an amount off (and a promotion code's minimum) in other currencies ----
+
+test('coupons\' currency_options: create, shown when expanded, update adds, events, refused input; promotion codes\' restrictions[currency_options]', async () => {
+  const c = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'forever', currency_options: { eur: { amount_off: 450 }, GBP: { amount_off: 400 } } });
+  assert.equal(c.currency_options, undefined, 'includable: shown only when expanded');
+  assert.deepEqual([c.amount_off, c.currency], [500, 'usd']);
+  shape(c, 'coupon');
+  const all = { eur: { amount_off: 450 }, gbp: { amount_off: 400 }, usd: { amount_off: 500 } };
+  const got = await stripe.coupons.retrieve(c.id, { expand: ['currency_options'] });
+  assert.deepEqual(got.currency_options, all, 'the coupon\'s own currency among them');
+  shape(got, 'coupon');
+  const listed = await stripe.coupons.list({ limit: 1, expand: ['data.currency_options'] });
+  assert.deepEqual(listed.data[0].currency_options, all);
+  const made = await stripe.coupons.create({ amount_off: 100, currency: 'eur', currency_options: { usd: { amount_off: 110 } }, expand: ['currency_options'] });
+  assert.deepEqual(made.currency_options, { eur: { amount_off: 100 }, usd: { amount_off: 110 } });
+  // update adds an option (the same amount again is taken); one made cannot change
+  const up = await stripe.coupons.update(c.id, { currency_options: { jpy: { amount_off: 80 }, eur: { amount_off: 450 } }, expand: ['currency_options'] });
+  assert.deepEqual(up.currency_options, { ...all, jpy: { amount_off: 80 } });
+  shape(up, 'coupon');
+  const ev = (await eventsFull(c.id)).pop();
+  assert.equal(ev.type, 'coupon.updated');
+  assert.deepEqual(ev.data.object.currency_options, { ...all, jpy: { amount_off: 80 } });
+  assert.deepEqual(ev.data.previous_attributes, { currency_options: all });
+  await assert.rejects(stripe.coupons.update(c.id, { currency_options: { eur: { amount_off: 300 } } }),
+    (e) => e.statusCode === 400 && e.param === 'currency_options[eur][amount_off]');
+  await assert.rejects(stripe.coupons.update(c.id, { currency_options: { usd: { amount_off: 300 } } }),
+    (e) => e.statusCode === 400 && e.param === 'currency_options[usd]');
+  const pct = await stripe.coupons.create({ percent_off: 10 });
+  await assert.rejects(stripe.coupons.update(pct.id, { currency_options: { eur: { amount_off: 300 } } }),
+    (e) => e.statusCode === 400 && e.param === 'currency_options');
+  assert.deepEqual((await stripe.coupons.retrieve(c.id, { expand: ['currency_options'] })).currency_options, { ...all, jpy: { amount_off: 80 } }, 'a refused update changed nothing');
+  const cases = [
+    [{ percent_off: 10, currency_options: { eur: { amount_off: 100 } } }, 'currency_options'],
+    [{ amount_off: 100, currency: 'usd', currency_options: { usd: { amount_off: 100 } } }, 'currency_options[usd]'],
+    [{ amount_off: 100, currency: 'usd', currency_options: { xyz: { amount_off: 100 } } }, 'currency_options[xyz]'],
+    [{ amount_off: 100, currency: 'usd', currency_options: { eur: { amount_off: '' } } }, 'currency_options[eur][amount_off]'],
+    [{ amount_off: 100, currency: 'usd', currency_options: { eur: { amount_off: 0 } } }, 'currency_options[eur][amount_off]'],
+    [{ amount_off: 100, currency: 'usd', currency_options: { eur: { amount_off: 5, percent_off: 3 } } }, 'currency_options[eur][percent_off]'],
+  ];
+  const before = (await stripe.coupons.list({ limit: 100 })).data.length;
+  for (const [params, param] of cases) {
+    await assert.rejects(stripe.coupons.create(params), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+  assert.equal((await stripe.coupons.list({ limit: 100 })).data.length, before, 'nothing made');
+  await assert.rejects(other.coupons.retrieve(c.id, { expand: ['currency_options'] }), (e) => e.statusCode === 404);
+  // a promotion code's minimum in other currencies
+  const pc = await stripe.promotionCodes.create({
+    coupon: c.id, code: 'MULTI5',
+    restrictions: { minimum_amount: 2000, minimum_amount_currency: 'usd', currency_options: { eur: { minimum_amount: 1800 } } },
+  });
+  assert.equal(pc.restrictions.currency_options, undefined, 'includable');
+  shape(pc, 'promotion_code');
+  const pcx = await stripe.promotionCodes.retrieve(pc.id, { expand: ['restrictions.currency_options'] });
+  assert.deepEqual(pcx.restrictions.currency_options, { eur: { minimum_amount: 1800 }, usd: { minimum_amount: 2000 } });
+  shape(pcx, 'promotion_code');
+  const pcu = await stripe.promotionCodes.update(pc.id, { restrictions: { currency_options: { gbp: { minimum_amount: 1600 } } }, expand: ['restrictions.currency_options'] });
+  assert.deepEqual(pcu.restrictions.currency_options, { eur: { minimum_amount: 1800 }, gbp: { minimum_amount: 1600 }, usd: { minimum_amount: 2000 } });
+  await assert.rejects(stripe.promotionCodes.update(pc.id, { restrictions: { currency_options: { eur: { minimum_amount: 1 } } } }),
+    (e) => e.statusCode === 400 && e.param === 'restrictions[currency_options][eur][minimum_amount]');
+  const pcases = [
+    [{ coupon: c.id, restrictions: { currency_options: { eur: { minimum_amount: 100 } } } }, 'restrictions[currency_options]'],
+    [{ coupon: c.id, restrictions: { minimum_amount: 100, minimum_amount_currency: 'usd', currency_options: { usd: { minimum_amount: 100 } } } }, 'restrictions[currency_options][usd]'],
+    [{ coupon: c.id, restrictions: { minimum_amount: 100, minimum_amount_currency: 'usd', currency_options: { eur: { minimum_amount: '' } } } }, 'restrictions[currency_options][eur][minimum_amount]'],
+  ];
+  for (const [params, param] of pcases) {
+    await assert.rejects(stripe.promotionCodes.create(params), (e) => e.statusCode === 400 && e.param === param, JSON.stringify(params));
+  }
+});
+
+test('an amount_off coupon applies in its currency options\' currencies: invoices, previews, a customer\'s discount, a quote; refused in others', async () => {
+  const c = await stripe.coupons.create({ amount_off: 500, currency: 'usd', currency_options: { eur: { amount_off: 450 } } });
+  const { customer } = await setup();
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 3000, currency: 'eur', description: 'Arbeit' });
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 1000, currency: 'eur', description: 'Mehr' });
+  // the preview and the invoice: 4.50 EUR off, spread 3.38 / 1.12 (in proportion)
+  const pv = await stripe.invoices.createPreview({ customer: customer.id, currency: 'eur', discounts: [{ coupon: c.id }] });
+  assert.deepEqual([pv.currency, pv.subtotal, pv.total], ['eur', 4000, 3550]);
+  const inv = await stripe.invoices.create({ customer: customer.id, currency: 'eur', pending_invoice_items_behavior: 'include', discounts: [{ coupon: c.id }] });
+  assert.deepEqual([inv.currency, inv.subtotal, inv.total], ['eur', 4000, 3550]);
+  assert.deepEqual(inv.total_discount_amounts.map((d) => d.amount), [450]);
+  shape(inv, 'invoice');
+  await assertConserved(inv);
+  const paid = await stripe.invoices.pay(inv.id);
+  assert.deepEqual([paid.status, paid.amount_paid], ['paid', 3550]);
+  await assertConserved(paid);
+  // a currency the coupon has no amount for: refused as before, nothing made
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 3000, currency: 'chf', description: 'Arbeit' });
+  await assert.rejects(stripe.invoices.create({ customer: customer.id, currency: 'chf', pending_invoice_items_behavior: 'include', discounts: [{ coupon: c.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'discounts[0][coupon]' && /usd/.test(e.message));
+  // a customer's own discount takes the option's amount from its eur invoice, nothing from chf
+  await stripe.customers.update(customer.id, { coupon: c.id });
+  const chf = await stripe.invoices.create({ customer: customer.id, currency: 'chf', pending_invoice_items_behavior: 'include' });
+  assert.deepEqual([chf.subtotal, chf.total], [3000, 3000], 'not in an amount it has');
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 2000, currency: 'eur', description: 'Noch mehr' });
+  const eur = await stripe.invoices.create({ customer: customer.id, currency: 'eur', pending_invoice_items_behavior: 'include' });
+  assert.deepEqual([eur.subtotal, eur.total], [2000, 1550]);
+  await assertConserved(eur);
+  // a promotion code's minimum in eur: its option's, not the usd amount
+  const { customer: cus2 } = await setup();
+  const pc = await stripe.promotionCodes.create({
+    coupon: c.id, restrictions: { minimum_amount: 2000, minimum_amount_currency: 'usd', currency_options: { eur: { minimum_amount: 1800 } } },
+  });
+  await stripe.invoiceItems.create({ customer: cus2.id, amount: 1700, currency: 'eur', description: 'Klein' });
+  await assert.rejects(stripe.invoices.create({ customer: cus2.id, currency: 'eur', pending_invoice_items_behavior: 'include', discounts: [{ promotion_code: pc.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'discounts[0][promotion_code]' && /at least 1800 eur/.test(e.message));
+  await stripe.invoiceItems.create({ customer: cus2.id, amount: 100, currency: 'eur', description: 'Dazu' });
+  const ok = await stripe.invoices.create({ customer: cus2.id, currency: 'eur', pending_invoice_items_behavior: 'include', discounts: [{ promotion_code: pc.id }] });
+  assert.deepEqual([ok.subtotal, ok.total], [1800, 1350]);
+  // a quote in eur prices the option's amount off
+  const fee = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, product: product, currency_options: { eur: { unit_amount: 900 } } });
+  const q = await stripe.quotes.create({ customer: customer.id, currency: 'eur', discounts: [{ coupon: c.id }], line_items: [{ price: fee.id, quantity: 2 }] });
+  assert.deepEqual([q.amount_subtotal, q.amount_total, q.total_details.amount_discount], [1800, 1350, 450]);
+});
+
+test('a subscription in a price\'s option currency takes its coupon\'s amount off in that currency, renewals too', async () => {
+  const seat = await stripe.prices.create({
+    currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Seat' },
+    currency_options: { eur: { unit_amount: 1800 } },
+  });
+  const c = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'forever', currency_options: { eur: { amount_off: 450 } } });
+  const usdOnly = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'forever' });
+  // a clock at the present: the bundled exchange rates (eur → usd) start after T0
+  const now = Math.floor(Date.now() / 1000);
+  const { clock, customer } = await setup('pm_card_visa', now);
+  await assert.rejects(stripe.subscriptions.create({ customer: customer.id, currency: 'eur', items: [{ price: seat.id, quantity: 2 }], discounts: [{ coupon: usdOnly.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'discounts[0][coupon]');
+  const sub = await stripe.subscriptions.create({
+    customer: customer.id, currency: 'eur', items: [{ price: seat.id, quantity: 2 }], discounts: [{ coupon: c.id }],
+    expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'active');
+  const inv = sub.latest_invoice;
+  assert.deepEqual([inv.currency, inv.subtotal, inv.total, inv.amount_paid, inv.status], ['eur', 3600, 3150, 3150, 'paid']);
+  await assertConserved(inv);
+  shape(inv, 'invoice');
+  await advance(clock, now + 32 * DAY);
+  const second = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.notEqual(second.id, inv.id);
+  assert.deepEqual([second.currency, second.subtotal, second.total, second.status], ['eur', 3600, 3150, 'paid']);
+  await assertConserved(second);
+  assert.equal((await stripe.coupons.retrieve(c.id)).times_redeemed, 1);
+});
+
+test('checkout: a session in a price\'s option currency takes a promotion code typed on the page whose coupon has an amount for it', async () => {
+  const b = await launch();
+  const lamp = await stripe.prices.create({ currency: 'usd', unit_amount: 4000, product_data: { name: 'Lamp' }, currency_options: { eur: { unit_amount: 3600 } } });
+  const c = await stripe.coupons.create({ amount_off: 1000, currency: 'usd', name: 'Ten', currency_options: { eur: { amount_off: 900 } } });
+  const code = await stripe.promotionCodes.create({ coupon: c.id, code: 'LAMPTEN' });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'payment', currency: 'eur', line_items: [{ price: lamp.id }], success_url: okUrl, allow_promotion_codes: true,
+  });
+  assert.deepEqual([s.currency, s.amount_subtotal, s.amount_total], ['eur', 3600, 3600]);
+  const page = await b.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#total'), '36.00 EUR');
+  await page.getByLabel('Promotion code').fill('lampten');
+  await Promise.all([page.waitForURL(s.url), page.getByRole('button', { name: 'Apply' }).click()]);
+  assert.equal(await page.textContent('#discount'), '−9.00 EUR');
+  assert.equal(await page.textContent('#total'), '27.00 EUR');
+  let cur = await stripe.checkout.sessions.retrieve(s.id);
+  assert.deepEqual([cur.amount_subtotal, cur.amount_total, cur.total_details.amount_discount], [3600, 2700, 900]);
+  assert.deepEqual(cur.discounts, [{ coupon: c.id, promotion_code: code.id }]);
+  assertStripeShapeCheckout(cur);
+  const bd = (await stripe.checkout.sessions.retrieve(s.id, { expand: ['total_details.breakdown'] })).total_details.breakdown;
+  assert.equal(bd.discounts[0].amount, 900);
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /Pay 27\.00 EUR/ }).click()]);
+  await page.close();
+  cur = await stripe.checkout.sessions.retrieve(s.id);
+  assert.deepEqual([cur.status, cur.payment_status, cur.amount_total], ['complete', 'paid', 2700]);
+  const pi = await stripe.paymentIntents.retrieve(cur.payment_intent);
+  assert.deepEqual([pi.amount, pi.currency, pi.status], [2700, 'eur', 'succeeded']);
+  assert.equal((await stripe.promotionCodes.retrieve(code.id)).times_redeemed, 1);
+  // discounts[0][coupon] at create, in the option currency, and a usd-only coupon refused
+  const s2 = await stripe.checkout.sessions.create({ mode: 'payment', currency: 'eur', line_items: [{ price: lamp.id }], success_url: okUrl, discounts: [{ coupon: c.id }] });
+  assert.deepEqual([s2.amount_subtotal, s2.amount_total], [3600, 2700]);
+  const usdOnly = await stripe.coupons.create({ amount_off: 1000, currency: 'usd' });
+  await assert.rejects(stripe.checkout.sessions.create({ mode: 'payment', currency: 'eur', line_items: [{ price: lamp.id }], success_url: okUrl, discounts: [{ coupon: usdOnly.id }] }),
+    (e) => e.statusCode === 400 && e.param === 'discounts[0][coupon]');
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
