@@ -43,7 +43,8 @@ static const char SQL_GET[] =
     " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
     " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
     " ending_balance, amount_due, collection_method, days_until_due, due_date,"
-    " hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types FROM invoices"
+    " hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
+    " pmo_customer_balance FROM invoices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
@@ -52,10 +53,11 @@ static const char SQL_INSERT[] =
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
     " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
     " starting_balance, ending_balance, amount_due, collection_method, days_until_due,"
-    " due_date, hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types)"
+    " due_date, hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
+    " pmo_customer_balance)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
     " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
-    " $35, $36, $37, $38, $39, $40)";
+    " $35, $36, $37, $38, $39, $40, $41)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
@@ -64,7 +66,8 @@ static const char SQL_UPDATE[] =
     " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
     " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
     " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28, automatic_tax = $29,"
-    " payment_method_types = $30 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " payment_method_types = $30, pmo_customer_balance = $31"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 				       " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
@@ -150,6 +153,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->paid_out_of_band = db_col_int64(st, 37) != 0;
 		in->automatic_tax = db_col_int64(st, 38) != 0;
 		in->payment_method_types = col_text_dup(a, st, 39);
+		in->pmo_customer_balance = col_text_dup(a, st, 40);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -232,6 +236,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	invoice_bind_send(st, 34, in);
 	db_bind_int64(st, 39, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 40, in->payment_method_types, -1);
+	db_bind_text(st, 41, in->pmo_customer_balance, -1);
 	return db_step_done(st);
 }
 
@@ -266,6 +271,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	invoice_bind_send(st, 24, in);
 	db_bind_int64(st, 29, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 30, in->payment_method_types, -1);
+	db_bind_text(st, 31, in->pmo_customer_balance, -1);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -1040,7 +1046,22 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_key(j, "payment_settings");
 	json_obj_open(j);
 	json_kv_null(j, "default_mandate");
-	json_kv_null(j, "payment_method_options");
+	if (in->pmo_customer_balance) {
+		/* the bank transfer it is paid by (api/cash_balance.c); Tender keeps no other
+		 * type's options */
+		json_key(j, "payment_method_options");
+		json_obj_open(j);
+		json_kv_null(j, "acss_debit");
+		json_kv_null(j, "bancontact");
+		json_kv_null(j, "card");
+		json_kv_raw(j, "customer_balance", in->pmo_customer_balance,
+			    strlen(in->pmo_customer_balance));
+		json_kv_null(j, "konbini");
+		json_kv_null(j, "us_bank_account");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_options");
+	}
 	if (in->payment_method_types)
 		json_kv_raw(j, "payment_method_types", in->payment_method_types,
 			    strlen(in->payment_method_types));
@@ -1134,8 +1155,9 @@ int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret)
 {
 	unsigned types;
-	int got = pm_types_param(r, param, shown, PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
-				 "Tender's invoices support", true, &types);
+	int got = pm_types_param(
+	    r, param, shown, PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_CUSTOMER_BALANCE,
+	    "Tender's invoices support", true, &types);
 	if (got <= 0)
 		return got;
 	if (!types) {
@@ -1151,6 +1173,55 @@ int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 bool billing_pm_types_allow(const char *types, const char *type)
 {
 	return pm_types_allows(types, PMT_ALL, type);
+}
+
+#define PM_OPTIONS_PARAM "payment_settings.payment_method_options"
+#define PMO_CASH_PARAM "payment_settings.payment_method_options.customer_balance"
+#define PMO_CASH_SHOWN "payment_settings[payment_method_options][customer_balance]"
+
+/* payment_settings[payment_method_options][customer_balance] of a create or a draft's update
+ * ('' unsets it), then whether its types and options can be paid (an eur bank transfer's
+ * country). 0, or -1 with r->err. */
+static int invoice_pmo_params(struct req *r, struct invoice *in)
+{
+	const char *v = param_str(r, PMO_CASH_PARAM);
+	if (v && !*v)
+		in->pmo_customer_balance = NULL;
+	else if (cash_invoice_pmo_param(r, PMO_CASH_PARAM, PMO_CASH_SHOWN, in->currency,
+					&in->pmo_customer_balance) < 0)
+		return -1;
+	return cash_invoice_pmo_check(r, in->payment_method_types, in->pmo_customer_balance,
+				      in->currency, "payment_settings");
+}
+
+int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in)
+{
+	if (!str_eq(in->status, "open") || !invoice_sends(in) || in->payment_intent ||
+	    !in->payment_method_types ||
+	    !strstr(in->payment_method_types, "\"customer_balance\"") ||
+	    in->amount_due - in->amount_paid <= 0)
+		return 0;
+	const struct cash_invoice ci = {
+	    .invoice = in->id,
+	    .customer = in->customer,
+	    .currency = in->currency,
+	    .pmo = in->pmo_customer_balance,
+	    .description = in->subscription ? "Subscription update" : NULL,
+	    .amount = in->amount_due - in->amount_paid,
+	};
+	char pi_id[ID_MAX];
+	if (cash_invoice_pay(r, db, &ci, pi_id) != 0)
+		return -1;
+	/* paid at once (invoice_payment_settled named the intent), or waiting for transfers:
+	 * the invoice names its intent from now on */
+	if (invoice_load(r, db, in->id, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (in->payment_intent)
+		return 0;
+	in->payment_intent = arena_strdup(&r->arena, pi_id);
+	if (!in->payment_intent || invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
 }
 
 /* ---- the payment's outcome ---- */
@@ -1777,7 +1848,8 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
 			    subscription_invoice_paid(r, db, in) != 0))
 		return -1;
-	return 0;
+	/* paid by bank transfer: its intent, paid now from the customer's cash when it covers it */
+	return invoice_cash_collect(r, db, in);
 }
 
 int invoice_finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
@@ -2128,7 +2200,8 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	if (draft_discounts_set(r, db, in, spec, now) != 0)
 		return -1;
 	if (billing_pm_types_param(r, PM_TYPES_PARAM, PM_TYPES_SHOWN, in->currency,
-				   &in->payment_method_types) < 0)
+				   &in->payment_method_types) < 0 ||
+	    invoice_pmo_params(r, in) != 0)
 		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2201,6 +2274,11 @@ static int update_fn(struct db *db, void *p)
 					   &in->payment_method_types) < 0)
 			return -1;
 	}
+	if (param_present(r, PM_OPTIONS_PARAM) && !draft)
+		return req_fail(r, ERR_PARAM_BAD, PM_TYPES_SHOWN,
+				"Only a draft invoice's payment_settings can be updated.");
+	if (draft && invoice_pmo_params(r, in) != 0)
+		return -1;
 	if (draft && (param_present(r, "collection_method") || param_present(r, "days_until_due") ||
 		      param_present(r, "due_date"))) {
 		if (in->subscription)
@@ -2559,7 +2637,12 @@ static const struct param_spec automatic_tax_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec payment_method_options_children[] = {
+    {"customer_balance", PT_OBJECT, PF_EMPTYABLE, 0, NULL, cash_invoice_pmo_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec payment_settings_children[] = {
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, payment_method_options_children},
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };

@@ -504,3 +504,170 @@ test('refunds of a customer_balance payment go back to the cash balance', async 
   assert.equal(next.status, 'succeeded');
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+// ---- invoices and subscriptions paid by bank transfer ----
+
+const { billingShape, clockAdvance } = require('./billing_helpers');
+const DAY = 86400;
+
+async function invoiceIntent(s, inv) {
+  const full = await s.invoices.retrieve(inv.id, { expand: ['payments'] });
+  assert.equal(full.payments.data.length, 1);
+  return s.paymentIntents.retrieve(full.payments.data[0].payment.payment_intent);
+}
+
+async function sendInvoice(s, customer, amount, currency, settings) {
+  await s.invoiceItems.create({ customer, amount, currency });
+  const draft = await s.invoices.create({
+    customer, currency, collection_method: 'send_invoice', days_until_due: 30,
+    pending_invoice_items_behavior: 'include', payment_settings: settings,
+  });
+  return s.invoices.finalizeInvoice(draft.id);
+}
+
+const CASH_EU = {
+  payment_method_types: ['customer_balance'],
+  payment_method_options: {
+    customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'NL' } } },
+  },
+};
+
+test('a send_invoice invoice paid by bank transfer: waits whole (never partly funded), paid when the transfers cover it', async () => {
+  const cus = await stripe.customers.create({ name: 'Invoiced', email: 'inv@example.com' });
+  const inv = await sendInvoice(stripe, cus.id, 5000, 'eur', CASH_EU);
+  assert.equal(inv.status, 'open');
+  assert.deepEqual(inv.payment_settings.payment_method_types, ['customer_balance']);
+  assert.deepEqual(inv.payment_settings.payment_method_options.customer_balance, {
+    bank_transfer: { eu_bank_transfer: { country: 'NL' }, type: 'eu_bank_transfer' }, funding_type: 'bank_transfer',
+  });
+  billingShape(inv, 'invoice');
+  const pi = await invoiceIntent(stripe, inv);
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.amount, 5000);
+  assert.equal(pi.customer, cus.id);
+  assert.deepEqual(pi.payment_method_types, ['customer_balance']);
+  const d = pi.next_action.display_bank_transfer_instructions;
+  assert.equal(d.amount_remaining, 5000);
+  assert.equal(d.type, 'eu_bank_transfer');
+  assert.match(d.financial_addresses[0].iban.iban, /^NL\d{2}TNDR\d{10}$/);
+  assertStripeShape(pi, 'payment_intent');
+  const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
+  assert.equal(pm.type, 'customer_balance');
+
+  // 3000 does not cover it: Stripe does not fund an invoice partly, the cash stays the customer's
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3000, currency: 'eur' });
+  const still = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(still.status, 'requires_action');
+  assert.equal(still.next_action.display_bank_transfer_instructions.amount_remaining, 5000);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'open');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 3000 });
+  // a hand application of part of it is refused too (and changes nothing)
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id, { amount: 1000 }), 400, undefined, 'amount');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 3000 });
+
+  const before = await balanceOf(stripe, 'eur');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2500, currency: 'eur', reference: d.reference });
+  const paid = await stripe.invoices.retrieve(inv.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.amount_paid, 5000);
+  assert.equal(paid.amount_remaining, 0);
+  billingShape(paid, 'invoice');
+  const done = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(done.status, 'succeeded');
+  assertStripeShape(done, 'payment_intent');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 500 });
+  const ch = await stripe.charges.retrieve(done.latest_charge);
+  assert.match(ch.id, /^py_/);
+  assert.equal(ch.payment_method_details.type, 'customer_balance');
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  if (bt.currency === 'eur') assert.equal((await balanceOf(stripe, 'eur')).pending, before.pending + bt.net);
+  const evs = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === inv.id).map((e) => e.type).reverse();
+  assert.deepEqual(evs.slice(-2), ['invoice.paid', 'invoice.payment_succeeded']);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+
+  // another merchant sees none of it
+  const other = env.stripe(env.merchants[1].secret_key);
+  await refused(other.invoices.retrieve(inv.id), 404);
+  await refused(other.paymentIntents.retrieve(pi.id), 404);
+});
+
+test('an invoice the cash balance covers is paid at finalization; voiding a waiting one cancels its intent', async () => {
+  const cus = await stripe.customers.create({ name: 'Prepaid' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'usd' });
+  const inv = await sendInvoice(stripe, cus.id, 2500, 'usd', { payment_method_types: ['customer_balance'] });
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 2500);
+  billingShape(inv, 'invoice');
+  const pi = await invoiceIntent(stripe, inv);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.payment_method_options.customer_balance.bank_transfer.type, 'us_bank_transfer');
+  assertStripeShape(pi, 'payment_intent');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 1500 });
+
+  // not covered, then voided: the intent waits no more, later cash stays on the balance
+  const open = await sendInvoice(stripe, cus.id, 9000, 'usd', { payment_method_types: ['customer_balance'] });
+  assert.equal(open.status, 'open');
+  const waiting = await invoiceIntent(stripe, open);
+  assert.equal(waiting.status, 'requires_action');
+  await refused(stripe.paymentIntents.cancel(waiting.id), 400);
+  const voided = await stripe.invoices.voidInvoice(open.id);
+  assert.equal(voided.status, 'void');
+  assert.equal((await stripe.paymentIntents.retrieve(waiting.id)).status, 'canceled');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 9000, currency: 'usd' });
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 10500 });
+
+  // refused input changes nothing
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 100, currency: 'eur' });
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'eur', collection_method: 'send_invoice', days_until_due: 3,
+    payment_settings: { payment_method_types: ['customer_balance'] },
+  }), 400, 'parameter_missing', 'payment_settings[payment_method_options][customer_balance][bank_transfer][eu_bank_transfer][country]');
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'eur', collection_method: 'send_invoice', days_until_due: 3,
+    payment_settings: { payment_method_types: ['customer_balance'], payment_method_options: { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'us_bank_transfer' } } } },
+  }), 400, undefined, 'payment_settings[payment_method_options][customer_balance][bank_transfer][type]');
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'eur', payment_settings: { payment_method_options: { customer_balance: { color: 'red' } } },
+  }), 400, 'parameter_unknown');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('a send_invoice subscription paid by bank transfer: its first invoice and its renewals', async () => {
+  const T0 = Math.floor(Date.UTC(2031, 0, 1) / 1000);
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const cus = await stripe.customers.create({ name: 'Subscriber', test_clock: clock.id });
+  const price = await stripe.prices.create({ currency: 'eur', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'eur' });
+  const sub = await stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], collection_method: 'send_invoice', days_until_due: 10,
+    payment_settings: CASH_EU, expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'active');
+  assert.deepEqual(sub.payment_settings.payment_method_types, ['customer_balance']);
+  assert.equal(sub.payment_settings.payment_method_options.customer_balance.bank_transfer.type, 'eu_bank_transfer');
+  billingShape(await stripe.subscriptions.retrieve(sub.id), 'subscription');
+  assert.equal(sub.latest_invoice.status, 'paid'); // the cash covered it
+  assert.deepEqual(sub.latest_invoice.payment_settings.payment_method_options, sub.payment_settings.payment_method_options);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 1000 });
+
+  // the renewal: 1000 does not cover 3000, it waits; a transfer pays it
+  const periodEnd = sub.items.data[0].current_period_end;
+  await clockAdvance(stripe, clock, periodEnd + 2 * 3600);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  const inv2 = renewed.latest_invoice;
+  assert.notEqual(inv2.id, sub.latest_invoice.id);
+  assert.equal(inv2.status, 'open');
+  assert.equal(renewed.status, 'active');
+  const pi2 = await invoiceIntent(stripe, inv2);
+  assert.equal(pi2.status, 'requires_action');
+  assert.equal(pi2.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'eur' });
+  const paid2 = await stripe.invoices.retrieve(inv2.id);
+  assert.equal(paid2.status, 'paid');
+  billingShape(paid2, 'invoice');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+  const again = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(again.status, 'active');
+  billingShape(again, 'subscription');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
