@@ -678,8 +678,7 @@ static int cash_settle(struct req *r, struct db *db, struct payment_intent *pi,
 
 /* next_action display_bank_transfer_instructions of pi, remaining still to be paid, as Stripe
  * shows it: the customer's virtual account for the type asked for, and the reference a transfer
- * names to pay this intent first. hosted_instructions_url: Tender serves no such page. NULL
- * with r->err. */
+ * names to pay this intent first, and the page that shows them. NULL with r->err. */
 static const char *instructions(struct req *r, struct db *db, const struct payment_intent *pi,
 				const struct bank_transfer_type *t, const char *country,
 				int64_t remaining, const char *reference)
@@ -702,7 +701,8 @@ static const char *instructions(struct req *r, struct db *db, const struct payme
 	json_arr_open(&j);
 	json_raw(&j, addr, strlen(addr));
 	json_arr_close(&j);
-	json_kv_null(&j, "hosted_instructions_url");
+	/* Tender's page with these instructions (bank_transfer_page.c); null without a vault */
+	json_kv_str_or_null(&j, "hosted_instructions_url", cash_instructions_url(r, pi->id));
 	json_kv_str(&j, "reference", reference);
 	json_kv_str(&j, "type", t->name);
 	json_obj_close(&j);

@@ -23,6 +23,7 @@ extern const struct route mandates_routes[];
 extern const struct route redirect_page_routes[];
 extern const struct route mandate_page_routes[];
 extern const struct route microdeposit_page_routes[];
+extern const struct route bank_transfer_page_routes[];
 extern const struct route products_routes[];
 extern const struct route plans_routes[];
 extern const struct route payouts_routes[];
@@ -252,6 +253,10 @@ int cash_invoice_pmo_check(struct req *r, const char *types, const char *pmo, co
  * transfer instructions until transfers cover it whole (Stripe does not fund invoices partly).
  * pmo: the invoice's options (NULL: its currency's transfer). ret_pi: the intent. 0, or -1
  * with r->err. */
+/* The hosted instructions page of intent pi_id of r's merchant (bank_transfer_page.c):
+ * http://host/bank_transfer_instructions/{merchant}/{intent}/{secret}, the secret
+ * vault_page_token's (derived, never stored), in r's arena; NULL without a vault. */
+const char *cash_instructions_url(struct req *r, const char *pi_id);
 struct cash_invoice {
 	const char *invoice, *customer, *currency, *pmo, *description;
 	int64_t amount;

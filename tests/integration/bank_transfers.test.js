@@ -6,7 +6,7 @@
 // tenants, and tender verify.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, assertStripeShape, tender } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, launchChromium } = require('./helpers');
 
 let env;
 let stripe;
@@ -310,7 +310,7 @@ test('not covered: the intent waits with the bank transfer instructions, is part
   assert.equal(d.currency, 'usd');
   assert.equal(d.type, 'us_bank_transfer');
   assert.match(d.reference, /^[A-Z2-9]{12}$/);
-  assert.equal(d.hosted_instructions_url, null);
+  assert.match(d.hosted_instructions_url, new RegExp(`^http://[^/]+/bank_transfer_instructions/${env.merchants[0].id}/${pi.id}/[^/]+$`));
   assert.equal(d.financial_addresses[0].type, 'aba');
   // the customer's own account, the one funding instructions give
   const fi = await stripe.customers.createFundingInstructions(cus.id, {
@@ -670,4 +670,62 @@ test('a send_invoice subscription paid by bank transfer: its first invoice and i
   assert.equal(again.status, 'active');
   billingShape(again, 'subscription');
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('the hosted instructions page: the amount remaining, the reference, the bank details; GET only; a wrong link is a 404; the invoice page shows them', async () => {
+  const browser = await launchChromium();
+  try {
+    const cus = await stripe.customers.create({ name: 'Page Reader' });
+    const pi = await cashIntent(stripe, cus.id, 5000, 'usd', US);
+    const d = pi.next_action.display_bank_transfer_instructions;
+    const url = d.hosted_instructions_url;
+    const page = await browser.newPage();
+    const res = await page.goto(url);
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-security-policy'], /default-src 'none'/);
+    assert.equal(await page.locator('script').count(), 0);
+    assert.equal((await page.textContent('#amount_remaining')).trim(), '50.00 USD');
+    assert.equal((await page.textContent('#reference')).trim(), d.reference);
+    const aba = d.financial_addresses[0].aba;
+    assert.equal((await page.textContent('#account_number')).trim(), aba.account_number);
+    assert.equal((await page.textContent('#routing_number')).trim(), aba.routing_number);
+    assert.equal((await page.textContent('#business')).trim(), 'Merchant 0');
+
+    // partly funded: the page follows the intent
+    await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'usd' });
+    await page.goto(url);
+    assert.equal((await page.textContent('#amount_remaining')).trim(), '30.00 USD');
+
+    // a wrong secret, another merchant's path, a POST: 404s that change nothing
+    const wrong = url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    assert.equal((await fetch(wrong)).status, 404);
+    assert.equal((await fetch(url.replace(env.merchants[0].id, env.merchants[1].id))).status, 404);
+    const posted = await fetch(url, { method: 'POST', body: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.notEqual(posted.status, 200);
+    const same = await stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(same.status, 'requires_action');
+    assert.equal(same.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+
+    // paid: the page says so
+    await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3000, currency: 'usd', reference: d.reference });
+    await page.goto(url);
+    assert.match(await page.textContent('#done'), /complete/);
+
+    // the hosted invoice page of an invoice waiting for a bank transfer: its instructions, no card form
+    const inv = await sendInvoice(stripe, cus.id, 7000, 'eur', CASH_EU);
+    assert.equal(inv.status, 'open');
+    const ipi = await invoiceIntent(stripe, inv);
+    const id = ipi.next_action.display_bank_transfer_instructions;
+    const ipage = await browser.newPage();
+    const ires = await ipage.goto(inv.hosted_invoice_url);
+    assert.equal(ires.status(), 200);
+    assert.equal((await ipage.textContent('#amount_remaining')).trim(), '70.00 EUR');
+    assert.equal((await ipage.textContent('#reference')).trim(), id.reference);
+    assert.equal((await ipage.textContent('#iban')).trim(), id.financial_addresses[0].iban.iban);
+    assert.equal(await ipage.locator('#number').count(), 0);
+    assert.equal(await ipage.locator('script').count(), 0);
+    assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'open');
+  } finally {
+    await browser.close();
+  }
 });
