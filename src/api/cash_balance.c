@@ -1207,6 +1207,15 @@ static int locked_fn(struct db *db, void *p)
 	return 0;
 }
 
+int cash_pi_waiting(struct req *r, struct db *db, const char *pi_id, bool *ret)
+{
+	const char *reference = NULL;
+	if (waiting_reference(r, db, pi_id, &reference) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = reference != NULL;
+	return 0;
+}
+
 int cash_pi_locked(struct req *r, struct db *db, const char *pi_id)
 {
 	struct locked_ctx x = {r, pi_id};

@@ -1540,6 +1540,10 @@ struct pay_ctx {
 	struct inv_ctx x;
 	char pi_id[ID_MAX];
 	bool new_intent;
+	/* the invoice's intent waits for a bank transfer: paid otherwise, it is abandoned in the
+	 * payment's write and a new intent pays (Stripe lets a customer_balance invoice be paid
+	 * by another of its types) */
+	const char *replaces;
 };
 
 /* inside the payment's write: the invoice has not changed since it was read, and names the
@@ -1554,6 +1558,8 @@ static int pay_before(struct req *r, struct db *db, void *p)
 	    (strcmp(cur.status, "open") != 0 && strcmp(cur.status, "uncollectible") != 0))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s changed while it was being paid; try again.", cur.id);
+	if (c->replaces && payment_intent_abandon(r, db, c->replaces) != 0)
+		return -1;
 	if (c->new_intent) {
 		cur.payment_intent = c->pi_id;
 		if (invoice_update(r, db, &cur) != DB_OK)
@@ -1586,7 +1592,15 @@ static int pi_status_fn(struct db *db, void *p)
 	c->new_intent = !status || strcmp(status, "canceled") == 0 ||
 			strcmp(status, "succeeded") == 0 || strcmp(status, "processing") == 0;
 	bool processing = status && strcmp(status, "processing") == 0;
+	bool waiting = status && strcmp(status, "requires_action") == 0;
 	db_reset(st);
+	bool cash = false;
+	if (waiting && cash_pi_waiting(c->x.r, db, c->x.in.payment_intent, &cash) != 0)
+		return -1;
+	if (cash) {
+		c->new_intent = true;
+		c->replaces = c->x.in.payment_intent;
+	}
 	/* a bank debit under way may still pay it: a second payment could book it twice */
 	if (processing)
 		return req_fail(

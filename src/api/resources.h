@@ -267,6 +267,8 @@ int cash_invoice_pay(struct req *r, struct db *db, const struct cash_invoice *ci
  * 400: while it waits (cash may be applied to it) it changes neither amount, currency nor
  * customer, and is paid by nothing else. db: the caller's transaction, or NULL (a read). */
 int cash_pi_locked(struct req *r, struct db *db, const char *pi_id);
+/* Inside a transaction: whether intent pi_id waits for a bank transfer. 0, or -1 with r->err. */
+int cash_pi_waiting(struct req *r, struct db *db, const char *pi_id, bool *ret);
 /* Whether a charge's payment_method_details (its card column) is a cash balance payment's. */
 bool cash_charge_is(const char *details);
 /* Inside a refund's write: refund_id's amount of cash-paid charge ch goes back to its

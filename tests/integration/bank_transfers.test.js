@@ -616,6 +616,20 @@ test('an invoice the cash balance covers is paid at finalization; voiding a wait
   await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 9000, currency: 'usd' });
   assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 10500 });
 
+  // an invoice that also takes cards, paid by card while it waits: its transfer intent is
+  // abandoned in the payment's write, a later transfer stays on the balance
+  const both = await sendInvoice(stripe, cus.id, 20000, 'usd', { payment_method_types: ['card', 'customer_balance'] });
+  const bothPi = await invoiceIntent(stripe, both);
+  assert.equal(bothPi.status, 'requires_action');
+  const byCard = await stripe.invoices.pay(both.id, { payment_method: 'pm_card_visa' });
+  assert.equal(byCard.status, 'paid');
+  const abandoned = await stripe.paymentIntents.retrieve(bothPi.id);
+  assert.equal(abandoned.status, 'canceled');
+  assert.equal(abandoned.cancellation_reason, 'abandoned');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 20000, currency: 'usd' });
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 30500 });
+  assert.equal((await stripe.invoices.retrieve(both.id)).amount_paid, 20000);
+
   // refused input changes nothing
   await stripe.invoiceItems.create({ customer: cus.id, amount: 100, currency: 'eur' });
   await refused(stripe.invoices.create({
