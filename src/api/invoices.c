@@ -1194,6 +1194,19 @@ static int invoice_pmo_params(struct req *r, struct invoice *in)
 				      in->currency, "payment_settings");
 }
 
+/* Tender pays an invoice by bank transfer only when its customer pays it (send_invoice): a
+ * charge_automatically one is charged by the scheduler with a saved payment method, which a
+ * bank transfer is not. 0, or -1 with r->err. */
+static int invoice_cash_sends(struct req *r, const struct invoice *in)
+{
+	if (!in->payment_method_types ||
+	    !strstr(in->payment_method_types, "\"customer_balance\"") || invoice_sends(in))
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, PM_TYPES_SHOWN,
+			"Tender takes customer_balance for invoices with "
+			"collection_method=send_invoice only.");
+}
+
 int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in)
 {
 	if (!str_eq(in->status, "open") || !invoice_sends(in) || in->payment_intent ||
@@ -2215,7 +2228,7 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 		return -1;
 	if (billing_pm_types_param(r, PM_TYPES_PARAM, PM_TYPES_SHOWN, in->currency,
 				   &in->payment_method_types) < 0 ||
-	    invoice_pmo_params(r, in) != 0)
+	    invoice_pmo_params(r, in) != 0 || invoice_cash_sends(r, in) != 0)
 		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2341,6 +2354,8 @@ static int update_fn(struct db *db, void *p)
 	}
 	if (param_present(r, "metadata") &&
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
+		return -1;
+	if (draft && invoice_cash_sends(r, in) != 0)
 		return -1;
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);

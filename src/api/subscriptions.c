@@ -332,8 +332,16 @@ static int sub_pmo_params(struct req *r, struct subscription *s)
 	else if (cash_invoice_pmo_param(r, SUB_PMO_CASH, SUB_PMO_CASH_SHOWN, s->currency,
 					&s->pmo_customer_balance) < 0)
 		return -1;
-	return cash_invoice_pmo_check(r, s->payment_method_types, s->pmo_customer_balance,
-				      s->currency, "payment_settings");
+	if (cash_invoice_pmo_check(r, s->payment_method_types, s->pmo_customer_balance, s->currency,
+				   "payment_settings") != 0)
+		return -1;
+	/* its invoices are paid by bank transfer only when the customer pays them (invoices.c) */
+	if (s->payment_method_types && strstr(s->payment_method_types, "\"customer_balance\"") &&
+	    !s->sends)
+		return req_fail(r, ERR_PARAM_BAD, SUB_PM_TYPES_SHOWN,
+				"Tender takes customer_balance for subscriptions with "
+				"collection_method=send_invoice only.");
+	return 0;
 }
 
 static const char SQL_GET[] =

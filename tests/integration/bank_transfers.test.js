@@ -643,6 +643,21 @@ test('an invoice the cash balance covers is paid at finalization; voiding a wait
   await refused(stripe.invoices.create({
     customer: cus.id, currency: 'eur', payment_settings: { payment_method_options: { customer_balance: { color: 'red' } } },
   }), 400, 'parameter_unknown');
+  // charge_automatically: Tender charges those with a saved payment method, never by transfer
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'usd', payment_settings: { payment_method_types: ['customer_balance'] },
+  }), 400, undefined, 'payment_settings[payment_method_types]');
+  const draft = await stripe.invoices.create({
+    customer: cus.id, currency: 'usd', collection_method: 'send_invoice', days_until_due: 3,
+    payment_settings: { payment_method_types: ['customer_balance'] },
+  });
+  await refused(stripe.invoices.update(draft.id, { collection_method: 'charge_automatically' }), 400,
+    undefined, 'payment_settings[payment_method_types]');
+  assert.equal((await stripe.invoices.retrieve(draft.id)).collection_method, 'send_invoice');
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 100, recurring: { interval: 'month' }, product_data: { name: 'P' } });
+  await refused(stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], payment_settings: { payment_method_types: ['customer_balance'] },
+  }), 400, undefined, 'payment_settings[payment_method_types]');
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
