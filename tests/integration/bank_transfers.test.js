@@ -690,6 +690,10 @@ test('a send_invoice subscription paid by bank transfer: its first invoice and i
   const pi2 = await invoiceIntent(stripe, inv2);
   assert.equal(pi2.status, 'requires_action');
   assert.equal(pi2.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  // made by the scheduler, its page on Tender's own host as well
+  const hosted = new URL(pi2.next_action.display_bank_transfer_instructions.hosted_instructions_url);
+  assert.equal(hosted.host, new URL(inv2.hosted_invoice_url).host);
+  assert.equal((await fetch(hosted)).status, 200);
   await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'eur' });
   const paid2 = await stripe.invoices.retrieve(inv2.id);
   assert.equal(paid2.status, 'paid');
