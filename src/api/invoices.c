@@ -1207,13 +1207,29 @@ static int invoice_cash_sends(struct req *r, const struct invoice *in)
 			"collection_method=send_invoice only.");
 }
 
+static const char SQL_PI_STATUS[] =
+    "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+
 int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in)
 {
-	if (!str_eq(in->status, "open") || !invoice_sends(in) || in->payment_intent ||
-	    !in->payment_method_types ||
+	if (!str_eq(in->status, "open") || !invoice_sends(in) || !in->payment_method_types ||
 	    !strstr(in->payment_method_types, "\"customer_balance\"") ||
 	    in->amount_due - in->amount_paid <= 0)
 		return 0;
+	if (in->payment_intent) {
+		/* only an intent that was given up (a credit note changed what is due) is made
+		 * again: any other still pays it, or is the customer's own attempt */
+		struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, in->payment_intent, -1);
+		bool canceled =
+		    db_step(st) == DB_ROW && str_eq(db_col_text(st, 0, NULL), "canceled");
+		db_reset(st);
+		if (!canceled)
+			return 0;
+	}
 	const struct cash_invoice ci = {
 	    .invoice = in->id,
 	    .customer = in->customer,
@@ -1229,7 +1245,7 @@ int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in)
 	 * the invoice names its intent from now on */
 	if (invoice_load(r, db, in->id, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (in->payment_intent)
+	if (in->payment_intent && str_eq(in->payment_intent, pi_id))
 		return 0;
 	in->payment_intent = arena_strdup(&r->arena, pi_id);
 	if (!in->payment_intent || invoice_update(r, db, in) != DB_OK)
@@ -1588,9 +1604,6 @@ static int pay_answer(struct req *r, struct db *db, void *p, int rc)
 		return rc; /* a declined card: Stripe answers pay with its card error */
 	return answer_invoice(r, db, c->x.in.id);
 }
-
-static const char SQL_PI_STATUS[] =
-    "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
 
 static int pi_status_fn(struct db *db, void *p)
 {

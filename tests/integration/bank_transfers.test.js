@@ -630,6 +630,23 @@ test('an invoice the cash balance covers is paid at finalization; voiding a wait
   assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 30500 });
   assert.equal((await stripe.invoices.retrieve(both.id)).amount_paid, 20000);
 
+  // a credit note lowers what a waiting invoice asks for: its intent is made again for the rest
+  const cus2 = await stripe.customers.create({ name: 'Credited' });
+  const credited = await sendInvoice(stripe, cus2.id, 5000, 'usd', { payment_method_types: ['customer_balance'] });
+  const firstPi = await invoiceIntent(stripe, credited);
+  const cn = await stripe.creditNotes.create({ invoice: credited.id, amount: 1500 });
+  assert.equal(cn.pre_payment_amount, 1500);
+  assert.equal((await stripe.paymentIntents.retrieve(firstPi.id)).status, 'canceled');
+  const lowered = await stripe.invoices.retrieve(credited.id);
+  assert.equal(lowered.amount_remaining, 3500);
+  const nextPi = await invoiceIntent(stripe, lowered);
+  assert.notEqual(nextPi.id, firstPi.id);
+  assert.equal(nextPi.status, 'requires_action');
+  assert.equal(nextPi.next_action.display_bank_transfer_instructions.amount_remaining, 3500);
+  await stripe.testHelpers.customers.fundCashBalance(cus2.id, { amount: 3500, currency: 'usd' });
+  assert.equal((await stripe.invoices.retrieve(credited.id)).status, 'paid');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus2.id)).available, { usd: 0 });
+
   // refused input changes nothing
   await stripe.invoiceItems.create({ customer: cus.id, amount: 100, currency: 'eur' });
   await refused(stripe.invoices.create({
