@@ -4491,6 +4491,15 @@ static int change_fn(struct db *db, void *p)
 	x->pi_id[0] = '\0';
 	if (change_rows(x->r, db, x) != 0)
 		return -1;
+	/* a send_invoice one paid by bank transfer: the change's invoice gets its intent, paid
+	 * now when the customer's cash covers it (invoices.c), after the change's own rows */
+	if (x->invoice_now && x->sends) {
+		struct invoice in;
+		if (invoice_load(x->r, db, x->invoice_id, &in) != DB_OK)
+			return req_fail(x->r, ERR_API, NULL, NULL);
+		if (invoice_cash_collect(x->r, db, &in) != 0)
+			return -1;
+	}
 	return change_respond(x->r, db, x);
 }
 

@@ -719,6 +719,30 @@ test('a send_invoice subscription paid by bank transfer: its first invoice and i
   const again = await stripe.subscriptions.retrieve(sub.id);
   assert.equal(again.status, 'active');
   billingShape(again, 'subscription');
+
+  // a change invoiced at once: its invoice waits for a transfer too, then is paid by one
+  const changed = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: sub.items.data[0].id, quantity: 2 }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  const inv3 = changed.latest_invoice;
+  assert.equal(inv3.billing_reason, 'subscription_update');
+  assert.equal(inv3.status, 'open');
+  assert.ok(inv3.amount_due > 0);
+  const pi3 = await invoiceIntent(stripe, inv3);
+  assert.equal(pi3.status, 'requires_action');
+  assert.equal(pi3.next_action.display_bank_transfer_instructions.amount_remaining, inv3.amount_due);
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: inv3.amount_due, currency: 'eur' });
+  assert.equal((await stripe.invoices.retrieve(inv3.id)).status, 'paid');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  // the cash there already covers the next change's invoice: paid in the change's own write
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 10000, currency: 'eur' });
+  const changed2 = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: sub.items.data[0].id, quantity: 3 }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  assert.equal(changed2.latest_invoice.status, 'paid');
+  assert.equal(changed2.status, 'active');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 10000 - changed2.latest_invoice.amount_paid });
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
