@@ -15,6 +15,10 @@
  * A customer's virtual account for a bank transfer type (and an eu_bank_transfer country) is
  * made the first time it is asked for and kept (customer_funding_accounts): test-mode numbers
  * made up from random digits (payments/bank_transfer.h), no one's bank data.
+ *
+ * PaymentIntents paid from the cash balance are the API's own (cash_pi_confirm) or a
+ * send_invoice invoice's (cash_invoice_pay, from invoices.c): an invoice's intent is never
+ * funded in part (Stripe's rule), it takes the cash only when the cash covers all of it.
  */
 #include <stdbool.h>
 #include <stdio.h>
