@@ -103,6 +103,8 @@ struct invoice {
 	/* payment_settings[payment_method_types]: a JSON array (["card","sepa_debit"]), NULL: not
 	 * set (any type Tender takes for it) */
 	const char *payment_method_types;
+	/* payment_settings[payment_method_options][customer_balance] as shown (JSON), NULL: none */
+	const char *pmo_customer_balance;
 };
 /* payment_settings[payment_method_types] of the request at param (shown: its name in errors):
  * card, sepa_debit and us_bank_account, each bank debit only in its currency (eur, usd;
@@ -110,6 +112,11 @@ struct invoice {
  * (*ret the JSON array to store, NULL for '' = none), 0 absent, -1 with r->err. */
 int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret);
+/* Inside the write that finalized invoice in: a send_invoice one whose payment_method_types
+ * name customer_balance gets its PaymentIntent paid from the customer's cash balance
+ * (api/cash_balance.c: cash_invoice_pay), paid at once when the cash covers it; *in is read
+ * again after. Any other invoice is left as it is. 0, or -1 with r->err. */
+int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in);
 /* Does a payment_method_types array (NULL: not set, any) allow type? */
 bool billing_pm_types_allow(const char *types, const char *type);
 /* Is it collected by the customer (collection_method=send_invoice)? */

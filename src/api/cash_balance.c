@@ -15,6 +15,10 @@
  * A customer's virtual account for a bank transfer type (and an eu_bank_transfer country) is
  * made the first time it is asked for and kept (customer_funding_accounts): test-mode numbers
  * made up from random digits (payments/bank_transfer.h), no one's bank data.
+ *
+ * PaymentIntents paid from the cash balance are the API's own (cash_pi_confirm) or a
+ * send_invoice invoice's (cash_invoice_pay, from invoices.c): an invoice's intent is never
+ * funded in part (Stripe's rule), it takes the cash only when the cash covers all of it.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -622,6 +626,7 @@ static int cash_settle(struct req *r, struct db *db, struct payment_intent *pi,
 	id_new_at(ch.id, "py_", r->now);
 	ch.created = r->now;
 	ch.payment_intent = pi->id;
+	ch.invoice = pi->invoice;
 	ch.amount = pi->amount;
 	str_copy(ch.currency, sizeof(ch.currency), pi->currency);
 	ch.customer = pi->customer;
@@ -668,13 +673,16 @@ static int cash_settle(struct req *r, struct db *db, struct payment_intent *pi,
 	const char *js = charge_json(db, &r->arena, r->merchant_id, r->livemode, &ch, &len);
 	if (!js || payments_event(r, db, "charge.succeeded", ch.id, js, len, NULL) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return pi_event(r, db, pi, "payment_intent.succeeded", answer);
+	if (pi_event(r, db, pi, "payment_intent.succeeded", answer) != 0)
+		return -1;
+	/* an invoice's intent pays its invoice in the same write (invoice.paid, its
+	 * subscription active: invoices.c) */
+	return pi->invoice ? invoice_payment_settled(r, db, pi) : 0;
 }
 
 /* next_action display_bank_transfer_instructions of pi, remaining still to be paid, as Stripe
  * shows it: the customer's virtual account for the type asked for, and the reference a transfer
- * names to pay this intent first. hosted_instructions_url: Tender serves no such page. NULL
- * with r->err. */
+ * names to pay this intent first, and the page that shows them. NULL with r->err. */
 static const char *instructions(struct req *r, struct db *db, const struct payment_intent *pi,
 				const struct bank_transfer_type *t, const char *country,
 				int64_t remaining, const char *reference)
@@ -697,7 +705,8 @@ static const char *instructions(struct req *r, struct db *db, const struct payme
 	json_arr_open(&j);
 	json_raw(&j, addr, strlen(addr));
 	json_arr_close(&j);
-	json_kv_null(&j, "hosted_instructions_url");
+	/* Tender's page with these instructions (bank_transfer_page.c); null without a vault */
+	json_kv_str_or_null(&j, "hosted_instructions_url", cash_instructions_url(r, pi->id));
 	json_kv_str(&j, "reference", reference);
 	json_kv_str(&j, "type", t->name);
 	json_obj_close(&j);
@@ -753,6 +762,10 @@ static int cash_step(struct req *r, struct db *db, struct payment_intent *pi,
 		if (take > available)
 			take = s->automatic ? available : -1;
 	}
+	/* Stripe does not fund an invoice partly: its intent takes cash only when the cash
+	 * covers all of it, until then the cash stays the customer's */
+	if (pi->invoice && take > 0 && take < remaining)
+		take = s->automatic ? 0 : -1;
 	if (take < 0)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"The customer's cash balance has %lld %s available: not enough to "
@@ -957,6 +970,7 @@ static int reconcile(struct req *r, struct db *db, const char *customer, const c
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* what each still needs, then the allocation (payments/bank_transfer.h) */
 	int64_t remaining[BANK_TRANSFER_WAITING_MAX], take[BANK_TRANSFER_WAITING_MAX];
+	bool whole[BANK_TRANSFER_WAITING_MAX];
 	struct payment_intent *pis = arena_zalloc(&r->arena, sizeof(*pis) * (n ? n : 1));
 	int64_t available = 0;
 	bool exists;
@@ -971,8 +985,9 @@ static int reconcile(struct req *r, struct db *db, const char *customer, const c
 			return req_fail(r, ERR_API, NULL, NULL);
 		remaining[i] = pis[i].amount - applied;
 		take[i] = 0;
+		whole[i] = pis[i].invoice != NULL; /* an invoice's: all of it or nothing */
 	}
-	if (!bank_transfer_allocate(available, remaining, refs, n, reference, take))
+	if (!bank_transfer_allocate_whole(available, remaining, refs, whole, n, reference, take))
 		return req_fail(r, ERR_API, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (take[i] == 0 || strcmp(pis[i].status, "requires_action") != 0)
@@ -1019,6 +1034,11 @@ static int apply_fn(struct db *db, void *p)
 	int64_t applied = 0;
 	if (applied_to(db, r->merchant_id, pi.id, &applied) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (pi.invoice && x->amount > 0 && x->amount != pi.amount - applied)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"This PaymentIntent pays invoice %s, which is not paid in part: "
+				"the amount must be all it needs (%lld).",
+				pi.invoice, (long long)(pi.amount - applied));
 	if (x->amount > pi.amount - applied)
 		return req_fail(r, ERR_PARAM_BAD, "amount",
 				"The amount (%lld) is more than this PaymentIntent still needs "
@@ -1047,6 +1067,113 @@ static int h_apply(struct req *r)
 	x.fx = app_fx_acquire(r->app);
 	int rc = req_write(r, apply_fn, &x);
 	fx_table_free(x.fx);
+	return rc;
+}
+
+/* ---- invoices paid by bank transfer ---- */
+
+/* The bank transfer an invoice's options name (pmo: the invoice's JSON, NULL: none), else the
+ * one its currency takes; country: eu_bank_transfer's (NULL for the others, or when not
+ * named). NULL when its currency takes no bank transfer. */
+static const struct bank_transfer_type *
+invoice_transfer(struct req *r, const char *pmo, const char *currency, const char **ret_country)
+{
+	*ret_country = NULL;
+	const struct bank_transfer_type *t = NULL;
+	if (pmo) {
+		json_t *root = json_loads(pmo, 0, NULL);
+		json_t *bt = json_object_get(root, "bank_transfer");
+		t = bank_transfer_type_find(json_string_value(json_object_get(bt, "type")));
+		const char *c = json_string_value(
+		    json_object_get(json_object_get(bt, "eu_bank_transfer"), "country"));
+		*ret_country = c ? arena_strdup(&r->arena, c) : NULL;
+		json_decref(root);
+	}
+	if (!t)
+		t = bank_transfer_type_for_currency(currency);
+	if (t && t->country)
+		*ret_country = NULL;
+	return t;
+}
+
+int cash_invoice_pmo_check(struct req *r, const char *types, const char *pmo, const char *currency,
+			   const char *shown)
+{
+	if (!types || !strstr(types, "\"customer_balance\""))
+		return 0;
+	const char *country;
+	const struct bank_transfer_type *t = invoice_transfer(r, pmo, currency, &country);
+	if (t && !t->country && !country) {
+		char name[200];
+		snprintf(name, sizeof(name),
+			 "%s[payment_method_options][customer_balance][bank_transfer]"
+			 "[eu_bank_transfer][country]",
+			 shown);
+		return req_fail(r, ERR_PARAM_MISSING, name,
+				"%s: a bank transfer in eur is made to an account in one country "
+				"(BE, DE, ES, FR, IE or NL).",
+				name);
+	}
+	return 0;
+}
+
+int cash_invoice_pay(struct req *r, struct db *db, const struct cash_invoice *ci,
+		     char ret_pi[ID_MAX])
+{
+	const char *country;
+	const struct bank_transfer_type *t = invoice_transfer(r, ci->pmo, ci->currency, &country);
+	if (!t || (!t->country && !country) || strcmp(t->currency, ci->currency) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "payment_settings[payment_method_types]",
+				"Invoice %s in %s cannot be paid by bank transfer "
+				"(customer_balance) with its payment_method_options.",
+				ci->invoice, ci->currency);
+	/* the intent's options as a PaymentIntent shows them */
+	const char *pmo = arena_printf(
+	    &r->arena,
+	    "{\"bank_transfer\":{%s%s%s\"requested_address_types\":[\"%s\"],\"type\":\"%s\"},"
+	    "\"funding_type\":\"bank_transfer\"}",
+	    country ? "\"eu_bank_transfer\":{\"country\":\"" : "", country ? country : "",
+	    country ? "\"}," : "", t->address, t->name);
+	struct payment_intent pi;
+	memset(&pi, 0, sizeof(pi));
+	id_new_at(pi.id, "pi_", r->now);
+	char secret[32], pm_id[ID_MAX];
+	id_random_base62(secret, 24);
+	id_new_at(pm_id, "pm_", r->now);
+	pi.client_secret = arena_printf(&r->arena, "%s_secret_%s", pi.id, secret);
+	pi.created = r->now;
+	pi.version = 1;
+	pi.amount = ci->amount;
+	str_copy(pi.currency, sizeof(pi.currency), ci->currency);
+	pi.payment_method = arena_strdup(&r->arena, pm_id);
+	pi.capture_method = "automatic";
+	pi.confirmation_method = "automatic";
+	pi.description = ci->description;
+	pi.metadata = "{}";
+	pi.customer = ci->customer;
+	pi.invoice = ci->invoice;
+	pi.payment_method_types = "[\"customer_balance\"]";
+	pi.pmo_customer_balance = pmo;
+	if (!pi.client_secret || !pi.payment_method || !pmo)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the customer_balance PaymentMethod it is paid with (data-less, as payment_method_data
+	 * makes one) */
+	if (pm_insert_redirect(db, r->merchant_id, pm_id, "customer_balance", NULL, NULL, NULL,
+			       NULL, r->now, NULL) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *created;
+	size_t created_len;
+	if (payments_confirm_created(r, &pi, &created, &created_len) != 0 ||
+	    payments_event(r, db, "payment_intent.created", pi.id, created, created_len, NULL) != 0)
+		return -1;
+	struct cash_step s = {.confirming = true, .inserted_now = true};
+	if (reconciles_automatically(r, db, pi.customer, &s.automatic) != 0)
+		return -1;
+	struct fx_table *fx = app_fx_acquire(r->app);
+	s.fx = fx;
+	int rc = cash_step(r, db, &pi, &s);
+	fx_table_free(fx);
+	str_copy(ret_pi, ID_MAX, pi.id);
 	return rc;
 }
 
@@ -1081,6 +1208,15 @@ static int locked_fn(struct db *db, void *p)
 				"This PaymentIntent is waiting for a bank transfer into its "
 				"customer's cash balance (customer_balance): it can only be paid "
 				"that way now. Cancel it to pay otherwise.");
+	return 0;
+}
+
+int cash_pi_waiting(struct req *r, struct db *db, const char *pi_id, bool *ret)
+{
+	const char *reference = NULL;
+	if (waiting_reference(r, db, pi_id, &reference) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	*ret = reference != NULL;
 	return 0;
 }
 
@@ -1158,38 +1294,52 @@ const struct param_spec cash_pmo_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-int cash_pmo_apply(struct req *r, const char **pmo)
+/* An invoice's (and a subscription's) payment_settings[payment_method_options]
+ * [customer_balance]: no requested_address_types nor setup_future_usage (Stripe's) */
+static const struct param_spec invoice_bt_params[] = {
+    {"type", PT_ENUM, 0, 0, BT_TYPES, NULL},
+    {"eu_bank_transfer", PT_OBJECT, 0, 0, NULL, eu_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+const struct param_spec cash_invoice_pmo_params[] = {
+    {"funding_type", PT_ENUM, 0, 0, PMO_FUNDING, NULL},
+    {"bank_transfer", PT_OBJECT, 0, 0, NULL, invoice_bt_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* The customer_balance options at dotted path base (shown: its name in errors) into *pmo:
+ * the PaymentIntent's shape (requested_address_types filled in) or the invoice's (!pi_shape:
+ * bank_transfer's eu_bank_transfer and type only, each null when not given). 0 when absent
+ * (*pmo untouched), 1 given, -1 with r->err. */
+static int pmo_parse(struct req *r, const char *base, const char *shown, bool pi_shape,
+		     const char **pmo)
 {
-#define P "payment_method_options.customer_balance."
-	if (!param_present(r, "payment_method_options.customer_balance"))
+	if (!param_present(r, base))
 		return 0;
-	const char *ft = param_str(r, P "funding_type");
+	char path[160], name[200], name2[200];
+#define PATH(sfx) (snprintf(path, sizeof(path), "%s." sfx, base), path)
+#define NAME(buf, sfx) (snprintf(buf, sizeof(buf), "%s" sfx, shown), buf)
+	const char *ft = param_str(r, PATH("funding_type"));
 	const struct bank_transfer_type *t =
-	    bank_transfer_type_find(param_str(r, P "bank_transfer.type"));
-	const char *country = param_str(r, P "bank_transfer.eu_bank_transfer.country");
-	if (param_present(r, P "bank_transfer") && !t)
-		return req_fail(r, ERR_PARAM_MISSING,
-				"payment_method_options[customer_balance][bank_transfer][type]",
-				"payment_method_options[customer_balance][bank_transfer][type]");
+	    bank_transfer_type_find(param_str(r, PATH("bank_transfer.type")));
+	const char *country = param_str(r, PATH("bank_transfer.eu_bank_transfer.country"));
+	if (param_present(r, PATH("bank_transfer")) && !t)
+		return req_fail(r, ERR_PARAM_MISSING, NAME(name, "[bank_transfer][type]"), "%s",
+				NAME(name2, "[bank_transfer][type]"));
 	if (t && (!ft || !*ft))
-		return req_fail(r, ERR_PARAM_MISSING,
-				"payment_method_options[customer_balance][funding_type]",
-				"payment_method_options[customer_balance][funding_type]");
+		return req_fail(r, ERR_PARAM_MISSING, NAME(name, "[funding_type]"), "%s",
+				NAME(name2, "[funding_type]"));
 	if (t && !t->country && !country)
 		return req_fail(r, ERR_PARAM_MISSING,
-				"payment_method_options[customer_balance][bank_transfer]"
-				"[eu_bank_transfer][country]",
-				"payment_method_options[customer_balance][bank_transfer]"
-				"[eu_bank_transfer][country]");
+				NAME(name, "[bank_transfer][eu_bank_transfer][country]"), "%s",
+				NAME(name2, "[bank_transfer][eu_bank_transfer][country]"));
 	if (country && (!t || t->country))
 		return req_fail(
-		    r, ERR_PARAM_BAD,
-		    "payment_method_options[customer_balance][bank_transfer]"
-		    "[eu_bank_transfer]",
+		    r, ERR_PARAM_BAD, NAME(name, "[bank_transfer][eu_bank_transfer]"),
 		    "eu_bank_transfer is only for bank_transfer[type]=eu_bank_transfer.");
 	const char *types = NULL;
-	if (param_present(r, P "bank_transfer.requested_address_types") &&
-	    string_array_json(r, P "bank_transfer.requested_address_types", &types) != 0)
+	if (pi_shape && param_present(r, PATH("bank_transfer.requested_address_types")) &&
+	    string_array_json(r, PATH("bank_transfer.requested_address_types"), &types) != 0)
 		return -1;
 	for (const char *q = types ? strchr(types, '"') : NULL; q; q = strchr(q, '"')) {
 		const char *end = strchr(q + 1, '"');
@@ -1201,18 +1351,19 @@ int cash_pmo_apply(struct req *r, const char **pmo)
 				 strncmp(ADDRESS_TYPES[i], q + 1, (size_t)(end - q - 1)) == 0;
 		if (!known)
 			return req_fail(r, ERR_PARAM_BAD,
-					"payment_method_options[customer_balance][bank_transfer]"
-					"[requested_address_types]",
+					NAME(name, "[bank_transfer][requested_address_types]"),
 					"Invalid requested_address_types: %.*s.",
 					(int)(end - q - 1), q + 1);
 		q = end + 1;
 	}
+#undef PATH
+#undef NAME
 	struct buf b;
 	struct json j;
 	buf_init(&b, 1u << 12);
 	json_init(&j, &b);
 	json_obj_open(&j);
-	if (t) {
+	if (t || !pi_shape) {
 		json_key(&j, "bank_transfer");
 		json_obj_open(&j);
 		if (country) {
@@ -1220,24 +1371,57 @@ int cash_pmo_apply(struct req *r, const char **pmo)
 			json_obj_open(&j);
 			json_kv_str(&j, "country", country);
 			json_obj_close(&j);
+		} else if (!pi_shape) {
+			json_kv_null(&j, "eu_bank_transfer");
 		}
-		json_key(&j, "requested_address_types");
-		if (types) {
-			json_raw(&j, types, strlen(types));
-		} else { /* the type's own address, as Stripe fills it in */
-			json_arr_open(&j);
-			json_str(&j, t->address);
-			json_arr_close(&j);
+		if (pi_shape) {
+			json_key(&j, "requested_address_types");
+			if (types) {
+				json_raw(&j, types, strlen(types));
+			} else { /* the type's own address, as Stripe fills it in */
+				json_arr_open(&j);
+				json_str(&j, t->address);
+				json_arr_close(&j);
+			}
 		}
-		json_kv_str(&j, "type", t->name);
+		json_kv_str_or_null(&j, "type", t ? t->name : NULL);
 		json_obj_close(&j);
 	}
 	json_kv_str_or_null(&j, "funding_type", ft && *ft ? ft : NULL);
 	json_obj_close(&j);
 	*pmo = b.failed ? NULL : arena_strndup(&r->arena, b.data, b.len);
 	buf_release(&b);
-	return *pmo ? 0 : req_fail(r, ERR_API, NULL, NULL);
-#undef P
+	return *pmo ? 1 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+int cash_pmo_apply(struct req *r, const char **pmo)
+{
+	return pmo_parse(r, "payment_method_options.customer_balance",
+			 "payment_method_options[customer_balance]", true, pmo) < 0
+		   ? -1
+		   : 0;
+}
+
+int cash_invoice_pmo_param(struct req *r, const char *base, const char *shown, const char *currency,
+			   const char **pmo)
+{
+	const char *got = NULL;
+	int rc = pmo_parse(r, base, shown, false, &got);
+	if (rc <= 0)
+		return rc;
+	/* a type in another currency than the invoice's could never pay it */
+	json_t *root = json_loads(got, 0, NULL);
+	const struct bank_transfer_type *t = bank_transfer_type_find(
+	    json_string_value(json_object_get(json_object_get(root, "bank_transfer"), "type")));
+	json_decref(root);
+	if (t && currency && strcmp(t->currency, currency) != 0) {
+		char name[200];
+		snprintf(name, sizeof(name), "%s[bank_transfer][type]", shown);
+		return req_fail(r, ERR_PARAM_BAD, name, "A %s takes %s: this is in %s.", t->name,
+				t->currency, currency);
+	}
+	*pmo = got;
+	return 1;
 }
 
 struct ctx {

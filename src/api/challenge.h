@@ -27,6 +27,10 @@ bool challenge_token_eq(const char *stored, const char *given);
 int challenge_merchant_name(struct db *db, const char *merchant_id, char *out, size_t n);
 /* Appends the two forms that post to base + "/complete" and base + "/fail". */
 void challenge_forms(struct buf *b, const char *base);
+/* Appends the bank transfer instructions of a PaymentIntent's next_action (JSON: its
+ * display_bank_transfer_instructions; anything else appends nothing): the amount still due, the
+ * reference, the customer's bank account, the merchant's name (bank_transfer_page.c). */
+void cash_instructions_html(struct buf *b, const char *next_action, const char *merchant);
 /* Replaces r's answer with a page (status, title, body HTML), under the page's CSP. */
 int challenge_page(struct req *r, int status, const char *title, const char *body_html);
 /* The page for a link that is wrong or already used (404). */

@@ -1373,6 +1373,9 @@ static int create_fn(struct db *db, void *p)
 	if (paid_now && (invoice_emit(r, db, in, "invoice.paid") != 0 ||
 			 subscription_invoice_paid(r, db, in) != 0))
 		return -1;
+	/* one paid by bank transfer: a new intent for what it now asks for (invoices.c) */
+	if (!paid_now && invoice_cash_collect(r, db, in) != 0)
+		return -1;
 	return cn_render(r, db, cn, "", req_json(r)) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
@@ -1630,6 +1633,9 @@ static int void_fn(struct db *db, void *p)
 	if (cn_emit(r, db, cn, "credit_note.voided", "{\"status\":\"issued\",\"voided_at\":null}",
 		    now) != 0 ||
 	    invoice_emit(r, db, &in, "invoice.updated") != 0)
+		return -1;
+	/* one paid by bank transfer: a new intent for what it asks for again (invoices.c) */
+	if (cn->pre > 0 && invoice_cash_collect(r, db, &in) != 0)
 		return -1;
 	return cn_render(r, db, cn, "", req_json(r)) == 0 ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }

@@ -37,6 +37,7 @@
 #include "core/digest.h"
 #include "core/str.h"
 #include "documents/answer.h"
+#include "payments/payments.h"
 #include "vault/vault.h"
 
 static const char SQL_BY_HASH[] =
@@ -87,6 +88,9 @@ struct page_ctx {
 	char merchant_name[256];
 	const char *lines; /* JSON array of line_item objects */
 	int64_t now;	   /* the invoice's time (its customer's test clock's, if any) */
+	/* its PaymentIntent's next_action while it waits for a bank transfer (customer_balance),
+	 * else NULL: the page shows the transfer's instructions instead of a card form */
+	const char *transfer;
 };
 
 static int load_fn(struct db *db, void *p)
@@ -111,6 +115,15 @@ static int load_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (billing_now(r, db, x->in.test_clock, &x->now) != 0)
 		return -1;
+	if (x->in.payment_intent) {
+		struct payment_intent pi;
+		int prc = pi_load(db, &r->arena, x->acct, x->in.payment_intent, &pi);
+		if (prc != DB_OK && prc != DB_NOTFOUND)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (prc == DB_OK && strcmp(pi.status, "requires_action") == 0 && pi.next_action &&
+		    strstr(pi.next_action, "\"display_bank_transfer_instructions\""))
+			x->transfer = pi.next_action;
+	}
 	struct buf b;
 	buf_init(&b, 8u << 20);
 	int lrc = invoice_lines_json(r, db, &x->in, &b);
@@ -245,7 +258,10 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 		html_escape(&b, error);
 		buf_puts(&b, "</p>");
 	}
-	if (open && remaining > 0) {
+	if (open && remaining > 0 && x->transfer) {
+		cash_instructions_html(&b, x->transfer,
+				       x->merchant_name[0] ? x->merchant_name : x->acct);
+	} else if (open && remaining > 0) {
 		buf_puts(&b, "<form class=\"pay\" method=\"post\" autocomplete=\"on\" action=\"");
 		html_escape(&b, arena_printf(&r->arena, "/invoice/%s/%s", x->acct, x->token));
 		buf_printf(&b,

@@ -43,7 +43,8 @@ static const char SQL_GET[] =
     " description, metadata, lines, test_clock, finalized_at, paid_at, voided_at,"
     " marked_uncollectible_at, discounts, total_discount_amounts, starting_balance,"
     " ending_balance, amount_due, collection_method, days_until_due, due_date,"
-    " hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types FROM invoices"
+    " hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
+    " pmo_customer_balance FROM invoices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO invoices (merchant_id, id, created, version, customer, subscription, status,"
@@ -52,10 +53,11 @@ static const char SQL_INSERT[] =
     " customer_email, customer_name, description, metadata, lines, test_clock, finalized_at,"
     " paid_at, voided_at, marked_uncollectible_at, discounts, total_discount_amounts,"
     " starting_balance, ending_balance, amount_due, collection_method, days_until_due,"
-    " due_date, hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types)"
+    " due_date, hosted_token_hash, paid_out_of_band, automatic_tax, payment_method_types,"
+    " pmo_customer_balance)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
     " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
-    " $35, $36, $37, $38, $39, $40)";
+    " $35, $36, $37, $38, $39, $40, $41)";
 static const char SQL_UPDATE[] =
     "UPDATE invoices SET version = version + 1, status = $4, amount_paid = $5,"
     " attempt_count = $6, next_payment_attempt = $7, auto_advance = $8, number = $9,"
@@ -64,7 +66,8 @@ static const char SQL_UPDATE[] =
     " discounts = $19, total_discount_amounts = $20, starting_balance = $21,"
     " ending_balance = $22, amount_due = $23, collection_method = $24, days_until_due = $25,"
     " due_date = $26, hosted_token_hash = $27, paid_out_of_band = $28, automatic_tax = $29,"
-    " payment_method_types = $30 WHERE merchant_id = $1 AND id = $2 AND version = $3";
+    " payment_method_types = $30, pmo_customer_balance = $31"
+    " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_LINES_UPDATE[] = "UPDATE invoices SET lines = $4"
 				       " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 /* numbers are given at finalization: drafts (which may be deleted) do not count */
@@ -150,6 +153,7 @@ int invoice_load(struct req *r, struct db *db, const char *id, struct invoice *i
 		in->paid_out_of_band = db_col_int64(st, 37) != 0;
 		in->automatic_tax = db_col_int64(st, 38) != 0;
 		in->payment_method_types = col_text_dup(a, st, 39);
+		in->pmo_customer_balance = col_text_dup(a, st, 40);
 		if (!in->customer || !in->status || !in->billing_reason || !in->metadata ||
 		    !in->lines || !in->discounts || !in->total_discount_amounts)
 			rc = DB_ERR;
@@ -232,6 +236,7 @@ int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
 	invoice_bind_send(st, 34, in);
 	db_bind_int64(st, 39, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 40, in->payment_method_types, -1);
+	db_bind_text(st, 41, in->pmo_customer_balance, -1);
 	return db_step_done(st);
 }
 
@@ -266,6 +271,7 @@ int invoice_update(struct req *r, struct db *db, struct invoice *in)
 	invoice_bind_send(st, 24, in);
 	db_bind_int64(st, 29, in->automatic_tax ? 1 : 0);
 	db_bind_text(st, 30, in->payment_method_types, -1);
+	db_bind_text(st, 31, in->pmo_customer_balance, -1);
 	int64_t n;
 	int rc = db_step_changes(st, &n);
 	if (rc != DB_OK)
@@ -1040,7 +1046,22 @@ int invoice_render(struct req *r, struct db *db, const struct invoice *in, const
 	json_key(j, "payment_settings");
 	json_obj_open(j);
 	json_kv_null(j, "default_mandate");
-	json_kv_null(j, "payment_method_options");
+	if (in->pmo_customer_balance) {
+		/* the bank transfer it is paid by (api/cash_balance.c); Tender keeps no other
+		 * type's options */
+		json_key(j, "payment_method_options");
+		json_obj_open(j);
+		json_kv_null(j, "acss_debit");
+		json_kv_null(j, "bancontact");
+		json_kv_null(j, "card");
+		json_kv_raw(j, "customer_balance", in->pmo_customer_balance,
+			    strlen(in->pmo_customer_balance));
+		json_kv_null(j, "konbini");
+		json_kv_null(j, "us_bank_account");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_options");
+	}
 	if (in->payment_method_types)
 		json_kv_raw(j, "payment_method_types", in->payment_method_types,
 			    strlen(in->payment_method_types));
@@ -1134,8 +1155,9 @@ int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret)
 {
 	unsigned types;
-	int got = pm_types_param(r, param, shown, PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT,
-				 "Tender's invoices support", true, &types);
+	int got = pm_types_param(
+	    r, param, shown, PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_CUSTOMER_BALANCE,
+	    "Tender's invoices support", true, &types);
 	if (got <= 0)
 		return got;
 	if (!types) {
@@ -1151,6 +1173,84 @@ int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 bool billing_pm_types_allow(const char *types, const char *type)
 {
 	return pm_types_allows(types, PMT_ALL, type);
+}
+
+#define PM_OPTIONS_PARAM "payment_settings.payment_method_options"
+#define PMO_CASH_PARAM "payment_settings.payment_method_options.customer_balance"
+#define PMO_CASH_SHOWN "payment_settings[payment_method_options][customer_balance]"
+
+/* payment_settings[payment_method_options][customer_balance] of a create or a draft's update
+ * ('' unsets it), then whether its types and options can be paid (an eur bank transfer's
+ * country). 0, or -1 with r->err. */
+static int invoice_pmo_params(struct req *r, struct invoice *in)
+{
+	const char *v = param_str(r, PMO_CASH_PARAM);
+	if (v && !*v)
+		in->pmo_customer_balance = NULL;
+	else if (cash_invoice_pmo_param(r, PMO_CASH_PARAM, PMO_CASH_SHOWN, in->currency,
+					&in->pmo_customer_balance) < 0)
+		return -1;
+	return cash_invoice_pmo_check(r, in->payment_method_types, in->pmo_customer_balance,
+				      in->currency, "payment_settings");
+}
+
+/* Tender pays an invoice by bank transfer only when its customer pays it (send_invoice): a
+ * charge_automatically one is charged by the scheduler with a saved payment method, which a
+ * bank transfer is not. 0, or -1 with r->err. */
+static int invoice_cash_sends(struct req *r, const struct invoice *in)
+{
+	if (!in->payment_method_types ||
+	    !strstr(in->payment_method_types, "\"customer_balance\"") || invoice_sends(in))
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, PM_TYPES_SHOWN,
+			"Tender takes customer_balance for invoices with "
+			"collection_method=send_invoice only.");
+}
+
+static const char SQL_PI_STATUS[] =
+    "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
+
+int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in)
+{
+	if (!str_eq(in->status, "open") || !invoice_sends(in) || !in->payment_method_types ||
+	    !strstr(in->payment_method_types, "\"customer_balance\"") ||
+	    in->amount_due - in->amount_paid <= 0)
+		return 0;
+	if (in->payment_intent) {
+		/* only an intent that was given up (a credit note changed what is due) is made
+		 * again: any other still pays it, or is the customer's own attempt */
+		struct db_stmt *st = db_prepare(db, SQL_PI_STATUS);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, r->merchant_id, -1);
+		db_bind_text(st, 2, in->payment_intent, -1);
+		bool canceled =
+		    db_step(st) == DB_ROW && str_eq(db_col_text(st, 0, NULL), "canceled");
+		db_reset(st);
+		if (!canceled)
+			return 0;
+	}
+	const struct cash_invoice ci = {
+	    .invoice = in->id,
+	    .customer = in->customer,
+	    .currency = in->currency,
+	    .pmo = in->pmo_customer_balance,
+	    .description = in->subscription ? "Subscription update" : NULL,
+	    .amount = in->amount_due - in->amount_paid,
+	};
+	char pi_id[ID_MAX];
+	if (cash_invoice_pay(r, db, &ci, pi_id) != 0)
+		return -1;
+	/* paid at once (invoice_payment_settled named the intent), or waiting for transfers:
+	 * the invoice names its intent from now on */
+	if (invoice_load(r, db, in->id, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (in->payment_intent && str_eq(in->payment_intent, pi_id))
+		return 0;
+	in->payment_intent = arena_strdup(&r->arena, pi_id);
+	if (!in->payment_intent || invoice_update(r, db, in) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
 }
 
 /* ---- the payment's outcome ---- */
@@ -1469,6 +1569,10 @@ struct pay_ctx {
 	struct inv_ctx x;
 	char pi_id[ID_MAX];
 	bool new_intent;
+	/* the invoice's intent waits for a bank transfer: paid otherwise, it is abandoned in the
+	 * payment's write and a new intent pays (Stripe lets a customer_balance invoice be paid
+	 * by another of its types) */
+	const char *replaces;
 };
 
 /* inside the payment's write: the invoice has not changed since it was read, and names the
@@ -1483,6 +1587,8 @@ static int pay_before(struct req *r, struct db *db, void *p)
 	    (strcmp(cur.status, "open") != 0 && strcmp(cur.status, "uncollectible") != 0))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"Invoice %s changed while it was being paid; try again.", cur.id);
+	if (c->replaces && payment_intent_abandon(r, db, c->replaces) != 0)
+		return -1;
 	if (c->new_intent) {
 		cur.payment_intent = c->pi_id;
 		if (invoice_update(r, db, &cur) != DB_OK)
@@ -1499,9 +1605,6 @@ static int pay_answer(struct req *r, struct db *db, void *p, int rc)
 	return answer_invoice(r, db, c->x.in.id);
 }
 
-static const char SQL_PI_STATUS[] =
-    "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
-
 static int pi_status_fn(struct db *db, void *p)
 {
 	struct pay_ctx *c = p;
@@ -1515,7 +1618,15 @@ static int pi_status_fn(struct db *db, void *p)
 	c->new_intent = !status || strcmp(status, "canceled") == 0 ||
 			strcmp(status, "succeeded") == 0 || strcmp(status, "processing") == 0;
 	bool processing = status && strcmp(status, "processing") == 0;
+	bool waiting = status && strcmp(status, "requires_action") == 0;
 	db_reset(st);
+	bool cash = false;
+	if (waiting && cash_pi_waiting(c->x.r, db, c->x.in.payment_intent, &cash) != 0)
+		return -1;
+	if (cash) {
+		c->new_intent = true;
+		c->replaces = c->x.in.payment_intent;
+	}
 	/* a bank debit under way may still pay it: a second payment could book it twice */
 	if (processing)
 		return req_fail(
@@ -1777,7 +1888,8 @@ static int finalize_rows(struct req *r, struct db *db, struct invoice *in, int64
 			    invoice_emit(r, db, in, "invoice.payment_succeeded") != 0 ||
 			    subscription_invoice_paid(r, db, in) != 0))
 		return -1;
-	return 0;
+	/* paid by bank transfer: its intent, paid now from the customer's cash when it covers it */
+	return invoice_cash_collect(r, db, in);
 }
 
 int invoice_finalize_rows(struct req *r, struct db *db, struct invoice *in, int64_t now,
@@ -2128,7 +2240,8 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 	if (draft_discounts_set(r, db, in, spec, now) != 0)
 		return -1;
 	if (billing_pm_types_param(r, PM_TYPES_PARAM, PM_TYPES_SHOWN, in->currency,
-				   &in->payment_method_types) < 0)
+				   &in->payment_method_types) < 0 ||
+	    invoice_pmo_params(r, in) != 0 || invoice_cash_sends(r, in) != 0)
 		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2201,6 +2314,11 @@ static int update_fn(struct db *db, void *p)
 					   &in->payment_method_types) < 0)
 			return -1;
 	}
+	if (param_present(r, PM_OPTIONS_PARAM) && !draft)
+		return req_fail(r, ERR_PARAM_BAD, PM_TYPES_SHOWN,
+				"Only a draft invoice's payment_settings can be updated.");
+	if (draft && invoice_pmo_params(r, in) != 0)
+		return -1;
 	if (draft && (param_present(r, "collection_method") || param_present(r, "days_until_due") ||
 		      param_present(r, "due_date"))) {
 		if (in->subscription)
@@ -2249,6 +2367,8 @@ static int update_fn(struct db *db, void *p)
 	}
 	if (param_present(r, "metadata") &&
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
+		return -1;
+	if (draft && invoice_cash_sends(r, in) != 0)
 		return -1;
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2559,7 +2679,12 @@ static const struct param_spec automatic_tax_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec payment_method_options_children[] = {
+    {"customer_balance", PT_OBJECT, PF_EMPTYABLE, 0, NULL, cash_invoice_pmo_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec payment_settings_children[] = {
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, payment_method_options_children},
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };

@@ -1738,12 +1738,15 @@ int payment_intent_abandon(struct req *r, struct db *db, const char *id)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (!status_is(&pi, "requires_action"))
 		return 0;
-	/* waiting for 3-D Secure: nothing was authorized, so nothing is released */
+	/* waiting for 3-D Secure: nothing was authorized, so nothing is released; waiting for a
+	 * bank transfer (an invoice's, never partly funded): it waits no more */
 	pi.status = "canceled";
 	pi.cancellation_reason = "abandoned";
 	pi.canceled_at = r->now;
 	pi.next_action = NULL;
 	pi.three_d_secure_token = NULL;
+	if (pi_allows_type(&pi, "customer_balance") && cash_pi_release(r, db, &pi) != 0)
+		return -1;
 	if (pi_update(db, r->merchant_id, &pi) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return emit_pi(r, db, &pi, "payment_intent.canceled");

@@ -23,6 +23,7 @@ extern const struct route mandates_routes[];
 extern const struct route redirect_page_routes[];
 extern const struct route mandate_page_routes[];
 extern const struct route microdeposit_page_routes[];
+extern const struct route bank_transfer_page_routes[];
 extern const struct route products_routes[];
 extern const struct route plans_routes[];
 extern const struct route payouts_routes[];
@@ -234,10 +235,40 @@ int cash_pi_release(struct req *r, struct db *db, struct payment_intent *pi);
  * the intent keeps and shows them into *pmo. 0, or -1 with r->err. */
 extern const struct param_spec cash_pmo_params[];
 int cash_pmo_apply(struct req *r, const char **pmo);
+/* An invoice's (or subscription's) payment_settings[payment_method_options][customer_balance]
+ * at dotted path base (shown: its name in errors), its type checked against currency: 1 given
+ * (*pmo the JSON the invoice keeps and shows), 0 absent, -1 with r->err. */
+extern const struct param_spec cash_invoice_pmo_params[];
+int cash_invoice_pmo_param(struct req *r, const char *base, const char *shown, const char *currency,
+			   const char **pmo);
+/* Whether payment_method_types `types` naming customer_balance with options pmo can be paid
+ * in currency: an eur one needs its account's country. shown: payment_settings' name. 0, or -1
+ * with r->err (parameter_missing). */
+int cash_invoice_pmo_check(struct req *r, const char *types, const char *pmo, const char *currency,
+			   const char *shown);
+/* Inside the write that finalized invoice `invoice` (open, collected by the customer, its
+ * payment_method_types naming customer_balance): its PaymentIntent (customer_balance, for
+ * `amount`), paid from the customer's cash balance when it covers all of it (the invoice paid
+ * in the same write: invoice_payment_settled); else it waits in requires_action with the bank
+ * transfer instructions until transfers cover it whole (Stripe does not fund invoices partly).
+ * pmo: the invoice's options (NULL: its currency's transfer). ret_pi: the intent. 0, or -1
+ * with r->err. */
+/* The hosted instructions page of intent pi_id of r's merchant (bank_transfer_page.c):
+ * http://host/bank_transfer_instructions/{merchant}/{intent}/{secret}, the secret
+ * vault_page_token's (derived, never stored), in r's arena; NULL without a vault. */
+const char *cash_instructions_url(struct req *r, const char *pi_id);
+struct cash_invoice {
+	const char *invoice, *customer, *currency, *pmo, *description;
+	int64_t amount;
+};
+int cash_invoice_pay(struct req *r, struct db *db, const struct cash_invoice *ci,
+		     char ret_pi[ID_MAX]);
 /* 0 when intent pi_id is not waiting for a bank transfer; else -1 with Stripe's unexpected-state
  * 400: while it waits (cash may be applied to it) it changes neither amount, currency nor
  * customer, and is paid by nothing else. db: the caller's transaction, or NULL (a read). */
 int cash_pi_locked(struct req *r, struct db *db, const char *pi_id);
+/* Inside a transaction: whether intent pi_id waits for a bank transfer. 0, or -1 with r->err. */
+int cash_pi_waiting(struct req *r, struct db *db, const char *pi_id, bool *ret);
 /* Whether a charge's payment_method_details (its card column) is a cash balance payment's. */
 bool cash_charge_is(const char *details);
 /* Inside a refund's write: refund_id's amount of cash-paid charge ch goes back to its

@@ -20,6 +20,7 @@ const struct route *const api_route_tables[] = {
     redirect_page_routes,
     mandate_page_routes,
     microdeposit_page_routes,
+    bank_transfer_page_routes,
     products_routes,
     plans_routes,
     payouts_routes,

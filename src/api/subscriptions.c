@@ -216,6 +216,9 @@ struct subscription {
 	bool automatic_tax;
 	/* payment_settings[payment_method_types] (JSON array; NULL: not set), its invoices' */
 	const char *payment_method_types;
+	/* payment_settings[payment_method_options][customer_balance] (JSON; NULL: not set), its
+	 * invoices' */
+	const char *pmo_customer_balance;
 	/* billing_cycle_anchor_config as given at creation (a JSON object; NULL: none) */
 	const char *anchor_config;
 	/* not stored: where its customer will be, when a Checkout Session's write is about to make
@@ -315,6 +318,31 @@ static int trial_anchor_partial(struct req *r, struct db *db, struct subscriptio
 
 #define SUB_PM_TYPES "payment_settings.payment_method_types"
 #define SUB_PM_TYPES_SHOWN "payment_settings[payment_method_types]"
+#define SUB_PMO_CASH "payment_settings.payment_method_options.customer_balance"
+#define SUB_PMO_CASH_SHOWN "payment_settings[payment_method_options][customer_balance]"
+
+/* payment_settings[payment_method_options][customer_balance] of a create or update ('' unsets
+ * it), then whether its types and options can be paid (api/cash_balance.c). 0, or -1 with
+ * r->err. */
+static int sub_pmo_params(struct req *r, struct subscription *s)
+{
+	const char *v = param_str(r, SUB_PMO_CASH);
+	if (v && !*v)
+		s->pmo_customer_balance = NULL;
+	else if (cash_invoice_pmo_param(r, SUB_PMO_CASH, SUB_PMO_CASH_SHOWN, s->currency,
+					&s->pmo_customer_balance) < 0)
+		return -1;
+	if (cash_invoice_pmo_check(r, s->payment_method_types, s->pmo_customer_balance, s->currency,
+				   "payment_settings") != 0)
+		return -1;
+	/* its invoices are paid by bank transfer only when the customer pays them (invoices.c) */
+	if (s->payment_method_types && strstr(s->payment_method_types, "\"customer_balance\"") &&
+	    !s->sends)
+		return req_fail(r, ERR_PARAM_BAD, SUB_PM_TYPES_SHOWN,
+				"Tender takes customer_balance for subscriptions with "
+				"collection_method=send_invoice only.");
+	return 0;
+}
 
 static const char SQL_GET[] =
     "SELECT id, created, version, customer, status, currency, billing_interval,"
@@ -324,7 +352,8 @@ static const char SQL_GET[] =
     " default_payment_method, description, latest_invoice, metadata, test_clock, next_action_at,"
     " pause_behavior, pause_resumes_at, trial_missing_pm, trial_notice_for, paused_at,"
     " collection_method, days_until_due, pending_update, pending_invoice, pending_expires_at,"
-    " automatic_tax, payment_method_types, billing_cycle_anchor_config FROM subscriptions"
+    " automatic_tax, payment_method_types, billing_cycle_anchor_config, pmo_customer_balance"
+    " FROM subscriptions"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO subscriptions (merchant_id, id, created, version, customer, status, currency,"
@@ -334,9 +363,10 @@ static const char SQL_INSERT[] =
     " cancellation_feedback, default_payment_method, description, latest_invoice, metadata,"
     " test_clock, next_action_at, pause_behavior, pause_resumes_at, trial_missing_pm,"
     " trial_notice_for, paused_at, collection_method, days_until_due, automatic_tax,"
-    " payment_method_types, billing_cycle_anchor_config) VALUES ($1,"
+    " payment_method_types, billing_cycle_anchor_config, pmo_customer_balance) VALUES ($1,"
     " $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-    " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)";
+    " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
+    " $39)";
 /* every mutable column, where the row is still at the version it was read at */
 static const char SQL_UPDATE[] =
     "UPDATE subscriptions SET version = $3 + 1, status = $4, period_index = $5,"
@@ -347,7 +377,7 @@ static const char SQL_UPDATE[] =
     " billing_interval = $21, billing_interval_count = $22, billing_cycle_anchor = $23,"
     " pause_behavior = $24, pause_resumes_at = $25, trial_missing_pm = $26,"
     " trial_notice_for = $27, paused_at = $28, collection_method = $29, days_until_due = $30,"
-    " automatic_tax = $31, payment_method_types = $32"
+    " automatic_tax = $31, payment_method_types = $32, pmo_customer_balance = $33"
     " WHERE merchant_id = $1 AND id = $2 AND version = $3";
 static const char SQL_ITEMS[] =
     "SELECT id, price, quantity, created, metadata, usage_start FROM subscription_items"
@@ -445,6 +475,7 @@ static int sub_load(struct req *r, struct db *db, const char *id, bool items,
 		s->automatic_tax = db_col_int64(st, 37) != 0;
 		s->payment_method_types = col_text_dup(a, st, 38);
 		s->anchor_config = col_text_dup(a, st, 39);
+		s->pmo_customer_balance = col_text_dup(a, st, 40);
 		if (!s->customer || !s->status || !s->metadata || !s->trial_missing_pm)
 			rc = DB_ERR;
 	}
@@ -533,6 +564,7 @@ static void bind_row(struct req *r, struct db_stmt *st, const struct subscriptio
 	db_bind_int64(st, 36, s->automatic_tax ? 1 : 0);
 	db_bind_text(st, 37, s->payment_method_types, -1);
 	db_bind_text(st, 38, s->anchor_config, -1);
+	db_bind_text(st, 39, s->pmo_customer_balance, -1);
 }
 
 /* The step of invoice in that its subscription's scheduler step takes (0: none): a draft's
@@ -612,6 +644,7 @@ static int sub_save(struct req *r, struct db *db, struct subscription *s)
 	bind_collection(st, 29, s);
 	db_bind_int64(st, 31, s->automatic_tax ? 1 : 0);
 	db_bind_text(st, 32, s->payment_method_types, -1);
+	db_bind_text(st, 33, s->pmo_customer_balance, -1);
 	int64_t n;
 	if (db_step_changes(st, &n) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -1117,7 +1150,21 @@ static int sub_render(struct req *r, struct db *db, const struct subscription *s
 	}
 	json_key(j, "payment_settings");
 	json_obj_open(j);
-	json_kv_null(j, "payment_method_options");
+	if (s->pmo_customer_balance) {
+		/* its invoices' bank transfer (api/cash_balance.c); no other type's options */
+		json_key(j, "payment_method_options");
+		json_obj_open(j);
+		json_kv_null(j, "acss_debit");
+		json_kv_null(j, "bancontact");
+		json_kv_null(j, "card");
+		json_kv_raw(j, "customer_balance", s->pmo_customer_balance,
+			    strlen(s->pmo_customer_balance));
+		json_kv_null(j, "konbini");
+		json_kv_null(j, "us_bank_account");
+		json_obj_close(j);
+	} else {
+		json_kv_null(j, "payment_method_options");
+	}
 	if (s->payment_method_types)
 		json_kv_raw(j, "payment_method_types", s->payment_method_types,
 			    strlen(s->payment_method_types));
@@ -1399,6 +1446,7 @@ static int period_invoice_build(struct req *r, struct db *db, const struct subsc
 	in->subscription = s->id;
 	in->automatic_tax = s->automatic_tax;
 	in->payment_method_types = s->payment_method_types;
+	in->pmo_customer_balance = s->pmo_customer_balance;
 	in->status = "open";
 	in->billing_reason = reason;
 	str_copy(in->currency, sizeof(in->currency), s->currency);
@@ -2069,6 +2117,15 @@ static int create_free_fn(struct db *db, void *p)
 	struct create_ctx *c = p;
 	if (create_rows(c->r, db, c) != 0)
 		return -1;
+	/* a send_invoice one paid by bank transfer: its first invoice's intent, paid now when
+	 * the customer's cash covers it (invoices.c) */
+	if (c->s.sends) {
+		struct invoice in;
+		if (invoice_load(c->r, db, c->invoice_id, &in) != DB_OK)
+			return req_fail(c->r, ERR_API, NULL, NULL);
+		if (invoice_cash_collect(c->r, db, &in) != 0)
+			return -1;
+	}
 	if (c->sc)
 		return c->sc->answer(c->r, db, c->sc->ctx);
 	return answer_sub(c->r, db, c->s.id);
@@ -2987,7 +3044,8 @@ static int create_run(struct req *r, struct create_ctx *c)
 		return req_fail(r, ERR_INVALID_CURRENCY, "items", "Invalid currency: %s.",
 				s->currency);
 	if (billing_pm_types_param(r, SUB_PM_TYPES, SUB_PM_TYPES_SHOWN, s->currency,
-				   &s->payment_method_types) < 0)
+				   &s->payment_method_types) < 0 ||
+	    sub_pmo_params(r, s) != 0)
 		return -1;
 	if (s->interval_count < 1 || s->interval_count > 1095)
 		return req_fail(r, ERR_PARAM_BAD, "items", "Invalid interval_count.");
@@ -3345,7 +3403,8 @@ static int own_params(struct req *r, struct db *db, struct subscription *s, int6
 		s->days_until_due = days;
 	}
 	if (billing_pm_types_param(r, SUB_PM_TYPES, SUB_PM_TYPES_SHOWN, s->currency,
-				   &s->payment_method_types) < 0)
+				   &s->payment_method_types) < 0 ||
+	    sub_pmo_params(r, s) != 0)
 		return -1;
 	bool auto_tax = s->automatic_tax;
 	if (param_bool(r, "automatic_tax.enabled", &auto_tax) == 1 &&
@@ -4432,6 +4491,15 @@ static int change_fn(struct db *db, void *p)
 	x->pi_id[0] = '\0';
 	if (change_rows(x->r, db, x) != 0)
 		return -1;
+	/* a send_invoice one paid by bank transfer: the change's invoice gets its intent, paid
+	 * now when the customer's cash covers it (invoices.c), after the change's own rows */
+	if (x->invoice_now && x->sends) {
+		struct invoice in;
+		if (invoice_load(x->r, db, x->invoice_id, &in) != DB_OK)
+			return req_fail(x->r, ERR_API, NULL, NULL);
+		if (invoice_cash_collect(x->r, db, &in) != 0)
+			return -1;
+	}
 	return change_respond(x->r, db, x);
 }
 
@@ -5790,7 +5858,10 @@ static int draft_send_fn(struct db *db, void *p)
 	db_bind_text(st, 2, s.id, -1);
 	db_bind_int64_or_null(st, 3, s.next_action_at);
 	db_bind_int64(st, 4, s.version);
-	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (db_step_done(st) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* paid by bank transfer: its intent, paid now when the customer's cash covers it */
+	return invoice_cash_collect(r, db, &cur);
 }
 
 static int renew_before(struct req *r, struct db *db, void *p)
@@ -6490,7 +6561,12 @@ const struct param_spec subscription_discount_params[] = {
     {"discount", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec sub_payment_method_options_children[] = {
+    {"customer_balance", PT_OBJECT, PF_EMPTYABLE, 0, NULL, cash_invoice_pmo_params},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec sub_payment_settings_children[] = {
+    {"payment_method_options", PT_OBJECT, 0, 0, NULL, sub_payment_method_options_children},
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"save_default_payment_method", PT_ENUM, 0, 0, (const char *const[]){"off", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},

@@ -229,6 +229,13 @@ bool bank_transfer_address_render(const struct bank_transfer_type *t, const char
 bool bank_transfer_allocate(int64_t available, const int64_t *remaining, const char *const *refs,
 			    size_t n, const char *reference, int64_t *take)
 {
+	return bank_transfer_allocate_whole(available, remaining, refs, NULL, n, reference, take);
+}
+
+bool bank_transfer_allocate_whole(int64_t available, const int64_t *remaining,
+				  const char *const *refs, const bool *whole, size_t n,
+				  const char *reference, int64_t *take)
+{
 	if (available < 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
@@ -247,6 +254,8 @@ bool bank_transfer_allocate(int64_t available, const int64_t *remaining, const c
 		if (i >= n || (k > 0 && i == first))
 			continue;
 		int64_t t = remaining[i] < left ? remaining[i] : left;
+		if (whole && whole[i] && t < remaining[i])
+			t = 0;
 		take[i] = t;
 		left -= t;
 	}

@@ -51,6 +51,12 @@ bool aba_routing_valid(const char *routing);
  */
 bool bank_transfer_allocate(int64_t available, const int64_t *remaining, const char *const *refs,
 			    size_t n, const char *reference, int64_t *take);
+/* The same where whole[i] (whole NULL: none) says intent i is paid all at once or not at all
+ * (an invoice's: Stripe does not fund invoices partly): it takes what it needs when what is
+ * left covers it, else nothing, and the cash goes on to the next. */
+bool bank_transfer_allocate_whole(int64_t available, const int64_t *remaining,
+				  const char *const *refs, const bool *whole, size_t n,
+				  const char *reference, int64_t *take);
 
 struct json;
 /*

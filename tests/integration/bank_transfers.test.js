@@ -3,10 +3,11 @@
 // settings, funding instructions (a virtual account per customer and type, kept), test-mode
 // funding (a `funded` cash balance transaction, its events, the journal: the merchant's balance
 // does not move), the transactions' list and retrieve, refused input that changes nothing,
-// tenants, and tender verify.
+// tenants, and tender verify; send_invoice invoices and subscriptions paid by bank transfer (never
+// partly funded), the hosted instructions page and the hosted invoice page showing them.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, assertStripeShape, tender } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, launchChromium } = require('./helpers');
 
 let env;
 let stripe;
@@ -310,7 +311,7 @@ test('not covered: the intent waits with the bank transfer instructions, is part
   assert.equal(d.currency, 'usd');
   assert.equal(d.type, 'us_bank_transfer');
   assert.match(d.reference, /^[A-Z2-9]{12}$/);
-  assert.equal(d.hosted_instructions_url, null);
+  assert.match(d.hosted_instructions_url, new RegExp(`^http://[^/]+/bank_transfer_instructions/${env.merchants[0].id}/${pi.id}/[^/]+$`));
   assert.equal(d.financial_addresses[0].type, 'aba');
   // the customer's own account, the one funding instructions give
   const fi = await stripe.customers.createFundingInstructions(cus.id, {
@@ -503,4 +504,303 @@ test('refunds of a customer_balance payment go back to the cash balance', async 
   const next = await cashIntent(stripe, cus.id, 1000, 'eur', EU_NL);
   assert.equal(next.status, 'succeeded');
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+// ---- invoices and subscriptions paid by bank transfer ----
+
+const { billingShape, clockAdvance } = require('./billing_helpers');
+const DAY = 86400;
+
+async function invoiceIntent(s, inv) {
+  const full = await s.invoices.retrieve(inv.id, { expand: ['payments'] });
+  assert.equal(full.payments.data.length, 1);
+  return s.paymentIntents.retrieve(full.payments.data[0].payment.payment_intent);
+}
+
+async function sendInvoice(s, customer, amount, currency, settings) {
+  await s.invoiceItems.create({ customer, amount, currency });
+  const draft = await s.invoices.create({
+    customer, currency, collection_method: 'send_invoice', days_until_due: 30,
+    pending_invoice_items_behavior: 'include', payment_settings: settings,
+  });
+  return s.invoices.finalizeInvoice(draft.id);
+}
+
+const CASH_EU = {
+  payment_method_types: ['customer_balance'],
+  payment_method_options: {
+    customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'NL' } } },
+  },
+};
+
+test('a send_invoice invoice paid by bank transfer: waits whole (never partly funded), paid when the transfers cover it', async () => {
+  const cus = await stripe.customers.create({ name: 'Invoiced', email: 'inv@example.com' });
+  const inv = await sendInvoice(stripe, cus.id, 5000, 'eur', CASH_EU);
+  assert.equal(inv.status, 'open');
+  assert.deepEqual(inv.payment_settings.payment_method_types, ['customer_balance']);
+  assert.deepEqual(inv.payment_settings.payment_method_options.customer_balance, {
+    bank_transfer: { eu_bank_transfer: { country: 'NL' }, type: 'eu_bank_transfer' }, funding_type: 'bank_transfer',
+  });
+  billingShape(inv, 'invoice');
+  const pi = await invoiceIntent(stripe, inv);
+  assert.equal(pi.status, 'requires_action');
+  assert.equal(pi.amount, 5000);
+  assert.equal(pi.customer, cus.id);
+  assert.deepEqual(pi.payment_method_types, ['customer_balance']);
+  const d = pi.next_action.display_bank_transfer_instructions;
+  assert.equal(d.amount_remaining, 5000);
+  assert.equal(d.type, 'eu_bank_transfer');
+  assert.match(d.financial_addresses[0].iban.iban, /^NL\d{2}TNDR\d{10}$/);
+  assertStripeShape(pi, 'payment_intent');
+  const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
+  assert.equal(pm.type, 'customer_balance');
+
+  // 3000 does not cover it: Stripe does not fund an invoice partly, the cash stays the customer's
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3000, currency: 'eur' });
+  const still = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(still.status, 'requires_action');
+  assert.equal(still.next_action.display_bank_transfer_instructions.amount_remaining, 5000);
+  assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'open');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 3000 });
+  // a hand application of part of it is refused too (and changes nothing)
+  await refused(stripe.paymentIntents.applyCustomerBalance(pi.id, { amount: 1000 }), 400, undefined, 'amount');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 3000 });
+
+  const before = await balanceOf(stripe, 'eur');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2500, currency: 'eur', reference: d.reference });
+  const paid = await stripe.invoices.retrieve(inv.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.amount_paid, 5000);
+  assert.equal(paid.amount_remaining, 0);
+  billingShape(paid, 'invoice');
+  const done = await stripe.paymentIntents.retrieve(pi.id);
+  assert.equal(done.status, 'succeeded');
+  assertStripeShape(done, 'payment_intent');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 500 });
+  const ch = await stripe.charges.retrieve(done.latest_charge);
+  assert.match(ch.id, /^py_/);
+  assert.equal(ch.payment_method_details.type, 'customer_balance');
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  if (bt.currency === 'eur') assert.equal((await balanceOf(stripe, 'eur')).pending, before.pending + bt.net);
+  const evs = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === inv.id).map((e) => e.type).reverse();
+  assert.deepEqual(evs.slice(-2), ['invoice.paid', 'invoice.payment_succeeded']);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+
+  // another merchant sees none of it
+  const other = env.stripe(env.merchants[1].secret_key);
+  await refused(other.invoices.retrieve(inv.id), 404);
+  await refused(other.paymentIntents.retrieve(pi.id), 404);
+});
+
+test('an invoice the cash balance covers is paid at finalization; voiding a waiting one cancels its intent', async () => {
+  const cus = await stripe.customers.create({ name: 'Prepaid' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'usd' });
+  const inv = await sendInvoice(stripe, cus.id, 2500, 'usd', { payment_method_types: ['customer_balance'] });
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 2500);
+  billingShape(inv, 'invoice');
+  const pi = await invoiceIntent(stripe, inv);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.payment_method_options.customer_balance.bank_transfer.type, 'us_bank_transfer');
+  assertStripeShape(pi, 'payment_intent');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 1500 });
+
+  // not covered, then voided: the intent waits no more, later cash stays on the balance
+  const open = await sendInvoice(stripe, cus.id, 9000, 'usd', { payment_method_types: ['customer_balance'] });
+  assert.equal(open.status, 'open');
+  const waiting = await invoiceIntent(stripe, open);
+  assert.equal(waiting.status, 'requires_action');
+  await refused(stripe.paymentIntents.cancel(waiting.id), 400);
+  const voided = await stripe.invoices.voidInvoice(open.id);
+  assert.equal(voided.status, 'void');
+  assert.equal((await stripe.paymentIntents.retrieve(waiting.id)).status, 'canceled');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 9000, currency: 'usd' });
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 10500 });
+
+  // an invoice that also takes cards, paid by card while it waits: its transfer intent is
+  // abandoned in the payment's write, a later transfer stays on the balance
+  const both = await sendInvoice(stripe, cus.id, 20000, 'usd', { payment_method_types: ['card', 'customer_balance'] });
+  const bothPi = await invoiceIntent(stripe, both);
+  assert.equal(bothPi.status, 'requires_action');
+  const byCard = await stripe.invoices.pay(both.id, { payment_method: 'pm_card_visa' });
+  assert.equal(byCard.status, 'paid');
+  const abandoned = await stripe.paymentIntents.retrieve(bothPi.id);
+  assert.equal(abandoned.status, 'canceled');
+  assert.equal(abandoned.cancellation_reason, 'abandoned');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 20000, currency: 'usd' });
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { usd: 30500 });
+  assert.equal((await stripe.invoices.retrieve(both.id)).amount_paid, 20000);
+
+  // a credit note lowers what a waiting invoice asks for: its intent is made again for the rest
+  const cus2 = await stripe.customers.create({ name: 'Credited' });
+  const credited = await sendInvoice(stripe, cus2.id, 5000, 'usd', { payment_method_types: ['customer_balance'] });
+  const firstPi = await invoiceIntent(stripe, credited);
+  const cn = await stripe.creditNotes.create({ invoice: credited.id, amount: 1500 });
+  assert.equal(cn.pre_payment_amount, 1500);
+  assert.equal((await stripe.paymentIntents.retrieve(firstPi.id)).status, 'canceled');
+  const lowered = await stripe.invoices.retrieve(credited.id);
+  assert.equal(lowered.amount_remaining, 3500);
+  const nextPi = await invoiceIntent(stripe, lowered);
+  assert.notEqual(nextPi.id, firstPi.id);
+  assert.equal(nextPi.status, 'requires_action');
+  assert.equal(nextPi.next_action.display_bank_transfer_instructions.amount_remaining, 3500);
+  await stripe.testHelpers.customers.fundCashBalance(cus2.id, { amount: 3500, currency: 'usd' });
+  assert.equal((await stripe.invoices.retrieve(credited.id)).status, 'paid');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus2.id)).available, { usd: 0 });
+
+  // refused input changes nothing
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 100, currency: 'eur' });
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'eur', collection_method: 'send_invoice', days_until_due: 3,
+    payment_settings: { payment_method_types: ['customer_balance'] },
+  }), 400, 'parameter_missing', 'payment_settings[payment_method_options][customer_balance][bank_transfer][eu_bank_transfer][country]');
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'eur', collection_method: 'send_invoice', days_until_due: 3,
+    payment_settings: { payment_method_types: ['customer_balance'], payment_method_options: { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'us_bank_transfer' } } } },
+  }), 400, undefined, 'payment_settings[payment_method_options][customer_balance][bank_transfer][type]');
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'eur', payment_settings: { payment_method_options: { customer_balance: { color: 'red' } } },
+  }), 400, 'parameter_unknown');
+  // charge_automatically: Tender charges those with a saved payment method, never by transfer
+  await refused(stripe.invoices.create({
+    customer: cus.id, currency: 'usd', payment_settings: { payment_method_types: ['customer_balance'] },
+  }), 400, undefined, 'payment_settings[payment_method_types]');
+  const draft = await stripe.invoices.create({
+    customer: cus.id, currency: 'usd', collection_method: 'send_invoice', days_until_due: 3,
+    payment_settings: { payment_method_types: ['customer_balance'] },
+  });
+  await refused(stripe.invoices.update(draft.id, { collection_method: 'charge_automatically' }), 400,
+    undefined, 'payment_settings[payment_method_types]');
+  assert.equal((await stripe.invoices.retrieve(draft.id)).collection_method, 'send_invoice');
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 100, recurring: { interval: 'month' }, product_data: { name: 'P' } });
+  await refused(stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], payment_settings: { payment_method_types: ['customer_balance'] },
+  }), 400, undefined, 'payment_settings[payment_method_types]');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('a send_invoice subscription paid by bank transfer: its first invoice and its renewals', async () => {
+  const T0 = Math.floor(Date.UTC(2031, 0, 1) / 1000);
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const cus = await stripe.customers.create({ name: 'Subscriber', test_clock: clock.id });
+  const price = await stripe.prices.create({ currency: 'eur', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'eur' });
+  const sub = await stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], collection_method: 'send_invoice', days_until_due: 10,
+    payment_settings: CASH_EU, expand: ['latest_invoice'],
+  });
+  assert.equal(sub.status, 'active');
+  assert.deepEqual(sub.payment_settings.payment_method_types, ['customer_balance']);
+  assert.equal(sub.payment_settings.payment_method_options.customer_balance.bank_transfer.type, 'eu_bank_transfer');
+  billingShape(await stripe.subscriptions.retrieve(sub.id), 'subscription');
+  assert.equal(sub.latest_invoice.status, 'paid'); // the cash covered it
+  assert.deepEqual(sub.latest_invoice.payment_settings.payment_method_options, sub.payment_settings.payment_method_options);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 1000 });
+
+  // the renewal: 1000 does not cover 3000, it waits; a transfer pays it
+  const periodEnd = sub.items.data[0].current_period_end;
+  await clockAdvance(stripe, clock, periodEnd + 2 * 3600);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  const inv2 = renewed.latest_invoice;
+  assert.notEqual(inv2.id, sub.latest_invoice.id);
+  assert.equal(inv2.status, 'open');
+  assert.equal(renewed.status, 'active');
+  const pi2 = await invoiceIntent(stripe, inv2);
+  assert.equal(pi2.status, 'requires_action');
+  assert.equal(pi2.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  // made by the scheduler, its page on Tender's own host as well
+  const hosted = new URL(pi2.next_action.display_bank_transfer_instructions.hosted_instructions_url);
+  assert.equal(hosted.host, new URL(inv2.hosted_invoice_url).host);
+  assert.equal((await fetch(hosted)).status, 200);
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'eur' });
+  const paid2 = await stripe.invoices.retrieve(inv2.id);
+  assert.equal(paid2.status, 'paid');
+  billingShape(paid2, 'invoice');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+  const again = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(again.status, 'active');
+  billingShape(again, 'subscription');
+
+  // a change invoiced at once: its invoice waits for a transfer too, then is paid by one
+  const changed = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: sub.items.data[0].id, quantity: 2 }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  const inv3 = changed.latest_invoice;
+  assert.equal(inv3.billing_reason, 'subscription_update');
+  assert.equal(inv3.status, 'open');
+  assert.ok(inv3.amount_due > 0);
+  const pi3 = await invoiceIntent(stripe, inv3);
+  assert.equal(pi3.status, 'requires_action');
+  assert.equal(pi3.next_action.display_bank_transfer_instructions.amount_remaining, inv3.amount_due);
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: inv3.amount_due, currency: 'eur' });
+  assert.equal((await stripe.invoices.retrieve(inv3.id)).status, 'paid');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  // the cash there already covers the next change's invoice: paid in the change's own write
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 10000, currency: 'eur' });
+  const changed2 = await stripe.subscriptions.update(sub.id, {
+    items: [{ id: sub.items.data[0].id, quantity: 3 }], proration_behavior: 'always_invoice', expand: ['latest_invoice'],
+  });
+  assert.equal(changed2.latest_invoice.status, 'paid');
+  assert.equal(changed2.status, 'active');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 10000 - changed2.latest_invoice.amount_paid });
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('the hosted instructions page: the amount remaining, the reference, the bank details; GET only; a wrong link is a 404; the invoice page shows them', async () => {
+  const browser = await launchChromium();
+  try {
+    const cus = await stripe.customers.create({ name: 'Page Reader' });
+    const pi = await cashIntent(stripe, cus.id, 5000, 'usd', US);
+    const d = pi.next_action.display_bank_transfer_instructions;
+    const url = d.hosted_instructions_url;
+    const page = await browser.newPage();
+    const res = await page.goto(url);
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-security-policy'], /default-src 'none'/);
+    assert.equal(await page.locator('script').count(), 0);
+    assert.equal((await page.textContent('#amount_remaining')).trim(), '50.00 USD');
+    assert.equal((await page.textContent('#reference')).trim(), d.reference);
+    const aba = d.financial_addresses[0].aba;
+    assert.equal((await page.textContent('#account_number')).trim(), aba.account_number);
+    assert.equal((await page.textContent('#routing_number')).trim(), aba.routing_number);
+    assert.equal((await page.textContent('#business')).trim(), 'Merchant 0');
+
+    // partly funded: the page follows the intent
+    await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'usd' });
+    await page.goto(url);
+    assert.equal((await page.textContent('#amount_remaining')).trim(), '30.00 USD');
+
+    // a wrong secret, another merchant's path, a POST: 404s that change nothing
+    const wrong = url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    assert.equal((await fetch(wrong)).status, 404);
+    assert.equal((await fetch(url.replace(env.merchants[0].id, env.merchants[1].id))).status, 404);
+    const posted = await fetch(url, { method: 'POST', body: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.notEqual(posted.status, 200);
+    const same = await stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(same.status, 'requires_action');
+    assert.equal(same.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+
+    // paid: the page says so
+    await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3000, currency: 'usd', reference: d.reference });
+    await page.goto(url);
+    assert.match(await page.textContent('#done'), /complete/);
+
+    // the hosted invoice page of an invoice waiting for a bank transfer: its instructions, no card form
+    const inv = await sendInvoice(stripe, cus.id, 7000, 'eur', CASH_EU);
+    assert.equal(inv.status, 'open');
+    const ipi = await invoiceIntent(stripe, inv);
+    const id = ipi.next_action.display_bank_transfer_instructions;
+    const ipage = await browser.newPage();
+    const ires = await ipage.goto(inv.hosted_invoice_url);
+    assert.equal(ires.status(), 200);
+    assert.equal((await ipage.textContent('#amount_remaining')).trim(), '70.00 EUR');
+    assert.equal((await ipage.textContent('#reference')).trim(), id.reference);
+    assert.equal((await ipage.textContent('#iban')).trim(), id.financial_addresses[0].iban.iban);
+    assert.equal(await ipage.locator('#number').count(), 0);
+    assert.equal(await ipage.locator('script').count(), 0);
+    assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'open');
+  } finally {
+    await browser.close();
+  }
 });

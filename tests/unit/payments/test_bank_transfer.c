@@ -148,3 +148,31 @@ Test(bank_transfer, allocate)
 	const int64_t bad[] = {100, 0};
 	cr_assert_not(bank_transfer_allocate(100, bad, refs, 2, NULL, take));
 }
+
+Test(bank_transfer, allocate_whole)
+{
+	/* intent 0 pays an invoice (all or nothing), 1 and 2 take what is there */
+	const int64_t need[] = {1000, 1500, 700};
+	const char *const refs[] = {"AAAA", "BBBB", "CCCC"};
+	const bool whole[] = {true, false, true};
+	int64_t take[3];
+	/* 900 does not cover the invoice: the cash passes it by */
+	cr_assert(bank_transfer_allocate_whole(900, need, refs, whole, 3, NULL, take));
+	cr_assert_eq(take[0], 0);
+	cr_assert_eq(take[1], 900);
+	cr_assert_eq(take[2], 0);
+	/* named first and covered */
+	cr_assert(bank_transfer_allocate_whole(1200, need, refs, whole, 3, "AAAA", take));
+	cr_assert_eq(take[0], 1000);
+	cr_assert_eq(take[1], 200);
+	cr_assert_eq(take[2], 0);
+	/* what is left after 0 and 1 (200) does not cover 2: it stays on the balance */
+	cr_assert(bank_transfer_allocate_whole(2700, need, refs, whole, 3, NULL, take));
+	cr_assert_eq(take[0], 1000);
+	cr_assert_eq(take[1], 1500);
+	cr_assert_eq(take[2], 0);
+	/* a whole one skipped, a later whole one it covers takes it */
+	cr_assert(bank_transfer_allocate_whole(700, need, refs, whole, 3, "CCCC", take));
+	cr_assert_eq(take[2], 700);
+	cr_assert_eq(take[0] + take[1], 0);
+}
