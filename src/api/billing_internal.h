@@ -398,11 +398,47 @@ int test_clock_ready(struct app *app, struct store *s, const char *merchant, con
 /* Stripe's currencies: an amount_off coupon's currency_options has at most one entry each */
 #define COUPON_CURRENCY_OPTIONS_MAX 135
 
-/* An amount_off coupon's amount off in another currency than its own (currency_options). */
-struct coupon_currency_option {
+/*
+ * An amount an object has in currencies beside its own (currency_amounts.c): a coupon's
+ * currency_options[<currency>][amount_off], a promotion code's
+ * restrictions[currency_options][<currency>][minimum_amount]. Sorted by currency, never the
+ * object's own; rows made by its create or added by an update, never changed.
+ */
+#define CURRENCY_AMOUNTS_MAX COUPON_CURRENCY_OPTIONS_MAX
+struct currency_amount {
 	char currency[8];
-	int64_t amount_off;
+	int64_t amount;
 };
+struct currency_amounts_spec {
+	const char *path;	/* the request's dotted path ("restrictions.currency_options") */
+	const char *param;	/* its name in errors ("restrictions[currency_options]") */
+	const char *field;	/* each entry's amount ("amount_off", "minimum_amount") */
+	const char *object;	/* in messages: "coupon", "promotion code" */
+	const char *own;	/* the object's own currency, in messages */
+	const char *what;	/* what the options give, in messages: "its amount off" */
+	const char *sql_list;	/* SELECT currency, amount … merchant $1, owner $2, LIMIT $3 */
+	const char *sql_insert; /* (merchant $1, owner $2, currency $3, amount $4, created $5) */
+};
+/* owner's rows, sorted (r's arena). DB_OK or < 0. */
+int currency_amounts_load(struct req *r, struct db *db, const struct currency_amounts_spec *s,
+			  const char *owner, const struct currency_amount **ret, int *ret_n);
+/* currency's amount among o[0..n) into *ret; false when it has none. */
+bool currency_amounts_find(const struct currency_amount *o, int n, const char *currency,
+			   int64_t *ret);
+/* "currency_options": {<currency>: {<field>: amount}}, own_currency (NULL: none) among them. */
+void currency_amounts_render(struct json *j, const char *field, const char *own_currency,
+			     int64_t own_amount, const struct currency_amount *o, int n);
+/* The request's options at s->path on top of the `stored` ones: each key a known currency other
+ * than own_currency, with its field 1 … BILLING_AMOUNT_MAX; a stored one only with the same
+ * amount again (an update only adds). *ret / *ret_n: stored and new, sorted; untouched when the
+ * request has none (0). 0, or -1 with r->err (Stripe's 400 on the parameter). */
+int currency_amounts_parse(struct req *r, const struct currency_amounts_spec *s,
+			   const char *own_currency, const struct currency_amount *stored,
+			   int n_stored, const struct currency_amount **ret, int *ret_n);
+/* Inside the write: o's entries not among `had` are inserted. 0, or -1 with r->err. */
+int currency_amounts_insert(struct req *r, struct db *db, const struct currency_amounts_spec *s,
+			    const char *owner, const struct currency_amount *had, int n_had,
+			    const struct currency_amount *o, int n);
 
 struct coupon {
 	char id[COUPON_ID_MAX + 1];
@@ -420,7 +456,7 @@ struct coupon {
 	bool deleted;
 	/* currency_options: sorted by currency, never the coupon's own (r's arena) */
 	int n_options;
-	const struct coupon_currency_option *options;
+	const struct currency_amount *options;
 };
 /* DB_OK (a deleted one too: c->deleted), DB_NOTFOUND, or < 0. */
 int coupon_load(struct req *r, struct db *db, const char *id, struct coupon *ret);
@@ -436,12 +472,6 @@ bool coupon_applies_to(const struct coupon *c, const char *product);
 /* Renders it (prefix: where it sits for expand[]: applies_to; NULL: an event's object). */
 void coupon_render(struct req *r, const struct coupon *c, const char *prefix, struct json *j);
 
-/* A promotion code's restrictions[currency_options][<currency>][minimum_amount]. */
-struct promotion_code_currency_option {
-	char currency[8];
-	int64_t minimum_amount;
-};
-
 struct promotion_code {
 	char id[ID_MAX];
 	int64_t created;
@@ -453,7 +483,7 @@ struct promotion_code {
 	char minimum_amount_currency[8];
 	/* the minimum in other currencies (never minimum_amount_currency), sorted; r's arena */
 	int n_options;
-	const struct promotion_code_currency_option *options;
+	const struct currency_amount *options;
 };
 /* The minimum a purchase in `currency` must reach to redeem it: minimum_amount in its currency,
  * an option's in another. false: it has no minimum for that currency (none at all: *ret 0). */

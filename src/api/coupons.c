@@ -66,37 +66,16 @@ static const char SQL_CO_INSERT[] =
     "INSERT INTO coupon_currency_options (merchant_id, coupon, currency, amount_off, created)"
     " VALUES ($1, $2, $3, $4, $5)";
 
-/* c's currency_options, sorted by currency. DB_OK or < 0. */
-static int options_load(struct req *r, struct db *db, struct coupon *c)
-{
-	c->n_options = 0;
-	c->options = NULL;
-	struct db_stmt *st = db_prepare(db, SQL_CO_LIST);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, c->id, -1);
-	db_bind_int64(st, 3, COUPON_CURRENCY_OPTIONS_MAX);
-	struct coupon_currency_option *o = NULL;
-	int n = 0, rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (!o)
-			o = arena_alloc(&r->arena, COUPON_CURRENCY_OPTIONS_MAX * sizeof(*o));
-		if (!o || n == COUPON_CURRENCY_OPTIONS_MAX) {
-			rc = DB_ERR;
-			break;
-		}
-		const char *cur = db_col_text(st, 0, NULL);
-		str_copy(o[n].currency, sizeof(o[n].currency), cur ? cur : "");
-		o[n++].amount_off = db_col_int64(st, 1);
-	}
-	db_reset(st);
-	if (rc != DB_DONE)
-		return rc < 0 ? rc : DB_ERR;
-	c->n_options = n;
-	c->options = o;
-	return DB_OK;
-}
+static const struct currency_amounts_spec OPTIONS = {
+    .path = "currency_options",
+    .param = "currency_options",
+    .field = "amount_off",
+    .object = "coupon",
+    .own = "the coupon's own currency",
+    .what = "its amount off",
+    .sql_list = SQL_CO_LIST,
+    .sql_insert = SQL_CO_INSERT,
+};
 
 int coupon_load(struct req *r, struct db *db, const char *id, struct coupon *c)
 {
@@ -129,7 +108,9 @@ int coupon_load(struct req *r, struct db *db, const char *id, struct coupon *c)
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
-		return c->percent_e4 ? DB_OK : options_load(r, db, c);
+		return c->percent_e4 ? DB_OK
+				     : currency_amounts_load(r, db, &OPTIONS, c->id, &c->options,
+							     &c->n_options);
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
@@ -144,9 +125,8 @@ bool coupon_amount_in(const struct coupon *c, const char *currency, int64_t *ret
 	int64_t amount = 0;
 	if (str_eq(c->currency, currency))
 		amount = c->amount_off;
-	for (int i = 0; !amount && i < c->n_options; i++)
-		if (str_eq(c->options[i].currency, currency))
-			amount = c->options[i].amount_off;
+	else if (!currency_amounts_find(c->options, c->n_options, currency, &amount))
+		amount = 0;
 	if (ret)
 		*ret = amount;
 	return amount > 0;
@@ -168,32 +148,6 @@ bool coupon_applies_to(const struct coupon *c, const char *product)
 	char needle[ID_MAX + 3];
 	int n = snprintf(needle, sizeof(needle), "\"%s\"", product);
 	return n > 0 && (size_t)n < sizeof(needle) && strstr(c->applies_to, needle) != NULL;
-}
-
-/* currency_options as the API shows it: {<currency>: {amount_off}}, the coupon's own currency
- * among them, by currency. */
-static void options_render(const struct coupon *c, struct json *j)
-{
-	json_key(j, "currency_options");
-	json_obj_open(j);
-	bool own_done = false;
-	for (int i = 0; i <= c->n_options; i++) {
-		const struct coupon_currency_option *o = i < c->n_options ? &c->options[i] : NULL;
-		if (!own_done && (!o || strcmp(c->currency, o->currency) < 0)) {
-			json_key_n(j, c->currency, strlen(c->currency), false);
-			json_obj_open(j);
-			json_kv_int(j, "amount_off", c->amount_off);
-			json_obj_close(j);
-			own_done = true;
-		}
-		if (o) {
-			json_key_n(j, o->currency, strlen(o->currency), false);
-			json_obj_open(j);
-			json_kv_int(j, "amount_off", o->amount_off);
-			json_obj_close(j);
-		}
-	}
-	json_obj_close(j);
 }
 
 /* coupon_render; with_options: currency_options shown whatever expand[] says (an event's object
@@ -223,7 +177,8 @@ static void render(struct req *r, const struct coupon *c, const char *prefix, bo
 	/* currency_options is includable on Stripe too; a percent_off coupon has none */
 	snprintf(path, sizeof(path), "%scurrency_options", prefix ? prefix : "");
 	if (!c->percent_e4 && (with_options || (prefix && req_expand_has(r, path))))
-		options_render(c, j);
+		currency_amounts_render(j, "amount_off", c->currency, c->amount_off, c->options,
+					c->n_options);
 	json_kv_str(j, "duration", c->duration);
 	if (c->duration_in_months)
 		json_kv_int(j, "duration_in_months", c->duration_in_months);
@@ -287,115 +242,20 @@ static int coupon_emit(struct req *r, struct db *db, const struct coupon *c, con
 
 /* ---- currency_options ---- */
 
-static int option_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct coupon_currency_option *)a)->currency,
-		      ((const struct coupon_currency_option *)b)->currency);
-}
-
 /* The request's currency_options for coupon c (its percent_off or amount_off and currency set;
- * on an update, its stored options too): each key a currency other than the coupon's own and
- * not one it has (an update only adds; the same amount again is taken as it is), with an
- * amount_off. c->options becomes the stored ones and the new ones, sorted; *ret_new whether the
- * request named any. 0, or -1 with r->err. */
+ * on an update, its stored options too): c->options becomes the stored ones and the new ones
+ * (currency_amounts_parse); *ret_new whether the request named any. 0, or -1 with r->err. */
 static int options_parse(struct req *r, struct coupon *c, bool *ret_new)
 {
-	*ret_new = false;
-	const struct form_node *n = param_node(r, "currency_options");
-	if (!n)
+	*ret_new = param_node(r, "currency_options") != NULL;
+	if (!*ret_new)
 		return 0;
-	*ret_new = true;
 	if (c->percent_e4)
 		return req_fail(r, ERR_PARAM_BAD, "currency_options",
 				"currency_options is only supported with amount_off: a percent_off "
 				"coupon takes its percentage off in every currency.");
-	struct coupon_currency_option *o =
-	    arena_alloc(&r->arena, COUPON_CURRENCY_OPTIONS_MAX * sizeof(*o));
-	if (!o)
-		return req_fail(r, ERR_API, NULL, NULL);
-	int k = c->n_options;
-	if (k)
-		memcpy(o, c->options, (size_t)k * sizeof(*o));
-	for (const struct form_node *x = n->first_child; x; x = x->next) {
-		const char *at = arena_printf(&r->arena, "currency_options[%s]", x->key);
-		const char *sub =
-		    arena_printf(&r->arena, "currency_options[%s][amount_off]", x->key);
-		if (!at || !sub)
-			return req_fail(r, ERR_API, NULL, NULL);
-		char cur[8] = "";
-		for (size_t i = 0; i < x->key_len && i < sizeof(cur) - 1; i++)
-			cur[i] = (char)(x->key[i] >= 'A' && x->key[i] <= 'Z' ? x->key[i] - 'A' + 'a'
-									     : x->key[i]);
-		if (x->key_len != 3 || !currency_find(cur))
-			return req_fail(r, ERR_INVALID_CURRENCY, at, "Invalid currency: %s.",
-					x->key);
-		if (str_eq(cur, c->currency))
-			return req_fail(r, ERR_PARAM_BAD, at,
-					"`%s` is the coupon's own currency: currency_options takes "
-					"its amount off in other currencies only.",
-					cur);
-		const struct form_node *a = form_get(x, "amount_off");
-		int64_t v = 0;
-		if (!a || !a->value || !*a->value)
-			return req_fail(r, ERR_PARAM_MISSING, sub, "%s", sub);
-		if (parse_i64(a->value, &v) != 0 || v < 1 || v > BILLING_AMOUNT_MAX)
-			return req_fail(r, ERR_PARAM_BAD, sub,
-					"Invalid amount_off: must be between 1 and %lld.",
-					(long long)BILLING_AMOUNT_MAX);
-		bool had = false;
-		for (int i = 0; i < k; i++) {
-			if (!str_eq(o[i].currency, cur))
-				continue;
-			had = true;
-			if (i >= c->n_options)
-				return req_fail(r, ERR_PARAM_BAD, at,
-						"The currency `%s` is given more than once in "
-						"currency_options.",
-						cur);
-			if (o[i].amount_off != v)
-				return req_fail(r, ERR_PARAM_BAD, sub,
-						"The coupon's amount_off in %s is %lld: a currency "
-						"option, once made, cannot be changed.",
-						cur, (long long)o[i].amount_off);
-		}
-		if (had)
-			continue;
-		if (k == COUPON_CURRENCY_OPTIONS_MAX)
-			return req_fail(r, ERR_PARAM_BAD, "currency_options",
-					"A coupon has at most %d currency options.",
-					COUPON_CURRENCY_OPTIONS_MAX);
-		str_copy(o[k].currency, sizeof(o[k].currency), cur);
-		o[k++].amount_off = v;
-	}
-	qsort(o, (size_t)k, sizeof(*o), option_cmp);
-	c->options = o;
-	c->n_options = k;
-	return 0;
-}
-
-/* Inside the write: c's options that are not among the `had` stored before are inserted (an
- * option once made stays: discounts made from the coupon read it). 0, or -1 with r->err. */
-static int options_insert(struct req *r, struct db *db, const struct coupon *c,
-			  const struct coupon_currency_option *had, int n_had)
-{
-	for (int i = 0; i < c->n_options; i++) {
-		bool old = false;
-		for (int k = 0; k < n_had && !old; k++)
-			old = str_eq(had[k].currency, c->options[i].currency);
-		if (old)
-			continue;
-		struct db_stmt *st = db_prepare(db, SQL_CO_INSERT);
-		if (!st)
-			return req_fail(r, ERR_API, NULL, NULL);
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, c->id, -1);
-		db_bind_text(st, 3, c->options[i].currency, -1);
-		db_bind_int64(st, 4, c->options[i].amount_off);
-		db_bind_int64(st, 5, r->now);
-		if (db_step_done(st) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
-	return 0;
+	return currency_amounts_parse(r, &OPTIONS, c->currency, c->options, c->n_options,
+				      &c->options, &c->n_options);
 }
 
 /* ---- create ---- */
@@ -459,7 +319,7 @@ static int create_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (n != 1)
 		return req_fail(r, ERR_RESOURCE_EXISTS, "id", "Coupon already exists: %s.", c->id);
-	if (options_insert(r, db, c, NULL, 0) != 0)
+	if (currency_amounts_insert(r, db, &OPTIONS, c->id, NULL, 0, c->options, c->n_options) != 0)
 		return -1;
 	return coupon_emit(r, db, c, "coupon.created", NULL, c->n_options > 0, true);
 }
@@ -597,7 +457,8 @@ static int update_fn(struct db *db, void *p)
 	json_init(&pj, &pb);
 	json_obj_open(&pj);
 	if (options_given)
-		options_render(&old, &pj);
+		currency_amounts_render(&pj, "amount_off", old.currency, old.amount_off,
+					old.options, old.n_options);
 	const char *name = param_str(r, "name");
 	if (name) {
 		json_kv_str_or_null(&pj, "name", c->name);
@@ -624,7 +485,8 @@ static int update_fn(struct db *db, void *p)
 	db_bind_text(st, 4, c->metadata, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (options_given && options_insert(r, db, c, old.options, old.n_options) != 0)
+	if (options_given && currency_amounts_insert(r, db, &OPTIONS, c->id, old.options,
+						     old.n_options, c->options, c->n_options) != 0)
 		return -1;
 	return coupon_emit(r, db, c, "coupon.updated", prev, options_given, true);
 }

@@ -62,37 +62,16 @@ static const char SQL_CO_INSERT[] =
     "INSERT INTO promotion_code_currency_options (merchant_id, promotion_code, currency,"
     " minimum_amount, created) VALUES ($1, $2, $3, $4, $5)";
 
-/* p's restrictions[currency_options], sorted by currency. DB_OK or < 0. */
-static int options_load(struct req *r, struct db *db, struct promotion_code *p)
-{
-	p->n_options = 0;
-	p->options = NULL;
-	struct db_stmt *st = db_prepare(db, SQL_CO_LIST);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, p->id, -1);
-	db_bind_int64(st, 3, COUPON_CURRENCY_OPTIONS_MAX);
-	struct promotion_code_currency_option *o = NULL;
-	int n = 0, rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		if (!o)
-			o = arena_alloc(&r->arena, COUPON_CURRENCY_OPTIONS_MAX * sizeof(*o));
-		if (!o || n == COUPON_CURRENCY_OPTIONS_MAX) {
-			rc = DB_ERR;
-			break;
-		}
-		const char *cur = db_col_text(st, 0, NULL);
-		str_copy(o[n].currency, sizeof(o[n].currency), cur ? cur : "");
-		o[n++].minimum_amount = db_col_int64(st, 1);
-	}
-	db_reset(st);
-	if (rc != DB_DONE)
-		return rc < 0 ? rc : DB_ERR;
-	p->n_options = n;
-	p->options = o;
-	return DB_OK;
-}
+static const struct currency_amounts_spec OPTIONS = {
+    .path = "restrictions.currency_options",
+    .param = "restrictions[currency_options]",
+    .field = "minimum_amount",
+    .object = "promotion code",
+    .own = "minimum_amount_currency",
+    .what = "the minimum",
+    .sql_list = SQL_CO_LIST,
+    .sql_insert = SQL_CO_INSERT,
+};
 
 bool promotion_code_minimum_in(const struct promotion_code *p, const char *currency, int64_t *ret)
 {
@@ -105,12 +84,7 @@ bool promotion_code_minimum_in(const struct promotion_code *p, const char *curre
 		*ret = p->minimum_amount;
 		return true;
 	}
-	for (int i = 0; i < p->n_options; i++)
-		if (str_eq(p->options[i].currency, currency)) {
-			*ret = p->options[i].minimum_amount;
-			return true;
-		}
-	return false;
+	return currency_amounts_find(p->options, p->n_options, currency, ret);
 }
 
 int promotion_code_load(struct req *r, struct db *db, const char *id, struct promotion_code *p)
@@ -145,7 +119,9 @@ int promotion_code_load(struct req *r, struct db *db, const char *id, struct pro
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
-		return p->has_minimum ? options_load(r, db, p) : DB_OK;
+		return p->has_minimum ? currency_amounts_load(r, db, &OPTIONS, p->id, &p->options,
+							      &p->n_options)
+				      : DB_OK;
 	return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 }
 
@@ -170,34 +146,6 @@ int promotion_code_find(struct req *r, struct db *db, const char *code, struct p
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
 	return promotion_code_load(r, db, id, p);
-}
-
-/* restrictions.currency_options: {<currency>: {minimum_amount}}, minimum_amount_currency among
- * them, by currency. */
-static void options_render(const struct promotion_code *p, struct json *j)
-{
-	json_key(j, "currency_options");
-	json_obj_open(j);
-	bool own_done = !p->has_minimum;
-	for (int i = 0; i <= p->n_options; i++) {
-		const struct promotion_code_currency_option *o =
-		    i < p->n_options ? &p->options[i] : NULL;
-		if (!own_done && (!o || strcmp(p->minimum_amount_currency, o->currency) < 0)) {
-			json_key_n(j, p->minimum_amount_currency,
-				   strlen(p->minimum_amount_currency), false);
-			json_obj_open(j);
-			json_kv_int(j, "minimum_amount", p->minimum_amount);
-			json_obj_close(j);
-			own_done = true;
-		}
-		if (o) {
-			json_key_n(j, o->currency, strlen(o->currency), false);
-			json_obj_open(j);
-			json_kv_int(j, "minimum_amount", o->minimum_amount);
-			json_obj_close(j);
-		}
-	}
-	json_obj_close(j);
 }
 
 /* prefix: where it sits, for expand[]=promotion.coupon and restrictions.currency_options; NULL:
@@ -241,7 +189,9 @@ static int promo_render_with(struct req *r, struct db *db, const struct promotio
 	json_obj_open(j);
 	snprintf(path, sizeof(path), "%srestrictions.currency_options", prefix ? prefix : "");
 	if (with_options || (prefix && req_expand_has(r, path)))
-		options_render(p, j);
+		currency_amounts_render(j, "minimum_amount",
+					p->has_minimum ? p->minimum_amount_currency : NULL,
+					p->minimum_amount, p->options, p->n_options);
 	json_kv_bool(j, "first_time_transaction", p->first_time_transaction);
 	if (p->has_minimum) {
 		json_kv_int(j, "minimum_amount", p->minimum_amount);
@@ -310,122 +260,21 @@ static int code_taken(struct req *r, struct db *db, const char *code, const char
 
 /* ---- restrictions[currency_options] ---- */
 
-static int option_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct promotion_code_currency_option *)a)->currency,
-		      ((const struct promotion_code_currency_option *)b)->currency);
-}
-
 /* The request's restrictions[currency_options] for p (its minimum set; on an update, its stored
- * options too): each key a currency other than minimum_amount_currency and not one it has (an
- * update only adds; the same minimum again is taken as it is), with a minimum_amount.
- * p->options becomes the stored ones and the new ones, sorted; *ret_new whether the request
- * named any. 0, or -1 with r->err. */
+ * options too): p->options becomes the stored ones and the new ones (currency_amounts_parse);
+ * *ret_new whether the request named any. 0, or -1 with r->err. */
 static int options_parse(struct req *r, struct promotion_code *p, bool *ret_new)
 {
-	static const char param[] = "restrictions[currency_options]";
-	*ret_new = false;
-	const struct form_node *n = param_node(r, "restrictions.currency_options");
-	if (!n)
+	*ret_new = param_node(r, OPTIONS.path) != NULL;
+	if (!*ret_new)
 		return 0;
-	*ret_new = true;
-	if (n->kind == FORM_SCALAR)
-		return req_fail(r, ERR_PARAM_BAD, param,
-				"Invalid object: %s must be a hash of parameters.", param);
 	if (!p->has_minimum)
 		return req_fail(
-		    r, ERR_PARAM_BAD, param,
+		    r, ERR_PARAM_BAD, OPTIONS.param,
 		    "restrictions[currency_options] goes with restrictions[minimum_amount] "
 		    "and restrictions[minimum_amount_currency].");
-	struct promotion_code_currency_option *o =
-	    arena_alloc(&r->arena, COUPON_CURRENCY_OPTIONS_MAX * sizeof(*o));
-	if (!o)
-		return req_fail(r, ERR_API, NULL, NULL);
-	int k = p->n_options;
-	if (k)
-		memcpy(o, p->options, (size_t)k * sizeof(*o));
-	for (const struct form_node *x = n->first_child; x; x = x->next) {
-		const char *at = arena_printf(&r->arena, "%s[%s]", param, x->key);
-		const char *sub = arena_printf(&r->arena, "%s[%s][minimum_amount]", param, x->key);
-		if (!at || !sub)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (x->kind == FORM_SCALAR)
-			return req_fail(r, ERR_PARAM_BAD, at,
-					"Invalid object: %s must be a hash of parameters.", at);
-		char cur[8] = "";
-		for (size_t i = 0; i < x->key_len && i < sizeof(cur) - 1; i++)
-			cur[i] = (char)(x->key[i] >= 'A' && x->key[i] <= 'Z' ? x->key[i] - 'A' + 'a'
-									     : x->key[i]);
-		if (x->key_len != 3 || !currency_find(cur))
-			return req_fail(r, ERR_INVALID_CURRENCY, at, "Invalid currency: %s.",
-					x->key);
-		if (str_eq(cur, p->minimum_amount_currency))
-			return req_fail(
-			    r, ERR_PARAM_BAD, at,
-			    "`%s` is minimum_amount_currency: currency_options takes the "
-			    "minimum in other currencies only.",
-			    cur);
-		const struct form_node *a = form_get(x, "minimum_amount");
-		int64_t v = 0;
-		if (!a || !a->value || !*a->value)
-			return req_fail(r, ERR_PARAM_MISSING, sub, "%s", sub);
-		if (parse_i64(a->value, &v) != 0 || v < 1 || v > BILLING_AMOUNT_MAX)
-			return req_fail(r, ERR_PARAM_BAD, sub,
-					"Invalid minimum_amount: must be between 1 and %lld.",
-					(long long)BILLING_AMOUNT_MAX);
-		bool had = false;
-		for (int i = 0; i < k; i++) {
-			if (!str_eq(o[i].currency, cur))
-				continue;
-			had = true;
-			if (i >= p->n_options)
-				return req_fail(r, ERR_PARAM_BAD, at,
-						"The currency `%s` is given more than once in %s.",
-						cur, param);
-			if (o[i].minimum_amount != v)
-				return req_fail(
-				    r, ERR_PARAM_BAD, sub,
-				    "The promotion code's minimum_amount in %s is %lld: a "
-				    "currency option, once made, cannot be changed.",
-				    cur, (long long)o[i].minimum_amount);
-		}
-		if (had)
-			continue;
-		if (k == COUPON_CURRENCY_OPTIONS_MAX)
-			return req_fail(r, ERR_PARAM_BAD, param, "At most %d currency options.",
-					COUPON_CURRENCY_OPTIONS_MAX);
-		str_copy(o[k].currency, sizeof(o[k].currency), cur);
-		o[k++].minimum_amount = v;
-	}
-	qsort(o, (size_t)k, sizeof(*o), option_cmp);
-	p->options = o;
-	p->n_options = k;
-	return 0;
-}
-
-/* Inside the write: p's options not among the `had` stored before are inserted. 0, or -1 with
- * r->err. */
-static int options_insert(struct req *r, struct db *db, const struct promotion_code *p,
-			  const struct promotion_code_currency_option *had, int n_had)
-{
-	for (int i = 0; i < p->n_options; i++) {
-		bool old = false;
-		for (int k = 0; k < n_had && !old; k++)
-			old = str_eq(had[k].currency, p->options[i].currency);
-		if (old)
-			continue;
-		struct db_stmt *st = db_prepare(db, SQL_CO_INSERT);
-		if (!st)
-			return req_fail(r, ERR_API, NULL, NULL);
-		db_bind_text(st, 1, r->merchant_id, -1);
-		db_bind_text(st, 2, p->id, -1);
-		db_bind_text(st, 3, p->options[i].currency, -1);
-		db_bind_int64(st, 4, p->options[i].minimum_amount);
-		db_bind_int64(st, 5, r->now);
-		if (db_step_done(st) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
-	return 0;
+	return currency_amounts_parse(r, &OPTIONS, p->minimum_amount_currency, p->options,
+				      p->n_options, &p->options, &p->n_options);
 }
 
 /* ---- create ---- */
@@ -516,7 +365,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 14, p->metadata, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (options_insert(r, db, p, NULL, 0) != 0)
+	if (currency_amounts_insert(r, db, &OPTIONS, p->id, NULL, 0, p->options, p->n_options) != 0)
 		return -1;
 	return promo_emit(r, db, p, "promotion_code.created", NULL, p->n_options > 0);
 }
@@ -651,7 +500,9 @@ static int update_fn(struct db *db, void *arg)
 	if (options_given) {
 		json_key(&pj, "restrictions");
 		json_obj_open(&pj);
-		options_render(&old, &pj);
+		currency_amounts_render(&pj, "minimum_amount",
+					old.has_minimum ? old.minimum_amount_currency : NULL,
+					old.minimum_amount, old.options, old.n_options);
 		json_obj_close(&pj);
 	}
 	bool active;
@@ -689,7 +540,8 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_text(st, 4, p->metadata, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (options_given && options_insert(r, db, p, old.options, old.n_options) != 0)
+	if (options_given && currency_amounts_insert(r, db, &OPTIONS, p->id, old.options,
+						     old.n_options, p->options, p->n_options) != 0)
 		return -1;
 	return promo_emit(r, db, p, "promotion_code.updated", prev, options_given);
 }

@@ -9,7 +9,7 @@
 
 #include "api/billing_internal.h"
 
-static const struct coupon_currency_option opts[] = {{"eur", 450}, {"gbp", 400}};
+static const struct currency_amount opts[] = {{"eur", 450}, {"gbp", 400}};
 
 static struct coupon amount_coupon(void)
 {
@@ -53,7 +53,7 @@ Test(coupons, percent_off_applies_in_every_currency)
 
 Test(coupons, promotion_code_minimum_in_currency)
 {
-	static const struct promotion_code_currency_option po[] = {{"eur", 1800}};
+	static const struct currency_amount po[] = {{"eur", 1800}};
 	struct promotion_code p;
 	memset(&p, 0, sizeof(p));
 	int64_t min = -1;
