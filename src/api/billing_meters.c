@@ -893,18 +893,10 @@ static int h_summaries(struct req *r)
 				c.step == 86400 ? "UTC day"
 				: c.step	? "hour"
 						: "minute");
-	int64_t limit = 10;
-	const char *ls = param_str(r, "limit");
-	if (ls && *ls && (parse_i64(ls, &limit) != 0 || limit < 1 || limit > 100))
-		return req_fail(r, ERR_LIST_LIMIT, "limit", "%s", ls);
-	const char *after = param_str(r, "starting_after");
-	const char *before = param_str(r, "ending_before");
-	after = after && *after ? after : NULL;
-	before = before && *before ? before : NULL;
-	if (after && before)
-		return req_fail(r, ERR_PARAM_BAD, "ending_before",
-				"You may only specify one of these parameters: ending_before, "
-				"starting_after.");
+	int64_t limit;
+	const char *after, *before;
+	if (list_page_params(r, 100, &limit, &after, &before) != 0)
+		return -1;
 	if (req_read(r, summary_fn, &c) != 0)
 		return -1;
 	/* newest first: windows [0, n) are in ascending order; the page walks them backwards */

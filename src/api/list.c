@@ -16,6 +16,24 @@ struct list_query {
 	const char *ending_before;
 };
 
+int list_page_params(struct req *r, int64_t max, int64_t *ret_limit, const char **ret_after,
+		     const char **ret_before)
+{
+	*ret_limit = LIST_LIMIT_DEFAULT;
+	const char *ls = param_str(r, "limit");
+	if (ls && *ls && (parse_i64(ls, ret_limit) != 0 || *ret_limit < 1 || *ret_limit > max))
+		return req_fail(r, ERR_LIST_LIMIT, "limit", "%s", ls);
+	const char *after = param_str(r, "starting_after");
+	const char *before = param_str(r, "ending_before");
+	*ret_after = after && *after ? after : NULL;
+	*ret_before = before && *before ? before : NULL;
+	if (*ret_after && *ret_before)
+		return req_fail(r, ERR_PARAM_BAD, "ending_before",
+				"You may only specify one of these parameters: ending_before, "
+				"starting_after.");
+	return 0;
+}
+
 static int parse_query(struct req *r, struct list_query *q)
 {
 	q->limit = LIST_LIMIT_DEFAULT;

@@ -48,6 +48,12 @@ void list_bind_filter(struct req *r, struct db_stmt *st, int idx, const char *na
 /* The same for a boolean list filter (active=true): 1 or 0, or NULL when absent. */
 void list_bind_bool(struct req *r, struct db_stmt *st, int idx, const char *name);
 
+/* The paging parameters of a list a handler pages itself (a computed list, or one without
+ * `created`): `limit` 1 … max (default 10, else Stripe's 400 on `limit`), and at most one of
+ * `starting_after` / `ending_before` (empty: absent). 0, or -1 with r->err. */
+int list_page_params(struct req *r, int64_t max, int64_t *ret_limit, const char **ret_after,
+		     const char **ret_before);
+
 /* A complete list handler body: parses the list parameters, reads, renders into r->out. */
 int list_respond(struct req *r, const struct list_spec *spec);
 

@@ -4802,8 +4802,9 @@ static int h_resume(struct req *r)
 static const char SQL_ITEM_SUB[] =
     "SELECT subscription FROM subscription_items WHERE merchant_id = $1 AND id = $2";
 
-int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, struct json *j,
-				   const char **ret_sub)
+/* Item id's subscription, loaded (r's arena), and the item in it: DB_OK, DB_NOTFOUND or < 0. */
+static int item_sub_load(struct req *r, struct db *db, const char *id, struct subscription **ret_s,
+			 const struct sub_item **ret_it, const char **ret_sub)
 {
 	struct db_stmt *st = db_prepare(db, SQL_ITEM_SUB);
 	if (!st)
@@ -4820,47 +4821,49 @@ int subscription_item_render_by_id(struct req *r, struct db *db, const char *id,
 		return DB_ERR;
 	for (int i = 0; i < s->n_items; i++)
 		if (strcmp(s->items[i].id, id) == 0) {
-			if (ret_sub)
-				*ret_sub = sub;
-			return item_render(r, db, s, &s->items[i], j) == 0 ? DB_OK : DB_ERR;
+			*ret_s = s;
+			*ret_it = &s->items[i];
+			*ret_sub = sub;
+			return DB_OK;
 		}
 	return DB_NOTFOUND;
+}
+
+int subscription_item_render_by_id(struct req *r, struct db *db, const char *id, struct json *j,
+				   const char **ret_sub)
+{
+	struct subscription *s;
+	const struct sub_item *it;
+	const char *sub;
+	int rc = item_sub_load(r, db, id, &s, &it, &sub);
+	if (rc != DB_OK)
+		return rc;
+	if (ret_sub)
+		*ret_sub = sub;
+	return item_render(r, db, s, it, j) == 0 ? DB_OK : DB_ERR;
 }
 
 int subscription_item_usage_facts(struct req *r, struct db *db, const char *id,
 				  struct sub_item_usage *out)
 {
-	struct db_stmt *st = db_prepare(db, SQL_ITEM_SUB);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, id, -1);
-	int rc = db_step(st);
-	const char *sub = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
-	db_reset(st);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
-	struct subscription *s = arena_alloc(&r->arena, sizeof(*s));
-	if (!sub || !s || sub_load(r, db, sub, true, s) != DB_OK)
-		return DB_ERR;
-	for (int i = 0; i < s->n_items; i++) {
-		const struct sub_item *it = &s->items[i];
-		if (strcmp(it->id, id) != 0)
-			continue;
-		memset(out, 0, sizeof(*out));
-		out->subscription = sub;
-		out->status = s->status;
-		out->test_clock = s->test_clock;
-		out->latest_invoice = s->latest_invoice;
-		out->period_start = s->period_start;
-		out->period_end = s->period_end;
-		out->usage_since = it->usage_since;
-		out->metered = item_metered(it);
-		out->meter = it->pf.meter;
-		out->aggregate_usage = it->pf.aggregate_usage;
-		return DB_OK;
-	}
-	return DB_NOTFOUND;
+	struct subscription *s;
+	const struct sub_item *it;
+	const char *sub;
+	int rc = item_sub_load(r, db, id, &s, &it, &sub);
+	if (rc != DB_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->subscription = sub;
+	out->status = s->status;
+	out->test_clock = s->test_clock;
+	out->latest_invoice = s->latest_invoice;
+	out->period_start = s->period_start;
+	out->period_end = s->period_end;
+	out->usage_since = it->usage_since;
+	out->metered = item_metered(it);
+	out->meter = it->pf.meter;
+	out->aggregate_usage = it->pf.aggregate_usage;
+	return DB_OK;
 }
 
 /* items[n][id, price, quantity, metadata, deleted] of POST /v1/subscriptions/{id} */
