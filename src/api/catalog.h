@@ -15,6 +15,13 @@
 #include "http/req.h"
 #include "store/db.h"
 
+/* The parameters of a tiered price (products.c), which plans take too: billing_scheme,
+ * tiers_mode and each of tiers[n]. */
+struct param_spec;
+extern const char *const price_billing_schemes[];
+extern const char *const price_tiers_modes[];
+extern const struct param_spec price_tier_params[];
+
 struct product {
 	char id[ID_MAX];
 	char list_key[ID_MAX]; /* its creation's time-ordered key (list.h); set when it is made */

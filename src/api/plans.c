@@ -41,16 +41,6 @@ static const struct param_spec product_children[] = {
     {"unit_label", PT_STRING, 0, 12, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const char *const billing_schemes[] = {"per_unit", "tiered", NULL};
-static const char *const tiers_modes[] = {"graduated", "volume", NULL};
-static const struct param_spec tier_children[] = {
-    {"up_to", PT_STRING, PF_REQUIRED, 20, NULL, NULL},
-    {"unit_amount", PT_INT, 0, 0, NULL, NULL},
-    {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
-    {"flat_amount", PT_INT, 0, 0, NULL, NULL},
-    {"flat_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
-    {NULL, 0, 0, 0, NULL, NULL},
-};
 static const struct param_spec create_params[] = {
     {"id", PT_STRING, 0, ID_MAX - 1, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
@@ -60,9 +50,9 @@ static const struct param_spec create_params[] = {
     {"amount", PT_INT, 0, 0, NULL, NULL},
     {"amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
-    {"billing_scheme", PT_ENUM, 0, 0, billing_schemes, NULL},
-    {"tiers_mode", PT_ENUM, 0, 0, tiers_modes, NULL},
-    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, tier_children},
+    {"billing_scheme", PT_ENUM, 0, 0, price_billing_schemes, NULL},
+    {"tiers_mode", PT_ENUM, 0, 0, price_tiers_modes, NULL},
+    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, price_tier_params},
     {"interval_count", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"nickname", PT_STRING, 0, 5000, NULL, NULL},

@@ -486,9 +486,9 @@ static const struct param_spec custom_unit_amount_children[] = {
     {"preset", PT_INT, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const char *const billing_schemes[] = {"per_unit", "tiered", NULL};
-static const char *const tiers_modes[] = {"graduated", "volume", NULL};
-static const struct param_spec tier_children[] = {
+const char *const price_billing_schemes[] = {"per_unit", "tiered", NULL};
+const char *const price_tiers_modes[] = {"graduated", "volume", NULL};
+const struct param_spec price_tier_params[] = {
     {"up_to", PT_STRING, PF_REQUIRED, 20, NULL, NULL},
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
@@ -500,7 +500,7 @@ static const struct param_spec tier_children[] = {
 static const struct param_spec currency_option_children[] = {
     {"unit_amount", PT_INT, 0, 0, NULL, NULL},
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
-    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, tier_children},
+    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, price_tier_params},
     {"tax_behavior", PT_ENUM, 0, 0, tax_behaviors, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -554,9 +554,9 @@ static const struct param_spec price_create_params[] = {
     {"unit_amount_decimal", PT_STRING, 0, 40, NULL, NULL},
     {"recurring", PT_OBJECT, 0, 0, NULL, price_recurring_children},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
-    {"billing_scheme", PT_ENUM, 0, 0, billing_schemes, NULL},
-    {"tiers_mode", PT_ENUM, 0, 0, tiers_modes, NULL},
-    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, tier_children},
+    {"billing_scheme", PT_ENUM, 0, 0, price_billing_schemes, NULL},
+    {"tiers_mode", PT_ENUM, 0, 0, price_tiers_modes, NULL},
+    {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, price_tier_params},
     {"lookup_key", PT_STRING, 0, 200, NULL, NULL},
     {"transfer_lookup_key", PT_BOOL, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
