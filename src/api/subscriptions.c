@@ -5083,8 +5083,11 @@ static int cancel_fn(struct db *db, void *p)
 
 static int cancel_read_fn(struct db *db, void *p);
 
-int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, const char *schedule,
-					      bool prorate, bool invoice_now)
+/* A cancellation through the change path (cancel_read_fn, change_commit): prorate credits the
+ * unused time, invoice_now bills what is pending at once; the answer is the subscription's, or
+ * (SUB_ANSWER_SCHEDULE) that schedule's. */
+static int cancel_prorated(struct req *r, const char *sub, enum sub_change_answer answer,
+			   const char *schedule, bool prorate, bool invoice_now)
 {
 	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
 	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
@@ -5093,8 +5096,9 @@ int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, co
 	memset(c, 0, sizeof(*c));
 	memset(x, 0, sizeof(*x));
 	c->subscription = sub;
-	c->answer = SUB_ANSWER_SCHEDULE;
-	str_copy(c->item, sizeof(c->item), schedule);
+	c->answer = answer;
+	if (schedule)
+		str_copy(c->item, sizeof(c->item), schedule);
 	x->r = r;
 	x->c = c;
 	x->cancel = true;
@@ -5103,6 +5107,12 @@ int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, co
 	if (req_read(r, cancel_read_fn, x) != 0)
 		return -1;
 	return change_commit(r, x);
+}
+
+int subscription_cancel_prorated_for_schedule(struct req *r, const char *sub, const char *schedule,
+					      bool prorate, bool invoice_now)
+{
+	return cancel_prorated(r, sub, SUB_ANSWER_SCHEDULE, schedule, prorate, invoice_now);
 }
 
 /* ---- cancellation with proration ----
@@ -5273,22 +5283,7 @@ static int h_cancel(struct req *r)
 		struct one_ctx x = {.r = r, .id = r->args[0]};
 		return req_write(r, cancel_fn, &x);
 	}
-	struct sub_change *c = arena_alloc(&r->arena, sizeof(*c));
-	struct change_ctx *x = arena_alloc(&r->arena, sizeof(*x));
-	if (!c || !x)
-		return req_fail(r, ERR_API, NULL, NULL);
-	memset(c, 0, sizeof(*c));
-	memset(x, 0, sizeof(*x));
-	c->subscription = r->args[0];
-	c->answer = SUB_ANSWER_SUBSCRIPTION;
-	x->r = r;
-	x->c = c;
-	x->cancel = true;
-	x->cancel_prorate = prorate;
-	x->invoice_now = invoice_now;
-	if (req_read(r, cancel_read_fn, x) != 0)
-		return -1;
-	return change_commit(r, x);
+	return cancel_prorated(r, r->args[0], SUB_ANSWER_SUBSCRIPTION, NULL, prorate, invoice_now);
 }
 
 /* DELETE /v1/subscriptions/{id}/discount: its discounts end (customer.discount.deleted); the
