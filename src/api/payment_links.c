@@ -67,8 +67,8 @@ static const char SQL_INSERT[] =
     " $18, $19, $20)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
-    " confirmation_message = $6, metadata = $7, automatic_tax = $8"
-    " WHERE merchant_id = $1 AND id = $2";
+    " confirmation_message = $6, metadata = $7, automatic_tax = $8,"
+    " payment_method_types = $9, shipping_countries = $10 WHERE merchant_id = $1 AND id = $2";
 
 static int link_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		     struct link *l)
@@ -297,8 +297,12 @@ static const struct param_spec create_params[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* 2023-08-16's update also takes line_items (quantities by id), allow_promotion_codes and the
+ * collection settings: not yet (README, "Not covered"). */
 static const struct param_spec update_params[] = {
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
+    {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"shipping_address_collection", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_collection_children},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
     {"after_completion", PT_OBJECT, 0, 0, NULL, after_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -423,12 +427,13 @@ static int create_fn(struct db *db, void *arg)
  * the list); with a bank debit, redirect or lender, what its form does not ask for (shipping,
  * except a lender's form; an address before the payment, automatic_tax) and what such a payment
  * cannot do (a manual capture, except a lender's) is refused. 0, or -1 with r->err. */
+#define LINK_PM_TYPES                                                                              \
+	(PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL)
+
 static int pm_types_parse(struct req *r, struct link *l)
 {
 	unsigned types = 0;
-	if (pm_types_param(r, "payment_method_types", "payment_method_types",
-			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
-			       PMT_BANCONTACT | PMT_BNPL,
+	if (pm_types_param(r, "payment_method_types", "payment_method_types", LINK_PM_TYPES,
 			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	l->pm_types = NULL; /* not given: Stripe's null */
@@ -503,6 +508,56 @@ static int h_retrieve(struct req *r)
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
+/* An update's payment_method_types and shipping_address_collection ('' clears either: Stripe's
+ * null) onto l, then the link as it would be held to create's rules: the types in its currency
+ * and total, a bank's form asks for no shipping, no bank or lender with automatic tax, a
+ * manual capture only where each type can. The refusal names what the request changed.
+ * 0, or -1 with r->err. */
+static int update_pm_shipping(struct req *r, struct link *l)
+{
+	bool pm_given = param_present(r, "payment_method_types");
+	if (pm_given) {
+		unsigned set = 0;
+		if (pm_types_param(r, "payment_method_types", "payment_method_types", LINK_PM_TYPES,
+				   "Tender's Checkout supports", true, &set) < 0)
+			return -1;
+		l->pm_types = NULL;
+		if (set && !(l->pm_types = pm_types_arena_json(r, set)))
+			return -1;
+	}
+	const struct form_node *sn = param_node(r, "shipping_address_collection");
+	if (sn && sn->kind == FORM_SCALAR)
+		l->ship.countries = NULL;
+	else if (sn && checkout_shipping_countries(r, &l->ship) != 0)
+		return -1;
+	if (!pm_given && !sn && !param_present(r, "automatic_tax"))
+		return 0;
+	unsigned types = pm_types_from_json(l->pm_types, PMT_CARD);
+	unsigned debits =
+	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL);
+	const char *refused = NULL;
+	if (debits && l->automatic_tax)
+		refused = "automatic_tax";
+	else if ((debits & ~PMT_BNPL) && (l->ship.countries || l->ship.options))
+		refused = l->ship.countries ? "shipping_address_collection" : "shipping_options";
+	if (refused)
+		return req_fail(r, ERR_PARAM_BAD,
+				pm_given ? "payment_method_types"
+				: sn	 ? "shipping_address_collection"
+					 : "automatic_tax",
+				"Tender's checkout page does not take `%s` with %s.", refused,
+				pm_type_name(debits & (~debits + 1u)));
+	if (!pm_given)
+		return 0;
+	int64_t total;
+	if (__builtin_add_overflow(l->amount_total, l->ship.amount, &total))
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (pm_types_check_currency(r, types, l->currency, "payment_method_types") != 0 ||
+	    checkout_bnpl_check_amount(r, types, total, l->currency, "payment_method_types") != 0)
+		return -1;
+	return pm_types_check_manual(r, types, l->pi_capture_method, "payment_method_types", true);
+}
+
 static int update_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
@@ -512,7 +567,9 @@ static int update_fn(struct db *db, void *arg)
 	struct link old = x->l, *l = &x->l;
 	param_bool(r, "active", &l->active);
 	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
-	if (apply_after(r, l) != 0 || metadata_apply(r, l->metadata, "metadata", &l->metadata) != 0)
+	if (apply_after(r, l) != 0 ||
+	    metadata_apply(r, l->metadata, "metadata", &l->metadata) != 0 ||
+	    update_pm_shipping(r, l) != 0)
 		return -1;
 	if (l->automatic_tax && !old.automatic_tax && auto_tax_ready(r, db) != 0)
 		return -1;
@@ -527,6 +584,8 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_text(st, 6, l->confirmation_message, -1);
 	db_bind_text(st, 7, l->metadata, -1);
 	db_bind_int64(st, 8, l->automatic_tax ? 1 : 0);
+	db_bind_text(st, 9, l->pm_types, -1);
+	db_bind_text(st, 10, l->ship.countries, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct buf b;
@@ -544,6 +603,23 @@ static int update_fn(struct db *db, void *arg)
 	}
 	if (strcmp(old.metadata, l->metadata) != 0)
 		json_kv_raw(&j, "metadata", old.metadata, strlen(old.metadata));
+	if (param_present(r, "payment_method_types")) {
+		if (old.pm_types)
+			json_kv_raw(&j, "payment_method_types", old.pm_types, strlen(old.pm_types));
+		else
+			json_kv_null(&j, "payment_method_types");
+	}
+	if (param_present(r, "shipping_address_collection")) {
+		json_key(&j, "shipping_address_collection");
+		if (old.ship.countries) {
+			json_obj_open(&j);
+			json_kv_raw(&j, "allowed_countries", old.ship.countries,
+				    strlen(old.ship.countries));
+			json_obj_close(&j);
+		} else {
+			json_nil(&j);
+		}
+	}
 	if (param_present(r, "after_completion")) {
 		json_key(&j, "after_completion");
 		json_obj_open(&j);

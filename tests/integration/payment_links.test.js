@@ -201,6 +201,70 @@ test('update: deactivated links stop taking payments; after_completion changes',
   assert.ok((await stripe.paymentLinks.list({ active: true, limit: 100 })).data.some((l) => l.id === link.id));
 });
 
+test('update: shipping_address_collection and payment_method_types apply to the sessions made afterwards', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: mug.id }],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  const pay = async (withAddress) => {
+    const page = await browser.newPage();
+    await page.goto(link.url);
+    assert.equal(await page.locator('#ship_country').count(), withAddress ? 1 : 0);
+    await fillCard(page, '4242424242424242');
+    if (withAddress) {
+      await page.getByLabel('Name', { exact: true }).fill('Grace Hopper');
+      await page.getByLabel('Address', { exact: true }).fill('1 Navy Way');
+      await page.getByLabel('City').fill('Arlington');
+      await page.getByLabel('State or region').fill('VA');
+      await page.selectOption('#ship_country', 'US');
+    }
+    await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /^Pay/ }).click()]);
+    await page.close();
+  };
+  await pay(false);
+  const up = await stripe.paymentLinks.update(link.id, {
+    shipping_address_collection: { allowed_countries: ['US', 'CA'] }, payment_method_types: ['card'],
+  });
+  assert.deepEqual(up.shipping_address_collection, { allowed_countries: ['US', 'CA'] });
+  assert.deepEqual(up.payment_method_types, ['card']);
+  assertStripeShape(up, 'payment_link');
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), up);
+  const ev = (await stripe.events.list({ type: 'payment_link.updated', limit: 10 })).data.find((e) => e.data.object.id === link.id);
+  assert.deepEqual(ev.data.previous_attributes, { payment_method_types: null, shipping_address_collection: null });
+  await pay(true);
+  // the session made before the change keeps what it was made with
+  const sessions = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(sessions.length, 2);
+  const [after, before] = sessions.sort((a, b) => b.created - a.created || (b.id > a.id ? 1 : -1));
+  assert.deepEqual(after.shipping_address_collection, { allowed_countries: ['US', 'CA'] });
+  assert.equal(after.shipping_details.address.country, 'US');
+  assert.deepEqual(after.payment_method_types, ['card']);
+  assertStripeShape(after, 'checkout.session');
+  assert.equal(before.shipping_address_collection, null);
+  assert.equal(before.shipping_details, null);
+  // a bank debit's form asks for no address: refused while the link collects one, nothing changed
+  await assert.rejects(stripe.paymentLinks.update(link.id, { payment_method_types: ['us_bank_account'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  await assert.rejects(stripe.paymentLinks.update(link.id, { payment_method_types: ['wechat_pay'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  await assert.rejects(stripe.paymentLinks.update(link.id, { shipping_address_collection: { allowed_countries: ['usa'] } }),
+    (e) => e.statusCode === 400 && e.param === 'shipping_address_collection[allowed_countries]');
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), up);
+  // '' clears either (Stripe's null); then the bank debit fits
+  const cleared = await stripe.paymentLinks.update(link.id, { shipping_address_collection: '', payment_method_types: '' });
+  assert.equal(cleared.shipping_address_collection, null);
+  assert.equal(cleared.payment_method_types, null);
+  assertStripeShape(cleared, 'payment_link');
+  const bank = await stripe.paymentLinks.update(link.id, { payment_method_types: ['card', 'us_bank_account'] });
+  assert.deepEqual(bank.payment_method_types, ['card', 'us_bank_account']);
+  await assert.rejects(stripe.paymentLinks.update(link.id, { shipping_address_collection: { allowed_countries: ['US'] } }),
+    (e) => e.statusCode === 400 && e.param === 'shipping_address_collection');
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.locator('#ship_country').count(), 0);
+  await page.close();
+});
+
 test('refused links change nothing', async () => {
   const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
   const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Euro thing' } });
