@@ -17,6 +17,14 @@
  * The link's page then takes no card itself: its form (POST …/start, with the page's one-time
  * value) opens the session and sends the browser to the session's own page, which asks for
  * the address, shows the tax and takes the card.
+ *
+ * allow_promotion_codes (create, update): each payment's session has it; the link's page then
+ * goes on to the session's page the same way, whose promotion code field changes the total
+ * before the card is taken (checkout.c's discounts).
+ *
+ * Update also takes payment_method_types and shipping_address_collection ('' clears either),
+ * the link then held to create's rules. A change reaches the sessions opened afterwards; a
+ * session already opened keeps what it was made with.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -51,24 +59,28 @@ struct link {
 	/* payment_method_types (a JSON array), or NULL (Stripe's null: the account's default,
 	 * cards); passed to each session too */
 	const char *pm_types;
+	/* allow_promotion_codes: each payment's session offers its promotion code field */
+	bool allow_promo;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, currency, amount_total, line_items, after_completion_type,"
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
     " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries,"
-    " automatic_tax, payment_method_types FROM payment_links WHERE merchant_id = $1 AND id = $2";
+    " automatic_tax, payment_method_types, allow_promotion_codes FROM payment_links"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
     " line_items, after_completion_type, redirect_url, confirmation_message, submit_type,"
     " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
-    " shipping_amount, shipping_countries, automatic_tax, payment_method_types)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-    " $18, $19, $20)";
+    " shipping_amount, shipping_countries, automatic_tax, payment_method_types,"
+    " allow_promotion_codes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+    " $14, $15, $16, $17, $18, $19, $20, $21)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7, automatic_tax = $8,"
-    " payment_method_types = $9, shipping_countries = $10 WHERE merchant_id = $1 AND id = $2";
+    " payment_method_types = $9, shipping_countries = $10, allow_promotion_codes = $11"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static int link_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		     struct link *l)
@@ -100,6 +112,7 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->ship.countries = col_text_dup(&r->arena, st, 16);
 		l->automatic_tax = db_col_int64(st, 17) != 0;
 		l->pm_types = col_text_dup(&r->arena, st, 18);
+		l->allow_promo = db_col_int64(st, 19) != 0;
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -138,7 +151,7 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	}
 	json_kv_str(j, "type", l->after_type);
 	json_obj_close(j);
-	json_kv_bool(j, "allow_promotion_codes", false);
+	json_kv_bool(j, "allow_promotion_codes", l->allow_promo);
 	json_kv_null(j, "application");
 	json_kv_null(j, "application_fee_amount");
 	json_kv_null(j, "application_fee_percent");
@@ -284,6 +297,7 @@ static const struct param_spec automatic_tax_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
+    {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"line_items", PT_OBJECT_ARRAY, PF_REQUIRED, LINE_ITEMS_MAX, NULL, line_item_children},
     {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
@@ -297,9 +311,10 @@ static const struct param_spec create_params[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-/* 2023-08-16's update also takes line_items (quantities by id), allow_promotion_codes and the
- * collection settings: not yet (README, "Not covered"). */
+/* 2023-08-16's update also takes line_items (quantities by id) and the collection settings:
+ * not yet (README, "Not covered"). */
 static const struct param_spec update_params[] = {
+    {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"shipping_address_collection", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_collection_children},
@@ -414,6 +429,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 18, l->ship.countries, -1);
 	db_bind_int64(st, 19, l->automatic_tax ? 1 : 0);
 	db_bind_text(st, 20, l->pm_types, -1);
+	db_bind_int64(st, 21, l->allow_promo ? 1 : 0);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
@@ -470,6 +486,7 @@ static int h_create(struct req *r)
 	l->pi_description = param_str(r, "payment_intent_data.description");
 	l->metadata = "{}";
 	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
+	param_bool(r, "allow_promotion_codes", &l->allow_promo);
 	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0 ||
 	    checkout_shipping_countries(r, &l->ship) != 0 || pm_types_parse(r, l) != 0)
 		return -1;
@@ -567,6 +584,7 @@ static int update_fn(struct db *db, void *arg)
 	struct link old = x->l, *l = &x->l;
 	param_bool(r, "active", &l->active);
 	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
+	param_bool(r, "allow_promotion_codes", &l->allow_promo);
 	if (apply_after(r, l) != 0 ||
 	    metadata_apply(r, l->metadata, "metadata", &l->metadata) != 0 ||
 	    update_pm_shipping(r, l) != 0)
@@ -586,6 +604,7 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_int64(st, 8, l->automatic_tax ? 1 : 0);
 	db_bind_text(st, 9, l->pm_types, -1);
 	db_bind_text(st, 10, l->ship.countries, -1);
+	db_bind_int64(st, 11, l->allow_promo ? 1 : 0);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct buf b;
@@ -595,6 +614,8 @@ static int update_fn(struct db *db, void *arg)
 	json_obj_open(&j);
 	if (old.active != l->active)
 		json_kv_bool(&j, "active", old.active);
+	if (old.allow_promo != l->allow_promo)
+		json_kv_bool(&j, "allow_promotion_codes", old.allow_promo);
 	if (old.automatic_tax != l->automatic_tax) {
 		json_key(&j, "automatic_tax");
 		json_obj_open(&j);
@@ -743,8 +764,8 @@ static int visit_write_fn(struct db *db, void *arg)
 	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
 				      x->l.currency, success, x->l.confirmation_message,
 				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
-				      &x->l.ship, x->l.automatic_tax, x->l.pm_types, x->nonce,
-				      x->session) != DB_OK)
+				      &x->l.ship, x->l.automatic_tax, x->l.allow_promo,
+				      x->l.pm_types, x->nonce, x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -774,20 +795,25 @@ static int h_page(struct req *r)
 		return -1;
 	if (visit_gone(r, &x))
 		return 0;
-	if (x.l.automatic_tax) {
-		/* the tax needs the address first: the session's own page asks for it */
+	if (x.l.automatic_tax || x.l.allow_promo) {
+		/* the tax needs the address first, and a promotion code changes the total: the
+		 * session's own page asks for them before the card */
 		char nonce[32];
 		id_random_base62(nonce, 24);
 		const char *action = arena_printf(&r->arena, "/pay/%s/%s/start", x.acct, x.id);
 		const char *body =
 		    action ? arena_printf(&r->arena,
-					  "<h1>Checkout</h1><p id=\"address-next\">The "
-					  "tax depends on your address: continue to give "
-					  "it, see the total and pay.</p><form "
+					  "<h1>Checkout</h1><p id=\"address-next\">%s"
+					  "</p><form "
 					  "method=\"post\" action=\"%s\"><input "
 					  "type=\"hidden\" name=\"link_nonce\" "
 					  "value=\"%s\"><p><button "
 					  "type=\"submit\">Continue</button></p></form>",
+					  x.l.automatic_tax
+					      ? "The tax depends on your address: continue "
+						"to give it, see the total and pay."
+					      : "Continue to give a promotion code if you "
+						"have one, see the total and pay.",
 					  action, nonce)
 			   : NULL;
 		return challenge_page(r, 200, "Checkout", body ? body : "");

@@ -2,8 +2,9 @@
 // Payment links through stripe-node, paid on Tender's checkout page in headless Chromium
 // (Debian's chromium + playwright-core): a card typed into the page becomes a PaymentIntent for
 // the link's total; 3-D Secure, declines, the redirect and the confirmation page; line items,
-// updates, refusals, tenants; no card number in the store or the log; `currency` with prices'
-// currency_options.
+// updates (payment_method_types, shipping_address_collection, allow_promotion_codes: sessions
+// made afterwards get them), refusals, tenants; no card number in the store or the log;
+// `currency` with prices' currency_options.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -263,6 +264,56 @@ test('update: shipping_address_collection and payment_method_types apply to the 
   await page.goto(link.url);
   assert.equal(await page.locator('#ship_country').count(), 0);
   await page.close();
+});
+
+test('allow_promotion_codes: the link\'s page goes on to its session\'s, whose code field discounts the payment', async () => {
+  const coupon = await stripe.coupons.create({ percent_off: 20 });
+  const code = await stripe.promotionCodes.create({ coupon: coupon.id, code: 'LINK20' });
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id }], allow_promotion_codes: true,
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assert.equal(link.allow_promotion_codes, true);
+  assertStripeShape(link, 'payment_link');
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.getByLabel('Card number').count(), 0);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  const sessionUrl = page.url();
+  assert.equal(await page.textContent('#total'), '20.00 USD');
+  await page.getByLabel('Promotion code').fill('link20');
+  await Promise.all([page.waitForURL(sessionUrl), page.getByRole('button', { name: 'Apply' }).click()]);
+  assert.equal(await page.textContent('#total'), '16.00 USD');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /Pay 16\.00 USD/ }).click()]);
+  await page.close();
+  const [first] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(first.status, 'complete');
+  assert.equal(first.allow_promotion_codes, true);
+  assert.deepEqual(first.discounts, [{ coupon: coupon.id, promotion_code: code.id }]);
+  assert.deepEqual([first.amount_subtotal, first.amount_total], [2000, 1600]);
+  assertStripeShape(first, 'checkout.session');
+  const [pi] = await paymentsOf(link);
+  assert.equal(pi.amount, 1600);
+  assert.equal((await stripe.promotionCodes.retrieve(code.id)).times_redeemed, 1);
+  // turned off: later payments take the card on the link's page; the paid session keeps its flag
+  const off = await stripe.paymentLinks.update(link.id, { allow_promotion_codes: false });
+  assert.equal(off.allow_promotion_codes, false);
+  const ev = (await stripe.events.list({ type: 'payment_link.updated', limit: 10 })).data.find((e) => e.data.object.id === link.id);
+  assert.deepEqual(ev.data.previous_attributes, { allow_promotion_codes: true });
+  const again = await browser.newPage();
+  await again.goto(link.url);
+  await fillCard(again, '4242424242424242');
+  await Promise.all([again.waitForURL(/\/thanks$/), again.getByRole('button', { name: /Pay 20\.00 USD/ }).click()]);
+  await again.close();
+  const sessions = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(sessions.length, 2);
+  const second = sessions.find((x) => x.id !== first.id);
+  assert.equal(second.allow_promotion_codes, null);
+  assert.equal(second.amount_total, 2000);
+  assert.equal((await stripe.checkout.sessions.retrieve(first.id)).allow_promotion_codes, true);
+  await assert.rejects(stripe.paymentLinks.update(link.id, { allow_promotion_codes: 'maybe' }),
+    (e) => e.statusCode === 400 && e.param === 'allow_promotion_codes');
 });
 
 test('refused links change nothing', async () => {
