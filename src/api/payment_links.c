@@ -23,11 +23,13 @@
  * before the card is taken (checkout.c's discounts).
  *
  * Update also takes payment_method_types and shipping_address_collection ('' clears either),
- * the link then held to create's rules. A change reaches the sessions opened afterwards; a
+ * and line_items[n][id, quantity] (the quantity of an item it has), the link then held to
+ * create's rules. A change reaches the sessions opened afterwards; a
  * session already opened keeps what it was made with.
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/billing_internal.h"
@@ -79,8 +81,8 @@ static const char SQL_INSERT[] =
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7, automatic_tax = $8,"
-    " payment_method_types = $9, shipping_countries = $10, allow_promotion_codes = $11"
-    " WHERE merchant_id = $1 AND id = $2";
+    " payment_method_types = $9, shipping_countries = $10, allow_promotion_codes = $11,"
+    " line_items = $12, amount_total = $13 WHERE merchant_id = $1 AND id = $2";
 
 static int link_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		     struct link *l)
@@ -311,9 +313,15 @@ static const struct param_spec create_params[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-/* 2023-08-16's update also takes line_items (quantities by id) and the collection settings:
- * not yet (README, "Not covered"). */
+static const struct param_spec line_item_update_children[] = {
+    {"id", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* 2023-08-16's update also takes line_items[n][adjustable_quantity] and the collection
+ * settings: not yet (README, "Not covered"). */
 static const struct param_spec update_params[] = {
+    {"line_items", PT_OBJECT_ARRAY, 0, LINE_ITEMS_MAX, NULL, line_item_update_children},
     {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
@@ -547,7 +555,8 @@ static int update_pm_shipping(struct req *r, struct link *l)
 		l->ship.countries = NULL;
 	else if (sn && checkout_shipping_countries(r, &l->ship) != 0)
 		return -1;
-	if (!pm_given && !sn && !param_present(r, "automatic_tax"))
+	bool items = param_present(r, "line_items");
+	if (!pm_given && !sn && !items && !param_present(r, "automatic_tax"))
 		return 0;
 	unsigned types = pm_types_from_json(l->pm_types, PMT_CARD);
 	unsigned debits =
@@ -564,15 +573,135 @@ static int update_pm_shipping(struct req *r, struct link *l)
 					 : "automatic_tax",
 				"Tender's checkout page does not take `%s` with %s.", refused,
 				pm_type_name(debits & (~debits + 1u)));
-	if (!pm_given)
+	if (!pm_given && !items)
 		return 0;
+	/* the total (with the first shipping option) as create checks it */
+	const char *shown = pm_given ? "payment_method_types" : "line_items";
 	int64_t total;
-	if (__builtin_add_overflow(l->amount_total, l->ship.amount, &total))
-		return req_fail(r, ERR_API, NULL, NULL);
-	if (pm_types_check_currency(r, types, l->currency, "payment_method_types") != 0 ||
-	    checkout_bnpl_check_amount(r, types, total, l->currency, "payment_method_types") != 0)
+	if (__builtin_add_overflow(l->amount_total, l->ship.amount, &total) ||
+	    total > AMOUNT_TOTAL_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
+				"The total with shipping must be at most %d.", AMOUNT_TOTAL_MAX);
+	if ((pm_given &&
+	     pm_types_check_currency(r, types, l->currency, "payment_method_types") != 0) ||
+	    checkout_bnpl_check_amount(r, types, total, l->currency, shown) != 0)
 		return -1;
-	return pm_types_check_manual(r, types, l->pi_capture_method, "payment_method_types", true);
+	return pm_given ? pm_types_check_manual(r, types, l->pi_capture_method,
+						"payment_method_types", true)
+			: 0;
+}
+
+/* update's line_items[n][id, quantity]: the quantity of the link's own line item id (1 to
+ * 999, as on create; a pay-what-you-want line stays 1), its line priced again as create prices
+ * it (a tiered or sub-cent price's amount from the whole quantity), and the link's total from
+ * its lines, which must still be a payment the merchant can take. Items are not added or
+ * removed. 0, or -1 with r->err naming the offending item. */
+static int update_line_items(struct req *r, struct db *db, struct link *l)
+{
+	const struct form_node *items = param_node(r, "line_items");
+	if (!items)
+		return 0;
+	json_t *arr = json_loads(l->line_items, 0, NULL);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	bool seen[LINE_ITEMS_MAX + 1] = {false};
+	int idx = 0, rc = 0;
+	for (const struct form_node *it = items->first_child; it && rc == 0; it = it->next, idx++) {
+		const struct form_node *in = form_get(it, "id");
+		const struct form_node *qn = form_get(it, "quantity");
+		const char *id = in && in->value ? in->value : "";
+		size_t k, at = json_array_size(arr);
+		json_t *o;
+		json_array_foreach(arr, k, o)
+		{
+			const char *have = json_string_value(json_object_get(o, "id"));
+			if (have && strcmp(have, id) == 0 && at == json_array_size(arr))
+				at = k;
+		}
+		if (at == json_array_size(arr) || at > LINE_ITEMS_MAX) {
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      arena_printf(&r->arena, "line_items[%d][id]", idx),
+				      "The payment link has no line item `%s`.", id);
+			break;
+		}
+		if (seen[at]) {
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      arena_printf(&r->arena, "line_items[%d][id]", idx),
+				      "The line item `%s` is given more than once.", id);
+			break;
+		}
+		seen[at] = true;
+		if (!qn)
+			continue;
+		o = json_array_get(arr, at);
+		const char *qp = arena_printf(&r->arena, "line_items[%d][quantity]", idx);
+		int64_t qty = 0;
+		if (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > 999) {
+			rc = req_fail(r, ERR_PARAM_BAD, qp,
+				      "Invalid %s: a quantity is from 1 to 999.", qp);
+			break;
+		}
+		if (json_object_get(o, "custom") && qty != 1) {
+			rc = req_fail(
+			    r, ERR_PARAM_BAD, qp,
+			    "The quantity must be 1 for a price with `custom_unit_amount`: "
+			    "the customer chooses the amount.");
+			break;
+		}
+		if (json_is_integer(json_object_get(o, "amount"))) {
+			/* tiers or a sub-cent decimal: the line's amount from its whole quantity */
+			struct price_facts pf;
+			int64_t line;
+			const char *price = json_string_value(json_object_get(o, "price"));
+			int prc = price ? price_facts_in(r, db, price, l->currency, &pf) : DB_ERR;
+			if (prc != DB_OK || price_facts_amount(&pf, qty, &line) != 0) {
+				rc = prc == DB_OK ? req_fail(r, ERR_AMOUNT_TOO_LARGE, qp,
+							     "The line items' total must be "
+							     "at most %d.",
+							     AMOUNT_TOTAL_MAX)
+						  : req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			json_object_set_new(o, "amount", json_integer(line));
+		}
+		json_object_set_new(o, "quantity", json_integer(qty));
+	}
+	int64_t total = 0;
+	bool custom = false;
+	size_t k;
+	json_t *o;
+	json_array_foreach(arr, k, o)
+	{
+		if (rc != 0)
+			break;
+		custom = custom || json_object_get(o, "custom") != NULL;
+		json_t *a = json_object_get(o, "amount");
+		int64_t line = json_integer_value(a);
+		if (!json_is_integer(a) &&
+		    __builtin_mul_overflow(json_integer_value(json_object_get(o, "unit_amount")),
+					   json_integer_value(json_object_get(o, "quantity")),
+					   &line))
+			line = INT64_MAX;
+		if (__builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX)
+			rc =
+			    req_fail(r, ERR_AMOUNT_TOO_LARGE, "line_items",
+				     "The line items' total must be at most %d.", AMOUNT_TOTAL_MAX);
+	}
+	char *dumped = rc == 0 ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (rc != 0)
+		return -1;
+	l->line_items = dumped ? arena_strdup(&r->arena, dumped) : NULL;
+	free(dumped);
+	if (!l->line_items)
+		return req_fail(r, ERR_API, NULL, NULL);
+	l->amount_total = total;
+	/* a pay-what-you-want line's amount is checked on the page */
+	if (custom)
+		return 0;
+	return payments_check_minimum_db(r, db, total, l->currency, "line_items", "line_items");
 }
 
 static int update_fn(struct db *db, void *arg)
@@ -587,7 +716,7 @@ static int update_fn(struct db *db, void *arg)
 	param_bool(r, "allow_promotion_codes", &l->allow_promo);
 	if (apply_after(r, l) != 0 ||
 	    metadata_apply(r, l->metadata, "metadata", &l->metadata) != 0 ||
-	    update_pm_shipping(r, l) != 0)
+	    update_line_items(r, db, l) != 0 || update_pm_shipping(r, l) != 0)
 		return -1;
 	if (l->automatic_tax && !old.automatic_tax && auto_tax_ready(r, db) != 0)
 		return -1;
@@ -605,6 +734,8 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_text(st, 9, l->pm_types, -1);
 	db_bind_text(st, 10, l->ship.countries, -1);
 	db_bind_int64(st, 11, l->allow_promo ? 1 : 0);
+	db_bind_text(st, 12, l->line_items, -1);
+	db_bind_int64(st, 13, l->amount_total);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct buf b;

@@ -2,9 +2,9 @@
 // Payment links through stripe-node, paid on Tender's checkout page in headless Chromium
 // (Debian's chromium + playwright-core): a card typed into the page becomes a PaymentIntent for
 // the link's total; 3-D Secure, declines, the redirect and the confirmation page; line items,
-// updates (payment_method_types, shipping_address_collection, allow_promotion_codes: sessions
-// made afterwards get them), refusals, tenants; no card number in the store or the log;
-// `currency` with prices' currency_options.
+// updates (line item quantities, payment_method_types, shipping_address_collection,
+// allow_promotion_codes: sessions made afterwards get them), refusals, tenants; no card number
+// in the store or the log; `currency` with prices' currency_options.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -314,6 +314,63 @@ test('allow_promotion_codes: the link\'s page goes on to its session\'s, whose c
   assert.equal((await stripe.checkout.sessions.retrieve(first.id)).allow_promotion_codes, true);
   await assert.rejects(stripe.paymentLinks.update(link.id, { allow_promotion_codes: 'maybe' }),
     (e) => e.statusCode === 400 && e.param === 'allow_promotion_codes');
+});
+
+test('update: line_items[n][id, quantity] prices the link again; sessions already made keep theirs', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id, quantity: 2 }, { price: mug.id }],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  const pay = async (total) => {
+    const page = await browser.newPage();
+    await page.goto(link.url);
+    assert.equal(await page.textContent('#total'), total);
+    await fillCard(page, '4242424242424242');
+    await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /^Pay/ }).click()]);
+    await page.close();
+  };
+  await pay('47.50 USD');
+  const [shirtItem, mugItem] = (await stripe.paymentLinks.listLineItems(link.id)).data;
+  const before = (await stripe.checkout.sessions.list({ payment_link: link.id })).data[0];
+  // refusals change nothing
+  const cases = [
+    [[{ id: 'li_nope', quantity: 2 }], 'line_items[0][id]'],
+    [[{ id: shirtItem.id, quantity: 0 }], 'line_items[0][quantity]'],
+    [[{ id: mugItem.id, quantity: 1 }, { id: shirtItem.id, quantity: 1000 }], 'line_items[1][quantity]'],
+    [[{ id: mugItem.id, quantity: 3 }, { id: mugItem.id, quantity: 4 }], 'line_items[1][id]'],
+    [[{ quantity: 4 }], 'line_items[0][id]'],
+  ];
+  for (const [items, param] of cases) {
+    await assert.rejects(stripe.paymentLinks.update(link.id, { line_items: items }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(items));
+      assert.equal(e.param, param, JSON.stringify(items));
+      return true;
+    });
+  }
+  assert.deepEqual((await stripe.paymentLinks.listLineItems(link.id)).data.map((i) => i.quantity), [2, 1]);
+  const up = await stripe.paymentLinks.update(link.id, { line_items: [{ id: mugItem.id, quantity: 3 }] });
+  assertStripeShape(up, 'payment_link');
+  const items = (await stripe.paymentLinks.listLineItems(link.id)).data;
+  assert.deepEqual(items.map((i) => [i.id, i.quantity, i.amount_total]), [[shirtItem.id, 2, 4000], [mugItem.id, 3, 2250]]);
+  for (const i of items) assertStripeShape(i, 'item');
+  await pay('62.50 USD');
+  const sessions = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(sessions.length, 2);
+  const after = sessions.find((x) => x.id !== before.id);
+  assert.equal(after.amount_total, 6250);
+  assertStripeShape(after, 'checkout.session');
+  assert.equal((await stripe.checkout.sessions.retrieve(before.id)).amount_total, 4750);
+  assert.deepEqual((await stripe.checkout.sessions.listLineItems(before.id)).data.map((i) => i.quantity), [2, 1]);
+  assert.deepEqual((await paymentsOf(link)).map((p) => p.amount).sort(), [4750, 6250]);
+  // a sub-cent price's line is priced from its whole quantity, rounded once (halves up)
+  const dec = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: '100.5', product_data: { name: 'Bolt' } });
+  const link2 = await stripe.paymentLinks.create({ line_items: [{ price: dec.id }] });
+  const [bolt] = (await stripe.paymentLinks.listLineItems(link2.id)).data;
+  assert.equal(bolt.amount_total, 101);
+  await stripe.paymentLinks.update(link2.id, { line_items: [{ id: bolt.id, quantity: 3 }] });
+  const [bolts] = (await stripe.paymentLinks.listLineItems(link2.id)).data;
+  assert.deepEqual([bolts.quantity, bolts.amount_total], [3, 302]);
+  assertStripeShape(bolts, 'item');
 });
 
 test('refused links change nothing', async () => {
