@@ -3451,8 +3451,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      bool automatic_tax, const char *pm_types, const char *nonce,
-			      char ret_id[ID_MAX])
+			      bool automatic_tax, bool allow_promotion_codes, const char *pm_types,
+			      const char *nonce, char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -3500,6 +3500,7 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.link_nonce = nonce;
 	s.automatic_tax = automatic_tax; /* the page asks for the address before the card */
 	s.pm_types = pm_types;
+	s.allow_promotion_codes = allow_promotion_codes; /* its page's promotion code field */
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);

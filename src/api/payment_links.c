@@ -17,9 +17,19 @@
  * The link's page then takes no card itself: its form (POST …/start, with the page's one-time
  * value) opens the session and sends the browser to the session's own page, which asks for
  * the address, shows the tax and takes the card.
+ *
+ * allow_promotion_codes (create, update): each payment's session has it; the link's page then
+ * goes on to the session's page the same way, whose promotion code field changes the total
+ * before the card is taken (checkout.c's discounts).
+ *
+ * Update also takes payment_method_types and shipping_address_collection ('' clears either),
+ * and line_items[n][id, quantity] (the quantity of an item it has), the link then held to
+ * create's rules. A change reaches the sessions opened afterwards; a
+ * session already opened keeps what it was made with.
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/billing_internal.h"
@@ -51,24 +61,28 @@ struct link {
 	/* payment_method_types (a JSON array), or NULL (Stripe's null: the account's default,
 	 * cards); passed to each session too */
 	const char *pm_types;
+	/* allow_promotion_codes: each payment's session offers its promotion code field */
+	bool allow_promo;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, currency, amount_total, line_items, after_completion_type,"
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
     " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries,"
-    " automatic_tax, payment_method_types FROM payment_links WHERE merchant_id = $1 AND id = $2";
+    " automatic_tax, payment_method_types, allow_promotion_codes FROM payment_links"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
     " line_items, after_completion_type, redirect_url, confirmation_message, submit_type,"
     " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
-    " shipping_amount, shipping_countries, automatic_tax, payment_method_types)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-    " $18, $19, $20)";
+    " shipping_amount, shipping_countries, automatic_tax, payment_method_types,"
+    " allow_promotion_codes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+    " $14, $15, $16, $17, $18, $19, $20, $21)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
-    " confirmation_message = $6, metadata = $7, automatic_tax = $8"
-    " WHERE merchant_id = $1 AND id = $2";
+    " confirmation_message = $6, metadata = $7, automatic_tax = $8,"
+    " payment_method_types = $9, shipping_countries = $10, allow_promotion_codes = $11,"
+    " line_items = $12, amount_total = $13 WHERE merchant_id = $1 AND id = $2";
 
 static int link_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		     struct link *l)
@@ -100,6 +114,7 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->ship.countries = col_text_dup(&r->arena, st, 16);
 		l->automatic_tax = db_col_int64(st, 17) != 0;
 		l->pm_types = col_text_dup(&r->arena, st, 18);
+		l->allow_promo = db_col_int64(st, 19) != 0;
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -138,7 +153,7 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	}
 	json_kv_str(j, "type", l->after_type);
 	json_obj_close(j);
-	json_kv_bool(j, "allow_promotion_codes", false);
+	json_kv_bool(j, "allow_promotion_codes", l->allow_promo);
 	json_kv_null(j, "application");
 	json_kv_null(j, "application_fee_amount");
 	json_kv_null(j, "application_fee_percent");
@@ -284,6 +299,7 @@ static const struct param_spec automatic_tax_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec create_params[] = {
+    {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"line_items", PT_OBJECT_ARRAY, PF_REQUIRED, LINE_ITEMS_MAX, NULL, line_item_children},
     {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
@@ -297,8 +313,19 @@ static const struct param_spec create_params[] = {
      NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec line_item_update_children[] = {
+    {"id", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
+    {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+/* 2023-08-16's update also takes line_items[n][adjustable_quantity] and the collection
+ * settings: not yet (README, "Not covered"). */
 static const struct param_spec update_params[] = {
+    {"line_items", PT_OBJECT_ARRAY, 0, LINE_ITEMS_MAX, NULL, line_item_update_children},
+    {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
+    {"payment_method_types", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
+    {"shipping_address_collection", PT_OBJECT, PF_EMPTYABLE, 0, NULL, shipping_collection_children},
     {"active", PT_BOOL, 0, 0, NULL, NULL},
     {"after_completion", PT_OBJECT, 0, 0, NULL, after_children},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -410,6 +437,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 18, l->ship.countries, -1);
 	db_bind_int64(st, 19, l->automatic_tax ? 1 : 0);
 	db_bind_text(st, 20, l->pm_types, -1);
+	db_bind_int64(st, 21, l->allow_promo ? 1 : 0);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
@@ -423,12 +451,13 @@ static int create_fn(struct db *db, void *arg)
  * the list); with a bank debit, redirect or lender, what its form does not ask for (shipping,
  * except a lender's form; an address before the payment, automatic_tax) and what such a payment
  * cannot do (a manual capture, except a lender's) is refused. 0, or -1 with r->err. */
+#define LINK_PM_TYPES                                                                              \
+	(PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL)
+
 static int pm_types_parse(struct req *r, struct link *l)
 {
 	unsigned types = 0;
-	if (pm_types_param(r, "payment_method_types", "payment_method_types",
-			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
-			       PMT_BANCONTACT | PMT_BNPL,
+	if (pm_types_param(r, "payment_method_types", "payment_method_types", LINK_PM_TYPES,
 			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	l->pm_types = NULL; /* not given: Stripe's null */
@@ -465,6 +494,7 @@ static int h_create(struct req *r)
 	l->pi_description = param_str(r, "payment_intent_data.description");
 	l->metadata = "{}";
 	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
+	param_bool(r, "allow_promotion_codes", &l->allow_promo);
 	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0 ||
 	    checkout_shipping_countries(r, &l->ship) != 0 || pm_types_parse(r, l) != 0)
 		return -1;
@@ -503,6 +533,177 @@ static int h_retrieve(struct req *r)
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
+/* An update's payment_method_types and shipping_address_collection ('' clears either: Stripe's
+ * null) onto l, then the link as it would be held to create's rules: the types in its currency
+ * and total, a bank's form asks for no shipping, no bank or lender with automatic tax, a
+ * manual capture only where each type can. The refusal names what the request changed.
+ * 0, or -1 with r->err. */
+static int update_pm_shipping(struct req *r, struct link *l)
+{
+	bool pm_given = param_present(r, "payment_method_types");
+	if (pm_given) {
+		unsigned set = 0;
+		if (pm_types_param(r, "payment_method_types", "payment_method_types", LINK_PM_TYPES,
+				   "Tender's Checkout supports", true, &set) < 0)
+			return -1;
+		l->pm_types = NULL;
+		if (set && !(l->pm_types = pm_types_arena_json(r, set)))
+			return -1;
+	}
+	const struct form_node *sn = param_node(r, "shipping_address_collection");
+	if (sn && sn->kind == FORM_SCALAR)
+		l->ship.countries = NULL;
+	else if (sn && checkout_shipping_countries(r, &l->ship) != 0)
+		return -1;
+	bool items = param_present(r, "line_items");
+	if (!pm_given && !sn && !items && !param_present(r, "automatic_tax"))
+		return 0;
+	unsigned types = pm_types_from_json(l->pm_types, PMT_CARD);
+	unsigned debits =
+	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL);
+	const char *refused = NULL;
+	if (debits && l->automatic_tax)
+		refused = "automatic_tax";
+	else if ((debits & ~PMT_BNPL) && (l->ship.countries || l->ship.options))
+		refused = l->ship.countries ? "shipping_address_collection" : "shipping_options";
+	if (refused)
+		return req_fail(r, ERR_PARAM_BAD,
+				pm_given ? "payment_method_types"
+				: sn	 ? "shipping_address_collection"
+					 : "automatic_tax",
+				"Tender's checkout page does not take `%s` with %s.", refused,
+				pm_type_name(debits & (~debits + 1u)));
+	if (!pm_given && !items)
+		return 0;
+	/* the total (with the first shipping option) as create checks it */
+	const char *shown = pm_given ? "payment_method_types" : "line_items";
+	int64_t total;
+	if (__builtin_add_overflow(l->amount_total, l->ship.amount, &total) ||
+	    total > AMOUNT_TOTAL_MAX)
+		return req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
+				"The total with shipping must be at most %d.", AMOUNT_TOTAL_MAX);
+	if ((pm_given &&
+	     pm_types_check_currency(r, types, l->currency, "payment_method_types") != 0) ||
+	    checkout_bnpl_check_amount(r, types, total, l->currency, shown) != 0)
+		return -1;
+	return pm_given ? pm_types_check_manual(r, types, l->pi_capture_method,
+						"payment_method_types", true)
+			: 0;
+}
+
+/* update's line_items[n][id, quantity]: the quantity of the link's own line item id (1 to
+ * 999, as on create; a pay-what-you-want line stays 1), its line priced again as create prices
+ * it (a tiered or sub-cent price's amount from the whole quantity), and the link's total from
+ * its lines, which must still be a payment the merchant can take. Items are not added or
+ * removed. 0, or -1 with r->err naming the offending item. */
+static int update_line_items(struct req *r, struct db *db, struct link *l)
+{
+	const struct form_node *items = param_node(r, "line_items");
+	if (!items)
+		return 0;
+	json_t *arr = json_loads(l->line_items, 0, NULL);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	bool seen[LINE_ITEMS_MAX + 1] = {false};
+	int idx = 0, rc = 0;
+	for (const struct form_node *it = items->first_child; it && rc == 0; it = it->next, idx++) {
+		const struct form_node *in = form_get(it, "id");
+		const struct form_node *qn = form_get(it, "quantity");
+		const char *id = in && in->value ? in->value : "";
+		size_t k, at = json_array_size(arr);
+		json_t *o;
+		json_array_foreach(arr, k, o)
+		{
+			const char *have = json_string_value(json_object_get(o, "id"));
+			if (have && strcmp(have, id) == 0 && at == json_array_size(arr))
+				at = k;
+		}
+		if (at == json_array_size(arr) || at > LINE_ITEMS_MAX) {
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      arena_printf(&r->arena, "line_items[%d][id]", idx),
+				      "The payment link has no line item `%s`.", id);
+			break;
+		}
+		if (seen[at]) {
+			rc = req_fail(r, ERR_PARAM_BAD,
+				      arena_printf(&r->arena, "line_items[%d][id]", idx),
+				      "The line item `%s` is given more than once.", id);
+			break;
+		}
+		seen[at] = true;
+		if (!qn)
+			continue;
+		o = json_array_get(arr, at);
+		const char *qp = arena_printf(&r->arena, "line_items[%d][quantity]", idx);
+		int64_t qty = 0;
+		if (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > 999) {
+			rc = req_fail(r, ERR_PARAM_BAD, qp,
+				      "Invalid %s: a quantity is from 1 to 999.", qp);
+			break;
+		}
+		if (json_object_get(o, "custom") && qty != 1) {
+			rc = req_fail(
+			    r, ERR_PARAM_BAD, qp,
+			    "The quantity must be 1 for a price with `custom_unit_amount`: "
+			    "the customer chooses the amount.");
+			break;
+		}
+		if (json_is_integer(json_object_get(o, "amount"))) {
+			/* tiers or a sub-cent decimal: the line's amount from its whole quantity */
+			struct price_facts pf;
+			int64_t line;
+			const char *price = json_string_value(json_object_get(o, "price"));
+			int prc = price ? price_facts_in(r, db, price, l->currency, &pf) : DB_ERR;
+			if (prc != DB_OK || price_facts_amount(&pf, qty, &line) != 0) {
+				rc = prc == DB_OK ? req_fail(r, ERR_AMOUNT_TOO_LARGE, qp,
+							     "The line items' total must be "
+							     "at most %d.",
+							     AMOUNT_TOTAL_MAX)
+						  : req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			json_object_set_new(o, "amount", json_integer(line));
+		}
+		json_object_set_new(o, "quantity", json_integer(qty));
+	}
+	int64_t total = 0;
+	bool custom = false;
+	size_t k;
+	json_t *o;
+	json_array_foreach(arr, k, o)
+	{
+		if (rc != 0)
+			break;
+		custom = custom || json_object_get(o, "custom") != NULL;
+		json_t *a = json_object_get(o, "amount");
+		int64_t line = json_integer_value(a);
+		if (!json_is_integer(a) &&
+		    __builtin_mul_overflow(json_integer_value(json_object_get(o, "unit_amount")),
+					   json_integer_value(json_object_get(o, "quantity")),
+					   &line))
+			line = INT64_MAX;
+		if (__builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX)
+			rc =
+			    req_fail(r, ERR_AMOUNT_TOO_LARGE, "line_items",
+				     "The line items' total must be at most %d.", AMOUNT_TOTAL_MAX);
+	}
+	char *dumped = rc == 0 ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (rc != 0)
+		return -1;
+	l->line_items = dumped ? arena_strdup(&r->arena, dumped) : NULL;
+	free(dumped);
+	if (!l->line_items)
+		return req_fail(r, ERR_API, NULL, NULL);
+	l->amount_total = total;
+	/* a pay-what-you-want line's amount is checked on the page */
+	if (custom)
+		return 0;
+	return payments_check_minimum_db(r, db, total, l->currency, "line_items", "line_items");
+}
+
 static int update_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
@@ -512,7 +713,10 @@ static int update_fn(struct db *db, void *arg)
 	struct link old = x->l, *l = &x->l;
 	param_bool(r, "active", &l->active);
 	param_bool(r, "automatic_tax.enabled", &l->automatic_tax);
-	if (apply_after(r, l) != 0 || metadata_apply(r, l->metadata, "metadata", &l->metadata) != 0)
+	param_bool(r, "allow_promotion_codes", &l->allow_promo);
+	if (apply_after(r, l) != 0 ||
+	    metadata_apply(r, l->metadata, "metadata", &l->metadata) != 0 ||
+	    update_line_items(r, db, l) != 0 || update_pm_shipping(r, l) != 0)
 		return -1;
 	if (l->automatic_tax && !old.automatic_tax && auto_tax_ready(r, db) != 0)
 		return -1;
@@ -527,6 +731,11 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_text(st, 6, l->confirmation_message, -1);
 	db_bind_text(st, 7, l->metadata, -1);
 	db_bind_int64(st, 8, l->automatic_tax ? 1 : 0);
+	db_bind_text(st, 9, l->pm_types, -1);
+	db_bind_text(st, 10, l->ship.countries, -1);
+	db_bind_int64(st, 11, l->allow_promo ? 1 : 0);
+	db_bind_text(st, 12, l->line_items, -1);
+	db_bind_int64(st, 13, l->amount_total);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct buf b;
@@ -536,6 +745,8 @@ static int update_fn(struct db *db, void *arg)
 	json_obj_open(&j);
 	if (old.active != l->active)
 		json_kv_bool(&j, "active", old.active);
+	if (old.allow_promo != l->allow_promo)
+		json_kv_bool(&j, "allow_promotion_codes", old.allow_promo);
 	if (old.automatic_tax != l->automatic_tax) {
 		json_key(&j, "automatic_tax");
 		json_obj_open(&j);
@@ -544,6 +755,23 @@ static int update_fn(struct db *db, void *arg)
 	}
 	if (strcmp(old.metadata, l->metadata) != 0)
 		json_kv_raw(&j, "metadata", old.metadata, strlen(old.metadata));
+	if (param_present(r, "payment_method_types")) {
+		if (old.pm_types)
+			json_kv_raw(&j, "payment_method_types", old.pm_types, strlen(old.pm_types));
+		else
+			json_kv_null(&j, "payment_method_types");
+	}
+	if (param_present(r, "shipping_address_collection")) {
+		json_key(&j, "shipping_address_collection");
+		if (old.ship.countries) {
+			json_obj_open(&j);
+			json_kv_raw(&j, "allowed_countries", old.ship.countries,
+				    strlen(old.ship.countries));
+			json_obj_close(&j);
+		} else {
+			json_nil(&j);
+		}
+	}
 	if (param_present(r, "after_completion")) {
 		json_key(&j, "after_completion");
 		json_obj_open(&j);
@@ -667,8 +895,8 @@ static int visit_write_fn(struct db *db, void *arg)
 	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
 				      x->l.currency, success, x->l.confirmation_message,
 				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
-				      &x->l.ship, x->l.automatic_tax, x->l.pm_types, x->nonce,
-				      x->session) != DB_OK)
+				      &x->l.ship, x->l.automatic_tax, x->l.allow_promo,
+				      x->l.pm_types, x->nonce, x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -698,20 +926,25 @@ static int h_page(struct req *r)
 		return -1;
 	if (visit_gone(r, &x))
 		return 0;
-	if (x.l.automatic_tax) {
-		/* the tax needs the address first: the session's own page asks for it */
+	if (x.l.automatic_tax || x.l.allow_promo) {
+		/* the tax needs the address first, and a promotion code changes the total: the
+		 * session's own page asks for them before the card */
 		char nonce[32];
 		id_random_base62(nonce, 24);
 		const char *action = arena_printf(&r->arena, "/pay/%s/%s/start", x.acct, x.id);
 		const char *body =
 		    action ? arena_printf(&r->arena,
-					  "<h1>Checkout</h1><p id=\"address-next\">The "
-					  "tax depends on your address: continue to give "
-					  "it, see the total and pay.</p><form "
+					  "<h1>Checkout</h1><p id=\"address-next\">%s"
+					  "</p><form "
 					  "method=\"post\" action=\"%s\"><input "
 					  "type=\"hidden\" name=\"link_nonce\" "
 					  "value=\"%s\"><p><button "
 					  "type=\"submit\">Continue</button></p></form>",
+					  x.l.automatic_tax
+					      ? "The tax depends on your address: continue "
+						"to give it, see the total and pay."
+					      : "Continue to give a promotion code if you "
+						"have one, see the total and pay.",
 					  action, nonce)
 			   : NULL;
 		return challenge_page(r, 200, "Checkout", body ? body : "");

@@ -525,15 +525,16 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
  * the link's items and completion (success_url, or confirmation_message on Tender's page).
  * nonce: the one-time value of the form that was posted (or NULL); the same value finds the
  * session it made before, so a form posted twice pays through one session. automatic_tax: the
- * session's automatic_tax[enabled] (its page asks for the address before the card). pm_types:
+ * session's automatic_tax[enabled] (its page asks for the address before the card).
+ * allow_promotion_codes: the session's (its page's promotion code field). pm_types:
  * the link's payment_method_types (a JSON array, or NULL), the session's. */
 int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
-			      bool automatic_tax, const char *pm_types, const char *nonce,
-			      char ret_id[ID_MAX]);
+			      bool automatic_tax, bool allow_promotion_codes, const char *pm_types,
+			      const char *nonce, char ret_id[ID_MAX]);
 
 /* A session's (or link's) payment_method_types (bits of payments/pm_types.h) against its total
  * amount in currency: a lender whose limits (payments/redirect.h) the amount is outside of is

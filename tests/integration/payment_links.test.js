@@ -2,8 +2,9 @@
 // Payment links through stripe-node, paid on Tender's checkout page in headless Chromium
 // (Debian's chromium + playwright-core): a card typed into the page becomes a PaymentIntent for
 // the link's total; 3-D Secure, declines, the redirect and the confirmation page; line items,
-// updates, refusals, tenants; no card number in the store or the log; `currency` with prices'
-// currency_options.
+// updates (line item quantities, payment_method_types, shipping_address_collection,
+// allow_promotion_codes: sessions made afterwards get them), refusals, tenants; no card number
+// in the store or the log; `currency` with prices' currency_options.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -199,6 +200,177 @@ test('update: deactivated links stop taking payments; after_completion changes',
   assert.equal(back.after_completion.redirect.url, 'https://example.com/x');
   assertStripeShape(back, 'payment_link');
   assert.ok((await stripe.paymentLinks.list({ active: true, limit: 100 })).data.some((l) => l.id === link.id));
+});
+
+test('update: shipping_address_collection and payment_method_types apply to the sessions made afterwards', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: mug.id }],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  const pay = async (withAddress) => {
+    const page = await browser.newPage();
+    await page.goto(link.url);
+    assert.equal(await page.locator('#ship_country').count(), withAddress ? 1 : 0);
+    await fillCard(page, '4242424242424242');
+    if (withAddress) {
+      await page.getByLabel('Name', { exact: true }).fill('Grace Hopper');
+      await page.getByLabel('Address', { exact: true }).fill('1 Navy Way');
+      await page.getByLabel('City').fill('Arlington');
+      await page.getByLabel('State or region').fill('VA');
+      await page.selectOption('#ship_country', 'US');
+    }
+    await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /^Pay/ }).click()]);
+    await page.close();
+  };
+  await pay(false);
+  const up = await stripe.paymentLinks.update(link.id, {
+    shipping_address_collection: { allowed_countries: ['US', 'CA'] }, payment_method_types: ['card'],
+  });
+  assert.deepEqual(up.shipping_address_collection, { allowed_countries: ['US', 'CA'] });
+  assert.deepEqual(up.payment_method_types, ['card']);
+  assertStripeShape(up, 'payment_link');
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), up);
+  const ev = (await stripe.events.list({ type: 'payment_link.updated', limit: 10 })).data.find((e) => e.data.object.id === link.id);
+  assert.deepEqual(ev.data.previous_attributes, { payment_method_types: null, shipping_address_collection: null });
+  await pay(true);
+  // the session made before the change keeps what it was made with
+  const sessions = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(sessions.length, 2);
+  const [after, before] = sessions.sort((a, b) => b.created - a.created || (b.id > a.id ? 1 : -1));
+  assert.deepEqual(after.shipping_address_collection, { allowed_countries: ['US', 'CA'] });
+  assert.equal(after.shipping_details.address.country, 'US');
+  assert.deepEqual(after.payment_method_types, ['card']);
+  assertStripeShape(after, 'checkout.session');
+  assert.equal(before.shipping_address_collection, null);
+  assert.equal(before.shipping_details, null);
+  // a bank debit's form asks for no address: refused while the link collects one, nothing changed
+  await assert.rejects(stripe.paymentLinks.update(link.id, { payment_method_types: ['us_bank_account'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  await assert.rejects(stripe.paymentLinks.update(link.id, { payment_method_types: ['wechat_pay'] }),
+    (e) => e.statusCode === 400 && e.param === 'payment_method_types');
+  await assert.rejects(stripe.paymentLinks.update(link.id, { shipping_address_collection: { allowed_countries: ['usa'] } }),
+    (e) => e.statusCode === 400 && e.param === 'shipping_address_collection[allowed_countries]');
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), up);
+  // '' clears either (Stripe's null); then the bank debit fits
+  const cleared = await stripe.paymentLinks.update(link.id, { shipping_address_collection: '', payment_method_types: '' });
+  assert.equal(cleared.shipping_address_collection, null);
+  assert.equal(cleared.payment_method_types, null);
+  assertStripeShape(cleared, 'payment_link');
+  const bank = await stripe.paymentLinks.update(link.id, { payment_method_types: ['card', 'us_bank_account'] });
+  assert.deepEqual(bank.payment_method_types, ['card', 'us_bank_account']);
+  await assert.rejects(stripe.paymentLinks.update(link.id, { shipping_address_collection: { allowed_countries: ['US'] } }),
+    (e) => e.statusCode === 400 && e.param === 'shipping_address_collection');
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.locator('#ship_country').count(), 0);
+  await page.close();
+});
+
+test('allow_promotion_codes: the link\'s page goes on to its session\'s, whose code field discounts the payment', async () => {
+  const coupon = await stripe.coupons.create({ percent_off: 20 });
+  const code = await stripe.promotionCodes.create({ coupon: coupon.id, code: 'LINK20' });
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id }], allow_promotion_codes: true,
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assert.equal(link.allow_promotion_codes, true);
+  assertStripeShape(link, 'payment_link');
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.getByLabel('Card number').count(), 0);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  const sessionUrl = page.url();
+  assert.equal(await page.textContent('#total'), '20.00 USD');
+  await page.getByLabel('Promotion code').fill('link20');
+  await Promise.all([page.waitForURL(sessionUrl), page.getByRole('button', { name: 'Apply' }).click()]);
+  assert.equal(await page.textContent('#total'), '16.00 USD');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /Pay 16\.00 USD/ }).click()]);
+  await page.close();
+  const [first] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(first.status, 'complete');
+  assert.equal(first.allow_promotion_codes, true);
+  assert.deepEqual(first.discounts, [{ coupon: coupon.id, promotion_code: code.id }]);
+  assert.deepEqual([first.amount_subtotal, first.amount_total], [2000, 1600]);
+  assertStripeShape(first, 'checkout.session');
+  const [pi] = await paymentsOf(link);
+  assert.equal(pi.amount, 1600);
+  assert.equal((await stripe.promotionCodes.retrieve(code.id)).times_redeemed, 1);
+  // turned off: later payments take the card on the link's page; the paid session keeps its flag
+  const off = await stripe.paymentLinks.update(link.id, { allow_promotion_codes: false });
+  assert.equal(off.allow_promotion_codes, false);
+  const ev = (await stripe.events.list({ type: 'payment_link.updated', limit: 10 })).data.find((e) => e.data.object.id === link.id);
+  assert.deepEqual(ev.data.previous_attributes, { allow_promotion_codes: true });
+  const again = await browser.newPage();
+  await again.goto(link.url);
+  await fillCard(again, '4242424242424242');
+  await Promise.all([again.waitForURL(/\/thanks$/), again.getByRole('button', { name: /Pay 20\.00 USD/ }).click()]);
+  await again.close();
+  const sessions = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(sessions.length, 2);
+  const second = sessions.find((x) => x.id !== first.id);
+  assert.equal(second.allow_promotion_codes, null);
+  assert.equal(second.amount_total, 2000);
+  assert.equal((await stripe.checkout.sessions.retrieve(first.id)).allow_promotion_codes, true);
+  await assert.rejects(stripe.paymentLinks.update(link.id, { allow_promotion_codes: 'maybe' }),
+    (e) => e.statusCode === 400 && e.param === 'allow_promotion_codes');
+});
+
+test('update: line_items[n][id, quantity] prices the link again; sessions already made keep theirs', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id, quantity: 2 }, { price: mug.id }],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  const pay = async (total) => {
+    const page = await browser.newPage();
+    await page.goto(link.url);
+    assert.equal(await page.textContent('#total'), total);
+    await fillCard(page, '4242424242424242');
+    await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /^Pay/ }).click()]);
+    await page.close();
+  };
+  await pay('47.50 USD');
+  const [shirtItem, mugItem] = (await stripe.paymentLinks.listLineItems(link.id)).data;
+  const before = (await stripe.checkout.sessions.list({ payment_link: link.id })).data[0];
+  // refusals change nothing
+  const cases = [
+    [[{ id: 'li_nope', quantity: 2 }], 'line_items[0][id]'],
+    [[{ id: shirtItem.id, quantity: 0 }], 'line_items[0][quantity]'],
+    [[{ id: mugItem.id, quantity: 1 }, { id: shirtItem.id, quantity: 1000 }], 'line_items[1][quantity]'],
+    [[{ id: mugItem.id, quantity: 3 }, { id: mugItem.id, quantity: 4 }], 'line_items[1][id]'],
+    [[{ quantity: 4 }], 'line_items[0][id]'],
+  ];
+  for (const [items, param] of cases) {
+    await assert.rejects(stripe.paymentLinks.update(link.id, { line_items: items }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(items));
+      assert.equal(e.param, param, JSON.stringify(items));
+      return true;
+    });
+  }
+  assert.deepEqual((await stripe.paymentLinks.listLineItems(link.id)).data.map((i) => i.quantity), [2, 1]);
+  const up = await stripe.paymentLinks.update(link.id, { line_items: [{ id: mugItem.id, quantity: 3 }] });
+  assertStripeShape(up, 'payment_link');
+  const items = (await stripe.paymentLinks.listLineItems(link.id)).data;
+  assert.deepEqual(items.map((i) => [i.id, i.quantity, i.amount_total]), [[shirtItem.id, 2, 4000], [mugItem.id, 3, 2250]]);
+  for (const i of items) assertStripeShape(i, 'item');
+  await pay('62.50 USD');
+  const sessions = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(sessions.length, 2);
+  const after = sessions.find((x) => x.id !== before.id);
+  assert.equal(after.amount_total, 6250);
+  assertStripeShape(after, 'checkout.session');
+  assert.equal((await stripe.checkout.sessions.retrieve(before.id)).amount_total, 4750);
+  assert.deepEqual((await stripe.checkout.sessions.listLineItems(before.id)).data.map((i) => i.quantity), [2, 1]);
+  assert.deepEqual((await paymentsOf(link)).map((p) => p.amount).sort(), [4750, 6250]);
+  // a sub-cent price's line is priced from its whole quantity, rounded once (halves up)
+  const dec = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: '100.5', product_data: { name: 'Bolt' } });
+  const link2 = await stripe.paymentLinks.create({ line_items: [{ price: dec.id }] });
+  const [bolt] = (await stripe.paymentLinks.listLineItems(link2.id)).data;
+  assert.equal(bolt.amount_total, 101);
+  await stripe.paymentLinks.update(link2.id, { line_items: [{ id: bolt.id, quantity: 3 }] });
+  const [bolts] = (await stripe.paymentLinks.listLineItems(link2.id)).data;
+  assert.deepEqual([bolts.quantity, bolts.amount_total], [3, 302]);
+  assertStripeShape(bolts, 'item');
 });
 
 test('refused links change nothing', async () => {
