@@ -675,6 +675,12 @@ static int cash_settle(struct req *r, struct db *db, struct payment_intent *pi,
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (pi_event(r, db, pi, "payment_intent.succeeded", answer) != 0)
 		return -1;
+	/* a Checkout Session's intent that waited for a transfer: the session, complete and
+	 * unpaid, is paid now (checkout.session.async_payment_succeeded, in the same write); paid
+	 * at its confirmation, the session is still open and checkout_complete makes it paid */
+	if (pi->checkout_session &&
+	    checkout_async_payment(db, r->merchant_id, pi->id, true, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	/* an invoice's intent pays its invoice in the same write (invoice.paid, its
 	 * subscription active: invoices.c) */
 	return pi->invoice ? invoice_payment_settled(r, db, pi) : 0;
@@ -857,7 +863,16 @@ static int cash_confirm_fn(struct db *db, void *p)
 	if (customer_check(r, db, pi->customer) != 0)
 		return -1;
 	struct pm_card pm;
-	int rc = pm_load(db, r->merchant_id, c->pm_id, &pm);
+	/* Checkout's bank transfer form (no pm_id): the customer_balance PaymentMethod it pays
+	 * with, data-less as payment_method_data makes one */
+	char made[ID_MAX];
+	if (!c->pm_id) {
+		id_new_at(made, "pm_", r->now);
+		if (pm_insert_redirect(db, r->merchant_id, made, "customer_balance", NULL, NULL,
+				       NULL, NULL, r->now, NULL) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int rc = pm_load(db, r->merchant_id, c->pm_id ? c->pm_id : made, &pm);
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(r, "payment_method", c->pm_id, "payment_method");
 	if (rc != DB_OK || strcmp(pm.type, "customer_balance") != 0)
@@ -872,7 +887,11 @@ static int cash_confirm_fn(struct db *db, void *p)
 	    .confirming = true, .inserted_now = c->insert_first, .answer = true, .fx = c->fx};
 	if (reconciles_automatically(r, db, pi->customer, &s.automatic) != 0)
 		return -1;
-	return cash_step(r, db, pi, &s);
+	if (cash_step(r, db, pi, &s) != 0)
+		return -1;
+	/* a checkout's payment completes its session in the same write: unpaid while the intent
+	 * waits for the transfer, paid when the cash covered it */
+	return pi->checkout_session ? checkout_complete(r, db, pi->checkout_session) : 0;
 }
 
 int cash_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_first,
@@ -915,10 +934,10 @@ int cash_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_
 				"The payment method type customer_balance does not support "
 				"setup_future_usage.");
 	if (pi->connect.destination || pi->connect.on_behalf_of ||
-	    pi->connect.application_fee_amount || pi->invoice || pi->checkout_session)
+	    pi->connect.application_fee_amount || pi->invoice)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Tender takes customer_balance for direct PaymentIntents only (no "
-				"Connect, invoice or Checkout payments).");
+				"Connect or invoice payments).");
 	if (payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
 		return -1;
 	struct cash_confirm c;

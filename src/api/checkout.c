@@ -161,6 +161,7 @@
 #include "http/form.h"
 #include "money/currency.h"
 #include "money/money.h"
+#include "payments/bank_transfer.h"
 #include "payments/payments.h"
 #include "store/store.h"
 #include "tax/engine.h"
@@ -1493,7 +1494,8 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 	json_t *pmo_bancontact = json_object_get(pmo, "bancontact");
 	json_t *pmo_ideal = json_object_get(pmo, "ideal");
 	json_t *pmo_sepa = json_object_get(pmo, "sepa_debit");
-	any_typed |= pmo_bancontact || pmo_ideal || pmo_sepa;
+	json_t *pmo_cash = json_object_get(pmo, "customer_balance");
+	any_typed |= pmo_bancontact || pmo_ideal || pmo_sepa || pmo_cash;
 	if (pmo_card || pmo_ach || any_typed) {
 		json_key(j, "payment_method_options");
 		json_obj_open(j);
@@ -1521,6 +1523,8 @@ static void session_render(struct req *r, struct db *db, const char *merchant_id
 			json_kv_str(j, "setup_future_usage", sfu);
 		json_obj_close(j);
 	}
+	if (pmo_cash)
+		collect_kv(j, pmo, "customer_balance", "null");
 	if (pmo_ideal)
 		pmo_bnpl_render(j, "ideal", pmo_ideal);
 	if (pmo_bnpl[2])
@@ -1808,6 +1812,7 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	int rc = session_load(&r->arena, db, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
 		return 0;
+	/* (a bank transfer, customer_balance: while its intent waits for the transfer) */
 	/* a debit (sepa_debit, us_bank_account) completes the session while its bank has not
 	 * answered (an ACH account typed on the page first waits for its microdeposits,
 	 * requires_action): Stripe's payment_status stays unpaid until checkout_async_payment */
@@ -1816,7 +1821,8 @@ int checkout_complete(struct req *r, struct db *db, const char *id)
 	bool bank_sub = strcmp(s.mode, "subscription") == 0 &&
 			(takes_type(&s, "ideal") || takes_type(&s, "bancontact"));
 	if (rc == DB_OK && s.payment_intent &&
-	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account") || bank_sub)) {
+	    (takes_type(&s, "sepa_debit") || takes_type(&s, "us_bank_account") || bank_sub ||
+	     takes_type(&s, "customer_balance"))) {
 		struct payment_intent pi;
 		rc = pi_load(db, &r->arena, r->merchant_id, s.payment_intent, &pi);
 		s.async_unpaid = rc == DB_OK && (strcmp(pi.status, "processing") == 0 ||
@@ -2353,6 +2359,8 @@ static const struct param_spec pmo_children[] = {
     {"afterpay_clearpay", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
     {"bancontact", PT_OBJECT, 0, 0, NULL, pmo_bank_redirect_children},
     {"card", PT_OBJECT, 0, 0, NULL, pmo_card_children},
+    /* bank transfers: a PaymentIntent's (api/cash_balance.c) */
+    {"customer_balance", PT_OBJECT, 0, 0, NULL, cash_pmo_params},
     {"ideal", PT_OBJECT, 0, 0, NULL, pmo_bank_redirect_children},
     {"klarna", PT_OBJECT, 0, 0, NULL, pmo_bnpl_children},
     {"sepa_debit", PT_OBJECT, 0, 0, NULL, pmo_sepa_children},
@@ -2782,6 +2790,15 @@ static int collect_parse(struct req *r, struct session *s)
 			    pmo, sfu_only[i],
 			    json_pack("{s:s?}", "setup_future_usage", param_str(r, path)));
 		}
+		/* customer_balance: as the PaymentIntent the page makes keeps and shows it */
+		const char *cash = NULL;
+		if (cash_pmo_apply(r, &cash) != 0) {
+			json_decref(pmo);
+			json_decref(o);
+			return -1;
+		}
+		if (cash)
+			json_object_set_new(pmo, "customer_balance", json_loads(cash, 0, NULL));
 		if (param_present(r, "payment_method_options.sepa_debit")) {
 			json_t *sepa = json_pack(
 			    "{s:s?}", "setup_future_usage",
@@ -3131,6 +3148,8 @@ static int auto_tax_check(struct req *r, struct db *db, const struct session *s)
 	return 0;
 }
 
+static int cash_type_check(struct req *r, const struct session *s);
+
 static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
@@ -3147,6 +3166,8 @@ static int create_fn(struct db *db, void *arg)
 		return -1;
 	if (pm_types_check_currency(r, pm_types_from_json(s->pm_types, PMT_CARD), s->currency,
 				    "payment_method_types") != 0)
+		return -1;
+	if (takes_type(s, "customer_balance") && cash_type_check(r, s) != 0)
 		return -1;
 	/* the first invoice is what is due now: nothing, during a trial */
 	if (sub && s->sub_trial_days > 0)
@@ -3233,14 +3254,28 @@ static int pm_types_parse(struct req *r, struct session *s)
 	unsigned types = PMT_CARD;
 	if (pm_types_param(r, "payment_method_types", "payment_method_types",
 			   PMT_CARD | PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
-			       PMT_BANCONTACT | PMT_BNPL,
+			       PMT_BANCONTACT | PMT_BNPL | PMT_CUSTOMER_BALANCE,
 			   "Tender's Checkout supports", false, &types) < 0)
 		return -1;
 	s->pm_types = NULL;
-	unsigned debits =
-	    types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL);
+	unsigned debits = types & (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL |
+				   PMT_BANCONTACT | PMT_BNPL | PMT_CUSTOMER_BALANCE);
 	if (!debits)
 		return 0;
+	/* a bank transfer is paid from a customer's cash balance (Stripe: a customer is
+	 * required), into the virtual account payment_method_options[customer_balance] names */
+	const char *cc = param_str(r, "customer_creation");
+	if ((types & PMT_CUSTOMER_BALANCE) && strcmp(s->mode, "payment") == 0) {
+		if (!param_present(r, "customer") && !(cc && strcmp(cc, "always") == 0))
+			return req_fail(r, ERR_PARAM_MISSING, "customer",
+					"customer_balance requires a `customer`, or "
+					"`customer_creation=always`.");
+		if (!param_present(r, "payment_method_options.customer_balance.funding_type"))
+			return req_fail(r, ERR_PARAM_MISSING,
+					"payment_method_options[customer_balance][funding_type]",
+					"payment_method_options[customer_balance][funding_type] is "
+					"required with the payment method type customer_balance.");
+	}
 	const char *debit = pm_type_name(debits & (~debits + 1u)); /* the first, for messages */
 	/* a subscription's first invoice is debited off session under the multi-use mandate the
 	 * page's SEPA or ACH form collects (subscribe; an ACH account typed on the page is
@@ -3251,6 +3286,8 @@ static int pm_types_parse(struct req *r, struct session *s)
 	 * nothing to save. */
 	bool setup = strcmp(s->mode, "setup") == 0;
 	bool sub = strcmp(s->mode, "subscription") == 0;
+	/* a bank transfer (customer_balance) pays once, in payment mode: Stripe's subscriptions
+	 * paid by bank transfer are send_invoice ones, which Checkout does not make */
 	unsigned modal =
 	    sub || setup
 		? debits & ~(PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT)
@@ -3332,6 +3369,31 @@ static int pm_types_parse(struct req *r, struct session *s)
 	}
 	s->pm_types = pm_types_arena_json(r, types);
 	return s->pm_types ? 0 : -1;
+}
+
+/* A session taking bank transfers: payment_method_options[customer_balance][bank_transfer]
+ * [type] names a transfer in the session's currency (the customer's virtual account the
+ * instructions name). 0, or -1 with r->err. */
+static int cash_type_check(struct req *r, const struct session *s)
+{
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *bt = json_object_get(
+	    json_object_get(json_object_get(c, "payment_method_options"), "customer_balance"),
+	    "bank_transfer");
+	const struct bank_transfer_type *t =
+	    bank_transfer_type_find(json_string_value(json_object_get(bt, "type")));
+	json_decref(c);
+	if (!t)
+		return req_fail(r, ERR_PARAM_MISSING,
+				"payment_method_options[customer_balance][bank_transfer][type]",
+				"payment_method_options[customer_balance][bank_transfer][type] is "
+				"required with the payment method type customer_balance.");
+	if (strcmp(t->currency, s->currency) != 0)
+		return req_fail(r, ERR_PARAM_BAD,
+				"payment_method_options[customer_balance][bank_transfer][type]",
+				"A %s takes %s: this session is in %s.", t->name, t->currency,
+				s->currency);
+	return 0;
 }
 
 static int h_create(struct req *r)
@@ -4288,6 +4350,21 @@ static void sepa_debit_form(struct req *r, struct buf *b, const struct page_ctx 
 	pay_form_close(r, b, x, "sepa", "by SEPA Direct Debit");
 }
 
+/* The bank transfer form (payment_method_types with customer_balance): the buyer's email and
+ * name; paying gives the buyer the bank details and a reference to send the transfer with
+ * (the intent's next_action, shown on the hosted instructions page the browser goes to). */
+static void cash_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
+{
+	if (heading)
+		buf_puts(b, "<h2 id=\"choice-cash\">Pay by bank transfer</h2>");
+	pay_form_open(r, b, x, "cash", "customer_balance");
+	buf_puts(b, "<label for=\"cash-name\">Name</label><input id=\"cash-name\" "
+		    "name=\"payment_method_data[billing_details][name]\" autocomplete=\"name\">"
+		    "<p class=\"mandate\" id=\"cash-note\">You will be given bank details and a "
+		    "reference: the payment is complete when your transfer arrives.</p>");
+	pay_form_close(r, b, x, "cash", "by bank transfer");
+}
+
 /* The ACH Direct Debit form (payment_method_types with us_bank_account): the account holder's
  * name and email, the routing and account numbers and the account type (checked by the vault
  * when posted, as POST /v1/payment_methods checks them), under the ACH mandate the buyer accepts
@@ -4654,6 +4731,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	bool ideal_form = takes_type(&x->s, "ideal") && (!dynamic || x->s.billing_address);
 	bool bancontact_form =
 	    takes_type(&x->s, "bancontact") && (!dynamic || x->s.billing_address);
+	bool cash_form_on =
+	    takes_type(&x->s, "customer_balance") && (!dynamic || x->s.billing_address);
 	bool bnpl_forms[3], any_bnpl = false;
 	int n_bnpl = 0;
 	for (size_t k = 0; k < 3; k++) {
@@ -4753,7 +4832,11 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 	if (bancontact_form)
 		redirect_form(r, &b, x, "bancontact",
 			      card_form || sepa_form || ach_form || ideal_form);
-	bool before = card_form || sepa_form || ach_form || ideal_form || bancontact_form;
+	if (cash_form_on)
+		cash_form(r, &b, x,
+			  card_form || sepa_form || ach_form || ideal_form || bancontact_form);
+	bool before =
+	    card_form || sepa_form || ach_form || ideal_form || bancontact_form || cash_form_on;
 	for (size_t k = 0; k < 3; k++) {
 		if (!bnpl_forms[k])
 			continue;
@@ -5632,6 +5715,54 @@ static int sepa_pay(struct req *r, const struct session *s, const struct pi_chec
 		   : sepa_pi_confirm_checkout(r, &pi, !reused, co->pm_id, ip, ua);
 }
 
+/* The bank transfer form's payment: the attempt's PaymentIntent (as sepa_pay makes it, the
+ * session's customer_balance options its own) confirmed with a new customer_balance
+ * PaymentMethod: the customer's cash pays it at once when it covers it, else it waits in
+ * requires_action with the transfer's instructions; its write completes the session (unpaid
+ * while it waits: checkout_async_payment when the transfer pays it). *ret_url: the hosted
+ * instructions page while it waits, else NULL. 0, or -1 with r->err. */
+struct cash_wait {
+	struct req *r;
+	const char *id;
+	bool waiting;
+};
+
+static int cash_wait_fn(struct db *db, void *p)
+{
+	struct cash_wait *w = p;
+	return cash_pi_waiting(w->r, db, w->id, &w->waiting);
+}
+
+static int cash_pay(struct req *r, const struct session *s, struct pi_checkout *co,
+		    const char *pm_types, bool reused, const char **ret_url)
+{
+	struct payment_intent pi, next;
+	co->setup_future_usage = NULL; /* a transfer saves nothing */
+	if (attempt_pi(r, s, co, pm_types, reused ? &next : &pi) != 0)
+		return -1;
+	json_t *c = s->collect ? json_loads(s->collect, 0, NULL) : NULL;
+	json_t *v =
+	    json_object_get(json_object_get(c, "payment_method_options"), "customer_balance");
+	char *t = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	const char *pmo = t ? arena_strdup(&r->arena, t) : NULL;
+	free(t);
+	json_decref(c);
+	if (!pmo)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (reused && payment_intents_checkout_next(r, &next, &pi) != 0)
+		return -1;
+	pi.pmo_customer_balance = pmo;
+	if (cash_pi_confirm(r, &pi, !reused, NULL) != 0)
+		return -1;
+	/* waiting for the transfer: the browser goes to the page with its instructions (the
+	 * session is complete, unpaid); paid from the cash already there: to success_url */
+	struct cash_wait w = {.r = r, .id = pi.id};
+	if (req_read(r, cash_wait_fn, &w) != 0)
+		return -1;
+	*ret_url = w.waiting ? cash_instructions_url(r, pi.id) : NULL;
+	return 0;
+}
+
 /* The iDEAL or Bancontact form's payment: the attempt's PaymentIntent (as sepa_pay makes it)
  * confirmed with the redirect PaymentMethod (api/redirect_page.c): it waits in requires_action
  * for the bank, whose authorization completes the session in its own write (paid);
@@ -5838,6 +5969,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	/* iDEAL, Bancontact: the bank authorizes it at the end of a redirect; Affirm, Afterpay /
 	 * Clearpay, Klarna: the lender, on the same path */
 	bool bnpl = pm_type && redirect_type_bnpl(pm_type);
+	/* a bank transfer: the customer's cash balance pays it, when the transfer arrives */
+	bool cash = pm_type && strcmp(pm_type, "customer_balance") == 0;
 	const char *redirect =
 	    pm_type && (strcmp(pm_type, "ideal") == 0 || strcmp(pm_type, "bancontact") == 0 || bnpl)
 		? pm_type
@@ -5845,6 +5978,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (!takes_type(&x.s, ach	 ? "us_bank_account"
 			      : sepa	 ? "sepa_debit"
 			      : redirect ? redirect
+			      : cash	 ? "customer_balance"
 					 : "card") ||
 	    (bnpl && !bnpl_offered(&x.s, pm_type)))
 		return checkout_page(r, &x, 400,
@@ -5859,7 +5993,7 @@ static int pay(struct req *r, struct page_ctx *x_)
 		return checkout_page(r, &x, 400,
 				     "Nothing is due now, so this bank account cannot be verified: "
 				     "pay by another method.");
-	bool card = !sepa && !redirect && !no_card(r, &x.s);
+	bool card = !sepa && !redirect && !cash && !no_card(r, &x.s);
 	if ((card || sepa || redirect) && pm_create_from_data(r, "payment_method_data", pm) != 0) {
 		const char *msg = req_error_message(r);
 		r->err.set = false;
@@ -5927,6 +6061,8 @@ static int pay(struct req *r, struct page_ctx *x_)
 	if (sepa) {
 		/* reused: the session's intent, a new mandate accepted on it now */
 		rc = sepa_pay(r, &x.s, &co, x.s.pm_types, ach, a.reused);
+	} else if (cash) {
+		rc = cash_pay(r, &x.s, &co, x.s.pm_types, a.reused, &bank_url);
 	} else if (a.reused) {
 		/* the session's intent again, with what this attempt says (as a new one gets it) */
 		rc = attempt_pi(r, &x.s, &co, x.s.pm_types, &next);
@@ -6575,7 +6711,7 @@ static const struct param_spec page_tax_id_children[] = {
 static const struct param_spec pay_params[] = {
     {"shipping_rate", PT_STRING, PF_EMPTYABLE, 255, NULL, NULL},
     {"shipping", PT_OBJECT, 0, 0, NULL, checkout_ship_params},
-    {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params},
+    {"payment_method_data", PT_OBJECT, PF_REQUIRED, 0, NULL, pm_data_params_pi},
     {"custom_amount", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
     {"custom_fields", PT_HASH, 0, 0, NULL, NULL},
     {"consent", PT_HASH, 0, 0, NULL, NULL},

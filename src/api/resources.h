@@ -221,7 +221,8 @@ int cash_balance_render(struct db *db, const char *merchant_id, bool livemode, c
 
 /* PaymentIntents paid from a customer's cash balance (payment method type customer_balance,
  * api/cash_balance.c). Confirms pi (insert_first: created by this request) with
- * customer_balance PaymentMethod pm_id: the customer's cash is applied (automatic
+ * customer_balance PaymentMethod pm_id (NULL: a new one, Checkout's bank transfer form; its
+ * write then completes pi's checkout session too): the customer's cash is applied (automatic
  * reconciliation) and pays it at once when it covers it (a charge, succeeded); otherwise pi waits
  * in requires_action with next_action display_bank_transfer_instructions until transfers (or
  * apply_customer_balance) cover it. 0, or -1 with r->err. */

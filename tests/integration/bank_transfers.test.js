@@ -7,7 +7,7 @@
 // partly funded), the hosted instructions page and the hosted invoice page showing them.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, assertStripeShape, tender, launchChromium } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, launchChromium, startShop } = require('./helpers');
 
 let env;
 let stripe;
@@ -803,4 +803,109 @@ test('the hosted instructions page: the amount remaining, the reference, the ban
   } finally {
     await browser.close();
   }
+});
+
+test('Checkout paid by bank transfer: the session completes unpaid, the buyer sees the instructions, the transfer pays it (async_payment_succeeded)', async () => {
+  const shop = await startShop(); // the merchant's site, where success_url leads
+  const shopPort = shop.address().port;
+  const cus = await stripe.customers.create({ name: 'Checkout Buyer', email: 'buyer@example.com' });
+  const price = await stripe.prices.create({ currency: 'eur', unit_amount: 2500, product_data: { name: 'Lamp' } });
+  const pmo = { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'eu_bank_transfer', eu_bank_transfer: { country: 'FR' } } } };
+  const base = {
+    mode: 'payment', line_items: [{ price: price.id, quantity: 2 }], success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['card', 'customer_balance'], payment_method_options: pmo,
+  };
+  // refused: no customer, no funding_type, a transfer in another currency, subscription mode
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  await refused(stripe.checkout.sessions.create(base), 400, 'parameter_missing', 'customer');
+  await refused(stripe.checkout.sessions.create({ ...base, customer: cus.id, payment_method_options: { customer_balance: {} } }),
+    400, 'parameter_missing', 'payment_method_options[customer_balance][funding_type]');
+  await refused(stripe.checkout.sessions.create({
+    ...base, customer: cus.id,
+    payment_method_options: { customer_balance: { funding_type: 'bank_transfer', bank_transfer: { type: 'us_bank_transfer' } } },
+  }), 400, undefined, 'payment_method_options[customer_balance][bank_transfer][type]');
+  const recurring = await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  await refused(stripe.checkout.sessions.create({ ...base, customer: cus.id, mode: 'subscription', line_items: [{ price: recurring.id, quantity: 1 }] }),
+    400, undefined, 'payment_method_types');
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+
+  const s = await stripe.checkout.sessions.create({ ...base, customer: cus.id });
+  assert.deepEqual(s.payment_method_types, ['card', 'customer_balance']);
+  assert.deepEqual(s.payment_method_options.customer_balance, {
+    bank_transfer: { eu_bank_transfer: { country: 'FR' }, requested_address_types: ['iban'], type: 'eu_bank_transfer' },
+    funding_type: 'bank_transfer',
+  });
+  assertStripeShape(s, 'checkout.session');
+  const merchantBefore = { eur: await balanceOf(stripe, 'eur'), usd: await balanceOf(stripe, 'usd') };
+
+  const browser = await launchChromium();
+  let instructionsUrl;
+  try {
+    const page = await browser.newPage();
+    await page.goto(s.url);
+    assert.equal(await page.textContent('#choice-cash'), 'Pay by bank transfer');
+    await page.fill('#cash-email', 'buyer@example.com');
+    await Promise.all([page.waitForURL(/\/bank_transfer_instructions\//), page.click('#cash-pay')]);
+    instructionsUrl = page.url();
+    assert.equal((await page.textContent('#amount_remaining')).trim(), '50.00 EUR');
+    const done = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(done.status, 'complete');
+    assert.equal(done.payment_status, 'unpaid');
+    assertStripeShape(done, 'checkout.session');
+    const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+    assert.equal(pi.status, 'requires_action');
+    assert.equal(pi.amount, 5000);
+    assert.equal(pi.customer, cus.id);
+    assert.deepEqual(pi.payment_method_types, ['card', 'customer_balance']);
+    const d = pi.next_action.display_bank_transfer_instructions;
+    assert.equal(d.amount_remaining, 5000);
+    assert.equal(d.hosted_instructions_url, instructionsUrl);
+    assert.match(d.financial_addresses[0].iban.iban, /^FR/);
+    assert.equal((await page.textContent('#reference')).trim(), d.reference);
+    assertStripeShape(pi, 'payment_intent');
+    let evs = (await eventsOf(stripe, s.id)).filter((e) => e.type.startsWith('checkout.session.'));
+    assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed']);
+    assert.equal(evs[0].data.object.payment_status, 'unpaid');
+
+    // part of it: still unpaid; the rest: the intent succeeds and the session is paid
+    await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'eur' });
+    assert.equal((await stripe.checkout.sessions.retrieve(s.id)).payment_status, 'unpaid');
+    await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3000, currency: 'eur', reference: d.reference });
+    const paid = await stripe.checkout.sessions.retrieve(s.id);
+    assert.equal(paid.payment_status, 'paid');
+    assertStripeShape(paid, 'checkout.session');
+    const ppi = await stripe.paymentIntents.retrieve(pi.id);
+    assert.equal(ppi.status, 'succeeded');
+    assert.equal(ppi.amount_received, 5000);
+    assertStripeShape(ppi, 'payment_intent');
+    evs = (await eventsOf(stripe, s.id)).filter((e) => e.type.startsWith('checkout.session.'));
+    assert.deepEqual(evs.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+    assert.equal(evs[1].data.object.payment_status, 'paid');
+    const cb = await stripe.customers.retrieveCashBalance(cus.id);
+    assert.deepEqual(cb.available, { eur: 0 });
+    // the merchant is paid by the charge only now (pending, in its settlement currency)
+    const ch = await stripe.charges.retrieve(ppi.latest_charge);
+    assert.deepEqual(ch.payment_method_details, { customer_balance: {}, type: 'customer_balance' });
+    const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+    const after = await balanceOf(stripe, bt.currency);
+    assert.equal(after.pending, merchantBefore[bt.currency].pending + bt.net);
+
+    // a session whose customer's cash already covers it: paid at once, straight to success_url
+    await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 5000, currency: 'eur' });
+    const s2 = await stripe.checkout.sessions.create({ ...base, customer: cus.id });
+    const page2 = await browser.newPage();
+    await page2.goto(s2.url);
+    await page2.fill('#cash-email', 'buyer@example.com');
+    await Promise.all([page2.waitForURL(/\/ok\?/), page2.click('#cash-pay')]);
+    const s2done = await stripe.checkout.sessions.retrieve(s2.id);
+    assert.equal(s2done.status, 'complete');
+    assert.equal(s2done.payment_status, 'paid');
+    assert.equal((await stripe.paymentIntents.retrieve(s2done.payment_intent)).status, 'succeeded');
+    const evs2 = (await eventsOf(stripe, s2.id)).filter((e) => e.type.startsWith('checkout.session.'));
+    assert.deepEqual(evs2.map((e) => e.type), ['checkout.session.completed']);
+  } finally {
+    await browser.close();
+    shop.close();
+  }
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
