@@ -538,6 +538,25 @@ static const char *challenge_url(struct req *r, const struct setup_intent *si)
 			    si->three_d_secure_token);
 }
 
+/* This confirmation's new SetupAttempt a (its outcome and details set by the caller; its id,
+ * intent, customer and usage the confirmation's), the intent's latest_attempt; an earlier one
+ * still waiting (for 3-D Secure, the bank) is abandoned first. 0, or -1 with r->err. */
+static int new_attempt(struct req *r, struct db *db, struct confirm_ctx *c,
+		       struct setup_attempt_new *a)
+{
+	struct setup_intent *si = &c->si;
+	if (setup_attempt_abandon(r, db, c->si0.latest_attempt) != 0)
+		return -1;
+	a->id = c->attempt_id;
+	a->setup_intent = si->id;
+	a->customer = si->customer;
+	a->usage = si->usage;
+	if (setup_attempt_insert(r, db, a) != 0)
+		return -1;
+	si->latest_attempt = c->attempt_id;
+	return 0;
+}
+
 /* The SetupAttempt of this confirmation, whose outcome is status (succeeded, failed,
  * requires_action) with setup_error (JSON) for a failure; the intent names it as its
  * latest_attempt. A challenge's completion gives its outcome to the attempt that asked for it;
@@ -546,28 +565,18 @@ static const char *challenge_url(struct req *r, const struct setup_intent *si)
 static int record_attempt(struct req *r, struct db *db, struct confirm_ctx *c, const char *status,
 			  const char *setup_error)
 {
-	struct setup_intent *si = &c->si;
 	const char *prev = c->si0.latest_attempt;
 	if (c->authenticated && prev && status_is(&c->si0, "requires_action"))
 		return setup_attempt_finish(r, db, prev, status, "authenticated", setup_error);
-	if (setup_attempt_abandon(r, db, prev) != 0)
-		return -1;
 	struct setup_attempt_new a = {
-	    .id = c->attempt_id,
-	    .setup_intent = si->id,
-	    .customer = si->customer,
 	    .payment_method = c->ca.pm_id,
-	    .usage = si->usage,
 	    .card = &c->ca.card,
 	    .cvc_check = c->ca.decision.cvc_check,
 	    .status = status,
 	    .three_d_secure_result = c->authenticated ? "authenticated" : NULL,
 	    .setup_error = setup_error,
 	};
-	if (setup_attempt_insert(r, db, &a) != 0)
-		return -1;
-	si->latest_attempt = c->attempt_id;
-	return 0;
+	return new_attempt(r, db, c, &a);
 }
 
 /* The write of an intent that now waits for its customer (3-D Secure, the bank's page,
@@ -772,21 +781,14 @@ static int bank_setup_succeed(struct req *r, struct db *db, struct confirm_ctx *
 		    pm_attach_finish(r, db, pm_id, owner, si->customer) != 0)
 			return -1;
 	}
-	if (setup_attempt_abandon(r, db, c->si0.latest_attempt) != 0)
-		return -1;
 	struct setup_attempt_new a = {
-	    .id = c->attempt_id,
-	    .setup_intent = si->id,
-	    .customer = si->customer,
 	    .payment_method = pm.id,
-	    .usage = si->usage,
 	    .status = "succeeded",
 	    .sepa_details = PM_IS_ACH(&pm) ? "{\"us_bank_account\":{},\"type\":\"us_bank_account\"}"
 					   : "{\"sepa_debit\":{},\"type\":\"sepa_debit\"}",
 	};
-	if (setup_attempt_insert(r, db, &a) != 0)
+	if (new_attempt(r, db, c, &a) != 0)
 		return -1;
-	si->latest_attempt = c->attempt_id;
 	if (si_write(r, db, si, false) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, si, "setup_intent.succeeded") != 0)
@@ -874,22 +876,15 @@ static int redirect_confirm_fn(struct db *db, void *p)
 	if (!si->payment_method || !si->next_action)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* a new attempt, waiting at the bank; one that still waited is abandoned */
-	if (setup_attempt_abandon(r, db, c->si0.latest_attempt) != 0)
-		return -1;
 	struct setup_attempt_new a = {
-	    .id = c->attempt_id,
-	    .setup_intent = si->id,
-	    .customer = si->customer,
 	    .payment_method = pm.id,
-	    .usage = si->usage,
 	    .status = "requires_action",
 	    .sepa_details = redirect_setup_details(&r->arena, &pm, false, NULL, NULL),
 	};
 	if (!a.sepa_details)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (setup_attempt_insert(r, db, &a) != 0)
+	if (new_attempt(r, db, c, &a) != 0)
 		return -1;
-	si->latest_attempt = c->attempt_id;
 	if (write_waiting(r, db, si) != 0)
 		return -1;
 	return render_response(r, db, si);
