@@ -1027,6 +1027,17 @@ test('payment_method_options setup_future_usage per type (iDEAL, Bancontact) and
 
 // ---- Checkout Sessions and payment links ----
 
+// A checkout page paid by the test card (the 25.00 EUR sessions of this file), to success_url.
+async function payByCard(page) {
+  await page.locator('#email').fill('ada@example.com');
+  await page.getByLabel('Name on card').fill('Ada Lovelace');
+  await page.getByLabel('Card number').fill('4242424242424242');
+  await page.getByLabel('Month (MM)').fill('10');
+  await page.getByLabel('Year (YYYY)').fill('2035');
+  await page.getByLabel('CVC').fill('321');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 25\.00 EUR$/ }).click()]);
+}
+
 async function openBrowser() {
   if (browser) return browser;
   shop = await startShop();
@@ -1152,13 +1163,7 @@ test('checkout: iDEAL failed at the bank -> back on the page saying so (not trus
     assert.equal(forged.status, 402);
     assert.equal((await stripe.checkout.sessions.retrieve(s.id)).status, 'open');
     // the buyer tries again by card, on the same page
-    await page.locator('#email').fill('ada@example.com');
-    await page.getByLabel('Name on card').fill('Ada Lovelace');
-    await page.getByLabel('Card number').fill('4242424242424242');
-    await page.getByLabel('Month (MM)').fill('10');
-    await page.getByLabel('Year (YYYY)').fill('2035');
-    await page.getByLabel('CVC').fill('321');
-    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 25\.00 EUR$/ }).click()]);
+    await payByCard(page);
   } finally {
     await page.close();
   }
@@ -1265,13 +1270,7 @@ test('checkout: the bank page left, a card paid on the page instead -> the same 
     assert.equal((await stripe.paymentIntents.retrieve(piId)).status, 'requires_action');
     // back to the checkout page, abandoning the bank's
     await page.goto(s.url);
-    await page.locator('#email').fill('ada@example.com');
-    await page.getByLabel('Name on card').fill('Ada Lovelace');
-    await page.getByLabel('Card number').fill('4242424242424242');
-    await page.getByLabel('Month (MM)').fill('10');
-    await page.getByLabel('Year (YYYY)').fill('2035');
-    await page.getByLabel('CVC').fill('321');
-    await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 25\.00 EUR$/ }).click()]);
+    await payByCard(page);
   } finally {
     await page.close();
   }
