@@ -882,6 +882,14 @@ test('invoice items and quotes of transformed prices', async () => {
   const qinv = await stripe.invoices.retrieve(acc.invoice);
   assert.equal(qinv.total, 3000);
   assert.equal(qinv.status, 'paid');
+
+  // a subscription schedule's phase bills the packs too
+  const { customer: c2 } = await customerOnClock();
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: c2.id, start_date: 'now', phases: [{ items: [{ price: packDown.id, quantity: 25 }], iterations: 2 }],
+  });
+  const ssub = await stripe.subscriptions.retrieve(sched.subscription);
+  assert.equal((await stripe.invoices.retrieve(ssub.latest_invoice)).total, 2000);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
