@@ -975,14 +975,15 @@ static int update_fn(struct db *db, void *p)
 	}
 	if (amounts) {
 		json_kv_int(&pj, "amount", old_amount);
-		/* an item of a price keeps billing the price's transformed quantity */
-		struct price_facts pf;
-		int prc = ii->price ? price_facts_get(r, db, ii->price, &pf) : DB_NOTFOUND;
+		/* an item of a price keeps billing the price's transformed quantity (set at the
+		 * price's creation, never changed) */
+		struct price pr;
+		int prc = ii->price ? price_load(r, db, ii->price, &pr) : DB_NOTFOUND;
 		if (prc != DB_OK && prc != DB_NOTFOUND) {
 			buf_release(&pb);
 			return req_fail(r, ERR_API, NULL, NULL);
 		}
-		if (amount_of(r, ii, "amount", prc == DB_OK ? &pf.transform : NULL) != 0) {
+		if (amount_of(r, ii, "amount", prc == DB_OK ? &pr.transform : NULL) != 0) {
 			buf_release(&pb);
 			return -1;
 		}
