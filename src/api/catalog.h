@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "billing/transform.h"
 #include "core/id.h"
 #include "core/json.h"
 #include "http/req.h"
@@ -21,6 +22,8 @@ struct param_spec;
 extern const char *const price_billing_schemes[];
 extern const char *const price_tiers_modes[];
 extern const struct param_spec price_tier_params[];
+/* transform_quantity / transform_usage: divide_by, round (price_transform_terms) */
+extern const struct param_spec price_transform_params[];
 
 struct product {
 	char id[ID_MAX];
@@ -67,6 +70,10 @@ struct price {
 	 * ({maximum, minimum, preset}); NULL for a fixed amount. It then has no unit amount
 	 * (has_unit_amount false, unit_amount_decimal "") */
 	const char *custom_unit_amount;
+	/* a per-unit price's transform_quantity (a plan's transform_usage): the quantity or usage
+	 * divided and rounded before it is multiplied by the unit amount (billing/transform.h);
+	 * divide_by 0: none. Set at creation only. */
+	struct qty_transform transform;
 	/* its currency_options (products.c) when the caller has them at hand: shown in the
 	 * response and the event of the write that set them; NULL: loaded when expanded */
 	const struct currency_options *currency_options;
@@ -108,5 +115,13 @@ int price_amount_decimal(struct req *r, const char *param, const char *s, struct
  * create's own amount parameter, "unit_amount" or "amount", which tiered prices refuse). 1 when
  * tiered (p's tiers set, no unit amount), 0 for per_unit, -1 with r->err. */
 int price_tiers_terms(struct req *r, const char *amount_name, struct price *p);
+
+/* A price or plan create's `name` (transform_quantity, transform_usage: {divide_by, round},
+ * both required by the create's parameter spec) into p->transform, once p's tiers and
+ * custom_unit_amount are set: Stripe refuses it on a tiered or pay-what-you-want price, and a
+ * divide_by below 1. 0, or -1 with r->err. */
+int price_transform_terms(struct req *r, const char *name, struct price *p);
+/* The transform_quantity / transform_usage object of t as the API shows it (null: none). */
+void price_transform_render(struct json *j, const char *key, const struct qty_transform *t);
 
 #endif

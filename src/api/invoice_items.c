@@ -576,14 +576,18 @@ static int own_discounts_set(struct req *r, struct db *db, struct ii_ctx *x)
 				n, NULL);
 }
 
-/* amount = unit × quantity within Stripe's bound; a sub-cent unit's product rounded once */
-static int amount_of(struct req *r, struct invoice_item *ii, const char *param)
+/* amount = unit × quantity within Stripe's bound; a sub-cent unit's product rounded once. t:
+ * the price's transform_quantity (NULL: none): the quantity is divided and rounded first, as
+ * Stripe bills it, while the item keeps showing the quantity given. */
+static int amount_of(struct req *r, struct invoice_item *ii, const char *param,
+		     const struct qty_transform *t)
 {
-	int64_t whole, frac;
-	bool bad = ii->unit_amount_decimal
-		       ? tiers_decimal_parse(ii->unit_amount_decimal, &whole, &frac) != 0 ||
-			     tiers_decimal_amount(whole, frac, ii->quantity, &ii->amount) != 0
-		       : __builtin_mul_overflow(ii->unit_amount, ii->quantity, &ii->amount);
+	int64_t whole, frac, q;
+	bool bad = qty_transform_apply(t, ii->quantity, &q) != 0 ||
+		   (ii->unit_amount_decimal
+			? tiers_decimal_parse(ii->unit_amount_decimal, &whole, &frac) != 0 ||
+			      tiers_decimal_amount(whole, frac, q, &ii->amount) != 0
+			: __builtin_mul_overflow(ii->unit_amount, q, &ii->amount));
 	if (bad || ii->amount > BILLING_AMOUNT_MAX || ii->amount < -BILLING_AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, param,
 				"An invoice item's amount must be at most %lld either way.",
@@ -660,6 +664,7 @@ static int create_fn(struct db *db, void *p)
 	if (!param_present(r, "period"))
 		ii->period_start = ii->period_end = ii->created;
 	const char *cur = param_str(r, "currency");
+	struct qty_transform t = {0, false}; /* the price's transform_quantity */
 	if (x->price_data) {
 		struct price_facts pf;
 		char pid[ID_MAX];
@@ -702,8 +707,9 @@ static int create_fn(struct db *db, void *p)
 		str_copy(ii->currency, sizeof(ii->currency), pf.currency);
 		ii->unit_amount = pf.unit_amount;
 		ii->unit_amount_decimal = pf.has_unit_amount ? NULL : pf.unit_amount_decimal;
+		t = pf.transform;
 	}
-	if (amount_of(r, ii, ii->price ? "quantity" : "amount") != 0)
+	if (amount_of(r, ii, ii->price ? "quantity" : "amount", &t) != 0)
 		return -1;
 	const char *sub = param_str(r, "subscription");
 	if (sub && *sub) {
@@ -825,7 +831,8 @@ static int h_create(struct req *r)
 					"unit_amount must not be negative (use amount for a "
 					"credit).");
 	}
-	if ((has_amount || has_unit) && amount_of(r, ii, has_amount ? "amount" : "quantity") != 0)
+	if ((has_amount || has_unit) &&
+	    amount_of(r, ii, has_amount ? "amount" : "quantity", NULL) != 0)
 		return -1;
 	ii->price = price && *price ? price : NULL;
 	if (x.price_data && !param_present(r, "price_data.unit_amount") &&
@@ -968,7 +975,15 @@ static int update_fn(struct db *db, void *p)
 	}
 	if (amounts) {
 		json_kv_int(&pj, "amount", old_amount);
-		if (amount_of(r, ii, "amount") != 0) {
+		/* an item of a price keeps billing the price's transformed quantity (set at the
+		 * price's creation, never changed) */
+		struct price pr;
+		int prc = ii->price ? price_load(r, db, ii->price, &pr) : DB_NOTFOUND;
+		if (prc != DB_OK && prc != DB_NOTFOUND) {
+			buf_release(&pb);
+			return req_fail(r, ERR_API, NULL, NULL);
+		}
+		if (amount_of(r, ii, "amount", prc == DB_OK ? &pr.transform : NULL) != 0) {
 			buf_release(&pb);
 			return -1;
 		}

@@ -53,6 +53,7 @@ static const struct param_spec create_params[] = {
     {"billing_scheme", PT_ENUM, 0, 0, price_billing_schemes, NULL},
     {"tiers_mode", PT_ENUM, 0, 0, price_tiers_modes, NULL},
     {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, price_tier_params},
+    {"transform_usage", PT_OBJECT, 0, 0, NULL, price_transform_params},
     {"interval_count", PT_INT, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"nickname", PT_STRING, 0, 5000, NULL, NULL},
@@ -118,7 +119,7 @@ static int plan_render(struct req *r, struct db *db, const struct price *p, bool
 	if (plan_tiered(p) && expand_tiers)
 		json_kv_raw(j, "tiers", p->tiers, strlen(p->tiers));
 	json_kv_str_or_null(j, "tiers_mode", plan_tiered(p) ? p->tiers_mode : NULL);
-	json_kv_null(j, "transform_usage");
+	price_transform_render(j, "transform_usage", &p->transform);
 	if (p->has_trial)
 		json_kv_int(j, "trial_period_days", p->trial_period_days);
 	else
@@ -281,7 +282,8 @@ static int h_create(struct req *r)
 	if (param_currency(r, "currency", NULL, p->currency) != 0)
 		return -1;
 	int tiered = price_tiers_terms(r, "amount", p);
-	if (tiered < 0 || (!tiered && plan_amount(r, p) != 0) || trial_days(r, p) != 0)
+	if (tiered < 0 || (!tiered && plan_amount(r, p) != 0) || trial_days(r, p) != 0 ||
+	    price_transform_terms(r, "transform_usage", p) != 0)
 		return -1;
 	p->type = "recurring";
 	p->interval = param_str(r, "interval");

@@ -134,7 +134,8 @@ static const char SQL_PRICE_GET[] =
     "SELECT id, created, active, currency, unit_amount, unit_amount_decimal, product, nickname,"
     " lookup_key, metadata, type, recurring_interval, recurring_interval_count,"
     " recurring_usage_type, tax_behavior, trial_period_days, plan_deleted, billing_scheme,"
-    " tiers_mode, tiers, recurring_meter, custom_unit_amount, recurring_aggregate_usage"
+    " tiers_mode, tiers, recurring_meter, custom_unit_amount, recurring_aggregate_usage,"
+    " transform_divide_by, transform_round"
     " FROM prices"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_PRICE_INSERT[] =
@@ -142,8 +143,9 @@ static const char SQL_PRICE_INSERT[] =
     " unit_amount_decimal, product, nickname, lookup_key, metadata, type, recurring_interval,"
     " recurring_interval_count, recurring_usage_type, tax_behavior, list_key, trial_period_days,"
     " billing_scheme, tiers_mode, tiers, recurring_meter, custom_unit_amount,"
-    " recurring_aggregate_usage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-    " $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
+    " recurring_aggregate_usage, transform_divide_by, transform_round) VALUES ($1, $2, $3, $4,"
+    " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+    " $24, $25, $26)";
 /* only what an update may change; the amount, currency, product and recurrence never do */
 static const char SQL_PRICE_UPDATE[] =
     "UPDATE prices SET active = $3, nickname = $4, lookup_key = $5, metadata = $6,"
@@ -210,6 +212,13 @@ int price_load(struct req *r, struct db *db, const char *id, struct price *p)
 		p->meter = col_text_dup(&r->arena, st, 20);
 		p->custom_unit_amount = col_text_dup(&r->arena, st, 21);
 		p->aggregate_usage = col_text_dup(&r->arena, st, 22);
+		if (!db_col_is_null(st, 23)) {
+			const char *round = db_col_text(st, 24, NULL);
+			p->transform.divide_by = db_col_int64(st, 23);
+			p->transform.round_up = round && str_eq(round, "up");
+			if (p->transform.divide_by < 1 || !round)
+				rc = DB_ERR;
+		}
 		if (!p->unit_amount_decimal || !p->product || !p->metadata || !p->type ||
 		    !p->tax_behavior || !p->billing_scheme ||
 		    (str_eq(p->billing_scheme, "tiered") && (!p->tiers_mode || !p->tiers)))
@@ -259,6 +268,13 @@ int price_insert(struct req *r, struct db *db, const struct price *p)
 	db_bind_text(st, 22, p->meter, -1);
 	db_bind_text(st, 23, p->custom_unit_amount, -1);
 	db_bind_text(st, 24, p->aggregate_usage, -1);
+	if (qty_transform_set(&p->transform)) {
+		db_bind_int64(st, 25, p->transform.divide_by);
+		db_bind_text(st, 26, p->transform.round_up ? "up" : "down", -1);
+	} else {
+		db_bind_null(st, 25);
+		db_bind_null(st, 26);
+	}
 	return db_step_done(st);
 }
 
@@ -388,7 +404,7 @@ static int price_render(struct req *r, struct db *db, const struct price *p, uns
 	if (price_tiered(p) && (expand & EXPAND_TIERS))
 		json_kv_raw(j, "tiers", p->tiers, strlen(p->tiers));
 	json_kv_str_or_null(j, "tiers_mode", price_tiered(p) ? p->tiers_mode : NULL);
-	json_kv_null(j, "transform_quantity");
+	price_transform_render(j, "transform_quantity", &p->transform);
 	json_kv_str(j, "type", p->type);
 	if (p->has_unit_amount)
 		json_kv_int(j, "unit_amount", p->unit_amount);
@@ -479,6 +495,13 @@ static const struct param_spec product_data_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 /* a pay-what-you-want price: the customer chooses the amount in Checkout */
+/* transform_quantity (a plan's transform_usage takes the same) */
+static const char *const transform_rounds[] = {"down", "up", NULL};
+const struct param_spec price_transform_params[] = {
+    {"divide_by", PT_INT, PF_REQUIRED, 0, NULL, NULL},
+    {"round", PT_ENUM, PF_REQUIRED, 0, transform_rounds, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec custom_unit_amount_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {"maximum", PT_INT, 0, 0, NULL, NULL},
@@ -557,6 +580,7 @@ static const struct param_spec price_create_params[] = {
     {"billing_scheme", PT_ENUM, 0, 0, price_billing_schemes, NULL},
     {"tiers_mode", PT_ENUM, 0, 0, price_tiers_modes, NULL},
     {"tiers", PT_OBJECT_ARRAY, 0, TIERS_MAX, NULL, price_tier_params},
+    {"transform_quantity", PT_OBJECT, 0, 0, NULL, price_transform_params},
     {"lookup_key", PT_STRING, 0, 200, NULL, NULL},
     {"transfer_lookup_key", PT_BOOL, 0, 0, NULL, NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
@@ -802,6 +826,10 @@ static int price_terms(struct req *r, const char *prefix, const char *shown_pref
 		return req_fail(r, ERR_PARAM_BAD, "billing_scheme",
 				"Tiered pricing is only available for recurring prices: set "
 				"`recurring` or use `billing_scheme=per_unit`.");
+	/* only POST /v1/prices takes transform_quantity (price_data and default_price_data do
+	 * not, as Stripe's spec has it) */
+	if (!*prefix && price_transform_terms(r, "transform_quantity", p) != 0)
+		return -1;
 	const char *tb = param_str(r, PARAM("tax_behavior"));
 	p->tax_behavior = tb ? tb : "unspecified";
 #undef PARAM
@@ -901,6 +929,51 @@ int price_tiers_terms(struct req *r, const char *amount_name, struct price *p)
 	p->unit_amount = 0;
 	p->unit_amount_decimal = "";
 	return 1;
+}
+
+int price_transform_terms(struct req *r, const char *name, struct price *p)
+{
+	memset(&p->transform, 0, sizeof(p->transform));
+	if (!param_present(r, name))
+		return 0;
+	/* Stripe's refusals: a transformation is for a per-unit price's fixed unit amount */
+	if (price_tiered(p))
+		return req_fail(r, ERR_PARAM_BAD, "tiers",
+				"You may only specify one of these parameters: tiers, %s.", name);
+	if (p->custom_unit_amount)
+		return req_fail(r, ERR_PARAM_BAD, "custom_unit_amount",
+				"You may only specify one of these parameters: custom_unit_amount, "
+				"%s.",
+				name);
+	char path[64];
+	snprintf(path, sizeof(path), "%s.divide_by", name);
+	int64_t d = 0;
+	const char *round = param_str(r, arena_printf(&r->arena, "%s.round", name));
+	if (param_int(r, path, &d) != 1 || !round || !*round) {
+		const char *missing = arena_printf(
+		    &r->arena, "%s[%s]", name, param_int(r, path, &d) != 1 ? "divide_by" : "round");
+		return req_fail(r, ERR_PARAM_MISSING, missing, "%s", missing);
+	}
+	if (d < 1)
+		return req_fail(r, ERR_PARAM_BAD, arena_printf(&r->arena, "%s[divide_by]", name),
+				"Invalid positive integer: %lld. %s[divide_by] must be at least 1.",
+				(long long)d, name);
+	p->transform.divide_by = d;
+	p->transform.round_up = str_eq(round, "up");
+	return 0;
+}
+
+void price_transform_render(struct json *j, const char *key, const struct qty_transform *t)
+{
+	if (!qty_transform_set(t)) {
+		json_kv_null(j, key);
+		return;
+	}
+	json_key(j, key);
+	json_obj_open(j);
+	json_kv_int(j, "divide_by", t->divide_by);
+	json_kv_str(j, "round", t->round_up ? "up" : "down");
+	json_obj_close(j);
 }
 
 /* The tiers array at form node tn (shown in errors as `shown`: "tiers",
@@ -1943,6 +2016,7 @@ static void price_facts_terms(const struct price *p, struct price_facts *out)
 	out->nickname = p->nickname;
 	out->unit_amount_decimal = p->unit_amount_decimal;
 	out->trial_period_days = p->has_trial ? p->trial_period_days : -1;
+	out->transform = p->transform;
 }
 
 /* A stored tiers array (price_tiers_terms wrote it) into r's arena. 0, or -1. */
@@ -2018,6 +2092,9 @@ int price_facts_fixed(struct req *r, const struct price_facts *pf, const char *p
 int price_facts_amount(const struct price_facts *pf, int64_t quantity, int64_t *ret)
 {
 	if (pf->custom) /* the customer's to choose: no amount here (price_facts_fixed) */
+		return -1;
+	/* a transformed price bills the quantity divided and rounded (billing/transform.h) */
+	if (qty_transform_apply(&pf->transform, quantity, &quantity) != 0)
 		return -1;
 	if (pf->tiers)
 		return tiers_amount(pf->tiers, quantity, ret);

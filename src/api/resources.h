@@ -3,6 +3,7 @@
 #ifndef TENDER_API_RESOURCES_H
 #define TENDER_API_RESOURCES_H
 
+#include "billing/transform.h"
 #include "http/req.h"
 #include "http/router.h"
 
@@ -316,6 +317,9 @@ struct price_facts {
 	 * refuses it, and what takes a fixed amount refuses it (price_facts_fixed) */
 	bool custom;
 	int64_t custom_minimum, custom_maximum, custom_preset;
+	/* a per-unit price's transform_quantity (a plan's transform_usage): price_facts_amount
+	 * bills the transformed quantity (billing/transform.h); divide_by 0: none */
+	struct qty_transform transform;
 };
 int price_facts_get(struct req *r, struct db *db, const char *id, struct price_facts *out);
 /* price_facts_get with the amounts in `currency` (NULL or "": the price's own): the price's
@@ -332,13 +336,15 @@ int price_create_inline(struct req *r, struct db *db, const char *prefix, const 
 			struct price_facts *out, char ret_id[ID_MAX]);
 /* What `quantity` of price pf costs for one period: unit_amount × quantity, a sub-cent
  * unit_amount_decimal × quantity rounded once (tiers_decimal_amount), or the tiers' amount
- * (billing/tiers.h). 0, or -1 (overflow). */
+ * (billing/tiers.h); the quantity first transformed by pf->transform when the price has one
+ * (billing/transform.h). 0, or -1 (overflow). */
 int price_facts_amount(const struct price_facts *pf, int64_t quantity, int64_t *ret);
 /* Is pf's line amount computed from the whole quantity (tiers, or a sub-cent decimal rounded
  * once per line) rather than as an integer unit_amount × quantity? */
 static inline bool price_facts_lump(const struct price_facts *pf)
 {
-	return pf->tiers || !pf->has_unit_amount;
+	/* a transformed quantity's amount is not unit_amount × the quantity shown either */
+	return pf->tiers || !pf->has_unit_amount || qty_transform_set(&pf->transform);
 }
 /* Stripe's 400 on `param` for a pay-what-you-want price (pf->custom) where an amount is needed
  * (invoice items, quotes, a subscription's add_invoice_items). 0 for any other price. */

@@ -793,7 +793,7 @@ static void render_plan(const struct sub_item *it, struct json *j)
 			    !p->tiers			     ? NULL
 			    : p->tiers->mode == TIERS_VOLUME ? "volume"
 							     : "graduated");
-	json_kv_null(j, "transform_usage");
+	price_transform_render(j, "transform_usage", &p->transform);
 	if (p->trial_period_days >= 0)
 		json_kv_int(j, "trial_period_days", p->trial_period_days);
 	else
@@ -1260,7 +1260,9 @@ static const char *prev_status(struct req *r, const char *status)
 /* ---- invoices of a period ---- */
 
 /* "2 × Pro plan (at 20.00 usd / month)"; a tiered price's "12 × Pro plan (tiered / month)";
- * a sub-cent price's "3 × Pro plan (at 0.0025 usd / month)" */
+ * a sub-cent price's "3 × Pro plan (at 0.0025 usd / month)"; a transformed price's (packs of
+ * 10) "25 × Seats (at 10.00 usd per 10 / month)": the customer's quantity, as Stripe shows it
+ * on the line, and the unit amount per pack it is billed by */
 static const char *line_description(struct req *r, const struct sub_item *it, int64_t quantity,
 				    bool trial)
 {
@@ -1270,23 +1272,29 @@ static const char *line_description(struct req *r, const struct sub_item *it, in
 	if (it->pf.tiers)
 		return arena_printf(&r->arena, "%lld × %s (tiered / %s)", (long long)quantity, name,
 				    it->pf.interval);
+	const char *per =
+	    qty_transform_set(&it->pf.transform)
+		? arena_printf(&r->arena, " per %lld", (long long)it->pf.transform.divide_by)
+		: "";
+	if (!per)
+		per = "";
 	const struct currency *cur = currency_find(it->pf.currency);
 	int e = cur ? cur->exponent : 2;
 	if (!it->pf.has_unit_amount) { /* sub-cent: its decimal, exactly, in major units */
 		char major[48];
 		if (tiers_decimal_major(it->pf.unit_amount_decimal, e, major, sizeof(major)) != 0)
 			snprintf(major, sizeof(major), "%s", "?");
-		return arena_printf(&r->arena, "%lld × %s (at %s %s / %s)", (long long)quantity,
-				    name, major, it->pf.currency, it->pf.interval);
+		return arena_printf(&r->arena, "%lld × %s (at %s %s%s / %s)", (long long)quantity,
+				    name, major, it->pf.currency, per, it->pf.interval);
 	}
 	int64_t scale = e == 0 ? 1 : e == 3 ? 1000 : 100;
 	int64_t a = it->pf.unit_amount;
 	if (e == 0)
-		return arena_printf(&r->arena, "%lld × %s (at %lld %s / %s)", (long long)quantity,
-				    name, (long long)a, it->pf.currency, it->pf.interval);
-	return arena_printf(&r->arena, "%lld × %s (at %lld.%0*lld %s / %s)", (long long)quantity,
+		return arena_printf(&r->arena, "%lld × %s (at %lld %s%s / %s)", (long long)quantity,
+				    name, (long long)a, it->pf.currency, per, it->pf.interval);
+	return arena_printf(&r->arena, "%lld × %s (at %lld.%0*lld %s%s / %s)", (long long)quantity,
 			    name, (long long)(a / scale), e, (long long)(a % scale),
-			    it->pf.currency, it->pf.interval);
+			    it->pf.currency, per, it->pf.interval);
 }
 
 /* The JSON array of the ids of the discounts subscription `sub`'s invoice at t takes. */

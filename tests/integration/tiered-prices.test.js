@@ -10,7 +10,11 @@
 // (unit_amount_decimal): each line quantity × the decimal rounded once, halves up (checked against
 // an independent BigInt computation), in subscriptions (licensed, prorated, metered from a billing
 // meter, price_data), previews, renewals, schedules, quotes, payment links and Checkout Sessions
-// (payment mode with price_data, paid by card; subscription mode).
+// (payment mode with price_data, paid by card; subscription mode). Prices' transform_quantity and
+// plans' transform_usage ("packs of 10": the quantity or usage divided and rounded up or down
+// before the unit amount multiplies it): created, refused where Stripe refuses them, and billed
+// in subscriptions (licensed with a proration, preview and renewal; metered from usage records
+// and from a meter), Checkout Sessions, payment links, invoice items and quotes.
 // `tender verify` passes at the end.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -652,6 +656,240 @@ test('a payment link and a subscription schedule with sub-cent prices', async ()
   assert.equal(inv.total, decimalLine('2.5', 41)); // 102.5 → 103
   assert.equal(inv.total, 103);
   assert.equal(inv.status, 'paid');
+});
+
+// ---- transform_quantity (prices) and transform_usage (plans): "sold in packs of 10" ----
+// The quantity (or a metered price's usage) is divided by divide_by and rounded up or down
+// before it is multiplied by the unit amount; the lines keep showing the customer's quantity.
+const packs = (q, by, round) => (round === 'up' ? Math.ceil(q / by) : Math.floor(q / by));
+let packUp;
+let packDown;
+
+test('transform_quantity and transform_usage: created, shown, kept, Stripe\'s refusals changing nothing', async () => {
+  packUp = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' },
+    transform_quantity: { divide_by: 10, round: 'up' },
+  });
+  assert.deepEqual(packUp.transform_quantity, { divide_by: 10, round: 'up' });
+  assert.equal(packUp.billing_scheme, 'per_unit');
+  shape(packUp, 'price');
+  packDown = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' },
+    transform_quantity: { divide_by: 10, round: 'down' },
+  });
+  assert.deepEqual((await stripe.prices.retrieve(packDown.id)).transform_quantity, { divide_by: 10, round: 'down' });
+  // an update takes no transform_quantity (immutable, as on Stripe) and keeps it
+  await expectError(stripe.prices.update(packUp.id, { transform_quantity: { divide_by: 2, round: 'down' } }), 400,
+    'transform_quantity');
+  const upd = await stripe.prices.update(packUp.id, { nickname: 'packs of 10' });
+  assert.deepEqual(upd.transform_quantity, { divide_by: 10, round: 'up' });
+  const ev = (await stripe.events.list({ type: 'price.created', limit: 20 })).data
+    .find((e) => e.data.object.id === packUp.id);
+  assert.deepEqual(ev.data.object.transform_quantity, { divide_by: 10, round: 'up' });
+  // a plan's transform_usage; the same row as a price shows it as transform_quantity
+  const plan = await stripe.plans.create({
+    product, currency: 'usd', interval: 'month', amount: 500, transform_usage: { divide_by: 5, round: 'down' },
+  });
+  assert.deepEqual(plan.transform_usage, { divide_by: 5, round: 'down' });
+  shape(plan, 'plan');
+  assert.deepEqual((await stripe.plans.retrieve(plan.id)).transform_usage, { divide_by: 5, round: 'down' });
+  assert.deepEqual((await stripe.prices.retrieve(plan.id)).transform_quantity, { divide_by: 5, round: 'down' });
+  assert.equal((await stripe.prices.retrieve(graduated.id)).transform_quantity, null);
+
+  const before = (await stripe.prices.list({ product, limit: 100 })).data.length;
+  const base = { product, currency: 'usd', recurring: { interval: 'month' } };
+  await expectError(stripe.prices.create({
+    ...base, billing_scheme: 'tiered', tiers_mode: 'volume', tiers: TIERS, transform_quantity: { divide_by: 10, round: 'up' },
+  }), 400, 'tiers', /only specify one of these parameters: tiers, transform_quantity/);
+  await expectError(stripe.plans.create({
+    product, currency: 'usd', interval: 'month', billing_scheme: 'tiered', tiers_mode: 'volume', tiers: TIERS,
+    transform_usage: { divide_by: 10, round: 'up' },
+  }), 400, 'tiers', /tiers, transform_usage/);
+  await expectError(stripe.prices.create({ ...base, unit_amount: 1000, transform_quantity: { divide_by: 0, round: 'up' } }),
+    400, 'transform_quantity[divide_by]');
+  await expectError(stripe.prices.create({ ...base, unit_amount: 1000, transform_quantity: { divide_by: -2, round: 'up' } }),
+    400, 'transform_quantity[divide_by]');
+  await expectError(stripe.prices.create({ ...base, unit_amount: 1000, transform_quantity: { divide_by: 10 } }),
+    400, 'transform_quantity[round]');
+  await expectError(stripe.prices.create({ ...base, unit_amount: 1000, transform_quantity: { round: 'up' } }),
+    400, 'transform_quantity[divide_by]');
+  await expectError(stripe.prices.create({ ...base, unit_amount: 1000, transform_quantity: { divide_by: 10, round: 'nearest' } }),
+    400, 'transform_quantity[round]');
+  await expectError(stripe.plans.create({ product, currency: 'usd', interval: 'month', amount: 5, transform_usage: { divide_by: 0, round: 'up' } }),
+    400, 'transform_usage[divide_by]');
+  await expectError(stripe.prices.create({
+    product, currency: 'usd', custom_unit_amount: { enabled: true }, transform_quantity: { divide_by: 10, round: 'up' },
+  }), 400, 'custom_unit_amount');
+  // price_data does not take it (Stripe's spec)
+  await expectError(stripe.checkout.sessions.create({
+    mode: 'payment', success_url: 'https://example.com/ok',
+    line_items: [{ price_data: { currency: 'usd', product, unit_amount: 100, transform_quantity: { divide_by: 2, round: 'up' } }, quantity: 3 }],
+  }), 400, 'line_items[0][price_data][transform_quantity]');
+  assert.equal((await stripe.prices.list({ product, limit: 100 })).data.length, before, 'nothing was made');
+});
+
+for (const round of ['up', 'down']) {
+  test(`a subscription of 25 seats in packs of 10, rounded ${round}: its invoice, line, a change with its proration, the preview, the renewal`, async () => {
+    const price = round === 'up' ? packUp : packDown;
+    const { clock, customer, sub } = await subscriptionOn(price, 25);
+    const n = packs(25, 10, round);
+    assert.equal(n, round === 'up' ? 3 : 2);
+    assert.equal(sub.items.data[0].quantity, 25);
+    assert.deepEqual(sub.items.data[0].price.transform_quantity, { divide_by: 10, round });
+    assert.deepEqual(sub.items.data[0].plan.transform_usage, { divide_by: 10, round });
+    shape(sub, 'subscription');
+    const first = await stripe.invoices.retrieve(sub.latest_invoice);
+    assert.equal(first.status, 'paid');
+    assert.equal(first.total, n * 1000);
+    assert.equal(first.amount_paid, n * 1000);
+    shape(first, 'invoice');
+    const [line] = (await stripe.invoices.listLineItems(first.id)).data;
+    assert.equal(line.amount, n * 1000);
+    assert.equal(line.quantity, 25, 'the line shows the customer\'s quantity');
+    assert.equal(line.description, '25 × Seats (at 10.00 usd per 10 / month)');
+    assert.equal(line.pricing.price_details.price, price.id);
+    // ten days in, 31 seats: 4 packs up, 3 down; each side prorated whole
+    await clockAdvance(stripe, clock, T0 + 10 * DAY);
+    await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0].id, quantity: 31 }] });
+    const m = packs(31, 10, round);
+    const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
+    const credit = pending.find((x) => x.amount < 0);
+    const charge = pending.find((x) => x.amount > 0);
+    assert.equal(credit.amount, prorate(-n * 1000, 21 * DAY, P));
+    assert.equal(charge.amount, prorate(m * 1000, 21 * DAY, P));
+    assert.deepEqual([credit.quantity, charge.quantity], [25, 31]);
+    const expected = m * 1000 + credit.amount + charge.amount;
+    const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+    assert.equal(preview.total, expected);
+    await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+    const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+    assert.equal(inv.billing_reason, 'subscription_cycle');
+    assert.equal(inv.status, 'paid');
+    assert.equal(inv.total, expected);
+    const period = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data
+      .find((l) => l.parent.type === 'subscription_item_details' && !l.parent.subscription_item_details.proration);
+    assert.deepEqual([period.amount, period.quantity], [m * 1000, 31]);
+  });
+}
+
+test('metered usage transformed: a plan\'s transform_usage over usage records, a price\'s transform_quantity over a meter', async () => {
+  const plan = await stripe.plans.create({
+    product, currency: 'usd', interval: 'month', amount: 50, usage_type: 'metered',
+    transform_usage: { divide_by: 1000, round: 'up' },
+  });
+  const meter = await stripe.billing.meters.create({
+    display_name: 'Packed calls', event_name: 'packed_calls', default_aggregation: { formula: 'sum' },
+  });
+  const perHundred = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 7,
+    recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+    transform_quantity: { divide_by: 100, round: 'down' },
+  });
+  shape(perHundred, 'price');
+  const { clock, customer } = await customerOnClock();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ plan: plan.id }, { price: perHundred.id }] });
+  assert.equal((await stripe.invoices.retrieve(sub.latest_invoice)).total, 0);
+  const item = sub.items.data.find((i) => i.price.id === plan.id);
+  assert.deepEqual(item.plan.transform_usage, { divide_by: 1000, round: 'up' });
+  await clockAdvance(stripe, clock, T0 + 5 * DAY);
+  await stripe.rawRequest('POST', `/v1/subscription_items/${item.id}/usage_records`, { quantity: 2000, timestamp: T0 + DAY });
+  await stripe.rawRequest('POST', `/v1/subscription_items/${item.id}/usage_records`, { quantity: 500, timestamp: T0 + 2 * DAY });
+  await stripe.billing.meterEvents.create({
+    event_name: 'packed_calls', payload: { stripe_customer_id: customer.id, value: '12345' }, timestamp: T0 + DAY,
+  });
+  const usage = packs(2500, 1000, 'up') * 50 + packs(12345, 100, 'down') * 7;
+  assert.equal(usage, 3 * 50 + 123 * 7);
+  const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+  assert.equal(preview.total, usage);
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.total, usage);
+  shape(inv, 'invoice');
+  const lines = (await stripe.invoices.listLineItems(inv.id, { limit: 10 })).data;
+  const byPrice = (id) => lines.find((l) => l.pricing.price_details.price === id);
+  assert.deepEqual([byPrice(plan.id).amount, byPrice(plan.id).quantity], [150, 2500]);
+  assert.deepEqual([byPrice(perHundred.id).amount, byPrice(perHundred.id).quantity], [861, 12345]);
+});
+
+test('Checkout Sessions of transformed prices: subscription and payment mode, paid by card', async () => {
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', success_url: 'https://example.com/ok',
+    line_items: [{ price: packUp.id, quantity: 25 }],
+  });
+  assert.equal(s.amount_subtotal, 3000);
+  assert.equal(s.amount_total, 3000);
+  shape(s, 'checkout.session');
+  const items = await stripe.checkout.sessions.listLineItems(s.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[25, 3000, 3000]]);
+  assert.deepEqual(items.data[0].price.transform_quantity, { divide_by: 10, round: 'up' });
+  shape(items.data[0], 'item');
+  let r = await env.request({ method: 'POST', path: new URL(s.url).pathname, body: card('4242424242424242') });
+  assert.equal(r.status, 303);
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.total, 3000);
+  assert.equal(inv.amount_paid, 3000);
+
+  const dozen = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 500, transform_quantity: { divide_by: 6, round: 'up' },
+  });
+  const plain = await stripe.prices.create({ product, currency: 'usd', unit_amount: 100 });
+  const p = await stripe.checkout.sessions.create({
+    mode: 'payment', success_url: 'https://example.com/ok',
+    line_items: [{ price: dozen.id, quantity: 13 }, { price: plain.id, quantity: 2 }],
+  });
+  const a = packs(13, 6, 'up') * 500;
+  assert.equal(a, 1500);
+  assert.equal(p.amount_total, a + 200);
+  const pitems = await stripe.checkout.sessions.listLineItems(p.id);
+  assert.deepEqual(pitems.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[13, a, a], [2, 200, 200]]);
+  r = await env.request({ method: 'POST', path: new URL(p.url).pathname, body: card('4242424242424242') });
+  assert.equal(r.status, 303);
+  const paid = await stripe.checkout.sessions.retrieve(p.id);
+  assert.equal(paid.payment_status, 'paid');
+  assert.equal((await stripe.paymentIntents.retrieve(paid.payment_intent)).amount, a + 200);
+
+  // a payment link's line items are priced the same way
+  const link = await stripe.paymentLinks.create({ line_items: [{ price: dozen.id, quantity: 13 }] });
+  const litems = await stripe.paymentLinks.listLineItems(link.id);
+  assert.deepEqual(litems.data.map((i) => [i.quantity, i.amount_subtotal, i.amount_total]), [[13, a, a]]);
+});
+
+test('invoice items and quotes of transformed prices', async () => {
+  const { customer } = await customerOnClock();
+  const once = await stripe.prices.create({
+    product, currency: 'usd', unit_amount: 1000, transform_quantity: { divide_by: 10, round: 'up' },
+  });
+  const ii = await stripe.invoiceItems.create({ customer: customer.id, price: once.id, quantity: 25 });
+  assert.equal(ii.quantity, 25);
+  assert.equal(ii.amount, 3000);
+  shape(ii, 'invoiceitem');
+  const moved = await stripe.invoiceItems.update(ii.id, { quantity: 31 });
+  assert.equal(moved.amount, 4000);
+  const inv = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  assert.equal(inv.total, 4000);
+  const fin = await stripe.invoices.finalizeInvoice(inv.id);
+  assert.equal(fin.amount_due, 4000);
+
+  const q = await stripe.quotes.create({ customer: customer.id, line_items: [{ price: packUp.id, quantity: 25 }] });
+  assert.equal(q.amount_total, 3000);
+  const ql = await stripe.quotes.listLineItems(q.id);
+  assert.deepEqual(ql.data.map((l) => [l.quantity, l.amount_subtotal]), [[25, 3000]]);
+  await stripe.quotes.finalizeQuote(q.id);
+  const acc = await stripe.quotes.accept(q.id);
+  const qinv = await stripe.invoices.retrieve(acc.invoice);
+  assert.equal(qinv.total, 3000);
+  assert.equal(qinv.status, 'paid');
+
+  // a subscription schedule's phase bills the packs too
+  const { customer: c2 } = await customerOnClock();
+  const sched = await stripe.subscriptionSchedules.create({
+    customer: c2.id, start_date: 'now', phases: [{ items: [{ price: packDown.id, quantity: 25 }], iterations: 2 }],
+  });
+  const ssub = await stripe.subscriptions.retrieve(sched.subscription);
+  assert.equal((await stripe.invoices.retrieve(ssub.latest_invoice)).total, 2000);
 });
 
 test('tender verify passes: the money in the ledger adds up', async () => {
