@@ -505,9 +505,8 @@ extern const struct param_spec checkout_adjustable_params[];
  * this line cannot be adjusted. The line's quantity qty must then lie in its range, whether
  * the range was given now or is the one `line` has. 0, or -1 with r->err. */
 struct json_t;
-int checkout_line_adjustable(struct req *r, const char *param, int idx,
-			     const struct form_node *it, int64_t qty, const char *refused,
-			     struct json_t *line);
+int checkout_line_adjustable(struct req *r, const char *param, int idx, const struct form_node *it,
+			     int64_t qty, const char *refused, struct json_t *line);
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
 			 bool recurring, const char **ret_json, int64_t *ret_total,
 			 char ret_currency[8]);
