@@ -1630,3 +1630,38 @@ test('adjustable quantity in subscription mode: the subscription gets the quanti
   assertStripeShape(done.subscription.items.data[0], 'subscription_item');
   assert.deepEqual((await stripe.checkout.sessions.listLineItems(s.id)).data.map((i) => i.quantity), [4]);
 });
+
+test('adjustable quantity after a declined card: the next payment charges the total for the new quantity', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: book.id, quantity: 1, adjustable_quantity: { enabled: true } }],
+  }));
+  const path = new URL(s.url).pathname;
+  const declined = await env.request({
+    method: 'POST', path,
+    body: new URLSearchParams({
+      'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4000000000000002',
+      'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+      'payment_method_data[card][cvc]': '123',
+    }).toString(),
+  });
+  assert.match(declined.body, /declined/i);
+  const first = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+  assert.equal((await stripe.paymentIntents.retrieve(first)).amount, 1500);
+  const [line] = (await stripe.checkout.sessions.listLineItems(s.id)).data;
+  const changed = await env.request({
+    method: 'POST', path: `${path}/quantities`, body: new URLSearchParams({ [`quantity[${line.id}]`]: '2' }).toString(),
+  });
+  assert.equal(changed.status, 303);
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#total'), '30.00 USD');
+  await fillCard(page, 'Ada Lovelace');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 30\.00 USD/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.amount_total, 3000);
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 3000);
+});
