@@ -137,6 +137,15 @@
  * in major units, the bounds or the minimum charge; a refusal writes nothing) and records it
  * (custom_amount_fn, promo_fn's rule: only while no attempt is under way) before the attempt, so
  * the attempt, its PaymentIntent and the session's totals all carry the same amount.
+ *
+ * Adjustable quantities (line_items[n][adjustable_quantity], checkout_line_adjustable): the line
+ * keeps the bounds as given, and the page has a small form of its own (quantities_form: a number
+ * field per such line, POST …/quantities, then a redirect back). Its POST checks each quantity
+ * against its line's range before anything is written, and one write (quantities_fn, promo_fn's
+ * rule) sets them and prices the session again as its creation did (session_reprice: the lines,
+ * then session_discounted for the discount, taxes and shipping), so the page, line_items, the
+ * totals and the payment (or the subscription's items) agree. A line set to 0 leaves the session
+ * (Stripe's line_items no longer list it), never the last one. No event, as on Stripe.
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -23,9 +23,13 @@
  * before the card is taken (checkout.c's discounts).
  *
  * Update also takes payment_method_types and shipping_address_collection ('' clears either),
- * and line_items[n][id, quantity] (the quantity of an item it has), the link then held to
- * create's rules. A change reaches the sessions opened afterwards; a
- * session already opened keeps what it was made with.
+ * and line_items[n][id, quantity, adjustable_quantity] (the quantity of an item it has, its
+ * range set or cleared), the link then held to create's rules.
+ *
+ * line_items[n][adjustable_quantity] (create, update): each payment's session inherits the
+ * line's, and the link's page goes on to the session's page as with automatic tax, where the
+ * buyer chooses the quantities (checkout.c) before the card. A change reaches the sessions opened
+ * afterwards; a session already opened keeps what it was made with.
  */
 #include <jansson.h>
 #include <stdio.h>
