@@ -137,6 +137,15 @@
  * in major units, the bounds or the minimum charge; a refusal writes nothing) and records it
  * (custom_amount_fn, promo_fn's rule: only while no attempt is under way) before the attempt, so
  * the attempt, its PaymentIntent and the session's totals all carry the same amount.
+ *
+ * Adjustable quantities (line_items[n][adjustable_quantity], checkout_line_adjustable): the line
+ * keeps the bounds as given, and the page has a small form of its own (quantities_form: a number
+ * field per such line, POST …/quantities, then a redirect back). Its POST checks each quantity
+ * against its line's range before anything is written, and one write (quantities_fn, promo_fn's
+ * rule) sets them and prices the session again as its creation did (session_reprice: the lines,
+ * then session_discounted for the discount, taxes and shipping), so the page, line_items, the
+ * totals and the payment (or the subscription's items) agree. A line set to 0 leaves the session
+ * (Stripe's line_items no longer list it), never the last one. No event, as on Stripe.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -546,6 +555,89 @@ static int dynamic_rate_pick(struct req *r, struct db *db, json_t *it, const cha
 	return rc;
 }
 
+/* ---- adjustable quantities (line_items[n][adjustable_quantity]) ---- */
+
+#define ADJUSTABLE_MAX 999999	  /* Stripe's most for adjustable_quantity[maximum] */
+#define ADJUSTABLE_DEFAULT_MAX 99 /* Stripe's defaults: from 0 to 99 */
+
+/* The range a stored line's quantity may take on the page (adj: its "adjustable_quantity",
+ * the bounds as given, null where not): Stripe's defaults where none was given. */
+static void adjustable_range(const json_t *adj, int64_t *ret_min, int64_t *ret_max)
+{
+	json_t *mn = json_object_get(adj, "minimum"), *mx = json_object_get(adj, "maximum");
+	*ret_min = json_is_integer(mn) ? json_integer_value(mn) : 0;
+	*ret_max = json_is_integer(mx) ? json_integer_value(mx) : ADJUSTABLE_DEFAULT_MAX;
+}
+
+int checkout_line_adjustable(struct req *r, const char *param, int idx, const struct form_node *it,
+			     int64_t qty, const char *refused, json_t *line)
+{
+	const char *base = arena_printf(&r->arena, "%s[%d][adjustable_quantity]", param, idx);
+	const struct form_node *an = form_get(it, "adjustable_quantity");
+	if (!base)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (an) {
+		const char *dotted =
+		    arena_printf(&r->arena, "%s.%d.adjustable_quantity", param, idx);
+		bool enabled = false;
+		int64_t mn = -1, mx = -1;
+		if (!dotted)
+			return req_fail(r, ERR_API, NULL, NULL);
+		param_bool(r, arena_printf(&r->arena, "%s.enabled", dotted), &enabled);
+		bool has_min =
+		    param_int(r, arena_printf(&r->arena, "%s.minimum", dotted), &mn) == 1;
+		bool has_max =
+		    param_int(r, arena_printf(&r->arena, "%s.maximum", dotted), &mx) == 1;
+		/* enabled=false: a quantity the buyer cannot change (Stripe drops the bounds) */
+		if (!enabled) {
+			json_object_del(line, "adjustable_quantity");
+			return 0;
+		}
+		if (refused)
+			return req_fail(r, ERR_PARAM_BAD, base, "%s", refused);
+		if (has_min && mn < 0)
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[minimum]", base),
+					"%s[minimum] must be at least 0.", base);
+		if (has_max && (mx < 1 || mx > ADJUSTABLE_MAX))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[maximum]", base),
+					"%s[maximum] must be from 1 to %d.", base, ADJUSTABLE_MAX);
+		int64_t lo = has_min ? mn : 0, hi = has_max ? mx : ADJUSTABLE_DEFAULT_MAX;
+		if (lo > hi)
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "%s[minimum]", base),
+					"%s[minimum] (%lld) must be at most its maximum (%lld).",
+					base, (long long)lo, (long long)hi);
+		json_t *adj = json_pack("{s:b, s:o, s:o}", "enabled", 1, "maximum",
+					has_max ? json_integer(mx) : json_null(), "minimum",
+					has_min ? json_integer(mn) : json_null());
+		if (!adj || json_object_set_new(line, "adjustable_quantity", adj) != 0)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
+	json_t *adj = json_object_get(line, "adjustable_quantity");
+	if (!adj)
+		return 0;
+	/* the quantity the line starts at is one the buyer could choose (Stripe) */
+	int64_t lo, hi;
+	adjustable_range(adj, &lo, &hi);
+	if (qty > hi)
+		return req_fail(r, ERR_PARAM_BAD,
+				an ? arena_printf(&r->arena, "%s[maximum]", base)
+				   : arena_printf(&r->arena, "%s[%d][quantity]", param, idx),
+				"The quantity of %s[%d] (%lld) must be at most its "
+				"adjustable_quantity[maximum] (%lld).",
+				param, idx, (long long)qty, (long long)hi);
+	if (qty < lo)
+		return req_fail(r, ERR_PARAM_BAD,
+				an ? arena_printf(&r->arena, "%s[minimum]", base)
+				   : arena_printf(&r->arena, "%s[%d][quantity]", param, idx),
+				"The quantity of %s[%d] (%lld) must be at least its "
+				"adjustable_quantity[minimum] (%lld).",
+				param, idx, (long long)qty, (long long)lo);
+	return 0;
+}
+
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
 			 bool recurring, const char **ret_json, int64_t *ret_total,
 			 char ret_currency[8])
@@ -670,6 +762,33 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 			rc = -1;
 			break;
 		}
+		/* the buyer may choose its quantity on the page (not a metered line's, which has
+		 * none, nor a pay-what-you-want line's, which is one) */
+		const char *adjustable = NULL;
+		bool metered_line = pf.meter != NULL;
+		if (form_get(it, "adjustable_quantity")) {
+			json_t *line = json_object();
+			const char *why =
+			    metered_line ? "A metered price's line has no quantity to adjust."
+			    : pf.custom	 ? "A price with `custom_unit_amount` is sold one at a "
+					   "time: its quantity cannot be adjusted."
+					 : NULL;
+			if (!line ||
+			    checkout_line_adjustable(r, param, idx, it, qty, why, line) != 0) {
+				json_decref(line);
+				rc = r->err.set ? -1 : req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			json_t *adj = json_object_get(line, "adjustable_quantity");
+			char *dumped = adj ? json_dumps(adj, JSON_COMPACT) : NULL;
+			adjustable = dumped ? arena_strdup(&r->arena, dumped) : NULL;
+			free(dumped);
+			json_decref(line);
+			if (adj && !adjustable) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+		}
 		if (recurring && !pf.recurring && onetime < 0) {
 			/* refused after the loop (Stripe's message if none is recurring) */
 			onetime = idx;
@@ -744,6 +863,8 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		}
 		if (dynamic)
 			json_kv_raw(&j, "dynamic_tax_rates", dynamic, strlen(dynamic));
+		if (adjustable)
+			json_kv_raw(&j, "adjustable_quantity", adjustable, strlen(adjustable));
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
@@ -814,6 +935,15 @@ int checkout_render_line_items(struct req *r, struct db *db, const char *items_j
 		json_obj_open(j);
 		json_kv_str(j, "id", json_string_value(json_object_get(it, "id")));
 		json_kv_str(j, "object", "item");
+		/* newer than the 2023-08-16 spec, shown as today's API shows it: the bounds as
+		 * given (null where not), or null for a quantity the buyer cannot change */
+		json_t *adj = json_object_get(it, "adjustable_quantity");
+		char *adj_s = json_is_object(adj) ? json_dumps(adj, JSON_COMPACT) : NULL;
+		if (adj_s)
+			json_kv_raw(j, "adjustable_quantity", adj_s, strlen(adj_s));
+		else
+			json_kv_null(j, "adjustable_quantity");
+		free(adj_s);
 		json_kv_int(j, "amount_discount", disc);
 		json_kv_int(j, "amount_subtotal", subtotal);
 		json_kv_int(j, "amount_tax", tax);
@@ -2052,6 +2182,88 @@ static int session_discounted(struct req *r, struct db *db, struct session *s,
 	return 0;
 }
 
+/* Session s priced again from its stored lines, as its creation priced it: each line's amount
+ * from its quantity (price_facts_amount, as checkout_price_items: a tiered or sub-cent price's
+ * from the whole quantity; a metered line stays 0, a pay-what-you-want line at its amount), the
+ * lines' sum a payment the merchant can take, amount_subtotal that sum (0 during a trial, the
+ * first invoice being free), then its discount, taxes and shipping (session_discounted) and, in
+ * payment mode, the total again a payment the merchant can take. `shown`: the parameter errors
+ * name. 0, or -1 with r->err. */
+static int session_reprice(struct req *r, struct db *db, struct session *s, const char *shown)
+{
+	json_t *items = json_loads(s->line_items, 0, NULL);
+	if (!json_is_array(items)) {
+		json_decref(items);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	int64_t total = 0;
+	bool any_metered = false, any_custom = false;
+	size_t i;
+	json_t *it;
+	int rc = 0;
+	json_array_foreach(items, i, it)
+	{
+		if (json_is_true(json_object_get(it, "metered"))) {
+			any_metered = true;
+			continue;
+		}
+		int64_t line = line_subtotal(it);
+		if (json_object_get(it, "custom")) {
+			any_custom = true;
+		} else {
+			const char *price = json_string_value(json_object_get(it, "price"));
+			struct price_facts pf;
+			if (!price || price_facts_in(r, db, price, s->currency, &pf) != DB_OK) {
+				rc = req_fail(r, ERR_API, NULL, NULL);
+				break;
+			}
+			int64_t qty = json_integer_value(json_object_get(it, "quantity"));
+			if (price_facts_amount(&pf, qty, &line) != 0) {
+				rc = req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
+					      "The line items' total must be at most %d.",
+					      AMOUNT_TOTAL_MAX);
+				break;
+			}
+			if (price_facts_lump(&pf))
+				json_object_set_new(it, "amount", json_integer(line));
+		}
+		if (__builtin_add_overflow(total, line, &total) || total > AMOUNT_TOTAL_MAX) {
+			rc =
+			    req_fail(r, ERR_AMOUNT_TOO_LARGE, shown,
+				     "The line items' total must be at most %d.", AMOUNT_TOTAL_MAX);
+			break;
+		}
+	}
+	char *out = rc == 0 ? json_dumps(items, JSON_COMPACT) : NULL;
+	json_decref(items);
+	if (rc != 0)
+		return -1;
+	s->line_items = out ? arena_strdup(&r->arena, out) : NULL;
+	free(out);
+	if (!s->line_items)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (!any_custom && !(total == 0 && any_metered) &&
+	    payments_check_minimum_db(r, db, total, s->currency, shown, shown) != 0)
+		return -1;
+	bool sub = strcmp(s->mode, "subscription") == 0;
+	s->amount_subtotal = sub && s->sub_trial_days > 0 ? 0 : total;
+	struct discount d;
+	memset(&d, 0, sizeof(d));
+	if (s->discount_coupon) {
+		if (coupon_load(r, db, s->discount_coupon, &d.coupon) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (s->discount_promotion_code)
+			str_copy(d.promotion_code, sizeof(d.promotion_code),
+				 s->discount_promotion_code);
+	}
+	if (session_discounted(r, db, s, s->discount_coupon ? &d : NULL) != 0)
+		return -1;
+	if (!sub && !any_custom &&
+	    payments_check_minimum_db(r, db, s->amount_total, s->currency, shown, shown) != 0)
+		return -1;
+	return 0;
+}
+
 int checkout_shipping_options(struct req *r, struct db *db, const char *currency,
 			      struct checkout_shipping *ship)
 {
@@ -2157,12 +2369,19 @@ static const struct param_spec price_data_children[] = {
      (const char *const[]){"exclusive", "inclusive", "unspecified", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+const struct param_spec checkout_adjustable_params[] = {
+    {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
+    {"maximum", PT_INT, 0, 0, NULL, NULL},
+    {"minimum", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec line_item_children[] = {
     {"price", PT_STRING, 0, 255, NULL, NULL},
     {"price_data", PT_OBJECT, 0, 0, NULL, price_data_children},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
     {"tax_rates", PT_STRING_ARRAY, PF_EMPTYABLE, 0, NULL, NULL},
     {"dynamic_tax_rates", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"adjustable_quantity", PT_OBJECT, 0, 0, NULL, checkout_adjustable_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pi_data_children[] = {
@@ -4540,6 +4759,50 @@ static void bnpl_form(struct req *r, struct buf *b, const struct page_ctx *x, co
 	pay_form_close(r, b, x, type, arena_printf(&r->arena, "with %s", name));
 }
 
+/* The lines whose quantity the buyer chooses (adjustable_quantity): a small form of their own
+ * (no scripts), one number field per line within its range and an Update button, posting to
+ * …/quantities; the answer is the page again with the session priced for them. Only on the
+ * session's own page (a payment link's page goes on to it first). */
+static void quantities_form(struct req *r, struct buf *b, const struct page_ctx *x)
+{
+	json_t *items = json_loads(x->s.line_items, 0, NULL);
+	size_t i;
+	json_t *it;
+	bool open = false;
+	json_array_foreach(items, i, it)
+	{
+		json_t *adj = json_object_get(it, "adjustable_quantity");
+		const char *id = json_string_value(json_object_get(it, "id"));
+		if (!json_is_object(adj) || !id)
+			continue;
+		if (!open) {
+			buf_puts(b, "<form class=\"quantities\" method=\"post\" action=\"");
+			html_escape(b, arena_printf(&r->arena, "/checkout/%s/%s/quantities",
+						    x->acct, x->id));
+			buf_puts(b, "\">");
+			open = true;
+		}
+		int64_t lo, hi;
+		adjustable_range(adj, &lo, &hi);
+		buf_printf(b, "<label for=\"quantity-%zu\">Quantity of ", i);
+		html_escape(b, json_string_value(json_object_get(it, "description")));
+		buf_printf(
+		    b,
+		    "</label><input id=\"quantity-%zu\" type=\"number\" required "
+		    "inputmode=\"numeric\" step=\"1\" min=\"%lld\" max=\"%lld\" value=\"%lld\" "
+		    "name=\"quantity[",
+		    i, (long long)lo, (long long)hi,
+		    (long long)json_integer_value(json_object_get(it, "quantity")));
+		html_escape(b, id);
+		buf_puts(b, "]\">");
+	}
+	json_decref(items);
+	if (open)
+		buf_puts(b,
+			 "<p><button type=\"submit\" id=\"update-quantities\">Update</button></p>"
+			 "</form>");
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -4697,6 +4960,8 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 		buf_puts(&b, no_card(r, &x->s) ? ", billed until you cancel.</p>"
 					       : ", charged to this card until you cancel.</p>");
 	}
+	if (!setup && !x->action)
+		quantities_form(r, &b, x);
 	/* a promotion code: its own small form, posted before the card's (no scripts) */
 	if (x->s.allow_promotion_codes && !x->action) {
 		buf_puts(&b, "<form class=\"promo\" method=\"post\" action=\"");
@@ -6350,6 +6615,166 @@ static int h_address(struct req *r)
 	return form_written(r, &x, wrc, c.done);
 }
 
+/* ---- the buyer's quantities (lines with adjustable_quantity) ---- */
+
+#define QUANTITY_LINES_MAX 20 /* a session's most line items */
+
+struct quantities_ctx {
+	struct req *r;
+	struct page_ctx *x;
+	int n;
+	const char *ids[QUANTITY_LINES_MAX];
+	int64_t qty[QUANTITY_LINES_MAX];
+	bool done;
+};
+
+/* The form's quantity[<line id>] values for x's adjustable lines: each a whole number within its
+ * line's range (0 removes the line, where its minimum allows it), at least one line left. NULL
+ * (c holds them), or the message the page shows (nothing written). */
+static const char *quantities_parse(struct req *r, const struct page_ctx *x,
+				    struct quantities_ctx *c)
+{
+	const struct form_node *q = param_node(r, "quantity");
+	if (!q || q->kind == FORM_SCALAR || !q->first_child)
+		return "Enter the quantities you want.";
+	json_t *items = json_loads(x->s.line_items, 0, NULL);
+	const char *msg = NULL;
+	for (const struct form_node *n = q->first_child; n && !msg; n = n->next) {
+		size_t i;
+		json_t *it, *line = NULL;
+		json_array_foreach(items, i, it)
+		{
+			const char *id = json_string_value(json_object_get(it, "id"));
+			if (!line && id && strcmp(id, n->key) == 0)
+				line = it;
+		}
+		json_t *adj = json_object_get(line, "adjustable_quantity");
+		const char *what = json_string_value(json_object_get(line, "description"));
+		int64_t v, lo, hi;
+		adjustable_range(adj, &lo, &hi);
+		if (!json_is_object(adj) || c->n == QUANTITY_LINES_MAX)
+			msg = "This item's quantity cannot be changed.";
+		else if (!n->value || parse_i64(n->value, &v) != 0)
+			msg = arena_printf(&r->arena, "Enter the quantity of %s as a whole number.",
+					   what ? what : "the item");
+		else if (v < lo || v > hi)
+			msg =
+			    arena_printf(&r->arena, "The quantity of %s must be from %lld to %lld.",
+					 what ? what : "the item", (long long)lo, (long long)hi);
+		if (!msg && (!json_is_object(adj) || c->n == QUANTITY_LINES_MAX || !n->value ||
+			     parse_i64(n->value, &v) != 0 || v < lo || v > hi))
+			msg = "Enter the quantities again."; /* the arena gave out above */
+		if (!msg) {
+			c->ids[c->n] = n->key;
+			c->qty[c->n++] = v;
+		}
+	}
+	/* Stripe's Checkout keeps the last item: the buyer cannot remove them all */
+	size_t i;
+	json_t *it;
+	bool left = false;
+	json_array_foreach(items, i, it)
+	{
+		const char *id = json_string_value(json_object_get(it, "id"));
+		int64_t v = json_integer_value(json_object_get(it, "quantity"));
+		for (int k = 0; k < c->n; k++)
+			if (id && strcmp(id, c->ids[k]) == 0)
+				v = c->qty[k];
+		left = left || (v > 0 && !json_is_true(json_object_get(it, "metered")));
+	}
+	json_decref(items);
+	if (!msg && !left)
+		msg = "Keep at least one item: the order cannot be empty.";
+	return msg;
+}
+
+/* Inside a write: the quantities set on the session's lines as they are now (a line set to 0
+ * leaves it, as on Stripe, whose line_items then no longer list it) and the session priced again
+ * as it was made (session_reprice: the lines, discount, taxes, shipping), when
+ * session_repriceable says it may (no attempt to pay under way: a payment made for the old total
+ * must not complete it). No event: Stripe sends none for it. */
+static int quantities_fn(struct db *db, void *arg)
+{
+	struct quantities_ctx *c = arg;
+	struct req *r = c->r;
+	struct page_ctx *x = c->x;
+	struct session cur;
+	c->done = false;
+	int rc = session_repriceable(r, db, x, &cur);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 0;
+	json_t *items = json_loads(cur.line_items, 0, NULL);
+	json_t *kept = json_array();
+	size_t i;
+	json_t *it;
+	int found = 0;
+	bool left = false;
+	json_array_foreach(items, i, it)
+	{
+		const char *id = json_string_value(json_object_get(it, "id"));
+		bool adj = json_is_object(json_object_get(it, "adjustable_quantity"));
+		int64_t v = json_integer_value(json_object_get(it, "quantity"));
+		for (int k = 0; k < c->n && adj; k++) {
+			if (id && strcmp(id, c->ids[k]) == 0) {
+				v = c->qty[k];
+				found++;
+			}
+		}
+		if (v == 0 && adj)
+			continue;
+		left = left || (v > 0 && !json_is_true(json_object_get(it, "metered")));
+		json_object_set_new(it, "quantity", json_integer(v));
+		json_array_append(kept, it);
+	}
+	json_decref(items);
+	char *out = found == c->n && left ? json_dumps(kept, JSON_COMPACT) : NULL;
+	json_decref(kept);
+	cur.line_items = out ? arena_strdup(&r->arena, out) : NULL;
+	free(out);
+	if (!cur.line_items)
+		/* the lines changed since the page was read (read from the session again) */
+		return found != c->n || !left
+			   ? req_fail(r, ERR_PARAM_BAD, "quantity", "%s",
+				      "These items changed: enter the quantities again.")
+			   : req_fail(r, ERR_API, NULL, NULL);
+	if (session_reprice(r, db, &cur, "quantity") != 0)
+		return -1;
+	struct db_stmt *st = db_prepare(db, SQL_SET_CUSTOM_AMOUNT);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, x->acct, -1);
+	db_bind_text(st, 2, x->id, -1);
+	db_bind_int64(st, 3, cur.amount_subtotal);
+	db_bind_int64(st, 4, cur.amount_total);
+	db_bind_text(st, 5, cur.line_items, -1);
+	db_bind_text(st, 6, cur.payment_intent, -1);
+	db_bind_text(st, 7, cur.subscription, -1);
+	int64_t changed;
+	if (db_step_changes(st, &changed) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	c->done = changed == 1;
+	return 0;
+}
+
+static int h_quantities(struct req *r)
+{
+	struct page_ctx x;
+	int rc = page_lookup(r, &x, r->args[0], r->args[1]);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (strcmp(x.s.mode, "setup") == 0)
+		return checkout_page(r, &x, 400, "This checkout has no items.");
+	struct quantities_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.x = &x;
+	const char *bad = quantities_parse(r, &x, &c);
+	if (bad)
+		return checkout_page(r, &x, 400, bad);
+	int wrc = req_write(r, quantities_fn, &c);
+	return form_written(r, &x, wrc, c.done);
+}
+
 struct name_ctx {
 	const char *acct;
 	char *out;
@@ -6697,6 +7122,11 @@ const struct param_spec checkout_ship_params[] = {
     {"address", PT_OBJECT, 0, 0, NULL, address_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* the page's quantity[<line item id>] fields (quantities_form), checked by quantities_parse */
+static const struct param_spec quantities_params[] = {
+    {"quantity", PT_HASH, PF_REQUIRED, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec address_form_params[] = {
     {"address", PT_OBJECT, PF_REQUIRED, 0, NULL, address_params},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -6734,6 +7164,8 @@ const struct route checkout_routes[] = {
     {"POST", "/checkout/{acct}/{cs}/promotion_code", h_promotion_code, promo_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"POST", "/checkout/{acct}/{cs}/address", h_address, address_form_params,
+     ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
+    {"POST", "/checkout/{acct}/{cs}/quantities", h_quantities, quantities_params,
      ROUTE_NO_AUTH | ROUTE_RAW | ROUTE_PAGE_LIMIT},
     {"GET", "/checkout/{acct}/{cs}/recover", h_recover_page, no_params, ROUTE_NO_AUTH | ROUTE_RAW},
     {"POST", "/checkout/{acct}/{cs}/recover", h_recover, no_params,

@@ -23,9 +23,13 @@
  * before the card is taken (checkout.c's discounts).
  *
  * Update also takes payment_method_types and shipping_address_collection ('' clears either),
- * and line_items[n][id, quantity] (the quantity of an item it has), the link then held to
- * create's rules. A change reaches the sessions opened afterwards; a
- * session already opened keeps what it was made with.
+ * and line_items[n][id, quantity, adjustable_quantity] (the quantity of an item it has, its
+ * range set or cleared), the link then held to create's rules.
+ *
+ * line_items[n][adjustable_quantity] (create, update): each payment's session inherits the
+ * line's, and the link's page goes on to the session's page as with automatic tax, where the
+ * buyer chooses the quantities (checkout.c) before the card. A change reaches the sessions opened
+ * afterwards; a session already opened keeps what it was made with.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -258,6 +262,7 @@ static const char *const after_types[] = {"hosted_confirmation", "redirect", NUL
 static const struct param_spec line_item_children[] = {
     {"price", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"adjustable_quantity", PT_OBJECT, 0, 0, NULL, checkout_adjustable_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec redirect_children[] = {
@@ -316,10 +321,10 @@ static const struct param_spec create_params[] = {
 static const struct param_spec line_item_update_children[] = {
     {"id", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"quantity", PT_INT, 0, 0, NULL, NULL},
+    {"adjustable_quantity", PT_OBJECT, 0, 0, NULL, checkout_adjustable_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-/* 2023-08-16's update also takes line_items[n][adjustable_quantity] and the collection
- * settings: not yet (README, "Not covered"). */
+/* 2023-08-16's update also takes the collection settings: not yet (README, "Not covered"). */
 static const struct param_spec update_params[] = {
     {"line_items", PT_OBJECT_ARRAY, 0, LINE_ITEMS_MAX, NULL, line_item_update_children},
     {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
@@ -633,16 +638,26 @@ static int update_line_items(struct req *r, struct db *db, struct link *l)
 			break;
 		}
 		seen[at] = true;
-		if (!qn)
-			continue;
 		o = json_array_get(arr, at);
 		const char *qp = arena_printf(&r->arena, "line_items[%d][quantity]", idx);
-		int64_t qty = 0;
-		if (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > 999) {
+		int64_t qty = json_integer_value(json_object_get(o, "quantity"));
+		if (qn && (parse_i64(qn->value, &qty) != 0 || qty < 1 || qty > 999)) {
 			rc = req_fail(r, ERR_PARAM_BAD, qp,
 				      "Invalid %s: a quantity is from 1 to 999.", qp);
 			break;
 		}
+		/* its adjustable_quantity given now, or the one it has: the quantity within it */
+		const char *why =
+		    json_object_get(o, "custom")
+			? "A price with `custom_unit_amount` is sold one at a time: its quantity "
+			  "cannot be adjusted."
+			: NULL;
+		if (checkout_line_adjustable(r, "line_items", idx, it, qty, why, o) != 0) {
+			rc = -1;
+			break;
+		}
+		if (!qn)
+			continue;
 		if (json_object_get(o, "custom") && qty != 1) {
 			rc = req_fail(
 			    r, ERR_PARAM_BAD, qp,
@@ -917,6 +932,19 @@ static int visit_gone(struct req *r, const struct visit_ctx *x)
 	return 0;
 }
 
+/* Whether any of the link's lines (items_json) has a quantity the buyer chooses. */
+static bool items_adjustable(const char *items_json)
+{
+	json_t *items = json_loads(items_json, 0, NULL);
+	size_t i;
+	json_t *it;
+	bool any = false;
+	json_array_foreach(items, i, it) any =
+	    any || json_is_object(json_object_get(it, "adjustable_quantity"));
+	json_decref(items);
+	return any;
+}
+
 /* GET: the card form, written nowhere (a link's page may be fetched by anyone, robots too) */
 static int h_page(struct req *r)
 {
@@ -926,9 +954,11 @@ static int h_page(struct req *r)
 		return -1;
 	if (visit_gone(r, &x))
 		return 0;
-	if (x.l.automatic_tax || x.l.allow_promo) {
-		/* the tax needs the address first, and a promotion code changes the total: the
-		 * session's own page asks for them before the card */
+	bool adjustable = items_adjustable(x.l.line_items);
+	if (x.l.automatic_tax || x.l.allow_promo || adjustable) {
+		/* the tax needs the address first, and a promotion code or the quantities the
+		 * buyer chooses change the total: the session's own page asks for them before
+		 * the card */
 		char nonce[32];
 		id_random_base62(nonce, 24);
 		const char *action = arena_printf(&r->arena, "/pay/%s/%s/start", x.acct, x.id);
@@ -943,8 +973,10 @@ static int h_page(struct req *r)
 					  x.l.automatic_tax
 					      ? "The tax depends on your address: continue "
 						"to give it, see the total and pay."
-					      : "Continue to give a promotion code if you "
-						"have one, see the total and pay.",
+					  : adjustable ? "Continue to choose the quantities, see "
+							 "the total and pay."
+						       : "Continue to give a promotion code if you "
+							 "have one, see the total and pay.",
 					  action, nonce)
 			   : NULL;
 		return challenge_page(r, 200, "Checkout", body ? body : "");

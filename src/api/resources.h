@@ -502,6 +502,17 @@ int checkout_shipping_options(struct req *r, struct db *db, const char *currency
 int checkout_shipping_countries(struct req *r, struct checkout_shipping *ship);
 /* The card form's `shipping` hash (name, address[…]): the checkout pages' parameter table. */
 extern const struct param_spec checkout_ship_params[];
+/* line_items[n][adjustable_quantity]'s parameter table: enabled (required), minimum, maximum. */
+extern const struct param_spec checkout_adjustable_params[];
+/* Line idx of `param`'s adjustable_quantity (it: the line's form node), as Stripe checks it:
+ * enabled=true keeps {enabled, maximum, minimum} (the bounds as given, null where not) on
+ * `line` (a jansson object: a stored line), enabled=false removes it; minimum at least 0,
+ * maximum 1 to 999999, minimum at most maximum (defaults 0 and 99). refused (or NULL): why
+ * this line cannot be adjusted. The line's quantity qty must then lie in its range, whether
+ * the range was given now or is the one `line` has. 0, or -1 with r->err. */
+struct json_t;
+int checkout_line_adjustable(struct req *r, const char *param, int idx, const struct form_node *it,
+			     int64_t qty, const char *refused, struct json_t *line);
 int checkout_price_items(struct req *r, struct db *db, const char *param, const char *want,
 			 bool recurring, const char **ret_json, int64_t *ret_total,
 			 char ret_currency[8]);

@@ -1473,3 +1473,195 @@ test('payment links with payment_method_types: sepa_debit carried into their ses
   assert.equal(paid.payment_status, 'paid');
   assertStripeShape(paid, 'checkout.session');
 });
+
+test('line_items[n][adjustable_quantity]: kept and shown on the line items; Stripe\'s refusals make no session', async () => {
+  const mug = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product_data: { name: 'Mug' } });
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [
+      { price: book.id, quantity: 2, adjustable_quantity: { enabled: true, minimum: 1, maximum: 5 } },
+      { price: mug.id, quantity: 1, adjustable_quantity: { enabled: true } },
+      { price: mug.id, quantity: 1, adjustable_quantity: { enabled: false, maximum: 3 } },
+    ],
+  }));
+  assertStripeShape(s, 'checkout.session');
+  const items = (await stripe.checkout.sessions.listLineItems(s.id)).data;
+  assert.deepEqual(items.map((i) => i.adjustable_quantity), [
+    { enabled: true, maximum: 5, minimum: 1 }, { enabled: true, maximum: null, minimum: null }, null,
+  ]);
+  for (const it of items) assertStripeShape(it, 'item');
+
+  const before = (await stripe.checkout.sessions.list({ limit: 100 })).data.length;
+  const refused = async (line, param, code = 'parameter_invalid_integer') => {
+    const err = await stripe.checkout.sessions.create(sessionParams({ line_items: [line] })).catch((e) => e);
+    assert.equal(err.statusCode, 400, JSON.stringify(line));
+    assert.equal(err.param, param);
+    return err;
+  };
+  await refused({ price: book.id, adjustable_quantity: { maximum: 5 } }, 'line_items[0][adjustable_quantity][enabled]');
+  await refused({ price: book.id, adjustable_quantity: { enabled: true, maximum: 1000000 } }, 'line_items[0][adjustable_quantity][maximum]');
+  await refused({ price: book.id, adjustable_quantity: { enabled: true, maximum: 0 } }, 'line_items[0][adjustable_quantity][maximum]');
+  await refused({ price: book.id, adjustable_quantity: { enabled: true, minimum: -1 } }, 'line_items[0][adjustable_quantity][minimum]');
+  await refused({ price: book.id, adjustable_quantity: { enabled: true, minimum: 4, maximum: 3 } }, 'line_items[0][adjustable_quantity][minimum]');
+  // the quantity it starts at must be one the buyer could choose (the default maximum is 99)
+  await refused({ price: book.id, quantity: 120, adjustable_quantity: { enabled: true } }, 'line_items[0][adjustable_quantity][maximum]');
+  await refused({ price: book.id, quantity: 1, adjustable_quantity: { enabled: true, minimum: 2 } }, 'line_items[0][adjustable_quantity][minimum]');
+  const pwyw = await stripe.prices.create({ currency: 'usd', custom_unit_amount: { enabled: true }, product_data: { name: 'Tip' } });
+  await refused({ price: pwyw.id, adjustable_quantity: { enabled: true } }, 'line_items[0][adjustable_quantity]');
+  assert.equal((await stripe.checkout.sessions.list({ limit: 100 })).data.length, before);
+});
+
+test('adjustable quantities on the page: the buyer changes them, the session is priced again (discount, tax, shipping) and the payment charges it', async () => {
+  const mug = await stripe.prices.create({ currency: 'usd', unit_amount: 500, product_data: { name: 'Mug' } });
+  const vat = await stripe.taxRates.create({ display_name: 'VAT', percentage: 10, inclusive: false });
+  const coupon = await stripe.coupons.create({ percent_off: 10 });
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [
+      { price: book.id, quantity: 2, tax_rates: [vat.id], adjustable_quantity: { enabled: true, minimum: 1, maximum: 5 } },
+      { price: mug.id, quantity: 1, tax_rates: [vat.id], adjustable_quantity: { enabled: true } },
+    ],
+    discounts: [{ coupon: coupon.id }],
+    shipping_options: [{ shipping_rate_data: { display_name: 'Post', fixed_amount: { amount: 500, currency: 'usd' } } }],
+  }));
+  // 3000 + 500, less 10% = 3150, VAT 315, shipping 500
+  assert.equal(s.amount_subtotal, 3500);
+  assert.equal(s.amount_total, 3965);
+  const path = new URL(s.url).pathname;
+  const lines = (await stripe.checkout.sessions.listLineItems(s.id)).data;
+
+  // refusals: out of range, not a number, every item removed, a line that is not adjustable;
+  // the page says why and nothing changes
+  const post = (q) => env.request({ method: 'POST', path: `${path}/quantities`, body: new URLSearchParams(q).toString() });
+  for (const [q, msg] of [
+    [{ [`quantity[${lines[0].id}]`]: '6' }, /must be from 1 to 5/],
+    [{ [`quantity[${lines[0].id}]`]: '0' }, /must be from 1 to 5/],
+    [{ [`quantity[${lines[1].id}]`]: 'two' }, /whole number/],
+    [{ [`quantity[${lines[1].id}]`]: '100' }, /must be from 0 to 99/],
+    [{ 'quantity[li_nothing]': '2' }, /cannot be changed/],
+  ]) {
+    const res = await post(q);
+    assert.equal(res.status, 400, JSON.stringify(q));
+    assert.match(res.body, msg);
+  }
+  const same = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(same.amount_total, 3965);
+  assert.deepEqual((await stripe.checkout.sessions.listLineItems(s.id)).data.map((i) => i.quantity), [2, 1]);
+
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.getAttribute('#quantity-0', 'max'), '5');
+  assert.equal(await page.getAttribute('#quantity-1', 'min'), '0');
+  await page.getByLabel('Quantity of Book').fill('3');
+  await page.getByLabel('Quantity of Mug').fill('0'); // removes the mug
+  await Promise.all([page.waitForURL(s.url), page.click('#update-quantities')]);
+  // 4500, less 450, VAT 405, shipping 500
+  assert.equal((await page.textContent('#total')).replace(/\s/g, ''), '49.55USD');
+  assert.equal(await page.locator('#quantity-1').count(), 0);
+  const priced = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(priced.amount_subtotal, 4500);
+  assert.equal(priced.amount_total, 4955);
+  assert.deepEqual(priced.total_details, { amount_discount: 450, amount_shipping: 500, amount_tax: 405 });
+  const now = (await stripe.checkout.sessions.listLineItems(s.id)).data;
+  assert.equal(now.length, 1);
+  assert.equal(now[0].id, lines[0].id);
+  assert.equal(now[0].quantity, 3);
+  assert.equal(now[0].amount_subtotal, 4500);
+  assert.equal(now[0].amount_discount, 450);
+  assert.equal(now[0].amount_tax, 405);
+  assert.equal(now[0].amount_total, 4455);
+  // the last item stays
+  const last = await post({ [`quantity[${lines[0].id}]`]: '0' });
+  assert.equal(last.status, 400);
+  // Stripe sends no event for a quantity change
+  assert.deepEqual((await eventsAbout(stripe, s.id)).map((e) => e.type), []);
+
+  await fillCard(page, 'Ada Lovelace');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.amount_total, 4955);
+  assertStripeShape(done, 'checkout.session');
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 4955);
+  assert.deepEqual((await eventsAbout(stripe, s.id)).map((e) => e.type), ['checkout.session.completed']);
+
+  // complete: the quantities stay as they were paid
+  await post({ [`quantity[${lines[0].id}]`]: '4' });
+  assert.deepEqual((await stripe.checkout.sessions.listLineItems(s.id)).data.map((i) => i.quantity), [3]);
+  // expired: refused (410), nothing changes
+  const e = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: book.id, quantity: 1, adjustable_quantity: { enabled: true } }],
+  }));
+  await stripe.checkout.sessions.expire(e.id);
+  const eLine = (await stripe.checkout.sessions.listLineItems(e.id)).data[0];
+  const gone = await env.request({
+    method: 'POST', path: `${new URL(e.url).pathname}/quantities`,
+    body: new URLSearchParams({ [`quantity[${eLine.id}]`]: '4' }).toString(),
+  });
+  assert.equal(gone.status, 410);
+  assert.equal((await stripe.checkout.sessions.listLineItems(e.id)).data[0].quantity, 1);
+  assert.equal((await stripe.checkout.sessions.retrieve(e.id)).amount_total, 1500);
+});
+
+test('adjustable quantity in subscription mode: the subscription gets the quantity chosen on the page', async () => {
+  const seat = await stripe.prices.create({
+    currency: 'usd', unit_amount: 1200, recurring: { interval: 'month' }, product_data: { name: 'Seat' },
+  });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription',
+    line_items: [{ price: seat.id, quantity: 1, adjustable_quantity: { enabled: true, minimum: 1, maximum: 10 } }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+  });
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await page.getByLabel('Quantity of Seat').fill('4');
+  await Promise.all([page.waitForURL(s.url), page.click('#update-quantities')]);
+  assert.equal((await page.textContent('#total')).replace(/\s/g, ''), '48.00USD');
+  const priced = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(priced.amount_total, 4800);
+  await fillCard(page, 'Ada Lovelace');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Subscribe/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id, { expand: ['subscription', 'invoice'] });
+  assert.equal(done.status, 'complete');
+  assert.equal(done.subscription.items.data[0].quantity, 4);
+  assert.equal(done.invoice.amount_paid, 4800);
+  assertStripeShape(done.subscription.items.data[0], 'subscription_item');
+  assert.deepEqual((await stripe.checkout.sessions.listLineItems(s.id)).data.map((i) => i.quantity), [4]);
+});
+
+test('adjustable quantity after a declined card: the next payment charges the total for the new quantity', async () => {
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: book.id, quantity: 1, adjustable_quantity: { enabled: true } }],
+  }));
+  const path = new URL(s.url).pathname;
+  const declined = await env.request({
+    method: 'POST', path,
+    body: new URLSearchParams({
+      'payment_method_data[type]': 'card', 'payment_method_data[card][number]': '4000000000000002',
+      'payment_method_data[card][exp_month]': '10', 'payment_method_data[card][exp_year]': '2035',
+      'payment_method_data[card][cvc]': '123',
+    }).toString(),
+  });
+  assert.match(declined.body, /declined/i);
+  const first = (await stripe.checkout.sessions.retrieve(s.id)).payment_intent;
+  assert.equal((await stripe.paymentIntents.retrieve(first)).amount, 1500);
+  const [line] = (await stripe.checkout.sessions.listLineItems(s.id)).data;
+  const changed = await env.request({
+    method: 'POST', path: `${path}/quantities`, body: new URLSearchParams({ [`quantity[${line.id}]`]: '2' }).toString(),
+  });
+  assert.equal(changed.status, 303);
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.textContent('#total'), '30.00 USD');
+  await fillCard(page, 'Ada Lovelace');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay 30\.00 USD/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal(done.amount_total, 3000);
+  const pi = await stripe.paymentIntents.retrieve(done.payment_intent);
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.amount, 3000);
+});

@@ -465,3 +465,85 @@ test('pay what you want: the link\'s page asks for the amount; its session and P
   // the link itself is unchanged: the next buyer starts from the preset again
   assert.equal((await stripe.paymentLinks.listLineItems(link.id)).data[0].amount_subtotal, 1000);
 });
+
+test('adjustable_quantity: the link\'s page goes on to its session\'s, where the buyer chooses the quantities; update sets and clears it', async () => {
+  const bolt = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: '100.5', product_data: { name: 'Bolt' } });
+  const link = await stripe.paymentLinks.create({
+    line_items: [
+      { price: shirt.id, adjustable_quantity: { enabled: true, minimum: 1, maximum: 4 } },
+      { price: bolt.id, adjustable_quantity: { enabled: true } },
+      { price: mug.id },
+    ],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assertStripeShape(link, 'payment_link');
+  const items = (await stripe.paymentLinks.listLineItems(link.id)).data;
+  assert.deepEqual(items.map((i) => i.adjustable_quantity), [
+    { enabled: true, maximum: 4, minimum: 1 }, { enabled: true, maximum: null, minimum: null }, null,
+  ]);
+  for (const i of items) assertStripeShape(i, 'item');
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.getByLabel('Card number').count(), 0);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  const sessionUrl = page.url();
+  assert.equal(await page.textContent('#total'), '28.51 USD');
+  assert.equal(await page.locator('input[type="number"]').count(), 2); // not the mug's
+  await page.getByLabel('Quantity of T-shirt').fill('3');
+  await page.getByLabel('Quantity of Bolt').fill('5');
+  await Promise.all([page.waitForURL(sessionUrl), page.click('#update-quantities')]);
+  // 6000 + 5 × 100.5 rounded once (503) + 750
+  assert.equal(await page.textContent('#total'), '72.53 USD');
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /Pay 72\.53 USD/ }).click()]);
+  await page.close();
+  const [session] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(session.status, 'complete');
+  assert.deepEqual([session.amount_subtotal, session.amount_total], [7253, 7253]);
+  assertStripeShape(session, 'checkout.session');
+  const lines = (await stripe.checkout.sessions.listLineItems(session.id)).data;
+  assert.deepEqual(lines.map((i) => [i.quantity, i.amount_total]), [[3, 6000], [5, 503], [1, 750]]);
+  assert.deepEqual(lines[0].adjustable_quantity, { enabled: true, maximum: 4, minimum: 1 });
+  const [pi] = await paymentsOf(link);
+  assert.equal(pi.amount, 7253);
+  // the link keeps its own quantities
+  assert.deepEqual((await stripe.paymentLinks.listLineItems(link.id)).data.map((i) => i.quantity), [1, 1, 1]);
+
+  // update: refusals change nothing
+  const [shirtItem, boltItem, mugItem] = items;
+  const cases = [
+    [[{ id: shirtItem.id, quantity: 5 }], 'line_items[0][quantity]'],
+    [[{ id: mugItem.id, quantity: 3, adjustable_quantity: { enabled: true, maximum: 2 } }], 'line_items[0][adjustable_quantity][maximum]'],
+    [[{ id: mugItem.id, adjustable_quantity: { enabled: true, minimum: 2 } }], 'line_items[0][adjustable_quantity][minimum]'],
+    [[{ id: mugItem.id, adjustable_quantity: { minimum: 1 } }], 'line_items[0][adjustable_quantity][enabled]'],
+  ];
+  for (const [li, param] of cases) {
+    await assert.rejects(stripe.paymentLinks.update(link.id, { line_items: li }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(li));
+      assert.equal(e.param, param, JSON.stringify(li));
+      return true;
+    });
+  }
+  await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: shirt.id, quantity: 3, adjustable_quantity: { enabled: true, maximum: 2 } }] }),
+    (e) => e.statusCode === 400 && e.param === 'line_items[0][adjustable_quantity][maximum]');
+  assert.deepEqual((await stripe.paymentLinks.listLineItems(link.id)).data.map((i) => i.adjustable_quantity), items.map((i) => i.adjustable_quantity));
+  // set on the mug, cleared on the shirt and the bolt: the link's page takes the card again
+  const up = await stripe.paymentLinks.update(link.id, {
+    line_items: [
+      { id: mugItem.id, quantity: 2, adjustable_quantity: { enabled: true, maximum: 6 } },
+      { id: shirtItem.id, adjustable_quantity: { enabled: false } },
+      { id: boltItem.id, adjustable_quantity: { enabled: false } },
+    ],
+  });
+  assertStripeShape(up, 'payment_link');
+  assert.deepEqual((await stripe.paymentLinks.listLineItems(link.id)).data.map((i) => [i.quantity, i.adjustable_quantity]), [
+    [1, null], [1, null], [2, { enabled: true, maximum: 6, minimum: null }],
+  ]);
+  await stripe.paymentLinks.update(link.id, { line_items: [{ id: mugItem.id, adjustable_quantity: { enabled: false } }] });
+  const plain = await browser.newPage();
+  await plain.goto(link.url);
+  assert.equal(await plain.getByLabel('Card number').count(), 1);
+  assert.equal(await plain.locator('input[type="number"]').count(), 0);
+  await plain.close();
+});
