@@ -6578,10 +6578,12 @@ static const struct param_spec automatic_tax_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* customer first: POST /v1/customers/{customer}/subscriptions takes the rest (create_params +
+ * 1), its customer being the path's */
 static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
-    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
@@ -6748,8 +6750,6 @@ static int h_cust_list(struct req *r)
 
 static int h_cust_create(struct req *r)
 {
-	if (param_present(r, "customer")) /* the path names it; the route takes no other */
-		return req_fail(r, ERR_PARAM_UNKNOWN, "customer", "%s", "customer");
 	if (req_param_set(r, "customer", r->args[0]) != 0)
 		return -1;
 	return h_create(r);
@@ -6813,7 +6813,7 @@ const struct route subscriptions_routes[] = {
     {"POST", "/v1/subscriptions/{id}/resume", h_resume, resume_params, 0},
     {"DELETE", "/v1/subscriptions/{id}/discount", h_delete_discount, no_params, 0},
     {"GET", "/v1/customers/{customer}/subscriptions", h_cust_list, no_params, ROUTE_LIST},
-    {"POST", "/v1/customers/{customer}/subscriptions", h_cust_create, create_params, 0},
+    {"POST", "/v1/customers/{customer}/subscriptions", h_cust_create, create_params + 1, 0},
     {"GET", "/v1/customers/{customer}/subscriptions/{id}", h_cust_retrieve, no_params, 0},
     {"POST", "/v1/customers/{customer}/subscriptions/{id}", h_cust_update, update_params, 0},
     {"DELETE", "/v1/customers/{customer}/subscriptions/{id}", h_cust_cancel, cancel_params, 0},
