@@ -146,6 +146,27 @@ static int h_refund_create(struct req *r)
 	return req_write(r, refund_create_fn, &x);
 }
 
+/* POST /v1/application_fees/{id}/refund (the older form): the same refund in the same write,
+ * answered with the application fee as it is after it. */
+static int legacy_refund_fn(struct db *db, void *arg)
+{
+	struct refund_ctx *x = arg;
+	struct req *r = x->r;
+	if (refund_create_fn(db, arg) != 0)
+		return -1;
+	if (application_fee_load(db, &r->arena, r->merchant_id, x->fee_id, &x->f) != DB_OK ||
+	    application_fee_render(db, &r->arena, r->merchant_id, r->livemode, &x->f,
+				   req_json(r)) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static int h_legacy_refund(struct req *r)
+{
+	struct refund_ctx x = {.r = r, .fee_id = r->args[0]};
+	return req_write(r, legacy_refund_fn, &x);
+}
+
 static int refund_load_fn(struct db *db, void *arg)
 {
 	struct refund_ctx *x = arg;
@@ -249,6 +270,10 @@ static const struct param_spec refund_create_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const struct param_spec legacy_refund_params[] = {
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec metadata_params[] = {
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -262,6 +287,7 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 const struct route application_fees_routes[] = {
     {"GET", "/v1/application_fees", h_list, list_params, ROUTE_LIST},
     {"POST", "/v1/application_fees/{id}/refunds", h_refund_create, refund_create_params, 0},
+    {"POST", "/v1/application_fees/{id}/refund", h_legacy_refund, legacy_refund_params, 0},
     {"GET", "/v1/application_fees/{id}/refunds", h_refund_list, no_params, ROUTE_LIST},
     {"GET", "/v1/application_fees/{id}/refunds/{id}", h_refund_retrieve, no_params, 0},
     {"POST", "/v1/application_fees/{id}/refunds/{id}", h_refund_update, metadata_params, 0},

@@ -1002,6 +1002,38 @@ static int h_delete_discount(struct req *r)
 	return req_write(r, delete_discount_fn, &w);
 }
 
+/* GET /v1/customers/{id}/discount: its live discount (the customer's `discount`), 404 when it
+ * has none. */
+static int discount_fn(struct db *db, void *p)
+{
+	struct write_ctx *w = p;
+	struct req *r = w->r;
+	struct customer c;
+	int rc = customer_load(r, db, w->id, &c);
+	if (rc == DB_NOTFOUND || (rc == DB_OK && c.deleted))
+		return req_fail_missing(r, "customer", w->id, "id");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	int64_t t;
+	if (billing_now(r, db, c.test_clock, &t) != 0)
+		return -1;
+	struct discount d;
+	rc = customer_discount_get(r, db, c.id, t, &d);
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_RESOURCE_MISSING, NULL, "Customer %s has no discount.",
+				c.id);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	discount_render(r, &d, false, req_json(r));
+	return 0;
+}
+
+static int h_discount(struct req *r)
+{
+	struct write_ctx w = {.r = r, .id = r->args[0]};
+	return req_read(r, discount_fn, &w);
+}
+
 static const char SQL_CURSOR[] = "SELECT created FROM customers WHERE merchant_id = $1 AND id = $2";
 static const char SQL_LIST_DESC[] =
     "SELECT id FROM customers WHERE merchant_id = $1 AND deleted = 0 AND id > $2 AND id < $3"
@@ -1079,5 +1111,6 @@ const struct route customers_routes[] = {
     {"POST", "/v1/customers/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/customers/{id}", h_delete, no_params, 0},
     {"DELETE", "/v1/customers/{id}/discount", h_delete_discount, no_params, 0},
+    {"GET", "/v1/customers/{id}/discount", h_discount, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -72,6 +72,8 @@ static const struct param_spec list_params[] = {
 struct id_ctx {
 	struct req *r;
 	const char *id;
+	const char
+	    *charge; /* the legacy /v1/charges/{charge}/dispute: id is the charge's dispute */
 };
 
 static int fail_load(struct req *r, int rc, const char *id)
@@ -159,9 +161,41 @@ static int render(struct req *r, struct db *db, const struct dispute *d)
 	return 0;
 }
 
+static const char SQL_OF_CHARGE[] =
+    "SELECT id FROM disputes WHERE merchant_id = $1 AND charge = $2";
+
+/* Inside a transaction: a legacy route names the dispute by its charge (a charge is disputed at
+ * most once, disputes/dispute.h): x->id becomes its id, else Stripe's 404. 0, or -1. */
+static int of_charge(struct db *db, struct id_ctx *x)
+{
+	struct req *r = x->r;
+	if (!x->charge)
+		return 0;
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, x->charge, &ch);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "charge", x->charge, "charge");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct db_stmt *st = db_prepare(db, SQL_OF_CHARGE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->charge, -1);
+	rc = db_step(st);
+	x->id = rc == DB_ROW ? col_text_dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail(r, ERR_RESOURCE_MISSING, "charge", "Charge %s has no dispute.",
+				x->charge);
+	return rc == DB_ROW && x->id ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
 static int retrieve_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
+	if (of_charge(db, x) != 0)
+		return -1;
 	struct dispute d;
 	int rc = dispute_load(db, &x->r->arena, x->r->merchant_id, x->id, &d);
 	if (rc != DB_OK)
@@ -171,7 +205,7 @@ static int retrieve_fn(struct db *db, void *p)
 
 static int h_retrieve(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
@@ -270,6 +304,8 @@ static int update_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
 	struct req *r = x->r;
+	if (of_charge(db, x) != 0)
+		return -1;
 	struct dispute d;
 	int rc = dispute_load(db, &r->arena, r->merchant_id, x->id, &d);
 	if (rc != DB_OK)
@@ -299,7 +335,7 @@ static int update_fn(struct db *db, void *p)
 
 static int h_update(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_write(r, update_fn, &x);
 }
 
@@ -307,6 +343,8 @@ static int close_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
 	struct req *r = x->r;
+	if (of_charge(db, x) != 0)
+		return -1;
 	struct dispute d;
 	int rc = dispute_load(db, &r->arena, r->merchant_id, x->id, &d);
 	if (rc != DB_OK)
@@ -322,7 +360,7 @@ static int close_fn(struct db *db, void *p)
 
 static int h_close(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_write(r, close_fn, &x);
 }
 
@@ -381,10 +419,33 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+/* The Charges API's nested dispute routes (older SDKs): the same handlers, the dispute named by
+ * its charge. A re-run write resolves it again (x->id is assigned, never accumulated). */
+static int h_charge_retrieve(struct req *r)
+{
+	struct id_ctx x = {r, NULL, r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int h_charge_update(struct req *r)
+{
+	struct id_ctx x = {r, NULL, r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+static int h_charge_close(struct req *r)
+{
+	struct id_ctx x = {r, NULL, r->args[0]};
+	return req_write(r, close_fn, &x);
+}
+
 const struct route disputes_routes[] = {
     {"GET", "/v1/disputes", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/disputes/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/disputes/{id}", h_update, update_params, 0},
     {"POST", "/v1/disputes/{id}/close", h_close, no_params, 0},
+    {"GET", "/v1/charges/{charge}/dispute", h_charge_retrieve, no_params, 0},
+    {"POST", "/v1/charges/{charge}/dispute", h_charge_update, update_params, 0},
+    {"POST", "/v1/charges/{charge}/dispute/close", h_charge_close, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

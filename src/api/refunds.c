@@ -47,6 +47,18 @@ static const struct param_spec update_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
+/* POST /v1/charges/{charge}/refunds and /v1/charges/{charge}/refund: create's, the charge
+ * being the path's */
+static const struct param_spec charge_refund_params[] = {
+    {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
+    {"amount", PT_INT, 0, 0, NULL, NULL},
+    {"reason", PT_ENUM, 0, 0, reasons, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"instructions_email", PT_STRING, 0, 800, NULL, NULL},
+    {"reverse_transfer", PT_BOOL, 0, 0, NULL, NULL},
+    {"refund_application_fee", PT_BOOL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const struct param_spec list_params[] = {
     {"charge", PT_STRING, 0, 255, NULL, NULL},
     {"payment_intent", PT_STRING, 0, 255, NULL, NULL},
@@ -517,13 +529,10 @@ int refund_for_credit_note(struct req *r, struct db *db, const char *charge_id, 
 	return 0;
 }
 
-static int h_create(struct req *r)
+/* A refund's write (fn: create_fn, or the legacy charge_refund_fn around it). */
+static int create_write(struct req *r, store_fn fn)
 {
-	const char *c = param_str(r, "charge");
-	const char *pi = param_str(r, "payment_intent");
-	if ((!c || !*c) && (!pi || !*pi))
-		return req_fail(r, ERR_PARAM_MISSING, "charge", "%s", "charge");
-	int rc = req_write(r, create_fn, r);
+	int rc = req_write(r, fn, r);
 	/* a fraudulent refund may have made a default block list: the payments scored from now
 	 * on look it up (risk/value_lists.h; the write noted it before its commit too) */
 	const char *reason = param_str(r, "reason");
@@ -532,10 +541,28 @@ static int h_create(struct req *r)
 	return rc;
 }
 
+static int h_create(struct req *r)
+{
+	const char *c = param_str(r, "charge");
+	const char *pi = param_str(r, "payment_intent");
+	if ((!c || !*c) && (!pi || !*pi))
+		return req_fail(r, ERR_PARAM_MISSING, "charge", "%s", "charge");
+	return create_write(r, create_fn);
+}
+
 struct id_ctx {
 	struct req *r;
 	const char *id;
+	const char *charge; /* the legacy /v1/charges/{charge}/refunds/{id}: the refund's charge */
 };
+
+/* A refund of another charge than the legacy path's is not there (Stripe's 404). */
+static int refund_of_charge(struct id_ctx *x, const struct refund *rf)
+{
+	if (x->charge && strcmp(x->charge, rf->charge) != 0)
+		return req_fail_missing(x->r, "refund", x->id, "id");
+	return 0;
+}
 
 static int retrieve_fn(struct db *db, void *p)
 {
@@ -546,13 +573,15 @@ static int retrieve_fn(struct db *db, void *p)
 		return req_fail_missing(x->r, "refund", x->id, "id");
 	if (rc != DB_OK)
 		return req_fail(x->r, ERR_API, NULL, NULL);
+	if (refund_of_charge(x, &rf) != 0)
+		return -1;
 	refund_render(&rf, req_json(x->r));
 	return 0;
 }
 
 static int h_retrieve(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
@@ -566,6 +595,8 @@ static int update_fn(struct db *db, void *p)
 		return req_fail_missing(r, "refund", x->id, "id");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (refund_of_charge(x, &rf) != 0)
+		return -1;
 	if (metadata_apply(r, rf.metadata, "metadata", &rf.metadata) != 0)
 		return -1;
 	if (refund_transition(db, r->merchant_id, &rf, rf.status) != DB_OK)
@@ -578,7 +609,7 @@ static int update_fn(struct db *db, void *p)
 
 static int h_update(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_write(r, update_fn, &x);
 }
 
@@ -631,7 +662,7 @@ static int cancel_fn(struct db *db, void *p)
 
 static int h_cancel(struct req *r)
 {
-	struct id_ctx x = {r, r->args[0]};
+	struct id_ctx x = {r, r->args[0], NULL};
 	return req_write(r, cancel_fn, &x);
 }
 
@@ -741,10 +772,10 @@ int refund_render_id(struct req *r, struct db *db, const char *id, struct json *
 	return list_render(r, db, id, j, NULL);
 }
 
-static int h_list(struct req *r)
+static int refunds_list(struct req *r, const char *url)
 {
-	static const struct list_spec spec = {
-	    .url = "/v1/refunds",
+	const struct list_spec spec = {
+	    .url = url,
 	    .object_name = "refund",
 	    .id_prefix = "re_",
 	    .sql_cursor = SQL_CURSOR,
@@ -756,11 +787,125 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+static int h_list(struct req *r)
+{
+	return refunds_list(r, "/v1/refunds");
+}
+
+/* ---- the Charges API's nested refund routes (older SDKs): thin adapters over the above ---- */
+
+static int charge_exists_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	struct charge ch;
+	int rc = charge_load(db, &r->arena, r->merchant_id, r->args[0], &ch);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "charge", r->args[0], "charge");
+	return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+/* GET /v1/charges/{charge}/refunds: the list filtered by charge, under the charge's url */
+static int h_charge_list(struct req *r)
+{
+	if (req_read(r, charge_exists_fn, r) != 0)
+		return -1;
+	if (req_param_set(r, "charge", r->args[0]) != 0)
+		return -1;
+	const char *url = arena_printf(&r->arena, "/v1/charges/%s/refunds", r->args[0]);
+	if (!url)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return refunds_list(r, url);
+}
+
+/* POST /v1/charges/{charge}/refunds: POST /v1/refunds with the path's charge */
+static int h_charge_create(struct req *r)
+{
+	if (req_param_set(r, "charge", r->args[0]) != 0)
+		return -1;
+	return h_create(r);
+}
+
+static int h_charge_retrieve(struct req *r)
+{
+	struct id_ctx x = {r, r->args[1], r->args[0]};
+	return req_read(r, retrieve_fn, &x) == 0 ? 0 : -1;
+}
+
+static int h_charge_update(struct req *r)
+{
+	struct id_ctx x = {r, r->args[1], r->args[0]};
+	return req_write(r, update_fn, &x);
+}
+
+/* POST /v1/charges/{charge}/refund (the oldest form): the same refund, in the same write, but
+ * the answer is the charge as it is after it (expand[] applies to the charge). */
+static int charge_refund_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	if (create_fn(db, r) != 0)
+		return -1;
+	struct charge ch;
+	if (charge_load(db, &r->arena, r->merchant_id, param_str(r, "charge"), &ch) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	struct expand_set ex;
+	payments_expand_from_req(r, &ex, NULL);
+	if (charge_render(db, &r->arena, r->merchant_id, r->livemode, &ch, &ex, req_json(r)) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return 0;
+}
+
+static int h_charge_refund(struct req *r)
+{
+	if (req_param_set(r, "charge", r->args[0]) != 0)
+		return -1;
+	return create_write(r, charge_refund_fn);
+}
+
+/*
+ * POST /v1/test_helpers/refunds/{refund}/expire: Stripe expires a refund that waits on the
+ * customer (status requires_action: a refund to a payment method that needs the customer's
+ * bank details) and it becomes canceled. Tender makes no such refund (every refund here goes
+ * back to the card or cash balance it came from: pending, succeeded, failed or canceled), so
+ * the helper always answers Stripe's 400 for a refund not in that state; a missing refund is
+ * its 404.
+ */
+static int expire_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct refund rf;
+	int rc = refund_load(db, &r->arena, r->merchant_id, x->id, &rf);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "refund", x->id, "refund");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return req_fail(r, ERR_INVALID_STATE, NULL,
+			"Only a refund with a status of requires_action can be expired; refund %s "
+			"has a status of %s.",
+			rf.id, rf.status);
+}
+
+static int h_expire(struct req *r)
+{
+	if (r->livemode)
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"Test helpers can only be used with a test mode key.");
+	struct id_ctx x = {r, r->args[0], NULL};
+	return req_read(r, expire_fn, &x) == 0 ? 0 : -1;
+}
+
 const struct route refunds_routes[] = {
     {"POST", "/v1/refunds", h_create, create_params, 0},
     {"GET", "/v1/refunds", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/refunds/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/refunds/{id}", h_update, update_params, 0},
     {"POST", "/v1/refunds/{id}/cancel", h_cancel, no_params, 0},
+    {"GET", "/v1/charges/{charge}/refunds", h_charge_list, no_params, ROUTE_LIST},
+    {"POST", "/v1/charges/{charge}/refunds", h_charge_create, charge_refund_params, 0},
+    {"GET", "/v1/charges/{charge}/refunds/{id}", h_charge_retrieve, no_params, 0},
+    {"POST", "/v1/charges/{charge}/refunds/{id}", h_charge_update, update_params, 0},
+    {"POST", "/v1/charges/{charge}/refund", h_charge_refund, charge_refund_params, 0},
+    {"POST", "/v1/test_helpers/refunds/{refund}/expire", h_expire, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

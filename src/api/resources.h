@@ -65,6 +65,7 @@ extern const struct route external_accounts_routes[];
 extern const struct route account_links_routes[];
 extern const struct route persons_routes[];
 extern const struct route login_links_routes[];
+extern const struct route account_sessions_routes[];
 extern const struct route billing_search_routes[];
 extern const struct route subscriptions_routes[];
 extern const struct route invoices_routes[];

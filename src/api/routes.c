@@ -35,6 +35,7 @@ const struct route *const api_route_tables[] = {
     account_links_routes,
     persons_routes,
     login_links_routes,
+    account_sessions_routes,
     billing_search_routes, /* before subscriptions_routes and invoices_routes: literal paths */
     subscriptions_routes,
     invoice_preview_routes, /* before invoices_routes: its literal paths */

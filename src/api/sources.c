@@ -381,7 +381,8 @@ static int create_fn(struct db *db, void *p)
 	return r->out.failed ? req_fail(r, ERR_API, NULL, NULL) : 0;
 }
 
-static int h_create(struct req *r)
+/* ref: the token or alias the request names at param ("source", or the Cards API's "card") */
+static int create_from(struct req *r, const char *ref, const char *param)
 {
 	struct src_ctx x = {.r = r, .customer = r->args[0]};
 	/* the customer first: preparing the card uses its token up */
@@ -390,10 +391,30 @@ static int h_create(struct req *r)
 	const char *md = "{}";
 	if (metadata_apply(r, NULL, "metadata", &md) != 0)
 		return -1;
-	if (source_prepare(r, param_str(r, "source"), "source", x.customer, &x.sn) != 0)
+	if (source_prepare(r, ref, param, x.customer, &x.sn) != 0)
 		return -1;
 	x.sn.metadata = md;
 	return req_write(r, create_fn, &x);
+}
+
+static int h_create(struct req *r)
+{
+	return create_from(r, param_str(r, "source"), "source");
+}
+
+/* POST /v1/customers/{customer}/cards (the Cards API): card=tok_…, or source=tok_… as older
+ * code sends it; the same attach as the sources' create. */
+static int h_cards_create(struct req *r)
+{
+	const char *card = param_str(r, "card"), *source = param_str(r, "source");
+	if (card && *card && source && *source)
+		return req_fail(r, ERR_PARAM_BAD, "card",
+				"You cannot specify both card and source: pass the token as card.");
+	if (card && *card)
+		return create_from(r, card, "card");
+	if (source && *source)
+		return create_from(r, source, "source");
+	return req_fail(r, ERR_PARAM_MISSING, "card", "%s", "card");
 }
 
 /* The customer exists and card x->id is one of its sources, else resource_missing. */
@@ -640,12 +661,14 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return card_source_render(db, r->merchant_id, id, NULL, j);
 }
 
-static int h_list(struct req *r)
+/* what: "sources", or "cards" for the Cards API's list (card sources only, which every source
+ * Tender keeps is) */
+static int sources_list(struct req *r, const char *what)
 {
 	struct src_ctx x = {.r = r, .customer = r->args[0]};
 	if (req_read(r, customer_fn, &x) != 0)
 		return -1;
-	const char *url = arena_printf(&r->arena, "/v1/customers/%s/sources", r->args[0]);
+	const char *url = arena_printf(&r->arena, "/v1/customers/%s/%s", r->args[0], what);
 	if (!url)
 		return req_fail(r, ERR_API, NULL, NULL);
 	const struct list_spec spec = {
@@ -661,11 +684,36 @@ static int h_list(struct req *r)
 	return list_respond(r, &spec);
 }
 
+static int h_list(struct req *r)
+{
+	return sources_list(r, "sources");
+}
+
+static int h_cards_list(struct req *r)
+{
+	if (req_param_set(r, "object", "card") != 0)
+		return -1;
+	return sources_list(r, "cards");
+}
+
+static const struct param_spec cards_create_params[] = {
+    {"card", PT_STRING, 0, 255, NULL, NULL},
+    {"source", PT_STRING, 0, 255, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 const struct route sources_routes[] = {
     {"POST", "/v1/customers/{customer}/sources", h_create, create_params, 0},
     {"GET", "/v1/customers/{customer}/sources", h_list, list_params, ROUTE_LIST},
     {"GET", "/v1/customers/{customer}/sources/{id}", h_retrieve, no_params, 0},
     {"POST", "/v1/customers/{customer}/sources/{id}", h_update, update_params, 0},
     {"DELETE", "/v1/customers/{customer}/sources/{id}", h_delete, no_params, 0},
+    /* the Cards API: the card-only view of the same sources */
+    {"POST", "/v1/customers/{customer}/cards", h_cards_create, cards_create_params, 0},
+    {"GET", "/v1/customers/{customer}/cards", h_cards_list, no_params, ROUTE_LIST},
+    {"GET", "/v1/customers/{customer}/cards/{id}", h_retrieve, no_params, 0},
+    {"POST", "/v1/customers/{customer}/cards/{id}", h_update, update_params, 0},
+    {"DELETE", "/v1/customers/{customer}/cards/{id}", h_delete, no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };

@@ -5394,10 +5394,10 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return sub_render(r, db, &s, "data.", j) == 0 ? DB_OK : DB_ERR;
 }
 
-static int h_list(struct req *r)
+static int subs_list(struct req *r, const char *url)
 {
-	static const struct list_spec spec = {
-	    .url = "/v1/subscriptions",
+	const struct list_spec spec = {
+	    .url = url,
 	    .object_name = "subscription",
 	    .id_prefix = "sub_",
 	    .sql_cursor = SQL_CURSOR,
@@ -5407,6 +5407,11 @@ static int h_list(struct req *r)
 	    .render = list_render,
 	};
 	return list_respond(r, &spec);
+}
+
+static int h_list(struct req *r)
+{
+	return subs_list(r, "/v1/subscriptions");
 }
 
 /* ---- the scheduler's steps ---- */
@@ -6581,10 +6586,12 @@ static const struct param_spec automatic_tax_children[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+/* customer first: POST /v1/customers/{customer}/subscriptions takes the rest (create_params +
+ * 1), its customer being the path's */
 static const struct param_spec create_params[] = {
+    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
     {"payment_settings", PT_OBJECT, 0, 0, NULL, sub_payment_settings_children},
-    {"customer", PT_STRING, PF_REQUIRED, 255, NULL, NULL},
     {"trial_settings", PT_OBJECT, 0, 0, NULL, trial_settings_children},
     {"discounts", PT_OBJECT_ARRAY, PF_EMPTYABLE, DISCOUNTS_MAX, NULL, subscription_discount_params},
     {"coupon", PT_STRING, PF_EMPTYABLE, COUPON_ID_MAX, NULL, NULL},
@@ -6706,6 +6713,105 @@ static const struct param_spec list_params[] = {
 };
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
+/* ---- /v1/customers/{customer}/subscriptions (the older SDKs' nested form): the handlers above
+ * with the customer fixed by the path ---- */
+
+/* The customer exists and subscription x->id is one of its (a subscription never changes
+ * customer, so the handler's own write may act on it after this read), else Stripe's 404. */
+static int cust_own_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (customer_check(r, db, r->args[0]) != 0)
+		return -1;
+	if (one_load(db, x, false) != 0)
+		return -1;
+	if (!str_eq(x->s.customer, r->args[0]))
+		return req_fail_missing(r, "subscription", x->id, "id");
+	return 0;
+}
+
+/* Checks the path, then puts the subscription first in r->args, where its handler reads it. */
+static int cust_sub_args(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[1]};
+	if (req_read(r, cust_own_fn, &x) != 0)
+		return -1;
+	r->args[0] = r->args[1];
+	r->args[1] = NULL;
+	return 0;
+}
+
+static int cust_exists_fn(struct db *db, void *p)
+{
+	struct req *r = p;
+	return customer_check(r, db, r->args[0]);
+}
+
+static int h_cust_list(struct req *r)
+{
+	if (req_read(r, cust_exists_fn, r) != 0 || req_param_set(r, "customer", r->args[0]) != 0)
+		return -1;
+	const char *url = arena_printf(&r->arena, "/v1/customers/%s/subscriptions", r->args[0]);
+	return url ? subs_list(r, url) : req_fail(r, ERR_API, NULL, NULL);
+}
+
+static int h_cust_create(struct req *r)
+{
+	if (req_param_set(r, "customer", r->args[0]) != 0)
+		return -1;
+	return h_create(r);
+}
+
+static int h_cust_retrieve(struct req *r)
+{
+	return cust_sub_args(r) != 0 ? -1 : h_retrieve(r);
+}
+
+static int h_cust_update(struct req *r)
+{
+	return cust_sub_args(r) != 0 ? -1 : h_update(r);
+}
+
+static int h_cust_cancel(struct req *r)
+{
+	return cust_sub_args(r) != 0 ? -1 : h_cancel(r);
+}
+
+static int h_cust_delete_discount(struct req *r)
+{
+	return cust_sub_args(r) != 0 ? -1 : h_delete_discount(r);
+}
+
+/* GET …/subscriptions/{id}/discount: the subscription's own live discount (Stripe's legacy
+ * `discount`), 404 when it has none. */
+static int cust_discount_fn(struct db *db, void *p)
+{
+	struct one_ctx *x = p;
+	struct req *r = x->r;
+	if (cust_own_fn(db, x) != 0)
+		return -1;
+	int64_t t;
+	if (billing_now(r, db, x->s.test_clock, &t) != 0)
+		return -1;
+	struct discount *ds = arena_alloc(&r->arena, DISCOUNTS_MAX * sizeof(*ds));
+	int n = 0;
+	if (!ds || subscription_discounts(r, db, x->s.id, t, ds, &n) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (int i = 0; i < n; i++)
+		if (ds[i].subscription && str_eq(ds[i].subscription, x->s.id)) {
+			discount_render(r, &ds[i], false, req_json(r));
+			return 0;
+		}
+	return req_fail(r, ERR_RESOURCE_MISSING, NULL, "Subscription %s has no discount.", x->s.id);
+}
+
+static int h_cust_discount(struct req *r)
+{
+	struct one_ctx x = {.r = r, .id = r->args[1]};
+	return req_read(r, cust_discount_fn, &x);
+}
+
 const struct route subscriptions_routes[] = {
     {"POST", "/v1/subscriptions", h_create, create_params, 0},
     {"GET", "/v1/subscriptions", h_list, list_params, ROUTE_LIST},
@@ -6714,6 +6820,14 @@ const struct route subscriptions_routes[] = {
     {"DELETE", "/v1/subscriptions/{id}", h_cancel, cancel_params, 0},
     {"POST", "/v1/subscriptions/{id}/resume", h_resume, resume_params, 0},
     {"DELETE", "/v1/subscriptions/{id}/discount", h_delete_discount, no_params, 0},
+    {"GET", "/v1/customers/{customer}/subscriptions", h_cust_list, no_params, ROUTE_LIST},
+    {"POST", "/v1/customers/{customer}/subscriptions", h_cust_create, create_params + 1, 0},
+    {"GET", "/v1/customers/{customer}/subscriptions/{id}", h_cust_retrieve, no_params, 0},
+    {"POST", "/v1/customers/{customer}/subscriptions/{id}", h_cust_update, update_params, 0},
+    {"DELETE", "/v1/customers/{customer}/subscriptions/{id}", h_cust_cancel, cancel_params, 0},
+    {"GET", "/v1/customers/{customer}/subscriptions/{id}/discount", h_cust_discount, no_params, 0},
+    {"DELETE", "/v1/customers/{customer}/subscriptions/{id}/discount", h_cust_delete_discount,
+     no_params, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

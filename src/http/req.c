@@ -67,6 +67,33 @@ int req_scope_customer(struct req *r, const char *customer, const char *object_n
 	return req_fail_missing(r, object_name, id, param);
 }
 
+int req_param_set(struct req *r, const char *key, const char *value)
+{
+	struct form_node *root = arena_zalloc(&r->arena, sizeof(*root));
+	struct form_node *n = arena_zalloc(&r->arena, sizeof(*n));
+	char *k = arena_strdup(&r->arena, key), *v = arena_strdup(&r->arena, value);
+	if (!root || !n || !k || !v)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* a new root sharing the old children: the parsed tree itself is never written */
+	if (r->params)
+		*root = *r->params;
+	else
+		root->kind = FORM_OBJECT;
+	root->key = root->key ? root->key : "";
+	n->key = k;
+	n->key_len = strlen(k);
+	n->kind = FORM_SCALAR;
+	n->value = v;
+	n->value_len = strlen(v);
+	n->next = root->first_child;
+	root->first_child = n;
+	if (!root->last_child)
+		root->last_child = n;
+	root->child_count++;
+	r->params = root;
+	return 0;
+}
+
 struct json *req_json(struct req *r)
 {
 	buf_reset(&r->out);

@@ -124,6 +124,13 @@ int req_fail_missing(struct req *r, const char *object_name, const char *id, con
 int req_scope_customer(struct req *r, const char *customer, const char *object_name, const char *id,
 		       const char *param);
 
+/* For a legacy route that adapts a modern handler (/v1/charges/{charge}/refunds → POST
+ * /v1/refunds with charge=…): sets the top-level scalar parameter key to value (both copied into
+ * r's arena) in front of r->params, after validation and the idempotency hash have seen the
+ * request as sent. The route's own table must not declare key, so the form never holds it
+ * already. 0, or -1 with r->err (out of memory). */
+int req_param_set(struct req *r, const char *key, const char *value);
+
 /* Starts a JSON response: resets r->out, sets status 200 and returns the writer. */
 struct json *req_json(struct req *r);
 /* Renders r->err into r->out and sets r->status (the framework calls this itself). */

@@ -317,6 +317,69 @@ test('PostgreSQL: an account lives on its platform\'s shard, and rebalance will 
     }
   });
 
+test('account sessions: the platform\'s session for one of its accounts, components as asked', async () => {
+  const acct = await stripe.accounts.create({ type: 'express', country: 'US', email: 'embedded@example.com' });
+  const t0 = Math.floor(Date.now() / 1000);
+  const s = await stripe.accountSessions.create({
+    account: acct.id,
+    components: {
+      account_onboarding: { enabled: true, features: { external_account_collection: false } },
+      payments: { enabled: true, features: { refund_management: false, destination_on_behalf_of_charge_management: true } },
+    },
+  });
+  assertStripeShape(s, 'account_session');
+  assert.equal(s.object, 'account_session');
+  assert.equal(s.account, acct.id);
+  assert.equal(s.livemode, false);
+  assert.match(s.client_secret, /^accs_secret__[0-9A-Za-z]{48}$/);
+  assert.ok(s.expires_at >= t0 + 1800 - 5 && s.expires_at <= Math.floor(Date.now() / 1000) + 1800 + 5);
+  // asked: as asked; the rest of each component at Stripe's defaults
+  assert.deepEqual(s.components.account_onboarding, { enabled: true, features: { disable_stripe_user_authentication: false, external_account_collection: false } });
+  assert.deepEqual(s.components.payments, { enabled: true, features: {
+    capture_payments: true, destination_on_behalf_of_charge_management: true, dispute_management: true, refund_management: false, smart_disputes_management: false,
+  } });
+  // every other component Stripe lists is there, not enabled
+  const others = Object.entries(s.components).filter(([k]) => k !== 'account_onboarding' && k !== 'payments');
+  assert.equal(others.length, 23);
+  assert.ok(others.every(([, v]) => v.enabled === false && typeof v.features === 'object'));
+  assert.deepEqual(s.components.payouts_list, { enabled: false, features: {} });
+  // a fresh secret each time; nothing of it on disk
+  const s2 = await stripe.accountSessions.create({ account: acct.id, components: { documents: { enabled: true } } });
+  assert.notEqual(s2.client_secret, s.client_secret);
+  assert.equal(s2.components.documents.enabled, true);
+  assert.equal(s2.components.account_onboarding.enabled, false);
+  const secretPart = s.client_secret.slice('accs_secret__'.length);
+  assert.ok(!require('./helpers').readStoreFiles(env.dataDir).some((f) => f.data.includes(secretPart)));
+  // refused: not the caller's account, Stripe-Account, missing or unknown parameters, components Tender has no product for
+  const bad = (p, opts) => stripe.accountSessions.create(p, opts).then(() => assert.fail('accepted'), (e) => e);
+  let e = await bad({ account: 'acct_nope', components: { payments: { enabled: true } } });
+  assert.equal(e.statusCode, 400);
+  assert.equal(e.code, 'resource_missing');
+  assert.equal(e.param, 'account');
+  const acctB = await stripeB.accounts.create({ type: 'express', country: 'US' });
+  e = await bad({ account: acctB.id, components: { payments: { enabled: true } } });
+  assert.equal(e.statusCode, 400);
+  assert.equal(e.param, 'account');
+  e = await bad({ account: acct.id, components: { payments: { enabled: true } } }, as(acct.id));
+  assert.equal(e.statusCode, 400);
+  e = await bad({ components: { payments: { enabled: true } } });
+  assert.equal(e.code, 'parameter_missing');
+  assert.equal(e.param, 'account');
+  e = await bad({ account: acct.id });
+  assert.equal(e.code, 'parameter_missing');
+  e = await bad({ account: acct.id, components: { payments: { features: { refund_management: true } } } });
+  assert.equal(e.code, 'parameter_missing');
+  e = await bad({ account: acct.id, components: { nope: { enabled: true } } });
+  assert.equal(e.code, 'parameter_unknown');
+  e = await bad({ account: acct.id, components: { payments: { enabled: true, features: { send_money: true } } } });
+  assert.equal(e.code, 'parameter_unknown');
+  e = await bad({ account: acct.id, components: { issuing_card: { enabled: true } } });
+  assert.equal(e.statusCode, 400);
+  assert.equal(e.param, 'components[issuing_card][enabled]');
+  const quiet = await stripe.accountSessions.create({ account: acct.id, components: { issuing_card: { enabled: false } } });
+  assert.equal(quiet.components.issuing_card.enabled, false);
+});
+
 test('tender verify passes', async () => {
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });

@@ -406,6 +406,38 @@ test('an application fee refunded through its own route', async () => {
   assert.ok(events.includes('application_fee.refunded'));
 });
 
+test('legacy POST /v1/application_fees/{id}/refund: the same refund, answered with the fee', async () => {
+  const pi = await stripe.paymentIntents.create({
+    amount: 3000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true,
+    application_fee_amount: 300, transfer_data: { destination: acct2.id },
+  });
+  const feeId = (await stripe.charges.retrieve(pi.latest_charge)).application_fee;
+  const a0 = await balance(stripe, as(acct2));
+  const key = { idempotencyKey: `legacy-fee-${feeId}` };
+  const fee = await stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, { amount: 100 }, key);
+  assert.equal(fee.object, 'application_fee');
+  assert.equal(fee.id, feeId);
+  assert.equal(fee.amount_refunded, 100);
+  assert.equal(fee.refunded, false);
+  assert.equal(fee.refunds.data.length, 1);
+  assertStripeShape(fee, 'application_fee');
+  // the same key answers the same, and refunds nothing more
+  const again = await stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, { amount: 100 }, key);
+  assert.equal(JSON.stringify(again), JSON.stringify(fee));
+  assert.deepEqual(await balance(stripe, as(acct2)), { available: a0.available + 100, pending: a0.pending });
+  await expectError(stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, { amount: 201 }), 400);
+  await expectError(stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, { metadata: { a: 'b' } }), 400);
+  await expectError(other.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, {}), 404);
+  // without amount: the rest of it
+  const all = await stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, {});
+  assert.equal(all.amount_refunded, 300);
+  assert.equal(all.refunded, true);
+  assertStripeShape(all, 'application_fee');
+  const list = await stripe.applicationFees.listRefunds(feeId);
+  assert.deepEqual(list.data.map((x) => x.amount), [200, 100]);
+  await expectError(stripe.rawRequest('POST', `/v1/application_fees/${feeId}/refund`, {}), 400);
+});
+
 test('a direct charge on a connected account pays its platform the application fee', async () => {
   const p0 = await balance(stripe);
   const a0 = await balance(stripe, as(acct2));

@@ -354,6 +354,65 @@ test('Idempotency-Key on every new POST', async () => {
   assert.equal(d2.code, 'card_declined');
 });
 
+test('the Cards API: /v1/customers/{customer}/cards is the card view of its sources', async () => {
+  const c = await stripe.customers.create({ email: 'cards@example.com' });
+  const tok = await cardToken('5555555555554444');
+  const key = { idempotencyKey: `cards-${c.id}` };
+  const card1 = await stripe.rawRequest('POST', `/v1/customers/${c.id}/cards`, { card: tok.id, metadata: { n: '1' } }, key);
+  assertStripeShape(card1, 'card');
+  assert.equal(card1.object, 'card');
+  assert.equal(card1.id, tok.card.id);
+  assert.equal(card1.customer, c.id);
+  assert.equal(card1.last4, '4444');
+  assert.deepEqual(card1.metadata, { n: '1' });
+  // the same key answers the same card (the token is used once)
+  const again = await stripe.rawRequest('POST', `/v1/customers/${c.id}/cards`, { card: tok.id, metadata: { n: '1' } }, key);
+  assert.equal(JSON.stringify(again), JSON.stringify(card1));
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, card1.id);
+  const card2 = await stripe.rawRequest('POST', `/v1/customers/${c.id}/cards`, { card: 'tok_visa' });
+  assert.equal(card2.last4, '4242');
+  // refused input changes nothing
+  await assert.rejects(stripe.rawRequest('POST', `/v1/customers/${c.id}/cards`, {}), (e) => e.statusCode === 400 && e.code === 'parameter_missing' && e.param === 'card');
+  await assert.rejects(stripe.rawRequest('POST', `/v1/customers/${c.id}/cards`, { card: 'tok_visa', source: 'tok_visa' }), (e) => e.statusCode === 400);
+  await assert.rejects(stripe.rawRequest('POST', `/v1/customers/${c.id}/cards`, { card: 'tok_nope' }), (e) => e.statusCode >= 400 && e.statusCode < 500);
+  // the list: cards only, its own url, newest first, cursors
+  const list = await stripe.rawRequest('GET', `/v1/customers/${c.id}/cards`);
+  assert.equal(list.object, 'list');
+  assert.equal(list.url, `/v1/customers/${c.id}/cards`);
+  assert.deepEqual(list.data.map((x) => x.id), [card2.id, card1.id]);
+  list.data.forEach((x) => assertStripeShape(x, 'card'));
+  const p1 = await stripe.rawRequest('GET', `/v1/customers/${c.id}/cards?limit=1`);
+  assert.equal(p1.has_more, true);
+  const p2 = await stripe.rawRequest('GET', `/v1/customers/${c.id}/cards?limit=1&starting_after=${p1.data[0].id}`);
+  assert.deepEqual(p2.data.map((x) => x.id), [card1.id]);
+  assert.equal(p2.has_more, false);
+  // retrieve and update exactly as /sources/{id}
+  const got = await stripe.rawRequest('GET', `/v1/customers/${c.id}/cards/${card1.id}`);
+  assert.equal(JSON.stringify(got), JSON.stringify(await stripe.customers.retrieveSource(c.id, card1.id)));
+  const up = await stripe.rawRequest('POST', `/v1/customers/${c.id}/cards/${card1.id}`, { name: 'Ada Lovelace', address_zip: '94107', exp_month: '11' });
+  assert.equal(up.name, 'Ada Lovelace');
+  assert.equal(up.address_zip, '94107');
+  assert.equal(up.exp_month, 11);
+  assertStripeShape(up, 'card');
+  // another customer's card, another merchant: not there
+  const c2 = await stripe.customers.create({ source: 'tok_visa' });
+  const foreign = (await stripe.customers.retrieve(c2.id)).default_source;
+  await assert.rejects(stripe.rawRequest('GET', `/v1/customers/${c.id}/cards/${foreign}`), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.rawRequest('DELETE', `/v1/customers/${c.id}/cards/${foreign}`), (e) => e.statusCode === 404);
+  const s1 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s1.rawRequest('GET', `/v1/customers/${c.id}/cards`), (e) => e.statusCode === 404);
+  await assert.rejects(s1.rawRequest('GET', `/v1/customers/${c.id}/cards/${card1.id}`), (e) => e.statusCode === 404);
+  await assert.rejects(s1.rawRequest('POST', `/v1/customers/${c.id}/cards`, { card: 'tok_visa' }), (e) => e.statusCode === 404);
+  // delete: the card leaves, the default moves to the other one, with the sources' events
+  const del = await stripe.rawRequest('DELETE', `/v1/customers/${c.id}/cards/${card1.id}`);
+  assert.equal(del.id, card1.id);
+  assert.equal(del.deleted, true);
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, card2.id);
+  assert.deepEqual((await stripe.rawRequest('GET', `/v1/customers/${c.id}/cards`)).data.map((x) => x.id), [card2.id]);
+  assert.equal((await eventsOf('customer.source.deleted', card1.id)).length, 1);
+  await assert.rejects(stripe.rawRequest('GET', `/v1/customers/${c.id}/cards/${card1.id}`), (e) => e.statusCode === 404);
+});
+
 test('no card number in clear on disk or in the log', async () => {
   const c = await stripe.customers.create({});
   for (const n of PANS) {

@@ -267,6 +267,48 @@ test('lists: pagination and created filters', async () => {
   assert.deepEqual(ids, all.map((d) => d.id));
 });
 
+test('legacy /v1/charges/{charge}/dispute: retrieve, update and close the charge\'s dispute', async () => {
+  const pi = await pay(stripe, 'pm_card_visa', 1500);
+  const ch = pi.latest_charge;
+  // no dispute yet: Stripe's 404
+  await assert.rejects(stripe.rawRequest('GET', `/v1/charges/${ch}/dispute`), (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${ch}/dispute/close`, {}), (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.rawRequest('GET', '/v1/charges/ch_nope/dispute'), (e) => e.statusCode === 404 && e.param === 'charge');
+  const opened = JSON.parse(tender(['dispute', 'open', '--data', env.dataDir, '--charge', ch, '--reason', 'fraudulent']));
+  const d = await stripe.rawRequest('GET', `/v1/charges/${ch}/dispute`);
+  assert.equal(d.id, opened.id);
+  assert.equal(d.charge, ch);
+  assertStripeShape(d, 'dispute');
+  assert.equal(JSON.stringify(d), JSON.stringify(await stripe.disputes.retrieve(d.id)));
+  const ex = await stripe.rawRequest('GET', `/v1/charges/${ch}/dispute?expand[]=charge`);
+  assert.equal(ex.charge.id, ch);
+  // an update as POST /v1/disputes/{id}: staged evidence, metadata; a key replays it
+  const h = { 'Idempotency-Key': `legacy-dp-${d.id}` };
+  const body = 'evidence[product_description]=a%20mug&submit=false&metadata[k]=v';
+  const a = await env.request({ method: 'POST', path: `/v1/charges/${ch}/dispute`, key: env.merchant.secret_key, headers: h, body });
+  const b = await env.request({ method: 'POST', path: `/v1/charges/${ch}/dispute`, key: env.merchant.secret_key, headers: h, body });
+  assert.equal(a.status, 200);
+  assert.equal(b.body, a.body);
+  assert.equal(b.headers['idempotent-replayed'], 'true');
+  assert.equal(a.json.status, 'needs_response');
+  assert.equal(a.json.evidence.product_description, 'a mug');
+  assert.deepEqual(a.json.metadata, { k: 'v' });
+  assertStripeShape(a.json, 'dispute');
+  await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${ch}/dispute`, { evidence: { nope: 'x' } }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  // another merchant sees neither the charge nor its dispute
+  await assert.rejects(stripe1.rawRequest('GET', `/v1/charges/${ch}/dispute`), (e) => e.statusCode === 404);
+  await assert.rejects(stripe1.rawRequest('POST', `/v1/charges/${ch}/dispute/close`, {}), (e) => e.statusCode === 404);
+  assert.equal((await stripe.disputes.retrieve(d.id)).status, 'needs_response');
+  // close: as POST /v1/disputes/{id}/close, with its events
+  const closed = await stripe.rawRequest('POST', `/v1/charges/${ch}/dispute/close`, {});
+  assert.equal(closed.id, d.id);
+  assert.equal(closed.status, 'lost');
+  assertStripeShape(closed, 'dispute');
+  await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${ch}/dispute/close`, {}), (e) => e.statusCode === 400);
+  const types = await eventTypes(stripe, d.id);
+  assert.deepEqual(types.slice(-2), ['charge.dispute.updated', 'charge.dispute.closed']);
+});
+
 test('tender verify passes; merchant show reports the dispute rate above 1 %', async () => {
   const out = tender(['verify', '--data', env.dataDir]);
   assert.match(out, /verify: ok/);

@@ -534,6 +534,79 @@ test('balance is the sum of balance transactions; another merchant sees nothing'
   await assert.rejects(stripe.refunds.create({ payment_intent: p2.id }), (e) => e.statusCode === 404);
 });
 
+test('legacy charge refund routes: /v1/charges/{charge}/refunds and /refund adapt POST /v1/refunds', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const chId = pi.latest_charge;
+  // create through the nested route: the path's charge, same refund, same events
+  const r1 = await stripe.rawRequest('POST', `/v1/charges/${chId}/refunds`, { amount: 300, metadata: { n: '1' } }, { idempotencyKey: `legacy-${chId}` });
+  assert.equal(r1.object, 'refund');
+  assert.equal(r1.charge, chId);
+  assert.equal(r1.amount, 300);
+  assert.equal(r1.status, 'succeeded');
+  assertStripeShape(r1, 'refund');
+  // same key, same answer; nothing refunded twice
+  const again = await stripe.rawRequest('POST', `/v1/charges/${chId}/refunds`, { amount: 300, metadata: { n: '1' } }, { idempotencyKey: `legacy-${chId}` });
+  assert.equal(again.id, r1.id);
+  assert.equal((await stripe.charges.retrieve(chId)).amount_refunded, 300);
+  // the charge is the path's: a `charge` parameter is not this route's
+  await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${chId}/refunds`, { charge: chId }), (e) => e.statusCode === 400 && e.code === 'parameter_unknown');
+  // the oldest form answers the charge, refreshed, with expand[] applied to it
+  const ch = await stripe.rawRequest('POST', `/v1/charges/${chId}/refund`, { amount: 200, reason: 'requested_by_customer', expand: ['balance_transaction'] });
+  assert.equal(ch.object, 'charge');
+  assert.equal(ch.id, chId);
+  assert.equal(ch.amount_refunded, 500);
+  assert.equal(ch.refunded, false);
+  assert.equal(ch.balance_transaction.object, 'balance_transaction');
+  assertStripeShape({ ...ch, balance_transaction: ch.balance_transaction.id }, 'charge');
+  const over = await stripe.rawRequest('POST', `/v1/charges/${chId}/refund`, { amount: 501 }).catch((e) => e);
+  assert.equal(over.statusCode, 400);
+  assert.equal((await stripe.charges.retrieve(chId)).amount_refunded, 500);
+  const types = (await stripe.events.list({ limit: 20 })).data.filter((e) => e.data.object.id === chId || e.data.object.charge === chId).map((e) => e.type).reverse();
+  assert.deepEqual(types.slice(-4), ['refund.created', 'charge.refunded', 'refund.created', 'charge.refunded']);
+  // the list: this charge's refunds only, its own url, cursors
+  const other = await stripe.paymentIntents.create({ amount: 700, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const rOther = await stripe.refunds.create({ charge: other.latest_charge });
+  const list = await stripe.rawRequest('GET', `/v1/charges/${chId}/refunds`);
+  assert.equal(list.object, 'list');
+  assert.equal(list.url, `/v1/charges/${chId}/refunds`);
+  assert.equal(list.data.length, 2);
+  assert.ok(list.data.every((r) => r.charge === chId));
+  list.data.forEach((r) => assertStripeShape(r, 'refund'));
+  const page = await stripe.rawRequest('GET', `/v1/charges/${chId}/refunds?limit=1`);
+  assert.equal(page.has_more, true);
+  const page2 = await stripe.rawRequest('GET', `/v1/charges/${chId}/refunds?limit=1&starting_after=${page.data[0].id}`);
+  assert.equal(page2.has_more, false);
+  assert.deepEqual([page.data[0].id, page2.data[0].id], list.data.map((r) => r.id));
+  // retrieve and update one; a refund of another charge is not there
+  const got = await stripe.rawRequest('GET', `/v1/charges/${chId}/refunds/${r1.id}`);
+  assert.equal(JSON.stringify(got), JSON.stringify(r1));
+  const up = await stripe.rawRequest('POST', `/v1/charges/${chId}/refunds/${r1.id}`, { metadata: { n: '2' } });
+  assert.deepEqual(up.metadata, { n: '2' });
+  assertStripeShape(up, 'refund');
+  await assert.rejects(stripe.rawRequest('GET', `/v1/charges/${chId}/refunds/${rOther.id}`), (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(stripe.rawRequest('POST', `/v1/charges/${chId}/refunds/${rOther.id}`, { metadata: { x: '1' } }), (e) => e.statusCode === 404);
+  assert.deepEqual((await stripe.refunds.retrieve(rOther.id)).metadata, {});
+  await assert.rejects(stripe.rawRequest('GET', '/v1/charges/ch_nope/refunds'), (e) => e.statusCode === 404 && e.param === 'charge');
+  // another merchant sees none of it
+  const s1 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s1.rawRequest('GET', `/v1/charges/${chId}/refunds`), (e) => e.statusCode === 404);
+  await assert.rejects(s1.rawRequest('GET', `/v1/charges/${chId}/refunds/${r1.id}`), (e) => e.statusCode === 404);
+  await assert.rejects(s1.rawRequest('POST', `/v1/charges/${chId}/refund`, {}), (e) => e.statusCode === 404);
+  await assert.rejects(s1.rawRequest('POST', `/v1/charges/${chId}/refunds`, {}), (e) => e.statusCode === 404);
+  assert.equal((await stripe.charges.retrieve(chId)).amount_refunded, 500);
+});
+
+test('test helper refund expire: only a refund in requires_action, which Tender never makes', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const r = await stripe.refunds.create({ payment_intent: pi.id, amount: 100 });
+  const e = await stripe.testHelpers.refunds.expire(r.id).catch((x) => x);
+  assert.equal(e.statusCode, 400);
+  assert.match(e.message, /requires_action/);
+  assert.equal((await stripe.refunds.retrieve(r.id)).status, 'succeeded');
+  await assert.rejects(stripe.testHelpers.refunds.expire('re_nope'), (x) => x.statusCode === 404 && x.code === 'resource_missing');
+  await assert.rejects(env.stripe(env.merchants[1].secret_key).testHelpers.refunds.expire(r.id), (x) => x.statusCode === 404);
+});
+
 test('tender verify passes after all of this', async () => {
   const out = tender(['verify', '--data', env.dataDir]);
   assert.match(out, /verify: ok/);

@@ -157,3 +157,31 @@ Test(params, object_maps)
 	cr_assert_str_eq(r.err.param, "currency_options");
 	cr_assert_not_null(strstr(r.err.detail, "at most 2"));
 }
+
+/* req_param_set (a legacy route's adapter naming a parameter from its path): the value is seen
+ * as if sent, the rest of the form unchanged, and the parsed tree itself never written. */
+Test(params, param_set_adds_in_front_of_the_form)
+{
+	struct form_node *root = NULL;
+	struct form_error fe;
+	const char *body = "amount=300&metadata[n]=1";
+	cr_assert_eq(form_parse(&r.arena, body, strlen(body), &root, &fe), 0);
+	r.params = root;
+	cr_assert_eq(req_param_set(&r, "charge", "ch_123"), 0);
+	cr_assert_str_eq(param_str(&r, "charge"), "ch_123");
+	int64_t amount = 0;
+	cr_assert_eq(param_int(&r, "amount", &amount), 1);
+	cr_assert_eq(amount, 300);
+	cr_assert_str_eq(param_str(&r, "metadata.n"), "1");
+	cr_assert_eq(r.params->child_count, 3);
+	/* the parsed root is as it was */
+	cr_assert_eq(root->child_count, 2);
+	cr_assert_null(form_get(root, "charge"));
+
+	/* a request without a form (a GET without a query) */
+	r.params = NULL;
+	cr_assert_eq(req_param_set(&r, "customer", "cus_1"), 0);
+	cr_assert_str_eq(param_str(&r, "customer"), "cus_1");
+	cr_assert_eq(r.params->child_count, 1);
+	cr_assert_eq(r.params->last_child, r.params->first_child);
+}
