@@ -805,7 +805,7 @@ test('the hosted instructions page: the amount remaining, the reference, the ban
   }
 });
 
-test('Checkout paid by bank transfer: the session completes unpaid, the buyer sees the instructions, the transfer pays it (async_payment_succeeded)', async () => {
+test('Checkout paid by bank transfer: the session completes unpaid, the buyer sees the instructions, the transfer pays it (async_payment_succeeded); canceled, async_payment_failed', async () => {
   const shop = await startShop(); // the merchant's site, where success_url leads
   const shopPort = shop.address().port;
   const cus = await stripe.customers.create({ name: 'Checkout Buyer', email: 'buyer@example.com' });
@@ -903,6 +903,28 @@ test('Checkout paid by bank transfer: the session completes unpaid, the buyer se
     assert.equal((await stripe.paymentIntents.retrieve(s2done.payment_intent)).status, 'succeeded');
     const evs2 = (await eventsOf(stripe, s2.id)).filter((e) => e.type.startsWith('checkout.session.'));
     assert.deepEqual(evs2.map((e) => e.type), ['checkout.session.completed']);
+
+    // a waiting session's intent canceled: the payment failed (async_payment_failed), the
+    // session stays complete and unpaid, its cash-less intent gives nothing back
+    const s3 = await stripe.checkout.sessions.create({ ...base, customer: cus.id });
+    const page3 = await browser.newPage();
+    await page3.goto(s3.url);
+    await page3.fill('#cash-email', 'buyer@example.com');
+    await Promise.all([page3.waitForURL(/\/bank_transfer_instructions\//), page3.click('#cash-pay')]);
+    const s3open = await stripe.checkout.sessions.retrieve(s3.id);
+    assert.equal(s3open.payment_status, 'unpaid');
+    const canceled = await stripe.paymentIntents.cancel(s3open.payment_intent);
+    assert.equal(canceled.status, 'canceled');
+    const s3done = await stripe.checkout.sessions.retrieve(s3.id);
+    assert.equal(s3done.status, 'complete');
+    assert.equal(s3done.payment_status, 'unpaid');
+    assertStripeShape(s3done, 'checkout.session');
+    const evs3 = (await eventsOf(stripe, s3.id)).filter((e) => e.type.startsWith('checkout.session.'));
+    assert.deepEqual(evs3.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
+    assert.equal(evs3[1].data.object.payment_status, 'unpaid');
+    assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+    await refused(stripe.paymentIntents.cancel(s3open.payment_intent), 400);
+    assert.equal((await eventsOf(stripe, s3.id)).filter((e) => e.type === 'checkout.session.async_payment_failed').length, 1);
   } finally {
     await browser.close();
     shop.close();
