@@ -3,8 +3,9 @@
 // settings, funding instructions (a virtual account per customer and type, kept), test-mode
 // funding (a `funded` cash balance transaction, its events, the journal: the merchant's balance
 // does not move), the transactions' list and retrieve, refused input that changes nothing,
-// tenants, and tender verify; send_invoice invoices and subscriptions paid by bank transfer (never
-// partly funded), the hosted instructions page and the hosted invoice page showing them.
+// tenants, and tender verify; send_invoice and charge_automatically invoices and subscriptions paid
+// by bank transfer (never partly funded, never retried), the hosted instructions page and the
+// hosted invoice page showing them; Checkout's waiting intent paid or canceled.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, assertStripeShape, tender, launchChromium, startShop } = require('./helpers');
