@@ -112,11 +112,17 @@ struct invoice {
  * (*ret the JSON array to store, NULL for '' = none), 0 absent, -1 with r->err. */
 int billing_pm_types_param(struct req *r, const char *param, const char *shown,
 			   const char *currency, const char **ret);
-/* Inside the write that finalized invoice in: a send_invoice one whose payment_method_types
- * name customer_balance gets its PaymentIntent paid from the customer's cash balance
- * (api/cash_balance.c: cash_invoice_pay), paid at once when the cash covers it; *in is read
- * again after. Any other invoice is left as it is. 0, or -1 with r->err. */
+/* Inside the write that finalized invoice in: one whose payment_method_types name
+ * customer_balance (send_invoice, or charge_automatically with customer_balance its only type)
+ * gets its PaymentIntent paid from the customer's cash balance (api/cash_balance.c:
+ * cash_invoice_pay), paid at once when the cash covers it; a charge_automatically one whose
+ * intent waits for a transfer counts the attempt (invoice.payment_action_required, never
+ * retried by itself). *in is read again after. Any other invoice is left as it is. 0, or -1
+ * with r->err. */
 int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in);
+/* Is a payment_method_types array exactly ["customer_balance"]: a charge_automatically
+ * invoice (or subscription) collected from the customer's cash balance, never charged? */
+bool billing_pm_types_cash_only(const char *types);
 /* Does a payment_method_types array (NULL: not set, any) allow type? */
 bool billing_pm_types_allow(const char *types, const char *type);
 /* Is it collected by the customer (collection_method=send_invoice)? */

@@ -1194,27 +1194,41 @@ static int invoice_pmo_params(struct req *r, struct invoice *in)
 				      in->currency, "payment_settings");
 }
 
-/* Tender pays an invoice by bank transfer only when its customer pays it (send_invoice): a
- * charge_automatically one is charged by the scheduler with a saved payment method, which a
- * bank transfer is not. 0, or -1 with r->err. */
-static int invoice_cash_sends(struct req *r, const struct invoice *in)
+bool billing_pm_types_cash_only(const char *types)
+{
+	return types && strcmp(types, "[\"customer_balance\"]") == 0;
+}
+
+/* A charge_automatically invoice paid by bank transfer is collected from the customer's cash
+ * balance when it is finalized, never charged with a saved payment method: customer_balance
+ * must then be its only type (Tender would not know which of the two pays it). 0, or -1 with
+ * r->err. */
+static int invoice_cash_check(struct req *r, const struct invoice *in)
 {
 	if (!in->payment_method_types ||
-	    !strstr(in->payment_method_types, "\"customer_balance\"") || invoice_sends(in))
+	    !strstr(in->payment_method_types, "\"customer_balance\"") || invoice_sends(in) ||
+	    billing_pm_types_cash_only(in->payment_method_types))
 		return 0;
 	return req_fail(r, ERR_PARAM_BAD, PM_TYPES_SHOWN,
-			"Tender takes customer_balance for invoices with "
-			"collection_method=send_invoice only.");
+			"Tender takes customer_balance with collection_method="
+			"charge_automatically as the only payment method type: such an invoice "
+			"is paid from the customer's cash balance, not charged.");
 }
 
 static const char SQL_PI_STATUS[] =
     "SELECT status FROM payment_intents WHERE merchant_id = $1 AND id = $2";
 
+static int payment_outcome(struct req *r, struct db *db, const struct payment_intent *pi,
+			   bool settled_later);
+
 int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in)
 {
-	if (!str_eq(in->status, "open") || !invoice_sends(in) || !in->payment_method_types ||
+	if (!str_eq(in->status, "open") || !in->payment_method_types ||
 	    !strstr(in->payment_method_types, "\"customer_balance\"") ||
 	    in->amount_due - in->amount_paid <= 0)
+		return 0;
+	bool sends = invoice_sends(in);
+	if (!sends && !billing_pm_types_cash_only(in->payment_method_types))
 		return 0;
 	if (in->payment_intent) {
 		/* only an intent that was given up (a credit note changed what is due) is made
@@ -1245,6 +1259,19 @@ int invoice_cash_collect(struct req *r, struct db *db, struct invoice *in)
 	 * the invoice names its intent from now on */
 	if (invoice_load(r, db, in->id, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (!sends && str_eq(in->status, "open")) {
+		/* charge_automatically: this intent is its attempt, waiting for the customer's
+		 * transfer as a card payment waits for 3-D Secure (payment_outcome: the intent
+		 * named, invoice.payment_action_required, a renewal's subscription past_due; no
+		 * automatic retry, since only a transfer can pay it) */
+		struct payment_intent pi;
+		if (pi_load(db, &r->arena, r->merchant_id, pi_id, &pi) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (payment_outcome(r, db, &pi, false) != 0)
+			return -1;
+		return invoice_load(r, db, in->id, in) == DB_OK ? 0
+								: req_fail(r, ERR_API, NULL, NULL);
+	}
 	if (in->payment_intent && str_eq(in->payment_intent, pi_id))
 		return 0;
 	in->payment_intent = arena_strdup(&r->arena, pi_id);
@@ -1327,6 +1354,10 @@ static int payment_outcome(struct req *r, struct db *db, const struct payment_in
 		/* the customer's own attempt (the hosted page): nothing is retried by itself, and
 		 * its overdue notice stays due */
 		in.next_payment_attempt = overdue_at;
+	} else if (strcmp(pi->status, "requires_action") == 0 &&
+		   billing_pm_types_cash_only(pi->payment_method_types)) {
+		/* waiting for a bank transfer (invoice_cash_collect): nothing to retry, no
+		 * dunning gives it up; the transfer that covers it pays it */
 	} else if ((strcmp(in.billing_reason, "subscription_create") != 0 || settled_later) &&
 		   in.auto_advance) {
 		int64_t next = 0;
@@ -2241,7 +2272,7 @@ int invoice_draft_create(struct req *r, struct db *db, struct invoice *in, const
 		return -1;
 	if (billing_pm_types_param(r, PM_TYPES_PARAM, PM_TYPES_SHOWN, in->currency,
 				   &in->payment_method_types) < 0 ||
-	    invoice_pmo_params(r, in) != 0 || invoice_cash_sends(r, in) != 0)
+	    invoice_pmo_params(r, in) != 0 || invoice_cash_check(r, in) != 0)
 		return -1;
 	if (invoice_insert(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2368,7 +2399,7 @@ static int update_fn(struct db *db, void *p)
 	if (param_present(r, "metadata") &&
 	    metadata_apply(r, in->metadata, "metadata", &in->metadata) != 0)
 		return -1;
-	if (draft && invoice_cash_sends(r, in) != 0)
+	if (draft && invoice_cash_check(r, in) != 0)
 		return -1;
 	if (invoice_update(r, db, in) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -2579,6 +2610,24 @@ static int advance_no_card_fn(struct db *db, void *p)
 	return invoice_emit(r, db, &cur, "invoice.payment_failed");
 }
 
+/* an open charge_automatically invoice paid by bank transfer with an attempt due: its intent
+ * (made again if it was given up) waits for the transfer, nothing is charged */
+static int advance_cash_fn(struct db *db, void *p)
+{
+	struct advance_ctx *x = p;
+	struct req *r = x->r;
+	struct invoice cur;
+	if (invoice_load(r, db, x->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (cur.version != x->in.version || !str_eq(cur.status, "open"))
+		return req_fail(r, ERR_INVALID_STATE, NULL, "Invoice %s changed meanwhile.",
+				cur.id);
+	cur.next_payment_attempt = 0;
+	if (invoice_update(r, db, &cur) != DB_OK || invoice_load(r, db, x->id, &cur) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	return invoice_cash_collect(r, db, &cur);
+}
+
 /* a send_invoice invoice still open at its due date: invoice.overdue, once (its step is then
  * none) */
 static int overdue_fn(struct db *db, void *p)
@@ -2618,10 +2667,15 @@ int invoice_advance_step(struct app *app, const char *host, const char *merchant
 		rc = 0;
 		goto out;
 	}
-	if (invoice_sends(&x->in)) {
-		/* never charged: a draft's hour over, it is finalized (and waits for its customer);
-		 * an open one's due date passed, its overdue notice */
-		rc = req_write(&r, str_eq(x->in.status, "draft") ? advance_finalize_fn : overdue_fn,
+	if (invoice_sends(&x->in) || billing_pm_types_cash_only(x->in.payment_method_types)) {
+		/* never charged: a draft's hour over, it is finalized (and waits for its customer,
+		 * or is paid from the cash balance: finalize_rows); an open send_invoice one's due
+		 * date passed, its overdue notice; an open one paid by bank transfer has no
+		 * attempt left to make */
+		rc = req_write(&r,
+			       str_eq(x->in.status, "draft") ? advance_finalize_fn
+			       : invoice_sends(&x->in)	     ? overdue_fn
+							     : advance_cash_fn,
 			       x) == 0
 			 ? 1
 			 : -1;

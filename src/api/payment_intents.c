@@ -1725,6 +1725,12 @@ static int cancel_fn(struct db *db, void *p)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_pi(r, db, &pi, "payment_intent.canceled") != 0)
 		return -1;
+	/* a Checkout Session completed unpaid while its intent waited for a bank transfer: the
+	 * payment failed (checkout.session.async_payment_failed; the session stays complete and
+	 * unpaid, as on Stripe) */
+	if (pi.checkout_session &&
+	    checkout_async_payment(db, r->merchant_id, pi.id, false, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
 	return render_response(r, db, &pi);
 }
 

@@ -335,12 +335,15 @@ static int sub_pmo_params(struct req *r, struct subscription *s)
 	if (cash_invoice_pmo_check(r, s->payment_method_types, s->pmo_customer_balance, s->currency,
 				   "payment_settings") != 0)
 		return -1;
-	/* its invoices are paid by bank transfer only when the customer pays them (invoices.c) */
+	/* charge_automatically invoices paid by bank transfer are paid from the customer's cash,
+	 * never charged: customer_balance is then their only type (invoices.c) */
 	if (s->payment_method_types && strstr(s->payment_method_types, "\"customer_balance\"") &&
-	    !s->sends)
-		return req_fail(r, ERR_PARAM_BAD, SUB_PM_TYPES_SHOWN,
-				"Tender takes customer_balance for subscriptions with "
-				"collection_method=send_invoice only.");
+	    !s->sends && !billing_pm_types_cash_only(s->payment_method_types))
+		return req_fail(
+		    r, ERR_PARAM_BAD, SUB_PM_TYPES_SHOWN,
+		    "Tender takes customer_balance with collection_method="
+		    "charge_automatically as the only payment method type: its invoices "
+		    "are paid from the customer's cash balance, not charged.");
 	return 0;
 }
 
@@ -2125,14 +2128,19 @@ static int create_free_fn(struct db *db, void *p)
 	struct create_ctx *c = p;
 	if (create_rows(c->r, db, c) != 0)
 		return -1;
-	/* a send_invoice one paid by bank transfer: its first invoice's intent, paid now when
-	 * the customer's cash covers it (invoices.c) */
-	if (c->s.sends) {
+	/* one paid by bank transfer: its first invoice's intent, paid now when the customer's
+	 * cash covers it (invoices.c); charge_automatically, else it stays incomplete while the
+	 * intent waits for a transfer (error_if_incomplete: refused, nothing kept) */
+	bool cash = billing_pm_types_cash_only(c->s.payment_method_types);
+	if (c->s.sends || cash) {
 		struct invoice in;
 		if (invoice_load(c->r, db, c->invoice_id, &in) != DB_OK)
 			return req_fail(c->r, ERR_API, NULL, NULL);
 		if (invoice_cash_collect(c->r, db, &in) != 0)
 			return -1;
+		if (cash && !c->s.sends && str_eq(in.status, "open") &&
+		    str_eq(c->behavior, "error_if_incomplete"))
+			return req_fail(c->r, ERR_AUTHENTICATION_REQUIRED, NULL, NULL);
 	}
 	if (c->sc)
 		return c->sc->answer(c->r, db, c->sc->ctx);
@@ -3172,6 +3180,15 @@ static int create_run(struct req *r, struct create_ctx *c)
 		sub_schedule(s, 0);
 		return req_write(r, c->co ? checkout_free_fn : create_free_fn, c);
 	}
+	/* charge_automatically paid by bank transfer: its first invoice is paid from the
+	 * customer's cash in the write that makes it, not charged (create_free_fn); until a
+	 * transfer covers it the subscription is incomplete, as for any first payment waiting
+	 * for its customer */
+	if (!c->co && billing_pm_types_cash_only(s->payment_method_types)) {
+		s->status = "incomplete";
+		sub_schedule(s, 0);
+		return req_write(r, create_free_fn, c);
+	}
 	/* a trial's first invoice with something due (add_invoice_items: a setup fee) is
 	 * charged as any first invoice: incomplete until it is paid, then trialing
 	 * (subscription_invoice_paid), as on Stripe */
@@ -3617,6 +3634,7 @@ struct change_ctx {
 	const char *pm;
 	struct invoice in;
 	bool sends; /* the invoice made now is send_invoice: not charged */
+	bool cash;  /* it is paid by bank transfer (charge_automatically): not charged either */
 	/* payment_behavior=pending_if_incomplete on a change that charges now: kept as the
 	 * subscription's pending update until its invoice is paid ("pending updates") */
 	bool held;
@@ -4501,7 +4519,7 @@ static int change_fn(struct db *db, void *p)
 		return -1;
 	/* a send_invoice one paid by bank transfer: the change's invoice gets its intent, paid
 	 * now when the customer's cash covers it (invoices.c), after the change's own rows */
-	if (x->invoice_now && x->sends) {
+	if (x->invoice_now && (x->sends || x->cash)) {
 		struct invoice in;
 		if (invoice_load(x->r, db, x->invoice_id, &in) != DB_OK)
 			return req_fail(x->r, ERR_API, NULL, NULL);
@@ -4580,6 +4598,13 @@ static int change_commit(struct req *r, struct change_ctx *x)
 		return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
 				"Pending updates are not supported for subscriptions with "
 				"collection_method=send_invoice.");
+	/* paid by bank transfer (its types, as the change leaves them): the invoice made now is
+	 * paid from the customer's cash in the change's write, or waits for a transfer */
+	x->cash = !x->sends && billing_pm_types_cash_only(x->s.payment_method_types);
+	if (str_eq(pb, "pending_if_incomplete") && x->invoice_now && x->cash)
+		return req_fail(r, ERR_PARAM_BAD, "payment_behavior",
+				"Tender does not hold pending updates for subscriptions paid by "
+				"bank transfer (customer_balance).");
 	/* a change that charges nothing now is applied at once, whatever payment_behavior */
 	x->held = str_eq(pb, "pending_if_incomplete") && x->invoice_now && x->due > 0;
 	x->unconfirmed = str_eq(pb, "default_incomplete") && x->invoice_now && x->due > 0;
@@ -4587,7 +4612,7 @@ static int change_commit(struct req *r, struct change_ctx *x)
 		id_new_at(x->invoice_id, "in_", x->t);
 	/* a send_invoice invoice is finalized for the customer to pay, not charged; so is a
 	 * final invoice of a customer without a card (the cancellation is not refused for it) */
-	if (!x->invoice_now || x->due <= 0 || x->sends || (x->cancel && !x->pm))
+	if (!x->invoice_now || x->due <= 0 || x->sends || x->cash || (x->cancel && !x->pm))
 		return req_write(r, change_fn, x);
 	if (!x->pm)
 		return req_fail(r, ERR_PARAM_BAD, "default_payment_method",
@@ -6158,6 +6183,7 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 		bool retry = x->action == BILLING_RETRY;
 		/* a send_invoice subscription needs no payment method at its trial's end */
 		if (x->action == BILLING_TRIAL_END && !x->pm && !x->s.sends &&
+		    !billing_pm_types_cash_only(x->s.payment_method_types) &&
 		    (str_eq(x->s.trial_missing_pm, "pause") ||
 		     str_eq(x->s.trial_missing_pm, "cancel"))) {
 			rc = req_write(&r, trial_end_missing_pm_fn, x);
@@ -6179,8 +6205,11 @@ int subscription_step(struct app *app, const char *host, const char *merchant, c
 			rc = req_write(&r, draft_uncharged_fn, x);
 			break;
 		}
-		/* a send_invoice draft is finalized and waits for its customer */
-		if (draft && invoice_sends(&x->in)) {
+		/* a send_invoice draft is finalized and waits for its customer; a
+		 * charge_automatically one paid by bank transfer is finalized and paid from the
+		 * customer's cash, or its intent waits for a transfer */
+		if (draft && (invoice_sends(&x->in) ||
+			      billing_pm_types_cash_only(x->in.payment_method_types))) {
 			rc = req_write(&r, draft_send_fn, x);
 			break;
 		}

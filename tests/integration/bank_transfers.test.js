@@ -3,8 +3,9 @@
 // settings, funding instructions (a virtual account per customer and type, kept), test-mode
 // funding (a `funded` cash balance transaction, its events, the journal: the merchant's balance
 // does not move), the transactions' list and retrieve, refused input that changes nothing,
-// tenants, and tender verify; send_invoice invoices and subscriptions paid by bank transfer (never
-// partly funded), the hosted instructions page and the hosted invoice page showing them.
+// tenants, and tender verify; send_invoice and charge_automatically invoices and subscriptions paid
+// by bank transfer (never partly funded, never retried), the hosted instructions page and the
+// hosted invoice page showing them; Checkout's waiting intent paid or canceled.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startTender, stopAll, assertStripeShape, tender, launchChromium, startShop } = require('./helpers');
@@ -661,21 +662,24 @@ test('an invoice the cash balance covers is paid at finalization; voiding a wait
   await refused(stripe.invoices.create({
     customer: cus.id, currency: 'eur', payment_settings: { payment_method_options: { customer_balance: { color: 'red' } } },
   }), 400, 'parameter_unknown');
-  // charge_automatically: Tender charges those with a saved payment method, never by transfer
+  // charge_automatically: paid from the cash balance, never charged, so customer_balance is
+  // its only type
   await refused(stripe.invoices.create({
-    customer: cus.id, currency: 'usd', payment_settings: { payment_method_types: ['customer_balance'] },
+    customer: cus.id, currency: 'usd', payment_settings: { payment_method_types: ['card', 'customer_balance'] },
   }), 400, undefined, 'payment_settings[payment_method_types]');
   const draft = await stripe.invoices.create({
     customer: cus.id, currency: 'usd', collection_method: 'send_invoice', days_until_due: 3,
-    payment_settings: { payment_method_types: ['customer_balance'] },
+    payment_settings: { payment_method_types: ['card', 'customer_balance'] },
   });
   await refused(stripe.invoices.update(draft.id, { collection_method: 'charge_automatically' }), 400,
     undefined, 'payment_settings[payment_method_types]');
   assert.equal((await stripe.invoices.retrieve(draft.id)).collection_method, 'send_invoice');
   const price = await stripe.prices.create({ currency: 'usd', unit_amount: 100, recurring: { interval: 'month' }, product_data: { name: 'P' } });
+  const subsBefore = (await stripe.subscriptions.list({ customer: cus.id, status: 'all' })).data.length;
   await refused(stripe.subscriptions.create({
-    customer: cus.id, items: [{ price: price.id }], payment_settings: { payment_method_types: ['customer_balance'] },
+    customer: cus.id, items: [{ price: price.id }], payment_settings: { payment_method_types: ['card', 'customer_balance'] },
   }), 400, undefined, 'payment_settings[payment_method_types]');
+  assert.equal((await stripe.subscriptions.list({ customer: cus.id, status: 'all' })).data.length, subsBefore);
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
@@ -747,6 +751,152 @@ test('a send_invoice subscription paid by bank transfer: its first invoice and i
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
+test('a charge_automatically invoice paid by bank transfer: paid at finalization when covered, else its intent waits (never retried) until a transfer pays it', async () => {
+  const cus = await stripe.customers.create({ name: 'Auto Cash', email: 'auto@example.com' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1200, currency: 'eur' });
+  const auto = async (amount) => {
+    await stripe.invoiceItems.create({ customer: cus.id, amount, currency: 'eur' });
+    const d = await stripe.invoices.create({
+      customer: cus.id, currency: 'eur', pending_invoice_items_behavior: 'include',
+      payment_settings: CASH_EU,
+    });
+    assert.equal(d.collection_method, 'charge_automatically');
+    return stripe.invoices.finalizeInvoice(d.id);
+  };
+  const covered = await auto(1000);
+  assert.equal(covered.status, 'paid');
+  assert.equal(covered.amount_paid, 1000);
+  billingShape(covered, 'invoice');
+  const paidPi = await invoiceIntent(stripe, covered);
+  assert.equal(paidPi.status, 'succeeded');
+  assert.deepEqual(paidPi.payment_method_types, ['customer_balance']);
+  assertStripeShape(paidPi, 'payment_intent');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 200 });
+
+  // not covered: open, its attempt counted, no next attempt (only a transfer pays it)
+  const open = await auto(3000);
+  assert.equal(open.status, 'open');
+  assert.equal(open.attempted, true);
+  assert.equal(open.attempt_count, 1);
+  assert.equal(open.next_payment_attempt, null);
+  assert.equal(open.amount_paid, 0);
+  billingShape(open, 'invoice');
+  const pi = await invoiceIntent(stripe, open);
+  assert.equal(pi.status, 'requires_action');
+  const d = pi.next_action.display_bank_transfer_instructions;
+  assert.equal(d.amount_remaining, 3000);
+  assert.equal(d.type, 'eu_bank_transfer');
+  assertStripeShape(pi, 'payment_intent');
+  let evs = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === open.id).map((e) => e.type).reverse();
+  assert.deepEqual(evs.filter((t) => t !== 'invoice.created' && t !== 'invoice.updated'), ['invoice.finalized', 'invoice.payment_action_required']);
+  // nothing charges it by card: pay without a payment method, or with a card, is refused
+  await refused(stripe.invoices.pay(open.id, { payment_method: 'pm_card_visa' }), 400, undefined, 'payment_method');
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_action');
+  // the cash (200 + 2000) does not cover it whole: it stays on the balance
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2000, currency: 'eur' });
+  assert.equal((await stripe.invoices.retrieve(open.id)).status, 'open');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 900, currency: 'eur', reference: d.reference });
+  const paid = await stripe.invoices.retrieve(open.id);
+  assert.equal(paid.status, 'paid');
+  assert.equal(paid.amount_paid, 3000);
+  billingShape(paid, 'invoice');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 100 });
+  evs = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === open.id).map((e) => e.type).reverse();
+  assert.deepEqual(evs.slice(-2), ['invoice.paid', 'invoice.payment_succeeded']);
+  assert.ok(!evs.includes('invoice.payment_failed'));
+  const txns = await txnsOf(stripe, cus.id);
+  const byType = (type) => txns.filter((t) => t.type === type).map((t) => t.net_amount).sort((x, y) => x - y);
+  assert.deepEqual(byType('funded'), [900, 1200, 2000]);
+  assert.deepEqual(byType('applied_to_payment'), [-3000, -1000]);
+  assert.equal(txns.length, 5);
+  const applied = txns.find((t) => t.net_amount === -3000);
+  assert.equal(applied.applied_to_payment.payment_intent, pi.id);
+  assertStripeShape(applied, 'customer_cash_balance_transaction');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+  const other = env.stripe(env.merchants[1].secret_key);
+  await refused(other.invoices.retrieve(open.id), 404);
+  await refused(other.paymentIntents.retrieve(pi.id), 404);
+});
+
+test('a charge_automatically subscription paid by bank transfer: incomplete until funded, renewals wait past_due without dunning, the final invoice at cancellation', async () => {
+  const T0 = Math.floor(Date.UTC(2032, 0, 1) / 1000);
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+  const cus = await stripe.customers.create({ name: 'Auto Subscriber', test_clock: clock.id });
+  const price = await stripe.prices.create({ currency: 'eur', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
+  // no card anywhere: the first invoice waits for a transfer, the subscription is incomplete
+  const sub = await stripe.subscriptions.create({
+    customer: cus.id, items: [{ price: price.id }], payment_settings: CASH_EU, expand: ['latest_invoice'],
+  });
+  assert.equal(sub.collection_method, 'charge_automatically');
+  assert.equal(sub.status, 'incomplete');
+  assert.deepEqual(sub.payment_settings.payment_method_types, ['customer_balance']);
+  billingShape(await stripe.subscriptions.retrieve(sub.id), 'subscription');
+  const inv1 = sub.latest_invoice;
+  assert.equal(inv1.status, 'open');
+  assert.equal(inv1.next_payment_attempt, null);
+  const pi1 = await invoiceIntent(stripe, inv1);
+  assert.equal(pi1.status, 'requires_action');
+  assert.equal(pi1.next_action.display_bank_transfer_instructions.amount_remaining, 3000);
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 3500, currency: 'eur' });
+  assert.equal((await stripe.invoices.retrieve(inv1.id)).status, 'paid');
+  const active = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(active.status, 'active');
+  billingShape(active, 'subscription');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 500 });
+
+  // the renewal: 500 does not cover it; the subscription is past_due, and weeks later (past
+  // any retry schedule) the invoice still waits, neither failed nor canceled by dunning
+  const periodEnd = active.items.data[0].current_period_end;
+  await clockAdvance(stripe, clock, periodEnd + 2 * 3600);
+  const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
+  const inv2 = renewed.latest_invoice;
+  assert.notEqual(inv2.id, inv1.id);
+  assert.equal(inv2.status, 'open');
+  assert.equal(inv2.next_payment_attempt, null);
+  assert.equal(renewed.status, 'past_due');
+  const pi2 = await invoiceIntent(stripe, inv2);
+  assert.equal(pi2.status, 'requires_action');
+  await clockAdvance(stripe, clock, periodEnd + 25 * DAY);
+  const waited = await stripe.subscriptions.retrieve(sub.id);
+  assert.equal(waited.status, 'past_due');
+  assert.equal((await stripe.invoices.retrieve(inv2.id)).status, 'open');
+  assert.equal((await stripe.paymentIntents.retrieve(pi2.id)).status, 'requires_action');
+  const inv2evs = (await stripe.events.list({ limit: 100 })).data.filter((e) => e.data.object.id === inv2.id).map((e) => e.type);
+  assert.ok(!inv2evs.includes('invoice.payment_failed'));
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 2500, currency: 'eur' });
+  const paid2 = await stripe.invoices.retrieve(inv2.id);
+  assert.equal(paid2.status, 'paid');
+  billingShape(paid2, 'invoice');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+
+  // canceled with invoice_now: the final invoice (a pending item) waits for a transfer too
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 1500, currency: 'eur' });
+  const canceled = await stripe.subscriptions.cancel(sub.id, { invoice_now: true, prorate: false });
+  assert.equal(canceled.status, 'canceled');
+  const fin = await stripe.invoices.retrieve(canceled.latest_invoice);
+  assert.notEqual(fin.id, inv2.id);
+  assert.equal(fin.status, 'open');
+  assert.equal(fin.amount_due, 1500);
+  const pi3 = await invoiceIntent(stripe, fin);
+  assert.equal(pi3.status, 'requires_action');
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 1500, currency: 'eur' });
+  assert.equal((await stripe.invoices.retrieve(fin.id)).status, 'paid');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'canceled');
+
+  // never funded: an incomplete one expires as any (its invoice voided, its intent canceled)
+  const cus2 = await stripe.customers.create({ name: 'Never Funded', test_clock: clock.id });
+  const sub2 = await stripe.subscriptions.create({ customer: cus2.id, items: [{ price: price.id }], payment_settings: CASH_EU });
+  assert.equal(sub2.status, 'incomplete');
+  const now = (await stripe.testHelpers.testClocks.retrieve(clock.id)).frozen_time;
+  await clockAdvance(stripe, clock, now + DAY);
+  const expired = await stripe.subscriptions.retrieve(sub2.id, { expand: ['latest_invoice'] });
+  assert.equal(expired.status, 'incomplete_expired');
+  assert.equal(expired.latest_invoice.status, 'void');
+  assert.equal((await invoiceIntent(stripe, expired.latest_invoice)).status, 'canceled');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
 test('the hosted instructions page: the amount remaining, the reference, the bank details; GET only; a wrong link is a 404; the invoice page shows them', async () => {
   const browser = await launchChromium();
   try {
@@ -805,7 +955,7 @@ test('the hosted instructions page: the amount remaining, the reference, the ban
   }
 });
 
-test('Checkout paid by bank transfer: the session completes unpaid, the buyer sees the instructions, the transfer pays it (async_payment_succeeded)', async () => {
+test('Checkout paid by bank transfer: the session completes unpaid, the buyer sees the instructions, the transfer pays it (async_payment_succeeded); canceled, async_payment_failed', async () => {
   const shop = await startShop(); // the merchant's site, where success_url leads
   const shopPort = shop.address().port;
   const cus = await stripe.customers.create({ name: 'Checkout Buyer', email: 'buyer@example.com' });
@@ -903,6 +1053,28 @@ test('Checkout paid by bank transfer: the session completes unpaid, the buyer se
     assert.equal((await stripe.paymentIntents.retrieve(s2done.payment_intent)).status, 'succeeded');
     const evs2 = (await eventsOf(stripe, s2.id)).filter((e) => e.type.startsWith('checkout.session.'));
     assert.deepEqual(evs2.map((e) => e.type), ['checkout.session.completed']);
+
+    // a waiting session's intent canceled: the payment failed (async_payment_failed), the
+    // session stays complete and unpaid, its cash-less intent gives nothing back
+    const s3 = await stripe.checkout.sessions.create({ ...base, customer: cus.id });
+    const page3 = await browser.newPage();
+    await page3.goto(s3.url);
+    await page3.fill('#cash-email', 'buyer@example.com');
+    await Promise.all([page3.waitForURL(/\/bank_transfer_instructions\//), page3.click('#cash-pay')]);
+    const s3open = await stripe.checkout.sessions.retrieve(s3.id);
+    assert.equal(s3open.payment_status, 'unpaid');
+    const canceled = await stripe.paymentIntents.cancel(s3open.payment_intent);
+    assert.equal(canceled.status, 'canceled');
+    const s3done = await stripe.checkout.sessions.retrieve(s3.id);
+    assert.equal(s3done.status, 'complete');
+    assert.equal(s3done.payment_status, 'unpaid');
+    assertStripeShape(s3done, 'checkout.session');
+    const evs3 = (await eventsOf(stripe, s3.id)).filter((e) => e.type.startsWith('checkout.session.'));
+    assert.deepEqual(evs3.map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_failed']);
+    assert.equal(evs3[1].data.object.payment_status, 'unpaid');
+    assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+    await refused(stripe.paymentIntents.cancel(s3open.payment_intent), 400);
+    assert.equal((await eventsOf(stripe, s3.id)).filter((e) => e.type === 'checkout.session.async_payment_failed').length, 1);
   } finally {
     await browser.close();
     shop.close();
