@@ -10,6 +10,8 @@
  * (still pending: the connected account's become available the same day), and all the
  * transfers a charge funds add up to no more than what it captured less what was refunded.
  * A reversal takes money back from the connected account's available balance at once.
+ * A destination that settles in another currency gets the transfer converted (payments/connect.h,
+ * ledger/ledger_connect.h): the transfer, and the platform's side, stay in its own currency.
  */
 #include <stdio.h>
 #include <string.h>

@@ -10,6 +10,10 @@
  * amount (or transfer_data[amount]) funded by the charge, so it becomes available to the
  * connected account the day the charge's funds do, and with application_fee_amount the
  * connected account pays that fee back to the platform out of it (an application fee object).
+ *
+ * A connected account settles in its own currency (connect_settlement_currency): a transfer in
+ * another one arrives converted at the rate of the moment, and its reversals and its fee's
+ * refunds go back at that recorded rate (ledger_connect.h has the rule and the books).
  */
 #ifndef TENDER_PAYMENTS_CONNECT_H
 #define TENDER_PAYMENTS_CONNECT_H

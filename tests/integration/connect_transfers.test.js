@@ -581,6 +581,18 @@ test('a usd transfer to an account settling in eur arrives in eur at the rate of
   assert.equal(after.reversed, true);
   assertStripeShape(after, 'transfer');
   await expectError(stripe.transfers.createReversal(tr.id, { amount: 1 }), 400);
+
+  // a transfer funded by one of the platform's usd charges (its funds still pending) arrives
+  // in eur too, pending until the charge's funds are available
+  const src = await stripe.paymentIntents.create({ amount: 4000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const fromCharge = await stripe.transfers.create({ amount: 3000, currency: 'usd', destination: a.id, source_transaction: src.latest_charge });
+  assert.equal(fromCharge.currency, 'usd');
+  assert.equal(fromCharge.source_transaction, src.latest_charge);
+  const pending = await accountBt(a, fromCharge.destination_payment);
+  assert.equal(pending.currency, 'eur');
+  assert.equal(pending.status, 'pending');
+  assert.equal(pending.amount, toEur(3000));
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: a0.available, pending: a0.pending + toEur(3000) });
 });
 
 test('a usd destination charge settles to an eur account in eur; refunds reverse at its rate; the account pays out in eur', async () => {
@@ -667,6 +679,11 @@ test('an account with an external account in the transfer\'s currency settles it
   const ae = await stripe.accounts.create({ type: 'custom', country: 'AE', default_currency: 'aed' });
   const p0 = await balance(stripe);
   await expectError(stripe.transfers.create({ amount: 100, currency: 'usd', destination: ae.id }), 400, /exchange rate/);
+  // and a destination charge to it is refused when it is made, before anything is charged
+  await assert.rejects(
+    stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, transfer_data: { destination: ae.id } }),
+    (e) => e.statusCode === 400 && e.param === 'transfer_data[destination]' && /exchange rate/.test(e.message),
+  );
   assert.deepEqual(await balance(stripe), p0);
 });
 
