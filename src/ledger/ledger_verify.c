@@ -19,8 +19,8 @@
  * plus, for a connected account's converted destination payment (ledger_connect.h), the
  * application fee it paid across fx: its fee in S, and the platform's fee object in P.
  * Anything else on fx is an unexplained conversion. Every converted charge's (and destination
- * payment's) amount must be the
- * conversion of its presentment amount at its recorded rate (recomputed here in C with
+ * payment's) amount must be the conversion of its presentment amount at its recorded rate
+ * (recomputed here in C with
  * fx_convert_with_rate, the function capture used), its exchange_rate text must render that rate,
  * and a charge's refunds never return more settlement money than the charge brought, and exactly
  * that much once the charge is fully refunded. The fx account's balances are printed ("fx
