@@ -28,6 +28,7 @@
 #include "money/fx.h"
 #include "merchant/connect.h"
 #include "merchant/merchant.h"
+#include "payments/connect.h"
 #include "vault/payment_method.h"
 
 static const char *const capture_methods[] = {"automatic", "automatic_async", "manual", NULL};
@@ -948,6 +949,33 @@ struct connect_check {
 	const struct payment_intent *pi;
 };
 
+/* A destination settling in another currency than the one its transfer will be in (the
+ * platform's settlement currency, or the charge's when the platform converts nothing) gets the
+ * transfer converted at capture (payments/connect.h): Tender must have a rate for that pair,
+ * or the payment would be taken and its transfer refused. */
+static int destination_rate_check(struct req *r, struct db *db, const struct payment_intent *pi)
+{
+	struct merchant_terms terms;
+	char settle[8];
+	if (merchant_terms_get(db, r->merchant_id, &terms) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	const char *from = terms.settlement_currency[0] ? terms.settlement_currency : pi->currency;
+	if (connect_settlement_currency(db, pi->connect.destination, from, settle) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(settle, from) == 0)
+		return 0;
+	struct fx_table *fx = app_fx_acquire(r->app);
+	struct fx_rate rate;
+	bool ok = fx && fx_lookup(fx, from, settle, r->now, &rate) == 0;
+	fx_table_free(fx);
+	if (ok)
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD, "transfer_data[destination]",
+			"Tender has no exchange rate from %s into %s, the currency the destination "
+			"account %s settles in.",
+			from, settle, pi->connect.destination);
+}
+
 static int connect_check_fn(struct db *db, void *p)
 {
 	struct connect_check *x = p;
@@ -972,7 +1000,7 @@ static int connect_check_fn(struct db *db, void *p)
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
 	}
-	return 0;
+	return c->destination ? destination_rate_check(r, db, x->pi) : 0;
 }
 
 /* Whether the request names any Connect parameter: one pass over its top-level names, so that

@@ -10,6 +10,8 @@
  * (still pending: the connected account's become available the same day), and all the
  * transfers a charge funds add up to no more than what it captured less what was refunded.
  * A reversal takes money back from the connected account's available balance at once.
+ * A destination that settles in another currency gets the transfer converted (payments/connect.h,
+ * ledger/ledger_connect.h): the transfer, and the platform's side, stay in its own currency.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "api/draw.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "app.h"
 #include "core/str.h"
 #include "events/events.h"
 #include "ledger/ledger.h"
@@ -25,6 +28,7 @@
 #include "ledger/ledger_payout.h"
 #include "merchant/connect.h"
 #include "money/currency.h"
+#include "money/fx.h"
 #include "payments/connect.h"
 #include "payments/payments.h"
 #include "store/store.h"
@@ -138,6 +142,17 @@ static int create_fn(struct db *db, void *arg)
 	c->in.origin = &o;
 	c->in.now = r->now;
 	int rc = transfer_make(db, &r->arena, &c->in, &c->t, NULL);
+	/* an account settling in another currency: the transfer arrives converted (connect.h) */
+	if (rc == LEDGER_ERR_NO_RATE)
+		return req_fail(r, ERR_PARAM_BAD, "currency",
+				"Tender has no exchange rate from %s into the currency the "
+				"destination account %s settles in.",
+				c->in.currency, c->in.destination);
+	if (rc == LEDGER_ERR_CONVERTS_TO_ZERO)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"Invalid amount: the transfer converts to less than the smallest "
+				"unit of the currency the destination account %s settles in.",
+				c->in.destination);
 	if (rc == LEDGER_ERR_INVALID)
 		return req_fail(r, ERR_PARAM_BAD, "destination",
 				"A transfer's destination must be another account.");
@@ -170,14 +185,21 @@ static int h_create(struct req *r)
 	c.in.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.in.metadata) != 0)
 		return -1;
-	if (c.in.source_transaction)
-		return req_write(r, create_fn, &c);
-	c.draw = (struct draw){.currency = c.currency,
-			       .amount = amount,
-			       .check = destination_fn,
-			       .write = create_fn,
-			       .ctx = &c};
-	return draw_run(r, &c.draw);
+	struct fx_table *fx = app_fx_acquire(r->app);
+	c.in.fx = fx;
+	int rc;
+	if (c.in.source_transaction) {
+		rc = req_write(r, create_fn, &c);
+	} else {
+		c.draw = (struct draw){.currency = c.currency,
+				       .amount = amount,
+				       .check = destination_fn,
+				       .write = create_fn,
+				       .ctx = &c};
+		rc = draw_run(r, &c.draw);
+	}
+	fx_table_free(fx);
+	return rc;
 }
 
 /* ---- retrieve, update, list ---- */

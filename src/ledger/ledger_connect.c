@@ -19,8 +19,8 @@ static int amount_ok(int64_t amount)
 }
 
 static const char SQL_BUCKET[] =
-    "SELECT status, available_on, currency, amount, fx_base, fx_quote, fx_rate_e12, fx_valid_from"
-    " FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
+    "SELECT status, available_on, currency, amount, fx_base, fx_quote, fx_rate_e12, fx_valid_from,"
+    " fee FROM balance_transactions WHERE merchant_id = $1 AND id = $2";
 
 int ledger_bt_bucket(struct db *db, const char *merchant_id, const char *balance_txn_id,
 		     struct ledger_bucket *ret)
@@ -40,6 +40,7 @@ int ledger_bt_bucket(struct db *db, const char *merchant_id, const char *balance
 		const char *cur = db_col_text(st, 2, NULL);
 		snprintf(ret->currency, sizeof(ret->currency), "%s", cur ? cur : "");
 		ret->amount = db_col_int64(st, 3);
+		ret->fee = db_col_int64(st, 8);
 		memset(&ret->rate, 0, sizeof(ret->rate));
 		const char *base = db_col_text(st, 4, NULL), *quote = db_col_text(st, 5, NULL);
 		/* a rate that does not validate leaves converted false: ledger_bucket_amount then
@@ -151,6 +152,34 @@ int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_pla
 	const char *bucket = bucket_account(&t->bucket);
 	const char *status = t->bucket.pending ? "pending" : "available";
 	int64_t available_on = t->bucket.pending ? t->bucket.available_on : t->now;
+	/* the destination's side in its settlement currency (the header's conversion), computed
+	 * before anything is written */
+	bool conv = t->settle_currency && t->settle_currency[0] &&
+		    strcmp(t->settle_currency, t->currency) != 0;
+	const char *settle = conv ? t->settle_currency : t->currency;
+	int64_t a_s = t->amount, f_s = t->fee;
+	struct fx_rate rate;
+	if (conv) {
+		if (!t->fx)
+			return LEDGER_ERR_NO_RATE;
+		rc = fx_convert(t->fx, t->amount, t->currency, settle, t->now, &a_s, &rate);
+		if (rc != 0)
+			return rc == MONEY_ERR_NO_RATE	  ? LEDGER_ERR_NO_RATE
+			       : rc == MONEY_ERR_OVERFLOW ? LEDGER_ERR_OVERFLOW
+							  : LEDGER_ERR_INVALID;
+		if (a_s < 1)
+			return LEDGER_ERR_CONVERTS_TO_ZERO;
+		if (t->fee > 0) {
+			if (fx_convert_with_rate(&rate, t->fee, t->currency, settle, &f_s) != 0)
+				return LEDGER_ERR_INVALID;
+			/* the fee the platform collects exists: the account pays at least a minor
+			 * unit of it, and never more than arrived */
+			if (f_s < 1)
+				f_s = 1;
+			if (f_s > a_s)
+				f_s = a_s;
+		}
+	}
 
 	/* the platform's half: the funds leave it */
 	const struct ledger_entry out[] = {
@@ -181,25 +210,33 @@ int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_pla
 	 * in the same journal transaction (its balance transaction shows the fee) */
 	const struct ledger_entry in[] = {
 	    {LEDGER_ACCT_CONNECT_CLEARING, t->currency, t->amount},
-	    {bucket, t->currency, -t->amount},
-	    {bucket, t->currency, t->fee},
+	    {LEDGER_ACCT_FX, t->currency, conv ? -t->amount : 0},
+	    {LEDGER_ACCT_FX, settle, conv ? a_s : 0},
+	    {bucket, settle, -a_s},
+	    {bucket, settle, f_s},
+	    {LEDGER_ACCT_FX, settle, conv ? -f_s : 0},
+	    {LEDGER_ACCT_FX, t->currency, conv ? t->fee : 0},
 	    {LEDGER_ACCT_CONNECT_CLEARING, t->currency, -t->fee},
 	};
-	rc = ledger_post(db, t->destination, "payment", t->destination_payment, in, t->fee ? 4 : 2,
-			 t->now, jtx);
+	/* zero entries are dropped: unconverted, the fx legs cancel into nothing */
+	rc = ledger_post(db, t->destination, "payment", t->destination_payment, in,
+			 sizeof(in) / sizeof(in[0]), t->now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt db_ = {
 	    .type = "payment",
 	    .source = t->destination_payment,
-	    .currency = t->currency,
+	    .currency = settle,
 	    .status = status,
 	    .description = NULL,
 	    .journal_txn = jtx,
-	    .amount = t->amount,
-	    .fee = t->fee,
+	    .amount = a_s,
+	    .fee = f_s,
 	    .created = t->now,
 	    .available_on = available_on,
+	    .charge_id = conv ? t->destination_payment : NULL,
+	    .rate = conv ? &rate : NULL,
+	    .presentment_amount = t->amount,
 	};
 	rc = bt_insert(db, t->destination, &db_, ret_destination_bt);
 	if (rc != DB_OK)
@@ -211,78 +248,152 @@ int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_pla
 			   ret_fee_bt);
 }
 
-/* Money going back the other way than a transfer: `from` pays `to` r out of its available
- * balance, one journal transaction and balance transaction each (types from_type, to_type, the
- * same source on both sides). */
-static int move_back(struct db *db, const char *from, const char *to, const char *from_type,
-		     const char *from_source, const char *to_type, const char *to_source, int64_t r,
-		     const char *currency, int64_t now, char ret_from_bt[ID_MAX],
-		     char ret_to_bt[ID_MAX])
+/* One merchant's half of money going back the other way than a transfer: it pays (sign −1) or
+ * receives (sign +1) r of currency out of or into its available balance, at once, as Stripe does
+ * (it may go below zero, like a refund's). A converted half (rate non-NULL) moves r_s of its
+ * settlement currency instead, across its fx account (ledger_connect.h). */
+struct half {
+	const char *merchant, *type, *source;
+	int sign;
+	const char *settle; /* == currency when not converted */
+	int64_t r_s;
+	const struct fx_rate *rate;
+	const char *charge_id;
+};
+
+static int back_half(struct db *db, const struct half *h, int64_t r, const char *currency,
+		     int64_t now, char ret_bt[ID_MAX])
 {
-	int rc = amount_ok(r);
-	if (rc != DB_OK)
-		return rc;
-	if (!strcmp(from, to))
-		return LEDGER_ERR_INVALID;
-	/* taken from the payer's available balance at once, as Stripe does (it may go below
-	 * zero, like a refund's) */
-	const struct ledger_entry out[] = {
-	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, r},
-	    {LEDGER_ACCT_CONNECT_CLEARING, currency, -r},
+	bool conv = h->rate != NULL;
+	const struct ledger_entry e[] = {
+	    {LEDGER_ACCT_MERCHANT_AVAILABLE, h->settle, -h->sign * h->r_s},
+	    {LEDGER_ACCT_FX, h->settle, conv ? h->sign * h->r_s : 0},
+	    {LEDGER_ACCT_FX, currency, conv ? -h->sign * r : 0},
+	    {LEDGER_ACCT_CONNECT_CLEARING, currency, h->sign * r},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, from, from_type, from_source, out, 2, now, jtx);
+	int rc =
+	    ledger_post(db, h->merchant, h->type, h->source, e, sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
-	const struct bt fb = {
-	    .type = from_type,
-	    .source = from_source,
-	    .currency = currency,
+	const struct bt b = {
+	    .type = h->type,
+	    .source = h->source,
+	    .currency = h->settle,
 	    .status = "available",
 	    .journal_txn = jtx,
-	    .amount = -r,
+	    .amount = h->sign * h->r_s,
 	    .created = now,
 	    .available_on = now,
+	    .charge_id = conv ? h->charge_id : NULL,
+	    .rate = h->rate,
+	    .presentment_amount = h->sign * r,
 	};
-	rc = bt_insert(db, from, &fb, ret_from_bt);
+	return bt_insert(db, h->merchant, &b, ret_bt);
+}
+
+/* What x more (P) of b->total going back takes in the connected account's settlement currency,
+ * at the payment's recorded rate (pay, from ledger_bt_bucket), cumulatively: round(all returned
+ * so far × rate) − what earlier ones took, within 0 … cap − that; all of it returns exactly cap
+ * (what arrived). */
+static int back_settled(const struct ledger_bucket *pay, const char *currency, int64_t cap,
+			const struct ledger_back *b, int64_t x, int64_t *ret)
+{
+	int64_t all_p, all_s, room, s;
+	if (__builtin_add_overflow(b->before, x, &all_p))
+		return LEDGER_ERR_OVERFLOW;
+	if (all_p > b->total || b->before_settled < 0 || b->before_settled > cap)
+		return LEDGER_ERR_INVALID;
+	if (all_p == b->total)
+		all_s = cap;
+	else if (fx_convert_with_rate(&pay->rate, all_p, currency, pay->currency, &all_s) != 0)
+		return LEDGER_ERR_INVALID;
+	if (__builtin_sub_overflow(all_s, b->before_settled, &s) ||
+	    __builtin_sub_overflow(cap, b->before_settled, &room))
+		return LEDGER_ERR_OVERFLOW;
+	*ret = s > room ? room : s < 0 ? 0 : s;
+	return DB_OK;
+}
+
+/* The connected account's half of a movement back of r: converted when its payment was
+ * (fee: of the payment's fee rather than its amount). */
+static int account_half(struct db *db, struct half *h, const char *currency, int64_t r,
+			const struct ledger_back *b, bool fee, struct ledger_bucket *pay)
+{
+	h->settle = currency;
+	h->r_s = r;
+	h->rate = NULL;
+	if (!b)
+		return DB_OK;
+	int rc = ledger_bt_bucket(db, h->merchant, b->payment_bt, pay);
+	if (rc != DB_OK)
+		return rc == DB_NOTFOUND ? LEDGER_ERR_INVALID : rc;
+	if (strcmp(pay->currency, currency) == 0)
+		return DB_OK; /* it arrived unconverted */
+	if (!pay->converted || strcmp(pay->rate.base, currency) != 0 ||
+	    strcmp(pay->rate.quote, pay->currency) != 0)
+		return LEDGER_ERR_INVALID;
+	rc = back_settled(pay, currency, fee ? pay->fee : pay->amount, b, r, &h->r_s);
 	if (rc != DB_OK)
 		return rc;
-	const struct ledger_entry in[] = {
-	    {LEDGER_ACCT_CONNECT_CLEARING, currency, r},
-	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -r},
-	};
-	rc = ledger_post(db, to, to_type, to_source, in, 2, now, jtx);
-	if (rc != DB_OK)
-		return rc;
-	const struct bt tb = {
-	    .type = to_type,
-	    .source = to_source,
-	    .currency = currency,
-	    .status = "available",
-	    .journal_txn = jtx,
-	    .amount = r,
-	    .created = now,
-	    .available_on = now,
-	};
-	return bt_insert(db, to, &tb, ret_to_bt);
+	h->settle = pay->currency;
+	h->rate = &pay->rate;
+	h->charge_id = b->payment_id;
+	return DB_OK;
 }
 
 int ledger_application_fee_refund(struct db *db, const char *platform, const char *account,
 				  const char *refund_id, int64_t f, const char *currency,
-				  int64_t now, char ret_platform_bt[ID_MAX],
-				  char ret_account_bt[ID_MAX])
+				  const struct ledger_back *b, int64_t now,
+				  char ret_platform_bt[ID_MAX], char ret_account_bt[ID_MAX])
 {
-	return move_back(db, platform, account, "application_fee_refund", refund_id,
-			 "application_fee_refund", refund_id, f, currency, now, ret_platform_bt,
-			 ret_account_bt);
+	int rc = amount_ok(f);
+	if (rc != DB_OK)
+		return rc;
+	if (!strcmp(platform, account))
+		return LEDGER_ERR_INVALID;
+	struct ledger_bucket pay;
+	struct half to = {
+	    .merchant = account, .type = "application_fee_refund", .source = refund_id, .sign = 1};
+	rc = account_half(db, &to, currency, f, b, true, &pay);
+	if (rc != DB_OK)
+		return rc;
+	const struct half from = {.merchant = platform,
+				  .type = "application_fee_refund",
+				  .source = refund_id,
+				  .sign = -1,
+				  .settle = currency,
+				  .r_s = f};
+	rc = back_half(db, &from, f, currency, now, ret_platform_bt);
+	return rc != DB_OK ? rc : back_half(db, &to, f, currency, now, ret_account_bt);
 }
 
 int ledger_transfer_reversal(struct db *db, const char *platform, const char *destination,
 			     const char *reversal_id, const char *payment_refund_id, int64_t r,
-			     const char *currency, int64_t now, char ret_platform_bt[ID_MAX],
-			     char ret_destination_bt[ID_MAX])
+			     const char *currency, const struct ledger_back *b, int64_t now,
+			     char ret_platform_bt[ID_MAX], char ret_destination_bt[ID_MAX])
 {
-	return move_back(db, destination, platform, "payment_refund", payment_refund_id,
-			 "transfer_refund", reversal_id, r, currency, now, ret_destination_bt,
-			 ret_platform_bt);
+	int rc = amount_ok(r);
+	if (rc != DB_OK)
+		return rc;
+	if (!strcmp(platform, destination))
+		return LEDGER_ERR_INVALID;
+	struct ledger_bucket pay;
+	struct half from = {.merchant = destination,
+			    .type = "payment_refund",
+			    .source = payment_refund_id,
+			    .sign = -1};
+	rc = account_half(db, &from, currency, r, b, false, &pay);
+	if (rc != DB_OK)
+		return rc;
+	rc = back_half(db, &from, r, currency, now, ret_destination_bt);
+	if (rc != DB_OK)
+		return rc;
+	const struct half to = {.merchant = platform,
+				.type = "transfer_refund",
+				.source = reversal_id,
+				.sign = 1,
+				.settle = currency,
+				.r_s = r};
+	return back_half(db, &to, r, currency, now, ret_platform_bt);
 }

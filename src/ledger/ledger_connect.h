@@ -37,6 +37,27 @@
  *                    (source fr_… on both)
  * Balance transactions made pending carry the charge's available_on, and the scheduler makes
  * them available like any other (ledger_make_available moves a negative net the other way).
+ *
+ * A connected account's own settlement currency (S, connect_settlement_currency in
+ * payments/connect.h). A transfer stays in the platform's currency P (its amount a, the
+ * platform's balance transaction, the platform's and connect_clearing's entries); when the
+ * destination settles in another currency, its payment arrives converted at the rate valid at
+ * the transfer (fx_convert: the rate source and rounding rule of a charge's capture, ledger.h),
+ * crossing the destination's fx account as a capture's conversion does:
+ *     DR connect_clearing a P / CR fx a P;  DR fx a_S S / CR bucket a_S S      a_S = round(a ×
+ * rate) and its application fee f (an object in P, the platform's) is paid at the same rate: DR
+ * bucket f_S S / CR fx f_S S;  DR fx f P / CR connect_clearing f P     f_S = round(f × rate) (at
+ * least 1 when f is, at most a_S). The "payment" balance transaction is in S: amount a_S, fee f_S,
+ * exchange_rate the rate, presentment_amount a (P), charge_id its py_… (ledger_verify explains the
+ * fee's legs on fx by the application fee the platform holds for that payment). A reversal of r (P)
+ * of such a transfer takes back, at the payment's recorded rate, with the cumulative rule of
+ * refunds (ledger.h): r_S = round(R × rate) − what earlier reversals took, R being the transfer's
+ * amount reversed so far with this one, clamped to 0 … a_S − taken; so the reversals never take
+ * more than arrived, and a full reversal takes exactly a_S: DR merchant_available r_S S / CR fx r_S
+ * S;  DR fx r P / CR connect_clearing r P
+ *   ("payment_refund" −r_S in S, presentment_amount −r; the platform's "transfer_refund" +r P).
+ * A refund of the application fee gives the account f' (P) at the same rate, cumulatively as
+ * well: "application_fee_refund" +f'_S in S, presentment_amount f'.
  */
 #ifndef TENDER_LEDGER_LEDGER_CONNECT_H
 #define TENDER_LEDGER_LEDGER_CONNECT_H
@@ -59,6 +80,7 @@ struct ledger_bucket {
 	 * for a charge converted at capture (presentment currency other than `currency`) the
 	 * rate it recorded, which later conversions of that charge's amounts reuse */
 	int64_t amount;
+	int64_t fee;
 	bool converted;
 	struct fx_rate rate;
 };
@@ -86,7 +108,14 @@ struct ledger_transfer {
 	const char *fee_id; /* fee_… when fee > 0 */
 	struct ledger_bucket bucket;
 	int64_t now;
+	/* the destination's settlement currency for it: NULL or `currency`, nothing is converted;
+	 * otherwise its payment arrives converted with fx at the rate valid at now (above) */
+	const char *settle_currency;
+	const struct fx_table *fx;
 };
+
+/* A transfer whose conversion gives the destination nothing (1 jpy into usd): refused. */
+#define LEDGER_ERR_CONVERTS_TO_ZERO (-210)
 
 /* The transfer (and its application fee): fills the three balance transactions' ids (the fee's
  * "" when there is none). LEDGER_ERR_INVALID for a fee above the amount. */
@@ -100,16 +129,29 @@ int ledger_application_fee_direct(struct db *db, const char *platform, const cha
 				  const struct ledger_bucket *bucket, int64_t now,
 				  char ret_platform_bt[ID_MAX], char ret_account_bt[ID_MAX]);
 
-/* A reversal of r of a transfer, from both available balances. */
+/* What a transfer's earlier movements back (reversals, or its fee's refunds) recorded, for the
+ * cumulative conversion of the next one: the destination payment's balance transaction (whose
+ * recorded rate converts them; unconverted: nothing is) and how much of the transfer (or fee)
+ * in P went back before, with what that took in S. */
+struct ledger_back {
+	const char *payment_bt; /* the destination's "payment" balance transaction */
+	const char *payment_id; /* its py_… (charge_id of the converted ones) */
+	int64_t total;		/* the transfer's amount (or the fee's), P */
+	int64_t before;		/* of it returned before this one, P */
+	int64_t before_settled; /* what those took in S (ledger_back_settled) */
+};
+
+/* A reversal of r of a transfer, from both available balances; b: its transfer's conversion. */
 int ledger_transfer_reversal(struct db *db, const char *platform, const char *destination,
 			     const char *reversal_id, const char *payment_refund_id, int64_t r,
-			     const char *currency, int64_t now, char ret_platform_bt[ID_MAX],
-			     char ret_destination_bt[ID_MAX]);
+			     const char *currency, const struct ledger_back *b, int64_t now,
+			     char ret_platform_bt[ID_MAX], char ret_destination_bt[ID_MAX]);
 
-/* An application fee's refund of f, from both available balances. */
+/* An application fee's refund of f, from both available balances; b (NULL: not converted): the
+ * transfer the fee was paid from. */
 int ledger_application_fee_refund(struct db *db, const char *platform, const char *account,
 				  const char *refund_id, int64_t f, const char *currency,
-				  int64_t now, char ret_platform_bt[ID_MAX],
-				  char ret_account_bt[ID_MAX]);
+				  const struct ledger_back *b, int64_t now,
+				  char ret_platform_bt[ID_MAX], char ret_account_bt[ID_MAX]);
 
 #endif

@@ -16,8 +16,11 @@
  * So per merchant and currency:
  *     journal fx balance = Σ amount (converted bts in that settlement currency)
  *                          − Σ presentment_amount (converted bts in that presentment currency)
- * Anything else on fx is an unexplained conversion. Every converted charge's amount must be the
- * conversion of its presentment amount at its recorded rate (recomputed here in C with
+ * plus, for a connected account's converted destination payment (ledger_connect.h), the
+ * application fee it paid across fx: its fee in S, and the platform's fee object in P.
+ * Anything else on fx is an unexplained conversion. Every converted charge's (and destination
+ * payment's) amount must be the conversion of its presentment amount at its recorded rate
+ * (recomputed here in C with
  * fx_convert_with_rate, the function capture used), its exchange_rate text must render that rate,
  * and a charge's refunds never return more settlement money than the charge brought, and exactly
  * that much once the charge is fully refunded. The fx account's balances are printed ("fx
@@ -103,8 +106,8 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'payment' AND (amount <= 0 OR fee > amount))"
     " OR (type = 'application_fee' AND (amount = 0 OR fee <> 0))"
     " OR (type IN ('transfer_refund', 'payment_refund', 'application_fee_refund') AND (fee <> 0"
-    " OR status <> 'available' OR amount = 0"
-    " OR (type = 'transfer_refund' AND amount <= 0) OR (type = 'payment_refund' AND amount >= 0)))";
+    " OR status <> 'available' OR (amount = 0 AND fx_rate_e12 IS NULL)"
+    " OR (type = 'transfer_refund' AND amount <= 0) OR (type = 'payment_refund' AND amount > 0)))";
 static const char SQL_BT_DUPLICATE[] =
     "SELECT merchant_id, type || ' ' || source || ' booked ' || COUNT(*) || ' times'"
     " FROM balance_transactions WHERE type IN ('charge', 'refund', 'refund_failure', 'payout',"
@@ -161,7 +164,15 @@ static const char SQL_FX_ACCOUNT[] =
     " WHERE account = 'fx' UNION ALL SELECT merchant_id, currency, -amount FROM"
     " balance_transactions WHERE fx_rate_e12 IS NOT NULL UNION ALL SELECT merchant_id,"
     " presentment_currency, presentment_amount FROM balance_transactions"
-    " WHERE fx_rate_e12 IS NOT NULL) AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+    " WHERE fx_rate_e12 IS NOT NULL"
+    /* a converted destination payment pays its application fee across fx too: fee in S, the
+     * platform's application fee object in P (ledger_connect.h) */
+    " UNION ALL SELECT merchant_id, currency, fee FROM balance_transactions"
+    " WHERE type = 'payment' AND fx_rate_e12 IS NOT NULL"
+    " UNION ALL SELECT f.account, f.currency, -f.amount FROM application_fees f"
+    " JOIN balance_transactions b ON b.merchant_id = f.account AND b.source = f.charge"
+    " AND b.type = 'payment' WHERE b.fx_rate_e12 IS NOT NULL"
+    ") AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
 /* a converted balance transaction records a coherent conversion */
 static const char SQL_FX_SHAPE[] =
     "SELECT merchant_id, id || ' ' || type FROM balance_transactions WHERE fx_rate_e12 IS NOT NULL"
@@ -170,15 +181,19 @@ static const char SQL_FX_SHAPE[] =
     " OR fx_base <> presentment_currency OR fx_quote <> currency OR fx_base = fx_quote"
     " OR (type = 'charge' AND presentment_amount <= 0)"
     " OR (type = 'refund' AND presentment_amount >= 0)"
-    " OR (type = 'refund_failure' AND presentment_amount <= 0))";
-/* the refunds of a converted charge: at its rate, never more than it brought, all of it when
- * fully refunded */
+    " OR (type = 'refund_failure' AND presentment_amount <= 0)"
+    " OR (type = 'payment' AND presentment_amount <= 0)"
+    " OR (type = 'payment_refund' AND presentment_amount >= 0)"
+    " OR (type = 'application_fee_refund' AND presentment_amount <= 0))";
+/* the refunds of a converted charge (a converted destination payment's reversals): at its rate,
+ * never more than it brought, all of it when fully refunded */
 static const char SQL_FX_REFUNDS[] =
     "SELECT c.merchant_id, c.source || ' charge ' || c.amount || ' ' || c.currency || ' refunded '"
     " || -SUM(r.amount) || ' ' || r.currency || ' for ' || -SUM(r.presentment_amount) || ' of '"
     " || c.presentment_amount FROM balance_transactions c JOIN balance_transactions r"
     " ON r.merchant_id = c.merchant_id AND r.charge_id = c.source"
-    " AND r.type IN ('refund', 'refund_failure') WHERE c.type = 'charge'"
+    " AND r.type IN ('refund', 'refund_failure', 'payment_refund')"
+    " WHERE c.type IN ('charge', 'payment')"
     " AND c.fx_rate_e12 IS NOT NULL GROUP BY c.merchant_id, c.source, c.amount, c.currency,"
     " c.presentment_amount, c.fx_rate_e12, r.currency HAVING r.currency <> c.currency"
     " OR SUM(CASE WHEN r.fx_rate_e12 = c.fx_rate_e12 THEN 0 ELSE 1 END) <> 0"
@@ -188,7 +203,18 @@ static const char SQL_FX_REFUNDS[] =
 static const char SQL_FX_CHARGES[] =
     "SELECT merchant_id, id, amount, currency, presentment_amount, presentment_currency, fx_base,"
     " fx_quote, fx_rate_e12, fx_valid_from, exchange_rate FROM balance_transactions"
-    " WHERE type = 'charge' AND fx_rate_e12 IS NOT NULL";
+    " WHERE type IN ('charge', 'payment') AND fx_rate_e12 IS NOT NULL";
+/* the refunds of a converted destination payment's application fee: at its rate, never more
+ * than the account paid */
+static const char SQL_FX_FEE_REFUNDS[] =
+    "SELECT c.merchant_id, c.source || ' fee ' || c.fee || ' ' || c.currency || ' refunded '"
+    " || SUM(r.amount) || ' ' || r.currency FROM balance_transactions c"
+    " JOIN balance_transactions r ON r.merchant_id = c.merchant_id AND r.charge_id = c.source"
+    " AND r.type = 'application_fee_refund' WHERE c.type = 'payment'"
+    " AND c.fx_rate_e12 IS NOT NULL GROUP BY c.merchant_id, c.source, c.fee, c.currency,"
+    " c.fx_rate_e12, r.currency HAVING r.currency <> c.currency"
+    " OR SUM(CASE WHEN r.fx_rate_e12 = c.fx_rate_e12 THEN 0 ELSE 1 END) <> 0"
+    " OR SUM(r.amount) > c.fee OR SUM(r.amount) < 0";
 static const char SQL_FX_BALANCES[] =
     "SELECT merchant_id, currency, SUM(amount) FROM journal_entries WHERE account = 'fx'"
     " GROUP BY merchant_id, currency ORDER BY merchant_id, currency";
@@ -226,7 +252,8 @@ static int fx_charges(struct db *db, struct verify_report *rep)
 			why = "an exchange_rate that is not its recorded rate";
 		if (why) {
 			verify_fail(rep, "ledger",
-				    "converted charge with %s: %s / %s amount %lld expected %lld",
+				    "converted charge or payment with %s: %s / %s amount %lld"
+				    " expected %lld",
 				    why, m ? m : "?", id ? id : "?", (long long)amount,
 				    (long long)expect);
 			shown++;
@@ -346,7 +373,8 @@ static const char SQL_TRANSFER_BT[] =
     " AND d.id = t.destination_balance_transaction"
     " WHERE p.id IS NULL OR p.type <> 'transfer' OR p.source <> t.id OR p.amount <> -t.amount"
     " OR p.currency <> t.currency OR d.id IS NULL OR d.type <> 'payment'"
-    " OR d.source <> t.destination_payment OR d.amount <> t.amount OR d.currency <> t.currency"
+    " OR d.source <> t.destination_payment OR COALESCE(d.presentment_amount, d.amount) <> t.amount"
+    " OR COALESCE(d.presentment_currency, d.currency) <> t.currency"
     " OR t.amount_reversed < 0 OR t.amount_reversed > t.amount OR t.amount_reversed <>"
     " (SELECT COALESCE(SUM(r.amount), 0) FROM transfer_reversals r"
     " WHERE r.merchant_id = t.merchant_id AND r.transfer = t.id)";
@@ -358,7 +386,8 @@ static const char SQL_REVERSAL_BT[] =
     " AND d.id = r.destination_balance_transaction"
     " WHERE p.id IS NULL OR p.type <> 'transfer_refund' OR p.source <> r.id"
     " OR p.amount <> r.amount OR d.id IS NULL OR d.type <> 'payment_refund'"
-    " OR d.source <> r.destination_payment_refund OR d.amount <> -r.amount";
+    " OR d.source <> r.destination_payment_refund"
+    " OR COALESCE(d.presentment_amount, d.amount) <> -r.amount";
 static const char SQL_APP_FEE_BT[] =
     "SELECT f.merchant_id, f.id FROM application_fees f LEFT JOIN balance_transactions p"
     " ON p.merchant_id = f.merchant_id AND p.id = f.balance_transaction"
@@ -374,7 +403,7 @@ static const char SQL_FEE_REFUND_BT[] =
     " AND d.id = x.account_balance_transaction"
     " WHERE p.id IS NULL OR p.type <> 'application_fee_refund' OR p.source <> x.id"
     " OR p.amount <> -x.amount OR d.id IS NULL OR d.type <> 'application_fee_refund'"
-    " OR d.source <> x.id OR d.amount <> x.amount";
+    " OR d.source <> x.id OR COALESCE(d.presentment_amount, d.amount) <> x.amount";
 
 int ledger_verify(struct db *db, struct verify_report *rep)
 {
@@ -401,6 +430,8 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	    {SQL_FX_ACCOUNT, 0, "fx account that the recorded conversions do not explain"},
 	    {SQL_FX_SHAPE, 0, "converted balance transaction with an incoherent conversion"},
 	    {SQL_FX_REFUNDS, 0, "refunds of a converted charge that do not add up"},
+	    {SQL_FX_FEE_REFUNDS, 0,
+	     "refunds of a converted payment's application fee that do not add up"},
 	    {SQL_PAYOUTS_IN_TRANSIT, 0, "funds in transit that the open payouts do not explain"},
 	    {SQL_PAYOUT_BT, 0, "payout without its balance transaction, or another amount"},
 	    {SQL_TOPUP_FUNDING, 0, "funds paid in that the succeeded top-ups do not explain"},

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "ledger/ledger.h"
+#include "merchant/merchant.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
 {
@@ -200,6 +201,33 @@ int application_fee_direct(struct db *db, struct arena *a, const char *platform,
 	return fee_record(db, a, platform, &f, origin, now);
 }
 
+static const char SQL_EA_IN[] = "SELECT 1 FROM external_accounts WHERE merchant_id = $1"
+				" AND currency = $2 AND deleted = 0 LIMIT 1";
+
+int connect_settlement_currency(struct db *db, const char *destination, const char *currency,
+				char ret[8])
+{
+	struct merchant_terms terms; /* never changes once made: cached per process */
+	int rc = merchant_terms_get(db, destination, &terms);
+	if (rc != DB_OK)
+		return rc;
+	if (!terms.settlement_currency[0] || strcmp(terms.settlement_currency, currency) == 0) {
+		str_copy(ret, 8, currency);
+		return DB_OK;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_EA_IN);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, destination, -1);
+	db_bind_text(st, 2, currency, -1);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	str_copy(ret, 8, rc == DB_ROW ? currency : terms.settlement_currency);
+	return DB_OK;
+}
+
 int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in, struct transfer *t,
 		  char ret_fee_id[ID_MAX])
 {
@@ -225,7 +253,13 @@ int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in,
 	t->transfer_group = in->transfer_group;
 	t->description = in->description;
 	t->metadata = in->metadata ? in->metadata : "{}";
+	char settle[8];
+	int rc = connect_settlement_currency(db, in->destination, in->currency, settle);
+	if (rc != DB_OK)
+		return rc;
 	const struct ledger_transfer lt = {
+	    .settle_currency = settle,
+	    .fx = in->fx,
 	    .platform = in->platform,
 	    .destination = in->destination,
 	    .transfer_id = t->id,
@@ -238,7 +272,7 @@ int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in,
 	    .now = in->now,
 	};
 	char pbt[ID_MAX], dbt[ID_MAX], fbt[ID_MAX];
-	int rc = ledger_transfer(db, &lt, pbt, dbt, fbt);
+	rc = ledger_transfer(db, &lt, pbt, dbt, fbt);
 	if (rc != DB_OK)
 		return rc;
 	t->balance_transaction = arena_strdup(a, pbt);
@@ -306,6 +340,32 @@ static const char SQL_R_OF[] = "SELECT " R_COLS " FROM transfer_reversals WHERE 
 static const char SQL_R_METADATA[] =
     "UPDATE transfer_reversals SET metadata = $4 WHERE merchant_id = $1 AND transfer = $2"
     " AND id = $3";
+
+/* What the transfer's (or fee's) earlier movements back took from (gave to) the connected
+ * account, in its currency: Σ of their balance transactions there */
+static const char SQL_R_TAKEN[] =
+    "SELECT COALESCE(SUM(b.amount), 0) FROM transfer_reversals r JOIN balance_transactions b"
+    " ON b.merchant_id = $3 AND b.id = r.destination_balance_transaction"
+    " WHERE r.merchant_id = $1 AND r.transfer = $2";
+static const char SQL_FR_GIVEN[] =
+    "SELECT COALESCE(SUM(b.amount), 0) FROM application_fee_refunds x JOIN balance_transactions b"
+    " ON b.merchant_id = $3 AND b.id = x.account_balance_transaction"
+    " WHERE x.merchant_id = $1 AND x.fee = $2";
+
+static int back_taken(struct db *db, const char *sql, const char *platform, const char *id,
+		      const char *account, int64_t *ret)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_text(st, 3, account, -1);
+	int rc = db_step(st);
+	*ret = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
 
 static int reversal_row(struct arena *a, struct db_stmt *st, void *out)
 {
@@ -380,8 +440,20 @@ int transfer_reverse(struct db *db, struct arena *a, const char *platform, struc
 	char pyr[ID_MAX], pbt[ID_MAX], dbt[ID_MAX];
 	id_new_at(v->id, "trr_", now);
 	id_new_at(pyr, "pyr_", now);
-	rc = ledger_transfer_reversal(db, platform, t->destination, v->id, pyr, r, t->currency, now,
-				      pbt, dbt);
+	/* what the earlier reversals took from the account, for a converted payment's cumulative
+	 * rounding (ledger_connect.h) */
+	struct ledger_back b = {
+	    .payment_bt = t->destination_balance_transaction,
+	    .payment_id = t->destination_payment,
+	    .total = t->amount,
+	    .before = t->amount_reversed,
+	};
+	rc = back_taken(db, SQL_R_TAKEN, platform, t->id, t->destination, &b.before_settled);
+	if (rc != DB_OK)
+		return rc;
+	b.before_settled = -b.before_settled; /* payment_refunds are negative */
+	rc = ledger_transfer_reversal(db, platform, t->destination, v->id, pyr, r, t->currency, &b,
+				      now, pbt, dbt);
 	if (rc != DB_OK)
 		return rc;
 	v->created = now;
@@ -567,6 +639,31 @@ void fee_refund_render(const struct fee_refund *v, struct json *j)
 	json_obj_close(j);
 }
 
+/* The destination payment's balance transaction of the transfer fee f was paid from ("" for a
+ * direct charge's fee, which no transfer paid). */
+static const char SQL_FEE_PAYMENT[] =
+    "SELECT destination_balance_transaction FROM transfers WHERE merchant_id = $1"
+    " AND source_transaction = $2 AND destination_payment = $3";
+
+static int fee_payment_bt(struct db *db, const char *platform, const struct application_fee *f,
+			  char ret[ID_MAX])
+{
+	ret[0] = '\0';
+	if (!f->originating_transaction)
+		return DB_OK;
+	struct db_stmt *st = db_prepare(db, SQL_FEE_PAYMENT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, platform, -1);
+	db_bind_text(st, 2, f->originating_transaction, -1);
+	db_bind_text(st, 3, f->charge, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		str_copy(ret, ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
 int application_fee_refund(struct db *db, struct arena *a, const char *platform,
 			   struct application_fee *f, int64_t amount, const char *metadata,
 			   int64_t now, const struct event_origin *origin, struct fee_refund *v)
@@ -585,8 +682,26 @@ int application_fee_refund(struct db *db, struct arena *a, const char *platform,
 	memset(v, 0, sizeof(*v));
 	char pbt[ID_MAX], abt[ID_MAX];
 	id_new_at(v->id, "fr_", now);
+	/* a fee paid out of a transfer's payment goes back in the currency the payment arrived in,
+	 * at its rate (ledger_connect.h); a direct charge's fee, in the fee's own */
+	char pay_bt[ID_MAX] = "";
+	rc = fee_payment_bt(db, platform, f, pay_bt);
+	if (rc != DB_OK)
+		return rc;
+	struct ledger_back back = {
+	    .payment_bt = pay_bt,
+	    .payment_id = f->charge,
+	    .total = f->amount,
+	    .before = f->amount_refunded,
+	};
+	if (pay_bt[0]) {
+		rc =
+		    back_taken(db, SQL_FR_GIVEN, platform, f->id, f->account, &back.before_settled);
+		if (rc != DB_OK)
+			return rc;
+	}
 	rc = ledger_application_fee_refund(db, platform, f->account, v->id, amount, f->currency,
-					   now, pbt, abt);
+					   pay_bt[0] ? &back : NULL, now, pbt, abt);
 	if (rc != DB_OK)
 		return rc;
 	v->created = now;

@@ -10,6 +10,10 @@
  * amount (or transfer_data[amount]) funded by the charge, so it becomes available to the
  * connected account the day the charge's funds do, and with application_fee_amount the
  * connected account pays that fee back to the platform out of it (an application fee object).
+ *
+ * A connected account settles in its own currency (connect_settlement_currency): a transfer in
+ * another one arrives converted at the rate of the moment, and its reversals and its fee's
+ * refunds go back at that recorded rate (ledger_connect.h has the rule and the books).
  */
 #ifndef TENDER_PAYMENTS_CONNECT_H
 #define TENDER_PAYMENTS_CONNECT_H
@@ -65,7 +69,18 @@ struct transfer_new {
 	struct ledger_bucket bucket; /* where the platform's funds are (ledger_connect.h) */
 	int64_t now;
 	const struct event_origin *origin;
+	/* the rates a transfer to an account settling in another currency converts with (the
+	 * caller's reference, app_fx_acquire); NULL: such a transfer fails (LEDGER_ERR_NO_RATE) */
+	const struct fx_table *fx;
 };
+
+/* The currency a transfer in `currency` arrives in at connected account `destination`, as on
+ * Stripe: that currency itself when the account has an external account (bank account or debit
+ * card) in it, whose balance it then pays out (multi-currency settlement); else the account's
+ * default currency (its settlement currency), into which the transfer is converted
+ * (ledger_connect.h). DB_OK, DB_NOTFOUND for an unknown account, or < 0. */
+int connect_settlement_currency(struct db *db, const char *destination, const char *currency,
+				char ret[8]);
 
 /* Makes the transfer: its row, the ledger's movements in both merchants, the application fee's
  * row when fee > 0, and the platform's transfer.created (and application_fee.created) events.

@@ -248,7 +248,8 @@ static int direct_fee(struct db *db, struct arena *a, const char *merchant_id,
  * never more) to the connected account, funded by the charge's own funds wherever they are, and
  * the application fee it pays back out of it, with the ids charge_set_captured put on ch. */
 static int connect_settle(struct db *db, struct arena *a, const char *merchant_id,
-			  const struct charge *ch, int64_t now, const struct event_origin *origin)
+			  const struct charge *ch, int64_t now, const struct event_origin *origin,
+			  const struct ledger_pricing *pricing)
 {
 	static const struct event_origin none = {NULL, NULL, 0};
 	const struct event_origin *o = origin ? origin : &none;
@@ -297,6 +298,8 @@ static int connect_settle(struct db *db, struct arena *a, const char *merchant_i
 	in.fee = conv_fee > conv ? conv : conv_fee;
 	in.currency = in.bucket.currency;
 	in.origin = o;
+	/* an account settling in another currency gets it converted at today's rate */
+	in.fx = pricing ? pricing->fx : NULL;
 	struct transfer t;
 	return transfer_make(db, a, &in, &t, NULL);
 }
@@ -369,7 +372,7 @@ int payment_record_attempt(struct db *db, struct arena *a, const struct attempt 
 	rc = available_at_once(db, in->merchant_id, ch, in->card->behavior, in->now);
 	if (rc != DB_OK)
 		return rc;
-	rc = connect_settle(db, a, in->merchant_id, ch, in->now, in->origin);
+	rc = connect_settle(db, a, in->merchant_id, ch, in->now, in->origin, in->pricing);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_insert(db, in->merchant_id, ch);
@@ -396,7 +399,7 @@ int payment_capture(struct db *db, struct arena *a, const char *merchant_id, str
 	rc = available_at_once(db, merchant_id, ch, behavior, now);
 	if (rc != DB_OK)
 		return rc;
-	rc = connect_settle(db, a, merchant_id, ch, now, origin);
+	rc = connect_settle(db, a, merchant_id, ch, now, origin, pricing);
 	if (rc != DB_OK)
 		return rc;
 	rc = charge_update(db, merchant_id, ch);

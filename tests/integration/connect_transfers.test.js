@@ -82,6 +82,8 @@ test('a transfer moves available funds from the platform to a connected account'
   assert.equal(pay.amount, 5000);
   assert.equal(pay.net, 5000);
   assert.equal(pay.status, 'available');
+  assert.equal(pay.currency, 'usd');
+  assert.equal(pay.exchange_rate, null, 'a transfer in the account\'s own currency converts nothing');
   assertStripeShape(pay, 'balance_transaction');
 
   assert.equal((await stripe.transfers.retrieve(tr.id)).id, tr.id);
@@ -523,6 +525,200 @@ test('transfers and payouts at once never take more than the balance, nor revers
   }
 });
 
+// ---- a connected account's own settlement currency ----
+
+// The account's balance in one currency, through Stripe-Account.
+async function balanceIn(s, opts, currency) {
+  const b = await s.balance.retrieve({}, opts);
+  const pick = (rows) => (rows.find((x) => x.currency === currency) || { amount: 0 }).amount;
+  return { available: pick(b.available), pending: pick(b.pending) };
+}
+
+// The connected account's balance transaction whose source is id.
+async function accountBt(a, source) {
+  for await (const b of stripe.balanceTransactions.list({ limit: 100 }, as(a))) {
+    if (b.source === source) return b;
+  }
+  return null;
+}
+
+let eurAcct; // a Custom account with default_currency=eur under the usd platform
+let usdRate; // Tender's usd→eur rate today (the bundled rates: fixed)
+
+async function eurAccount() {
+  if (eurAcct) return eurAcct;
+  eurAcct = await stripe.accounts.create({
+    type: 'custom', country: 'DE', default_currency: 'eur', capabilities: { transfers: { requested: true } },
+    external_account: { object: 'bank_account', country: 'DE', currency: 'eur', account_number: '000123456789' },
+  });
+  assert.equal(eurAcct.default_currency, 'eur');
+  usdRate = (await stripe.exchangeRates.retrieve('usd')).rates.eur;
+  assert.ok(usdRate > 0);
+  return eurAcct;
+}
+const toEur = (usd) => Math.round(usd * usdRate);
+
+test('a usd transfer to an account settling in eur arrives in eur at the rate of the day; reversals take back at its rate', async () => {
+  const a = await eurAccount();
+  await fund(20000);
+  const p0 = await balance(stripe);
+  const a0 = await balanceIn(stripe, as(a), 'eur');
+  const tr = await stripe.transfers.create({ amount: 10001, currency: 'usd', destination: a.id });
+  // the transfer itself stays the platform's: usd, its amount
+  assert.equal(tr.currency, 'usd');
+  assert.equal(tr.amount, 10001);
+  assertStripeShape(tr, 'transfer');
+  const pbt = await stripe.balanceTransactions.retrieve(tr.balance_transaction);
+  assert.equal(pbt.currency, 'usd');
+  assert.equal(pbt.amount, -10001);
+  assert.equal(pbt.exchange_rate, null);
+  assert.deepEqual(await balance(stripe), { available: p0.available - 10001, pending: p0.pending });
+  // the account's payment: in eur, converted once, with the rate
+  const pay = await accountBt(a, tr.destination_payment);
+  assertStripeShape(pay, 'balance_transaction');
+  assert.equal(pay.type, 'payment');
+  assert.equal(pay.currency, 'eur');
+  assert.equal(pay.exchange_rate, usdRate);
+  assert.equal(pay.amount, toEur(10001));
+  assert.equal(pay.net, pay.amount);
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: a0.available + pay.amount, pending: a0.pending });
+  assert.deepEqual(await balanceIn(stripe, as(a), 'usd'), { available: 0, pending: 0 }, 'nothing lands in usd');
+  const eurOnly = await stripe.balanceTransactions.list({ currency: 'eur', limit: 100 }, as(a));
+  assert.ok(eurOnly.data.some((b) => b.id === pay.id));
+
+  // a partial reversal: 2500 usd back to the platform, round(2500 × rate) eur from the account
+  const rv = await stripe.transfers.createReversal(tr.id, { amount: 2500 });
+  assertStripeShape(rv, 'transfer_reversal');
+  assert.equal(rv.currency, 'usd');
+  assert.equal(rv.amount, 2500);
+  const back1 = await accountBt(a, rv.destination_payment_refund);
+  assertStripeShape(back1, 'balance_transaction');
+  assert.equal(back1.type, 'payment_refund');
+  assert.equal(back1.currency, 'eur');
+  assert.equal(back1.exchange_rate, usdRate, 'the transfer\'s own rate');
+  assert.equal(back1.amount, -toEur(2500));
+  assert.deepEqual(await balance(stripe), { available: p0.available - 10001 + 2500, pending: p0.pending });
+  // another part, rounded cumulatively: round(5000 × rate) − what the first took
+  const rv2 = await stripe.transfers.createReversal(tr.id, { amount: 2500 });
+  const back2 = await accountBt(a, rv2.destination_payment_refund);
+  assert.equal(back2.amount, -(toEur(5000) - toEur(2500)));
+  // the rest: exactly what is left of what arrived, never more
+  const rest = await stripe.transfers.createReversal(tr.id);
+  assert.equal(rest.amount, 5001);
+  const back3 = await accountBt(a, rest.destination_payment_refund);
+  assert.equal(back1.amount + back2.amount + back3.amount, -pay.amount);
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), a0);
+  assert.deepEqual(await balance(stripe), p0);
+  const after = await stripe.transfers.retrieve(tr.id);
+  assert.equal(after.reversed, true);
+  assertStripeShape(after, 'transfer');
+  await expectError(stripe.transfers.createReversal(tr.id, { amount: 1 }), 400);
+
+  // a transfer funded by one of the platform's usd charges (its funds still pending) arrives
+  // in eur too, pending until the charge's funds are available
+  const src = await stripe.paymentIntents.create({ amount: 4000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+  const fromCharge = await stripe.transfers.create({ amount: 3000, currency: 'usd', destination: a.id, source_transaction: src.latest_charge });
+  assert.equal(fromCharge.currency, 'usd');
+  assert.equal(fromCharge.source_transaction, src.latest_charge);
+  const pending = await accountBt(a, fromCharge.destination_payment);
+  assert.equal(pending.currency, 'eur');
+  assert.equal(pending.status, 'pending');
+  assert.equal(pending.amount, toEur(3000));
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: a0.available, pending: a0.pending + toEur(3000) });
+});
+
+test('a usd destination charge settles to an eur account in eur; refunds reverse at its rate; the account pays out in eur', async () => {
+  const a = await eurAccount();
+  const p0 = await balance(stripe);
+  const a0 = await balanceIn(stripe, as(a), 'eur');
+  const pi = await stripe.paymentIntents.create({
+    amount: 10000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true,
+    application_fee_amount: 1000, transfer_data: { destination: a.id },
+  });
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge, { expand: ['balance_transaction'] });
+  assert.equal(ch.balance_transaction.currency, 'usd');
+  const tr = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(tr.currency, 'usd');
+  assert.equal(tr.amount, 10000);
+  const fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assertStripeShape(fee, 'application_fee');
+  assert.equal(fee.currency, 'usd', 'the application fee stays in the platform\'s currency');
+  assert.equal(fee.amount, 1000);
+  // the account's payment: 10000 usd in eur, the fee at the same rate
+  const pay = await accountBt(a, tr.destination_payment);
+  assertStripeShape(pay, 'balance_transaction');
+  assert.equal(pay.currency, 'eur');
+  assert.equal(pay.exchange_rate, usdRate);
+  assert.equal(pay.amount, toEur(10000));
+  assert.equal(pay.fee, toEur(1000));
+  assert.deepEqual(pay.fee_details.map((d) => [d.type, d.currency, d.amount]), [['application_fee', 'eur', toEur(1000)]]);
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: a0.available + pay.net, pending: a0.pending });
+  const p1 = await balance(stripe);
+  assert.equal(p1.available, p0.available + ch.balance_transaction.net - 10000 + 1000);
+
+  // half refunded with the transfer and the fee: both at the transfer's rate
+  const rf = await stripe.refunds.create({ payment_intent: pi.id, amount: 5000, reverse_transfer: true, refund_application_fee: true });
+  assert.equal(rf.status, 'succeeded');
+  const t1 = await stripe.transfers.retrieve(ch.transfer);
+  assert.equal(t1.amount_reversed, 5000);
+  const back = await accountBt(a, t1.reversals.data[0].destination_payment_refund);
+  assert.equal(back.currency, 'eur');
+  assert.equal(back.amount, -toEur(5000));
+  const f1 = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(f1.amount_refunded, 500);
+  const feeBack = await accountBt(a, f1.refunds.data[0].id);
+  assertStripeShape(feeBack, 'balance_transaction');
+  assert.equal(feeBack.type, 'application_fee_refund');
+  assert.equal(feeBack.currency, 'eur');
+  assert.equal(feeBack.amount, toEur(500));
+  assert.equal(feeBack.exchange_rate, usdRate);
+  // the rest: the account is back where it was, in eur, to the cent
+  await stripe.refunds.create({ payment_intent: pi.id, reverse_transfer: true, refund_application_fee: true });
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), a0);
+  const p2 = await balance(stripe);
+  assert.equal(p2.available + p2.pending, p0.available + p0.pending - ch.balance_transaction.fee);
+
+  // the account's eur funds pay out in eur, to its eur bank account
+  await stripe.paymentIntents.create({
+    amount: 6000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, transfer_data: { destination: a.id },
+  });
+  const a1 = await balanceIn(stripe, as(a), 'eur');
+  assert.equal(a1.available, a0.available + toEur(6000));
+  const po = await stripe.payouts.create({ amount: toEur(6000), currency: 'eur' }, as(a));
+  assertStripeShape(po, 'payout');
+  assert.equal(po.currency, 'eur');
+  assert.equal(po.amount, toEur(6000));
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: a1.available - toEur(6000), pending: a1.pending });
+  await expectError(stripe.payouts.create({ amount: 100, currency: 'usd' }, as(a)), 400);
+});
+
+test('an account with an external account in the transfer\'s currency settles it there, unconverted', async () => {
+  // Stripe's multi-currency settlement: a currency the account can pay out stays in it
+  const a = await stripe.accounts.create({ type: 'custom', country: 'DE', default_currency: 'eur' });
+  await stripe.accounts.createExternalAccount(a.id, {
+    external_account: { object: 'bank_account', country: 'US', currency: 'usd', routing_number: '110000000', account_number: '000123456789' },
+  });
+  await fund(3000);
+  const tr = await stripe.transfers.create({ amount: 1500, currency: 'usd', destination: a.id });
+  const pay = await accountBt(a, tr.destination_payment);
+  assert.equal(pay.currency, 'usd');
+  assert.equal(pay.amount, 1500);
+  assert.equal(pay.exchange_rate, null);
+  assert.deepEqual(await balanceIn(stripe, as(a), 'usd'), { available: 1500, pending: 0 });
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: 0, pending: 0 });
+  // without one, a currency Tender has no rate for into the account's is refused: nothing moves
+  const ae = await stripe.accounts.create({ type: 'custom', country: 'AE', default_currency: 'aed' });
+  const p0 = await balance(stripe);
+  await expectError(stripe.transfers.create({ amount: 100, currency: 'usd', destination: ae.id }), 400, /exchange rate/);
+  // and a destination charge to it is refused when it is made, before anything is charged
+  await assert.rejects(
+    stripe.paymentIntents.create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, transfer_data: { destination: ae.id } }),
+    (e) => e.statusCode === 400 && e.param === 'transfer_data[destination]' && /exchange rate/.test(e.message),
+  );
+  assert.deepEqual(await balance(stripe), p0);
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {
@@ -531,4 +727,7 @@ test('tender verify holds both sides of every movement', async () => {
     out = `${e.stdout}${e.stderr}`;
   }
   assert.match(out, /verify: ok/);
+  // the conversions of the eur account's payments left their rounding on its fx account, in
+  // both currencies, and verify explained every unit of it (the journal balances per currency)
+  if (eurAcct) assert.match(out, new RegExp(`fx absorbs: ${eurAcct.id}: eur [-+]?\\d+, usd [-+]?\\d+`));
 });

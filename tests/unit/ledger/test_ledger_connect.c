@@ -91,6 +91,7 @@ struct mv {
 	enum op op;
 	struct ledger_transfer t;
 	int64_t amount;
+	const struct ledger_back *back; /* a reversal's transfer (NULL: unconverted) */
 	char bt1[ID_MAX], bt2[ID_MAX], bt3[ID_MAX];
 	int rc;
 };
@@ -104,15 +105,15 @@ static int mv_fn(struct db *db, void *p)
 		m->rc = ledger_transfer(db, &m->t, m->bt1, m->bt2, m->bt3);
 		break;
 	case REVERSAL:
-		m->rc = ledger_transfer_reversal(db, P, A, "trr_1", "pyr_1", m->amount, "usd", T0,
-						 m->bt1, m->bt2);
+		m->rc = ledger_transfer_reversal(db, P, A, "trr_1", "pyr_1", m->amount, "usd",
+						 m->back, T0, m->bt1, m->bt2);
 		break;
 	case DIRECT_FEE:
 		m->rc = ledger_application_fee_direct(db, P, A, "fee_9", m->amount, "usd", &avail,
 						      T0, m->bt1, m->bt2);
 		break;
 	case FEE_REFUND:
-		m->rc = ledger_application_fee_refund(db, P, A, "fr_1", m->amount, "usd", T0,
+		m->rc = ledger_application_fee_refund(db, P, A, "fr_1", m->amount, "usd", NULL, T0,
 						      m->bt1, m->bt2);
 		break;
 	}
@@ -301,4 +302,113 @@ Test(ledger_connect, bucket_amount_converts_at_the_recorded_rate)
 	cr_assert_eq(ledger_bucket_amount(&eur, "gbp", 10000, 10, &v), LEDGER_ERR_INVALID);
 	struct ledger_bucket norate = {.currency = "usd", .amount = 11642};
 	cr_assert_eq(ledger_bucket_amount(&norate, "eur", 10000, 10, &v), LEDGER_ERR_INVALID);
+}
+
+/* ---- a connected account settling in another currency (ledger_connect.h) ---- */
+
+struct conv {
+	struct ledger_transfer t;
+	const char *rev_id, *pyr_id;
+	int64_t amount;
+	struct ledger_back back;
+	char bt1[ID_MAX], bt2[ID_MAX], bt3[ID_MAX];
+	int rc;
+};
+
+static int conv_transfer_fn(struct db *db, void *p)
+{
+	struct conv *c = p;
+	c->rc = ledger_transfer(db, &c->t, c->bt1, c->bt2, c->bt3);
+	return c->rc == DB_OK ? 0 : -1;
+}
+
+static int conv_reverse_fn(struct db *db, void *p)
+{
+	struct conv *c = p;
+	c->rc = ledger_transfer_reversal(db, P, A, c->rev_id, c->pyr_id, c->amount, "usd", &c->back,
+					 T0, c->bt1, c->bt2);
+	return c->rc == DB_OK ? 0 : -1;
+}
+
+static int64_t bt_amount(const char *merchant, const char *id)
+{
+	return q_int("SELECT amount FROM balance_transactions WHERE merchant_id = $1 AND id = $2",
+		     merchant, id);
+}
+
+Test(ledger_connect, a_transfer_arrives_converted_and_reversals_take_back_at_its_rate)
+{
+	char err[128];
+	const char rates[] = "usd,eur,0.92,2023-01-01\n";
+	struct fx_table *fx = fx_table_load_csv(rates, sizeof(rates) - 1, err, sizeof(err));
+	cr_assert_not_null(fx, "%s", err);
+	struct conv c = {.t = transfer(10001, 0, false)};
+	c.t.settle_currency = "eur";
+	c.t.fx = fx;
+	store_write(s, P, conv_transfer_fn, &c);
+	cr_assert_eq(c.rc, DB_OK);
+	/* 100.01 usd × 0.92 = 92.0092 eur: 9201 cents, rounded once; the platform pays usd */
+	char pay[ID_MAX];
+	memcpy(pay, c.bt2, ID_MAX);
+	cr_assert_eq(bt_amount(A, pay), 9201);
+	cr_assert_eq(bt_amount(P, c.bt1), -10001);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND id = $2 AND currency = 'eur' AND exchange_rate = '0.92'"
+			   " AND presentment_amount = 10001 AND presentment_currency = 'usd'"
+			   " AND charge_id = 'py_1'",
+			   A, pay),
+		     1);
+	cr_assert_eq(shown(A, "available"), 9201);
+	/* three reversals, rounded cumulatively: 3066 (3066.36), 3067 (6132.72 → 6133), and the
+	 * rest exactly what is left of what arrived */
+	static const int64_t parts[] = {3333, 3333, 3335}, expect[] = {3066, 3067, 3068};
+	static const char *const revs[] = {"trr_a", "trr_b", "trr_c"}, *const pyrs[] = {"pyr_a",
+											"pyr_b",
+											"pyr_c"};
+	int64_t before = 0, taken = 0;
+	for (int i = 0; i < 3; i++) {
+		c.rev_id = revs[i];
+		c.pyr_id = pyrs[i];
+		c.amount = parts[i];
+		c.back = (struct ledger_back){.payment_bt = pay,
+					      .payment_id = "py_1",
+					      .total = 10001,
+					      .before = before,
+					      .before_settled = taken};
+		store_write(s, P, conv_reverse_fn, &c);
+		cr_assert_eq(c.rc, DB_OK);
+		cr_assert_eq(bt_amount(A, c.bt2), -expect[i], "reversal %d", i);
+		cr_assert_eq(bt_amount(P, c.bt1), parts[i]);
+		before += parts[i];
+		taken += expect[i];
+	}
+	cr_assert_eq(shown(A, "available"), 0, "all that arrived went back");
+	cr_assert_eq(shown(P, "available"), 0);
+	/* nothing more than the transfer goes back */
+	c.rev_id = "trr_d";
+	c.pyr_id = "pyr_d";
+	c.amount = 1;
+	c.back.before = 10001;
+	c.back.before_settled = 9201;
+	store_write(s, P, conv_reverse_fn, &c);
+	cr_assert_eq(c.rc, LEDGER_ERR_INVALID);
+	/* each merchant's journal balances per currency, connect_clearing nets to zero in usd, and
+	 * the fx account holds exactly what the recorded conversions imply */
+	struct buf text;
+	buf_init(&text, 1u << 20);
+	cr_assert_eq(verify_failures(&text), 0, "%s", buf_cstr(&text));
+	cr_assert_eq(q_int("SELECT COALESCE(SUM(amount), 0) FROM journal_entries WHERE merchant_id"
+			   " = $1 AND account = 'fx'",
+			   A, NULL),
+		     0, "a fully reversed transfer leaves nothing on fx (in either currency)");
+	buf_release(&text);
+	/* no rate into the account's currency: refused, nothing written */
+	struct conv n = {.t = transfer(500, 0, false)};
+	n.t.settle_currency = "jpy";
+	n.t.fx = fx;
+	n.t.transfer_id = "tr_2";
+	n.t.destination_payment = "py_2";
+	store_write(s, P, conv_transfer_fn, &n);
+	cr_assert_eq(n.rc, LEDGER_ERR_NO_RATE);
+	fx_table_free(fx);
 }
