@@ -138,7 +138,13 @@ struct charge {
 	const char *invoice; /* the invoice its PaymentIntent pays, or NULL */
 	int64_t amount;
 	int64_t amount_captured;
+	/* money refunded: every bound on refunds and the acquirer's books compare this one */
 	int64_t amount_refunded;
+	/* what was authorized and released uncaptured: the rest of a partial capture, or the whole
+	 * of a canceled (or refunded) authorization. Stripe counts it as refunded (the charge's
+	 * amount_refunded and `refunded` show the sum; a refund of its own names it) though no
+	 * money moved. */
+	int64_t amount_released;
 	char currency[8];
 	const char *status; /* succeeded | pending | failed */
 	bool captured, paid, disputed;
