@@ -20,10 +20,16 @@
  *                  transaction; only now does the merchant's balance move
  *   cash_refund    a refund of that charge back to the cash balance: DR merchant_available /
  *                  CR customer_cash (`refunded_from_payment`), its "refund" balance transaction
+ *   cash_return    cash going back to the customer's bank (a refund of the cash balance):
+ *                  DR customer_cash / CR cash_funding (`return_initiated`): it leaves by the
+ *                  way it came in, at once, while the refund waits for the customer's details
+ *   cash_return_canceled  the reverse (`return_canceled`: the refund expired, the cash is the
+ *                  customer's again)
  *
  * So for every merchant and currency customer_cash holds exactly minus the sum of its customers'
- * cash balance transactions, cash_funding exactly the funded ones, and customer_cash_applied
- * what was applied to intents less what their charges took (ledger_verify checks all three).
+ * cash balance transactions, cash_funding exactly the funded ones less those returned
+ * (return_initiated, return_canceled), and customer_cash_applied what was applied to intents less
+ * what their charges took (ledger_verify checks all three).
  */
 #ifndef TENDER_LEDGER_LEDGER_CASH_H
 #define TENDER_LEDGER_LEDGER_CASH_H
@@ -47,6 +53,11 @@ int ledger_cash_fund(struct db *db, const char *merchant_id, const char *source,
  * balance transaction. */
 int ledger_cash_apply(struct db *db, const char *merchant_id, const char *source, int64_t amount,
 		      const char *currency, bool apply, int64_t now, char ret_txn_id[ID_MAX]);
+
+/* cash_return (initiate: amount leaves the cash balance for the customer's bank) or
+ * cash_return_canceled (!initiate: it comes back); source: the cash balance transaction. */
+int ledger_cash_return(struct db *db, const char *merchant_id, const char *source, int64_t amount,
+		       const char *currency, bool initiate, int64_t now, char ret_txn_id[ID_MAX]);
 
 struct ledger_pricing;
 /* cash_sale of charge_id (amount in currency, converted as a capture is), balance transaction
