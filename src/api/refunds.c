@@ -23,6 +23,7 @@
 #include "risk/value_lists.h"
 #include "events/events.h"
 #include "ledger/ledger.h"
+#include "ledger/ledger_cash.h"
 #include "money/rational.h"
 #include "payments/connect.h"
 #include "store/store.h"
@@ -413,7 +414,22 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 		return -1;
 	enum refund_mode mode = REFUND_IMMEDIATE;
 	char bt[ID_MAX];
-	if (cash_charge_is(ch->card)) {
+	const char *email = param_str(r, "instructions_email");
+	bool to_bank = cash_charge_is(ch->card) && email && *email;
+	if (to_bank) {
+		/* instructions_email: a bank transfer's payment goes back to the customer's bank
+		 * account instead (Stripe's refund to the customer). The merchant's balance gives
+		 * it back now, as any refund; it waits in requires_action for the customer's bank
+		 * details, and canceled or expired the money goes to their cash balance
+		 * (return_canceled), not back to the merchant, as Stripe does */
+		if (!ch->customer)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (ledger_cash_refund_return(db, r->merchant_id, rf->id, ch->id, amount,
+					      ch->currency, r->now, bt) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		rf->customer = ch->customer;
+		rf->instructions_email = email;
+	} else if (cash_charge_is(ch->card)) {
 		/* a bank transfer's payment goes back to the customer's cash balance, Stripe's
 		 * default (api/cash_balance.c): no acquirer, and it is there at once */
 		if (cash_refund(r, db, ch, rf->id, amount, bt) != 0)
@@ -433,6 +449,10 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 		return -1;
 	rf->status = mode == REFUND_PENDING_THEN_OK ? "pending" : "succeeded";
 	rf->settle_at = mode == REFUND_IMMEDIATE ? 0 : r->now + REFUND_SETTLE_DELAY_S;
+	if (to_bank) {
+		rf->status = "requires_action";
+		rf->settle_at = r->now + REFUND_INSTRUCTIONS_EXPIRE_S;
+	}
 	if (refund_insert(db, r->merchant_id, rf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_refund(r, db, rf, "refund.created") != 0 ||
@@ -793,8 +813,10 @@ static int refund_reverse(struct db *db, struct arena *a, const char *merchant_i
 }
 
 /* A refund waiting in requires_action is canceled (POST …/cancel, the expire test helper, or
- * the scheduler when it expires): the cash it took goes back to the customer's cash balance
- * (return_canceled), then refund.updated. Inside the caller's write: DB_OK, DB_CONFLICT (no
+ * the scheduler when it expires): the money goes to the customer's cash balance
+ * (return_canceled): the cash a cash balance refund took, or a payment's refund (which stays
+ * refunded: Stripe puts it on the cash balance, not back to the merchant), then
+ * refund.updated. Inside the caller's write: DB_OK, DB_CONFLICT (no
  * longer waiting) or < 0. */
 static int refund_action_cancel(struct db *db, struct arena *a, const char *merchant_id,
 				const struct event_origin *o, struct refund *rf, int64_t now)
@@ -803,7 +825,7 @@ static int refund_action_cancel(struct db *db, struct arena *a, const char *merc
 	int rc = refund_transition(db, merchant_id, rf, "requires_action");
 	if (rc != DB_OK)
 		return rc;
-	if (rf->customer && !rf->charge) {
+	if (rf->customer) {
 		rc = cash_return(db, a, merchant_id, o, rf->customer, rf->currency, rf->amount,
 				 rf->id, false, now);
 		if (rc != DB_OK)

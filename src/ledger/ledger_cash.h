@@ -23,8 +23,13 @@
  *   cash_return    cash going back to the customer's bank (a refund of the cash balance):
  *                  DR customer_cash / CR cash_funding (`return_initiated`): it leaves by the
  *                  way it came in, at once, while the refund waits for the customer's details
- *   cash_return_canceled  the reverse (`return_canceled`: the refund expired, the cash is the
- *                  customer's again)
+ *   cash_refund_return  a refund of a cash-paid charge to the customer's bank account:
+ *                  DR merchant_available / CR cash_funding, its "refund" balance transaction
+ *                  (no cash balance transaction: the money leaves the way it came in); when
+ *                  that refund is canceled the money goes to the customer's cash balance
+ *                  (cash_return_canceled, `return_canceled`)
+ *   cash_return_canceled  the reverse of cash_return (`return_canceled`: the refund expired, the
+ * cash is the customer's again)
  *
  * So for every merchant and currency customer_cash holds exactly minus the sum of its customers'
  * cash balance transactions, cash_funding exactly the funded ones less those returned
@@ -71,5 +76,12 @@ int ledger_cash_sale_as(struct db *db, const char *merchant_id, const char *char
 int ledger_cash_refund(struct db *db, const char *merchant_id, const char *refund_id,
 		       const char *charge_id, int64_t amount, const char *currency, int64_t now,
 		       char ret_balance_txn_id[ID_MAX]);
+
+/* cash_refund_return: a refund (refund_id) of amount of the cash-paid charge charge_id to its
+ * customer's bank account, converted back as ledger_cash_refund; its "refund" balance
+ * transaction. */
+int ledger_cash_refund_return(struct db *db, const char *merchant_id, const char *refund_id,
+			      const char *charge_id, int64_t amount, const char *currency,
+			      int64_t now, char ret_balance_txn_id[ID_MAX]);
 
 #endif

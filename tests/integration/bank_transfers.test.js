@@ -617,6 +617,63 @@ test('a refund of the cash balance to the customer\'s bank: requires_action, the
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
+test('a refund of a bank transfer payment with instructions_email goes to the customer\'s bank; expired, to the cash balance', async () => {
+  const cus = await stripe.customers.create({ name: 'Bank refund', email: 'payer@example.com' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'eur' });
+  const pi = await cashIntent(stripe, cus.id, 4000, 'eur', EU_NL);
+  assert.equal(pi.status, 'succeeded');
+  const before = await balanceOf(stripe, (await stripe.balanceTransactions.retrieve(
+    (await stripe.charges.retrieve(pi.latest_charge)).balance_transaction)).currency);
+  const nTxns = (await txnsOf(stripe, cus.id)).length;
+
+  const re = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500, instructions_email: 'payer-bank@example.com' },
+    { idempotencyKey: `bank-refund-${pi.id}` });
+  assert.equal(re.status, 'requires_action');
+  assert.equal(re.charge, pi.latest_charge);
+  assert.equal(re.payment_intent, pi.id);
+  assert.equal(re.instructions_email, 'payer-bank@example.com');
+  assert.equal(re.next_action.type, 'display_details');
+  assert.deepEqual(re.next_action.display_details,
+    { email_sent: { email_sent_at: re.created, email_sent_to: 'payer-bank@example.com' }, expires_at: re.created + 45 * 86400 });
+  assertStripeShape(re, 'refund');
+  const replay = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500, instructions_email: 'payer-bank@example.com' },
+    { idempotencyKey: `bank-refund-${pi.id}` });
+  assert.equal(replay.id, re.id);
+  // the merchant gives it back now, as any refund; the cash balance does not move
+  const bt = await stripe.balanceTransactions.retrieve(re.balance_transaction);
+  assert.equal(bt.type, 'refund');
+  assert.equal(bt.source, re.id);
+  assert.equal((await balanceOf(stripe, bt.currency)).available, before.available + bt.amount);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+  assert.equal((await txnsOf(stripe, cus.id)).length, nTxns);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.amount_refunded, 1500);
+  assert.deepEqual((await stripe.refunds.list({ payment_intent: pi.id })).data.map((x) => x.id), [re.id]);
+  assert.deepEqual((await stripe.refunds.list({ charge: ch.id })).data.map((x) => x.id), [re.id]);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+
+  // without instructions_email the rest goes back to the cash balance, as before
+  const re2 = await stripe.refunds.create({ charge: ch.id, amount: 500 });
+  assert.equal(re2.status, 'succeeded');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 500 });
+
+  // expired: canceled, the money goes to the customer's cash balance, not back to the merchant
+  const afterRefunds = await balanceOf(stripe, bt.currency);
+  const exp = await stripe.testHelpers.refunds.expire(re.id);
+  assert.equal(exp.status, 'canceled');
+  assertStripeShape(exp, 'refund');
+  const last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'return_canceled');
+  assert.equal(last.net_amount, 1500);
+  assert.equal(last.ending_balance, 2000);
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  assert.deepEqual(await balanceOf(stripe, bt.currency), afterRefunds);
+  assert.equal((await stripe.charges.retrieve(ch.id)).amount_refunded, 2000);
+  assert.equal((await stripe.refunds.retrieve(re.id)).failure_balance_transaction, undefined);
+  await refused(stripe.testHelpers.refunds.expire(re2.id), 400, undefined);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
 // ---- invoices and subscriptions paid by bank transfer ----
 
 const { billingShape, clockAdvance } = require('./billing_helpers');
