@@ -171,10 +171,13 @@ static int refund_insert(struct db *db, const char *merchant_id, const struct re
 }
 
 /* Moves a refund from one status to another; the status guard makes concurrent transitions
- * (the settle scheduler vs. a cancel) exclusive. */
+ * (the settle scheduler vs. a cancel) exclusive. A refund staying in its status (an update of
+ * its metadata) keeps its settle_at: a pending refund still settles, one waiting in
+ * requires_action still expires. */
 static const char SQL_TRANSITION[] =
     "UPDATE refunds SET status = $4, failure_balance_transaction = $5, failure_reason = $6,"
-    " settle_at = NULL, metadata = $7 WHERE merchant_id = $1 AND id = $2 AND status = $3";
+    " settle_at = CASE WHEN status = $4 THEN settle_at ELSE NULL END, metadata = $7"
+    " WHERE merchant_id = $1 AND id = $2 AND status = $3";
 
 static int refund_transition(struct db *db, const char *merchant_id, const struct refund *rf,
 			     const char *from)

@@ -536,6 +536,10 @@ test('a refund of the cash balance to the customer\'s bank: requires_action, the
   }, { idempotencyKey: `cash-refund-${cus.id}` });
   assert.equal(replay.id, re.id);
   assert.deepEqual(await stripe.refunds.retrieve(re.id), re);
+  // its metadata changes; it still waits, and still expires
+  const meta = await stripe.refunds.update(re.id, { metadata: { ticket: '43' } });
+  assert.deepEqual(meta.metadata, { ticket: '43' });
+  assert.deepEqual((await stripe.refunds.retrieve(re.id)).next_action, re.next_action);
 
   // the cash left the balance at once; the merchant's balance never held it
   assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 3000 });
@@ -547,7 +551,7 @@ test('a refund of the cash balance to the customer\'s bank: requires_action, the
   assert.deepEqual(await balanceOf(stripe, 'eur'), before);
   const created = (await stripe.events.list({ limit: 10 })).data.reverse();
   const mine = created.filter((e) => e.data.object.id === re.id || e.data.object.id === last.id).map((e) => e.type);
-  assert.deepEqual(mine, ['refund.created', 'customer_cash_balance_transaction.created']);
+  assert.deepEqual(mine, ['refund.created', 'customer_cash_balance_transaction.created', 'refund.updated']);
   assertStripeShape(created.find((e) => e.type === 'refund.created').data.object, 'refund');
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 
