@@ -432,3 +432,133 @@ test('no card number in clear on disk or in the log', async () => {
     }
   }
 });
+
+// ---- legacy ACH: a customer's bank account sources (the Sources / Bank Accounts API) ----
+
+const bankToken = (account_number, extra = {}) => stripe.tokens.create({
+  bank_account: {
+    country: 'US', currency: 'usd', routing_number: '110000000', account_number,
+    account_holder_name: 'Jenny Rosen', account_holder_type: 'individual', ...extra,
+  },
+});
+
+test('bank account sources: attach a btok, verify with 32 and 45, bank_accounts routes, events', async () => {
+  const c = await stripe.customers.create({ email: 'ach-legacy@example.com' });
+  const tok = await bankToken('000123456789');
+  const ba = await stripe.customers.createSource(c.id, { source: tok.id, metadata: { k: 'v' } });
+  assertStripeShape(ba, 'bank_account');
+  assert.equal(ba.id, tok.bank_account.id);
+  assert.match(ba.id, /^ba_/);
+  assert.equal(ba.object, 'bank_account');
+  assert.equal(ba.customer, c.id);
+  assert.equal(ba.status, 'new');
+  assert.equal(ba.last4, '6789');
+  assert.equal(ba.routing_number, '110000000');
+  assert.equal(ba.bank_name, 'STRIPE TEST BANK');
+  assert.equal(ba.account_holder_name, 'Jenny Rosen');
+  assert.equal(ba.account_holder_type, 'individual');
+  assert.equal(ba.fingerprint, tok.bank_account.fingerprint);
+  assert.deepEqual(ba.metadata, { k: 'v' });
+  // the first source becomes the default
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, ba.id);
+  const x = await stripe.customers.retrieve(c.id, { expand: ['default_source', 'sources'] });
+  assertStripeShape(x, 'customer');
+  assert.equal(x.default_source.object, 'bank_account');
+  assert.deepEqual(x.sources.data.map((s) => s.id), [ba.id]);
+  // the token is used up; unknown tokens are 404s; neither changes anything
+  await assert.rejects(stripe.customers.createSource(c.id, { source: tok.id }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used');
+  await assert.rejects(stripe.customers.createSource(c.id, { source: 'btok_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'source');
+
+  // a card beside it; lists by object, and the Bank Accounts API's own list
+  const card = await stripe.customers.createSource(c.id, { source: 'tok_visa' });
+  const all = await stripe.customers.listSources(c.id);
+  assert.deepEqual(all.data.map((s) => s.id), [card.id, ba.id]);
+  const banks = await stripe.customers.listSources(c.id, { object: 'bank_account' });
+  assert.deepEqual(banks.data.map((s) => s.id), [ba.id]);
+  banks.data.forEach((s) => assertStripeShape(s, 'bank_account'));
+  assert.deepEqual((await stripe.customers.listSources(c.id, { object: 'card' })).data.map((s) => s.id), [card.id]);
+  const page = await stripe.customers.listSources(c.id, { limit: 1, starting_after: card.id });
+  assert.deepEqual(page.data.map((s) => s.id), [ba.id]);
+  assert.equal(page.has_more, false);
+  const bl = await stripe.rawRequest('GET', `/v1/customers/${c.id}/bank_accounts`);
+  assert.deepEqual(bl.data.map((s) => s.id), [ba.id]);
+  assert.equal(bl.url, `/v1/customers/${c.id}/bank_accounts`);
+  assert.equal((await stripe.rawRequest('GET', `/v1/customers/${c.id}/bank_accounts/${ba.id}`)).id, ba.id);
+  assert.equal((await stripe.customers.retrieveSource(c.id, ba.id)).status, 'new');
+
+  // update: the holder and metadata; a card's fields are unknown for a bank account
+  const up = await stripe.customers.updateSource(c.id, ba.id, { account_holder_name: 'J. Rosen', metadata: { k: '' } });
+  assert.equal(up.account_holder_name, 'J. Rosen');
+  assert.deepEqual(up.metadata, {});
+  await assert.rejects(stripe.customers.updateSource(c.id, ba.id, { exp_month: '12' }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown' && e.param === 'exp_month');
+  const upEv = await eventsOf('customer.source.updated', ba.id);
+  assert.equal(upEv.length, 1);
+  assert.equal(upEv[0].data.previous_attributes.account_holder_name, 'Jenny Rosen');
+
+  // verify: wrong amounts are refused and change nothing visible, 32 and 45 verify
+  const bad = await stripe.customers.verifySource(c.id, ba.id, { amounts: [1, 2] }).then(() => null, (e) => e);
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.code, 'bank_account_verification_failed');
+  assert.equal(bad.param, 'amounts');
+  assert.equal((await stripe.customers.retrieveSource(c.id, ba.id)).status, 'new');
+  await assert.rejects(stripe.customers.verifySource(c.id, ba.id, { amounts: [32] }),
+    (e) => e.statusCode === 400 && e.param === 'amounts');
+  const ok = await stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] });
+  assertStripeShape(ok, 'bank_account');
+  assert.equal(ok.status, 'verified');
+  await assert.rejects(stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] }),
+    (e) => e.statusCode === 400);
+  const vEv = await eventsOf('customer.source.updated', ba.id);
+  assert.equal(vEv.length, 2);
+  assert.equal(vEv[0].data.object.status, 'verified');
+  assert.deepEqual(vEv[0].data.previous_attributes, { status: 'new' });
+  const cEv = await eventsOf('customer.source.created', ba.id);
+  assert.equal(cEv.length, 1);
+  assertStripeShape(cEv[0].data.object, 'bank_account');
+
+  // the Bank Accounts API: create and verify through /bank_accounts (a test token alias)
+  const ba2 = await stripe.rawRequest('POST', `/v1/customers/${c.id}/bank_accounts`, { source: 'btok_us_verified' });
+  assert.equal(ba2.status, 'new');
+  assert.equal(ba2.last4, '6789');
+  const v2 = await stripe.rawRequest('POST', `/v1/customers/${c.id}/bank_accounts/${ba2.id}/verify`, { 'amounts[0]': '45', 'amounts[1]': '32' });
+  assert.equal(v2.status, 'verified');
+
+  // another merchant sees none of it
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s2.customers.retrieveSource(c.id, ba.id), (e) => e.statusCode === 404);
+  await assert.rejects(s2.customers.verifySource(c.id, ba.id, { amounts: [32, 45] }), (e) => e.statusCode === 404);
+  // another customer's bank account is not this one's
+  const c2 = await stripe.customers.create({});
+  await assert.rejects(stripe.customers.retrieveSource(c2.id, ba.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.customers.deleteSource(c2.id, ba.id), (e) => e.statusCode === 404);
+
+  // delete: gone, the default moves to the newest other source
+  const del = await stripe.customers.deleteSource(c.id, ba.id);
+  assert.deepEqual(del, { id: ba.id, object: 'bank_account', currency: 'usd', deleted: true });
+  assertStripeShape(del, 'deleted_bank_account');
+  await assert.rejects(stripe.customers.retrieveSource(c.id, ba.id), (e) => e.statusCode === 404);
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, ba2.id);
+  assert.equal((await eventsOf('customer.source.deleted', ba.id)).length, 1);
+  await stripe.rawRequest('DELETE', `/v1/customers/${c.id}/bank_accounts/${ba2.id}`);
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, card.id);
+});
+
+test('bank account sources: ten wrong microdeposit answers make it verification_failed', async () => {
+  const c = await stripe.customers.create({});
+  const ba = await stripe.customers.createSource(c.id, { source: 'btok_us_verified' });
+  for (let i = 1; i <= 10; i++) {
+    const e = await stripe.customers.verifySource(c.id, ba.id, { amounts: [10, 20] }).then(() => null, (x) => x);
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.code, 'bank_account_verification_failed');
+    assert.equal((await stripe.customers.retrieveSource(c.id, ba.id)).status, i < 10 ? 'new' : 'verification_failed');
+  }
+  // the right amounts no longer help
+  await assert.rejects(stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] }),
+    (e) => e.statusCode === 400 && e.code === 'bank_account_verification_failed');
+  const ev = await eventsOf('customer.source.updated', ba.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.status, 'verification_failed');
+});
