@@ -3,12 +3,13 @@
 // official stripe-node SDK: customers.create({source}), createSource / listSources /
 // retrieveSource / updateSource / deleteSource, default_source, charges.create({customer}),
 // capture, refunds, declines on attach and on charge, pagination, idempotency, and no card
-// number in clear on disk or in the log.
+// number in clear on disk or in the log; legacy ACH: bank account sources (btok_…), their
+// microdeposit verification, and their charges settled by the scheduler.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startTender, stopAll, readStoreFiles, SHARED } = require('./helpers');
+const { startTender, stopAll, readStoreFiles, waitFor, SHARED } = require('./helpers');
 
 const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
 // The spec's fields Stripe includes only where they apply: a card's `account` (a connected
@@ -561,4 +562,101 @@ test('bank account sources: ten wrong microdeposit answers make it verification_
   const ev = await eventsOf('customer.source.updated', ba.id);
   assert.equal(ev.length, 1);
   assert.equal(ev[0].data.object.status, 'verification_failed');
+});
+
+const settled = (id) => waitFor(async () => {
+  const ch = await stripe.charges.retrieve(id);
+  return ch.status !== 'pending' && ch;
+}, `charge ${id} to settle`, 30000);
+
+test('bank account sources pay by ACH: pending, then succeeded or failed as the test account says', async () => {
+  const c = await stripe.customers.create({});
+  const ba = await stripe.customers.createSource(c.id, { source: 'btok_us_verified' });
+  // unverified: Stripe's 400, and no charge
+  const e0 = await stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id }).then(() => null, (e) => e);
+  assert.equal(e0.statusCode, 400);
+  assert.equal(e0.code, 'bank_account_unverified');
+  assert.equal(e0.param, 'source');
+  assert.deepEqual((await stripe.charges.list({ customer: c.id })).data, []);
+  await stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] });
+  // refusals: another currency, capture=false, the account without its customer
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'eur', customer: c.id }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id, capture: false }),
+    (e) => e.statusCode === 400 && e.param === 'capture');
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', source: ba.id }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s2.charges.create({ amount: 1500, currency: 'usd', customer: c.id, source: ba.id }),
+    (e) => e.statusCode === 404);
+  assert.deepEqual((await stripe.charges.list({ customer: c.id })).data, []);
+
+  // the default source is the bank account: it pays by default
+  const ch = await stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id, description: 'ach' });
+  assertStripeShape(ch, 'charge');
+  assert.match(ch.id, /^py_/);
+  assert.equal(ch.status, 'pending');
+  assert.equal(ch.balance_transaction, null);
+  assert.equal(ch.payment_intent, null);
+  assert.equal(ch.payment_method, ba.id);
+  assert.equal(ch.payment_method_details.type, 'ach_debit');
+  assert.deepEqual(ch.payment_method_details.ach_debit, {
+    account_holder_type: null, bank_name: 'STRIPE TEST BANK', country: 'US',
+    fingerprint: ba.fingerprint, last4: '6789', routing_number: '110000000',
+  });
+  assert.equal(ch.source.object, 'bank_account');
+  assert.equal(ch.source.id, ba.id);
+  assertStripeShape(ch.source, 'bank_account');
+  const done = await settled(ch.id);
+  assertStripeShape(done, 'charge');
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.paid, true);
+  assert.match(done.balance_transaction, /^txn_/);
+  const bt = await stripe.balanceTransactions.retrieve(done.balance_transaction);
+  assert.equal(bt.amount, 1500);
+  assert.equal(bt.source, ch.id);
+  // a settled ACH charge refunds as any other
+  const re = await stripe.refunds.create({ charge: ch.id, amount: 500 });
+  assert.equal(re.amount, 500);
+  assert.equal((await stripe.charges.retrieve(ch.id)).amount_refunded, 500);
+  assert.deepEqual((await eventsOf('charge.pending', ch.id)).length, 1);
+  const okEv = await eventsOf('charge.succeeded', ch.id);
+  assert.equal(okEv.length, 1);
+  assertStripeShape(okEv[0].data.object, 'charge');
+
+  // a closed account (named as the source beside the default): the bank returns the debit
+  const closed = await stripe.customers.createSource(c.id, { source: 'btok_us_verified_accountClosed' });
+  await stripe.customers.verifySource(c.id, closed.id, { amounts: [45, 32] });
+  const ch2 = await stripe.charges.create({ amount: 2000, currency: 'usd', customer: c.id, source: closed.id });
+  assert.equal(ch2.status, 'pending');
+  const failed = await settled(ch2.id);
+  assertStripeShape(failed, 'charge');
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.failure_code, 'account_closed');
+  assert.equal(failed.balance_transaction, null);
+  assert.equal((await eventsOf('charge.failed', ch2.id)).length, 1);
+  assert.equal((await eventsOf('charge.succeeded', ch2.id)).length, 0);
+  // the charges still show their bank account once it is deleted
+  await stripe.customers.deleteSource(c.id, ba.id);
+  assert.equal((await stripe.charges.retrieve(ch.id)).source.id, ba.id);
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id, source: ba.id }),
+    (e) => e.statusCode === 404 && e.param === 'source');
+});
+
+test('no bank account number in clear on disk or in the log', async () => {
+  const number = '987654321012';
+  const c = await stripe.customers.create({});
+  const tok = await bankToken(number);
+  const ba = await stripe.customers.createSource(c.id, { source: tok.id });
+  await stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] });
+  const ch = await stripe.charges.create({ amount: 1000, currency: 'usd', customer: c.id });
+  assert.equal((await settled(ch.id)).status, 'succeeded');
+  await stripe.tokens.create({ bank_account: { country: 'US', currency: 'usd', routing_number: '110000000', account_number: '12' } }).catch(() => {});
+  const stored = readStoreFiles(env.dataDir);
+  const files = [...stored.map((x) => x.file), env.server.logPath];
+  const hay = [...stored.map((x) => x.data), fs.readFileSync(env.server.logPath)];
+  for (let i = 0; i < hay.length; i++) {
+    assert.ok(!hay[i].includes(number), `the account number found in clear in ${files[i]}`);
+    assert.ok(!hay[i].includes(Buffer.from(number, 'utf16le')), `utf16 account number in ${files[i]}`);
+  }
 });
