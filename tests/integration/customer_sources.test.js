@@ -536,6 +536,14 @@ test('bank account sources: attach a btok, verify with 32 and 45, bank_accounts 
   await assert.rejects(stripe.customers.retrieveSource(c2.id, ba.id), (e) => e.statusCode === 404);
   await assert.rejects(stripe.customers.deleteSource(c2.id, ba.id), (e) => e.statusCode === 404);
 
+  // default_source names either kind
+  assert.equal((await stripe.customers.update(c.id, { default_source: card.id })).default_source, card.id);
+  const back = await stripe.customers.update(c.id, { default_source: ba.id, expand: ['default_source'] });
+  assert.equal(back.default_source.id, ba.id);
+  assertStripeShape(back.default_source, 'bank_account');
+  await assert.rejects(stripe.customers.update(c2.id, { default_source: ba.id }),
+    (e) => e.statusCode === 404 && e.param === 'default_source');
+
   // delete: gone, the default moves to the newest other source
   const del = await stripe.customers.deleteSource(c.id, ba.id);
   assert.deepEqual(del, { id: ba.id, object: 'bank_account', currency: 'usd', deleted: true });
@@ -607,6 +615,8 @@ test('bank account sources pay by ACH: pending, then succeeded or failed as the 
   assert.equal(ch.source.object, 'bank_account');
   assert.equal(ch.source.id, ba.id);
   assertStripeShape(ch.source, 'bank_account');
+  // a bank account is not a PaymentMethod: expanding leaves its id
+  assert.equal((await stripe.charges.retrieve(ch.id, { expand: ['payment_method'] })).payment_method, ba.id);
   const done = await settled(ch.id);
   assertStripeShape(done, 'charge');
   assert.equal(done.status, 'succeeded');
