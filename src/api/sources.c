@@ -21,6 +21,11 @@
  * /v1/payment_methods/card_…/detach, a new `source` replacing the default, the customer
  * deleted), and sends customer.source.deleted and payment_method.detached each time: so does
  * source_detach.
+ *
+ * Bank accounts (ba_…, legacy ACH) are sources too: api/bank_sources.c keeps them; here
+ * source=btok_… attaches one, /sources/{ba_…} goes there, the list and the expanded customer's
+ * `sources` show cards and bank accounts together by creation, and source_owned, source_detach
+ * and source_newest (a customer's default_source) take either kind.
  */
 #include "api/sources.h"
 
@@ -465,6 +470,9 @@ static int check_owned(struct db *db, struct src_ctx *x)
 	struct req *r = x->r;
 	if (customer_check(r, db, x->customer) != 0)
 		return -1;
+	/* a bank account is not a card (the Cards API's routes; /sources sends it elsewhere) */
+	if (bank_source_id(x->id))
+		return req_fail_missing(r, "source", x->id, "id");
 	int own = source_owned(r, db, x->customer, x->id);
 	if (own < 0)
 		return req_fail(r, ERR_API, NULL, NULL);

@@ -489,6 +489,9 @@ test('bank account sources: attach a btok, verify with 32 and 45, bank_accounts 
   assert.equal((await stripe.rawRequest('GET', `/v1/customers/${c.id}/bank_accounts/${ba.id}`)).id, ba.id);
   assert.equal((await stripe.customers.retrieveSource(c.id, ba.id)).status, 'new');
 
+  // the Cards API's view has no bank accounts
+  await assert.rejects(stripe.rawRequest('GET', `/v1/customers/${c.id}/cards/${ba.id}`), (e) => e.statusCode === 404);
+  assert.deepEqual((await stripe.rawRequest('GET', `/v1/customers/${c.id}/cards`)).data.map((s) => s.id), [card.id]);
   // update: the holder and metadata; a card's fields are unknown for a bank account
   const up = await stripe.customers.updateSource(c.id, ba.id, { account_holder_name: 'J. Rosen', metadata: { k: '' } });
   assert.equal(up.account_holder_name, 'J. Rosen');
