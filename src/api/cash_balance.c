@@ -1295,6 +1295,40 @@ int cash_refund(struct req *r, struct db *db, const struct charge *ch, const cha
 	return 0;
 }
 
+int cash_return(struct db *db, struct arena *a, const char *merchant_id,
+		const struct event_origin *o, const char *customer, const char *currency,
+		int64_t amount, const char *refund_id, bool initiate, int64_t now)
+{
+	if (initiate) {
+		/* refused before anything is written: the balance must cover it */
+		int64_t have = 0;
+		bool exists = false;
+		int rc = available_load(db, merchant_id, customer, currency, &have, &exists);
+		if (rc != DB_OK)
+			return rc;
+		if (have < amount)
+			return CASH_RETURN_SHORT;
+	}
+	char id[ID_MAX], jtx[ID_MAX];
+	id_new_at(id, CASH_TXN_PREFIX, now);
+	int rc = ledger_cash_return(db, merchant_id, id, amount, currency, initiate, now, jtx);
+	if (rc != DB_OK)
+		return rc < 0 ? rc : DB_ERR;
+	const struct cash_move m = {.id = id,
+				    .customer = customer,
+				    .type = initiate ? "return_initiated" : "return_canceled",
+				    .currency = currency,
+				    .refund = refund_id,
+				    .amount = initiate ? -amount : amount};
+	int64_t ending = 0;
+	rc = cash_move(db, merchant_id, &m, jtx, now, &ending);
+	if (rc == MOVE_RANGE)
+		return CASH_RETURN_SHORT;
+	if (rc != DB_OK)
+		return rc;
+	return txn_events(db, merchant_id, o, a, id, now);
+}
+
 /* ---- payment_method_options[customer_balance] ---- */
 
 static const char *const PMO_FUNDING[] = {"bank_transfer", NULL};

@@ -7,10 +7,17 @@
  * "Cannot charge a customer that has no active card". With a customer, the source must be one
  * of its cards (a token is not, as on Stripe). The card pays through the same path as any
  * other (payments_card_authorize loads a card_… like a pm_…).
+ *
+ * A customer's verified bank account source (ba_…, api/bank_sources.c) pays by ACH debit, as
+ * Stripe's legacy ACH does: the charge (py_…) is `pending` (charge.pending) and the scheduler
+ * settles it as it settles a us_bank_account debit (payments/sepa.h, without a PaymentIntent):
+ * succeeded (charge.succeeded, the sale in the ledger) or failed with the return code Stripe's
+ * test account stands for (charge.failed). An unverified account is Stripe's 400.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "api/bank_sources.h"
 #include "api/common.h"
 #include "core/str.h"
 #include "api/list.h"
@@ -21,7 +28,9 @@
 #include "app.h"
 #include "money/fx.h"
 #include "api/mandates.h"
+#include "payments/sepa.h"
 #include "vault/card_source.h"
+#include "vault/iban.h"
 
 static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
@@ -238,6 +247,135 @@ static int customer_card_fn(struct db *db, void *p)
 	return 0;
 }
 
+/* ---- a customer's bank account source: an ACH debit ---- */
+
+struct ach_ctx {
+	struct req *r;
+	int64_t amount;
+	const char *currency, *customer, *source, *metadata, *shipping;
+};
+
+/* What the bank answers a debit from an account whose test number returns with `failure`
+ * (bank_sources.h), as the settlement job reads it (vault/iban.h) */
+static int ach_behavior(const char *failure)
+{
+	static const struct {
+		const char *code;
+		int behavior;
+	} map[] = {
+	    {"no_account", BANK_NO_ACCOUNT},
+	    {"account_closed", BANK_ACCOUNT_CLOSED},
+	    {"insufficient_funds", SEPA_INSUFFICIENT_FUNDS},
+	    {"debit_not_authorized", BANK_DEBIT_NOT_AUTHORIZED},
+	    {"invalid_currency", BANK_INVALID_CURRENCY},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].code, failure) == 0)
+			return map[i].behavior;
+	return SEPA_SUCCEED;
+}
+
+/* payment_method_details of a legacy ACH charge, as Stripe shows them */
+static const char *ach_details(struct req *r, const struct bank_source *b)
+{
+	struct buf buf;
+	struct json j;
+	buf_init(&buf, 8192);
+	json_init(&j, &buf);
+	json_obj_open(&j);
+	/* the key first: payments/sepa.c knows the column by its head */
+	json_key(&j, "ach_debit");
+	json_obj_open(&j);
+	json_kv_str_or_null(&j, "account_holder_type", b->holder_type);
+	json_kv_str_or_null(&j, "bank_name", b->bank_name);
+	json_kv_str(&j, "country", b->country);
+	json_kv_str(&j, "fingerprint", b->fingerprint);
+	json_kv_str(&j, "last4", b->last4);
+	json_kv_str_or_null(&j, "routing_number", b->routing_number[0] ? b->routing_number : NULL);
+	json_obj_close(&j);
+	json_kv_str(&j, "type", "ach_debit");
+	json_obj_close(&j);
+	const char *s = buf.failed ? NULL : arena_strndup(&r->arena, buf.data, buf.len);
+	buf_release(&buf);
+	return s;
+}
+
+static int ach_create_fn(struct db *db, void *p)
+{
+	struct ach_ctx *c = p;
+	struct req *r = c->r;
+	struct bank_source b;
+	int rc = bank_source_load(db, &r->arena, r->merchant_id, c->source, &b);
+	if (rc == DB_OK && (b.deleted || strcmp(b.customer, c->customer) != 0))
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_SOURCE_MISSING, "source",
+				"Customer %s does not have a linked source with ID %s.",
+				c->customer, c->source);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(b.status, "verified") != 0)
+		return req_fail(
+		    r, ERR_BANK_ACCOUNT_UNVERIFIED, "source",
+		    "The customer's bank account must be verified in order to create an "
+		    "ACH payment.");
+	if (strcmp(c->currency, b.currency) != 0)
+		return req_fail(r, ERR_PARAM_BAD, "currency",
+				"ACH payments from bank account %s must be in %s.", b.id,
+				b.currency);
+	const char *desc = param_str(r, "description");
+	const char *email = param_str(r, "receipt_email");
+	const char *sd = param_str(r, "statement_descriptor");
+	struct charge ch;
+	memset(&ch, 0, sizeof(ch));
+	/* Stripe names the charges of payment methods other than cards py_… */
+	id_new_at(ch.id, "py_", r->now);
+	ch.created = r->now;
+	ch.amount = c->amount;
+	str_copy(ch.currency, sizeof(ch.currency), c->currency);
+	ch.status = "pending";
+	ch.customer = c->customer;
+	ch.payment_method = c->source;
+	ch.description = desc && *desc ? desc : NULL;
+	ch.metadata = c->metadata;
+	ch.receipt_email = email && *email ? email : NULL;
+	ch.statement_descriptor = sd && *sd ? sd : NULL;
+	ch.shipping = c->shipping;
+	ch.outcome = SEPA_OUTCOME_PENDING;
+	ch.card = ach_details(r, &b);
+	ch.fingerprint = b.fingerprint;
+	ch.client_ip = r->client_ip[0] ? r->client_ip : NULL;
+	if (!ch.card)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (charge_insert(db, r->merchant_id, &ch) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the bank answers on the settlement job's next run; no intent ('') */
+	if (sepa_debit_schedule(db, r->merchant_id, ch.id, "", ach_behavior(b.failure), r->now) !=
+	    DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_charge(r, db, &ch, "charge.pending", NULL) != 0)
+		return -1;
+	return render_response(r, db, &ch);
+}
+
+static int ach_create(struct req *r, struct create_ctx *cc, const char *source)
+{
+	if (!cc->capture)
+		return req_fail(r, ERR_PARAM_BAD, "capture",
+				"An ACH payment cannot be authorized and captured later: "
+				"capture must be true.");
+	struct ach_ctx c = {
+	    .r = r,
+	    .amount = cc->amount,
+	    .currency = cc->currency,
+	    .customer = cc->customer,
+	    .source = source,
+	    .metadata = cc->metadata,
+	    .shipping = cc->shipping,
+	};
+	return req_write(r, ach_create_fn, &c);
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c;
@@ -262,15 +400,17 @@ static int h_create(struct req *r)
 		source = cc.card;
 	} else if (!source || !*source) {
 		return req_fail(r, ERR_PARAM_MISSING, "source", "%s", "source");
-	} else if (card_source_id(source)) {
+	} else if (card_source_id(source) || bank_source_id(source)) {
 		return req_fail(r, ERR_PARAM_BAD, "source",
-				"The card %s belongs to a customer: pass that customer too "
+				"The %s %s belongs to a customer: pass that customer too "
 				"(customer=cus_…).",
-				source);
+				bank_source_id(source) ? "bank account" : "card", source);
 	}
 	c.metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &c.metadata) != 0)
 		return -1;
+	if (c.customer && bank_source_id(source))
+		return ach_create(r, &c, source);
 	/* a bank debit (SEPA, ACH) pays through a PaymentIntent (api/mandates.c), never here */
 	int sepa = sepa_pm_is_sepa(r, source);
 	if (sepa != 0) {

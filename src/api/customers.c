@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/bank_sources.h"
 #include "api/billing_internal.h"
 #include "api/common.h"
 #include "api/customer_balance.h"
@@ -147,7 +148,10 @@ static int customer_render(const struct customer *c, struct json *j,
 	json_kv_str_or_null(j, "currency", c->currency);
 	json_key(j, "default_source");
 	if (c->default_source && x && x->default_source) {
-		int rc = card_source_render(x->db, x->r->merchant_id, c->default_source, c->id, j);
+		int rc =
+		    bank_source_id(c->default_source)
+			? bank_source_render(x->db, x->r->merchant_id, c->default_source, j)
+			: card_source_render(x->db, x->r->merchant_id, c->default_source, c->id, j);
 		if (rc == DB_NOTFOUND)
 			json_nil(j);
 		else if (rc != DB_OK)

@@ -792,6 +792,47 @@ int bank_tokens_h_retrieve(struct req *r)
 	return req_read(r, btok_retrieve_fn, &x) == 0 ? 0 : -1;
 }
 
+int bank_token_take(struct req *r, struct db *db, const char *owner, const char *ref,
+		    const char *param, struct bank_facts *ret, char ret_id[ID_MAX])
+{
+	const char *number = NULL;
+	for (size_t i = 0; i < N_ELEMS(test_tokens); i++)
+		if (strcmp(test_tokens[i].token, ref) == 0)
+			number = test_tokens[i].number;
+	if (number) {
+		memset(ret, 0, sizeof(*ret));
+		str_copy(ret->country, sizeof(ret->country), "US");
+		str_copy(ret->currency, sizeof(ret->currency), "usd");
+		str_copy(ret->routing_number, sizeof(ret->routing_number), TEST_ROUTING);
+		if (facts_finish(r, owner, number, ret) != 0)
+			return -1;
+		id_new_at(ret_id, "ba_", r->now);
+		return 0;
+	}
+	struct btok t;
+	int rc = strncmp(ref, "btok_", 5) == 0 ? btok_load(db, &r->arena, r->merchant_id, ref, &t)
+					       : DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		return req_fail(r, ERR_RESOURCE_MISSING, param, "No such token: '%s'", ref);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (t.used)
+		return req_fail(r, ERR_TOKEN_USED, param, "%s", ref);
+	struct db_stmt *st = db_prepare(db, SQL_TOKEN_USE);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, ref, -1);
+	int64_t n = 0;
+	if (db_step_changes(st, &n) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (n != 1)
+		return req_fail(r, ERR_TOKEN_USED, param, "%s", ref);
+	*ret = t.f;
+	str_copy(ret_id, ID_MAX, t.ba_id);
+	return 0;
+}
+
 /* ---- adding one ---- */
 
 static int insert_ea(struct db *db, const struct ea *e)
@@ -907,42 +948,8 @@ int external_account_add(struct req *r, struct db *db, const char *owner, const 
 		if (card_from_ref(r, db, owner, ref, &e) != 0)
 			return -1;
 	} else if (ref) {
-		const char *number = NULL;
-		for (size_t i = 0; i < N_ELEMS(test_tokens); i++)
-			if (strcmp(test_tokens[i].token, ref) == 0)
-				number = test_tokens[i].number;
-		if (number) {
-			str_copy(e.f.country, sizeof(e.f.country), "US");
-			str_copy(e.f.currency, sizeof(e.f.currency), "usd");
-			str_copy(e.f.routing_number, sizeof(e.f.routing_number), TEST_ROUTING);
-			if (facts_finish(r, owner, number, &e.f) != 0)
-				return -1;
-			id_new_at(e.id, "ba_", r->now);
-		} else {
-			struct btok t;
-			int rc = strncmp(ref, "btok_", 5) == 0
-				     ? btok_load(db, &r->arena, r->merchant_id, ref, &t)
-				     : DB_NOTFOUND;
-			if (rc == DB_NOTFOUND)
-				return req_fail(r, ERR_RESOURCE_MISSING, "external_account",
-						"No such token: '%s'", ref);
-			if (rc != DB_OK)
-				return req_fail(r, ERR_API, NULL, NULL);
-			if (t.used)
-				return req_fail(r, ERR_TOKEN_USED, "external_account", "%s", ref);
-			struct db_stmt *st = db_prepare(db, SQL_TOKEN_USE);
-			if (!st)
-				return req_fail(r, ERR_API, NULL, NULL);
-			db_bind_text(st, 1, r->merchant_id, -1);
-			db_bind_text(st, 2, ref, -1);
-			int64_t n = 0;
-			if (db_step_changes(st, &n) != DB_OK)
-				return req_fail(r, ERR_API, NULL, NULL);
-			if (n != 1)
-				return req_fail(r, ERR_TOKEN_USED, "external_account", "%s", ref);
-			e.f = t.f;
-			str_copy(e.id, sizeof(e.id), t.ba_id);
-		}
+		if (bank_token_take(r, db, owner, ref, "external_account", &e.f, e.id) != 0)
+			return -1;
 	} else {
 		e.f = *f;
 		id_new_at(e.id, "ba_", r->now);

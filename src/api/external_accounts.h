@@ -48,6 +48,14 @@ int external_account_add(struct req *r, struct db *db, const char *owner, const 
 			 const struct bank_facts *f, bool make_default, const char *metadata,
 			 char ret_id[ID_MAX]);
 
+/* Inside the caller's write: the bank account `ref` (the request's `param`) names — a bank
+ * token of the caller (btok_…, used up here: the write rolls back on a later refusal) or one of
+ * Stripe's test tokens (btok_us_verified…, never used up) — as its public facts (fingerprinted
+ * for owner) and the ba_… id it becomes (a token's own bank_account.id; a new one for a test
+ * token). 0, or -1 with r->err (unknown token: resource_missing; used: token_already_used). */
+int bank_token_take(struct req *r, struct db *db, const char *owner, const char *ref,
+		    const char *param, struct bank_facts *ret, char ret_id[ID_MAX]);
+
 /* The owner's default external account in currency: DB_OK with its id and the failure code
  * Stripe's test number makes a payout to it end with (ret_failure "" for none), DB_NOTFOUND
  * when it has none, < 0 on a store error. */

@@ -22,14 +22,20 @@
 #include "risk/review.h"
 #include "risk/value_lists.h"
 #include "events/events.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_cash.h"
 #include "money/rational.h"
 #include "payments/connect.h"
 #include "store/store.h"
 #include "scheduler/scheduler.h"
 
 #define REFUND_SETTLE_DELAY_S 2
+/* Stripe's customers have 45 days to give the bank details a refund to their bank account
+ * needs; then it is canceled and the cash goes back to their cash balance */
+#define REFUND_INSTRUCTIONS_EXPIRE_S (45 * 86400)
 
 static const char *const reasons[] = {"duplicate", "fraudulent", "requested_by_customer", NULL};
+static const char *const origins[] = {"customer_balance", NULL};
 
 static const struct param_spec create_params[] = {
     {"charge", PT_STRING, 0, 255, NULL, NULL},
@@ -40,6 +46,9 @@ static const struct param_spec create_params[] = {
     {"instructions_email", PT_STRING, 0, 800, NULL, NULL},
     {"reverse_transfer", PT_BOOL, 0, 0, NULL, NULL},
     {"refund_application_fee", PT_BOOL, 0, 0, NULL, NULL},
+    {"customer", PT_STRING, 0, 255, NULL, NULL},
+    {"origin", PT_ENUM, 0, 0, origins, NULL},
+    {"currency", PT_STRING, 0, 8, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -75,6 +84,12 @@ struct refund {
 	const char *failure_balance_transaction, *failure_reason;
 	int64_t settle_at;
 	const char *transfer_reversal; /* made by reverse_transfer (Connect), or NULL */
+	/* a refund of a customer's cash balance (origin=customer_balance): its customer, and no
+	 * charge */
+	const char *customer;
+	/* where the request for the customer's bank details went (status requires_action; its
+	 * settle_at is when it expires), or NULL */
+	const char *instructions_email;
 	/* stands for what its charge released uncaptured (refund_for_release): no money moved */
 	bool releases;
 };
@@ -88,7 +103,8 @@ static const char *dup(struct arena *a, struct db_stmt *st, int col)
 static const char SQL_GET[] =
     "SELECT id, created, charge, payment_intent, amount, currency, status, reason, metadata,"
     " balance_transaction, failure_balance_transaction, failure_reason, settle_at,"
-    " transfer_reversal, releases FROM refunds WHERE merchant_id = $1 AND id = $2";
+    " transfer_reversal, customer, instructions_email, releases FROM refunds"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static int refund_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
 		       struct refund *rf)
@@ -115,7 +131,9 @@ static int refund_load(struct db *db, struct arena *a, const char *merchant_id, 
 		rf->failure_reason = dup(a, st, 11);
 		rf->settle_at = db_col_is_null(st, 12) ? 0 : db_col_int64(st, 12);
 		rf->transfer_reversal = dup(a, st, 13);
-		rf->releases = db_col_int64(st, 14) != 0;
+		rf->customer = dup(a, st, 14);
+		rf->instructions_email = dup(a, st, 15);
+		rf->releases = db_col_int64(st, 16) != 0;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -125,8 +143,9 @@ static int refund_load(struct db *db, struct arena *a, const char *merchant_id, 
 
 static const char SQL_INSERT[] =
     "INSERT INTO refunds (merchant_id, id, created, charge, payment_intent, amount, currency,"
-    " status, reason, metadata, balance_transaction, settle_at, transfer_reversal, releases)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    " status, reason, metadata, balance_transaction, settle_at, transfer_reversal, customer,"
+    " instructions_email, releases)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
 static int refund_insert(struct db *db, const char *merchant_id, const struct refund *rf)
 {
@@ -149,15 +168,20 @@ static int refund_insert(struct db *db, const char *merchant_id, const struct re
 	else
 		db_bind_null(st, 12);
 	db_bind_text(st, 13, rf->transfer_reversal, -1);
-	db_bind_int64(st, 14, rf->releases);
+	db_bind_text(st, 14, rf->customer, -1);
+	db_bind_text(st, 15, rf->instructions_email, -1);
+	db_bind_int64(st, 16, rf->releases);
 	return db_step_done(st);
 }
 
 /* Moves a refund from one status to another; the status guard makes concurrent transitions
- * (the settle scheduler vs. a cancel) exclusive. */
+ * (the settle scheduler vs. a cancel) exclusive. A refund staying in its status (an update of
+ * its metadata) keeps its settle_at: a pending refund still settles, one waiting in
+ * requires_action still expires. */
 static const char SQL_TRANSITION[] =
     "UPDATE refunds SET status = $4, failure_balance_transaction = $5, failure_reason = $6,"
-    " settle_at = NULL, metadata = $7 WHERE merchant_id = $1 AND id = $2 AND status = $3";
+    " settle_at = CASE WHEN status = $4 THEN settle_at ELSE NULL END, metadata = $7"
+    " WHERE merchant_id = $1 AND id = $2 AND status = $3";
 
 static int refund_transition(struct db *db, const char *merchant_id, const struct refund *rf,
 			     const char *from)
@@ -187,15 +211,33 @@ static void refund_render(const struct refund *rf, struct json *j)
 	json_kv_str(j, "object", "refund");
 	json_kv_int(j, "amount", rf->amount);
 	json_kv_str_or_null(j, "balance_transaction", rf->balance_transaction);
-	json_kv_str(j, "charge", rf->charge);
+	json_kv_str_or_null(j, "charge", rf->charge);
 	json_kv_int(j, "created", rf->created);
 	json_kv_str(j, "currency", rf->currency);
 	if (rf->failure_balance_transaction)
 		json_kv_str(j, "failure_balance_transaction", rf->failure_balance_transaction);
 	if (rf->failure_reason)
 		json_kv_str(j, "failure_reason", rf->failure_reason);
+	if (rf->instructions_email)
+		json_kv_str(j, "instructions_email", rf->instructions_email);
 	json_kv_raw(j, "metadata", rf->metadata ? rf->metadata : "{}",
 		    rf->metadata ? strlen(rf->metadata) : 2);
+	if (strcmp(rf->status, "requires_action") == 0 && rf->instructions_email) {
+		/* the email asking for the customer's bank details went when the refund was made */
+		json_key(j, "next_action");
+		json_obj_open(j);
+		json_key(j, "display_details");
+		json_obj_open(j);
+		json_key(j, "email_sent");
+		json_obj_open(j);
+		json_kv_int(j, "email_sent_at", rf->created);
+		json_kv_str(j, "email_sent_to", rf->instructions_email);
+		json_obj_close(j);
+		json_kv_int(j, "expires_at", rf->settle_at);
+		json_obj_close(j);
+		json_kv_str(j, "type", "display_details");
+		json_obj_close(j);
+	}
 	json_kv_str_or_null(j, "payment_intent", rf->payment_intent);
 	json_kv_str_or_null(j, "reason", rf->reason);
 	json_kv_null(j, "receipt_number");
@@ -414,7 +456,22 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 		return -1;
 	enum refund_mode mode = REFUND_IMMEDIATE;
 	char bt[ID_MAX];
-	if (cash_charge_is(ch->card)) {
+	const char *email = param_str(r, "instructions_email");
+	bool to_bank = cash_charge_is(ch->card) && email && *email;
+	if (to_bank) {
+		/* instructions_email: a bank transfer's payment goes back to the customer's bank
+		 * account instead (Stripe's refund to the customer). The merchant's balance gives
+		 * it back now, as any refund; it waits in requires_action for the customer's bank
+		 * details, and canceled or expired the money goes to their cash balance
+		 * (return_canceled), not back to the merchant, as Stripe does */
+		if (!ch->customer)
+			return req_fail(r, ERR_API, NULL, NULL);
+		if (ledger_cash_refund_return(db, r->merchant_id, rf->id, ch->id, amount,
+					      ch->currency, r->now, bt) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		rf->customer = ch->customer;
+		rf->instructions_email = email;
+	} else if (cash_charge_is(ch->card)) {
 		/* a bank transfer's payment goes back to the customer's cash balance, Stripe's
 		 * default (api/cash_balance.c): no acquirer, and it is there at once */
 		if (cash_refund(r, db, ch, rf->id, amount, bt) != 0)
@@ -434,6 +491,10 @@ static int refund_captured(struct req *r, struct db *db, struct charge *ch, stru
 		return -1;
 	rf->status = mode == REFUND_PENDING_THEN_OK ? "pending" : "succeeded";
 	rf->settle_at = mode == REFUND_IMMEDIATE ? 0 : r->now + REFUND_SETTLE_DELAY_S;
+	if (to_bank) {
+		rf->status = "requires_action";
+		rf->settle_at = r->now + REFUND_INSTRUCTIONS_EXPIRE_S;
+	}
 	if (refund_insert(db, r->merchant_id, rf) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit_refund(r, db, rf, "refund.created") != 0 ||
@@ -576,10 +637,130 @@ static int create_write(struct req *r, store_fn fn)
 	return rc;
 }
 
+/*
+ * origin=customer_balance: part of a customer's cash balance goes back to their bank account
+ * (Stripe's "refund a customer's cash balance"). Stripe emails the customer (instructions_email,
+ * else the customer's email; neither: 400) for their bank details: the refund waits in
+ * requires_action (next_action display_details) and the cash leaves the balance at once
+ * (return_initiated), so it cannot pay anything meanwhile; no charge and no balance
+ * transaction, the cash never having been the merchant's. Canceled (POST …/cancel, the expire
+ * test helper, or the scheduler when its 45 days pass), the cash comes back (return_canceled).
+ */
+struct cash_ctx {
+	struct req *r;
+	const char *customer, *email;
+	char currency[8];
+	int64_t amount;
+};
+
+static const char SQL_CUSTOMER_EMAIL[] =
+    "SELECT email FROM customers WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
+
+static int cash_create_fn(struct db *db, void *p)
+{
+	struct cash_ctx *x = p;
+	struct req *r = x->r;
+	struct db_stmt *st = db_prepare(db, SQL_CUSTOMER_EMAIL);
+	if (!st)
+		return req_fail(r, ERR_API, NULL, NULL);
+	db_bind_text(st, 1, r->merchant_id, -1);
+	db_bind_text(st, 2, x->customer, -1);
+	int rc = db_step(st);
+	const char *email = rc == DB_ROW ? dup(&r->arena, st, 0) : NULL;
+	db_reset(st);
+	if (rc == DB_DONE)
+		return req_fail_missing(r, "customer", x->customer, "customer");
+	if (rc != DB_ROW)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (x->email)
+		email = x->email;
+	if (!email || !*email)
+		return req_fail(
+		    r, ERR_PARAM_MISSING, "instructions_email",
+		    "Customer %s has no email address to send the refund's instructions "
+		    "to: pass instructions_email.",
+		    x->customer);
+	struct refund rf;
+	memset(&rf, 0, sizeof(rf));
+	id_new_at(rf.id, "re_", r->now);
+	rf.created = r->now;
+	rf.customer = x->customer;
+	rf.amount = x->amount;
+	str_copy(rf.currency, sizeof(rf.currency), x->currency);
+	rf.status = "requires_action";
+	const char *reason = param_str(r, "reason");
+	rf.reason = reason && *reason ? reason : NULL;
+	rf.metadata = "{}";
+	if (metadata_apply(r, NULL, "metadata", &rf.metadata) != 0)
+		return -1;
+	rf.instructions_email = email;
+	rf.settle_at = r->now + REFUND_INSTRUCTIONS_EXPIRE_S;
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	if (refund_insert(db, r->merchant_id, &rf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_refund(r, db, &rf, "refund.created") != 0)
+		return -1;
+	rc = cash_return(db, &r->arena, r->merchant_id, &o, rf.customer, rf.currency, rf.amount,
+			 rf.id, true, r->now);
+	if (rc == CASH_RETURN_SHORT)
+		return req_fail(r, ERR_REFUND_EXCEEDS, "amount",
+				"Refund amount (%lld %s) is greater than the customer's cash "
+				"balance in %s.",
+				(long long)rf.amount, rf.currency, rf.currency);
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	refund_render(&rf, req_json(r));
+	return 0;
+}
+
+static int cash_create(struct req *r)
+{
+	const char *c = param_str(r, "charge");
+	const char *pi = param_str(r, "payment_intent");
+	const char *origin = param_str(r, "origin");
+	if ((c && *c) || (pi && *pi))
+		return req_fail(r, ERR_PARAM_BAD, c && *c ? "charge" : "payment_intent",
+				"A refund of a customer's cash balance (origin=customer_balance, "
+				"customer) takes no charge or payment_intent.");
+	if (!origin || !*origin)
+		return req_fail(r, ERR_PARAM_MISSING, "origin", "%s", "origin");
+	struct cash_ctx x = {.r = r, .customer = param_str(r, "customer")};
+	if (!x.customer || !*x.customer)
+		return req_fail(r, ERR_PARAM_MISSING, "customer", "%s", "customer");
+	bool reverse = false, fee = false;
+	param_bool(r, "reverse_transfer", &reverse);
+	param_bool(r, "refund_application_fee", &fee);
+	if (reverse || fee)
+		return req_fail(r, ERR_PARAM_BAD,
+				reverse ? "reverse_transfer" : "refund_application_fee",
+				"A refund of a customer's cash balance has no charge: nothing to "
+				"reverse.");
+	if (!param_str(r, "currency"))
+		return req_fail(r, ERR_PARAM_MISSING, "currency", "%s", "currency");
+	if (param_currency(r, "currency", NULL, x.currency) != 0)
+		return -1;
+	if (param_int(r, "amount", &x.amount) != 1)
+		return req_fail(r, ERR_PARAM_MISSING, "amount", "%s", "amount");
+	if (x.amount < 1 || x.amount > LEDGER_AMOUNT_MAX)
+		return req_fail(r, ERR_PARAM_BAD, "amount",
+				"Invalid amount: it must be a positive integer of at most %lld.",
+				(long long)LEDGER_AMOUNT_MAX);
+	const char *email = param_str(r, "instructions_email");
+	x.email = email && *email ? email : NULL;
+	return req_write(r, cash_create_fn, &x);
+}
+
 static int h_create(struct req *r)
 {
 	const char *c = param_str(r, "charge");
 	const char *pi = param_str(r, "payment_intent");
+	if (param_str(r, "origin") || param_str(r, "customer"))
+		return cash_create(r);
+	if (param_str(r, "currency"))
+		return req_fail(r, ERR_PARAM_BAD, "currency",
+				"currency is only for a refund of a customer's cash balance "
+				"(origin=customer_balance); a charge's refund is in its currency.");
 	if ((!c || !*c) && (!pi || !*pi))
 		return req_fail(r, ERR_PARAM_MISSING, "charge", "%s", "charge");
 	return create_write(r, create_fn);
@@ -594,7 +775,7 @@ struct id_ctx {
 /* A refund of another charge than the legacy path's is not there (Stripe's 404). */
 static int refund_of_charge(struct id_ctx *x, const struct refund *rf)
 {
-	if (x->charge && strcmp(x->charge, rf->charge) != 0)
+	if (x->charge && (!rf->charge || strcmp(x->charge, rf->charge) != 0))
 		return req_fail_missing(x->r, "refund", x->id, "id");
 	return 0;
 }
@@ -669,6 +850,32 @@ static int refund_reverse(struct db *db, struct arena *a, const char *merchant_i
 	return DB_OK;
 }
 
+/* A refund waiting in requires_action is canceled (POST …/cancel, the expire test helper, or
+ * the scheduler when it expires): the money goes to the customer's cash balance
+ * (return_canceled): the cash a cash balance refund took, or a payment's refund (which stays
+ * refunded: Stripe puts it on the cash balance, not back to the merchant), then
+ * refund.updated. Inside the caller's write: DB_OK, DB_CONFLICT (no
+ * longer waiting) or < 0. */
+static int refund_action_cancel(struct db *db, struct arena *a, const char *merchant_id,
+				const struct event_origin *o, struct refund *rf, int64_t now)
+{
+	rf->status = "canceled";
+	int rc = refund_transition(db, merchant_id, rf, "requires_action");
+	if (rc != DB_OK)
+		return rc;
+	if (rf->customer) {
+		rc = cash_return(db, a, merchant_id, o, rf->customer, rf->currency, rf->amount,
+				 rf->id, false, now);
+		if (rc != DB_OK)
+			return rc < 0 ? rc : DB_ERR;
+	}
+	size_t len;
+	const char *js = refund_json(a, rf, &len);
+	if (!js)
+		return DB_ERR;
+	return event_append(db, merchant_id, o, "refund.updated", rf->id, js, len, NULL, now, NULL);
+}
+
 static int cancel_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;
@@ -679,10 +886,18 @@ static int cancel_fn(struct db *db, void *p)
 		return req_fail_missing(r, "refund", x->id, "id");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(rf.status, "requires_action") == 0) {
+		struct event_origin o = {r->request_id[0] ? r->request_id : NULL,
+					 r->idempotency_key, r->livemode};
+		if (refund_action_cancel(db, &r->arena, r->merchant_id, &o, &rf, r->now) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		refund_render(&rf, req_json(r));
+		return 0;
+	}
 	if (strcmp(rf.status, "pending") != 0)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"You cannot cancel refund %s because it has a status of %s; only "
-				"pending refunds can be canceled.",
+				"pending refunds and those in requires_action can be canceled.",
 				rf.id, rf.status);
 	if (refund_reverse(db, &r->arena, r->merchant_id, &rf, r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -732,6 +947,19 @@ static int settle_fn(struct db *db, void *p)
 		if (refund_load(db, &a, due[i].merchant, due[i].id, &rf) != DB_OK)
 			continue;
 		const char *from = rf.status;
+		if (strcmp(rf.status, "requires_action") == 0) {
+			/* its customer never gave their bank details: it expires */
+			struct event_origin o = {NULL, NULL, 0};
+			int rc = refund_action_cancel(db, &a, due[i].merchant, &o, &rf, c->now);
+			if (rc == DB_CONFLICT)
+				continue;
+			if (rc != DB_OK) {
+				arena_release(&a);
+				return DB_ERR;
+			}
+			done++;
+			continue;
+		}
 		if (strcmp(rf.status, "pending") == 0) {
 			rf.status = "succeeded";
 		} else if (strcmp(rf.status, "succeeded") == 0) {
@@ -899,11 +1127,9 @@ static int h_charge_refund(struct req *r)
 
 /*
  * POST /v1/test_helpers/refunds/{refund}/expire: Stripe expires a refund that waits on the
- * customer (status requires_action: a refund to a payment method that needs the customer's
- * bank details) and it becomes canceled. Tender makes no such refund (every refund here goes
- * back to the card or cash balance it came from: pending, succeeded, failed or canceled), so
- * the helper always answers Stripe's 400 for a refund not in that state; a missing refund is
- * its 404.
+ * customer (status requires_action: a refund to the customer's bank account, waiting for their
+ * bank details) and it becomes canceled, as when its 45 days pass (refund_action_cancel); a
+ * refund in any other state is Stripe's 400, a missing refund its 404.
  */
 static int expire_fn(struct db *db, void *p)
 {
@@ -915,10 +1141,17 @@ static int expire_fn(struct db *db, void *p)
 		return req_fail_missing(r, "refund", x->id, "refund");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	return req_fail(r, ERR_INVALID_STATE, NULL,
-			"Only a refund with a status of requires_action can be expired; refund %s "
-			"has a status of %s.",
-			rf.id, rf.status);
+	if (strcmp(rf.status, "requires_action") != 0)
+		return req_fail(r, ERR_INVALID_STATE, NULL,
+				"Only a refund with a status of requires_action can be expired; "
+				"refund %s has a status of %s.",
+				rf.id, rf.status);
+	struct event_origin o = {r->request_id[0] ? r->request_id : NULL, r->idempotency_key,
+				 r->livemode};
+	if (refund_action_cancel(db, &r->arena, r->merchant_id, &o, &rf, r->now) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	refund_render(&rf, req_json(r));
+	return 0;
 }
 
 static int h_expire(struct req *r)
@@ -927,7 +1160,7 @@ static int h_expire(struct req *r)
 		return req_fail(r, ERR_PARAM_BAD, NULL,
 				"Test helpers can only be used with a test mode key.");
 	struct id_ctx x = {r, r->args[0], NULL};
-	return req_read(r, expire_fn, &x) == 0 ? 0 : -1;
+	return req_write(r, expire_fn, &x);
 }
 
 const struct route refunds_routes[] = {

@@ -278,6 +278,16 @@ int cash_invoice_pay(struct req *r, struct db *db, const struct cash_invoice *ci
 int cash_pi_locked(struct req *r, struct db *db, const char *pi_id);
 /* Inside a transaction: whether intent pi_id waits for a bank transfer. 0, or -1 with r->err. */
 int cash_pi_waiting(struct req *r, struct db *db, const char *pi_id, bool *ret);
+/* Inside a refund's write (or the scheduler's): amount of currency goes back to customer's bank
+ * from the cash balance (initiate: a return_initiated cash balance transaction naming refund_id,
+ * cash_return in the journal) or comes back to it when that refund is canceled (!initiate:
+ * return_canceled), with customer_cash_balance_transaction.created. DB_OK, CASH_RETURN_SHORT
+ * (the balance does not cover it: nothing written) or < 0. */
+#define CASH_RETURN_SHORT 1
+struct event_origin;
+int cash_return(struct db *db, struct arena *a, const char *merchant_id,
+		const struct event_origin *o, const char *customer, const char *currency,
+		int64_t amount, const char *refund_id, bool initiate, int64_t now);
 /* Whether a charge's payment_method_details (its card column) is a cash balance payment's. */
 bool cash_charge_is(const char *details);
 /* Inside a refund's write: refund_id's amount of cash-paid charge ch goes back to its

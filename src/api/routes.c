@@ -1,5 +1,6 @@
 /* Every route table of the API. Literal routes must come before {id} routes of the same prefix
  * inside a table (router_match takes the first match). */
+#include "api/bank_sources.h"
 #include "api/resources.h"
 
 const struct route *const api_route_tables[] = {
@@ -45,6 +46,7 @@ const struct route *const api_route_tables[] = {
     subscription_items_routes,
     subscription_schedules_routes,
     test_clocks_routes,
+    bank_sources_routes, /* before sources_routes: /sources/{id}/verify */
     sources_routes,
     setup_attempts_routes,
     customer_balance_routes,

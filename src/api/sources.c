@@ -21,6 +21,11 @@
  * /v1/payment_methods/card_…/detach, a new `source` replacing the default, the customer
  * deleted), and sends customer.source.deleted and payment_method.detached each time: so does
  * source_detach.
+ *
+ * Bank accounts (ba_…, legacy ACH) are sources too: api/bank_sources.c keeps them; here
+ * source=btok_… attaches one, /sources/{ba_…} goes there, the list and the expanded customer's
+ * `sources` show cards and bank accounts together by creation, and source_owned, source_detach
+ * and source_newest (a customer's default_source) take either kind.
  */
 #include "api/sources.h"
 
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/bank_sources.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
@@ -132,9 +138,13 @@ static const char SQL_COUNT[] =
 static const char SQL_NEWEST[] =
     "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
     " AND id > 'card_' AND id < 'card`' AND id <> $3 ORDER BY id DESC LIMIT 1";
+/* a customer's sources of both kinds, newest first: a bank account's key is 'card_' and its
+ * id's body, so that cards and bank accounts order together by creation */
 static const char SQL_EMBEDDED[] =
-    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND customer = $2"
-    " AND id > 'card_' AND id < 'card`' ORDER BY id DESC LIMIT $3";
+    "SELECT id FROM (SELECT id AS k, id FROM payment_methods WHERE merchant_id = $1"
+    " AND customer = $2 AND id > 'card_' AND id < 'card`' UNION ALL SELECT 'card_' ||"
+    " substr(id, 4) AS k, id FROM customer_bank_accounts WHERE merchant_id = $1"
+    " AND customer = $2 AND deleted = 0) AS u ORDER BY k DESC LIMIT $3";
 
 #define EMBEDDED_LIMIT 10 /* what Stripe embeds in an expanded customer */
 
@@ -208,6 +218,8 @@ int source_attach(struct req *r, struct db *db, struct source_new *sn, const cha
 
 int source_detach(struct req *r, struct db *db, const char *customer, const char *id)
 {
+	if (bank_source_id(id))
+		return bank_source_detach(r, db, customer, id);
 	size_t len = 0;
 	const char *js = card_json(r, db, id, NULL, &len); /* as it was, as on Stripe */
 	if (!js)
@@ -240,6 +252,8 @@ int source_detach(struct req *r, struct db *db, const char *customer, const char
 
 int source_owned(struct req *r, struct db *db, const char *customer, const char *id)
 {
+	if (bank_source_id(id))
+		return bank_source_owned(r, db, customer, id);
 	if (!card_source_id(id))
 		return 0;
 	struct db_stmt *st = db_prepare(db, SQL_OWNED);
@@ -269,7 +283,16 @@ int source_newest(struct req *r, struct db *db, const char *customer, const char
 	if (rc == DB_ROW)
 		str_copy(ret, ID_MAX, db_col_text(st, 0, NULL));
 	db_reset(st);
-	return rc == DB_ROW || rc == DB_DONE ? 0 : req_fail(r, ERR_API, NULL, NULL);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail(r, ERR_API, NULL, NULL);
+	/* the newer of its newest card and its newest bank account: both ids' bodies (after
+	 * card_ and ba_) are id_new_at's, ordered by creation */
+	char ba[ID_MAX];
+	if (bank_source_newest(r, db, customer, except, ba) != 0)
+		return -1;
+	if (ba[0] && (!ret[0] || strcmp(ba + 3, ret + 5) > 0))
+		str_copy(ret, ID_MAX, ba);
+	return 0;
 }
 
 int sources_render_embedded(struct req *r, struct db *db, const char *customer, struct json *j)
@@ -299,7 +322,9 @@ int sources_render_embedded(struct req *r, struct db *db, const char *customer, 
 	json_key(j, "data");
 	json_arr_open(j);
 	for (size_t i = 0; i < n; i++) {
-		rc = card_source_render(db, r->merchant_id, ids[i], NULL, j);
+		rc = bank_source_id(ids[i])
+			 ? bank_source_render(db, r->merchant_id, ids[i], j)
+			 : card_source_render(db, r->merchant_id, ids[i], NULL, j);
 		if (rc != DB_OK)
 			return rc == DB_NOTFOUND ? DB_ERR : rc;
 	}
@@ -338,7 +363,25 @@ static const struct param_spec update_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-/* Stripe's source types; Tender keeps cards only, so the others list nothing */
+/* POST /sources/{id}: a card's fields, or a bank account's (bank_sources.c) */
+static const struct param_spec source_update_params[] = {
+    {"name", PT_STRING, PF_EMPTYABLE, 256, NULL, NULL},
+    {"address_city", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_country", PT_STRING, PF_EMPTYABLE, 2, NULL, NULL},
+    {"address_line1", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_line2", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_state", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"address_zip", PT_STRING, PF_EMPTYABLE, 20, NULL, NULL},
+    {"exp_month", PT_STRING, 0, 4, NULL, NULL},
+    {"exp_year", PT_STRING, 0, 4, NULL, NULL},
+    {"account_holder_name", PT_STRING, PF_EMPTYABLE, 200, NULL, NULL},
+    {"account_holder_type", PT_ENUM, 0, 0, (const char *const[]){"individual", "company", NULL},
+     NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Stripe's source types; Tender keeps cards and bank accounts, so `source` lists nothing */
 static const char *const object_values[] = {"card", "bank_account", "source", NULL};
 
 static const struct param_spec list_params[] = {
@@ -399,7 +442,11 @@ static int create_from(struct req *r, const char *ref, const char *param)
 
 static int h_create(struct req *r)
 {
-	return create_from(r, param_str(r, "source"), "source");
+	const char *src = param_str(r, "source");
+	/* a bank account token (or Stripe's test ones): a bank account source */
+	if (src && strncmp(src, "btok_", 5) == 0)
+		return bank_source_h_create(r, src, "source");
+	return create_from(r, src, "source");
 }
 
 /* POST /v1/customers/{customer}/cards (the Cards API): card=tok_…, or source=tok_… as older
@@ -423,6 +470,9 @@ static int check_owned(struct db *db, struct src_ctx *x)
 	struct req *r = x->r;
 	if (customer_check(r, db, x->customer) != 0)
 		return -1;
+	/* a bank account is not a card (the Cards API's routes; /sources sends it elsewhere) */
+	if (bank_source_id(x->id))
+		return req_fail_missing(r, "source", x->id, "id");
 	int own = source_owned(r, db, x->customer, x->id);
 	if (own < 0)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -601,6 +651,23 @@ static int h_update(struct req *r)
 	return req_write(r, update_fn, &x);
 }
 
+/* /sources/{id}: a ba_… is a bank account (bank_sources.c), anything else a card */
+static int h_src_retrieve(struct req *r)
+{
+	return bank_source_id(r->args[1]) ? bank_source_h_retrieve(r) : h_retrieve(r);
+}
+
+static int h_src_update(struct req *r)
+{
+	if (bank_source_id(r->args[1]))
+		return bank_source_h_update(r);
+	static const char *const bank_only[] = {"account_holder_name", "account_holder_type", NULL};
+	for (const char *const *p = bank_only; *p; p++)
+		if (param_present(r, *p))
+			return req_fail(r, ERR_PARAM_UNKNOWN, *p, "%s", *p);
+	return h_update(r);
+}
+
 /* ---- delete: the card leaves the customer; a default source is replaced by the newest of
  * the others (or none) ---- */
 
@@ -637,15 +704,33 @@ static int h_delete(struct req *r)
 	return req_write(r, delete_fn, &x);
 }
 
+static int h_src_delete(struct req *r)
+{
+	return bank_source_id(r->args[1]) ? bank_source_h_delete(r) : h_delete(r);
+}
+
 /* ---- list ---- */
 
-static const char SQL_CURSOR[] = "SELECT 1 FROM payment_methods WHERE merchant_id = $1 AND id = $2";
-static const char SQL_DESC[] =
-    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND customer = $5 AND ($6 IS NULL OR $6 = 'card') ORDER BY id DESC LIMIT $4";
-static const char SQL_ASC[] =
-    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id > $2 AND id < $3"
-    " AND customer = $5 AND ($6 IS NULL OR $6 = 'card') ORDER BY id ASC LIMIT $4";
+/*
+ * Cards (payment_methods, card_…) and bank accounts (customer_bank_accounts, ba_…) list
+ * together, keyed (list.h) by 'card_' and the id's body: both bodies come from id_new_at, so
+ * the key orders every source by creation. Each table's range is walked on its primary key
+ * with the page's limit, and the two are merged by key; `object` keeps one kind.
+ */
+static const char SQL_CURSOR[] =
+    "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id = $2 AND id > 'card_'"
+    " AND id < 'card`' UNION ALL SELECT 'card_' || substr(id, 4) FROM customer_bank_accounts"
+    " WHERE merchant_id = $1 AND id = $2";
+#define SOURCES_BOTH(DIR)                                                                          \
+	"SELECT id FROM (SELECT k, id FROM (SELECT id AS k, id FROM payment_methods"               \
+	" WHERE merchant_id = $1 AND id > $2 AND id < $3 AND customer = $5"                        \
+	" AND ($6 IS NULL OR $6 = 'card') ORDER BY id " DIR " LIMIT $4) AS c UNION ALL"            \
+	" SELECT k, id FROM (SELECT 'card_' || substr(id, 4) AS k, id FROM customer_bank_accounts" \
+	" WHERE merchant_id = $1 AND id > 'ba_' || substr($2, 6) AND id < 'ba_' || substr($3, 6)"  \
+	" AND customer = $5 AND deleted = 0 AND ($6 IS NULL OR $6 = 'bank_account')"               \
+	" ORDER BY id " DIR " LIMIT $4) AS b) AS u ORDER BY k " DIR " LIMIT $4"
+static const char SQL_DESC[] = SOURCES_BOTH("DESC");
+static const char SQL_ASC[] = SOURCES_BOTH("ASC");
 
 static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 {
@@ -658,6 +743,8 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 static int list_render(struct req *r, struct db *db, const char *id, struct json *j, void *ctx)
 {
 	(void)ctx;
+	if (bank_source_id(id))
+		return bank_source_render(db, r->merchant_id, id, j);
 	return card_source_render(db, r->merchant_id, id, NULL, j);
 }
 
@@ -675,6 +762,7 @@ static int sources_list(struct req *r, const char *what)
 	    .url = url,
 	    .object_name = "source",
 	    .id_prefix = CARD_SOURCE_PREFIX,
+	    .keyed = true,
 	    .sql_cursor = SQL_CURSOR,
 	    .sql_desc = SQL_DESC,
 	    .sql_asc = SQL_ASC,
@@ -706,9 +794,9 @@ static const struct param_spec cards_create_params[] = {
 const struct route sources_routes[] = {
     {"POST", "/v1/customers/{customer}/sources", h_create, create_params, 0},
     {"GET", "/v1/customers/{customer}/sources", h_list, list_params, ROUTE_LIST},
-    {"GET", "/v1/customers/{customer}/sources/{id}", h_retrieve, no_params, 0},
-    {"POST", "/v1/customers/{customer}/sources/{id}", h_update, update_params, 0},
-    {"DELETE", "/v1/customers/{customer}/sources/{id}", h_delete, no_params, 0},
+    {"GET", "/v1/customers/{customer}/sources/{id}", h_src_retrieve, no_params, 0},
+    {"POST", "/v1/customers/{customer}/sources/{id}", h_src_update, source_update_params, 0},
+    {"DELETE", "/v1/customers/{customer}/sources/{id}", h_src_delete, no_params, 0},
     /* the Cards API: the card-only view of the same sources */
     {"POST", "/v1/customers/{customer}/cards", h_cards_create, cards_create_params, 0},
     {"GET", "/v1/customers/{customer}/cards", h_cards_list, no_params, ROUTE_LIST},

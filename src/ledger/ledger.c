@@ -724,9 +724,10 @@ static int refund_post(struct db *db, const char *merchant_id, const char *refun
 	    {to, currency, -amount},
 	};
 	char jtx[ID_MAX];
-	rc = ledger_post(db, merchant_id,
-			 strcmp(to, LEDGER_ACCT_CUSTOMER_CASH) == 0 ? "cash_refund" : "refund",
-			 refund_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
+	const char *kind = strcmp(to, LEDGER_ACCT_CUSTOMER_CASH) == 0  ? "cash_refund"
+			   : strcmp(to, LEDGER_ACCT_CASH_FUNDING) == 0 ? "cash_refund_return"
+								       : "refund";
+	rc = ledger_post(db, merchant_id, kind, refund_id, e, sizeof(e) / sizeof(e[0]), now, jtx);
 	if (rc != DB_OK)
 		return rc;
 	const struct bt b = {
@@ -761,6 +762,14 @@ int ledger_cash_refund(struct db *db, const char *merchant_id, const char *refun
 {
 	return refund_post(db, merchant_id, refund_id, charge_id, amount, currency, now,
 			   ret_balance_txn_id, LEDGER_ACCT_CUSTOMER_CASH);
+}
+
+int ledger_cash_refund_return(struct db *db, const char *merchant_id, const char *refund_id,
+			      const char *charge_id, int64_t amount, const char *currency,
+			      int64_t now, char ret_balance_txn_id[ID_MAX])
+{
+	return refund_post(db, merchant_id, refund_id, charge_id, amount, currency, now,
+			   ret_balance_txn_id, LEDGER_ACCT_CASH_FUNDING);
 }
 
 int ledger_refund_failure(struct db *db, const char *merchant_id, const char *refund_id,

@@ -20,10 +20,21 @@
  *                  transaction; only now does the merchant's balance move
  *   cash_refund    a refund of that charge back to the cash balance: DR merchant_available /
  *                  CR customer_cash (`refunded_from_payment`), its "refund" balance transaction
+ *   cash_return    cash going back to the customer's bank (a refund of the cash balance):
+ *                  DR customer_cash / CR cash_funding (`return_initiated`): it leaves by the
+ *                  way it came in, at once, while the refund waits for the customer's details
+ *   cash_refund_return  a refund of a cash-paid charge to the customer's bank account:
+ *                  DR merchant_available / CR cash_funding, its "refund" balance transaction
+ *                  (no cash balance transaction: the money leaves the way it came in); when
+ *                  that refund is canceled the money goes to the customer's cash balance
+ *                  (cash_return_canceled, `return_canceled`)
+ *   cash_return_canceled  the reverse of cash_return (`return_canceled`: the refund expired, the
+ * cash is the customer's again)
  *
  * So for every merchant and currency customer_cash holds exactly minus the sum of its customers'
- * cash balance transactions, cash_funding exactly the funded ones, and customer_cash_applied
- * what was applied to intents less what their charges took (ledger_verify checks all three).
+ * cash balance transactions, cash_funding exactly the funded ones less those returned
+ * (return_initiated, return_canceled), and customer_cash_applied what was applied to intents less
+ * what their charges took (ledger_verify checks all three).
  */
 #ifndef TENDER_LEDGER_LEDGER_CASH_H
 #define TENDER_LEDGER_LEDGER_CASH_H
@@ -48,6 +59,11 @@ int ledger_cash_fund(struct db *db, const char *merchant_id, const char *source,
 int ledger_cash_apply(struct db *db, const char *merchant_id, const char *source, int64_t amount,
 		      const char *currency, bool apply, int64_t now, char ret_txn_id[ID_MAX]);
 
+/* cash_return (initiate: amount leaves the cash balance for the customer's bank) or
+ * cash_return_canceled (!initiate: it comes back); source: the cash balance transaction. */
+int ledger_cash_return(struct db *db, const char *merchant_id, const char *source, int64_t amount,
+		       const char *currency, bool initiate, int64_t now, char ret_txn_id[ID_MAX]);
+
 struct ledger_pricing;
 /* cash_sale of charge_id (amount in currency, converted as a capture is), balance transaction
  * as ledger_sale_as. */
@@ -60,5 +76,12 @@ int ledger_cash_sale_as(struct db *db, const char *merchant_id, const char *char
 int ledger_cash_refund(struct db *db, const char *merchant_id, const char *refund_id,
 		       const char *charge_id, int64_t amount, const char *currency, int64_t now,
 		       char ret_balance_txn_id[ID_MAX]);
+
+/* cash_refund_return: a refund (refund_id) of amount of the cash-paid charge charge_id to its
+ * customer's bank account, converted back as ledger_cash_refund; its "refund" balance
+ * transaction. */
+int ledger_cash_refund_return(struct db *db, const char *merchant_id, const char *refund_id,
+			      const char *charge_id, int64_t amount, const char *currency,
+			      int64_t now, char ret_balance_txn_id[ID_MAX]);
 
 #endif

@@ -327,7 +327,9 @@ static const char SQL_TOPUP_BT[] =
     " OR b.currency <> t.currency))";
 
 /* (6c) customers' cash balances (ledger_cash.h): what Tender holds for customers is exactly
- * their cash balance transactions, what their banks paid in exactly the funded ones, and each
+ * their cash balance transactions, what their banks paid in exactly the funded ones less what
+ * went back to them (return_initiated, return_canceled) and the refunds of their payments to
+ * their banks (api/refunds.c: a refund with a charge and an instructions_email), and each
  * customer's balance in a currency is its newest transaction's ending_balance and their sum */
 static const char SQL_CUSTOMER_CASH[] =
     "SELECT merchant_id, currency || ' customer_cash differs by ' || SUM(v) FROM ("
@@ -340,7 +342,10 @@ static const char SQL_CASH_FUNDING[] =
     " SELECT merchant_id, currency, amount AS v FROM journal_entries"
     " WHERE account = 'cash_funding'"
     " UNION ALL SELECT merchant_id, currency, -net_amount FROM customer_cash_balance_transactions"
-    " WHERE type = 'funded') AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+    " WHERE type IN ('funded', 'return_initiated', 'return_canceled')"
+    " UNION ALL SELECT merchant_id, currency, amount FROM refunds"
+    " WHERE charge IS NOT NULL AND instructions_email IS NOT NULL"
+    ") AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
 static const char SQL_CASH_APPLIED[] =
     "SELECT merchant_id, currency || ' customer_cash_applied differs by ' || SUM(v) FROM ("
     " SELECT merchant_id, currency, amount AS v FROM journal_entries"

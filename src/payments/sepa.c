@@ -356,12 +356,15 @@ const char *sepa_charge_details(struct arena *a, const struct pm_card *pm, const
 bool sepa_details_is_bank_debit(const char *details)
 {
 	return details && (strncmp(details, "{\"sepa_debit\":", 14) == 0 ||
-			   strncmp(details, "{\"us_bank_account\":", 19) == 0);
+			   strncmp(details, "{\"us_bank_account\":", 19) == 0 ||
+			   strncmp(details, "{\"ach_debit\":", 13) == 0);
 }
 
 /* The payment method type of a bank debit's charge (its details' head). */
 static const char *debit_type(const struct charge *ch)
 {
+	if (ch->card && strncmp(ch->card, "{\"ach_debit\":", 13) == 0)
+		return "ach_debit"; /* a legacy bank account source's (api/charges.c) */
 	return ch->card && strncmp(ch->card, "{\"us_bank_account\":", 19) == 0 ? "us_bank_account"
 									       : "sepa_debit";
 }
@@ -477,7 +480,7 @@ static int append_outcome(struct db *db, struct arena *a, const char *m, const s
 	size_t len;
 	const char *js = charge_json(db, a, m, 0, ch, &len);
 	int rc = append(db, m, charge_type, ch->id, js, len, now);
-	if (rc != DB_OK)
+	if (rc != DB_OK || !pi)
 		return rc;
 	js = pi_json(db, a, m, 0, pi, &len);
 	return append(db, m, pi_type, pi->id, js, len, now);
@@ -513,6 +516,8 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 	rc = charge_update(db, m, ch);
 	if (rc != DB_OK)
 		return rc;
+	if (!pi) /* a legacy bank account source's charge (api/charges.c): no intent */
+		return append_outcome(db, a, m, ch, NULL, "charge.succeeded", NULL, now);
 	pi->status = "succeeded";
 	pi->amount_received = pi->amount;
 	pi->amount_capturable = 0;
@@ -560,6 +565,8 @@ static int settle_failed(struct db *db, struct arena *a, const char *m, struct c
 	ch->failure_code = code;
 	ch->failure_message = message;
 	ch->outcome = OUTCOME_FAILED;
+	if (!pi) /* a legacy bank account source's charge (api/charges.c): no intent */
+		return append_outcome(db, a, m, ch, NULL, "charge.failed", NULL, now);
 	pi->status = "requires_payment_method";
 	pi->last_payment_error = payment_error(db, a, m, ch, code, message);
 	if (!pi->last_payment_error)
@@ -593,21 +600,28 @@ static int settle_one(struct db *db, struct arena *a, const char *m, const char 
 	rc = charge_load(db, a, m, charge_id, &ch);
 	if (rc != DB_OK)
 		return rc;
-	if (strcmp(ch.status, "pending") != 0 || !ch.payment_intent)
+	if (strcmp(ch.status, "pending") != 0)
 		return DB_NOTFOUND;
-	struct payment_intent pi;
-	rc = pi_load(db, a, m, ch.payment_intent, &pi);
-	if (rc != DB_OK)
-		return rc;
-	if (strcmp(pi.status, "processing") != 0)
+	/* a charge of a legacy bank account source (POST /v1/charges, api/charges.c) has no
+	 * PaymentIntent: the charge alone settles */
+	struct payment_intent pi, *pip = NULL;
+	if (ch.payment_intent) {
+		rc = pi_load(db, a, m, ch.payment_intent, &pi);
+		if (rc != DB_OK)
+			return rc;
+		if (strcmp(pi.status, "processing") != 0)
+			return DB_NOTFOUND;
+		pip = &pi;
+	} else if (strcmp(debit_type(&ch), "ach_debit") != 0) {
 		return DB_NOTFOUND;
+	}
 	bool fails = behavior == SEPA_FAIL || behavior == SEPA_FAIL_DELAYED ||
 		     behavior == SEPA_INSUFFICIENT_FUNDS || behavior == SEPA_EXCEEDS_VOLUME_LIMIT ||
 		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT || behavior == BANK_NO_ACCOUNT ||
 		     behavior == BANK_ACCOUNT_CLOSED || behavior == BANK_DEBIT_NOT_AUTHORIZED ||
 		     behavior == BANK_INVALID_CURRENCY;
-	rc = fails ? settle_failed(db, a, m, &ch, &pi, behavior, now)
-		   : settle_succeeded(db, a, m, &ch, &pi, fx, behavior, now);
+	rc = fails ? settle_failed(db, a, m, &ch, pip, behavior, now)
+		   : settle_succeeded(db, a, m, &ch, pip, fx, behavior, now);
 	/* a single-use mandate has had its one debit: it becomes inactive in the same write */
 	char mandate_id[ID_MAX];
 	if (rc == DB_OK && sepa_details_mandate(ch.card, mandate_id)) {

@@ -24,6 +24,11 @@
  * too (behavior from vault/ach.h's test accounts, with ACH's own return codes), settled by the
  * same job; its charges' details are {"us_bank_account":{…},"type":"us_bank_account"}, and its
  * disputes are final as SEPA's are (Stripe: ACH disputes cannot be contested).
+ *
+ * A legacy ACH charge (POST /v1/charges of a customer's verified bank account source, ba_…,
+ * api/charges.c) is a debit of the same job without a PaymentIntent (its sepa_debits row's
+ * payment_intent is ''): its details are {"ach_debit":{…},"type":"ach_debit"}, and its
+ * settlement moves the charge alone (charge.succeeded or charge.failed).
  */
 #ifndef TENDER_PAYMENTS_SEPA_H
 #define TENDER_PAYMENTS_SEPA_H

@@ -60,13 +60,17 @@ static const char SQL_EVENT_NO_MERCHANT[] =
     " WHERE m.id IS NULL";
 /* SQLite without statistics would answer the subquery from the refunds' primary key
  * (merchant_id = ?), reading every refund of the merchant for each charge; INDEXED BY holds it
- * to refunds_charge */
+ * to refunds_charge. A refund to a bank transfer customer's bank account (a charge and an
+ * instructions_email) counts while it waits (requires_action) and once canceled: its money went
+ * to the customer's cash balance, not back to the merchant (api/refunds.c) */
 #define CHARGE_REFUNDS(idx)                                                                        \
 	"SELECT c.merchant_id, c.id FROM charges c WHERE c.amount_refunded <> (SELECT "            \
 	"COALESCE(SUM("                                                                            \
 	"r.amount), 0) FROM refunds r" idx                                                         \
 	" WHERE r.merchant_id = c.merchant_id AND r.charge = c.id"                                 \
-	" AND r.status IN ('succeeded', 'pending') AND r.releases = 0) AND c.captured = 1"
+	" AND (r.status IN ('succeeded', 'pending', 'requires_action') OR (r.status ="             \
+	" 'canceled' AND r.instructions_email IS NOT NULL)) AND r.releases = 0) AND c.captured = " \
+	"1"
 static const char SQL_CHARGE_REFUNDS_SQLITE[] = CHARGE_REFUNDS(" INDEXED BY refunds_charge");
 static const char SQL_CHARGE_REFUNDS_PG[] = CHARGE_REFUNDS("");
 static const char SQL_CHARGE_BOUNDS[] =

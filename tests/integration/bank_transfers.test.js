@@ -507,6 +507,177 @@ test('refunds of a customer_balance payment go back to the cash balance', async 
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
+test('a refund of the cash balance to the customer\'s bank: requires_action, the cash out at once; expired or canceled, it comes back', async () => {
+  const cus = await stripe.customers.create({ name: 'Returned', email: 'returned@example.com' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 5000, currency: 'eur' });
+  const before = await balanceOf(stripe, 'eur');
+
+  const re = await stripe.refunds.create({
+    customer: cus.id, origin: 'customer_balance', amount: 2000, currency: 'eur',
+    metadata: { ticket: '42' }, reason: 'requested_by_customer',
+  }, { idempotencyKey: `cash-refund-${cus.id}` });
+  assert.match(re.id, /^re_/);
+  assert.equal(re.status, 'requires_action');
+  assert.equal(re.amount, 2000);
+  assert.equal(re.currency, 'eur');
+  assert.equal(re.charge, null);
+  assert.equal(re.payment_intent, null);
+  assert.equal(re.balance_transaction, null);
+  assert.equal(re.instructions_email, 'returned@example.com');
+  assert.deepEqual(re.metadata, { ticket: '42' });
+  assert.equal(re.next_action.type, 'display_details');
+  assert.deepEqual(re.next_action.display_details.email_sent,
+    { email_sent_at: re.created, email_sent_to: 'returned@example.com' });
+  assert.equal(re.next_action.display_details.expires_at, re.created + 45 * 86400);
+  assertStripeShape(re, 'refund');
+  const replay = await stripe.refunds.create({
+    customer: cus.id, origin: 'customer_balance', amount: 2000, currency: 'eur',
+    metadata: { ticket: '42' }, reason: 'requested_by_customer',
+  }, { idempotencyKey: `cash-refund-${cus.id}` });
+  assert.equal(replay.id, re.id);
+  assert.deepEqual(await stripe.refunds.retrieve(re.id), re);
+  // its metadata changes; it still waits, and still expires
+  const meta = await stripe.refunds.update(re.id, { metadata: { ticket: '43' } });
+  assert.deepEqual(meta.metadata, { ticket: '43' });
+  assert.deepEqual((await stripe.refunds.retrieve(re.id)).next_action, re.next_action);
+
+  // the cash left the balance at once; the merchant's balance never held it
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 3000 });
+  let last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'return_initiated');
+  assert.equal(last.net_amount, -2000);
+  assert.equal(last.ending_balance, 3000);
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  assert.deepEqual(await balanceOf(stripe, 'eur'), before);
+  const created = (await stripe.events.list({ limit: 10 })).data.reverse();
+  const mine = created.filter((e) => e.data.object.id === re.id || e.data.object.id === last.id).map((e) => e.type);
+  assert.deepEqual(mine, ['refund.created', 'customer_cash_balance_transaction.created', 'refund.updated']);
+  assertStripeShape(created.find((e) => e.type === 'refund.created').data.object, 'refund');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+
+  // listed: all refunds, not under a charge
+  assert.ok((await stripe.refunds.list({ limit: 100 })).data.some((x) => x.id === re.id));
+
+  // a second one, sent where the merchant says; the balance must cover it
+  const re2 = await stripe.refunds.create({
+    customer: cus.id, origin: 'customer_balance', amount: 3000, currency: 'eur', instructions_email: 'bank@example.org',
+  });
+  assert.equal(re2.next_action.display_details.email_sent.email_sent_to, 'bank@example.org');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+
+  // refused: nothing changes
+  const n = (await txnsOf(stripe, cus.id)).length;
+  const nRefunds = (await stripe.refunds.list({ limit: 100 })).data.length;
+  const base = { customer: cus.id, origin: 'customer_balance', amount: 1, currency: 'eur' };
+  await refused(stripe.refunds.create(base), 400, 'amount_too_large', 'amount');
+  await refused(stripe.refunds.create({ ...base, currency: 'usd' }), 400, 'amount_too_large', 'amount');
+  await refused(stripe.refunds.create({ ...base, amount: 0 }), 400, undefined, 'amount');
+  await refused(stripe.refunds.create({ customer: cus.id, origin: 'customer_balance', currency: 'eur' }), 400, 'parameter_missing', 'amount');
+  await refused(stripe.refunds.create({ customer: cus.id, origin: 'customer_balance', amount: 1 }), 400, 'parameter_missing', 'currency');
+  await refused(stripe.refunds.create({ origin: 'customer_balance', amount: 1, currency: 'eur' }), 400, 'parameter_missing', 'customer');
+  await refused(stripe.refunds.create({ customer: cus.id, amount: 1, currency: 'eur' }), 400, 'parameter_missing', 'origin');
+  await refused(stripe.refunds.create({ ...base, origin: 'card' }), 400, undefined, 'origin');
+  await refused(stripe.refunds.create({ ...base, charge: 'ch_nope' }), 400, undefined, 'charge');
+  await refused(stripe.refunds.create({ ...base, color: 'red' }), 400, 'parameter_unknown');
+  await refused(stripe.refunds.create({ ...base, customer: 'cus_nope' }), 404, 'resource_missing', 'customer');
+  const noEmail = await stripe.customers.create({ name: 'No email' });
+  await stripe.testHelpers.customers.fundCashBalance(noEmail.id, { amount: 100, currency: 'eur' });
+  await refused(stripe.refunds.create({ ...base, customer: noEmail.id }), 400, 'parameter_missing', 'instructions_email');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(noEmail.id)).available, { eur: 100 });
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await refused(s2.refunds.create(base), 404, 'resource_missing', 'customer');
+  await refused(s2.refunds.retrieve(re.id), 404, 'resource_missing');
+  await refused(s2.testHelpers.refunds.expire(re.id), 404, 'resource_missing');
+  assert.equal((await txnsOf(stripe, cus.id)).length, n);
+  assert.equal((await stripe.refunds.list({ limit: 100 })).data.length, nRefunds);
+
+  // expired (Stripe's test helper, as when its 45 days pass): canceled, the cash back
+  const exp = await stripe.testHelpers.refunds.expire(re.id);
+  assert.equal(exp.status, 'canceled');
+  assert.equal(exp.next_action, undefined);
+  assertStripeShape(exp, 'refund');
+  assert.deepEqual(await stripe.refunds.retrieve(re.id), exp);
+  last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'return_canceled');
+  assert.equal(last.net_amount, 2000);
+  assert.equal(last.ending_balance, 2000);
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  const upd = (await stripe.events.list({ type: 'refund.updated', limit: 1 })).data[0];
+  assert.equal(upd.data.object.id, re.id);
+  assert.equal(upd.data.object.status, 'canceled');
+  await refused(stripe.testHelpers.refunds.expire(re.id), 400, undefined);
+  await refused(stripe.refunds.cancel(re.id), 400, undefined);
+
+  // canceled by the merchant: the same
+  const can = await stripe.refunds.cancel(re2.id);
+  assert.equal(can.status, 'canceled');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 5000 });
+  assert.deepEqual((await txnsOf(stripe, cus.id)).map((x) => x.type),
+    ['funded', 'return_initiated', 'return_initiated', 'return_canceled', 'return_canceled']);
+  assert.deepEqual(await balanceOf(stripe, 'eur'), before);
+  // the cash is the customer's again: it pays their next payment
+  const next = await cashIntent(stripe, cus.id, 5000, 'eur', EU_NL);
+  assert.equal(next.status, 'succeeded');
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test('a refund of a bank transfer payment with instructions_email goes to the customer\'s bank; expired, to the cash balance', async () => {
+  const cus = await stripe.customers.create({ name: 'Bank refund', email: 'payer@example.com' });
+  await stripe.testHelpers.customers.fundCashBalance(cus.id, { amount: 4000, currency: 'eur' });
+  const pi = await cashIntent(stripe, cus.id, 4000, 'eur', EU_NL);
+  assert.equal(pi.status, 'succeeded');
+  const before = await balanceOf(stripe, (await stripe.balanceTransactions.retrieve(
+    (await stripe.charges.retrieve(pi.latest_charge)).balance_transaction)).currency);
+  const nTxns = (await txnsOf(stripe, cus.id)).length;
+
+  const re = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500, instructions_email: 'payer-bank@example.com' },
+    { idempotencyKey: `bank-refund-${pi.id}` });
+  assert.equal(re.status, 'requires_action');
+  assert.equal(re.charge, pi.latest_charge);
+  assert.equal(re.payment_intent, pi.id);
+  assert.equal(re.instructions_email, 'payer-bank@example.com');
+  assert.equal(re.next_action.type, 'display_details');
+  assert.deepEqual(re.next_action.display_details,
+    { email_sent: { email_sent_at: re.created, email_sent_to: 'payer-bank@example.com' }, expires_at: re.created + 45 * 86400 });
+  assertStripeShape(re, 'refund');
+  const replay = await stripe.refunds.create({ payment_intent: pi.id, amount: 1500, instructions_email: 'payer-bank@example.com' },
+    { idempotencyKey: `bank-refund-${pi.id}` });
+  assert.equal(replay.id, re.id);
+  // the merchant gives it back now, as any refund; the cash balance does not move
+  const bt = await stripe.balanceTransactions.retrieve(re.balance_transaction);
+  assert.equal(bt.type, 'refund');
+  assert.equal(bt.source, re.id);
+  assert.equal((await balanceOf(stripe, bt.currency)).available, before.available + bt.amount);
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 0 });
+  assert.equal((await txnsOf(stripe, cus.id)).length, nTxns);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.amount_refunded, 1500);
+  assert.deepEqual((await stripe.refunds.list({ payment_intent: pi.id })).data.map((x) => x.id), [re.id]);
+  assert.deepEqual((await stripe.refunds.list({ charge: ch.id })).data.map((x) => x.id), [re.id]);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+
+  // without instructions_email the rest goes back to the cash balance, as before
+  const re2 = await stripe.refunds.create({ charge: ch.id, amount: 500 });
+  assert.equal(re2.status, 'succeeded');
+  assert.deepEqual((await stripe.customers.retrieveCashBalance(cus.id)).available, { eur: 500 });
+
+  // expired: canceled, the money goes to the customer's cash balance, not back to the merchant
+  const afterRefunds = await balanceOf(stripe, bt.currency);
+  const exp = await stripe.testHelpers.refunds.expire(re.id);
+  assert.equal(exp.status, 'canceled');
+  assertStripeShape(exp, 'refund');
+  const last = (await txnsOf(stripe, cus.id)).pop();
+  assert.equal(last.type, 'return_canceled');
+  assert.equal(last.net_amount, 1500);
+  assert.equal(last.ending_balance, 2000);
+  assertStripeShape(last, 'customer_cash_balance_transaction');
+  assert.deepEqual(await balanceOf(stripe, bt.currency), afterRefunds);
+  assert.equal((await stripe.charges.retrieve(ch.id)).amount_refunded, 2000);
+  assert.equal((await stripe.refunds.retrieve(re.id)).failure_balance_transaction, undefined);
+  await refused(stripe.testHelpers.refunds.expire(re2.id), 400, undefined);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
 // ---- invoices and subscriptions paid by bank transfer ----
 
 const { billingShape, clockAdvance } = require('./billing_helpers');

@@ -3,12 +3,13 @@
 // official stripe-node SDK: customers.create({source}), createSource / listSources /
 // retrieveSource / updateSource / deleteSource, default_source, charges.create({customer}),
 // capture, refunds, declines on attach and on charge, pagination, idempotency, and no card
-// number in clear on disk or in the log.
+// number in clear on disk or in the log; legacy ACH: bank account sources (btok_…), their
+// microdeposit verification, and their charges settled by the scheduler.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startTender, stopAll, readStoreFiles, SHARED } = require('./helpers');
+const { startTender, stopAll, readStoreFiles, waitFor, SHARED } = require('./helpers');
 
 const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
 // The spec's fields Stripe includes only where they apply: a card's `account` (a connected
@@ -430,5 +431,245 @@ test('no card number in clear on disk or in the log', async () => {
         assert.ok(!hay[i].includes(Buffer.from(form, 'utf16le')), `utf16 ${form.slice(-4)} in ${files[i]}`);
       }
     }
+  }
+});
+
+// ---- legacy ACH: a customer's bank account sources (the Sources / Bank Accounts API) ----
+
+const bankToken = (account_number, extra = {}) => stripe.tokens.create({
+  bank_account: {
+    country: 'US', currency: 'usd', routing_number: '110000000', account_number,
+    account_holder_name: 'Jenny Rosen', account_holder_type: 'individual', ...extra,
+  },
+});
+
+test('bank account sources: attach a btok, verify with 32 and 45, bank_accounts routes, events', async () => {
+  const c = await stripe.customers.create({ email: 'ach-legacy@example.com' });
+  const tok = await bankToken('000123456789');
+  const ba = await stripe.customers.createSource(c.id, { source: tok.id, metadata: { k: 'v' } });
+  assertStripeShape(ba, 'bank_account');
+  assert.equal(ba.id, tok.bank_account.id);
+  assert.match(ba.id, /^ba_/);
+  assert.equal(ba.object, 'bank_account');
+  assert.equal(ba.customer, c.id);
+  assert.equal(ba.status, 'new');
+  assert.equal(ba.last4, '6789');
+  assert.equal(ba.routing_number, '110000000');
+  assert.equal(ba.bank_name, 'STRIPE TEST BANK');
+  assert.equal(ba.account_holder_name, 'Jenny Rosen');
+  assert.equal(ba.account_holder_type, 'individual');
+  assert.equal(ba.fingerprint, tok.bank_account.fingerprint);
+  assert.deepEqual(ba.metadata, { k: 'v' });
+  // the first source becomes the default
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, ba.id);
+  const x = await stripe.customers.retrieve(c.id, { expand: ['default_source', 'sources'] });
+  assertStripeShape(x, 'customer');
+  assert.equal(x.default_source.object, 'bank_account');
+  assert.deepEqual(x.sources.data.map((s) => s.id), [ba.id]);
+  // the token is used up; unknown tokens are 404s; neither changes anything
+  await assert.rejects(stripe.customers.createSource(c.id, { source: tok.id }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used');
+  await assert.rejects(stripe.customers.createSource(c.id, { source: 'btok_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'source');
+
+  // a card beside it; lists by object, and the Bank Accounts API's own list
+  const card = await stripe.customers.createSource(c.id, { source: 'tok_visa' });
+  const all = await stripe.customers.listSources(c.id);
+  assert.deepEqual(all.data.map((s) => s.id), [card.id, ba.id]);
+  const banks = await stripe.customers.listSources(c.id, { object: 'bank_account' });
+  assert.deepEqual(banks.data.map((s) => s.id), [ba.id]);
+  banks.data.forEach((s) => assertStripeShape(s, 'bank_account'));
+  assert.deepEqual((await stripe.customers.listSources(c.id, { object: 'card' })).data.map((s) => s.id), [card.id]);
+  const page = await stripe.customers.listSources(c.id, { limit: 1, starting_after: card.id });
+  assert.deepEqual(page.data.map((s) => s.id), [ba.id]);
+  assert.equal(page.has_more, false);
+  const bl = await stripe.rawRequest('GET', `/v1/customers/${c.id}/bank_accounts`);
+  assert.deepEqual(bl.data.map((s) => s.id), [ba.id]);
+  assert.equal(bl.url, `/v1/customers/${c.id}/bank_accounts`);
+  assert.equal((await stripe.rawRequest('GET', `/v1/customers/${c.id}/bank_accounts/${ba.id}`)).id, ba.id);
+  assert.equal((await stripe.customers.retrieveSource(c.id, ba.id)).status, 'new');
+
+  // the Cards API's view has no bank accounts
+  await assert.rejects(stripe.rawRequest('GET', `/v1/customers/${c.id}/cards/${ba.id}`), (e) => e.statusCode === 404);
+  assert.deepEqual((await stripe.rawRequest('GET', `/v1/customers/${c.id}/cards`)).data.map((s) => s.id), [card.id]);
+  // update: the holder and metadata; a card's fields are unknown for a bank account
+  const up = await stripe.customers.updateSource(c.id, ba.id, { account_holder_name: 'J. Rosen', metadata: { k: '' } });
+  assert.equal(up.account_holder_name, 'J. Rosen');
+  assert.deepEqual(up.metadata, {});
+  await assert.rejects(stripe.customers.updateSource(c.id, ba.id, { exp_month: '12' }),
+    (e) => e.statusCode === 400 && e.code === 'parameter_unknown' && e.param === 'exp_month');
+  const upEv = await eventsOf('customer.source.updated', ba.id);
+  assert.equal(upEv.length, 1);
+  assert.equal(upEv[0].data.previous_attributes.account_holder_name, 'Jenny Rosen');
+
+  // verify: wrong amounts are refused and change nothing visible, 32 and 45 verify
+  const bad = await stripe.customers.verifySource(c.id, ba.id, { amounts: [1, 2] }).then(() => null, (e) => e);
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.code, 'bank_account_verification_failed');
+  assert.equal(bad.param, 'amounts');
+  assert.equal((await stripe.customers.retrieveSource(c.id, ba.id)).status, 'new');
+  await assert.rejects(stripe.customers.verifySource(c.id, ba.id, { amounts: [32] }),
+    (e) => e.statusCode === 400 && e.param === 'amounts');
+  const ok = await stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] });
+  assertStripeShape(ok, 'bank_account');
+  assert.equal(ok.status, 'verified');
+  await assert.rejects(stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] }),
+    (e) => e.statusCode === 400);
+  const vEv = await eventsOf('customer.source.updated', ba.id);
+  assert.equal(vEv.length, 2);
+  assert.equal(vEv[0].data.object.status, 'verified');
+  assert.deepEqual(vEv[0].data.previous_attributes, { status: 'new' });
+  const cEv = await eventsOf('customer.source.created', ba.id);
+  assert.equal(cEv.length, 1);
+  assertStripeShape(cEv[0].data.object, 'bank_account');
+
+  // the Bank Accounts API: create and verify through /bank_accounts (a test token alias)
+  const ba2 = await stripe.rawRequest('POST', `/v1/customers/${c.id}/bank_accounts`, { source: 'btok_us_verified' });
+  assert.equal(ba2.status, 'new');
+  assert.equal(ba2.last4, '6789');
+  const v2 = await stripe.rawRequest('POST', `/v1/customers/${c.id}/bank_accounts/${ba2.id}/verify`, { 'amounts[0]': '45', 'amounts[1]': '32' });
+  assert.equal(v2.status, 'verified');
+
+  // another merchant sees none of it
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s2.customers.retrieveSource(c.id, ba.id), (e) => e.statusCode === 404);
+  await assert.rejects(s2.customers.verifySource(c.id, ba.id, { amounts: [32, 45] }), (e) => e.statusCode === 404);
+  // another customer's bank account is not this one's
+  const c2 = await stripe.customers.create({});
+  await assert.rejects(stripe.customers.retrieveSource(c2.id, ba.id), (e) => e.statusCode === 404);
+  await assert.rejects(stripe.customers.deleteSource(c2.id, ba.id), (e) => e.statusCode === 404);
+
+  // default_source names either kind
+  assert.equal((await stripe.customers.update(c.id, { default_source: card.id })).default_source, card.id);
+  const back = await stripe.customers.update(c.id, { default_source: ba.id, expand: ['default_source'] });
+  assert.equal(back.default_source.id, ba.id);
+  assertStripeShape(back.default_source, 'bank_account');
+  await assert.rejects(stripe.customers.update(c2.id, { default_source: ba.id }),
+    (e) => e.statusCode === 404 && e.param === 'default_source');
+
+  // delete: gone, the default moves to the newest other source
+  const del = await stripe.customers.deleteSource(c.id, ba.id);
+  assert.deepEqual(del, { id: ba.id, object: 'bank_account', currency: 'usd', deleted: true });
+  assertStripeShape(del, 'deleted_bank_account');
+  await assert.rejects(stripe.customers.retrieveSource(c.id, ba.id), (e) => e.statusCode === 404);
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, ba2.id);
+  assert.equal((await eventsOf('customer.source.deleted', ba.id)).length, 1);
+  await stripe.rawRequest('DELETE', `/v1/customers/${c.id}/bank_accounts/${ba2.id}`);
+  assert.equal((await stripe.customers.retrieve(c.id)).default_source, card.id);
+});
+
+test('bank account sources: ten wrong microdeposit answers make it verification_failed', async () => {
+  const c = await stripe.customers.create({});
+  const ba = await stripe.customers.createSource(c.id, { source: 'btok_us_verified' });
+  for (let i = 1; i <= 10; i++) {
+    const e = await stripe.customers.verifySource(c.id, ba.id, { amounts: [10, 20] }).then(() => null, (x) => x);
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.code, 'bank_account_verification_failed');
+    assert.equal((await stripe.customers.retrieveSource(c.id, ba.id)).status, i < 10 ? 'new' : 'verification_failed');
+  }
+  // the right amounts no longer help
+  await assert.rejects(stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] }),
+    (e) => e.statusCode === 400 && e.code === 'bank_account_verification_failed');
+  const ev = await eventsOf('customer.source.updated', ba.id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].data.object.status, 'verification_failed');
+});
+
+const settled = (id) => waitFor(async () => {
+  const ch = await stripe.charges.retrieve(id);
+  return ch.status !== 'pending' && ch;
+}, `charge ${id} to settle`, 30000);
+
+test('bank account sources pay by ACH: pending, then succeeded or failed as the test account says', async () => {
+  const c = await stripe.customers.create({});
+  const ba = await stripe.customers.createSource(c.id, { source: 'btok_us_verified' });
+  // unverified: Stripe's 400, and no charge
+  const e0 = await stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id }).then(() => null, (e) => e);
+  assert.equal(e0.statusCode, 400);
+  assert.equal(e0.code, 'bank_account_unverified');
+  assert.equal(e0.param, 'source');
+  assert.deepEqual((await stripe.charges.list({ customer: c.id })).data, []);
+  await stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] });
+  // refusals: another currency, capture=false, the account without its customer
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'eur', customer: c.id }),
+    (e) => e.statusCode === 400 && e.param === 'currency');
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id, capture: false }),
+    (e) => e.statusCode === 400 && e.param === 'capture');
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', source: ba.id }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  const s2 = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(s2.charges.create({ amount: 1500, currency: 'usd', customer: c.id, source: ba.id }),
+    (e) => e.statusCode === 404);
+  assert.deepEqual((await stripe.charges.list({ customer: c.id })).data, []);
+
+  // the default source is the bank account: it pays by default
+  const ch = await stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id, description: 'ach' });
+  assertStripeShape(ch, 'charge');
+  assert.match(ch.id, /^py_/);
+  assert.equal(ch.status, 'pending');
+  assert.equal(ch.balance_transaction, null);
+  assert.equal(ch.payment_intent, null);
+  assert.equal(ch.payment_method, ba.id);
+  assert.equal(ch.payment_method_details.type, 'ach_debit');
+  assert.deepEqual(ch.payment_method_details.ach_debit, {
+    account_holder_type: null, bank_name: 'STRIPE TEST BANK', country: 'US',
+    fingerprint: ba.fingerprint, last4: '6789', routing_number: '110000000',
+  });
+  assert.equal(ch.source.object, 'bank_account');
+  assert.equal(ch.source.id, ba.id);
+  assertStripeShape(ch.source, 'bank_account');
+  // a bank account is not a PaymentMethod: expanding leaves its id
+  assert.equal((await stripe.charges.retrieve(ch.id, { expand: ['payment_method'] })).payment_method, ba.id);
+  const done = await settled(ch.id);
+  assertStripeShape(done, 'charge');
+  assert.equal(done.status, 'succeeded');
+  assert.equal(done.paid, true);
+  assert.match(done.balance_transaction, /^txn_/);
+  const bt = await stripe.balanceTransactions.retrieve(done.balance_transaction);
+  assert.equal(bt.amount, 1500);
+  assert.equal(bt.source, ch.id);
+  // a settled ACH charge refunds as any other
+  const re = await stripe.refunds.create({ charge: ch.id, amount: 500 });
+  assert.equal(re.amount, 500);
+  assert.equal((await stripe.charges.retrieve(ch.id)).amount_refunded, 500);
+  assert.deepEqual((await eventsOf('charge.pending', ch.id)).length, 1);
+  const okEv = await eventsOf('charge.succeeded', ch.id);
+  assert.equal(okEv.length, 1);
+  assertStripeShape(okEv[0].data.object, 'charge');
+
+  // a closed account (named as the source beside the default): the bank returns the debit
+  const closed = await stripe.customers.createSource(c.id, { source: 'btok_us_verified_accountClosed' });
+  await stripe.customers.verifySource(c.id, closed.id, { amounts: [45, 32] });
+  const ch2 = await stripe.charges.create({ amount: 2000, currency: 'usd', customer: c.id, source: closed.id });
+  assert.equal(ch2.status, 'pending');
+  const failed = await settled(ch2.id);
+  assertStripeShape(failed, 'charge');
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.failure_code, 'account_closed');
+  assert.equal(failed.balance_transaction, null);
+  assert.equal((await eventsOf('charge.failed', ch2.id)).length, 1);
+  assert.equal((await eventsOf('charge.succeeded', ch2.id)).length, 0);
+  // the charges still show their bank account once it is deleted
+  await stripe.customers.deleteSource(c.id, ba.id);
+  assert.equal((await stripe.charges.retrieve(ch.id)).source.id, ba.id);
+  await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id, source: ba.id }),
+    (e) => e.statusCode === 404 && e.param === 'source');
+});
+
+test('no bank account number in clear on disk or in the log', async () => {
+  const number = '987654321012';
+  const c = await stripe.customers.create({});
+  const tok = await bankToken(number);
+  const ba = await stripe.customers.createSource(c.id, { source: tok.id });
+  await stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] });
+  const ch = await stripe.charges.create({ amount: 1000, currency: 'usd', customer: c.id });
+  assert.equal((await settled(ch.id)).status, 'succeeded');
+  await stripe.tokens.create({ bank_account: { country: 'US', currency: 'usd', routing_number: '110000000', account_number: '12' } }).catch(() => {});
+  const stored = readStoreFiles(env.dataDir);
+  const files = [...stored.map((x) => x.file), env.server.logPath];
+  const hay = [...stored.map((x) => x.data), fs.readFileSync(env.server.logPath)];
+  for (let i = 0; i < hay.length; i++) {
+    assert.ok(!hay[i].includes(number), `the account number found in clear in ${files[i]}`);
+    assert.ok(!hay[i].includes(Buffer.from(number, 'utf16le')), `utf16 account number in ${files[i]}`);
   }
 });

@@ -2,7 +2,8 @@
  * SEPA debits settled on a real SQLite store: a debit is settled once its due time has come and
  * never twice (a second pass finds nothing: the claim committed with the settlement), a success
  * books one balance transaction and moves charge and intent to succeeded, a failure moves no
- * money and sends the intent back to requires_payment_method; mandates render as Stripe's.
+ * money and sends the intent back to requires_payment_method; mandates render as Stripe's; a
+ * legacy ACH charge (no intent) settles alone.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -243,4 +244,94 @@ Test(sepa, a_charge_names_its_mandate_in_its_details)
 	cr_assert_not(sepa_details_mandate("{\"sepa_debit\":{\"mandate\":null}}", id));
 	cr_assert_not(sepa_details_mandate("{\"sepa_debit\":{\"mandate\":\"\"}}", id));
 	cr_assert_not(sepa_details_mandate(NULL, id));
+}
+
+/* A legacy ACH charge (POST /v1/charges of a customer's bank account source): a pending charge
+ * and its debit, without a PaymentIntent (the debit's payment_intent is ''). */
+struct legacy_ctx {
+	const char *merchant, *ch_id, *details;
+	int behavior;
+};
+
+static int legacy_fn(struct db *db, void *p)
+{
+	struct legacy_ctx *x = p;
+	struct charge ch;
+	memset(&ch, 0, sizeof(ch));
+	snprintf(ch.id, sizeof(ch.id), "%s", x->ch_id);
+	ch.created = T0;
+	ch.amount = 1500;
+	snprintf(ch.currency, sizeof(ch.currency), "usd");
+	ch.status = "pending";
+	ch.customer = "cus_legacy";
+	ch.payment_method = "ba_legacy";
+	ch.outcome = SEPA_OUTCOME_PENDING;
+	ch.card = x->details;
+	int rc = charge_insert(db, x->merchant, &ch);
+	return rc != DB_OK ? rc
+			   : sepa_debit_schedule(db, x->merchant, x->ch_id, "", x->behavior, T0);
+}
+
+struct legacy_state {
+	const char *merchant, *ch_id;
+	char status[32], failure_code[48];
+	bool has_bt;
+};
+
+static int legacy_state_fn(struct db *db, void *p)
+{
+	struct legacy_state *x = p;
+	struct arena a;
+	arena_init(&a, 1u << 20);
+	struct charge ch;
+	int rc = charge_load(db, &a, x->merchant, x->ch_id, &ch);
+	if (rc == DB_OK) {
+		snprintf(x->status, sizeof(x->status), "%s", ch.status);
+		snprintf(x->failure_code, sizeof(x->failure_code), "%s",
+			 ch.failure_code ? ch.failure_code : "");
+		x->has_bt = ch.balance_transaction != NULL;
+	}
+	arena_release(&a);
+	return rc == DB_OK ? 0 : -1;
+}
+
+Test(sepa, a_legacy_ach_charge_settles_alone_and_a_returned_one_fails_with_its_code)
+{
+	char err[256];
+	struct merchant_keys k;
+	cr_assert_eq(merchant_create(s, "ACH test", "usd", 5734, &k, err, sizeof(err)), 0, "%s",
+		     err);
+	static const char ACH[] = "{\"ach_debit\":{\"account_holder_type\":null,\"bank_name\":"
+				  "\"STRIPE TEST BANK\",\"country\":\"US\",\"fingerprint\":\"f\","
+				  "\"last4\":\"6789\",\"routing_number\":\"110000000\"},\"type\":"
+				  "\"ach_debit\"}";
+	static const char SEPA[] =
+	    "{\"sepa_debit\":{\"bank_code\":\"37040044\",\"branch_code\":"
+	    "\"\",\"country\":\"DE\",\"fingerprint\":\"f\",\"last4\":\"3000\","
+	    "\"mandate\":null},\"type\":\"sepa_debit\"}";
+	struct legacy_ctx ok = {k.id, "py_legacy_ok", ACH, SEPA_SUCCEED};
+	struct legacy_ctx closed = {k.id, "py_legacy_closed", ACH, BANK_ACCOUNT_CLOSED};
+	/* a SEPA debit is always an intent's: one without is not the job's to settle */
+	struct legacy_ctx stray = {k.id, "py_stray_sepa", SEPA, SEPA_SUCCEED};
+	cr_assert_eq(store_write(s, k.id, legacy_fn, &ok), 0);
+	cr_assert_eq(store_write(s, k.id, legacy_fn, &closed), 0);
+	cr_assert_eq(store_write(s, k.id, legacy_fn, &stray), 0);
+	struct settle_ctx x = {T0, 0};
+	cr_assert_eq(store_write(s, k.id, settle_fn, &x), 0, "settle rc %d", x.n);
+	cr_assert_eq(x.n, 2);
+	struct legacy_state st = {.merchant = k.id, .ch_id = ok.ch_id};
+	cr_assert_eq(store_read(s, k.id, legacy_state_fn, &st), 0);
+	cr_assert_str_eq(st.status, "succeeded");
+	cr_assert(st.has_bt);
+	struct legacy_state cl = {.merchant = k.id, .ch_id = closed.ch_id};
+	cr_assert_eq(store_read(s, k.id, legacy_state_fn, &cl), 0);
+	cr_assert_str_eq(cl.status, "failed");
+	cr_assert_str_eq(cl.failure_code, "account_closed");
+	cr_assert_not(cl.has_bt);
+	struct legacy_state sp = {.merchant = k.id, .ch_id = stray.ch_id};
+	cr_assert_eq(store_read(s, k.id, legacy_state_fn, &sp), 0);
+	cr_assert_str_eq(sp.status, "pending");
+	x.now = T0 + 5;
+	cr_assert_eq(store_write(s, k.id, settle_fn, &x), 0);
+	cr_assert_eq(x.n, 0, "settled once only");
 }
