@@ -430,6 +430,49 @@ static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
     "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null}";
 
+/* A charge's refunds as Stripe's expanded `refunds` list: the newest CHARGE_REFUNDS_SHOWN, each
+ * rendered by the module that owns refunds (ex->render_id), and whether there are more (the
+ * rest through GET /v1/charges/{id}/refunds, its `url`). */
+#define CHARGE_REFUNDS_SHOWN 10
+static const char SQL_CHARGE_REFUNDS[] =
+    "SELECT id FROM refunds WHERE merchant_id = $1 AND charge = $2 ORDER BY created DESC, id DESC"
+    " LIMIT $3";
+
+static int charge_refunds_render(struct db *db, const char *merchant_id, const char *charge_id,
+				 const struct expand_set *ex, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CHARGE_REFUNDS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, charge_id, -1);
+	db_bind_int64(st, 3, CHARGE_REFUNDS_SHOWN + 1);
+	char ids[CHARGE_REFUNDS_SHOWN + 1][ID_MAX];
+	int n = 0, rc;
+	while ((rc = db_step(st)) == DB_ROW && n < CHARGE_REFUNDS_SHOWN + 1)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	json_key(j, "refunds");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (int i = 0; i < n && i < CHARGE_REFUNDS_SHOWN; i++) {
+		rc = ex->render_id(ex->ctx, db, ids[i], "refunds", j);
+		if (rc != DB_OK)
+			return rc;
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", n > CHARGE_REFUNDS_SHOWN);
+	char url[ID_MAX + 32];
+	snprintf(url, sizeof(url), "/v1/charges/%s/refunds", charge_id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return DB_OK;
+}
+
 int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
 		  const struct charge *ch, const struct expand_set *ex, struct json *j)
 {
@@ -526,6 +569,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_null(j, "receipt_number");
 	json_kv_null(j, "receipt_url");
 	json_kv_bool(j, "refunded", ch->amount > 0 && refunded == ch->amount);
+	if (ex && ex->refunds && ex->render_id) {
+		rc = charge_refunds_render(db, merchant_id, ch->id, ex, j);
+		if (rc != DB_OK)
+			return rc;
+	}
 	/* only a charge placed in review looks its review up (risk/review.h) */
 	char review[ID_MAX];
 	const char *review_id = ch->review;

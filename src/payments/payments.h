@@ -188,6 +188,9 @@ struct expand_set {
 	 * rendered by render_id (the field's name given for the object's own expansions) */
 	bool transfer, application_fee, invoice, review;
 	bool charge_invoice, charge_review; /* an intent's latest_charge.invoice / .review */
+	/* a charge's refunds (also an intent's latest_charge.refunds): a list, only when asked for,
+	 * as Stripe shows it since 2022-11-15 */
+	bool refunds;
 	/* renderers of objects other modules own; NULL leaves the id unexpanded */
 	int (*render_customer)(void *ctx, struct db *db, const char *id, struct json *j);
 	int (*render_payment_method)(void *ctx, struct db *db, const char *id, struct json *j);
