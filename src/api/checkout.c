@@ -187,9 +187,9 @@
 #define TRIAL_DAYS_MAX 730  /* subscriptions.c's bound */
 #define SHIP_COUNTRIES_MAX 250
 #define CUSTOM_TEXT_MAX 1200 /* Stripe's limit on each custom_text message */
-#define CUSTOM_FIELDS_MAX 3  /* Stripe's */
-#define CF_OPTIONS_MAX 200   /* a dropdown's options */
-#define CF_LENGTH_MAX 255    /* a text or numeric field's longest value */
+#define CUSTOM_FIELDS_MAX CHECKOUT_CUSTOM_FIELDS_MAX
+#define CF_OPTIONS_MAX 200 /* a dropdown's options */
+#define CF_LENGTH_MAX 255  /* a text or numeric field's longest value */
 
 /* the buy-now-pay-later types (PMT_BNPL), in the order Stripe's objects show their keys */
 static const char *const BNPL_NAMES[3] = {"affirm", "afterpay_clearpay", "klarna"};
@@ -2417,7 +2417,7 @@ static const struct param_spec shipping_collection_children[] = {
     {"allowed_countries", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec enabled_children[] = {
+const struct param_spec checkout_enabled_params[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -2442,7 +2442,7 @@ static const struct param_spec custom_text_position_children[] = {
     {"message", PT_STRING, PF_REQUIRED, CUSTOM_TEXT_MAX, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec custom_text_children[] = {
+const struct param_spec checkout_custom_text_params[] = {
     {"after_submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
     {"shipping_address", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
     {"submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
@@ -2485,7 +2485,7 @@ static const struct param_spec cf_length_children[] = {
     {"default_value", PT_STRING, 0, CF_LENGTH_MAX, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec custom_field_children[] = {
+const struct param_spec checkout_custom_field_params[] = {
     {"key", PT_STRING, PF_REQUIRED, 200, NULL, NULL},
     {"label", PT_OBJECT, PF_REQUIRED, 0, NULL, cf_label_children},
     {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"dropdown", "numeric", "text", NULL},
@@ -2500,12 +2500,12 @@ static const struct param_spec reuse_agreement_children[] = {
     {"position", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"auto", "hidden", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec tax_id_collection_children[] = {
+const struct param_spec checkout_tax_id_collection_params[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {"required", PT_ENUM, 0, 0, (const char *const[]){"if_supported", "never", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec consent_collection_children[] = {
+const struct param_spec checkout_consent_collection_params[] = {
     {"payment_method_reuse_agreement", PT_OBJECT, 0, 0, NULL, reuse_agreement_children},
     {"promotions", PT_ENUM, 0, 0, (const char *const[]){"auto", "none", NULL}, NULL},
     {"terms_of_service", PT_ENUM, 0, 0, (const char *const[]){"none", "required", NULL}, NULL},
@@ -2529,7 +2529,7 @@ static const struct param_spec invoice_data_children[] = {
     {"rendering_options", PT_OBJECT, 0, 0, NULL, inv_rendering_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec invoice_creation_children[] = {
+const struct param_spec checkout_invoice_creation_params[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {"invoice_data", PT_OBJECT, 0, 0, NULL, invoice_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -2592,18 +2592,18 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"always", "if_required", NULL}, NULL},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
     {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
-    {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
-    {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
-    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, tax_id_collection_children},
-    {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
+    {"invoice_creation", PT_OBJECT, 0, 0, NULL, checkout_invoice_creation_params},
+    {"consent_collection", PT_OBJECT, 0, 0, NULL, checkout_consent_collection_params},
+    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, checkout_tax_id_collection_params},
+    {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, checkout_custom_field_params},
     {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
      NULL},
-    {"phone_number_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"phone_number_collection", PT_OBJECT, 0, 0, NULL, checkout_enabled_params},
     {"customer_creation", PT_ENUM, 0, 0, (const char *const[]){"always", "if_required", NULL},
      NULL},
     {"customer_update", PT_OBJECT, 0, 0, NULL, customer_update_children},
     {"locale", PT_ENUM, 0, 0, locales, NULL},
-    {"custom_text", PT_OBJECT, 0, 0, NULL, custom_text_children},
+    {"custom_text", PT_OBJECT, 0, 0, NULL, checkout_custom_text_params},
     {"after_expiration", PT_OBJECT, 0, 0, NULL, after_expiration_children},
     {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
     {"shipping_address_collection", PT_OBJECT, 0, 0, NULL, shipping_collection_children},
@@ -2710,6 +2710,15 @@ static int shipping_resolve(struct req *r, struct db *db, struct session *s)
 	return 0;
 }
 
+/* Tender's post-payment invoice takes the session's line items only (invoice_creation_parse;
+ * a payment link's update too): the refusal, on param shown. -1 with r->err. */
+static int invoice_creation_refused(struct req *r, const char *shown)
+{
+	return req_fail(r, ERR_PARAM_BAD, shown,
+			"Tender's post-payment invoices take the line items only: not with "
+			"discounts, allow_promotion_codes, tax rates or shipping_options.");
+}
+
 /* invoice_creation (mode=payment): the invoice made when the payment succeeds, kept in the
  * collect JSON o as the session shows it. Tender's post-payment invoice takes the session's
  * line items only: a session with a discount, tax rates or shipping options is refused with
@@ -2728,10 +2737,8 @@ static int invoice_creation_parse(struct req *r, const struct session *s, json_t
 	for (const struct form_node *it = li ? li->first_child : NULL; it; it = it->next)
 		taxed = taxed || form_get(it, "tax_rates") || form_get(it, "dynamic_tax_rates");
 	if (en && (param_present(r, "discounts") || s->allow_promotion_codes || taxed ||
-		   param_present(r, "shipping_options")))
-		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
-				"Tender's post-payment invoices take the line items only: not with "
-				"discounts, allow_promotion_codes, tax rates or shipping_options.");
+		   param_present(r, "shipping_options") || s->shipping_options))
+		return invoice_creation_refused(r, "invoice_creation[enabled]");
 	const char *meta = "{}";
 	if (metadata_apply(r, NULL, "invoice_creation.invoice_data.metadata", &meta) != 0)
 		return -1;
@@ -2875,6 +2882,11 @@ static int collect_parse(struct req *r, struct session *s)
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
+	/* consent_collection not given: the one s already has (a payment link's update takes
+	 * custom_text but not consent_collection) */
+	const char *tos = param_present(r, "consent_collection")
+			      ? param_str(r, "consent_collection.terms_of_service")
+			      : collect_str(&r->arena, s, "consent_collection", "terms_of_service");
 	s->collect = NULL;
 	if (!any)
 		return 0;
@@ -2894,7 +2906,6 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD, "custom_text[shipping_address]",
 				"`custom_text[shipping_address]` can only be used with "
 				"`shipping_address_collection`.");
-	const char *tos = param_str(r, "consent_collection.terms_of_service");
 	bool tos_required = tos && strcmp(tos, "required") == 0;
 	if (param_present(r, "custom_text.terms_of_service_acceptance") && !tos_required)
 		return req_fail(r, ERR_PARAM_BAD, "custom_text[terms_of_service_acceptance]",
@@ -3060,7 +3071,8 @@ static int collect_parse(struct req *r, struct session *s)
 		json_object_set_new(o, "consent_collection",
 				    json_pack("{s:o?,s:s?,s:s?}", "payment_method_reuse_agreement",
 					      pos ? json_pack("{s:s}", "position", pos) : NULL,
-					      "promotions", pr, "terms_of_service", tos));
+					      "promotions", pr, "terms_of_service",
+					      param_str(r, "consent_collection.terms_of_service")));
 	} else {
 		json_object_set_new(o, "consent_collection", json_null());
 	}
@@ -3306,6 +3318,17 @@ struct create_ctx {
 	struct discount_spec spec;
 };
 
+/* Tender's post-payment invoice takes no taxes: not automatic tax with invoice_creation (a
+ * session's, or a payment link's as created or updated). 0, or -1 with r->err. */
+static int auto_tax_invoice_check(struct req *r, const struct session *s)
+{
+	if (s->automatic_tax && collect_str(&r->arena, s, "invoice_creation", "enabled"))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
+				"Tender does not make post-payment invoices together with "
+				"automatic tax.");
+	return 0;
+}
+
 /* automatic_tax[enabled, liability] of create onto s: not in setup mode, the liability the
  * merchant's own (Tender has no Connect tax liability), not with invoice_creation (Tender's
  * post-payment invoice takes no taxes). 0, or -1 with r->err. */
@@ -3322,11 +3345,7 @@ static int auto_tax_parse(struct req *r, struct session *s)
 	if (lt && strcmp(lt, "self") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[liability][type]",
 				"Tender takes tax liability `self` only (the merchant's own).");
-	if (collect_str(&r->arena, s, "invoice_creation", "enabled"))
-		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
-				"Tender does not make post-payment invoices together with "
-				"automatic tax.");
-	return 0;
+	return auto_tax_invoice_check(r, s);
 }
 
 /* Inside create's write, its items priced: automatic tax with no line's own tax_rates or
@@ -3459,6 +3478,24 @@ static bool bnpl_offered(const struct session *s, const char *type)
 					(s->amount_total < min || s->amount_total > max));
 }
 
+int checkout_debit_refusals(struct req *r, const char *debit)
+{
+	static const char *const refused[] = {"custom_fields",	    "phone_number_collection",
+					      "consent_collection", "tax_id_collection",
+					      "invoice_creation",   "billing_address_collection"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (!param_present(r, refused[i]))
+			continue;
+		const char *v = param_str(r, refused[i]);
+		if (v && strcmp(v, "auto") == 0)
+			continue; /* billing_address_collection=auto: nothing asked */
+		return req_fail(r, ERR_PARAM_BAD, refused[i],
+				"Tender's checkout page does not take `%s` with %s.", refused[i],
+				debit);
+	}
+	return 0;
+}
+
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
  * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit,
  * us_bank_account, ideal and bancontact; mode=setup the same, with a currency). A session
@@ -3538,19 +3575,8 @@ static int pm_types_parse(struct req *r, struct session *s)
 					"Tender's checkout page does not take `%s` with %s.", k,
 					pm_type_name(banks & (~banks + 1u)));
 	}
-	static const char *const refused[] = {"custom_fields",	    "phone_number_collection",
-					      "consent_collection", "tax_id_collection",
-					      "invoice_creation",   "billing_address_collection"};
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		if (!param_present(r, refused[i]))
-			continue;
-		const char *v = param_str(r, refused[i]);
-		if (v && strcmp(v, "auto") == 0)
-			continue; /* billing_address_collection=auto: nothing asked */
-		return req_fail(r, ERR_PARAM_BAD, refused[i],
-				"Tender's checkout page does not take `%s` with %s.", refused[i],
-				debit);
-	}
+	if (checkout_debit_refusals(r, debit) != 0)
+		return -1;
 	if (pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
 				  "payment_intent_data[capture_method]", true) != 0)
 		return -1;
@@ -3727,13 +3753,67 @@ static int h_create(struct req *r)
 	return req_write(r, create_fn, &c);
 }
 
+/* The link's settings checked as a payment-mode session's own (collect_parse,
+ * custom_fields_parse and the rules between them), on a session standing for each payment's:
+ * the link's shipping, promotion codes, automatic tax and types. An update keeps what the
+ * request does not name (in->collect, in->custom_fields) and takes what it does. */
+int checkout_link_settings(struct req *r, const struct checkout_link_in *in, const char **collect,
+			   const char **custom_fields)
+{
+	struct session s;
+	memset(&s, 0, sizeof(s));
+	s.mode = "payment";
+	s.shipping_countries = in->ship ? in->ship->countries : NULL;
+	s.shipping_options = in->ship ? in->ship->options : NULL;
+	s.allow_promotion_codes = in->allow_promotion_codes;
+	s.automatic_tax = in->automatic_tax;
+	s.pm_types = in->pm_types;
+	s.collect = in->collect; /* what custom_text is checked against (consent_collection) */
+	if (collect_parse(r, &s) != 0 || custom_fields_parse(r, &s) != 0)
+		return -1;
+	*custom_fields = param_present(r, "custom_fields") ? s.custom_fields : in->custom_fields;
+	*collect = s.collect;
+	if (in->collect && s.collect) {
+		/* an update: the settings it names over those the link has */
+		static const char *const keys[] = {"billing_address_collection", "custom_text",
+						   "customer_creation", "invoice_creation",
+						   "payment_method_collection"};
+		json_t *have = json_loads(in->collect, 0, NULL),
+		       *now = json_loads(s.collect, 0, NULL);
+		for (size_t i = 0; have && now && i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (param_present(r, keys[i]))
+				json_object_set(have, keys[i], json_object_get(now, keys[i]));
+		char *t = have && now ? json_dumps(have, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(have);
+		json_decref(now);
+		*collect = t ? arena_strdup(&r->arena, t) : NULL;
+		free(t);
+		if (!*collect)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else if (!s.collect) {
+		*collect = in->collect;
+	}
+	/* the link as it now stands, held to a session's rules between its settings (an update
+	 * may have turned on what an invoice_creation it keeps is not taken with) */
+	s.collect = *collect;
+	if (auto_tax_invoice_check(r, &s) != 0)
+		return -1;
+	if (collect_str(&r->arena, &s, "invoice_creation", "enabled") &&
+	    (s.allow_promotion_codes || s.shipping_options))
+		return invoice_creation_refused(r, param_present(r, "invoice_creation")
+						       ? "invoice_creation[enabled]"
+						       : "allow_promotion_codes");
+	return 0;
+}
+
 int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
 			      bool automatic_tax, bool allow_promotion_codes, const char *pm_types,
-			      const char *nonce, char ret_id[ID_MAX])
+			      const char *collect, const char *custom_fields, const char *nonce,
+			      char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -3782,6 +3862,9 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.automatic_tax = automatic_tax; /* the page asks for the address before the card */
 	s.pm_types = pm_types;
 	s.allow_promotion_codes = allow_promotion_codes; /* its page's promotion code field */
+	/* what its page asks of the buyer, and what the payment then makes (invoice, customer) */
+	s.collect = collect;
+	s.custom_fields = custom_fields;
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);

@@ -553,7 +553,35 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
 			      bool automatic_tax, bool allow_promotion_codes, const char *pm_types,
-			      const char *nonce, char ret_id[ID_MAX]);
+			      const char *collect, const char *custom_fields, const char *nonce,
+			      char ret_id[ID_MAX]);
+/* A payment link as each payment's session will stand (checkout_link_settings). collect and
+ * custom_fields: what it holds (an update; NULL: none, or a create). */
+struct checkout_link_in {
+	const struct checkout_shipping *ship;
+	bool allow_promotion_codes, automatic_tax;
+	const char *pm_types, *collect, *custom_fields;
+};
+/* A payment link's billing_address_collection, custom_text, custom_fields, customer_creation,
+ * invoice_creation, phone_number_collection, payment_method_collection, consent_collection,
+ * tax_id_collection and payment_intent_data[setup_future_usage] (those the request has) checked
+ * by a payment-mode session's own code, with the rules between them and the link's other
+ * settings: the session's `collect` JSON (NULL: none) and custom_fields JSON (NULL: none) each
+ * payment's session takes, an update's over those the link has. 0, or -1 with r->err. */
+int checkout_link_settings(struct req *r, const struct checkout_link_in *in, const char **collect,
+			   const char **custom_fields);
+/* With a bank debit, redirect or lender (debit: its name) the page does not ask for custom
+ * fields, phone, consent, tax ids, a full billing address, nor makes an invoice: 400 on the one
+ * the request has. 0, or -1 with r->err. */
+int checkout_debit_refusals(struct req *r, const char *debit);
+/* The parameter tables of those settings (a session's and a payment link's) */
+#define CHECKOUT_CUSTOM_FIELDS_MAX 3 /* Stripe's */
+extern const struct param_spec checkout_enabled_params[];
+extern const struct param_spec checkout_custom_text_params[];
+extern const struct param_spec checkout_custom_field_params[];
+extern const struct param_spec checkout_tax_id_collection_params[];
+extern const struct param_spec checkout_consent_collection_params[];
+extern const struct param_spec checkout_invoice_creation_params[];
 
 /* A session's (or link's) payment_method_types (bits of payments/pm_types.h) against its total
  * amount in currency: a lender whose limits (payments/redirect.h) the amount is outside of is
