@@ -30,6 +30,15 @@
  * line's, and the link's page goes on to the session's page as with automatic tax, where the
  * buyer chooses the quantities (checkout.c) before the card. A change reaches the sessions opened
  * afterwards; a session already opened keeps what it was made with.
+ *
+ * What the page asks of the buyer and what the payment makes (billing_address_collection,
+ * custom_fields, custom_text, customer_creation, invoice_creation, phone_number_collection,
+ * payment_method_collection, consent_collection, tax_id_collection,
+ * payment_intent_data[setup_future_usage]; update: those 2023-08-16 updates): checked by the
+ * session's own code (checkout_link_settings, as a payment-mode session's), kept as the session's
+ * `collect` JSON and custom_fields, and given to each payment's session, whose page asks for
+ * them (the link's page goes on to it, as with automatic tax) and whose payment makes the
+ * invoice and the customer.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -801,6 +810,42 @@ static int update_line_items(struct req *r, struct db *db, struct link *l)
 	return payments_check_minimum_db(r, db, total, l->currency, "line_items", "line_items");
 }
 
+/* An update's link paid by a bank debit, redirect or lender: as create
+ * (checkout_debit_refusals), nothing those forms do not ask for (custom fields, phone, consent,
+ * tax id, a full billing address) nor an invoice; the refusal names what the request changed.
+ * 0, or -1 with r->err. */
+static int debit_settings_check(struct req *r, const struct link *l)
+{
+	unsigned debits =
+	    pm_types_from_json(l->pm_types, PMT_CARD) &
+	    (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL);
+	if (!debits)
+		return 0;
+	json_t *c = l->collect ? json_loads(l->collect, 0, NULL) : NULL;
+	const char *bac = json_string_value(json_object_get(c, "billing_address_collection"));
+	const char *asks = NULL;
+	if (l->custom_fields && strcmp(l->custom_fields, "[]") != 0)
+		asks = "custom_fields";
+	else if (json_is_true(
+		     json_object_get(json_object_get(c, "phone_number_collection"), "enabled")))
+		asks = "phone_number_collection";
+	else if (json_is_object(json_object_get(c, "consent_collection")))
+		asks = "consent_collection";
+	else if (json_is_true(json_object_get(json_object_get(c, "tax_id_collection"), "enabled")))
+		asks = "tax_id_collection";
+	else if (json_is_true(json_object_get(json_object_get(c, "invoice_creation"), "enabled")))
+		asks = "invoice_creation";
+	else if (bac && strcmp(bac, "required") == 0)
+		asks = "billing_address_collection";
+	json_decref(c);
+	if (!asks)
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD,
+			param_present(r, "payment_method_types") ? "payment_method_types" : asks,
+			"Tender's checkout page does not take `%s` with %s.", asks,
+			pm_type_name(debits & (~debits + 1u)));
+}
+
 /* previous_attributes of the settings an update names: the link's old values as it showed
  * them (link_render of old, each key taken from it). 0, or -1 with r->err. */
 static int settings_previous(struct req *r, const struct link *old, struct json *j)
@@ -857,7 +902,8 @@ static int update_fn(struct db *db, void *arg)
 					    .pm_types = l->pm_types,
 					    .collect = old.collect,
 					    .custom_fields = old.custom_fields};
-	if (checkout_link_settings(r, &in, &l->collect, &l->custom_fields) != 0)
+	if (checkout_link_settings(r, &in, &l->collect, &l->custom_fields) != 0 ||
+	    debit_settings_check(r, l) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)

@@ -505,6 +505,7 @@ test('collection settings: update takes Stripe\'s updatable ones (previous_attri
     [{ allow_promotion_codes: true }, 'allow_promotion_codes'], // it makes an invoice
     [{ phone_number_collection: { enabled: true } }, 'phone_number_collection'], // not updatable
     [{ payment_method_collection: 'if_required' }, 'payment_method_collection'],
+    [{ payment_method_types: ['card', 'us_bank_account'] }, 'payment_method_types'], // no invoice with a bank debit
   ];
   for (const [params, param] of updates) {
     await assert.rejects(stripe.paymentLinks.update(link.id, params), (e) => {
