@@ -848,6 +848,9 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		if (metered) { /* no quantity; the page says how its usage is priced */
 			json_kv_bool(&j, "metered", true);
 			json_kv_bool(&j, "tiered", pf.tiers != NULL);
+			/* transform_quantity: its unit amount is per divide_by units */
+			if (qty_transform_set(&pf.transform))
+				json_kv_int(&j, "per_units", pf.transform.divide_by);
 		}
 		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
 		if (pf.recurring) {
@@ -1070,6 +1073,13 @@ static const char SQL_SET_DISCOUNT[] =
     " AND allow_promotion_codes = 1"
     " AND (payment_intent = $6 OR (payment_intent IS NULL AND $6 IS NULL))"
     " AND (subscription = $7 OR (subscription IS NULL AND $7 IS NULL))";
+/* a promotion code a lowered quantity no longer reaches the minimum of (quantities_fn), off the
+ * session however it came (allow_promotion_codes or discounts[0][promotion_code]) */
+static const char SQL_DROP_DISCOUNT[] =
+    "UPDATE checkout_sessions SET discount_coupon = NULL, discount_promotion_code = NULL,"
+    " amount_total = $3, line_items = $4 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " AND (payment_intent = $5 OR (payment_intent IS NULL AND $5 IS NULL))"
+    " AND (subscription = $6 OR (subscription IS NULL AND $6 IS NULL))";
 static const char SQL_BY_NONCE[] =
     "SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND link_nonce = $2";
 /* the attempt's PaymentIntent, only while open */
@@ -4886,6 +4896,17 @@ static void quantities_form(struct req *r, struct buf *b, const struct page_ctx 
 			 "</form>");
 }
 
+/* " per unit", or a price with transform_quantity's " per N units" (its unit amount is for
+ * that many: the usage is divided by N before it is priced) */
+static void per_units_put(struct buf *b, json_t *line)
+{
+	int64_t n = json_integer_value(json_object_get(line, "per_units"));
+	if (n > 1)
+		buf_printf(b, " per %lld units", (long long)n);
+	else
+		buf_puts(b, " per unit");
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -4945,13 +4966,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 				html_escape(&b, major);
 				buf_puts(&b, " ");
 				html_escape(&b, x->s.currency);
-				buf_puts(&b, " per unit");
+				per_units_put(&b, it);
 			} else {
 				buf_puts(&b, ", ");
 				html_amount(&b,
 					    json_integer_value(json_object_get(it, "unit_amount")),
 					    x->s.currency);
-				buf_puts(&b, " per unit");
+				per_units_put(&b, it);
 			}
 			if (iv) {
 				interval = arena_strdup(&r->arena, iv);
@@ -6709,6 +6730,9 @@ struct quantities_ctx {
 	const char *ids[QUANTITY_LINES_MAX];
 	int64_t qty[QUANTITY_LINES_MAX];
 	bool done;
+	/* the promotion code the new quantities no longer reach the minimum of: why it was
+	 * dropped, for the page (NULL: none) */
+	const char *dropped;
 };
 
 /* The form's quantity[<line id>] values for x's adjustable lines: each a whole number within its
@@ -6822,6 +6846,34 @@ static int quantities_fn(struct db *db, void *arg)
 			   : req_fail(r, ERR_API, NULL, NULL);
 	if (session_reprice(r, db, &cur, "quantity") != 0)
 		return -1;
+	/* a promotion code is redeemed only for a purchase of its restrictions[minimum_amount]:
+	 * a subtotal lowered below it loses the code, as Stripe's Checkout removes a code that no
+	 * longer applies, and the page says why */
+	if (cur.discount_promotion_code) {
+		struct promotion_code p;
+		if (promotion_code_load(r, db, cur.discount_promotion_code, &p) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		int64_t min = 0;
+		if (p.has_minimum && (!promotion_code_minimum_in(&p, cur.currency, &min) ||
+				      cur.amount_subtotal < min)) {
+			cur.discount_coupon = NULL;
+			cur.discount_promotion_code = NULL;
+			if (session_reprice(r, db, &cur, "quantity") != 0)
+				return -1;
+			struct buf b;
+			buf_init(&b, 256);
+			if (min > 0)
+				html_amount(&b, min, cur.currency);
+			c->dropped = arena_printf(
+			    &r->arena,
+			    "The promotion code %s needs a purchase of at least %s: it no longer "
+			    "applies and was removed.",
+			    p.code, b.failed || min <= 0 ? "more" : buf_cstr(&b));
+			buf_release(&b);
+			if (!c->dropped)
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
+	}
 	struct db_stmt *st = db_prepare(db, SQL_SET_CUSTOM_AMOUNT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -6836,6 +6888,20 @@ static int quantities_fn(struct db *db, void *arg)
 	if (db_step_changes(st, &changed) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c->done = changed == 1;
+	if (c->done && c->dropped) {
+		/* the code off the session in the same write (totals as just priced) */
+		st = db_prepare(db, SQL_DROP_DISCOUNT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, x->acct, -1);
+		db_bind_text(st, 2, x->id, -1);
+		db_bind_int64(st, 3, cur.amount_total);
+		db_bind_text(st, 4, cur.line_items, -1);
+		db_bind_text(st, 5, cur.payment_intent, -1);
+		db_bind_text(st, 6, cur.subscription, -1);
+		if (db_step_changes(st, &changed) != DB_OK || changed != 1)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	return 0;
 }
 
@@ -6855,6 +6921,14 @@ static int h_quantities(struct req *r)
 	if (bad)
 		return checkout_page(r, &x, 400, bad);
 	int wrc = req_write(r, quantities_fn, &c);
+	if (wrc == 0 && c.done && c.dropped) {
+		/* the page as it now stands, saying why the code went */
+		struct page_ctx now;
+		rc = page_lookup(r, &now, r->args[0], r->args[1]);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+		return checkout_page(r, &now, 200, c.dropped);
+	}
 	return form_written(r, &x, wrc, c.done);
 }
 
