@@ -186,8 +186,12 @@ static void custom_fields_kv(struct json *j, const char *custom_fields)
 static void link_render(struct req *r, const struct link *l, struct json *j)
 {
 	json_t *c = l->collect ? json_loads(l->collect, 0, NULL) : NULL;
-	const char *sfu = json_string_value(
-	    json_object_get(json_object_get(c, "payment_intent_data"), "setup_future_usage"));
+	/* payment_intent_data's that each session keeps in its collect (checkout.c's pi_data) */
+	json_t *pid = json_object_get(c, "payment_intent_data");
+	const char *sfu = json_string_value(json_object_get(pid, "setup_future_usage"));
+	const char *sd = json_string_value(json_object_get(pid, "statement_descriptor"));
+	const char *sds = json_string_value(json_object_get(pid, "statement_descriptor_suffix"));
+	json_t *pmeta = json_object_get(pid, "metadata");
 	json_obj_open(j);
 	json_kv_str(j, "id", l->id);
 	json_kv_str(j, "object", "payment_link");
@@ -240,14 +244,14 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	json_kv_raw(j, "metadata", l->metadata, strlen(l->metadata));
 	json_kv_null(j, "on_behalf_of");
 	json_key(j, "payment_intent_data");
-	if (l->pi_capture_method || l->pi_description || sfu) {
+	if (l->pi_capture_method || l->pi_description || pid) {
 		json_obj_open(j);
 		json_kv_str_or_null(j, "capture_method", l->pi_capture_method);
 		json_kv_str_or_null(j, "description", l->pi_description);
-		json_kv_raw(j, "metadata", "{}", 2);
+		setting_kv(j, json_is_object(pmeta) ? pid : NULL, "metadata", "{}");
 		json_kv_str_or_null(j, "setup_future_usage", sfu);
-		json_kv_null(j, "statement_descriptor");
-		json_kv_null(j, "statement_descriptor_suffix");
+		json_kv_str_or_null(j, "statement_descriptor", sd);
+		json_kv_str_or_null(j, "statement_descriptor_suffix", sds);
 		json_kv_null(j, "transfer_group");
 		json_obj_close(j);
 	} else {
@@ -336,6 +340,10 @@ static const struct param_spec pi_data_children[] = {
     {"description", PT_STRING, 0, 1000, NULL, NULL},
     {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"off_session", "on_session", NULL},
      NULL},
+    /* these three as a session's (checkout_link_settings) */
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {"statement_descriptor_suffix", PT_STRING, 0, 22, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const char *const bac_values[] = {"auto", "required", NULL};

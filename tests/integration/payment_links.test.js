@@ -387,7 +387,7 @@ test('collection settings: the link shows them and each payment\'s session page 
     customer_creation: 'always',
     billing_address_collection: 'required',
     invoice_creation: { enabled: true, invoice_data: { description: 'Thanks for the shirt', metadata: { order: '42' } } },
-    payment_intent_data: { setup_future_usage: 'off_session' },
+    payment_intent_data: { setup_future_usage: 'off_session', metadata: { channel: 'link' }, statement_descriptor_suffix: 'SHIRTS' },
   });
   assertStripeShape(link, 'payment_link');
   assert.deepEqual(link.custom_fields, [{ dropdown: null, key: 'engraving', label: { custom: 'Engraving', type: 'custom' }, numeric: null,
@@ -404,6 +404,8 @@ test('collection settings: the link shows them and each payment\'s session page 
   assert.equal(link.invoice_creation.invoice_data.description, 'Thanks for the shirt');
   assert.deepEqual(link.invoice_creation.invoice_data.metadata, { order: '42' });
   assert.equal(link.payment_intent_data.setup_future_usage, 'off_session');
+  assert.deepEqual(link.payment_intent_data.metadata, { channel: 'link' });
+  assert.equal(link.payment_intent_data.statement_descriptor_suffix, 'SHIRTS');
   assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), link);
   const customers = (await stripe.customers.list({ limit: 100 })).data.length;
 
@@ -445,6 +447,9 @@ test('collection settings: the link shows them and each payment\'s session page 
   const [pi] = await paymentsOf(link);
   assert.equal(pi.customer, cus.id);
   assert.equal(pi.setup_future_usage, 'off_session');
+  assert.equal(pi.metadata.channel, 'link');
+  assert.equal(pi.metadata.payment_link, link.id);
+  assert.equal(pi.statement_descriptor_suffix, 'SHIRTS');
 });
 
 test('collection settings: update takes Stripe\'s updatable ones (previous_attributes); refusals change nothing', async () => {
@@ -488,6 +493,7 @@ test('collection settings: update takes Stripe\'s updatable ones (previous_attri
     [{ invoice_creation: { enabled: true }, automatic_tax: { enabled: true } }, 'invoice_creation[enabled]'],
     [{ custom_text: { terms_of_service_acceptance: { message: 'x' } } }, 'custom_text[terms_of_service_acceptance]'],
     [{ custom_text: { shipping_address: { message: 'x' } } }, 'custom_text[shipping_address]'],
+    [{ payment_intent_data: { statement_descriptor: 'MUGS' } }, 'payment_intent_data[statement_descriptor]'], // a card payment's is the suffix
     [{ tax_id_collection: { enabled: false, required: 'if_supported' } }, 'tax_id_collection[required]'],
     [{ custom_fields: [{ key: 'a-b', label: { type: 'custom', custom: 'A' }, type: 'text' }] }, 'custom_fields[0][key]'],
     [{ line_items: [{ price: sepa.id }], payment_method_types: ['sepa_debit'], phone_number_collection: { enabled: true } }, 'phone_number_collection'],
