@@ -3651,6 +3651,38 @@ static int cash_type_check(struct req *r, const struct session *s)
 	return 0;
 }
 
+/* subscription_data[trial_period_days, metadata, description] (mode=subscription; a payment
+ * link's of recurring prices too) onto s. 0, or -1 with r->err. */
+static int sub_data_parse(struct req *r, struct session *s)
+{
+	int64_t days = 0;
+	if (param_int(r, "subscription_data.trial_period_days", &days) == 1 &&
+	    (days < 1 || days > TRIAL_DAYS_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
+				"subscription_data[trial_period_days] must be between 1 and %d.",
+				TRIAL_DAYS_MAX);
+	s->sub_trial_days = days;
+	s->sub_metadata = "{}";
+	if (metadata_apply(r, NULL, "subscription_data.metadata", &s->sub_metadata) != 0)
+		return -1;
+	const char *d = param_str(r, "subscription_data.description");
+	s->sub_description = d && *d ? d : NULL;
+	return 0;
+}
+
+int checkout_sub_data_parse(struct req *r, struct checkout_link_sub *ret)
+{
+	struct session s;
+	memset(&s, 0, sizeof(s));
+	s.mode = "subscription";
+	if (sub_data_parse(r, &s) != 0)
+		return -1;
+	ret->trial_days = s.sub_trial_days;
+	ret->metadata = s.sub_metadata;
+	ret->description = s.sub_description;
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c = {.r = r};
@@ -3694,22 +3726,10 @@ static int h_create(struct req *r)
 					param_present(r, "submit_type") ? "submit_type"
 									: "payment_intent_data",
 					"This parameter is only for `payment` mode.");
-		int64_t days = 0;
-		if (param_int(r, "subscription_data.trial_period_days", &days) == 1 &&
-		    (days < 1 || days > TRIAL_DAYS_MAX))
-			return req_fail(
-			    r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
-			    "subscription_data[trial_period_days] must be between 1 and "
-			    "%d.",
-			    TRIAL_DAYS_MAX);
-		s->sub_trial_days = days;
-		if (days > 0)
-			s->payment_status = "no_payment_required";
-		s->sub_metadata = "{}";
-		if (metadata_apply(r, NULL, "subscription_data.metadata", &s->sub_metadata) != 0)
+		if (sub_data_parse(r, s) != 0)
 			return -1;
-		const char *d = param_str(r, "subscription_data.description");
-		s->sub_description = d && *d ? d : NULL;
+		if (s->sub_trial_days > 0)
+			s->payment_status = "no_payment_required";
 	} else if (param_present(r, "subscription_data")) {
 		return req_fail(r, ERR_PARAM_BAD, "subscription_data",
 				"You can only pass `subscription_data` in `subscription` mode.");
@@ -3772,7 +3792,7 @@ int checkout_link_settings(struct req *r, const struct checkout_link_in *in, con
 {
 	struct session s;
 	memset(&s, 0, sizeof(s));
-	s.mode = "payment";
+	s.mode = in->sub ? "subscription" : "payment";
 	s.shipping_countries = in->ship ? in->ship->countries : NULL;
 	s.shipping_options = in->ship ? in->ship->options : NULL;
 	s.allow_promotion_codes = in->allow_promotion_codes;
@@ -3822,7 +3842,8 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
 			      bool automatic_tax, bool allow_promotion_codes, const char *pm_types,
-			      const char *collect, const char *custom_fields, const char *nonce,
+			      const char *collect, const char *custom_fields,
+			      const struct checkout_link_sub *sub, const char *nonce,
 			      char ret_id[ID_MAX])
 {
 	if (nonce) {
@@ -3858,8 +3879,19 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			return DB_ERR;
 	}
 	s.status = "open";
-	s.mode = "payment";
+	s.mode = sub ? "subscription" : "payment";
 	s.payment_status = "unpaid";
+	if (sub) {
+		/* as create_fn: the first invoice is what is due now, nothing during a trial or
+		 * for metered prices only */
+		s.sub_trial_days = sub->trial_days;
+		s.sub_metadata = sub->metadata ? sub->metadata : "{}";
+		s.sub_description = sub->description;
+		if (s.sub_trial_days > 0)
+			s.amount_total = s.amount_subtotal = 0;
+		if (s.amount_total == 0)
+			s.payment_status = "no_payment_required";
+	}
 	s.line_items = items_json;
 	s.success_url = success_url;
 	s.metadata = "{}";

@@ -80,22 +80,27 @@ struct link {
 	 * (checkout_link_settings): a session's `collect` JSON and its custom_fields (NULL: none)
 	 */
 	const char *collect, *custom_fields;
+	/* recurring prices: each payment's session is in subscription mode, with this
+	 * subscription_data (sub.metadata JSON; trial_days 0: none) */
+	bool recurring;
+	struct checkout_link_sub sub;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, currency, amount_total, line_items, after_completion_type,"
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
     " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries,"
-    " automatic_tax, payment_method_types, allow_promotion_codes, collect, custom_fields"
-    " FROM payment_links"
+    " automatic_tax, payment_method_types, allow_promotion_codes, collect, custom_fields,"
+    " recurring, sub_trial_days, sub_description, sub_metadata FROM payment_links"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
     " line_items, after_completion_type, redirect_url, confirmation_message, submit_type,"
     " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
     " shipping_amount, shipping_countries, automatic_tax, payment_method_types,"
-    " allow_promotion_codes, collect, custom_fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-    " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
+    " allow_promotion_codes, collect, custom_fields, recurring, sub_trial_days, sub_description,"
+    " sub_metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7, automatic_tax = $8,"
@@ -136,6 +141,10 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->allow_promo = db_col_int64(st, 19) != 0;
 		l->collect = col_text_dup(&r->arena, st, 20);
 		l->custom_fields = col_text_dup(&r->arena, st, 21);
+		l->recurring = db_col_int64(st, 22) != 0;
+		l->sub.trial_days = db_col_int64(st, 23);
+		l->sub.description = col_text_dup(&r->arena, st, 24);
+		l->sub.metadata = col_text_dup(&r->arena, st, 25);
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -289,7 +298,20 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	json_decref(opts);
 	json_arr_close(j);
 	json_kv_str(j, "submit_type", l->submit_type);
-	json_kv_null(j, "subscription_data");
+	json_key(j, "subscription_data");
+	if (l->recurring) {
+		json_obj_open(j);
+		json_kv_str_or_null(j, "description", l->sub.description);
+		json_kv_raw(j, "metadata", l->sub.metadata ? l->sub.metadata : "{}",
+			    l->sub.metadata ? strlen(l->sub.metadata) : 2);
+		if (l->sub.trial_days > 0)
+			json_kv_int(j, "trial_period_days", l->sub.trial_days);
+		else
+			json_kv_null(j, "trial_period_days");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
 	setting_kv(j, c, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}");
 	json_kv_null(j, "transfer_data");
 	json_kv_str(j, "url", link_url(r, r->merchant_id, l->id));
@@ -347,6 +369,12 @@ static const struct param_spec pi_data_children[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const char *const bac_values[] = {"auto", "required", NULL};
+static const struct param_spec sub_data_children[] = {
+    {"description", PT_STRING, 0, 500, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 static const char *const cc_values[] = {"always", "if_required", NULL};
 static const char *const pmc_values[] = {"always", "if_required", NULL};
 static const struct param_spec shipping_option_children[] = {
@@ -392,6 +420,7 @@ static const struct param_spec create_params[] = {
     {"payment_method_collection", PT_ENUM, 0, 0, pmc_values, NULL},
     {"phone_number_collection", PT_OBJECT, 0, 0, NULL, checkout_enabled_params},
     {"tax_id_collection", PT_OBJECT, 0, 0, NULL, checkout_tax_id_collection_params},
+    {"subscription_data", PT_OBJECT, 0, 0, NULL, sub_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec line_item_update_children[] = {
@@ -476,13 +505,77 @@ struct create_ctx {
 	struct link l;
 };
 
+/* Whether the request's line items have a recurring price (a link that then makes
+ * subscriptions, as on Stripe); a price that cannot be read is left to checkout_price_items. */
+static bool items_recurring(struct req *r, struct db *db)
+{
+	const struct form_node *items = param_node(r, "line_items");
+	for (const struct form_node *it = items ? items->first_child : NULL; it; it = it->next) {
+		const struct form_node *pn = form_get(it, "price");
+		struct price_facts pf;
+		if (pn && pn->value && price_facts_in(r, db, pn->value, NULL, &pf) == DB_OK &&
+		    pf.recurring)
+			return true;
+	}
+	return false;
+}
+
+/* A link of recurring prices makes a subscription-mode session per payment: not what only a
+ * payment takes (submit_type, payment_intent_data), nor what Tender's subscription-mode
+ * sessions refuse (shipping) or its recurring links do not offer (types but cards); a link of
+ * one-time prices takes no subscription_data. 0, or -1 with r->err. */
+static int mode_check(struct req *r, const struct link *l)
+{
+	if (!l->recurring)
+		return param_present(r, "subscription_data")
+			   ? req_fail(r, ERR_PARAM_BAD, "subscription_data",
+				      "There must be at least one line item with a recurring "
+				      "price to use `subscription_data`.")
+			   : 0;
+	static const char *const payment_only[] = {"submit_type", "payment_intent_data"};
+	for (size_t i = 0; i < 2; i++)
+		if (param_present(r, payment_only[i]))
+			return req_fail(r, ERR_PARAM_BAD, payment_only[i],
+					"`%s` can only be used with one-time prices: this link "
+					"has a recurring price.",
+					payment_only[i]);
+	static const char *const shipping[] = {"shipping_options", "shipping_address_collection"};
+	for (size_t i = 0; i < 2; i++)
+		if (param_present(r, shipping[i]))
+			return req_fail(r, ERR_PARAM_BAD, shipping[i],
+					"Tender's subscription checkouts take no shipping: `%s` "
+					"cannot be used with a recurring price.",
+					shipping[i]);
+	if (l->pm_types && pm_types_from_json(l->pm_types, PMT_CARD) != PMT_CARD)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"Tender's payment links of recurring prices take cards only.");
+	return 0;
+}
+
 static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct link *l = &c->l;
-	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), false,
+	l->recurring = items_recurring(r, db);
+	if (mode_check(r, l) != 0)
+		return -1;
+	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), l->recurring,
 				 &l->line_items, &l->amount_total, l->currency) != 0)
+		return -1;
+	if (l->recurring && checkout_sub_data_parse(r, &l->sub) != 0)
+		return -1;
+	/* what each payment's session asks and makes, checked as that session's (its mode
+	 * known once the prices are) */
+	struct checkout_shipping ship = l->ship;
+	if (param_present(r, "shipping_options"))
+		ship.options = "[]"; /* resolved below; the settings need only whether any */
+	const struct checkout_link_in in = {.ship = &ship,
+					    .sub = l->recurring,
+					    .allow_promotion_codes = l->allow_promo,
+					    .automatic_tax = l->automatic_tax,
+					    .pm_types = l->pm_types};
+	if (checkout_link_settings(r, &in, &l->collect, &l->custom_fields) != 0)
 		return -1;
 	/* its shipping options, in its currency; each payment's session offers them */
 	l->ship.options = NULL;
@@ -529,6 +622,10 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_int64(st, 21, l->allow_promo ? 1 : 0);
 	db_bind_text(st, 22, l->collect, -1);
 	db_bind_text(st, 23, l->custom_fields, -1);
+	db_bind_int64(st, 24, l->recurring ? 1 : 0);
+	db_bind_int64(st, 25, l->sub.trial_days);
+	db_bind_text(st, 26, l->sub.description, -1);
+	db_bind_text(st, 27, l->sub.metadata, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
@@ -592,16 +689,6 @@ static int h_create(struct req *r)
 	if (apply_after(r, l) != 0 || metadata_apply(r, NULL, "metadata", &l->metadata) != 0 ||
 	    checkout_shipping_countries(r, &l->ship) != 0 || pm_types_parse(r, l) != 0)
 		return -1;
-	/* shipping options are resolved in the write; the settings need only whether any */
-	struct checkout_shipping ship = l->ship;
-	if (param_present(r, "shipping_options"))
-		ship.options = "[]";
-	const struct checkout_link_in in = {.ship = &ship,
-					    .allow_promotion_codes = l->allow_promo,
-					    .automatic_tax = l->automatic_tax,
-					    .pm_types = l->pm_types};
-	if (checkout_link_settings(r, &in, &l->collect, &l->custom_fields) != 0)
-		return -1;
 	return req_write(r, create_fn, &c);
 }
 
@@ -655,6 +742,15 @@ static int update_pm_shipping(struct req *r, struct link *l)
 			return -1;
 	}
 	const struct form_node *sn = param_node(r, "shipping_address_collection");
+	if (l->recurring && pm_given && l->pm_types &&
+	    pm_types_from_json(l->pm_types, PMT_CARD) != PMT_CARD)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"Tender's payment links of recurring prices take cards only.");
+	if (l->recurring && sn && sn->kind != FORM_SCALAR)
+		return req_fail(r, ERR_PARAM_BAD, "shipping_address_collection",
+				"Tender's subscription checkouts take no shipping: "
+				"`shipping_address_collection` cannot be used with a recurring "
+				"price.");
 	if (sn && sn->kind == FORM_SCALAR)
 		l->ship.countries = NULL;
 	else if (sn && checkout_shipping_countries(r, &l->ship) != 0)
@@ -757,6 +853,12 @@ static int update_line_items(struct req *r, struct db *db, struct link *l)
 		}
 		if (!qn)
 			continue;
+		if (json_is_true(json_object_get(o, "metered"))) {
+			rc = req_fail(r, ERR_PARAM_BAD, qp,
+				      "Quantity should not be specified where usage_type is "
+				      "`metered`: its usage is billed.");
+			break;
+		}
 		if (json_object_get(o, "custom") && qty != 1) {
 			rc = req_fail(
 			    r, ERR_PARAM_BAD, qp,
@@ -905,6 +1007,7 @@ static int update_fn(struct db *db, void *arg)
 	if (l->automatic_tax && !old.automatic_tax && auto_tax_ready(r, db) != 0)
 		return -1;
 	const struct checkout_link_in in = {.ship = &l->ship,
+					    .sub = l->recurring,
 					    .allow_promotion_codes = l->allow_promo,
 					    .automatic_tax = l->automatic_tax,
 					    .pm_types = l->pm_types,
@@ -1095,7 +1198,8 @@ static int visit_write_fn(struct db *db, void *arg)
 		r, db, x->l.id, x->l.line_items, x->l.amount_total, x->l.currency, success,
 		x->l.confirmation_message, x->l.pi_capture_method, x->l.pi_description,
 		x->l.submit_type, &x->l.ship, x->l.automatic_tax, x->l.allow_promo, x->l.pm_types,
-		x->l.collect, x->l.custom_fields, x->nonce, x->session) != DB_OK)
+		x->l.collect, x->l.custom_fields, x->l.recurring ? &x->l.sub : NULL, x->nonce,
+		x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -1142,7 +1246,9 @@ static int h_page(struct req *r)
 	/* what the link asks of the buyer (custom fields, phone, consent, tax id, billing
 	 * address) is asked by the session's own page, which checks it */
 	bool asks = x.l.collect || x.l.custom_fields;
-	if (x.l.automatic_tax || x.l.allow_promo || adjustable || asks) {
+	/* a subscription: the session's page takes the card for it (the link's card form pays
+	 * a PaymentIntent) */
+	if (x.l.recurring || x.l.automatic_tax || x.l.allow_promo || adjustable || asks) {
 		/* the tax needs the address first, and a promotion code or the quantities the
 		 * buyer chooses change the total: the session's own page asks for them before
 		 * the card */
@@ -1158,13 +1264,14 @@ static int h_page(struct req *r)
 				 "type=\"hidden\" name=\"link_nonce\" "
 				 "value=\"%s\"><p><button "
 				 "type=\"submit\">Continue</button></p></form>",
-				 x.l.automatic_tax ? "The tax depends on your address: continue "
-						     "to give it, see the total and pay."
-				 : adjustable	   ? "Continue to choose the quantities, see "
-						     "the total and pay."
-				 : x.l.allow_promo ? "Continue to give a promotion code if you "
-						     "have one, see the total and pay."
-						   : "Continue to give your details and pay.",
+				 x.l.recurring	     ? "Continue to subscribe."
+				 : x.l.automatic_tax ? "The tax depends on your address: continue "
+						       "to give it, see the total and pay."
+				 : adjustable	     ? "Continue to choose the quantities, see "
+						       "the total and pay."
+				 : x.l.allow_promo   ? "Continue to give a promotion code if you "
+						       "have one, see the total and pay."
+						     : "Continue to give your details and pay.",
 				 action, nonce)
 			   : NULL;
 		return challenge_page(r, 200, "Checkout", body ? body : "");
@@ -1184,6 +1291,11 @@ static int h_pay(struct req *r)
 		return -1;
 	if (visit_gone(r, &x))
 		return 0;
+	if (x.l.recurring) {
+		/* no payment to take here: the session's page makes the subscription */
+		r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.session);
+		return r->location ? challenge_redirect(r) : req_fail(r, ERR_API, NULL, NULL);
+	}
 	return checkout_pay_session(r, x.acct, x.session);
 }
 

@@ -6,7 +6,8 @@
 // allow_promotion_codes: sessions made afterwards get them), refusals, tenants; no card number
 // in the store or the log; `currency` with prices' currency_options; the collection settings a
 // session takes (custom fields, phone, consent, tax id, billing address, customer_creation,
-// invoice_creation), shown on the link, updated, and asked for on each payment's session page.
+// invoice_creation), shown on the link, updated, and asked for on each payment's session page;
+// recurring prices with subscription_data, each payment a subscription-mode session.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -523,6 +524,67 @@ test('collection settings: update takes Stripe\'s updatable ones (previous_attri
   assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), up);
 });
 
+test('recurring prices: each payment\'s session makes a subscription with the link\'s subscription_data; the settings\' rules', async () => {
+  const club = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Coffee club' } });
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: club.id, quantity: 2 }],
+    subscription_data: { trial_period_days: 7, description: 'Two bags a month', metadata: { tier: 'gold' } },
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assertStripeShape(link, 'payment_link');
+  assert.deepEqual(link.subscription_data, { description: 'Two bags a month', metadata: { tier: 'gold' }, trial_period_days: 7 });
+  assert.equal(link.payment_intent_data, null);
+  const items = await stripe.paymentLinks.listLineItems(link.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_total, i.price.recurring.interval]), [[2, 1800, 'month']]);
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.getByLabel('Card number').count(), 0);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /^Start trial/ }).click()]);
+  await page.close();
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(s.mode, 'subscription');
+  assert.equal(s.status, 'complete');
+  assert.equal(s.payment_status, 'no_payment_required');
+  assert.equal(s.amount_total, 0);
+  assertStripeShape(s, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(s.subscription);
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.description, 'Two bags a month');
+  assert.equal(sub.metadata.tier, 'gold');
+  assert.equal(sub.items.data[0].quantity, 2);
+  assert.equal(sub.items.data[0].price.id, club.id);
+  assert.equal(sub.customer, s.customer);
+
+  // without a trial the first invoice is paid on the session's page; if_required is a subscription's
+  const now = await stripe.paymentLinks.create({ line_items: [{ price: club.id }], payment_method_collection: 'if_required' });
+  assert.equal(now.payment_method_collection, 'if_required');
+  assert.deepEqual(now.subscription_data, { description: null, metadata: {}, trial_period_days: null });
+  assertStripeShape(now, 'payment_link');
+
+  const refusals = [
+    [{ line_items: [{ price: club.id }], customer_creation: 'always' }, 'customer_creation'],
+    [{ line_items: [{ price: club.id }], invoice_creation: { enabled: true } }, 'invoice_creation'],
+    [{ line_items: [{ price: club.id }], submit_type: 'pay' }, 'submit_type'],
+    [{ line_items: [{ price: club.id }], payment_intent_data: { capture_method: 'manual' } }, 'payment_intent_data'],
+    [{ line_items: [{ price: club.id }], shipping_address_collection: { allowed_countries: ['US'] } }, 'shipping_address_collection'],
+    [{ line_items: [{ price: club.id }], subscription_data: { trial_period_days: 0 } }, 'subscription_data[trial_period_days]'],
+    [{ line_items: [{ price: club.id }, { price: shirt.id }] }, 'line_items[1][price]'],
+    [{ line_items: [{ price: shirt.id }], subscription_data: { trial_period_days: 7 } }, 'subscription_data'],
+  ];
+  const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
+  for (const [params, param] of refusals) {
+    await assert.rejects(stripe.paymentLinks.create(params), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(params));
+      assert.equal(e.param, param, JSON.stringify(params));
+      return true;
+    });
+  }
+  assert.equal((await stripe.paymentLinks.list({ limit: 100 })).data.length, count);
+});
+
 test('refused links change nothing', async () => {
   const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
   const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Euro thing' } });
@@ -532,7 +594,7 @@ test('refused links change nothing', async () => {
   const inactive = await stripe.prices.create({ currency: 'usd', unit_amount: 500, active: false, product_data: { name: 'Old' } });
   const cases = [
     [{ line_items: [{ price: shirt.id }, { price: eur.id }] }, 'line_items[1][price]'],
-    [{ line_items: [{ price: monthly.id }] }, 'line_items[0][price]'],
+    [{ line_items: [{ price: monthly.id }, { price: shirt.id }] }, 'line_items[1][price]'], // one-time beside recurring
     [{ line_items: [{ price: tiny.id }] }, 'line_items'],
     [{ line_items: [{ price: inactive.id }] }, 'line_items[0][price]'],
     [{ line_items: [{ price: 'price_nope' }] }, 'line_items[0][price]'],

@@ -6,3 +6,10 @@
 -- api/payment_links.c.
 ALTER TABLE payment_links ADD COLUMN collect TEXT;
 ALTER TABLE payment_links ADD COLUMN custom_fields TEXT;
+-- A payment link of recurring prices (recurring 1) opens a subscription-mode session per
+-- payment, with its subscription_data: trial_period_days (0: none), description and metadata
+-- (JSON).
+ALTER TABLE payment_links ADD COLUMN recurring BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE payment_links ADD COLUMN sub_trial_days BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE payment_links ADD COLUMN sub_description TEXT;
+ALTER TABLE payment_links ADD COLUMN sub_metadata TEXT;
