@@ -145,7 +145,10 @@
  * rule) sets them and prices the session again as its creation did (session_reprice: the lines,
  * then session_discounted for the discount, taxes and shipping), so the page, line_items, the
  * totals and the payment (or the subscription's items) agree. A line set to 0 leaves the session
- * (Stripe's line_items no longer list it), never the last one. No event, as on Stripe.
+ * (Stripe's line_items no longer list it), never the last one. No event, as on Stripe. A
+ * promotion code whose restrictions[minimum_amount] the new subtotal no longer reaches leaves
+ * the session in that write (the page, shown in answer instead of the redirect, says why), as
+ * Stripe's Checkout removes a code that no longer applies.
  */
 #include <jansson.h>
 #include <stdio.h>
