@@ -3786,10 +3786,11 @@ static int h_create(struct req *r)
 	return req_write(r, create_fn, &c);
 }
 
-/* The link's settings checked as a payment-mode session's own (collect_parse,
- * custom_fields_parse and the rules between them), on a session standing for each payment's:
- * the link's shipping, promotion codes, automatic tax and types. An update keeps what the
- * request does not name (in->collect, in->custom_fields) and takes what it does. */
+/* The link's settings checked as its sessions' own (collect_parse, custom_fields_parse and the
+ * rules between them), on a session standing for each payment's: its mode (subscription for a
+ * link of recurring prices), the link's shipping, promotion codes, automatic tax and types. An
+ * update keeps what the request does not name (in->collect, in->custom_fields) and takes what
+ * it does. */
 int checkout_link_settings(struct req *r, const struct checkout_link_in *in, const char **collect,
 			   const char **custom_fields)
 {
