@@ -576,8 +576,10 @@ struct checkout_link_in {
 };
 /* A payment link's billing_address_collection, custom_text, custom_fields, customer_creation,
  * invoice_creation, phone_number_collection, payment_method_collection, consent_collection,
- * tax_id_collection and payment_intent_data[setup_future_usage] (those the request has) checked
- * by a payment-mode session's own code, with the rules between them and the link's other
+ * tax_id_collection and payment_intent_data[setup_future_usage, metadata, statement_descriptor,
+ * statement_descriptor_suffix] (those the request has) checked by its sessions' own code (a
+ * payment-mode session's, or a subscription-mode one's for in->sub), with the rules between
+ * them and the link's other
  * settings: the session's `collect` JSON (NULL: none) and custom_fields JSON (NULL: none) each
  * payment's session takes, an update's over those the link has. 0, or -1 with r->err. */
 int checkout_link_settings(struct req *r, const struct checkout_link_in *in, const char **collect,
