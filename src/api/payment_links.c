@@ -1,5 +1,5 @@
 /*
- * /v1/payment_links: fixed line items (one-time prices of the merchant, one currency) that
+ * /v1/payment_links: fixed line items (prices of the merchant, one currency) that
  * anyone can pay at the link's url, a page Tender serves without an API key
  * (/pay/{acct}/{plink}). Each visit opens a Checkout Session for the link's items, as Stripe's
  * links do, and the browser goes on to that session's page (checkout.c): the card form, the
@@ -39,6 +39,12 @@
  * `collect` JSON and custom_fields, and given to each payment's session, whose page asks for
  * them (the link's page goes on to it, as with automatic tax) and whose payment makes the
  * invoice and the customer.
+ *
+ * Recurring prices (create; priced as a subscription-mode session prices them): each payment's
+ * session is in subscription mode with the link's subscription_data[trial_period_days,
+ * description, metadata], and the link's page goes on to it, whose page takes the card and makes
+ * the subscription. What only a payment takes (submit_type, payment_intent_data,
+ * customer_creation, invoice_creation), shipping and types other than cards are refused.
  */
 #include <jansson.h>
 #include <stdio.h>
