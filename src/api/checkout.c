@@ -145,7 +145,10 @@
  * rule) sets them and prices the session again as its creation did (session_reprice: the lines,
  * then session_discounted for the discount, taxes and shipping), so the page, line_items, the
  * totals and the payment (or the subscription's items) agree. A line set to 0 leaves the session
- * (Stripe's line_items no longer list it), never the last one. No event, as on Stripe.
+ * (Stripe's line_items no longer list it), never the last one. No event, as on Stripe. A
+ * promotion code whose restrictions[minimum_amount] the new subtotal no longer reaches leaves
+ * the session in that write (the page, shown in answer instead of the redirect, says why), as
+ * Stripe's Checkout removes a code that no longer applies.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -187,9 +190,9 @@
 #define TRIAL_DAYS_MAX 730  /* subscriptions.c's bound */
 #define SHIP_COUNTRIES_MAX 250
 #define CUSTOM_TEXT_MAX 1200 /* Stripe's limit on each custom_text message */
-#define CUSTOM_FIELDS_MAX 3  /* Stripe's */
-#define CF_OPTIONS_MAX 200   /* a dropdown's options */
-#define CF_LENGTH_MAX 255    /* a text or numeric field's longest value */
+#define CUSTOM_FIELDS_MAX CHECKOUT_CUSTOM_FIELDS_MAX
+#define CF_OPTIONS_MAX 200 /* a dropdown's options */
+#define CF_LENGTH_MAX 255  /* a text or numeric field's longest value */
 
 /* the buy-now-pay-later types (PMT_BNPL), in the order Stripe's objects show their keys */
 static const char *const BNPL_NAMES[3] = {"affirm", "afterpay_clearpay", "klarna"};
@@ -848,6 +851,9 @@ int checkout_price_items(struct req *r, struct db *db, const char *param, const 
 		if (metered) { /* no quantity; the page says how its usage is priced */
 			json_kv_bool(&j, "metered", true);
 			json_kv_bool(&j, "tiered", pf.tiers != NULL);
+			/* transform_quantity: its unit amount is per divide_by units */
+			if (qty_transform_set(&pf.transform))
+				json_kv_int(&j, "per_units", pf.transform.divide_by);
 		}
 		json_kv_str(&j, "description", pf.product_name ? pf.product_name : "");
 		if (pf.recurring) {
@@ -1070,6 +1076,13 @@ static const char SQL_SET_DISCOUNT[] =
     " AND allow_promotion_codes = 1"
     " AND (payment_intent = $6 OR (payment_intent IS NULL AND $6 IS NULL))"
     " AND (subscription = $7 OR (subscription IS NULL AND $7 IS NULL))";
+/* a promotion code a lowered quantity no longer reaches the minimum of (quantities_fn), off the
+ * session however it came (allow_promotion_codes or discounts[0][promotion_code]) */
+static const char SQL_DROP_DISCOUNT[] =
+    "UPDATE checkout_sessions SET discount_coupon = NULL, discount_promotion_code = NULL,"
+    " amount_total = $3, line_items = $4 WHERE merchant_id = $1 AND id = $2 AND status = 'open'"
+    " AND (payment_intent = $5 OR (payment_intent IS NULL AND $5 IS NULL))"
+    " AND (subscription = $6 OR (subscription IS NULL AND $6 IS NULL))";
 static const char SQL_BY_NONCE[] =
     "SELECT id FROM checkout_sessions WHERE merchant_id = $1 AND link_nonce = $2";
 /* the attempt's PaymentIntent, only while open */
@@ -2417,7 +2430,7 @@ static const struct param_spec shipping_collection_children[] = {
     {"allowed_countries", PT_STRING_ARRAY, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec enabled_children[] = {
+const struct param_spec checkout_enabled_params[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -2442,7 +2455,7 @@ static const struct param_spec custom_text_position_children[] = {
     {"message", PT_STRING, PF_REQUIRED, CUSTOM_TEXT_MAX, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec custom_text_children[] = {
+const struct param_spec checkout_custom_text_params[] = {
     {"after_submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
     {"shipping_address", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
     {"submit", PT_OBJECT, 0, 0, NULL, custom_text_position_children},
@@ -2485,7 +2498,7 @@ static const struct param_spec cf_length_children[] = {
     {"default_value", PT_STRING, 0, CF_LENGTH_MAX, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec custom_field_children[] = {
+const struct param_spec checkout_custom_field_params[] = {
     {"key", PT_STRING, PF_REQUIRED, 200, NULL, NULL},
     {"label", PT_OBJECT, PF_REQUIRED, 0, NULL, cf_label_children},
     {"type", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"dropdown", "numeric", "text", NULL},
@@ -2500,12 +2513,12 @@ static const struct param_spec reuse_agreement_children[] = {
     {"position", PT_ENUM, PF_REQUIRED, 0, (const char *const[]){"auto", "hidden", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec tax_id_collection_children[] = {
+const struct param_spec checkout_tax_id_collection_params[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {"required", PT_ENUM, 0, 0, (const char *const[]){"if_supported", "never", NULL}, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec consent_collection_children[] = {
+const struct param_spec checkout_consent_collection_params[] = {
     {"payment_method_reuse_agreement", PT_OBJECT, 0, 0, NULL, reuse_agreement_children},
     {"promotions", PT_ENUM, 0, 0, (const char *const[]){"auto", "none", NULL}, NULL},
     {"terms_of_service", PT_ENUM, 0, 0, (const char *const[]){"none", "required", NULL}, NULL},
@@ -2529,7 +2542,7 @@ static const struct param_spec invoice_data_children[] = {
     {"rendering_options", PT_OBJECT, 0, 0, NULL, inv_rendering_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-static const struct param_spec invoice_creation_children[] = {
+const struct param_spec checkout_invoice_creation_params[] = {
     {"enabled", PT_BOOL, PF_REQUIRED, 0, NULL, NULL},
     {"invoice_data", PT_OBJECT, 0, 0, NULL, invoice_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -2592,18 +2605,18 @@ static const struct param_spec create_params[] = {
      (const char *const[]){"always", "if_required", NULL}, NULL},
     {"payment_method_options", PT_OBJECT, 0, 0, NULL, pmo_children},
     {"setup_intent_data", PT_OBJECT, 0, 0, NULL, setup_intent_data_children},
-    {"invoice_creation", PT_OBJECT, 0, 0, NULL, invoice_creation_children},
-    {"consent_collection", PT_OBJECT, 0, 0, NULL, consent_collection_children},
-    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, tax_id_collection_children},
-    {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, custom_field_children},
+    {"invoice_creation", PT_OBJECT, 0, 0, NULL, checkout_invoice_creation_params},
+    {"consent_collection", PT_OBJECT, 0, 0, NULL, checkout_consent_collection_params},
+    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, checkout_tax_id_collection_params},
+    {"custom_fields", PT_OBJECT_ARRAY, 0, CUSTOM_FIELDS_MAX, NULL, checkout_custom_field_params},
     {"billing_address_collection", PT_ENUM, 0, 0, (const char *const[]){"auto", "required", NULL},
      NULL},
-    {"phone_number_collection", PT_OBJECT, 0, 0, NULL, enabled_children},
+    {"phone_number_collection", PT_OBJECT, 0, 0, NULL, checkout_enabled_params},
     {"customer_creation", PT_ENUM, 0, 0, (const char *const[]){"always", "if_required", NULL},
      NULL},
     {"customer_update", PT_OBJECT, 0, 0, NULL, customer_update_children},
     {"locale", PT_ENUM, 0, 0, locales, NULL},
-    {"custom_text", PT_OBJECT, 0, 0, NULL, custom_text_children},
+    {"custom_text", PT_OBJECT, 0, 0, NULL, checkout_custom_text_params},
     {"after_expiration", PT_OBJECT, 0, 0, NULL, after_expiration_children},
     {"shipping_options", PT_OBJECT_ARRAY, 0, 5, NULL, shipping_option_children},
     {"shipping_address_collection", PT_OBJECT, 0, 0, NULL, shipping_collection_children},
@@ -2710,6 +2723,15 @@ static int shipping_resolve(struct req *r, struct db *db, struct session *s)
 	return 0;
 }
 
+/* Tender's post-payment invoice takes the session's line items only (invoice_creation_parse;
+ * a payment link's update too): the refusal, on param shown. -1 with r->err. */
+static int invoice_creation_refused(struct req *r, const char *shown)
+{
+	return req_fail(r, ERR_PARAM_BAD, shown,
+			"Tender's post-payment invoices take the line items only: not with "
+			"discounts, allow_promotion_codes, tax rates or shipping_options.");
+}
+
 /* invoice_creation (mode=payment): the invoice made when the payment succeeds, kept in the
  * collect JSON o as the session shows it. Tender's post-payment invoice takes the session's
  * line items only: a session with a discount, tax rates or shipping options is refused with
@@ -2728,10 +2750,8 @@ static int invoice_creation_parse(struct req *r, const struct session *s, json_t
 	for (const struct form_node *it = li ? li->first_child : NULL; it; it = it->next)
 		taxed = taxed || form_get(it, "tax_rates") || form_get(it, "dynamic_tax_rates");
 	if (en && (param_present(r, "discounts") || s->allow_promotion_codes || taxed ||
-		   param_present(r, "shipping_options")))
-		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
-				"Tender's post-payment invoices take the line items only: not with "
-				"discounts, allow_promotion_codes, tax rates or shipping_options.");
+		   param_present(r, "shipping_options") || s->shipping_options))
+		return invoice_creation_refused(r, "invoice_creation[enabled]");
 	const char *meta = "{}";
 	if (metadata_apply(r, NULL, "invoice_creation.invoice_data.metadata", &meta) != 0)
 		return -1;
@@ -2875,6 +2895,11 @@ static int collect_parse(struct req *r, struct session *s)
 	bool any = false;
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++)
 		any = any || param_present(r, given[i]);
+	/* consent_collection not given: the one s already has (a payment link's update takes
+	 * custom_text but not consent_collection) */
+	const char *tos = param_present(r, "consent_collection")
+			      ? param_str(r, "consent_collection.terms_of_service")
+			      : collect_str(&r->arena, s, "consent_collection", "terms_of_service");
 	s->collect = NULL;
 	if (!any)
 		return 0;
@@ -2894,7 +2919,6 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD, "custom_text[shipping_address]",
 				"`custom_text[shipping_address]` can only be used with "
 				"`shipping_address_collection`.");
-	const char *tos = param_str(r, "consent_collection.terms_of_service");
 	bool tos_required = tos && strcmp(tos, "required") == 0;
 	if (param_present(r, "custom_text.terms_of_service_acceptance") && !tos_required)
 		return req_fail(r, ERR_PARAM_BAD, "custom_text[terms_of_service_acceptance]",
@@ -3060,7 +3084,8 @@ static int collect_parse(struct req *r, struct session *s)
 		json_object_set_new(o, "consent_collection",
 				    json_pack("{s:o?,s:s?,s:s?}", "payment_method_reuse_agreement",
 					      pos ? json_pack("{s:s}", "position", pos) : NULL,
-					      "promotions", pr, "terms_of_service", tos));
+					      "promotions", pr, "terms_of_service",
+					      param_str(r, "consent_collection.terms_of_service")));
 	} else {
 		json_object_set_new(o, "consent_collection", json_null());
 	}
@@ -3306,6 +3331,17 @@ struct create_ctx {
 	struct discount_spec spec;
 };
 
+/* Tender's post-payment invoice takes no taxes: not automatic tax with invoice_creation (a
+ * session's, or a payment link's as created or updated). 0, or -1 with r->err. */
+static int auto_tax_invoice_check(struct req *r, const struct session *s)
+{
+	if (s->automatic_tax && collect_str(&r->arena, s, "invoice_creation", "enabled"))
+		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
+				"Tender does not make post-payment invoices together with "
+				"automatic tax.");
+	return 0;
+}
+
 /* automatic_tax[enabled, liability] of create onto s: not in setup mode, the liability the
  * merchant's own (Tender has no Connect tax liability), not with invoice_creation (Tender's
  * post-payment invoice takes no taxes). 0, or -1 with r->err. */
@@ -3322,11 +3358,7 @@ static int auto_tax_parse(struct req *r, struct session *s)
 	if (lt && strcmp(lt, "self") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "automatic_tax[liability][type]",
 				"Tender takes tax liability `self` only (the merchant's own).");
-	if (collect_str(&r->arena, s, "invoice_creation", "enabled"))
-		return req_fail(r, ERR_PARAM_BAD, "invoice_creation[enabled]",
-				"Tender does not make post-payment invoices together with "
-				"automatic tax.");
-	return 0;
+	return auto_tax_invoice_check(r, s);
 }
 
 /* Inside create's write, its items priced: automatic tax with no line's own tax_rates or
@@ -3459,6 +3491,24 @@ static bool bnpl_offered(const struct session *s, const char *type)
 					(s->amount_total < min || s->amount_total > max));
 }
 
+int checkout_debit_refusals(struct req *r, const char *debit)
+{
+	static const char *const refused[] = {"custom_fields",	    "phone_number_collection",
+					      "consent_collection", "tax_id_collection",
+					      "invoice_creation",   "billing_address_collection"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		if (!param_present(r, refused[i]))
+			continue;
+		const char *v = param_str(r, refused[i]);
+		if (v && strcmp(v, "auto") == 0)
+			continue; /* billing_address_collection=auto: nothing asked */
+		return req_fail(r, ERR_PARAM_BAD, refused[i],
+				"Tender's checkout page does not take `%s` with %s.", refused[i],
+				debit);
+	}
+	return 0;
+}
+
 /* payment_method_types: card, sepa_debit, us_bank_account, ideal, bancontact, affirm,
  * afterpay_clearpay and klarna (mode=payment; mode=subscription card, sepa_debit,
  * us_bank_account, ideal and bancontact; mode=setup the same, with a currency). A session
@@ -3538,19 +3588,8 @@ static int pm_types_parse(struct req *r, struct session *s)
 					"Tender's checkout page does not take `%s` with %s.", k,
 					pm_type_name(banks & (~banks + 1u)));
 	}
-	static const char *const refused[] = {"custom_fields",	    "phone_number_collection",
-					      "consent_collection", "tax_id_collection",
-					      "invoice_creation",   "billing_address_collection"};
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		if (!param_present(r, refused[i]))
-			continue;
-		const char *v = param_str(r, refused[i]);
-		if (v && strcmp(v, "auto") == 0)
-			continue; /* billing_address_collection=auto: nothing asked */
-		return req_fail(r, ERR_PARAM_BAD, refused[i],
-				"Tender's checkout page does not take `%s` with %s.", refused[i],
-				debit);
-	}
+	if (checkout_debit_refusals(r, debit) != 0)
+		return -1;
 	if (pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
 				  "payment_intent_data[capture_method]", true) != 0)
 		return -1;
@@ -3615,6 +3654,38 @@ static int cash_type_check(struct req *r, const struct session *s)
 	return 0;
 }
 
+/* subscription_data[trial_period_days, metadata, description] (mode=subscription; a payment
+ * link's of recurring prices too) onto s. 0, or -1 with r->err. */
+static int sub_data_parse(struct req *r, struct session *s)
+{
+	int64_t days = 0;
+	if (param_int(r, "subscription_data.trial_period_days", &days) == 1 &&
+	    (days < 1 || days > TRIAL_DAYS_MAX))
+		return req_fail(r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
+				"subscription_data[trial_period_days] must be between 1 and %d.",
+				TRIAL_DAYS_MAX);
+	s->sub_trial_days = days;
+	s->sub_metadata = "{}";
+	if (metadata_apply(r, NULL, "subscription_data.metadata", &s->sub_metadata) != 0)
+		return -1;
+	const char *d = param_str(r, "subscription_data.description");
+	s->sub_description = d && *d ? d : NULL;
+	return 0;
+}
+
+int checkout_sub_data_parse(struct req *r, struct checkout_link_sub *ret)
+{
+	struct session s;
+	memset(&s, 0, sizeof(s));
+	s.mode = "subscription";
+	if (sub_data_parse(r, &s) != 0)
+		return -1;
+	ret->trial_days = s.sub_trial_days;
+	ret->metadata = s.sub_metadata;
+	ret->description = s.sub_description;
+	return 0;
+}
+
 static int h_create(struct req *r)
 {
 	struct create_ctx c = {.r = r};
@@ -3658,22 +3729,10 @@ static int h_create(struct req *r)
 					param_present(r, "submit_type") ? "submit_type"
 									: "payment_intent_data",
 					"This parameter is only for `payment` mode.");
-		int64_t days = 0;
-		if (param_int(r, "subscription_data.trial_period_days", &days) == 1 &&
-		    (days < 1 || days > TRIAL_DAYS_MAX))
-			return req_fail(
-			    r, ERR_PARAM_BAD, "subscription_data[trial_period_days]",
-			    "subscription_data[trial_period_days] must be between 1 and "
-			    "%d.",
-			    TRIAL_DAYS_MAX);
-		s->sub_trial_days = days;
-		if (days > 0)
-			s->payment_status = "no_payment_required";
-		s->sub_metadata = "{}";
-		if (metadata_apply(r, NULL, "subscription_data.metadata", &s->sub_metadata) != 0)
+		if (sub_data_parse(r, s) != 0)
 			return -1;
-		const char *d = param_str(r, "subscription_data.description");
-		s->sub_description = d && *d ? d : NULL;
+		if (s->sub_trial_days > 0)
+			s->payment_status = "no_payment_required";
 	} else if (param_present(r, "subscription_data")) {
 		return req_fail(r, ERR_PARAM_BAD, "subscription_data",
 				"You can only pass `subscription_data` in `subscription` mode.");
@@ -3727,13 +3786,69 @@ static int h_create(struct req *r)
 	return req_write(r, create_fn, &c);
 }
 
+/* The link's settings checked as its sessions' own (collect_parse, custom_fields_parse and the
+ * rules between them), on a session standing for each payment's: its mode (subscription for a
+ * link of recurring prices), the link's shipping, promotion codes, automatic tax and types. An
+ * update keeps what the request does not name (in->collect, in->custom_fields) and takes what
+ * it does. */
+int checkout_link_settings(struct req *r, const struct checkout_link_in *in, const char **collect,
+			   const char **custom_fields)
+{
+	struct session s;
+	memset(&s, 0, sizeof(s));
+	s.mode = in->sub ? "subscription" : "payment";
+	s.shipping_countries = in->ship ? in->ship->countries : NULL;
+	s.shipping_options = in->ship ? in->ship->options : NULL;
+	s.allow_promotion_codes = in->allow_promotion_codes;
+	s.automatic_tax = in->automatic_tax;
+	s.pm_types = in->pm_types;
+	s.collect = in->collect; /* what custom_text is checked against (consent_collection) */
+	if (collect_parse(r, &s) != 0 || custom_fields_parse(r, &s) != 0)
+		return -1;
+	*custom_fields = param_present(r, "custom_fields") ? s.custom_fields : in->custom_fields;
+	*collect = s.collect;
+	if (in->collect && s.collect) {
+		/* an update: the settings it names over those the link has */
+		static const char *const keys[] = {"billing_address_collection", "custom_text",
+						   "customer_creation", "invoice_creation",
+						   "payment_method_collection"};
+		json_t *have = json_loads(in->collect, 0, NULL),
+		       *now = json_loads(s.collect, 0, NULL);
+		for (size_t i = 0; have && now && i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (param_present(r, keys[i]))
+				json_object_set(have, keys[i], json_object_get(now, keys[i]));
+		char *t = have && now ? json_dumps(have, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(have);
+		json_decref(now);
+		*collect = t ? arena_strdup(&r->arena, t) : NULL;
+		free(t);
+		if (!*collect)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else if (!s.collect) {
+		*collect = in->collect;
+	}
+	/* the link as it now stands, held to a session's rules between its settings (an update
+	 * may have turned on what an invoice_creation it keeps is not taken with) */
+	s.collect = *collect;
+	if (auto_tax_invoice_check(r, &s) != 0)
+		return -1;
+	if (collect_str(&r->arena, &s, "invoice_creation", "enabled") &&
+	    (s.allow_promotion_codes || s.shipping_options))
+		return invoice_creation_refused(r, param_present(r, "invoice_creation")
+						       ? "invoice_creation[enabled]"
+						       : "allow_promotion_codes");
+	return 0;
+}
+
 int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
 			      bool automatic_tax, bool allow_promotion_codes, const char *pm_types,
-			      const char *nonce, char ret_id[ID_MAX])
+			      const char *collect, const char *custom_fields,
+			      const struct checkout_link_sub *sub, const char *nonce,
+			      char ret_id[ID_MAX])
 {
 	if (nonce) {
 		/* the same form posted again: its session, not a second one */
@@ -3768,8 +3883,19 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			return DB_ERR;
 	}
 	s.status = "open";
-	s.mode = "payment";
+	s.mode = sub ? "subscription" : "payment";
 	s.payment_status = "unpaid";
+	if (sub) {
+		/* as create_fn: the first invoice is what is due now, nothing during a trial or
+		 * for metered prices only */
+		s.sub_trial_days = sub->trial_days;
+		s.sub_metadata = sub->metadata ? sub->metadata : "{}";
+		s.sub_description = sub->description;
+		if (s.sub_trial_days > 0)
+			s.amount_total = s.amount_subtotal = 0;
+		if (s.amount_total == 0)
+			s.payment_status = "no_payment_required";
+	}
 	s.line_items = items_json;
 	s.success_url = success_url;
 	s.metadata = "{}";
@@ -3782,6 +3908,9 @@ int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 	s.automatic_tax = automatic_tax; /* the page asks for the address before the card */
 	s.pm_types = pm_types;
 	s.allow_promotion_codes = allow_promotion_codes; /* its page's promotion code field */
+	/* what its page asks of the buyer, and what the payment then makes (invoice, customer) */
+	s.collect = collect;
+	s.custom_fields = custom_fields;
 	int rc = session_insert(r, db, &s);
 	if (rc == DB_OK)
 		str_copy(ret_id, ID_MAX, s.id);
@@ -4803,6 +4932,17 @@ static void quantities_form(struct req *r, struct buf *b, const struct page_ctx 
 			 "</form>");
 }
 
+/* " per unit", or a price with transform_quantity's " per N units" (its unit amount is for
+ * that many: the usage is divided by N before it is priced) */
+static void per_units_put(struct buf *b, json_t *line)
+{
+	int64_t n = json_integer_value(json_object_get(line, "per_units"));
+	if (n > 1)
+		buf_printf(b, " per %lld units", (long long)n);
+	else
+		buf_puts(b, " per unit");
+}
+
 static int checkout_page(struct req *r, struct page_ctx *x, int status, const char *error)
 {
 	bool setup = strcmp(x->s.mode, "setup") == 0;
@@ -4862,13 +5002,13 @@ static int checkout_page(struct req *r, struct page_ctx *x, int status, const ch
 				html_escape(&b, major);
 				buf_puts(&b, " ");
 				html_escape(&b, x->s.currency);
-				buf_puts(&b, " per unit");
+				per_units_put(&b, it);
 			} else {
 				buf_puts(&b, ", ");
 				html_amount(&b,
 					    json_integer_value(json_object_get(it, "unit_amount")),
 					    x->s.currency);
-				buf_puts(&b, " per unit");
+				per_units_put(&b, it);
 			}
 			if (iv) {
 				interval = arena_strdup(&r->arena, iv);
@@ -6626,6 +6766,9 @@ struct quantities_ctx {
 	const char *ids[QUANTITY_LINES_MAX];
 	int64_t qty[QUANTITY_LINES_MAX];
 	bool done;
+	/* the promotion code the new quantities no longer reach the minimum of: why it was
+	 * dropped, for the page (NULL: none) */
+	const char *dropped;
 };
 
 /* The form's quantity[<line id>] values for x's adjustable lines: each a whole number within its
@@ -6739,6 +6882,34 @@ static int quantities_fn(struct db *db, void *arg)
 			   : req_fail(r, ERR_API, NULL, NULL);
 	if (session_reprice(r, db, &cur, "quantity") != 0)
 		return -1;
+	/* a promotion code is redeemed only for a purchase of its restrictions[minimum_amount]:
+	 * a subtotal lowered below it loses the code, as Stripe's Checkout removes a code that no
+	 * longer applies, and the page says why */
+	if (cur.discount_promotion_code) {
+		struct promotion_code p;
+		if (promotion_code_load(r, db, cur.discount_promotion_code, &p) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		int64_t min = 0;
+		if (p.has_minimum && (!promotion_code_minimum_in(&p, cur.currency, &min) ||
+				      cur.amount_subtotal < min)) {
+			cur.discount_coupon = NULL;
+			cur.discount_promotion_code = NULL;
+			if (session_reprice(r, db, &cur, "quantity") != 0)
+				return -1;
+			struct buf b;
+			buf_init(&b, 256);
+			if (min > 0)
+				html_amount(&b, min, cur.currency);
+			c->dropped = arena_printf(
+			    &r->arena,
+			    "The promotion code %s needs a purchase of at least %s: it no longer "
+			    "applies and was removed.",
+			    p.code, b.failed || min <= 0 ? "more" : buf_cstr(&b));
+			buf_release(&b);
+			if (!c->dropped)
+				return req_fail(r, ERR_API, NULL, NULL);
+		}
+	}
 	struct db_stmt *st = db_prepare(db, SQL_SET_CUSTOM_AMOUNT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -6753,6 +6924,20 @@ static int quantities_fn(struct db *db, void *arg)
 	if (db_step_changes(st, &changed) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	c->done = changed == 1;
+	if (c->done && c->dropped) {
+		/* the code off the session in the same write (totals as just priced) */
+		st = db_prepare(db, SQL_DROP_DISCOUNT);
+		if (!st)
+			return req_fail(r, ERR_API, NULL, NULL);
+		db_bind_text(st, 1, x->acct, -1);
+		db_bind_text(st, 2, x->id, -1);
+		db_bind_int64(st, 3, cur.amount_total);
+		db_bind_text(st, 4, cur.line_items, -1);
+		db_bind_text(st, 5, cur.payment_intent, -1);
+		db_bind_text(st, 6, cur.subscription, -1);
+		if (db_step_changes(st, &changed) != DB_OK || changed != 1)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	return 0;
 }
 
@@ -6772,6 +6957,14 @@ static int h_quantities(struct req *r)
 	if (bad)
 		return checkout_page(r, &x, 400, bad);
 	int wrc = req_write(r, quantities_fn, &c);
+	if (wrc == 0 && c.done && c.dropped) {
+		/* the page as it now stands, saying why the code went */
+		struct page_ctx now;
+		rc = page_lookup(r, &now, r->args[0], r->args[1]);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+		return checkout_page(r, &now, 200, c.dropped);
+	}
 	return form_written(r, &x, wrc, c.done);
 }
 

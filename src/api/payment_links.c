@@ -1,5 +1,5 @@
 /*
- * /v1/payment_links: fixed line items (one-time prices of the merchant, one currency) that
+ * /v1/payment_links: fixed line items (prices of the merchant, one currency) that
  * anyone can pay at the link's url, a page Tender serves without an API key
  * (/pay/{acct}/{plink}). Each visit opens a Checkout Session for the link's items, as Stripe's
  * links do, and the browser goes on to that session's page (checkout.c): the card form, the
@@ -30,6 +30,21 @@
  * line's, and the link's page goes on to the session's page as with automatic tax, where the
  * buyer chooses the quantities (checkout.c) before the card. A change reaches the sessions opened
  * afterwards; a session already opened keeps what it was made with.
+ *
+ * What the page asks of the buyer and what the payment makes (billing_address_collection,
+ * custom_fields, custom_text, customer_creation, invoice_creation, phone_number_collection,
+ * payment_method_collection, consent_collection, tax_id_collection,
+ * payment_intent_data[setup_future_usage]; update: those 2023-08-16 updates): checked by the
+ * session's own code (checkout_link_settings, as a payment-mode session's), kept as the session's
+ * `collect` JSON and custom_fields, and given to each payment's session, whose page asks for
+ * them (the link's page goes on to it, as with automatic tax) and whose payment makes the
+ * invoice and the customer.
+ *
+ * Recurring prices (create; priced as a subscription-mode session prices them): each payment's
+ * session is in subscription mode with the link's subscription_data[trial_period_days,
+ * description, metadata], and the link's page goes on to it, whose page takes the card and makes
+ * the subscription. What only a payment takes (submit_type, payment_intent_data,
+ * customer_creation, invoice_creation), shipping and types other than cards are refused.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -67,26 +82,37 @@ struct link {
 	const char *pm_types;
 	/* allow_promotion_codes: each payment's session offers its promotion code field */
 	bool allow_promo;
+	/* what each payment's page asks of the buyer and what the payment makes
+	 * (checkout_link_settings): a session's `collect` JSON and its custom_fields (NULL: none)
+	 */
+	const char *collect, *custom_fields;
+	/* recurring prices: each payment's session is in subscription mode, with this
+	 * subscription_data (sub.metadata JSON; trial_days 0: none) */
+	bool recurring;
+	struct checkout_link_sub sub;
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, active, currency, amount_total, line_items, after_completion_type,"
     " redirect_url, confirmation_message, submit_type, pi_capture_method, pi_description,"
     " metadata, shipping_options, shipping_rate, shipping_amount, shipping_countries,"
-    " automatic_tax, payment_method_types, allow_promotion_codes FROM payment_links"
+    " automatic_tax, payment_method_types, allow_promotion_codes, collect, custom_fields,"
+    " recurring, sub_trial_days, sub_description, sub_metadata FROM payment_links"
     " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO payment_links (merchant_id, id, created, active, currency, amount_total,"
     " line_items, after_completion_type, redirect_url, confirmation_message, submit_type,"
     " pi_capture_method, pi_description, metadata, shipping_options, shipping_rate,"
     " shipping_amount, shipping_countries, automatic_tax, payment_method_types,"
-    " allow_promotion_codes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-    " $14, $15, $16, $17, $18, $19, $20, $21)";
+    " allow_promotion_codes, collect, custom_fields, recurring, sub_trial_days, sub_description,"
+    " sub_metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
 static const char SQL_UPDATE[] =
     "UPDATE payment_links SET active = $3, after_completion_type = $4, redirect_url = $5,"
     " confirmation_message = $6, metadata = $7, automatic_tax = $8,"
     " payment_method_types = $9, shipping_countries = $10, allow_promotion_codes = $11,"
-    " line_items = $12, amount_total = $13 WHERE merchant_id = $1 AND id = $2";
+    " line_items = $12, amount_total = $13, collect = $14, custom_fields = $15"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static int link_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
 		     struct link *l)
@@ -119,6 +145,12 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 		l->automatic_tax = db_col_int64(st, 17) != 0;
 		l->pm_types = col_text_dup(&r->arena, st, 18);
 		l->allow_promo = db_col_int64(st, 19) != 0;
+		l->collect = col_text_dup(&r->arena, st, 20);
+		l->custom_fields = col_text_dup(&r->arena, st, 21);
+		l->recurring = db_col_int64(st, 22) != 0;
+		l->sub.trial_days = db_col_int64(st, 23);
+		l->sub.description = col_text_dup(&r->arena, st, 24);
+		l->sub.metadata = col_text_dup(&r->arena, st, 25);
 		if (!l->line_items || !l->after_type || !l->submit_type || !l->metadata)
 			rc = DB_ERR;
 	}
@@ -136,8 +168,45 @@ static const char *link_url(struct req *r, const char *merchant_id, const char *
 	return arena_printf(&r->arena, "http://%s/pay/%s/%s", host, merchant_id, id);
 }
 
+/* key of the link's settings c (its sessions' `collect` JSON), or Stripe's default for a link */
+static void setting_kv(struct json *j, json_t *c, const char *key, const char *fallback)
+{
+	json_t *v = json_object_get(c, key);
+	char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
+	const char *out = t ? t : fallback;
+	json_kv_raw(j, key, out, strlen(out));
+	free(t);
+}
+
+/* custom_fields as a link shows them: each field's definition, without the `value` a session
+ * fills in from its buyer's answer */
+static void custom_fields_kv(struct json *j, const char *custom_fields)
+{
+	json_t *fs = custom_fields ? json_loads(custom_fields, 0, NULL) : NULL;
+	size_t i;
+	json_t *f;
+	json_array_foreach(fs, i, f)
+	{
+		static const char *const kinds[] = {"dropdown", "numeric", "text"};
+		for (size_t k = 0; k < 3; k++)
+			if (json_is_object(json_object_get(f, kinds[k])))
+				json_object_del(json_object_get(f, kinds[k]), "value");
+	}
+	char *t = json_is_array(fs) ? json_dumps(fs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(fs);
+	json_kv_raw(j, "custom_fields", t ? t : "[]", t ? strlen(t) : 2);
+	free(t);
+}
+
 static void link_render(struct req *r, const struct link *l, struct json *j)
 {
+	json_t *c = l->collect ? json_loads(l->collect, 0, NULL) : NULL;
+	/* payment_intent_data's that each session keeps in its collect (checkout.c's pi_data) */
+	json_t *pid = json_object_get(c, "payment_intent_data");
+	const char *sfu = json_string_value(json_object_get(pid, "setup_future_usage"));
+	const char *sd = json_string_value(json_object_get(pid, "statement_descriptor"));
+	const char *sds = json_string_value(json_object_get(pid, "statement_descriptor_suffix"));
+	json_t *pmeta = json_object_get(pid, "metadata");
 	json_obj_open(j);
 	json_kv_str(j, "id", l->id);
 	json_kv_str(j, "object", "payment_link");
@@ -173,41 +242,42 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 		json_kv_null(j, "liability");
 	}
 	json_obj_close(j);
-	json_kv_str(j, "billing_address_collection", "auto");
-	json_kv_null(j, "consent_collection");
+	/* billing_address_collection: a session's null is a link's auto */
+	json_t *bac = json_object_get(c, "billing_address_collection");
+	json_kv_str(j, "billing_address_collection",
+		    json_is_string(bac) ? json_string_value(bac) : "auto");
+	setting_kv(j, c, "consent_collection", "null");
 	json_kv_str(j, "currency", l->currency);
-	json_kv_raw(j, "custom_fields", "[]", 2);
-	static const char custom_text[] = "{\"after_submit\":null,\"shipping_address\":null,"
-					  "\"submit\":null,\"terms_of_service_acceptance\":null}";
-	json_kv_raw(j, "custom_text", custom_text, strlen(custom_text));
-	json_kv_str(j, "customer_creation", "if_required");
+	custom_fields_kv(j, l->custom_fields);
+	setting_kv(j, c, "custom_text",
+		   "{\"after_submit\":null,\"shipping_address\":null,\"submit\":null,"
+		   "\"terms_of_service_acceptance\":null}");
+	setting_kv(j, c, "customer_creation", "\"if_required\"");
 	json_kv_null(j, "inactive_message");
-	json_kv_raw(j, "invoice_creation", "{\"enabled\":false,\"invoice_data\":null}",
-		    strlen("{\"enabled\":false,\"invoice_data\":null}"));
+	setting_kv(j, c, "invoice_creation", "{\"enabled\":false,\"invoice_data\":null}");
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw(j, "metadata", l->metadata, strlen(l->metadata));
 	json_kv_null(j, "on_behalf_of");
 	json_key(j, "payment_intent_data");
-	if (l->pi_capture_method || l->pi_description) {
+	if (l->pi_capture_method || l->pi_description || pid) {
 		json_obj_open(j);
 		json_kv_str_or_null(j, "capture_method", l->pi_capture_method);
 		json_kv_str_or_null(j, "description", l->pi_description);
-		json_kv_raw(j, "metadata", "{}", 2);
-		json_kv_null(j, "setup_future_usage");
-		json_kv_null(j, "statement_descriptor");
-		json_kv_null(j, "statement_descriptor_suffix");
+		setting_kv(j, json_is_object(pmeta) ? pid : NULL, "metadata", "{}");
+		json_kv_str_or_null(j, "setup_future_usage", sfu);
+		json_kv_str_or_null(j, "statement_descriptor", sd);
+		json_kv_str_or_null(j, "statement_descriptor_suffix", sds);
 		json_kv_null(j, "transfer_group");
 		json_obj_close(j);
 	} else {
 		json_nil(j);
 	}
-	json_kv_str(j, "payment_method_collection", "always");
+	setting_kv(j, c, "payment_method_collection", "\"always\"");
 	if (l->pm_types)
 		json_kv_raw(j, "payment_method_types", l->pm_types, strlen(l->pm_types));
 	else
 		json_kv_null(j, "payment_method_types");
-	json_kv_raw(j, "phone_number_collection", "{\"enabled\":false}",
-		    strlen("{\"enabled\":false}"));
+	setting_kv(j, c, "phone_number_collection", "{\"enabled\":false}");
 	json_kv_null(j, "restrictions");
 	json_key(j, "shipping_address_collection");
 	if (l->ship.countries) {
@@ -234,12 +304,25 @@ static void link_render(struct req *r, const struct link *l, struct json *j)
 	json_decref(opts);
 	json_arr_close(j);
 	json_kv_str(j, "submit_type", l->submit_type);
-	json_kv_null(j, "subscription_data");
-	json_kv_raw(j, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}",
-		    strlen("{\"enabled\":false,\"required\":\"never\"}"));
+	json_key(j, "subscription_data");
+	if (l->recurring) {
+		json_obj_open(j);
+		json_kv_str_or_null(j, "description", l->sub.description);
+		json_kv_raw(j, "metadata", l->sub.metadata ? l->sub.metadata : "{}",
+			    l->sub.metadata ? strlen(l->sub.metadata) : 2);
+		if (l->sub.trial_days > 0)
+			json_kv_int(j, "trial_period_days", l->sub.trial_days);
+		else
+			json_kv_null(j, "trial_period_days");
+		json_obj_close(j);
+	} else {
+		json_nil(j);
+	}
+	setting_kv(j, c, "tax_id_collection", "{\"enabled\":false,\"required\":\"never\"}");
 	json_kv_null(j, "transfer_data");
 	json_kv_str(j, "url", link_url(r, r->merchant_id, l->id));
 	json_obj_close(j);
+	json_decref(c);
 }
 
 static int emit(struct req *r, struct db *db, const struct link *l, const char *type,
@@ -283,8 +366,23 @@ static const struct param_spec pi_data_children[] = {
     {"capture_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "automatic_async", "manual", NULL}, NULL},
     {"description", PT_STRING, 0, 1000, NULL, NULL},
+    {"setup_future_usage", PT_ENUM, 0, 0, (const char *const[]){"off_session", "on_session", NULL},
+     NULL},
+    /* these three as a session's (checkout_link_settings) */
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"statement_descriptor", PT_STRING, 0, 22, NULL, NULL},
+    {"statement_descriptor_suffix", PT_STRING, 0, 22, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+static const char *const bac_values[] = {"auto", "required", NULL};
+static const struct param_spec sub_data_children[] = {
+    {"description", PT_STRING, 0, 500, NULL, NULL},
+    {"metadata", PT_METADATA, 0, 0, NULL, NULL},
+    {"trial_period_days", PT_INT, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+static const char *const cc_values[] = {"always", "if_required", NULL};
+static const char *const pmc_values[] = {"always", "if_required", NULL};
 static const struct param_spec shipping_option_children[] = {
     {"shipping_rate", PT_STRING, 0, 255, NULL, NULL},
     {"shipping_rate_data", PT_OBJECT, 0, 0, NULL, shipping_rate_data_params},
@@ -316,6 +414,19 @@ static const struct param_spec create_params[] = {
     {"payment_method_types", PT_STRING_ARRAY, 0, 0, NULL, NULL},
     {"submit_type", PT_ENUM, 0, 0, (const char *const[]){"auto", "book", "donate", "pay", NULL},
      NULL},
+    /* what each payment's page asks and makes: a session's own parameters
+     * (checkout_link_settings) */
+    {"billing_address_collection", PT_ENUM, 0, 0, bac_values, NULL},
+    {"consent_collection", PT_OBJECT, 0, 0, NULL, checkout_consent_collection_params},
+    {"custom_fields", PT_OBJECT_ARRAY, 0, CHECKOUT_CUSTOM_FIELDS_MAX, NULL,
+     checkout_custom_field_params},
+    {"custom_text", PT_OBJECT, 0, 0, NULL, checkout_custom_text_params},
+    {"customer_creation", PT_ENUM, 0, 0, cc_values, NULL},
+    {"invoice_creation", PT_OBJECT, 0, 0, NULL, checkout_invoice_creation_params},
+    {"payment_method_collection", PT_ENUM, 0, 0, pmc_values, NULL},
+    {"phone_number_collection", PT_OBJECT, 0, 0, NULL, checkout_enabled_params},
+    {"tax_id_collection", PT_OBJECT, 0, 0, NULL, checkout_tax_id_collection_params},
+    {"subscription_data", PT_OBJECT, 0, 0, NULL, sub_data_children},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec line_item_update_children[] = {
@@ -324,8 +435,16 @@ static const struct param_spec line_item_update_children[] = {
     {"adjustable_quantity", PT_OBJECT, 0, 0, NULL, checkout_adjustable_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
-/* 2023-08-16's update also takes the collection settings: not yet (README, "Not covered"). */
+/* 2023-08-16's update: of the collection settings, those below (not consent_collection,
+ * phone_number_collection or tax_id_collection); custom_fields '' clears them. */
 static const struct param_spec update_params[] = {
+    {"billing_address_collection", PT_ENUM, 0, 0, bac_values, NULL},
+    {"custom_fields", PT_OBJECT_ARRAY, PF_EMPTYABLE, CHECKOUT_CUSTOM_FIELDS_MAX, NULL,
+     checkout_custom_field_params},
+    {"custom_text", PT_OBJECT, 0, 0, NULL, checkout_custom_text_params},
+    {"customer_creation", PT_ENUM, 0, 0, cc_values, NULL},
+    {"invoice_creation", PT_OBJECT, 0, 0, NULL, checkout_invoice_creation_params},
+    {"payment_method_collection", PT_ENUM, 0, 0, pmc_values, NULL},
     {"line_items", PT_OBJECT_ARRAY, 0, LINE_ITEMS_MAX, NULL, line_item_update_children},
     {"allow_promotion_codes", PT_BOOL, 0, 0, NULL, NULL},
     {"automatic_tax", PT_OBJECT, 0, 0, NULL, automatic_tax_children},
@@ -392,13 +511,77 @@ struct create_ctx {
 	struct link l;
 };
 
+/* Whether the request's line items have a recurring price (a link that then makes
+ * subscriptions, as on Stripe); a price that cannot be read is left to checkout_price_items. */
+static bool items_recurring(struct req *r, struct db *db)
+{
+	const struct form_node *items = param_node(r, "line_items");
+	for (const struct form_node *it = items ? items->first_child : NULL; it; it = it->next) {
+		const struct form_node *pn = form_get(it, "price");
+		struct price_facts pf;
+		if (pn && pn->value && price_facts_in(r, db, pn->value, NULL, &pf) == DB_OK &&
+		    pf.recurring)
+			return true;
+	}
+	return false;
+}
+
+/* A link of recurring prices makes a subscription-mode session per payment: not what only a
+ * payment takes (submit_type, payment_intent_data), nor what Tender's subscription-mode
+ * sessions refuse (shipping) or its recurring links do not offer (types but cards); a link of
+ * one-time prices takes no subscription_data. 0, or -1 with r->err. */
+static int mode_check(struct req *r, const struct link *l)
+{
+	if (!l->recurring)
+		return param_present(r, "subscription_data")
+			   ? req_fail(r, ERR_PARAM_BAD, "subscription_data",
+				      "There must be at least one line item with a recurring "
+				      "price to use `subscription_data`.")
+			   : 0;
+	static const char *const payment_only[] = {"submit_type", "payment_intent_data"};
+	for (size_t i = 0; i < 2; i++)
+		if (param_present(r, payment_only[i]))
+			return req_fail(r, ERR_PARAM_BAD, payment_only[i],
+					"`%s` can only be used with one-time prices: this link "
+					"has a recurring price.",
+					payment_only[i]);
+	static const char *const shipping[] = {"shipping_options", "shipping_address_collection"};
+	for (size_t i = 0; i < 2; i++)
+		if (param_present(r, shipping[i]))
+			return req_fail(r, ERR_PARAM_BAD, shipping[i],
+					"Tender's subscription checkouts take no shipping: `%s` "
+					"cannot be used with a recurring price.",
+					shipping[i]);
+	if (l->pm_types && pm_types_from_json(l->pm_types, PMT_CARD) != PMT_CARD)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"Tender's payment links of recurring prices take cards only.");
+	return 0;
+}
+
 static int create_fn(struct db *db, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct link *l = &c->l;
-	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), false,
+	l->recurring = items_recurring(r, db);
+	if (mode_check(r, l) != 0)
+		return -1;
+	if (checkout_price_items(r, db, "line_items", param_str(r, "currency"), l->recurring,
 				 &l->line_items, &l->amount_total, l->currency) != 0)
+		return -1;
+	if (l->recurring && checkout_sub_data_parse(r, &l->sub) != 0)
+		return -1;
+	/* what each payment's session asks and makes, checked as that session's (its mode
+	 * known once the prices are) */
+	struct checkout_shipping ship = l->ship;
+	if (param_present(r, "shipping_options"))
+		ship.options = "[]"; /* resolved below; the settings need only whether any */
+	const struct checkout_link_in in = {.ship = &ship,
+					    .sub = l->recurring,
+					    .allow_promotion_codes = l->allow_promo,
+					    .automatic_tax = l->automatic_tax,
+					    .pm_types = l->pm_types};
+	if (checkout_link_settings(r, &in, &l->collect, &l->custom_fields) != 0)
 		return -1;
 	/* its shipping options, in its currency; each payment's session offers them */
 	l->ship.options = NULL;
@@ -443,6 +626,12 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_int64(st, 19, l->automatic_tax ? 1 : 0);
 	db_bind_text(st, 20, l->pm_types, -1);
 	db_bind_int64(st, 21, l->allow_promo ? 1 : 0);
+	db_bind_text(st, 22, l->collect, -1);
+	db_bind_text(st, 23, l->custom_fields, -1);
+	db_bind_int64(st, 24, l->recurring ? 1 : 0);
+	db_bind_int64(st, 25, l->sub.trial_days);
+	db_bind_text(st, 26, l->sub.description, -1);
+	db_bind_text(st, 27, l->sub.metadata, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, l, "payment_link.created", NULL) != 0)
@@ -481,6 +670,9 @@ static int pm_types_parse(struct req *r, struct link *l)
 			return req_fail(r, ERR_PARAM_BAD, refused[i],
 					"Tender's checkout page does not take `%s` with %s.",
 					refused[i], pm_type_name(debits & (~debits + 1u)));
+	/* nor, as a session, what those forms do not ask for */
+	if (checkout_debit_refusals(r, pm_type_name(debits & (~debits + 1u))) != 0)
+		return -1;
 	return pm_types_check_manual(r, types, param_str(r, "payment_intent_data.capture_method"),
 				     "payment_intent_data[capture_method]", true);
 }
@@ -556,6 +748,15 @@ static int update_pm_shipping(struct req *r, struct link *l)
 			return -1;
 	}
 	const struct form_node *sn = param_node(r, "shipping_address_collection");
+	if (l->recurring && pm_given && l->pm_types &&
+	    pm_types_from_json(l->pm_types, PMT_CARD) != PMT_CARD)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method_types",
+				"Tender's payment links of recurring prices take cards only.");
+	if (l->recurring && sn && sn->kind != FORM_SCALAR)
+		return req_fail(r, ERR_PARAM_BAD, "shipping_address_collection",
+				"Tender's subscription checkouts take no shipping: "
+				"`shipping_address_collection` cannot be used with a recurring "
+				"price.");
 	if (sn && sn->kind == FORM_SCALAR)
 		l->ship.countries = NULL;
 	else if (sn && checkout_shipping_countries(r, &l->ship) != 0)
@@ -658,6 +859,12 @@ static int update_line_items(struct req *r, struct db *db, struct link *l)
 		}
 		if (!qn)
 			continue;
+		if (json_is_true(json_object_get(o, "metered"))) {
+			rc = req_fail(r, ERR_PARAM_BAD, qp,
+				      "Quantity should not be specified where usage_type is "
+				      "`metered`: its usage is billed.");
+			break;
+		}
 		if (json_object_get(o, "custom") && qty != 1) {
 			rc = req_fail(
 			    r, ERR_PARAM_BAD, qp,
@@ -719,6 +926,76 @@ static int update_line_items(struct req *r, struct db *db, struct link *l)
 	return payments_check_minimum_db(r, db, total, l->currency, "line_items", "line_items");
 }
 
+/* An update's link paid by a bank debit, redirect or lender: as create
+ * (checkout_debit_refusals), nothing those forms do not ask for (custom fields, phone, consent,
+ * tax id, a full billing address) nor an invoice; the refusal names what the request changed.
+ * 0, or -1 with r->err. */
+static int debit_settings_check(struct req *r, const struct link *l)
+{
+	unsigned debits =
+	    pm_types_from_json(l->pm_types, PMT_CARD) &
+	    (PMT_SEPA_DEBIT | PMT_US_BANK_ACCOUNT | PMT_IDEAL | PMT_BANCONTACT | PMT_BNPL);
+	if (!debits)
+		return 0;
+	json_t *c = l->collect ? json_loads(l->collect, 0, NULL) : NULL;
+	const char *bac = json_string_value(json_object_get(c, "billing_address_collection"));
+	const char *asks = NULL;
+	if (l->custom_fields && strcmp(l->custom_fields, "[]") != 0)
+		asks = "custom_fields";
+	else if (json_is_true(
+		     json_object_get(json_object_get(c, "phone_number_collection"), "enabled")))
+		asks = "phone_number_collection";
+	else if (json_is_object(json_object_get(c, "consent_collection")))
+		asks = "consent_collection";
+	else if (json_is_true(json_object_get(json_object_get(c, "tax_id_collection"), "enabled")))
+		asks = "tax_id_collection";
+	else if (json_is_true(json_object_get(json_object_get(c, "invoice_creation"), "enabled")))
+		asks = "invoice_creation";
+	else if (bac && strcmp(bac, "required") == 0)
+		asks = "billing_address_collection";
+	json_decref(c);
+	if (!asks)
+		return 0;
+	return req_fail(r, ERR_PARAM_BAD,
+			param_present(r, "payment_method_types") ? "payment_method_types" : asks,
+			"Tender's checkout page does not take `%s` with %s.", asks,
+			pm_type_name(debits & (~debits + 1u)));
+}
+
+/* previous_attributes of the settings an update names: the link's old values as it showed
+ * them (link_render of old, each key taken from it). 0, or -1 with r->err. */
+static int settings_previous(struct req *r, const struct link *old, struct json *j)
+{
+	static const char *const keys[] = {
+	    "billing_address_collection", "custom_fields",    "custom_text",
+	    "customer_creation",	  "invoice_creation", "payment_method_collection"};
+	bool any = false;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		any = any || param_present(r, keys[i]);
+	if (!any)
+		return 0;
+	struct buf b;
+	struct json oj;
+	buf_init(&b, 1u << 20);
+	json_init(&oj, &b);
+	link_render(r, old, &oj);
+	json_t *o = b.failed ? NULL : json_loads(buf_cstr(&b), 0, NULL);
+	buf_release(&b);
+	if (!o)
+		return req_fail(r, ERR_API, NULL, NULL);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!param_present(r, keys[i]))
+			continue;
+		char *t = json_dumps(json_object_get(o, keys[i]),
+				     JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		if (t)
+			json_kv_raw(j, keys[i], t, strlen(t));
+		free(t);
+	}
+	json_decref(o);
+	return 0;
+}
+
 static int update_fn(struct db *db, void *arg)
 {
 	struct id_ctx *x = arg;
@@ -734,6 +1011,16 @@ static int update_fn(struct db *db, void *arg)
 	    update_line_items(r, db, l) != 0 || update_pm_shipping(r, l) != 0)
 		return -1;
 	if (l->automatic_tax && !old.automatic_tax && auto_tax_ready(r, db) != 0)
+		return -1;
+	const struct checkout_link_in in = {.ship = &l->ship,
+					    .sub = l->recurring,
+					    .allow_promotion_codes = l->allow_promo,
+					    .automatic_tax = l->automatic_tax,
+					    .pm_types = l->pm_types,
+					    .collect = old.collect,
+					    .custom_fields = old.custom_fields};
+	if (checkout_link_settings(r, &in, &l->collect, &l->custom_fields) != 0 ||
+	    debit_settings_check(r, l) != 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db, SQL_UPDATE);
 	if (!st)
@@ -751,6 +1038,8 @@ static int update_fn(struct db *db, void *arg)
 	db_bind_int64(st, 11, l->allow_promo ? 1 : 0);
 	db_bind_text(st, 12, l->line_items, -1);
 	db_bind_int64(st, 13, l->amount_total);
+	db_bind_text(st, 14, l->collect, -1);
+	db_bind_text(st, 15, l->custom_fields, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct buf b;
@@ -786,6 +1075,10 @@ static int update_fn(struct db *db, void *arg)
 		} else {
 			json_nil(&j);
 		}
+	}
+	if (settings_previous(r, &old, &j) != 0) {
+		buf_release(&b);
+		return -1;
 	}
 	if (param_present(r, "after_completion")) {
 		json_key(&j, "after_completion");
@@ -907,11 +1200,12 @@ static int visit_write_fn(struct db *db, void *arg)
 	if (!x->found || !x->l.active)
 		return 0;
 	const char *success = strcmp(x->l.after_type, "redirect") == 0 ? x->l.redirect_url : NULL;
-	if (checkout_session_for_link(r, db, x->l.id, x->l.line_items, x->l.amount_total,
-				      x->l.currency, success, x->l.confirmation_message,
-				      x->l.pi_capture_method, x->l.pi_description, x->l.submit_type,
-				      &x->l.ship, x->l.automatic_tax, x->l.allow_promo,
-				      x->l.pm_types, x->nonce, x->session) != DB_OK)
+	if (checkout_session_for_link(
+		r, db, x->l.id, x->l.line_items, x->l.amount_total, x->l.currency, success,
+		x->l.confirmation_message, x->l.pi_capture_method, x->l.pi_description,
+		x->l.submit_type, &x->l.ship, x->l.automatic_tax, x->l.allow_promo, x->l.pm_types,
+		x->l.collect, x->l.custom_fields, x->l.recurring ? &x->l.sub : NULL, x->nonce,
+		x->session) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
@@ -955,7 +1249,12 @@ static int h_page(struct req *r)
 	if (visit_gone(r, &x))
 		return 0;
 	bool adjustable = items_adjustable(x.l.line_items);
-	if (x.l.automatic_tax || x.l.allow_promo || adjustable) {
+	/* what the link asks of the buyer (custom fields, phone, consent, tax id, billing
+	 * address) is asked by the session's own page, which checks it */
+	bool asks = x.l.collect || x.l.custom_fields;
+	/* a subscription: the session's page takes the card for it (the link's card form pays
+	 * a PaymentIntent) */
+	if (x.l.recurring || x.l.automatic_tax || x.l.allow_promo || adjustable || asks) {
 		/* the tax needs the address first, and a promotion code or the quantities the
 		 * buyer chooses change the total: the session's own page asks for them before
 		 * the card */
@@ -963,21 +1262,23 @@ static int h_page(struct req *r)
 		id_random_base62(nonce, 24);
 		const char *action = arena_printf(&r->arena, "/pay/%s/%s/start", x.acct, x.id);
 		const char *body =
-		    action ? arena_printf(&r->arena,
-					  "<h1>Checkout</h1><p id=\"address-next\">%s"
-					  "</p><form "
-					  "method=\"post\" action=\"%s\"><input "
-					  "type=\"hidden\" name=\"link_nonce\" "
-					  "value=\"%s\"><p><button "
-					  "type=\"submit\">Continue</button></p></form>",
-					  x.l.automatic_tax
-					      ? "The tax depends on your address: continue "
-						"to give it, see the total and pay."
-					  : adjustable ? "Continue to choose the quantities, see "
-							 "the total and pay."
-						       : "Continue to give a promotion code if you "
-							 "have one, see the total and pay.",
-					  action, nonce)
+		    action ? arena_printf(
+				 &r->arena,
+				 "<h1>Checkout</h1><p id=\"address-next\">%s"
+				 "</p><form "
+				 "method=\"post\" action=\"%s\"><input "
+				 "type=\"hidden\" name=\"link_nonce\" "
+				 "value=\"%s\"><p><button "
+				 "type=\"submit\">Continue</button></p></form>",
+				 x.l.recurring	     ? "Continue to subscribe."
+				 : x.l.automatic_tax ? "The tax depends on your address: continue "
+						       "to give it, see the total and pay."
+				 : adjustable	     ? "Continue to choose the quantities, see "
+						       "the total and pay."
+				 : x.l.allow_promo   ? "Continue to give a promotion code if you "
+						       "have one, see the total and pay."
+						     : "Continue to give your details and pay.",
+				 action, nonce)
 			   : NULL;
 		return challenge_page(r, 200, "Checkout", body ? body : "");
 	}
@@ -996,6 +1297,11 @@ static int h_pay(struct req *r)
 		return -1;
 	if (visit_gone(r, &x))
 		return 0;
+	if (x.l.recurring) {
+		/* no payment to take here: the session's page makes the subscription */
+		r->location = arena_printf(&r->arena, "/checkout/%s/%s", x.acct, x.session);
+		return r->location ? challenge_redirect(r) : req_fail(r, ERR_API, NULL, NULL);
+	}
 	return checkout_pay_session(r, x.acct, x.session);
 }
 

@@ -556,20 +556,62 @@ int checkout_breakdown_render(struct req *r, struct db *db, const struct discoun
 /* GET …/line_items of a session or payment link: a list of Stripe's `item` objects. */
 int checkout_render_line_items(struct req *r, struct db *db, const char *items_json,
 			       const char *currency, const char *url);
+/* A payment link of recurring prices: its sessions' subscription_data (trial_days 0: none) */
+struct checkout_link_sub {
+	int64_t trial_days;
+	const char *description, *metadata; /* metadata: JSON */
+};
+/* The request's subscription_data[trial_period_days, metadata, description] checked as a
+ * subscription-mode session's. 0, or -1 with r->err. */
+int checkout_sub_data_parse(struct req *r, struct checkout_link_sub *ret);
 /* Inside a write: the open Checkout Session for one payment through payment link link_id, with
  * the link's items and completion (success_url, or confirmation_message on Tender's page).
  * nonce: the one-time value of the form that was posted (or NULL); the same value finds the
  * session it made before, so a form posted twice pays through one session. automatic_tax: the
  * session's automatic_tax[enabled] (its page asks for the address before the card).
  * allow_promotion_codes: the session's (its page's promotion code field). pm_types:
- * the link's payment_method_types (a JSON array, or NULL), the session's. */
+ * the link's payment_method_types (a JSON array, or NULL), the session's. collect and
+ * custom_fields: the link's (checkout_link_settings), the session's. sub: a link of recurring
+ * prices (a subscription-mode session with its subscription_data), or NULL. */
 int checkout_session_for_link(struct req *r, struct db *db, const char *link_id,
 			      const char *items_json, int64_t amount_total, const char *currency,
 			      const char *success_url, const char *confirmation_message,
 			      const char *pi_capture_method, const char *pi_description,
 			      const char *submit_type, const struct checkout_shipping *ship,
 			      bool automatic_tax, bool allow_promotion_codes, const char *pm_types,
-			      const char *nonce, char ret_id[ID_MAX]);
+			      const char *collect, const char *custom_fields,
+			      const struct checkout_link_sub *sub, const char *nonce,
+			      char ret_id[ID_MAX]);
+/* A payment link as each payment's session will stand (checkout_link_settings). collect and
+ * custom_fields: what it holds (an update; NULL: none, or a create). */
+struct checkout_link_in {
+	const struct checkout_shipping *ship;
+	bool sub; /* of recurring prices: its sessions are in subscription mode */
+	bool allow_promotion_codes, automatic_tax;
+	const char *pm_types, *collect, *custom_fields;
+};
+/* A payment link's billing_address_collection, custom_text, custom_fields, customer_creation,
+ * invoice_creation, phone_number_collection, payment_method_collection, consent_collection,
+ * tax_id_collection and payment_intent_data[setup_future_usage, metadata, statement_descriptor,
+ * statement_descriptor_suffix] (those the request has) checked by its sessions' own code (a
+ * payment-mode session's, or a subscription-mode one's for in->sub), with the rules between
+ * them and the link's other
+ * settings: the session's `collect` JSON (NULL: none) and custom_fields JSON (NULL: none) each
+ * payment's session takes, an update's over those the link has. 0, or -1 with r->err. */
+int checkout_link_settings(struct req *r, const struct checkout_link_in *in, const char **collect,
+			   const char **custom_fields);
+/* With a bank debit, redirect or lender (debit: its name) the page does not ask for custom
+ * fields, phone, consent, tax ids, a full billing address, nor makes an invoice: 400 on the one
+ * the request has. 0, or -1 with r->err. */
+int checkout_debit_refusals(struct req *r, const char *debit);
+/* The parameter tables of those settings (a session's and a payment link's) */
+#define CHECKOUT_CUSTOM_FIELDS_MAX 3 /* Stripe's */
+extern const struct param_spec checkout_enabled_params[];
+extern const struct param_spec checkout_custom_text_params[];
+extern const struct param_spec checkout_custom_field_params[];
+extern const struct param_spec checkout_tax_id_collection_params[];
+extern const struct param_spec checkout_consent_collection_params[];
+extern const struct param_spec checkout_invoice_creation_params[];
 
 /* A session's (or link's) payment_method_types (bits of payments/pm_types.h) against its total
  * amount in currency: a lender whose limits (payments/redirect.h) the amount is outside of is

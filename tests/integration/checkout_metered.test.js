@@ -2,7 +2,7 @@
 // Metered prices (backed by a billing meter) in Checkout Sessions (mode=subscription) and quotes,
 // through stripe-node and the hosted page in headless Chromium (Debian's chromium +
 // playwright-core): a metered line takes no quantity, counts 0 in the session's amounts, shows
-// as "Billed by usage" with its unit price, renders with quantity null, and becomes a metered
+// as "Billed by usage" with its unit price (per N units with transform_quantity), renders with quantity null, and becomes a metered
 // item of the subscription the session makes; a session of only metered prices still takes the
 // card and its first invoice is 0; the usage is billed at the test clock's renewal. A quote's
 // metered line counts 0 in computed.recurring / upfront and the accepted quote's subscription
@@ -219,6 +219,17 @@ test('a coupon on a session of only metered prices takes nothing now; a tiered m
   await page.goto(t.url);
   assert.equal(await page.textContent('td.metered'), 'Billed by usage (tiered) / month');
   await page.close();
+  // transform_quantity: the unit amount is for each divide_by units of usage
+  const packs = await stripe.prices.create({
+    currency: 'usd', unit_amount: 40, product_data: { name: 'Calls in thousands' },
+    transform_quantity: { divide_by: 1000, round: 'up' },
+    recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+  });
+  const u = await stripe.checkout.sessions.create(subParams({ line_items: [{ price: seat.id }, { price: packs.id }] }));
+  const p2 = await browser.newPage();
+  await p2.goto(u.url);
+  assert.equal(await p2.textContent('td.metered'), 'Billed by usage, 0.40 USD per 1000 units / month');
+  await p2.close();
 });
 
 test('a quote with a metered line: 0 in its totals, its subscription gets the metered item', async () => {

@@ -1604,6 +1604,58 @@ test('adjustable quantities on the page: the buyer changes them, the session is 
   assert.equal((await stripe.checkout.sessions.retrieve(e.id)).amount_total, 1500);
 });
 
+test('adjustable quantity below a promotion code\'s minimum_amount: the code no longer applies and the page says why', async () => {
+  const coupon = await stripe.coupons.create({ percent_off: 10, duration: 'once' });
+  const code = await stripe.promotionCodes.create({
+    coupon: coupon.id, code: 'BIGORDER', restrictions: { minimum_amount: 4000, minimum_amount_currency: 'usd' },
+  });
+  const s = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: book.id, quantity: 3, adjustable_quantity: { enabled: true, minimum: 1, maximum: 5 } }],
+    allow_promotion_codes: true,
+  }));
+  const page = await browser.newPage();
+  await page.goto(s.url);
+  await page.getByLabel('Promotion code').fill('bigorder');
+  await Promise.all([page.waitForURL(s.url), page.getByRole('button', { name: 'Apply' }).click()]);
+  assert.equal((await page.textContent('#total')).replace(/\s/g, ''), '40.50USD');
+  // still above the minimum: the code stays, priced on the new subtotal
+  await page.getByLabel('Quantity of Book').fill('4');
+  await Promise.all([page.waitForURL(s.url), page.click('#update-quantities')]);
+  assert.equal((await page.textContent('#total')).replace(/\s/g, ''), '54.00USD');
+  // below it: the code goes, the page says why, the total is the subtotal
+  await page.getByLabel('Quantity of Book').fill('2');
+  await page.click('#update-quantities');
+  await page.waitForSelector('text=BIGORDER needs a purchase of at least');
+  assert.equal((await page.textContent('#total')).replace(/\s/g, ''), '30.00USD');
+  const priced = await stripe.checkout.sessions.retrieve(s.id);
+  assert.deepEqual([priced.amount_subtotal, priced.amount_total, priced.total_details.amount_discount], [3000, 3000, 0]);
+  assert.deepEqual(priced.discounts, []);
+  assertStripeShape(priced, 'checkout.session');
+  await fillCard(page, 'Ada Lovelace');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.equal((await stripe.paymentIntents.retrieve(done.payment_intent)).amount, 3000);
+  assert.equal((await stripe.promotionCodes.retrieve(code.id)).times_redeemed, 0);
+
+  // a code given when the session was made goes the same way
+  const g = await stripe.checkout.sessions.create(sessionParams({
+    line_items: [{ price: book.id, quantity: 3, adjustable_quantity: { enabled: true, minimum: 1, maximum: 5 } }],
+    discounts: [{ promotion_code: code.id }],
+  }));
+  assert.equal(g.amount_total, 4050);
+  const line = (await stripe.checkout.sessions.listLineItems(g.id)).data[0];
+  const res = await env.request({
+    method: 'POST', path: `${new URL(g.url).pathname}/quantities`,
+    body: new URLSearchParams({ [`quantity[${line.id}]`]: '1' }).toString(),
+  });
+  assert.equal(res.status, 200);
+  assert.match(res.body, /BIGORDER needs a purchase of at least/);
+  const after = await stripe.checkout.sessions.retrieve(g.id);
+  assert.deepEqual([after.amount_subtotal, after.amount_total, after.discounts], [1500, 1500, []]);
+});
+
 test('adjustable quantity in subscription mode: the subscription gets the quantity chosen on the page', async () => {
   const seat = await stripe.prices.create({
     currency: 'usd', unit_amount: 1200, recurring: { interval: 'month' }, product_data: { name: 'Seat' },

@@ -4,7 +4,10 @@
 // the link's total; 3-D Secure, declines, the redirect and the confirmation page; line items,
 // updates (line item quantities, payment_method_types, shipping_address_collection,
 // allow_promotion_codes: sessions made afterwards get them), refusals, tenants; no card number
-// in the store or the log; `currency` with prices' currency_options.
+// in the store or the log; `currency` with prices' currency_options; the collection settings a
+// session takes (custom fields, phone, consent, tax id, billing address, customer_creation,
+// invoice_creation), shown on the link, updated, and asked for on each payment's session page;
+// recurring prices with subscription_data, each payment a subscription-mode session.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -373,6 +376,215 @@ test('update: line_items[n][id, quantity] prices the link again; sessions alread
   assertStripeShape(bolts, 'item');
 });
 
+test('collection settings: the link shows them and each payment\'s session page asks for them; an invoice and a customer are made', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: shirt.id }],
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+    custom_fields: [{ key: 'engraving', label: { type: 'custom', custom: 'Engraving' }, type: 'text', text: { maximum_length: 10 } }],
+    custom_text: { submit: { message: 'Ships in 2 days.' }, terms_of_service_acceptance: { message: 'Our terms apply.' } },
+    phone_number_collection: { enabled: true },
+    consent_collection: { terms_of_service: 'required' },
+    tax_id_collection: { enabled: true },
+    customer_creation: 'always',
+    billing_address_collection: 'required',
+    invoice_creation: { enabled: true, invoice_data: { description: 'Thanks for the shirt', metadata: { order: '42' } } },
+    payment_intent_data: { setup_future_usage: 'off_session', metadata: { channel: 'link' }, statement_descriptor_suffix: 'SHIRTS' },
+  });
+  assertStripeShape(link, 'payment_link');
+  assert.deepEqual(link.custom_fields, [{ dropdown: null, key: 'engraving', label: { custom: 'Engraving', type: 'custom' }, numeric: null,
+    optional: false, text: { default_value: null, maximum_length: 10, minimum_length: null }, type: 'text' }]);
+  assert.deepEqual(link.custom_text, { after_submit: null, shipping_address: null, submit: { message: 'Ships in 2 days.' },
+    terms_of_service_acceptance: { message: 'Our terms apply.' } });
+  assert.deepEqual(link.phone_number_collection, { enabled: true });
+  assert.equal(link.consent_collection.terms_of_service, 'required');
+  assert.deepEqual(link.tax_id_collection, { enabled: true, required: 'never' });
+  assert.equal(link.customer_creation, 'always');
+  assert.equal(link.billing_address_collection, 'required');
+  assert.equal(link.payment_method_collection, 'always');
+  assert.equal(link.invoice_creation.enabled, true);
+  assert.equal(link.invoice_creation.invoice_data.description, 'Thanks for the shirt');
+  assert.deepEqual(link.invoice_creation.invoice_data.metadata, { order: '42' });
+  assert.equal(link.payment_intent_data.setup_future_usage, 'off_session');
+  assert.deepEqual(link.payment_intent_data.metadata, { channel: 'link' });
+  assert.equal(link.payment_intent_data.statement_descriptor_suffix, 'SHIRTS');
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), link);
+  const customers = (await stripe.customers.list({ limit: 100 })).data.length;
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.getByLabel('Card number').count(), 0);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  assert.equal(await page.textContent('#custom-text-submit'), 'Ships in 2 days.');
+  assert.equal(await page.textContent('#custom-text-terms'), 'Our terms apply.');
+  await fillCard(page, '4242424242424242');
+  await page.getByLabel('Engraving').fill('For Ada');
+  await page.getByLabel('Phone number').fill('+15555550100');
+  await page.fill('#ba_line1', '1 Main St');
+  await page.fill('#ba_city', 'Springfield');
+  await page.fill('#ba_country', 'US');
+  await page.check('#terms');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /^Pay/ }).click()]);
+  await page.close();
+
+  const [done] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(done.status, 'complete');
+  assert.equal(done.custom_fields[0].text.value, 'For Ada');
+  assert.equal(done.customer_details.phone, '+15555550100');
+  assert.equal(done.customer_details.address.line1, '1 Main St');
+  assert.deepEqual(done.consent, { promotions: null, terms_of_service: 'accepted' });
+  assert.equal(done.customer_creation, 'always');
+  assert.match(done.customer, /^cus_/);
+  assert.match(done.invoice, /^in_/);
+  assertStripeShape(done, 'checkout.session');
+  assert.equal((await stripe.customers.list({ limit: 100 })).data.length, customers + 1);
+  const cus = await stripe.customers.retrieve(done.customer);
+  assert.equal(cus.phone, '+15555550100');
+  const inv = await stripe.invoices.retrieve(done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.customer, cus.id);
+  assert.equal(inv.amount_paid, 2000);
+  assert.equal(inv.description, 'Thanks for the shirt');
+  assert.deepEqual(inv.metadata, { order: '42' });
+  const [pi] = await paymentsOf(link);
+  assert.equal(pi.customer, cus.id);
+  assert.equal(pi.setup_future_usage, 'off_session');
+  assert.equal(pi.metadata.channel, 'link');
+  assert.equal(pi.metadata.payment_link, link.id);
+  assert.equal(pi.statement_descriptor_suffix, 'SHIRTS');
+});
+
+test('collection settings: update takes Stripe\'s updatable ones (previous_attributes); refusals change nothing', async () => {
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: mug.id }],
+    custom_fields: [{ key: 'note', label: { type: 'custom', custom: 'Note' }, type: 'text', optional: true }],
+    consent_collection: { terms_of_service: 'required' },
+  });
+  const up = await stripe.paymentLinks.update(link.id, {
+    billing_address_collection: 'required', customer_creation: 'always', custom_fields: '',
+    custom_text: { terms_of_service_acceptance: { message: 'See our terms.' } },
+    invoice_creation: { enabled: true },
+  });
+  assertStripeShape(up, 'payment_link');
+  assert.equal(up.billing_address_collection, 'required');
+  assert.equal(up.customer_creation, 'always');
+  assert.deepEqual(up.custom_fields, []);
+  assert.deepEqual(up.custom_text.terms_of_service_acceptance, { message: 'See our terms.' });
+  assert.equal(up.consent_collection.terms_of_service, 'required'); // kept
+  assert.equal(up.invoice_creation.enabled, true);
+  const ev = (await stripe.events.list({ type: 'payment_link.updated', limit: 10 })).data.find((e) => e.data.object.id === link.id);
+  assert.deepEqual(ev.data.previous_attributes, {
+    billing_address_collection: 'auto', customer_creation: 'if_required', custom_fields: link.custom_fields,
+    custom_text: link.custom_text, invoice_creation: link.invoice_creation,
+  });
+  // a session opened now takes what the link has now
+  const page = await browser.newPage();
+  await page.goto(up.url);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  await page.close();
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.deepEqual([s.billing_address_collection, s.customer_creation, s.invoice_creation.enabled, s.custom_fields.length],
+    ['required', 'always', true, 0]);
+  assert.equal(s.consent_collection.terms_of_service, 'required');
+
+  const sepa = await stripe.prices.create({ currency: 'eur', unit_amount: 900, product_data: { name: 'Euro mug' } });
+  const creates = [
+    [{ payment_method_collection: 'if_required' }, 'payment_method_collection'],
+    [{ customer_creation: 'sometimes' }, 'customer_creation'],
+    [{ invoice_creation: { enabled: true }, allow_promotion_codes: true }, 'invoice_creation[enabled]'],
+    [{ invoice_creation: { enabled: true }, automatic_tax: { enabled: true } }, 'invoice_creation[enabled]'],
+    [{ custom_text: { terms_of_service_acceptance: { message: 'x' } } }, 'custom_text[terms_of_service_acceptance]'],
+    [{ custom_text: { shipping_address: { message: 'x' } } }, 'custom_text[shipping_address]'],
+    [{ payment_intent_data: { statement_descriptor: 'MUGS' } }, 'payment_intent_data[statement_descriptor]'], // a card payment's is the suffix
+    [{ tax_id_collection: { enabled: false, required: 'if_supported' } }, 'tax_id_collection[required]'],
+    [{ custom_fields: [{ key: 'a-b', label: { type: 'custom', custom: 'A' }, type: 'text' }] }, 'custom_fields[0][key]'],
+    [{ line_items: [{ price: sepa.id }], payment_method_types: ['sepa_debit'], phone_number_collection: { enabled: true } }, 'phone_number_collection'],
+  ];
+  const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
+  for (const [params, param] of creates) {
+    await assert.rejects(stripe.paymentLinks.create({ line_items: [{ price: mug.id }], ...params }), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(params));
+      assert.equal(e.param, param, JSON.stringify(params));
+      return true;
+    });
+  }
+  assert.equal((await stripe.paymentLinks.list({ limit: 100 })).data.length, count);
+  const updates = [
+    [{ allow_promotion_codes: true }, 'allow_promotion_codes'], // it makes an invoice
+    [{ phone_number_collection: { enabled: true } }, 'phone_number_collection'], // not updatable
+    [{ payment_method_collection: 'if_required' }, 'payment_method_collection'],
+    [{ payment_method_types: ['card', 'us_bank_account'] }, 'payment_method_types'], // no invoice with a bank debit
+  ];
+  for (const [params, param] of updates) {
+    await assert.rejects(stripe.paymentLinks.update(link.id, params), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(params));
+      assert.equal(e.param, param, JSON.stringify(params));
+      return true;
+    });
+  }
+  assert.deepEqual(await stripe.paymentLinks.retrieve(link.id), up);
+});
+
+test('recurring prices: each payment\'s session makes a subscription with the link\'s subscription_data; the settings\' rules', async () => {
+  const club = await stripe.prices.create({ currency: 'usd', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Coffee club' } });
+  const link = await stripe.paymentLinks.create({
+    line_items: [{ price: club.id, quantity: 2 }],
+    subscription_data: { trial_period_days: 7, description: 'Two bags a month', metadata: { tier: 'gold' } },
+    after_completion: { type: 'redirect', redirect: { url: `http://127.0.0.1:${shopPort}/thanks` } },
+  });
+  assertStripeShape(link, 'payment_link');
+  assert.deepEqual(link.subscription_data, { description: 'Two bags a month', metadata: { tier: 'gold' }, trial_period_days: 7 });
+  assert.equal(link.payment_intent_data, null);
+  const items = await stripe.paymentLinks.listLineItems(link.id);
+  assert.deepEqual(items.data.map((i) => [i.quantity, i.amount_total, i.price.recurring.interval]), [[2, 1800, 'month']]);
+
+  const page = await browser.newPage();
+  await page.goto(link.url);
+  assert.equal(await page.getByLabel('Card number').count(), 0);
+  await Promise.all([page.waitForURL(/\/checkout\/[^/]+\/cs_[^/]+$/), page.getByRole('button', { name: 'Continue' }).click()]);
+  await fillCard(page, '4242424242424242');
+  await Promise.all([page.waitForURL(/\/thanks$/), page.getByRole('button', { name: /^Start trial/ }).click()]);
+  await page.close();
+  const [s] = (await stripe.checkout.sessions.list({ payment_link: link.id })).data;
+  assert.equal(s.mode, 'subscription');
+  assert.equal(s.status, 'complete');
+  assert.equal(s.payment_status, 'no_payment_required');
+  assert.equal(s.amount_total, 0);
+  assertStripeShape(s, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(s.subscription);
+  assert.equal(sub.status, 'trialing');
+  assert.equal(sub.description, 'Two bags a month');
+  assert.equal(sub.metadata.tier, 'gold');
+  assert.equal(sub.items.data[0].quantity, 2);
+  assert.equal(sub.items.data[0].price.id, club.id);
+  assert.equal(sub.customer, s.customer);
+
+  // without a trial the first invoice is paid on the session's page; if_required is a subscription's
+  const now = await stripe.paymentLinks.create({ line_items: [{ price: club.id }], payment_method_collection: 'if_required' });
+  assert.equal(now.payment_method_collection, 'if_required');
+  assert.deepEqual(now.subscription_data, { description: null, metadata: {}, trial_period_days: null });
+  assertStripeShape(now, 'payment_link');
+
+  const refusals = [
+    [{ line_items: [{ price: club.id }], customer_creation: 'always' }, 'customer_creation'],
+    [{ line_items: [{ price: club.id }], invoice_creation: { enabled: true } }, 'invoice_creation'],
+    [{ line_items: [{ price: club.id }], submit_type: 'pay' }, 'submit_type'],
+    [{ line_items: [{ price: club.id }], payment_intent_data: { capture_method: 'manual' } }, 'payment_intent_data'],
+    [{ line_items: [{ price: club.id }], shipping_address_collection: { allowed_countries: ['US'] } }, 'shipping_address_collection'],
+    [{ line_items: [{ price: club.id }], subscription_data: { trial_period_days: 0 } }, 'subscription_data[trial_period_days]'],
+    [{ line_items: [{ price: club.id }, { price: shirt.id }] }, 'line_items[1][price]'],
+    [{ line_items: [{ price: shirt.id }], subscription_data: { trial_period_days: 7 } }, 'subscription_data'],
+  ];
+  const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
+  for (const [params, param] of refusals) {
+    await assert.rejects(stripe.paymentLinks.create(params), (e) => {
+      assert.equal(e.statusCode, 400, JSON.stringify(params));
+      assert.equal(e.param, param, JSON.stringify(params));
+      return true;
+    });
+  }
+  assert.equal((await stripe.paymentLinks.list({ limit: 100 })).data.length, count);
+});
+
 test('refused links change nothing', async () => {
   const count = (await stripe.paymentLinks.list({ limit: 100 })).data.length;
   const eur = await stripe.prices.create({ currency: 'eur', unit_amount: 500, product_data: { name: 'Euro thing' } });
@@ -382,7 +594,7 @@ test('refused links change nothing', async () => {
   const inactive = await stripe.prices.create({ currency: 'usd', unit_amount: 500, active: false, product_data: { name: 'Old' } });
   const cases = [
     [{ line_items: [{ price: shirt.id }, { price: eur.id }] }, 'line_items[1][price]'],
-    [{ line_items: [{ price: monthly.id }] }, 'line_items[0][price]'],
+    [{ line_items: [{ price: monthly.id }, { price: shirt.id }] }, 'line_items[1][price]'], // one-time beside recurring
     [{ line_items: [{ price: tiny.id }] }, 'line_items'],
     [{ line_items: [{ price: inactive.id }] }, 'line_items[0][price]'],
     [{ line_items: [{ price: 'price_nope' }] }, 'line_items[0][price]'],
