@@ -15,6 +15,9 @@
  *   merchant_available   the merchant's available funds
  *   fees                 Tender's fee revenue
  *   fx                   absorbs rounding differences of currency conversions, visibly
+ * (and the movements' own files add theirs: ledger_payout.h, ledger_topup.h, ledger_cash.h,
+ * ledger_connect.h, ledger_reserve.h's merchant_reserve, which a capture's rolling reserve hold
+ * credits in the same write as the capture)
  *
  * Movements (each function posts one balanced journal transaction, and where Stripe shows one,
  * creates the balance transaction, all inside the caller's write transaction):

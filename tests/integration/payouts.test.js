@@ -173,7 +173,7 @@ test('a rolling reserve withholds 10 % of each charge from payouts until the sch
   for (const bad of [[m.id, '--percent', '10.001', '--days', '1'], [m.id, '--percent', '0', '--days', '1'],
     [m.id, '--percent', '101', '--days', '1'], [m.id, '--percent', '10', '--days', '0'],
     [m.id, '--percent', '10', '--days', '366'], [m.id, '--percent', '10'], [m.id, '--off', '--days', '3'],
-    ['--percent', '10', '--days', '1'], ['acct_nosuchmerchant', '--percent', '10', '--days', '1']]) {
+    ['--percent', '10', '--days', '1']]) {
     assert.throws(() => cli(...bad), (e) => e.status > 0, bad.join(' '));
   }
   assert.equal(JSON.parse(tender(['merchant', 'show', '--data', env.dataDir, m.id])).reserve, null);
@@ -237,5 +237,27 @@ test('a rolling reserve withholds 10 % of each charge from payouts until the sch
   const po = await s.payouts.create({ amount: free + 1000, currency: 'usd' });
   assert.equal(po.amount, free + 1000);
   assert.equal(await available(s), 0);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test("a connected account's reserve holds the charges made on it through Stripe-Account", async () => {
+  const platform = env.stripe(env.merchants[3].secret_key);
+  const acct = await platform.accounts.create({
+    type: 'custom', country: 'US', capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+  });
+  const as = { stripeAccount: acct.id };
+  tender(['merchant', 'reserve', '--data', env.dataDir, acct.id, '--percent', '2.5', '--days', '30']);
+  const pi = await platform.paymentIntents.create({ amount: 4000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true }, as);
+  assert.equal(pi.status, 'succeeded');
+  const held = (await platform.balanceTransactions.list({ source: pi.latest_charge, type: 'reserved_funds' }, as)).data;
+  assert.equal(held.length, 1);
+  assert.equal(held[0].amount, -100); // 2.5 % of 4000
+  assertStripeShape(held[0], 'balance_transaction');
+  const b = await platform.balance.retrieve({}, as);
+  assert.equal(b.available.find((x) => x.currency === 'usd').amount, 4000 - 146 - 100);
+  // the platform's own balance is not touched by its account's reserve
+  assert.deepEqual((await platform.balanceTransactions.list({ type: 'reserved_funds', source: pi.latest_charge })).data, []);
+  assert.deepEqual(JSON.parse(tender(['merchant', 'show', '--data', env.dataDir, acct.id])).reserve_held,
+    [{ currency: 'usd', amount: 100 }]);
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
