@@ -46,6 +46,9 @@ static void usage(FILE *f)
 	    "  --mcc NNNN                 merchant category code (ISO 18245, e.g. 5411 for\n"
 	    "                             grocery stores); a fraud-model feature (default 0,\n"
 	    "                             unknown)\n"
+	    "  --percent P                the reserve's percent of each charge (reserve)\n"
+	    "  --days N                   how long each hold is kept, 1 … 365 (reserve)\n"
+	    "  --off                      ends the reserve for new charges (reserve)\n"
 	    "  --help                     this text\n",
 	    f);
 }
