@@ -12,6 +12,7 @@
 
 #include "ledger/ledger.h"
 #include "ledger/ledger_reserve.h"
+#include "money/fx.h"
 #include "store/store.h"
 #include "verify/verify.h"
 
@@ -145,7 +146,7 @@ static int64_t balance(const char *status)
 		     M1, status);
 }
 
-enum op { OP_SET, OP_SALE, OP_AVAILABLE, OP_RELEASE };
+enum op { OP_SET, OP_SALE, OP_SALE_EUR, OP_AVAILABLE, OP_RELEASE };
 
 struct step {
 	enum op op;
@@ -167,6 +168,20 @@ static int step_fn(struct db *db, void *p)
 		x->rc = ledger_sale_as(db, M1, x->charge, x->amount, "usd", &pricing, x->now, NULL,
 				       x->bt);
 		break;
+	case OP_SALE_EUR: {
+		/* presented in eur, settled in usd at 1.0823 */
+		static const char RATES[] =
+		    "base,quote,rate,valid_from\neur,usd,1.0823,2023-01-01\n";
+		char err[128];
+		struct fx_table *fx = fx_table_load_csv(RATES, sizeof(RATES) - 1, err, sizeof(err));
+		if (!fx)
+			return x->rc = DB_ERR;
+		const struct ledger_pricing conv = {290, 30, "usd", fx};
+		x->rc =
+		    ledger_sale_as(db, M1, x->charge, x->amount, "eur", &conv, x->now, NULL, x->bt);
+		fx_table_free(fx);
+		break;
+	}
 	case OP_AVAILABLE:
 		x->rc = ledger_make_available_one(db, M1, x->bt, x->now);
 		break;
@@ -314,4 +329,25 @@ Test(ledger_reserve, refuses_settings_out_of_range)
 	}
 	cr_assert_eq(
 	    q_int("SELECT COUNT(*) FROM reserve_settings WHERE merchant_id = $1", M1, NULL), 0);
+}
+
+Test(ledger_reserve, a_converted_charge_holds_in_the_settlement_currency)
+{
+	struct step set = {.op = OP_SET, .bps = 1000, .days = 90, .now = T0};
+	cr_assert_eq(store_write(s, M1, step_fn, &set), 0);
+	struct step sale = {.op = OP_SALE_EUR, .amount = 10000, .charge = "ch_1", .now = T0};
+	cr_assert_eq(store_write(s, M1, step_fn, &sale), 0, "%d", sale.rc);
+	/* 10000 eur → 10823 usd; 10 % of 10823 is 1082.3, held 1082 usd */
+	cr_assert_eq(q_int("SELECT amount FROM balance_transactions WHERE merchant_id = $1"
+			   " AND type = 'reserved_funds' AND currency = 'usd' AND source = $2",
+			   M1, "ch_1"),
+		     -1082);
+	cr_assert_eq(q_int("SELECT release_at FROM reserve_holds WHERE merchant_id = $1"
+			   " AND charge = $2",
+			   M1, "ch_1"),
+		     T0 + 90 * 86400);
+	struct buf text;
+	buf_init(&text, 1u << 20);
+	cr_assert_eq(verify_failures(&text), 0, "%s", buf_cstr(&text));
+	buf_release(&text);
 }
