@@ -20,6 +20,7 @@
 #include "api/mandates.h"
 #include "payments/sepa.h"
 #include "ledger/ledger.h"
+#include "ledger/ledger_reserve.h"
 #include "money/fx.h"
 #include "risk/model.h"
 #include "risk/rules.h"
@@ -37,6 +38,7 @@
 
 static const struct scheduler_job scheduler_jobs[] = {
     {"funds_available", ledger_scheduler_tick, LEDGER_DUE_SQL, NULL},
+    {"reserve_release", ledger_reserve_tick, LEDGER_RESERVE_DUE_SQL, NULL},
     {"refunds_settle", refunds_settle_tick, REFUNDS_SETTLE_DUE_SQL, NULL},
     {"payouts", payouts_settle_tick, PAYOUTS_DUE_SQL, NULL},
     {"topups", topups_settle_tick, TOPUPS_DUE_SQL, NULL},

@@ -20,6 +20,7 @@
 #include "ledger/ledger_connect.h"
 #include "ledger/ledger_internal.h"
 #include "ledger/ledger_payout.h"
+#include "ledger/ledger_reserve.h"
 #include "ledger/ledger_cash.h"
 #include "ledger/ledger_topup.h"
 #include "merchant/merchant.h"
@@ -54,6 +55,7 @@ static const char *const accounts[] = {
     LEDGER_ACCT_CASH_FUNDING,
     LEDGER_ACCT_CUSTOMER_CASH,
     LEDGER_ACCT_CUSTOMER_CASH_APPLIED,
+    LEDGER_ACCT_MERCHANT_RESERVE,
     NULL,
 };
 
@@ -361,6 +363,9 @@ static const char *reporting_category(const char *type, int64_t amount)
 		return "platform_earning_refund";
 	if (strcmp(type, "stripe_fee") == 0) /* an instant payout's fee (ledger_payout.h) */
 		return "fee";
+	/* a rolling reserve's hold and its release (ledger_reserve.h): one category both ways */
+	if (strcmp(type, "reserved_funds") == 0)
+		return "risk_reserved_funds";
 	return type; /* charge, refund, refund_failure, payout, transfer */
 }
 
@@ -607,7 +612,15 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 	    .rate = converted ? &rate : NULL,
 	    .presentment_amount = amount,
 	};
-	return bt_insert(db, merchant_id, &b, ret_balance_txn_id);
+	char bt_id[ID_MAX];
+	rc = bt_insert(db, merchant_id, &b, bt_id);
+	if (rc != DB_OK)
+		return rc;
+	if (ret_balance_txn_id)
+		str_copy(ret_balance_txn_id, ID_MAX, bt_id);
+	/* a rolling reserve in force withholds its share of the charge (ledger_reserve.h) */
+	return ledger_reserve_hold(db, merchant_id, charge_id, bt_id, settle, settled,
+				   settled - fee, available_on, now);
 }
 
 int ledger_capture_as(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,
@@ -909,13 +922,18 @@ int ledger_make_available_one(struct db *db, const char *merchant_id, const char
 		return rc < 0 ? rc : DB_ERR;
 	if (changed != 1)
 		return 0;
-	if (net == 0)
-		return 1; /* a fully fee-capped charge: nothing to move */
-	const struct ledger_entry e[] = {
-	    {LEDGER_ACCT_MERCHANT_PENDING, currency, net},
-	    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -net},
-	};
-	rc = ledger_post(db, merchant_id, "make_available", balance_txn_id, e, 2, now, NULL);
+	if (net != 0) { /* 0: a fully fee-capped charge, nothing to move */
+		const struct ledger_entry e[] = {
+		    {LEDGER_ACCT_MERCHANT_PENDING, currency, net},
+		    {LEDGER_ACCT_MERCHANT_AVAILABLE, currency, -net},
+		};
+		rc =
+		    ledger_post(db, merchant_id, "make_available", balance_txn_id, e, 2, now, NULL);
+		if (rc != DB_OK)
+			return rc;
+	}
+	/* the rolling reserve withheld from it becomes available with it (ledger_reserve.h) */
+	rc = ledger_reserve_follow(db, merchant_id, balance_txn_id, now);
 	return rc == DB_OK ? 1 : rc;
 }
 

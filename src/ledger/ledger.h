@@ -15,6 +15,9 @@
  *   merchant_available   the merchant's available funds
  *   fees                 Tender's fee revenue
  *   fx                   absorbs rounding differences of currency conversions, visibly
+ * (and the movements' own files add theirs: ledger_payout.h, ledger_topup.h, ledger_cash.h,
+ * ledger_connect.h, ledger_reserve.h's merchant_reserve, which a capture's rolling reserve hold
+ * credits in the same write as the capture)
  *
  * Movements (each function posts one balanced journal transaction, and where Stripe shows one,
  * creates the balance transaction, all inside the caller's write transaction):
@@ -224,7 +227,8 @@ int ledger_make_available(struct db *db, int64_t now, int limit);
 /* Makes one balance transaction available now, whatever its available_on: switches its status by
  * the conditional update (an available_on still ahead becomes now) and, only when that update
  * changed the row, posts DR merchant_pending /
- * CR merchant_available of its net. Returns 1 when this call moved it, 0 when it was not pending
+ * CR merchant_available of its net, and makes the rolling reserve hold withheld from it (if any,
+ * ledger_reserve.h) available with it. Returns 1 when this call moved it, 0 when it was not pending
  * (another runner moved it first) or does not exist, < 0 on error. */
 int ledger_make_available_one(struct db *db, const char *merchant_id, const char *balance_txn_id,
 			      int64_t now);

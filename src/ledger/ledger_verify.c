@@ -84,7 +84,7 @@ static const char SQL_ENTRY_ABSURD[] =
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
     " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding', 'cash_funding',"
-    " 'customer_cash', 'customer_cash_applied')"
+    " 'customer_cash', 'customer_cash_applied', 'merchant_reserve')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -104,6 +104,8 @@ static const char SQL_BT_ABSURD[] =
     " OR (type = 'stripe_fee' AND (amount >= 0 OR fee <> 0 OR status <> 'available'))"
     " OR (type = 'topup' AND (amount <= 0 OR fee <> 0 OR status <> 'available'))"
     " OR (type = 'payment' AND (amount <= 0 OR fee > amount))"
+    " OR (type = 'reserved_funds' AND (amount = 0 OR fee <> 0"
+    " OR (amount > 0 AND status <> 'available')))"
     " OR (type = 'application_fee' AND (amount = 0 OR fee <> 0))"
     " OR (type IN ('transfer_refund', 'payment_refund', 'application_fee_refund') AND (fee <> 0"
     " OR status <> 'available' OR (amount = 0 AND fx_rate_e12 IS NULL)"
@@ -145,7 +147,8 @@ static const char SQL_MOVE_WRONG[] =
     " || COALESCE(-m.avail, 0) || ' in ' || COALESCE(m.n, 0) || ' moves' FROM"
     " balance_transactions b LEFT JOIN " MOVES " m ON m.merchant_id = b.merchant_id AND"
     " m.source = b.id WHERE (b.status = 'pending' AND m.source IS NOT NULL) OR"
-    " (b.type = 'charge' AND b.status = 'available' AND b.net <> 0 AND (m.source IS NULL OR"
+    " ((b.type = 'charge' OR (b.type = 'reserved_funds' AND b.amount < 0))"
+    " AND b.status = 'available' AND b.net <> 0 AND (m.source IS NULL OR"
     " m.n <> 1 OR m.avail <> -b.net))";
 static const char SQL_MOVE_ORPHAN[] =
     "SELECT m.merchant_id, m.source FROM " MOVES " m WHERE NOT EXISTS (SELECT 1 FROM"
@@ -364,6 +367,33 @@ static const char SQL_CASH_BALANCES[] =
     " WHERE t.merchant_id = b.merchant_id AND t.customer = b.customer"
     " AND t.currency = b.currency ORDER BY t.id DESC LIMIT 1)";
 
+/* (6d) rolling reserves (ledger_reserve.h): the funds held back are exactly the reserve's
+ * balance transactions (held minus released) and exactly the unreleased holds, and each hold has
+ * its hold balance transaction (−amount, source its charge) and, once released, its release
+ * (+amount, available) */
+static const char SQL_RESERVE[] =
+    "SELECT merchant_id, currency || ' merchant_reserve differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'merchant_reserve'"
+    " UNION ALL SELECT merchant_id, currency, -amount FROM balance_transactions"
+    " WHERE type = 'reserved_funds') AS x GROUP BY merchant_id, currency HAVING SUM(v) <> 0";
+static const char SQL_RESERVE_OPEN[] =
+    "SELECT merchant_id, currency || ' merchant_reserve differs by ' || SUM(v) FROM ("
+    " SELECT merchant_id, currency, amount AS v FROM journal_entries"
+    " WHERE account = 'merchant_reserve'"
+    " UNION ALL SELECT merchant_id, currency, amount FROM reserve_holds"
+    " WHERE released_balance_transaction IS NULL) AS x GROUP BY merchant_id, currency"
+    " HAVING SUM(v) <> 0";
+static const char SQL_RESERVE_BT[] =
+    "SELECT h.merchant_id, h.id FROM reserve_holds h LEFT JOIN balance_transactions b"
+    " ON b.merchant_id = h.merchant_id AND b.id = h.id LEFT JOIN balance_transactions r"
+    " ON r.merchant_id = h.merchant_id AND r.id = h.released_balance_transaction"
+    " WHERE b.id IS NULL OR b.type <> 'reserved_funds' OR b.source <> h.charge"
+    " OR b.amount <> -h.amount OR b.currency <> h.currency OR h.amount <= 0"
+    " OR (h.released_balance_transaction IS NOT NULL AND (r.id IS NULL"
+    " OR r.type <> 'reserved_funds' OR r.source <> h.charge OR r.amount <> h.amount"
+    " OR r.currency <> h.currency OR r.status <> 'available'))";
+
 /* (7) Connect (ledger_connect.h): what left a merchant for another of the shard came in there,
  * in every currency; each transfer, reversal and application fee has the balance transactions
  * of both sides, for its amount; a transfer's reversals add up to what it says was reversed */
@@ -450,6 +480,10 @@ int ledger_verify(struct db *db, struct verify_report *rep)
 	     "cash applied to payments that the applications and their charges do not explain"},
 	    {SQL_CASH_BALANCES, 0,
 	     "customer cash balance that is not the sum of its transactions, or below zero"},
+	    {SQL_RESERVE, 0,
+	     "funds held in reserve that the reserve's transactions do not explain"},
+	    {SQL_RESERVE_OPEN, 0, "funds held in reserve that the unreleased holds do not explain"},
+	    {SQL_RESERVE_BT, 0, "reserve hold without its balance transactions, or another amount"},
 	    {SQL_CONNECT_CLEARING, 0, "money that left one merchant for another and arrived short"},
 	    {SQL_TRANSFER_BT, 0, "transfer without both balance transactions, or another amount"},
 	    {SQL_REVERSAL_BT, 0,

@@ -1,16 +1,17 @@
 'use strict';
 // Payouts through stripe-node: the available balance sent to the bank, paid by the scheduler,
 // canceled while pending, refused beyond the balance (also when many are asked at once), with
-// their balance transactions, events, Stripe's shapes, tenants, and tender verify.
+// their balance transactions, events, Stripe's shapes, tenants, and tender verify; a rolling
+// reserve (tender merchant reserve) withholding part of each charge from them until released.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startTender, stopAll, assertStripeShape, tender } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, storeSql, waitFor } = require('./helpers');
 
 let env;
 let stripe;
 
 before(async () => {
-  env = await startTender({ merchants: 3, args: ['--rate-limit', '0'] });
+  env = await startTender({ merchants: 4, args: ['--rate-limit', '0'] });
   stripe = env.stripe();
 });
 after(stopAll);
@@ -146,5 +147,117 @@ test('update, list, tenants, verify', async () => {
   await assert.rejects(other.payouts.cancel(po.id), (e) => e.statusCode === 404);
   await assert.rejects(other.payouts.update(po.id, { metadata: { a: 'b' } }), (e) => e.statusCode === 404);
   await sleep(2500);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+async function pending(s, currency = 'usd') {
+  const b = await s.balance.retrieve();
+  const row = b.pending.find((x) => x.currency === currency);
+  return row ? row.amount : 0;
+}
+
+async function chargeOf(s, amount, pm) {
+  const pi = await s.paymentIntents.create({ amount, currency: 'usd', payment_method: pm, confirm: true });
+  assert.equal(pi.status, 'succeeded');
+  return pi.latest_charge;
+}
+
+async function reserveTxns(s, charge) {
+  return (await s.balanceTransactions.list({ source: charge, type: 'reserved_funds', limit: 10 })).data;
+}
+
+test('a rolling reserve withholds 10 % of each charge from payouts until the scheduler releases it', async () => {
+  const m = env.merchants[3];
+  const s = env.stripe(m.secret_key);
+  const cli = (...a) => tender(['merchant', 'reserve', '--data', env.dataDir, ...a], { stdio: 'pipe' });
+  for (const bad of [[m.id, '--percent', '10.001', '--days', '1'], [m.id, '--percent', '0', '--days', '1'],
+    [m.id, '--percent', '101', '--days', '1'], [m.id, '--percent', '10', '--days', '0'],
+    [m.id, '--percent', '10', '--days', '366'], [m.id, '--percent', '10'], [m.id, '--off', '--days', '3'],
+    ['--percent', '10', '--days', '1']]) {
+    assert.throws(() => cli(...bad), (e) => e.status > 0, bad.join(' '));
+  }
+  assert.equal(JSON.parse(tender(['merchant', 'show', '--data', env.dataDir, m.id])).reserve, null);
+  assert.deepEqual(JSON.parse(cli(m.id, '--percent', '10', '--days', '1')),
+    { id: m.id, reserve: { percent: '10.00', percent_bps: 1000, days: 1 } });
+
+  // available at once (4000000000000077): 10000 nets 9680, of which 1000 is held
+  const ch1 = await chargeOf(s, 10000, 'pm_card_bypassPending');
+  const [hold] = await reserveTxns(s, ch1);
+  assert.equal(hold.amount, -1000);
+  assert.equal(hold.fee, 0);
+  assert.equal(hold.net, -1000);
+  assert.equal(hold.currency, 'usd');
+  assert.equal(hold.status, 'available');
+  assert.equal(hold.reporting_category, 'risk_reserved_funds');
+  assertStripeShape(hold, 'balance_transaction');
+  const cbt = await s.balanceTransactions.retrieve((await s.charges.retrieve(ch1)).balance_transaction);
+  assert.equal(cbt.net, 9680);
+  assert.equal(hold.available_on, cbt.available_on);
+  assert.equal(await available(s), 8680);
+  await assert.rejects(s.payouts.create({ amount: 8681, currency: 'usd' }),
+    (e) => e.statusCode === 400 && e.code === 'balance_insufficient');
+  assert.equal(await available(s), 8680);
+
+  // a charge that settles later: its hold waits in pending with it (5000 nets 4825, 500 held)
+  const ch2 = await chargeOf(s, 5000, 'pm_card_visa');
+  const [hold2] = await reserveTxns(s, ch2);
+  assert.equal(hold2.amount, -500);
+  assert.equal(hold2.status, 'pending');
+  assert.equal(await pending(s), 4825 - 500);
+  // 1 % of 99 is 0.99: rounded down to nothing, no hold
+  cli(m.id, '--percent', '1', '--days', '1');
+  const ch3 = await chargeOf(s, 99, 'pm_card_bypassPending');
+  assert.deepEqual(await reserveTxns(s, ch3), []);
+  const shown = JSON.parse(tender(['merchant', 'show', '--data', env.dataDir, m.id]));
+  assert.deepEqual(shown.reserve, { percent: '1.00', percent_bps: 100, days: 1 });
+  assert.deepEqual(shown.reserve_held, [{ currency: 'usd', amount: 1500 }]);
+
+  // off: later charges hold nothing, what is held is still released on its date
+  assert.deepEqual(JSON.parse(cli(m.id, '--off')), { id: m.id, reserve: null });
+  const ch4 = await chargeOf(s, 2000, 'pm_card_bypassPending');
+  assert.deepEqual(await reserveTxns(s, ch4), []);
+  const free = await available(s); // 8680 + 99 − 33 + 2000 − 88
+  assert.equal(free, 8680 + 66 + 1912);
+
+  // the release date reached (held a day: moved to now), the scheduler gives ch1's 1000 back
+  storeSql(env.dataDir, `UPDATE reserve_holds SET release_at = ${Math.floor(Date.now() / 1000) - 1} WHERE merchant_id = '${m.id}' AND charge = '${ch1}'`);
+  const released = await waitFor(async () => (await reserveTxns(s, ch1)).find((b) => b.amount > 0), 'the release', 30000);
+  assert.equal(released.amount, 1000);
+  assert.equal(released.net, 1000);
+  assert.equal(released.status, 'available');
+  assert.equal(released.reporting_category, 'risk_reserved_funds');
+  assertStripeShape(released, 'balance_transaction');
+  assert.equal(await available(s), free + 1000);
+  assert.equal(await pending(s), 4825 - 500);
+  // once: a later tick finds nothing more to release
+  await sleep(1500);
+  assert.equal((await reserveTxns(s, ch1)).length, 2);
+  assert.deepEqual(JSON.parse(tender(['merchant', 'show', '--data', env.dataDir, m.id])).reserve_held,
+    [{ currency: 'usd', amount: 500 }]);
+  const po = await s.payouts.create({ amount: free + 1000, currency: 'usd' });
+  assert.equal(po.amount, free + 1000);
+  assert.equal(await available(s), 0);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});
+
+test("a connected account's reserve holds the charges made on it through Stripe-Account", async () => {
+  const platform = env.stripe(env.merchants[3].secret_key);
+  const acct = await platform.accounts.create({
+    type: 'custom', country: 'US', capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+  });
+  const as = { stripeAccount: acct.id };
+  tender(['merchant', 'reserve', '--data', env.dataDir, acct.id, '--percent', '2.5', '--days', '30']);
+  const pi = await platform.paymentIntents.create({ amount: 4000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true }, as);
+  assert.equal(pi.status, 'succeeded');
+  const held = (await platform.balanceTransactions.list({ source: pi.latest_charge, type: 'reserved_funds' }, as)).data;
+  assert.equal(held.length, 1);
+  assert.equal(held[0].amount, -100); // 2.5 % of 4000
+  assertStripeShape(held[0], 'balance_transaction');
+  const b = await platform.balance.retrieve({}, as);
+  assert.equal(b.available.find((x) => x.currency === 'usd').amount, 4000 - 146 - 100);
+  // the platform's own balance is not touched by its account's reserve
+  assert.deepEqual((await platform.balanceTransactions.list({ type: 'reserved_funds', source: pi.latest_charge })).data, []);
+  assert.deepEqual(JSON.parse(tender(['merchant', 'show', '--data', env.dataDir, acct.id])).reserve_held,
+    [{ currency: 'usd', amount: 100 }]);
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
