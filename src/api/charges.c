@@ -488,6 +488,9 @@ static int capture_fn(struct db *db, void *p)
 				"Charge %s has already been captured.", ch.id);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* the rest, released, is refunded as Stripe shows it */
+	if (ch.amount_released > 0 && refund_for_release(r, db, &ch, ch.amount_released) != 0)
+		return -1;
 	if (emit_charge(r, db, &ch, "charge.captured", NULL) != 0)
 		return -1;
 	if (has_pi) {
@@ -564,13 +567,14 @@ static int h_list(struct req *r)
 
 /* Stripe's search fields for charges: amount, billing_details.address.postal_code, created,
  * currency, customer, disputed, metadata, payment_method_details.card.{brand, exp_month,
- * exp_year, fingerprint, last4}, refunded (in full), status. The card's details and the billing
+ * exp_year, fingerprint, last4}, refunded (in full, what was released uncaptured counted as
+ * Stripe counts it: payments.h), status. The card's details and the billing
  * details are JSON objects read by path (the card's packed on SQLite); an exact customer narrows
  * the scan to that customer's charges. Column 0 is the charge's list key (above), the id is
  * column 12. */
 #define SEARCH_COLS                                                                                \
 	"id, amount, created, currency, customer, disputed, metadata,"                             \
-	" CASE WHEN captured = 1 AND amount_captured > 0 AND amount_refunded = amount_captured"    \
+	" CASE WHEN amount > 0 AND amount_refunded + amount_released = amount"                     \
 	" THEN 1 ELSE 0 END AS refunded_all, status, card, billing_details, fingerprint"
 static const char SQL_SEARCH[] =
     "SELECT k, amount, created, currency, customer, disputed, metadata, refunded_all, status,"

@@ -1610,6 +1610,9 @@ static int capture_fn(struct db *db, void *p)
 				"Charge %s has already been captured.", ch.id);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* the rest, released, is refunded as Stripe shows it */
+	if (ch.amount_released > 0 && refund_for_release(r, db, &ch, ch.amount_released) != 0)
+		return -1;
 	if (metadata_apply(r, pi.metadata, "metadata", &pi.metadata) != 0)
 		return -1;
 	pi.status = "succeeded";
@@ -1739,6 +1742,9 @@ static int cancel_fn(struct db *db, void *p)
 		rc = payment_release(db, r->merchant_id, &ch, r->now);
 		if (rc != DB_OK)
 			return req_fail(r, ERR_API, NULL, NULL);
+		/* "the remaining amount_capturable is automatically refunded" (Stripe) */
+		if (refund_for_release(r, db, &ch, ch.amount) != 0)
+			return -1;
 	}
 	const char *reason = param_str(r, "cancellation_reason");
 	pi.status = "canceled";

@@ -73,7 +73,7 @@ void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *
 	ex->render_payment_method = render_pm_cb;
 	ex->render_balance_txn = render_bt_cb;
 	ex->ctx = r;
-	/* nearly every request asks for no expansion: one lookup instead of eleven */
+	/* nearly every request asks for no expansion: one lookup instead of twelve */
 	if (!r->params || !form_get(r->params, "expand"))
 		return;
 	ex->customer = wants(r, prefix, "customer");
@@ -90,6 +90,7 @@ void payments_expand_from_req(struct req *r, struct expand_set *ex, const char *
 	ex->review = wants(r, prefix, "review");
 	ex->charge_invoice = wants(r, prefix, "latest_charge.invoice");
 	ex->charge_review = wants(r, prefix, "latest_charge.review");
+	ex->refunds = wants(r, prefix, "refunds") || wants(r, prefix, "latest_charge.refunds");
 }
 
 int payments_check_amount(struct req *r, int64_t amount, const char *currency_param, char cur[8],

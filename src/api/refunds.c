@@ -90,6 +90,8 @@ struct refund {
 	/* where the request for the customer's bank details went (status requires_action; its
 	 * settle_at is when it expires), or NULL */
 	const char *instructions_email;
+	/* stands for what its charge released uncaptured (refund_for_release): no money moved */
+	bool releases;
 };
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
@@ -101,7 +103,7 @@ static const char *dup(struct arena *a, struct db_stmt *st, int col)
 static const char SQL_GET[] =
     "SELECT id, created, charge, payment_intent, amount, currency, status, reason, metadata,"
     " balance_transaction, failure_balance_transaction, failure_reason, settle_at,"
-    " transfer_reversal, customer, instructions_email FROM refunds"
+    " transfer_reversal, customer, instructions_email, releases FROM refunds"
     " WHERE merchant_id = $1 AND id = $2";
 
 static int refund_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -131,6 +133,7 @@ static int refund_load(struct db *db, struct arena *a, const char *merchant_id, 
 		rf->transfer_reversal = dup(a, st, 13);
 		rf->customer = dup(a, st, 14);
 		rf->instructions_email = dup(a, st, 15);
+		rf->releases = db_col_int64(st, 16) != 0;
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -141,8 +144,8 @@ static int refund_load(struct db *db, struct arena *a, const char *merchant_id, 
 static const char SQL_INSERT[] =
     "INSERT INTO refunds (merchant_id, id, created, charge, payment_intent, amount, currency,"
     " status, reason, metadata, balance_transaction, settle_at, transfer_reversal, customer,"
-    " instructions_email)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    " instructions_email, releases)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
 static int refund_insert(struct db *db, const char *merchant_id, const struct refund *rf)
 {
@@ -167,6 +170,7 @@ static int refund_insert(struct db *db, const char *merchant_id, const struct re
 	db_bind_text(st, 13, rf->transfer_reversal, -1);
 	db_bind_text(st, 14, rf->customer, -1);
 	db_bind_text(st, 15, rf->instructions_email, -1);
+	db_bind_int64(st, 16, rf->releases);
 	return db_step_done(st);
 }
 
@@ -272,6 +276,41 @@ static int emit_charge(struct req *r, struct db *db, const struct charge *ch, co
 	if (!js)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return payments_event(r, db, type, ch->id, js, len, NULL);
+}
+
+/* refund_for_release (resources.h), the refund made left in *ret */
+static int release_record(struct req *r, struct db *db, const struct charge *ch, int64_t amount,
+			  const char *reason, const char *metadata, struct refund *ret)
+{
+	struct refund rf;
+	memset(&rf, 0, sizeof(rf));
+	id_new_at(rf.id, "re_", r->now);
+	rf.created = r->now;
+	rf.charge = ch->id;
+	rf.payment_intent = ch->payment_intent;
+	rf.amount = amount;
+	str_copy(rf.currency, sizeof(rf.currency), ch->currency);
+	rf.status = "succeeded";
+	rf.reason = reason;
+	rf.metadata = metadata ? metadata : "{}";
+	rf.releases = true;
+	if (refund_insert(db, r->merchant_id, &rf) != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (emit_refund(r, db, &rf, "refund.created") != 0)
+		return -1;
+	/* a release that leaves nothing of the charge is its refund in full, as a refund that
+	 * takes the last of it is */
+	if (ch->amount_refunded + ch->amount_released >= ch->amount &&
+	    emit_charge(r, db, ch, "charge.refunded") != 0)
+		return -1;
+	*ret = rf;
+	return 0;
+}
+
+int refund_for_release(struct req *r, struct db *db, const struct charge *ch, int64_t amount)
+{
+	struct refund rf;
+	return release_record(r, db, ch, amount, NULL, NULL, &rf);
 }
 
 /* The part of `whole` that `amount` of `of` stands for: the rest of it when the charge is now
@@ -532,11 +571,7 @@ static int create_fn(struct db *db, void *p)
 		if (payment_release(db, r->merchant_id, &ch, r->now) != DB_OK)
 			return req_fail(r, ERR_CHARGE_ALREADY_REFUNDED, "charge",
 					"Charge %s has already been refunded.", ch.id);
-		rf.amount = ch.amount;
-		rf.status = "succeeded";
-		if (refund_insert(db, r->merchant_id, &rf) != DB_OK)
-			return req_fail(r, ERR_API, NULL, NULL);
-		if (emit_refund(r, db, &rf, "refund.created") != 0)
+		if (release_record(r, db, &ch, ch.amount, rf.reason, rf.metadata, &rf) != 0)
 			return -1;
 		if (has_pi) {
 			pi.status = "canceled";

@@ -131,6 +131,12 @@ int refund_render_id(struct req *r, struct db *db, const char *id, struct json *
  * with r->err (more than is left of the charge: Stripe's 400). */
 int refund_for_credit_note(struct req *r, struct db *db, const char *charge_id, int64_t amount,
 			   const char *reason, char ret_id[ID_MAX]);
+/* Inside the write that released `amount` of charge ch uncaptured (payment_release, or the rest
+ * of a partial capture: ch's amount_released, payments.h): the refund Stripe shows for it
+ * (`succeeded`, no balance transaction: no money moved), refund.created, and charge.refunded
+ * when nothing of the charge is left. 0, or -1 with r->err. */
+struct charge;
+int refund_for_release(struct req *r, struct db *db, const struct charge *ch, int64_t amount);
 /* What invoice's issued (not void) credit notes took before and after its payment: its
  * pre_payment_credit_notes_amount and post_payment_credit_notes_amount (credit_notes.c). DB_OK
  * or < 0. */

@@ -24,8 +24,8 @@ static const char SQL_GET[] =
     " status, captured, paid, disputed, customer, payment_method, description, metadata,"
     " receipt_email, statement_descriptor, balance_transaction, failure_code, failure_message,"
     " outcome, card, billing_details, authorization_code, capture_before, three_d_secure,"
-    " connect, invoice, fingerprint, user_report, shipping, statement_descriptor_suffix FROM "
-    "charges"
+    " connect, invoice, fingerprint, user_report, shipping, statement_descriptor_suffix,"
+    " amount_released FROM charges"
     " WHERE merchant_id = $1 AND id = $2";
 
 int charge_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -74,6 +74,7 @@ int charge_load(struct db *db, struct arena *a, const char *merchant_id, const c
 		ch->user_report = dup(a, st, 29);
 		ch->shipping = dup(a, st, 30);
 		ch->statement_descriptor_suffix = dup(a, st, 31);
+		ch->amount_released = db_col_int64(st, 32);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -196,7 +197,8 @@ int charge_json_col(struct arena *a, struct db_stmt *st, int col, const char **r
 static const char SQL_UPDATE[] =
     "UPDATE charges SET amount_captured = $3, amount_refunded = $4, status = $5, captured = $6,"
     " paid = $7, disputed = $8, description = $9, metadata = $10, balance_transaction = $11,"
-    " receipt_email = $12, connect = $13, user_report = $14 WHERE merchant_id = $1 AND id = $2";
+    " receipt_email = $12, connect = $13, user_report = $14, amount_released = $15"
+    " WHERE merchant_id = $1 AND id = $2";
 
 int charge_update(struct db *db, const char *merchant_id, const struct charge *ch)
 {
@@ -220,6 +222,7 @@ int charge_update(struct db *db, const char *merchant_id, const struct charge *c
 	int enc = payment_connect_encode(&cj, &ch->connect, ch->transfer, ch->application_fee);
 	db_bind_text(st, 13, enc == 1 ? buf_cstr(&cj) : NULL, -1);
 	db_bind_text(st, 14, ch->user_report, -1);
+	db_bind_int64(st, 15, ch->amount_released);
 	int rc = enc < 0 ? DB_ERR : db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -427,6 +430,49 @@ static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
     "\"postal_code\":null,\"state\":null},\"email\":null,\"name\":null,\"phone\":null}";
 
+/* A charge's refunds as Stripe's expanded `refunds` list: the newest CHARGE_REFUNDS_SHOWN, each
+ * rendered by the module that owns refunds (ex->render_id), and whether there are more (the
+ * rest through GET /v1/charges/{id}/refunds, its `url`). */
+#define CHARGE_REFUNDS_SHOWN 10
+static const char SQL_CHARGE_REFUNDS[] =
+    "SELECT id FROM refunds WHERE merchant_id = $1 AND charge = $2 ORDER BY created DESC, id DESC"
+    " LIMIT $3";
+
+static int charge_refunds_render(struct db *db, const char *merchant_id, const char *charge_id,
+				 const struct expand_set *ex, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CHARGE_REFUNDS);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, charge_id, -1);
+	db_bind_int64(st, 3, CHARGE_REFUNDS_SHOWN + 1);
+	char ids[CHARGE_REFUNDS_SHOWN + 1][ID_MAX];
+	int n = 0, rc;
+	while ((rc = db_step(st)) == DB_ROW && n < CHARGE_REFUNDS_SHOWN + 1)
+		str_copy(ids[n++], ID_MAX, db_col_text(st, 0, NULL));
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	json_key(j, "refunds");
+	json_obj_open(j);
+	json_kv_str(j, "object", "list");
+	json_key(j, "data");
+	json_arr_open(j);
+	for (int i = 0; i < n && i < CHARGE_REFUNDS_SHOWN; i++) {
+		rc = ex->render_id(ex->ctx, db, ids[i], "refunds", j);
+		if (rc != DB_OK)
+			return rc;
+	}
+	json_arr_close(j);
+	json_kv_bool(j, "has_more", n > CHARGE_REFUNDS_SHOWN);
+	char url[ID_MAX + 32];
+	snprintf(url, sizeof(url), "/v1/charges/%s/refunds", charge_id);
+	json_kv_str(j, "url", url);
+	json_obj_close(j);
+	return DB_OK;
+}
+
 int charge_render(struct db *db, struct arena *a, const char *merchant_id, int livemode,
 		  const struct charge *ch, const struct expand_set *ex, struct json *j)
 {
@@ -446,7 +492,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_str(j, "object", "charge");
 	json_kv_int(j, "amount", ch->amount);
 	json_kv_int(j, "amount_captured", debit_pending ? ch->amount : ch->amount_captured);
-	json_kv_int(j, "amount_refunded", ch->amount_refunded);
+	/* Stripe counts what was released uncaptured as refunded (payments.h) */
+	int64_t refunded;
+	if (__builtin_add_overflow(ch->amount_refunded, ch->amount_released, &refunded))
+		return DB_ERR;
+	json_kv_int(j, "amount_refunded", refunded);
 	json_kv_null(j, "application");
 	rc = payments_expandable_id(j, db, "application_fee", ch->application_fee,
 				    ex->application_fee, ex);
@@ -518,8 +568,12 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	json_kv_str_or_null(j, "receipt_email", ch->receipt_email);
 	json_kv_null(j, "receipt_number");
 	json_kv_null(j, "receipt_url");
-	json_kv_bool(j, "refunded",
-		     ch->amount_captured > 0 && ch->amount_refunded == ch->amount_captured);
+	json_kv_bool(j, "refunded", ch->amount > 0 && refunded == ch->amount);
+	if (ex && ex->refunds && ex->render_id) {
+		rc = charge_refunds_render(db, merchant_id, ch->id, ex, j);
+		if (rc != DB_OK)
+			return rc;
+	}
 	/* only a charge placed in review looks its review up (risk/review.h) */
 	char review[ID_MAX];
 	const char *review_id = ch->review;

@@ -436,6 +436,8 @@ static int capture_apply(struct db *db, struct arena *a, const char *merchant_id
 		    ledger_release(db, merchant_id, ch->id, ch->amount - amount, ch->currency, now);
 		if (rc != DB_OK)
 			return rc;
+		/* Stripe: "any additional amount will be automatically refunded" (payments.h) */
+		ch->amount_released = ch->amount - amount;
 	}
 	return charge_set_captured(a, ch, amount, bt);
 }
@@ -447,5 +449,10 @@ int payment_release(struct db *db, const char *merchant_id, struct charge *ch, i
 	int rc = processor_release(db, merchant_id, ch->id);
 	if (rc != DB_OK)
 		return rc;
-	return ledger_release(db, merchant_id, ch->id, ch->amount, ch->currency, now);
+	rc = ledger_release(db, merchant_id, ch->id, ch->amount, ch->currency, now);
+	if (rc != DB_OK)
+		return rc;
+	/* the whole authorization, refunded as Stripe shows it (payments.h) */
+	ch->amount_released = ch->amount;
+	return charge_update(db, merchant_id, ch);
 }

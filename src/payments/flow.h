@@ -70,13 +70,15 @@ int payment_charge_final(struct arena *a, const struct attempt *in, const struct
 int payment_record_attempt(struct db *db, struct arena *a, const struct attempt *in,
 			   struct charge *ret);
 
-/* Captures `amount` of an uncaptured charge and releases the rest of its hold; the events of
- * what a Connect charge's capture makes name `origin` (NULL: no request). */
+/* Captures `amount` of an uncaptured charge and releases the rest of its hold (ch's
+ * amount_released; the caller records the refund Stripe shows for it: refund_for_release); the
+ * events of what a Connect charge's capture makes name `origin` (NULL: no request). */
 int payment_capture(struct db *db, struct arena *a, const char *merchant_id, struct charge *ch,
 		    int64_t amount, const struct ledger_pricing *pricing, int64_t now,
 		    const struct event_origin *origin);
 
-/* Releases the whole hold of an uncaptured charge (cancel). */
+/* Releases the whole hold of an uncaptured charge (cancel), stored as ch's amount_released (the
+ * caller records the refund Stripe shows for it: refund_for_release). */
 int payment_release(struct db *db, const char *merchant_id, struct charge *ch, int64_t now);
 
 #endif

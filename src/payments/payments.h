@@ -138,7 +138,13 @@ struct charge {
 	const char *invoice; /* the invoice its PaymentIntent pays, or NULL */
 	int64_t amount;
 	int64_t amount_captured;
+	/* money refunded: every bound on refunds and the acquirer's books compare this one */
 	int64_t amount_refunded;
+	/* what was authorized and released uncaptured: the rest of a partial capture, or the whole
+	 * of a canceled (or refunded) authorization. Stripe counts it as refunded (the charge's
+	 * amount_refunded and `refunded` show the sum; a refund of its own names it) though no
+	 * money moved. */
+	int64_t amount_released;
 	char currency[8];
 	const char *status; /* succeeded | pending | failed */
 	bool captured, paid, disputed;
@@ -182,6 +188,9 @@ struct expand_set {
 	 * rendered by render_id (the field's name given for the object's own expansions) */
 	bool transfer, application_fee, invoice, review;
 	bool charge_invoice, charge_review; /* an intent's latest_charge.invoice / .review */
+	/* a charge's refunds (also an intent's latest_charge.refunds): a list, only when asked for,
+	 * as Stripe shows it since 2022-11-15 */
+	bool refunds;
 	/* renderers of objects other modules own; NULL leaves the id unexpanded */
 	int (*render_customer)(void *ctx, struct db *db, const char *id, struct json *j);
 	int (*render_payment_method)(void *ctx, struct db *db, const char *id, struct json *j);

@@ -69,12 +69,14 @@ static const char SQL_EVENT_NO_MERCHANT[] =
 	"r.amount), 0) FROM refunds r" idx                                                         \
 	" WHERE r.merchant_id = c.merchant_id AND r.charge = c.id"                                 \
 	" AND (r.status IN ('succeeded', 'pending', 'requires_action') OR (r.status ="             \
-	" 'canceled' AND r.instructions_email IS NOT NULL))) AND c.captured = 1"
+	" 'canceled' AND r.instructions_email IS NOT NULL)) AND r.releases = 0) AND c.captured = " \
+	"1"
 static const char SQL_CHARGE_REFUNDS_SQLITE[] = CHARGE_REFUNDS(" INDEXED BY refunds_charge");
 static const char SQL_CHARGE_REFUNDS_PG[] = CHARGE_REFUNDS("");
 static const char SQL_CHARGE_BOUNDS[] =
     "SELECT merchant_id, id FROM charges WHERE amount_refunded > amount_captured"
-    " OR amount_captured > amount OR amount_refunded < 0";
+    " OR amount_captured > amount OR amount_refunded < 0 OR amount_released < 0"
+    " OR amount_captured + amount_released > amount";
 static const char SQL_PI_RECEIVED[] =
     "SELECT p.merchant_id, p.id FROM payment_intents p WHERE p.status = 'succeeded' AND"
     " p.amount_received <> (SELECT c.amount_captured FROM charges c WHERE c.merchant_id ="
@@ -240,9 +242,10 @@ int verify_run(struct db *db, struct verify_report *rep)
 	rc |= ledger_dispute_verify(db, rep);
 	if (rep->vault)
 		rc |= vault_verify(rep->vault, db, rep);
-	rc |=
-	    violations(db, rep, "payments", SQL_CHARGE_BOUNDS,
-		       "charge with amount_refunded > amount_captured or amount_captured > amount");
+	rc |= violations(
+	    db, rep, "payments", SQL_CHARGE_BOUNDS,
+	    "charge with amount_refunded > amount_captured, amount_captured > amount, or "
+	    "more released than it held uncaptured");
 	rc |= violations(db, rep, "payments", FOR_DB(db, SQL_CHARGE_REFUNDS),
 			 "charge whose amount_refunded is not the sum of its refunds");
 	rc |= violations(db, rep, "payments", SQL_PI_RECEIVED,

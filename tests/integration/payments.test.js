@@ -67,12 +67,75 @@ test('manual capture: partial capture, then no second capture', async () => {
   const ch = await stripe.charges.retrieve(pi.latest_charge);
   assert.equal(ch.amount_captured, 3000);
   assert.equal(ch.captured, true);
+  // "any additional amount will be automatically refunded" (Stripe): the 2000 released is
+  // refunded, though no money moved
+  assert.equal(ch.amount_refunded, 2000);
+  assert.equal(ch.refunded, false);
   await assert.rejects(stripe.paymentIntents.capture(pi.id), (e) => e.statusCode === 400 && e.code === 'payment_intent_unexpected_state');
   await assert.rejects(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' }), (e) => e.code === 'payment_intent_unexpected_state');
   await assert.rejects(stripe.paymentIntents.cancel(pi.id), (e) => e.code === 'payment_intent_unexpected_state');
   assert.deepEqual(await eventsFor(pi.id), [
-    'payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated', 'charge.captured', 'payment_intent.succeeded',
+    'payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated', 'refund.created', 'charge.captured', 'payment_intent.succeeded',
   ]);
+});
+
+test('what an authorization releases is refunded as Stripe shows it: partial capture, cancel, refund of an authorization', async () => {
+  // a partial capture: the rest is a refund of its own, with no balance transaction
+  let pi = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
+  pi = await stripe.paymentIntents.capture(pi.id, { amount_to_capture: 3500, expand: ['latest_charge.refunds'] });
+  let ch = pi.latest_charge;
+  assert.deepEqual([ch.amount, ch.amount_captured, ch.amount_refunded, ch.refunded], [5000, 3500, 1500, false]);
+  assert.equal(ch.refunds.object, 'list');
+  assert.equal(ch.refunds.url, `/v1/charges/${ch.id}/refunds`);
+  assert.equal(ch.refunds.has_more, false);
+  assert.equal(ch.refunds.data.length, 1);
+  const released = ch.refunds.data[0];
+  assert.deepEqual([released.amount, released.status, released.balance_transaction, released.charge, released.payment_intent],
+    [1500, 'succeeded', null, ch.id, pi.id]);
+  assertStripeShape(released, 'refund');
+  ch = await stripe.charges.retrieve(ch.id, { expand: ['refunds'] });
+  assertStripeShape(ch, 'charge');
+  // the money captured is what may be refunded: 3500, not 5000
+  await assert.rejects(stripe.refunds.create({ charge: ch.id, amount: 3501 }), (e) => e.statusCode === 400);
+  const r1 = await stripe.refunds.create({ charge: ch.id, amount: 3000 });
+  assert.ok(r1.balance_transaction);
+  ch = await stripe.charges.retrieve(ch.id, { expand: ['refunds'] });
+  assert.deepEqual([ch.amount_refunded, ch.refunded, ch.refunds.data.map((x) => x.amount)], [4500, false, [3000, 1500]]);
+  await stripe.refunds.create({ charge: ch.id });
+  ch = await stripe.charges.retrieve(ch.id);
+  assert.deepEqual([ch.amount_refunded, ch.refunded], [5000, true]);
+  const listed = await stripe.refunds.list({ payment_intent: pi.id });
+  assert.deepEqual(listed.data.map((x) => x.amount), [500, 3000, 1500]);
+  const search = await waitFor(async () => {
+    const x = await stripe.charges.search({ query: `refunded:'true' AND amount:5000` });
+    return x.data.some((c) => c.id === ch.id) ? x : null;
+  }, 'the charge refunded in full to be found by search');
+  assert.ok(search);
+
+  // a cancel: the whole authorization, refunded; charge.refunded as for any refund in full
+  let pi2 = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
+  pi2 = await stripe.paymentIntents.cancel(pi2.id);
+  const ch2 = await stripe.charges.retrieve(pi2.latest_charge, { expand: ['refunds'] });
+  assert.deepEqual([ch2.captured, ch2.amount_captured, ch2.amount_refunded, ch2.refunded, ch2.balance_transaction], [false, 0, 1200, true, null]);
+  assert.deepEqual(ch2.refunds.data.map((x) => [x.amount, x.status, x.balance_transaction]), [[1200, 'succeeded', null]]);
+  assert.deepEqual(await eventsFor(pi2.id), [
+    'payment_intent.created', 'charge.succeeded', 'payment_intent.amount_capturable_updated', 'refund.created', 'charge.refunded', 'payment_intent.canceled',
+  ]);
+  await assert.rejects(stripe.refunds.create({ charge: ch2.id }), (e) => e.statusCode === 400);
+
+  // refunding an authorization cancels its intent, the same way
+  const pi3 = await stripe.paymentIntents.create({ amount: 800, currency: 'usd', capture_method: 'manual', payment_method: 'pm_card_visa', confirm: true });
+  const r3 = await stripe.refunds.create({ payment_intent: pi3.id, metadata: { why: 'no stock' } });
+  assert.deepEqual([r3.amount, r3.status, r3.balance_transaction, r3.metadata], [800, 'succeeded', null, { why: 'no stock' }]);
+  const ch3 = await stripe.charges.retrieve(pi3.latest_charge, { expand: ['refunds'] });
+  assert.deepEqual([ch3.amount_refunded, ch3.refunded, ch3.refunds.data.map((x) => x.id)], [800, true, [r3.id]]);
+  assert.equal((await stripe.paymentIntents.retrieve(pi3.id)).status, 'canceled');
+
+  // the legacy charge capture releases the same way
+  const tok = await stripe.charges.create({ amount: 2000, currency: 'usd', source: 'tok_visa', capture: false });
+  const cap = await stripe.charges.capture(tok.id, { amount: 1500 });
+  assert.deepEqual([cap.amount_captured, cap.amount_refunded, cap.refunded], [1500, 500, false]);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
 test('cancel releases an authorization; capture after cancel fails', async () => {

@@ -111,7 +111,8 @@ try:
     r = stripe.Refund.create(payment_intent=m.id, amount=1000)
     check("partial refund", r.status == "succeeded" and r.amount == 1000, r)
     ch = stripe.Charge.retrieve(m.latest_charge)
-    check("charge shows the refund", ch.amount_refunded == 1000 and ch.refunded is False, ch.amount_refunded)
+    # the 500 the partial capture released counts as refunded, as on Stripe
+    check("charge shows the refund", ch.amount_refunded == 1500 and ch.refunded is False, ch.amount_refunded)
 
     e = raises("decline: CardError 402 card_declined", stripe.error.CardError,
                lambda: stripe.PaymentIntent.create(amount=2000, currency="usd", confirm=True,
