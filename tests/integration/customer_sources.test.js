@@ -758,6 +758,8 @@ test('legacy ACH: a debit from the disputing test account is disputed by the ban
   assert.equal(d.amount, 2500);
   assert.equal(d.currency, 'usd');
   assert.equal(d.status, 'lost'); // an ACH return cannot be contested
+  // the spec types a dispute's details as a card's only: no brand for a bank debit
+  assert.deepEqual(d.payment_method_details, { card: { brand: 'unknown', network_reason_code: null }, type: 'card' });
   assert.equal(d.payment_intent, null);
   assert.equal(d.is_charge_refundable, false);
   assert.equal(d.balance_transactions.length, 1);
