@@ -18,6 +18,11 @@
  * makes the account verification_failed (customer.source.updated), which can then never be
  * verified nor charged (Stripe: a new bank account must be added).
  *
+ * Disputes. A debit from Stripe's test account 000999999991 succeeds and the customer's bank
+ * disputes it at once (charges.c, payments/sepa.c): the dispute is opened and lost together, its
+ * amount and fee withdrawn, as an ACH return cannot be contested (the same as a us_bank_account
+ * debit from that number). `failure` records it as BANK_SOURCE_DISPUTED.
+ *
  * Deleting marks the row deleted: it is gone (404) everywhere but on the charges that name it.
  */
 #include "api/bank_sources.h"
@@ -36,9 +41,28 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "store/store.h"
+#include "vault/vault.h"
 
 /* Stripe's limit on wrong microdeposit answers for a legacy bank account */
 #define VERIFY_ATTEMPTS_MAX 10
+
+/* Stripe's ACH test account whose debits succeed and are then disputed by the customer's bank
+ * (the same number as for us_bank_account debits, vault/ach.c), at its test routing number */
+#define DISPUTE_TEST_ACCOUNT "000999999991"
+#define DISPUTE_TEST_ROUTING "110000000"
+
+/* Whether facts f are Stripe's disputing test account. The number was never kept: the account
+ * is recognised by its fingerprint, the vault's HMAC of the test number for this merchant. */
+static bool dispute_test_account(struct req *r, const struct bank_facts *f)
+{
+	char fp[24];
+	if (strcmp(f->routing_number, DISPUTE_TEST_ROUTING) != 0 || !r->app || !r->app->vault)
+		return false;
+	if (vault_bank_fingerprint(r->app->vault, r->merchant_id, DISPUTE_TEST_ROUTING,
+				   DISPUTE_TEST_ACCOUNT, fp) != 0)
+		return false;
+	return strcmp(fp, f->fingerprint) == 0;
+}
 
 static bool str_same(const char *a, const char *b)
 {
@@ -211,7 +235,10 @@ int bank_source_attach(struct req *r, struct db *db, const char *customer, const
 	b->holder_name = f.holder_name;
 	b->holder_type = f.holder_type;
 	str_copy(b->fingerprint, sizeof(b->fingerprint), f.fingerprint);
-	str_copy(b->failure, sizeof(b->failure), f.payout_failure ? f.payout_failure : "");
+	str_copy(b->failure, sizeof(b->failure),
+		 f.payout_failure	       ? f.payout_failure
+		 : dispute_test_account(r, &f) ? BANK_SOURCE_DISPUTED
+					       : "");
 	str_copy(b->status, sizeof(b->status), "new");
 	b->metadata = metadata ? metadata : "{}";
 	st = db_prepare(db, SQL_INSERT);

@@ -17,13 +17,16 @@
 #include "store/db.h"
 
 #define BANK_SOURCE_PREFIX "ba_"
+/* bank_source.failure of Stripe's test account whose debits are disputed (bank_sources.c) */
+#define BANK_SOURCE_DISPUTED "disputed"
 
 struct bank_source {
 	char id[ID_MAX], customer[ID_MAX];
 	int64_t created;
 	char country[3], currency[8], last4[5], routing_number[24], fingerprint[24];
 	const char *bank_name, *holder_name, *holder_type; /* NULL when none */
-	char failure[32]; /* the return code a debit from it ends with, "" when it pays */
+	char failure[32]; /* the return code a debit from it ends with, "" when it pays,
+			     BANK_SOURCE_DISPUTED when it pays and is disputed at once */
 	char status[24];  /* new, verified, verification_failed */
 	int64_t verify_failures;
 	const char *metadata; /* JSON */

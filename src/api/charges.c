@@ -268,6 +268,7 @@ static int ach_behavior(const char *failure)
 	    {"insufficient_funds", SEPA_INSUFFICIENT_FUNDS},
 	    {"debit_not_authorized", BANK_DEBIT_NOT_AUTHORIZED},
 	    {"invalid_currency", BANK_INVALID_CURRENCY},
+	    {BANK_SOURCE_DISPUTED, SEPA_DISPUTE},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strcmp(map[i].code, failure) == 0)

@@ -7,7 +7,9 @@
  * A customer's legacy card sources (api/sources.c) meet the customer here: `source` on create
  * (the card becomes default_source) and on update (Stripe's rule: the new card replaces the
  * default source, whose card is deleted), `default_source` on update, and default_source /
- * sources expandable in what retrieve, list, search, create and update answer.
+ * sources expandable in what retrieve, list, search, create and update answer. A bank account
+ * token (btok_…) as `source` does the same with a bank account (api/bank_sources.c's attach:
+ * status new, to be verified before it can be charged).
  *
  * A customer's own discount (`coupon` / `promotion_code` on create and update, DELETE
  * /v1/customers/{id}/discount) is made and ended by discounts.c, which its invoices take;
@@ -374,6 +376,7 @@ static const char SQL_DELETE[] =
     "UPDATE customers SET deleted = 1 WHERE merchant_id = $1 AND id = $2 AND deleted = 0";
 
 static int balance_param_record(struct req *r, struct db *db, struct customer *c, int64_t old);
+static int customer_save(struct req *r, struct db *db, const struct customer *c);
 
 struct write_ctx {
 	struct req *r;
@@ -381,6 +384,9 @@ struct write_ctx {
 	const char *id;
 	const char *default_pm; /* create: invoice_settings[default_payment_method] as sent */
 	struct source_new sn;	/* `source`: the card prepared before the write */
+	/* `source` naming a bank account token (btok_…, or one of Stripe's test ones): attached
+	 * inside the write by bank_source_attach, which uses the token up there */
+	const char *bank_ref;
 };
 
 #define DEFAULT_PM_PARAM "invoice_settings[default_payment_method]"
@@ -485,7 +491,8 @@ static int create_fn(struct db *db, void *p)
 	c->test_clock = param_str(r, "test_clock");
 	if (c->test_clock && test_clock_take_customer(r, db, c->test_clock) != 0)
 		return -1;
-	/* `source`: the card verified before the write is its first source and default */
+	/* `source`: the card verified before the write is its first source and default; a bank
+	 * account's id is known once it is attached (below) */
 	c->default_source = w->sn.set ? w->sn.id : NULL;
 	c->currency = NULL;
 	if (balance_param_record(r, db, c, 0) != 0)
@@ -516,6 +523,17 @@ static int create_fn(struct db *db, void *p)
 	c->discount = NULL; /* set from the request on every run */
 	if (discount_apply(r, db, c) != 0)
 		return -1;
+	if (w->bank_ref) {
+		/* the bank account token's account is the new customer's first source and its
+		 * default, as a card's is: customer.created shows it as default_source, so the
+		 * account (and its customer.source.created) comes first, in this same write */
+		struct bank_source b;
+		if (bank_source_attach(r, db, c->id, w->bank_ref, "source", NULL, &b) != 0)
+			return -1;
+		c->default_source = arena_strdup(&r->arena, b.id);
+		if (!c->default_source || customer_save(r, db, c) != 0)
+			return -1;
+	}
 	if (emit(r, db, c, "customer.created", NULL, true) != 0)
 		return -1;
 	if (tax_ids_create_from_data(r, db, c->id) != 0)
@@ -593,7 +611,9 @@ static int h_create(struct req *r)
 		return -1;
 	w.default_pm = c->default_payment_method;
 	const char *src = param_str(r, "source");
-	if (src && *src) {
+	if (src && strncmp(src, "btok_", 5) == 0) {
+		w.bank_ref = src; /* a bank account: nothing to verify with an issuer first */
+	} else if (src && *src) {
 		/* Stripe verifies the card with its issuer when it attaches it: a declined card
 		 * makes no customer */
 		if (source_prepare(r, src, "source", c->id, &w.sn) != 0)
@@ -755,13 +775,24 @@ static int default_source_apply(struct req *r, struct db *db, struct write_ctx *
 					c->id, ds);
 		c->default_source = ds;
 	}
-	if (!w->sn.set)
+	if (!w->sn.set && !w->bank_ref)
 		return 0;
-	if (source_attach(r, db, &w->sn, c->id, NULL, NULL) != 0)
+	const char *added = w->sn.id;
+	if (w->bank_ref) {
+		/* a bank account token: the same rule as a card's (Stripe: `source` makes the new
+		 * source the default and deletes the old default, whichever kind each is) */
+		struct bank_source b;
+		if (bank_source_attach(r, db, c->id, w->bank_ref, "source", NULL, &b) != 0)
+			return -1;
+		added = arena_strdup(&r->arena, b.id);
+		if (!added)
+			return req_fail(r, ERR_API, NULL, NULL);
+	} else if (source_attach(r, db, &w->sn, c->id, NULL, NULL) != 0) {
 		return -1;
+	}
 	if (c->default_source && source_detach(r, db, c->id, c->default_source) != 0)
 		return -1;
-	c->default_source = w->sn.id;
+	c->default_source = added;
 	return 0;
 }
 
@@ -934,7 +965,10 @@ static int h_update(struct req *r)
 {
 	struct write_ctx w = {.r = r, .id = r->args[0]};
 	const char *src = param_str(r, "source");
-	if (src && *src) {
+	if (src && strncmp(src, "btok_", 5) == 0) {
+		/* a bank account token is used up inside the write, which checks the customer */
+		w.bank_ref = src;
+	} else if (src && *src) {
 		/* the customer first: preparing the card uses its token up */
 		struct exists_ctx x = {r, w.id};
 		if (req_read(r, exists_fn, &x) != 0)

@@ -516,20 +516,23 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 	rc = charge_update(db, m, ch);
 	if (rc != DB_OK)
 		return rc;
-	if (!pi) /* a legacy bank account source's charge (api/charges.c): no intent */
-		return append_outcome(db, a, m, ch, NULL, "charge.succeeded", NULL, now);
-	pi->status = "succeeded";
-	pi->amount_received = pi->amount;
-	pi->amount_capturable = 0;
-	pi->last_payment_error = NULL;
-	rc = pi_update(db, m, pi);
-	if (rc != DB_OK)
-		return rc;
-	rc = append_outcome(db, a, m, ch, pi, "charge.succeeded", "payment_intent.succeeded", now);
-	/* what the payment was for learns of it in the same write: a Checkout Session, an invoice
-	 */
-	rc = rc != DB_OK ? rc : checkout_async_payment(db, m, pi->id, true, now);
-	rc = rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
+	if (!pi) { /* a legacy bank account source's charge (api/charges.c): no intent */
+		rc = append_outcome(db, a, m, ch, NULL, "charge.succeeded", NULL, now);
+	} else {
+		pi->status = "succeeded";
+		pi->amount_received = pi->amount;
+		pi->amount_capturable = 0;
+		pi->last_payment_error = NULL;
+		rc = pi_update(db, m, pi);
+		if (rc != DB_OK)
+			return rc;
+		rc = append_outcome(db, a, m, ch, pi, "charge.succeeded",
+				    "payment_intent.succeeded", now);
+		/* what the payment was for learns of it in the same write: a Checkout Session, an
+		 * invoice */
+		rc = rc != DB_OK ? rc : checkout_async_payment(db, m, pi->id, true, now);
+		rc = rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
+	}
 	if (rc != DB_OK || behavior != SEPA_DISPUTE)
 		return rc;
 	/* the bank takes the money back at once: a SEPA dispute is final, so it is opened and

@@ -4,12 +4,13 @@
 // retrieveSource / updateSource / deleteSource, default_source, charges.create({customer}),
 // capture, refunds, declines on attach and on charge, pagination, idempotency, and no card
 // number in clear on disk or in the log; legacy ACH: bank account sources (btok_…), their
-// microdeposit verification, and their charges settled by the scheduler.
+// microdeposit verification, and their charges settled by the scheduler; a bank account token as
+// customers.create / update's source, and the disputes of legacy ACH debits.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startTender, stopAll, readStoreFiles, waitFor, SHARED } = require('./helpers');
+const { startTender, stopAll, readStoreFiles, waitFor, tender, SHARED } = require('./helpers');
 
 const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
 // The spec's fields Stripe includes only where they apply: a card's `account` (a connected
@@ -654,6 +655,131 @@ test('bank account sources pay by ACH: pending, then succeeded or failed as the 
   assert.equal((await stripe.charges.retrieve(ch.id)).source.id, ba.id);
   await assert.rejects(stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id, source: ba.id }),
     (e) => e.statusCode === 404 && e.param === 'source');
+});
+
+test('customers.create and update take a bank account token as source: the default source, Stripe\'s replace rule', async () => {
+  // create: the token's account is the first source and the default, status new
+  const tok = await bankToken('000123456789');
+  const c = await stripe.customers.create({ email: 'btok-create@example.com', source: tok.id, expand: ['sources'] });
+  assertStripeShape(c, 'customer');
+  assert.equal(c.default_source, tok.bank_account.id);
+  assert.deepEqual(c.sources.data.map((s) => s.id), [tok.bank_account.id]);
+  const ba = c.sources.data[0];
+  assertStripeShape(ba, 'bank_account');
+  assert.equal(ba.object, 'bank_account');
+  assert.equal(ba.status, 'new');
+  assert.equal(ba.customer, c.id);
+  assert.equal(ba.last4, '6789');
+  const created = await eventsOf('customer.created', c.id);
+  assert.equal(created.length, 1);
+  assert.equal(created[0].data.object.default_source, ba.id);
+  const srcEv = await eventsOf('customer.source.created', ba.id);
+  assert.equal(srcEv.length, 1);
+  assertStripeShape(srcEv[0].data.object, 'bank_account');
+  // a test token alias makes a new account each time
+  const c2 = await stripe.customers.create({ source: 'btok_us_verified', expand: ['default_source'] });
+  assert.match(c2.default_source.id, /^ba_/);
+  assert.equal(c2.default_source.status, 'new');
+  assertStripeShape(c2.default_source, 'bank_account');
+
+  // refusals make no customer and use no token: a used token, an unknown one
+  const before = (await stripe.customers.list({ email: 'btok-refused@example.com' })).data;
+  assert.deepEqual(before, []);
+  await assert.rejects(stripe.customers.create({ email: 'btok-refused@example.com', source: tok.id }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used' && e.param === 'source');
+  await assert.rejects(stripe.customers.create({ email: 'btok-refused@example.com', source: 'btok_nope' }),
+    (e) => e.statusCode === 404 && e.param === 'source');
+  const fresh = await bankToken('000123456789');
+  await assert.rejects(stripe.customers.create({ email: 'btok-refused@example.com', source: fresh.id, balance: 'x' }),
+    (e) => e.statusCode === 400 && e.param === 'balance');
+  assert.deepEqual((await stripe.customers.list({ email: 'btok-refused@example.com' })).data, []);
+  // update of a missing customer: 404, the token still unused
+  await assert.rejects(stripe.customers.update('cus_doesnotexist', { source: fresh.id }), (e) => e.statusCode === 404);
+
+  // update: the new account becomes the default, the old default (a card here) is deleted
+  const withCard = await stripe.customers.create({ source: 'tok_visa' });
+  const oldCard = withCard.default_source;
+  const keep = await stripe.customers.createSource(withCard.id, { source: 'tok_discover' });
+  const u = await stripe.customers.update(withCard.id, { source: fresh.id });
+  assertStripeShape(u, 'customer');
+  assert.equal(u.default_source, fresh.bank_account.id);
+  const ids = (await stripe.customers.listSources(withCard.id)).data.map((s) => s.id);
+  assert.deepEqual(ids.sort(), [keep.id, fresh.bank_account.id].sort());
+  await assert.rejects(stripe.customers.retrieveSource(withCard.id, oldCard), (e) => e.statusCode === 404);
+  assert.equal((await eventsOf('customer.source.deleted', oldCard)).length, 1);
+  assert.equal((await eventsOf('customer.source.created', fresh.bank_account.id)).length, 1);
+  const upd = (await eventsOf('customer.updated', withCard.id)).find((e) => e.data.object.default_source === fresh.bank_account.id);
+  assert.ok(upd);
+  assert.equal(upd.data.previous_attributes.default_source, oldCard);
+  assertStripeShape(upd.data.object, 'customer');
+
+  // a refused update changes nothing: the used token again
+  await assert.rejects(stripe.customers.update(withCard.id, { source: fresh.id, name: 'Nope' }),
+    (e) => e.statusCode === 400 && e.code === 'token_already_used');
+  const same = await stripe.customers.retrieve(withCard.id);
+  assert.equal(same.default_source, fresh.bank_account.id);
+  assert.equal(same.name, null);
+  assert.deepEqual((await stripe.customers.listSources(withCard.id)).data.map((s) => s.id).sort(), ids.sort());
+
+  // a card source replaces the bank account default the same way
+  const back = await stripe.customers.update(withCard.id, { source: 'tok_mastercard' });
+  assert.match(back.default_source, /^card_/);
+  await assert.rejects(stripe.customers.retrieveSource(withCard.id, fresh.bank_account.id), (e) => e.statusCode === 404);
+  const delEv = await eventsOf('customer.source.deleted', fresh.bank_account.id);
+  assert.equal(delEv.length, 1);
+  assert.equal(delEv[0].data.object.object, 'bank_account');
+
+  // the account named on create pays once verified: the customer's default source
+  await stripe.customers.verifySource(c.id, ba.id, { amounts: [32, 45] });
+  const ch = await stripe.charges.create({ amount: 700, currency: 'usd', customer: c.id });
+  assert.equal(ch.payment_method, ba.id);
+  assert.equal(ch.status, 'pending');
+  assert.equal((await settled(ch.id)).status, 'succeeded');
+});
+
+test('legacy ACH: a debit from the disputing test account is disputed by the bank, lost at once; tender verify', async () => {
+  const c = await stripe.customers.create({ source: (await bankToken('000999999991')).id });
+  await stripe.customers.verifySource(c.id, c.default_source, { amounts: [32, 45] });
+  const ch = await stripe.charges.create({ amount: 2500, currency: 'usd', customer: c.id });
+  assert.equal(ch.status, 'pending');
+  assert.equal(ch.disputed, false);
+  const done = await settled(ch.id);
+  assert.equal(done.status, 'succeeded');
+  const disputed = await waitFor(async () => {
+    const x = await stripe.charges.retrieve(ch.id);
+    return x.disputed && x;
+  }, `charge ${ch.id} disputed`, 30000);
+  assertStripeShape(disputed, 'charge');
+  const list = await stripe.disputes.list({ charge: ch.id });
+  assert.equal(list.data.length, 1);
+  const d = await stripe.disputes.retrieve(list.data[0].id);
+  assertStripeShape(d, 'dispute');
+  assert.equal(d.charge, ch.id);
+  assert.equal(d.amount, 2500);
+  assert.equal(d.currency, 'usd');
+  assert.equal(d.status, 'lost'); // an ACH return cannot be contested
+  // the spec types a dispute's details as a card's only: no brand for a bank debit
+  assert.deepEqual(d.payment_method_details, { card: { brand: 'unknown', network_reason_code: null }, type: 'card' });
+  assert.equal(d.payment_intent, null);
+  assert.equal(d.is_charge_refundable, false);
+  assert.equal(d.balance_transactions.length, 1);
+  assert.equal(d.balance_transactions[0].amount, -2500);
+  assert.equal(d.balance_transactions[0].fee, 1500);
+  const types = [];
+  for await (const e of stripe.events.list({ limit: 100 })) {
+    if (e.data.object.id === d.id) types.unshift(e.type);
+  }
+  assert.deepEqual(types.filter((t) => t !== 'charge.dispute.updated'),
+    ['charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.closed']);
+  // it cannot be contested nor closed again
+  await assert.rejects(stripe.disputes.close(d.id), (e) => e.statusCode === 400);
+  // an ordinary account's debit is not disputed
+  const plain = await stripe.customers.create({ source: 'btok_us_verified' });
+  await stripe.customers.verifySource(plain.id, plain.default_source, { amounts: [32, 45] });
+  const ok = await settled((await stripe.charges.create({ amount: 900, currency: 'usd', customer: plain.id })).id);
+  assert.equal(ok.disputed, false);
+  assert.deepEqual((await stripe.disputes.list({ charge: ok.id })).data, []);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
 
 test('no bank account number in clear on disk or in the log', async () => {
