@@ -10,6 +10,7 @@
 #include "metrics/metrics.h"
 #include "events/events.h"
 #include "events/pack.h"
+#include "ledger/ledger_connect.h"
 #include "http/form.h"
 #include "merchant/merchant.h"
 #include "money/currency.h"
@@ -212,8 +213,13 @@ int payments_check_minimum_db(struct req *r, struct db *db, int64_t amount, cons
 {
 	struct ledger_pricing pricing;
 	char settle[8];
-	if (ledger_pricing_get(db, r->merchant_id, &pricing, settle) != DB_OK)
+	char own[8];
+	if (ledger_pricing_get(db, r->merchant_id, &pricing, settle) != DB_OK ||
+	    ledger_settlement_currency(db, r->merchant_id, currency, own) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
+	/* a connected account's charge it keeps in its currency is checked in that currency */
+	if (strcmp(own, currency) == 0)
+		str_copy(settle, sizeof(settle), currency);
 	return check_minimum_settle(r, amount, currency, settle, currency_param, amount_param);
 }
 

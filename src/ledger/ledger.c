@@ -561,6 +561,16 @@ static int capture_post(struct db *db, const char *merchant_id, const char *char
 	bool converted = pricing->settlement_currency && pricing->settlement_currency[0] &&
 			 strcmp(pricing->settlement_currency, currency) != 0;
 	if (converted) {
+		/* a connected account keeps a charge in a currency it has an external account in
+		 * (multi-currency settlement, ledger_connect.h); a merchant unknown to the store
+		 * (unit tests' ledgers) converts as priced */
+		char own[8];
+		rc = ledger_settlement_currency(db, merchant_id, currency, own);
+		if (rc != DB_OK && rc != DB_NOTFOUND)
+			return rc;
+		converted = rc == DB_NOTFOUND || strcmp(own, currency) != 0;
+	}
+	if (converted) {
 		if (!pricing->fx)
 			return LEDGER_ERR_NO_RATE;
 		settle = pricing->settlement_currency;

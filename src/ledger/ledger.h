@@ -174,7 +174,8 @@ int ledger_release(struct db *db, const char *merchant_id, const char *charge_id
 		   const char *currency, int64_t now);
 /* Captures `amount` of the hold of charge_id; creates the "charge" balance transaction
  * (status pending, available_on by ledger_available_on). currency is the presentment currency;
- * when it is not pricing->settlement_currency the capture is converted (above) with
+ * when it is not pricing->settlement_currency the capture is converted (above; not for a
+ * connected account in a currency it keeps, ledger_settlement_currency in ledger_connect.h) with
  * pricing->fx at the rate valid at `now`: LEDGER_ERR_NO_RATE when no rate reaches the
  * settlement currency, LEDGER_ERR_INVALID when the converted amount is 0. */
 int ledger_capture(struct db *db, const char *merchant_id, const char *charge_id, int64_t amount,

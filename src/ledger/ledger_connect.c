@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/ledger_reserve.h"
+#include "merchant/merchant.h"
 
 static int amount_ok(int64_t amount)
 {
@@ -139,6 +142,37 @@ int ledger_application_fee_direct(struct db *db, const char *platform, const cha
 	return collect_fee(db, platform, fee_id, f, currency, bucket, now, ret_platform_bt);
 }
 
+static const char SQL_EA_IN[] = "SELECT 1 FROM external_accounts WHERE merchant_id = $1"
+				" AND currency = $2 AND deleted = 0 LIMIT 1";
+
+int ledger_settlement_currency(struct db *db, const char *merchant_id, const char *currency,
+			       char ret[8])
+{
+	struct merchant_terms terms; /* never changes once made: cached per process */
+	int rc = merchant_terms_get(db, merchant_id, &terms);
+	if (rc != DB_OK)
+		return rc;
+	if (!terms.settlement_currency[0] || strcmp(terms.settlement_currency, currency) == 0) {
+		str_copy(ret, 8, currency);
+		return DB_OK;
+	}
+	if (!terms.platform[0]) { /* not a connected account: one settlement currency */
+		str_copy(ret, 8, terms.settlement_currency);
+		return DB_OK;
+	}
+	struct db_stmt *st = db_prepare(db, SQL_EA_IN);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, currency, -1);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERR;
+	str_copy(ret, 8, rc == DB_ROW ? currency : terms.settlement_currency);
+	return DB_OK;
+}
+
 int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_platform_bt[ID_MAX],
 		    char ret_destination_bt[ID_MAX], char ret_fee_bt[ID_MAX])
 {
@@ -241,6 +275,18 @@ int ledger_transfer(struct db *db, const struct ledger_transfer *t, char ret_pla
 	rc = bt_insert(db, t->destination, &db_, ret_destination_bt);
 	if (rc != DB_OK)
 		return rc;
+	if (t->reserve) {
+		/* held from the payment's net in the destination's currency, as from a charge's; a
+		 * payment available at once (its charge's funds were) makes its hold available too,
+		 * as ledger_make_available_one does when it moves a charge */
+		rc = ledger_reserve_hold(db, t->destination, t->destination_payment,
+					 ret_destination_bt, settle, a_s, a_s - f_s, available_on,
+					 t->now);
+		if (rc == DB_OK && !t->bucket.pending)
+			rc = ledger_reserve_follow(db, t->destination, ret_destination_bt, t->now);
+		if (rc != DB_OK)
+			return rc;
+	}
 	ret_fee_bt[0] = '\0';
 	if (t->fee == 0)
 		return DB_OK;

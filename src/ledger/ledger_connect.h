@@ -20,6 +20,8 @@
  *                                  fee, DR bucket f / CR connect_clearing f; balance txn
  *                                  "payment" a, fee f, net a − f (source py_…), as Stripe shows a
  *                                  destination charge's payment with its application fee
+ *                    and, for a destination charge's payment, the destination's rolling
+ *                    reserve holds its share (ledger_reserve.h)
  *   application fee  platform:     DR connect_clearing f / CR bucket f; balance txn
  *                                  "application_fee" +f (source fee_…)
  *   direct charge's fee  (a charge made on the connected account through Stripe-Account)
@@ -112,7 +114,20 @@ struct ledger_transfer {
 	 * otherwise its payment arrives converted with fx at the rate valid at now (above) */
 	const char *settle_currency;
 	const struct fx_table *fx;
+	/* a destination charge's payment: the destination's rolling reserve in force holds its
+	 * share of it (ledger_reserve_hold) as it does of the account's own charges */
+	bool reserve;
 };
+
+/* The currency merchant_id's funds in `currency` settle in: a connected account (one with a
+ * platform) settles in `currency` itself when it has an external account (bank account or debit
+ * card) in it, whose balance is then paid out there (Stripe's multi-currency settlement), else
+ * in its settlement currency (its default currency), into which they are converted; any other
+ * merchant (a platform, a lone merchant) in its one settlement currency. Either way `currency`
+ * when the merchant has none. The one rule for the transfers to an account (connect.h) and the
+ * account's own charges (ledger_capture). DB_OK, DB_NOTFOUND for an unknown merchant, or < 0. */
+int ledger_settlement_currency(struct db *db, const char *merchant_id, const char *currency,
+			       char ret[8]);
 
 /* A transfer whose conversion gives the destination nothing (1 jpy into usd): refused. */
 #define LEDGER_ERR_CONVERTS_TO_ZERO (-210)

@@ -20,6 +20,11 @@
  *                    charge's: it becomes available with the charge (with it at once for the test
  *                    card 4000000000000077), so the merchant's pending and then available balance
  *                    show the charge's net less r, and payouts cannot take r.
+ *                    A destination charge's payment to a connected account with a reserve is
+ *                    held the same way on that account (ledger_transfer, ledger_connect.h):
+ *                    source its py_…, r of its gross in the account's currency, capped at its
+ *                    net after the application fee; made available at once with a payment that
+ *                    is (its charge's funds were).
  *   reserve_release  the scheduler, at release_at: DR merchant_reserve r / CR merchant_available
  *                    r; balance txn "reserved_funds", amount +r, available at once.
  *

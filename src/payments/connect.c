@@ -201,31 +201,11 @@ int application_fee_direct(struct db *db, struct arena *a, const char *platform,
 	return fee_record(db, a, platform, &f, origin, now);
 }
 
-static const char SQL_EA_IN[] = "SELECT 1 FROM external_accounts WHERE merchant_id = $1"
-				" AND currency = $2 AND deleted = 0 LIMIT 1";
-
 int connect_settlement_currency(struct db *db, const char *destination, const char *currency,
 				char ret[8])
 {
-	struct merchant_terms terms; /* never changes once made: cached per process */
-	int rc = merchant_terms_get(db, destination, &terms);
-	if (rc != DB_OK)
-		return rc;
-	if (!terms.settlement_currency[0] || strcmp(terms.settlement_currency, currency) == 0) {
-		str_copy(ret, 8, currency);
-		return DB_OK;
-	}
-	struct db_stmt *st = db_prepare(db, SQL_EA_IN);
-	if (!st)
-		return DB_ERR;
-	db_bind_text(st, 1, destination, -1);
-	db_bind_text(st, 2, currency, -1);
-	rc = db_step(st);
-	db_reset(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return rc < 0 ? rc : DB_ERR;
-	str_copy(ret, 8, rc == DB_ROW ? currency : terms.settlement_currency);
-	return DB_OK;
+	/* the same rule as the account's own charges (ledger_capture) */
+	return ledger_settlement_currency(db, destination, currency, ret);
 }
 
 int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in, struct transfer *t,
@@ -260,6 +240,7 @@ int transfer_make(struct db *db, struct arena *a, const struct transfer_new *in,
 	const struct ledger_transfer lt = {
 	    .settle_currency = settle,
 	    .fx = in->fx,
+	    .reserve = in->reserve,
 	    .platform = in->platform,
 	    .destination = in->destination,
 	    .transfer_id = t->id,

@@ -72,13 +72,16 @@ struct transfer_new {
 	/* the rates a transfer to an account settling in another currency converts with (the
 	 * caller's reference, app_fx_acquire); NULL: such a transfer fails (LEDGER_ERR_NO_RATE) */
 	const struct fx_table *fx;
+	/* a destination charge's payment: held by the destination's rolling reserve */
+	bool reserve;
 };
 
 /* The currency a transfer in `currency` arrives in at connected account `destination`, as on
  * Stripe: that currency itself when the account has an external account (bank account or debit
  * card) in it, whose balance it then pays out (multi-currency settlement); else the account's
  * default currency (its settlement currency), into which the transfer is converted
- * (ledger_connect.h). DB_OK, DB_NOTFOUND for an unknown account, or < 0. */
+ * (ledger_connect.h); the rule of the account's own charges too (ledger_settlement_currency).
+ * DB_OK, DB_NOTFOUND for an unknown account, or < 0. */
 int connect_settlement_currency(struct db *db, const char *destination, const char *currency,
 				char ret[8]);
 

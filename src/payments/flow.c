@@ -300,6 +300,7 @@ static int connect_settle(struct db *db, struct arena *a, const char *merchant_i
 	in.origin = o;
 	/* an account settling in another currency gets it converted at today's rate */
 	in.fx = pricing ? pricing->fx : NULL;
+	in.reserve = true; /* the destination's rolling reserve holds its share, as of a charge */
 	struct transfer t;
 	return transfer_make(db, a, &in, &t, NULL);
 }

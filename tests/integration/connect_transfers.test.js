@@ -719,6 +719,65 @@ test('an account with an external account in the transfer\'s currency settles it
   assert.deepEqual(await balance(stripe), p0);
 });
 
+test("a connected account's own charges settle as its transfers do: a currency it has an external account in stays in it", async () => {
+  // Stripe's multi-currency settlement for direct charges: an eur account with a usd bank
+  // account keeps its usd charges in usd (no conversion, paid out to that bank account), and
+  // converts a gbp one into eur, its default currency
+  const a = await stripe.accounts.create({ type: 'custom', country: 'DE', default_currency: 'eur' });
+  const bank = await stripe.accounts.createExternalAccount(a.id, {
+    external_account: { object: 'bank_account', country: 'US', currency: 'usd', routing_number: '110000000', account_number: '000123456789' },
+  });
+  const p0 = await balance(stripe);
+  const pi = await stripe.paymentIntents.create(
+    { amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true, application_fee_amount: 500 },
+    as(a),
+  );
+  assert.equal(pi.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(pi.latest_charge, { expand: ['balance_transaction'] }, as(a));
+  const bt = ch.balance_transaction;
+  assertStripeShape(bt, 'balance_transaction');
+  assert.equal(bt.type, 'charge');
+  assert.equal(bt.currency, 'usd');
+  assert.equal(bt.amount, 5000);
+  assert.equal(bt.exchange_rate, null);
+  const fee = await stripe.applicationFees.retrieve(ch.application_fee);
+  assert.equal(fee.currency, 'usd');
+  assert.equal(fee.amount, 500);
+  assert.deepEqual(await balanceIn(stripe, as(a), 'usd'), { available: bt.net - 500, pending: 0 });
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: 0, pending: 0 }, 'nothing converted into eur');
+  assert.deepEqual(await balance(stripe), { available: p0.available + 500, pending: p0.pending });
+  // a partial refund comes out of the usd balance, unconverted
+  const rf = await stripe.refunds.create({ charge: ch.id, amount: 1000 }, as(a));
+  const rbt = await stripe.balanceTransactions.retrieve(rf.balance_transaction, {}, as(a));
+  assertStripeShape(rbt, 'balance_transaction');
+  assert.equal(rbt.currency, 'usd');
+  assert.equal(rbt.amount, -1000);
+  assert.equal(rbt.exchange_rate, null);
+  const usd = await balanceIn(stripe, as(a), 'usd');
+  assert.deepEqual(usd, { available: bt.net - 500 - 1000, pending: 0 });
+  // a currency it has no external account in is converted into its default currency
+  const gbp = await stripe.paymentIntents.create(
+    { amount: 3000, currency: 'gbp', payment_method: 'pm_card_bypassPending', confirm: true }, as(a),
+  );
+  const gch = await stripe.charges.retrieve(gbp.latest_charge, { expand: ['balance_transaction'] }, as(a));
+  assertStripeShape(gch.balance_transaction, 'balance_transaction');
+  assert.equal(gch.balance_transaction.currency, 'eur');
+  assert.ok(gch.balance_transaction.exchange_rate > 0);
+  assert.deepEqual(await balanceIn(stripe, as(a), 'eur'), { available: gch.balance_transaction.net, pending: 0 });
+  assert.deepEqual(await balanceIn(stripe, as(a), 'gbp'), { available: 0, pending: 0 });
+  // the usd balance pays out in usd, to the usd bank account
+  const po = await stripe.payouts.create({ amount: usd.available, currency: 'usd' }, as(a));
+  assertStripeShape(po, 'payout');
+  assert.equal(po.currency, 'usd');
+  assert.equal(po.destination, bank.id);
+  assert.deepEqual(await balanceIn(stripe, as(a), 'usd'), { available: 0, pending: 0 });
+  // the platform's own charges are unchanged: one settlement currency, eur converted into usd
+  const own = await stripe.paymentIntents.create({ amount: 2000, currency: 'eur', payment_method: 'pm_card_visa', confirm: true });
+  const och = await stripe.charges.retrieve(own.latest_charge, { expand: ['balance_transaction'] });
+  assert.equal(och.balance_transaction.currency, 'usd');
+  assert.ok(och.balance_transaction.exchange_rate > 0);
+});
+
 test('tender verify holds both sides of every movement', async () => {
   let out;
   try {

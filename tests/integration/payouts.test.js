@@ -261,3 +261,57 @@ test("a connected account's reserve holds the charges made on it through Stripe-
     [{ currency: 'usd', amount: 100 }]);
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
 });
+
+test("a connected account's reserve holds its destination charges' payments, released by the scheduler", async () => {
+  const platform = env.stripe(env.merchants[3].secret_key);
+  const acct = await platform.accounts.create({ type: 'custom', country: 'US', capabilities: { transfers: { requested: true } } });
+  const as = { stripeAccount: acct.id };
+  tender(['merchant', 'reserve', '--data', env.dataDir, acct.id, '--percent', '10', '--days', '30']);
+  const usdOf = (rows) => (rows.find((x) => x.currency === 'usd') || { amount: 0 }).amount;
+  // available at once (4000000000000077): the payment of 10000 nets 9000 after the 1000
+  // application fee, and 10 % of its gross is held from that
+  const pi = await platform.paymentIntents.create({
+    amount: 10000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true,
+    application_fee_amount: 1000, transfer_data: { destination: acct.id },
+  });
+  assert.equal(pi.status, 'succeeded');
+  const tr = await platform.transfers.retrieve((await platform.charges.retrieve(pi.latest_charge)).transfer);
+  const py = tr.destination_payment;
+  const [hold] = (await platform.balanceTransactions.list({ source: py, type: 'reserved_funds' }, as)).data;
+  assertStripeShape(hold, 'balance_transaction');
+  assert.equal(hold.amount, -1000);
+  assert.equal(hold.net, -1000);
+  assert.equal(hold.currency, 'usd');
+  assert.equal(hold.status, 'available');
+  assert.equal(hold.reporting_category, 'risk_reserved_funds');
+  let b = await platform.balance.retrieve({}, as);
+  assert.equal(usdOf(b.available), 10000 - 1000 - 1000);
+  await assert.rejects(platform.payouts.create({ amount: 8001, currency: 'usd' }, as),
+    (e) => e.statusCode === 400 && e.code === 'balance_insufficient');
+  // the platform keeps its charge's funds as before: no reserve of its own
+  assert.deepEqual((await platform.balanceTransactions.list({ type: 'reserved_funds', source: py })).data, []);
+  // a payment still pending: its hold waits in pending with it
+  const pi2 = await platform.paymentIntents.create({
+    amount: 2000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, transfer_data: { destination: acct.id },
+  });
+  const py2 = (await platform.transfers.retrieve((await platform.charges.retrieve(pi2.latest_charge)).transfer)).destination_payment;
+  const [hold2] = (await platform.balanceTransactions.list({ source: py2, type: 'reserved_funds' }, as)).data;
+  assert.equal(hold2.amount, -200);
+  assert.equal(hold2.status, 'pending');
+  b = await platform.balance.retrieve({}, as);
+  assert.equal(usdOf(b.pending), 2000 - 200);
+  assert.deepEqual(JSON.parse(tender(['merchant', 'show', '--data', env.dataDir, acct.id])).reserve_held,
+    [{ currency: 'usd', amount: 1200 }]);
+  // its release date reached, the scheduler gives the first payment's 1000 back
+  storeSql(env.dataDir, `UPDATE reserve_holds SET release_at = ${Math.floor(Date.now() / 1000) - 1} WHERE merchant_id = '${acct.id}' AND charge = '${py}'`);
+  const released = await waitFor(async () => (await platform.balanceTransactions.list({ source: py, type: 'reserved_funds' }, as)).data
+    .find((x) => x.amount > 0), 'the release', 30000);
+  assertStripeShape(released, 'balance_transaction');
+  assert.equal(released.amount, 1000);
+  assert.equal(released.status, 'available');
+  b = await platform.balance.retrieve({}, as);
+  assert.equal(usdOf(b.available), 9000);
+  const po = await platform.payouts.create({ amount: 9000, currency: 'usd' }, as);
+  assert.equal(po.amount, 9000);
+  assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
+});

@@ -11,6 +11,7 @@
 
 #include "ledger/ledger.h"
 #include "ledger/ledger_connect.h"
+#include "ledger/ledger_reserve.h"
 #include "store/store.h"
 #include "verify/verify.h"
 
@@ -411,4 +412,52 @@ Test(ledger_connect, a_transfer_arrives_converted_and_reversals_take_back_at_its
 	store_write(s, P, conv_transfer_fn, &n);
 	cr_assert_eq(n.rc, LEDGER_ERR_NO_RATE);
 	fx_table_free(fx);
+}
+
+static int reserve_set_fn(struct db *db, void *p)
+{
+	(void)p;
+	return ledger_reserve_set(db, A, 1000, 30, T0 - 1) == DB_OK ? 0 : -1;
+}
+
+Test(ledger_connect, a_destination_payment_is_held_by_the_accounts_reserve_only_when_asked)
+{
+	cr_assert_eq(store_write(s, P, reserve_set_fn, NULL), 0);
+	/* a plain transfer: the reserve does not touch it */
+	struct mv m = {.op = TRANSFER, .t = transfer(5000, 0, false)};
+	cr_assert_eq(run(&m), DB_OK);
+	cr_assert_eq(account(A, LEDGER_ACCT_MERCHANT_RESERVE), 0);
+	/* a destination charge's pending payment of 10000 with a fee of 1230: 10 % of the gross
+	 * (1000) held from its net, pending with it, then available with it */
+	m = (struct mv){.op = TRANSFER, .t = transfer(10000, 1230, true)};
+	m.t.transfer_id = "tr_2";
+	m.t.destination_payment = "py_2";
+	m.t.fee_id = "fee_2";
+	m.t.reserve = true;
+	cr_assert_eq(run(&m), DB_OK);
+	cr_assert_eq(account(A, LEDGER_ACCT_MERCHANT_RESERVE), -1000);
+	cr_assert_eq(shown(A, "pending"), 10000 - 1230 - 1000);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM reserve_holds WHERE merchant_id = $1 AND charge ="
+			   " 'py_2' AND charge_balance_transaction = $2 AND amount = 1000"
+			   " AND currency = 'usd' AND release_at = 1700000000 + 30 * 86400",
+			   A, m.bt2),
+		     1);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND type = 'reserved_funds' AND source = 'py_2' AND amount = -1000"
+			   " AND status = 'pending' AND available_on = 1700172800",
+			   A, NULL),
+		     1);
+	/* a payment available at once: its hold is too (one move, as a charge's) */
+	m = (struct mv){.op = TRANSFER, .t = transfer(2000, 0, false)};
+	m.t.transfer_id = "tr_3";
+	m.t.destination_payment = "py_3";
+	m.t.reserve = true;
+	cr_assert_eq(run(&m), DB_OK);
+	cr_assert_eq(account(A, LEDGER_ACCT_MERCHANT_RESERVE), -1200);
+	cr_assert_eq(shown(A, "available"), 5000 + 2000 - 200);
+	cr_assert_eq(q_int("SELECT COUNT(*) FROM balance_transactions WHERE merchant_id = $1"
+			   " AND type = 'reserved_funds' AND source = 'py_3' AND amount = -200"
+			   " AND status = 'available'",
+			   A, NULL),
+		     1);
 }
