@@ -417,6 +417,8 @@ function assertPaidPage(page, inv) {
   assert.match(page.body, /id="done"/);
   assert.ok(!page.body.includes('<form'), 'no pay form on a paid invoice');
   assert.ok(page.body.includes(inv.number));
+  const day = new Date(inv.status_transitions.paid_at * 1000).toISOString().slice(0, 10);
+  assert.match(page.body, new RegExp(`id="paid_at">${day}<`), 'when it was paid, as a receipt says');
 }
 
 test('every finalized invoice has its hosted page: a subscription\'s first invoice and its renewal (a draft has none), in their events too; another merchant\'s URL is 404', async () => {
