@@ -86,7 +86,8 @@ struct invoice {
 	const char *collection_method;
 	bool has_days_until_due;
 	int64_t days_until_due, due_date;
-	const char *hosted_token_hash; /* finalized one-off invoices: their page's secret's hash */
+	const char *hosted_token_hash; /* finalized invoices: their page's secret's hash (NULL: a
+					* draft, or one finalized before every invoice had one) */
 	bool paid_out_of_band;
 	/* a preview's taxes (nothing of it is stored; NULL: read from invoice_tax_amounts) */
 	const struct invoice_tax_totals *preview_taxes;
@@ -146,7 +147,7 @@ int invoice_finalize_rows(struct req *r, struct db *db, struct invoice *in, int6
 			  int64_t planned_due);
 /* The terms of invoice in finalized at now, before its row is saved: a send_invoice one's
  * due_date (days_until_due counted from now) and its overdue notice as its next step; the
- * hosted page's secret hash of a one-off or send_invoice one. 0, or -1 with r->err. */
+ * hosted page's secret hash (every finalized invoice has one). 0, or -1 with r->err. */
 int invoice_finalize_terms(struct req *r, struct invoice *in, int64_t now);
 
 /* DB_OK, DB_NOTFOUND, or < 0. */

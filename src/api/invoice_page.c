@@ -203,6 +203,13 @@ static int invoice_page(struct req *r, struct page_ctx *x, int status, const cha
 		buf_puts(&b, date);
 		buf_puts(&b, "</span></p>");
 	}
+	/* a paid one reads as a receipt: when it was paid (Stripe's page: "Paid on …") */
+	if (strcmp(in->status, "paid") == 0 && in->paid_at &&
+	    invoice_page_date(in->paid_at, date, sizeof(date)) == 0) {
+		buf_puts(&b, "<p>Paid on: <span id=\"paid_at\">");
+		buf_puts(&b, date);
+		buf_puts(&b, "</span></p>");
+	}
 	if (in->description) {
 		buf_puts(&b, "<p id=\"description\">");
 		html_escape(&b, in->description);

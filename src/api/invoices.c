@@ -1869,13 +1869,15 @@ int invoice_finalize_terms(struct req *r, struct invoice *in, int64_t now)
 			in->due_date = now + in->days_until_due * 86400; /* bounded by the params */
 		in->next_payment_attempt = in->due_date;
 	}
-	if (!in->subscription || invoice_sends(in)) {
-		/* its hosted page: the row keeps only the secret's hash, to find it */
-		char hash[65];
-		if (!invoice_hosted_url(r, in->id, hash) ||
-		    !(in->hosted_token_hash = arena_strdup(&r->arena, hash)))
-			return req_fail(r, ERR_API, NULL, NULL);
-	}
+	/* its hosted page, made in the finalizing write whatever the invoice's origin or collection
+	 * method (Stripe gives every finalized invoice one: a subscription's charged ones too, to
+	 * pay one whose charge failed, or to see one paid); the row keeps only the secret's hash,
+	 * to find it. Every finalization (invoices.c, subscriptions.c, the scheduler's) comes
+	 * through here. */
+	char hash[65];
+	if (!invoice_hosted_url(r, in->id, hash) ||
+	    !(in->hosted_token_hash = arena_strdup(&r->arena, hash)))
+		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;
 }
 

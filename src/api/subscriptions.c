@@ -1509,7 +1509,7 @@ static int invoice_for_period(struct req *r, struct db *db, const struct subscri
  * credit gone to the customer's balance. */
 static int invoice_store(struct req *r, struct db *db, struct invoice *in, int64_t planned_due)
 {
-	/* a send_invoice one's due date, overdue notice and hosted page (invoices.c) */
+	/* its hosted page; a send_invoice one's due date and overdue notice (invoices.c) */
 	if (invoice_finalize_terms(r, in, in->finalized_at) != 0 ||
 	    invoice_balance_apply(r, db, in, planned_due) != 0)
 		return -1;

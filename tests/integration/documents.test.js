@@ -140,14 +140,14 @@ test('the hosted page links to the PDF; a wrong secret is a 404', async () => {
   }
 });
 
-test("a subscription's invoice (no hosted page) has a PDF too", async () => {
+test("a subscription's invoice has its hosted page and its PDF", async () => {
   const product = await stripe.products.create({ name: 'Gold plan' });
   const price = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, product: product.id, recurring: { interval: 'month' } });
   const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], expand: ['latest_invoice'] });
   const inv = sub.latest_invoice;
   assert.equal(inv.status, 'paid');
-  assert.equal(inv.hosted_invoice_url, null);
-  assert.match(inv.invoice_pdf, new RegExp(`/invoice/${env.merchant.id}/${inv.id}/[0-9A-Za-z]{43}/pdf$`));
+  assert.match(inv.hosted_invoice_url, new RegExp(`/invoice/${env.merchant.id}/[0-9A-Za-z]{43}$`));
+  assert.equal(inv.invoice_pdf, `${inv.hosted_invoice_url}/pdf`);
   invoiceShape(await stripe.invoices.retrieve(inv.id));
   const res = await fetchBytes(inv.invoice_pdf);
   assert.equal(res.status, 200);

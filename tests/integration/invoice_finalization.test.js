@@ -15,7 +15,7 @@ const T0 = Date.UTC(2025, 2, 1, 0, 0, 0) / 1000; // Mar 1
 const APR1 = Date.UTC(2025, 3, 1, 0, 0, 0) / 1000;
 
 before(async () => {
-  env = await startTender({ merchants: 1 });
+  env = await startTender({ merchants: 2 });
   stripe = env.stripe();
 });
 after(stopAll);
@@ -395,4 +395,126 @@ test('invoice items with a price in the currency of one of its currency_options:
   const paid = await stripe.invoices.pay(draft.id);
   assert.deepEqual([paid.status, paid.currency, paid.total, paid.amount_paid], ['paid', 'eur', 18000, 18000]);
   shape(paid, 'invoice');
+});
+
+// The hosted page of every finalized invoice (invoice_page.c), whatever made it: its URL and
+// what the page shows, without an API key.
+const URL_RE = /^http:\/\/127\.0\.0\.1:\d+\/invoice\/acct_\w+\/[0-9A-Za-z]{43}$/;
+
+async function hostedPage(inv) {
+  const res = await fetch(inv.hosted_invoice_url);
+  return { status: res.status, body: await res.text() };
+}
+
+async function eventsFor(id) {
+  const all = await stripe.events.list({ limit: 100 }).autoPagingToArray({ limit: 10000 });
+  return all.filter((e) => e.data.object.id === id).reverse();
+}
+
+function assertPaidPage(page, inv) {
+  assert.equal(page.status, 200);
+  assert.match(page.body, /<span id="status" data-status="paid">Paid<\/span>/);
+  assert.match(page.body, /id="done"/);
+  assert.ok(!page.body.includes('<form'), 'no pay form on a paid invoice');
+  assert.ok(page.body.includes(inv.number));
+  const day = new Date(inv.status_transitions.paid_at * 1000).toISOString().slice(0, 10);
+  assert.match(page.body, new RegExp(`id="paid_at">${day}<`), 'when it was paid, as a receipt says');
+}
+
+test('every finalized invoice has its hosted page: a subscription\'s first invoice and its renewal (a draft has none), in their events too; another merchant\'s URL is 404', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 1200, recurring: { interval: 'month' }, product_data: { name: 'Hosted' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }], expand: ['latest_invoice'] });
+  const first = sub.latest_invoice;
+  assert.deepEqual([first.status, first.collection_method, first.billing_reason], ['paid', 'charge_automatically', 'subscription_create']);
+  assert.match(first.hosted_invoice_url, URL_RE);
+  assert.equal(first.invoice_pdf, `${first.hosted_invoice_url}/pdf`);
+  shape(first, 'invoice');
+  const again = await stripe.invoices.retrieve(first.id);
+  assert.equal(again.hosted_invoice_url, first.hosted_invoice_url, 'the same URL on every read');
+  shape(again, 'invoice');
+  // the finalizing write's events carry it
+  const evs = await eventsFor(first.id);
+  assert.deepEqual(evs.map((e) => e.type), ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+  for (const e of evs.slice(1))
+    assert.equal(new URL(e.data.object.hosted_invoice_url).pathname, new URL(first.hosted_invoice_url).pathname, e.type);
+  assert.equal(evs[0].data.object.status, 'open', 'created finalized in the same write');
+  assertPaidPage(await hostedPage(first), first);
+  const pdf = await fetch(first.invoice_pdf);
+  assert.equal(pdf.status, 200);
+  assert.equal(Buffer.from(await pdf.arrayBuffer()).subarray(0, 4).toString(), '%PDF');
+  // the secret is the merchant's: under another merchant's account it finds nothing
+  const [, , acct, tok] = new URL(first.hosted_invoice_url).pathname.split('/');
+  assert.equal(acct, env.merchant.id);
+  for (const p of [`/invoice/${env.merchants[1].id}/${tok}`, `/invoice/${env.merchants[1].id}/${tok}/pdf`]) {
+    const r = await env.request({ path: p });
+    assert.equal(r.status, 404, p);
+    assert.ok(!r.body.includes(first.number));
+  }
+
+  // the renewal: a draft for an hour (no page yet), then finalized by the scheduler with one
+  await clockAdvance(stripe, clock, APR1 + 60);
+  const draft = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.deepEqual([draft.status, draft.hosted_invoice_url, draft.billing_reason], ['draft', null, 'subscription_cycle']);
+  shape(draft, 'invoice');
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  const renewed = await stripe.invoices.retrieve(draft.id);
+  assert.equal(renewed.status, 'paid');
+  assert.match(renewed.hosted_invoice_url, URL_RE);
+  assert.notEqual(renewed.hosted_invoice_url, first.hosted_invoice_url);
+  assert.equal(renewed.invoice_pdf, `${renewed.hosted_invoice_url}/pdf`);
+  shape(renewed, 'invoice');
+  const fin = (await eventsFor(draft.id)).find((e) => e.type === 'invoice.finalized');
+  assert.equal(new URL(fin.data.object.hosted_invoice_url).pathname, new URL(renewed.hosted_invoice_url).pathname);
+  assertPaidPage(await hostedPage(renewed), renewed);
+});
+
+test('an open charge_automatically invoice\'s hosted page has the pay form: a renewal whose card declined, paid on the page (the subscription active again); a one-off one', async () => {
+  const plan = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' }, product_data: { name: 'Declines here' } });
+  const { clock, customer } = await clockCustomer();
+  const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }] });
+  const bad = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+  await stripe.subscriptions.update(sub.id, { default_payment_method: bad.id });
+  await clockAdvance(stripe, clock, APR1 + HOUR + 60);
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'past_due');
+  const inv = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice);
+  assert.deepEqual([inv.status, inv.collection_method, inv.attempt_count], ['open', 'charge_automatically', 1]);
+  assert.match(inv.hosted_invoice_url, URL_RE);
+  shape(inv, 'invoice');
+  const page = await hostedPage(inv);
+  assert.equal(page.status, 200);
+  assert.match(page.body, /data-status="open">Due</);
+  assert.match(page.body, /id="amount_due">15\.00 USD</);
+  assert.match(page.body, /Pay 15\.00 USD/);
+  const attempt = page.body.match(/name="attempt" value="(\d+)"/)[1];
+  const body = new URLSearchParams({
+    attempt, 'payment_method_data[type]': 'card',
+    'payment_method_data[card][number]': '4242424242424242', 'payment_method_data[card][exp_month]': '10',
+    'payment_method_data[card][exp_year]': '2035', 'payment_method_data[card][cvc]': '321',
+  }).toString();
+  const path = new URL(inv.hosted_invoice_url).pathname;
+  const paidPage = await env.request({ method: 'POST', path, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(paidPage.status, 200, paidPage.body);
+  assert.match(paidPage.body, /data-status="paid">Paid</);
+  const paid = await stripe.invoices.retrieve(inv.id);
+  assert.deepEqual([paid.status, paid.amount_paid, paid.hosted_invoice_url], ['paid', 1500, inv.hosted_invoice_url]);
+  shape(paid, 'invoice');
+  assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+  assertPaidPage(await hostedPage(paid), paid);
+
+  // a one-off charge_automatically invoice: none as a draft, its page once finalized
+  await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd' });
+  const d = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+  assert.deepEqual([d.status, d.collection_method, d.hosted_invoice_url], ['draft', 'charge_automatically', null]);
+  shape(d, 'invoice');
+  const open = await stripe.invoices.finalizeInvoice(d.id, { auto_advance: false });
+  assert.equal(open.status, 'open');
+  assert.match(open.hosted_invoice_url, URL_RE);
+  shape(open, 'invoice');
+  const p = await hostedPage(open);
+  assert.equal(p.status, 200);
+  assert.match(p.body, /Pay 7\.00 USD/);
+  const done = await stripe.invoices.pay(open.id, { payment_method: 'pm_card_visa' });
+  assert.equal(done.status, 'paid');
+  assertPaidPage(await hostedPage(done), done);
 });
