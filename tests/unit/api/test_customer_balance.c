@@ -12,25 +12,19 @@
 
 #include "api/customer_balance.h"
 #include "store/store.h"
+#include "../support/store_fixture.h"
 
 static char dir[256];
 static struct store *s;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/tender-unit-cbal-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	char err[256];
-	struct store_config cfg = {.data_dir = dir};
-	cr_assert_eq(store_open(&s, &cfg, err, sizeof(err)), 0, "%s", err);
+	s = fixture_store_open(dir, sizeof(dir), "cbal");
 }
 
 static void teardown(void)
 {
-	store_close(s);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
+	fixture_store_close(s, dir);
 }
 
 TestSuite(customer_balance, .init = setup, .fini = teardown);

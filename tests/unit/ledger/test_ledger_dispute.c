@@ -13,25 +13,19 @@
 #include "ledger/ledger_dispute.h"
 #include "store/store.h"
 #include "verify/verify.h"
+#include "../support/store_fixture.h"
 
 static char dir[256];
 static struct store *s;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/tender-unit-ldispute-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	char err[256];
-	struct store_config cfg = {.data_dir = dir};
-	cr_assert_eq(store_open(&s, &cfg, err, sizeof(err)), 0, "%s", err);
+	s = fixture_store_open(dir, sizeof(dir), "ldispute");
 }
 
 static void teardown(void)
 {
-	store_close(s);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
+	fixture_store_close(s, dir);
 }
 
 TestSuite(ledger_dispute, .init = setup, .fini = teardown);
@@ -39,34 +33,9 @@ TestSuite(ledger_dispute, .init = setup, .fini = teardown);
 #define T0 INT64_C(1700000000)
 #define M1 "acct_1"
 
-struct q {
-	const char *sql, *a, *b;
-	int64_t v;
-	int rc;
-};
-
-static int q_fn(struct db *db, void *p)
-{
-	struct q *q = p;
-	struct db_stmt *st = db_prepare(db, q->sql);
-	if (!st)
-		return q->rc = DB_ERR;
-	if (q->a)
-		db_bind_text(st, 1, q->a, -1);
-	if (q->b)
-		db_bind_text(st, 2, q->b, -1);
-	q->rc = db_step(st);
-	q->v = q->rc == DB_ROW ? db_col_int64(st, 0) : 0;
-	db_reset(st);
-	return 0;
-}
-
 static int64_t q_int(const char *sql, const char *a, const char *b)
 {
-	struct q q = {sql, a, b, 0, 0};
-	cr_assert_eq(store_read(s, NULL, q_fn, &q), 0);
-	cr_assert_eq(q.rc, DB_ROW, "query failed: %s", sql);
-	return q.v;
+	return fixture_q_int(s, sql, a, b);
 }
 
 static int64_t account(const char *acct)
