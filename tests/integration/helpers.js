@@ -70,9 +70,16 @@ function storeSql(dataDir, sql) {
 function storeFiles(dataDir) {
   const roots = PG_SHARD_URLS.length === 0 ? [dataDir] : [dataDir, process.env.TENDER_PG_DIR];
   if (!roots[roots.length - 1]) throw new Error('TENDER_PG_DIR is not set: run the PostgreSQL suite through scripts/integration-pg.sh');
+  // A cluster's base/ holds one directory per database, and the suite makes a database per
+  // data directory on every shard: only this one's are read (every test's would make the scan
+  // grow with the suite, to most of a minute per scan at its end). Everything else (WAL, commit
+  // logs, shared catalogs) is read whole.
+  let ownDbs = null;
   if (PG_SHARD_URLS.length > 0) {
     // make PostgreSQL write what it holds in shared buffers out to the data files
     for (const u of PG_SHARD_URLS) execFileSync('psql', [u, '-qAt', '-c', 'CHECKPOINT']);
+    ownDbs = new Set(pgUrlsFor(dataDir).map((u) => execFileSync('psql', [u, '-qAt', '-c',
+      'SELECT oid FROM pg_database WHERE datname = current_database()'], { encoding: 'utf8' }).trim()));
   }
   const out = [];
   const walk = (d) => {
@@ -85,8 +92,10 @@ function storeFiles(dataDir) {
     }
     for (const e of entries) {
       const f = path.join(d, e.name);
-      if (e.isDirectory()) walk(f);
-      else if (e.isFile()) out.push(f);
+      if (e.isDirectory()) {
+        if (ownDbs && path.basename(d) === 'base' && !ownDbs.has(e.name)) continue;
+        walk(f);
+      } else if (e.isFile()) out.push(f);
     }
   };
   for (const r of roots) walk(r);
