@@ -316,12 +316,6 @@ struct ba_ctx {
 	bool match; /* verify: the amounts are Stripe's test microdeposits */
 };
 
-static int customer_fn(struct db *db, void *p)
-{
-	struct ba_ctx *x = p;
-	return customer_check(x->r, db, x->customer);
-}
-
 static int respond(struct req *r, const struct bank_source *b)
 {
 	bank_source_render_loaded(b, req_json(r));
@@ -609,7 +603,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 static int h_list(struct req *r)
 {
 	struct ba_ctx x = {.r = r, .customer = r->args[0]};
-	if (req_read(r, customer_fn, &x) != 0)
+	if (customer_check_read(r, x.customer) != 0)
 		return -1;
 	const char *url = arena_printf(&r->arena, "/v1/customers/%s/bank_accounts", r->args[0]);
 	if (!url)

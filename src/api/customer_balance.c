@@ -666,16 +666,10 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	return rc == DB_OK ? txn_render(r, db, &t, "data", j) : rc;
 }
 
-static int customer_fn(struct db *db, void *p)
-{
-	struct ctx *x = p;
-	return customer_check(x->r, db, x->customer);
-}
-
 static int h_list(struct req *r)
 {
 	struct ctx x = {.r = r, .customer = r->args[0]};
-	if (req_read(r, customer_fn, &x) != 0)
+	if (customer_check_read(r, x.customer) != 0)
 		return -1;
 	const char *url =
 	    arena_printf(&r->arena, "/v1/customers/%s/balance_transactions", r->args[0]);

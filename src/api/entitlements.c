@@ -616,18 +616,12 @@ static int ent_list_bind(struct req *r, struct db_stmt *st, int first, void *ctx
 	return 0;
 }
 
-static int customer_fn(struct db *db, void *arg)
-{
-	struct ent_ctx *x = arg;
-	return customer_check(x->r, db, x->id);
-}
-
 static int h_ent_list(struct req *r)
 {
 	struct ent_ctx x = {.r = r, .id = param_str(r, "customer")};
 	if (!x.id || !*x.id)
 		return req_fail(r, ERR_PARAM_MISSING, "customer", "customer");
-	if (req_read(r, customer_fn, &x) != 0)
+	if (customer_check_read(r, x.id) != 0)
 		return -1;
 	bool expand = req_expand_has(r, "data.feature");
 	const struct list_spec spec = {

@@ -799,6 +799,23 @@ int customer_check(struct req *r, struct db *db, const char *customer)
 	return found ? 0 : req_fail_missing(r, "customer", customer, "customer");
 }
 
+struct customer_check_ctx {
+	struct req *r;
+	const char *customer;
+};
+
+static int customer_check_fn(struct db *db, void *p)
+{
+	struct customer_check_ctx *x = p;
+	return customer_check(x->r, db, x->customer);
+}
+
+int customer_check_read(struct req *r, const char *customer)
+{
+	struct customer_check_ctx x = {r, customer};
+	return req_read(r, customer_check_fn, &x);
+}
+
 static int attach_fn(struct db *db, void *p)
 {
 	struct id_ctx *x = p;

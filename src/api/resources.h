@@ -219,6 +219,9 @@ int customer_unset_default_pm(struct req *r, struct db *db, const char *customer
 /* Inside a transaction: the customer exists (and is not deleted) for r's merchant, else
  * resource_missing on `customer`. 0, or -1 with r->err. */
 int customer_check(struct req *r, struct db *db, const char *customer);
+/* customer_check in a read of its own: what a customer's nested list checks before it pages.
+ * 0, or -1 with r->err. */
+int customer_check_read(struct req *r, const char *customer);
 
 /* A customer's cash balance (api/cash_balance.c) as Stripe's cash_balance object: what it holds
  * per currency (null when nothing was ever paid in) and its reconciliation settings. Inside a

@@ -397,12 +397,6 @@ struct src_ctx {
 	struct source_new sn;
 };
 
-static int customer_fn(struct db *db, void *p)
-{
-	struct src_ctx *x = p;
-	return customer_check(x->r, db, x->customer);
-}
-
 static int create_fn(struct db *db, void *p)
 {
 	struct src_ctx *x = p;
@@ -429,7 +423,7 @@ static int create_from(struct req *r, const char *ref, const char *param)
 {
 	struct src_ctx x = {.r = r, .customer = r->args[0]};
 	/* the customer first: preparing the card uses its token up */
-	if (req_read(r, customer_fn, &x) != 0)
+	if (customer_check_read(r, x.customer) != 0)
 		return -1;
 	const char *md = "{}";
 	if (metadata_apply(r, NULL, "metadata", &md) != 0)
@@ -753,7 +747,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 static int sources_list(struct req *r, const char *what)
 {
 	struct src_ctx x = {.r = r, .customer = r->args[0]};
-	if (req_read(r, customer_fn, &x) != 0)
+	if (customer_check_read(r, x.customer) != 0)
 		return -1;
 	const char *url = arena_printf(&r->arena, "/v1/customers/%s/%s", r->args[0], what);
 	if (!url)
