@@ -602,8 +602,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 
 static int h_list(struct req *r)
 {
-	struct ba_ctx x = {.r = r, .customer = r->args[0]};
-	if (customer_check_read(r, x.customer) != 0)
+	if (customer_check_read(r, r->args[0]) != 0)
 		return -1;
 	const char *url = arena_printf(&r->arena, "/v1/customers/%s/bank_accounts", r->args[0]);
 	if (!url)

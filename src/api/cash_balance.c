@@ -1750,8 +1750,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 
 static int h_txn_list(struct req *r)
 {
-	struct ctx x = {.r = r, .customer = r->args[0]};
-	if (customer_check_read(r, x.customer) != 0)
+	if (customer_check_read(r, r->args[0]) != 0)
 		return -1;
 	const char *url =
 	    arena_printf(&r->arena, "/v1/customers/%s/cash_balance_transactions", r->args[0]);

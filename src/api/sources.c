@@ -746,8 +746,7 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
  * Tender keeps is) */
 static int sources_list(struct req *r, const char *what)
 {
-	struct src_ctx x = {.r = r, .customer = r->args[0]};
-	if (customer_check_read(r, x.customer) != 0)
+	if (customer_check_read(r, r->args[0]) != 0)
 		return -1;
 	const char *url = arena_printf(&r->arena, "/v1/customers/%s/%s", r->args[0], what);
 	if (!url)
