@@ -2,9 +2,12 @@
  * The shared exchange-rate table of a running Tender (see app.h). Tables are immutable once
  * loaded, so the lock only guards the pointer: a reader holds it for the time of one increment
  * (fx_table_ref), a reload for the time of one pointer swap. The expensive part of a reload,
- * parsing the file, happens before the lock is taken.
+ * parsing the file, happens before the lock is taken. Also the address the URLs Tender hands out
+ * start with when no request names one (app_url_base).
  */
 #include "app.h"
+
+#include <stdatomic.h>
 
 #include "money/fx.h"
 
@@ -51,4 +54,14 @@ void app_fx_release(struct app *app)
 {
 	app_fx_swap(app, NULL);
 	pthread_mutex_destroy(&app->fx_lock);
+}
+
+const char *app_url_base(const struct app *app)
+{
+	if (app && app->cfg.public_url && *app->cfg.public_url)
+		return app->cfg.public_url;
+	const char *self = app ? atomic_load(&app->self_url) : NULL;
+	if (self)
+		return self;
+	return "http://127.0.0.1:4242";
 }

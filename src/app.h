@@ -33,6 +33,10 @@ struct app_config {
 	int worker_threads;
 	int idle_timeout_s; /* --idle-timeout: an idle or stalled connection is closed (0 = 30) */
 	bool write_path_workers; /* --write-path workers: writes block worker threads (server.c) */
+	/* --public-url: the scheme, host and optional path prefix every URL Tender hands out starts
+	 * with (hosted pages, file links), e.g. https://pay.example.com; NULL: http:// and the
+	 * request's Host header (see req_url_base) */
+	const char *public_url;
 };
 
 struct app {
@@ -51,7 +55,18 @@ struct app {
 	/* set when shutdown starts (server_stop): /healthz answers 503 so that load balancers take
 	 * the node out while it drains */
 	_Atomic int draining;
+	/* http://HOST:PORT of the bound listener, for URLs made without a request's Host header
+	 * (the scheduler's) when there is no --public-url: published (self_url, NULL before the
+	 * server is bound) only once self_url_buf is written, as HTTP threads may already read it
+	 */
+	char self_url_buf[300];
+	const char *_Atomic self_url;
 };
+
+/* The start of the URLs Tender hands out when no request's Host header names one (the
+ * scheduler's writes): --public-url, else the listener's own http://HOST:PORT, else
+ * http://127.0.0.1:4242 (app NULL too). Never NULL. See req_url_base. */
+const char *app_url_base(const struct app *app);
 
 /* Loads the exchange rates for `tender serve`: the file (ECB XML or CSV, src/money/fx.h) when
  * path is not NULL, else the bundled snapshot. NULL on failure, with the reason in err. */

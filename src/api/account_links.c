@@ -101,15 +101,15 @@ static int create_fn(struct db *db, void *p)
 	db_bind_text(st, 9, param_str(r, "return_url"), -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
+	const char *base = req_url_base(r);
 	struct json *j = req_json(r);
 	json_obj_open(j);
 	json_kv_str(j, "object", "account_link");
 	json_kv_int(j, "created", r->now);
 	json_kv_int(j, "expires_at", expires);
 	json_key(j, "url");
-	json_str(j, arena_printf(&r->arena, "http://%s/connect/onboarding/%s/%s", host,
-				 r->merchant_id, c->key));
+	json_str(j, arena_printf(&r->arena, "%s/connect/onboarding/%s/%s", base, r->merchant_id,
+				 c->key));
 	json_obj_close(j);
 	return 0;
 }

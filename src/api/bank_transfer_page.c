@@ -40,9 +40,8 @@ const char *cash_instructions_url(struct req *r, const char *pi_id)
 	if (!obj || !r->app || !r->app->vault ||
 	    vault_page_token(r->app->vault, r->merchant_id, obj, tok) != 0)
 		return NULL;
-	return arena_printf(&r->arena, "http://%s" PAGE_PATH "/%s/%s/%s",
-			    r->host && *r->host ? r->host : "127.0.0.1:4242", r->merchant_id, pi_id,
-			    tok);
+	return arena_printf(&r->arena, "%s" PAGE_PATH "/%s/%s/%s", req_url_base(r), r->merchant_id,
+			    pi_id, tok);
 }
 
 /* a financial address field's label */

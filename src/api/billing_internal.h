@@ -345,7 +345,8 @@ int subscription_invoice_failed(struct req *r, struct db *db, const struct invoi
  * failed attempt (invoice.payment_failed, retried on the schedule, its subscription past_due).
  * DB_OK (also for an intent of no invoice), or < 0. */
 struct arena;
-int invoice_debit_settled(struct db *db, struct arena *a, const char *merchant_id,
+struct app;
+int invoice_debit_settled(struct db *db, struct app *app, struct arena *a, const char *merchant_id,
 			  const struct payment_intent *pi, int64_t now);
 /* A send_invoice invoice of a subscription still open past its due date (invoice.overdue just
  * emitted): its subscription, when that is its latest invoice and it is active, is past_due. 0,

@@ -744,9 +744,8 @@ static int session_create_fn(struct db *db, void *p)
 	db_bind_text(st, 9, obo && *obo ? obo : NULL, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
 	const char *base =
-	    arena_printf(&r->arena, "http://%s/billing_portal/%s/", host, r->merchant_id);
+	    arena_printf(&r->arena, "%s/billing_portal/%s/", req_url_base(r), r->merchant_id);
 	if (!base)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the event's copy leaves the secret out (see the top of this file) */

@@ -1249,8 +1249,8 @@ static int session_insert(struct req *r, struct db *db, const struct session *s)
 
 static const char *session_url(struct req *r, const char *merchant_id, const char *id)
 {
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-	return arena_printf(&r->arena, "http://%s/checkout/%s/%s", host, merchant_id, id);
+	const char *base = req_url_base(r);
+	return arena_printf(&r->arena, "%s/checkout/%s/%s", base, merchant_id, id);
 }
 
 /* shipping_address_collection, shipping_cost (the chosen option), shipping_details (the

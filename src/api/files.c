@@ -300,11 +300,6 @@ static const char SQL_LINK_ASC[] =
     " expires_at <= $7) OR ($6 = 0 AND (expires_at IS NULL OR expires_at > $7)))"
     " ORDER BY id ASC LIMIT $4";
 
-static const char *host_of(const struct req *r)
-{
-	return r->host && *r->host ? r->host : "127.0.0.1:4242";
-}
-
 int file_check_purpose(struct db *db, const char *merchant_id, const char *id, const char *purpose)
 {
 	struct db_stmt *st = db_prepare(db, SQL_PURPOSE);
@@ -381,7 +376,7 @@ static int link_render(struct req *r, struct db *db, const char *id, const char 
 	json_kv_raw(j, "metadata", metadata ? metadata : "{}", metadata ? strlen(metadata) : 2);
 	json_key(j, "url");
 	if (token)
-		json_str(j, arena_printf(&r->arena, "http://%s/links/%s/%s", host_of(r),
+		json_str(j, arena_printf(&r->arena, "%s/links/%s/%s", req_url_base(r),
 					 r->merchant_id, token));
 	else
 		json_nil(j);
@@ -488,8 +483,8 @@ static int file_render(struct req *r, struct db *db, const char *id, const char 
 	json_kv_str_or_null(j, "type", type);
 	json_key(j, "url");
 	if (pr && pr->downloadable)
-		json_str(
-		    j, arena_printf(&r->arena, "http://%s/v1/files/%s/contents", host_of(r), fid));
+		json_str(j,
+			 arena_printf(&r->arena, "%s/v1/files/%s/contents", req_url_base(r), fid));
 	else
 		json_nil(j);
 	json_obj_close(j);

@@ -339,8 +339,7 @@ static int h_pay(struct req *r)
 		return invoice_page(r, &x, 400, msg);
 	}
 	const char *ret_url =
-	    arena_printf(&r->arena, "http://%s/invoice/%s/%s/complete",
-			 r->host && *r->host ? r->host : "127.0.0.1:4242", x.acct, x.token);
+	    arena_printf(&r->arena, "%s/invoice/%s/%s/complete", req_url_base(r), x.acct, x.token);
 	const char *challenge = NULL;
 	rc = ret_url ? invoice_pay_on_page(r, &x.in, pm, ret_url, &challenge) : -1;
 	/* a decline commits its failed attempt and answers with the card error (r->err) */

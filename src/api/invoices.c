@@ -191,8 +191,8 @@ const char *invoice_hosted_url(struct req *r, const char *id, char ret_hash[65])
 		return NULL;
 	if (ret_hash && digest_sha256_hex(tok, VAULT_PAGE_TOKEN_LEN, ret_hash) != 0)
 		return NULL;
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-	return arena_printf(&r->arena, "http://%s/invoice/%s/%s", host, r->merchant_id, tok);
+	const char *base = req_url_base(r);
+	return arena_printf(&r->arena, "%s/invoice/%s/%s", base, r->merchant_id, tok);
 }
 
 int invoice_insert(struct req *r, struct db *db, const struct invoice *in)
@@ -1387,14 +1387,15 @@ int invoice_payment_settled(struct req *r, struct db *db, const struct payment_i
 	return payment_outcome(r, db, pi, false);
 }
 
-int invoice_debit_settled(struct db *db, struct arena *a, const char *merchant_id,
+int invoice_debit_settled(struct db *db, struct app *app, struct arena *a, const char *merchant_id,
 			  const struct payment_intent *pi, int64_t now)
 {
 	(void)a;
 	if (!pi->invoice)
 		return DB_OK;
 	struct req r;
-	req_internal_init(&r, NULL, merchant_id, now, "");
+	/* the app (its vault and address) makes the invoice's hosted_invoice_url in the events */
+	req_internal_init(&r, app, merchant_id, now, NULL);
 	int rc = payment_outcome(&r, db, pi, true) == 0 ? DB_OK : DB_ERR;
 	req_internal_release(&r);
 	return rc;

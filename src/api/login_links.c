@@ -86,9 +86,9 @@ static int create_fn(struct db *db, void *p)
 	db_bind_int64(st, 4, r->now);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-	const char *url = arena_printf(&r->arena, "http://%s/connect/express/%s/%s", host,
-				       r->merchant_id, c->key);
+	const char *base = req_url_base(r);
+	const char *url =
+	    arena_printf(&r->arena, "%s/connect/express/%s/%s", base, r->merchant_id, c->key);
 	if (!url)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct json *j = req_json(r);

@@ -309,8 +309,7 @@ const char *ach_verification_url(struct req *r, const char *intent_id)
 	if (!r->app || !r->app->vault ||
 	    vault_page_token(r->app->vault, r->merchant_id, intent_id, tok) != 0)
 		return NULL;
-	return arena_printf(&r->arena, "http://%s/microdeposits/%s/%s/%s",
-			    r->host && *r->host ? r->host : "127.0.0.1:4242", r->merchant_id,
+	return arena_printf(&r->arena, "%s/microdeposits/%s/%s/%s", req_url_base(r), r->merchant_id,
 			    intent_id, tok);
 }
 
@@ -846,8 +845,8 @@ static int retrieve_fn(struct db *db, void *p)
 		return req_fail_missing(r, "mandate", r->args[0], "mandate");
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	m.url = sepa_mandate_url(&r->arena, r->app ? r->app->vault : NULL, r->host, r->merchant_id,
-				 m.id);
+	m.url = sepa_mandate_url(&r->arena, r->app ? r->app->vault : NULL, req_url_base(r),
+				 r->merchant_id, m.id);
 	sepa_mandate_render(&m, r->livemode, req_json(r));
 	return 0;
 }
@@ -891,8 +890,7 @@ struct tick_ctx {
 static int tick_fn(struct db *db, void *p)
 {
 	struct tick_ctx *c = p;
-	int n = sepa_settle_db(db, c->fx, tick_app ? tick_app->vault : NULL, c->now,
-			       scheduler_batch(64));
+	int n = sepa_settle_db(db, c->fx, tick_app, c->now, scheduler_batch(64));
 	if (n < 0)
 		return -1;
 	c->done += (int)shard_share_add(&c->share, db, n);

@@ -351,8 +351,8 @@ static const char *payment_error_json(struct req *r, const struct charge *ch,
 /* The challenge page lives on Tender itself: /3ds/{merchant}/{intent}/{token}. */
 static const char *challenge_url(struct req *r, const struct payment_intent *pi)
 {
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-	return arena_printf(&r->arena, "http://%s/3ds/%s/%s/%s", host, r->merchant_id, pi->id,
+	const char *base = req_url_base(r);
+	return arena_printf(&r->arena, "%s/3ds/%s/%s/%s", base, r->merchant_id, pi->id,
 			    pi->three_d_secure_token);
 }
 

@@ -164,8 +164,8 @@ static int link_load(struct req *r, struct db *db, const char *merchant_id, cons
 
 static const char *link_url(struct req *r, const char *merchant_id, const char *id)
 {
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-	return arena_printf(&r->arena, "http://%s/pay/%s/%s", host, merchant_id, id);
+	const char *base = req_url_base(r);
+	return arena_printf(&r->arena, "%s/pay/%s/%s", base, merchant_id, id);
 }
 
 /* key of the link's settings c (its sessions' `collect` JSON), or Stripe's default for a link */

@@ -858,7 +858,7 @@ static int pm_detach(struct req *r, struct db *db, const char *id, const char *c
 	 * PaymentMethod's mandates become inactive), in the detach's own write */
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
 	if (sepa_mandates_deactivate_pm(db, &r->arena, r->merchant_id, &o,
-					r->app ? r->app->vault : NULL, r->host, id,
+					r->app ? r->app->vault : NULL, req_url_base(r), id,
 					r->now) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	return 0;

@@ -45,9 +45,8 @@
  * Tender itself. */
 const char *redirect_page_url(struct req *r, const char *pi_id, const char *token)
 {
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-	return arena_printf(&r->arena, "http://%s/redirect/%s/%s/%s", host, r->merchant_id, pi_id,
-			    token);
+	const char *base = req_url_base(r);
+	return arena_printf(&r->arena, "%s/redirect/%s/%s/%s", base, r->merchant_id, pi_id, token);
 }
 
 struct confirm {

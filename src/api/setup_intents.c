@@ -533,8 +533,8 @@ static const char *setup_error_json(struct req *r, struct db *db, enum api_err e
 
 static const char *challenge_url(struct req *r, const struct setup_intent *si)
 {
-	const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-	return arena_printf(&r->arena, "http://%s/3ds-setup/%s/%s/%s", host, r->merchant_id, si->id,
+	const char *base = req_url_base(r);
+	return arena_printf(&r->arena, "%s/3ds-setup/%s/%s/%s", base, r->merchant_id, si->id,
 			    si->three_d_secure_token);
 }
 

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "http/params.h"
+#include "http/req.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "api/resources.h"
@@ -89,6 +91,10 @@ static void usage(FILE *f)
 	    "  --metrics-listen HOST:PORT    Prometheus metrics (GET /metrics) on this address,\n"
 	    "                                apart from the API: every merchant's traffic, so\n"
 	    "                                keep it where only monitoring reaches; default none\n"
+	    "  --public-url URL              the address customers and clients reach Tender\n"
+	    "                                by, e.g. https://pay.example.com: every URL it\n"
+	    "                                hands out (hosted pages, file links) starts with\n"
+	    "                                it; default: http:// and the request's Host header\n"
 	    "  --log-level LEVEL             debug, info (default), warn, error\n"
 	    "  --help                        this text\n",
 	    f);
@@ -146,6 +152,7 @@ int cli_serve(int argc, char **argv)
 	memset(&app, 0, sizeof(app));
 	const char *listen = "127.0.0.1:4242";
 	const char *metrics_listen = NULL;
+	char public_url[256];
 	app.cfg.rate_limit_per_s = 1000;
 	app.cfg.rate_limit_burst = 2000;
 	static const struct option opts[] = {
@@ -163,6 +170,7 @@ int cli_serve(int argc, char **argv)
 	    {"write-path", required_argument, NULL, 'P'},
 	    {"log-level", required_argument, NULL, 'L'},
 	    {"metrics-listen", required_argument, NULL, 'M'},
+	    {"public-url", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -261,6 +269,15 @@ int cli_serve(int argc, char **argv)
 			break;
 		case 'M':
 			metrics_listen = optarg;
+			break;
+		case 'U':
+			if (url_base_parse(optarg, public_url, sizeof(public_url)) != 0) {
+				fprintf(stderr, "tender serve: --public-url: expected "
+						"http(s)://HOST[:PORT][/PREFIX], "
+						"e.g. https://pay.example.com\n");
+				return 2;
+			}
+			app.cfg.public_url = public_url;
 			break;
 		case 'h':
 			usage(stdout);
@@ -402,6 +419,11 @@ int cli_serve(int argc, char **argv)
 	 * challenge URLs name */
 	char sched_host[300];
 	snprintf(sched_host, sizeof(sched_host), "%s:%d", host, server_port(srv));
+	/* URLs made with no request's Host header (other scheduler writes) name the listener, as
+	 * a wildcard address cannot be reached by that name */
+	snprintf(app.self_url_buf, sizeof(app.self_url_buf), "http://%s:%d",
+		 strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, server_port(srv));
+	atomic_store(&app.self_url, app.self_url_buf);
 	subscriptions_scheduler_init(&app, sched_host);
 	sepa_scheduler_init(&app);
 	if (scheduler_start(&sched, app.store, scheduler_jobs, SCHEDULER_TICK_MS) != 0) {

@@ -24,11 +24,6 @@
 
 #define JSON_MAX (8u << 20)
 
-static const char *host_of(struct req *r)
-{
-	return r->host && *r->host ? r->host : "127.0.0.1:4242";
-}
-
 /* The secret of object id of r's merchant, into tok. 0, or -1. */
 static int secret_of(struct req *r, const char *merchant, const char *id,
 		     char tok[VAULT_PAGE_TOKEN_LEN + 1])
@@ -49,7 +44,7 @@ const char *documents_invoice_pdf_url(struct req *r, const struct invoice *in)
 	char tok[VAULT_PAGE_TOKEN_LEN + 1];
 	if (secret_of(r, r->merchant_id, in->id, tok) != 0)
 		return NULL;
-	return arena_printf(&r->arena, "http://%s/invoice/%s/%s/%s/pdf", host_of(r), r->merchant_id,
+	return arena_printf(&r->arena, "%s/invoice/%s/%s/%s/pdf", req_url_base(r), r->merchant_id,
 			    in->id, tok);
 }
 
@@ -58,7 +53,7 @@ const char *documents_credit_note_pdf_url(struct req *r, const char *id)
 	char tok[VAULT_PAGE_TOKEN_LEN + 1];
 	if (!id || !id[0] || secret_of(r, r->merchant_id, id, tok) != 0)
 		return "";
-	const char *url = arena_printf(&r->arena, "http://%s/credit_note/%s/%s/%s/pdf", host_of(r),
+	const char *url = arena_printf(&r->arena, "%s/credit_note/%s/%s/%s/pdf", req_url_base(r),
 				       r->merchant_id, id, tok);
 	return url ? url : "";
 }

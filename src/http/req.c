@@ -1,6 +1,7 @@
 #include "http/req.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,77 @@ void req_internal_release(struct req *r)
 	arena_wipe_release(&r->arena);
 	buf_release(&r->out);
 	buf_release(&r->err.extra);
+}
+
+const char *req_url_base(struct req *r)
+{
+	if (r->app && r->app->cfg.public_url && *r->app->cfg.public_url)
+		return r->app->cfg.public_url;
+	/* a request's own Host header: the address its client reached this node by */
+	if (r->host && *r->host) {
+		const char *u = arena_printf(&r->arena, "http://%s", r->host);
+		if (u)
+			return u;
+	}
+	return app_url_base(r->app);
+}
+
+static bool host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-';
+}
+
+static bool path_char(char c)
+{
+	return host_char(c) || c == '/' || c == '_' || c == '~';
+}
+
+int url_base_parse(const char *in, char *out, size_t outlen)
+{
+	size_t n = strlen(in);
+	while (n > 0 && in[n - 1] == '/')
+		n--;
+	if (n + 1 > outlen)
+		return -1;
+	size_t i;
+	if (strncmp(in, "https://", 8) == 0)
+		i = 8;
+	else if (strncmp(in, "http://", 7) == 0)
+		i = 7;
+	else
+		return -1;
+	size_t host = i;
+	if (i < n && in[i] == '[') { /* an IPv6 literal */
+		while (i < n && in[i] != ']' &&
+		       ((in[i] >= '0' && in[i] <= '9') || (in[i] >= 'a' && in[i] <= 'f') ||
+			(in[i] >= 'A' && in[i] <= 'F') || in[i] == ':' || in[i] == '[' ||
+			in[i] == '.'))
+			i++;
+		if (i >= n || in[i] != ']' || i == host + 1)
+			return -1;
+		i++;
+	} else {
+		while (i < n && host_char(in[i]))
+			i++;
+		if (i == host)
+			return -1;
+	}
+	if (i < n && in[i] == ':') {
+		size_t p = ++i;
+		while (i < n && in[i] >= '0' && in[i] <= '9')
+			i++;
+		if (i == p || i - p > 5)
+			return -1;
+	}
+	if (i < n && in[i] != '/')
+		return -1;
+	for (; i < n; i++)
+		if (!path_char(in[i]))
+			return -1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return 0;
 }
 
 int req_fail(struct req *r, enum api_err code, const char *param, const char *fmt, ...)

@@ -105,11 +105,25 @@ int req_answer_event(struct req *r, const char *event_id, const char *json, size
 
 /* A request Tender makes by itself (the scheduler renewing a subscription): no HTTP, no
  * parameters, no idempotency key, no request id (its events carry none), for merchant_id at
- * `now`, with host as the address for URLs it hands out (NULL: 127.0.0.1:4242). It runs the same
+ * `now`, with host as the address for URLs it hands out (NULL: see req_url_base). It runs the same
  * handlers' internals as an API request. req_internal_release frees what init allocated. */
 void req_internal_init(struct req *r, struct app *app, const char *merchant_id, int64_t now,
 		       const char *host);
 void req_internal_release(struct req *r);
+
+/* The start of every URL Tender hands out (a hosted page, a file link), without a trailing
+ * slash: --public-url when set (so that a node behind a proxy or load balancer names the
+ * public address, and a client's Host header cannot redirect a customer elsewhere), else
+ * http:// and the request's Host header, else the listener's own address, else
+ * http://127.0.0.1:4242. Never NULL. */
+const char *req_url_base(struct req *r);
+
+/* Checks a --public-url and copies it to out without its trailing slashes: http:// or https://,
+ * a host (letters, digits, '.', '-', or a bracketed IPv6 address) with an optional :port, and an
+ * optional path prefix of URL-safe characters; no user info, query or fragment (every URL
+ * Tender hands out appends its own path to it). 0, or -1 when it is not such a URL or does not
+ * fit in outlen. */
+int url_base_parse(const char *in, char *out, size_t outlen);
 
 /* Sets r->err and returns -1. fmt fills the %s of the error's message (may be NULL). `param`
  * may be NULL. Never pass a card number, CVC or key in fmt's arguments. */

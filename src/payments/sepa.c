@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/billing_internal.h"
+#include "app.h"
 #include "api/resources.h"
 #include "core/buf.h"
 #include "core/str.h"
@@ -216,18 +217,18 @@ static const char SQL_MANDATE_INACTIVE_MULTI[] =
     "SELECT 1 FROM mandates WHERE merchant_id = $1 AND payment_method = $2"
     " AND type = 'multi_use' AND status = 'inactive' LIMIT 1";
 
-const char *sepa_mandate_url(struct arena *a, struct vault *v, const char *host,
+const char *sepa_mandate_url(struct arena *a, struct vault *v, const char *base,
 			     const char *merchant_id, const char *mandate_id)
 {
 	char tok[VAULT_PAGE_TOKEN_LEN + 1];
 	if (!v || vault_page_token(v, merchant_id, mandate_id, tok) != 0)
 		return NULL;
-	return arena_printf(a, "http://%s/mandate/%s/%s/%s",
-			    host && *host ? host : "127.0.0.1:4242", merchant_id, mandate_id, tok);
+	return arena_printf(a, "%s/mandate/%s/%s/%s", base && *base ? base : app_url_base(NULL),
+			    merchant_id, mandate_id, tok);
 }
 
 static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
-		      const struct event_origin *o, struct vault *v, const char *host,
+		      const struct event_origin *o, struct vault *v, const char *base,
 		      const char *id, bool single_only, int64_t now)
 {
 	struct db_stmt *st =
@@ -244,7 +245,7 @@ static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
 	rc = sepa_mandate_load(db, a, merchant_id, id, &m);
 	if (rc != DB_OK)
 		return rc;
-	m.url = sepa_mandate_url(a, v, host, merchant_id, id);
+	m.url = sepa_mandate_url(a, v, base, merchant_id, id);
 	struct buf b;
 	struct json j;
 	buf_init(&b, 64 * 1024);
@@ -258,16 +259,16 @@ static int deactivate(struct db *db, struct arena *a, const char *merchant_id,
 }
 
 int sepa_mandate_deactivate_single(struct db *db, struct arena *a, const char *merchant_id,
-				   const struct event_origin *o, struct vault *v, const char *host,
+				   const struct event_origin *o, struct vault *v, const char *base,
 				   const char *id, int64_t now)
 {
-	return deactivate(db, a, merchant_id, o, v, host, id, true, now);
+	return deactivate(db, a, merchant_id, o, v, base, id, true, now);
 }
 
 #define DEACTIVATE_BATCH 32
 
 int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merchant_id,
-				const struct event_origin *o, struct vault *v, const char *host,
+				const struct event_origin *o, struct vault *v, const char *base,
 				const char *pm_id, int64_t now)
 {
 	/* a batch at a time: each one deactivated leaves the next query's answer */
@@ -286,7 +287,7 @@ int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merc
 		if (n < DEACTIVATE_BATCH && rc != DB_DONE)
 			return rc < 0 ? rc : DB_ERR;
 		for (int i = 0; i < n; i++) {
-			rc = deactivate(db, a, merchant_id, o, v, host, ids[i], false, now);
+			rc = deactivate(db, a, merchant_id, o, v, base, ids[i], false, now);
 			if (rc != DB_OK)
 				return rc;
 		}
@@ -486,9 +487,9 @@ static int append_outcome(struct db *db, struct arena *a, const char *m, const s
 	return append(db, m, pi_type, pi->id, js, len, now);
 }
 
-static int settle_succeeded(struct db *db, struct arena *a, const char *m, struct charge *ch,
-			    struct payment_intent *pi, struct fx_table *fx, int behavior,
-			    int64_t now)
+static int settle_succeeded(struct db *db, struct app *app, struct arena *a, const char *m,
+			    struct charge *ch, struct payment_intent *pi, struct fx_table *fx,
+			    int behavior, int64_t now)
 {
 	struct ledger_pricing pricing;
 	char cur[8];
@@ -531,7 +532,7 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 		/* what the payment was for learns of it in the same write: a Checkout Session, an
 		 * invoice */
 		rc = rc != DB_OK ? rc : checkout_async_payment(db, m, pi->id, true, now);
-		rc = rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
+		rc = rc != DB_OK ? rc : invoice_debit_settled(db, app, a, m, pi, now);
 	}
 	if (rc != DB_OK || behavior != SEPA_DISPUTE)
 		return rc;
@@ -545,8 +546,8 @@ static int settle_succeeded(struct db *db, struct arena *a, const char *m, struc
 	return dispute_close(db, a, m, &o, &d, now);
 }
 
-static int settle_failed(struct db *db, struct arena *a, const char *m, struct charge *ch,
-			 struct payment_intent *pi, int behavior, int64_t now)
+static int settle_failed(struct db *db, struct app *app, struct arena *a, const char *m,
+			 struct charge *ch, struct payment_intent *pi, int behavior, int64_t now)
 {
 	const char *code, *message;
 	failure_for(behavior, &code, &message);
@@ -581,13 +582,13 @@ static int settle_failed(struct db *db, struct arena *a, const char *m, struct c
 	rc =
 	    append_outcome(db, a, m, ch, pi, "charge.failed", "payment_intent.payment_failed", now);
 	rc = rc != DB_OK ? rc : checkout_async_payment(db, m, pi->id, false, now);
-	return rc != DB_OK ? rc : invoice_debit_settled(db, a, m, pi, now);
+	return rc != DB_OK ? rc : invoice_debit_settled(db, app, a, m, pi, now);
 }
 
 /* Settles one claimed debit. DB_OK; DB_NOTFOUND when its charge or intent is gone or not pending
  * (nothing to do); < 0 on an error (the transaction is rolled back). */
 static int settle_one(struct db *db, struct arena *a, const char *m, const char *charge_id,
-		      struct fx_table *fx, struct vault *v, int64_t now)
+		      struct fx_table *fx, struct app *app, int64_t now)
 {
 	struct db_stmt *st = db_prepare(db, SQL_BEHAVIOR);
 	if (!st)
@@ -623,20 +624,21 @@ static int settle_one(struct db *db, struct arena *a, const char *m, const char 
 		     behavior == SEPA_EXCEEDS_WEEKLY_LIMIT || behavior == BANK_NO_ACCOUNT ||
 		     behavior == BANK_ACCOUNT_CLOSED || behavior == BANK_DEBIT_NOT_AUTHORIZED ||
 		     behavior == BANK_INVALID_CURRENCY;
-	rc = fails ? settle_failed(db, a, m, &ch, pip, behavior, now)
-		   : settle_succeeded(db, a, m, &ch, pip, fx, behavior, now);
+	rc = fails ? settle_failed(db, app, a, m, &ch, pip, behavior, now)
+		   : settle_succeeded(db, app, a, m, &ch, pip, fx, behavior, now);
 	/* a single-use mandate has had its one debit: it becomes inactive in the same write */
 	char mandate_id[ID_MAX];
 	if (rc == DB_OK && sepa_details_mandate(ch.card, mandate_id)) {
 		struct event_origin o = {NULL, NULL, 0};
-		rc = sepa_mandate_deactivate_single(db, a, m, &o, v, NULL, mandate_id, now);
+		rc = sepa_mandate_deactivate_single(db, a, m, &o, app ? app->vault : NULL,
+						    app_url_base(app), mandate_id, now);
 	}
 	return rc;
 }
 
 #define SETTLE_MAX 64
 
-int sepa_settle_db(struct db *db, struct fx_table *fx, struct vault *v, int64_t now, int max)
+int sepa_settle_db(struct db *db, struct fx_table *fx, struct app *app, int64_t now, int max)
 {
 	struct scheduler_due due[SETTLE_MAX];
 	int n = 0;
@@ -663,7 +665,7 @@ int sepa_settle_db(struct db *db, struct fx_table *fx, struct vault *v, int64_t 
 			break;
 		if (changed != 1)
 			continue;
-		rc = settle_one(db, &a, due[i].merchant, due[i].id, fx, v, now);
+		rc = settle_one(db, &a, due[i].merchant, due[i].id, fx, app, now);
 		if (rc == DB_NOTFOUND) {
 			rc = DB_OK;
 			continue;

@@ -72,9 +72,10 @@ int sepa_mandate_load(struct db *db, struct arena *a, const char *merchant_id, c
 void sepa_mandate_render(const struct mandate *m, int livemode, struct json *j);
 struct vault;
 /* The hosted page of a SEPA mandate (payment_method_details.sepa_debit.url):
- * http://host/mandate/{merchant}/{mandate}/{secret}, the secret vault_page_token's (derived,
- * never stored, unguessable); host NULL: 127.0.0.1:4242. In a; NULL without a vault. */
-const char *sepa_mandate_url(struct arena *a, struct vault *v, const char *host,
+ * BASE/mandate/{merchant}/{mandate}/{secret}, the secret vault_page_token's (derived, never
+ * stored, unguessable); base: req_url_base's (NULL: app_url_base(NULL)). In a; NULL without a
+ * vault. */
+const char *sepa_mandate_url(struct arena *a, struct vault *v, const char *base,
 			     const char *merchant_id, const char *mandate_id);
 /* The id of an active multi_use mandate of pm_id (the newest), into ret_id: DB_OK, DB_NOTFOUND
  * or < 0. */
@@ -87,13 +88,13 @@ struct event_origin;
  * mandate.updated (previous_attributes.status). Nothing when it is not single-use or already
  * inactive. DB_OK or < 0. */
 int sepa_mandate_deactivate_single(struct db *db, struct arena *a, const char *merchant_id,
-				   const struct event_origin *o, struct vault *v, const char *host,
+				   const struct event_origin *o, struct vault *v, const char *base,
 				   const char *id, int64_t now);
 /* Every active multi-use mandate of pm_id becomes inactive (its PaymentMethod was detached from
- * its customer), each with mandate.updated (v and host make the events' url, as
+ * its customer), each with mandate.updated (v and base make the events' url, as
  * sepa_mandate_url). DB_OK or < 0. */
 int sepa_mandates_deactivate_pm(struct db *db, struct arena *a, const char *merchant_id,
-				const struct event_origin *o, struct vault *v, const char *host,
+				const struct event_origin *o, struct vault *v, const char *base,
 				const char *pm_id, int64_t now);
 /* Whether pm_id has an inactive multi-use mandate: 1, 0, or < 0. */
 int sepa_mandate_inactive_multi_use(struct db *db, const char *merchant_id, const char *pm_id);
@@ -114,9 +115,10 @@ int sepa_debit_schedule(struct db *db, const char *merchant_id, const char *char
 
 /* The scheduler's job on one shard: settles the debits due at now (at most max), converting with
  * fx (NULL: a debit whose currency is not the merchant's settlement currency waits). Appends
- * every event (v: the vault that makes a mandate's url, NULL: none). The number settled, or
- * < 0. */
-int sepa_settle_db(struct db *db, struct fx_table *fx, struct vault *v, int64_t now, int max);
+ * every event (app: its vault and address make the hosted pages' urls in them, NULL: none).
+ * The number settled, or < 0. */
+struct app;
+int sepa_settle_db(struct db *db, struct fx_table *fx, struct app *app, int64_t now, int max);
 /* Its probe: a debit is due ($1 = now). */
 extern const char SEPA_SETTLE_DUE_SQL[];
 

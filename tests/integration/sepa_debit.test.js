@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const {
   startTender, startServer, assertStripeShape, stopAll, waitFor, readStoreFiles, tender,
-  debitSettled, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled,
+  debitSettled, eventsAbout, eventTypesOf, openInvoice, invoiceLatestPi, invoiceDebitSettled,
 } = require('./helpers');
 const { billingShape } = require('./billing_helpers');
 
@@ -747,6 +747,11 @@ test('a one-off invoice: the debit settles, the invoice is paid with its ledger 
   const types = await eventTypesOf(stripe, fin.id);
   assert.equal(types.filter((t) => t === 'invoice.paid').length, 1);
   assert.equal(types.filter((t) => t === 'invoice.payment_succeeded').length, 1);
+  // the scheduler wrote invoice.paid: its invoice still names the hosted page, at the address
+  // the listener has (the same this client reached it by)
+  const paidEv = (await eventsAbout(stripe, fin.id)).find((e) => e.type === 'invoice.paid');
+  assert.equal(paidEv.data.object.hosted_invoice_url, plain.hosted_invoice_url);
+  assert.match(plain.hosted_invoice_url, /^http:\/\/127\.0\.0\.1:\d+\/invoice\//);
   const ch = await stripe.charges.retrieve(inv.payment_intent.latest_charge);
   assert.equal(ch.status, 'succeeded');
   const txns = (await stripe.balanceTransactions.list({ limit: 100 })).data.filter((t) => t.source === ch.id);

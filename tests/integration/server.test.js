@@ -52,7 +52,7 @@ test('unknown flags and commands are errors; help explains', () => {
   for (const cmd of ['serve', 'keygen', 'merchant', 'verify']) assert.match(help.stdout, new RegExp(cmd));
   const sh = spawnSync(BIN, ['serve', '--help'], { encoding: 'utf8' });
   assert.equal(sh.status, 0);
-  for (const flag of ['--listen', '--data', '--master-key-file', '--database-url', '--webhook-retry-schedule', '--rate-limit', '--idle-timeout']) {
+  for (const flag of ['--listen', '--data', '--master-key-file', '--database-url', '--webhook-retry-schedule', '--rate-limit', '--idle-timeout', '--public-url']) {
     assert.ok(sh.stdout.includes(flag), flag);
   }
   const bad = spawnSync(BIN, ['serve', '--data', '/tmp/x', '--master-key-file', '/tmp/y', '--webhook-retry-schedule', 'soon'], { encoding: 'utf8' });
@@ -62,6 +62,45 @@ test('unknown flags and commands are errors; help explains', () => {
     assert.equal(r.status, 2, t);
     assert.match(r.stderr, /--idle-timeout: expected 1\.\.3600 seconds/);
   }
+});
+
+test('--public-url: every URL Tender hands out starts with it, whatever Host a client sent', async () => {
+  for (const u of ['pay.example.com', 'ftp://pay.example.com', 'https://pay.example.com/?a=1', 'https://u@pay.example.com', 'https://pay.example.com/a b']) {
+    const r = spawnSync(BIN, ['serve', '--data', '/tmp/x', '--master-key-file', '/tmp/y', '--public-url', u], { encoding: 'utf8' });
+    assert.equal(r.status, 2, u);
+    assert.match(r.stderr, /--public-url: expected http\(s\):\/\/HOST/);
+  }
+  // a proxy in front serves Tender under /gw (and strips it): the trailing slash is dropped
+  const env = await startTender({ args: ['--public-url', 'https://pay.example.test/gw/'] });
+  const stripe = env.stripe();
+  const base = 'https://pay.example.test/gw/';
+  const cs = await stripe.checkout.sessions.create({
+    mode: 'payment', success_url: 'https://shop.example/ok',
+    line_items: [{ price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'Tea' } }, quantity: 1 }],
+  });
+  assert.ok(cs.url.startsWith(`${base}checkout/`), cs.url);
+  // the page is where the URL says once the proxy's prefix is taken off
+  const page = await env.request({ path: cs.url.slice(base.length - 1) });
+  assert.equal(page.status, 200);
+  const pi = await stripe.paymentIntents.create({
+    amount: 1000, currency: 'usd', payment_method: 'pm_card_threeDSecure2Required', confirm: true, return_url: 'https://shop.example/back',
+  });
+  assert.equal(pi.status, 'requires_action');
+  assert.ok(pi.next_action.redirect_to_url.url.startsWith(`${base}3ds/`), pi.next_action.redirect_to_url.url);
+  const cus = await stripe.customers.create({ email: 'jo@example.com' });
+  await stripe.invoiceItems.create({ customer: cus.id, amount: 700, currency: 'usd' });
+  const draft = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: 'include', collection_method: 'send_invoice', days_until_due: 7 });
+  const inv = await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+  assert.ok(inv.hosted_invoice_url.startsWith(`${base}invoice/`), inv.hosted_invoice_url);
+  assert.ok(inv.invoice_pdf.startsWith(base), inv.invoice_pdf);
+  // a client's Host header names nothing: a customer is never sent elsewhere by it
+  const raw = await env.request({
+    method: 'POST', path: '/v1/payment_links', key: env.merchant.secret_key, headers: { Host: 'evil.example' },
+    body: `line_items[0][price]=${(await stripe.prices.create({ currency: 'usd', unit_amount: 300, product_data: { name: 'Cup' } })).id}&line_items[0][quantity]=1`,
+  });
+  assert.equal(raw.status, 200, raw.body);
+  assert.ok(raw.json.url.startsWith(`${base}pay/`), raw.json.url);
+  await env.stop();
 });
 
 test('merchant create prints keys; list shows merchants without keys', () => {
