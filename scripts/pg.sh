@@ -7,9 +7,10 @@
 #   scripts/pg.sh stop DIR        stop every cluster under DIR and delete DIR
 #
 # Clusters run with fsync on and the C collation (Tender's ordering of ids must match SQLite's
-# byte order). PostgreSQL refuses to run as root: as root the servers run as the "postgres"
-# user (created by Debian's package). If the binaries are missing and we are root, Debian's
-# postgresql package is installed first.
+# byte order), and keep little WAL (the suite's secret scans read every segment written while
+# their test file ran: PostgreSQL's default keeps up to 1 GB). PostgreSQL refuses to run as
+# root: as root the servers run as the "postgres" user (created by Debian's package). If the
+# binaries are missing and we are root, Debian's postgresql package is installed first.
 set -euo pipefail
 
 cmd=${1:-}
@@ -82,7 +83,7 @@ start() {
     for attempt in 1 2 3 4 5; do
       port=$(free_port)
       if as_pg "$BIN/pg_ctl" -D "$c" -l "$c/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$c -c fsync=on -c max_connections=500 -c shared_buffers=32MB -c ssl=on" \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$c -c fsync=on -c max_connections=500 -c shared_buffers=32MB -c max_wal_size=96MB -c min_wal_size=32MB -c ssl=on" \
         start >/dev/null 2>&1; then
         started=1
         break

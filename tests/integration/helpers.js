@@ -21,6 +21,7 @@ const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js
 // tests stay as isolated from each other as they are on SQLite.
 const PG_SHARD_URLS = (process.env.TENDER_DATABASE_URLS || '').split(/\s+/).filter(Boolean);
 const pgDatabases = new Map(); // data dir -> [url per shard]
+const pgCreatedAt = new Map(); // data dir -> when its databases were made (ms since the epoch)
 // scripts/integration-pg.sh makes a migrated database to copy (TENDER_PG_TEMPLATE); without it a
 // test environment's databases start empty and the server migrates them
 const PG_TEMPLATE = /^[a-z_][a-z0-9_]*$/.test(process.env.TENDER_PG_TEMPLATE || '') ? process.env.TENDER_PG_TEMPLATE : 'template0';
@@ -29,6 +30,7 @@ function pgUrlsFor(dataDir) {
   const key = path.resolve(dataDir);
   if (pgDatabases.has(key)) return pgDatabases.get(key);
   const name = `it_${require('node:crypto').createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
+  if (!pgCreatedAt.has(key)) pgCreatedAt.set(key, Date.now());
   const urls = PG_SHARD_URLS.map((u) => {
     const admin = new URL(u);
     admin.pathname = '/postgres';
@@ -73,14 +75,23 @@ function storeFiles(dataDir) {
   // A cluster's base/ holds one directory per database, and the suite makes a database per
   // data directory on every shard: only this one's are read (every test's would make the scan
   // grow with the suite, to most of a minute per scan at its end). Everything else (WAL, commit
-  // logs, shared catalogs) is read whole.
+  // logs, shared catalogs) is read when it was written during this data directory's life.
   let ownDbs = null;
+  // A cluster-wide file (a WAL segment, a commit log page) last written before this data
+  // directory's databases existed cannot hold anything its server wrote: skipped, so that a
+  // scan reads what the suite wrote during this test file's life, not its whole history
+  // (a second of slack for the file systems' timestamps)
+  let since = 0;
   if (PG_SHARD_URLS.length > 0) {
     // make PostgreSQL write what it holds in shared buffers out to the data files
     for (const u of PG_SHARD_URLS) execFileSync('psql', [u, '-qAt', '-c', 'CHECKPOINT']);
     ownDbs = new Set(pgUrlsFor(dataDir).map((u) => execFileSync('psql', [u, '-qAt', '-c',
       'SELECT oid FROM pg_database WHERE datname = current_database()'], { encoding: 'utf8' }).trim()));
+    since = (pgCreatedAt.get(path.resolve(dataDir)) || 0) - 1000;
   }
+  const pgRoot = PG_SHARD_URLS.length > 0 ? path.resolve(roots[roots.length - 1]) : null;
+  // this data directory's own databases' files are read whatever their age
+  const ownDir = (f) => ownDbs && [...ownDbs].some((oid) => f.includes(`${path.sep}base${path.sep}${oid}${path.sep}`));
   const out = [];
   const walk = (d) => {
     let entries;
@@ -95,7 +106,19 @@ function storeFiles(dataDir) {
       if (e.isDirectory()) {
         if (ownDbs && path.basename(d) === 'base' && !ownDbs.has(e.name)) continue;
         walk(f);
-      } else if (e.isFile()) out.push(f);
+      } else if (e.isFile()) {
+        if (since > 0 && f.startsWith(pgRoot + path.sep) && !ownDir(f)) {
+          let st;
+          try {
+            st = fs.statSync(f);
+          } catch (err) {
+            if (err.code === 'ENOENT') continue;
+            throw err;
+          }
+          if (st.mtimeMs < since) continue;
+        }
+        out.push(f);
+      }
     }
   };
   for (const r of roots) walk(r);
