@@ -1279,7 +1279,7 @@ int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id,
 	db_reset(st);
 	if (!ok) {
 		OPENSSL_cleanse(out, VAULT_IDENTITY_MAX + 1);
-		log_msg(LOG_ERROR, "vault: identity data %s of %s failed authentication", id,
+		log_msg(LOG_ALERT, "vault: identity data %s of %s failed authentication", id,
 			merchant_id);
 		return VAULT_ERR_TAMPERED;
 	}
