@@ -32,8 +32,9 @@ int identity_session_load(struct db *db, struct arena *a, const char *merchant_i
 int identity_link_token(struct req *r, const char *merchant_id, const char *id, int64_t gen,
 			char out[64]);
 
-/* Moves the page's link on (link_gen from gen to gen + 1) and hands its form the one-time value
- * whose SHA-256 is form_hash, if the session is still at link gen (a guarded update).
+/* Moves the page's link on (link_gen from gen to gen + 1; the next link is made now) and hands its
+ * form the one-time value whose SHA-256 is form_hash (NULL: no form, an expired link), if the
+ * session is still at link gen (a guarded update).
  * DB_OK, DB_CONFLICT (moved meanwhile) or < 0. */
 int identity_link_open(struct db *db, const char *merchant_id, const char *id, int64_t gen,
 		       const char *form_hash, int64_t now);

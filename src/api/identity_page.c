@@ -14,7 +14,8 @@
  * the GET that opens it moves the session's link number on (a guarded update, so two visits at
  * once open it once; the next retrieve of the session shows a new url) and hands the form a
  * one-time value, kept only as its SHA-256, that the POST must bring back within
- * FORM_SESSION_S, to the same link; the page's content security policy allows no script, no
+ * FORM_SESSION_S, to the same link; a link not opened within LINK_TTL_S of being made is used up
+ * by the visit that finds it expired; the page's content security policy allows no script, no
  * framing and forms posting back to Tender only (challenge.h). A submission uses the form up.
  * Anything else (a wrong or used link, another merchant's session, a form posted twice) gets a
  * 404 page that says nothing of any session.
@@ -28,7 +29,8 @@
 #include "core/digest.h"
 #include "core/str.h"
 
-#define FORM_SESSION_S 3600 /* how long an opened page's form may still be posted */
+#define FORM_SESSION_S 3600    /* how long an opened page's form may still be posted */
+#define LINK_TTL_S (48 * 3600) /* Stripe's url expires 48 hours after it is made */
 #define NONCE_LEN 32
 
 enum page_outcome { PAGE_NONE, PAGE_CLOSED, PAGE_FORM, PAGE_BAD_ID, PAGE_DONE };
@@ -90,7 +92,16 @@ static int open_fn(struct db *db, void *p)
 	int rc = load(db, x, false);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	rc = identity_link_open(db, x->acct, x->id, x->s.link_gen, x->nonce_hash, x->r->now);
+	/* a link is made with its session (the first) or when the one before it was opened */
+	int64_t made = x->s.link_gen == 0 ? x->s.created : x->s.form_opened_at;
+	bool expired = x->r->now - made >= LINK_TTL_S;
+	rc = identity_link_open(db, x->acct, x->id, x->s.link_gen, expired ? NULL : x->nonce_hash,
+				x->r->now);
+	if (expired) {
+		/* used up without a form: the session's next retrieve shows a new link */
+		x->outcome = PAGE_NONE;
+		return rc == DB_OK || rc == DB_CONFLICT ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+	}
 	if (rc == DB_CONFLICT)
 		return 0; /* another visit opened it first */
 	if (rc != DB_OK)

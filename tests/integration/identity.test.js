@@ -160,6 +160,21 @@ test('an unverified outcome: requires_input with last_error, a fresh url that wo
   ]);
 });
 
+test('a url not opened within 48 hours has expired: the session shows a new one', async () => {
+  const vs = await stripe.identity.verificationSessions.create({ type: 'document' });
+  // the session made two days ago (its first link with it)
+  storeSql(env.dataDir, `UPDATE identity_verification_sessions SET created = created - 172800 WHERE id = '${vs.id}'`);
+  const old = await env.request({ path: new URL(vs.url).pathname });
+  assert.equal(old.status, 404);
+  assert.match(old.body, /expired/);
+  const again = await stripe.identity.verificationSessions.retrieve(vs.id);
+  assert.equal(again.status, 'requires_input');
+  assert.notEqual(again.url, vs.url);
+  const fresh = await env.request({ path: new URL(again.url).pathname });
+  assert.equal(fresh.status, 200);
+  assert.match(fresh.body, /name="nonce"/);
+});
+
 let idnId;
 
 test('an id_number session: the id number asked for, checked, mismatched, then verified', async () => {
