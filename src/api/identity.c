@@ -236,10 +236,12 @@ static int render_check(struct json *j, const char *key, const char *stored, jso
 	json_decref(o);
 	if (!s)
 		return DB_ERR;
+	size_t len = strlen(s);
 	if (key)
-		json_kv_raw(j, key, s, strlen(s));
+		json_kv_raw(j, key, s, len);
 	else
-		json_raw(j, s, strlen(s));
+		json_raw(j, s, len);
+	OPENSSL_cleanse(s, len); /* it may hold what the vault revealed */
 	free(s);
 	return DB_OK;
 }
