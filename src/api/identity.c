@@ -44,12 +44,12 @@
 static const char SQL_GET[] =
     "SELECT id, created, type, status, client_reference_id, return_url, options,"
     " provided_details, metadata, last_error_code, last_error_reason, last_report,"
-    " verified_outputs, redaction_status, form_hash, link_gen, form_opened_at"
+    " verified_outputs, redaction_status, form_hash, link_gen, form_opened_at, related_customer"
     " FROM identity_verification_sessions WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO identity_verification_sessions (merchant_id, id, created, type, status,"
-    " client_reference_id, return_url, options, provided_details, metadata)"
-    " VALUES ($1, $2, $3, $4, 'requires_input', $5, $6, $7, $8, $9)";
+    " client_reference_id, return_url, options, provided_details, metadata, related_customer)"
+    " VALUES ($1, $2, $3, $4, 'requires_input', $5, $6, $7, $8, $9, $10)";
 static const char SQL_UPDATE[] =
     "UPDATE identity_verification_sessions SET type = $3, options = $4, provided_details = $5,"
     " metadata = $6 WHERE merchant_id = $1 AND id = $2 AND status = 'requires_input'";
@@ -111,6 +111,7 @@ int identity_session_load(struct db *db, struct arena *a, const char *merchant_i
 	s->form_hash = col_text_dup(a, st, 14);
 	s->link_gen = db_col_int64_or0(st, 15);
 	s->form_opened_at = db_col_int64_or0(st, 16);
+	s->related_customer = col_text_dup(a, st, 17);
 	db_reset(st);
 	return s->type && s->status && s->options && s->metadata ? DB_OK : DB_ERR;
 }
@@ -293,7 +294,10 @@ static bool shows_secrets(const struct vsession *s)
 	return strcmp(s->status, "requires_input") == 0 && !s->redaction_status;
 }
 
-/* for_event: the object as an event carries it (no url, no client_secret, nothing expanded). */
+/* for_event: the object as an event carries it: no url or client_secret (short-lived secrets),
+ * and no personal data (verified_outputs and provided_details null, as Stripe leaves them out of
+ * events unless expanded), since an event is kept as it was appended and a redaction could not
+ * erase it there; nothing expanded. */
 static int session_render(struct req *r, struct db *db, const struct vsession *s,
 			  const char *prefix, bool for_event, struct json *j)
 {
@@ -343,7 +347,7 @@ static int session_render(struct req *r, struct db *db, const struct vsession *s
 	json_kv_bool(j, "livemode", r->livemode);
 	json_kv_raw(j, "metadata", s->metadata, strlen(s->metadata));
 	json_kv_raw(j, "options", s->options, strlen(s->options));
-	json_kv_raw_or_null(j, "provided_details", s->provided_details);
+	json_kv_raw_or_null(j, "provided_details", for_event ? NULL : s->provided_details);
 	json_key(j, "redaction");
 	if (s->redaction_status) {
 		json_obj_open(j);
@@ -352,12 +356,12 @@ static int session_render(struct req *r, struct db *db, const struct vsession *s
 	} else {
 		json_nil(j);
 	}
-	json_kv_null(j, "related_customer");
+	json_kv_str_or_null(j, "related_customer", s->related_customer);
 	json_kv_str(j, "status", s->status);
 	json_kv_str(j, "type", s->type);
 	json_kv_str_or_null(j, "url", url);
 	json_key(j, "verified_outputs");
-	if (!s->verified_outputs) {
+	if (!s->verified_outputs || for_event) {
 		json_nil(j);
 	} else {
 		bool want[2] = {!for_event && expand_has(r, prefix, "verified_outputs.dob"),
@@ -545,6 +549,11 @@ static int create_fn(struct db *db, void *arg)
 	struct create_ctx *c = arg;
 	struct req *r = c->r;
 	struct vsession *s = &c->s;
+	if (s->related_customer && customer_check(r, db, s->related_customer) != 0) {
+		if (r->err.code == ERR_RESOURCE_MISSING)
+			str_copy(r->err.param, sizeof(r->err.param), "related_customer");
+		return -1;
+	}
 	struct db_stmt *st = db_prepare(db, SQL_INSERT);
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
@@ -557,6 +566,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 7, s->options, -1);
 	db_bind_text(st, 8, s->provided_details, -1);
 	db_bind_text(st, 9, s->metadata, -1);
+	db_bind_text(st, 10, s->related_customer, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (emit(r, db, s, "created") != 0)
@@ -579,6 +589,8 @@ static int h_create(struct req *r)
 	}
 	const char *cr = param_str(r, "client_reference_id");
 	s->client_reference_id = cr && *cr ? cr : NULL;
+	const char *rc = param_str(r, "related_customer");
+	s->related_customer = rc && *rc ? rc : NULL;
 	s->options = options_default(s->type);
 	if (options_from_params(r, s->type, &s->options) != 0 ||
 	    provided_from_params(r, NULL, &s->provided_details) != 0)
@@ -836,8 +848,8 @@ static const char SQL_CURSOR[] =
     "SELECT created FROM identity_verification_sessions WHERE merchant_id = $1 AND id = $2";
 #define LIST_WHERE                                                                                 \
 	"SELECT id FROM identity_verification_sessions WHERE merchant_id = $1 AND id > $2"         \
-	" AND id < $3 AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR client_reference_id = "   \
-	"$6)"
+	" AND id < $3 AND ($5 IS NULL OR status = $5)"                                             \
+	" AND ($6 IS NULL OR client_reference_id = $6) AND ($7 IS NULL OR related_customer = $7)"
 static const char SQL_DESC[] = LIST_WHERE " ORDER BY id DESC LIMIT $4";
 static const char SQL_ASC[] = LIST_WHERE " ORDER BY id ASC LIMIT $4";
 
@@ -846,6 +858,7 @@ static int list_bind(struct req *r, struct db_stmt *st, int first, void *ctx)
 	(void)ctx;
 	list_bind_filter(r, st, first, "status");
 	list_bind_filter(r, st, first + 1, "client_reference_id");
+	list_bind_filter(r, st, first + 2, "related_customer");
 	return 0;
 }
 
@@ -1212,6 +1225,7 @@ static const struct param_spec create_params[] = {
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
     {"client_reference_id", PT_STRING, 0, 5000, NULL, NULL},
     {"provided_details", PT_OBJECT, PF_EMPTYABLE, 0, NULL, provided_params},
+    {"related_customer", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec update_params[] = {
@@ -1225,6 +1239,7 @@ static const struct param_spec list_params[] = {
     {"status", PT_ENUM, 0, 0,
      (const char *const[]){"canceled", "processing", "requires_input", "verified", NULL}, NULL},
     {"client_reference_id", PT_STRING, 0, 5000, NULL, NULL},
+    {"related_customer", PT_STRING, 0, 255, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec report_list_params[] = {

@@ -18,6 +18,7 @@ struct vsession {
 	char id[ID_MAX];
 	int64_t created;
 	const char *type, *status, *client_reference_id, *return_url, *options, *provided_details;
+	const char *related_customer;
 	const char *metadata, *last_error_code, *last_error_reason, *last_report, *verified_outputs;
 	const char *redaction_status, *form_hash;
 	int64_t link_gen, form_opened_at;

@@ -46,8 +46,12 @@ async function submitOnPage(vs, outcome, idNumber) {
 
 let verifiedId; // the verified document session (redacted in a later test)
 
+let customerId;
+
 test('a document session verified on the hosted page: report, verified outputs, expand, events', async () => {
+  customerId = (await stripe.customers.create({ email: 'jenny@example.com' })).id;
   const vs = await stripe.identity.verificationSessions.create({
+    related_customer: customerId,
     type: 'document',
     options: { document: { allowed_types: ['passport', 'driving_license'], require_id_number: true, require_matching_selfie: true } },
     metadata: { user: 'u1' },
@@ -62,6 +66,7 @@ test('a document session verified on the hosted page: report, verified outputs, 
   assert.deepEqual(vs.options, { document: { allowed_types: ['passport', 'driving_license'], require_id_number: true, require_matching_selfie: true } });
   assert.deepEqual(vs.provided_details, { email: 'jenny@example.com' });
   assert.equal(vs.client_reference_id, 'user_1');
+  assert.equal(vs.related_customer, customerId);
   assert.match(vs.client_secret, new RegExp(`^${vs.id}_secret_`));
   assert.match(vs.url, new RegExp(`^http://127\\.0\\.0\\.1:${env.port}/verify/`));
   assert.equal(vs.verified_outputs, null);
@@ -122,7 +127,8 @@ test('a document session verified on the hosted page: report, verified outputs, 
   const ev = events.find((e) => e.data.object.id === vs.id);
   assert.equal(ev.data.object.url, null); // secrets and personal data stay out of events
   assert.equal(ev.data.object.client_secret, null);
-  assert.equal(ev.data.object.verified_outputs.id_number, null);
+  assert.equal(ev.data.object.verified_outputs, null); // a redaction could not erase it there
+  assert.equal(ev.data.object.provided_details, null);
   verifiedId = vs.id;
 });
 
@@ -278,6 +284,8 @@ test('lists filter by status, client_reference_id, session and type, with cursor
   for (const s of verified.data) assertStripeShape(s, 'identity.verification_session');
   const byRef = await stripe.identity.verificationSessions.list({ client_reference_id: 'user_3' });
   assert.deepEqual(byRef.data.map((s) => s.id), [idnId]);
+  const byCustomer = await stripe.identity.verificationSessions.list({ related_customer: customerId });
+  assert.deepEqual(byCustomer.data.map((s) => s.id), [verifiedId]);
   const first = await stripe.identity.verificationSessions.list({ limit: 1 });
   assert.equal(first.has_more, true);
   const next = await stripe.identity.verificationSessions.list({ limit: 1, starting_after: first.data[0].id });
@@ -312,6 +320,12 @@ test('Stripe-shaped 400s, idempotent creates, and another merchant sees nothing'
   assert.equal(res.json.error.code, 'url_invalid');
   res = await post('type=id_number&options[document][require_id_number]=true');
   assert.equal(res.json.error.param, 'options[document]');
+  res = await post('type=document&related_customer=cus_nobody');
+  assert.equal(res.json.error.code, 'resource_missing');
+  assert.equal(res.json.error.param, 'related_customer');
+  // another merchant's customer is not one
+  res = await env.request({ method: 'POST', path: '/v1/identity/verification_sessions', key: env.merchants[1].secret_key, body: `type=document&related_customer=${customerId}` });
+  assert.equal(res.json.error.code, 'resource_missing');
 
   const a = await stripe.identity.verificationSessions.create({ type: 'document' }, { idempotencyKey: 'idv-1' });
   const b = await stripe.identity.verificationSessions.create({ type: 'document' }, { idempotencyKey: 'idv-1' });

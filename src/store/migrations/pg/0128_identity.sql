@@ -6,7 +6,7 @@
 -- link works once, as Stripe's url does; opening it moves link_gen on, so a retrieve shows a
 -- fresh one). form_hash is the SHA-256 of the one-time value the opened page's form must post
 -- back, form_opened_at when it was handed out. options, provided_details, verified_outputs and
--- metadata are JSON text; verified_outputs holds no date of birth and no id number (those are
+-- metadata are JSON text; related_customer the customer (cus_…) the merchant named; verified_outputs holds no date of birth and no id number (those are
 -- sealed in vault_identity, under the report's id).
 CREATE TABLE identity_verification_sessions (
   merchant_id TEXT NOT NULL,
@@ -15,6 +15,7 @@ CREATE TABLE identity_verification_sessions (
   type TEXT NOT NULL,
   status TEXT NOT NULL,
   client_reference_id TEXT,
+  related_customer TEXT,
   return_url TEXT,
   options TEXT NOT NULL,
   provided_details TEXT,
