@@ -1208,6 +1208,95 @@ int vault_ach_store(struct vault *v, struct db *db, const char *merchant_id, con
 	return rc;
 }
 
+/* ---- identity data (Stripe Identity's verification reports) ---- */
+
+static const char SQL_IDENTITY_PUT[] =
+    "INSERT INTO vault_identity (merchant_id, id, data_key_id, sealed, created)"
+    " VALUES ($1, $2, $3, $4, $5)";
+static const char SQL_IDENTITY_GET[] =
+    "SELECT data_key_id, sealed FROM vault_identity WHERE merchant_id = $1 AND id = $2";
+static const char SQL_IDENTITY_DEL[] =
+    "DELETE FROM vault_identity WHERE merchant_id = $1 AND id = $2";
+
+int vault_identity_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			 const char *data, int64_t now)
+{
+	size_t n = strlen(data);
+	unsigned char aad[2 * ID_MAX + 1];
+	size_t al = aad_for(merchant_id, id, aad, sizeof(aad));
+	if (!al || n == 0 || n > VAULT_IDENTITY_MAX)
+		return VAULT_ERR_NOKEY;
+	unsigned char sealed[NONCE_LEN + VAULT_IDENTITY_MAX + TAG_LEN];
+	char dk_id[ID_MAX];
+	pthread_mutex_lock(&v->mu);
+	struct data_key *dk = dk_active(v, db);
+	int ok = dk && seal(dk->key, aad, al, (const unsigned char *)data, n, sealed) == 0;
+	if (ok)
+		str_copy(dk_id, sizeof(dk_id), dk->id);
+	pthread_mutex_unlock(&v->mu);
+	if (!ok)
+		return VAULT_ERR_NOKEY;
+	struct db_stmt *st = db_prepare(db, SQL_IDENTITY_PUT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_text(st, 3, dk_id, -1);
+	db_bind_blob(st, 4, sealed, NONCE_LEN + n + TAG_LEN);
+	db_bind_int64(st, 5, now);
+	return db_step_done(st);
+}
+
+int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			char out[VAULT_IDENTITY_MAX + 1])
+{
+	out[0] = '\0';
+	unsigned char aad[2 * ID_MAX + 1];
+	size_t al = aad_for(merchant_id, id, aad, sizeof(aad));
+	if (!al)
+		return DB_NOTFOUND;
+	struct db_stmt *st = db_prepare(db, SQL_IDENTITY_GET);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc == DB_DONE ? DB_NOTFOUND : rc < 0 ? rc : DB_ERR;
+	}
+	char dk_id[ID_MAX];
+	const char *k = db_col_text(st, 0, NULL);
+	str_copy(dk_id, sizeof(dk_id), k ? k : "");
+	size_t n = 0, len = 0;
+	const unsigned char *sealed = db_col_blob(st, 1, &n);
+	pthread_mutex_lock(&v->mu);
+	struct data_key *dk = dk_get(v, db, dk_id);
+	int ok = dk && sealed &&
+		 open_sealed(dk->key, aad, al, sealed, n, (unsigned char *)out, VAULT_IDENTITY_MAX,
+			     &len) == 0;
+	pthread_mutex_unlock(&v->mu);
+	db_reset(st);
+	if (!ok) {
+		OPENSSL_cleanse(out, VAULT_IDENTITY_MAX + 1);
+		log_msg(LOG_ALERT, "vault: identity data %s of %s failed authentication", id,
+			merchant_id);
+		return VAULT_ERR_TAMPERED;
+	}
+	out[len] = '\0';
+	return DB_OK;
+}
+
+int vault_identity_erase(struct db *db, const char *merchant_id, const char *id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_IDENTITY_DEL);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	return db_step_done(st);
+}
+
 bool vault_is_test_alias(const char *ref)
 {
 	return testcard_by_alias(ref) != NULL;

@@ -146,6 +146,21 @@ int vault_ach_store(struct vault *v, struct db *db, const char *merchant_id, con
 		    const char *routing, const char *account, int64_t now,
 		    char ret_fingerprint[24]);
 
+/* Stripe Identity's personal data of a verification report (its date of birth, document number
+ * and id number, as JSON text of at most VAULT_IDENTITY_MAX bytes), sealed as row id of
+ * merchant_id in vault_identity as IBANs are (AES-256-GCM under the shard's active data key, the
+ * AAD binding merchant and id), inside the caller's write transaction. 0, VAULT_ERR_NOKEY, or a
+ * DB_* error. */
+#define VAULT_IDENTITY_MAX 512
+int vault_identity_store(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			 const char *data, int64_t now);
+/* Opens row id's data into out (NUL-terminated). DB_OK, DB_NOTFOUND (none, or erased),
+ * VAULT_ERR_TAMPERED (one log line, nothing revealed) or < 0. The caller wipes out after use. */
+int vault_identity_open(struct vault *v, struct db *db, const char *merchant_id, const char *id,
+			char out[VAULT_IDENTITY_MAX + 1]);
+/* Erases row id (a redaction): DB_OK whether or not it existed, or < 0. */
+int vault_identity_erase(struct db *db, const char *merchant_id, const char *id);
+
 /* The secret of the page Tender serves for object_id of merchant_id (the hosted invoice page):
  * 43 base62 characters of HMAC-SHA256(object_id) under HKDF(fingerprint root, "tender-page" ||
  * merchant_id). Derived, not stored: the same every time (the object's URL is stable, as
