@@ -310,8 +310,7 @@ static int session_render(struct req *r, struct db *db, const struct vsession *s
 		    identity_link_token(r, r->merchant_id, s->id, s->link_gen, tok) != 0 ||
 		    vault_page_token(r->app->vault, r->merchant_id, obj, sec) != 0)
 			return DB_ERR;
-		const char *host = r->host && *r->host ? r->host : "127.0.0.1:4242";
-		url = arena_printf(&r->arena, "http://%s/verify/%s/%s/%s", host, r->merchant_id,
+		url = arena_printf(&r->arena, "%s/verify/%s/%s/%s", req_url_base(r), r->merchant_id,
 				   s->id, tok);
 		secret = arena_printf(&r->arena, "%s_secret_%s", s->id, sec);
 		OPENSSL_cleanse(sec, sizeof(sec));
