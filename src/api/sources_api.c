@@ -1156,6 +1156,40 @@ int source_api_charge_commit(struct req *r, struct db *db, const struct source_c
 	return 0;
 }
 
+static int pi_source_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	struct source_row s;
+	int rc = source_load(db, &r->arena, r->merchant_id, x->id, &s);
+	if (rc == DB_NOTFOUND)
+		return req_fail_missing(r, "source", x->id, "source");
+	if (rc != DB_OK)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (strcmp(s.type, "card") != 0)
+		return req_fail(r, ERR_PARAM_BAD, "source",
+				"A PaymentIntent takes a card source only: %s is of type %s.", s.id,
+				s.type);
+	return 0;
+}
+
+int source_api_pi_source(struct req *r, const char **pm)
+{
+	const char *src = param_str(r, "source");
+	if (!src || !*src)
+		return 0;
+	if (*pm && **pm)
+		return req_fail(r, ERR_PARAM_BAD, "source",
+				"You cannot provide both payment_method and source.");
+	if (!source_api_id(src))
+		return req_fail_missing(r, "source", src, "source");
+	struct id_ctx x = {r, src, NULL};
+	if (req_read(r, pi_source_fn, &x) != 0)
+		return -1;
+	*pm = src;
+	return 0;
+}
+
 /* ---- the 3-D Secure test page (no API key: the secret in the URL) ---- */
 
 struct page_ctx {

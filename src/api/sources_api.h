@@ -58,6 +58,12 @@ int source_api_charge_commit(struct req *r, struct db *db, const struct source_c
  * again), customer.source.deleted. Does not touch the customer's default_source. 0, or -1. */
 int source_api_detach(struct req *r, struct db *db, const char *customer, const char *id);
 
+/* A PaymentIntent's create with source=src_… (Stripe takes a card source there): *pm becomes
+ * the source, which pays as a PaymentMethod; source with payment_method, or anything but a
+ * card source of r's merchant, is Stripe's 400 (404). Nothing when source is absent. 0, or -1
+ * with r->err. */
+int source_api_pi_source(struct req *r, const char **pm);
+
 /* POST /v1/customers/{customer}/sources with source=src_…: attaches a reusable card source. */
 int sources_api_h_attach(struct req *r, const char *id);
 /* GET /v1/customers/{customer}/sources/{src_…}. */

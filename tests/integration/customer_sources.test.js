@@ -1115,3 +1115,52 @@ test('Sources API: a 3-D Secure source authenticated (or not) on Tender\'s test 
     shop.close();
   }
 });
+
+test('Sources API: a card source pays a PaymentIntent (source=src_…), 3-D Secure included', async () => {
+  const c = await stripe.customers.create({});
+  const s = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  await stripe.customers.createSource(c.id, { source: s.id });
+  const pi = await stripe.paymentIntents.create({ amount: 3100, currency: 'usd', customer: c.id, source: s.id, confirm: true });
+  assertStripeShape(pi, 'payment_intent');
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.source, s.id);
+  assert.equal(pi.payment_method, s.id);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method, s.id);
+  assert.equal(ch.payment_method_details.card.last4, '4242');
+  // attached and reusable: it pays again
+  const pi2 = await stripe.paymentIntents.create({ amount: 3200, currency: 'usd', customer: c.id, source: s.id, confirm: true });
+  assert.equal(pi2.status, 'succeeded');
+  assert.equal((await stripe.sources.retrieve(s.id)).status, 'chargeable');
+  // without the customer it is attached to: refused
+  await assert.rejects(stripe.paymentIntents.create({ amount: 3200, currency: 'usd', source: s.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 3200, currency: 'usd', source: s.id, payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  // unattached: consumed by its payment
+  const u = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  const pi3 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', source: u.id, confirm: true });
+  assert.equal(pi3.status, 'succeeded');
+  assert.equal((await stripe.sources.retrieve(u.id)).status, 'consumed');
+  // a card that asks for 3-D Secure: the intent's own challenge, then it pays (and is consumed)
+  const r3 = await stripe.sources.create(rawCard('4000000000003063'));
+  const pi4 = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', source: r3.id, confirm: true, return_url: 'https://shop.example/back',
+  });
+  assert.equal(pi4.status, 'requires_action');
+  assert.equal((await stripe.sources.retrieve(r3.id)).status, 'chargeable');
+  const url = new URL(pi4.next_action.redirect_to_url.url);
+  const done = await env.request({ method: 'POST', path: `${url.pathname}/complete`, body: '' });
+  assert.equal(done.status, 303);
+  const paid = await stripe.paymentIntents.retrieve(pi4.id);
+  assert.equal(paid.status, 'succeeded');
+  assert.equal(paid.source, r3.id);
+  assert.equal((await stripe.sources.retrieve(r3.id)).status, 'consumed');
+  // a 3-D Secure source is not a PaymentIntent's
+  const tds = await stripe.sources.create({
+    type: 'three_d_secure', amount: 2000, currency: 'usd', three_d_secure: { card: s.id, customer: c.id },
+    redirect: { return_url: 'https://shop.example/back' },
+  });
+  await assert.rejects(stripe.paymentIntents.create({ amount: 2000, currency: 'usd', customer: c.id, source: tds.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+});
