@@ -1002,6 +1002,14 @@ test('Sources API: attached to a customer it is its default source and pays agai
   await assert.rejects(stripe.charges.create({ amount: 100, currency: 'usd', customer: c.id, source: s.id }),
     (e) => e.statusCode === 404);
   await assert.rejects(stripe.customers.createSource(c.id, { source: s.id }), (e) => e.statusCode === 400);
+  // deleting a customer detaches its sources: consumed
+  const gone = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  await stripe.customers.createSource(c3.id, { source: gone.id });
+  await stripe.customers.del(c3.id);
+  const g = await stripe.sources.retrieve(gone.id);
+  assert.equal(g.status, 'consumed');
+  assert.equal(g.customer, undefined);
+  assert.equal((await eventsOf('customer.source.deleted', gone.id)).length, 1);
   // another merchant cannot attach it
   const other = env.stripe(env.merchants[1].secret_key);
   const oc = await other.customers.create({});
