@@ -472,12 +472,11 @@ static int behavior_fn(const struct vault_secret *s, void *p)
 	return 0;
 }
 
-/* The card's support for 3-D Secure, as Stripe's test cards show it. */
-static const char *tds_support(enum acq_behavior b, const char *brand)
+const char *source_api_three_d_secure(enum acq_behavior b, const char *brand)
 {
 	if (b == ACQ_3DS_REQUIRED || b == ACQ_3DS_UNLESS_SET_UP)
 		return "required";
-	if (strcmp(brand, "amex") == 0)
+	if (brand && strcmp(brand, "amex") == 0)
 		return "not_supported";
 	return "optional";
 }
@@ -553,7 +552,7 @@ static int create_card_fn(struct db *db, void *p)
 	    vault_access_record(db, &acc) != 0)
 		return req_fail(r, ERR_API, NULL, NULL);
 	if (insert_row(r, db, c, "card", "chargeable", "none", NULL, NULL,
-		       tds_support(rv.behavior, pm.brand),
+		       source_api_three_d_secure(rv.behavior, pm.brand),
 		       pm.cvc_provided ? "unchecked" : NULL) != 0)
 		return -1;
 	return answer(r, db, c->id, "source.chargeable");

@@ -11,6 +11,7 @@
 #include "core/id.h"
 #include "core/json.h"
 #include "http/req.h"
+#include "processor/processor.h"
 #include "store/db.h"
 
 struct app;
@@ -19,6 +20,10 @@ struct app;
 
 /* Whether id names a source of the Sources API (src_…). */
 bool source_api_id(const char *id);
+
+/* A card's card.three_d_secure as Stripe's test cards show it: "required" for a card whose
+ * issuer always asks (behavior), "not_supported" for American Express, else "optional". */
+const char *source_api_three_d_secure(enum acq_behavior behavior, const char *brand);
 
 /* The process's vault, which derives sources' client secrets (serve.c, once at start). */
 void sources_api_init(struct app *app);
