@@ -167,9 +167,10 @@ struct create_ctx {
 	struct card_auth ca;
 	const char *customer;
 	const char *metadata;
-	const char *shipping;	  /* JSON or NULL */
-	struct fx_table *fx;	  /* the rates a capture converts with (held across the write) */
-	struct source_charge src; /* source=src_… (api/sources_api.c), src.set otherwise false */
+	const char *shipping; /* JSON or NULL */
+	struct fx_table *fx;  /* the rates a capture converts with (held across the write) */
+	/* source=src_… (api/sources_api.c); src.set false otherwise */
+	struct source_charge src;
 };
 
 static int create_fn(struct db *db, void *p)
@@ -179,8 +180,8 @@ static int create_fn(struct db *db, void *p)
 	if (payments_card_commit(r, db, &c->ca) != 0)
 		return -1;
 	/* a src_… is still chargeable, and one that pays only once is consumed by paying */
-	if (source_api_charge_commit(r, db, &c->src, c->ca.decision.approved && !c->ca.needs_3ds) !=
-	    0)
+	bool paid = c->ca.decision.approved && !c->ca.needs_3ds;
+	if (source_api_charge_commit(r, db, &c->src, paid) != 0)
 		return -1;
 	struct ledger_pricing pricing;
 	char cur[8];

@@ -391,10 +391,11 @@ struct confirm_ctx {
 	struct buf prepared_packed; /* the prepared charge's outcome and card (charge_pack) */
 	struct card_auth ca;
 	bool capture;
-	bool require_3ds;	  /* the card asks the cardholder to authenticate first */
-	bool authenticated;	  /* the cardholder completed the 3-D Secure challenge */
-	struct fx_table *fx;	  /* the rates a capture converts with (held across the write) */
-	struct source_charge src; /* paying with a src_… (api/sources_api.c); src.set otherwise */
+	bool require_3ds;    /* the card asks the cardholder to authenticate first */
+	bool authenticated;  /* the cardholder completed the 3-D Secure challenge */
+	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
+	/* paying with a src_… (api/sources_api.c); src.set false otherwise */
+	struct source_charge src;
 	/* an invoice's payment (payment_intents_invoice): its hooks inside the write */
 	struct pi_invoice *inv;
 	/* the cardholder is away (an invoice paid automatically) but may come back: a card that
