@@ -25,6 +25,7 @@
 #include "api/resources.h"
 #include "api/search.h"
 #include "api/sources.h"
+#include "api/sources_api.h"
 #include "app.h"
 #include "money/fx.h"
 #include "api/mandates.h"
@@ -168,6 +169,8 @@ struct create_ctx {
 	const char *metadata;
 	const char *shipping; /* JSON or NULL */
 	struct fx_table *fx;  /* the rates a capture converts with (held across the write) */
+	/* source=src_… (api/sources_api.c); src.set false otherwise */
+	struct source_charge src;
 };
 
 static int create_fn(struct db *db, void *p)
@@ -175,6 +178,10 @@ static int create_fn(struct db *db, void *p)
 	struct create_ctx *c = p;
 	struct req *r = c->r;
 	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
+	/* a src_… is still chargeable, and one that pays only once is consumed by paying */
+	bool paid = c->ca.decision.approved && !c->ca.needs_3ds;
+	if (source_api_charge_commit(r, db, &c->src, paid) != 0)
 		return -1;
 	struct ledger_pricing pricing;
 	char cur[8];
@@ -200,6 +207,9 @@ static int create_fn(struct db *db, void *p)
 	    .decision = &c->ca.decision,
 	    .pricing = &pricing,
 	    .client_ip = r->client_ip[0] ? r->client_ip : NULL,
+	    .three_d_secure = c->src.authenticated,
+	    /* the 3-D Secure source stands for the authentication */
+	    .three_d_secure_txn = c->src.authenticated ? c->src.id : NULL,
 	};
 	struct charge ch;
 	if (payment_record_attempt(db, &r->arena, &at, &ch) != DB_OK)
@@ -422,9 +432,17 @@ static int h_create(struct req *r)
 					   "payment_method_types including %s.",
 					   type, type);
 	}
-	if (payments_card_authorize(r, source, "source", c.amount, c.currency, c.customer, false,
-				    false, false, &c.ca) != 0)
+	/* a source of the Sources API pays with its card (a 3-D Secure source's card source's,
+	 * authenticated), and the charge names the source */
+	if (source_api_id(source) &&
+	    source_api_charge_prepare(r, source, c.customer, c.amount, c.currency, &c.src) != 0)
 		return -1;
+	if (payments_card_authorize(r, c.src.set ? c.src.card : source, "source", c.amount,
+				    c.currency, c.customer, c.src.authenticated, false, false,
+				    &c.ca) != 0)
+		return -1;
+	if (c.src.set)
+		c.ca.card.payment_method = c.src.id;
 	if (c.ca.needs_3ds) {
 		/* charges cannot ask for 3-D Secure (Stripe: use PaymentIntents) */
 		struct processor_decision *d = &c.ca.decision;

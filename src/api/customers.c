@@ -26,6 +26,7 @@
 #include "api/resources.h"
 #include "api/search.h"
 #include "api/sources.h"
+#include "api/sources_api.h"
 #include "api/tax_ids.h"
 #include "core/clock.h"
 #include "core/str.h"
@@ -153,6 +154,9 @@ static int customer_render(const struct customer *c, struct json *j,
 		int rc =
 		    bank_source_id(c->default_source)
 			? bank_source_render(x->db, x->r->merchant_id, c->default_source, j)
+		    : source_api_id(c->default_source)
+			? source_api_render(x->db, x->r->merchant_id, x->r->livemode,
+					    c->default_source, j)
 			: card_source_render(x->db, x->r->merchant_id, c->default_source, c->id, j);
 		if (rc == DB_NOTFOUND)
 			json_nil(j);

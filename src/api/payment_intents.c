@@ -21,6 +21,7 @@
 #include "payments/pm_types.h"
 #include "api/resources.h"
 #include "api/search.h"
+#include "api/sources_api.h"
 #include "http/form.h"
 #include "app.h"
 #include "core/str.h"
@@ -150,6 +151,7 @@ static const struct param_spec create_params[] = {
     {"return_url", PT_STRING, 0, 2048, NULL, NULL},
     {"off_session", PT_STRING, 0, 20, NULL, NULL},
     {"error_on_requires_action", PT_BOOL, 0, 0, NULL, NULL},
+    {"source", PT_STRING, 0, 255, NULL, NULL}, /* a card source (api/sources_api.c) */
     {"automatic_payment_methods", PT_OBJECT, 0, 0, NULL, apm_children},
     {"use_stripe_sdk", PT_BOOL, 0, 0, NULL, NULL},
     {"payment_method_data", PT_OBJECT, 0, 0, NULL, pm_data_params_pi},
@@ -392,6 +394,8 @@ struct confirm_ctx {
 	bool require_3ds;    /* the card asks the cardholder to authenticate first */
 	bool authenticated;  /* the cardholder completed the 3-D Secure challenge */
 	struct fx_table *fx; /* the rates a capture converts with (held across the write) */
+	/* paying with a src_… (api/sources_api.c); src.set false otherwise */
+	struct source_charge src;
 	/* an invoice's payment (payment_intents_invoice): its hooks inside the write */
 	struct pi_invoice *inv;
 	/* the cardholder is away (an invoice paid automatically) but may come back: a card that
@@ -565,6 +569,10 @@ static int confirm_body(struct db *db, void *p)
 	if (c->ct && confirmation_token_consume(r, db, c->ct, pi->id, NULL) != 0)
 		return -1;
 	if (payments_card_commit(r, db, &c->ca) != 0)
+		return -1;
+	/* a src_… still chargeable, consumed by paying when it pays only once */
+	if (!c->require_3ds &&
+	    source_api_charge_commit(r, db, &c->src, c->ca.decision.approved) != 0)
 		return -1;
 	if (c->require_3ds)
 		return require_action(r, db, c);
@@ -781,6 +789,9 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	bool off_session = c->action_off_session ||
 			   (off && (strcasecmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 				    strcmp(off, "recurring") == 0));
+	if (source_api_id(pm_ref) && source_api_charge_prepare(r, pm_ref, pi->customer, pi->amount,
+							       pi->currency, &c->src) != 0)
+		return -1;
 	if (payments_card_authorize_email(r, pm_ref, "payment_method", pi->amount, pi->currency,
 					  pi->customer, pi->receipt_email, c->authenticated,
 					  off_session, true, &c->ca) != 0)
@@ -1169,6 +1180,8 @@ static int h_create(struct req *r)
 	    payment_method_configuration_known(r, pmc) != 0)
 		return -1;
 	const char *pm = param_str(r, "payment_method");
+	if (source_api_pi_source(r, &pm) != 0)
+		return -1;
 	bool confirm = false;
 	param_bool(r, "confirm", &confirm);
 	if (param_present(r, "confirmation_token") && !confirm)
@@ -1201,7 +1214,8 @@ static int h_create(struct req *r)
 	    payments_check_minimum(r, pi->amount, pi->currency, "currency", "amount") != 0)
 		return -1;
 	pi->payment_method = pm && *pm ? pm : NULL;
-	if (pi->payment_method && strncmp(pi->payment_method, "pm_", 3) != 0)
+	if (pi->payment_method && strncmp(pi->payment_method, "pm_", 3) != 0 &&
+	    !source_api_id(pi->payment_method))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"Invalid payment_method: expected a PaymentMethod id (pm_…).");
 	struct create_ctx cc = {.r = r, .pi = *pi};

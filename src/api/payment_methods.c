@@ -19,6 +19,7 @@
 #include "api/list.h"
 #include "api/resources.h"
 #include "api/sources.h"
+#include "api/sources_api.h"
 #include "api/tokens.h"
 #include "app.h"
 #include "core/parse.h"
@@ -848,7 +849,8 @@ static int h_attach(struct req *r)
  * (payment_method.detached). The customer's defaults are left to the caller. 0, or -1. */
 static int pm_detach(struct req *r, struct db *db, const char *id, const char *customer)
 {
-	if (card_source_id(id))
+	/* a src_… (api/sources_api.c) is consumed as its customer.source.deleted says */
+	if (card_source_id(id) || source_api_id(id))
 		return source_detach(r, db, customer, id);
 	if (pm_set(r, db, SQL_PM_DETACH, id, customer) != 0)
 		return -1;

@@ -80,6 +80,7 @@ extern const struct route subscription_items_routes[];
 extern const struct route subscription_schedules_routes[];
 extern const struct route test_clocks_routes[];
 extern const struct route sources_routes[];
+extern const struct route sources_api_routes[];
 extern const struct route setup_attempts_routes[];
 extern const struct route customer_balance_routes[];
 extern const struct route cash_balance_routes[];

@@ -48,6 +48,7 @@ const struct route *const api_route_tables[] = {
     test_clocks_routes,
     bank_sources_routes, /* before sources_routes: /sources/{id}/verify */
     sources_routes,
+    sources_api_routes,
     setup_attempts_routes,
     customer_balance_routes,
     cash_balance_routes,

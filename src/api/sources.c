@@ -37,6 +37,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "api/resources.h"
+#include "api/sources_api.h"
 #include "app.h"
 #include "core/str.h"
 #include "events/events.h"
@@ -144,7 +145,9 @@ static const char SQL_EMBEDDED[] =
     "SELECT id FROM (SELECT id AS k, id FROM payment_methods WHERE merchant_id = $1"
     " AND customer = $2 AND id > 'card_' AND id < 'card`' UNION ALL SELECT 'card_' ||"
     " substr(id, 4) AS k, id FROM customer_bank_accounts WHERE merchant_id = $1"
-    " AND customer = $2 AND deleted = 0) AS u ORDER BY k DESC LIMIT $3";
+    " AND customer = $2 AND deleted = 0 UNION ALL SELECT 'card_' || substr(id, 5) AS k, id"
+    " FROM sources WHERE merchant_id = $1 AND customer = $2 AND type = 'card') AS u"
+    " ORDER BY k DESC LIMIT $3";
 
 #define EMBEDDED_LIMIT 10 /* what Stripe embeds in an expanded customer */
 
@@ -220,6 +223,8 @@ int source_detach(struct req *r, struct db *db, const char *customer, const char
 {
 	if (bank_source_id(id))
 		return bank_source_detach(r, db, customer, id);
+	if (source_api_id(id))
+		return source_api_detach(r, db, customer, id);
 	size_t len = 0;
 	const char *js = card_json(r, db, id, NULL, &len); /* as it was, as on Stripe */
 	if (!js)
@@ -254,6 +259,8 @@ int source_owned(struct req *r, struct db *db, const char *customer, const char 
 {
 	if (bank_source_id(id))
 		return bank_source_owned(r, db, customer, id);
+	if (source_api_id(id))
+		return source_api_owned(r, db, customer, id);
 	if (!card_source_id(id))
 		return 0;
 	struct db_stmt *st = db_prepare(db, SQL_OWNED);
@@ -292,6 +299,12 @@ int source_newest(struct req *r, struct db *db, const char *customer, const char
 		return -1;
 	if (ba[0] && (!ret[0] || strcmp(ba + 3, ret + 5) > 0))
 		str_copy(ret, ID_MAX, ba);
+	/* and its newest src_… card source (the Sources API's), the body after src_ */
+	char src[ID_MAX];
+	if (source_api_newest(r, db, customer, except, src) != 0)
+		return -1;
+	if (src[0] && (!ret[0] || strcmp(src + 4, ret + (bank_source_id(ret) ? 3 : 5)) > 0))
+		str_copy(ret, ID_MAX, src);
 	return 0;
 }
 
@@ -322,8 +335,9 @@ int sources_render_embedded(struct req *r, struct db *db, const char *customer, 
 	json_key(j, "data");
 	json_arr_open(j);
 	for (size_t i = 0; i < n; i++) {
-		rc = bank_source_id(ids[i])
-			 ? bank_source_render(db, r->merchant_id, ids[i], j)
+		rc = bank_source_id(ids[i]) ? bank_source_render(db, r->merchant_id, ids[i], j)
+		     : source_api_id(ids[i])
+			 ? source_api_render(db, r->merchant_id, r->livemode, ids[i], j)
 			 : card_source_render(db, r->merchant_id, ids[i], NULL, j);
 		if (rc != DB_OK)
 			return rc == DB_NOTFOUND ? DB_ERR : rc;
@@ -381,7 +395,7 @@ static const struct param_spec source_update_params[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-/* Stripe's source types; Tender keeps cards and bank accounts, so `source` lists nothing */
+/* Stripe's source types: cards, bank accounts, and the Sources API's (src_…) */
 static const char *const object_values[] = {"card", "bank_account", "source", NULL};
 
 static const struct param_spec list_params[] = {
@@ -440,6 +454,9 @@ static int h_create(struct req *r)
 	/* a bank account token (or Stripe's test ones): a bank account source */
 	if (src && strncmp(src, "btok_", 5) == 0)
 		return bank_source_h_create(r, src, "source");
+	/* a source of the Sources API (api/sources_api.c) */
+	if (source_api_id(src))
+		return sources_api_h_attach(r, src);
 	return create_from(r, src, "source");
 }
 
@@ -464,8 +481,9 @@ static int check_owned(struct db *db, struct src_ctx *x)
 	struct req *r = x->r;
 	if (customer_check(r, db, x->customer) != 0)
 		return -1;
-	/* a bank account is not a card (the Cards API's routes; /sources sends it elsewhere) */
-	if (bank_source_id(x->id))
+	/* a bank account or a src_… is not a card (the Cards API's routes; /sources sends them
+	 * elsewhere) */
+	if (bank_source_id(x->id) || source_api_id(x->id))
 		return req_fail_missing(r, "source", x->id, "id");
 	int own = source_owned(r, db, x->customer, x->id);
 	if (own < 0)
@@ -648,6 +666,8 @@ static int h_update(struct req *r)
 /* /sources/{id}: a ba_… is a bank account (bank_sources.c), anything else a card */
 static int h_src_retrieve(struct req *r)
 {
+	if (source_api_id(r->args[1]))
+		return sources_api_h_customer_retrieve(r);
 	return bank_source_id(r->args[1]) ? bank_source_h_retrieve(r) : h_retrieve(r);
 }
 
@@ -655,6 +675,10 @@ static int h_src_update(struct req *r)
 {
 	if (bank_source_id(r->args[1]))
 		return bank_source_h_update(r);
+	if (source_api_id(r->args[1]))
+		return req_fail(r, ERR_PARAM_BAD, NULL,
+				"A source's owner and metadata are updated at /v1/sources/%s.",
+				r->args[1]);
 	static const char *const bank_only[] = {"account_holder_name", "account_holder_type", NULL};
 	for (const char *const *p = bank_only; *p; p++)
 		if (param_present(r, *p))
@@ -700,6 +724,8 @@ static int h_delete(struct req *r)
 
 static int h_src_delete(struct req *r)
 {
+	if (source_api_id(r->args[1]))
+		return sources_api_h_detach(r);
 	return bank_source_id(r->args[1]) ? bank_source_h_delete(r) : h_delete(r);
 }
 
@@ -714,7 +740,8 @@ static int h_src_delete(struct req *r)
 static const char SQL_CURSOR[] =
     "SELECT id FROM payment_methods WHERE merchant_id = $1 AND id = $2 AND id > 'card_'"
     " AND id < 'card`' UNION ALL SELECT 'card_' || substr(id, 4) FROM customer_bank_accounts"
-    " WHERE merchant_id = $1 AND id = $2";
+    " WHERE merchant_id = $1 AND id = $2 UNION ALL SELECT 'card_' || substr(id, 5) FROM sources"
+    " WHERE merchant_id = $1 AND id = $2 AND type = 'card'";
 #define SOURCES_BOTH(DIR)                                                                          \
 	"SELECT id FROM (SELECT k, id FROM (SELECT id AS k, id FROM payment_methods"               \
 	" WHERE merchant_id = $1 AND id > $2 AND id < $3 AND customer = $5"                        \
@@ -722,7 +749,11 @@ static const char SQL_CURSOR[] =
 	" SELECT k, id FROM (SELECT 'card_' || substr(id, 4) AS k, id FROM customer_bank_accounts" \
 	" WHERE merchant_id = $1 AND id > 'ba_' || substr($2, 6) AND id < 'ba_' || substr($3, 6)"  \
 	" AND customer = $5 AND deleted = 0 AND ($6 IS NULL OR $6 = 'bank_account')"               \
-	" ORDER BY id " DIR " LIMIT $4) AS b) AS u ORDER BY k " DIR " LIMIT $4"
+	" ORDER BY id " DIR " LIMIT $4) AS b UNION ALL SELECT k, id FROM (SELECT 'card_' ||"       \
+	" substr(id, 5) AS k, id FROM sources WHERE merchant_id = $1 AND id > 'src_' ||"           \
+	" substr($2, 6) AND id < 'src_' || substr($3, 6) AND customer = $5 AND type = 'card'"      \
+	" AND ($6 IS NULL OR $6 = 'source') ORDER BY id " DIR " LIMIT $4) AS s) AS u"              \
+	" ORDER BY k " DIR " LIMIT $4"
 static const char SQL_DESC[] = SOURCES_BOTH("DESC");
 static const char SQL_ASC[] = SOURCES_BOTH("ASC");
 
@@ -739,6 +770,8 @@ static int list_render(struct req *r, struct db *db, const char *id, struct json
 	(void)ctx;
 	if (bank_source_id(id))
 		return bank_source_render(db, r->merchant_id, id, j);
+	if (source_api_id(id))
+		return source_api_render(db, r->merchant_id, r->livemode, id, j);
 	return card_source_render(db, r->merchant_id, id, NULL, j);
 }
 

@@ -20,6 +20,7 @@
 #include "http/server.h"
 #include "api/resources.h"
 #include "api/mandates.h"
+#include "api/sources_api.h"
 #include "payments/sepa.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_reserve.h"
@@ -393,6 +394,8 @@ int cli_serve(int argc, char **argv)
 		vault_free(app.vault);
 		return 1;
 	}
+	/* sources' client secrets are derived by the vault, wherever a source is rendered */
+	sources_api_init(&app);
 	struct server *srv = NULL;
 	if (server_start(&srv, &app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "tender serve: %s\n", err);

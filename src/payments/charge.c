@@ -12,6 +12,7 @@
 #include "processor/processor.h"
 #include "vault/card_source.h"
 #include "api/bank_sources.h"
+#include "api/sources_api.h"
 
 static const char *dup(struct arena *a, struct db_stmt *st, int col)
 {
@@ -598,6 +599,9 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	     /* a customer's bank account source (ACH, api/bank_sources.c), deleted ones too */
 	     : db && !ch->payment_intent && bank_source_id(ch->payment_method)
 		 ? bank_source_render(db, merchant_id, ch->payment_method, j)
+	     /* a source of the Sources API (src_…, api/sources_api.c), as it is now */
+	     : db && !ch->payment_intent && source_api_id(ch->payment_method)
+		 ? source_api_render(db, merchant_id, livemode, ch->payment_method, j)
 		 : DB_NOTFOUND;
 	if (rc == DB_NOTFOUND)
 		json_nil(j);

@@ -517,7 +517,11 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		return rc;
 	json_kv_str_or_null(j, "setup_future_usage", pi->setup_future_usage);
 	kv_raw_or_null(j, "shipping", pi->shipping);
-	json_kv_null(j, "source");
+	/* a card source of the Sources API (src_…) paying as the intent's PaymentMethod */
+	json_kv_str_or_null(j, "source",
+			    pi->payment_method && strncmp(pi->payment_method, "src_", 4) == 0
+				? pi->payment_method
+				: NULL);
 	json_kv_str_or_null(j, "statement_descriptor", pi->statement_descriptor);
 	json_kv_str_or_null(j, "statement_descriptor_suffix", pi->statement_descriptor_suffix);
 	json_kv_str(j, "status", pi->status);

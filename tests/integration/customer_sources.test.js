@@ -5,12 +5,16 @@
 // capture, refunds, declines on attach and on charge, pagination, idempotency, and no card
 // number in clear on disk or in the log; legacy ACH: bank account sources (btok_…), their
 // microdeposit verification, and their charges settled by the scheduler; a bank account token as
-// customers.create / update's source, and the disputes of legacy ACH debits.
+// customers.create / update's source, and the disputes of legacy ACH debits; the Sources API
+// (src_…): card sources from a token or a card, 3-D Secure sources through Tender's test page in
+// headless Chromium, attached to customers and charged.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startTender, stopAll, readStoreFiles, waitFor, tender, SHARED } = require('./helpers');
+const {
+  startTender, stopAll, readStoreFiles, waitFor, tender, SHARED, launchChromium, startShop,
+} = require('./helpers');
 
 const validator = require(path.join(SHARED, 'tools', 'stripe-openapi-validate.js'));
 // The spec's fields Stripe includes only where they apply: a card's `account` (a connected
@@ -420,6 +424,9 @@ test('no card number in clear on disk or in the log', async () => {
   for (const n of PANS) {
     const t = await cardToken(n);
     await stripe.customers.createSource(c.id, { source: t.id }).catch(() => {});
+    // a Sources API card source from the raw number (Stripe.js's way), charged once
+    const src = await stripe.sources.create({ type: 'card', card: { number: n, exp_month: 12, exp_year: 2034, cvc: '123' } });
+    await stripe.charges.create({ amount: 700, currency: 'usd', source: src.id }).catch(() => {});
   }
   await stripe.charges.create({ amount: 1000, currency: 'usd', customer: c.id }).catch(() => {});
   const stored = readStoreFiles(env.dataDir);
@@ -798,4 +805,370 @@ test('no bank account number in clear on disk or in the log', async () => {
     assert.ok(!hay[i].includes(number), `the account number found in clear in ${files[i]}`);
     assert.ok(!hay[i].includes(Buffer.from(number, 'utf16le')), `utf16 account number in ${files[i]}`);
   }
+});
+
+// ---- the Sources API (src_…): card and 3-D Secure sources ----
+
+const rawCard = (number) => ({ type: 'card', card: { number, exp_month: 12, exp_year: 2034, cvc: '123' } });
+
+test('Sources API: card sources from a token and from a card; retrieve, update, client_secret, errors', async () => {
+  const s = await stripe.sources.create({
+    type: 'card', token: 'tok_visa', owner: { name: 'Jenny Rosen', email: 'jenny@example.com' },
+    metadata: { order: '42' },
+  });
+  assertStripeShape(s, 'source');
+  assert.match(s.id, /^src_[0-9A-Za-z]{24}$/);
+  assert.equal(s.object, 'source');
+  assert.equal(s.type, 'card');
+  assert.equal(s.flow, 'none');
+  assert.equal(s.status, 'chargeable');
+  assert.equal(s.usage, 'reusable');
+  assert.equal(s.amount, null);
+  assert.equal(s.customer, undefined); // only while attached
+  assert.match(s.client_secret, /^src_client_secret_[0-9A-Za-z]{43}$/);
+  assert.equal(s.card.brand, 'Visa');
+  assert.equal(s.card.last4, '4242');
+  assert.equal(s.card.funding, 'credit');
+  assert.equal(s.card.three_d_secure, 'optional');
+  assert.equal(s.card.cvc_check, 'unchecked');
+  assert.equal(s.card.name, 'Jenny Rosen');
+  assert.equal(s.owner.email, 'jenny@example.com');
+  assert.equal(s.owner.address, null);
+  assert.deepEqual(s.metadata, { order: '42' });
+  assert.equal(s.redirect, undefined);
+  const ev = await eventsOf('source.chargeable', s.id);
+  assert.equal(ev.length, 1);
+  assertStripeShape(ev[0].data.object, 'source');
+  // the 3-D Secure support Stripe's test cards have, from card numbers
+  const req3ds = await stripe.sources.create(rawCard('4000000000003063'));
+  assertStripeShape(req3ds, 'source');
+  assert.equal(req3ds.card.three_d_secure, 'required');
+  assert.equal(req3ds.card.last4, '3063');
+  assert.equal(req3ds.card.exp_year, 2034);
+  const amex = await stripe.sources.create({ type: 'card', card: { number: '378282246310005', exp_month: 1, exp_year: 2033 } });
+  assert.equal(amex.card.three_d_secure, 'not_supported');
+  assert.equal(amex.card.brand, 'American Express');
+  assert.equal(amex.card.cvc_check, null);
+  // retrieve; a publishable key needs the client secret
+  assert.deepEqual(await stripe.sources.retrieve(s.id), s);
+  const pk = env.stripe(env.merchant.publishable_key);
+  const viaPk = await pk.sources.retrieve(s.id, { client_secret: s.client_secret });
+  assert.equal(viaPk.id, s.id);
+  await assert.rejects(pk.sources.retrieve(s.id, { client_secret: req3ds.client_secret }),
+    (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(pk.sources.retrieve(s.id), (e) => e.statusCode === 400 && e.param === 'client_secret');
+  // a publishable key may create one (Stripe.js), as tokens
+  const fromPk = await pk.sources.create(rawCard('5555555555554444'));
+  assert.equal(fromPk.card.brand, 'MasterCard');
+  // update: metadata and owner
+  const u = await stripe.sources.update(s.id, { metadata: { order: '', note: 'x' }, owner: { address: { city: 'Paris', country: 'FR' } } });
+  assertStripeShape(u, 'source');
+  assert.deepEqual(u.metadata, { note: 'x' });
+  assert.equal(u.owner.address.city, 'Paris');
+  assert.equal(u.owner.name, 'Jenny Rosen');
+  assert.equal(u.owner.email, 'jenny@example.com');
+  // verify: a card is never verified; no source transactions; no mandate notifications
+  await assert.rejects(stripe.sources.verify(s.id, { values: ['32', '45'] }),
+    (e) => e.statusCode === 400 && /cannot be verified/.test(e.message));
+  const txns = await stripe.sources.listSourceTransactions(s.id);
+  assert.deepEqual(txns.data, []);
+  assert.equal(txns.has_more, false);
+  assert.equal(txns.url, `/v1/sources/${s.id}/source_transactions`);
+  const mn = await env.request({ path: `/v1/sources/${s.id}/mandate_notifications/mn_123`, key: env.merchant.secret_key });
+  assert.equal(mn.status, 404);
+  assert.equal(mn.json.error.code, 'resource_missing');
+  // Stripe-shaped 400s, nothing made
+  const bad = async (params, check) => assert.rejects(stripe.sources.create(params), check);
+  await bad({ type: 'bitcoin' }, (e) => e.statusCode === 400 && e.param === 'type');
+  await bad({ type: 'sofort', amount: 1000, currency: 'eur' }, (e) => e.code === 'payment_method_unactivated' && e.param === 'type');
+  await bad({ token: 'tok_visa' }, (e) => e.code === 'parameter_missing' && e.param === 'type');
+  await bad({ type: 'card' }, (e) => e.code === 'parameter_missing' && e.param === 'card');
+  await bad({ type: 'card', token: 'tok_visa', colour: 'red' }, (e) => e.code === 'parameter_unknown' && e.param === 'colour');
+  await bad({ type: 'card', token: 'tok_nope' }, (e) => e.statusCode === 404 && e.param === 'token');
+  await bad({ ...rawCard('4242424242424241') }, (e) => e.code === 'incorrect_number');
+  await bad({ type: 'card', token: 'tok_visa', redirect: { return_url: 'https://x.test' } }, (e) => e.param === 'redirect');
+  await bad({ type: 'three_d_secure', amount: 100, currency: 'usd', redirect: { return_url: 'https://x.test' } },
+    (e) => e.code === 'parameter_missing' && e.param === 'three_d_secure[card]');
+  // another merchant sees none of it
+  const other = env.stripe(env.merchants[1].secret_key);
+  await assert.rejects(other.sources.retrieve(s.id), (e) => e.statusCode === 404 && e.code === 'resource_missing');
+  await assert.rejects(other.sources.update(s.id, { metadata: { a: 'b' } }), (e) => e.statusCode === 404);
+  await assert.rejects(other.charges.create({ amount: 500, currency: 'usd', source: s.id }), (e) => e.statusCode === 404);
+  // an Idempotency-Key replays the source
+  const key = `src-${Date.now()}-${Math.random()}`;
+  const i1 = await stripe.sources.create({ type: 'card', token: 'tok_mastercard' }, { idempotencyKey: key });
+  const i2 = await stripe.sources.create({ type: 'card', token: 'tok_mastercard' }, { idempotencyKey: key });
+  assert.deepEqual(i1, i2);
+  await assert.rejects(stripe.sources.create({ type: 'card', token: 'tok_amex' }, { idempotencyKey: key }),
+    (e) => e.type === 'StripeIdempotencyError');
+});
+
+test('Sources API: a card source pays a charge; unattached it is consumed; declines decline', async () => {
+  const s = await stripe.sources.create(rawCard('4242424242424242'));
+  const ch = await stripe.charges.create({ amount: 2500, currency: 'usd', source: s.id, description: 'src' });
+  assertStripeShape(ch, 'charge');
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.payment_method, s.id);
+  assert.equal(ch.source.object, 'source');
+  assert.equal(ch.source.id, s.id);
+  assert.equal(ch.source.status, 'consumed');
+  assertStripeShape(ch.source, 'source');
+  assert.equal(ch.payment_method_details.type, 'card');
+  assert.equal(ch.payment_method_details.card.last4, '4242');
+  assert.equal(ch.payment_method_details.card.brand, 'visa');
+  assert.ok(ch.balance_transaction);
+  const bt = await stripe.balanceTransactions.retrieve(ch.balance_transaction);
+  assert.equal(bt.amount, 2500);
+  assert.ok(bt.fee > 0);
+  assert.equal((await stripe.sources.retrieve(s.id)).status, 'consumed');
+  await assert.rejects(stripe.charges.create({ amount: 100, currency: 'usd', source: s.id }),
+    (e) => e.statusCode === 400 && e.param === 'source' && /chargeable/.test(e.message));
+  // a refund works as for any charge
+  const re = await stripe.refunds.create({ charge: ch.id, amount: 500 });
+  assert.equal(re.status, 'succeeded');
+  // declining cards decline as tokens do; the source is left chargeable
+  const d = await stripe.sources.create({ type: 'card', token: 'tok_chargeDeclinedInsufficientFunds' });
+  const err = await stripe.charges.create({ amount: 900, currency: 'usd', source: d.id }).then(() => null, (e) => e);
+  assert.equal(err.statusCode, 402);
+  assert.equal(err.code, 'card_declined');
+  assert.equal(err.decline_code, 'insufficient_funds');
+  const failed = await stripe.charges.retrieve(err.raw.charge);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.source.id, d.id);
+  assert.equal((await stripe.sources.retrieve(d.id)).status, 'chargeable');
+  // a card that requires 3-D Secure cannot be charged directly (authenticate it first)
+  const r3 = await stripe.sources.create(rawCard('4000000000003063'));
+  await assert.rejects(stripe.charges.create({ amount: 900, currency: 'usd', source: r3.id }),
+    (e) => e.code === 'authentication_required');
+  // a single_use card source pays once even attached nowhere
+  const once = await stripe.sources.create({ type: 'card', token: 'tok_visa', usage: 'single_use' });
+  assert.equal(once.usage, 'single_use');
+  await stripe.charges.create({ amount: 800, currency: 'usd', source: once.id });
+  assert.equal((await stripe.sources.retrieve(once.id)).status, 'consumed');
+});
+
+test('Sources API: attached to a customer it is its default source and pays again; detached it is consumed', async () => {
+  const c = await stripe.customers.create({ email: 'srcapi@example.com' });
+  const s = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  const a = await stripe.customers.createSource(c.id, { source: s.id });
+  assertStripeShape(a, 'source');
+  assert.equal(a.object, 'source');
+  assert.equal(a.customer, c.id);
+  assert.equal((await stripe.sources.retrieve(s.id)).customer, c.id);
+  const created = await eventsOf('customer.source.created', s.id);
+  assert.equal(created.length, 1);
+  assert.equal(created[0].data.object.object, 'source');
+  const x = await stripe.customers.retrieve(c.id, { expand: ['default_source', 'sources'] });
+  assertStripeShape(x, 'customer');
+  assert.equal(x.default_source.id, s.id);
+  assert.equal(x.default_source.object, 'source');
+  assert.deepEqual(x.sources.data.map((o) => o.id), [s.id]);
+  // beside a card of the Cards API, newest first; object filters
+  const card = await stripe.customers.createSource(c.id, { source: 'tok_mastercard' });
+  const all = await stripe.customers.listSources(c.id);
+  assert.deepEqual(all.data.map((o) => o.id), [card.id, s.id]);
+  assert.deepEqual((await stripe.customers.listSources(c.id, { object: 'source' })).data.map((o) => o.id), [s.id]);
+  assert.deepEqual((await stripe.customers.listSources(c.id, { object: 'card' })).data.map((o) => o.id), [card.id]);
+  assert.equal((await stripe.customers.retrieveSource(c.id, s.id)).object, 'source');
+  // charges of the customer: its default source, then named; the source stays chargeable
+  const c1 = await stripe.charges.create({ amount: 1500, currency: 'usd', customer: c.id });
+  assert.equal(c1.payment_method, s.id);
+  assert.equal(c1.source.object, 'source');
+  assert.equal(c1.customer, c.id);
+  const c2 = await stripe.charges.create({ amount: 1600, currency: 'usd', customer: c.id, source: s.id });
+  assert.equal(c2.status, 'succeeded');
+  assert.equal((await stripe.sources.retrieve(s.id)).status, 'chargeable');
+  await assert.rejects(stripe.charges.create({ amount: 1600, currency: 'usd', source: s.id }),
+    (e) => e.statusCode === 400 && e.param === 'source' && e.message.includes(c.id));
+  // a source of another customer is not this one's
+  const c3 = await stripe.customers.create({});
+  await assert.rejects(stripe.charges.create({ amount: 1600, currency: 'usd', customer: c3.id, source: s.id }),
+    (e) => e.statusCode === 404 && e.param === 'source');
+  await assert.rejects(stripe.customers.createSource(c3.id, { source: s.id }), (e) => e.statusCode === 400 && e.param === 'source');
+  // a single_use source is never attached
+  const once = await stripe.sources.create({ type: 'card', token: 'tok_visa', usage: 'single_use' });
+  await assert.rejects(stripe.customers.createSource(c.id, { source: once.id }), (e) => e.statusCode === 400 && e.param === 'source');
+  // detach: consumed, no longer listed nor the default, can no longer pay
+  const d = await stripe.customers.deleteSource(c.id, s.id);
+  assertStripeShape(d, 'source');
+  assert.equal(d.status, 'consumed');
+  assert.equal(d.customer, undefined);
+  const deleted = await eventsOf('customer.source.deleted', s.id);
+  assert.equal(deleted.length, 1);
+  assert.equal(deleted[0].data.object.status, 'consumed');
+  const after = await stripe.customers.retrieve(c.id);
+  assert.equal(after.default_source, card.id);
+  assert.deepEqual((await stripe.customers.listSources(c.id)).data.map((o) => o.id), [card.id]);
+  await assert.rejects(stripe.charges.create({ amount: 100, currency: 'usd', customer: c.id, source: s.id }),
+    (e) => e.statusCode === 404);
+  await assert.rejects(stripe.customers.createSource(c.id, { source: s.id }), (e) => e.statusCode === 400);
+  // deleting a customer detaches its sources: consumed
+  const gone = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  await stripe.customers.createSource(c3.id, { source: gone.id });
+  await stripe.customers.del(c3.id);
+  const g = await stripe.sources.retrieve(gone.id);
+  assert.equal(g.status, 'consumed');
+  assert.equal(g.customer, undefined);
+  assert.equal((await eventsOf('customer.source.deleted', gone.id)).length, 1);
+  // another merchant cannot attach it
+  const other = env.stripe(env.merchants[1].secret_key);
+  const oc = await other.customers.create({});
+  const fresh = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  await assert.rejects(other.customers.createSource(oc.id, { source: fresh.id }), (e) => e.statusCode === 404);
+});
+
+test('Sources API: a 3-D Secure source authenticated (or not) on Tender\'s test page in Chromium, then charged', async () => {
+  const shop = await startShop();
+  const browser = await launchChromium();
+  try {
+    const ret = `http://127.0.0.1:${shop.address().port}/return?order=7`;
+    const card = await stripe.sources.create({ ...rawCard('4000000000003063'), owner: { name: 'Jenny Rosen' } });
+    const tds = await stripe.sources.create({
+      type: 'three_d_secure', amount: 4500, currency: 'eur',
+      three_d_secure: { card: card.id }, redirect: { return_url: ret },
+    });
+    assertStripeShape(tds, 'source');
+    assert.equal(tds.type, 'three_d_secure');
+    assert.equal(tds.flow, 'redirect');
+    assert.equal(tds.status, 'pending');
+    assert.equal(tds.usage, 'single_use');
+    assert.equal(tds.amount, 4500);
+    assert.equal(tds.currency, 'eur');
+    assert.equal(tds.three_d_secure.card, card.id);
+    assert.equal(tds.three_d_secure.authenticated, false);
+    assert.equal(tds.three_d_secure.three_d_secure, 'required');
+    assert.equal(tds.three_d_secure.last4, '3063');
+    assert.equal(tds.owner.name, 'Jenny Rosen');
+    assert.equal(tds.redirect.status, 'pending');
+    assert.equal(tds.redirect.return_url, ret);
+    assert.match(tds.redirect.url, /^http:\/\/127\.0\.0\.1:\d+\/source-redirect\//);
+    // pending: it cannot pay yet
+    await assert.rejects(stripe.charges.create({ amount: 4500, currency: 'eur', source: tds.id }),
+      (e) => e.statusCode === 400 && e.param === 'source');
+    const page = await browser.newPage();
+    const resp = await page.goto(tds.redirect.url);
+    assert.match(resp.headers()['content-security-policy'], /default-src 'none'/);
+    assert.match(await page.textContent('main'), /45\.00 EUR/);
+    assert.match(await page.textContent('main'), /ending in 3063/);
+    await Promise.all([page.waitForURL(/\/return\?/), page.getByRole('button', { name: 'Complete authentication' }).click()]);
+    const back = new URL(page.url());
+    assert.equal(back.searchParams.get('order'), '7');
+    assert.equal(back.searchParams.get('source'), tds.id);
+    assert.equal(back.searchParams.get('client_secret'), tds.client_secret);
+    assert.equal(back.searchParams.get('livemode'), 'false');
+    await page.close();
+    const done = await stripe.sources.retrieve(tds.id);
+    assert.equal(done.status, 'chargeable');
+    assert.equal(done.redirect.status, 'succeeded');
+    assert.equal(done.three_d_secure.authenticated, true);
+    const chargeable = await eventsOf('source.chargeable', tds.id);
+    assert.equal(chargeable.length, 1);
+    assertStripeShape(chargeable[0].data.object, 'source');
+    // the link is spent
+    const again = await env.request({ path: new URL(tds.redirect.url).pathname });
+    assert.equal(again.status, 404);
+    // the charge: the authenticated amount only, then the card pays, liability shifted
+    await assert.rejects(stripe.charges.create({ amount: 4000, currency: 'eur', source: tds.id }),
+      (e) => e.statusCode === 400 && e.param === 'amount');
+    const ch = await stripe.charges.create({ amount: 4500, currency: 'eur', source: tds.id });
+    assertStripeShape(ch, 'charge');
+    assert.equal(ch.status, 'succeeded');
+    assert.equal(ch.payment_method, tds.id);
+    assert.equal(ch.source.id, tds.id);
+    assert.equal(ch.source.type, 'three_d_secure');
+    assert.equal(ch.source.status, 'consumed');
+    assert.equal(ch.payment_method_details.card.last4, '3063');
+    assert.equal(ch.payment_method_details.card.three_d_secure.result, 'authenticated');
+    await assert.rejects(stripe.charges.create({ amount: 4500, currency: 'eur', source: tds.id }), (e) => e.statusCode === 400);
+    // the card source itself is still chargeable (reusable)
+    assert.equal((await stripe.sources.retrieve(card.id)).status, 'chargeable');
+    // failing the authentication fails the source
+    const tds2 = await stripe.sources.create({
+      type: 'three_d_secure', amount: 1200, currency: 'usd',
+      three_d_secure: { card: card.id }, redirect: { return_url: ret },
+    });
+    const p2 = await browser.newPage();
+    await p2.goto(tds2.redirect.url);
+    await Promise.all([p2.waitForURL(/\/return\?/), p2.getByRole('button', { name: 'Fail authentication' }).click()]);
+    assert.equal(new URL(p2.url()).searchParams.get('source'), tds2.id);
+    await p2.close();
+    const f = await stripe.sources.retrieve(tds2.id);
+    assert.equal(f.status, 'failed');
+    assert.equal(f.redirect.status, 'failed');
+    assert.equal(f.three_d_secure.authenticated, false);
+    assert.equal((await eventsOf('source.failed', tds2.id)).length, 1);
+    await assert.rejects(stripe.charges.create({ amount: 1200, currency: 'usd', source: tds2.id }), (e) => e.statusCode === 400);
+    // a wrong secret in the link is a 404 page
+    const wrong = await env.request({ path: new URL(tds2.redirect.url).pathname.replace(/[0-9A-Za-z]{43}$/, 'A'.repeat(43)) });
+    assert.equal(wrong.status, 404);
+    // a card of a customer is authenticated for that customer
+    const cus = await stripe.customers.create({});
+    await stripe.customers.createSource(cus.id, { source: card.id });
+    await assert.rejects(stripe.sources.create({
+      type: 'three_d_secure', amount: 1200, currency: 'usd', three_d_secure: { card: card.id }, redirect: { return_url: ret },
+    }), (e) => e.statusCode === 400 && e.param === 'three_d_secure[customer]');
+    const tds3 = await stripe.sources.create({
+      type: 'three_d_secure', amount: 1200, currency: 'usd',
+      three_d_secure: { card: card.id, customer: cus.id }, redirect: { return_url: ret },
+    });
+    assert.equal(tds3.three_d_secure.customer, cus.id);
+    // an American Express card does not support it: failed at once
+    const amex = await stripe.sources.create({ type: 'card', token: 'tok_amex' });
+    const na = await stripe.sources.create({
+      type: 'three_d_secure', amount: 1200, currency: 'usd', three_d_secure: { card: amex.id }, redirect: { return_url: ret },
+    });
+    assert.equal(na.status, 'failed');
+  } finally {
+    await browser.close();
+    shop.close();
+  }
+});
+
+test('Sources API: a card source pays a PaymentIntent (source=src_…), 3-D Secure included', async () => {
+  const c = await stripe.customers.create({});
+  const s = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  await stripe.customers.createSource(c.id, { source: s.id });
+  const pi = await stripe.paymentIntents.create({ amount: 3100, currency: 'usd', customer: c.id, source: s.id, confirm: true });
+  assertStripeShape(pi, 'payment_intent');
+  assert.equal(pi.status, 'succeeded');
+  assert.equal(pi.source, s.id);
+  assert.equal(pi.payment_method, s.id);
+  const ch = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(ch.payment_method, s.id);
+  assert.equal(ch.payment_method_details.card.last4, '4242');
+  // attached and reusable: it pays again
+  const pi2 = await stripe.paymentIntents.create({ amount: 3200, currency: 'usd', customer: c.id, source: s.id, confirm: true });
+  assert.equal(pi2.status, 'succeeded');
+  assert.equal((await stripe.sources.retrieve(s.id)).status, 'chargeable');
+  // without the customer it is attached to: refused
+  await assert.rejects(stripe.paymentIntents.create({ amount: 3200, currency: 'usd', source: s.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  await assert.rejects(stripe.paymentIntents.create({ amount: 3200, currency: 'usd', source: s.id, payment_method: 'pm_card_visa' }),
+    (e) => e.statusCode === 400 && e.param === 'source');
+  // unattached: consumed by its payment
+  const u = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
+  const pi3 = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', source: u.id, confirm: true });
+  assert.equal(pi3.status, 'succeeded');
+  assert.equal((await stripe.sources.retrieve(u.id)).status, 'consumed');
+  // a card that asks for 3-D Secure: the intent's own challenge, then it pays (and is consumed)
+  const r3 = await stripe.sources.create(rawCard('4000000000003063'));
+  const pi4 = await stripe.paymentIntents.create({
+    amount: 2000, currency: 'usd', source: r3.id, confirm: true, return_url: 'https://shop.example/back',
+  });
+  assert.equal(pi4.status, 'requires_action');
+  assert.equal((await stripe.sources.retrieve(r3.id)).status, 'chargeable');
+  const url = new URL(pi4.next_action.redirect_to_url.url);
+  const done = await env.request({ method: 'POST', path: `${url.pathname}/complete`, body: '' });
+  assert.equal(done.status, 303);
+  const paid = await stripe.paymentIntents.retrieve(pi4.id);
+  assert.equal(paid.status, 'succeeded');
+  assert.equal(paid.source, r3.id);
+  assert.equal((await stripe.sources.retrieve(r3.id)).status, 'consumed');
+  // a 3-D Secure source is not a PaymentIntent's
+  const tds = await stripe.sources.create({
+    type: 'three_d_secure', amount: 2000, currency: 'usd', three_d_secure: { card: s.id, customer: c.id },
+    redirect: { return_url: 'https://shop.example/back' },
+  });
+  await assert.rejects(stripe.paymentIntents.create({ amount: 2000, currency: 'usd', customer: c.id, source: tds.id, confirm: true }),
+    (e) => e.statusCode === 400 && e.param === 'source');
 });
