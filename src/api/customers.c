@@ -391,6 +391,9 @@ struct write_ctx {
 	/* `source` naming a bank account token (btok_…, or one of Stripe's test ones): attached
 	 * inside the write by bank_source_attach, which uses the token up there */
 	const char *bank_ref;
+	/* `source` naming a card source of the Sources API (src_…, api/sources_api.c): attached
+	 * inside the write */
+	const char *src_api;
 };
 
 #define DEFAULT_PM_PARAM "invoice_settings[default_payment_method]"
@@ -497,7 +500,7 @@ static int create_fn(struct db *db, void *p)
 		return -1;
 	/* `source`: the card verified before the write is its first source and default; a bank
 	 * account's id is known once it is attached (below) */
-	c->default_source = w->sn.set ? w->sn.id : NULL;
+	c->default_source = w->sn.set ? w->sn.id : w->src_api;
 	c->currency = NULL;
 	if (balance_param_record(r, db, c, 0) != 0)
 		return -1;
@@ -536,6 +539,13 @@ static int create_fn(struct db *db, void *p)
 			return -1;
 		c->default_source = arena_strdup(&r->arena, b.id);
 		if (!c->default_source || customer_save(r, db, c) != 0)
+			return -1;
+	}
+	if (w->src_api) {
+		/* a src_… is the new customer's first source and its default (named by the insert
+		 * above), attached before customer.created as a bank account is */
+		bool added;
+		if (source_api_attach(r, db, c->id, w->src_api, "source", &added) != 0)
 			return -1;
 	}
 	if (emit(r, db, c, "customer.created", NULL, true) != 0)
@@ -617,6 +627,8 @@ static int h_create(struct req *r)
 	const char *src = param_str(r, "source");
 	if (src && strncmp(src, "btok_", 5) == 0) {
 		w.bank_ref = src; /* a bank account: nothing to verify with an issuer first */
+	} else if (source_api_id(src)) {
+		w.src_api = src; /* a source already made (its card checked then) */
 	} else if (src && *src) {
 		/* Stripe verifies the card with its issuer when it attaches it: a declined card
 		 * makes no customer */
@@ -779,10 +791,18 @@ static int default_source_apply(struct req *r, struct db *db, struct write_ctx *
 					c->id, ds);
 		c->default_source = ds;
 	}
-	if (!w->sn.set && !w->bank_ref)
+	if (!w->sn.set && !w->bank_ref && !w->src_api)
 		return 0;
 	const char *added = w->sn.id;
-	if (w->bank_ref) {
+	if (w->src_api) {
+		bool fresh;
+		if (source_api_attach(r, db, c->id, w->src_api, "source", &fresh) != 0)
+			return -1;
+		added = w->src_api;
+		/* already its source: it becomes the default, and nothing is deleted */
+		if (!fresh && c->default_source && strcmp(c->default_source, added) == 0)
+			return 0;
+	} else if (w->bank_ref) {
 		/* a bank account token: the same rule as a card's (Stripe: `source` makes the new
 		 * source the default and deletes the old default, whichever kind each is) */
 		struct bank_source b;
@@ -972,6 +992,9 @@ static int h_update(struct req *r)
 	if (src && strncmp(src, "btok_", 5) == 0) {
 		/* a bank account token is used up inside the write, which checks the customer */
 		w.bank_ref = src;
+	} else if (source_api_id(src)) {
+		w.src_api =
+		    src; /* a src_… is attached inside the write, which checks the customer */
 	} else if (src && *src) {
 		/* the customer first: preparing the card uses its token up */
 		struct exists_ctx x = {r, w.id};

@@ -930,31 +930,29 @@ static int pm_customer(struct req *r, struct db *db, const char *id, const char 
 	return db_step_done(st) == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 }
 
-static int attach_fn(struct db *db, void *p)
+int source_api_attach(struct req *r, struct db *db, const char *customer, const char *id,
+		      const char *param, bool *ret_added)
 {
-	struct id_ctx *x = p;
-	struct req *r = x->r;
-	if (customer_check(r, db, x->customer) != 0)
-		return -1;
+	*ret_added = false;
 	struct source_row s;
-	int rc = source_load(db, &r->arena, r->merchant_id, x->id, &s);
+	int rc = source_load(db, &r->arena, r->merchant_id, id, &s);
 	if (rc == DB_NOTFOUND)
-		return req_fail_missing(r, "source", x->id, "source");
+		return req_fail_missing(r, "source", id, param);
 	if (rc != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (s.customer && strcmp(s.customer, x->customer) == 0 && strcmp(s.type, "card") == 0)
-		return answer(r, db, x->id, NULL); /* attached already: as it is */
+	if (s.customer && strcmp(s.customer, customer) == 0 && strcmp(s.type, "card") == 0)
+		return 0; /* attached already: as it is */
 	if (strcmp(s.type, "card") != 0 || strcmp(s.usage, "reusable") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "source",
+		return req_fail(r, ERR_PARAM_BAD, param,
 				"The source %s is single_use (%s): only a reusable source can be "
 				"attached to a customer.",
 				s.id, s.type);
 	if (s.customer)
-		return req_fail(r, ERR_PARAM_BAD, "source",
+		return req_fail(r, ERR_PARAM_BAD, param,
 				"The source %s is already attached to customer %s.", s.id,
 				s.customer);
 	if (strcmp(s.status, "chargeable") != 0)
-		return req_fail(r, ERR_PARAM_BAD, "source",
+		return req_fail(r, ERR_PARAM_BAD, param,
 				"The source %s has a status of %s and cannot be attached to a "
 				"customer.",
 				s.id, s.status);
@@ -962,20 +960,41 @@ static int attach_fn(struct db *db, void *p)
 	if (!st)
 		return req_fail(r, ERR_API, NULL, NULL);
 	db_bind_text(st, 1, r->merchant_id, -1);
-	db_bind_text(st, 2, x->id, -1);
-	db_bind_text(st, 3, x->customer, -1);
+	db_bind_text(st, 2, id, -1);
+	db_bind_text(st, 3, customer, -1);
 	int64_t changed = 0;
 	if (db_step_changes(st, &changed) != DB_OK || changed != 1)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (pm_customer(r, db, x->id, x->customer, false) != 0)
+	if (pm_customer(r, db, id, customer, false) != 0)
 		return -1;
+	size_t len = 0;
+	const char *js = source_json(r, db, id, &len);
+	if (!js)
+		return req_fail(r, ERR_API, NULL, NULL);
+	if (source_event(r, db, "customer.source.created", id, js, len) != 0)
+		return -1;
+	*ret_added = true;
+	return 0;
+}
+
+static int attach_fn(struct db *db, void *p)
+{
+	struct id_ctx *x = p;
+	struct req *r = x->r;
+	if (customer_check(r, db, x->customer) != 0)
+		return -1;
+	bool added;
+	if (source_api_attach(r, db, x->customer, x->id, "source", &added) != 0)
+		return -1;
+	if (!added)
+		return answer(r, db, x->id, NULL);
 	/* a customer's first source becomes its default source */
 	char ds[ID_MAX];
 	if (customer_default_source(r, db, x->customer, "customer", ds) != 0)
 		return -1;
 	if (!ds[0] && customer_set_default_source(r, db, x->customer, x->id) != 0)
 		return -1;
-	return answer(r, db, x->id, "customer.source.created");
+	return answer(r, db, x->id, NULL);
 }
 
 int sources_api_h_attach(struct req *r, const char *id)

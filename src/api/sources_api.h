@@ -69,6 +69,12 @@ int source_api_detach(struct req *r, struct db *db, const char *customer, const 
  * with r->err. */
 int source_api_pi_source(struct req *r, const char **pm);
 
+/* Inside a write: attaches reusable card source id to customer (which the caller checked), with
+ * customer.source.created; *ret_added false when it was attached to it already (nothing done).
+ * Leaves the customer's default_source to the caller. param names the request's parameter in
+ * errors (a source that cannot be attached: Stripe's 400s). 0, or -1 with r->err. */
+int source_api_attach(struct req *r, struct db *db, const char *customer, const char *id,
+		      const char *param, bool *ret_added);
 /* POST /v1/customers/{customer}/sources with source=src_…: attaches a reusable card source. */
 int sources_api_h_attach(struct req *r, const char *id);
 /* GET /v1/customers/{customer}/sources/{src_…}. */

@@ -1015,6 +1015,27 @@ test('Sources API: attached to a customer it is its default source and pays agai
   const oc = await other.customers.create({});
   const fresh = await stripe.sources.create({ type: 'card', token: 'tok_visa' });
   await assert.rejects(other.customers.createSource(oc.id, { source: fresh.id }), (e) => e.statusCode === 404);
+  await assert.rejects(other.customers.create({ source: fresh.id }), (e) => e.statusCode === 404 && e.param === 'source');
+  // a customer made with source=src_…: its first source and default, attached in the create's
+  // write; an update's source becomes the default and the old default is deleted (consumed)
+  const made = await stripe.customers.create({ email: 'srcnew@example.com', source: fresh.id });
+  assertStripeShape(made, 'customer');
+  assert.equal(made.default_source, fresh.id);
+  assert.equal((await stripe.sources.retrieve(fresh.id)).customer, made.id);
+  assert.equal((await eventsOf('customer.source.created', fresh.id)).length, 1);
+  const next = await stripe.sources.create({ type: 'card', token: 'tok_mastercard' });
+  const upd = await stripe.customers.update(made.id, { source: next.id });
+  assert.equal(upd.default_source, next.id);
+  assert.equal((await stripe.sources.retrieve(fresh.id)).status, 'consumed');
+  assert.deepEqual((await stripe.customers.listSources(made.id)).data.map((o) => o.id), [next.id]);
+  // the same source again changes nothing; a consumed one is refused and changes nothing
+  assert.equal((await stripe.customers.update(made.id, { source: next.id })).default_source, next.id);
+  assert.equal((await stripe.sources.retrieve(next.id)).status, 'chargeable');
+  await assert.rejects(stripe.customers.update(made.id, { source: fresh.id }), (e) => e.statusCode === 400 && e.param === 'source');
+  await assert.rejects(stripe.customers.create({ source: fresh.id }), (e) => e.statusCode === 400 && e.param === 'source');
+  assert.equal((await stripe.customers.retrieve(made.id)).default_source, next.id);
+  const paid = await stripe.charges.create({ amount: 700, currency: 'usd', customer: made.id });
+  assert.equal(paid.payment_method, next.id);
 });
 
 test('Sources API: a 3-D Secure source authenticated (or not) on Tender\'s test page in Chromium, then charged', async () => {
