@@ -112,6 +112,10 @@ int invoice_page_date(int64_t t, char *out, size_t n);
 extern const struct route credit_notes_routes[];
 extern const struct route files_routes[];
 extern const struct route reporting_routes[];
+/* Stripe Terminal: locations, configurations, connection tokens (terminal.c); readers, their
+ * actions and the simulated reader's test helper (terminal_readers.c) */
+extern const struct route terminal_routes[];
+extern const struct route terminal_readers_routes[];
 
 /* One object by id, whatever its kind by the id's prefix (expand.c): a charge, refund, payout,
  * dispute, transfer, transfer reversal, application fee, fee refund, invoice or review of the
@@ -432,6 +436,11 @@ struct pi_invoice {
 	 * verified is taken, the intent waiting for its microdeposits (requires_action) while the
 	 * invoice stays open, instead of refused (bank_account_unverified) */
 	bool verify_on_page;
+	/* a card read by a Terminal reader (api/terminal_readers.c): pm_id is a card_present
+	 * PaymentMethod paying an intent whose payment_method_types name card_present, the
+	 * cardholder at the counter (no 3-D Secure: a card that would ask for it is declined with
+	 * authentication_required, as off session) */
+	bool present;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
 	void *ctx;

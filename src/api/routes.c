@@ -70,5 +70,7 @@ const struct route *const api_route_tables[] = {
     country_specs_routes,
     payment_method_domains_routes,
     payment_method_configurations_routes,
+    terminal_routes,
+    terminal_readers_routes,
     NULL,
 };

@@ -18,6 +18,9 @@ struct payment_card {
 	int exp_month, exp_year;
 	enum acq_behavior behavior;
 	const char *billing_details; /* JSON or NULL */
+	/* read by a Terminal reader (a card_present PaymentMethod): the charge shows
+	 * payment_method_details.card_present */
+	bool present;
 };
 
 struct attempt {

@@ -135,6 +135,19 @@ int pm_billing_details(struct db *db, const char *merchant_id, const char *pm_id
 	return DB_OK;
 }
 
+static const char SQL_CARD_PRESENT[] =
+    "UPDATE payment_methods SET type = 'card_present' WHERE merchant_id = $1 AND id = $2";
+
+int pm_mark_card_present(struct db *db, const char *merchant_id, const char *pm_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CARD_PRESENT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	return db_step_done(st);
+}
+
 static const char SQL_SET_UP[] =
     "UPDATE payment_methods SET set_up = 1 WHERE merchant_id = $1 AND id = $2";
 
@@ -387,6 +400,7 @@ struct pm_view {
 	/* "ideal" or "bancontact" (NULL for the others), and an iDEAL one's bank (or NULL) */
 	const char *redirect_type, *ideal_bank;
 	const char *klarna_dob; /* a Klarna one's klarna.dob JSON, or NULL */
+	bool present;		/* a card read by a Terminal reader (type card_present) */
 };
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
@@ -530,8 +544,49 @@ static void render_redirect_view(const struct pm_view *v, struct json *j)
 	json_obj_close(j);
 }
 
+/* A card read by a Terminal reader: no card key, its card_present hash (the spec's
+ * payment_method_card_present) instead. */
+static void render_present_view(const struct pm_view *v, struct json *j)
+{
+	view_open(v, j);
+	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
+	json_kv_raw(j, "billing_details", bd, strlen(bd));
+	json_key(j, "card_present");
+	json_obj_open(j);
+	json_kv_str(j, "brand", v->brand);
+	json_kv_null(j, "cardholder_name");
+	json_kv_str_or_null(j, "country", v->country);
+	json_kv_int(j, "exp_month", v->exp_month);
+	json_kv_int(j, "exp_year", v->exp_year);
+	json_kv_str(j, "fingerprint", v->fingerprint);
+	json_kv_str(j, "funding", v->funding);
+	json_kv_str(j, "last4", v->last4);
+	json_key(j, "networks");
+	json_obj_open(j);
+	json_key(j, "available");
+	json_arr_open(j);
+	json_str(j, v->brand);
+	json_arr_close(j);
+	json_kv_null(j, "preferred");
+	json_obj_close(j);
+	json_kv_str(j, "read_method", "contactless_emv");
+	json_obj_close(j);
+	json_kv_int(j, "created", v->created);
+	json_kv_str_or_null(j, "customer", v->customer);
+	json_kv_null(j, "customer_account");
+	json_kv_bool(j, "livemode", false);
+	const char *md = v->metadata ? v->metadata : "{}";
+	json_kv_raw(j, "metadata", md, strlen(md));
+	json_kv_str(j, "type", "card_present");
+	json_obj_close(j);
+}
+
 static void render_view(const struct pm_view *v, struct json *j)
 {
+	if (v->present) {
+		render_present_view(v, j);
+		return;
+	}
 	if (v->redirect_type) {
 		render_redirect_view(v, j);
 		return;
@@ -627,6 +682,10 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	const char *type = db_col_text(st, 13, NULL);
 	if (type && (redirect_type_known(type) || strcmp(type, "customer_balance") == 0))
 		v.redirect_type = type; /* customer_balance: data-less too (api/cash_balance.c) */
+	if (type && strcmp(type, "card_present") == 0) {
+		v.present = true; /* a card: no bank account's columns */
+		v.sepa = false;
+	}
 	render_view(&v, j);
 	db_reset(st);
 	return DB_OK;
