@@ -23,7 +23,10 @@
  * PaymentIntent the action names is confirmed with it through the confirm path every payment
  * takes (payment_intents_invoice with `present`: the charge, acquirer hold, journal, balance
  * transaction, fees, Radar and the intent's events), and the reader's action becomes succeeded
- * or failed (the decline's code and message) in that same write, with its event. The amounts
+ * or failed (the decline's code and message) in that same write, with its event. A
+ * process_setup_intent action's SetupIntent is confirmed the same way through the card setup
+ * path (setup_intents_present): the reusable card generated from the reader's card is saved
+ * (Stripe's generated_card, which the action then names). The amounts
  * Stripe's Terminal testing guide declines (ending in 01, 05, 55, 65, 75) are declined by the
  * card path (api/payments_common.c, terminal_test_amount_decline).
  */
@@ -719,7 +722,7 @@ static int h_refund_payment(struct req *r)
 struct present_ctx {
 	struct req *r;
 	const char *reader;
-	const char *pi_id;
+	const char *pi_id; /* the intent the action names: a PaymentIntent or a SetupIntent */
 	char pm_id[ID_MAX];
 	char card_id[ID_MAX];
 	struct vault_card_info info;
@@ -746,10 +749,11 @@ static int pm_store_fn(struct db *db, void *p)
 /* Inside the confirmation's write, after the intent's outcome (rc: 0, or REQ_COMMIT_ERR for a
  * decline whose error r->err holds): the reader's action becomes succeeded or failed, with its
  * event, and the reader is the answer. A reader whose action changed since (canceled, another
- * intent) rolls the whole confirmation back. */
-static int present_answer(struct req *r, struct db *db, void *ctx, int rc)
+ * intent) rolls the whole confirmation back. generated_card: a SetupIntent's saved card, or
+ * NULL (a PaymentIntent's action, or a declined card). */
+static int action_outcome(struct req *r, struct db *db, struct present_ctx *c, int rc,
+			  const char *generated_card)
 {
-	struct present_ctx *c = ctx;
 	struct id_ctx x = {.r = r, .id = c->reader};
 	if (rc < 0)
 		return rc;
@@ -758,7 +762,13 @@ static int present_answer(struct req *r, struct db *db, void *ctx, int rc)
 	if (!action_in_progress(&x.rd) || !str_eq(x.rd.action_object, c->pi_id))
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"The reader's action changed while the card was presented.");
-	const char *inner = arena_printf(&r->arena, "{\"payment_intent\":\"%s\"}", c->pi_id);
+	bool setup = strncmp(c->pi_id, "seti_", 5) == 0;
+	const char *inner =
+	    !setup ? arena_printf(&r->arena, "{\"payment_intent\":\"%s\"}", c->pi_id)
+	    : generated_card
+		? arena_printf(&r->arena, "{\"generated_card\":\"%s\",\"setup_intent\":\"%s\"}",
+			       generated_card, c->pi_id)
+		: arena_printf(&r->arena, "{\"setup_intent\":\"%s\"}", c->pi_id);
 	const char *code = NULL, *message = NULL;
 	if (rc == REQ_COMMIT_ERR) {
 		/* the decline, as the action shows it: the error's code and message */
@@ -766,9 +776,10 @@ static int present_answer(struct req *r, struct db *db, void *ctx, int rc)
 		code = info->code && *info->code ? info->code : "card_declined";
 		message = req_error_message(r);
 	}
-	const char *a = inner ? action_json(r, "process_payment_intent", inner,
-					    code ? "failed" : "succeeded", code, message)
-			      : NULL;
+	const char *a =
+	    inner ? action_json(r, setup ? "process_setup_intent" : "process_payment_intent", inner,
+				code ? "failed" : "succeeded", code, message)
+		  : NULL;
 	if (!a)
 		return req_fail(r, ERR_API, NULL, NULL);
 	/* the intent stays named until the next action: a retried presentment of a declined
@@ -781,6 +792,17 @@ static int present_answer(struct req *r, struct db *db, void *ctx, int rc)
 	return emit_and_answer(r, db, &x.rd,
 			       code ? "terminal.reader.action_failed"
 				    : "terminal.reader.action_succeeded");
+}
+
+static int present_answer(struct req *r, struct db *db, void *ctx, int rc)
+{
+	return action_outcome(r, db, ctx, rc, NULL);
+}
+
+static int present_setup_answer(struct req *r, struct db *db, void *ctx, int rc,
+				const char *generated_card)
+{
+	return action_outcome(r, db, ctx, rc, rc == 0 ? generated_card : NULL);
 }
 
 struct present_read {
@@ -829,10 +851,6 @@ static int h_present(struct req *r)
 		return req_fail(r, ERR_INVALID_STATE, NULL,
 				"This reader has no action in progress waiting for a payment "
 				"method: start one with process_payment_intent first.");
-	if (strncmp(rd->action_object, "pi_", 3) != 0)
-		return req_fail(r, ERR_INVALID_STATE, NULL,
-				"Tender's simulated readers present cards for PaymentIntents "
-				"only: saving a card with process_setup_intent is not supported.");
 	struct present_ctx c = {.r = r, .reader = rd->id, .pi_id = rd->action_object};
 	const char *number = param_str(r, "card_present.number");
 	c.number = number && *number ? number : DEFAULT_TEST_CARD;
@@ -854,6 +872,15 @@ static int h_present(struct req *r)
 		return -1;
 	if (wrc != 0)
 		return req_fail(r, wrc == STORE_OVERLOADED ? ERR_OVERLOADED : ERR_API, NULL, NULL);
+	if (strncmp(c.pi_id, "seti_", 5) == 0) {
+		struct si_present sp = {
+		    .existing = c.pi_id,
+		    .pm_id = c.pm_id,
+		    .answer = present_setup_answer,
+		    .ctx = &c,
+		};
+		return setup_intents_present(r, &sp) == 0 ? 0 : -1;
+	}
 	struct pi_invoice pv = {
 	    .existing = c.pi_id,
 	    .pm_id = c.pm_id,

@@ -15,10 +15,9 @@
  * {…}, type: card_present}, as Stripe renders an in-person payment's (a simulated reader's EMV
  * data: the card was tapped, contactless_emv). The charge keeps it whole in its card column, as a
  * bank debit's (payments/charge.c renders it as it is). */
-static const char *card_present_details_json(struct arena *a, const struct attempt *in,
-					     const char *auth_code)
+const char *payment_card_present_details(struct arena *a, const struct payment_card *c,
+					 int64_t amount_authorized, const char *auth_code)
 {
-	const struct payment_card *c = in->card;
 	const char *f = c->funding ? c->funding : "unknown";
 	const char *account_type = strcmp(f, "credit") == 0    ? "credit"
 				   : strcmp(f, "debit") == 0   ? "checking"
@@ -31,8 +30,8 @@ static const char *card_present_details_json(struct arena *a, const struct attem
 	json_obj_open(&j);
 	json_key(&j, "card_present");
 	json_obj_open(&j);
-	if (auth_code)
-		json_kv_int(&j, "amount_authorized", in->amount);
+	if (auth_code && amount_authorized >= 0)
+		json_kv_int(&j, "amount_authorized", amount_authorized);
 	else
 		json_kv_null(&j, "amount_authorized");
 	json_kv_str(&j, "brand", c->brand);
@@ -75,7 +74,7 @@ static const char *card_details_json(struct arena *a, const struct attempt *in,
 {
 	const struct payment_card *c = in->card;
 	if (c->present)
-		return card_present_details_json(a, in, auth_code);
+		return payment_card_present_details(a, c, in->amount, auth_code);
 	struct buf b;
 	struct json j;
 	buf_init(&b, 64 * 1024);

@@ -135,6 +135,32 @@ int pm_billing_details(struct db *db, const char *merchant_id, const char *pm_id
 	return DB_OK;
 }
 
+static const char SQL_INSERT_GENERATED[] =
+    "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
+    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
+    " bin, generated_from)"
+    " SELECT merchant_id, $3, $4, NULL, card_id, brand, last4, exp_month, exp_year, funding,"
+    " country, fingerprint, 0, NULL, '{}', bin, $5 FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2 AND type = 'card_present'";
+
+int pm_insert_generated(struct db *db, const char *merchant_id, const char *from_id,
+			const char *pm_id, const char *generated_from, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_GENERATED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, from_id, -1);
+	db_bind_text(st, 3, pm_id, -1);
+	db_bind_int64(st, 4, now);
+	db_bind_text(st, 5, generated_from, -1);
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	if (rc == DB_OK && n != 1)
+		return DB_NOTFOUND;
+	return rc;
+}
+
 static const char SQL_CARD_PRESENT[] =
     "UPDATE payment_methods SET type = 'card_present' WHERE merchant_id = $1 AND id = $2";
 
@@ -376,7 +402,8 @@ static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
     " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type,"
-    " ideal_bank, klarna_dob FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " ideal_bank, klarna_dob, generated_from FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
@@ -401,6 +428,8 @@ struct pm_view {
 	const char *redirect_type, *ideal_bank;
 	const char *klarna_dob; /* a Klarna one's klarna.dob JSON, or NULL */
 	bool present;		/* a card read by a Terminal reader (type card_present) */
+	/* a card generated from a reader's card: card.generated_from's JSON, else NULL */
+	const char *generated_from;
 };
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
@@ -616,7 +645,10 @@ static void render_view(const struct pm_view *v, struct json *j)
 	json_kv_int(j, "exp_year", v->exp_year);
 	json_kv_str(j, "fingerprint", v->fingerprint);
 	json_kv_str(j, "funding", v->funding);
-	json_kv_null(j, "generated_from");
+	if (v->generated_from)
+		json_kv_raw(j, "generated_from", v->generated_from, strlen(v->generated_from));
+	else
+		json_kv_null(j, "generated_from");
 	json_kv_str(j, "last4", v->last4);
 	json_key(j, "networks");
 	json_obj_open(j);
@@ -678,6 +710,7 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .account_type = db_col_text(st, 18, NULL),
 	    .ideal_bank = db_col_text(st, 19, NULL),
 	    .klarna_dob = db_col_text(st, 20, NULL),
+	    .generated_from = db_col_text(st, 21, NULL),
 	};
 	const char *type = db_col_text(st, 13, NULL);
 	if (type && (redirect_type_known(type) || strcmp(type, "customer_balance") == 0))

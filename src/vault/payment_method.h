@@ -74,6 +74,11 @@ int pm_billing_details(struct db *db, const char *merchant_id, const char *pm_id
  * reader, type "card_present" (api/terminal_readers.c): rendered with a card_present hash, paying
  * only through a reader. */
 int pm_mark_card_present(struct db *db, const char *merchant_id, const char *pm_id);
+/* Inside a write: the reusable card PaymentMethod pm_id generated from card_present
+ * PaymentMethod from_id (the same sealed card, a `card` of no customer), its
+ * card.generated_from JSON given. DB_OK, DB_NOTFOUND (from_id is no card_present one), or < 0. */
+int pm_insert_generated(struct db *db, const char *merchant_id, const char *from_id,
+			const char *pm_id, const char *generated_from, int64_t now);
 /* Inside a write: records that pm_id was set up with authentication (pm_card.set_up). */
 int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id);
 /* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,

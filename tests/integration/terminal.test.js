@@ -161,6 +161,7 @@ test('terminal: a card presented on the reader pays the PaymentIntent (automatic
   const pi = await stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method_types: ['card_present'] });
   assert.deepEqual(pi.payment_method_types, ['card_present']);
   assert.deepEqual(pi.payment_method_options.card_present, { request_extended_authorization: null, request_incremental_authorization_support: null });
+  assertStripeShape(pi, 'payment_intent');
   // a card_present intent is paid through a reader, not with a card through the API
   await rejects(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' }), 400, undefined, 'payment_method');
   // a card intent cannot go to a reader
@@ -298,11 +299,71 @@ test('terminal: set_reader_display, cancel_action, refund_payment, process_setup
   const paidIntent = (await stripe.paymentIntents.list({ limit: 10 })).data.find((p) => p.status === 'succeeded');
   await rejects(stripe.terminal.readers.refundPayment(reader.id, { payment_intent: paidIntent.id }), 400, undefined, 'payment_intent');
 
-  const si = await stripe.setupIntents.create({ payment_method_types: ['card'] });
+});
+
+test('terminal: a card saved through the reader (process_setup_intent) is a generated card', async () => {
+  const cus = await stripe.customers.create({ email: 'walkin@example.com' });
+  const si = await stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['card_present'] });
   await rejects(stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si.id, customer_consent_collected: false }), 400, undefined, 'customer_consent_collected');
+  await rejects(stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: 'seti_nope', customer_consent_collected: true }), 400, 'resource_missing', 'setup_intent');
   const r = await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si.id, customer_consent_collected: true });
   assert.deepEqual(r.action.process_setup_intent, { setup_intent: si.id });
   assert.equal(r.action.status, 'in_progress');
   assertStripeShape(r, 'terminal.reader');
+  // a card intent's setup refuses the reader's card, and leaves the action waiting
+  const cardOnly = await stripe.setupIntents.create({ payment_method_types: ['card'] });
   assert.equal((await stripe.terminal.readers.cancelAction(reader.id)).action, null);
+  await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: cardOnly.id, customer_consent_collected: true });
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400, undefined, 'payment_method');
+  assert.equal((await stripe.terminal.readers.retrieve(reader.id)).action.status, 'in_progress');
+  await stripe.terminal.readers.cancelAction(reader.id);
+
+  await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si.id, customer_consent_collected: true });
+  const done = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { card_present: { number: '5555555555554444' } });
+  assert.equal(done.action.status, 'succeeded');
+  const gen = done.action.process_setup_intent.generated_card;
+  assert.match(gen, /^pm_/);
+  assert.deepEqual(done.action.process_setup_intent, { generated_card: gen, setup_intent: si.id });
+  assertStripeShape(done, 'terminal.reader');
+
+  const saved = await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] });
+  assert.equal(saved.status, 'succeeded');
+  assert.equal(saved.payment_method, gen);
+  assertStripeShape(await stripe.setupIntents.retrieve(si.id), 'setup_intent');
+  const att = saved.latest_attempt;
+  assert.equal(att.status, 'succeeded');
+  assert.deepEqual(att.payment_method_details, { card_present: { generated_card: gen }, type: 'card_present' });
+  assertStripeShape(att, 'setup_attempt');
+  const presented = await stripe.paymentMethods.retrieve(att.payment_method);
+  assert.equal(presented.type, 'card_present');
+  const card = await stripe.paymentMethods.retrieve(gen);
+  assert.equal(card.type, 'card');
+  assert.equal(card.customer, cus.id);
+  assert.equal(card.card.brand, 'mastercard');
+  assert.equal(card.card.last4, '4444');
+  assert.equal(card.card.generated_from.charge, null);
+  assert.equal(card.card.generated_from.setup_attempt, att.id);
+  assert.equal(card.card.generated_from.payment_method_details.type, 'card_present');
+  assert.equal(card.card.generated_from.payment_method_details.card_present.last4, '4444');
+  assertStripeShape(card, 'payment_method');
+  assert.equal((await eventsOf(reader.id, 'terminal.reader.action_succeeded')).some((e) => e.data.object.action.type === 'process_setup_intent'), true);
+  assert.equal((await eventsOf(si.id, 'setup_intent.succeeded')).length, 1);
+
+  // the generated card pays online later, off session, as any saved card
+  const later = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', customer: cus.id, payment_method: gen, confirm: true, off_session: true });
+  assert.equal(later.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(later.latest_charge);
+  assert.equal(ch.payment_method_details.type, 'card');
+  assert.equal(ch.payment_method_details.card.last4, '4444');
+
+  // a declined card fails the action and the setup
+  const si2 = await stripe.setupIntents.create({ payment_method_types: ['card_present'] });
+  await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si2.id, customer_consent_collected: true });
+  const failed = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { card_present: { number: '4000000000000002' } });
+  assert.equal(failed.action.status, 'failed');
+  assert.equal(failed.action.failure_code, 'card_declined');
+  assert.deepEqual(failed.action.process_setup_intent, { setup_intent: si2.id });
+  const after = await stripe.setupIntents.retrieve(si2.id, { expand: ['latest_attempt'] });
+  assert.equal(after.status, 'requires_payment_method');
+  assert.deepEqual(after.latest_attempt.payment_method_details, { card_present: { generated_card: null }, type: 'card_present' });
 });

@@ -4,7 +4,8 @@
 -- until one is set); action_object is the PaymentIntent or SetupIntent it names (NULL for none),
 -- which present_payment_method confirms. Connection tokens are not stored: nothing in Tender
 -- redeems one. payment_methods.type 'card_present' is a card read by a reader (its number sealed
--- in the vault as any card's), needing no new column.
+-- in the vault as any card's); generated_from is the card.generated_from JSON of a reusable card
+-- PaymentMethod generated from one when a reader saved it (a SetupIntent), else NULL.
 CREATE TABLE terminal_locations (
   merchant_id TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -40,3 +41,4 @@ CREATE TABLE terminal_configurations (
   deleted INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (merchant_id, id)
 ) WITHOUT ROWID;
+ALTER TABLE payment_methods ADD COLUMN generated_from TEXT;
