@@ -608,7 +608,9 @@ static int confirm_body(struct db *db, void *p)
 	pi_approved(c, pi, ch.id, ch.review);
 	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (save_for_future(r, db, pi, c->ca.pm_id, c->authenticated) != 0)
+	/* a reader's card_present card is never saved as it is (Stripe saves the card it
+	 * generates, which Tender does not for a payment: see README) */
+	if (!c->present && save_for_future(r, db, pi, c->ca.pm_id, c->authenticated) != 0)
 		return -1;
 	/* a checkout's payment completes its session in the same transaction */
 	if (pi->checkout_session && checkout_complete(r, db, pi->checkout_session) != 0)

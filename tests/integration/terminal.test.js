@@ -218,6 +218,10 @@ test('terminal: a card presented on the reader pays the PaymentIntent (automatic
   const plain = await stripe.charges.retrieve(ch.id);
   assertStripeShape(plain, 'charge');
   assert.equal((await stripe.paymentMethods.retrieve(pm.id)).type, 'card_present');
+  // refunded as any charge (POST /v1/refunds)
+  const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
+  assert.equal(refund.status, 'succeeded');
+  assert.equal((await stripe.charges.retrieve(ch.id)).amount_refunded, 500);
 
   const succeeded = await eventsOf(reader.id, 'terminal.reader.action_succeeded');
   assert.equal(succeeded.length, 1);
@@ -231,7 +235,8 @@ test('terminal: a card presented on the reader pays the PaymentIntent (automatic
 });
 
 test('terminal: manual capture, a declined test amount, and a card number of the merchant\'s choosing', async () => {
-  const pi = await stripe.paymentIntents.create({ amount: 4000, currency: 'usd', payment_method_types: ['card_present'], capture_method: 'manual' });
+  const cus = await stripe.customers.create({ email: 'counter@example.com' });
+  const pi = await stripe.paymentIntents.create({ amount: 4000, currency: 'usd', payment_method_types: ['card_present'], capture_method: 'manual', customer: cus.id, setup_future_usage: 'off_session' });
   await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id });
   const r = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { type: 'card_present', card_present: { number: '5555555555554444' } });
   assert.equal(r.action.status, 'succeeded');
@@ -241,6 +246,9 @@ test('terminal: manual capture, a declined test amount, and a card number of the
   assert.equal(held.latest_charge.captured, false);
   assert.equal(held.latest_charge.payment_method_details.card_present.brand, 'mastercard');
   assert.equal(held.latest_charge.payment_method_details.card_present.last4, '4444');
+  // the reader's card is not saved to the customer as it is (no generated card for a payment)
+  assert.equal((await stripe.paymentMethods.retrieve(held.payment_method)).customer, null);
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id)).data.length, 0);
   const cap = await stripe.paymentIntents.capture(pi.id);
   assert.equal(cap.status, 'succeeded');
   const ch = await stripe.charges.retrieve(cap.latest_charge);
