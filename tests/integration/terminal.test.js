@@ -229,6 +229,13 @@ test('terminal: a card presented on the reader pays the PaymentIntent (automatic
   assert.equal((await eventsOf(pi.id, 'payment_intent.succeeded')).length, 1);
   assert.equal((await eventsOf(ch.id, 'charge.succeeded')).length, 1);
 
+  // another merchant's reader cannot take this merchant's intent
+  const otherLoc = await other.terminal.locations.create({ display_name: 'Elsewhere', address: ADDRESS });
+  const otherReader = await other.terminal.readers.create({ registration_code: 'simulated-wpe', location: otherLoc.id });
+  const fresh = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method_types: ['card_present'] });
+  await rejects(other.terminal.readers.processPaymentIntent(otherReader.id, { payment_intent: fresh.id }), 400, 'resource_missing', 'payment_intent');
+  await rejects(stripe.terminal.readers.processPaymentIntent(otherReader.id, { payment_intent: fresh.id }), 404, 'resource_missing');
+
   // a new action on the reader once the last one is over; a paid intent is not processed again
   await rejects(stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id }), 400, 'payment_intent_unexpected_state');
   await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400);
