@@ -405,6 +405,8 @@ struct confirm_ctx {
 	bool action_off_session;
 	/* confirmation_token: what the intent is confirmed with, used up by its write */
 	const struct ctoken_use *ct;
+	/* a card_present card read by a Terminal reader (pi_invoice.present) */
+	bool present;
 };
 
 /* Stores the confirmed intent: its first row when create+confirm deferred the insert, otherwise
@@ -614,7 +616,9 @@ static int confirm_body(struct db *db, void *p)
 	pi_approved(c, pi, ch.id, ch.review);
 	if (pi_save(db, c) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
-	if (save_for_future(r, db, pi, c->ca.pm_id, c->authenticated) != 0)
+	/* a reader's card_present card is never saved as it is (Stripe saves the card it
+	 * generates, which Tender does not for a payment: see README) */
+	if (!c->present && save_for_future(r, db, pi, c->ca.pm_id, c->authenticated) != 0)
 		return -1;
 	/* a checkout's payment completes its session in the same transaction */
 	if (pi->checkout_session && checkout_complete(r, db, pi->checkout_session) != 0)
@@ -777,7 +781,12 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	if (!c->insert_first && pi_allows_type(pi, "customer_balance") &&
 	    cash_pi_locked(r, NULL, pi->id) != 0)
 		return -1;
-	if (!pi_allows_type(pi, "card"))
+	if (c->present && !pi_allows_type(pi, "card_present"))
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The PaymentMethod provided (card_present) is not allowed for this "
+				"PaymentIntent: its payment_method_types must include "
+				"\"card_present\".");
+	if (!c->present && !pi_allows_type(pi, "card"))
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The PaymentMethod provided (card) is not allowed for this "
 				"PaymentIntent. Please attach a PaymentMethod of one of the "
@@ -786,7 +795,8 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 	/* the minimum in the merchant's settlement terms is checked before the card is touched
 	 * (the rates may have changed since the intent was created) */
 	const char *off = param_str(r, "off_session");
-	bool off_session = c->action_off_session ||
+	/* a reader's card is never sent to 3-D Secure: asked for, it declines as off session */
+	bool off_session = c->action_off_session || c->present ||
 			   (off && (strcasecmp(off, "true") == 0 || strcmp(off, "one_off") == 0 ||
 				    strcmp(off, "recurring") == 0));
 	if (source_api_id(pm_ref) && source_api_charge_prepare(r, pm_ref, pi->customer, pi->amount,
@@ -798,6 +808,14 @@ static int confirm_intent(struct req *r, struct confirm_ctx *c, const char *pm_r
 		return -1;
 	if (c->ct)
 		confirmation_token_card(c->ct, &c->ca);
+	/* a card_present PaymentMethod pays only through a reader, and a reader only with one */
+	if (c->ca.card.present != c->present)
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				c->present
+				    ? "The PaymentMethod provided is not a card_present one."
+				    : "A card_present PaymentMethod is confirmed by a Terminal "
+				      "reader (POST /v1/terminal/readers/{id}/"
+				      "process_payment_intent), not through the API.");
 	if (pi->customer && c->ca.customer[0] && strcmp(pi->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
@@ -915,7 +933,8 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 	}
 	unsigned types;
 	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
-				 PMT_ALL | PMT_CUSTOMER_BALANCE, "Tender supports", false, &types);
+				 PMT_ALL | PMT_CUSTOMER_BALANCE | PMT_CARD_PRESENT,
+				 "Tender supports", false, &types);
 	if (got < 0)
 		return -1;
 	/* NULL keeps the stored form of a card-only intent (["card"]) */
@@ -1396,7 +1415,8 @@ int payment_intents_invoice(struct req *r, struct pi_invoice *pv)
 	memset(&c, 0, sizeof(c));
 	c.r = r;
 	c.inv = pv;
-	c.action_off_session = true;
+	c.present = pv->present;
+	c.action_off_session = !pv->present;
 	struct payment_intent *pi = &c.pi;
 	int rc;
 	if (pv->existing) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/resources.h"
+#include "api/terminal.h"
 #include "app.h"
 #include "core/clock.h"
 #include "metrics/metrics.h"
@@ -758,6 +759,12 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 			metrics_fraud_score(clock_mono_ns() - t0);
 		}
 		decide(&rc);
+		/* a reader's card: the amounts Stripe's Terminal testing guide declines */
+		const char *tdc = !verify && strcmp(m.pm.type, "card_present") == 0
+				      ? terminal_test_amount_decline(amount)
+				      : NULL;
+		if (tdc && out->decision.approved && !out->needs_3ds)
+			terminal_decline(&out->decision, tdc);
 	} else {
 		/* tampered or undecryptable card: refuse the payment, decrypt nothing */
 		memset(&out->decision, 0, sizeof(out->decision));
@@ -794,6 +801,7 @@ static int card_check(struct req *r, const char *pm_ref, const char *param, int6
 	c->exp_year = m.pm.exp_year;
 	c->billing_details = m.billing_details;
 	c->behavior = behavior;
+	c->present = strcmp(m.pm.type, "card_present") == 0;
 	return 0;
 }
 

@@ -115,6 +115,10 @@ int invoice_page_date(int64_t t, char *out, size_t n);
 extern const struct route credit_notes_routes[];
 extern const struct route files_routes[];
 extern const struct route reporting_routes[];
+/* Stripe Terminal: locations, configurations, connection tokens (terminal.c); readers, their
+ * actions and the simulated reader's test helper (terminal_readers.c) */
+extern const struct route terminal_routes[];
+extern const struct route terminal_readers_routes[];
 
 /* One object by id, whatever its kind by the id's prefix (expand.c): a charge, refund, payout,
  * dispute, transfer, transfer reversal, application fee, fee refund, invoice or review of the
@@ -435,6 +439,11 @@ struct pi_invoice {
 	 * verified is taken, the intent waiting for its microdeposits (requires_action) while the
 	 * invoice stays open, instead of refused (bank_account_unverified) */
 	bool verify_on_page;
+	/* a card read by a Terminal reader (api/terminal_readers.c): pm_id is a card_present
+	 * PaymentMethod paying an intent whose payment_method_types name card_present, the
+	 * cardholder at the counter (no 3-D Secure: a card that would ask for it is declined with
+	 * authentication_required, as off session) */
+	bool present;
 	int (*before)(struct req *r, struct db *db, void *ctx);
 	int (*answer)(struct req *r, struct db *db, void *ctx, int rc);
 	void *ctx;
@@ -470,6 +479,22 @@ struct si_checkout {
 	const char *status, *challenge_url;
 };
 int setup_intents_checkout(struct req *r, struct si_checkout *co);
+/* A SetupIntent of r's merchant (existing, in requires_payment_method, its
+ * payment_method_types naming card_present) confirmed with card_present PaymentMethod pm_id, a
+ * card read by a Terminal reader (api/terminal_readers.c), through the card's verification as
+ * any card setup. Approved, the reusable card PaymentMethod generated from it (its id chosen in
+ * generated: card.generated_from names the reader's card details and the attempt) is the
+ * intent's payment_method, attached to its customer; the attempt shows
+ * payment_method_details.card_present.generated_card. answer runs last in the same write with
+ * the outcome (rc 0, or REQ_COMMIT_ERR for a declined card whose error r->err holds;
+ * generated_card NULL then) and answers the request. 0, or -1 with r->err. */
+struct si_present {
+	const char *existing, *pm_id;
+	char generated[ID_MAX];
+	int (*answer)(struct req *r, struct db *db, void *ctx, int rc, const char *generated_card);
+	void *ctx;
+};
+int setup_intents_present(struct req *r, struct si_present *sp);
 /* The same for a SetupIntent waiting for 3-D Secure (setup_intent.canceled). */
 int setup_intent_abandon(struct req *r, struct db *db, const char *id);
 /* A SetupIntent's status (in r's arena); DB_NOTFOUND when merchant_id has no such intent. */

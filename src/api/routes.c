@@ -73,5 +73,7 @@ const struct route *const api_route_tables[] = {
     payment_method_configurations_routes,
     identity_routes,
     identity_page_routes,
+    terminal_routes,
+    terminal_readers_routes,
     NULL,
 };

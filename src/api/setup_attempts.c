@@ -261,7 +261,9 @@ int setup_attempt_render(struct req *r, struct db *db, const char *id, const cha
 		return rc;
 	json_key(j, "payment_method_details");
 	if (strncmp(card, "{\"sepa_debit\":", 14) == 0 ||
-	    strncmp(card, "{\"us_bank_account\":", 19) == 0 || redirect_details_is(card)) {
+	    strncmp(card, "{\"us_bank_account\":", 19) == 0 || redirect_details_is(card) ||
+	    /* a Terminal reader's card (setup_intents_present) */
+	    strncmp(card, "{\"card_present\":", 16) == 0) {
 		json_raw(j, card, strlen(card));
 	} else {
 		json_obj_open(j);

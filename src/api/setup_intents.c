@@ -428,7 +428,8 @@ static int apply_common(struct req *r, struct setup_intent *si)
 	/* ideal and bancontact save the account the bank reports as a sepa_debit PaymentMethod
 	 * (redirect_confirm); a lender's types pay once, nothing to save */
 	int got = pm_types_param(r, "payment_method_types", "payment_method_types",
-				 PMT_ALL & ~PMT_BNPL, "Tender supports", false, &types);
+				 (PMT_ALL & ~PMT_BNPL) | PMT_CARD_PRESENT, "Tender supports", false,
+				 &types);
 	if (got < 0)
 		return -1;
 	if (got) {
@@ -500,6 +501,8 @@ struct confirm_ctx {
 	bool checkout;
 	/* an ideal / bancontact confirmation: the bank's test page it waits on */
 	const char *bank_url;
+	/* a card read by a Terminal reader (setup_intents_present), or NULL */
+	struct si_present *present;
 };
 
 /* last_setup_error: Stripe's error hash, with the PaymentMethod that failed. */
@@ -576,6 +579,16 @@ static int record_attempt(struct req *r, struct db *db, struct confirm_ctx *c, c
 	    .three_d_secure_result = c->authenticated ? "authenticated" : NULL,
 	    .setup_error = setup_error,
 	};
+	/* a reader's card: the card it generated, if any (setup_attempt's card_present hash) */
+	if (c->present) {
+		bool ok = strcmp(status, "succeeded") == 0;
+		a.sepa_details = arena_printf(
+		    &r->arena,
+		    "{\"card_present\":{\"generated_card\":%s%s%s},\"type\":\"card_present\"}",
+		    ok ? "\"" : "", ok ? c->present->generated : "null", ok ? "\"" : "");
+		if (!a.sepa_details)
+			return req_fail(r, ERR_API, NULL, NULL);
+	}
 	return new_attempt(r, db, c, &a);
 }
 
@@ -676,15 +689,38 @@ static int confirm_fn(struct db *db, void *p)
 		return -1;
 	if (c->require_3ds)
 		return require_action(r, db, c);
-	if (!c->ca.decision.approved)
-		return setup_failed(r, db, c);
+	if (!c->ca.decision.approved) {
+		int frc = setup_failed(r, db, c);
+		return c->present && frc >= 0
+			   ? c->present->answer(r, db, c->present->ctx, frc, NULL)
+			   : frc;
+	}
 	si->status = "succeeded";
 	si->payment_method = c->ca.pm_id;
+	if (c->present) {
+		/* a reader's card is not saved as it is: the reusable card generated from it is
+		 * (Stripe's generated_card), naming what the reader read and this attempt */
+		const char *details = payment_card_present_details(&r->arena, &c->ca.card, -1,
+								   c->ca.decision.auth_code);
+		const char *gf =
+		    details ? arena_printf(&r->arena,
+					   "{\"charge\":null,\"payment_method_details\":%s,"
+					   "\"setup_attempt\":\"%s\"}",
+					   details, c->attempt_id)
+			    : NULL;
+		if (!gf || pm_insert_generated(db, r->merchant_id, c->ca.pm_id,
+					       c->present->generated, gf, r->now) != DB_OK)
+			return req_fail(r, ERR_API, NULL, NULL);
+		si->payment_method = c->present->generated;
+		if (si->customer &&
+		    pm_attach_finish(r, db, c->present->generated, "", si->customer) != 0)
+			return -1;
+	}
 	si->last_setup_error = NULL;
 	si->next_action = NULL;
 	si->three_d_secure_token = NULL;
 	/* the card is saved to the customer (Stripe attaches it), unless it already is */
-	if (si->customer) {
+	if (si->customer && !c->present) {
 		const char *pm_id;
 		char owner[ID_MAX];
 		if (pm_attach_resolve(r, db, c->ca.pm_id, "payment_method", &pm_id, owner) != 0)
@@ -705,6 +741,8 @@ static int confirm_fn(struct db *db, void *p)
 	/* a setup-mode checkout completes with its card, in the same transaction */
 	if (si->checkout_session && checkout_complete(r, db, si->checkout_session) != 0)
 		return -1;
+	if (c->present)
+		return c->present->answer(r, db, c->present->ctx, 0, c->present->generated);
 	return render_response(r, db, si);
 }
 
@@ -1050,7 +1088,14 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 				"payments.");
 	if (kind == PM_KIND_SEPA || kind == PM_KIND_ACH)
 		return sepa_confirm(r, c, pm_ref, kind == PM_KIND_ACH);
-	if (si->payment_method_types && !strstr(si->payment_method_types, "\"card\""))
+	if (c->present &&
+	    !(si->payment_method_types && strstr(si->payment_method_types, "\"card_present\"")))
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"The PaymentMethod provided (card_present) is not allowed for this "
+				"SetupIntent. Update its payment_method_types to include "
+				"\"card_present\".");
+	if (!c->present && si->payment_method_types &&
+	    !strstr(si->payment_method_types, "\"card\""))
 		return req_fail(
 		    r, ERR_PARAM_BAD, "payment_method",
 		    "The PaymentMethod provided (card) is not allowed for this "
@@ -1060,6 +1105,22 @@ static int confirm_setup(struct req *r, struct confirm_ctx *c, const char *pm_re
 		return -1;
 	if (c->ct)
 		confirmation_token_card(c->ct, &c->ca);
+	/* a card_present PaymentMethod is saved only through a reader, and a reader only with one
+	 */
+	if (c->ca.card.present != (c->present != NULL))
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				c->present ? "The PaymentMethod provided is not a card_present one."
+					   : "A card_present PaymentMethod is saved by a Terminal "
+					     "reader (POST /v1/terminal/readers/{id}/"
+					     "process_setup_intent), not through the API.");
+	/* a reader's card is never sent to 3-D Secure: asked for, it is declined */
+	if (c->present && c->ca.needs_3ds) {
+		c->ca.needs_3ds = false;
+		c->ca.decision.approved = false;
+		c->ca.decision.err = ERR_AUTHENTICATION_REQUIRED;
+		snprintf(c->ca.decision.decline_code, sizeof(c->ca.decision.decline_code), "%s",
+			 "authentication_required");
+	}
 	if (si->customer && c->ca.customer[0] && strcmp(si->customer, c->ca.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
@@ -1297,6 +1358,25 @@ static int load_fn(struct db *db, void *p)
 	if (rc == DB_NOTFOUND)
 		return req_fail_missing(x->r, "setup_intent", x->id, "intent");
 	return rc == DB_OK ? 0 : req_fail(x->r, ERR_API, NULL, NULL);
+}
+
+int setup_intents_present(struct req *r, struct si_present *sp)
+{
+	struct confirm_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.present = sp;
+	struct load_ctx x = {.r = r, .id = sp->existing};
+	if (req_read(r, load_fn, &x) != 0)
+		return -1;
+	c.si = x.si;
+	if (!status_is(&c.si, "requires_payment_method"))
+		return req_fail(r, ERR_SETUP_INTENT_UNEXPECTED_STATE, "setup_intent",
+				"A reader can only process a SetupIntent whose status is "
+				"requires_payment_method; this one's is %s.",
+				c.si.status);
+	id_new_at(sp->generated, "pm_", r->now);
+	return confirm_setup(r, &c, sp->pm_id);
 }
 
 static int retrieve_fn(struct db *db, void *p)

@@ -551,9 +551,11 @@ int charge_render(struct db *db, struct arena *a, const char *merchant_id, int l
 	if (rc != DB_OK)
 		return rc;
 	json_key(j, "payment_method_details");
-	if (sepa_details_is_bank_debit(ch->card) || redirect_details_is(ch->card)) {
-		/* a SEPA debit's or a redirect payment's card column holds its whole
-		 * payment_method_details (payments/sepa.h, payments/redirect.h) */
+	if (sepa_details_is_bank_debit(ch->card) || redirect_details_is(ch->card) ||
+	    (ch->card && strncmp(ch->card, "{\"card_present\":", 16) == 0)) {
+		/* a SEPA debit's, a redirect payment's or a Terminal reader's card column holds
+		 * its whole payment_method_details (payments/sepa.h, payments/redirect.h,
+		 * payments/flow.c) */
 		json_raw(j, ch->card, strlen(ch->card));
 	} else if (ch->card) {
 		json_obj_open(j);

@@ -11,11 +11,70 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A Terminal reader's card (card->present): the whole payment_method_details, {card_present:
+ * {…}, type: card_present}, as Stripe renders an in-person payment's (a simulated reader's EMV
+ * data: the card was tapped, contactless_emv). The charge keeps it whole in its card column, as a
+ * bank debit's (payments/charge.c renders it as it is). */
+const char *payment_card_present_details(struct arena *a, const struct payment_card *c,
+					 int64_t amount_authorized, const char *auth_code)
+{
+	const char *f = c->funding ? c->funding : "unknown";
+	const char *account_type = strcmp(f, "credit") == 0    ? "credit"
+				   : strcmp(f, "debit") == 0   ? "checking"
+				   : strcmp(f, "prepaid") == 0 ? "prepaid"
+							       : "unknown";
+	struct buf b;
+	struct json j;
+	buf_init(&b, 64 * 1024);
+	json_init(&j, &b);
+	json_obj_open(&j);
+	json_key(&j, "card_present");
+	json_obj_open(&j);
+	if (auth_code && amount_authorized >= 0)
+		json_kv_int(&j, "amount_authorized", amount_authorized);
+	else
+		json_kv_null(&j, "amount_authorized");
+	json_kv_str(&j, "brand", c->brand);
+	json_kv_null(&j, "cardholder_name");
+	json_kv_str_or_null(&j, "country", c->country);
+	json_kv_null(&j, "emv_auth_data");
+	json_kv_int(&j, "exp_month", c->exp_month);
+	json_kv_int(&j, "exp_year", c->exp_year);
+	json_kv_str_or_null(&j, "fingerprint", c->fingerprint);
+	json_kv_str(&j, "funding", f);
+	json_kv_null(&j, "generated_card");
+	json_kv_bool(&j, "incremental_authorization_supported", false);
+	json_kv_str(&j, "last4", c->last4);
+	json_kv_str(&j, "network", c->brand);
+	json_kv_bool(&j, "overcapture_supported", false);
+	json_kv_str(&j, "read_method", "contactless_emv");
+	json_key(&j, "receipt");
+	json_obj_open(&j);
+	json_kv_str(&j, "account_type", account_type);
+	json_kv_null(&j, "application_cryptogram");
+	json_kv_null(&j, "application_preferred_name");
+	json_kv_str_or_null(&j, "authorization_code", auth_code);
+	json_kv_str(&j, "authorization_response_code", auth_code ? "3030" : "3035");
+	json_kv_str(&j, "cardholder_verification_method", "none");
+	json_kv_null(&j, "dedicated_file_name");
+	json_kv_null(&j, "terminal_verification_results");
+	json_kv_null(&j, "transaction_status_information");
+	json_obj_close(&j);
+	json_obj_close(&j);
+	json_kv_str(&j, "type", "card_present");
+	json_obj_close(&j);
+	const char *s = b.failed ? NULL : arena_strndup(a, b.data, b.len);
+	buf_release(&b);
+	return s;
+}
+
 /* payment_method_details.card, as Stripe renders it for a card payment. */
 static const char *card_details_json(struct arena *a, const struct attempt *in,
 				     const char *auth_code)
 {
 	const struct payment_card *c = in->card;
+	if (c->present)
+		return payment_card_present_details(a, c, in->amount, auth_code);
 	struct buf b;
 	struct json j;
 	buf_init(&b, 64 * 1024);

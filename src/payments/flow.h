@@ -18,6 +18,9 @@ struct payment_card {
 	int exp_month, exp_year;
 	enum acq_behavior behavior;
 	const char *billing_details; /* JSON or NULL */
+	/* read by a Terminal reader (a card_present PaymentMethod): the charge shows
+	 * payment_method_details.card_present */
+	bool present;
 };
 
 struct attempt {
@@ -54,6 +57,13 @@ struct attempt {
 	const struct payment_connect *connect;
 	const struct event_origin *origin;
 };
+
+/* A Terminal reader's card's whole payment_method_details, {card_present: {…}, type:
+ * card_present} (a charge's, and a generated card's generated_from): approved with auth_code
+ * (NULL: declined), amount_authorized shown when approved and >= 0 (a card saved without a
+ * payment: -1, null). Arena a, or NULL. */
+const char *payment_card_present_details(struct arena *a, const struct payment_card *c,
+					 int64_t amount_authorized, const char *auth_code);
 
 /* The charge the attempt records, as payment_record_attempt fills it before it touches the store:
  * id (in->charge_id or a new one), card, outcome, status; not yet captured. Strings in arena a. */

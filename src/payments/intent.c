@@ -457,6 +457,14 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 			json_kv_str(j, "setup_future_usage", pi->pmo_bancontact_setup_future_usage);
 		json_obj_close(j);
 	}
+	if (pi_allows_type(pi, "card_present")) {
+		/* Stripe's defaults: Tender's readers ask for neither */
+		json_key(j, "card_present");
+		json_obj_open(j);
+		json_kv_null(j, "request_extended_authorization");
+		json_kv_null(j, "request_incremental_authorization_support");
+		json_obj_close(j);
+	}
 	if (pi_allows_type(pi, "customer_balance")) {
 		/* stored as the intent shows it (api/cash_balance.c) */
 		json_key(j, "customer_balance");

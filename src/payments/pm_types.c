@@ -30,6 +30,7 @@ static const struct pm_type {
     /* the bank transfer types' currencies (payments/bank_transfer.h) */
     {"customer_balance", PMT_CUSTOMER_BALANCE, CURRENCIES("eur", "gbp", "jpy", "mxn", "usd"),
      false},
+    {"card_present", PMT_CARD_PRESENT, NULL, true},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 

@@ -24,6 +24,9 @@ enum {
 	/* bank transfers into the customer's cash balance (api/cash_balance.c): PaymentIntents
 	 * only, so not in PMT_ALL (no SetupIntent, Checkout Session or invoice takes it) */
 	PMT_CUSTOMER_BALANCE = 1u << 8,
+	/* a card read by a Terminal reader (api/terminal_readers.c): PaymentIntents only, paid
+	 * through a reader, so not in PMT_ALL either */
+	PMT_CARD_PRESENT = 1u << 9,
 	/* buy now, pay later: the customer accepts a payment plan at the lender's site, reached
 	 * by a redirect as a bank is */
 	PMT_BNPL = PMT_AFFIRM | PMT_AFTERPAY_CLEARPAY | PMT_KLARNA,

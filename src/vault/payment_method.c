@@ -135,6 +135,45 @@ int pm_billing_details(struct db *db, const char *merchant_id, const char *pm_id
 	return DB_OK;
 }
 
+static const char SQL_INSERT_GENERATED[] =
+    "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
+    " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
+    " bin, generated_from)"
+    " SELECT merchant_id, $3, $4, NULL, card_id, brand, last4, exp_month, exp_year, funding,"
+    " country, fingerprint, 0, NULL, '{}', bin, $5 FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2 AND type = 'card_present'";
+
+int pm_insert_generated(struct db *db, const char *merchant_id, const char *from_id,
+			const char *pm_id, const char *generated_from, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, SQL_INSERT_GENERATED);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, from_id, -1);
+	db_bind_text(st, 3, pm_id, -1);
+	db_bind_int64(st, 4, now);
+	db_bind_text(st, 5, generated_from, -1);
+	int64_t n = 0;
+	int rc = db_step_changes(st, &n);
+	if (rc == DB_OK && n != 1)
+		return DB_NOTFOUND;
+	return rc;
+}
+
+static const char SQL_CARD_PRESENT[] =
+    "UPDATE payment_methods SET type = 'card_present' WHERE merchant_id = $1 AND id = $2";
+
+int pm_mark_card_present(struct db *db, const char *merchant_id, const char *pm_id)
+{
+	struct db_stmt *st = db_prepare(db, SQL_CARD_PRESENT);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, pm_id, -1);
+	return db_step_done(st);
+}
+
 static const char SQL_SET_UP[] =
     "UPDATE payment_methods SET set_up = 1 WHERE merchant_id = $1 AND id = $2";
 
@@ -363,7 +402,8 @@ static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
     " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type,"
-    " ideal_bank, klarna_dob FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " ideal_bank, klarna_dob, generated_from FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
     "{\"address\":{\"city\":null,\"country\":null,\"line1\":null,\"line2\":null,"
@@ -387,6 +427,9 @@ struct pm_view {
 	/* "ideal" or "bancontact" (NULL for the others), and an iDEAL one's bank (or NULL) */
 	const char *redirect_type, *ideal_bank;
 	const char *klarna_dob; /* a Klarna one's klarna.dob JSON, or NULL */
+	bool present;		/* a card read by a Terminal reader (type card_present) */
+	/* a card generated from a reader's card: card.generated_from's JSON, else NULL */
+	const char *generated_from;
 };
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
@@ -530,8 +573,49 @@ static void render_redirect_view(const struct pm_view *v, struct json *j)
 	json_obj_close(j);
 }
 
+/* A card read by a Terminal reader: no card key, its card_present hash (the spec's
+ * payment_method_card_present) instead. */
+static void render_present_view(const struct pm_view *v, struct json *j)
+{
+	view_open(v, j);
+	const char *bd = v->billing_details ? v->billing_details : EMPTY_BILLING;
+	json_kv_raw(j, "billing_details", bd, strlen(bd));
+	json_key(j, "card_present");
+	json_obj_open(j);
+	json_kv_str(j, "brand", v->brand);
+	json_kv_null(j, "cardholder_name");
+	json_kv_str_or_null(j, "country", v->country);
+	json_kv_int(j, "exp_month", v->exp_month);
+	json_kv_int(j, "exp_year", v->exp_year);
+	json_kv_str(j, "fingerprint", v->fingerprint);
+	json_kv_str(j, "funding", v->funding);
+	json_kv_str(j, "last4", v->last4);
+	json_key(j, "networks");
+	json_obj_open(j);
+	json_key(j, "available");
+	json_arr_open(j);
+	json_str(j, v->brand);
+	json_arr_close(j);
+	json_kv_null(j, "preferred");
+	json_obj_close(j);
+	json_kv_str(j, "read_method", "contactless_emv");
+	json_obj_close(j);
+	json_kv_int(j, "created", v->created);
+	json_kv_str_or_null(j, "customer", v->customer);
+	json_kv_null(j, "customer_account");
+	json_kv_bool(j, "livemode", false);
+	const char *md = v->metadata ? v->metadata : "{}";
+	json_kv_raw(j, "metadata", md, strlen(md));
+	json_kv_str(j, "type", "card_present");
+	json_obj_close(j);
+}
+
 static void render_view(const struct pm_view *v, struct json *j)
 {
+	if (v->present) {
+		render_present_view(v, j);
+		return;
+	}
 	if (v->redirect_type) {
 		render_redirect_view(v, j);
 		return;
@@ -561,7 +645,10 @@ static void render_view(const struct pm_view *v, struct json *j)
 	json_kv_int(j, "exp_year", v->exp_year);
 	json_kv_str(j, "fingerprint", v->fingerprint);
 	json_kv_str(j, "funding", v->funding);
-	json_kv_null(j, "generated_from");
+	if (v->generated_from)
+		json_kv_raw(j, "generated_from", v->generated_from, strlen(v->generated_from));
+	else
+		json_kv_null(j, "generated_from");
 	json_kv_str(j, "last4", v->last4);
 	json_key(j, "networks");
 	json_obj_open(j);
@@ -623,10 +710,15 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .account_type = db_col_text(st, 18, NULL),
 	    .ideal_bank = db_col_text(st, 19, NULL),
 	    .klarna_dob = db_col_text(st, 20, NULL),
+	    .generated_from = db_col_text(st, 21, NULL),
 	};
 	const char *type = db_col_text(st, 13, NULL);
 	if (type && (redirect_type_known(type) || strcmp(type, "customer_balance") == 0))
 		v.redirect_type = type; /* customer_balance: data-less too (api/cash_balance.c) */
+	if (type && strcmp(type, "card_present") == 0) {
+		v.present = true; /* a card: no bank account's columns */
+		v.sepa = false;
+	}
 	render_view(&v, j);
 	db_reset(st);
 	return DB_OK;

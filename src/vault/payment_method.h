@@ -42,6 +42,7 @@ struct pm_card {
 	/* "us_bank_account": an ACH Direct Debit account (its number sealed in vault_ibans, named
 	 * by card_id; last4 and fingerprint are the account's); set_up: microdeposits verified */
 	char ach_routing[10], ach_holder_type[16], ach_account_type[16];
+	/* "card_present": a card read by a Terminal reader (its number sealed as any card's) */
 	/* "ideal", "bancontact", "affirm", "afterpay_clearpay" or "klarna": paid by redirecting
 	 * the customer to their bank or lender (nothing sealed, card_id empty); an iDEAL one's
 	 * ideal[bank] ("" when not given) */
@@ -69,6 +70,15 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
  * is something: most payments' cards (the test aliases, most tokens) have none. */
 int pm_billing_details(struct db *db, const char *merchant_id, const char *pm_id, struct arena *a,
 		       const char **ret);
+/* Inside a write: card PaymentMethod pm_id (just inserted) becomes a card read by a Terminal
+ * reader, type "card_present" (api/terminal_readers.c): rendered with a card_present hash, paying
+ * only through a reader. */
+int pm_mark_card_present(struct db *db, const char *merchant_id, const char *pm_id);
+/* Inside a write: the reusable card PaymentMethod pm_id generated from card_present
+ * PaymentMethod from_id (the same sealed card, a `card` of no customer), its
+ * card.generated_from JSON given. DB_OK, DB_NOTFOUND (from_id is no card_present one), or < 0. */
+int pm_insert_generated(struct db *db, const char *merchant_id, const char *from_id,
+			const char *pm_id, const char *generated_from, int64_t now);
 /* Inside a write: records that pm_id was set up with authentication (pm_card.set_up). */
 int pm_mark_set_up(struct db *db, const char *merchant_id, const char *pm_id);
 /* Test alias or token → stored PaymentMethod (inside the caller's write transaction). 0,

@@ -387,3 +387,45 @@ Test(flow, a_card_charge_keeps_its_suffix_and_cuts_the_full_descriptor_between_c
 	cr_assert(strstr(z.written, "\"statement_descriptor_suffix\":null"), "%s", z.written);
 	arena_release(&a);
 }
+
+/* A Terminal reader's card (payment_card.present): the charge keeps its whole
+ * payment_method_details, card_present (no card key), and the stored row renders the same;
+ * declined, nothing was authorized. */
+Test(flow, a_card_present_charge_shows_card_present_details)
+{
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct processor_decision d;
+	approved(&d);
+	struct payment_card card = CARD;
+	card.present = true;
+	struct rec x = {.at = attempt_of(&d, true), .a = &a};
+	x.at.card = &card;
+	x.at.charge_id = "ch_0CGXtest00000000000006";
+	x.at.balance_txn_id = "txn_0CGXtest0000000000007";
+	cr_assert_eq(store_write(s, M1, record_fn, &x), 0, "rc %d", x.rc);
+	cr_assert(strstr(x.written, "\"payment_method_details\":{\"card_present\":{"
+				    "\"amount_authorized\":2000,\"brand\":\"visa\""),
+		  "%s", x.written);
+	cr_assert(strstr(x.written, "\"read_method\":\"contactless_emv\""), "%s", x.written);
+	cr_assert(strstr(x.written, "\"authorization_code\":\"A1B2C3\""), "%s", x.written);
+	cr_assert(strstr(x.written, "},\"type\":\"card_present\"}"), "%s", x.written);
+	cr_assert_null(strstr(x.written, "\"card\":{"), "%s", x.written);
+	cr_assert_eq(store_read(s, M1, stored_fn, &x), 0);
+	cr_assert_str_eq(x.stored, x.written);
+
+	struct processor_decision no;
+	approved(&no);
+	no.approved = false;
+	no.auth_code[0] = '\0';
+	no.err = ERR_CARD_DECLINED;
+	no.network_status = "declined_by_network";
+	no.outcome_type = "issuer_declined";
+	struct attempt at = attempt_of(&no, true);
+	at.card = &card;
+	struct charge ch;
+	cr_assert_eq(payment_charge_prepare(&a, &at, &ch), DB_OK);
+	cr_assert_str_eq(ch.status, "failed");
+	cr_assert(strstr(ch.card, "{\"card_present\":{\"amount_authorized\":null,"), "%s", ch.card);
+	arena_release(&a);
+}

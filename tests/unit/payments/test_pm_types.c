@@ -113,3 +113,22 @@ Test(pm_types, automatic)
 	cr_assert_eq(pm_types_automatic(PMT_IDEAL, PMT_ALL, "usd", false, true), 0);
 	cr_assert_eq(pm_types_automatic(0, PMT_ALL, "eur", false, true), 0);
 }
+
+/* card_present: a Terminal reader's card, any currency, captured by hand too; paid only through
+ * a reader, so neither in PMT_ALL (what sessions, links and invoices take) nor automatic */
+Test(pm_types, card_present)
+{
+	cr_assert_eq(pm_type_bit("card_present"), PMT_CARD_PRESENT);
+	cr_assert_str_eq(pm_type_name(PMT_CARD_PRESENT), "card_present");
+	cr_assert(pm_type_takes_currency(PMT_CARD_PRESENT, "usd"));
+	cr_assert(pm_type_manual_capture(PMT_CARD_PRESENT));
+	cr_assert_eq(PMT_ALL & PMT_CARD_PRESENT, 0);
+	cr_assert(pm_types_allows("[\"card_present\"]", PMT_CARD, "card_present"));
+	cr_assert_not(pm_types_allows("[\"card_present\"]", PMT_CARD, "card"));
+	cr_assert_not(pm_types_allows(NULL, PMT_CARD, "card_present"));
+	cr_assert_eq(pm_types_automatic(PMT_ALL, PMT_ALL, "usd", false, true) & PMT_CARD_PRESENT,
+		     0);
+	char buf[64];
+	cr_assert_str_eq(pm_types_json(PMT_CARD | PMT_CARD_PRESENT, buf, sizeof(buf)),
+			 "[\"card\",\"card_present\"]");
+}

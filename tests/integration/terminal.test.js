@@ -1,0 +1,384 @@
+'use strict';
+// Stripe Terminal through stripe-node, server-driven with a simulated reader: locations,
+// configurations and connection tokens; a reader registered with `simulated-wpe`, its actions
+// (process_payment_intent, set_reader_display, cancel_action, refund_payment's refusal) and the
+// test helper that presents a card: a card_present PaymentMethod, the PaymentIntent confirmed
+// through the payment path every charge takes (automatic and manual capture; a declined test
+// amount fails the action), the charge's card_present details and balance transaction, the
+// reader's events, idempotent replays, and another merchant's key answering 404.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startTender, stopAll, assertStripeShape, readStoreFiles } = require('./helpers');
+
+let env;
+let stripe;
+let other;
+
+before(async () => {
+  env = await startTender({ merchants: 2 });
+  stripe = env.stripe();
+  other = env.stripe(env.merchants[1].secret_key);
+});
+after(stopAll);
+
+const ADDRESS = { line1: '1 Main St', city: 'San Francisco', state: 'CA', postal_code: '94111', country: 'US' };
+
+async function rejects(p, status, code, param) {
+  await assert.rejects(p, (e) => {
+    assert.equal(e.statusCode, status, e.message);
+    if (code !== undefined) assert.equal(e.code, code, e.message);
+    if (param !== undefined) assert.equal(e.param, param, e.message);
+    return true;
+  });
+}
+
+async function eventsOf(id, type) {
+  const ev = await stripe.events.list({ limit: 100, type });
+  return ev.data.filter((e) => e.data.object.id === id);
+}
+
+let location;
+let reader;
+
+test('terminal: locations, configurations and connection tokens', async () => {
+  location = await stripe.terminal.locations.create({ display_name: 'Front store', address: ADDRESS, metadata: { k: 'v' } });
+  assert.match(location.id, /^tml_/);
+  assert.equal(location.object, 'terminal.location');
+  assert.equal(location.display_name, 'Front store');
+  assert.equal(location.address.country, 'US');
+  assert.deepEqual(location.metadata, { k: 'v' });
+  assertStripeShape(location, 'terminal.location');
+  await rejects(stripe.terminal.locations.create({ display_name: 'x' }), 400, 'parameter_missing', 'address');
+  await rejects(stripe.terminal.locations.create({ address: ADDRESS }), 400, 'parameter_missing', 'display_name');
+  await rejects(stripe.terminal.locations.create({ display_name: 'x', address: { city: 'Paris' } }), 400, 'parameter_missing', 'address[country]');
+  await rejects(stripe.terminal.locations.create({ display_name: 'x', address: ADDRESS, colour: 'red' }), 400, 'parameter_unknown');
+
+  const cfg = await stripe.terminal.configurations.create({
+    tipping: { usd: { percentages: [10, 15, 20], smart_tip_threshold: 1000 } },
+  });
+  assert.match(cfg.id, /^tmc_/);
+  assert.equal(cfg.is_account_default, false);
+  assert.deepEqual(cfg.tipping.usd, { fixed_amounts: null, percentages: [10, 15, 20], smart_tip_threshold: 1000 });
+  assertStripeShape(cfg, 'terminal.configuration');
+  await rejects(stripe.terminal.configurations.create({ tipping: { usd: { percentages: [101] } } }), 400, undefined, 'tipping[usd][percentages]');
+  const cfg2 = await stripe.terminal.configurations.update(cfg.id, { tipping: { eur: { fixed_amounts: [100, 200] } } });
+  assert.deepEqual(Object.keys(cfg2.tipping), ['eur']);
+  assert.deepEqual((await stripe.terminal.configurations.retrieve(cfg.id)).tipping, cfg2.tipping);
+  const cfgs = await stripe.terminal.configurations.list();
+  assert.deepEqual(cfgs.data.map((c) => c.id), [cfg.id]);
+  assert.equal((await stripe.terminal.configurations.list({ is_account_default: true })).data.length, 0);
+
+  const loc2 = await stripe.terminal.locations.update(location.id, { display_name: 'Front', configuration_overrides: cfg.id, metadata: { k: '' } });
+  assert.equal(loc2.display_name, 'Front');
+  assert.equal(loc2.configuration_overrides, cfg.id);
+  assert.deepEqual(loc2.metadata, {});
+  await rejects(stripe.terminal.locations.update(location.id, { configuration_overrides: 'tmc_nope' }), 400, 'resource_missing', 'configuration_overrides');
+
+  const spare = await stripe.terminal.locations.create({ display_name: 'Spare', address: ADDRESS });
+  const page = await stripe.terminal.locations.list({ limit: 1 });
+  assert.deepEqual(page.data.map((l) => l.id), [spare.id]);
+  assert.equal(page.has_more, true);
+  const next = await stripe.terminal.locations.list({ limit: 1, starting_after: spare.id });
+  assert.deepEqual(next.data.map((l) => l.id), [location.id]);
+  const del = await stripe.terminal.locations.del(spare.id);
+  assert.deepEqual(del, { id: spare.id, object: 'terminal.location', deleted: true });
+  assert.equal((await stripe.terminal.locations.retrieve(spare.id)).deleted, true);
+  assert.deepEqual((await stripe.terminal.locations.list()).data.map((l) => l.id), [location.id]);
+  await rejects(stripe.terminal.locations.update(spare.id, { display_name: 'y' }), 404, 'resource_missing');
+
+  const delCfg = await stripe.terminal.configurations.del(cfg2.id);
+  assert.equal(delCfg.deleted, true);
+  assert.equal((await stripe.terminal.configurations.list()).data.length, 0);
+
+  const tok = await stripe.terminal.connectionTokens.create({ location: location.id });
+  assert.equal(tok.object, 'terminal.connection_token');
+  assert.match(tok.secret, /^pst_test_[A-Za-z0-9]{32}$/);
+  assert.equal(tok.location, location.id);
+  assertStripeShape(tok, 'terminal.connection_token');
+  const tok2 = await stripe.terminal.connectionTokens.create({}, { idempotencyKey: 'ct-1' });
+  assert.notEqual(tok2.secret, tok.secret);
+  assert.equal(tok2.location, undefined);
+  await rejects(stripe.terminal.connectionTokens.create({ location: 'tml_nope' }), 400, 'resource_missing', 'location');
+  // the secret is never stored (nor kept for an Idempotency-Key)
+  const files = readStoreFiles(env.dataDir);
+  assert.ok(files.some(({ data }) => data.includes(location.id)), 'the scan reads the store');
+  const leaked = files.filter(({ data }) => data.includes(tok.secret.slice(9)) || data.includes(tok2.secret.slice(9)));
+  assert.deepEqual(leaked.map((f) => f.file), []);
+
+  // another merchant's key sees none of them
+  await rejects(other.terminal.locations.retrieve(location.id), 404, 'resource_missing');
+  await rejects(other.terminal.locations.update(location.id, { display_name: 'z' }), 404, 'resource_missing');
+  await rejects(other.terminal.locations.del(location.id), 404, 'resource_missing');
+  await rejects(other.terminal.configurations.retrieve(cfg.id), 404, 'resource_missing');
+  assert.equal((await other.terminal.locations.list()).data.length, 0);
+  await rejects(other.terminal.connectionTokens.create({ location: location.id }), 400, 'resource_missing');
+});
+
+test('terminal: readers are registered, listed, updated and deleted', async () => {
+  await rejects(stripe.terminal.readers.create({ registration_code: 'purple-cow-horse', location: location.id }), 400, undefined, 'registration_code');
+  await rejects(stripe.terminal.readers.create({ registration_code: 'simulated-wpe' }), 400, 'parameter_missing', 'location');
+  await rejects(stripe.terminal.readers.create({ registration_code: 'simulated-wpe', location: 'tml_nope' }), 400, 'resource_missing', 'location');
+  reader = await stripe.terminal.readers.create({ registration_code: 'simulated-wpe', location: location.id, label: 'Till 1' });
+  assert.match(reader.id, /^tmr_/);
+  assert.equal(reader.device_type, 'simulated_wisepos_e');
+  assert.equal(reader.status, 'online');
+  assert.equal(reader.action, null);
+  assert.equal(reader.label, 'Till 1');
+  assert.equal(reader.location, location.id);
+  assert.match(reader.serial_number, /^simulated-wpe-/);
+  assertStripeShape(reader, 'terminal.reader');
+  const spare = await stripe.terminal.readers.create({ registration_code: 'simulated-wpe', location: location.id });
+  assert.equal(spare.label, spare.serial_number);
+
+  const byLoc = await stripe.terminal.readers.list({ location: location.id });
+  assert.deepEqual(byLoc.data.map((r) => r.id), [spare.id, reader.id]);
+  assert.deepEqual((await stripe.terminal.readers.list({ serial_number: reader.serial_number })).data.map((r) => r.id), [reader.id]);
+  assert.equal((await stripe.terminal.readers.list({ device_type: 'simulated_wisepos_e', status: 'online' })).data.length, 2);
+  assert.equal((await stripe.terminal.readers.list({ device_type: 'bbpos_wisepos_e' })).data.length, 0);
+  assert.equal((await stripe.terminal.readers.list({ status: 'offline' })).data.length, 0);
+
+  const upd = await stripe.terminal.readers.update(reader.id, { label: 'Till A', metadata: { lane: '1' } });
+  assert.equal(upd.label, 'Till A');
+  assert.deepEqual(upd.metadata, { lane: '1' });
+  assert.equal((await stripe.terminal.readers.retrieve(reader.id)).label, 'Till A');
+
+  const del = await stripe.terminal.readers.del(spare.id);
+  assert.deepEqual(del, { id: spare.id, object: 'terminal.reader', deleted: true });
+  assert.equal((await stripe.terminal.readers.retrieve(spare.id)).deleted, true);
+  assert.deepEqual((await stripe.terminal.readers.list()).data.map((r) => r.id), [reader.id]);
+  await rejects(stripe.terminal.readers.processPaymentIntent(spare.id, { payment_intent: 'pi_x' }), 404, 'resource_missing');
+
+  await rejects(other.terminal.readers.retrieve(reader.id), 404, 'resource_missing');
+  await rejects(other.terminal.readers.update(reader.id, { label: 'x' }), 404, 'resource_missing');
+  await rejects(other.terminal.readers.del(reader.id), 404, 'resource_missing');
+  await rejects(other.terminal.readers.cancelAction(reader.id), 404, 'resource_missing');
+  await rejects(other.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 404, 'resource_missing');
+  await rejects(other.terminal.readers.create({ registration_code: 'simulated-wpe', location: location.id }), 400, 'resource_missing', 'location');
+  assert.equal((await other.terminal.readers.list()).data.length, 0);
+});
+
+test('terminal: a card presented on the reader pays the PaymentIntent (automatic capture)', async () => {
+  const pi = await stripe.paymentIntents.create({ amount: 2500, currency: 'usd', payment_method_types: ['card_present'] });
+  assert.deepEqual(pi.payment_method_types, ['card_present']);
+  assert.deepEqual(pi.payment_method_options.card_present, { request_extended_authorization: null, request_incremental_authorization_support: null });
+  assertStripeShape(pi, 'payment_intent');
+  // a card_present intent is paid through a reader, not with a card through the API
+  await rejects(stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' }), 400, undefined, 'payment_method');
+  // a card intent cannot go to a reader
+  const online = await stripe.paymentIntents.create({ amount: 500, currency: 'usd' });
+  await rejects(stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: online.id }), 400, undefined, 'payment_intent');
+  await rejects(stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: 'pi_nope' }), 400, 'resource_missing', 'payment_intent');
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400);
+
+  const r1 = await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id });
+  assert.deepEqual(r1.action, {
+    failure_code: null, failure_message: null, process_payment_intent: { payment_intent: pi.id },
+    status: 'in_progress', type: 'process_payment_intent',
+  });
+  assertStripeShape(r1, 'terminal.reader');
+  // busy while it waits for the card
+  await rejects(stripe.terminal.readers.setReaderDisplay(reader.id, { type: 'cart', cart: { currency: 'usd', line_items: [{ amount: 1, description: 'x', quantity: 1 }], total: 1 } }), 400, 'terminal_reader_busy');
+
+  const key = `present-${pi.id}`;
+  const first = await env.request({ method: 'POST', path: `/v1/test_helpers/terminal/readers/${reader.id}/present_payment_method`, key: env.merchant.secret_key, headers: { 'Idempotency-Key': key }, body: 'type=card_present' });
+  assert.equal(first.status, 200, first.body);
+  const r2 = first.json;
+  assert.equal(r2.action.status, 'succeeded');
+  assert.equal(r2.action.type, 'process_payment_intent');
+  assert.equal(r2.action.process_payment_intent.payment_intent, pi.id);
+  assertStripeShape(r2, 'terminal.reader');
+  // the same key answers the same, replayed, and pays nothing twice
+  const again = await env.request({ method: 'POST', path: `/v1/test_helpers/terminal/readers/${reader.id}/present_payment_method`, key: env.merchant.secret_key, headers: { 'Idempotency-Key': key }, body: 'type=card_present' });
+  assert.equal(again.status, 200);
+  assert.equal(again.body, first.body);
+  assert.equal(again.headers['idempotent-replayed'], 'true');
+
+  const paid = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge.balance_transaction', 'payment_method'] });
+  assert.equal(paid.status, 'succeeded');
+  assert.equal(paid.amount_received, 2500);
+  const pm = paid.payment_method;
+  assert.equal(pm.type, 'card_present');
+  assert.equal(pm.card, undefined);
+  assert.equal(pm.card_present.brand, 'visa');
+  assert.equal(pm.card_present.last4, '4242');
+  assert.equal(pm.card_present.read_method, 'contactless_emv');
+  assertStripeShape(pm, 'payment_method');
+  const ch = paid.latest_charge;
+  assert.equal(ch.status, 'succeeded');
+  assert.equal(ch.captured, true);
+  assert.equal(ch.payment_method_details.type, 'card_present');
+  const cp = ch.payment_method_details.card_present;
+  assert.equal(cp.brand, 'visa');
+  assert.equal(cp.last4, '4242');
+  assert.equal(cp.amount_authorized, 2500);
+  assert.equal(cp.read_method, 'contactless_emv');
+  assert.equal(cp.receipt.account_type, 'credit');
+  assert.equal(ch.balance_transaction.amount, 2500);
+  assert.equal(ch.balance_transaction.fee, Math.round(2500 * 0.029) + 30); // Tender's one fee model
+  const plain = await stripe.charges.retrieve(ch.id);
+  assertStripeShape(plain, 'charge');
+  assert.equal((await stripe.paymentMethods.retrieve(pm.id)).type, 'card_present');
+  // refunded as any charge (POST /v1/refunds)
+  const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
+  assert.equal(refund.status, 'succeeded');
+  assert.equal((await stripe.charges.retrieve(ch.id)).amount_refunded, 500);
+
+  const succeeded = await eventsOf(reader.id, 'terminal.reader.action_succeeded');
+  assert.equal(succeeded.length, 1);
+  assert.equal(succeeded[0].data.object.action.status, 'succeeded');
+  assert.equal((await eventsOf(pi.id, 'payment_intent.succeeded')).length, 1);
+  assert.equal((await eventsOf(ch.id, 'charge.succeeded')).length, 1);
+
+  // another merchant's reader cannot take this merchant's intent
+  const otherLoc = await other.terminal.locations.create({ display_name: 'Elsewhere', address: ADDRESS });
+  const otherReader = await other.terminal.readers.create({ registration_code: 'simulated-wpe', location: otherLoc.id });
+  const fresh = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method_types: ['card_present'] });
+  await rejects(other.terminal.readers.processPaymentIntent(otherReader.id, { payment_intent: fresh.id }), 400, 'resource_missing', 'payment_intent');
+  await rejects(stripe.terminal.readers.processPaymentIntent(otherReader.id, { payment_intent: fresh.id }), 404, 'resource_missing');
+
+  // a new action on the reader once the last one is over; a paid intent is not processed again
+  await rejects(stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id }), 400, 'payment_intent_unexpected_state');
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400);
+});
+
+test('terminal: manual capture, a declined test amount, and a card number of the merchant\'s choosing', async () => {
+  const cus = await stripe.customers.create({ email: 'counter@example.com' });
+  const pi = await stripe.paymentIntents.create({ amount: 4000, currency: 'usd', payment_method_types: ['card_present'], capture_method: 'manual', customer: cus.id, setup_future_usage: 'off_session' });
+  await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id });
+  const r = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { type: 'card_present', card_present: { number: '5555555555554444' } });
+  assert.equal(r.action.status, 'succeeded');
+  const held = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge'] });
+  assert.equal(held.status, 'requires_capture');
+  assert.equal(held.amount_capturable, 4000);
+  assert.equal(held.latest_charge.captured, false);
+  assert.equal(held.latest_charge.payment_method_details.card_present.brand, 'mastercard');
+  assert.equal(held.latest_charge.payment_method_details.card_present.last4, '4444');
+  // the reader's card is not saved to the customer as it is (no generated card for a payment)
+  assert.equal((await stripe.paymentMethods.retrieve(held.payment_method)).customer, null);
+  assert.equal((await stripe.customers.listPaymentMethods(cus.id)).data.length, 0);
+  const cap = await stripe.paymentIntents.capture(pi.id);
+  assert.equal(cap.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(cap.latest_charge);
+  assert.equal(ch.captured, true);
+  assert.match(ch.balance_transaction, /^txn_/);
+  assertStripeShape(ch, 'charge');
+
+  // an amount ending in .05: Stripe's test decline, generic_decline
+  const bad = await stripe.paymentIntents.create({ amount: 1005, currency: 'usd', payment_method_types: ['card_present'] });
+  await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: bad.id });
+  const failed = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id);
+  assert.equal(failed.action.status, 'failed');
+  assert.equal(failed.action.failure_code, 'card_declined');
+  assert.equal(failed.action.failure_message, 'Your card was declined.');
+  assertStripeShape(failed, 'terminal.reader');
+  const after = await stripe.paymentIntents.retrieve(bad.id, { expand: ['latest_charge'] });
+  assert.equal(after.status, 'requires_payment_method');
+  assert.equal(after.last_payment_error.decline_code, 'generic_decline');
+  assert.equal(after.latest_charge.status, 'failed');
+  assert.equal(after.latest_charge.payment_method_details.card_present.amount_authorized, null);
+  assert.equal((await eventsOf(reader.id, 'terminal.reader.action_failed')).length, 1);
+  assert.equal((await eventsOf(bad.id, 'payment_intent.payment_failed')).length, 1);
+  // the intent can go to the reader again; Stripe's declining test card declines too
+  await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: bad.id });
+  const declined = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { card_present: { number: '4000000000000002' } });
+  assert.equal(declined.action.status, 'failed');
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { card_present: { number: '4242424242424241' } }), 400);
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { type: 'interac_present' }), 400, undefined, 'type');
+});
+
+test('terminal: set_reader_display, cancel_action, refund_payment, process_setup_intent', async () => {
+  const shown = await stripe.terminal.readers.setReaderDisplay(reader.id, {
+    type: 'cart',
+    cart: { currency: 'usd', line_items: [{ amount: 500, description: 'Coffee', quantity: 2 }], tax: 80, total: 1080 },
+  });
+  assert.equal(shown.action.type, 'set_reader_display');
+  assert.equal(shown.action.status, 'succeeded');
+  assert.deepEqual(shown.action.set_reader_display, {
+    cart: { currency: 'usd', line_items: [{ amount: 500, description: 'Coffee', quantity: 2 }], tax: 80, total: 1080 },
+    type: 'cart',
+  });
+  assertStripeShape(shown, 'terminal.reader');
+  await rejects(stripe.terminal.readers.setReaderDisplay(reader.id, { type: 'cart', cart: { currency: 'usd', total: 1 } }), 400, 'parameter_missing');
+  await rejects(stripe.terminal.readers.cancelAction(reader.id), 400); // nothing in progress
+
+  const pi = await stripe.paymentIntents.create({ amount: 700, currency: 'usd', payment_method_types: ['card_present'] });
+  await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id }, { idempotencyKey: `ppi-${pi.id}` });
+  // the same key replays the answer, not a busy reader
+  const replay = await stripe.terminal.readers.processPaymentIntent(reader.id, { payment_intent: pi.id }, { idempotencyKey: `ppi-${pi.id}` });
+  assert.equal(replay.action.status, 'in_progress');
+  const canceled = await stripe.terminal.readers.cancelAction(reader.id);
+  assert.equal(canceled.action, null);
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'requires_payment_method');
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400);
+
+  const paidIntent = (await stripe.paymentIntents.list({ limit: 10 })).data.find((p) => p.status === 'succeeded');
+  await rejects(stripe.terminal.readers.refundPayment(reader.id, { payment_intent: paidIntent.id }), 400, undefined, 'payment_intent');
+
+});
+
+test('terminal: a card saved through the reader (process_setup_intent) is a generated card', async () => {
+  const cus = await stripe.customers.create({ email: 'walkin@example.com' });
+  const si = await stripe.setupIntents.create({ customer: cus.id, payment_method_types: ['card_present'] });
+  await rejects(stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si.id, customer_consent_collected: false }), 400, undefined, 'customer_consent_collected');
+  await rejects(stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: 'seti_nope', customer_consent_collected: true }), 400, 'resource_missing', 'setup_intent');
+  const r = await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si.id, customer_consent_collected: true });
+  assert.deepEqual(r.action.process_setup_intent, { setup_intent: si.id });
+  assert.equal(r.action.status, 'in_progress');
+  assertStripeShape(r, 'terminal.reader');
+  // a card intent's setup refuses the reader's card, and leaves the action waiting
+  const cardOnly = await stripe.setupIntents.create({ payment_method_types: ['card'] });
+  assert.equal((await stripe.terminal.readers.cancelAction(reader.id)).action, null);
+  await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: cardOnly.id, customer_consent_collected: true });
+  await rejects(stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id), 400, undefined, 'payment_method');
+  assert.equal((await stripe.terminal.readers.retrieve(reader.id)).action.status, 'in_progress');
+  await stripe.terminal.readers.cancelAction(reader.id);
+
+  await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si.id, customer_consent_collected: true });
+  const done = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { card_present: { number: '5555555555554444' } });
+  assert.equal(done.action.status, 'succeeded');
+  const gen = done.action.process_setup_intent.generated_card;
+  assert.match(gen, /^pm_/);
+  assert.deepEqual(done.action.process_setup_intent, { generated_card: gen, setup_intent: si.id });
+  assertStripeShape(done, 'terminal.reader');
+
+  const saved = await stripe.setupIntents.retrieve(si.id, { expand: ['latest_attempt'] });
+  assert.equal(saved.status, 'succeeded');
+  assert.equal(saved.payment_method, gen);
+  assertStripeShape(await stripe.setupIntents.retrieve(si.id), 'setup_intent');
+  const att = saved.latest_attempt;
+  assert.equal(att.status, 'succeeded');
+  assert.deepEqual(att.payment_method_details, { card_present: { generated_card: gen }, type: 'card_present' });
+  assertStripeShape(att, 'setup_attempt');
+  const presented = await stripe.paymentMethods.retrieve(att.payment_method);
+  assert.equal(presented.type, 'card_present');
+  const card = await stripe.paymentMethods.retrieve(gen);
+  assert.equal(card.type, 'card');
+  assert.equal(card.customer, cus.id);
+  assert.equal(card.card.brand, 'mastercard');
+  assert.equal(card.card.last4, '4444');
+  assert.equal(card.card.generated_from.charge, null);
+  assert.equal(card.card.generated_from.setup_attempt, att.id);
+  assert.equal(card.card.generated_from.payment_method_details.type, 'card_present');
+  assert.equal(card.card.generated_from.payment_method_details.card_present.last4, '4444');
+  assertStripeShape(card, 'payment_method');
+  assert.equal((await eventsOf(reader.id, 'terminal.reader.action_succeeded')).some((e) => e.data.object.action.type === 'process_setup_intent'), true);
+  assert.equal((await eventsOf(si.id, 'setup_intent.succeeded')).length, 1);
+
+  // the generated card pays online later, off session, as any saved card
+  const later = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd', customer: cus.id, payment_method: gen, confirm: true, off_session: true });
+  assert.equal(later.status, 'succeeded');
+  const ch = await stripe.charges.retrieve(later.latest_charge);
+  assert.equal(ch.payment_method_details.type, 'card');
+  assert.equal(ch.payment_method_details.card.last4, '4444');
+
+  // a declined card fails the action and the setup
+  const si2 = await stripe.setupIntents.create({ payment_method_types: ['card_present'] });
+  await stripe.terminal.readers.processSetupIntent(reader.id, { setup_intent: si2.id, customer_consent_collected: true });
+  const failed = await stripe.testHelpers.terminal.readers.presentPaymentMethod(reader.id, { card_present: { number: '4000000000000002' } });
+  assert.equal(failed.action.status, 'failed');
+  assert.equal(failed.action.failure_code, 'card_declined');
+  assert.deepEqual(failed.action.process_setup_intent, { setup_intent: si2.id });
+  const after = await stripe.setupIntents.retrieve(si2.id, { expand: ['latest_attempt'] });
+  assert.equal(after.status, 'requires_payment_method');
+  assert.deepEqual(after.latest_attempt.payment_method_details, { card_present: { generated_card: null }, type: 'card_present' });
+});
