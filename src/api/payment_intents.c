@@ -679,7 +679,7 @@ static void pmo_sfu(struct req *r, const char *name, const char **field)
 /* payment_method_options from the request (create, update, confirm): the card's capture_method
  * ("manual", or "" to go back to the intent's own) and request_three_d_secure, and each type's
  * setup_future_usage, the SEPA mandate's reference_prefix and the ACH verification_method
- * (instant refused where the request is checked: ach_verification_method_refused). 0, or -1
+ * (instant: only a Financial Connections account, checked at confirm, api/mandates.c). 0, or -1
  * with r->err. */
 static int pmo_apply(struct req *r, struct payment_intent *pi)
 {
@@ -710,7 +710,7 @@ static int pmo_apply(struct req *r, struct payment_intent *pi)
 	    cash_pmo_apply(r, &pi->pmo_customer_balance) != 0)
 		return -1;
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
-	if (vm && strcmp(vm, "instant") != 0)
+	if (vm)
 		pi->pmo_ach_verification_method = vm;
 	pmo_sfu(r, "payment_method_options.card.capture_method", &pi->pmo_card_capture_method);
 	pmo_sfu(r, "payment_method_options.card.request_three_d_secure",
@@ -930,8 +930,7 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 		return -1;
 	types = pm_types_from_json(pi->payment_method_types, PMT_CARD);
 	if (pm_types_check_currency(r, types, pi->currency, "payment_method_types") != 0 ||
-	    pm_types_check_manual(r, types, pi->capture_method, "capture_method", false) != 0 ||
-	    ach_verification_method_refused(r) != 0)
+	    pm_types_check_manual(r, types, pi->capture_method, "capture_method", false) != 0)
 		return -1;
 	return metadata_apply(r, pi->metadata, "metadata", &pi->metadata);
 }

@@ -72,5 +72,7 @@ const struct route *const api_route_tables[] = {
     payment_method_configurations_routes,
     identity_routes,
     identity_page_routes,
+    financial_connections_routes,
+    financial_connections_page_routes,
     NULL,
 };

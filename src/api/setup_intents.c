@@ -49,7 +49,7 @@ struct setup_intent {
 	const char *payment_method_types;
 	const char *mandate; /* a sepa_debit setup's multi-use mandate, or NULL */
 	/* payment_method_options[sepa_debit][mandate_options][reference_prefix] and
-	 * [us_bank_account][verification_method] (automatic | microdeposits), or NULL */
+	 * [us_bank_account][verification_method] (automatic | instant | microdeposits), or NULL */
 	const char *pmo_sepa_reference_prefix, *pmo_ach_verification_method;
 	/* automatic_payment_methods[allow_redirects] ("always", "never") of an intent created with
 	 * automatic_payment_methods[enabled]=true, or NULL (renders null); the configuration its
@@ -401,14 +401,13 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 /* payment_method_options from the request (create, update, confirm): the card's
  * request_three_d_secure, the SEPA mandate's reference_prefix, the ACH verification_method
- * (instant refused: ach_verification_method_refused). 0, or -1 with r->err. */
+ * (instant: only a Financial Connections account, checked at confirm). 0, or -1 with r->err. */
 static int pmo_apply(struct req *r, struct setup_intent *si)
 {
 	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
 	if (tds)
 		si->request_three_d_secure = tds;
-	if (ach_verification_method_refused(r) != 0 ||
-	    sepa_reference_prefix(r, &si->pmo_sepa_reference_prefix) != 0)
+	if (sepa_reference_prefix(r, &si->pmo_sepa_reference_prefix) != 0)
 		return -1;
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
 	if (vm)
@@ -729,6 +728,13 @@ static int sepa_confirm_fn(struct db *db, void *p)
 	if (si->customer && pm.customer[0] && strcmp(si->customer, pm.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
+	/* verification_method=instant: only an account linked through Financial Connections */
+	if (c->ach && si->pmo_ach_verification_method &&
+	    strcmp(si->pmo_ach_verification_method, "instant") == 0 && !pm.ach_fc_account[0])
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"verification_method=instant needs a us_bank_account PaymentMethod "
+				"made from a Financial Connections account "
+				"(us_bank_account[financial_connections_account]).");
 	char mandate[ID_MAX];
 	/* a SEPA mandate's reference begins with the intent's reference_prefix */
 	if (sepa_setup_mandate(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua,
@@ -810,8 +816,6 @@ static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref
 				"SetupIntent. Update its payment_method_types to include "
 				"\"%s\".",
 				type, type);
-	if (ach && ach_verification_method_refused(r) != 0)
-		return -1;
 	c->ach = ach;
 	/* only the session's page confirms its intent with a bank account (the API's confirm of
 	 * a Checkout intent keeps to cards, as before) */
