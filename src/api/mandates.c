@@ -194,8 +194,9 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 		       const struct pm_card *pm, const char *mandate_id, bool insert_first);
 
 /*
- * Tender has no Financial Connections, so a us_bank_account is verified as Stripe verifies one
- * without it: two microdeposits (test mode: 32 and 45 cents, or the descriptor code SM11AA) the
+ * A us_bank_account typed by hand is verified as Stripe verifies one without Financial
+ * Connections (one made from a linked account, api/financial_connections.c, is set_up already):
+ * two microdeposits (test mode: 32 and 45 cents, or the descriptor code SM11AA) the
  * customer reports back through verify_microdeposits. Until then the intent waits in
  * requires_action with next_action verify_with_microdeposits; the mandate accepted at confirm and
  * the count of wrong answers wait in ach_verifications (one row per intent). Three wrong answers

@@ -246,8 +246,8 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 		json_obj_close(j);
 	}
 	if (si->payment_method_types && strstr(si->payment_method_types, "\"us_bank_account\"")) {
-		/* automatic (Stripe's default) falls back to microdeposits: no Financial
-		 * Connections */
+		/* automatic (Stripe's default) falls back to microdeposits for an account typed by
+		 * hand; instant takes only one linked through Financial Connections */
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
 		json_kv_str(j, "verification_method",

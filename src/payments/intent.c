@@ -493,8 +493,8 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "us_bank_account")) {
-		/* automatic (Stripe's default) falls back to microdeposits: Tender has no
-		 * Financial Connections */
+		/* automatic (Stripe's default) falls back to microdeposits for an account typed by
+		 * hand; instant takes only one linked through Financial Connections */
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
 		if (pi->pmo_ach_setup_future_usage)
