@@ -436,14 +436,14 @@ static bool array_has(json_t *arr, const char *v)
 /* An array parameter (a[]=x or a[0]=x, or one scalar) of values in set (choices: them as the
  * error says them), as a JSON array text without repeats; *ret NULL when absent. 0, or -1 with
  * r->err. */
-static int enum_array(struct req *r, const char *path, const char *const *set, const char *choices,
-		      bool required, const char **ret)
+static int enum_array(struct req *r, const char *path, const char *wire, const char *const *set,
+		      const char *choices, bool required, const char **ret)
 {
 	*ret = NULL;
 	const struct form_node *n = param_node(r, path);
 	if (!n) {
 		if (required)
-			return req_fail(r, ERR_PARAM_MISSING, path, "%s", path);
+			return req_fail(r, ERR_PARAM_MISSING, wire, "%s", wire);
 		return 0;
 	}
 	json_t *arr = json_array();
@@ -456,7 +456,7 @@ static int enum_array(struct req *r, const char *path, const char *const *set, c
 	     x = n->kind == FORM_SCALAR ? NULL : x->next, i++) {
 		if (!x->value || !one_of(set, x->value)) {
 			json_decref(arr);
-			const char *p = arena_printf(&r->arena, "%s[%d]", path, i);
+			const char *p = arena_printf(&r->arena, "%s[%d]", wire, i);
 			return req_fail(r, ERR_PARAM_BAD, p, "Invalid %s: must be one of %s", p,
 					choices);
 		}
@@ -465,7 +465,7 @@ static int enum_array(struct req *r, const char *path, const char *const *set, c
 	}
 	if (json_array_size(arr) == 0 && required) {
 		json_decref(arr);
-		return req_fail(r, ERR_PARAM_MISSING, path, "%s", path);
+		return req_fail(r, ERR_PARAM_MISSING, wire, "%s", wire);
 	}
 	*ret = jdump(&r->arena, arr);
 	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
@@ -549,10 +549,11 @@ static int h_session_create(struct req *r)
 		    is_customer ? "account" : "customer", s->holder_type);
 	s->holder_customer = is_customer ? cus : NULL;
 	s->holder_account = is_customer ? NULL : acct;
-	if (enum_array(r, "permissions", PERMISSIONS,
+	if (enum_array(r, "permissions", "permissions", PERMISSIONS,
 		       "balances, ownership, payment_method, or transactions", true,
 		       &s->permissions) != 0 ||
-	    enum_array(r, "prefetch", PREFETCH, "balances or ownership", false, &s->prefetch) != 0)
+	    enum_array(r, "prefetch", "prefetch", PREFETCH, "balances or ownership", false,
+		       &s->prefetch) != 0)
 		return -1;
 	/* a prefetch reads data only a permission gives */
 	static const char *const need_perm[][2] = {{"balances", "balances"},
@@ -1021,6 +1022,61 @@ static int h_account_owners(struct req *r)
 }
 
 /* ---- the ACH hooks ---- */
+
+int fc_intent_options(struct req *r, const char *path, const char **ret)
+{
+	if (!param_present(r, path))
+		return 0;
+	static const char WIRE[] = "payment_method_options[us_bank_account][financial_connections]";
+	char p[160];
+	const char *perms = NULL, *prefetch = NULL;
+	snprintf(p, sizeof(p), "%s.permissions", path);
+	if (enum_array(
+		r, p, "payment_method_options[us_bank_account][financial_connections][permissions]",
+		PERMISSIONS, "balances, ownership, payment_method, or transactions", false,
+		&perms) != 0)
+		return -1;
+	/* Stripe: the payment_method permission must be among those asked for */
+	if (perms && !json_text_has(perms, "payment_method"))
+		return req_fail(
+		    r, ERR_PARAM_BAD,
+		    "payment_method_options[us_bank_account][financial_connections][permissions]",
+		    "The payment_method permission must be included in %s[permissions].", WIRE);
+	snprintf(p, sizeof(p), "%s.prefetch", path);
+	if (enum_array(r, p,
+		       "payment_method_options[us_bank_account][financial_connections][prefetch]",
+		       PREFETCH, "balances or ownership", false, &prefetch) != 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s.return_url", path);
+	const char *ru = param_str(r, p);
+	if (ru && *ru && !url_ok(ru))
+		return req_fail(
+		    r, ERR_URL_INVALID,
+		    "payment_method_options[us_bank_account][financial_connections][return_url]",
+		    "Not a valid URL");
+	json_t *o = json_object();
+	json_t *pa = json_loads(perms ? perms : "[\"payment_method\"]", 0, NULL);
+	json_t *pf = json_loads(prefetch ? prefetch : "[]", 0, NULL);
+	if (!o || !pa || !pf) {
+		json_decref(o);
+		json_decref(pa);
+		json_decref(pf);
+		return req_fail(r, ERR_API, NULL, NULL);
+	}
+	json_object_set_new(o, "permissions", pa);
+	json_object_set_new(o, "prefetch", pf);
+	if (ru && *ru)
+		json_object_set_new(o, "return_url", json_string(ru));
+	*ret = jdump(&r->arena, o);
+	return *ret ? 0 : req_fail(r, ERR_API, NULL, NULL);
+}
+
+const struct param_spec fc_intent_option_params[] = {
+    {"permissions", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"prefetch", PT_STRING_ARRAY, 0, 0, NULL, NULL},
+    {"return_url", PT_STRING, 0, 5000, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
 
 int fc_payment_method_account(struct req *r, struct db *db, const char *fca, const char *param,
 			      char ret_key[32], const char **ret_subcategory)

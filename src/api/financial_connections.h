@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/id.h"
+#include "http/params.h"
 #include "http/req.h"
 
 struct db;
@@ -49,6 +50,13 @@ int fc_session_link(struct req *r, struct db *db, const struct fc_session *s,
  * 0, or -1 with r->err. */
 int fc_payment_method_account(struct req *r, struct db *db, const char *fca, const char *param,
 			      char ret_key[32], const char **ret_subcategory);
+/* payment_method_options[us_bank_account][financial_connections] of a PaymentIntent or
+ * SetupIntent (at path, a dotted parameter path): permissions (payment_method among them;
+ * ["payment_method"] when not given), prefetch ([] when not given) and return_url, as the JSON
+ * the intent shows; *ret untouched when absent. 0, or -1 with r->err. */
+int fc_intent_options(struct req *r, const char *path, const char **ret);
+extern const struct param_spec fc_intent_option_params[];
+
 /* Attaching PaymentMethod pm_id to customer, inside the write: a PaymentMethod made from a
  * linked account attaches only to the customer that account belongs to. 0, or -1 with r->err. */
 int fc_payment_method_attach_check(struct req *r, struct db *db, const char *pm_id,

@@ -14,6 +14,7 @@
 
 #include "api/challenge.h"
 #include "api/common.h"
+#include "api/financial_connections.h"
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
@@ -50,6 +51,7 @@ static const struct param_spec pmo_card_children[] = {
 static const struct param_spec pmo_ach_children[] = {
     {"verification_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
+    {"financial_connections", PT_OBJECT, 0, 0, NULL, fc_intent_option_params},
     {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_sfu_values, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -712,6 +714,9 @@ static int pmo_apply(struct req *r, struct payment_intent *pi)
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
 	if (vm)
 		pi->pmo_ach_verification_method = vm;
+	if (fc_intent_options(r, "payment_method_options.us_bank_account.financial_connections",
+			      &pi->pmo_ach_financial_connections) != 0)
+		return -1;
 	pmo_sfu(r, "payment_method_options.card.capture_method", &pi->pmo_card_capture_method);
 	pmo_sfu(r, "payment_method_options.card.request_three_d_secure",
 		&pi->pmo_card_request_three_d_secure);

@@ -23,6 +23,7 @@
 
 #include "api/challenge.h"
 #include "api/common.h"
+#include "api/financial_connections.h"
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
@@ -51,6 +52,9 @@ struct setup_intent {
 	/* payment_method_options[sepa_debit][mandate_options][reference_prefix] and
 	 * [us_bank_account][verification_method] (automatic | instant | microdeposits), or NULL */
 	const char *pmo_sepa_reference_prefix, *pmo_ach_verification_method;
+	/* [us_bank_account][financial_connections] as JSON (permissions, prefetch, return_url),
+	 * or NULL */
+	const char *pmo_ach_financial_connections;
 	/* automatic_payment_methods[allow_redirects] ("always", "never") of an intent created with
 	 * automatic_payment_methods[enabled]=true, or NULL (renders null); the configuration its
 	 * payment_method_types come from (the one named, or the merchant's default) and that one's
@@ -67,7 +71,7 @@ static const char SQL_GET[] =
     " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt,"
     " payment_method_types, mandate, pmo_sepa_reference_prefix, pmo_ach_verification_method,"
     " automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent"
+    " payment_method_configuration_parent, pmo_ach_financial_connections"
     " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
@@ -75,9 +79,9 @@ static const char SQL_INSERT[] =
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
     " checkout_session, latest_attempt, payment_method_types, mandate, pmo_sepa_reference_prefix,"
     " pmo_ach_verification_method, automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent)"
+    " payment_method_configuration_parent, pmo_ach_financial_connections)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
@@ -88,7 +92,7 @@ static const char SQL_UPDATE[] =
     " latest_attempt = $19, payment_method_types = $20, mandate = $21,"
     " pmo_sepa_reference_prefix = $22, pmo_ach_verification_method = $23,"
     " automatic_payment_methods = $24, payment_method_configuration = $25,"
-    " payment_method_configuration_parent = $26"
+    " payment_method_configuration_parent = $26, pmo_ach_financial_connections = $27"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
@@ -127,6 +131,7 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->automatic_payment_methods = col_text_dup(&r->arena, st, 22);
 		si->payment_method_configuration = col_text_dup(&r->arena, st, 23);
 		si->payment_method_configuration_parent = col_text_dup(&r->arena, st, 24);
+		si->pmo_ach_financial_connections = col_text_dup(&r->arena, st, 25);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -168,6 +173,7 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 24, si->automatic_payment_methods, -1);
 	db_bind_text(st, 25, si->payment_method_configuration, -1);
 	db_bind_text(st, 26, si->payment_method_configuration_parent, -1);
+	db_bind_text(st, 27, si->pmo_ach_financial_connections, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -250,6 +256,9 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 		 * hand; instant takes only one linked through Financial Connections */
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
+		if (si->pmo_ach_financial_connections)
+			json_kv_raw(j, "financial_connections", si->pmo_ach_financial_connections,
+				    strlen(si->pmo_ach_financial_connections));
 		json_kv_str(j, "verification_method",
 			    si->pmo_ach_verification_method ? si->pmo_ach_verification_method
 							    : "automatic");
@@ -329,6 +338,7 @@ static const struct param_spec pmo_card_children[] = {
 static const struct param_spec pmo_ach_children[] = {
     {"verification_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
+    {"financial_connections", PT_OBJECT, 0, 0, NULL, fc_intent_option_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pmo_sepa_children[] = {
@@ -412,7 +422,8 @@ static int pmo_apply(struct req *r, struct setup_intent *si)
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
 	if (vm)
 		si->pmo_ach_verification_method = vm;
-	return 0;
+	return fc_intent_options(r, "payment_method_options.us_bank_account.financial_connections",
+				 &si->pmo_ach_financial_connections);
 }
 
 /* What create and update share: customer, description, metadata, the payment method options,

@@ -293,14 +293,15 @@ test('ACH: a PaymentMethod from a linked account pays without microdeposits; Set
   assert.equal(failed.status, 'requires_payment_method');
   assert.equal(failed.last_payment_error.code, 'insufficient_funds');
 
-  // SetupIntent: succeeds at once with a multi-use mandate
+  // SetupIntent: succeeds at once with a multi-use mandate; financial_connections options shown
   const pm3 = await pmOf(byName.Success.id);
   const si = await stripe.setupIntents.create({
     customer: cus.id, payment_method_types: ['us_bank_account'], payment_method: pm3.id, confirm: true, mandate_data: ONLINE,
-    payment_method_options: { us_bank_account: { verification_method: 'instant' } },
+    payment_method_options: { us_bank_account: { verification_method: 'instant', financial_connections: { permissions: ['payment_method', 'balances'] } } },
   });
   assert.equal(si.status, 'succeeded');
   assert.equal(si.payment_method_options.us_bank_account.verification_method, 'instant');
+  assert.deepEqual(si.payment_method_options.us_bank_account.financial_connections, { permissions: ['payment_method', 'balances'], prefetch: [] });
   assertStripeShape(si, 'setup_intent');
   // then off session, as any verified account
   const off = await stripe.paymentIntents.create({
@@ -316,6 +317,18 @@ test('ACH: a PaymentMethod from a linked account pays without microdeposits; Set
   const inst = await stripe.paymentIntents.create({
     amount: 500, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { verification_method: 'instant' } },
   });
+  // financial_connections options: taken and shown (payment_method among the permissions)
+  const opts = await stripe.paymentIntents.update(inst.id, {
+    payment_method_options: { us_bank_account: { financial_connections: { permissions: ['payment_method', 'ownership'], prefetch: ['ownership'], return_url: 'https://shop.example/fc' } } },
+  });
+  assert.deepEqual(opts.payment_method_options.us_bank_account.financial_connections,
+    { permissions: ['payment_method', 'ownership'], prefetch: ['ownership'], return_url: 'https://shop.example/fc' });
+  assertStripeShape(opts, 'payment_intent');
+  const noPm = await stripe.paymentIntents.update(inst.id, {
+    payment_method_options: { us_bank_account: { financial_connections: { permissions: ['balances'] } } },
+  }).then(() => null, (x) => x);
+  assert.equal(noPm.statusCode, 400);
+  assert.equal(noPm.param, 'payment_method_options[us_bank_account][financial_connections][permissions]');
   const e1 = await stripe.paymentIntents.confirm(inst.id, { payment_method: typed.id, mandate_data: ONLINE }).then(() => null, (x) => x);
   assert.equal(e1.statusCode, 400);
   assert.equal(e1.param, 'payment_method');

@@ -75,3 +75,8 @@ CREATE INDEX fc_owners_ownership ON fc_owners (merchant_id, ownership, id);
 
 -- A us_bank_account PaymentMethod made from a linked account names it (NULL: entered by hand).
 ALTER TABLE payment_methods ADD COLUMN ach_fc_account TEXT;
+
+-- payment_method_options[us_bank_account][financial_connections] of PaymentIntents and
+-- SetupIntents: the JSON they show (permissions, prefetch, return_url), NULL when not given.
+ALTER TABLE payment_intents ADD COLUMN pmo_ach_financial_connections TEXT;
+ALTER TABLE setup_intents ADD COLUMN pmo_ach_financial_connections TEXT;
