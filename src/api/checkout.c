@@ -2997,7 +2997,8 @@ static int collect_parse(struct req *r, struct session *s)
 		return req_fail(r, ERR_PARAM_BAD,
 				"payment_method_options[us_bank_account][verification_method]",
 				"verification_method=instant needs Financial Connections, which "
-				"Tender does not offer: use automatic (microdeposits).");
+				"Tender's Checkout page does not offer: use automatic "
+				"(microdeposits).");
 	const char *pmc = param_str(r, "payment_method_collection");
 	if (pmc && strcmp(s->mode, "subscription") != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method_collection",
@@ -4716,7 +4717,7 @@ static void cash_form(struct req *r, struct buf *b, const struct page_ctx *x, bo
 /* The ACH Direct Debit form (payment_method_types with us_bank_account): the account holder's
  * name and email, the routing and account numbers and the account type (checked by the vault
  * when posted, as POST /v1/payment_methods checks them), under the ACH mandate the buyer accepts
- * by paying. Tender has no Financial Connections: an account typed here is verified with
+ * by paying. The page has no Financial Connections: an account typed here is verified with
  * microdeposits, as Stripe's Checkout verifies one entered by hand, which the page says. */
 static void ach_debit_form(struct req *r, struct buf *b, const struct page_ctx *x, bool heading)
 {

@@ -194,8 +194,9 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 		       const struct pm_card *pm, const char *mandate_id, bool insert_first);
 
 /*
- * Tender has no Financial Connections, so a us_bank_account is verified as Stripe verifies one
- * without it: two microdeposits (test mode: 32 and 45 cents, or the descriptor code SM11AA) the
+ * A us_bank_account typed by hand is verified as Stripe verifies one without Financial
+ * Connections (one made from a linked account, api/financial_connections.c, is set_up already):
+ * two microdeposits (test mode: 32 and 45 cents, or the descriptor code SM11AA) the
  * customer reports back through verify_microdeposits. Until then the intent waits in
  * requires_action with next_action verify_with_microdeposits; the mandate accepted at confirm and
  * the count of wrong answers wait in ach_verifications (one row per intent). Three wrong answers
@@ -205,18 +206,6 @@ static int debit_start(struct req *r, struct db *db, struct payment_intent *pi,
 
 #define ACH_ATTEMPTS_MAX 3
 #define ACH_ARRIVAL_SECONDS (2 * 86400)
-
-int ach_verification_method_refused(struct req *r)
-{
-	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
-	if (vm && strcmp(vm, "instant") == 0)
-		return req_fail(r, ERR_PARAM_BAD,
-				"payment_method_options[us_bank_account][verification_method]",
-				"verification_method=instant needs Financial Connections, which "
-				"Tender does not offer: use microdeposits (or automatic, which "
-				"falls back to them).");
-	return 0;
-}
 
 static const char SQL_VERIFY_PUT[] =
     "INSERT INTO ach_verifications (merchant_id, intent, payment_method, mandate, attempts,"
@@ -641,6 +630,14 @@ static int confirm_fn(struct db *db, void *p)
 			    "(set up by a SetupIntent).",
 			    c->ach ? "us_bank_account" : "sepa_debit");
 	}
+	/* verification_method=instant: only an account linked through Financial Connections
+	 * (Stripe verifies nothing else instantly; its client collects one first) */
+	if (c->ach && pi->pmo_ach_verification_method &&
+	    strcmp(pi->pmo_ach_verification_method, "instant") == 0 && !pm.ach_fc_account[0])
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"verification_method=instant needs a us_bank_account PaymentMethod "
+				"made from a Financial Connections account "
+				"(us_bank_account[financial_connections_account]).");
 	if (c->ach && !pm.set_up) {
 		rc = ach_requires_action(r, db, pi, &pm, mandate_id, c->insert_first);
 		/* a Checkout Session's subscription: the account is its customer's now (its
@@ -776,8 +773,6 @@ static int bank_pi_confirm(struct req *r, const struct payment_intent *pi, bool 
 				"Checkout page only (no Connect destination, nor a Checkout "
 				"Session's intent confirmed through the API).",
 				type);
-	if (ach && ach_verification_method_refused(r) != 0)
-		return -1;
 	struct confirm c;
 	memset(&c, 0, sizeof(c));
 	c.r = r;

@@ -66,9 +66,6 @@ int ach_pi_confirm(struct req *r, const struct payment_intent *pi, bool insert_f
  * completes the session unpaid; verifying them debits it (processing). 0, or -1 with r->err. */
 int ach_pi_confirm_checkout(struct req *r, const struct payment_intent *pi, bool insert_first,
 			    const char *pm_id, const char *ip, const char *user_agent);
-/* payment_method_options[us_bank_account][verification_method] of the request: instant (needs
- * Financial Connections) refused. 0, or -1 with r->err. */
-int ach_verification_method_refused(struct req *r);
 
 /* Microdeposit verifications (ach_verifications, one per intent; SetupIntents too). */
 #define ACH_ATTEMPTS_MESSAGE "You have exceeded the number of allowed verification attempts."

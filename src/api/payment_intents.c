@@ -14,6 +14,7 @@
 
 #include "api/challenge.h"
 #include "api/common.h"
+#include "api/financial_connections.h"
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
@@ -51,6 +52,7 @@ static const struct param_spec pmo_card_children[] = {
 static const struct param_spec pmo_ach_children[] = {
     {"verification_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
+    {"financial_connections", PT_OBJECT, 0, 0, NULL, fc_intent_option_params},
     {"setup_future_usage", PT_ENUM, PF_EMPTYABLE, 0, pmo_sfu_values, NULL},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -691,7 +693,7 @@ static void pmo_sfu(struct req *r, const char *name, const char **field)
 /* payment_method_options from the request (create, update, confirm): the card's capture_method
  * ("manual", or "" to go back to the intent's own) and request_three_d_secure, and each type's
  * setup_future_usage, the SEPA mandate's reference_prefix and the ACH verification_method
- * (instant refused where the request is checked: ach_verification_method_refused). 0, or -1
+ * (instant: only a Financial Connections account, checked at confirm, api/mandates.c). 0, or -1
  * with r->err. */
 static int pmo_apply(struct req *r, struct payment_intent *pi)
 {
@@ -722,8 +724,11 @@ static int pmo_apply(struct req *r, struct payment_intent *pi)
 	    cash_pmo_apply(r, &pi->pmo_customer_balance) != 0)
 		return -1;
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
-	if (vm && strcmp(vm, "instant") != 0)
+	if (vm)
 		pi->pmo_ach_verification_method = vm;
+	if (fc_intent_options(r, "payment_method_options.us_bank_account.financial_connections",
+			      &pi->pmo_ach_financial_connections) != 0)
+		return -1;
 	pmo_sfu(r, "payment_method_options.card.capture_method", &pi->pmo_card_capture_method);
 	pmo_sfu(r, "payment_method_options.card.request_three_d_secure",
 		&pi->pmo_card_request_three_d_secure);
@@ -960,8 +965,7 @@ static int apply_common(struct req *r, struct db *db, struct payment_intent *pi)
 		return -1;
 	types = pm_types_from_json(pi->payment_method_types, PMT_CARD);
 	if (pm_types_check_currency(r, types, pi->currency, "payment_method_types") != 0 ||
-	    pm_types_check_manual(r, types, pi->capture_method, "capture_method", false) != 0 ||
-	    ach_verification_method_refused(r) != 0)
+	    pm_types_check_manual(r, types, pi->capture_method, "capture_method", false) != 0)
 		return -1;
 	return metadata_apply(r, pi->metadata, "metadata", &pi->metadata);
 }

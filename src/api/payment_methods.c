@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/financial_connections.h"
 #include "api/list.h"
 #include "api/resources.h"
 #include "api/sources.h"
@@ -28,6 +29,7 @@
 #include "http/form.h"
 #include "payments/sepa.h"
 #include "vault/card_source.h"
+#include "vault/fc_institution.h"
 #include "vault/ach.h"
 #include "vault/iban.h"
 #include "vault/payment_method.h"
@@ -189,12 +191,64 @@ struct create_ctx {
 	char routing[ACH_ROUTING_LEN + 1];
 	char account[ACH_ACCOUNT_MAX + 1];
 	const char *holder_type, *account_type;
+	/* us_bank_account[financial_connections_account]: the linked account (fca_…) the number
+	 * comes from (the vault's, read in the write), or NULL */
+	const char *fca;
 	/* type=ideal / bancontact / affirm / afterpay_clearpay / klarna: nothing to seal (the
 	 * customer authorizes at their bank or lender) */
 	const char *redirect_type;
 	const char *ideal_bank; /* ideal[bank], or NULL */
 	const char *klarna_dob; /* klarna[dob] as the object's JSON, or NULL */
 };
+
+/* us_bank_account[financial_connections_account]: the account's number, routing number and
+ * type come from the linked account (fc_pm_number, in the write), so none of them may be given.
+ * 0, or -1 with r->err. */
+static int fc_pm_prepare(struct req *r, struct create_ctx *c)
+{
+	const char *fca = param_str(r, "us_bank_account.financial_connections_account");
+	if (!fca)
+		return 0;
+	if (!*fca)
+		return req_fail(
+		    r, ERR_PARAM_BAD, "us_bank_account[financial_connections_account]",
+		    "You passed an empty string for "
+		    "'us_bank_account[financial_connections_account]'. We assume empty "
+		    "values are an attempt to unset a parameter; however "
+		    "'us_bank_account[financial_connections_account]' cannot be unset.");
+	static const char *const given[] = {"routing_number", "account_number", "account_type"};
+	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "us_bank_account.%s", given[i]);
+		if (param_present(r, path))
+			return req_fail(r, ERR_PARAM_BAD,
+					arena_printf(&r->arena, "us_bank_account[%s]", given[i]),
+					"us_bank_account[%s] cannot be given with "
+					"us_bank_account[financial_connections_account].",
+					given[i]);
+	}
+	const char *ht = param_str(r, "us_bank_account.account_holder_type");
+	c->holder_type = ht && *ht ? ht : "individual";
+	c->fca = fca;
+	c->ach = true;
+	return 0;
+}
+
+/* In the write: the linked account's number (the vault's test institution), routing number and
+ * type. 0, or -1 with r->err. */
+static int fc_pm_number(struct req *r, struct db *db, struct create_ctx *c)
+{
+	char key[32];
+	const char *sub = NULL;
+	if (fc_payment_method_account(
+		r, db, c->fca, "us_bank_account[financial_connections_account]", key, &sub) != 0)
+		return -1;
+	if (fc_test_account_number(key, c->account) != 0)
+		return req_fail(r, ERR_API, NULL, NULL);
+	str_copy(c->routing, sizeof(c->routing), FC_TEST_ROUTING);
+	c->account_type = sub;
+	return 0;
+}
 
 static int create_fn(struct db *db, void *p)
 {
@@ -207,6 +261,8 @@ static int create_fn(struct db *db, void *p)
 		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (c->ach) {
+		if (c->fca && fc_pm_number(r, db, c) != 0)
+			return -1;
 		char fp[24];
 		int rc = vault_ach_store(r->app->vault, db, r->merchant_id, c->card_id, c->routing,
 					 c->account, r->now, fp);
@@ -220,9 +276,13 @@ static int create_fn(struct db *db, void *p)
 				    .behavior = (int)ach_test_behavior(c->routing, c->account),
 				    .routing = c->routing,
 				    .holder_type = c->holder_type,
-				    .account_type = c->account_type};
+				    .account_type = c->account_type,
+				    .fc_account = c->fca};
 		rc = pm_insert_bank(db, r->merchant_id, c->pm_id, &b, c->billing, c->metadata,
 				    r->now, req_json(r));
+		/* an account linked through Financial Connections is verified: no microdeposits */
+		if (rc == DB_OK && c->fca)
+			rc = pm_mark_set_up(db, r->merchant_id, c->pm_id);
 		return rc == DB_OK ? 0 : req_fail(r, ERR_API, NULL, NULL);
 	}
 	if (c->sepa) {
@@ -310,16 +370,16 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		if (!param_present(r, "us_bank_account"))
 			return req_fail(r, ERR_PARAM_MISSING, "us_bank_account", "%s",
 					"us_bank_account");
-		if (param_present(r, "us_bank_account.financial_connections_account"))
-			return req_fail(r, ERR_PARAM_BAD,
-					"us_bank_account[financial_connections_account]",
-					"Tender has no Financial Connections: give the account's "
-					"routing_number and account_number.");
 		/* Stripe's ACH mandates need the account holder's name */
 		const char *name = param_str(r, "billing_details.name");
 		if (!name || !*name)
 			return req_fail(r, ERR_PARAM_MISSING, "billing_details[name]", "%s",
 					"billing_details[name]");
+		if (fc_pm_prepare(r, c) != 0)
+			return -1;
+	}
+	if (type && strcmp(type, "us_bank_account") == 0 && !c->fca) {
+		/* the account entered by hand (a linked one's facts are read in the write) */
 		static const char *const need[] = {"account_holder_type", "routing_number",
 						   "account_number"};
 		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
@@ -344,7 +404,9 @@ static int create_prepare(struct req *r, struct create_ctx *c)
 		const char *at = param_str(r, "us_bank_account.account_type");
 		c->account_type = at && *at ? at : "checking";
 		c->ach = true;
-	} else if (param_present(r, "us_bank_account")) {
+	}
+	if (!(type && strcmp(type, "us_bank_account") == 0) &&
+	    param_present(r, "us_bank_account")) {
 		return req_fail(r, ERR_PARAM_BAD, "us_bank_account",
 				"us_bank_account can only be given with type=us_bank_account.");
 	}
@@ -763,6 +825,8 @@ int pm_attach_finish(struct req *r, struct db *db, const char *id, const char *o
 		return req_fail(r, ERR_PAYMENT_METHOD_UNEXPECTED_STATE, NULL,
 				"The payment method you provided has already been attached to a "
 				"customer.");
+	if (!owner[0] && fc_payment_method_attach_check(r, db, id, customer) != 0)
+		return -1;
 	if (!owner[0]) {
 		/* bounded, so that deleting the customer (which detaches them all in its one
 		 * write) stays bounded too */

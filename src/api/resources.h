@@ -31,6 +31,8 @@ extern const struct route payouts_routes[];
 extern const struct route topups_routes[];
 extern const struct route identity_routes[];
 extern const struct route identity_page_routes[];
+extern const struct route financial_connections_routes[];
+extern const struct route financial_connections_page_routes[];
 extern const struct route transfers_routes[];
 extern const struct route application_fees_routes[];
 extern const struct route payment_links_routes[];

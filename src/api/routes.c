@@ -75,5 +75,7 @@ const struct route *const api_route_tables[] = {
     identity_page_routes,
     terminal_routes,
     terminal_readers_routes,
+    financial_connections_routes,
+    financial_connections_page_routes,
     NULL,
 };

@@ -23,6 +23,7 @@
 
 #include "api/challenge.h"
 #include "api/common.h"
+#include "api/financial_connections.h"
 #include "api/list.h"
 #include "api/mandates.h"
 #include "api/payments_common.h"
@@ -49,8 +50,11 @@ struct setup_intent {
 	const char *payment_method_types;
 	const char *mandate; /* a sepa_debit setup's multi-use mandate, or NULL */
 	/* payment_method_options[sepa_debit][mandate_options][reference_prefix] and
-	 * [us_bank_account][verification_method] (automatic | microdeposits), or NULL */
+	 * [us_bank_account][verification_method] (automatic | instant | microdeposits), or NULL */
 	const char *pmo_sepa_reference_prefix, *pmo_ach_verification_method;
+	/* [us_bank_account][financial_connections] as JSON (permissions, prefetch, return_url),
+	 * or NULL */
+	const char *pmo_ach_financial_connections;
 	/* automatic_payment_methods[allow_redirects] ("always", "never") of an intent created with
 	 * automatic_payment_methods[enabled]=true, or NULL (renders null); the configuration its
 	 * payment_method_types come from (the one named, or the merchant's default) and that one's
@@ -67,7 +71,7 @@ static const char SQL_GET[] =
     " three_d_secure_token, request_three_d_secure, checkout_session, latest_attempt,"
     " payment_method_types, mandate, pmo_sepa_reference_prefix, pmo_ach_verification_method,"
     " automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent"
+    " payment_method_configuration_parent, pmo_ach_financial_connections"
     " FROM setup_intents WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO setup_intents (merchant_id, id, created, version, status, client_secret,"
@@ -75,9 +79,9 @@ static const char SQL_INSERT[] =
     " last_setup_error, next_action, return_url, three_d_secure_token, request_three_d_secure,"
     " checkout_session, latest_attempt, payment_method_types, mandate, pmo_sepa_reference_prefix,"
     " pmo_ach_verification_method, automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent)"
+    " payment_method_configuration_parent, pmo_ach_financial_connections)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-    " $19, $20, $21, $22, $23, $24, $25, $26)";
+    " $19, $20, $21, $22, $23, $24, $25, $26, $27)";
 /* the next version of the row, only from the version it was read at ($3 is created, which
  * never changes: both statements bind the same numbers) */
 static const char SQL_UPDATE[] =
@@ -88,7 +92,7 @@ static const char SQL_UPDATE[] =
     " latest_attempt = $19, payment_method_types = $20, mandate = $21,"
     " pmo_sepa_reference_prefix = $22, pmo_ach_verification_method = $23,"
     " automatic_payment_methods = $24, payment_method_configuration = $25,"
-    " payment_method_configuration_parent = $26"
+    " payment_method_configuration_parent = $26, pmo_ach_financial_connections = $27"
     " WHERE merchant_id = $1 AND id = $2 AND created = $3 AND version = $4";
 
 static int si_load(struct req *r, struct db *db, const char *merchant_id, const char *id,
@@ -127,6 +131,7 @@ static int si_load(struct req *r, struct db *db, const char *merchant_id, const 
 		si->automatic_payment_methods = col_text_dup(&r->arena, st, 22);
 		si->payment_method_configuration = col_text_dup(&r->arena, st, 23);
 		si->payment_method_configuration_parent = col_text_dup(&r->arena, st, 24);
+		si->pmo_ach_financial_connections = col_text_dup(&r->arena, st, 25);
 		if (!si->status || !si->client_secret || !si->metadata || !si->usage)
 			rc = DB_ERR;
 	}
@@ -168,6 +173,7 @@ static int si_write(struct req *r, struct db *db, struct setup_intent *si, bool 
 	db_bind_text(st, 24, si->automatic_payment_methods, -1);
 	db_bind_text(st, 25, si->payment_method_configuration, -1);
 	db_bind_text(st, 26, si->payment_method_configuration_parent, -1);
+	db_bind_text(st, 27, si->pmo_ach_financial_connections, -1);
 	int rc = db_step(st);
 	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -246,10 +252,13 @@ static int si_render(struct req *r, struct db *db, const struct setup_intent *si
 		json_obj_close(j);
 	}
 	if (si->payment_method_types && strstr(si->payment_method_types, "\"us_bank_account\"")) {
-		/* automatic (Stripe's default) falls back to microdeposits: no Financial
-		 * Connections */
+		/* automatic (Stripe's default) falls back to microdeposits for an account typed by
+		 * hand; instant takes only one linked through Financial Connections */
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
+		if (si->pmo_ach_financial_connections)
+			json_kv_raw(j, "financial_connections", si->pmo_ach_financial_connections,
+				    strlen(si->pmo_ach_financial_connections));
 		json_kv_str(j, "verification_method",
 			    si->pmo_ach_verification_method ? si->pmo_ach_verification_method
 							    : "automatic");
@@ -329,6 +338,7 @@ static const struct param_spec pmo_card_children[] = {
 static const struct param_spec pmo_ach_children[] = {
     {"verification_method", PT_ENUM, 0, 0,
      (const char *const[]){"automatic", "instant", "microdeposits", NULL}, NULL},
+    {"financial_connections", PT_OBJECT, 0, 0, NULL, fc_intent_option_params},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 static const struct param_spec pmo_sepa_children[] = {
@@ -401,19 +411,19 @@ static const struct param_spec no_params[] = {{NULL, 0, 0, 0, NULL, NULL}};
 
 /* payment_method_options from the request (create, update, confirm): the card's
  * request_three_d_secure, the SEPA mandate's reference_prefix, the ACH verification_method
- * (instant refused: ach_verification_method_refused). 0, or -1 with r->err. */
+ * (instant: only a Financial Connections account, checked at confirm). 0, or -1 with r->err. */
 static int pmo_apply(struct req *r, struct setup_intent *si)
 {
 	const char *tds = param_str(r, "payment_method_options.card.request_three_d_secure");
 	if (tds)
 		si->request_three_d_secure = tds;
-	if (ach_verification_method_refused(r) != 0 ||
-	    sepa_reference_prefix(r, &si->pmo_sepa_reference_prefix) != 0)
+	if (sepa_reference_prefix(r, &si->pmo_sepa_reference_prefix) != 0)
 		return -1;
 	const char *vm = param_str(r, "payment_method_options.us_bank_account.verification_method");
 	if (vm)
 		si->pmo_ach_verification_method = vm;
-	return 0;
+	return fc_intent_options(r, "payment_method_options.us_bank_account.financial_connections",
+				 &si->pmo_ach_financial_connections);
 }
 
 /* What create and update share: customer, description, metadata, the payment method options,
@@ -767,6 +777,13 @@ static int sepa_confirm_fn(struct db *db, void *p)
 	if (si->customer && pm.customer[0] && strcmp(si->customer, pm.customer) != 0)
 		return req_fail(r, ERR_PARAM_BAD, "payment_method",
 				"The provided PaymentMethod belongs to another customer.");
+	/* verification_method=instant: only an account linked through Financial Connections */
+	if (c->ach && si->pmo_ach_verification_method &&
+	    strcmp(si->pmo_ach_verification_method, "instant") == 0 && !pm.ach_fc_account[0])
+		return req_fail(r, ERR_PARAM_BAD, "payment_method",
+				"verification_method=instant needs a us_bank_account PaymentMethod "
+				"made from a Financial Connections account "
+				"(us_bank_account[financial_connections_account]).");
 	char mandate[ID_MAX];
 	/* a SEPA mandate's reference begins with the intent's reference_prefix */
 	if (sepa_setup_mandate(r, db, pm.id, c->acc_type, c->acc_ip, c->acc_ua,
@@ -848,8 +865,6 @@ static int sepa_confirm(struct req *r, struct confirm_ctx *c, const char *pm_ref
 				"SetupIntent. Update its payment_method_types to include "
 				"\"%s\".",
 				type, type);
-	if (ach && ach_verification_method_refused(r) != 0)
-		return -1;
 	c->ach = ach;
 	/* only the session's page confirms its intent with a bank account (the API's confirm of
 	 * a Checkout intent keeps to cards, as before) */

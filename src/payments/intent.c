@@ -25,8 +25,8 @@ static const char SQL_GET[] =
     " pmo_affirm_capture_method, pmo_affirm_preferred_locale, pmo_afterpay_capture_method,"
     " pmo_afterpay_reference, pmo_klarna_capture_method, pmo_klarna_preferred_locale,"
     " automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent, review, pmo_customer_balance"
-    " FROM payment_intents"
+    " payment_method_configuration_parent, review, pmo_customer_balance,"
+    " pmo_ach_financial_connections FROM payment_intents"
     " WHERE merchant_id = $1 AND id = $2";
 
 int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char *id,
@@ -92,6 +92,7 @@ int pi_load(struct db *db, struct arena *a, const char *merchant_id, const char 
 		pi->payment_method_configuration_parent = dup(a, st, 50);
 		pi->review = dup(a, st, 51);
 		pi->pmo_customer_balance = dup(a, st, 52);
+		pi->pmo_ach_financial_connections = dup(a, st, 53);
 		if (payment_connect_decode(a, db_col_text(st, 31, NULL), &pi->connect, NULL,
 					   NULL) != DB_OK)
 			rc = DB_ERR;
@@ -116,11 +117,12 @@ static const char SQL_INSERT[] =
     " pmo_bancontact_preferred_language, pmo_affirm_capture_method, pmo_affirm_preferred_locale,"
     " pmo_afterpay_capture_method, pmo_afterpay_reference, pmo_klarna_capture_method,"
     " pmo_klarna_preferred_locale, automatic_payment_methods, payment_method_configuration,"
-    " payment_method_configuration_parent, review, pmo_customer_balance)"
+    " payment_method_configuration_parent, review, pmo_customer_balance,"
+    " pmo_ach_financial_connections)"
     " VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
     " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
     " $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52,"
-    " $53)";
+    " $53, $54)";
 
 static const char SQL_UPDATE[] =
     "UPDATE payment_intents SET version = version + 1, amount = $4, currency = $5, status = $6,"
@@ -141,7 +143,7 @@ static const char SQL_UPDATE[] =
     " pmo_afterpay_reference = $46, pmo_klarna_capture_method = $47,"
     " pmo_klarna_preferred_locale = $48, automatic_payment_methods = $49,"
     " payment_method_configuration = $50, payment_method_configuration_parent = $51,"
-    " review = $52, pmo_customer_balance = $53"
+    " review = $52, pmo_customer_balance = $53, pmo_ach_financial_connections = $54"
     " WHERE merchant_id = $1 AND id = $2"
     " AND version = $3";
 
@@ -202,6 +204,7 @@ static void bind_mutable(struct db_stmt *st, const struct payment_intent *pi,
 	db_bind_text_ref(st, 51, pi->payment_method_configuration_parent, -1);
 	db_bind_text_ref(st, 52, pi->review, -1);
 	db_bind_text_ref(st, 53, pi->pmo_customer_balance, -1);
+	db_bind_text_ref(st, 54, pi->pmo_ach_financial_connections, -1);
 }
 
 bool pi_allows_type(const struct payment_intent *pi, const char *type)
@@ -501,10 +504,13 @@ int pi_render(struct db *db, struct arena *a, const char *merchant_id, int livem
 		json_obj_close(j);
 	}
 	if (pi_allows_type(pi, "us_bank_account")) {
-		/* automatic (Stripe's default) falls back to microdeposits: Tender has no
-		 * Financial Connections */
+		/* automatic (Stripe's default) falls back to microdeposits for an account typed by
+		 * hand; instant takes only one linked through Financial Connections */
 		json_key(j, "us_bank_account");
 		json_obj_open(j);
+		if (pi->pmo_ach_financial_connections)
+			json_kv_raw(j, "financial_connections", pi->pmo_ach_financial_connections,
+				    strlen(pi->pmo_ach_financial_connections));
 		if (pi->pmo_ach_setup_future_usage)
 			json_kv_str(j, "setup_future_usage", pi->pmo_ach_setup_future_usage);
 		json_kv_str(j, "verification_method",

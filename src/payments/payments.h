@@ -106,6 +106,9 @@ struct payment_intent {
 	/* payment_method_options[customer_balance] as the intent shows it (JSON), or NULL:
 	 * PMO_CUSTOMER_BALANCE_NONE */
 	const char *pmo_customer_balance;
+	/* payment_method_options[us_bank_account][financial_connections] (JSON: permissions,
+	 * prefetch, return_url as the intent shows them), or NULL when not given */
+	const char *pmo_ach_financial_connections;
 };
 #define PMO_CUSTOMER_BALANCE_NONE "{\"funding_type\":null}"
 /* Whether pi's payment_method_types name type ("card" when it names none). */

@@ -43,7 +43,8 @@ static const char SQL_GET[] =
     "SELECT id, customer, card_id, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, set_up, detached, bin, type, sepa_bank_code,"
     " sepa_branch_code, sepa_behavior, ach_routing_number, ach_account_holder_type,"
-    " ach_account_type, ideal_bank FROM payment_methods WHERE merchant_id = $1 AND id = $2";
+    " ach_account_type, ideal_bank, ach_fc_account FROM payment_methods"
+    " WHERE merchant_id = $1 AND id = $2";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -109,6 +110,7 @@ int pm_load(struct db *db, const char *merchant_id, const char *pm_id, struct pm
 		copy(ret->ach_account_type, sizeof(ret->ach_account_type),
 		     db_col_text(st, 21, NULL));
 		copy(ret->ideal_bank, sizeof(ret->ideal_bank), db_col_text(st, 22, NULL));
+		copy(ret->ach_fc_account, sizeof(ret->ach_fc_account), db_col_text(st, 23, NULL));
 	}
 	db_reset(st);
 	if (rc == DB_ROW)
@@ -402,7 +404,7 @@ static const char SQL_RENDER[] =
     "SELECT id, created, customer, brand, last4, exp_month, exp_year, funding, country,"
     " fingerprint, cvc_provided, billing_details, metadata, type, sepa_bank_code,"
     " sepa_branch_code, ach_routing_number, ach_account_holder_type, ach_account_type,"
-    " ideal_bank, klarna_dob, generated_from FROM payment_methods"
+    " ideal_bank, klarna_dob, generated_from, ach_fc_account FROM payment_methods"
     " WHERE merchant_id = $1 AND id = $2";
 
 static const char EMPTY_BILLING[] =
@@ -424,6 +426,7 @@ struct pm_view {
 	/* a us_bank_account PaymentMethod's (ach set) */
 	bool ach;
 	const char *routing, *holder_type, *account_type;
+	const char *fc_account; /* the Financial Connections account it was made from, or NULL */
 	/* "ideal" or "bancontact" (NULL for the others), and an iDEAL one's bank (or NULL) */
 	const char *redirect_type, *ideal_bank;
 	const char *klarna_dob; /* a Klarna one's klarna.dob JSON, or NULL */
@@ -434,7 +437,7 @@ struct pm_view {
 
 static void ach_details(struct json *j, const char *routing, const char *holder_type,
 			const char *account_type, const char *fingerprint, const char *last4,
-			bool details, const char *mandate)
+			bool details, const char *mandate, const char *fc_account)
 {
 	json_obj_open(j);
 	json_kv_str_or_null(j, "account_holder_type",
@@ -442,7 +445,7 @@ static void ach_details(struct json *j, const char *routing, const char *holder_
 	json_kv_str_or_null(j, "account_type", account_type && *account_type ? account_type : NULL);
 	json_kv_str_or_null(j, "bank_name", ach_bank_name(routing));
 	if (!details)
-		json_kv_null(j, "financial_connections_account");
+		json_kv_str_or_null(j, "financial_connections_account", fc_account);
 	json_kv_str(j, "fingerprint", fingerprint);
 	json_kv_str(j, "last4", last4);
 	if (details)
@@ -467,7 +470,7 @@ void pm_render_ach_details(struct json *j, const struct pm_card *pm, bool detail
 			   const char *mandate)
 {
 	ach_details(j, pm->ach_routing, pm->ach_holder_type, pm->ach_account_type, pm->fingerprint,
-		    pm->last4, details, mandate);
+		    pm->last4, details, mandate, pm->ach_fc_account[0] ? pm->ach_fc_account : NULL);
 }
 
 static void sepa_details(struct json *j, const char *bank_code, const char *branch_code,
@@ -526,7 +529,7 @@ static void render_debit_view(const struct pm_view *v, struct json *j)
 		json_kv_str(j, "type", "us_bank_account");
 		json_key(j, "us_bank_account");
 		ach_details(j, v->routing, v->holder_type, v->account_type, v->fingerprint,
-			    v->last4, false, NULL);
+			    v->last4, false, NULL, v->fc_account);
 	} else {
 		json_key(j, "sepa_debit");
 		sepa_details(j, v->bank_code, v->branch_code, v->country, v->fingerprint, v->last4);
@@ -711,6 +714,7 @@ int pm_render(struct db *db, const char *merchant_id, const char *pm_id, struct 
 	    .ideal_bank = db_col_text(st, 19, NULL),
 	    .klarna_dob = db_col_text(st, 20, NULL),
 	    .generated_from = db_col_text(st, 21, NULL),
+	    .fc_account = db_col_text(st, 22, NULL),
 	};
 	const char *type = db_col_text(st, 13, NULL);
 	if (type && (redirect_type_known(type) || strcmp(type, "customer_balance") == 0))
@@ -753,8 +757,8 @@ static const char SQL_INSERT_BANK[] =
     "INSERT INTO payment_methods (merchant_id, id, created, customer, card_id, brand, last4,"
     " exp_month, exp_year, funding, country, fingerprint, cvc_provided, billing_details, metadata,"
     " type, sepa_bank_code, sepa_branch_code, sepa_behavior, ach_routing_number,"
-    " ach_account_holder_type, ach_account_type) VALUES ($1, $2, $3, NULL, $4, '', $5, 0, 0, '',"
-    " $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    " ach_account_holder_type, ach_account_type, ach_fc_account) VALUES ($1, $2, $3, NULL, $4,"
+    " '', $5, 0, 0, '', $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 int pm_insert_bank(struct db *db, const char *merchant_id, const char *pm_id,
 		   const struct pm_bank *b, const char *billing_details, const char *metadata,
@@ -782,6 +786,7 @@ int pm_insert_bank(struct db *db, const char *merchant_id, const char *pm_id,
 	db_bind_text(st, 14, ach ? b->routing : NULL, -1);
 	db_bind_text(st, 15, ach ? b->holder_type : NULL, -1);
 	db_bind_text(st, 16, ach ? b->account_type : NULL, -1);
+	db_bind_text(st, 17, ach ? b->fc_account : NULL, -1);
 	int rc = db_step_done(st);
 	if (rc != DB_OK || !j)
 		return rc;
@@ -800,6 +805,7 @@ int pm_insert_bank(struct db *db, const char *merchant_id, const char *pm_id,
 	    .routing = b->routing,
 	    .holder_type = b->holder_type,
 	    .account_type = b->account_type,
+	    .fc_account = ach ? b->fc_account : NULL,
 	};
 	render_view(&v, j);
 	return DB_OK;

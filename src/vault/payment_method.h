@@ -42,6 +42,8 @@ struct pm_card {
 	/* "us_bank_account": an ACH Direct Debit account (its number sealed in vault_ibans, named
 	 * by card_id; last4 and fingerprint are the account's); set_up: microdeposits verified */
 	char ach_routing[10], ach_holder_type[16], ach_account_type[16];
+	/* the Financial Connections account (fca_…) it was made from, "" when entered by hand */
+	char ach_fc_account[ID_MAX];
 	/* "card_present": a card read by a Terminal reader (its number sealed as any card's) */
 	/* "ideal", "bancontact", "affirm", "afterpay_clearpay" or "klarna": paid by redirecting
 	 * the customer to their bank or lender (nothing sealed, card_id empty); an iDEAL one's
@@ -115,6 +117,7 @@ struct pm_bank {
 	int behavior; /* its test outcome: iban_test_behavior / ach_test_behavior */
 	const char *country, *bank_code, *branch_code;	  /* sepa_debit (from iban_parse) */
 	const char *routing, *holder_type, *account_type; /* us_bank_account */
+	const char *fc_account; /* us_bank_account: the fca_… it was made from, or NULL */
 };
 /* Inserts a bank-debit PaymentMethod with billing_details/metadata JSON (NULL for none), and
  * renders it into j (when not NULL). */

@@ -349,7 +349,7 @@ test('hosted verification page of a SetupIntent: succeeded with its mandate, as 
   assert.equal((await eventTypesOf(stripe, si.id)).length, 3);
 });
 
-test('payment_method_data with a descriptor code; automatic verification falls back to microdeposits; instant refused', async () => {
+test('payment_method_data with a descriptor code; automatic verification falls back to microdeposits; instant only for a Financial Connections account', async () => {
   let pi = await stripe.paymentIntents.create({
     amount: 1200, currency: 'usd', payment_method_types: ['us_bank_account'], confirm: true, mandate_data: OFFLINE,
     payment_method_data: {
@@ -363,8 +363,9 @@ test('payment_method_data with a descriptor code; automatic verification falls b
   assert.equal(pm.us_bank_account.account_type, 'checking');
   pi = await stripe.paymentIntents.verifyMicrodeposits(pi.id, { descriptor_code: 'SM11AA' });
   assert.equal(pi.status, 'processing');
+  // instant: an account typed by hand cannot be verified instantly (financial_connections.test.js links one)
   await assert.rejects(confirmed(ACCOUNTS.ok, { payment_method_options: { us_bank_account: { verification_method: 'instant' } } }),
-    (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][verification_method]');
+    (e) => e.statusCode === 400 && e.param === 'payment_method');
   // usd only, no manual capture, a mandate needed
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'eur', payment_method_types: ['us_bank_account'] }),
     (e) => e.statusCode === 400 && /usd/.test(e.message));
@@ -422,12 +423,13 @@ test('payment_method_options[us_bank_account]: verification_method shown as aske
   const ch2 = await stripe.charges.retrieve(p2.latest_charge);
   assert.equal((await stripe.mandates.retrieve(ch2.payment_method_details.us_bank_account.mandate)).type, 'single_use');
   assert.equal((await stripe.paymentMethods.retrieve(pm2.id)).customer, null);
-  // a SetupIntent shows the verification_method it was given; instant is refused there too
+  // a SetupIntent shows the verification_method it was given; instant is taken (a Financial
+  // Connections account's, checked at confirm)
   const si = await stripe.setupIntents.create({ payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } } });
   assert.equal(si.payment_method_options.us_bank_account.verification_method, 'microdeposits');
   assertStripeShape(si, 'setup_intent');
-  await assert.rejects(stripe.setupIntents.create({ payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { verification_method: 'instant' } } }),
-    (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][verification_method]');
+  const instant = await stripe.setupIntents.create({ payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { verification_method: 'instant' } } });
+  assert.equal(instant.payment_method_options.us_bank_account.verification_method, 'instant');
   await assert.rejects(stripe.paymentIntents.create({
     amount: 1800, currency: 'usd', payment_method_types: ['us_bank_account'], payment_method_options: { us_bank_account: { setup_future_usage: 'sometimes' } },
   }), (e) => e.statusCode === 400 && e.param === 'payment_method_options[us_bank_account][setup_future_usage]');
