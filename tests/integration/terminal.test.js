@@ -382,3 +382,22 @@ test('terminal: a card saved through the reader (process_setup_intent) is a gene
   assert.equal(after.status, 'requires_payment_method');
   assert.deepEqual(after.latest_attempt.payment_method_details, { card_present: { generated_card: null }, type: 'card_present' });
 });
+
+test('terminal: no card number presented on a reader is in clear on disk or in the log', async () => {
+  // the numbers the tests above presented (paid, declined, refused as invalid), and the one the
+  // helper presents by default; the files are read after every test of this file has run
+  const loc = await stripe.terminal.locations.create({ display_name: 'Scan', address: ADDRESS });
+  const rd = await stripe.terminal.readers.create({ registration_code: 'simulated-wpe', location: loc.id });
+  const pi = await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method_types: ['card_present'] });
+  await stripe.terminal.readers.processPaymentIntent(rd.id, { payment_intent: pi.id });
+  await stripe.testHelpers.terminal.readers.presentPaymentMethod(rd.id);
+  assert.equal((await stripe.paymentIntents.retrieve(pi.id)).status, 'succeeded');
+  const stored = readStoreFiles(env.dataDir);
+  const log = require('node:fs').readFileSync(env.server.logPath);
+  for (const n of ['4242424242424242', '5555555555554444', '4000000000000002', '4242424242424241']) {
+    for (const { file, data } of [...stored, { file: env.server.logPath, data: log }]) {
+      assert.ok(!data.includes(n), `${n.slice(-4)} in clear in ${file}`);
+      assert.ok(!data.includes(Buffer.from(n, 'utf16le')), `utf16 ${n.slice(-4)} in ${file}`);
+    }
+  }
+});
