@@ -7,31 +7,45 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
 
+# Each stage's line also says how idle the machine's CPUs were during the stage before it (from
+# /proc/stat): a stage that leaves them idle could run beside another one.
+cpu_mark=()
+cpu_sample() { read -r _ u n s i w q sq st _ </proc/stat; cpu_mark=($((u + n + s + i + w + q + sq + st)) $((i + w))); }
+stage() {
+  local prev=("${cpu_mark[@]}")
+  cpu_sample
+  local note=""
+  if [ ${#prev[@]} -eq 2 ] && [ $((cpu_mark[0] - prev[0])) -gt 0 ]; then
+    note=" (CPUs idle $((100 * (cpu_mark[1] - prev[1]) / (cpu_mark[0] - prev[0])))% during the stage before)"
+  fi
+  echo "== $(date -u +%T) $*$note"
+}
+
 scripts/deps.sh
 
-echo "== $(date -u +%T) layout (clang-format)"
+stage "layout (clang-format)"
 scripts/format-check.sh
 
-echo "== $(date -u +%T) build (release and ASan+UBSan)"
+stage "build (release and ASan+UBSan)"
 make --no-print-directory tender
 make --no-print-directory asan
 
-echo "== $(date -u +%T) unit tests (ASan+UBSan)"
+stage "unit tests (ASan+UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   build-asan/unit_tests --jobs "$JOBS"
 
 # 10 s per target: a smoke pass inside CI's 20 minutes (2026-12-06: 19.3 minutes with 20 s);
 # `make fuzz` runs each for a minute
-echo "== $(date -u +%T) fuzz (${FUZZ_SECONDS:=10}s per target)"
+stage "fuzz (${FUZZ_SECONDS:=10}s per target)"
 FUZZ_SECONDS=$FUZZ_SECONDS scripts/fuzz.sh
 
-echo "== $(date -u +%T) integration tests (SQLite store)"
+stage "integration tests (SQLite store)"
 scripts/integration.sh
 
-echo "== $(date -u +%T) integration tests of the newer resources against the ASan+UBSan server"
+stage "integration tests of the newer resources against the ASan+UBSan server"
 scripts/integration-asan.sh
 
-echo "== $(date -u +%T) integration tests (two PostgreSQL shards, and several nodes over them)"
+stage "integration tests (two PostgreSQL shards, and several nodes over them)"
 scripts/integration-pg.sh
 
-echo "== $(date -u +%T) all passed"
+stage "all passed"
