@@ -1891,24 +1891,75 @@ int vault_status(struct store *s, const char *key_file, struct buf *out, char *e
 	return rc;
 }
 
-static const char SQL_CARDS_PAGE[] =
-    "SELECT merchant_id, id FROM vault_cards WHERE (merchant_id, id) > ($1, $2)"
-    " ORDER BY merchant_id, id LIMIT $3";
+/* The sealed tables vault_verify walks: each row of each must open under its data key (and a
+ * card's number pass the Luhn check). IBANs and US bank accounts are never read back by a
+ * request, and identity data only when expanded, so without this a damaged row would go
+ * unnoticed until it was needed. */
+static const struct sealed_table {
+	const char *table, *what, *page_sql, *get_sql;
+} sealed_tables[] = {
+    {"vault_cards", "card",
+     "SELECT merchant_id, id FROM vault_cards WHERE (merchant_id, id) > ($1, $2)"
+     " ORDER BY merchant_id, id LIMIT $3",
+     NULL},
+    {"vault_ibans", "bank account",
+     "SELECT merchant_id, id FROM vault_ibans WHERE (merchant_id, id) > ($1, $2)"
+     " ORDER BY merchant_id, id LIMIT $3",
+     "SELECT data_key_id, sealed FROM vault_ibans WHERE merchant_id = $1 AND id = $2"},
+    {"vault_identity", "identity data",
+     "SELECT merchant_id, id FROM vault_identity WHERE (merchant_id, id) > ($1, $2)"
+     " ORDER BY merchant_id, id LIMIT $3",
+     SQL_IDENTITY_GET},
+};
 
-int vault_verify(struct vault *v, struct db *db, struct verify_report *rep)
+/* Whether row (merchant_id, id) of t opens under its data key and holds what it should. */
+static bool sealed_row_ok(struct vault *v, struct db *db, const struct sealed_table *t,
+			  const char *merchant_id, const char *id)
 {
-	rep->checks++;
-	char(*page)[2][ID_MAX] = calloc(PAGE_ROWS, sizeof(*page));
-	if (!page)
-		return -1;
+	if (!t->get_sql) { /* a card: the number, Luhn-checked */
+		struct vault_secret s;
+		memset(&s, 0, sizeof(s));
+		bool ok = decrypt_card(v, db, merchant_id, id, &s) == 0 &&
+			  luhn_ok(s.number, strlen(s.number));
+		OPENSSL_cleanse(&s, sizeof(s));
+		return ok;
+	}
+	unsigned char aad[2 * ID_MAX + 1];
+	size_t al = aad_for(merchant_id, id, aad, sizeof(aad));
+	struct db_stmt *st = al ? db_prepare(db, t->get_sql) : NULL;
+	if (!st)
+		return false;
+	db_bind_text(st, 1, merchant_id, -1);
+	db_bind_text(st, 2, id, -1);
+	bool ok = false;
+	if (db_step(st) == DB_ROW) {
+		char dk_id[ID_MAX];
+		const char *k = db_col_text(st, 0, NULL);
+		str_copy(dk_id, sizeof(dk_id), k ? k : "");
+		size_t n = 0, len = 0;
+		const unsigned char *sealed = db_col_blob(st, 1, &n);
+		unsigned char out[VAULT_IDENTITY_MAX + 1];
+		pthread_mutex_lock(&v->mu);
+		struct data_key *dk = dk_get(v, db, dk_id);
+		ok = dk && sealed &&
+		     open_sealed(dk->key, aad, al, sealed, n, out, VAULT_IDENTITY_MAX, &len) == 0 &&
+		     len > 0;
+		pthread_mutex_unlock(&v->mu);
+		OPENSSL_cleanse(out, sizeof(out));
+	}
+	db_reset(st);
+	return ok;
+}
+
+/* Walks table t a page at a time and reports every row that does not open. 0, or -1. */
+static int verify_table(struct vault *v, struct db *db, const struct sealed_table *t,
+			struct verify_report *rep, char (*page)[2][ID_MAX])
+{
 	char after_m[ID_MAX] = "", after_id[ID_MAX] = "";
-	int rc = 0;
 	for (;;) {
-		struct db_stmt *st = db_prepare(db, SQL_CARDS_PAGE);
-		if (!st) {
-			rc = -1;
-			break;
-		}
+		struct db_stmt *st = db_prepare(db, t->page_sql);
+		if (!st)
+			return -1;
 		db_bind_text(st, 1, after_m, -1);
 		db_bind_text(st, 2, after_id, -1);
 		db_bind_int64(st, 3, PAGE_ROWS);
@@ -1917,7 +1968,7 @@ int vault_verify(struct vault *v, struct db *db, struct verify_report *rep)
 			const char *m = db_col_text(st, 0, NULL), *id = db_col_text(st, 1, NULL);
 			if (!m || !id || strlen(m) >= ID_MAX || strlen(id) >= ID_MAX) {
 				/* not an id Tender made; the cursor could not step past it */
-				verify_fail(rep, "vault", "vault_cards holds a malformed id");
+				verify_fail(rep, "vault", "%s holds a malformed id", t->table);
 				step = DB_ERR;
 				break;
 			}
@@ -1926,25 +1977,29 @@ int vault_verify(struct vault *v, struct db *db, struct verify_report *rep)
 			np++;
 		}
 		db_reset(st);
-		if (step < 0) {
-			rc = -1;
-			break;
-		}
-		for (int i = 0; i < np; i++) {
-			struct vault_secret s;
-			memset(&s, 0, sizeof(s));
-			int drc = decrypt_card(v, db, page[i][0], page[i][1], &s);
-			if (drc != 0 || !luhn_ok(s.number, strlen(s.number)))
+		if (step < 0)
+			return -1;
+		for (int i = 0; i < np; i++)
+			if (!sealed_row_ok(v, db, t, page[i][0], page[i][1]))
 				verify_fail(rep, "vault",
-					    "card %s / %s does not decrypt and authenticate",
+					    "%s %s / %s does not decrypt and authenticate", t->what,
 					    page[i][0], page[i][1]);
-			OPENSSL_cleanse(&s, sizeof(s));
-		}
 		if (np < PAGE_ROWS)
-			break;
+			return 0;
 		str_copy(after_m, sizeof(after_m), page[np - 1][0]);
 		str_copy(after_id, sizeof(after_id), page[np - 1][1]);
 	}
+}
+
+int vault_verify(struct vault *v, struct db *db, struct verify_report *rep)
+{
+	rep->checks++;
+	char(*page)[2][ID_MAX] = calloc(PAGE_ROWS, sizeof(*page));
+	if (!page)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(sealed_tables) / sizeof(*sealed_tables); i++)
+		rc = verify_table(v, db, &sealed_tables[i], rep, page);
 	free(page);
 	return rc;
 }

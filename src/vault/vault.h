@@ -226,7 +226,9 @@ int vault_access_record(struct db *db, const struct vault_access *a);
 int vault_rotate(struct store *s, const char *old_key_file, const char *new_key_file, char *err,
 		 size_t errlen);
 int vault_status(struct store *s, const char *key_file, struct buf *out, char *err, size_t errlen);
-/* Every stored card decrypts and authenticates (for tender verify --master-key-file). */
+/* Every sealed row (cards, IBANs and US bank accounts, identity data) decrypts and
+ * authenticates, and a card's number passes the Luhn check (for tender verify
+ * --master-key-file): one failure reported per row that does not. */
 int vault_verify(struct vault *v, struct db *db, struct verify_report *rep);
 
 #endif

@@ -4,7 +4,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { startTender, stopAll, assertStripeShape, launchChromium, startShop, eventTypesOf, storeSql, readStoreFiles } = require('./helpers');
+const { BIN, startTender, stopAll, assertStripeShape, launchChromium, startShop, eventTypesOf, storeSql, readStoreFiles, withDatabaseUrls } = require('./helpers');
 
 let env;
 let stripe;
@@ -354,4 +354,18 @@ test('the id numbers are sealed by the vault, never in clear in the store or the
   for (const n of CLEAR) {
     for (let i = 0; i < hay.length; i++) assert.ok(!hay[i].includes(n), `${n} found in clear in ${files[i]}`);
   }
+  // with the master key, verify opens every sealed row, the identity data's included
+  const v = require('node:child_process').spawnSync(BIN,
+    withDatabaseUrls(['verify', '--data', env.dataDir, '--master-key-file', env.keyFile]), { encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stdout);
+  assert.match(v.stdout, /verify: ok/);
+  // and a damaged one is reported as identity data
+  const pg = require('./helpers').PG_SHARD_URLS.length > 0;
+  storeSql(env.dataDir, pg
+    ? 'UPDATE vault_identity SET sealed = set_byte(sealed, 20, CASE WHEN get_byte(sealed, 20) = 0 THEN 1 ELSE 0 END) WHERE id = (SELECT min(id) FROM vault_identity)'
+    : "UPDATE vault_identity SET sealed = substr(sealed, 1, 20) || CASE WHEN substr(sealed, 21, 1) = X'00' THEN X'01' ELSE X'00' END || substr(sealed, 22) WHERE id = (SELECT min(id) FROM vault_identity)");
+  const bad = require('node:child_process').spawnSync(BIN,
+    withDatabaseUrls(['verify', '--data', env.dataDir, '--master-key-file', env.keyFile]), { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stdout.match(/FAIL vault: identity data \S+ \/ \S+ does not decrypt and authenticate/g).length, 1);
 });
