@@ -235,6 +235,33 @@ try:
         run = stripe.reporting.ReportRun.retrieve(run.id)
     check("report run", run.status == "succeeded" and run.result and run.result.purpose == "finance_report_run",
           run.status)
+    # the Sources API: a card source attached by Customer.create(source=…) and charged
+    src = stripe.Source.create(type="card", token="tok_visa")
+    scus = stripe.Customer.create(source=src.id)
+    sch = stripe.Charge.create(amount=1100, currency="usd", customer=scus.id)
+    check("card source attached and charged", src.status == "chargeable" and scus.default_source == src.id
+          and sch.status == "succeeded" and sch.source.id == src.id, (src.status, scus.default_source))
+    # Terminal: a simulated reader pays a PaymentIntent with a presented card
+    loc = stripe.terminal.Location.create(display_name="Py shop", address={
+        "line1": "1 Main St", "city": "San Francisco", "state": "CA", "postal_code": "94111", "country": "US"})
+    rdr = stripe.terminal.Reader.create(registration_code="simulated-wpe", location=loc.id)
+    tpi = stripe.PaymentIntent.create(amount=1300, currency="usd", payment_method_types=["card_present"])
+    stripe.terminal.Reader.process_payment_intent(rdr.id, payment_intent=tpi.id)
+    rdr = stripe.terminal.Reader.TestHelpers.present_payment_method(rdr.id)
+    tpi = stripe.PaymentIntent.retrieve(tpi.id)
+    check("terminal reader payment", rdr.action.status == "succeeded" and tpi.status == "succeeded",
+          (rdr.action.status, tpi.status))
+    # Identity: a session made, listed and canceled
+    vs = stripe.identity.VerificationSession.create(type="document", metadata={"user": "py"})
+    vs_list = stripe.identity.VerificationSession.list(limit=5)
+    vs = stripe.identity.VerificationSession.cancel(vs.id)
+    check("identity session", vs.status == "canceled" and any(x.id == vs.id for x in vs_list.data)
+          and vs.metadata["user"] == "py", vs.status)
+    # Financial Connections: a session for a customer
+    fcs = stripe.financial_connections.Session.create(
+        account_holder={"type": "customer", "customer": scus.id}, permissions=["payment_method", "balances"])
+    check("financial connections session", fcs.id.startswith("fcsess_") and fcs.client_secret
+          and list(fcs.permissions) == ["payment_method", "balances"], fcs.id)
     # The webhook for the first payment, verified as a Python merchant verifies it.
     deadline = time.time() + 20
     event = None
