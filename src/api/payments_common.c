@@ -118,11 +118,9 @@ int payments_check_amount(struct req *r, int64_t amount, const char *currency_pa
 		buf_release(&b);
 		return -1;
 	}
-	if (amount < 1)
-		return req_fail(r, ERR_PARAM_BAD, amount_param,
-				"Invalid %s: must be a positive integer in the currency's smallest "
-				"unit.",
-				amount_param);
+	if (amount < 1) /* Stripe's words for an amount of 0 (or less) */
+		return req_fail(r, ERR_PARAM_INTEGER_RANGE, amount_param,
+				"This value must be greater than or equal to 1.");
 	if (amount > AMOUNT_MAX)
 		return req_fail(r, ERR_AMOUNT_TOO_LARGE, amount_param,
 				"Amount must be no more than %d.", AMOUNT_MAX);

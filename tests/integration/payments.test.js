@@ -434,6 +434,12 @@ test('parameter errors: amount, currency, minimums', async () => {
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000 }), (e) => e.code === 'parameter_missing' && e.param === 'currency');
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'zzz' }), (e) => e.statusCode === 400 && e.param === 'currency');
   await assert.rejects(stripe.paymentIntents.create({ amount: 10, currency: 'usd' }), (e) => e.code === 'amount_too_small');
+  // zero or less: Stripe's words, on the parameter
+  for (const amount of [0, -5]) {
+    await assert.rejects(stripe.paymentIntents.create({ amount, currency: 'usd' }), (e) => e.statusCode === 400 &&
+      e.code === 'parameter_invalid_integer' && e.param === 'amount' && e.message === 'This value must be greater than or equal to 1.');
+    await assert.rejects(stripe.charges.create({ amount, currency: 'usd', source: 'tok_visa' }), (e) => e.code === 'parameter_invalid_integer' && e.param === 'amount');
+  }
   await assert.rejects(stripe.paymentIntents.create({ amount: 100000000, currency: 'usd' }), (e) => e.code === 'amount_too_large');
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', status: 'succeeded' }), (e) => e.code === 'parameter_unknown');
   await assert.rejects(stripe.paymentIntents.create({ amount: 1000, currency: 'usd', amount_received: 5 }), (e) => e.code === 'parameter_unknown');
