@@ -3,11 +3,13 @@
 // spending controls, updates and their events), cards (virtual and physical, activation,
 // cancellation, replacement, the number and CVC shown only when expanded on a retrieve and never
 // in clear in the store or the log), the shipping test helpers, lists and their filters,
-// Stripe's shapes, refused input that changes nothing, another merchant's 404 and tender verify.
+// the Issuing balance funded by top-ups (destination_balance=issuing) apart from the payments
+// balance, Stripe's shapes, refused input that changes nothing, another merchant's 404 and
+// tender verify.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { startTender, stopAll, assertStripeShape, tender, readStoreFiles, withDatabaseUrls } = require('./helpers');
+const { startTender, stopAll, assertStripeShape, tender, readStoreFiles, withDatabaseUrls, waitFor } = require('./helpers');
 const { execFileSync } = require('node:child_process');
 
 let env;
@@ -264,6 +266,45 @@ test('a physical card ships to the cardholder, moves through the shipping test h
   assert.equal(old.cancellation_reason, 'lost');
   assert.equal(old.replaced_by, repl.id);
   await assert.rejects(stripe.issuing.cards.create({ cardholder: ch.id, type: 'virtual', currency: 'usd', replacement_for: card.id, replacement_reason: 'damaged' }), (e) => e.statusCode === 400);
+});
+
+test('a top-up with destination_balance=issuing funds the Issuing balance, not the payments balance', async () => {
+  const payments = async () => {
+    const b = await stripe.balance.retrieve();
+    const row = b.available.find((x) => x.currency === 'usd');
+    return row ? row.amount : 0;
+  };
+  const before = await stripe.balance.retrieve();
+  assert.equal(before.issuing, undefined); // no Issuing balance until one is funded
+  const paymentsBefore = await payments();
+  const t = await stripe.topups.create({ amount: 50000, currency: 'usd', description: 'Issuing funds', destination_balance: 'issuing' });
+  assert.equal(t.status, 'pending');
+  const done = await waitFor(async () => {
+    const x = await stripe.topups.retrieve(t.id);
+    return x.status !== 'pending' && x;
+  }, 'the top-up to settle', 30000);
+  assert.equal(done.status, 'succeeded');
+  const bal = await stripe.balance.retrieve();
+  assertStripeShape(bal, 'balance');
+  assert.deepEqual(bal.issuing, { available: [{ amount: 50000, currency: 'usd' }] });
+  assert.equal(await payments(), paymentsBefore);
+  const bt = await stripe.balanceTransactions.retrieve(done.balance_transaction);
+  assert.equal(bt.type, 'topup');
+  assert.equal(bt.amount, 50000);
+  assert.equal(bt.source, t.id);
+  // a payout cannot take the Issuing balance's money
+  if (paymentsBefore < 50000) {
+    await assert.rejects(stripe.payouts.create({ amount: 50000, currency: 'usd' }), (e) => e.statusCode === 400);
+  }
+  // a second top-up adds to it; one to the payments balance does not
+  const t2 = await stripe.topups.create({ amount: 2500, currency: 'usd', destination_balance: 'issuing' });
+  const t3 = await stripe.topups.create({ amount: 700, currency: 'usd', destination_balance: 'payments' });
+  await waitFor(async () => (await stripe.topups.retrieve(t2.id)).status === 'succeeded' && (await stripe.topups.retrieve(t3.id)).status === 'succeeded', 'the top-ups to settle', 30000);
+  assert.deepEqual((await stripe.balance.retrieve()).issuing, { available: [{ amount: 52500, currency: 'usd' }] });
+  assert.equal(await payments(), paymentsBefore + 700);
+  await assert.rejects(stripe.topups.create({ amount: 100, currency: 'usd', destination_balance: 'savings' }), (e) => e.statusCode === 400 && e.param === 'destination_balance');
+  // another merchant's balance has none of it
+  assert.equal((await env.stripe(env.merchants[1].secret_key).balance.retrieve()).issuing, undefined);
 });
 
 test('idempotency, and another merchant sees none of it', async () => {

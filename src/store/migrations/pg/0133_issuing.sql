@@ -44,3 +44,8 @@ CREATE TABLE issuing_cards (
   PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX issuing_cards_by_cardholder ON issuing_cards (merchant_id, cardholder, id);
+-- The Issuing balance (ledger/ledger_issuing.h): a top-up may fund it instead of the payments
+-- balance (destination_balance 'issuing'; NULL: payments), and each balance transaction says
+-- which balance it moves ('payments', the default for every existing row, or 'issuing').
+ALTER TABLE topups ADD COLUMN destination_balance TEXT;
+ALTER TABLE balance_transactions ADD COLUMN balance_type TEXT NOT NULL DEFAULT 'payments';
