@@ -24,7 +24,8 @@ Test(issuing_card, numbers_are_luhn_valid_in_the_test_bin)
 		cr_assert_eq(strlen(n), 16);
 		cr_assert_eq(strncmp(n, ISSUING_BIN, 10), 0);
 		struct vault_card_info info;
-		cr_assert_eq(vault_card_validate(n, "12", "2040", NULL, 1700000000, &info), 0, "%s", n);
+		cr_assert_eq(vault_card_validate(n, "12", "2040", NULL, 1700000000, &info), 0, "%s",
+			     n);
 		cr_assert_str_eq(info.brand, "visa");
 		/* a changed digit fails the check */
 		n[12] = n[12] == '9' ? '0' : (char)(n[12] + 1);
