@@ -119,6 +119,8 @@ extern const struct route files_routes[];
 extern const struct route reporting_routes[];
 /* Stripe Terminal: locations, configurations, connection tokens (terminal.c); readers, their
  * actions and the simulated reader's test helper (terminal_readers.c) */
+/* Stripe Issuing: cardholders, cards, the card shipping test helpers (issuing.c) */
+extern const struct route issuing_routes[];
 extern const struct route terminal_routes[];
 extern const struct route terminal_readers_routes[];
 

@@ -77,5 +77,6 @@ const struct route *const api_route_tables[] = {
     terminal_readers_routes,
     financial_connections_routes,
     financial_connections_page_routes,
+    issuing_routes,
     NULL,
 };

@@ -16,6 +16,10 @@
  * one of the merchant's own bank accounts (ba_…), or none (the account Stripe would take from
  * the dashboard: it pays). The object's `source` is Stripe's legacy Source object, which Tender
  * does not have: it is null.
+ *
+ * `destination_balance=issuing` (Stripe's way to fund Issuing) books the paid top-up into the
+ * merchant's Issuing balance instead (ledger_issuing.h): it shows as balance.issuing.available,
+ * and the payments balance (and so payouts) never sees it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +32,7 @@
 #include "events/events.h"
 #include "http/form.h"
 #include "ledger/ledger.h"
+#include "ledger/ledger_issuing.h"
 #include "ledger/ledger_topup.h"
 #include "money/currency.h"
 #include "scheduler/scheduler.h"
@@ -42,16 +47,19 @@ struct topup {
 	char currency[8];
 	const char *status, *description, *statement_descriptor, *transfer_group, *metadata;
 	const char *source, *failure_code, *balance_transaction;
+	const char *destination_balance; /* "issuing" (ledger_issuing.h), or NULL: payments */
 };
 
 static const char SQL_GET[] =
     "SELECT id, created, amount, currency, status, description, statement_descriptor,"
     " transfer_group, metadata, source, failure_code, balance_transaction,"
-    " expected_availability_date FROM topups WHERE merchant_id = $1 AND id = $2";
+    " expected_availability_date, destination_balance FROM topups"
+    " WHERE merchant_id = $1 AND id = $2";
 static const char SQL_INSERT[] =
     "INSERT INTO topups (merchant_id, id, created, amount, currency, status, description,"
     " statement_descriptor, transfer_group, metadata, source, expected_availability_date,"
-    " settle_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $11)";
+    " settle_at, destination_balance) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9,"
+    " $10, $11, $11, $12)";
 /* a status change only from the status it was read in */
 static const char SQL_TRANSITION[] =
     "UPDATE topups SET status = $4, failure_code = $5, balance_transaction = $6,"
@@ -80,6 +88,7 @@ static int topup_load(struct db *db, struct arena *a, const char *merchant_id, c
 	t->failure_code = col_text_dup(a, st, 10);
 	t->balance_transaction = col_text_dup(a, st, 11);
 	t->expected_availability_date = db_col_int64_or0(st, 12);
+	t->destination_balance = col_text_dup(a, st, 13);
 	db_reset(st);
 	return t->status && t->metadata ? DB_OK : DB_ERR;
 }
@@ -187,6 +196,8 @@ static const struct param_spec create_params[] = {
     {"amount", PT_INT, PF_REQUIRED, 0, NULL, NULL},
     {"currency", PT_CURRENCY, PF_REQUIRED, 0, NULL, NULL},
     {"description", PT_STRING, 0, 5000, NULL, NULL},
+    {"destination_balance", PT_ENUM, 0, 0, (const char *const[]){"issuing", "payments", NULL},
+     NULL},
     {"metadata", PT_METADATA, 0, 0, NULL, NULL},
     {"source", PT_STRING, 0, 255, NULL, NULL},
     {"statement_descriptor", PT_STRING, 0, 15, NULL, NULL},
@@ -233,6 +244,7 @@ static int create_fn(struct db *db, void *arg)
 	db_bind_text(st, 9, t->metadata, -1);
 	db_bind_text(st, 10, t->source, -1);
 	db_bind_int64(st, 11, t->expected_availability_date);
+	db_bind_text(st, 12, t->destination_balance, -1);
 	if (db_step_done(st) != DB_OK)
 		return req_fail(r, ERR_API, NULL, NULL);
 	struct event_origin o = {r->request_id, r->idempotency_key, r->livemode};
@@ -270,6 +282,9 @@ static int h_create(struct req *r)
 	t->description = param_str(r, "description");
 	t->statement_descriptor = param_str(r, "statement_descriptor");
 	t->transfer_group = param_str(r, "transfer_group");
+	/* Stripe's Issuing top-ups: destination_balance=issuing funds the Issuing balance */
+	const char *dest = param_str(r, "destination_balance");
+	t->destination_balance = dest && strcmp(dest, "issuing") == 0 ? "issuing" : NULL;
 	t->metadata = "{}";
 	if (metadata_apply(r, NULL, "metadata", &t->metadata) != 0)
 		return -1;
@@ -471,7 +486,10 @@ static int settle_one(struct db *db, struct arena *a, const char *merchant_id, s
 	 * whole tick back below (the transition's guard is checked before anything else moves) */
 	if ((rc = transition(db, merchant_id, t, "pending", "pending")) != DB_OK)
 		return rc;
-	rc = ledger_topup(db, merchant_id, t->id, t->amount, t->currency, t->description, now, bt);
+	rc = t->destination_balance ? ledger_issuing_topup(db, merchant_id, t->id, t->amount,
+							   t->currency, t->description, now, bt)
+				    : ledger_topup(db, merchant_id, t->id, t->amount, t->currency,
+						   t->description, now, bt);
 	if (rc != DB_OK)
 		return rc == DB_CONFLICT ? DB_ERR : rc;
 	t->balance_transaction = arena_strdup(a, bt);

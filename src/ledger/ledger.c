@@ -19,6 +19,7 @@
 #include "core/str.h"
 #include "ledger/ledger_connect.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/ledger_issuing.h"
 #include "ledger/ledger_payout.h"
 #include "ledger/ledger_reserve.h"
 #include "ledger/ledger_cash.h"
@@ -56,6 +57,7 @@ static const char *const accounts[] = {
     LEDGER_ACCT_CUSTOMER_CASH,
     LEDGER_ACCT_CUSTOMER_CASH_APPLIED,
     LEDGER_ACCT_MERCHANT_RESERVE,
+    LEDGER_ACCT_ISSUING_AVAILABLE,
     NULL,
 };
 
@@ -373,8 +375,8 @@ static const char SQL_BT[] =
     "INSERT INTO balance_transactions (merchant_id, id, created, type, reporting_category, source,"
     " amount, fee, net, currency, exchange_rate, status, available_on, description, journal_txn,"
     " presentment_amount, presentment_currency, fx_base, fx_quote, fx_rate_e12, fx_valid_from,"
-    " charge_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
-    " $17, $18, $19, $20, $21, $22)";
+    " charge_id, balance_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+    " $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
 
 int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char ret_id[ID_MAX])
 {
@@ -425,6 +427,7 @@ int bt_insert(struct db *db, const char *merchant_id, const struct bt *b, char r
 		db_bind_text_ref(st, 22, b->charge_id, -1);
 	else
 		db_bind_null(st, 22);
+	db_bind_text_ref(st, 23, b->balance_type ? b->balance_type : "payments", -1);
 	int rc = db_step_done(st);
 	if (rc == DB_OK && ret_id)
 		memcpy(ret_id, id, ID_MAX);
@@ -1034,7 +1037,11 @@ int ledger_scheduler_tick(struct store *s, int64_t now)
 
 static const char SQL_BALANCE[] =
     "SELECT currency, status, SUM(net) FROM balance_transactions WHERE merchant_id = $1"
-    " GROUP BY currency, status ORDER BY currency";
+    " AND balance_type = 'payments' GROUP BY currency, status ORDER BY currency";
+/* the Issuing balance (ledger_issuing.h): always available */
+static const char SQL_BALANCE_ISSUING[] =
+    "SELECT currency, SUM(net) FROM balance_transactions WHERE merchant_id = $1"
+    " AND balance_type = 'issuing' GROUP BY currency ORDER BY currency";
 
 struct balance_row {
 	char currency[8];
@@ -1056,6 +1063,38 @@ static void balance_list(struct json *j, const struct balance_row *rows, int n, 
 		json_obj_close(j);
 	}
 	json_arr_close(j);
+}
+
+/* "issuing": {"available": [{amount, currency}]}, only for a merchant that has an Issuing
+ * balance (one that never funded it sees no such key, as on Stripe) */
+static int issuing_balance_render(struct db *db, const char *merchant_id, struct json *j)
+{
+	struct db_stmt *st = db_prepare(db, SQL_BALANCE_ISSUING);
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, merchant_id, -1);
+	int rc, n = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *cur = db_col_text(st, 0, NULL);
+		if (!cur)
+			continue;
+		if (n++ == 0) {
+			json_key(j, "issuing");
+			json_obj_open(j);
+			json_key(j, "available");
+			json_arr_open(j);
+		}
+		json_obj_open(j);
+		json_kv_int(j, "amount", db_col_int64(st, 1));
+		json_kv_str(j, "currency", cur);
+		json_obj_close(j);
+	}
+	db_reset(st);
+	if (n > 0) {
+		json_arr_close(j);
+		json_obj_close(j);
+	}
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
 int ledger_balance_render(struct db *db, const char *merchant_id, int livemode, struct json *j)
@@ -1096,6 +1135,11 @@ int ledger_balance_render(struct db *db, const char *merchant_id, int livemode, 
 	json_kv_str(j, "object", "balance");
 	json_key(j, "available");
 	balance_list(j, rows, n, 1);
+	rc = issuing_balance_render(db, merchant_id, j);
+	if (rc != DB_OK) {
+		free(rows);
+		return rc;
+	}
 	json_kv_bool(j, "livemode", livemode != 0);
 	json_key(j, "pending");
 	balance_list(j, rows, n, 0);

@@ -23,6 +23,7 @@ struct bt {
 	 * amount); rate NULL: no conversion */
 	const struct fx_rate *rate;
 	int64_t presentment_amount;
+	const char *balance_type; /* the balance it moves: NULL "payments", or "issuing" */
 };
 
 /* Inserts one balance transaction (net = amount − fee, overflow-checked; reporting_category from

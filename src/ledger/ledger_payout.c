@@ -20,7 +20,7 @@ static int amount_ok(int64_t amount)
 
 static const char SQL_AVAILABLE[] =
     "SELECT COALESCE(SUM(net), 0) FROM balance_transactions WHERE merchant_id = $1"
-    " AND currency = $2 AND status = 'available'";
+    " AND currency = $2 AND status = 'available' AND balance_type = 'payments'";
 
 int ledger_available_balance(struct db *db, const char *merchant_id, const char *currency,
 			     int64_t *ret)
@@ -39,7 +39,7 @@ int ledger_available_balance(struct db *db, const char *merchant_id, const char 
 
 static const char SQL_BALANCES[] =
     "SELECT currency, status, SUM(net) FROM balance_transactions WHERE merchant_id = $1"
-    " GROUP BY currency, status ORDER BY currency, status";
+    " AND balance_type = 'payments' GROUP BY currency, status ORDER BY currency, status";
 
 int ledger_balance_amounts(struct db *db, const char *merchant_id,
 			   struct ledger_balance_amount *ret, int max, int *ret_n)

@@ -84,7 +84,7 @@ static const char SQL_ENTRY_ABSURD[] =
     " OR account NOT IN ('cardholder_holds', 'authorized', 'acquirer_receivable',"
     " 'acquirer_payable', 'merchant_pending', 'merchant_available', 'fees', 'fx',"
     " 'payouts_in_transit', 'paid_out', 'connect_clearing', 'topup_funding', 'cash_funding',"
-    " 'customer_cash', 'customer_cash_applied', 'merchant_reserve')"
+    " 'customer_cash', 'customer_cash_applied', 'merchant_reserve', 'issuing_available')"
     " OR length(currency) <> 3 OR currency <> lower(currency)";
 /* (4) net = amount − fee, and the signs each type must have */
 static const char SQL_NET[] =
@@ -125,16 +125,21 @@ static const char SQL_BT_NO_JOURNAL[] =
 static const char SQL_BT_JOURNAL_AMOUNT[] =
     "SELECT b.merchant_id, b.id || ' net ' || b.net FROM balance_transactions b WHERE b.net <>"
     " -(SELECT COALESCE(SUM(e.amount), 0) FROM journal_entries e WHERE e.merchant_id ="
-    " b.merchant_id AND e.txn_id = b.journal_txn AND e.account IN " MERCHANT_ACCOUNTS ")";
+    " b.merchant_id AND e.txn_id = b.journal_txn AND ((b.balance_type = 'payments' AND"
+    " e.account IN " MERCHANT_ACCOUNTS ") OR (b.balance_type = 'issuing' AND"
+    " e.account = 'issuing_available')))"
+    " OR b.balance_type NOT IN ('payments', 'issuing')";
 /* (2) the balance shown (Σ net by status) equals the journal: net + journal entries of the
  * matching merchant account sum to zero per merchant, currency and account, over the union, so
  * funds present on either side only are caught too */
 static const char SQL_BALANCE_MISMATCH[] =
     "SELECT merchant_id, currency || ' ' || account || ' differs by ' || SUM(v) FROM ("
-    " SELECT merchant_id, currency, CASE status WHEN 'pending' THEN 'merchant_pending'"
+    " SELECT merchant_id, currency, CASE WHEN balance_type = 'issuing' THEN"
+    " 'issuing_available' WHEN status = 'pending' THEN 'merchant_pending'"
     " ELSE 'merchant_available' END AS account, net AS v FROM balance_transactions"
     " UNION ALL SELECT merchant_id, currency, account, amount FROM journal_entries"
-    " WHERE account IN " MERCHANT_ACCOUNTS ") AS x GROUP BY merchant_id, currency, account"
+    " WHERE account IN " MERCHANT_ACCOUNTS " OR account = 'issuing_available') AS x"
+    " GROUP BY merchant_id, currency, account"
     " HAVING SUM(v) <> 0";
 /* funds made available once, by exactly the net, and only for available balance transactions */
 #define MOVES                                                                                      \

@@ -4,7 +4,8 @@
  * Every report reads only balance_transactions (and, for payouts, the payouts they belong to),
  * which the ledger appends and never edits, selected by `created` in [interval_start,
  * interval_end): Stripe's balance reports select by creation too. So a report over a past
- * interval is fixed, and the reports agree with each other and with GET /v1/balance_transactions:
+ * interval is fixed, and the reports agree with each other and with GET /v1/balance_transactions
+ * (of the payments balance: the Issuing balance's transactions, ledger_issuing.h, are not in them):
  *
  *   ending_balance = starting_balance + activity + payouts     (per currency, exactly)
  *
@@ -354,12 +355,14 @@ static const char SQL_SUMMARY[] =
     " THEN net ELSE 0 END),"
     " SUM(CASE WHEN created >= $2 AND reporting_category IN " PAYOUT_CATEGORIES
     " THEN net ELSE 0 END)"
-    " FROM balance_transactions WHERE merchant_id = $1 AND created < $3"
+    " FROM balance_transactions WHERE merchant_id = $1 AND balance_type = 'payments'"
+    " AND created < $3"
     " AND ($4 IS NULL OR currency = $4) GROUP BY currency ORDER BY currency LIMIT $5";
 
 static const char SQL_ACTIVITY_SUMMARY[] =
     "SELECT reporting_category, currency, COUNT(*), SUM(amount), SUM(fee), SUM(net)"
-    " FROM balance_transactions WHERE merchant_id = $1 AND created >= $2 AND created < $3"
+    " FROM balance_transactions WHERE merchant_id = $1 AND balance_type = 'payments'"
+    " AND created >= $2 AND created < $3"
     " AND reporting_category NOT IN " PAYOUT_CATEGORIES
     " AND ($4 IS NULL OR currency = $4) AND ($5 IS NULL OR reporting_category = $5)"
     " GROUP BY currency, reporting_category ORDER BY currency, reporting_category LIMIT $6";
@@ -367,7 +370,7 @@ static const char SQL_ACTIVITY_SUMMARY[] =
 static const char SQL_ACTIVITY_ITEMIZED[] =
     "SELECT id, created, available_on, currency, amount, fee, net, reporting_category, source,"
     " description, payout FROM balance_transactions"
-    " WHERE merchant_id = $1 AND created >= $2 AND created < $3"
+    " WHERE merchant_id = $1 AND balance_type = 'payments' AND created >= $2 AND created < $3"
     " AND reporting_category NOT IN " PAYOUT_CATEGORIES
     " AND ($4 IS NULL OR currency = $4) AND ($5 IS NULL OR reporting_category = $5)"
     " ORDER BY created, id LIMIT $6";

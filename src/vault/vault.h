@@ -171,6 +171,13 @@ int vault_identity_erase(struct db *db, const char *merchant_id, const char *id)
 int vault_page_token(struct vault *v, const char *merchant_id, const char *object_id,
 		     char ret_token[VAULT_PAGE_TOKEN_LEN + 1]);
 
+/* The CVC of Issuing card card_id of merchant_id (api/issuing.c): three digits of
+ * HMAC-SHA256(card_id) under HKDF(fingerprint root, "tender-issuing-cvc" || merchant_id). Derived,
+ * never stored: the same for the card's life, unguessable without the key. 0 or VAULT_ERR_NOKEY.
+ * The caller wipes ret_cvc after use. */
+int vault_issuing_cvc(struct vault *v, const char *merchant_id, const char *card_id,
+		      char ret_cvc[4]);
+
 /* A test alias (pm_card_visa, tok_visa, …): true, and the card it stands for sealed like any
  * card, when ref is one. */
 bool vault_is_test_alias(const char *ref);
