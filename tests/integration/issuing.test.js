@@ -9,7 +9,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { startTender, stopAll, assertStripeShape, tender, readStoreFiles, withDatabaseUrls, waitFor } = require('./helpers');
+const { BIN, startTender, stopAll, assertStripeShape, tender, readStoreFiles, withDatabaseUrls, waitFor } = require('./helpers');
 const { execFileSync } = require('node:child_process');
 
 let env;
@@ -339,7 +339,7 @@ test('no issued number is in clear in the store or the log, and tender verify pa
     }
   }
   assert.match(tender(['verify', '--data', env.dataDir]), /verify: ok/);
-  const withKey = execFileSync(process.env.TENDER_BIN,
+  const withKey = execFileSync(BIN,
     withDatabaseUrls(['verify', '--data', env.dataDir, '--master-key-file', env.keyFile]), { encoding: 'utf8' });
   assert.match(withKey, /verify: ok/);
 });
