@@ -1251,6 +1251,39 @@ test('Checkout page, setup mode: a linked account saved at once (succeeded Setup
   assert.equal(pi.status, 'processing');
 });
 
+test('Checkout page, subscription mode: the first invoice paid by a linked account (no microdeposits), the subscription active while it processes', async () => {
+  const b = await chromium();
+  const monthly = await stripe.prices.create({ currency: 'usd', unit_amount: 1100, recurring: { interval: 'month' }, product_data: { name: 'FC plan' } });
+  const s = await stripe.checkout.sessions.create({
+    mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }],
+    success_url: `http://127.0.0.1:${shopPort}/ok?session_id={CHECKOUT_SESSION_ID}`,
+    payment_method_types: ['card', 'us_bank_account'],
+    payment_method_options: { us_bank_account: { verification_method: 'instant' } },
+  });
+  const page = await b.newPage();
+  await page.goto(s.url);
+  assert.equal(await page.$('#ach-form'), null);
+  await noNumbersIn(page);
+  await page.fill('#ach-link-email', 'fc-sub@example.com');
+  await page.fill('#ach-link-name', 'Sub Buyer');
+  await Promise.all([page.waitForURL(/\/ok\?/), page.click('#ach-link-pay')]);
+  await page.close();
+  const done = await stripe.checkout.sessions.retrieve(s.id);
+  assert.equal(done.status, 'complete');
+  assert.match(done.customer, /^cus_/);
+  assertStripeShape(done, 'checkout.session');
+  const sub = await stripe.subscriptions.retrieve(done.subscription);
+  assert.equal(sub.status, 'active');
+  const pm = await stripe.paymentMethods.retrieve(sub.default_payment_method);
+  assert.equal(pm.customer, done.customer);
+  assert.match(pm.us_bank_account.financial_connections_account, /^fca_/);
+  const inv = await invoiceDebitSettled(stripe, done.invoice);
+  assert.equal(inv.status, 'paid');
+  assert.equal(inv.amount_paid, 1100);
+  await waitFor(async () => (await stripe.checkout.sessions.retrieve(s.id)).payment_status === 'paid', 'the session to be paid', 30000);
+  assert.deepEqual((await eventsAbout(stripe, s.id)).map((e) => e.type), ['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+});
+
 async function achCustomer(account, { verify = true, asDefault = true, clock = null } = {}) {
   const cus = await stripe.customers.create({ email: `ach-${account.slice(-4)}@example.com`, ...(clock ? { test_clock: clock.id } : {}) });
   const pm = await achPm(account);
