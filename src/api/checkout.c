@@ -36,6 +36,11 @@
  * iDEAL and Bancontact forms save the account the bank reports first, through a SetupIntent as
  * in setup mode, and the subscription then takes the generated sepa_debit PaymentMethod as the
  * SEPA form's (see "subscription mode's iDEAL / Bancontact" below).
+ * An ACH account may instead be linked on the page through Financial Connections
+ * (payment_method_options[us_bank_account][verification_method] automatic, Stripe's default, or
+ * instant; ach_link_form): one write links the test institution's account the buyer picked and
+ * makes its PaymentMethod, verified at once (ach_link), so in every mode it pays or is saved as
+ * a verified account does: no microdeposits.
  * Decisions:
  *  - A decline keeps nothing (no customer, subscription, invoice or failed charge, as the API's
  *    payment_behavior=error_if_incomplete): the session stays open with the card error on the
